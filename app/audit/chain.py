@@ -1,0 +1,123 @@
+"""Append and verify the hash chain of audit events.
+
+Each event stores the SHA-256 of its canonical content (which includes the previous event's hash),
+so changing or deleting any row breaks the chain from that row on. The head row is updated first in
+every append: that takes a row lock (PostgreSQL) or the database write lock (SQLite) and makes
+concurrent appends line up instead of forking the chain.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import has_request_context, request
+from sqlalchemy import select, update
+
+from app.audit.models import AuditChainHead, AuditEvent
+from app.core.timeutil import utcnow
+from app.extensions import db
+
+GENESIS_HASH = "0" * 64
+HEAD_ID = 1
+_HASHED_FIELDS = (
+    "occurred_at", "actor_id", "actor_name", "actor_role", "action", "object_type", "object_id",
+    "cycle_id", "organisation_id", "from_state", "to_state", "before", "after", "reason",
+    "client_address", "prev_hash",
+)
+
+
+def to_json(data) -> str | None:
+    """Canonical JSON used for before/after snapshots: sorted keys, no whitespace variance."""
+    if data is None:
+        return None
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def event_hash(event: AuditEvent) -> str:
+    content = {}
+    for name in _HASHED_FIELDS:
+        value = getattr(event, name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        content[name] = value
+    return hashlib.sha256(to_json(content).encode("utf-8")).hexdigest()
+
+
+def _client_address() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def record(*, action: str, object_type: str, object_id: int | None, actor=None, actor_role: str | None = None,
+           cycle_id: int | None = None, organisation_id: int | None = None, from_state: str | None = None,
+           to_state: str | None = None, before=None, after=None, reason: str | None = None) -> AuditEvent:
+    """Append one event to the chain in the caller's transaction (flushes, never commits)."""
+    session = db.session
+    prev_hash = session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(count=AuditChainHead.count + 1)
+        .returning(AuditChainHead.last_hash)
+    ).scalar_one_or_none()
+    if prev_hash is None:
+        raise RuntimeError("audit_chain_head row is missing: run `flask db upgrade`")
+    event = AuditEvent(
+        # Microseconds survive both backends, so the hashed ISO form round-trips exactly.
+        occurred_at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_name=getattr(actor, "full_name", None),
+        actor_role=actor_role,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        cycle_id=cycle_id,
+        organisation_id=organisation_id,
+        from_state=from_state,
+        to_state=to_state,
+        before=to_json(before),
+        after=to_json(after),
+        reason=reason,
+        client_address=_client_address(),
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    session.flush()
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(last_hash=event.hash, last_event_id=event.id)
+    )
+    return event
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    broken_id: int | None = None
+    reason: str | None = None
+
+
+def verify() -> VerifyResult:
+    """Walk the whole chain in id order; report the first row whose hash or link does not hold."""
+    prev_hash = GENESIS_HASH
+    checked = 0
+    last_id = None
+    rows = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000))
+    for event in rows:
+        if event.prev_hash != prev_hash:
+            return VerifyResult(False, checked, event.id,
+                                "ссылка на предыдущую запись не совпадает: предыдущая запись удалена или изменена")
+        if event_hash(event) != event.hash:
+            return VerifyResult(False, checked, event.id, "содержимое записи изменено")
+        prev_hash = event.hash
+        last_id = event.id
+        checked += 1
+    head = db.session.scalars(
+        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).execution_options(populate_existing=True)
+    ).one_or_none()
+    if head is None or head.last_hash != prev_hash or head.count != checked:
+        return VerifyResult(False, checked, last_id,
+                            "последние записи журнала удалены (вершина цепочки не совпадает)")
+    return VerifyResult(True, checked)

@@ -1,0 +1,44 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo
+
+from app.auth.roles import ROLES
+from app.core.forms import length_between, max_length, optional, required
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Логин", validators=[required(), max_length(80)])
+    password = PasswordField("Пароль", validators=[required(), max_length(200)])
+    submit = SubmitField("Войти")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Текущий пароль", validators=[required()])
+    new = PasswordField("Новый пароль", validators=[required(), length_between(10, 200)])
+    repeat = PasswordField("Повторите новый пароль",
+                           validators=[required(), EqualTo("new", message="Пароли не совпадают.")])
+    submit = SubmitField("Сменить пароль")
+
+
+class UserForm(FlaskForm):
+    login = StringField("Логин", validators=[required(), max_length(80)])
+    full_name = StringField("ФИО (Фамилия Имя Отчество)", validators=[required(), max_length(200)])
+    position = StringField("Должность", validators=[optional(), max_length(200)])
+    email = StringField("Эл. почта", validators=[optional(), Email(message="Некорректный адрес эл. почты."),
+                                                 max_length(200)])
+    password = PasswordField("Пароль", validators=[required(), length_between(10, 200)])
+    role = SelectField("Роль", choices=list(ROLES.items()), validators=[required()])
+    organisation_id = SelectField("Организация", coerce=int, validators=[required()])
+    submit = SubmitField("Создать пользователя")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Роль", choices=list(ROLES.items()), validators=[required()])
+    organisation_id = SelectField("Организация", coerce=int, validators=[required()])
+    submit = SubmitField("Назначить роль")
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form whose only job is to carry the CSRF token of a POST button."""
+
+    confirm = BooleanField(default=True)

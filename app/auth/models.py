@@ -1,0 +1,111 @@
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.roles import ROLES
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.orgs.models import Organisation
+
+_ROLE_LIST = ",".join(f"'{r}'" for r in ROLES)
+
+
+class User(UserMixin, db.Model):
+    """Пользователь. `session_version` is bumped to invalidate every existing session server-side."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    roles: Mapped[list["RoleAssignment"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Flask-Login stores get_id() in the session: embedding the version makes every older session
+    # (and remember-me cookie) fail to load once the version moves on.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def short_name(self) -> str:
+        """И.О. Фамилия, the form used in signature blocks."""
+        parts = self.full_name.split()
+        if len(parts) >= 2:
+            initials = "".join(f"{p[0]}." for p in parts[1:3])
+            return f"{initials} {parts[0]}"
+        return self.full_name
+
+    def role_codes(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+    def has_role(self, *roles: str) -> bool:
+        return any(r.role in roles for r in self.roles)
+
+    def roles_over(self, org: Organisation) -> set[str]:
+        """Roles this user holds over `org`: those assigned at org itself or at one of its ancestors."""
+        return {r.role for r in self.roles if org.path.startswith(r.organisation.path)}
+
+    def can_see(self, org: Organisation) -> bool:
+        return bool(self.roles_over(org))
+
+    def scope_paths(self, roles=None) -> list[str]:
+        return sorted({r.organisation.path for r in self.roles if roles is None or r.role in roles})
+
+    @property
+    def home_organisation(self) -> Organisation | None:
+        """The organisation of the user's first role, whose time zone we show times in."""
+        return self.roles[0].organisation if self.roles else None
+
+    def __repr__(self) -> str:
+        return f"<User {self.login}>"
+
+
+class RoleAssignment(db.Model):
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "organisation_id"),
+        CheckConstraint(f"role IN ({_ROLE_LIST})", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    @property
+    def label(self) -> str:
+        return ROLES[self.role]
+
+
+class LoginAttempt(db.Model):
+    """Failed and successful log-ins, kept for throttling per account and per address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_login_created", "login", "created_at"),
+        Index("ix_login_attempts_address_created", "address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,20 @@
+"""Roles (роли). A role is held in an organisation and is valid in that organisation's subtree."""
+
+ROLES = {
+    "admin": "Администратор",
+    "official": "Специалист органа управления образованием",
+    "head": "Руководитель органа управления (утверждает и подписывает)",
+    "methodologist": "Методист",
+    "director": "Руководитель образовательной организации",
+    "staff": "Сотрудник образовательной организации",
+    "expert": "Региональный эксперт",
+    "auditor": "Аудитор (только чтение)",
+}
+
+# Who may change the content of a cycle (goals, indicators, …) and submit stages for review.
+EDITORS = frozenset({"official", "methodologist", "head", "director", "staff"})
+# Who approves or returns a stage: the head of the owning authority, or the director for a school's own cycle.
+APPROVERS = frozenset({"head", "director"})
+# Who may open cycles and assign stage responsibility.
+CYCLE_MANAGERS = frozenset({"official", "head", "director"})
+READERS = frozenset(ROLES)

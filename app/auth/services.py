@@ -1,0 +1,156 @@
+"""Users, passwords, sessions and log-in throttling."""
+
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.audit import chain
+from app.auth.models import LoginAttempt, RoleAssignment, User
+from app.auth.roles import ROLES
+from app.core.errors import DomainError, ValidationFailed
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.orgs.models import Organisation
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def _hasher() -> PasswordHasher:
+    # argon2id with the library defaults; the test config trades strength for speed.
+    if current_app.config.get("ARGON2_FAST"):
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def validate_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"Пароль должен содержать не менее {MIN_PASSWORD_LENGTH} символов.")
+
+
+class LoginThrottled(DomainError):
+    status_code = 429
+
+
+def _failures_since(column, value, since) -> int:
+    """Failures for this account/address in the window, after its last successful log-in."""
+    last_success = db.session.scalar(
+        select(func.max(LoginAttempt.created_at)).where(column == value, LoginAttempt.succeeded.is_(True))
+    )
+    start = max(since, last_success) if last_success else since
+    return db.session.scalar(
+        select(func.count()).select_from(LoginAttempt)
+        .where(column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > start)
+    )
+
+
+def check_throttle(login: str, address: str) -> None:
+    """Refuse further attempts after too many failures in a sliding window.
+
+    The window is short (10 minutes by default), so an attacker guessing at an account delays its
+    owner only briefly; a success from the owner resets the account's count.
+    """
+    cfg = current_app.config
+    window = cfg["LOGIN_WINDOW_SECONDS"]
+    since = utcnow() - timedelta(seconds=window)
+    minutes = max(1, window // 60)
+    if _failures_since(LoginAttempt.login, login, since) >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+        raise LoginThrottled(f"Слишком много неудачных попыток входа для этой учётной записи. "
+                             f"Повторите через {minutes} мин.")
+    if _failures_since(LoginAttempt.address, address, since) >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+        raise LoginThrottled(f"Слишком много неудачных попыток входа с этого адреса. Повторите через {minutes} мин.")
+
+
+def authenticate(login: str, password: str, *, address: str) -> User:
+    """Return the user for valid credentials, recording the attempt; raise with a Russian message otherwise."""
+    login = (login or "").strip().lower()
+    check_throttle(login, address)
+    user = db.session.scalar(select(User).where(User.login == login))
+    ok = user is not None and user.active and check_password(user, password)
+    db.session.add(LoginAttempt(login=login, address=address, succeeded=ok))
+    if not ok:
+        # Same message whether the login exists or not, so accounts cannot be enumerated.
+        raise DomainError("Неверный логин или пароль.")
+    chain.record(action="login", object_type="user", object_id=user.id, actor=user)
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session and remember-me cookie of the user, on the server side."""
+    user.session_version += 1
+
+
+def change_password(user: User, *, current: str, new: str, actor: User) -> None:
+    if not check_password(user, current):
+        raise ValidationFailed("Текущий пароль указан неверно.")
+    validate_new_password(new)
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    chain.record(action="change_password", object_type="user", object_id=user.id, actor=actor)
+
+
+def set_active(user: User, active: bool, *, actor: User) -> None:
+    before = {"active": user.active}
+    user.active = active
+    if not active:
+        end_sessions(user)
+    chain.record(action="enable_user" if active else "disable_user", object_type="user", object_id=user.id,
+                 actor=actor, actor_role="admin", before=before, after={"active": active})
+
+
+def create_user(*, login: str, full_name: str, password: str, position: str | None = None,
+                email: str | None = None, phone: str | None = None, roles=(), actor: User | None = None) -> User:
+    """Create a user with (role, organisation) pairs; passwords are hashed with argon2id."""
+    login = login.strip().lower()
+    if db.session.scalar(select(User.id).where(User.login == login)) is not None:
+        raise ValidationFailed(f"Пользователь с логином «{login}» уже существует.")
+    validate_new_password(password)
+    user = User(login=login, full_name=full_name.strip(), position=position, email=email, phone=phone,
+                password_hash=hash_password(password))
+    for role, org in roles:
+        if role not in ROLES:
+            raise ValidationFailed(f"Неизвестная роль «{role}».")
+        user.roles.append(RoleAssignment(role=role, organisation=org))
+    db.session.add(user)
+    db.session.flush()
+    chain.record(action="create_user", object_type="user", object_id=user.id, actor=actor,
+                 actor_role="admin" if actor else "system",
+                 after={"login": login, "roles": [[r, o.code] for r, o in roles]})
+    return user
+
+
+def users_with_role_at(org: Organisation, roles) -> list[User]:
+    """Active users holding one of `roles` at the nearest level of org's ancestry that has any."""
+    for org_id in reversed(org.ancestor_ids()):
+        users = db.session.scalars(
+            select(User).join(RoleAssignment)
+            .where(RoleAssignment.organisation_id == org_id, RoleAssignment.role.in_(roles), User.active.is_(True))
+            .order_by(User.id).distinct()
+        ).all()
+        if users:
+            return list(users)
+    return []
+
+
+def grant_role(user: User, role: str, org: Organisation, *, actor: User) -> None:
+    if role not in ROLES:
+        raise ValidationFailed(f"Неизвестная роль «{role}».")
+    if any(r.role == role and r.organisation_id == org.id for r in user.roles):
+        raise ValidationFailed("Эта роль в этой организации уже назначена.")
+    user.roles.append(RoleAssignment(role=role, organisation=org))
+    db.session.flush()
+    chain.record(action="grant_role", object_type="user", object_id=user.id, actor=actor, actor_role="admin",
+                 organisation_id=org.id, after={"role": role, "organisation": org.code})

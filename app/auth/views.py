@@ -1,0 +1,158 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.auth import bp, services
+from app.auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, RoleForm, UserForm
+from app.auth.models import RoleAssignment, User
+from app.core.access import public, roles_required, scope_condition, signed_in
+from app.core.errors import DomainError, ValidationFailed
+from app.extensions import db
+from app.orgs.models import Organisation
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site relative paths: never send a user on to another host after log-in.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("cycles.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("cycles.dashboard"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.login.data, form.password.data, address=request.remote_addr or "-")
+        except DomainError as exc:
+            db.session.commit()  # keep the failed attempt: throttling counts it
+            flash(exc.message, "danger")
+            status = 429 if isinstance(exc, services.LoginThrottled) else 401
+        else:
+            db.session.commit()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():
+    user = db.session.get(User, current_user.id)
+    services.end_sessions(user)
+    db.session.commit()
+    logout_user()
+    flash("Вы вышли из системы.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@signed_in
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, current=form.current.data, new=form.new.data, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.current.errors.append(exc.message)
+        else:
+            db.session.commit()
+            # The password change ended every session; keep this one alive on its new version.
+            login_user(current_user)
+            flash("Пароль изменён. Все остальные сеансы завершены.", "success")
+            return redirect(url_for("cycles.dashboard"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status
+
+
+def _organisation_choices():
+    orgs = db.session.scalars(
+        select(Organisation).where(scope_condition(Organisation.path, roles={"admin"})).order_by(Organisation.path)
+    )
+    return [(o.id, f"{o.code} — {o.display_name}") for o in orgs]
+
+
+@bp.route("/admin/users")
+@roles_required("admin")
+def users():
+    scoped = (select(User).join(RoleAssignment).join(RoleAssignment.organisation)
+              .where(scope_condition(Organisation.path, roles={"admin"})).distinct())
+    users = db.session.scalars(
+        select(User).where(User.id.in_(scoped.with_only_columns(User.id)))
+        .options(selectinload(User.roles)).order_by(User.full_name)
+    ).all()
+    return render_template("auth/users.html", users=users, confirm=ConfirmForm())
+
+
+def _admin_org(org_id: int) -> Organisation:
+    org = db.session.get(Organisation, org_id)
+    if org is None or "admin" not in current_user.roles_over(org):
+        raise ValidationFailed("Организация вне вашей зоны администрирования.")
+    return org
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_user():
+    form = UserForm()
+    form.organisation_id.choices = _organisation_choices()
+    if form.validate_on_submit():
+        try:
+            org = _admin_org(form.organisation_id.data)
+            services.create_user(login=form.login.data, full_name=form.full_name.data, password=form.password.data,
+                                 position=form.position.data or None, email=form.email.data or None,
+                                 roles=[(form.role.data, org)], actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.login.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Пользователь создан.", "success")
+            return redirect(url_for("auth.users"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/user_form.html", form=form), status
+
+
+def _user_in_admin_scope(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not any("admin" in current_user.roles_over(r.organisation) for r in user.roles):
+        abort(404)
+    return user
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def user_detail(user_id: int):
+    user = _user_in_admin_scope(user_id)
+    form = RoleForm()
+    form.organisation_id.choices = _organisation_choices()
+    if form.validate_on_submit():
+        services.grant_role(user, form.role.data, _admin_org(form.organisation_id.data), actor=current_user)
+        db.session.commit()
+        flash("Роль назначена.", "success")
+        return redirect(url_for("auth.user_detail", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/user_detail.html", user=user, form=form, confirm=ConfirmForm()), status
+
+
+@bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
+@roles_required("admin")
+def set_user_active(user_id: int):
+    user = _user_in_admin_scope(user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        raise ValidationFailed("Нельзя отключить собственную учётную запись.")
+    services.set_active(user, not user.active, actor=current_user)
+    db.session.commit()
+    flash("Пользователь включён." if user.active else "Пользователь отключён, его сеансы завершены.", "success")
+    return redirect(url_for("auth.user_detail", user_id=user.id))

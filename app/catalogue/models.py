@@ -1,0 +1,130 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.timeutil import utcnow
+from app.extensions import db
+
+LEVELS = {"regional": "региональный", "municipal": "муниципальный", "school": "уровень ОО"}
+
+
+class StageDefinition(db.Model):
+    """Блок цикла: one of the nine stages, as data (title, order, whether it may run in parallel)."""
+
+    __tablename__ = "stage_definitions"
+
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    position: Mapped[int] = mapped_column(unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    # A parallel stage may open before its predecessor is approved (e.g. methods alongside indicators).
+    parallel: Mapped[bool] = mapped_column(default=False)
+
+
+class MechanismSet(db.Model):
+    """A versioned catalogue of mechanisms for one level; regions differ, so versions are kept."""
+
+    __tablename__ = "mechanism_sets"
+    __table_args__ = (
+        UniqueConstraint("level", "version"),
+        CheckConstraint("level IN ('regional','municipal','school')", name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(20))
+    version: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    mechanisms: Mapped[list["Mechanism"]] = relationship(
+        back_populates="mechanism_set", order_by="Mechanism.position", cascade="all, delete-orphan"
+    )
+
+
+class Mechanism(db.Model):
+    """Механизм управления качеством образования."""
+
+    __tablename__ = "mechanisms"
+    __table_args__ = (UniqueConstraint("set_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("mechanism_sets.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(500))
+    group: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0)
+    optional: Mapped[bool] = mapped_column(default=False)
+    # Set when an administrator added it for this region rather than loading it from the catalogue.
+    region_specific: Mapped[bool] = mapped_column(default=False)
+
+    mechanism_set: Mapped[MechanismSet] = relationship(back_populates="mechanisms")
+    tracks: Mapped[list["Track"]] = relationship(
+        back_populates="mechanism", order_by="Track.position", cascade="all, delete-orphan"
+    )
+    indicator_groups: Mapped[list["IndicatorGroup"]] = relationship(
+        back_populates="mechanism", order_by="IndicatorGroup.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def level(self) -> str:
+        return self.mechanism_set.level
+
+
+class Track(db.Model):
+    """Направление (трек): runs a full cycle, or a partial one listing the blocks it covers."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (UniqueConstraint("mechanism_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mechanism_id: Mapped[int] = mapped_column(ForeignKey("mechanisms.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(500))
+    position: Mapped[int] = mapped_column(default=0)
+    # None means the full nine-block cycle; otherwise the list of stage codes the track covers.
+    blocks: Mapped[list | None] = mapped_column(JSON)
+
+    mechanism: Mapped[Mechanism] = relationship(back_populates="tracks")
+
+    @property
+    def full_cycle(self) -> bool:
+        return not self.blocks
+
+
+class IndicatorGroup(db.Model):
+    """A required indicator group of a mechanism: the indicators stage must cover each one."""
+
+    __tablename__ = "indicator_groups"
+    __table_args__ = (UniqueConstraint("mechanism_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mechanism_id: Mapped[int] = mapped_column(ForeignKey("mechanisms.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(default=0)
+    required: Mapped[bool] = mapped_column(default=True)
+
+    mechanism: Mapped[Mechanism] = relationship(back_populates="indicator_groups")
+
+
+class LibraryIndicator(db.Model):
+    """An indicator of the default library (reference/indicators.yaml) offered when filling stage 2."""
+
+    __tablename__ = "library_indicators"
+    __table_args__ = (
+        UniqueConstraint("code"),
+        CheckConstraint("direction IN ('up','down')", name="direction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mechanism_code: Mapped[str] = mapped_column(String(20), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(40))
+    formula: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    periodicity: Mapped[str | None] = mapped_column(String(100))
+    direction: Mapped[str] = mapped_column(String(4))
+    group_name: Mapped[str] = mapped_column(String(300))

@@ -1,0 +1,92 @@
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.catalogue import bp, services
+from app.catalogue.forms import MechanismForm, TrackForm
+from app.catalogue.models import Mechanism, MechanismSet, StageDefinition
+from app.core.access import roles_required, signed_in
+from app.core.errors import DomainError, NotFound, PermissionDenied
+from app.extensions import db
+
+
+def _sets():
+    return db.session.scalars(
+        select(MechanismSet).options(selectinload(MechanismSet.mechanisms).selectinload(Mechanism.tracks),
+                                     selectinload(MechanismSet.mechanisms).selectinload(Mechanism.indicator_groups))
+        .order_by(MechanismSet.level, MechanismSet.loaded_at.desc())
+    ).all()
+
+
+def _stage_choices():
+    return [(d.code, d.title) for d in db.session.scalars(select(StageDefinition).order_by(StageDefinition.position))]
+
+
+def _page(status=200, mechanism_form=None, track_form=None):
+    track_form = track_form or TrackForm()
+    track_form.blocks.choices = _stage_choices()
+    is_catalogue_admin = any(r.role == "admin" and r.organisation.parent_id is None for r in current_user.roles)
+    return render_template("catalogue/index.html", sets=_sets(), stages=_stage_choices(),
+                           mechanism_form=mechanism_form or MechanismForm(), track_form=track_form,
+                           is_catalogue_admin=is_catalogue_admin), status
+
+
+@bp.route("/")
+@signed_in
+def index():
+    return _page()
+
+
+def _require_catalogue_admin():
+    # The catalogue is shared by the whole region: only a regional administrator edits it.
+    if not any(r.role == "admin" and r.organisation.parent_id is None for r in current_user.roles):
+        raise PermissionDenied("Перечень механизмов изменяет только администратор регионального уровня.")
+
+
+@bp.route("/sets/<int:set_id>/mechanisms", methods=["POST"])
+@roles_required("admin")
+def add_mechanism(set_id: int):
+    _require_catalogue_admin()
+    mset = db.session.get(MechanismSet, set_id)
+    if mset is None:
+        raise NotFound()
+    form = MechanismForm()
+    if not form.validate_on_submit():
+        return _page(422, mechanism_form=form)
+    groups = [line.strip() for line in (form.groups.data or "").splitlines() if line.strip()]
+    try:
+        services.add_mechanism(mset, code=form.code.data, title=form.title.data, group=form.group.data or None,
+                               groups=groups, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        form.code.errors.append(exc.message)
+        return _page(exc.status_code, mechanism_form=form)
+    db.session.commit()
+    flash("Механизм добавлен.", "success")
+    return redirect(url_for("catalogue.index"))
+
+
+@bp.route("/mechanisms/<int:mechanism_id>/tracks", methods=["POST"])
+@roles_required("admin")
+def add_track(mechanism_id: int):
+    _require_catalogue_admin()
+    mechanism = db.session.get(Mechanism, mechanism_id)
+    if mechanism is None:
+        raise NotFound()
+    form = TrackForm()
+    form.blocks.choices = _stage_choices()
+    if not form.validate_on_submit():
+        return _page(422, track_form=form)
+    try:
+        services.add_track(mechanism, code=form.code.data, title=form.title.data, blocks=form.blocks.data or None,
+                           actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _page(exc.status_code, track_form=form)
+    db.session.commit()
+    flash("Трек добавлен.", "success")
+    return redirect(url_for("catalogue.index") + f"#m{mechanism.id}")
+
+

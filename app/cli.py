@@ -1,0 +1,114 @@
+"""Flask commands: seed, catalogue, audit verification, users, job worker."""
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+
+seed_cli = AppGroup("seed", help="Demo and reference data.")
+catalogue_cli = AppGroup("catalogue", help="Mechanism catalogue, stage definitions, indicator library.")
+audit_cli = AppGroup("audit", help="Audit log.")
+users_cli = AppGroup("users", help="User accounts.")
+jobs_cli = AppGroup("jobs", help="Background jobs (RQ).")
+
+
+@seed_cli.command("demo")
+def seed_demo_command():
+    """Create the demo region, users and cycles (idempotent)."""
+    from app.demo import DEMO_PASSWORD, seed_demo
+
+    if seed_demo():
+        db.session.commit()
+        click.echo(f"Демо-данные созданы. Пароль всех демо-пользователей: {DEMO_PASSWORD}")
+    else:
+        click.echo("Демо-данные уже есть, ничего не изменено.")
+
+
+@seed_cli.command("demo-if-empty")
+def seed_demo_if_empty():
+    """Seed the demo only when the database has no organisations yet (used by `make run`)."""
+    from app.demo import seed_demo
+    from app.orgs.models import Organisation
+
+    if db.session.scalar(select(Organisation.id).limit(1)) is None:
+        seed_demo()
+        db.session.commit()
+        click.echo("База пуста: загружены демо-данные.")
+    else:
+        from app.catalogue.services import load_all
+
+        load_all()
+        db.session.commit()
+
+
+@catalogue_cli.command("load")
+def catalogue_load():
+    """Load stage definitions, the indicator library and new mechanism-set versions from YAML."""
+    from app.catalogue.services import load_indicator_library, load_mechanism_catalogue, load_stage_definitions
+
+    stages = load_stage_definitions()
+    library = load_indicator_library()
+    sets = load_mechanism_catalogue()
+    db.session.commit()
+    click.echo(f"Этапы: изменено {stages}; библиотека показателей: изменено {library}; "
+               f"новых версий перечня механизмов: {len(sets)}")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Check the audit hash chain; exit 1 naming the first broken row."""
+    from app.audit.chain import verify
+
+    result = verify()
+    if result.ok:
+        click.echo(f"Журнал аудита цел: проверено записей {result.checked}.")
+        return
+    click.echo(f"Журнал аудита нарушен: запись id={result.broken_id}: {result.reason} "
+               f"(до неё проверено записей: {result.checked}).", err=True)
+    sys.exit(1)
+
+
+@users_cli.command("create-admin")
+@click.argument("login")
+@click.argument("organisation_code")
+@click.option("--full-name", default="Администратор", show_default=True)
+@click.password_option()
+def create_admin(login, organisation_code, full_name, password):
+    """Create an administrator in the organisation with ORGANISATION_CODE."""
+    from app.auth.services import create_user
+    from app.core.errors import DomainError
+    from app.orgs.models import Organisation
+
+    org = db.session.scalar(select(Organisation).where(Organisation.code == organisation_code))
+    if org is None:
+        raise click.ClickException(f"Организация с кодом «{organisation_code}» не найдена.")
+    try:
+        create_user(login=login, full_name=full_name, password=password, roles=[("admin", org)])
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Администратор {login} создан.")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+def worker(burst):
+    """Run an RQ worker on all queues."""
+    import redis
+    from rq import Worker
+
+    from app.jobs.queue import QUEUES
+
+    connection = redis.Redis.from_url(current_app.config["REDIS_URL"])
+    Worker(list(QUEUES), connection=connection).work(burst=burst)
+
+
+def init_app(app: Flask) -> None:
+    for group in (seed_cli, catalogue_cli, audit_cli, users_cli, jobs_cli):
+        app.cli.add_command(group)
+
+

@@ -1,0 +1,1 @@
+"""Infrastructure without business vocabulary: database base, errors, access policy, time helpers."""

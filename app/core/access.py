@@ -1,0 +1,113 @@
+"""Access policy: deny by default.
+
+Every view declares its rule with one of the decorators below; a before-request hook enforces it and
+refuses any endpoint that declares none. Object-level scope (the organisation subtree) is checked by
+`get_in_scope`, which answers 404 for objects outside the user's subtree so their existence does not leak.
+"""
+
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import false, or_
+
+from app.extensions import db
+
+RULE_ATTR = "_access_rule"
+
+
+class Rule:
+    def __init__(self, *, public: bool = False, roles: frozenset[str] | None = None):
+        self.public = public
+        self.roles = roles  # None: any signed-in user (object scope is checked by the view)
+
+    def __repr__(self) -> str:
+        return "public" if self.public else f"roles={sorted(self.roles) if self.roles else 'any'}"
+
+
+def _mark(rule: Rule):
+    def decorator(view):
+        setattr(view, RULE_ATTR, rule)
+        return view
+    return decorator
+
+
+def public(view):
+    """Reachable without signing in (log-in page, static files, health check)."""
+    return _mark(Rule(public=True))(view)
+
+
+def signed_in(view):
+    """Any signed-in user; the view must scope every object it loads with get_in_scope."""
+    return _mark(Rule())(view)
+
+
+def roles_required(*roles: str):
+    """Only users holding one of `roles` somewhere; objects are still scoped to their subtree."""
+    return _mark(Rule(roles=frozenset(roles)))
+
+
+def rule_of(view) -> Rule | None:
+    return getattr(view, RULE_ATTR, None)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def enforce_access_rule():
+    """before_request hook."""
+    if request.endpoint is None:
+        return None  # 404/405 from routing
+    view = current_app.view_functions.get(request.endpoint)
+    rule = rule_of(view)
+    if rule is None:
+        current_app.logger.error("endpoint %s declares no access rule; refused", request.endpoint)
+        abort(403)
+    if rule.public:
+        return None
+    if not current_user.is_authenticated:
+        if wants_json() or request.method != "GET":
+            abort(401)
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+    if rule.roles is not None and not current_user.has_role(*rule.roles):
+        abort(403)
+    return None
+
+
+def scope_condition(path_column, user=None, roles=None):
+    """SQL condition: the row's organisation path lies in one of the user's role subtrees."""
+    user = user or current_user
+    paths = user.scope_paths(roles)
+    if not paths:
+        return false()
+    return or_(*[path_column.like(p + "%") for p in paths])
+
+
+def get_in_scope(model, object_id, *, roles=None):
+    """Load a row and return it only if its organisation is in the user's subtree, else 404."""
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    roles_held = current_user.roles_over(obj.organisation)
+    if not roles_held or (roles is not None and not roles_held & set(roles)):
+        abort(404)
+    return obj
+
+
+def require_roles_over(obj, roles, message: str | None = None):
+    """Raise PermissionDenied unless the user holds one of `roles` over the object's organisation."""
+    from app.core.errors import PermissionDenied
+
+    if not current_user.roles_over(obj.organisation) & set(roles):
+        raise PermissionDenied(message or "Недостаточно прав для этого действия.")
+
+
+def with_rule(rule_decorator):
+    """Apply an access rule to a view added by a third-party extension."""
+    def wrap(view):
+        @wraps(view)
+        def inner(*args, **kwargs):
+            return view(*args, **kwargs)
+        return rule_decorator(inner)
+    return wrap

@@ -1,0 +1,76 @@
+"""Shared form pieces: Russian messages for the standard validators, and the optimistic-lock field."""
+
+from wtforms import DateField, DecimalField, HiddenField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+REQUIRED = "Обязательное поле."
+
+
+def required():
+    return DataRequired(message=REQUIRED)
+
+
+def max_length(n: int):
+    return Length(max=n, message=f"Не более {n} символов.")
+
+
+def length_between(lo: int, hi: int):
+    return Length(min=lo, max=hi, message=f"От {lo} до {hi} символов.")
+
+
+def number_range(lo=None, hi=None):
+    if lo is not None and hi is not None:
+        message = f"Значение должно быть от {lo} до {hi}."
+    elif lo is not None:
+        message = f"Значение должно быть не меньше {lo}."
+    else:
+        message = f"Значение должно быть не больше {hi}."
+    return NumberRange(min=lo, max=hi, message=message)
+
+
+def optional():
+    return Optional()
+
+
+class VersionField(HiddenField):
+    """The version of the object the form was rendered from; a mismatch on save means a stale form."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        try:
+            self.data = int(self.data) if self.data not in (None, "") else None
+        except ValueError:
+            self.data = None
+            raise ValidationError("Некорректная версия формы. Обновите страницу.") from None
+
+
+class NotBlank:
+    """Rejects values made only of whitespace (DataRequired passes them through as truthy)."""
+
+    def __init__(self, message: str = REQUIRED):
+        self.message = message
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and not field.data.strip():
+            raise ValidationError(self.message)
+
+
+class RuDecimalField(DecimalField):
+    """Decimal input that accepts a comma as the decimal separator and explains errors in Russian."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            valuelist = [valuelist[0].strip().replace(" ", "").replace(",", ".")]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Введите число (например, 75 или 12,5).") from None
+
+
+class RuDateField(DateField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Введите корректную дату.") from None

@@ -1,0 +1,51 @@
+"""Time helpers: everything is stored in UTC and shown in the organisation's time zone."""
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+MONTHS_GENITIVE = [
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def today_in(tz_name: str) -> date:
+    return datetime.now(ZoneInfo(tz_name)).date()
+
+
+def format_date(value: date | datetime | None) -> str:
+    """ДД.ММ.ГГГГ, the official short date form."""
+    if value is None:
+        return ""
+    return value.strftime("%d.%m.%Y")
+
+
+def format_date_long(value: date | None) -> str:
+    """«20 апреля 2021 г.», the long form used in documents."""
+    if value is None:
+        return ""
+    return f"«{value.day:02d}» {MONTHS_GENITIVE[value.month - 1]} {value.year} г."
+
+
+def format_datetime(value: datetime | None, tz_name: str) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(tz_name)).strftime("%d.%m.%Y %H:%M")
+
+
+def academic_year_of(day: date) -> str:
+    """The academic year (учебный год) a day falls in, as '2025/26'; it starts on 1 September."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def next_period(period: str) -> str:
+    """'2025/26' -> '2026/27'; a plain year '2025' -> '2026'."""
+    if "/" in period:
+        start = int(period.split("/")[0]) + 1
+        return f"{start}/{(start + 1) % 100:02d}"
+    return str(int(period) + 1)

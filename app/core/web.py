@@ -1,0 +1,134 @@
+"""Request-level wiring: access enforcement, session loading, error pages, template helpers."""
+
+from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from app.core import access
+from app.core.errors import DomainError, StaleObject
+from app.core.timeutil import format_date, format_date_long, format_datetime
+from app.extensions import db, login_manager
+
+HTTP_MESSAGES = {
+    400: "Некорректный запрос.",
+    401: "Требуется вход в систему.",
+    403: "Доступ запрещён.",
+    404: "Страница или объект не найдены.",
+    405: "Метод запроса не поддерживается для этого адреса.",
+    409: "Конфликт изменений.",
+    413: "Файл слишком большой.",
+    422: "Данные не прошли проверку.",
+    429: "Слишком много запросов.",
+    500: "Внутренняя ошибка сервера. Попробуйте позже или обратитесь к администратору.",
+}
+
+
+def _user_time_zone(app: Flask) -> str:
+    if current_user.is_authenticated:
+        org = current_user.home_organisation
+        while org is not None:
+            if org.timezone:
+                return org.timezone
+            org = org.parent
+    return app.config["APP_TIMEZONE"]
+
+
+def _error_response(status: int, message: str, problems=None):
+    if access.wants_json():
+        return jsonify({"error": message, "problems": problems or []}), status
+    return render_template("error.html", status=status, message=message, problems=problems or []), status
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Войдите в систему, чтобы продолжить."
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        from app.auth.models import User
+
+        try:
+            user_id, version = (int(part) for part in token.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, user_id)
+        # A bumped session version (log-out elsewhere, password change, disabling) ends this session.
+        if user is None or not user.active or user.session_version != version:
+            return None
+        return user
+
+    app.before_request(access.enforce_access_rule)
+
+    @app.after_request
+    def security_headers(response):
+        # 'self' only: no page may reach out to a CDN or any other host.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return _error_response(exc.status_code, exc.message, exc.problems)
+
+    @app.errorhandler(StaleDataError)
+    def stale(exc):
+        db.session.rollback()
+        return _error_response(409, StaleObject().message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        db.session.rollback()
+        return _error_response(400, "Форма устарела или отправлена не со страницы системы "
+                                    "(нет защитного токена). Обновите страницу и повторите.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        db.session.rollback()
+        if exc.code in (301, 302, 303, 307, 308):
+            return exc.get_response()
+        return _error_response(exc.code or 500, HTTP_MESSAGES.get(exc.code, exc.description))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_response(500, HTTP_MESSAGES[500])
+
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["date_long"] = format_date_long
+    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, _user_time_zone(app))
+
+    @app.context_processor
+    def helpers():
+        from app.auth.roles import ROLES
+
+        return {"ROLES": ROLES}
+
+    @app.route("/health")
+    @access.public
+    def health():
+        return {"status": "ok"}
+
+
+def protect_extension_endpoints(app: Flask) -> None:
+    """Static files of the app and of Bootstrap-Flask are public; every other endpoint declares its own rule."""
+    for endpoint in ("static", "bootstrap.static"):
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = access.with_rule(access.public)(app.view_functions[endpoint])
+
+
+def flash_problems(exc: DomainError) -> None:
+    flash(exc.message, "danger")
+    for problem in exc.problems:
+        flash(problem, "danger")
+

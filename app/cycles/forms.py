@@ -1,0 +1,125 @@
+import re
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import ValidationError
+
+from app.core.forms import NotBlank, RuDateField, RuDecimalField, VersionField, max_length, optional, required
+from app.core.timeutil import today_in
+
+PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")
+DIRECTIONS = [("up", "чем больше, тем лучше"), ("down", "чем меньше, тем лучше")]
+
+
+def _text(label: str, limit: int, *, area: bool = False, is_required: bool = True):
+    validators = [required(), NotBlank(), max_length(limit)] if is_required else [optional(), max_length(limit)]
+    return (TextAreaField if area else StringField)(label, validators=validators)
+
+
+def not_in_past(form, field):
+    if field.data and field.data < today_in(current_app.config["APP_TIMEZONE"]):
+        raise ValidationError("Срок не может быть в прошлом.")
+
+
+def valid_period(form, field):
+    match = PERIOD_RE.match((field.data or "").strip())
+    if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+        raise ValidationError("Период указывается как учебный год, например 2025/26.")
+
+
+class CycleForm(FlaskForm):
+    track_id = SelectField("Механизм и направление", coerce=int, validators=[required()])
+    owner_id = SelectField("Организация", coerce=int, validators=[required()])
+    period = StringField("Период (учебный год)", validators=[required(), valid_period])
+    responsible_id = SelectField("Ответственный за этапы", coerce=int, validators=[optional()])
+    first_deadline = RuDateField("Срок первого этапа", validators=[optional(), not_in_past],
+                               format="%Y-%m-%d")
+    submit = SubmitField("Открыть цикл")
+
+
+class GoalForm(FlaskForm):
+    direction = _text("Направление", 500)
+    statement = _text("Цель (формулировка изменения)", 4000, area=True)
+    justification = _text("Обоснование (данные о проблеме, нормативная база, местная специфика)", 8000, area=True)
+    realism = _text("Реалистичность (ресурсы, имеющийся опыт)", 8000, area=True)
+    parent_goal_id = SelectField("Связь с целью вышестоящего уровня", coerce=int, validators=[optional()])
+    version = VersionField()
+    submit = SubmitField("Сохранить")
+
+    def domain_data(self) -> dict:
+        return {"direction": self.direction.data.strip(), "statement": self.statement.data.strip(),
+                "justification": self.justification.data.strip(), "realism": self.realism.data.strip(),
+                "parent_goal_id": self.parent_goal_id.data or None}
+
+
+class IndicatorForm(FlaskForm):
+    code = StringField("Код", validators=[required(), NotBlank(), max_length(40)])
+    name = _text("Наименование", 2000, area=True)
+    unit = _text("Единица измерения", 40)
+    definition = _text("Определение / формула расчёта", 4000, area=True)
+    group_name = SelectField("Группа показателей", validators=[required()])
+    source = _text("Источник данных", 2000)
+    collection_method = _text("Метод сбора", 2000)
+    periodicity = _text("Периодичность", 100)
+    baseline = RuDecimalField("Базовое значение", places=None, validators=[optional()],
+                            render_kw={"inputmode": "decimal"})
+    target = RuDecimalField("Целевое значение", places=None, validators=[optional()],
+                          render_kw={"inputmode": "decimal"})
+    direction = SelectField("Направление", choices=DIRECTIONS, validators=[required()])
+    responsible = _text("Ответственный", 300)
+    version = VersionField()
+    submit = SubmitField("Сохранить")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if (self.unit.data or "").strip() == "%":
+            for field in (self.baseline, self.target):
+                if field.data is not None and not 0 <= field.data <= 100:
+                    field.errors.append("Значение в процентах должно быть от 0 до 100.")
+                    ok = False
+        return ok
+
+    def domain_data(self) -> dict:
+        data = {name: (getattr(self, name).data or "").strip() for name in
+                ("code", "name", "unit", "definition", "group_name", "source", "collection_method", "periodicity",
+                 "direction", "responsible")}
+        data["baseline"] = self.baseline.data
+        data["target"] = self.target.data
+        return data
+
+
+
+
+class CollectionMethodForm(FlaskForm):
+    source = _text("Источник информации (ФИС ОКО, ГИА, региональные системы, анкетирование…)", 2000, area=True)
+    method = _text("Метод (измерение, анкетирование, анализ документов, статистика…)", 2000, area=True)
+    tool = _text("Инструмент", 2000, area=True)
+    schedule = _text("График (сроки, периодичность)", 2000, area=True)
+    version = VersionField()
+    submit = SubmitField("Сохранить")
+
+    def domain_data(self) -> dict:
+        return {name: getattr(self, name).data.strip() for name in ("source", "method", "tool", "schedule")}
+
+
+class StageSettingsForm(FlaskForm):
+    responsible_id = SelectField("Ответственный", coerce=int, validators=[optional()])
+    deadline = RuDateField("Срок", validators=[optional(), not_in_past], format="%Y-%m-%d")
+    version = VersionField()
+    submit = SubmitField("Сохранить")
+
+
+class SummaryForm(FlaskForm):
+    summary = _text("Содержание этапа", 20000, area=True)
+    version = VersionField()
+    submit = SubmitField("Сохранить")
+
+
+class TransitionForm(FlaskForm):
+    comment = TextAreaField("Комментарий", validators=[optional(), max_length(2000)])
+    version = VersionField()
+
+
+class ConfirmForm(FlaskForm):
+    version = VersionField()

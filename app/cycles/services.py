@@ -1,0 +1,280 @@
+"""Operations on management cycles and their stage content. They flush, audit, and never commit."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.audit import chain
+from app.auth.models import User
+from app.auth.roles import CYCLE_MANAGERS, EDITORS
+from app.catalogue.models import Mechanism, StageDefinition, Track
+from app.core.access import scope_condition
+from app.core.errors import PermissionDenied, StaleObject, ValidationFailed
+from app.core.timeutil import next_period, utcnow
+from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
+from app.extensions import db
+from app.orgs.models import Organisation
+from app.tasks import services as tasks
+from workflows import engine
+
+# Which stage holds each kind of content: editing it is allowed only while that stage is a draft.
+CONTENT_STAGE = {Goal: "GOAL", Indicator: "IND", CollectionMethod: "METH"}
+
+
+def _require(actor: User, org: Organisation, roles, message: str) -> None:
+    if not actor.roles_over(org) & set(roles):
+        raise PermissionDenied(message)
+
+
+def _check_version(obj, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise StaleObject()
+
+
+def cycles_in_scope(user: User, *, mechanism_code: str | None = None, organisation_id: int | None = None,
+                    state: str | None = None):
+    """Cycles the user may see, with everything the list pages show loaded in a fixed number of queries."""
+    query = (
+        select(Cycle).join(Cycle.owner).join(Cycle.track).join(Track.mechanism)
+        .where(scope_condition(Organisation.path, user))
+        .options(selectinload(Cycle.stages).selectinload(Stage.responsible),
+                 selectinload(Cycle.owner), selectinload(Cycle.track).selectinload(Track.mechanism))
+        .order_by(Cycle.period.desc(), Mechanism.code, Track.position, Organisation.name)
+    )
+    if mechanism_code:
+        query = query.where(Mechanism.code == mechanism_code)
+    if organisation_id:
+        query = query.where(Cycle.owner_id == organisation_id)
+    if state:
+        query = query.where(Cycle.state == state)
+    return query
+
+
+def eligible_responsibles(org: Organisation) -> list[User]:
+    """Users who may be made responsible for a stage of `org`'s cycle: editors over that organisation."""
+    from app.auth.models import RoleAssignment
+
+    ancestor_ids = org.ancestor_ids()
+    return list(db.session.scalars(
+        select(User).join(RoleAssignment)
+        .where(RoleAssignment.organisation_id.in_(ancestor_ids), RoleAssignment.role.in_(EDITORS),
+               User.active.is_(True))
+        .order_by(User.full_name).distinct()
+    ))
+
+
+def _validate_responsible(user: User | None, org: Organisation) -> None:
+    if user is not None and not user.roles_over(org) & EDITORS:
+        raise ValidationFailed(f"{user.full_name} не может отвечать за этап: нет роли в организации «{org.display_name}».")
+
+
+def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
+                 responsible: User | None = None, deadlines: dict[str, date] | None = None,
+                 previous: Cycle | None = None) -> Cycle:
+    """Open a management cycle for a track, owner organisation and period, with its stages."""
+    _require(actor, owner, CYCLE_MANAGERS, "Недостаточно прав, чтобы открыть цикл в этой организации.")
+    if track.mechanism.level != owner.level:
+        raise ValidationFailed(
+            f"Механизм {track.mechanism.code} относится к другому уровню управления, чем «{owner.display_name}».")
+    period = period.strip()
+    duplicate = db.session.scalar(select(Cycle.id).where(
+        Cycle.track_id == track.id, Cycle.owner_id == owner.id, Cycle.period == period))
+    if duplicate is not None:
+        raise ValidationFailed(f"Цикл по этому направлению на период {period} уже существует.")
+    _validate_responsible(responsible, owner)
+    definitions = list(db.session.scalars(select(StageDefinition).order_by(StageDefinition.position)))
+    blocks = track.blocks or [d.code for d in definitions]
+    deadlines = deadlines or {}
+    cycle = Cycle(track=track, owner=owner, period=period, created_by_id=actor.id, previous=previous)
+    cycle.stages = [Stage(code=d.code, definition=d, position=d.position, responsible=responsible,
+                          deadline=deadlines.get(d.code)) for d in definitions if d.code in blocks]
+    db.session.add(cycle)
+    db.session.flush()
+    chain.record(action="create", object_type="cycle", object_id=cycle.id, actor=actor,
+                 actor_role=sorted(actor.roles_over(owner) & CYCLE_MANAGERS)[0], cycle_id=cycle.id,
+                 organisation_id=owner.id, to_state=cycle.state, after=cycle.audit_snapshot())
+    engine.fire(cycle.stages[0], "open", actor=actor, _internal=True)
+    return cycle
+
+
+def update_stage_settings(stage: Stage, *, responsible: User | None, deadline: date | None, actor: User,
+                          expected_version: int | None = None) -> None:
+    """Assign the stage's responsible person and deadline; an open fill task follows the new responsible."""
+    _require(actor, stage.organisation, CYCLE_MANAGERS, "Назначать ответственных может только специалист или руководитель.")
+    _check_version(stage, expected_version)
+    if stage.state == "approved":
+        raise ValidationFailed("Этап уже утверждён: ответственного и срок изменить нельзя.")
+    _validate_responsible(responsible, stage.organisation)
+    before = stage.audit_snapshot()
+    changed_person = stage.responsible_id != (responsible.id if responsible else None)
+    stage.responsible = responsible
+    stage.deadline = deadline
+    db.session.flush()
+    chain.record(action="update_settings", object_type="stage", object_id=stage.id, actor=actor,
+                 actor_role=sorted(actor.roles_over(stage.organisation) & CYCLE_MANAGERS)[0],
+                 cycle_id=stage.cycle_id, organisation_id=stage.organisation.id,
+                 before=before, after=stage.audit_snapshot())
+    if stage.state == "draft" and (changed_person or before["deadline"] != stage.audit_snapshot()["deadline"]):
+        tasks.close_tasks_for(stage)
+        if responsible is not None:
+            tasks.open_task(stage, kind="fill_stage", title=f"Заполнить этап «{stage.title}»: {stage.cycle.title}",
+                            assignee=responsible, due_date=deadline)
+
+
+def _editable_stage(cycle: Cycle, code: str, actor: User) -> Stage:
+    _require(actor, cycle.owner, EDITORS, "Недостаточно прав для изменения содержания цикла.")
+    stage = cycle.stage(code)
+    if stage is None:
+        raise ValidationFailed("Этот блок не входит в цикл данного направления.")
+    if stage.state != "draft":
+        raise ValidationFailed(f"Этап «{stage.title}» сейчас не редактируется (состояние: "
+                               f"{engine.workflow_for(stage).state_label(stage.state)}).")
+    # Bumps the stage version, so this edit and a concurrent submit of the stage cannot both win.
+    stage.content_updated_at = utcnow()
+    return stage
+
+
+def _actor_role(actor: User, org: Organisation) -> str:
+    return sorted(actor.roles_over(org) & EDITORS)[0]
+
+
+def save_content(model, cycle: Cycle, *, data: dict, actor: User, obj=None, expected_version: int | None = None):
+    """Create or update one row of stage content (goal, indicator, collection method)."""
+    _editable_stage(cycle, CONTENT_STAGE[model], actor)
+    if obj is not None:
+        _check_version(obj, expected_version)
+    if model is Indicator:
+        _validate_indicator(cycle, data, obj)
+    if model is Goal and data.get("parent_goal_id"):
+        _validate_parent_goal(cycle, data["parent_goal_id"])
+    before = obj.audit_snapshot() if obj is not None else None
+    if obj is None:
+        obj = model(cycle=cycle)
+        if model is Goal:
+            obj.position = len(cycle.goals)
+        db.session.add(obj)
+    for key, value in data.items():
+        setattr(obj, key, value)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleObject() from None
+    chain.record(action="update" if before else "create", object_type=obj.audit_type, object_id=obj.id,
+                 actor=actor, actor_role=_actor_role(actor, cycle.owner), cycle_id=cycle.id,
+                 organisation_id=cycle.owner_id, before=before, after=obj.audit_snapshot())
+    return obj
+
+
+def delete_content(obj, *, actor: User, expected_version: int | None = None) -> None:
+    cycle = obj.cycle
+    _editable_stage(cycle, CONTENT_STAGE[type(obj)], actor)
+    _check_version(obj, expected_version)
+    before = obj.audit_snapshot()
+    chain.record(action="delete", object_type=obj.audit_type, object_id=obj.id, actor=actor,
+                 actor_role=_actor_role(actor, cycle.owner), cycle_id=cycle.id, organisation_id=cycle.owner_id,
+                 before=before)
+    db.session.delete(obj)
+    db.session.flush()
+
+
+def _validate_indicator(cycle: Cycle, data: dict, obj) -> None:
+    code = data.get("code")
+    clash = db.session.scalar(select(Indicator.id).where(Indicator.cycle_id == cycle.id, Indicator.code == code))
+    if clash is not None and (obj is None or clash != obj.id):
+        raise ValidationFailed(f"Показатель с кодом «{code}» уже есть в этом цикле.")
+    groups = [g.name for g in cycle.track.mechanism.indicator_groups]
+    if groups and data.get("group_name") not in groups:
+        raise ValidationFailed("Выберите группу показателей из перечня механизма.")
+
+
+def _validate_parent_goal(cycle: Cycle, parent_goal_id: int) -> None:
+    parent = db.session.get(Goal, parent_goal_id)
+    if parent is None or parent.cycle.owner_id == cycle.owner_id or not cycle.owner.is_within(parent.cycle.owner):
+        raise ValidationFailed("Связать можно только с целью цикла вышестоящей организации.")
+
+
+def higher_level_goals(cycle: Cycle) -> list[Goal]:
+    """Goals of the same period's cycles owned by the organisations above this cycle's owner."""
+    ancestors = cycle.owner.ancestor_ids()[:-1]
+    if not ancestors:
+        return []
+    return list(db.session.scalars(
+        select(Goal).join(Goal.cycle).where(Cycle.owner_id.in_(ancestors), Cycle.period == cycle.period)
+        .order_by(Goal.cycle_id, Goal.position)
+    ))
+
+
+def save_summary(stage: Stage, *, text: str, actor: User, expected_version: int | None = None) -> None:
+    _check_version(stage, expected_version)
+    _editable_stage(stage.cycle, stage.code, actor)
+    before = stage.audit_snapshot()
+    stage.summary = text
+    db.session.flush()
+    chain.record(action="update_content", object_type="stage", object_id=stage.id, actor=actor,
+                 actor_role=_actor_role(actor, stage.organisation), cycle_id=stage.cycle_id,
+                 organisation_id=stage.organisation.id, before=before, after=stage.audit_snapshot())
+
+
+def transition_stage(stage: Stage, trigger: str, *, actor: User, comment: str | None = None,
+                     expected_version: int | None = None) -> None:
+    """Submit, approve or return a stage through the workflow engine."""
+    engine.fire(stage, trigger, actor=actor, comment=comment, expected_version=expected_version)
+
+
+def start_next_period(cycle: Cycle, *, actor: User) -> Cycle:
+    """Open the next period's cycle and carry goals, indicators and methods over as drafts to correct
+    (принцип цикличности: the effectiveness analysis feeds the next cycle's goals and indicators)."""
+    if cycle.state != "closed":
+        raise ValidationFailed("Следующий период можно начать только после завершения текущего цикла.")
+    deadlines = {s.code: s.deadline + timedelta(days=365) for s in cycle.stages if s.deadline}
+    responsible = next((s.responsible for s in cycle.stages if s.responsible), None)
+    new = create_cycle(track=cycle.track, owner=cycle.owner, period=next_period(cycle.period), actor=actor,
+                       responsible=responsible, deadlines=deadlines, previous=cycle)
+    for s_old, s_new in zip(cycle.stages, new.stages):
+        s_new.responsible_id = s_old.responsible_id
+    for goal in cycle.goals:
+        new.goals.append(Goal(position=goal.position, direction=goal.direction, statement=goal.statement,
+                              justification=goal.justification, realism=goal.realism,
+                              parent_goal_id=goal.parent_goal_id, carried_from_id=goal.id))
+    for ind in cycle.indicators:
+        new.indicators.append(Indicator(
+            code=ind.code, name=ind.name, unit=ind.unit, definition=ind.definition, group_name=ind.group_name,
+            source=ind.source, collection_method=ind.collection_method, periodicity=ind.periodicity,
+            baseline=ind.baseline, target=ind.target, direction=ind.direction, responsible=ind.responsible,
+            carried_from_id=ind.id))
+    for m in cycle.collection_methods:
+        new.collection_methods.append(CollectionMethod(source=m.source, method=m.method, tool=m.tool,
+                                                       schedule=m.schedule))
+    db.session.flush()
+    chain.record(action="carry_over", object_type="cycle", object_id=new.id, actor=actor,
+                 actor_role=sorted(actor.roles_over(cycle.owner) & CYCLE_MANAGERS)[0], cycle_id=new.id,
+                 organisation_id=cycle.owner_id,
+                 after={"from_cycle": cycle.id, "goals": len(new.goals), "indicators": len(new.indicators),
+                        "collection_methods": len(new.collection_methods)})
+    return new
+
+
+def add_library_indicators(cycle: Cycle, codes: list[str], *, actor: User) -> int:
+    """Copy indicators of the default library into the cycle; values, targets and responsible are filled later."""
+    from app.catalogue.models import LibraryIndicator
+
+    if not codes:
+        raise ValidationFailed("Не выбрано ни одного показателя.")
+    present = {i.code for i in cycle.indicators}
+    rows = db.session.scalars(select(LibraryIndicator).where(
+        LibraryIndicator.code.in_(codes), LibraryIndicator.mechanism_code == cycle.track.mechanism.code))
+    added = 0
+    stage = cycle.stage("IND")
+    responsible = stage.responsible.short_name if stage and stage.responsible else "не назначен"
+    for li in rows:
+        if li.code in present:
+            continue
+        save_content(Indicator, cycle, actor=actor, data={
+            "code": li.code, "name": li.name, "unit": li.unit, "definition": li.formula or li.name,
+            "group_name": li.group_name, "source": li.source or "", "collection_method": li.source or "",
+            "periodicity": li.periodicity or "ежегодно", "direction": li.direction, "responsible": responsible,
+            "baseline": None, "target": None})
+        added += 1
+    return added

@@ -1,0 +1,329 @@
+"""URL table of management cycles, stages and their content. Views are thin: form → service → commit."""
+
+
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.auth.roles import CYCLE_MANAGERS, EDITORS
+from app.catalogue.models import Mechanism, MechanismSet, Track
+from app.catalogue.services import active_set
+from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
+from app.core.errors import DomainError
+from app.core.timeutil import academic_year_of, today_in
+from app.core.web import flash_problems
+from app.cycles import bp, services
+from app.cycles.forms import (CollectionMethodForm, ConfirmForm, CycleForm, GoalForm, IndicatorForm, StageSettingsForm,
+                              SummaryForm, TransitionForm)
+from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
+from app.extensions import db
+from app.orgs.models import Organisation
+from app.tasks.services import inbox_query, urgency
+from workflows import engine
+
+# Content kinds edited on the first three stages: URL segment → (model, form, stage code, titles).
+CONTENT_KINDS = {
+    "goals": (Goal, GoalForm, "GOAL", "Цель"),
+    "indicators": (Indicator, IndicatorForm, "IND", "Показатель"),
+    "methods": (CollectionMethod, CollectionMethodForm, "METH", "Метод сбора информации"),
+}
+
+
+def _today():
+    from flask import current_app
+
+    return today_in(current_app.config["APP_TIMEZONE"])
+
+
+@bp.route("/")
+@signed_in
+def dashboard():
+    today = _today()
+    tasks = db.session.scalars(inbox_query(current_user, today=today).limit(10)).all()
+    cycles = db.session.scalars(services.cycles_in_scope(current_user, state="open").limit(200)).all()
+    return render_template("cycles/dashboard.html", tasks=tasks, cycles=cycles, today=today, urgency=urgency)
+
+
+@bp.route("/cycles")
+@signed_in
+def cycle_list():
+    mechanism = request.args.get("mechanism") or None
+    org_id = request.args.get("organisation", type=int)
+    state = request.args.get("state") or None
+    cycles = db.session.scalars(
+        services.cycles_in_scope(current_user, mechanism_code=mechanism, organisation_id=org_id, state=state)
+        .limit(500)
+    ).all()
+    mechanisms = db.session.scalars(select(Mechanism.code).distinct().order_by(Mechanism.code)).all()
+    orgs = db.session.scalars(select(Organisation).where(scope_condition(Organisation.path))
+                              .where(Organisation.kind.in_(("region", "municipality", "school", "preschool",
+                                                            "additional")))
+                              .order_by(Organisation.path).limit(2000)).all()
+    return render_template("cycles/list.html", cycles=cycles, mechanisms=mechanisms, orgs=orgs,
+                           selected={"mechanism": mechanism, "organisation": org_id, "state": state})
+
+
+def _manageable_orgs():
+    return db.session.scalars(
+        select(Organisation).where(scope_condition(Organisation.path, roles=CYCLE_MANAGERS))
+        .where(Organisation.kind.in_(("region", "municipality", "school", "preschool", "additional")))
+        .order_by(Organisation.path).limit(2000)
+    ).all()
+
+
+@bp.route("/cycles/new", methods=["GET", "POST"])
+@roles_required(*CYCLE_MANAGERS)
+def new_cycle():
+    form = CycleForm()
+    orgs = _manageable_orgs()
+    levels = {o.level for o in orgs}
+    tracks = db.session.scalars(
+        select(Track).join(Track.mechanism).join(Mechanism.mechanism_set)
+        .where(MechanismSet.active.is_(True), MechanismSet.level.in_(levels))
+        .order_by(MechanismSet.level, Mechanism.position, Track.position)
+    ).all()
+    form.track_id.choices = [(t.id, f"{t.mechanism.code} {t.title}" + ("" if t.full_cycle else " (неполный цикл)"))
+                             for t in tracks]
+    form.owner_id.choices = [(o.id, f"{o.display_name} ({o.kind_label})") for o in orgs]
+    home = current_user.home_organisation
+    people = services.eligible_responsibles(home) if home else []
+    form.responsible_id.choices = [(0, "— не назначен —")] + [(u.id, f"{u.full_name}, {u.position or ''}")
+                                                           for u in people]
+    if request.method == "GET":
+        form.period.data = academic_year_of(_today())
+    if form.validate_on_submit():
+        owner = get_in_scope(Organisation, form.owner_id.data, roles=CYCLE_MANAGERS)
+        track = db.session.get(Track, form.track_id.data)
+        responsible = db.session.get(type(current_user), form.responsible_id.data) if form.responsible_id.data else None
+        first = track.blocks[0] if track.blocks else "GOAL"
+        deadlines = {first: form.first_deadline.data} if form.first_deadline.data else None
+        try:
+            cycle = services.create_cycle(track=track, owner=owner, period=form.period.data, actor=current_user,
+                                          responsible=responsible, deadlines=deadlines)
+        except DomainError as exc:
+            db.session.rollback()
+            form.period.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Цикл открыт.", "success")
+            return redirect(url_for("cycles.cycle_detail", cycle_id=cycle.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("cycles/new.html", form=form), status
+
+
+@bp.route("/cycles/<int:cycle_id>")
+@signed_in
+def cycle_detail(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id)
+    can_manage = bool(current_user.roles_over(cycle.owner) & CYCLE_MANAGERS)
+    return render_template("cycles/detail.html", cycle=cycle, workflow=engine.workflow_for(cycle.stages[0]),
+                           can_manage=can_manage, confirm=ConfirmForm(version=cycle.version), today=_today())
+
+
+@bp.route("/cycles/<int:cycle_id>/history")
+@signed_in
+def cycle_history(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id)
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.cycle_id == cycle.id).order_by(AuditEvent.id.desc()).limit(1000)
+    ).all()
+    return render_template("cycles/history.html", cycle=cycle, events=events)
+
+
+@bp.route("/cycles/<int:cycle_id>/next", methods=["POST"])
+@roles_required(*CYCLE_MANAGERS)
+def start_next_period(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id, roles=CYCLE_MANAGERS)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    new = services.start_next_period(cycle, actor=current_user)
+    db.session.commit()
+    flash(f"Открыт цикл на {new.period}: цели, показатели и методы перенесены для корректировки.", "success")
+    return redirect(url_for("cycles.cycle_detail", cycle_id=new.id))
+
+
+def _stage_page(stage: Stage, status: int = 200, **forms):
+    cycle = stage.cycle
+    held = current_user.roles_over(cycle.owner)
+    can_edit = stage.state == "draft" and bool(held & EDITORS)
+    transitions = engine.available_transitions(stage, current_user)
+    submit_problems = engine.check_guards(stage, "submit") if stage.state == "draft" else []
+    kind = next((k for k, v in CONTENT_KINDS.items() if v[2] == stage.code), None)
+    settings = forms.get("settings") or StageSettingsForm(
+        responsible_id=stage.responsible_id or 0, deadline=stage.deadline, version=stage.version)
+    settings.responsible_id.choices = [(0, "— не назначен —")] + [
+        (u.id, f"{u.full_name}, {u.position or ''}") for u in services.eligible_responsibles(cycle.owner)]
+    summary = forms.get("summary") or SummaryForm(summary=stage.summary, version=stage.version)
+    groups = cycle.track.mechanism.indicator_groups
+    covered = {i.group_name for i in cycle.indicators}
+    return render_template(
+        "cycles/stage.html", stage=stage, cycle=cycle, can_edit=can_edit, transitions=transitions,
+        submit_problems=submit_problems, kind=kind, settings=settings, summary=summary,
+        can_manage=bool(held & CYCLE_MANAGERS) and stage.state != "approved",
+        transition_form=forms.get("transition") or TransitionForm(version=stage.version),
+        confirm=ConfirmForm(), groups=groups, covered=covered,
+        state_label=engine.workflow_for(stage).state_label,
+    ), status
+
+
+@bp.route("/stages/<int:stage_id>")
+@signed_in
+def stage_detail(stage_id: int):
+    return _stage_page(get_in_scope(Stage, stage_id))
+
+
+@bp.route("/stages/<int:stage_id>/transition/<trigger>", methods=["POST"])
+@roles_required(*EDITORS)
+def stage_transition(stage_id: int, trigger: str):
+    stage = get_in_scope(Stage, stage_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        return _stage_page(stage, 422, transition=form)
+    try:
+        services.transition_stage(stage, trigger, actor=current_user, comment=form.comment.data,
+                                  expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _stage_page(db.session.get(Stage, stage_id), exc.status_code, transition=form)
+    db.session.commit()
+    flash(f"Этап «{stage.title}»: {engine.workflow_for(stage).state_label(stage.state)}.", "success")
+    return redirect(url_for("cycles.stage_detail", stage_id=stage.id))
+
+
+@bp.route("/stages/<int:stage_id>/settings", methods=["POST"])
+@roles_required(*CYCLE_MANAGERS)
+def stage_settings(stage_id: int):
+    stage = get_in_scope(Stage, stage_id)
+    form = StageSettingsForm()
+    form.responsible_id.choices = [(0, "")] + [(u.id, u.full_name) for u in services.eligible_responsibles(stage.organisation)]
+    if not form.validate_on_submit():
+        return _stage_page(stage, 422, settings=form)
+    responsible = db.session.get(type(current_user), form.responsible_id.data) if form.responsible_id.data else None
+    try:
+        services.update_stage_settings(stage, responsible=responsible, deadline=form.deadline.data,
+                                       actor=current_user, expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _stage_page(db.session.get(Stage, stage_id), exc.status_code, settings=form)
+    db.session.commit()
+    flash("Ответственный и срок сохранены.", "success")
+    return redirect(url_for("cycles.stage_detail", stage_id=stage.id))
+
+
+@bp.route("/stages/<int:stage_id>/summary", methods=["POST"])
+@roles_required(*EDITORS)
+def stage_summary(stage_id: int):
+    stage = get_in_scope(Stage, stage_id)
+    form = SummaryForm()
+    if not form.validate_on_submit():
+        return _stage_page(stage, 422, summary=form)
+    try:
+        services.save_summary(stage, text=form.summary.data.strip(), actor=current_user,
+                              expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _stage_page(db.session.get(Stage, stage_id), exc.status_code, summary=form)
+    db.session.commit()
+    flash("Содержание этапа сохранено.", "success")
+    return redirect(url_for("cycles.stage_detail", stage_id=stage.id))
+
+
+def _content_form(kind: str, cycle: Cycle, obj=None, formdata=True):
+    model, form_cls, _code, _title = CONTENT_KINDS[kind]
+    form = form_cls(obj=obj) if formdata else form_cls(formdata=None, obj=obj)
+    if kind == "goals":
+        form.parent_goal_id.choices = [(0, "— нет —")] + [
+            (g.id, f"{g.cycle.owner.display_name}: {g.statement[:120]}") for g in services.higher_level_goals(cycle)]
+        if obj is not None and form.parent_goal_id.data is None:
+            form.parent_goal_id.data = 0
+    if kind == "indicators":
+        form.group_name.choices = [(g.name, g.name) for g in cycle.track.mechanism.indicator_groups] or [
+            ("прочие показатели", "прочие показатели")]
+    return form
+
+
+def _content_page(kind: str, cycle: Cycle, form, obj=None, status: int = 200):
+    _model, _form, code, title = CONTENT_KINDS[kind]
+    library = []
+    if kind == "indicators" and obj is None:
+        from app.catalogue.models import LibraryIndicator
+
+        existing = {i.code for i in cycle.indicators}
+        library = [li for li in db.session.scalars(
+            select(LibraryIndicator).where(LibraryIndicator.mechanism_code == cycle.track.mechanism.code)
+            .order_by(LibraryIndicator.code)) if li.code not in existing]
+    return render_template("cycles/content_form.html", kind=kind, cycle=cycle, form=form, obj=obj,
+                           title=title, stage=cycle.stage(code), library=library), status
+
+
+def _save_content(kind: str, cycle: Cycle, obj=None):
+    model = CONTENT_KINDS[kind][0]
+    form = _content_form(kind, cycle, obj)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.save_content(model, cycle, data=form.domain_data(), actor=current_user, obj=obj,
+                                  expected_version=form.version.data if obj is not None else None)
+        except DomainError as exc:
+            db.session.rollback()
+            flash_problems(exc)
+            return _content_page(kind, cycle, form, obj, exc.status_code)
+        db.session.commit()
+        flash("Сохранено.", "success")
+        return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage(CONTENT_KINDS[kind][2]).id))
+    if request.method == "GET" and obj is not None:
+        form.version.data = obj.version
+    return _content_page(kind, cycle, form, obj, 422 if request.method == "POST" else 200)
+
+
+@bp.route("/cycles/<int:cycle_id>/<any(goals, indicators, methods):kind>/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def content_new(cycle_id: int, kind: str):
+    return _save_content(kind, get_in_scope(Cycle, cycle_id, roles=EDITORS))
+
+
+def _content_item(kind: str, item_id: int):
+    return get_in_scope(CONTENT_KINDS[kind][0], item_id)
+
+
+@bp.route("/<any(goals, indicators, methods):kind>/<int:item_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def content_edit(kind: str, item_id: int):
+    obj = _content_item(kind, item_id)
+    return _save_content(kind, obj.cycle, obj)
+
+
+@bp.route("/<any(goals, indicators, methods):kind>/<int:item_id>/delete", methods=["POST"])
+@roles_required(*EDITORS)
+def content_delete(kind: str, item_id: int):
+    obj = _content_item(kind, item_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    stage_id = obj.cycle.stage(CONTENT_KINDS[kind][2]).id
+    services.delete_content(obj, actor=current_user, expected_version=form.version.data)
+    db.session.commit()
+    flash("Удалено.", "success")
+    return redirect(url_for("cycles.stage_detail", stage_id=stage_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/indicators/from-library", methods=["POST"])
+@roles_required(*EDITORS)
+def indicators_from_library(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id, roles=EDITORS)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    codes = request.form.getlist("codes")
+    added = services.add_library_indicators(cycle, codes, actor=current_user)
+    db.session.commit()
+    flash(f"Добавлено показателей из библиотеки: {added}. Укажите базовые и целевые значения и ответственных.",
+          "success")
+    return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage("IND").id))
+
+

@@ -1,0 +1,244 @@
+"""Demo data (`flask seed demo`): a region, two municipalities, ~30 institutions with context
+attributes, one user per role, and municipal cycles left at different stages. Every change goes
+through the same services and workflow engine as the UI, so the demo's audit trail is real."""
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.auth.services import create_user
+from app.catalogue.models import LibraryIndicator, Mechanism, MechanismSet, Track
+from app.catalogue.services import load_all
+from app.core.timeutil import academic_year_of, utcnow
+from app.cycles import services as cycles
+from app.cycles.models import CollectionMethod, Goal, Indicator
+from app.orgs.models import Organisation
+from app.orgs.services import create_organisation
+from app.extensions import db
+from workflows import engine
+
+DEMO_PASSWORD = "uko-demo-2026"
+REGION_CODE = "DEMO"
+
+SCHOOL_NAMES = [
+    ("Средняя общеобразовательная школа № 1", "СОШ № 1"),
+    ("Лицей № 2", "Лицей № 2"),
+    ("Гимназия № 3", "Гимназия № 3"),
+    ("Средняя общеобразовательная школа № 4 с углублённым изучением математики", "СОШ № 4"),
+    ("Средняя общеобразовательная школа № 5", "СОШ № 5"),
+    ("Основная общеобразовательная школа д. Ключи", "ООШ д. Ключи"),
+    ("Средняя общеобразовательная школа с. Заречье", "СОШ с. Заречье"),
+    ("Средняя общеобразовательная школа пос. Лесной", "СОШ пос. Лесной"),
+    ("Начальная общеобразовательная школа д. Боровое", "НОШ д. Боровое"),
+    ("Средняя общеобразовательная школа № 10", "СОШ № 10"),
+    ("Средняя общеобразовательная школа с. Покровское", "СОШ с. Покровское"),
+]
+PROFILE_BY_PREFIX = {"Лицей": "lyceum", "Гимназия": "gymnasium"}
+
+
+def _school_context(rng: random.Random, name: str) -> dict:
+    village = "д." in name or "с." in name
+    town = "пос." in name
+    profile = next((p for prefix, p in PROFILE_BY_PREFIX.items() if name.startswith(prefix)), None)
+    profile = profile or ("in_depth" if "углублённым" in name else "ordinary")
+    return {
+        "settlement": "village" if village else "town" if town else "city",
+        "remote": village and rng.random() < 0.6,
+        "students": rng.randint(40, 180) if village else rng.randint(350, 1200),
+        "profile": profile,
+        "low_income_share": round(rng.uniform(15, 45) if village else rng.uniform(3, 20), 1),
+        "non_native_share": round(rng.uniform(0, 12), 1),
+        "ovz_share": round(rng.uniform(2, 11), 1),
+        "unqualified_teachers_share": round(rng.uniform(5, 30) if village else rng.uniform(0, 8), 1),
+        "teacher_vacancies": rng.randint(1, 5) if village else rng.randint(0, 2),
+    }
+
+
+def _organisations(rng: random.Random) -> dict[str, Organisation]:
+    orgs = {}
+    region = create_organisation(code=REGION_CODE, name="Министерство образования Демонстрационной области",
+                                 short_name="Демонстрационная область", kind="region", timezone="Europe/Moscow")
+    orgs["region"] = region
+    orgs["rcoko"] = create_organisation(code="DEMO-RCOKO", kind="assessment_centre", parent=region,
+                                        name="Региональный центр оценки качества образования",
+                                        short_name="РЦОКО")
+    municipalities = [("MUN01", "Управление образования администрации городского округа Северный",
+                       "ГО Северный", 11), ("MUN02", "Отдел образования администрации Озёрного муниципального района",
+                                            "Озёрный МР", 8)]
+    for code, name, short, n_schools in municipalities:
+        mun = create_organisation(code=code, name=name, short_name=short, kind="municipality", parent=region)
+        orgs[code] = mun
+        create_organisation(code=f"{code}-IMC", kind="methodical_centre", parent=mun,
+                            name=f"Информационно-методический центр ({short})", short_name=f"ИМЦ {short}")
+        for i, (full, abbrev) in enumerate(SCHOOL_NAMES[:n_schools], 1):
+            school = create_organisation(code=f"{code}-S{i:02d}", kind="school", parent=mun,
+                                         name=f"МОУ «{full}»", short_name=abbrev, **_school_context(rng, full))
+            orgs[school.code] = school
+        for i in range(1, 4 if code == "MUN01" else 3):
+            create_organisation(code=f"{code}-D{i:02d}", kind="preschool", parent=mun,
+                                name=f"МДОУ «Детский сад № {i * 7}»", short_name=f"Детский сад № {i * 7}",
+                                students=rng.randint(60, 220), settlement="city" if code == "MUN01" else "village")
+        create_organisation(code=f"{code}-A01", kind="additional", parent=mun,
+                            name=f"МУ ДО «Дом детского творчества» ({short})", short_name=f"ДДТ {short}")
+    return orgs
+
+
+USERS = [
+    # login, full name, position, role, organisation key
+    ("admin", "Соколова Анна Викторовна", "Администратор системы", "admin", "region"),
+    ("official", "Петрова Мария Ивановна", "Главный специалист управления образования", "official", "MUN01"),
+    ("head", "Иванов Сергей Петрович", "Начальник управления образования", "head", "MUN01"),
+    ("methodologist", "Кузнецова Ольга Николаевна", "Методист ИМЦ", "methodologist", "MUN01"),
+    ("director", "Смирнов Андрей Владимирович", "Директор СОШ № 1", "director", "MUN01-S01"),
+    ("teacher", "Васильева Елена Сергеевна", "Заместитель директора по УВР СОШ № 1", "staff", "MUN01-S01"),
+    ("director2", "Морозов Дмитрий Алексеевич", "Директор Лицея № 2", "director", "MUN01-S02"),
+    ("expert", "Фёдорова Татьяна Михайловна", "Региональный эксперт", "expert", "region"),
+    ("auditor", "Николаев Павел Андреевич", "Аудитор", "auditor", "region"),
+    ("official2", "Лебедева Ирина Юрьевна", "Ведущий специалист отдела образования", "official", "MUN02"),
+    ("head2", "Орлов Виктор Геннадьевич", "Начальник отдела образования", "head", "MUN02"),
+]
+
+
+GOAL_EXAMPLES = {
+    "M1.1": ("Повышение объективности и качества подготовки обучающихся",
+             "Создание условий для повышения доли обучающихся, достигающих базового уровня подготовки по результатам ВПР и ГИА",
+             "По итогам ВПР-2025 доля обучающихся 4 классов, не достигших базового уровня по математике, составила 9,4 % "
+             "(по региону 6,1 %); у двух школ выявлены признаки необъективности. Основание: ФЗ «Об образовании в РФ», "
+             "письмо Рособрнадзора от 20.04.2021 № 08-70, региональная концепция МСОКО.",
+             "Есть муниципальная сеть методических объединений, опыт работы ИМЦ с ШНОР, финансирование программы "
+             "«Развитие образования» на 2025–2027 годы."),
+    "M1.2": ("Поддержка школ с низкими результатами обучения",
+             "Создание условий для перехода ШНОР в эффективный режим работы",
+             "Три школы района два года подряд входят в нижний дециль по индексу низких результатов; в двух из них "
+             "доля педагогов без профильной подготовки превышает 25 %.",
+             "Заключены соглашения о сетевом взаимодействии с лицеем № 2 и гимназией № 3; ИМЦ имеет опыт "
+             "адресной методической помощи."),
+}
+DEFAULT_GOAL = ("Развитие муниципальной системы по направлению механизма",
+                "Создание условий для повышения качества образования по направлению механизма",
+                "Анализ результатов прошлого периода выявил отставание от регионального уровня по ряду показателей; "
+                "основание: письмо Рособрнадзора от 20.04.2021 № 08-70, муниципальная программа развития образования.",
+                "Ресурсы ИМЦ и образовательных организаций, опыт реализации муниципальных проектов.")
+SUMMARY = {
+    "MON": "Приказ УО о проведении мониторинга от 15.10.2025 № 214; запросы сведений направлены во все ОО, "
+           "сведения получены от 100 % организаций в установленный срок.",
+    "ANL": "Аналитическая справка: значения показателей за 2023/24–2025/26, сравнение с региональными значениями и "
+           "внутри кластеров ОО; выявлены проблемы в основной школе (доля «2» по математике выше региональной на "
+           "3,2 п.п.), причины — дефицит педагогов и низкая адаптивность обучения.",
+    "REC": "Адресные рекомендации направлены руководителям ОО (исх. № 01-12/455 от 20.12.2025), ИМЦ и "
+           "методическим объединениям учителей математики; опубликованы на сайте УО.",
+    "MEAS": "Дорожная карта на 2026 год: 12 мероприятий со сроками, ответственными и ожидаемыми результатами.",
+    "DEC": "Приказ УО от 15.01.2026 № 12 «О мерах по повышению качества подготовки обучающихся»: сроки, "
+           "ответственные, участники, поощрение педагогов школ-наставников.",
+    "EFF": "Справка об эффективности принятых мер: доля «2» по математике снизилась с 9,4 % до 6,8 %; "
+           "мероприятия 3 и 7 не дали эффекта и скорректированы в цели следующего цикла.",
+}
+METHODS = [
+    ("ФИС ОКО (результаты ВПР)", "статистический анализ результатов, сравнение с регионом", "выгрузки ФИС ОКО, "
+     "шаблон анализа УО", "ежегодно, май–июнь"),
+    ("РИС ГИА (результаты ОГЭ и ЕГЭ)", "статистический анализ", "отчёты РЦОКО", "ежегодно, июль"),
+    ("отчёты ОО", "анализ документов, анкетирование", "электронная форма запроса сведений", "ежегодно, сентябрь"),
+]
+
+
+def _fill_goals(cycle, actor):
+    direction, statement, justification, realism = GOAL_EXAMPLES.get(cycle.track.mechanism.code, DEFAULT_GOAL)
+    cycles.save_content(Goal, cycle, actor=actor, data={"direction": direction, "statement": statement,
+                                                        "justification": justification, "realism": realism})
+
+
+def _fill_indicators(cycle, actor, rng):
+    mech_code = cycle.track.mechanism.code
+    for li in db.session.scalars(select(LibraryIndicator).where(LibraryIndicator.mechanism_code == mech_code)
+                                 .order_by(LibraryIndicator.code)):
+        base = round(rng.uniform(40, 85), 1) if li.unit == "%" else float(rng.randint(2, 40))
+        step = 5 if li.unit == "%" else 2
+        target = min(100.0, base + step) if li.direction == "up" else max(0.0, base - step)
+        cycles.save_content(Indicator, cycle, actor=actor, data={
+            "code": li.code, "name": li.name, "unit": li.unit, "definition": li.formula or li.name,
+            "group_name": li.group_name, "source": li.source or "", "collection_method": li.source or "",
+            "periodicity": li.periodicity or "ежегодно", "direction": li.direction,
+            "baseline": base, "target": target, "responsible": "Петрова М.И., главный специалист УО"})
+
+
+def _fill_methods(cycle, actor):
+    for source, method, tool, schedule in METHODS:
+        cycles.save_content(CollectionMethod, cycle, actor=actor,
+                            data={"source": source, "method": method, "tool": tool, "schedule": schedule})
+
+
+def _advance(cycle, approvals: int, official, head, rng, leave: str = "draft"):
+    """Fill, submit and approve the first open stage `approvals` times; optionally submit the next one."""
+    for _ in range(min(approvals, len(cycle.stages))):
+        stage = next(s for s in cycle.stages if s.state == "draft")
+        _fill(stage, official, rng)
+        engine.fire(stage, "submit", actor=official)
+        engine.fire(stage, "approve", actor=head)
+    if leave == "on_review" and cycle.state == "open":
+        stage = next(s for s in cycle.stages if s.state == "draft")
+        _fill(stage, official, rng)
+        engine.fire(stage, "submit", actor=official)
+
+
+def _fill(stage, actor, rng):
+    cycle = stage.cycle
+    if stage.code == "GOAL" and not cycle.goals:
+        _fill_goals(cycle, actor)
+    elif stage.code == "IND" and not cycle.indicators:
+        _fill_indicators(cycle, actor, rng)
+    elif stage.code == "METH" and not cycle.collection_methods:
+        _fill_methods(cycle, actor)
+    elif stage.code not in ("GOAL", "IND", "METH") and not stage.summary:
+        cycles.save_summary(stage, text=SUMMARY[stage.code], actor=actor)
+
+
+# How far each municipal mechanism's demo cycle has got: (approved stages, state of the next one).
+PROGRESS = {"M1.1": (0, "draft"), "M1.2": (1, "draft"), "M1.3": (2, "on_review"), "M1.4": (3, "draft"),
+            "M2.1": (4, "draft"), "M2.2": (5, "on_review"), "M2.3": (9, "draft"), "M2.4": (6, "draft")}
+
+
+def seed_demo(today: date | None = None) -> bool:
+    """Create the demo once; returns False when it is already there (the command is idempotent)."""
+    if db.session.scalar(select(Organisation.id).where(Organisation.code == REGION_CODE)) is not None:
+        return False
+    load_all()
+    rng = random.Random(2026)
+    today = today or utcnow().date()
+    period = academic_year_of(today)
+    orgs = _organisations(rng)
+    users = {}
+    for login, name, position, role, org_key in USERS:
+        users[login] = create_user(login=login, full_name=name, position=position, password=DEMO_PASSWORD,
+                                   email=f"{login}@demo.example", roles=[(role, orgs[org_key])])
+    official, head = users["official"], users["head"]
+    mset = db.session.scalar(select(MechanismSet).where(MechanismSet.level == "municipal",
+                                                        MechanismSet.active.is_(True)))
+    for mech in mset.mechanisms:
+        if mech.optional:
+            continue
+        for track in mech.tracks:
+            deadlines = {code: today + timedelta(days=14 * n) for n, code in
+                         enumerate(["GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF"], 1)}
+            cycle = cycles.create_cycle(track=track, owner=orgs["MUN01"], period=period, actor=official,
+                                        responsible=official, deadlines=deadlines)
+            upto, leave = PROGRESS.get(mech.code, (0, "draft"))
+            if track.position > 1:
+                upto, leave = (0, "draft") if track.blocks else (1, "on_review")
+            _advance(cycle, upto, official, head, rng, leave)
+    # The second municipality has just started; a school runs its own (ВСОКО) cycle.
+    m11 = db.session.scalar(select(Track).join(Track.mechanism).where(Mechanism.set_id == mset.id,
+                                                                       Mechanism.code == "M1.1"))
+    cycles.create_cycle(track=m11, owner=orgs["MUN02"], period=period, actor=users["official2"],
+                        responsible=users["official2"], deadlines={"GOAL": today + timedelta(days=21)})
+    school_set = db.session.scalar(select(MechanismSet).where(MechanismSet.level == "school",
+                                                              MechanismSet.active.is_(True)))
+    i11 = school_set.mechanisms[0].tracks[0]
+    cycles.create_cycle(track=i11, owner=orgs["MUN01-S01"], period=period, actor=users["director"],
+                        responsible=users["teacher"], deadlines={"GOAL": today + timedelta(days=10)})
+    return True
+
+
+def demo_user(login: str) -> User | None:
+    return db.session.scalar(select(User).where(User.login == login))

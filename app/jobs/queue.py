@@ -1,0 +1,87 @@
+"""Background jobs.
+
+Jobs are enqueued only after the surrounding transaction commits (a worker must never read rows that
+may still roll back); when Redis is unreachable on the embedded default they run inline, right after
+the commit, and the log says so once at start-up.
+"""
+
+import logging
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+QUEUES = ("default", "documents", "imports", "periodic")
+_PENDING_KEY = "uko_pending_jobs"
+_READY_KEY = "uko_ready_jobs"
+
+
+def redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def init_app(app: Flask) -> None:
+    mode = app.config["JOBS_MODE"]
+    if mode == "auto":
+        mode = "rq" if redis_reachable(app.config["REDIS_URL"]) else "inline"
+        if mode == "inline":
+            log.warning("Redis is not reachable at %s: background jobs run inline in the web process",
+                        app.config["REDIS_URL"])
+        else:
+            log.info("Background jobs go to Redis at %s (start a worker: flask jobs worker)", app.config["REDIS_URL"])
+    app.config["JOBS_EFFECTIVE_MODE"] = mode
+
+    @app.after_request
+    def _dispatch_jobs(response):
+        dispatch_ready()
+        return response
+
+
+def get_queue(name: str = "default"):
+    import redis
+    from rq import Queue
+
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name}")
+    connection = redis.Redis.from_url(current_app.config["REDIS_URL"])
+    return Queue(name, connection=connection)
+
+
+def enqueue_after_commit(func, *args, queue: str = "default", job_timeout: int = 600, **kwargs) -> None:
+    """Register a job to run once the current transaction commits; dropped on rollback."""
+    session = db.session()
+    session.info.setdefault(_PENDING_KEY, []).append((func, args, kwargs, queue, job_timeout))
+
+
+def _after_commit(session) -> None:
+    # No SQL may run inside after_commit, so jobs only move to the ready list here.
+    pending = session.info.pop(_PENDING_KEY, [])
+    if pending:
+        session.info.setdefault(_READY_KEY, []).extend(pending)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def dispatch_ready() -> None:
+    """Send committed jobs to RQ, or run them inline (each in its own transaction) when Redis is absent."""
+    session = db.session()
+    ready = session.info.pop(_READY_KEY, [])
+    for func, args, kwargs, queue, job_timeout in ready:
+        if current_app.config["JOBS_EFFECTIVE_MODE"] == "rq":
+            get_queue(queue).enqueue(func, *args, job_timeout=job_timeout, failure_ttl=7 * 24 * 3600, **kwargs)
+        else:
+            func(*args, **kwargs)
+
+
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_rollback", _after_rollback)

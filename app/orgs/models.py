@@ -1,0 +1,92 @@
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+ORG_KINDS = {
+    "region": "Регион",
+    "municipality": "Муниципалитет",
+    "school": "Общеобразовательная организация",
+    "preschool": "Дошкольная образовательная организация",
+    "additional": "Организация дополнительного образования",
+    "methodical_centre": "Методический центр",
+    "assessment_centre": "Региональный центр оценки качества образования",
+}
+# Which organisation kinds run cycles at which level of the mechanism catalogue.
+LEVEL_OF_KIND = {
+    "region": "regional",
+    "municipality": "municipal",
+    "school": "school",
+    "preschool": "school",
+    "additional": "school",
+}
+SETTLEMENTS = {"city": "город", "town": "посёлок городского типа", "village": "сельская местность"}
+PROFILES = {"ordinary": "общеобразовательная", "lyceum": "лицей", "gymnasium": "гимназия",
+            "in_depth": "с углублённым изучением предметов"}
+
+
+class Organisation(db.Model):
+    """Организация: a node of the region → municipality → institution hierarchy.
+
+    `path` is the materialised chain of ids ("/1/4/17/"), so a subtree is one indexed LIKE prefix
+    query; ids (digits only) are used rather than codes because codes may contain LIKE wildcards.
+    """
+
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint("kind IN ('region','municipality','school','preschool','additional',"
+                        "'methodical_centre','assessment_centre')", name="kind"),
+        CheckConstraint("settlement IS NULL OR settlement IN ('city','town','village')", name="settlement"),
+        CheckConstraint("profile IS NULL OR profile IN ('ordinary','lyceum','gymnasium','in_depth')",
+                        name="profile"),
+        CheckConstraint("students IS NULL OR students >= 0", name="students"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    short_name: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    path: Mapped[str] = mapped_column(String(400), index=True, default="")
+    timezone: Mapped[str | None] = mapped_column(String(60))
+    # Context attributes (domain.md §2) for fair comparison of schools.
+    settlement: Mapped[str | None] = mapped_column(String(20))
+    remote: Mapped[bool | None]
+    students: Mapped[int | None] = mapped_column(Integer)
+    profile: Mapped[str | None] = mapped_column(String(20))
+    low_income_share: Mapped[float | None] = mapped_column(Numeric(5, 2))
+    non_native_share: Mapped[float | None] = mapped_column(Numeric(5, 2))
+    ovz_share: Mapped[float | None] = mapped_column(Numeric(5, 2))
+    unqualified_teachers_share: Mapped[float | None] = mapped_column(Numeric(5, 2))
+    teacher_vacancies: Mapped[int | None] = mapped_column(Integer)
+
+    parent: Mapped["Organisation | None"] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["Organisation"]] = relationship(back_populates="parent", order_by="Organisation.name")
+
+    @property
+    def organisation(self) -> "Organisation":
+        """Scope checks ask every object for its organisation; an organisation is its own."""
+        return self
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def kind_label(self) -> str:
+        return ORG_KINDS.get(self.kind, self.kind)
+
+    @property
+    def level(self) -> str | None:
+        return LEVEL_OF_KIND.get(self.kind)
+
+    def is_within(self, other: "Organisation") -> bool:
+        """True when self is `other` or lies in its subtree."""
+        return self.path.startswith(other.path)
+
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.code}>"

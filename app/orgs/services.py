@@ -1,0 +1,51 @@
+"""Organisation hierarchy operations."""
+
+import re
+
+from sqlalchemy import select
+
+from app.audit import chain
+from app.core.errors import ValidationFailed
+from app.extensions import db
+from app.orgs.models import ORG_KINDS, Organisation
+
+CODE_RE = re.compile(r"^[A-Za-z0-9А-Яа-яЁё._-]{1,40}$")
+CONTEXT_FIELDS = ("settlement", "remote", "students", "profile", "low_income_share", "non_native_share",
+                  "ovz_share", "unqualified_teachers_share", "teacher_vacancies", "timezone")
+# Which kinds may sit under which parent kind.
+ALLOWED_PARENTS = {
+    "region": {None},
+    "municipality": {"region"},
+    "assessment_centre": {"region"},
+    "methodical_centre": {"region", "municipality"},
+    "school": {"municipality", "region"},
+    "preschool": {"municipality", "region"},
+    "additional": {"municipality", "region"},
+}
+
+
+def create_organisation(*, code: str, name: str, kind: str, parent: Organisation | None = None,
+                        short_name: str | None = None, actor=None, **context) -> Organisation:
+    """Add an organisation under `parent`; its code is unique and never changes afterwards."""
+    code = code.strip()
+    if not CODE_RE.match(code):
+        raise ValidationFailed(f"Недопустимый код организации «{code}»: только буквы, цифры, «.», «_», «-».")
+    if kind not in ORG_KINDS:
+        raise ValidationFailed(f"Неизвестный тип организации «{kind}».")
+    if (parent.kind if parent else None) not in ALLOWED_PARENTS[kind]:
+        raise ValidationFailed(f"Организация типа «{ORG_KINDS[kind]}» не может входить в "
+                               f"«{parent.kind_label if parent else 'верхний уровень'}».")
+    if db.session.scalar(select(Organisation.id).where(Organisation.code == code)) is not None:
+        raise ValidationFailed(f"Организация с кодом «{code}» уже существует.")
+    unknown = set(context) - set(CONTEXT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown organisation fields: {sorted(unknown)}")
+    org = Organisation(code=code, name=name.strip(), short_name=short_name, kind=kind, parent=parent, **context)
+    db.session.add(org)
+    db.session.flush()
+    # The path needs the row's own id, so it is set once the insert has assigned one.
+    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    chain.record(action="create", object_type="organisation", object_id=org.id, actor=actor,
+                 actor_role="admin" if actor else "system", organisation_id=org.id,
+                 after={"code": code, "name": org.name, "kind": kind, "parent": parent.code if parent else None})
+    return org

@@ -1,0 +1,59 @@
+"""Tasks are opened and closed by the workflow engine's effects; nothing else writes them."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.tasks.models import Task
+
+DUE_SOON_DAYS = 3
+
+
+def open_task(obj, *, kind: str, title: str, assignee, due_date: date | None = None) -> Task:
+    cycle_id = obj.audit_cycle_id
+    mechanism_code = None
+    cycle = getattr(obj, "cycle", None)
+    if cycle is not None:
+        mechanism_code = cycle.track.mechanism.code
+    task = Task(kind=kind, title=title[:500], assignee_id=assignee.id, organisation_id=obj.organisation.id,
+                mechanism_code=mechanism_code, cycle_id=cycle_id, object_type=obj.audit_type,
+                object_id=obj.id, due_date=due_date)
+    db.session.add(task)
+    return task
+
+
+def close_tasks_for(obj) -> int:
+    """Close every open task about `obj`: the action it asked for has been done."""
+    result = db.session.execute(
+        update(Task)
+        .where(Task.object_type == obj.audit_type, Task.object_id == obj.id, Task.state == "open")
+        .values(state="closed", closed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def inbox_query(user, *, today: date, mechanism_code: str | None = None, organisation_id: int | None = None,
+                include_closed: bool = False):
+    """«Мои задачи»: the user's tasks, earliest due first, tasks without a deadline last."""
+    query = select(Task).where(Task.assignee_id == user.id)
+    if not include_closed:
+        query = query.where(Task.state == "open")
+    if mechanism_code:
+        query = query.where(Task.mechanism_code == mechanism_code)
+    if organisation_id:
+        query = query.where(Task.organisation_id == organisation_id)
+    return query.order_by(Task.due_date.is_(None), Task.due_date, Task.id)
+
+
+def urgency(task: Task, today: date) -> str | None:
+    """'overdue', 'soon' (due within three days) or None, for marking rows in the inbox."""
+    if task.state != "open" or task.due_date is None:
+        return None
+    if task.due_date < today:
+        return "overdue"
+    if task.due_date <= today + timedelta(days=DUE_SOON_DAYS):
+        return "soon"
+    return None

@@ -1,0 +1,48 @@
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.core.access import signed_in
+from app.core.timeutil import today_in
+from app.extensions import db
+from app.tasks import bp
+from app.tasks.models import Task
+from app.tasks.services import inbox_query, urgency
+
+
+@bp.route("/")
+@signed_in
+def inbox():
+    today = today_in(current_app.config["APP_TIMEZONE"])
+    mechanism = request.args.get("mechanism") or None
+    org_id = request.args.get("organisation", type=int)
+    include_closed = request.args.get("closed") == "1"
+    tasks = db.session.scalars(
+        inbox_query(current_user, today=today, mechanism_code=mechanism, organisation_id=org_id,
+                    include_closed=include_closed).limit(1000)
+    ).all()
+    # Filter choices come from the user's own tasks, so they never list anything out of scope.
+    facets = db.session.execute(
+        select(Task.mechanism_code, Task.organisation_id).where(Task.assignee_id == current_user.id).distinct()
+    ).all()
+    from app.orgs.models import Organisation
+
+    org_ids = sorted({f.organisation_id for f in facets})
+    orgs = db.session.scalars(select(Organisation).where(Organisation.id.in_(org_ids))).all() if org_ids else []
+    return render_template("tasks/inbox.html", tasks=tasks, today=today, urgency=urgency,
+                           mechanisms=sorted({f.mechanism_code for f in facets if f.mechanism_code}), orgs=orgs,
+                           selected={"mechanism": mechanism, "organisation": org_id, "closed": include_closed})
+
+
+@bp.route("/<int:task_id>")
+@signed_in
+def open_task(task_id: int):
+    task = db.session.get(Task, task_id)
+    # A task is visible to its assignee and to people with a role over its organisation.
+    if task is None or (task.assignee_id != current_user.id and not current_user.can_see(task.organisation)):
+        abort(404)
+    if task.object_type == "stage":
+        return redirect(url_for("cycles.stage_detail", stage_id=task.object_id))
+    if task.object_type == "cycle":
+        return redirect(url_for("cycles.cycle_detail", cycle_id=task.object_id))
+    abort(404)

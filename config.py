@@ -1,0 +1,108 @@
+"""Application configuration. Every setting comes from the environment, with a typed helper."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    value = env_str(name)
+    return int(value) if value is not None else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env_str(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _default_sqlite_url() -> str:
+    return f"sqlite:///{BASE_DIR / 'var' / 'uko.sqlite3'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain postgres:// URLs and route them to psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(env_str("DATABASE_URL", _default_sqlite_url()))
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # "auto": use RQ when Redis answers, otherwise run jobs inline; "inline" / "rq" force one.
+    JOBS_MODE = env_str("JOBS_MODE", "auto")
+    UPLOAD_DIR = env_str("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
+    STORAGE_DIR = env_str("STORAGE_DIR", str(BASE_DIR / "var" / "storage"))
+    # Default time zone for organisations that do not set their own; times are stored in UTC.
+    APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Moscow")
+    MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024
+    # Bootstrap assets are served from the package, never from a CDN (closed municipal networks).
+    BOOTSTRAP_SERVE_LOCAL = True
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    # Log-in throttling: failures counted over a sliding window, per account and per client address.
+    LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 600)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+    # Salt for hashing pseudonymous student codes (used by result imports).
+    STUDENT_CODE_SALT = env_str("STUDENT_CODE_SALT", "dev-student-code-salt")
+
+    @classmethod
+    def validate(cls) -> None:
+        """Hook for configurations that must refuse to start on unsafe settings."""
+
+
+class DevelopmentConfig(Config):
+    DEBUG = env_bool("FLASK_DEBUG", False)
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(env_str("TEST_DATABASE_URL", "sqlite://"))
+    JOBS_MODE = env_str("JOBS_MODE", "inline")
+    # Fast hashing keeps the suite quick; production parameters are argon2-cffi's defaults.
+    ARGON2_FAST = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+
+    @classmethod
+    def validate(cls) -> None:
+        if not cls.SECRET_KEY or cls.SECRET_KEY == DEV_SECRET_KEY or len(cls.SECRET_KEY) < 32:
+            raise RuntimeError(
+                "Production configuration refuses to start: set SECRET_KEY to a random value "
+                "of at least 32 characters (not the development key)."
+            )
+        if cls.STUDENT_CODE_SALT == Config.STUDENT_CODE_SALT:
+            raise RuntimeError("Production configuration refuses to start: set STUDENT_CODE_SALT.")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS[env_str("APP_CONFIG", "development")]

@@ -1,0 +1,223 @@
+"""Fixtures: one app and one migrated database per session; every test runs inside an outer
+transaction that is rolled back, with the application's session in savepoint mode so that code
+under test can commit normally (style guide, convention 13)."""
+
+import os
+import tempfile
+from datetime import date, timedelta
+from itertools import count
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from tests import services as svc
+
+TEST_DB = os.environ.get("TEST_DB", "sqlite")
+PASSWORD = "correct-horse-42"
+
+
+def _database_url(tmp_dir: str) -> str:
+    if TEST_DB == "postgresql":
+        return svc.POSTGRES_URL
+    return f"sqlite:///{os.path.join(tmp_dir, 'test.sqlite3')}"
+
+
+def reset_postgres_schema(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_config(url: str, **overrides):
+    from config import TestingConfig
+
+    attrs = {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "JOBS_MODE": "inline",
+             "SECRET_KEY": "test-secret-key", **overrides}
+    return type("SuiteConfig", (TestingConfig,), attrs)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DB == "postgresql":
+        svc.require_postgres()
+        reset_postgres_schema(svc.POSTGRES_URL)
+    return _database_url(str(tmp_path_factory.mktemp("db")))
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.catalogue.services import load_all
+    from app.extensions import db
+
+    app = create_app(make_config(database_url))
+    with app.app_context():
+        upgrade()
+        load_all()
+        db.session.commit()
+        if db.engine.dialect.name == "sqlite":
+            _enable_sqlite_savepoints(db.engine)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _enable_sqlite_savepoints(engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    engine.dispose()
+
+
+@pytest.fixture
+def db_session(app):
+    from app.extensions import db
+
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        original = db.session
+        db.session = session
+        try:
+            yield session
+        finally:
+            session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+# --- factories -------------------------------------------------------------------------------
+
+_seq = count(1)
+
+
+@pytest.fixture
+def make_org(db_session):
+    from app.orgs.services import create_organisation
+
+    def factory(kind="school", parent=None, code=None, name=None, **context):
+        n = next(_seq)
+        return create_organisation(code=code or f"T{n:04d}", name=name or f"Организация {n}", kind=kind,
+                                   parent=parent, **context)
+    return factory
+
+
+@pytest.fixture
+def make_user(db_session):
+    from app.auth.services import create_user
+
+    def factory(role, org, login=None, full_name=None, **kw):
+        n = next(_seq)
+        return create_user(login=login or f"{role}{n}", full_name=full_name or f"Тестов{n} Иван Петрович",
+                           password=PASSWORD, position=kw.pop("position", role), roles=[(role, org)], **kw)
+    return factory
+
+
+def track_of(code: str, level_track: str = "main"):
+    from sqlalchemy import select
+
+    from app.catalogue.models import Mechanism, MechanismSet, Track
+    from app.extensions import db
+
+    return db.session.scalar(
+        select(Track).join(Track.mechanism).join(Mechanism.mechanism_set)
+        .where(Mechanism.code == code, Track.code == level_track, MechanismSet.active.is_(True)))
+
+
+@pytest.fixture
+def make_cycle(db_session):
+    from app.cycles.services import create_cycle
+
+    def factory(owner, actor, mechanism="M1.1", track="main", period="2025/26", responsible=None, deadlines=None):
+        return create_cycle(track=track_of(mechanism, track), owner=owner, period=period, actor=actor,
+                            responsible=responsible if responsible is not None else actor,
+                            deadlines=deadlines or {"GOAL": date.today() + timedelta(days=10)})
+    return factory
+
+
+@pytest.fixture
+def world(db_session, make_org, make_user):
+    """A region with one municipality and two schools, and one user per role where it matters."""
+    region = make_org("region", code="REG", name="Тестовая область")
+    mun = make_org("municipality", parent=region, code="MUN", name="Тестовый муниципалитет")
+    school_a = make_org("school", parent=mun, code="SCH-A", name="Школа А", students=500, settlement="city")
+    school_b = make_org("school", parent=mun, code="SCH-B", name="Школа Б", students=120, settlement="village")
+    users = {
+        "admin": make_user("admin", region, login="admin"),
+        "official": make_user("official", mun, login="official"),
+        "head": make_user("head", mun, login="head"),
+        "methodologist": make_user("methodologist", mun, login="methodologist"),
+        "director_a": make_user("director", school_a, login="director_a"),
+        "staff_a": make_user("staff", school_a, login="staff_a"),
+        "director_b": make_user("director", school_b, login="director_b"),
+        "expert": make_user("expert", region, login="expert"),
+        "auditor": make_user("auditor", region, login="auditor"),
+    }
+    db_session.commit()
+    return {"region": region, "mun": mun, "school_a": school_a, "school_b": school_b, **users}
+
+
+@pytest.fixture
+def login(client):
+    def do(user, password=PASSWORD, follow=False):
+        response = client.post("/login", data={"login": user.login, "password": password},
+                                follow_redirects=follow)
+        assert response.status_code in (200, 302), response.data[:500]
+        return response
+    return do
+
+
+def fill_goal(cycle, actor):
+    from app.cycles.models import Goal
+    from app.cycles.services import save_content
+
+    return save_content(Goal, cycle, actor=actor, data={
+        "direction": "Развитие добровольчества",
+        "statement": "Создание условий для развития добровольчества обучающихся",
+        "justification": "Доля обучающихся, вовлечённых в добровольчество, 12 % при региональной 25 %",
+        "realism": "Есть ресурсный центр и опыт проведения акций"})
+
+
+def fill_indicators(cycle, actor, *, skip_groups=(), baseline=50, target=60):
+    """One indicator per required group of the cycle's mechanism, except `skip_groups`."""
+    from app.cycles.models import Indicator
+    from app.cycles.services import save_content
+
+    made = []
+    for n, group in enumerate(cycle.track.mechanism.indicator_groups, 1):
+        if group.name in skip_groups:
+            continue
+        made.append(save_content(Indicator, cycle, actor=actor, data={
+            "code": f"I-{n:02d}", "name": f"Показатель группы «{group.name}»", "unit": "%",
+            "definition": "число / всего × 100", "group_name": group.name, "source": "ФИС ОКО",
+            "collection_method": "выгрузка", "periodicity": "ежегодно", "baseline": baseline, "target": target,
+            "direction": "up", "responsible": "Петрова М.И."}))
+    return made
+
+
+def fill_method(cycle, actor):
+    from app.cycles.models import CollectionMethod
+    from app.cycles.services import save_content
+
+    return save_content(CollectionMethod, cycle, actor=actor, data={
+        "source": "ФИС ОКО", "method": "статистический анализ", "tool": "шаблон", "schedule": "май"})

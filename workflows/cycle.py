@@ -1,0 +1,26 @@
+"""Lifecycle of a management cycle: open until its last stage is approved, then closed."""
+
+from datetime import datetime, timezone
+
+NAME = "cycle"
+OBJECT_TYPE = "cycle"
+INITIAL = "open"
+STATES = {"open": "идёт", "closed": "завершён"}
+
+
+def all_stages_approved(cycle) -> list[str]:
+    pending = [s.title for s in cycle.stages if s.state != "approved"]
+    return [f"Этап «{t}» не утверждён." for t in pending]
+
+
+TRANSITIONS = [
+    {"trigger": "close", "source": "open", "dest": "closed", "label": "Завершить цикл",
+     "guards": [all_stages_approved]},
+]
+
+
+def _enter_closed(ctx) -> None:
+    ctx.obj.closed_at = datetime.now(timezone.utc)
+
+
+ON_ENTER = {"closed": _enter_closed}
