@@ -104,16 +104,20 @@ def verify() -> VerifyResult:
     prev_hash = GENESIS_HASH
     checked = 0
     last_id = None
-    rows = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000))
-    for event in rows:
-        if event.prev_hash != prev_hash:
-            return VerifyResult(False, checked, event.id,
-                                "ссылка на предыдущую запись не совпадает: предыдущая запись удалена или изменена")
-        if event_hash(event) != event.hash:
-            return VerifyResult(False, checked, event.id, "содержимое записи изменено")
-        prev_hash = event.hash
-        last_id = event.id
-        checked += 1
+    # Streamed in batches (server-side cursor on PostgreSQL): a region's log does not fit in memory.
+    result = db.session.execute(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000))
+    try:
+        for event in result.scalars():
+            if event.prev_hash != prev_hash:
+                return VerifyResult(False, checked, event.id, "ссылка на предыдущую запись не совпадает: "
+                                                              "предыдущая запись удалена или изменена")
+            if event_hash(event) != event.hash:
+                return VerifyResult(False, checked, event.id, "содержимое записи изменено")
+            prev_hash = event.hash
+            last_id = event.id
+            checked += 1
+    finally:
+        result.close()
     head = db.session.scalars(
         select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).execution_options(populate_existing=True)
     ).one_or_none()

@@ -151,10 +151,10 @@ def save_content(model, cycle: Cycle, *, data: dict, actor: User, obj=None, expe
         _validate_parent_goal(cycle, data["parent_goal_id"])
     before = obj.audit_snapshot() if obj is not None else None
     if obj is None:
-        obj = model(cycle=cycle)
-        if model is Goal:
-            obj.position = len(cycle.goals)
+        obj = model(position=len(cycle.goals)) if model is Goal else model()
+        # Added before it joins the cycle's collection, so autoflush never meets a half-attached row.
         db.session.add(obj)
+        obj.cycle = cycle
     for key, value in data.items():
         setattr(obj, key, value)
     try:

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -25,14 +25,15 @@ def open_task(obj, *, kind: str, title: str, assignee, due_date: date | None = N
 
 
 def close_tasks_for(obj) -> int:
-    """Close every open task about `obj`: the action it asked for has been done."""
-    result = db.session.execute(
-        update(Task)
-        .where(Task.object_type == obj.audit_type, Task.object_id == obj.id, Task.state == "open")
-        .values(state="closed", closed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+    """Close every open task about `obj`: the action it asked for has been done (or is moot)."""
+    # Few tasks per object; going through the ORM keeps already-loaded Task rows consistent.
+    tasks = db.session.scalars(select(Task).where(
+        Task.object_type == obj.audit_type, Task.object_id == obj.id, Task.state == "open")).all()
+    now = utcnow()
+    for task in tasks:
+        task.state = "closed"
+        task.closed_at = now
+    return len(tasks)
 
 
 def inbox_query(user, *, today: date, mechanism_code: str | None = None, organisation_id: int | None = None,

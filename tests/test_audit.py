@@ -1,0 +1,142 @@
+"""The audit log is hash-chained: any changed or deleted row is found by `flask audit verify`."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.audit.chain import GENESIS_HASH, event_hash, verify
+from app.audit.models import AuditChainHead, AuditEvent
+from tests.conftest import fill_goal
+from workflows import engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def chain_with_events(world, make_cycle, db_session):
+    cycle = make_cycle(world["mun"], world["official"])
+    fill_goal(cycle, world["official"])
+    engine.fire(cycle.stage("GOAL"), "submit", actor=world["official"])
+    engine.fire(cycle.stage("GOAL"), "approve", actor=world["head"])
+    db_session.commit()
+    return cycle
+
+
+def test_every_state_change_is_one_linked_event(chain_with_events, db_session):
+    events = db_session.scalars(select(AuditEvent).where(AuditEvent.cycle_id == chain_with_events.id)
+                                .order_by(AuditEvent.id)).all()
+    actions = [(e.action, e.object_type, e.from_state, e.to_state) for e in events]
+    assert actions == [
+        ("create", "cycle", None, "open"),
+        ("open", "stage", "waiting", "draft"),
+        ("create", "goal", None, None),
+        ("submit", "stage", "draft", "on_review"),
+        ("approve", "stage", "on_review", "approved"),
+        ("open", "stage", "waiting", "draft"),   # IND
+        ("open", "stage", "waiting", "draft"),   # METH, parallel
+    ]
+    approve = events[4]
+    assert approve.actor_name == "Тестов" + approve.actor_name.split("Тестов")[1] and approve.actor_role == "head"
+    assert approve.occurred_at.tzinfo is not None
+
+
+def test_chain_links_each_row_to_the_previous_one(chain_with_events, db_session):
+    events = db_session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert events[0].prev_hash == GENESIS_HASH
+    for prev, cur in zip(events, events[1:]):
+        assert cur.prev_hash == prev.hash
+        assert cur.hash == event_hash(cur)
+    head = db_session.get(AuditChainHead, 1)
+    assert head.last_hash == events[-1].hash and head.count == len(events)
+    assert verify().ok
+
+
+def _middle_event(db_session):
+    ids = db_session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
+    return ids[len(ids) // 2], ids
+
+
+def test_a_row_altered_with_raw_sql_is_detected(chain_with_events, db_session):
+    target, _ids = _middle_event(db_session)
+    db_session.execute(text("UPDATE audit_events SET reason = 'подделка' WHERE id = :id"), {"id": target})
+    db_session.expire_all()
+    result = verify()
+    assert not result.ok and result.broken_id == target and "изменено" in result.reason
+
+
+def test_a_row_deleted_with_raw_sql_is_detected(chain_with_events, db_session):
+    target, ids = _middle_event(db_session)
+    db_session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": target})
+    db_session.expire_all()
+    result = verify()
+    following = ids[ids.index(target) + 1]
+    assert not result.ok and result.broken_id == following and "удалена" in result.reason
+
+
+def test_deleting_the_newest_rows_is_detected_through_the_chain_head(chain_with_events, db_session):
+    last = db_session.scalar(select(func.max(AuditEvent.id)))
+    db_session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": last})
+    db_session.expire_all()
+    result = verify()
+    assert not result.ok and "последние записи" in result.reason
+
+
+def test_no_code_path_updates_or_deletes_audit_rows():
+    """Only INSERTs: grep the application for writes to audit_events other than the append."""
+    offenders = []
+    for path in list((ROOT / "app").rglob("*.py")) + list((ROOT / "workflows").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for needle in ("update(AuditEvent", "delete(AuditEvent", "UPDATE audit_events", "DELETE FROM audit_events"):
+            if needle in source:
+                offenders.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert offenders == []
+
+
+def _flask(args, database_url):
+    env = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "wsgi.py", "JOBS_MODE": "inline"}
+    return subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def cli_database(tmp_path):
+    """A separate database for the CLI: it must see committed rows, outside the test's transaction."""
+    from tests.conftest import TEST_DB, reset_postgres_schema
+    from tests import services
+
+    if TEST_DB == "postgresql":
+        services.require_postgres()
+        url = services.POSTGRES_URL.rsplit("/", 1)[0] + "/uko_test_cli"
+        admin_url = services.POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
+        from sqlalchemy import create_engine
+
+        engine_ = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine_.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'uko_test_cli'")).scalar():
+                conn.execute(text("CREATE DATABASE uko_test_cli"))
+        engine_.dispose()
+        reset_postgres_schema(url)
+        return url
+    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+
+
+def test_flask_audit_verify_exit_codes(cli_database):
+    assert _flask(["db", "upgrade"], cli_database).returncode == 0
+    seeded = _flask(["seed", "demo"], cli_database)
+    assert seeded.returncode == 0, seeded.stderr
+    ok = _flask(["audit", "verify"], cli_database)
+    assert ok.returncode == 0 and "цел" in ok.stdout
+    from sqlalchemy import create_engine
+
+    engine_ = create_engine(cli_database.replace("postgresql://", "postgresql+psycopg://"))
+    with engine_.begin() as conn:
+        victim = conn.execute(text("SELECT id FROM audit_events ORDER BY id LIMIT 1 OFFSET 10")).scalar()
+        conn.execute(text("UPDATE audit_events SET actor_name = 'Злоумышленник' WHERE id = :id"), {"id": victim})
+    engine_.dispose()
+    broken = _flask(["audit", "verify"], cli_database)
+    assert broken.returncode == 1
+    assert f"id={victim}" in broken.stderr
