@@ -58,6 +58,8 @@ def get_queue(name: str = "default"):
 def enqueue_after_commit(func, *args, queue: str = "default", job_timeout: int = 600, **kwargs) -> None:
     """Register a job to run once the current transaction commits; dropped on rollback."""
     session = db.session()
+    # Make sure a transaction is open, so its commit or rollback (and so our hooks) will happen.
+    session.connection()
     session.info.setdefault(_PENDING_KEY, []).append((func, args, kwargs, queue, job_timeout))
 
 
@@ -68,8 +70,11 @@ def _after_commit(session) -> None:
         session.info.setdefault(_READY_KEY, []).extend(pending)
 
 
-def _after_rollback(session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+def _after_soft_rollback(session, previous_transaction) -> None:
+    # Soft rollbacks count too (a rollback before any SQL ran); a rolled-back savepoint inside a
+    # still-open transaction keeps the jobs registered before it.
+    if not session.in_transaction():
+        session.info.pop(_PENDING_KEY, None)
 
 
 def dispatch_ready() -> None:
@@ -84,4 +89,4 @@ def dispatch_ready() -> None:
 
 
 event.listen(Session, "after_commit", _after_commit)
-event.listen(Session, "after_rollback", _after_rollback)
+event.listen(Session, "after_soft_rollback", _after_soft_rollback)
