@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from itertools import count
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -101,9 +103,23 @@ def db_session(app):
             connection.close()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request starts with an empty `flask.g`.
+
+    db_session keeps one app context pushed for the whole test and Flask reuses it for each request,
+    so `g` (where Flask-Login caches the signed-in user) would otherwise leak between requests and
+    clients; a real server gets a fresh app context per request.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(g):
+            g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app, db_session):
-    return app.test_client()
+    return IsolatedClient(app, app.response_class, use_cookies=True)
 
 
 # --- factories -------------------------------------------------------------------------------

@@ -25,3 +25,62 @@ def init_app(app) -> None:
     app.jinja_env.filters["audit_action"] = lambda v: ACTIONS.get(v, v)
     app.jinja_env.filters["audit_object"] = lambda v: OBJECTS.get(v, v)
     app.jinja_env.filters["audit_state"] = lambda v: STATES.get(v, v) if v else "—"
+
+FIELDS = {
+    "state": "состояние", "responsible_id": "ответственный", "deadline": "срок", "summary": "содержание",
+    "direction": "направление", "statement": "цель", "justification": "обоснование", "realism": "реалистичность",
+    "parent_goal_id": "цель вышестоящего уровня", "code": "код", "name": "наименование", "unit": "единица",
+    "definition": "определение / формула", "group_name": "группа", "source": "источник",
+    "collection_method": "метод сбора", "periodicity": "периодичность", "baseline": "базовое значение",
+    "target": "целевое значение", "method": "метод", "tool": "инструмент", "schedule": "график",
+    "period": "период", "from_cycle": "из цикла", "goals": "целей", "indicators": "показателей",
+    "collection_methods": "методов",
+}
+# Bookkeeping fields that mean nothing to a reader of the history.
+HIDDEN = {"version", "track_id", "owner_id"}
+VALUE_LABELS = {"up": "чем больше, тем лучше", "down": "чем меньше, тем лучше", **STATES}
+
+
+def _load(text):
+    import json
+
+    return json.loads(text) if text else {}
+
+
+def describe_object(event, stage_titles: dict[int, str]) -> str:
+    """«этап 2. Показатели», «показатель M1.1-03», «цель «Создание условий …»» rather than database ids."""
+    data = _load(event.after) or _load(event.before)
+    if event.object_type == "stage" and event.object_id in stage_titles:
+        return f"этап {stage_titles[event.object_id]}"
+    if event.object_type == "indicator" and data.get("code"):
+        return f"показатель {data['code']}"
+    if event.object_type == "goal" and data.get("statement"):
+        text = data["statement"]
+        return f"цель «{text[:80]}{'…' if len(text) > 80 else ''}»"
+    if event.object_type == "collection_method" and data.get("source"):
+        return f"метод сбора: {data['source'][:80]}"
+    return OBJECTS.get(event.object_type, event.object_type)
+
+
+def changes(event, people: dict[int, str]) -> list[tuple[str, str, str]]:
+    """(field, before, after) for the fields the event changed, in Russian, bookkeeping hidden."""
+    before, after = _load(event.before), _load(event.after)
+    rows = []
+    for key in list(after) + [k for k in before if k not in after]:
+        if key in HIDDEN or before.get(key) == after.get(key):
+            continue
+        rows.append((FIELDS.get(key, key), _value(key, before.get(key), people), _value(key, after.get(key), people)))
+    return rows
+
+
+def _value(key: str, value, people: dict[int, str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if key == "responsible_id":
+        return people.get(value, f"пользователь {value}")
+    if key == "deadline":
+        year, month, day = str(value).split("-")
+        return f"{day}.{month}.{year}"
+    if isinstance(value, str) and value in VALUE_LABELS:
+        return VALUE_LABELS[value]
+    return str(value)

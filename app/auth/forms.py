@@ -3,7 +3,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField, Submi
 from wtforms.validators import Email, EqualTo
 
 from app.auth.roles import ROLES
-from app.core.forms import length_between, max_length, optional, required
+from app.core.forms import as_choices, length_between, max_length, optional, required
 
 
 class LoginForm(FlaskForm):
@@ -27,13 +27,13 @@ class UserForm(FlaskForm):
     email = StringField("Эл. почта", validators=[optional(), Email(message="Некорректный адрес эл. почты."),
                                                  max_length(200)])
     password = PasswordField("Пароль", validators=[required(), length_between(10, 200)])
-    role = SelectField("Роль", choices=list(ROLES.items()), validators=[required()])
+    role = SelectField("Роль", choices=as_choices(ROLES.items()), validators=[required()])
     organisation_id = SelectField("Организация", coerce=int, validators=[required()])
     submit = SubmitField("Создать пользователя")
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Роль", choices=list(ROLES.items()), validators=[required()])
+    role = SelectField("Роль", choices=as_choices(ROLES.items()), validators=[required()])
     organisation_id = SelectField("Организация", coerce=int, validators=[required()])
     submit = SubmitField("Назначить роль")
 

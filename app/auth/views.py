@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -8,15 +10,24 @@ from app.auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, RoleForm,
 from app.auth.models import RoleAssignment, User
 from app.core.access import public, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError, ValidationFailed
+from app.core.forms import as_choices
 from app.extensions import db
 from app.orgs.models import Organisation
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site relative paths: never send a user on to another host after log-in.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("cycles.dashboard")
+    """Only same-site relative paths: never send a user on to another host after log-in.
+
+    Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil"), so any whitespace or
+    control character disqualifies the target outright.
+    """
+    default = url_for("cycles.dashboard")
+    if not target or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -103,7 +114,7 @@ def _admin_org(org_id: int) -> Organisation:
 @roles_required("admin")
 def new_user():
     form = UserForm()
-    form.organisation_id.choices = _organisation_choices()
+    form.organisation_id.choices = as_choices(_organisation_choices())
     if form.validate_on_submit():
         try:
             org = _admin_org(form.organisation_id.data)
@@ -133,7 +144,7 @@ def _user_in_admin_scope(user_id: int) -> User:
 def user_detail(user_id: int):
     user = _user_in_admin_scope(user_id)
     form = RoleForm()
-    form.organisation_id.choices = _organisation_choices()
+    form.organisation_id.choices = as_choices(_organisation_choices())
     if form.validate_on_submit():
         services.grant_role(user, form.role.data, _admin_org(form.organisation_id.data), actor=current_user)
         db.session.commit()

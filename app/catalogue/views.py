@@ -8,6 +8,7 @@ from app.catalogue.forms import MechanismForm, TrackForm
 from app.catalogue.models import Mechanism, MechanismSet, StageDefinition
 from app.core.access import roles_required, signed_in
 from app.core.errors import DomainError, NotFound, PermissionDenied
+from app.core.forms import as_choices
 from app.extensions import db
 
 
@@ -25,7 +26,7 @@ def _stage_choices():
 
 def _page(status=200, mechanism_form=None, track_form=None):
     track_form = track_form or TrackForm()
-    track_form.blocks.choices = _stage_choices()
+    track_form.blocks.choices = as_choices(_stage_choices())
     is_catalogue_admin = any(r.role == "admin" and r.organisation.parent_id is None for r in current_user.roles)
     return render_template("catalogue/index.html", sets=_sets(), stages=_stage_choices(),
                            mechanism_form=mechanism_form or MechanismForm(), track_form=track_form,
@@ -75,7 +76,7 @@ def add_track(mechanism_id: int):
     if mechanism is None:
         raise NotFound()
     form = TrackForm()
-    form.blocks.choices = _stage_choices()
+    form.blocks.choices = as_choices(_stage_choices())
     if not form.validate_on_submit():
         return _page(422, track_form=form)
     try:

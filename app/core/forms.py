@@ -74,3 +74,10 @@ class RuDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Введите корректную дату.") from None
+
+
+def as_choices(pairs) -> list:
+    """(value, label) pairs as WTForms SelectChoice objects (tuples are deprecated since WTForms 3.3)."""
+    from wtforms.fields.choices import SelectChoice
+
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
-from app.core.forms import NotBlank, RuDateField, RuDecimalField, VersionField, max_length, optional, required
+from app.core.forms import NotBlank, as_choices, RuDateField, RuDecimalField, VersionField, max_length, optional, required
 from app.core.timeutil import today_in
 
 PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")
@@ -66,7 +66,7 @@ class IndicatorForm(FlaskForm):
                             render_kw={"inputmode": "decimal"})
     target = RuDecimalField("Целевое значение", places=None, validators=[optional()],
                           render_kw={"inputmode": "decimal"})
-    direction = SelectField("Направление", choices=DIRECTIONS, validators=[required()])
+    direction = SelectField("Направление", choices=as_choices(DIRECTIONS), validators=[required()])
     responsible = _text("Ответственный", 300)
     version = VersionField()
     submit = SubmitField("Сохранить")

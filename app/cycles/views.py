@@ -6,7 +6,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.audit import labels
 from app.audit.models import AuditEvent
+from app.auth.models import User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.catalogue.models import Mechanism, MechanismSet, Track
 from app.catalogue.services import active_set
@@ -18,6 +20,7 @@ from app.cycles import bp, services
 from app.cycles.forms import (CollectionMethodForm, ConfirmForm, CycleForm, GoalForm, IndicatorForm, StageSettingsForm,
                               SummaryForm, TransitionForm)
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
+from app.core.forms import as_choices
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.tasks.services import inbox_query, urgency
@@ -84,19 +87,19 @@ def new_cycle():
         .where(MechanismSet.active.is_(True), MechanismSet.level.in_(levels))
         .order_by(MechanismSet.level, Mechanism.position, Track.position)
     ).all()
-    form.track_id.choices = [(t.id, f"{t.mechanism.code} {t.title}" + ("" if t.full_cycle else " (неполный цикл)"))
-                             for t in tracks]
-    form.owner_id.choices = [(o.id, f"{o.display_name} ({o.kind_label})") for o in orgs]
+    form.track_id.choices = as_choices([(t.id, f"{t.mechanism.code} {t.title}" + ("" if t.full_cycle else " (неполный цикл)"))
+                             for t in tracks])
+    form.owner_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})") for o in orgs])
     home = current_user.home_organisation
     people = services.eligible_responsibles(home) if home else []
-    form.responsible_id.choices = [(0, "— не назначен —")] + [(u.id, f"{u.full_name}, {u.position or ''}")
-                                                           for u in people]
+    form.responsible_id.choices = as_choices([(0, "— не назначен —")] + [(u.id, f"{u.full_name}, {u.position or ''}")
+                                                           for u in people])
     if request.method == "GET":
         form.period.data = academic_year_of(_today())
     if form.validate_on_submit():
         owner = get_in_scope(Organisation, form.owner_id.data, roles=CYCLE_MANAGERS)
         track = db.session.get(Track, form.track_id.data)
-        responsible = db.session.get(type(current_user), form.responsible_id.data) if form.responsible_id.data else None
+        responsible = db.session.get(User, form.responsible_id.data) if form.responsible_id.data else None
         first = track.blocks[0] if track.blocks else "GOAL"
         deadlines = {first: form.first_deadline.data} if form.first_deadline.data else None
         try:
@@ -129,7 +132,10 @@ def cycle_history(cycle_id: int):
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.cycle_id == cycle.id).order_by(AuditEvent.id.desc()).limit(1000)
     ).all()
-    return render_template("cycles/history.html", cycle=cycle, events=events)
+    stage_titles = {s.id: f"{s.position}. {s.title}" for s in cycle.stages}
+    people = {u.id: u.short_name for u in services.eligible_responsibles(cycle.owner)}
+    rows = [(e, labels.describe_object(e, stage_titles), labels.changes(e, people)) for e in events]
+    return render_template("cycles/history.html", cycle=cycle, rows=rows)
 
 
 @bp.route("/cycles/<int:cycle_id>/next", methods=["POST"])
@@ -154,8 +160,8 @@ def _stage_page(stage: Stage, status: int = 200, **forms):
     kind = next((k for k, v in CONTENT_KINDS.items() if v[2] == stage.code), None)
     settings = forms.get("settings") or StageSettingsForm(
         responsible_id=stage.responsible_id or 0, deadline=stage.deadline, version=stage.version)
-    settings.responsible_id.choices = [(0, "— не назначен —")] + [
-        (u.id, f"{u.full_name}, {u.position or ''}") for u in services.eligible_responsibles(cycle.owner)]
+    settings.responsible_id.choices = as_choices([(0, "— не назначен —")] + [
+        (u.id, f"{u.full_name}, {u.position or ''}") for u in services.eligible_responsibles(cycle.owner)])
     summary = forms.get("summary") or SummaryForm(summary=stage.summary, version=stage.version)
     groups = cycle.track.mechanism.indicator_groups
     covered = {i.group_name for i in cycle.indicators}
@@ -199,10 +205,10 @@ def stage_transition(stage_id: int, trigger: str):
 def stage_settings(stage_id: int):
     stage = get_in_scope(Stage, stage_id)
     form = StageSettingsForm()
-    form.responsible_id.choices = [(0, "")] + [(u.id, u.full_name) for u in services.eligible_responsibles(stage.organisation)]
+    form.responsible_id.choices = as_choices([(0, "")] + [(u.id, u.full_name) for u in services.eligible_responsibles(stage.organisation)])
     if not form.validate_on_submit():
         return _stage_page(stage, 422, settings=form)
-    responsible = db.session.get(type(current_user), form.responsible_id.data) if form.responsible_id.data else None
+    responsible = db.session.get(User, form.responsible_id.data) if form.responsible_id.data else None
     try:
         services.update_stage_settings(stage, responsible=responsible, deadline=form.deadline.data,
                                        actor=current_user, expected_version=form.version.data)
@@ -238,13 +244,13 @@ def _content_form(kind: str, cycle: Cycle, obj=None, formdata=True):
     model, form_cls, _code, _title = CONTENT_KINDS[kind]
     form = form_cls(obj=obj) if formdata else form_cls(formdata=None, obj=obj)
     if kind == "goals":
-        form.parent_goal_id.choices = [(0, "— нет —")] + [
-            (g.id, f"{g.cycle.owner.display_name}: {g.statement[:120]}") for g in services.higher_level_goals(cycle)]
+        form.parent_goal_id.choices = as_choices([(0, "— нет —")] + [
+            (g.id, f"{g.cycle.owner.display_name}: {g.statement[:120]}") for g in services.higher_level_goals(cycle)])
         if obj is not None and form.parent_goal_id.data is None:
             form.parent_goal_id.data = 0
     if kind == "indicators":
-        form.group_name.choices = [(g.name, g.name) for g in cycle.track.mechanism.indicator_groups] or [
-            ("прочие показатели", "прочие показатели")]
+        form.group_name.choices = as_choices([(g.name, g.name) for g in cycle.track.mechanism.indicator_groups] or [
+            ("прочие показатели", "прочие показатели")])
     return form
 
 
