@@ -53,6 +53,8 @@ class Config:
     BOOTSTRAP_SERVE_LOCAL = True
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # Use WTForms' bundled translations (Russian, via Form.Meta.locales) rather than Flask-Babel.
+    WTF_I18N_ENABLED = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

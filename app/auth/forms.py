@@ -1,18 +1,17 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo
 
 from app.auth.roles import ROLES
-from app.core.forms import as_choices, length_between, max_length, optional, required
+from app.core.forms import Form, as_choices, length_between, max_length, optional, required
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = StringField("Логин", validators=[required(), max_length(80)])
     password = PasswordField("Пароль", validators=[required(), max_length(200)])
     submit = SubmitField("Войти")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField("Текущий пароль", validators=[required()])
     new = PasswordField("Новый пароль", validators=[required(), length_between(10, 200)])
     repeat = PasswordField("Повторите новый пароль",
@@ -20,7 +19,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Сменить пароль")
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     login = StringField("Логин", validators=[required(), max_length(80)])
     full_name = StringField("ФИО (Фамилия Имя Отчество)", validators=[required(), max_length(200)])
     position = StringField("Должность", validators=[optional(), max_length(200)])
@@ -32,13 +31,13 @@ class UserForm(FlaskForm):
     submit = SubmitField("Создать пользователя")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField("Роль", choices=as_choices(ROLES.items()), validators=[required()])
     organisation_id = SelectField("Организация", coerce=int, validators=[required()])
     submit = SubmitField("Назначить роль")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form whose only job is to carry the CSRF token of a POST button."""
 
     confirm = BooleanField(default=True)

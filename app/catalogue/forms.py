@@ -1,10 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField
 
-from app.core.forms import NotBlank, max_length, optional, required
+from app.core.forms import Form, NotBlank, max_length, optional, required
 
 
-class MechanismForm(FlaskForm):
+class MechanismForm(Form):
     code = StringField("Код", validators=[required(), NotBlank(), max_length(20)])
     title = StringField("Наименование", validators=[required(), NotBlank(), max_length(500)])
     group = StringField("Группа механизмов", validators=[optional(), max_length(200)])
@@ -13,7 +12,7 @@ class MechanismForm(FlaskForm):
     submit = SubmitField("Добавить механизм")
 
 
-class TrackForm(FlaskForm):
+class TrackForm(Form):
     code = StringField("Код трека", validators=[required(), NotBlank(), max_length(40)])
     title = StringField("Наименование трека", validators=[required(), NotBlank(), max_length(500)])
     blocks = SelectMultipleField("Блоки неполного цикла (пусто — полный цикл)", validators=[optional()])

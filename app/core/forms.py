@@ -1,5 +1,6 @@
 """Shared form pieces: Russian messages for the standard validators, and the optimistic-lock field."""
 
+from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -81,3 +82,20 @@ def as_choices(pairs) -> list:
     from wtforms.fields.choices import SelectChoice
 
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class Form(FlaskForm):
+    """Base form: WTForms' own Russian messages for its built-in validators and choice checks."""
+
+    class Meta:
+        locales = ("ru_RU", "ru")
+
+
+def flash_form_errors(form) -> None:
+    """For forms whose fields are not rendered with their own error slots (e.g. action buttons)."""
+    from flask import flash
+
+    for field_name, errors in form.errors.items():
+        label = getattr(form, field_name).label.text if hasattr(form, field_name) else ""
+        for error in errors:
+            flash(f"{label}: {error}" if label else error, "danger")

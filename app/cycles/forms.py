@@ -1,11 +1,11 @@
 import re
 
 from flask import current_app
-from flask_wtf import FlaskForm
+
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
-from app.core.forms import NotBlank, as_choices, RuDateField, RuDecimalField, VersionField, max_length, optional, required
+from app.core.forms import Form, NotBlank, as_choices, RuDateField, RuDecimalField, VersionField, max_length, optional, required
 from app.core.timeutil import today_in
 
 PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")
@@ -28,7 +28,7 @@ def valid_period(form, field):
         raise ValidationError("Период указывается как учебный год, например 2025/26.")
 
 
-class CycleForm(FlaskForm):
+class CycleForm(Form):
     track_id = SelectField("Механизм и направление", coerce=int, validators=[required()])
     owner_id = SelectField("Организация", coerce=int, validators=[required()])
     period = StringField("Период (учебный год)", validators=[required(), valid_period])
@@ -38,7 +38,7 @@ class CycleForm(FlaskForm):
     submit = SubmitField("Открыть цикл")
 
 
-class GoalForm(FlaskForm):
+class GoalForm(Form):
     direction = _text("Направление", 500)
     statement = _text("Цель (формулировка изменения)", 4000, area=True)
     justification = _text("Обоснование (данные о проблеме, нормативная база, местная специфика)", 8000, area=True)
@@ -53,12 +53,13 @@ class GoalForm(FlaskForm):
                 "parent_goal_id": self.parent_goal_id.data or None}
 
 
-class IndicatorForm(FlaskForm):
+class IndicatorForm(Form):
     code = StringField("Код", validators=[required(), NotBlank(), max_length(40)])
     name = _text("Наименование", 2000, area=True)
     unit = _text("Единица измерения", 40)
     definition = _text("Определение / формула расчёта", 4000, area=True)
-    group_name = SelectField("Группа показателей", validators=[required()])
+    # The service names the mechanism's groups in its refusal, which says more than «Неверный вариант».
+    group_name = SelectField("Группа показателей", validators=[required()], validate_choice=False)
     source = _text("Источник данных", 2000)
     collection_method = _text("Метод сбора", 2000)
     periodicity = _text("Периодичность", 100)
@@ -91,7 +92,7 @@ class IndicatorForm(FlaskForm):
 
 
 
-class CollectionMethodForm(FlaskForm):
+class CollectionMethodForm(Form):
     source = _text("Источник информации (ФИС ОКО, ГИА, региональные системы, анкетирование…)", 2000, area=True)
     method = _text("Метод (измерение, анкетирование, анализ документов, статистика…)", 2000, area=True)
     tool = _text("Инструмент", 2000, area=True)
@@ -103,23 +104,23 @@ class CollectionMethodForm(FlaskForm):
         return {name: getattr(self, name).data.strip() for name in ("source", "method", "tool", "schedule")}
 
 
-class StageSettingsForm(FlaskForm):
+class StageSettingsForm(Form):
     responsible_id = SelectField("Ответственный", coerce=int, validators=[optional()])
     deadline = RuDateField("Срок", validators=[optional(), not_in_past], format="%Y-%m-%d")
     version = VersionField()
     submit = SubmitField("Сохранить")
 
 
-class SummaryForm(FlaskForm):
+class SummaryForm(Form):
     summary = _text("Содержание этапа", 20000, area=True)
     version = VersionField()
     submit = SubmitField("Сохранить")
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     comment = TextAreaField("Комментарий", validators=[optional(), max_length(2000)])
     version = VersionField()
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     version = VersionField()

@@ -20,7 +20,7 @@ from app.cycles import bp, services
 from app.cycles.forms import (CollectionMethodForm, ConfirmForm, CycleForm, GoalForm, IndicatorForm, StageSettingsForm,
                               SummaryForm, TransitionForm)
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
-from app.core.forms import as_choices
+from app.core.forms import as_choices, flash_form_errors
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.tasks.services import inbox_query, urgency
@@ -187,6 +187,7 @@ def stage_transition(stage_id: int, trigger: str):
     stage = get_in_scope(Stage, stage_id)
     form = TransitionForm()
     if not form.validate_on_submit():
+        flash_form_errors(form)
         return _stage_page(stage, 422, transition=form)
     try:
         services.transition_stage(stage, trigger, actor=current_user, comment=form.comment.data,
