@@ -5,6 +5,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+DEV_STUDENT_CODE_SALT = "dev-student-code-salt"
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -63,7 +64,10 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
     # Salt for hashing pseudonymous student codes (used by result imports).
-    STUDENT_CODE_SALT = env_str("STUDENT_CODE_SALT", "dev-student-code-salt")
+    STUDENT_CODE_SALT = env_str("STUDENT_CODE_SALT", DEV_STUDENT_CODE_SALT)
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    # Behind nginx set 1, so throttling and the audit log see the client's address, not the proxy's.
+    PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)
 
     @classmethod
     def validate(cls) -> None:
@@ -95,7 +99,7 @@ class ProductionConfig(Config):
                 "Production configuration refuses to start: set SECRET_KEY to a random value "
                 "of at least 32 characters (not the development key)."
             )
-        if cls.STUDENT_CODE_SALT == Config.STUDENT_CODE_SALT:
+        if not cls.STUDENT_CODE_SALT or cls.STUDENT_CODE_SALT == DEV_STUDENT_CODE_SALT:
             raise RuntimeError("Production configuration refuses to start: set STUDENT_CODE_SALT.")
 
 

@@ -60,6 +60,7 @@ def app(database_url):
     from app.extensions import db
 
     app = create_app(make_config(database_url))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
         load_all()
@@ -119,7 +120,7 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def client(app, db_session):
-    return IsolatedClient(app, app.response_class, use_cookies=True)
+    return app.test_client()
 
 
 # --- factories -------------------------------------------------------------------------------

@@ -37,3 +37,38 @@ def require_postgres() -> None:
 
 def require_redis() -> None:
     require("Redis", "127.0.0.1", 6379)
+
+
+def scratch_database(name: str, tmp_path, *, backend: str | None = None) -> str:
+    """An empty database of its own for tests that need real commits seen by other processes:
+    a fresh SQLite file, or a PostgreSQL database `name` created if missing and emptied."""
+    from tests.conftest import TEST_DB, reset_postgres_schema
+
+    if (backend or TEST_DB) != "postgresql":
+        if tmp_path is None:
+            raise ValueError("a SQLite scratch database needs tmp_path")
+        return f"sqlite:///{tmp_path / (name + '.sqlite3')}"
+    from sqlalchemy import create_engine, text
+
+    require_postgres()
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = f"{base}/{name}"
+    reset_postgres_schema(url)
+    return url
+
+
+def run_flask(args, database_url: str, **env):
+    """Run `flask …` in a subprocess against `database_url`, as an operator would."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    environ = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "wsgi.py", "JOBS_MODE": "inline", **env}
+    return subprocess.run([sys.executable, "-m", "flask", *args], cwd=root, env=environ, capture_output=True,
+                          text=True, timeout=180)

@@ -16,12 +16,10 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
-from tests.conftest import PASSWORD, fill_goal, fill_indicators, fill_method, make_config, track_of
+from tests.conftest import PASSWORD, IsolatedClient, fill_goal, fill_indicators, fill_method, make_config, track_of
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PUBLIC_ENDPOINTS = {"auth.login", "health", "static", "bootstrap.static"}
@@ -240,20 +238,6 @@ def official_elsewhere(world, make_org, make_user, db_session):
     official = make_user("official", mun2, login="official_mun2")
     db_session.commit()
     return official
-
-
-class IsolatedClient(FlaskClient):
-    """A test client whose every request starts with an empty `flask.g`.
-
-    The db_session fixture keeps an app context pushed for the whole test, and Flask reuses it for each
-    request, so `g` — where Flask-Login caches the signed-in user — would carry one client's user into
-    another client's requests. A real server gets a fresh app context (and `g`) per request.
-    """
-
-    def open(self, *args, **kwargs):
-        for name in list(g):
-            g.pop(name)
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture

@@ -1,8 +1,5 @@
 """The audit log is hash-chained: any changed or deleted row is found by `flask audit verify`."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +7,7 @@ from sqlalchemy import func, select, text
 
 from app.audit.chain import GENESIS_HASH, event_hash, verify
 from app.audit.models import AuditChainHead, AuditEvent
+from tests import services
 from tests.conftest import fill_goal
 from workflows import engine
 
@@ -96,47 +94,26 @@ def test_no_code_path_updates_or_deletes_audit_rows():
     assert offenders == []
 
 
-def _flask(args, database_url):
-    env = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "wsgi.py", "JOBS_MODE": "inline"}
-    return subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
-
-
 @pytest.fixture
 def cli_database(tmp_path):
     """A separate database for the CLI: it must see committed rows, outside the test's transaction."""
-    from tests.conftest import TEST_DB, reset_postgres_schema
-    from tests import services
-
-    if TEST_DB == "postgresql":
-        services.require_postgres()
-        url = services.POSTGRES_URL.rsplit("/", 1)[0] + "/uko_test_cli"
-        admin_url = services.POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
-        from sqlalchemy import create_engine
-
-        engine_ = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with engine_.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'uko_test_cli'")).scalar():
-                conn.execute(text("CREATE DATABASE uko_test_cli"))
-        engine_.dispose()
-        reset_postgres_schema(url)
-        return url
-    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    return services.scratch_database("uko_test_cli", tmp_path)
 
 
 def test_flask_audit_verify_exit_codes(cli_database):
-    assert _flask(["db", "upgrade"], cli_database).returncode == 0
-    seeded = _flask(["seed", "demo"], cli_database)
+    assert services.run_flask(["db", "upgrade"], cli_database).returncode == 0
+    seeded = services.run_flask(["seed", "demo"], cli_database)
     assert seeded.returncode == 0, seeded.stderr
-    ok = _flask(["audit", "verify"], cli_database)
+    ok = services.run_flask(["audit", "verify"], cli_database)
     assert ok.returncode == 0 and "цел" in ok.stdout
+
     from sqlalchemy import create_engine
 
-    engine_ = create_engine(cli_database.replace("postgresql://", "postgresql+psycopg://"))
+    engine_ = create_engine(cli_database)
     with engine_.begin() as conn:
         victim = conn.execute(text("SELECT id FROM audit_events ORDER BY id LIMIT 1 OFFSET 10")).scalar()
         conn.execute(text("UPDATE audit_events SET actor_name = 'Злоумышленник' WHERE id = :id"), {"id": victim})
     engine_.dispose()
-    broken = _flask(["audit", "verify"], cli_database)
+    broken = services.run_flask(["audit", "verify"], cli_database)
     assert broken.returncode == 1
     assert f"id={victim}" in broken.stderr

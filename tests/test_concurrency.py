@@ -4,11 +4,11 @@ user gets the Russian "changed by someone else" message, and the audit chain sta
 import threading
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from app.core.errors import StaleObject
 from tests import services
-from tests.conftest import fill_goal, make_config, reset_postgres_schema, track_of
+from tests.conftest import fill_goal, make_config, track_of
 
 pytestmark = pytest.mark.postgresql_only
 DB_NAME = "uko_test_concurrency"
@@ -18,14 +18,7 @@ DB_NAME = "uko_test_concurrency"
 def live_app():
     """An app on its own PostgreSQL database with real commits (no per-test rollback)."""
     services.require_postgres()
-    base = services.POSTGRES_URL.rsplit("/", 1)[0]
-    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DB_NAME}).scalar():
-            conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
-    admin.dispose()
-    url = f"{base}/{DB_NAME}"
-    reset_postgres_schema(url)
+    url = services.scratch_database(DB_NAME, None, backend="postgresql")
     from flask_migrate import upgrade
 
     from app import create_app

@@ -1,18 +1,15 @@
 """Background jobs: enqueued only after commit, dropped on rollback, run by a real RQ worker on Redis
 (or inline when Redis is absent)."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from app.jobs import queue
 from tests import job_probes, services
-from tests.conftest import TEST_DB, make_config, reset_postgres_schema
+from tests.conftest import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,18 +46,7 @@ def test_unreachable_redis_means_inline_mode_and_a_log_line(database_url, caplog
 
 @pytest.fixture
 def worker_database(tmp_path):
-    if TEST_DB != "postgresql":
-        return f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    services.require_postgres()
-    base = services.POSTGRES_URL.rsplit("/", 1)[0]
-    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'uko_test_jobs'")).scalar():
-            conn.execute(text("CREATE DATABASE uko_test_jobs"))
-    admin.dispose()
-    url = base + "/uko_test_jobs"
-    reset_postgres_schema(url)
-    return url
+    return services.scratch_database("uko_test_jobs", tmp_path)
 
 
 @pytest.mark.redis
@@ -86,10 +72,8 @@ def test_committed_job_goes_through_redis_to_a_real_rq_worker(worker_database):
             db.session.commit()
             queue.dispatch_ready()
         assert queue.get_queue("default").count == 1
-        env = {**os.environ, "DATABASE_URL": worker_database, "REDIS_URL": redis_url, "FLASK_APP": "wsgi.py",
-               "JOBS_MODE": "rq", "PYTHONPATH": str(ROOT)}
-        worker = subprocess.run([sys.executable, "-m", "flask", "jobs", "worker", "--burst"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=120)
+        worker = services.run_flask(["jobs", "worker", "--burst"], worker_database, REDIS_URL=redis_url,
+                                    JOBS_MODE="rq", PYTHONPATH=str(ROOT))
         assert worker.returncode == 0, worker.stderr
         db.session.expire_all()
         markers = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "probe")).all()

@@ -45,12 +45,13 @@ class LoginThrottled(DomainError):
     status_code = 429
 
 
-def _failures_since(column, value, since) -> int:
-    """Failures for this account/address in the window, after its last successful log-in."""
-    last_success = db.session.scalar(
-        select(func.max(LoginAttempt.created_at)).where(column == value, LoginAttempt.succeeded.is_(True))
-    )
-    start = max(since, last_success) if last_success else since
+def _failures_since(column, value, since, *, reset_on_success: bool) -> int:
+    """Failures for this account/address in the window (for an account: after its last success)."""
+    start = since
+    if reset_on_success:
+        last_success = db.session.scalar(
+            select(func.max(LoginAttempt.created_at)).where(column == value, LoginAttempt.succeeded.is_(True)))
+        start = max(since, last_success) if last_success else since
     return db.session.scalar(
         select(func.count()).select_from(LoginAttempt)
         .where(column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > start)
@@ -67,10 +68,14 @@ def check_throttle(login: str, address: str) -> None:
     window = cfg["LOGIN_WINDOW_SECONDS"]
     since = utcnow() - timedelta(seconds=window)
     minutes = max(1, window // 60)
-    if _failures_since(LoginAttempt.login, login, since) >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+    account_failures = _failures_since(LoginAttempt.login, login, since, reset_on_success=True)
+    if account_failures >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
         raise LoginThrottled(f"Слишком много неудачных попыток входа для этой учётной записи. "
                              f"Повторите через {minutes} мин.")
-    if _failures_since(LoginAttempt.address, address, since) >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+    # An address's count is not reset by a success: logging into one's own account between guesses at
+    # other accounts must not reopen the door.
+    address_failures = _failures_since(LoginAttempt.address, address, since, reset_on_success=False)
+    if address_failures >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
         raise LoginThrottled(f"Слишком много неудачных попыток входа с этого адреса. Повторите через {minutes} мин.")
 
 
