@@ -24,8 +24,17 @@ db: install
 seed: db
 	$(BIN)/flask seed demo-if-empty
 
+# When Redis answers, jobs go to RQ, so a worker runs beside the web server for as long as it does;
+# otherwise the app runs jobs inline and logs that at start-up.
 run: seed
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@if $(BIN)/flask jobs ping >/dev/null 2>&1; then \
+	  echo "Redis is reachable: starting an RQ worker beside the web server"; \
+	  $(BIN)/flask jobs worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000; \
+	else \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000; \
+	fi
 
 worker: install
 	$(BIN)/flask jobs worker

@@ -94,6 +94,16 @@ def create_admin(login, organisation_code, full_name, password):
     click.echo(f"Администратор {login} создан.")
 
 
+@jobs_cli.command("ping")
+def ping():
+    """Exit 0 when Redis at REDIS_URL answers, 1 otherwise."""
+    from app.jobs.queue import redis_reachable
+
+    ok = redis_reachable(current_app.config["REDIS_URL"])
+    click.echo("Redis доступен." if ok else "Redis недоступен.")
+    sys.exit(0 if ok else 1)
+
+
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(burst):

@@ -1,4 +1,4 @@
-from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo
 
 from app.auth.roles import ROLES
@@ -39,5 +39,3 @@ class RoleForm(Form):
 
 class ConfirmForm(Form):
     """An empty form whose only job is to carry the CSRF token of a POST button."""
-
-    confirm = BooleanField(default=True)

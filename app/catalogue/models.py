@@ -6,9 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.timeutil import utcnow
 from app.extensions import db
 
-LEVELS = {"regional": "региональный", "municipal": "муниципальный", "school": "уровень ОО"}
-
-
 class StageDefinition(db.Model):
     """Блок цикла: one of the nine stages, as data (title, order, whether it may run in parallel)."""
 

@@ -20,6 +20,18 @@ def _read(path: Path) -> dict:
         return yaml.safe_load(fh)
 
 
+def _upsert(row, model, key: dict, values: dict) -> bool:
+    """Insert the row or bring it up to date; True when anything changed."""
+    if row is None:
+        db.session.add(model(**key, **values))
+        return True
+    if all(getattr(row, name) == value for name, value in values.items()):
+        return False
+    for name, value in values.items():
+        setattr(row, name, value)
+    return True
+
+
 def stage_codes() -> list[str]:
     return list(db.session.scalars(select(StageDefinition.code).order_by(StageDefinition.position)))
 
@@ -30,14 +42,8 @@ def load_stage_definitions(path: Path = DATA_DIR / "stages.yaml") -> int:
     for item in _read(path)["stages"]:
         values = {"position": item["position"], "title": item["title"], "description": item.get("description"),
                   "parallel": bool(item.get("parallel", False))}
-        row = db.session.get(StageDefinition, item["code"])
-        if row is None:
-            db.session.add(StageDefinition(code=item["code"], **values))
-            changed += 1
-        elif any(getattr(row, k) != v for k, v in values.items()):
-            for key, value in values.items():
-                setattr(row, key, value)
-            changed += 1
+        changed += _upsert(db.session.get(StageDefinition, item["code"]), StageDefinition, {"code": item["code"]},
+                           values)
     db.session.flush()
     return changed
 
@@ -52,14 +58,8 @@ def load_indicator_library(path: Path = DATA_DIR / "indicators.yaml") -> int:
                       "formula": item.get("formula"), "source": item.get("source"),
                       "periodicity": item.get("periodicity"), "direction": item["direction"],
                       "group_name": item["group"]}
-            row = existing.get(str(item["code"]))
-            if row is None:
-                db.session.add(LibraryIndicator(code=str(item["code"]), **values))
-                changed += 1
-            elif any(getattr(row, k) != v for k, v in values.items()):
-                for key, value in values.items():
-                    setattr(row, key, value)
-                changed += 1
+            code = str(item["code"])
+            changed += _upsert(existing.get(code), LibraryIndicator, {"code": code}, values)
     db.session.flush()
     return changed
 

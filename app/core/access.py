@@ -95,14 +95,6 @@ def get_in_scope(model, object_id, *, roles=None):
     return obj
 
 
-def require_roles_over(obj, roles, message: str | None = None):
-    """Raise PermissionDenied unless the user holds one of `roles` over the object's organisation."""
-    from app.core.errors import PermissionDenied
-
-    if not current_user.roles_over(obj.organisation) & set(roles):
-        raise PermissionDenied(message or "Недостаточно прав для этого действия.")
-
-
 def with_rule(rule_decorator):
     """Apply an access rule to a view added by a third-party extension."""
     def wrap(view):

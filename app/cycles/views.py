@@ -2,7 +2,7 @@
 
 
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -35,8 +35,6 @@ CONTENT_KINDS = {
 
 
 def _today():
-    from flask import current_app
-
     return today_in(current_app.config["APP_TIMEZONE"])
 
 
