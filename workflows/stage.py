@@ -121,21 +121,27 @@ def _enter_approved(ctx) -> None:
 ON_ENTER = {"draft": _enter_draft, "on_review": _enter_on_review, "approved": _enter_approved}
 
 
+TASK_VERBS = {"fill_stage": "Заполнить", "rework_stage": "Доработать", "review_stage": "Рассмотреть"}
+
+
+def task_title(stage, kind: str) -> str:
+    return f"{TASK_VERBS[kind]} этап «{stage.title}» ({stage.cycle.short_title})"
+
+
 def _after_draft(ctx) -> None:
     stage = ctx.obj
     if stage.responsible is not None:
         kind = "rework_stage" if ctx.spec.trigger == "return" else "fill_stage"
-        verb = "Доработать" if kind == "rework_stage" else "Заполнить"
-        ctx.open_task(kind=kind, title=f"{verb} этап «{stage.title}»: {stage.cycle.title}",
-                      assignee=stage.responsible, due_date=stage.deadline)
+        ctx.open_task(kind=kind, title=task_title(stage, kind), assignee=stage.responsible,
+                      due_date=stage.deadline)
     open_ready_stages(ctx)
 
 
 def _after_on_review(ctx) -> None:
     stage = ctx.obj
     for approver in ctx.users_with_role(stage.organisation, APPROVERS):
-        ctx.open_task(kind="review_stage", title=f"Рассмотреть этап «{stage.title}»: {stage.cycle.title}",
-                      assignee=approver, due_date=stage.deadline)
+        ctx.open_task(kind="review_stage", title=task_title(stage, "review_stage"), assignee=approver,
+                      due_date=stage.deadline)
 
 
 def open_ready_stages(ctx) -> None:

@@ -68,6 +68,17 @@ class Cycle(Audited, db.Model):
     def title(self) -> str:
         return f"{self.track.mechanism.code} {self.track.title} — {self.period}"
 
+    @property
+    def track_label(self) -> str:
+        """The track's own name where the mechanism has several tracks; its code alone otherwise."""
+        mechanism = self.track.mechanism
+        return f"{mechanism.code} «{self.track.title}»" if len(mechanism.tracks) > 1 else mechanism.code
+
+    @property
+    def short_title(self) -> str:
+        """«M1.2, ГО Северный, 2026/27»: enough to tell cycles apart in task lists and breadcrumbs."""
+        return f"{self.track_label}, {self.owner.display_name}, {self.period}"
+
     def stage(self, code: str) -> "Stage | None":
         return next((s for s in self.stages if s.code == code), None)
 

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.tasks import services as tasks
 from workflows import engine
+from workflows import stage as stage_workflow
 
 # Which stage holds each kind of content: editing it is allowed only while that stage is a draft.
 CONTENT_STAGE = {Goal: "GOAL", Indicator: "IND", CollectionMethod: "METH"}
@@ -119,7 +120,7 @@ def update_stage_settings(stage: Stage, *, responsible: User | None, deadline: d
     if stage.state == "draft" and (changed_person or before["deadline"] != stage.audit_snapshot()["deadline"]):
         tasks.close_tasks_for(stage)
         if responsible is not None:
-            tasks.open_task(stage, kind="fill_stage", title=f"Заполнить этап «{stage.title}»: {stage.cycle.title}",
+            tasks.open_task(stage, kind="fill_stage", title=stage_workflow.task_title(stage, "fill_stage"),
                             assignee=responsible, due_date=deadline)
 
 
