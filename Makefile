@@ -7,7 +7,7 @@ export FLASK_APP := wsgi.py
 # PostgreSQL used by the second test pass (trust authentication on the local server).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgresql install db seed worker clean
+.PHONY: run test lint test-sqlite test-postgresql install db seed worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,10 @@ run: seed
 worker: install
 	$(BIN)/flask jobs worker
 
-test: test-sqlite test-postgresql
+test: lint test-sqlite test-postgresql
+
+lint: install
+	$(BIN)/ruff check .
 
 test-sqlite: install
 	TEST_DB=sqlite $(BIN)/python -m pytest -m "not postgresql_only"

@@ -3,7 +3,6 @@ transaction that is rolled back, with the application's session in savepoint mod
 under test can commit normally (style guide, convention 13)."""
 
 import os
-import tempfile
 from datetime import date, timedelta
 from itertools import count
 

@@ -1,6 +1,6 @@
 """Request-level wiring: access enforcement, session loading, error pages, template helpers."""
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, flash, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError

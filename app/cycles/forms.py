@@ -5,7 +5,8 @@ from flask import current_app
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
-from app.core.forms import Form, NotBlank, as_choices, RuDateField, RuDecimalField, VersionField, max_length, optional, required
+from app.core.forms import (Form, NotBlank, RuDateField, RuDecimalField, VersionField, as_choices, max_length, optional,
+                            required)
 from app.core.timeutil import today_in
 
 PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")

@@ -68,7 +68,8 @@ def eligible_responsibles(org: Organisation) -> list[User]:
 
 def _validate_responsible(user: User | None, org: Organisation) -> None:
     if user is not None and not user.roles_over(org) & EDITORS:
-        raise ValidationFailed(f"{user.full_name} не может отвечать за этап: нет роли в организации «{org.display_name}».")
+        raise ValidationFailed(f"{user.full_name} не может отвечать за этап: "
+                               f"нет роли в организации «{org.display_name}».")
 
 
 def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
@@ -103,7 +104,8 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
 def update_stage_settings(stage: Stage, *, responsible: User | None, deadline: date | None, actor: User,
                           expected_version: int | None = None) -> None:
     """Assign the stage's responsible person and deadline; an open fill task follows the new responsible."""
-    _require(actor, stage.organisation, CYCLE_MANAGERS, "Назначать ответственных может только специалист или руководитель.")
+    _require(actor, stage.organisation, CYCLE_MANAGERS,
+             "Назначать ответственных может только специалист или руководитель.")
     _check_version(stage, expected_version)
     if stage.state == "approved":
         raise ValidationFailed("Этап уже утверждён: ответственного и срок изменить нельзя.")

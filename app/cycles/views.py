@@ -11,7 +11,6 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.catalogue.models import Mechanism, MechanismSet, Track
-from app.catalogue.services import active_set
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError
 from app.core.timeutil import academic_year_of, today_in
@@ -85,8 +84,8 @@ def new_cycle():
         .where(MechanismSet.active.is_(True), MechanismSet.level.in_(levels))
         .order_by(MechanismSet.level, Mechanism.position, Track.position)
     ).all()
-    form.track_id.choices = as_choices([(t.id, f"{t.mechanism.code} {t.title}" + ("" if t.full_cycle else " (неполный цикл)"))
-                             for t in tracks])
+    form.track_id.choices = as_choices(
+        [(t.id, f"{t.mechanism.code} {t.title}" + ("" if t.full_cycle else " (неполный цикл)")) for t in tracks])
     form.owner_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})") for o in orgs])
     home = current_user.home_organisation
     people = services.eligible_responsibles(home) if home else []
@@ -204,7 +203,8 @@ def stage_transition(stage_id: int, trigger: str):
 def stage_settings(stage_id: int):
     stage = get_in_scope(Stage, stage_id)
     form = StageSettingsForm()
-    form.responsible_id.choices = as_choices([(0, "")] + [(u.id, u.full_name) for u in services.eligible_responsibles(stage.organisation)])
+    form.responsible_id.choices = as_choices(
+        [(0, "")] + [(u.id, u.full_name) for u in services.eligible_responsibles(stage.organisation)])
     if not form.validate_on_submit():
         return _stage_page(stage, 422, settings=form)
     responsible = db.session.get(User, form.responsible_id.data) if form.responsible_id.data else None

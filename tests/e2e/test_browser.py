@@ -89,7 +89,8 @@ def test_official_submits_goal_and_head_approves_it(page, live_server, request_l
     page.get_by_role("navigation").get_by_role("link", name="Мои задачи", exact=True).click()
     task = (page.locator("table tbody tr")
             .filter(has=page.get_by_role("link", name=re.compile(
-                rf"^Рассмотреть этап «Цели» \(M1\.1, {MUNICIPALITY}, \d{{4}}.\d{{2}}\)$")))  # "/" would end the selector's regex literal
+                # "." for the period's "/", which would end the selector's regex literal
+                rf"^Рассмотреть этап «Цели» \(M1\.1, {MUNICIPALITY}, \d{{4}}.\d{{2}}\)$")))
             .filter(has=page.get_by_role("cell", name=MUNICIPALITY, exact=True)))
     expect(task).to_have_count(1)
     task.get_by_role("link").click()
