@@ -17,8 +17,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from transitions import Machine
 
 from app.audit import chain
+from app.auth.services import users_with_role_at
 from app.core.errors import GuardFailed, InvalidTransition, PermissionDenied, StaleObject, ValidationFailed
 from app.extensions import db
+from app.tasks import services as tasks
 
 WORKFLOW_MODULES = ("workflows.stage", "workflows.cycle")
 SYSTEM_ROLE = "system"
@@ -70,20 +72,14 @@ class TransitionContext:
     spec: TransitionSpec
     source: str
     comment: str | None
-    data: dict
 
     def fire_internal(self, obj, trigger: str) -> None:
         fire(obj, trigger, actor=self.actor, _internal=True)
 
-    def open_task(self, *, kind: str, title: str, assignee, due_date=None, obj=None) -> None:
-        from app.tasks.services import open_task
-
-        open_task(obj if obj is not None else self.obj, kind=kind, title=title, assignee=assignee,
-                  due_date=due_date)
+    def open_task(self, *, kind: str, title: str, assignee, due_date=None) -> None:
+        tasks.open_task(self.obj, kind=kind, title=title, assignee=assignee, due_date=due_date)
 
     def users_with_role(self, org, roles) -> list:
-        from app.auth.services import users_with_role_at
-
         return users_with_role_at(org, roles)
 
 
@@ -156,7 +152,7 @@ def check_guards(obj, trigger: str) -> list[str]:
 
 
 def fire(obj, trigger: str, *, actor, comment: str | None = None, expected_version: int | None = None,
-         _internal: bool = False, **data) -> TransitionSpec:
+         _internal: bool = False) -> TransitionSpec:
     """Fire `trigger` on `obj` for `actor`. Raises a DomainError with a Russian reason when refused."""
     wf = workflow_for(obj)
     candidates = wf.find(trigger)
@@ -187,7 +183,7 @@ def fire(obj, trigger: str, *, actor, comment: str | None = None, expected_versi
     source = obj.state
     before = obj.audit_snapshot()
     wf.machine.events[trigger].trigger(obj)
-    ctx = TransitionContext(obj, actor, role, spec, source, comment, data)
+    ctx = TransitionContext(obj, actor, role, spec, source, comment)
     if spec.dest in wf.on_enter:
         wf.on_enter[spec.dest](ctx)
     try:
@@ -200,10 +196,8 @@ def fire(obj, trigger: str, *, actor, comment: str | None = None, expected_versi
         cycle_id=obj.audit_cycle_id, organisation_id=obj.organisation.id,
         from_state=source, to_state=obj.state, before=before, after=obj.audit_snapshot(), reason=comment,
     )
-    from app.tasks.services import close_tasks_for
-
     # Whatever was owed in the old state is done (or moot); AFTER opens what the new state owes.
-    close_tasks_for(obj)
+    tasks.close_tasks_for(obj)
     if spec.dest in wf.after:
         wf.after[spec.dest](ctx)
     return spec

@@ -24,9 +24,12 @@ from workflows import stage as stage_workflow
 CONTENT_STAGE = {Goal: "GOAL", Indicator: "IND", CollectionMethod: "METH"}
 
 
-def _require(actor: User, org: Organisation, roles, message: str) -> None:
-    if not actor.roles_over(org) & set(roles):
+def _require(actor: User, org: Organisation, roles, message: str) -> str:
+    """The role under which `actor` may act on `org` (recorded in the audit log), or PermissionDenied."""
+    held = actor.roles_over(org) & set(roles)
+    if not held:
         raise PermissionDenied(message)
+    return sorted(held)[0]
 
 
 def _check_version(obj, expected_version: int | None) -> None:
@@ -76,7 +79,7 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
                  responsible: User | None = None, deadlines: dict[str, date] | None = None,
                  previous: Cycle | None = None) -> Cycle:
     """Open a management cycle for a track, owner organisation and period, with its stages."""
-    _require(actor, owner, CYCLE_MANAGERS, "Недостаточно прав, чтобы открыть цикл в этой организации.")
+    role = _require(actor, owner, CYCLE_MANAGERS, "Недостаточно прав, чтобы открыть цикл в этой организации.")
     if track.mechanism.level != owner.level:
         raise ValidationFailed(
             f"Механизм {track.mechanism.code} относится к другому уровню управления, чем «{owner.display_name}».")
@@ -94,9 +97,8 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
                           deadline=deadlines.get(d.code)) for d in definitions if d.code in blocks]
     db.session.add(cycle)
     db.session.flush()
-    chain.record(action="create", object_type="cycle", object_id=cycle.id, actor=actor,
-                 actor_role=sorted(actor.roles_over(owner) & CYCLE_MANAGERS)[0], cycle_id=cycle.id,
-                 organisation_id=owner.id, to_state=cycle.state, after=cycle.audit_snapshot())
+    chain.record(action="create", object_type="cycle", object_id=cycle.id, actor=actor, actor_role=role,
+                 cycle_id=cycle.id, organisation_id=owner.id, to_state=cycle.state, after=cycle.audit_snapshot())
     engine.fire(cycle.stages[0], "open", actor=actor, _internal=True)
     return cycle
 
@@ -104,8 +106,8 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
 def update_stage_settings(stage: Stage, *, responsible: User | None, deadline: date | None, actor: User,
                           expected_version: int | None = None) -> None:
     """Assign the stage's responsible person and deadline; an open fill task follows the new responsible."""
-    _require(actor, stage.organisation, CYCLE_MANAGERS,
-             "Назначать ответственных может только специалист или руководитель.")
+    role = _require(actor, stage.organisation, CYCLE_MANAGERS,
+                    "Назначать ответственных может только специалист или руководитель.")
     _check_version(stage, expected_version)
     if stage.state == "approved":
         raise ValidationFailed("Этап уже утверждён: ответственного и срок изменить нельзя.")
@@ -115,11 +117,10 @@ def update_stage_settings(stage: Stage, *, responsible: User | None, deadline: d
     stage.responsible = responsible
     stage.deadline = deadline
     db.session.flush()
-    chain.record(action="update_settings", object_type="stage", object_id=stage.id, actor=actor,
-                 actor_role=sorted(actor.roles_over(stage.organisation) & CYCLE_MANAGERS)[0],
-                 cycle_id=stage.cycle_id, organisation_id=stage.organisation.id,
-                 before=before, after=stage.audit_snapshot())
-    if stage.state == "draft" and (changed_person or before["deadline"] != stage.audit_snapshot()["deadline"]):
+    after = stage.audit_snapshot()
+    chain.record(action="update_settings", object_type="stage", object_id=stage.id, actor=actor, actor_role=role,
+                 cycle_id=stage.cycle_id, organisation_id=stage.organisation.id, before=before, after=after)
+    if stage.state == "draft" and (changed_person or before["deadline"] != after["deadline"]):
         tasks.close_tasks_for(stage)
         if responsible is not None:
             tasks.open_task(stage, kind="fill_stage", title=stage_workflow.task_title(stage, "fill_stage"),
@@ -140,7 +141,7 @@ def _editable_stage(cycle: Cycle, code: str, actor: User) -> Stage:
 
 
 def _actor_role(actor: User, org: Organisation) -> str:
-    return sorted(actor.roles_over(org) & EDITORS)[0]
+    return _require(actor, org, EDITORS, "Недостаточно прав для изменения содержания цикла.")
 
 
 def save_content(model, cycle: Cycle, *, data: dict, actor: User, obj=None, expected_version: int | None = None):
@@ -229,6 +230,7 @@ def transition_stage(stage: Stage, trigger: str, *, actor: User, comment: str | 
 def start_next_period(cycle: Cycle, *, actor: User) -> Cycle:
     """Open the next period's cycle and carry goals, indicators and methods over as drafts to correct
     (принцип цикличности: the effectiveness analysis feeds the next cycle's goals and indicators)."""
+    role = _require(actor, cycle.owner, CYCLE_MANAGERS, "Недостаточно прав, чтобы начать следующий период.")
     if cycle.state != "closed":
         raise ValidationFailed("Следующий период можно начать только после завершения текущего цикла.")
     deadlines = {s.code: s.deadline + timedelta(days=365) for s in cycle.stages if s.deadline}
@@ -252,7 +254,7 @@ def start_next_period(cycle: Cycle, *, actor: User) -> Cycle:
                                                        schedule=m.schedule))
     db.session.flush()
     chain.record(action="carry_over", object_type="cycle", object_id=new.id, actor=actor,
-                 actor_role=sorted(actor.roles_over(cycle.owner) & CYCLE_MANAGERS)[0], cycle_id=new.id,
+                 actor_role=role, cycle_id=new.id,
                  organisation_id=cycle.owner_id,
                  after={"from_cycle": cycle.id, "goals": len(new.goals), "indicators": len(new.indicators),
                         "collection_methods": len(new.collection_methods)})
