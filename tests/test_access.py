@@ -146,7 +146,14 @@ def url_variants(rule, objs: Objects) -> list[dict]:
     return variants
 
 
+# Endpoints whose object is organisation content but whose action is an administrator's: everyone else
+# is refused by role (403) before the object is looked at; an administrator of another subtree gets 404.
+ENDPOINT_SCOPES = {"orgs.edit_org": ADMIN_ONLY}
+
+
 def scope_of(rule) -> str:
+    if rule.endpoint in ENDPOINT_SCOPES:
+        return ENDPOINT_SCOPES[rule.endpoint]
     scopes = {ROUTE_ARGUMENTS[name][0] for name in rule.arguments}
     if ADMIN_ONLY in scopes:
         return ADMIN_ONLY
@@ -461,6 +468,16 @@ def _user_detail_form(objs, world, session):
     return "admin", {"user_id": objs.user_id}, {"role": "staff", "organisation_id": objs.org_id}
 
 
+def _new_org_form(objs, world, session):
+    return "admin", {}, {"code": "SCH-NEW", "name": "МОУ «Новая школа»", "kind": "school",
+                         "parent_id": world["mun"].id, "students": "300", "settlement": "town"}
+
+
+def _edit_org_form(objs, world, session):
+    return "admin", {"org_id": objs.org_id}, {"name": "Школа Б (переименована)", "students": "130",
+                                              "settlement": "village", "remote": "1"}
+
+
 # Routes that legitimately render a form on GET and save it on POST: endpoint → (actor, URL values, form data).
 # The form data is what a successful POST sends; the test proves the same data as a GET query changes nothing.
 FORM_ROUTES = {
@@ -471,6 +488,8 @@ FORM_ROUTES = {
     "cycles.new_cycle": _new_cycle_form,
     "cycles.content_new": _content_new_form,
     "cycles.content_edit": _content_edit_form,
+    "orgs.new_org": _new_org_form,
+    "orgs.edit_org": _edit_org_form,
 }
 
 

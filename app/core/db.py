@@ -46,7 +46,8 @@ class Base(DeclarativeBase):
     )
 
 
-def _plain(value):
+def plain_value(value):
+    """A JSON-friendly form of a column value for audit snapshots."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if hasattr(value, "isoformat"):
@@ -61,7 +62,7 @@ class Audited:
     audit_fields: tuple[str, ...] = ()
 
     def audit_snapshot(self) -> dict:
-        return {name: _plain(getattr(self, name)) for name in self.audit_fields}
+        return {name: plain_value(getattr(self, name)) for name in self.audit_fields}
 
     @property
     def audit_cycle_id(self) -> int | None:

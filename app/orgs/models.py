@@ -1,6 +1,7 @@
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.db import Audited
 from app.extensions import db
 
 ORG_KINDS = {
@@ -25,7 +26,7 @@ PROFILES = {"ordinary": "общеобразовательная", "lyceum": "л�
             "in_depth": "с углублённым изучением предметов"}
 
 
-class Organisation(db.Model):
+class Organisation(Audited, db.Model):
     """Организация: a node of the region → municipality → institution hierarchy.
 
     `path` is the materialised chain of ids ("/1/4/17/"), so a subtree is one indexed LIKE prefix
@@ -60,6 +61,11 @@ class Organisation(db.Model):
     ovz_share: Mapped[float | None] = mapped_column(Numeric(5, 2))
     unqualified_teachers_share: Mapped[float | None] = mapped_column(Numeric(5, 2))
     teacher_vacancies: Mapped[int | None] = mapped_column(Integer)
+
+    audit_type = "organisation"
+    audit_fields = ("code", "kind", "name", "short_name", "timezone", "settlement", "remote", "students", "profile",
+                    "low_income_share", "non_native_share", "ovz_share", "unqualified_teachers_share",
+                    "teacher_vacancies")
 
     parent: Mapped["Organisation | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Organisation"]] = relationship(back_populates="parent", order_by="Organisation.name")

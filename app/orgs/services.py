@@ -47,5 +47,25 @@ def create_organisation(*, code: str, name: str, kind: str, parent: Organisation
     org.path = f"{parent.path if parent else '/'}{org.id}/"
     chain.record(action="create", object_type="organisation", object_id=org.id, actor=actor,
                  actor_role="admin" if actor else "system", organisation_id=org.id,
-                 after={"code": code, "name": org.name, "kind": kind, "parent": parent.code if parent else None})
+                 after={**org.audit_snapshot(), "parent": parent.code if parent else None})
     return org
+
+
+EDITABLE_FIELDS = ("name", "short_name") + CONTEXT_FIELDS
+
+
+def update_organisation(org: Organisation, *, data: dict, actor) -> None:
+    """Change an organisation's names and context attributes. Code, kind and place in the tree stay:
+    the code is the stable key other systems and imports refer to."""
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    if not (data.get("name") or "").strip():
+        raise ValidationFailed("Укажите полное наименование организации.")
+    before = org.audit_snapshot()
+    for key, value in data.items():
+        setattr(org, key, value.strip() if isinstance(value, str) else value)
+    db.session.flush()
+    after = org.audit_snapshot()
+    chain.record(action="update", object_type="organisation", object_id=org.id, actor=actor, actor_role="admin",
+                 organisation_id=org.id, before=before, after=after)

@@ -1,9 +1,13 @@
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
-from app.core.access import get_in_scope, scope_condition, signed_in
+from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
+from app.core.errors import DomainError
+from app.core.forms import as_choices
 from app.extensions import db
-from app.orgs import bp
+from app.orgs import bp, services
+from app.orgs.forms import OrganisationForm
 from app.orgs.models import PROFILES, SETTLEMENTS, Organisation
 
 
@@ -13,7 +17,8 @@ def org_list():
     orgs = db.session.scalars(
         select(Organisation).where(scope_condition(Organisation.path)).order_by(Organisation.path).limit(5000)
     ).all()
-    return render_template("orgs/list.html", orgs=orgs)
+    can_add = current_user.has_role("admin")
+    return render_template("orgs/list.html", orgs=orgs, can_add=can_add)
 
 
 @bp.route("/<int:org_id>")
@@ -26,4 +31,63 @@ def org_detail(org_id: int):
     subtree_size = db.session.scalar(
         select(func.count()).select_from(Organisation).where(Organisation.path.like(org.path + "%")))
     return render_template("orgs/detail.html", org=org, children=children, subtree_size=subtree_size,
-                           SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES)
+                           SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES,
+                           can_edit="admin" in current_user.roles_over(org))
+
+
+def _parents_in_admin_scope():
+    return db.session.scalars(
+        select(Organisation).where(scope_condition(Organisation.path, roles={"admin"}))
+        .where(Organisation.kind.in_(("region", "municipality"))).order_by(Organisation.path)
+    ).all()
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_org():
+    form = OrganisationForm()
+    form.parent_id.choices = as_choices([(o.id, o.display_name) for o in _parents_in_admin_scope()])
+    if request.method == "GET" and request.args.get("parent", type=int):
+        form.parent_id.data = request.args.get("parent", type=int)
+    if form.validate_on_submit():
+        parent = get_in_scope(Organisation, form.parent_id.data, roles={"admin"})
+        try:
+            org = services.create_organisation(code=form.code.data, name=form.name.data, kind=form.kind.data,
+                                               parent=parent, short_name=form.short_name.data or None,
+                                               actor=current_user, **form.context_data())
+        except DomainError as exc:
+            db.session.rollback()
+            form.code.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Организация добавлена.", "success")
+            return redirect(url_for("orgs.org_detail", org_id=org.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("orgs/form.html", form=form, org=None), status
+
+
+@bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_org(org_id: int):
+    org = get_in_scope(Organisation, org_id, roles={"admin"})
+    form = OrganisationForm(obj=org)
+    # Code, type and parent are fixed once created; the form shows them but they are not taken from it.
+    form.parent_id.choices = as_choices([(org.parent_id or 0, org.parent.display_name if org.parent else "—")])
+    if request.method == "GET":
+        form.remote.data = {True: "1", False: "0"}.get(org.remote, "")
+        form.parent_id.data = org.parent_id or 0
+    else:
+        form.code.data, form.kind.data, form.parent_id.data = org.code, org.kind, org.parent_id or 0
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(org, actor=current_user, data={
+                "name": form.name.data, "short_name": form.short_name.data or None, **form.context_data()})
+        except DomainError as exc:
+            db.session.rollback()
+            form.name.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Сведения об организации сохранены.", "success")
+            return redirect(url_for("orgs.org_detail", org_id=org.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("orgs/form.html", form=form, org=org), status

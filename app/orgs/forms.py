@@ -1,0 +1,57 @@
+from zoneinfo import available_timezones
+
+from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import ValidationError
+
+from app.core.forms import (Form, NotBlank, RuDecimalField, as_choices, max_length, number_range, optional,
+                            required)
+from app.orgs.models import ORG_KINDS, PROFILES, SETTLEMENTS
+
+_EMPTY = [("", "— не указано —")]
+
+
+def _known_time_zone(form, field):
+    if field.data and field.data not in available_timezones():
+        raise ValidationError("Неизвестный часовой пояс (пример: Europe/Moscow, Asia/Yekaterinburg).")
+
+
+def _share(label: str):
+    return RuDecimalField(label, places=None, validators=[optional(), number_range(0, 100)])
+
+
+class OrganisationForm(Form):
+    """Organisation and its context attributes (domain.md §2); the code is set once and never changes."""
+
+    code = StringField("Код (уникальный, не меняется)", validators=[required(), NotBlank(), max_length(40)])
+    name = StringField("Полное наименование", validators=[required(), NotBlank(), max_length(500)])
+    short_name = StringField("Краткое наименование", validators=[optional(), max_length(200)])
+    kind = SelectField("Тип", choices=as_choices(ORG_KINDS.items()), validators=[required()])
+    parent_id = SelectField("Входит в", coerce=int, validators=[required()])
+    timezone = StringField("Часовой пояс (если отличается от региона)", validators=[optional(), max_length(60),
+                                                                                    _known_time_zone])
+    settlement = SelectField("Тип населённого пункта", choices=as_choices(_EMPTY + list(SETTLEMENTS.items())),
+                             validators=[optional()])
+    remote = SelectField("Удалённость", choices=as_choices(_EMPTY + [("1", "удалённая"), ("0", "нет")]),
+                         validators=[optional()])
+    students = IntegerField("Число обучающихся", validators=[optional(), number_range(0, 100000)])
+    profile = SelectField("Профиль", choices=as_choices(_EMPTY + list(PROFILES.items())), validators=[optional()])
+    low_income_share = _share("Доля обучающихся из малообеспеченных семей, %")
+    non_native_share = _share("Доля обучающихся, для которых русский язык не родной, %")
+    ovz_share = _share("Доля обучающихся с ОВЗ, %")
+    unqualified_teachers_share = _share("Доля педагогов без требуемой квалификации, %")
+    teacher_vacancies = IntegerField("Вакансии педагогов", validators=[optional(), number_range(0, 1000)])
+    submit = SubmitField("Сохранить")
+
+    def context_data(self) -> dict:
+        return {
+            "timezone": (self.timezone.data or "").strip() or None,
+            "settlement": self.settlement.data or None,
+            "remote": {"1": True, "0": False}.get(self.remote.data),
+            "students": self.students.data,
+            "profile": self.profile.data or None,
+            "low_income_share": self.low_income_share.data,
+            "non_native_share": self.non_native_share.data,
+            "ovz_share": self.ovz_share.data,
+            "unqualified_teachers_share": self.unqualified_teachers_share.data,
+            "teacher_vacancies": self.teacher_vacancies.data,
+        }
