@@ -223,8 +223,23 @@ def test_school_cycle_is_approved_by_its_director(world, make_cycle, db_session)
     assert review.assignee_id == world["director_a"].id
     with pytest.raises(PermissionDenied):
         engine.fire(stage, "approve", actor=world["director_b"])
+    # The municipal head sees the school's cycle but does not approve the school's own (ВСОКО) stages.
+    with pytest.raises(PermissionDenied):
+        engine.fire(stage, "approve", actor=world["head"])
+    assert [t.trigger for t in engine.available_transitions(stage, world["head"])] == []
     engine.fire(stage, "approve", actor=world["director_a"])
     assert stage.state == "approved"
+
+
+def test_a_regional_head_does_not_approve_a_municipal_stage(world, make_cycle, make_user, db_session):
+    regional_head = make_user("head", world["region"], login="regional_head")
+    cycle = make_cycle(world["mun"], world["official"])
+    fill_goal(cycle, world["official"])
+    stage = cycle.stage("GOAL")
+    engine.fire(stage, "submit", actor=world["official"])
+    with pytest.raises(PermissionDenied):
+        engine.fire(stage, "approve", actor=regional_head)
+    engine.fire(stage, "approve", actor=world["head"])
 
 
 def test_transitions_are_declared_as_data_on_one_static_machine():

@@ -35,6 +35,9 @@ class TransitionSpec:
     roles: frozenset[str] = frozenset()  # empty: internal, fired only by the engine's cascades
     guards: tuple[Callable[[Any], list[str]], ...] = ()
     requires_comment: bool = False
+    # Only the holders of `roles` at the nearest level of the object's organisation that has any (the
+    # people the engine assigns the task to), not every holder further up the tree.
+    nearest_only: bool = False
     style: str = "primary"
 
     @property
@@ -96,6 +99,7 @@ def _build(module_name: str) -> Workflow:
             roles=frozenset(t.get("roles", ())),
             guards=tuple(t.get("guards", ())),
             requires_comment=t.get("requires_comment", False),
+            nearest_only=t.get("nearest_only", False),
             style=t.get("style", "primary"),
         ))
     machine = Machine(
@@ -131,6 +135,9 @@ def workflow_for(obj) -> Workflow:
 
 def _acting_role(spec: TransitionSpec, obj, actor) -> str | None:
     held = actor.roles_over(obj.organisation) & spec.roles
+    if held and spec.nearest_only:
+        if actor.id not in {u.id for u in users_with_role_at(obj.organisation, spec.roles)}:
+            return None
     # Deterministic choice for the audit record when several roles qualify.
     return sorted(held)[0] if held else None
 

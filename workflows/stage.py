@@ -91,10 +91,12 @@ TRANSITIONS = [
      "guards": [previous_stage_ready]},
     {"trigger": "submit", "source": "draft", "dest": "on_review", "label": "Отправить на утверждение",
      "roles": EDITORS, "guards": [previous_stage_ready, has_responsible, required_content]},
+    # The head of the owning authority (or the school's director for its own cycle) decides, not a head
+    # further up the tree: the same people who receive the review task.
     {"trigger": "approve", "source": "on_review", "dest": "approved", "label": "Утвердить",
-     "roles": APPROVERS, "style": "success"},
+     "roles": APPROVERS, "nearest_only": True, "style": "success"},
     {"trigger": "return", "source": "on_review", "dest": "draft", "label": "Вернуть на доработку",
-     "roles": APPROVERS, "requires_comment": True, "style": "warning"},
+     "roles": APPROVERS, "nearest_only": True, "requires_comment": True, "style": "warning"},
 ]
 
 
