@@ -37,10 +37,15 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
     labels.init_app(app)
 
-    from app import audit, auth, catalogue, cycles, orgs, tasks  # noqa: F401  (models register)
+    from app import api, audit, auth, catalogue, cycles, imports, monitoring, orgs, tasks  # noqa: F401
+    from app.api import bp as api_bp
+    from app.audit import bp as audit_bp
+    from app.audit import views as _audit_views  # noqa: F401  (registers the audit pages)
     from app.auth import bp as auth_bp
     from app.catalogue import bp as catalogue_bp
     from app.cycles import bp as cycles_bp
+    from app.imports import bp as imports_bp
+    from app.monitoring import bp as monitoring_bp
     from app.orgs import bp as orgs_bp
     from app.tasks import bp as tasks_bp
 
@@ -49,6 +54,15 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.register_blueprint(tasks_bp, url_prefix="/tasks")
     app.register_blueprint(orgs_bp, url_prefix="/orgs")
     app.register_blueprint(catalogue_bp, url_prefix="/catalogue")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(monitoring_bp, url_prefix="/monitoring")
+    app.register_blueprint(imports_bp, url_prefix="/imports")
+    # The API authenticates with bearer tokens, not cookies, so CSRF does not apply to it.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from app.api.ui import bp_ui as tokens_bp
+
+    app.register_blueprint(tokens_bp, url_prefix="/tokens")
 
     from app import cli
     from app.jobs import queue

@@ -118,7 +118,9 @@ def worker(burst):
 
 
 def init_app(app: Flask) -> None:
-    for group in (seed_cli, catalogue_cli, audit_cli, users_cli, jobs_cli):
+    from app.imports.cli import import_cli
+
+    for group in (seed_cli, catalogue_cli, audit_cli, users_cli, jobs_cli, import_cli):
         app.cli.add_command(group)
 
 

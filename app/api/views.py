@@ -1,0 +1,3 @@
+"""URL table of the API."""
+
+from app.api import bp  # noqa: F401

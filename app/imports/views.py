@@ -1,0 +1,3 @@
+"""URL table of imports."""
+
+from app.imports import bp  # noqa: F401
