@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.services import create_user
+from app.monitoring.demo import complete_monitoring
 from app.catalogue.models import LibraryIndicator, Mechanism, MechanismSet, Track
 from app.catalogue.services import load_all
 from app.core.timeutil import academic_year_of, utcnow
@@ -194,6 +195,8 @@ def _fill(stage, actor, rng):
         _fill_methods(cycle, actor)
     elif stage.code not in ("GOAL", "IND", "METH") and not stage.summary:
         cycles.save_summary(stage, text=SUMMARY[stage.code], actor=actor)
+    if stage.code == "MON":
+        complete_monitoring(stage, official=actor, today=date.today(), rng=rng)
 
 
 # How far each municipal mechanism's demo cycle has got: (approved stages, state of the next one).

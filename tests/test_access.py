@@ -81,6 +81,8 @@ class Objects:
     task_id: int
     set_id: int
     mechanism_id: int
+    request_id: int
+    submission_id: int
 
     @property
     def items(self) -> dict[str, int]:
@@ -122,6 +124,8 @@ ROUTE_ARGUMENTS = {
     "user_id": (ADMIN_ONLY, lambda o, v, r: [o.user_id]),
     "set_id": (ADMIN_ONLY, lambda o, v, r: [o.set_id]),
     "mechanism_id": (ADMIN_ONLY, lambda o, v, r: [o.mechanism_id]),
+    "request_id": (ORG_SCOPED, lambda o, v, r: [o.request_id]),
+    "submission_id": (ORG_SCOPED, lambda o, v, r: [o.submission_id]),
     "kind": (SELECTOR, lambda o, v, r: _any_items(o, v, r, "kind")),
     "trigger": (SELECTOR, _stage_triggers),
 }
@@ -233,9 +237,39 @@ def school_b(world, make_cycle, db_session) -> Objects:
     assert task_id is not None, "the engine opened no fill task for the IND stage"
     mechanism = db_session.scalar(select(Mechanism).join(Mechanism.mechanism_set).where(
         Mechanism.code == "I1.1", MechanismSet.active.is_(True)))
+    request = _school_b_data_request(world, make_cycle, db_session)
     return Objects(org_id=world["school_b"].id, user_id=director.id, cycle_id=cycle.id, stage_id=ind_stage.id,
                    goal_id=goal.id, indicator_id=indicators[0].id, method_id=method.id, task_id=task_id,
-                   set_id=mechanism.set_id, mechanism_id=mechanism.id)
+                   set_id=mechanism.set_id, mechanism_id=mechanism.id, request_id=request.id,
+                   submission_id=request.submissions[0].id)
+
+
+def _school_b_data_request(world, make_cycle, db_session):
+    """A second school-B cycle (I1.3) driven to its monitoring stage, with a data request to the school
+    itself, sent: the school's own internal monitoring (ВСОКО)."""
+    from app.monitoring import services as monitoring
+    from workflows import engine
+
+    director = world["director_b"]
+    cycle = make_cycle(world["school_b"], director, mechanism="I1.3")
+    fill_goal(cycle, director)
+    for code in ("GOAL", "IND", "METH"):
+        if code == "IND":
+            fill_indicators(cycle, director)
+            fill_method(cycle, director)
+        if code != "METH":
+            engine.fire(cycle.stage(code), "submit", actor=director)
+            engine.fire(cycle.stage(code), "approve", actor=director)
+    engine.fire(cycle.stage("METH"), "submit", actor=director)
+    engine.fire(cycle.stage("METH"), "approve", actor=director)
+    assert cycle.stage("MON").state == "draft"
+    request = monitoring.create_request(
+        cycle, title="Сведения ВСОКО", period=cycle.period, deadline=date.today() + timedelta(days=20),
+        indicator_ids=[i.id for i in cycle.indicators], organisation_ids=[world["school_b"].id], actor=director,
+        today=date.today())
+    monitoring.transition_request(request, "send", actor=director, today=date.today())
+    db_session.commit()
+    return request
 
 
 @pytest.fixture
@@ -307,7 +341,7 @@ def test_an_unmapped_argument_fails_the_object_walk():
 
     rule = Rule("/reports/<int:report_id>", endpoint="reports.detail")
     Map([rule])
-    objs = Objects(*range(1, 11))
+    objs = Objects(*range(1, 13))
     with pytest.raises(pytest.fail.Exception, match="report_id"):
         url_variants(rule, objs)
 
@@ -478,6 +512,32 @@ def _edit_org_form(objs, world, session):
                                               "settlement": "village", "remote": "1"}
 
 
+def _request_form_data(cycle, title):
+    return {"title": title, "period": cycle.period, "deadline": (date.today() + timedelta(days=15)).isoformat(),
+            "indicator_ids": [str(i.id) for i in cycle.indicators], "all_organisations": "y"}
+
+
+def _new_request_form(objs, world, session):
+    from app.monitoring.models import DataRequest
+
+    cycle = session.get(DataRequest, objs.request_id).cycle  # the school-B cycle whose monitoring stage is open
+    return "director_b", {"cycle_id": cycle.id}, _request_form_data(cycle, "Ещё один запрос")
+
+
+def _edit_request_form(objs, world, session):
+    from app.monitoring import services as monitoring
+    from app.monitoring.models import DataRequest
+
+    cycle = session.get(DataRequest, objs.request_id).cycle
+    draft = monitoring.create_request(
+        cycle, title="Черновик", period=cycle.period, deadline=date.today() + timedelta(days=10),
+        indicator_ids=[cycle.indicators[0].id], organisation_ids=[objs.org_id], actor=world["director_b"],
+        today=date.today())
+    session.commit()
+    return "director_b", {"request_id": draft.id}, {**_request_form_data(cycle, "Черновик (изменён)"),
+                                                    "version": str(draft.version)}
+
+
 # Routes that legitimately render a form on GET and save it on POST: endpoint → (actor, URL values, form data).
 # The form data is what a successful POST sends; the test proves the same data as a GET query changes nothing.
 FORM_ROUTES = {
@@ -490,6 +550,8 @@ FORM_ROUTES = {
     "cycles.content_edit": _content_edit_form,
     "orgs.new_org": _new_org_form,
     "orgs.edit_org": _edit_org_form,
+    "monitoring.new_request": _new_request_form,
+    "monitoring.edit_request": _edit_request_form,
 }
 
 

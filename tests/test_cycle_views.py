@@ -113,6 +113,9 @@ def ind_cycle(cycle, world, db_session):
 def close_cycle(cycle, world, db_session):
     """Drive every stage to approved through the engine, which closes the cycle."""
     from app.cycles.services import save_summary
+    from datetime import date
+
+    from app.monitoring.demo import complete_monitoring
 
     official = world["official"]
     fill_goal(cycle, official)
@@ -124,6 +127,8 @@ def close_cycle(cycle, world, db_session):
     for code in SUMMARY_STAGES:
         stage = cycle.stage(code)
         save_summary(stage, text=f"Содержание этапа {code}", actor=official)
+        if code == "MON":
+            complete_monitoring(stage, official=official, today=date.today())
         submit_and_approve(stage, world)
     db_session.commit()
     assert cycle.state == "closed"

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent
 from app.core.errors import GuardFailed, InvalidTransition, PermissionDenied, StaleObject, ValidationFailed
 from app.cycles.services import save_summary, start_next_period
+from app.monitoring.demo import complete_monitoring
 from app.tasks.models import Task
 from tests.conftest import fill_goal, fill_indicators, fill_method
 from workflows import engine
@@ -142,6 +143,8 @@ def test_stage_cannot_be_submitted_before_previous_is_approved(world, make_cycle
     assert states(cycle)["MON"] == "draft"
     mon = cycle.stage("MON")
     save_summary(mon, text="Приказ о мониторинге", actor=world["official"])
+    fill_indicators(cycle, world["official"])  # the data request asks for the (still draft) indicators
+    complete_monitoring(mon, official=world["official"], today=date.today())
     # IND is still a draft; MON's predecessor is METH (approved), so MON may proceed: the order is per definition.
     engine.fire(mon, "submit", actor=world["official"])
     assert mon.state == "on_review"
@@ -188,6 +191,8 @@ def _complete(cycle, world):
             fill_method(cycle, world["official"])
         elif stage.code != "GOAL":
             save_summary(stage, text=f"Содержание этапа {stage.code}", actor=world["official"])
+            if stage.code == "MON":
+                complete_monitoring(stage, official=world["official"], today=date.today())
         _approve(stage, world)
 
 

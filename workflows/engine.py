@@ -22,7 +22,7 @@ from app.core.errors import GuardFailed, InvalidTransition, PermissionDenied, St
 from app.extensions import db
 from app.tasks import services as tasks
 
-WORKFLOW_MODULES = ("workflows.stage", "workflows.cycle")
+WORKFLOW_MODULES = ("workflows.stage", "workflows.cycle", "workflows.data_request", "workflows.submission")
 SYSTEM_ROLE = "system"
 
 

@@ -74,7 +74,15 @@ def _summary_content(stage) -> list[str]:
     return []
 
 
-CONTENT_RULES = {"GOAL": _goals_content, "IND": _indicators_content, "METH": _methods_content}
+def _monitoring_content(stage) -> list[str]:
+    # Imported here: the data request workflow loads the monitoring models, which load the cycles.
+    from workflows.data_request import monitoring_stage_problems
+
+    return monitoring_stage_problems(stage)
+
+
+CONTENT_RULES = {"GOAL": _goals_content, "IND": _indicators_content, "METH": _methods_content,
+                 "MON": _monitoring_content}
 
 
 def required_content(stage) -> list[str]:

@@ -9,15 +9,22 @@ ACTIONS = {
     "disable_user": "отключение пользователя", "enable_user": "включение пользователя",
     "load_catalogue": "загрузка перечня механизмов", "add_mechanism": "добавление механизма",
     "add_track": "добавление трека",
+    # data requests and submissions (monitoring)
+    "send": "запрос направлен", "issue": "запрос получен", "resubmit": "отправлено повторно",
+    "accept": "принято", "mark_not_provided": "отмечено «не представлено»", "delegate": "поручено исполнителю",
+    "remind": "напоминание",
 }
 OBJECTS = {
     "cycle": "цикл", "stage": "этап", "goal": "цель", "indicator": "показатель",
     "collection_method": "метод сбора", "user": "пользователь", "organisation": "организация",
     "mechanism_set": "перечень механизмов", "mechanism": "механизм", "track": "трек",
+    "data_request": "запрос сведений", "submission": "ответ на запрос", "indicator_value": "значение показателя",
 }
 STATES = {
     "waiting": "ожидает", "draft": "черновик", "on_review": "на рассмотрении", "approved": "утверждён",
     "open": "идёт", "closed": "завершён",
+    "sent": "направлен", "pending": "ожидает ответа", "submitted": "на проверке", "accepted": "принято",
+    "returned": "возвращено на доработку", "not_provided": "не представлено",
 }
 
 

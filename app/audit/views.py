@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import lazyload
@@ -21,6 +21,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.catalogue.models import Mechanism, StageDefinition, Track
 from app.core.access import roles_required, scope_condition
+from app.core.web import user_time_zone
 from app.cycles.models import Cycle, Stage
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -82,7 +83,7 @@ def _parse_date(raw: str) -> date | None:
 
 
 def _day_start_utc(day: date) -> datetime:
-    tz = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    tz = ZoneInfo(user_time_zone())
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(timezone.utc)
 
 
@@ -288,4 +289,4 @@ def events():
         actions=labels.ACTIONS, objects=labels.OBJECTS, actor_name=actor_name, newer_url=newer_url,
         older_url=older_url, first_page=before is None and after is None,
         without_actor={k: v for k, v in args.items() if k != "actor"},
-        timezone_name=current_app.config["APP_TIMEZONE"])
+        timezone_name=user_time_zone())

@@ -1,6 +1,6 @@
 """Request-level wiring: access enforcement, session loading, error pages, template helpers."""
 
-from flask import Flask, flash, jsonify, render_template, request
+from flask import Flask, current_app, flash, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.core import access
 from app.core.errors import DomainError, StaleObject
-from app.core.timeutil import format_date, format_date_long, format_datetime
+from app.core.timeutil import format_date, format_date_long, format_datetime, today_in
 from app.extensions import db, login_manager
 
 HTTP_MESSAGES = {
@@ -25,14 +25,20 @@ HTTP_MESSAGES = {
 }
 
 
-def _user_time_zone(app: Flask) -> str:
+def user_time_zone() -> str:
+    """The time zone of the signed-in user's organisation (or its nearest ancestor that sets one)."""
     if current_user.is_authenticated:
         org = current_user.home_organisation
         while org is not None:
             if org.timezone:
                 return org.timezone
             org = org.parent
-    return app.config["APP_TIMEZONE"]
+    return current_app.config["APP_TIMEZONE"]
+
+
+def user_today():
+    """Today's date where the user works: deadlines and overdue marks are counted in it."""
+    return today_in(user_time_zone())
 
 
 def _error_response(status: int, message: str, problems=None):
@@ -106,7 +112,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["date_long"] = format_date_long
-    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, _user_time_zone(app))
+    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, user_time_zone())
 
     @app.context_processor
     def helpers():

@@ -1,13 +1,12 @@
 import re
 
-from flask import current_app
 
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from app.core.forms import (Form, NotBlank, RuDateField, RuDecimalField, VersionField, as_choices, max_length, optional,
                             required)
-from app.core.timeutil import today_in
+from app.core.web import user_today
 
 PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")
 DIRECTIONS = [("up", "чем больше, тем лучше"), ("down", "чем меньше, тем лучше")]
@@ -19,7 +18,7 @@ def _text(label: str, limit: int, *, area: bool = False, is_required: bool = Tru
 
 
 def not_in_past(form, field):
-    if field.data and field.data < today_in(current_app.config["APP_TIMEZONE"]):
+    if field.data and field.data < user_today():
         raise ValidationError("Срок не может быть в прошлом.")
 
 

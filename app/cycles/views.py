@@ -2,7 +2,7 @@
 
 
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,8 +13,8 @@ from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.catalogue.models import Mechanism, MechanismSet, Track
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError
-from app.core.timeutil import academic_year_of, today_in
-from app.core.web import flash_problems
+from app.core.timeutil import academic_year_of
+from app.core.web import flash_problems, user_today
 from app.cycles import bp, services
 from app.cycles.forms import (CollectionMethodForm, ConfirmForm, CycleForm, GoalForm, IndicatorForm, StageSettingsForm,
                               SummaryForm, TransitionForm)
@@ -34,7 +34,7 @@ CONTENT_KINDS = {
 
 
 def _today():
-    return today_in(current_app.config["APP_TIMEZONE"])
+    return user_today()
 
 
 @bp.route("/")

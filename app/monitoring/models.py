@@ -105,6 +105,10 @@ class Submission(Audited, db.Model):
     def audit_cycle_id(self) -> int:
         return self.request.cycle_id
 
+    @property
+    def cycle(self) -> Cycle:
+        return self.request.cycle
+
 
 class IndicatorValue(Audited, db.Model):
     """Значение показателя for one organisation and period; the latest accepted source wins."""

@@ -1,3 +1,395 @@
-"""URL table of data requests and submissions."""
+"""URL table of data requests and submissions. Views are thin: form → service → commit → redirect."""
 
-from app.monitoring import bp  # noqa: F401
+import io
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from app.auth.models import User
+from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.errors import DomainError, StaleObject
+from app.core.forms import as_choices, flash_form_errors
+from app.core.timeutil import today_in
+from app.core.web import flash_problems
+from app.cycles.models import Cycle
+from app.extensions import db
+from app.monitoring import bp, services, xlsx
+from app.monitoring.forms import ActionForm, DelegateForm, RemindForm, RequestForm, UploadForm, ValuesForm, VersionForm
+from app.monitoring.models import DataRequest, Submission
+from app.monitoring.values import COLUMNS, can_fill, display_value, require_fillable, save_values, unit_rule
+from workflows import engine
+from workflows.data_request import REQUESTERS
+from workflows.submission import OPEN_STATES
+
+REQUEST_TRIGGERS = ("send", "close")
+SUBMISSION_TRIGGERS = ("submit", "resubmit", "accept", "return", "mark_not_provided")
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+MAX_FLASHED_ERRORS = 100
+
+
+def _today():
+    return today_in(current_app.config["APP_TIMEZONE"])
+
+
+def _check_version(obj, expected: int | None) -> None:
+    if expected is not None and obj.version != expected:
+        raise StaleObject()
+
+
+def _load_request(request_id: int, *, roles=None) -> DataRequest:
+    return get_in_scope(DataRequest, request_id, roles=roles)
+
+
+def _load_submission(submission_id: int) -> Submission:
+    submission = get_in_scope(Submission, submission_id)
+    if not services.visible_submission(submission, current_user):
+        abort(404)
+    return submission
+
+
+# --- lists ---
+
+@bp.route("/")
+@signed_in
+def index():
+    today = _today()
+    reqs = services.requests_in_scope(current_user)
+    return render_template("monitoring/index.html", requests=reqs, counts=services.state_counts([r.id for r in reqs]),
+                           submissions=services.my_submissions(current_user), today=today,
+                           is_overdue=services.is_overdue, states=engine.registry()["submission"].states,
+                           request_states=engine.registry()["data_request"].states)
+
+
+@bp.route("/cycles/<int:cycle_id>/requests")
+@signed_in
+def cycle_requests(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id)
+    reqs = services.requests_of_cycle(cycle)
+    stage = cycle.stage("MON")
+    can_create = bool(current_user.roles_over(cycle.owner) & REQUESTERS) and stage is not None \
+        and stage.state == "draft" and cycle.state == "open"
+    return render_template("monitoring/cycle_requests.html", cycle=cycle, stage=stage, requests=reqs,
+                           counts=services.state_counts([r.id for r in reqs]), can_create=can_create,
+                           states=engine.registry()["submission"].states,
+                           request_states=engine.registry()["data_request"].states, today=_today())
+
+
+# --- creating and editing a request ---
+
+def _request_form(cycle: Cycle, obj: DataRequest | None = None, formdata=True) -> RequestForm:
+    form = RequestForm() if formdata else RequestForm(formdata=None)
+    form.indicator_ids.choices = as_choices([(i.id, f"{i.code} {i.name}") for i in cycle.indicators])
+    orgs = services.addressee_choices(cycle)
+    form.organisation_ids.choices = as_choices([(o.id, o.display_name) for o in orgs])
+    form.all_organisations.label.text = f"Все образовательные организации: {cycle.owner.display_name} ({len(orgs)})"
+    form.orgs = orgs
+    if request.method == "GET":
+        if obj is None:
+            form.period.data = cycle.period
+            form.indicator_ids.data = [i.id for i in cycle.indicators]
+        else:
+            form.title.data, form.period.data, form.deadline.data = obj.title, obj.period, obj.deadline
+            form.indicator_ids.data = [item.indicator_id for item in obj.items]
+            form.organisation_ids.data = [s.organisation_id for s in obj.submissions]
+            form.version.data = obj.version
+    return form
+
+
+def _request_form_page(cycle, form, obj=None, status=200):
+    stage = cycle.stage("MON")
+    return render_template("monitoring/request_form.html", cycle=cycle, form=form, obj=obj, stage=stage), status
+
+
+def _save_request(cycle: Cycle, obj: DataRequest | None):
+    form = _request_form(cycle, obj)
+    if request.method == "POST" and form.validate_on_submit():
+        org_ids = [o.id for o in form.orgs] if form.all_organisations.data else form.organisation_ids.data
+        data = dict(title=form.title.data, period=form.period.data, deadline=form.deadline.data,
+                    indicator_ids=form.indicator_ids.data, organisation_ids=org_ids, actor=current_user,
+                    today=_today())
+        try:
+            if obj is None:
+                obj = services.create_request(cycle, **data)
+            else:
+                services.update_request(obj, expected_version=form.version.data, **data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash_problems(exc)
+            return _request_form_page(db.session.get(Cycle, cycle.id), form, obj, exc.status_code)
+        db.session.commit()
+        flash("Черновик запроса сохранён. Проверьте его и направьте адресатам.", "success")
+        return redirect(url_for("monitoring.request_detail", request_id=obj.id))
+    return _request_form_page(cycle, form, obj, 422 if request.method == "POST" else 200)
+
+
+@bp.route("/cycles/<int:cycle_id>/requests/new", methods=["GET", "POST"])
+@roles_required(*REQUESTERS)
+def new_request(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id, roles=REQUESTERS)
+    stage = cycle.stage("MON")
+    if request.method == "GET" and (stage is None or stage.state != "draft" or cycle.state != "open"):
+        flash("Запрос сведений можно создать, пока этап «Мониторинг показателей» открыт (черновик).", "warning")
+        return redirect(url_for("monitoring.cycle_requests", cycle_id=cycle.id))
+    return _save_request(cycle, None)
+
+
+@bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
+@roles_required(*REQUESTERS)
+def edit_request(request_id: int):
+    obj = _load_request(request_id, roles=REQUESTERS)
+    if request.method == "GET" and obj.state != "draft":
+        flash("Запрос уже направлен адресатам: изменить его нельзя.", "warning")
+        return redirect(url_for("monitoring.request_detail", request_id=obj.id))
+    return _save_request(obj.cycle, obj)
+
+
+@bp.route("/requests/<int:request_id>/delete", methods=["POST"])
+@roles_required(*REQUESTERS)
+def delete_request(request_id: int):
+    obj = _load_request(request_id, roles=REQUESTERS)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    cycle_id = obj.cycle_id
+    services.delete_request(obj, actor=current_user, expected_version=form.version.data)
+    db.session.commit()
+    flash("Черновик запроса удалён.", "success")
+    return redirect(url_for("monitoring.cycle_requests", cycle_id=cycle_id))
+
+
+# --- a request: its grid and actions ---
+
+def _request_page(obj: DataRequest, status: int = 200):
+    today = _today()
+    wf = engine.registry()["data_request"]
+    can = services.can_manage(current_user, obj)
+    problems = engine.check_guards(obj, "close") if obj.state == "sent" and can else []
+    return render_template(
+        "monitoring/request_detail.html", req=obj, grid=services.grid(obj, today), today=today, can_manage=can,
+        states=engine.registry()["submission"].states, request_state=wf.state_label(obj.state),
+        close_problems=problems, send_problems=engine.check_guards(obj, "send") if obj.state == "draft" else [],
+        confirm=VersionForm(version=obj.version), open_states=OPEN_STATES,
+    ), status
+
+
+@bp.route("/requests/<int:request_id>")
+@signed_in
+def request_detail(request_id: int):
+    return _request_page(_load_request(request_id))
+
+
+@bp.route("/requests/<int:request_id>/transition", methods=["POST"])
+@roles_required(*REQUESTERS)
+def request_transition(request_id: int):
+    obj = _load_request(request_id, roles=REQUESTERS)
+    form = ActionForm()
+    if not form.validate_on_submit() or form.trigger.data not in REQUEST_TRIGGERS:
+        flash_form_errors(form)
+        return _request_page(obj, 422 if form.errors else 400)
+    try:
+        services.transition_request(obj, form.trigger.data, actor=current_user, today=_today(),
+                                    expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _request_page(db.session.get(DataRequest, request_id), exc.status_code)
+    db.session.commit()
+    if form.trigger.data == "send":
+        flash(f"Запрос направлен адресатам: {len(obj.submissions)}. Им поставлены задачи.", "success")
+    else:
+        flash("Запрос закрыт.", "success")
+    return redirect(url_for("monitoring.request_detail", request_id=obj.id))
+
+
+@bp.route("/requests/<int:request_id>/remind", methods=["POST"])
+@roles_required(*REQUESTERS)
+def remind(request_id: int):
+    obj = _load_request(request_id, roles=REQUESTERS)
+    form = RemindForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        n = services.remind(obj, actor=current_user, submission_ids=form.submission_ids.data or None)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _request_page(db.session.get(DataRequest, request_id), exc.status_code)
+    db.session.commit()
+    flash(f"Напоминание направлено адресатам: {n}.", "success")
+    return redirect(url_for("monitoring.request_detail", request_id=obj.id))
+
+
+# --- a submission ---
+
+def _submission_page(sub: Submission, status: int = 200, *, report=None, posted=None, upload_report=None,
+                     upload_form=None):
+    services.preload(sub.request)
+    today = _today()
+    wf = engine.registry()["submission"]
+    fillable = can_fill(current_user, sub) and sub.state in OPEN_STATES and sub.request.state == "sent"
+    reviewer = services.can_manage(current_user, sub.request)
+    actions = []
+    for spec in engine.available_transitions(sub, current_user):
+        if spec.trigger in ("submit", "resubmit") and fillable:
+            actions.append(spec)
+        elif spec.trigger in ("accept", "return", "mark_not_provided") and reviewer and sub.request.state == "sent":
+            actions.append(spec)
+    submit_problems = engine.check_guards(sub, "resubmit" if sub.state == "returned" else "submit") \
+        if fillable else []
+    values = services.current_values(sub)
+    delegate_form = None
+    if sub.state in OPEN_STATES and sub.request.state == "sent" and "director" in current_user.roles_over(
+            sub.organisation):
+        delegate_form = DelegateForm(delegate_id=sub.delegate_id or 0, version=sub.version)
+        delegate_form.delegate_id.choices = as_choices(
+            [(0, "— руководитель (сам) —")] + [(u.id, f"{u.full_name}, {u.position or ''}")
+                                              for u in services.delegate_choices(sub)])
+    return render_template(
+        "monitoring/submission.html", sub=sub, req=sub.request, today=today, state_label=wf.state_label,
+        overdue=services.is_overdue(sub, today), fillable=fillable, reviewer=reviewer, actions=actions,
+        submit_problems=submit_problems, values=values, display_value=display_value, unit_rule=unit_rule,
+        report=report, posted=posted or {}, upload_report=upload_report, columns=COLUMNS,
+        values_form=ValuesForm(version=sub.version), upload_form=upload_form or UploadForm(version=sub.version),
+        action_form=ActionForm(version=sub.version), delegate_form=delegate_form,
+        uploads=xlsx.list_uploads(sub.id) if (fillable or reviewer or can_fill(current_user, sub)) else [],
+        history=services.history_rows(sub),
+    ), status
+
+
+@bp.route("/submissions/<int:submission_id>")
+@signed_in
+def submission_detail(submission_id: int):
+    return _submission_page(_load_submission(submission_id))
+
+
+@bp.route("/submissions/<int:submission_id>/values", methods=["POST"])
+@signed_in
+def save_form_values(submission_id: int):
+    sub = _load_submission(submission_id)
+    form = ValuesForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _submission_page(sub, 422)
+    posted, rows = {}, []
+    for n, item in enumerate(sub.request.items, 1):
+        value = request.form.get(f"value-{item.indicator_id}", "")
+        comment = request.form.get(f"comment-{item.indicator_id}", "")
+        posted[item.indicator_id] = {"value": value, "comment": comment, "row": n}
+        rows.append({"_row": n, "indicator_code": item.indicator.code, "organisation_code": sub.organisation.code,
+                     "period": sub.request.period, "value": value, "comment": comment})
+    try:
+        _check_version(sub, form.version.data)
+        report = save_values(rows, actor=current_user, source="form", submission=sub)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _submission_page(db.session.get(Submission, submission_id), exc.status_code, posted=posted)
+    if not report.ok:
+        db.session.rollback()
+        flash("Значения не сохранены: исправьте ошибки в отмеченных строках.", "danger")
+        return _submission_page(db.session.get(Submission, submission_id), 422, report=report, posted=posted)
+    db.session.commit()
+    flash(report.summary(), "success")
+    return redirect(url_for("monitoring.submission_detail", submission_id=sub.id))
+
+
+@bp.route("/submissions/<int:submission_id>/xlsx")
+@signed_in
+def submission_xlsx(submission_id: int):
+    sub = _load_submission(submission_id)
+    data = xlsx.build_workbook(sub, services.current_values(sub))
+    return send_file(io.BytesIO(data), mimetype=xlsx.XLSX_MIME, as_attachment=True,
+                     download_name=xlsx.download_name(sub))
+
+
+@bp.route("/submissions/<int:submission_id>/upload", methods=["POST"])
+@signed_in
+def upload_values(submission_id: int):
+    sub = _load_submission(submission_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _submission_page(sub, 422)
+    try:
+        _check_version(sub, form.version.data)
+        require_fillable(current_user, sub)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _submission_page(sub, exc.status_code)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Выберите файл XLSX для загрузки.", "danger")
+        return _submission_page(sub, 422)
+    limit = current_app.config.get("MONITORING_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_LIMIT)
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        abort(413)
+    stored = xlsx.store_upload(sub.id, data, original_name=upload.filename, actor=current_user)
+    try:
+        rows = xlsx.read_rows(data)
+        report = save_values(rows, actor=current_user, source="xlsx", submission=sub,
+                             save_valid_rows=bool(form.save_valid_rows.data))
+    except DomainError as exc:
+        db.session.rollback()
+        xlsx.note(stored, outcome="отклонён", message=exc.message)
+        flash_problems(exc)
+        return _submission_page(db.session.get(Submission, submission_id), exc.status_code, upload_form=form)
+    if report.saved == 0 and not report.ok:
+        db.session.rollback()
+        xlsx.note(stored, outcome="отклонён", errors=len(report.errors))
+        flash("Файл не загружен: в нём есть ошибки, ничего не сохранено. Исправьте их или отметьте "
+              "«сохранить корректные строки».", "danger")
+        return _submission_page(db.session.get(Submission, submission_id), 422, upload_report=report,
+                                upload_form=form)
+    db.session.commit()
+    xlsx.note(stored, outcome="загружен с ошибками" if report.errors else "загружен", saved=report.saved,
+              errors=len(report.errors))
+    flash(f"Файл загружен. {report.summary()}", "warning" if report.errors else "success")
+    for line in report.lines()[:MAX_FLASHED_ERRORS]:
+        flash(f"Не сохранено — {line}", "warning")
+    return redirect(url_for("monitoring.submission_detail", submission_id=sub.id))
+
+
+@bp.route("/submissions/<int:submission_id>/transition", methods=["POST"])
+@signed_in
+def submission_transition(submission_id: int):
+    sub = _load_submission(submission_id)
+    form = ActionForm()
+    if not form.validate_on_submit() or form.trigger.data not in SUBMISSION_TRIGGERS:
+        flash_form_errors(form)
+        if not form.errors:
+            flash("Неизвестное действие.", "danger")
+        return _submission_page(sub, 422 if form.errors else 400)
+    try:
+        services.transition_submission(sub, form.trigger.data, actor=current_user, comment=form.comment.data,
+                                       expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _submission_page(db.session.get(Submission, submission_id), exc.status_code)
+    db.session.commit()
+    flash(f"{sub.organisation.display_name}: {engine.workflow_for(sub).state_label(sub.state)}.", "success")
+    return redirect(url_for("monitoring.submission_detail", submission_id=sub.id))
+
+
+@bp.route("/submissions/<int:submission_id>/delegate", methods=["POST"])
+@signed_in
+def delegate(submission_id: int):
+    sub = _load_submission(submission_id)
+    form = DelegateForm()
+    form.delegate_id.choices = as_choices([(0, "")] + [(u.id, u.full_name) for u in services.delegate_choices(sub)])
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _submission_page(sub, 422)
+    person = db.session.get(User, form.delegate_id.data) if form.delegate_id.data else None
+    try:
+        services.delegate_submission(sub, delegate=person, actor=current_user, expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _submission_page(db.session.get(Submission, submission_id), exc.status_code)
+    db.session.commit()
+    flash(f"Подготовка сведений поручена: {person.full_name}." if person else
+          "Подготовку сведений ведёт руководитель.", "success")
+    return redirect(url_for("monitoring.submission_detail", submission_id=sub.id))

@@ -7,11 +7,13 @@ from app.auth.models import User
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation
+from workflows.submission import TASK_KINDS as SUBMISSION_TASK_KINDS
 
 TASK_KINDS = {
     "fill_stage": "Заполнить этап",
     "rework_stage": "Доработать этап после возврата",
     "review_stage": "Рассмотреть этап",
+    **SUBMISSION_TASK_KINDS,
 }
 
 

@@ -1,19 +1,28 @@
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.core.access import signed_in
-from app.core.timeutil import today_in
+from app.core.web import user_today
 from app.extensions import db
 from app.tasks import bp
 from app.tasks.models import Task
 from app.tasks.services import inbox_query, urgency
 
 
+# Where a task about each kind of object takes its assignee.
+TASK_LINKS = {
+    "stage": ("cycles.stage_detail", "stage_id"),
+    "cycle": ("cycles.cycle_detail", "cycle_id"),
+    "submission": ("monitoring.submission_detail", "submission_id"),
+    "data_request": ("monitoring.request_detail", "request_id"),
+}
+
+
 @bp.route("/")
 @signed_in
 def inbox():
-    today = today_in(current_app.config["APP_TIMEZONE"])
+    today = user_today()
     mechanism = request.args.get("mechanism") or None
     org_id = request.args.get("organisation", type=int)
     include_closed = request.args.get("closed") == "1"
@@ -41,8 +50,8 @@ def open_task(task_id: int):
     # A task is visible to its assignee and to people with a role over its organisation.
     if task is None or (task.assignee_id != current_user.id and not current_user.can_see(task.organisation)):
         abort(404)
-    if task.object_type == "stage":
-        return redirect(url_for("cycles.stage_detail", stage_id=task.object_id))
-    if task.object_type == "cycle":
-        return redirect(url_for("cycles.cycle_detail", cycle_id=task.object_id))
-    abort(404)
+    link = TASK_LINKS.get(task.object_type)
+    if link is None:
+        abort(404)
+    endpoint, argument = link
+    return redirect(url_for(endpoint, **{argument: task.object_id}))

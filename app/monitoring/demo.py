@@ -1,0 +1,52 @@
+"""Settling a cycle's monitoring stage through the real services, for the demo data and for tests that
+drive a cycle past the monitoring stage (whose guard wants closed data requests)."""
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from app.auth.services import users_with_role_at
+from app.monitoring import services
+from app.monitoring.values import save_values, unit_rule
+
+
+def sample_value(indicator, rng: random.Random) -> str:
+    rule = unit_rule(indicator.unit)
+    if rule == "count":
+        return str(rng.randint(1, 120))
+    if rule == "percent":
+        return str(Decimal(rng.randint(400, 980)) / 10).replace(".", ",")
+    return str(rng.randint(1, 100))
+
+
+def complete_monitoring(stage, *, official, today: date, rng: random.Random | None = None,
+                        organisations=None, title: str = "Сведения для мониторинга показателей"):
+    """Create and send a data request for all the cycle's indicators; addressees with a director answer
+    with plausible values and are accepted, the others are marked «не представлено»; the request is
+    closed. Returns the request. Flushes, never commits."""
+    rng = rng or random.Random(stage.id)
+    cycle = stage.cycle
+    choices = organisations if organisations is not None else services.addressee_choices(cycle)
+    directors = {org.id: users_with_role_at(org, {"director"}) for org in choices}
+    answering = [org for org in choices if any("director" in u.roles_over(org) for u in directors[org.id])]
+    addressees = answering or choices[:1]
+    request = services.create_request(
+        cycle, title=title, period=cycle.period, deadline=max(today, stage.deadline or today) + timedelta(days=1),
+        indicator_ids=[i.id for i in cycle.indicators], organisation_ids=[o.id for o in addressees],
+        actor=official, today=today)
+    services.transition_request(request, "send", actor=official, today=today)
+    for submission in request.submissions:
+        people = directors.get(submission.organisation_id) or []
+        if submission.organisation in answering and people:
+            director = people[0]
+            rows = [{"indicator_code": item.indicator.code, "organisation_code": submission.organisation.code,
+                     "period": request.period, "value": sample_value(item.indicator, rng)} for item in request.items]
+            report = save_values(rows, actor=director, source="form", submission=submission)
+            assert report.ok, report.lines()
+            services.transition_submission(submission, "submit", actor=director)
+            services.transition_submission(submission, "accept", actor=official)
+        else:
+            services.transition_submission(submission, "mark_not_provided", actor=official,
+                                           comment="В организации не назначен руководитель, ответственный за сведения.")
+    services.transition_request(request, "close", actor=official, today=today)
+    return request

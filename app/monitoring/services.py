@@ -1,0 +1,436 @@
+"""Operations on data requests and submissions. They change state through the workflow engine, flush,
+audit, and never commit. Always go through these functions rather than engine.fire directly: the engine
+checks roles over the addressee organisation, these also check who acts for the request's owner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
+
+from app.audit import chain
+from app.audit.models import AuditEvent
+from app.auth.models import RoleAssignment, User
+from app.core.access import scope_condition
+from app.core.errors import InvalidTransition, PermissionDenied, StaleObject, ValidationFailed
+from app.core.timeutil import utcnow
+from app.cycles.models import Cycle, Indicator
+from app.extensions import db
+from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorValue, Submission
+from app.monitoring.values import can_fill
+from app.orgs.models import Organisation
+from workflows import engine
+from workflows.data_request import DONE_STATES, REQUESTERS
+from workflows.submission import FILLERS, OPEN_STATES, REVIEWERS
+from workflows.submission import STATES as SUBMISSION_STATES
+
+INSTITUTION_KINDS = ("school", "preschool", "additional")
+REVIEW_TRIGGERS = {"accept", "return", "mark_not_provided", "remind"}
+FILL_TRIGGERS = {"submit", "resubmit"}
+
+
+def _require(actor: User, org: Organisation, roles, message: str) -> str:
+    held = actor.roles_over(org) & set(roles)
+    if not held:
+        raise PermissionDenied(message)
+    return sorted(held)[0]
+
+
+def _check_version(obj, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise StaleObject()
+
+
+def can_manage(user: User, request: DataRequest) -> bool:
+    """Creates, sends and closes the request and reviews the answers: the owner's official or head."""
+    return bool(user.roles_over(request.organisation) & REQUESTERS)
+
+
+# --- choices ---
+
+def addressee_choices(cycle: Cycle) -> list[Organisation]:
+    """Institutions in the cycle owner's subtree (the owner itself, when the owner is an institution)."""
+    owner = cycle.owner
+    return list(db.session.scalars(
+        select(Organisation).where(Organisation.path.like(owner.path + "%"),
+                                   Organisation.kind.in_(INSTITUTION_KINDS))
+        .order_by(Organisation.name, Organisation.id).limit(5000)))
+
+
+def delegate_choices(submission: Submission) -> list[User]:
+    """Active staff members of the addressee organisation."""
+    return list(db.session.scalars(
+        select(User).join(RoleAssignment)
+        .where(RoleAssignment.organisation_id == submission.organisation_id, RoleAssignment.role == "staff",
+               User.active.is_(True))
+        .order_by(User.full_name).distinct()))
+
+
+# --- requests ---
+
+def _monitoring_stage(cycle: Cycle):
+    stage = cycle.stage("MON")
+    if stage is None:
+        raise ValidationFailed("В цикле этого направления нет этапа «Мониторинг показателей».")
+    if stage.state != "draft" or cycle.state != "open":
+        raise ValidationFailed("Запросы сведений создаются и направляются, пока этап «Мониторинг показателей» "
+                               "открыт (черновик).")
+    return stage
+
+
+def _touch_stage(stage) -> None:
+    # Bumps the stage version: a request edit and a concurrent submit of the stage cannot both win.
+    stage.content_updated_at = utcnow()
+
+
+def _validated_choices(cycle: Cycle, *, title: str, period: str, deadline: date | None, indicator_ids,
+                       organisation_ids, today: date):
+    problems = []
+    title, period = (title or "").strip(), (period or "").strip()
+    if not title:
+        problems.append("Укажите название запроса.")
+    if not period:
+        problems.append("Укажите период, за который запрашиваются сведения.")
+    if deadline is None:
+        problems.append("Укажите срок представления сведений.")
+    elif deadline < today:
+        problems.append("Срок представления сведений не может быть в прошлом.")
+    by_id = {i.id: i for i in cycle.indicators}
+    indicator_ids = list(dict.fromkeys(int(i) for i in indicator_ids or ()))
+    if not indicator_ids:
+        problems.append("Выберите хотя бы один показатель.")
+    elif any(i not in by_id for i in indicator_ids):
+        problems.append("Выбран показатель, не относящийся к этому циклу.")
+    allowed = {o.id: o for o in addressee_choices(cycle)}
+    organisation_ids = list(dict.fromkeys(int(i) for i in organisation_ids or ()))
+    if not organisation_ids:
+        problems.append("Выберите хотя бы одну организацию-адресата.")
+    elif any(i not in allowed for i in organisation_ids):
+        problems.append("Выбрана организация вне подведомственных организаций владельца цикла.")
+    if problems:
+        raise ValidationFailed("Запрос не сохранён.", problems=problems)
+    return title, period, [by_id[i] for i in indicator_ids], [allowed[i] for i in organisation_ids]
+
+
+def _request_snapshot(request: DataRequest) -> dict:
+    return {**request.audit_snapshot(), "indicators": [i.indicator.code for i in request.items],
+            "addressees": sorted(s.organisation.code for s in request.submissions)}
+
+
+def create_request(cycle: Cycle, *, title: str, period: str, deadline: date | None, indicator_ids,
+                   organisation_ids, actor: User, today: date) -> DataRequest:
+    """A draft request; its addressees are pending submissions without tasks until it is sent."""
+    role = _require(actor, cycle.owner, REQUESTERS, "Создавать запросы сведений может специалист или руководитель.")
+    stage = _monitoring_stage(cycle)
+    title, period, indicators, orgs = _validated_choices(
+        cycle, title=title, period=period, deadline=deadline, indicator_ids=indicator_ids,
+        organisation_ids=organisation_ids, today=today)
+    request = DataRequest(cycle=cycle, title=title, period=period, deadline=deadline, created_by_id=actor.id)
+    request.items = [DataRequestIndicator(indicator=ind, position=n) for n, ind in enumerate(indicators)]
+    request.submissions = [Submission(organisation=org) for org in orgs]
+    db.session.add(request)
+    _touch_stage(stage)
+    db.session.flush()
+    chain.record(action="create", object_type="data_request", object_id=request.id, actor=actor, actor_role=role,
+                 cycle_id=cycle.id, organisation_id=cycle.owner_id, to_state=request.state,
+                 after=_request_snapshot(request))
+    return request
+
+
+def update_request(request: DataRequest, *, title: str, period: str, deadline: date | None, indicator_ids,
+                   organisation_ids, actor: User, today: date, expected_version: int | None = None) -> None:
+    """Change a draft: its title, period, deadline, indicators and addressees."""
+    role = _require(actor, request.organisation, REQUESTERS, "Изменять запросы сведений может специалист или "
+                                                             "руководитель.")
+    _check_version(request, expected_version)
+    if request.state != "draft":
+        raise InvalidTransition("Запрос уже направлен адресатам: изменить его нельзя.")
+    stage = _monitoring_stage(request.cycle)
+    title, period, indicators, orgs = _validated_choices(
+        request.cycle, title=title, period=period, deadline=deadline, indicator_ids=indicator_ids,
+        organisation_ids=organisation_ids, today=today)
+    before = _request_snapshot(request)
+    request.title, request.period, request.deadline = title, period, deadline
+    current = {item.indicator_id: item for item in request.items}
+    request.items = [current.get(ind.id) or DataRequestIndicator(indicator=ind) for ind in indicators]
+    for n, item in enumerate(request.items):
+        item.position = n
+    by_org = {s.organisation_id: s for s in request.submissions}
+    request.submissions = [by_org.get(org.id) or Submission(organisation=org) for org in orgs]
+    # The version moves even when only the lists changed, so a stale edit form is refused.
+    flag_modified(request, "state")
+    _touch_stage(stage)
+    db.session.flush()
+    chain.record(action="update", object_type="data_request", object_id=request.id, actor=actor, actor_role=role,
+                 cycle_id=request.cycle_id, organisation_id=request.organisation.id, before=before,
+                 after=_request_snapshot(request))
+
+
+def delete_request(request: DataRequest, *, actor: User, expected_version: int | None = None) -> None:
+    role = _require(actor, request.organisation, REQUESTERS, "Удалять запросы сведений может специалист или "
+                                                             "руководитель.")
+    _check_version(request, expected_version)
+    if request.state != "draft":
+        raise InvalidTransition("Удалить можно только черновик запроса; направленный запрос закрывается.")
+    stage = request.cycle.stage("MON")
+    before = _request_snapshot(request)
+    chain.record(action="delete", object_type="data_request", object_id=request.id, actor=actor, actor_role=role,
+                 cycle_id=request.cycle_id, organisation_id=request.organisation.id, from_state=request.state,
+                 before=before)
+    db.session.delete(request)
+    if stage is not None and stage.state == "draft":
+        _touch_stage(stage)
+    db.session.flush()
+
+
+def transition_request(request: DataRequest, trigger: str, *, actor: User, today: date,
+                       expected_version: int | None = None) -> None:
+    """send (draft → sent: opens the addressees' tasks) or close (sent → closed, when all have answered)."""
+    _require(actor, request.organisation, REQUESTERS, "Направлять и закрывать запросы может специалист или "
+                                                      "руководитель.")
+    _check_version(request, expected_version)
+    if trigger == "send" and request.state == "draft" and request.deadline < today:
+        raise ValidationFailed("Срок представления сведений уже прошёл: измените срок перед отправкой.")
+    engine.fire(request, trigger, actor=actor, expected_version=expected_version)
+    stage = request.cycle.stage("MON")
+    if stage is not None and stage.state == "draft":
+        _touch_stage(stage)
+        db.session.flush()
+
+
+# --- submissions ---
+
+def transition_submission(submission: Submission, trigger: str, *, actor: User, comment: str | None = None,
+                          expected_version: int | None = None) -> None:
+    """Fire a submission transition after checking that the actor acts on the right side of it."""
+    if trigger in FILL_TRIGGERS and not can_fill(actor, submission):
+        raise PermissionDenied("Отправить сведения может руководитель организации-адресата или сотрудник, "
+                               "которому он это поручил.")
+    if trigger in REVIEW_TRIGGERS:
+        _require(actor, submission.request.organisation, REVIEWERS,
+                 "Принимать и возвращать сведения может специалист или руководитель органа, направившего запрос.")
+    if trigger in ("issue", "delegate"):
+        raise PermissionDenied()
+    engine.fire(submission, trigger, actor=actor, comment=comment, expected_version=expected_version)
+
+
+def delegate_submission(submission: Submission, *, delegate: User | None, actor: User,
+                        expected_version: int | None = None) -> None:
+    """The director hands the answer (and its task) to a staff member, or takes it back (delegate=None)."""
+    if "director" not in actor.roles_over(submission.organisation):
+        raise PermissionDenied("Поручить подготовку сведений может только руководитель организации-адресата.")
+    if delegate is not None and delegate.id not in {u.id for u in delegate_choices(submission)}:
+        raise ValidationFailed(f"{delegate.full_name} не является сотрудником организации "
+                               f"«{submission.organisation.display_name}».")
+    submission.requested_delegate = delegate
+    engine.fire(submission, "delegate", actor=actor, expected_version=expected_version)
+
+
+def remind(request: DataRequest, *, actor: User, submission_ids=None) -> int:
+    """Remind the addressees who have not answered (all of them, or the chosen ones): each reminder is
+    audited, renews the addressee's task and stamps the submission's last_reminded_at."""
+    _require(actor, request.organisation, REVIEWERS, "Напоминать адресатам может специалист или руководитель.")
+    if request.state != "sent":
+        raise InvalidTransition("Напоминания отправляются только по направленному и не закрытому запросу.")
+    chosen = {int(i) for i in submission_ids} if submission_ids else None
+    targets = [s for s in request.submissions if s.state in OPEN_STATES and (chosen is None or s.id in chosen)]
+    if not targets:
+        raise ValidationFailed("Нет адресатов, которым нужно напомнить: все ответили.")
+    for submission in targets:
+        engine.fire(submission, "remind", actor=actor)
+    return len(targets)
+
+
+# --- reading ---
+
+def is_overdue(submission: Submission, today: date) -> bool:
+    """Deadline passed and the addressee has not answered (not submitted, accepted or marked not provided)."""
+    request = submission.request
+    return request.state == "sent" and submission.state in OPEN_STATES and request.deadline < today
+
+
+@dataclass
+class GridRow:
+    submission: Submission
+    overdue: bool
+    filled: int
+    total: int
+    assignees: list[User] = field(default_factory=list)
+
+
+@dataclass
+class Grid:
+    rows: list[GridRow]
+    counts: dict[str, int]
+    overdue: int
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for r in self.rows if r.submission.state in OPEN_STATES)
+
+
+def preload(request: DataRequest) -> DataRequest:
+    """Load the request's indicators in one query (pages list them all)."""
+    db.session.scalars(select(DataRequest).where(DataRequest.id == request.id).options(
+        selectinload(DataRequest.items).selectinload(DataRequestIndicator.indicator))).all()
+    return request
+
+
+def grid(request: DataRequest, today: date) -> Grid:
+    """The official's table of addressees × status, in a fixed number of queries whatever its size."""
+    preload(request)
+    submissions = db.session.scalars(
+        select(Submission).join(Submission.organisation).where(Submission.request_id == request.id)
+        .options(selectinload(Submission.organisation), selectinload(Submission.delegate),
+                 selectinload(Submission.submitted_by))
+        .order_by(Organisation.name, Organisation.id)).all()
+    indicator_ids = [item.indicator_id for item in request.items]
+    org_ids = [s.organisation_id for s in submissions]
+    filled: dict[int, int] = {}
+    directors: dict[int, list[User]] = {}
+    if org_ids and indicator_ids:
+        filled = dict(db.session.execute(
+            select(IndicatorValue.organisation_id, func.count())
+            .where(IndicatorValue.indicator_id.in_(indicator_ids), IndicatorValue.organisation_id.in_(org_ids),
+                   IndicatorValue.period == request.period)
+            .group_by(IndicatorValue.organisation_id)).all())
+    if org_ids:
+        for org_id, user in db.session.execute(
+                select(RoleAssignment.organisation_id, User).join(RoleAssignment.user)
+                .where(RoleAssignment.organisation_id.in_(org_ids), RoleAssignment.role == "director",
+                       User.active.is_(True)).order_by(User.full_name)):
+            directors.setdefault(org_id, []).append(user)
+    rows, counts = [], {state: 0 for state in SUBMISSION_STATES}
+    for s in submissions:
+        counts[s.state] += 1
+        assignees = [s.delegate] if s.delegate is not None and s.delegate.active else directors.get(
+            s.organisation_id, [])
+        rows.append(GridRow(s, is_overdue(s, today), filled.get(s.organisation_id, 0), len(indicator_ids), assignees))
+    return Grid(rows, counts, sum(1 for r in rows if r.overdue))
+
+
+def requests_of_cycle(cycle: Cycle) -> list[DataRequest]:
+    return list(db.session.scalars(select(DataRequest).where(DataRequest.cycle_id == cycle.id)
+                                   .order_by(DataRequest.created_at.desc(), DataRequest.id.desc())))
+
+
+def state_counts(request_ids) -> dict[int, dict[str, int]]:
+    """request id → {submission state: count}, in one query."""
+    result: dict[int, dict[str, int]] = {}
+    if not request_ids:
+        return result
+    for request_id, state, n in db.session.execute(
+            select(Submission.request_id, Submission.state, func.count())
+            .where(Submission.request_id.in_(list(request_ids))).group_by(Submission.request_id, Submission.state)):
+        result.setdefault(request_id, {})[state] = n
+    return result
+
+
+def requests_in_scope(user: User, limit: int = 500) -> list[DataRequest]:
+    """Requests of cycles whose owner lies in one of the user's subtrees (officials, heads, auditors…)."""
+    return list(db.session.scalars(
+        select(DataRequest).join(DataRequest.cycle).join(Cycle.owner)
+        .where(scope_condition(Organisation.path, user))
+        .options(selectinload(DataRequest.cycle).selectinload(Cycle.owner),
+                 selectinload(DataRequest.cycle).selectinload(Cycle.track))
+        .order_by(DataRequest.state == "closed", DataRequest.deadline, DataRequest.id).limit(limit)))
+
+
+def my_submissions(user: User, limit: int = 500) -> list[Submission]:
+    """Answers owed by the user's organisations (director, staff), of requests that have been sent."""
+    return list(db.session.scalars(
+        select(Submission).join(Submission.request).join(Submission.organisation)
+        .where(scope_condition(Organisation.path, user, roles=FILLERS), DataRequest.state != "draft")
+        .options(selectinload(Submission.request), selectinload(Submission.organisation),
+                 selectinload(Submission.delegate))
+        .order_by(DataRequest.state == "closed", DataRequest.deadline, Submission.id).limit(limit)))
+
+
+def visible_submission(submission: Submission, user: User) -> bool:
+    """Addressees see their answer only once the request is sent; the owner's people see drafts too."""
+    return submission.request.state != "draft" or bool(user.roles_over(submission.request.organisation))
+
+
+def current_values(submission: Submission) -> dict[int, IndicatorValue]:
+    """indicator id → the addressee's value for the request's period."""
+    ids = [item.indicator_id for item in submission.request.items]
+    if not ids:
+        return {}
+    return {v.indicator_id: v for v in db.session.scalars(select(IndicatorValue).where(
+        IndicatorValue.indicator_id.in_(ids), IndicatorValue.organisation_id == submission.organisation_id,
+        IndicatorValue.period == submission.request.period))}
+
+
+def history(submission: Submission, limit: int = 500) -> list[AuditEvent]:
+    """The answer's own events and those of the values saved through it, newest first."""
+    value_ids = list(db.session.scalars(select(IndicatorValue.id).where(IndicatorValue.submission_id == submission.id)))
+    condition = (AuditEvent.object_type == "submission") & (AuditEvent.object_id == submission.id)
+    if value_ids:
+        condition = condition | ((AuditEvent.object_type == "indicator_value") & AuditEvent.object_id.in_(value_ids))
+    return list(db.session.scalars(select(AuditEvent).where(condition).order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+HISTORY_LABELS = {
+    "issue": "запрос получен", "submit": "сведения отправлены", "resubmit": "сведения отправлены повторно",
+    "accept": "сведения приняты", "return": "возвращено на доработку",
+    "mark_not_provided": "отмечено «не представлено»",
+    "delegate": "поручено исполнителю", "remind": "напоминание", "create": "значение внесено",
+    "update": "значение изменено",
+}
+
+
+def history_rows(submission: Submission) -> list[tuple[AuditEvent, str, str]]:
+    """(event, what happened, details) in Russian for the submission page."""
+    import json
+
+    from app.monitoring.values import display_value
+
+    events = history(submission)
+    codes = indicator_codes({item.indicator_id for item in submission.request.items})
+    people = {}
+    delegate_ids = {json.loads(e.after or "{}").get("delegate_id") for e in events if e.action == "delegate"} - {None}
+    if delegate_ids:
+        people = {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(delegate_ids)))}
+
+    def number(text):
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            return display_value(Decimal(str(text)))
+        except (InvalidOperation, ValueError):
+            return str(text)
+
+    rows = []
+    for e in events:
+        after = json.loads(e.after) if e.after else {}
+        before = json.loads(e.before) if e.before else {}
+        if e.object_type == "indicator_value":
+            detail = f"{codes.get(after.get('indicator_id'), '')}: "
+            if before:
+                detail += f"{number(before.get('value'))} → "
+            detail += number(after.get("value"))
+            if after.get("comment"):
+                detail += f" («{after['comment']}»)"
+        elif e.action == "delegate":
+            detail = people.get(after.get("delegate_id"), "руководитель")
+        else:
+            detail = e.reason or ""
+        rows.append((e, HISTORY_LABELS.get(e.action, e.action), detail))
+    return rows
+
+
+def indicator_codes(ids) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Indicator.id, Indicator.code).where(Indicator.id.in_(list(ids)))).all())
+
+
+def done(request: DataRequest) -> bool:
+    return all(s.state in DONE_STATES for s in request.submissions)

@@ -1,0 +1,267 @@
+"""The submission's XLSX form: a pre-filled workbook to download, and the checks on the file uploaded back.
+
+Layout of the sheet «Сведения»: row 1 holds the v1 column names (indicator_code, organisation_code, period,
+value, comment) followed by the reference columns indicator_name and unit; row 2 repeats them in Russian;
+data start on row 3. Only the value and comment cells are unlocked: the sheet is protected (without a
+password) so the key columns are not changed by accident. An uploaded file is kept as it came, whatever
+the outcome, under UPLOAD_DIR/monitoring/submission-<id>/, with a JSON note beside it (who, when, result).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import current_app
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from app.core.errors import ValidationFailed
+from app.monitoring.values import COLUMNS, unit_rule
+
+SHEET = "Сведения"
+KEY_COLUMNS = ("indicator_code", "organisation_code", "period", "value", "comment")
+REFERENCE_COLUMNS = {"indicator_name": "Наименование показателя", "unit": "Единица измерения"}
+TITLES = {**COLUMNS, **REFERENCE_COLUMNS}
+# Header names accepted on upload, case-insensitive: the v1 names, their Russian titles and a few aliases.
+ALIASES = {
+    **{name: name for name in TITLES},
+    **{title.lower(): name for name, title in TITLES.items()},
+    "код": "indicator_code", "показатель": "indicator_name", "код оо": "organisation_code",
+    "организация": "organisation_code", "значение показателя": "value", "единица": "unit",
+    "ед. изм.": "unit", "наименование": "indicator_name",
+}
+MAX_ROWS = 5000
+MAX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_RATIO = 100  # uncompressed/compressed for any member larger than 1 MB: a zip bomb, not a spreadsheet
+MAX_MEMBERS = 2000
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadRejected(ValidationFailed):
+    """The file as a whole cannot be read as the submission's form (nothing in it is looked at further)."""
+
+
+# --- download ---
+
+def build_workbook(submission, values: dict) -> bytes:
+    request = submission.request
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    names = list(KEY_COLUMNS) + list(REFERENCE_COLUMNS)
+    ws.append(names)
+    ws.append([TITLES[n] for n in names])
+    bold = Font(bold=True)
+    grey = PatternFill("solid", fgColor="EEEEEE")
+    editable = PatternFill("solid", fgColor="FFF9DB")
+    for cell in list(ws[1]) + list(ws[2]):
+        cell.font = bold
+        cell.fill = grey
+    validations = {
+        "percent": DataValidation(type="decimal", operator="between", formula1="0", formula2="100",
+                                  error="Значение в процентах должно быть от 0 до 100.", errorTitle="Ошибка"),
+        "count": DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                                error="Количество должно быть целым неотрицательным числом.", errorTitle="Ошибка"),
+        "non_negative": DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
+                                       error="Значение не может быть отрицательным.", errorTitle="Ошибка"),
+    }
+    for dv in validations.values():
+        dv.showErrorMessage = True
+        ws.add_data_validation(dv)
+    for n, item in enumerate(request.items, start=3):
+        ind = item.indicator
+        current = values.get(ind.id)
+        value = float(current.value) if current is not None else None
+        if value is not None and value.is_integer():
+            value = int(value)
+        ws.append([ind.code, submission.organisation.code, request.period, value,
+                   current.comment if current is not None else None, ind.name, ind.unit])
+        for col in ("D", "E"):
+            ws[f"{col}{n}"].protection = Protection(locked=False)
+            ws[f"{col}{n}"].fill = editable
+        ws[f"F{n}"].alignment = Alignment(wrap_text=True, vertical="top")
+        rule = unit_rule(ind.unit)
+        if rule in validations:
+            validations[rule].add(f"D{n}")
+    for col, width in zip("ABCDEFG", (16, 18, 10, 14, 40, 70, 12)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3"
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+
+    info = wb.create_sheet("Инструкция")
+    for line in (
+        ("Запрос сведений", request.title),
+        ("Организация", f"{submission.organisation.code} — {submission.organisation.name}"),
+        ("Период", request.period),
+        ("Срок представления", request.deadline.strftime("%d.%m.%Y")),
+        ("", ""),
+        ("Как заполнить", "Введите значения в столбец «Значение» (D) листа «Сведения» числами: десятичная "
+                          "часть через запятую, проценты — от 0 до 100, количество — целым числом. Формулы не "
+                          "допускаются. Комментарий (E) — по желанию. Столбцы с кодами не изменяйте."),
+        ("", "Загрузите файл на странице ответа в системе. Файл с ошибками не сохраняется целиком, если не "
+             "отмечено «сохранить корректные строки»."),
+    ):
+        info.append(line)
+    info.column_dimensions["A"].width = 22
+    info.column_dimensions["B"].width = 100
+    for row in info.iter_rows():
+        row[0].font = bold
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def download_name(submission) -> str:
+    request = submission.request
+    return f"svedeniya-{request.id}-{submission.organisation.code}.xlsx"
+
+
+# --- upload ---
+
+def _check_container(data: bytes) -> None:
+    """Refuse anything that is not a plain XLSX before any XML is parsed: sizes come from the zip directory."""
+    if not data:
+        raise UploadRejected("Файл пуст.")
+    if not data.startswith(b"PK\x03\x04"):
+        raise UploadRejected("Файл не является книгой Excel (.xlsx). Скачайте форму из системы и заполните её.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS:
+                raise UploadRejected("Файл не похож на книгу Excel: слишком много частей в архиве.")
+            total = 0
+            for info in members:
+                total += info.file_size
+                if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                    raise UploadRejected("Файл отклонён: подозрительно высокая степень сжатия (zip-бомба).")
+            if total > MAX_UNCOMPRESSED:
+                raise UploadRejected("Файл отклонён: слишком большой объём данных после распаковки.")
+            names = {info.filename for info in members}
+            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+                raise UploadRejected("Файл не является книгой Excel (.xlsx).")
+            for info in members:
+                if info.filename.endswith((".xml", ".rels")):
+                    content = archive.read(info)
+                    # XLSX parts never declare a DTD; one that does is an entity-expansion attack.
+                    if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
+                        raise UploadRejected("Файл отклонён: недопустимые XML-конструкции (DTD, сущности).")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError):
+        raise UploadRejected("Файл повреждён или не является книгой Excel (.xlsx).") from None
+
+
+def _cell_value(cell):
+    value = cell.value
+    if getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("=")):
+        return f"={str(value).lstrip('=')}"
+    # A cell formatted as a percentage holds a fraction: 0.75 shown as 75 %.
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
+        return value * 100
+    return value
+
+
+def read_rows(data: bytes) -> list[dict]:
+    """Rows of the first sheet as v1 dicts with their Excel row number in "_row"; UploadRejected otherwise."""
+    _check_container(data)
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:  # openpyxl raises many kinds of errors on malformed parts
+        raise UploadRejected("Не удалось прочитать файл Excel: он повреждён или сохранён в другом формате.") from None
+    try:
+        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
+        rows = ws.iter_rows()
+        header = next(rows, None)
+        if header is None:
+            raise UploadRejected("Файл пуст: нет строки заголовка.")
+        columns: dict[int, str] = {}
+        unknown = []
+        for idx, cell in enumerate(header):
+            text = str(cell.value).strip().lower() if cell.value is not None else ""
+            if not text:
+                continue
+            name = ALIASES.get(text)
+            if name is None:
+                unknown.append(str(cell.value))
+            elif name in columns.values():
+                raise UploadRejected(f"Столбец «{TITLES[name]}» указан в заголовке дважды.")
+            else:
+                columns[idx] = name
+        missing = [TITLES[n] for n in ("indicator_code", "organisation_code", "period", "value")
+                   if n not in columns.values()]
+        if missing:
+            raise UploadRejected("В первой строке нет обязательных столбцов: " + ", ".join(f"«{m}»" for m in missing)
+                                 + ". Используйте форму, скачанную из системы.")
+        if unknown:
+            raise UploadRejected("Неизвестные столбцы в заголовке: " + ", ".join(f"«{u}»" for u in unknown)
+                                 + ". Используйте форму, скачанную из системы.")
+        result = []
+        for cells in rows:
+            number = cells[0].row if cells and hasattr(cells[0], "row") else len(result) + 2
+            record = {name: _cell_value(cells[idx]) for idx, name in columns.items() if idx < len(cells)}
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in record.values()):
+                continue
+            if number == 2 and _is_title_row(record):
+                continue
+            if len(result) >= MAX_ROWS:
+                raise UploadRejected(f"Слишком много строк: не более {MAX_ROWS}.")
+            record["_row"] = number
+            result.append({k: v for k, v in record.items() if k in KEY_COLUMNS or k == "_row"})
+        if not result:
+            raise UploadRejected("В файле нет строк со значениями.")
+        return result
+    finally:
+        wb.close()
+
+
+def _is_title_row(record: dict) -> bool:
+    return all(str(record.get(name) or "").strip().lower() == TITLES[name].lower()
+               for name in ("indicator_code", "value") if name in record)
+
+
+# --- keeping the original ---
+
+def upload_dir(submission_id: int) -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "monitoring" / f"submission-{submission_id}"
+
+
+def store_upload(submission_id: int, data: bytes, *, original_name: str, actor) -> Path:
+    """Write the file as received, before anything is checked; the user's file name is only recorded."""
+    folder = upload_dir(submission_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    path = folder / f"{stamp}-{uuid.uuid4().hex[:12]}.xlsx"
+    path.write_bytes(data)
+    note(path, original_name=(original_name or "")[:255], user_id=actor.id, user_name=actor.full_name,
+         uploaded_at=datetime.now(timezone.utc).isoformat(), size=len(data), outcome="получен")
+    return path
+
+
+def note(path: Path, **fields) -> None:
+    meta_path = path.with_suffix(".json")
+    meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
+    meta.update(fields)
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
+
+
+def list_uploads(submission_id: int) -> list[dict]:
+    folder = upload_dir(submission_id)
+    if not folder.is_dir():
+        return []
+    items = []
+    for meta_path in sorted(folder.glob("*.json"), reverse=True):
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        meta["stored_as"] = meta_path.with_suffix(".xlsx").name
+        items.append(meta)
+    return items
+

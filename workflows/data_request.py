@@ -1,0 +1,125 @@
+"""Data request (сбор сведений) of a cycle's monitoring stage.
+
+draft → sent (send: opens a fill task for every addressee through the submissions' own workflow)
+sent → closed (close: only when every addressee's submission is accepted or marked not provided)
+
+The addressees of a draft are its Submission rows (pending, without tasks): the schema keeps no
+separate addressee list, and the rows become the addressees' answers when the request is sent.
+"""
+
+from datetime import datetime, timezone
+
+from app.auth.roles import CYCLE_MANAGERS
+
+NAME = "data_request"
+OBJECT_TYPE = "data_request"
+INITIAL = "draft"
+STATES = {"draft": "черновик", "sent": "направлен", "closed": "закрыт"}
+
+# Who sends and closes requests and reviews the answers: the cycle owner's official or head (or the
+# director, for a school's own cycle). Services check the role over the *owner*, see app/monitoring.
+REQUESTERS = CYCLE_MANAGERS
+DONE_STATES = ("accepted", "not_provided")
+
+
+# --- guards ---
+
+def monitoring_stage_open(request) -> list[str]:
+    stage = request.cycle.stage("MON")
+    if stage is None:
+        return ["В цикле этого направления нет этапа «Мониторинг показателей»."]
+    if stage.state != "draft":
+        return [f"Этап «{stage.title}» не открыт для изменений."]
+    return []
+
+
+def has_indicators(request) -> list[str]:
+    return [] if request.items else ["Не выбрано ни одного показателя."]
+
+
+def has_addressees(request) -> list[str]:
+    return [] if request.submissions else ["Не выбрано ни одной организации-адресата."]
+
+
+def all_answered(request) -> list[str]:
+    """Every addressee has been accepted or explicitly marked «не представлено» with a reason."""
+    from workflows.submission import STATES as SUBMISSION_STATES
+
+    open_ = [s for s in request.submissions if s.state not in DONE_STATES]
+    if not open_:
+        return []
+    counts: dict[str, int] = {}
+    for s in open_:
+        counts[s.state] = counts.get(s.state, 0) + 1
+    detail = ", ".join(f"{SUBMISSION_STATES[state]} — {n}" for state, n in sorted(counts.items()))
+    return [f"Не все адресаты ответили: {detail}. Примите сведения или отметьте их как не представленные."]
+
+
+TRANSITIONS = [
+    {"trigger": "send", "source": "draft", "dest": "sent", "label": "Направить запрос", "roles": REQUESTERS,
+     "guards": [monitoring_stage_open, has_indicators, has_addressees]},
+    {"trigger": "close", "source": "sent", "dest": "closed", "label": "Закрыть запрос", "roles": REQUESTERS,
+     "guards": [all_answered], "style": "success"},
+]
+
+
+# --- effects ---
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _enter_sent(ctx) -> None:
+    ctx.obj.sent_at = _now()
+
+
+def _enter_closed(ctx) -> None:
+    ctx.obj.closed_at = _now()
+
+
+ON_ENTER = {"sent": _enter_sent, "closed": _enter_closed}
+
+
+def _after_sent(ctx) -> None:
+    # Each addressee's answer records being issued and opens its own fill task (workflows/submission.py).
+    for submission in ctx.obj.submissions:
+        ctx.fire_internal(submission, "issue")
+
+
+AFTER = {"sent": _after_sent}
+
+
+# --- the monitoring stage's content rule (used by workflows/stage.py) ---
+
+def monitoring_stage_problems(stage) -> list[str]:
+    """The MON stage may go for review only when the cycle has data requests and all of them are closed."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from app.extensions import db
+    from app.monitoring.models import DataRequest
+    from workflows.submission import STATES as SUBMISSION_STATES
+
+    requests = db.session.scalars(
+        select(DataRequest).where(DataRequest.cycle_id == stage.cycle_id)
+        .options(selectinload(DataRequest.submissions)).order_by(DataRequest.id)).all()
+    if not requests:
+        return ["Не создано ни одного запроса сведений."]
+    problems = []
+    for req in requests:
+        if req.state == "closed":
+            continue
+        if req.state == "draft":
+            problems.append(f"Запрос «{req.title}» не направлен адресатам (черновик): направьте или удалите его.")
+            continue
+        waiting = [s for s in req.submissions if s.state not in DONE_STATES]
+        if not waiting:
+            problems.append(f"Запрос «{req.title}»: все адресаты ответили, закройте запрос.")
+            continue
+        counts: dict[str, int] = {}
+        for s in waiting:
+            counts[s.state] = counts.get(s.state, 0) + 1
+        detail = ", ".join(f"{SUBMISSION_STATES[state]} — {n}" for state, n in sorted(counts.items()))
+        problems.append(f"Запрос «{req.title}» не закрыт: ответили {len(req.submissions) - len(waiting)} "
+                        f"из {len(req.submissions)} адресатов ({detail}).")
+    return problems

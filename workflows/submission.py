@@ -1,0 +1,173 @@
+"""One addressee's answer to a data request (ответ организации на запрос сведений).
+
+pending → submitted (submit, by the addressee's director or the staff member they delegated to)
+submitted → accepted (accept) | returned (return, with a mandatory comment)
+returned → submitted (resubmit)
+pending | returned → not_provided (mark_not_provided, with a mandatory reason)
+Reflexive steps that only move the task: issue (internal, when the request is sent), delegate, remind.
+
+The engine checks roles over the addressee organisation; that the reviewer acts for the request's
+*owner* and that staff answer only when delegated is checked by app/monitoring/services.py.
+"""
+
+from datetime import datetime, timezone
+
+from workflows.data_request import DONE_STATES, REQUESTERS
+
+NAME = "submission"
+OBJECT_TYPE = "submission"
+INITIAL = "pending"
+STATES = {
+    "pending": "ожидает ответа",
+    "submitted": "на проверке",
+    "accepted": "принято",
+    "returned": "возвращено на доработку",
+    "not_provided": "не представлено",
+}
+FILLERS = frozenset({"director", "staff"})
+REVIEWERS = REQUESTERS
+OPEN_STATES = ("pending", "returned")
+
+
+# --- guards ---
+
+def request_is_sent(submission) -> list[str]:
+    if submission.request.state != "sent":
+        return ["Запрос сведений не направлен или уже закрыт."]
+    return []
+
+
+def values_complete(submission) -> list[str]:
+    """Every requested indicator has a value for the addressee and the request's period."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.monitoring.models import IndicatorValue
+
+    request = submission.request
+    ids = [item.indicator_id for item in request.items]
+    have = set(db.session.scalars(select(IndicatorValue.indicator_id).where(
+        IndicatorValue.indicator_id.in_(ids), IndicatorValue.organisation_id == submission.organisation_id,
+        IndicatorValue.period == request.period))) if ids else set()
+    return [f"Не указано значение показателя {item.indicator.code} «{item.indicator.name}»."
+            for item in request.items if item.indicator_id not in have]
+
+
+TRANSITIONS = [
+    {"trigger": "issue", "source": "pending", "dest": "pending", "label": "Направить запрос"},
+    {"trigger": "submit", "source": "pending", "dest": "submitted", "label": "Отправить сведения",
+     "roles": FILLERS, "guards": [request_is_sent, values_complete]},
+    {"trigger": "resubmit", "source": "returned", "dest": "submitted", "label": "Отправить повторно",
+     "roles": FILLERS, "guards": [request_is_sent, values_complete]},
+    {"trigger": "accept", "source": "submitted", "dest": "accepted", "label": "Принять", "roles": REVIEWERS,
+     "style": "success"},
+    {"trigger": "return", "source": "submitted", "dest": "returned", "label": "Вернуть на доработку",
+     "roles": REVIEWERS, "requires_comment": True, "style": "warning"},
+    {"trigger": "mark_not_provided", "source": ["pending", "returned"], "dest": "not_provided",
+     "label": "Отметить «не представлено»", "roles": REVIEWERS, "requires_comment": True,
+     "guards": [request_is_sent], "style": "danger"},
+    # The same trigger from each open state: the answer keeps its state, only the task moves or renews.
+    {"trigger": "delegate", "source": "pending", "dest": "pending", "label": "Поручить сотруднику",
+     "roles": {"director"}, "guards": [request_is_sent]},
+    {"trigger": "delegate", "source": "returned", "dest": "returned", "label": "Поручить сотруднику",
+     "roles": {"director"}, "guards": [request_is_sent]},
+    {"trigger": "remind", "source": "pending", "dest": "pending", "label": "Напомнить", "roles": REVIEWERS,
+     "guards": [request_is_sent]},
+    {"trigger": "remind", "source": "returned", "dest": "returned", "label": "Напомнить", "roles": REVIEWERS,
+     "guards": [request_is_sent]},
+]
+
+
+# --- effects ---
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _open_state_changes(ctx) -> None:
+    obj, trigger = ctx.obj, ctx.spec.trigger
+    if trigger == "delegate":
+        # The service puts the chosen person on the object before firing (None: the director again).
+        obj.delegate = getattr(obj, "requested_delegate", None)
+    elif trigger == "remind":
+        obj.last_reminded_at = _now()
+    elif trigger == "return":
+        obj.return_comment = ctx.comment
+
+
+def _enter_submitted(ctx) -> None:
+    ctx.obj.submitted_at = _now()
+    ctx.obj.submitted_by_id = ctx.actor.id
+
+
+def _enter_accepted(ctx) -> None:
+    ctx.obj.accepted_at = _now()
+
+
+def _enter_not_provided(ctx) -> None:
+    ctx.obj.not_provided_reason = ctx.comment
+
+
+ON_ENTER = {"pending": _open_state_changes, "returned": _open_state_changes, "submitted": _enter_submitted,
+            "accepted": _enter_accepted, "not_provided": _enter_not_provided}
+
+
+TASK_KINDS = {
+    "fill_submission": "Представить сведения",
+    "rework_submission": "Доработать сведения",
+    "review_submission": "Проверить сведения",
+    "close_request": "Закрыть запрос сведений",
+}
+
+
+def task_title(submission, kind: str) -> str:
+    request = submission.request
+    if kind == "review_submission":
+        return f"Проверить сведения: {submission.organisation.display_name} — «{request.title}»"
+    return f"{TASK_KINDS[kind]} по запросу «{request.title}» (срок {request.deadline:%d.%m.%Y})"
+
+
+def fillers_of(submission, users_with_role) -> list:
+    """Who owes the answer: the delegate if one is set and still active, otherwise the director(s)."""
+    delegate = submission.delegate
+    if delegate is not None and delegate.active:
+        return [delegate]
+    return users_with_role(submission.organisation, {"director"})
+
+
+def _after_open(ctx) -> None:
+    submission = ctx.obj
+    kind = "rework_submission" if submission.state == "returned" else "fill_submission"
+    for person in fillers_of(submission, ctx.users_with_role):
+        ctx.open_task(kind=kind, title=task_title(submission, kind), assignee=person,
+                      due_date=submission.request.deadline)
+
+
+def reviewers_of(request, users_with_role) -> list:
+    """The official who created the request, while they may still act for its owner; else the owner's reviewers."""
+    author = request.created_by
+    if author is not None and author.active and author.roles_over(request.organisation) & REVIEWERS:
+        return [author]
+    return users_with_role(request.organisation, REVIEWERS)
+
+
+def _after_submitted(ctx) -> None:
+    submission = ctx.obj
+    for person in reviewers_of(submission.request, ctx.users_with_role):
+        ctx.open_task(kind="review_submission", title=task_title(submission, "review_submission"),
+                      assignee=person, due_date=submission.request.deadline)
+
+
+def _after_done(ctx) -> None:
+    """When the last addressee is settled, the request's author is asked to close the request."""
+    from app.tasks import services as tasks
+
+    request = ctx.obj.request
+    if request.state == "sent" and all(s.state in DONE_STATES for s in request.submissions):
+        for person in reviewers_of(request, ctx.users_with_role):
+            tasks.open_task(request, kind="close_request", assignee=person, due_date=request.deadline,
+                            title=f"Закрыть запрос сведений «{request.title}»: все адресаты ответили")
+
+
+AFTER = {"pending": _after_open, "returned": _after_open, "submitted": _after_submitted,
+         "accepted": _after_done, "not_provided": _after_done}
