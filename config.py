@@ -50,6 +50,8 @@ class Config:
     # Default time zone for organisations that do not set their own; times are stored in UTC.
     APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Moscow")
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024
+    # A school's XLSX answer to a data request is small; larger uploads are refused before parsing.
+    MONITORING_UPLOAD_MAX_BYTES = env_int("MONITORING_UPLOAD_MAX_MB", 10) * 1024 * 1024
     # Bootstrap assets are served from the package, never from a CDN (closed municipal networks).
     BOOTSTRAP_SERVE_LOCAL = True
     WTF_CSRF_ENABLED = True

@@ -9,8 +9,7 @@ from app.auth.models import User
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError, StaleObject
 from app.core.forms import as_choices, flash_form_errors
-from app.core.timeutil import today_in
-from app.core.web import flash_problems
+from app.core.web import flash_problems, user_today
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.monitoring import bp, services, xlsx
@@ -28,7 +27,7 @@ MAX_FLASHED_ERRORS = 100
 
 
 def _today():
-    return today_in(current_app.config["APP_TIMEZONE"])
+    return user_today()
 
 
 def _check_version(obj, expected: int | None) -> None:
