@@ -14,6 +14,24 @@ catalogue_cli = AppGroup("catalogue", help="Mechanism catalogue, stage definitio
 audit_cli = AppGroup("audit", help="Audit log.")
 users_cli = AppGroup("users", help="User accounts.")
 jobs_cli = AppGroup("jobs", help="Background jobs (RQ).")
+orgs_cli = AppGroup("orgs", help="Organisations.")
+
+
+@orgs_cli.command("create-region")
+@click.argument("code")
+@click.argument("name")
+@click.option("--timezone", default=None, help="Time zone of the region, e.g. Asia/Yekaterinburg.")
+def create_region(code, name, timezone):
+    """Create the top-level organisation of a new installation (the rest comes by `flask import organisations`)."""
+    from app.core.errors import DomainError
+    from app.orgs.services import create_organisation
+
+    try:
+        create_organisation(code=code, name=name, kind="region", timezone=timezone)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Регион {code} создан.")
 
 
 @seed_cli.command("demo")
@@ -120,7 +138,7 @@ def worker(burst):
 def init_app(app: Flask) -> None:
     from app.imports.cli import import_cli
 
-    for group in (seed_cli, catalogue_cli, audit_cli, users_cli, jobs_cli, import_cli):
+    for group in (seed_cli, catalogue_cli, audit_cli, users_cli, jobs_cli, orgs_cli, import_cli):
         app.cli.add_command(group)
 
 

@@ -3,6 +3,7 @@ transaction that is rolled back, with the application's session in savepoint mod
 under test can commit normally (style guide, convention 13)."""
 
 import os
+import tempfile
 from datetime import date, timedelta
 from itertools import count
 
@@ -38,7 +39,8 @@ def make_config(url: str, **overrides):
     from config import TestingConfig
 
     attrs = {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "JOBS_MODE": "inline",
-             "SECRET_KEY": "test-secret-key", **overrides}
+             "SECRET_KEY": "test-secret-key", "UPLOAD_DIR": tempfile.mkdtemp(prefix="uko-uploads-"),
+             "STORAGE_DIR": tempfile.mkdtemp(prefix="uko-storage-"), **overrides}
     return type("SuiteConfig", (TestingConfig,), attrs)
 
 

@@ -11,6 +11,7 @@ the test fails until that knowledge is added here, so a new route cannot slip th
 (d) a route without an access rule is reported and refused.
 """
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -22,7 +23,7 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter
 from tests.conftest import PASSWORD, IsolatedClient, fill_goal, fill_indicators, fill_method, make_config, track_of
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
-PUBLIC_ENDPOINTS = {"auth.login", "health", "static", "bootstrap.static"}
+PUBLIC_ENDPOINTS = {"auth.login", "health", "static", "bootstrap.static", "api.openapi_document"}
 LOGIN_PATH = "/login"
 
 
@@ -83,6 +84,9 @@ class Objects:
     mechanism_id: int
     request_id: int
     submission_id: int
+    org_code: str = ""
+    import_id: int = 0
+    token_id: int = 0
 
     @property
     def items(self) -> dict[str, int]:
@@ -124,6 +128,10 @@ ROUTE_ARGUMENTS = {
     "user_id": (ADMIN_ONLY, lambda o, v, r: [o.user_id]),
     "set_id": (ADMIN_ONLY, lambda o, v, r: [o.set_id]),
     "mechanism_id": (ADMIN_ONLY, lambda o, v, r: [o.mechanism_id]),
+    "code": (ORG_SCOPED, lambda o, v, r: [o.org_code]),
+    "import_id": (ORG_SCOPED, lambda o, v, r: [o.import_id]),
+    # A token is its owner's alone: anyone else, whatever their roles, gets 404.
+    "token_id": (ORG_SCOPED, lambda o, v, r: [o.token_id]),
     "request_id": (ORG_SCOPED, lambda o, v, r: [o.request_id]),
     "submission_id": (ORG_SCOPED, lambda o, v, r: [o.submission_id]),
     "kind": (SELECTOR, lambda o, v, r: _any_items(o, v, r, "kind")),
@@ -214,9 +222,12 @@ def audit_count(session) -> int:
 # --- fixtures --------------------------------------------------------------------------------
 
 @pytest.fixture
-def school_b(world, make_cycle, db_session) -> Objects:
+def school_b(world, make_cycle, db_session, app, tmp_path, monkeypatch) -> Objects:
     """A school-B cycle of I1.1 with a goal (stage approved), indicators, a collection method and tasks."""
+    from app.api.services import issue_token
     from app.catalogue.models import Mechanism, MechanismSet
+    from app.imports.services import start_import
+    from app.jobs.queue import dispatch_ready
     from app.tasks.models import Task
     from workflows import engine
 
@@ -228,7 +239,15 @@ def school_b(world, make_cycle, db_session) -> Objects:
     engine.fire(goal_stage, "approve", actor=director)  # opens IND, and METH with it
     indicators = fill_indicators(cycle, director)
     method = fill_method(cycle, director)
+    # A rejected results import in school B's scope (an administrator's, into the school): its page,
+    # error report and original file all exist. Files go to a temporary UPLOAD_DIR.
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    run = start_import("results", filename="впр.csv", stream=io.BytesIO("procedure;year\nВПР;2025\n".encode()),
+                       actor=world["admin"], organisation=world["school_b"])
+    token = issue_token(director, name="АИС школы Б", actor=director).token
     db_session.commit()
+    dispatch_ready()  # the import job runs inline after the commit: the file is rejected (missing columns)
+    assert run.status == "rejected" and run.error_report_path
     ind_stage = cycle.stage("IND")
     assert ind_stage.state == "draft" and cycle.stage("METH").state == "draft"
     task_id = db_session.scalar(select(Task.id).where(
@@ -241,7 +260,8 @@ def school_b(world, make_cycle, db_session) -> Objects:
     return Objects(org_id=world["school_b"].id, user_id=director.id, cycle_id=cycle.id, stage_id=ind_stage.id,
                    goal_id=goal.id, indicator_id=indicators[0].id, method_id=method.id, task_id=task_id,
                    set_id=mechanism.set_id, mechanism_id=mechanism.id, request_id=request.id,
-                   submission_id=request.submissions[0].id)
+                   submission_id=request.submissions[0].id, org_code=world["school_b"].code,
+                   import_id=run.id, token_id=token.id)
 
 
 def _school_b_data_request(world, make_cycle, db_session):
@@ -283,12 +303,20 @@ def official_elsewhere(world, make_org, make_user, db_session):
 
 @pytest.fixture
 def client_for(app, db_session):
-    """A separate test client per user (own cookie jar), signed in unless the user is None."""
+    """A separate test client per user (own cookie jar), signed in unless the user is None; it also sends
+    the user's own API token, since /api/v1 ignores the session cookie."""
+    from app.api.services import issue_token
+
     def make(user):
         client = IsolatedClient(app, app.response_class, use_cookies=True)
         if user is not None:
             response = client.post(LOGIN_PATH, data={"login": user.login, "password": PASSWORD})
             assert response.status_code == 302, response.get_data(as_text=True)[:500]
+            secret = issue_token(user, name="access walker", actor=user).secret
+            db_session.commit()
+            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+            # The token's first use is noted now, so the walk itself writes nothing.
+            assert client.get("/api/v1/organisations").status_code == 200
         return client
     return make
 
@@ -538,6 +566,17 @@ def _edit_request_form(objs, world, session):
                                                     "version": str(draft.version)}
 
 
+def _import_results_form(objs, world, session):
+    content = ("procedure,year,subject,grade,school_code,student_code,primary_score,max_score,mark\n"
+               "ВПР,2025,Математика,5,SCH-B,B-1,7,10,4\n").encode()
+    return "official", {}, {"organisation_id": world["mun"].id, "file": (io.BytesIO(content), "results.csv")}
+
+
+def _import_organisations_form(objs, world, session):
+    content = "code;name;kind;parent_code\nSCH-IMP;Школа импорта;school;MUN\n".encode("cp1251")
+    return "admin", {}, {"organisation_id": world["region"].id, "file": (io.BytesIO(content), "orgs.csv")}
+
+
 # Routes that legitimately render a form on GET and save it on POST: endpoint → (actor, URL values, form data).
 # The form data is what a successful POST sends; the test proves the same data as a GET query changes nothing.
 FORM_ROUTES = {
@@ -552,6 +591,8 @@ FORM_ROUTES = {
     "orgs.edit_org": _edit_org_form,
     "monitoring.new_request": _new_request_form,
     "monitoring.edit_request": _edit_request_form,
+    "imports.new_results": _import_results_form,
+    "imports.new_organisations": _import_organisations_form,
 }
 
 

@@ -1,5 +1,64 @@
-"""Pages where a user issues and revokes personal API tokens (CSRF-protected, unlike the API itself)."""
+"""Pages where a user issues and revokes personal API tokens (CSRF-protected, unlike the API itself).
 
-from flask import Blueprint
+A user sees and revokes only their own tokens, whatever roles they hold. The secret is shown once, in the
+response to the issuing POST itself: it never goes into a redirect, a flash message or the session cookie.
+"""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.api import services
+from app.api.forms import RevokeForm, TokenForm
+from app.core.access import signed_in
+from app.core.errors import DomainError
+from app.core.web import flash_problems
+from app.extensions import db
 
 bp_ui = Blueprint("tokens", __name__, template_folder="templates")
+
+
+def _list_page(form: TokenForm, status: int = 200, issued: services.IssuedToken | None = None):
+    return render_template("tokens/list.html", tokens=services.tokens_of(current_user), form=form,
+                           revoke=RevokeForm(), issued=issued,
+                           max_tokens=services.MAX_ACTIVE_TOKENS), status
+
+
+@bp_ui.route("/")
+@signed_in
+def token_list():
+    return _list_page(TokenForm(formdata=None))
+
+
+@bp_ui.route("/new", methods=["POST"])
+@signed_in
+def issue_token():
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return _list_page(form, 422)
+    try:
+        issued = services.issue_token(current_user, name=form.name.data, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        form.name.errors.append(exc.message)
+        return _list_page(form, 422)
+    db.session.commit()
+    # 201 with the page, not a redirect: the secret exists only in this response.
+    response, _ = _list_page(TokenForm(formdata=None), 201, issued)
+    return response, 201, {"Cache-Control": "no-store"}
+
+
+@bp_ui.route("/<int:token_id>/revoke", methods=["POST"])
+@signed_in
+def revoke_token(token_id: int):
+    # CSRFProtect has already checked the form's token (RevokeForm only renders it).
+    token = services.own_token(current_user, token_id)
+    try:
+        revoked = services.revoke_token(token, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return redirect(url_for("tokens.token_list"))
+    db.session.commit()
+    flash(f"Токен «{token.name}» отозван." if revoked else f"Токен «{token.name}» уже был отозван.",
+          "success" if revoked else "info")
+    return redirect(url_for("tokens.token_list"))

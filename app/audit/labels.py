@@ -13,12 +13,14 @@ ACTIONS = {
     "send": "запрос направлен", "issue": "запрос получен", "resubmit": "отправлено повторно",
     "accept": "принято", "mark_not_provided": "отмечено «не представлено»", "delegate": "поручено исполнителю",
     "remind": "напоминание",
+    "issue_api_token": "выпуск API-токена", "revoke_api_token": "отзыв API-токена", "import": "импорт файла",
 }
 OBJECTS = {
     "cycle": "цикл", "stage": "этап", "goal": "цель", "indicator": "показатель",
     "collection_method": "метод сбора", "user": "пользователь", "organisation": "организация",
     "mechanism_set": "перечень механизмов", "mechanism": "механизм", "track": "трек",
-    "data_request": "запрос сведений", "submission": "ответ на запрос", "indicator_value": "значение показателя",
+    "api_token": "API-токен", "import_run": "импорт файла", "data_request": "запрос сведений",
+    "submission": "ответ на запрос", "indicator_value": "значение показателя",
 }
 STATES = {
     "waiting": "ожидает", "draft": "черновик", "on_review": "на рассмотрении", "approved": "утверждён",

@@ -3,6 +3,10 @@
 Every view declares its rule with one of the decorators below; a before-request hook enforces it and
 refuses any endpoint that declares none. Object-level scope (the organisation subtree) is checked by
 `get_in_scope`, which answers 404 for objects outside the user's subtree so their existence does not leak.
+
+Pages authenticate with the session cookie; the machine-to-machine API (@api_token) authenticates only
+with a personal token in `Authorization: Bearer …` and ignores the cookie, which is why CSRF does not
+apply to it: a browser never attaches that header on its own.
 """
 
 from functools import wraps
@@ -10,6 +14,7 @@ from functools import wraps
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import false, or_
+from werkzeug.exceptions import Unauthorized
 
 from app.extensions import db
 
@@ -17,12 +22,16 @@ RULE_ATTR = "_access_rule"
 
 
 class Rule:
-    def __init__(self, *, public: bool = False, roles: frozenset[str] | None = None):
+    def __init__(self, *, public: bool = False, roles: frozenset[str] | None = None, token: bool = False):
         self.public = public
         self.roles = roles  # None: any signed-in user (object scope is checked by the view)
+        self.token = token  # authenticated by an API token in the Authorization header, never by the cookie
 
     def __repr__(self) -> str:
-        return "public" if self.public else f"roles={sorted(self.roles) if self.roles else 'any'}"
+        if self.public:
+            return "public"
+        roles = f"roles={sorted(self.roles) if self.roles else 'any'}"
+        return f"api token, {roles}" if self.token else roles
 
 
 def _mark(rule: Rule):
@@ -47,6 +56,34 @@ def roles_required(*roles: str):
     return _mark(Rule(roles=frozenset(roles)))
 
 
+def api_token(view):
+    """Any holder of a valid personal API token; the request acts as the token's owner, with the owner's
+    roles and scope. The session cookie is ignored. The view must scope every object with get_in_scope."""
+    return _mark(Rule(token=True))(view)
+
+
+class TokenRefused(Unauthorized):
+    """401 for the API: no token, or one that is unknown, revoked or belongs to a disabled user.
+    `description` is the Russian reason shown in the error's problems."""
+
+
+def _sign_in_with_bearer_token() -> None:
+    from app.api.services import user_for_bearer  # imported late: core must not load a feature package
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if not header:
+        raise TokenRefused("Передайте персональный API-токен в заголовке «Authorization: Bearer <токен>».")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise TokenRefused("Заголовок Authorization должен иметь вид «Bearer <токен>».")
+    user = user_for_bearer(secret.strip())
+    if user is None:
+        raise TokenRefused("API-токен недействителен, отозван или его владелец отключён.")
+    # Flask-Login's own hook for "this request's user" (what its request_loader uses): the user holds only
+    # for this request, nothing is written to the session, so no cookie is issued either.
+    current_app.login_manager._update_request_context_with_user(user)
+
+
 def rule_of(view) -> Rule | None:
     return getattr(view, RULE_ATTR, None)
 
@@ -66,7 +103,9 @@ def enforce_access_rule():
         abort(403)
     if rule.public:
         return None
-    if not current_user.is_authenticated:
+    if rule.token:
+        _sign_in_with_bearer_token()
+    elif not current_user.is_authenticated:
         if wants_json() or request.method != "GET":
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))

@@ -1,6 +1,6 @@
 """Request-level wiring: access enforcement, session loading, error pages, template helpers."""
 
-from flask import Flask, current_app, flash, jsonify, render_template, request
+from flask import Flask, current_app, flash, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -102,7 +102,12 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if exc.code in (301, 302, 303, 307, 308):
             return exc.get_response()
-        return _error_response(exc.code or 500, HTTP_MESSAGES.get(exc.code, exc.description))
+        response = make_response(_error_response(exc.code or 500, HTTP_MESSAGES.get(exc.code, exc.description)))
+        # Keep what the exception says in headers (a 405's Allow, a 401's WWW-Authenticate …).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc):

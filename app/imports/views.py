@@ -1,3 +1,137 @@
-"""URL table of imports."""
+"""URL table of imports: upload pages per kind, the list of imports in scope, one import's page and
+its files (the original upload and the error report)."""
 
-from app.imports import bp  # noqa: F401
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Response, abort, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import Headers
+
+from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
+from app.core.errors import DomainError
+from app.core.forms import as_choices
+from app.core.web import flash_problems
+from app.extensions import db
+from app.imports import bp
+from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
+from app.imports.forms import UploadForm
+from app.imports.models import ImportRun
+from app.imports.services import (FINISHED, IMPORT_ROLES, KINDS, STATUSES, can_import, report_file, start_import,
+                                  stored_file)
+from app.orgs.models import Organisation
+
+LIST_LIMIT = 200
+
+
+@bp.route("/")
+@signed_in
+def import_list():
+    runs = db.session.scalars(
+        select(ImportRun).join(ImportRun.organisation).where(scope_condition(Organisation.path))
+        .options(joinedload(ImportRun.organisation), joinedload(ImportRun.created_by))
+        .order_by(ImportRun.id.desc()).limit(LIST_LIMIT)
+    ).all()
+    running = any(run.status not in FINISHED for run in runs)
+    page = render_template("imports/list.html", runs=runs, running=running, STATUSES=STATUSES, KINDS=KINDS,
+                           can_import={kind: current_user.has_role(*roles) for kind, roles in IMPORT_ROLES.items()})
+    return _refreshing(page, running)
+
+
+def _refreshing(page: str, running: bool):
+    """While an import runs, the page reloads itself (Refresh header and meta tag): no JavaScript."""
+    response = make_response(page)
+    if running:
+        response.headers["Refresh"] = "2"
+    return response
+
+
+def _upload(kind: str):
+    orgs = sorted({r.organisation for r in current_user.roles if r.role in IMPORT_ROLES[kind]}, key=lambda o: o.path)
+    form = UploadForm()
+    form.organisation_id.choices = as_choices([(o.id, f"{o.display_name} ({o.code})") for o in orgs])
+    if request.method == "GET" and orgs:
+        form.organisation_id.data = orgs[0].id
+    if form.validate_on_submit():
+        organisation = get_in_scope(Organisation, form.organisation_id.data, roles=IMPORT_ROLES[kind])
+        upload = form.file.data
+        try:
+            run = start_import(kind, filename=upload.filename, stream=upload.stream, actor=current_user,
+                               organisation=organisation)
+        except DomainError as exc:
+            db.session.rollback()
+            flash_problems(exc)
+        else:
+            db.session.commit()
+            return redirect(url_for("imports.import_detail", import_id=run.id))
+    status = 422 if request.method == "POST" else 200
+    spec = RESULTS_SPEC if kind == "results" else ORGANISATION_SPEC
+    return render_template("imports/new.html", form=form, kind=kind, title=KINDS[kind], spec=spec), status
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@roles_required(*IMPORT_ROLES["organisations"])
+def new_organisations():
+    return _upload("organisations")
+
+
+@bp.route("/results/new", methods=["GET", "POST"])
+@roles_required(*IMPORT_ROLES["results"])
+def new_results():
+    return _upload("results")
+
+
+@bp.route("/<int:import_id>")
+@signed_in
+def import_detail(import_id: int):
+    run = get_in_scope(ImportRun, import_id)
+    report = report_file(run)
+    running = run.status not in FINISHED
+    page = render_template("imports/detail.html", run=run, STATUSES=STATUSES, KINDS=KINDS, running=running,
+                           has_report=bool(report and report.exists()),
+                           can_import=can_import(current_user, run.kind, run.organisation))
+    return _refreshing(page, running)
+
+
+@bp.route("/<int:import_id>/report")
+@signed_in
+def error_report(import_id: int):
+    run = get_in_scope(ImportRun, import_id)
+    path = report_file(run)
+    if path is None or not path.exists():
+        abort(404)
+    return _download(path, f"import-{run.id}-errors.csv", "text/csv; charset=utf-8")
+
+
+@bp.route("/<int:import_id>/original")
+@signed_in
+def original_file(import_id: int):
+    run = get_in_scope(ImportRun, import_id)
+    path = stored_file(run)
+    if not run.stored_path or not path.is_file():
+        abort(404)
+    return _download(path, run.original_filename, "application/octet-stream")
+
+
+def _download(path: Path, name: str, mimetype: str) -> Response:
+    """Stream a stored file as an attachment. The file is opened only once the body is read and closed
+    as soon as it is done (or abandoned), so no handle outlives the response."""
+    def chunks():
+        with open(path, "rb") as fh:
+            while chunk := fh.read(256 * 1024):
+                yield chunk
+
+    headers = Headers()
+    try:
+        name.encode("ascii")
+        names = {"filename": name}
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": simple or "file", "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")}
+    headers.set("Content-Disposition", "attachment", **names)
+    headers.set("Content-Length", str(path.stat().st_size))
+    headers.set("Cache-Control", "no-store")
+    return Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)

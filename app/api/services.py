@@ -1,0 +1,117 @@
+"""Personal API tokens: issue, revoke, and resolve a bearer secret to its owner.
+
+The secret is random, shown once and never stored: the database keeps its SHA-256 (enough to find the
+token, useless to anyone who reads the table) and a short prefix so the owner can tell tokens apart.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, update
+
+from app.api.models import ApiToken
+from app.audit import chain
+from app.auth.models import User
+from app.core.errors import NotFound, ValidationFailed
+from app.core.timeutil import utcnow
+from app.extensions import db
+
+SECRET_PREFIX = "uko_"
+PREFIX_LENGTH = 12  # "uko_" and 8 characters of the random part: ApiToken.prefix is String(12)
+MAX_ACTIVE_TOKENS = 20
+# last_used_at is a hint for the owner ("still in use?"), not a log: refreshing it at most this often keeps
+# a busy client from writing to the token row on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=10)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown to the owner once, right after issuing; not recoverable afterwards
+
+
+def _home_organisation_id(user: User) -> int | None:
+    org = user.home_organisation
+    return org.id if org is not None else None
+
+
+def issue_token(user: User, *, name: str, actor: User) -> IssuedToken:
+    """Issue a personal token acting as `user`; flushes and audits, never commits."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("Укажите название токена (например, «Выгрузка из АИС»).")
+    if len(name) > 200:
+        raise ValidationFailed("Название токена — не более 200 символов.")
+    active = db.session.scalar(select(func.count()).select_from(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    if active >= MAX_ACTIVE_TOKENS:
+        raise ValidationFailed(f"У вас уже {MAX_ACTIVE_TOKENS} действующих токенов: отзовите ненужные, "
+                               "прежде чем выпускать новый.")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, prefix=secret[:PREFIX_LENGTH], token_hash=hash_secret(secret))
+    db.session.add(token)
+    db.session.flush()
+    chain.record(action="issue_api_token", object_type="api_token", object_id=token.id, actor=actor,
+                 organisation_id=_home_organisation_id(user),
+                 after={"name": token.name, "prefix": token.prefix, "user_id": user.id})
+    return IssuedToken(token, secret)
+
+
+def own_token(user: User, token_id: int) -> ApiToken:
+    """The user's own token; anyone else's (or none) is not found, whatever roles the user holds."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("Токен не найден.")
+    return token
+
+
+def revoke_token(token: ApiToken, *, actor: User) -> bool:
+    """Revoke the token; False when it already was (nothing changes). Flushes and audits, never commits."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    db.session.flush()
+    chain.record(action="revoke_api_token", object_type="api_token", object_id=token.id, actor=actor,
+                 organisation_id=_home_organisation_id(token.user),
+                 before={"revoked": False}, after={"name": token.name, "prefix": token.prefix, "revoked": True})
+    return True
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes (stored as UTC); PostgreSQL returns aware ones.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def user_for_bearer(secret: str) -> User | None:
+    """The active owner of a valid, unrevoked token, or None. Notes the use on the token (and commits that
+    alone, before the request does any work of its own) when the last note is older than the resolution."""
+    if not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
+        return None
+    row = db.session.execute(
+        select(ApiToken.id, ApiToken.last_used_at, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_secret(secret), ApiToken.revoked_at.is_(None), User.active.is_(True))
+    ).one_or_none()
+    if row is None:
+        return None
+    token_id, last_used_at, user = row
+    now = utcnow()
+    last = _aware(last_used_at)
+    if last is None or now - last >= LAST_USED_RESOLUTION:
+        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        db.session.commit()
+    return user

@@ -1,0 +1,82 @@
+"""The v1 exchange formats (domain.md §9): columns, their Russian aliases and value vocabularies.
+
+Header names are compared case-insensitively, with «ё» as «е» and punctuation, underscores and «%»
+ignored, so «School_Code», «код школы» and «Код ОО» all name the same column.
+"""
+
+import re
+
+from app.imports.readers import Column, Spec
+
+ORGANISATION_SPEC = Spec(columns=(
+    Column("code", "код организации", ("код", "код организации", "код оо"), required=True),
+    Column("name", "полное наименование", ("наименование", "полное наименование", "название"), required=True),
+    Column("short_name", "краткое наименование", ("краткое наименование", "сокращенное наименование",
+                                                  "краткое название")),
+    Column("kind", "тип организации", ("тип", "тип организации", "вид организации"), required=True),
+    Column("parent_code", "код вышестоящей организации", ("код вышестоящей организации", "код вышестоящей",
+                                                         "вышестоящая организация", "входит в")),
+    Column("settlement", "тип населённого пункта", ("тип населенного пункта", "населенный пункт", "местность")),
+    Column("remote", "удалённость (0/1)", ("удаленность", "удаленная")),
+    Column("students", "число обучающихся", ("число обучающихся", "обучающихся", "контингент")),
+    Column("profile", "профиль", ("профиль",)),
+    Column("low_income_share", "доля обучающихся из малообеспеченных семей, %",
+           ("доля малообеспеченных", "доля обучающихся из малообеспеченных семей")),
+    Column("non_native_share", "доля обучающихся, для которых русский язык не родной, %",
+           ("доля неродной русский", "доля обучающихся для которых русский язык не родной")),
+    Column("ovz_share", "доля обучающихся с ОВЗ, %", ("доля овз", "доля обучающихся с овз")),
+    Column("unqualified_teachers_share", "доля педагогов без требуемой квалификации, %",
+           ("доля педагогов без квалификации", "доля педагогов без требуемой квалификации")),
+    Column("teacher_vacancies", "вакансии педагогов", ("вакансии педагогов", "вакансии")),
+))
+
+RESULTS_SPEC = Spec(
+    columns=(
+        Column("procedure", "процедура (ВПР, ОГЭ, ЕГЭ, НИКО, РДР)", ("процедура", "оценочная процедура"),
+               required=True),
+        Column("year", "год", ("год", "год проведения"), required=True),
+        Column("subject", "предмет", ("предмет", "учебный предмет"), required=True),
+        Column("grade", "класс (параллель)", ("класс", "параллель"), required=True),
+        Column("school_code", "код школы", ("код школы", "код оо", "код организации", "школа"), required=True),
+        Column("class_label", "класс с буквой", ("класс с буквой", "буква класса", "литера", "литер класса")),
+        Column("student_code", "код участника", ("код участника", "код ученика", "код обучающегося"),
+               required=True),
+        Column("primary_score", "первичный балл", ("первичный балл", "балл", "сумма баллов"), required=True),
+        Column("max_score", "максимальный балл", ("максимальный балл", "макс балл", "максимум"), required=True),
+        Column("mark", "отметка", ("отметка", "оценка"), required=True),
+        Column("term_mark", "отметка за последний период", ("отметка за последний период", "отметка за четверть",
+                                                            "отметка за триместр", "отметка по журналу",
+                                                            "четвертная отметка")),
+    ),
+    numbered=("task_", "балл за задание", re.compile(r"(?:task|задание|зад|з) ?№? ?(\d{1,3})")),
+)
+
+PROCEDURES = {"ВПР": "ВПР", "ОГЭ": "ОГЭ", "ЕГЭ": "ЕГЭ", "НИКО": "НИКО", "РДР": "РДР",
+              "VPR": "ВПР", "OGE": "ОГЭ", "EGE": "ЕГЭ", "NIKO": "НИКО", "RDR": "РДР"}
+# The unified state exam (ЕГЭ) has no 2–5 mark: its rows may leave `mark` empty.
+PROCEDURES_WITHOUT_MARK = {"ЕГЭ"}
+
+KINDS = {
+    "region": "region", "регион": "region", "субъект рф": "region",
+    "municipality": "municipality", "муниципалитет": "municipality", "муниципальное образование": "municipality",
+    "school": "school", "школа": "school", "оо": "school", "общеобразовательная организация": "school",
+    "preschool": "preschool", "доо": "preschool", "детский сад": "preschool",
+    "дошкольная образовательная организация": "preschool",
+    "additional": "additional", "удо": "additional", "организация дополнительного образования": "additional",
+    "methodical_centre": "methodical_centre", "методический центр": "methodical_centre",
+    "assessment_centre": "assessment_centre", "рцоко": "assessment_centre",
+}
+SETTLEMENTS = {
+    "city": "city", "город": "city", "town": "town", "пгт": "town", "поселок городского типа": "town",
+    "village": "village", "село": "village", "сельская местность": "village", "сельская": "village",
+}
+PROFILES = {
+    "ordinary": "ordinary", "общеобразовательная": "ordinary", "lyceum": "lyceum", "лицей": "lyceum",
+    "gymnasium": "gymnasium", "гимназия": "gymnasium", "in_depth": "in_depth",
+    "с углубленным изучением предметов": "in_depth", "суиоп": "in_depth",
+}
+BOOLEANS = {"1": True, "0": False, "да": True, "нет": False, "true": True, "false": False, "yes": True, "no": False}
+
+
+def vocabulary_key(text: str) -> str:
+    return " ".join(text.strip().lower().replace("ё", "е").split())

@@ -1,0 +1,465 @@
+"""Streaming readers for import files: CSV (UTF-8 with or without BOM, or Windows-1251; `;` or `,`) and
+XLSX (first sheet, openpyxl read-only mode).
+
+A reader recognises the header against a column specification (canonical names plus documented
+Russian aliases, case-insensitive) and then yields one row at a time as a list of strings aligned with
+the specification's columns; the whole file is never held in memory. Anything that makes the file
+unreadable as a whole raises `FileRejected` with a Russian message that can be shown as is.
+"""
+
+import codecs
+import csv
+import io
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SAMPLE_BYTES = 64 * 1024
+CHUNK_BYTES = 1024 * 1024
+# XLSX is a zip: its directory tells the unpacked sizes before anything is decompressed, so a zip bomb
+# is refused up front. Worksheet XML packs 10–30× in practice; a bomb packs ~1000×.
+XLSX_MAX_UNPACKED = 2 * 1024 ** 3
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_FLOOR = 1024 * 1024  # small members may pack better than the ratio; they cannot hurt
+XML_PROLOG_LIMIT = 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # XLS (Excel 97–2003) and other OLE compound files
+
+
+class FileRejected(Exception):
+    """The file cannot be read as a whole (format, encoding, header); nothing of it is imported."""
+
+    def __init__(self, message: str, *, column: str = "", value: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+        self.value = value
+
+
+def normalise_header(text) -> str:
+    """Header cell → comparable form: lower case, ё→е, punctuation and underscores as spaces, single spaces."""
+    text = str(text or "").replace("\ufeff", "").lower().replace("ё", "е")
+    text = re.sub(r"[_%,.:;()\"'«»\-/]+", " ", text)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass
+class Spec:
+    """The columns a kind of file may have. `numbered` recognises families like task_1 … task_N."""
+
+    columns: tuple[Column, ...]
+    numbered: tuple[str, str, re.Pattern] | None = None  # (canonical prefix, label, pattern with one group)
+    _lookup: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self):
+        for col in self.columns:
+            for alias in (col.name, *col.aliases):
+                self._lookup[normalise_header(alias)] = col.name
+
+    def recognise(self, header_cell) -> str | None:
+        key = normalise_header(header_cell)
+        if key in self._lookup:
+            return self._lookup[key]
+        if self.numbered:
+            prefix, _label, pattern = self.numbered
+            match = pattern.fullmatch(key)
+            if match and int(match.group(1)) >= 1:
+                return f"{prefix}{int(match.group(1))}"
+        return None
+
+    def label(self, name: str) -> str:
+        for col in self.columns:
+            if col.name == name:
+                return col.label
+        if self.numbered and name.startswith(self.numbered[0]):
+            return f"{self.numbered[1]} {name[len(self.numbered[0]):]}"
+        return name
+
+
+@dataclass
+class Header:
+    names: list[str]  # canonical name per file column; "" for an ignored empty header cell
+    numbered: list[str]  # numbered columns in order (task_1, task_2, …)
+    titles: dict[str, str]  # canonical name → the header text as written in the file (for error reports)
+
+
+def match_header(cells: list, spec: Spec) -> Header:
+    """Map the header cells to canonical columns; refuse unknown, duplicated or missing columns."""
+    names, unknown, seen, titles = [], [], {}, {}
+    for position, cell in enumerate(cells, 1):
+        if str(cell or "").strip() == "":
+            names.append("")
+            continue
+        name = spec.recognise(cell)
+        if name is None:
+            unknown.append(str(cell).strip())
+            names.append("")
+            continue
+        if name in seen:
+            raise FileRejected(f"Столбец «{spec.label(name)}» указан дважды (столбцы {seen[name]} и {position}).",
+                               column=str(cell).strip())
+        seen[name] = position
+        titles[name] = str(cell).replace("\ufeff", "").strip()
+        names.append(name)
+    if unknown:
+        shown = ", ".join(f"«{u[:60]}»" for u in unknown[:10])
+        raise FileRejected(f"Неизвестные столбцы: {shown}. Уберите их из файла или назовите так, как указано в "
+                           "описании формата.", column=unknown[0][:60])
+    missing = [col for col in spec.columns if col.required and col.name not in seen]
+    if missing:
+        shown = ", ".join(f"«{col.name}» ({col.label})" for col in missing)
+        raise FileRejected(f"Нет обязательных столбцов: {shown}.", column=missing[0].name)
+    numbered = []
+    if spec.numbered:
+        prefix = spec.numbered[0]
+        numbers = sorted(int(n[len(prefix):]) for n in seen if n.startswith(prefix))
+        if numbers and numbers != list(range(1, len(numbers) + 1)):
+            gap = next(n for n in range(1, numbers[-1] + 1) if n not in numbers)
+            raise FileRejected(f"Столбцы заданий должны идти подряд с первого: нет столбца «{prefix}{gap}».",
+                               column=f"{prefix}{gap}")
+        numbered = [f"{prefix}{n}" for n in numbers]
+    return Header(names=names, numbered=numbered, titles=titles)
+
+
+class Table:
+    """An opened import file: `columns` (canonical names), `rows()` yields (row number, cells)."""
+
+    format = ""
+    encoding = ""
+    delimiter = ""
+
+    def __init__(self, path: Path, spec: Spec):
+        self.path = Path(path)
+        self.spec = spec
+        self.size = self.path.stat().st_size
+        self.header: Header | None = None
+        # Cell problems the reader itself found in the row just yielded (XLSX formulas): (column, message).
+        self.problems: list[tuple[str, str]] = []
+
+    @property
+    def columns(self) -> list[str]:
+        return self.header.names
+
+    def rows(self):
+        raise NotImplementedError
+
+    def fraction_read(self) -> float:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> dict:
+        return {"format": self.format, "encoding": self.encoding, "delimiter": self.delimiter}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_table(path, spec: Spec) -> Table:
+    """Open a CSV or XLSX file (recognised by content, not by name) and read its header."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    if not head.strip():
+        raise FileRejected("Файл пуст.")
+    if head.startswith(ZIP_MAGIC):
+        return XlsxTable(path, spec)
+    if head.startswith(OLE_MAGIC):
+        raise FileRejected("Формат XLS (Excel 97–2003) не поддерживается: сохраните файл как XLSX или CSV.")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise FileRejected("Файл с расширением .xlsx не является книгой Excel (XLSX): он повреждён или это "
+                           "файл другого типа с изменённым расширением.")
+    return CsvTable(path, spec)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (a BOM is dropped) when the whole file decodes as UTF-8, else Windows-1251; anything that
+    is neither (UTF-16, binary data) is refused. The check streams the file once: it is a fast C loop."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise FileRejected("Неизвестная кодировка файла (UTF-16). Сохраните CSV в кодировке UTF-8 или "
+                               "Windows-1251.")
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        utf8 = True
+        while chunk := fh.read(CHUNK_BYTES):
+            if b"\x00" in chunk:
+                raise FileRejected("Файл не похож на текстовый CSV (содержит двоичные данные) или записан в "
+                                   "неизвестной кодировке. Нужен CSV в кодировке UTF-8 или Windows-1251, либо XLSX.")
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+    if utf8:
+        return "utf-8-sig"
+    # Windows-1251 maps every byte but 0x98; a file that is not UTF-8 and has it is neither encoding.
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            if b"\x98" in chunk:
+                raise FileRejected("Неизвестная кодировка файла: он не в UTF-8 и не в Windows-1251. Сохраните CSV "
+                                   "в одной из этих кодировок.")
+    return "cp1251"
+
+
+class CsvTable(Table):
+    format = "csv"
+
+    def __init__(self, path: Path, spec: Spec):
+        super().__init__(path, spec)
+        self.encoding = detect_encoding(self.path)
+        with open(self.path, encoding=self.encoding, newline="") as fh:
+            first_line = fh.readline()
+        self.delimiter, cells = self._pick_delimiter(first_line)
+        self.header = match_header(cells, spec)
+        self._raw = None
+
+    def _pick_delimiter(self, line: str) -> tuple[str, list[str]]:
+        best = None
+        for delimiter in (";", ","):
+            cells = next(csv.reader([line], delimiter=delimiter), [])
+            known = sum(1 for c in cells if self.spec.recognise(c))
+            if best is None or known > best[0]:
+                best = (known, delimiter, cells)
+        known, delimiter, cells = best
+        if known == 0:
+            raise FileRejected("Не удалось прочитать заголовок: в первой строке нет известных столбцов ни при "
+                               "разделителе «;», ни при «,». Первая строка файла должна содержать названия "
+                               "столбцов, разделённые точкой с запятой или запятой.", value=line[:100].strip())
+        return delimiter, cells
+
+    def rows(self):
+        width = len(self.header.names)
+        raw = open(self.path, "rb")
+        self._raw = raw
+        try:
+            text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
+            reader = csv.reader(text, delimiter=self.delimiter)
+            try:
+                next(reader)  # header
+                row_no = 1
+                for cells in reader:
+                    row_no += 1
+                    if len(cells) != width:
+                        if not cells or not any(c.strip() for c in cells):
+                            continue
+                        if len(cells) < width:
+                            cells = cells + [""] * (width - len(cells))
+                        elif any(c.strip() for c in cells[width:]):
+                            self.problems = [("", f"в строке {len(cells)} значений, а в заголовке {width} столбцов")]
+                            cells = cells[:width]
+                        else:
+                            cells = cells[:width]
+                    elif not any(cells):
+                        continue
+                    yield row_no, cells
+                    if self.problems:
+                        self.problems = []
+            except csv.Error as exc:
+                raise FileRejected(f"Строка {row_no + 1}: файл CSV повреждён ({exc}).") from None
+        finally:
+            raw.close()
+            self._raw = None
+
+    def fraction_read(self) -> float:
+        if self._raw is None or self._raw.closed or not self.size:
+            return 0.0
+        return min(1.0, self._raw.tell() / self.size)
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+def _check_xml_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse any DTD: entity declarations (billion laughs, external entities) can only live there.
+    Reads the member only up to its root element, so nothing big is decompressed."""
+    data = b""
+    with archive.open(info) as member:
+        while len(data) < XML_PROLOG_LIMIT:
+            chunk = member.read(16 * 1024)
+            if not chunk:
+                break
+            data += chunk
+            verdict = _prolog_verdict(data, final=False)
+            if verdict is not None:
+                if verdict:
+                    return
+                break
+        else:
+            verdict = None
+        if verdict is None and _prolog_verdict(data, final=True):
+            return
+    raise FileRejected("Файл XLSX содержит недопустимые конструкции XML (DTD или объявления сущностей) и не может "
+                       "быть прочитан безопасно. Пересохраните его в Excel или LibreOffice.")
+
+
+def _prolog_verdict(data: bytes, *, final: bool):
+    """True: the root element starts with no DTD before it; False: a DTD or an unexpected encoding;
+    None: need more bytes."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    pos = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    while True:
+        while pos < len(data) and data[pos:pos + 1] in b" \t\r\n":
+            pos += 1
+        rest = data[pos:]
+        if len(rest) < 9:
+            return False if final else None
+        if rest.startswith(b"<?"):
+            end = data.find(b"?>", pos)
+            if end < 0:
+                return False if final else None
+            pos = end + 2
+        elif rest.startswith(b"<!--"):
+            end = data.find(b"-->", pos)
+            if end < 0:
+                return False if final else None
+            pos = end + 3
+        elif rest.startswith(b"<!"):
+            return False  # <!DOCTYPE …> or anything else declarative
+        elif rest.startswith(b"<"):
+            return True
+        else:
+            return False
+
+
+def check_xlsx_container(path: Path) -> None:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise FileRejected("Файл не является книгой Excel (XLSX): архив повреждён.") from None
+    with archive:
+        infos = archive.infolist()
+        names = {i.filename for i in infos}
+        if "xl/workbook.xml" not in names:
+            raise FileRejected("Файл не является книгой Excel (XLSX): в архиве нет книги.")
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.file_size > XLSX_RATIO_FLOOR and info.file_size > XLSX_MAX_RATIO * max(info.compress_size, 1):
+                raise FileRejected("Файл XLSX отклонён: степень сжатия подозрительно велика (возможна «zip-бомба»).")
+        if total > XLSX_MAX_UNPACKED:
+            raise FileRejected("Файл XLSX отклонён: в распакованном виде он больше "
+                               f"{XLSX_MAX_UNPACKED // 1024 ** 3} ГБ.")
+        for info in infos:
+            if info.filename.endswith((".xml", ".rels", ".vml")):
+                _check_xml_prolog(archive, info)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+class XlsxTable(Table):
+    format = "xlsx"
+    encoding = "xlsx"
+
+    def __init__(self, path: Path, spec: Spec):
+        super().__init__(path, spec)
+        check_xlsx_container(self.path)
+        self._workbook = None
+        self._rows_seen = 0
+        self._max_row = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from openpyxl import load_workbook
+
+                self._workbook = load_workbook(self.path, read_only=True, data_only=False, keep_links=False)
+                sheet = self._workbook.worksheets[0] if self._workbook.worksheets else None
+        except FileRejected:
+            raise
+        except Exception:
+            self.close()
+            raise FileRejected("Файл XLSX не удалось прочитать: он повреждён или сохранён не в формате "
+                               "Excel.") from None
+        if sheet is None or not hasattr(sheet, "iter_rows"):
+            self.close()
+            raise FileRejected("В книге XLSX первый лист не является таблицей.")
+        self._sheet = sheet
+        self._max_row = sheet.max_row
+        # Declared dimensions may be wrong (some generators write A1): read every row that is there.
+        sheet.reset_dimensions()
+        self._iter = self._cells()
+        first = next(self._iter, None)
+        if first is None:
+            self.close()
+            raise FileRejected("Файл пуст: на первом листе нет ни одной строки.")
+        self.header = match_header([_cell_text(c.value).strip() for c in first[1]], spec)
+
+    def _cells(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for row_no, row in enumerate(self._sheet.iter_rows(), 1):
+                self._rows_seen = row_no
+                yield row_no, row
+
+    def rows(self):
+        width = len(self.header.names)
+        names = self.header.names
+        try:
+            for row_no, row in self._iter:
+                cells, problems = [], []
+                for position, cell in enumerate(row[:width]):
+                    if getattr(cell, "data_type", None) == "f":
+                        problems.append((names[position], "формулы не допускаются: вставьте значения "
+                                                          "(Специальная вставка → Значения)"))
+                        cells.append("")
+                    else:
+                        cells.append(_cell_text(cell.value))
+                if len(cells) < width:
+                    cells += [""] * (width - len(cells))
+                if any(_cell_text(c.value).strip() for c in row[width:]):
+                    problems.append(("", f"значения за последним столбцом заголовка (столбец {width + 1} и далее)"))
+                if not problems and not any(c.strip() for c in cells):
+                    continue
+                self.problems = problems
+                yield row_no, cells
+                self.problems = []
+        except FileRejected:
+            raise
+        except Exception:
+            raise FileRejected(f"Файл XLSX повреждён: не удалось прочитать строку {self._rows_seen + 1}.") from None
+        finally:
+            self.close()
+
+    def fraction_read(self) -> float:
+        if not self._max_row:
+            return 0.0
+        return min(1.0, self._rows_seen / self._max_row)
+
+    def close(self) -> None:
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None

@@ -1,0 +1,80 @@
+"""The row-level error report of an import: CSV in UTF-8 with BOM and `;` (opens in Excel as is),
+written as errors are found, so a file with a million bad rows does not fill the memory."""
+
+import csv
+from pathlib import Path
+
+REPORT_HEADER = ("Строка", "Столбец", "Значение", "Ошибка")
+# The report keeps this many rows; the count of all errors is always exact.
+MAX_REPORTED = 100_000
+FIRST_KEPT = 20
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+class ErrorReport:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._fh = None
+        self._writer = None
+        self.count = 0
+        self.rows_with_errors = 0
+        self._last_row = None
+        self.first: list[tuple] = []  # the first few errors, for the summary and the CLI
+
+    def add(self, row_no, column: str, value, message: str) -> None:
+        self.count += 1
+        if row_no != self._last_row or row_no is None:
+            self.rows_with_errors += 1
+            self._last_row = row_no
+        value = "" if value is None else str(value)
+        if len(value) > 200:
+            value = value[:200] + "…"
+        if value[:1] in FORMULA_STARTS and not _is_number(value):
+            # The report opens in Excel: a cell copied from the file must not become a live formula there.
+            value = "'" + value
+        entry = ("" if row_no is None else row_no, column, value, message)
+        if len(self.first) < FIRST_KEPT:
+            self.first.append(entry)
+        if self.count > MAX_REPORTED:
+            return
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._fh, delimiter=";")
+            self._writer.writerow(REPORT_HEADER)
+        self._writer.writerow(entry)
+
+    def close(self) -> None:
+        if self._writer is not None and self.count > MAX_REPORTED:
+            self._writer.writerow(("", "", "", f"… и ещё ошибок: {self.count - MAX_REPORTED} (в отчёт включены "
+                                                f"первые {MAX_REPORTED})"))
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def discard(self) -> None:
+        self.close()
+        if self.path.exists():
+            self.path.unlink()
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+def format_error(entry) -> str:
+    row_no, column, value, message = entry
+    where = f"строка {row_no}" if row_no != "" else "файл"
+    if column:
+        where += f", столбец «{column}»"
+    shown = f" (значение «{value}»)" if value != "" else ""
+    return f"{where}: {message}{shown}"

@@ -1,0 +1,146 @@
+"""Import operations. Interface used by the UI, the CLI and the API (app/api):
+
+    start_import(kind, *, filename, stream, actor, organisation, options=None) -> ImportRun
+        Store the original file (kept whatever happens), create the ImportRun status row and enqueue
+        the job after commit; never commits itself.
+    run_import(import_id) -> None
+        The job (defined in app.imports.jobs): stream, validate, load all rows or none, record counts /
+        message / error report. Commits itself: it is a unit of work of its own.
+"""
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.core.errors import PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.imports.models import ImportRun
+from app.jobs.queue import enqueue_after_commit
+
+KINDS = {"organisations": "организации", "results": "результаты оценочных процедур"}
+# Who may start an import of each kind, over the organisation whose subtree it touches.
+IMPORT_ROLES = {
+    "organisations": frozenset({"admin"}),
+    "results": frozenset({"admin", "official", "head", "methodologist"}),
+}
+STATUSES = {"queued": "в очереди", "running": "выполняется", "done": "загружен", "unchanged": "без изменений",
+            "rejected": "отклонён", "failed": "ошибка"}
+FINISHED = frozenset({"done", "unchanged", "rejected", "failed"})
+ALLOWED_SUFFIXES = (".csv", ".xlsx", ".txt")
+JOB_TIMEOUT = 3 * 3600
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def stored_file(run: ImportRun) -> Path:
+    return upload_dir() / run.stored_path
+
+
+def report_file(run: ImportRun) -> Path | None:
+    return upload_dir() / run.error_report_path if run.error_report_path else None
+
+
+def clean_filename(filename: str | None) -> str:
+    """The user's file name for display and download only: no directories, no control characters.
+    It never becomes part of a path on disk (stored files are named by import id and SHA-256)."""
+    name = unicodedata.normalize("NFC", str(filename or ""))
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
+    return name[:200] or "file"
+
+
+def _suffix(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    return suffix if suffix in ALLOWED_SUFFIXES else ".bin"
+
+
+def can_import(user, kind: str, organisation) -> bool:
+    return kind in IMPORT_ROLES and bool(user.roles_over(organisation) & IMPORT_ROLES[kind])
+
+
+def start_import(kind: str, *, filename: str, stream, actor, organisation, options: dict | None = None,
+                 enqueue: bool = True) -> ImportRun:
+    """Store the uploaded file, create its ImportRun (queued) and enqueue the job after commit.
+
+    `stream` is a binary file object (an upload, an open file); `actor` None means the system (CLI run
+    without --as), whose scope is `organisation`'s subtree. `enqueue=False` leaves running the job to
+    the caller (the CLI runs it synchronously). Flushes, never commits.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown import kind {kind!r}")
+    if actor is not None and not can_import(actor, kind, organisation):
+        raise PermissionDenied("Недостаточно прав для импорта в эту организацию.")
+    name = clean_filename(filename)
+    directory = upload_dir()
+    digest = hashlib.sha256()
+    size = 0
+    fd, temp_name = tempfile.mkstemp(prefix=".upload-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(1024 * 1024):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        if size == 0:
+            raise ValidationFailed("Файл пуст.")
+        sha = digest.hexdigest()
+        run = ImportRun(kind=kind, status="queued", original_filename=name, stored_path="", file_sha256=sha,
+                        file_size=size, organisation=organisation, created_by=actor, options=options or {},
+                        rq_job_id=uuid.uuid4().hex, progress=0)
+        db.session.add(run)
+        db.session.flush()
+        stored = f"{run.id}-{sha}{_suffix(name)}"
+        target = directory / stored
+        # The name holds the content's hash, so an existing file of that name has the same bytes:
+        # keep it (never overwrite what a user uploaded).
+        if target.exists():
+            os.unlink(temp_name)
+        else:
+            os.replace(temp_name, target)
+        run.stored_path = stored
+    except BaseException:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+        raise
+    if enqueue:
+        from app.imports.jobs import run_import
+
+        enqueue_after_commit(run_import, run.id, queue="imports", job_timeout=JOB_TIMEOUT, job_id=run.rq_job_id)
+    else:
+        run.rq_job_id = None
+    return run
+
+
+def run_import(import_id: int, job_id: str | None = None) -> None:
+    """See app.imports.jobs.run_import."""
+    from app.imports.jobs import run_import as job
+
+    job(import_id, job_id=job_id)
+
+
+def previous_success(run: ImportRun) -> ImportRun | None:
+    """An earlier import of the very same file (same SHA-256) into the same scope that succeeded."""
+    return db.session.scalar(
+        select(ImportRun).where(ImportRun.kind == run.kind, ImportRun.file_sha256 == run.file_sha256,
+                                ImportRun.organisation_id == run.organisation_id, ImportRun.id != run.id,
+                                ImportRun.status.in_(("done", "unchanged")))
+        .order_by(ImportRun.id).limit(1))
+
+
+def root_organisation():
+    """The single top-level organisation, the scope of a system import (CLI without --as)."""
+    from app.orgs.models import Organisation
+
+    roots = db.session.scalars(select(Organisation).where(Organisation.parent_id.is_(None)).limit(2)).all()
+    return roots[0] if len(roots) == 1 else None
