@@ -3,7 +3,7 @@
 Speed (default, 300,000 rows): a results file in the v1 format (§9: 10 task columns, CSV UTF-8 `,`) is
 imported through our whole pipeline (start_import: store + SHA-256; run_import: stream, validate every
 cell, hash the participant codes, spool, COPY into a staging table, look for duplicated keys,
-INSERT … ON CONFLICT into assessment_results, derive mark boundaries, audit). Baselines:
+UPDATE changed and INSERT new rows into assessment_results, derive mark boundaries, audit). Baselines:
 
 - raw PostgreSQL COPY of the same rows, already in the table's shape (school ids, hashes, task JSON
   prepared beforehand, outside the timing), straight into the same empty table with its indexes:
