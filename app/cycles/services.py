@@ -11,7 +11,8 @@ from app.auth.models import User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.catalogue.models import Mechanism, StageDefinition, Track
 from app.core.access import scope_condition
-from app.core.errors import PermissionDenied, StaleObject, ValidationFailed
+from app.core.checks import check_version, require_role
+from app.core.errors import StaleObject, ValidationFailed
 from app.core.timeutil import next_period, utcnow
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
 from app.extensions import db
@@ -22,19 +23,6 @@ from workflows import stage as stage_workflow
 
 # Which stage holds each kind of content: editing it is allowed only while that stage is a draft.
 CONTENT_STAGE = {Goal: "GOAL", Indicator: "IND", CollectionMethod: "METH"}
-
-
-def _require(actor: User, org: Organisation, roles, message: str) -> str:
-    """The role under which `actor` may act on `org` (recorded in the audit log), or PermissionDenied."""
-    held = actor.roles_over(org) & set(roles)
-    if not held:
-        raise PermissionDenied(message)
-    return sorted(held)[0]
-
-
-def _check_version(obj, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise StaleObject()
 
 
 def cycles_in_scope(user: User, *, mechanism_code: str | None = None, organisation_id: int | None = None,
@@ -79,7 +67,7 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
                  responsible: User | None = None, deadlines: dict[str, date] | None = None,
                  previous: Cycle | None = None) -> Cycle:
     """Open a management cycle for a track, owner organisation and period, with its stages."""
-    role = _require(actor, owner, CYCLE_MANAGERS, "Недостаточно прав, чтобы открыть цикл в этой организации.")
+    role = require_role(actor, owner, CYCLE_MANAGERS, "Недостаточно прав, чтобы открыть цикл в этой организации.")
     if track.mechanism.level != owner.level:
         raise ValidationFailed(
             f"Механизм {track.mechanism.code} относится к другому уровню управления, чем «{owner.display_name}».")
@@ -106,9 +94,9 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
 def update_stage_settings(stage: Stage, *, responsible: User | None, deadline: date | None, actor: User,
                           expected_version: int | None = None) -> None:
     """Assign the stage's responsible person and deadline; an open fill task follows the new responsible."""
-    role = _require(actor, stage.organisation, CYCLE_MANAGERS,
+    role = require_role(actor, stage.organisation, CYCLE_MANAGERS,
                     "Назначать ответственных может только специалист или руководитель.")
-    _check_version(stage, expected_version)
+    check_version(stage, expected_version)
     if stage.state == "approved":
         raise ValidationFailed("Этап уже утверждён: ответственного и срок изменить нельзя.")
     _validate_responsible(responsible, stage.organisation)
@@ -128,7 +116,7 @@ def update_stage_settings(stage: Stage, *, responsible: User | None, deadline: d
 
 
 def _editable_stage(cycle: Cycle, code: str, actor: User) -> Stage:
-    _require(actor, cycle.owner, EDITORS, "Недостаточно прав для изменения содержания цикла.")
+    require_role(actor, cycle.owner, EDITORS, "Недостаточно прав для изменения содержания цикла.")
     stage = cycle.stage(code)
     if stage is None:
         raise ValidationFailed("Этот блок не входит в цикл данного направления.")
@@ -141,14 +129,14 @@ def _editable_stage(cycle: Cycle, code: str, actor: User) -> Stage:
 
 
 def _actor_role(actor: User, org: Organisation) -> str:
-    return _require(actor, org, EDITORS, "Недостаточно прав для изменения содержания цикла.")
+    return require_role(actor, org, EDITORS, "Недостаточно прав для изменения содержания цикла.")
 
 
 def save_content(model, cycle: Cycle, *, data: dict, actor: User, obj=None, expected_version: int | None = None):
     """Create or update one row of stage content (goal, indicator, collection method)."""
     _editable_stage(cycle, CONTENT_STAGE[model], actor)
     if obj is not None:
-        _check_version(obj, expected_version)
+        check_version(obj, expected_version)
     if model is Indicator:
         _validate_indicator(cycle, data, obj)
     if model is Goal and data.get("parent_goal_id"):
@@ -174,7 +162,7 @@ def save_content(model, cycle: Cycle, *, data: dict, actor: User, obj=None, expe
 def delete_content(obj, *, actor: User, expected_version: int | None = None) -> None:
     cycle = obj.cycle
     _editable_stage(cycle, CONTENT_STAGE[type(obj)], actor)
-    _check_version(obj, expected_version)
+    check_version(obj, expected_version)
     before = obj.audit_snapshot()
     chain.record(action="delete", object_type=obj.audit_type, object_id=obj.id, actor=actor,
                  actor_role=_actor_role(actor, cycle.owner), cycle_id=cycle.id, organisation_id=cycle.owner_id,
@@ -211,7 +199,7 @@ def higher_level_goals(cycle: Cycle) -> list[Goal]:
 
 
 def save_summary(stage: Stage, *, text: str, actor: User, expected_version: int | None = None) -> None:
-    _check_version(stage, expected_version)
+    check_version(stage, expected_version)
     _editable_stage(stage.cycle, stage.code, actor)
     before = stage.audit_snapshot()
     stage.summary = text
@@ -230,7 +218,7 @@ def transition_stage(stage: Stage, trigger: str, *, actor: User, comment: str | 
 def start_next_period(cycle: Cycle, *, actor: User) -> Cycle:
     """Open the next period's cycle and carry goals, indicators and methods over as drafts to correct
     (принцип цикличности: the effectiveness analysis feeds the next cycle's goals and indicators)."""
-    role = _require(actor, cycle.owner, CYCLE_MANAGERS, "Недостаточно прав, чтобы начать следующий период.")
+    role = require_role(actor, cycle.owner, CYCLE_MANAGERS, "Недостаточно прав, чтобы начать следующий период.")
     if cycle.state != "closed":
         raise ValidationFailed("Следующий период можно начать только после завершения текущего цикла.")
     deadlines = {s.code: s.deadline + timedelta(days=365) for s in cycle.stages if s.deadline}

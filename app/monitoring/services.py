@@ -15,7 +15,8 @@ from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User
 from app.core.access import scope_condition
-from app.core.errors import InvalidTransition, PermissionDenied, StaleObject, ValidationFailed
+from app.core.checks import check_version, require_role
+from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
 from app.extensions import db
@@ -30,18 +31,6 @@ from workflows.submission import STATES as SUBMISSION_STATES
 INSTITUTION_KINDS = ("school", "preschool", "additional")
 REVIEW_TRIGGERS = {"accept", "return", "mark_not_provided", "remind"}
 FILL_TRIGGERS = {"submit", "resubmit"}
-
-
-def _require(actor: User, org: Organisation, roles, message: str) -> str:
-    held = actor.roles_over(org) & set(roles)
-    if not held:
-        raise PermissionDenied(message)
-    return sorted(held)[0]
-
-
-def _check_version(obj, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise StaleObject()
 
 
 def can_manage(user: User, request: DataRequest) -> bool:
@@ -123,7 +112,7 @@ def _request_snapshot(request: DataRequest) -> dict:
 def create_request(cycle: Cycle, *, title: str, period: str, deadline: date | None, indicator_ids,
                    organisation_ids, actor: User, today: date) -> DataRequest:
     """A draft request; its addressees are pending submissions without tasks until it is sent."""
-    role = _require(actor, cycle.owner, REQUESTERS, "Создавать запросы сведений может специалист или руководитель.")
+    role = require_role(actor, cycle.owner, REQUESTERS, "Создавать запросы сведений может специалист или руководитель.")
     stage = _monitoring_stage(cycle)
     title, period, indicators, orgs = _validated_choices(
         cycle, title=title, period=period, deadline=deadline, indicator_ids=indicator_ids,
@@ -143,9 +132,9 @@ def create_request(cycle: Cycle, *, title: str, period: str, deadline: date | No
 def update_request(request: DataRequest, *, title: str, period: str, deadline: date | None, indicator_ids,
                    organisation_ids, actor: User, today: date, expected_version: int | None = None) -> None:
     """Change a draft: its title, period, deadline, indicators and addressees."""
-    role = _require(actor, request.organisation, REQUESTERS, "Изменять запросы сведений может специалист или "
+    role = require_role(actor, request.organisation, REQUESTERS, "Изменять запросы сведений может специалист или "
                                                              "руководитель.")
-    _check_version(request, expected_version)
+    check_version(request, expected_version)
     if request.state != "draft":
         raise InvalidTransition("Запрос уже направлен адресатам: изменить его нельзя.")
     stage = _monitoring_stage(request.cycle)
@@ -170,9 +159,9 @@ def update_request(request: DataRequest, *, title: str, period: str, deadline: d
 
 
 def delete_request(request: DataRequest, *, actor: User, expected_version: int | None = None) -> None:
-    role = _require(actor, request.organisation, REQUESTERS, "Удалять запросы сведений может специалист или "
+    role = require_role(actor, request.organisation, REQUESTERS, "Удалять запросы сведений может специалист или "
                                                              "руководитель.")
-    _check_version(request, expected_version)
+    check_version(request, expected_version)
     if request.state != "draft":
         raise InvalidTransition("Удалить можно только черновик запроса; направленный запрос закрывается.")
     stage = request.cycle.stage("MON")
@@ -189,9 +178,9 @@ def delete_request(request: DataRequest, *, actor: User, expected_version: int |
 def transition_request(request: DataRequest, trigger: str, *, actor: User, today: date,
                        expected_version: int | None = None) -> None:
     """send (draft → sent: opens the addressees' tasks) or close (sent → closed, when all have answered)."""
-    _require(actor, request.organisation, REQUESTERS, "Направлять и закрывать запросы может специалист или "
+    require_role(actor, request.organisation, REQUESTERS, "Направлять и закрывать запросы может специалист или "
                                                       "руководитель.")
-    _check_version(request, expected_version)
+    check_version(request, expected_version)
     if trigger == "send" and request.state == "draft" and request.deadline < today:
         raise ValidationFailed("Срок представления сведений уже прошёл: измените срок перед отправкой.")
     engine.fire(request, trigger, actor=actor, expected_version=expected_version)
@@ -210,7 +199,7 @@ def transition_submission(submission: Submission, trigger: str, *, actor: User, 
         raise PermissionDenied("Отправить сведения может руководитель организации-адресата или сотрудник, "
                                "которому он это поручил.")
     if trigger in REVIEW_TRIGGERS:
-        _require(actor, submission.request.organisation, REVIEWERS,
+        require_role(actor, submission.request.organisation, REVIEWERS,
                  "Принимать и возвращать сведения может специалист или руководитель органа, направившего запрос.")
     if trigger in ("issue", "delegate"):
         raise PermissionDenied()
@@ -232,7 +221,7 @@ def delegate_submission(submission: Submission, *, delegate: User | None, actor:
 def remind(request: DataRequest, *, actor: User, submission_ids=None) -> int:
     """Remind the addressees who have not answered (all of them, or the chosen ones): each reminder is
     audited, renews the addressee's task and stamps the submission's last_reminded_at."""
-    _require(actor, request.organisation, REVIEWERS, "Напоминать адресатам может специалист или руководитель.")
+    require_role(actor, request.organisation, REVIEWERS, "Напоминать адресатам может специалист или руководитель.")
     if request.state != "sent":
         raise InvalidTransition("Напоминания отправляются только по направленному и не закрытому запросу.")
     chosen = {int(i) for i in submission_ids} if submission_ids else None

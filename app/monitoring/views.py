@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from app.auth.models import User
 from app.core.access import get_in_scope, roles_required, signed_in
-from app.core.errors import DomainError, StaleObject
+from app.core.checks import check_version
+from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
 from app.core.web import flash_problems, user_today
 from app.cycles.models import Cycle
@@ -28,11 +29,6 @@ MAX_FLASHED_ERRORS = 100
 
 def _today():
     return user_today()
-
-
-def _check_version(obj, expected: int | None) -> None:
-    if expected is not None and obj.version != expected:
-        raise StaleObject()
 
 
 def _load_request(request_id: int, *, roles=None) -> DataRequest:
@@ -277,7 +273,7 @@ def save_form_values(submission_id: int):
         rows.append({"_row": n, "indicator_code": item.indicator.code, "organisation_code": sub.organisation.code,
                      "period": sub.request.period, "value": value, "comment": comment})
     try:
-        _check_version(sub, form.version.data)
+        check_version(sub, form.version.data)
         report = save_values(rows, actor=current_user, source="form", submission=sub)
     except DomainError as exc:
         db.session.rollback()
@@ -310,7 +306,7 @@ def upload_values(submission_id: int):
         flash_form_errors(form)
         return _submission_page(sub, 422)
     try:
-        _check_version(sub, form.version.data)
+        check_version(sub, form.version.data)
         require_fillable(current_user, sub)
     except DomainError as exc:
         db.session.rollback()
