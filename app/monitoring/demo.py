@@ -20,12 +20,13 @@ def sample_value(indicator, rng: random.Random) -> str:
 
 
 def complete_monitoring(stage, *, official, today: date, rng: random.Random | None = None,
-                        organisations=None, title: str = "Сведения для мониторинга показателей"):
+                        organisations=None, title: str | None = None):
     """Create and send a data request for all the cycle's indicators; addressees with a director answer
     with plausible values and are accepted, the others are marked «не представлено»; the request is
     closed. Returns the request. Flushes, never commits."""
     rng = rng or random.Random(stage.id)
     cycle = stage.cycle
+    title = title or f"Сведения для мониторинга показателей ({cycle.track_label})"
     choices = organisations if organisations is not None else services.addressee_choices(cycle)
     directors = {org.id: users_with_role_at(org, {"director"}) for org in choices}
     answering = [org for org in choices if any("director" in u.roles_over(org) for u in directors[org.id])]
