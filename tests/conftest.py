@@ -239,3 +239,28 @@ def fill_method(cycle, actor):
 
     return save_content(CollectionMethod, cycle, actor=actor, data={
         "source": "ФИС ОКО", "method": "статистический анализ", "tool": "шаблон", "schedule": "май"})
+
+
+# --- monitoring (shared by tests/test_monitoring*.py) -----------------------------------------
+
+@pytest.fixture
+def mon(world, make_cycle, db_session):
+    """A municipal M1.1 cycle whose monitoring stage is open, with the official responsible."""
+    from tests.test_monitoring import open_monitoring_stage
+
+    cycle = make_cycle(world["mun"], world["official"])
+    open_monitoring_stage(cycle, world["official"], world["head"])
+    db_session.commit()
+    return cycle
+
+
+@pytest.fixture
+def sent(world, mon, db_session):
+    """A request to schools A and B, sent."""
+    from app.monitoring import services
+    from tests.test_monitoring import make_request
+
+    req = make_request(mon, world["official"], [world["school_a"], world["school_b"]])
+    services.transition_request(req, "send", actor=world["official"], today=date.today())
+    db_session.commit()
+    return req

@@ -92,24 +92,6 @@ def count(session, model):
 
 # --- fixtures --------------------------------------------------------------------------------------
 
-@pytest.fixture
-def mon(world, make_cycle, db_session):
-    """A municipal M1.1 cycle whose monitoring stage is open, with the official responsible."""
-    cycle = make_cycle(world["mun"], world["official"])
-    open_monitoring_stage(cycle, world["official"], world["head"])
-    db_session.commit()
-    return cycle
-
-
-@pytest.fixture
-def sent(world, mon, db_session):
-    """A request to schools A and B, sent."""
-    req = make_request(mon, world["official"], [world["school_a"], world["school_b"]])
-    services.transition_request(req, "send", actor=world["official"], today=date.today())
-    db_session.commit()
-    return req
-
-
 # --- creating a request ----------------------------------------------------------------------------
 
 def test_request_needs_the_monitoring_stage_open(world, make_cycle, db_session):

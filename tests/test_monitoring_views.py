@@ -16,7 +16,7 @@ from app.monitoring.models import DataRequest, IndicatorValue, Submission
 from app.monitoring.values import save_values
 from app.tasks.models import Task
 from tests.test_list_queries import counted_statements
-from tests.test_monitoring import (FUTURE, cycle_indicator, fill_all, make_request, open_monitoring_stage, open_tasks,
+from tests.test_monitoring import (FUTURE, cycle_indicator, fill_all, make_request, open_tasks,
                                    submission_of)
 
 
@@ -39,22 +39,6 @@ def uploads(app, tmp_path, monkeypatch):
     folder = tmp_path / "uploads"
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(folder))
     return folder
-
-
-@pytest.fixture
-def mon(world, make_cycle, db_session):
-    cycle = make_cycle(world["mun"], world["official"])
-    open_monitoring_stage(cycle, world["official"], world["head"])
-    db_session.commit()
-    return cycle
-
-
-@pytest.fixture
-def sent(world, mon, db_session):
-    req = make_request(mon, world["official"], [world["school_a"], world["school_b"]])
-    services.transition_request(req, "send", actor=world["official"], today=date.today())
-    db_session.commit()
-    return req
 
 
 def sign_in(client, login, user):
