@@ -105,7 +105,7 @@ def _parse_filters(scope_paths: list[str]) -> Filters:
                   "warning")
         else:
             f.organisation = org
-            f.conditions.append(Organisation.path.like(org.path + "%"))
+            f.conditions.append(Organisation.in_subtree_of(org))
 
     raw = _raw("action")
     if raw:

@@ -89,7 +89,7 @@ NULL = "\\N"
 
 def schools_in_scope(scope: Organisation) -> dict[str, tuple[int, str]]:
     rows = db.session.execute(select(Organisation.code, Organisation.id, Organisation.kind)
-                              .where(Organisation.path.like(scope.path + "%")))
+                              .where(Organisation.in_subtree_of(scope)))
     return {code: (org_id, kind) for code, org_id, kind in rows}
 
 

@@ -44,7 +44,7 @@ def addressee_choices(cycle: Cycle) -> list[Organisation]:
     """Institutions in the cycle owner's subtree (the owner itself, when the owner is an institution)."""
     owner = cycle.owner
     return list(db.session.scalars(
-        select(Organisation).where(Organisation.path.like(owner.path + "%"),
+        select(Organisation).where(Organisation.in_subtree_of(owner),
                                    Organisation.kind.in_(INSTITUTION_KINDS))
         .order_by(Organisation.name, Organisation.id).limit(5000)))
 

@@ -87,6 +87,11 @@ class Organisation(Audited, db.Model):
     def level(self) -> str | None:
         return LEVEL_OF_KIND.get(self.kind)
 
+    @classmethod
+    def in_subtree_of(cls, org: "Organisation"):
+        """SQL condition: the row is `org` or lies below it."""
+        return cls.path.like(org.path + "%")
+
     def is_within(self, other: "Organisation") -> bool:
         """True when self is `other` or lies in its subtree."""
         return self.path.startswith(other.path)

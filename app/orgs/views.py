@@ -29,7 +29,7 @@ def org_detail(org_id: int):
         select(Organisation).where(Organisation.parent_id == org.id).order_by(Organisation.name)
     ).all()
     subtree_size = db.session.scalar(
-        select(func.count()).select_from(Organisation).where(Organisation.path.like(org.path + "%")))
+        select(func.count()).select_from(Organisation).where(Organisation.in_subtree_of(org)))
     return render_template("orgs/detail.html", org=org, children=children, subtree_size=subtree_size,
                            SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES,
                            can_edit="admin" in current_user.roles_over(org))
