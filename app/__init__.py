@@ -7,6 +7,9 @@ from flask import Flask
 
 from config import Config, config_from_env
 
+# Features that live in their own package with a blueprint at /<name>, audit labels, CLI group and demo data.
+FEATURES = ("documents", "analysis", "followup", "deadlines", "effectiveness")
+
 
 def create_app(config: type[Config] | None = None) -> Flask:
     config = config or config_from_env()
@@ -63,6 +66,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from app.api.ui import bp_ui as tokens_bp
 
     app.register_blueprint(tokens_bp, url_prefix="/tokens")
+    import importlib
+
+    for name in FEATURES:
+        app.register_blueprint(importlib.import_module(f"app.{name}").bp, url_prefix=f"/{name}")
 
     from app import cli
     from app.jobs import queue

@@ -140,5 +140,13 @@ def init_app(app: Flask) -> None:
 
     for group in (seed_cli, catalogue_cli, audit_cli, users_cli, jobs_cli, orgs_cli, import_cli):
         app.cli.add_command(group)
+    import importlib
+
+    from app import FEATURES
+
+    for name in FEATURES:
+        group = importlib.import_module(f"app.{name}.cli").cli
+        if group is not None:
+            app.cli.add_command(group)
 
 

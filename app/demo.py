@@ -176,16 +176,28 @@ def _advance(cycle, approvals: int, official, head, rng, leave: str = "draft"):
     """Fill, submit and approve the first open stage `approvals` times; optionally submit the next one."""
     for _ in range(min(approvals, len(cycle.stages))):
         stage = next(s for s in cycle.stages if s.state == "draft")
-        _fill(stage, official, rng)
+        _fill(stage, official, rng, head=head)
         engine.fire(stage, "submit", actor=official)
         engine.fire(stage, "approve", actor=head)
     if leave == "on_review" and cycle.state == "open":
         stage = next(s for s in cycle.stages if s.state == "draft")
-        _fill(stage, official, rng)
+        _fill(stage, official, rng, head=head)
         engine.fire(stage, "submit", actor=official)
 
 
-def _fill(stage, actor, rng):
+def _feature_fillers(stage, actor, rng, head) -> None:
+    """Each feature fills the demo content it owns for the stage (its demo module's STAGE_FILLERS)."""
+    import importlib
+
+    from app import FEATURES
+
+    for name in FEATURES:
+        filler = importlib.import_module(f"app.{name}.demo").STAGE_FILLERS.get(stage.code)
+        if filler is not None:
+            filler(stage, official=actor, head=head, rng=rng, today=date.today())
+
+
+def _fill(stage, actor, rng, head=None):
     cycle = stage.cycle
     if stage.code == "GOAL" and not cycle.goals:
         _fill_goals(cycle, actor)
@@ -197,6 +209,7 @@ def _fill(stage, actor, rng):
         cycles.save_summary(stage, text=SUMMARY[stage.code], actor=actor)
     if stage.code == "MON":
         complete_monitoring(stage, official=actor, today=date.today(), rng=rng)
+    _feature_fillers(stage, actor, rng, head)
 
 
 # How far each municipal mechanism's demo cycle has got: (approved stages, state of the next one).

@@ -15,6 +15,10 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from tests import services as svc
 
+# Each feature's shared fixtures live in its own module (one owner per file).
+pytest_plugins = ["tests.fixtures_documents", "tests.fixtures_analysis", "tests.fixtures_followup",
+                  "tests.fixtures_deadlines", "tests.fixtures_effectiveness"]
+
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PASSWORD = "correct-horse-42"
 

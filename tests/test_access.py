@@ -11,8 +11,9 @@ the test fails until that knowledge is added here, so a new route cannot slip th
 (d) a route without an access rule is reported and refused.
 """
 
+import importlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -87,6 +88,8 @@ class Objects:
     org_code: str = ""
     import_id: int = 0
     token_id: int = 0
+    # Ids of the objects of features with their own access cases (tests/access_cases/<feature>.py).
+    extra: dict = field(default_factory=dict)
 
     @property
     def items(self) -> dict[str, int]:
@@ -139,6 +142,16 @@ ROUTE_ARGUMENTS = {
 }
 
 
+def _feature_cases():
+    from app import FEATURES
+
+    return [importlib.import_module(f"tests.access_cases.{name}") for name in FEATURES]
+
+
+for _case in _feature_cases():
+    ROUTE_ARGUMENTS.update(_case.ROUTE_ARGUMENTS)
+
+
 def unmapped_arguments(app) -> dict[str, list[str]]:
     return {r.rule: sorted(r.arguments - ROUTE_ARGUMENTS.keys()) for r in rules(app)
             if r.arguments - ROUTE_ARGUMENTS.keys()}
@@ -161,6 +174,8 @@ def url_variants(rule, objs: Objects) -> list[dict]:
 # Endpoints whose object is organisation content but whose action is an administrator's: everyone else
 # is refused by role (403) before the object is looked at; an administrator of another subtree gets 404.
 ENDPOINT_SCOPES = {"orgs.edit_org": ADMIN_ONLY}
+for _case in _feature_cases():
+    ENDPOINT_SCOPES.update(_case.ENDPOINT_SCOPES)
 
 
 def scope_of(rule) -> str:
@@ -257,11 +272,16 @@ def school_b(world, make_cycle, db_session, app, tmp_path, monkeypatch) -> Objec
     mechanism = db_session.scalar(select(Mechanism).join(Mechanism.mechanism_set).where(
         Mechanism.code == "I1.1", MechanismSet.active.is_(True)))
     request = _school_b_data_request(world, make_cycle, db_session)
-    return Objects(org_id=world["school_b"].id, user_id=director.id, cycle_id=cycle.id, stage_id=ind_stage.id,
+    objs = Objects(org_id=world["school_b"].id, user_id=director.id, cycle_id=cycle.id, stage_id=ind_stage.id,
                    goal_id=goal.id, indicator_id=indicators[0].id, method_id=method.id, task_id=task_id,
                    set_id=mechanism.set_id, mechanism_id=mechanism.id, request_id=request.id,
                    submission_id=request.submissions[0].id, org_code=world["school_b"].code,
                    import_id=run.id, token_id=token.id)
+    extra = {}
+    for case in _feature_cases():
+        extra.update(case.school_b_objects(world, make_cycle, db_session, replace(objs, extra=dict(extra))))
+    db_session.commit()
+    return replace(objs, extra=extra)
 
 
 def _school_b_data_request(world, make_cycle, db_session):
@@ -594,6 +614,8 @@ FORM_ROUTES = {
     "imports.new_results": _import_results_form,
     "imports.new_organisations": _import_organisations_form,
 }
+for _case in _feature_cases():
+    FORM_ROUTES.update(_case.FORM_ROUTES)
 
 
 def test_get_and_post_routes_are_exactly_the_listed_form_routes(app):

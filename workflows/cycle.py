@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 NAME = "cycle"
 OBJECT_TYPE = "cycle"
+TASK_LINKS = {"cycle": ("cycles.cycle_detail", "cycle_id")}
 INITIAL = "open"
 STATES = {"open": "идёт", "closed": "завершён"}
 

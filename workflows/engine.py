@@ -22,8 +22,16 @@ from app.core.errors import GuardFailed, InvalidTransition, PermissionDenied, St
 from app.extensions import db
 from app.tasks import services as tasks
 
-WORKFLOW_MODULES = ("workflows.stage", "workflows.cycle", "workflows.data_request", "workflows.submission")
 SYSTEM_ROLE = "system"
+
+
+def workflow_modules() -> list[str]:
+    """Every module of the `workflows` package but the engine declares one workflow."""
+    import pkgutil
+
+    import workflows
+
+    return sorted(f"workflows.{m.name}" for m in pkgutil.iter_modules(workflows.__path__) if m.name != "engine")
 
 
 @dataclass(frozen=True)
@@ -120,10 +128,22 @@ _REGISTRY: dict[str, Workflow] = {}
 
 def registry() -> dict[str, Workflow]:
     if not _REGISTRY:
-        for name in WORKFLOW_MODULES:
+        for name in workflow_modules():
             wf = _build(name)
             _REGISTRY[wf.object_type] = wf
     return _REGISTRY
+
+
+def task_kinds() -> dict[str, str]:
+    """Task kind → Russian label, from each workflow module's TASK_KINDS."""
+    return {kind: label for name in workflow_modules()
+            for kind, label in getattr(importlib.import_module(name), "TASK_KINDS", {}).items()}
+
+
+def task_links() -> dict[str, tuple[str, str]]:
+    """Object type → (endpoint, URL argument) where a task about such an object takes its assignee."""
+    return {object_type: link for name in workflow_modules()
+            for object_type, link in getattr(importlib.import_module(name), "TASK_LINKS", {}).items()}
 
 
 def workflow_for(obj) -> Workflow:

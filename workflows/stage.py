@@ -81,8 +81,22 @@ def _monitoring_content(stage) -> list[str]:
     return monitoring_stage_problems(stage)
 
 
+def _analysis_content(stage) -> list[str]:
+    from app.analysis.guards import analysis_content
+
+    return analysis_content(stage)
+
+
+def _follow_up_content(stage) -> list[str]:
+    # REC, MEAS, DEC, EFF: the same integrity checks the cycle integrity panel lists.
+    from app.effectiveness.guards import stage_content
+
+    return stage_content(stage)
+
+
 CONTENT_RULES = {"GOAL": _goals_content, "IND": _indicators_content, "METH": _methods_content,
-                 "MON": _monitoring_content}
+                 "MON": _monitoring_content, "ANL": _analysis_content, "REC": _follow_up_content,
+                 "MEAS": _follow_up_content, "DEC": _follow_up_content, "EFF": _follow_up_content}
 
 
 def required_content(stage) -> list[str]:
@@ -94,11 +108,18 @@ def has_responsible(stage) -> list[str]:
     return [] if stage.responsible_id else ["Не назначен ответственный за этап."]
 
 
+def mandatory_documents(stage) -> list[str]:
+    """The stage's mandatory document types exist, at least as drafts (which ones is catalogue data)."""
+    from app.documents.guards import mandatory_documents as documents_present
+
+    return documents_present(stage)
+
+
 TRANSITIONS = [
     {"trigger": "open", "source": "waiting", "dest": "draft", "label": "Открыть этап",
      "guards": [previous_stage_ready]},
     {"trigger": "submit", "source": "draft", "dest": "on_review", "label": "Отправить на утверждение",
-     "roles": EDITORS, "guards": [previous_stage_ready, has_responsible, required_content]},
+     "roles": EDITORS, "guards": [previous_stage_ready, has_responsible, required_content, mandatory_documents]},
     # The head of the owning authority (or the school's director for its own cycle) decides, not a head
     # further up the tree: the same people who receive the review task.
     {"trigger": "approve", "source": "on_review", "dest": "approved", "label": "Утвердить",
@@ -132,6 +153,9 @@ ON_ENTER = {"draft": _enter_draft, "on_review": _enter_on_review, "approved": _e
 
 
 TASK_VERBS = {"fill_stage": "Заполнить", "rework_stage": "Доработать", "review_stage": "Рассмотреть"}
+TASK_KINDS = {"fill_stage": "Заполнить этап", "rework_stage": "Доработать этап после возврата",
+              "review_stage": "Рассмотреть этап"}
+TASK_LINKS = {"stage": ("cycles.stage_detail", "stage_id")}
 
 
 def task_title(stage, kind: str) -> str:

@@ -118,6 +118,8 @@ TASK_KINDS = {
     "review_submission": "Проверить сведения",
     "close_request": "Закрыть запрос сведений",
 }
+TASK_LINKS = {"submission": ("monitoring.submission_detail", "submission_id"),
+              "data_request": ("monitoring.request_detail", "request_id")}
 
 
 def task_title(submission, kind: str) -> str:

@@ -31,6 +31,15 @@ STATES = {
 
 
 def init_app(app) -> None:
+    import importlib
+
+    from app import FEATURES
+
+    for name in FEATURES:
+        feature = importlib.import_module(f"app.{name}.labels")
+        for target, extra in ((ACTIONS, feature.ACTIONS), (OBJECTS, feature.OBJECTS), (STATES, feature.STATES),
+                              (FIELDS, feature.FIELDS)):
+            target.update(extra)
     app.jinja_env.filters["audit_action"] = lambda v: ACTIONS.get(v, v)
     app.jinja_env.filters["audit_object"] = lambda v: OBJECTS.get(v, v)
     app.jinja_env.filters["audit_state"] = lambda v: STATES.get(v, v) if v else "—"

@@ -7,14 +7,6 @@ from app.auth.models import User
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation
-from workflows.submission import TASK_KINDS as SUBMISSION_TASK_KINDS
-
-TASK_KINDS = {
-    "fill_stage": "Заполнить этап",
-    "rework_stage": "Доработать этап после возврата",
-    "review_stage": "Рассмотреть этап",
-    **SUBMISSION_TASK_KINDS,
-}
 
 
 class Task(db.Model):
@@ -47,4 +39,7 @@ class Task(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return TASK_KINDS.get(self.kind, self.kind)
+        # Each workflow module declares its own task kinds; imported late (the workflows load the models).
+        from workflows.engine import task_kinds
+
+        return task_kinds().get(self.kind, self.kind)

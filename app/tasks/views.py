@@ -8,15 +8,9 @@ from app.extensions import db
 from app.tasks import bp
 from app.tasks.models import Task
 from app.tasks.services import inbox_query, urgency
+from workflows.engine import task_links
 
 
-# Where a task about each kind of object takes its assignee.
-TASK_LINKS = {
-    "stage": ("cycles.stage_detail", "stage_id"),
-    "cycle": ("cycles.cycle_detail", "cycle_id"),
-    "submission": ("monitoring.submission_detail", "submission_id"),
-    "data_request": ("monitoring.request_detail", "request_id"),
-}
 
 
 @bp.route("/")
@@ -50,7 +44,7 @@ def open_task(task_id: int):
     # A task is visible to its assignee and to people with a role over its organisation.
     if task is None or (task.assignee_id != current_user.id and not current_user.can_see(task.organisation)):
         abort(404)
-    link = TASK_LINKS.get(task.object_type)
+    link = task_links().get(task.object_type)
     if link is None:
         abort(404)
     endpoint, argument = link

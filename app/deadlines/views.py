@@ -1,0 +1,1 @@
+"""Pages of this feature (placeholder until the feature lands)."""

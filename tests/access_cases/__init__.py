@@ -1,0 +1,1 @@
+"""Per-feature route knowledge for the access walk."""

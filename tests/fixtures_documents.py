@@ -1,0 +1,1 @@
+"""Shared pytest fixtures of the documents feature (loaded through pytest_plugins in conftest)."""
