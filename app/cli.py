@@ -145,8 +145,8 @@ def init_app(app: Flask) -> None:
     from app import FEATURES
 
     for name in FEATURES:
-        group = importlib.import_module(f"app.{name}.cli").cli
-        if group is not None:
+        groups = importlib.import_module(f"app.{name}.cli").cli
+        for group in groups if isinstance(groups, (list, tuple)) else [groups] if groups else []:
             app.cli.add_command(group)
 
 

@@ -176,12 +176,12 @@ def _advance(cycle, approvals: int, official, head, rng, leave: str = "draft"):
     """Fill, submit and approve the first open stage `approvals` times; optionally submit the next one."""
     for _ in range(min(approvals, len(cycle.stages))):
         stage = next(s for s in cycle.stages if s.state == "draft")
-        _fill(stage, official, rng, head=head)
+        fill_stage(stage, official=official, head=head, rng=rng)
         engine.fire(stage, "submit", actor=official)
         engine.fire(stage, "approve", actor=head)
     if leave == "on_review" and cycle.state == "open":
         stage = next(s for s in cycle.stages if s.state == "draft")
-        _fill(stage, official, rng, head=head)
+        fill_stage(stage, official=official, head=head, rng=rng)
         engine.fire(stage, "submit", actor=official)
 
 
@@ -197,7 +197,10 @@ def _feature_fillers(stage, actor, rng, head) -> None:
             filler(stage, official=actor, head=head, rng=rng, today=date.today())
 
 
-def _fill(stage, actor, rng, head=None):
+def fill_stage(stage, *, official, head, rng=None):
+    """Fill the stage's demo content (every feature's part), ready to be submitted; tests use it too."""
+    rng = rng or random.Random(2026)
+    actor = official
     cycle = stage.cycle
     if stage.code == "GOAL" and not cycle.goals:
         _fill_goals(cycle, actor)

@@ -112,10 +112,7 @@ def ind_cycle(cycle, world, db_session):
 
 def close_cycle(cycle, world, db_session):
     """Drive every stage to approved through the engine, which closes the cycle."""
-    from app.cycles.services import save_summary
-    from datetime import date
-
-    from app.monitoring.demo import complete_monitoring
+    from app.demo import fill_stage
 
     official = world["official"]
     fill_goal(cycle, official)
@@ -126,9 +123,7 @@ def close_cycle(cycle, world, db_session):
     submit_and_approve(cycle.stage("METH"), world)
     for code in SUMMARY_STAGES:
         stage = cycle.stage(code)
-        save_summary(stage, text=f"Содержание этапа {code}", actor=official)
-        if code == "MON":
-            complete_monitoring(stage, official=official, today=date.today())
+        fill_stage(stage, official=official, head=world["head"])
         submit_and_approve(stage, world)
     db_session.commit()
     assert cycle.state == "closed"
@@ -684,13 +679,14 @@ def test_summary_of_approved_stage_cannot_be_changed(client, world, login, cycle
     close_cycle(cycle, world, db_session)
     login(world["official"])
     stage = cycle.stage("EFF")
-    before = row_counts(db_session)
+    before, summary = row_counts(db_session), stage.summary
+    assert summary
 
     response = client.post(f"/stages/{stage.id}/summary", data={"summary": "Переписано", "version": stage.version})
 
     assert response.status_code == 422
     assert "сейчас не редактируется (состояние: утверждён)" in page(response)
-    assert stage.summary == "Содержание этапа EFF"
+    assert stage.summary == summary
     assert row_counts(db_session) == before
 
 

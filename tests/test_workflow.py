@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent
 from app.core.errors import GuardFailed, InvalidTransition, PermissionDenied, StaleObject, ValidationFailed
 from app.cycles.services import save_summary, start_next_period
+from app.demo import fill_stage
 from app.monitoring.demo import complete_monitoring
 from app.tasks.models import Task
 from tests.conftest import fill_goal, fill_indicators, fill_method
@@ -190,9 +191,7 @@ def _complete(cycle, world):
         elif stage.code == "METH":
             fill_method(cycle, world["official"])
         elif stage.code != "GOAL":
-            save_summary(stage, text=f"Содержание этапа {stage.code}", actor=world["official"])
-            if stage.code == "MON":
-                complete_monitoring(stage, official=world["official"], today=date.today())
+            fill_stage(stage, official=world["official"], head=world["head"])
         _approve(stage, world)
 
 

@@ -1,0 +1,38 @@
+"""The one code path for charts: a matplotlib figure rendered as SVG for web pages or PNG for documents.
+
+matplotlib runs headless (Agg) and with a font that has Cyrillic (DejaVu Sans ships with matplotlib), so a
+chart looks the same on a server without a display or system fonts. Callers draw on the figure they get from
+`figure()` and pass it to `render()`, which always closes it (pyplot keeps figures alive otherwise).
+"""
+
+import io
+import threading
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure  # noqa: E402
+
+FORMATS = ("svg", "png")
+# Figure objects (not pyplot) are thread-safe to create, but font caches are not: one renderer at a time.
+_LOCK = threading.Lock()
+# A fixed hash salt makes SVG element ids, and so the whole SVG, reproducible from the same data.
+_STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "none", "svg.hashsalt": "uko-cycle",
+          "axes.spines.top": False, "axes.spines.right": False}
+
+
+def figure(width_cm: float = 16, height_cm: float = 8) -> Figure:
+    """A new figure of the given size (a document page is ~17 cm wide between ГОСТ margins)."""
+    with matplotlib.rc_context(_STYLE):
+        return Figure(figsize=(width_cm / 2.54, height_cm / 2.54), layout="constrained")
+
+
+def render(fig: Figure, fmt: str = "svg", *, dpi: int = 150) -> bytes:
+    """The figure as SVG (text kept as text, so pages stay small and searchable) or PNG bytes."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt}")
+    buffer = io.BytesIO()
+    with _LOCK, matplotlib.rc_context(_STYLE):
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+    return buffer.getvalue()
