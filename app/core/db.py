@@ -2,7 +2,8 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -67,3 +68,22 @@ class Audited:
     @property
     def audit_cycle_id(self) -> int | None:
         return getattr(self, "cycle_id", None)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """On the embedded SQLite default, readers must not wait for a writer (a long import, a job in the
+    worker beside the web server): write-ahead logging lets them read the last committed state, and a busy
+    timeout makes a second writer wait instead of failing at once."""
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 15000")
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode not in ("memory", "wal"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
