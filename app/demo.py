@@ -191,7 +191,8 @@ def _feature_fillers(stage, actor, rng, head) -> None:
 
     from app import FEATURES
 
-    for name in FEATURES:
+    # Documents last: they are generated from the content the other features have just filled in.
+    for name in sorted(FEATURES, key=lambda feature: feature == "documents"):
         filler = importlib.import_module(f"app.{name}.demo").STAGE_FILLERS.get(stage.code)
         if filler is not None:
             filler(stage, official=actor, head=head, rng=rng, today=date.today())
