@@ -12,6 +12,7 @@ from app.demo import fill_stage
 from app.monitoring.demo import complete_monitoring
 from app.tasks.models import Task
 from tests.conftest import fill_goal, fill_indicators, fill_method
+from tests.fixtures_documents import stage_document_drafts
 from workflows import engine
 
 
@@ -91,7 +92,11 @@ def test_goal_stage_cannot_be_submitted_without_goals_and_says_so(world, make_cy
     cycle = make_cycle(world["mun"], world["official"])
     with pytest.raises(GuardFailed) as info:
         engine.fire(cycle.stage("GOAL"), "submit", actor=world["official"])
-    assert info.value.problems == ["Не сформулировано ни одной цели."]
+    assert info.value.problems == [
+        "Не сформулировано ни одной цели.",
+        "Нет документа «Положение о муниципальной системе оценки качества образования» (хотя бы проекта): "
+        "сформируйте его в разделе «Документы этапа».",
+    ]
     assert cycle.stage("GOAL").state == "draft"
 
 
@@ -146,6 +151,7 @@ def test_stage_cannot_be_submitted_before_previous_is_approved(world, make_cycle
     save_summary(mon, text="Приказ о мониторинге", actor=world["official"])
     fill_indicators(cycle, world["official"])  # the data request asks for the (still draft) indicators
     complete_monitoring(mon, official=world["official"], today=date.today())
+    stage_document_drafts(mon, world["official"])  # the monitoring order (documents guard)
     # IND is still a draft; MON's predecessor is METH (approved), so MON may proceed: the order is per definition.
     engine.fire(mon, "submit", actor=world["official"])
     assert mon.state == "on_review"
@@ -201,8 +207,9 @@ def test_last_approval_closes_the_cycle_and_next_period_carries_goals_and_indica
                        deadlines={"GOAL": date.today() + timedelta(days=5)})
     _complete(cycle, world)
     assert cycle.state == "closed" and cycle.closed_at is not None
+    # No stage work is owed any more (execution of recommendations and measures outlives the approvals).
     assert db_session.scalar(select(func.count()).select_from(Task).where(
-        Task.cycle_id == cycle.id, Task.state == "open")) == 0
+        Task.cycle_id == cycle.id, Task.object_type.in_(["stage", "cycle"]), Task.state == "open")) == 0
     nxt = start_next_period(cycle, actor=world["official"])
     assert nxt.period == "2026/27" and nxt.previous_id == cycle.id
     assert states(nxt)["GOAL"] == "draft"
