@@ -70,6 +70,24 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
     # Behind nginx set 1, so throttling and the audit log see the client's address, not the proxy's.
     PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)
+    # Deadlines: a reminder this many days before a task's due date, one on the day it becomes overdue, and
+    # escalation to the assignee's head once it has been overdue for the grace period (days).
+    REMINDER_DAYS_BEFORE = env_int("REMINDER_DAYS_BEFORE", 3)
+    ESCALATION_GRACE_DAYS = env_int("ESCALATION_GRACE_DAYS", 2)
+    # E-mail of notifications: "console" (the log), "file" (.eml files in MAIL_FILE_DIR) or "smtp".
+    MAIL_BACKEND = env_str("MAIL_BACKEND", "console")
+    MAIL_FROM = env_str("MAIL_FROM", "uko-cikl@localhost")
+    MAIL_FILE_DIR = env_str("MAIL_FILE_DIR", str(BASE_DIR / "var" / "mail"))
+    SMTP_HOST = env_str("SMTP_HOST", "localhost")
+    SMTP_PORT = env_int("SMTP_PORT", 25)
+    SMTP_USER = env_str("SMTP_USER")
+    SMTP_PASSWORD = env_str("SMTP_PASSWORD")
+    SMTP_TLS = env_bool("SMTP_TLS", False)  # STARTTLS after connecting
+    SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
+    # Where the application is reachable, for links in e-mails (pages build their links from the request).
+    APP_BASE_URL = env_str("APP_BASE_URL", "http://127.0.0.1:5000")
+    # A region's own thresholds of the analytics methods (YAML), laid over app/analysis/data/thresholds.yaml.
+    ANALYSIS_THRESHOLDS_FILE = env_str("ANALYSIS_THRESHOLDS_FILE", "")
 
     @classmethod
     def validate(cls) -> None:

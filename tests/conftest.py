@@ -213,17 +213,23 @@ def fill_goal(cycle, actor):
     from app.cycles.models import Goal
     from app.cycles.services import save_content
 
-    return save_content(Goal, cycle, actor=actor, data={
+    from tests.fixtures_documents import stage_document_drafts
+
+    goal = save_content(Goal, cycle, actor=actor, data={
         "direction": "Развитие добровольчества",
         "statement": "Создание условий для развития добровольчества обучающихся",
         "justification": "Доля обучающихся, вовлечённых в добровольчество, 12 % при региональной 25 %",
         "realism": "Есть ресурсный центр и опыт проведения акций"})
+    stage_document_drafts(cycle.stage("GOAL"), actor)  # the stage's mandatory documents (documents guard)
+    return goal
 
 
 def fill_indicators(cycle, actor, *, skip_groups=(), baseline=50, target=60):
     """One indicator per required group of the cycle's mechanism, except `skip_groups`."""
     from app.cycles.models import Indicator
     from app.cycles.services import save_content
+
+    from tests.fixtures_documents import stage_document_drafts
 
     made = []
     for n, group in enumerate(cycle.track.mechanism.indicator_groups, 1):
@@ -234,6 +240,7 @@ def fill_indicators(cycle, actor, *, skip_groups=(), baseline=50, target=60):
             "definition": "число / всего × 100", "group_name": group.name, "source": "ФИС ОКО",
             "collection_method": "выгрузка", "periodicity": "ежегодно", "baseline": baseline, "target": target,
             "direction": "up", "responsible": "Петрова М.И."}))
+    stage_document_drafts(cycle.stage("IND"), actor)
     return made
 
 
@@ -241,8 +248,12 @@ def fill_method(cycle, actor):
     from app.cycles.models import CollectionMethod
     from app.cycles.services import save_content
 
-    return save_content(CollectionMethod, cycle, actor=actor, data={
+    from tests.fixtures_documents import stage_document_drafts
+
+    method = save_content(CollectionMethod, cycle, actor=actor, data={
         "source": "ФИС ОКО", "method": "статистический анализ", "tool": "шаблон", "schedule": "май"})
+    stage_document_drafts(cycle.stage("METH"), actor)
+    return method
 
 
 # --- monitoring (shared by tests/test_monitoring*.py) -----------------------------------------

@@ -1,1 +1,66 @@
 """Shared pytest fixtures of the followup feature (loaded through pytest_plugins in conftest)."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+
+
+def approve(stage, world):
+    from workflows import engine
+
+    engine.fire(stage, "submit", actor=world["official"])
+    engine.fire(stage, "approve", actor=world["head"])
+
+
+def drive_to(cycle, code, world):
+    """Fill and approve every stage before `code` (demo content), so that `code` is open (draft)."""
+    from app.demo import fill_stage
+    from tests.conftest import fill_goal, fill_indicators, fill_method
+
+    official = world["official"]
+    for stage in cycle.stages:
+        if stage.code == code:
+            break
+        if stage.code == "GOAL":
+            fill_goal(cycle, official)
+        elif stage.code == "IND":
+            fill_indicators(cycle, official)
+        elif stage.code == "METH":
+            fill_method(cycle, official)
+        else:
+            fill_stage(stage, official=official, head=world["head"])
+        approve(stage, world)
+    assert cycle.stage(code).state == "draft"
+
+
+@pytest.fixture
+def rec_cycle(world, make_cycle, db_session):
+    """A municipal M1.1 cycle whose «Адресные рекомендации» stage is open, its analysis holding findings."""
+    cycle = make_cycle(world["mun"], world["official"])
+    drive_to(cycle, "REC", world)
+    db_session.commit()
+    return cycle
+
+
+@pytest.fixture
+def make_recommendation(world, db_session):
+    """A recommendation of `cycle` to the given schools (default: A and B), optionally issued by the head."""
+    from app.followup import services
+
+    def factory(cycle, orgs=None, *, issue=False, days=30, text="Провести анализ результатов ВПР"):
+        findings = services.cycle_findings(cycle)
+        rec = services.create_recommendation(
+            cycle, text=text, addressee_group="organisations", actor=world["official"], today=date.today(),
+            response_deadline=date.today() + timedelta(days=days),
+            organisation_ids=[o.id for o in (orgs or [world["school_a"], world["school_b"]])],
+            finding_ids=[findings[0].id] if findings else (), basis=None if findings else "Справка по анализу")
+        if issue:
+            services.issue_recommendation(rec, actor=world["head"], today=date.today())
+        db_session.commit()
+        return rec
+    return factory
+
+
+def evidence(name="otchet.pdf", body=b"%PDF report"):
+    return (io.BytesIO(body), name)

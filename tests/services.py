@@ -72,3 +72,21 @@ def run_flask(args, database_url: str, **env):
     environ = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "wsgi.py", "JOBS_MODE": "inline", **env}
     return subprocess.run([sys.executable, "-m", "flask", *args], cwd=root, env=environ, capture_output=True,
                           text=True, timeout=180)
+
+
+def find_soffice() -> str | None:
+    """The LibreOffice executable (`soffice` or `libreoffice`) on PATH, or None."""
+    import shutil
+
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def require_soffice() -> str:
+    """The LibreOffice executable; a missing one fails under CI=true and skips otherwise."""
+    path = find_soffice()
+    if path:
+        return path
+    message = "LibreOffice (soffice) is not installed"
+    if in_ci():
+        pytest.fail(message + " (CI=true: a missing service is a failure, not a skip)")
+    pytest.skip(message)

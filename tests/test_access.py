@@ -24,7 +24,8 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter
 from tests.conftest import PASSWORD, IsolatedClient, fill_goal, fill_indicators, fill_method, make_config, track_of
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
-PUBLIC_ENDPOINTS = {"auth.login", "health", "static", "bootstrap.static", "api.openapi_document"}
+PUBLIC_ENDPOINTS = {"auth.login", "health", "static", "bootstrap.static", "api.openapi_document",
+                    "deadlines.ical_feed"}
 LOGIN_PATH = "/login"
 
 

@@ -192,6 +192,10 @@ def test_goal_is_added_submitted_and_approved_over_http(client, world, login, sw
     stage_page = page(client.get(f"/stages/{goal_stage.id}"))
     assert "Создание условий для развития добровольчества обучающихся" in stage_page
     assert 'data-trigger="submit"' in stage_page and 'data-trigger="approve"' not in stage_page
+    # The stage's mandatory document (the regulation) is generated from the stage page before submitting.
+    assert "Нет документа «Положение о муниципальной системе оценки качества образования»" in stage_page
+    response = client.post(f"/documents/stages/{goal_stage.id}/generate", data={"type_key": "regulation"})
+    assert response.status_code == 302, page(response)[:2000]
     submit_url = f"/stages/{goal_stage.id}/transition/submit"
     response = client.post(submit_url,
                            data={"version": hidden_version(client.get(f"/stages/{goal_stage.id}"), submit_url)})
@@ -729,6 +733,7 @@ def test_methodologist_edits_content_and_submits(client, world, login, cycle, db
     response = client.post(f"/cycles/{cycle.id}/goals/new", data=goal_form())
     assert response.status_code == 302
     assert len(cycle.goals) == 1
+    assert client.post(f"/documents/stages/{stage.id}/generate", data={"type_key": "regulation"}).status_code == 302
     response = client.post(f"/stages/{stage.id}/transition/submit", data={"version": stage.version})
     assert response.status_code == 302
     assert stage.state == "on_review"

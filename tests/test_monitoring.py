@@ -500,7 +500,10 @@ def _mon_problems(cycle):
 
 
 def test_monitoring_stage_needs_a_closed_request(world, mon, db_session):
+    from tests.fixtures_documents import stage_document_drafts
+
     stage = mon.stage("MON")
+    stage_document_drafts(stage, world["official"])  # the monitoring order: the documents guard is not under test
     assert _mon_problems(mon) == ["Не создано ни одного запроса сведений."]
     with pytest.raises(GuardFailed):
         engine.fire(stage, "submit", actor=world["official"])

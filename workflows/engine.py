@@ -83,6 +83,7 @@ class TransitionContext:
     spec: TransitionSpec
     source: str
     comment: str | None
+    on_behalf_of: Any = None  # the absent person when the actor acts as their deputy
 
     def fire_internal(self, obj, trigger: str) -> None:
         fire(obj, trigger, actor=self.actor, _internal=True)
@@ -153,13 +154,32 @@ def workflow_for(obj) -> Workflow:
         raise TypeError(f"no workflow declared for {type(obj).__name__}") from None
 
 
-def _acting_role(spec: TransitionSpec, obj, actor) -> str | None:
-    held = actor.roles_over(obj.organisation) & spec.roles
+def _own_role(spec: TransitionSpec, obj, person) -> str | None:
+    held = person.roles_over(obj.organisation) & spec.roles
     if held and spec.nearest_only:
-        if actor.id not in {u.id for u in users_with_role_at(obj.organisation, spec.roles)}:
+        if person.id not in {u.id for u in users_with_role_at(obj.organisation, spec.roles)}:
             return None
     # Deterministic choice for the audit record when several roles qualify.
     return sorted(held)[0] if held else None
+
+
+def _acting_as(spec: TransitionSpec, obj, actor) -> tuple[str | None, Any]:
+    """(role, absent person) with which `actor` may fire `spec` on `obj`: by the actor's own roles, else as the
+    deputy (заместитель) of someone they stand in for today who could fire it (nearest_only judged for them)."""
+    role = _own_role(spec, obj, actor)
+    if role is not None:
+        return role, None
+    from app.deadlines.standins import absent_people_covered_by  # late: the feature loads models
+
+    for absent in absent_people_covered_by(actor):
+        role = _own_role(spec, obj, absent)
+        if role is not None:
+            return role, absent
+    return None, None
+
+
+def _acting_role(spec: TransitionSpec, obj, actor) -> str | None:
+    return _acting_as(spec, obj, actor)[0]
 
 
 def available_transitions(obj, actor) -> list[TransitionSpec]:
@@ -193,9 +213,9 @@ def fire(obj, trigger: str, *, actor, comment: str | None = None, expected_versi
     if spec.internal:
         if not _internal:
             raise PermissionDenied()
-        role = SYSTEM_ROLE
+        role, on_behalf_of = SYSTEM_ROLE, None
     else:
-        role = _acting_role(spec, obj, actor)
+        role, on_behalf_of = _acting_as(spec, obj, actor)
         if role is None:
             raise PermissionDenied(f"Недостаточно прав для действия «{spec.label}».")
     if expected_version is not None and obj.version != expected_version:
@@ -210,7 +230,7 @@ def fire(obj, trigger: str, *, actor, comment: str | None = None, expected_versi
     source = obj.state
     before = obj.audit_snapshot()
     wf.machine.events[trigger].trigger(obj)
-    ctx = TransitionContext(obj, actor, role, spec, source, comment)
+    ctx = TransitionContext(obj, actor, role, spec, source, comment, on_behalf_of)
     if spec.dest in wf.on_enter:
         wf.on_enter[spec.dest](ctx)
     try:
@@ -222,6 +242,7 @@ def fire(obj, trigger: str, *, actor, comment: str | None = None, expected_versi
         action=trigger, object_type=wf.object_type, object_id=obj.id, actor=actor, actor_role=role,
         cycle_id=obj.audit_cycle_id, organisation_id=obj.organisation.id,
         from_state=source, to_state=obj.state, before=before, after=obj.audit_snapshot(), reason=comment,
+        on_behalf_of=on_behalf_of,
     )
     # Whatever was owed in the old state is done (or moot); AFTER opens what the new state owes.
     tasks.close_tasks_for(obj)

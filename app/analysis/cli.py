@@ -1,3 +1,144 @@
-"""Command-line group of this feature (None until it has commands)."""
+"""`flask analysis objectivity|low-results --year YEAR [--municipality CODE]`: the methods of domain.md §8
+on the imported results, as CSV on standard output (for checking and scripting outside the UI).
 
-cli = None
+The reference group is always the whole region (z-scores, deciles and quartiles are regional); with
+--municipality only that municipality's schools are printed. Messages go to standard error in Russian.
+Exit codes: 0 — done (also when nothing is flagged), 1 — no data or a bad setting, 2 — wrong arguments.
+"""
+
+import csv
+import math
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+
+cli = AppGroup("analysis", help="Анализ результатов: признаки необъективности, ШНОР/ШНСУ (CSV в stdout).")
+
+_YEAR_HELP = "Год, за который выводятся результаты анализа."
+_MUN_HELP = "Код муниципалитета: вывести только его школы (сравнение — со школами всего региона)."
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _number(value) -> str:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return "" if value is None or math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def _inputs(year: int, municipality_code: str | None):
+    """(results, schools of the region, ids to print, boundaries, thresholds) or exit 1 with a message."""
+    from app.analysis.methods.data import load_boundaries, load_results, load_schools
+    from app.analysis.methods.thresholds import ThresholdsError, load_thresholds
+    from app.orgs.models import Organisation
+
+    try:
+        thresholds = load_thresholds()
+    except ThresholdsError as exc:
+        _fail(str(exc))
+    region = None
+    printed = None
+    if municipality_code:
+        mun = db.session.scalar(select(Organisation).where(Organisation.code == municipality_code))
+        if mun is None:
+            _fail(f"Организация с кодом «{municipality_code}» не найдена.")
+        if mun.kind != "municipality":
+            _fail(f"Организация «{municipality_code}» не муниципалитет (тип: {mun.kind_label}).")
+        region = db.session.get(Organisation, mun.ancestor_ids()[0])
+        printed = set(load_schools(within=mun)["id"].tolist())
+        if not printed:
+            _fail(f"В муниципалитете «{municipality_code}» нет школ.")
+    schools = load_schools(within=region)
+    years = [year - 2, year - 1, year, year + 1]
+    results = load_results(years=years, school_ids=None if region is None else schools["id"].tolist())
+    if not (results["year"] == year).any():
+        _fail(f"Нет результатов оценочных процедур за {year} г.")
+    if printed is not None and not results.loc[results["year"] == year, "school_id"].isin(printed).any():
+        _fail(f"Нет результатов школ муниципалитета «{municipality_code}» за {year} г.")
+    return results, schools, printed, load_boundaries(years=years), thresholds
+
+
+def _summary(res, year: int, printed) -> None:
+    def mine(frame):
+        frame = frame[frame["year"] == year]
+        return frame if printed is None else frame[frame["school_id"].isin(printed)]
+
+    markers = mine(res.markers)
+    click.echo(f"Признаков: {len(markers)}; школ с признаками: {markers['school_id'].nunique()}.", err=True)
+    skipped = mine(res.skipped)
+    if len(skipped):
+        click.echo(f"Пропущено единиц анализа (меньше участников, чем нужно): {len(skipped)}.", err=True)
+    nc = mine(res.not_computable)
+    for sign, count in nc.groupby("sign").size().items():
+        reasons = "; ".join(sorted(set(nc.loc[nc["sign"] == sign, "reason"]))[:3])
+        click.echo(f"Признак {sign} не вычислен для {count} единиц: {reasons}.", err=True)
+    for note in res.notes:
+        click.echo(note, err=True)
+
+
+@cli.command("objectivity")
+@click.option("--year", type=int, required=True, help=_YEAR_HELP)
+@click.option("--municipality", "municipality_code", help=_MUN_HELP)
+def objectivity_command(year, municipality_code):
+    """Signs of non-objective results K1–K5 per school, subject and grade, as CSV."""
+    from app.analysis.methods.objectivity import compute_markers
+
+    results, schools, printed, boundaries, thresholds = _inputs(year, municipality_code)
+    res = compute_markers(results, schools, thresholds, boundaries=boundaries)
+    markers = res.markers[res.markers["year"] == year]
+    if printed is not None:
+        markers = markers[markers["school_id"].isin(printed)]
+    code = schools.set_index("id")["code"]
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["school_code", "subject", "grade", "sign", "statistic", "threshold", "year", "procedure", "kind",
+                  "detail"])
+    for m in markers.itertuples(index=False):
+        out.writerow([code.get(m.school_id, m.school_id), m.subject, m.grade, m.sign, _number(m.statistic),
+                      _number(m.threshold), m.year, m.procedure, m.kind, m.detail])
+    sys.stdout.flush()
+    _summary(res, year, printed)
+
+
+@cli.command("low-results")
+@click.option("--year", type=int, required=True, help=_YEAR_HELP)
+@click.option("--municipality", "municipality_code", help=_MUN_HELP)
+def low_results_command(year, municipality_code):
+    """Low-result schools (ШНОР), difficult social conditions (ШНСУ) and resilient schools, as CSV."""
+    from app.analysis.methods.low_results import compute_low_results
+    from app.analysis.methods.objectivity import compute_markers
+
+    results, schools, printed, boundaries, thresholds = _inputs(year, municipality_code)
+    res = compute_markers(results, schools, thresholds, boundaries=boundaries)
+    low = compute_low_results(results, schools, res, thresholds, year=year)
+    code = schools.set_index("id")["code"]
+    rows = []
+    for r in low.shnor.itertuples(index=False):
+        subjects = sorted({part.split(" — ")[0] for reason in r.reasons if reason.startswith("доля отметок")
+                           for part in reason.split(": ", 1)[1].split("; ")})
+        rows.append((r.school_id, "; ".join(subjects), "ШНОР", r.L, low.cuts.get(f"L_worst_{year}"),
+                     "; ".join(r.reasons)))
+    for r in low.shnsu.itertuples(index=False):
+        rows.append((r.school_id, "", "ШНСУ", r.social_index, low.cuts.get("social_worst"), "; ".join(r.factors)))
+    for r in low.resilient.itertuples(index=False):
+        rows.append((r.school_id, "", "резильентная", r.L, low.cuts.get("resilient_L"), r.reason))
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["school_code", "subject", "grade", "list", "statistic", "threshold", "year", "reasons"])
+    for school_id, subjects, name, statistic, threshold, reasons in rows:
+        if printed is not None and school_id not in printed:
+            continue
+        out.writerow([code.get(school_id, school_id), subjects, "", name, _number(statistic), _number(threshold),
+                      year, reasons])
+    sys.stdout.flush()
+    shown = [r for r in rows if printed is None or r[0] in printed]
+    counts = {name: sum(1 for r in shown if r[2] == name) for name in ("ШНОР", "ШНСУ", "резильентная")}
+    click.echo(f"ШНОР: {counts['ШНОР']}; ШНСУ: {counts['ШНСУ']}; резильентных школ: {counts['резильентная']}.",
+               err=True)
+    for note in low.notes:
+        click.echo(note, err=True)

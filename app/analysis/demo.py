@@ -1,3 +1,121 @@
-"""Demo data of this feature, called from app.demo for each stage it fills."""
+"""Demo data of the analysis feature, called from app.demo for each stage it fills.
 
-STAGE_FILLERS: dict = {}
+For the analysis stage (ANL): synthetic assessment results over three years for the cycle owner's
+schools, with a few planted anomalies (inflated results, hard tasks done better than easy ones, score
+heaping, inflated journal marks, persistently low results), an analysis run computed in place, and
+findings with their affected schools and evidence taken from the computed results.
+"""
+
+import random
+from datetime import date
+
+from sqlalchemy import func, select
+
+from app.analysis import services
+from app.analysis.models import AnalysisResult
+from app.extensions import db
+from app.orgs.models import Organisation
+
+MIN_SCHOOLS = 5  # fewer schools make no meaningful statistics: then only findings are recorded
+
+
+def results_year(period: str) -> int:
+    """The latest year with written assessments for a cycle: a 2026/27 cycle starts from spring 2026's."""
+    return int(period[:4])
+
+
+def seed_results(owner: Organisation, *, year: int, seed: int = 2026) -> int:
+    """Synthetic results for the owner's schools over `year` and the two years before it, unless the
+    schools have results already. Returns the number of rows written."""
+    from app.analysis.methods import synthetic
+    from app.imports.models import AssessmentResult
+
+    schools = services.scope_schools(owner)
+    if len(schools) < MIN_SCHOOLS:
+        return 0
+    have = db.session.scalar(select(func.count()).select_from(AssessmentResult)
+                             .where(AssessmentResult.school_id.in_([s.id for s in schools])))
+    if have:
+        return 0
+    n = len(schools)
+    planted = {"inflated_scores": 1, "hard_better": 1, "heaping": 1, "inflated_marks": 1, "cohort_drop": 0,
+               "persistently_low": max(1, n // 10)}
+    region = synthetic.generate_region(n_schools=n, n_municipalities=1, years=(year - 2, year - 1, year),
+                                       students=22, seed=seed, planted=planted)
+    mapping = {i + 1: school.id for i, school in enumerate(schools)}
+    return synthetic.insert_results(db.session, region.results, mapping)
+
+
+def fill_anl(stage, *, official, head, rng: random.Random, today: date) -> None:
+    """Results, an analysis run and two or three findings for the demo's analysis stage."""
+    from app.analysis.jobs import run_now
+
+    cycle = stage.cycle
+    run = None
+    if len(services.scope_schools(cycle.owner)) >= MIN_SCHOOLS:
+        seed_results(cycle.owner, year=results_year(cycle.period))
+        run = services.start_run(cycle, actor=official, enqueue=False)
+        run_now(run)
+    for data in _findings(cycle, run):
+        services.create_finding(cycle, data, actor=official)
+
+
+def _pick(run, kind: str, **where):
+    if run is None:
+        return None
+    query = select(AnalysisResult).where(AnalysisResult.run_id == run.id, AnalysisResult.kind == kind)
+    for name, value in where.items():
+        query = query.where(getattr(AnalysisResult, name) == value)
+    return db.session.scalar(query.order_by(AnalysisResult.value.desc().nulls_last(), AnalysisResult.id).limit(1))
+
+
+def _findings(cycle, run) -> list[services.FindingData]:
+    from app.analysis.report import SIGN_TITLES
+
+    schools = services.scope_schools(cycle.owner)
+    out = []
+    marker = _pick(run, "marker", year=max(run.years)) if run else None
+    marker = marker or _pick(run, "marker")
+    if marker is not None:
+        p = marker.payload or {}
+        out.append(services.FindingData(
+            problem=f"Признаки необъективности результатов ВПР в школе «{marker.school.display_name}» "
+                    f"({marker.subject}, {marker.grade} класс): {SIGN_TITLES.get(marker.sign, marker.sign)}.",
+            causes="Возможные причины: недостаточный контроль за проведением и проверкой работ, "
+                   "завышение отметок в журнале.",
+            evidence=f"Признак {marker.sign}, {marker.year} г.: статистика {p.get('statistic')}, "
+                     f"порог {p.get('threshold')}. {p.get('detail') or ''}".strip(),
+            organisation_ids=[marker.school_id], analysis_run_id=run.id, source_result_id=marker.id))
+    shnor = _pick(run, "shnor")
+    if shnor is not None:
+        p = shnor.payload or {}
+        out.append(services.FindingData(
+            problem=f"Школа «{shnor.school.display_name}» показывает устойчиво низкие образовательные результаты "
+                    "(ШНОР).",
+            causes="Дефицит педагогических кадров, низкая учебная мотивация обучающихся.",
+            evidence=f"Основания: {p.get('reasons')}; годы: {p.get('years')}.",
+            organisation_ids=[shnor.school_id], analysis_run_id=run.id, source_result_id=shnor.id))
+    below = None
+    if run is not None:
+        below = db.session.scalar(select(AnalysisResult).where(
+            AnalysisResult.run_id == run.id, AnalysisResult.kind == "cluster_position")
+            .order_by(AnalysisResult.value.asc().nulls_last()).limit(1))
+    if below is not None and below.value is not None and below.value < 0:
+        p = below.payload or {}
+        out.append(services.FindingData(
+            problem=f"Результаты школы «{below.school.display_name}» ниже ожидаемого для школ со схожими условиями.",
+            causes="Недостаточная методическая поддержка учителей.",
+            evidence=f"Средний процент выполнения {p.get('value')}, среднее по кластеру {p.get('cluster_mean')}, "
+                     f"z = {p.get('z')}.",
+            organisation_ids=[below.school_id], analysis_run_id=run.id, source_result_id=below.id))
+    if len(out) < 2:
+        affected = [s.id for s in schools[:2]] or [cycle.owner_id]
+        out.append(services.FindingData(
+            problem="Доля обучающихся, не достигших базового уровня, выше региональной в части школ округа.",
+            causes="Недостаточная работа с обучающимися группы риска учебной неуспешности.",
+            evidence="Сведения мониторинга показателей текущего периода (см. значения показателей).",
+            organisation_ids=affected, analysis_run_id=run.id if run else None))
+    return out
+
+
+STAGE_FILLERS: dict = {"ANL": fill_anl}

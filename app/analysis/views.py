@@ -1,1 +1,460 @@
-"""Pages of this feature (placeholder until the feature lands)."""
+"""URL table of the analysis feature. Views are thin: form → service → commit → redirect; result pages
+read the stored results of the cycle's latest finished run, limited to the user's subtree."""
+
+from collections import defaultdict
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from app.analysis import bp, charts, dashboard, services
+from app.analysis.forms import FindingForm, RiskCsvForm, RiskProfileForm, RunForm, VersionForm
+from app.analysis.models import AnalysisRun, Finding
+from app.analysis.report import SIGN_TITLES
+from app.analysis.risk_profile import MAX_PRIORITIES, parse_csv, profile_view, risk_factors
+from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.errors import DomainError, ValidationFailed
+from app.core.forms import as_choices, flash_form_errors
+from app.core.web import flash_problems
+from app.cycles.models import Cycle
+from app.extensions import db
+from app.orgs.models import Organisation
+
+
+
+def _svg(data: bytes) -> Markup:
+    """SVG from app/core/charts.py, inline in the page (markup, no script)."""
+    text = data.decode("utf-8")
+    return Markup(text[text.index("<svg"):])  # drop the XML prolog and doctype
+
+
+def _cycle(cycle_id: int) -> Cycle:
+    return get_in_scope(Cycle, cycle_id)
+
+
+def _can_analyse(cycle: Cycle) -> bool:
+    return bool(current_user.roles_over(cycle.owner) & services.ANALYSTS)
+
+
+def _can_edit_findings(cycle: Cycle) -> bool:
+    stage = cycle.stage("ANL")
+    return (_can_analyse(cycle) and stage is not None and stage.state == "draft" and cycle.state == "open")
+
+
+# --- the cycle's analysis: runs --------------------------------------------------------------
+
+@bp.route("/cycles/<int:cycle_id>")
+@signed_in
+def cycle_analysis(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    runs = services.runs_of_cycle(cycle)
+    run = next((r for r in runs if r.status == "done"), None)
+    active = next((r for r in runs if r.status in ("queued", "running")), None)
+    counts, chart = {}, None
+    if run is not None:
+        markers = services.results(run, "marker", user=current_user)
+        for m in markers:
+            counts[m.sign] = counts.get(m.sign, 0) + 1
+        chart = _svg(charts.sign_counts_chart(counts)) if markers else None
+    return render_template("analysis/cycle.html", cycle=cycle, runs=runs, run=run, active=active,
+                           can_run=_can_analyse(cycle) and cycle.state == "open", form=RunForm(),
+                           findings=services.findings_of_cycle(cycle), sign_counts=counts, chart=chart,
+                           can_edit=_can_edit_findings(cycle), stage=cycle.stage("ANL"))
+
+
+@bp.route("/cycles/<int:cycle_id>/runs", methods=["POST"])
+@roles_required(*services.ANALYSTS)
+def start_run(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id, roles=services.ANALYSTS)
+    form = RunForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        run = services.start_run(cycle, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return redirect(url_for("analysis.cycle_analysis", cycle_id=cycle_id))
+    db.session.commit()
+    flash("Анализ запущен. Ход расчёта виден на этой странице.", "success")
+    return redirect(url_for("analysis.run_detail", analysis_run_id=run.id))
+
+
+@bp.route("/runs/<int:analysis_run_id>")
+@signed_in
+def run_detail(analysis_run_id: int):
+    run = get_in_scope(AnalysisRun, analysis_run_id)
+    return render_template("analysis/run.html", run=run, cycle=run.cycle,
+                           running=run.status in ("queued", "running"))
+
+
+# --- dashboard -------------------------------------------------------------------------------
+
+def _sort_args():
+    sort = request.args.get("sort", "org")
+    if sort not in dashboard.SORTS:
+        sort = "org"
+    return sort, request.args.get("dir") == "desc"
+
+
+@bp.route("/cycles/<int:cycle_id>/dashboard")
+@signed_in
+def dashboard_page(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    sort, descending = _sort_args()
+    indicator_id = request.args.get("indicator", type=int)
+    rows = dashboard.dashboard_rows(cycle, user=current_user, indicator_id=indicator_id, sort=sort,
+                                    descending=descending)
+    by_indicator = defaultdict(list)
+    for row in rows:
+        by_indicator[row.indicator_id].append(row)
+    chart_list = []
+    for ind in cycle.indicators:
+        group = by_indicator.get(ind.id)
+        if not group:
+            continue
+        total = next((r.value for r in group if r.is_total), None)
+        bars = [(r.organisation.display_name, r.value) for r in group if not r.is_total]
+        chart_list.append((ind, _svg(charts.indicator_chart(
+            f"{ind.code} {ind.name}", bars, total=total,
+            target=float(ind.target) if ind.target is not None else None,
+            baseline=float(ind.baseline) if ind.baseline is not None else None))))
+    computed_at = max((r.computed_at for r in rows), default=None)
+    return render_template("analysis/dashboard.html", cycle=cycle, rows=rows, sort=sort, descending=descending,
+                           indicator_id=indicator_id, sort_labels=dashboard.SORT_LABELS, charts=chart_list,
+                           position_label=dashboard.position_label, computed_at=computed_at)
+
+
+@bp.route("/cycles/<int:cycle_id>/dashboard.xlsx")
+@signed_in
+def dashboard_xlsx(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    sort, descending = _sort_args()
+    rows = dashboard.dashboard_rows(cycle, user=current_user, indicator_id=request.args.get("indicator", type=int),
+                                    sort=sort, descending=descending)
+    import io
+
+    return send_file(io.BytesIO(dashboard.xlsx_bytes(cycle, rows)), as_attachment=True,
+                     download_name=f"pokazateli-{cycle.id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# --- objectivity, low results, clusters ------------------------------------------------------
+
+MARKER_SORTS = {"school": lambda r: (r.school.name if r.school else "", -(r.year or 0), r.sign or ""),
+                "sign": lambda r: (r.sign or "", r.school.name if r.school else ""),
+                "year": lambda r: (-(r.year or 0), r.school.name if r.school else ""),
+                "statistic": lambda r: (-(r.value or 0),)}
+
+
+@bp.route("/cycles/<int:cycle_id>/objectivity")
+@signed_in
+def objectivity(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    run = services.latest_run(cycle)
+    context = {"cycle": cycle, "run": run, "sign_titles": SIGN_TITLES, "sort": "school"}
+    if run is not None:
+        rows = services.results(run, ("marker", "not_computable", "skipped", "stably_objective",
+                                      "municipality_share", "note"), user=current_user)
+        kinds = defaultdict(list)
+        for r in rows:
+            kinds[r.kind].append(r)
+        sort = request.args.get("sort", "school")
+        sort = sort if sort in MARKER_SORTS else "school"
+        markers = sorted(kinds["marker"], key=MARKER_SORTS[sort])
+        history = defaultdict(lambda: defaultdict(list))
+        for m in kinds["marker"]:
+            history[m.school][m.year].append(m.sign)
+        shares = sorted(kinds["municipality_share"], key=lambda r: -(r.value or 0))
+        names = _municipality_names(shares)
+        _share_name = lambda r: names.get((r.payload or {}).get("municipality_id")) or str(  # noqa: E731
+            (r.payload or {}).get("municipality_code") or "—")
+        share_chart = _svg(charts.shares_chart(
+            [(_share_name(r), _share_percent(r)) for r in shares],
+            title="Доля школ с признаками необъективности, %")) if shares else None
+        context.update(markers=markers, sort=sort, years=list(run.years), can_edit=_can_edit_findings(cycle),
+                       history=sorted(history.items(), key=lambda kv: kv[0].name if kv[0] else ""),
+                       not_computable=kinds["not_computable"], skipped=kinds["skipped"],
+                       stable=sorted(kinds["stably_objective"], key=lambda r: r.school.name if r.school else ""),
+                       shares=shares, share_chart=share_chart, share_name=_share_name, share_percent=_share_percent,
+                       notes=kinds["note"])
+    return render_template("analysis/objectivity.html", **context)
+
+
+def _municipality_names(shares) -> dict:
+    from sqlalchemy import select
+
+    ids = {int(i) for i in ((r.payload or {}).get("municipality_id") for r in shares) if i is not None}
+    if not ids:
+        return {}
+    return {o.id: o.display_name for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)))}
+
+
+def _share_percent(row) -> float | None:
+    p = row.payload or {}
+    value = p.get("share", row.value)
+    if value is None:
+        return None
+    value = float(value)
+    return value * 100 if value <= 1 else value
+
+
+@bp.route("/cycles/<int:cycle_id>/low-results")
+@signed_in
+def low_results(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    run = services.latest_run(cycle)
+    context = {"cycle": cycle, "run": run}
+    if run is not None:
+        rows = services.results(run, ("shnor", "shnsu", "resilient", "low_index", "note"), user=current_user)
+        kinds = defaultdict(list)
+        for r in rows:
+            kinds[r.kind].append(r)
+        by_name = lambda r: r.school.name if r.school else ""  # noqa: E731
+        latest = max(run.years)
+        index = [r for r in kinds["low_index"] if r.year in (None, latest)]
+        context.update(shnor=sorted(kinds["shnor"], key=by_name), shnsu=sorted(kinds["shnsu"], key=by_name),
+                       resilient=sorted(kinds["resilient"], key=by_name), notes=kinds["note"],
+                       index=sorted(index, key=lambda r: -(r.value or 0)), can_edit=_can_edit_findings(cycle))
+    return render_template("analysis/low_results.html", **context)
+
+
+@bp.route("/cycles/<int:cycle_id>/clusters")
+@signed_in
+def clusters(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    run = services.latest_run(cycle)
+    context = {"cycle": cycle, "run": run, "position_label": dashboard.position_label}
+    if run is not None:
+        rows = services.results(run, ("cluster", "cluster_position", "cluster_profile"), user=current_user)
+        labels = {r.school_id: int(r.value) for r in rows if r.kind == "cluster" and r.value is not None}
+        positions = sorted((r for r in rows if r.kind == "cluster_position"),
+                           key=lambda r: (labels.get(r.school_id, 0), -(r.value or 0)))
+        points = [(labels.get(r.school_id, 0), r.value, (r.payload or {}).get("position"))
+                  for r in positions if r.value is not None]
+        context.update(positions=positions, labels=labels, can_edit=_can_edit_findings(cycle),
+                       profiles=[r for r in rows if r.kind == "cluster_profile"],
+                       chart=_svg(charts.cluster_chart(points)) if points else None,
+                       summary=run.summary or {})
+    return render_template("analysis/clusters.html", **context)
+
+
+# --- a school: history of signs, cluster position, risk profile ------------------------------
+
+@bp.route("/schools/<int:org_id>")
+@signed_in
+def school(org_id: int):
+    org = get_in_scope(Organisation, org_id)
+    if org.kind != "school":
+        abort(404)
+    run = services.latest_run_for_school(org)
+    context = {"school": org, "run": run, "sign_titles": SIGN_TITLES, "position_label": dashboard.position_label}
+    if run is not None:
+        rows = services.results(run, ("marker", "aggregate", "cluster_position", "shnor", "shnsu", "resilient",
+                                      "stably_objective", "not_computable"), school_id=org.id)
+        kinds = defaultdict(list)
+        for r in rows:
+            kinds[r.kind].append(r)
+        context.update(markers=sorted(kinds["marker"], key=lambda r: (-(r.year or 0), r.subject or "", r.sign)),
+                       aggregates=sorted(kinds["aggregate"], key=lambda r: (-(r.year or 0), r.subject or "",
+                                                                            r.grade or 0)),
+                       position=next(iter(kinds["cluster_position"]), None), shnor=kinds["shnor"],
+                       shnsu=kinds["shnsu"], resilient=bool(kinds["resilient"]),
+                       stable=bool(kinds["stably_objective"]), not_computable=kinds["not_computable"],
+                       years=list(run.years))
+    profiles = services.risk_profiles_of(org)
+    can_edit_risk = bool(current_user.roles_over(org) & services.RISK_EDITORS)
+    form = RiskProfileForm(formdata=None, year=profiles[0].year if profiles else None,
+                           version=profiles[0].version if profiles else None)
+    return render_template("analysis/school.html", profile=profile_view(profiles[0]) if profiles else None,
+                           profile_obj=profiles[0] if profiles else None, profiles=profiles, factors=risk_factors(),
+                           can_edit_risk=can_edit_risk, form=form, csv_form=RiskCsvForm(formdata=None),
+                           max_priorities=MAX_PRIORITIES, **context)
+
+
+def _risk_input():
+    scores = {f.key: request.form.get(f"score-{f.key}", "") for f in risk_factors()}
+    priorities = [{"factor": request.form.get(f"priority-{n}", ""), "programme": request.form.get(f"programme-{n}", "")}
+                  for n in range(1, MAX_PRIORITIES + 1)]
+    return scores, priorities
+
+
+@bp.route("/schools/<int:org_id>/risk-profile", methods=["POST"])
+@roles_required(*services.RISK_EDITORS)
+def save_risk_profile(org_id: int):
+    org = get_in_scope(Organisation, org_id, roles=services.RISK_EDITORS)
+    form = RiskProfileForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("analysis.school", org_id=org.id)), 303
+    scores, priorities = _risk_input()
+    try:
+        services.save_risk_profile(org, year=form.year.data, scores=scores, priorities=priorities,
+                                   actor=current_user, expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return redirect(url_for("analysis.school", org_id=org_id)), 303
+    db.session.commit()
+    flash("Профиль рисков сохранён.", "success")
+    return redirect(url_for("analysis.school", org_id=org.id))
+
+
+@bp.route("/schools/<int:org_id>/risk-profile/import", methods=["POST"])
+@roles_required(*services.RISK_EDITORS)
+def import_risk_profile(org_id: int):
+    org = get_in_scope(Organisation, org_id, roles=services.RISK_EDITORS)
+    form = RiskCsvForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("analysis.school", org_id=org.id)), 303
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationFailed("Выберите файл CSV с результатами анкетирования.")
+        scores, priorities = parse_csv(upload.read(1024 * 1024))
+        services.save_risk_profile(org, year=form.year.data, scores=scores, priorities=priorities,
+                                   actor=current_user, source="csv")
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return redirect(url_for("analysis.school", org_id=org_id)), 303
+    db.session.commit()
+    flash("Результаты анкетирования загружены, профиль рисков обновлён.", "success")
+    return redirect(url_for("analysis.school", org_id=org.id))
+
+
+# --- findings --------------------------------------------------------------------------------
+
+def _finding_form(cycle: Cycle, formdata=True) -> FindingForm:
+    form = FindingForm() if formdata else FindingForm(formdata=None)
+    orgs = [cycle.owner] + [o for o in services.scope_schools(cycle.owner) if o.id != cycle.owner_id]
+    form.organisation_ids.choices = as_choices([(o.id, o.display_name) for o in orgs])
+    return form
+
+
+def _evidence_of(result) -> tuple[str, str, list[int]]:
+    """A prefilled problem and evidence text and the affected school from a computed result."""
+    p = result.payload or {}
+    school = result.school.display_name if result.school else ""
+    where = ", ".join(x for x in (result.subject, f"{result.grade} класс" if result.grade else None,
+                                  str(result.year) if result.year else None) if x)
+    if result.kind == "marker":
+        problem = f"{school}: признаки необъективности результатов ({result.sign} — {SIGN_TITLES.get(result.sign, '')})"
+        evidence = (f"{school}, {where}: признак {result.sign}, статистика {p.get('statistic')}, "
+                    f"порог {p.get('threshold')}. {p.get('detail') or ''}").strip()
+    elif result.kind == "shnor":
+        problem = f"{school}: низкие образовательные результаты (ШНОР)"
+        evidence = f"{school}: {p.get('reasons') or ''}; годы: {p.get('years') or ''}."
+    elif result.kind == "shnsu":
+        problem = f"{school}: школа функционирует в сложных социальных условиях (ШНСУ)"
+        evidence = f"{school}: индекс социального контекста {p.get('social_index')}; факторы: {p.get('factors')}."
+    elif result.kind == "cluster_position":
+        problem = f"{school}: результаты {dashboard.position_label(p.get('position'))}"
+        evidence = (f"{school}: средний процент выполнения {p.get('value')}, среднее по кластеру "
+                    f"{p.get('cluster_mean')}, z = {p.get('z')}.")
+    else:
+        problem = f"{school}: {result.kind}"
+        evidence = ", ".join(f"{k}: {v}" for k, v in p.items())
+    return problem, evidence, [result.school_id] if result.school_id else []
+
+
+def _finding_page(cycle, form, finding=None, status=200, result=None):
+    return render_template("analysis/finding_form.html", cycle=cycle, form=form, finding=finding, result=result,
+                           can_edit=_can_edit_findings(cycle), confirm=VersionForm(
+                               formdata=None, version=finding.version) if finding else None), status
+
+
+@bp.route("/cycles/<int:cycle_id>/findings/new")
+@roles_required(*services.ANALYSTS)
+def new_finding(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id, roles=services.ANALYSTS)
+    if not _can_edit_findings(cycle):
+        flash("Выводы можно формулировать, пока этап «Анализ результатов мониторинга» в работе.", "warning")
+        return redirect(url_for("analysis.cycle_analysis", cycle_id=cycle.id))
+    form = _finding_form(cycle, formdata=False)
+    run = services.latest_run(cycle)
+    result = services.result_in_run(run, request.args.get("result", type=int)) if run else None
+    if result is not None and result.school_id and not current_user.roles_over(result.school):
+        result = None
+    if run is not None:
+        form.analysis_run_id.data = run.id
+    if result is not None:
+        form.problem.data, form.evidence.data, form.organisation_ids.data = _evidence_of(result)
+        form.source_result_id.data = result.id
+    return _finding_page(cycle, form, result=result)
+
+
+def _data(form) -> services.FindingData:
+    return services.FindingData(problem=form.problem.data, causes=form.causes.data, evidence=form.evidence.data,
+                                organisation_ids=form.organisation_ids.data or [],
+                                analysis_run_id=form.analysis_run_id.data,
+                                source_result_id=form.source_result_id.data)
+
+
+@bp.route("/cycles/<int:cycle_id>/findings", methods=["POST"])
+@roles_required(*services.ANALYSTS)
+def create_finding(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id, roles=services.ANALYSTS)
+    form = _finding_form(cycle)
+    if not form.validate_on_submit():
+        return _finding_page(cycle, form, status=422)
+    try:
+        finding = services.create_finding(cycle, _data(form), actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _finding_page(db.session.get(Cycle, cycle_id), form, status=exc.status_code)
+    db.session.commit()
+    flash("Вывод сохранён.", "success")
+    return redirect(url_for("analysis.finding_detail", finding_id=finding.id))
+
+
+@bp.route("/findings/<int:finding_id>")
+@signed_in
+def finding_detail(finding_id: int):
+    finding = get_in_scope(Finding, finding_id)
+    form = _finding_form(finding.cycle, formdata=False)
+    form.problem.data, form.causes.data, form.evidence.data = finding.problem, finding.causes, finding.evidence
+    form.organisation_ids.data = [o.id for o in finding.organisations]
+    form.analysis_run_id.data, form.source_result_id.data = finding.analysis_run_id, finding.source_result_id
+    form.version.data = finding.version
+    return _finding_page(finding.cycle, form, finding)
+
+
+@bp.route("/findings/<int:finding_id>/edit", methods=["POST"])
+@roles_required(*services.ANALYSTS)
+def edit_finding(finding_id: int):
+    finding = get_in_scope(Finding, finding_id, roles=services.ANALYSTS)
+    cycle = finding.cycle
+    form = _finding_form(cycle)
+    if not form.validate_on_submit():
+        return _finding_page(cycle, form, finding, status=422)
+    try:
+        services.update_finding(finding, _data(form), actor=current_user, expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _finding_page(cycle, form, db.session.get(Finding, finding_id), status=exc.status_code)
+    db.session.commit()
+    flash("Вывод изменён.", "success")
+    return redirect(url_for("analysis.finding_detail", finding_id=finding.id))
+
+
+@bp.route("/findings/<int:finding_id>/delete", methods=["POST"])
+@roles_required(*services.ANALYSTS)
+def delete_finding(finding_id: int):
+    finding = get_in_scope(Finding, finding_id, roles=services.ANALYSTS)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    cycle_id = finding.cycle_id
+    try:
+        services.delete_finding(finding, actor=current_user, expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return redirect(url_for("analysis.finding_detail", finding_id=finding_id))
+    db.session.commit()
+    flash("Вывод удалён.", "success")
+    return redirect(url_for("analysis.cycle_analysis", cycle_id=cycle_id))

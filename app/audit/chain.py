@@ -25,6 +25,8 @@ _HASHED_FIELDS = (
     "cycle_id", "organisation_id", "from_state", "to_state", "before", "after", "reason",
     "client_address", "prev_hash",
 )
+# Added later: hashed only when set, so the hashes of events written before the field existed still hold.
+_OPTIONAL_HASHED_FIELDS = ("on_behalf_of_id",)
 
 
 def to_json(data) -> str | None:
@@ -41,6 +43,9 @@ def event_hash(event: AuditEvent) -> str:
         if isinstance(value, datetime):
             value = value.isoformat()
         content[name] = value
+    for name in _OPTIONAL_HASHED_FIELDS:
+        if getattr(event, name) is not None:
+            content[name] = getattr(event, name)
     return hashlib.sha256(to_json(content).encode("utf-8")).hexdigest()
 
 
@@ -48,10 +53,21 @@ def _client_address() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
+def _actor_name(actor, on_behalf_of) -> str | None:
+    name = getattr(actor, "full_name", None)
+    if name and on_behalf_of is not None:
+        name = f"{name} (за {on_behalf_of.short_name})"[:200]
+    return name
+
+
 def record(*, action: str, object_type: str, object_id: int | None, actor=None, actor_role: str | None = None,
            cycle_id: int | None = None, organisation_id: int | None = None, from_state: str | None = None,
-           to_state: str | None = None, before=None, after=None, reason: str | None = None) -> AuditEvent:
-    """Append one event to the chain in the caller's transaction (flushes, never commits)."""
+           to_state: str | None = None, before=None, after=None, reason: str | None = None,
+           on_behalf_of=None) -> AuditEvent:
+    """Append one event to the chain in the caller's transaction (flushes, never commits).
+
+    `on_behalf_of`: the absent person a deputy (заместитель) acted for; the actor stays the deputy, and the
+    shown name says for whom («Петров П.П. (за И.И. Иванов)»)."""
     session = db.session
     prev_hash = session.execute(
         update(AuditChainHead)
@@ -65,7 +81,7 @@ def record(*, action: str, object_type: str, object_id: int | None, actor=None, 
         # Microseconds survive both backends, so the hashed ISO form round-trips exactly.
         occurred_at=utcnow(),
         actor_id=getattr(actor, "id", None),
-        actor_name=getattr(actor, "full_name", None),
+        actor_name=_actor_name(actor, on_behalf_of),
         actor_role=actor_role,
         action=action,
         object_type=object_type,
@@ -78,6 +94,7 @@ def record(*, action: str, object_type: str, object_id: int | None, actor=None, 
         after=to_json(after),
         reason=reason,
         client_address=_client_address(),
+        on_behalf_of_id=getattr(on_behalf_of, "id", None),
         prev_hash=prev_hash,
     )
     event.hash = event_hash(event)

@@ -29,6 +29,8 @@ class AuditEvent(db.Model):
     after: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # A deputy (заместитель) acting for an absent person: the actor is the deputy, this is the absent one.
+    on_behalf_of_id: Mapped[int | None]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -246,6 +246,9 @@ def start_next_period(cycle: Cycle, *, actor: User) -> Cycle:
                  organisation_id=cycle.owner_id,
                  after={"from_cycle": cycle.id, "goals": len(new.goals), "indicators": len(new.indicators),
                         "collection_methods": len(new.collection_methods)})
+    from app.effectiveness.services import carry_proposals  # EFF proposals → draft goals, corrected targets
+
+    carry_proposals(cycle, new, actor=actor)
     return new
 
 

@@ -1,3 +1,76 @@
-"""Demo data of this feature, called from app.demo for each stage it fills."""
+"""Demo data of this feature, called from app.demo for each stage it fills (before the stage is submitted).
 
-STAGE_FILLERS: dict = {}
+Every stage with mandatory document types gets them (rendered right away, in the demo's transaction), so the
+stage guard passes; the closed demo cycle M2.3 also carries its documents through approval, signature and
+registration, so the demo shows the whole lifecycle.
+"""
+
+from sqlalchemy import select
+
+from app.extensions import db
+
+FULL_LIFECYCLE_MECHANISMS = ("M2.3",)
+
+
+def _addressee_for(stage):
+    """The first addressee of the cycle's recommendations if there are any, else the first institution."""
+    from app.documents.services import addressee_choices
+
+    try:
+        from app.followup.models import Recommendation, RecommendationItem
+
+        org_id = db.session.scalar(select(RecommendationItem.organisation_id).join(Recommendation)
+                                   .where(Recommendation.cycle_id == stage.cycle_id)
+                                   .order_by(RecommendationItem.id).limit(1))
+    except (ImportError, AttributeError):
+        org_id = None
+    if org_id is not None:
+        from app.orgs.models import Organisation
+
+        return db.session.get(Organisation, org_id)
+    choices = addressee_choices(stage.organisation)
+    return choices[0] if choices else stage.organisation
+
+
+def _complete(doc, *, official, head) -> None:
+    """Route, sign and register a generated document as the demo's people would."""
+    from app.auth.services import users_with_role_at
+    from app.documents import services
+    from workflows import engine
+    from workflows.document import pending_step
+
+    if doc.current is None or doc.current.status != "done":
+        return
+    if doc.doc_type.approval_route:
+        services.transition(doc, "to_approval", actor=official)
+        while doc.state == "on_approval":
+            step = pending_step(doc.current)
+            approver = users_with_role_at(doc.organisation, {step.role})[0]
+            services.decide_step(doc, "approved", actor=approver, comment=None)
+    else:
+        services.transition(doc, "to_signature", actor=official)
+    # The demo signs as the head would; the password re-entry is the page's check, not the data's.
+    engine.fire(doc, "sign", actor=head)
+    if doc.doc_type.registered:
+        services.transition(doc, "register", actor=official)
+
+
+def fill_documents(stage, *, official, head, rng=None, today=None) -> None:
+    """Create the stage's mandatory documents (at least drafts); in M2.3 also route, sign and register them."""
+    from app.documents import services
+    from app.documents.catalogue import mandatory_types
+
+    made = []
+    for doc_type in mandatory_types(stage.code):
+        addressee = _addressee_for(stage) if doc_type.per_addressee else None
+        if services.find_document(stage, doc_type.key, addressee=addressee) is not None:
+            continue
+        made.append(services.generate_document(stage, doc_type.key, actor=official, addressee=addressee,
+                                               validate=False, inline=True))
+    if stage.cycle.track.mechanism.code in FULL_LIFECYCLE_MECHANISMS and head is not None:
+        for doc in made:
+            _complete(doc, official=official, head=head)
+
+
+STAGE_FILLERS: dict = {code: fill_documents for code in ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC",
+                                                          "EFF")}

@@ -1,1 +1,252 @@
-"""Pages of this feature (placeholder until the feature lands)."""
+"""Pages of the documents feature: the URL table (thin: form → service → commit → redirect)."""
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth.roles import ROLES
+from app.auth.services import users_with_role_at
+from app.core.access import get_in_scope, signed_in
+from app.core.checks import check_version
+from app.core.errors import DomainError
+from app.core.forms import flash_form_errors
+from app.core.web import flash_problems
+from app.cycles.models import Stage
+from app.documents import bp, services
+from app.documents.attachments import attachment_path, attachments_of, kind_label
+from app.documents.forms import AcknowledgeForm, ActionForm, GenerateForm, SignedCopyForm, SignForm
+from app.documents.models import Attachment, Document, DocumentVersion
+from app.extensions import db
+from app.monitoring.models import DataRequest
+from app.orgs.models import Organisation
+from workflows import engine
+from workflows.document import STATES, pending_step, signers_of
+
+
+def _send_stored(path, name: str, mimetype: str):
+    # The imports feature's streaming download: the file handle never outlives the response.
+    from app.imports.views import _download
+
+    if path is None or not path.is_file():
+        abort(404)
+    return _download(path, name, mimetype)
+
+
+def page_actions(doc: Document, user) -> list:
+    """The workflow actions `user` may take on the document now (role, state, route step, signer)."""
+    allowed = []
+    step = pending_step(doc.current) if doc.state == "on_approval" else None
+    is_signer = services.acts_as_one_of(user, signers_of(doc, users_with_role_at))
+    has_route = bool(doc.doc_type and doc.doc_type.approval_route)
+    for spec in engine.available_transitions(doc, user):
+        if spec.trigger in ("revise", "sign"):
+            continue  # a new edition is made by generating anew; signing has its own form
+        if spec.trigger == "to_approval" and not has_route or spec.trigger == "to_signature" and has_route:
+            continue
+        if doc.state == "on_approval" and spec.trigger in ("agree", "return"):
+            if not services.acts_as_one_of(user, services.step_candidates(doc, step)):
+                continue
+        if doc.state == "awaiting_signature" and spec.trigger == "return" and not is_signer:
+            continue
+        if spec.trigger in ("register", "publish") and engine.check_guards(doc, spec.trigger):
+            continue
+        allowed.append(spec)
+    return allowed
+
+
+def _document_page(doc: Document, status: int = 200, **_forms):
+    user = current_user
+    versions = list(reversed(doc.versions))
+    generating = any(v.status in ("queued", "running") for v in versions)
+    verifications = {v.id: services.verify_version(v) for v in versions if v.status == "done"}
+    attachments = {v.id: attachments_of(v) for v in versions}
+    is_signer = services.acts_as_one_of(user, signers_of(doc, users_with_role_at))
+    page = render_template(
+        "documents/detail.html", doc=doc, versions=versions, current=doc.current, generating=generating,
+        state_label=STATES.get(doc.state, doc.state), statuses=services.GENERATION_STATUSES,
+        verifications=verifications, attachments=attachments, kind_label=kind_label, ROLES=ROLES,
+        actions=page_actions(doc, user), can_edit=services.can_edit(user, doc),
+        can_sign=doc.state == "awaiting_signature" and is_signer,
+        step=pending_step(doc.current) if doc.state == "on_approval" else None)
+    response = make_response(page, status)
+    if generating and status == 200:
+        response.headers["Refresh"] = "2"  # the page follows the generation job without JavaScript
+    return response
+
+
+def _back_to(doc: Document):
+    return redirect(url_for("documents.document_detail", document_id=doc.id))
+
+
+@bp.route("/<int:document_id>")
+@signed_in
+def document_detail(document_id: int):
+    return _document_page(get_in_scope(Document, document_id))
+
+
+@bp.route("/stages/<int:stage_id>/generate", methods=["POST"])
+@signed_in
+def generate(stage_id: int):
+    stage = get_in_scope(Stage, stage_id)
+    form = GenerateForm()
+    back = redirect(url_for("cycles.stage_detail", stage_id=stage.id) + "#stage-documents")
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return back
+    addressee = data_request = None
+    if form.addressee_id.data:
+        addressee = db.session.get(Organisation, form.addressee_id.data)
+        if addressee is None or not current_user.can_see(addressee):
+            abort(404)
+    if form.data_request_id.data:
+        data_request = db.session.get(DataRequest, form.data_request_id.data)
+        if data_request is None or data_request.cycle_id != stage.cycle_id:
+            abort(404)
+    try:
+        if form.all_addressees.data:
+            made = services.generate_for_addressees(stage, form.type_key.data, actor=current_user,
+                                                    addressees=services.recommendation_addressees(stage))
+        else:
+            doc = services.generate_document(stage, form.type_key.data, actor=current_user, addressee=addressee,
+                                             data_request=data_request)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return back
+    db.session.commit()
+    if form.all_addressees.data:
+        flash(f"Формируются документы для адресатов: {len(made)}.", "success")
+        return back
+    flash(f"Документ «{doc.title}» формируется (редакция {doc.current.number}).", "success")
+    return _back_to(doc)
+
+
+@bp.route("/<int:document_id>/regenerate", methods=["POST"])
+@signed_in
+def regenerate(document_id: int):
+    doc = get_in_scope(Document, document_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _document_page(doc, 422)
+    try:
+        check_version(doc, form.version.data)
+        params = dict(doc.current.params or {}) if doc.current else {}
+        params.pop("data_request_id", None)
+        services.generate_document(doc.stage, doc.type_key, actor=current_user, addressee=doc.addressee,
+                                   data_request=doc.data_request, params=params or None)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _document_page(db.session.get(Document, document_id), exc.status_code)
+    db.session.commit()
+    flash(f"Формируется редакция {doc.current.number}.", "success")
+    return _back_to(doc)
+
+
+@bp.route("/<int:document_id>/transition/<doc_trigger>", methods=["POST"])
+@signed_in
+def transition(document_id: int, doc_trigger: str):
+    doc = get_in_scope(Document, document_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _document_page(doc, 422, action_form=form)
+    try:
+        services.transition(doc, doc_trigger, actor=current_user, comment=form.comment.data,
+                            expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _document_page(db.session.get(Document, document_id), exc.status_code, action_form=form)
+    db.session.commit()
+    flash(f"Документ «{doc.title}»: {STATES.get(doc.state, doc.state)}.", "success")
+    return _back_to(doc)
+
+
+@bp.route("/<int:document_id>/sign", methods=["POST"])
+@signed_in
+def sign(document_id: int):
+    doc = get_in_scope(Document, document_id)
+    form = SignForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _document_page(doc, 422, sign_form=form)
+    try:
+        services.sign_document(doc, actor=current_user, password=form.password.data,
+                               expected_version=form.version.data)
+    except services.SigningRefused as exc:
+        db.session.commit()  # only the audit record of the refused attempt was written
+        flash_problems(exc)
+        return _document_page(db.session.get(Document, document_id), exc.status_code, sign_form=form)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _document_page(db.session.get(Document, document_id), exc.status_code, sign_form=form)
+    db.session.commit()
+    flash(f"Документ «{doc.title}» подписан.", "success")
+    return _back_to(doc)
+
+
+@bp.route("/versions/<int:docversion_id>/download")
+@signed_in
+def download_version(docversion_id: int):
+    version = get_in_scope(DocumentVersion, docversion_id)
+    if version.status != "done":
+        abort(404)
+    return _send_stored(services.version_path(version), services.download_name(version),
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@bp.route("/versions/<int:docversion_id>/attach", methods=["POST"])
+@signed_in
+def attach_copy(docversion_id: int):
+    version = get_in_scope(DocumentVersion, docversion_id)
+    doc = version.document
+    form = SignedCopyForm()
+    upload = request.files.get("file")
+    if not form.validate_on_submit() or upload is None or not upload.filename:
+        flash_form_errors(form)
+        if upload is None or not upload.filename:
+            flash("Выберите файл.", "danger")
+        return _document_page(doc, 422, copy_form=form)
+    try:
+        services.attach_signed_copy(version, stream=upload.stream, filename=upload.filename, kind=form.kind.data,
+                                    actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _document_page(db.session.get(Document, doc.id), exc.status_code, copy_form=form)
+    db.session.commit()
+    flash("Файл приложен к редакции.", "success")
+    return _back_to(doc)
+
+
+@bp.route("/versions/<int:docversion_id>/acknowledge", methods=["POST"])
+@signed_in
+def acknowledge(docversion_id: int):
+    version = get_in_scope(DocumentVersion, docversion_id)
+    doc = version.document
+    form = AcknowledgeForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _document_page(doc, 422, ack_form=form)
+    try:
+        services.acknowledge(version, actor=current_user, password=form.password.data)
+    except services.SigningRefused as exc:
+        db.session.commit()  # the refused attempt is audited
+        flash_problems(exc)
+        return _document_page(db.session.get(Document, doc.id), exc.status_code, ack_form=form)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _document_page(db.session.get(Document, doc.id), exc.status_code, ack_form=form)
+    db.session.commit()
+    flash("Ознакомление отмечено.", "success")
+    return _back_to(doc)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@signed_in
+def download_attachment(attachment_id: int):
+    attachment = get_in_scope(Attachment, attachment_id)
+    return _send_stored(attachment_path(attachment), attachment.original_name, attachment.content_type)

@@ -1,7 +1,16 @@
-"""Stage guards of the last four stages (REC, MEAS, DEC, EFF): the integrity checks of the cycle's chain."""
+"""Stage guards of the last four stages (REC, MEAS, DEC, EFF): the cycle integrity checks of that stage.
+
+The minimum content of each stage is itself a defect of the chain («нет рекомендаций», «нет мер», «нет решений»,
+«нет анализа эффективности»), so the guard and the integrity panel can never disagree. The free-text summary of
+these stages no longer counts as content: the structured rows do."""
+
+GUARDED_STAGES = ("REC", "MEAS", "DEC", "EFF")
 
 
 def stage_content(stage) -> list[str]:
-    if not (stage.summary or "").strip():
-        return ["Не заполнено содержание этапа."]
-    return []
+    """Russian problems that stop the stage from being submitted: the integrity defects of its stage."""
+    from app.effectiveness.integrity import check_cycle
+
+    if stage.code not in GUARDED_STAGES:
+        return []
+    return [d.message for d in check_cycle(stage.cycle) if d.stage == stage.code]

@@ -1,1 +1,142 @@
-"""Pages of this feature (placeholder until the feature lands)."""
+"""URL table of the effectiveness evaluation and the cycle integrity panel. Views are thin: form → service →
+commit → redirect; refused input re-renders the page with the Russian reason and changes nothing."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from app.auth.roles import EDITORS
+from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.errors import DomainError
+from app.core.forms import as_choices, flash_form_errors
+from app.core.web import flash_problems, user_today
+from app.cycles.models import Cycle
+from app.effectiveness import bp, services
+from app.effectiveness.forms import AssessmentForm, ConclusionsForm, DeleteForm, ProposalForm
+from app.effectiveness.integrity import LABELS, check_cycle, defects_by_stage
+from app.effectiveness.models import RESULT_SHORT, RESULTS, EffectivenessProposal
+from app.extensions import db
+
+
+def _proposal_form(cycle: Cycle, form: ProposalForm | None = None) -> ProposalForm:
+    form = form or ProposalForm()
+    form.indicator_id.choices = as_choices([(0, "—")] + [(i.id, f"{i.code} {i.name[:80]}") for i in cycle.indicators])
+    return form
+
+
+def _page(cycle: Cycle, status: int = 200, **forms):
+    stage = cycle.stage("EFF")
+    today = user_today()
+    evaluation = services.evaluation_of(cycle)
+    rows = services.indicator_rows(cycle)
+    measures = services.assess_measures(cycle, rows, today=today) if stage is not None else []
+    stored = {a.measure_id: a for a in evaluation.assessments} if evaluation else {}
+    chart = services.before_after_chart(rows)
+    can_edit = (stage is not None and stage.state == "draft" and cycle.state == "open"
+                and bool(current_user.roles_over(cycle.owner) & EDITORS))
+    conclusions = forms.get("conclusions") or ConclusionsForm(
+        conclusions=evaluation.conclusions if evaluation else "", version=evaluation.version if evaluation else None)
+    return render_template(
+        "effectiveness/evaluation.html", cycle=cycle, stage=stage, evaluation=evaluation, rows=rows,
+        measures=measures, stored=stored, chart=Markup(chart.decode()) if chart else None, can_edit=can_edit,
+        conclusions=conclusions, proposal_form=_proposal_form(cycle, forms.get("proposal")),
+        results=RESULTS, result_short=RESULT_SHORT, fmt=services._fmt, delete_form=DeleteForm(),
+    ), status
+
+
+@bp.route("/cycles/<int:cycle_id>")
+@signed_in
+def evaluation(cycle_id: int):
+    return _page(get_in_scope(Cycle, cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/conclusions", methods=["POST"])
+@roles_required(*EDITORS)
+def save_conclusions(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id, roles=EDITORS)
+    form = ConclusionsForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _page(cycle, 422, conclusions=form)
+    try:
+        services.save_evaluation(cycle, conclusions=form.conclusions.data, actor=current_user,
+                                 expected_version=form.version.data, today=user_today())
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _page(db.session.get(Cycle, cycle_id), exc.status_code, conclusions=form)
+    db.session.commit()
+    flash("Выводы сохранены, оценки мер пересчитаны.", "success")
+    return redirect(url_for("effectiveness.evaluation", cycle_id=cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/assessments", methods=["POST"])
+@roles_required(*EDITORS)
+def override_assessment(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id, roles=EDITORS)
+    form = AssessmentForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _page(cycle, 422)
+    evaluation = services.evaluation_of(cycle)
+    try:
+        if evaluation is None:
+            raise DomainError("Сначала сохраните выводы: оценки мер рассчитываются вместе с ними.")
+        services.override_assessment(evaluation, measure_id=form.measure_id.data, result=form.result.data or "",
+                                     note=form.note.data or "", actor=current_user, expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _page(db.session.get(Cycle, cycle_id), exc.status_code if exc.status_code != 400 else 422)
+    db.session.commit()
+    flash("Оценка меры сохранена.", "success")
+    return redirect(url_for("effectiveness.evaluation", cycle_id=cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/proposals", methods=["POST"])
+@roles_required(*EDITORS)
+def new_proposal(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id, roles=EDITORS)
+    form = _proposal_form(cycle)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _page(cycle, 422, proposal=form)
+    try:
+        services.add_proposal(cycle, kind=form.kind.data, text=form.text.data, actor=current_user,
+                              indicator_id=form.indicator_id.data or None, new_target=form.new_target.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _page(db.session.get(Cycle, cycle_id), exc.status_code, proposal=form)
+    db.session.commit()
+    flash("Предложение для следующего цикла добавлено.", "success")
+    return redirect(url_for("effectiveness.evaluation", cycle_id=cycle_id))
+
+
+@bp.route("/proposals/<int:proposal_id>/delete", methods=["POST"])
+@roles_required(*EDITORS)
+def delete_proposal(proposal_id: int):
+    proposal = get_in_scope(EffectivenessProposal, proposal_id, roles=EDITORS)
+    cycle_id = proposal.evaluation.cycle_id
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _page(proposal.evaluation.cycle, 422)
+    try:
+        services.delete_proposal(proposal, actor=current_user, expected_version=form.version.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _page(db.session.get(Cycle, cycle_id), exc.status_code)
+    db.session.commit()
+    flash("Предложение удалено.", "success")
+    return redirect(url_for("effectiveness.evaluation", cycle_id=cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/integrity")
+@signed_in
+def integrity(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id)
+    defects = check_cycle(cycle, today=user_today())
+    return render_template("effectiveness/integrity.html", cycle=cycle, defects=defects,
+                           groups=defects_by_stage(cycle, defects), labels=LABELS)

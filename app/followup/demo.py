@@ -1,3 +1,191 @@
-"""Demo data of this feature, called from app.demo for each stage it fills."""
+"""Demo data of the follow-up feature, called from app.demo while it fills the REC, MEAS and DEC stages.
 
-STAGE_FILLERS: dict = {}
+REC: a recommendation answering every finding of the cycle (or a free-text basis when there are none), issued
+by the head to three schools: MUN01-S01's director acknowledged it and reported with evidence (the official has it
+to check), MUN01-S02's started and is overdue, the third waits; a recommendation to mathematics teachers (accepted
+for the first school, acknowledged by the second) and one per finding to the schools it names.
+MEAS: a roadmap implementing every recommendation, each measure aimed at an indicator: one verified, one done,
+one running and overdue, one planned. DEC: an organisational decision, a corrective one and an incentive
+(поощрение), each resting on the analysis, with deadlines, responsible persons and participants.
+"""
+
+import io
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.auth.services import users_with_role_at
+from app.extensions import db
+from app.followup import services
+from app.followup.models import Decision, Measure, Recommendation
+from workflows import engine
+
+MAX_ADDRESSEES = 4
+
+
+def _evidence(item_or_measure, actor, name: str, kind: str = "evidence") -> None:
+    from app.documents.attachments import attach
+
+    body = f"{name}\nДемонстрационный документ УКО-Цикл.\n".encode()
+    attach(item_or_measure, stream=io.BytesIO(body), filename=name, kind=kind, actor=actor)
+
+
+def _director(org):
+    people = users_with_role_at(org, {"director"})
+    return people[0] if people else None
+
+
+def _schools(cycle) -> list:
+    schools = services.institutions(cycle, services.SCHOOL_KINDS)
+    # The demo's first school (MUN01-S01, director `director`) goes first when it is there.
+    return sorted(schools, key=lambda o: (not o.code.endswith("-S01"), o.code))
+
+
+def fill_rec(stage, *, official, head, rng, today: date) -> None:
+    cycle = stage.cycle
+    if db.session.scalar(select(Recommendation.id).where(Recommendation.cycle_id == cycle.id).limit(1)):
+        return
+    schools = _schools(cycle)
+    if not schools:
+        return
+    findings = services.cycle_findings(cycle)
+    deadline = today + timedelta(days=45)
+    texts = [
+        "Провести внутришкольный анализ результатов оценочных процедур по выявленным проблемам, разработать план "
+        "устранения дефицитов и включить его в план ВСОКО на текущий учебный год.",
+        "Организовать методическое сопровождение учителей-предметников: посещение уроков, разбор заданий с "
+        "низкой решаемостью, участие в работе муниципального методического объединения.",
+        "Обеспечить объективность проведения оценочных процедур: независимые наблюдатели, перекрёстная проверка "
+        "работ, анализ соответствия отметок за работу и текущих отметок.",
+    ]
+    basis = None if findings else "Аналитическая справка по результатам мониторинга (раздел «Выводы»)."
+    # The main one: three schools (the first is MUN01-S01), answering every finding of the analysis.
+    main = services.create_recommendation(
+        cycle, text=texts[0], addressee_group="organisations", actor=official, today=today,
+        response_deadline=deadline, organisation_ids=[o.id for o in schools[:3]],
+        finding_ids=[f.id for f in findings], basis=basis)
+    # A group one: mathematics teachers of the first schools.
+    group = services.create_recommendation(
+        cycle, text=texts[1], addressee_group="subject_teachers", addressee_note="математика", actor=official,
+        today=today, response_deadline=deadline, organisation_ids=[o.id for o in schools[:MAX_ADDRESSEES]],
+        finding_ids=[f.id for f in findings[:1]], basis=basis)
+    recs = [main, group]
+    # One per finding, to the schools the finding names (when it names any of them).
+    for n, finding in enumerate(findings):
+        concerned = [o.id for o in finding.organisations if o in schools][:MAX_ADDRESSEES]
+        if concerned:
+            recs.append(services.create_recommendation(
+                cycle, text=texts[(n + 2) % len(texts)], addressee_group="organisations", actor=official,
+                today=today, response_deadline=deadline, organisation_ids=concerned, finding_ids=[finding.id]))
+    for rec in recs:
+        services.issue_recommendation(rec, actor=head, today=today)
+    _progress(main, official=official, today=today, plan=("report", "overdue"))
+    _progress(group, official=official, today=today, plan=("accept", "acknowledge"))
+
+
+PLAN = ("1. Педсовет по результатам анализа — в течение двух недель.\n"
+        "2. План устранения дефицитов — до конца месяца.\n"
+        "3. Посещение уроков заместителем директора — ежемесячно.")
+
+
+def _progress(rec, *, official, today: date, plan) -> None:
+    """Move the first addressees' items along: `plan` names how far each one gets (the rest stay issued)."""
+    items = sorted(rec.items, key=lambda i: (not i.organisation.code.endswith("-S01"), i.organisation.code))
+    for item, how_far in zip(items, plan):
+        director = _director(item.organisation)
+        if director is None:
+            continue
+        engine.fire(item, "acknowledge", actor=director)  # the demo skips the password re-entry
+        if how_far == "acknowledge":
+            continue
+        services.start_item(item, actor=director, planned_completion=item.due_date, action_plan=PLAN)
+        if how_far == "overdue":
+            # Overdue on purpose: started, but the response date has passed without a report.
+            item.due_date = today - timedelta(days=3)
+            continue
+        services.report_item(item, actor=director, report="Проведён педсовет, утверждён план устранения "
+                             "дефицитов, организовано посещение уроков. Приказ и протокол прилагаются.",
+                             files=[(io.BytesIO(b"%PDF demo order"), "prikaz-o-plane.pdf")])
+        if how_far == "accept":
+            services.review_item(item, "accept", actor=official)
+    db.session.flush()
+
+
+MEASURES = [
+    ("Семинар для учителей математики «Задания с низкой решаемостью: разбор и приёмы»", "training",
+     -40, -30, "verified"),
+    ("Методический десант в школы с низкими результатами", "methodical_support", -25, -5, "done"),
+    ("Мониторинг объективности проведения ВПР (независимые наблюдатели)", "monitoring", -20, -2, "in_progress"),
+    ("Муниципальный конкурс методических разработок «Учимся решать задачи»", "event", 10, 60, "planned"),
+]
+
+
+def fill_meas(stage, *, official, head, rng, today: date) -> None:
+    cycle = stage.cycle
+    if db.session.scalar(select(Measure.id).where(Measure.cycle_id == cycle.id).limit(1)):
+        return
+    people = services.responsible_choices(cycle)
+    if not people:
+        return
+    recs = services.recommendations_of_cycle(cycle)
+    findings = services.cycle_findings(cycle)
+    indicators = list(cycle.indicators)
+    made = []
+    for n, (title, kind, start, end, state) in enumerate(MEASURES):
+        responsible = people[n % len(people)]
+        linked = [recs[n % len(recs)].id] if recs else []
+        if n == len(MEASURES) - 1:
+            linked = [r.id for r in recs]  # the last one implements every recommendation
+        measure = services.create_measure(
+            cycle, actor=official, title=title, kind=kind, responsible_id=responsible.id,
+            start_date=today + timedelta(days=start), end_date=today + timedelta(days=end),
+            participants="Учителя математики школ муниципалитета, методисты ИМЦ",
+            expected_result="Рост доли обучающихся, справившихся с заданиями базового уровня",
+            recommendation_ids=linked, finding_ids=[findings[n % len(findings)].id] if findings else (),
+            indicator_ids=[indicators[n % len(indicators)].id] if indicators else ())
+        made.append((measure, state))
+    for measure, state in made:
+        if state == "planned":
+            continue
+        engine.fire(measure, "start", actor=official)
+        if state in ("done", "verified"):
+            _evidence(measure, official, "protokol-meropriyatiya.pdf", kind="protocol")
+            engine.fire(measure, "complete", actor=official, comment="Проведено, участников: 27.")
+        if state == "verified":
+            engine.fire(measure, "verify", actor=head)
+    db.session.flush()
+
+
+def fill_dec(stage, *, official, head, rng, today: date) -> None:
+    cycle = stage.cycle
+    if db.session.scalar(select(Decision.id).where(Decision.cycle_id == cycle.id).limit(1)):
+        return
+    people = services.responsible_choices(cycle)
+    if not people:
+        return
+    findings = services.cycle_findings(cycle)
+    measures = services.measures_of_cycle(cycle)
+    basis = "Аналитическая справка по результатам мониторинга и анализ исполнения адресных рекомендаций."
+    specs = [
+        ("Утвердить дорожную карту мероприятий по повышению качества подготовки обучающихся и закрепить "
+         "ответственных за каждое мероприятие.", "organisational", 20,
+         "Специалисты УО, методисты ИМЦ, руководители ОО"),
+        ("Включить школы с признаками необъективности результатов в план выездного контроля; руководителям "
+         "представить планы устранения нарушений.", "corrective", 30, "Руководители ОО, заместители по УВР"),
+        ("Объявить благодарность педагогам, чьи обучающиеся показали наибольший прирост результатов, и "
+         "представить их к поощрению (премированию).", "incentive", 40, "Педагоги ОО, начальник УО"),
+    ]
+    for n, (text, kind, days, participants) in enumerate(specs):
+        decision = services.create_decision(
+            cycle, actor=official, today=today, text=text, kind=kind, deadline=today + timedelta(days=days),
+            responsible_id=people[n % len(people)].id, participants=participants, basis=basis,
+            finding_ids=[f.id for f in findings[:2]], measure_ids=[m.id for m in measures[:2]] if n == 0 else ())
+        if n < 2 and users_with_role_at(cycle.owner, {"head", "director"}):
+            approvers = users_with_role_at(cycle.owner, {"head", "director"})
+            engine.fire(decision, "adopt", actor=approvers[0])
+        if n == 0:
+            engine.fire(decision, "execute", actor=official, comment="Приказ издан, дорожная карта утверждена.")
+    db.session.flush()
+
+
+STAGE_FILLERS = {"REC": fill_rec, "MEAS": fill_meas, "DEC": fill_dec}

@@ -1,1 +1,499 @@
-"""Pages of this feature (placeholder until the feature lands)."""
+"""URL table of recommendations, measures (the roadmap) and decisions. Views are thin: form → service → commit →
+redirect; a refused action re-renders the page with the reasons and changes nothing."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.errors import DomainError
+from app.core.forms import as_choices, flash_form_errors
+from app.core.web import flash_problems, user_today
+from app.cycles.models import Cycle
+from app.extensions import db
+from app.followup import bp, services
+from app.followup.forms import (
+    AcknowledgeForm, ActionForm, AttachForm, DecisionForm, MeasureForm, RecommendationForm, ReportForm, StartForm,
+    VersionForm,
+)
+from app.followup.models import (
+    ADDRESSEE_GROUPS, DECISION_KINDS, MEASURE_KINDS, Decision, Measure, Recommendation, RecommendationItem,
+)
+from app.followup.timeline import roadmap_svg
+from workflows import engine
+
+AUTHORS = tuple(services.AUTHORS)
+PROOF_KINDS = ("programme", "protocol", "report", "evidence", "other")
+
+
+def _attachments(obj):
+    from app.documents.attachments import attachments_of
+
+    return attachments_of(obj)
+
+
+def _kind_choices():
+    from app.documents.attachments import kind_label
+
+    return as_choices([(k, kind_label(k)) for k in PROOF_KINDS])
+
+
+def _refused(exc: DomainError, page, *args, **kwargs):
+    db.session.rollback()
+    flash_problems(exc)
+    return page(*args, status=exc.status_code, **kwargs)
+
+
+# --- recommendations ---------------------------------------------------------------------------------------
+
+@bp.route("/cycles/<int:cycle_id>/recommendations")
+@signed_in
+def cycle_recommendations(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id)
+    can_write = bool(current_user.roles_over(cycle.owner) & services.AUTHORS)
+    return render_template("followup/recommendations.html", cycle=cycle, recs=services.recommendations_of_cycle(cycle),
+                           rollup=services.rollup(cycle), can_write=can_write, groups=ADDRESSEE_GROUPS)
+
+
+def _recommendation_form(cycle: Cycle) -> RecommendationForm:
+    form = RecommendationForm()
+    form.addressee_group.choices = as_choices(list(ADDRESSEE_GROUPS.items()))
+    form.organisation_ids.choices = as_choices([(o.id, o.display_name) for o in services.institutions(cycle)])
+    clusters = services.clusters(cycle)
+    form.cluster.choices = as_choices([("", "—")] + [(str(n), f"Кластер {n} ({len(ids)} ОО)")
+                                                       for n, ids in clusters.items()])
+    form.finding_ids.choices = as_choices([(f.id, f.title) for f in services.cycle_findings(cycle)])
+    return form
+
+
+def _recommendation_page(cycle, form, rec=None, status=200):
+    return render_template("followup/recommendation_form.html", cycle=cycle, form=form, rec=rec,
+                           has_findings=bool(form.finding_ids.choices),
+                           has_clusters=len(form.cluster.choices) > 1), status
+
+
+def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
+    form = _recommendation_form(cycle)
+    if request.method == "GET":
+        if rec is not None:
+            form.text.data, form.addressee_group.data = rec.text, rec.addressee_group
+            form.addressee_note.data, form.basis.data = rec.addressee_note, rec.basis
+            form.response_deadline.data = rec.response_deadline
+            form.organisation_ids.data = [i.organisation_id for i in rec.items]
+            form.finding_ids.data = [f.id for f in rec.findings]
+            form.version.data = rec.version
+        return _recommendation_page(cycle, form, rec)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _recommendation_page(cycle, form, rec, 422)
+    data = dict(text=form.text.data, addressee_group=form.addressee_group.data,
+                addressee_note=form.addressee_note.data, organisation_ids=form.organisation_ids.data,
+                cluster=form.cluster.data or None, finding_ids=form.finding_ids.data, basis=form.basis.data,
+                response_deadline=form.response_deadline.data, actor=current_user, today=user_today())
+    try:
+        if rec is None:
+            rec = services.create_recommendation(cycle, **data)
+        else:
+            services.update_recommendation(rec, expected_version=form.version.data, **data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _recommendation_page(db.session.get(Cycle, cycle.id), form, rec, exc.status_code)
+    db.session.commit()
+    flash(f"Рекомендация сохранена (черновик), адресатов: {len(rec.items)}. Руководитель направляет её адресатам.",
+          "success")
+    return redirect(url_for("followup.recommendation_detail", recommendation_id=rec.id))
+
+
+@bp.route("/cycles/<int:cycle_id>/recommendations/new", methods=["GET", "POST"])
+@roles_required(*AUTHORS)
+def new_recommendation(cycle_id: int):
+    return _save_recommendation(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
+
+
+@bp.route("/recommendations/<int:recommendation_id>/edit", methods=["GET", "POST"])
+@roles_required(*AUTHORS)
+def edit_recommendation(recommendation_id: int):
+    rec = get_in_scope(Recommendation, recommendation_id, roles=services.AUTHORS)
+    if request.method == "GET" and not rec.is_draft:
+        flash("Рекомендация уже направлена адресатам: изменить её нельзя.", "warning")
+        return redirect(url_for("followup.recommendation_detail", recommendation_id=rec.id))
+    return _save_recommendation(rec.cycle, rec)
+
+
+def _recommendation_detail_page(rec: Recommendation, status: int = 200):
+    items = services.rollup(rec.cycle).by_recommendation.get(rec.id, [])
+    can_issue = rec.is_draft and current_user.id in {
+        u.id for u in services.users_with_role_at(rec.organisation, services.APPROVERS)}
+    return render_template("followup/recommendation.html", rec=rec, items=items, can_issue=can_issue,
+                           can_write=bool(current_user.roles_over(rec.organisation) & services.AUTHORS),
+                           states=engine.registry()["recommendation_item"].states,
+                           overdue=services.is_item_overdue, confirm=VersionForm(version=rec.version)), status
+
+
+def _load_recommendation(recommendation_id: int, roles=None) -> Recommendation:
+    return get_in_scope(Recommendation, recommendation_id, roles=roles)
+
+
+@bp.route("/recommendations/<int:recommendation_id>")
+@signed_in
+def recommendation_detail(recommendation_id: int):
+    return _recommendation_detail_page(_load_recommendation(recommendation_id))
+
+
+@bp.route("/recommendations/<int:recommendation_id>/issue", methods=["POST"])
+@signed_in
+def issue_recommendation(recommendation_id: int):
+    rec = _load_recommendation(recommendation_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.issue_recommendation(rec, actor=current_user, today=user_today(), expected_version=form.version.data)
+    except DomainError as exc:
+        return _refused(exc, _recommendation_detail_page, _load_recommendation(recommendation_id))
+    db.session.commit()
+    flash(f"Рекомендация направлена адресатам: {len(rec.items)}. Руководителям поставлены задачи.", "success")
+    return redirect(url_for("followup.recommendation_detail", recommendation_id=rec.id))
+
+
+@bp.route("/recommendations/<int:recommendation_id>/delete", methods=["POST"])
+@roles_required(*AUTHORS)
+def delete_recommendation(recommendation_id: int):
+    rec = _load_recommendation(recommendation_id, roles=services.AUTHORS)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    cycle_id = rec.cycle_id
+    try:
+        services.delete_recommendation(rec, actor=current_user, expected_version=form.version.data)
+    except DomainError as exc:
+        return _refused(exc, _recommendation_detail_page, _load_recommendation(recommendation_id))
+    db.session.commit()
+    flash("Черновик рекомендации удалён.", "success")
+    return redirect(url_for("followup.cycle_recommendations", cycle_id=cycle_id))
+
+
+# --- one addressee's item ----------------------------------------------------------------------------------
+
+def _load_item(rec_item_id: int) -> RecommendationItem:
+    item = get_in_scope(RecommendationItem, rec_item_id)
+    if not services.can_see_item(item, current_user):
+        abort(404)
+    return item
+
+
+def _item_page(item: RecommendationItem, status: int = 200):
+    available = {t.trigger for t in engine.available_transitions(item, current_user)}
+    reviewer = bool(current_user.roles_over(item.recommendation.organisation) & services.MANAGERS)
+    return render_template(
+        "followup/item.html", item=item, rec=item.recommendation, available=available, reviewer=reviewer,
+        state_label=engine.registry()["recommendation_item"].state_label(item.state),
+        overdue=services.is_item_overdue(item), attachments=_attachments(item),
+        ack_form=AcknowledgeForm(version=item.version), start_form=StartForm(version=item.version),
+        report_form=ReportForm(version=item.version), action_form=ActionForm(version=item.version),
+        today=services.org_today(item.organisation)), status
+
+
+@bp.route("/items/<int:rec_item_id>")
+@signed_in
+def item_detail(rec_item_id: int):
+    return _item_page(_load_item(rec_item_id))
+
+
+def _item_action(rec_item_id: int, form_class, call, message: str):
+    item = _load_item(rec_item_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _item_page(item, 422)
+    try:
+        call(item, form)
+    except DomainError as exc:
+        return _refused(exc, _item_page, _load_item(rec_item_id))
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("followup.item_detail", rec_item_id=item.id))
+
+
+@bp.route("/items/<int:rec_item_id>/acknowledge", methods=["POST"])
+@signed_in
+def acknowledge_item(rec_item_id: int):
+    return _item_action(rec_item_id, AcknowledgeForm, lambda item, form: services.acknowledge_item(
+        item, actor=current_user, password=form.password.data, expected_version=form.version.data),
+        "Ознакомление подтверждено.")
+
+
+@bp.route("/items/<int:rec_item_id>/start", methods=["POST"])
+@signed_in
+def start_item(rec_item_id: int):
+    return _item_action(rec_item_id, StartForm, lambda item, form: services.start_item(
+        item, actor=current_user, action_plan=form.action_plan.data, planned_completion=form.planned_completion.data,
+        expected_version=form.version.data), "План исполнения сохранён.")
+
+
+@bp.route("/items/<int:rec_item_id>/report", methods=["POST"])
+@signed_in
+def report_item(rec_item_id: int):
+    def call(item, form):
+        files = [(f.stream, f.filename) for f in request.files.getlist("files") if f and f.filename]
+        services.report_item(item, actor=current_user, report=form.report.data, files=files,
+                             expected_version=form.version.data)
+    return _item_action(rec_item_id, ReportForm, call, "Отчёт об исполнении направлен на проверку.")
+
+
+@bp.route("/items/<int:rec_item_id>/review", methods=["POST"])
+@signed_in
+def review_item(rec_item_id: int):
+    def call(item, form):
+        services.review_item(item, form.trigger.data, actor=current_user, comment=form.comment.data,
+                             expected_version=form.version.data)
+    return _item_action(rec_item_id, ActionForm, call, "Решение по отчёту сохранено.")
+
+
+@bp.route("/my")
+@signed_in
+def my_items():
+    items = services.items_of_school(current_user)
+    return render_template("followup/my_items.html", items=items, overdue=services.is_item_overdue,
+                           states=engine.registry()["recommendation_item"].states)
+
+
+# --- measures and the roadmap ------------------------------------------------------------------------------
+
+@bp.route("/cycles/<int:cycle_id>/measures")
+@signed_in
+def roadmap(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id)
+    measures = services.measures_of_cycle(cycle)
+    today = services.org_today(cycle.owner)
+    overdue = {m.id for m in measures if services.is_measure_overdue(m, today)}
+    return render_template("followup/roadmap.html", cycle=cycle, measures=measures, overdue=overdue, today=today,
+                           svg=roadmap_svg(measures, today, overdue_ids=overdue),
+                           can_write=bool(current_user.roles_over(cycle.owner) & services.AUTHORS),
+                           states=engine.registry()["measure"].states)
+
+
+def _measure_form(cycle: Cycle, measure: Measure | None = None) -> MeasureForm:
+    form = MeasureForm()
+    form.kind.choices = as_choices(list(MEASURE_KINDS.items()))
+    form.responsible_id.choices = as_choices([(0, "—")] + [(u.id, f"{u.full_name}, {u.position or ''}")
+                                                          for u in services.responsible_choices(cycle)])
+    form.recommendation_ids.choices = as_choices([(r.id, r.title) for r in services.recommendations_of_cycle(cycle)])
+    form.finding_ids.choices = as_choices([(f.id, f.title) for f in services.cycle_findings(cycle)])
+    form.indicator_ids.choices = as_choices([(i.id, f"{i.code} {i.name}") for i in cycle.indicators])
+    if request.method == "GET" and measure is not None:
+        for name in ("title", "kind", "responsible_id", "participants", "start_date", "end_date", "expected_result"):
+            getattr(form, name).data = getattr(measure, name)
+        form.recommendation_ids.data = [r.id for r in measure.recommendations]
+        form.finding_ids.data = [f.id for f in measure.findings]
+        form.indicator_ids.data = [i.id for i in measure.indicators]
+        form.version.data = measure.version
+    return form
+
+
+def _measure_data(form: MeasureForm) -> dict:
+    return dict(title=form.title.data, kind=form.kind.data, responsible_id=form.responsible_id.data or None,
+                participants=form.participants.data, start_date=form.start_date.data, end_date=form.end_date.data,
+                expected_result=form.expected_result.data, recommendation_ids=form.recommendation_ids.data,
+                finding_ids=form.finding_ids.data, indicator_ids=form.indicator_ids.data)
+
+
+def _save_measure(cycle: Cycle, measure: Measure | None):
+    form = _measure_form(cycle, measure)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                if measure is None:
+                    measure = services.create_measure(cycle, actor=current_user, **_measure_data(form))
+                else:
+                    services.update_measure(measure, actor=current_user, expected_version=form.version.data,
+                                            **_measure_data(form))
+            except DomainError as exc:
+                db.session.rollback()
+                flash_problems(exc)
+                status = exc.status_code
+            else:
+                db.session.commit()
+                flash("Мероприятие сохранено; ответственному поставлена задача.", "success")
+                return redirect(url_for("followup.measure_detail", measure_id=measure.id))
+        else:
+            flash_form_errors(form)
+            status = 422
+    cycle = db.session.get(Cycle, cycle.id)
+    return render_template("followup/measure_form.html", cycle=cycle, form=form, measure=measure), status
+
+
+@bp.route("/cycles/<int:cycle_id>/measures/new", methods=["GET", "POST"])
+@roles_required(*AUTHORS)
+def new_measure(cycle_id: int):
+    return _save_measure(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
+
+
+@bp.route("/measures/<int:measure_id>/edit", methods=["GET", "POST"])
+@roles_required(*AUTHORS)
+def edit_measure(measure_id: int):
+    measure = get_in_scope(Measure, measure_id, roles=services.AUTHORS)
+    return _save_measure(measure.cycle, measure)
+
+
+def _measure_page(measure: Measure, status: int = 200):
+    form = AttachForm()
+    form.kind.choices = _kind_choices()
+    return render_template(
+        "followup/measure.html", measure=measure, available=engine.available_transitions(measure, current_user),
+        state_label=engine.registry()["measure"].state_label(measure.state),
+        overdue=services.is_measure_overdue(measure), attachments=_attachments(measure), attach_form=form,
+        action_form=ActionForm(version=measure.version),
+        can_write=bool(current_user.roles_over(measure.organisation) & services.AUTHORS)), status
+
+
+@bp.route("/measures/<int:measure_id>")
+@signed_in
+def measure_detail(measure_id: int):
+    return _measure_page(get_in_scope(Measure, measure_id))
+
+
+@bp.route("/measures/<int:measure_id>/transition", methods=["POST"])
+@signed_in
+def measure_transition(measure_id: int):
+    measure = get_in_scope(Measure, measure_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _measure_page(measure, 422)
+    try:
+        services.transition_measure(measure, form.trigger.data, actor=current_user, comment=form.comment.data,
+                                    expected_version=form.version.data)
+    except DomainError as exc:
+        return _refused(exc, _measure_page, get_in_scope(Measure, measure_id))
+    db.session.commit()
+    flash("Состояние мероприятия изменено.", "success")
+    return redirect(url_for("followup.measure_detail", measure_id=measure.id))
+
+
+@bp.route("/measures/<int:measure_id>/attach", methods=["POST"])
+@signed_in
+def measure_attach(measure_id: int):
+    measure = get_in_scope(Measure, measure_id)
+    form = AttachForm()
+    form.kind.choices = _kind_choices()
+    upload = request.files.get("file")
+    if not form.validate_on_submit() or upload is None or not upload.filename:
+        flash("Выберите файл.", "danger")
+        return _measure_page(measure, 422)
+    try:
+        services.attach_to(measure, stream=upload.stream, filename=upload.filename, kind=form.kind.data,
+                           actor=current_user)
+    except DomainError as exc:
+        return _refused(exc, _measure_page, get_in_scope(Measure, measure_id))
+    db.session.commit()
+    flash("Документ прикреплён.", "success")
+    return redirect(url_for("followup.measure_detail", measure_id=measure.id))
+
+
+# --- decisions ---------------------------------------------------------------------------------------------
+
+@bp.route("/cycles/<int:cycle_id>/decisions")
+@signed_in
+def cycle_decisions(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id)
+    decisions, today = services.decisions_of_cycle(cycle), services.org_today(cycle.owner)
+    return render_template("followup/decisions.html", cycle=cycle, decisions=decisions,
+                           overdue={d.id for d in decisions if services.is_decision_overdue(d, today)},
+                           can_write=bool(current_user.roles_over(cycle.owner) & services.AUTHORS),
+                           states=engine.registry()["decision"].states)
+
+
+def _decision_form(cycle: Cycle, decision: Decision | None = None) -> DecisionForm:
+    form = DecisionForm()
+    form.kind.choices = as_choices(list(DECISION_KINDS.items()))
+    form.responsible_id.choices = as_choices([(0, "—")] + [(u.id, f"{u.full_name}, {u.position or ''}")
+                                                          for u in services.responsible_choices(cycle)])
+    form.finding_ids.choices = as_choices([(f.id, f.title) for f in services.cycle_findings(cycle)])
+    form.measure_ids.choices = as_choices([(m.id, m.title) for m in services.measures_of_cycle(cycle)])
+    if request.method == "GET" and decision is not None:
+        for name in ("text", "kind", "deadline", "responsible_id", "participants", "basis"):
+            getattr(form, name).data = getattr(decision, name)
+        form.finding_ids.data = [f.id for f in decision.findings]
+        form.measure_ids.data = [m.id for m in decision.measures]
+        form.version.data = decision.version
+    return form
+
+
+def _decision_data(form: DecisionForm) -> dict:
+    return dict(text=form.text.data, kind=form.kind.data, deadline=form.deadline.data,
+                responsible_id=form.responsible_id.data or None, participants=form.participants.data,
+                basis=form.basis.data, finding_ids=form.finding_ids.data, measure_ids=form.measure_ids.data)
+
+
+def _save_decision(cycle: Cycle, decision: Decision | None):
+    form = _decision_form(cycle, decision)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                if decision is None:
+                    decision = services.create_decision(cycle, actor=current_user, today=user_today(),
+                                                        **_decision_data(form))
+                else:
+                    services.update_decision(decision, actor=current_user, today=user_today(),
+                                             expected_version=form.version.data, **_decision_data(form))
+            except DomainError as exc:
+                db.session.rollback()
+                flash_problems(exc)
+                status = exc.status_code
+            else:
+                db.session.commit()
+                flash("Проект решения сохранён.", "success")
+                return redirect(url_for("followup.decision_detail", decision_id=decision.id))
+        else:
+            flash_form_errors(form)
+            status = 422
+    cycle = db.session.get(Cycle, cycle.id)
+    return render_template("followup/decision_form.html", cycle=cycle, form=form, decision=decision), status
+
+
+@bp.route("/cycles/<int:cycle_id>/decisions/new", methods=["GET", "POST"])
+@roles_required(*AUTHORS)
+def new_decision(cycle_id: int):
+    return _save_decision(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
+
+
+@bp.route("/decisions/<int:decision_id>/edit", methods=["GET", "POST"])
+@roles_required(*AUTHORS)
+def edit_decision(decision_id: int):
+    decision = get_in_scope(Decision, decision_id, roles=services.AUTHORS)
+    return _save_decision(decision.cycle, decision)
+
+
+def _decision_page(decision: Decision, status: int = 200):
+    return render_template(
+        "followup/decision.html", decision=decision, available=engine.available_transitions(decision, current_user),
+        state_label=engine.registry()["decision"].state_label(decision.state),
+        overdue=services.is_decision_overdue(decision), action_form=ActionForm(version=decision.version),
+        can_write=bool(current_user.roles_over(decision.organisation) & services.AUTHORS)), status
+
+
+@bp.route("/decisions/<int:decision_id>")
+@signed_in
+def decision_detail(decision_id: int):
+    return _decision_page(get_in_scope(Decision, decision_id))
+
+
+@bp.route("/decisions/<int:decision_id>/transition", methods=["POST"])
+@signed_in
+def decision_transition(decision_id: int):
+    decision = get_in_scope(Decision, decision_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _decision_page(decision, 422)
+    try:
+        services.transition_decision(decision, form.trigger.data, actor=current_user, comment=form.comment.data,
+                                     expected_version=form.version.data)
+    except DomainError as exc:
+        return _refused(exc, _decision_page, get_in_scope(Decision, decision_id))
+    db.session.commit()
+    flash("Состояние решения изменено.", "success")
+    return redirect(url_for("followup.decision_detail", decision_id=decision.id))

@@ -6,6 +6,7 @@ the commit, and the log says so once at start-up.
 """
 
 import logging
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -86,6 +87,47 @@ def dispatch_ready() -> None:
             get_queue(queue).enqueue(func, *args, job_timeout=job_timeout, failure_ttl=7 * 24 * 3600, **kwargs)
         else:
             func(*args, **kwargs)
+
+
+# --- periodic jobs ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str  # stable: RQ keys the job's history by it
+    func: str  # dotted path of a job function that takes no arguments and is safe to run any number of times
+    queue: str
+    interval: int  # seconds between runs (the first run is at scheduler start)
+    timeout: int
+
+
+# Every periodic job of the system, declared here as data. RQ 2.12's CronScheduler (`rq.cron`, run by
+# `flask reminders cron` beside the worker) enqueues them; registering is idempotent: each start builds the
+# scheduler from this list afresh, so restarting it never adds a second copy, and the jobs themselves are
+# idempotent, so even two schedulers at once only repeat harmless work.
+PERIODIC_JOBS = (
+    PeriodicJob("deadline-reminders", "app.deadlines.reminders.reminders_job", "periodic",
+                interval=3600, timeout=600),
+)
+
+
+def cron_scheduler(connection=None):
+    """RQ's CronScheduler with every PERIODIC_JOBS entry registered once (by name)."""
+    import redis
+    from rq.cron import CronScheduler
+    from werkzeug.utils import import_string
+
+    connection = connection or redis.Redis.from_url(current_app.config["REDIS_URL"])
+    scheduler = CronScheduler(connection=connection)
+    registered = {job.name for job in scheduler.get_jobs()}
+    for job in PERIODIC_JOBS:
+        if job.queue not in QUEUES:
+            raise ValueError(f"periodic job {job.name}: unknown queue {job.queue}")
+        if job.name in registered:
+            continue
+        scheduler.register(import_string(job.func), queue_name=job.queue, interval=job.interval,
+                           job_timeout=job.timeout, failure_ttl=7 * 24 * 3600, name=job.name)
+        registered.add(job.name)
+    return scheduler
 
 
 event.listen(Session, "after_commit", _after_commit)

@@ -38,8 +38,14 @@ def close_tasks_for(obj) -> int:
 
 def inbox_query(user, *, today: date, mechanism_code: str | None = None, organisation_id: int | None = None,
                 include_closed: bool = False):
-    """«Мои задачи»: the user's tasks, earliest due first, tasks without a deadline last."""
-    query = select(Task).where(Task.assignee_id == user.id)
+    """«Мои задачи»: the user's tasks, earliest due first, tasks without a deadline last.
+
+    A deputy (заместитель) also gets the tasks of the people they stand in for on `today`; such a task's
+    assignee is not the user, which is how the inbox marks it «за …»."""
+    from app.deadlines.standins import absent_people_covered_by  # late: the feature package loads the engine
+
+    assignees = [user.id, *(p.id for p in absent_people_covered_by(user, today))]
+    query = select(Task).where(Task.assignee_id.in_(assignees))
     if not include_closed:
         query = query.where(Task.state == "open")
     if mechanism_code:

@@ -6,10 +6,53 @@ FORM_ROUTES: endpoint → fn(objs, world, session) → (actor key, URL values, f
 school_b_objects(world, make_cycle, db_session, objs) → dict of extra school-B ids, put in objs.extra.
 """
 
-ROUTE_ARGUMENTS: dict = {}
+import hashlib
+import io
+
+ORG_SCOPED = "organisation"
+SELECTOR = "selector"
+
+
+def _doc_triggers(objs, values, rule) -> list[str]:
+    from app.documents.services import PAGE_TRIGGERS
+
+    return sorted(PAGE_TRIGGERS)
+
+
+ROUTE_ARGUMENTS: dict = {
+    "document_id": (ORG_SCOPED, lambda o, v, r: [o.extra["document_id"]]),
+    "docversion_id": (ORG_SCOPED, lambda o, v, r: [o.extra["docversion_id"]]),
+    "attachment_id": (ORG_SCOPED, lambda o, v, r: [o.extra["attachment_id"]]),
+    "doc_trigger": (SELECTOR, _doc_triggers),
+}
 ENDPOINT_SCOPES: dict = {}
 FORM_ROUTES: dict = {}
 
 
 def school_b_objects(world, make_cycle, db_session, objs) -> dict:
-    return {}
+    """A document of school B's IND stage with one generated version (a real small .docx on disk, written
+    directly: the walk is about scope, not templates) and a file attached to that version."""
+    from app.cycles.models import Stage
+    from app.documents.attachments import attach
+    from app.documents.models import DocumentVersion
+    from app.documents.services import find_document, storage_root
+    from app.extensions import db
+    from tests.fixtures_documents import stage_document_drafts, tiny_docx
+
+    director = world["director_b"]
+    stage = db.session.get(Stage, objs.stage_id)
+    stage_document_drafts(stage, director)
+    doc = find_document(stage, "indicators_approval")
+    data = tiny_docx("Перечень показателей школы Б")
+    relative = f"documents/{doc.id}/access-walk.docx"
+    path = storage_root() / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    version = DocumentVersion(number=1, status="done", progress=100, stored_path=relative,
+                              sha256=hashlib.sha256(data).hexdigest(), size=len(data), created_by_id=director.id)
+    doc.versions.append(version)
+    db.session.flush()
+    attachment = attach(version, stream=io.BytesIO(b"%PDF-1.4 walk"), filename="scan.pdf", kind="scan",
+                        actor=director)
+    db_session.commit()
+    return {"document_id": doc.id, "docversion_id": version.id, "attachment_id": attachment.id}

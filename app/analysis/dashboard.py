@@ -1,0 +1,284 @@
+"""The indicator dashboard of a cycle: each indicator's value per organisation and for the cycle's owner,
+target attainment, change against the baseline and earlier periods, and the position of each school within
+its context cluster.
+
+The rows are precomputed (`refresh_dashboard`) after every analysis run and after imports
+(`refresh_after_import`), and pages only read them: one query per page whatever the number of rows.
+"""
+
+import io
+import logging
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.analysis.models import AnalysisResult, AnalysisRun, DashboardRow
+from app.core.access import scope_condition
+from app.core.timeutil import utcnow
+from app.cycles.models import Cycle, Indicator
+from app.extensions import db
+from app.orgs.models import Organisation
+
+log = logging.getLogger(__name__)
+HISTORY_CYCLES = 2  # earlier periods shown beside the current one
+
+SORTS = {
+    "org": lambda r: (r.organisation.name.lower(),),
+    "value": lambda r: (r.value is None, r.value if r.value is not None else 0),
+    "change_baseline": lambda r: (r.change_baseline is None, r.change_baseline or 0),
+    "change_previous": lambda r: (r.change_previous is None, r.change_previous or 0),
+    "attainment": lambda r: (r.attainment is None, r.attainment or 0),
+    "cluster_z": lambda r: (r.cluster_z is None, r.cluster_z or 0),
+}
+SORT_LABELS = {"org": "Организация", "value": "Значение", "change_baseline": "Изменение к базовому",
+               "change_previous": "Изменение к прошлому периоду", "attainment": "Достижение цели, %",
+               "cluster_z": "Положение в кластере"}
+POSITION_LABELS = {"above": "выше ожидаемого для школ со схожими условиями",
+                   "below": "ниже ожидаемого для школ со схожими условиями",
+                   "typical": "на уровне школ со схожими условиями",
+                   "expected": "на уровне школ со схожими условиями",
+                   "within": "на уровне школ со схожими условиями",
+                   "alone": "в кластере нет других школ для сравнения"}
+
+
+def position_label(position: str | None) -> str:
+    if not position:
+        return "—"
+    return POSITION_LABELS.get(position, position)
+
+
+def _accepted_values(indicator_ids: list[int], periods: list[str]) -> list[tuple]:
+    """(indicator_id, organisation_id, period, value) of accepted values: entered or imported directly,
+    or submitted and accepted."""
+    from app.monitoring.models import IndicatorValue, Submission
+
+    if not indicator_ids:
+        return []
+    return list(db.session.execute(
+        select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.period,
+               IndicatorValue.value)
+        .outerjoin(Submission, Submission.id == IndicatorValue.submission_id)
+        .where(IndicatorValue.indicator_id.in_(indicator_ids), IndicatorValue.period.in_(periods),
+               or_(IndicatorValue.submission_id.is_(None), Submission.state == "accepted"))))
+
+
+def _cluster_labels(run: AnalysisRun | None):
+    import pandas as pd
+
+    if run is None:
+        return None
+    pairs = db.session.execute(select(AnalysisResult.school_id, AnalysisResult.value).where(
+        AnalysisResult.run_id == run.id, AnalysisResult.kind == "cluster")).all()
+    if not pairs:
+        return None
+    return pd.Series({int(s): int(v) for s, v in pairs if s is not None and v is not None}, name="cluster")
+
+
+def compute_rows(cycle: Cycle, run: AnalysisRun | None = None) -> list[dict]:
+    """The dashboard rows of a cycle as plain dicts (also used by the report and the tests)."""
+    owner = cycle.owner
+    indicators = list(cycle.indicators)
+    earlier, walk = [], cycle.previous
+    while walk is not None and len(earlier) < HISTORY_CYCLES:
+        earlier.append(walk)
+        walk = walk.previous
+    by_code = {c.id: {i.code: i for i in c.indicators} for c in earlier}
+    ids = [i.id for i in indicators] + [i.id for c in earlier for i in c.indicators]
+    periods = [cycle.period] + [c.period for c in earlier]
+    in_scope = {o_id for (o_id,) in db.session.execute(
+        select(Organisation.id).where(Organisation.in_subtree_of(owner)))}
+    values: dict[tuple[int, int, str], float] = {}
+    for indicator_id, org_id, period, value in _accepted_values(ids, periods):
+        if org_id in in_scope and value is not None:
+            values[(indicator_id, org_id, period)] = float(value)
+    labels = _cluster_labels(run)
+    rows = []
+    for ind in indicators:
+        history_ids = [(c.period, by_code[c.id].get(ind.code)) for c in earlier]
+        orgs = sorted({org for (i, org, p) in values if i == ind.id and p == cycle.period}
+                      | {org for (period, h) in history_ids if h is not None
+                         for (i, org, p) in values if i == h.id and p == period})
+        per_org = {}
+        for org_id in orgs:
+            current = values.get((ind.id, org_id, cycle.period))
+            history = {period: values.get((h.id, org_id, period)) for period, h in history_ids if h is not None}
+            per_org[org_id] = (current, {p: v for p, v in history.items() if v is not None})
+        total_current, total_history, mean_of = _total(ind, owner.id, per_org, cycle, history_ids, values)
+        positions = _positions(ind, per_org, labels, exclude=owner.id)
+        for org_id, (current, history) in per_org.items():
+            if org_id == owner.id:
+                continue
+            rows.append(_row(cycle, ind, org_id, False, current, history, positions.get(org_id), None))
+        rows.append(_row(cycle, ind, owner.id, True, total_current, total_history, None, mean_of))
+    return rows
+
+
+def _total(ind, owner_id, per_org, cycle, history_ids, values):
+    """The owner's own value where it was reported; the mean over its organisations otherwise."""
+    if owner_id in per_org and per_org[owner_id][0] is not None:
+        return per_org[owner_id][0], per_org[owner_id][1], None
+    others = [v for org, (v, _h) in per_org.items() if org != owner_id and v is not None]
+    current = sum(others) / len(others) if others else None
+    history = {}
+    for period, h in history_ids:
+        if h is None:
+            continue
+        earlier = [v for (i, org, p), v in values.items() if i == h.id and p == period and org != owner_id]
+        if earlier:
+            history[period] = sum(earlier) / len(earlier)
+    return current, history, len(others) or None
+
+
+def _positions(ind, per_org, labels, *, exclude: int) -> dict:
+    import pandas as pd
+
+    if labels is None:
+        return {}
+    current = pd.Series({org: v for org, (v, _h) in per_org.items() if v is not None and org != exclude
+                         and org in labels.index}, dtype=float)
+    if len(current) < 2:
+        return {}
+    try:
+        from app.analysis.methods.clusters import compare_with_cluster
+    except ImportError:  # the statistical core is not installed yet
+        return {}
+    frame = compare_with_cluster(current, labels, higher_is_better=ind.direction == "up")
+    if "school_id" not in frame.columns:
+        frame = frame.reset_index()
+    out = {}
+    for record in frame.to_dict("records"):
+        out[int(record["school_id"])] = (int(labels.get(int(record["school_id"]))),
+                                         _float(record.get("cluster_mean")), _float(record.get("z")),
+                                         record.get("position"))
+    return out
+
+
+def _float(value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
+
+
+def _row(cycle, ind, org_id, is_total, current, history, position, mean_of) -> dict:
+    baseline = float(ind.baseline) if ind.baseline is not None else None
+    target = float(ind.target) if ind.target is not None else None
+    previous_period = next(iter(history), None)  # history is ordered newest first
+    previous = history.get(previous_period) if previous_period else None
+    attainment = target_met = None
+    if current is not None and target is not None:
+        target_met = current >= target if ind.direction == "up" else current <= target
+        if baseline is not None and target != baseline:
+            attainment = round((current - baseline) / (target - baseline) * 100, 1)
+    cluster, cluster_mean, cluster_z, cluster_position = position or (None, None, None, None)
+    return {"cycle_id": cycle.id, "indicator_id": ind.id, "organisation_id": org_id, "is_total": is_total,
+            "period": cycle.period, "value": current, "previous_value": previous,
+            "change_previous": None if current is None or previous is None else round(current - previous, 4),
+            "change_baseline": None if current is None or baseline is None else round(current - baseline, 4),
+            "attainment": attainment, "target_met": target_met, "cluster": cluster, "cluster_mean": cluster_mean,
+            "cluster_z": cluster_z, "cluster_position": cluster_position,
+            "history": {"periods": history, "mean_of": mean_of}}
+
+
+def refresh_dashboard(cycle: Cycle, *, run: AnalysisRun | None = None) -> int:
+    """Rebuild the cycle's dashboard rows (flushes, never commits). Returns the number of rows."""
+    if run is None:
+        run = db.session.scalar(select(AnalysisRun).where(AnalysisRun.cycle_id == cycle.id,
+                                                          AnalysisRun.status == "done")
+                                .order_by(AnalysisRun.id.desc()).limit(1))
+    rows = compute_rows(cycle, run)
+    db.session.execute(delete(DashboardRow).where(DashboardRow.cycle_id == cycle.id))
+    now = utcnow()
+    for row in rows:
+        db.session.add(DashboardRow(**row, computed_at=now))
+    db.session.flush()
+    return len(rows)
+
+
+def refresh_cycle_dashboard(cycle_id: int) -> None:
+    """Job: rebuild one cycle's dashboard and commit."""
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        return
+    refresh_dashboard(cycle)
+    db.session.commit()
+
+
+def refresh_after_import(organisation_id: int) -> None:
+    """Hook for imports (results or indicator values): rebuild the dashboards of open cycles whose owner
+    is the organisation or one of its ancestors or descendants. Enqueue it after the import's commit:
+    `enqueue_after_commit(refresh_after_import, org.id, queue="default")`."""
+    org = db.session.get(Organisation, organisation_id)
+    if org is None:
+        return
+    cycles = db.session.scalars(
+        select(Cycle).join(Cycle.owner).where(
+            Cycle.state == "open",
+            or_(Organisation.id.in_(org.ancestor_ids()), Organisation.path.like(org.path + "%"))))
+    for cycle in cycles:
+        refresh_dashboard(cycle)
+    db.session.commit()
+
+
+def dashboard_rows(cycle: Cycle, *, user=None, indicator_id: int | None = None, sort: str = "org",
+                   descending: bool = False) -> list[DashboardRow]:
+    """The precomputed rows visible to the user (their subtree), in one query, sorted server-side."""
+    query = (select(DashboardRow).join(DashboardRow.organisation)
+             .where(DashboardRow.cycle_id == cycle.id)
+             .options(joinedload(DashboardRow.organisation), joinedload(DashboardRow.indicator)))
+    if user is not None:
+        query = query.where(scope_condition(Organisation.path, user))
+    if indicator_id:
+        query = query.where(DashboardRow.indicator_id == indicator_id)
+    rows = list(db.session.scalars(query))
+    key = SORTS.get(sort, SORTS["org"])
+    grouped: dict = {}
+    for r in rows:  # per indicator: its organisations, then the total
+        grouped.setdefault((r.indicator.code, r.is_total), []).append(r)
+    ordered = []
+    for group_key in sorted(grouped):
+        group = sorted(grouped[group_key], key=key)
+        if descending:
+            filled = [r for r in group if sort == "org" or key(r)[0] is False]
+            ordered += list(reversed(filled)) + [r for r in group if r not in filled]
+        else:
+            ordered += group
+    return ordered
+
+
+def indicators_of(cycle: Cycle) -> list[Indicator]:
+    return list(cycle.indicators)
+
+
+XLSX_HEADER = ["Показатель", "Код", "Организация", "Период", "Значение", "Прошлый период", "Изменение к прошлому",
+               "Базовое", "Целевое", "Изменение к базовому", "Достижение цели, %", "Цель достигнута",
+               "Кластер", "Среднее в кластере", "z в кластере", "Положение в кластере"]
+
+
+def xlsx_bytes(cycle: Cycle, rows: list[DashboardRow]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Показатели"
+    sheet.append([f"Показатели цикла: {cycle.short_title}"])
+    sheet.append(XLSX_HEADER)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        ind = r.indicator
+        sheet.append([ind.name, ind.code, ("Итого: " if r.is_total else "") + r.organisation.display_name, r.period,
+                      r.value, r.previous_value, r.change_previous,
+                      float(ind.baseline) if ind.baseline is not None else None,
+                      float(ind.target) if ind.target is not None else None,
+                      r.change_baseline, r.attainment,
+                      None if r.target_met is None else ("да" if r.target_met else "нет"),
+                      r.cluster, r.cluster_mean, r.cluster_z,
+                      position_label(r.cluster_position) if r.cluster_position else None])
+    for column, width in zip("ABCDEFGHIJKLMNOP", (40, 10, 36, 10, 10, 12, 12, 10, 10, 12, 12, 10, 8, 12, 10, 40)):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

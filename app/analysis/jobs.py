@@ -1,0 +1,351 @@
+"""The analysis job: load the cycle's results, run the methods of domain.md §8, store every result with
+the fingerprint of the inputs, then rebuild the cycle's indicator dashboard.
+
+Runs in an RQ worker (queue `default`), inline after the request's commit when Redis is absent, or
+synchronously (demo, tests). It takes the run's id and reloads everything; a run that is not queued is
+left alone. Progress is written on a separate connection (as imports do), so the page sees it move
+while the job's own transaction is still open.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import time
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from app.analysis.models import AnalysisResult, AnalysisRun
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.orgs.models import Organisation
+
+log = logging.getLogger(__name__)
+MIN_INTERVAL = 0.5
+FINGERPRINT_VERSION = 1
+
+
+class RunProgress:
+    """Progress of a running analysis on its own short transactions (see app/imports/progress.py for why;
+    inside the test suite's shared connection the updates go through the session itself).
+
+    On SQLite a second writer would wait for the job's own read transaction (one database-wide lock), so
+    there the update is committed by the job's session itself: until its final write the job only reads,
+    so committing at a progress point releases the lock and loses nothing."""
+
+    def __init__(self, run_id: int):
+        self.run_id = run_id
+        self.shared = isinstance(db.session.get_bind(), Connection)
+        self.sqlite = db.engine.dialect.name == "sqlite"
+        self.closed = False
+        self._last_value = None
+        self._last_time = 0.0
+
+    def set(self, percent: float, *, force: bool = False) -> None:
+        value = max(0, min(99, int(percent)))
+        if self.closed or value == self._last_value:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_time < MIN_INTERVAL:
+            return
+        statement = update(AnalysisRun).where(AnalysisRun.id == self.run_id).values(progress=value)
+        if self.shared:
+            db.session.execute(statement)
+        elif self.sqlite:
+            db.session.execute(statement)
+            db.session.commit()
+        else:
+            with db.engine.begin() as conn:
+                conn.execute(statement)
+        self._last_value, self._last_time = value, now
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class NoProgress:
+    """For runs computed in the caller's transaction (demo, CLI): nobody watches a progress bar."""
+
+    def set(self, percent: float, *, force: bool = False) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def run_now(run: AnalysisRun) -> AnalysisRun:
+    """Compute a queued run in the caller's transaction (flushes, never commits)."""
+    run.status, run.started_at = "running", utcnow()
+    summary = execute(run, NoProgress())
+    run.status, run.progress, run.finished_at, run.summary = "done", 100, utcnow(), summary
+    run.message = _message(summary)
+    db.session.flush()
+    return run
+
+
+def run_analysis(run_id: int, job_id: str | None = None) -> None:
+    """Compute one queued analysis run; its outcome (done or failed with a message) lands on the row.
+    Unexpected errors are re-raised after the failure is recorded, so RQ records them too."""
+    run = db.session.get(AnalysisRun, run_id)
+    if run is None:
+        log.warning("analysis run %s: no such run", run_id)
+        return
+    if run.status != "queued":
+        log.info("analysis run %s is already %s", run_id, run.status)
+        return
+    run.status, run.started_at, run.progress = "running", utcnow(), 0
+    db.session.commit()
+    progress = RunProgress(run.id)
+    try:
+        summary = execute(run, progress)
+    except Exception:
+        db.session.rollback()
+        progress.close()
+        log.exception("analysis run %s failed", run_id)
+        db.session.execute(update(AnalysisRun).where(AnalysisRun.id == run_id).values(
+            status="failed", finished_at=utcnow(), message="Внутренняя ошибка при расчёте; результаты не "
+            "сохранены. Сообщите администратору системы номер расчёта."))
+        db.session.commit()
+        raise
+    progress.close()
+    run = db.session.get(AnalysisRun, run_id)
+    run.status, run.progress, run.finished_at = "done", 100, utcnow()
+    run.summary = summary
+    run.message = _message(summary)
+    db.session.commit()
+
+
+def _message(summary: dict) -> str:
+    parts = [f"Школ: {summary.get('schools', 0)}", f"строк результатов: {summary.get('rows', 0)}",
+             f"признаков необъективности: {summary.get('markers', 0)}",
+             f"ШНОР: {summary.get('shnor', 0)}", f"ШНСУ: {summary.get('shnsu', 0)}"]
+    if summary.get("years_with_data") is not None and len(summary["years_with_data"]) < 2:
+        parts.append("данные только за один год: динамика и правило двух лет не применимы")
+    return "; ".join(parts) + "."
+
+
+# --- the computation -------------------------------------------------------------------------
+
+def load_inputs(run: AnalysisRun):
+    """(results, schools, boundaries, thresholds) the run's numbers are computed from: the reference
+    region's schools, their results over the run's years and the works' mark boundaries."""
+    from app.analysis.methods import data, thresholds
+
+    params = run.params or {}
+    reference = db.session.get(Organisation, params.get("reference_organisation_id") or run.organisation_id)
+    school_ids = list(db.session.scalars(
+        select(Organisation.id).where(Organisation.in_subtree_of(reference), Organisation.kind == "school")
+        .order_by(Organisation.id)))
+    limits = thresholds.load_thresholds()
+    results = data.load_results(years=list(run.years), school_ids=school_ids)
+    connection = db.session.connection()
+    options = connection.get_execution_options()
+    if options.get("stream_results") or options.get("yield_per"):
+        # Streaming options set on the connection itself would turn every later statement of the job's
+        # transaction into a server-side cursor (PostgreSQL refuses DECLARE … CURSOR FOR UPDATE).
+        connection.execution_options(stream_results=False, yield_per=None)
+    schools = data.load_schools(school_ids)
+    boundaries = data.load_boundaries(years=list(run.years))
+    return results, schools, boundaries, limits
+
+
+def fingerprint(results, schools, boundaries, limits, params: dict) -> str:
+    """SHA-256 over the input rows (in a canonical order), the schools' context, the mark boundaries,
+    parameters and thresholds."""
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    digest.update(f"uko-analysis-v{FINGERPRINT_VERSION}\n".encode())
+    for name, frame in (("results", results), ("schools", schools), ("boundaries", boundaries)):
+        digest.update(f"{name}:{','.join(map(str, frame.columns))}:{len(frame)}\n".encode())
+        if len(frame) == 0:
+            continue
+        canonical = frame.copy()
+        for column in canonical.columns:
+            if canonical[column].dtype == object:
+                canonical[column] = canonical[column].map(_canonical_json)
+        canonical = canonical.sort_values(list(canonical.columns), kind="mergesort").reset_index(drop=True)
+        digest.update(pd.util.hash_pandas_object(canonical, index=False).to_numpy().tobytes())
+    digest.update(_canonical_json(dict(limits)).encode())
+    digest.update(_canonical_json(params).encode())
+    return digest.hexdigest()
+
+
+def _canonical_json(value) -> str:
+    return json.dumps(plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def plain(value):
+    """JSON-friendly primitives from numpy/pandas values (NaN → None)."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return plain(value.tolist())
+    if hasattr(value, "item"):
+        return plain(value.item())
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+TYPED = ("school_id", "year", "procedure", "subject", "grade", "sign")
+
+
+def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None, keep=None) -> list[dict]:
+    """Result rows from a DataFrame (or Series) of a method: the key columns typed, everything in payload."""
+    import pandas as pd
+
+    if frame is None:
+        return []
+    if isinstance(frame, pd.Series):
+        frame = frame.rename(frame.name or "value").reset_index()
+    if len(frame) == 0:
+        return []
+    if "school_id" not in frame.columns and frame.index.name == "school_id":
+        frame = frame.reset_index()
+    rows = []
+    for record in frame.to_dict("records"):
+        record = {str(k): plain(v) for k, v in record.items()}
+        school_id = record.get("school_id")
+        if keep is not None and school_id is not None and int(school_id) not in keep:
+            continue
+        row = {"run_id": run_id, "kind": kind, "payload": record}
+        for name in TYPED:
+            v = record.get(name)
+            row[name] = (int(v) if name in ("school_id", "year", "grade") and v is not None else v)
+        if row["sign"] is not None:
+            row["sign"] = str(row["sign"])[:10]
+        stat = record.get(value_column) if value_column else None
+        row["value"] = float(stat) if isinstance(stat, (int, float)) and not isinstance(stat, bool) else None
+        rows.append(row)
+    return rows
+
+
+def execute(run: AnalysisRun, progress: RunProgress) -> dict:
+    """Everything between 'running' and 'done': returns the run's summary; results are flushed."""
+    import pandas as pd
+
+    from app.analysis.methods import aggregates, clusters, low_results, objectivity
+
+    progress.set(2, force=True)
+    results, schools, boundaries, limits = load_inputs(run)
+    progress.set(20, force=True)
+    # Kept aside until the end: writing the run row now would lock it against the progress updates.
+    digest = fingerprint(results, schools, boundaries, limits, {"years": list(run.years), **(run.params or {})})
+    scope = run.organisation
+    keep = set(db.session.scalars(select(Organisation.id).where(
+        Organisation.in_subtree_of(scope), Organisation.kind == "school")))
+    rows: list[dict] = []
+    years_with_data = sorted({int(y) for y in results["year"].unique()}) if len(results) else []
+
+    agg = aggregates.school_aggregates(results)
+    rows += frame_rows(agg, "aggregate", run.id, value_column="mean_percent", keep=keep)
+    progress.set(30, force=True)
+
+    markers = objectivity.compute_markers(results, schools, limits,
+                                          boundaries=boundaries if len(boundaries) else None)
+    rows += frame_rows(markers.markers, "marker", run.id, value_column="statistic", keep=keep)
+    rows += frame_rows(getattr(markers, "not_computable", None), "not_computable", run.id, keep=keep)
+    rows += frame_rows(getattr(markers, "skipped", None), "skipped", run.id, keep=keep)
+    stable = objectivity.stably_objective(markers, schools, list(run.years))
+    rows += frame_rows(_as_school_frame(stable), "stably_objective", run.id, keep=keep)
+    if years_with_data:
+        shares = objectivity.municipality_shares(markers, schools, results, max(years_with_data))
+        rows += frame_rows(shares, "municipality_share", run.id, value_column="share")
+    progress.set(60, force=True)
+
+    low = low_results.compute_low_results(results, schools, markers, limits)
+    rows += frame_rows(low.index, "low_index", run.id, value_column=_first(low.index, ("index", "L", "value")),
+                       keep=keep)
+    rows += frame_rows(low.shnor, "shnor", run.id, keep=keep)
+    rows += frame_rows(low.shnsu, "shnsu", run.id, value_column="social_index", keep=keep)
+    rows += frame_rows(_as_school_frame(low.resilient), "resilient", run.id, keep=keep)
+    for note in list(getattr(markers, "notes", None) or []) + list(getattr(low, "notes", None) or []):
+        rows.append({"run_id": run.id, "kind": "note", "payload": {"text": str(note)}, "value": None,
+                     **{name: None for name in TYPED}})
+    progress.set(75, force=True)
+
+    clustering = clusters.cluster_schools(schools)
+    labels = clustering.labels
+    label_frame = (labels.rename("cluster").rename_axis("school_id").reset_index()
+                   if isinstance(labels, pd.Series) else labels)
+    rows += frame_rows(label_frame, "cluster", run.id, value_column="cluster", keep=keep)
+    profiles = getattr(clustering, "profiles", None)
+    if profiles is not None and len(profiles):
+        profile_frame = profiles.reset_index() if not isinstance(profiles.index, pd.RangeIndex) else profiles
+        rows += frame_rows(profile_frame, "cluster_profile", run.id)
+    school_values = _school_results(agg, years_with_data)
+    if len(school_values):
+        compared = clusters.compare_with_cluster(school_values, labels, higher_is_better=True)
+        rows += frame_rows(compared, "cluster_position", run.id, value_column="z", keep=keep)
+    progress.set(85, force=True)
+
+    progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
+    run.fingerprint = digest
+    db.session.execute(delete(AnalysisResult).where(AnalysisResult.run_id == run.id))
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(AnalysisResult), rows[start:start + 5000])
+    db.session.flush()
+    from app.analysis.dashboard import refresh_dashboard
+
+    refresh_dashboard(run.cycle, run=run)
+    count = {}
+    for row in rows:
+        count[row["kind"]] = count.get(row["kind"], 0) + 1
+    return {"schools": len(keep), "rows": int(len(results)), "years_with_data": years_with_data,
+            "markers": count.get("marker", 0), "flagged_schools": len({r["school_id"] for r in rows
+                                                                         if r["kind"] == "marker"}),
+            "shnor": count.get("shnor", 0), "shnsu": count.get("shnsu", 0), "resilient": count.get("resilient", 0),
+            "clusters": int(getattr(clustering, "k", 0) or 0),
+            "cluster_criterion": plain(getattr(clustering, "criterion", None)), "results": count}
+
+
+def _first(frame, names) -> str | None:
+    if frame is None:
+        return None
+    return next((n for n in names if n in getattr(frame, "columns", ())), None)
+
+
+def _as_school_frame(value):
+    """A method's school list (ids, Series or DataFrame) as a DataFrame with a school_id column."""
+    import pandas as pd
+
+    if value is None:
+        return None
+    if isinstance(value, pd.DataFrame):
+        return value if "school_id" in value.columns else value.reset_index()
+    if isinstance(value, pd.Series):
+        if value.dtype == bool:
+            return pd.DataFrame({"school_id": list(value[value].index)})
+        return pd.DataFrame({"school_id": list(value)})
+    return pd.DataFrame({"school_id": sorted(int(v) for v in value)})
+
+
+def _school_results(agg, years):
+    """Each school's mean percent of maximum over its subjects and grades in the latest year with data."""
+    import pandas as pd
+
+    if agg is None or len(agg) == 0 or not years:
+        return pd.Series(dtype=float)
+    latest = agg[agg["year"] == max(years)]
+    return latest.groupby("school_id")["mean_percent"].mean().sort_index()

@@ -1,0 +1,117 @@
+"""Reading the analysis inputs from the database into pandas: results (one streamed SQL query, no ORM
+objects: a region is 300,000 rows) and schools with their context attributes."""
+
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from app.analysis.methods.tasks import parse_json_rows
+from app.extensions import db
+from app.imports.models import AssessmentResult, MarkBoundary
+from app.orgs.models import Organisation
+
+CHUNK = 50_000
+RESULT_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "primary_score", "max_score", "mark",
+                  "term_mark", "task_scores"]
+SCHOOL_COLUMNS = ["id", "code", "name", "municipality_id", "municipality_code", "profile", "settlement", "remote",
+                  "students", "low_income_share", "non_native_share", "ovz_share"]
+
+
+def _tasks(value):
+    if value is None or isinstance(value, list):
+        return value
+    return json.loads(value)
+
+
+def load_results(*, years, school_ids=None, procedure=None) -> pd.DataFrame:
+    """Assessment results of `years` (optionally only `school_ids`, one `procedure`) as a DataFrame with
+    RESULT_COLUMNS (task_scores as the stored JSON text, or None) plus task_1 … task_N, the task scores as
+    numbers. One query, fetched in chunks of CHUNK rows."""
+    r = AssessmentResult.__table__.c
+    stmt = select(r.year, r.procedure, r.subject, r.grade, r.school_id, r.primary_score, r.max_score, r.mark,
+                  r.term_mark, r.task_scores.cast(db.Text).label("task_scores")).where(r.year.in_(list(years)))
+    if school_ids is not None:
+        ids = sorted({int(s) for s in school_ids})
+        if not ids:
+            return _empty_results()
+        stmt = stmt.where(r.school_id.in_(ids))
+    if procedure:
+        stmt = stmt.where(r.procedure == procedure)
+    # Options on the statement, not the connection: a connection's options would outlive this query
+    # (and make the session's own SAVEPOINT/ROLLBACK statements server-side cursors on PostgreSQL).
+    result = db.session.connection().execute(stmt.execution_options(stream_results=True, yield_per=CHUNK))
+    frames = []
+    for rows in result.partitions(CHUNK):
+        cols = list(zip(*rows))
+        frames.append(pd.DataFrame({
+            "year": np.asarray(cols[0], dtype=np.int64), "procedure": np.asarray(cols[1], dtype=object),
+            "subject": np.asarray(cols[2], dtype=object), "grade": np.asarray(cols[3], dtype=np.int64),
+            "school_id": np.asarray(cols[4], dtype=np.int64), "primary_score": np.asarray(cols[5], dtype=np.int64),
+            "max_score": np.asarray(cols[6], dtype=np.int64),
+            "mark": np.array(cols[7], dtype=float), "term_mark": np.array(cols[8], dtype=float),
+            "task_scores": np.array(cols[9], dtype=object)}))
+    if not frames:
+        return _empty_results()
+    frame = pd.concat(frames, ignore_index=True)
+    return with_task_columns(frame)
+
+
+def with_task_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add task_1 … task_N (float, NaN where a row has fewer tasks or none) from task_scores (the stored
+    JSON text, or lists), so the methods read task-level scores as numeric columns, parsed once here."""
+    column = frame["task_scores"]
+    has = column.notna().to_numpy()
+    if not has.any():
+        return frame
+    present = column[has].tolist()
+    parsed = parse_json_rows(present) if isinstance(present[0], str) else None
+    if parsed is None:
+        lists = [_tasks(v) for v in present]
+        width = max(len(t) for t in lists)
+        parsed = np.full((len(lists), width), np.nan)
+        for i, t in enumerate(lists):
+            parsed[i, :len(t)] = np.array(t, dtype=float)
+    matrix = np.full((len(frame), parsed.shape[1]), np.nan)
+    matrix[has] = parsed
+    extra = pd.DataFrame(matrix, columns=[f"task_{k + 1}" for k in range(parsed.shape[1])], index=frame.index)
+    return pd.concat([frame, extra], axis=1)
+
+
+def _empty_results() -> pd.DataFrame:
+    return pd.DataFrame({"year": pd.Series(dtype=np.int64), "procedure": pd.Series(dtype=object),
+                         "subject": pd.Series(dtype=object), "grade": pd.Series(dtype=np.int64),
+                         "school_id": pd.Series(dtype=np.int64), "primary_score": pd.Series(dtype=np.int64),
+                         "max_score": pd.Series(dtype=np.int64), "mark": pd.Series(dtype=float),
+                         "term_mark": pd.Series(dtype=float), "task_scores": pd.Series(dtype=object)})
+
+
+def load_boundaries(*, years) -> pd.DataFrame:
+    """Mark boundaries (procedure, year, subject, grade, mark, min_score) stored for `years`."""
+    b = MarkBoundary.__table__.c
+    rows = db.session.execute(select(b.procedure, b.year, b.subject, b.grade, b.mark, b.min_score)
+                              .where(b.year.in_(list(years)))).all()
+    return pd.DataFrame(rows, columns=["procedure", "year", "subject", "grade", "mark", "min_score"])
+
+
+def load_schools(school_ids=None, within: Organisation | None = None) -> pd.DataFrame:
+    """Schools (kind 'school') with their municipality and context attributes; `within` limits them to
+    an organisation's subtree, `school_ids` to the given ids."""
+    o = Organisation.__table__.c
+    parent = Organisation.__table__.alias("parent")
+    stmt = (select(o.id, o.code, o.name, o.parent_id.label("municipality_id"), parent.c.code.label("municipality_code"),
+                   o.profile, o.settlement, o.remote, o.students, o.low_income_share, o.non_native_share,
+                   o.ovz_share)
+            .select_from(Organisation.__table__.outerjoin(parent, parent.c.id == o.parent_id))
+            .where(o.kind == "school").order_by(o.code))
+    if within is not None:
+        stmt = stmt.where(o.path.like(within.path + "%"))
+    if school_ids is not None:
+        stmt = stmt.where(o.id.in_(sorted({int(s) for s in school_ids})))
+    rows = db.session.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=SCHOOL_COLUMNS)
+    for name in ("students", "low_income_share", "non_native_share", "ovz_share"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    frame["remote"] = frame["remote"].astype(object)
+    return frame

@@ -1,0 +1,217 @@
+"""Low results (ШНОР), difficult social conditions (ШНСУ) and resilient schools (domain.md §8).
+
+L(s) = mean over the school's units (subject, grade, procedure) of z(share of "2") − z(mean percent),
+z within each work over the region's schools; higher is worse. Units flagged by an objectivity marker
+are left out, as are units below `min_participants`: a school is judged on results that can be trusted.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from app.analysis.methods import stats
+from app.analysis.methods.aggregates import prepare
+from app.analysis.methods.stats import fmt, pct
+
+CONTEXT = {  # attribute → (Russian name, unit)
+    "low_income_share": "доля обучающихся из малообеспеченных семей",
+    "non_native_share": "доля обучающихся, для которых русский язык не родной",
+    "ovz_share": "доля обучающихся с ОВЗ",
+    "village": "сельская местность",
+    "remote": "удалённая (труднодоступная) школа",
+}
+SETTLEMENT_WEIGHT = {"city": 0.0, "town": 0.5, "village": 1.0}
+
+
+@dataclass
+class LowResults:
+    index: pd.DataFrame       # year, school_id, L, units, z_share_2, z_mean_percent, components
+    shnor: pd.DataFrame       # school_id, L, reasons (list of Russian strings), years (list)
+    shnsu: pd.DataFrame       # school_id, social_index, factors (list of Russian strings)
+    resilient: pd.DataFrame   # school_id, social_index, L, reason
+    notes: list[str] = field(default_factory=list)
+    year: int | None = None
+    cuts: dict = field(default_factory=dict)   # the thresholds actually applied (decile cut, quartile cut…)
+
+
+def _flagged_units(u: pd.DataFrame, markers, p=None) -> np.ndarray:
+    if markers is None:
+        return np.zeros(len(u), dtype=bool)
+    if hasattr(markers, "markers"):
+        if p is not None and getattr(markers, "prepared", None) is p:
+            # computed on this very prepared frame: its unit codes are ours
+            out = np.zeros(len(u), dtype=bool)
+            out[markers.flagged_units] = True
+            return out
+        markers = markers.markers
+    if not len(markers):
+        return np.zeros(len(u), dtype=bool)
+    keys = ["year", "procedure", "school_id", "subject", "grade"]
+    flagged = markers[keys].drop_duplicates().assign(_flag=True)
+    merged = u[keys].merge(flagged, on=keys, how="left")
+    return merged["_flag"].fillna(False).to_numpy(dtype=bool)
+
+
+def social_index(schools: pd.DataFrame) -> pd.DataFrame:
+    """school_id, social_index (mean of standardised context attributes, higher = harder) and the
+    standardised attributes; a missing attribute counts as the region's average."""
+    frame = pd.DataFrame({"school_id": schools["id"].to_numpy()})
+
+    def column(name) -> pd.Series:
+        return schools[name] if name in schools.columns else pd.Series([None] * len(schools), index=schools.index)
+
+    raw = {
+        "low_income_share": pd.to_numeric(column("low_income_share"), errors="coerce"),
+        "non_native_share": pd.to_numeric(column("non_native_share"), errors="coerce"),
+        "ovz_share": pd.to_numeric(column("ovz_share"), errors="coerce"),
+        "village": column("settlement").map(SETTLEMENT_WEIGHT),
+        "remote": pd.to_numeric(column("remote").map(
+            lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else float(bool(v))),
+            errors="coerce"),
+    }
+    zs = []
+    for name, values in raw.items():
+        v = np.asarray(values, dtype=float)
+        frame[name] = v
+        z = np.nan_to_num(stats.zscores(v), nan=0.0)
+        frame[f"z_{name}"] = z
+        zs.append(z)
+    frame["social_index"] = np.mean(zs, axis=0) if len(schools) else np.array([])
+    return frame
+
+
+def _factors(hard: pd.DataFrame, means: dict) -> list[list[str]]:
+    """Per school: the context attributes that make its conditions difficult (z ≥ 0.5, village, remote)."""
+    out: list[list[str]] = [[] for _ in range(len(hard))]
+    for name in ("low_income_share", "non_native_share", "ovz_share"):
+        high = hard[f"z_{name}"].to_numpy() >= 0.5
+        values = hard[name].to_numpy()
+        for i in np.flatnonzero(high):
+            out[i].append(f"{CONTEXT[name]} {fmt(values[i], 1)} % (в среднем по региону {fmt(means[name], 1)} %)")
+    for name in ("village", "remote"):
+        for i in np.flatnonzero(hard[name].to_numpy() == 1.0):
+            out[i].append(CONTEXT[name])
+    return out
+
+
+def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, year: int | None = None
+                        ) -> LowResults:
+    """L(s) per year, ШНОР, ШНСУ and resilient schools for `year` (default: the latest year in results)."""
+    th = thresholds
+    p = prepare(results)
+    u = p.units
+    notes: list[str] = []
+    nw = len(p.works)
+    keep = (u["n"].to_numpy() >= th["min_participants"]) & ~_flagged_units(u, markers, p)
+    work = u["work"].to_numpy()
+    share2 = u["share_2"].to_numpy()
+    z2 = stats.group_zscores(np.where(keep, share2, np.nan), work, nw)
+    zm = stats.group_zscores(np.where(keep, u["mean_percent"].to_numpy(), np.nan), work, nw)
+    comp = np.nan_to_num(z2, nan=0.0) - zm
+    units = pd.DataFrame({"year": u["year"], "school_id": u["school_id"], "subject": u["subject"],
+                          "comp": comp, "z2": z2, "zm": zm, "n_marked": u["n_marked"], "share_2": share2})[keep]
+    # per (year, school) by bincount on one integer key: the units frame has thousands of rows
+    ys = units["year"].to_numpy().astype(np.int64)
+    ss = units["school_id"].to_numpy().astype(np.int64)
+    base = int(ss.max()) + 1 if len(ss) else 1
+    codes, keys = pd.factorize(ys * base + ss, sort=True)
+    count = np.bincount(codes, minlength=len(keys)).astype(float)
+
+    def mean_of(values):
+        v = np.asarray(values, dtype=float)
+        ok = ~np.isnan(v)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (np.bincount(codes, weights=np.where(ok, v, 0.0), minlength=len(keys))
+                    / np.bincount(codes, weights=ok, minlength=len(keys)))
+
+    index = pd.DataFrame({"year": keys // base, "school_id": keys % base, "L": mean_of(units["comp"]),
+                          "units": count.astype(int), "z_share_2": mean_of(units["z2"]),
+                          "z_mean_percent": mean_of(units["zm"])})
+    # one str.replace over the joined text instead of one number formatting call per value
+    index["components"] = "\n".join(
+        f"по {k} результатам: средняя z(доля «2») = {a:.2f}, средняя z(средний % выполнения) = {b:.2f}"
+        for k, a, b in zip(index["units"].tolist(), index["z_share_2"].tolist(), index["z_mean_percent"].tolist())
+    ).replace(".", ",").replace("-", "−").replace("nan", "—").split("\n") if len(index) else []
+    years = sorted(index["year"].unique().tolist())
+    if year is None:
+        year = years[-1] if years else None
+    dropped = int((~keep & (u["n"].to_numpy() >= th["min_participants"])).sum())
+    if dropped:
+        notes.append(f"Из расчёта индекса исключены результаты с признаками необъективности: {dropped} "
+                     "(школа, предмет, класс, год).")
+    cuts: dict = {}
+    # ШНОР, rule 1: worst share of L (decile) in each of the last `shnor_years` years
+    span = [year - k for k in range(th["shnor_years"] - 1, -1, -1)] if year is not None else []
+    worst_by_year = {}
+    for y in years:
+        col = index.loc[index["year"] == y, ["school_id", "L"]]
+        cut = float(np.quantile(col["L"], 1 - th["shnor_worst_share"])) if len(col) else np.nan
+        cuts[f"L_worst_{y}"] = cut
+        worst_by_year[y] = set(col.loc[col["L"] >= cut, "school_id"].tolist())
+    rule1: set = set()
+    if span and all(y in worst_by_year for y in span):
+        rule1 = set.intersection(*(worst_by_year[y] for y in span))
+    elif year is not None:
+        missing = [y for y in span if y not in worst_by_year]
+        notes.append(f"Нет данных за {', '.join(map(str, missing))} г.: правило «индекс низких результатов в "
+                     f"худшем дециле {th['shnor_years']} года подряд» применить нельзя; ШНОР определены только "
+                     f"по доле отметок «2».")
+    # ШНОР, rule 2: share of "2" ≥ threshold in ≥ N subjects (the analysis year, pooled over grades)
+    cur = units[(units["year"] == year) & (units["n_marked"] > 0)]
+    cur = cur.assign(twos=cur["share_2"] * cur["n_marked"])
+    by_subject = cur.groupby(["school_id", "subject"]).agg(twos=("twos", "sum"), n=("n_marked", "sum")).reset_index()
+    by_subject["share"] = by_subject["twos"] / by_subject["n"]
+    failing = by_subject[by_subject["share"] >= th["shnor_fail_share"]]
+    fail_subjects: dict = {}
+    for school, subject, value in failing[["school_id", "subject", "share"]].itertuples(index=False):
+        fail_subjects.setdefault(school, []).append((subject, value))
+    rule2 = {s for s, subj in fail_subjects.items() if len(subj) >= th["shnor_fail_subjects"]}
+    latest = index[index["year"] == year].set_index("school_id")["L"] if year is not None else pd.Series(dtype=float)
+    rows = []
+    l_of = dict(zip(zip(index["year"], index["school_id"]), index["L"])) if rule1 else {}
+    for s in sorted(rule1 | rule2):
+        reasons, used = [], []
+        if s in rule1:
+            values = "; ".join(f"{y} г.: {fmt(l_of[(y, s)])} (граница дециля {fmt(cuts[f'L_worst_{y}'])})"
+                               for y in span)
+            reasons.append(f"индекс низких результатов в худшем дециле школ региона {len(span)} года подряд: {values}")
+            used += span
+        if s in rule2:
+            subj = "; ".join(f"{name} — {pct(v)}" for name, v in fail_subjects[s])
+            reasons.append(f"доля отметок «2» не ниже {pct(th['shnor_fail_share'])} по "
+                           f"{len(fail_subjects[s])} предметам в {year} г.: {subj}")
+            used.append(year)
+        rows.append({"school_id": int(s), "L": float(latest.get(s, np.nan)), "reasons": reasons,
+                     "years": sorted(set(used))})
+    shnor = pd.DataFrame(rows, columns=["school_id", "L", "reasons", "years"])
+    # ШНСУ and resilient schools
+    social = social_index(schools) if len(schools) else pd.DataFrame(columns=["school_id", "social_index"])
+    if len(social):
+        cut = float(np.quantile(social["social_index"], 1 - th["shnsu_worst_share"]))
+        cuts["social_worst"] = cut
+        means = {name: float(np.nanmean(social[name])) if social[name].notna().any() else np.nan
+                 for name in ("low_income_share", "non_native_share", "ovz_share")}
+        hard = social[social["social_index"] >= cut]
+        shnsu = pd.DataFrame({"school_id": hard["school_id"].astype(int).to_numpy(),
+                              "social_index": hard["social_index"].to_numpy(),
+                              "factors": _factors(hard, means)})
+        if social[list(CONTEXT)].isna().all().all():
+            notes.append("Нет контекстных данных школ (доли, тип поселения): индекс социального контекста не "
+                         "различает школы.")
+    else:
+        shnsu = pd.DataFrame(columns=["school_id", "social_index", "factors"])
+    if len(latest):
+        lcut = float(np.quantile(latest.to_numpy(), th["resilient_max_quantile"]))
+        cuts["resilient_L"] = lcut
+        res = shnsu[shnsu["school_id"].map(latest).le(lcut) & ~shnsu["school_id"].isin(shnor["school_id"])]
+        resilient = pd.DataFrame({
+            "school_id": res["school_id"].to_numpy(), "social_index": res["social_index"].to_numpy(),
+            "L": res["school_id"].map(latest).to_numpy(dtype=float)})
+        resilient["reason"] = [f"сложный социальный контекст (индекс {fmt(si)}), но индекс низких результатов "
+                               f"{fmt(lv)} не выше {fmt(lcut)} (медиана по региону)" for si, lv in
+                               zip(resilient["social_index"], resilient["L"])]
+    else:
+        resilient = pd.DataFrame(columns=["school_id", "social_index", "L", "reason"])
+    return LowResults(index=index, shnor=shnor, shnsu=shnsu.reset_index(drop=True),
+                      resilient=resilient.reset_index(drop=True), notes=notes, year=year, cuts=cuts)

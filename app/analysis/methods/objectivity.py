@@ -1,0 +1,481 @@
+"""Signs of non-objective results K1–K5 (domain.md §8), per school, subject, grade and year.
+
+These are признаки — statistical signs that call for a closer look — never proof. Every marker carries
+the statistic that triggered it, the threshold and a Russian sentence with the numbers. Units with fewer
+than `min_participants` are skipped (and listed), and a sign that cannot be computed for a unit (no term
+marks, no task-level scores, no next year) is listed with the reason rather than silently missing.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from app.analysis.methods import stats
+from app.analysis.methods.aggregates import EXAMS, prepare
+from app.analysis.methods.stats import pct
+from app.analysis.methods.tasks import parse_json_rows
+
+UNIT = ["year", "procedure", "school_id", "subject", "grade"]
+MARKER_COLUMNS = UNIT + ["sign", "kind", "statistic", "threshold", "detail"]
+NOT_COMPUTABLE_COLUMNS = UNIT + ["sign", "reason"]
+SKIPPED_COLUMNS = UNIT + ["n", "reason"]
+SIGNS = {
+    "K1": "высокие результаты, не объяснимые профилем школы и результатами экзаменов",
+    "K2": "трудные задания выполнены лучше лёгких",
+    "K3": "аномальное распределение первичных баллов",
+    "K4": "расхождение отметок за работу и отметок за период",
+    "K5": "высокие результаты не подтверждаются той же когортой в следующем году",
+}
+
+
+class _Shared:
+    """Holds a frame in DataFrame.attrs without pandas deep-copying it on every operation."""
+
+    def __init__(self, frame):
+        self.frame = frame
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+@dataclass
+class ObjectivityResult:
+    markers: pd.DataFrame
+    not_computable: pd.DataFrame
+    skipped: pd.DataFrame
+    evaluated: pd.DataFrame                      # year, school_id: schools with at least one analysed unit
+    units: pd.DataFrame                          # unit statistics (z, shares…) of analysed units
+    notes: list[str] = field(default_factory=list)
+    flagged_units: np.ndarray | None = field(default=None, repr=False)  # unit codes of `prepared` with markers
+    prepared: object = field(default=None, repr=False)
+
+
+def _frame(rows: list[pd.DataFrame], columns) -> pd.DataFrame:
+    rows = [r for r in rows if len(r)]
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(rows, ignore_index=True)[list(columns)]
+
+
+def _rows(u: pd.DataFrame, mask, **cols) -> pd.DataFrame:
+    """Unit rows selected by mask, with extra columns (scalars or arrays over the whole unit frame)."""
+    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+    out = pd.DataFrame({c: u[c].to_numpy()[idx] for c in UNIT})
+    for name, value in cols.items():
+        # a callable builds the column for the selected units only (texts are not built for all units)
+        out[name] = value(idx) if callable(value) else value[idx] if isinstance(value, np.ndarray) else value
+    return out
+
+
+def _emit(out: list, u: pd.DataFrame, idx, sign: str, kind: str, statistic, threshold, details: list[str]) -> None:
+    """One frame of markers for the unit indices `idx` (statistic aligned with idx)."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if not len(idx):
+        return
+    out.append((idx, sign, kind, np.asarray(statistic, dtype=float), float(threshold), details))
+
+
+def _markers_frame(u: pd.DataFrame, parts: list) -> pd.DataFrame:
+    """All emitted markers as one frame, built once (not one small frame per sign)."""
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in MARKER_COLUMNS})
+    idx = np.concatenate([p[0] for p in parts])
+    frame = pd.DataFrame({c: u[c].to_numpy()[idx] for c in UNIT})
+    frame["sign"] = np.concatenate([np.full(len(p[0]), p[1], dtype=object) for p in parts])
+    frame["kind"] = np.concatenate([np.full(len(p[0]), p[2], dtype=object) for p in parts])
+    frame["statistic"] = np.concatenate([p[3] for p in parts])
+    frame["threshold"] = np.concatenate([np.full(len(p[0]), p[4]) for p in parts])
+    frame["detail"] = _russian_numbers([d for p in parts for d in p[5]])
+    return frame
+
+
+_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+_MINUS = re.compile(r"-(?=\d)")
+
+
+def _russian_numbers(texts: list[str]) -> list[str]:
+    """Decimal comma and true minus in the numbers of the detail sentences, in one pass over all of them
+    (the sentences are built with plain format specs: thousands of markers, no per-number call)."""
+    if not texts:
+        return []
+    joined = "\n".join(texts).replace("nan", "—").replace("inf", "∞")
+    return _MINUS.sub("−", _DECIMAL.sub(",", joined)).split("\n")
+
+
+def _boundaries(p, given: pd.DataFrame | None) -> np.ndarray:
+    """works × marks 3..5 → lowest primary score with that mark (NaN when unknown)."""
+    nw = len(p.works)
+    out = np.full((nw, 3), np.nan)
+    if given is not None and len(given):
+        merged = p.works.reset_index(names="work").merge(given, on=["procedure", "year", "subject", "grade"])
+        for w, m, c in merged[["work", "mark", "min_score"]].itertuples(index=False):
+            if 3 <= m <= 5:
+                out[w, int(m) - 3] = c
+    # lowest score with each mark: presence per (work, mark, score) by one bincount, then the first present
+    top = int(np.nanmax(p.score)) + 1 if len(p.score) else 1
+    sel = (p.mark >= 3) & (p.mark <= 5)
+    if not sel.any():
+        return out
+    key = (p.work[sel] * 3 + (p.mark[sel].astype(np.int64) - 3)) * top + np.clip(p.score[sel], 0, top - 1).astype(
+        np.int64)
+    seen = np.bincount(key, minlength=nw * 3 * top).reshape(nw, 3, top) > 0
+    derived = np.where(seen.any(axis=2), seen.argmax(axis=2), np.nan)
+    return np.where(np.isnan(out), derived, out)
+
+
+def _pad(lists) -> np.ndarray:
+    width = max((len(x) for x in lists), default=0)
+    return np.array([list(x) + [None] * (width - len(x)) for x in lists], dtype=float).reshape(len(lists), width)
+
+
+def _task_matrix(values: list) -> np.ndarray:
+    """rows × tasks (float, NaN for a missing score) from lists, or from the JSON text load_results
+    returns (parsed in bulk by tasks.parse_json_rows, falling back to json for anything unusual)."""
+    if values and isinstance(values[0], str):
+        parsed = parse_json_rows(values)
+        if parsed is not None:
+            return parsed
+        values = [json.loads(v) for v in values]
+    try:
+        return np.array(values, dtype=float)
+    except ValueError:  # ragged: works imported with different task counts
+        return _pad(values)
+
+
+def task_columns(results: pd.DataFrame) -> list[str]:
+    """The wide per-task score columns task_1 … task_N (float, NaN when missing), in task order."""
+    found = [(int(c[5:]), c) for c in results.columns if isinstance(c, str) and c.startswith("task_")
+             and c[5:].isdigit()]
+    return [c for _n, c in sorted(found)]
+
+
+def _task_block(p) -> list[np.ndarray]:
+    """One float array per task (NaN = no score), from the wide task_N columns (no copy) or parsed
+    from the task_scores lists/JSON; empty when there are no task-level scores."""
+    wide = task_columns(p.results)
+    if wide:
+        return [p.results[c].to_numpy(dtype=float) for c in wide]
+    if "task_scores" not in p.results.columns:
+        return []
+    column = p.results["task_scores"]
+    has = column.notna().to_numpy()
+    if not has.any():
+        return []
+    part = _task_matrix(column[has].tolist())
+    block = np.full((len(column), part.shape[1]), np.nan)
+    block[has] = part
+    return list(block.T)
+
+
+def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    use = mask & ~np.isnan(values)
+    count = use.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, np.where(use, values, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
+
+
+def _k2(p, u, ok, th, nc_rows, marker_rows):
+    """K2 on unit × task success rates: sums per unit and task by bincount (no per-school loop)."""
+    nu, nw = len(u), len(p.works)
+    block = _task_block(p)
+    gap = np.full(nu, np.nan)
+    no_groups = np.zeros(nu, dtype=bool)
+    if not block or not len(p.unit):
+        n_tasks = np.zeros(nu, dtype=np.int64)
+    else:
+        # each task's scores in unit order, so every per-unit sum, count and maximum is one reduceat pass
+        # over a contiguous column (no rows × tasks copy: on a busy machine that allocation dominates)
+        order, starts = p.unit_order()
+        tasks = len(block)
+        n_rows = u["n"].to_numpy()
+        sums, cnts, umax = np.empty((nu, tasks)), np.empty((nu, tasks)), np.empty((nu, tasks))
+        complete = True
+        for k, column in enumerate(block):
+            if order is not None:
+                column = column[order]
+            valid = ~np.isnan(column)
+            if valid.all():
+                sums[:, k] = np.add.reduceat(column, starts)
+                cnts[:, k] = n_rows
+                umax[:, k] = np.maximum.reduceat(column, starts)
+            else:
+                sums[:, k] = np.add.reduceat(np.where(valid, column, 0.0), starts)
+                cnts[:, k] = np.add.reduceat(valid, starts, dtype=float)
+                umax[:, k] = np.maximum.reduceat(np.where(valid, column, -1.0), starts)
+                complete = False
+        if complete:
+            n_tasks = n_rows
+        else:
+            # rows with at least one score: a row missing every task is a row without task-level scores
+            has = np.zeros(len(p.unit), dtype=bool)
+            for column in block:
+                has |= ~np.isnan(column if order is None else column[order])
+            n_tasks = np.add.reduceat(has, starts, dtype=np.int64)
+        # a task's maximum is the highest score anyone in the region got for it in that work
+        tmax = np.full((nw, tasks), -1.0)
+        np.maximum.at(tmax, u["work"].to_numpy(), umax)
+        uw = u["work"].to_numpy()
+        wsum, wcnt = np.empty((nw, tasks)), np.empty((nw, tasks))
+        for k in range(tasks):
+            wsum[:, k] = np.bincount(uw, weights=sums[:, k], minlength=nw)
+            wcnt[:, k] = np.bincount(uw, weights=cnts[:, k], minlength=nw)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_region = np.where((tmax > 0) & (wcnt > 0), wsum / (np.maximum(wcnt, 1) * np.maximum(tmax, 1)), np.nan)
+            p_school = np.where((tmax[uw] > 0) & (cnts > 0),
+                                sums / (np.maximum(cnts, 1) * np.maximum(tmax[uw], 1)), np.nan)
+        easy = p_region >= th["k2_easy"]
+        hard = p_region <= th["k2_hard"]
+        groups = easy.any(axis=1) & hard.any(axis=1)
+        no_groups = ~groups[uw]
+        d = p_school - p_region[uw]
+        gap = np.where(groups[uw], _masked_mean(d, hard[uw]) - _masked_mean(d, easy[uw]), np.nan)
+        flag = ok & (n_tasks >= th["min_participants"]) & (gap >= th["k2_gap"])
+        idx = np.flatnonzero(flag)
+        if len(idx):
+            u_hard = _masked_mean(p_school[idx], hard[uw[idx]])
+            u_easy = _masked_mean(p_school[idx], easy[uw[idx]])
+            r_hard = _masked_mean(p_region, hard)
+            r_easy = _masked_mean(p_region, easy)
+            n_hard, n_easy = hard.sum(axis=1), easy.sum(axis=1)
+            _emit(marker_rows, u, idx, "K2", "hard_better", gap[idx], th["k2_gap"], [
+                f"Трудные задания ({n_hard[w]}, выполнение по региону {100 * r_hard[w]:.0f} %) выполнены школой "
+                f"на {100 * uh:.0f} %, лёгкие ({n_easy[w]}, по региону {100 * r_easy[w]:.0f} %) — на "
+                f"{100 * ue:.0f} %: превышение "
+                f"над регионом по трудным больше, чем по лёгким, на {g:.2f} (порог {th['k2_gap']:.2f})."
+                for w, uh, ue, g in zip(uw[idx], u_hard, u_easy, gap[idx])])
+    no_tasks = ok & (n_tasks < th["min_participants"])
+    nc_rows.append(_rows(u, no_tasks, sign="K2", reason=lambda idx: [
+        "нет баллов по заданиям (поэлементных результатов)" if n_tasks[i] == 0 else
+        f"баллы по заданиям есть лишь у {n_tasks[i]} участников (меньше {th['min_participants']})" for i in idx]))
+    nc_rows.append(_rows(u, ok & ~no_tasks & no_groups, sign="K2", reason=(
+        f"в работе по региону нет лёгких (выполнение ≥ {pct(th['k2_easy'])}) или трудных "
+        f"(≤ {pct(th['k2_hard'])}) заданий")))
+    return gap
+
+
+def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None
+                    ) -> ObjectivityResult:
+    """K1–K5 for every unit with at least `min_participants` participants.
+
+    `results`: the frame of data.load_results (or aggregates.prepare of it); `schools`: data.load_schools
+    (id, profile used by K1); `boundaries`: optional given mark boundaries (procedure, year, subject, grade,
+    mark, min_score) — otherwise the lowest primary score that received each mark is used."""
+    th = thresholds
+    p = prepare(results)
+    u = p.units
+    nu, nw = len(u), len(p.works)
+    minp = th["min_participants"]
+    n = u["n"].to_numpy()
+    ok = n >= minp
+    work = u["work"].to_numpy()
+    mean_pct = u["mean_percent"].to_numpy()
+    exam = u["procedure"].isin(EXAMS).to_numpy()
+    markers, nc, notes = [], [], []
+    skipped = _rows(u, ~ok, n=n, reason=lambda idx: [
+        f"участников {n[i]} — меньше {minp}, единица не анализируется" for i in idx])
+    # z of the school's mean percent among the analysed schools of the same work
+    z = stats.group_zscores(np.where(ok, mean_pct, np.nan), work, nw)
+    _cnt, region_mean, _sd = stats.group_stats(np.where(ok, mean_pct, np.nan), work, nw)
+    rmean = region_mean[work]
+
+    # K1
+    profile = u["school_id"].map(schools.set_index("id")["profile"]) if len(schools) else pd.Series(
+        [None] * nu)
+    exempt = profile.isin(th["k1_exempt_profiles"]).to_numpy()
+    # the school's exam z in the same subject and year (mean over exam works), by an integer key
+    # integer keys: procedure < 2^4, subject < 2^10, year offset < 2^7, grade < 2^4, school code < 2^30
+    subj_code = pd.factorize(u["subject"])[0].astype(np.int64)
+    years_arr = u["year"].to_numpy().astype(np.int64)
+    year_off = years_arr - (years_arr.min() if nu else 0) + 1
+    school_arr = pd.factorize(u["school_id"])[0].astype(np.int64)
+    key = (((year_off << 10) + subj_code) << 30) + school_arr
+    sel = exam & ok & ~np.isnan(z)
+    ez = np.full(nu, np.nan)
+    if sel.any():
+        kc, kinv = np.unique(key[sel], return_inverse=True)
+        means = np.bincount(kinv, weights=z[sel]) / np.bincount(kinv)
+        pos = np.searchsorted(kc, key).clip(0, len(kc) - 1)
+        found = kc[pos] == key
+        ez[found] = means[pos[found]]
+    high = ok & ~exam & (z >= th["k1_z"])
+    k1 = high & ~exempt & (np.isnan(ez) | (ez < th["k1_exam_z"]))
+    idx = np.flatnonzero(k1)
+    years_u = u["year"].to_numpy()
+    _emit(markers, u, idx, "K1", "high_unexplained", z[idx], th["k1_z"], [
+        f"Средний процент выполнения {mean_pct[i]:.1f} % при среднем по школам региона "
+        f"{rmean[i]:.1f} %: z = {z[i]:.2f} (порог {th['k1_z']:.2f}); школа не лицей, не гимназия и не "
+        f"школа с углублённым изучением; " + (
+            f"результатов ОГЭ/ЕГЭ школы по этому предмету за {years_u[i]} г. нет — сопоставление с экзаменами "
+            "не проведено." if np.isnan(ez[i]) else
+            f"по ОГЭ/ЕГЭ по этому предмету z = {ez[i]:.2f} (ниже {th['k1_exam_z']:.2f}).") for i in idx])
+    nc.append(_rows(u, k1 & np.isnan(ez), sign="K1", reason=(
+        "нет результатов ОГЭ/ЕГЭ школы по предмету: часть признака о сопоставлении с экзаменами не вычислена")))
+
+    # K2
+    gap = _k2(p, u, ok, th, nc, markers)
+
+    # K3: heaping at a mark boundary, near-maximal scores, implausibly low spread
+    bnd = _boundaries(p, boundaries)
+    wmax = np.zeros(nw)
+    if nu:
+        order, starts = p.unit_order()
+        # per unit by one reduceat over the rows, then per work over the (few thousand) units
+        umax = np.maximum.reduceat(p.max_score if order is None else p.max_score[order], starts)
+        np.maximum.at(wmax, work, umax)
+    size = (wmax[work] + 1).astype(np.int64)
+    offset = np.concatenate([[0], np.cumsum(size)[:-1]])
+    score = np.clip(p.score, 0, wmax[p.work]).astype(np.int64)
+    counts = np.bincount(offset[p.unit] + score, minlength=int(size.sum()))
+    for m in (3, 4, 5):
+        c = bnd[work, m - 3]
+        valid = ok & ~np.isnan(c) & (c >= 1) & (c <= wmax[work] - 1)
+        ci = np.where(valid, c, 1).astype(np.int64)
+        at, below, above = counts[offset + ci], counts[offset + ci - 1], counts[offset + ci + 1]
+        nb = (below + above) / 2.0
+        flag = valid & (at >= th["k3_heap_min_count"]) & (at >= th["k3_heap_ratio"] * nb)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(nb > 0, at / np.where(nb > 0, nb, 1), np.inf)
+        idx = np.flatnonzero(flag)
+        _emit(markers, u, idx, "K3", f"heaping_{m}", ratio[idx], th["k3_heap_ratio"], [
+            f"Скопление на границе отметки «{m}» (первичный балл {int(ci[i])}): {int(at[i])} работ против "
+            f"{int(below[i])} и {int(above[i])} с баллами {int(ci[i]) - 1} и {int(ci[i]) + 1} — в "
+            f"{ratio[i]:.1f} раза больше среднего соседних (порог {th['k3_heap_ratio']:.1f}, "
+            f"не менее {th['k3_heap_min_count']} работ)." for i in idx])
+    if ok.any() and np.isnan(bnd).all(axis=1)[work[ok]].any():
+        nc.append(_rows(u, ok & np.isnan(bnd).all(axis=1)[work], sign="K3", reason=(
+            "нет отметок и заданных границ отметок: скопление баллов на границе отметки не проверено")))
+    near = p.pct >= 100.0 * th["k3_near_max_level"]
+    u_near = stats.share(near, p.unit, nu)
+    r_near = stats.share(near, p.work, nw)[work]
+    flag = ok & (u_near >= th["k3_near_max_share"]) & (u_near >= th["k3_near_max_ratio"] * r_near)
+    idx = np.flatnonzero(flag)
+    _emit(markers, u, idx, "K3", "near_max", u_near[idx], th["k3_near_max_share"], [
+        f"Доля почти максимальных баллов (не ниже {100 * th['k3_near_max_level']:.0f} % максимума) — "
+        f"{100 * u_near[i]:.0f} % "
+        f"при {100 * r_near[i]:.1f} % по региону (порог: не ниже {100 * th['k3_near_max_share']:.0f} % и в "
+        f"{th['k3_near_max_ratio']:.1f} раза выше региона)." for i in idx])
+    sd = u["sd_percent"].to_numpy()
+    med = pd.Series(np.where(ok, sd, np.nan)).groupby(work).median().reindex(range(nw)).to_numpy()[work]
+    flag = ok & (sd < th["k3_spread_ratio"] * med)
+    idx = np.flatnonzero(flag)
+    _emit(markers, u, idx, "K3", "low_spread", sd[idx] / med[idx], th["k3_spread_ratio"], [
+        f"Неправдоподобно малый разброс: стандартное отклонение процента выполнения {sd[i]:.1f} при "
+        f"медианном по школам региона {med[i]:.1f} (отношение {sd[i] / med[i]:.2f}, порог "
+        f"{th['k3_spread_ratio']:.2f})." for i in idx])
+
+    # K4
+    both = ~np.isnan(p.mark) & ~np.isnan(p.term)
+    n_term = np.bincount(p.unit, weights=both, minlength=nu).astype(np.int64)
+    with np.errstate(invalid="ignore"):  # comparisons with NaN are False: only rows with both marks count
+        n_lowered = np.bincount(p.unit, weights=p.mark < p.term, minlength=nu)
+        n_raised = np.bincount(p.unit, weights=p.mark > p.term, minlength=nu)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lowered = np.where(n_term > 0, n_lowered / np.maximum(n_term, 1), np.nan)
+        raised = np.where(n_term > 0, n_raised / np.maximum(n_term, 1), np.nan)
+        same = np.where(n_term > 0, 1.0 - lowered - raised, np.nan)
+    k4ok = ok & (n_term >= minp)
+    for kind, values, limit, text in (
+            ("lowered", lowered, th["k4_lowered"], "признак завышения текущих отметок"),
+            ("raised", raised, th["k4_raised"], "признак необъективного проведения или проверки работы")):
+        idx = np.flatnonzero(k4ok & (values >= limit))
+        word = "понизили" if kind == "lowered" else "повысили"
+        _emit(markers, u, idx, "K4", kind, values[idx], limit, [
+            f"Из {int(n_term[i])} участников отметку за период понизили {100 * lowered[i]:.0f} %, подтвердили "
+            f"{100 * same[i]:.0f} %, повысили {100 * raised[i]:.0f} %; доля «{word}» не ниже {100 * limit:.0f} % — "
+            f"{text}." for i in idx])
+    nc.append(_rows(u, ok & (n_term < minp), sign="K4", reason=lambda idx: [
+        "нет отметок за период (четверть, полугодие)" if n_term[i] == 0 else
+        f"отметки за период есть лишь у {n_term[i]} участников (меньше {minp})" for i in idx]))
+
+    # K5: the same cohort (grade g+1) the next year
+    years_present = set(u["year"].unique().tolist())
+    proc_code = pd.factorize(u["procedure"])[0].astype(np.int64)
+    grade_arr = u["grade"].to_numpy().astype(np.int64)
+
+    def cohort_key(year, grade):
+        return (((((((proc_code << 10) + subj_code) << 7) + year) << 4) + grade) << 30) + school_arr
+
+    this = cohort_key(year_off, grade_arr)
+    nxt = np.full(nu, np.nan)
+    sel = ok & ~exam
+    if sel.any():
+        order = np.argsort(this[sel])
+        sorted_keys, sorted_z = this[sel][order], z[sel][order]
+        want = cohort_key(year_off + 1, grade_arr + 1)
+        pos = np.searchsorted(sorted_keys, want).clip(0, len(sorted_keys) - 1)
+        found = sorted_keys[pos] == want
+        nxt[found] = sorted_z[pos[found]]
+    high5 = ok & ~exam & (z >= th["k5_high_z"])
+    k5 = high5 & ~np.isnan(nxt) & (z - nxt >= th["k5_drop_z"])
+    idx = np.flatnonzero(k5)
+    grades_u = u["grade"].to_numpy()
+    _emit(markers, u, idx, "K5", "cohort_drop", z[idx] - nxt[idx], th["k5_drop_z"], [
+        f"В {years_u[i]} г. в {grades_u[i]} кл. z = {z[i]:.2f} (высокий результат, порог {th['k5_high_z']:.2f}), "
+        f"в {years_u[i] + 1} г. та же когорта в {grades_u[i] + 1} кл.: z = {nxt[i]:.2f} — падение на "
+        f"{z[i] - nxt[i]:.2f} (порог {th['k5_drop_z']:.2f})." for i in idx])
+    nc.append(_rows(u, high5 & np.isnan(nxt), sign="K5", reason=lambda idx: [
+        f"нет данных следующего года ({years_u[i] + 1}): подтверждение когортой проверить нельзя"
+        if years_u[i] + 1 not in years_present else
+        f"нет результатов той же когорты ({grades_u[i] + 1} кл.) в следующем году" for i in idx]))
+    if len(years_present) == 1:
+        notes.append(f"Данные только за {next(iter(years_present))} г.: признак K5 (подтверждение результатов "
+                     "когортой в следующем году) не вычисляется.")
+    if (~ok).any():
+        notes.append(f"Пропущено единиц анализа с числом участников меньше {minp}: {int((~ok).sum())}.")
+
+    units = u.loc[ok, ["year", "procedure", "school_id", "subject", "grade", "n", "mean_percent"]].copy()
+    units["z"] = z[ok]
+    units["exam_z"] = ez[ok]
+    units["k2_gap"] = gap[ok]
+    units["near_max_share"] = u_near[ok]
+    units["lowered"] = lowered[ok]
+    units["raised"] = raised[ok]
+    evaluated = units[["year", "school_id"]].drop_duplicates().reset_index(drop=True)
+    result_markers = _markers_frame(u, markers).sort_values(
+        ["year", "school_id", "subject", "grade", "sign", "kind"], kind="stable").reset_index(drop=True)
+    result_markers.attrs["evaluated"] = _Shared(evaluated)
+    return ObjectivityResult(markers=result_markers, not_computable=_frame(nc, NOT_COMPUTABLE_COLUMNS),
+                             skipped=_frame([skipped], SKIPPED_COLUMNS), evaluated=evaluated,
+                             units=units.reset_index(drop=True), notes=notes,
+                             flagged_units=np.unique(np.concatenate([m[0] for m in markers])) if markers else
+                             np.zeros(0, dtype=np.int64), prepared=p)
+
+
+def stably_objective(markers, schools: pd.DataFrame, years, *, evaluated: pd.DataFrame | None = None) -> list[int]:
+    """Schools with no marker in any of `years` (three years running) that have analysed data in every
+    one of them. `markers` is ObjectivityResult.markers (or the result itself); which schools had data
+    comes from `evaluated`, the result, or the markers frame's attrs."""
+    if isinstance(markers, ObjectivityResult):
+        evaluated = markers.evaluated if evaluated is None else evaluated
+        markers = markers.markers
+    years = sorted(set(int(y) for y in years))
+    if evaluated is not None:
+        have = evaluated[evaluated["year"].isin(years)].groupby("school_id")["year"].nunique()
+        present = set(have[have == len(years)].index.tolist())
+    else:
+        shared = markers.attrs.get("evaluated")
+        known = shared.frame if shared is not None else pd.DataFrame({"year": [], "school_id": []})
+        have = known[known["year"].isin(years)].groupby("school_id")["year"].nunique()
+        present = set(have[have == len(years)].index.tolist())
+    flagged = set(markers.loc[markers["year"].isin(years), "school_id"].tolist())
+    ids = set(schools["id"].tolist()) if schools is not None and len(schools) else present
+    return sorted(int(s) for s in (present & ids) - flagged)
+
+
+def municipality_shares(markers, schools: pd.DataFrame, results, year: int) -> pd.DataFrame:
+    """Per municipality: schools with results in `year`, schools with at least one marker, their share."""
+    if isinstance(markers, ObjectivityResult):
+        markers = markers.markers
+    p = prepare(results)
+    have = set(p.units.loc[p.units["year"] == year, "school_id"].tolist())
+    flagged = set(markers.loc[markers["year"] == year, "school_id"].tolist())
+    s = schools[schools["id"].isin(have)].copy()
+    s["flagged"] = s["id"].isin(flagged)
+    out = (s.groupby(["municipality_id", "municipality_code"], dropna=False)
+           .agg(schools=("id", "size"), flagged=("flagged", "sum")).reset_index())
+    out["share"] = np.where(out["schools"] > 0, out["flagged"] / out["schools"].where(out["schools"] > 0, 1), np.nan)
+    out["year"] = year
+    return out[["year", "municipality_id", "municipality_code", "schools", "flagged", "share"]]

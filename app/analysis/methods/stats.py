@@ -1,0 +1,117 @@
+"""Small statistical helpers, vectorised over integer group codes (np.bincount), robust to empty groups
+and zero spread: a z-score of a group whose standard deviation is 0 is 0, never a division by zero.
+
+Standard deviations are population ones (ddof=0): the schools of a region are the whole population
+the methods compare against, not a sample of it."""
+
+import numpy as np
+
+EPS = 1e-12
+
+
+def zscores(values) -> np.ndarray:
+    """z = (x − mean) / sd over the non-missing values; 0 where sd is 0; NaN stays NaN."""
+    x = np.asarray(values, dtype=float)
+    ok = ~np.isnan(x)
+    out = np.full(x.shape, np.nan)
+    if not ok.any():
+        return out
+    mean = x[ok].mean()
+    sd = x[ok].std()
+    out[ok] = (x[ok] - mean) / sd if sd > EPS else 0.0
+    return out
+
+
+def group_stats(values, codes, ngroups: int):
+    """(count, mean, sd) of `values` per group code 0..ngroups−1, ignoring NaN; mean/sd NaN for empty groups."""
+    x = np.asarray(values, dtype=float)
+    codes = np.asarray(codes)
+    ok = ~np.isnan(x)
+    c, v = (codes, x) if ok.all() else (codes[ok], x[ok])
+    count = np.bincount(c, minlength=ngroups).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(c, weights=v, minlength=ngroups) / count
+        dev = v - mean[c]
+        sd = np.sqrt(np.bincount(c, weights=dev * dev, minlength=ngroups) / count)
+    return count, mean, sd
+
+
+def group_zscores(values, codes, ngroups: int) -> np.ndarray:
+    """z-score of each value within its group (codes), robust to sd 0 (→ 0) and NaN (stays NaN)."""
+    x = np.asarray(values, dtype=float)
+    codes = np.asarray(codes)
+    _count, mean, sd = group_stats(x, codes, ngroups)
+    s = sd[codes]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(s > EPS, (x - mean[codes]) / np.where(s > EPS, s, 1.0), 0.0)
+    z[np.isnan(x)] = np.nan
+    return z
+
+
+def share(mask, codes, ngroups: int, valid=None) -> np.ndarray:
+    """Share of True in `mask` per group among rows where `valid` (default all); NaN for groups without rows."""
+    mask = np.asarray(mask, dtype=bool)
+    codes = np.asarray(codes)
+    if valid is None:
+        total = np.bincount(codes, minlength=ngroups).astype(float)
+        hits = np.bincount(codes, weights=mask, minlength=ngroups)
+    else:
+        valid = np.asarray(valid, dtype=bool)
+        total = np.bincount(codes, weights=valid, minlength=ngroups)
+        hits = np.bincount(codes, weights=valid & mask, minlength=ngroups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, hits / np.where(total > 0, total, 1.0), np.nan)
+
+
+def pairwise_distances(x) -> np.ndarray:
+    """Euclidean distance matrix of the rows of x."""
+    x = np.asarray(x, dtype=float)
+    sq = (x * x).sum(axis=1)
+    # float64 throughout: the silhouette compares small differences of these sums
+    d2 = sq[:, None] + sq[None, :] - 2.0 * (x @ x.T)
+    np.maximum(d2, 0.0, out=d2)
+    np.fill_diagonal(d2, 0.0)
+    return np.sqrt(d2)
+
+
+def silhouette(distances, labels) -> float:
+    """Mean silhouette coefficient (Rousseeuw 1987) from a distance matrix and cluster labels.
+
+    s(i) = (b − a) / max(a, b), a = mean distance to the other members of i's cluster, b = the smallest
+    mean distance to another cluster; s(i) = 0 for a point alone in its cluster. NaN for one cluster."""
+    d = np.asarray(distances, dtype=float)
+    labels = np.asarray(labels)
+    values, inverse = np.unique(labels, return_inverse=True)
+    k = len(values)
+    if k < 2 or k >= len(labels):
+        return float("nan")
+    onehot = np.zeros((len(labels), k))
+    onehot[np.arange(len(labels)), inverse] = 1.0
+    sizes = onehot.sum(axis=0)
+    sums = d @ onehot  # sum of distances from each point to each cluster
+    own = sizes[inverse]
+    a = np.where(own > 1, sums[np.arange(len(labels)), inverse] / np.maximum(own - 1, 1), 0.0)
+    mean_to = sums / sizes
+    mean_to[np.arange(len(labels)), inverse] = np.inf
+    b = mean_to.min(axis=1)
+    denom = np.maximum(a, b)
+    s = np.where((own > 1) & (denom > 0), (b - a) / np.where(denom > 0, denom, 1.0), 0.0)
+    return float(s.mean())
+
+
+_SPECS = {d: f"{{:.{d}f}}".format for d in range(4)}
+
+
+def fmt(value, digits: int = 2) -> str:
+    """A number the Russian way (decimal comma, true minus), for the sentences that explain a sign."""
+    if value is None:
+        return "—"
+    text = _SPECS[digits](value) if digits in _SPECS else format(value, f".{digits}f")
+    if text[-1] in "nf":  # nan, inf
+        return "—" if text.endswith("nan") else ("−∞" if text[0] == "-" else "∞")
+    return text.replace(".", ",").replace("-", "−")
+
+
+def pct(value, digits: int = 0) -> str:
+    """A share 0..1 as Russian per cent text: 0.456 → «46 %»."""
+    return fmt(100.0 * value, digits) + " %"

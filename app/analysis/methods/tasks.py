@@ -1,0 +1,48 @@
+"""Task-level scores stored as JSON text ("[1,0,2,null]"), parsed in bulk.
+
+A region has 300,000 rows of 10–20 scores: json.loads per row builds millions of Python ints. Here all rows
+are joined and parsed as bytes with numpy instead; anything that is not a list of small non-negative
+integers or null makes the parser give up (None), and the caller falls back to json.
+"""
+
+import numpy as np
+
+_ALLOWED = np.frombuffer(b"nul", dtype=np.uint8)
+
+
+def parse_json_rows(values: list[str]) -> np.ndarray | None:
+    """rows × tasks (float, NaN = null or no such task in a shorter row) from JSON lists of small
+    non-negative integers; None when some text is anything else."""
+    if not values:
+        return None
+    text = ";".join(values).replace(" ", "").replace("[", "").replace("]", "")
+    try:
+        b = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        return None
+    if not len(b):
+        return np.full((len(values), 1), np.nan)
+    sep = (b == 44) | (b == 59)                      # "," between scores, ";" between rows
+    digit = (b >= 48) & (b <= 57)
+    if not (sep | digit | np.isin(b, _ALLOWED)).all():
+        return None
+    token = np.cumsum(sep)                           # token number of each byte (separators start a token)
+    seps = np.flatnonzero(sep)
+    ntok = len(seps) + 1
+    ends = np.concatenate([seps - 1, [len(b) - 1]])  # last byte of each token
+    idx = np.flatnonzero(digit)
+    t = token[idx]
+    exponent = ends[t] - idx
+    if len(exponent) and exponent.max() > 15:
+        return None
+    value = np.bincount(t, weights=(b[idx] - 48) * 10.0 ** exponent, minlength=ntok).astype(float)
+    value[np.bincount(t, minlength=ntok) == 0] = np.nan   # null (or an empty list) is a missing score
+    row_break = b[seps] == 59
+    if int(row_break.sum()) != len(values) - 1:
+        return None
+    row = np.concatenate([[0], np.cumsum(row_break)])     # row of each token
+    first = np.concatenate([[0], np.flatnonzero(row_break) + 1])
+    pos = np.arange(ntok) - first[row]
+    out = np.full((len(values), int(pos.max()) + 1), np.nan)
+    out[row, pos] = value
+    return out

@@ -1,0 +1,213 @@
+"""The context of the analytic report (аналитическая справка) of a cycle, for the documents pipeline.
+
+`report_context(cycle)` returns plain primitives (str, int, float, None, lists and dicts of them) and
+`charts: {name: png_bytes}`; the documents feature turns each chart into a docxtpl InlineImage under the
+same name. The numbers are those of the cycle's latest finished analysis run (its fingerprint is in the
+context, so the report can be traced to exactly the inputs it was computed from).
+
+Chart names: `indicators` (the first indicators' values per organisation), `signs` (markers per sign),
+`flagged_share` (share of flagged schools per municipality), `clusters` (school positions in clusters).
+"""
+
+from sqlalchemy import select
+
+from app.analysis import charts, services
+from app.analysis.dashboard import compute_rows, position_label
+from app.analysis.models import AnalysisResult
+from app.extensions import db
+from app.orgs.models import Organisation
+
+SIGN_TITLES = {
+    "K1": "высокие результаты, не подтверждённые профилем и экзаменами",
+    "K2": "трудные задания выполнены лучше лёгких",
+    "K3": "аномальное распределение баллов",
+    "K4": "расхождение с отметками в журнале",
+    "K5": "результаты не подтверждены в следующем году",
+}
+MAX_CHART_INDICATORS = 3
+
+
+def _num(value, digits: int = 2):
+    if value is None:
+        return None
+    try:
+        return round(float(value), digits)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _indicators(cycle, run) -> list[dict]:
+    rows = compute_rows(cycle, run)
+    names = {o.id: o.display_name for o in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_({r["organisation_id"] for r in rows} or {0})))}
+    out = []
+    for ind in cycle.indicators:
+        mine = [r for r in rows if r["indicator_id"] == ind.id]
+        total = next((r for r in mine if r["is_total"]), None)
+        out.append({
+            "code": ind.code, "name": ind.name, "unit": ind.unit, "direction": ind.direction_label,
+            "baseline": _num(ind.baseline), "target": _num(ind.target),
+            "value": _num(total["value"]) if total else None,
+            "previous": _num(total["previous_value"]) if total else None,
+            "change_previous": _num(total["change_previous"]) if total else None,
+            "change_baseline": _num(total["change_baseline"]) if total else None,
+            "attainment": _num(total["attainment"], 1) if total else None,
+            "target_met": total["target_met"] if total else None,
+            "history": {p: _num(v) for p, v in (total["history"]["periods"] if total else {}).items()},
+            "organisations": [{
+                "name": names.get(r["organisation_id"], ""), "value": _num(r["value"]),
+                "previous": _num(r["previous_value"]), "change_baseline": _num(r["change_baseline"]),
+                "attainment": _num(r["attainment"], 1), "target_met": r["target_met"],
+                "cluster_position": position_label(r["cluster_position"]) if r["cluster_position"] else "",
+            } for r in sorted((r for r in mine if not r["is_total"]),
+                              key=lambda r: names.get(r["organisation_id"], ""))],
+        })
+    return out
+
+
+def _results(run, kinds) -> dict[str, list[AnalysisResult]]:
+    out = {k: [] for k in kinds}
+    if run is None:
+        return out
+    for row in services.results(run, kinds):
+        out[row.kind].append(row)
+    return out
+
+
+def report_context(cycle) -> dict:
+    run = services.latest_run(cycle)
+    kinds = ("marker", "municipality_share", "stably_objective", "shnor", "shnsu", "resilient", "cluster",
+             "cluster_position", "note")
+    found = _results(run, kinds)
+    school_name = lambda r: r.school.display_name if r.school else ""  # noqa: E731
+    flagged = [{
+        "school": school_name(r), "year": r.year, "procedure": r.procedure or "", "subject": r.subject or "",
+        "grade": r.grade, "sign": r.sign, "sign_title": SIGN_TITLES.get(r.sign, ""),
+        "statistic": _num((r.payload or {}).get("statistic")), "threshold": _num((r.payload or {}).get("threshold")),
+        "detail": _text((r.payload or {}).get("detail")),
+    } for r in sorted(found["marker"], key=lambda r: (school_name(r), -(r.year or 0), r.subject or "", r.sign))]
+    mun_ids = {(r.payload or {}).get("municipality_id") for r in found["municipality_share"]}
+    mun_names = {o.id: o.display_name for o in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_({int(i) for i in mun_ids if i is not None} or {0})))}
+    shares = [{
+        "municipality": mun_names.get((r.payload or {}).get("municipality_id"),
+                                      _text((r.payload or {}).get("municipality_code"))),
+        "schools": (r.payload or {}).get("schools"), "flagged": (r.payload or {}).get("flagged"),
+        "share_percent": _num((r.value or 0) * 100, 1),
+    } for r in found["municipality_share"]]
+    labels = {r.school_id: int(r.value) for r in found["cluster"] if r.value is not None}
+    clusters = [{
+        "school": school_name(r), "cluster": labels.get(r.school_id, 0),
+        "value": _num((r.payload or {}).get("value")), "cluster_mean": _num((r.payload or {}).get("cluster_mean")),
+        "z": _num(r.value), "position": position_label((r.payload or {}).get("position")),
+    } for r in sorted(found["cluster_position"], key=lambda r: (labels.get(r.school_id, 0), school_name(r)))]
+    indicators = _indicators(cycle, run)
+    stage = cycle.stage("ANL")
+    findings = [{
+        "number": n, "problem": f.problem, "causes": f.causes or "", "evidence": f.evidence,
+        "organisations": ", ".join(o.display_name for o in f.organisations),
+    } for n, f in enumerate(services.findings_of_cycle(cycle), 1)]
+    sign_counts: dict[str, int] = {}
+    for r in found["marker"]:
+        sign_counts[r.sign] = sign_counts.get(r.sign, 0) + 1
+    chart_indicators = [i for i in indicators if i["organisations"]][:MAX_CHART_INDICATORS]
+    first = chart_indicators[0] if chart_indicators else None
+    schools = services.scope_schools(cycle.owner)
+    conclusions = [p.strip() for p in ((stage.summary or "") if stage else "").split("\n") if p.strip()]
+    return {
+        # The keys and shapes the analytic report template reads (documents feature).
+        "report": {"intro": _intro(cycle, run, flagged, found), "period": cycle.period,
+                   "organisations": len(schools),
+                   "sources": "результаты оценочных процедур (ВПР, ОГЭ, ЕГЭ), сведения мониторинга показателей, "
+                              "контекстные данные образовательных организаций"},
+        "indicator_rows": [_indicator_row(n, i) for n, i in enumerate(indicators, 1)],
+        "chart_list": [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS],
+        "conclusions_list": conclusions,
+        "period": cycle.period,
+        "organisation": cycle.owner.name,
+        "organisation_short": cycle.owner.display_name,
+        "mechanism": cycle.track_label,
+        "cycle_title": cycle.title,
+        "run": None if run is None else {
+            "number": run.id, "years": list(run.years), "fingerprint": run.fingerprint or "",
+            "finished_at": run.finished_at.isoformat() if run.finished_at else "", "message": run.message or "",
+        },
+        "years": list(run.years) if run else [],
+        "indicators": indicators,
+        "flagged_schools": flagged,
+        "flagged_school_count": len({r["school"] for r in flagged}),
+        "flagged_share": shares,
+        "stably_objective": sorted(school_name(r) for r in found["stably_objective"]),
+        "shnor": [{"school": school_name(r), "reasons": _text((r.payload or {}).get("reasons")),
+                   "years": _text((r.payload or {}).get("years"))} for r in found["shnor"]],
+        "shnsu": [{"school": school_name(r), "social_index": _num((r.payload or {}).get("social_index")),
+                   "factors": _text((r.payload or {}).get("factors"))} for r in found["shnsu"]],
+        "resilient": sorted(school_name(r) for r in found["resilient"]),
+        "clusters": clusters,
+        "notes": [_text((r.payload or {}).get("text")) for r in found["note"]],
+        "findings": findings,
+        "conclusions": conclusions,
+        "charts": {
+            "indicators": charts.indicator_chart(
+                f"{first['code']} {first['name']}" if first else "Показатели",
+                [(o["name"], o["value"]) for o in first["organisations"]] if first else [],
+                target=first["target"] if first else None, baseline=first["baseline"] if first else None,
+                total=first["value"] if first else None, fmt="png"),
+            "signs": charts.sign_counts_chart(sign_counts, fmt="png"),
+            "flagged_share": charts.shares_chart([(s["municipality"], s["share_percent"]) for s in shares],
+                                                 title="Доля школ с признаками необъективности, %", fmt="png"),
+            "clusters": charts.cluster_chart([(c["cluster"], c["z"], _raw_position(r))
+                                              for c, r in zip(clusters, _sorted_positions(found, labels))
+                                              if c["z"] is not None], fmt="png"),
+        },
+    }
+
+
+CHART_CAPTIONS = (("indicators", "Значения показателя по организациям"),
+                  ("signs", "Признаки необъективности результатов: число случаев по признакам"),
+                  ("flagged_share", "Доля школ с признаками необъективности по муниципалитетам"),
+                  ("clusters", "Положение школ относительно школ со схожими условиями"))
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".").replace(".", ",") if isinstance(value, float) else str(value)
+
+
+def _indicator_row(number: int, ind: dict) -> dict:
+    values = [o["value"] for o in ind["organisations"] if o["value"] is not None]
+    return {"number": str(number), "code": ind["code"], "name": ind["name"], "unit": ind["unit"],
+            "baseline": _fmt(ind["baseline"]), "target": _fmt(ind["target"]), "mean": _fmt(ind["value"]),
+            "minimum": _fmt(min(values)) if values else "—", "maximum": _fmt(max(values)) if values else "—",
+            "count": str(len(values))}
+
+
+def _intro(cycle, run, flagged, found) -> str:
+    if run is None:
+        return (f"Анализ результатов мониторинга по циклу «{cycle.title}» выполнен по значениям показателей; "
+                "статистический расчёт по результатам оценочных процедур не проводился.")
+    years = ", ".join(str(y) for y in run.years)
+    return (f"Анализ выполнен по результатам оценочных процедур {years} гг. (расчёт № {run.id}, отпечаток "
+            f"входных данных {(run.fingerprint or '')[:16]}). Школ с признаками необъективности результатов: "
+            f"{len({r['school'] for r in flagged})}; ШНОР: {len(found['shnor'])}; ШНСУ: {len(found['shnsu'])}. "
+            "Признаки — статистические сигналы, требующие внимательного рассмотрения, а не доказательство.")
+
+
+def _sorted_positions(found, labels):
+    name = lambda r: r.school.display_name if r.school else ""  # noqa: E731
+    return sorted(found["cluster_position"], key=lambda r: (labels.get(r.school_id, 0), name(r)))
+
+
+def _raw_position(row) -> str | None:
+    return (row.payload or {}).get("position")

@@ -1,0 +1,169 @@
+"""Stand-ins (заместители): a person names a deputy for a period of absence.
+
+During the period (both dates included, counted in the deputy's time zone) the deputy sees the absent
+person's tasks in «Мои задачи», receives copies of their notifications, and may fire any transition the
+absent person could (checked in workflows/engine.py); the audit event names the deputy as the actor and
+the absent person in `on_behalf_of_id`. A password re-entered for a sign-off is the deputy's own.
+"""
+
+from datetime import date
+
+from sqlalchemy import and_, event, or_, select
+from sqlalchemy.orm import Session
+
+from app.audit import chain
+from app.auth.models import RoleAssignment, User
+from app.core.errors import PermissionDenied, ValidationFailed
+from app.core.timeutil import format_date, utcnow
+from app.deadlines.models import StandIn
+from app.deadlines.services import user_today_of
+from app.extensions import db
+
+MAX_PERIOD_DAYS = 366
+# Who a deputy covers is asked once per transition check (available_transitions asks per button): the answer
+# is kept for the rest of the transaction, and forgotten at commit, rollback or any stand-in change.
+_COVER_CACHE = "uko_stand_in_cover"
+
+
+def _active_on(day: date):
+    return and_(StandIn.revoked_at.is_(None), StandIn.start_date <= day, StandIn.end_date >= day)
+
+
+def absent_people_covered_by(deputy, day: date | None = None) -> list[User]:
+    """The people `deputy` stands in for on `day` (default: the deputy's today)."""
+    if deputy is None or getattr(deputy, "id", None) is None:
+        return []
+    day = day or user_today_of(deputy)
+    cache = db.session.info.setdefault(_COVER_CACHE, {})
+    if (deputy.id, day) not in cache:
+        cache[(deputy.id, day)] = list(db.session.scalars(
+            select(User).join(StandIn, StandIn.absent_id == User.id)
+            .where(StandIn.deputy_id == deputy.id, _active_on(day), User.active.is_(True))
+            .order_by(User.id).distinct()))
+    return list(cache[(deputy.id, day)])
+
+
+def acting_roles_over(user, org, day: date | None = None) -> set[str]:
+    """The user's own roles over `org` and those of the people they stand in for today: for views that gate
+    a page or button by role, so a deputy reaches what the absent person would (the engine decides the rest)."""
+    roles = set(user.roles_over(org))
+    for absent in absent_people_covered_by(user, day):
+        roles |= absent.roles_over(org)
+    return roles
+
+
+def _forget_cover(session, *args) -> None:
+    session.info.pop(_COVER_CACHE, None)
+
+
+event.listen(Session, "after_commit", _forget_cover)
+event.listen(Session, "after_soft_rollback", _forget_cover)
+
+
+def deputies_of(absent, day: date | None = None) -> list[User]:
+    """Who stands in for `absent` on `day` (default: the absent person's today)."""
+    day = day or user_today_of(absent)
+    return list(db.session.scalars(
+        select(User).join(StandIn, StandIn.deputy_id == User.id)
+        .where(StandIn.absent_id == absent.id, _active_on(day), User.active.is_(True))
+        .order_by(User.id).distinct()))
+
+
+def stand_ins_involving(user) -> list[StandIn]:
+    """Periods where the user is absent or deputy (or named them), newest first."""
+    return list(db.session.scalars(
+        select(StandIn).where(or_(StandIn.absent_id == user.id, StandIn.deputy_id == user.id,
+                                  StandIn.created_by_id == user.id))
+        .order_by(StandIn.start_date.desc(), StandIn.id.desc())))
+
+
+def deputy_candidates(absent) -> list[User]:
+    """People who may stand in: active users holding a role in one of the absent person's own organisations."""
+    org_ids = {r.organisation_id for r in absent.roles}
+    if not org_ids:
+        return []
+    return [u for u in db.session.scalars(
+        select(User).join(RoleAssignment).where(RoleAssignment.organisation_id.in_(org_ids),
+                                                User.active.is_(True), User.id != absent.id)
+        .order_by(User.full_name).distinct())]
+
+
+def create_stand_in(*, absent: User, deputy: User | None, start: date | None, end: date | None,
+                    reason: str = "", actor: User, today: date) -> StandIn:
+    """Name `deputy` for `absent` from `start` to `end`; flushes and audits, never commits.
+
+    Refused, with a Russian message and nothing changed: no deputy or oneself, a period missing or ending
+    before it starts or already over, a deputy outside the absent person's organisation, a period that
+    overlaps another stand-in of the same person."""
+    problems = []
+    if deputy is None:
+        problems.append("Укажите заместителя.")
+    elif deputy.id == absent.id:
+        problems.append("Нельзя назначить заместителем самого себя.")
+    elif not deputy.active:
+        problems.append(f"Пользователь {deputy.short_name} отключён и не может быть заместителем.")
+    elif deputy.id not in {u.id for u in deputy_candidates(absent)}:
+        problems.append(f"{deputy.short_name} не работает в вашей организации: заместителем может быть только "
+                        "сотрудник той же организации.")
+    if start is None or end is None:
+        problems.append("Укажите период: дату начала и дату окончания.")
+    else:
+        if end < start:
+            problems.append("Дата окончания периода раньше даты начала.")
+        elif end < today:
+            problems.append("Период уже закончился: укажите даты текущего или будущего отсутствия.")
+        elif (end - start).days >= MAX_PERIOD_DAYS:
+            problems.append("Период заместительства — не более года.")
+    reason = (reason or "").strip()
+    if len(reason) > 300:
+        problems.append("Основание — не более 300 символов.")
+    if not problems:
+        clash = db.session.scalars(select(StandIn).where(
+            StandIn.absent_id == absent.id, StandIn.revoked_at.is_(None),
+            StandIn.start_date <= end, StandIn.end_date >= start).order_by(StandIn.start_date)).first()
+        if clash is not None:
+            problems.append(f"Период пересекается с уже назначенным заместительством с {format_date(clash.start_date)}"
+                            f" по {format_date(clash.end_date)} (заместитель {clash.deputy.short_name}).")
+    if problems:
+        raise ValidationFailed(problems[0], problems=problems[1:])
+    org = absent.home_organisation
+    stand_in = StandIn(absent=absent, deputy=deputy, start_date=start, end_date=end, reason=reason,
+                       organisation_id=org.id, created_by=actor)
+    db.session.add(stand_in)
+    db.session.flush()
+    _forget_cover(db.session)
+    chain.record(action="create_stand_in", object_type=StandIn.audit_type, object_id=stand_in.id, actor=actor,
+                 organisation_id=org.id, after=stand_in.audit_snapshot())
+    from app.deadlines.notify import notify
+
+    notify(deputy, kind="standin",
+           title=f"Вы назначены заместителем {absent.short_name} с {format_date(start)} по {format_date(end)}",
+           body=("На это время вы видите задачи отсутствующего в «Мои задачи» и можете выполнять его действия; "
+                 "в журнале аудита они записываются как выполненные вами за него.")
+           + (f"\nОснование: {reason}" if reason else ""),
+           link="/tasks/", obj=stand_in, deputies=False)
+    return stand_in
+
+
+def own_stand_in(user, stand_in_id: int) -> StandIn | None:
+    """A stand-in the user may see and revoke: their own absence, or one they named. Others: not found."""
+    stand_in = db.session.get(StandIn, stand_in_id)
+    if stand_in is None or user.id not in (stand_in.absent_id, stand_in.created_by_id):
+        return None
+    return stand_in
+
+
+def revoke_stand_in(stand_in: StandIn, *, actor: User) -> bool:
+    """End the stand-in now; False when it already was revoked. Flushes and audits, never commits."""
+    if actor.id not in (stand_in.absent_id, stand_in.created_by_id):
+        raise PermissionDenied("Отменить заместительство может только отсутствующий или тот, кто его назначил.")
+    if stand_in.revoked_at is not None:
+        return False
+    before = stand_in.audit_snapshot()
+    stand_in.revoked_at = utcnow()
+    stand_in.revoked_by_id = actor.id
+    db.session.flush()
+    _forget_cover(db.session)
+    chain.record(action="revoke_stand_in", object_type=StandIn.audit_type, object_id=stand_in.id, actor=actor,
+                 organisation_id=stand_in.organisation_id, before=before, after=stand_in.audit_snapshot())
+    return True

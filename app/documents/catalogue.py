@@ -1,0 +1,157 @@
+"""The catalogue of document types (domain.md §6) as data: `data/document_types.yaml`, validated on load.
+
+Which types evidence which stage, which are mandatory for submitting a stage, who approves and who signs
+them are all data; code asks `document_types()`, `types_for_stage(code)` and `mandatory_types(code)`.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from app.auth.roles import ROLES
+from app.core.errors import ValidationFailed
+
+CATALOGUE_PATH = Path(__file__).parent / "data" / "document_types.yaml"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "document_templates"
+
+STAGE_CODES = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
+FAMILIES = {"conceptual": "концептуальные", "procedural": "процессуальные", "managerial": "управленческие"}
+SIGN_MEANINGS = ("утверждаю", "подписано")
+SUBJECTS = ("stage", "data_request")
+FIELDS = ("key", "title", "family", "stages", "mandatory_for", "per_addressee", "approval_route", "signer_roles",
+          "sign_meaning", "registered", "template", "subject")
+
+
+@dataclass(frozen=True)
+class DocumentType:
+    key: str
+    title: str
+    family: str
+    stages: tuple[str, ...]
+    mandatory_for: tuple[str, ...]
+    per_addressee: bool
+    approval_route: tuple[str, ...]
+    signer_roles: tuple[str, ...]
+    sign_meaning: str
+    registered: bool
+    template: str
+    subject: str
+
+    @property
+    def family_label(self) -> str:
+        return FAMILIES[self.family]
+
+    @property
+    def template_path(self) -> Path:
+        return TEMPLATES_DIR / f"{self.template}.docx"
+
+    @property
+    def sidecar_path(self) -> Path:
+        return TEMPLATES_DIR / f"{self.template}.yaml"
+
+
+def _codes(entry: dict, field: str, allowed, where: str, problems: list[str], *, allow_empty=True) -> tuple:
+    value = entry.get(field)
+    if value is None:
+        value = []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{where}: поле «{field}» должно быть списком строк.")
+        return ()
+    if not value and not allow_empty:
+        problems.append(f"{where}: поле «{field}» не может быть пустым.")
+    for v in value:
+        if v not in allowed:
+            problems.append(f"{where}: неизвестное значение «{v}» в поле «{field}» "
+                            f"(допустимо: {', '.join(allowed)}).")
+    return tuple(value)
+
+
+def parse_catalogue(data) -> dict[str, DocumentType]:
+    """Validate the catalogue's parsed YAML; raises ValidationFailed listing every problem in Russian."""
+    problems: list[str] = []
+    if not isinstance(data, dict) or not isinstance(data.get("types"), list):
+        raise ValidationFailed("Каталог видов документов: ожидается ключ «types» со списком видов документов.")
+    types: dict[str, DocumentType] = {}
+    for n, entry in enumerate(data["types"], 1):
+        where = f"Вид документа № {n}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: ожидается словарь полей.")
+            continue
+        key = entry.get("key")
+        if isinstance(key, str) and key:
+            where = f"Вид документа «{key}»"
+        for field in sorted(set(entry) - set(FIELDS)):
+            problems.append(f"{where}: неизвестное поле «{field}».")
+        for field in ("key", "title", "template"):
+            if not isinstance(entry.get(field), str) or not entry.get(field).strip():
+                problems.append(f"{where}: не заполнено поле «{field}».")
+        if isinstance(key, str) and key in types:
+            problems.append(f"{where}: ключ повторяется.")
+        if isinstance(key, str) and key and not key.replace("_", "").isalnum():
+            problems.append(f"{where}: ключ может содержать только латинские буквы, цифры и «_».")
+        family = entry.get("family")
+        if family not in FAMILIES:
+            problems.append(f"{where}: неизвестное семейство «{family}» (допустимо: {', '.join(FAMILIES)}).")
+        stages = _codes(entry, "stages", STAGE_CODES, where, problems, allow_empty=False)
+        mandatory = _codes(entry, "mandatory_for", STAGE_CODES, where, problems)
+        for code in mandatory:
+            if code not in stages:
+                problems.append(f"{where}: обязателен для этапа {code}, но не подтверждает его (нет в «stages»).")
+        route = _codes(entry, "approval_route", sorted(ROLES), where, problems)
+        signers = _codes(entry, "signer_roles", sorted(ROLES), where, problems, allow_empty=False)
+        for field in ("per_addressee", "registered"):
+            if not isinstance(entry.get(field), bool):
+                problems.append(f"{where}: поле «{field}» должно быть true или false.")
+        meaning = entry.get("sign_meaning")
+        if meaning not in SIGN_MEANINGS:
+            problems.append(f"{where}: поле «sign_meaning» должно быть одним из: {', '.join(SIGN_MEANINGS)}.")
+        subject = entry.get("subject", "stage")
+        if subject not in SUBJECTS:
+            problems.append(f"{where}: поле «subject» должно быть одним из: {', '.join(SUBJECTS)}.")
+        if problems:
+            continue
+        types[key] = DocumentType(
+            key=key, title=entry["title"].strip(), family=family, stages=stages, mandatory_for=mandatory,
+            per_addressee=entry["per_addressee"], approval_route=route, signer_roles=signers,
+            sign_meaning=meaning, registered=entry["registered"], template=entry["template"].strip(),
+            subject=subject)
+    if problems:
+        raise ValidationFailed("Каталог видов документов содержит ошибки.", problems=problems)
+    return types
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, DocumentType]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(f"Каталог видов документов ({path.name}) не читается как YAML: {exc}") from exc
+    return parse_catalogue(data)
+
+
+@lru_cache(maxsize=1)
+def _cached() -> dict[str, DocumentType]:
+    return load_catalogue()
+
+
+def document_types() -> dict[str, DocumentType]:
+    """All document types by key, in catalogue order."""
+    return dict(_cached())
+
+
+def get_type(key: str) -> DocumentType:
+    try:
+        return _cached()[key]
+    except KeyError:
+        raise ValidationFailed(f"Неизвестный вид документа «{key}».") from None
+
+
+def types_for_stage(code: str) -> list[DocumentType]:
+    """The types that evidence the stage `code`, in catalogue order."""
+    return [t for t in _cached().values() if code in t.stages]
+
+
+def mandatory_types(stage_code: str) -> list[DocumentType]:
+    """The types a stage needs (at least as a draft) before it can be submitted for review."""
+    return [t for t in _cached().values() if stage_code in t.mandatory_for]

@@ -1,0 +1,122 @@
+"""The generation job: build the context from the data, render the Word template, store the file with its
+SHA-256 on the version row.
+
+Runs in an RQ worker (queue `documents`) or inline after the request's commit when Redis is absent. It takes
+the version's id and reloads everything; a version that is no longer queued is left alone (idempotent).
+A refusal (missing data, template error) marks the version failed with the Russian reason; an unexpected
+error marks it failed with a generic message. In a worker the exception is re-raised, so RQ records it too.
+"""
+
+import hashlib
+import logging
+import os
+import tempfile
+import uuid
+
+from sqlalchemy import update
+
+from app.core.errors import DomainError
+from app.core.timeutil import utcnow
+from app.documents.models import DocumentVersion
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+INTERNAL_ERROR = "Внутренняя ошибка при формировании документа; сообщите администратору номер документа."
+
+
+def _in_worker() -> bool:
+    try:
+        from rq import get_current_job
+    except ImportError:  # pragma: no cover - rq is a dependency
+        return False
+    return get_current_job() is not None
+
+
+def _fail(version_id: int, message: str) -> None:
+    db.session.rollback()
+    db.session.execute(update(DocumentVersion).where(DocumentVersion.id == version_id).values(
+        status="failed", error=message[:2000], progress=100))
+    db.session.commit()
+
+
+def _message(exc: DomainError) -> str:
+    if exc.problems:
+        return exc.message + " " + " ".join(exc.problems)
+    return exc.message
+
+
+def produce(version: DocumentVersion) -> None:
+    """Build the context, render and store the file; fill the version's file columns. No commit; raises a
+    DomainError (missing data, template error) with the Russian reason."""
+    from app.documents.contexts import build_context
+    from app.documents.rendering import render
+    from app.documents.services import storage_root
+
+    doc = version.document
+    context = build_context(doc.type_key, doc.stage, addressee=doc.addressee, params=dict(version.params or {}),
+                            version=version)
+    data = render(doc.type_key, context)
+    relative = f"documents/{doc.id}/{uuid.uuid4().hex}.docx"
+    target = storage_root() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=".render-", dir=target.parent)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(temp_name, target)
+    version.stored_path = relative
+    version.sha256 = hashlib.sha256(data).hexdigest()
+    version.size = len(data)
+    version.template_version = _template_version(doc.type_key)
+    version.status, version.progress, version.generated_at, version.error = "done", 100, utcnow(), None
+
+
+def produce_inline(version: DocumentVersion) -> None:
+    """Generate within the caller's transaction (demo data): a refusal marks the version failed, never raises."""
+    try:
+        with db.session.begin_nested():
+            produce(version)
+    except DomainError as exc:
+        version.status, version.progress, version.error = "failed", 100, _message(exc)[:2000]
+    except ImportError:  # the context builders or renderer are not installed: record it, keep the demo going
+        version.status, version.progress, version.error = "failed", 100, INTERNAL_ERROR
+    db.session.flush()
+
+
+def generate_version(version_id: int, job_id: str | None = None) -> None:
+    """The job: render one document version and store it (see the module docstring)."""
+    version = db.session.get(DocumentVersion, version_id)
+    if version is None:
+        log.warning("document version %s: no such version", version_id)
+        return
+    if version.status != "queued":
+        log.info("document version %s is already %s", version_id, version.status)
+        return
+    version.status, version.progress = "running", 10
+    db.session.commit()
+    try:
+        produce(version)
+        db.session.commit()
+    except DomainError as exc:
+        log.info("document version %s refused: %s", version_id, exc.message)
+        _fail(version_id, _message(exc))
+        if _in_worker():
+            raise
+    except Exception:
+        log.exception("document version %s failed", version_id)
+        _fail(version_id, INTERNAL_ERROR)
+        if _in_worker():
+            raise
+
+
+def _template_version(type_key: str) -> str | None:
+    """The template's version, when the rendering module tells it (documents keep what they were made from)."""
+    from app.documents import rendering
+
+    getter = getattr(rendering, "template_version", None)
+    if getter is None:
+        return None
+    try:
+        value = getter(type_key)
+    except Exception:  # noqa: BLE001 - the version note must never fail a generation
+        return None
+    return str(value)[:40] if value is not None else None

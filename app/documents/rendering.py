@@ -1,0 +1,184 @@
+"""Strict rendering of a document type's Word template (docxtpl) from a context of plain primitives.
+
+Strict means: a variable the template uses but the context lacks is an error naming it (StrictUndefined),
+never an empty spot in an official document; autoescaping is on (docxtpl's default is off), so `<`, `>`, `&`
+and quotes in user text come out literally instead of breaking the document's XML. Characters that XML 1.0
+forbids (control characters pasted from other programs) are dropped before rendering for the same reason.
+"""
+
+import io
+import re
+from pathlib import Path
+
+import yaml
+from docx.shared import Cm
+from docxtpl import DocxTemplate, InlineImage
+from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+
+from app.core.errors import DomainError
+from app.documents.catalogue import get_type
+
+CHART_WIDTH_CM = 16
+# XML 1.0 allows \t, \n, \r and everything from U+0020 on; docxtpl turns \a and \f into paragraph and
+# page breaks, which user text must not be able to inject either.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'|no element '?([^']+?)'?$")
+_FILENAME_BAD = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+class RenderError(DomainError):
+    """The template cannot be rendered with the given data (a variable is missing, the template is broken)."""
+
+    status_code = 422
+
+
+def jinja_env() -> Environment:
+    """The environment every document template renders in: strict about undefined names, autoescaping."""
+    return Environment(undefined=StrictUndefined, autoescape=True)
+
+
+# --- template files and sidecars -------------------------------------------------------------------
+
+_FILE_CACHE: dict[Path, tuple[int, object]] = {}
+
+
+def _cached_file(path: Path, load):
+    """The file's parsed content, reloaded when the file changes on disk (an official may edit it)."""
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise RenderError(f"Файл шаблона «{path.name}» не найден.") from None
+    hit = _FILE_CACHE.get(path)
+    if hit is None or hit[0] != mtime:
+        hit = (mtime, load(path))
+        _FILE_CACHE[path] = hit
+    return hit[1]
+
+
+def template_bytes(type_key: str) -> bytes:
+    return _cached_file(get_type(type_key).template_path, Path.read_bytes)
+
+
+def sidecar(type_key: str) -> dict:
+    """The template's sidecar: title, family, stages, filename pattern, declared variables, version."""
+    def load(path: Path) -> dict:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("variables"), dict):
+            raise RenderError(f"Описание шаблона «{path.name}»: нет раздела «variables» с объявленными переменными.")
+        return data
+    return _cached_file(get_type(type_key).sidecar_path, load)
+
+
+def declared_variables(type_key: str) -> set[str]:
+    """The top-level variables the sidecar declares for the template."""
+    return set(sidecar(type_key)["variables"])
+
+
+def template_version(type_key: str) -> int:
+    return int(sidecar(type_key).get("version", 1))
+
+
+def _open(type_key: str, template: bytes | None) -> DocxTemplate:
+    data = template if template is not None else template_bytes(type_key)
+    try:
+        tpl = DocxTemplate(io.BytesIO(data))
+        tpl.init_docx()  # docxtpl opens the file lazily: open it here, where a broken file can be reported
+        return tpl
+    except Exception as exc:  # python-docx raises several unrelated types for a file that is not a .docx
+        raise RenderError(f"Шаблон вида «{get_type(type_key).title}» не открывается как документ Word.") from exc
+
+
+def undeclared_variables(type_key: str, template: bytes | None = None) -> set[str]:
+    """The top-level variables the template (the stored one, or `template` bytes) actually uses."""
+    try:
+        return set(_open(type_key, template).get_undeclared_template_variables(jinja_env=jinja_env()))
+    except TemplateSyntaxError as exc:
+        raise RenderError(_syntax_message(exc)) from exc
+
+
+def _syntax_message(exc: TemplateSyntaxError) -> str:
+    near = ""
+    if exc.source and exc.lineno:
+        lines = exc.source.splitlines()
+        text = re.sub(r"<[^>]+>", "", "".join(lines[max(exc.lineno - 2, 0):exc.lineno + 1])).strip()
+        near = f" рядом с текстом «{text[:120]}»" if text else ""
+    return f"Ошибка в разметке шаблона (строка {exc.lineno}){near}: {exc.message}"
+
+
+def check_template(type_key: str, template: bytes, sample_context: dict | None = None) -> list[str]:
+    """Problems (in Russian) that keep `template` from becoming the active template of the type: not a
+    Word file, a Jinja syntax error (with its place), variables used but not declared in the sidecar,
+    declared but unused, and — given sample data — any error rendering it. Empty list: the template is fine."""
+    try:
+        used = undeclared_variables(type_key, template)
+    except RenderError as exc:
+        return [exc.message]
+    declared = declared_variables(type_key)
+    problems = [f"Переменная «{name}» не объявлена в описании шаблона." for name in sorted(used - declared)]
+    problems += [f"Объявленная переменная «{name}» в шаблоне не используется." for name in sorted(declared - used)]
+    if not problems and sample_context is not None:
+        try:
+            render(type_key, sample_context, template=template)
+        except RenderError as exc:
+            problems.append(exc.message)
+    return problems
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+def _clean(value):
+    """Drop characters XML cannot hold from every string of the context (recursively)."""
+    if isinstance(value, str):
+        return _XML_INVALID.sub("", value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _missing_name(exc: Exception) -> str:
+    match = _UNDEFINED_NAME.search(str(exc))
+    return next((g for g in match.groups() if g), str(exc)) if match else str(exc)
+
+
+def render(type_key: str, context: dict, *, template: bytes | None = None) -> bytes:
+    """The .docx bytes of the type's template (or of `template`, an uploaded version) rendered with
+    `context`. `context["charts"]` ({name: png bytes}) become inline images ~16 cm wide under the same
+    names. Raises RenderError naming the missing variable when the context lacks one."""
+    title = get_type(type_key).title
+    tpl = _open(type_key, template)
+    missing = sorted(declared_variables(type_key) - set(context))
+    if missing:
+        names = ", ".join(f"«{name}»" for name in missing)
+        raise RenderError(f"Нет данных для шаблона «{title}»: не заданы переменные {names}.",
+                          problems=[f"Не задана переменная «{name}»." for name in missing])
+    data = {key: _clean(value) for key, value in context.items() if key != "charts"}
+    if "charts" in context:
+        data["charts"] = {name: InlineImage(tpl, io.BytesIO(png), width=Cm(CHART_WIDTH_CM))
+                          for name, png in (context["charts"] or {}).items()}
+    try:
+        tpl.render(data, jinja_env=jinja_env(), autoescape=True)
+    except UndefinedError as exc:
+        name = _missing_name(exc)
+        raise RenderError(f"Нет данных для шаблона «{title}»: не задана переменная «{name}».",
+                          problems=[f"Не задана переменная «{name}»."]) from exc
+    except TemplateSyntaxError as exc:
+        raise RenderError(_syntax_message(exc)) from exc
+    except TemplateError as exc:
+        raise RenderError(f"Шаблон «{title}» не удалось заполнить: {exc}") from exc
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
+
+
+def filename(type_key: str, context: dict) -> str:
+    """The download name from the sidecar's pattern ({title}, {period}, {number}, {date}, {addressee})."""
+    pattern = sidecar(type_key).get("filename") or "{title}.docx"
+    doc = context.get("doc") or {}
+    values = {"title": get_type(type_key).title, "period": doc.get("period") or "",
+              "number": doc.get("number") or "проект", "date": doc.get("date") or "",
+              "addressee": (context.get("addressee") or {}).get("short_name") or ""}
+    name = pattern.format_map(values)
+    name = re.sub(r"\s+", " ", _FILENAME_BAD.sub("_", name)).strip(" _")
+    return name if name.lower().endswith(".docx") else name + ".docx"

@@ -1,0 +1,421 @@
+"""Operations on cycle documents. They change state through the workflow engine, flush, write the audit
+event and register jobs after commit; they never commit.
+
+    generate_document(stage, type_key, *, actor, addressee=None, params=None, data_request=None) -> Document
+    transition(doc, trigger, *, actor, comment=None, expected_version=None)
+    decide_step(doc, decision, *, actor, comment=None, expected_version=None)   # the current route step
+    sign_document(doc, *, actor, password, expected_version=None) -> Signature
+    acknowledge(version, *, actor, password) -> Signature                       # «ознакомлен»
+    verify_version(version) -> Verification
+    attach_signed_copy(version, *, stream, filename, kind, actor) -> Attachment
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.audit import chain
+from app.auth.roles import EDITORS, ROLES
+from app.core.checks import check_version, require_role
+from app.core.errors import DomainError, PermissionDenied, ValidationFailed
+from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage
+from app.documents.models import Document, DocumentVersion, Signature
+from app.extensions import db
+from app.jobs.queue import enqueue_after_commit
+from app.orgs.models import Organisation
+from workflows import engine
+from workflows.document import pending_step, signers_of
+
+JOB_TIMEOUT = 600
+GENERATION_STATUSES = {"queued": "в очереди", "running": "формируется", "done": "сформирован", "failed": "ошибка"}
+# Triggers a user fires from the document page with the plain transition form (sign has its own form with the
+# password; approve/return on a route step go through decide_step; revise happens by generating anew).
+PAGE_TRIGGERS = ("to_approval", "to_signature", "withdraw", "register", "publish", "return", "agree")
+ADDRESSEE_KINDS = ("school", "preschool", "additional", "methodical_centre")
+
+
+class SigningRefused(PermissionDenied):
+    """A refused signing attempt: the refusal itself is audited, so the caller commits (nothing else changed)."""
+
+    def __init__(self, message: str):
+        DomainError.__init__(self, message)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def documents_of_stage(stage) -> list[Document]:
+    return list(db.session.scalars(select(Document).where(Document.stage_id == stage.id)
+                                   .order_by(Document.type_key, Document.addressee_id, Document.id)))
+
+
+def find_document(stage, type_key: str, *, addressee=None, data_request=None) -> Document | None:
+    query = select(Document).where(Document.stage_id == stage.id, Document.type_key == type_key)
+    query = query.where(Document.addressee_id == addressee.id if addressee is not None
+                        else Document.addressee_id.is_(None))
+    query = query.where(Document.data_request_id == data_request.id if data_request is not None
+                        else Document.data_request_id.is_(None))
+    return db.session.scalars(query.order_by(Document.id)).first()
+
+
+def addressee_choices(owner: Organisation) -> list[Organisation]:
+    """Organisations a per-addressee document may be addressed to: institutions in the owner's subtree."""
+    return list(db.session.scalars(select(Organisation).where(
+        Organisation.in_subtree_of(owner), Organisation.id != owner.id, Organisation.kind.in_(ADDRESSEE_KINDS))
+        .order_by(Organisation.name)))
+
+
+def storage_root() -> Path:
+    path = Path(current_app.config["STORAGE_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def version_path(version: DocumentVersion) -> Path | None:
+    return storage_root() / version.stored_path if version.stored_path else None
+
+
+def download_name(version: DocumentVersion) -> str:
+    doc = version.document
+    base = doc.title.replace("/", "-").replace("\\", "-").replace('"', "").strip()[:150]
+    suffix = f" № {version.registration_number}" if version.registration_number else ""
+    return f"{base} (ред. {version.number}){suffix}.docx".replace("/", "-")
+
+
+def can_edit(user, doc_or_stage) -> bool:
+    return bool(user.roles_over(doc_or_stage.organisation) & EDITORS)
+
+
+# --- generation ----------------------------------------------------------------------------------
+
+def _title(doc_type: DocumentType, addressee, data_request) -> str:
+    if addressee is not None:
+        return f"{doc_type.title} — {addressee.display_name}"[:500]
+    if data_request is not None:
+        return f"{doc_type.title} — «{data_request.title}»"[:500]
+    return doc_type.title
+
+
+def _check_subject(stage, doc_type: DocumentType, addressee, data_request) -> None:
+    if stage.code not in doc_type.stages:
+        raise ValidationFailed(f"Документ «{doc_type.title}» не относится к этапу «{stage.title}».")
+    if stage.state == "waiting":
+        raise ValidationFailed(f"Этап «{stage.title}» ещё не открыт: документы по нему формировать рано.")
+    if doc_type.per_addressee:
+        if addressee is None:
+            raise ValidationFailed(f"Для документа «{doc_type.title}» выберите адресата.")
+        if not addressee.is_within(stage.organisation):
+            raise ValidationFailed("Адресат должен быть организацией владельца цикла или подведомственной ему.")
+    elif addressee is not None:
+        raise ValidationFailed(f"Документ «{doc_type.title}» не составляется отдельно для каждого адресата.")
+    if doc_type.subject == "data_request":
+        if data_request is None:
+            raise ValidationFailed(f"Для документа «{doc_type.title}» выберите запрос сведений.")
+        if data_request.cycle_id != stage.cycle_id:
+            raise ValidationFailed("Запрос сведений относится к другому циклу.")
+    elif data_request is not None:
+        raise ValidationFailed(f"Документ «{doc_type.title}» не относится к запросу сведений.")
+
+
+def check_context(doc_type: DocumentType, stage, *, addressee=None, params=None, data_request=None,
+                  version=None) -> dict:
+    """Build the template context now, so missing data is refused with the list of what is missing."""
+    from app.documents.contexts import build_context
+
+    params = dict(params or {})
+    if data_request is not None:
+        params.setdefault("data_request_id", data_request.id)
+    return build_context(doc_type.key, stage, addressee=addressee, params=params, version=version)
+
+
+def generate_document(stage, type_key: str, *, actor, addressee=None, params=None, data_request=None,
+                      validate: bool = True, inline: bool = False) -> Document:
+    """Create the stage's document of `type_key` (or a new version of the existing one) and enqueue its
+    generation after commit. A signed version is never touched: the document returns to draft with a new
+    version. Refused while the document is on approval or awaiting signature (withdraw it first).
+    `inline=True` (demo data) renders right away in the caller's transaction instead of enqueueing the job."""
+    doc_type = get_type(type_key)
+    role = require_role(actor, stage.organisation, EDITORS, "Недостаточно прав для подготовки документов этапа.")
+    _check_subject(stage, doc_type, addressee, data_request)
+    doc = find_document(stage, type_key, addressee=addressee, data_request=data_request)
+    if doc is not None:
+        if doc.state in ("on_approval", "awaiting_signature"):
+            raise ValidationFailed(f"Документ «{doc.title}» {engine.workflow_for(doc).state_label(doc.state)}: "
+                                   "чтобы изменить его, сначала отзовите его или верните на доработку.")
+        if doc.current is not None and doc.current.status in ("queued", "running"):
+            raise ValidationFailed(f"Документ «{doc.title}» уже формируется: дождитесь окончания.")
+    number = (doc.current.number + 1) if doc is not None and doc.current is not None else 1
+    if validate:
+        check_context(doc_type, stage, addressee=addressee, params=params, data_request=data_request,
+                      version={"number": number})
+    if doc is None:
+        doc = Document(cycle_id=stage.cycle_id, stage_id=stage.id, type_key=type_key,
+                       addressee_id=addressee.id if addressee is not None else None,
+                       data_request_id=data_request.id if data_request is not None else None,
+                       title=_title(doc_type, addressee, data_request), state="draft", created_by_id=actor.id)
+        db.session.add(doc)
+        db.session.flush()
+        chain.record(action="create", object_type="document", object_id=doc.id, actor=actor, actor_role=role,
+                     cycle_id=doc.cycle_id, organisation_id=stage.organisation.id, to_state=doc.state,
+                     after=doc.audit_snapshot())
+    stored_params = dict(params or {})
+    if data_request is not None:
+        stored_params["data_request_id"] = data_request.id
+    version = DocumentVersion(number=number, status="queued", progress=0, rq_job_id=uuid.uuid4().hex,
+                              params=stored_params or None, created_by_id=actor.id)
+    doc.versions.append(version)
+    db.session.flush()
+    if doc.state in ("signed", "registered", "published"):
+        engine.fire(doc, "revise", actor=actor)
+    chain.record(action="generate", object_type="document", object_id=doc.id, actor=actor, actor_role=role,
+                 cycle_id=doc.cycle_id, organisation_id=stage.organisation.id,
+                 after={"edition": number, "type_key": type_key, "params": stored_params or None})
+    from app.documents.jobs import generate_version, produce_inline
+
+    if inline:
+        produce_inline(version)
+        return doc
+    enqueue_after_commit(generate_version, version.id, queue="documents", job_timeout=JOB_TIMEOUT,
+                         job_id=version.rq_job_id)
+    return doc
+
+
+def recommendation_addressees(stage) -> list[Organisation]:
+    """The organisations the cycle's addressed recommendations go to (follow-up feature), by name."""
+    try:
+        from app.followup.models import Recommendation, RecommendationItem
+    except ImportError:  # pragma: no cover - the follow-up feature is part of the application
+        return []
+    ids = select(RecommendationItem.organisation_id).join(
+        Recommendation, Recommendation.id == RecommendationItem.recommendation_id).where(
+        Recommendation.cycle_id == stage.cycle_id)
+    return list(db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)))
+
+
+def generate_for_addressees(stage, type_key: str, *, actor, addressees) -> list[Document]:
+    """One document per addressee that has none yet (a per-addressee type); all or nothing: if the data of
+    one addressee is missing, nothing is generated and every problem is listed."""
+    doc_type = get_type(type_key)
+    if not doc_type.per_addressee:
+        raise ValidationFailed(f"Документ «{doc_type.title}» не составляется отдельно для каждого адресата.")
+    missing = [org for org in addressees if find_document(stage, type_key, addressee=org) is None]
+    if not missing:
+        raise ValidationFailed("Документы уже сформированы для всех адресатов.")
+    problems = []
+    for org in missing:
+        try:
+            check_context(doc_type, stage, addressee=org, version={"number": 1})
+        except ValidationFailed as exc:
+            problems.extend(f"{org.display_name}: {p}" for p in (exc.problems or [exc.message]))
+    if problems:
+        raise ValidationFailed(f"Документы «{doc_type.title}» не сформированы: не хватает данных.", problems=problems)
+    return [generate_document(stage, type_key, actor=actor, addressee=org, validate=False) for org in missing]
+
+
+# --- workflow ------------------------------------------------------------------------------------
+
+def transition(doc: Document, trigger: str, *, actor, comment: str | None = None,
+               expected_version: int | None = None) -> None:
+    """Fire a page trigger; approve/return on a route step are routed through decide_step."""
+    if trigger not in PAGE_TRIGGERS:
+        raise ValidationFailed("Это действие выполняется не здесь.")
+    if doc.state == "on_approval" and trigger in ("agree", "return"):
+        decide_step(doc, "approved" if trigger == "agree" else "returned", actor=actor, comment=comment,
+                    expected_version=expected_version)
+        return
+    if doc.state == "awaiting_signature" and trigger == "return":
+        check_version(doc, expected_version)
+        _require_signer(doc, actor)
+    engine.fire(doc, trigger, actor=actor, comment=comment, expected_version=expected_version)
+
+
+def acts_as_one_of(actor, people) -> bool:
+    """The actor is one of `people`, or stands in today (заместитель) for one of them (the engine records for
+    whom the deputy acted)."""
+    ids = {p.id for p in people}
+    if actor.id in ids:
+        return True
+    from app.deadlines.standins import absent_people_covered_by  # late: the feature loads models
+
+    return any(p.id in ids for p in absent_people_covered_by(actor))
+
+
+def step_candidates(doc: Document, step) -> list:
+    from app.auth.services import users_with_role_at
+
+    return users_with_role_at(doc.organisation, {step.role}) if step is not None else []
+
+
+def decide_step(doc: Document, decision: str, *, actor, comment: str | None = None,
+                expected_version: int | None = None) -> None:
+    """The current route step's approver approves (comment optional) or returns (comment required)."""
+    check_version(doc, expected_version)
+    if doc.state != "on_approval":
+        raise ValidationFailed("Документ не находится на согласовании.")
+    step = pending_step(doc.current)
+    if step is None or not acts_as_one_of(actor, step_candidates(doc, step)):
+        role = ROLES.get(step.role, step.role) if step is not None else ""
+        raise PermissionDenied(f"На этом шаге документ согласует пользователь с ролью «{role}».")
+    engine.fire(doc, "agree" if decision == "approved" else "return", actor=actor, comment=comment,
+                expected_version=expected_version)
+
+
+def _require_signer(doc: Document, actor) -> None:
+    from app.auth.services import users_with_role_at
+
+    if not acts_as_one_of(actor, signers_of(doc, users_with_role_at)):
+        roles = ", ".join(ROLES.get(r, r) for r in doc.doc_type.signer_roles)
+        raise PermissionDenied(f"Подписать документ может только уполномоченное лицо ({roles}).")
+
+
+def _refuse(doc, version, *, actor, reason: str, action: str = "sign_refused"):
+    chain.record(action=action, object_type="document", object_id=doc.id, actor=actor,
+                 actor_role=sorted(actor.roles_over(doc.organisation))[0] if actor.roles_over(doc.organisation)
+                 else None, cycle_id=doc.cycle_id, organisation_id=doc.organisation.id,
+                 after={"edition": version.number if version else None}, reason=reason)
+    return SigningRefused(reason)
+
+
+def sign_document(doc: Document, *, actor, password: str, expected_version: int | None = None) -> Signature:
+    """The signer re-enters the password; the signature keeps name, position, meaning, time and the SHA-256 of
+    the exact file. A wrong password is refused and the refusal audited (the caller commits the audit row)."""
+    from app.auth.services import check_password
+
+    check_version(doc, expected_version)
+    if doc.state != "awaiting_signature":
+        state = engine.workflow_for(doc).state_label(doc.state)
+        raise ValidationFailed(f"Документ не ожидает подписи (состояние: «{state}»).")
+    _require_signer(doc, actor)
+    version = doc.current
+    if not password or not check_password(actor, password):
+        raise _refuse(doc, version, actor=actor, reason="Подпись не выполнена: неверный пароль.")
+    check = verify_version(version)
+    if not check.ok:
+        raise _refuse(doc, version, actor=actor, reason=f"Подпись не выполнена: {check.message}")
+    engine.fire(doc, "sign", actor=actor, expected_version=expected_version)
+    return version.signatures[-1]
+
+
+def acknowledge(version: DocumentVersion, *, actor, password: str) -> Signature:
+    """«Ознакомлен»: a user in scope confirms having read a signed version (password re-entered)."""
+    from app.auth.services import check_password
+
+    doc = version.document
+    roles = actor.roles_over(doc.organisation) - {"auditor"}
+    if not roles:
+        raise PermissionDenied("Недостаточно прав для ознакомления с документом.")
+    if not version.signed:
+        raise ValidationFailed("Ознакомиться можно только с подписанной редакцией.")
+    if any(s.signer_id == actor.id and s.meaning == "ознакомлен" for s in version.signatures):
+        raise ValidationFailed("Вы уже отметили ознакомление с этой редакцией.")
+    if not password or not check_password(actor, password):
+        raise _refuse(doc, version, actor=actor, reason="Ознакомление не отмечено: неверный пароль.",
+                      action="acknowledge_refused")
+    signature = Signature(signer_id=actor.id, signer_name=actor.full_name, signer_position=actor.position,
+                          signer_role=sorted(roles)[0], meaning="ознакомлен", file_sha256=version.sha256)
+    version.signatures.append(signature)
+    db.session.flush()
+    chain.record(action="acknowledge", object_type="document", object_id=doc.id, actor=actor,
+                 actor_role=sorted(roles)[0], cycle_id=doc.cycle_id, organisation_id=doc.organisation.id,
+                 after={"edition": version.number, "file_sha256": version.sha256})
+    return signature
+
+
+# --- verification --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    message: str
+    actual_sha256: str | None = None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_version(version: DocumentVersion) -> Verification:
+    """Recompute the stored file's SHA-256 and compare it with the one recorded at generation and signing."""
+    if version.status != "done" or not version.stored_path:
+        return Verification(False, "Файл редакции ещё не сформирован.")
+    path = version_path(version)
+    if not path.is_file():
+        return Verification(False, "Файл редакции отсутствует в хранилище.")
+    actual = file_sha256(path)
+    if actual != version.sha256:
+        return Verification(False, "Файл в хранилище изменён: его контрольная сумма не совпадает с записанной "
+                                   "при формировании.", actual)
+    for signature in version.signatures:
+        if signature.file_sha256 != actual:
+            return Verification(False, f"Подпись {signature.signer_name} относится к другому содержимому файла.",
+                                actual)
+    if version.signatures:
+        return Verification(True, "Файл не изменялся после подписания: контрольная сумма совпадает.", actual)
+    return Verification(True, "Контрольная сумма файла совпадает с записанной при формировании.", actual)
+
+
+# --- signed copies -------------------------------------------------------------------------------
+
+SIGNED_COPY_KINDS = {"scan": (".pdf",), "signature": (".sig", ".p7s", ".p7m", ".sgn")}
+
+
+def attach_signed_copy(version: DocumentVersion, *, stream, filename: str | None, kind: str, actor):
+    """Attach a scanned signed copy (PDF) or a detached electronic signature to a registered version."""
+    from app.documents.attachments import attach
+    from app.imports.services import clean_filename
+
+    doc = version.document
+    require_role(actor, doc.organisation, EDITORS, "Недостаточно прав, чтобы прикладывать файлы к документу.")
+    if kind not in SIGNED_COPY_KINDS:
+        raise ValidationFailed("Выберите, что прикладывается: скан подписанного экземпляра или файл подписи.")
+    if not version.registration_number and not (version.signed and not (doc.doc_type and doc.doc_type.registered)):
+        raise ValidationFailed("Скан и файл подписи прикладываются к зарегистрированной редакции.")
+    name = clean_filename(filename)
+    if not name.lower().endswith(SIGNED_COPY_KINDS[kind]):
+        expected = ", ".join(SIGNED_COPY_KINDS[kind])
+        raise ValidationFailed(f"Файл «{name}» не подходит: ожидается файл {expected}.")
+    if kind == "scan":
+        head = stream.read(5)
+        if head != b"%PDF-":
+            raise ValidationFailed(f"Файл «{name}» не является PDF-документом.")
+        stream = _Prefixed(head, stream)
+    return attach(version, stream=stream, filename=name, kind=kind, actor=actor)
+
+
+class _Prefixed:
+    """A stream whose first bytes were already read (to check the file's signature)."""
+
+    def __init__(self, head: bytes, rest):
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            data, self.head = self.head, b""
+            if size is None or size < 0:
+                return data + self.rest.read()
+            return data + self.rest.read(max(size - len(data), 0))
+        return self.rest.read(size)
+
+
+# --- stage overview ------------------------------------------------------------------------------
+
+def stage_overview(stage) -> dict:
+    """The stage's documents and the types that can still be generated for it."""
+    documents = documents_of_stage(stage)
+    by_type: dict[str, list[Document]] = {}
+    for doc in documents:
+        by_type.setdefault(doc.type_key, []).append(doc)
+    types = types_for_stage(stage.code)
+    return {"documents": documents, "types": types, "by_type": by_type,
+            "mandatory": {t.key for t in types if stage.code in t.mandatory_for}}
+
+
+def all_types() -> dict[str, DocumentType]:
+    return document_types()

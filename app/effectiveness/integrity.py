@@ -1,0 +1,344 @@
+"""Cycle integrity panel: every broken link of the traceability chain
+
+    goal → indicator → collection method → monitoring data → finding → recommendation → measure →
+    decision → effect on the indicator → next-cycle goal
+
+found in a fixed number of queries per cycle (one query per kind of row, never per row). A stage's links
+are checked once the stage has been reached (it is no longer «ожидает предыдущего этапа»), so an early
+cycle is not flooded with gaps nobody could have filled yet; the guards of REC, MEAS, DEC and EFF refuse
+submission with the defects of their own stage (app/effectiveness/guards.py).
+
+Goals are not linked to individual indicators in the data model (a cycle's goals and indicators are two
+lists of the same cycle), so «a goal without indicators» is checked as «the cycle has goals but no indicators».
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, func, select
+
+from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator
+from app.extensions import db
+
+STAGE_ORDER = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
+# Values count as data once the school's answer has been accepted by the official.
+ACCEPTED = "accepted"
+# Items still waiting for the director's «ознакомлен».
+UNACKNOWLEDGED = ("draft", "issued")
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One broken link: what is wrong (Russian), on which object, in which stage, and where to fix it."""
+
+    code: str
+    message: str
+    stage: str
+    object_type: str
+    object_id: int | None
+    object_title: str
+    endpoint: str
+    args: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def url(self) -> str:
+        from flask import url_for
+
+        return url_for(self.endpoint, **self.args)
+
+
+LABELS = {
+    "no_goals": "Не сформулировано ни одной цели",
+    "goals_without_indicators": "Цели без показателей",
+    "indicator_without_method": "Показатель без метода сбора",
+    "no_collection_methods": "Не описаны методы сбора",
+    "indicator_without_data": "Показатель без данных мониторинга",
+    "finding_without_recommendation": "Вывод без рекомендации",
+    "no_recommendations": "Нет рекомендаций",
+    "recommendation_without_addressees": "Рекомендация без адресатов",
+    "recommendation_not_issued": "Рекомендация не выдана",
+    "recommendation_not_acknowledged": "Рекомендация не получена адресатом",
+    "recommendation_without_measure": "Рекомендация без мер",
+    "no_measures": "Нет мер",
+    "measure_without_responsible": "Мера без ответственного",
+    "measure_without_dates": "Мера без сроков",
+    "no_decisions": "Нет управленческих решений",
+    "decision_without_responsible": "Решение без ответственного",
+    "decision_without_deadline": "Решение без срока",
+    "decision_without_participants": "Решение без участников",
+    "decision_without_basis": "Решение без опоры на анализ",
+    "indicator_not_remeasured": "Показатель не измерен после меры",
+    "no_evaluation": "Нет анализа эффективности",
+    "evaluation_without_conclusions": "Нет выводов об эффективности",
+    "no_proposals": "Выводы не переданы в следующий цикл",
+    "proposal_not_carried": "Предложение не перенесено в следующий цикл",
+}
+
+
+def _short(text: str | None, limit: int = 90) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "…"
+
+
+class _Checker:
+    """Loads the cycle's chain with one query per kind of row, then walks it in memory."""
+
+    def __init__(self, cycle: Cycle, today: date):
+        self.cycle = cycle
+        self.today = today
+        self.stages = {s.code: s for s in cycle.stages}
+        self.defects: list[Defect] = []
+
+    # --- helpers ---
+
+    def reached(self, code: str) -> bool:
+        stage = self.stages.get(code)
+        return stage is not None and stage.state != "waiting"
+
+    def stage_link(self, code: str) -> tuple[str, dict]:
+        return "cycles.stage_detail", {"stage_id": self.stages[code].id}
+
+    def add(self, code: str, stage: str, message: str, obj_type: str, obj_id, title: str,
+            link: tuple[str, dict] | None = None) -> None:
+        endpoint, args = link or self.stage_link(stage)
+        self.defects.append(Defect(code, message, stage, obj_type, obj_id, title, endpoint, args))
+
+    # --- the chain ---
+
+    def run(self) -> list[Defect]:
+        cycle = self.cycle
+        goal_count = db.session.scalar(select(func.count()).select_from(Goal).where(Goal.cycle_id == cycle.id))
+        indicators = db.session.execute(
+            select(Indicator.id, Indicator.code, Indicator.name, Indicator.collection_method)
+            .where(Indicator.cycle_id == cycle.id).order_by(Indicator.code)).all()
+        self.indicator_codes = {i.id: i.code for i in indicators}
+        if self.reached("GOAL") and goal_count == 0:
+            self.add("no_goals", "GOAL", "Не сформулировано ни одной цели: цепочка не начинается.",
+                     "cycle", cycle.id, cycle.short_title)
+        if self.reached("IND") and goal_count and not indicators:
+            self.add("goals_without_indicators", "IND",
+                     f"Цели цикла ({goal_count}) не подкреплены ни одним показателем.", "cycle", cycle.id,
+                     cycle.short_title)
+        if self.reached("IND"):
+            for ind in indicators:
+                if not (ind.collection_method or "").strip():
+                    self.add("indicator_without_method", "IND",
+                             f"Показатель {ind.code}: не указан метод сбора данных.", "indicator", ind.id,
+                             f"{ind.code} {_short(ind.name, 70)}",
+                             ("cycles.content_edit", {"kind": "indicators", "item_id": ind.id}))
+        if self.reached("METH") and indicators:
+            methods = db.session.scalar(select(func.count()).select_from(CollectionMethod)
+                                        .where(CollectionMethod.cycle_id == cycle.id))
+            if not methods:
+                self.add("no_collection_methods", "METH",
+                         "Не описано ни одного метода сбора и обработки информации для показателей цикла.",
+                         "cycle", cycle.id, cycle.short_title)
+        self.measured = self._measurements() if indicators else {}
+        if self.reached("MON"):
+            for ind in indicators:
+                if not self.measured.get(ind.id, (0, None))[0]:
+                    self.add("indicator_without_data", "MON",
+                             f"Показатель {ind.code}: нет принятых значений за период {cycle.period}.",
+                             "indicator", ind.id, f"{ind.code} {_short(ind.name, 70)}")
+        self._findings_and_recommendations()
+        self._measures()
+        self._decisions()
+        self._effectiveness()
+        return self.defects
+
+    def _measurements(self) -> dict[int, tuple[int, date | None]]:
+        """indicator id → (accepted values for the cycle's period, date of the latest accepted value)."""
+        from app.monitoring.models import IndicatorValue, Submission
+
+        rows = db.session.execute(
+            select(IndicatorValue.indicator_id,
+                   func.sum(case((IndicatorValue.period == self.cycle.period, 1), else_=0)),
+                   func.max(IndicatorValue.updated_at))
+            .join(Submission, Submission.id == IndicatorValue.submission_id)
+            .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+            .where(Indicator.cycle_id == self.cycle.id, Submission.state == ACCEPTED)
+            .group_by(IndicatorValue.indicator_id)).all()
+        return {r[0]: (int(r[1] or 0), _as_date(r[2])) for r in rows}
+
+    def _findings_and_recommendations(self) -> None:
+        from app.analysis.models import Finding
+        from app.followup.models import Recommendation, RecommendationItem, recommendation_findings
+        from app.orgs.models import Organisation
+
+        cycle = self.cycle
+        findings = db.session.execute(select(Finding.id, Finding.problem).where(Finding.cycle_id == cycle.id)
+                                      .order_by(Finding.id)).all()
+        recs = db.session.execute(
+            select(Recommendation.id, Recommendation.text, Recommendation.issued_at)
+            .where(Recommendation.cycle_id == cycle.id).order_by(Recommendation.id)).all()
+        answered = set(db.session.scalars(
+            select(recommendation_findings.c.finding_id).join(
+                Recommendation, Recommendation.id == recommendation_findings.c.recommendation_id)
+            .where(Recommendation.cycle_id == cycle.id)))
+        items = db.session.execute(
+            select(RecommendationItem.recommendation_id, RecommendationItem.state, RecommendationItem.due_date,
+                   RecommendationItem.id, Organisation.short_name, Organisation.name)
+            .join(Recommendation, Recommendation.id == RecommendationItem.recommendation_id)
+            .join(Organisation, Organisation.id == RecommendationItem.organisation_id)
+            .where(Recommendation.cycle_id == cycle.id).order_by(RecommendationItem.id)).all()
+        self.recommendations = recs
+        if self.reached("REC"):
+            if not recs:
+                self.add("no_recommendations", "REC", "Не сформулировано ни одной адресной рекомендации.",
+                         "cycle", cycle.id, cycle.short_title)
+            for f in findings:
+                if f.id not in answered:
+                    self.add("finding_without_recommendation", "REC",
+                             f"Вывод анализа «{_short(f.problem, 70)}» не учтён ни в одной рекомендации.",
+                             "finding", f.id, _short(f.problem))
+            by_rec: dict[int, list] = {}
+            for item in items:
+                by_rec.setdefault(item.recommendation_id, []).append(item)
+            for rec in recs:
+                title = _short(rec.text)
+                if not by_rec.get(rec.id):
+                    self.add("recommendation_without_addressees", "REC",
+                             f"Рекомендация «{_short(rec.text, 60)}»: не указано ни одного адресата.",
+                             "recommendation", rec.id, title)
+                elif rec.issued_at is None:
+                    self.add("recommendation_not_issued", "REC",
+                             f"Рекомендация «{_short(rec.text, 60)}» не выдана адресатам.",
+                             "recommendation", rec.id, title)
+                for item in by_rec.get(rec.id, []):
+                    if item.state in UNACKNOWLEDGED and item.due_date is not None and item.due_date < self.today:
+                        self.add("recommendation_not_acknowledged", "REC",
+                                 f"Рекомендация «{_short(rec.text, 50)}»: {item.short_name or item.name} не "
+                                 f"ознакомилась, срок ответа {item.due_date:%d.%m.%Y} истёк.",
+                                 "recommendation_item", item.id, title)
+
+    def _measures(self) -> None:
+        from app.followup.models import Measure, measure_indicators, measure_recommendations
+
+        cycle = self.cycle
+        self.measures = db.session.execute(
+            select(Measure.id, Measure.title, Measure.responsible_id, Measure.start_date, Measure.end_date,
+                   Measure.state).where(Measure.cycle_id == cycle.id).order_by(Measure.start_date, Measure.id)).all()
+        implemented = set(db.session.scalars(
+            select(measure_recommendations.c.recommendation_id).join(
+                Measure, Measure.id == measure_recommendations.c.measure_id)
+            .where(Measure.cycle_id == cycle.id, Measure.state != "cancelled")))
+        self.measure_indicators: dict[int, list[int]] = {}
+        for measure_id, indicator_id in db.session.execute(
+                select(measure_indicators.c.measure_id, measure_indicators.c.indicator_id)
+                .join(Measure, Measure.id == measure_indicators.c.measure_id).where(Measure.cycle_id == cycle.id)):
+            self.measure_indicators.setdefault(measure_id, []).append(indicator_id)
+        if self.reached("MEAS"):
+            if not any(m.state != "cancelled" for m in self.measures):
+                self.add("no_measures", "MEAS", "Не запланировано ни одной меры (мероприятия).", "cycle", cycle.id,
+                         cycle.short_title)
+            for rec in self.recommendations:
+                if rec.id not in implemented:
+                    self.add("recommendation_without_measure", "MEAS",
+                             f"Рекомендация «{_short(rec.text, 60)}» не реализуется ни одной мерой.",
+                             "recommendation", rec.id, _short(rec.text))
+            for m in self.measures:
+                if m.state == "cancelled":
+                    continue
+                if m.responsible_id is None:
+                    self.add("measure_without_responsible", "MEAS", f"Мера «{_short(m.title, 60)}»: не назначен "
+                             "ответственный.", "measure", m.id, _short(m.title))
+                if m.start_date is None or m.end_date is None:
+                    self.add("measure_without_dates", "MEAS", f"Мера «{_short(m.title, 60)}»: не указаны сроки "
+                             "проведения.", "measure", m.id, _short(m.title))
+
+    def _decisions(self) -> None:
+        from app.followup.models import Decision, decision_findings
+
+        if not self.reached("DEC"):
+            return
+        cycle = self.cycle
+        decisions = db.session.execute(
+            select(Decision.id, Decision.text, Decision.responsible_id, Decision.deadline, Decision.participants,
+                   Decision.basis).where(Decision.cycle_id == cycle.id).order_by(Decision.id)).all()
+        if not decisions:
+            self.add("no_decisions", "DEC", "Не принято ни одного управленческого решения.", "cycle", cycle.id,
+                     cycle.short_title)
+        with_findings = set(db.session.scalars(
+            select(decision_findings.c.decision_id).join(Decision, Decision.id == decision_findings.c.decision_id)
+            .where(Decision.cycle_id == cycle.id)))
+        for d in decisions:
+            label = f"Решение «{_short(d.text, 60)}»"
+            checks = (("decision_without_responsible", d.responsible_id is None, "не назначен ответственный"),
+                      ("decision_without_deadline", d.deadline is None, "не установлен срок"),
+                      ("decision_without_participants", not (d.participants or "").strip(), "не указаны участники"),
+                      ("decision_without_basis", not (d.basis or "").strip() and d.id not in with_findings,
+                       "не указан анализ, на котором оно основано"))
+            for code, broken, what in checks:
+                if broken:
+                    self.add(code, "DEC", f"{label}: {what}.", "decision", d.id, _short(d.text))
+
+    def _effectiveness(self) -> None:
+        from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
+
+        if not self.reached("EFF"):
+            return
+        cycle = self.cycle
+        eff_link = ("effectiveness.evaluation", {"cycle_id": cycle.id})
+        for m in self.measures:
+            if m.state == "cancelled" or m.end_date is None or m.end_date >= self.today:
+                continue
+            for indicator_id in self.measure_indicators.get(m.id, []):
+                latest = self.measured.get(indicator_id, (0, None))[1]
+                if latest is None or latest < m.end_date:
+                    code = self.indicator_codes.get(indicator_id, "?")
+                    self.add("indicator_not_remeasured", "EFF",
+                             f"Показатель {code} не измерялся после окончания меры «{_short(m.title, 50)}» "
+                             f"({m.end_date:%d.%m.%Y}).", "indicator", indicator_id, code, eff_link)
+        evaluation = db.session.execute(
+            select(EffectivenessEvaluation.id, EffectivenessEvaluation.conclusions)
+            .where(EffectivenessEvaluation.cycle_id == cycle.id)).first()
+        if evaluation is None:
+            self.add("no_evaluation", "EFF", "Анализ эффективности принятых мер не проведён.", "cycle", cycle.id,
+                     cycle.short_title, eff_link)
+            return
+        if not (evaluation.conclusions or "").strip():
+            self.add("evaluation_without_conclusions", "EFF", "Не сформулированы выводы об эффективности мер.",
+                     "effectiveness_evaluation", evaluation.id, cycle.short_title, eff_link)
+        proposals = db.session.execute(
+            select(EffectivenessProposal.id, EffectivenessProposal.text, EffectivenessProposal.applied_cycle_id)
+            .where(EffectivenessProposal.evaluation_id == evaluation.id).order_by(EffectivenessProposal.id)).all()
+        if not proposals:
+            self.add("no_proposals", "EFF", "Выводы не переданы в следующий цикл: нет ни одного предложения "
+                     "(цели или корректировки показателя).", "effectiveness_evaluation", evaluation.id,
+                     cycle.short_title, eff_link)
+            return
+        next_cycle = db.session.scalar(select(Cycle.id).where(Cycle.previous_id == cycle.id).limit(1))
+        if next_cycle is not None:
+            for p in proposals:
+                if p.applied_cycle_id is None:
+                    self.add("proposal_not_carried", "EFF",
+                             f"Предложение «{_short(p.text, 60)}» не перенесено в цикл следующего периода.",
+                             "effectiveness_proposal", p.id, _short(p.text),
+                             ("cycles.cycle_detail", {"cycle_id": next_cycle}))
+
+
+def _as_date(value) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite hands aggregates back as text
+        return date.fromisoformat(value[:10])
+    return value.date() if hasattr(value, "date") else value
+
+
+def check_cycle(cycle: Cycle, *, today: date | None = None) -> list[Defect]:
+    """Every broken link of the cycle's chain, in chain order (stage by stage)."""
+    from app.core.timeutil import utcnow
+
+    defects = _Checker(cycle, today or utcnow().date()).run()
+    order = {code: n for n, code in enumerate(STAGE_ORDER)}
+    return sorted(defects, key=lambda d: order.get(d.stage, 99))
+
+
+def defects_by_stage(cycle: Cycle, defects: list[Defect]) -> list[tuple]:
+    """[(stage, [defects])] for the cycle's stages that have any, in stage order."""
+    grouped: dict[str, list[Defect]] = {}
+    for d in defects:
+        grouped.setdefault(d.stage, []).append(d)
+    return [(s, grouped[s.code]) for s in cycle.stages if s.code in grouped]

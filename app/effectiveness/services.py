@@ -1,0 +1,473 @@
+"""Effectiveness evaluation (анализ эффективности принятых мер): indicator values after the measures against
+baseline and target (per school and overall), each measure assessed from the indicators it was expected to
+move, the official's conclusions, and proposals carried into the next period's cycle.
+
+Operations flush, write the audit log and never commit. Numbers are computed from accepted indicator values
+(the school's answer accepted by the official) in a fixed number of queries per cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.audit import chain
+from app.auth.models import User
+from app.auth.roles import EDITORS
+from app.core.checks import check_version, require_role
+from app.core.errors import StaleObject, ValidationFailed
+from app.core.timeutil import utcnow
+from app.cycles.models import Cycle, Goal, Indicator, Stage
+from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, EffectivenessEvaluation,
+                                      EffectivenessProposal, MeasureAssessment)
+from app.extensions import db
+
+CENT = Decimal("0.01")
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+def improved(direction: str, before, after) -> bool | None:
+    """Did the value move the right way (higher for 'up', lower for 'down')? None when either is unknown."""
+    if before is None or after is None:
+        return None
+    return after > before if direction == "up" else after < before
+
+
+def target_met(direction: str, target, value) -> bool | None:
+    if target is None or value is None:
+        return None
+    return value >= target if direction == "up" else value <= target
+
+
+def _dec(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _round(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENT)
+
+
+def overall(unit: str, values: list[Decimal]) -> Decimal | None:
+    """The owner's value from its organisations' values: a head count («чел.», «ед.») adds up, anything else
+    (shares, scores) is the mean over the organisations that answered."""
+    from app.monitoring.values import unit_rule
+
+    if not values:
+        return None
+    total = sum(values, Decimal(0))
+    return _round(total if unit_rule(unit) == "count" else total / len(values))
+
+
+@dataclass
+class SchoolValue:
+    organisation_id: int
+    name: str
+    before: Decimal | None  # the school's value for the previous period, if it was measured
+    after: Decimal
+
+    def change(self) -> Decimal | None:
+        return None if self.before is None else self.after - self.before
+
+
+@dataclass
+class IndicatorRow:
+    """One indicator: the municipality's (owner's) value after the measures — the mean over the organisations
+    that answered, or their sum for a head count — against the baseline and target, and each one's value."""
+
+    id: int
+    code: str
+    name: str
+    unit: str
+    direction: str
+    baseline: Decimal | None
+    target: Decimal | None
+    after: Decimal | None
+    schools: list[SchoolValue] = field(default_factory=list)
+    measured_on: date | None = None  # when the latest accepted value was entered
+
+    @property
+    def change(self) -> Decimal | None:
+        return None if self.after is None or self.baseline is None else self.after - self.baseline
+
+    @property
+    def improved(self) -> bool | None:
+        return improved(self.direction, self.baseline, self.after)
+
+    @property
+    def target_met(self) -> bool | None:
+        return target_met(self.direction, self.target, self.after)
+
+    @property
+    def progress(self) -> Decimal | None:
+        """Share of the planned change achieved, in per cent (100 = target reached exactly)."""
+        if self.change is None or self.target is None or self.target == self.baseline:
+            return None
+        return _round(self.change / (self.target - self.baseline) * 100)
+
+
+def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
+    """Values after the measures per indicator, per school and overall (two queries)."""
+    from app.monitoring.models import IndicatorValue, Submission
+    from app.orgs.models import Organisation
+
+    indicators = db.session.scalars(select(Indicator).where(Indicator.cycle_id == cycle.id)
+                                    .order_by(Indicator.code)).all()
+    # The previous period's values live on the indicator the current one was carried from.
+    source_of = {i.carried_from_id: i.id for i in indicators if i.carried_from_id}
+    ids = [i.id for i in indicators] + list(source_of)
+    values = db.session.execute(
+        select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.period,
+               IndicatorValue.value, IndicatorValue.updated_at, Organisation.short_name, Organisation.name)
+        .join(Submission, Submission.id == IndicatorValue.submission_id)
+        .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
+        .where(IndicatorValue.indicator_id.in_(ids), Submission.state == "accepted")
+        .order_by(Organisation.name, IndicatorValue.period)).all() if ids else []
+    current: dict[int, dict[int, tuple]] = {}
+    earlier: dict[int, dict[int, tuple[str, Decimal]]] = {}
+    latest: dict[int, date] = {}
+    for v in values:
+        previous_cycle = v.indicator_id in source_of
+        indicator_id = source_of[v.indicator_id] if previous_cycle else v.indicator_id
+        if not previous_cycle:
+            # Any accepted value of this cycle's indicator counts as a measurement (as in the integrity check).
+            day = v.updated_at.date()
+            if indicator_id not in latest or day > latest[indicator_id]:
+                latest[indicator_id] = day
+        if not previous_cycle and v.period == cycle.period:
+            current.setdefault(indicator_id, {})[v.organisation_id] = (v.value, v.short_name or v.name)
+        elif v.period < cycle.period:
+            seen = earlier.setdefault(indicator_id, {}).get(v.organisation_id)
+            if seen is None or v.period > seen[0]:
+                earlier[indicator_id][v.organisation_id] = (v.period, v.value)
+    rows = []
+    for ind in indicators:
+        by_school = current.get(ind.id, {})
+        schools = [SchoolValue(org_id, name, earlier.get(ind.id, {}).get(org_id, (None, None))[1], value)
+                   for org_id, (value, name) in by_school.items()]
+        rows.append(IndicatorRow(ind.id, ind.code, ind.name, ind.unit, ind.direction, _dec(ind.baseline),
+                                 _dec(ind.target), overall(ind.unit, [s.after for s in schools]), schools,
+                                 latest.get(ind.id)))
+    return rows
+
+
+@dataclass
+class MeasureResult:
+    measure: object
+    computed: str
+    details: list[tuple[str, str]]  # (indicator code, what happened to it)
+
+
+def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> list[MeasureResult]:
+    """Each (not cancelled) measure assessed from the indicators it was expected to move: moved when every
+    measurable one improved on its baseline, not moved when any did not, not measurable when none can be
+    told (no values, no baseline, or not measured again after the measure ended)."""
+    from app.followup.models import Measure
+
+    by_id = {r.id: r for r in rows}
+    measures = db.session.scalars(
+        select(Measure).where(Measure.cycle_id == cycle.id, Measure.state != "cancelled")
+        .options(selectinload(Measure.indicators)).order_by(Measure.start_date, Measure.id)).all()
+    results = []
+    for m in measures:
+        details, verdicts = [], []
+        for ind in m.indicators:
+            row = by_id.get(ind.id)
+            ended = m.end_date is not None and m.end_date < today
+            if row is None or row.after is None:
+                details.append((ind.code, "нет принятых значений"))
+            elif row.baseline is None:
+                details.append((ind.code, "не задано базовое значение"))
+            elif ended and (row.measured_on is None or row.measured_on < m.end_date):
+                details.append((ind.code, "не измерялся после окончания меры"))
+            else:
+                verdicts.append(bool(row.improved))
+                details.append((ind.code, f"{_fmt(row.baseline)} → {_fmt(row.after)}: "
+                                          + ("улучшился" if row.improved else "не улучшился")))
+        if not m.indicators:
+            details.append(("—", "не указаны показатели, на которые направлена мера"))
+        computed = "not_measurable" if not verdicts else "moved" if all(verdicts) else "not_moved"
+        results.append(MeasureResult(m, computed, details))
+    return results
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    text = f"{Decimal(value).quantize(CENT):f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+def _eff_stage(cycle: Cycle, actor: User) -> tuple[Stage, str]:
+    role = require_role(actor, cycle.owner, EDITORS, "Недостаточно прав для анализа эффективности этого цикла.")
+    stage = cycle.stage("EFF")
+    if stage is None:
+        raise ValidationFailed("В цикле этого направления нет этапа «Анализ эффективности принятых мер».")
+    if stage.state != "draft" or cycle.state != "open":
+        raise ValidationFailed("Анализ эффективности редактируется, пока этап «Анализ эффективности принятых мер» "
+                               "открыт (черновик).")
+    # Bumps the stage version: an edit and a concurrent submit of the stage cannot both win.
+    stage.content_updated_at = utcnow()
+    return stage, role
+
+
+def evaluation_of(cycle: Cycle) -> EffectivenessEvaluation | None:
+    return db.session.scalar(select(EffectivenessEvaluation).where(EffectivenessEvaluation.cycle_id == cycle.id))
+
+
+def _get_or_create(cycle: Cycle, stage: Stage, actor: User, role: str) -> EffectivenessEvaluation:
+    evaluation = evaluation_of(cycle)
+    if evaluation is None:
+        evaluation = EffectivenessEvaluation(cycle=cycle, stage=stage, created_by_id=actor.id)
+        db.session.add(evaluation)
+        db.session.flush()
+        chain.record(action="create", object_type=evaluation.audit_type, object_id=evaluation.id, actor=actor,
+                     actor_role=role, cycle_id=cycle.id, organisation_id=cycle.owner_id,
+                     after=evaluation.audit_snapshot())
+    return evaluation
+
+
+def _sync_assessments(evaluation: EffectivenessEvaluation, *, today: date) -> dict[int, str]:
+    cycle = evaluation.cycle
+    results = {r.measure.id: r.computed for r in assess_measures(cycle, indicator_rows(cycle), today=today)}
+    existing = {a.measure_id: a for a in evaluation.assessments}
+    for measure_id, assessment in existing.items():
+        if measure_id not in results:  # the measure was cancelled since
+            evaluation.assessments.remove(assessment)
+    for measure_id, computed in results.items():
+        if measure_id in existing:
+            existing[measure_id].computed = computed
+        else:
+            evaluation.assessments.append(MeasureAssessment(measure_id=measure_id, computed=computed))
+    return results
+
+
+def save_evaluation(cycle: Cycle, *, conclusions: str, actor: User, expected_version: int | None = None,
+                    today: date | None = None) -> EffectivenessEvaluation:
+    """Save the conclusions and recompute every measure's assessment from the current values."""
+    stage, role = _eff_stage(cycle, actor)
+    conclusions = (conclusions or "").strip()
+    if not conclusions:
+        raise ValidationFailed("Сформулируйте выводы об эффективности принятых мер.")
+    if len(conclusions) > 20000:
+        raise ValidationFailed("Выводы слишком длинные: не более 20 000 символов.")
+    existing = evaluation_of(cycle)
+    if existing is not None:
+        check_version(existing, expected_version)
+    evaluation = _get_or_create(cycle, stage, actor, role)
+    before = {**evaluation.audit_snapshot(), "assessments": {a.measure_id: a.computed for a in evaluation.assessments}}
+    evaluation.conclusions = conclusions
+    results = _sync_assessments(evaluation, today=today or utcnow().date())
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleObject() from None
+    chain.record(action="update_content", object_type=evaluation.audit_type, object_id=evaluation.id, actor=actor,
+                 actor_role=role, cycle_id=cycle.id, organisation_id=cycle.owner_id, before=before,
+                 after={**evaluation.audit_snapshot(), "assessments": results})
+    return evaluation
+
+
+def override_assessment(evaluation: EffectivenessEvaluation, *, measure_id: int, result: str, note: str,
+                        actor: User, expected_version: int | None = None) -> MeasureAssessment:
+    """The official's own assessment of a measure (or back to the computed one with an empty result)."""
+    _stage, role = _eff_stage(evaluation.cycle, actor)
+    assessment = next((a for a in evaluation.assessments if a.measure_id == measure_id), None)
+    if assessment is None:
+        raise ValidationFailed("Эта мера не оценивается в анализе эффективности данного цикла.")
+    check_version(assessment, expected_version)
+    result, note = (result or "").strip(), (note or "").strip()
+    if result and result not in RESULTS:
+        raise ValidationFailed("Выберите оценку меры из списка.")
+    if result and not note:
+        raise ValidationFailed("Укажите, почему оценка меры отличается от рассчитанной.")
+    before = assessment.audit_snapshot()
+    assessment.override = result or None
+    assessment.note = note or None
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleObject() from None
+    chain.record(action="override" if result else "reset_override", object_type=assessment.audit_type,
+                 object_id=assessment.id, actor=actor, actor_role=role, cycle_id=evaluation.cycle_id,
+                 organisation_id=evaluation.cycle.owner_id, before=before, after=assessment.audit_snapshot())
+    return assessment
+
+
+def parse_target(raw) -> Decimal | None:
+    if raw is None or isinstance(raw, Decimal):
+        return raw
+    text = str(raw).strip().replace(" ", "").replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValidationFailed("Новое целевое значение должно быть числом (например, 75 или 12,5).") from None
+    if not value.is_finite():
+        raise ValidationFailed("Новое целевое значение должно быть числом (например, 75 или 12,5).")
+    return value
+
+
+def add_proposal(cycle: Cycle, *, kind: str, text: str, actor: User, indicator_id: int | None = None,
+                 new_target=None) -> EffectivenessProposal:
+    """A proposal for the next period's cycle: a goal, or a new target for one of this cycle's indicators."""
+    stage, role = _eff_stage(cycle, actor)
+    text = (text or "").strip()
+    problems = []
+    if kind not in PROPOSAL_KINDS:
+        problems.append("Выберите вид предложения: цель или корректировка показателя.")
+    if not text:
+        problems.append("Сформулируйте предложение.")
+    elif len(text) > 5000:
+        problems.append("Предложение слишком длинное: не более 5000 символов.")
+    indicator = None
+    target = None
+    if kind == "indicator_correction":
+        indicator = next((i for i in cycle.indicators if indicator_id and i.id == int(indicator_id)), None)
+        if indicator is None:
+            problems.append("Выберите показатель этого цикла, который нужно скорректировать.")
+        try:
+            target = parse_target(new_target)
+        except ValidationFailed as exc:
+            problems.append(exc.message)
+        else:
+            if target is None:
+                problems.append("Укажите новое целевое значение показателя.")
+            elif indicator is not None and indicator.unit.strip() == "%" and not 0 <= target <= 100:
+                problems.append("Целевое значение в процентах должно быть от 0 до 100.")
+            elif abs(target) >= Decimal("1e10"):
+                problems.append("Целевое значение слишком велико.")
+    if problems:
+        raise ValidationFailed("Предложение не сохранено.", problems=problems)
+    evaluation = _get_or_create(cycle, stage, actor, role)
+    proposal = EffectivenessProposal(kind=kind, text=text, indicator_id=indicator.id if indicator else None,
+                                     new_target=target, created_by_id=actor.id)
+    evaluation.proposals.append(proposal)
+    db.session.flush()
+    chain.record(action="create", object_type=proposal.audit_type, object_id=proposal.id, actor=actor,
+                 actor_role=role, cycle_id=cycle.id, organisation_id=cycle.owner_id, after=proposal.audit_snapshot())
+    return proposal
+
+
+def delete_proposal(proposal: EffectivenessProposal, *, actor: User, expected_version: int | None = None) -> None:
+    cycle = proposal.evaluation.cycle
+    _stage, role = _eff_stage(cycle, actor)
+    check_version(proposal, expected_version)
+    chain.record(action="delete", object_type=proposal.audit_type, object_id=proposal.id, actor=actor,
+                 actor_role=role, cycle_id=cycle.id, organisation_id=cycle.owner_id,
+                 before=proposal.audit_snapshot())
+    proposal.evaluation.proposals.remove(proposal)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleObject() from None
+
+
+def carry_proposals(old: Cycle, new: Cycle, *, actor: User) -> int:
+    """Turn the closed cycle's proposals into draft goals and indicator corrections of the next period's cycle
+    (called by cycles.services.start_next_period after goals and indicators are carried over). Goals are added
+    with an empty «реалистичность», so the GOAL stage cannot be submitted before the official completes them."""
+    evaluation = evaluation_of(old)
+    if evaluation is None:
+        return 0
+    carried_indicators = {i.carried_from_id: i for i in new.indicators if i.carried_from_id}
+    applied = 0
+    for proposal in evaluation.proposals:
+        if proposal.applied_cycle_id is not None:
+            continue
+        before = proposal.audit_snapshot()
+        if proposal.kind == "goal":
+            goal = Goal(position=len(new.goals), direction=f"По итогам анализа эффективности за {old.period}",
+                        statement=proposal.text, realism="",
+                        justification=f"Выводы анализа эффективности принятых мер за {old.period}: "
+                                      f"{(evaluation.conclusions or '').strip()}"[:20000])
+            new.goals.append(goal)
+            target_note = {"goal": proposal.text}
+        else:
+            indicator = carried_indicators.get(proposal.indicator_id)
+            if indicator is None:
+                continue
+            target_note = {"indicator": indicator.code, "target_before": str(indicator.target),
+                           "target_after": str(proposal.new_target)}
+            indicator.target = proposal.new_target
+        proposal.applied_cycle = new
+        proposal.applied_at = utcnow()
+        db.session.flush()
+        chain.record(action="carry_over", object_type=proposal.audit_type, object_id=proposal.id, actor=actor,
+                     actor_role=require_role(actor, old.owner, EDITORS, "Недостаточно прав."),
+                     cycle_id=new.id, organisation_id=old.owner_id, before=before,
+                     after={**proposal.audit_snapshot(), **target_note})
+        applied += 1
+    return applied
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def before_after_chart(rows: list[IndicatorRow], fmt: str = "svg") -> bytes | None:
+    """Baseline, value after the measures and target of each indicator (through app.core.charts)."""
+    from app.core import charts
+
+    rows = [r for r in rows if r.after is not None or r.baseline is not None][:20]
+    if not rows:
+        return None
+    fig = charts.figure(17, 2.5 + 0.7 * len(rows))
+    ax = fig.add_subplot()
+    labels = [r.code for r in rows][::-1]
+    ordered = rows[::-1]
+    ys = list(range(len(rows)))
+    height = 0.38
+    ax.barh([y + height / 2 for y in ys], [float(r.baseline or 0) for r in ordered], height, color="#adb5bd",
+            label="базовое значение")
+    ax.barh([y - height / 2 for y in ys], [float(r.after or 0) for r in ordered], height, color="#0d6efd",
+            label="после мер")
+    targets = [(float(r.target), y) for r, y in zip(ordered, ys) if r.target is not None]
+    if targets:
+        ax.scatter([t for t, _ in targets], [y for _, y in targets], marker="|", s=300, color="#198754",
+                   linewidths=2.5, label="цель", zorder=3)
+    ax.set_yticks(ys, labels)
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    ax.set_title("Показатели: базовое значение, значение после мер, цель", fontsize=9)
+    return charts.render(fig, fmt)
+
+
+def evaluation_context(cycle: Cycle, *, today: date | None = None) -> dict:
+    """Plain primitives for the effectiveness report document (documents helpers): measures with their
+    assessment, indicators before/after/target (overall and per school), conclusions and proposals."""
+    today = today or utcnow().date()
+    rows = indicator_rows(cycle)
+    evaluation = evaluation_of(cycle)
+    overrides = {a.measure_id: a for a in evaluation.assessments} if evaluation else {}
+    measures = []
+    for r in assess_measures(cycle, rows, today=today):
+        stored = overrides.get(r.measure.id)
+        result = stored.result if stored else r.computed
+        measures.append({
+            "title": r.measure.title, "kind": r.measure.kind_label,
+            "responsible": r.measure.responsible.full_name if r.measure.responsible else "",
+            "start_date": r.measure.start_date, "end_date": r.measure.end_date,
+            "state": r.measure.state, "computed": r.computed, "result": result,
+            "result_label": RESULT_SHORT[result], "override_note": stored.note if stored and stored.override else "",
+            "indicators": [{"code": code, "note": note} for code, note in r.details]})
+    indicators = [{
+        "code": r.code, "name": r.name, "unit": r.unit, "direction": r.direction,
+        "baseline": _fmt(r.baseline), "after": _fmt(r.after), "target": _fmt(r.target),
+        "change": _fmt(r.change), "improved": r.improved, "target_met": r.target_met,
+        "schools": [{"name": s.name, "before": _fmt(s.before), "after": _fmt(s.after)} for s in r.schools],
+    } for r in rows]
+    proposals = [{"kind": p.kind, "kind_label": p.kind_label, "text": p.text,
+                  "indicator": p.indicator.code if p.indicator else "", "new_target": _fmt(p.new_target),
+                  "carried": p.applied_cycle_id is not None} for p in (evaluation.proposals if evaluation else [])]
+    return {"cycle": cycle.short_title, "period": cycle.period, "organisation": cycle.owner.display_name,
+            "conclusions": (evaluation.conclusions or "") if evaluation else "",
+            "measures": measures, "indicators": indicators, "proposals": proposals,
+            "moved": sum(1 for m in measures if m["result"] == "moved"),
+            "not_moved": sum(1 for m in measures if m["result"] == "not_moved"),
+            "not_measurable": sum(1 for m in measures if m["result"] == "not_measurable")}

@@ -1,0 +1,662 @@
+"""Build the shipped Word templates (`<key>.docx`) and their sidecars (`<key>.yaml`) reproducibly.
+
+    .venv/bin/python document_templates/build_templates.py          # all types
+    .venv/bin/python document_templates/build_templates.py roadmap  # one type
+
+Each template carries the requisites of its type (domain.md §6, ГОСТ Р 7.0.97-2016): issuing body, document
+type, date, registration number, place, heading «О …», text, signature block (position, И.О. Фамилия),
+УТВЕРЖДАЮ / СОГЛАСОВАНО stamps where the type needs them and the executor mark; Times New Roman, margins
+left 30 mm, right 10, top and bottom 20. Lists (indicators, measures, addressees, decisions) are real Word
+tables whose rows repeat with docxtpl's `{%tr for … %}`; repeated paragraphs use `{%p for … %}`.
+
+An official may instead edit a .docx in Word or LibreOffice (see README.md); this script is the source of the
+versions shipped with the system, so keep the two in step when changing a template here.
+"""
+
+import sys
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt
+from docxtpl import DocxTemplate
+
+HERE = Path(__file__).resolve().parent
+FONT = "Times New Roman"
+BODY_PT = 14
+TABLE_PT = 12
+SMALL_PT = 10
+TEXT_WIDTH_CM = 17.0  # A4 210 mm minus margins 30 + 10 mm
+
+BLANK_DATE = "«___» ____________ 20___ г."
+DATE = "{{ doc.date_long or '" + BLANK_DATE + "' }}"
+NUMBER = "№ {{ doc.number or '______' }}"
+SHORT_DATE = "{{ doc.date or '__.__.20__' }}"
+
+# --- variables shared by every template (declared in each sidecar that uses them) -----------------------
+
+COMMON_VARIABLES = {
+    "org": ("dict", "Организация, издающая документ: name (полное наименование), short_name, place (место "
+                    "составления), letterhead (строки углового штампа бланка: адрес, телефон, e-mail, реквизиты)"),
+    "doc": ("dict", "Реквизиты документа: type_title (вид документа прописными), title (вид документа), heading "
+                    "(заголовок «О …»), date (ДД.ММ.ГГГГ или null в проекте), date_long («20 апреля 2021 г.» или "
+                    "null), number (регистрационный номер или null в проекте), draft_mark («ПРОЕКТ» или пусто), "
+                    "period, version"),
+    "cycle": ("dict", "Цикл: title, mechanism (код и название механизма), period (учебный год), stage (этап)"),
+    "signer": ("dict", "Подписант: position (должность), name (И.О. Фамилия)"),
+    "executor": ("dict", "Отметка об исполнителе: name (Фамилия Имя Отчество), contact (телефон, e-mail)"),
+}
+APPROVAL_VARIABLES = {
+    "approval": ("dict", "Гриф УТВЕРЖДАЮ: position, name (И.О. Фамилия), date (дата утверждения или null)"),
+    "agreements": ("list", "Грифы СОГЛАСОВАНО (по маршруту согласования): position, name"),
+}
+
+
+class Template:
+    """A Word document being assembled with the house formatting."""
+
+    def __init__(self, key: str, title: str, *, landscape: bool = False):
+        self.key, self.title, self.landscape = key, title, landscape
+        self.doc = Document()
+        self.variables: dict[str, tuple[str, str]] = {}
+        section = self.doc.sections[0]
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        if landscape:
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_width, section.page_height = Mm(297), Mm(210)
+        section.left_margin, section.right_margin = Mm(30), Mm(10)
+        section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+        self.text_width_cm = (section.page_width - section.left_margin - section.right_margin) / 360000
+        normal = self.doc.styles["Normal"]
+        normal.font.name = FONT
+        normal.font.size = Pt(BODY_PT)
+        # Cyrillic text is laid out with the cs / eastAsia font slots in some Word versions: set them all.
+        fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+        for slot in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            fonts.set(qn(slot), FONT)
+        normal.paragraph_format.space_after = Pt(0)
+        normal.paragraph_format.space_before = Pt(0)
+        normal.paragraph_format.line_spacing = 1.0
+        props = self.doc.core_properties
+        props.title, props.author, props.comments, props.subject = title, "УКО-Цикл", "", ""
+        props.keywords, props.category, props.identifier = "", "", ""
+        props.last_modified_by = "УКО-Цикл"
+        props.created = props.modified = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        # «ПРОЕКТ» at the top of every page of a draft; empty once the document is registered.
+        header = section.header.paragraphs[0]
+        header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        self._run(header, "{{ doc.draft_mark }}", size=SMALL_PT, bold=True)
+
+    def use(self, *groups: dict, **own: tuple[str, str]) -> None:
+        for group in groups:
+            self.variables.update(group)
+        self.variables.update(own)
+
+    # --- paragraphs -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _run(paragraph, text, *, size=None, bold=False, italic=False):
+        run = paragraph.add_run(text)
+        run.bold, run.italic = bold or None, italic or None
+        if size:
+            run.font.size = Pt(size)
+        return run
+
+    def p(self, text: str = "", *, align="left", bold=False, italic=False, size=None, indent=False,
+          left_cm=None, before=0, after=0, keep=False, container=None):
+        paragraph = (container or self.doc).add_paragraph()
+        paragraph.alignment = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
+                               "right": WD_ALIGN_PARAGRAPH.RIGHT, "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}[align]
+        fmt = paragraph.paragraph_format
+        if indent:
+            fmt.first_line_indent = Cm(1.25)
+        if left_cm:
+            fmt.left_indent = Cm(left_cm)
+        fmt.space_before, fmt.space_after = Pt(before), Pt(after)
+        if keep:
+            fmt.keep_with_next = True
+        if text:
+            self._run(paragraph, text, size=size, bold=bold, italic=italic)
+        return paragraph
+
+    def text(self, text: str, **kw):
+        """A body paragraph: justified, first-line indent 1.25 cm."""
+        return self.p(text, align="justify", indent=True, **kw)
+
+    def tag(self, tag: str, container=None):
+        """A paragraph holding only a `{%p … %}` tag; docxtpl removes the paragraph itself."""
+        return self.p(tag, container=container)
+
+    def page_break(self):
+        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    # --- blocks ---------------------------------------------------------------------------------------
+
+    def _grid(self, cols: int, widths_cm, *, borders: bool):
+        table = self.doc.add_table(rows=0, cols=cols)
+        if borders:
+            table.style = self.doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        self._widths = widths_cm
+        for column, width in zip(table.columns, widths_cm):
+            column.width = Cm(width)
+        return table
+
+    def _row(self, table, texts, *, size, bold=False, align=None):
+        row = table.add_row()
+        for cell, text, width in zip(row.cells, texts, self._widths):
+            cell.width = Cm(width)
+            paragraph = cell.paragraphs[0]
+            if align:
+                paragraph.alignment = align
+            if text:
+                self._run(paragraph, text, size=size, bold=bold)
+        return row
+
+    def table(self, headers: list[str], cells: list[str], loop: str, *, widths=None, size=TABLE_PT):
+        """A bordered table: a header row (repeated on every page) and one row per item of `loop`."""
+        widths = widths or [self.text_width_cm / len(headers)] * len(headers)
+        if self.landscape:  # widths are given for a portrait page: stretch them over the wider one
+            widths = [w * self.text_width_cm / sum(widths) for w in widths]
+        table = self._grid(len(headers), widths, borders=True)
+        header = self._row(table, headers, size=size, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        header._tr.get_or_add_trPr().append(repeat)
+        self._row(table, ["{%tr for " + loop + " %}"] + [""] * (len(headers) - 1), size=size)
+        self._row(table, cells, size=size)
+        self._row(table, ["{%tr endfor %}"] + [""] * (len(headers) - 1), size=size)
+        self.p()
+        return table
+
+    def date_number(self, place=True):
+        """Date on the left, registration number on the right, then the place of issue."""
+        table = self._grid(2, [self.text_width_cm / 2] * 2, borders=False)
+        row = self._row(table, [DATE, NUMBER], size=BODY_PT)
+        row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        if place:
+            self.p("{{ org.place }}", align="center", before=6)
+        self.p()
+
+    def issuer(self, type_title: str):
+        self.p("{{ org.name }}", align="center", bold=True)
+        self.p(type_title, align="center", bold=True, before=12, after=12)
+
+    def heading(self, expr="{{ doc.heading }}"):
+        self.p(expr, bold=True, align="left", after=12)
+
+    def signature(self, position="{{ signer.position }}", name="{{ signer.name }}"):
+        self.p(before=18)
+        table = self._grid(2, [10.0, self.text_width_cm - 10.0], borders=False)
+        row = self._row(table, [position, name], size=BODY_PT)
+        row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+    def executor_mark(self):
+        self.p(before=24)
+        self.p("{{ executor.name }}", size=SMALL_PT)
+        self.p("{{ executor.contact }}", size=SMALL_PT)
+
+    def approval_stamp(self):
+        left = self.text_width_cm - 7.5
+        self.p("УТВЕРЖДАЮ", left_cm=left, bold=True)
+        self.p("{{ approval.position }}", left_cm=left)
+        self.p("____________ {{ approval.name }}", left_cm=left, before=6)
+        self.p("{{ approval.date or '" + BLANK_DATE + "' }}", left_cm=left, before=6, after=18)
+
+    def agreement_stamps(self):
+        self.p(before=12)
+        self.tag("{%p for a in agreements %}")
+        self.p("СОГЛАСОВАНО", bold=True, before=12)
+        self.p("{{ a.position }}")
+        self.p("____________ {{ a.name }}")
+        self.p(BLANK_DATE)
+        self.tag("{%p endfor %}")
+
+    def order_items(self, intro_lines=True):
+        """«ПРИКАЗЫВАЮ:», numbered items each with executor and deadline, and the control item."""
+        self.p("ПРИКАЗЫВАЮ:", bold=True, before=6, after=6)
+        self.tag("{%p for item in items %}")
+        self.text("{{ loop.index }}. {{ item.text }}")
+        self.p("Ответственный: {{ item.executor }}. Срок: {{ item.deadline }}.", indent=True)
+        self.tag("{%p endfor %}")
+        self.text("{{ items|length + 1 }}. {{ control }}")
+
+    def letterhead_and_addressee(self, addressee_expr):
+        """A letter's corner: the issuer's letterhead, date/number and «На № … от …» left, addressee right."""
+        table = self._grid(2, [8.5, self.text_width_cm - 8.5], borders=False)
+        row = self._row(table, ["{{ org.name }}", ""], size=TABLE_PT, bold=True)
+        left, right = row.cells
+        left.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self.tag("{%p for line in org.letterhead %}", container=left)
+        self.p("{{ line }}", align="center", size=SMALL_PT, container=left)
+        self.tag("{%p endfor %}", container=left)
+        self.p(SHORT_DATE + " " + NUMBER, align="center", size=TABLE_PT, before=6, container=left)
+        self.p("На № {{ letter.reply_number or '______' }} от {{ letter.reply_date or '______' }}",
+               align="center", size=TABLE_PT, container=left)
+        self.tag("{%p for line in " + addressee_expr + " %}", container=right)
+        self.p("{{ line }}", container=right)
+        self.tag("{%p endfor %}", container=right)
+        self.p()
+
+    def save(self, meta: dict) -> None:
+        path = HERE / f"{self.key}.docx"
+        self.doc.save(path)
+        _normalise_zip(path)
+        # Declare exactly what the template uses: every used name needs a description here, and shared
+        # names a template does not use stay out of its sidecar.
+        used = DocxTemplate(path).get_undeclared_template_variables()
+        if used - set(self.variables):
+            raise SystemExit(f"{self.key}: undescribed variables {sorted(used - set(self.variables))}")
+        sidecar = {"key": self.key, "title": self.title, **meta,
+                   "variables": {name: {"type": kind, "description": text}
+                                 for name, (kind, text) in sorted(self.variables.items()) if name in used}}
+        header = ("# Описание шаблона: объявленные переменные и имя файла. Создан build_templates.py;\n"
+                  "# добавив переменную в шаблон Word, объявите её здесь (см. README.md).\n")
+        (HERE / f"{self.key}.yaml").write_text(
+            header + yaml.safe_dump(sidecar, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
+
+
+def _normalise_zip(path: Path) -> None:
+    """Fixed timestamps inside the .docx zip, so building twice gives byte-identical files."""
+    with zipfile.ZipFile(path) as src:
+        parts = [(info.filename, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in parts:
+            dst.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+
+
+# --- the templates ------------------------------------------------------------------------------------
+
+ITEMS = ("list", "Пункты распорядительной части: text, executor (ответственный), deadline (ДД.ММ.ГГГГ)")
+CONTROL = ("str", "Пункт о контроле за исполнением")
+PREAMBLE = ("str", "Преамбула: основание и цель")
+LETTER = ("dict", "Реквизиты письма: reply_number, reply_date («На № … от …», пусто для инициативного письма)")
+
+
+def regulation():
+    t = Template("regulation", "Положение о муниципальной системе оценки качества образования")
+    t.use(COMMON_VARIABLES, APPROVAL_VARIABLES,
+          goals=("list", "Цели: number, direction, statement, justification, realism"),
+          schedule=("list", "Этапы цикла: number, title, responsible, deadline"),
+          basis=("list", "Нормативные основания (строки)"))
+    t.approval_stamp()
+    t.p("{{ org.name }}", align="center", bold=True, after=12)
+    t.p("ПОЛОЖЕНИЕ", align="center", bold=True, after=6)
+    t.date_number()
+    t.heading("{{ doc.heading }}")
+    t.p("1. Общие положения", bold=True, before=6, after=6)
+    t.text("1.1. Настоящее положение определяет цели, задачи, организационную структуру и порядок "
+           "функционирования системы оценки качества образования ({{ cycle.mechanism }}) на {{ cycle.period }} "
+           "учебный год. Положение издаёт {{ org.name }}.")
+    t.text("1.2. Положение разработано в соответствии с:")
+    t.tag("{%p for line in basis %}")
+    t.text("— {{ line }}{{ '.' if loop.last else ';' }}")
+    t.tag("{%p endfor %}")
+    t.p("2. Цели и обоснование", bold=True, before=6, after=6)
+    t.tag("{%p for g in goals %}")
+    t.text("2.{{ g.number }}. {{ g.statement }} (направление: {{ g.direction }}).")
+    t.text("Обоснование: {{ g.justification }}")
+    t.text("Реалистичность: {{ g.realism }}")
+    t.tag("{%p endfor %}")
+    t.p("3. Этапы управленческого цикла и ответственные", bold=True, before=6, after=6)
+    t.table(["№", "Этап цикла", "Ответственный", "Срок"],
+            ["{{ s.number }}", "{{ s.title }}", "{{ s.responsible }}", "{{ s.deadline }}"], "s in schedule",
+            widths=[1.2, 7.3, 5.5, 3.0])
+    t.p("4. Показатели и методы сбора информации", bold=True, before=6, after=6)
+    t.text("4.1. Перечень показателей и методов сбора и обработки информации утверждается отдельным документом "
+           "и пересматривается по итогам каждого цикла.")
+    t.p("5. Заключительные положения", bold=True, before=6, after=6)
+    t.text("5.1. Положение вступает в силу со дня его утверждения и действует до утверждения нового положения.")
+    t.agreement_stamps()
+    t.executor_mark()
+    t.save({"family": "conceptual", "stages": ["GOAL"], "version": 1,
+            "filename": "Положение о МСОКО {period} {number}.docx"})
+
+
+def indicators_approval():
+    t = Template("indicators_approval", "Перечень показателей и методов сбора и обработки информации",
+                 landscape=True)
+    t.use(COMMON_VARIABLES, APPROVAL_VARIABLES,
+          indicators=("list", "Показатели: number, code, name, unit, baseline, target, direction, source, "
+                              "periodicity, responsible, group"),
+          methods=("list", "Методы сбора и обработки: number, source, method, tool, schedule"))
+    t.approval_stamp()
+    t.p("{{ org.name }}", align="center", bold=True, after=12)
+    t.p("ПЕРЕЧЕНЬ", align="center", bold=True, after=6)
+    t.date_number()
+    t.heading("{{ doc.heading }}")
+    t.p("1. Показатели", bold=True, after=6)
+    t.table(["№", "Код", "Показатель", "Ед. изм.", "Базовое значение", "Целевое значение", "Источник",
+             "Периодичность", "Ответственный"],
+            ["{{ i.number }}", "{{ i.code }}", "{{ i.name }} ({{ i.direction }})", "{{ i.unit }}",
+             "{{ i.baseline }}", "{{ i.target }}", "{{ i.source }}", "{{ i.periodicity }}", "{{ i.responsible }}"],
+            "i in indicators", widths=[0.8, 1.4, 4.0, 1.2, 1.6, 1.6, 2.4, 1.8, 2.2], size=SMALL_PT)
+    t.p("2. Методы сбора и обработки информации", bold=True, after=6)
+    t.table(["№", "Источник информации", "Метод сбора и обработки", "Инструмент", "Сроки"],
+            ["{{ m.number }}", "{{ m.source }}", "{{ m.method }}", "{{ m.tool }}", "{{ m.schedule }}"],
+            "m in methods", widths=[1.0, 4.0, 5.0, 4.0, 3.0])
+    t.agreement_stamps()
+    t.executor_mark()
+    t.save({"family": "conceptual", "stages": ["IND", "METH"], "version": 1,
+            "filename": "Перечень показателей и методов {period} {number}.docx"})
+
+
+def monitoring_order():
+    t = Template("monitoring_order", "Приказ о проведении мониторинга")
+    t.use(COMMON_VARIABLES, preamble=PREAMBLE, items=ITEMS, control=CONTROL,
+          indicators=("list", "Показатели мониторинга (приложение № 1): number, code, name, unit, source"),
+          addressees=("list", "Участники мониторинга (приложение № 2): number, name, head"))
+    t.issuer("ПРИКАЗ")
+    t.date_number()
+    t.heading()
+    t.text("{{ preamble }}")
+    t.order_items()
+    t.signature()
+    t.executor_mark()
+    t.page_break()
+    t.p("Приложение № 1 к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
+    t.p("Перечень показателей мониторинга", align="center", bold=True, after=6)
+    t.table(["№", "Код", "Показатель", "Ед. изм.", "Источник"],
+            ["{{ i.number }}", "{{ i.code }}", "{{ i.name }}", "{{ i.unit }}", "{{ i.source }}"],
+            "i in indicators", widths=[1.0, 1.6, 8.4, 1.8, 4.2])
+    t.p("Приложение № 2 к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
+    t.p("Участники мониторинга", align="center", bold=True, after=6)
+    t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
+            "a in addressees", widths=[1.0, 10.5, 5.5])
+    t.save({"family": "procedural", "stages": ["MON"], "version": 1,
+            "filename": "Приказ о проведении мониторинга {period} {number}.docx"})
+
+
+def data_request_letter():
+    t = Template("data_request_letter", "Письмо участникам о предоставлении сведений")
+    t.use(COMMON_VARIABLES, letter=LETTER,
+          addressee_block=("list", "Строки блока адресата"),
+          request=("dict", "Запрос сведений: title, period, deadline (ДД.ММ.ГГГГ), deadline_long"),
+          indicators=("list", "Запрашиваемые показатели: number, code, name, unit"),
+          addressees=("list", "Адресаты (список рассылки): number, name, head"),
+          appendix=("dict", "Приложение: title, sheets (листов), copies (экземпляров)"))
+    t.letterhead_and_addressee("addressee_block")
+    t.heading()
+    t.p("Уважаемые руководители!", align="center", after=12)
+    t.text("В рамках мониторинга «{{ request.title }}» ({{ cycle.mechanism }}) {{ org.name }} просит "
+           "представить сведения о значениях показателей за {{ request.period }} учебный год по перечню "
+           "(приложение) в срок до {{ request.deadline_long }} включительно.")
+    t.text("Сведения вносятся ответственным лицом организации в электронную форму запроса в системе УКО-Цикл; "
+           "в случае отсутствия сведений укажите причину в форме.")
+    t.p("Приложение: {{ appendix.title }} на {{ appendix.sheets }} л. в {{ appendix.copies }} экз.",
+        align="justify", before=12)
+    t.signature()
+    t.executor_mark()
+    t.page_break()
+    t.p("Приложение к письму от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
+    t.p("Перечень запрашиваемых показателей", align="center", bold=True, after=6)
+    t.table(["№", "Код", "Показатель", "Ед. изм."], ["{{ i.number }}", "{{ i.code }}", "{{ i.name }}",
+                                                     "{{ i.unit }}"], "i in indicators", widths=[1.0, 2.0, 11.5, 2.5])
+    t.p("Список рассылки", align="center", bold=True, after=6)
+    t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
+            "a in addressees", widths=[1.0, 10.5, 5.5])
+    t.save({"family": "procedural", "stages": ["MON"], "version": 1,
+            "filename": "Письмо о предоставлении сведений {period} {number}.docx"})
+
+
+def analytic_report():
+    t = Template("analytic_report", "Аналитическая справка по результатам мониторинга")
+    t.use(COMMON_VARIABLES,
+          report=("dict", "Справка: intro (общие сведения), sources (источники), organisations (число ОО), "
+                          "period"),
+          indicator_rows=("list", "Значения показателей: number, code, name, unit, baseline, target, mean, "
+                                  "minimum, maximum, count"),
+          chart_list=("list", "Рисунки: name (ключ в charts), caption"),
+          charts=("dict", "Рисунки: имя → PNG (становится InlineImage ~16 см)"),
+          findings=("list", "Выявленные проблемы: number, problem, causes, evidence, organisations"),
+          conclusions=("list", "Выводы (строки)"))
+    t.issuer("АНАЛИТИЧЕСКАЯ СПРАВКА")
+    t.date_number()
+    t.heading()
+    t.p("1. Общие сведения", bold=True, after=6)
+    t.text("{{ report.intro }}")
+    t.text("Источники информации: {{ report.sources }}. Число организаций, представивших сведения: "
+           "{{ report.organisations }}.")
+    t.p("2. Значения показателей", bold=True, before=6, after=6)
+    t.table(["№", "Показатель, единица измерения", "Базовое", "Целевое", "Среднее", "Мин.", "Макс.", "Число ОО"],
+            ["{{ r.number }}", "{{ r.code }} {{ r.name }}, {{ r.unit }}", "{{ r.baseline }}", "{{ r.target }}",
+             "{{ r.mean }}", "{{ r.minimum }}", "{{ r.maximum }}", "{{ r.count }}"],
+            "r in indicator_rows", widths=[0.8, 5.4, 2.0, 2.0, 2.0, 1.6, 1.6, 1.6], size=SMALL_PT)
+    t.tag("{%p for c in chart_list %}")
+    t.p("{{ charts[c.name] }}", align="center", before=6)
+    t.p("Рисунок {{ loop.index }}. {{ c.caption }}", align="center", size=TABLE_PT, after=6)
+    t.tag("{%p endfor %}")
+    t.p("3. Выявленные проблемы и их причины", bold=True, before=6, after=6)
+    t.tag("{%p if not findings %}")
+    t.text("По результатам анализа существенных проблем не выявлено.")
+    t.tag("{%p endif %}")
+    t.tag("{%p for f in findings %}")
+    t.text("3.{{ f.number }}. {{ f.problem }}")
+    t.text("Подтверждение: {{ f.evidence }}")
+    t.text("Причины: {{ f.causes }}")
+    t.text("Организации: {{ f.organisations }}")
+    t.tag("{%p endfor %}")
+    t.p("4. Выводы", bold=True, before=6, after=6)
+    t.tag("{%p for line in conclusions %}")
+    t.text("4.{{ loop.index }}. {{ line }}")
+    t.tag("{%p endfor %}")
+    t.signature()
+    t.executor_mark()
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 1,
+            "filename": "Аналитическая справка {period} {number}.docx"})
+
+
+def addressed_recommendations():
+    t = Template("addressed_recommendations", "Адресные рекомендации")
+    t.use(COMMON_VARIABLES, letter=LETTER,
+          addressee=("dict", "Адресат: name, short_name, head (И.О. Фамилия руководителя), lines (блок адресата)"),
+          recommendations=("list", "Рекомендации адресату: number, text, basis (выявленная проблема), due_date"),
+          response_deadline=("str", "Срок представления плана и отчёта (ДД.ММ.ГГГГ)"))
+    t.letterhead_and_addressee("addressee.lines")
+    t.heading()
+    t.text("По результатам мониторинга и анализа ({{ cycle.mechanism }}, {{ cycle.period }} учебный год) "
+           "{{ org.name }} направляет адресные рекомендации для {{ addressee.name }}.")
+    t.table(["№", "Рекомендация", "Основание (выявленная проблема)", "Срок"],
+            ["{{ r.number }}", "{{ r.text }}", "{{ r.basis }}", "{{ r.due_date }}"], "r in recommendations",
+            widths=[1.0, 7.4, 5.6, 3.0])
+    t.text("Просим в срок до {{ response_deadline }} подтвердить получение рекомендаций, представить план их "
+           "выполнения, а по завершении — отчёт о выполнении.")
+    t.signature()
+    t.executor_mark()
+    t.save({"family": "procedural", "stages": ["REC"], "version": 1,
+            "filename": "Адресные рекомендации {addressee} {period} {number}.docx"})
+
+
+def best_practices():
+    t = Template("best_practices", "Рекомендации по использованию успешных практик")
+    t.use(COMMON_VARIABLES, letter=LETTER,
+          addressee_block=("list", "Строки блока адресата"),
+          practices=("list", "Успешные практики: number, organisation, indicator, value, average"),
+          recommendations=("list", "Рекомендации (строки)"))
+    t.letterhead_and_addressee("addressee_block")
+    t.heading()
+    t.text("По результатам мониторинга ({{ cycle.mechanism }}, {{ cycle.period }} учебный год) выделены "
+           "организации, показавшие лучшие результаты. Их опыт рекомендуется изучить и использовать.")
+    t.table(["№", "Организация", "Показатель", "Значение", "Среднее по ОО"],
+            ["{{ x.number }}", "{{ x.organisation }}", "{{ x.indicator }}", "{{ x.value }}", "{{ x.average }}"],
+            "x in practices", widths=[0.9, 5.0, 6.0, 2.5, 2.6])
+    t.tag("{%p for line in recommendations %}")
+    t.text("{{ loop.index }}. {{ line }}")
+    t.tag("{%p endfor %}")
+    t.signature()
+    t.executor_mark()
+    t.save({"family": "procedural", "stages": ["REC", "EFF"], "version": 1,
+            "filename": "Рекомендации по успешным практикам {period} {number}.docx"})
+
+
+def event_order():
+    t = Template("event_order", "Приказ о проведении мероприятия")
+    t.use(COMMON_VARIABLES, preamble=PREAMBLE, items=ITEMS, control=CONTROL,
+          event=("dict", "Мероприятие: title, dates, responsible, participants, expected_result"))
+    t.issuer("ПРИКАЗ")
+    t.date_number()
+    t.heading()
+    t.text("{{ preamble }}")
+    t.order_items()
+    t.signature()
+    t.executor_mark()
+    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 1,
+            "filename": "Приказ о проведении мероприятия {period} {number}.docx"})
+
+
+MEASURES = ("list", "Мероприятия: number, title, dates, responsible, participants, expected_result")
+
+
+def roadmap():
+    t = Template("roadmap", "Комплекс мер (дорожная карта)", landscape=True)
+    t.use(COMMON_VARIABLES, APPROVAL_VARIABLES, measures=MEASURES)
+    t.approval_stamp()
+    t.p("{{ org.name }}", align="center", bold=True, after=12)
+    t.p("КОМПЛЕКС МЕР (ДОРОЖНАЯ КАРТА)", align="center", bold=True, after=6)
+    t.date_number()
+    t.heading()
+    t.table(["№", "Мероприятие", "Сроки", "Ответственный", "Участники", "Ожидаемый результат (показатель)"],
+            ["{{ m.number }}", "{{ m.title }}", "{{ m.dates }}", "{{ m.responsible }}", "{{ m.participants }}",
+             "{{ m.expected_result }}"], "m in measures", widths=[0.9, 4.6, 2.4, 2.9, 2.9, 3.3], size=SMALL_PT)
+    t.agreement_stamps()
+    t.executor_mark()
+    t.save({"family": "managerial", "stages": ["MEAS"], "version": 1,
+            "filename": "Дорожная карта {period} {number}.docx"})
+
+
+def deficiency_plan():
+    t = Template("deficiency_plan", "План устранения выявленных недостатков", landscape=True)
+    t.use(COMMON_VARIABLES, APPROVAL_VARIABLES,
+          rows=("list", "Строки плана: number, deficiency, title, dates, responsible, participants, "
+                        "expected_result"))
+    t.approval_stamp()
+    t.p("{{ org.name }}", align="center", bold=True, after=12)
+    t.p("ПЛАН", align="center", bold=True, after=6)
+    t.date_number()
+    t.heading()
+    t.table(["№", "Выявленный недостаток", "Мероприятие", "Сроки", "Ответственный", "Участники",
+             "Ожидаемый результат"],
+            ["{{ r.number }}", "{{ r.deficiency }}", "{{ r.title }}", "{{ r.dates }}", "{{ r.responsible }}",
+             "{{ r.participants }}", "{{ r.expected_result }}"], "r in rows",
+            widths=[0.8, 3.2, 3.2, 2.1, 2.5, 2.4, 2.8], size=SMALL_PT)
+    t.agreement_stamps()
+    t.executor_mark()
+    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 1,
+            "filename": "План устранения недостатков {period} {number}.docx"})
+
+
+def protocol():
+    t = Template("protocol", "Протокол совещания")
+    t.use(COMMON_VARIABLES,
+          meeting=("dict", "Совещание: body (вид заседания, «совещания при начальнике …»), chair, chair_position, "
+                           "secretary, secretary_position"),
+          present=("list", "Присутствовали: number, name, position"),
+          agenda=("list", "Вопросы повестки: number, title, heard, spoke, decided (список: number, text, "
+                          "deadline, responsible), votes_for, votes_against, votes_abstained"))
+    t.issuer("ПРОТОКОЛ")
+    t.date_number()
+    t.heading("{{ meeting.body }}")
+    t.p("Председатель — {{ meeting.chair }}, {{ meeting.chair_position }}.", align="justify")
+    t.p("Секретарь — {{ meeting.secretary }}, {{ meeting.secretary_position }}.", align="justify")
+    t.p("Присутствовали: {{ present|length }} чел.", align="justify", after=6)
+    t.table(["№", "Фамилия, инициалы", "Должность"], ["{{ x.number }}", "{{ x.name }}", "{{ x.position }}"],
+            "x in present", widths=[1.0, 6.0, 10.0])
+    t.p("ПОВЕСТКА ДНЯ:", bold=True, after=6)
+    t.tag("{%p for q in agenda %}")
+    t.text("{{ q.number }}. {{ q.title }}")
+    t.tag("{%p endfor %}")
+    t.tag("{%p for q in agenda %}")
+    t.p("{{ q.number }}. СЛУШАЛИ:", bold=True, before=12)
+    t.text("{{ q.heard }}")
+    t.p("ВЫСТУПИЛИ:", bold=True, before=6)
+    t.text("{{ q.spoke }}")
+    t.p("РЕШИЛИ:", bold=True, before=6)
+    t.tag("{%p for d in q.decided %}")
+    t.text("{{ d.number }}. {{ d.text }}. Срок: {{ d.deadline }}. Ответственный: {{ d.responsible }}.")
+    t.tag("{%p endfor %}")
+    t.text("Голосовали: «за» — {{ q.votes_for }}, «против» — {{ q.votes_against }}, «воздержались» — "
+           "{{ q.votes_abstained }}.")
+    t.tag("{%p endfor %}")
+    t.signature("Председатель", "{{ meeting.chair }}")
+    t.signature("Секретарь", "{{ meeting.secretary }}")
+    t.executor_mark()
+    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 1,
+            "filename": "Протокол {period} {number}.docx"})
+
+
+def decision_order():
+    t = Template("decision_order", "Приказ об управленческих решениях")
+    t.use(COMMON_VARIABLES, preamble=PREAMBLE, items=ITEMS, control=CONTROL,
+          decisions=("list", "Управленческие решения (приложение): number, text, kind, deadline, responsible, "
+                             "participants, basis"))
+    t.issuer("ПРИКАЗ")
+    t.date_number()
+    t.heading()
+    t.text("{{ preamble }}")
+    t.order_items()
+    t.signature()
+    t.executor_mark()
+    t.page_break()
+    t.p("Приложение № 1 к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
+    t.p("Управленческие решения: сроки, ответственные, участники", align="center", bold=True, after=6)
+    t.table(["№", "Решение", "Вид", "Срок", "Ответственный", "Участники", "Основание"],
+            ["{{ d.number }}", "{{ d.text }}", "{{ d.kind }}", "{{ d.deadline }}", "{{ d.responsible }}",
+             "{{ d.participants }}", "{{ d.basis }}"], "d in decisions",
+            widths=[0.8, 4.4, 1.9, 1.8, 2.6, 2.6, 2.9], size=SMALL_PT)
+    t.save({"family": "managerial", "stages": ["DEC"], "version": 1,
+            "filename": "Приказ об управленческих решениях {period} {number}.docx"})
+
+
+def effectiveness_report():
+    t = Template("effectiveness_report", "Справка об анализе эффективности принятых мер")
+    t.use(COMMON_VARIABLES,
+          report=("dict", "Справка: intro, period, achieved (число достигнутых целевых значений), total"),
+          indicator_rows=("list", "Показатели: number, code, name, unit, baseline, target, actual, change, "
+                                  "assessment"),
+          measures=("list", "Принятые меры: number, title, dates, responsible, state, result"),
+          conclusions=("list", "Выводы и предложения в цели следующего цикла (строки)"))
+    t.issuer("СПРАВКА")
+    t.date_number()
+    t.heading()
+    t.text("{{ report.intro }}")
+    t.p("1. Достижение целевых значений показателей", bold=True, before=6, after=6)
+    t.table(["№", "Показатель, единица измерения", "Базовое", "Целевое", "Достигнутое", "Изменение", "Оценка"],
+            ["{{ r.number }}", "{{ r.code }} {{ r.name }}, {{ r.unit }}", "{{ r.baseline }}", "{{ r.target }}",
+             "{{ r.actual }}", "{{ r.change }}", "{{ r.assessment }}"], "r in indicator_rows",
+            widths=[0.8, 4.8, 2.0, 2.0, 2.6, 2.2, 2.6], size=SMALL_PT)
+    t.text("Целевые значения достигнуты по {{ report.achieved }} из {{ report.total }} показателей.")
+    t.p("2. Исполнение принятых мер", bold=True, before=6, after=6)
+    t.table(["№", "Мероприятие", "Сроки", "Ответственный", "Состояние", "Результат"],
+            ["{{ m.number }}", "{{ m.title }}", "{{ m.dates }}", "{{ m.responsible }}", "{{ m.state }}",
+             "{{ m.result }}"], "m in measures", widths=[0.9, 5.0, 2.4, 3.0, 2.2, 3.5], size=SMALL_PT)
+    t.p("3. Выводы", bold=True, before=6, after=6)
+    t.tag("{%p for line in conclusions %}")
+    t.text("3.{{ loop.index }}. {{ line }}")
+    t.tag("{%p endfor %}")
+    t.signature()
+    t.executor_mark()
+    t.save({"family": "managerial", "stages": ["EFF"], "version": 1,
+            "filename": "Справка об эффективности мер {period} {number}.docx"})
+
+
+BUILDERS = {f.__name__: f for f in (regulation, indicators_approval, monitoring_order, data_request_letter,
+                                    analytic_report, addressed_recommendations, best_practices, event_order,
+                                    roadmap, deficiency_plan, protocol, decision_order, effectiveness_report)}
+
+
+def main(keys: list[str]) -> None:
+    for key in keys or BUILDERS:
+        BUILDERS[key]()
+        print(f"{key}.docx, {key}.yaml")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

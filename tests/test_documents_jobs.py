@@ -1,0 +1,183 @@
+"""Document generation by a real RQ worker on Redis, and registration numbers under real concurrency
+(PostgreSQL: several sessions registering at the same moment get distinct consecutive numbers)."""
+
+import hashlib
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from tests import services
+from tests.conftest import PASSWORD, fill_goal, make_config, track_of
+from tests.test_imports_jobs import dispose, seeded_app
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = services.REDIS_URL.rsplit("/", 1)[0] + "/12"  # a Redis database of its own: others flush theirs
+
+
+@pytest.mark.redis
+def test_documents_are_generated_by_a_real_rq_worker(tmp_path):
+    services.require_redis()
+    from app.auth.models import User
+    from app.auth.services import create_user
+    from app.catalogue.services import load_all
+    from app.cycles.services import create_cycle
+    from app.documents.models import DocumentVersion
+    from app.documents.services import generate_document, version_path
+    from app.extensions import db
+    from app.jobs import queue
+    from app.orgs.models import Organisation
+
+    url = services.scratch_database("docs_test_rq", tmp_path)
+    storage, uploads = tmp_path / "storage", tmp_path / "uploads"
+    connection = redis.Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    app = seeded_app(url, uploads, JOBS_MODE="rq", REDIS_URL=REDIS_URL, STORAGE_DIR=str(storage))
+    try:
+        with app.test_request_context():
+            load_all()
+            official = db.session.scalar(select(User).where(User.login == "official"))
+            mun = db.session.scalar(select(Organisation).where(Organisation.code == "MUN"))
+            create_user(login="head", full_name="Начальникова Елена Петровна", password=PASSWORD,
+                        position="Начальник управления образования", roles=[("head", mun)])
+            cycle = create_cycle(track=track_of("M1.1"), owner=mun, period="2025/26", actor=official,
+                                 responsible=official)
+            fill_goal(cycle, official)
+            empty = create_cycle(track=track_of("M1.2"), owner=mun, period="2025/26", actor=official,
+                                 responsible=official)
+            good = generate_document(cycle.stage("GOAL"), "regulation", actor=official)
+            # Generated without checking first, for a cycle without goals: the job itself must refuse.
+            bad = generate_document(empty.stage("GOAL"), "regulation", actor=official, validate=False)
+            db.session.commit()
+            queue.dispatch_ready()
+            good_id, bad_id = good.current.id, bad.current.id
+            assert sorted(queue.get_queue("documents").job_ids) == sorted([good.current.rq_job_id,
+                                                                          bad.current.rq_job_id])
+            assert [good.current.status, bad.current.status] == ["queued", "queued"]
+
+        worker = services.run_flask(["jobs", "worker", "--burst"], url, REDIS_URL=REDIS_URL, JOBS_MODE="rq",
+                                    STORAGE_DIR=str(storage), UPLOAD_DIR=str(uploads), PYTHONPATH=str(ROOT))
+        assert worker.returncode == 0, worker.stderr
+        with app.app_context():
+            db.session.expire_all()
+            done, failed = db.session.get(DocumentVersion, good_id), db.session.get(DocumentVersion, bad_id)
+            assert (done.status, done.progress, done.error) == ("done", 100, None)
+            data = version_path(done).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == done.sha256 and data[:2] == b"PK"
+            assert done.template_version is not None
+            assert failed.status == "failed" and "Не сформулировано ни одной цели" in failed.error
+            # The refusal was re-raised in the worker, so RQ keeps the failed job too.
+            assert queue.get_queue("documents").failed_job_registry.get_job_ids() == [failed.rq_job_id]
+    finally:
+        dispose(app)
+        connection.flushdb()
+
+
+# --- registration under concurrency (PostgreSQL) -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def live_app():
+    """An app on its own PostgreSQL database with real commits (no per-test rollback)."""
+    services.require_postgres()
+    url = services.scratch_database("docs_test_registration", None, backend="postgresql")
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.catalogue.services import load_all
+    from app.extensions import db
+
+    app = create_app(make_config(url))
+    with app.app_context():
+        upgrade()
+        load_all()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _signed_documents(app, n: int) -> tuple[list[int], int, int]:
+    """`n` signed documents of one municipality (rows written directly: the race is about registration)."""
+    from app.auth.services import create_user
+    from app.cycles.services import create_cycle
+    from app.documents.models import Document, DocumentVersion
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+
+    with app.app_context():
+        region = create_organisation(code="RREG", name="Область", kind="region")
+        mun = create_organisation(code="RMUN", name="Муниципалитет", kind="municipality", parent=region)
+        official = create_user(login="reg_official", full_name="Регистраторова Анна", password="x" * 12,
+                               roles=[("official", mun)])
+        cycle = create_cycle(track=track_of("M1.1"), owner=mun, period="2025/26", actor=official,
+                             responsible=official)
+        ids = []
+        for k in range(n):
+            doc = Document(cycle_id=cycle.id, stage_id=cycle.stage("GOAL").id, type_key="regulation",
+                           title=f"Положение {k}", state="signed", created_by_id=official.id)
+            doc.versions.append(DocumentVersion(number=1, status="done", progress=100, stored_path=f"x/{k}",
+                                                sha256="0" * 64, size=1, signed=True,
+                                                signed_at=cycle.created_at))
+            db.session.add(doc)
+            db.session.flush()
+            ids.append(doc.id)
+        db.session.commit()
+        return ids, official.id, mun.id
+
+
+@pytest.mark.postgresql_only
+def test_simultaneous_registrations_get_distinct_consecutive_numbers(live_app):
+    from app.auth.models import User
+    from app.documents import services as documents
+    from app.documents.models import Document, RegistrationJournal
+    from app.extensions import db
+
+    n = 8
+    ids, official_id, mun_id = _signed_documents(live_app, n)
+    barrier = threading.Barrier(n)
+    outcomes: dict[int, object] = {}
+
+    def register(doc_id: int, roll_back: bool):
+        with live_app.app_context():
+            try:
+                doc = db.session.get(Document, doc_id)
+                actor = db.session.get(User, official_id)
+                _ = doc.current, doc.cycle.owner, actor.roles  # loaded before the race
+                barrier.wait(timeout=20)
+                documents.transition(doc, "register", actor=actor)
+                outcomes[doc_id] = doc.current.registration_seq
+                if roll_back:
+                    db.session.rollback()  # this registration is abandoned: its number must be reused
+                else:
+                    db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                outcomes[doc_id] = exc
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    abandoned = ids[0]
+    threads = [threading.Thread(target=register, args=(doc_id, doc_id == abandoned)) for doc_id in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not [v for v in outcomes.values() if isinstance(v, Exception)], outcomes
+    with live_app.app_context():
+        # The abandoned one registers again afterwards and takes the one number still free.
+        doc = db.session.get(Document, abandoned)
+        documents.transition(doc, "register", actor=db.session.get(User, official_id))
+        db.session.commit()
+        year = date.today().year
+        numbers = sorted(db.session.get(Document, i).current.registration_seq for i in ids)
+        assert numbers == list(range(1, n + 1))
+        assert sorted(db.session.get(Document, i).current.registration_number for i in ids) == [
+            f"{k:04d}/{year}" for k in range(1, n + 1)]
+        journal = db.session.scalar(select(RegistrationJournal).where(RegistrationJournal.organisation_id == mun_id))
+        assert (journal.year, journal.last_number) == (year, n)
+        from app.audit.chain import verify  # the audit chain stayed linear under the race
+
+        assert verify().ok

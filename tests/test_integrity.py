@@ -1,0 +1,354 @@
+"""Cycle integrity panel: each broken link of the chain is found on a purpose-built cycle and disappears when
+fixed; the REC/MEAS/DEC/EFF guards refuse submission with the same messages; the check costs a fixed number
+of queries; the panel is scoped like the cycle."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from app.core.errors import GuardFailed
+from app.effectiveness.integrity import check_cycle
+from tests.fixtures_effectiveness import (TODAY, accepted_values, add_indicator, make_decision, make_finding,
+                                          make_measure, make_recommendation)
+from workflows import engine
+
+
+def codes(cycle, **kw):
+    return sorted((d.code, d.stage) for d in check_cycle(cycle, **kw))
+
+
+def defects_of(cycle, code):
+    return [d for d in check_cycle(cycle) if d.code == code]
+
+
+def test_an_intact_chain_has_no_defects(chain):
+    assert check_cycle(chain.cycle) == []
+
+
+def test_stages_not_yet_reached_are_not_checked(world, make_cycle, db_session):
+    cycle = make_cycle(world["mun"], world["official"])  # only GOAL is open
+    assert codes(cycle) == [("no_goals", "GOAL")]
+
+
+def test_goals_without_indicators(world, make_cycle, db_session):
+    from tests.conftest import fill_goal
+    from tests.fixtures_effectiveness import open_all_stages
+
+    cycle = make_cycle(world["mun"], world["official"])
+    fill_goal(cycle, world["official"])
+    cycle.stage("IND").state = "draft"
+    assert codes(cycle) == [("goals_without_indicators", "IND")]
+    add_indicator(cycle, world["official"], "X-01", baseline=1, target=2)
+    assert codes(cycle) == []
+    open_all_stages(cycle)
+    assert ("no_collection_methods", "METH") in codes(cycle)
+
+
+def test_indicator_without_method_and_without_data(chain, world, db_session):
+    ind = add_indicator(chain.cycle, world["official"], "E-04", baseline=1, target=2)
+    found = defects_of(chain.cycle, "indicator_without_data")
+    assert [(d.object_type, d.object_id, d.stage) for d in found] == [("indicator", ind.id, "MON")]
+    assert "E-04" in found[0].message and chain.cycle.period in found[0].message
+    ind.collection_method = "  "
+    assert [d.object_id for d in defects_of(chain.cycle, "indicator_without_method")] == [ind.id]
+    ind.collection_method = "выгрузка"
+    accepted_values(chain.cycle, world["official"], {(ind, world["school_a"]): 1})
+    assert check_cycle(chain.cycle) == []
+
+
+def test_values_of_an_answer_not_yet_accepted_are_not_data(chain, world, db_session):
+    from app.monitoring.models import Submission
+
+    ind = add_indicator(chain.cycle, world["official"], "E-04", baseline=1, target=2)
+    (value,) = accepted_values(chain.cycle, world["official"], {(ind, world["school_a"]): 1})
+    db_session.get(Submission, value.submission_id).state = "submitted"
+    assert [d.object_id for d in defects_of(chain.cycle, "indicator_without_data")] == [ind.id]
+
+
+def test_finding_without_recommendation(chain, world, db_session):
+    finding = make_finding(chain.cycle, world["official"], "Низкая доля участников олимпиад")
+    (defect,) = check_cycle(chain.cycle)
+    assert (defect.code, defect.stage, defect.object_id) == ("finding_without_recommendation", "REC", finding.id)
+    assert "Низкая доля участников олимпиад" in defect.message
+    chain.recommendation.findings.append(finding)
+    assert check_cycle(chain.cycle) == []
+
+
+def test_recommendation_without_measure_not_issued_and_without_addressees(chain, world, db_session):
+    rec = make_recommendation(chain.cycle, world["official"], [world["school_a"]], findings=[chain.finding],
+                              issued=False)
+    assert codes(chain.cycle) == [("recommendation_not_issued", "REC"), ("recommendation_without_measure", "MEAS")]
+    chain.measures["moves"].recommendations.append(rec)
+    rec.items.clear()
+    assert codes(chain.cycle) == [("recommendation_without_addressees", "REC")]
+
+
+def test_recommendation_never_acknowledged_past_due(chain, world, db_session):
+    item = chain.items[0]
+    item.due_date = TODAY - timedelta(days=1)
+    (defect,) = check_cycle(chain.cycle)
+    assert (defect.code, defect.object_type, defect.object_id) == (
+        "recommendation_not_acknowledged", "recommendation_item", item.id)
+    assert "Школа А" in defect.message and "не ознакомилась" in defect.message
+    item.state, item.acknowledged_at, item.acknowledged_by_id = "acknowledged", item.issued_at, world["director_a"].id
+    assert check_cycle(chain.cycle) == []
+
+
+def test_no_recommendations_measures_decisions(world, make_cycle, db_session):
+    from tests.fixtures_effectiveness import open_all_stages
+
+    cycle = make_cycle(world["mun"], world["official"])
+    open_all_stages(cycle)
+    found = codes(cycle)
+    for expected in [("no_recommendations", "REC"), ("no_measures", "MEAS"), ("no_decisions", "DEC"),
+                     ("no_evaluation", "EFF")]:
+        assert expected in found
+
+
+def test_cancelled_measures_do_not_implement_recommendations(chain, db_session):
+    from app.core.timeutil import utcnow
+
+    measure = chain.measures["moves"]
+    measure.state, measure.cancel_reason = "cancelled", "нет финансирования"
+    assert ("recommendation_without_measure", "MEAS") in codes(chain.cycle)
+    measure.state, measure.cancel_reason, measure.done_at = "done", None, utcnow()
+    assert codes(chain.cycle) == []
+
+
+@pytest.mark.parametrize("change, code", [
+    ({"participants": "  "}, "decision_without_participants"),
+    ({"participants": None}, "decision_without_participants"),
+])
+def test_decision_without_participants(chain, db_session, change, code):
+    for key, value in change.items():
+        setattr(chain.decision, key, value)
+    assert codes(chain.cycle) == [(code, "DEC")]
+
+
+def test_decision_without_basis(chain, world, db_session):
+    decision = make_decision(chain.cycle, world["official"], basis=None)
+    assert [d.object_id for d in defects_of(chain.cycle, "decision_without_basis")] == [decision.id]
+    decision.findings.append(chain.finding)  # a linked finding is a basis too
+    assert check_cycle(chain.cycle) == []
+    decision.findings.clear()
+    decision.basis = "Аналитическая справка от 20.12.2025"
+    assert check_cycle(chain.cycle) == []
+
+
+def test_indicator_never_remeasured_after_the_measure_ended(chain, world, db_session):
+    from datetime import datetime, timezone
+
+    from app.monitoring.models import IndicatorValue
+
+    ended = make_measure(chain.cycle, world["official"], "Курсы", indicators=[chain.indicators["down"]],
+                         recommendations=[chain.recommendation], start=TODAY - timedelta(days=60),
+                         end=TODAY - timedelta(days=10))
+    assert check_cycle(chain.cycle) == []  # the values were entered today, after the measure ended
+    for value in db_session.query(IndicatorValue).filter_by(indicator_id=chain.indicators["down"].id):
+        value.updated_at = datetime.combine(TODAY - timedelta(days=40), datetime.min.time(), tzinfo=timezone.utc)
+    db_session.flush()
+    (defect,) = check_cycle(chain.cycle)
+    assert (defect.code, defect.stage, defect.object_id) == ("indicator_not_remeasured", "EFF",
+                                                             chain.indicators["down"].id)
+    assert "E-02" in defect.message and "Курсы" in defect.message
+    ended.end_date = TODAY + timedelta(days=5)  # not over yet: nothing is owed
+    ended.start_date = TODAY - timedelta(days=60)
+    assert check_cycle(chain.cycle) == []
+
+
+def test_effectiveness_without_conclusions_and_proposals(chain, db_session):
+    chain.evaluation.conclusions = None
+    assert codes(chain.cycle) == [("evaluation_without_conclusions", "EFF")]
+    chain.evaluation.conclusions = "Выводы"
+    chain.evaluation.proposals.clear()
+    db_session.flush()
+    assert codes(chain.cycle) == [("no_proposals", "EFF")]
+
+
+def test_conclusions_not_fed_into_the_next_cycle(chain, world, db_session):
+    from app.cycles.models import Cycle
+
+    nxt = Cycle(track=chain.cycle.track, owner=chain.cycle.owner, period="2026/27", previous=chain.cycle)
+    db_session.add(nxt)
+    db_session.flush()
+    (defect,) = check_cycle(chain.cycle)
+    assert (defect.code, defect.object_id) == ("proposal_not_carried", chain.proposal.id)
+    assert defect.args == {"cycle_id": nxt.id}
+
+
+def test_every_defect_links_to_a_page_that_exists(chain, world, app, db_session):
+    from app.cycles.models import Stage
+
+    make_finding(chain.cycle, world["official"])
+    chain.evaluation.conclusions = None
+    for stage in chain.cycle.stages:
+        stage.state = "draft"
+    with app.test_request_context():
+        defects = check_cycle(chain.cycle)
+        assert defects
+        for d in defects:
+            assert d.url.startswith("/")
+    assert all(isinstance(s, Stage) for s in chain.cycle.stages)
+
+
+# --- guards ------------------------------------------------------------------------------------
+
+def _approve_earlier(cycle, code):
+    from app.core.timeutil import utcnow
+
+    for stage in cycle.stages:
+        if stage.position < cycle.stage(code).position:
+            stage.state, stage.approved_at = "approved", utcnow()
+
+
+GUARD_CASES = {
+    "REC": lambda ch, w: make_finding(ch.cycle, w["official"], "Вывод без рекомендации"),
+    "MEAS": lambda ch, w: make_recommendation(ch.cycle, w["official"], [w["school_a"]], findings=[ch.finding]),
+    "DEC": lambda ch, w: make_decision(ch.cycle, w["official"], participants=None),
+    "EFF": lambda ch, w: setattr(ch.evaluation, "conclusions", None),
+}
+
+
+@pytest.mark.parametrize("code", ["REC", "MEAS", "DEC", "EFF"])
+def test_guards_refuse_submission_with_the_defects_of_their_stage(chain, world, db_session, code):
+    GUARD_CASES[code](chain, world)
+    _approve_earlier(chain.cycle, code)
+    db_session.flush()
+    stage = chain.cycle.stage(code)
+    expected = [d.message for d in check_cycle(chain.cycle) if d.stage == code]
+    assert expected
+    with pytest.raises(GuardFailed) as refused:
+        engine.fire(stage, "submit", actor=world["official"])
+    for message in expected:
+        assert message in refused.value.problems
+    assert stage.state == "draft"
+
+
+def test_guard_lets_a_complete_stage_through(chain, world, db_session):
+    _approve_earlier(chain.cycle, "EFF")
+    db_session.flush()
+    from app.effectiveness.guards import stage_content
+
+    assert stage_content(chain.cycle.stage("EFF")) == []
+
+
+def test_guards_require_the_minimum_content(world, make_cycle, db_session):
+    from app.effectiveness.guards import GUARDED_STAGES, stage_content
+    from tests.fixtures_effectiveness import open_all_stages
+
+    cycle = make_cycle(world["mun"], world["official"])
+    open_all_stages(cycle)
+    expected = {"REC": "Не сформулировано ни одной адресной рекомендации.",
+                "MEAS": "Не запланировано ни одной меры (мероприятия).",
+                "DEC": "Не принято ни одного управленческого решения.",
+                "EFF": "Анализ эффективности принятых мер не проведён."}
+    for code in GUARDED_STAGES:
+        assert expected[code] in stage_content(cycle.stage(code))
+
+
+# --- efficiency --------------------------------------------------------------------------------
+
+def _count_queries(db_session, fn):
+    from app.extensions import db
+
+    seen = []
+    engine_ = db_session.get_bind().engine if hasattr(db_session.get_bind(), "engine") else db.engine
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+
+    event.listen(engine_, "before_cursor_execute", before)
+    try:
+        fn()
+    finally:
+        event.remove(engine_, "before_cursor_execute", before)
+    return len(seen)
+
+
+def test_the_check_costs_a_fixed_number_of_queries(chain, world, db_session):
+    cycle_id = chain.cycle.id
+
+    def run():
+        from app.cycles.models import Cycle
+
+        db_session.expire_all()
+        check_cycle(db_session.get(Cycle, cycle_id))
+
+    small = _count_queries(db_session, run)
+    _grow(chain, world, db_session)
+    big = _count_queries(db_session, run)
+    assert big == small, (small, big)
+    assert 10 <= small <= 25, small
+
+
+def test_the_panel_page_costs_a_fixed_number_of_queries(client, login, chain, world, db_session):
+    login(world["official"])
+    url = f"/effectiveness/cycles/{chain.cycle.id}/integrity"
+
+    def run():
+        db_session.expire_all()
+        assert client.get(url).status_code == 200
+
+    small = _count_queries(db_session, run)
+    _grow(chain, world, db_session)
+    assert _count_queries(db_session, run) == small
+
+
+def _grow(chain, world, db_session):
+    """Six more of every link, each with a defect (a decision without participants)."""
+    official = world["official"]
+    for n in range(6):
+        ind = add_indicator(chain.cycle, official, f"Q-{n:02d}", baseline=1, target=2)
+        accepted_values(chain.cycle, official, {(ind, world["school_a"]): n})
+        finding = make_finding(chain.cycle, official, f"Вывод {n}")
+        rec = make_recommendation(chain.cycle, official, [world["school_a"], world["school_b"]], findings=[finding])
+        measure = make_measure(chain.cycle, official, f"Мера {n}", indicators=[ind], recommendations=[rec])
+        make_decision(chain.cycle, official, findings=[finding], measures=[measure], participants=None)
+    db_session.commit()
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+def test_panel_lists_defects_grouped_by_stage_with_links(client, login, chain, world, db_session):
+    make_finding(chain.cycle, world["official"], "Вывод без рекомендации")
+    db_session.commit()
+    login(world["official"])
+    page = client.get(f"/effectiveness/cycles/{chain.cycle.id}/integrity")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-stage="REC"' in html and "Вывод без рекомендации" in html
+    assert f'href="/stages/{chain.cycle.stage("REC").id}"' in html
+    detail = client.get(f"/cycles/{chain.cycle.id}").get_data(as_text=True)
+    assert "разрывов: 1" in detail and f"/effectiveness/cycles/{chain.cycle.id}/integrity" in detail
+
+
+def test_panel_of_an_intact_chain_says_so(client, login, chain, world):
+    login(world["head"])
+    html = client.get(f"/effectiveness/cycles/{chain.cycle.id}/integrity").get_data(as_text=True)
+    assert 'id="integrity-ok"' in html
+
+
+def test_school_a_cannot_see_school_b_panel(client, login, world, make_cycle, db_session):
+    cycle = make_cycle(world["school_b"], world["director_b"], mechanism="I1.1")
+    db_session.commit()
+    login(world["director_a"])
+    assert client.get(f"/effectiveness/cycles/{cycle.id}/integrity").status_code == 404
+    assert client.get(f"/effectiveness/cycles/{cycle.id}").status_code == 404
+    client.post("/logout")
+    login(world["director_b"])
+    assert client.get(f"/effectiveness/cycles/{cycle.id}/integrity").status_code == 200
+
+
+def test_an_approved_stage_page_shows_gaps_that_appeared_later(client, login, chain, world, db_session):
+    from app.core.timeutil import utcnow
+
+    rec_stage = chain.cycle.stage("REC")
+    rec_stage.state, rec_stage.approved_at = "approved", utcnow()
+    chain.items[0].due_date = TODAY - timedelta(days=2)
+    db_session.commit()
+    login(world["official"])
+    html = client.get(f"/stages/{rec_stage.id}").get_data(as_text=True)
+    assert 'id="stage-integrity"' in html and "не ознакомилась" in html
+    assert 'id="stage-integrity"' not in client.get(f"/stages/{chain.cycle.stage('MEAS').id}").get_data(as_text=True)

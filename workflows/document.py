@@ -1,0 +1,258 @@
+"""Lifecycle of a cycle document (документ цикла).
+
+draft → on_approval (to_approval; the type's approval route, sequential) | draft → awaiting_signature (to_signature,
+on_approval → on_approval (agree: one step of the route is agreed)          when the type has no route)
+on_approval → awaiting_signature (route_done, internal, after the last step)
+on_approval | awaiting_signature → draft (return, with a mandatory comment; withdraw, by the authors)
+awaiting_signature → signed (sign: the signer re-enters the password; the signature keeps the file's SHA-256)
+signed → registered (register: number from the organisation's journal for the year)
+signed | registered → published (publish)
+signed | registered | published → draft (revise: a new edition, i.e. a new version, is being prepared; the
+signed version stays as it is and is marked superseded once the new one is signed)
+
+Who approves each step, who may sign and whether the type is registered are catalogue data
+(app/documents/data/document_types.yaml); app/documents/services.py checks the step's own role and the
+password before firing.
+"""
+
+from datetime import datetime, timezone
+
+from app.auth.roles import EDITORS
+
+NAME = "document"
+OBJECT_TYPE = "document"
+INITIAL = "draft"
+STATES = {
+    "draft": "проект",
+    "on_approval": "на согласовании",
+    "awaiting_signature": "на подписи",
+    "signed": "подписан",
+    "registered": "зарегистрирован",
+    "published": "опубликован",
+}
+# Those who register and publish: the owner's official, or the school's director for its own cycle.
+REGISTRARS = frozenset({"official", "head", "director"})
+
+
+def _catalogue_roles(attr: str) -> frozenset[str]:
+    from app.documents.catalogue import document_types
+
+    return frozenset(role for t in document_types().values() for role in getattr(t, attr))
+
+
+APPROVER_ROLES = _catalogue_roles("approval_route")
+SIGNER_ROLES = _catalogue_roles("signer_roles")
+
+
+# --- guards ---
+
+def version_ready(doc) -> list[str]:
+    current = doc.current
+    if current is None:
+        return ["У документа нет ни одной редакции."]
+    if current.status in ("queued", "running"):
+        return ["Документ ещё формируется: дождитесь окончания."]
+    if current.status == "failed":
+        return [f"Последняя редакция не сформирована: {current.error or 'ошибка формирования'}. "
+                "Сформируйте документ заново."]
+    if current.signed:
+        return ["Текущая редакция уже подписана: изменения оформляются новой редакцией."]
+    return []
+
+
+def has_route(doc) -> list[str]:
+    return [] if doc.doc_type and doc.doc_type.approval_route else ["Для этого вида документа не задан маршрут "
+                                                                    "согласования: передайте его на подпись."]
+
+
+def no_route(doc) -> list[str]:
+    return ["Документ этого вида сначала проходит согласование."] if doc.doc_type and doc.doc_type.approval_route \
+        else []
+
+
+def route_staffed(doc) -> list[str]:
+    from app.auth.roles import ROLES
+    from app.auth.services import users_with_role_at
+
+    problems = []
+    for role in doc.doc_type.approval_route if doc.doc_type else ():
+        if not users_with_role_at(doc.organisation, {role}):
+            problems.append(f"Некому согласовать документ: нет пользователя с ролью «{ROLES.get(role, role)}».")
+    return problems
+
+
+def registrable(doc) -> list[str]:
+    return [] if doc.doc_type and doc.doc_type.registered else ["Документы этого вида не регистрируются."]
+
+
+def publishable(doc) -> list[str]:
+    if doc.doc_type and doc.doc_type.registered and doc.state != "registered":
+        return ["Документ публикуется после регистрации."]
+    return []
+
+
+def current_is_new(doc) -> list[str]:
+    current = doc.current
+    if current is None or current.signed:
+        return ["Новая редакция создаётся формированием документа заново."]
+    return []
+
+
+TRANSITIONS = [
+    {"trigger": "to_approval", "source": "draft", "dest": "on_approval", "label": "Отправить на согласование",
+     "roles": EDITORS, "guards": [version_ready, has_route, route_staffed]},
+    {"trigger": "to_signature", "source": "draft", "dest": "awaiting_signature", "label": "Передать на подпись",
+     "roles": EDITORS, "guards": [version_ready, no_route]},
+    {"trigger": "agree", "source": "on_approval", "dest": "on_approval", "label": "Согласовать",
+     "roles": APPROVER_ROLES, "style": "success"},
+    {"trigger": "route_done", "source": "on_approval", "dest": "awaiting_signature", "label": "Согласование завершено"},
+    {"trigger": "return", "source": "on_approval", "dest": "draft", "label": "Вернуть на доработку",
+     "roles": APPROVER_ROLES, "requires_comment": True, "style": "warning"},
+    {"trigger": "return", "source": "awaiting_signature", "dest": "draft", "label": "Вернуть на доработку",
+     "roles": SIGNER_ROLES, "requires_comment": True, "style": "warning"},
+    {"trigger": "withdraw", "source": ["on_approval", "awaiting_signature"], "dest": "draft",
+     "label": "Отозвать для изменения", "roles": EDITORS, "style": "secondary"},
+    {"trigger": "sign", "source": "awaiting_signature", "dest": "signed", "label": "Подписать",
+     "roles": SIGNER_ROLES, "guards": [version_ready], "style": "success"},
+    {"trigger": "register", "source": "signed", "dest": "registered", "label": "Зарегистрировать",
+     "roles": REGISTRARS, "guards": [registrable]},
+    {"trigger": "publish", "source": ["signed", "registered"], "dest": "published", "label": "Опубликовать",
+     "roles": REGISTRARS, "guards": [publishable], "style": "secondary"},
+    {"trigger": "revise", "source": ["signed", "registered", "published"], "dest": "draft",
+     "label": "Подготовить новую редакцию", "roles": EDITORS, "guards": [current_is_new], "style": "secondary"},
+]
+
+
+# --- effects ---
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def pending_step(version):
+    """The first undecided step of the version's latest approval round, or None."""
+    if version is None or not version.approvals:
+        return None
+    latest = max(a.round for a in version.approvals)
+    return next((a for a in version.approvals if a.round == latest and a.decision is None), None)
+
+
+def _decide(step, ctx, decision: str) -> None:
+    step.decision, step.decided_at = decision, _now()
+    step.approver_id = ctx.actor.id
+    step.approver_name, step.approver_position = ctx.actor.full_name, ctx.actor.position
+    step.comment = ctx.comment
+
+
+def _enter_on_approval(ctx) -> None:
+    from app.documents.models import DocumentApproval
+
+    doc = ctx.obj
+    version = doc.current
+    if ctx.spec.trigger == "to_approval":
+        doc.return_comment = None
+        round_ = max((a.round for a in version.approvals), default=0) + 1
+        for position, role in enumerate(doc.doc_type.approval_route, 1):
+            version.approvals.append(DocumentApproval(round=round_, position=position, role=role))
+    elif ctx.spec.trigger == "agree":
+        _decide(pending_step(version), ctx, "approved")
+
+
+def _enter_draft(ctx) -> None:
+    doc = ctx.obj
+    if ctx.spec.trigger == "return":
+        doc.return_comment = ctx.comment
+        step = pending_step(doc.current) if ctx.source == "on_approval" else None
+        if step is not None:
+            _decide(step, ctx, "returned")
+    elif ctx.spec.trigger == "revise":
+        doc.return_comment = None
+        doc.published_at = None
+
+
+def _enter_signed(ctx) -> None:
+    from app.documents.models import Signature
+
+    doc = ctx.obj
+    version = doc.current
+    now = _now()
+    version.signed, version.signed_at = True, now
+    version.signatures.append(Signature(
+        signer_id=ctx.actor.id, signer_name=ctx.actor.full_name, signer_position=ctx.actor.position,
+        signer_role=ctx.role, meaning=doc.doc_type.sign_meaning, signed_at=now, file_sha256=version.sha256))
+    for older in doc.versions:
+        if older is not version and older.signed and older.superseded_at is None:
+            older.superseded_at = now
+
+
+def _enter_registered(ctx) -> None:
+    from app.documents.registration import register_version
+
+    register_version(ctx.obj.current, actor=ctx.actor)
+
+
+def _enter_published(ctx) -> None:
+    ctx.obj.published_at = _now()
+
+
+ON_ENTER = {"draft": _enter_draft, "on_approval": _enter_on_approval, "signed": _enter_signed,
+            "registered": _enter_registered, "published": _enter_published}
+
+
+TASK_KINDS = {
+    "approve_document": "Согласовать документ",
+    "sign_document": "Подписать документ",
+    "rework_document": "Доработать документ",
+    "register_document": "Зарегистрировать документ",
+}
+TASK_LINKS = {"document": ("documents.document_detail", "document_id")}
+
+
+def task_title(doc, kind: str) -> str:
+    return f"{TASK_KINDS[kind]}: «{doc.title}» ({doc.cycle.short_title})"
+
+
+def _due(doc):
+    return doc.stage.deadline
+
+
+def _after_on_approval(ctx) -> None:
+    doc = ctx.obj
+    step = pending_step(doc.current)
+    if step is None:
+        ctx.fire_internal(doc, "route_done")
+        return
+    for person in ctx.users_with_role(doc.organisation, {step.role}):
+        ctx.open_task(kind="approve_document", title=task_title(doc, "approve_document"), assignee=person,
+                      due_date=_due(doc))
+
+
+def signers_of(doc, users_with_role) -> list:
+    """Who may sign: holders of the type's signer roles at the nearest level of the owner's ancestry."""
+    return users_with_role(doc.organisation, set(doc.doc_type.signer_roles)) if doc.doc_type else []
+
+
+def _after_awaiting_signature(ctx) -> None:
+    doc = ctx.obj
+    for person in signers_of(doc, ctx.users_with_role):
+        ctx.open_task(kind="sign_document", title=task_title(doc, "sign_document"), assignee=person,
+                      due_date=_due(doc))
+
+
+def _after_draft(ctx) -> None:
+    doc = ctx.obj
+    if ctx.spec.trigger == "return" and doc.created_by is not None and doc.created_by.active:
+        ctx.open_task(kind="rework_document", title=task_title(doc, "rework_document"), assignee=doc.created_by,
+                      due_date=_due(doc))
+
+
+def _after_signed(ctx) -> None:
+    doc = ctx.obj
+    if doc.doc_type and doc.doc_type.registered:
+        for person in ctx.users_with_role(doc.organisation, {"official", "director"}):
+            ctx.open_task(kind="register_document", title=task_title(doc, "register_document"), assignee=person,
+                          due_date=_due(doc))
+
+
+AFTER = {"on_approval": _after_on_approval, "awaiting_signature": _after_awaiting_signature,
+         "draft": _after_draft, "signed": _after_signed}
