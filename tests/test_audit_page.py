@@ -225,7 +225,7 @@ def test_rows_speak_russian_and_link_the_cycle_history(two_municipalities, clien
     assert f"{w['head'].short_name}</span> → {w['official'].short_name}" in settings
 
     opened = row_html(response, events["open"].id)
-    assert "этап открыт" in opened and "автоматически" in opened and "ожидает → черновик" in opened
+    assert "этап открыт" in opened and "автоматически" in opened and "ожидает предыдущего этапа → черновик" in opened
 
     goal = row_html(response, next(e.id for e, _ in all_events(db_session)
                                    if e.cycle_id == cycle.id and e.object_type == "goal"))

@@ -40,9 +40,33 @@ def init_app(app) -> None:
         for target, extra in ((ACTIONS, feature.ACTIONS), (OBJECTS, feature.OBJECTS), (STATES, feature.STATES),
                               (FIELDS, feature.FIELDS)):
             target.update(extra)
-    app.jinja_env.filters["audit_action"] = lambda v: ACTIONS.get(v, v)
+        for object_type, actions in getattr(feature, "OBJECT_ACTIONS", {}).items():
+            OBJECT_ACTIONS.setdefault(object_type, {}).update(actions)
+    app.jinja_env.filters["audit_action"] = action_label
     app.jinja_env.filters["audit_object"] = lambda v: OBJECTS.get(v, v)
-    app.jinja_env.filters["audit_state"] = lambda v: STATES.get(v, v) if v else "—"
+    app.jinja_env.filters["audit_state"] = state_label
+
+
+# The same trigger name means different things for different objects («accept» a submission, «accept» a
+# report on a recommendation): an object type's own wording wins over the shared one.
+OBJECT_ACTIONS: dict[str, dict[str, str]] = {}
+
+
+def action_label(action: str, object_type: str | None = None) -> str:
+    return OBJECT_ACTIONS.get(object_type, {}).get(action) or ACTIONS.get(action, action)
+
+
+def state_label(state: str | None, object_type: str | None = None) -> str:
+    """A state as its own workflow names it (a document's «черновик» is not a stage's), else the shared label."""
+    if not state:
+        return "—"
+    if object_type:
+        from workflows import engine
+
+        workflow = engine.registry().get(object_type)
+        if workflow is not None and state in workflow.states:
+            return workflow.states[state]
+    return STATES.get(state, state)
 
 FIELDS = {
     "state": "состояние", "responsible_id": "ответственный", "deadline": "срок", "summary": "содержание",
