@@ -52,6 +52,8 @@ class Config:
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024
     # A school's XLSX answer to a data request is small; larger uploads are refused before parsing.
     MONITORING_UPLOAD_MAX_BYTES = env_int("MONITORING_UPLOAD_MAX_MB", 10) * 1024 * 1024
+    # Evidence of execution, protocols, scanned signed copies attached to recommendations, measures, documents.
+    ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 25) * 1024 * 1024
     # Bootstrap assets are served from the package, never from a CDN (closed municipal networks).
     BOOTSTRAP_SERVE_LOCAL = True
     WTF_CSRF_ENABLED = True
