@@ -28,9 +28,10 @@ seed: db
 # otherwise the app runs jobs inline and logs that at start-up.
 run: seed
 	@if $(BIN)/flask jobs ping >/dev/null 2>&1; then \
-	  echo "Redis is reachable: starting an RQ worker beside the web server"; \
+	  echo "Redis is reachable: starting an RQ worker and the periodic-job scheduler beside the web server"; \
 	  $(BIN)/flask jobs worker & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask reminders cron & cron=$$!; \
+	  trap 'kill $$worker $$cron 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000; \
 	else \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000; \

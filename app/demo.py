@@ -259,6 +259,10 @@ def seed_demo(today: date | None = None) -> bool:
     i11 = school_set.mechanisms[0].tracks[0]
     cycles.create_cycle(track=i11, owner=orgs["MUN01-S01"], period=period, actor=users["director"],
                         responsible=users["teacher"], deadlines={"GOAL": today + timedelta(days=10)})
+    # The demo opens with the reminders and escalations its deadlines already call for.
+    from app.deadlines.reminders import run_reminders
+
+    run_reminders(utcnow())
     return True
 
 

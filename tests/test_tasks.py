@@ -76,3 +76,20 @@ def test_task_link_leads_to_the_stage_and_is_private(world, make_cycle, db_sessi
     client.post("/logout")
     login(world["director_a"])
     assert client.get(f"/tasks/{task.id}").status_code == 404
+
+
+def test_a_deputy_sees_the_absent_persons_tasks_marked_for_whom(world, make_user, make_cycle, db_session, client,
+                                                                login):
+    from app.deadlines.standins import create_stand_in
+
+    official = world["official"]
+    deputy = make_user("official", world["mun"], login="official_deputy", full_name="Заместитель Пётр Ильич")
+    make_cycle(world["mun"], official, mechanism="M1.2", deadlines={"GOAL": date.today() + timedelta(days=5)})
+    create_stand_in(absent=official, deputy=deputy, start=date.today(), end=date.today() + timedelta(days=7),
+                    reason="отпуск", actor=official, today=date.today())
+    db_session.commit()
+
+    login(deputy)
+    page = client.get("/tasks/").get_data(as_text=True)
+    page = page[page.index("<tbody>"):]
+    assert "M1.2" in page and f"за {official.short_name}" in page
