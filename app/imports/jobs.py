@@ -87,6 +87,11 @@ def run_import(import_id: int, job_id: str | None = None, *, listener=None) -> N
         report.discard()
     if outcome.status == "done":
         _audit(run, outcome)
+        # New results change the analysis dashboards of the cycles that cover this organisation.
+        from app.analysis.dashboard import refresh_after_import
+        from app.jobs.queue import enqueue_after_commit
+
+        enqueue_after_commit(refresh_after_import, run.organisation_id, queue="default")
     db.session.commit()
 
 

@@ -81,12 +81,14 @@ def _after_soft_rollback(session, previous_transaction) -> None:
 def dispatch_ready() -> None:
     """Send committed jobs to RQ, or run them inline (each in its own transaction) when Redis is absent."""
     session = db.session()
-    ready = session.info.pop(_READY_KEY, [])
-    for func, args, kwargs, queue, job_timeout in ready:
-        if current_app.config["JOBS_EFFECTIVE_MODE"] == "rq":
-            get_queue(queue).enqueue(func, *args, job_timeout=job_timeout, failure_ttl=7 * 24 * 3600, **kwargs)
-        else:
-            func(*args, **kwargs)
+    # An inline job may itself commit follow-up jobs (an import refreshes the dashboards): run those too.
+    while ready := session.info.pop(_READY_KEY, []):
+        for func, args, kwargs, queue, job_timeout in ready:
+            if current_app.config["JOBS_EFFECTIVE_MODE"] == "rq":
+                get_queue(queue).enqueue(func, *args, job_timeout=job_timeout, failure_ttl=7 * 24 * 3600,
+                                         **kwargs)
+            else:
+                func(*args, **kwargs)
 
 
 # --- periodic jobs ----------------------------------------------------------------------------------

@@ -204,6 +204,12 @@ def transition_submission(submission: Submission, trigger: str, *, actor: User, 
     if trigger in ("issue", "delegate"):
         raise PermissionDenied()
     engine.fire(submission, trigger, actor=actor, comment=comment, expected_version=expected_version)
+    if submission.state == "accepted":
+        # Accepted values are what the cycle's indicator dashboard shows: rebuild it once this commits.
+        from app.analysis.dashboard import refresh_cycle_dashboard
+        from app.jobs.queue import enqueue_after_commit
+
+        enqueue_after_commit(refresh_cycle_dashboard, submission.request.cycle_id)
 
 
 def delegate_submission(submission: Submission, *, delegate: User | None, actor: User,
