@@ -71,6 +71,13 @@ def test_official_submits_goal_and_head_approves_it(page, live_server, request_l
         expect(goals.first).to_contain_text(value)
     page.screenshot(path=str(tmp_path / "stage-goal-draft.png"), full_page=True)
 
+    # --- the stage's mandatory document (the regulation) must exist, at least as a draft ---
+    page.get_by_role("button", name="Сформировать: Положение о муниципальной системе оценки качества образования")\
+        .click()
+    expect(page.get_by_text("Положение о муниципальной системе оценки качества образования").first).to_be_visible()
+    page.goto(stage_url)
+    expect(page.locator("#stage-documents-table")).not_to_contain_text("не сформирован")
+
     # --- submit for approval ---
     page.get_by_role("button", name="Отправить на утверждение").click()
     expect(page).to_have_url(stage_url)
