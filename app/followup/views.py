@@ -298,30 +298,40 @@ def _measure_data(form: MeasureForm) -> dict:
                 finding_ids=form.finding_ids.data, indicator_ids=form.indicator_ids.data)
 
 
-def _save_measure(cycle: Cycle, measure: Measure | None):
-    form = _measure_form(cycle, measure)
+def _save_form(cycle: Cycle, obj, form, *, name: str, create, update, message: str):
+    """GET renders the form; a valid POST creates or updates through the service and commits; a refusal
+    rolls back and shows the form again with the reasons (the user's input kept)."""
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                if measure is None:
-                    measure = services.create_measure(cycle, actor=current_user, **_measure_data(form))
+                if obj is None:
+                    obj = create()
                 else:
-                    services.update_measure(measure, actor=current_user, expected_version=form.version.data,
-                                            **_measure_data(form))
+                    update(obj)
             except DomainError as exc:
                 db.session.rollback()
                 flash_problems(exc)
                 status = exc.status_code
             else:
                 db.session.commit()
-                flash("Мероприятие сохранено; ответственному поставлена задача.", "success")
-                return redirect(url_for("followup.measure_detail", measure_id=measure.id))
+                flash(message, "success")
+                return redirect(url_for(f"followup.{name}_detail", **{f"{name}_id": obj.id}))
         else:
             flash_form_errors(form)
             status = 422
     cycle = db.session.get(Cycle, cycle.id)
-    return render_template("followup/measure_form.html", cycle=cycle, form=form, measure=measure), status
+    return render_template(f"followup/{name}_form.html", cycle=cycle, form=form, **{name: obj}), status
+
+
+def _save_measure(cycle: Cycle, measure: Measure | None):
+    form = _measure_form(cycle, measure)
+    return _save_form(
+        cycle, measure, form, name="measure",
+        create=lambda: services.create_measure(cycle, actor=current_user, **_measure_data(form)),
+        update=lambda m: services.update_measure(m, actor=current_user, expected_version=form.version.data,
+                                                 **_measure_data(form)),
+        message="Мероприятие сохранено; ответственному поставлена задача.")
 
 
 @bp.route("/cycles/<int:cycle_id>/measures/new", methods=["GET", "POST"])
@@ -429,29 +439,13 @@ def _decision_data(form: DecisionForm) -> dict:
 
 def _save_decision(cycle: Cycle, decision: Decision | None):
     form = _decision_form(cycle, decision)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                if decision is None:
-                    decision = services.create_decision(cycle, actor=current_user, today=user_today(),
-                                                        **_decision_data(form))
-                else:
-                    services.update_decision(decision, actor=current_user, today=user_today(),
-                                             expected_version=form.version.data, **_decision_data(form))
-            except DomainError as exc:
-                db.session.rollback()
-                flash_problems(exc)
-                status = exc.status_code
-            else:
-                db.session.commit()
-                flash("Проект решения сохранён.", "success")
-                return redirect(url_for("followup.decision_detail", decision_id=decision.id))
-        else:
-            flash_form_errors(form)
-            status = 422
-    cycle = db.session.get(Cycle, cycle.id)
-    return render_template("followup/decision_form.html", cycle=cycle, form=form, decision=decision), status
+    return _save_form(
+        cycle, decision, form, name="decision",
+        create=lambda: services.create_decision(cycle, actor=current_user, today=user_today(),
+                                                **_decision_data(form)),
+        update=lambda d: services.update_decision(d, actor=current_user, today=user_today(),
+                                                  expected_version=form.version.data, **_decision_data(form)),
+        message="Проект решения сохранён.")
 
 
 @bp.route("/cycles/<int:cycle_id>/decisions/new", methods=["GET", "POST"])
