@@ -210,9 +210,11 @@ def test_an_analysis_is_computed_by_a_real_rq_worker(worker_database, tmp_path):
     from tests.test_imports_jobs import ROOT, dispose, seeded_app
 
     test_services.require_redis()
-    connection = redis.Redis.from_url(test_services.REDIS_URL)
+    # A Redis database of its own: other suites running at the same time flush theirs.
+    redis_url = test_services.REDIS_URL.rsplit("/", 1)[0] + "/13"
+    connection = redis.Redis.from_url(redis_url)
     connection.flushdb()
-    app = seeded_app(worker_database, tmp_path / "uploads", JOBS_MODE="rq", REDIS_URL=test_services.REDIS_URL)
+    app = seeded_app(worker_database, tmp_path / "uploads", JOBS_MODE="rq", REDIS_URL=redis_url)
     try:
         with app.test_request_context():
             from app.analysis.demo import seed_results
@@ -244,7 +246,7 @@ def test_an_analysis_is_computed_by_a_real_rq_worker(worker_database, tmp_path):
             assert db.session.get(AnalysisRun, run_id).status == "queued"
             db.session.remove()
         worker = test_services.run_flask(["jobs", "worker", "--burst"], worker_database,
-                                         REDIS_URL=test_services.REDIS_URL, JOBS_MODE="rq", PYTHONPATH=str(ROOT))
+                                         REDIS_URL=redis_url, JOBS_MODE="rq", PYTHONPATH=str(ROOT))
         assert worker.returncode == 0, worker.stderr
         with app.app_context():
             db.session.expire_all()

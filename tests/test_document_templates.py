@@ -106,11 +106,8 @@ def cycle(world, make_cycle, db_session):
 
 
 def context_for(dtype, cycle, world, **kw):
-    stage = cycle.stage(dtype.stages[0])
-    addressee = world["school_a"] if dtype.per_addressee else None
-    if dtype.per_addressee:
-        addressee = _an_addressee(cycle) or addressee
-    return contexts.build_context(dtype.key, stage, addressee=addressee, **kw)
+    addressee = (_an_addressee(cycle) or world["school_a"]) if dtype.per_addressee else None
+    return contexts.build_context(dtype.key, cycle.stage(dtype.stages[0]), addressee=addressee, **kw)
 
 
 def _an_addressee(cycle):
@@ -348,6 +345,22 @@ def test_effectiveness_report_compares_achieved_values_with_targets(cycle, world
     assert len(measures.rows) == 1 + Measure.query.filter_by(cycle_id=cycle.id).count()
     achieved = sum(row.cells[6].text == "достигнуто" for row in table.rows[1:])
     assert f"Целевые значения достигнуты по {achieved} из {len(cycle.indicators)} показателей." in text
+
+
+def test_addressed_recommendations_list_the_addressee_items_in_a_table(cycle, world):
+    from app.followup.models import Recommendation, RecommendationItem
+
+    addressee = _an_addressee(cycle)
+    items = RecommendationItem.query.join(Recommendation).filter(
+        Recommendation.cycle_id == cycle.id, RecommendationItem.organisation_id == addressee.id).all()
+    ctx = contexts.build_context("addressed_recommendations", cycle.stage("REC"), addressee=addressee)
+    doc, text = document_text(rendering.render("addressed_recommendations", ctx))
+    table = table_with_header(doc, ["№", "Рекомендация", "Основание (выявленная проблема)", "Срок"])
+    assert len(table.rows) == 1 + len(items)
+    assert {row.cells[1].text for row in table.rows[1:]} == {i.recommendation.text for i in items}
+    assert addressee.name in text and min(i.due_date for i in items).strftime("%d.%m.%Y") in text
+    assert rendering.filename("addressed_recommendations", ctx).startswith(
+        f"Адресные рекомендации {addressee.display_name}")
 
 
 def test_protocol_has_chair_secretary_present_and_agenda(cycle, world):

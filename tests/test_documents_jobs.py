@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import services
 from tests.conftest import PASSWORD, fill_goal, make_config, track_of
@@ -100,7 +100,7 @@ def live_app():
 
 
 def _signed_documents(app, n: int) -> tuple[list[int], int, int]:
-    """`n` signed documents of one municipality (rows written directly: the race is about registration)."""
+    """`n` (≤ 9) signed documents of one municipality (rows written directly: the race is about registration)."""
     from app.auth.services import create_user
     from app.cycles.services import create_cycle
     from app.documents.models import Document, DocumentVersion
@@ -116,7 +116,8 @@ def _signed_documents(app, n: int) -> tuple[list[int], int, int]:
                              responsible=official)
         ids = []
         for k in range(n):
-            doc = Document(cycle_id=cycle.id, stage_id=cycle.stage("GOAL").id, type_key="regulation",
+            # One per stage: a stage holds one document of a type (partial unique index).
+            doc = Document(cycle_id=cycle.id, stage_id=cycle.stages[k].id, type_key="regulation",
                            title=f"Положение {k}", state="signed", created_by_id=official.id)
             doc.versions.append(DocumentVersion(number=1, status="done", progress=100, stored_path=f"x/{k}",
                                                 sha256="0" * 64, size=1, signed=True,
@@ -181,3 +182,68 @@ def test_simultaneous_registrations_get_distinct_consecutive_numbers(live_app):
         from app.audit.chain import verify  # the audit chain stayed linear under the race
 
         assert verify().ok
+
+
+@pytest.mark.postgresql_only
+def test_simultaneous_first_generations_create_one_document(live_app):
+    """Two sessions generate the same stage's first regulation at once: the second one's check cannot see the
+    first's uncommitted row, its INSERT waits on the partial unique index and is refused in Russian once the
+    first commits. One document, one version."""
+    import time
+
+    from app.auth.models import User
+    from app.auth.services import create_user
+    from app.core.errors import ValidationFailed
+    from app.cycles.services import create_cycle
+    from app.documents import services as documents
+    from app.documents.models import Document, DocumentVersion
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+
+    with live_app.app_context():
+        region = create_organisation(code="DREG", name="Область Д", kind="region")
+        mun = create_organisation(code="DMUN", name="Муниципалитет Д", kind="municipality", parent=region)
+        official = create_user(login="dup_official", full_name="Дублёва Анна", password="x" * 12,
+                               roles=[("official", mun)])
+        cycle = create_cycle(track=track_of("M1.1"), owner=mun, period="2025/26", actor=official,
+                             responsible=official)
+        db.session.commit()
+        stage_id, official_id = cycle.stage("GOAL").id, official.id
+
+    flushed = threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def generate(name: str):
+        from app.cycles.models import Stage
+
+        with live_app.app_context():
+            try:
+                stage, actor = db.session.get(Stage, stage_id), db.session.get(User, official_id)
+                _ = stage.cycle.owner, actor.roles
+                if name == "second":
+                    flushed.wait(timeout=20)
+                doc = documents.generate_document(stage, "regulation", actor=actor, validate=False)
+                outcomes[name] = doc.id
+                if name == "first":
+                    flushed.set()
+                    time.sleep(1.5)  # the second session's INSERT is now waiting on the unique index
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+                outcomes[name] = exc
+                flushed.set()
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=generate, args=(name,)) for name in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert isinstance(outcomes["first"], int), outcomes
+    assert isinstance(outcomes["second"], ValidationFailed) and "уже создан" in outcomes["second"].message
+    with live_app.app_context():
+        docs = list(db.session.scalars(select(Document).where(Document.stage_id == stage_id)))
+        assert [d.id for d in docs] == [outcomes["first"]]
+        assert db.session.scalar(select(func.count()).select_from(DocumentVersion).where(
+            DocumentVersion.document_id == docs[0].id)) == 1

@@ -5,7 +5,8 @@ on_approval → on_approval (agree: one step of the route is agreed)          wh
 on_approval → awaiting_signature (route_done, internal, after the last step)
 on_approval | awaiting_signature → draft (return, with a mandatory comment; withdraw, by the authors)
 awaiting_signature → signed (sign: the signer re-enters the password; the signature keeps the file's SHA-256)
-signed → registered (register: number from the organisation's journal for the year)
+signed → registered (register: number from the organisation's journal for the year; a job then makes the
+registered copy — the signed content with number, date and signature requisites — beside the signed file)
 signed | registered → published (publish)
 signed | registered | published → draft (revise: a new edition, i.e. a new version, is being prepared; the
 signed version stays as it is and is marked superseded once the new one is signed)
@@ -187,8 +188,12 @@ def _enter_signed(ctx) -> None:
 
 def _enter_registered(ctx) -> None:
     from app.documents.registration import register_version
+    from app.documents.services import queue_registered_copy
 
     register_version(ctx.obj.current, actor=ctx.actor)
+    # The registered copy (number, date, signature requisites) is rendered by a job after commit; the signed
+    # file stays as it was signed.
+    queue_registered_copy(ctx.obj.current)
 
 
 def _enter_published(ctx) -> None:

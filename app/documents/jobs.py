@@ -48,14 +48,28 @@ def _message(exc: DomainError) -> str:
 def produce(version: DocumentVersion) -> None:
     """Build the context, render and store the file; fill the version's file columns. No commit; raises a
     DomainError (missing data, template error) with the Russian reason."""
+    from app.documents import snapshot
     from app.documents.contexts import build_context
     from app.documents.rendering import render
-    from app.documents.services import storage_root
 
     doc = version.document
     context = build_context(doc.type_key, doc.stage, addressee=doc.addressee, params=dict(version.params or {}),
                             version=version)
     data = render(doc.type_key, context)
+    relative = _store(doc, data)
+    # The data this file was rendered from: the registered copy is rendered from it, not from today's data.
+    version.context_snapshot = snapshot.dump(context, f"documents/{doc.id}")
+    version.stored_path = relative
+    version.sha256 = hashlib.sha256(data).hexdigest()
+    version.size = len(data)
+    version.template_version = _template_version(doc.type_key)
+    version.status, version.progress, version.generated_at, version.error = "done", 100, utcnow(), None
+
+
+def _store(doc, data: bytes) -> str:
+    """Write `data` atomically under STORAGE_DIR/documents/<doc id>/ with a random name; the relative path."""
+    from app.documents.services import storage_root
+
     relative = f"documents/{doc.id}/{uuid.uuid4().hex}.docx"
     target = storage_root() / relative
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -63,11 +77,7 @@ def produce(version: DocumentVersion) -> None:
     with os.fdopen(fd, "wb") as out:
         out.write(data)
     os.replace(temp_name, target)
-    version.stored_path = relative
-    version.sha256 = hashlib.sha256(data).hexdigest()
-    version.size = len(data)
-    version.template_version = _template_version(doc.type_key)
-    version.status, version.progress, version.generated_at, version.error = "done", 100, utcnow(), None
+    return relative
 
 
 def produce_inline(version: DocumentVersion) -> None:
@@ -120,3 +130,70 @@ def _template_version(type_key: str) -> str | None:
     except Exception:  # noqa: BLE001 - the version note must never fail a generation
         return None
     return str(value)[:40] if value is not None else None
+
+
+# --- the registered copy (зарегистрированный экземпляр) ------------------------------------------------
+
+def produce_registered(version: DocumentVersion) -> None:
+    """Render the registered copy of a signed, registered version from the snapshot of its signed rendering
+    (see app/documents/registered.py) and store it beside the signed file with its own SHA-256. No commit;
+    raises a DomainError with the Russian reason."""
+    from app.documents.registered import registered_copy
+
+    data = registered_copy(version)
+    version.registered_path = _store(version.document, data)
+    version.registered_sha256 = hashlib.sha256(data).hexdigest()
+    version.registered_size = len(data)
+    version.registered_status, version.registered_error, version.registered_at = "done", None, utcnow()
+    _audit_registered_copy(version)
+
+
+def _audit_registered_copy(version: DocumentVersion) -> None:
+    from app.audit import chain
+
+    doc, actor = version.document, version.registered_by
+    roles = sorted(actor.roles_over(doc.organisation)) if actor is not None else []
+    chain.record(action="registered_copy", object_type="document", object_id=doc.id, actor=actor,
+                 actor_role=roles[0] if roles else None, cycle_id=doc.cycle_id, organisation_id=doc.organisation.id,
+                 after={"edition": version.number, "registration_number": version.registration_number,
+                        "file_sha256": version.sha256, "registered_sha256": version.registered_sha256})
+
+
+def produce_registered_inline(version: DocumentVersion) -> None:
+    """The registered copy within the caller's transaction (demo data): a refusal is recorded, never raised."""
+    try:
+        with db.session.begin_nested():
+            produce_registered(version)
+    except DomainError as exc:
+        version.registered_status, version.registered_error = "failed", _message(exc)[:2000]
+    db.session.flush()
+
+
+def _fail_registered(version_id: int, message: str) -> None:
+    db.session.rollback()
+    db.session.execute(update(DocumentVersion).where(DocumentVersion.id == version_id).values(
+        registered_status="failed", registered_error=message[:2000]))
+    db.session.commit()
+
+
+def generate_registered_copy(version_id: int) -> None:
+    """The job (queue `documents`): make the registered copy of one version; idempotent like generate_version."""
+    version = db.session.get(DocumentVersion, version_id)
+    if version is None or version.registered_status != "queued":
+        log.info("document version %s: no registered copy queued", version_id)
+        return
+    version.registered_status = "running"
+    db.session.commit()
+    try:
+        produce_registered(version)
+        db.session.commit()
+    except DomainError as exc:
+        log.info("registered copy of document version %s refused: %s", version_id, exc.message)
+        _fail_registered(version_id, _message(exc))
+        if _in_worker():
+            raise
+    except Exception:
+        log.exception("registered copy of document version %s failed", version_id)
+        _fail_registered(version_id, INTERNAL_ERROR)
+        if _in_worker():
+            raise

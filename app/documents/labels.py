@@ -7,6 +7,7 @@ ACTIONS: dict[str, str] = {
     "withdraw": "отозвано для изменения", "sign": "подписано", "sign_refused": "отказ в подписи",
     "acknowledge_refused": "отказ в отметке об ознакомлении", "register": "зарегистрировано",
     "publish": "опубликовано", "revise": "подготовка новой редакции",
+    "registered_copy": "изготовлен зарегистрированный экземпляр",
 }
 OBJECTS: dict[str, str] = {
     "document": "документ", "document_version": "редакция документа", "attachment": "вложение",
@@ -19,4 +20,6 @@ FIELDS: dict[str, str] = {
     "type_key": "вид документа", "edition": "редакция", "addressee_id": "адресат", "params": "параметры", "type": "вид",
     "original_name": "имя файла", "sha256": "контрольная сумма (SHA-256)", "size": "размер, байт",
     "attachment_id": "вложение", "file_sha256": "контрольная сумма подписанного файла",
+    "registration_number": "регистрационный номер",
+    "registered_sha256": "контрольная сумма зарегистрированного экземпляра",
 }

@@ -4,7 +4,7 @@ and files attached to any object (attachments)."""
 from datetime import date, datetime
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -53,6 +53,10 @@ SIGN_MEANINGS = {"утверждаю": "утверждаю", "подписано
                  "ознакомлен": "ознакомлен"}
 
 
+_NO_SUBJECT = "addressee_id IS NULL AND data_request_id IS NULL AND type_key <> 'data_request_letter'"
+REGISTERED_STATUSES = ("queued", "running", "done", "failed")
+
+
 class Document(Audited, db.Model):
     """Документ цикла of one type for one stage (and, for per-addressee types, one addressee).
 
@@ -64,6 +68,15 @@ class Document(Audited, db.Model):
         CheckConstraint("state IN ('draft','on_approval','awaiting_signature','signed','registered','published')",
                         name="state"),
         Index("ix_documents_stage_type", "stage_id", "type_key"),
+        # One document per (stage, type, addressee | data request): two simultaneous first generations cannot
+        # both create it (the loser's INSERT fails; services.generate_document refuses it in Russian). A letter
+        # whose data request was deleted keeps data_request_id NULL, so letters stay out of the first index.
+        Index("uq_documents_stage_type", "stage_id", "type_key", unique=True,
+              sqlite_where=text(_NO_SUBJECT), postgresql_where=text(_NO_SUBJECT)),
+        Index("uq_documents_stage_type_addressee", "stage_id", "type_key", "addressee_id", unique=True,
+              sqlite_where=text("addressee_id IS NOT NULL"), postgresql_where=text("addressee_id IS NOT NULL")),
+        Index("uq_documents_stage_type_data_request", "stage_id", "type_key", "data_request_id", unique=True,
+              sqlite_where=text("data_request_id IS NOT NULL"), postgresql_where=text("data_request_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +133,11 @@ class DocumentVersion(db.Model):
         CheckConstraint("(status = 'done') = (sha256 IS NOT NULL)", name="sha256_iff_done"),
         CheckConstraint("(registration_seq IS NULL) = (registration_number IS NULL)", name="registration_complete"),
         CheckConstraint("signed = (signed_at IS NOT NULL)", name="signed_at_iff_signed"),
+        CheckConstraint("registered_status IS NULL OR registered_status IN ('queued','running','done','failed')",
+                        name="registered_status"),
+        CheckConstraint("registered_sha256 IS NULL OR registered_status = 'done'", name="registered_sha256_if_done"),
+        CheckConstraint("registered_status IS NULL OR registration_number IS NOT NULL",
+                        name="registered_copy_numbered"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +164,18 @@ class DocumentVersion(db.Model):
     registration_date: Mapped[date | None] = mapped_column(Date)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     superseded_at: Mapped[datetime | None]
+    # The data the file was rendered from (plain JSON; charts stored as files beside it, see snapshot.py), so the
+    # registered copy reproduces what was signed even when the cycle's data changed afterwards.
+    context_snapshot: Mapped[dict | None] = mapped_column(db.JSON)
+    # Зарегистрированный экземпляр: the signed content re-rendered with the registration number and date and the
+    # signature requisites (jobs.generate_registered_copy). A separate file with its own SHA-256: the signed
+    # file itself is never rewritten.
+    registered_status: Mapped[str | None] = mapped_column(String(10))
+    registered_error: Mapped[str | None] = mapped_column(Text)
+    registered_path: Mapped[str | None] = mapped_column(String(500))
+    registered_sha256: Mapped[str | None] = mapped_column(String(64))
+    registered_size: Mapped[int | None] = mapped_column(_BIG)
+    registered_at: Mapped[datetime | None]
 
     document: Mapped[Document] = relationship(back_populates="versions")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

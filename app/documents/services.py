@@ -6,7 +6,7 @@ event and register jobs after commit; they never commit.
     decide_step(doc, decision, *, actor, comment=None, expected_version=None)   # the current route step
     sign_document(doc, *, actor, password, expected_version=None) -> Signature
     acknowledge(version, *, actor, password) -> Signature                       # «ознакомлен»
-    verify_version(version) -> Verification
+    verify_version(version) -> Verification                                    # signed file + registered copy
     attach_signed_copy(version, *, stream, filename, kind, actor) -> Attachment
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.audit import chain
 from app.auth.roles import EDITORS, ROLES
@@ -156,8 +157,13 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
                        addressee_id=addressee.id if addressee is not None else None,
                        data_request_id=data_request.id if data_request is not None else None,
                        title=_title(doc_type, addressee, data_request), state="draft", created_by_id=actor.id)
-        db.session.add(doc)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # the partial unique indexes: one document per stage/type/addressee
+                db.session.add(doc)
+                db.session.flush()
+        except IntegrityError:
+            raise ValidationFailed(f"Документ «{doc.title}» уже создан одновременно с вами: обновите страницу "
+                                   "этапа и откройте его (второй экземпляр не создан).") from None
         chain.record(action="create", object_type="document", object_id=doc.id, actor=actor, actor_role=role,
                      cycle_id=doc.cycle_id, organisation_id=stage.organisation.id, to_state=doc.state,
                      after=doc.audit_snapshot())
@@ -331,6 +337,7 @@ class Verification:
     ok: bool
     message: str
     actual_sha256: str | None = None
+    registered: "Verification | None" = None  # the registered copy's own check, when it has been made
 
 
 def file_sha256(path: Path) -> str:
@@ -341,8 +348,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_version(version: DocumentVersion) -> Verification:
-    """Recompute the stored file's SHA-256 and compare it with the one recorded at generation and signing."""
+def verify_signed(version: DocumentVersion) -> Verification:
+    """Recompute the stored (signed) file's SHA-256 and compare it with the one recorded at generation and signing."""
     if version.status != "done" or not version.stored_path:
         return Verification(False, "Файл редакции ещё не сформирован.")
     path = version_path(version)
@@ -359,6 +366,48 @@ def verify_version(version: DocumentVersion) -> Verification:
     if version.signatures:
         return Verification(True, "Файл не изменялся после подписания: контрольная сумма совпадает.", actual)
     return Verification(True, "Контрольная сумма файла совпадает с записанной при формировании.", actual)
+
+
+def verify_registered(version: DocumentVersion) -> Verification | None:
+    """The registered copy's check (None while it is not made): its file against its own recorded SHA-256."""
+    if version.registered_status != "done" or not version.registered_path:
+        return None
+    path = registered_path(version)
+    if not path.is_file():
+        return Verification(False, "Файл зарегистрированного экземпляра отсутствует в хранилище.")
+    actual = file_sha256(path)
+    if actual != version.registered_sha256:
+        return Verification(False, "Зарегистрированный экземпляр в хранилище изменён: его контрольная сумма не "
+                                   "совпадает с записанной при изготовлении.", actual)
+    return Verification(True, "Зарегистрированный экземпляр не изменялся: контрольная сумма совпадает.", actual)
+
+
+def verify_version(version: DocumentVersion) -> Verification:
+    """Both files of a version: the signed original and, once made, its registered copy. `ok` only when both
+    match their recorded SHA-256; `actual_sha256` is the signed file's, `registered` the copy's own check."""
+    signed = verify_signed(version)
+    registered = verify_registered(version)
+    if registered is None:
+        return signed
+    message = f"{signed.message} {registered.message}"
+    return Verification(signed.ok and registered.ok, message, signed.actual_sha256, registered)
+
+
+def registered_path(version: DocumentVersion) -> Path | None:
+    return storage_root() / version.registered_path if version.registered_path else None
+
+
+def registered_download_name(version: DocumentVersion) -> str:
+    return download_name(version).removesuffix(".docx") + " — зарегистрированный экземпляр.docx"
+
+
+def queue_registered_copy(version: DocumentVersion) -> None:
+    """Mark the registered copy of a just-registered version queued and enqueue its job after commit."""
+    from app.documents.jobs import generate_registered_copy
+
+    version.registered_status, version.registered_error = "queued", None
+    version.registered_path = version.registered_sha256 = version.registered_size = None
+    enqueue_after_commit(generate_registered_copy, version.id, queue="documents", job_timeout=JOB_TIMEOUT)
 
 
 # --- signed copies -------------------------------------------------------------------------------

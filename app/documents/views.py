@@ -56,14 +56,17 @@ def page_actions(doc: Document, user) -> list:
 def _document_page(doc: Document, status: int = 200, **_forms):
     user = current_user
     versions = list(reversed(doc.versions))
-    generating = any(v.status in ("queued", "running") for v in versions)
-    verifications = {v.id: services.verify_version(v) for v in versions if v.status == "done"}
+    generating = any(v.status in ("queued", "running") or v.registered_status in ("queued", "running")
+                     for v in versions)
+    verifications = {v.id: services.verify_signed(v) for v in versions if v.status == "done"}
+    registered_checks = {v.id: services.verify_registered(v) for v in versions if v.status == "done"}
     attachments = {v.id: attachments_of(v) for v in versions}
     is_signer = services.acts_as_one_of(user, signers_of(doc, users_with_role_at))
     page = render_template(
         "documents/detail.html", doc=doc, versions=versions, current=doc.current, generating=generating,
         state_label=STATES.get(doc.state, doc.state), statuses=services.GENERATION_STATUSES,
-        verifications=verifications, attachments=attachments, kind_label=kind_label, ROLES=ROLES,
+        verifications=verifications, registered_checks=registered_checks, attachments=attachments,
+        kind_label=kind_label, ROLES=ROLES,
         actions=page_actions(doc, user), can_edit=services.can_edit(user, doc),
         can_sign=doc.state == "awaiting_signature" and is_signer,
         step=pending_step(doc.current) if doc.state == "on_approval" else None)
@@ -194,6 +197,18 @@ def download_version(docversion_id: int):
     if version.status != "done":
         abort(404)
     return _send_stored(services.version_path(version), services.download_name(version),
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@bp.route("/versions/<int:docversion_id>/registered")
+@signed_in
+def download_registered(docversion_id: int):
+    """Зарегистрированный экземпляр: the signed content with the registration number and date and the signature
+    requisites (a separate file; the signed original stays downloadable as it was signed)."""
+    version = get_in_scope(DocumentVersion, docversion_id)
+    if version.registered_status != "done":
+        abort(404)
+    return _send_stored(services.registered_path(version), services.registered_download_name(version),
                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 

@@ -15,6 +15,9 @@ down_revision = 'a81701fba09d'
 branch_labels = None
 depends_on = None
 
+# A letter whose data request was deleted keeps data_request_id NULL: letters stay out of this index.
+NO_SUBJECT = "addressee_id IS NULL AND data_request_id IS NULL AND type_key <> 'data_request_letter'"
+
 
 def upgrade():
     op.create_table('attachments',
@@ -75,6 +78,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_documents_cycle_id'), ['cycle_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_documents_data_request_id'), ['data_request_id'], unique=False)
         batch_op.create_index('ix_documents_stage_type', ['stage_id', 'type_key'], unique=False)
+        batch_op.create_index('uq_documents_stage_type', ['stage_id', 'type_key'], unique=True,
+                              sqlite_where=sa.text(NO_SUBJECT), postgresql_where=sa.text(NO_SUBJECT))
+        batch_op.create_index('uq_documents_stage_type_addressee', ['stage_id', 'type_key', 'addressee_id'], unique=True,
+                              sqlite_where=sa.text('addressee_id IS NOT NULL'),
+                              postgresql_where=sa.text('addressee_id IS NOT NULL'))
+        batch_op.create_index('uq_documents_stage_type_data_request', ['stage_id', 'type_key', 'data_request_id'],
+                              unique=True, sqlite_where=sa.text('data_request_id IS NOT NULL'),
+                              postgresql_where=sa.text('data_request_id IS NOT NULL'))
     op.create_table('document_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('document_id', sa.Integer(), nullable=False),
@@ -100,6 +111,16 @@ def upgrade():
     sa.Column('registration_date', sa.Date(), nullable=True),
     sa.Column('registered_by_id', sa.Integer(), nullable=True),
     sa.Column('superseded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('context_snapshot', sa.JSON(), nullable=True),
+    sa.Column('registered_status', sa.String(length=10), nullable=True),
+    sa.Column('registered_error', sa.Text(), nullable=True),
+    sa.Column('registered_path', sa.String(length=500), nullable=True),
+    sa.Column('registered_sha256', sa.String(length=64), nullable=True),
+    sa.Column('registered_size', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('registered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("registered_status IS NULL OR registered_status IN ('queued','running','done','failed')", name=op.f('ck_document_versions_registered_status')),
+    sa.CheckConstraint("registered_sha256 IS NULL OR registered_status = 'done'", name=op.f('ck_document_versions_registered_sha256_if_done')),
+    sa.CheckConstraint('registered_status IS NULL OR registration_number IS NOT NULL', name=op.f('ck_document_versions_registered_copy_numbered')),
     sa.CheckConstraint("(status = 'done') = (sha256 IS NOT NULL)", name=op.f('ck_document_versions_sha256_iff_done')),
     sa.CheckConstraint("status IN ('queued','running','done','failed')", name=op.f('ck_document_versions_status')),
     sa.CheckConstraint('(registration_seq IS NULL) = (registration_number IS NULL)', name=op.f('ck_document_versions_registration_complete')),
@@ -169,6 +190,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_document_versions_document_id'))
     op.drop_table('document_versions')
     with op.batch_alter_table('documents', schema=None) as batch_op:
+        batch_op.drop_index('uq_documents_stage_type_data_request')
+        batch_op.drop_index('uq_documents_stage_type_addressee')
+        batch_op.drop_index('uq_documents_stage_type')
         batch_op.drop_index('ix_documents_stage_type')
         batch_op.drop_index(batch_op.f('ix_documents_data_request_id'))
         batch_op.drop_index(batch_op.f('ix_documents_cycle_id'))

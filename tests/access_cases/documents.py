@@ -8,6 +8,7 @@ school_b_objects(world, make_cycle, db_session, objs) → dict of extra school-B
 
 import hashlib
 import io
+from datetime import date
 
 ORG_SCOPED = "organisation"
 SELECTOR = "selector"
@@ -30,8 +31,10 @@ FORM_ROUTES: dict = {}
 
 
 def school_b_objects(world, make_cycle, db_session, objs) -> dict:
-    """A document of school B's IND stage with one generated version (a real small .docx on disk, written
-    directly: the walk is about scope, not templates) and a file attached to that version."""
+    """A document of school B's IND stage with one generated, signed and registered version (real small .docx
+    files on disk for the original and the registered copy, written directly: the walk is about scope, not
+    templates) and a file attached to that version."""
+    from app.core.timeutil import utcnow
     from app.cycles.models import Stage
     from app.documents.attachments import attach
     from app.documents.models import DocumentVersion
@@ -48,8 +51,15 @@ def school_b_objects(world, make_cycle, db_session, objs) -> dict:
     path = storage_root() / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    copy = tiny_docx("Перечень показателей школы Б — зарегистрированный экземпляр № 0001")
+    copy_relative = f"documents/{doc.id}/access-walk-registered.docx"
+    (storage_root() / copy_relative).write_bytes(copy)
+    # Signed and registered, with its registered copy, so both downloads are walked.
     version = DocumentVersion(number=1, status="done", progress=100, stored_path=relative,
-                              sha256=hashlib.sha256(data).hexdigest(), size=len(data), created_by_id=director.id)
+                              sha256=hashlib.sha256(data).hexdigest(), size=len(data), created_by_id=director.id,
+                              signed=True, signed_at=utcnow(), registration_seq=1, registration_number="0001/walk",
+                              registration_date=date.today(), registered_status="done", registered_path=copy_relative,
+                              registered_sha256=hashlib.sha256(copy).hexdigest(), registered_size=len(copy))
     doc.versions.append(version)
     db.session.flush()
     attachment = attach(version, stream=io.BytesIO(b"%PDF-1.4 walk"), filename="scan.pdf", kind="scan",
