@@ -33,4 +33,4 @@ def stage_documents(stage) -> dict:
     }
 
 
-from app.documents import models, views  # noqa: E402,F401
+from app.documents import models, pdf, pdf_views, template_admin, template_views, views  # noqa: E402,F401

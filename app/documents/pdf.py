@@ -1,0 +1,1 @@
+"""PDF copies of registered documents (placeholder until the feature lands)."""

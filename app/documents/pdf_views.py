@@ -1,0 +1,1 @@
+"""Pages for PDF copies (placeholder until the feature lands)."""

@@ -1,0 +1,1 @@
+"""Template administration (placeholder until the feature lands)."""

@@ -1,0 +1,1 @@
+"""Pages for template administration (placeholder until the feature lands)."""
