@@ -38,3 +38,34 @@ def test_demo_users_log_in_with_the_documented_password(db_session, client):
     response = client.post("/login", data={"login": "official", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "Петрова Мария Ивановна" in client.get("/").get_data(as_text=True)
+
+
+def test_demo_closes_the_loop_as_issue_six_describes(db_session):
+    """A recommendation to three schools: one reported, one overdue and escalated to the head, one acknowledged
+    by a deputy while the director is on leave; the closed cycle's integrity panel is empty."""
+    from app.audit.models import AuditEvent
+    from app.deadlines.models import Notification
+    from app.effectiveness.integrity import check_cycle
+    from app.followup.models import Recommendation
+
+    seed_demo()
+    db_session.commit()
+    closed = next(c for c in db_session.scalars(select(Cycle)) if c.state == "closed")
+    main = db_session.scalars(select(Recommendation).where(Recommendation.cycle_id == closed.id)
+                              .order_by(Recommendation.id)).first()
+    by_school = {i.organisation.code: i for i in main.items}
+    assert sorted(by_school) == ["MUN01-S01", "MUN01-S02", "MUN01-S03"]
+    assert by_school["MUN01-S01"].state == "reported"
+    assert by_school["MUN01-S02"].state == "in_progress" and by_school["MUN01-S02"].due_date < closed.closed_at.date()
+    deputy_ack = db_session.scalar(select(AuditEvent).where(
+        AuditEvent.object_type == "recommendation_item", AuditEvent.object_id == by_school["MUN01-S03"].id,
+        AuditEvent.action == "acknowledge"))
+    director3 = db_session.scalar(select(User).where(User.login == "director3"))
+    assert deputy_ack.on_behalf_of_id == director3.id and "(за Н.И. Ковалёва)" in deputy_ack.actor_name
+    head = db_session.scalar(select(User).where(User.login == "head"))
+    escalated = db_session.scalars(select(Notification.title).where(
+        Notification.user_id == head.id, Notification.kind == "escalation")).all()
+    assert any("Д.А. Морозов" in title for title in escalated)
+    assert check_cycle(closed) == []
+    incomplete = next(c for c in db_session.scalars(select(Cycle)) if c.track.mechanism.code == "M2.4")
+    assert check_cycle(incomplete) != []

@@ -79,7 +79,7 @@ def fill_rec(stage, *, official, head, rng, today: date) -> None:
                 today=today, response_deadline=deadline, organisation_ids=concerned, finding_ids=[finding.id]))
     for rec in recs:
         services.issue_recommendation(rec, actor=head, today=today)
-    _progress(main, official=official, today=today, plan=("report", "overdue"))
+    _progress(main, official=official, today=today, plan=("report", "overdue", "deputy"))
     _progress(group, official=official, today=today, plan=("accept", "acknowledge"))
 
 
@@ -95,6 +95,9 @@ def _progress(rec, *, official, today: date, plan) -> None:
         director = _director(item.organisation)
         if director is None:
             continue
+        if how_far == "deputy":
+            _acknowledge_by_deputy(item, director, today)
+            continue
         engine.fire(item, "acknowledge", actor=director)  # the demo skips the password re-entry
         if how_far == "acknowledge":
             continue
@@ -102,6 +105,7 @@ def _progress(rec, *, official, today: date, plan) -> None:
         if how_far == "overdue":
             # Overdue on purpose: started, but the response date has passed without a report.
             item.due_date = today - timedelta(days=3)
+            _backdate_tasks(item, item.due_date)
             continue
         services.report_item(item, actor=director, report="Проведён педсовет, утверждён план устранения "
                              "дефицитов, организовано посещение уроков. Приказ и протокол прилагаются.",
@@ -109,6 +113,31 @@ def _progress(rec, *, official, today: date, plan) -> None:
         if how_far == "accept":
             services.review_item(item, "accept", actor=official)
     db.session.flush()
+
+
+def _backdate_tasks(obj, due: date) -> None:
+    """The demo's deadlines passed days ago, so the reminders have an overdue item to escalate."""
+    from app.tasks.models import Task
+
+    for task in db.session.scalars(select(Task).where(Task.object_type == obj.audit_type, Task.object_id == obj.id,
+                                                      Task.state == "open")):
+        task.due_date = due
+
+
+def _acknowledge_by_deputy(item, director, today: date) -> None:
+    """The director is on leave; the deputy named for it signs off, and the audit log says for whom."""
+    from app.deadlines.models import StandIn
+    from app.deadlines.standins import create_stand_in
+
+    deputy = next((u for u in users_with_role_at(item.organisation, {"staff"}) if u.id != director.id), None)
+    if deputy is None:
+        return
+    named = db.session.scalar(select(StandIn.id).where(StandIn.absent_id == director.id,
+                                                       StandIn.deputy_id == deputy.id))
+    if named is None:  # several demo cycles address this school: one leave covers them all
+        create_stand_in(absent=director, deputy=deputy, start=today - timedelta(days=1),
+                        end=today + timedelta(days=13), reason="ежегодный отпуск", actor=director, today=today)
+    engine.fire(item, "acknowledge", actor=deputy)
 
 
 MEASURES = [
