@@ -53,13 +53,34 @@ class Prepared:
         return self.cache["unit_order"]
 
 
-def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _values(column: pd.Series) -> np.ndarray:
     values = column.to_numpy()
     if values.dtype.kind not in "iuf":
         # pandas' string dtype factorizes through extra checks; the plain object array hashes faster
         values = column.to_numpy(dtype=object)
+    return values
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(values, sort=False)
     return codes.astype(np.int64, copy=False), np.asarray(uniques)
+
+
+def _run_heads(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(heads, lengths): the rows where any key column differs from the row before, and the length of each
+    such run. Results are read work by work and school by school, so a region's 300,000 rows are a few
+    thousand runs: the keys are then hashed once per run, not once per row. The first row holding a value
+    is always a run head, so codes by order of first appearance are the same as over all the rows."""
+    n = len(columns[0]) if columns else 0
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for values in columns:
+        # an object array compares element by element, but equal keys are mostly the same object
+        change[1:] |= np.asarray(values[1:] != values[:-1], dtype=bool)
+    heads = np.flatnonzero(change)
+    return heads, np.diff(np.append(heads, n))
 
 
 def prepare(results) -> Prepared:
@@ -76,13 +97,12 @@ def prepare(results) -> Prepared:
         pct = np.where(max_score > 0, 100.0 * score / np.where(max_score > 0, max_score, 1.0), np.nan)
     mark = pd.to_numeric(df["mark"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     term = pd.to_numeric(df["term_mark"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    pc, pu = _codes(df["procedure"])
-    yc, yu = _codes(df["year"])
-    sc, su = _codes(df["subject"])
-    gc, gu = _codes(df["grade"])
+    keys = [_values(df[c]) for c in ("procedure", "year", "subject", "grade", "school_id")]
+    heads, lengths = _run_heads(keys)
+    (pc, pu), (yc, yu), (sc, su), (gc, gu), (hc, hu) = (_codes(v[heads]) for v in keys)
     wkey = ((pc * len(yu) + yc) * len(su) + sc) * len(gu) + gc
-    work, wuniq = pd.factorize(wkey, sort=False)
-    work = work.astype(np.int64)
+    h_work, wuniq = pd.factorize(wkey, sort=False)
+    h_work = h_work.astype(np.int64)
     g_ = wuniq % len(gu)
     rest = wuniq // len(gu)
     s_ = rest % len(su)
@@ -91,10 +111,10 @@ def prepare(results) -> Prepared:
     p_ = rest // len(yu)
     works = pd.DataFrame({"procedure": pu[p_].astype(object), "year": yu[y_].astype(int),
                           "subject": su[s_].astype(object), "grade": gu[g_].astype(int)})
-    hc, hu = _codes(df["school_id"])
-    ukey = work * len(hu) + hc
-    unit, uuniq = pd.factorize(ukey, sort=False)
-    unit = unit.astype(np.int64)
+    ukey = h_work * len(hu) + hc
+    h_unit, uuniq = pd.factorize(ukey, sort=False)
+    work = np.repeat(h_work, lengths)
+    unit = np.repeat(h_unit.astype(np.int64), lengths)
     u_work = uuniq // len(hu)
     u_school = hu[uuniq % len(hu)].astype(np.int64)
     nu = len(uuniq)
@@ -108,8 +128,14 @@ def prepare(results) -> Prepared:
         "subject": works["subject"].to_numpy()[u_work], "grade": works["grade"].to_numpy()[u_work],
         "school_id": u_school, "n": n.astype(int), "mean_percent": mean_pct, "sd_percent": sd_pct,
     })
-    for m in (2, 3, 4, 5):
-        units[f"share_{m}"] = stats.share(mark == m, unit, nu, valid=has_mark)
+    # the four shares of marks by one bincount over (unit, mark); marks outside 2..5 count only in n_marked
+    m_idx = mark[has_mark].astype(np.int64) - 2
+    in_range = (m_idx >= 0) & (m_idx <= 3) & (m_idx + 2 == mark[has_mark])
+    hits = np.bincount(unit[has_mark][in_range] * 4 + m_idx[in_range], minlength=nu * 4).reshape(nu, 4)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for m in (2, 3, 4, 5):
+            units[f"share_{m}"] = np.where(n_marked > 0, hits[:, m - 2] / np.where(n_marked > 0, n_marked, 1.0),
+                                           np.nan)
     units["mean_mark"] = mean_mark
     units["n_marked"] = n_marked.astype(int)
     return Prepared(results=df, pct=pct, score=score, max_score=max_score, mark=mark, term=term, work=work,

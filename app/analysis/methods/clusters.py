@@ -44,9 +44,9 @@ def context_matrix(schools: pd.DataFrame) -> pd.DataFrame:
         return schools[name] if name in schools.columns else pd.Series([None] * len(schools), index=schools.index)
 
     frame["students"] = pd.to_numeric(column("students"), errors="coerce").to_numpy(dtype=float)
-    frame["urban"] = column("settlement").map(URBAN).to_numpy(dtype=float)
+    frame["urban"] = np.array([URBAN.get(v, np.nan) for v in column("settlement").tolist()], dtype=float)
     frame["remote"] = np.array([np.nan if v is None or (isinstance(v, float) and np.isnan(v)) else float(bool(v))
-                                for v in column("remote")], dtype=float)
+                                for v in column("remote").tolist()], dtype=float)
     for name in ("low_income_share", "non_native_share", "ovz_share"):
         frame[name] = pd.to_numeric(column(name), errors="coerce").to_numpy(dtype=float)
     return frame.fillna(frame.mean()).fillna(0.0)
@@ -66,6 +66,7 @@ def kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 3, max_iter: i
     n = len(x)
     best = (None, np.inf)
     sq = (x * x).sum(axis=1)
+    dims = x.shape[1]
     for _ in range(n_init):
         centres = [x[rng.integers(n)]]
         d2 = ((x - centres[0]) ** 2).sum(axis=1)
@@ -83,9 +84,10 @@ def kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 3, max_iter: i
                 break
             labels = new
             counts = np.bincount(labels, minlength=k)
-            for dim in range(x.shape[1]):
-                sums = np.bincount(labels, weights=x[:, dim], minlength=k)
-                c[:, dim] = np.where(counts > 0, sums / np.maximum(counts, 1), c[:, dim])
+            # every dimension's sums by one bincount over (label, dimension), rows added in order as before
+            sums = np.bincount((labels[:, None] * dims + np.arange(dims)).ravel(), weights=x.ravel(),
+                               minlength=k * dims).reshape(k, dims)
+            c = np.where((counts > 0)[:, None], sums / np.maximum(counts, 1)[:, None], c)
         inertia = float(np.maximum(dist[np.arange(n), labels], 0).sum())
         if inertia < best[1]:
             best = (labels.copy(), inertia)

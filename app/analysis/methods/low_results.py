@@ -65,20 +65,21 @@ def social_index(schools: pd.DataFrame) -> pd.DataFrame:
         "low_income_share": pd.to_numeric(column("low_income_share"), errors="coerce"),
         "non_native_share": pd.to_numeric(column("non_native_share"), errors="coerce"),
         "ovz_share": pd.to_numeric(column("ovz_share"), errors="coerce"),
-        "village": column("settlement").map(SETTLEMENT_WEIGHT),
-        "remote": pd.to_numeric(column("remote").map(
-            lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else float(bool(v))),
-            errors="coerce"),
+        # plain dict look-ups: Series.map on a string column costs more than the 1,500 look-ups themselves
+        "village": np.array([SETTLEMENT_WEIGHT.get(v, np.nan) for v in column("settlement").tolist()], dtype=float),
+        "remote": np.array([np.nan if v is None or (isinstance(v, float) and np.isnan(v)) else float(bool(v))
+                            for v in column("remote").tolist()], dtype=float),
     }
+    columns = {"school_id": frame["school_id"].to_numpy()}
     zs = []
     for name, values in raw.items():
         v = np.asarray(values, dtype=float)
-        frame[name] = v
+        columns[name] = v
         z = np.nan_to_num(stats.zscores(v), nan=0.0)
-        frame[f"z_{name}"] = z
+        columns[f"z_{name}"] = z
         zs.append(z)
-    frame["social_index"] = np.mean(zs, axis=0) if len(schools) else np.array([])
-    return frame
+    columns["social_index"] = np.mean(zs, axis=0) if len(schools) else np.array([])
+    return pd.DataFrame(columns)  # built once, not column by column
 
 
 def _factors(hard: pd.DataFrame, means: dict) -> list[list[str]]:
@@ -109,11 +110,13 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
     z2 = stats.group_zscores(np.where(keep, share2, np.nan), work, nw)
     zm = stats.group_zscores(np.where(keep, u["mean_percent"].to_numpy(), np.nan), work, nw)
     comp = np.nan_to_num(z2, nan=0.0) - zm
-    units = pd.DataFrame({"year": u["year"], "school_id": u["school_id"], "subject": u["subject"],
-                          "comp": comp, "z2": z2, "zm": zm, "n_marked": u["n_marked"], "share_2": share2})[keep]
+    # the kept units as plain arrays (a frame of thousands of rows costs more in selection than in arithmetic)
+    units = {"year": u["year"].to_numpy()[keep], "school_id": u["school_id"].to_numpy()[keep],
+             "subject": u["subject"].to_numpy(dtype=object)[keep], "comp": comp[keep], "z2": z2[keep],
+             "zm": zm[keep], "n_marked": u["n_marked"].to_numpy()[keep], "share_2": share2[keep]}
     # per (year, school) by bincount on one integer key: the units frame has thousands of rows
-    ys = units["year"].to_numpy().astype(np.int64)
-    ss = units["school_id"].to_numpy().astype(np.int64)
+    ys = units["year"].astype(np.int64)
+    ss = units["school_id"].astype(np.int64)
     base = int(ss.max()) + 1 if len(ss) else 1
     codes, keys = pd.factorize(ys * base + ss, sort=True)
     count = np.bincount(codes, minlength=len(keys)).astype(float)
@@ -144,11 +147,13 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
     # ШНОР, rule 1: worst share of L (decile) in each of the last `shnor_years` years
     span = [year - k for k in range(th["shnor_years"] - 1, -1, -1)] if year is not None else []
     worst_by_year = {}
+    i_year, i_school, i_l = index["year"].to_numpy(), index["school_id"].to_numpy(), index["L"].to_numpy()
     for y in years:
-        col = index.loc[index["year"] == y, ["school_id", "L"]]
-        cut = float(np.quantile(col["L"], 1 - th["shnor_worst_share"])) if len(col) else np.nan
+        sel = i_year == y
+        col_l, col_school = i_l[sel], i_school[sel]
+        cut = float(np.quantile(col_l, 1 - th["shnor_worst_share"])) if len(col_l) else np.nan
         cuts[f"L_worst_{y}"] = cut
-        worst_by_year[y] = set(col.loc[col["L"] >= cut, "school_id"].tolist())
+        worst_by_year[y] = set(col_school[col_l >= cut].tolist())
     rule1: set = set()
     if span and all(y in worst_by_year for y in span):
         rule1 = set.intersection(*(worst_by_year[y] for y in span))
@@ -158,18 +163,27 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
                      f"худшем дециле {th['shnor_years']} года подряд» применить нельзя; ШНОР определены только "
                      f"по доле отметок «2».")
     # ШНОР, rule 2: share of "2" ≥ threshold in ≥ N subjects (the analysis year, pooled over grades)
-    cur = units[(units["year"] == year) & (units["n_marked"] > 0)]
-    cur = cur.assign(twos=cur["share_2"] * cur["n_marked"])
-    by_subject = cur.groupby(["school_id", "subject"]).agg(twos=("twos", "sum"), n=("n_marked", "sum")).reset_index()
-    by_subject["share"] = by_subject["twos"] / by_subject["n"]
-    failing = by_subject[by_subject["share"] >= th["shnor_fail_share"]]
+    sel = (units["year"] == year) & (units["n_marked"] > 0)
+    cur = pd.DataFrame({name: units[name][sel] for name in ("school_id", "subject", "share_2", "n_marked")})
+    # per (school, subject) in (school, subject) order: a group-by on one integer key (the same summation
+    # as by the two columns, cheaper than grouping by a string column)
+    cur = cur[cur["subject"].notna()]
+    subj_codes, subj_names = pd.factorize(cur["subject"].to_numpy(dtype=object), sort=True)
+    pair = cur["school_id"].to_numpy().astype(np.int64) * max(len(subj_names), 1) + subj_codes
+    by_subject = pd.DataFrame({"twos": cur["share_2"].to_numpy() * cur["n_marked"].to_numpy(),
+                               "n": cur["n_marked"].to_numpy()}).groupby(pair).sum()
+    share = (by_subject["twos"] / by_subject["n"]).to_numpy()
+    fail = share >= th["shnor_fail_share"]
+    fail_pairs = by_subject.index.to_numpy()[fail]
     fail_subjects: dict = {}
-    for school, subject, value in failing[["school_id", "subject", "share"]].itertuples(index=False):
+    for school, subject, value in zip((fail_pairs // max(len(subj_names), 1)).tolist(),
+                                      subj_names[fail_pairs % max(len(subj_names), 1)].tolist(), share[fail].tolist()):
         fail_subjects.setdefault(school, []).append((subject, value))
     rule2 = {s for s, subj in fail_subjects.items() if len(subj) >= th["shnor_fail_subjects"]}
     latest = index[index["year"] == year].set_index("school_id")["L"] if year is not None else pd.Series(dtype=float)
     rows = []
-    l_of = dict(zip(zip(index["year"], index["school_id"]), index["L"])) if rule1 else {}
+    latest_of = dict(zip(latest.index.tolist(), latest.to_numpy(dtype=float).tolist()))
+    l_of = dict(zip(zip(i_year.tolist(), i_school.tolist()), i_l.tolist())) if rule1 else {}
     for s in sorted(rule1 | rule2):
         reasons, used = [], []
         if s in rule1:
@@ -182,7 +196,7 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
             reasons.append(f"доля отметок «2» не ниже {pct(th['shnor_fail_share'])} по "
                            f"{len(fail_subjects[s])} предметам в {year} г.: {subj}")
             used.append(year)
-        rows.append({"school_id": int(s), "L": float(latest.get(s, np.nan)), "reasons": reasons,
+        rows.append({"school_id": int(s), "L": float(latest_of.get(s, np.nan)), "reasons": reasons,
                      "years": sorted(set(used))})
     shnor = pd.DataFrame(rows, columns=["school_id", "L", "reasons", "years"])
     # ШНСУ and resilient schools
@@ -196,7 +210,7 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
         shnsu = pd.DataFrame({"school_id": hard["school_id"].astype(int).to_numpy(),
                               "social_index": hard["social_index"].to_numpy(),
                               "factors": _factors(hard, means)})
-        if social[list(CONTEXT)].isna().all().all():
+        if np.isnan(social[list(CONTEXT)].to_numpy(dtype=float)).all():
             notes.append("Нет контекстных данных школ (доли, тип поселения): индекс социального контекста не "
                          "различает школы.")
     else:

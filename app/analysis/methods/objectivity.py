@@ -92,7 +92,8 @@ def _markers_frame(u: pd.DataFrame, parts: list) -> pd.DataFrame:
     return frame
 
 
-_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+# the literal dot first: the engine then scans for dots instead of trying a lookbehind at every character
+_DECIMAL = re.compile(r"\.(?<=\d\.)(?=\d)")
 _MINUS = re.compile(r"-(?=\d)")
 
 
@@ -124,6 +125,23 @@ def _boundaries(p, given: pd.DataFrame | None) -> np.ndarray:
     seen = np.bincount(key, minlength=nw * 3 * top).reshape(nw, 3, top) > 0
     derived = np.where(seen.any(axis=2), seen.argmax(axis=2), np.nan)
     return np.where(np.isnan(out), derived, out)
+
+
+def _group_median(values: np.ndarray, codes: np.ndarray, ngroups: int) -> np.ndarray:
+    """Median per group code 0..ngroups−1 ignoring NaN (NaN for a group without values): the mean of the two
+    middle values for an even count, as pandas' group-by median, by one sort instead of a group-by."""
+    keep = ~np.isnan(values)
+    v, c = values[keep], codes[keep]
+    order = np.lexsort((v, c))
+    v = v[order]
+    count = np.bincount(c, minlength=ngroups)
+    start = np.cumsum(count) - count
+    lo = np.minimum(start + (count - 1) // 2, max(len(v) - 1, 0))
+    hi = np.minimum(start + count // 2, max(len(v) - 1, 0))
+    out = np.full(ngroups, np.nan)
+    has = count > 0
+    out[has] = np.where(lo[has] == hi[has], v[lo[has]], (v[lo[has]] + v[hi[has]]) / 2)
+    return out
 
 
 def _pad(lists) -> np.ndarray:
@@ -191,7 +209,17 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
         order, starts = p.unit_order()
         tasks = len(block)
         n_rows = u["n"].to_numpy()
-        sums, cnts, umax = np.empty((nu, tasks)), np.empty((nu, tasks)), np.empty((nu, tasks))
+        # a task's maximum is the highest score anyone in the region got for it in that work: when the units
+        # come work by work (as prepare numbers them for data read work by work), each work is one stretch of
+        # the unit-ordered rows and its maximum one fast reduction per stretch; otherwise per unit, then per work
+        uw = u["work"].to_numpy()
+        by_work = None if (np.diff(uw) >= 0).all() else np.argsort(uw, kind="stable")
+        w_sorted = uw if by_work is None else uw[by_work]
+        w_starts = np.flatnonzero(np.diff(w_sorted, prepend=-1))
+        w_rows = starts[w_starts] if by_work is None else None
+        tmax = np.full((nw, tasks), -1.0)
+        sums, cnts = np.empty((nu, tasks)), np.empty((nu, tasks))
+        wmax = np.empty((len(w_starts), tasks))
         complete = True
         for k, column in enumerate(block):
             if order is not None:
@@ -200,12 +228,16 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
             if valid.all():
                 sums[:, k] = np.add.reduceat(column, starts)
                 cnts[:, k] = n_rows
-                umax[:, k] = np.maximum.reduceat(column, starts)
             else:
                 sums[:, k] = np.add.reduceat(np.where(valid, column, 0.0), starts)
                 cnts[:, k] = np.add.reduceat(valid, starts, dtype=float)
-                umax[:, k] = np.maximum.reduceat(np.where(valid, column, -1.0), starts)
+                column = np.where(valid, column, -1.0)
                 complete = False
+            if w_rows is not None:
+                wmax[:, k] = np.maximum.reduceat(column, w_rows)
+            else:
+                wmax[:, k] = np.maximum.reduceat(np.maximum.reduceat(column, starts)[by_work], w_starts)
+        tmax[w_sorted[w_starts]] = np.maximum(tmax[w_sorted[w_starts]], wmax)
         if complete:
             n_tasks = n_rows
         else:
@@ -214,10 +246,6 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
             for column in block:
                 has |= ~np.isnan(column if order is None else column[order])
             n_tasks = np.add.reduceat(has, starts, dtype=np.int64)
-        # a task's maximum is the highest score anyone in the region got for it in that work
-        tmax = np.full((nw, tasks), -1.0)
-        np.maximum.at(tmax, u["work"].to_numpy(), umax)
-        uw = u["work"].to_numpy()
         wsum, wcnt = np.empty((nw, tasks)), np.empty((nw, tasks))
         for k in range(tasks):
             wsum[:, k] = np.bincount(uw, weights=sums[:, k], minlength=nw)
@@ -282,9 +310,12 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
     rmean = region_mean[work]
 
     # K1
-    profile = u["school_id"].map(schools.set_index("id")["profile"]) if len(schools) else pd.Series(
-        [None] * nu)
-    exempt = profile.isin(th["k1_exempt_profiles"]).to_numpy()
+    # the profile test once per school, then looked up per unit (a school missing from `schools` is not exempt)
+    exempt = np.zeros(nu, dtype=bool)
+    if len(schools):
+        pos = pd.Index(schools["id"]).get_indexer(u["school_id"].to_numpy())
+        school_exempt = schools["profile"].isin(th["k1_exempt_profiles"]).to_numpy()
+        exempt[pos >= 0] = school_exempt[pos[pos >= 0]]
     # the school's exam z in the same subject and year (mean over exam works), by an integer key
     # integer keys: procedure < 2^4, subject < 2^10, year offset < 2^7, grade < 2^4, school code < 2^30
     subj_code = pd.factorize(u["subject"])[0].astype(np.int64)
@@ -358,7 +389,7 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
         f"при {100 * r_near[i]:.1f} % по региону (порог: не ниже {100 * th['k3_near_max_share']:.0f} % и в "
         f"{th['k3_near_max_ratio']:.1f} раза выше региона)." for i in idx])
     sd = u["sd_percent"].to_numpy()
-    med = pd.Series(np.where(ok, sd, np.nan)).groupby(work).median().reindex(range(nw)).to_numpy()[work]
+    med = _group_median(np.where(ok, sd, np.nan), work, nw)[work]
     flag = ok & (sd < th["k3_spread_ratio"] * med)
     idx = np.flatnonzero(flag)
     _emit(markers, u, idx, "K3", "low_spread", sd[idx] / med[idx], th["k3_spread_ratio"], [
@@ -433,7 +464,12 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
     units["near_max_share"] = u_near[ok]
     units["lowered"] = lowered[ok]
     units["raised"] = raised[ok]
-    evaluated = units[["year", "school_id"]].drop_duplicates().reset_index(drop=True)
+    # (year, school) pairs in order of first appearance, by one integer key
+    e_year, e_school = units["year"].to_numpy(), units["school_id"].to_numpy()
+    _codes, first = np.unique(pd.factorize(e_year.astype(np.int64) * (int(e_school.max()) + 1 if len(e_school) else 1)
+                                           + e_school.astype(np.int64))[0], return_index=True)
+    first.sort()
+    evaluated = pd.DataFrame({"year": e_year[first], "school_id": e_school[first]})
     result_markers = _markers_frame(u, markers).sort_values(
         ["year", "school_id", "subject", "grade", "sign", "kind"], kind="stable").reset_index(drop=True)
     result_markers.attrs["evaluated"] = _Shared(evaluated)
@@ -472,10 +508,20 @@ def municipality_shares(markers, schools: pd.DataFrame, results, year: int) -> p
     p = prepare(results)
     have = set(p.units.loc[p.units["year"] == year, "school_id"].tolist())
     flagged = set(markers.loc[markers["year"] == year, "school_id"].tolist())
-    s = schools[schools["id"].isin(have)].copy()
-    s["flagged"] = s["id"].isin(flagged)
-    out = (s.groupby(["municipality_id", "municipality_code"], dropna=False)
-           .agg(schools=("id", "size"), flagged=("flagged", "sum")).reset_index())
+    ids = schools["id"].to_numpy()
+    present = np.isin(ids, list(have))
+    # counts per (municipality id, code) in sorted order, missing keys last, as a group-by with dropna=False
+    # would give; by factorised codes and one bincount (a two-key group-by costs milliseconds on a few rows)
+    mc, mu = pd.factorize(schools["municipality_id"][present], sort=True, use_na_sentinel=False)
+    cc, cu = pd.factorize(schools["municipality_code"][present], sort=True, use_na_sentinel=False)
+    pairs, inverse = np.unique(mc.astype(np.int64) * max(len(cu), 1) + cc, return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(pairs))
+    hits = np.bincount(inverse, weights=np.isin(ids[present], list(flagged)), minlength=len(pairs))
+    codes = cu.take(pairs % max(len(cu), 1))
+    if codes.dtype == object and len(codes):
+        codes = pd.Index(codes.to_numpy())  # inferred again, as the group-by's keys are (text → string dtype)
+    out = pd.DataFrame({"municipality_id": mu.take(pairs // max(len(cu), 1)), "municipality_code": codes,
+                        "schools": counts.astype(np.int64), "flagged": hits.astype(np.int64)})
     out["share"] = np.where(out["schools"] > 0, out["flagged"] / out["schools"].where(out["schools"] > 0, 1), np.nan)
     out["year"] = year
     return out[["year", "municipality_id", "municipality_code", "schools", "flagged", "share"]]
