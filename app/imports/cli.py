@@ -98,6 +98,10 @@ def _run(kind: str, file: Path, login: str | None, org_code: str | None) -> None
         run_import(import_id, listener=echo_progress)
     except Exception as exc:  # noqa: BLE001 - reported to the operator, already recorded on the row
         _fail(f"Импорт № {import_id} завершился ошибкой: {exc.__class__.__name__}: {exc}")
+    # Follow-up jobs the import committed (dashboard refresh): to RQ, or run here when Redis is absent.
+    from app.jobs.queue import dispatch_ready
+
+    dispatch_ready()
     db.session.expire_all()
     run = db.session.get(ImportRun, import_id)
     click.echo(run.message or "")
