@@ -54,6 +54,11 @@ class Config:
     MONITORING_UPLOAD_MAX_BYTES = env_int("MONITORING_UPLOAD_MAX_MB", 10) * 1024 * 1024
     # Evidence of execution, protocols, scanned signed copies attached to recommendations, measures, documents.
     ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 25) * 1024 * 1024
+    # An administrator's upload of a new Word template version.
+    TEMPLATE_MAX_BYTES = env_int("TEMPLATE_MAX_MB", 10) * 1024 * 1024
+    # LibreOffice for PDF copies of registered documents (empty: found on PATH) and its time limit, seconds.
+    SOFFICE_PATH = env_str("SOFFICE_PATH", "")
+    PDF_TIMEOUT = env_int("PDF_TIMEOUT", 120)
     # Bootstrap assets are served from the package, never from a CDN (closed municipal networks).
     BOOTSTRAP_SERVE_LOCAL = True
     WTF_CSRF_ENABLED = True

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, lazyload
 
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import ROLES
@@ -192,10 +193,11 @@ def _mean(values) -> Decimal | None:
 
 def _users_at(org: Organisation, role: str) -> list[User]:
     """Active users holding `role` at `org` itself (not at an ancestor)."""
+    # Roles are not loaded with the users (one query less per look-up; `role_codes()` loads them when asked).
     return list(db.session.scalars(
         select(User).join(RoleAssignment)
         .where(RoleAssignment.organisation_id == org.id, RoleAssignment.role == role, User.active.is_(True))
-        .order_by(User.id).distinct()))
+        .order_by(User.id).distinct().options(lazyload(User.roles))))
 
 
 def signer_user(dtype: DocumentType, stage) -> User | None:
@@ -501,7 +503,8 @@ def _addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
         items = db.session.scalars(
             select(fu.RecommendationItem).join(fu.Recommendation)
             .where(fu.Recommendation.cycle_id == cycle.id, fu.RecommendationItem.organisation_id == org.id)
-            .order_by(fu.RecommendationItem.due_date, fu.RecommendationItem.id))
+            .order_by(fu.RecommendationItem.due_date, fu.RecommendationItem.id)
+            .options(contains_eager(fu.RecommendationItem.recommendation)))  # no query per item
         for item in items:
             rec = item.recommendation
             basis = rec.basis or _titles(rec.findings) or DASH

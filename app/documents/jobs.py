@@ -51,18 +51,20 @@ def produce(version: DocumentVersion) -> None:
     from app.documents import snapshot
     from app.documents.contexts import build_context
     from app.documents.rendering import render
+    from app.documents.template_admin import active_template
 
     doc = version.document
     context = build_context(doc.type_key, doc.stage, addressee=doc.addressee, params=dict(version.params or {}),
                             version=version)
-    data = render(doc.type_key, context)
+    template = active_template(doc.type_key)  # resolved once: the version records the template it was made with
+    data = render(doc.type_key, context, template=template.data)
     relative = _store(doc, data)
     # The data this file was rendered from: the registered copy is rendered from it, not from today's data.
     version.context_snapshot = snapshot.dump(context, f"documents/{doc.id}")
     version.stored_path = relative
     version.sha256 = hashlib.sha256(data).hexdigest()
     version.size = len(data)
-    version.template_version = _template_version(doc.type_key)
+    version.template_version = template.label
     version.status, version.progress, version.generated_at, version.error = "done", 100, utcnow(), None
 
 
@@ -116,20 +118,6 @@ def generate_version(version_id: int, job_id: str | None = None) -> None:
         _fail(version_id, INTERNAL_ERROR)
         if _in_worker():
             raise
-
-
-def _template_version(type_key: str) -> str | None:
-    """The template's version, when the rendering module tells it (documents keep what they were made from)."""
-    from app.documents import rendering
-
-    getter = getattr(rendering, "template_version", None)
-    if getter is None:
-        return None
-    try:
-        value = getter(type_key)
-    except Exception:  # noqa: BLE001 - the version note must never fail a generation
-        return None
-    return str(value)[:40] if value is not None else None
 
 
 # --- the registered copy (зарегистрированный экземпляр) ------------------------------------------------

@@ -8,9 +8,11 @@ ACTIONS: dict[str, str] = {
     "acknowledge_refused": "отказ в отметке об ознакомлении", "register": "зарегистрировано",
     "publish": "опубликовано", "revise": "подготовка новой редакции",
     "registered_copy": "изготовлен зарегистрированный экземпляр",
+    "template_upload": "загружена версия шаблона", "template_activate": "изменена действующая версия шаблона",
 }
 OBJECTS: dict[str, str] = {
     "document": "документ", "document_version": "редакция документа", "attachment": "вложение",
+    "document_template": "шаблон документа",
 }
 STATES: dict[str, str] = {
     "on_approval": "на согласовании", "awaiting_signature": "на подписи", "signed": "подписан",
@@ -22,4 +24,6 @@ FIELDS: dict[str, str] = {
     "attachment_id": "вложение", "file_sha256": "контрольная сумма подписанного файла",
     "registration_number": "регистрационный номер",
     "registered_sha256": "контрольная сумма зарегистрированного экземпляра",
+    "number": "номер версии", "valid": "проверка пройдена", "problems": "замечания проверки",
+    "active_version": "действующая версия",
 }

@@ -1,1 +1,49 @@
-"""Pages for PDF copies (placeholder until the feature lands)."""
+"""Pages for PDF copies of registered documents: request the conversion (POST), download the stored PDF (GET)."""
+
+from flask import abort, flash, redirect, url_for
+from flask_login import current_user
+
+from app.core.access import get_in_scope, signed_in
+from app.core.errors import DomainError
+from app.core.forms import Form, flash_form_errors
+from app.core.web import flash_problems
+from app.documents import bp, pdf
+from app.documents.models import DocumentVersion
+from app.extensions import db
+
+
+@bp.route("/versions/<int:docversion_id>/pdf/convert", methods=["POST"])
+@signed_in
+def request_pdf(docversion_id: int):
+    version = get_in_scope(DocumentVersion, docversion_id)
+    doc_id = version.document_id
+    back = redirect(url_for("documents.document_detail", document_id=doc_id) + f"#version-{version.number}")
+    form = Form()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return back
+    try:
+        row = pdf.request_pdf(version, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return back
+    db.session.commit()
+    if row.status == "done":
+        flash("PDF уже готов: скачайте его на странице документа.", "info")
+    else:
+        flash("Документ преобразуется в PDF; обновите страницу, чтобы скачать его.", "success")
+    return back
+
+
+@bp.route("/versions/<int:docversion_id>/pdf")
+@signed_in
+def download_pdf(docversion_id: int):
+    """The stored PDF of a registered version (converted once; served from storage afterwards)."""
+    from app.documents.views import _send_stored
+
+    version = get_in_scope(DocumentVersion, docversion_id)
+    row = pdf.pdf_of(version)
+    if row is None or row.status != "done":
+        abort(404)
+    return _send_stored(pdf.pdf_path(row), pdf.download_name(version), "application/pdf")

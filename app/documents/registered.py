@@ -106,6 +106,7 @@ def registered_copy(version) -> bytes:
     made honestly: not signed or not registered, the signed file altered, no snapshot of the signed data."""
     from app.documents import rendering, snapshot
     from app.documents.services import verify_signed
+    from app.documents.template_admin import template_for
 
     if not version.signed or not version.registration_number:
         raise ValidationFailed("Зарегистрированный экземпляр изготавливается с подписанной зарегистрированной "
@@ -120,5 +121,7 @@ def registered_copy(version) -> bytes:
         raise ValidationFailed("Зарегистрированный экземпляр не изготовлен: не сохранены данные, из которых "
                                "сформирована подписанная редакция (сформируйте новую редакцию).")
     context = requisites(snapshot.load(version.context_snapshot), version, signature)
-    data = rendering.render(version.document.type_key, context)
+    # With the template version the signed file was made from, not today's active one.
+    template = template_for(version.document.type_key, version.template_version)
+    data = rendering.render(version.document.type_key, context, template=template)
     return _append_stamp(data, version, signature)

@@ -74,12 +74,25 @@ def declared_variables(type_key: str) -> set[str]:
     return set(sidecar(type_key)["variables"])
 
 
-def template_version(type_key: str) -> int:
+def template_version(type_key: str, *, builtin: bool = False) -> int:
+    """The version of the type's active template (an uploaded one, see template_admin), or with `builtin` of
+    the shipped file (its sidecar's `version`, 1 unless raised)."""
+    if not builtin:
+        from app.documents.template_admin import active_template
+
+        return active_template(type_key).number
     return int(sidecar(type_key).get("version", 1))
 
 
+def active_template_bytes(type_key: str) -> bytes:
+    """The active template: the uploaded version an administrator activated, else the shipped file."""
+    from app.documents.template_admin import active_template
+
+    return active_template(type_key).data
+
+
 def _open(type_key: str, template: bytes | None) -> DocxTemplate:
-    data = template if template is not None else template_bytes(type_key)
+    data = template if template is not None else active_template_bytes(type_key)
     try:
         tpl = DocxTemplate(io.BytesIO(data))
         tpl.init_docx()  # docxtpl opens the file lazily: open it here, where a broken file can be reported

@@ -11,6 +11,7 @@ import io
 from datetime import date
 
 ORG_SCOPED = "organisation"
+ADMIN_ONLY = "admin"
 SELECTOR = "selector"
 
 
@@ -25,6 +26,9 @@ ROUTE_ARGUMENTS: dict = {
     "docversion_id": (ORG_SCOPED, lambda o, v, r: [o.extra["docversion_id"]]),
     "attachment_id": (ORG_SCOPED, lambda o, v, r: [o.extra["attachment_id"]]),
     "doc_trigger": (SELECTOR, _doc_triggers),
+    # Template administration is not organisation content: administrators only, everyone else 403.
+    "template_type": (ADMIN_ONLY, lambda o, v, r: ["regulation"]),
+    "template_version_id": (ADMIN_ONLY, lambda o, v, r: [o.extra["template_version_id"]]),
 }
 ENDPOINT_SCOPES: dict = {}
 FORM_ROUTES: dict = {}
@@ -64,5 +68,25 @@ def school_b_objects(world, make_cycle, db_session, objs) -> dict:
     db.session.flush()
     attachment = attach(version, stream=io.BytesIO(b"%PDF-1.4 walk"), filename="scan.pdf", kind="scan",
                         actor=director)
+    # Its PDF, converted and stored (written directly, like the files above), so the PDF download is walked.
+    from app.documents.pdf import DocumentPdf
+
+    pdf_data = b"%PDF-1.4 walk pdf"
+    pdf_relative = f"documents/{doc.id}/access-walk.pdf"
+    (storage_root() / pdf_relative).write_bytes(pdf_data)
+    db.session.add(DocumentPdf(version_id=version.id, status="done", path=pdf_relative, size=len(pdf_data),
+                               sha256=hashlib.sha256(pdf_data).hexdigest()))
+    db.session.flush()
+    template_version = _uploaded_template(world["admin"])
     db_session.commit()
-    return {"document_id": doc.id, "docversion_id": version.id, "attachment_id": attachment.id}
+    return {"document_id": doc.id, "docversion_id": version.id, "attachment_id": attachment.id,
+            "template_version_id": template_version.id}
+
+
+def _uploaded_template(admin):
+    """An uploaded (valid, not active) version of the regulation template: the shipped file uploaded again."""
+    from app.documents import template_admin
+    from app.documents.catalogue import get_type
+
+    data = get_type("regulation").template_path.read_bytes()
+    return template_admin.upload("regulation", stream=io.BytesIO(data), filename="regulation.docx", actor=admin)

@@ -1,0 +1,223 @@
+"""Document generation speed: 1,500 recommendation letters through the job pipeline against bare docxtpl.
+
+A synthetic municipality with 1,500 schools (each with its director) and one recommendation addressed to all of
+them, in a scratch SQLite database. The pipeline side is what an official's click does: `generate_for_addressees`
+(check each addressee's data, create the documents and versions, one transaction, commit) and then the 1,500 jobs
+(`jobs.generate_version`: build the context from the database, render the Word template strictly, store the file
+with its SHA-256, keep the snapshot; each job in its own transaction) run inline as `dispatch_ready` runs them.
+The baseline renders the same 1,500 contexts (the ones the jobs rendered, taken from their snapshots) with the
+same template bytes through bare docxtpl in one loop: `DocxTemplate(...)`, `render(ctx)`, `save(BytesIO)`.
+Both are timed in the same run, warm (one letter is built and rendered before either timing, loading modules
+and the template); the baseline runs twice and the ratio uses the mean of the two.
+
+    .venv/bin/python bench/documents.py                 # 1,500 letters
+    BENCH_LETTERS=200 .venv/bin/python bench/documents.py
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/doc_bench .venv/bin/python bench/documents.py
+                                                        # PostgreSQL instead (that database is reset)
+    .venv/bin/python bench/documents.py --profile       # + cProfile of the pipeline (top 25 by cumulative time)
+
+Target: ratio ≤ 1.5×.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LETTERS = int(os.environ.get("BENCH_LETTERS", "1500"))
+TYPE_KEY = "addressed_recommendations"
+
+
+def make_app(work: Path):
+    from app import create_app
+    from config import DevelopmentConfig, normalise_database_url
+
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{work / 'bench.sqlite3'}"
+    if url.startswith("postgresql"):
+        from tests.conftest import reset_postgres_schema
+
+        reset_postgres_schema(normalise_database_url(url))
+    config = type("BenchConfig", (DevelopmentConfig,), {
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
+        "JOBS_MODE": "inline", "STORAGE_DIR": str(work / "storage"), "UPLOAD_DIR": str(work / "uploads"),
+        "TESTING": True})
+    return create_app(config)
+
+
+def seed(letters: int):
+    """Region → municipality → `letters` schools with a director each; an official and a head; an M1.1 cycle
+    whose REC stage is open with one recommendation addressed to every school. Returns (stage id, official id)."""
+    from flask_migrate import upgrade
+
+    from app.auth.models import RoleAssignment, User
+    from app.auth.services import create_user
+    from app.core.timeutil import utcnow
+    from app.catalogue.services import load_all
+    from app.cycles.models import Stage
+    from app.cycles.services import create_cycle
+    from app.extensions import db
+    from app.followup.models import Recommendation, RecommendationItem
+    from app.orgs.models import Organisation
+    from app.orgs.services import create_organisation
+    from tests.conftest import track_of
+
+    upgrade()
+    load_all()
+    region = create_organisation(code="BREG", name="Регион для замера", kind="region")
+    mun = create_organisation(code="BMUN", name="Муниципалитет для замера", kind="municipality", parent=region,
+                              short_name="Муниципалитет")
+    official = create_user(login="official", full_name="Замеров Иван Петрович", password="bench-password-1",
+                           position="Главный специалист", roles=[("official", mun)])
+    create_user(login="head", full_name="Начальникова Анна Сергеевна", password="bench-password-1",
+                position="Начальник управления образования", roles=[("head", mun)])
+    db.session.flush()
+    schools = []
+    for n in range(1, letters + 1):
+        school = Organisation(code=f"B{n:04d}", name=f"Муниципальное общеобразовательное учреждение «Школа № {n}»",
+                              short_name=f"Школа № {n}", kind="school", parent=mun, path="")
+        schools.append(school)
+    db.session.add_all(schools)
+    db.session.flush()
+    for n, school in enumerate(schools, 1):
+        school.path = f"{mun.path}{school.id}/"
+        director = User(login=f"director{n}", full_name=f"Директорова{n} Мария Ивановна", position="Директор",
+                        password_hash=official.password_hash)
+        director.roles.append(RoleAssignment(role="director", organisation_id=school.id))
+        db.session.add(director)
+    db.session.flush()
+    cycle = create_cycle(track=track_of("M1.1"), owner=mun, period="2025/26", actor=official, responsible=official,
+                         deadlines={"GOAL": date.today() + timedelta(days=10)})
+    stage = next(s for s in cycle.stages if s.code == "REC")
+    stage.state = "draft"  # open (the earlier stages are not what is measured)
+    stage.deadline = date.today() + timedelta(days=60)
+    rec = Recommendation(cycle_id=cycle.id, stage_id=stage.id, addressee_group="organisations",
+                         text="Провести анализ результатов оценочных процедур на заседании педагогического совета и "
+                              "скорректировать рабочие программы по математике с учётом выявленных дефицитов",
+                         basis="Доля обучающихся 5-х классов, не достигших базового уровня по математике, выше "
+                               "региональной на 7 п. п.", response_deadline=date.today() + timedelta(days=45),
+                         created_by_id=official.id)
+    db.session.add(rec)
+    db.session.flush()
+    db.session.add_all([RecommendationItem(recommendation_id=rec.id, organisation_id=s.id, state="issued",
+                                           issued_at=utcnow(), due_date=date.today() + timedelta(days=45))
+                        for s in schools])
+    db.session.commit()
+    assert db.session.get(Stage, stage.id).state == "draft"
+    return stage.id, official.id
+
+
+def warm_up(stage_id: int) -> None:
+    """Outside the timings: imports, the cached template and sidecar, the first connection, one bare render."""
+    from app.cycles.models import Stage
+    from app.documents import contexts, rendering, services
+    from app.extensions import db
+
+    stage = db.session.get(Stage, stage_id)
+    addressee = services.recommendation_addressees(stage)[0]
+    context = contexts.build_context(TYPE_KEY, stage, addressee=addressee, version={"number": 1})
+    rendering.render(TYPE_KEY, context)
+    bare_docxtpl([context], rendering.template_bytes(TYPE_KEY))
+    db.session.rollback()
+
+
+def run_pipeline(stage_id: int, official_id: int) -> tuple[float, list[int]]:
+    """The click (generate for every addressee, commit) and the inline jobs, each in its own transaction."""
+    from app.auth.models import User
+    from app.cycles.models import Stage
+    from app.documents import services
+    from app.extensions import db
+    from app.jobs.queue import dispatch_ready
+
+    db.session.remove()
+    started = time.perf_counter()
+    stage, official = db.session.get(Stage, stage_id), db.session.get(User, official_id)
+    docs = services.generate_for_addressees(stage, TYPE_KEY, actor=official,
+                                            addressees=services.recommendation_addressees(stage))
+    db.session.commit()
+    version_ids = [d.versions[-1].id for d in docs]
+    del docs, stage, official  # as after a request: the view's objects are gone when the jobs run
+    clicked = time.perf_counter()
+    dispatch_ready()
+    elapsed = time.perf_counter() - started
+    print(f"  из них нажатие (проверка данных, {len(version_ids)} документов, коммит): {clicked - started:.2f} с, "
+          f"задания: {elapsed - (clicked - started):.2f} с")
+    return elapsed, version_ids
+
+
+def contexts_of(version_ids: list[int]) -> list[dict]:
+    """The contexts the jobs rendered (their snapshots), for the baseline; checks every job succeeded."""
+    from app.documents import snapshot
+    from app.documents.models import DocumentVersion
+    from app.extensions import db
+
+    db.session.remove()
+    versions = db.session.query(DocumentVersion).filter(DocumentVersion.id.in_(version_ids)).all()
+    failed = [v for v in versions if v.status != "done"]
+    if failed:
+        raise SystemExit(f"{len(failed)} jobs failed, e.g. version {failed[0].id}: {failed[0].error}")
+    return [snapshot.load(v.context_snapshot) for v in versions]
+
+
+def bare_docxtpl(contexts: list[dict], template: bytes) -> float:
+    from docxtpl import DocxTemplate
+    from jinja2 import Environment, StrictUndefined
+
+    env = Environment(undefined=StrictUndefined, autoescape=True)
+    started = time.perf_counter()
+    for ctx in contexts:
+        tpl = DocxTemplate(io.BytesIO(template))
+        tpl.render(ctx, jinja_env=env, autoescape=True)
+        tpl.save(io.BytesIO())
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", action="store_true", help="cProfile the pipeline and print the top 25")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="uko-doc-bench-") as work:
+        work = Path(work)
+        app = make_app(work)
+        with app.app_context():
+            from app.documents.rendering import template_bytes
+            from app.extensions import db
+
+            t0 = time.perf_counter()
+            stage_id, official_id = seed(LETTERS)
+            print(f"данные: {LETTERS} школ, одна рекомендация всем ({time.perf_counter() - t0:.1f} с на подготовку)")
+            template = template_bytes(TYPE_KEY)
+            warm_up(stage_id)
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler:
+                profiler.enable()
+            pipeline, version_ids = run_pipeline(stage_id, official_id)
+            if profiler:
+                profiler.disable()
+            contexts = contexts_of(version_ids)
+            assert len(contexts) == LETTERS
+            bare_before = bare_docxtpl(contexts, template)
+            bare_after = bare_docxtpl(contexts, template)
+            bare = (bare_before + bare_after) / 2
+            print(f"конвейер (generate → задания → produce): {pipeline:7.2f} с, "
+                  f"{pipeline / LETTERS * 1000:6.1f} мс/письмо")
+            print(f"голый docxtpl (те же {LETTERS} контекстов): {bare:7.2f} с "
+                  f"(прогоны {bare_before:.2f} и {bare_after:.2f} с), {bare / LETTERS * 1000:6.1f} мс/письмо")
+            ratio = pipeline / bare
+            print(f"отношение: {ratio:.2f}× (цель ≤ 1,5×) — {'OK' if ratio <= 1.5 else 'ВЫШЕ ЦЕЛИ'}")
+            if profiler:
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            db.session.remove()
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
