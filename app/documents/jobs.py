@@ -13,7 +13,8 @@ import os
 import tempfile
 import uuid
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.core.errors import DomainError
 from app.core.timeutil import utcnow
@@ -94,17 +95,39 @@ def produce_inline(version: DocumentVersion) -> None:
     db.session.flush()
 
 
+def _load(version_id: int) -> DocumentVersion:
+    """The version with everything the context's requisites read (document → stage → cycle → track →
+    mechanism, owner, responsible; the addressee; approvals and signatures) in one joined query."""
+    from app.catalogue.models import Track
+    from app.cycles.models import Cycle, Stage
+    from app.documents.models import Document
+
+    stage = joinedload(DocumentVersion.document).joinedload(Document.stage)
+    cycle = stage.joinedload(Stage.cycle)
+    return db.session.scalars(select(DocumentVersion).where(DocumentVersion.id == version_id).options(
+        joinedload(DocumentVersion.document).joinedload(Document.addressee),
+        stage.joinedload(Stage.responsible),
+        cycle.joinedload(Cycle.owner),
+        cycle.joinedload(Cycle.track).joinedload(Track.mechanism),
+        joinedload(DocumentVersion.approvals), joinedload(DocumentVersion.signatures),
+    )).unique().one()
+
+
 def generate_version(version_id: int, job_id: str | None = None) -> None:
     """The job: render one document version and store it (see the module docstring)."""
-    version = db.session.get(DocumentVersion, version_id)
-    if version is None:
-        log.warning("document version %s: no such version", version_id)
-        return
-    if version.status != "queued":
-        log.info("document version %s is already %s", version_id, version.status)
-        return
-    version.status, version.progress = "running", 10
+    # Claim the version with one conditional UPDATE: of two deliveries of the same job only one finds it queued.
+    claimed = db.session.execute(update(DocumentVersion).where(
+        DocumentVersion.id == version_id, DocumentVersion.status == "queued").values(
+        status="running", progress=10).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
+    if not claimed:
+        status = db.session.scalar(select(DocumentVersion.status).where(DocumentVersion.id == version_id))
+        if status is None:
+            log.warning("document version %s: no such version", version_id)
+        else:
+            log.info("document version %s is already %s", version_id, status)
+        return
+    version = _load(version_id)
     try:
         produce(version)
         db.session.commit()

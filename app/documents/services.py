@@ -153,20 +153,40 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
         check_context(doc_type, stage, addressee=addressee, params=params, data_request=data_request,
                       version={"number": number})
     if doc is None:
-        doc = Document(cycle_id=stage.cycle_id, stage_id=stage.id, type_key=type_key,
-                       addressee_id=addressee.id if addressee is not None else None,
-                       data_request_id=data_request.id if data_request is not None else None,
-                       title=_title(doc_type, addressee, data_request), state="draft", created_by_id=actor.id)
-        try:
-            with db.session.begin_nested():  # the partial unique indexes: one document per stage/type/addressee
-                db.session.add(doc)
-                db.session.flush()
-        except IntegrityError:
-            raise ValidationFailed(f"Документ «{doc.title}» уже создан одновременно с вами: обновите страницу "
-                                   "этапа и откройте его (второй экземпляр не создан).") from None
+        doc = _new_documents(stage, doc_type, [(addressee, data_request)], actor=actor, role=role)[0]
+    return _new_version(stage, doc, number, actor=actor, role=role, params=params, data_request=data_request,
+                        inline=inline)
+
+
+def _new_documents(stage, doc_type: DocumentType, subjects, *, actor, role: str) -> list[Document]:
+    """Create draft documents of the type for `subjects` [(addressee, data_request)] in one flush, each with
+    its «create» audit event. Flushes, never commits."""
+    docs = [Document(cycle_id=stage.cycle_id, stage_id=stage.id, type_key=doc_type.key,
+                     addressee_id=addressee.id if addressee is not None else None,
+                     data_request_id=data_request.id if data_request is not None else None,
+                     title=_title(doc_type, addressee, data_request), state="draft", created_by_id=actor.id,
+                     versions=[])  # new: no lazy load of the (empty) editions when the first is appended
+            for addressee, data_request in subjects]
+    try:
+        with db.session.begin_nested():  # the partial unique indexes: one document per stage/type/addressee
+            db.session.add_all(docs)
+            db.session.flush()
+    except IntegrityError:
+        title = docs[0].title if len(docs) == 1 else f"«{doc_type.title}»"
+        what = f"Документ «{title}» уже создан" if len(docs) == 1 else f"Документы {title} уже созданы"
+        raise ValidationFailed(f"{what} одновременно с вами: обновите страницу этапа и откройте "
+                               f"{'его' if len(docs) == 1 else 'их'} (второй экземпляр не создан).") from None
+    for doc in docs:
         chain.record(action="create", object_type="document", object_id=doc.id, actor=actor, actor_role=role,
                      cycle_id=doc.cycle_id, organisation_id=stage.organisation.id, to_state=doc.state,
                      after=doc.audit_snapshot())
+    return docs
+
+
+def _new_version(stage, doc: Document, number: int, *, actor, role: str, params=None, data_request=None,
+                 inline: bool = False) -> Document:
+    """Append edition `number` (queued) to `doc`, audit it and enqueue its generation (or render it now)."""
+    type_key = doc.type_key
     stored_params = dict(params or {})
     if data_request is not None:
         stored_params["data_request_id"] = data_request.id
@@ -207,9 +227,15 @@ def generate_for_addressees(stage, type_key: str, *, actor, addressees) -> list[
     doc_type = get_type(type_key)
     if not doc_type.per_addressee:
         raise ValidationFailed(f"Документ «{doc_type.title}» не составляется отдельно для каждого адресата.")
-    missing = [org for org in addressees if find_document(stage, type_key, addressee=org) is None]
+    have = set(db.session.scalars(select(Document.addressee_id).where(
+        Document.stage_id == stage.id, Document.type_key == type_key, Document.addressee_id.is_not(None),
+        Document.data_request_id.is_(None))))  # one query instead of one per addressee
+    missing = [org for org in addressees if org.id not in have]
     if not missing:
         raise ValidationFailed("Документы уже сформированы для всех адресатов.")
+    role = require_role(actor, stage.organisation, EDITORS, "Недостаточно прав для подготовки документов этапа.")
+    for org in missing:
+        _check_subject(stage, doc_type, org, None)
     problems = []
     for org in missing:
         try:
@@ -218,7 +244,8 @@ def generate_for_addressees(stage, type_key: str, *, actor, addressees) -> list[
             problems.extend(f"{org.display_name}: {p}" for p in (exc.problems or [exc.message]))
     if problems:
         raise ValidationFailed(f"Документы «{doc_type.title}» не сформированы: не хватает данных.", problems=problems)
-    return [generate_document(stage, type_key, actor=actor, addressee=org, validate=False) for org in missing]
+    docs = _new_documents(stage, doc_type, [(org, None) for org in missing], actor=actor, role=role)
+    return [_new_version(stage, doc, 1, actor=actor, role=role) for doc in docs]
 
 
 # --- workflow ------------------------------------------------------------------------------------
