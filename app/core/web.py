@@ -1,9 +1,14 @@
 """Request-level wiring: access enforcement, session loading, error pages, template helpers."""
 
-from flask import Flask, current_app, flash, jsonify, make_response, render_template, request
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Flask, Response, current_app, flash, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from app.core import access
@@ -143,3 +148,23 @@ def flash_problems(exc: DomainError) -> None:
     for problem in exc.problems:
         flash(problem, "danger")
 
+
+def send_stored_file(path: Path, name: str, mimetype: str) -> Response:
+    """Stream a stored file as an attachment. The file is opened only once the body is read and closed
+    as soon as it is done (or abandoned), so no handle outlives the response."""
+    def chunks():
+        with open(path, "rb") as fh:
+            while chunk := fh.read(256 * 1024):
+                yield chunk
+
+    headers = Headers()
+    try:
+        name.encode("ascii")
+        names = {"filename": name}
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": simple or "file", "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")}
+    headers.set("Content-Disposition", "attachment", **names)
+    headers.set("Content-Length", str(path.stat().st_size))
+    headers.set("Cache-Control", "no-store")
+    return Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)

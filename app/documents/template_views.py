@@ -11,7 +11,7 @@ from wtforms import SubmitField
 from app.core.access import roles_required
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import Form, flash_form_errors
-from app.core.web import flash_problems
+from app.core.web import flash_problems, send_stored_file
 from app.documents import bp, template_admin
 from app.documents.catalogue import get_type
 from app.documents.template_admin import DOCX_MIME, TemplateVersion
@@ -139,8 +139,7 @@ def templates_download(template_version_id: int):
     path = template_admin.storage_root() / tv.stored_path
     if not path.is_file():
         abort(404)
-    name = f"{tv.type_key} v{tv.number}.docx"
-    return send_file(io.BytesIO(path.read_bytes()), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
+    return send_stored_file(path, f"{tv.type_key} v{tv.number}.docx", DOCX_MIME)
 
 
 @bp.route("/templates/<template_type>/builtin/download")

@@ -9,7 +9,7 @@ from app.core.access import get_in_scope, signed_in
 from app.core.checks import check_version
 from app.core.errors import DomainError
 from app.core.forms import flash_form_errors
-from app.core.web import flash_problems
+from app.core.web import flash_problems, send_stored_file
 from app.cycles.models import Stage
 from app.documents import bp, services
 from app.documents.attachments import attachment_path, attachments_of, kind_label
@@ -23,12 +23,9 @@ from workflows.document import STATES, pending_step, signers_of
 
 
 def _send_stored(path, name: str, mimetype: str):
-    # The imports feature's streaming download: the file handle never outlives the response.
-    from app.imports.views import _download
-
     if path is None or not path.is_file():
         abort(404)
-    return _download(path, name, mimetype)
+    return send_stored_file(path, name, mimetype)
 
 
 def page_actions(doc: Document, user) -> list:

@@ -1,20 +1,15 @@
 """URL table of imports: upload pages per kind, the list of imports in scope, one import's page and
 its files (the original upload and the error report)."""
 
-import unicodedata
-from pathlib import Path
-from urllib.parse import quote
-
-from flask import Response, abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from werkzeug.datastructures import Headers
 
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError
 from app.core.forms import as_choices
-from app.core.web import flash_problems
+from app.core.web import flash_problems, send_stored_file
 from app.extensions import db
 from app.imports import bp
 from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
@@ -103,7 +98,7 @@ def error_report(import_id: int):
     path = report_file(run)
     if path is None or not path.exists():
         abort(404)
-    return _download(path, f"import-{run.id}-errors.csv", "text/csv; charset=utf-8")
+    return send_stored_file(path, f"import-{run.id}-errors.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/<int:import_id>/original")
@@ -113,25 +108,4 @@ def original_file(import_id: int):
     path = stored_file(run)
     if not run.stored_path or not path.is_file():
         abort(404)
-    return _download(path, run.original_filename, "application/octet-stream")
-
-
-def _download(path: Path, name: str, mimetype: str) -> Response:
-    """Stream a stored file as an attachment. The file is opened only once the body is read and closed
-    as soon as it is done (or abandoned), so no handle outlives the response."""
-    def chunks():
-        with open(path, "rb") as fh:
-            while chunk := fh.read(256 * 1024):
-                yield chunk
-
-    headers = Headers()
-    try:
-        name.encode("ascii")
-        names = {"filename": name}
-    except UnicodeEncodeError:
-        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-        names = {"filename": simple or "file", "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")}
-    headers.set("Content-Disposition", "attachment", **names)
-    headers.set("Content-Length", str(path.stat().st_size))
-    headers.set("Cache-Control", "no-store")
-    return Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)
+    return send_stored_file(path, run.original_filename, "application/octet-stream")
