@@ -46,6 +46,24 @@ def _message(exc: DomainError) -> str:
     return exc.message
 
 
+def run_recording_failure(what: str, work, fail, internal_error: str = INTERNAL_ERROR) -> None:
+    """Run `work()` and commit. On failure `fail(message)` records the Russian reason on the domain row (it rolls
+    back and commits); inside an RQ worker the exception is re-raised so RQ keeps the job as failed too."""
+    try:
+        work()
+        db.session.commit()
+    except DomainError as exc:
+        log.info("%s refused: %s", what, exc.message)
+        fail(_message(exc))
+        if _in_worker():
+            raise
+    except Exception:
+        log.exception("%s failed", what)
+        fail(internal_error)
+        if _in_worker():
+            raise
+
+
 def produce(version: DocumentVersion) -> None:
     """Build the context, render and store the file; fill the version's file columns. No commit; raises a
     DomainError (missing data, template error) with the Russian reason."""
@@ -128,19 +146,8 @@ def generate_version(version_id: int, job_id: str | None = None) -> None:
             log.info("document version %s is already %s", version_id, status)
         return
     version = _load(version_id)
-    try:
-        produce(version)
-        db.session.commit()
-    except DomainError as exc:
-        log.info("document version %s refused: %s", version_id, exc.message)
-        _fail(version_id, _message(exc))
-        if _in_worker():
-            raise
-    except Exception:
-        log.exception("document version %s failed", version_id)
-        _fail(version_id, INTERNAL_ERROR)
-        if _in_worker():
-            raise
+    run_recording_failure(f"document version {version_id}", lambda: produce(version),
+                          lambda message: _fail(version_id, message))
 
 
 # --- the registered copy (зарегистрированный экземпляр) ------------------------------------------------
@@ -195,16 +202,5 @@ def generate_registered_copy(version_id: int) -> None:
         return
     version.registered_status = "running"
     db.session.commit()
-    try:
-        produce_registered(version)
-        db.session.commit()
-    except DomainError as exc:
-        log.info("registered copy of document version %s refused: %s", version_id, exc.message)
-        _fail_registered(version_id, _message(exc))
-        if _in_worker():
-            raise
-    except Exception:
-        log.exception("registered copy of document version %s failed", version_id)
-        _fail_registered(version_id, INTERNAL_ERROR)
-        if _in_worker():
-            raise
+    run_recording_failure(f"registered copy of document version {version_id}",
+                          lambda: produce_registered(version), lambda message: _fail_registered(version_id, message))

@@ -223,7 +223,7 @@ def produce_pdf(pdf: DocumentPdf) -> None:
 
 def convert_pdf(pdf_id: int) -> None:
     """The job (queue `documents`): convert one queued PDF; a row no longer queued is left alone (idempotent)."""
-    from app.documents.jobs import _in_worker
+    from app.documents.jobs import run_recording_failure
 
     pdf = db.session.get(DocumentPdf, pdf_id)
     if pdf is None or pdf.status != "queued":
@@ -231,17 +231,6 @@ def convert_pdf(pdf_id: int) -> None:
         return
     pdf.status = "running"
     db.session.commit()
-    try:
-        produce_pdf(pdf)
-        db.session.commit()
-    except DomainError as exc:
-        log.info("document pdf %s failed: %s", pdf_id, exc.message)
-        _fail(pdf_id, exc.message)
-        if _in_worker():
-            raise
-    except Exception:
-        log.exception("document pdf %s failed", pdf_id)
-        _fail(pdf_id, INTERNAL_ERROR)
-        if _in_worker():
-            raise
+    run_recording_failure(f"document pdf {pdf_id}", lambda: produce_pdf(pdf), lambda message: _fail(pdf_id, message),
+                          INTERNAL_ERROR)
 
