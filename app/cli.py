@@ -1,5 +1,6 @@
 """Flask commands: seed, catalogue, audit verification, users, job worker."""
 
+import logging
 import sys
 
 import click
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 
+log = logging.getLogger(__name__)
 seed_cli = AppGroup("seed", help="Demo and reference data.")
 catalogue_cli = AppGroup("catalogue", help="Mechanism catalogue, stage definitions, indicator library.")
 audit_cli = AppGroup("audit", help="Audit log.")
@@ -129,8 +131,17 @@ def worker(burst):
     import redis
     from rq import Worker
 
+    from app.documents.rendering import warm_up
     from app.jobs.queue import QUEUES
 
+    # Jobs run in processes forked from this one: what is compiled here is compiled for all of them. The
+    # connections used for it are closed first, so no forked job shares a database connection with another.
+    try:
+        click.echo(f"Шаблоны документов подготовлены: {warm_up()}.")
+    except Exception:  # noqa: BLE001 - an optimisation only: jobs compile what they need themselves
+        log.warning("document templates not compiled ahead", exc_info=True)
+    db.session.remove()
+    db.engine.dispose()
     connection = redis.Redis.from_url(current_app.config["REDIS_URL"])
     Worker(list(QUEUES), connection=connection).work(burst=burst)
 

@@ -462,6 +462,38 @@ def test_an_uploaded_template_is_checked_against_its_sidecar(goal_cycle):
     assert rendering.check_template("regulation", edited("{{ goals[5].statement }}"), sample_context=ctx)
 
 
+def test_templates_compiled_once_per_process_still_render_each_template_and_its_errors(goal_cycle):
+    """Compiled templates are cached by their source: an edited template renders its own text, the shipped one
+    stays as it was, and a broken template is refused on every attempt (an error is never cached)."""
+    shipped = document_types()["regulation"].template_path.read_bytes()
+    ctx = contexts.build_context("regulation", goal_cycle.stage("GOAL"))
+    doc = Document(io.BytesIO(shipped))
+    doc.add_paragraph("Добавлено в шаблон для {{ org.name }}")
+    out = io.BytesIO()
+    doc.save(out)
+    added = f"Добавлено в шаблон для {ctx['org']['name']}"
+    for _ in range(2):
+        assert added not in document_text(rendering.render("regulation", ctx))[1]
+        assert added in document_text(rendering.render("regulation", ctx, template=out.getvalue()))[1]
+    doc.add_paragraph("{% if goals %}")
+    broken = io.BytesIO()
+    doc.save(broken)
+    for _ in range(2):
+        with pytest.raises(RenderError, match="Ошибка в разметке шаблона"):
+            rendering.render("regulation", ctx, template=broken.getvalue())
+
+
+def test_the_worker_compiles_every_template_ahead_so_its_jobs_compile_nothing(goal_cycle):
+    """`flask jobs worker` calls warm_up before forking its jobs: every type's template compiles with placeholder
+    data, and a real document rendered afterwards finds all its parts compiled."""
+    rendering.jinja_env()._compiled.cache_clear()
+    assert rendering.warm_up() == len(document_types())
+    compiled = rendering.jinja_env()._compiled.cache_info().misses
+    ctx = contexts.build_context("regulation", goal_cycle.stage("GOAL"))
+    assert "{{" not in document_text(rendering.render("regulation", ctx))[1]
+    assert rendering.jinja_env()._compiled.cache_info().misses == compiled
+
+
 def test_missing_data_is_refused_with_what_is_missing(world, make_cycle, db_session):
     made = make_cycle(world["mun"], world["official"])
     with pytest.raises(ValidationFailed) as caught:
