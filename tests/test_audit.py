@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from app.audit.chain import GENESIS_HASH, event_hash, verify
+from app.audit.chain import GENESIS_HASH, event_hash, record, record_many, verify
 from app.audit.models import AuditChainHead, AuditEvent
 from tests import services
 from tests.conftest import fill_goal
@@ -51,6 +51,26 @@ def test_chain_links_each_row_to_the_previous_one(chain_with_events, db_session)
     head = db_session.get(AuditChainHead, 1)
     assert head.last_hash == events[-1].hash and head.count == len(events)
     assert verify().ok
+
+
+def test_a_bulk_append_keeps_the_chain_in_id_order(chain_with_events, world, db_session):
+    """record_many (one click, many documents) moves the head once; the events get ids in the order given, each
+    linked to the one before, and a single append after them continues the same chain."""
+    before = db_session.get(AuditChainHead, 1).count
+    events = record_many([dict(action="create", object_type="document", object_id=k, actor=world["official"],
+                               actor_role="official", after={"k": k}) for k in range(60)])
+    last = record(action="generate", object_type="document", object_id=60, actor=world["official"])
+    db_session.commit()
+    assert [e.object_id for e in events] == list(range(60))
+    assert [e.id for e in events] == sorted(e.id for e in events) and last.id > events[-1].id
+    stored = db_session.scalars(select(AuditEvent).where(AuditEvent.id >= events[0].id)
+                                .order_by(AuditEvent.id)).all()
+    assert [e.object_id for e in stored] == list(range(61))
+    assert all(cur.prev_hash == prev.hash for prev, cur in zip(stored, stored[1:]))
+    head = db_session.get(AuditChainHead, 1)
+    db_session.refresh(head)
+    assert head.count == before + 61 and head.last_hash == last.hash and head.last_event_id == last.id
+    assert record_many([]) == [] and verify().ok
 
 
 def _middle_event(db_session):

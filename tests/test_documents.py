@@ -499,6 +499,68 @@ def test_addressed_recommendations_for_every_addressee_at_once(world, goal_stage
     assert db_session.scalar(select(func.count()).select_from(Document).where(Document.stage_id == rec.id)) == 2
 
 
+def test_letters_of_one_click_render_in_batches_and_a_refusal_fails_only_its_letter(world, goal_stage, make_org,
+                                                                                      db_session, fake_generation,
+                                                                                      monkeypatch):
+    from app.audit.chain import verify
+    from app.audit.models import AuditEvent
+    from app.documents import contexts, jobs, services
+    from app.documents.models import Document, DocumentVersion
+    from app.followup.models import Recommendation, RecommendationItem
+    from app.jobs.queue import dispatch_ready
+
+    schools = [world["school_a"], world["school_b"]] + [make_org(parent=world["mun"]) for _ in range(3)]
+    rec = goal_stage.cycle.stage("REC")
+    rec.state = "draft"
+    recommendation = Recommendation(cycle_id=rec.cycle_id, stage_id=rec.id, text="Провести ВШК",
+                                    addressee_group="organisations", response_deadline=date.today(),
+                                    created_by_id=world["official"].id)
+    recommendation.items = [RecommendationItem(organisation_id=s.id, due_date=date.today()) for s in schools]
+    db_session.add(recommendation)
+    db_session.commit()
+    monkeypatch.setattr(services, "GENERATION_BATCH", 2)
+    docs = services.generate_for_addressees(rec, "addressed_recommendations", actor=world["official"],
+                                            addressees=services.recommendation_addressees(rec))
+    db_session.commit()
+    doc_ids = [d.id for d in docs]
+    victim = docs[2].addressee_id
+    # The jobs build today's data: one school's letter can no longer be made when its batch runs.
+    built = contexts.build_context
+
+    def refusing(type_key, stage, *, addressee=None, **kw):
+        if addressee is not None and addressee.id == victim:
+            raise ValidationFailed("Недостаточно данных для документа.", problems=["Рекомендации школе отозваны."])
+        return built(type_key, stage, addressee=addressee, **kw)
+
+    monkeypatch.setattr(contexts, "build_context", refusing)
+    dispatch_ready()
+    db_session.expire_all()
+    versions = db_session.scalars(select(DocumentVersion).where(DocumentVersion.document_id.in_(doc_ids))
+                                  .order_by(DocumentVersion.document_id)).all()
+    # Five letters, three jobs (2 + 2 + 1): the versions of one job share its id.
+    assert sorted(sum(1 for v in versions if v.rq_job_id == job) for job in {v.rq_job_id for v in versions}) == [
+        1, 2, 2]
+    failed = [v for v in versions if v.status == "failed"]
+    assert [v.document.addressee_id for v in failed] == [victim]
+    assert "Рекомендации школе отозваны." in failed[0].error and failed[0].sha256 is None
+    done = [v for v in versions if v.status == "done"]
+    assert len(done) == 4 and all(v.sha256 and v.stored_path and v.error is None for v in done)
+    # The trail: every letter «create», then every letter «generate», in one linked chain.
+    events = db_session.scalars(select(AuditEvent).where(AuditEvent.object_type == "document",
+                                                         AuditEvent.object_id.in_(doc_ids))
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.action, e.object_id) for e in events] == (
+        [("create", d) for d in doc_ids] + [("generate", d) for d in doc_ids])
+    assert verify().ok
+    # A second delivery of a job changes nothing.
+    stored = {v.id: (v.status, v.sha256) for v in versions}
+    jobs.generate_versions([v.id for v in versions])
+    db_session.expire_all()
+    assert {v.id: (v.status, v.sha256) for v in db_session.scalars(
+        select(DocumentVersion).where(DocumentVersion.document_id.in_(doc_ids)))} == stored
+    assert db_session.scalar(select(func.count()).select_from(Document).where(Document.stage_id == rec.id)) == 5
+
+
 def test_the_document_page_follows_a_running_generation(world, goal_stage, db_session, fake_generation, login,
                                                         client):
     from app.documents.services import generate_document

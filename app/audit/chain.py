@@ -68,11 +68,24 @@ def record(*, action: str, object_type: str, object_id: int | None, actor=None, 
 
     `on_behalf_of`: the absent person a deputy (заместитель) acted for; the actor stays the deputy, and the
     shown name says for whom («Петров П.П. (за И.И. Иванов)»)."""
+    return record_many([dict(action=action, object_type=object_type, object_id=object_id, actor=actor,
+                             actor_role=actor_role, cycle_id=cycle_id, organisation_id=organisation_id,
+                             from_state=from_state, to_state=to_state, before=before, after=after, reason=reason,
+                             on_behalf_of=on_behalf_of)])[0]
+
+
+def record_many(entries: list[dict]) -> list[AuditEvent]:
+    """Append events in the given order (each a dict of `record`'s arguments) in the caller's transaction:
+    the head is locked and moved once for all of them and the events are inserted together, so a bulk action
+    (1,500 letters at one click) writes three statements per batch instead of three per event. Flushes, never
+    commits."""
+    if not entries:
+        return []
     session = db.session
     prev_hash = session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == HEAD_ID)
-        .values(count=AuditChainHead.count + 1)
+        .values(count=AuditChainHead.count + len(entries))
         .returning(AuditChainHead.last_hash)
         # The head is read through RETURNING, never as a loaded object: skip matching the UPDATE against every
         # object in the session, which made a bulk action (1,500 documents at one click) quadratic.
@@ -80,6 +93,29 @@ def record(*, action: str, object_type: str, object_id: int | None, actor=None, 
     ).scalar_one_or_none()
     if prev_hash is None:
         raise RuntimeError("audit_chain_head row is missing: run `flask db upgrade`")
+    client_address = _client_address()
+    events = []
+    for entry in entries:
+        event = _event(prev_hash=prev_hash, client_address=client_address, **entry)
+        prev_hash = event.hash
+        events.append(event)
+    # The unit of work inserts them in this order and, asked for their ids, gets them in this order too
+    # (SQLAlchemy's ordered RETURNING): verification walks the chain by id.
+    session.add_all(events)
+    session.flush()
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(last_hash=events[-1].hash, last_event_id=events[-1].id)
+        .execution_options(synchronize_session=False)
+    )
+    return events
+
+
+def _event(*, prev_hash: str, client_address: str | None, action: str, object_type: str, object_id: int | None,
+           actor=None, actor_role: str | None = None, cycle_id: int | None = None,
+           organisation_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
+           before=None, after=None, reason: str | None = None, on_behalf_of=None) -> AuditEvent:
     event = AuditEvent(
         # Microseconds survive both backends, so the hashed ISO form round-trips exactly.
         occurred_at=utcnow(),
@@ -96,19 +132,11 @@ def record(*, action: str, object_type: str, object_id: int | None, actor=None, 
         before=to_json(before),
         after=to_json(after),
         reason=reason,
-        client_address=_client_address(),
+        client_address=client_address,
         on_behalf_of_id=getattr(on_behalf_of, "id", None),
         prev_hash=prev_hash,
     )
     event.hash = event_hash(event)
-    session.add(event)
-    session.flush()
-    session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == HEAD_ID)
-        .values(last_hash=event.hash, last_event_id=event.id)
-        .execution_options(synchronize_session=False)
-    )
     return event
 
 

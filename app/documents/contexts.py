@@ -11,6 +11,8 @@ lazily: each builder uses them when they are there and falls back to what exists
 """
 
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -191,13 +193,34 @@ def _mean(values) -> Decimal | None:
 
 # --- people -----------------------------------------------------------------------------------------------
 
+_SHARED_LOOKUPS: ContextVar[dict | None] = ContextVar("document_context_people", default=None)
+
+
+@contextmanager
+def shared_lookups():
+    """Within the block, the people of the requisites (signer, approvers, an organisation's head) are looked up
+    once per organisation and role: the letters of one click share them, and each letter would otherwise ask
+    the database for the same people again. Scoped to one batch, so the data are as fresh as the batch."""
+    token = _SHARED_LOOKUPS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_LOOKUPS.reset(token)
+
+
 def _users_at(org: Organisation, role: str) -> list[User]:
     """Active users holding `role` at `org` itself (not at an ancestor)."""
+    shared = _SHARED_LOOKUPS.get()
+    if shared is not None and (org.id, role) in shared:
+        return shared[org.id, role]
     # Roles are not loaded with the users (one query less per look-up; `role_codes()` loads them when asked).
-    return list(db.session.scalars(
+    users = list(db.session.scalars(
         select(User).join(RoleAssignment)
         .where(RoleAssignment.organisation_id == org.id, RoleAssignment.role == role, User.active.is_(True))
         .order_by(User.id).distinct().options(lazyload(User.roles))))
+    if shared is not None:
+        shared[org.id, role] = users
+    return users
 
 
 def signer_user(dtype: DocumentType, stage) -> User | None:

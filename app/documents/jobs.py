@@ -2,9 +2,10 @@
 SHA-256 on the version row.
 
 Runs in an RQ worker (queue `documents`) or inline after the request's commit when Redis is absent. It takes
-the version's id and reloads everything; a version that is no longer queued is left alone (idempotent).
-A refusal (missing data, template error) marks the version failed with the Russian reason; an unexpected
-error marks it failed with a generic message. In a worker the exception is re-raised, so RQ records it too.
+the ids of the versions (one, or a batch of the letters of one click) and reloads everything; a version that is
+no longer queued is left alone (idempotent). A refusal (missing data, template error) marks the version failed
+with the Russian reason; an unexpected error marks it failed with a generic message. In a worker the failure is
+re-raised after the commit, so RQ records it too.
 """
 
 import hashlib
@@ -33,10 +34,10 @@ def _in_worker() -> bool:
     return get_current_job() is not None
 
 
-def _fail(version_id: int, message: str) -> None:
+def _fail(version_ids: list[int], message: str) -> None:
     db.session.rollback()
-    db.session.execute(update(DocumentVersion).where(DocumentVersion.id == version_id).values(
-        status="failed", error=message[:2000], progress=100))
+    db.session.execute(update(DocumentVersion).where(DocumentVersion.id.in_(version_ids)).values(
+        status="failed", error=message[:2000], progress=100).execution_options(synchronize_session=False))
     db.session.commit()
 
 
@@ -64,9 +65,10 @@ def run_recording_failure(what: str, work, fail, internal_error: str = INTERNAL_
             raise
 
 
-def produce(version: DocumentVersion) -> None:
+def produce(version: DocumentVersion, template=None) -> None:
     """Build the context, render and store the file; fill the version's file columns. No commit; raises a
-    DomainError (missing data, template error) with the Russian reason."""
+    DomainError (missing data, template error) with the Russian reason. `template`: the type's active template
+    (template_admin.ResolvedTemplate) when the caller has resolved it already."""
     from app.documents import snapshot
     from app.documents.contexts import build_context
     from app.documents.rendering import render
@@ -75,7 +77,8 @@ def produce(version: DocumentVersion) -> None:
     doc = version.document
     context = build_context(doc.type_key, doc.stage, addressee=doc.addressee, params=dict(version.params or {}),
                             version=version)
-    template = active_template(doc.type_key)  # resolved once: the version records the template it was made with
+    # Resolved once: the version records the template it was made with.
+    template = template or active_template(doc.type_key)
     data = render(doc.type_key, context, template=template.data)
     relative = _store(doc, data)
     # The data this file was rendered from: the registered copy is rendered from it, not from today's data.
@@ -113,8 +116,8 @@ def produce_inline(version: DocumentVersion) -> None:
     db.session.flush()
 
 
-def _load(version_id: int) -> DocumentVersion:
-    """The version with everything the context's requisites read (document → stage → cycle → track →
+def _load(version_ids: list[int]) -> list[DocumentVersion]:
+    """The versions with everything the context's requisites read (document → stage → cycle → track →
     mechanism, owner, responsible; the addressee; approvals and signatures) in one joined query."""
     from app.catalogue.models import Track
     from app.cycles.models import Cycle, Stage
@@ -122,32 +125,86 @@ def _load(version_id: int) -> DocumentVersion:
 
     stage = joinedload(DocumentVersion.document).joinedload(Document.stage)
     cycle = stage.joinedload(Stage.cycle)
-    return db.session.scalars(select(DocumentVersion).where(DocumentVersion.id == version_id).options(
+    return list(db.session.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(version_ids)).options(
         joinedload(DocumentVersion.document).joinedload(Document.addressee),
         stage.joinedload(Stage.responsible),
         cycle.joinedload(Cycle.owner),
         cycle.joinedload(Cycle.track).joinedload(Track.mechanism),
         joinedload(DocumentVersion.approvals), joinedload(DocumentVersion.signatures),
-    )).unique().one()
+    ).order_by(DocumentVersion.id)).unique())
+
+
+def _claim(version_ids: list[int]) -> list[int]:
+    """Mark the queued ones of `version_ids` running with one conditional UPDATE and commit (the page shows
+    «формируется»): of two deliveries of the same job only one finds them queued. The ids claimed."""
+    claimed = list(db.session.scalars(update(DocumentVersion).where(
+        DocumentVersion.id.in_(version_ids), DocumentVersion.status == "queued").values(
+        status="running", progress=10).returning(DocumentVersion.id).execution_options(synchronize_session=False)))
+    db.session.commit()
+    if len(claimed) < len(version_ids):
+        found = {version_id: status for version_id, status in db.session.execute(
+            select(DocumentVersion.id, DocumentVersion.status).where(
+                DocumentVersion.id.in_(set(version_ids) - set(claimed))))}
+        for version_id in sorted(set(version_ids) - set(claimed)):
+            if version_id in found:
+                log.info("document version %s is already %s", version_id, found[version_id])
+            else:
+                log.warning("document version %s: no such version", version_id)
+    return claimed
+
+
+class GenerationFailed(Exception):
+    """Raised in an RQ worker after the batch is committed when some of its versions failed, so RQ keeps the
+    job as failed too (each version already shows its own reason)."""
 
 
 def generate_version(version_id: int, job_id: str | None = None) -> None:
-    """The job: render one document version and store it (see the module docstring)."""
-    # Claim the version with one conditional UPDATE: of two deliveries of the same job only one finds it queued.
-    claimed = db.session.execute(update(DocumentVersion).where(
-        DocumentVersion.id == version_id, DocumentVersion.status == "queued").values(
-        status="running", progress=10).execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
+    """The job for one version (a single document's generation); see generate_versions."""
+    generate_versions([version_id])
+
+
+def generate_versions(version_ids: list[int], job_id: str | None = None) -> None:
+    """The job: render a batch of queued versions and store them (see the module docstring). `job_id` is the
+    RQ job's id, which the inline dispatch passes along; the versions record it already.
+
+    The letters of one click (one per addressee) come in batches of services.GENERATION_BATCH: one claim, one
+    joined load, one template look-up per type, the people of the requisites looked up once, one commit.
+    Each version renders in its own savepoint, so a refusal or an error fails that version alone, with its reason;
+    if the batch cannot be committed at all, every version of it is marked failed."""
+    from app.documents.contexts import shared_lookups
+    from app.documents.template_admin import active_template
+
+    claimed = _claim(version_ids)
     if not claimed:
-        status = db.session.scalar(select(DocumentVersion.status).where(DocumentVersion.id == version_id))
-        if status is None:
-            log.warning("document version %s: no such version", version_id)
-        else:
-            log.info("document version %s is already %s", version_id, status)
         return
-    version = _load(version_id)
-    run_recording_failure(f"document version {version_id}", lambda: produce(version),
-                          lambda message: _fail(version_id, message))
+    failed: list[str] = []
+
+    def work():
+        templates = {}
+        with shared_lookups():
+            for version in _load(claimed):
+                type_key = version.document.type_key
+                if type_key not in templates:
+                    templates[type_key] = active_template(type_key)
+                try:
+                    with db.session.begin_nested():
+                        produce(version, templates[type_key])
+                except DomainError as exc:
+                    log.info("document version %s refused: %s", version.id, exc.message)
+                    _mark_failed(version, _message(exc))
+                    failed.append(f"{version.id}: {exc.message}")
+                except Exception:
+                    log.exception("document version %s failed", version.id)
+                    _mark_failed(version, INTERNAL_ERROR)
+                    failed.append(f"{version.id}: {INTERNAL_ERROR}")
+
+    run_recording_failure(f"document versions {claimed}", work, lambda message: _fail(claimed, message))
+    if failed and _in_worker():
+        raise GenerationFailed("; ".join(failed))
+
+
+def _mark_failed(version: DocumentVersion, message: str) -> None:
+    version.status, version.progress, version.error = "failed", 100, message[:2000]
 
 
 # --- the registered copy (зарегистрированный экземпляр) ------------------------------------------------

@@ -32,6 +32,9 @@ from workflows import engine
 from workflows.document import pending_step, signers_of
 
 JOB_TIMEOUT = 600
+# Letters of one click rendered per job: the batch shares one claim, load and commit (see jobs.generate_versions)
+# and becomes ready together, well under a second for letters.
+GENERATION_BATCH = 25
 GENERATION_STATUSES = {"queued": "в очереди", "running": "формируется", "done": "сформирован", "failed": "ошибка"}
 # Triggers a user fires from the document page with the plain transition form (sign has its own form with the
 # password; approve/return on a route step go through decide_step; revise happens by generating anew).
@@ -176,29 +179,35 @@ def _new_documents(stage, doc_type: DocumentType, subjects, *, actor, role: str)
         what = f"Документ «{title}» уже создан" if len(docs) == 1 else f"Документы {title} уже созданы"
         raise ValidationFailed(f"{what} одновременно с вами: обновите страницу этапа и откройте "
                                f"{'его' if len(docs) == 1 else 'их'} (второй экземпляр не создан).") from None
-    for doc in docs:
-        chain.record(action="create", object_type="document", object_id=doc.id, actor=actor, actor_role=role,
-                     cycle_id=doc.cycle_id, organisation_id=stage.organisation.id, to_state=doc.state,
-                     after=doc.audit_snapshot())
+    chain.record_many([dict(action="create", object_type="document", object_id=doc.id, actor=actor,
+                            actor_role=role, cycle_id=doc.cycle_id, organisation_id=stage.organisation.id,
+                            to_state=doc.state, after=doc.audit_snapshot()) for doc in docs])
     return docs
+
+
+def _add_version(stage, doc: Document, number: int, *, actor, role: str, params=None, data_request=None,
+                 job_id: str | None = None) -> tuple[DocumentVersion, dict]:
+    """Append edition `number` (queued) to `doc` (no flush); the version and its «generate» audit entry."""
+    stored_params = dict(params or {})
+    if data_request is not None:
+        stored_params["data_request_id"] = data_request.id
+    version = DocumentVersion(number=number, status="queued", progress=0, rq_job_id=job_id or uuid.uuid4().hex,
+                              params=stored_params or None, created_by_id=actor.id)
+    doc.versions.append(version)
+    return version, dict(action="generate", object_type="document", object_id=doc.id, actor=actor, actor_role=role,
+                         cycle_id=doc.cycle_id, organisation_id=stage.organisation.id,
+                         after={"edition": number, "type_key": doc.type_key, "params": stored_params or None})
 
 
 def _new_version(stage, doc: Document, number: int, *, actor, role: str, params=None, data_request=None,
                  inline: bool = False) -> Document:
     """Append edition `number` (queued) to `doc`, audit it and enqueue its generation (or render it now)."""
-    type_key = doc.type_key
-    stored_params = dict(params or {})
-    if data_request is not None:
-        stored_params["data_request_id"] = data_request.id
-    version = DocumentVersion(number=number, status="queued", progress=0, rq_job_id=uuid.uuid4().hex,
-                              params=stored_params or None, created_by_id=actor.id)
-    doc.versions.append(version)
+    version, audit = _add_version(stage, doc, number, actor=actor, role=role, params=params,
+                                  data_request=data_request)
     db.session.flush()
     if doc.state in ("signed", "registered", "published"):
         engine.fire(doc, "revise", actor=actor)
-    chain.record(action="generate", object_type="document", object_id=doc.id, actor=actor, actor_role=role,
-                 cycle_id=doc.cycle_id, organisation_id=stage.organisation.id,
-                 after={"edition": number, "type_key": type_key, "params": stored_params or None})
+    chain.record(**audit)
     from app.documents.jobs import generate_version, produce_inline
 
     if inline:
@@ -207,6 +216,25 @@ def _new_version(stage, doc: Document, number: int, *, actor, role: str, params=
     enqueue_after_commit(generate_version, version.id, queue="documents", job_timeout=JOB_TIMEOUT,
                          job_id=version.rq_job_id)
     return doc
+
+
+def _first_versions(stage, docs: list[Document], *, actor, role: str) -> None:
+    """The first edition of each of the new `docs` (one flush, the «generate» events in one append), their
+    generation enqueued in batches of GENERATION_BATCH, one job each."""
+    from app.documents.jobs import generate_versions
+
+    batches, audit = [], []
+    for start in range(0, len(docs), GENERATION_BATCH):
+        job_id = uuid.uuid4().hex
+        added = [_add_version(stage, doc, 1, actor=actor, role=role, job_id=job_id)
+                 for doc in docs[start:start + GENERATION_BATCH]]
+        batches.append((job_id, [version for version, _ in added]))
+        audit += [entry for _, entry in added]
+    db.session.flush()
+    chain.record_many(audit)
+    for job_id, versions in batches:
+        enqueue_after_commit(generate_versions, [v.id for v in versions], queue="documents",
+                             job_timeout=JOB_TIMEOUT * 2, job_id=job_id)
 
 
 def recommendation_addressees(stage) -> list[Organisation]:
@@ -236,16 +264,20 @@ def generate_for_addressees(stage, type_key: str, *, actor, addressees) -> list[
     role = require_role(actor, stage.organisation, EDITORS, "Недостаточно прав для подготовки документов этапа.")
     for org in missing:
         _check_subject(stage, doc_type, org, None)
+    from app.documents.contexts import shared_lookups
+
     problems = []
-    for org in missing:
-        try:
-            check_context(doc_type, stage, addressee=org, version={"number": 1})
-        except ValidationFailed as exc:
-            problems.extend(f"{org.display_name}: {p}" for p in (exc.problems or [exc.message]))
+    with shared_lookups():
+        for org in missing:
+            try:
+                check_context(doc_type, stage, addressee=org, version={"number": 1})
+            except ValidationFailed as exc:
+                problems.extend(f"{org.display_name}: {p}" for p in (exc.problems or [exc.message]))
     if problems:
         raise ValidationFailed(f"Документы «{doc_type.title}» не сформированы: не хватает данных.", problems=problems)
     docs = _new_documents(stage, doc_type, [(org, None) for org in missing], actor=actor, role=role)
-    return [_new_version(stage, doc, 1, actor=actor, role=role) for doc in docs]
+    _first_versions(stage, docs, actor=actor, role=role)
+    return docs
 
 
 # --- workflow ------------------------------------------------------------------------------------
