@@ -2,19 +2,23 @@
 
 A synthetic municipality with 1,500 schools (each with its director) and one recommendation addressed to all of
 them, in a scratch SQLite database. The pipeline side is what an official's click does: `generate_for_addressees`
-(check each addressee's data, create the documents and versions, one transaction, commit) and then the 1,500 jobs
-(`jobs.generate_version`: build the context from the database, render the Word template strictly, store the file
-with its SHA-256, keep the snapshot; each job in its own transaction) run inline as `dispatch_ready` runs them.
-The baseline renders the same 1,500 contexts (the ones the jobs rendered, taken from their snapshots) with the
-same template bytes through bare docxtpl in one loop: `DocxTemplate(...)`, `render(ctx)`, `save(BytesIO)`.
-Both are timed in the same run, warm (one letter is built and rendered before either timing, loading modules
-and the template); the baseline runs twice and the ratio uses the mean of the two.
+(check each addressee's data, create the documents and versions, one transaction, commit) and then the jobs it
+enqueued (`jobs.generate_versions`, 25 letters each: build each context from the database, render the Word template
+strictly, store the file with its SHA-256, keep the snapshot; each job in its own transactions) run inline as
+`dispatch_ready` runs them. The baseline renders the same 1,500 contexts (the ones the jobs rendered, taken from
+their snapshots) with the same template bytes through bare docxtpl in one loop: `DocxTemplate(...)`,
+`render(ctx)`, `save(BytesIO)`. Both are timed in the same run, warm (one letter is built and rendered before
+either timing, loading modules and compiling the template, as `flask jobs worker` does before its first job); the
+baseline runs twice and the ratio uses the mean of the two. Also printed: the same contexts through the
+pipeline's own renderer alone, and what the database, the jobs and the file storage add per letter.
 
     .venv/bin/python bench/documents.py                 # 1,500 letters
     BENCH_LETTERS=200 .venv/bin/python bench/documents.py
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/doc_bench .venv/bin/python bench/documents.py
                                                         # PostgreSQL instead (that database is reset)
-    .venv/bin/python bench/documents.py --profile       # + cProfile of the pipeline (top 25 by cumulative time)
+    .venv/bin/python bench/documents.py --rq            # the jobs in a real RQ worker (`flask jobs worker`)
+    .venv/bin/python bench/documents.py --profile       # + cProfile of the pipeline (top 25 by cumulative time;
+                                                        #   BENCH_PROFILE_SORT=tottime … to sort by own time)
 
 Target: ratio ≤ 1.5×.
 """
@@ -37,20 +41,69 @@ LETTERS = int(os.environ.get("BENCH_LETTERS", "1500"))
 TYPE_KEY = "addressed_recommendations"
 
 
-def make_app(work: Path):
-    from app import create_app
-    from config import DevelopmentConfig, normalise_database_url
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")  # a database of its own: flushed
 
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{work / 'bench.sqlite3'}"
+
+def database_url(work: Path) -> str:
+    from config import normalise_database_url
+
+    return normalise_database_url(os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{work / 'bench.sqlite3'}")
+
+
+def make_app(work: Path, rq: bool = False):
+    from app import create_app
+    from config import DevelopmentConfig
+
+    url = database_url(work)
     if url.startswith("postgresql"):
         from tests.conftest import reset_postgres_schema
 
-        reset_postgres_schema(normalise_database_url(url))
+        reset_postgres_schema(url)
     config = type("BenchConfig", (DevelopmentConfig,), {
-        "SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
-        "JOBS_MODE": "inline", "STORAGE_DIR": str(work / "storage"), "UPLOAD_DIR": str(work / "uploads"),
-        "TESTING": True})
+        "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": REDIS_URL,
+        "JOBS_MODE": "rq" if rq else "inline", "STORAGE_DIR": str(work / "storage"),
+        "UPLOAD_DIR": str(work / "uploads"), "TESTING": True})
     return create_app(config)
+
+
+class RealWorker:
+    """`flask jobs worker` in a subprocess on the bench database and a Redis database of its own, started (and
+    its templates compiled) before the timing, as a production worker is; stopped afterwards."""
+
+    def __init__(self, work: Path):
+        import subprocess
+
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        env = {**os.environ, "DATABASE_URL": database_url(work), "FLASK_APP": "wsgi.py", "JOBS_MODE": "rq",
+               "REDIS_URL": REDIS_URL, "STORAGE_DIR": str(work / "storage"), "UPLOAD_DIR": str(work / "uploads")}
+        self.process = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], cwd=ROOT, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in self.process.stdout:  # ready once it says its templates are compiled
+            if "Шаблоны документов" in line:
+                print("  рабочий процесс RQ:", line.strip())
+                break
+        else:
+            raise SystemExit("the RQ worker did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def wait_for(version_ids: list[int]) -> None:
+    """Until no version of `version_ids` is queued or running (the real worker's jobs are done)."""
+    from sqlalchemy import func, select
+
+    from app.documents.models import DocumentVersion
+    from app.extensions import db
+
+    while db.session.scalar(select(func.count()).select_from(DocumentVersion).where(
+            DocumentVersion.id.in_(version_ids), DocumentVersion.status.in_(("queued", "running")))):
+        db.session.rollback()
+        time.sleep(0.05)
+    db.session.rollback()
 
 
 def seed(letters: int):
@@ -129,8 +182,9 @@ def warm_up(stage_id: int) -> None:
     db.session.rollback()
 
 
-def run_pipeline(stage_id: int, official_id: int) -> tuple[float, list[int]]:
-    """The click (generate for every addressee, commit) and the inline jobs, each in its own transaction."""
+def run_pipeline(stage_id: int, official_id: int, rq: bool = False) -> tuple[float, list[int]]:
+    """The click (generate for every addressee, commit) and the inline jobs, each in its own transaction; with
+    `rq` the jobs go to Redis and the clock stops when the real worker has finished the last of them."""
     from app.auth.models import User
     from app.cycles.models import Stage
     from app.documents import services
@@ -142,11 +196,13 @@ def run_pipeline(stage_id: int, official_id: int) -> tuple[float, list[int]]:
     stage, official = db.session.get(Stage, stage_id), db.session.get(User, official_id)
     docs = services.generate_for_addressees(stage, TYPE_KEY, actor=official,
                                             addressees=services.recommendation_addressees(stage))
+    version_ids = [d.versions[-1].id for d in docs]  # before the commit expires them, as the view never reloads
     db.session.commit()
-    version_ids = [d.versions[-1].id for d in docs]
     del docs, stage, official  # as after a request: the view's objects are gone when the jobs run
     clicked = time.perf_counter()
     dispatch_ready()
+    if rq:
+        wait_for(version_ids)
     elapsed = time.perf_counter() - started
     print(f"  из них нажатие (проверка данных, {len(version_ids)} документов, коммит): {clicked - started:.2f} с, "
           f"задания: {elapsed - (clicked - started):.2f} с")
@@ -180,13 +236,26 @@ def bare_docxtpl(contexts: list[dict], template: bytes) -> float:
     return time.perf_counter() - started
 
 
+def our_rendering(contexts: list[dict], template: bytes) -> float:
+    """The same contexts through the pipeline's own renderer alone (strict, autoescaped, compiled once per
+    process): pipeline time minus this is what the database, the job and the storage cost per letter."""
+    from app.documents.rendering import render
+
+    started = time.perf_counter()
+    for ctx in contexts:
+        render(TYPE_KEY, ctx, template=template)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="cProfile the pipeline and print the top 25")
+    parser.add_argument("--rq", action="store_true", help="run the jobs in a real RQ worker (`flask jobs worker`, "
+                                                          "Redis at BENCH_REDIS_URL) instead of inline")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="uko-doc-bench-") as work:
         work = Path(work)
-        app = make_app(work)
+        app = make_app(work, rq=args.rq)
         with app.app_context():
             from app.documents.rendering import template_bytes
             from app.extensions import db
@@ -196,10 +265,15 @@ def main() -> None:
             print(f"данные: {LETTERS} школ, одна рекомендация всем ({time.perf_counter() - t0:.1f} с на подготовку)")
             template = template_bytes(TYPE_KEY)
             warm_up(stage_id)
+            worker = RealWorker(work) if args.rq else None
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
                 profiler.enable()
-            pipeline, version_ids = run_pipeline(stage_id, official_id)
+            try:
+                pipeline, version_ids = run_pipeline(stage_id, official_id, rq=args.rq)
+            finally:
+                if worker:
+                    worker.stop()
             if profiler:
                 profiler.disable()
             contexts = contexts_of(version_ids)
@@ -211,10 +285,14 @@ def main() -> None:
                   f"{pipeline / LETTERS * 1000:6.1f} мс/письмо")
             print(f"голый docxtpl (те же {LETTERS} контекстов): {bare:7.2f} с "
                   f"(прогоны {bare_before:.2f} и {bare_after:.2f} с), {bare / LETTERS * 1000:6.1f} мс/письмо")
+            ours = our_rendering(contexts, template)
+            print(f"рендеринг конвейера без базы и заданий (rendering.render): {ours:7.2f} с, "
+                  f"{ours / LETTERS * 1000:6.1f} мс/письмо; база, задания и запись файлов: "
+                  f"{(pipeline - ours) / LETTERS * 1000:.1f} мс/письмо")
             ratio = pipeline / bare
             print(f"отношение: {ratio:.2f}× (цель ≤ 1,5×) — {'OK' if ratio <= 1.5 else 'ВЫШЕ ЦЕЛИ'}")
             if profiler:
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+                pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(25)
             db.session.remove()
             db.engine.dispose()
 
