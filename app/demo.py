@@ -12,7 +12,7 @@ from app.auth.services import create_user
 from app.monitoring.demo import complete_monitoring
 from app.catalogue.models import LibraryIndicator, Mechanism, MechanismSet, Track
 from app.catalogue.services import load_all
-from app.core.timeutil import academic_year_of, utcnow
+from app.core.timeutil import academic_year_of, today_in, utcnow
 from app.cycles import services as cycles
 from app.cycles.models import CollectionMethod, Goal, Indicator
 from app.orgs.models import Organisation
@@ -187,6 +187,13 @@ def _advance(cycle, approvals: int, official, head, rng, leave: str = "draft"):
         engine.fire(stage, "submit", actor=official)
 
 
+def _today() -> date:
+    """The region's today (the application's time zone), not the server clock's: deadlines are the users' days."""
+    from flask import current_app
+
+    return today_in(current_app.config["APP_TIMEZONE"])
+
+
 def _feature_fillers(stage, actor, rng, head) -> None:
     """Each feature fills the demo content it owns for the stage (its demo module's STAGE_FILLERS)."""
     import importlib
@@ -197,7 +204,7 @@ def _feature_fillers(stage, actor, rng, head) -> None:
     for name in sorted(FEATURES, key=lambda feature: feature == "documents"):
         filler = importlib.import_module(f"app.{name}.demo").STAGE_FILLERS.get(stage.code)
         if filler is not None:
-            filler(stage, official=actor, head=head, rng=rng, today=date.today())
+            filler(stage, official=actor, head=head, rng=rng, today=_today())
 
 
 def fill_stage(stage, *, official, head, rng=None):
@@ -214,7 +221,7 @@ def fill_stage(stage, *, official, head, rng=None):
     elif stage.code not in ("GOAL", "IND", "METH") and not stage.summary:
         cycles.save_summary(stage, text=SUMMARY[stage.code], actor=actor)
     if stage.code == "MON":
-        complete_monitoring(stage, official=actor, today=date.today(), rng=rng)
+        complete_monitoring(stage, official=actor, today=_today(), rng=rng)
     _feature_fillers(stage, actor, rng, head)
 
 

@@ -4,6 +4,7 @@ under test can commit normally (style guide, convention 13)."""
 
 import os
 import tempfile
+import time
 from datetime import date, timedelta
 from itertools import count
 
@@ -14,6 +15,13 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from tests import services as svc
+
+# Tests say `date.today()` for the users' today, and the users' today is the region's: the application's default
+# time zone (Europe/Moscow). On a machine clock in UTC the two differ between 21:00 and 24:00 UTC, when «due
+# today» or «a stand-in from today» would be a day off; so the suite runs in the region's zone. The application
+# itself never reads the process time zone (aware UTC times, dates through app.core.timeutil.today_in).
+os.environ["TZ"] = "Europe/Moscow"
+time.tzset()
 
 # Each feature's shared fixtures live in its own module (one owner per file).
 pytest_plugins = ["tests.fixtures_documents", "tests.fixtures_analysis", "tests.fixtures_followup",
