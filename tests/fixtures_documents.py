@@ -44,6 +44,24 @@ def tiny_docx(text: str) -> bytes:
 
 
 @pytest.fixture
+def goal_stage(world, make_cycle, db_session):
+    """A municipal M1.1 cycle whose GOAL stage is a draft with one goal (no documents yet)."""
+    from sqlalchemy import select
+
+    from app.documents.models import Document
+    from tests.conftest import fill_goal
+
+    cycle = make_cycle(world["mun"], world["official"])
+    fill_goal(cycle, world["official"])
+    stage = cycle.stage("GOAL")
+    # fill_goal also drafts the mandatory documents for other features' tests; these tests start without.
+    for doc in db_session.scalars(select(Document).where(Document.stage_id == stage.id)):
+        db_session.delete(doc)
+    db_session.commit()
+    return stage
+
+
+@pytest.fixture
 def fake_generation(monkeypatch):
     """Replace the context builders and the renderer by tiny fakes: a lifecycle test need not depend on the
     templates. `params={"missing": "…"}` makes the context builder refuse with that reason."""

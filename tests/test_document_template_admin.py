@@ -66,20 +66,6 @@ def post_upload(client, data: bytes, filename: str = "regulation.docx", type_key
                        content_type="multipart/form-data")
 
 
-@pytest.fixture
-def goal_stage(world, make_cycle, db_session):
-    """A municipal cycle whose GOAL stage has one goal and no documents yet."""
-    from app.documents.models import Document
-
-    cycle = make_cycle(world["mun"], world["official"])
-    fill_goal(cycle, world["official"])
-    stage = cycle.stage("GOAL")
-    for doc in db_session.scalars(select(Document).where(Document.stage_id == stage.id)):
-        db_session.delete(doc)
-    db_session.commit()
-    return stage
-
-
 def generate_regulation(world, stage, db_session):
     from app.documents import services
     from app.jobs.queue import dispatch_ready

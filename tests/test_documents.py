@@ -14,21 +14,6 @@ from tests.conftest import PASSWORD, fill_goal
 from workflows import engine
 
 
-@pytest.fixture
-def goal_stage(world, make_cycle, db_session):
-    """A municipal M1.1 cycle whose GOAL stage is a draft with one goal (no documents yet)."""
-    from app.documents.models import Document
-
-    cycle = make_cycle(world["mun"], world["official"])
-    fill_goal(cycle, world["official"])
-    stage = cycle.stage("GOAL")
-    # fill_goal also drafts the mandatory documents for other features' tests; these tests start without.
-    for doc in db_session.scalars(select(Document).where(Document.stage_id == stage.id)):
-        db_session.delete(doc)
-    db_session.commit()
-    return stage
-
-
 def generate(stage, key, actor, db_session, **kw):
     """Generate, commit and run the job (inline), as a request would."""
     from app.documents.services import generate_document

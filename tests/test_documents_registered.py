@@ -14,23 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import ValidationFailed
 from app.demo import fill_stage  # noqa: F401  (loads the app's packages in order before the engine)
-from tests.conftest import PASSWORD, fill_goal
+from tests.conftest import PASSWORD
 
 STATEMENT = "Создание условий для развития добровольчества обучающихся"
-
-
-@pytest.fixture
-def goal_stage(world, make_cycle, db_session):
-    """A municipal M1.1 cycle whose GOAL stage has one goal and no documents yet."""
-    from app.documents.models import Document
-
-    cycle = make_cycle(world["mun"], world["official"])
-    fill_goal(cycle, world["official"])
-    stage = cycle.stage("GOAL")
-    for doc in db_session.scalars(select(Document).where(Document.stage_id == stage.id)):
-        db_session.delete(doc)
-    db_session.commit()
-    return stage
 
 
 def text_of(data: bytes) -> str:
