@@ -149,7 +149,7 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
         if doc.state in ("on_approval", "awaiting_signature"):
             raise ValidationFailed(f"Документ «{doc.title}» {engine.workflow_for(doc).state_label(doc.state)}: "
                                    "чтобы изменить его, сначала отзовите его или верните на доработку.")
-        if doc.current is not None and doc.current.status in ("queued", "running"):
+        if doc.current is not None and doc.current.status in ("queued", "running") and not _stalled(doc.current):
             raise ValidationFailed(f"Документ «{doc.title}» уже формируется: дождитесь окончания.")
     number = (doc.current.number + 1) if doc is not None and doc.current is not None else 1
     if validate:
@@ -159,6 +159,13 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
         doc = _new_documents(stage, doc_type, [(addressee, data_request)], actor=actor, role=role)[0]
     return _new_version(stage, doc, number, actor=actor, role=role, params=params, data_request=data_request,
                         inline=inline)
+
+
+def _stalled(version: DocumentVersion) -> bool:
+    """The version's generation job is over or gone (see stalled.py): it is failed now and may be replaced."""
+    from app.documents.stalled import fail_stalled
+
+    return fail_stalled([version]) > 0
 
 
 def _new_documents(stage, doc_type: DocumentType, subjects, *, actor, role: str) -> list[Document]:

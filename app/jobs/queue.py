@@ -109,6 +109,8 @@ class PeriodicJob:
 PERIODIC_JOBS = (
     PeriodicJob("deadline-reminders", "app.deadlines.reminders.reminders_job", "periodic",
                 interval=3600, timeout=600),
+    PeriodicJob("stalled-document-generations", "app.documents.stalled.fail_stalled_job", "periodic",
+                interval=600, timeout=300),
 )
 
 
