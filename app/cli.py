@@ -138,7 +138,7 @@ def worker(burst):
     # connections used for it are closed first, so no forked job shares a database connection with another.
     try:
         click.echo(f"Шаблоны документов подготовлены: {warm_up()}.")
-    except Exception:  # noqa: BLE001 - an optimisation only: jobs compile what they need themselves
+    except Exception:  # an optimisation only: the jobs compile what they need themselves
         log.warning("document templates not compiled ahead", exc_info=True)
     db.session.remove()
     db.engine.dispose()
