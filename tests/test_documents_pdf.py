@@ -14,10 +14,8 @@ from sqlalchemy import func, select
 from app.core.errors import ValidationFailed
 from app.demo import fill_stage  # noqa: F401  (loads the app's packages in order before the engine)
 from tests import services as svc
-from tests import test_documents_registered as registered
 from tests.test_documents_registered import register, signed_regulation
 
-goal_stage = registered.goal_stage  # the fixture: a municipal cycle's GOAL stage without documents
 
 PAGE = re.compile(rb"/Type\s*/Page\b")
 MISSING = "Для выгрузки в PDF на сервере должен быть установлен LibreOffice"
