@@ -236,7 +236,7 @@ def seed_demo(today: date | None = None) -> bool:
         return False
     load_all()
     rng = random.Random(2026)
-    today = today or utcnow().date()
+    today = today or _today()
     period = academic_year_of(today)
     orgs = _organisations(rng)
     users = {}

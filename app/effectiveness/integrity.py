@@ -329,9 +329,10 @@ def _as_date(value) -> date | None:
 
 def check_cycle(cycle: Cycle, *, today: date | None = None) -> list[Defect]:
     """Every broken link of the cycle's chain, in chain order (stage by stage)."""
-    from app.core.timeutil import utcnow
+    from app.followup.services import org_today
 
-    defects = _Checker(cycle, today or utcnow().date()).run()
+    # «Past due» is counted in the owner's day, not in UTC's (a day behind Moscow from 21:00 to 24:00 UTC).
+    defects = _Checker(cycle, today or org_today(cycle.owner)).run()
     order = {code: n for n, code in enumerate(STAGE_ORDER)}
     return sorted(defects, key=lambda d: order.get(d.stage, 99))
 

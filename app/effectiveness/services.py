@@ -163,6 +163,13 @@ class MeasureResult:
     details: list[tuple[str, str]]  # (indicator code, what happened to it)
 
 
+def _owner_today(cycle: Cycle) -> date:
+    """Today in the cycle owner's time zone: a measure ended when its end date has passed there."""
+    from app.followup.services import org_today
+
+    return org_today(cycle.owner)
+
+
 def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> list[MeasureResult]:
     """Each (not cancelled) measure assessed from the indicators it was expected to move: moved when every
     measurable one improved on its baseline, not moved when any did not, not measurable when none can be
@@ -264,7 +271,7 @@ def save_evaluation(cycle: Cycle, *, conclusions: str, actor: User, expected_ver
     evaluation = _get_or_create(cycle, stage, actor, role)
     before = {**evaluation.audit_snapshot(), "assessments": {a.measure_id: a.computed for a in evaluation.assessments}}
     evaluation.conclusions = conclusions
-    results = _sync_assessments(evaluation, today=today or utcnow().date())
+    results = _sync_assessments(evaluation, today=today or _owner_today(cycle))
     try:
         db.session.flush()
     except StaleDataError:
@@ -441,7 +448,7 @@ def before_after_chart(rows: list[IndicatorRow], fmt: str = "svg") -> bytes | No
 def evaluation_context(cycle: Cycle, *, today: date | None = None) -> dict:
     """Plain primitives for the effectiveness report document (documents helpers): measures with their
     assessment, indicators before/after/target (overall and per school), conclusions and proposals."""
-    today = today or utcnow().date()
+    today = today or _owner_today(cycle)
     rows = indicator_rows(cycle)
     evaluation = evaluation_of(cycle)
     overrides = {a.measure_id: a for a in evaluation.assessments} if evaluation else {}
