@@ -1,0 +1,52 @@
+"""The letters of one click cost a fixed handful of statements each, whatever their number: everything shared by
+the letters (signer, approvers, template, the batch's versions, the audit chain head) is read once per click or
+per batch, never once per letter (bench/documents.py measures the time; this guards the shape)."""
+
+from datetime import date
+
+from app.documents import services
+from app.extensions import db
+from app.jobs.queue import dispatch_ready
+from tests.conftest import TEST_DB
+from tests.test_api import counted_statements
+
+
+def _letters(stage, world, make_org, db_session, n: int) -> tuple[int, int]:
+    """Statements of the click and of its jobs for `n` new addressees of one recommendation."""
+    from app.followup.models import Recommendation, RecommendationItem
+
+    schools = [make_org(parent=world["mun"]) for _ in range(n)]
+    recommendation = Recommendation(cycle_id=stage.cycle_id, stage_id=stage.id, text="Провести ВШК",
+                                    addressee_group="organisations", response_deadline=date.today(),
+                                    created_by_id=world["official"].id)
+    recommendation.items = [RecommendationItem(organisation_id=s.id, due_date=date.today()) for s in schools]
+    db_session.add(recommendation)
+    db_session.commit()
+    db.session.expire_all()  # as in a new request
+    with counted_statements() as click:
+        docs = services.generate_for_addressees(stage, "addressed_recommendations", actor=world["official"],
+                                                addressees=services.recommendation_addressees(stage))
+        db_session.commit()
+    assert len(docs) == n
+    with counted_statements() as jobs:
+        dispatch_ready()
+    db.session.expire_all()
+    assert all(d.current.status == "done" for d in docs), [d.current.error for d in docs]
+    return len(click), len(jobs)
+
+
+def test_statements_per_letter_do_not_grow_with_the_letters(world, goal_stage, make_org, db_session, monkeypatch):
+    monkeypatch.setattr(services, "GENERATION_BATCH", 5)
+    rec = goal_stage.cycle.stage("REC")
+    rec.state = "draft"
+    db_session.commit()
+    click_few, jobs_few = _letters(rec, world, make_org, db_session, 5)
+    click_many, jobs_many = _letters(rec, world, make_org, db_session, 15)
+    per_click_letter, per_job_letter = (click_many - click_few) / 10, (jobs_many - jobs_few) / 10
+    # The click, per letter: the addressee's head and recommendation items (the data check), and the inserts of
+    # the document, its version and their two audit events — batched into one statement each on PostgreSQL,
+    # one row each on SQLite (no ordered multi-row RETURNING there).
+    assert per_click_letter <= (3 if TEST_DB == "postgresql" else 7), (click_few, click_many)
+    # The jobs, per letter: the addressee's head (director, else head) and items, its own update; plus the
+    # batch's claim, load, template and people spread over its letters.
+    assert per_job_letter <= 5.5, (jobs_few, jobs_many)
