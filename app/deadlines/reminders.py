@@ -26,7 +26,8 @@ from app.auth.models import RoleAssignment, User
 from app.core.timeutil import format_date, utcnow
 from app.deadlines.models import ReminderSent
 from app.deadlines.notify import notify
-from app.deadlines.services import local_date, org_time_zone
+from app.deadlines.services import local_date
+from app.orgs.services import org_time_zone
 from app.extensions import db
 from app.tasks.models import Task
 

@@ -1,24 +1,13 @@
-"""Shared helpers of the deadlines feature: time zones of organisations and the notification inbox."""
+"""Shared helpers of the deadlines feature: users' time zones and days, and the notification inbox."""
 
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.core.timeutil import utcnow
 from app.deadlines.models import Notification
 from app.extensions import db
-
-DEFAULT_TIME_ZONE = "Europe/Moscow"
-
-
-def org_time_zone(org) -> str:
-    """The organisation's time zone, or its nearest ancestor's, or the application default (APP_TIMEZONE)."""
-    while org is not None:
-        if org.timezone:
-            return org.timezone
-        org = org.parent
-    return current_app.config.get("APP_TIMEZONE", DEFAULT_TIME_ZONE)
+from app.orgs.services import org_time_zone
 
 
 def user_time_zone_of(user) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import case, func, select
 
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator
 from app.extensions import db
+from app.orgs.services import org_today
 
 STAGE_ORDER = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
 # Values count as data once the school's answer has been accepted by the official.
@@ -329,8 +330,6 @@ def _as_date(value) -> date | None:
 
 def check_cycle(cycle: Cycle, *, today: date | None = None) -> list[Defect]:
     """Every broken link of the cycle's chain, in chain order (stage by stage)."""
-    from app.followup.services import org_today
-
     # «Past due» is counted in the owner's day, not in UTC's (a day behind Moscow from 21:00 to 24:00 UTC).
     defects = _Checker(cycle, today or org_today(cycle.owner)).run()
     order = {code: n for n, code in enumerate(STAGE_ORDER)}

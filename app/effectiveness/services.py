@@ -26,6 +26,7 @@ from app.cycles.models import Cycle, Goal, Indicator, Stage
 from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, EffectivenessEvaluation,
                                       EffectivenessProposal, MeasureAssessment)
 from app.extensions import db
+from app.orgs.services import org_today
 
 CENT = Decimal("0.01")
 
@@ -163,13 +164,6 @@ class MeasureResult:
     details: list[tuple[str, str]]  # (indicator code, what happened to it)
 
 
-def _owner_today(cycle: Cycle) -> date:
-    """Today in the cycle owner's time zone: a measure ended when its end date has passed there."""
-    from app.followup.services import org_today
-
-    return org_today(cycle.owner)
-
-
 def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> list[MeasureResult]:
     """Each (not cancelled) measure assessed from the indicators it was expected to move: moved when every
     measurable one improved on its baseline, not moved when any did not, not measurable when none can be
@@ -271,7 +265,7 @@ def save_evaluation(cycle: Cycle, *, conclusions: str, actor: User, expected_ver
     evaluation = _get_or_create(cycle, stage, actor, role)
     before = {**evaluation.audit_snapshot(), "assessments": {a.measure_id: a.computed for a in evaluation.assessments}}
     evaluation.conclusions = conclusions
-    results = _sync_assessments(evaluation, today=today or _owner_today(cycle))
+    results = _sync_assessments(evaluation, today=today or org_today(cycle.owner))
     try:
         db.session.flush()
     except StaleDataError:
@@ -448,7 +442,7 @@ def before_after_chart(rows: list[IndicatorRow], fmt: str = "svg") -> bytes | No
 def evaluation_context(cycle: Cycle, *, today: date | None = None) -> dict:
     """Plain primitives for the effectiveness report document (documents helpers): measures with their
     assessment, indicators before/after/target (overall and per school), conclusions and proposals."""
-    today = today or _owner_today(cycle)
+    today = today or org_today(cycle.owner)
     rows = indicator_rows(cycle)
     evaluation = evaluation_of(cycle)
     overrides = {a.measure_id: a for a in evaluation.assessments} if evaluation else {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -30,6 +29,7 @@ from app.followup.models import (
     ADDRESSEE_GROUPS, DECISION_KINDS, MEASURE_KINDS, Decision, Measure, Recommendation, RecommendationItem,
 )
 from app.orgs.models import Organisation
+from app.orgs.services import org_time_zone, org_today
 from workflows import engine
 from workflows.measure import ACTIVE_STATES
 from workflows.recommendation_item import EVIDENCE_KIND, EXECUTORS, OWED_STATES
@@ -44,19 +44,6 @@ MAX_TEXT = 10000
 
 
 # --- time ---
-
-def org_time_zone(org: Organisation) -> str:
-    while org is not None:
-        if org.timezone:
-            return org.timezone
-        org = org.parent
-    return current_app.config["APP_TIMEZONE"]
-
-
-def org_today(org: Organisation) -> date:
-    """Today where the organisation works: due dates of its items are counted in its time zone."""
-    return today_in(org_time_zone(org))
-
 
 def is_item_overdue(item: RecommendationItem, today: date | None = None) -> bool:
     """The school still owes something and the due date (in the school's time zone) has passed."""

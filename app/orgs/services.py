@@ -1,11 +1,14 @@
 """Organisation hierarchy operations."""
 
 import re
+from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.audit import chain
 from app.core.errors import ValidationFailed
+from app.core.timeutil import today_in
 from app.extensions import db
 from app.orgs.models import ORG_KINDS, Organisation
 
@@ -69,3 +72,19 @@ def update_organisation(org: Organisation, *, data: dict, actor) -> None:
     after = org.audit_snapshot()
     chain.record(action="update", object_type="organisation", object_id=org.id, actor=actor, actor_role="admin",
                  organisation_id=org.id, before=before, after=after)
+
+
+# --- time ---
+
+def org_time_zone(org: Organisation | None) -> str:
+    """The organisation's time zone, or its nearest ancestor's, or the application default (APP_TIMEZONE)."""
+    while org is not None:
+        if org.timezone:
+            return org.timezone
+        org = org.parent
+    return current_app.config["APP_TIMEZONE"]
+
+
+def org_today(org: Organisation | None) -> date:
+    """Today where the organisation works: its due dates are counted in its time zone."""
+    return today_in(org_time_zone(org))
