@@ -5,6 +5,7 @@ under test can commit normally (style guide, convention 13)."""
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 from itertools import count
 
@@ -287,3 +288,22 @@ def sent(world, mon, db_session):
     services.transition_request(req, "send", actor=world["official"], today=date.today())
     db_session.commit()
     return req
+
+
+@contextmanager
+def counted_statements():
+    """The SQL statements run inside the block (savepoints and rollbacks of the test harness left out): tests
+    that guard against N+1 queries compare their counts for few and many rows."""
+    from app.extensions import db
+
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.analysis import services
 from app.analysis.models import AnalysisResult, AnalysisRun, Finding, RiskProfile
 from tests.test_analysis_app import audit_count
-from tests.test_list_queries import counted_statements
+from tests.conftest import counted_statements
 
 
 @pytest.fixture

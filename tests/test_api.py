@@ -2,14 +2,13 @@
 and the OpenAPI document kept in step with the URL map."""
 
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from tests.conftest import fill_goal, fill_indicators
+from tests.conftest import counted_statements, fill_goal, fill_indicators
 from tests.test_access import changed_tables, db_state
 from tests.test_api_tokens import bearer, token_for  # noqa: F401  (token_for is a fixture)
 
@@ -206,23 +205,6 @@ def test_every_problem_is_reported_at_once(world, api):
 
 
 # --- no N+1 ------------------------------------------------------------------------------------
-
-@contextmanager
-def counted_statements():
-    from app.extensions import db
-
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
 
 @pytest.mark.parametrize("path", ["/api/v1/organisations", "/api/v1/cycles"])
 def test_lists_issue_a_fixed_number_of_statements(world, make_org, make_user, make_cycle, db_session, api, path):

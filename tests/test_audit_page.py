@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.orgs.models import Organisation
 from tests.conftest import fill_goal
-from tests.test_list_queries import counted_statements
+from tests.conftest import counted_statements
 from workflows import engine
 
 URL = "/audit/"

@@ -8,7 +8,7 @@ from app.documents import services
 from app.extensions import db
 from app.jobs.queue import dispatch_ready
 from tests.conftest import TEST_DB
-from tests.test_api import counted_statements
+from tests.conftest import counted_statements
 
 
 def _letters(stage, world, make_org, db_session, n: int) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from tests.fixtures_followup import evidence
-from tests.test_list_queries import counted_statements
+from tests.conftest import counted_statements
 
 FOLLOWUP_TABLES = ("recommendations", "recommendation_items", "recommendation_findings", "measures",
                    "measure_recommendations", "measure_findings", "measure_indicators", "decisions",

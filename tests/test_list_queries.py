@@ -1,30 +1,12 @@
 """List pages issue a fixed number of SQL statements whatever the number of rows (no N+1)."""
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
-from app.extensions import db
+from tests.conftest import counted_statements
 
 MECHANISMS = ["M1.1", "M1.2", "M1.3", "M1.4", "M2.1", "M2.2", "M2.3", "MX.1"]  # each has a "main" track
-
-
-@contextmanager
-def counted_statements():
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _add_cycles(actor, owners, make_cycle, start, n):

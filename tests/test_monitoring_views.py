@@ -15,7 +15,7 @@ from app.monitoring import services
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
 from app.monitoring.values import save_values
 from app.tasks.models import Task
-from tests.test_list_queries import counted_statements
+from tests.conftest import counted_statements
 from tests.test_monitoring import (FUTURE, cycle_indicator, fill_all, make_request, open_tasks,
                                    submission_of)
 
