@@ -1,0 +1,1 @@
+"""Security regression suite (issue «Hardening»): every control that an attacker or a fault would test."""
