@@ -14,9 +14,11 @@ The null of every test is "an honest school of this many participants", never a 
   ("понизили") / higher ("повысили") than the term mark — exact binomial tail with the region's share for
   participants with the same assessment marks;
 - K1 (high results not confirmed by exams) and K5 (a high result not confirmed by the same cohort a year
-  later): the school's size-aware z (as for K2) minus its exam z / its next-year z, standardised by the
-  region's own median and MAD of that difference for the work — these compare schools, so the region's
-  distribution is the reference.
+  later): the school's size-aware z (as for K2) — for K1 its mean over the school's ВПР works of the year
+  minus the mean over its ОГЭ/ЕГЭ works, for K5 minus the same cohort's z a year later — standardised by
+  the region's own median and MAD of that difference (per year / per work): these compare schools with
+  schools, so the region's distribution is the reference. Lyceums, gymnasiums and in-depth schools are
+  not tested for K1 (k1_exempt_profiles).
 
 A unit with fewer than `verdict_min_participants` participants is not tested (the exact tests are valid
 for small classes, but a class of three carries no evidence).
@@ -240,22 +242,34 @@ def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
     z = size_aware_z(mean, s2[work], n, work, nw, ok)
     exam = u["procedure"].isin(EXAMS).to_numpy()
     out = []
-    # K1: the school's position on ВПР minus its position on ОГЭ/ЕГЭ in the same subject and year
-    key = u["school_id"].astype(str) + "|" + u["subject"].astype(str) + "|" + u["year"].astype(str)
-    sel = exam & ~np.isnan(z)
-    ez = key.map(pd.Series(z[sel]).groupby(key[sel].to_numpy()).mean()).to_numpy(dtype=float)
+    # K1: the school's mean position over all its ВПР works of the year minus its mean position over its
+    # ОГЭ/ЕГЭ works of that year (pooled: a lift of every ВПР work adds up, the noise of one class does not)
     exempt = np.zeros(nu, dtype=bool)
     if len(schools):
         profile = dict(zip(schools["id"].tolist(), schools["profile"].tolist()))
-        exempt = np.array([profile.get(s) in th["k1_exempt_profiles"] for s in u["school_id"].tolist()])
-    gap = z - ez
-    test = ~exam & ~exempt & ~np.isnan(gap)
-    gz, pv = _standardised_p(gap, work, nw, test)
-    idx = np.flatnonzero(~np.isnan(gz))
-    details = [f"положение школы среди школ региона по этой работе z = {_num(z[i], 2)}, по ОГЭ/ЕГЭ по тому же "
-               f"предмету z = {_num(ez[i], 2)}: разрыв необычен для школ региона ({_num(gz[i], 2)} ст. откл.)"
-               for i in idx]
-    out.append(_frame(u, idx, "K1", "high_unexplained", n[idx], pv[idx], gz[idx], details))
+        exempt = np.array([profile.get(s) in th["k1_exempt_profiles"] for s in u["school_id"].tolist()], dtype=bool)
+    frame = pd.DataFrame({"year": u["year"].to_numpy(), "school_id": u["school_id"].to_numpy(), "z": z,
+                          "exam": exam, "n": n, "exempt": exempt})
+    frame = frame[~np.isnan(z)]
+    vpr = frame[~frame["exam"] & ~frame["exempt"]].groupby(["year", "school_id"]).agg(
+        zv=("z", "mean"), n=("n", "sum"), works=("z", "size"))
+    exams = frame[frame["exam"]].groupby(["year", "school_id"]).agg(ze=("z", "mean"))
+    both = vpr.join(exams, how="inner").reset_index()
+    if len(both):
+        both["gap"] = both["zv"] - both["ze"]
+        year_code = pd.factorize(both["year"])[0]
+        gz, pv = _standardised_p(both["gap"].to_numpy(), year_code, int(year_code.max()) + 1,
+                                 np.ones(len(both), dtype=bool))
+        keep = ~np.isnan(gz)
+        both, gz, pv = both[keep], gz[keep], pv[keep]
+        k1 = pd.DataFrame({"year": both["year"].to_numpy(), "procedure": "ВПР", "subject": "все предметы",
+                           "grade": np.nan, "school_id": both["school_id"].to_numpy(), "sign": "K1",
+                           "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": pv,
+                           "statistic": gz})
+        k1["detail"] = [f"среднее положение школы среди школ региона по {int(w)} работам ВПР z = {_num(a, 2)}, по "
+                        f"ОГЭ/ЕГЭ z = {_num(b, 2)}: разрыв необычен для школ региона ({_num(g, 2)} ст. откл.)"
+                        for w, a, b, g in zip(both["works"], both["zv"], both["ze"], gz)]
+        out.append(k1)
     # K5: the same cohort a year later (grade g+1 in year t+1); the test belongs to the later year
     later = pd.Series(np.arange(nu), index=_unit_key(u).to_numpy())
     nxt = _unit_key(u, 1, 1).map(later).to_numpy(dtype=float)

@@ -51,7 +51,8 @@ def chance(p: float) -> str:
 
 
 def work_label(row) -> str:
-    return f"{row.procedure} {row.subject} {int(row.grade)} кл. {int(row.year)}"
+    grade = "" if row.grade is None or pd.isna(row.grade) else f" {int(row.grade)} кл."
+    return f"{row.procedure} {row.subject}{grade} {int(row.year)}"
 
 
 def _sign_p(sign: str, pvalues) -> float:
@@ -112,3 +113,19 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     order = frame["verdict"].map({FLAGGED: 0, WATCH: 1, CLEAR: 2})
     return frame.assign(_o=order).sort_values(["_o", "combined_p", "school_id"], kind="stable").drop(
         columns="_o").reset_index(drop=True)
+
+
+def excluded_units(tests: pd.DataFrame, verdicts, thresholds) -> pd.DataFrame:
+    """The works (year, procedure, school_id, subject, grade) low-result indices leave out: those whose
+    test has p ≤ verdict_watch in a school whose verdict of that year is «выявлены». `verdicts`: one
+    frame of compute_verdicts or a list of them (one per year)."""
+    frames = verdicts if isinstance(verdicts, list) else [verdicts]
+    flagged = {(int(v.year), int(v.school_id)) for f in frames for v in f.itertuples() if v.verdict == FLAGGED}
+    keys = ["year", "procedure", "school_id", "subject", "grade"]
+    if not flagged or not len(tests):
+        return pd.DataFrame({k: pd.Series(dtype=object) for k in keys})
+    t = tests[(tests["p"] <= thresholds["verdict_watch"]) & tests["grade"].notna()]
+    mine = [(int(y), int(s)) in flagged for y, s in zip(t["year"], t["school_id"])]
+    out = t.loc[mine, keys].drop_duplicates().reset_index(drop=True)
+    out["grade"] = out["grade"].astype(int)
+    return out
