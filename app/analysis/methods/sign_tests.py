@@ -231,60 +231,90 @@ def _unit_key(u, year_shift: int = 0, grade_shift: int = 0) -> pd.Series:
             + "|" + (u["grade"] + grade_shift).astype(str) + "|" + u["school_id"].astype(str))
 
 
+def contrast_z(x, vx, y, vy, group, ngroups: int, sel) -> np.ndarray:
+    """z of x − βy against the region, per group: β by least squares over the group's schools (clipped to
+    0…2), τ² the between-school spread of x − βy beyond sampling (robust), each school's own sampling
+    variance vx + β²·vy: a small school's noisy difference is not taken for a large school's sure one."""
+    x, vx, y, vy = (np.asarray(a, dtype=float) for a in (x, vx, y, vy))
+    z = np.full(len(x), np.nan)
+    d_all = x - y
+    for idx in _per_work(d_all, group, sel, ngroups):
+        if len(idx) < 5:
+            continue
+        xc, yc = x[idx] - np.median(x[idx]), y[idx] - np.median(y[idx])
+        beta = float(np.clip((xc * yc).sum() / max((yc * yc).sum(), 1e-12), 0.0, 2.0))
+        d = x[idx] - beta * y[idx]
+        v = vx[idx] + beta * beta * vy[idx]
+        med, sd = _robust(d)
+        if np.isnan(sd):
+            continue
+        tau2 = max(0.0, sd * sd - float(np.median(v)))
+        z[idx] = (d - med) / np.sqrt(np.maximum(tau2 + v, 1e-12))
+    return z
+
+
 def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
     nu, nw = len(u), len(p.works)
     work = u["work"].to_numpy()
     n = u["n"].to_numpy().astype(float)
     mean = u["mean_percent"].to_numpy()
     sd = u["sd_percent"].to_numpy()
+    # each work's result as the deviation from the median school, with its sampling variance s²/n
     s2 = np.bincount(work[ok], weights=(sd * sd * n)[ok], minlength=nw) / np.maximum(
         np.bincount(work[ok], weights=n[ok], minlength=nw), 1)
-    z = size_aware_z(mean, s2[work], n, work, nw, ok)
+    med = np.full(nw, np.nan)
+    for w, idx in enumerate(_per_work(mean, work, ok, nw)):
+        if len(idx):
+            med[w] = np.median(mean[idx])
+    dev = np.where(ok, mean - med[work], np.nan)
+    var = s2[work] / np.maximum(n, 1)
     exam = u["procedure"].isin(EXAMS).to_numpy()
     out = []
-    # K1: the school's mean position over all its ВПР works of the year minus its mean position over its
-    # ОГЭ/ЕГЭ works of that year (pooled: a lift of every ВПР work adds up, the noise of one class does not)
+    # K1: the school's mean deviation over all its ВПР works of the year against its mean deviation over
+    # its ОГЭ/ЕГЭ works of that year (pooled: a lift of every ВПР work adds up, the noise of one class does not)
     exempt = np.zeros(nu, dtype=bool)
     if len(schools):
         profile = dict(zip(schools["id"].tolist(), schools["profile"].tolist()))
         exempt = np.array([profile.get(s) in th["k1_exempt_profiles"] for s in u["school_id"].tolist()], dtype=bool)
-    frame = pd.DataFrame({"year": u["year"].to_numpy(), "school_id": u["school_id"].to_numpy(), "z": z,
-                          "exam": exam, "n": n, "exempt": exempt})
-    frame = frame[~np.isnan(z)]
+    frame = pd.DataFrame({"year": u["year"].to_numpy(), "school_id": u["school_id"].to_numpy(), "dev": dev,
+                          "var": var, "exam": exam, "n": n, "exempt": exempt})
+    frame = frame[~np.isnan(dev)]
     vpr = frame[~frame["exam"] & ~frame["exempt"]].groupby(["year", "school_id"]).agg(
-        zv=("z", "mean"), n=("n", "sum"), works=("z", "size"))
-    exams = frame[frame["exam"]].groupby(["year", "school_id"]).agg(ze=("z", "mean"))
+        dv=("dev", "mean"), vv=("var", "sum"), n=("n", "sum"), works=("dev", "size"))
+    vpr["vv"] /= vpr["works"] ** 2
+    exams = frame[frame["exam"]].groupby(["year", "school_id"]).agg(de=("dev", "mean"), ve=("var", "sum"),
+                                                                     ew=("dev", "size"))
+    exams["ve"] /= exams["ew"] ** 2
     both = vpr.join(exams, how="inner").reset_index()
     if len(both):
-        both["gap"] = both["zv"] - both["ze"]
         year_code = pd.factorize(both["year"])[0]
-        gz, pv = _standardised_p(both["gap"].to_numpy(), year_code, int(year_code.max()) + 1,
-                                 np.ones(len(both), dtype=bool))
+        gz = contrast_z(both["dv"], both["vv"], both["de"], both["ve"], year_code, int(year_code.max()) + 1,
+                        np.ones(len(both), dtype=bool))
         keep = ~np.isnan(gz)
-        both, gz, pv = both[keep], gz[keep], pv[keep]
+        both, gz = both[keep], gz[keep]
         k1 = pd.DataFrame({"year": both["year"].to_numpy(), "procedure": "ВПР", "subject": "все предметы",
                            "grade": np.nan, "school_id": both["school_id"].to_numpy(), "sign": "K1",
-                           "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": pv,
+                           "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": normal_sf(gz),
                            "statistic": gz})
-        k1["detail"] = [f"среднее положение школы среди школ региона по {int(w)} работам ВПР z = {_num(a, 2)}, по "
-                        f"ОГЭ/ЕГЭ z = {_num(b, 2)}: разрыв необычен для школ региона ({_num(g, 2)} ст. откл.)"
-                        for w, a, b, g in zip(both["works"], both["zv"], both["ze"], gz)]
+        k1["detail"] = [f"средний процент выполнения {int(w)} работ ВПР на {_num(abs(a))} п. п. "
+                        f"{'выше' if a >= 0 else 'ниже'} медианной школы региона, ОГЭ/ЕГЭ — на {_num(abs(b))} п. п. "
+                        f"{'выше' if b >= 0 else 'ниже'}: разрыв необычен для школ региона ({_num(g, 2)} ст. откл.)"
+                        for w, a, b, g in zip(both["works"], both["dv"], both["de"], gz)]
         out.append(k1)
     # K5: the same cohort a year later (grade g+1 in year t+1); the test belongs to the later year
     later = pd.Series(np.arange(nu), index=_unit_key(u).to_numpy())
     nxt = _unit_key(u, 1, 1).map(later).to_numpy(dtype=float)
-    has = ~exam & ~np.isnan(nxt) & ~np.isnan(z)
-    drop = np.full(nu, np.nan)
-    j = nxt[has].astype(np.int64)
-    drop[has] = z[has] - z[j]
-    dz, pv = _standardised_p(drop, work, nw, has)
-    idx = np.flatnonzero(~np.isnan(dz))
-    later_idx = nxt[idx].astype(np.int64)
-    frame = _frame(u, later_idx, "K5", "cohort_drop", n[later_idx], pv[idx], dz[idx], [
-        f"в {u['year'].iat[i]} г. в {u['grade'].iat[i]} кл. z = {_num(z[i], 2)}, через год та же когорта "
-        f"z = {_num(z[k], 2)}: падение необычно для школ региона ({_num(dz[i], 2)} ст. откл.)"
-        for i, k in zip(idx, later_idx)])
-    out.append(frame)
+    has = ~exam & ~np.isnan(nxt) & ~np.isnan(dev)
+    j = np.where(has, nxt, 0).astype(np.int64)
+    has &= ~np.isnan(dev[j])
+    dz = contrast_z(dev, var, dev[j], var[j], work, nw, has)
+    idx = np.flatnonzero(~np.isnan(dz) & has)
+    later_idx = j[idx]
+    out.append(_frame(u, later_idx, "K5", "cohort_drop", n[later_idx], normal_sf(dz[idx]), dz[idx], [
+        f"в {u['year'].iat[i]} г. в {u['grade'].iat[i]} кл. средний процент выполнения {_num(mean[i])} % "
+        f"(медиана школ региона {_num(med[work[i]])} %), через год та же когорта — {_num(mean[k])} % "
+        f"(медиана {_num(med[work[k]])} %): падение необычно для школ региона ({_num(dz[i], 2)} ст. откл.)"
+        for i, k in zip(idx, later_idx)]))
     return out
 
 
