@@ -3,6 +3,7 @@
 - `stouffer`: one p from several independent p-values of the same sign (a weak but consistent sign in
   every work adds up);
 - `bonferroni_min`: one p from the smallest of k p-values (one strong sign in one work is not diluted);
+- `fisher`: one p from the p-values of different signs of a school (two moderate signs add up);
 - `benjamini_hochberg`: q-values; the schools with q ≤ level form a list whose expected share of false
   entries is at most `level` (Benjamini & Hochberg 1995)."""
 
@@ -18,6 +19,21 @@ def stouffer(pvalues) -> float:
     if not len(p):
         return 1.0
     return float(normal_sf(normal_isf(p).sum() / np.sqrt(len(p))))
+
+
+def fisher(pvalues) -> float:
+    """Fisher's method: X = −2 Σ ln p has a χ² law with 2k degrees of freedom, whose tail for an even
+    number of degrees is exactly e^(−X/2) Σ_{i<k} (X/2)^i / i! (no special functions needed)."""
+    p = np.asarray(pvalues, dtype=float)
+    p = np.clip(p[~np.isnan(p)], 1e-300, 1.0)
+    if not len(p):
+        return 1.0
+    half = -np.log(p).sum()
+    term, total = 1.0, 1.0
+    for i in range(1, len(p)):
+        term *= half / i
+        total += term
+    return float(min(1.0, np.exp(-half) * total))
 
 
 def bonferroni_min(pvalues) -> float:

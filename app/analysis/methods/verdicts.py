@@ -5,8 +5,9 @@ For the year Y the school's tests of the years Y − verdict_years + 1 … Y are
    but consistent sign in every work adds up) and by the smallest p × their number (one strong sign in
    one work is not diluted), the better of the two × 2; K1 and K5 compare a school with itself in another
    work (the exam, the next year), so their works are not independent and only the second rule is used;
-2. per school: the smallest sign p × the number of signs tested (Bonferroni) — `combined_p`, the
-   probability that an honest school shows signs at least this strong;
+2. per school: the signs' p by Fisher's method (two moderate signs add up) and by the smallest × their
+   number (one strong sign is not diluted), the better × 2 — `combined_p`, the probability that an
+   honest school shows signs at least this strong;
 3. the region's list: Benjamini–Hochberg over the schools' combined p at `verdict_fdr` (default 5 %):
    the schools with q ≤ level are «признаки необъективности выявлены» — on average at most 5 % of such
    a list are honest schools; the others with combined p ≤ `verdict_watch` are «есть отдельные признаки
@@ -18,7 +19,7 @@ named in the explanation are those that pass it (or the strongest ones when none
 import numpy as np
 import pandas as pd
 
-from app.analysis.methods.fdr import benjamini_hochberg, bonferroni_min, stouffer
+from app.analysis.methods.fdr import benjamini_hochberg, bonferroni_min, fisher, stouffer
 
 FLAGGED, WATCH, CLEAR = "flagged", "watch", "clear"
 VERDICTS = {FLAGGED: "признаки необъективности выявлены", WATCH: "есть отдельные признаки (наблюдение)",
@@ -73,7 +74,8 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
         signs = []
         for (sign, kind), group in mine.groupby(["sign", "kind"], sort=True):
             signs.append((sign, kind, _sign_p(sign, group["p"].to_numpy(dtype=float)), group))
-        combined = min(1.0, len(signs) * min(s[2] for s in signs)) if signs else 1.0
+        sign_p = [s[2] for s in signs]
+        combined = min(1.0, 2.0 * min(fisher(sign_p), bonferroni_min(sign_p))) if signs else 1.0
         rows.append({"school_id": int(school_id), "year": year, "combined_p": combined, "_signs": signs})
     known = {r["school_id"] for r in rows}
     for school_id in sorted(set(int(s) for s in (schools if schools is not None else [])) - known):
