@@ -82,7 +82,17 @@ def _standardised_p(values, work, nw: int, sel) -> tuple[np.ndarray, np.ndarray]
     return z, normal_sf(z)
 
 
+DETAIL_P = 0.2  # the sentence of a test is written only when it may be quoted (a region has 100,000 tests)
+
+
 def _frame(u, idx, sign, kind, n, p, statistic, details) -> pd.DataFrame:
+    """Tests of the units `idx`; `details(positions)` writes the sentences of the given positions of idx."""
+    p = np.asarray(p, dtype=float)
+    quoted = np.flatnonzero(p <= DETAIL_P)
+    text = np.full(len(idx), "", dtype=object)
+    if len(quoted):
+        text[quoted] = details(quoted)
+    details = text
     out = u.iloc[idx][["year", "procedure", "subject", "grade", "school_id"]].reset_index(drop=True)
     out["sign"], out["kind"] = sign, kind
     out["n"] = np.asarray(n, dtype=np.int64)
@@ -105,10 +115,12 @@ def _k2(p, u, ok, th) -> pd.DataFrame | None:
     tmax = np.full((nw, scores.shape[1]), np.nan)
     sums = np.zeros((nw, scores.shape[1]))
     counts = np.zeros((nw, scores.shape[1]))
+    by_work = pd.DataFrame(scores).groupby(p.work)
+    found = by_work.max()
+    tmax[found.index.to_numpy()] = found.to_numpy()
     for k in range(scores.shape[1]):
         col = scores[:, k]
         has = ~np.isnan(col)
-        np.fmax.at(tmax[:, k], p.work[has], col[has])
         sums[:, k] = np.bincount(p.work[has], weights=col[has], minlength=nw)
         counts[:, k] = np.bincount(p.work[has], minlength=nw)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -140,9 +152,9 @@ def _k2(p, u, ok, th) -> pd.DataFrame | None:
     z = size_aware_z(resid, np.maximum(var_g, 1e-6), np.maximum(cnt, 1), work, nw, sel & ~np.isnan(resid))
     idx = np.flatnonzero(~np.isnan(z))
     pv = normal_sf(z[idx])
-    details = [f"по трудным заданиям школа выше своего ожидаемого уровня, по лёгким — ниже: разность "
+    details = lambda sel: [f"по трудным заданиям школа выше своего ожидаемого уровня, по лёгким — ниже: разность "  # noqa: E731
                f"{_num(100 * mean_g[i])} п. п. при {_num(100 * (mean_g[i] - resid[i]))} п. п. у школ того же "
-               f"уровня (отклонение {_num(z[i], 2)} ст. откл. для {int(cnt[i])} участников)" for i in idx]
+               f"уровня (отклонение {_num(z[i], 2)} ст. откл. для {int(cnt[i])} участников)" for i in idx[sel]]
     return _frame(u, idx, "K2", "hard_better", cnt[idx], pv, z[idx], details)
 
 
@@ -188,9 +200,10 @@ def _k3(p, u, ok, boundaries) -> pd.DataFrame | None:
         return None
     pi = expected[idx] / window_sum[idx]
     pv = binom_sf(at_sum[idx], window_sum[idx], pi)
-    details = [f"ровно на границах отметок {int(at_sum[i])} из {int(window_sum[i])} работ с баллами от двух ниже "
+    details = lambda sel: [f"ровно на границах отметок {int(at_sum[i])} из {int(window_sum[i])} работ с баллами от "  # noqa: E731
+               f"двух ниже "
                f"границы до одного выше (ожидалось около {_num(expected[i], 1)} по доле в регионе); больше всего — "
-               f"на границе «{int(best[i, 0])}» (первичный балл {int(best[i, 1])})" for i in idx]
+               f"на границе «{int(best[i, 0])}» (первичный балл {int(best[i, 1])})" for i in idx[sel]]
     return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details)
 
 
@@ -219,9 +232,12 @@ def _k4(p, u, ok, th) -> list[pd.DataFrame]:
             pi = np.bincount(p.unit, weights=np.nan_to_num(chance), minlength=nu) / n_term
         idx = np.flatnonzero(sel & ~np.isnan(pi))
         pv = binom_sf(hits[idx], n_term[idx], pi[idx])
-        details = [f"отметку за период {word} {int(hits[i])} из {int(n_term[i])} участников "
-                   f"({_num(100 * hits[i] / n_term[i], 0)} %) при ожидаемых {_num(100 * pi[i], 0)} % — доле по "
-                   "региону у участников с теми же отметками за работу" for i in idx]
+
+        def details(sel, hits=hits, word=word, pi=pi, idx=idx):
+            return [f"отметку за период {word} {int(hits[i])} из {int(n_term[i])} участников "
+                    f"({_num(100 * hits[i] / n_term[i], 0)} %) при ожидаемых {_num(100 * pi[i], 0)} % — доле по "
+                    "региону у участников с теми же отметками за работу" for i in idx[sel]]
+
         out.append(_frame(u, idx, "K4", kind, n_term[idx], pv, hits[idx] / n_term[idx], details))
     return out
 
@@ -310,11 +326,11 @@ def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
     dz = contrast_z(dev, var, dev[j], var[j], work, nw, has)
     idx = np.flatnonzero(~np.isnan(dz) & has)
     later_idx = j[idx]
-    out.append(_frame(u, later_idx, "K5", "cohort_drop", n[later_idx], normal_sf(dz[idx]), dz[idx], [
+    out.append(_frame(u, later_idx, "K5", "cohort_drop", n[later_idx], normal_sf(dz[idx]), dz[idx], lambda sel: [
         f"в {u['year'].iat[i]} г. в {u['grade'].iat[i]} кл. средний процент выполнения {_num(mean[i])} % "
         f"(медиана школ региона {_num(med[work[i]])} %), через год та же когорта — {_num(mean[k])} % "
         f"(медиана {_num(med[work[k]])} %): падение необычно для школ региона ({_num(dz[i], 2)} ст. откл.)"
-        for i, k in zip(idx, later_idx)]))
+        for i, k in zip(idx[sel], later_idx[sel])]))
     return out
 
 
