@@ -177,6 +177,9 @@ def test_the_objectivity_page_says_why_each_school_is_flagged(world, anl_cycle, 
                                                              AnalysisResult.school_id == more_schools[0].id))
     form = client.get(f"/analysis/cycles/{anl_cycle.id}/findings/new?result={flagged.id}").get_data(as_text=True)
     assert "признаки необъективности выявлены" in form and "скопление результатов на границе отметки" in form
+    school = client.get(f"/analysis/schools/{more_schools[0].id}").get_data(as_text=True)
+    line = school.split('id="verdict"', 1)[1].split("</li>", 1)[0]
+    assert "признаки необъективности выявлены" in line and "скопление результатов на границе отметки" in line
 
 
 # --- fixed query counts --------------------------------------------------------------------------

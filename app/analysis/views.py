@@ -255,8 +255,8 @@ def school(org_id: int):
     run = services.latest_run_for_school(org)
     context = {"school": org, "run": run, "sign_titles": SIGN_TITLES, "position_label": dashboard.position_label}
     if run is not None:
-        rows = services.results(run, ("marker", "aggregate", "cluster_position", "shnor", "shnsu", "resilient",
-                                      "stably_objective", "not_computable"), school_id=org.id)
+        rows = services.results(run, ("marker", "verdict", "aggregate", "cluster_position", "shnor", "shnsu",
+                                      "resilient", "stably_objective", "not_computable"), school_id=org.id)
         kinds = defaultdict(list)
         for r in rows:
             kinds[r.kind].append(r)
@@ -266,7 +266,7 @@ def school(org_id: int):
                        position=next(iter(kinds["cluster_position"]), None), shnor=kinds["shnor"],
                        shnsu=kinds["shnsu"], resilient=bool(kinds["resilient"]),
                        stable=bool(kinds["stably_objective"]), not_computable=kinds["not_computable"],
-                       years=list(run.years))
+                       verdict=next(iter(kinds["verdict"]), None), years=list(run.years))
     profiles = services.risk_profiles_of(org)
     can_edit_risk = bool(current_user.roles_over(org) & services.RISK_EDITORS)
     form = RiskProfileForm(formdata=None, year=profiles[0].year if profiles else None,
