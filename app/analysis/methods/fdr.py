@@ -22,18 +22,25 @@ def stouffer(pvalues) -> float:
 
 
 def fisher(pvalues) -> float:
-    """Fisher's method: X = −2 Σ ln p has a χ² law with 2k degrees of freedom, whose tail for an even
-    number of degrees is exactly e^(−X/2) Σ_{i<k} (X/2)^i / i! (no special functions needed)."""
+    """Fisher's method: X = −2 Σ ln p has a χ² law with 2k degrees of freedom."""
     p = np.asarray(pvalues, dtype=float)
     p = np.clip(p[~np.isnan(p)], 1e-300, 1.0)
     if not len(p):
         return 1.0
-    half = -np.log(p).sum()
-    term, total = 1.0, 1.0
-    for i in range(1, len(p)):
-        term *= half / i
-        total += term
-    return float(min(1.0, np.exp(-half) * total))
+    return float(fisher_many(np.array([-np.log(p).sum()]), np.array([len(p)]))[0])
+
+
+def fisher_many(half, count) -> np.ndarray:
+    """Fisher's p for many sets at once from half = −Σ ln p and count = k: the χ² tail for an even number of
+    degrees is exactly e^(−half) Σ_{i<k} half^i / i! (no special functions needed)."""
+    half = np.asarray(half, dtype=float)
+    count = np.asarray(count)
+    term = np.ones(len(half))
+    total = np.ones(len(half))
+    for i in range(1, int(count.max()) if len(count) else 1):
+        term = term * half / i
+        total = total + np.where(i < count, term, 0.0)
+    return np.minimum(1.0, np.exp(-half) * total)
 
 
 def bonferroni_min(pvalues) -> float:

@@ -19,7 +19,7 @@ named in the explanation are those that pass it (or the strongest ones when none
 import numpy as np
 import pandas as pd
 
-from app.analysis.methods.fdr import benjamini_hochberg
+from app.analysis.methods.fdr import benjamini_hochberg, fisher_many
 from app.analysis.methods.tails import normal_isf, normal_sf
 
 FLAGGED, WATCH, CLEAR = "flagged", "watch", "clear"
@@ -62,16 +62,6 @@ def work_label(row) -> str:
     return _label(row.procedure, row.subject, row.grade, row.year)
 
 
-def _fisher_many(half: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """fdr.fisher for many schools at once: half = −Σ ln p, count = number of p-values."""
-    term = np.ones(len(half))
-    total = np.ones(len(half))
-    for i in range(1, int(count.max()) if len(count) else 1):
-        term = term * half / i
-        total = total + np.where(i < count, term, 0.0)
-    return np.minimum(1.0, np.exp(-half) * total)
-
-
 def _signs_of_schools(t: pd.DataFrame) -> pd.DataFrame:
     """Per (school, sign, kind): the combined p of the sign over the school's works and years (vectorised:
     a region has 1,500 schools × 6 signs)."""
@@ -97,7 +87,7 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
         "school_id", sort=True).agg(half=("nl", "sum"), m=("sp", "size"), spmin=("sp", "min"))
     ids = by_school.index.to_numpy(dtype=np.int64)
     m = by_school["m"].to_numpy()
-    combined = np.minimum(1.0, 2.0 * np.minimum(_fisher_many(by_school["half"].to_numpy(dtype=float), m),
+    combined = np.minimum(1.0, 2.0 * np.minimum(fisher_many(by_school["half"].to_numpy(dtype=float), m),
                                                 np.minimum(1.0, m * by_school["spmin"].to_numpy(dtype=float))))
     extra = sorted(set(int(s) for s in (schools if schools is not None else [])) - set(ids.tolist()))
     ids = np.concatenate([ids, np.array(extra, dtype=np.int64)])
