@@ -55,6 +55,13 @@ def test_analysis_job_stores_results_with_a_reproducible_fingerprint(world, anl_
         AnalysisResult.run_id == first.id).group_by(AnalysisResult.kind)).all())
     assert kinds["aggregate"] > 0 and kinds["cluster"] == 12 and kinds["cluster_position"] > 0
     assert kinds.get("marker", 0) > 0, "the planted anomalies raise no sign at all"
+    # one verdict per school of the latest year; the run's count of flagged schools is the verdicts' list
+    verdicts = list(db_session.scalars(select(AnalysisResult).where(AnalysisResult.run_id == first.id,
+                                                                     AnalysisResult.kind == "verdict")))
+    assert len(verdicts) == 12 and {v.year for v in verdicts} == {2026}
+    flagged = [v for v in verdicts if v.payload["verdict"] == "flagged"]
+    assert flagged and first.summary["flagged_schools"] == len(flagged) < 12
+    assert all(v.payload["explanation"] and v.payload["evidence"] for v in flagged)
     # Every stored school row is a school of the cycle's municipality.
     schools = {s.id for s in services.scope_schools(world["mun"])}
     stored = set(db_session.scalars(select(AnalysisResult.school_id).where(

@@ -28,21 +28,45 @@ def _rows(result):
     return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
-def test_objectivity_prints_the_markers_as_csv(app, stored):
+def _code(region, school_id):
+    return "C" + region.schools.set_index("id").loc[school_id, "code"]
+
+
+OBJECTIVITY = ("inflated_scores", "cohort_drop", "hard_better", "heaping", "inflated_marks")
+
+
+def test_objectivity_prints_one_row_per_flagged_school(app, stored):
     region, ids = stored
     result = _run(app, "objectivity", "--year", "2025")
     assert result.exit_code == 0, result.output
     rows = _rows(result)
-    assert result.stdout.splitlines()[0] == ("school_code,subject,grade,sign,statistic,threshold,year,procedure,"
-                                             "kind,detail")
-    assert rows and {r["year"] for r in rows} == {"2025"}
-    assert {r["sign"] for r in rows} <= {"K1", "K2", "K3", "K4", "K5"}
-    planted = {"C" + region.schools.set_index("id").loc[s, "code"] for s in region.truth["inflated_marks"]}
-    k4 = {r["school_code"] for r in rows if r["sign"] == "K4"}
-    assert planted <= k4
-    row = next(r for r in rows if r["sign"] == "K4")
-    assert float(row["statistic"]) >= float(row["threshold"]) == 0.5 and "понизили" in row["detail"]
-    assert "Признаков:" in result.stderr
+    assert result.stdout.splitlines()[0] == "school_code,verdict,signs,works,combined_p,explanation"
+    assert rows and len({r["school_code"] for r in rows}) == len(rows)
+    assert {r["verdict"] for r in rows} == {"признаки необъективности выявлены"}
+    # the planted term-mark inflation is named, with the sign in words and how unlikely it is
+    planted = {_code(region, s) for s in region.truth["inflated_marks"]}
+    assert planted <= {r["school_code"] for r in rows}
+    row = next(r for r in rows if r["school_code"] in planted)
+    assert "K4" in row["signs"] and "ВПР" in row["works"] and float(row["combined_p"]) < 0.001
+    assert "завышение текущих отметок" in row["explanation"] and "вероятность случайно" in row["explanation"]
+    # the list is one a ministry can publish: most of it is planted schools
+    truth = {_code(region, s) for a in OBJECTIVITY for s in region.truth[a]}
+    named = {r["school_code"] for r in rows}
+    assert len(named & truth) / len(named) >= 0.8
+    assert "признаки необъективности выявлены:" in result.stderr
+
+
+def test_objectivity_all_adds_the_other_verdicts(app, stored):
+    region, _ids = stored
+    flagged = _rows(_run(app, "objectivity", "--year", "2025"))
+    result = _run(app, "objectivity", "--year", "2025", "--all")
+    assert result.exit_code == 0, result.output
+    rows = _rows(result)
+    assert {r["verdict"] for r in rows} >= {"признаки необъективности выявлены", "признаки не выявлены"}
+    assert [r for r in rows if r["verdict"] == "признаки необъективности выявлены"] == flagged
+    assert len(rows) == len(region.schools)
+    clear = [r for r in rows if r["verdict"] == "признаки не выявлены"]
+    assert all(r["explanation"] == "" and r["signs"] == "" for r in clear)
 
 
 def test_objectivity_for_one_municipality(app, stored):

@@ -23,7 +23,11 @@ BOUNDS = {
     "K2": (0.4, 0.9),
     "K4": (0.8, 0.9),
     "K5": (0.8, 0.8),
-    "ШНОР": (0.65, 0.9),
+    # ШНОР is the worst decile two years running (FIOKO), the «2» share only supporting: a list of about a
+    # tenth of the schools. Here a full decile (12 of 120) is planted, so the planted schools compete with
+    # the region's naturally weakest ones for the same dozen places: precision is high, recall is what
+    # the decile leaves (tests/test_analysis_verdicts.py plants fewer and asserts every one is found).
+    "ШНОР": (0.85, 0.65),
 }
 # K3 heaping with the defaults (2.5×, ≥ 5 works) fires on Poisson noise of units of 25–55 participants;
 # recall is asserted with the defaults, precision with the stricter setting a region would configure.
@@ -119,3 +123,4 @@ def test_low_results_exclude_flagged_units_and_list_reasons(analysed, thresholds
     assert set(low.resilient["school_id"]) <= set(low.shnsu["school_id"])
     assert not set(low.resilient["school_id"]) & set(low.shnor["school_id"])
     assert low.shnsu["factors"].map(len).gt(0).all()
+    assert len(low.shnor) <= 0.12 * len(region.schools)

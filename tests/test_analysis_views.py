@@ -141,6 +141,47 @@ def test_an_official_of_another_municipality_sees_none_of_its_schools(world, anl
         r for r in services.results(analysed, ("marker", "aggregate", "shnor", "cluster")) if r.school_id is None]
 
 
+# --- verdicts ------------------------------------------------------------------------------------
+
+_VERDICT = {
+    "verdict": "flagged", "verdict_label": "признаки необъективности выявлены", "signs": ["K3"],
+    "works": ["ВПР Математика 4 кл. 2026"], "combined_p": 0.0005,
+    "explanation": "K3 — скопление результатов на границе отметки: ВПР Математика 4 кл. 2026 (ровно на границах "
+                   "отметок 14 из 16 работ); вероятность случайно ≈ 1 из 2\u00a0000. В целом по школе: вероятность "
+                   "случайно ≈ 1 из 2\u00a0000 (с учётом числа проверенных признаков).",
+    "evidence": [{"sign": "K3", "kind": "heaping", "words": "скопление результатов на границе отметки", "p": 0.0005,
+                  "chance": "вероятность случайно ≈ 1 из 2\u00a0000",
+                  "works": [{"work": "ВПР Математика 4 кл. 2026", "p": 0.0001,
+                             "detail": "ровно на границах отметок 14 из 16 работ"}]}],
+}
+
+
+def test_the_objectivity_page_says_why_each_school_is_flagged(world, anl_cycle, more_schools, db_session, client,
+                                                              login):
+    run = _fake_run(anl_cycle, more_schools[:2], db_session)
+    clear = db_session.scalar(select(AnalysisResult).where(AnalysisResult.run_id == run.id,
+                                                           AnalysisResult.kind == "verdict",
+                                                           AnalysisResult.school_id == more_schools[1].id))
+    clear.payload = {**_VERDICT, "verdict": "clear", "verdict_label": "признаки не выявлены", "evidence": [],
+                     "explanation": ""}
+    db_session.commit()
+    login(world["official"])
+    page = client.get(f"/analysis/cycles/{anl_cycle.id}/objectivity").get_data(as_text=True)
+    table = page.split('id="verdicts"', 1)[1].split("</table>", 1)[0]
+    assert more_schools[0].display_name in table and more_schools[1].display_name not in table
+    assert "признаки необъективности выявлены" in table
+    assert "K3 — скопление результатов на границе отметки" in table and "ВПР Математика 4 кл. 2026" in table
+    assert "вероятность случайно ≈ 1 из 2\u00a0000" in table and "сформулировать вывод" in table
+    flagged = db_session.scalar(select(AnalysisResult).where(AnalysisResult.run_id == run.id,
+                                                             AnalysisResult.kind == "verdict",
+                                                             AnalysisResult.school_id == more_schools[0].id))
+    form = client.get(f"/analysis/cycles/{anl_cycle.id}/findings/new?result={flagged.id}").get_data(as_text=True)
+    assert "признаки необъективности выявлены" in form and "скопление результатов на границе отметки" in form
+    school = client.get(f"/analysis/schools/{more_schools[0].id}").get_data(as_text=True)
+    line = school.split('id="verdict"', 1)[1].split("</li>", 1)[0]
+    assert "признаки необъективности выявлены" in line and "скопление результатов на границе отметки" in line
+
+
 # --- fixed query counts --------------------------------------------------------------------------
 
 def _fake_run(cycle, schools, db_session):
@@ -153,11 +194,12 @@ def _fake_run(cycle, schools, db_session):
     for n, school in enumerate(schools):
         for kind, extra in (("marker", {"sign": "K1", "subject": "Математика", "grade": 5}),
                             ("shnor", {}), ("shnsu", {}), ("resilient", {}), ("low_index", {}),
-                            ("cluster", {}), ("cluster_position", {}), ("stably_objective", {}),
+                            ("cluster", {}), ("cluster_position", {}), ("stably_objective", {}), ("verdict", {}),
                             ("aggregate", {"subject": "Математика", "grade": 5, "procedure": "ВПР"})):
             db_session.add(AnalysisResult(run_id=run.id, kind=kind, school_id=school.id, year=2026, value=n % 3,
                                           payload={"statistic": 1.0, "reasons": ["доля «2»"], "years": [2025, 2026],
-                                                   "position": "above", "n": 20, "mean_percent": 50.0},
+                                                   "position": "above", "n": 20, "mean_percent": 50.0,
+                                                   **(_VERDICT if kind == "verdict" else {})},
                                           **extra))
     db_session.commit()
     return run

@@ -65,45 +65,41 @@ def _inputs(year: int, municipality_code: str | None):
     return results, schools, printed, load_boundaries(years=years), thresholds
 
 
-def _summary(res, year: int, printed) -> None:
-    def mine(frame):
-        frame = frame[frame["year"] == year]
-        return frame if printed is None else frame[frame["school_id"].isin(printed)]
-
-    markers = mine(res.markers)
-    click.echo(f"Признаков: {len(markers)}; школ с признаками: {markers['school_id'].nunique()}.", err=True)
-    skipped = mine(res.skipped)
-    if len(skipped):
-        click.echo(f"Пропущено единиц анализа (меньше участников, чем нужно): {len(skipped)}.", err=True)
-    nc = mine(res.not_computable)
-    for sign, count in nc.groupby("sign").size().items():
-        reasons = "; ".join(sorted(set(nc.loc[nc["sign"] == sign, "reason"]))[:3])
-        click.echo(f"Признак {sign} не вычислен для {count} единиц: {reasons}.", err=True)
-    for note in res.notes:
-        click.echo(note, err=True)
-
-
 @cli.command("objectivity")
 @click.option("--year", type=int, required=True, help=_YEAR_HELP)
 @click.option("--municipality", "municipality_code", help=_MUN_HELP)
-def objectivity_command(year, municipality_code):
-    """Signs of non-objective results K1–K5 per school, subject and grade, as CSV."""
-    from app.analysis.methods.objectivity import compute_markers
+@click.option("--all", "show_all", is_flag=True,
+              help="Вывести и школы с отдельными признаками (наблюдение), и школы без признаков.")
+def objectivity_command(year, municipality_code, show_all):
+    """Per-school verdicts on the objectivity of results, as CSV: by default only the schools whose verdict is
+    «признаки необъективности выявлены» (the list the region controls the false discovery rate of)."""
+    from app.analysis.methods.sign_tests import unit_tests
+    from app.analysis.methods.verdicts import FLAGGED, compute_verdicts
 
     results, schools, printed, boundaries, thresholds = _inputs(year, municipality_code)
-    res = compute_markers(results, schools, thresholds, boundaries=boundaries)
-    markers = res.markers[res.markers["year"] == year]
+    tests = unit_tests(results, schools, thresholds, boundaries=boundaries if len(boundaries) else None)
+    present = results.loc[results["year"] == year, "school_id"].unique().tolist()
+    verdicts = compute_verdicts(tests, thresholds, year=year, schools=present)
     if printed is not None:
-        markers = markers[markers["school_id"].isin(printed)]
+        verdicts = verdicts[verdicts["school_id"].isin(printed)]
+    shown = verdicts if show_all else verdicts[verdicts["verdict"] == FLAGGED]
     code = schools.set_index("id")["code"]
     out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(["school_code", "subject", "grade", "sign", "statistic", "threshold", "year", "procedure", "kind",
-                  "detail"])
-    for m in markers.itertuples(index=False):
-        out.writerow([code.get(m.school_id, m.school_id), m.subject, m.grade, m.sign, _number(m.statistic),
-                      _number(m.threshold), m.year, m.procedure, m.kind, m.detail])
+    out.writerow(["school_code", "verdict", "signs", "works", "combined_p", "explanation"])
+    for v in shown.itertuples(index=False):
+        out.writerow([code.get(v.school_id, v.school_id), v.verdict_label, "; ".join(v.signs), "; ".join(v.works),
+                      _p(v.combined_p), v.explanation])
     sys.stdout.flush()
-    _summary(res, year, printed)
+    counts = verdicts["verdict"].value_counts()
+    click.echo(f"Школ: {len(verdicts)}; признаки необъективности выявлены: {counts.get(FLAGGED, 0)}; "
+               f"отдельные признаки (наблюдение): {counts.get('watch', 0)}; допустимая доля ложных в списке "
+               f"{thresholds['verdict_fdr'] * 100:g} %.", err=True)
+
+
+def _p(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.3g}"
 
 
 @cli.command("low-results")
@@ -112,15 +108,18 @@ def objectivity_command(year, municipality_code):
 def low_results_command(year, municipality_code):
     """Low-result schools (ШНОР), difficult social conditions (ШНСУ) and resilient schools, as CSV."""
     from app.analysis.methods.low_results import compute_low_results
-    from app.analysis.methods.objectivity import compute_markers
+    from app.analysis.methods.sign_tests import unit_tests
+    from app.analysis.methods.verdicts import compute_verdicts, excluded_units
 
     results, schools, printed, boundaries, thresholds = _inputs(year, municipality_code)
-    res = compute_markers(results, schools, thresholds, boundaries=boundaries)
-    low = compute_low_results(results, schools, res, thresholds, year=year)
+    tests = unit_tests(results, schools, thresholds, boundaries=boundaries if len(boundaries) else None)
+    # judged on results that can be trusted: the works that carry the signs of a school with a verdict
+    verdicts = [compute_verdicts(tests, thresholds, year=y) for y in sorted(set(results["year"].tolist()))]
+    low = compute_low_results(results, schools, excluded_units(tests, verdicts, thresholds), thresholds, year=year)
     code = schools.set_index("id")["code"]
     rows = []
     for r in low.shnor.itertuples(index=False):
-        subjects = sorted({part.split(" — ")[0] for reason in r.reasons if reason.startswith("доля отметок")
+        subjects = sorted({part.split(" — ")[0] for reason in r.reasons if reason.startswith("подтверждается долей")
                            for part in reason.split(": ", 1)[1].split("; ")})
         rows.append((r.school_id, "; ".join(subjects), "ШНОР", r.L, low.cuts.get(f"L_worst_{year}"),
                      "; ".join(r.reasons)))

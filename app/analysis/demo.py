@@ -74,8 +74,25 @@ def _findings(cycle, run) -> list[services.FindingData]:
 
     schools = services.scope_schools(cycle.owner)
     out = []
-    marker = _pick(run, "marker", year=max(run.years)) if run else None
-    marker = marker or _pick(run, "marker")
+    # the objectivity finding is about a school the verdicts name (the least likely by chance), not one sign
+    verdict = None
+    if run is not None:
+        verdict = next((r for r in db.session.scalars(select(AnalysisResult).where(
+            AnalysisResult.run_id == run.id, AnalysisResult.kind == "verdict").order_by(
+            AnalysisResult.value.asc().nulls_last(), AnalysisResult.id)) if (r.payload or {}).get("verdict") ==
+            "flagged"), None)
+    marker = None
+    if verdict is None and run is not None:  # no school named: the strongest single sign, as before
+        marker = _pick(run, "marker", year=max(run.years)) or _pick(run, "marker")
+    if verdict is not None:
+        p = verdict.payload or {}
+        out.append(services.FindingData(
+            problem=f"В школе «{verdict.school.display_name}» выявлены признаки необъективности результатов "
+                    f"({', '.join(p.get('signs') or [])}).",
+            causes="Возможные причины: недостаточный контроль за проведением и проверкой работ, "
+                   "завышение отметок в журнале.",
+            evidence=f"{verdict.year} г.: {p.get('explanation') or ''}".strip(),
+            organisation_ids=[verdict.school_id], analysis_run_id=run.id, source_result_id=verdict.id))
     if marker is not None:
         p = marker.payload or {}
         out.append(services.FindingData(

@@ -245,7 +245,7 @@ def execute(run: AnalysisRun, progress: RunProgress) -> dict:
     """Everything between 'running' and 'done': returns the run's summary; results are flushed."""
     import pandas as pd
 
-    from app.analysis.methods import aggregates, clusters, low_results, objectivity
+    from app.analysis.methods import aggregates, clusters, low_results, objectivity, sign_tests, verdicts
 
     progress.set(2, force=True)
     results, schools, boundaries, limits = load_inputs(run)
@@ -267,14 +267,25 @@ def execute(run: AnalysisRun, progress: RunProgress) -> dict:
     rows += frame_rows(markers.markers, "marker", run.id, value_column="statistic", keep=keep)
     rows += frame_rows(getattr(markers, "not_computable", None), "not_computable", run.id, keep=keep)
     rows += frame_rows(getattr(markers, "skipped", None), "skipped", run.id, keep=keep)
-    stable = objectivity.stably_objective(markers, schools, list(run.years))
+    # the per-school verdicts of the latest year with data (signs of that year and the years before it)
+    tests = sign_tests.unit_tests(results, schools, limits, boundaries=boundaries if len(boundaries) else None)
+    judged = [verdicts.compute_verdicts(tests, limits, year=y,
+                                        schools=results.loc[results["year"] == y, "school_id"].unique().tolist())
+              for y in years_with_data]
+    if judged:
+        rows += frame_rows(judged[-1], "verdict", run.id, value_column="combined_p", keep=keep)
+    # the share of flagged schools and the stably objective ones follow the verdicts, not single signs
+    named = pd.concat([v.loc[v["verdict"] != verdicts.CLEAR, ["year", "school_id"]] for v in judged]
+                      ) if judged else pd.DataFrame({"year": [], "school_id": []})
+    stable = objectivity.stably_objective(named, schools, list(run.years), evaluated=markers.evaluated)
     rows += frame_rows(_as_school_frame(stable), "stably_objective", run.id, keep=keep)
     if years_with_data:
-        shares = objectivity.municipality_shares(markers, schools, results, max(years_with_data))
+        flagged = judged[-1].loc[judged[-1]["verdict"] == verdicts.FLAGGED, ["year", "school_id"]]
+        shares = objectivity.municipality_shares(flagged, schools, results, max(years_with_data))
         rows += frame_rows(shares, "municipality_share", run.id, value_column="share")
     progress.set(60, force=True)
 
-    low = low_results.compute_low_results(results, schools, markers, limits)
+    low = low_results.compute_low_results(results, schools, verdicts.excluded_units(tests, judged, limits), limits)
     rows += frame_rows(low.index, "low_index", run.id, value_column=_first(low.index, ("index", "L", "value")),
                        keep=keep)
     rows += frame_rows(low.shnor, "shnor", run.id, keep=keep)
@@ -313,8 +324,9 @@ def execute(run: AnalysisRun, progress: RunProgress) -> dict:
     for row in rows:
         count[row["kind"]] = count.get(row["kind"], 0) + 1
     return {"schools": len(keep), "rows": int(len(results)), "years_with_data": years_with_data,
-            "markers": count.get("marker", 0), "flagged_schools": len({r["school_id"] for r in rows
-                                                                         if r["kind"] == "marker"}),
+            "markers": count.get("marker", 0),
+            "flagged_schools": len({r["school_id"] for r in rows if r["kind"] == "verdict"
+                                    and r["payload"].get("verdict") == verdicts.FLAGGED}),
             "shnor": count.get("shnor", 0), "shnsu": count.get("shnsu", 0), "resilient": count.get("resilient", 0),
             "clusters": int(getattr(clustering, "k", 0) or 0),
             "cluster_criterion": plain(getattr(clustering, "criterion", None)), "results": count}

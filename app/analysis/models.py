@@ -18,7 +18,7 @@ from app.orgs.models import Organisation
 
 RUN_STATUSES = ("queued", "running", "done", "failed")
 RESULT_KINDS = ("aggregate", "marker", "not_computable", "skipped", "low_index", "shnor", "shnsu", "resilient",
-                "cluster", "cluster_position", "stably_objective", "municipality_share", "note")
+                "cluster", "cluster_position", "stably_objective", "municipality_share", "note", "verdict")
 
 
 class AnalysisRun(db.Model):

@@ -86,16 +86,19 @@ def _results(run, kinds) -> dict[str, list[AnalysisResult]]:
 
 def report_context(cycle) -> dict:
     run = services.latest_run(cycle)
-    kinds = ("marker", "municipality_share", "stably_objective", "shnor", "shnsu", "resilient", "cluster",
+    kinds = ("marker", "verdict", "municipality_share", "stably_objective", "shnor", "shnsu", "resilient", "cluster",
              "cluster_position", "note")
     found = _results(run, kinds)
     school_name = lambda r: r.school.display_name if r.school else ""  # noqa: E731
+    # the list of the report is the schools whose verdict is «признаки необъективности выявлены», each with why
     flagged = [{
-        "school": school_name(r), "year": r.year, "procedure": r.procedure or "", "subject": r.subject or "",
-        "grade": r.grade, "sign": r.sign, "sign_title": SIGN_TITLES.get(r.sign, ""),
-        "statistic": _num((r.payload or {}).get("statistic")), "threshold": _num((r.payload or {}).get("threshold")),
-        "detail": _text((r.payload or {}).get("detail")),
-    } for r in sorted(found["marker"], key=lambda r: (school_name(r), -(r.year or 0), r.subject or "", r.sign))]
+        "school": school_name(r), "year": r.year, "verdict": (r.payload or {}).get("verdict_label", ""),
+        "signs": _text((r.payload or {}).get("signs")), "sign": _text((r.payload or {}).get("signs")),
+        "sign_title": "; ".join(e.get("words", "") for e in (r.payload or {}).get("evidence") or []),
+        "works": _text((r.payload or {}).get("works")), "combined_p": (r.payload or {}).get("combined_p"),
+        "detail": _text((r.payload or {}).get("explanation")),
+    } for r in sorted(found["verdict"], key=lambda r: (r.value if r.value is not None else 1.0, school_name(r)))
+        if (r.payload or {}).get("verdict") == "flagged"]
     mun_ids = {(r.payload or {}).get("municipality_id") for r in found["municipality_share"]}
     mun_names = {o.id: o.display_name for o in db.session.scalars(
         select(Organisation).where(Organisation.id.in_({int(i) for i in mun_ids if i is not None} or {0})))}

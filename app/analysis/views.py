@@ -154,7 +154,7 @@ def objectivity(cycle_id: int):
     run = services.latest_run(cycle)
     context = {"cycle": cycle, "run": run, "sign_titles": SIGN_TITLES, "sort": "school"}
     if run is not None:
-        rows = services.results(run, ("marker", "not_computable", "skipped", "stably_objective",
+        rows = services.results(run, ("marker", "verdict", "not_computable", "skipped", "stably_objective",
                                       "municipality_share", "note"), user=current_user)
         kinds = defaultdict(list)
         for r in rows:
@@ -172,7 +172,12 @@ def objectivity(cycle_id: int):
         share_chart = _svg(charts.shares_chart(
             [(_share_name(r), _share_percent(r)) for r in shares],
             title="Доля школ с признаками необъективности, %")) if shares else None
+        # schools with a verdict other than «не выявлены», the flagged ones first, the least likely by chance first
+        verdicts = sorted((r for r in kinds["verdict"] if (r.payload or {}).get("verdict") != "clear"),
+                          key=lambda r: ((r.payload or {}).get("verdict") != "flagged",
+                                         r.value if r.value is not None else 1.0))
         context.update(markers=markers, sort=sort, years=list(run.years), can_edit=_can_edit_findings(cycle),
+                       verdicts=verdicts,
                        history=sorted(history.items(), key=lambda kv: kv[0].name if kv[0] else ""),
                        not_computable=kinds["not_computable"], skipped=kinds["skipped"],
                        stable=sorted(kinds["stably_objective"], key=lambda r: r.school.name if r.school else ""),
@@ -250,8 +255,8 @@ def school(org_id: int):
     run = services.latest_run_for_school(org)
     context = {"school": org, "run": run, "sign_titles": SIGN_TITLES, "position_label": dashboard.position_label}
     if run is not None:
-        rows = services.results(run, ("marker", "aggregate", "cluster_position", "shnor", "shnsu", "resilient",
-                                      "stably_objective", "not_computable"), school_id=org.id)
+        rows = services.results(run, ("marker", "verdict", "aggregate", "cluster_position", "shnor", "shnsu",
+                                      "resilient", "stably_objective", "not_computable"), school_id=org.id)
         kinds = defaultdict(list)
         for r in rows:
             kinds[r.kind].append(r)
@@ -261,7 +266,7 @@ def school(org_id: int):
                        position=next(iter(kinds["cluster_position"]), None), shnor=kinds["shnor"],
                        shnsu=kinds["shnsu"], resilient=bool(kinds["resilient"]),
                        stable=bool(kinds["stably_objective"]), not_computable=kinds["not_computable"],
-                       years=list(run.years))
+                       verdict=next(iter(kinds["verdict"]), None), years=list(run.years))
     profiles = services.risk_profiles_of(org)
     can_edit_risk = bool(current_user.roles_over(org) & services.RISK_EDITORS)
     form = RiskProfileForm(formdata=None, year=profiles[0].year if profiles else None,
@@ -343,6 +348,9 @@ def _evidence_of(result) -> tuple[str, str, list[int]]:
         problem = f"{school}: признаки необъективности результатов ({result.sign} — {SIGN_TITLES.get(result.sign, '')})"
         evidence = (f"{school}, {where}: признак {result.sign}, статистика {p.get('statistic')}, "
                     f"порог {p.get('threshold')}. {p.get('detail') or ''}").strip()
+    elif result.kind == "verdict":
+        problem = f"{school}: {p.get('verdict_label') or 'признаки необъективности результатов'}"
+        evidence = f"{school}, {result.year}: {p.get('explanation') or ''}".strip()
     elif result.kind == "shnor":
         problem = f"{school}: низкие образовательные результаты (ШНОР)"
         evidence = f"{school}: {p.get('reasons') or ''}; годы: {p.get('years') or ''}."

@@ -160,8 +160,8 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
     elif year is not None:
         missing = [y for y in span if y not in worst_by_year]
         notes.append(f"Нет данных за {', '.join(map(str, missing))} г.: правило «индекс низких результатов в "
-                     f"худшем дециле {th['shnor_years']} года подряд» применить нельзя; ШНОР определены только "
-                     f"по доле отметок «2».")
+                     f"худшем дециле {th['shnor_years']} года подряд» применить нельзя; ШНОР не определяются "
+                     "(доля отметок «2» лишь подтверждает низкие результаты).")
     # ШНОР, rule 2: share of "2" ≥ threshold in ≥ N subjects (the analysis year, pooled over grades)
     sel = (units["year"] == year) & (units["n_marked"] > 0)
     cur = pd.DataFrame({name: units[name][sel] for name in ("school_id", "subject", "share_2", "n_marked")})
@@ -179,25 +179,20 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
     for school, subject, value in zip((fail_pairs // max(len(subj_names), 1)).tolist(),
                                       subj_names[fail_pairs % max(len(subj_names), 1)].tolist(), share[fail].tolist()):
         fail_subjects.setdefault(school, []).append((subject, value))
-    rule2 = {s for s, subj in fail_subjects.items() if len(subj) >= th["shnor_fail_subjects"]}
-    latest = index[index["year"] == year].set_index("school_id")["L"] if year is not None else pd.Series(dtype=float)
+    # the share of «2» supports a school's place on the list (FIOKO): it is never a way onto it by itself
     rows = []
-    latest_of = dict(zip(latest.index.tolist(), latest.to_numpy(dtype=float).tolist()))
+    latest_of = dict(zip(latest_index(index, year).index.tolist(), latest_index(index, year).to_numpy(dtype=float)
+                         .tolist())) if year is not None else {}
     l_of = dict(zip(zip(i_year.tolist(), i_school.tolist()), i_l.tolist())) if rule1 else {}
-    for s in sorted(rule1 | rule2):
-        reasons, used = [], []
-        if s in rule1:
-            values = "; ".join(f"{y} г.: {fmt(l_of[(y, s)])} (граница дециля {fmt(cuts[f'L_worst_{y}'])})"
-                               for y in span)
-            reasons.append(f"индекс низких результатов в худшем дециле школ региона {len(span)} года подряд: {values}")
-            used += span
-        if s in rule2:
+    for s in sorted(rule1):
+        values = "; ".join(f"{y} г.: {fmt(l_of[(y, s)])} (граница дециля {fmt(cuts[f'L_worst_{y}'])})" for y in span)
+        reasons = [f"индекс низких результатов в худшем дециле школ региона {len(span)} года подряд: {values}"]
+        if s in fail_subjects:
             subj = "; ".join(f"{name} — {pct(v)}" for name, v in fail_subjects[s])
-            reasons.append(f"доля отметок «2» не ниже {pct(th['shnor_fail_share'])} по "
-                           f"{len(fail_subjects[s])} предметам в {year} г.: {subj}")
-            used.append(year)
+            reasons.append(f"подтверждается долей отметок «2» не ниже {pct(th['shnor_fail_share'])} в {year} г.: "
+                           f"{subj}")
         rows.append({"school_id": int(s), "L": float(latest_of.get(s, np.nan)), "reasons": reasons,
-                     "years": sorted(set(used))})
+                     "years": list(span)})
     shnor = pd.DataFrame(rows, columns=["school_id", "L", "reasons", "years"])
     # ШНСУ and resilient schools
     social = social_index(schools) if len(schools) else pd.DataFrame(columns=["school_id", "social_index"])
@@ -215,6 +210,7 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
                          "различает школы.")
     else:
         shnsu = pd.DataFrame(columns=["school_id", "social_index", "factors"])
+    latest = latest_index(index, year)
     if len(latest):
         lcut = float(np.quantile(latest.to_numpy(), th["resilient_max_quantile"]))
         cuts["resilient_L"] = lcut
@@ -229,3 +225,10 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
         resilient = pd.DataFrame(columns=["school_id", "social_index", "L", "reason"])
     return LowResults(index=index, shnor=shnor, shnsu=shnsu.reset_index(drop=True),
                       resilient=resilient.reset_index(drop=True), notes=notes, year=year, cuts=cuts)
+
+
+def latest_index(index: pd.DataFrame, year) -> pd.Series:
+    """school_id → L in `year`."""
+    if year is None:
+        return pd.Series(dtype=float)
+    return index[index["year"] == year].set_index("school_id")["L"]

@@ -65,9 +65,12 @@ def _marks(score, bounds) -> np.ndarray:
 def generate_region(*, n_schools: int = 120, n_municipalities: int = 4, years=(2023, 2024, 2025),
                     works=DEFAULT_WORKS, students: int = 40, tasks: int = 14, seed: int = 0,
                     planted: dict | None = None, term_marks: bool = True, task_scores: bool = True,
-                    small_unit_share: float = 0.02) -> SyntheticRegion:
+                    small_unit_share: float = 0.02, size_range: tuple[int, int] | None = None,
+                    exam_years=None) -> SyntheticRegion:
     """A region of `n_schools` schools; `students` is the mean class size of a unit. `planted` maps an
-    anomaly to its number of schools (default: 5 % of schools each, ШНОР a decile)."""
+    anomaly to its number of schools (default: 5 % of schools each, ШНОР a decile). `size_range` (lo, hi)
+    gives each school its own class size, log-uniform between lo and hi (a village school of 8 beside a
+    city school of 120) instead of `students`; `exam_years` limits ОГЭ/ЕГЭ to those years (default: all)."""
     rng = np.random.default_rng(seed)
     years = tuple(sorted(years))
     each = max(2, round(0.05 * n_schools))
@@ -118,10 +121,17 @@ def generate_region(*, n_schools: int = 120, n_municipalities: int = 4, years=(2
     bounds = _boundaries(max_score)
     idx_of = {int(s): i for i, s in enumerate(ids)}
     flags = {a: np.isin(ids, sorted(truth[a])) for a in ANOMALIES}
+    school_size = (np.exp(rng.uniform(np.log(size_range[0]), np.log(size_range[1]), n_schools))
+                   if size_range else None)
     for year in years:
         year_noise = rng.normal(0, 0.1, n_schools)
         for procedure, subject, grade in works:
-            sizes = np.maximum(3, np.round(students * rng.uniform(0.6, 1.4, n_schools))).astype(int)
+            if exam_years is not None and procedure in ("ОГЭ", "ЕГЭ") and year not in exam_years:
+                continue
+            if school_size is not None:
+                sizes = np.maximum(3, np.round(school_size * rng.uniform(0.8, 1.2, n_schools))).astype(int)
+            else:
+                sizes = np.maximum(3, np.round(students * rng.uniform(0.6, 1.4, n_schools))).astype(int)
             small = rng.random(n_schools) < small_unit_share
             sizes[small] = rng.integers(3, 10, small.sum())
             school_of = np.repeat(ids, sizes)

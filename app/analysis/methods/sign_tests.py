@@ -1,0 +1,348 @@
+"""Each sign of non-objectivity as a test: the probability that an honest school of that size shows a
+statistic at least as extreme (one p-value per school × work × sign), for the verdicts (verdicts.py).
+
+The null of every test is "an honest school of this many participants", never a fixed ratio:
+
+- K2 (hard tasks done better than easy ones), per participant g = success on hard tasks − on easy ones;
+  each participant's g against the region's mean g of participants with the same total score, the
+  school's mean residual in units of √(τ² + s²/n): s² the spread of the residuals within schools, τ² the
+  genuine between-school spread (robust: median/MAD, so planted schools do not widen it);
+- K3 (heaping at a mark boundary c): among the school's works with c−2 … c+1 points, how many are exactly
+  on c — an exact binomial tail with the region's own share on c for that work, the boundaries of «3»,
+  «4» and «5» pooled;
+- K4 (term marks vs. the assessment mark): the number of participants whose assessment mark is lower
+  ("понизили") / higher ("повысили") than the term mark — exact binomial tail with the region's share for
+  participants with the same assessment marks;
+- K1 (high results not confirmed by exams) and K5 (a high result not confirmed by the same cohort a year
+  later): the school's size-aware z (as for K2) — for K1 its mean over the school's ВПР works of the year
+  minus the mean over its ОГЭ/ЕГЭ works, for K5 minus the same cohort's z a year later — standardised by
+  the region's own median and MAD of that difference (per year / per work): these compare schools with
+  schools, so the region's distribution is the reference. Lyceums, gymnasiums and in-depth schools are
+  not tested for K1 (k1_exempt_profiles).
+
+A unit with fewer than `verdict_min_participants` participants is not tested (the exact tests are valid
+for small classes, but a class of three carries no evidence).
+"""
+
+import numpy as np
+import pandas as pd
+
+from app.analysis.methods.aggregates import EXAMS, prepare
+from app.analysis.methods.objectivity import _boundaries, _task_block
+from app.analysis.methods.tails import binom_sf, normal_sf
+
+TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "statistic",
+                "detail"]
+MAD = 1.4826  # MAD × this estimates the standard deviation of a normal sample
+
+
+def _robust(values: np.ndarray) -> tuple[float, float]:
+    """(median, MAD-based sd) of the non-missing values; sd NaN with fewer than 5 values."""
+    v = values[~np.isnan(values)]
+    if len(v) < 5:
+        return np.nan, np.nan
+    med = float(np.median(v))
+    return med, MAD * float(np.median(np.abs(v - med)))
+
+
+def _per_work(values: np.ndarray, work: np.ndarray, sel: np.ndarray, nw: int):
+    """Indices of `sel` units per work (a list of arrays), for the per-work reference distributions."""
+    idx = np.flatnonzero(sel & ~np.isnan(values))
+    order = idx[np.argsort(work[idx], kind="stable")]
+    cuts = np.searchsorted(work[order], np.arange(nw + 1))
+    return [order[cuts[w]:cuts[w + 1]] for w in range(nw)]
+
+
+def size_aware_z(values, within_var, n, work, nw: int, sel) -> np.ndarray:
+    """(x − median) / √(τ² + s²/n) per work: s² the pooled variance within schools, τ² the between-school
+    variance not explained by sampling (robust), so a class of 8 and a class of 120 are on one scale."""
+    values = np.asarray(values, dtype=float)
+    z = np.full(len(values), np.nan)
+    for idx in _per_work(values, work, sel, nw):
+        med, sd = _robust(values[idx])
+        if np.isnan(sd):
+            continue
+        s2 = float(np.average(within_var[idx], weights=n[idx]))
+        tau2 = max(0.0, sd * sd - float(np.median(s2 / n[idx])))
+        scale = np.sqrt(tau2 + s2 / n[idx])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z[idx] = np.where(scale > 0, (values[idx] - med) / scale, 0.0)
+    return z
+
+
+def _standardised_p(values, work, nw: int, sel) -> tuple[np.ndarray, np.ndarray]:
+    """(robust z against the work's median and MAD, its upper-tail p) for comparisons between schools."""
+    values = np.asarray(values, dtype=float)
+    z = np.full(len(values), np.nan)
+    for idx in _per_work(values, work, sel, nw):
+        med, sd = _robust(values[idx])
+        if np.isnan(sd) or sd <= 0:
+            continue
+        z[idx] = (values[idx] - med) / sd
+    return z, normal_sf(z)
+
+
+DETAIL_P = 0.2  # the sentence of a test is written only when it may be quoted (a region has 100,000 tests)
+
+
+def _frame(u, idx, sign, kind, n, p, statistic, details) -> pd.DataFrame:
+    """Tests of the units `idx`; `details(positions)` writes the sentences of the given positions of idx."""
+    p = np.asarray(p, dtype=float)
+    quoted = np.flatnonzero(p <= DETAIL_P)
+    text = np.full(len(idx), "", dtype=object)
+    if len(quoted):
+        text[quoted] = details(quoted)
+    details = text
+    out = u.iloc[idx][["year", "procedure", "subject", "grade", "school_id"]].reset_index(drop=True)
+    out["sign"], out["kind"] = sign, kind
+    out["n"] = np.asarray(n, dtype=np.int64)
+    out["p"] = np.asarray(p, dtype=float)
+    out["statistic"] = np.asarray(statistic, dtype=float)
+    out["detail"] = details
+    return out
+
+
+def _num(value, digits: int = 1) -> str:
+    return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
+
+
+def _k2(p, u, ok, th) -> pd.DataFrame | None:
+    block = _task_block(p)
+    if not block:
+        return None
+    nu, nw = len(u), len(p.works)
+    scores = np.column_stack(block)
+    tmax = np.full((nw, scores.shape[1]), np.nan)
+    sums = np.zeros((nw, scores.shape[1]))
+    counts = np.zeros((nw, scores.shape[1]))
+    by_work = pd.DataFrame(scores).groupby(p.work)
+    found = by_work.max()
+    tmax[found.index.to_numpy()] = found.to_numpy()
+    for k in range(scores.shape[1]):
+        col = scores[:, k]
+        has = ~np.isnan(col)
+        sums[:, k] = np.bincount(p.work[has], weights=col[has], minlength=nw)
+        counts[:, k] = np.bincount(p.work[has], minlength=nw)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        region = np.where((counts > 0) & (tmax > 0), sums / (counts * tmax), np.nan)
+        easy, hard = region >= th["k2_easy"], region <= th["k2_hard"]
+        rate = scores / tmax[p.work]
+        rate[~np.isfinite(rate)] = np.nan
+
+        def row_mean(mask):
+            use = mask[p.work] & ~np.isnan(rate)
+            return np.where(use, rate, 0.0).sum(axis=1) / use.sum(axis=1)
+
+        g = row_mean(hard) - row_mean(easy)
+    # what g an honest participant with the same total score gets in the region (hard tasks are more often
+    # solved by strong participants: a school is compared with its own participants' scores, not a curve)
+    has = ~np.isnan(g)
+    key = p.work * (int(np.nanmax(p.score)) + 1 if len(p.score) else 1) + np.nan_to_num(p.score).astype(np.int64)
+    kc, kinv = np.unique(key[has], return_inverse=True)
+    expected = np.bincount(kinv, weights=g[has]) / np.bincount(kinv)
+    e = np.full(len(g), np.nan)
+    e[has] = g[has] - expected[kinv]
+    cnt = np.bincount(p.unit[has], minlength=nu).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_g = np.bincount(p.unit[has], weights=g[has], minlength=nu) / cnt
+        resid = np.bincount(p.unit[has], weights=e[has], minlength=nu) / cnt
+        var_g = np.bincount(p.unit[has], weights=e[has] ** 2, minlength=nu) / cnt - resid ** 2
+    work = u["work"].to_numpy()
+    sel = ok & (cnt >= th["verdict_min_participants"]) & ~np.isnan(resid)
+    z = size_aware_z(resid, np.maximum(var_g, 1e-6), np.maximum(cnt, 1), work, nw, sel & ~np.isnan(resid))
+    idx = np.flatnonzero(~np.isnan(z))
+    pv = normal_sf(z[idx])
+    details = lambda sel: [f"по трудным заданиям школа выше своего ожидаемого уровня, по лёгким — ниже: разность "  # noqa: E731
+               f"{_num(100 * mean_g[i])} п. п. при {_num(100 * (mean_g[i] - resid[i]))} п. п. у школ того же "
+               f"уровня (отклонение {_num(z[i], 2)} ст. откл. для {int(cnt[i])} участников)" for i in idx[sel]]
+    return _frame(u, idx, "K2", "hard_better", cnt[idx], pv, z[idx], details)
+
+
+def _k3(p, u, ok, boundaries) -> pd.DataFrame | None:
+    nu, nw = len(u), len(p.works)
+    if not nu:
+        return None
+    work = u["work"].to_numpy()
+    bnd = _boundaries(p, boundaries)
+    wmax = np.zeros(nw)
+    np.maximum.at(wmax, p.work, p.max_score)
+    size = int(wmax.max()) + 1
+    score = np.clip(p.score, 0, wmax[p.work]).astype(np.int64)
+    counts = np.bincount(p.unit * size + score, minlength=nu * size).reshape(nu, size).astype(float)
+    region = np.zeros((nw, size))
+    np.add.at(region, work[ok], counts[ok])
+    at_sum, window_sum, expected = np.zeros(nu), np.zeros(nu), np.zeros(nu)
+    best, best_excess = np.full((nu, 3), np.nan), np.full(nu, -np.inf)
+    for m in (3, 4, 5):
+        c = bnd[work, m - 3]
+        valid = ok & ~np.isnan(c) & (c >= 2) & (c <= wmax[work] - 1)
+        ci = np.where(valid, c, 2).astype(np.int64)
+        rows = np.arange(nu)
+        at = counts[rows, ci]
+        window = sum(counts[rows, np.clip(ci + d, 0, size - 1)] for d in (-2, -1, 0, 1))
+        r_at = region[work, ci]
+        r_window = sum(region[work, np.clip(ci + d, 0, size - 1)] for d in (-2, -1, 0, 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pi = np.where(r_window > 0, r_at / r_window, np.nan)
+        use = valid & (window > 0) & ~np.isnan(pi)
+        at_sum += np.where(use, at, 0)
+        window_sum += np.where(use, window, 0)
+        expected += np.where(use, window * np.nan_to_num(pi), 0)
+        # the boundary with the largest excess is the one named in the explanation
+        excess = np.where(use, at - window * np.nan_to_num(pi), -np.inf)
+        better = excess > best_excess
+        best[better] = np.column_stack([np.full(nu, m), ci, pi])[better]
+        best_excess = np.maximum(best_excess, excess)
+    # the three boundaries pooled: works on a boundary out of the works in the three windows, against the
+    # region's share averaged over the windows (a binomial with the mean chance: its tail is not understated)
+    idx = np.flatnonzero(window_sum > 0)
+    if not len(idx):
+        return None
+    pi = expected[idx] / window_sum[idx]
+    pv = binom_sf(at_sum[idx], window_sum[idx], pi)
+    details = lambda sel: [f"ровно на границах отметок {int(at_sum[i])} из {int(window_sum[i])} работ с баллами от "  # noqa: E731
+               f"двух ниже "
+               f"границы до одного выше (ожидалось около {_num(expected[i], 1)} по доле в регионе); больше всего — "
+               f"на границе «{int(best[i, 0])}» (первичный балл {int(best[i, 1])})" for i in idx[sel]]
+    return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details)
+
+
+def _k4(p, u, ok, th) -> list[pd.DataFrame]:
+    nu, nw = len(u), len(p.works)
+    both = ~np.isnan(p.mark) & ~np.isnan(p.term)
+    n_term = np.bincount(p.unit, weights=both, minlength=nu)
+    with np.errstate(invalid="ignore"):
+        lowered = np.bincount(p.unit, weights=p.mark < p.term, minlength=nu)
+        raised = np.bincount(p.unit, weights=p.mark > p.term, minlength=nu)
+    sel = ok & (n_term >= th["verdict_min_participants"])
+    out = []
+    # a participant with «5» cannot be marked lower, one with «2» higher: the region's share is taken per
+    # assessment mark and averaged over the school's own participants (a binomial with the mean of unequal
+    # chances has the larger variance, so the tail is not understated)
+    mark = np.where(both, p.mark, 0).astype(np.int64).clip(0, 9)
+    row_sel = both & sel[p.unit]
+    for kind, hits, word in (("lowered", lowered, "понизили"), ("raised", raised, "повысили")):
+        with np.errstate(invalid="ignore"):
+            hit = (p.mark < p.term) if kind == "lowered" else (p.mark > p.term)
+        cell = p.work * 10 + mark
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = (np.bincount(cell[row_sel], weights=hit[row_sel], minlength=nw * 10)
+                     / np.bincount(cell[row_sel], minlength=nw * 10))
+            chance = np.where(both, share[cell], 0.0)
+            pi = np.bincount(p.unit, weights=np.nan_to_num(chance), minlength=nu) / n_term
+        idx = np.flatnonzero(sel & ~np.isnan(pi))
+        pv = binom_sf(hits[idx], n_term[idx], pi[idx])
+
+        def details(sel, hits=hits, word=word, pi=pi, idx=idx):
+            return [f"отметку за период {word} {int(hits[i])} из {int(n_term[i])} участников "
+                    f"({_num(100 * hits[i] / n_term[i], 0)} %) при ожидаемых {_num(100 * pi[i], 0)} % — доле по "
+                    "региону у участников с теми же отметками за работу" for i in idx[sel]]
+
+        out.append(_frame(u, idx, "K4", kind, n_term[idx], pv, hits[idx] / n_term[idx], details))
+    return out
+
+
+def _unit_key(u, year_shift: int = 0, grade_shift: int = 0) -> pd.Series:
+    return (u["procedure"].astype(str) + "|" + u["subject"].astype(str) + "|" + (u["year"] + year_shift).astype(str)
+            + "|" + (u["grade"] + grade_shift).astype(str) + "|" + u["school_id"].astype(str))
+
+
+def contrast_z(x, vx, y, vy, group, ngroups: int, sel) -> np.ndarray:
+    """z of x − βy against the region, per group: β by least squares over the group's schools (clipped to
+    0…2), τ² the between-school spread of x − βy beyond sampling (robust), each school's own sampling
+    variance vx + β²·vy: a small school's noisy difference is not taken for a large school's sure one."""
+    x, vx, y, vy = (np.asarray(a, dtype=float) for a in (x, vx, y, vy))
+    z = np.full(len(x), np.nan)
+    d_all = x - y
+    for idx in _per_work(d_all, group, sel, ngroups):
+        if len(idx) < 5:
+            continue
+        xc, yc = x[idx] - np.median(x[idx]), y[idx] - np.median(y[idx])
+        beta = float(np.clip((xc * yc).sum() / max((yc * yc).sum(), 1e-12), 0.0, 2.0))
+        d = x[idx] - beta * y[idx]
+        v = vx[idx] + beta * beta * vy[idx]
+        med, sd = _robust(d)
+        if np.isnan(sd):
+            continue
+        tau2 = max(0.0, sd * sd - float(np.median(v)))
+        z[idx] = (d - med) / np.sqrt(np.maximum(tau2 + v, 1e-12))
+    return z
+
+
+def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
+    nu, nw = len(u), len(p.works)
+    work = u["work"].to_numpy()
+    n = u["n"].to_numpy().astype(float)
+    mean = u["mean_percent"].to_numpy()
+    sd = u["sd_percent"].to_numpy()
+    # each work's result as the deviation from the median school, with its sampling variance s²/n
+    s2 = np.bincount(work[ok], weights=(sd * sd * n)[ok], minlength=nw) / np.maximum(
+        np.bincount(work[ok], weights=n[ok], minlength=nw), 1)
+    med = np.full(nw, np.nan)
+    for w, idx in enumerate(_per_work(mean, work, ok, nw)):
+        if len(idx):
+            med[w] = np.median(mean[idx])
+    dev = np.where(ok, mean - med[work], np.nan)
+    var = s2[work] / np.maximum(n, 1)
+    exam = u["procedure"].isin(EXAMS).to_numpy()
+    out = []
+    # K1: the school's mean deviation over all its ВПР works of the year against its mean deviation over
+    # its ОГЭ/ЕГЭ works of that year (pooled: a lift of every ВПР work adds up, the noise of one class does not)
+    exempt = np.zeros(nu, dtype=bool)
+    if len(schools):
+        profile = dict(zip(schools["id"].tolist(), schools["profile"].tolist()))
+        exempt = np.array([profile.get(s) in th["k1_exempt_profiles"] for s in u["school_id"].tolist()], dtype=bool)
+    frame = pd.DataFrame({"year": u["year"].to_numpy(), "school_id": u["school_id"].to_numpy(), "dev": dev,
+                          "var": var, "exam": exam, "n": n, "exempt": exempt})
+    frame = frame[~np.isnan(dev)]
+    vpr = frame[~frame["exam"] & ~frame["exempt"]].groupby(["year", "school_id"]).agg(
+        dv=("dev", "mean"), vv=("var", "sum"), n=("n", "sum"), works=("dev", "size"))
+    vpr["vv"] /= vpr["works"] ** 2
+    exams = frame[frame["exam"]].groupby(["year", "school_id"]).agg(de=("dev", "mean"), ve=("var", "sum"),
+                                                                     ew=("dev", "size"))
+    exams["ve"] /= exams["ew"] ** 2
+    both = vpr.join(exams, how="inner").reset_index()
+    if len(both):
+        year_code = pd.factorize(both["year"])[0]
+        gz = contrast_z(both["dv"], both["vv"], both["de"], both["ve"], year_code, int(year_code.max()) + 1,
+                        np.ones(len(both), dtype=bool))
+        keep = ~np.isnan(gz)
+        both, gz = both[keep], gz[keep]
+        k1 = pd.DataFrame({"year": both["year"].to_numpy(), "procedure": "ВПР", "subject": "все предметы",
+                           "grade": np.nan, "school_id": both["school_id"].to_numpy(), "sign": "K1",
+                           "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": normal_sf(gz),
+                           "statistic": gz})
+        k1["detail"] = [f"средний процент выполнения {int(w)} работ ВПР на {_num(abs(a))} п. п. "
+                        f"{'выше' if a >= 0 else 'ниже'} медианной школы региона, ОГЭ/ЕГЭ — на {_num(abs(b))} п. п. "
+                        f"{'выше' if b >= 0 else 'ниже'}: разрыв необычен для школ региона ({_num(g, 2)} ст. откл.)"
+                        for w, a, b, g in zip(both["works"], both["dv"], both["de"], gz)]
+        out.append(k1)
+    # K5: the same cohort a year later (grade g+1 in year t+1); the test belongs to the later year
+    later = pd.Series(np.arange(nu), index=_unit_key(u).to_numpy())
+    nxt = _unit_key(u, 1, 1).map(later).to_numpy(dtype=float)
+    has = ~exam & ~np.isnan(nxt) & ~np.isnan(dev)
+    j = np.where(has, nxt, 0).astype(np.int64)
+    has &= ~np.isnan(dev[j])
+    dz = contrast_z(dev, var, dev[j], var[j], work, nw, has)
+    idx = np.flatnonzero(~np.isnan(dz) & has)
+    later_idx = j[idx]
+    out.append(_frame(u, later_idx, "K5", "cohort_drop", n[later_idx], normal_sf(dz[idx]), dz[idx], lambda sel: [
+        f"в {u['year'].iat[i]} г. в {u['grade'].iat[i]} кл. средний процент выполнения {_num(mean[i])} % "
+        f"(медиана школ региона {_num(med[work[i]])} %), через год та же когорта — {_num(mean[k])} % "
+        f"(медиана {_num(med[work[k]])} %): падение необычно для школ региона ({_num(dz[i], 2)} ст. откл.)"
+        for i, k in zip(idx[sel], later_idx[sel])]))
+    return out
+
+
+def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None
+               ) -> pd.DataFrame:
+    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 twice: lowered, raised)."""
+    th = thresholds
+    p = prepare(results)
+    u = p.units
+    ok = u["n"].to_numpy() >= th["verdict_min_participants"]
+    parts = [_k2(p, u, ok, th), _k3(p, u, ok, boundaries), *_k4(p, u, ok, th), *_k1_k5(p, u, ok, schools, th)]
+    parts = [f for f in parts if f is not None and len(f)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in TEST_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[TEST_COLUMNS]

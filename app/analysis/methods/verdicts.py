@@ -1,0 +1,153 @@
+"""Verdicts per school on the objectivity of its results, from the tests of sign_tests.py.
+
+For the year Y the school's tests of the years Y − verdict_years + 1 … Y are combined:
+1. per sign: the school's p-values of that sign over its works and years — by Stouffer's method (a weak
+   but consistent sign in every work adds up) and by the smallest p × their number (one strong sign in
+   one work is not diluted), the better of the two × 2; K1 and K5 compare a school with itself in another
+   work (the exam, the next year), so their works are not independent and only the second rule is used;
+2. per school: the signs' p by Fisher's method (two moderate signs add up) and by the smallest × their
+   number (one strong sign is not diluted), the better × 2 — `combined_p`, the probability that an
+   honest school shows signs at least this strong;
+3. the region's list: Benjamini–Hochberg over the schools' combined p at `verdict_fdr` (default 5 %):
+   the schools with q ≤ level are «признаки необъективности выявлены» — on average at most 5 % of such
+   a list are honest schools; the others with combined p ≤ `verdict_watch` are «есть отдельные признаки
+   (наблюдение)»; the rest «не выявлены».
+Every school's tests are also adjusted by Benjamini–Hochberg across all schools × works × signs: the works
+named in the explanation are those that pass it (or the strongest ones when none does).
+"""
+
+import numpy as np
+import pandas as pd
+
+from app.analysis.methods.fdr import benjamini_hochberg, fisher_many
+from app.analysis.methods.tails import normal_isf, normal_sf
+
+FLAGGED, WATCH, CLEAR = "flagged", "watch", "clear"
+VERDICTS = {FLAGGED: "признаки необъективности выявлены", WATCH: "есть отдельные признаки (наблюдение)",
+            CLEAR: "признаки не выявлены"}
+SIGN_WORDS = {
+    ("K1", "high_unexplained"): "высокие результаты, не подтверждённые ОГЭ/ЕГЭ по тому же предмету",
+    ("K2", "hard_better"): "трудные задания выполнены лучше, чем лёгкие",
+    ("K3", "heaping"): "скопление результатов на границе отметки",
+    ("K4", "lowered"): "отметки за период выше отметок за работу (завышение текущих отметок)",
+    ("K4", "raised"): "отметки за работу выше отметок за период",
+    ("K5", "cohort_drop"): "высокий результат не подтверждён той же когортой через год",
+}
+CORRELATED = {"K1", "K5"}  # tests of one school against itself: works are not independent
+VERDICT_COLUMNS = ["school_id", "year", "verdict", "verdict_label", "signs", "works", "combined_p", "q",
+                   "explanation", "evidence"]
+
+
+def chance(p: float) -> str:
+    """«вероятность случайно ≈ 1 из 2 000»: the probability as a Russian reader takes it in."""
+    if p is None or np.isnan(p):
+        return "вероятность не вычислена"
+    if p < 1e-6:
+        return "вероятность случайно меньше 1 из миллиона"
+    if p >= 0.5:
+        return "вероятность случайно ≈ 1 из 2 и выше"
+    n = 1.0 / p
+    digits = max(0, int(np.floor(np.log10(n))) - 1)
+    n = int(round(n / 10 ** digits) * 10 ** digits)
+    return f"вероятность случайно ≈ 1 из {n:,}".replace(",", "\u00a0")
+
+
+def _label(procedure, subject, grade, year) -> str:
+    grade = "" if grade is None or pd.isna(grade) else f" {int(grade)} кл."
+    return f"{procedure} {subject}{grade} {int(year)}"
+
+
+def work_label(row) -> str:
+    """«ВПР Математика 4 кл. 2025» for a test row."""
+    return _label(row.procedure, row.subject, row.grade, row.year)
+
+
+def _signs_of_schools(t: pd.DataFrame) -> pd.DataFrame:
+    """Per (school, sign, kind): the combined p of the sign over the school's works and years (vectorised:
+    a region has 1,500 schools × 6 signs)."""
+    t = t.assign(z=normal_isf(t["p"].to_numpy(dtype=float)))
+    agg = t.groupby(["school_id", "sign", "kind"], sort=True).agg(
+        k=("p", "size"), pmin=("p", "min"), zsum=("z", "sum")).reset_index()
+    stouffer_p = normal_sf(agg["zsum"].to_numpy() / np.sqrt(agg["k"].to_numpy()))
+    bonferroni = np.minimum(1.0, agg["k"].to_numpy() * agg["pmin"].to_numpy())
+    agg["sp"] = np.where(agg["sign"].isin(CORRELATED), bonferroni,
+                         np.minimum(1.0, 2.0 * np.minimum(stouffer_p, bonferroni)))
+    return agg
+
+
+def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None) -> pd.DataFrame:
+    """VERDICT_COLUMNS, one row per school with at least one test in the window (and per school of
+    `schools`, an iterable of ids, without tests: «не выявлены», nothing to combine)."""
+    th = thresholds
+    span = set(range(year - th["verdict_years"] + 1, year + 1))
+    t = tests[tests["year"].isin(span) & tests["p"].notna()].reset_index(drop=True) if len(tests) else tests.copy()
+    t["q"] = benjamini_hochberg(t["p"].to_numpy(dtype=float)) if len(t) else []
+    signs = _signs_of_schools(t) if len(t) else pd.DataFrame(columns=["school_id", "sign", "kind", "sp"])
+    by_school = signs.assign(nl=-np.log(np.clip(signs["sp"].to_numpy(dtype=float), 1e-300, 1.0))).groupby(
+        "school_id", sort=True).agg(half=("nl", "sum"), m=("sp", "size"), spmin=("sp", "min"))
+    ids = by_school.index.to_numpy(dtype=np.int64)
+    m = by_school["m"].to_numpy()
+    combined = np.minimum(1.0, 2.0 * np.minimum(fisher_many(by_school["half"].to_numpy(dtype=float), m),
+                                                np.minimum(1.0, m * by_school["spmin"].to_numpy(dtype=float))))
+    extra = sorted(set(int(s) for s in (schools if schools is not None else [])) - set(ids.tolist()))
+    ids = np.concatenate([ids, np.array(extra, dtype=np.int64)])
+    combined = np.concatenate([combined, np.full(len(extra), np.nan)])
+    q = benjamini_hochberg(combined)
+    with np.errstate(invalid="ignore"):
+        verdict = np.where(q <= th["verdict_fdr"], FLAGGED, np.where(combined <= th["verdict_watch"], WATCH, CLEAR))
+    # the evidence of the named schools, in plain lists (a few hundred schools: no per-group pandas work)
+    named = set(ids[verdict != CLEAR].tolist())
+    sign_rows: dict = {}
+    sel = signs[signs["school_id"].isin(named)].sort_values(["school_id", "sp"], kind="stable")
+    for school_id, sign, kind, sp in zip(sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(),
+                                         sel["sp"].tolist()):
+        sign_rows.setdefault(school_id, []).append((sign, kind, sp))
+    test_rows: dict = {}
+    sel = t[t["school_id"].isin(named)].sort_values(["school_id", "sign", "kind", "p"], kind="stable")
+    for row in zip(sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(), sel["procedure"].tolist(),
+                   sel["subject"].tolist(), sel["grade"].tolist(), sel["year"].tolist(), sel["p"].tolist(),
+                   sel["q"].tolist(), sel["detail"].tolist()):
+        test_rows.setdefault(row[:3], []).append(row[3:])
+    fdr, watch = th["verdict_fdr"], th["verdict_watch"]
+    out = []
+    for school_id, p, qv, v in zip(ids.tolist(), combined.tolist(), q.tolist(), verdict.tolist()):
+        evidence, works, parts = [], [], []
+        if v != CLEAR:
+            mine = sign_rows[school_id]
+            for sign, kind, sp in [x for x in mine if x[2] <= watch] or mine[:1]:
+                group = test_rows[(school_id, sign, kind)]
+                cited = ([g for g in group if g[5] <= fdr] or [g for g in group if g[4] <= watch])[:4] or group[:1]
+                items = [{"work": _label(*g[:4]), "p": float(g[4]), "detail": g[6]} for g in cited]
+                works += [i["work"] for i in items if i["work"] not in works]
+                more = sum(1 for g in group if g[4] <= watch) - len(items)
+                words = SIGN_WORDS.get((sign, kind), sign)
+                parts.append(f"{sign} — {words}: " + "; ".join(
+                    f"{i['work']} ({i['detail']})" if i["detail"] else i["work"] for i in items)
+                    + (f"; ещё в {more} работах" if more > 0 else "") + f"; {chance(sp)}")
+                evidence.append({"sign": sign, "kind": kind, "words": words, "p": float(sp), "chance": chance(sp),
+                                 "works": items})
+        explanation = "" if v == CLEAR else (
+            ". ".join(parts) + f". В целом по школе: {chance(p)} (с учётом числа проверенных признаков).")
+        out.append({"school_id": school_id, "year": year, "verdict": v, "verdict_label": VERDICTS[v],
+                    "signs": sorted({e["sign"] for e in evidence}), "works": works, "combined_p": p, "q": qv,
+                    "explanation": explanation, "evidence": evidence})
+    frame = pd.DataFrame(out, columns=VERDICT_COLUMNS)
+    order = frame["verdict"].map({FLAGGED: 0, WATCH: 1, CLEAR: 2})
+    return frame.assign(_o=order).sort_values(["_o", "combined_p", "school_id"], kind="stable").drop(
+        columns="_o").reset_index(drop=True)
+
+
+def excluded_units(tests: pd.DataFrame, verdicts, thresholds) -> pd.DataFrame:
+    """The works (year, procedure, school_id, subject, grade) low-result indices leave out: those whose
+    test has p ≤ verdict_watch in a school whose verdict of that year is «выявлены». `verdicts`: one
+    frame of compute_verdicts or a list of them (one per year)."""
+    frames = verdicts if isinstance(verdicts, list) else [verdicts]
+    flagged = {(int(v.year), int(v.school_id)) for f in frames for v in f.itertuples() if v.verdict == FLAGGED}
+    keys = ["year", "procedure", "school_id", "subject", "grade"]
+    if not flagged or not len(tests):
+        return pd.DataFrame({k: pd.Series(dtype=object) for k in keys})
+    t = tests[(tests["p"] <= thresholds["verdict_watch"]) & tests["grade"].notna()]
+    mine = [(int(y), int(s)) in flagged for y, s in zip(t["year"], t["school_id"])]
+    out = t.loc[mine, keys].drop_duplicates().reset_index(drop=True)
+    out["grade"] = out["grade"].astype(int)
+    return out
