@@ -3,8 +3,8 @@ the fingerprint of the inputs, then rebuild the cycle's indicator dashboard.
 
 Runs in an RQ worker (queue `default`), inline after the request's commit when Redis is absent, or
 synchronously (demo, tests). It takes the run's id and reloads everything; a run that is not queued is
-left alone. Progress is written on a separate connection (as imports do), so the page sees it move
-while the job's own transaction is still open.
+left alone (app.jobs.tracked claims it with one conditional UPDATE). Progress is written on a separate
+connection (as imports do), so the page sees it move while the job's own transaction is still open.
 """
 
 import hashlib
@@ -20,6 +20,8 @@ from sqlalchemy import Connection, delete, insert, select, update
 from app.analysis.models import AnalysisResult, AnalysisRun
 from app.core.timeutil import utcnow
 from app.extensions import db
+from app.jobs.queue import job
+from app.jobs.tracked import run_tracked
 from app.orgs.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -85,36 +87,25 @@ def run_now(run: AnalysisRun) -> AnalysisRun:
     return run
 
 
+@job(queue="default", timeout=1800)
 def run_analysis(run_id: int, job_id: str | None = None) -> None:
-    """Compute one queued analysis run; its outcome (done or failed with a message) lands on the row.
-    Unexpected errors are re-raised after the failure is recorded, so RQ records them too."""
+    """Compute one queued analysis run through app.jobs.tracked.run_tracked: its outcome (done, or failed with
+    a message) lands on the row. Unexpected errors are re-raised after the failure is recorded, so RQ records
+    them too. `job_id` is accepted for older queued jobs that still pass it."""
+    run_tracked("analysis_run", [run_id], lambda _ids: _work(run_id))
+
+
+def _work(run_id: int) -> None:
     run = db.session.get(AnalysisRun, run_id)
-    if run is None:
-        log.warning("analysis run %s: no such run", run_id)
-        return
-    if run.status != "queued":
-        log.info("analysis run %s is already %s", run_id, run.status)
-        return
-    run.status, run.started_at, run.progress = "running", utcnow(), 0
-    db.session.commit()
     progress = RunProgress(run.id)
     try:
         summary = execute(run, progress)
-    except Exception:
-        db.session.rollback()
+    finally:
         progress.close()
-        log.exception("analysis run %s failed", run_id)
-        db.session.execute(update(AnalysisRun).where(AnalysisRun.id == run_id).values(
-            status="failed", finished_at=utcnow(), message="Внутренняя ошибка при расчёте; результаты не "
-            "сохранены. Сообщите администратору системы номер расчёта."))
-        db.session.commit()
-        raise
-    progress.close()
     run = db.session.get(AnalysisRun, run_id)
     run.status, run.progress, run.finished_at = "done", 100, utcnow()
     run.summary = summary
     run.message = _message(summary)
-    db.session.commit()
 
 
 def _message(summary: dict) -> str:
