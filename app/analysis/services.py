@@ -83,10 +83,13 @@ def start_run(cycle: Cycle, *, actor: User, enqueue: bool = True) -> AnalysisRun
     role = require_role(actor, cycle.owner, ANALYSTS, "Недостаточно прав, чтобы запустить анализ.")
     # A run left behind by a dead worker or a Redis that lost its job must not block this one: settle it first.
     reconcile_rows("analysis_run", pending_rows("analysis_run", AnalysisRun.cycle_id == cycle.id))
-    running = db.session.scalar(select(AnalysisRun.id).where(
-        AnalysisRun.cycle_id == cycle.id, AnalysisRun.status.in_(("queued", "running"))))
+    running = db.session.execute(select(AnalysisRun.id, AnalysisRun.message).where(
+        AnalysisRun.cycle_id == cycle.id, AnalysisRun.status.in_(("queued", "running"))).limit(1)).first()
+    if running is not None and running.message == registry.WAITING:
+        raise ValidationFailed(f"Анализ № {running.id} по этому циклу {registry.WAITING}; он начнётся, когда очередь "
+                               "станет доступна.")
     if running is not None:
-        raise ValidationFailed(f"Анализ № {running} по этому циклу уже выполняется; дождитесь его окончания.")
+        raise ValidationFailed(f"Анализ № {running.id} по этому циклу уже выполняется; дождитесь его окончания.")
     if not scope_schools(cycle.owner):
         raise ValidationFailed("В организации цикла нет школ: анализировать нечего.")
     years = analysis_years(cycle)

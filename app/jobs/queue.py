@@ -71,6 +71,8 @@ def init_app(app: Flask) -> None:
         else:
             log.info("Background jobs go to Redis at %s (start a worker: flask jobs worker)", app.config["REDIS_URL"])
     app.config["JOBS_EFFECTIVE_MODE"] = mode
+    # Pages compare a tracked row's message with it: a row waiting for Redis says so and stops reloading itself.
+    app.jinja_env.globals["JOB_WAITING"] = registry.WAITING
 
     @app.after_request
     def _dispatch_jobs(response):
