@@ -30,8 +30,6 @@ from app.jobs import queue
 from app.jobs.registry import PENDING, WAITING, TrackedKind, get
 
 log = logging.getLogger(__name__)
-# A queued row younger than this may be on its way to Redis right now (enqueued after its commit): not judged.
-DEFAULT_GRACE = 120
 _OVER = {"finished", "failed", "stopped", "canceled"}
 
 
@@ -165,7 +163,8 @@ def _worker_gone(job, connection) -> bool:
 def _judge(kind: TrackedKind, rows) -> tuple[list, list] | None:
     """(rows to enqueue again, rows to fail); None when Redis does not answer (nothing can be judged)."""
     now = utcnow()
-    grace = timedelta(seconds=current_app.config.get("JOBS_RECONCILE_GRACE", DEFAULT_GRACE))
+    # A queued row younger than this may be on its way to Redis right now (enqueued after its commit).
+    grace = timedelta(seconds=current_app.config["JOBS_RECONCILE_GRACE"])
     status = {row.id: getattr(row, kind.status) for row in rows}
     if current_app.config["JOBS_EFFECTIVE_MODE"] != "rq":
         # Inline, a job runs right after its request: a row still pending after twice the job's timeout died
