@@ -11,60 +11,21 @@ import hashlib
 import json
 import logging
 import math
-import time
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import delete, insert, select
 
 from app.analysis.models import AnalysisResult, AnalysisRun
 from app.core.timeutil import utcnow
 from app.extensions import db
+from app.jobs.progress import Progress
 from app.jobs.queue import job
 from app.jobs.tracked import run_tracked
 from app.orgs.models import Organisation
 
 log = logging.getLogger(__name__)
-MIN_INTERVAL = 0.5
 FINGERPRINT_VERSION = 1
-
-
-class RunProgress:
-    """Progress of a running analysis on its own short transactions (see app/imports/progress.py for why;
-    inside the test suite's shared connection the updates go through the session itself).
-
-    On SQLite a second writer would wait for the job's own read transaction (one database-wide lock), so
-    there the update is committed by the job's session itself: until its final write the job only reads,
-    so committing at a progress point releases the lock and loses nothing."""
-
-    def __init__(self, run_id: int):
-        self.run_id = run_id
-        self.shared = isinstance(db.session.get_bind(), Connection)
-        self.sqlite = db.engine.dialect.name == "sqlite"
-        self.closed = False
-        self._last_value = None
-        self._last_time = 0.0
-
-    def set(self, percent: float, *, force: bool = False) -> None:
-        value = max(0, min(99, int(percent)))
-        if self.closed or value == self._last_value:
-            return
-        now = time.monotonic()
-        if not force and now - self._last_time < MIN_INTERVAL:
-            return
-        statement = update(AnalysisRun).where(AnalysisRun.id == self.run_id).values(progress=value)
-        if self.shared:
-            db.session.execute(statement)
-        elif self.sqlite:
-            db.session.execute(statement)
-            db.session.commit()
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(statement)
-        self._last_value, self._last_time = value, now
-
-    def close(self) -> None:
-        self.closed = True
 
 
 class NoProgress:
@@ -97,7 +58,7 @@ def run_analysis(run_id: int, job_id: str | None = None) -> None:
 
 def _work(run_id: int) -> None:
     run = db.session.get(AnalysisRun, run_id)
-    progress = RunProgress(run.id)
+    progress = Progress("analysis_run", run.id, commit_on_sqlite=True)
     try:
         summary = execute(run, progress)
     finally:
@@ -232,7 +193,7 @@ def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None
     return rows
 
 
-def execute(run: AnalysisRun, progress: RunProgress) -> dict:
+def execute(run: AnalysisRun, progress: Progress) -> dict:
     """Everything between 'running' and 'done': returns the run's summary; results are flushed."""
     import pandas as pd
 

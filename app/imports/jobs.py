@@ -17,10 +17,10 @@ from app.extensions import db
 from app.imports import organisations, results
 from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
 from app.imports.models import ImportRun
-from app.imports.progress import Progress
 from app.imports.readers import FileRejected, open_table
 from app.imports.report import ErrorReport
 from app.imports.services import IMPORT_ROLES, previous_success, stored_file, upload_dir
+from app.jobs.progress import Progress
 from app.jobs.queue import enqueue_after_commit, job
 from app.jobs.tracked import run_tracked
 
@@ -56,7 +56,7 @@ def run_import(import_id: int, job_id: str | None = None, *, listener=None) -> N
 
 def _work(import_id: int, listener) -> None:
     run = db.session.get(ImportRun, import_id)
-    progress = Progress(run.id, listener)
+    progress = Progress("import", run.id, listener)
     report = ErrorReport(upload_dir() / f"{run.id}-{run.file_sha256}.errors.csv")
     try:
         outcome = _execute(run, progress, report)
