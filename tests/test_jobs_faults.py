@@ -279,7 +279,7 @@ def test_a_worker_killed_mid_import_fails_it_and_a_retry_loads_every_row_once(sc
     from app.jobs.queue import dispatch_ready
     from app.jobs.tracked import reconcile_all
 
-    rows = 60_000
+    rows = 30_000
     content = _csv(rows)
     app = _world_app(scratch, redis_server, tmp_path, cycle=False)
     worker = None
