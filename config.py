@@ -45,6 +45,8 @@ class Config:
     REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
     # "auto": use RQ when Redis answers, otherwise run jobs inline; "inline" / "rq" force one.
     JOBS_MODE = env_str("JOBS_MODE", "auto")
+    # Seconds a queued tracked row is left alone by the reconciler (its job may be on its way to Redis).
+    JOBS_RECONCILE_GRACE = env_int("JOBS_RECONCILE_GRACE", 120)
     UPLOAD_DIR = env_str("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
     STORAGE_DIR = env_str("STORAGE_DIR", str(BASE_DIR / "var" / "storage"))
     # Default time zone for organisations that do not set their own; times are stored in UTC.

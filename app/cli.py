@@ -124,6 +124,19 @@ def ping():
     sys.exit(0 if ok else 1)
 
 
+@jobs_cli.command("reconcile")
+def reconcile():
+    """Re-enqueue tracked rows whose job Redis does not know; fail those a dead worker left (app.jobs.tracked)."""
+    from app.jobs.registry import get
+    from app.jobs.tracked import reconcile_all
+
+    for name, outcome in reconcile_all().items():
+        if not outcome.judged:
+            click.echo(f"{get(name).label}: Redis недоступен, ничего не проверено.")
+        elif outcome.requeued or outcome.failed:
+            click.echo(f"{get(name).label}: снова в очереди {len(outcome.requeued)}, прервано {len(outcome.failed)}.")
+
+
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(burst):

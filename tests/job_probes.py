@@ -2,8 +2,10 @@
 
 from app.audit import chain
 from app.extensions import db
+from app.jobs.queue import job
 
 
+@job(queue="default", timeout=60)
 def record_probe(marker: int) -> None:
     chain.record(action="probe", object_type="probe", object_id=marker)
     db.session.commit()
@@ -12,5 +14,6 @@ def record_probe(marker: int) -> None:
 CALLS: list[int] = []
 
 
+@job(queue="default", timeout=60)
 def remember(marker: int) -> None:
     CALLS.append(marker)

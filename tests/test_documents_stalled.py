@@ -1,5 +1,6 @@
 """A generation whose job is gone (worker killed, Redis lost it, inline process died) does not say «формируется»
-forever: it is failed with a reason, by the periodic job and when the document is generated again."""
+forever: the reconciler (app.jobs.tracked) sends a job Redis forgot again and fails a version whose job is over,
+periodically and when the document is generated again."""
 
 from datetime import timedelta
 
@@ -29,7 +30,7 @@ def _queued(stage, actor, db_session, *, minutes: float):
 def test_inline_a_generation_pending_past_twice_the_job_timeout_is_replaced(world, goal_stage, db_session,
                                                                             fake_generation):
     from app.documents.services import JOB_TIMEOUT, generate_document
-    from app.documents.stalled import STALLED_REASON
+    from app.documents.jobs import STALLED_REASON
     from app.jobs.queue import dispatch_ready
 
     doc = _queued(goal_stage, world["official"], db_session, minutes=10)
@@ -48,15 +49,15 @@ def test_inline_a_generation_pending_past_twice_the_job_timeout_is_replaced(worl
 
 
 @pytest.mark.redis
-def test_with_redis_only_versions_whose_job_is_gone_or_over_are_failed(world, goal_stage, db_session,
-                                                                      fake_generation, monkeypatch):
+def test_with_redis_a_forgotten_job_is_sent_again_and_a_version_whose_job_is_over_is_failed(
+        world, goal_stage, db_session, fake_generation, monkeypatch):
     services.require_redis()
     from rq.job import JobStatus
 
-    from app.documents.jobs import generate_versions
+    from app.documents.jobs import STALLED_REASON, generate_versions
     from app.documents.models import DocumentVersion
-    from app.documents.stalled import STALLED_REASON, fail_stalled, fail_stalled_job
     from app.jobs.queue import get_queue
+    from app.jobs.tracked import pending_rows, reconcile_all, reconcile_rows
 
     connection = redis.Redis.from_url(REDIS_URL)
     connection.flushdb()
@@ -77,18 +78,21 @@ def test_with_redis_only_versions_whose_job_is_gone_or_over_are_failed(world, go
         queue.enqueue(generate_versions, [versions["failed_job"].id], job_id="job-failed_job")
         queue.fetch_job("job-failed_job").set_status(JobStatus.FAILED)
 
-        assert fail_stalled_job() == 2
+        outcome = reconcile_all(["document_version"])["document_version"]
+        assert (outcome.requeued, outcome.failed) == ([gone.id], [versions["failed_job"].id])
         db_session.expire_all()
         state = {name: (v.status, v.error) for name, v in versions.items()}
-        assert state == {"gone": ("failed", STALLED_REASON), "failed_job": ("failed", STALLED_REASON),
+        assert state == {"gone": ("queued", None), "failed_job": ("failed", STALLED_REASON),
                          "young": ("queued", None), "waiting": ("queued", None)}
-        assert fail_stalled_job() == 0  # nothing left to judge again
+        assert queue.fetch_job(gone.rq_job_id).args == ([gone.id],)  # sent again under its own job id
+        again = reconcile_all(["document_version"])["document_version"]
+        assert (again.requeued, again.failed) == ([], [])  # nothing left to judge again
 
         # Redis unreachable: nothing is judged, nothing changes.
         monkeypatch.setitem(current_app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
         versions["waiting"].created_at = utcnow() - timedelta(days=1)
         db_session.commit()
-        assert fail_stalled([versions["waiting"]]) == 0
+        assert not reconcile_rows("document_version", pending_rows("document_version")).judged
         assert db_session.scalar(select(DocumentVersion.status).where(
             DocumentVersion.id == versions["waiting"].id)) == "queued"
     finally:

@@ -65,10 +65,10 @@ def test_committed_job_goes_through_redis_to_a_real_rq_worker(worker_database):
     with app.app_context():
         upgrade()
         with app.test_request_context():
-            queue.enqueue_after_commit(job_probes.record_probe, 4242, queue="default")
-            queue.enqueue_after_commit(job_probes.record_probe, 4343, queue="default")
+            queue.enqueue_after_commit(job_probes.record_probe, 4242)
+            queue.enqueue_after_commit(job_probes.record_probe, 4343)
             db.session.rollback()  # the first two never happened
-            queue.enqueue_after_commit(job_probes.record_probe, 777, queue="default")
+            queue.enqueue_after_commit(job_probes.record_probe, 777)
             db.session.commit()
             queue.dispatch_ready()
         assert queue.get_queue("default").count == 1

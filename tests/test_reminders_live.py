@@ -116,7 +116,7 @@ def test_the_periodic_job_runs_through_redis_in_a_real_rq_worker(tmp_path):
     _tasks_due(app, date.today() + timedelta(days=1), 1)  # due tomorrow: a «before» reminder is owed now
     app.config.update(REDIS_URL=services.REDIS_URL, JOBS_EFFECTIVE_MODE="rq")
     with app.app_context():
-        names = ["deadline-reminders", "stalled-document-generations"]
+        names = ["deadline-reminders", "reconcile-tracked-jobs"]
         scheduler = queue.cron_scheduler(connection)
         assert [j.name for j in scheduler.get_jobs()] == names
         assert [j.name for j in queue.cron_scheduler(connection).get_jobs()] == names

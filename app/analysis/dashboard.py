@@ -17,6 +17,7 @@ from app.core.access import scope_condition
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
 from app.extensions import db
+from app.jobs.queue import job
 from app.orgs.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,7 @@ def refresh_dashboard(cycle: Cycle, *, run: AnalysisRun | None = None) -> int:
     return len(rows)
 
 
+@job(queue="default", timeout=600)
 def refresh_cycle_dashboard(cycle_id: int) -> None:
     """Job: rebuild one cycle's dashboard and commit."""
     cycle = db.session.get(Cycle, cycle_id)
@@ -205,10 +207,11 @@ def refresh_cycle_dashboard(cycle_id: int) -> None:
     db.session.commit()
 
 
+@job(queue="default", timeout=600)
 def refresh_after_import(organisation_id: int) -> None:
     """Hook for imports (results or indicator values): rebuild the dashboards of open cycles whose owner
     is the organisation or one of its ancestors or descendants. Enqueue it after the import's commit:
-    `enqueue_after_commit(refresh_after_import, org.id, queue="default")`."""
+    `enqueue_after_commit(refresh_after_import, org.id)`."""
     org = db.session.get(Organisation, organisation_id)
     if org is None:
         return

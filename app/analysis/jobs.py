@@ -3,66 +3,29 @@ the fingerprint of the inputs, then rebuild the cycle's indicator dashboard.
 
 Runs in an RQ worker (queue `default`), inline after the request's commit when Redis is absent, or
 synchronously (demo, tests). It takes the run's id and reloads everything; a run that is not queued is
-left alone. Progress is written on a separate connection (as imports do), so the page sees it move
-while the job's own transaction is still open.
+left alone (app.jobs.tracked claims it with one conditional UPDATE). Progress is written on a separate
+connection (as imports do), so the page sees it move while the job's own transaction is still open.
 """
 
 import hashlib
 import json
 import logging
 import math
-import time
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import delete, insert, select
 
 from app.analysis.models import AnalysisResult, AnalysisRun
 from app.core.timeutil import utcnow
 from app.extensions import db
+from app.jobs.progress import Progress
+from app.jobs.queue import job
+from app.jobs.tracked import run_tracked
 from app.orgs.models import Organisation
 
 log = logging.getLogger(__name__)
-MIN_INTERVAL = 0.5
 FINGERPRINT_VERSION = 1
-
-
-class RunProgress:
-    """Progress of a running analysis on its own short transactions (see app/imports/progress.py for why;
-    inside the test suite's shared connection the updates go through the session itself).
-
-    On SQLite a second writer would wait for the job's own read transaction (one database-wide lock), so
-    there the update is committed by the job's session itself: until its final write the job only reads,
-    so committing at a progress point releases the lock and loses nothing."""
-
-    def __init__(self, run_id: int):
-        self.run_id = run_id
-        self.shared = isinstance(db.session.get_bind(), Connection)
-        self.sqlite = db.engine.dialect.name == "sqlite"
-        self.closed = False
-        self._last_value = None
-        self._last_time = 0.0
-
-    def set(self, percent: float, *, force: bool = False) -> None:
-        value = max(0, min(99, int(percent)))
-        if self.closed or value == self._last_value:
-            return
-        now = time.monotonic()
-        if not force and now - self._last_time < MIN_INTERVAL:
-            return
-        statement = update(AnalysisRun).where(AnalysisRun.id == self.run_id).values(progress=value)
-        if self.shared:
-            db.session.execute(statement)
-        elif self.sqlite:
-            db.session.execute(statement)
-            db.session.commit()
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(statement)
-        self._last_value, self._last_time = value, now
-
-    def close(self) -> None:
-        self.closed = True
 
 
 class NoProgress:
@@ -85,36 +48,25 @@ def run_now(run: AnalysisRun) -> AnalysisRun:
     return run
 
 
+@job(queue="default", timeout=1800)
 def run_analysis(run_id: int, job_id: str | None = None) -> None:
-    """Compute one queued analysis run; its outcome (done or failed with a message) lands on the row.
-    Unexpected errors are re-raised after the failure is recorded, so RQ records them too."""
+    """Compute one queued analysis run through app.jobs.tracked.run_tracked: its outcome (done, or failed with
+    a message) lands on the row. Unexpected errors are re-raised after the failure is recorded, so RQ records
+    them too. `job_id` is accepted for older queued jobs that still pass it."""
+    run_tracked("analysis_run", [run_id], lambda _ids: _work(run_id))
+
+
+def _work(run_id: int) -> None:
     run = db.session.get(AnalysisRun, run_id)
-    if run is None:
-        log.warning("analysis run %s: no such run", run_id)
-        return
-    if run.status != "queued":
-        log.info("analysis run %s is already %s", run_id, run.status)
-        return
-    run.status, run.started_at, run.progress = "running", utcnow(), 0
-    db.session.commit()
-    progress = RunProgress(run.id)
+    progress = Progress("analysis_run", run.id, commit_on_sqlite=True)
     try:
         summary = execute(run, progress)
-    except Exception:
-        db.session.rollback()
+    finally:
         progress.close()
-        log.exception("analysis run %s failed", run_id)
-        db.session.execute(update(AnalysisRun).where(AnalysisRun.id == run_id).values(
-            status="failed", finished_at=utcnow(), message="Внутренняя ошибка при расчёте; результаты не "
-            "сохранены. Сообщите администратору системы номер расчёта."))
-        db.session.commit()
-        raise
-    progress.close()
     run = db.session.get(AnalysisRun, run_id)
     run.status, run.progress, run.finished_at = "done", 100, utcnow()
     run.summary = summary
     run.message = _message(summary)
-    db.session.commit()
 
 
 def _message(summary: dict) -> str:
@@ -241,7 +193,7 @@ def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None
     return rows
 
 
-def execute(run: AnalysisRun, progress: RunProgress) -> dict:
+def execute(run: AnalysisRun, progress: Progress) -> dict:
     """Everything between 'running' and 'done': returns the run's summary; results are flushed."""
     import pandas as pd
 

@@ -18,14 +18,22 @@ from app.core.errors import StaleObject, ValidationFailed
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Stage
 from app.extensions import db
+from app.jobs import registry
+from app.jobs.tracked import enqueue_tracked, pending_rows, reconcile_rows
 from app.orgs.models import Organisation
 
 # Who may start an analysis and formulate findings: those who edit the cycle's content.
 ANALYSTS = EDITORS
 # Who may enter a school's risk-profile questionnaire results.
 RISK_EDITORS = frozenset({"director", "staff", "official", "methodologist", "head"})
-JOB_TIMEOUT = 1800
 MAX_FINDING_TEXT = 10_000
+
+registry.register(registry.TrackedKind(
+    name="analysis_run", model=AnalysisRun, job="app.analysis.jobs.run_analysis", label="расчёт анализа",
+    lost="Расчёт прерван: фоновый процесс был остановлен; результаты не сохранены. Запустите анализ снова.",
+    internal_error="Внутренняя ошибка при расчёте; результаты не сохранены. Сообщите администратору системы "
+                   "номер расчёта.", raise_inline=True,
+    on_claim=lambda: {"started_at": utcnow(), "progress": 0}, on_fail=lambda: {"finished_at": utcnow()}))
 
 
 # --- scope -----------------------------------------------------------------------------------
@@ -73,10 +81,15 @@ def analysis_years(cycle: Cycle) -> list[int]:
 def start_run(cycle: Cycle, *, actor: User, enqueue: bool = True) -> AnalysisRun:
     """Queue an analysis of the cycle owner's schools over the cycle's year and the two before it."""
     role = require_role(actor, cycle.owner, ANALYSTS, "Недостаточно прав, чтобы запустить анализ.")
-    running = db.session.scalar(select(AnalysisRun.id).where(
-        AnalysisRun.cycle_id == cycle.id, AnalysisRun.status.in_(("queued", "running"))))
+    # A run left behind by a dead worker or a Redis that lost its job must not block this one: settle it first.
+    reconcile_rows("analysis_run", pending_rows("analysis_run", AnalysisRun.cycle_id == cycle.id))
+    running = db.session.execute(select(AnalysisRun.id, AnalysisRun.message).where(
+        AnalysisRun.cycle_id == cycle.id, AnalysisRun.status.in_(("queued", "running"))).limit(1)).first()
+    if running is not None and running.message == registry.WAITING:
+        raise ValidationFailed(f"Анализ № {running.id} по этому циклу {registry.WAITING}; он начнётся, когда очередь "
+                               "станет доступна.")
     if running is not None:
-        raise ValidationFailed(f"Анализ № {running} по этому циклу уже выполняется; дождитесь его окончания.")
+        raise ValidationFailed(f"Анализ № {running.id} по этому циклу уже выполняется; дождитесь его окончания.")
     if not scope_schools(cycle.owner):
         raise ValidationFailed("В организации цикла нет школ: анализировать нечего.")
     years = analysis_years(cycle)
@@ -91,10 +104,7 @@ def start_run(cycle: Cycle, *, actor: User, enqueue: bool = True) -> AnalysisRun
                  actor_role=role, cycle_id=cycle.id, organisation_id=cycle.owner_id,
                  after={"years": years, "cycle_id": cycle.id})
     if enqueue:
-        from app.analysis.jobs import run_analysis
-        from app.jobs.queue import enqueue_after_commit
-
-        enqueue_after_commit(run_analysis, run.id, queue="default", job_timeout=JOB_TIMEOUT, job_id=run.rq_job_id)
+        enqueue_tracked("analysis_run", run.id, job_id=run.rq_job_id)
     else:
         run.rq_job_id = None
     return run

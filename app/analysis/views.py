@@ -18,6 +18,7 @@ from app.core.forms import as_choices, flash_form_errors
 from app.core.web import flash_problems
 from app.cycles.models import Cycle
 from app.extensions import db
+from app.jobs.registry import WAITING
 from app.orgs.models import Organisation
 
 
@@ -49,7 +50,7 @@ def cycle_analysis(cycle_id: int):
     cycle = _cycle(cycle_id)
     runs = services.runs_of_cycle(cycle)
     run = next((r for r in runs if r.status == "done"), None)
-    active = next((r for r in runs if r.status in ("queued", "running")), None)
+    active = next((r for r in runs if r.status in ("queued", "running") and r.message != WAITING), None)
     counts, chart = {}, None
     if run is not None:
         markers = services.results(run, "marker", user=current_user)
@@ -85,7 +86,7 @@ def start_run(cycle_id: int):
 def run_detail(analysis_run_id: int):
     run = get_in_scope(AnalysisRun, analysis_run_id)
     return render_template("analysis/run.html", run=run, cycle=run.cycle,
-                           running=run.status in ("queued", "running"))
+                           running=run.status in ("queued", "running") and run.message != WAITING)
 
 
 # --- dashboard -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from flask import current_app
 from app.core.timeutil import utcnow
 from app.deadlines.models import Notification
 from app.extensions import db
-from app.jobs.queue import enqueue_after_commit
+from app.jobs.queue import enqueue_after_commit, job
 
 log = logging.getLogger(__name__)
 MAIL_JOB_TIMEOUT = 120
@@ -39,8 +39,7 @@ def notify(user, *, kind: str, title: str, body: str = "", link: str | None = No
     db.session.flush()
     for notification in made:
         if notification.user.email:
-            enqueue_after_commit(send_notification_email, notification.id, queue="default",
-                                 job_timeout=MAIL_JOB_TIMEOUT)
+            enqueue_after_commit(send_notification_email, notification.id)
     return made
 
 
@@ -96,6 +95,7 @@ def deliver(message: EmailMessage) -> None:
         raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}: use console, file or smtp")
 
 
+@job(queue="default", timeout=MAIL_JOB_TIMEOUT)
 def send_notification_email(notification_id: int) -> bool:
     """Job: e-mail one notification once (emailed_at marks it sent; a repeated job does nothing)."""
     notification = db.session.get(Notification, notification_id)

@@ -14,55 +14,23 @@ import os
 import tempfile
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.core.errors import DomainError
 from app.core.timeutil import utcnow
 from app.documents.models import DocumentVersion
 from app.extensions import db
+from app.jobs.queue import job
+from app.jobs.tracked import domain_message as _message
+from app.jobs.tracked import in_worker, run_tracked
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = "Внутренняя ошибка при формировании документа; сообщите администратору номер документа."
-
-
-def _in_worker() -> bool:
-    try:
-        from rq import get_current_job
-    except ImportError:  # pragma: no cover - rq is a dependency
-        return False
-    return get_current_job() is not None
-
-
-def _fail(version_ids: list[int], message: str) -> None:
-    db.session.rollback()
-    db.session.execute(update(DocumentVersion).where(DocumentVersion.id.in_(version_ids)).values(
-        status="failed", error=message[:2000], progress=100).execution_options(synchronize_session=False))
-    db.session.commit()
-
-
-def _message(exc: DomainError) -> str:
-    if exc.problems:
-        return exc.message + " " + " ".join(exc.problems)
-    return exc.message
-
-
-def run_recording_failure(what: str, work, fail, internal_error: str = INTERNAL_ERROR) -> None:
-    """Run `work()` and commit. On failure `fail(message)` records the Russian reason on the domain row (it rolls
-    back and commits); inside an RQ worker the exception is re-raised so RQ keeps the job as failed too."""
-    try:
-        work()
-        db.session.commit()
-    except DomainError as exc:
-        log.info("%s refused: %s", what, exc.message)
-        fail(_message(exc))
-        if _in_worker():
-            raise
-    except Exception:
-        log.exception("%s failed", what)
-        fail(internal_error)
-        if _in_worker():
-            raise
+STALLED_REASON = ("Формирование прервано: задание не завершилось (фоновый процесс был остановлен). "
+                  "Сформируйте документ заново.")
+# Seconds a generation job may run: a batch renders up to services.GENERATION_BATCH letters.
+JOB_TIMEOUT = 1200
 
 
 def produce(version: DocumentVersion, template=None) -> None:
@@ -134,52 +102,32 @@ def _load(version_ids: list[int]) -> list[DocumentVersion]:
     ).order_by(DocumentVersion.id)).unique())
 
 
-def _claim(version_ids: list[int]) -> list[int]:
-    """Mark the queued ones of `version_ids` running with one conditional UPDATE and commit (the page shows
-    «формируется»): of two deliveries of the same job only one finds them queued. The ids claimed."""
-    claimed = list(db.session.scalars(update(DocumentVersion).where(
-        DocumentVersion.id.in_(version_ids), DocumentVersion.status == "queued").values(
-        status="running", progress=10).returning(DocumentVersion.id).execution_options(synchronize_session=False)))
-    db.session.commit()
-    if len(claimed) < len(version_ids):
-        found = {version_id: status for version_id, status in db.session.execute(
-            select(DocumentVersion.id, DocumentVersion.status).where(
-                DocumentVersion.id.in_(set(version_ids) - set(claimed))))}
-        for version_id in sorted(set(version_ids) - set(claimed)):
-            if version_id in found:
-                log.info("document version %s is already %s", version_id, found[version_id])
-            else:
-                log.warning("document version %s: no such version", version_id)
-    return claimed
-
-
 class GenerationFailed(Exception):
     """Raised in an RQ worker after the batch is committed when some of its versions failed, so RQ keeps the
     job as failed too (each version already shows its own reason)."""
 
 
 def generate_version(version_id: int, job_id: str | None = None) -> None:
-    """The job for one version (a single document's generation); see generate_versions."""
+    """One version's generation (older queued jobs name it); see generate_versions."""
     generate_versions([version_id])
 
 
+@job(queue="documents", timeout=JOB_TIMEOUT)
 def generate_versions(version_ids: list[int], job_id: str | None = None) -> None:
-    """The job: render a batch of queued versions and store them (see the module docstring). `job_id` is the
-    RQ job's id, which the inline dispatch passes along; the versions record it already.
+    """The job: render a batch of queued versions and store them (see the module docstring). `job_id` is accepted
+    for older queued jobs that still pass it; the versions record it already.
 
     The letters of one click (one per addressee) come in batches of services.GENERATION_BATCH: one claim, one
-    joined load, one template look-up per type, the people of the requisites looked up once, one commit.
+    joined load, one template look-up per type, the people of the requisites looked up once, one commit
+    (app.jobs.tracked.run_tracked owns the claim, the commit and the failure of the whole batch).
     Each version renders in its own savepoint, so a refusal or an error fails that version alone, with its reason;
     if the batch cannot be committed at all, every version of it is marked failed."""
     from app.documents.contexts import shared_lookups
     from app.documents.template_admin import active_template
 
-    claimed = _claim(version_ids)
-    if not claimed:
-        return
     failed: list[str] = []
 
-    def work():
+    def work(claimed):
         templates = {}
         with shared_lookups():
             for version in _load(claimed):
@@ -198,8 +146,8 @@ def generate_versions(version_ids: list[int], job_id: str | None = None) -> None
                     _mark_failed(version, INTERNAL_ERROR)
                     failed.append(f"{version.id}: {INTERNAL_ERROR}")
 
-    run_recording_failure(f"document versions {claimed}", work, lambda message: _fail(claimed, message))
-    if failed and _in_worker():
+    run_tracked("document_version", version_ids, work)
+    if failed and in_worker():
         raise GenerationFailed("; ".join(failed))
 
 
@@ -244,20 +192,9 @@ def produce_registered_inline(version: DocumentVersion) -> None:
     db.session.flush()
 
 
-def _fail_registered(version_id: int, message: str) -> None:
-    db.session.rollback()
-    db.session.execute(update(DocumentVersion).where(DocumentVersion.id == version_id).values(
-        registered_status="failed", registered_error=message[:2000]))
-    db.session.commit()
-
-
+@job(queue="documents", timeout=600)
 def generate_registered_copy(version_id: int) -> None:
-    """The job (queue `documents`): make the registered copy of one version; idempotent like generate_version."""
-    version = db.session.get(DocumentVersion, version_id)
-    if version is None or version.registered_status != "queued":
-        log.info("document version %s: no registered copy queued", version_id)
-        return
-    version.registered_status = "running"
-    db.session.commit()
-    run_recording_failure(f"registered copy of document version {version_id}",
-                          lambda: produce_registered(version), lambda message: _fail_registered(version_id, message))
+    """The job: make the registered copy of one version through app.jobs.tracked.run_tracked (a version whose copy
+    is not queued is left alone)."""
+    run_tracked("registered_copy", [version_id],
+                lambda _ids: produce_registered(db.session.get(DocumentVersion, version_id)))

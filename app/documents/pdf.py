@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +33,9 @@ from app.core.timeutil import utcnow
 from app.documents import bp
 from app.documents.models import DocumentVersion
 from app.extensions import db
+from app.jobs import registry
+from app.jobs.queue import job
+from app.jobs.tracked import enqueue_tracked, run_tracked
 
 log = logging.getLogger(__name__)
 _BIG = BigInteger().with_variant(Integer(), "sqlite")
@@ -69,6 +72,12 @@ class DocumentPdf(db.Model):
     @property
     def organisation(self):
         return self.doc_version.organisation
+
+
+registry.register(registry.TrackedKind(
+    name="document_pdf", model=DocumentPdf, job="app.documents.pdf.convert_pdf", label="PDF-экземпляр",
+    message="error", job_id_column=None, internal_error=INTERNAL_ERROR,
+    lost="Преобразование в PDF прервано: фоновый процесс был остановлен. Запросите PDF снова."))
 
 
 class ConversionFailed(DomainError):
@@ -177,9 +186,7 @@ def request_pdf(version: DocumentVersion, *, actor) -> DocumentPdf:
         pdf = existing
         pdf.status, pdf.error, pdf.requested_by_id = "queued", None, actor.id
         db.session.flush()
-    from app.jobs.queue import enqueue_after_commit
-
-    enqueue_after_commit(convert_pdf, pdf.id, queue="documents", job_timeout=JOB_TIMEOUT)
+    enqueue_tracked("document_pdf", pdf.id)
     return pdf
 
 
@@ -199,13 +206,6 @@ def _store(doc, data: bytes) -> str:
 
 # --- the job -------------------------------------------------------------------------------------------
 
-def _fail(pdf_id: int, message: str) -> None:
-    db.session.rollback()
-    db.session.execute(update(DocumentPdf).where(DocumentPdf.id == pdf_id).values(status="failed",
-                                                                                 error=message[:2000]))
-    db.session.commit()
-
-
 def produce_pdf(pdf: DocumentPdf) -> None:
     """Convert the version's registered copy (checked against its SHA-256 first) and store the PDF. No commit."""
     from app.documents.services import registered_path, verify_registered
@@ -221,16 +221,8 @@ def produce_pdf(pdf: DocumentPdf) -> None:
     pdf.status, pdf.error, pdf.converted_at = "done", None, utcnow()
 
 
+@job(queue="documents", timeout=JOB_TIMEOUT)
 def convert_pdf(pdf_id: int) -> None:
-    """The job (queue `documents`): convert one queued PDF; a row no longer queued is left alone (idempotent)."""
-    from app.documents.jobs import run_recording_failure
-
-    pdf = db.session.get(DocumentPdf, pdf_id)
-    if pdf is None or pdf.status != "queued":
-        log.info("document pdf %s: nothing queued", pdf_id)
-        return
-    pdf.status = "running"
-    db.session.commit()
-    run_recording_failure(f"document pdf {pdf_id}", lambda: produce_pdf(pdf), lambda message: _fail(pdf_id, message),
-                          INTERNAL_ERROR)
-
+    """The job: convert one queued PDF through app.jobs.tracked.run_tracked; a row no longer queued is left
+    alone (idempotent)."""
+    run_tracked("document_pdf", [pdf_id], lambda _ids: produce_pdf(db.session.get(DocumentPdf, pdf_id)))

@@ -26,12 +26,27 @@ from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage
 from app.documents.models import Document, DocumentVersion, Signature
 from app.extensions import db
-from app.jobs.queue import enqueue_after_commit
+from app.documents.jobs import INTERNAL_ERROR, JOB_TIMEOUT, STALLED_REASON  # noqa: F401 - JOB_TIMEOUT for callers
+from app.jobs import registry
+from app.jobs.tracked import enqueue_tracked, reconcile_rows
 from app.orgs.models import Organisation
 from workflows import engine
 from workflows.document import pending_step, signers_of
 
-JOB_TIMEOUT = 600
+# A version waits «в очереди» or «формируется» until its job stores the file. When the job is gone (its worker was
+# killed, Redis lost it, the web process running an inline job died) the reconciler of app.jobs.tracked sends it
+# again or fails it with STALLED_REASON, periodically and on the spot when someone generates the document again:
+# since the letters of one click render 25 to a job, one lost job would otherwise strand 25 letters.
+registry.register(registry.TrackedKind(
+    name="document_version", model=DocumentVersion, job="app.documents.jobs.generate_versions", batch=True,
+    label="формирование документа", lost=STALLED_REASON, internal_error=INTERNAL_ERROR, message="error",
+    on_claim=lambda: {"progress": 10}, on_fail=lambda: {"progress": 100}))
+registry.register(registry.TrackedKind(
+    name="registered_copy", model=DocumentVersion, job="app.documents.jobs.generate_registered_copy",
+    label="зарегистрированный экземпляр", status="registered_status", message="registered_error",
+    job_id_column=None, internal_error=INTERNAL_ERROR,
+    lost="Изготовление прервано: задание не завершилось (фоновый процесс был остановлен). Сообщите администратору "
+         "номер документа."))
 # Letters of one click rendered per job: the batch shares one claim, load and commit (see jobs.generate_versions)
 # and becomes ready together, well under a second for letters.
 GENERATION_BATCH = 25
@@ -162,10 +177,9 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
 
 
 def _stalled(version: DocumentVersion) -> bool:
-    """The version's generation job is over or gone (see stalled.py): it is failed now and may be replaced."""
-    from app.documents.stalled import fail_stalled
-
-    return fail_stalled([version]) > 0
+    """The version's generation job is over or gone (see stalled.py): it is failed now and may be replaced
+    (a version whose job Redis forgot is enqueued again and keeps waiting)."""
+    return bool(reconcile_rows("document_version", [version]).failed)
 
 
 def _new_documents(stage, doc_type: DocumentType, subjects, *, actor, role: str) -> list[Document]:
@@ -215,21 +229,18 @@ def _new_version(stage, doc: Document, number: int, *, actor, role: str, params=
     if doc.state in ("signed", "registered", "published"):
         engine.fire(doc, "revise", actor=actor)
     chain.record(**audit)
-    from app.documents.jobs import generate_version, produce_inline
+    from app.documents.jobs import produce_inline
 
     if inline:
         produce_inline(version)
         return doc
-    enqueue_after_commit(generate_version, version.id, queue="documents", job_timeout=JOB_TIMEOUT,
-                         job_id=version.rq_job_id)
+    enqueue_tracked("document_version", [version.id], job_id=version.rq_job_id)
     return doc
 
 
 def _first_versions(stage, docs: list[Document], *, actor, role: str) -> None:
     """The first edition of each of the new `docs` (one flush, the «generate» events in one append), their
     generation enqueued in batches of GENERATION_BATCH, one job each."""
-    from app.documents.jobs import generate_versions
-
     batches, audit = [], []
     for start in range(0, len(docs), GENERATION_BATCH):
         job_id = uuid.uuid4().hex
@@ -240,8 +251,7 @@ def _first_versions(stage, docs: list[Document], *, actor, role: str) -> None:
     db.session.flush()
     chain.record_many(audit)
     for job_id, versions in batches:
-        enqueue_after_commit(generate_versions, [v.id for v in versions], queue="documents",
-                             job_timeout=JOB_TIMEOUT * 2, job_id=job_id)
+        enqueue_tracked("document_version", [v.id for v in versions], job_id=job_id)
 
 
 def recommendation_addressees(stage) -> list[Organisation]:
@@ -469,11 +479,9 @@ def registered_download_name(version: DocumentVersion) -> str:
 
 def queue_registered_copy(version: DocumentVersion) -> None:
     """Mark the registered copy of a just-registered version queued and enqueue its job after commit."""
-    from app.documents.jobs import generate_registered_copy
-
     version.registered_status, version.registered_error = "queued", None
     version.registered_path = version.registered_sha256 = version.registered_size = None
-    enqueue_after_commit(generate_registered_copy, version.id, queue="documents", job_timeout=JOB_TIMEOUT)
+    enqueue_tracked("registered_copy", version.id)
 
 
 # --- signed copies -------------------------------------------------------------------------------

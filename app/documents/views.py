@@ -11,6 +11,7 @@ from app.core.errors import DomainError
 from app.core.forms import flash_form_errors
 from app.core.web import flash_problems, send_stored_file
 from app.cycles.models import Stage
+from app.jobs.registry import WAITING
 from app.documents import bp, services
 from app.documents.attachments import attachment_path, attachments_of, kind_label
 from app.documents.forms import AcknowledgeForm, ActionForm, GenerateForm, SignedCopyForm, SignForm
@@ -53,7 +54,9 @@ def page_actions(doc: Document, user) -> list:
 def _document_page(doc: Document, status: int = 200, **_forms):
     user = current_user
     versions = list(reversed(doc.versions))
-    generating = any(v.status in ("queued", "running") or v.registered_status in ("queued", "running")
+    # A version whose job waits for Redis says so (JOB_WAITING) instead of reloading the page forever.
+    generating = any((v.status in ("queued", "running") and v.error != WAITING)
+                     or (v.registered_status in ("queued", "running") and v.registered_error != WAITING)
                      for v in versions)
     verifications = {v.id: services.verify_signed(v) for v in versions if v.status == "done"}
     registered_checks = {v.id: services.verify_registered(v) for v in versions if v.status == "done"}

@@ -2,7 +2,7 @@
 
 Runs in an RQ worker (queue `imports`), inline after the request's commit when Redis is absent, or
 synchronously from `flask import …`. It takes the import's id and reloads everything; a job that is
-run again for a finished import does nothing.
+run again for an import that is not queued does nothing (the claim is one conditional UPDATE).
 """
 
 import logging
@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import update
 
 from app.audit import chain
 from app.core.timeutil import format_datetime, utcnow
@@ -18,10 +17,12 @@ from app.extensions import db
 from app.imports import organisations, results
 from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
 from app.imports.models import ImportRun
-from app.imports.progress import Progress
 from app.imports.readers import FileRejected, open_table
 from app.imports.report import ErrorReport
-from app.imports.services import FINISHED, IMPORT_ROLES, previous_success, stored_file, upload_dir
+from app.imports.services import IMPORT_ROLES, previous_success, stored_file, upload_dir
+from app.jobs.progress import Progress
+from app.jobs.queue import enqueue_after_commit, job
+from app.jobs.tracked import run_tracked
 
 log = logging.getLogger(__name__)
 
@@ -42,38 +43,26 @@ def _n(value: int) -> str:
     return f"{value:,}".replace(",", "\u00a0")
 
 
+@job(queue="imports", timeout=3 * 3600)
 def run_import(import_id: int, job_id: str | None = None, *, listener=None) -> None:
     """Import one uploaded file; the outcome (done, unchanged, rejected, failed) lands on its ImportRun.
 
-    `job_id` is the RQ job id (already stored on the row; accepted so the inline mode can pass it);
-    `listener(percent)` is called as progress moves. Unexpected errors mark the row failed with a
-    readable message and are re-raised, so RQ records the failure too."""
+    Runs through app.jobs.tracked.run_tracked (claim → work → one commit, or failed with the reason); `job_id`
+    is accepted for older queued jobs that still pass it; `listener(percent)` is called as progress moves.
+    Unexpected errors mark the row failed with a readable message and are re-raised, so RQ (or the CLI)
+    records the failure too."""
+    run_tracked("import", [import_id], lambda _ids: _work(import_id, listener))
+
+
+def _work(import_id: int, listener) -> None:
     run = db.session.get(ImportRun, import_id)
-    if run is None:
-        log.warning("import %s: no such import", import_id)
-        return
-    if run.status in FINISHED or run.status == "running":
-        log.info("import %s is already %s", import_id, run.status)
-        return
-    run.status, run.started_at, run.progress = "running", utcnow(), 0
-    db.session.commit()
-    progress = Progress(run.id, listener)
+    progress = Progress("import", run.id, listener)
     report = ErrorReport(upload_dir() / f"{run.id}-{run.file_sha256}.errors.csv")
     try:
         outcome = _execute(run, progress, report)
-    except Exception:
-        db.session.rollback()
+    finally:
         report.close()
         progress.close()
-        log.exception("import %s failed", import_id)
-        # The import's transaction is rolled back; record the failure in a fresh one.
-        db.session.execute(update(ImportRun).where(ImportRun.id == import_id).values(
-            status="failed", finished_at=utcnow(), message="Внутренняя ошибка при импорте; ничего не сохранено. "
-            "Сообщите администратору системы номер импорта."))
-        db.session.commit()
-        raise
-    report.close()
-    progress.close()
     run = db.session.get(ImportRun, import_id)
     run.status, run.message, run.finished_at = outcome.status, outcome.message, utcnow()
     run.progress = 100
@@ -89,10 +78,8 @@ def run_import(import_id: int, job_id: str | None = None, *, listener=None) -> N
         _audit(run, outcome)
         # New results change the analysis dashboards of the cycles that cover this organisation.
         from app.analysis.dashboard import refresh_after_import
-        from app.jobs.queue import enqueue_after_commit
 
-        enqueue_after_commit(refresh_after_import, run.organisation_id, queue="default")
-    db.session.commit()
+        enqueue_after_commit(refresh_after_import, run.organisation_id)
 
 
 def _execute(run: ImportRun, progress: Progress, report: ErrorReport) -> Outcome:

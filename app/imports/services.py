@@ -20,9 +20,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.core.errors import PermissionDenied, ValidationFailed
+from app.core.timeutil import utcnow
 from app.extensions import db
 from app.imports.models import ImportRun
-from app.jobs.queue import enqueue_after_commit
+from app.jobs import registry
+from app.jobs.tracked import enqueue_tracked
 
 KINDS = {"organisations": "организации", "results": "результаты оценочных процедур"}
 # Who may start an import of each kind, over the organisation whose subtree it touches.
@@ -34,7 +36,13 @@ STATUSES = {"queued": "в очереди", "running": "выполняется", 
             "rejected": "отклонён", "failed": "ошибка"}
 FINISHED = frozenset({"done", "unchanged", "rejected", "failed"})
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".txt")
-JOB_TIMEOUT = 3 * 3600
+INTERNAL_ERROR = "Внутренняя ошибка при импорте; ничего не сохранено. Сообщите администратору системы номер импорта."
+
+registry.register(registry.TrackedKind(
+    name="import", model=ImportRun, job="app.imports.jobs.run_import", label="импорт",
+    lost="Импорт прерван: фоновый процесс был остановлен; ничего не сохранено. Загрузите файл снова.",
+    internal_error=INTERNAL_ERROR, raise_inline=True,
+    on_claim=lambda: {"started_at": utcnow(), "progress": 0}, on_fail=lambda: {"finished_at": utcnow()}))
 
 
 def upload_dir() -> Path:
@@ -114,19 +122,10 @@ def start_import(kind: str, *, filename: str, stream, actor, organisation, optio
             os.unlink(temp_name)
         raise
     if enqueue:
-        from app.imports.jobs import run_import
-
-        enqueue_after_commit(run_import, run.id, queue="imports", job_timeout=JOB_TIMEOUT, job_id=run.rq_job_id)
+        enqueue_tracked("import", run.id, job_id=run.rq_job_id)
     else:
         run.rq_job_id = None
     return run
-
-
-def run_import(import_id: int, job_id: str | None = None) -> None:
-    """See app.imports.jobs.run_import."""
-    from app.imports.jobs import run_import as job
-
-    job(import_id, job_id=job_id)
 
 
 def previous_success(run: ImportRun) -> ImportRun | None:

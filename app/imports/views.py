@@ -17,6 +17,7 @@ from app.imports.forms import UploadForm
 from app.imports.models import ImportRun
 from app.imports.services import (FINISHED, IMPORT_ROLES, KINDS, STATUSES, can_import, report_file, start_import,
                                   stored_file)
+from app.jobs.registry import WAITING
 from app.orgs.models import Organisation
 
 LIST_LIMIT = 200
@@ -30,10 +31,16 @@ def import_list():
         .options(joinedload(ImportRun.organisation), joinedload(ImportRun.created_by))
         .order_by(ImportRun.id.desc()).limit(LIST_LIMIT)
     ).all()
-    running = any(run.status not in FINISHED for run in runs)
+    running = any(_moving(run) for run in runs)
     page = render_template("imports/list.html", runs=runs, running=running, STATUSES=STATUSES, KINDS=KINDS,
                            can_import={kind: current_user.has_role(*roles) for kind, roles in IMPORT_ROLES.items()})
     return _refreshing(page, running)
+
+
+def _moving(run: ImportRun) -> bool:
+    """The import is on its way: queued for a worker or running. Not a failed one, nor one whose job waits for
+    an unavailable queue (its page says so; reloading would not change it)."""
+    return run.status not in FINISHED and run.message != WAITING
 
 
 def _refreshing(page: str, running: bool):
@@ -84,7 +91,7 @@ def new_results():
 def import_detail(import_id: int):
     run = get_in_scope(ImportRun, import_id)
     report = report_file(run)
-    running = run.status not in FINISHED
+    running = _moving(run)
     page = render_template("imports/detail.html", run=run, STATUSES=STATUSES, KINDS=KINDS, running=running,
                            has_report=bool(report and report.exists()),
                            can_import=can_import(current_user, run.kind, run.organisation))

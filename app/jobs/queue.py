@@ -1,8 +1,11 @@
 """Background jobs.
 
-Jobs are enqueued only after the surrounding transaction commits (a worker must never read rows that
-may still roll back); when Redis is unreachable on the embedded default they run inline, right after
-the commit, and the log says so once at start-up.
+Every job declares its queue, timeout and TTLs where it is defined (`@job(queue=…, timeout=…)`), so an
+enqueue names only the function and its ids. Jobs are enqueued only after the surrounding transaction
+commits (a worker must never read rows that may still roll back); when Redis is unreachable on the
+embedded default they run inline, right after the commit, and the log says so once at start-up. Redis
+going down later never turns a committed action into an error: the job is not sent, the log warns, and a
+tracked row (app.jobs.registry) says it waits; the reconciler (app.jobs.tracked) sends it when Redis is back.
 """
 
 import logging
@@ -13,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.jobs import registry
 
 log = logging.getLogger(__name__)
 QUEUES = ("default", "documents", "imports", "periodic")
@@ -29,6 +33,34 @@ def redis_reachable(url: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class JobSpec:
+    queue: str
+    timeout: int  # seconds; the worker kills a job that runs longer
+    result_ttl: int  # seconds RQ keeps a finished job (the domain row keeps the outcome for good)
+    failure_ttl: int  # seconds RQ keeps a failed job, for the operator
+
+
+def job(*, queue: str = "default", timeout: int = 600, result_ttl: int = 500, failure_ttl: int = 7 * 24 * 3600):
+    """Declare a job function's queue, timeout and TTLs where it is defined (Redash's `@job`). The function
+    itself is returned unchanged (RQ enqueues it by its dotted name), carrying its `job_spec`."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue}")
+
+    def declare(func):
+        func.job_spec = JobSpec(queue, timeout, result_ttl, failure_ttl)
+        return func
+
+    return declare
+
+
+def spec_of(func) -> JobSpec:
+    try:
+        return func.job_spec
+    except AttributeError:
+        raise TypeError(f"{func.__module__}.{func.__qualname__} is not declared with @job") from None
+
+
 def init_app(app: Flask) -> None:
     mode = app.config["JOBS_MODE"]
     if mode == "auto":
@@ -39,6 +71,8 @@ def init_app(app: Flask) -> None:
         else:
             log.info("Background jobs go to Redis at %s (start a worker: flask jobs worker)", app.config["REDIS_URL"])
     app.config["JOBS_EFFECTIVE_MODE"] = mode
+    # Pages compare a tracked row's message with it: a row waiting for Redis says so and stops reloading itself.
+    app.jinja_env.globals["JOB_WAITING"] = registry.WAITING
 
     @app.after_request
     def _dispatch_jobs(response):
@@ -52,16 +86,28 @@ def get_queue(name: str = "default"):
 
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name}")
-    connection = redis.Redis.from_url(current_app.config["REDIS_URL"])
+    # A short connect timeout: a request that dispatches jobs must not hang on a Redis that went away.
+    connection = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2)
     return Queue(name, connection=connection)
 
 
-def enqueue_after_commit(func, *args, queue: str = "default", job_timeout: int = 600, **kwargs) -> None:
-    """Register a job to run once the current transaction commits; dropped on rollback."""
+@dataclass(frozen=True)
+class _Pending:
+    func: object
+    args: tuple
+    job_id: str | None
+    track: tuple[str, tuple[int, ...]] | None  # (tracked kind, row ids) the job will take
+
+
+def enqueue_after_commit(func, *args, job_id: str | None = None, track: tuple[str, list[int]] | None = None) -> None:
+    """Register a job (declared with @job) to run once the current transaction commits; dropped on rollback.
+    `track` names the tracked rows it takes (kind, ids): if Redis cannot take the job, they say they wait."""
+    spec_of(func)
     session = db.session()
     # Make sure a transaction is open, so its commit or rollback (and so our hooks) will happen.
     session.connection()
-    session.info.setdefault(_PENDING_KEY, []).append((func, args, kwargs, queue, job_timeout))
+    tracked = (track[0], tuple(track[1])) if track else None
+    session.info.setdefault(_PENDING_KEY, []).append(_Pending(func, args, job_id, tracked))
 
 
 def _after_commit(session) -> None:
@@ -79,16 +125,30 @@ def _after_soft_rollback(session, previous_transaction) -> None:
 
 
 def dispatch_ready() -> None:
-    """Send committed jobs to RQ, or run them inline (each in its own transaction) when Redis is absent."""
+    """Send committed jobs to RQ, or run them inline (each in its own transaction) when Redis is absent.
+
+    Never raises because Redis is down: the action that registered the jobs is committed already, so the
+    user gets its normal answer; the jobs' tracked rows are marked waiting and the reconciler sends them."""
+    import redis
+
     session = db.session()
     # An inline job may itself commit follow-up jobs (an import refreshes the dashboards): run those too.
     while ready := session.info.pop(_READY_KEY, []):
-        for func, args, kwargs, queue, job_timeout in ready:
-            if current_app.config["JOBS_EFFECTIVE_MODE"] == "rq":
-                get_queue(queue).enqueue(func, *args, job_timeout=job_timeout, failure_ttl=7 * 24 * 3600,
-                                         **kwargs)
-            else:
-                func(*args, **kwargs)
+        for pending in ready:
+            if current_app.config["JOBS_EFFECTIVE_MODE"] != "rq":
+                pending.func(*pending.args)
+                continue
+            spec = spec_of(pending.func)
+            try:
+                get_queue(spec.queue).enqueue(pending.func, *pending.args, job_id=pending.job_id,
+                                              job_timeout=spec.timeout, result_ttl=spec.result_ttl,
+                                              failure_ttl=spec.failure_ttl)
+            except redis.RedisError as exc:
+                name = f"{pending.func.__module__}.{pending.func.__qualname__}"
+                log.warning("Redis unreachable, job %s%s not enqueued (%s)%s", name, pending.args, exc,
+                            "; its rows wait for the reconciler" if pending.track else "")
+                if pending.track:
+                    registry.mark_waiting(*pending.track)
 
 
 # --- periodic jobs ----------------------------------------------------------------------------------
@@ -109,8 +169,9 @@ class PeriodicJob:
 PERIODIC_JOBS = (
     PeriodicJob("deadline-reminders", "app.deadlines.reminders.reminders_job", "periodic",
                 interval=3600, timeout=600),
-    PeriodicJob("stalled-document-generations", "app.documents.stalled.fail_stalled_job", "periodic",
-                interval=600, timeout=300),
+    # Re-sends the jobs of tracked rows Redis does not know, fails the rows a dead worker left (app.jobs.tracked).
+    PeriodicJob("reconcile-tracked-jobs", "app.jobs.tracked.reconcile_job", "periodic",
+                interval=120, timeout=300),
 )
 
 

@@ -1,15 +1,18 @@
-"""Progress of a running import, written where the import page can see it while the import's own
-transaction is still open.
+"""Progress of a tracked run (app.jobs.registry: its `progress` column), written where the row's page can see
+it while the job's own transaction is still open.
 
-Each update is its own short transaction on a separate connection: the import's transaction commits
-only at the very end (all rows or none), so a progress value written inside it would stay invisible
-until then. Two exceptions:
+Each update is its own short transaction on a separate connection: a job's transaction commits only at the very
+end (an import's rows all or none), so a progress value written inside it would stay invisible until then.
+Exceptions:
 
 - the session is bound to a connection that already holds a transaction (the test suite's rolled-back
-  outer transaction): a separate connection could not even see the import row, so updates go through
-  the session itself, and only while reading (the load may be streaming a COPY on that connection);
-- SQLite while rows are being loaded: the loading transaction holds the database's only write lock,
-  so a second writer would wait for it; progress is shown for reading and validating only.
+  outer transaction): a separate connection could not even see the row, so updates go through the session
+  itself, and only while reading (an import's load may be streaming a COPY on that connection);
+- SQLite while rows are being loaded (`loading`): the loading transaction holds the database's only write lock,
+  so a second writer would wait for it; progress is shown for reading and validating only;
+- SQLite for a job that only reads until its final write (`commit_on_sqlite`, the analysis): a second writer
+  would wait for the job's own read transaction, so the job's session writes and commits the value itself,
+  which releases the lock and loses nothing.
 """
 
 import time
@@ -17,15 +20,17 @@ import time
 from sqlalchemy import Connection, update
 
 from app.extensions import db
-from app.imports.models import ImportRun
+from app.jobs.registry import get
 
 MIN_INTERVAL = 0.5
 
 
 class Progress:
-    def __init__(self, import_id: int, listener=None):
-        self.import_id = import_id
+    def __init__(self, kind: str, row_id: int, listener=None, *, commit_on_sqlite: bool = False):
+        self.model = get(kind).model
+        self.row_id = row_id
         self.listener = listener  # e.g. the CLI printing the percentage
+        self.commit_on_sqlite = commit_on_sqlite
         self.shared = isinstance(db.session.get_bind(), Connection)
         self.sqlite = db.engine.dialect.name == "sqlite"
         self.loading = False
@@ -46,9 +51,12 @@ class Progress:
             return
         if self.loading and (self.sqlite or self.shared):
             return
-        statement = update(ImportRun).where(ImportRun.id == self.import_id).values(progress=value)
+        statement = update(self.model).where(self.model.id == self.row_id).values(progress=value)
         if self.shared:
             db.session.execute(statement)
+        elif self.sqlite and self.commit_on_sqlite:
+            db.session.execute(statement)
+            db.session.commit()
         else:
             with db.engine.begin() as conn:
                 conn.execute(statement)
@@ -59,6 +67,6 @@ class Progress:
         return lambda fraction: self.set(start + (end - start) * fraction)
 
     def close(self) -> None:
-        # After this the import's own transaction updates the row: a separate writer would then wait on
+        # After this the job's own transaction updates the row: a separate writer would then wait on
         # the row lock held by the very transaction it is waiting for.
         self.closed = True
