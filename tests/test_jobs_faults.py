@@ -307,7 +307,7 @@ def test_a_worker_killed_mid_import_fails_it_and_a_retry_loads_every_row_once(sc
         first = upload()
         worker = _worker(app, redis_server, scratch)
         status, progress, _ = _wait_for(lambda: (s := state(first))[0] == "running" and s[1] >= 10 and s,
-                                        timeout=30, what="the import to run")
+                                        timeout=90, what="the import to run")
         _kill(worker)
         worker = None
         assert state(first)[0] == "running"  # a dead worker leaves it «выполняется» …
@@ -354,7 +354,7 @@ def test_an_analysis_run_left_running_by_a_dead_worker_does_not_block_a_new_run(
     try:
         connection = redis.Redis.from_url(redis_server.url)
         worker = _worker(app, redis_server, scratch)
-        name = _wait_for(lambda: [w.name for w in Worker.all(connection=connection)], timeout=30,
+        name = _wait_for(lambda: [w.name for w in Worker.all(connection=connection)], timeout=90,
                          what="the worker to register")[0]
         _kill(worker)
         worker = None
