@@ -7,6 +7,7 @@ ignored, so «School_Code», «код школы» and «Код ОО» all name 
 import re
 
 from app.imports.readers import Column, Spec
+from app.imports.structures import task_label
 
 ORGANISATION_SPEC = Spec(columns=(
     Column("code", "код организации", ("код", "код организации", "код оо"), required=True),
@@ -42,13 +43,24 @@ RESULTS_SPEC = Spec(
         Column("student_code", "код участника", ("код участника", "код ученика", "код обучающегося"),
                required=True),
         Column("primary_score", "первичный балл", ("первичный балл", "балл", "сумма баллов"), required=True),
-        Column("max_score", "максимальный балл", ("максимальный балл", "макс балл", "максимум"), required=True),
+        # Not required when the work's structure gives every task's maximum (their sum is the work's).
+        Column("max_score", "максимальный балл", ("максимальный балл", "макс балл", "максимум")),
         Column("mark", "отметка", ("отметка", "оценка"), required=True),
         Column("term_mark", "отметка за последний период", ("отметка за последний период", "отметка за четверть",
                                                             "отметка за триместр", "отметка по журналу",
                                                             "четвертная отметка")),
+        Column("variant", "вариант", ("вариант", "номер варианта")),
+        # The regional processing centre's (РЦОИ) form: part 1 as a string of marks per task, part 2 as
+        # points with their maxima (app/imports/structures.py).
+        Column("part1", "задания с кратким ответом (часть 1)", (
+            "часть 1", "ответы части 1", "задания с кратким ответом", "краткие ответы", "результаты части 1",
+            "задания части 1", "задания с кратким ответом часть 1")),
+        Column("part2", "задания с развёрнутым ответом (часть 2)", (
+            "часть 2", "баллы части 2", "задания с развернутым ответом", "развернутые ответы",
+            "результаты части 2", "задания части 2", "задания с развернутым ответом часть 2")),
     ),
     numbered=("task_", "балл за задание", re.compile(r"(?:task|задание|зад|з) ?№? ?(\d{1,3})")),
+    task_label=task_label,
 )
 
 PROCEDURES = {"ВПР": "ВПР", "ОГЭ": "ОГЭ", "ЕГЭ": "ЕГЭ", "НИКО": "НИКО", "РДР": "РДР",

@@ -105,3 +105,26 @@ class MarkBoundary(db.Model):
     mark: Mapped[int] = mapped_column(SmallInteger)
     min_score: Mapped[int] = mapped_column(SmallInteger)
     derived: Mapped[bool] = mapped_column(default=True)
+
+
+class WorkStructure(db.Model):
+    """The task structure of one work (структура работы) as its results were imported: task labels in the
+    order of the result form (`1К1`, `3(1)`, `5.2` …) and each task's maximum (None when neither the file
+    nor the declared structure gives it). `task_scores` of the work's results follow this order."""
+
+    __tablename__ = "work_structures"
+    __table_args__ = (
+        Index("uq_work_structures_work", "procedure", "year", "subject", "grade", unique=True),
+        CheckConstraint("source IN ('declared','file')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    subject: Mapped[str] = mapped_column(String(100))
+    grade: Mapped[int] = mapped_column(SmallInteger)
+    labels: Mapped[list] = mapped_column(JSON)
+    maxima: Mapped[list] = mapped_column(JSON)
+    # 'declared': checked against data/work_structures.yaml; 'file': the labels the file brought
+    source: Mapped[str] = mapped_column(String(10))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))

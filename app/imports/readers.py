@@ -15,6 +15,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
@@ -59,6 +60,9 @@ class Spec:
 
     columns: tuple[Column, ...]
     numbered: tuple[str, str, re.Pattern] | None = None  # (canonical prefix, label, pattern with one group)
+    # Task columns may also be headed by the work's own labels (1К1, 3(1), 5.2 …): a callable turning a
+    # header cell into its canonical label, or None when the cell is not a task.
+    task_label: Callable[[str], str | None] | None = None
     _lookup: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
@@ -91,16 +95,36 @@ class Header:
     names: list[str]  # canonical name per file column; "" for an ignored empty header cell
     numbered: list[str]  # numbered columns in order (task_1, task_2, …)
     titles: dict[str, str]  # canonical name → the header text as written in the file (for error reports)
+    labels: list[str] = field(default_factory=list)  # task labels in the order of `numbered` (1, 2 … or 1К1, 3(1) …)
 
 
 def match_header(cells: list, spec: Spec) -> Header:
-    """Map the header cells to canonical columns; refuse unknown, duplicated or missing columns."""
+    """Map the header cells to canonical columns; refuse unknown, duplicated or missing columns.
+
+    Task columns (a spec with `numbered`) are `task_1 … task_N` or the work's own labels: when every label
+    is a plain number they must run 1…N without gaps and take that order, otherwise (1К1, 3(1), 5.2 …) they
+    keep the order of the file; either way the k-th task is the column `task_k`."""
     names, unknown, seen, titles = [], [], {}, {}
+    tasks: list[tuple[int, str, str]] = []  # (index into names, label, header text)
     for position, cell in enumerate(cells, 1):
         if str(cell or "").strip() == "":
             names.append("")
             continue
         name = spec.recognise(cell)
+        label = None
+        if spec.numbered and (name is None or name.startswith(spec.numbered[0])):
+            label = spec.task_label(cell) if spec.task_label else None
+            if label is None and name is not None:
+                label = name[len(spec.numbered[0]):]
+        if label is not None:
+            text = str(cell).replace("\ufeff", "").strip()
+            earlier = next((t for t in tasks if t[1] == label), None)
+            if earlier is not None:
+                raise FileRejected(f"Задание «{label}» указано дважды (столбцы «{earlier[2]}» и «{text}»).",
+                                   column=text)
+            tasks.append((len(names), label, text))
+            names.append("")
+            continue
         if name is None:
             unknown.append(str(cell).strip())
             names.append("")
@@ -119,16 +143,22 @@ def match_header(cells: list, spec: Spec) -> Header:
     if missing:
         shown = ", ".join(f"«{col.name}» ({col.label})" for col in missing)
         raise FileRejected(f"Нет обязательных столбцов: {shown}.", column=missing[0].name)
-    numbered = []
-    if spec.numbered:
+    numbered, labels = [], []
+    if tasks:
         prefix = spec.numbered[0]
-        numbers = sorted(int(n[len(prefix):]) for n in seen if n.startswith(prefix))
-        if numbers and numbers != list(range(1, len(numbers) + 1)):
-            gap = next(n for n in range(1, numbers[-1] + 1) if n not in numbers)
-            raise FileRejected(f"Столбцы заданий должны идти подряд с первого: нет столбца «{prefix}{gap}».",
-                               column=f"{prefix}{gap}")
-        numbered = [f"{prefix}{n}" for n in numbers]
-    return Header(names=names, numbered=numbered, titles=titles)
+        if all(label.isdigit() for _i, label, _t in tasks):
+            tasks.sort(key=lambda t: int(t[1]))
+            numbers = [int(label) for _i, label, _t in tasks]
+            if numbers != list(range(1, len(numbers) + 1)):
+                gap = next(n for n in range(1, numbers[-1] + 1) if n not in numbers)
+                raise FileRejected(f"Столбцы заданий должны идти подряд с первого: нет столбца «{prefix}{gap}».",
+                                   column=f"{prefix}{gap}")
+        for k, (index, label, text) in enumerate(tasks, 1):
+            names[index] = f"{prefix}{k}"
+            titles[names[index]] = text
+            numbered.append(names[index])
+            labels.append(label)
+    return Header(names=names, numbered=numbered, titles=titles, labels=labels)
 
 
 class Table:

@@ -19,7 +19,8 @@ import tempfile
 from dataclasses import dataclass, field
 from array import array
 from datetime import date
-from operator import itemgetter
+from itertools import repeat
+from operator import itemgetter, le
 
 from flask import current_app
 from psycopg.errors import UniqueViolation
@@ -28,7 +29,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.imports.formats import PROCEDURES, PROCEDURES_WITHOUT_MARK, RESULTS_SPEC
-from app.imports.models import MarkBoundary
+from app.imports import structures as work_structures
+from app.imports.models import MarkBoundary, WorkStructure
+from app.imports.readers import FileRejected
 from app.imports.report import MAX_REPORTED
 from app.orgs.models import Organisation
 
@@ -52,6 +55,24 @@ class Validated:
     # (procedure, year, subject, grade) → (max_score, first row, school ids): a few hundred works at most
     works: dict = field(default_factory=dict)
     task_count: int = 0
+    # work → WorkTasks: the task structure each work of the file has (labels, maxima, where they come from)
+    structures: dict = field(default_factory=dict)
+
+
+@dataclass
+class WorkTasks:
+    labels: tuple
+    maxima: tuple  # int or None per task
+    source: str  # 'declared' | 'file'
+    row_no: int  # the row that fixed it (for messages)
+    caps: tuple = ()  # per-task cap for the fast path (the work's maximum bounds the unknown ones)
+
+    def __post_init__(self):
+        self.caps = tuple(MAX_SCORE_LIMIT if m is None else m for m in self.maxima)
+
+    @property
+    def total(self) -> int | None:
+        return None if any(m is None for m in self.maxima) else sum(self.maxima)
 
 
 def student_hasher():
@@ -103,8 +124,98 @@ class _Checker:
         self.pos = pos
         self.t = {name: titles.get(name, name) for name in RESULTS_SPEC_NAMES}
         self.tasks = [(pos[name], titles[name]) for name in table.header.numbered]
+        self.labels = tuple(table.header.labels)
+        self.rcoi = "part1" in pos or "part2" in pos
+        if self.rcoi and self.tasks:
+            raise FileRejected("В файле есть и столбцы заданий, и строки частей 1 и 2 (форма РЦОИ): оставьте что-то "
+                               "одно.", column=titles.get("part1") or titles.get("part2", ""))
         self.titles = titles
         self.schools, self.works, self.digest, self.year_max = schools, works, digest, year_max
+        self.structures: dict = {}
+
+    def _work_text(self, work) -> str:
+        procedure, year, subject, grade = work
+        return f"{procedure} {year} г., {subject}, {grade} класс"
+
+    def structure(self, work, row_no, labels, part2_maxima):
+        """(WorkTasks, None) for the work of this row, or (None, (column, value, message)). The first row of
+        a work fixes its structure: the declared one if there is, else what the file brings; every later
+        row, and a structure stored by an earlier import, must agree with it."""
+        known = self.structures.get(work)
+        if known is None:
+            declared = work_structures.declared(*work)
+            stored = db.session.execute(select(WorkStructure.labels, WorkStructure.maxima, WorkStructure.import_id)
+                                        .where(WorkStructure.procedure == work[0], WorkStructure.year == work[1],
+                                               WorkStructure.subject == work[2], WorkStructure.grade == work[3])
+                                        ).first()
+            if declared is not None:
+                if self.rcoi and len(labels) != len(declared.labels):
+                    return None, (self._parts_column(), "", f"в работе {len(labels)} заданий, а в структуре работы "
+                                  f"({self._work_text(work)}) — {len(declared.labels)}: {declared.describe()}")
+                if not self.rcoi and labels != declared.labels:
+                    return None, self._label_mismatch(work, labels, declared.labels)
+                for k, maximum in enumerate(part2_maxima or ()):
+                    if maximum is not None and maximum != declared.maxima[k]:
+                        return None, (self._parts_column(), "", f"у задания «{declared.labels[k]}» максимум "
+                                      f"{maximum}, а в структуре работы — {declared.maxima[k]}")
+                known = WorkTasks(declared.labels, declared.maxima, "declared", row_no)
+                labels = declared.labels
+            else:
+                known = WorkTasks(tuple(labels), tuple(part2_maxima or (None,) * len(labels)), "file", row_no)
+            if stored is not None and not _compatible(tuple(stored.labels), known.labels):
+                earlier = f" (импорт № {stored.import_id})" if stored.import_id else ""
+                return None, (self._parts_column(), "", f"задания работы ({', '.join(known.labels[:8])}…) не "
+                              f"совпадают с загруженными ранее{earlier}: {', '.join(stored.labels[:8])}…")
+            self.structures[work] = known
+        elif tuple(labels) != known.labels and not (self.rcoi and known.source == "declared"
+                                                    and len(labels) == len(known.labels)):
+            if known.source == "declared":
+                return None, (self._parts_column(), "", f"в работе {len(labels)} заданий, а в структуре работы "
+                              f"({self._work_text(work)}) — {len(known.labels)}: "
+                              f"{work_structures.Structure(known.labels, ()).describe()}")
+            return None, (self._parts_column(), "", f"в строке {len(labels)} заданий, а в строке {known.row_no} той "
+                          f"же работы — {len(known.labels)}")
+        elif part2_maxima is not None and any(m is not None and m != known.maxima[k]
+                                              for k, m in enumerate(part2_maxima)):
+            return None, (self._parts_column(), "", f"максимумы заданий части 2 отличаются от строки {known.row_no} "
+                          "той же работы")
+        return known, None
+
+    def _parts_column(self) -> str:
+        return self.titles.get("part2") or self.titles.get("part1") or "задания"
+
+    def _label_mismatch(self, work, labels, expected):
+        extra = [label for label in labels if label not in expected]
+        if extra:
+            title = next((t for (_i, t), label in zip(self.tasks, labels) if label == extra[0]), extra[0])
+            return (title, "", f"задание «{extra[0]}» не входит в структуру работы ({self._work_text(work)}): "
+                    f"{work_structures.Structure(expected, ()).describe()}")
+        missing = [label for label in expected if label not in labels]
+        if missing:
+            return ("задания", "", f"нет столбца задания «{missing[0]}» из структуры работы "
+                    f"({self._work_text(work)}): {work_structures.Structure(expected, ()).describe()}")
+        return ("задания", "", f"задания идут не в том порядке, что в структуре работы ({self._work_text(work)}): "
+                f"{work_structures.Structure(expected, ()).describe()}")
+
+    def _parts(self, cells, errors):
+        """RCOI part 1 and part 2 of a row → ([(score, title)…], labels 1…N, maxima per task (part 1 unknown))."""
+        scores, maxima = [], []
+        for name, parse in (("part1", work_structures.parse_part1), ("part2", work_structures.parse_part2)):
+            if name not in self.pos:
+                continue
+            raw = cells[self.pos[name]].strip()
+            if not raw:
+                continue
+            parsed, problem = parse(raw)
+            if parsed is None:
+                errors.append((self.t[name], raw[:60], problem))
+                return [], None, None
+            for item in parsed:
+                score, maximum = item if name == "part2" else (item, None)
+                scores.append((score, self.t[name]))
+                maxima.append(maximum)
+        labels = tuple(str(k) for k in range(1, len(scores) + 1))
+        return scores, labels, tuple(maxima)
 
     def check(self, row_no, cells, problems):
         """(errors, row): errors as (column, value, message); row is the spool tuple when there are none."""
@@ -149,19 +260,17 @@ class _Checker:
             errors.append((t["student_code"], "", "не указан код участника"))
         elif len(student) > STUDENT_CODE_MAX:
             errors.append((t["student_code"], HIDDEN, f"код участника длиннее {STUDENT_CODE_MAX} символов"))
-        raw = cells[pos["max_score"]]
-        max_score = _int(raw)
-        if max_score is None or not 1 <= max_score <= MAX_SCORE_LIMIT:
-            errors.append((t["max_score"], raw, f"максимальный балл должен быть целым числом от 1 до "
-                                                f"{MAX_SCORE_LIMIT}"))
+        raw_max = cells[pos["max_score"]].strip() if "max_score" in pos else ""
+        max_score = _int(raw_max) if raw_max else None
+        if raw_max and (max_score is None or not 1 <= max_score <= MAX_SCORE_LIMIT):
+            errors.append((t["max_score"], raw_max, f"максимальный балл должен быть целым числом от 1 до "
+                                                    f"{MAX_SCORE_LIMIT}"))
             max_score = None
         raw = cells[pos["primary_score"]]
         primary = _int(raw)
         if primary is None or primary < 0:
             errors.append((t["primary_score"], raw, "первичный балл должен быть целым неотрицательным числом"))
             primary = None
-        elif max_score is not None and primary > max_score:
-            errors.append((t["primary_score"], raw, f"первичный балл больше максимального ({max_score})"))
         raw = cells[pos["mark"]].strip()
         mark = None
         if raw or procedure not in PROCEDURES_WITHOUT_MARK:
@@ -176,37 +285,66 @@ class _Checker:
                 term_mark = _int(raw)
                 if term_mark is None or not 2 <= term_mark <= 5:
                     errors.append((t["term_mark"], raw, "отметка за период должна быть целым числом от 2 до 5"))
-        tasks_json = None
-        if self.tasks:
-            scores, total, filled, bad = [], 0, False, False
+        # task scores, (score or None, header title) per task: from the task columns or the RCOI parts
+        if self.rcoi:
+            scores, labels, part2_maxima = self._parts(cells, errors)
+        else:
+            scores, labels, part2_maxima = [], self.labels, None
             for i, title in self.tasks:
                 raw = cells[i].strip()
-                if raw == "":
-                    scores.append("null")
-                    continue
-                score = _int(raw)
-                if score is None or score < 0:
+                score = _int(raw) if raw else None
+                if raw and (score is None or score < 0):
                     errors.append((title, raw, "балл за задание должен быть целым неотрицательным числом"))
-                    bad = True
+                    score = None
+                scores.append((score, title))
+        work = known = None
+        if procedure is not None and year is not None and subject and grade is not None:
+            work = (procedure, year, subject, grade)
+            if labels:
+                known, problem = self.structure(work, row_no, tuple(labels), part2_maxima)
+                if problem is not None:
+                    errors.append(problem)
+        if max_score is None and not raw_max:
+            if known is not None and known.total is not None:
+                max_score = known.total  # the structure gives the work's maximum
+            elif (labels and work is not None and known is None) or (self.rcoi and labels is None):
+                pass  # the tasks themselves were refused: that is the problem to fix
+            else:
+                errors.append((t.get("max_score", "max_score"), "", "не указан максимальный балл (структура работы "
+                               "не задаёт максимумы всех заданий)"))
+        elif max_score is not None and known is not None and known.total is not None and max_score != known.total:
+            errors.append((t["max_score"], raw_max, f"максимальный балл не равен сумме максимумов заданий по "
+                                                    f"структуре работы ({known.total})"))
+        if primary is not None and max_score is not None and primary > max_score:
+            errors.append((t["primary_score"], cells[pos["primary_score"]],
+                           f"первичный балл больше максимального ({max_score})"))
+        tasks_json = None
+        if any(score is not None for score, _title in scores):
+            total, before = 0, len(errors)
+            for k, (score, title) in enumerate(scores):
+                if score is None:
+                    continue
+                cap = known.maxima[k] if known is not None and k < len(known.maxima) else None
+                if cap is not None and score > cap:
+                    errors.append((title, str(score), f"балл за задание «{known.labels[k]}» больше его максимума "
+                                                      f"({cap})"))
                 elif max_score is not None and score > max_score:
-                    errors.append((title, raw, f"балл за задание больше максимального балла работы ({max_score})"))
-                    bad = True
-                else:
-                    scores.append(str(score))
-                    total += score
-                    filled = True
-            if filled and not bad and primary is not None and total != primary:
+                    errors.append((title, str(score), f"балл за задание больше максимального балла работы "
+                                                      f"({max_score})"))
+                total += score
+            # a task already refused is the problem to fix; the sum would only repeat it
+            bad_task = len(errors) > before or any(e[0] in {title for _s, title in scores} for e in errors[:before])
+            if primary is not None and total != primary and not bad_task:
                 errors.append((t["primary_score"], cells[pos["primary_score"]],
                                f"первичный балл не равен сумме баллов за задания ({total})"))
-            tasks_json = "[" + ",".join(scores) + "]" if filled else None
-        if procedure is not None and year is not None and subject and grade is not None and max_score is not None:
-            work = (procedure, year, subject, grade)
+            tasks_json = "[" + ",".join("null" if v is None else str(v) for v, _t in scores) + "]"
+        if work is not None and max_score is not None:
             known = self.works.get(work)
             if known is None:
                 if not errors:
                     self.works[work] = (max_score, row_no, {school[0]})
             elif known[0] != max_score:
-                errors.append((t["max_score"], cells[pos["max_score"]], "максимальный балл отличается от указанного "
+                errors.append((t.get("max_score", "max_score"), raw_max, "максимальный балл отличается от указанного "
                                f"для этой работы в строке {known[1]} ({known[0]})"))
         if errors:
             if problems:
@@ -282,10 +420,14 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
     digest = student_hasher()
     year_max = date.today().year + 1
     checker = _Checker(table, schools, works, digest, year_max)
+    state.structures = structures = checker.structures
+    # The fast path takes rows of works the checker has already seen (it fixes each work's structure);
+    # RCOI parts always go through the checker.
+    fast = not checker.rcoi
     pos = checker.pos
     i_proc, i_year, i_subject, i_grade = pos["procedure"], pos["year"], pos["subject"], pos["grade"]
     i_school, i_student, i_primary = pos["school_code"], pos["student_code"], pos["primary_score"]
-    i_max, i_mark = pos["max_score"], pos["mark"]
+    i_max, i_mark = pos.get("max_score"), pos["mark"]
     i_class, i_term = pos.get("class_label"), pos.get("term_mark")
     task_index = [i for i, _title in checker.tasks]
     get_tasks = (itemgetter(*task_index) if len(task_index) > 1
@@ -302,13 +444,13 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
         if not rows & 4095:
             on_progress(table.fraction_read())
         line = None
-        if not table.problems:
+        if fast and not table.problems:
             try:
                 procedure = fast_procedures[cells[i_proc]]
                 year = int(cells[i_year])
                 grade = int(cells[i_grade])
                 primary = int(cells[i_primary])
-                max_score = int(cells[i_max])
+                max_score = int(cells[i_max]) if i_max is not None else None
                 mark = int(cells[i_mark])
                 term_raw = cells[i_term] if i_term is not None else ""
                 term_mark = int(term_raw) if term_raw else None
@@ -325,18 +467,20 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
                 school_id = school_ids.get(cells[i_school])
                 student = cells[i_student].strip()
                 class_label = cells[i_class].strip() if i_class is not None else ""
-                if (subject is not None and school_id is not None and YEAR_MIN <= year <= year_max
+                work = (procedure, year, subject, grade)
+                known = works.get(work)
+                shape = structures.get(work) if tasks else None
+                if max_score is None:  # no such column: the checker took the work's maximum from its structure
+                    max_score = known[0] if known is not None else -1
+                if (known is not None and (not tasks or shape is not None)
+                        and subject is not None and school_id is not None and YEAR_MIN <= year <= year_max
                         and GRADE_MIN <= grade <= GRADE_MAX and 1 <= max_score <= MAX_SCORE_LIMIT
                         and 0 <= primary <= max_score and 2 <= mark <= 5
                         and (term_mark is None or 2 <= term_mark <= 5)
                         and student and len(student) <= STUDENT_CODE_MAX
                         and len(class_label) <= CLASS_MAX and not _control(class_label)
-                        and (tasks is None or (min(tasks) >= 0 and max(tasks) <= max_score
-                                               and sum(tasks) == primary))):
-                    work = (procedure, year, subject, grade)
-                    known = works.get(work)
-                    if known is None:
-                        known = works[work] = (max_score, row_no, set())
+                        and (tasks is None or (min(tasks) >= 0 and all(map(le, tasks, shape.caps or repeat(max_score)))
+                                               and max(tasks) <= max_score and sum(tasks) == primary))):
                     if known[0] == max_score:
                         known[2].add(school_id)
                         line = (f"{procedure}\t{year}\t{_escape(subject)}\t{grade}\t{school_id}\t"
@@ -396,6 +540,7 @@ def load(spool: Spool, state: Validated, *, import_id: int, report, on_progress,
             result.inserted = state.valid
             on_progress(0.9)
             result.boundaries = derive_boundaries(state.works)
+            save_structures(state.structures, import_id)
             return result
     stage = f"import_stage_{int(import_id)}"
     if postgresql:
@@ -420,7 +565,40 @@ def load(spool: Spool, state: Validated, *, import_id: int, report, on_progress,
     result.unchanged = state.valid - result.inserted - result.updated
     on_progress(0.9)
     result.boundaries = derive_boundaries(state.works)
+    save_structures(state.structures, import_id)
     return result
+
+
+def save_structures(structures: dict, import_id: int) -> None:
+    """Store each work's task structure (labels, maxima) the first time its results arrive. Validation
+    has refused any file that disagrees with a stored one, so an existing row only gains maxima it lacked."""
+    for (procedure, year, subject, grade), tasks in structures.items():
+        stored = db.session.scalar(select(WorkStructure).where(
+            WorkStructure.procedure == procedure, WorkStructure.year == year, WorkStructure.subject == subject,
+            WorkStructure.grade == grade))
+        if stored is None:
+            db.session.add(WorkStructure(procedure=procedure, year=year, subject=subject, grade=grade,
+                                         labels=list(tasks.labels), maxima=list(tasks.maxima), source=tasks.source,
+                                         import_id=import_id))
+        else:
+            # one structure is a prefix of the other (validation refused the rest): keep the longer one and
+            # every maximum either of them knows
+            longer = tasks if len(tasks.labels) > len(stored.labels) else None
+            maxima = [old if old is not None else new for old, new in
+                      zip(list(stored.maxima) + [None] * len(tasks.maxima), list(tasks.maxima) +
+                          [None] * len(stored.maxima))][:max(len(stored.maxima), len(tasks.maxima))]
+            if longer is not None:
+                stored.labels = list(longer.labels)
+            if maxima != list(stored.maxima):
+                stored.maxima = maxima
+    db.session.flush()
+
+
+def _compatible(stored: tuple, new: tuple) -> bool:
+    """Results of one work imported in several files must number their tasks alike; a file may carry fewer
+    or more tasks of the same numbering (a v1 file with task_1 … task_N), not other labels."""
+    shorter, longer = sorted((stored, new), key=len)
+    return longer[:len(shorter)] == shorter
 
 
 RESULTS_LOCK = 0x55_4B_4F_49_4D_50  # any constant shared by all results imports ("UKOIMP")
