@@ -73,11 +73,13 @@ def _inputs(year: int, municipality_code: str | None):
 def objectivity_command(year, municipality_code, show_all):
     """Per-school verdicts on the objectivity of results, as CSV: by default only the schools whose verdict is
     «признаки необъективности выявлены» (the list the region controls the false discovery rate of)."""
+    from app.analysis.methods.data import load_structures
     from app.analysis.methods.sign_tests import unit_tests
     from app.analysis.methods.verdicts import FLAGGED, compute_verdicts
 
     results, schools, printed, boundaries, thresholds = _inputs(year, municipality_code)
-    tests = unit_tests(results, schools, thresholds, boundaries=boundaries if len(boundaries) else None)
+    tests = unit_tests(results, schools, thresholds, boundaries=boundaries if len(boundaries) else None,
+                       structures=load_structures(years=[int(y) for y in results["year"].unique()]))
     present = results.loc[results["year"] == year, "school_id"].unique().tolist()
     verdicts = compute_verdicts(tests, thresholds, year=year, schools=present)
     if printed is not None:
@@ -108,11 +110,13 @@ def _p(value) -> str:
 def low_results_command(year, municipality_code):
     """Low-result schools (ШНОР), difficult social conditions (ШНСУ) and resilient schools, as CSV."""
     from app.analysis.methods.low_results import compute_low_results
+    from app.analysis.methods.data import load_structures
     from app.analysis.methods.sign_tests import unit_tests
     from app.analysis.methods.verdicts import compute_verdicts, excluded_units
 
     results, schools, printed, boundaries, thresholds = _inputs(year, municipality_code)
-    tests = unit_tests(results, schools, thresholds, boundaries=boundaries if len(boundaries) else None)
+    tests = unit_tests(results, schools, thresholds, boundaries=boundaries if len(boundaries) else None,
+                       structures=load_structures(years=[int(y) for y in results["year"].unique()]))
     # judged on results that can be trusted: the works that carry the signs of a school with a verdict
     verdicts = [compute_verdicts(tests, thresholds, year=y) for y in sorted(set(results["year"].tolist()))]
     low = compute_low_results(results, schools, excluded_units(tests, verdicts, thresholds), thresholds, year=year)

@@ -100,7 +100,7 @@ def load_inputs(run: AnalysisRun):
         connection.execution_options(stream_results=False, yield_per=None)
     schools = data.load_schools(school_ids)
     boundaries = data.load_boundaries(years=list(run.years))
-    return results, schools, boundaries, limits
+    return results, schools, boundaries, limits, data.load_structures(years=list(run.years))
 
 
 def fingerprint(results, schools, boundaries, limits, params: dict) -> str:
@@ -200,10 +200,13 @@ def execute(run: AnalysisRun, progress: Progress) -> dict:
     from app.analysis.methods import aggregates, clusters, low_results, objectivity, sign_tests, verdicts
 
     progress.set(2, force=True)
-    results, schools, boundaries, limits = load_inputs(run)
+    results, schools, boundaries, limits, structures = load_inputs(run)
     progress.set(20, force=True)
     # Kept aside until the end: writing the run row now would lock it against the progress updates.
-    digest = fingerprint(results, schools, boundaries, limits, {"years": list(run.years), **(run.params or {})})
+    digest = fingerprint(results, schools, boundaries, limits, {
+        "years": list(run.years), **(run.params or {}),
+        "structures": sorted([list(map(str, key)), list(labels), list(maxima)]
+                             for key, (labels, maxima) in structures.items())})
     scope = run.organisation
     keep = set(db.session.scalars(select(Organisation.id).where(
         Organisation.in_subtree_of(scope), Organisation.kind == "school")))
@@ -215,12 +218,13 @@ def execute(run: AnalysisRun, progress: Progress) -> dict:
     progress.set(30, force=True)
 
     markers = objectivity.compute_markers(results, schools, limits,
-                                          boundaries=boundaries if len(boundaries) else None)
+                                          boundaries=boundaries if len(boundaries) else None, structures=structures)
     rows += frame_rows(markers.markers, "marker", run.id, value_column="statistic", keep=keep)
     rows += frame_rows(getattr(markers, "not_computable", None), "not_computable", run.id, keep=keep)
     rows += frame_rows(getattr(markers, "skipped", None), "skipped", run.id, keep=keep)
     # the per-school verdicts of the latest year with data (signs of that year and the years before it)
-    tests = sign_tests.unit_tests(results, schools, limits, boundaries=boundaries if len(boundaries) else None)
+    tests = sign_tests.unit_tests(results, schools, limits, boundaries=boundaries if len(boundaries) else None,
+                                  structures=structures)
     judged = [verdicts.compute_verdicts(tests, limits, year=y,
                                         schools=results.loc[results["year"] == y, "school_id"].unique().tolist())
               for y in years_with_data]

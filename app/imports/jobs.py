@@ -127,7 +127,8 @@ def _results(run: ImportRun, path: Path, progress: Progress, report: ErrorReport
         table = open_table(path, RESULTS_SPEC)
     except FileRejected as exc:
         return _file_error(report, exc)
-    info = {**table.describe(), "tasks": len(table.header.numbered)}
+    info = {**table.describe(), "tasks": len(table.header.numbered), "task_labels": table.header.labels,
+            "shape": "rcoi" if {"part1", "part2"} & set(table.columns) else "tasks" if table.header.labels else "v1"}
     with table, results.Spool() as spool:
         try:
             state = results.validate(table, scope=run.organisation, report=report, spool=spool, import_id=run.id,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.analysis.methods.tasks import parse_json_rows
 from app.extensions import db
-from app.imports.models import AssessmentResult, MarkBoundary
+from app.imports.models import AssessmentResult, MarkBoundary, WorkStructure
 from app.orgs.models import Organisation
 
 CHUNK = 50_000
@@ -115,3 +115,12 @@ def load_schools(school_ids=None, within: Organisation | None = None) -> pd.Data
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     frame["remote"] = frame["remote"].astype(object)
     return frame
+
+
+def load_structures(*, years) -> dict:
+    """{(procedure, year, subject, grade): (labels, maxima)} of the works of `years` whose task structure an
+    import stored (app/imports: the work's own labels, maxima declared or given by the file)."""
+    s = WorkStructure.__table__.c
+    rows = db.session.execute(select(s.procedure, s.year, s.subject, s.grade, s.labels, s.maxima)
+                              .where(s.year.in_(list(years)))).all()
+    return {(r.procedure, int(r.year), r.subject, int(r.grade)): (tuple(r.labels), tuple(r.maxima)) for r in rows}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from app.analysis.methods import stats
+from app.analysis.methods import stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.stats import pct
 from app.analysis.methods.tasks import parse_json_rows
@@ -238,6 +238,7 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
             else:
                 wmax[:, k] = np.maximum.reduceat(np.maximum.reduceat(column, starts)[by_work], w_starts)
         tmax[w_sorted[w_starts]] = np.maximum(tmax[w_sorted[w_starts]], wmax)
+        tmax = work_tasks.with_declared(p, tmax)
         if complete:
             n_tasks = n_rows
         else:
@@ -269,8 +270,9 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
             r_easy = _masked_mean(p_region, easy)
             n_hard, n_easy = hard.sum(axis=1), easy.sum(axis=1)
             _emit(marker_rows, u, idx, "K2", "hard_better", gap[idx], th["k2_gap"], [
-                f"Трудные задания ({n_hard[w]}, выполнение по региону {100 * r_hard[w]:.0f} %) выполнены школой "
-                f"на {100 * uh:.0f} %, лёгкие ({n_easy[w]}, по региону {100 * r_easy[w]:.0f} %) — на "
+                f"Трудные задания ({n_hard[w]}: {_listed(work_tasks.labels(p, w, hard[w]))}; выполнение по региону "
+                f"{100 * r_hard[w]:.0f} %) выполнены школой на {100 * uh:.0f} %, лёгкие ({n_easy[w]}: "
+                f"{_listed(work_tasks.labels(p, w, easy[w]))}; по региону {100 * r_easy[w]:.0f} %) — на "
                 f"{100 * ue:.0f} %: превышение "
                 f"над регионом по трудным больше, чем по лёгким, на {g:.2f} (порог {th['k2_gap']:.2f})."
                 for w, uh, ue, g in zip(uw[idx], u_hard, u_easy, gap[idx])])
@@ -284,15 +286,21 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
     return gap
 
 
-def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None
-                    ) -> ObjectivityResult:
+def _listed(labels: list[str], limit: int = 6) -> str:
+    return ", ".join(labels[:limit]) + (" …" if len(labels) > limit else "")
+
+
+def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None,
+                    structures: dict | None = None) -> ObjectivityResult:
     """K1–K5 for every unit with at least `min_participants` participants.
 
     `results`: the frame of data.load_results (or aggregates.prepare of it); `schools`: data.load_schools
     (id, profile used by K1); `boundaries`: optional given mark boundaries (procedure, year, subject, grade,
-    mark, min_score) — otherwise the lowest primary score that received each mark is used."""
+    mark, min_score) — otherwise the lowest primary score that received each mark is used; `structures`: the
+    works' task labels and maxima (data.load_structures), which K2 uses where they are known."""
     th = thresholds
     p = prepare(results)
+    work_tasks.attach(p, structures)
     u = p.units
     nu, nw = len(u), len(p.works)
     minp = th["min_participants"]

@@ -27,6 +27,7 @@ for small classes, but a class of three carries no evidence).
 import numpy as np
 import pandas as pd
 
+from app.analysis.methods import work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.objectivity import _boundaries, _task_block
 from app.analysis.methods.tails import binom_sf, normal_sf
@@ -118,6 +119,7 @@ def _k2(p, u, ok, th) -> pd.DataFrame | None:
     by_work = pd.DataFrame(scores).groupby(p.work)
     found = by_work.max()
     tmax[found.index.to_numpy()] = found.to_numpy()
+    tmax = work_tasks.with_declared(p, tmax)
     for k in range(scores.shape[1]):
         col = scores[:, k]
         has = ~np.isnan(col)
@@ -334,11 +336,13 @@ def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
     return out
 
 
-def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None
-               ) -> pd.DataFrame:
-    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 twice: lowered, raised)."""
+def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None,
+               structures: dict | None = None) -> pd.DataFrame:
+    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 twice: lowered, raised).
+    `structures` (data.load_structures): the works' declared task maxima, used by K2 where known."""
     th = thresholds
     p = prepare(results)
+    work_tasks.attach(p, structures)
     u = p.units
     ok = u["n"].to_numpy() >= th["verdict_min_participants"]
     parts = [_k2(p, u, ok, th), _k3(p, u, ok, boundaries), *_k4(p, u, ok, th), *_k1_k5(p, u, ok, schools, th)]
