@@ -60,6 +60,9 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(monitoring_bp, url_prefix="/monitoring")
     app.register_blueprint(imports_bp, url_prefix="/imports")
+    from app.situation import bp as situation_bp
+
+    app.register_blueprint(situation_bp, url_prefix="/situation")
     # The API authenticates with bearer tokens, not cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -121,3 +121,14 @@ def _run(kind: str, file: Path, login: str | None, org_code: str | None) -> None
                 where += f", «{column}»"
             lines.append(f"  {where}: {message}" + (f" (значение «{value}»)" if value else ""))
     _fail("\n".join(lines))
+
+
+@import_cli.command("summaries")
+def rebuild_summaries():
+    """Rebuild the result summaries (per school and organisation, per work) from the stored results — after a
+    restore or a change made outside the imports; imports keep them current themselves."""
+    from app.imports import summaries
+
+    works = summaries.refresh_all()
+    db.session.commit()
+    click.echo(f"Сводки результатов пересчитаны: работ — {works}.")

@@ -128,3 +128,32 @@ class WorkStructure(db.Model):
     # 'declared': checked against data/work_structures.yaml; 'file': the labels the file brought
     source: Mapped[str] = mapped_column(String(10))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))
+
+
+class ResultSummary(db.Model):
+    """Assessment results summed per organisation and work (сводка результатов): a school's own results, and
+    for every organisation above schools the sum over its subtree. Rebuilt for the works an import touches, in
+    the import's transaction, so region-wide pages (the situational centre) read a few hundred rows instead of
+    aggregating 300,000 results per view. Sums, not means: any level adds up exactly."""
+
+    __tablename__ = "result_summaries"
+    __table_args__ = (
+        Index("uq_result_summaries_org_work", "organisation_id", "procedure", "year", "subject", "grade", unique=True),
+        Index("ix_result_summaries_work", "procedure", "year", "subject", "grade"),
+        CheckConstraint("level IN ('school','group')", name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(6))  # 'school': its own results; 'group': its subtree's schools
+    procedure: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    subject: Mapped[str] = mapped_column(String(100))
+    grade: Mapped[int] = mapped_column(SmallInteger)
+    participants: Mapped[int] = mapped_column(Integer)
+    percent_sum: Mapped[float]  # Σ 100·primary/max over the participants
+    marked: Mapped[int] = mapped_column(Integer)  # participants with a 2–5 mark
+    mark_2: Mapped[int] = mapped_column(Integer)
+    mark_3: Mapped[int] = mapped_column(Integer)
+    mark_4: Mapped[int] = mapped_column(Integer)
+    mark_5: Mapped[int] = mapped_column(Integer)

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.imports.formats import PROCEDURES, PROCEDURES_WITHOUT_MARK, RESULTS_SPEC
 from app.imports import structures as work_structures
+from app.imports import summaries
 from app.imports.models import MarkBoundary, WorkStructure
 from app.imports.readers import FileRejected
 from app.imports.report import MAX_REPORTED
@@ -541,6 +542,7 @@ def load(spool: Spool, state: Validated, *, import_id: int, report, on_progress,
             on_progress(0.9)
             result.boundaries = derive_boundaries(state.works)
             save_structures(state.structures, import_id)
+            summaries.refresh(state.works)
             return result
     stage = f"import_stage_{int(import_id)}"
     if postgresql:
@@ -566,6 +568,7 @@ def load(spool: Spool, state: Validated, *, import_id: int, report, on_progress,
     on_progress(0.9)
     result.boundaries = derive_boundaries(state.works)
     save_structures(state.structures, import_id)
+    summaries.refresh(state.works)
     return result
 
 

@@ -1,0 +1,83 @@
+"""XLSX exports of the situational centre's tables (the same rows as the page, numbers as numbers)."""
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+
+def _safe(value):
+    """Text cells never start a formula (names come from imports): a leading ' keeps them text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _book(title: str, header: list[str], rows, widths) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Таблица"
+    sheet.append([_safe(title)])
+    sheet["A1"].font = Font(bold=True)
+    sheet.append(header)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_safe(v) for v in row])
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _r(value, digits: int = 1):
+    return None if value is None else round(value, digits)
+
+
+def _filters_text(f) -> str:
+    return f"{f['procedure']}, {f['year']} г." + (f", {f['subject']}" if f["subject"] else ", все предметы")
+
+
+def results_xlsx(org, f, total, lines) -> bytes:
+    header = ["Организация", "Код", "Участников", "Средний % выполнения", "Доля «2», %", "Доля «4» и «5», %",
+              "Изменение к прошлому году, п. п."]
+    rows = [[("Итого: " if line is total else "") + line.organisation.display_name, line.organisation.code,
+             line.current.participants, _r(line.current.mean), _r(line.current.share(2)),
+             _r(line.current.share(4, 5)), _r(line.delta)] for line in [total, *lines]]
+    return _book(f"Результаты: {org.display_name} — {_filters_text(f)}", header, rows, (40, 12, 12, 14, 12, 14, 16))
+
+
+def objectivity_xlsx(org, f, kids, standings) -> bytes:
+    header = ["Организация", "Код", "Школ с вердиктом", "Признаки необъективности выявлены", "Наблюдение", "ШНОР",
+              "ШНСУ", "Расчёт анализа №"]
+    rows = []
+    for kid in kids:
+        s = standings[kid.id]
+        rows.append([kid.display_name, kid.code, s.schools, s.flagged, s.watch, s.shnor, s.shnsu,
+                     s.run.id if s.run else None])
+    return _book(f"Объективность и низкие результаты: {org.display_name} — {f['year']} г.", header, rows,
+                 (40, 12, 14, 18, 12, 8, 8, 12))
+
+
+def cycles_xlsx(org, lines) -> bytes:
+    header = ["Организация", "Код", "Механизм", "Цикл (период)", "Текущий блок", "Просроченных этапов"]
+    rows = []
+    for line in lines:
+        if not line.cycles:
+            rows.append([line.organisation.display_name, line.organisation.code, "нет открытых циклов", None, None,
+                         None])
+        for c in line.cycles:
+            rows.append([line.organisation.display_name, line.organisation.code, c.mechanism, c.cycle.period,
+                         c.block or "все этапы утверждены", c.overdue])
+    return _book(f"Циклы управления: {org.display_name}", header, rows, (40, 12, 50, 14, 36, 12))
+
+
+def works_xlsx(school, f, works) -> bytes:
+    header = ["Процедура", "Предмет", "Класс", "Участников", "Средний % выполнения", "Доля «2», %",
+              "Доля «4» и «5», %", "Изменение к прошлому году, п. п.", "Муниципалитет: средний %", "Регион: средний %"]
+    rows = [[w.procedure, w.subject, w.grade, w.own.participants, _r(w.own.mean), _r(w.own.share(2)),
+             _r(w.own.share(4, 5)), _r(w.delta), _r(w.parent.mean) if w.parent else None,
+             _r(w.region.mean) if w.region else None] for w in works]
+    return _book(f"Результаты по работам: {school.display_name} — {f['year']} г.", header, rows,
+                 (10, 24, 8, 12, 14, 12, 14, 16, 16, 14))

@@ -1,0 +1,134 @@
+"""URL table of the situational centre: read-only pages and their XLSX exports, limited to the user's subtree."""
+
+import io
+
+from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.core.access import roles_required
+from app.core.timeutil import today_in
+from app.extensions import db
+from app.orgs.models import Organisation
+from app.situation import bp, exports, present, services
+
+
+def _organisation(org_id: int) -> Organisation:
+    org = db.session.get(Organisation, org_id)
+    if org is None or not services.may_view(current_user, org):
+        abort(404)
+    return org
+
+
+def _filters(org: Organisation):
+    years, procedures, subjects = services.choices(org)
+    year = request.args.get("year", type=int)
+    year = year if year in years else (years[0] if years else None)
+    procedure = request.args.get("procedure")
+    procedure = procedure if procedure in procedures else ("ВПР" if "ВПР" in procedures else
+                                                           (procedures[0] if procedures else None))
+    subject = request.args.get("subject") or None
+    subject = subject if subject in subjects else None
+    return {"years": years, "procedures": procedures, "subjects": subjects, "year": year, "procedure": procedure,
+            "subject": subject}
+
+
+def _trail(org: Organisation) -> list[Organisation]:
+    """The way down from the user's top organisation to `org` (breadcrumbs), only through what the user sees."""
+    ids = org.ancestor_ids()
+    found = {o.id: o for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)))}
+    return [found[i] for i in ids if i in found and services.may_view(current_user, found[i])]
+
+
+def _today(org: Organisation):
+    return today_in(org.timezone or current_app.config["APP_TIMEZONE"])
+
+
+@bp.route("/")
+@roles_required(*services.VIEWERS)
+def index():
+    root = services.root_for(current_user)
+    if root is None:
+        abort(404)
+    return redirect(url_for("situation.organisation", org_id=root.id))
+
+
+@bp.route("/orgs/<int:org_id>")
+@roles_required(*services.VIEWERS)
+def organisation(org_id: int):
+    org = _organisation(org_id)
+    if org.kind == "school":
+        return redirect(url_for("situation.school", school_id=org.id, **request.args))
+    f = _filters(org)
+    kids = services.children(org)
+    sort, descending = request.args.get("sort", "name"), request.args.get("dir") == "desc"
+    total = lines = standings = None
+    if f["year"] is not None:
+        total, lines = services.result_lines(org, kids, year=f["year"], procedure=f["procedure"],
+                                             subject=f["subject"])
+        lines = present.sorted_lines(lines, sort, descending)
+        standings = services.standings(org, kids, year=f["year"])
+    cycles = services.cycle_lines(kids, today=_today(org))
+    return render_template("situation/organisation.html", org=org, trail=_trail(org), f=f, total=total,
+                           lines=lines, standings=standings, cycles=cycles, sort=sort, descending=descending,
+                           p=present)
+
+
+@bp.route("/orgs/<int:org_id>/<any(results, objectivity, cycles):table>.xlsx")
+@roles_required(*services.VIEWERS)
+def organisation_xlsx(org_id: int, table: str):
+    org = _organisation(org_id)
+    f = _filters(org)
+    kids = services.children(org)
+    if table == "cycles":
+        data = exports.cycles_xlsx(org, services.cycle_lines(kids, today=_today(org)))
+    elif f["year"] is None:
+        abort(404)
+    elif table == "results":
+        total, lines = services.result_lines(org, kids, year=f["year"], procedure=f["procedure"],
+                                             subject=f["subject"])
+        data = exports.results_xlsx(org, f, total, lines)
+    else:
+        data = exports.objectivity_xlsx(org, f, kids, services.standings(org, kids, year=f["year"]))
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"situation-{table}-{org.code}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/schools/<int:school_id>")
+@roles_required(*services.VIEWERS)
+def school(school_id: int):
+    org = _organisation(school_id)
+    if org.kind != "school":
+        return redirect(url_for("situation.organisation", org_id=org.id))
+    f = _filters(org)
+    works = services.work_lines(org, year=f["year"], procedure=f["procedure"]) if f["year"] else []
+    standing = services.standings(org, [org], year=f["year"])[org.id] if f["year"] else None
+    return render_template("situation/school.html", org=org, trail=_trail(org), f=f, works=works,
+                           standing=standing, p=present)
+
+
+@bp.route("/schools/<int:school_id>/works.xlsx")
+@roles_required(*services.VIEWERS)
+def school_xlsx(school_id: int):
+    org = _organisation(school_id)
+    f = _filters(org)
+    if org.kind != "school" or f["year"] is None:
+        abort(404)
+    data = exports.works_xlsx(org, f, services.work_lines(org, year=f["year"], procedure=f["procedure"]))
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"situation-works-{org.code}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/schools/<int:school_id>/work")
+@roles_required(*services.VIEWERS)
+def work(school_id: int):
+    org = _organisation(school_id)
+    procedure, subject = request.args.get("procedure", ""), request.args.get("subject", "")
+    grade = request.args.get("grade", type=int)
+    if org.kind != "school" or not procedure or not subject or grade is None:
+        abort(404)
+    history = services.work_history(org, procedure=procedure, subject=subject, grade=grade)
+    if not history:
+        abort(404)
+    return render_template("situation/work.html", org=org, trail=_trail(org), procedure=procedure,
+                           subject=subject, grade=grade, history=history, p=present)

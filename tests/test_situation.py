@@ -1,0 +1,201 @@
+# ruff: noqa: F811
+"""The situational centre (issue 15 §2): results summed per organisation from every import, drill-down region →
+municipality → school → work, verdict and cycle tables, XLSX exports, scope."""
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tests.test_imports import import_results, result_row, results_csv, run_file, uploads  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("uploads")
+
+
+def _rows():
+    """Two years of ВПР Математика 5: school A 2024 (2 students), 2025 (3); school B 2025 (2)."""
+    rows = []
+    for n, (year, school, score, mark) in enumerate([
+            ("2024", "SCH-A", 4, 3), ("2024", "SCH-A", 6, 4),
+            ("2025", "SCH-A", 5, 3), ("2025", "SCH-A", 7, 4), ("2025", "SCH-A", 10, 5),
+            ("2025", "SCH-B", 2, 2), ("2025", "SCH-B", 8, 4)], 1):
+        rows.append(result_row(n, year=year, school_code=school, task_1=str(score // 2),
+                               task_2=str(score - score // 2), primary_score=str(score), mark=str(mark),
+                               term_mark=str(mark)))
+    return results_csv(rows)
+
+
+@pytest.fixture
+def loaded(import_results, world):
+    run = import_results(_rows())
+    assert run.status == "done", run.message
+    return world
+
+
+def _summary(org, year):
+    from app.extensions import db
+    from app.imports.models import ResultSummary
+
+    return db.session.scalar(select(ResultSummary).where(ResultSummary.organisation_id == org.id,
+                                                         ResultSummary.year == year))
+
+
+def test_imports_keep_summaries_per_school_and_every_level_above(loaded):
+    a, region, mun = _summary(loaded["school_a"], 2025), _summary(loaded["region"], 2025), _summary(loaded["mun"], 2025)
+    assert (a.level, a.participants, a.marked, a.mark_3, a.mark_4, a.mark_5) == ("school", 3, 3, 1, 1, 1)
+    assert a.percent_sum == pytest.approx(50 + 70 + 100)  # max_score 10
+    assert (mun.level, mun.participants, mun.mark_2) == ("group", 5, 1)
+    assert region.participants == 5 and region.percent_sum == pytest.approx(mun.percent_sum)
+
+
+def test_a_reimport_with_changed_scores_updates_the_summaries_and_a_full_rebuild_agrees(loaded, import_results):
+    from app.extensions import db
+    from app.imports import summaries
+    from app.imports.models import ResultSummary
+
+    changed = _rows().replace(b"SCH-B,5\xd0\x90,S-0006,1,1,2,10,2", b"SCH-B,5\xd0\x90,S-0006,5,5,10,10,5")
+    assert changed != _rows()
+    assert import_results(changed).status == "done"
+    assert _summary(loaded["mun"], 2025).mark_2 == 0 and _summary(loaded["mun"], 2025).mark_5 == 2
+
+    def snapshot():
+        return sorted((r.organisation_id, r.year, r.participants, round(r.percent_sum, 6), r.mark_2, r.mark_5)
+                      for r in db.session.scalars(select(ResultSummary)))
+    before = snapshot()
+    summaries.refresh_all()
+    assert snapshot() == before
+
+
+def test_the_region_page_lists_municipalities_and_drills_down_to_a_work(loaded, client, login):
+    login(loaded["expert"])
+    page = client.get("/situation/", follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Тестовая область: ситуационный центр" in text
+    assert "Тестовый муниципалитет" in text and "ВПР, 2025 г." in text
+    assert "64,0 %" in text  # (50 + 70 + 100 + 20 + 80) / 5
+    mun = client.get(f"/situation/orgs/{loaded['mun'].id}?year=2025&procedure=ВПР").get_data(as_text=True)
+    assert "Школа А" in mun and "Школа Б" in mun and "73,3 %" in mun and "50,0 %" in mun
+    assert "+23,3" in mun  # school A: 73,3 against 50,0 in 2024
+    school = client.get(f"/situation/schools/{loaded['school_a'].id}?year=2025&procedure=ВПР")
+    body = school.get_data(as_text=True)
+    assert school.status_code == 200 and "Математика, 5 класс" in body
+    work = client.get(f"/situation/schools/{loaded['school_a'].id}/work?procedure=ВПР&subject=Математика&grade=5")
+    body = work.get_data(as_text=True)
+    assert work.status_code == 200 and "2024" in body and "2025" in body and "64,0" in body
+
+
+def test_sorting_puts_the_lowest_school_first_and_rows_without_results_last(loaded, client, login, make_org):
+    from app.extensions import db
+
+    make_org("school", parent=loaded["mun"], code="SCH-C", name="Школа В")
+    db.session.commit()
+    login(loaded["official"])
+    text = client.get(f"/situation/orgs/{loaded['mun'].id}?year=2025&procedure=ВПР&sort=mean&dir=asc"
+                      ).get_data(as_text=True)
+    body = text[text.index("results-title"):text.index("objectivity-title")]
+    assert body.index("Школа Б") < body.index("Школа А") < body.index("Школа В")
+    assert "нет результатов за 2025 г." in body
+
+
+def test_each_table_exports_to_xlsx_with_the_rows_of_the_page(loaded, client, login):
+    login(loaded["official"])
+    mun = loaded["mun"].id
+    for table, expected in (("results", ["Итого: Тестовый муниципалитет", "Школа А", "Школа Б"]),
+                            ("objectivity", ["Школа А", "Школа Б"]), ("cycles", ["Школа А", "Школа Б"])):
+        response = client.get(f"/situation/orgs/{mun}/{table}.xlsx?year=2025&procedure=ВПР")
+        assert response.status_code == 200, table
+        sheet = load_workbook(io.BytesIO(response.data)).active
+        names = [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)]
+        assert names == expected, (table, names)
+    results = load_workbook(io.BytesIO(client.get(f"/situation/orgs/{mun}/results.xlsx?year=2025").data)).active
+    assert list(results.iter_rows(min_row=4, max_row=4, values_only=True))[0][2:5] == (3, 73.3, 0)
+    works = client.get(f"/situation/schools/{loaded['school_a'].id}/works.xlsx?year=2025")
+    assert works.status_code == 200
+    assert list(load_workbook(io.BytesIO(works.data)).active.iter_rows(min_row=3, values_only=True))[0][:4] == (
+        "ВПР", "Математика", 5, 3)
+
+
+def test_cycles_table_shows_the_block_and_overdue_stages(loaded, client, login, make_cycle):
+    from datetime import date, timedelta
+
+    from app.extensions import db
+
+    make_cycle(loaded["school_a"], loaded["director_a"], mechanism="I1.1",
+               deadlines={"GOAL": date.today() - timedelta(days=3)})
+    db.session.commit()
+    login(loaded["official"])
+    text = client.get(f"/situation/orgs/{loaded['mun'].id}").get_data(as_text=True)
+    body = text[text.index("cycles-title"):]
+    assert "1 просрочено" in body and "Школа Б" in body and "нет открытых циклов" in body
+
+
+def test_schools_and_other_municipalities_cannot_see_it(loaded, client, login, make_org, make_user):
+    from app.extensions import db
+
+    other = make_org("municipality", parent=loaded["region"], code="MUN2", name="Другой муниципалитет")
+    stranger = make_user("official", other, login="stranger")
+    db.session.commit()
+    login(loaded["director_a"])
+    assert client.get("/situation/").status_code == 403
+    assert client.get(f"/situation/schools/{loaded['school_a'].id}").status_code == 403
+    client.post("/logout")
+    login(stranger)
+    assert client.get(f"/situation/orgs/{loaded['mun'].id}").status_code == 404
+    assert client.get(f"/situation/schools/{loaded['school_a'].id}").status_code == 404
+    assert client.get(f"/situation/orgs/{loaded['mun'].id}/results.xlsx").status_code == 404
+    assert client.get("/situation/", follow_redirects=True).status_code == 200  # its own municipality
+
+
+def test_the_region_page_takes_a_constant_number_of_statements(loaded, client, login, make_org, make_user,
+                                                               make_cycle):
+    from app.extensions import db
+
+    from tests.conftest import counted_statements
+
+    url = f"/situation/orgs/{loaded['region'].id}?year=2025&procedure=ВПР"
+
+    def measure():
+        db.session.commit()
+        login(loaded["expert"])
+        with counted_statements() as statements:
+            assert client.get(url).status_code == 200
+        client.post("/logout")
+        return len(statements)
+
+    make_cycle(loaded["mun"], loaded["official"])
+    few = measure()
+    for n in range(4):
+        mun = make_org("municipality", parent=loaded["region"], code=f"MX{n}", name=f"Муниципалитет {n}")
+        official = make_user("official", mun, login=f"official_mx{n}")
+        make_cycle(mun, official, mechanism="M1.1")
+        make_cycle(mun, official, mechanism="M1.2")
+    assert measure() == few
+
+
+def test_verdicts_and_low_result_lists_come_from_the_latest_analysis(world, anl_cycle, seeded_results, client, login,
+                                                                    db_session):
+    """The demo's synthetic results (written straight to the table) have summaries too, and a finished analysis
+    of the municipality fills the objectivity table: the counts equal the run's own verdict rows."""
+    from app.analysis.models import AnalysisResult, AnalysisRun
+
+    login(world["official"])
+    assert client.post(f"/analysis/cycles/{anl_cycle.id}/runs", data={}).status_code == 302
+    run = db_session.scalar(select(AnalysisRun).where(AnalysisRun.cycle_id == anl_cycle.id))
+    assert run.status == "done", run.message
+    verdicts = db_session.scalars(select(AnalysisResult).where(AnalysisResult.run_id == run.id,
+                                                               AnalysisResult.kind == "verdict")).all()
+    flagged = sum(v.payload["verdict"] == "flagged" for v in verdicts)
+    shnor = len(db_session.scalars(select(AnalysisResult).where(AnalysisResult.run_id == run.id,
+                                                                AnalysisResult.kind == "shnor")).all())
+    year = max(run.years)
+    client.post("/logout")
+    login(world["expert"])
+    page = client.get(f"/situation/orgs/{world['region'].id}?year={year}&procedure=ВПР").get_data(as_text=True)
+    body = page[page.index("objectivity-title"):page.index("cycles-title")]
+    assert f"анализ № {run.id}" in body
+    cells = [c.strip() for c in body.split("<td")]
+    assert any(f">{len(verdicts)}</td>" in c for c in cells), body
+    assert (f">{flagged}</span>" in body) if flagged else True
+    assert f">{shnor}</td>" in body
+    assert "нет результатов" not in page[page.index("results-title"):page.index("objectivity-title")]
