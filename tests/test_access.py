@@ -139,6 +139,7 @@ ROUTE_ARGUMENTS = {
     "request_id": (ORG_SCOPED, lambda o, v, r: [o.request_id]),
     "submission_id": (ORG_SCOPED, lambda o, v, r: [o.submission_id]),
     "kind": (SELECTOR, lambda o, v, r: _any_items(o, v, r, "kind")),
+    "table": (SELECTOR, lambda o, v, r: _any_items(o, v, r, "table")),
     "trigger": (SELECTOR, _stage_triggers),
 }
 

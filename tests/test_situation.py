@@ -137,8 +137,11 @@ def test_schools_and_other_municipalities_cannot_see_it(loaded, client, login, m
     stranger = make_user("official", other, login="stranger")
     db.session.commit()
     login(loaded["director_a"])
-    assert client.get("/situation/").status_code == 403
-    assert client.get(f"/situation/schools/{loaded['school_a'].id}").status_code == 403
+    # a school's director sees their own school's page, not the municipality's nor another school's
+    landing = client.get("/situation/", follow_redirects=True)
+    assert landing.request.path == f"/situation/schools/{loaded['school_a'].id}"
+    assert client.get(f"/situation/orgs/{loaded['mun'].id}").status_code == 404
+    assert client.get(f"/situation/schools/{loaded['school_b'].id}").status_code == 404
     client.post("/logout")
     login(stranger)
     assert client.get(f"/situation/orgs/{loaded['mun'].id}").status_code == 404

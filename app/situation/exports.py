@@ -39,9 +39,19 @@ def _filters_text(f) -> str:
     return f"{f['procedure']}, {f['year']} г." + (f", {f['subject']}" if f["subject"] else ", все предметы")
 
 
+RESULTS_HEADER = ["Организация", "Код", "Участников", "Средний % выполнения", "Доля «2», %", "Доля «4» и «5», %",
+                  "Изменение к прошлому году, п. п."]
+OBJECTIVITY_HEADER = ["Организация", "Код", "Школ с вердиктом", "Признаки необъективности выявлены", "Наблюдение",
+                      "ШНОР", "ШНСУ", "Расчёт анализа №"]
+
+
+def empty_xlsx(org, table: str) -> bytes:
+    header = RESULTS_HEADER if table == "results" else OBJECTIVITY_HEADER
+    return _book(f"{org.display_name}: результатов оценочных процедур пока нет", header, [], [40] * len(header))
+
+
 def results_xlsx(org, f, total, lines) -> bytes:
-    header = ["Организация", "Код", "Участников", "Средний % выполнения", "Доля «2», %", "Доля «4» и «5», %",
-              "Изменение к прошлому году, п. п."]
+    header = RESULTS_HEADER
     rows = [[("Итого: " if line is total else "") + line.organisation.display_name, line.organisation.code,
              line.current.participants, _r(line.current.mean), _r(line.current.share(2)),
              _r(line.current.share(4, 5)), _r(line.delta)] for line in [total, *lines]]
@@ -49,8 +59,7 @@ def results_xlsx(org, f, total, lines) -> bytes:
 
 
 def objectivity_xlsx(org, f, kids, standings) -> bytes:
-    header = ["Организация", "Код", "Школ с вердиктом", "Признаки необъективности выявлены", "Наблюдение", "ШНОР",
-              "ШНСУ", "Расчёт анализа №"]
+    header = OBJECTIVITY_HEADER
     rows = []
     for kid in kids:
         s = standings[kid.id]
@@ -79,5 +88,6 @@ def works_xlsx(school, f, works) -> bytes:
     rows = [[w.procedure, w.subject, w.grade, w.own.participants, _r(w.own.mean), _r(w.own.share(2)),
              _r(w.own.share(4, 5)), _r(w.delta), _r(w.parent.mean) if w.parent else None,
              _r(w.region.mean) if w.region else None] for w in works]
-    return _book(f"Результаты по работам: {school.display_name} — {f['year']} г.", header, rows,
+    when = f"{f['year']} г." if f["year"] else "результатов пока нет"
+    return _book(f"Результаты по работам: {school.display_name} — {when}", header, rows,
                  (10, 24, 8, 12, 14, 12, 14, 16, 16, 14))

@@ -23,14 +23,21 @@ LISTED_KINDS = ("municipality", "school")
 SUMS = ("participants", "percent_sum", "marked", "mark_2", "mark_3", "mark_4", "mark_5")
 
 
+# A school's own people see their school's page (its results beside the municipality's and the region's).
+SCHOOL_READERS = frozenset({"director", "staff"})
+
+
 def root_for(user) -> Organisation | None:
-    """The highest organisation (not a school) where the user holds a viewer role: where the centre opens."""
-    found = [r.organisation for r in user.roles if r.role in VIEWERS and r.organisation.kind != "school"]
+    """Where the centre opens: the highest organisation where the user holds a viewer role, else their school."""
+    found = [r.organisation for r in user.roles if r.role in VIEWERS]
+    if not found:
+        found = [r.organisation for r in user.roles if r.role in SCHOOL_READERS and r.organisation.kind == "school"]
     return min(found, key=lambda o: (len(o.path), o.id)) if found else None
 
 
 def may_view(user, org: Organisation) -> bool:
-    return bool(user.roles_over(org) & VIEWERS)
+    held = user.roles_over(org)
+    return bool(held & VIEWERS or (org.kind == "school" and held & SCHOOL_READERS))
 
 
 @dataclass

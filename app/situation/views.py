@@ -6,7 +6,7 @@ from flask import abort, current_app, redirect, render_template, request, send_f
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.core.access import roles_required
+from app.core.access import signed_in
 from app.core.timeutil import today_in
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -45,7 +45,7 @@ def _today(org: Organisation):
 
 
 @bp.route("/")
-@roles_required(*services.VIEWERS)
+@signed_in
 def index():
     root = services.root_for(current_user)
     if root is None:
@@ -54,11 +54,11 @@ def index():
 
 
 @bp.route("/orgs/<int:org_id>")
-@roles_required(*services.VIEWERS)
+@signed_in
 def organisation(org_id: int):
     org = _organisation(org_id)
     if org.kind == "school":
-        return redirect(url_for("situation.school", school_id=org.id, **request.args))
+        return redirect(url_for("situation.school", org_id=org.id, **request.args))
     f = _filters(org)
     kids = services.children(org)
     sort, descending = request.args.get("sort", "name"), request.args.get("dir") == "desc"
@@ -75,15 +75,15 @@ def organisation(org_id: int):
 
 
 @bp.route("/orgs/<int:org_id>/<any(results, objectivity, cycles):table>.xlsx")
-@roles_required(*services.VIEWERS)
+@signed_in
 def organisation_xlsx(org_id: int, table: str):
     org = _organisation(org_id)
     f = _filters(org)
     kids = services.children(org)
     if table == "cycles":
         data = exports.cycles_xlsx(org, services.cycle_lines(kids, today=_today(org)))
-    elif f["year"] is None:
-        abort(404)
+    elif f["year"] is None:  # no results yet: the table's header and nothing under it
+        data = exports.empty_xlsx(org, table)
     elif table == "results":
         total, lines = services.result_lines(org, kids, year=f["year"], procedure=f["procedure"],
                                              subject=f["subject"])
@@ -94,10 +94,10 @@ def organisation_xlsx(org_id: int, table: str):
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@bp.route("/schools/<int:school_id>")
-@roles_required(*services.VIEWERS)
-def school(school_id: int):
-    org = _organisation(school_id)
+@bp.route("/schools/<int:org_id>")
+@signed_in
+def school(org_id: int):
+    org = _organisation(org_id)
     if org.kind != "school":
         return redirect(url_for("situation.organisation", org_id=org.id))
     f = _filters(org)
@@ -107,28 +107,27 @@ def school(school_id: int):
                            standing=standing, p=present)
 
 
-@bp.route("/schools/<int:school_id>/works.xlsx")
-@roles_required(*services.VIEWERS)
-def school_xlsx(school_id: int):
-    org = _organisation(school_id)
+@bp.route("/schools/<int:org_id>/works.xlsx")
+@signed_in
+def school_xlsx(org_id: int):
+    org = _organisation(org_id)
     f = _filters(org)
-    if org.kind != "school" or f["year"] is None:
+    if org.kind != "school":
         abort(404)
-    data = exports.works_xlsx(org, f, services.work_lines(org, year=f["year"], procedure=f["procedure"]))
+    works = services.work_lines(org, year=f["year"], procedure=f["procedure"]) if f["year"] else []
+    data = exports.works_xlsx(org, f, works)
     return send_file(io.BytesIO(data), as_attachment=True, download_name=f"situation-works-{org.code}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@bp.route("/schools/<int:school_id>/work")
-@roles_required(*services.VIEWERS)
-def work(school_id: int):
-    org = _organisation(school_id)
+@bp.route("/schools/<int:org_id>/work")
+@signed_in
+def work(org_id: int):
+    org = _organisation(org_id)
     procedure, subject = request.args.get("procedure", ""), request.args.get("subject", "")
     grade = request.args.get("grade", type=int)
     if org.kind != "school" or not procedure or not subject or grade is None:
-        abort(404)
+        return redirect(url_for("situation.school", org_id=org.id))  # no work named: the school's list of works
     history = services.work_history(org, procedure=procedure, subject=subject, grade=grade)
-    if not history:
-        abort(404)
     return render_template("situation/work.html", org=org, trail=_trail(org), procedure=procedure,
                            subject=subject, grade=grade, history=history, p=present)
