@@ -63,6 +63,9 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from app.situation import bp as situation_bp
 
     app.register_blueprint(situation_bp, url_prefix="/situation")
+    from app.evidence import bp as evidence_bp
+
+    app.register_blueprint(evidence_bp, url_prefix="/evidence")
     # The API authenticates with bearer tokens, not cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

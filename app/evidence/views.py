@@ -1,0 +1,28 @@
+"""URL table of a cycle's evidence: the page and its XLSX export, for everyone who may read the cycle."""
+
+import io
+
+from flask import render_template, send_file
+
+from app.core.access import get_in_scope, signed_in
+from app.core.web import user_today
+from app.cycles.models import Cycle
+from app.effectiveness.integrity import check_cycle
+from app.evidence import bp, exports, services
+
+
+@bp.route("/cycles/<int:cycle_id>")
+@signed_in
+def cycle_evidence(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id)
+    return render_template("evidence/cycle.html", cycle=cycle, lines=services.lines(cycle),
+                           defects=check_cycle(cycle, today=user_today()))
+
+
+@bp.route("/cycles/<int:cycle_id>/evidence.xlsx")
+@signed_in
+def cycle_evidence_xlsx(cycle_id: int):
+    cycle = get_in_scope(Cycle, cycle_id)
+    data = exports.evidence_xlsx(cycle, services.lines(cycle), check_cycle(cycle, today=user_today()))
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"evidence-cycle-{cycle.id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
