@@ -95,6 +95,11 @@ class Config:
     SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
     # Where the application is reachable, for links in e-mails (pages build their links from the request).
     APP_BASE_URL = env_str("APP_BASE_URL", "http://127.0.0.1:5000")
+    # Public pages (/public/, 152-ФЗ): results of a group smaller than this are not shown; how long a public page
+    # may be cached; which sites may embed the embeddable variant (?embed=1) — a CSP frame-ancestors source list.
+    PUBLIC_MIN_GROUP = env_int("PUBLIC_MIN_GROUP", 10)
+    PUBLIC_MAX_AGE = env_int("PUBLIC_MAX_AGE", 300)
+    PUBLIC_FRAME_ANCESTORS = env_str("PUBLIC_FRAME_ANCESTORS", "https:")
     # A region's own thresholds of the analytics methods (YAML), laid over app/analysis/data/thresholds.yaml.
     ANALYSIS_THRESHOLDS_FILE = env_str("ANALYSIS_THRESHOLDS_FILE", "")
 

@@ -66,6 +66,9 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from app.evidence import bp as evidence_bp
 
     app.register_blueprint(evidence_bp, url_prefix="/evidence")
+    from app.public import bp as public_bp
+
+    app.register_blueprint(public_bp, url_prefix="/public")
     # The API authenticates with bearer tokens, not cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

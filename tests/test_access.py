@@ -25,7 +25,10 @@ from tests.conftest import PASSWORD, IsolatedClient, fill_goal, fill_indicators,
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PUBLIC_ENDPOINTS = {"auth.login", "health", "static", "bootstrap.static", "api.openapi_document",
-                    "deadlines.ical_feed"}
+                    "deadlines.ical_feed",
+                    # the public section: approved and published material only (tests/test_public.py)
+                    "public.index", "public.organisation_page", "public.cycle_page", "public.document_file",
+                    "public.feed", "public.sitemap"}
 LOGIN_PATH = "/login"
 
 

@@ -1,0 +1,8 @@
+"""Open public pages (раздел-интегратор): what authorities publish about their mechanisms, without log-in —
+region → municipality → mechanism → cycle, published documents, an Atom feed and a sitemap. Aggregates only."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__, template_folder="templates")
+
+from app.public import views  # noqa: E402,F401

@@ -1,0 +1,213 @@
+"""What the public pages show, and only that (152-ФЗ: aggregates, no person's data beyond the signer printed on
+a published document).
+
+A cycle's content becomes public block by block as its stage is approved: goals once GOAL is approved,
+indicators once IND is, measures once MEAS is, the effectiveness conclusions once EFF is; drafts never.
+Documents are public only in the «опубликован» state. Results are the result summaries of the organisation's
+subtree, each group under PUBLIC_MIN_GROUP participants suppressed."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.analysis.models import DashboardRow
+from app.audit.models import AuditEvent
+from app.catalogue.models import Mechanism, Track
+from app.cycles.models import Cycle, Stage
+from app.documents.catalogue import document_types
+from app.documents.models import Document, DocumentVersion
+from app.effectiveness.models import EffectivenessEvaluation
+from app.extensions import db
+from app.followup.models import Measure
+from app.imports.models import ResultSummary
+from app.orgs.models import Organisation
+
+PUBLIC_KINDS = ("region", "municipality", "school", "preschool", "additional")
+SUMS = ("participants", "percent_sum", "marked", "mark_2", "mark_3", "mark_4", "mark_5")
+
+
+def change_marker() -> int:
+    """Every state change of the system writes an audit event: the newest id says whether anything changed."""
+    return db.session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+def roots() -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).where(Organisation.parent_id.is_(None))
+                                   .order_by(Organisation.name)))
+
+
+def organisation(code: str) -> Organisation | None:
+    return db.session.scalar(select(Organisation).where(Organisation.code == code,
+                                                        Organisation.kind.in_(PUBLIC_KINDS)))
+
+
+def children(org: Organisation) -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).where(Organisation.parent_id == org.id,
+                                                              Organisation.kind.in_(PUBLIC_KINDS))
+                                   .order_by(Organisation.name)))
+
+
+def _public_cycle_ids(owner_ids) -> set[int]:
+    """Cycles with at least their goals approved."""
+    return set(db.session.scalars(select(Stage.cycle_id).join(Cycle, Cycle.id == Stage.cycle_id).where(
+        Cycle.owner_id.in_(list(owner_ids)), Stage.code == "GOAL", Stage.state == "approved")))
+
+
+@dataclass
+class MechanismCycles:
+    mechanism: Mechanism
+    tracks: list  # [(Track, [Cycle])]
+
+
+def mechanisms_of(org: Organisation) -> list[MechanismCycles]:
+    """The organisation's own public cycles grouped by mechanism and track."""
+    ids = _public_cycle_ids([org.id])
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(Cycle, Track, Mechanism).join(Track, Track.id == Cycle.track_id)
+        .join(Mechanism, Mechanism.id == Track.mechanism_id).where(Cycle.id.in_(ids))
+        .order_by(Mechanism.position, Mechanism.code, Track.position, Cycle.period.desc())).all()
+    grouped: dict = {}
+    for cycle, track, mechanism in rows:
+        entry = grouped.setdefault(mechanism.id, MechanismCycles(mechanism, []))
+        if not entry.tracks or entry.tracks[-1][0].id != track.id:
+            entry.tracks.append((track, []))
+        entry.tracks[-1][1].append(cycle)
+    return list(grouped.values())
+
+
+def public_cycle(cycle_id: int) -> Cycle | None:
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None or cycle.owner.kind not in PUBLIC_KINDS or cycle.id not in _public_cycle_ids([cycle.owner_id]):
+        return None
+    return cycle
+
+
+def approved(cycle: Cycle, code: str) -> bool:
+    stage = cycle.stage(code)
+    return stage is not None and stage.state == "approved"
+
+
+@dataclass
+class IndicatorLine:
+    indicator: object
+    value: float | None
+    period: str | None
+
+
+def indicator_lines(cycle: Cycle) -> list[IndicatorLine]:
+    """The cycle's indicators (once IND is approved) with the owner's newest computed value of each."""
+    if not approved(cycle, "IND"):
+        return []
+    rows = db.session.scalars(select(DashboardRow).where(DashboardRow.cycle_id == cycle.id,
+                                                         DashboardRow.organisation_id == cycle.owner_id)).all()
+    newest = {}
+    for row in rows:
+        if row.value is not None and (row.indicator_id not in newest or row.period > newest[row.indicator_id].period):
+            newest[row.indicator_id] = row
+    return [IndicatorLine(ind, newest[ind.id].value if ind.id in newest else None,
+                          newest[ind.id].period if ind.id in newest else None) for ind in cycle.indicators]
+
+
+def measures(cycle: Cycle) -> list[Measure]:
+    if not approved(cycle, "MEAS"):
+        return []
+    return list(db.session.scalars(select(Measure).where(Measure.cycle_id == cycle.id)
+                                   .order_by(Measure.start_date, Measure.id)))
+
+
+def conclusions(cycle: Cycle) -> str | None:
+    if not approved(cycle, "EFF"):
+        return None
+    return db.session.scalar(select(EffectivenessEvaluation.conclusions)
+                             .where(EffectivenessEvaluation.cycle_id == cycle.id))
+
+
+@dataclass
+class PublishedDocument:
+    document: Document
+    version: DocumentVersion  # the registered edition (number and date)
+    type_title: str
+
+
+def published(*, cycle: Cycle | None = None, within: Organisation | None = None, limit: int | None = None):
+    """Published documents (their registered edition), newest first, of one cycle or of an organisation's subtree."""
+    query = (select(Document).where(Document.state == "published")
+             .options(selectinload(Document.versions), selectinload(Document.cycle).selectinload(Cycle.owner))
+             .order_by(Document.published_at.desc(), Document.id.desc()))
+    if cycle is not None:
+        query = query.where(Document.cycle_id == cycle.id)
+    if within is not None:
+        query = query.join(Cycle, Cycle.id == Document.cycle_id).join(Organisation, Organisation.id == Cycle.owner_id
+                                                                      ).where(Organisation.path.like(within.path + "%"))
+    if limit:
+        query = query.limit(limit)
+    types = document_types()
+    out = []
+    for doc in db.session.scalars(query):
+        version = next((v for v in sorted(doc.versions, key=lambda v: -v.number) if v.registration_number), None)
+        if version is not None:
+            kind = types.get(doc.type_key)
+            out.append(PublishedDocument(doc, version, kind.title if kind else ""))
+    return out
+
+
+def published_version(version_id: int) -> DocumentVersion | None:
+    version = db.session.get(DocumentVersion, version_id)
+    if version is None or version.document.state != "published" or not version.registration_number:
+        return None
+    return version
+
+
+@dataclass
+class ResultGroup:
+    procedure: str
+    subject: str
+    grade: int
+    participants: int
+    mean: float | None  # None when suppressed
+    share_2: float | None
+    share_45: float | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.mean is None
+
+
+def results(org: Organisation, year: int | None = None) -> tuple[int | None, list[ResultGroup]]:
+    """The newest year's results of the organisation's subtree per work; groups under the threshold suppressed."""
+    s = ResultSummary.__table__.c
+    if year is None:
+        year = db.session.scalar(select(func.max(s.year)).where(s.organisation_id == org.id))
+    if year is None:
+        return None, []
+    minimum = current_app.config["PUBLIC_MIN_GROUP"]
+    out = []
+    for row in db.session.execute(select(s.procedure, s.subject, s.grade, *[getattr(s, c) for c in SUMS])
+                                  .where(s.organisation_id == org.id, s.year == year)
+                                  .order_by(s.procedure, s.grade, s.subject)):
+        if row.participants < minimum:
+            out.append(ResultGroup(row.procedure, row.subject, row.grade, row.participants, None, None, None))
+            continue
+        marked = row.marked or 0
+        out.append(ResultGroup(
+            row.procedure, row.subject, row.grade, row.participants, row.percent_sum / row.participants,
+            100.0 * row.mark_2 / marked if marked else None,
+            100.0 * (row.mark_4 + row.mark_5) / marked if marked else None))
+    return year, out
+
+
+def sitemap_entries() -> list[tuple[str, dict]]:
+    """(endpoint, arguments) of every public page."""
+    codes = db.session.scalars(select(Organisation.code).where(Organisation.kind.in_(PUBLIC_KINDS))
+                               .order_by(Organisation.code)).all()
+    cycles = db.session.scalars(
+        select(Stage.cycle_id).join(Cycle, Cycle.id == Stage.cycle_id)
+        .join(Organisation, Organisation.id == Cycle.owner_id)
+        .where(Stage.code == "GOAL", Stage.state == "approved", Organisation.kind.in_(PUBLIC_KINDS))
+        .order_by(Stage.cycle_id)).all()
+    return ([("public.index", {})] + [("public.organisation_page", {"code": c}) for c in codes]
+            + [("public.cycle_page", {"cycle_id": c}) for c in cycles])

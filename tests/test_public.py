@@ -1,0 +1,121 @@
+# ruff: noqa: F811
+"""The open public section (issue 14 §4): no log-in; only approved content and published documents; results as
+aggregates with small groups suppressed; cached by ETag; an embeddable variant; an Atom feed and a sitemap."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from app.demo import fill_stage  # noqa: F401  (loads the app's packages in order before the engine)
+from tests.conftest import counted_statements
+from tests.test_documents_registered import register, signed_regulation
+from tests.test_imports import import_results, result_row, results_csv, run_file, uploads  # noqa: F401
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def published_doc(world, goal_stage, db_session):
+    from app.documents import services
+
+    doc = signed_regulation(world, goal_stage, db_session)
+    version = register(doc, world, db_session)
+    services.transition(doc, "publish", actor=world["official"])
+    db_session.commit()
+    return doc, version
+
+
+def test_a_published_document_is_on_its_municipalitys_page_without_log_in(world, published_doc, client):
+    doc, version = published_doc
+    page = client.get(f"/public/orgs/{world['mun'].code}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert doc.title in text and f"№ {version.registration_number}" in text
+    assert "Вход для сотрудников" in text and "Выйти" not in text
+    served = client.get(f"/public/documents/{version.id}")
+    assert served.status_code == 200 and served.data[:2] == b"PK"  # the registered copy (no LibreOffice here)
+    served.close()
+    region = client.get(f"/public/orgs/{world['region'].code}").get_data(as_text=True)
+    assert doc.title in region  # the region's page gathers its municipalities' publications
+
+
+def test_an_unpublished_document_and_an_unapproved_cycle_stay_closed(world, goal_stage, db_session, client):
+    doc = signed_regulation(world, goal_stage, db_session)
+    version = register(doc, world, db_session)  # registered, not published
+    assert doc.title not in client.get(f"/public/orgs/{world['mun'].code}").get_data(as_text=True)
+    assert client.get(f"/public/documents/{version.id}").status_code == 404
+    assert client.get(f"/public/cycles/{goal_stage.cycle_id}").status_code == 404  # goals not approved yet
+    assert client.get("/public/orgs/NO-SUCH").status_code == 404
+
+
+def test_an_approved_cycle_shows_goals_and_indicators_and_no_persons(world, anl_cycle, client):
+    page = client.get(f"/public/cycles/{anl_cycle.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert anl_cycle.goals[0].statement in text and anl_cycle.indicators[0].name in text
+    assert "Меры" not in text  # MEAS is not approved: its content is not public yet
+    for person in ("official", "head", "methodologist"):
+        assert world[person].full_name not in text
+    mun = client.get(f"/public/orgs/{world['mun'].code}").get_data(as_text=True)
+    assert f"/public/cycles/{anl_cycle.id}" in mun
+
+
+def test_results_of_small_groups_are_suppressed(world, import_results, client):
+    rows = [result_row(n, school_code="SCH-A" if n <= 12 else "SCH-B") for n in range(1, 16)]
+    assert import_results(results_csv(rows)).status == "done"
+    mun = client.get(f"/public/orgs/{world['mun'].code}").get_data(as_text=True)
+    assert "70,0" in mun and "результаты не публикуются" not in mun  # 15 participants
+    small = client.get(f"/public/orgs/{world['school_b'].code}").get_data(as_text=True)
+    assert "менее 10 участников — результаты не публикуются" in small and "70,0" not in small
+    assert "70,0" in client.get(f"/public/orgs/{world['school_a'].code}").get_data(as_text=True)
+
+
+def test_pages_are_cached_by_etag_until_something_changes(world, published_doc, client, db_session):
+    from app.audit import chain
+
+    url = f"/public/orgs/{world['mun'].code}"
+    first = client.get(url)
+    assert first.headers["Cache-Control"].startswith("public, max-age=") and first.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    chain.record(action="update", object_type="organisation", object_id=world["mun"].id, actor=world["admin"],
+                 actor_role="admin", organisation_id=world["mun"].id, after={"name": "x"})
+    db_session.commit()
+    changed = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+
+
+def test_the_embeddable_variant_drops_the_frame_and_allows_framing(world, client, app):
+    plain = client.get(f"/public/orgs/{world['mun'].code}")
+    assert "frame-ancestors 'none'" in plain.headers["Content-Security-Policy"]
+    embedded = client.get(f"/public/orgs/{world['mun'].code}?embed=1")
+    assert f"frame-ancestors {app.config['PUBLIC_FRAME_ANCESTORS']}" in embedded.headers["Content-Security-Policy"]
+    assert "Вход для сотрудников" not in embedded.get_data(as_text=True)
+
+
+def test_the_atom_feed_lists_published_documents(world, published_doc, client):
+    doc, version = published_doc
+    feed = ET.fromstring(client.get(f"/public/orgs/{world['mun'].code}/feed.atom").data)
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 1 and doc.title in entries[0].find(f"{ATOM}title").text
+    assert entries[0].find(f"{ATOM}link").get("href").endswith(f"/public/documents/{version.id}")
+
+
+def test_the_sitemap_lists_organisations_and_approved_cycles(world, anl_cycle, client):
+    sitemap = ET.fromstring(client.get("/public/sitemap.xml").data)
+    locations = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert any(u.endswith(f"/public/cycles/{anl_cycle.id}") for u in locations)
+    assert any(u.endswith(f"/public/orgs/{world['mun'].code}") for u in locations)
+
+
+def test_the_region_page_takes_a_fixed_number_of_statements(world, make_org, client, db_session):
+    def measure():
+        db_session.commit()
+        with counted_statements() as statements:
+            assert client.get(f"/public/orgs/{world['region'].code}").status_code == 200
+        return len(statements)
+
+    few = measure()
+    for n in range(5):
+        make_org("municipality", parent=world["region"], code=f"PUB{n}", name=f"Район {n}")
+    assert measure() == few
