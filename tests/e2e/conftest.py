@@ -65,6 +65,15 @@ def chromium_executable(pytestconfig):
     return ensure_chromium(lambda message: _say(pytestconfig, message))
 
 
+# The live server's app, for tests that prepare data on the server's side before the browser looks.
+_LIVE: dict = {}
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server):
+    return _LIVE["app"]
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The real app on 127.0.0.1:<free port>, fresh SQLite file, migrated, demo seeded; yields its base URL."""
@@ -84,6 +93,7 @@ def live_server(tmp_path_factory):
     # Port 0: the OS picks a free port, so parallel runs never collide. Single-threaded on purpose:
     # SQLite and one browser tab need no concurrency, and it keeps requests strictly ordered.
     server = make_server("127.0.0.1", 0, app)
+    _LIVE["app"] = app
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
