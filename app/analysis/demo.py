@@ -28,7 +28,7 @@ def seed_results(owner: Organisation, *, year: int, seed: int = 2026) -> int:
     """Synthetic results for the owner's schools over `year` and the two years before it, unless the
     schools have results already. Returns the number of rows written."""
     from app.analysis.methods import synthetic
-    from app.imports import summaries
+    from app.imports import partitions, summaries
     from app.imports.models import AssessmentResult
 
     schools = services.scope_schools(owner)
@@ -44,6 +44,7 @@ def seed_results(owner: Organisation, *, year: int, seed: int = 2026) -> int:
     region = synthetic.generate_region(n_schools=n, n_municipalities=1, years=(year - 2, year - 1, year),
                                        students=22, seed=seed, planted=planted)
     mapping = {i + 1: school.id for i, school in enumerate(schools)}
+    partitions.ensure_years(region.results["year"].unique().tolist())
     written = synthetic.insert_results(db.session, region.results, mapping)
     summaries.refresh(set(region.results[["procedure", "year", "subject", "grade"]]
                           .drop_duplicates().itertuples(index=False, name=None)))

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.imports.formats import PROCEDURES, PROCEDURES_WITHOUT_MARK, RESULTS_SPEC
 from app.imports import structures as work_structures
-from app.imports import summaries
+from app.imports import partitions, summaries
 from app.imports.models import MarkBoundary, WorkStructure
 from app.imports.readers import FileRejected
 from app.imports.report import MAX_REPORTED
@@ -525,6 +525,7 @@ def load(spool: Spool, state: Validated, *, import_id: int, report, on_progress,
         # Results imports run one at a time: each is one long transaction, and two overlapping ones
         # would otherwise race between the "which keys exist" check and the insert.
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({RESULTS_LOCK})")
+        partitions.ensure_years({work[1] for work in state.works}, conn)
     # PostgreSQL only: a SAVEPOINT that opens an SQLite transaction would commit it on release, and
     # SQLite gains nothing from skipping the staging table anyway.
     if postgresql and not _overlaps(state.works):
