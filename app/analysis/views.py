@@ -15,6 +15,7 @@ from app.analysis.risk_profile import MAX_PRIORITIES, parse_csv, profile_view, r
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import as_choices, flash_form_errors
+from app.core.hardening import query_id
 from app.core.web import flash_problems
 from app.cycles.models import Cycle
 from app.extensions import db
@@ -103,7 +104,7 @@ def _sort_args():
 def dashboard_page(cycle_id: int):
     cycle = _cycle(cycle_id)
     sort, descending = _sort_args()
-    indicator_id = request.args.get("indicator", type=int)
+    indicator_id = request.args.get("indicator", type=query_id)
     rows = dashboard.dashboard_rows(cycle, user=current_user, indicator_id=indicator_id, sort=sort,
                                     descending=descending)
     by_indicator = defaultdict(list)
@@ -131,7 +132,7 @@ def dashboard_page(cycle_id: int):
 def dashboard_xlsx(cycle_id: int):
     cycle = _cycle(cycle_id)
     sort, descending = _sort_args()
-    rows = dashboard.dashboard_rows(cycle, user=current_user, indicator_id=request.args.get("indicator", type=int),
+    rows = dashboard.dashboard_rows(cycle, user=current_user, indicator_id=request.args.get("indicator", type=query_id),
                                     sort=sort, descending=descending)
     import io
 
@@ -383,7 +384,7 @@ def new_finding(cycle_id: int):
         return redirect(url_for("analysis.cycle_analysis", cycle_id=cycle.id))
     form = _finding_form(cycle, formdata=False)
     run = services.latest_run(cycle)
-    result = services.result_in_run(run, request.args.get("result", type=int)) if run else None
+    result = services.result_in_run(run, request.args.get("result", type=query_id)) if run else None
     if result is not None and result.school_id and not current_user.roles_over(result.school):
         result = None
     if run is not None:
