@@ -82,4 +82,5 @@ def create_app(config: type[Config] | None = None) -> Flask:
     cli.init_app(app)
     queue.init_app(app)
     web.protect_extension_endpoints(app)
+    hardening.protect_blueprints(app)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
@@ -102,11 +102,14 @@ UNAVAILABLE_MESSAGE = ("Система временно недоступна: н
 
 
 def unavailable_response(status: int = 503, message: str = UNAVAILABLE_MESSAGE):
-    """A page that needs neither the database nor the signed-in user (base.html needs both)."""
+    """A page that needs neither the database nor the signed-in user (base.html needs both). Rendered straight
+    from the Jinja environment: render_template would run the context processors, and Flask-Login's loads the
+    user from the database."""
     if request.path.startswith("/api/"):
         response = jsonify({"error": message, "problems": []})
     else:
-        response = current_app.make_response(render_template("unavailable.html", status=status, message=message))
+        page = current_app.jinja_env.get_template("unavailable.html").render(status=status, message=message)
+        response = current_app.make_response(page)
     response.status_code = status
     if status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -187,3 +190,13 @@ def init_app(app: Flask) -> None:
     app.after_request(cache_and_transport_headers)
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, database_unavailable)
+
+
+def protect_blueprints(app: Flask) -> None:
+    """A blueprint's own catch-all handler (the API's `Exception` → 500) is found before the application's
+    database handler, so every blueprint that has one gets the database handler too. Called once every
+    blueprint is registered."""
+    for name, by_code in app.error_handler_spec.items():
+        if name is not None and Exception in by_code.get(None, {}):
+            for error in DATABASE_ERRORS:
+                by_code[None][error] = database_unavailable

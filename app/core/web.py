@@ -53,9 +53,9 @@ def _error_response(status: int, message: str, problems=None):
     try:
         return render_template("error.html", status=status, message=message, problems=problems or []), status
     except DATABASE_ERRORS:
-        # The layout needs the signed-in user, so the database: without it, a page that needs neither.
+        # The layout needs the signed-in user, so the database: it is down, and that is what the user is told.
         db.session.rollback()
-        return unavailable_response(status, message)
+        return unavailable_response()
 
 
 def init_app(app: Flask) -> None:
