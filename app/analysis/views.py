@@ -27,7 +27,8 @@ from app.orgs.models import Organisation
 def _svg(data: bytes) -> Markup:
     """SVG from app/core/charts.py, inline in the page (markup, no script)."""
     text = data.decode("utf-8")
-    return Markup(text[text.index("<svg"):])  # drop the XML prolog and doctype
+    # S704: the SVG is drawn by app/core/charts.py from numbers, its labels escaped there; the prolog is dropped.
+    return Markup(text[text.index("<svg"):])  # noqa: S704
 
 
 def _cycle(cycle_id: int) -> Cycle:
