@@ -126,6 +126,24 @@ def database_unavailable(exc):
     return unavailable_response()
 
 
+OUT_OF_RANGE_MESSAGE = ("Значение вне допустимого диапазона (например, слишком большой номер или слишком длинный "
+                        "текст): запрос отклонён, ничего не изменено.")
+
+
+def value_out_of_range(exc):
+    """A safety net for input no check caught: the database refused a value (an id ≥ 2^31 in a form field,
+    a string longer than its column on PostgreSQL). That is bad input, 422, not a server error."""
+    from app.core.web import _error_response  # web imports this module when it is loaded
+
+    try:
+        db.session.rollback()
+    except DATABASE_ERRORS:
+        return unavailable_response()
+    current_app.logger.warning("value refused by the database on %s %s: %s", request.method, request.path,
+                               str(exc.orig).splitlines()[0] if exc.orig is not None else exc)
+    return _error_response(422, OUT_OF_RANGE_MESSAGE)
+
+
 def _database_state() -> str:
     try:
         with db.engine.connect() as connection:
@@ -190,13 +208,14 @@ def init_app(app: Flask) -> None:
     app.after_request(cache_and_transport_headers)
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, database_unavailable)
+    app.register_error_handler(sa_exc.DataError, value_out_of_range)
 
 
 def protect_blueprints(app: Flask) -> None:
     """A blueprint's own catch-all handler (the API's `Exception` → 500) is found before the application's
-    database handler, so every blueprint that has one gets the database handler too. Called once every
-    blueprint is registered."""
+    database handlers, so every blueprint that has one gets them too. Called once every blueprint is registered."""
     for name, by_code in app.error_handler_spec.items():
         if name is not None and Exception in by_code.get(None, {}):
             for error in DATABASE_ERRORS:
                 by_code[None][error] = database_unavailable
+            by_code[None][sa_exc.DataError] = value_out_of_range

@@ -140,3 +140,26 @@ def test_json_and_file_names_with_control_characters_are_422(admin_client):
     response = admin_client.post("/imports/results/new", data={"file": (io.BytesIO(b"x"), "a\x00.csv")},
                                  content_type="multipart/form-data")
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("path, endpoint", [("/tasks/", "tasks.inbox"), ("/api/v1/organisations", None)])
+def test_a_value_the_database_refuses_is_422_not_500(app, admin_client, api_headers, monkeypatch, path, endpoint):
+    """The safety net under the checks: a DataError (PostgreSQL's «integer out of range» for an id in a form
+    field, a string longer than its column) is answered 422 with a Russian message, also under the API."""
+    from sqlalchemy.exc import DataError
+
+    endpoint = endpoint or app.url_map.bind("localhost").match(path)[0]
+
+    def refused(*args, **kwargs):
+        raise DataError("SELECT …", {}, Exception("integer out of range"))
+
+    from app.core.access import RULE_ATTR
+
+    setattr(refused, RULE_ATTR, getattr(app.view_functions[endpoint], RULE_ATTR))  # the same access rule
+    monkeypatch.setitem(app.view_functions, endpoint, refused)
+    response = admin_client.get(path, headers=api_headers)
+    assert response.status_code == 422
+    if path.startswith("/api/"):
+        assert response.get_json()["error"].startswith("Значение вне допустимого диапазона")
+    else:
+        assert "вне допустимого диапазона" in response.get_data(as_text=True)
