@@ -58,17 +58,18 @@ def _refuse(where: str):
 
 
 def _check_json(value, where: str) -> None:
-    if isinstance(value, str):
-        if _CONTROL_IN_TEXT.search(value):
-            _refuse(where)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if _CONTROL_ANYWHERE.search(str(key)):
+    stack = [value]  # a loop, not recursion: the depth of the body is the client's choice
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _CONTROL_IN_TEXT.search(item):
                 _refuse(where)
-            _check_json(item, where)
-    elif isinstance(value, list):
-        for item in value:
-            _check_json(item, where)
+        elif isinstance(item, dict):
+            if any(_CONTROL_ANYWHERE.search(str(key)) for key in item):
+                _refuse(where)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def refuse_control_characters():
@@ -90,7 +91,11 @@ def refuse_control_characters():
             if _CONTROL_ANYWHERE.search(key) or _CONTROL_ANYWHERE.search(storage.filename or ""):
                 _refuse("имя файла")
     elif request.is_json:
-        _check_json(request.get_json(silent=True), "тело запроса")
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # the JSON parser's own limit; not a ValueError, so `silent` does not cover it
+            raise ValidationFailed("Тело запроса отклонено: слишком глубокая вложенность.") from None
+        _check_json(body, "тело запроса")
     return None
 
 

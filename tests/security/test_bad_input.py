@@ -163,3 +163,8 @@ def test_a_value_the_database_refuses_is_422_not_500(app, admin_client, api_head
         assert response.get_json()["error"].startswith("Значение вне допустимого диапазона")
     else:
         assert "вне допустимого диапазона" in response.get_data(as_text=True)
+
+
+def test_deeply_nested_json_is_refused_without_a_500(admin_client):
+    response = admin_client.post("/login", data="[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert response.status_code < 500
