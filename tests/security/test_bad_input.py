@@ -168,3 +168,22 @@ def test_a_value_the_database_refuses_is_422_not_500(app, admin_client, api_head
 def test_deeply_nested_json_is_refused_without_a_500(admin_client):
     response = admin_client.post("/login", data="[" * 100_000 + "]" * 100_000, content_type="application/json")
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("fields", [{"organisation_code": "MUN\x00"},
+                                    {"organisation_code": "MUN", "file_name": "r\x00.csv"}])
+def test_api_upload_form_with_control_characters_is_422(client, world, db_session, fields):
+    import io
+
+    from app.api.services import issue_token
+    from app.imports.models import ImportRun
+
+    issued = issue_token(world["official"], name="fuzz", actor=world["official"])
+    db_session.commit()
+    name = fields.pop("file_name", "r.csv")
+    response = client.post("/api/v1/imports/results", headers={"Authorization": f"Bearer {issued.secret}"},
+                           data={**fields, "file": (io.BytesIO(b"procedure;year\n"), name)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "управляющие символы" in response.get_json()["error"]
+    assert db_session.scalar(select(func.count()).select_from(ImportRun)) == 0
