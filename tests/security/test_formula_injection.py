@@ -206,3 +206,16 @@ def test_analysis_cli_csv_neutralises_school_codes(app, db_session, make_org):
         assert len(rows) > 1
         assert not any(_live(field) for row in rows for field in row)
         assert any(row[0].startswith("'=F") for row in rows[1:])
+
+
+# --- the situational centre's tables (XLSX) -----------------------------------------------------------
+
+def test_situation_tables_neutralise_every_cell():
+    """The situational centre's export (app/situation/exports.py, merged from another branch) writes through
+    the same appender: title, header and rows."""
+    exports = pytest.importorskip("app.situation.exports")
+    data = exports._book(LINK, ["Организация", "@header"], [[LINK, 5, "-5"], ["+1+2", None, -7.5]], [10, 10, 10])
+    book = load_workbook(io.BytesIO(data))
+    _assert_no_formula(book)
+    values = [cell for row in book.active.iter_rows(values_only=True) for cell in row]
+    assert "'" + LINK in values and "'@header" in values and 5 in values and "-5" in values
