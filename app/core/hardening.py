@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, jsonify, request, session
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
@@ -185,9 +185,13 @@ def health_report() -> tuple[dict, int]:
 # --- headers -------------------------------------------------------------------------------------------
 
 def cache_and_transport_headers(response):
-    """after_request: nothing but static files may be stored by a browser or a proxy (pages, API answers and
-    downloads carry personal data); HSTS where the configuration asks for it (production)."""
-    if request.endpoint not in STATIC_ENDPOINTS:
+    """after_request: no browser or proxy may store a page, an API answer or a download (they carry personal
+    data), with two exceptions: static files, and an answer its view explicitly marked `public` (a page of
+    the public section) given to someone not signed in. HSTS where the configuration asks for it (production)."""
+    # The session says whether someone is signed in without loading the user (no query, works with the
+    # database down); Flask-Login keeps the id under "_user_id".
+    published = response.cache_control.public and not session.get("_user_id") and not request.path.startswith("/api/")
+    if request.endpoint not in STATIC_ENDPOINTS and not published:
         response.headers["Cache-Control"] = "no-store"
     seconds = current_app.config.get("HSTS_SECONDS") or 0
     if seconds:
