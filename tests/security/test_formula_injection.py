@@ -60,14 +60,18 @@ def test_csv_writer_and_xlsx_appender():
 
 
 def test_no_spreadsheet_is_written_around_the_helper():
-    """csv.writer and Worksheet.append are used only inside app/core/spreadsheets.py."""
+    """csv.writer is used, and worksheet rows are appended, only inside app/core/spreadsheets.py: every name
+    bound to a worksheet (`x = book.active`, `x = book.create_sheet(...)`) is written through append_row."""
     offenders = []
-    pattern = re.compile(r"csv\.(writer|DictWriter)\(|\b(ws|sheet|info|worksheet)\.append\(")
+    sheet_name = re.compile(r"(\w+)\s*=\s*\w+\.(?:active\b|create_sheet\()")
     for path in APP.rglob("*.py"):
         if path.name == "spreadsheets.py":
             continue
-        for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
-            if pattern.search(line):
+        text = path.read_text("utf-8")
+        sheets = set(sheet_name.findall(text)) | {"ws", "sheet", "worksheet"}
+        writes = re.compile(r"csv\.(writer|DictWriter)\(|\b(" + "|".join(map(re.escape, sheets)) + r")\.append\(")
+        for n, line in enumerate(text.splitlines(), start=1):
+            if writes.search(line):
                 offenders.append(f"{path.relative_to(APP)}:{n}: {line.strip()}")
     assert offenders == []
 
@@ -219,3 +223,17 @@ def test_situation_tables_neutralise_every_cell():
     _assert_no_formula(book)
     values = [cell for row in book.active.iter_rows(values_only=True) for cell in row]
     assert "'" + LINK in values and "'@header" in values and 5 in values and "-5" in values
+
+
+def test_evidence_table_neutralises_every_cell():
+    """The cycle's evidence table (app/evidence/exports.py, merged from another branch): titles and names typed
+    by users, on both sheets."""
+    from types import SimpleNamespace as NS
+
+    exports = pytest.importorskip("app.evidence.exports")
+    cycle = NS(title=LINK, owner=NS(display_name="@owner"))
+    line = NS(document=NS(title=LINK, addressee=NS(display_name="+школа")), registered=None, stage_position=1,
+              stage_title="=этап", type_title="-вид", state="черновик", edition=None, approvals=[], signatures=[])
+    defect = NS(stage="=1", message="@сообщение", object_title="-объект")
+    book = load_workbook(io.BytesIO(exports.evidence_xlsx(cycle, [line], [defect])))
+    _assert_no_formula(book)
