@@ -16,7 +16,8 @@ CONTROL = ["%00", "a%00b", "%01", "%1b", "%7f", "%0a", "%c2%85"]
 # Every query parameter a view reads (test_every_query_parameter_is_fuzzed keeps this list complete).
 QUERY_NAMES = ["organisation", "mechanism", "state", "closed", "parent", "indicator", "sort", "dir", "result",
                "date", "view", "next", "action", "object", "actor", "date_from", "date_to", "before", "after",
-               "limit", "offset", "kind", "parent_code", "period", "organisation_code"]
+               "limit", "offset", "kind", "parent_code", "period", "organisation_code",
+               "embed", "year", "grade", "procedure", "subject"]
 _QUERY_READ = re.compile(r'(?:request\.args\.get|_raw|_cursor|params\.text|params\.integer|self\.integer)\("([a-z_]+)"')
 _ARG = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([a-z_]+)>")
 
