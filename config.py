@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 (production refuses to start with it)
 DEV_STUDENT_CODE_SALT = "dev-student-code-salt"
 
 
@@ -41,7 +41,12 @@ class Config:
     ENV_NAME = "development"
     SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = normalise_database_url(env_str("DATABASE_URL", _default_sqlite_url()))
+    # pool_pre_ping replaces a pooled connection that died (database restarted) instead of failing a request;
+    # the connect timeout (seconds, PostgreSQL) bounds how long a request waits for a database that is down.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    # Strict-Transport-Security max-age, seconds (0: not sent). Production sends a year, with includeSubDomains.
+    HSTS_SECONDS = 0
     REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
     # "auto": use RQ when Redis answers, otherwise run jobs inline; "inline" / "rq" force one.
     JOBS_MODE = env_str("JOBS_MODE", "auto")
@@ -125,6 +130,11 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure, for this host only and path /
+    # (no subdomain can set or shadow it); a browser drops such a cookie without Secure, hence the condition.
+    SESSION_COOKIE_NAME = "__Host-session" if SESSION_COOKIE_SECURE else "session"
+    REMEMBER_COOKIE_NAME = "__Host-remember_token" if REMEMBER_COOKIE_SECURE else "remember_token"
+    HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600)
 
     @classmethod
     def validate(cls) -> None:

@@ -24,6 +24,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("transitions").setLevel(logging.WARNING)
 
+    from app.core import hardening
+
+    # Before the extensions and blueprints: it sets engine options and the bounded `int` URL converter.
+    hardening.init_app(app)
+
     from app.extensions import bootstrap, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -86,4 +91,5 @@ def create_app(config: type[Config] | None = None) -> Flask:
     cli.init_app(app)
     queue.init_app(app)
     web.protect_extension_endpoints(app)
+    hardening.protect_blueprints(app)
     return app

@@ -20,7 +20,7 @@ from app.orgs.services import create_organisation
 from app.extensions import db
 from workflows import engine
 
-DEMO_PASSWORD = "uko-demo-2026"
+DEMO_PASSWORD = "uko-demo-2026"  # noqa: S105 (demo accounts only; documented in README)
 REGION_CODE = "DEMO"
 
 SCHOOL_NAMES = [
@@ -209,7 +209,7 @@ def _feature_fillers(stage, actor, rng, head) -> None:
 
 def fill_stage(stage, *, official, head, rng=None):
     """Fill the stage's demo content (every feature's part), ready to be submitted; tests use it too."""
-    rng = rng or random.Random(2026)
+    rng = rng or random.Random(2026)  # noqa: S311 (reproducible demo data, not a secret)
     actor = official
     cycle = stage.cycle
     if stage.code == "GOAL" and not cycle.goals:
@@ -235,7 +235,7 @@ def seed_demo(today: date | None = None) -> bool:
     if db.session.scalar(select(Organisation.id).where(Organisation.code == REGION_CODE)) is not None:
         return False
     load_all()
-    rng = random.Random(2026)
+    rng = random.Random(2026)  # noqa: S311 (reproducible demo data, not a secret)
     today = today or _today()
     period = academic_year_of(today)
     orgs = _organisations(rng)

@@ -79,7 +79,7 @@ def test_production_starts_with_a_proper_key_and_salt():
     assert not app.config.get("TESTING") and not app.config.get("DEBUG")
     response = app.test_client().get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "inline"}
 
 
 def test_development_and_testing_configs_are_not_held_to_production_rules():

@@ -6,7 +6,6 @@ The reference group is always the whole region (z-scores, deciles and quartiles 
 Exit codes: 0 — done (also when nothing is flagged), 1 — no data or a bad setting, 2 — wrong arguments.
 """
 
-import csv
 import math
 import sys
 
@@ -14,6 +13,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.core.spreadsheets import csv_writer
 from app.extensions import db
 
 cli = AppGroup("analysis", help="Анализ результатов: признаки необъективности, ШНОР/ШНСУ (CSV в stdout).")
@@ -86,7 +86,7 @@ def objectivity_command(year, municipality_code, show_all):
         verdicts = verdicts[verdicts["school_id"].isin(printed)]
     shown = verdicts if show_all else verdicts[verdicts["verdict"] == FLAGGED]
     code = schools.set_index("id")["code"]
-    out = csv.writer(sys.stdout, lineterminator="\n")
+    out = csv_writer(sys.stdout, lineterminator="\n")
     out.writerow(["school_code", "verdict", "signs", "works", "combined_p", "explanation"])
     for v in shown.itertuples(index=False):
         out.writerow([code.get(v.school_id, v.school_id), v.verdict_label, "; ".join(v.signs), "; ".join(v.works),
@@ -131,7 +131,7 @@ def low_results_command(year, municipality_code):
         rows.append((r.school_id, "", "ШНСУ", r.social_index, low.cuts.get("social_worst"), "; ".join(r.factors)))
     for r in low.resilient.itertuples(index=False):
         rows.append((r.school_id, "", "резильентная", r.L, low.cuts.get("resilient_L"), r.reason))
-    out = csv.writer(sys.stdout, lineterminator="\n")
+    out = csv_writer(sys.stdout, lineterminator="\n")
     out.writerow(["school_code", "subject", "grade", "list", "statistic", "threshold", "year", "reasons"])
     for school_id, subjects, name, statistic, threshold, reasons in rows:
         if printed is not None and school_id not in printed:

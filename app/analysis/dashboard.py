@@ -263,23 +263,25 @@ def xlsx_bytes(cycle: Cycle, rows: list[DashboardRow]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from app.core.spreadsheets import append_row  # loads openpyxl, like the imports above: only when asked
+
     book = Workbook()
     sheet = book.active
     sheet.title = "Показатели"
-    sheet.append([f"Показатели цикла: {cycle.short_title}"])
-    sheet.append(XLSX_HEADER)
+    append_row(sheet, [f"Показатели цикла: {cycle.short_title}"])
+    append_row(sheet, XLSX_HEADER)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for r in rows:
         ind = r.indicator
-        sheet.append([ind.name, ind.code, ("Итого: " if r.is_total else "") + r.organisation.display_name, r.period,
-                      r.value, r.previous_value, r.change_previous,
-                      float(ind.baseline) if ind.baseline is not None else None,
-                      float(ind.target) if ind.target is not None else None,
-                      r.change_baseline, r.attainment,
-                      None if r.target_met is None else ("да" if r.target_met else "нет"),
-                      r.cluster, r.cluster_mean, r.cluster_z,
-                      position_label(r.cluster_position) if r.cluster_position else None])
+        append_row(sheet, [ind.name, ind.code, ("Итого: " if r.is_total else "") + r.organisation.display_name,
+                           r.period, r.value, r.previous_value, r.change_previous,
+                           float(ind.baseline) if ind.baseline is not None else None,
+                           float(ind.target) if ind.target is not None else None,
+                           r.change_baseline, r.attainment,
+                           None if r.target_met is None else ("да" if r.target_met else "нет"),
+                           r.cluster, r.cluster_mean, r.cluster_z,
+                           position_label(r.cluster_position) if r.cluster_position else None])
     for column, width in zip("ABCDEFGHIJKLMNOP", (40, 10, 36, 10, 10, 12, 12, 10, 10, 12, 12, 10, 8, 12, 10, 40)):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()

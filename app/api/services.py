@@ -18,7 +18,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
 
-SECRET_PREFIX = "uko_"
+SECRET_PREFIX = "uko_"  # noqa: S105 (the public prefix of every token, not a secret)
 PREFIX_LENGTH = 12  # "uko_" and 8 characters of the random part: ApiToken.prefix is String(12)
 MAX_ACTIVE_TOKENS = 20
 # last_used_at is a hint for the owner ("still in use?"), not a log: refreshing it at most this often keeps

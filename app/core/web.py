@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.core import access
 from app.core.errors import DomainError, StaleObject
+from app.core.hardening import DATABASE_ERRORS, health_report, unavailable_response
 from app.core.timeutil import format_date, format_date_long, format_datetime, today_in
 from app.extensions import db, login_manager
 
@@ -49,7 +50,12 @@ def user_today():
 def _error_response(status: int, message: str, problems=None):
     if access.wants_json():
         return jsonify({"error": message, "problems": problems or []}), status
-    return render_template("error.html", status=status, message=message, problems=problems or []), status
+    try:
+        return render_template("error.html", status=status, message=message, problems=problems or []), status
+    except DATABASE_ERRORS:
+        # The layout needs the signed-in user, so the database: it is down, and that is what the user is told.
+        db.session.rollback()
+        return unavailable_response()
 
 
 def init_app(app: Flask) -> None:
@@ -80,7 +86,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -133,7 +139,7 @@ def init_app(app: Flask) -> None:
     @app.route("/health")
     @access.public
     def health():
-        return {"status": "ok"}
+        return health_report()
 
 
 def protect_extension_endpoints(app: Flask) -> None:

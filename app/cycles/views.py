@@ -13,6 +13,7 @@ from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.catalogue.models import Mechanism, MechanismSet, Track
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError
+from app.core.hardening import query_id
 from app.core.timeutil import academic_year_of
 from app.core.web import flash_problems, user_today
 from app.cycles import bp, services
@@ -50,7 +51,7 @@ def dashboard():
 @signed_in
 def cycle_list():
     mechanism = request.args.get("mechanism") or None
-    org_id = request.args.get("organisation", type=int)
+    org_id = request.args.get("organisation", type=query_id)
     state = request.args.get("state") or None
     cycles = db.session.scalars(
         services.cycles_in_scope(current_user, mechanism_code=mechanism, organisation_id=org_id, state=state)

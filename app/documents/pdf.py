@@ -113,7 +113,8 @@ def convert_docx(data: bytes, *, soffice: str | None = None, timeout: int | None
                    f"-env:UserInstallation={(work / 'profile').as_uri()}",
                    "--convert-to", "pdf", "--outdir", str(out), str(source)]
         try:
-            result = subprocess.run(command, capture_output=True, timeout=timeout, cwd=work)
+            # S603: an argument list (no shell); the program is the configured soffice, the paths our temp files.
+            result = subprocess.run(command, capture_output=True, timeout=timeout, cwd=work)  # noqa: S603
         except subprocess.TimeoutExpired:
             raise ConversionFailed(f"Не удалось преобразовать документ в PDF: LibreOffice не уложился в {timeout} с."
                                    ) from None

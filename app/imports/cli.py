@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.core.spreadsheets import unescape_cell
 from app.extensions import db
 
 import_cli = AppGroup("import", help="Импорт файлов: организации, результаты оценочных процедур.")
@@ -115,7 +116,8 @@ def _run(kind: str, file: Path, login: str | None, org_code: str | None) -> None
         lines.append(f"Отчёт об ошибках: {report.resolve()}")
         with open(report, encoding="utf-8-sig", newline="") as fh:
             rows = list(zip(range(11), csv.reader(fh, delimiter=";")))[1:]
-        for _, (row_no, column, value, message) in rows:
+        for _, fields in rows:
+            row_no, column, value, message = (unescape_cell(field) for field in fields)
             where = f"строка {row_no}" if row_no else "файл"
             if column:
                 where += f", «{column}»"

@@ -1,24 +1,16 @@
 """The row-level error report of an import: CSV in UTF-8 with BOM and `;` (opens in Excel as is),
-written as errors are found, so a file with a million bad rows does not fill the memory."""
+written as errors are found, so a file with a million bad rows does not fill the memory. Every field, the
+column name too (an unknown header comes from the uploaded file), is written through the safe CSV writer: a
+value copied from the file must not become a live formula when the report is opened in Excel."""
 
-import csv
 from pathlib import Path
+
+from app.core.spreadsheets import csv_writer
 
 REPORT_HEADER = ("Строка", "Столбец", "Значение", "Ошибка")
 # The report keeps this many rows; the count of all errors is always exact.
 MAX_REPORTED = 100_000
 FIRST_KEPT = 20
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value.replace(",", "."))
-    except ValueError:
-        return False
-    return True
 
 
 class ErrorReport:
@@ -39,9 +31,6 @@ class ErrorReport:
         value = "" if value is None else str(value)
         if len(value) > 200:
             value = value[:200] + "…"
-        if value[:1] in FORMULA_STARTS and not _is_number(value):
-            # The report opens in Excel: a cell copied from the file must not become a live formula there.
-            value = "'" + value
         entry = ("" if row_no is None else row_no, column, value, message)
         if len(self.first) < FIRST_KEPT:
             self.first.append(entry)
@@ -50,7 +39,7 @@ class ErrorReport:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._fh, delimiter=";")
+            self._writer = csv_writer(self._fh, delimiter=";")
             self._writer.writerow(REPORT_HEADER)
         self._writer.writerow(entry)
 

@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.core.errors import ValidationFailed
+from app.core.spreadsheets import append_row, unescape_cell
 from app.monitoring.values import COLUMNS, unit_rule
 
 SHEET = "Сведения"
@@ -55,8 +56,8 @@ def build_workbook(submission, values: dict) -> bytes:
     ws = wb.active
     ws.title = SHEET
     names = list(KEY_COLUMNS) + list(REFERENCE_COLUMNS)
-    ws.append(names)
-    ws.append([TITLES[n] for n in names])
+    append_row(ws, names)
+    append_row(ws, [TITLES[n] for n in names])
     bold = Font(bold=True)
     grey = PatternFill("solid", fgColor="EEEEEE")
     editable = PatternFill("solid", fgColor="FFF9DB")
@@ -80,8 +81,8 @@ def build_workbook(submission, values: dict) -> bytes:
         value = float(current.value) if current is not None else None
         if value is not None and value.is_integer():
             value = int(value)
-        ws.append([ind.code, submission.organisation.code, request.period, value,
-                   current.comment if current is not None else None, ind.name, ind.unit])
+        append_row(ws, [ind.code, submission.organisation.code, request.period, value,
+                        current.comment if current is not None else None, ind.name, ind.unit])
         for col in ("D", "E"):
             ws[f"{col}{n}"].protection = Protection(locked=False)
             ws[f"{col}{n}"].fill = editable
@@ -109,7 +110,7 @@ def build_workbook(submission, values: dict) -> bytes:
         ("", "Загрузите файл на странице ответа в системе. Файл с ошибками не сохраняется целиком, если не "
              "отмечено «сохранить корректные строки»."),
     ):
-        info.append(line)
+        append_row(info, line)
     info.column_dimensions["A"].width = 22
     info.column_dimensions["B"].width = 100
     for row in info.iter_rows():
@@ -165,7 +166,8 @@ def _cell_value(cell):
     # A cell formatted as a percentage holds a fraction: 0.75 shown as 75 %.
     if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
         return value * 100
-    return value
+    # Text the form was downloaded with comes back as it was saved (a comment «=…» was written as «'=…»).
+    return unescape_cell(value)
 
 
 def read_rows(data: bytes) -> list[dict]:

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError
+from app.core.hardening import query_id
 from app.core.forms import as_choices
 from app.extensions import db
 from app.orgs import bp, services
@@ -47,8 +48,8 @@ def _parents_in_admin_scope():
 def new_org():
     form = OrganisationForm()
     form.parent_id.choices = as_choices([(o.id, o.display_name) for o in _parents_in_admin_scope()])
-    if request.method == "GET" and request.args.get("parent", type=int):
-        form.parent_id.data = request.args.get("parent", type=int)
+    if request.method == "GET" and request.args.get("parent", type=query_id):
+        form.parent_id.data = request.args.get("parent", type=query_id)
     if form.validate_on_submit():
         parent = get_in_scope(Organisation, form.parent_id.data, roles={"admin"})
         try:

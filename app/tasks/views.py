@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.core.access import signed_in
+from app.core.hardening import query_id
 from app.core.web import user_today
 from app.extensions import db
 from app.tasks import bp
@@ -17,7 +18,7 @@ from app.tasks.services import inbox_query, urgency
 def inbox():
     today = user_today()
     mechanism = request.args.get("mechanism") or None
-    org_id = request.args.get("organisation", type=int)
+    org_id = request.args.get("organisation", type=query_id)
     include_closed = request.args.get("closed") == "1"
     tasks = db.session.scalars(
         inbox_query(current_user, today=today, mechanism_code=mechanism, organisation_id=org_id,

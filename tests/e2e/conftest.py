@@ -47,7 +47,7 @@ def ensure_chromium(say, path: str = CHROMIUM) -> str:
     say(f"{path} is missing: installing Debian's chromium with apt-get (this may take a minute or two)")
     started = time.monotonic()
     try:
-        result = subprocess.run("apt-get update -qq && apt-get install -y -qq chromium", shell=True,
+        result = subprocess.run("apt-get update -qq && apt-get install -y -qq chromium", shell=True,  # noqa: S602 (fixed)
                                 capture_output=True, text=True, timeout=900,
                                 env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     except subprocess.TimeoutExpired:
@@ -154,6 +154,6 @@ def page(browser, live_server, request_log, tmp_path):
         # Keep the last screen of a run (failed or not) for whoever has to look at it.
         try:
             page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
-        except Exception:  # noqa: BLE001 - a dead page must not hide the test's own failure
+        except Exception:  # noqa: BLE001, S110 - a dead page must not hide the test's own failure
             pass
         context.close()

@@ -1,0 +1,230 @@
+"""Request-boundary hardening (issue 17 items 5–7): bounded ids, refused control characters, an error page that
+needs no database, a health check that asks the database and Redis, and the security headers.
+
+Everything here is wired by `init_app`, which create_app calls before the database extension is set up (it
+adjusts the engine options) and before any blueprint is registered (it replaces the `int` URL converter).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, current_app, jsonify, request, session
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
+
+from app.core.errors import ValidationFailed
+from app.extensions import db
+
+# Every id column is a 32-bit integer: a larger number cannot name a row, and PostgreSQL refuses to compare
+# an int4 column with it (a 500 before this converter).
+MAX_ID = 2**31 - 1
+RETRY_AFTER_SECONDS = 30
+STATIC_ENDPOINTS = ("static", "bootstrap.static")
+# Control characters (C0, DEL, C1). Form fields and JSON strings may hold tab and line breaks (a textarea
+# sends \r\n); a query string, a field name and a file name may not.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_ANYWHERE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ID = re.compile(r"[0-9]{1,10}")
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` for ids: ASCII digits only, 1 … 2^31-1 by default; anything else does not match (404).
+
+    Registered as the application's `int`, so every route gets it; `<int(min=…, max=…):…>` still works."""
+
+    regex = r"[0-9]{1,10}"  # werkzeug's \d+ also matches other scripts' digits
+
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+        if signed:
+            self.regex = r"-?[0-9]{1,10}"
+
+
+def query_id(raw: str) -> int:
+    """`type=` for request.args.get: an id in a query string, with the bounds of the URL converter.
+    Raises ValueError otherwise, which request.args.get turns into its default (None): no such filter."""
+    if raw is None or not _ID.fullmatch(raw) or not 1 <= int(raw) <= MAX_ID:
+        raise ValueError(f"not an id: {raw!r}")
+    return int(raw)
+
+
+# --- control characters -----------------------------------------------------------------------------------
+
+def _refuse(where: str):
+    raise ValidationFailed(f"Запрос отклонён: {where} содержит недопустимые управляющие символы (например, "
+                           "нулевой байт). Уберите их и повторите; ничего не изменено.")
+
+
+def _check_json(value, where: str) -> None:
+    stack = [value]  # a loop, not recursion: the depth of the body is the client's choice
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _CONTROL_IN_TEXT.search(item):
+                _refuse(where)
+        elif isinstance(item, dict):
+            if any(_CONTROL_ANYWHERE.search(str(key)) for key in item):
+                _refuse(where)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def refuse_control_characters():
+    """before_request: a NUL or another control character in the query string, a form field, a file name or
+    a JSON string is refused with 422 before any view runs (PostgreSQL cannot store NUL; XLSX cannot hold
+    control characters). The API's query parameters and JSON bodies are left to its own checks, which answer
+    422 per field in its documented format; its multipart form (a results upload) is checked here."""
+    api = request.path.startswith("/api/")
+    for key, value in ([] if api else request.args.items(multi=True)):
+        if _CONTROL_ANYWHERE.search(key) or _CONTROL_ANYWHERE.search(value):
+            _refuse(f"параметр адреса «{_CONTROL_ANYWHERE.sub('?', key)[:40]}»")
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for key, value in request.form.items(multi=True):
+            if _CONTROL_ANYWHERE.search(key) or _CONTROL_IN_TEXT.search(value):
+                _refuse(f"поле формы «{_CONTROL_ANYWHERE.sub('?', key)[:40]}»")
+        for key, storage in request.files.items(multi=True):
+            if _CONTROL_ANYWHERE.search(key) or _CONTROL_ANYWHERE.search(storage.filename or ""):
+                _refuse("имя файла")
+    elif request.is_json and not api:
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # the JSON parser's own limit; not a ValueError, so `silent` does not cover it
+            raise ValidationFailed("Тело запроса отклонено: слишком глубокая вложенность.") from None
+        _check_json(body, "тело запроса")
+    return None
+
+
+# --- the database or Redis is down --------------------------------------------------------------------------
+
+DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
+UNAVAILABLE_MESSAGE = ("Система временно недоступна: нет связи с базой данных. Повторите попытку через "
+                       "минуту; если ошибка повторяется, сообщите администратору.")
+
+
+def unavailable_response(status: int = 503, message: str = UNAVAILABLE_MESSAGE):
+    """A page that needs neither the database nor the signed-in user (base.html needs both). Rendered straight
+    from the Jinja environment: render_template would run the context processors, and Flask-Login's loads the
+    user from the database."""
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": message, "problems": []})
+    else:
+        page = current_app.jinja_env.get_template("unavailable.html").render(status=status, message=message)
+        response = current_app.make_response(page)
+    response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def database_unavailable(exc):
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: the answer must not depend on it
+        current_app.logger.debug("rollback after a database error failed", exc_info=True)
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path,
+                             str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
+    return unavailable_response()
+
+
+OUT_OF_RANGE_MESSAGE = ("Значение вне допустимого диапазона (например, слишком большой номер или слишком длинный "
+                        "текст): запрос отклонён, ничего не изменено.")
+
+
+def value_out_of_range(exc):
+    """A safety net for input no check caught: the database refused a value (an id ≥ 2^31 in a form field,
+    a string longer than its column on PostgreSQL). That is bad input, 422, not a server error."""
+    from app.core.web import _error_response  # web imports this module when it is loaded
+
+    try:
+        db.session.rollback()
+    except DATABASE_ERRORS:
+        return unavailable_response()
+    current_app.logger.warning("value refused by the database on %s %s: %s", request.method, request.path,
+                               str(exc.orig).splitlines()[0] if exc.orig is not None else exc)
+    return _error_response(422, OUT_OF_RANGE_MESSAGE)
+
+
+def _database_state() -> str:
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # any failure means the part is down; the reason goes to the log
+        current_app.logger.warning("health: database check failed", exc_info=True)
+        return "недоступна"
+    return "ok"
+
+
+def _redis_state() -> str:
+    mode = current_app.config.get("JOBS_EFFECTIVE_MODE") or current_app.config.get("JOBS_MODE")
+    if mode == "inline":
+        return "inline"
+    import redis  # only when jobs go to Redis
+
+    try:
+        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1)
+        return "ok" if client.ping() else "недоступен"
+    except redis.RedisError:
+        return "недоступен"
+
+
+def health_report() -> tuple[dict, int]:
+    """/health: 200 when the database answers and Redis does (or jobs run inline); 503 naming what is down."""
+    parts = {"database": _database_state(), "redis": _redis_state()}
+    down = [name for name, state in parts.items() if state not in ("ok", "inline")]
+    body = {"status": "error" if down else "ok", **parts}
+    if down:
+        body["down"] = down
+    return body, 503 if down else 200
+
+
+# --- headers -------------------------------------------------------------------------------------------
+
+def cache_and_transport_headers(response):
+    """after_request: no browser or proxy may store a page, an API answer or a download (they carry personal
+    data), with two exceptions: static files, and an answer its view explicitly marked `public` (a page of
+    the public section) given to someone not signed in. HSTS where the configuration asks for it (production)."""
+    # The session says whether someone is signed in without loading the user (no query, works with the
+    # database down); Flask-Login keeps the id under "_user_id".
+    published = response.cache_control.public and not session.get("_user_id") and not request.path.startswith("/api/")
+    if request.endpoint not in STATIC_ENDPOINTS and not published:
+        response.headers["Cache-Control"] = "no-store"
+    seconds = current_app.config.get("HSTS_SECONDS") or 0
+    if seconds:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}; includeSubDomains")
+    return response
+
+
+def _engine_options(app: Flask) -> None:
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # A connection that died while pooled (database restarted) is replaced instead of failing one request.
+    options.setdefault("pool_pre_ping", True)
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", app.config.get("DATABASE_CONNECT_TIMEOUT", 5))
+        options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
+    _engine_options(app)
+    app.before_request(refuse_control_characters)
+    app.after_request(cache_and_transport_headers)
+    for error in DATABASE_ERRORS:
+        app.register_error_handler(error, database_unavailable)
+    app.register_error_handler(sa_exc.DataError, value_out_of_range)
+
+
+def protect_blueprints(app: Flask) -> None:
+    """A blueprint's own catch-all handler (the API's `Exception` → 500) is found before the application's
+    database handlers, so every blueprint that has one gets them too. Called once every blueprint is registered."""
+    for name, by_code in app.error_handler_spec.items():
+        if name is not None and Exception in by_code.get(None, {}):
+            for error in DATABASE_ERRORS:
+                by_code[None][error] = database_unavailable
+            by_code[None][sa_exc.DataError] = value_out_of_range
