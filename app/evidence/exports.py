@@ -5,17 +5,12 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from app.core.spreadsheets import append_row
 from app.core.timeutil import format_date
 
 HEADER = ["Этап", "Вид документа", "Документ", "Адресат", "Состояние", "Редакция", "Рег. номер", "Дата регистрации",
           "Согласования", "Подписи"]
 
-
-def _safe(value):
-    """Text cells never start a formula (titles and names are typed by users)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _people(items, name, position, when, extra=None) -> str:
@@ -37,15 +32,15 @@ def evidence_xlsx(cycle, lines, defects) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Документы"
-    sheet.append([_safe(f"Доказательная база цикла: {cycle.title} ({cycle.owner.display_name})")])
+    append_row(sheet, [f"Доказательная база цикла: {cycle.title} ({cycle.owner.display_name})"])
     sheet["A1"].font = Font(bold=True)
-    sheet.append(HEADER)
+    append_row(sheet, HEADER)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     decisions = {"approved": "согласовано", "returned": "возвращено на доработку"}
     for line in lines:
         doc, reg = line.document, line.registered
-        sheet.append([_safe(v) for v in (
+        append_row(sheet, (
             f"{line.stage_position}. {line.stage_title}", line.type_title, doc.title,
             doc.addressee.display_name if doc.addressee else None, line.state,
             line.edition.number if line.edition else None, reg.registration_number if reg else None,
@@ -53,7 +48,7 @@ def evidence_xlsx(cycle, lines, defects) -> bytes:
             _people(line.approvals, "approver_name", "approver_position", "decided_at",
                     extra=lambda a: decisions.get(a.decision, a.decision)),
             _people(line.signatures, "signer_name", "signer_position", "signed_at",
-                    extra=lambda s: s.meaning))])
+                    extra=lambda s: s.meaning)))
         sheet.cell(sheet.max_row, 8).number_format = "DD.MM.YYYY"
     for column, width in zip("ABCDEFGHIJ", (28, 32, 48, 28, 16, 9, 14, 12, 48, 48)):
         sheet.column_dimensions[column].width = width
@@ -61,13 +56,13 @@ def evidence_xlsx(cycle, lines, defects) -> bytes:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     checks = book.create_sheet("Проверка целостности")
-    checks.append(["Этап", "Что не так", "Объект"])
+    append_row(checks, ["Этап", "Что не так", "Объект"])
     for cell in checks[1]:
         cell.font = Font(bold=True)
     for defect in defects:
-        checks.append([_safe(v) for v in (defect.stage, defect.message, defect.object_title)])
+        append_row(checks, (defect.stage, defect.message, defect.object_title))
     if not defects:
-        checks.append(["", "Разрывов не найдено", ""])
+        append_row(checks, ["", "Разрывов не найдено", ""])
     for column, width in zip("ABC", (16, 80, 48)):
         checks.column_dimensions[column].width = width
     out = io.BytesIO()

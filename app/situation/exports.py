@@ -5,25 +5,21 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from app.core.spreadsheets import append_row
 
-def _safe(value):
-    """Text cells never start a formula (names come from imports): a leading ' keeps them text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _book(title: str, header: list[str], rows, widths) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Таблица"
-    sheet.append([_safe(title)])
+    append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True)
-    sheet.append(header)
+    append_row(sheet, header)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        append_row(sheet, row)
     for index, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     out = io.BytesIO()

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.core.access import signed_in
+from app.core.hardening import query_id
 from app.core.timeutil import today_in
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -22,7 +23,7 @@ def _organisation(org_id: int) -> Organisation:
 
 def _filters(org: Organisation):
     years, procedures, subjects = services.choices(org)
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=query_id)
     year = year if year in years else (years[0] if years else None)
     procedure = request.args.get("procedure")
     procedure = procedure if procedure in procedures else ("ВПР" if "ВПР" in procedures else
@@ -125,7 +126,7 @@ def school_xlsx(org_id: int):
 def work(org_id: int):
     org = _organisation(org_id)
     procedure, subject = request.args.get("procedure", ""), request.args.get("subject", "")
-    grade = request.args.get("grade", type=int)
+    grade = request.args.get("grade", type=query_id)
     if org.kind != "school" or not procedure or not subject or grade is None:
         return redirect(url_for("situation.school", org_id=org.id))  # no work named: the school's list of works
     history = services.work_history(org, procedure=procedure, subject=subject, grade=grade)
