@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, select
 
 from app.audit import chain
@@ -30,10 +32,28 @@ def hash_password(password: str) -> str:
 
 
 def check_password(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(user.password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash(fast: bool) -> str:
+    """A hash of a random secret made with the current parameters, verified for unknown logins."""
+    import secrets
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if fast else PasswordHasher()
+    return hasher.hash(secrets.token_urlsafe(24))
+
+
+def _verify_for_timing_only(password: str) -> None:
+    """Spend the time a real verification takes, so an unknown login cannot be told apart by timing."""
+    _verify(_dummy_hash(bool(current_app.config.get("ARGON2_FAST"))), password or "")
 
 
 def validate_new_password(password: str) -> None:
@@ -84,7 +104,12 @@ def authenticate(login: str, password: str, *, address: str) -> User:
     login = (login or "").strip().lower()
     check_throttle(login, address)
     user = db.session.scalar(select(User).where(User.login == login))
-    ok = user is not None and user.active and check_password(user, password)
+    if user is None:
+        _verify_for_timing_only(password)
+        ok = False
+    else:
+        # Verify first, then look at `active`: a disabled account takes as long as any other.
+        ok = check_password(user, password) and user.active
     db.session.add(LoginAttempt(login=login, address=address, succeeded=ok))
     if not ok:
         # Same message whether the login exists or not, so accounts cannot be enumerated.
@@ -93,14 +118,60 @@ def authenticate(login: str, password: str, *, address: str) -> User:
     return user
 
 
+class ReauthRefused(ValidationFailed):
+    """A refused password re-entry. The attempt (and its audit entry) is recorded, so the caller commits."""
+
+    status_code = 422
+
+
+class ReauthThrottled(ReauthRefused):
+    status_code = 429
+
+    def __init__(self, minutes: int):
+        super().__init__(f"Слишком много неверных вводов пароля: действие заблокировано. "
+                         f"Повторите через {minutes} мин.")
+        self.minutes = minutes
+
+
+def _client_address() -> str:
+    return (request.remote_addr or "-") if has_request_context() else "-"
+
+
+def verify_password_reentry(user: User, password: str | None, *, purpose: str, message: str,
+                            audit: bool = True, address: str | None = None) -> None:
+    """Check a re-entered password (password change, signing, «Ознакомлен») under the log-in throttle.
+
+    Failures count together with failed log-ins, per account and per address, in the same sliding window:
+    a stolen session gives no more guesses than the log-in page. Past the limit even the right password
+    is refused (429) until the window has passed. Each failure is recorded (and audited unless the caller
+    audits it itself), so the caller commits on ReauthRefused.
+    """
+    address = address or _client_address()
+    try:
+        check_throttle(user.login, address)
+    except LoginThrottled:
+        minutes = max(1, current_app.config["LOGIN_WINDOW_SECONDS"] // 60)
+        if audit:
+            chain.record(action="reauth_throttled", object_type="user", object_id=user.id, actor=user,
+                         after={"purpose": purpose, "address": address})
+        raise ReauthThrottled(minutes) from None
+    ok = bool(password) and check_password(user, password)
+    db.session.add(LoginAttempt(login=user.login, address=address, succeeded=ok))
+    if not ok:
+        if audit:
+            chain.record(action="reauth_failed", object_type="user", object_id=user.id, actor=user,
+                         after={"purpose": purpose, "address": address})
+        raise ReauthRefused(message)
+
+
 def end_sessions(user: User) -> None:
     """Invalidate every session and remember-me cookie of the user, on the server side."""
     user.session_version += 1
 
 
 def change_password(user: User, *, current: str, new: str, actor: User) -> None:
-    if not check_password(user, current):
-        raise ValidationFailed("Текущий пароль указан неверно.")
+    """Raises ReauthRefused for a wrong current password (the caller commits the recorded attempt)."""
+    verify_password_reentry(user, current, purpose="change_password", message="Текущий пароль указан неверно.")
     validate_new_password(new)
     user.password_hash = hash_password(new)
     end_sessions(user)

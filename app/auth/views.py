@@ -71,6 +71,10 @@ def change_password():
     if form.validate_on_submit():
         try:
             services.change_password(current_user, current=form.current.data, new=form.new.data, actor=current_user)
+        except services.ReauthRefused as exc:
+            db.session.commit()  # keep the failed re-entry: throttling counts it, the audit log shows it
+            form.current.errors.append(exc.message)
+            return render_template("auth/password.html", form=form), exc.status_code
         except DomainError as exc:
             db.session.rollback()
             form.current.errors.append(exc.message)

@@ -4,6 +4,7 @@ redirect; a refused action re-renders the page with the reasons and changes noth
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.auth.services import ReauthRefused
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
@@ -208,6 +209,10 @@ def _item_action(rec_item_id: int, form_class, call, message: str):
         return _item_page(item, 422)
     try:
         call(item, form)
+    except ReauthRefused as exc:
+        db.session.commit()  # the failed password re-entry is recorded: throttling counts it, the audit shows it
+        flash_problems(exc)
+        return _item_page(_load_item(rec_item_id), exc.status_code)
     except DomainError as exc:
         return _refused(exc, _item_page, _load_item(rec_item_id))
     db.session.commit()
