@@ -5,7 +5,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.auth import bp, services
+from app.auth import bp, services, sessions
 from app.auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, RoleForm, UserForm
 from app.auth.models import RoleAssignment, User
 from app.core.access import public, roles_required, scope_condition, signed_in
@@ -47,6 +47,7 @@ def login():
         else:
             db.session.commit()
             login_user(user)
+            sessions.start()
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
