@@ -10,6 +10,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import func, select
 
 from app.audit import chain
+from app.auth import passwords
 from app.auth.models import LoginAttempt, RoleAssignment, User
 from app.auth.roles import ROLES
 from app.core.errors import DomainError, ValidationFailed
@@ -17,7 +18,8 @@ from app.core.timeutil import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+WeakPassword = passwords.WeakPassword
 
 
 def _hasher() -> PasswordHasher:
@@ -56,9 +58,9 @@ def _verify_for_timing_only(password: str) -> None:
     _verify(_dummy_hash(bool(current_app.config.get("ARGON2_FAST"))), password or "")
 
 
-def validate_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"Пароль должен содержать не менее {MIN_PASSWORD_LENGTH} символов.")
+def validate_new_password(password: str, *, login: str | None = None, full_name: str | None = None) -> None:
+    """Length, the common-password list, no login or name inside (app.auth.passwords); raises WeakPassword."""
+    passwords.check_new_password(password, login=login, full_name=full_name)
 
 
 class LoginThrottled(DomainError):
@@ -172,7 +174,7 @@ def end_sessions(user: User) -> None:
 def change_password(user: User, *, current: str, new: str, actor: User) -> None:
     """Raises ReauthRefused for a wrong current password (the caller commits the recorded attempt)."""
     verify_password_reentry(user, current, purpose="change_password", message="Текущий пароль указан неверно.")
-    validate_new_password(new)
+    validate_new_password(new, login=user.login, full_name=user.full_name)
     user.password_hash = hash_password(new)
     end_sessions(user)
     chain.record(action="change_password", object_type="user", object_id=user.id, actor=actor)
@@ -188,12 +190,16 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
 
 
 def create_user(*, login: str, full_name: str, password: str, position: str | None = None,
-                email: str | None = None, phone: str | None = None, roles=(), actor: User | None = None) -> User:
-    """Create a user with (role, organisation) pairs; passwords are hashed with argon2id."""
+                email: str | None = None, phone: str | None = None, roles=(), actor: User | None = None,
+                password_policy: bool = True) -> User:
+    """Create a user with (role, organisation) pairs; passwords are hashed with argon2id.
+
+    `password_policy=False` is for the demo seed only, whose users share a published password."""
     login = login.strip().lower()
     if db.session.scalar(select(User.id).where(User.login == login)) is not None:
         raise ValidationFailed(f"Пользователь с логином «{login}» уже существует.")
-    validate_new_password(password)
+    if password_policy:
+        validate_new_password(password, login=login, full_name=full_name)
     user = User(login=login, full_name=full_name.strip(), position=position, email=email, phone=phone,
                 password_hash=hash_password(password))
     for role, org in roles:

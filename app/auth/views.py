@@ -76,6 +76,9 @@ def change_password():
             db.session.commit()  # keep the failed re-entry: throttling counts it, the audit log shows it
             form.current.errors.append(exc.message)
             return render_template("auth/password.html", form=form), exc.status_code
+        except services.WeakPassword as exc:
+            db.session.commit()  # the current password was right: its recorded success resets the count
+            form.new.errors.append(exc.message)
         except DomainError as exc:
             db.session.rollback()
             form.current.errors.append(exc.message)
@@ -126,6 +129,9 @@ def new_user():
             services.create_user(login=form.login.data, full_name=form.full_name.data, password=form.password.data,
                                  position=form.position.data or None, email=form.email.data or None,
                                  roles=[(form.role.data, org)], actor=current_user)
+        except services.WeakPassword as exc:
+            db.session.rollback()
+            form.password.errors.append(exc.message)
         except DomainError as exc:
             db.session.rollback()
             form.login.errors.append(exc.message)
