@@ -8,11 +8,18 @@ from sqlalchemy.orm import selectinload
 from app.auth import bp, services, sessions
 from app.auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, RoleForm, UserForm
 from app.auth.models import RoleAssignment, User
+from app.auth.submissions import form_token_input, submit_once
 from app.core.access import public, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import as_choices
 from app.extensions import db
 from app.orgs.models import Organisation
+
+
+@bp.app_context_processor
+def _form_token_helper():
+    # Hand-written create forms put {{ form_token_input() }} beside their CSRF input (app.auth.submissions).
+    return {"form_token_input": form_token_input}
 
 
 def _safe_next(target: str | None) -> str:
@@ -120,6 +127,7 @@ def _admin_org(org_id: int) -> Organisation:
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @roles_required("admin")
+@submit_once
 def new_user():
     form = UserForm()
     form.organisation_id.choices = as_choices(_organisation_choices())

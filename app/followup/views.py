@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.services import ReauthRefused
+from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
@@ -107,6 +108,7 @@ def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
 
 @bp.route("/cycles/<int:cycle_id>/recommendations/new", methods=["GET", "POST"])
 @roles_required(*AUTHORS)
+@submit_once
 def new_recommendation(cycle_id: int):
     return _save_recommendation(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
 
@@ -341,6 +343,7 @@ def _save_measure(cycle: Cycle, measure: Measure | None):
 
 @bp.route("/cycles/<int:cycle_id>/measures/new", methods=["GET", "POST"])
 @roles_required(*AUTHORS)
+@submit_once
 def new_measure(cycle_id: int):
     return _save_measure(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
 
@@ -389,6 +392,7 @@ def measure_transition(measure_id: int):
 
 @bp.route("/measures/<int:measure_id>/attach", methods=["POST"])
 @signed_in
+@submit_once
 def measure_attach(measure_id: int):
     measure = get_in_scope(Measure, measure_id)
     form = AttachForm()
@@ -455,6 +459,7 @@ def _save_decision(cycle: Cycle, decision: Decision | None):
 
 @bp.route("/cycles/<int:cycle_id>/decisions/new", methods=["GET", "POST"])
 @roles_required(*AUTHORS)
+@submit_once
 def new_decision(cycle_id: int):
     return _save_decision(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
 
