@@ -247,6 +247,17 @@ def test_effectiveness_proposal_form(app, world, chain, db_session):
                     {"kind": "goal", "text": "Новая цель на следующий период"}, db_session, EffectivenessProposal)
 
 
+def test_template_upload_form(app, world, goal_stage, db_session):
+    from app.documents.template_admin import TemplateVersion
+    from tests.test_document_template_admin import edited
+
+    client = app.test_client()
+    assert client.post("/login", data={"login": "admin", "password": PASSWORD}).status_code == 302
+    data = {"file": (io.BytesIO(edited("Проверка повторной отправки")), "regulation.docx")}
+    twice_from_page(app, client, "documents.templates_type", {"template_type": "regulation"},
+                    "documents.templates_upload", {"template_type": "regulation"}, data, db_session, TemplateVersion)
+
+
 def test_log_in_page_still_signs_in_with_its_token(app, world, db_session):
     client = app.test_client()
     token = form_token(client.get("/login").get_data(as_text=True))
