@@ -8,6 +8,7 @@ flight together and the second carries the cookie from before the first answer; 
 token makes the second wait for the first to commit and then find it.
 """
 
+import hashlib
 import re
 from datetime import timedelta
 from functools import wraps
@@ -34,8 +35,12 @@ def form_token_input() -> Markup:
 
 
 def _token() -> str | None:
+    """The key of this submission: the form's token bound to the address it is posted to, so forms of one page
+    that share a token (one form object rendered for several rows) do not stand in for each other."""
     token = request.form.get(FORM_TOKEN_FIELD) if request.method == "POST" else None
-    return token if token and TOKEN_PATTERN.fullmatch(token) else None
+    if not token or not TOKEN_PATTERN.fullmatch(token):
+        return None
+    return hashlib.sha256(f"{token}|{request.path}".encode()).hexdigest()
 
 
 def _same_site(target: str | None) -> str | None:

@@ -120,20 +120,39 @@ def test_a_refused_post_keeps_the_token_usable(app, world, school_b, client_for,
     assert db_session.scalar(select(func.count()).select_from(CollectionMethod)) == count + 1
 
 
-def test_another_users_token_is_refused(app, world, school_b, client_for, db_session):  # noqa: F811
-    actor, values, data = FORM_ROUTES["cycles.content_new"](school_b, world, db_session)
-    (rule,) = [r for r in app.url_map.iter_rules() if r.endpoint == "cycles.content_new"]
-    path = build_path(rule, values)
-    client = client_for(world[actor])
-    token = form_token(client.get(path).get_data(as_text=True))
-    assert client.post(path, data={**data, "form_token": token}).status_code == 302
+def test_another_users_token_is_refused(app, world, school_b, client_for, make_user, db_session):  # noqa: F811
     admin, values, data = FORM_ROUTES["orgs.new_org"](school_b, world, db_session)
     (rule,) = [r for r in app.url_map.iter_rules() if r.endpoint == "orgs.new_org"]
-    other = client_for(world[admin])
+    path = build_path(rule, values)
+    client = client_for(world[admin])
+    token = form_token(client.get(path).get_data(as_text=True))
+    assert client.post(path, data={**data, "form_token": token}).status_code == 302
+    second_admin = make_user("admin", world["region"], login="admin2")
+    db_session.commit()
+    other = client_for(second_admin)
     before = without_tokens(db_state(db_session))
-    response = other.post(build_path(rule, values), data={**data, "form_token": token})
+    response = other.post(path, data={**data, "code": "SCH-NEW2", "form_token": token})
     assert response.status_code == 400
     assert changed_tables(before, without_tokens(db_state(db_session))) == []
+
+
+def test_forms_sharing_a_token_on_one_page_do_not_stand_in_for_each_other(app, world, client_for,  # noqa: F811
+                                                                           db_session):
+    """The catalogue page renders one track form object per mechanism: the same token, different addresses."""
+    from app.catalogue.models import Mechanism, Track
+
+    client = client_for(world["admin"])
+    page = client.get(path_of(app, "catalogue.index")).get_data(as_text=True)
+    mechanisms = db_session.scalars(select(Mechanism).order_by(Mechanism.id).limit(2)).all()
+    actions = [path_of(app, "catalogue.add_track", mechanism_id=m.id) for m in mechanisms]
+    tokens = [form_token(page, action=a) for a in actions]
+    assert tokens[0] == tokens[1]
+    count = db_session.scalar(select(func.count()).select_from(Track))
+    for action in actions:
+        response = client.post(action, data={"code": "dbl", "title": "Трек", "blocks": ["EFF"],
+                                              "form_token": tokens[0]})
+        assert response.status_code == 302
+    assert db_session.scalar(select(func.count()).select_from(Track)) == count + 2
 
 
 # --- create forms rendered on another page (POST-only routes) ------------------------------------
