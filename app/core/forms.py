@@ -93,6 +93,13 @@ def new_form_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class FormTokenField(HiddenField):
+    """A fresh token when the form is rendered from scratch; what was posted (or nothing) when it is re-rendered."""
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0] if valuelist else ""
+
+
 class Form(FlaskForm):
     """Base form: WTForms' own Russian messages for its built-in validators and choice checks.
 
@@ -101,7 +108,7 @@ class Form(FlaskForm):
     app.auth.submissions.submit_once use it to answer a double submit with the first one's redirect.
     """
 
-    form_token = HiddenField(default=new_form_token)
+    form_token = FormTokenField(default=new_form_token)
 
     class Meta:
         locales = ("ru_RU", "ru")
