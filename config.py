@@ -75,7 +75,14 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
-    # Log-in throttling: failures counted over a sliding window, per account and per client address.
+    # Session lifetime, enforced on the server (app/auth/sessions.py): minutes without a request before a
+    # session ends, and hours after log-in after which it ends in any case. The signed cookie itself is not
+    # accepted past the absolute lifetime either.
+    SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+    SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+    PERMANENT_SESSION_LIFETIME = SESSION_MAX_HOURS * 3600
+    # Log-in throttling: failures counted over a sliding window, per account and per client address. Failed
+    # password re-entries (password change, signing, «Ознакомлен») count in the same counters.
     LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 600)
     LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)

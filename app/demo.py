@@ -242,7 +242,8 @@ def seed_demo(today: date | None = None) -> bool:
     users = {}
     for login, name, position, role, org_key in USERS:
         users[login] = create_user(login=login, full_name=name, position=position, password=DEMO_PASSWORD,
-                                   email=f"{login}@demo.example", roles=[(role, orgs[org_key])])
+                                   email=f"{login}@demo.example", roles=[(role, orgs[org_key])],
+                                   password_policy=False)  # the demo's published password, demo users only
     official, head = users["official"], users["head"]
     mset = db.session.scalar(select(MechanismSet).where(MechanismSet.level == "municipal",
                                                         MechanismSet.active.is_(True)))

@@ -341,10 +341,13 @@ def test_a_school_sees_and_acts_only_on_its_own_items(app, rec_cycle, world, mak
     assert f"/followup/items/{a.id}" in page and f"/followup/items/{b.id}" not in page
     assert director_a.get(f"/followup/items/{a.id}").status_code == 200
 
-    # Wrong password over HTTP: the page says so and nothing changes.
+    # Wrong password over HTTP: the page says so and nothing changes but the audited failed re-entry.
     response = director_a.post(f"/followup/items/{a.id}/acknowledge", data={"password": "nope", "version": a.version})
     assert response.status_code == 422 and "Неверный пароль" in response.get_data(as_text=True)
-    assert snapshot(db_session) == before
+    after = snapshot(db_session)
+    new_events = after.pop("audit_events")[len(before["audit_events"]):]
+    assert [e[5] for e in new_events] == ["reauth_failed"]
+    assert after == {k: v for k, v in before.items() if k != "audit_events"}
     response = director_a.post(f"/followup/items/{a.id}/acknowledge", data={"password": PASSWORD, "version": a.version})
     assert response.status_code == 302
     db_session.expire_all()

@@ -12,6 +12,7 @@ from app.analysis.forms import FindingForm, RiskCsvForm, RiskProfileForm, RunFor
 from app.analysis.models import AnalysisRun, Finding
 from app.analysis.report import SIGN_TITLES
 from app.analysis.risk_profile import MAX_PRIORITIES, parse_csv, profile_view, risk_factors
+from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import as_choices, flash_form_errors
@@ -67,6 +68,7 @@ def cycle_analysis(cycle_id: int):
 
 @bp.route("/cycles/<int:cycle_id>/runs", methods=["POST"])
 @roles_required(*services.ANALYSTS)
+@submit_once
 def start_run(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id, roles=services.ANALYSTS)
     form = RunForm()
@@ -405,6 +407,7 @@ def _data(form) -> services.FindingData:
 
 @bp.route("/cycles/<int:cycle_id>/findings", methods=["POST"])
 @roles_required(*services.ANALYSTS)
+@submit_once
 def create_finding(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id, roles=services.ANALYSTS)
     form = _finding_form(cycle)

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.api import services
 from app.api.forms import RevokeForm, TokenForm
+from app.auth.submissions import submit_once
 from app.core.access import signed_in
 from app.core.errors import DomainError
 from app.core.web import flash_problems
@@ -31,6 +32,7 @@ def token_list():
 
 @bp_ui.route("/new", methods=["POST"])
 @signed_in
+@submit_once
 def issue_token():
     form = TokenForm()
     if not form.validate_on_submit():

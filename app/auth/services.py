@@ -2,12 +2,15 @@
 
 from datetime import timedelta
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, select
 
 from app.audit import chain
+from app.auth import passwords
 from app.auth.models import LoginAttempt, RoleAssignment, User
 from app.auth.roles import ROLES
 from app.core.errors import DomainError, ValidationFailed
@@ -15,7 +18,8 @@ from app.core.timeutil import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+WeakPassword = passwords.WeakPassword
 
 
 def _hasher() -> PasswordHasher:
@@ -30,15 +34,33 @@ def hash_password(password: str) -> str:
 
 
 def check_password(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(user.password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def validate_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"Пароль должен содержать не менее {MIN_PASSWORD_LENGTH} символов.")
+@cache
+def _dummy_hash(fast: bool) -> str:
+    """A hash of a random secret made with the current parameters, verified for unknown logins."""
+    import secrets
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if fast else PasswordHasher()
+    return hasher.hash(secrets.token_urlsafe(24))
+
+
+def _verify_for_timing_only(password: str) -> None:
+    """Spend the time a real verification takes, so an unknown login cannot be told apart by timing."""
+    _verify(_dummy_hash(bool(current_app.config.get("ARGON2_FAST"))), password or "")
+
+
+def validate_new_password(password: str, *, login: str | None = None, full_name: str | None = None) -> None:
+    """Length, the common-password list, no login or name inside (app.auth.passwords); raises WeakPassword."""
+    passwords.check_new_password(password, login=login, full_name=full_name)
 
 
 class LoginThrottled(DomainError):
@@ -84,7 +106,12 @@ def authenticate(login: str, password: str, *, address: str) -> User:
     login = (login or "").strip().lower()
     check_throttle(login, address)
     user = db.session.scalar(select(User).where(User.login == login))
-    ok = user is not None and user.active and check_password(user, password)
+    if user is None:
+        _verify_for_timing_only(password)
+        ok = False
+    else:
+        # Verify first, then look at `active`: a disabled account takes as long as any other.
+        ok = check_password(user, password) and user.active
     db.session.add(LoginAttempt(login=login, address=address, succeeded=ok))
     if not ok:
         # Same message whether the login exists or not, so accounts cannot be enumerated.
@@ -93,15 +120,61 @@ def authenticate(login: str, password: str, *, address: str) -> User:
     return user
 
 
+class ReauthRefused(ValidationFailed):
+    """A refused password re-entry. The attempt (and its audit entry) is recorded, so the caller commits."""
+
+    status_code = 422
+
+
+class ReauthThrottled(ReauthRefused):
+    status_code = 429
+
+    def __init__(self, minutes: int):
+        super().__init__(f"Слишком много неверных вводов пароля: действие заблокировано. "
+                         f"Повторите через {minutes} мин.")
+        self.minutes = minutes
+
+
+def _client_address() -> str:
+    return (request.remote_addr or "-") if has_request_context() else "-"
+
+
+def verify_password_reentry(user: User, password: str | None, *, purpose: str, message: str,
+                            audit: bool = True, address: str | None = None) -> None:
+    """Check a re-entered password (password change, signing, «Ознакомлен») under the log-in throttle.
+
+    Failures count together with failed log-ins, per account and per address, in the same sliding window:
+    a stolen session gives no more guesses than the log-in page. Past the limit even the right password
+    is refused (429) until the window has passed. Each failure is recorded (and audited unless the caller
+    audits it itself), so the caller commits on ReauthRefused.
+    """
+    address = address or _client_address()
+    try:
+        check_throttle(user.login, address)
+    except LoginThrottled:
+        minutes = max(1, current_app.config["LOGIN_WINDOW_SECONDS"] // 60)
+        if audit:
+            chain.record(action="reauth_throttled", object_type="user", object_id=user.id, actor=user,
+                         after={"purpose": purpose, "address": address})
+        raise ReauthThrottled(minutes) from None
+    ok = bool(password) and check_password(user, password)
+    db.session.add(LoginAttempt(login=user.login, address=address, succeeded=ok))
+    if not ok:
+        if audit:
+            chain.record(action="reauth_failed", object_type="user", object_id=user.id, actor=user,
+                         after={"purpose": purpose, "address": address})
+        raise ReauthRefused(message)
+
+
 def end_sessions(user: User) -> None:
     """Invalidate every session and remember-me cookie of the user, on the server side."""
     user.session_version += 1
 
 
 def change_password(user: User, *, current: str, new: str, actor: User) -> None:
-    if not check_password(user, current):
-        raise ValidationFailed("Текущий пароль указан неверно.")
-    validate_new_password(new)
+    """Raises ReauthRefused for a wrong current password (the caller commits the recorded attempt)."""
+    verify_password_reentry(user, current, purpose="change_password", message="Текущий пароль указан неверно.")
+    validate_new_password(new, login=user.login, full_name=user.full_name)
     user.password_hash = hash_password(new)
     end_sessions(user)
     chain.record(action="change_password", object_type="user", object_id=user.id, actor=actor)
@@ -117,12 +190,16 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
 
 
 def create_user(*, login: str, full_name: str, password: str, position: str | None = None,
-                email: str | None = None, phone: str | None = None, roles=(), actor: User | None = None) -> User:
-    """Create a user with (role, organisation) pairs; passwords are hashed with argon2id."""
+                email: str | None = None, phone: str | None = None, roles=(), actor: User | None = None,
+                password_policy: bool = True) -> User:
+    """Create a user with (role, organisation) pairs; passwords are hashed with argon2id.
+
+    `password_policy=False` is for the demo seed only, whose users share a published password."""
     login = login.strip().lower()
     if db.session.scalar(select(User.id).where(User.login == login)) is not None:
         raise ValidationFailed(f"Пользователь с логином «{login}» уже существует.")
-    validate_new_password(password)
+    if password_policy:
+        validate_new_password(password, login=login, full_name=full_name)
     user = User(login=login, full_name=full_name.strip(), position=position, email=email, phone=phone,
                 password_hash=hash_password(password))
     for role, org in roles:

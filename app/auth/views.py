@@ -5,14 +5,21 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.auth import bp, services
+from app.auth import bp, services, sessions
 from app.auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, RoleForm, UserForm
 from app.auth.models import RoleAssignment, User
+from app.auth.submissions import form_token_input, submit_once
 from app.core.access import public, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import as_choices
 from app.extensions import db
 from app.orgs.models import Organisation
+
+
+@bp.app_context_processor
+def _form_token_helper():
+    # Hand-written create forms put {{ form_token_input() }} beside their CSRF input (app.auth.submissions).
+    return {"form_token_input": form_token_input}
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,6 +54,7 @@ def login():
         else:
             db.session.commit()
             login_user(user)
+            sessions.start()
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
@@ -71,6 +79,13 @@ def change_password():
     if form.validate_on_submit():
         try:
             services.change_password(current_user, current=form.current.data, new=form.new.data, actor=current_user)
+        except services.ReauthRefused as exc:
+            db.session.commit()  # keep the failed re-entry: throttling counts it, the audit log shows it
+            form.current.errors.append(exc.message)
+            return render_template("auth/password.html", form=form), exc.status_code
+        except services.WeakPassword as exc:
+            db.session.commit()  # the current password was right: its recorded success resets the count
+            form.new.errors.append(exc.message)
         except DomainError as exc:
             db.session.rollback()
             form.current.errors.append(exc.message)
@@ -112,6 +127,7 @@ def _admin_org(org_id: int) -> Organisation:
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @roles_required("admin")
+@submit_once
 def new_user():
     form = UserForm()
     form.organisation_id.choices = as_choices(_organisation_choices())
@@ -121,6 +137,9 @@ def new_user():
             services.create_user(login=form.login.data, full_name=form.full_name.data, password=form.password.data,
                                  position=form.position.data or None, email=form.email.data or None,
                                  roles=[(form.role.data, org)], actor=current_user)
+        except services.WeakPassword as exc:
+            db.session.rollback()
+            form.password.errors.append(exc.message)
         except DomainError as exc:
             db.session.rollback()
             form.login.errors.append(exc.message)

@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.auth.submissions import submit_once
 from app.catalogue import bp, services
 from app.catalogue.forms import MechanismForm, TrackForm
 from app.catalogue.models import Mechanism, MechanismSet, StageDefinition
@@ -47,6 +48,7 @@ def _require_catalogue_admin():
 
 @bp.route("/sets/<int:set_id>/mechanisms", methods=["POST"])
 @roles_required("admin")
+@submit_once
 def add_mechanism(set_id: int):
     _require_catalogue_admin()
     mset = db.session.get(MechanismSet, set_id)
@@ -70,6 +72,7 @@ def add_mechanism(set_id: int):
 
 @bp.route("/mechanisms/<int:mechanism_id>/tracks", methods=["POST"])
 @roles_required("admin")
+@submit_once
 def add_track(mechanism_id: int):
     _require_catalogue_admin()
     mechanism = db.session.get(Mechanism, mechanism_id)

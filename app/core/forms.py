@@ -84,8 +84,31 @@ def as_choices(pairs) -> list:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+FORM_TOKEN_FIELD = "form_token"
+
+
+def new_form_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+class FormTokenField(HiddenField):
+    """A fresh token when the form is rendered from scratch; what was posted (or nothing) when it is re-rendered."""
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0] if valuelist else ""
+
+
 class Form(FlaskForm):
-    """Base form: WTForms' own Russian messages for its built-in validators and choice checks."""
+    """Base form: WTForms' own Russian messages for its built-in validators and choice checks.
+
+    Every rendered form carries a fresh one-time token (hidden, rendered by hidden_tag() and render_form()).
+    A form re-rendered after a refused POST keeps the token it was sent with. Create views decorated with
+    app.auth.submissions.submit_once use it to answer a double submit with the first one's redirect.
+    """
+
+    form_token = FormTokenField(default=new_form_token)
 
     class Meta:
         locales = ("ru_RU", "ru")

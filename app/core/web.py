@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
+        from app.auth import sessions
         from app.auth.models import User
 
         try:
@@ -75,6 +76,9 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, user_id)
         # A bumped session version (log-out elsewhere, password change, disabling) ends this session.
         if user is None or not user.active or user.session_version != version:
+            return None
+        # The idle timeout and the absolute lifetime of the session (app.auth.sessions).
+        if not sessions.alive():
             return None
         return user
 

@@ -10,6 +10,7 @@ from app.audit import labels
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
+from app.auth.submissions import submit_once
 from app.catalogue.models import Mechanism, MechanismSet, Track
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError
@@ -76,6 +77,7 @@ def _manageable_orgs():
 
 @bp.route("/cycles/new", methods=["GET", "POST"])
 @roles_required(*CYCLE_MANAGERS)
+@submit_once
 def new_cycle():
     form = CycleForm()
     orgs = _manageable_orgs()
@@ -138,6 +140,7 @@ def cycle_history(cycle_id: int):
 
 @bp.route("/cycles/<int:cycle_id>/next", methods=["POST"])
 @roles_required(*CYCLE_MANAGERS)
+@submit_once
 def start_next_period(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id, roles=CYCLE_MANAGERS)
     form = ConfirmForm()
@@ -289,6 +292,7 @@ def _save_content(kind: str, cycle: Cycle, obj=None):
 
 @bp.route("/cycles/<int:cycle_id>/<any(goals, indicators, methods):kind>/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
+@submit_once
 def content_new(cycle_id: int, kind: str):
     return _save_content(kind, get_in_scope(Cycle, cycle_id, roles=EDITORS))
 
@@ -320,6 +324,7 @@ def content_delete(kind: str, item_id: int):
 
 @bp.route("/cycles/<int:cycle_id>/indicators/from-library", methods=["POST"])
 @roles_required(*EDITORS)
+@submit_once
 def indicators_from_library(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id, roles=EDITORS)
     form = ConfirmForm()

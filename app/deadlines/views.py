@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.auth.submissions import submit_once
 from app.core.access import public, signed_in
 from app.core.errors import DomainError
 from app.core.timeutil import utcnow
@@ -158,6 +159,7 @@ def standin_list():
 
 @bp.route("/standins/new", methods=["POST"])
 @signed_in
+@submit_once
 def standin_create():
     form = _standin_form(StandInForm())
     if not form.validate_on_submit():

@@ -361,19 +361,34 @@ def _refuse(doc, version, *, actor, reason: str, action: str = "sign_refused"):
     return SigningRefused(reason)
 
 
+def _reenter_password(doc, version, actor, password, *, purpose: str, action: str, wrong: str, locked: str) -> None:
+    """The password re-entry of a signature, under the log-in throttle: a wrong password is refused and audited;
+    past the limit the signature is locked for the throttling window (429), even with the right password."""
+    from app.auth.services import ReauthRefused, ReauthThrottled, verify_password_reentry
+
+    try:
+        verify_password_reentry(actor, password, purpose=purpose, message=wrong, audit=False)
+    except ReauthThrottled as exc:
+        refusal = _refuse(doc, version, actor=actor, reason=f"{locked} Повторите через {exc.minutes} мин.",
+                          action=action)
+        refusal.status_code = exc.status_code
+        raise refusal from None
+    except ReauthRefused:
+        raise _refuse(doc, version, actor=actor, reason=wrong, action=action) from None
+
+
 def sign_document(doc: Document, *, actor, password: str, expected_version: int | None = None) -> Signature:
     """The signer re-enters the password; the signature keeps name, position, meaning, time and the SHA-256 of
     the exact file. A wrong password is refused and the refusal audited (the caller commits the audit row)."""
-    from app.auth.services import check_password
-
     check_version(doc, expected_version)
     if doc.state != "awaiting_signature":
         state = engine.workflow_for(doc).state_label(doc.state)
         raise ValidationFailed(f"Документ не ожидает подписи (состояние: «{state}»).")
     _require_signer(doc, actor)
     version = doc.current
-    if not password or not check_password(actor, password):
-        raise _refuse(doc, version, actor=actor, reason="Подпись не выполнена: неверный пароль.")
+    _reenter_password(doc, version, actor, password, purpose="sign", action="sign_refused",
+                      wrong="Подпись не выполнена: неверный пароль.",
+                      locked="Подпись заблокирована: слишком много неверных вводов пароля.")
     check = verify_version(version)
     if not check.ok:
         raise _refuse(doc, version, actor=actor, reason=f"Подпись не выполнена: {check.message}")
@@ -383,8 +398,6 @@ def sign_document(doc: Document, *, actor, password: str, expected_version: int 
 
 def acknowledge(version: DocumentVersion, *, actor, password: str) -> Signature:
     """«Ознакомлен»: a user in scope confirms having read a signed version (password re-entered)."""
-    from app.auth.services import check_password
-
     doc = version.document
     roles = actor.roles_over(doc.organisation) - {"auditor"}
     if not roles:
@@ -393,9 +406,9 @@ def acknowledge(version: DocumentVersion, *, actor, password: str) -> Signature:
         raise ValidationFailed("Ознакомиться можно только с подписанной редакцией.")
     if any(s.signer_id == actor.id and s.meaning == "ознакомлен" for s in version.signatures):
         raise ValidationFailed("Вы уже отметили ознакомление с этой редакцией.")
-    if not password or not check_password(actor, password):
-        raise _refuse(doc, version, actor=actor, reason="Ознакомление не отмечено: неверный пароль.",
-                      action="acknowledge_refused")
+    _reenter_password(doc, version, actor, password, purpose="acknowledge_document", action="acknowledge_refused",
+                      wrong="Ознакомление не отмечено: неверный пароль.",
+                      locked="Ознакомление заблокировано: слишком много неверных вводов пароля.")
     signature = Signature(signer_id=actor.id, signer_name=actor.full_name, signer_position=actor.position,
                           signer_role=sorted(roles)[0], meaning="ознакомлен", file_sha256=version.sha256)
     version.signatures.append(signature)

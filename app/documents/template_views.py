@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms import SubmitField
 
+from app.auth.submissions import submit_once
 from app.core.access import roles_required
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import Form, flash_form_errors
@@ -67,6 +68,7 @@ def templates_type(template_type: str):
 
 @bp.route("/templates/<template_type>/upload", methods=["POST"])
 @roles_required("admin")
+@submit_once
 def templates_upload(template_type: str):
     doc_type = _type_or_404(template_type)
     form = TemplateUploadForm()

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.auth.roles import ROLES
 from app.auth.services import users_with_role_at
+from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, signed_in
 from app.core.checks import check_version
 from app.core.errors import DomainError
@@ -88,6 +89,7 @@ def document_detail(document_id: int):
 
 @bp.route("/stages/<int:stage_id>/generate", methods=["POST"])
 @signed_in
+@submit_once
 def generate(stage_id: int):
     stage = get_in_scope(Stage, stage_id)
     form = GenerateForm()
@@ -214,6 +216,7 @@ def download_registered(docversion_id: int):
 
 @bp.route("/versions/<int:docversion_id>/attach", methods=["POST"])
 @signed_in
+@submit_once
 def attach_copy(docversion_id: int):
     version = get_in_scope(DocumentVersion, docversion_id)
     doc = version.document

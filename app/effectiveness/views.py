@@ -6,6 +6,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.auth.roles import EDITORS
+from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
@@ -95,6 +96,7 @@ def override_assessment(cycle_id: int):
 
 @bp.route("/cycles/<int:cycle_id>/proposals", methods=["POST"])
 @roles_required(*EDITORS)
+@submit_once
 def new_proposal(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id, roles=EDITORS)
     form = _proposal_form(cycle)

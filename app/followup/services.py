@@ -18,7 +18,7 @@ from app.analysis.models import AnalysisResult, AnalysisRun, Finding
 from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import APPROVERS, CYCLE_MANAGERS, EDITORS
-from app.auth.services import check_password, users_with_role_at
+from app.auth.services import users_with_role_at, verify_password_reentry
 from app.core.access import scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
@@ -321,8 +321,9 @@ def acknowledge_item(item: RecommendationItem, *, actor: User, password: str,
     if not any(t.trigger == "acknowledge" for t in engine.available_transitions(item, actor)):
         raise PermissionDenied("Подтвердить ознакомление может только руководитель организации-адресата "
                                "(или его заместитель на время отсутствия).")
-    if not password or not check_password(actor, password):
-        raise ValidationFailed("Неверный пароль: ознакомление не подтверждено.")
+    # A wrong password raises ReauthRefused (429 once throttled): the caller commits the recorded attempt.
+    verify_password_reentry(actor, password, purpose="acknowledge_recommendation",
+                            message="Неверный пароль: ознакомление не подтверждено.")
     engine.fire(item, "acknowledge", actor=actor, expected_version=expected_version)
 
 

@@ -4,6 +4,8 @@ redirect; a refused action re-renders the page with the reasons and changes noth
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.auth.services import ReauthRefused
+from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
@@ -106,6 +108,7 @@ def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
 
 @bp.route("/cycles/<int:cycle_id>/recommendations/new", methods=["GET", "POST"])
 @roles_required(*AUTHORS)
+@submit_once
 def new_recommendation(cycle_id: int):
     return _save_recommendation(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
 
@@ -208,6 +211,10 @@ def _item_action(rec_item_id: int, form_class, call, message: str):
         return _item_page(item, 422)
     try:
         call(item, form)
+    except ReauthRefused as exc:
+        db.session.commit()  # the failed password re-entry is recorded: throttling counts it, the audit shows it
+        flash_problems(exc)
+        return _item_page(_load_item(rec_item_id), exc.status_code)
     except DomainError as exc:
         return _refused(exc, _item_page, _load_item(rec_item_id))
     db.session.commit()
@@ -336,6 +343,7 @@ def _save_measure(cycle: Cycle, measure: Measure | None):
 
 @bp.route("/cycles/<int:cycle_id>/measures/new", methods=["GET", "POST"])
 @roles_required(*AUTHORS)
+@submit_once
 def new_measure(cycle_id: int):
     return _save_measure(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
 
@@ -384,6 +392,7 @@ def measure_transition(measure_id: int):
 
 @bp.route("/measures/<int:measure_id>/attach", methods=["POST"])
 @signed_in
+@submit_once
 def measure_attach(measure_id: int):
     measure = get_in_scope(Measure, measure_id)
     form = AttachForm()
@@ -450,6 +459,7 @@ def _save_decision(cycle: Cycle, decision: Decision | None):
 
 @bp.route("/cycles/<int:cycle_id>/decisions/new", methods=["GET", "POST"])
 @roles_required(*AUTHORS)
+@submit_once
 def new_decision(cycle_id: int):
     return _save_decision(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
 

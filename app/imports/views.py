@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError
 from app.core.forms import as_choices
@@ -76,12 +77,14 @@ def _upload(kind: str):
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @roles_required(*IMPORT_ROLES["organisations"])
+@submit_once
 def new_organisations():
     return _upload("organisations")
 
 
 @bp.route("/results/new", methods=["GET", "POST"])
 @roles_required(*IMPORT_ROLES["results"])
+@submit_once
 def new_results():
     return _upload("results")
 

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from app.auth.models import User
+from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.checks import check_version
 from app.core.errors import DomainError
@@ -119,6 +120,7 @@ def _save_request(cycle: Cycle, obj: DataRequest | None):
 
 @bp.route("/cycles/<int:cycle_id>/requests/new", methods=["GET", "POST"])
 @roles_required(*REQUESTERS)
+@submit_once
 def new_request(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id, roles=REQUESTERS)
     stage = cycle.stage("MON")

@@ -2,6 +2,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError
 from app.core.hardening import query_id
@@ -45,6 +46,7 @@ def _parents_in_admin_scope():
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("admin")
+@submit_once
 def new_org():
     form = OrganisationForm()
     form.parent_id.choices = as_choices([(o.id, o.display_name) for o in _parents_in_admin_scope()])
