@@ -127,7 +127,7 @@ def write(directory: Path | None = None, key: bytes | None = None) -> tuple[Path
     if problems:
         raise CheckpointError("Контрольная точка не записана: в каталоге есть неверные контрольные точки: "
                               + "; ".join(problems))
-    result = verify(anchors[-1:], since=anchors[-1] if anchors else None)
+    result = verify(since=anchors[-1] if anchors else None)
     if not result.ok:
         raise CheckpointError(f"Контрольная точка не записана: журнал аудита нарушен: запись id={result.broken_id}: "
                               f"{result.reason}")

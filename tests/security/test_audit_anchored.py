@@ -126,6 +126,21 @@ def test_a_forged_or_foreign_checkpoint_file_is_reported(world, db_session, tmp_
         write(tmp_path, KEY)
 
 
+def test_the_signed_message_is_fixed_so_old_checkpoints_stay_verifiable():
+    """The bytes signed are canonical JSON (sorted keys, no spaces) of the named fields; a change here would
+    make every checkpoint an operator keeps unverifiable."""
+    import hashlib
+    import hmac
+
+    from app.audit.checkpoints import sign
+
+    fields = {"head_hash": "ab" * 32, "count": 3, "created_at": "2026-12-04T06:00:00+00:00", "format": 1,
+              "algorithm": "HMAC-SHA256", "key_id": "0123456789abcdef", "last_event_id": 7, "extra": "ignored"}
+    message = ('{"algorithm":"HMAC-SHA256","count":3,"created_at":"2026-12-04T06:00:00+00:00","format":1,'
+               '"head_hash":"' + "ab" * 32 + '","key_id":"0123456789abcdef","last_event_id":7}').encode()
+    assert sign(fields, KEY) == hmac.new(KEY, message, hashlib.sha256).hexdigest()
+
+
 def test_checkpoints_need_a_key_and_a_directory(app, db_session, tmp_path):
     with pytest.raises(CheckpointError, match="AUDIT_CHECKPOINT_KEY"):
         write(tmp_path)
