@@ -139,7 +139,7 @@ def write(directory: Path | None = None, key: bytes | None = None) -> tuple[Path
     path = directory / f"{PREFIX}{now:%Y%m%dT%H%M%S%fZ}-{result.checked}.json"
     # Exclusive creation: a checkpoint file is never overwritten; read-only once written.
     with open(path, "x", encoding="utf-8") as fh:
-        json.dump(fields, fh, ensure_ascii=False, indent=1)
+        json.dump(fields, fh, ensure_ascii=False, indent=1)  # pragma: no mutate (layout only)
         fh.write("\n")
     os.chmod(path, 0o444)
     anchor = Anchor(count=result.checked, last_event_id=result.last_event_id, head_hash=result.head_hash,

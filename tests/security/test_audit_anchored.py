@@ -121,6 +121,9 @@ def test_a_forged_or_foreign_checkpoint_file_is_reported(world, db_session, tmp_
     assert len(anchors) == 1 and len(problems) == 1 and "подпись не сходится" in problems[0]
     assert load(tmp_path, OTHER_KEY)[0] == []
     assert all("другим ключом" in p for p in load(tmp_path, OTHER_KEY)[1])
+    other_dir = tmp_path / "other"
+    write(other_dir, OTHER_KEY)
+    assert load(other_dir, KEY)[0] == [] and "другим ключом" in load(other_dir, KEY)[1][0]
     assert data["key_id"] == key_id(KEY) and KEY.decode() not in path.read_text(encoding="utf-8")
     with pytest.raises(CheckpointError, match="неверные контрольные точки"):
         write(tmp_path, KEY)
