@@ -7,7 +7,7 @@ export FLASK_APP := wsgi.py
 # PostgreSQL used by the second test pass (trust authentication on the local server).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint test-sqlite test-postgresql install db seed worker clean
+.PHONY: run test lint test-sqlite test-postgresql install db seed worker clean mutation
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,19 @@ test-sqlite: install
 
 test-postgresql: install
 	TEST_DB=postgresql TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not browser"
+
+# Mutation testing of the scope, permission and audit-chain code (cosmic-ray.toml); slow, not part of `make test`.
+# Lists the survivors at the end: mutants no test killed.
+MUTATION_SESSION := var/mutation.sqlite
+mutation: install
+	mkdir -p var
+	rm -f $(MUTATION_SESSION)
+	$(BIN)/cosmic-ray init cosmic-ray.toml $(MUTATION_SESSION)
+	$(BIN)/cr-filter-pragma $(MUTATION_SESSION)
+	$(BIN)/cosmic-ray baseline cosmic-ray.toml
+	$(BIN)/cosmic-ray exec cosmic-ray.toml $(MUTATION_SESSION)
+	$(BIN)/cr-report $(MUTATION_SESSION) --surviving-only
+	git diff --quiet -- app || { echo "cosmic-ray left a mutated file behind: git checkout -- app"; exit 1; }
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -86,6 +86,11 @@ class Config:
     LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 600)
     LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+    # Signed checkpoints of the audit hash chain (app/audit/checkpoints.py, `flask audit checkpoint`): the
+    # HMAC-SHA256 key (at least 32 characters, never stored in the database) and the directory the checkpoints
+    # go to, one the operator keeps apart from the database. Unset: the periodic checkpoint job does nothing.
+    AUDIT_CHECKPOINT_KEY = env_str("AUDIT_CHECKPOINT_KEY")
+    AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR")
     # Salt for hashing pseudonymous student codes (used by result imports).
     STUDENT_CODE_SALT = env_str("STUDENT_CODE_SALT", DEV_STUDENT_CODE_SALT)
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
@@ -152,6 +157,9 @@ class ProductionConfig(Config):
             )
         if not cls.STUDENT_CODE_SALT or cls.STUDENT_CODE_SALT == DEV_STUDENT_CODE_SALT:
             raise RuntimeError("Production configuration refuses to start: set STUDENT_CODE_SALT.")
+        if cls.AUDIT_CHECKPOINT_KEY and len(cls.AUDIT_CHECKPOINT_KEY) < 32:
+            raise RuntimeError("Production configuration refuses to start: AUDIT_CHECKPOINT_KEY must be at least "
+                               "32 characters.")
 
 
 CONFIGS = {

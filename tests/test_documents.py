@@ -353,7 +353,9 @@ def test_signed_copy_is_attached_to_a_registered_version_only(world, goal_stage,
                                     actor=world["official"])
     scan = services.attach_signed_copy(doc.current, stream=io.BytesIO(b"%PDF-1.4 signed scan"),
                                        filename="Скан приказа.pdf", kind="scan", actor=world["official"])
-    sig = services.attach_signed_copy(doc.current, stream=io.BytesIO(b"\x30\x82detached"), filename="doc.p7s",
+    # A DER SEQUENCE holding the PKCS#7 signedData OID: what a detached signature file begins with.
+    detached = b"\x30\x82\x05\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02detached"
+    sig = services.attach_signed_copy(doc.current, stream=io.BytesIO(detached), filename="doc.p7s",
                                       kind="signature", actor=world["official"])
     db_session.commit()
     assert [a.id for a in attachments_of(doc.current)] == [scan.id, sig.id]

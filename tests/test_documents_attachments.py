@@ -26,7 +26,7 @@ def test_attach_stores_file_by_uuid_with_hash_and_audit(app, world, school_cycle
     from app.documents.attachments import attach, attachment_path, attachments_of
 
     stage = school_cycle.stage("GOAL")
-    data = "Протокол заседания".encode() * 100
+    data = b"%PDF-1.4\n" + "Протокол заседания".encode() * 100
     att = attach(stage, stream=io.BytesIO(data), filename="../../etc/Протокол\x00 №1.pdf", kind="protocol",
                  actor=world["director_b"])
     db_session.commit()
@@ -53,7 +53,8 @@ def test_attachment_over_the_limit_or_empty_is_refused_and_nothing_kept(app, wor
     stage = school_cycle.stage("GOAL")
     files_before = sorted(os.listdir(app.config["STORAGE_DIR"])) if os.path.isdir(app.config["STORAGE_DIR"]) else []
     with pytest.raises(AttachmentTooLarge, match="не более"):
-        attach(stage, stream=io.BytesIO(b"x" * 1001), filename="big.pdf", kind="scan", actor=world["director_b"])
+        attach(stage, stream=io.BytesIO(b"%PDF-" + b"x" * 996), filename="big.pdf", kind="scan",
+               actor=world["director_b"])
     with pytest.raises(ValidationFailed, match="пуст"):
         attach(stage, stream=io.BytesIO(b""), filename="empty.pdf", kind="scan", actor=world["director_b"])
     db_session.rollback()

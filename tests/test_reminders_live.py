@@ -116,13 +116,13 @@ def test_the_periodic_job_runs_through_redis_in_a_real_rq_worker(tmp_path):
     _tasks_due(app, date.today() + timedelta(days=1), 1)  # due tomorrow: a «before» reminder is owed now
     app.config.update(REDIS_URL=services.REDIS_URL, JOBS_EFFECTIVE_MODE="rq")
     with app.app_context():
-        names = ["deadline-reminders", "reconcile-tracked-jobs"]
+        names = ["deadline-reminders", "reconcile-tracked-jobs", "audit-checkpoint"]
         scheduler = queue.cron_scheduler(connection)
         assert [j.name for j in scheduler.get_jobs()] == names
         assert [j.name for j in queue.cron_scheduler(connection).get_jobs()] == names
         enqueued = scheduler.enqueue_jobs()  # what the scheduler does at start: the jobs are due at once
         assert [j.name for j in enqueued] == names
-        assert queue.get_queue("periodic").count == 2
+        assert queue.get_queue("periodic").count == 3
         assert scheduler.enqueue_jobs() == []  # not again before the interval has passed
     mail_dir = tmp_path / "mail"
     worker = services.run_flask(["jobs", "worker", "--burst"], url, REDIS_URL=services.REDIS_URL, JOBS_MODE="rq",

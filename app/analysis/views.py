@@ -14,6 +14,7 @@ from app.analysis.report import SIGN_TITLES
 from app.analysis.risk_profile import MAX_PRIORITIES, parse_csv, profile_view, risk_factors
 from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, signed_in
+from app.core import uploads
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import as_choices, flash_form_errors
 from app.core.hardening import query_id
@@ -322,7 +323,9 @@ def import_risk_profile(org_id: int):
     try:
         if upload is None or not upload.filename:
             raise ValidationFailed("Выберите файл CSV с результатами анкетирования.")
-        scores, priorities = parse_csv(upload.read(1024 * 1024))
+        content = upload.read(1024 * 1024)
+        uploads.check("risk_csv", content, upload.filename)
+        scores, priorities = parse_csv(content)
         services.save_risk_profile(org, year=form.year.data, scores=scores, priorities=priorities,
                                    actor=current_user, source="csv")
     except DomainError as exc:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import false, func, select, update
 
 from app.audit.models import AuditChainHead, AuditEvent
 from app.core.timeutil import utcnow
@@ -146,15 +146,57 @@ class VerifyResult:
     checked: int
     broken_id: int | None = None
     reason: str | None = None
+    # The chain's tip as verified (what a new checkpoint signs).
+    head_hash: str = GENESIS_HASH
+    last_event_id: int | None = None
+    anchors_checked: int = 0
 
 
-def verify() -> VerifyResult:
-    """Walk the whole chain in id order; report the first row whose hash or link does not hold."""
+@dataclass(frozen=True)
+class Anchor:
+    """A signed checkpoint's claim (app/audit/checkpoints.py): the chain's `count`-th event is `last_event_id`
+    and its hash is `head_hash`. A rewrite anywhere before it changes that hash, however consistently the
+    following hashes were recomputed."""
+
+    count: int
+    last_event_id: int | None
+    head_hash: str
+    created_at: str
+    label: str  # the checkpoint's file name, for messages
+
+
+def verify(anchors=(), since: Anchor | None = None) -> VerifyResult:
+    """Walk the chain in id order; report the first row whose hash or link does not hold, or the first signed
+    anchor the chain no longer matches (a consistent rewrite before it).
+
+    The head is read first and only rows up to it are walked, so events appended meanwhile (a live system) do
+    not count as a broken tail. `since`: an anchor already trusted (the latest checkpoint) — check that its row
+    still carries its hash and walk only the rows after it (the periodic checkpoint's cheap path)."""
+    head = db.session.scalars(
+        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).execution_options(populate_existing=True)
+    ).one_or_none()
+    if head is None:
+        return VerifyResult(False, 0, None, "вершина цепочки отсутствует")
+    head_count, head_hash, head_last_id = head.count, head.last_hash, head.last_event_id
     prev_hash = GENESIS_HASH
     checked = 0
     last_id = None
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if since is not None and since.count > 0:
+        problem = _anchor_row_problem(since)
+        if problem:
+            return VerifyResult(False, 0, since.last_event_id, problem)
+        prev_hash, checked, last_id = since.head_hash, since.count, since.last_event_id
+        query = query.where(AuditEvent.id > since.last_event_id)
+    if head_last_id is not None:
+        query = query.where(AuditEvent.id <= head_last_id)
+    else:
+        query = query.where(false())
+    pending = sorted((a for a in anchors if a.count > checked), key=lambda a: a.count)
+    matched = 0
+    trusted_id = last_id  # the last row an anchor vouches for (None: the start of the log)
     # Streamed in batches (server-side cursor on PostgreSQL): a region's log does not fit in memory.
-    result = db.session.execute(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000))
+    result = db.session.execute(query.execution_options(yield_per=2000))
     try:
         for event in result.scalars():
             if event.prev_hash != prev_hash:
@@ -165,12 +207,41 @@ def verify() -> VerifyResult:
             prev_hash = event.hash
             last_id = event.id
             checked += 1
+            while pending and pending[0].count == checked:
+                anchor = pending.pop(0)
+                if anchor.head_hash != event.hash or anchor.last_event_id != event.id:
+                    return VerifyResult(False, checked, event.id, _rewritten(anchor, trusted_id, event.id))
+                matched += 1
+                trusted_id = event.id
     finally:
         result.close()
-    head = db.session.scalars(
-        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).execution_options(populate_existing=True)
-    ).one_or_none()
-    if head is None or head.last_hash != prev_hash or head.count != checked:
+    if pending:
+        anchor = pending[0]
+        return VerifyResult(False, checked, last_id,
+                            f"в журнале {checked} записей, а контрольная точка «{anchor.label}» от "
+                            f"{anchor.created_at} подписала {anchor.count}: записи удалены после записи "
+                            f"id={trusted_id if trusted_id is not None else '—'}")
+    if head_hash != prev_hash or head_count != checked:
         return VerifyResult(False, checked, last_id,
                             "последние записи журнала удалены (вершина цепочки не совпадает)")
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, head_hash=prev_hash, last_event_id=last_id, anchors_checked=matched)
+
+
+def _anchor_row_problem(anchor: Anchor) -> str | None:
+    event = db.session.get(AuditEvent, anchor.last_event_id, populate_existing=True)
+    if event is None or event.hash != anchor.head_hash:
+        return (f"запись id={anchor.last_event_id} не совпадает с контрольной точкой «{anchor.label}» от "
+                f"{anchor.created_at}: журнал до неё переписан или удалён")
+    count = db.session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.id <= anchor.last_event_id))
+    if count != anchor.count:
+        return (f"до записи id={anchor.last_event_id} в журнале {count} записей, а контрольная точка "
+                f"«{anchor.label}» от {anchor.created_at} подписала {anchor.count}: журнал до неё переписан")
+    return None
+
+
+def _rewritten(anchor: Anchor, trusted_id: int | None, event_id: int) -> str:
+    start = f"после записи id={trusted_id}" if trusted_id is not None else "с начала журнала"
+    return (f"журнал переписан: запись id={event_id} не совпадает с контрольной точкой «{anchor.label}» от "
+            f"{anchor.created_at}; изменены записи {start} по id={event_id} включительно "
+            f"(хеши пересчитаны, поэтому без контрольных точек цепочка сходится)")

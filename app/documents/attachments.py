@@ -108,8 +108,15 @@ def snapshot(attachment: Attachment) -> dict:
             "sha256": attachment.sha256, "size": attachment.size}
 
 
+# The upload purpose (app/core/uploads.py) of each kind: what its content may be.
+UPLOAD_PURPOSES = {"scan": "signed_scan", "signature": "signature"}
+
+
 def attach(obj, *, stream, filename: str | None, kind: str, actor) -> Attachment:
-    """Store an uploaded file as an attachment of `obj` and audit it. Flushes, never commits."""
+    """Store an uploaded file as an attachment of `obj` and audit it; its content must be of a type the kind
+    accepts (app/core/uploads.py: evidence documents and images, a PDF scan, a CMS signature), whatever its
+    name says. Flushes, never commits."""
+    from app.core import uploads
     from app.imports.services import clean_filename
 
     if not kind or len(kind) > 20:
@@ -117,9 +124,10 @@ def attach(obj, *, stream, filename: str | None, kind: str, actor) -> Attachment
     org = obj.organisation
     role = _writer_role(actor, org)
     name = clean_filename(filename)
+    detected, stream = uploads.check_stream(UPLOAD_PURPOSES.get(kind, "evidence"), stream, name)
     relative, sha, size = store_stream(stream, subdir="attachments", limit=max_bytes())
     attachment = Attachment(owner_type=obj.audit_type, owner_id=obj.id, organisation_id=org.id, kind=kind,
-                            original_name=name, stored_path=relative, content_type=content_type_of(name),
+                            original_name=name, stored_path=relative, content_type=uploads.content_type(detected),
                             sha256=sha, size=size, uploaded_by_id=actor.id)
     db.session.add(attachment)
     db.session.flush()

@@ -336,6 +336,9 @@ def upload(type_key: str, *, stream, filename: str | None, actor) -> TemplateVer
     if not name.lower().endswith(".docx"):
         raise ValidationFailed("Загрузите шаблон в формате Word .docx (файл «.doc», PDF и другие не подходят).")
     data = _read_upload(stream)
+    from app.core import uploads
+
+    uploads.check("template", data, name)  # a Word .docx by content (app/core/uploads.py)
     if not _is_docx(data):
         raise ValidationFailed("Файл не является документом Word (.docx): откройте шаблон в Word или LibreOffice "
                                "и сохраните его в формате .docx.")

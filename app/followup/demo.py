@@ -26,8 +26,28 @@ MAX_ADDRESSEES = 4
 def _evidence(item_or_measure, actor, name: str, kind: str = "evidence") -> None:
     from app.documents.attachments import attach
 
-    body = f"{name}\nДемонстрационный документ УКО-Цикл.\n".encode()
-    attach(item_or_measure, stream=io.BytesIO(body), filename=name, kind=kind, actor=actor)
+    attach(item_or_measure, stream=io.BytesIO(_demo_pdf(f"UKO-Cikl demo document: {name}")), filename=name,
+           kind=kind, actor=actor)
+
+
+def _demo_pdf(line: str) -> bytes:
+    """A one-page PDF with one line of ASCII text: attachments are checked by content (app/core/uploads.py)."""
+    text = line.replace("\\", "").replace("(", "").replace(")", "")
+    content = f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode("ascii")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+               b"/Contents 5 0 R >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def _director(org):

@@ -90,6 +90,9 @@ def start_import(kind: str, *, filename: str, stream, actor, organisation, optio
     if actor is not None and not can_import(actor, kind, organisation):
         raise PermissionDenied("Недостаточно прав для импорта в эту организацию.")
     name = clean_filename(filename)
+    from app.core import uploads
+
+    uploads.check_stream("import", stream, name)  # CSV or XLSX by content (app/core/uploads.py)
     directory = upload_dir()
     digest = hashlib.sha256()
     size = 0

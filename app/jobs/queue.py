@@ -172,6 +172,9 @@ PERIODIC_JOBS = (
     # Re-sends the jobs of tracked rows Redis does not know, fails the rows a dead worker left (app.jobs.tracked).
     PeriodicJob("reconcile-tracked-jobs", "app.jobs.tracked.reconcile_job", "periodic",
                 interval=120, timeout=300),
+    # Signs the audit chain's head into AUDIT_CHECKPOINT_DIR (app.audit.checkpoints); a no-op until configured.
+    PeriodicJob("audit-checkpoint", "app.audit.checkpoints.checkpoint_job", "periodic",
+                interval=3600, timeout=1800),
 )
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.auth.models import User
 from app.auth.submissions import submit_once
+from app.core import uploads
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.checks import check_version
 from app.core.errors import DomainError
@@ -324,6 +325,7 @@ def upload_values(submission_id: int):
         abort(413)
     stored = xlsx.store_upload(sub.id, data, original_name=upload.filename, actor=current_user)
     try:
+        uploads.check("monitoring_xlsx", data, upload.filename)  # an XLSX by content (app/core/uploads.py)
         rows = xlsx.read_rows(data)
         report = save_values(rows, actor=current_user, source="xlsx", submission=sub,
                              save_valid_rows=bool(form.save_valid_rows.data))

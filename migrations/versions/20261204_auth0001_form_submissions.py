@@ -1,7 +1,7 @@
 """Auth: one-time tokens of create forms (a double submit is answered with the first one's redirect).
 
 Revision ID: auth0001
-Revises: d0c5tpl00007
+Revises: formats0003
 Create Date: 2026-12-04 06:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'auth0001'
-down_revision = 'd0c5tpl00007'
+down_revision = 'formats0003'
 branch_labels = None
 depends_on = None
 

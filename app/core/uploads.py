@@ -1,0 +1,217 @@
+"""What each upload of the system accepts, decided by the file's content (its magic bytes), never by its name.
+
+One table, PURPOSES: every place that takes a file from a user names its purpose and calls `check` (or
+`check_stream`) before storing or parsing anything. A purpose lists the types it accepts; `sniff` tells a
+file's type from its first bytes (and, for ZIP containers, from the names of their parts, read from the
+central directory without unpacking anything). A renamed program (`.exe` → `.pdf`) is therefore refused with
+a Russian message saying what the file really is.
+
+Upload purposes and their call sites:
+    evidence         app/documents/attachments.py attach()  (recommendation reports, measures, decisions, …)
+    signed_scan      app/documents/attachments.py attach(kind="scan")   (via documents.attach_signed_copy)
+    signature        app/documents/attachments.py attach(kind="signature")
+    import           app/imports/services.py start_import()  (web form, API /imports, `flask import`)
+    monitoring_xlsx  app/monitoring/views.py upload_values   (a school's answer to a data request)
+    risk_csv         app/analysis/views.py import_risk_profile
+    template         app/documents/template_admin.py upload()
+"""
+
+import codecs
+import io
+import zipfile
+from dataclasses import dataclass
+
+from app.core.errors import ValidationFailed
+
+HEAD_BYTES = 8192
+
+# type → (Russian description, MIME type served on download)
+TYPES = {
+    "pdf": ("документ PDF", "application/pdf"),
+    "docx": ("документ Word (DOCX)", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "xlsx": ("книга Excel (XLSX)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pptx": ("презентация PowerPoint (PPTX)",
+             "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    "odt": ("документ OpenDocument (ODT)", "application/vnd.oasis.opendocument.text"),
+    "ods": ("таблица OpenDocument (ODS)", "application/vnd.oasis.opendocument.spreadsheet"),
+    "ole": ("документ Microsoft Office 97–2003 (DOC, XLS)", "application/octet-stream"),
+    "jpeg": ("изображение JPEG", "image/jpeg"),
+    "png": ("изображение PNG", "image/png"),
+    "tiff": ("изображение TIFF", "image/tiff"),
+    "cms": ("файл электронной подписи (CMS/PKCS#7)", "application/pkcs7-signature"),
+    "text": ("текстовый файл (CSV)", "text/csv"),
+    "text_utf16": ("текст в кодировке UTF-16", None),
+    # Never accepted; named so that the refusal says what the file is.
+    "exe": ("исполняемая программа (EXE, DLL)", None),
+    "elf": ("исполняемая программа (ELF)", None),
+    "zip": ("архив ZIP", None),
+    "zip_damaged": ("повреждённый архив ZIP", None),
+    "rar": ("архив RAR", None),
+    "7z": ("архив 7-Zip", None),
+    "gzip": ("архив GZIP", None),
+    "gif": ("изображение GIF", None),
+    "html": ("веб-страница (HTML)", None),
+    "unknown": ("файл неизвестного или двоичного формата", None),
+}
+ZIP_TYPES = frozenset({"docx", "xlsx", "pptx", "odt", "ods"})
+# Near misses a parsing purpose lets through to its parser, whose message says exactly what is wrong.
+_DEFERRED = {"zip_damaged": ZIP_TYPES, "text_utf16": frozenset({"text"})}
+
+
+@dataclass(frozen=True)
+class Purpose:
+    label: str  # Russian: what the upload is for
+    types: tuple[str, ...]
+    # The content is parsed right after the check (workbook, template): a broken container is left to the
+    # parser, whose message is more precise than «повреждённый архив».
+    parsed: bool = False
+    hint: str = ""
+
+
+EVIDENCE_TYPES = ("pdf", "docx", "xlsx", "pptx", "odt", "ods", "ole", "jpeg", "png", "tiff")
+PURPOSES = {
+    "evidence": Purpose("подтверждающие документы", EVIDENCE_TYPES),
+    "signed_scan": Purpose("скан подписанного экземпляра", ("pdf",)),
+    "signature": Purpose("файл электронной подписи", ("cms",)),
+    "import": Purpose("импорт данных", ("text", "xlsx"), parsed=True,
+                      hint="Сохраните таблицу как CSV (UTF-8 или Windows-1251) или XLSX."),
+    "monitoring_xlsx": Purpose("значения показателей", ("xlsx",), parsed=True,
+                               hint="Файл не является книгой Excel (.xlsx). Скачайте форму из системы и заполните её."),
+    "risk_csv": Purpose("результаты анкетирования", ("text",), hint="Нужен файл CSV."),
+    "template": Purpose("шаблон документа", ("docx",), parsed=True,
+                        hint="Загрузите шаблон в формате Word .docx: откройте его в Word или LibreOffice и сохраните "
+                             "как .docx."),
+}
+
+_MAGIC = (
+    (b"%PDF", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+    (b"MZ", "exe"),
+    (b"\x7fELF", "elf"),
+    (b"Rar!\x1a\x07", "rar"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"\x1f\x8b", "gzip"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+)
+# OID 1.2.840.113549.1.7.2 (PKCS#7 signedData), DER-encoded
+_SIGNED_DATA_OID = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
+_ODF = {b"application/vnd.oasis.opendocument.text": "odt",
+        b"application/vnd.oasis.opendocument.spreadsheet": "ods"}
+
+
+def sniff(data: bytes, whole=None) -> str:
+    """The type of a file from its first bytes (`data`); `whole`: a seekable file object or the whole bytes,
+    used only to read a ZIP's directory."""
+    if not data:
+        return "unknown"
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(whole if whole is not None else data)
+    if b"%PDF" in data[:1024]:  # the PDF header may follow a few bytes of junk (some scanners)
+        return "pdf"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "text_utf16"
+    if _is_cms(data):
+        return "cms"
+    if _is_text(data):
+        lowered = data[:512].lstrip().lower()
+        if lowered.startswith((b"<!doctype html", b"<html", b"<script")):
+            return "html"
+        return "text"
+    return "unknown"
+
+
+def _zip_kind(source) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                with archive.open("mimetype") as fh:
+                    kind = _ODF.get(fh.read(100).strip())
+                if kind:
+                    return kind
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return "zip_damaged"
+    finally:
+        if not isinstance(source, bytes):
+            source.seek(0)
+    # The main part names the format; whether the package is complete is the parser's question.
+    for folder, kind in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
+        if any(name.startswith(folder) for name in names):
+            return kind
+    return "zip"
+
+
+def _is_cms(data: bytes) -> bool:
+    if data[:1] == b"\x30" and _SIGNED_DATA_OID in data[:64]:
+        return True
+    text = data[:4096].lstrip()
+    if text.startswith((b"-----BEGIN PKCS7", b"-----BEGIN CMS", b"-----BEGIN SIGNED")):
+        return True
+    if text.startswith(b"MI"):  # base64 of DER (CryptoPro saves .sig files so)
+        import base64
+        import binascii
+
+        chunk = b"".join(text[:88].split())[:64]
+        try:
+            return _SIGNED_DATA_OID in base64.b64decode(chunk[: len(chunk) // 4 * 4])
+        except (binascii.Error, ValueError):
+            return False
+    return False
+
+
+def _is_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    # Which 8-bit encoding it is (UTF-8, Windows-1251) is the parser's question, with its own message.
+    controls = sum(1 for b in data if b < 32 and b not in (9, 10, 12, 13))
+    return controls <= len(data) // 100
+
+
+def describe(kind: str) -> str:
+    return TYPES.get(kind, TYPES["unknown"])[0]
+
+
+def content_type(kind: str) -> str:
+    return TYPES.get(kind, TYPES["unknown"])[1] or "application/octet-stream"
+
+
+def check(purpose: str, data: bytes, filename: str | None, whole=None) -> str:
+    """The file's type if `purpose` accepts it; ValidationFailed (Russian, names what the file is) otherwise."""
+    spec = PURPOSES[purpose]
+    if not data:
+        raise ValidationFailed("Файл пуст.")
+    kind = sniff(data[:HEAD_BYTES], whole if whole is not None else data)
+    if kind in spec.types:
+        return kind
+    if spec.parsed and _DEFERRED.get(kind, frozenset()) & set(spec.types):
+        return kind
+    allowed = ", ".join(describe(t) for t in spec.types)
+    name = f"«{filename}» " if filename else ""
+    message = (f"Файл {name}не принят ({spec.label}): по содержимому это {describe(kind)}, а принимается "
+               f"{allowed}. Расширение в имени файла значения не имеет.")
+    if spec.hint:
+        message += " " + spec.hint
+    raise ValidationFailed(message)
+
+
+def check_stream(purpose: str, stream, filename: str | None):
+    """`check` for a file object: returns (type, a stream that still yields the whole file)."""
+    seekable = getattr(stream, "seekable", None)
+    if seekable is not None and seekable():
+        start = stream.tell()
+        head = stream.read(HEAD_BYTES)
+        stream.seek(start)
+        kind = check(purpose, head, filename, whole=stream if head.startswith(b"PK") else None)
+        stream.seek(start)
+        return kind, stream
+    data = stream.read()  # not seekable (rare): read it whole; callers bound uploads by MAX_CONTENT_LENGTH
+    kind = check(purpose, data, filename)
+    return kind, io.BytesIO(data)
