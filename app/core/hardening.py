@@ -131,21 +131,26 @@ def database_unavailable(exc):
     return unavailable_response()
 
 
+VALUE_ERRORS = (sa_exc.DataError, OverflowError)
 OUT_OF_RANGE_MESSAGE = ("Значение вне допустимого диапазона (например, слишком большой номер или слишком длинный "
                         "текст): запрос отклонён, ничего не изменено.")
 
 
 def value_out_of_range(exc):
     """A safety net for input no check caught: the database refused a value (an id ≥ 2^31 in a form field,
-    a string longer than its column on PostgreSQL). That is bad input, 422, not a server error."""
+    a string longer than its column on PostgreSQL: DataError), or the driver could not even bind it (an
+    integer beyond 64 bits on SQLite: OverflowError). That is bad input, 422, not a server error."""
     from app.core.web import _error_response  # web imports this module when it is loaded
 
+    if isinstance(exc, OverflowError) and "too large to convert" not in str(exc):
+        raise exc  # an overflow in the application's own arithmetic is a bug: the generic 500 handler
     try:
         db.session.rollback()
     except DATABASE_ERRORS:
         return unavailable_response()
+    reason = getattr(exc, "orig", None) or exc
     current_app.logger.warning("value refused by the database on %s %s: %s", request.method, request.path,
-                               str(exc.orig).splitlines()[0] if exc.orig is not None else exc)
+                               (str(reason).splitlines() or [type(reason).__name__])[0])
     return _error_response(422, OUT_OF_RANGE_MESSAGE)
 
 
@@ -217,7 +222,8 @@ def init_app(app: Flask) -> None:
     app.after_request(cache_and_transport_headers)
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, database_unavailable)
-    app.register_error_handler(sa_exc.DataError, value_out_of_range)
+    for error in VALUE_ERRORS:
+        app.register_error_handler(error, value_out_of_range)
 
 
 def protect_blueprints(app: Flask) -> None:
@@ -227,4 +233,5 @@ def protect_blueprints(app: Flask) -> None:
         if name is not None and Exception in by_code.get(None, {}):
             for error in DATABASE_ERRORS:
                 by_code[None][error] = database_unavailable
-            by_code[None][sa_exc.DataError] = value_out_of_range
+            for error in VALUE_ERRORS:
+                by_code[None][error] = value_out_of_range
