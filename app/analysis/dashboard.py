@@ -194,6 +194,11 @@ def refresh_dashboard(cycle: Cycle, *, run: AnalysisRun | None = None) -> int:
     for row in rows:
         db.session.add(DashboardRow(**row, computed_at=now))
     db.session.flush()
+    from app.analysis.chart_cache import render_dashboard_charts
+    from app.jobs.queue import enqueue_after_commit
+
+    # The charts of the new numbers are drawn once, after the rows are committed (not on the next page view).
+    enqueue_after_commit(render_dashboard_charts, cycle.id)
     return len(rows)
 
 
