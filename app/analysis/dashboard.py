@@ -17,7 +17,7 @@ from app.core.access import scope_condition
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
 from app.extensions import db
-from app.jobs.queue import job
+from app.jobs.queue import dispatch_ready, job
 from app.orgs.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,7 @@ def refresh_cycle_dashboard(cycle_id: int) -> None:
         return
     refresh_dashboard(cycle)
     db.session.commit()
+    dispatch_ready()  # the charts of the new numbers (a worker has no request to dispatch them after)
 
 
 @job(queue="default", timeout=600)
@@ -227,6 +228,7 @@ def refresh_after_import(organisation_id: int) -> None:
     for cycle in cycles:
         refresh_dashboard(cycle)
     db.session.commit()
+    dispatch_ready()
 
 
 def dashboard_rows(cycle: Cycle, *, user=None, indicator_id: int | None = None, sort: str = "org",
