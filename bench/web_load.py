@@ -262,7 +262,7 @@ class Client:
     def __init__(self, port: int):
         self.port = port
         self.cookie = ""
-        self.etags: dict[str, str] = {}
+        self.etags: dict[str, tuple] = {}  # chart URL → (ETag, fresh)
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
     def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
@@ -303,15 +303,16 @@ def _paths(user: dict, rng: random.Random) -> dict:
             BASELINE: "/password"}
 
 
-def _user_loop(user: dict, port: int, until: float, warm_until: float, out: list, pages=None, seed_: int = 0):
+def _user_loop(user: dict, port: int, until: float, warm_until: float, out: list, pages=None, seed_: int = 0,
+               think: float = 0.0):
     try:
-        _browse(user, port, until, warm_until, out, pages, seed_)
+        _browse(user, port, until, warm_until, out, pages, seed_, think)
     except Exception as exc:  # a user that fails is counted, not silently dropped
         print(f"{user['login']}: {exc!r}", file=sys.stderr)
         out.append(("error", 0.0, 599))
 
 
-def _browse(user: dict, port: int, until: float, warm_until: float, out: list, pages, seed_: int):
+def _browse(user: dict, port: int, until: float, warm_until: float, out: list, pages, seed_: int, think: float):
     rng = random.Random(seed_)
     client = Client(port)
     client.login(user["login"])
@@ -326,21 +327,26 @@ def _browse(user: dict, port: int, until: float, warm_until: float, out: list, p
         if time.time() >= warm_until:
             out.append((page, elapsed, response.status))
         if page == "dashboard" and pages is None:
-            # the browser then asks for the chart images, revalidating what it has cached
+            # the browser then loads the chart images: from its cache while fresh (the URL names the data, so a
+            # current one is cacheable for long), else asks again with the ETag it has
             for src in re.findall(rb'<img class="img-fluid" src="([^"]+)"', body):
                 src = src.decode().replace("&amp;", "&")
-                headers = {"If-None-Match": client.etags[src]} if src in client.etags else {}
+                etag, fresh = client.etags.get(src, (None, False))
+                if fresh:
+                    continue
                 start = time.perf_counter()
-                chart, _ = client.request("GET", src, headers=headers)
+                chart, _ = client.request("GET", src, headers={"If-None-Match": etag} if etag else {})
                 if time.time() >= warm_until:
                     out.append(("dashboard chart", time.perf_counter() - start, chart.status))
                 if chart.getheader("ETag"):
-                    client.etags[src] = chart.getheader("ETag")
+                    client.etags[src] = (chart.getheader("ETag"), "max-age" in (chart.getheader("Cache-Control") or ""))
+        if think:
+            time.sleep(rng.uniform(0, 2 * think))
 
 
-def _process(users: list[dict], port: int, until: float, warm_until: float, pages, queue) -> None:
+def _process(users: list[dict], port: int, until: float, warm_until: float, pages, think, queue) -> None:
     out: list = []
-    threads = [threading.Thread(target=_user_loop, args=(u, port, until, warm_until, out, pages, i))
+    threads = [threading.Thread(target=_user_loop, args=(u, port, until, warm_until, out, pages, i, think))
                for i, u in enumerate(users)]
     for th in threads:
         th.start()
@@ -349,12 +355,13 @@ def _process(users: list[dict], port: int, until: float, warm_until: float, page
     queue.put(out)
 
 
-def run_load(users: list[dict], port: int, seconds: float, warm: float, pages=None, processes: int = 5) -> list:
+def run_load(users: list[dict], port: int, seconds: float, warm: float, pages=None, processes: int = 5,
+             think: float = 0.0) -> list:
     until = time.time() + warm + seconds + 5  # + sign-in time
     warm_until = time.time() + warm + 5
     queue = multiprocessing.Queue()
     groups = [users[i::processes] for i in range(processes)]
-    procs = [multiprocessing.Process(target=_process, args=(g, port, until, warm_until, pages, queue))
+    procs = [multiprocessing.Process(target=_process, args=(g, port, until, warm_until, pages, think, queue))
              for g in groups if g]
     for p in procs:
         p.start()
@@ -402,7 +409,7 @@ def report(results: list, seconds: float) -> dict:
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, **_env(url)}
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
          "--log-level", "warning", "wsgi:app"], cwd=str(ROOT), env=env, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -435,6 +442,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--think", type=float, default=5.0,
+                        help="a user's mean pause between pages, s (uniform 0…2×; 0 = back-to-back requests)")
     parser.add_argument("--throughput", type=float, default=20, help="seconds per page of the throughput phase")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -451,8 +460,9 @@ def main() -> None:
     server = start_server(url, args.port, args.workers)
     try:
         print(f"\nНагрузка: {len(users)} пользователей, gunicorn {args.workers} процесса, {args.duration:.0f} с "
-              f"(после {args.warm:.0f} с разогрева); базовая страница — /password", flush=True)
-        results = run_load(users, args.port, args.duration, args.warm)
+              f"(после {args.warm:.0f} с разогрева), пауза между страницами в среднем {args.think:g} с; "
+              "базовая страница — /password", flush=True)
+        results = run_load(users, args.port, args.duration, args.warm, think=args.think)
         figures = report(results, args.duration)
         print(f"\nПропускная способность, 4 соединения по {args.throughput:.0f} с на страницу:", flush=True)
         rates = {}

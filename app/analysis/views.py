@@ -2,6 +2,7 @@
 read the stored results of the cycle's latest finished run, limited to the user's subtree."""
 
 from collections import defaultdict
+from numbers import Number
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -20,6 +21,16 @@ from app.extensions import db
 from app.jobs.registry import WAITING
 from app.orgs.models import Organisation
 
+
+
+@bp.app_template_global()
+def analysis_number(value, digits: int = 2) -> str:
+    """`num` of the analysis templates: a number with a decimal comma, «—» for none, anything else as it is."""
+    if value is None:
+        return "—"
+    if isinstance(value, Number):
+        return f"{value:.{digits}f}".replace(".", ",")
+    return str(value)
 
 
 def _cycle(cycle_id: int) -> Cycle:
