@@ -445,6 +445,8 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=5.0,
                         help="a user's mean pause between pages, s (uniform 0…2×; 0 = back-to-back requests)")
     parser.add_argument("--throughput", type=float, default=20, help="seconds per page of the throughput phase")
+    parser.add_argument("--serial", type=float, default=40,
+                        help="seconds of one user without pauses: each page's own time, no queue (0 = skip)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
@@ -464,6 +466,13 @@ def main() -> None:
               "базовая страница — /password", flush=True)
         results = run_load(users, args.port, args.duration, args.warm, think=args.think)
         figures = report(results, args.duration)
+        if args.serial:
+            print(f"\nОдин пользователь без пауз, {args.serial:.0f} с (время обработки без очереди):", flush=True)
+            serial = report(run_load(users[:1], args.port, args.serial, 3, pages=list(MIX), processes=1),
+                            args.serial)
+            misses_serial = [p for p, (_a, _b, r) in serial.items() if p != BASELINE and r > 10]
+            print("Все страницы в пределах 10× базовой." if not misses_serial
+                  else f"Выше 10× базовой: {', '.join(misses_serial)}")
         print(f"\nПропускная способность, 4 соединения по {args.throughput:.0f} с на страницу:", flush=True)
         rates = {}
         for page in ("dashboard", "cycles"):
