@@ -147,3 +147,17 @@ def test_other_analysis_pages_draw_their_chart_once(world, anl_cycle, more_schoo
         chart_cache.forget_memory()
         second = client.get(path).get_data(as_text=True)
         assert "<svg" in second and len(draws) == before + 1, page
+
+
+def test_redrawing_a_cycles_charts_prunes_its_charts_of_old_data(world, anl_cycle, more_schools, db_session, draws):
+    from datetime import timedelta
+
+    from app.core.timeutil import utcnow
+
+    db_session.add(ChartImage(key="0" * 64, kind="indicator", cycle_id=anl_cycle.id, svg="<svg/>",
+                              created_at=utcnow() - timedelta(days=2)))
+    db_session.add(ChartImage(key="1" * 64, kind="indicator", cycle_id=anl_cycle.id, svg="<svg/>"))  # an open page's
+    _values(anl_cycle, more_schools, db_session)
+    _dispatch()
+    keys = set(db_session.scalars(select(ChartImage.key).where(ChartImage.cycle_id == anl_cycle.id)))
+    assert "0" * 64 not in keys and "1" * 64 in keys and len(keys) == len(draws) + 1
