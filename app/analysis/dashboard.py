@@ -10,14 +10,15 @@ import io
 import logging
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, noload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.analysis.models import AnalysisResult, AnalysisRun, DashboardRow
 from app.core.access import scope_condition
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
 from app.extensions import db
-from app.jobs.queue import job
+from app.jobs.queue import dispatch_ready, job
 from app.orgs.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,11 @@ def refresh_dashboard(cycle: Cycle, *, run: AnalysisRun | None = None) -> int:
     for row in rows:
         db.session.add(DashboardRow(**row, computed_at=now))
     db.session.flush()
+    from app.analysis.chart_cache import render_dashboard_charts
+    from app.jobs.queue import enqueue_after_commit
+
+    # The charts of the new numbers are drawn once, after the rows are committed (not on the next page view).
+    enqueue_after_commit(render_dashboard_charts, cycle.id)
     return len(rows)
 
 
@@ -205,6 +211,7 @@ def refresh_cycle_dashboard(cycle_id: int) -> None:
         return
     refresh_dashboard(cycle)
     db.session.commit()
+    dispatch_ready()  # the charts of the new numbers (a worker has no request to dispatch them after)
 
 
 @job(queue="default", timeout=600)
@@ -222,19 +229,28 @@ def refresh_after_import(organisation_id: int) -> None:
     for cycle in cycles:
         refresh_dashboard(cycle)
     db.session.commit()
+    dispatch_ready()
 
 
 def dashboard_rows(cycle: Cycle, *, user=None, indicator_id: int | None = None, sort: str = "org",
                    descending: bool = False) -> list[DashboardRow]:
     """The precomputed rows visible to the user (their subtree), in one query, sorted server-side."""
+    # The cycle's indicators are loaded once (a few rows) and each row's indicator is then found in the session,
+    # instead of joining every indicator's long texts onto every one of hundreds of rows.
+    indicators = list(cycle.indicators)
     query = (select(DashboardRow).join(DashboardRow.organisation)
              .where(DashboardRow.cycle_id == cycle.id)
-             .options(joinedload(DashboardRow.organisation), joinedload(DashboardRow.indicator)))
+             .options(joinedload(DashboardRow.organisation),
+                      joinedload(DashboardRow.indicator) if not indicators else noload(DashboardRow.indicator)))
     if user is not None:
         query = query.where(scope_condition(Organisation.path, user))
     if indicator_id:
         query = query.where(DashboardRow.indicator_id == indicator_id)
     rows = list(db.session.scalars(query))
+    if indicators:
+        by_id = {i.id: i for i in indicators}
+        for r in rows:
+            set_committed_value(r, "indicator", by_id.get(r.indicator_id))
     key = SORTS.get(sort, SORTS["org"])
     grouped: dict = {}
     for r in rows:  # per indicator: its organisations, then the total
@@ -244,7 +260,8 @@ def dashboard_rows(cycle: Cycle, *, user=None, indicator_id: int | None = None, 
         group = sorted(grouped[group_key], key=key)
         if descending:
             filled = [r for r in group if sort == "org" or key(r)[0] is False]
-            ordered += list(reversed(filled)) + [r for r in group if r not in filled]
+            kept = {id(r) for r in filled}
+            ordered += list(reversed(filled)) + [r for r in group if id(r) not in kept]
         else:
             ordered += group
     return ordered

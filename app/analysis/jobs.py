@@ -20,7 +20,7 @@ from app.analysis.models import AnalysisResult, AnalysisRun
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.jobs.progress import Progress
-from app.jobs.queue import job
+from app.jobs.queue import dispatch_ready, job
 from app.jobs.tracked import run_tracked
 from app.orgs.models import Organisation
 
@@ -54,6 +54,8 @@ def run_analysis(run_id: int, job_id: str | None = None) -> None:
     a message) lands on the row. Unexpected errors are re-raised after the failure is recorded, so RQ records
     them too. `job_id` is accepted for older queued jobs that still pass it."""
     run_tracked("analysis_run", [run_id], lambda _ids: _work(run_id))
+    # Follow-up jobs the run committed (its dashboard's charts): a worker has no request to dispatch them after.
+    dispatch_ready()
 
 
 def _work(run_id: int) -> None:

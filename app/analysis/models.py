@@ -126,6 +126,20 @@ class DashboardRow(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
 
+class ChartImage(db.Model):
+    """A chart of the analysis pages drawn once per data change: the SVG under the SHA-256 of the data it was
+    drawn from (`app/analysis/chart_cache.py`). Content-addressed, so a stored chart never goes stale: new data
+    means a new key. Rows of a cycle are pruned when its dashboard charts are drawn again."""
+
+    __tablename__ = "analysis_charts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    svg: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 finding_organisations = Table(
     "finding_organisations",
     db.metadata,

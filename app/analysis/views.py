@@ -2,12 +2,12 @@
 read the stored results of the cycle's latest finished run, limited to the user's subtree."""
 
 from collections import defaultdict
+from numbers import Number
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from markupsafe import Markup
 
-from app.analysis import bp, charts, dashboard, services
+from app.analysis import bp, chart_cache, dashboard, services
 from app.analysis.forms import FindingForm, RiskCsvForm, RiskProfileForm, RunForm, VersionForm
 from app.analysis.models import AnalysisRun, Finding
 from app.analysis.report import SIGN_TITLES
@@ -26,11 +26,14 @@ from app.orgs.models import Organisation
 
 
 
-def _svg(data: bytes) -> Markup:
-    """SVG from app/core/charts.py, inline in the page (markup, no script)."""
-    text = data.decode("utf-8")
-    # S704: the SVG is drawn by app/core/charts.py from numbers, its labels escaped there; the prolog is dropped.
-    return Markup(text[text.index("<svg"):])  # noqa: S704
+@bp.app_template_global()
+def analysis_number(value, digits: int = 2) -> str:
+    """`num` of the analysis templates: a number with a decimal comma, «—» for none, anything else as it is."""
+    if value is None:
+        return "—"
+    if isinstance(value, Number):
+        return f"{value:.{digits}f}".replace(".", ",")
+    return str(value)
 
 
 def _cycle(cycle_id: int) -> Cycle:
@@ -60,7 +63,8 @@ def cycle_analysis(cycle_id: int):
         markers = services.results(run, "marker", user=current_user)
         for m in markers:
             counts[m.sign] = counts.get(m.sign, 0) + 1
-        chart = _svg(charts.sign_counts_chart(counts)) if markers else None
+        chart = chart_cache.inline("signs", {"counts": dict(sorted(counts.items()))}, cycle_id=cycle.id) \
+            if markers else None
     return render_template("analysis/cycle.html", cycle=cycle, runs=runs, run=run, active=active,
                            can_run=_can_analyse(cycle) and cycle.state == "open", form=RunForm(),
                            findings=services.findings_of_cycle(cycle), sign_counts=counts, chart=chart,
@@ -111,24 +115,50 @@ def dashboard_page(cycle_id: int):
     indicator_id = request.args.get("indicator", type=query_id)
     rows = dashboard.dashboard_rows(cycle, user=current_user, indicator_id=indicator_id, sort=sort,
                                     descending=descending)
-    by_indicator = defaultdict(list)
-    for row in rows:
-        by_indicator[row.indicator_id].append(row)
-    chart_list = []
-    for ind in cycle.indicators:
-        group = by_indicator.get(ind.id)
-        if not group:
-            continue
-        total = next((r.value for r in group if r.is_total), None)
-        bars = [(r.organisation.display_name, r.value) for r in group if not r.is_total]
-        chart_list.append((ind, _svg(charts.indicator_chart(
-            f"{ind.code} {ind.name}", bars, total=total,
-            target=float(ind.target) if ind.target is not None else None,
-            baseline=float(ind.baseline) if ind.baseline is not None else None))))
+    charts = [(ind, url_for("analysis.dashboard_chart", cycle_id=cycle.id, indicator_id=ind.id, sort=sort,
+                            dir="desc" if descending else "asc", v=chart_cache.key_of("indicator", data)))
+              for ind, data in chart_cache.by_indicator(cycle, rows)]
     computed_at = max((r.computed_at for r in rows), default=None)
     return render_template("analysis/dashboard.html", cycle=cycle, rows=rows, sort=sort, descending=descending,
-                           indicator_id=indicator_id, sort_labels=dashboard.SORT_LABELS, charts=chart_list,
+                           indicator_id=indicator_id, sort_labels=dashboard.SORT_LABELS, charts=charts,
                            position_label=dashboard.position_label, computed_at=computed_at)
+
+
+@bp.route("/cycles/<int:cycle_id>/dashboard/charts/<int:indicator_id>.svg")
+@signed_in
+def dashboard_chart(cycle_id: int, indicator_id: int):
+    """One indicator's chart as the user sees it (their subtree, the table's order), drawn once per data change:
+    ETag = the data's hash (a repeat view gets 304), cached by the browser for as long as the URL's `v` names the
+    current data."""
+    cycle = _cycle(cycle_id)
+    sort, descending = _sort_args()
+    rows = dashboard.dashboard_rows(cycle, user=current_user, indicator_id=indicator_id, sort=sort,
+                                    descending=descending)
+    found = chart_cache.by_indicator(cycle, rows)
+    if not found:
+        abort(404)
+    data = found[0][1]
+    key = chart_cache.key_of("indicator", data)
+    current = request.args.get("v") == key
+    if key in request.if_none_match:
+        response = current_app.response_class(status=304)
+    else:
+        body = chart_cache.svg("indicator", data, cycle_id=cycle.id, key=key)[1]
+        response = current_app.response_class(body, mimetype="image/svg+xml")
+    response.set_etag(key)
+    # Private: the chart shows the user's part of the cycle. The URL changes with the data, so a current one
+    # may be kept for long; an old URL (a page open before the data changed) is revalidated every time.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable" if current else "private, no-cache"
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.after_request
+def _store_drawn_charts(response):
+    """Charts drawn while building a page are committed once the page is built (GET pages write nothing else)."""
+    if g.pop("analysis_charts_drawn", False) and response.status_code < 400:
+        chart_cache.commit_stored()
+    return response
 
 
 @bp.route("/cycles/<int:cycle_id>/dashboard.xlsx")
@@ -175,9 +205,9 @@ def objectivity(cycle_id: int):
         names = _municipality_names(shares)
         _share_name = lambda r: names.get((r.payload or {}).get("municipality_id")) or str(  # noqa: E731
             (r.payload or {}).get("municipality_code") or "—")
-        share_chart = _svg(charts.shares_chart(
-            [(_share_name(r), _share_percent(r)) for r in shares],
-            title="Доля школ с признаками необъективности, %")) if shares else None
+        share_chart = chart_cache.inline("shares", {
+            "rows": [[_share_name(r), _share_percent(r)] for r in shares],
+            "title": "Доля школ с признаками необъективности, %"}, cycle_id=cycle.id) if shares else None
         # schools with a verdict other than «не выявлены», the flagged ones first, the least likely by chance first
         verdicts = sorted((r for r in kinds["verdict"] if (r.payload or {}).get("verdict") != "clear"),
                           key=lambda r: ((r.payload or {}).get("verdict") != "flagged",
@@ -245,7 +275,8 @@ def clusters(cycle_id: int):
                   for r in positions if r.value is not None]
         context.update(positions=positions, labels=labels, can_edit=_can_edit_findings(cycle),
                        profiles=[r for r in rows if r.kind == "cluster_profile"],
-                       chart=_svg(charts.cluster_chart(points)) if points else None,
+                       chart=chart_cache.inline("clusters", {"points": [list(p) for p in points]},
+                                                cycle_id=cycle.id) if points else None,
                        summary=run.summary or {})
     return render_template("analysis/clusters.html", **context)
 

@@ -11,6 +11,8 @@ ORG_SCOPED = "organisation"
 ROUTE_ARGUMENTS: dict = {
     "finding_id": (ORG_SCOPED, lambda o, v, r: [o.extra["finding_id"]]),
     "analysis_run_id": (ORG_SCOPED, lambda o, v, r: [o.extra["analysis_run_id"]]),
+    # a dashboard chart: the indicator of school B's cycle, whose dashboard has a row (below)
+    "indicator_id": (ORG_SCOPED, lambda o, v, r: [o.indicator_id]),
 }
 ENDPOINT_SCOPES: dict = {}
 # The analysis pages have no GET+POST routes: forms are shown by GET pages and saved by POST-only routes.
@@ -19,7 +21,7 @@ FORM_ROUTES: dict = {}
 
 def school_b_objects(world, make_cycle, db_session, objs) -> dict:
     """A finished analysis run of school B's own cycle, with a marker for the school, and a finding."""
-    from app.analysis.models import AnalysisResult, AnalysisRun, Finding
+    from app.analysis.models import AnalysisResult, AnalysisRun, DashboardRow, Finding
     from app.core.timeutil import utcnow
     from app.cycles.models import Cycle
 
@@ -38,5 +40,7 @@ def school_b_objects(world, make_cycle, db_session, objs) -> dict:
                       evidence="Понизили 60 % обучающихся", analysis_run_id=run.id, created_by_id=director.id)
     finding.organisations = [world["school_b"]]
     db_session.add(finding)
+    db_session.add(DashboardRow(cycle_id=cycle.id, indicator_id=objs.indicator_id, organisation_id=world["school_b"].id,
+                                period=cycle.period, value=1.0, history={"periods": {}, "mean_of": None}))
     db_session.flush()
     return {"finding_id": finding.id, "analysis_run_id": run.id}

@@ -1,0 +1,142 @@
+"""Charts drawn once per data change.
+
+matplotlib takes 0.1–0.5 s per chart, so pages never draw on every view. A chart is identified by the SHA-256
+of what it is drawn from (its kind, the drawing version and the plain data: names, values, lines); the SVG is
+stored under that key (`ChartImage`, shared by every web process) and kept in a small in-process LRU in front of
+it. The same data always gives the same key, different data a different one, so a stored chart is never stale
+and needs no invalidation: when the data changes the page asks for a new key and that chart is drawn once.
+
+The dashboard's charts are separate images (`/analysis/cycles/<id>/dashboard/charts/<indicator>.svg?v=<key>`)
+sent with the key as ETag (a repeat view gets 304 Not Modified) and a long private max-age (the URL changes with
+the data). The job that rebuilds a cycle's dashboard draws the charts of its full view ahead of the first visit
+(`render_dashboard_charts`); a user who sees a part of the cycle (a school) gets their own chart drawn on first
+view. The other analysis pages keep their chart inline in the page, taken from the same store.
+
+Why server-side SVG rather than a chart library in the browser: the same drawing code makes the PNG charts of
+the analytic report (one look on screen and on paper), the pages need no JavaScript (the CSP allows no inline
+script; every page works with scripts off and prints as it looks), and Russian labels are laid out by one font
+on every machine. Drawn once per data change, the server cost is one chart per change, not per view.
+"""
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from datetime import timedelta
+
+from flask import g, has_request_context
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from app.analysis import charts
+from app.analysis.models import ChartImage
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.jobs.queue import job
+
+VERSION = 1  # bump when the drawing code changes: every chart gets a new key and is drawn again
+MEMORY_LIMIT = 128  # charts kept in each process (≈ 20–60 KB each)
+KEEP_OLD = timedelta(days=1)  # charts of a cycle older than this are pruned when its charts are redrawn
+
+DRAW = {"indicator": charts.indicator_chart, "shares": charts.shares_chart, "signs": charts.sign_counts_chart,
+        "clusters": charts.cluster_chart}
+
+_memory: OrderedDict[str, bytes] = OrderedDict()
+_lock = threading.Lock()
+
+
+def key_of(kind: str, data: dict) -> str:
+    """The chart's identity: SHA-256 over its kind, the drawing version and its data (JSON, keys sorted)."""
+    text = json.dumps([VERSION, kind, data], ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def forget_memory() -> None:
+    """Empty this process's LRU (tests: make the next look-up go to the stored charts)."""
+    with _lock:
+        _memory.clear()
+
+
+def _remember(key: str, body: bytes) -> None:
+    with _lock:
+        _memory[key] = body
+        _memory.move_to_end(key)
+        while len(_memory) > MEMORY_LIMIT:
+            _memory.popitem(last=False)
+
+
+def svg(kind: str, data: dict, *, cycle_id: int | None = None, key: str | None = None) -> tuple[str, bytes]:
+    """(key, SVG bytes) of the chart: from memory, else from the store, else drawn now and added to the session
+    (the caller commits: `commit_stored()`; pages on GET do it after the response is built)."""
+    key = key or key_of(kind, data)
+    with _lock:
+        body = _memory.get(key)
+        if body is not None:
+            _memory.move_to_end(key)
+    if body is not None:
+        return key, body
+    stored = db.session.scalar(select(ChartImage.svg).where(ChartImage.key == key))
+    if stored is not None:
+        body = stored.encode("utf-8")
+    else:
+        body = DRAW[kind](**data)
+        db.session.add(ChartImage(key=key, kind=kind, cycle_id=cycle_id, svg=body.decode("utf-8")))
+        if has_request_context():
+            g.analysis_charts_drawn = True
+    _remember(key, body)
+    return key, body
+
+
+def commit_stored() -> None:
+    """Commit charts drawn in this transaction; another process storing the same chart first is fine."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+
+
+def inline(kind: str, data: dict, *, cycle_id: int | None = None):
+    """The chart as markup to place inside a page (XML prolog and doctype dropped; no script in it)."""
+    from markupsafe import Markup
+
+    text = svg(kind, data, cycle_id=cycle_id)[1].decode("utf-8")
+    return Markup(text[text.index("<svg"):])
+
+
+# --- the dashboard's charts ------------------------------------------------------------------------------
+
+def indicator_data(ind, group) -> dict:
+    """What an indicator's chart is drawn from: its organisations' values (in the table's order), total, lines."""
+    return {"title": f"{ind.code} {ind.name}",
+            "bars": [[r.organisation.display_name, r.value] for r in group if not r.is_total],
+            "total": next((r.value for r in group if r.is_total), None),
+            "target": float(ind.target) if ind.target is not None else None,
+            "baseline": float(ind.baseline) if ind.baseline is not None else None}
+
+
+def by_indicator(cycle, rows) -> list[tuple]:
+    """(indicator, its chart data) for each indicator of the cycle with rows, in the cycle's order."""
+    groups: dict[int, list] = {}
+    for row in rows:
+        groups.setdefault(row.indicator_id, []).append(row)
+    return [(ind, indicator_data(ind, groups[ind.id])) for ind in cycle.indicators if groups.get(ind.id)]
+
+
+@job(queue="default", timeout=600)
+def render_dashboard_charts(cycle_id: int) -> None:
+    """Job: draw the charts of a cycle's full dashboard (as its owner's officials see it, default order) after
+    its rows were rebuilt, so the first visitors find them drawn; prune the cycle's charts of older data."""
+    from app.analysis import dashboard
+    from app.cycles.models import Cycle
+
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        return
+    keys = []
+    for _ind, data in by_indicator(cycle, dashboard.dashboard_rows(cycle)):
+        keys.append(svg("indicator", data, cycle_id=cycle.id)[0])
+    db.session.execute(delete(ChartImage).where(ChartImage.cycle_id == cycle.id,
+                                                ChartImage.created_at < utcnow() - KEEP_OLD,
+                                                ChartImage.key.not_in(keys or [""])))
+    commit_stored()
