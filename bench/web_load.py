@@ -57,7 +57,7 @@ N_MUNICIPALITIES, N_SCHOOLS = 50, 1500
 
 # page → weight in the mix (a working day: lists and the own cycle often, the audit now and then)
 MIX = {"home": 3, "tasks": 3, "cycles": 3, "cycle": 3, "stage": 2, "dashboard": 3, "objectivity": 2,
-       "school": 2, "audit": 1, "baseline": 3}
+       "school": 2, "audit": 1, "situation": 2, "public": 1, "baseline": 3}
 BASELINE = "baseline"
 
 
@@ -126,6 +126,7 @@ def seed(url: str) -> dict:
     from sqlalchemy import insert, select
 
     from app.analysis.methods.synthetic import DEFAULT_WORKS, generate_region, insert_results
+    from app.imports import partitions, summaries
     from app.auth.services import create_user
     from app.catalogue.models import MechanismSet
     from app.catalogue.services import load_all
@@ -159,7 +160,9 @@ def seed(url: str) -> dict:
         school_ids = bulk_organisations(synthetic, region)
         db.session.commit()
         t = _step(f"{N_MUNICIPALITIES} муниципалитетов и {len(school_ids)} школ", t)
+        partitions.ensure_years(synthetic.results["year"].unique().tolist())
         rows = insert_results(db.session, synthetic.results, school_ids)
+        summaries.refresh_all()  # the situational centre's and the public pages' sums, as an import keeps them
         db.session.commit()
         t = _step(f"{rows:,} результатов (COPY)".replace(",", " "), t)
         municipalities = list(db.session.scalars(select(Organisation).where(Organisation.kind == "municipality")
@@ -248,8 +251,9 @@ def finish(app, t: float) -> float:
                 dispatch_ready()  # the analysis run and the dashboard's charts, as a worker would
             schools = db.session.scalars(select(Organisation.id).where(Organisation.parent_id == mun.id,
                                                                        Organisation.kind == "school")).all()
-            manifest["users"].append({"login": f"head{n:02d}", "cycle": cycle.id,
-                                      "stages": [s.id for s in cycle.stages], "schools": list(schools)})
+            manifest["users"].append({"login": f"head{n:02d}", "cycle": cycle.id, "municipality": mun.id,
+                                      "region": mun.parent_id, "stages": [s.id for s in cycle.stages],
+                                      "schools": list(schools)})
         (WORK_DIR / MANIFEST).write_text(json.dumps(manifest))
     return _step("анализ и показатели циклов M1.1 (с графиками)", t)
 
@@ -300,7 +304,9 @@ def _paths(user: dict, rng: random.Random) -> dict:
             "stage": f"/stages/{rng.choice(user['stages'])}", "dashboard": f"/analysis/cycles/{cycle}/dashboard",
             "objectivity": f"/analysis/cycles/{cycle}/objectivity",
             "school": f"/analysis/schools/{rng.choice(user['schools'])}", "audit": "/audit/",
-            BASELINE: "/password"}
+            # the situational centre of the user's municipality (its schools), and the region's public page
+            "situation": f"/situation/orgs/{user.get('municipality', 0)}",
+            "public": "/public/", BASELINE: "/password"}
 
 
 def _user_loop(user: dict, port: int, until: float, warm_until: float, out: list, pages=None, seed_: int = 0,
