@@ -545,3 +545,19 @@ def test_libreoffice_opens_every_type_rendered_from_the_demo(db_session, tmp_pat
     for dtype in document_types().values():
         pdf = (tmp_path / f"{dtype.key}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF") and re.search(rb"/Type\s*/Page\b", pdf), dtype.key
+
+
+def test_addressee_block_is_in_the_dative_with_the_heads_name(cycle, world, db_session):
+    from app.core import russian as ru
+
+    addressee = _an_addressee(cycle)
+    addressee.head_position = "Директор"
+    head = contexts._head_user(addressee)
+    ctx = contexts.build_context("addressed_recommendations", cycle.stage("REC"), addressee=addressee)
+    lines = ctx["addressee"]["lines"]
+    assert lines[0] == f"Директору {addressee.short_name or ru.lower_first(ru.genitive(addressee.name))}"
+    if head is not None:
+        assert lines[1] == ru.name_dative(head.full_name)
+    _, text = document_text(rendering.render("addressed_recommendations", ctx))
+    assert lines[0] in text
+    db_session.rollback()
