@@ -561,3 +561,33 @@ def test_addressee_block_is_in_the_dative_with_the_heads_name(cycle, world, db_s
     _, text = document_text(rendering.render("addressed_recommendations", ctx))
     assert lines[0] in text
     db_session.rollback()
+
+
+def test_letter_blank_carries_the_requisites_the_emblem_and_the_executors_phone(cycle, world, db_session):
+    from tests.test_orgs_requisites import GOOD, PNG
+
+    mun = world["mun"]
+    for key, value in GOOD.items():
+        setattr(mun, key, value)
+    mun.emblem = PNG
+    for user in (cycle.stage("REC").responsible, world["official"], world["head"]):
+        if user is not None:
+            user.phone = None
+    db_session.flush()
+    for key in ("addressed_recommendations", "best_practices"):
+        ctx = context_for(document_types()[key], cycle, world)
+        assert ctx["executor"]["contact"].startswith("+7 (495) 500-55-50")
+        data = rendering.render(key, ctx)
+        doc, text = document_text(data)
+        for line in ("ул. Вавилова, д. 19, г. Москва, 117312",
+                     "тел. +7 (495) 500-55-50, e-mail: info@example.ru, сайт: https://example.ru",
+                     "ОКПО 00032537, ОГРН 1027700132195, ИНН/КПП 7707083893/773601001"):
+            assert line in text, (key, line)
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            assert any(name.startswith("word/media/") for name in package.namelist()), key
+        assert_no_tags(data)
+    mun.emblem = None
+    ctx = context_for(document_types()["best_practices"], cycle, world)
+    with zipfile.ZipFile(io.BytesIO(rendering.render("best_practices", ctx))) as package:
+        assert not any(name.startswith("word/media/") for name in package.namelist())
+    db_session.rollback()

@@ -24,8 +24,10 @@ from app.auth.roles import ROLES
 from app.core import russian as ru
 from app.core.errors import ValidationFailed
 from app.documents.catalogue import DocumentType, get_type
+from app.documents.rendering import declared_variables
 from app.extensions import db
 from app.orgs.models import Organisation
+from app.orgs.requisites import requisites_lines
 
 LEGAL_BASIS = [
     "Федеральный закон от 29.12.2012 № 273-ФЗ «Об образовании в Российской Федерации»",
@@ -292,14 +294,14 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
                   "name": initials_name(_attr(signatures[0], "signer_name"))} if signatures else
                  {"position": signer.position or ROLES.get(sorted(signer.role_codes())[0], ""),
                   "name": ru.initials_surname(signer.full_name)})
-    letterhead = [line for line in params.get("letterhead") or [] if line] or [
-        line for line in (getattr(org, "address", None), _place(org),
-                          ", ".join(x for x in (getattr(org, "phone", None), getattr(org, "email", None)) if x))
-        if line]
+    # The бланк's справочные данные (address, phone, e-mail, ОКПО/ОГРН/ИНН/КПП); the place when there are none.
+    letterhead = [line for line in params.get("letterhead") or [] if line] or requisites_lines(org) or [_place(org)]
     mechanism = cycle.track.mechanism
     return {
         "org": {"name": org.name, "short_name": org.display_name, "place": params.get("place") or _place(org),
-                "letterhead": letterhead},
+                "letterhead": letterhead, "head_position": org.head_position,
+                **{key: getattr(org, key) for key in ("address", "phone", "email", "website", "okpo", "ogrn", "inn",
+                                                      "kpp")}},
         "doc": {"type_title": dtype.title.upper(), "title": dtype.title, "heading": dtype.title,
                 "date": fmt_date(reg_date), "date_long": fmt_date_long(reg_date), "number": number,
                 "draft_mark": "" if number else "ПРОЕКТ", "period": cycle.period,
@@ -307,8 +309,10 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
         "cycle": {"title": cycle.title, "mechanism": f"{mechanism.code} {ru.quote(mechanism.title)}",
                   "period": cycle.period, "stage": stage.title},
         "signer": signed_by,
+        # ГОСТ Р 7.0.97 отметка об исполнителе: full name and phone (the office's phone when the person has none).
         "executor": {"name": executor.full_name,
-                     "contact": ", ".join(x for x in (executor.phone, executor.email) if x) or "тел. ______"},
+                     "contact": ", ".join(x for x in (executor.phone or org.phone, executor.email) if x)
+                     or "тел. ______"},
         "approval": {**signed_by,
                      "date": fmt_date_long(approved_on.date() if isinstance(approved_on, datetime) else approved_on)},
         "agreements": _agreements(dtype, org, version),
@@ -849,5 +853,12 @@ def build_context(type_key: str, stage, *, addressee=None, params=None, version=
         raise ValidationFailed(f"Для вида документа «{dtype.title}» не задан построитель данных.")
     params = dict(params or {})
     ctx = _common(dtype, stage, version, params)
-    ctx.update(builder(dtype, stage, ctx, addressee=addressee, params=params))
+    if "charts" in declared_variables(type_key):
+        # A letter's бланк places the organisation's emblem (as a picture, like a chart); a report adds its charts.
+        emblem = stage.cycle.owner.emblem
+        ctx["charts"] = {"emblem": emblem} if emblem else {}
+    built = builder(dtype, stage, ctx, addressee=addressee, params=params)
+    if "charts" in built and ctx.get("charts"):
+        built["charts"] = {**ctx["charts"], **built["charts"]}
+    ctx.update(built)
     return ctx
