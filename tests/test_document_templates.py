@@ -569,7 +569,7 @@ def test_letter_blank_carries_the_requisites_the_emblem_and_the_executors_phone(
     mun = world["mun"]
     for key, value in GOOD.items():
         setattr(mun, key, value)
-    mun.emblem = PNG
+    mun.emblem, mun.emblem_sha256 = PNG, "set"
     for user in (cycle.stage("REC").responsible, world["official"], world["head"]):
         if user is not None:
             user.phone = None
@@ -586,7 +586,7 @@ def test_letter_blank_carries_the_requisites_the_emblem_and_the_executors_phone(
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             assert any(name.startswith("word/media/") for name in package.namelist()), key
         assert_no_tags(data)
-    mun.emblem = None
+    mun.emblem = mun.emblem_sha256 = None
     ctx = context_for(document_types()["best_practices"], cycle, world)
     with zipfile.ZipFile(io.BytesIO(rendering.render("best_practices", ctx))) as package:
         assert not any(name.startswith("word/media/") for name in package.namelist())

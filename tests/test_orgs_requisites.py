@@ -1,6 +1,7 @@
 """Organisation requisites (реквизиты for the бланк): check digits, the admin pages, nothing saved when invalid."""
 
 import base64
+import hashlib
 import io
 
 import pytest
@@ -92,6 +93,7 @@ def test_admin_edits_requisites_and_uploads_an_emblem(world, client, login, db_s
     db_session.refresh(school)
     assert (school.inn, school.kpp, school.okpo, school.head_position, school.emblem) == (
         "7707083893", "773601001", "00032537", "Директор", PNG)
+    assert school.emblem_sha256 == hashlib.sha256(PNG).hexdigest()
     detail = client.get(f"/orgs/{school.id}").get_data(as_text=True)
     assert "ОКПО 00032537, ОГРН 1027700132195, ИНН/КПП 7707083893/773601001" in detail
     # Saving again without a file keeps the emblem; «Убрать эмблему» removes it.
@@ -101,5 +103,5 @@ def test_admin_edits_requisites_and_uploads_an_emblem(world, client, login, db_s
     client.post(f"/orgs/{school.id}/edit", data={"name": "Школа Б", **GOOD, "emblem_remove": "y"},
                 content_type="multipart/form-data")
     db_session.refresh(school)
-    assert school.emblem is None
+    assert school.emblem is None and school.emblem_sha256 is None
     assert db_session.scalar(select(Organisation.inn).where(Organisation.id == school.id)) == "7707083893"

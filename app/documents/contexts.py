@@ -855,8 +855,9 @@ def build_context(type_key: str, stage, *, addressee=None, params=None, version=
     ctx = _common(dtype, stage, version, params)
     if "charts" in declared_variables(type_key):
         # A letter's бланк places the organisation's emblem (as a picture, like a chart); a report adds its charts.
-        emblem = stage.cycle.owner.emblem
-        ctx["charts"] = {"emblem": emblem} if emblem else {}
+        owner = stage.cycle.owner
+        # Only an organisation that has an emblem pays for loading it (the letters of a batch share it).
+        ctx["charts"] = {"emblem": owner.emblem} if owner.emblem_sha256 else {}
     built = builder(dtype, stage, ctx, addressee=addressee, params=params)
     if "charts" in built and ctx.get("charts"):
         built["charts"] = {**ctx["charts"], **built["charts"]}

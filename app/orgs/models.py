@@ -1,5 +1,3 @@
-import hashlib
-
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, Numeric, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -73,8 +71,10 @@ class Organisation(Audited, db.Model):
     inn: Mapped[str | None] = mapped_column(String(12))
     kpp: Mapped[str | None] = mapped_column(String(9))
     head_position: Mapped[str | None] = mapped_column(String(200))
-    # The emblem (герб) printed above the name on the бланк: PNG/JPEG up to 512 KB, loaded only when asked for.
+    # The emblem (герб) printed above the name on the бланк: PNG/JPEG up to 512 KB, loaded only when asked for;
+    # its SHA-256 is loaded with the row, so a document (or the audit log) knows whether there is one for free.
     emblem: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    emblem_sha256: Mapped[str | None] = mapped_column(String(64))
 
     audit_type = "organisation"
     audit_fields = ("code", "kind", "name", "short_name", "timezone", "settlement", "remote", "students", "profile",
@@ -93,11 +93,6 @@ class Organisation(Audited, db.Model):
     @property
     def display_name(self) -> str:
         return self.short_name or self.name
-
-    @property
-    def emblem_sha256(self) -> str | None:
-        """The emblem's SHA-256, so the audit log records that the picture changed without storing it."""
-        return hashlib.sha256(self.emblem).hexdigest() if self.emblem else None
 
     @property
     def kind_label(self) -> str:

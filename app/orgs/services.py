@@ -1,5 +1,6 @@
 """Organisation hierarchy operations."""
 
+import hashlib
 import re
 from datetime import date
 
@@ -47,6 +48,7 @@ def create_organisation(*, code: str, name: str, kind: str, parent: Organisation
     context.update(check_requisites({k: v for k, v in context.items() if k in REQUISITE_FIELDS}))
     if "emblem" in context:
         context["emblem"] = check_emblem(context["emblem"])
+        context["emblem_sha256"] = _digest(context["emblem"])
     org = Organisation(code=code, name=name.strip(), short_name=short_name, kind=kind, parent=parent, **context)
     db.session.add(org)
     db.session.flush()
@@ -56,6 +58,10 @@ def create_organisation(*, code: str, name: str, kind: str, parent: Organisation
                  actor_role="admin" if actor else "system", organisation_id=org.id,
                  after={**org.audit_snapshot(), "parent": parent.code if parent else None})
     return org
+
+
+def _digest(data: bytes | None) -> str | None:
+    return hashlib.sha256(data).hexdigest() if data else None
 
 
 EDITABLE_FIELDS = ("name", "short_name") + CONTEXT_FIELDS + REQUISITE_FIELDS + ("emblem",)
@@ -73,6 +79,7 @@ def update_organisation(org: Organisation, *, data: dict, actor) -> None:
     data = {**data, **check_requisites({k: v for k, v in data.items() if k in REQUISITE_FIELDS})}
     if "emblem" in data:
         data["emblem"] = check_emblem(data["emblem"])
+        data["emblem_sha256"] = _digest(data["emblem"])
     before = org.audit_snapshot()
     for key, value in data.items():
         setattr(org, key, value.strip() if isinstance(value, str) else value)

@@ -25,10 +25,12 @@ def upgrade():
         for name, length in COLUMNS:
             batch.add_column(sa.Column(name, sa.String(length=length), nullable=True))
         batch.add_column(sa.Column('emblem', sa.LargeBinary(), nullable=True))
+        batch.add_column(sa.Column('emblem_sha256', sa.String(length=64), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('organisations') as batch:
+        batch.drop_column('emblem_sha256')
         batch.drop_column('emblem')
         for name, _ in reversed(COLUMNS):
             batch.drop_column(name)
