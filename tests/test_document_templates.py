@@ -555,12 +555,26 @@ def test_addressee_block_is_in_the_dative_with_the_heads_name(cycle, world, db_s
     head = contexts._head_user(addressee)
     ctx = contexts.build_context("addressed_recommendations", cycle.stage("REC"), addressee=addressee)
     lines = ctx["addressee"]["lines"]
-    assert lines[0] == f"Директору {addressee.short_name or ru.lower_first(ru.genitive(addressee.name))}"
+    assert lines[0] == f"Директору {contexts._name_after_position(addressee)}"
     if head is not None:
         assert lines[1] == ru.name_dative(head.full_name)
     _, text = document_text(rendering.render("addressed_recommendations", ctx))
     assert lines[0] in text
     db_session.rollback()
+
+
+@pytest.mark.parametrize("name, short_name, shown", [
+    ("МОУ «Гимназия № 3»", "Гимназия № 3", "МОУ «Гимназия № 3»"),
+    ("Муниципальное бюджетное общеобразовательное учреждение «Лицей № 2»", "МБОУ «Лицей № 2»", "МБОУ «Лицей № 2»"),
+    ("Муниципальное бюджетное общеобразовательное учреждение «Лицей № 2»", None,
+     "муниципального бюджетного общеобразовательного учреждения «Лицей № 2»"),
+    ("Гимназия № 3", None, "гимназии № 3"),
+    ("Средняя школа № 5", "Школа № 5", "Школы № 5"),
+])
+def test_the_organisation_after_the_position_in_the_addressee_block(name, short_name, shown):
+    from app.orgs.models import Organisation
+
+    assert contexts._name_after_position(Organisation(name=name, short_name=short_name)) == shown
 
 
 def test_letter_blank_carries_the_requisites_the_emblem_and_the_executors_phone(cycle, world, db_session):

@@ -90,14 +90,29 @@ def _agrees(modifier, noun) -> bool:
     return noun.tag.number == "plur" or "ms-f" in noun.tag or noun.tag.gender == modifier.tag.gender
 
 
-def _choose(word: str, following: str | None):
+def _next_nouns(following: tuple[str, ...]) -> list:
+    """The nominative noun parses of the noun the words `following` lead to, skipping the agreeing adjectives
+    in between («бюджетное общеобразовательное учреждение» → «учреждение»)."""
+    for i, word in enumerate(following):
+        parses = _nominative_parses(word)
+        if not parses:
+            return []
+        adjectival = any(p.tag.POS in _AGREEING for p in parses)
+        if adjectival and i + 1 < len(following) and _nominative_parses(following[i + 1]):
+            continue
+        return [p for p in parses if p.tag.POS == "NOUN"]
+    return []
+
+
+def _choose(word: str, following: tuple[str, ...]):
     """(parse, is_head) for `word` of a noun phrase: an adjective or participle agreeing with the nominative noun
-    that follows («ведущий специалист», «старший методист») modifies it; otherwise the word is the head
-    («исполняющий обязанности», «заведующая МБДОУ»). (None, False) when the word is not nominative."""
+    that follows («ведущий специалист», «старший методист», «муниципальное бюджетное учреждение») modifies it;
+    otherwise the word is the head («исполняющий обязанности», «заведующая МБДОУ»). (None, False) when the word
+    is not nominative."""
     parses = _nominative_parses(word)
     if not parses:
         return None, False
-    nouns = [p for p in _nominative_parses(following) if p.tag.POS == "NOUN"] if following else []
+    nouns = _next_nouns(following)
     for parse in parses:
         if parse.tag.POS in _AGREEING and any(_agrees(parse, noun) for noun in nouns):
             return parse, False
@@ -115,10 +130,13 @@ def inflect_phrase(text: str, case: str) -> str:
     out, pos = [], 0
     for i, match in enumerate(words):
         word = match.group(0)
-        between = text[match.end():words[i + 1].start()] if i + 1 < len(words) else None
-        # Only a word right after this one (a space between) can be the noun it agrees with.
-        following = words[i + 1].group(0) if between is not None and between.strip() == "" else None
-        parse, head = _choose(word, following)
+        # The words right after this one (only spaces between) can hold the noun it agrees with.
+        following = []
+        for prev, nxt in zip(words[i:], words[i + 1:]):
+            if text[prev.end():nxt.start()].strip():
+                break
+            following.append(nxt.group(0))
+        parse, head = _choose(word, tuple(following))
         if parse is None:
             break
         grammemes = {case}

@@ -245,11 +245,23 @@ def _head_of(org: Organisation) -> str:
 
 def _addressee_lines(org: Organisation, head: User | None) -> list[str]:
     """«Директору МБОУ „Лицей № 2“» / «Н.И. Ковалёвой»: the head's position (the organisation's requisite, else
-    the head's own, else «Руководитель») in the dative with the organisation's short name, and the head's name
-    in the dative. A full name without a short one is put in the genitive («…муниципального учреждения …»)."""
+    the head's own, else «Руководитель») in the dative with the organisation's name, and the head's name in the
+    dative."""
     position = getattr(org, "head_position", None) or (head.position if head is not None else None) or "Руководитель"
-    name = org.short_name or ru.lower_first(ru.genitive(org.name))
-    return ru.addressee_lines(position, name, head.full_name if head is not None else None)
+    return ru.addressee_lines(position, _name_after_position(org), head.full_name if head is not None else None)
+
+
+def _name_after_position(org: Organisation) -> str:
+    """The organisation as it follows «Директору …»: a name that starts with its legal form's abbreviation
+    («МОУ „Гимназия № 3“») is not declined; otherwise the name is put in the genitive («Гимназии № 3»,
+    «муниципального бюджетного общеобразовательного учреждения …»)."""
+    for name in (org.short_name, org.name):
+        first = (name or "").split(" ", 1)[0]
+        if len(first) > 1 and first.isupper():
+            return name
+    if org.short_name:
+        return ru.genitive(org.short_name)
+    return ru.lower_first(ru.genitive(org.name))
 
 
 def _place(org: Organisation) -> str:
