@@ -57,32 +57,65 @@ def _school_context(rng: random.Random, name: str) -> dict:
     }
 
 
+def _requisites(serial: int, *, city: str, postcode: str, street: str, head_position: str, site: str,
+                phone: str) -> dict:
+    """Plausible requisites for the бланк (fictional numbers with valid check digits, region code 99)."""
+    from app.orgs.requisites import with_inn_check, with_ogrn_check, with_okpo_check
+
+    return {"address": f"{street}, {city}, {postcode}", "phone": phone, "email": f"info@{site}",
+            "website": f"https://{site}", "head_position": head_position,
+            "inn": with_inn_check(f"9901{serial:05d}"), "kpp": "990101001",
+            "ogrn": with_ogrn_check(f"10299{serial:07d}"), "okpo": with_okpo_check(f"{4000000 + serial:07d}")}
+
+
 def _organisations(rng: random.Random) -> dict[str, Organisation]:
     orgs = {}
+    capital = {"city": "г. Демоград", "postcode": "999001"}
     region = create_organisation(code=REGION_CODE, name="Министерство образования Демонстрационной области",
-                                 short_name="Демонстрационная область", kind="region", timezone="Europe/Moscow")
+                                 short_name="Демонстрационная область", kind="region", timezone="Europe/Moscow",
+                                 **_requisites(1, **capital, street="ул. Воровского, д. 30", site="minobr.demo.ru",
+                                               head_position="Министр", phone="+7 (999) 263-42-04"))
     orgs["region"] = region
     orgs["rcoko"] = create_organisation(code="DEMO-RCOKO", kind="assessment_centre", parent=region,
                                         name="Региональный центр оценки качества образования",
-                                        short_name="РЦОКО")
+                                        short_name="РЦОКО",
+                                        **_requisites(2, **capital, street="ул. Университетская, д. 5",
+                                                      site="rcoko.demo.ru", head_position="Директор",
+                                                      phone="+7 (999) 263-10-15"))
     municipalities = [("MUN01", "Управление образования администрации городского округа Северный",
                        "ГО Северный", 11), ("MUN02", "Отдел образования администрации Озёрного муниципального района",
                                             "Озёрный МР", 8)]
-    for code, name, short, n_schools in municipalities:
-        mun = create_organisation(code=code, name=name, short_name=short, kind="municipality", parent=region)
+    towns = {"MUN01": ("г. Северный", "999100", "sev", "(99910)", "Начальник управления образования"),
+             "MUN02": ("пос. Озёрный", "999200", "ozr", "(99920)", "Начальник отдела образования")}
+    for m, (code, name, short, n_schools) in enumerate(municipalities, 1):
+        city, postcode, domain, dial, head = towns[code]
+
+        def req(serial, street, site, position, phone, *, _city=city, _postcode=postcode, _dial=dial):
+            return _requisites(serial, city=_city, postcode=_postcode, street=street, site=site,
+                               head_position=position, phone=f"+7 {_dial} {phone}")
+
+        base = 100 * m
+        mun = create_organisation(code=code, name=name, short_name=short, kind="municipality", parent=region,
+                                  **req(base, "ул. Ленина, д. 12", f"obr-{domain}.demo.ru", head, "2-15-30"))
         orgs[code] = mun
         create_organisation(code=f"{code}-IMC", kind="methodical_centre", parent=mun,
-                            name=f"Информационно-методический центр ({short})", short_name=f"ИМЦ {short}")
+                            name=f"Информационно-методический центр ({short})", short_name=f"ИМЦ {short}",
+                            **req(base + 1, "ул. Ленина, д. 12", f"imc-{domain}.demo.ru", "Директор", "2-15-41"))
         for i, (full, abbrev) in enumerate(SCHOOL_NAMES[:n_schools], 1):
             school = create_organisation(code=f"{code}-S{i:02d}", kind="school", parent=mun,
-                                         name=f"МОУ «{full}»", short_name=abbrev, **_school_context(rng, full))
+                                         name=f"МОУ «{full}»", short_name=abbrev, **_school_context(rng, full),
+                                         **req(base + 10 + i, f"ул. Школьная, д. {i}", f"school{i}-{domain}.demo.ru",
+                                               "Директор", f"2-{20 + i:02d}-{10 + i:02d}"))
             orgs[school.code] = school
         for i in range(1, 4 if code == "MUN01" else 3):
             create_organisation(code=f"{code}-D{i:02d}", kind="preschool", parent=mun,
                                 name=f"МДОУ «Детский сад № {i * 7}»", short_name=f"Детский сад № {i * 7}",
-                                students=rng.randint(60, 220), settlement="city" if code == "MUN01" else "village")
+                                students=rng.randint(60, 220), settlement="city" if code == "MUN01" else "village",
+                                **req(base + 40 + i, f"ул. Садовая, д. {i * 3}", f"ds{i * 7}-{domain}.demo.ru",
+                                      "Заведующий", f"2-40-{i:02d}"))
         create_organisation(code=f"{code}-A01", kind="additional", parent=mun,
-                            name=f"МУ ДО «Дом детского творчества» ({short})", short_name=f"ДДТ {short}")
+                            name=f"МУ ДО «Дом детского творчества» ({short})", short_name=f"ДДТ {short}",
+                            **req(base + 60, "ул. Мира, д. 7", f"ddt-{domain}.demo.ru", "Директор", "2-50-50"))
     return orgs
 
 

@@ -44,14 +44,16 @@ SHORT_DATE = "{{ doc.date or '__.__.20__' }}"
 
 COMMON_VARIABLES = {
     "org": ("dict", "Организация, издающая документ: name (полное наименование), short_name, place (место "
-                    "составления), letterhead (строки углового штампа бланка: адрес, телефон, e-mail, реквизиты)"),
+                    "составления), letterhead (строки углового штампа бланка: адрес, телефон, e-mail, реквизиты), "
+                    "head_position, address, phone, email, website, okpo, ogrn, inn, kpp"),
     "doc": ("dict", "Реквизиты документа: type_title (вид документа прописными), title (вид документа), heading "
                     "(заголовок «О …»), date (ДД.ММ.ГГГГ или null в проекте), date_long («20 апреля 2021 г.» или "
                     "null), number (регистрационный номер или null в проекте), draft_mark («ПРОЕКТ» или пусто), "
                     "period, version"),
     "cycle": ("dict", "Цикл: title, mechanism (код и название механизма), period (учебный год), stage (этап)"),
     "signer": ("dict", "Подписант: position (должность), name (И.О. Фамилия)"),
-    "executor": ("dict", "Отметка об исполнителе: name (Фамилия Имя Отчество), contact (телефон, e-mail)"),
+    "executor": ("dict", "Отметка об исполнителе: name (Фамилия Имя Отчество), contact (телефон исполнителя или "
+                         "организации, e-mail)"),
 }
 APPROVAL_VARIABLES = {
     "approval": ("dict", "Гриф УТВЕРЖДАЮ: position, name (И.О. Фамилия), date (дата утверждения или null)"),
@@ -232,9 +234,13 @@ class Template:
     def letterhead_and_addressee(self, addressee_expr):
         """A letter's corner: the issuer's letterhead, date/number and «На № … от …» left, addressee right."""
         table = self._grid(2, [8.5, self.text_width_cm - 8.5], borders=False)
-        row = self._row(table, ["{{ org.name }}", ""], size=TABLE_PT, bold=True)
+        row = self._row(table, ["{%p if 'emblem' in charts %}", ""], size=TABLE_PT)
         left, right = row.cells
-        left.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        # The бланк as in a ministry letter: the emblem, the name, then the справочные данные (address, phone,
+        # e-mail, ОКПО/ОГРН/ИНН/КПП), the date and number, «На № … от …».
+        self.p("{{ charts['emblem'] }}", align="center", container=left)
+        self.tag("{%p endif %}", container=left)
+        self.p("{{ org.name }}", align="center", bold=True, size=TABLE_PT, container=left)
         self.tag("{%p for line in org.letterhead %}", container=left)
         self.p("{{ line }}", align="center", size=SMALL_PT, container=left)
         self.tag("{%p endfor %}", container=left)
@@ -279,6 +285,7 @@ ITEMS = ("list", "Пункты распорядительной части: text
 CONTROL = ("str", "Пункт о контроле за исполнением")
 PREAMBLE = ("str", "Преамбула: основание и цель")
 LETTER = ("dict", "Реквизиты письма: reply_number, reply_date («На № … от …», пусто для инициативного письма)")
+EMBLEM = ("dict", "Рисунки: emblem → PNG/JPEG эмблемы организации для бланка (нет ключа — без эмблемы)")
 
 
 def regulation():
@@ -377,7 +384,7 @@ def monitoring_order():
 
 def data_request_letter():
     t = Template("data_request_letter", "Письмо участникам о предоставлении сведений")
-    t.use(COMMON_VARIABLES, letter=LETTER,
+    t.use(COMMON_VARIABLES, letter=LETTER, charts=EMBLEM,
           addressee_block=("list", "Строки блока адресата"),
           request=("dict", "Запрос сведений: title, period, deadline (ДД.ММ.ГГГГ), deadline_long"),
           indicators=("list", "Запрашиваемые показатели: number, code, name, unit"),
@@ -456,7 +463,7 @@ def analytic_report():
 
 def addressed_recommendations():
     t = Template("addressed_recommendations", "Адресные рекомендации")
-    t.use(COMMON_VARIABLES, letter=LETTER,
+    t.use(COMMON_VARIABLES, letter=LETTER, charts=EMBLEM,
           addressee=("dict", "Адресат: name, short_name, head (И.О. Фамилия руководителя), lines (блок адресата)"),
           recommendations=("list", "Рекомендации адресату: number, text, basis (выявленная проблема), due_date"),
           response_deadline=("str", "Срок представления плана и отчёта (ДД.ММ.ГГГГ)"))
@@ -477,7 +484,7 @@ def addressed_recommendations():
 
 def best_practices():
     t = Template("best_practices", "Рекомендации по использованию успешных практик")
-    t.use(COMMON_VARIABLES, letter=LETTER,
+    t.use(COMMON_VARIABLES, letter=LETTER, charts=EMBLEM,
           addressee_block=("list", "Строки блока адресата"),
           practices=("list", "Успешные практики: number, organisation, indicator, value, average"),
           recommendations=("list", "Рекомендации (строки)"))

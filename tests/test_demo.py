@@ -61,7 +61,7 @@ def test_demo_closes_the_loop_as_issue_six_describes(db_session):
         AuditEvent.object_type == "recommendation_item", AuditEvent.object_id == by_school["MUN01-S03"].id,
         AuditEvent.action == "acknowledge"))
     director3 = db_session.scalar(select(User).where(User.login == "director3"))
-    assert deputy_ack.on_behalf_of_id == director3.id and "(за Н.И. Ковалёва)" in deputy_ack.actor_name
+    assert deputy_ack.on_behalf_of_id == director3.id and "(за Н.И. Ковалёву)" in deputy_ack.actor_name
     head = db_session.scalar(select(User).where(User.login == "head"))
     escalated = db_session.scalars(select(Notification.title).where(
         Notification.user_id == head.id, Notification.kind == "escalation")).all()

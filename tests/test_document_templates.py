@@ -545,3 +545,63 @@ def test_libreoffice_opens_every_type_rendered_from_the_demo(db_session, tmp_pat
     for dtype in document_types().values():
         pdf = (tmp_path / f"{dtype.key}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF") and re.search(rb"/Type\s*/Page\b", pdf), dtype.key
+
+
+def test_addressee_block_is_in_the_dative_with_the_heads_name(cycle, world, db_session):
+    from app.core import russian as ru
+
+    addressee = _an_addressee(cycle)
+    addressee.head_position = "Директор"
+    head = contexts._head_user(addressee)
+    ctx = contexts.build_context("addressed_recommendations", cycle.stage("REC"), addressee=addressee)
+    lines = ctx["addressee"]["lines"]
+    assert lines[0] == f"Директору {contexts._name_after_position(addressee)}"
+    if head is not None:
+        assert lines[1] == ru.name_dative(head.full_name)
+    _, text = document_text(rendering.render("addressed_recommendations", ctx))
+    assert lines[0] in text
+    db_session.rollback()
+
+
+@pytest.mark.parametrize("name, short_name, shown", [
+    ("МОУ «Гимназия № 3»", "Гимназия № 3", "МОУ «Гимназия № 3»"),
+    ("Муниципальное бюджетное общеобразовательное учреждение «Лицей № 2»", "МБОУ «Лицей № 2»", "МБОУ «Лицей № 2»"),
+    ("Муниципальное бюджетное общеобразовательное учреждение «Лицей № 2»", None,
+     "муниципального бюджетного общеобразовательного учреждения «Лицей № 2»"),
+    ("Гимназия № 3", None, "гимназии № 3"),
+    ("Средняя школа № 5", "Школа № 5", "Школы № 5"),
+])
+def test_the_organisation_after_the_position_in_the_addressee_block(name, short_name, shown):
+    from app.orgs.models import Organisation
+
+    assert contexts._name_after_position(Organisation(name=name, short_name=short_name)) == shown
+
+
+def test_letter_blank_carries_the_requisites_the_emblem_and_the_executors_phone(cycle, world, db_session):
+    from tests.test_orgs_requisites import GOOD, PNG
+
+    mun = world["mun"]
+    for key, value in GOOD.items():
+        setattr(mun, key, value)
+    mun.emblem, mun.emblem_sha256 = PNG, "set"
+    for user in (cycle.stage("REC").responsible, world["official"], world["head"]):
+        if user is not None:
+            user.phone = None
+    db_session.flush()
+    for key in ("addressed_recommendations", "best_practices"):
+        ctx = context_for(document_types()[key], cycle, world)
+        assert ctx["executor"]["contact"].startswith("+7 (495) 500-55-50")
+        data = rendering.render(key, ctx)
+        doc, text = document_text(data)
+        for line in ("ул. Вавилова, д. 19, г. Москва, 117312",
+                     "тел. +7 (495) 500-55-50, e-mail: info@example.ru, сайт: https://example.ru",
+                     "ОКПО 00032537, ОГРН 1027700132195, ИНН/КПП 7707083893/773601001"):
+            assert line in text, (key, line)
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            assert any(name.startswith("word/media/") for name in package.namelist()), key
+        assert_no_tags(data)
+    mun.emblem = mun.emblem_sha256 = None
+    ctx = context_for(document_types()["best_practices"], cycle, world)
+    with zipfile.ZipFile(io.BytesIO(rendering.render("best_practices", ctx))) as package:
+        assert not any(name.startswith("word/media/") for name in package.namelist())
+    db_session.rollback()

@@ -144,8 +144,8 @@ def test_route_with_return_then_signature_registration_and_publication(world, go
     assert open_tasks(db_session, doc) == [("register_document", official.id)]
     services.transition(doc, "register", actor=official)
     year = date.today().year
-    assert (doc.state, doc.current.registration_number, doc.current.registration_seq) == (
-        "registered", f"0001/{year}", 1)
+    assert (doc.state, doc.current.registration_number, doc.current.registration_seq, doc.current.registration_year) \
+        == ("registered", "1-лна", 1, year)  # the first положение of the year in the local acts' journal
     services.transition(doc, "publish", actor=official)
     db_session.commit()
     assert doc.state == "published" and doc.published_at is not None and open_tasks(db_session, doc) == []
@@ -225,7 +225,7 @@ def test_a_signed_version_is_immutable_and_stays_downloadable_with_its_signature
     doc = generate(goal_stage, "regulation", world["official"], db_session, params={"note": "изменён п. 2"})
     assert doc.state == "draft" and [v.number for v in doc.versions] == [1, 2]
     assert (first.sha256, first.stored_path, first.signed, first.registration_number) == (
-        first_sha, first_path, True, f"0001/{date.today().year}")
+        first_sha, first_path, True, "1-лна")
     assert doc.current.sha256 != first_sha and not doc.current.signed
     assert first.superseded_at is None  # version 1 holds until version 2 is signed
     login(world["official"])
@@ -292,9 +292,9 @@ def test_a_tampered_file_fails_verification_and_cannot_be_signed(world, goal_sta
         AuditEvent.action == "sign_refused")) == 1
 
 
-def test_registration_numbers_are_consecutive_per_organisation_and_year(world, goal_stage, db_session,
-                                                                        fake_generation):
+def test_registration_numbers_are_consecutive_per_journal_and_year(world, goal_stage, db_session, fake_generation):
     from app.documents import services
+    from app.documents.journals import journal_for
     from app.documents.registration import next_number
 
     year = date.today().year
@@ -309,16 +309,19 @@ def test_registration_numbers_are_consecutive_per_organisation_and_year(world, g
     db_session.commit()
     # A registration that rolls back gives its number back: no gap.
     services.transition(docs[1], "register", actor=world["official"])
-    assert docs[1].current.registration_seq == 2
+    assert docs[1].current.registration_seq == 1
     db_session.rollback()
     services.transition(docs[2], "register", actor=world["official"])
     services.transition(docs[1], "register", actor=world["official"])
     db_session.commit()
-    assert [d.current.registration_number for d in docs] == [f"0001/{year}", f"0003/{year}", f"0002/{year}"]
+    # The положение is in the local acts' journal, the перечни in the plans' journal: two sequences.
+    assert [d.current.registration_number for d in docs] == ["1-лна", "2-пл", "1-пл"]
+    assert [d.current.registration_journal.code for d in docs] == ["local_acts", "plans", "plans"]
     # Another organisation's journal and another year start at 1.
-    assert next_number(world["school_a"].id, year) == 1
-    assert next_number(world["mun"].id, year + 1) == 1
-    assert next_number(world["mun"].id, year) == 4
+    plans = journal_for(world["mun"], "indicators_approval")
+    assert next_number(journal_for(world["school_a"], "indicators_approval"), year) == 1
+    assert next_number(plans, year + 1) == 1
+    assert next_number(plans, year) == 3
     db_session.rollback()
 
 

@@ -99,8 +99,9 @@ def live_app():
         db.engine.dispose()
 
 
-def _signed_documents(app, n: int) -> tuple[list[int], int, int]:
-    """`n` (≤ 9) signed documents of one municipality (rows written directly: the race is about registration)."""
+def _signed_documents(app, n: int, type_keys=("regulation",)) -> tuple[list[int], int, int]:
+    """`n` (≤ 9) signed documents of one municipality (rows written directly: the race is about registration),
+    their types taken in turn from `type_keys`."""
     from app.auth.services import create_user
     from app.cycles.services import create_cycle
     from app.documents.models import Document, DocumentVersion
@@ -117,8 +118,8 @@ def _signed_documents(app, n: int) -> tuple[list[int], int, int]:
         ids = []
         for k in range(n):
             # One per stage: a stage holds one document of a type (partial unique index).
-            doc = Document(cycle_id=cycle.id, stage_id=cycle.stages[k].id, type_key="regulation",
-                           title=f"Положение {k}", state="signed", created_by_id=official.id)
+            doc = Document(cycle_id=cycle.id, stage_id=cycle.stages[k].id, type_key=type_keys[k % len(type_keys)],
+                           title=f"Документ {k}", state="signed", created_by_id=official.id)
             doc.versions.append(DocumentVersion(number=1, status="done", progress=100, stored_path=f"x/{k}",
                                                 sha256="0" * 64, size=1, signed=True,
                                                 signed_at=cycle.created_at))
@@ -131,13 +132,16 @@ def _signed_documents(app, n: int) -> tuple[list[int], int, int]:
 
 @pytest.mark.postgresql_only
 def test_simultaneous_registrations_get_distinct_consecutive_numbers(live_app):
+    """8 registrations at once in two journals (положения «N-лна», протоколы «N»), the organisation's journals not
+    yet set up (the first registrations race to create them), one registration abandoned: each journal gets its
+    own gapless sequence 1…4."""
     from app.auth.models import User
     from app.documents import services as documents
-    from app.documents.models import Document, RegistrationJournal
+    from app.documents.models import Document, DocumentJournal, RegistrationJournal
     from app.extensions import db
 
     n = 8
-    ids, official_id, mun_id = _signed_documents(live_app, n)
+    ids, official_id, mun_id = _signed_documents(live_app, n, type_keys=("regulation", "protocol"))
     barrier = threading.Barrier(n)
     outcomes: dict[int, object] = {}
 
@@ -168,17 +172,27 @@ def test_simultaneous_registrations_get_distinct_consecutive_numbers(live_app):
         t.join(timeout=60)
     assert not [v for v in outcomes.values() if isinstance(v, Exception)], outcomes
     with live_app.app_context():
-        # The abandoned one registers again afterwards and takes the one number still free.
+        # The abandoned one registers again afterwards and takes the one number still free in its journal.
         doc = db.session.get(Document, abandoned)
         documents.transition(doc, "register", actor=db.session.get(User, official_id))
         db.session.commit()
         year = date.today().year
-        numbers = sorted(db.session.get(Document, i).current.registration_seq for i in ids)
-        assert numbers == list(range(1, n + 1))
-        assert sorted(db.session.get(Document, i).current.registration_number for i in ids) == [
-            f"{k:04d}/{year}" for k in range(1, n + 1)]
-        journal = db.session.scalar(select(RegistrationJournal).where(RegistrationJournal.organisation_id == mun_id))
-        assert (journal.year, journal.last_number) == (year, n)
+        versions = [db.session.get(Document, i).current for i in ids]
+        by_journal: dict[str, list] = {}
+        for version in versions:
+            by_journal.setdefault(version.registration_journal.code, []).append(version)
+        assert set(by_journal) == {"local_acts", "protocols"}
+        for code, suffix in (("local_acts", "-лна"), ("protocols", "")):
+            got = by_journal[code]
+            assert sorted(v.registration_seq for v in got) == [1, 2, 3, 4], code
+            assert sorted(v.registration_number for v in got) == [f"{k}{suffix}" for k in range(1, 5)], code
+            assert {v.registration_year for v in got} == {year}
+        # One set of journals for the organisation despite the race to create them; one counter per journal.
+        codes = db.session.scalars(select(DocumentJournal.code).where(DocumentJournal.organisation_id == mun_id))
+        assert sorted(codes) == sorted(["orders", "letters", "protocols", "local_acts", "plans", "reports", "other"])
+        counters = db.session.scalars(select(RegistrationJournal).where(RegistrationJournal.organisation_id == mun_id))
+        assert sorted((c.journal_id, c.year, c.last_number) for c in counters) == sorted(
+            (by_journal[code][0].registration_journal_id, year, 4) for code in ("local_acts", "protocols"))
         from app.audit.chain import verify  # the audit chain stayed linear under the race
 
         assert verify().ok

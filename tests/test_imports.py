@@ -608,3 +608,31 @@ def test_the_original_file_is_kept_under_its_id_and_hash(import_results, uploads
     assert (uploads / run.stored_path).read_bytes() == content
     assert run.error_report_path == f"{run.id}-{digest}.errors.csv"
     assert sorted(p.name for p in uploads.iterdir()) == sorted([run.stored_path, run.error_report_path])
+
+
+def test_organisation_requisites_are_imported_under_russian_headers(import_orgs, world, db_session):
+    from app.orgs.models import Organisation
+
+    header = "Код;Наименование;Тип;Код вышестоящей;Должность руководителя;Адрес;Телефон;Электронная почта;Сайт;" \
+             "ОКПО;ОГРН;ИНН;КПП"
+    line = "SCH-R;МОУ «Школа Эр»;школа;MUN;Директор;ул. Ленина, д. 1, г. Н, 454000;+7 (351) 200-00-00;" \
+           "r@example.ru;https://r.example.ru;00032537;1027700132195;7707 083 893;773601001"
+    run = import_orgs(orgs_csv(line, header=header))
+    assert run.status == "done", run.message
+    org = db_session.scalar(select(Organisation).where(Organisation.code == "SCH-R"))
+    assert (org.head_position, org.address, org.phone, org.email, org.website, org.okpo, org.ogrn, org.inn,
+            org.kpp) == ("Директор", "ул. Ленина, д. 1, г. Н, 454000", "+7 (351) 200-00-00", "r@example.ru",
+                         "https://r.example.ru", "00032537", "1027700132195", "7707083893", "773601001")
+
+
+def test_organisation_requisites_with_bad_check_digits_are_row_errors(import_orgs, uploads):
+    from app.orgs.models import Organisation
+
+    before = count(Organisation)
+    run = import_orgs(orgs_csv("SCH-R;Школа;school;MUN;7707083894;102770013219", header="code;name;kind;parent_code;"
+                                                                                          "ИНН;ОГРН"))
+    assert run.status == "rejected"
+    rows = report_rows(run, uploads)
+    assert ["2", "ИНН", "7707083894", "неверное контрольное число — проверьте ИНН."] in rows
+    assert ["2", "ОГРН", "102770013219", "13 цифр (ОГРНИП — 15)."] in rows
+    assert count(Organisation) == before

@@ -42,3 +42,29 @@ def test_downgrade_to_base_removes_the_schema(empty_database):
 def test_revision_files_are_date_prefixed():
     names = [p.name for p in (ROOT / "migrations" / "versions").glob("*.py")]
     assert names and all(n[:8].isdigit() and n[8] == "_" for n in names)
+
+
+def test_numbers_given_before_journals_go_into_a_general_journal(empty_database):
+    """russian0002: the counters and registered versions of the single sequence per organisation are attached to a
+    «general» journal of that organisation, so their uniqueness still holds; new journals start their own."""
+    if not empty_database.startswith("sqlite"):
+        pytest.skip("rows are written without their parents (SQLite does not enforce foreign keys here)")
+    import sqlite3
+
+    assert services.run_flask(["db", "upgrade", "d0c5tpl00007"], empty_database).returncode == 0
+    path = empty_database.split("///", 1)[1]
+    with sqlite3.connect(path) as con:
+        con.execute("INSERT INTO organisations (id, code, name, kind, path) VALUES (7, 'M', 'М', 'municipality', "
+                    "'/7/')")
+        con.execute("INSERT INTO registration_journals (organisation_id, year, last_number) VALUES (7, 2026, 2)")
+        con.execute("INSERT INTO document_versions (document_id, number, status, progress, signed, "
+                    "registration_org_id, registration_year, registration_seq, registration_number, created_at) "
+                    "VALUES (1, 1, 'queued', 0, 0, 7, 2026, 2, '0002/2026', '2026-01-01')")
+    upgraded = services.run_flask(["db", "upgrade"], empty_database)
+    assert upgraded.returncode == 0, upgraded.stderr
+    with sqlite3.connect(path) as con:
+        journal_id, code = con.execute("SELECT id, code FROM document_journals WHERE organisation_id = 7").fetchone()
+        assert code == "general"
+        assert con.execute("SELECT journal_id, last_number FROM registration_journals").fetchall() == [(journal_id, 2)]
+        assert con.execute("SELECT registration_journal_id FROM document_versions").fetchall() == [(journal_id,)]
+    assert services.run_flask(["db", "downgrade", "d0c5tpl00007"], empty_database).returncode == 0

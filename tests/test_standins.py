@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.audit import chain
 from app.audit.models import AuditEvent
 from app.core.errors import PermissionDenied, ValidationFailed
+from app.core.russian import deputy_for
 from app.deadlines.models import StandIn
 from app.deadlines.standins import absent_people_covered_by, create_stand_in, revoke_stand_in
 from app.tasks.services import inbox_query
@@ -135,7 +136,7 @@ def test_a_deputy_approves_for_the_absent_head_and_the_audit_says_so(world, make
                                                        AuditEvent.object_id == stage.id))
     assert event.actor_id == deputy_of_head.id and event.on_behalf_of_id == world["head"].id
     assert event.actor_role == "head"
-    assert event.actor_name == f"{deputy_of_head.full_name} (за {world['head'].short_name})"
+    assert event.actor_name == f"{deputy_of_head.full_name} ({deputy_for(world['head'])})"
     assert chain.verify().ok
     # The on-behalf field is part of the hash: changing it breaks the chain.
     event.on_behalf_of_id = None
@@ -175,11 +176,11 @@ def test_the_history_page_names_the_deputy_and_the_absent_person(world, make_cyc
     db_session.commit()
     login(world["official"])
     page = client.get(f"/cycles/{stage.cycle_id}/history").get_data(as_text=True)
-    assert f"(за {world['head'].short_name})" in page
+    assert f"({deputy_for(world['head'])})" in page
     client.post("/logout")
     login(world["head"])
     page = client.get("/audit/").get_data(as_text=True)
-    assert f"{deputy_of_head.full_name} (за {world['head'].short_name})" in page
+    assert f"{deputy_of_head.full_name} ({deputy_for(world['head'])})" in page
 
 
 # --- pages ------------------------------------------------------------------------------------

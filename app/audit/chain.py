@@ -15,6 +15,7 @@ from flask import has_request_context, request
 from sqlalchemy import false, func, select, update
 
 from app.audit.models import AuditChainHead, AuditEvent
+from app.core.russian import deputy_for
 from app.core.timeutil import utcnow
 from app.extensions import db
 
@@ -56,7 +57,8 @@ def _client_address() -> str | None:
 def _actor_name(actor, on_behalf_of) -> str | None:
     name = getattr(actor, "full_name", None)
     if name and on_behalf_of is not None:
-        name = f"{name} (за {on_behalf_of.short_name})"[:200]
+        # «за» takes the accusative: «(за Н.И. Ковалёву)», «(за С.П. Иванова)».
+        name = f"{name} ({deputy_for(on_behalf_of) or 'за ' + on_behalf_of.short_name})"[:200]
     return name
 
 
@@ -67,7 +69,7 @@ def record(*, action: str, object_type: str, object_id: int | None, actor=None, 
     """Append one event to the chain in the caller's transaction (flushes, never commits).
 
     `on_behalf_of`: the absent person a deputy (заместитель) acted for; the actor stays the deputy, and the
-    shown name says for whom («Петров П.П. (за И.И. Иванов)»)."""
+    shown name says for whom («Петров П.П. (за И.И. Иванова)»)."""
     return record_many([dict(action=action, object_type=object_type, object_id=object_id, actor=actor,
                              actor_role=actor_role, cycle_id=cycle_id, organisation_id=organisation_id,
                              from_state=from_state, to_state=to_state, before=before, after=after, reason=reason,

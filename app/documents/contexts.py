@@ -21,11 +21,13 @@ from sqlalchemy.orm import contains_eager, lazyload
 
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import ROLES
+from app.core import russian as ru
 from app.core.errors import ValidationFailed
-from app.core.timeutil import format_date, format_date_long
 from app.documents.catalogue import DocumentType, get_type
+from app.documents.rendering import declared_variables
 from app.extensions import db
 from app.orgs.models import Organisation
+from app.orgs.requisites import requisites_lines
 
 LEGAL_BASIS = [
     "Федеральный закон от 29.12.2012 № 273-ФЗ «Об образовании в Российской Федерации»",
@@ -39,58 +41,47 @@ CONTROL_ITEM = "Контроль за исполнением настоящег�
 LEVEL_SYSTEM = {"regional": "региональной", "municipal": "муниципальной", "school": "внутренней"}
 
 
-# --- small formatting helpers -----------------------------------------------------------------------------
+# --- small formatting helpers (the shared Russian formatters of app.core.russian) ---------------------------
 
 def fmt_date(value: date | datetime | None) -> str | None:
-    return format_date(value) or None
+    """ДД.ММ.ГГГГ, or None (a template prints its blank then)."""
+    return ru.date_short(value) or None
 
 
 def fmt_date_long(value: date | None) -> str | None:
-    if isinstance(value, datetime):
-        value = value.date()
-    return format_date_long(value) or None
+    """«20» апреля 2026 г., or None."""
+    return ru.date_long(value) or None
 
 
 def fmt_number(value, digits: int = 2) -> str:
     """12 → «12», 45.5000 → «45,5», None → «—»: the Russian decimal comma, no trailing zeros."""
-    if value is None:
-        return DASH
-    text = f"{Decimal(str(value)).quantize(Decimal(1).scaleb(-digits)):f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text.replace(".", ",")
+    return ru.number(value, digits)
 
 
 def _unit(value: str, unit: str | None) -> str:
     return f"{value} {unit}".strip() if value != DASH and unit == "%" else value
 
 
-def initials_name(full_name: str | None) -> str:
+def initials_name(full_name: str | None, case: str = "nomn") -> str:
     """«Петрова Мария Ивановна» → «М.И. Петрова» (initials before the surname, as in a signature block)."""
-    parts = (full_name or "").split()
-    if len(parts) >= 2 and not parts[0].endswith("."):
-        return "".join(f"{p[0]}." for p in parts[1:3]) + " " + parts[0]
-    return full_name or ""
+    return ru.initials_surname(full_name, case) or (full_name or "")
 
 
 def in_text(position: str) -> str:
     """A position inside a sentence starts in lower case («начальник управления»), an acronym stays («ИМЦ»)."""
-    if len(position) > 1 and position[0].isupper() and not position[1].isupper():
-        return position[0].lower() + position[1:]
-    return position
+    return ru.lower_first(position)
 
 
 def person(user: User | None) -> str:
     """«С.П. Иванов, начальник управления образования»: who is responsible, as a document names them."""
     if user is None:
         return DASH
-    return f"{user.short_name}, {in_text(user.position)}" if user.position else user.short_name
+    name = ru.initials_surname(user.full_name) or user.short_name
+    return f"{name}, {in_text(user.position)}" if user.position else name
 
 
 def _dates(start: date | None, end: date | None) -> str:
-    if start and end and start != end:
-        return f"{fmt_date(start)} – {fmt_date(end)}"
-    return fmt_date(end or start) or DASH
+    return ru.date_range(start, end)
 
 
 def _attr(obj, name, default=None):
@@ -239,12 +230,38 @@ def signer_user(dtype: DocumentType, stage) -> User | None:
     return None
 
 
-def _head_of(org: Organisation) -> str:
+def _head_user(org: Organisation) -> User | None:
     for role in ("director", "head"):
         users = _users_at(org, role)
         if users:
-            return users[0].short_name
-    return DASH
+            return users[0]
+    return None
+
+
+def _head_of(org: Organisation) -> str:
+    head = _head_user(org)
+    return ru.initials_surname(head.full_name) if head is not None else DASH
+
+
+def _addressee_lines(org: Organisation, head: User | None) -> list[str]:
+    """«Директору МБОУ „Лицей № 2“» / «Н.И. Ковалёвой»: the head's position (the organisation's requisite, else
+    the head's own, else «Руководитель») in the dative with the organisation's name, and the head's name in the
+    dative."""
+    position = getattr(org, "head_position", None) or (head.position if head is not None else None) or "Руководитель"
+    return ru.addressee_lines(position, _name_after_position(org), head.full_name if head is not None else None)
+
+
+def _name_after_position(org: Organisation) -> str:
+    """The organisation as it follows «Директору …»: a name that starts with its legal form's abbreviation
+    («МОУ „Гимназия № 3“») is not declined; otherwise the name is put in the genitive («Гимназии № 3»,
+    «муниципального бюджетного общеобразовательного учреждения …»)."""
+    for name in (org.short_name, org.name):
+        first = (name or "").split(" ", 1)[0]
+        if len(first) > 1 and first.isupper():
+            return name
+    if org.short_name:
+        return ru.genitive(org.short_name)
+    return ru.lower_first(ru.genitive(org.name))
 
 
 def _place(org: Organisation) -> str:
@@ -266,7 +283,8 @@ def _agreements(dtype: DocumentType, org: Organisation, version) -> list[dict]:
     for role in dtype.approval_route:
         users = _users_at(org, role)
         if users:
-            stamps.append({"position": users[0].position or ROLES[role], "name": users[0].short_name})
+            stamps.append({"position": users[0].position or ROLES[role],
+                           "name": ru.initials_surname(users[0].full_name)})
     return stamps
 
 
@@ -287,24 +305,26 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
     signed_by = ({"position": _attr(signatures[0], "signer_position") or "",
                   "name": initials_name(_attr(signatures[0], "signer_name"))} if signatures else
                  {"position": signer.position or ROLES.get(sorted(signer.role_codes())[0], ""),
-                  "name": signer.short_name})
-    letterhead = [line for line in params.get("letterhead") or [] if line] or [
-        line for line in (getattr(org, "address", None), _place(org),
-                          ", ".join(x for x in (getattr(org, "phone", None), getattr(org, "email", None)) if x))
-        if line]
+                  "name": ru.initials_surname(signer.full_name)})
+    # The бланк's справочные данные (address, phone, e-mail, ОКПО/ОГРН/ИНН/КПП); the place when there are none.
+    letterhead = [line for line in params.get("letterhead") or [] if line] or requisites_lines(org) or [_place(org)]
     mechanism = cycle.track.mechanism
     return {
         "org": {"name": org.name, "short_name": org.display_name, "place": params.get("place") or _place(org),
-                "letterhead": letterhead},
+                "letterhead": letterhead, "head_position": org.head_position,
+                **{key: getattr(org, key) for key in ("address", "phone", "email", "website", "okpo", "ogrn", "inn",
+                                                      "kpp")}},
         "doc": {"type_title": dtype.title.upper(), "title": dtype.title, "heading": dtype.title,
                 "date": fmt_date(reg_date), "date_long": fmt_date_long(reg_date), "number": number,
                 "draft_mark": "" if number else "ПРОЕКТ", "period": cycle.period,
                 "version": _attr(version, "number") or 1},
-        "cycle": {"title": cycle.title, "mechanism": f"{mechanism.code} «{mechanism.title}»",
+        "cycle": {"title": cycle.title, "mechanism": f"{mechanism.code} {ru.quote(mechanism.title)}",
                   "period": cycle.period, "stage": stage.title},
         "signer": signed_by,
+        # ГОСТ Р 7.0.97 отметка об исполнителе: full name and phone (the office's phone when the person has none).
         "executor": {"name": executor.full_name,
-                     "contact": ", ".join(x for x in (executor.phone, executor.email) if x) or "тел. ______"},
+                     "contact": ", ".join(x for x in (executor.phone or org.phone, executor.email) if x)
+                     or "тел. ______"},
         "approval": {**signed_by,
                      "date": fmt_date_long(approved_on.date() if isinstance(approved_on, datetime) else approved_on)},
         "agreements": _agreements(dtype, org, version),
@@ -374,7 +394,7 @@ def _monitoring_order(dtype, stage, ctx, **_):
     responsible = person(stage.responsible)
     items = []
     for req in requests:
-        items.append({"text": f"Провести сбор сведений «{req.title}» за {req.period} учебный год по перечню "
+        items.append({"text": f"Провести сбор сведений {ru.quote(req.title)} за {req.period} учебный год по перечню "
                               "показателей (приложение № 1).", "executor": responsible,
                       "deadline": fmt_date(req.deadline)})
     last = max((r.deadline for r in requests), default=stage.deadline)
@@ -426,14 +446,15 @@ def _data_request_letter(dtype, stage, ctx, *, params, **_):
     if request is None:
         _refuse(dtype.title, ["В цикле нет запроса сведений, к которому относится письмо."])
     if not request.items:
-        _refuse(dtype.title, [f"В запросе «{request.title}» нет ни одного показателя."])
+        _refuse(dtype.title, [f"В запросе {ru.quote(request.title)} нет ни одного показателя."])
     orgs = sorted((s.organisation for s in request.submissions), key=lambda o: o.name)
     indicators = _number_rows([{"code": i.code, "name": i.name, "unit": i.unit} for i in request.indicators])
     ctx["doc"]["heading"] = "О предоставлении сведений"
     return {
         "letter": {"reply_number": params.get("reply_number"), "reply_date": params.get("reply_date")},
         "addressee_block": ["Руководителям образовательных организаций", "(по списку рассылки)"],
-        "request": {"title": request.title, "period": request.period, "deadline": fmt_date(request.deadline),
+        "request": {"title": ru.quotable(request.title), "period": request.period,
+                    "deadline": fmt_date(request.deadline),
                     "deadline_long": fmt_date_long(request.deadline)},
         "indicators": indicators,
         "addressees": _organisation_rows(orgs),
@@ -476,7 +497,7 @@ def _analytic_report(dtype, stage, ctx, **_):
                 plotted.append((ind.code, float(mean), float(ind.target)))
             behind = mean < ind.target if ind.direction == "up" else mean > ind.target
             if behind:
-                conclusions.append(f"Среднее значение показателя {ind.code} «{ind.name}» "
+                conclusions.append(f"Среднее значение показателя {ind.code} {ru.quote(ind.name)} "
                                    f"({_unit(fmt_number(mean), ind.unit)}) не достигает целевого "
                                    f"({_unit(fmt_number(ind.target), ind.unit)}).")
     reporting = {org.id for pairs in values.values() for org, _ in pairs}
@@ -543,12 +564,13 @@ def _addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
             _refuse(dtype.title, ["Не указан срок этапа «Рекомендации»."])
         deadline = stage.deadline
         rows.append({"text": stage.summary, "basis": "результаты анализа", "due_date": fmt_date(deadline)})
-    head = _head_of(org)
+    head_user = _head_user(org)
+    head = ru.initials_surname(head_user.full_name) if head_user is not None else DASH
     ctx["doc"]["heading"] = "О направлении адресных рекомендаций"
     return {
         "letter": {"reply_number": params.get("reply_number"), "reply_date": params.get("reply_date")},
         "addressee": {"name": org.name, "short_name": org.display_name, "head": head,
-                      "lines": ["Руководителю", org.name] + ([head] if head != DASH else [])},
+                      "lines": _addressee_lines(org, head_user)},
         "recommendations": _number_rows(rows),
         "response_deadline": fmt_date(deadline),
     }
@@ -564,8 +586,8 @@ def _best_practices(dtype, stage, ctx, *, params, **_):
             continue
         best = (max if ind.direction == "up" else min)(pairs, key=lambda p: p[1])
         practices.append({"organisation": best[0].name, "indicator": f"{ind.code} {ind.name}",
-                          "value": _unit(fmt_number(best[1]), ind.unit),
-                          "average": _unit(fmt_number(_mean([v for _, v in pairs])), ind.unit)})
+                          "value": ru.with_unit(best[1], "%" if ind.unit == "%" else None),
+                          "average": ru.with_unit(_mean([v for _, v in pairs]), "%" if ind.unit == "%" else None)})
     if not practices:
         _refuse(dtype.title, [f"Нет значений показателей за {cycle.period} учебный год хотя бы по двум "
                               "организациям: выделить успешные практики не из чего."])
@@ -624,9 +646,9 @@ def _event_order(dtype, stage, ctx, *, params, **_):
         event = _measure_row(chosen)
         start, end = chosen.start_date, chosen.end_date
         purpose = in_text((chosen.expected_result or "").strip().rstrip("."))
-    ctx["doc"]["heading"] = f"О проведении мероприятия «{event['title']}»"
+    ctx["doc"]["heading"] = f"О проведении мероприятия {ru.quote(event['title'])}"
     items = [
-        {"text": f"Провести мероприятие «{event['title']}» в срок: {event['dates']}.",
+        {"text": f"Провести мероприятие {ru.quote(event['title'])} в срок: {event['dates']}.",
          "executor": event["responsible"], "deadline": fmt_date(end)},
         {"text": f"Обеспечить участие в мероприятии: {event['participants']}.",
          "executor": "руководители образовательных организаций", "deadline": fmt_date(start)},
@@ -747,9 +769,12 @@ def _protocol(dtype, stage, ctx, *, params, **_):
     return {
         "meeting": {"body": params.get("body") or f"совещания по итогам управленческого цикла "
                                                   f"{ctx['cycle']['mechanism']} ({cycle.period})",
-                    "chair": chair.short_name, "chair_position": chair.position or "председатель",
-                    "secretary": secretary.short_name, "secretary_position": secretary.position or "секретарь"},
-        "present": _number_rows([{"name": u.short_name, "position": u.position or DASH} for u in people]),
+                    "chair": ru.initials_surname(chair.full_name),
+                    "chair_position": ru.lower_first(chair.position or "председатель"),
+                    "secretary": ru.initials_surname(secretary.full_name),
+                    "secretary_position": ru.lower_first(secretary.position or "секретарь")},
+        "present": _number_rows([{"name": ru.initials_surname(u.full_name), "position": u.position or DASH}
+                                 for u in people]),
         "agenda": agenda,
     }
 
@@ -772,7 +797,7 @@ def _effectiveness_report(dtype, stage, ctx, **_):
         change = actual - Decimal(str(ind.baseline)) if actual is not None and ind.baseline is not None else None
         rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": fmt_number(ind.baseline),
                      "target": fmt_number(ind.target), "actual": fmt_number(actual),
-                     "change": ("+" if change is not None and change > 0 else "") + fmt_number(change),
+                     "change": ru.signed(change),
                      "assessment": assessment})
     evaluation = _evaluation(cycle)
     assessed = {a.measure_id: a for a in evaluation.assessments} if evaluation is not None else {}
@@ -804,8 +829,9 @@ def _effectiveness_report(dtype, stage, ctx, **_):
     ctx["doc"]["heading"] = f"об анализе эффективности принятых мер ({ctx['cycle']['mechanism']}, " \
                             f"{cycle.period} учебный год)"
     return {
-        "report": {"intro": f"Эффективность мер оценена по изменению значений {len(rows)} показателей цикла за "
-                            f"{cycle.period} учебный год относительно базовых и целевых значений.",
+        "report": {"intro": f"Эффективность мер оценена по изменению значений показателей цикла "
+                            f"({ru.plural(len(rows), 'показатель')}) за {cycle.period} учебный год относительно "
+                            "базовых и целевых значений.",
                    "period": cycle.period, "achieved": achieved, "total": len(rows)},
         "indicator_rows": _number_rows(rows), "measures": _number_rows(measure_rows), "conclusions": conclusions,
     }
@@ -839,5 +865,13 @@ def build_context(type_key: str, stage, *, addressee=None, params=None, version=
         raise ValidationFailed(f"Для вида документа «{dtype.title}» не задан построитель данных.")
     params = dict(params or {})
     ctx = _common(dtype, stage, version, params)
-    ctx.update(builder(dtype, stage, ctx, addressee=addressee, params=params))
+    if "charts" in declared_variables(type_key):
+        # A letter's бланк places the organisation's emblem (as a picture, like a chart); a report adds its charts.
+        owner = stage.cycle.owner
+        # Only an organisation that has an emblem pays for loading it (the letters of a batch share it).
+        ctx["charts"] = {"emblem": owner.emblem} if owner.emblem_sha256 else {}
+    built = builder(dtype, stage, ctx, addressee=addressee, params=params)
+    if "charts" in built and ctx.get("charts"):
+        built["charts"] = {**ctx["charts"], **built["charts"]}
+    ctx.update(built)
     return ctx

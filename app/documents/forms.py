@@ -35,3 +35,24 @@ class SignedCopyForm(Form):
         ("scan", "Скан подписанного экземпляра (PDF)"), ("signature", "Файл электронной подписи (.sig, .p7s)")]))
     file = FileField("Файл")
     submit = SubmitField("Приложить")
+
+
+class JournalForm(Form):
+    """A registration journal: its title and number format (prefix + индекс дела/ + number + suffix)."""
+
+    code = StringField("Код (латиницей, не меняется)", validators=[optional(), max_length(30)])
+    title = StringField("Название журнала", validators=[required(), max_length(200)])
+    prefix = StringField("Префикс номера", validators=[optional(), max_length(20)])
+    file_index = StringField("Индекс дела по номенклатуре", validators=[optional(), max_length(30)])
+    suffix = StringField("Суффикс номера", validators=[optional(), max_length(20)])
+    submit = SubmitField("Сохранить")
+
+    def format_data(self) -> dict:
+        return {"title": self.title.data, "prefix": self.prefix.data, "suffix": self.suffix.data,
+                "file_index": self.file_index.data}
+
+
+class JournalTypesForm(Form):
+    """Which journal each document type goes into: the choices come as fields «type-<key>» = journal id."""
+
+    submit = SubmitField("Сохранить распределение")

@@ -12,7 +12,7 @@ ACTIONS: dict[str, str] = {
 }
 OBJECTS: dict[str, str] = {
     "document": "документ", "document_version": "редакция документа", "attachment": "вложение",
-    "document_template": "шаблон документа",
+    "document_template": "шаблон документа", "document_journal": "журнал регистрации",
 }
 STATES: dict[str, str] = {
     "on_approval": "на согласовании", "awaiting_signature": "на подписи", "signed": "подписан",
@@ -25,5 +25,6 @@ FIELDS: dict[str, str] = {
     "registration_number": "регистрационный номер",
     "registered_sha256": "контрольная сумма зарегистрированного экземпляра",
     "number": "номер версии", "valid": "проверка пройдена", "problems": "замечания проверки",
-    "active_version": "действующая версия",
+    "active_version": "действующая версия", "prefix": "префикс номера", "suffix": "суффикс номера",
+    "file_index": "индекс дела", "journal_types": "виды документов в журналах",
 }

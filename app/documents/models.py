@@ -127,7 +127,9 @@ class DocumentVersion(db.Model):
     __tablename__ = "document_versions"
     __table_args__ = (
         UniqueConstraint("document_id", "number"),
-        UniqueConstraint("registration_org_id", "registration_year", "registration_seq"),
+        # Numbers are unique per journal and year (a version registered before journals existed has journal NULL
+        # only if its organisation had no counter; the migration put every earlier one into a «general» journal).
+        UniqueConstraint("registration_journal_id", "registration_year", "registration_seq"),
         CheckConstraint("status IN ('queued','running','done','failed')", name="status"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         CheckConstraint("(status = 'done') = (sha256 IS NOT NULL)", name="sha256_iff_done"),
@@ -158,6 +160,7 @@ class DocumentVersion(db.Model):
     signed: Mapped[bool] = mapped_column(Boolean, default=False)
     signed_at: Mapped[datetime | None]
     registration_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    registration_journal_id: Mapped[int | None] = mapped_column(ForeignKey("document_journals.id"))
     registration_year: Mapped[int | None] = mapped_column(SmallInteger)
     registration_seq: Mapped[int | None]
     registration_number: Mapped[str | None] = mapped_column(String(40))
@@ -180,6 +183,7 @@ class DocumentVersion(db.Model):
     document: Mapped[Document] = relationship(back_populates="versions")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
+    registration_journal: Mapped["DocumentJournal | None"] = relationship()
     approvals: Mapped[list["DocumentApproval"]] = relationship(
         back_populates="doc_version", order_by="DocumentApproval.round, DocumentApproval.position",
         cascade="all, delete-orphan")
@@ -248,13 +252,60 @@ class Signature(db.Model):
     signer: Mapped[User] = relationship()
 
 
-class RegistrationJournal(db.Model):
-    """Журнал регистрации: the last number given per organisation and calendar year (gap-free counter)."""
+class DocumentJournal(Audited, db.Model):
+    """Журнал регистрации of one kind of document at one organisation (приказы по основной деятельности,
+    исходящие письма, протоколы …) with its number format: prefix + индекс дела + «/» + sequence + suffix
+    («12-од», «01-15/123»). Sequences restart every calendar year (RegistrationJournal counts them)."""
 
-    __tablename__ = "registration_journals"
-    __table_args__ = (UniqueConstraint("organisation_id", "year"), CheckConstraint("last_number >= 0", name="last"))
+    __tablename__ = "document_journals"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "code"),
+        CheckConstraint("code <> ''", name="code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    suffix: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    file_index: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    position: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+    organisation: Mapped[Organisation] = relationship()
+
+    audit_type = "document_journal"
+    audit_fields = ("code", "title", "prefix", "suffix", "file_index")
+
+    def format(self, seq: int) -> str:
+        """The registration number of the `seq`-th document of a year: «12-од», «01-15/123»."""
+        index = f"{self.file_index}/" if self.file_index else ""
+        return f"{self.prefix}{index}{seq}{self.suffix}"
+
+
+class JournalType(db.Model):
+    """Which journal a document type is registered in, per organisation (one journal per type)."""
+
+    __tablename__ = "document_journal_types"
+    __table_args__ = (UniqueConstraint("organisation_id", "type_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    type_key: Mapped[str] = mapped_column(String(60))
+    journal_id: Mapped[int] = mapped_column(ForeignKey("document_journals.id", ondelete="CASCADE"), index=True)
+
+    journal: Mapped[DocumentJournal] = relationship()
+
+
+class RegistrationJournal(db.Model):
+    """The counter of a journal for one calendar year: the last number given (gap-free, see registration.py).
+    Rows from before journals existed were attached to each organisation's «general» journal by the migration."""
+
+    __tablename__ = "registration_journals"
+    __table_args__ = (UniqueConstraint("journal_id", "year"), CheckConstraint("last_number >= 0", name="last"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    journal_id: Mapped[int] = mapped_column(ForeignKey("document_journals.id"))
     year: Mapped[int] = mapped_column(SmallInteger)
     last_number: Mapped[int] = mapped_column(default=0)

@@ -43,6 +43,8 @@ def requisites(context: dict, version, signature) -> dict:
     from app.documents.contexts import fmt_date, fmt_date_long, initials_name
 
     context = dict(context)
+    # A letter rendered before the бланк carried an emblem has no pictures in its snapshot.
+    context.setdefault("charts", {})
     signed_day = signature.signed_at.astimezone(ZoneInfo(_time_zone(version))).date()
     signer = {"position": signature.signer_position or "", "name": initials_name(signature.signer_name)}
     if isinstance(context.get("doc"), dict):

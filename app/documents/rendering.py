@@ -22,6 +22,8 @@ from app.documents.catalogue import get_type
 
 log = logging.getLogger(__name__)
 CHART_WIDTH_CM = 16
+# Pictures placed through `charts` that are not charts: the emblem above the name on a letter's бланк.
+IMAGE_WIDTH_CM = {"emblem": 1.5}
 _COMPILED_TEMPLATES = 256  # 13 types × (body, headers, footers, properties), room for uploaded versions
 # XML 1.0 allows \t, \n, \r and everything from U+0020 on; docxtpl turns \a and \f into paragraph and
 # page breaks, which user text must not be able to inject either.
@@ -208,7 +210,7 @@ def render(type_key: str, context: dict, *, template: bytes | None = None) -> by
                           problems=[f"Не задана переменная «{name}»." for name in missing])
     data = {key: _clean(value) for key, value in context.items() if key != "charts"}
     if "charts" in context:
-        data["charts"] = {name: InlineImage(tpl, io.BytesIO(png), width=Cm(CHART_WIDTH_CM))
+        data["charts"] = {name: InlineImage(tpl, io.BytesIO(png), width=Cm(IMAGE_WIDTH_CM.get(name, CHART_WIDTH_CM)))
                           for name, png in (context["charts"] or {}).items()}
     try:
         tpl.render(data, jinja_env=jinja_env(), autoescape=True)

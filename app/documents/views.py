@@ -6,17 +6,19 @@ from flask_login import current_user
 from app.auth.roles import ROLES
 from app.auth.services import users_with_role_at
 from app.auth.submissions import submit_once
-from app.core.access import get_in_scope, signed_in
+from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.checks import check_version
 from app.core.errors import DomainError
 from app.core.forms import flash_form_errors
 from app.core.web import flash_problems, send_stored_file
 from app.cycles.models import Stage
 from app.jobs.registry import WAITING
-from app.documents import bp, services
+from app.documents import bp, journals, services
 from app.documents.attachments import attachment_path, attachments_of, kind_label
-from app.documents.forms import AcknowledgeForm, ActionForm, GenerateForm, SignedCopyForm, SignForm
-from app.documents.models import Attachment, Document, DocumentVersion
+from app.documents.catalogue import document_types
+from app.documents.forms import (AcknowledgeForm, ActionForm, GenerateForm, JournalForm, JournalTypesForm,
+                                 SignedCopyForm, SignForm)
+from app.documents.models import Attachment, Document, DocumentJournal, DocumentVersion
 from app.extensions import db
 from app.monitoring.models import DataRequest
 from app.orgs.models import Organisation
@@ -268,3 +270,99 @@ def acknowledge(docversion_id: int):
 def download_attachment(attachment_id: int):
     attachment = get_in_scope(Attachment, attachment_id)
     return _send_stored(attachment_path(attachment), attachment.original_name, attachment.content_type)
+
+
+# --- registration journals of an organisation (administrators) ------------------------------------------------
+
+def _journals_page(org: Organisation, status: int = 200, new_form: JournalForm | None = None):
+    return render_template(
+        "documents/journals.html", org=org, set_up=journals.is_set_up(org), journals=journals.journals_of(org),
+        mapping=journals.mapping_of(org), types=list(document_types().values()), defaults=journals.default_journals(),
+        default_format=lambda spec: DocumentJournal(**{k: spec[k] for k in ("prefix", "suffix", "file_index")}),
+        new_form=new_form or JournalForm(formdata=None), types_form=JournalTypesForm(formdata=None)), status
+
+
+def _to_journals(org: Organisation):
+    return redirect(url_for("documents.journals_page", org_id=org.id))
+
+
+@bp.route("/journals/<int:org_id>")
+@roles_required("admin")
+def journals_page(org_id: int):
+    return _journals_page(get_in_scope(Organisation, org_id, roles={"admin"}))
+
+
+@bp.route("/journals/<int:org_id>/setup", methods=["POST"])
+@roles_required("admin")
+def journals_setup(org_id: int):
+    org = get_in_scope(Organisation, org_id, roles={"admin"})
+    if not JournalTypesForm().validate_on_submit():  # the CSRF token only
+        abort(400)
+    journals.ensure_journals(org)
+    db.session.commit()
+    flash("Журналы регистрации созданы по умолчанию; их можно изменить.", "success")
+    return _to_journals(org)
+
+
+@bp.route("/journals/<int:org_id>/new", methods=["POST"])
+@roles_required("admin")
+def journal_new(org_id: int):
+    org = get_in_scope(Organisation, org_id, roles={"admin"})
+    form = JournalForm()
+    if not form.validate_on_submit():
+        return _journals_page(org, 422, new_form=form)
+    try:
+        journal = journals.create_journal(org, code=form.code.data, data=form.format_data(), actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        form.code.errors.extend([exc.message, *exc.problems])
+        return _journals_page(org, 422, new_form=form)
+    db.session.commit()
+    flash(f"Журнал «{journal.title}» добавлен.", "success")
+    return _to_journals(org)
+
+
+@bp.route("/journals/edit/<int:journal_id>", methods=["POST"])
+@roles_required("admin")
+def journal_edit(journal_id: int):
+    journal = db.session.get(DocumentJournal, journal_id)
+    if journal is None:
+        abort(404)
+    org = get_in_scope(Organisation, journal.organisation_id, roles={"admin"})
+    form = JournalForm()
+    try:
+        if not form.validate_on_submit():
+            raise DomainError("Журнал регистрации не сохранён.",
+                              problems=[m for errors in form.errors.values() for m in errors])
+        journals.update_journal(journal, data=form.format_data(), actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _journals_page(org, 422)
+    db.session.commit()
+    flash(f"Журнал «{journal.title}» сохранён.", "success")
+    return _to_journals(org)
+
+
+@bp.route("/journals/<int:org_id>/types", methods=["POST"])
+@roles_required("admin")
+def journal_types(org_id: int):
+    org = get_in_scope(Organisation, org_id, roles={"admin"})
+    if not JournalTypesForm().validate_on_submit():
+        abort(400)
+    choices = {}
+    for name, value in request.form.items():
+        if name.startswith("type-"):
+            if not value.isdigit():
+                flash("Выберите журнал для каждого вида документа.", "danger")
+                return _journals_page(org, 422)
+            choices[name[5:]] = int(value)
+    try:
+        moved = journals.set_type_journals(org, choices, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _journals_page(org, 422)
+    db.session.commit()
+    flash(f"Распределение по журналам сохранено (изменено видов документов: {moved}).", "success")
+    return _to_journals(org)

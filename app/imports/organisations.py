@@ -15,11 +15,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.imports.formats import BOOLEANS, KINDS, PROFILES, SETTLEMENTS, vocabulary_key
 from app.orgs.models import Organisation
+from app.orgs.requisites import REQUISITE_FIELDS, clean_requisites
 from app.orgs.services import ALLOWED_PARENTS, CODE_RE, create_organisation, update_organisation
 
 MAX_ROWS = 50_000
 FIELDS = ("short_name", "settlement", "remote", "students", "profile", "low_income_share", "non_native_share",
-          "ovz_share", "unqualified_teachers_share", "teacher_vacancies")
+          "ovz_share", "unqualified_teachers_share", "teacher_vacancies") + REQUISITE_FIELDS
 SHARES = ("low_income_share", "non_native_share", "ovz_share", "unqualified_teachers_share")
 CENT = Decimal("0.01")
 
@@ -123,6 +124,13 @@ def _parse_row(row_no, cells, pos, titles, add) -> OrgRow | None:
             if raw and value is None:
                 bad(column, raw, "доля в процентах: число от 0 до 100 (например, 12,5)")
             data[column] = value
+    for column in REQUISITE_FIELDS:
+        if column in pos:
+            raw = cell(column)
+            cleaned, problems = clean_requisites({column: raw})
+            if problems:
+                bad(column, raw, problems[0].split(": ", 1)[-1])
+            data[column] = cleaned[column]
     if not ok:
         return None
     return OrgRow(row_no=row_no, code=code, name=name, kind=kind, parent_code=parent_code, data=data)

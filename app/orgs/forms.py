@@ -1,11 +1,13 @@
 from zoneinfo import available_timezones
 
-from wtforms import IntegerField, SelectField, StringField, SubmitField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
 from app.core.forms import (Form, NotBlank, RuDecimalField, as_choices, max_length, number_range, optional,
                             required)
 from app.orgs.models import ORG_KINDS, PROFILES, SETTLEMENTS
+from app.orgs.requisites import LABELS, REQUISITE_FIELDS, clean_requisites
 
 _EMPTY = [("", "— не указано —")]
 
@@ -13,6 +15,17 @@ _EMPTY = [("", "— не указано —")]
 def _known_time_zone(form, field):
     if field.data and field.data not in available_timezones():
         raise ValidationError("Неизвестный часовой пояс (пример: Europe/Moscow, Asia/Yekaterinburg).")
+
+
+def _requisite(form, field):
+    """The same check the service applies (check digits of ИНН, ОГРН, ОКПО …), shown beside the field."""
+    _, problems = clean_requisites({field.name: field.data})
+    if problems:
+        raise ValidationError(problems[0].split(": ", 1)[-1])
+
+
+def _requisite_field(key: str, label: str | None = None):
+    return StringField(label or LABELS[key], validators=[optional(), _requisite])
 
 
 def _share(label: str):
@@ -40,6 +53,17 @@ class OrganisationForm(Form):
     ovz_share = _share("Доля обучающихся с ОВЗ, %")
     unqualified_teachers_share = _share("Доля педагогов без требуемой квалификации, %")
     teacher_vacancies = IntegerField("Вакансии педагогов", validators=[optional(), number_range(0, 1000)])
+    head_position = _requisite_field("head_position", "Должность руководителя (для подписи и блока адресата)")
+    address = _requisite_field("address", "Почтовый адрес (ул., д., г., индекс)")
+    phone = _requisite_field("phone")
+    email = _requisite_field("email")
+    website = _requisite_field("website")
+    okpo = _requisite_field("okpo")
+    ogrn = _requisite_field("ogrn")
+    inn = _requisite_field("inn")
+    kpp = _requisite_field("kpp")
+    emblem_file = FileField("Эмблема (герб) для бланка писем: PNG или JPEG до 512 КБ")
+    emblem_remove = BooleanField("Убрать эмблему")
     submit = SubmitField("Сохранить")
 
     def context_data(self) -> dict:
@@ -55,3 +79,13 @@ class OrganisationForm(Form):
             "unqualified_teachers_share": self.unqualified_teachers_share.data,
             "teacher_vacancies": self.teacher_vacancies.data,
         }
+
+    def requisites_data(self) -> dict:
+        """The requisites; `emblem` only when a picture was uploaded or removal was asked for."""
+        data = {key: (getattr(self, key).data or "").strip() or None for key in REQUISITE_FIELDS}
+        upload = self.emblem_file.data
+        if upload is not None and getattr(upload, "filename", ""):
+            data["emblem"] = upload.read()
+        elif self.emblem_remove.data:
+            data["emblem"] = None
+        return data

@@ -1,5 +1,5 @@
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, Numeric, String
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.core.db import Audited
 from app.extensions import db
@@ -61,11 +61,26 @@ class Organisation(Audited, db.Model):
     ovz_share: Mapped[float | None] = mapped_column(Numeric(5, 2))
     unqualified_teachers_share: Mapped[float | None] = mapped_column(Numeric(5, 2))
     teacher_vacancies: Mapped[int | None] = mapped_column(Integer)
+    # Реквизиты for the бланк of the organisation's letters (app/orgs/requisites.py checks them).
+    address: Mapped[str | None] = mapped_column(String(500))
+    phone: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(200))
+    okpo: Mapped[str | None] = mapped_column(String(10))
+    ogrn: Mapped[str | None] = mapped_column(String(15))
+    inn: Mapped[str | None] = mapped_column(String(12))
+    kpp: Mapped[str | None] = mapped_column(String(9))
+    head_position: Mapped[str | None] = mapped_column(String(200))
+    # The emblem (герб) printed above the name on the бланк: PNG/JPEG up to 512 KB, loaded only when asked for;
+    # its SHA-256 is loaded with the row, so a document (or the audit log) knows whether there is one for free.
+    emblem: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    emblem_sha256: Mapped[str | None] = mapped_column(String(64))
 
     audit_type = "organisation"
     audit_fields = ("code", "kind", "name", "short_name", "timezone", "settlement", "remote", "students", "profile",
                     "low_income_share", "non_native_share", "ovz_share", "unqualified_teachers_share",
-                    "teacher_vacancies")
+                    "teacher_vacancies", "address", "phone", "email", "website", "okpo", "ogrn", "inn", "kpp",
+                    "head_position", "emblem_sha256")
 
     parent: Mapped["Organisation | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Organisation"]] = relationship(back_populates="parent", order_by="Organisation.name")

@@ -1,5 +1,6 @@
 """Organisation hierarchy operations."""
 
+import hashlib
 import re
 from datetime import date
 
@@ -11,6 +12,7 @@ from app.core.errors import ValidationFailed
 from app.core.timeutil import today_in
 from app.extensions import db
 from app.orgs.models import ORG_KINDS, Organisation
+from app.orgs.requisites import REQUISITE_FIELDS, check_emblem, check_requisites
 
 CODE_RE = re.compile(r"^[A-Za-z0-9А-Яа-яЁё._-]{1,40}$")
 CONTEXT_FIELDS = ("settlement", "remote", "students", "profile", "low_income_share", "non_native_share",
@@ -40,9 +42,13 @@ def create_organisation(*, code: str, name: str, kind: str, parent: Organisation
                                f"«{parent.kind_label if parent else 'верхний уровень'}».")
     if db.session.scalar(select(Organisation.id).where(Organisation.code == code)) is not None:
         raise ValidationFailed(f"Организация с кодом «{code}» уже существует.")
-    unknown = set(context) - set(CONTEXT_FIELDS)
+    unknown = set(context) - set(CONTEXT_FIELDS) - set(REQUISITE_FIELDS) - {"emblem"}
     if unknown:
         raise TypeError(f"unknown organisation fields: {sorted(unknown)}")
+    context.update(check_requisites({k: v for k, v in context.items() if k in REQUISITE_FIELDS}))
+    if "emblem" in context:
+        context["emblem"] = check_emblem(context["emblem"])
+        context["emblem_sha256"] = _digest(context["emblem"])
     org = Organisation(code=code, name=name.strip(), short_name=short_name, kind=kind, parent=parent, **context)
     db.session.add(org)
     db.session.flush()
@@ -54,17 +60,26 @@ def create_organisation(*, code: str, name: str, kind: str, parent: Organisation
     return org
 
 
-EDITABLE_FIELDS = ("name", "short_name") + CONTEXT_FIELDS
+def _digest(data: bytes | None) -> str | None:
+    return hashlib.sha256(data).hexdigest() if data else None
+
+
+EDITABLE_FIELDS = ("name", "short_name") + CONTEXT_FIELDS + REQUISITE_FIELDS + ("emblem",)
 
 
 def update_organisation(org: Organisation, *, data: dict, actor) -> None:
-    """Change an organisation's names and context attributes. Code, kind and place in the tree stay:
-    the code is the stable key other systems and imports refer to."""
+    """Change an organisation's names, context attributes and requisites (`emblem`: new picture bytes, or None to
+    remove it; absent — unchanged). Code, kind and place in the tree stay: the code is the stable key other
+    systems and imports refer to. Invalid requisites are refused in Russian, nothing changed."""
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"not editable: {sorted(unknown)}")
-    if not (data.get("name") or "").strip():
+    if "name" in data and not (data.get("name") or "").strip():
         raise ValidationFailed("Укажите полное наименование организации.")
+    data = {**data, **check_requisites({k: v for k, v in data.items() if k in REQUISITE_FIELDS})}
+    if "emblem" in data:
+        data["emblem"] = check_emblem(data["emblem"])
+        data["emblem_sha256"] = _digest(data["emblem"])
     before = org.audit_snapshot()
     for key, value in data.items():
         setattr(org, key, value.strip() if isinstance(value, str) else value)

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.orgs import bp, services
 from app.orgs.forms import OrganisationForm
 from app.orgs.models import PROFILES, SETTLEMENTS, Organisation
+from app.orgs.requisites import requisites_lines
 
 
 @bp.route("/")
@@ -33,7 +34,7 @@ def org_detail(org_id: int):
     subtree_size = db.session.scalar(
         select(func.count()).select_from(Organisation).where(Organisation.in_subtree_of(org)))
     return render_template("orgs/detail.html", org=org, children=children, subtree_size=subtree_size,
-                           SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES,
+                           SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES, requisites_lines=requisites_lines,
                            can_edit="admin" in current_user.roles_over(org))
 
 
@@ -57,10 +58,12 @@ def new_org():
         try:
             org = services.create_organisation(code=form.code.data, name=form.name.data, kind=form.kind.data,
                                                parent=parent, short_name=form.short_name.data or None,
-                                               actor=current_user, **form.context_data())
+                                               actor=current_user, **form.context_data(),
+                                               **form.requisites_data())
         except DomainError as exc:
             db.session.rollback()
             form.code.errors.append(exc.message)
+            form.code.errors.extend(getattr(exc, "problems", None) or [])
         else:
             db.session.commit()
             flash("Организация добавлена.", "success")
@@ -84,10 +87,12 @@ def edit_org(org_id: int):
     if form.validate_on_submit():
         try:
             services.update_organisation(org, actor=current_user, data={
-                "name": form.name.data, "short_name": form.short_name.data or None, **form.context_data()})
+                "name": form.name.data, "short_name": form.short_name.data or None, **form.context_data(),
+                **form.requisites_data()})
         except DomainError as exc:
             db.session.rollback()
             form.name.errors.append(exc.message)
+            form.name.errors.extend(getattr(exc, "problems", None) or [])
         else:
             db.session.commit()
             flash("Сведения об организации сохранены.", "success")

@@ -29,8 +29,11 @@ ROUTE_ARGUMENTS: dict = {
     # Template administration is not organisation content: administrators only, everyone else 403.
     "template_type": (ADMIN_ONLY, lambda o, v, r: ["regulation"]),
     "template_version_id": (ADMIN_ONLY, lambda o, v, r: [o.extra["template_version_id"]]),
+    # Registration journals are configured by an administrator of the organisation.
+    "journal_id": (ADMIN_ONLY, lambda o, v, r: [o.extra["journal_id"]]),
 }
-ENDPOINT_SCOPES: dict = {}
+ENDPOINT_SCOPES: dict = {f"documents.{name}": ADMIN_ONLY
+                         for name in ("journals_page", "journals_setup", "journal_new", "journal_types")}
 FORM_ROUTES: dict = {}
 
 
@@ -78,9 +81,13 @@ def school_b_objects(world, make_cycle, db_session, objs) -> dict:
                                sha256=hashlib.sha256(pdf_data).hexdigest()))
     db.session.flush()
     template_version = _uploaded_template(world["admin"])
+    from app.documents.journals import ensure_journals, journals_of
+
+    ensure_journals(stage.cycle.owner)
+    journal = journals_of(stage.cycle.owner)[0]
     db_session.commit()
     return {"document_id": doc.id, "docversion_id": version.id, "attachment_id": attachment.id,
-            "template_version_id": template_version.id}
+            "template_version_id": template_version.id, "journal_id": journal.id}
 
 
 def _uploaded_template(admin):
