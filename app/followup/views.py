@@ -122,8 +122,8 @@ def edit_recommendation(recommendation_id: int):
 
 def _recommendation_detail_page(rec: Recommendation, status: int = 200):
     items = services.rollup(rec.cycle).by_recommendation.get(rec.id, [])
-    can_issue = rec.is_draft and current_user.id in {
-        u.id for u in services.users_with_role_at(rec.organisation, services.APPROVERS)}
+    # Who issues is the items' `dispatch` permission, asked of the engine (a deputy of the head included).
+    can_issue = rec.is_draft and bool(rec.items) and engine.can(rec.items[0], "dispatch", current_user)
     return render_template("followup/recommendation.html", rec=rec, items=items, can_issue=can_issue,
                            can_write=bool(current_user.roles_over(rec.organisation) & services.AUTHORS),
                            states=engine.registry()["recommendation_item"].states,
@@ -184,7 +184,7 @@ def _load_item(rec_item_id: int) -> RecommendationItem:
 
 def _item_page(item: RecommendationItem, status: int = 200):
     available = {t.trigger for t in engine.available_transitions(item, current_user)}
-    reviewer = bool(current_user.roles_over(item.recommendation.organisation) & services.MANAGERS)
+    reviewer = bool(available & {"accept", "return"})
     return render_template(
         "followup/item.html", item=item, rec=item.recommendation, available=available, reviewer=reviewer,
         state_label=engine.registry()["recommendation_item"].state_label(item.state),
