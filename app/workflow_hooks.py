@@ -23,6 +23,7 @@ def register(app=None) -> None:
 
     core_hooks.covered_people.register(absent_people_covered_by)
     core_hooks.bearer_user.register(user_for_bearer)
+    core_hooks.state_label.register(engine.state_label_for)
 
     workflow_hooks.mandatory_documents.register(mandatory_documents)
     workflow_hooks.attachments_of.register(attachments_of)
@@ -35,3 +36,7 @@ def register(app=None) -> None:
 
     TASK_KINDS.update(engine.task_kinds())
     TASK_LINKS.update(engine.task_links())
+
+    if app is not None:
+        # templates/_workflow.html state_badge: every page names and colours a state from its workflow.
+        app.jinja_env.globals["workflow_vocabulary"] = engine.vocabulary

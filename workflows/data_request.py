@@ -17,7 +17,7 @@ NAME = "data_request"
 OBJECT_TYPE = "data_request"
 INITIAL = "draft"
 STATES = {"draft": "черновик", "sent": "направлен", "closed": "закрыт"}
-STATE_STYLES = {"draft": "secondary", "sent": "primary", "closed": "success"}
+STATE_STYLES = {"draft": "primary", "sent": "warning", "closed": "success"}
 
 # Who sends and closes requests and reviews the answers: the cycle owner's official or head (or the
 # director, for a school's own cycle); the request's organisation is the owner.

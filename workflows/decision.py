@@ -20,7 +20,7 @@ STATES = {
     "executed": "исполнено",
     "verified": "исполнение подтверждено",
 }
-STATE_STYLES = {"draft": "secondary", "adopted": "primary", "executed": "info", "verified": "success"}
+STATE_STYLES = {"draft": "secondary", "adopted": "primary", "executed": "success", "verified": "success"}
 ADOPTERS = APPROVERS  # nearest_only: the head of the owner (the director of a school owner)
 VERIFIERS = CYCLE_MANAGERS  # the owner's official or head (the director, for a school's own cycle)
 

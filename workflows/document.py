@@ -33,8 +33,8 @@ STATES = {
     "registered": "зарегистрирован",
     "published": "опубликован",
 }
-STATE_STYLES = {"draft": "secondary", "on_approval": "warning", "awaiting_signature": "info", "signed": "success",
-                "registered": "primary", "published": "dark"}
+STATE_STYLES = {"draft": "primary", "on_approval": "warning", "awaiting_signature": "warning", "signed": "info",
+                "registered": "success", "published": "success"}
 # Those who register and publish: the owner's official, or the school's director for its own cycle.
 REGISTRARS = frozenset({"official", "head", "director"})
 

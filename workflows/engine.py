@@ -210,6 +210,25 @@ def state_styles(object_type: str) -> dict[str, str]:
     return {state: wf.state_style(state) for state in wf.states}
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    labels: dict[str, str]
+    styles: dict[str, str]
+
+
+def vocabulary(object_type: str) -> Vocabulary:
+    """The Russian label and badge style of every state of a workflow (pages, documents, audit, OpenAPI)."""
+    wf = registry().get(object_type)
+    if wf is None:
+        return Vocabulary({}, {})
+    return Vocabulary(wf.states, state_styles(object_type))
+
+
+def state_label_for(object_type: str, state: str) -> str | None:
+    wf = registry().get(object_type)
+    return wf.states.get(state) if wf is not None else None
+
+
 def workflow_for(obj) -> Workflow:
     try:
         return registry()[obj.audit_type]

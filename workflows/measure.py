@@ -21,8 +21,8 @@ STATES = {
     "verified": "исполнение подтверждено",
     "cancelled": "отменено",
 }
-STATE_STYLES = {"planned": "secondary", "in_progress": "primary", "done": "info", "verified": "success",
-                "cancelled": "dark"}
+STATE_STYLES = {"planned": "info", "in_progress": "primary", "done": "success", "verified": "success",
+                "cancelled": "secondary"}
 VERIFIERS = CYCLE_MANAGERS  # the owner's official or head (the director, for a school's own cycle)
 ACTIVE_STATES = ("planned", "in_progress")
 PROOF_KINDS = ("programme", "protocol", "report", "evidence", "order")

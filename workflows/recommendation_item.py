@@ -29,8 +29,8 @@ STATES = {
     "accepted": "исполнение принято",
     "returned": "отчёт возвращён на доработку",
 }
-STATE_STYLES = {"draft": "secondary", "issued": "warning", "acknowledged": "info", "in_progress": "primary",
-                "reported": "info", "accepted": "success", "returned": "danger"}
+STATE_STYLES = {"draft": "secondary", "issued": "info", "acknowledged": "primary", "in_progress": "primary",
+                "reported": "warning", "accepted": "success", "returned": "danger"}
 ISSUERS = APPROVERS
 SIGNERS = frozenset({"director"})
 EXECUTORS = frozenset({"director", "staff"})

@@ -19,7 +19,7 @@ STATES = {
     "on_review": "на рассмотрении",
     "approved": "утверждён",
 }
-STATE_STYLES = {"waiting": "light", "draft": "secondary", "on_review": "warning", "approved": "success"}
+STATE_STYLES = {"waiting": "secondary", "draft": "primary", "on_review": "warning", "approved": "success"}
 
 
 # --- guards: each returns the list of problems, in Russian; empty means the guard passes ---

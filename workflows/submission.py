@@ -25,8 +25,8 @@ STATES = {
     "returned": "возвращено на доработку",
     "not_provided": "не представлено",
 }
-STATE_STYLES = {"pending": "secondary", "submitted": "info", "accepted": "success", "returned": "warning",
-                "not_provided": "danger"}
+STATE_STYLES = {"pending": "secondary", "submitted": "warning", "accepted": "success", "returned": "danger",
+                "not_provided": "dark"}
 FILLERS = frozenset({"director", "staff"})
 REVIEWERS = CYCLE_MANAGERS  # the request owner's official or head (workflows/data_request.py REQUESTERS)
 OPEN_STATES = ("pending", "returned")

@@ -37,3 +37,5 @@ class Hook:
 covered_people = Hook("covered_people", lambda user, day=None: [])
 # The active user a personal API token belongs to, or None; filled by the API feature.
 bearer_user = Hook("bearer_user", lambda secret: None)
+# The Russian label of `state` as the workflow of `object_type` names it, or None; filled by the workflows.
+state_label = Hook("state_label", lambda object_type, state: None)

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit import chain
 from app.auth.roles import EDITORS
+from app.core.access import acting_roles_over
 from app.core.checks import check_version, require_role
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage
@@ -104,7 +105,7 @@ def download_name(version: DocumentVersion) -> str:
 
 
 def can_edit(user, doc_or_stage) -> bool:
-    return bool(user.roles_over(doc_or_stage.organisation) & EDITORS)
+    return bool(acting_roles_over(user, doc_or_stage.organisation) & EDITORS)
 
 
 # --- generation ----------------------------------------------------------------------------------
