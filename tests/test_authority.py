@@ -306,3 +306,48 @@ def test_internal_transitions_are_fired_only_by_the_system(world, make_cycle, db
     assert "open" not in {t.trigger for t in engine.available_transitions(waiting, world["head"])}
     with pytest.raises(PermissionDenied):
         engine.fire_system(cycle.stage("GOAL"), "submit", actor=world["official"])
+
+
+def test_a_deputy_edits_content_and_the_audit_says_za(world, deputies, rec_cycle, db_session):
+    from app.followup import services
+    from app.followup.models import MEASURE_KINDS
+
+    deputy = deputies["official"]
+    measure = services.create_measure(rec_cycle, actor=deputy, title="Семинар", kind=next(iter(MEASURE_KINDS)),
+                                      responsible_id=world["methodologist"].id, start_date=TODAY,
+                                      end_date=TODAY + timedelta(days=20))
+    db_session.commit()
+    event = db_session.scalar(select(AuditEvent).where(
+        AuditEvent.object_type == "measure", AuditEvent.object_id == measure.id, AuditEvent.action == "create"))
+    assert event.actor_id == deputy.id and event.on_behalf_of_id == world["official"].id
+    # Someone who stands in for nobody with that role is refused, nothing saved.
+    with pytest.raises(PermissionDenied):
+        services.create_measure(rec_cycle, actor=deputies["director_b"], title="Чужое", kind=next(iter(MEASURE_KINDS)),
+                                responsible_id=world["methodologist"].id, start_date=TODAY,
+                                end_date=TODAY + timedelta(days=20))
+    db_session.rollback()
+
+
+def test_the_same_person_approving_a_step_may_not_sign_that_edition(world, goal_stage, db_session, fake_generation):
+    from app.auth.services import grant_role
+    from app.documents import services
+    from tests.test_documents import generate
+
+    head = world["head"]
+    grant_role(head, "methodologist", world["mun"], actor=world["admin"])  # the head also approves route steps
+    doc = generate(goal_stage, "regulation", world["official"], db_session)
+    services.transition(doc, "to_approval", actor=world["official"])
+    services.decide_step(doc, "approved", actor=head)
+    db_session.commit()
+    assert doc.state == "awaiting_signature"
+    assert not engine.can(doc, "sign", head)
+    with pytest.raises(PermissionDenied, match="разделение обязанностей"):
+        services.sign_document(doc, actor=head, password=PASSWORD)
+    db_session.rollback()
+    # Another round on the same edition, approved by the methodologist this time: the head still approved this
+    # edition once, so the head still may not sign it (a new edition is made by generating the document anew).
+    services.transition(doc, "return", actor=head, comment="Подпишу после согласования методистом")
+    services.transition(doc, "to_approval", actor=world["official"])
+    services.decide_step(doc, "approved", actor=world["methodologist"])
+    db_session.commit()
+    assert doc.state == "awaiting_signature" and not engine.can(doc, "sign", head)
