@@ -136,6 +136,20 @@ def test_follow_up_offer_equals_acceptance(world, deputies, rec_cycle, make_reco
     # The responsible methodologist runs the measure; another methodologist does not.
     assert engine.can(measure, "start", world["methodologist"])
     assert engine.can(measure, "start", deputies["methodologist"])
+    engine.fire(measure, "start", actor=world["methodologist"])
+    db_session.commit()
+    assert walk(measure, world, deputies, db_session)  # in_progress: complete, cancel
+
+    from app.followup.models import DECISION_KINDS
+
+    decision = services.create_decision(rec_cycle, actor=world["official"], today=TODAY, text="Решение",
+                                        kind=next(iter(DECISION_KINDS)), deadline=TODAY + timedelta(days=10),
+                                        responsible_id=world["methodologist"].id, basis="Справка")
+    db_session.commit()
+    assert walk(decision, world, deputies, db_session)  # draft: adopt (the nearest head)
+    engine.fire(decision, "adopt", actor=world["head"])
+    db_session.commit()
+    assert walk(decision, world, deputies, db_session)  # adopted: execute (responsible or managers)
 
 
 def test_monitoring_offer_equals_acceptance(world, deputies, sent, db_session):

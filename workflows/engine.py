@@ -239,7 +239,7 @@ def workflow_for(obj) -> Workflow:
 # --- authority ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Decision:
+class Admission:
     """The engine's answer to «may `actor` fire this now?»: the role and the absent person acted for, or why not."""
 
     role: str | None
@@ -262,19 +262,19 @@ def _excluded(wf: Workflow, spec: TransitionSpec, obj) -> tuple[set[int], str | 
     return ids, reason
 
 
-def decide(spec: TransitionSpec, obj, actor, wf: Workflow | None = None) -> Decision:
+def decide(spec: TransitionSpec, obj, actor, wf: Workflow | None = None) -> Admission:
     """Who may fire `spec` on `obj`: the actor by their own permission, else as the deputy (заместитель) of
     someone they stand in for today who could (the predicate is judged for the absent person). Separation of
     duties excludes the actor, and the absent person they would act for, when either did the conflicting step."""
     if spec.internal or actor is None:
-        return Decision(None, refusal=spec.refusal(obj))
+        return Admission(None, refusal=spec.refusal(obj))
     wf = wf or workflow_for(obj)
     excluded, reason = _excluded(wf, spec, obj)
     if actor.id in excluded:
-        return Decision(None, refusal=reason)
+        return Admission(None, refusal=reason)
     role = spec.allowed(obj, actor)
     if role is not None:
-        return Decision(role)
+        return Admission(role)
     refusal = spec.refusal(obj)
     for absent in hooks.covered_people(actor):
         role = spec.allowed(obj, absent)
@@ -283,8 +283,8 @@ def decide(spec: TransitionSpec, obj, actor, wf: Workflow | None = None) -> Deci
         if absent.id in excluded:
             refusal = reason
             continue
-        return Decision(role, absent)
-    return Decision(None, refusal=refusal)
+        return Admission(role, absent)
+    return Admission(None, refusal=refusal)
 
 
 def permits(permission: Permission, obj, actor) -> bool:
@@ -309,16 +309,16 @@ def _spec_for(wf: Workflow, obj, trigger: str) -> TransitionSpec:
     return spec
 
 
-def authorize(obj, trigger: str, actor) -> Decision:
+def authorize(obj, trigger: str, actor) -> Admission:
     """The decision for `trigger` in the object's current state; raises the Russian refusal when not allowed."""
     wf = workflow_for(obj)
     spec = _spec_for(wf, obj, trigger)
     if spec.internal:
         raise PermissionDenied()
-    decision = decide(spec, obj, actor, wf)
-    if not decision:
-        raise PermissionDenied(decision.refusal or spec.refusal(obj))
-    return decision
+    admission = decide(spec, obj, actor, wf)
+    if not admission:
+        raise PermissionDenied(admission.refusal or spec.refusal(obj))
+    return admission
 
 
 def can(obj, trigger: str, actor) -> bool:
@@ -356,10 +356,10 @@ def fire(obj, trigger: str, *, actor, comment: str | None = None, expected_versi
     spec = _spec_for(wf, obj, trigger)
     if spec.internal:
         raise PermissionDenied()
-    decision = decide(spec, obj, actor, wf)
-    if not decision:
-        raise PermissionDenied(decision.refusal or spec.refusal(obj))
-    return _run(wf, spec, obj, actor=actor, role=decision.role, on_behalf_of=decision.on_behalf_of,
+    admission = decide(spec, obj, actor, wf)
+    if not admission:
+        raise PermissionDenied(admission.refusal or spec.refusal(obj))
+    return _run(wf, spec, obj, actor=actor, role=admission.role, on_behalf_of=admission.on_behalf_of,
                 comment=comment, expected_version=expected_version, data=data)
 
 

@@ -19,7 +19,7 @@ from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.auth.services import check_password
-from app.core.access import scope_condition
+from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.timeutil import today_in, utcnow
@@ -424,9 +424,9 @@ def items_of_school(user: User, limit: int = 500) -> list[RecommendationItem]:
 
 def can_see_item(item: RecommendationItem, user: User) -> bool:
     """The owner's people see every item; the addressee sees its item once issued."""
-    if user.roles_over(item.recommendation.organisation):
+    if acting_roles_over(user, item.recommendation.organisation):
         return True
-    return item.state != "draft" and bool(user.roles_over(item.organisation))
+    return item.state != "draft" and bool(acting_roles_over(user, item.organisation))
 
 
 # --- measures ---

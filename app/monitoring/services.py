@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User
-from app.core.access import scope_condition
+from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
@@ -344,7 +344,7 @@ def my_submissions(user: User, limit: int = 500) -> list[Submission]:
 
 def visible_submission(submission: Submission, user: User) -> bool:
     """Addressees see their answer only once the request is sent; the owner's people see drafts too."""
-    return submission.request.state != "draft" or bool(user.roles_over(submission.request.organisation))
+    return submission.request.state != "draft" or bool(acting_roles_over(user, submission.request.organisation))
 
 
 def current_values(submission: Submission) -> dict[int, IndicatorValue]:
