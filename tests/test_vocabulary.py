@@ -12,6 +12,15 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted(engine.registry())
 
 
+@pytest.mark.parametrize("module_name", engine.workflow_modules())
+def test_every_workflow_declares_its_vocabulary(module_name):
+    import importlib
+
+    module = importlib.import_module(module_name)
+    assert isinstance(module.STATE_LABELS, dict) and isinstance(module.STATE_STYLES, dict)
+    assert set(module.STATE_STYLES) == set(module.STATE_LABELS)
+
+
 @pytest.mark.parametrize("object_type", WORKFLOWS)
 def test_every_state_has_a_russian_label_and_a_badge_style(object_type):
     wf = engine.registry()[object_type]

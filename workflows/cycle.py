@@ -6,7 +6,8 @@ NAME = "cycle"
 OBJECT_TYPE = "cycle"
 TASK_LINKS = {"cycle": ("cycles.cycle_detail", "cycle_id")}
 INITIAL = "open"
-STATES = {"open": "идёт", "closed": "завершён"}
+STATE_LABELS = {"open": "идёт", "closed": "завершён"}
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
 STATE_STYLES = {"open": "primary", "closed": "success"}
 
 

@@ -16,7 +16,8 @@ from workflows.submission import STATES as SUBMISSION_STATES
 NAME = "data_request"
 OBJECT_TYPE = "data_request"
 INITIAL = "draft"
-STATES = {"draft": "черновик", "sent": "направлен", "closed": "закрыт"}
+STATE_LABELS = {"draft": "черновик", "sent": "направлен", "closed": "закрыт"}
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
 STATE_STYLES = {"draft": "primary", "sent": "warning", "closed": "success"}
 
 # Who sends and closes requests and reviews the answers: the cycle owner's official or head (or the

@@ -14,12 +14,13 @@ from workflows.permissions import any_of, has_role, is_person
 NAME = "decision"
 OBJECT_TYPE = "decision"
 INITIAL = "draft"
-STATES = {
+STATE_LABELS = {
     "draft": "проект",
     "adopted": "принято",
     "executed": "исполнено",
     "verified": "исполнение подтверждено",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
 STATE_STYLES = {"draft": "secondary", "adopted": "primary", "executed": "success", "verified": "success"}
 ADOPTERS = APPROVERS  # nearest_only: the head of the owner (the director of a school owner)
 VERIFIERS = CYCLE_MANAGERS  # the owner's official or head (the director, for a school's own cycle)

@@ -25,7 +25,7 @@ from workflows.permissions import has_role
 NAME = "document"
 OBJECT_TYPE = "document"
 INITIAL = "draft"
-STATES = {
+STATE_LABELS = {
     "draft": "проект",
     "on_approval": "на согласовании",
     "awaiting_signature": "на подписи",
@@ -33,6 +33,7 @@ STATES = {
     "registered": "зарегистрирован",
     "published": "опубликован",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
 STATE_STYLES = {"draft": "primary", "on_approval": "warning", "awaiting_signature": "warning", "signed": "info",
                 "registered": "success", "published": "success"}
 # Those who register and publish: the owner's official, or the school's director for its own cycle.

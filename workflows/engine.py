@@ -1,7 +1,8 @@
 """The one workflow engine: every state change in the system goes through `fire` (or `fire_system`).
 
-Each workflow module declares NAME, OBJECT_TYPE, STATES, INITIAL, TRANSITIONS (dicts), STATE_STYLES and
-its effects (ON_ENTER, AFTER); the engine builds one static `transitions.Machine(model=None)` per
+Each workflow module declares NAME, OBJECT_TYPE, its vocabulary (STATE_LABELS: state → Russian label, in the
+machine's order; STATE_STYLES: state → badge style), INITIAL, TRANSITIONS (dicts) and its effects (ON_ENTER,
+AFTER); the engine builds one static `transitions.Machine(model=None)` per
 workflow and triggers its events on the ORM row directly, so loading a row never resets its state.
 
 The engine is the only authority on who may act: each transition declares its permission as a
@@ -164,7 +165,7 @@ def _build(module_name: str) -> Workflow:
         ))
     machine = Machine(
         model=None,
-        states=list(module.STATES),
+        states=list(module.STATE_LABELS),
         initial=module.INITIAL,
         transitions=[{"trigger": s.trigger, "source": list(s.source), "dest": s.dest} for s in specs],
         auto_transitions=False,
@@ -173,7 +174,7 @@ def _build(module_name: str) -> Workflow:
     )
     separation = [Separation(frozenset(rule["triggers"]), rule["excluded"], rule["reason"])
                   for rule in getattr(module, "SEPARATION_OF_DUTIES", ())]
-    return Workflow(module.NAME, module.OBJECT_TYPE, dict(module.STATES), dict(getattr(module, "STATE_STYLES", {})),
+    return Workflow(module.NAME, module.OBJECT_TYPE, dict(module.STATE_LABELS), dict(module.STATE_STYLES),
                     module.INITIAL, specs, dict(getattr(module, "ON_ENTER", {})), dict(getattr(module, "AFTER", {})),
                     separation, machine)
 

@@ -14,13 +14,14 @@ from workflows.permissions import any_of, has_role, is_person
 NAME = "measure"
 OBJECT_TYPE = "measure"
 INITIAL = "planned"
-STATES = {
+STATE_LABELS = {
     "planned": "запланировано",
     "in_progress": "выполняется",
     "done": "выполнено",
     "verified": "исполнение подтверждено",
     "cancelled": "отменено",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
 STATE_STYLES = {"planned": "info", "in_progress": "primary", "done": "success", "verified": "success",
                 "cancelled": "secondary"}
 VERIFIERS = CYCLE_MANAGERS  # the owner's official or head (the director, for a school's own cycle)

@@ -20,7 +20,7 @@ from workflows.permissions import has_role
 NAME = "recommendation_item"
 OBJECT_TYPE = "recommendation_item"
 INITIAL = "draft"
-STATES = {
+STATE_LABELS = {
     "draft": "черновик",
     "issued": "направлена, ожидает ознакомления",
     "acknowledged": "ознакомлен",
@@ -29,6 +29,7 @@ STATES = {
     "accepted": "исполнение принято",
     "returned": "отчёт возвращён на доработку",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
 STATE_STYLES = {"draft": "secondary", "issued": "info", "acknowledged": "primary", "in_progress": "primary",
                 "reported": "warning", "accepted": "success", "returned": "danger"}
 ISSUERS = APPROVERS

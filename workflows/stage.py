@@ -13,12 +13,13 @@ from workflows.permissions import has_role
 NAME = "stage"
 OBJECT_TYPE = "stage"
 INITIAL = "waiting"
-STATES = {
+STATE_LABELS = {
     "waiting": "ожидает предыдущего этапа",
     "draft": "черновик",
     "on_review": "на рассмотрении",
     "approved": "утверждён",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
 STATE_STYLES = {"waiting": "secondary", "draft": "primary", "on_review": "warning", "approved": "success"}
 
 

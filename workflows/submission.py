@@ -18,13 +18,14 @@ from workflows.permissions import all_of, any_of, has_role, is_person
 NAME = "submission"
 OBJECT_TYPE = "submission"
 INITIAL = "pending"
-STATES = {
+STATE_LABELS = {
     "pending": "ожидает ответа",
     "submitted": "на проверке",
     "accepted": "принято",
     "returned": "возвращено на доработку",
     "not_provided": "не представлено",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
 STATE_STYLES = {"pending": "secondary", "submitted": "warning", "accepted": "success", "returned": "danger",
                 "not_provided": "dark"}
 FILLERS = frozenset({"director", "staff"})
