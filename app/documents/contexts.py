@@ -26,14 +26,13 @@ from app.core.timeutil import format_date, format_date_long
 from app.documents.catalogue import DocumentType, get_type
 from app.extensions import db
 from app.orgs.models import Organisation
-from workflows.measure import STATES as MEASURE_STATE_LABELS
+from workflows.measure import STATE_LABELS as MEASURE_STATES
 
 LEGAL_BASIS = [
     "Федеральный закон от 29.12.2012 № 273-ФЗ «Об образовании в Российской Федерации»",
     "письмо Рособрнадзора от 20.04.2021 № 08-70 «О направлении методических рекомендаций по организации и "
     "проведению оценки механизмов управления качеством образования»",
 ]
-MEASURE_STATES = MEASURE_STATE_LABELS  # the measure workflow's own vocabulary
 DASH = "—"
 CONTROL_ITEM = "Контроль за исполнением настоящего приказа оставляю за собой."
 LEVEL_SYSTEM = {"regional": "региональной", "municipal": "муниципальной", "school": "внутренней"}
