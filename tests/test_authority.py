@@ -365,3 +365,21 @@ def test_the_same_person_approving_a_step_may_not_sign_that_edition(world, goal_
     services.decide_step(doc, "approved", actor=world["methodologist"])
     db_session.commit()
     assert doc.state == "awaiting_signature" and not engine.can(doc, "sign", head)
+
+
+def test_nobody_approves_the_stage_they_submitted_nor_their_deputy_for_them(world, deputies, make_cycle, db_session):
+    cycle = make_cycle(world["mun"], world["official"])
+    fill_goal(cycle, world["official"])
+    stage = cycle.stage("GOAL")
+    head = world["head"]
+    engine.fire(stage, "submit", actor=deputies["head"])  # the head's deputy submits «за» the head
+    db_session.commit()
+    for person in (head, deputies["head"]):
+        assert "approve" not in {t.trigger for t in engine.available_transitions(stage, person)}
+        with pytest.raises(PermissionDenied, match="разделение обязанностей"):
+            engine.fire(stage, "approve", actor=person)
+    # Returning it is still the head's to do; once resubmitted by the official, the head approves.
+    engine.fire(stage, "return", actor=head, comment="Отправит специалист")
+    engine.fire(stage, "submit", actor=world["official"])
+    engine.fire(stage, "approve", actor=head)
+    assert stage.state == "approved"

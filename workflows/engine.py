@@ -271,17 +271,16 @@ def decide(spec: TransitionSpec, obj, actor, wf: Workflow | None = None) -> Admi
         return Admission(None, refusal=spec.refusal(obj))
     wf = wf or workflow_for(obj)
     excluded, reason = _excluded(wf, spec, obj)
-    if actor.id in excluded:
-        return Admission(None, refusal=reason)
     role = spec.allowed(obj, actor)
     if role is not None:
-        return Admission(role)
+        # Permitted, unless they did the conflicting step: then the refusal says why.
+        return Admission(role) if actor.id not in excluded else Admission(None, refusal=reason)
     refusal = spec.refusal(obj)
     for absent in hooks.covered_people(actor):
         role = spec.allowed(obj, absent)
         if role is None:
             continue
-        if absent.id in excluded:
+        if actor.id in excluded or absent.id in excluded:
             refusal = reason
             continue
         return Admission(role, absent)

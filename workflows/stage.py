@@ -5,8 +5,12 @@ draft → on_review (submit, guarded by the stage's required content)
 on_review → approved | draft (return, with a mandatory comment)
 """
 
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
 from app.auth.roles import APPROVERS, EDITORS
 from app.core.timeutil import utcnow
+from app.extensions import db
 from workflows import hooks
 from workflows.permissions import has_role
 
@@ -98,6 +102,22 @@ def mandatory_documents(stage) -> list[str]:
 
 
 APPROVE = has_role(APPROVERS, nearest=True)
+
+
+def submitter(stage) -> set[int]:
+    """Who sent the stage for review (and whom they stood in for): the audit log's latest «submit» of it."""
+    row = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.on_behalf_of_id)
+        .where(AuditEvent.object_type == OBJECT_TYPE, AuditEvent.object_id == stage.id, AuditEvent.action == "submit")
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return {i for i in row if i is not None} if row is not None else set()
+
+
+# Nobody approves their own submission (a school's staff submit, its director approves).
+SEPARATION_OF_DUTIES = [
+    {"triggers": {"approve"}, "excluded": submitter,
+     "reason": "Утвердить этап не может тот, кто отправил его на утверждение (разделение обязанностей)."},
+]
 
 TRANSITIONS = [
     {"trigger": "open", "source": "waiting", "dest": "draft", "label": "Открыть этап",
