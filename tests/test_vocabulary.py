@@ -62,5 +62,6 @@ def test_audit_page_and_openapi_use_the_workflow_labels(app):
 def test_one_clock_helper():
     sources = [*(ROOT / "app").rglob("*.py"), *(ROOT / "workflows").rglob("*.py")]
     stray = [p.relative_to(ROOT).as_posix() for p in sources
-             if re.search(r"def _now\(|datetime\.now\(timezone\.utc\)", p.read_text(encoding="utf-8"))]
+             if re.search(r"def _now\(\) -> datetime|datetime\.now\(timezone\.utc\)|datetime\.utcnow\(",
+                          p.read_text(encoding="utf-8"))]
     assert stray == ["app/core/timeutil.py"]
