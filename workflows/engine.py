@@ -270,16 +270,18 @@ def decide(spec: TransitionSpec, obj, actor, wf: Workflow | None = None) -> Admi
     if spec.internal or actor is None:
         return Admission(None, refusal=spec.refusal(obj))
     wf = wf or workflow_for(obj)
-    excluded, reason = _excluded(wf, spec, obj)
     role = spec.allowed(obj, actor)
     if role is not None:
-        # Permitted, unless they did the conflicting step: then the refusal says why.
+        # Permitted, unless they did the conflicting step: then the refusal says why. (Asked only now: finding
+        # who did the conflicting step may take a query.)
+        excluded, reason = _excluded(wf, spec, obj)
         return Admission(role) if actor.id not in excluded else Admission(None, refusal=reason)
     refusal = spec.refusal(obj)
     for absent in hooks.covered_people(actor):
         role = spec.allowed(obj, absent)
         if role is None:
             continue
+        excluded, reason = _excluded(wf, spec, obj)
         if actor.id in excluded or absent.id in excluded:
             refusal = reason
             continue
