@@ -85,6 +85,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     for name in FEATURES:
         app.register_blueprint(importlib.import_module(f"app.{name}").bp, url_prefix=f"/{name}")
 
+    importlib.import_module("app.workflow_hooks").register(app)  # the hooks lower layers ask, filled once
     from app import cli
     from app.jobs import queue
 

@@ -44,7 +44,7 @@ def cycles(world, make_cycle, db_session):
     made = {}
     for key, school, director in (("a", "school_a", "director_a"), ("b", "school_b", "director_b")):
         cycle = make_cycle(world[school], world[director], mechanism="I1.1")
-        open_indicator_stage(cycle, world[director], world[director])
+        open_indicator_stage(cycle, world["official"], world[director])  # nobody approves their own submission
         made[key] = cycle
     made["mun"] = make_cycle(world["mun"], world["official"], mechanism="M1.1", period="2025/26")
     made["mun_next"] = make_cycle(world["mun"], world["official"], mechanism="M1.2", period="2026/27")

@@ -28,7 +28,7 @@ def api_token(world, make_cycle, db_session):
 
     official = world["official"]
     for school, director in ((world["school_a"], world["director_a"]), (world["school_b"], world["director_b"])):
-        open_indicator_stage(make_cycle(school, director, mechanism="I1.1"), director, director)
+        open_indicator_stage(make_cycle(school, director, mechanism="I1.1"), official, director)
     cycle = make_cycle(world["mun"], official, mechanism="M1.1")
     indicators = open_indicator_stage(cycle, official, world["head"])
     request = DataRequest(cycle=cycle, title="Сведения за 2025/26", period="2025/26", state="sent", sent_at=utcnow(),

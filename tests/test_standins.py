@@ -220,7 +220,7 @@ def test_the_stand_in_page_names_a_deputy_and_refuses_bad_input(world, deputy_of
 
 
 def test_acting_roles_include_the_absent_persons_during_the_period(world, head_on_leave, deputy_of_head):
-    from app.deadlines.standins import acting_roles_over
+    from app.core.access import acting_roles_over
 
     assert acting_roles_over(deputy_of_head, world["mun"]) == {"official", "head"}
     assert acting_roles_over(deputy_of_head, world["mun"], TODAY + timedelta(days=30)) == {"official"}

@@ -1,12 +1,14 @@
 """Lifecycle of a management cycle: open until its last stage is approved, then closed."""
 
-from datetime import datetime, timezone
+from app.core.timeutil import utcnow
 
 NAME = "cycle"
 OBJECT_TYPE = "cycle"
 TASK_LINKS = {"cycle": ("cycles.cycle_detail", "cycle_id")}
 INITIAL = "open"
-STATES = {"open": "идёт", "closed": "завершён"}
+STATE_LABELS = {"open": "идёт", "closed": "завершён"}
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
+STATE_STYLES = {"open": "primary", "closed": "success"}
 
 
 def all_stages_approved(cycle) -> list[str]:
@@ -21,7 +23,7 @@ TRANSITIONS = [
 
 
 def _enter_closed(ctx) -> None:
-    ctx.obj.closed_at = datetime.now(timezone.utc)
+    ctx.obj.closed_at = utcnow()
 
 
 ON_ENTER = {"closed": _enter_closed}

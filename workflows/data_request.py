@@ -7,19 +7,23 @@ The addressees of a draft are its Submission rows (pending, without tasks): the 
 separate addressee list, and the rows become the addressees' answers when the request is sent.
 """
 
-from datetime import datetime, timezone
-
 from app.auth.roles import CYCLE_MANAGERS
+from app.core.timeutil import utcnow
+from workflows.permissions import has_role
+from workflows.submission import DONE_STATES
+from workflows.submission import STATES as SUBMISSION_STATES
 
 NAME = "data_request"
 OBJECT_TYPE = "data_request"
 INITIAL = "draft"
-STATES = {"draft": "черновик", "sent": "направлен", "closed": "закрыт"}
+STATE_LABELS = {"draft": "черновик", "sent": "направлен", "closed": "закрыт"}
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
+STATE_STYLES = {"draft": "primary", "sent": "warning", "closed": "success"}
 
 # Who sends and closes requests and reviews the answers: the cycle owner's official or head (or the
-# director, for a school's own cycle). Services check the role over the *owner*, see app/monitoring.
+# director, for a school's own cycle); the request's organisation is the owner.
 REQUESTERS = CYCLE_MANAGERS
-DONE_STATES = ("accepted", "not_provided")
+REQUESTER = has_role(REQUESTERS, describe="специалист или руководитель органа, направившего запрос")
 
 
 # --- guards ---
@@ -43,8 +47,6 @@ def has_addressees(request) -> list[str]:
 
 def all_answered(request) -> list[str]:
     """Every addressee has been accepted or explicitly marked «не представлено» with a reason."""
-    from workflows.submission import STATES as SUBMISSION_STATES
-
     open_ = [s for s in request.submissions if s.state not in DONE_STATES]
     if not open_:
         return []
@@ -56,25 +58,23 @@ def all_answered(request) -> list[str]:
 
 
 TRANSITIONS = [
-    {"trigger": "send", "source": "draft", "dest": "sent", "label": "Направить запрос", "roles": REQUESTERS,
-     "guards": [monitoring_stage_open, has_indicators, has_addressees]},
-    {"trigger": "close", "source": "sent", "dest": "closed", "label": "Закрыть запрос", "roles": REQUESTERS,
-     "guards": [all_answered], "style": "success"},
+    {"trigger": "send", "source": "draft", "dest": "sent", "label": "Направить запрос", "allowed": REQUESTER,
+     "guards": [monitoring_stage_open, has_indicators, has_addressees],
+     "denied": "Направлять и закрывать запросы может специалист или руководитель."},
+    {"trigger": "close", "source": "sent", "dest": "closed", "label": "Закрыть запрос", "allowed": REQUESTER,
+     "guards": [all_answered], "style": "success",
+     "denied": "Направлять и закрывать запросы может специалист или руководитель."},
 ]
 
 
 # --- effects ---
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _enter_sent(ctx) -> None:
-    ctx.obj.sent_at = _now()
+    ctx.obj.sent_at = utcnow()
 
 
 def _enter_closed(ctx) -> None:
-    ctx.obj.closed_at = _now()
+    ctx.obj.closed_at = utcnow()
 
 
 ON_ENTER = {"sent": _enter_sent, "closed": _enter_closed}
@@ -83,13 +83,13 @@ ON_ENTER = {"sent": _enter_sent, "closed": _enter_closed}
 def _after_sent(ctx) -> None:
     # Each addressee's answer records being issued and opens its own fill task (workflows/submission.py).
     for submission in ctx.obj.submissions:
-        ctx.fire_internal(submission, "issue")
+        ctx.fire_system(submission, "issue")
 
 
 AFTER = {"sent": _after_sent}
 
 
-# --- the monitoring stage's content rule (used by workflows/stage.py) ---
+# --- the monitoring stage's content rule (registered for the MON stage in app/workflow_hooks.py) ---
 
 def monitoring_stage_problems(stage) -> list[str]:
     """The MON stage may go for review only when the cycle has data requests and all of them are closed."""
@@ -98,7 +98,6 @@ def monitoring_stage_problems(stage) -> list[str]:
 
     from app.extensions import db
     from app.monitoring.models import DataRequest
-    from workflows.submission import STATES as SUBMISSION_STATES
 
     requests = db.session.scalars(
         select(DataRequest).where(DataRequest.cycle_id == stage.cycle_id)

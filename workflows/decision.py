@@ -3,22 +3,25 @@
 draft → adopted (adopt: the head of the authority; the responsible person gets the execution task)
 adopted → executed (execute: the responsible person or the official reports execution)
 executed → verified (verify, by the official or head)
-Reflexive internal steps: prepare (on creation: the head is asked to adopt) and update (an edit of a draft).
+A new draft asks the head to adopt it (engine.start); an edit of a draft is no transition: the service moves
+the head's task to the new deadline (app/tasks/services.py reschedule), so one edit writes one audit event.
 """
 
-from datetime import datetime, timezone
-
-from app.auth.roles import APPROVERS, CYCLE_MANAGERS, EDITORS
+from app.auth.roles import APPROVERS, CYCLE_MANAGERS
+from app.core.timeutil import utcnow
+from workflows.permissions import any_of, has_role, is_person
 
 NAME = "decision"
 OBJECT_TYPE = "decision"
 INITIAL = "draft"
-STATES = {
+STATE_LABELS = {
     "draft": "проект",
     "adopted": "принято",
     "executed": "исполнено",
     "verified": "исполнение подтверждено",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
+STATE_STYLES = {"draft": "secondary", "adopted": "primary", "executed": "success", "verified": "success"}
 ADOPTERS = APPROVERS  # nearest_only: the head of the owner (the director of a school owner)
 VERIFIERS = CYCLE_MANAGERS  # the owner's official or head (the director, for a school's own cycle)
 
@@ -30,42 +33,32 @@ def has_basis(decision) -> list[str]:
 
 
 TRANSITIONS = [
-    {"trigger": "prepare", "source": "draft", "dest": "draft", "label": "Подготовить проект"},
-    {"trigger": "update", "source": "draft", "dest": "draft", "label": "Изменить проект"},
-    {"trigger": "adopt", "source": "draft", "dest": "adopted", "label": "Принять решение", "roles": ADOPTERS,
-     "nearest_only": True, "guards": [has_basis], "style": "success"},
+    {"trigger": "adopt", "source": "draft", "dest": "adopted", "label": "Принять решение",
+     "allowed": has_role(ADOPTERS, nearest=True), "guards": [has_basis], "style": "success"},
     {"trigger": "execute", "source": "adopted", "dest": "executed", "label": "Отметить исполненным",
-     "roles": EDITORS, "requires_comment": True},
+     "allowed": any_of(is_person("responsible_id", describe="ответственный за исполнение"), has_role(VERIFIERS)),
+     "denied": "Отметить исполнение может ответственный за решение, специалист или руководитель.",
+     "requires_comment": True},
     {"trigger": "verify", "source": "executed", "dest": "verified", "label": "Подтвердить исполнение",
-     "roles": VERIFIERS, "style": "success"},
+     "allowed": has_role(VERIFIERS), "style": "success"},
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _enter_draft(ctx) -> None:
-    for name, value in (getattr(ctx.obj, "pending_changes", None) or {}).items():
-        setattr(ctx.obj, name, value)
-    ctx.obj.pending_changes = None
-
-
 def _enter_adopted(ctx) -> None:
-    ctx.obj.adopted_at = _now()
+    ctx.obj.adopted_at = utcnow()
     ctx.obj.adopted_by_id = ctx.actor.id
 
 
 def _enter_executed(ctx) -> None:
-    ctx.obj.executed_at = _now()
+    ctx.obj.executed_at = utcnow()
     ctx.obj.execution_note = ctx.comment
 
 
 def _enter_verified(ctx) -> None:
-    ctx.obj.verified_at = _now()
+    ctx.obj.verified_at = utcnow()
 
 
-ON_ENTER = {"draft": _enter_draft, "adopted": _enter_adopted, "executed": _enter_executed,
+ON_ENTER = {"adopted": _enter_adopted, "executed": _enter_executed,
             "verified": _enter_verified}
 
 TASK_KINDS = {"adopt_decision": "Принять управленческое решение", "execute_decision": "Исполнить решение",
@@ -73,11 +66,15 @@ TASK_KINDS = {"adopt_decision": "Принять управленческое р�
 TASK_LINKS = {"decision": ("followup.decision_detail", "decision_id")}
 
 
+def adopt_title(decision) -> str:
+    return f"Принять решение «{decision.title}»"
+
+
 def _after_draft(ctx) -> None:
     decision = ctx.obj
     for person in ctx.users_with_role(decision.organisation, ADOPTERS):
         ctx.open_task(kind="adopt_decision", assignee=person, due_date=decision.deadline,
-                      title=f"Принять решение «{decision.title}»")
+                      title=adopt_title(decision))
 
 
 def _after_adopted(ctx) -> None:

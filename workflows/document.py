@@ -12,18 +12,20 @@ signed | registered | published → draft (revise: a new edition, i.e. a new ver
 signed version stays as it is and is marked superseded once the new one is signed)
 
 Who approves each step, who may sign and whether the type is registered are catalogue data
-(app/documents/data/document_types.yaml); app/documents/services.py checks the step's own role and the
-password before firing.
+(app/documents/data/document_types.yaml), read from the document's type by the permissions below; the
+service checks the password before firing. Separation of duties: whoever agreed a route step of an
+edition does not sign that edition.
 """
 
-from datetime import datetime, timezone
-
-from app.auth.roles import EDITORS
+from app.auth.roles import EDITORS, ROLES
+from app.auth.services import users_with_role_at
+from app.core.timeutil import utcnow
+from workflows.permissions import has_role
 
 NAME = "document"
 OBJECT_TYPE = "document"
 INITIAL = "draft"
-STATES = {
+STATE_LABELS = {
     "draft": "проект",
     "on_approval": "на согласовании",
     "awaiting_signature": "на подписи",
@@ -31,18 +33,12 @@ STATES = {
     "registered": "зарегистрирован",
     "published": "опубликован",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
+STATE_STYLES = {"draft": "primary", "on_approval": "warning", "awaiting_signature": "warning", "signed": "info",
+                "registered": "success", "published": "success"}
 # Those who register and publish: the owner's official, or the school's director for its own cycle.
 REGISTRARS = frozenset({"official", "head", "director"})
 
-
-def _catalogue_roles(attr: str) -> frozenset[str]:
-    from app.documents.catalogue import document_types
-
-    return frozenset(role for t in document_types().values() for role in getattr(t, attr))
-
-
-APPROVER_ROLES = _catalogue_roles("approval_route")
-SIGNER_ROLES = _catalogue_roles("signer_roles")
 
 
 # --- guards ---
@@ -72,9 +68,6 @@ def no_route(doc) -> list[str]:
 
 
 def route_staffed(doc) -> list[str]:
-    from app.auth.roles import ROLES
-    from app.auth.services import users_with_role_at
-
     problems = []
     for role in doc.doc_type.approval_route if doc.doc_type else ():
         if not users_with_role_at(doc.organisation, {role}):
@@ -99,36 +92,75 @@ def current_is_new(doc) -> list[str]:
     return []
 
 
+# --- who acts: catalogue data of the document's type, judged at the nearest level that has the role ---
+
+def signer_roles(doc) -> tuple[str, ...]:
+    return tuple(doc.doc_type.signer_roles) if doc.doc_type else ()
+
+
+def _step_role(doc) -> tuple[str, ...]:
+    step = pending_step(doc.current) if doc.state == "on_approval" else None
+    return (step.role,) if step is not None else ()
+
+
+def _step_refusal(doc) -> str:
+    role = next(iter(_step_role(doc)), "")
+    return f"На этом шаге документ согласует пользователь с ролью «{ROLES.get(role, role)}»."
+
+
+def _signer_refusal(doc) -> str:
+    roles = ", ".join(ROLES.get(r, r) for r in signer_roles(doc))
+    return f"Подписать документ может только уполномоченное лицо ({roles})."
+
+
+STEP_APPROVER = has_role(_step_role, nearest=True, describe="согласующий текущего шага маршрута")
+SIGNER = has_role(signer_roles, nearest=True, describe="уполномоченный подписать документ")
+EDITOR = has_role(EDITORS)
+REGISTRAR = has_role(REGISTRARS)
+
+
+def route_approvers(doc) -> set[int]:
+    """Who agreed a step of the current edition's route: they may not sign the same edition."""
+    current = doc.current
+    if current is None:
+        return set()
+    return {a.approver_id for a in current.approvals if a.decision == "approved"}
+
+
+SEPARATION_OF_DUTIES = [
+    {"triggers": {"sign"}, "excluded": route_approvers,
+     "reason": "Подписать редакцию не может тот, кто согласовал её на маршруте (разделение обязанностей)."},
+]
+
 TRANSITIONS = [
     {"trigger": "to_approval", "source": "draft", "dest": "on_approval", "label": "Отправить на согласование",
-     "roles": EDITORS, "guards": [version_ready, has_route, route_staffed]},
+     "allowed": EDITOR, "guards": [version_ready, has_route, route_staffed]},
     {"trigger": "to_signature", "source": "draft", "dest": "awaiting_signature", "label": "Передать на подпись",
-     "roles": EDITORS, "guards": [version_ready, no_route]},
+     "allowed": EDITOR, "guards": [version_ready, no_route]},
     {"trigger": "agree", "source": "on_approval", "dest": "on_approval", "label": "Согласовать",
-     "roles": APPROVER_ROLES, "style": "success"},
+     "allowed": STEP_APPROVER, "style": "success", "denied": _step_refusal},
     {"trigger": "route_done", "source": "on_approval", "dest": "awaiting_signature", "label": "Согласование завершено"},
     {"trigger": "return", "source": "on_approval", "dest": "draft", "label": "Вернуть на доработку",
-     "roles": APPROVER_ROLES, "requires_comment": True, "style": "warning"},
+     "allowed": STEP_APPROVER, "requires_comment": True, "style": "warning",
+     "denied": _step_refusal},
     {"trigger": "return", "source": "awaiting_signature", "dest": "draft", "label": "Вернуть на доработку",
-     "roles": SIGNER_ROLES, "requires_comment": True, "style": "warning"},
+     "allowed": SIGNER, "requires_comment": True, "style": "warning",
+     "denied": _signer_refusal},
     {"trigger": "withdraw", "source": ["on_approval", "awaiting_signature"], "dest": "draft",
-     "label": "Отозвать для изменения", "roles": EDITORS, "style": "secondary"},
+     "label": "Отозвать для изменения", "allowed": EDITOR, "style": "secondary"},
     {"trigger": "sign", "source": "awaiting_signature", "dest": "signed", "label": "Подписать",
-     "roles": SIGNER_ROLES, "guards": [version_ready], "style": "success"},
+     "allowed": SIGNER, "guards": [version_ready], "style": "success",
+     "denied": _signer_refusal},
     {"trigger": "register", "source": "signed", "dest": "registered", "label": "Зарегистрировать",
-     "roles": REGISTRARS, "guards": [registrable]},
+     "allowed": REGISTRAR, "guards": [registrable]},
     {"trigger": "publish", "source": ["signed", "registered"], "dest": "published", "label": "Опубликовать",
-     "roles": REGISTRARS, "guards": [publishable], "style": "secondary"},
+     "allowed": REGISTRAR, "guards": [publishable], "style": "secondary"},
     {"trigger": "revise", "source": ["signed", "registered", "published"], "dest": "draft",
-     "label": "Подготовить новую редакцию", "roles": EDITORS, "guards": [current_is_new], "style": "secondary"},
+     "label": "Подготовить новую редакцию", "allowed": EDITOR, "guards": [current_is_new], "style": "secondary"},
 ]
 
 
 # --- effects ---
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def pending_step(version):
     """The first undecided step of the version's latest approval round, or None."""
@@ -139,7 +171,7 @@ def pending_step(version):
 
 
 def _decide(step, ctx, decision: str) -> None:
-    step.decision, step.decided_at = decision, _now()
+    step.decision, step.decided_at = decision, utcnow()
     step.approver_id = ctx.actor.id
     step.approver_name, step.approver_position = ctx.actor.full_name, ctx.actor.position
     step.comment = ctx.comment
@@ -176,7 +208,7 @@ def _enter_signed(ctx) -> None:
 
     doc = ctx.obj
     version = doc.current
-    now = _now()
+    now = utcnow()
     version.signed, version.signed_at = True, now
     version.signatures.append(Signature(
         signer_id=ctx.actor.id, signer_name=ctx.actor.full_name, signer_position=ctx.actor.position,
@@ -197,7 +229,7 @@ def _enter_registered(ctx) -> None:
 
 
 def _enter_published(ctx) -> None:
-    ctx.obj.published_at = _now()
+    ctx.obj.published_at = utcnow()
 
 
 ON_ENTER = {"draft": _enter_draft, "on_approval": _enter_on_approval, "signed": _enter_signed,
@@ -225,7 +257,7 @@ def _after_on_approval(ctx) -> None:
     doc = ctx.obj
     step = pending_step(doc.current)
     if step is None:
-        ctx.fire_internal(doc, "route_done")
+        ctx.fire_system(doc, "route_done")
         return
     for person in ctx.users_with_role(doc.organisation, {step.role}):
         ctx.open_task(kind="approve_document", title=task_title(doc, "approve_document"), assignee=person,

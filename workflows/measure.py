@@ -2,72 +2,64 @@
 
 planned → in_progress (start) → done (complete: proof of execution attached) → verified (verify, by the official
 or head); planned | in_progress → cancelled (cancel, with a mandatory reason).
-Reflexive internal steps: plan (on creation) and update (an edit of a planned or running measure) re-open the
-responsible person's task, due at the measure's end date, so reminders follow the current dates.
+A new measure opens the responsible person's task (engine.start); an edit is no transition: the service moves
+that task to the new dates (app/tasks/services.py reschedule), so one edit writes one audit event.
 """
 
-from datetime import datetime, timezone
-
-from app.auth.roles import CYCLE_MANAGERS, EDITORS
+from app.auth.roles import CYCLE_MANAGERS
+from app.core.timeutil import utcnow
+from workflows import hooks
+from workflows.permissions import any_of, has_role, is_person
 
 NAME = "measure"
 OBJECT_TYPE = "measure"
 INITIAL = "planned"
-STATES = {
+STATE_LABELS = {
     "planned": "запланировано",
     "in_progress": "выполняется",
     "done": "выполнено",
     "verified": "исполнение подтверждено",
     "cancelled": "отменено",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
+STATE_STYLES = {"planned": "info", "in_progress": "primary", "done": "success", "verified": "success",
+                "cancelled": "secondary"}
 VERIFIERS = CYCLE_MANAGERS  # the owner's official or head (the director, for a school's own cycle)
 ACTIVE_STATES = ("planned", "in_progress")
 PROOF_KINDS = ("programme", "protocol", "report", "evidence", "order")
 
 
 def has_proof(measure) -> list[str]:
-    from app.documents.attachments import attachments_of
-
-    if attachments_of(measure):
+    if hooks.attachments_of(measure):
         return []
     return ["Прикрепите подтверждение проведения (программу, протокол, отчёт)."]
 
 
+# The course of a measure is marked by its responsible person, or by the owner's official or head.
+RUNNERS = any_of(is_person("responsible_id", describe="ответственный за мероприятие"), has_role(VERIFIERS),
+                 describe="ответственный за мероприятие, специалист или руководитель")
+RUNNERS_DENIED = "Отмечать ход мероприятия может ответственный за него, специалист или руководитель."
+
 TRANSITIONS = [
-    {"trigger": "plan", "source": "planned", "dest": "planned", "label": "Запланировать"},
-    {"trigger": "update", "source": "planned", "dest": "planned", "label": "Изменить"},
-    {"trigger": "update", "source": "in_progress", "dest": "in_progress", "label": "Изменить"},
     {"trigger": "start", "source": "planned", "dest": "in_progress", "label": "Начать выполнение",
-     "roles": EDITORS},
+     "allowed": RUNNERS, "denied": RUNNERS_DENIED},
     {"trigger": "complete", "source": "in_progress", "dest": "done", "label": "Отметить выполненным",
-     "roles": EDITORS, "guards": [has_proof], "style": "success"},
+     "allowed": RUNNERS, "denied": RUNNERS_DENIED, "guards": [has_proof], "style": "success"},
     {"trigger": "verify", "source": "done", "dest": "verified", "label": "Подтвердить исполнение",
-     "roles": VERIFIERS, "style": "success"},
+     "allowed": has_role(VERIFIERS), "style": "success"},
     {"trigger": "cancel", "source": ["planned", "in_progress"], "dest": "cancelled", "label": "Отменить",
-     "roles": VERIFIERS, "requires_comment": True, "style": "danger"},
+     "allowed": has_role(VERIFIERS), "requires_comment": True, "style": "danger"},
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _apply_changes(ctx) -> None:
-    # The service puts the edited fields on the object before firing `update`, so that the engine's audit
-    # event holds the before/after of the edit itself.
-    for name, value in (getattr(ctx.obj, "pending_changes", None) or {}).items():
-        setattr(ctx.obj, name, value)
-    ctx.obj.pending_changes = None
-
-
 def _enter_done(ctx) -> None:
-    ctx.obj.done_at = _now()
+    ctx.obj.done_at = utcnow()
     if ctx.comment:
         ctx.obj.result_note = ctx.comment
 
 
 def _enter_verified(ctx) -> None:
-    ctx.obj.verified_at = _now()
+    ctx.obj.verified_at = utcnow()
     ctx.obj.verified_by_id = ctx.actor.id
 
 
@@ -75,18 +67,22 @@ def _enter_cancelled(ctx) -> None:
     ctx.obj.cancel_reason = ctx.comment
 
 
-ON_ENTER = {"planned": _apply_changes, "in_progress": _apply_changes, "done": _enter_done,
+ON_ENTER = {"done": _enter_done,
             "verified": _enter_verified, "cancelled": _enter_cancelled}
 
 TASK_KINDS = {"execute_measure": "Провести мероприятие", "verify_measure": "Подтвердить исполнение мероприятия"}
 TASK_LINKS = {"measure": ("followup.measure_detail", "measure_id")}
 
 
+def execute_title(measure) -> str:
+    return (f"Провести мероприятие «{measure.title}» ({measure.start_date:%d.%m.%Y}–"
+            f"{measure.end_date:%d.%m.%Y})")
+
+
 def _after_active(ctx) -> None:
     measure = ctx.obj
     ctx.open_task(kind="execute_measure", assignee=measure.responsible, due_date=measure.end_date,
-                  title=f"Провести мероприятие «{measure.title}» ({measure.start_date:%d.%m.%Y}–"
-                        f"{measure.end_date:%d.%m.%Y})")
+                  title=execute_title(measure))
 
 
 def _after_done(ctx) -> None:

@@ -6,16 +6,21 @@ acknowledged → in_progress (start: the school states its actions and dates)
 in_progress | returned → reported (report: the school describes the execution and attaches evidence)
 reported → accepted (accept, by the official) | returned (return, with a mandatory comment)
 
-The engine checks roles over the addressee organisation; app/followup/services.py also checks that the
-reviewer acts for the recommendation's owner and re-checks the director's password.
+The issuer is the nearest head (director) of the recommendation's owner and reviewers act for the owner;
+the addressee's people act over the addressee. The service re-checks the director's password. Separation of
+duties: whoever reported the execution does not accept or return the report.
+The action plan (start) and the report text (report) come as the transition's data.
 """
 
-from datetime import datetime, timezone
+from app.auth.roles import APPROVERS, CYCLE_MANAGERS
+from app.core.timeutil import utcnow
+from workflows import hooks
+from workflows.permissions import has_role
 
 NAME = "recommendation_item"
 OBJECT_TYPE = "recommendation_item"
 INITIAL = "draft"
-STATES = {
+STATE_LABELS = {
     "draft": "черновик",
     "issued": "направлена, ожидает ознакомления",
     "acknowledged": "ознакомлен",
@@ -24,12 +29,23 @@ STATES = {
     "accepted": "исполнение принято",
     "returned": "отчёт возвращён на доработку",
 }
-# The service checks that the issuer is the nearest head (director) of the recommendation's owner and that a
-# reviewer acts for the owner; the roles here are checked over the addressee.
-ISSUERS = frozenset({"head", "director"})
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
+STATE_STYLES = {"draft": "secondary", "issued": "info", "acknowledged": "primary", "in_progress": "primary",
+                "reported": "warning", "accepted": "success", "returned": "danger"}
+ISSUERS = APPROVERS
 SIGNERS = frozenset({"director"})
 EXECUTORS = frozenset({"director", "staff"})
-REVIEWERS = frozenset({"official", "head", "director"})
+REVIEWERS = CYCLE_MANAGERS
+
+
+def _owner(item):
+    return item.recommendation.organisation
+
+
+ISSUE = has_role(ISSUERS, over=_owner, nearest=True, describe="руководитель органа, составившего рекомендацию")
+REVIEW = has_role(REVIEWERS, over=_owner, describe="специалист или руководитель органа, направившего рекомендацию")
+REVIEW_DENIED = ("Принимать и возвращать отчёты может специалист или руководитель органа, направившего "
+                 "рекомендацию.")
 # The school still owes something: counted as overdue once the due date has passed.
 OWED_STATES = ("issued", "acknowledged", "in_progress", "returned")
 EVIDENCE_KIND = "evidence"
@@ -37,70 +53,78 @@ EVIDENCE_KIND = "evidence"
 
 # --- guards ---
 
-def has_report(item) -> list[str]:
-    text = getattr(item, "pending_report", None) or item.report
+def has_report(item, data) -> list[str]:
+    text = data.get("report") or item.report
     return [] if (text or "").strip() else ["Опишите, что сделано во исполнение рекомендации."]
 
 
 def has_evidence(item) -> list[str]:
-    from app.documents.attachments import attachments_of
-
-    if attachments_of(item, kind=EVIDENCE_KIND):
+    if hooks.attachments_of(item, kind=EVIDENCE_KIND):
         return []
     return ["Прикрепите подтверждение исполнения (приказ, протокол, план, отчёт)."]
 
 
-def has_action_plan(item) -> list[str]:
-    text = getattr(item, "pending_plan", None)
+def has_action_plan(item, data) -> list[str]:
+    text = data.get("action_plan")
     return [] if (text or "").strip() else ["Укажите планируемые действия и сроки их выполнения."]
 
 
+def reporter(item) -> set[int]:
+    return {item.reported_by_id} if item.reported_by_id else set()
+
+
+SEPARATION_OF_DUTIES = [
+    {"triggers": {"accept", "return"}, "excluded": reporter,
+     "reason": "Принять или вернуть отчёт не может тот, кто его представил (разделение обязанностей)."},
+]
+
 TRANSITIONS = [
-    {"trigger": "dispatch", "source": "draft", "dest": "issued", "label": "Направить адресату", "roles": ISSUERS},
+    {"trigger": "dispatch", "source": "draft", "dest": "issued", "label": "Направить адресату", "allowed": ISSUE,
+     "denied": "Направить рекомендацию адресатам может руководитель органа управления, составившего её."},
     {"trigger": "acknowledge", "source": "issued", "dest": "acknowledged", "label": "Ознакомлен",
-     "roles": SIGNERS, "nearest_only": True, "style": "success"},
+     "allowed": has_role(SIGNERS, nearest=True), "style": "success",
+     "denied": "Подтвердить ознакомление может только руководитель организации-адресата (или его заместитель на "
+               "время отсутствия)."},
     {"trigger": "start", "source": "acknowledged", "dest": "in_progress", "label": "Приступить к исполнению",
-     "roles": EXECUTORS, "guards": [has_action_plan]},
+     "allowed": has_role(EXECUTORS), "guards": [has_action_plan]},
     {"trigger": "report", "source": ["in_progress", "returned"], "dest": "reported",
-     "label": "Отчитаться об исполнении", "roles": EXECUTORS, "guards": [has_report, has_evidence]},
+     "label": "Отчитаться об исполнении", "allowed": has_role(EXECUTORS), "guards": [has_report, has_evidence],
+     "denied": "Отчитаться может руководитель или сотрудник организации-адресата."},
     {"trigger": "accept", "source": "reported", "dest": "accepted", "label": "Принять исполнение",
-     "roles": REVIEWERS, "style": "success"},
+     "allowed": REVIEW, "denied": REVIEW_DENIED, "style": "success"},
     {"trigger": "return", "source": "reported", "dest": "returned", "label": "Вернуть на доработку",
-     "roles": REVIEWERS, "requires_comment": True, "style": "warning"},
+     "allowed": REVIEW, "denied": REVIEW_DENIED, "requires_comment": True, "style": "warning"},
 ]
 
 
 # --- effects ---
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def _enter_issued(ctx) -> None:
-    ctx.obj.issued_at = _now()
+    ctx.obj.issued_at = utcnow()
 
 
 def _enter_acknowledged(ctx) -> None:
-    ctx.obj.acknowledged_at = _now()
+    ctx.obj.acknowledged_at = utcnow()
     ctx.obj.acknowledged_by_id = ctx.actor.id
 
 
 def _enter_in_progress(ctx) -> None:
-    ctx.obj.action_plan = ctx.obj.pending_plan.strip()
-    ctx.obj.planned_completion = getattr(ctx.obj, "pending_completion", None)
+    ctx.obj.action_plan = ctx.data["action_plan"].strip()
+    ctx.obj.planned_completion = ctx.data.get("planned_completion")
 
 
 def _enter_reported(ctx) -> None:
     item = ctx.obj
-    text = getattr(item, "pending_report", None)
+    text = ctx.data.get("report")
     if text:
         item.report = text.strip()
-    item.reported_at = _now()
+    item.reported_at = utcnow()
     item.reported_by_id = ctx.actor.id
 
 
 def _enter_accepted(ctx) -> None:
-    ctx.obj.accepted_at = _now()
+    ctx.obj.accepted_at = utcnow()
     ctx.obj.accepted_by_id = ctx.actor.id
 
 

@@ -5,19 +5,26 @@ draft → on_review (submit, guarded by the stage's required content)
 on_review → approved | draft (return, with a mandatory comment)
 """
 
-from datetime import datetime, timezone
+from sqlalchemy import select
 
+from app.audit.models import AuditEvent
 from app.auth.roles import APPROVERS, EDITORS
+from app.core.timeutil import utcnow
+from app.extensions import db
+from workflows import hooks
+from workflows.permissions import has_role
 
 NAME = "stage"
 OBJECT_TYPE = "stage"
 INITIAL = "waiting"
-STATES = {
+STATE_LABELS = {
     "waiting": "ожидает предыдущего этапа",
     "draft": "черновик",
     "on_review": "на рассмотрении",
     "approved": "утверждён",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
+STATE_STYLES = {"waiting": "secondary", "draft": "primary", "on_review": "warning", "approved": "success"}
 
 
 # --- guards: each returns the list of problems, in Russian; empty means the guard passes ---
@@ -74,34 +81,15 @@ def _summary_content(stage) -> list[str]:
     return []
 
 
-def _monitoring_content(stage) -> list[str]:
-    # Imported here: the data request workflow loads the monitoring models, which load the cycles.
-    from workflows.data_request import monitoring_stage_problems
-
-    return monitoring_stage_problems(stage)
-
-
-def _analysis_content(stage) -> list[str]:
-    from app.analysis.guards import analysis_content
-
-    return analysis_content(stage)
-
-
-def _follow_up_content(stage) -> list[str]:
-    # REC, MEAS, DEC, EFF: the same integrity checks the cycle integrity panel lists.
-    from app.effectiveness.guards import stage_content
-
-    return stage_content(stage)
-
-
-CONTENT_RULES = {"GOAL": _goals_content, "IND": _indicators_content, "METH": _methods_content,
-                 "MON": _monitoring_content, "ANL": _analysis_content, "REC": _follow_up_content,
-                 "MEAS": _follow_up_content, "DEC": _follow_up_content, "EFF": _follow_up_content}
+# The cycle's own blocks; the features add theirs (MON, ANL, REC, MEAS, DEC, EFF) to hooks.stage_content at
+# start-up (app/workflow_hooks.py), so this workflow imports no feature.
+CONTENT_RULES = {"GOAL": _goals_content, "IND": _indicators_content, "METH": _methods_content}
 
 
 def required_content(stage) -> list[str]:
     """The stage's required content is present (what exactly depends on the block)."""
-    return CONTENT_RULES.get(stage.code, _summary_content)(stage)
+    rule = CONTENT_RULES.get(stage.code) or hooks.stage_content.get(stage.code) or _summary_content
+    return rule(stage)
 
 
 def has_responsible(stage) -> list[str]:
@@ -110,30 +98,43 @@ def has_responsible(stage) -> list[str]:
 
 def mandatory_documents(stage) -> list[str]:
     """The stage's mandatory document types exist, at least as drafts (which ones is catalogue data)."""
-    from app.documents.guards import mandatory_documents as documents_present
+    return hooks.mandatory_documents(stage)
 
-    return documents_present(stage)
 
+APPROVE = has_role(APPROVERS, nearest=True)
+
+
+def submitter(stage) -> set[int]:
+    """Who sent the stage for review (and whom they stood in for): the audit log's latest «submit» of it."""
+    row = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.on_behalf_of_id)
+        .where(AuditEvent.object_type == OBJECT_TYPE, AuditEvent.object_id == stage.id, AuditEvent.action == "submit")
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return {i for i in row if i is not None} if row is not None else set()
+
+
+# Nobody approves their own submission (a school's staff submit, its director approves).
+SEPARATION_OF_DUTIES = [
+    {"triggers": {"approve"}, "excluded": submitter,
+     "reason": "Утвердить этап не может тот, кто отправил его на утверждение (разделение обязанностей)."},
+]
 
 TRANSITIONS = [
     {"trigger": "open", "source": "waiting", "dest": "draft", "label": "Открыть этап",
      "guards": [previous_stage_ready]},
     {"trigger": "submit", "source": "draft", "dest": "on_review", "label": "Отправить на утверждение",
-     "roles": EDITORS, "guards": [previous_stage_ready, has_responsible, required_content, mandatory_documents]},
+     "allowed": has_role(EDITORS), "guards": [previous_stage_ready, has_responsible, required_content,
+                                              mandatory_documents]},
     # The head of the owning authority (or the school's director for its own cycle) decides, not a head
     # further up the tree: the same people who receive the review task.
     {"trigger": "approve", "source": "on_review", "dest": "approved", "label": "Утвердить",
-     "roles": APPROVERS, "nearest_only": True, "style": "success"},
+     "allowed": APPROVE, "style": "success"},
     {"trigger": "return", "source": "on_review", "dest": "draft", "label": "Вернуть на доработку",
-     "roles": APPROVERS, "nearest_only": True, "requires_comment": True, "style": "warning"},
+     "allowed": APPROVE, "requires_comment": True, "style": "warning"},
 ]
 
 
 # --- effects ---
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def _enter_draft(ctx) -> None:
     if ctx.spec.trigger == "return":
@@ -141,11 +142,11 @@ def _enter_draft(ctx) -> None:
 
 
 def _enter_on_review(ctx) -> None:
-    ctx.obj.submitted_at = _now()
+    ctx.obj.submitted_at = utcnow()
 
 
 def _enter_approved(ctx) -> None:
-    ctx.obj.approved_at = _now()
+    ctx.obj.approved_at = utcnow()
     ctx.obj.approved_by_id = ctx.actor.id
 
 
@@ -182,14 +183,14 @@ def open_ready_stages(ctx) -> None:
     """Open every waiting stage whose predecessor condition now holds (cascades through parallel ones)."""
     for stage in ctx.obj.cycle.stages:
         if stage.state == "waiting" and not previous_stage_ready(stage):
-            ctx.fire_internal(stage, "open")
+            ctx.fire_system(stage, "open")
             return  # the opened stage's own AFTER continues the cascade
 
 
 def _after_approved(ctx) -> None:
     cycle = ctx.obj.cycle
     if all(s.state == "approved" for s in cycle.stages):
-        ctx.fire_internal(cycle, "close")
+        ctx.fire_system(cycle, "close")
     else:
         open_ready_stages(ctx)
 

@@ -6,27 +6,42 @@ returned → submitted (resubmit)
 pending | returned → not_provided (mark_not_provided, with a mandatory reason)
 Reflexive steps that only move the task: issue (internal, when the request is sent), delegate, remind.
 
-The engine checks roles over the addressee organisation; that the reviewer acts for the request's
-*owner* and that staff answer only when delegated is checked by app/monitoring/services.py.
+Fillers are judged over the addressee (its director, or the staff member delegated the answer); reviewers
+over the request's owner. Separation of duties: whoever submitted an answer does not accept or return it.
 """
 
-from datetime import datetime, timezone
-
-from workflows.data_request import DONE_STATES, REQUESTERS
+from app.auth.roles import CYCLE_MANAGERS
+from app.core.timeutil import utcnow
+from app.tasks import services as tasks
+from workflows.permissions import all_of, any_of, has_role, is_person
 
 NAME = "submission"
 OBJECT_TYPE = "submission"
 INITIAL = "pending"
-STATES = {
+STATE_LABELS = {
     "pending": "ожидает ответа",
     "submitted": "на проверке",
     "accepted": "принято",
     "returned": "возвращено на доработку",
     "not_provided": "не представлено",
 }
+STATES = STATE_LABELS  # the machine's states, in order (the name older code imports)
+STATE_STYLES = {"pending": "secondary", "submitted": "warning", "accepted": "success", "returned": "danger",
+                "not_provided": "dark"}
 FILLERS = frozenset({"director", "staff"})
-REVIEWERS = REQUESTERS
+REVIEWERS = CYCLE_MANAGERS  # the request owner's official or head (workflows/data_request.py REQUESTERS)
 OPEN_STATES = ("pending", "returned")
+DONE_STATES = ("accepted", "not_provided")
+
+DIRECTOR = has_role({"director"}, describe="руководитель организации-адресата")
+# The addressee's director, or the staff member the director delegated the answer to.
+FILL = any_of(DIRECTOR, all_of(has_role({"staff"}), is_person("delegate_id")),
+              describe="руководитель организации-адресата или сотрудник, которому он это поручил")
+FILL_DENIED = ("Отправить сведения может руководитель организации-адресата или сотрудник, которому он это "
+               "поручил.")
+REVIEW = has_role(REVIEWERS, over=lambda submission: submission.request.organisation,
+                  describe="специалист или руководитель органа, направившего запрос")
+REVIEW_DENIED = "Принимать и возвращать сведения может специалист или руководитель органа, направившего запрос."
 
 
 # --- guards ---
@@ -53,55 +68,62 @@ def values_complete(submission) -> list[str]:
             for item in request.items if item.indicator_id not in have]
 
 
+def submitter(submission) -> set[int]:
+    return {submission.submitted_by_id} if submission.submitted_by_id else set()
+
+
+SEPARATION_OF_DUTIES = [
+    {"triggers": {"accept", "return"}, "excluded": submitter,
+     "reason": "Принять или вернуть сведения не может тот, кто их отправил (разделение обязанностей)."},
+]
+
+DELEGATE_DENIED = "Поручить подготовку сведений может только руководитель организации-адресата."
+
 TRANSITIONS = [
     {"trigger": "issue", "source": "pending", "dest": "pending", "label": "Направить запрос"},
     {"trigger": "submit", "source": "pending", "dest": "submitted", "label": "Отправить сведения",
-     "roles": FILLERS, "guards": [request_is_sent, values_complete]},
+     "allowed": FILL, "denied": FILL_DENIED, "guards": [request_is_sent, values_complete]},
     {"trigger": "resubmit", "source": "returned", "dest": "submitted", "label": "Отправить повторно",
-     "roles": FILLERS, "guards": [request_is_sent, values_complete]},
-    {"trigger": "accept", "source": "submitted", "dest": "accepted", "label": "Принять", "roles": REVIEWERS,
-     "style": "success"},
+     "allowed": FILL, "denied": FILL_DENIED, "guards": [request_is_sent, values_complete]},
+    {"trigger": "accept", "source": "submitted", "dest": "accepted", "label": "Принять", "allowed": REVIEW,
+     "denied": REVIEW_DENIED, "style": "success"},
     {"trigger": "return", "source": "submitted", "dest": "returned", "label": "Вернуть на доработку",
-     "roles": REVIEWERS, "requires_comment": True, "style": "warning"},
+     "allowed": REVIEW, "denied": REVIEW_DENIED, "requires_comment": True, "style": "warning"},
     {"trigger": "mark_not_provided", "source": ["pending", "returned"], "dest": "not_provided",
-     "label": "Отметить «не представлено»", "roles": REVIEWERS, "requires_comment": True,
+     "label": "Отметить «не представлено»", "allowed": REVIEW, "denied": REVIEW_DENIED, "requires_comment": True,
      "guards": [request_is_sent], "style": "danger"},
     # The same trigger from each open state: the answer keeps its state, only the task moves or renews.
     {"trigger": "delegate", "source": "pending", "dest": "pending", "label": "Поручить сотруднику",
-     "roles": {"director"}, "guards": [request_is_sent]},
+     "allowed": DIRECTOR, "denied": DELEGATE_DENIED, "guards": [request_is_sent]},
     {"trigger": "delegate", "source": "returned", "dest": "returned", "label": "Поручить сотруднику",
-     "roles": {"director"}, "guards": [request_is_sent]},
-    {"trigger": "remind", "source": "pending", "dest": "pending", "label": "Напомнить", "roles": REVIEWERS,
-     "guards": [request_is_sent]},
-    {"trigger": "remind", "source": "returned", "dest": "returned", "label": "Напомнить", "roles": REVIEWERS,
-     "guards": [request_is_sent]},
+     "allowed": DIRECTOR, "denied": DELEGATE_DENIED, "guards": [request_is_sent]},
+    {"trigger": "remind", "source": "pending", "dest": "pending", "label": "Напомнить", "allowed": REVIEW,
+     "denied": "Напоминать адресатам может специалист или руководитель.", "guards": [request_is_sent]},
+    {"trigger": "remind", "source": "returned", "dest": "returned", "label": "Напомнить", "allowed": REVIEW,
+     "denied": "Напоминать адресатам может специалист или руководитель.", "guards": [request_is_sent]},
 ]
 
 
 # --- effects ---
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _open_state_changes(ctx) -> None:
     obj, trigger = ctx.obj, ctx.spec.trigger
     if trigger == "delegate":
-        # The service puts the chosen person on the object before firing (None: the director again).
-        obj.delegate = getattr(obj, "requested_delegate", None)
+        # The chosen staff member comes as the transition's data (None: the director again).
+        obj.delegate = ctx.data.get("delegate")
     elif trigger == "remind":
-        obj.last_reminded_at = _now()
+        obj.last_reminded_at = utcnow()
     elif trigger == "return":
         obj.return_comment = ctx.comment
 
 
 def _enter_submitted(ctx) -> None:
-    ctx.obj.submitted_at = _now()
+    ctx.obj.submitted_at = utcnow()
     ctx.obj.submitted_by_id = ctx.actor.id
 
 
 def _enter_accepted(ctx) -> None:
-    ctx.obj.accepted_at = _now()
+    ctx.obj.accepted_at = utcnow()
 
 
 def _enter_not_provided(ctx) -> None:
@@ -162,8 +184,6 @@ def _after_submitted(ctx) -> None:
 
 def _after_done(ctx) -> None:
     """When the last addressee is settled, the request's author is asked to close the request."""
-    from app.tasks import services as tasks
-
     request = ctx.obj.request
     if request.state == "sent" and all(s.state in DONE_STATES for s in request.submissions):
         for person in reviewers_of(request, ctx.users_with_role):

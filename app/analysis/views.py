@@ -13,8 +13,8 @@ from app.analysis.models import AnalysisRun, Finding
 from app.analysis.report import SIGN_TITLES
 from app.analysis.risk_profile import MAX_PRIORITIES, parse_csv, profile_view, risk_factors
 from app.auth.submissions import submit_once
-from app.core.access import get_in_scope, roles_required, signed_in
 from app.core import uploads
+from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import as_choices, flash_form_errors
 from app.core.hardening import query_id
@@ -41,7 +41,7 @@ def _cycle(cycle_id: int) -> Cycle:
 
 
 def _can_analyse(cycle: Cycle) -> bool:
-    return bool(current_user.roles_over(cycle.owner) & services.ANALYSTS)
+    return bool(acting_roles_over(current_user, cycle.owner) & services.ANALYSTS)
 
 
 def _can_edit_findings(cycle: Cycle) -> bool:
@@ -305,7 +305,7 @@ def school(org_id: int):
                        stable=bool(kinds["stably_objective"]), not_computable=kinds["not_computable"],
                        verdict=next(iter(kinds["verdict"]), None), years=list(run.years))
     profiles = services.risk_profiles_of(org)
-    can_edit_risk = bool(current_user.roles_over(org) & services.RISK_EDITORS)
+    can_edit_risk = bool(acting_roles_over(current_user, org) & services.RISK_EDITORS)
     form = RiskProfileForm(formdata=None, year=profiles[0].year if profiles else None,
                            version=profiles[0].version if profiles else None)
     return render_template("analysis/school.html", profile=profile_view(profiles[0]) if profiles else None,

@@ -7,6 +7,14 @@ map and run schemathesis against it, so a route or a field added to one side onl
 from copy import deepcopy
 
 from app.orgs.models import ORG_KINDS, PROFILES, SETTLEMENTS
+from workflows.cycle import STATES as CYCLE_STATES
+from workflows.stage import STATES as STAGE_STATES
+
+
+def _states(labels: dict[str, str], what: str) -> dict:
+    """A workflow state: the workflow's own states, and their Russian labels in the description."""
+    return {"type": "string", "enum": list(labels),
+            "description": f"{what}: " + "; ".join(f"{state} — {label}" for state, label in labels.items()) + "."}
 
 MAX_ID = 2_147_483_647
 IMPORT_STATUSES = ["queued", "running", "done", "unchanged", "rejected", "failed"]
@@ -54,7 +62,7 @@ _CYCLE_PROPERTIES = {
     "organisation_code": {**STRING, "description": "Код организации — владельца цикла."},
     "organisation_name": STRING,
     "period": {**STRING, "description": "Период, например 2025/26."},
-    "state": {"type": "string", "enum": ["open", "closed"]},
+    "state": _states(CYCLE_STATES, "Состояние цикла"),
     "created_at": TIMESTAMP,
     "closed_at": TIMESTAMP_OR_NULL,
 }
@@ -64,7 +72,7 @@ STAGE = _object({
     "code": {**STRING, "description": "Код блока: GOAL, IND, METH, …"},
     "position": INTEGER,
     "title": STRING,
-    "state": {"type": "string", "enum": ["waiting", "draft", "on_review", "approved"]},
+    "state": _states(STAGE_STATES, "Состояние этапа"),
     "responsible": {**TEXT_OR_NULL, "description": "ФИО ответственного."},
     "deadline": {"type": ["string", "null"], "format": "date"},
     "submitted_at": TIMESTAMP_OR_NULL,
@@ -268,7 +276,7 @@ _DOCUMENT = {
                            {"type": "string", "maxLength": 20, "pattern": NO_NUL}),
                     _query("organisation_code", "Код организации — владельца цикла.",
                            {"type": "string", "maxLength": 40, "pattern": NO_NUL}),
-                    _query("state", "Состояние цикла.", {"type": "string", "enum": ["open", "closed"]}),
+                    _query("state", "Состояние цикла.", {"type": "string", "enum": list(CYCLE_STATES)}),
                     *PAGE_PARAMETERS,
                 ],
                 "responses": {"200": _ok("Страница списка", "#/components/schemas/CycleList"),

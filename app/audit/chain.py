@@ -15,6 +15,7 @@ from flask import has_request_context, request
 from sqlalchemy import false, func, select, update
 
 from app.audit.models import AuditChainHead, AuditEvent
+from app.core.checks import acting_for
 from app.core.russian import deputy_for
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -118,6 +119,8 @@ def _event(*, prev_hash: str, client_address: str | None, action: str, object_ty
            actor=None, actor_role: str | None = None, cycle_id: int | None = None,
            organisation_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
            before=None, after=None, reason: str | None = None, on_behalf_of=None) -> AuditEvent:
+    if on_behalf_of is None:
+        on_behalf_of = acting_for(actor)  # a deputy admitted by a service's role check acts «за» the absent
     event = AuditEvent(
         # Microseconds survive both backends, so the hashed ISO form round-trips exactly.
         occurred_at=utcnow(),

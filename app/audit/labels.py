@@ -1,5 +1,7 @@
 """Russian labels for audit actions, object types and states, for the history pages."""
 
+from app.core import hooks
+
 ACTIONS = {
     "create": "создание", "update": "изменение", "delete": "удаление", "open": "этап открыт",
     "submit": "отправлено на утверждение", "approve": "утверждено", "return": "возвращено на доработку",
@@ -63,11 +65,10 @@ def state_label(state: str | None, object_type: str | None = None) -> str:
     if not state:
         return "—"
     if object_type:
-        from workflows import engine
-
-        workflow = engine.registry().get(object_type)
-        if workflow is not None and state in workflow.states:
-            return workflow.states[state]
+        # The workflows declare their states' labels; asked through a hook, the audit layer imports no workflow.
+        label = hooks.state_label(object_type, state)
+        if label:
+            return label
     return STATES.get(state, state)
 
 FIELDS = {

@@ -4,6 +4,11 @@ Every view declares its rule with one of the decorators below; a before-request 
 refuses any endpoint that declares none. Object-level scope (the organisation subtree) is checked by
 `get_in_scope`, which answers 404 for objects outside the user's subtree so their existence does not leak.
 
+A deputy (заместитель) is admitted exactly where the person they stand in for today would be: role rules and
+scoped getters judge the user's own roles together with those of the people they cover (`acting_roles_over`,
+`acting_has_role`); the stand-in answer comes through the `covered_people` hook (app/core/hooks.py), so this
+module imports no feature.
+
 Pages authenticate with the session cookie; the machine-to-machine API (@api_token) authenticates only
 with a personal token in `Authorization: Bearer …` and ignores the cookie, which is why CSRF does not
 apply to it: a browser never attaches that header on its own.
@@ -16,6 +21,7 @@ from flask_login import current_user
 from sqlalchemy import false, or_
 from werkzeug.exceptions import Unauthorized
 
+from app.core import hooks
 from app.extensions import db
 
 RULE_ATTR = "_access_rule"
@@ -67,16 +73,37 @@ class TokenRefused(Unauthorized):
     `description` is the Russian reason shown in the error's problems."""
 
 
-def _sign_in_with_bearer_token() -> None:
-    from app.api.services import user_for_bearer  # imported late: core must not load a feature package
+def acting_roles_over(user, org, day=None) -> set[str]:
+    """The user's own roles over `org` and those of the people they stand in for on `day` (default: today): what a
+    page or a button gated by role admits (the workflow engine judges transitions the same way)."""
+    roles = set(user.roles_over(org))
+    for absent in hooks.covered_people(user, day):
+        roles |= absent.roles_over(org)
+    return roles
 
+
+def acting_has_role(user, *roles: str) -> bool:
+    """The user, or someone they stand in for today, holds one of `roles` somewhere."""
+    if user.has_role(*roles):
+        return True
+    return any(absent.has_role(*roles) for absent in hooks.covered_people(user))
+
+
+def acting_scope_paths(user, roles=None) -> list[str]:
+    paths = set(user.scope_paths(roles))
+    for absent in hooks.covered_people(user):
+        paths |= set(absent.scope_paths(roles))
+    return sorted(paths)
+
+
+def _sign_in_with_bearer_token() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if not header:
         raise TokenRefused("Передайте персональный API-токен в заголовке «Authorization: Bearer <токен>».")
     if scheme.lower() != "bearer" or not secret.strip():
         raise TokenRefused("Заголовок Authorization должен иметь вид «Bearer <токен>».")
-    user = user_for_bearer(secret.strip())
+    user = hooks.bearer_user(secret.strip())
     if user is None:
         raise TokenRefused("API-токен недействителен, отозван или его владелец отключён.")
     # Flask-Login's own hook for "this request's user" (what its request_loader uses): the user holds only
@@ -109,26 +136,28 @@ def enforce_access_rule():
         if wants_json() or request.method != "GET":
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
-    if rule.roles is not None and not current_user.has_role(*rule.roles):
+    if rule.roles is not None and not acting_has_role(current_user, *rule.roles):
         abort(403)
     return None
 
 
 def scope_condition(path_column, user=None, roles=None):
-    """SQL condition: the row's organisation path lies in one of the user's role subtrees."""
+    """SQL condition: the row's organisation path lies in one of the user's role subtrees (or in one of the
+    people's they stand in for today)."""
     user = user or current_user
-    paths = user.scope_paths(roles)
+    paths = acting_scope_paths(user, roles)
     if not paths:
         return false()
     return or_(*[path_column.like(p + "%") for p in paths])
 
 
 def get_in_scope(model, object_id, *, roles=None):
-    """Load a row and return it only if its organisation is in the user's subtree, else 404."""
+    """Load a row and return it only if its organisation is in the user's subtree (or in that of someone they
+    stand in for today), else 404."""
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)
-    roles_held = current_user.roles_over(obj.organisation)
+    roles_held = acting_roles_over(current_user, obj.organisation)
     if not roles_held or (roles is not None and not roles_held & set(roles)):
         abort(404)
     return obj

@@ -1,14 +1,45 @@
 """Checks every service makes before it changes anything: the actor's role, the version the user saw."""
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.core import hooks
 from app.core.errors import PermissionDenied, StaleObject
+from app.extensions import db
+
+# actor id → the absent person a deputy was admitted for by `require_role` in this unit of work: the audit event
+# the service then writes says «за …» (app/audit/chain.py asks `acting_for`). Forgotten at commit or rollback.
+_ACTING_FOR = "uko_acting_for"
 
 
 def require_role(actor, org, roles, message: str) -> str:
-    """The role under which `actor` may act on `org` (recorded in the audit log), or PermissionDenied."""
+    """The role under which `actor` may act on `org` (recorded in the audit log), or PermissionDenied. A deputy
+    (заместитель) acts with the roles of the person they stand in for today, as on every role-gated page."""
     held = actor.roles_over(org) & set(roles)
+    if not held:
+        for absent in hooks.covered_people(actor):
+            held = absent.roles_over(org) & set(roles)
+            if held:
+                db.session.info.setdefault(_ACTING_FOR, {})[actor.id] = absent
+                break
     if not held:
         raise PermissionDenied(message)
     return sorted(held)[0]
+
+
+def acting_for(actor):
+    """The absent person `actor` was admitted for as a deputy in this unit of work, or None."""
+    if actor is None or getattr(actor, "id", None) is None:
+        return None
+    return db.session.info.get(_ACTING_FOR, {}).get(actor.id)
+
+
+def _forget(session, *args) -> None:
+    session.info.pop(_ACTING_FOR, None)
+
+
+event.listen(Session, "after_commit", _forget)
+event.listen(Session, "after_soft_rollback", _forget)
 
 
 def check_version(obj, expected_version: int | None) -> None:

@@ -87,7 +87,7 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
     db.session.flush()
     chain.record(action="create", object_type="cycle", object_id=cycle.id, actor=actor, actor_role=role,
                  cycle_id=cycle.id, organisation_id=owner.id, to_state=cycle.state, after=cycle.audit_snapshot())
-    engine.fire(cycle.stages[0], "open", actor=actor, _internal=True)
+    engine.fire_system(cycle.stages[0], "open", actor=actor)
     return cycle
 
 

@@ -12,7 +12,7 @@ from app.auth.models import User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.auth.submissions import submit_once
 from app.catalogue.models import Mechanism, MechanismSet, Track
-from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
+from app.core.access import acting_roles_over, get_in_scope, roles_required, scope_condition, signed_in
 from app.core.errors import DomainError
 from app.core.hardening import query_id
 from app.core.timeutil import academic_year_of
@@ -120,7 +120,7 @@ def new_cycle():
 @signed_in
 def cycle_detail(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id)
-    can_manage = bool(current_user.roles_over(cycle.owner) & CYCLE_MANAGERS)
+    can_manage = bool(acting_roles_over(current_user, cycle.owner) & CYCLE_MANAGERS)
     return render_template("cycles/detail.html", cycle=cycle, workflow=engine.workflow_for(cycle.stages[0]),
                            can_manage=can_manage, confirm=ConfirmForm(version=cycle.version), today=_today())
 
@@ -154,7 +154,7 @@ def start_next_period(cycle_id: int):
 
 def _stage_page(stage: Stage, status: int = 200, **forms):
     cycle = stage.cycle
-    held = current_user.roles_over(cycle.owner)
+    held = acting_roles_over(current_user, cycle.owner)
     can_edit = stage.state == "draft" and bool(held & EDITORS)
     transitions = engine.available_transitions(stage, current_user)
     submit_problems = engine.check_guards(stage, "submit") if stage.state == "draft" else []

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.core.access import scope_condition
 from app.cycles.models import Cycle, Stage
 from app.deadlines.reminders import app_path
-from app.deadlines.standins import absent_people_covered_by
+from app.deadlines.cover import absent_people_covered_by
 from app.extensions import db
 from app.monitoring.models import DataRequest
 from app.orgs.models import Organisation

@@ -18,6 +18,7 @@ from pathlib import Path
 from flask import current_app
 
 from app.core.timeutil import utcnow
+from app.deadlines.cover import deputies_of
 from app.deadlines.models import Notification
 from app.extensions import db
 from app.jobs.queue import enqueue_after_commit, job
@@ -29,8 +30,6 @@ MAIL_JOB_TIMEOUT = 120
 def notify(user, *, kind: str, title: str, body: str = "", link: str | None = None, obj=None,
            task=None, day: date | None = None, deputies: bool = True) -> list[Notification]:
     """Notify `user` (and their deputies on `day`, when they are away). Flushes, never commits."""
-    from app.deadlines.standins import deputies_of
-
     made = [_add(user, kind=kind, title=title, body=body, link=link, obj=obj, task=task)]
     if deputies:
         for deputy in deputies_of(user, day):

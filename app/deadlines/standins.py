@@ -2,71 +2,29 @@
 
 During the period (both dates included, counted in the deputy's time zone) the deputy sees the absent
 person's tasks in «Мои задачи», receives copies of their notifications, and may fire any transition the
-absent person could (checked in workflows/engine.py); the audit event names the deputy as the actor and
+absent person could (checked in workflows/engine.py, through the stand-in hook app/workflow_hooks.py fills
+with app/deadlines/cover.py), and reaches every page the absent person's roles open (app/core/access.py);
+the audit event names the deputy as the actor and
 the absent person in `on_behalf_of_id`. A password re-entered for a sign-off is the deputy's own.
 """
 
 from datetime import date
 
-from sqlalchemy import and_, event, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
 
 from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.core.timeutil import format_date, utcnow
+from app.deadlines.cover import forget_cover, absent_people_covered_by, deputies_of
 from app.deadlines.models import StandIn
-from app.deadlines.services import user_today_of
+from app.deadlines.notify import notify
 from app.extensions import db
 
+__all__ = ["absent_people_covered_by", "create_stand_in", "deputies_of", "deputy_candidates", "own_stand_in",
+           "revoke_stand_in", "stand_ins_involving"]
+
 MAX_PERIOD_DAYS = 366
-# Who a deputy covers is asked once per transition check (available_transitions asks per button): the answer
-# is kept for the rest of the transaction, and forgotten at commit, rollback or any stand-in change.
-_COVER_CACHE = "uko_stand_in_cover"
-
-
-def _active_on(day: date):
-    return and_(StandIn.revoked_at.is_(None), StandIn.start_date <= day, StandIn.end_date >= day)
-
-
-def absent_people_covered_by(deputy, day: date | None = None) -> list[User]:
-    """The people `deputy` stands in for on `day` (default: the deputy's today)."""
-    if deputy is None or getattr(deputy, "id", None) is None:
-        return []
-    day = day or user_today_of(deputy)
-    cache = db.session.info.setdefault(_COVER_CACHE, {})
-    if (deputy.id, day) not in cache:
-        cache[(deputy.id, day)] = list(db.session.scalars(
-            select(User).join(StandIn, StandIn.absent_id == User.id)
-            .where(StandIn.deputy_id == deputy.id, _active_on(day), User.active.is_(True))
-            .order_by(User.id).distinct()))
-    return list(cache[(deputy.id, day)])
-
-
-def acting_roles_over(user, org, day: date | None = None) -> set[str]:
-    """The user's own roles over `org` and those of the people they stand in for today: for views that gate
-    a page or button by role, so a deputy reaches what the absent person would (the engine decides the rest)."""
-    roles = set(user.roles_over(org))
-    for absent in absent_people_covered_by(user, day):
-        roles |= absent.roles_over(org)
-    return roles
-
-
-def _forget_cover(session, *args) -> None:
-    session.info.pop(_COVER_CACHE, None)
-
-
-event.listen(Session, "after_commit", _forget_cover)
-event.listen(Session, "after_soft_rollback", _forget_cover)
-
-
-def deputies_of(absent, day: date | None = None) -> list[User]:
-    """Who stands in for `absent` on `day` (default: the absent person's today)."""
-    day = day or user_today_of(absent)
-    return list(db.session.scalars(
-        select(User).join(StandIn, StandIn.deputy_id == User.id)
-        .where(StandIn.absent_id == absent.id, _active_on(day), User.active.is_(True))
-        .order_by(User.id).distinct()))
 
 
 def stand_ins_involving(user) -> list[StandIn]:
@@ -131,11 +89,9 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
                        organisation_id=org.id, created_by=actor)
     db.session.add(stand_in)
     db.session.flush()
-    _forget_cover(db.session)
+    forget_cover(db.session)
     chain.record(action="create_stand_in", object_type=StandIn.audit_type, object_id=stand_in.id, actor=actor,
                  organisation_id=org.id, after=stand_in.audit_snapshot())
-    from app.deadlines.notify import notify
-
     notify(deputy, kind="standin",
            title=f"Вы назначены заместителем {absent.short_name} с {format_date(start)} по {format_date(end)}",
            body=("На это время вы видите задачи отсутствующего в «Мои задачи» и можете выполнять его действия; "
@@ -163,7 +119,7 @@ def revoke_stand_in(stand_in: StandIn, *, actor: User) -> bool:
     stand_in.revoked_at = utcnow()
     stand_in.revoked_by_id = actor.id
     db.session.flush()
-    _forget_cover(db.session)
+    forget_cover(db.session)
     chain.record(action="revoke_stand_in", object_type=StandIn.audit_type, object_id=stand_in.id, actor=actor,
                  organisation_id=stand_in.organisation_id, before=before, after=stand_in.audit_snapshot())
     return True

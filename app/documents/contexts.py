@@ -28,14 +28,13 @@ from app.documents.rendering import declared_variables
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.orgs.requisites import requisites_lines
+from workflows.measure import STATE_LABELS as MEASURE_STATES
 
 LEGAL_BASIS = [
     "Федеральный закон от 29.12.2012 № 273-ФЗ «Об образовании в Российской Федерации»",
     "письмо Рособрнадзора от 20.04.2021 № 08-70 «О направлении методических рекомендаций по организации и "
     "проведению оценки механизмов управления качеством образования»",
 ]
-MEASURE_STATES = {"planned": "запланировано", "in_progress": "выполняется", "done": "выполнено",
-                  "verified": "исполнение подтверждено", "cancelled": "отменено"}
 DASH = "—"
 CONTROL_ITEM = "Контроль за исполнением настоящего приказа оставляю за собой."
 LEVEL_SYSTEM = {"regional": "региональной", "municipal": "муниципальной", "school": "внутренней"}

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import chain
-from app.auth.roles import EDITORS, ROLES
+from app.auth.roles import EDITORS
+from app.core.access import acting_roles_over
 from app.core.checks import check_version, require_role
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage
@@ -31,7 +32,6 @@ from app.jobs import registry
 from app.jobs.tracked import enqueue_tracked, reconcile_rows
 from app.orgs.models import Organisation
 from workflows import engine
-from workflows.document import pending_step, signers_of
 
 # A version waits «в очереди» or «формируется» until its job stores the file. When the job is gone (its worker was
 # killed, Redis lost it, the web process running an inline job died) the reconciler of app.jobs.tracked sends it
@@ -105,7 +105,7 @@ def download_name(version: DocumentVersion) -> str:
 
 
 def can_edit(user, doc_or_stage) -> bool:
-    return bool(user.roles_over(doc_or_stage.organisation) & EDITORS)
+    return bool(acting_roles_over(user, doc_or_stage.organisation) & EDITORS)
 
 
 # --- generation ----------------------------------------------------------------------------------
@@ -301,34 +301,10 @@ def generate_for_addressees(stage, type_key: str, *, actor, addressees) -> list[
 
 def transition(doc: Document, trigger: str, *, actor, comment: str | None = None,
                expected_version: int | None = None) -> None:
-    """Fire a page trigger; approve/return on a route step are routed through decide_step."""
+    """Fire a page trigger; the engine decides who may (the route step's approver, the signer, an editor…)."""
     if trigger not in PAGE_TRIGGERS:
         raise ValidationFailed("Это действие выполняется не здесь.")
-    if doc.state == "on_approval" and trigger in ("agree", "return"):
-        decide_step(doc, "approved" if trigger == "agree" else "returned", actor=actor, comment=comment,
-                    expected_version=expected_version)
-        return
-    if doc.state == "awaiting_signature" and trigger == "return":
-        check_version(doc, expected_version)
-        _require_signer(doc, actor)
     engine.fire(doc, trigger, actor=actor, comment=comment, expected_version=expected_version)
-
-
-def acts_as_one_of(actor, people) -> bool:
-    """The actor is one of `people`, or stands in today (заместитель) for one of them (the engine records for
-    whom the deputy acted)."""
-    ids = {p.id for p in people}
-    if actor.id in ids:
-        return True
-    from app.deadlines.standins import absent_people_covered_by  # late: the feature loads models
-
-    return any(p.id in ids for p in absent_people_covered_by(actor))
-
-
-def step_candidates(doc: Document, step) -> list:
-    from app.auth.services import users_with_role_at
-
-    return users_with_role_at(doc.organisation, {step.role}) if step is not None else []
 
 
 def decide_step(doc: Document, decision: str, *, actor, comment: str | None = None,
@@ -337,20 +313,8 @@ def decide_step(doc: Document, decision: str, *, actor, comment: str | None = No
     check_version(doc, expected_version)
     if doc.state != "on_approval":
         raise ValidationFailed("Документ не находится на согласовании.")
-    step = pending_step(doc.current)
-    if step is None or not acts_as_one_of(actor, step_candidates(doc, step)):
-        role = ROLES.get(step.role, step.role) if step is not None else ""
-        raise PermissionDenied(f"На этом шаге документ согласует пользователь с ролью «{role}».")
     engine.fire(doc, "agree" if decision == "approved" else "return", actor=actor, comment=comment,
                 expected_version=expected_version)
-
-
-def _require_signer(doc: Document, actor) -> None:
-    from app.auth.services import users_with_role_at
-
-    if not acts_as_one_of(actor, signers_of(doc, users_with_role_at)):
-        roles = ", ".join(ROLES.get(r, r) for r in doc.doc_type.signer_roles)
-        raise PermissionDenied(f"Подписать документ может только уполномоченное лицо ({roles}).")
 
 
 def _refuse(doc, version, *, actor, reason: str, action: str = "sign_refused"):
@@ -384,7 +348,7 @@ def sign_document(doc: Document, *, actor, password: str, expected_version: int 
     if doc.state != "awaiting_signature":
         state = engine.workflow_for(doc).state_label(doc.state)
         raise ValidationFailed(f"Документ не ожидает подписи (состояние: «{state}»).")
-    _require_signer(doc, actor)
+    engine.authorize(doc, "sign", actor)  # before the password: who may sign, and separation of duties
     version = doc.current
     _reenter_password(doc, version, actor, password, purpose="sign", action="sign_refused",
                       wrong="Подпись не выполнена: неверный пароль.",

@@ -4,7 +4,6 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 
 from app.auth.roles import ROLES
-from app.auth.services import users_with_role_at
 from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.checks import check_version
@@ -23,7 +22,7 @@ from app.extensions import db
 from app.monitoring.models import DataRequest
 from app.orgs.models import Organisation
 from workflows import engine
-from workflows.document import STATES, pending_step, signers_of
+from workflows.document import STATES, pending_step
 
 
 def _send_stored(path, name: str, mimetype: str):
@@ -33,20 +32,14 @@ def _send_stored(path, name: str, mimetype: str):
 
 
 def page_actions(doc: Document, user) -> list:
-    """The workflow actions `user` may take on the document now (role, state, route step, signer)."""
+    """The workflow buttons of the page: what the engine allows `user` now (a deputy included), less the
+    actions the page offers elsewhere or that cannot succeed for this document type."""
     allowed = []
-    step = pending_step(doc.current) if doc.state == "on_approval" else None
-    is_signer = services.acts_as_one_of(user, signers_of(doc, users_with_role_at))
     has_route = bool(doc.doc_type and doc.doc_type.approval_route)
     for spec in engine.available_transitions(doc, user):
         if spec.trigger in ("revise", "sign"):
             continue  # a new edition is made by generating anew; signing has its own form
         if spec.trigger == "to_approval" and not has_route or spec.trigger == "to_signature" and has_route:
-            continue
-        if doc.state == "on_approval" and spec.trigger in ("agree", "return"):
-            if not services.acts_as_one_of(user, services.step_candidates(doc, step)):
-                continue
-        if doc.state == "awaiting_signature" and spec.trigger == "return" and not is_signer:
             continue
         if spec.trigger in ("register", "publish") and engine.check_guards(doc, spec.trigger):
             continue
@@ -64,14 +57,13 @@ def _document_page(doc: Document, status: int = 200, **_forms):
     verifications = {v.id: services.verify_signed(v) for v in versions if v.status == "done"}
     registered_checks = {v.id: services.verify_registered(v) for v in versions if v.status == "done"}
     attachments = {v.id: attachments_of(v) for v in versions}
-    is_signer = services.acts_as_one_of(user, signers_of(doc, users_with_role_at))
     page = render_template(
         "documents/detail.html", doc=doc, versions=versions, current=doc.current, generating=generating,
         state_label=STATES.get(doc.state, doc.state), statuses=services.GENERATION_STATUSES,
         verifications=verifications, registered_checks=registered_checks, attachments=attachments,
         kind_label=kind_label, ROLES=ROLES,
         actions=page_actions(doc, user), can_edit=services.can_edit(user, doc),
-        can_sign=doc.state == "awaiting_signature" and is_signer,
+        can_sign=engine.can(doc, "sign", user),
         step=pending_step(doc.current) if doc.state == "on_approval" else None)
     response = make_response(page, status)
     if generating and status == 200:

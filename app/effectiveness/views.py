@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from app.auth.roles import EDITORS
 from app.auth.submissions import submit_once
-from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
 from app.core.web import flash_problems, user_today
@@ -34,7 +34,7 @@ def _page(cycle: Cycle, status: int = 200, **forms):
     stored = {a.measure_id: a for a in evaluation.assessments} if evaluation else {}
     chart = services.before_after_chart(rows)
     can_edit = (stage is not None and stage.state == "draft" and cycle.state == "open"
-                and bool(current_user.roles_over(cycle.owner) & EDITORS))
+                and bool(acting_roles_over(current_user, cycle.owner) & EDITORS))
     conclusions = forms.get("conclusions") or ConclusionsForm(
         conclusions=evaluation.conclusions if evaluation else "", version=evaluation.version if evaluation else None)
     return render_template(

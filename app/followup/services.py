@@ -17,11 +17,11 @@ from sqlalchemy.orm import contains_eager, selectinload
 from app.analysis.models import AnalysisResult, AnalysisRun, Finding
 from app.audit import chain
 from app.auth.models import RoleAssignment, User
-from app.auth.roles import APPROVERS, CYCLE_MANAGERS, EDITORS
-from app.auth.services import users_with_role_at, verify_password_reentry
-from app.core.access import scope_condition
+from app.auth.roles import CYCLE_MANAGERS, EDITORS
+from app.auth.services import verify_password_reentry
+from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
-from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.timeutil import today_in, utcnow
 from app.cycles.models import Cycle, Indicator, Stage
 from app.extensions import db
@@ -30,7 +30,10 @@ from app.followup.models import (
 )
 from app.orgs.models import Organisation
 from app.orgs.services import org_time_zone, org_today
+from app.tasks import services as tasks
+from workflows import decision as decision_flow
 from workflows import engine
+from workflows import measure as measure_flow
 from workflows.measure import ACTIVE_STATES
 from workflows.recommendation_item import EVIDENCE_KIND, EXECUTORS, OWED_STATES
 
@@ -287,14 +290,13 @@ def delete_recommendation(rec: Recommendation, *, actor: User, expected_version:
 
 def issue_recommendation(rec: Recommendation, *, actor: User, today: date,
                          expected_version: int | None = None) -> None:
-    """The head issues the recommendation: every addressee's item at once (one transaction: all or none)."""
-    # The head of the owning authority (the director, for a school's own cycle): the nearest approver only.
-    if actor.id not in {u.id for u in users_with_role_at(rec.organisation, APPROVERS)}:
-        raise PermissionDenied("Направить рекомендацию адресатам может руководитель органа управления, "
-                               "составившего её.")
+    """The head issues the recommendation: every addressee's item at once (one transaction: all or none). Who
+    may issue is the items' `dispatch` permission (the nearest head of the owner, or their deputy)."""
     check_version(rec, expected_version)
     if not rec.is_draft:
         raise InvalidTransition("Рекомендация уже направлена адресатам.")
+    for item in rec.items[:1]:
+        engine.authorize(item, "dispatch", actor)
     if rec.cycle.state != "open" or rec.stage.state == "waiting":
         raise InvalidTransition("Этап «Адресные рекомендации» не открыт.")
     if rec.response_deadline < today:
@@ -307,20 +309,13 @@ def issue_recommendation(rec: Recommendation, *, actor: User, today: date,
     db.session.flush()
 
 
-def _require_reviewer(item: RecommendationItem, actor: User) -> None:
-    require_role(actor, item.recommendation.organisation, MANAGERS,
-                 "Принимать и возвращать отчёты может специалист или руководитель органа, направившего рекомендацию.")
-
-
 def acknowledge_item(item: RecommendationItem, *, actor: User, password: str,
                      expected_version: int | None = None) -> None:
     """«Ознакомлен»: the addressee's director (or their stand-in) signs off with the password re-entered."""
     check_version(item, expected_version)
     if item.state != "issued":
         raise InvalidTransition("Ознакомление уже подтверждено или рекомендация ещё не направлена.")
-    if not any(t.trigger == "acknowledge" for t in engine.available_transitions(item, actor)):
-        raise PermissionDenied("Подтвердить ознакомление может только руководитель организации-адресата "
-                               "(или его заместитель на время отсутствия).")
+    engine.authorize(item, "acknowledge", actor)  # before the password: a stranger learns nothing from it
     # A wrong password raises ReauthRefused (429 once throttled): the caller commits the recorded attempt.
     verify_password_reentry(actor, password, purpose="acknowledge_recommendation",
                             message="Неверный пароль: ознакомление не подтверждено.")
@@ -333,8 +328,8 @@ def start_item(item: RecommendationItem, *, actor: User, action_plan: str, plann
     check_version(item, expected_version)
     if planned_completion is not None and planned_completion < item.issued_at.date():
         raise ValidationFailed("Планируемый срок исполнения раньше даты направления рекомендации.")
-    item.pending_plan, item.pending_completion = action_plan, planned_completion
-    engine.fire(item, "start", actor=actor, expected_version=expected_version)
+    engine.fire(item, "start", actor=actor, expected_version=expected_version, action_plan=action_plan,
+                planned_completion=planned_completion)
 
 
 def report_item(item: RecommendationItem, *, actor: User, report: str, files=(),
@@ -350,19 +345,16 @@ def report_item(item: RecommendationItem, *, actor: User, report: str, files=(),
         raise InvalidTransition("Сначала укажите планируемые действия и сроки («Приступить к исполнению»).")
     if item.state not in ("in_progress", "returned"):
         raise InvalidTransition("Отчёт по этой рекомендации уже представлен.")
-    if not actor.roles_over(item.organisation) & EXECUTORS:
-        raise PermissionDenied("Отчитаться может руководитель или сотрудник организации-адресата.")
+    engine.authorize(item, "report", actor)  # before the files are stored
     for stream, filename in files:
         attach(item, stream=stream, filename=filename, kind=EVIDENCE_KIND, actor=actor)
-    item.pending_report = report
-    engine.fire(item, "report", actor=actor, expected_version=expected_version)
+    engine.fire(item, "report", actor=actor, expected_version=expected_version, report=report)
 
 
 def review_item(item: RecommendationItem, trigger: str, *, actor: User, comment: str | None = None,
                 expected_version: int | None = None) -> None:
     if trigger not in ("accept", "return"):
         raise InvalidTransition("Неизвестное действие.")
-    _require_reviewer(item, actor)
     engine.fire(item, trigger, actor=actor, comment=comment, expected_version=expected_version)
 
 
@@ -433,9 +425,9 @@ def items_of_school(user: User, limit: int = 500) -> list[RecommendationItem]:
 
 def can_see_item(item: RecommendationItem, user: User) -> bool:
     """The owner's people see every item; the addressee sees its item once issued."""
-    if user.roles_over(item.recommendation.organisation):
+    if acting_roles_over(user, item.recommendation.organisation):
         return True
-    return item.state != "draft" and bool(user.roles_over(item.organisation))
+    return item.state != "draft" and bool(acting_roles_over(user, item.organisation))
 
 
 # --- measures ---
@@ -490,12 +482,12 @@ def create_measure(cycle: Cycle, *, actor: User, title: str, kind: str, responsi
     _touch(stage)
     db.session.flush()
     _audit("create", measure, actor=actor, role=role, after=_measure_snapshot(measure))
-    engine.fire(measure, "plan", actor=actor, _internal=True)
+    engine.start(measure, actor=actor)
     return measure
 
 
 def update_measure(measure: Measure, *, actor: User, expected_version: int | None = None, **data) -> None:
-    """Edit a planned or running measure; the responsible person's task follows the new dates."""
+    """Edit a planned or running measure; the responsible person's task follows the new dates (one audit event)."""
     role = require_role(actor, measure.organisation, AUTHORS, "Изменять мероприятия может специалист, методист или "
                                                               "руководитель.")
     check_version(measure, expected_version)
@@ -504,16 +496,17 @@ def update_measure(measure: Measure, *, actor: User, expected_version: int | Non
     fields, recs, findings, indicators = _measure_fields(measure.cycle, **data)
     before = _measure_snapshot(measure)
     measure.recommendations, measure.findings, measure.indicators = recs, findings, indicators
-    measure.pending_changes = fields
-    engine.fire(measure, "update", actor=actor, _internal=True)
+    for name, value in fields.items():
+        setattr(measure, name, value)
+    db.session.flush()
+    tasks.reschedule(measure, kind="execute_measure", due_date=measure.end_date,
+                     assignee=db.session.get(User, measure.responsible_id),
+                     title=measure_flow.execute_title(measure))
     _audit("update", measure, actor=actor, role=role, before=before, after=_measure_snapshot(measure))
 
 
 def transition_measure(measure: Measure, trigger: str, *, actor: User, comment: str | None = None,
                        expected_version: int | None = None) -> None:
-    if trigger in ("start", "complete") and actor.id != measure.responsible_id \
-            and not actor.roles_over(measure.organisation) & MANAGERS:
-        raise PermissionDenied("Отмечать ход мероприятия может ответственный за него, специалист или руководитель.")
     if trigger not in ("start", "complete", "verify", "cancel"):
         raise InvalidTransition("Неизвестное действие.")
     engine.fire(measure, trigger, actor=actor, comment=comment, expected_version=expected_version)
@@ -596,7 +589,7 @@ def create_decision(cycle: Cycle, *, actor: User, today: date, text: str, kind: 
     _touch(stage)
     db.session.flush()
     _audit("create", decision, actor=actor, role=role, after=_decision_snapshot(decision))
-    engine.fire(decision, "prepare", actor=actor, _internal=True)
+    engine.start(decision, actor=actor)
     return decision
 
 
@@ -610,8 +603,11 @@ def update_decision(decision: Decision, *, actor: User, today: date, expected_ve
     fields, findings, measures = _decision_fields(decision.cycle, today=today, **data)
     before = _decision_snapshot(decision)
     decision.findings, decision.measures = findings, measures
-    decision.pending_changes = fields
-    engine.fire(decision, "update", actor=actor, _internal=True)
+    for name, value in fields.items():
+        setattr(decision, name, value)
+    db.session.flush()
+    tasks.reschedule(decision, kind="adopt_decision", due_date=decision.deadline,
+                     title=decision_flow.adopt_title(decision))
     _audit("update", decision, actor=actor, role=role, before=before, after=_decision_snapshot(decision))
 
 
@@ -619,9 +615,6 @@ def transition_decision(decision: Decision, trigger: str, *, actor: User, commen
                         expected_version: int | None = None) -> None:
     if trigger not in ("adopt", "execute", "verify"):
         raise InvalidTransition("Неизвестное действие.")
-    if trigger == "execute" and actor.id != decision.responsible_id \
-            and not actor.roles_over(decision.organisation) & MANAGERS:
-        raise PermissionDenied("Отметить исполнение может ответственный за решение, специалист или руководитель.")
     engine.fire(decision, trigger, actor=actor, comment=comment, expected_version=expected_version)
 
 

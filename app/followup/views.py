@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.auth.services import ReauthRefused
 from app.auth.submissions import submit_once
-from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
 from app.core.web import flash_problems, user_today
@@ -51,7 +51,7 @@ def _refused(exc: DomainError, page, *args, **kwargs):
 @signed_in
 def cycle_recommendations(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id)
-    can_write = bool(current_user.roles_over(cycle.owner) & services.AUTHORS)
+    can_write = bool(acting_roles_over(current_user, cycle.owner) & services.AUTHORS)
     return render_template("followup/recommendations.html", cycle=cycle, recs=services.recommendations_of_cycle(cycle),
                            rollup=services.rollup(cycle), can_write=can_write, groups=ADDRESSEE_GROUPS)
 
@@ -125,10 +125,10 @@ def edit_recommendation(recommendation_id: int):
 
 def _recommendation_detail_page(rec: Recommendation, status: int = 200):
     items = services.rollup(rec.cycle).by_recommendation.get(rec.id, [])
-    can_issue = rec.is_draft and current_user.id in {
-        u.id for u in services.users_with_role_at(rec.organisation, services.APPROVERS)}
+    # Who issues is the items' `dispatch` permission, asked of the engine (a deputy of the head included).
+    can_issue = rec.is_draft and bool(rec.items) and engine.can(rec.items[0], "dispatch", current_user)
     return render_template("followup/recommendation.html", rec=rec, items=items, can_issue=can_issue,
-                           can_write=bool(current_user.roles_over(rec.organisation) & services.AUTHORS),
+                           can_write=bool(acting_roles_over(current_user, rec.organisation) & services.AUTHORS),
                            states=engine.registry()["recommendation_item"].states,
                            overdue=services.is_item_overdue, confirm=VersionForm(version=rec.version)), status
 
@@ -187,7 +187,7 @@ def _load_item(rec_item_id: int) -> RecommendationItem:
 
 def _item_page(item: RecommendationItem, status: int = 200):
     available = {t.trigger for t in engine.available_transitions(item, current_user)}
-    reviewer = bool(current_user.roles_over(item.recommendation.organisation) & services.MANAGERS)
+    reviewer = bool(available & {"accept", "return"})
     return render_template(
         "followup/item.html", item=item, rec=item.recommendation, available=available, reviewer=reviewer,
         state_label=engine.registry()["recommendation_item"].state_label(item.state),
@@ -276,7 +276,7 @@ def roadmap(cycle_id: int):
     overdue = {m.id for m in measures if services.is_measure_overdue(m, today)}
     return render_template("followup/roadmap.html", cycle=cycle, measures=measures, overdue=overdue, today=today,
                            svg=roadmap_svg(measures, today, overdue_ids=overdue),
-                           can_write=bool(current_user.roles_over(cycle.owner) & services.AUTHORS),
+                           can_write=bool(acting_roles_over(current_user, cycle.owner) & services.AUTHORS),
                            states=engine.registry()["measure"].states)
 
 
@@ -363,7 +363,7 @@ def _measure_page(measure: Measure, status: int = 200):
         state_label=engine.registry()["measure"].state_label(measure.state),
         overdue=services.is_measure_overdue(measure), attachments=_attachments(measure), attach_form=form,
         action_form=ActionForm(version=measure.version),
-        can_write=bool(current_user.roles_over(measure.organisation) & services.AUTHORS)), status
+        can_write=bool(acting_roles_over(current_user, measure.organisation) & services.AUTHORS)), status
 
 
 @bp.route("/measures/<int:measure_id>")
@@ -420,7 +420,7 @@ def cycle_decisions(cycle_id: int):
     decisions, today = services.decisions_of_cycle(cycle), services.org_today(cycle.owner)
     return render_template("followup/decisions.html", cycle=cycle, decisions=decisions,
                            overdue={d.id for d in decisions if services.is_decision_overdue(d, today)},
-                           can_write=bool(current_user.roles_over(cycle.owner) & services.AUTHORS),
+                           can_write=bool(acting_roles_over(current_user, cycle.owner) & services.AUTHORS),
                            states=engine.registry()["decision"].states)
 
 
@@ -476,7 +476,7 @@ def _decision_page(decision: Decision, status: int = 200):
         "followup/decision.html", decision=decision, available=engine.available_transitions(decision, current_user),
         state_label=engine.registry()["decision"].state_label(decision.state),
         overdue=services.is_decision_overdue(decision), action_form=ActionForm(version=decision.version),
-        can_write=bool(current_user.roles_over(decision.organisation) & services.AUTHORS)), status
+        can_write=bool(acting_roles_over(current_user, decision.organisation) & services.AUTHORS)), status
 
 
 @bp.route("/decisions/<int:decision_id>")

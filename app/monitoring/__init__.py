@@ -11,13 +11,14 @@ def monitoring_requests(cycle) -> dict:
     from flask_login import current_user
 
     from app.monitoring import services
-    from workflows.data_request import REQUESTERS
+    from workflows import engine
+    from workflows.data_request import REQUESTER
 
     requests = services.requests_of_cycle(cycle)
     counts = services.state_counts([r.id for r in requests])
     stage = cycle.stage("MON")
     can_create = (stage is not None and stage.state == "draft" and cycle.state == "open"
-                  and bool(current_user.roles_over(cycle.owner) & REQUESTERS))
+                  and engine.permits(REQUESTER, cycle, current_user))
     return {"rows": [(r, counts.get(r.id, {})) for r in requests], "can_create": can_create}
 
 

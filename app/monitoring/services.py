@@ -1,6 +1,6 @@
-"""Operations on data requests and submissions. They change state through the workflow engine, flush,
-audit, and never commit. Always go through these functions rather than engine.fire directly: the engine
-checks roles over the addressee organisation, these also check who acts for the request's owner."""
+"""Operations on data requests and submissions. They change state through the workflow engine (which alone
+decides who may act: workflows/data_request.py and workflows/submission.py declare it), flush, audit, and
+never commit."""
 
 from __future__ import annotations
 
@@ -14,18 +14,17 @@ from sqlalchemy.orm.attributes import flag_modified
 from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User
-from app.core.access import scope_condition
+from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
 from app.extensions import db
 from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorValue, Submission
-from app.monitoring.values import can_fill
 from app.orgs.models import Organisation
 from workflows import engine
-from workflows.data_request import DONE_STATES, REQUESTERS
-from workflows.submission import FILLERS, OPEN_STATES, REVIEWERS
+from workflows.data_request import REQUESTER, REQUESTERS
+from workflows.submission import DONE_STATES, FILLERS, OPEN_STATES
 from workflows.submission import STATES as SUBMISSION_STATES
 
 INSTITUTION_KINDS = ("school", "preschool", "additional")
@@ -34,8 +33,9 @@ FILL_TRIGGERS = {"submit", "resubmit"}
 
 
 def can_manage(user: User, request: DataRequest) -> bool:
-    """Creates, sends and closes the request and reviews the answers: the owner's official or head."""
-    return bool(user.roles_over(request.organisation) & REQUESTERS)
+    """Creates, sends and closes the request and reviews the answers: the owner's official or head (or their
+    deputy), the same permission the engine judges for send and close."""
+    return engine.permits(REQUESTER, request, user)
 
 
 # --- choices ---
@@ -178,8 +178,8 @@ def delete_request(request: DataRequest, *, actor: User, expected_version: int |
 def transition_request(request: DataRequest, trigger: str, *, actor: User, today: date,
                        expected_version: int | None = None) -> None:
     """send (draft → sent: opens the addressees' tasks) or close (sent → closed, when all have answered)."""
-    require_role(actor, request.organisation, REQUESTERS, "Направлять и закрывать запросы может специалист или "
-                                                      "руководитель.")
+    if trigger in ("send", "close"):
+        engine.authorize(request, trigger, actor)
     check_version(request, expected_version)
     if trigger == "send" and request.state == "draft" and request.deadline < today:
         raise ValidationFailed("Срок представления сведений уже прошёл: измените срок перед отправкой.")
@@ -194,14 +194,9 @@ def transition_request(request: DataRequest, trigger: str, *, actor: User, today
 
 def transition_submission(submission: Submission, trigger: str, *, actor: User, comment: str | None = None,
                           expected_version: int | None = None) -> None:
-    """Fire a submission transition after checking that the actor acts on the right side of it."""
-    if trigger in FILL_TRIGGERS and not can_fill(actor, submission):
-        raise PermissionDenied("Отправить сведения может руководитель организации-адресата или сотрудник, "
-                               "которому он это поручил.")
-    if trigger in REVIEW_TRIGGERS:
-        require_role(actor, submission.request.organisation, REVIEWERS,
-                 "Принимать и возвращать сведения может специалист или руководитель органа, направившего запрос.")
-    if trigger in ("issue", "delegate"):
+    """Fire a page transition of a submission (the engine judges who may: the addressee's side fills, the
+    owner's side reviews)."""
+    if trigger not in FILL_TRIGGERS | REVIEW_TRIGGERS:
         raise PermissionDenied()
     engine.fire(submission, trigger, actor=actor, comment=comment, expected_version=expected_version)
     if submission.state == "accepted":
@@ -215,19 +210,18 @@ def transition_submission(submission: Submission, trigger: str, *, actor: User, 
 def delegate_submission(submission: Submission, *, delegate: User | None, actor: User,
                         expected_version: int | None = None) -> None:
     """The director hands the answer (and its task) to a staff member, or takes it back (delegate=None)."""
-    if "director" not in actor.roles_over(submission.organisation):
-        raise PermissionDenied("Поручить подготовку сведений может только руководитель организации-адресата.")
+    engine.authorize(submission, "delegate", actor)
     if delegate is not None and delegate.id not in {u.id for u in delegate_choices(submission)}:
         raise ValidationFailed(f"{delegate.full_name} не является сотрудником организации "
                                f"«{submission.organisation.display_name}».")
-    submission.requested_delegate = delegate
-    engine.fire(submission, "delegate", actor=actor, expected_version=expected_version)
+    engine.fire(submission, "delegate", actor=actor, expected_version=expected_version, delegate=delegate)
 
 
 def remind(request: DataRequest, *, actor: User, submission_ids=None) -> int:
     """Remind the addressees who have not answered (all of them, or the chosen ones): each reminder is
     audited, renews the addressee's task and stamps the submission's last_reminded_at."""
-    require_role(actor, request.organisation, REVIEWERS, "Напоминать адресатам может специалист или руководитель.")
+    if not engine.permits(REQUESTER, request, actor):
+        raise PermissionDenied("Напоминать адресатам может специалист или руководитель.")
     if request.state != "sent":
         raise InvalidTransition("Напоминания отправляются только по направленному и не закрытому запросу.")
     chosen = {int(i) for i in submission_ids} if submission_ids else None
@@ -350,7 +344,7 @@ def my_submissions(user: User, limit: int = 500) -> list[Submission]:
 
 def visible_submission(submission: Submission, user: User) -> bool:
     """Addressees see their answer only once the request is sent; the owner's people see drafts too."""
-    return submission.request.state != "draft" or bool(user.roles_over(submission.request.organisation))
+    return submission.request.state != "draft" or bool(acting_roles_over(user, submission.request.organisation))
 
 
 def current_values(submission: Submission) -> dict[int, IndicatorValue]:

@@ -38,6 +38,8 @@ from app.core.errors import InvalidTransition, PermissionDenied, ValidationFaile
 from app.extensions import db
 from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorValue, Submission
 from app.orgs.models import Organisation
+from workflows import engine
+from workflows.submission import FILL
 
 COLUMNS = {
     "indicator_code": "Код показателя",
@@ -208,11 +210,9 @@ def display_value(value: Decimal | None) -> str:
 # --- who may fill what ---
 
 def can_fill(actor, submission: Submission) -> bool:
-    """The addressee's director, or the staff member the director delegated the answer to."""
-    held = actor.roles_over(submission.organisation)
-    if "director" in held:
-        return True
-    return "staff" in held and submission.delegate_id == actor.id
+    """The addressee's director, or the staff member the director delegated the answer to (or their deputy): the
+    submission workflow's FILL permission, judged by the engine."""
+    return engine.permits(FILL, submission, actor)
 
 
 def require_fillable(actor, submission: Submission) -> None:

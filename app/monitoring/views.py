@@ -20,7 +20,7 @@ from app.monitoring.forms import ActionForm, DelegateForm, RemindForm, RequestFo
 from app.monitoring.models import DataRequest, Submission
 from app.monitoring.values import COLUMNS, can_fill, display_value, require_fillable, save_values, unit_rule
 from workflows import engine
-from workflows.data_request import REQUESTERS
+from workflows.data_request import REQUESTER, REQUESTERS
 from workflows.submission import OPEN_STATES
 
 REQUEST_TRIGGERS = ("send", "close")
@@ -63,7 +63,7 @@ def cycle_requests(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id)
     reqs = services.requests_of_cycle(cycle)
     stage = cycle.stage("MON")
-    can_create = bool(current_user.roles_over(cycle.owner) & REQUESTERS) and stage is not None \
+    can_create = engine.permits(REQUESTER, cycle, current_user) and stage is not None \
         and stage.state == "draft" and cycle.state == "open"
     return render_template("monitoring/cycle_requests.html", cycle=cycle, stage=stage, requests=reqs,
                            counts=services.state_counts([r.id for r in reqs]), can_create=can_create,
@@ -226,18 +226,14 @@ def _submission_page(sub: Submission, status: int = 200, *, report=None, posted=
     wf = engine.registry()["submission"]
     fillable = can_fill(current_user, sub) and sub.state in OPEN_STATES and sub.request.state == "sent"
     reviewer = services.can_manage(current_user, sub.request)
-    actions = []
-    for spec in engine.available_transitions(sub, current_user):
-        if spec.trigger in ("submit", "resubmit") and fillable:
-            actions.append(spec)
-        elif spec.trigger in ("accept", "return", "mark_not_provided") and reviewer and sub.request.state == "sent":
-            actions.append(spec)
+    # The buttons are what the engine allows (a deputy included); the page shows only its own actions.
+    actions = [spec for spec in engine.available_transitions(sub, current_user)
+               if spec.trigger in SUBMISSION_TRIGGERS and sub.request.state == "sent"]
     submit_problems = engine.check_guards(sub, "resubmit" if sub.state == "returned" else "submit") \
         if fillable else []
     values = services.current_values(sub)
     delegate_form = None
-    if sub.state in OPEN_STATES and sub.request.state == "sent" and "director" in current_user.roles_over(
-            sub.organisation):
+    if sub.state in OPEN_STATES and sub.request.state == "sent" and engine.can(sub, "delegate", current_user):
         delegate_form = DelegateForm(delegate_id=sub.delegate_id or 0, version=sub.version)
         delegate_form.delegate_id.choices = as_choices(
             [(0, "— руководитель (сам) —")] + [(u.id, f"{u.full_name}, {u.position or ''}")

@@ -13,7 +13,6 @@ import io
 import json
 import uuid
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import current_app
@@ -23,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.core.errors import ValidationFailed
 from app.core.spreadsheets import append_row, unescape_cell
+from app.core.timeutil import utcnow
 from app.monitoring.values import COLUMNS, unit_rule
 
 SHEET = "Сведения"
@@ -238,11 +238,11 @@ def store_upload(submission_id: int, data: bytes, *, original_name: str, actor) 
     """Write the file as received, before anything is checked; the user's file name is only recorded."""
     folder = upload_dir(submission_id)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     path = folder / f"{stamp}-{uuid.uuid4().hex[:12]}.xlsx"
     path.write_bytes(data)
     note(path, original_name=(original_name or "")[:255], user_id=actor.id, user_name=actor.full_name,
-         uploaded_at=datetime.now(timezone.utc).isoformat(), size=len(data), outcome="получен")
+         uploaded_at=utcnow().isoformat(), size=len(data), outcome="получен")
     return path
 
 

@@ -39,7 +39,11 @@ class Task(db.Model):
 
     @property
     def kind_label(self) -> str:
-        # Each workflow module declares its own task kinds; imported late (the workflows load the models).
-        from workflows.engine import task_kinds
+        return TASK_KINDS.get(self.kind, self.kind)
 
-        return task_kinds().get(self.kind, self.kind)
+
+# Task kind → Russian label, and object type → (endpoint, URL argument) of the page a task opens: declared by
+# the workflows (TASK_KINDS, TASK_LINKS) and filled in at start-up (app/workflow_hooks.py), so this lower
+# layer never imports the engine.
+TASK_KINDS: dict[str, str] = {}
+TASK_LINKS: dict[str, tuple[str, str]] = {}

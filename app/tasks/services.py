@@ -1,9 +1,11 @@
-"""Tasks are opened and closed by the workflow engine's effects; nothing else writes them."""
+"""Tasks are opened and closed by the workflow engine's effects; an edit of an object moves its open tasks
+(`reschedule`). Nothing else writes them."""
 
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.core import hooks
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.tasks.models import Task
@@ -36,15 +38,31 @@ def close_tasks_for(obj) -> int:
     return len(tasks)
 
 
+def reschedule(obj, *, due_date: date | None, title: str | None = None, assignee=None,
+               kind: str | None = None) -> int:
+    """Move the open tasks about `obj` (of `kind`, when given) to a new due date, and title or assignee: what an
+    edit of the object changes about what is owed. No audit event of its own — the edit's event is the record
+    (one user action, one event). Returns how many tasks moved."""
+    query = select(Task).where(Task.object_type == obj.audit_type, Task.object_id == obj.id, Task.state == "open")
+    if kind is not None:
+        query = query.where(Task.kind == kind)
+    moved = db.session.scalars(query).all()
+    for task in moved:
+        task.due_date = due_date
+        if title is not None:
+            task.title = title[:500]
+        if assignee is not None:
+            task.assignee_id = assignee.id
+    return len(moved)
+
+
 def inbox_query(user, *, today: date, mechanism_code: str | None = None, organisation_id: int | None = None,
                 include_closed: bool = False):
     """«Мои задачи»: the user's tasks, earliest due first, tasks without a deadline last.
 
     A deputy (заместитель) also gets the tasks of the people they stand in for on `today`; such a task's
     assignee is not the user, which is how the inbox marks it «за …»."""
-    from app.deadlines.standins import absent_people_covered_by  # late: the feature package loads the engine
-
-    assignees = [user.id, *(p.id for p in absent_people_covered_by(user, today))]
+    assignees = [user.id, *(p.id for p in hooks.covered_people(user, today))]
     query = select(Task).where(Task.assignee_id.in_(assignees))
     if not include_closed:
         query = query.where(Task.state == "open")

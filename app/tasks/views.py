@@ -7,7 +7,7 @@ from app.core.hardening import query_id
 from app.core.web import user_today
 from app.extensions import db
 from app.tasks import bp
-from app.tasks.models import Task
+from app.tasks.models import TASK_LINKS, Task
 from app.tasks.services import inbox_query, urgency
 
 
@@ -44,10 +44,7 @@ def open_task(task_id: int):
     # A task is visible to its assignee and to people with a role over its organisation.
     if task is None or (task.assignee_id != current_user.id and not current_user.can_see(task.organisation)):
         abort(404)
-    # Imported late: the engine loads the workflow modules, which load the models this package serves.
-    from workflows.engine import task_links
-
-    link = task_links().get(task.object_type)
+    link = TASK_LINKS.get(task.object_type)
     if link is None:
         abort(404)
     endpoint, argument = link

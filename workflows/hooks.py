@@ -1,0 +1,22 @@
+"""Hooks the workflows ask and the features fill at start-up (see app/workflow_hooks.py).
+
+The workflows sit below the feature packages: a guard that needs a feature's answer (is the monitoring
+stage's content complete? are the mandatory documents there? is proof attached?) asks a hook here
+instead of importing the feature. Unfilled hooks answer with their defaults (nothing is missing), which
+only happens in code that runs without an application.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from app.core.hooks import Hook, covered_people
+
+__all__ = ["Hook", "attachments_of", "covered_people", "mandatory_documents", "stage_content"]
+
+# Stage code → function(stage) → problems (in Russian): the content a stage must have before review.
+stage_content: dict[str, Callable] = {}
+# function(stage) → problems: the stage's mandatory documents exist, at least as drafts.
+mandatory_documents = Hook("mandatory_documents", lambda stage: [])
+# function(obj, kind=None) → the files attached to `obj` (proof of execution, evidence).
+attachments_of = Hook("attachments_of", lambda obj, kind=None: [])
