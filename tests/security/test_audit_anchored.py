@@ -129,6 +129,44 @@ def test_a_forged_or_foreign_checkpoint_file_is_reported(world, db_session, tmp_
         write(tmp_path, KEY)
 
 
+def test_bad_files_are_reported_one_by_one_and_the_good_ones_still_count(world, db_session, tmp_path):
+    from app.audit.checkpoints import sign
+
+    _events(world, 2)
+    path, anchor = write(tmp_path, KEY)
+    # Names that sort before the good file, so a bad one never hides those after it.
+    (tmp_path / "audit-checkpoint-0-garbage.json").write_text("not json", encoding="utf-8")
+    (tmp_path / "audit-checkpoint-1-list.json").write_text("[1, 2]", encoding="utf-8")
+    foreign = json.loads(path.read_text(encoding="utf-8"))
+    foreign["key_id"] = "f" * 16
+    (tmp_path / "audit-checkpoint-2-foreign.json").write_text(json.dumps(foreign), encoding="utf-8")
+    malformed = {"format": 1, "algorithm": "HMAC-SHA256", "key_id": key_id(KEY), "created_at": "x", "count": [1],
+                 "last_event_id": 1, "head_hash": "0" * 64}
+    malformed["signature"] = sign(malformed, KEY)
+    (tmp_path / "audit-checkpoint-3-malformed.json").write_text(json.dumps(malformed), encoding="utf-8")
+    anchors, problems = load(tmp_path, KEY)
+    assert [a.label for a in anchors] == [path.name] and anchors[0].count == anchor.count
+    assert len(problems) == 4
+    assert "не читается" in problems[0] and "не читается" in problems[1]
+    assert "другим ключом" in problems[2] and "не хватает полей" in problems[3]
+    assert len(key_id(KEY)) == 16
+
+
+def test_the_periodic_job_logs_and_raises_when_the_chain_is_broken(app, world, db_session, tmp_path, caplog):
+    events = _events(world, 2)
+    db_session.commit()
+    allow_rewrite(db_session)
+    db_session.execute(text("UPDATE audit_events SET reason = 'подделка' WHERE id = :id"), {"id": events[0].id})
+    db_session.expire_all()
+    app.config.update(AUDIT_CHECKPOINT_KEY=KEY.decode(), AUDIT_CHECKPOINT_DIR=str(tmp_path))
+    try:
+        with pytest.raises(CheckpointError):
+            checkpoint_job()
+    finally:
+        app.config.update(AUDIT_CHECKPOINT_KEY=None, AUDIT_CHECKPOINT_DIR=None)
+    assert "audit checkpoint refused" in caplog.text and list(tmp_path.iterdir()) == []
+
+
 def test_the_signed_message_is_fixed_so_old_checkpoints_stay_verifiable():
     """The bytes signed are canonical JSON (sorted keys, no spaces) of the named fields; a change here would
     make every checkpoint an operator keeps unverifiable."""
