@@ -351,7 +351,10 @@ def report_item(item: RecommendationItem, *, actor: User, report: str, files=(),
         raise InvalidTransition("Отчёт по этой рекомендации уже представлен.")
     if not actor.roles_over(item.organisation) & EXECUTORS:
         raise PermissionDenied("Отчитаться может руководитель или сотрудник организации-адресата.")
-    for stream, filename in files:
+    from app.core import uploads
+
+    files = [(uploads.check_stream("evidence", stream, filename)[1], filename) for stream, filename in files]
+    for stream, filename in files:  # every file checked before the first is stored: a refusal leaves nothing
         attach(item, stream=stream, filename=filename, kind=EVIDENCE_KIND, actor=actor)
     item.pending_report = report
     engine.fire(item, "report", actor=actor, expected_version=expected_version)
