@@ -125,6 +125,7 @@ def test_a_forged_or_foreign_checkpoint_file_is_reported(world, db_session, tmp_
     write(other_dir, OTHER_KEY)
     assert load(other_dir, KEY)[0] == [] and "другим ключом" in load(other_dir, KEY)[1][0]
     assert data["key_id"] == key_id(KEY) and KEY.decode() not in path.read_text(encoding="utf-8")
+    assert (data["format"], data["algorithm"]) == (1, "HMAC-SHA256")  # the layout readers of the files rely on
     with pytest.raises(CheckpointError, match="неверные контрольные точки"):
         write(tmp_path, KEY)
 
@@ -144,11 +145,19 @@ def test_bad_files_are_reported_one_by_one_and_the_good_ones_still_count(world, 
                  "last_event_id": 1, "head_hash": "0" * 64}
     malformed["signature"] = sign(malformed, KEY)
     (tmp_path / "audit-checkpoint-3-malformed.json").write_text(json.dumps(malformed), encoding="utf-8")
+    for n, broken in enumerate(({"count": "три"}, {"count": None}), start=4):
+        fields = {**malformed, **broken}
+        if broken["count"] is None:
+            del fields["count"]
+        fields["signature"] = sign(fields, KEY)
+        (tmp_path / f"audit-checkpoint-{n}-malformed.json").write_text(json.dumps(fields), encoding="utf-8")
+    (tmp_path / "audit-checkpoint-6-directory.json").mkdir()
     anchors, problems = load(tmp_path, KEY)
     assert [a.label for a in anchors] == [path.name] and anchors[0].count == anchor.count
-    assert len(problems) == 4
+    assert len(problems) == 7
     assert "не читается" in problems[0] and "не читается" in problems[1]
-    assert "другим ключом" in problems[2] and "не хватает полей" in problems[3]
+    assert "другим ключом" in problems[2]
+    assert all("не хватает полей" in p for p in problems[3:6]) and "не читается" in problems[6]
     assert len(key_id(KEY)) == 16
 
 
@@ -185,6 +194,11 @@ def test_the_signed_message_is_fixed_so_old_checkpoints_stay_verifiable():
 def test_checkpoints_need_a_key_and_a_directory(app, db_session, tmp_path):
     with pytest.raises(CheckpointError, match="AUDIT_CHECKPOINT_KEY"):
         write(tmp_path)
+    app.config.update(AUDIT_CHECKPOINT_KEY="k" * 31)
+    with pytest.raises(CheckpointError, match="короче 32"):
+        write(tmp_path)
+    app.config.update(AUDIT_CHECKPOINT_KEY="k" * 32)
+    assert write(tmp_path)[1].count >= 0  # 32 characters are enough
     app.config.update(AUDIT_CHECKPOINT_KEY="short")
     try:
         with pytest.raises(CheckpointError, match="короче 32"):
