@@ -136,25 +136,27 @@ def test_bad_files_are_reported_one_by_one_and_the_good_ones_still_count(world, 
     _events(world, 2)
     path, anchor = write(tmp_path, KEY)
     # Names that sort before the good file, so a bad one never hides those after it.
-    (tmp_path / "audit-checkpoint-0-garbage.json").write_text("not json", encoding="utf-8")
-    (tmp_path / "audit-checkpoint-1-list.json").write_text("[1, 2]", encoding="utf-8")
+    (tmp_path / "audit-checkpoint-0a-garbage.json").write_text("not json", encoding="utf-8")
+    (tmp_path / "audit-checkpoint-0b-list.json").write_text("[1, 2]", encoding="utf-8")
     foreign = json.loads(path.read_text(encoding="utf-8"))
     foreign["key_id"] = "f" * 16
-    (tmp_path / "audit-checkpoint-2-foreign.json").write_text(json.dumps(foreign), encoding="utf-8")
+    (tmp_path / "audit-checkpoint-0c-foreign.json").write_text(json.dumps(foreign), encoding="utf-8")
     malformed = {"format": 1, "algorithm": "HMAC-SHA256", "key_id": key_id(KEY), "created_at": "x", "count": [1],
                  "last_event_id": 1, "head_hash": "0" * 64}
     malformed["signature"] = sign(malformed, KEY)
-    (tmp_path / "audit-checkpoint-3-malformed.json").write_text(json.dumps(malformed), encoding="utf-8")
+    (tmp_path / "audit-checkpoint-0d-malformed.json").write_text(json.dumps(malformed), encoding="utf-8")
     for n, broken in enumerate(({"count": "три"}, {"count": None}), start=4):
         fields = {**malformed, **broken}
         if broken["count"] is None:
             del fields["count"]
         fields["signature"] = sign(fields, KEY)
-        (tmp_path / f"audit-checkpoint-{n}-malformed.json").write_text(json.dumps(fields), encoding="utf-8")
-    (tmp_path / "audit-checkpoint-6-directory.json").mkdir()
+        (tmp_path / f"audit-checkpoint-0{'ef'[n - 4]}-malformed.json").write_text(json.dumps(fields), encoding="utf-8")
+    (tmp_path / "audit-checkpoint-0g-directory.json").mkdir()
+    forged = {**json.loads(path.read_text(encoding="utf-8")), "count": 1}
+    (tmp_path / "audit-checkpoint-0h-forged.json").write_text(json.dumps(forged), encoding="utf-8")
     anchors, problems = load(tmp_path, KEY)
     assert [a.label for a in anchors] == [path.name] and anchors[0].count == anchor.count
-    assert len(problems) == 7
+    assert len(problems) == 8 and "подпись не сходится" in problems[7]
     assert "не читается" in problems[0] and "не читается" in problems[1]
     assert "другим ключом" in problems[2]
     assert all("не хватает полей" in p for p in problems[3:6]) and "не читается" in problems[6]
@@ -204,9 +206,9 @@ def test_checkpoints_need_a_key_and_a_directory(app, db_session, tmp_path):
         with pytest.raises(CheckpointError, match="короче 32"):
             write(tmp_path)
         assert checkpoint_job() is None  # not configured: the periodic job does nothing
-        app.config.update(AUDIT_CHECKPOINT_KEY=KEY.decode(), AUDIT_CHECKPOINT_DIR=str(tmp_path / "cp"))
-        written = checkpoint_job()
-        assert written and (tmp_path / "cp").is_dir() and written.startswith(str(tmp_path / "cp"))
+        app.config.update(AUDIT_CHECKPOINT_KEY=KEY.decode(), AUDIT_CHECKPOINT_DIR=str(tmp_path / "cp" / "audit"))
+        written = checkpoint_job()  # the directory is created, parents and all
+        assert written and written.startswith(str(tmp_path / "cp" / "audit"))
     finally:
         app.config.update(AUDIT_CHECKPOINT_KEY=None, AUDIT_CHECKPOINT_DIR=None)
 
