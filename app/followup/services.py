@@ -19,6 +19,7 @@ from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.auth.services import verify_password_reentry
+from app.core import uploads
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, ValidationFailed
@@ -346,7 +347,8 @@ def report_item(item: RecommendationItem, *, actor: User, report: str, files=(),
     if item.state not in ("in_progress", "returned"):
         raise InvalidTransition("Отчёт по этой рекомендации уже представлен.")
     engine.authorize(item, "report", actor)  # before the files are stored
-    for stream, filename in files:
+    files = [(uploads.check_stream("evidence", stream, filename)[1], filename) for stream, filename in files]
+    for stream, filename in files:  # every file checked before the first is stored: a refusal leaves nothing
         attach(item, stream=stream, filename=filename, kind=EVIDENCE_KIND, actor=actor)
     engine.fire(item, "report", actor=actor, expected_version=expected_version, report=report)
 

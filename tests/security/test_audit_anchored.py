@@ -125,8 +125,57 @@ def test_a_forged_or_foreign_checkpoint_file_is_reported(world, db_session, tmp_
     write(other_dir, OTHER_KEY)
     assert load(other_dir, KEY)[0] == [] and "другим ключом" in load(other_dir, KEY)[1][0]
     assert data["key_id"] == key_id(KEY) and KEY.decode() not in path.read_text(encoding="utf-8")
+    assert (data["format"], data["algorithm"]) == (1, "HMAC-SHA256")  # the layout readers of the files rely on
     with pytest.raises(CheckpointError, match="неверные контрольные точки"):
         write(tmp_path, KEY)
+
+
+def test_bad_files_are_reported_one_by_one_and_the_good_ones_still_count(world, db_session, tmp_path):
+    from app.audit.checkpoints import sign
+
+    _events(world, 2)
+    path, anchor = write(tmp_path, KEY)
+    # Names that sort before the good file, so a bad one never hides those after it.
+    (tmp_path / "audit-checkpoint-0a-garbage.json").write_text("not json", encoding="utf-8")
+    (tmp_path / "audit-checkpoint-0b-list.json").write_text("[1, 2]", encoding="utf-8")
+    foreign = json.loads(path.read_text(encoding="utf-8"))
+    foreign["key_id"] = "f" * 16
+    (tmp_path / "audit-checkpoint-0c-foreign.json").write_text(json.dumps(foreign), encoding="utf-8")
+    malformed = {"format": 1, "algorithm": "HMAC-SHA256", "key_id": key_id(KEY), "created_at": "x", "count": [1],
+                 "last_event_id": 1, "head_hash": "0" * 64}
+    malformed["signature"] = sign(malformed, KEY)
+    (tmp_path / "audit-checkpoint-0d-malformed.json").write_text(json.dumps(malformed), encoding="utf-8")
+    for n, broken in enumerate(({"count": "три"}, {"count": None}), start=4):
+        fields = {**malformed, **broken}
+        if broken["count"] is None:
+            del fields["count"]
+        fields["signature"] = sign(fields, KEY)
+        (tmp_path / f"audit-checkpoint-0{'ef'[n - 4]}-malformed.json").write_text(json.dumps(fields), encoding="utf-8")
+    (tmp_path / "audit-checkpoint-0g-directory.json").mkdir()
+    forged = {**json.loads(path.read_text(encoding="utf-8")), "count": 1}
+    (tmp_path / "audit-checkpoint-0h-forged.json").write_text(json.dumps(forged), encoding="utf-8")
+    anchors, problems = load(tmp_path, KEY)
+    assert [a.label for a in anchors] == [path.name] and anchors[0].count == anchor.count
+    assert len(problems) == 8 and "подпись не сходится" in problems[7]
+    assert "не читается" in problems[0] and "не читается" in problems[1]
+    assert "другим ключом" in problems[2]
+    assert all("не хватает полей" in p for p in problems[3:6]) and "не читается" in problems[6]
+    assert len(key_id(KEY)) == 16
+
+
+def test_the_periodic_job_logs_and_raises_when_the_chain_is_broken(app, world, db_session, tmp_path, caplog):
+    events = _events(world, 2)
+    db_session.commit()
+    allow_rewrite(db_session)
+    db_session.execute(text("UPDATE audit_events SET reason = 'подделка' WHERE id = :id"), {"id": events[0].id})
+    db_session.expire_all()
+    app.config.update(AUDIT_CHECKPOINT_KEY=KEY.decode(), AUDIT_CHECKPOINT_DIR=str(tmp_path))
+    try:
+        with pytest.raises(CheckpointError):
+            checkpoint_job()
+    finally:
+        app.config.update(AUDIT_CHECKPOINT_KEY=None, AUDIT_CHECKPOINT_DIR=None)
+    assert "audit checkpoint refused" in caplog.text and list(tmp_path.iterdir()) == []
 
 
 def test_the_signed_message_is_fixed_so_old_checkpoints_stay_verifiable():
@@ -147,14 +196,19 @@ def test_the_signed_message_is_fixed_so_old_checkpoints_stay_verifiable():
 def test_checkpoints_need_a_key_and_a_directory(app, db_session, tmp_path):
     with pytest.raises(CheckpointError, match="AUDIT_CHECKPOINT_KEY"):
         write(tmp_path)
+    app.config.update(AUDIT_CHECKPOINT_KEY="k" * 31)
+    with pytest.raises(CheckpointError, match="короче 32"):
+        write(tmp_path)
+    app.config.update(AUDIT_CHECKPOINT_KEY="k" * 32)
+    assert write(tmp_path)[1].count >= 0  # 32 characters are enough
     app.config.update(AUDIT_CHECKPOINT_KEY="short")
     try:
         with pytest.raises(CheckpointError, match="короче 32"):
             write(tmp_path)
         assert checkpoint_job() is None  # not configured: the periodic job does nothing
-        app.config.update(AUDIT_CHECKPOINT_KEY=KEY.decode(), AUDIT_CHECKPOINT_DIR=str(tmp_path / "cp"))
-        written = checkpoint_job()
-        assert written and (tmp_path / "cp").is_dir() and written.startswith(str(tmp_path / "cp"))
+        app.config.update(AUDIT_CHECKPOINT_KEY=KEY.decode(), AUDIT_CHECKPOINT_DIR=str(tmp_path / "cp" / "audit"))
+        written = checkpoint_job()  # the directory is created, parents and all
+        assert written and written.startswith(str(tmp_path / "cp" / "audit"))
     finally:
         app.config.update(AUDIT_CHECKPOINT_KEY=None, AUDIT_CHECKPOINT_DIR=None)
 

@@ -5,6 +5,7 @@ renamed to the extension each upload expects is refused with a Russian message, 
 and nothing is stored."""
 
 import io
+import os
 import zipfile
 from datetime import date
 
@@ -78,10 +79,12 @@ def reporting_item(world, rec_cycle, make_recommendation, db_session):
     return item
 
 
-def test_recommendation_report_evidence_refuses_an_exe_named_pdf(world, reporting_item, client, login, db_session):
+def test_recommendation_report_evidence_refuses_an_exe_named_pdf(app, world, reporting_item, client, login,
+                                                                  db_session, tmp_path, monkeypatch):
     """The issue's case, over HTTP: the report with «Подтверждающие документы» = an .exe renamed .pdf."""
     from app.documents.models import Attachment
 
+    monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path / "storage"))
     login(world["director_a"])
     response = client.post(f"/followup/items/{reporting_item.id}/report",
                            data={"report": "Сделано", "version": reporting_item.version,
@@ -91,6 +94,13 @@ def test_recommendation_report_evidence_refuses_an_exe_named_pdf(world, reportin
     assert REFUSED in response.get_data(as_text=True)
     db_session.expire_all()
     assert reporting_item.state == "in_progress" and _count(db_session, Attachment) == 0
+    mixed = client.post(f"/followup/items/{reporting_item.id}/report",
+                        data={"report": "Сделано", "version": reporting_item.version,
+                              "files": [(io.BytesIO(PDF), "good.pdf"), (io.BytesIO(EXE), "bad.pdf")]},
+                        content_type="multipart/form-data")
+    assert mixed.status_code == 422 and "«bad.pdf»" in mixed.get_data(as_text=True)
+    stored = app.config["STORAGE_DIR"] + "/attachments"
+    assert not os.path.isdir(stored) or os.listdir(stored) == []  # the good file was not stored either
     accepted = client.post(f"/followup/items/{reporting_item.id}/report",
                            data={"report": "Сделано", "version": reporting_item.version,
                                  "files": [(io.BytesIO(PDF), "otchet.pdf"), (io.BytesIO(PNG), "foto")]},
