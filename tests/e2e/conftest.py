@@ -147,3 +147,10 @@ def page(browser, live_server, request_log, tmp_path):
         except Exception:  # noqa: BLE001 - a dead page must not hide the test's own failure
             pass
         context.close()
+
+
+def nav_to(page, group: str, entry: str) -> None:
+    """Follow an entry of the navigation bar: open its group's dropdown, click the entry."""
+    nav = page.locator("#nav")
+    nav.get_by_role("button", name=group, exact=True).click()
+    nav.get_by_role("link", name=entry, exact=True).click()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSWORD
+from tests.e2e.conftest import nav_to
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,7 @@ def log_out(page):
 
 def open_cycle(page, mechanism, direction):
     """From the navigation: «Циклы» → the row of the municipality's cycle of that mechanism and direction."""
-    page.locator("#nav").get_by_role("link", name="Циклы", exact=True).click()
+    nav_to(page, "Циклы", "Все циклы")
     row = (page.locator("table tbody tr")
            .filter(has=page.locator("td:first-child", has_text=re.compile(rf"^\s*{re.escape(mechanism)}\s*$")))
            .filter(has=page.get_by_role("cell", name=direction, exact=True))
@@ -124,7 +125,7 @@ def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rol
 
     # The director finds it in his tasks and in his school's recommendations.
     log_in(page, "director")
-    page.get_by_role("navigation").get_by_role("link", name="Мои задачи", exact=True).click()
+    nav_to(page, "Работа", "Мои задачи")
     task = page.get_by_role("link", name=f"Ознакомиться с рекомендацией: «{REC_TEXT}» (срок {deadline:%d.%m.%Y})",
                             exact=True)
     expect(task).to_have_count(1)
@@ -343,7 +344,7 @@ def test_calendar_and_notifications_bell_render_for_the_official(page, live_serv
     bell = page.get_by_role("navigation").get_by_role("link", name="Уведомления", exact=True)
     expect(bell).to_be_visible()
 
-    page.get_by_role("navigation").get_by_role("link", name="Календарь", exact=True).click()
+    nav_to(page, "Работа", "Календарь")
     expect(page.get_by_role("link", name="Календарь сроков", exact=True)).to_have_class(re.compile(r"\bactive\b"))
     expect(page.locator("h1")).to_have_text(re.compile(r"^\S+ \d{4}$"))  # the month, «Ноябрь 2026»
     count = page.get_by_text(re.compile(r"Сроков: \d+"))
