@@ -66,11 +66,11 @@ def serious_violations(axe, page) -> list[str]:
 def test_navigation_pages_fit_and_pass_axe(browser, live_server, login, tmp_path):
     axe = _axe()
     problems: list[str] = []
+    errors: list[str] = []
     for viewport in VIEWPORTS:
         context = browser.new_context(base_url=live_server, locale="ru-RU", viewport=viewport)
         context.set_default_timeout(15_000)
         page = context.new_page()
-        errors: list[str] = []
         page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 500 else None)
         try:
             log_in(page, login)
