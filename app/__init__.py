@@ -40,6 +40,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
     navigation.init_app(app)
 
+    from app.core import limits
+
+    limits.init_app(app)
+
     from app.audit import labels
 
     labels.init_app(app)

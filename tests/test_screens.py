@@ -28,3 +28,105 @@ def test_goal_attainment_reads_the_direction(current, baseline, target, directio
 def test_attainment_is_shown_capped():
     assert [attainment_shown(v) for v in (None, -1350.0, 0.0, 55.5, 100.0, 960.0)] == [None, 0.0, 0.0, 55.5, 100.0,
                                                                                         100.0]
+
+
+# --- limits: every text field of every form has a maximum the database agrees with ---------------------
+
+FORM_MODULES = ("analysis", "api", "auth", "catalogue", "cycles", "deadlines", "documents", "effectiveness",
+                "followup", "imports", "monitoring", "orgs")
+
+# Form class → the model whose columns its fields of the same name are saved to.
+FORM_MODELS = {
+    "app.analysis.forms.FindingForm": "app.analysis.models.Finding",
+    "app.api.forms.TokenForm": "app.api.models.ApiToken",
+    "app.auth.forms.UserForm": "app.auth.models.User",
+    "app.catalogue.forms.MechanismForm": "app.catalogue.models.Mechanism",
+    "app.catalogue.forms.TrackForm": "app.catalogue.models.Track",
+    "app.cycles.forms.GoalForm": "app.cycles.models.Goal",
+    "app.cycles.forms.IndicatorForm": "app.cycles.models.Indicator",
+    "app.cycles.forms.CollectionMethodForm": "app.cycles.models.CollectionMethod",
+    "app.cycles.forms.SummaryForm": "app.cycles.models.Stage",
+    "app.cycles.forms.CycleForm": "app.cycles.models.Cycle",
+    "app.deadlines.forms.StandInForm": "app.deadlines.models.StandIn",
+    "app.effectiveness.forms.ConclusionsForm": "app.effectiveness.models.EffectivenessEvaluation",
+    "app.effectiveness.forms.AssessmentForm": "app.effectiveness.models.MeasureAssessment",
+    "app.effectiveness.forms.ProposalForm": "app.effectiveness.models.EffectivenessProposal",
+    "app.followup.forms.RecommendationForm": "app.followup.models.Recommendation",
+    "app.followup.forms.MeasureForm": "app.followup.models.Measure",
+    "app.followup.forms.DecisionForm": "app.followup.models.Decision",
+    "app.followup.forms.StartForm": "app.followup.models.RecommendationItem",
+    "app.followup.forms.ReportForm": "app.followup.models.RecommendationItem",
+    "app.monitoring.forms.RequestForm": "app.monitoring.models.DataRequest",
+    "app.orgs.forms.OrganisationForm": "app.orgs.models.Organisation",
+}
+
+
+def _load(dotted: str):
+    import importlib
+
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _text_fields(form_class):
+    """(name, max length or None) of every free-text field of the form (hidden and password fields aside)."""
+    from wtforms import HiddenField, PasswordField, StringField
+    from wtforms.fields.core import UnboundField
+    from wtforms.validators import Length
+
+    for name in dir(form_class):
+        unbound = getattr(form_class, name)
+        if not isinstance(unbound, UnboundField) or not issubclass(unbound.field_class, StringField):
+            continue
+        if issubclass(unbound.field_class, (HiddenField, PasswordField)):
+            continue
+        validators = unbound.kwargs.get("validators") or (unbound.args[1] if len(unbound.args) > 1 else [])
+        maxima = [v.max for v in validators if isinstance(v, Length) and v.max not in (None, -1)]
+        yield name, min(maxima) if maxima else None, validators
+
+
+def _all_form_classes():
+    import importlib
+
+    from app.core.forms import Form
+
+    for module in FORM_MODULES:
+        importlib.import_module(f"app.{module}.forms")
+    seen, stack = [], list(Form.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        seen.append(cls)
+        stack.extend(cls.__subclasses__())
+    return [c for c in seen if c.__module__.startswith("app.")]
+
+
+def column_limit(column) -> int | None:
+    """The maximum the database layer holds a text column to: VARCHAR(n), or info["max_length"] of a Text."""
+    return getattr(column.type, "length", None) or column.info.get("max_length")
+
+
+def test_every_text_field_of_every_form_has_a_maximum_the_column_agrees_with(app):
+    from sqlalchemy import String
+
+    from app.core.limits import FREE_TEXT_FIELDS_WITHOUT_COLUMN  # noqa: F401 - documents the exceptions
+
+    problems = []
+    classes = _all_form_classes()
+    assert len(classes) > 30
+    for cls in classes:
+        key = f"{cls.__module__}.{cls.__name__}"
+        model = _load(FORM_MODELS[key]) if key in FORM_MODELS else None
+        for name, maximum, validators in _text_fields(cls):
+            choice_like = any(type(v).__name__ in ("AnyOf",) for v in validators) or name in ("trigger", "type_key")
+            if maximum is None and not choice_like and name != "period":
+                problems.append(f"{key}.{name}: no Length(max=…)")
+                continue
+            column = model.__table__.columns.get(name) if model is not None else None
+            if column is None or not isinstance(column.type, String):
+                continue  # not stored as text (a number parsed from the field) or not in the form's model
+            limit = column_limit(column)
+            if limit is None:
+                problems.append(f"{key}.{name}: column {column} has no maximum (String(n) or info max_length)")
+            elif maximum is not None and maximum > limit:
+                problems.append(f"{key}.{name}: form allows {maximum}, column holds {limit}")
+    assert not problems, "\n".join(problems)

@@ -154,3 +154,13 @@ def nav_to(page, group: str, entry: str) -> None:
     nav = page.locator("#nav")
     nav.get_by_role("button", name=group, exact=True).click()
     nav.get_by_role("link", name=entry, exact=True).click()
+
+
+def confirm_dialog(page, question: str) -> None:
+    """An irreversible action asks first: the dialog shows the question; «Подтвердить» goes ahead."""
+    from playwright.sync_api import expect
+
+    dialog = page.locator("#confirm-modal")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#confirm-modal-text")).to_contain_text(question)
+    dialog.locator("#confirm-modal-ok").click()

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.demo import DEMO_PASSWORD
-from tests.e2e.conftest import nav_to
+from tests.e2e.conftest import confirm_dialog, nav_to
 
 pytestmark = pytest.mark.browser
 
@@ -106,6 +106,7 @@ def test_official_submits_goal_and_head_approves_it(page, live_server, request_l
     expect(page.locator("#stage-state")).to_have_attribute("data-state", "on_review")
     expect(page.locator("#goals")).to_contain_text(GOAL["Цель (формулировка изменения)"])
     page.get_by_role("button", name="Утвердить").click()
+    confirm_dialog(page, "Утвердить этап?")
     expect(page).to_have_url(stage_url)
     expect(page.locator("#stage-state")).to_have_attribute("data-state", "approved")
     expect(page.locator("#stage-state")).to_have_text("утверждён")

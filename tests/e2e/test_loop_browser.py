@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSWORD
-from tests.e2e.conftest import nav_to
+from tests.e2e.conftest import confirm_dialog, nav_to
 
 pytestmark = pytest.mark.browser
 
@@ -108,6 +108,7 @@ def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rol
     page.locator("#recommendations").get_by_role("link", name=REC_TEXT, exact=True).click()
     expect(page).to_have_url(rec_url)
     page.get_by_role("button", name="Направить адресатам (1)").click()
+    confirm_dialog(page, "Направить рекомендацию адресатам (1)?")
     expect(page.locator(".alert-success")).to_contain_text("Рекомендация направлена адресатам: 1.")
     school_row = page.locator("#items tbody tr").filter(has=page.get_by_role("link", name=SCHOOL, exact=True))
     expect(school_row.locator("[data-state]")).to_have_text("направлена, ожидает ознакомления")
@@ -320,12 +321,9 @@ def test_integrity_panel_lists_the_gaps_of_an_incomplete_cycle_with_links_to_fix
     expect(without.first).to_be_visible()
     assert without.count() >= 1
 
-    # «Исправить» leads to the «Меры» stage, where the measure is added.
+    # «Исправить» opens the very form that fixes the gap: a new measure of this cycle.
     no_measures.get_by_role("link", name="Исправить").click()
-    expect(page).to_have_url(re.compile(r"/stages/\d+$"))
-    expect(page.locator("#stage-state")).to_have_attribute("data-state", "draft")
-    expect(page.locator("h1, h2").filter(has_text="Меры").first).to_be_visible()
-    page.get_by_role("link", name="Добавить мероприятие").click()
+    expect(page).to_have_url(re.compile(r"/followup/cycles/\d+/measures/new$"))
     expect(page.get_by_label("Мероприятие", exact=True)).to_be_visible()
     expect(page.get_by_label("Ответственный", exact=True)).to_be_visible()
 
@@ -333,8 +331,8 @@ def test_integrity_panel_lists_the_gaps_of_an_incomplete_cycle_with_links_to_fix
     page.goto(cycle_url)
     page.locator("#cycle-integrity").get_by_role("link", name="Панель целостности").click()
     without.first.get_by_role("link", name="Исправить").click()
-    expect(page).to_have_url(re.compile(r"/stages/\d+$"))
-    expect(page.get_by_role("link", name="Добавить мероприятие")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/followup/cycles/\d+/measures/new$"))
+    expect(page.get_by_label("Мероприятие", exact=True)).to_be_visible()
 
 
 # --- 5. calendar and the notifications bell ---
