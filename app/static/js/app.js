@@ -1,7 +1,7 @@
 /* Small page behaviour, served locally (the CSP allows scripts from 'self' only, no inline code).
    1. data-confirm: a form (or a submit button) carrying it asks in a dialog before it is submitted.
    2. Tables scroll inside themselves: every table of the content is wrapped in .table-responsive.
-   3. Long text fields show how many characters are left of their maximum.
+   3. Text fields show how many characters are left of their maximum, and never cut what is pasted.
    4. data-auto-refresh="N" anywhere on a page reloads it every N seconds while a job runs. */
 (function () {
   "use strict";
@@ -58,24 +58,36 @@
     });
   }
 
-  // --- 3. counters on long fields --------------------------------------------------------------
+  // --- 3. limits: shown, never cut ---------------------------------------------------------------
+  // The server's maximum arrives as maxlength. A browser silently cuts pasted text at maxlength, so the
+  // attribute becomes a counter instead: the text stays whole, the field says how much is over, the form
+  // is refused in Russian (by the browser here, by the server in any case).
+  var LONG = 300;
   function addCounters() {
-    document.querySelectorAll("textarea[maxlength], input[maxlength][data-counter]").forEach(function (field) {
-      if (field.dataset.counterReady) return;
-      field.dataset.counterReady = "yes";
+    document.querySelectorAll("textarea[maxlength], input[maxlength]").forEach(function (field) {
+      if (field.dataset.maxlength) return;
       var max = parseInt(field.getAttribute("maxlength"), 10);
       if (!max) return;
+      field.dataset.maxlength = String(max);
+      field.removeAttribute("maxlength");
       var counter = document.createElement("div");
-      counter.className = "form-text text-end field-counter";
-      counter.setAttribute("aria-live", "polite");
+      counter.className = "form-text field-counter";
       if (!field.id) field.id = "field-" + Math.random().toString(36).slice(2);
       counter.id = field.id + "-counter";
       var described = field.getAttribute("aria-describedby");
       field.setAttribute("aria-describedby", (described ? described + " " : "") + counter.id);
+      var always = field.tagName === "TEXTAREA" || max >= LONG;
       function update() {
-        var left = max - field.value.length;
-        counter.textContent = "Осталось знаков: " + left.toLocaleString("ru-RU") + " из " + max.toLocaleString("ru-RU");
-        counter.classList.toggle("text-danger", left < max * 0.05);
+        var length = field.value.length, left = max - length;
+        var over = left < 0;
+        counter.textContent = over
+          ? "Слишком длинно: " + length.toLocaleString("ru-RU") + " знаков при допустимых " + max.toLocaleString("ru-RU") + " — сократите на " + (-left).toLocaleString("ru-RU") + "."
+          : "Осталось знаков: " + left.toLocaleString("ru-RU") + " из " + max.toLocaleString("ru-RU") + ".";
+        counter.classList.toggle("text-danger-emphasis", over);
+        counter.classList.toggle("fw-semibold", over);
+        counter.hidden = !always && left > max * 0.1;
+        field.setCustomValidity(over ? counter.textContent : "");
+        field.classList.toggle("is-invalid", over);
       }
       field.addEventListener("input", update);
       update();
