@@ -130,3 +130,73 @@ def test_every_text_field_of_every_form_has_a_maximum_the_column_agrees_with(app
             elif maximum is not None and maximum > limit:
                 problems.append(f"{key}.{name}: form allows {maximum}, column holds {limit}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_flush_refuses_text_longer_than_its_column_in_russian(world, make_cycle, db_session):
+    """Any path (a service, the API, an import) is held to the same maximum as the forms: a 280 000-character
+    goal is refused with a Russian message and nothing is written, never stored whole or cut."""
+    from sqlalchemy import func, select
+
+    from app.core.errors import ValidationFailed
+    from app.cycles.models import Goal
+
+    cycle = make_cycle(world["mun"], world["official"])
+    db_session.commit()
+    before = db_session.scalar(select(func.count()).select_from(Goal))
+    db_session.add(Goal(cycle=cycle, direction="Направление", statement="ц" * 280_000, justification="о",
+                        realism="р"))
+    with pytest.raises(ValidationFailed) as refused:
+        db_session.flush()
+    assert refused.value.message == ("Слишком длинный текст в поле «Цель»: 280 000 знаков при допустимых 4 000. "
+                                     "Сократите текст — ничего не сохранено.")
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(Goal)) == before
+
+    db_session.add(Goal(cycle=cycle, direction="н" * 501, statement="ц", justification="о", realism="р"))
+    with pytest.raises(ValidationFailed, match="501 знаков при допустимых 500"):
+        db_session.flush()
+    db_session.rollback()
+
+
+def test_text_fields_render_their_maximum(client, world, login, make_cycle, db_session):
+    cycle = make_cycle(world["mun"], world["official"])
+    db_session.commit()
+    login(world["official"])
+    html = client.get(f"/cycles/{cycle.id}/goals/new").get_data(as_text=True)
+    assert 'maxlength="500"' in html and 'maxlength="4000"' in html and 'maxlength="8000"' in html
+
+
+# --- navigation and confirmations -----------------------------------------------------------------------
+
+def _nav(html: str) -> str:
+    return html[html.index('id="nav-groups"'):html.index('id="user-menu"')]
+
+
+def test_navigation_groups_entries_by_role(client, world, login):
+    login(world["admin"])
+    nav = _nav(client.get("/tasks/").get_data(as_text=True))
+    for group in ("Работа", "Циклы", "Данные", "Аналитика", "Администрирование"):
+        assert f">{group}</button>" in nav
+    assert "/admin/users" in nav and "/documents/templates" in nav and "/audit/" in nav
+    assert "/followup/my" not in nav
+
+    client.post("/logout")
+    login(world["director_a"])
+    html = client.get("/tasks/").get_data(as_text=True)
+    nav = _nav(html)
+    assert ">Администрирование</button>" not in nav  # a group with nothing to show is left out
+    assert "/followup/my" in nav and f"/analysis/schools/{world['school_a'].id}" in nav
+    # The user menu: password, tokens, log-out; the skip link and the favicon on every page.
+    assert "/password" in html and ">Выйти</button>" in html
+    assert 'href="#content"' in html and "favicon.svg" in html
+
+
+def test_destructive_buttons_ask_first(client, world, login, make_cycle, db_session):
+    cycle = make_cycle(world["mun"], world["official"])
+    db_session.commit()
+    login(world["official"])
+    client.post(f"/cycles/{cycle.id}/goals/new", data={
+        "direction": "Н", "statement": "Ц", "justification": "О", "realism": "Р", "parent_goal_id": "0"})
+    html = client.get(f"/stages/{cycle.stage('GOAL').id}").get_data(as_text=True)
+    assert 'data-confirm="Удалить эту запись? Действие нельзя отменить."' in html
+    assert "/static/js/app.js" in html and 'id="confirm-modal"' in html
