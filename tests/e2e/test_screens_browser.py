@@ -92,4 +92,19 @@ def test_navigation_pages_fit_and_pass_axe(browser, live_server, login, tmp_path
         finally:
             context.close()
         assert not errors, errors
+    # Usable at 1024 px too: the navigation still fits (it collapses below 992 px) and nothing widens the page.
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    try:
+        log_in(page, login)
+        for path in ("/", "/cycles", "/tasks/"):
+            page.goto(path)
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            if width[0] > width[1]:
+                problems.append(f"{login} 1024px {path}: page is {width[0]} px wide")
+            nav_height = page.evaluate("document.querySelector('nav.navbar').getBoundingClientRect().height")
+            if nav_height > 80:
+                problems.append(f"{login} 1024px {path}: the navigation bar wraps ({nav_height:.0f} px high)")
+    finally:
+        context.close()
     assert not problems, "\n".join(problems)
