@@ -200,3 +200,18 @@ def test_destructive_buttons_ask_first(client, world, login, make_cycle, db_sess
     html = client.get(f"/stages/{cycle.stage('GOAL').id}").get_data(as_text=True)
     assert 'data-confirm="Удалить эту запись? Действие нельзя отменить."' in html
     assert "/static/js/app.js" in html and 'id="confirm-modal"' in html
+
+
+def test_attainment_cell_shows_the_capped_figure_and_the_true_one_in_a_tooltip(app):
+    from flask import render_template_string
+
+    template = ("{% from 'analysis/_macros.html' import attainment %}"
+                "[{{ attainment(960.0, true) }}][{{ attainment(-1350.0, false) }}][{{ attainment(55.5, none) }}]"
+                "[{{ attainment(none, none) }}]")
+    with app.test_request_context():
+        html = render_template_string(template)
+    over, under, plain, empty = html.strip("[]").split("][")
+    assert ">100,0+<" in over and 'title="Фактически 960,0 %' in over and "цель достигнута" in over
+    assert ">0,0<" in under and "Фактически -1350,0 %" in under and "цель не достигнута" in under
+    assert "title=" not in plain and ">55,5<" in plain and "цель" not in plain
+    assert empty == "—"
