@@ -37,6 +37,20 @@ def log_in(page, login):
     expect(page.get_by_role("button", name="Выйти")).to_be_attached()
 
 
+STYLED = "getComputedStyle(document.querySelector('nav.navbar')).display === 'flex'"
+
+
+def open_styled(page, path: str) -> None:
+    """Open a page and make sure its stylesheets arrived (the single-threaded test server can drop one
+    under load; a page measured or checked without Bootstrap says nothing about the layout)."""
+    for _attempt in range(3):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        if page.evaluate(STYLED):
+            return
+    raise AssertionError(f"{path}: the stylesheets did not load")
+
+
 def nav_pages(page) -> list[str]:
     """Every GET link of the navigation bar (dropdowns included), as paths, home first."""
     hrefs = page.eval_on_selector_all("nav.navbar a[href]", "els => els.map(e => e.getAttribute('href'))")
@@ -77,8 +91,7 @@ def test_navigation_pages_fit_and_pass_axe(browser, live_server, login, tmp_path
             pages = nav_pages(page)
             assert len(pages) >= 5, pages
             for path in pages:
-                page.goto(path)
-                page.wait_for_load_state("load")
+                open_styled(page, path)
                 width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
                 if width[0] > width[1]:
                     problems.append(f"{login} {viewport['width']}px {path}: page is {width[0]} px wide "
@@ -98,7 +111,7 @@ def test_navigation_pages_fit_and_pass_axe(browser, live_server, login, tmp_path
     try:
         log_in(page, login)
         for path in ("/", "/cycles", "/tasks/"):
-            page.goto(path)
+            open_styled(page, path)
             width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             if width[0] > width[1]:
                 problems.append(f"{login} 1024px {path}: page is {width[0]} px wide")
