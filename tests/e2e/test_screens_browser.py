@@ -98,8 +98,8 @@ def test_navigation_pages_fit_and_pass_axe(browser, live_server, login, tmp_path
                                     f"for a {width[1]} px window")
                 for violation in serious_violations(axe, page):
                     problems.append(f"{login} {viewport['width']}px {path}: {violation}")
-                if path == "/" and viewport["width"] == 1366:
-                    target = (SCREENSHOTS or tmp_path) / f"home-{login}-1366.png"
+                if path == "/":
+                    target = (SCREENSHOTS or tmp_path) / f"home-{login}-{viewport['width']}.png"
                     target.parent.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(target), full_page=True)
         finally:
