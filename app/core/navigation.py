@@ -5,7 +5,7 @@ so adding a page to the menu is one line here and never touches the markup."""
 
 from dataclasses import dataclass, field
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
 
 
@@ -47,6 +47,7 @@ NAV_GROUPS = (
         NavEntry("imports.import_list", "Импорт данных"),
     )),
     NavGroup("Аналитика", (
+        NavEntry("situation.index", "Ситуационный центр"),
         NavEntry("analysis.school", "Профиль моей организации", roles=("director", "staff"), args=_own_school),
         NavEntry("orgs.org_list", "Организации", also=("orgs.org_detail",)),
     )),
@@ -68,6 +69,8 @@ USER_MENU = (
 def _visible(entries, user):
     out = []
     for entry in entries:
+        if entry.endpoint not in current_app.view_functions:
+            continue  # a feature not installed in this build
         if entry.roles and not user.has_role(*entry.roles):
             continue
         args = entry.args(user) if callable(entry.args) else {}
