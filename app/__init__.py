@@ -41,6 +41,14 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
     web.init_app(app)
 
+    from app.core import navigation
+
+    navigation.init_app(app)
+
+    from app.core import limits
+
+    limits.init_app(app)
+
     from app.audit import labels
 
     labels.init_app(app)

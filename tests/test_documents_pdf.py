@@ -233,3 +233,44 @@ def test_school_a_gets_404_on_school_b_pdf(world, school_stage, db_session, logi
     login(world["director_b"])
     response = client.get(f"/documents/versions/{version.id}/pdf")
     assert response.status_code == 200 and response.data == data
+
+
+def test_the_page_follows_a_pdf_being_made_and_stops_when_it_is_done(world, school_stage, db_session, login, client,
+                                                                      monkeypatch):
+    """Issue 13: «PDF в очереди» no longer needs a reload — the page refreshes itself until the job ends."""
+    from app.documents import pdf
+
+    version = registered_version(school_stage, world["director_b"], db_session)
+    monkeypatch.setattr(pdf, "find_soffice", lambda: "/usr/bin/soffice")
+    row = pdf.DocumentPdf(version_id=version.id, status="queued", requested_by_id=world["director_b"].id)
+    db_session.add(row)
+    db_session.commit()
+    login(world["director_b"])
+    response = client.get(f"/documents/{version.document_id}")
+    assert response.headers.get("Refresh") == "2"
+    assert "страница обновляется сама" in response.get_data(as_text=True)
+    row.status, row.path, row.size, row.sha256 = "done", "documents/x.pdf", 1, "0" * 64
+    db_session.commit()
+    assert "Refresh" not in client.get(f"/documents/{version.document_id}").headers
+
+
+def test_actions_are_not_offered_while_the_document_is_being_generated(world, school_stage, db_session, login,
+                                                                        client):
+    from app.documents.models import DocumentVersion
+    from app.documents.services import find_document
+    from tests.fixtures_documents import stage_document_drafts
+
+    stage_document_drafts(school_stage, world["director_b"])
+    doc = find_document(school_stage, "indicators_approval")
+    doc.versions.append(DocumentVersion(number=1, status="queued", progress=0, created_by_id=world["director_b"].id))
+    db_session.commit()
+    login(world["director_b"])
+    response = client.get(f"/documents/{doc.id}")
+    html = response.get_data(as_text=True)
+    assert response.headers.get("Refresh") == "2"
+    assert 'id="actions-wait"' in html and f"/documents/{doc.id}/transition/" not in html
+    doc.versions[0].status = "failed"
+    doc.versions[0].error = "Ошибка шаблона"
+    db_session.commit()
+    html = client.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert 'id="actions-wait"' not in html

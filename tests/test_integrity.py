@@ -2,11 +2,13 @@
 fixed; the REC/MEAS/DEC/EFF guards refuse submission with the same messages; the check costs a fixed number
 of queries; the panel is scoped like the cycle."""
 
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from app.analysis.models import Finding
 from app.core.errors import GuardFailed
 from app.effectiveness.integrity import check_cycle
 from tests.fixtures_effectiveness import (TODAY, accepted_values, add_indicator, make_decision, make_finding,
@@ -319,7 +321,12 @@ def test_panel_lists_defects_grouped_by_stage_with_links(client, login, chain, w
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'data-stage="REC"' in html and "Вывод без рекомендации" in html
-    assert f'href="/stages/{chain.cycle.stage("REC").id}"' in html
+    # «Исправить» opens the form that fixes the gap (a new recommendation with this finding chosen).
+    finding = db_session.scalars(select(Finding).where(Finding.problem == "Вывод без рекомендации")).one()
+    link = f'/followup/cycles/{chain.cycle.id}/recommendations/new?finding={finding.id}'
+    assert f'href="{link}"' in html
+    form = client.get(link).get_data(as_text=True)
+    assert re.search(rf'value="{finding.id}" id="finding-{finding.id}"\s*checked>', form)
     detail = client.get(f"/cycles/{chain.cycle.id}").get_data(as_text=True)
     assert "разрывов: 1" in detail and f"/effectiveness/cycles/{chain.cycle.id}/integrity" in detail
 

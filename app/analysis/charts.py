@@ -30,7 +30,8 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
     if total is not None:
         ax.axvline(total, color="#333333", linewidth=1, label=f"итого {total:.1f}")
     if target is not None or baseline is not None or total is not None:
-        ax.legend(loc="lower right", fontsize=7)
+        # Below the plot, never over the bars.
+        fig.legend(loc="outside lower center", ncols=3, fontsize=7, frameon=False)
     ax.set_title(_short(title, 90), fontsize=9)
     if not values:
         ax.text(0.5, 0.5, "нет данных", ha="center", va="center", transform=ax.transAxes)

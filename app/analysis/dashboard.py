@@ -163,16 +163,42 @@ def _float(value):
     return None if number != number else number
 
 
+def goal_attainment(current, baseline, target, direction: str) -> tuple[float | None, bool | None]:
+    """How far the value has come from the baseline towards the target, in % (the true figure, not capped),
+    and whether the target is met — both read in the indicator's direction ("up": higher is better,
+    "down": lower is better).
+
+    When the baseline already is at (or beyond) the target, there is no way to go: the figure is then the
+    value relative to the target (100 % = exactly at it), so a kept level reads as 100 %, not as a division
+    by a zero or a tiny gap (−1350 %)."""
+    if current is None or target is None:
+        return None, None
+    up = direction != "down"
+    target_met = current >= target if up else current <= target
+    if baseline is not None:
+        gap = (target - baseline) if up else (baseline - target)
+        if gap > 0:
+            progress = (current - baseline) if up else (baseline - current)
+            return round(progress / gap * 100, 1), target_met
+    # No way to go from the baseline (or none given): the value against the target itself.
+    if up:
+        ratio = current / target if target > 0 else (1.0 if target_met else 0.0)
+    else:
+        ratio = target / current if current > 0 else 1.0
+    return round(ratio * 100, 1), target_met
+
+
+def attainment_shown(value: float | None) -> float | None:
+    """The attainment as it is shown: capped to 0–100 % (the true figure goes into a tooltip)."""
+    return None if value is None else min(100.0, max(0.0, value))
+
+
 def _row(cycle, ind, org_id, is_total, current, history, position, mean_of) -> dict:
     baseline = float(ind.baseline) if ind.baseline is not None else None
     target = float(ind.target) if ind.target is not None else None
     previous_period = next(iter(history), None)  # history is ordered newest first
     previous = history.get(previous_period) if previous_period else None
-    attainment = target_met = None
-    if current is not None and target is not None:
-        target_met = current >= target if ind.direction == "up" else current <= target
-        if baseline is not None and target != baseline:
-            attainment = round((current - baseline) / (target - baseline) * 100, 1)
+    attainment, target_met = goal_attainment(current, baseline, target, ind.direction)
     cluster, cluster_mean, cluster_z, cluster_position = position or (None, None, None, None)
     return {"cycle_id": cycle.id, "indicator_id": ind.id, "organisation_id": org_id, "is_total": is_total,
             "period": cycle.period, "value": current, "previous_value": previous,

@@ -159,9 +159,9 @@ class Finding(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
-    problem: Mapped[str] = mapped_column(Text)
-    causes: Mapped[str | None] = mapped_column(Text)
-    evidence: Mapped[str] = mapped_column(Text)
+    problem: Mapped[str] = mapped_column(Text, info={"max_length": 10000, "label": "Проблема"})
+    causes: Mapped[str | None] = mapped_column(Text, info={"max_length": 10000, "label": "Причины"})
+    evidence: Mapped[str] = mapped_column(Text, info={"max_length": 10000, "label": "Доказательства"})
     analysis_run_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_runs.id", ondelete="SET NULL"))
     # The computed result the evidence was taken from (if any), to show it beside the finding.
     source_result_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_results.id", ondelete="SET NULL"))

@@ -101,7 +101,7 @@ class Stage(Audited, db.Model):
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     deadline: Mapped[date | None] = mapped_column(Date)
     # Free-text content for stages whose structured content arrives with later features.
-    summary: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text, info={"max_length": 20000, "label": "Содержание этапа"})
     return_comment: Mapped[str | None] = mapped_column(Text)
     # Touched by every content edit, so an edit racing a submit collides on the stage's version.
     content_updated_at: Mapped[datetime | None]
@@ -156,9 +156,9 @@ class Goal(_CycleContent, db.Model):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     direction: Mapped[str] = mapped_column(String(500))
-    statement: Mapped[str] = mapped_column(Text)
-    justification: Mapped[str] = mapped_column(Text)
-    realism: Mapped[str] = mapped_column(Text)
+    statement: Mapped[str] = mapped_column(Text, info={"max_length": 4000, "label": "Цель"})
+    justification: Mapped[str] = mapped_column(Text, info={"max_length": 8000, "label": "Обоснование"})
+    realism: Mapped[str] = mapped_column(Text, info={"max_length": 8000, "label": "Реалистичность"})
     # Link to a goal of a higher-level cycle (e.g. the regional goal a municipal goal serves).
     parent_goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id", ondelete="SET NULL"))
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id", ondelete="SET NULL"))
@@ -183,12 +183,12 @@ class Indicator(_CycleContent, db.Model):
 
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text, info={"max_length": 2000, "label": "Наименование"})
     unit: Mapped[str] = mapped_column(String(40))
-    definition: Mapped[str] = mapped_column(Text)
+    definition: Mapped[str] = mapped_column(Text, info={"max_length": 4000, "label": "Определение / формула расчёта"})
     group_name: Mapped[str] = mapped_column(String(300))
-    source: Mapped[str] = mapped_column(Text)
-    collection_method: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, info={"max_length": 2000, "label": "Источник данных"})
+    collection_method: Mapped[str] = mapped_column(Text, info={"max_length": 2000, "label": "Метод сбора"})
     periodicity: Mapped[str] = mapped_column(String(100))
     baseline: Mapped[float | None] = mapped_column(Numeric(14, 4))
     target: Mapped[float | None] = mapped_column(Numeric(14, 4))
@@ -215,10 +215,10 @@ class CollectionMethod(_CycleContent, db.Model):
     __tablename__ = "collection_methods"
 
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
-    source: Mapped[str] = mapped_column(Text)
-    method: Mapped[str] = mapped_column(Text)
-    tool: Mapped[str] = mapped_column(Text)
-    schedule: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, info={"max_length": 2000, "label": "Источник информации"})
+    method: Mapped[str] = mapped_column(Text, info={"max_length": 2000, "label": "Метод"})
+    tool: Mapped[str] = mapped_column(Text, info={"max_length": 2000, "label": "Инструмент"})
+    schedule: Mapped[str] = mapped_column(Text, info={"max_length": 2000, "label": "График"})
 
     cycle: Mapped[Cycle] = relationship(back_populates="collection_methods")
     audit_type = "collection_method"

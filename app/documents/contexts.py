@@ -471,7 +471,7 @@ def _chart(codes: list[str], means: list[float], targets: list[float]) -> bytes:
     ax.bar([x - 0.2 for x in xs], means, width=0.4, label="среднее значение", color="#4472c4")
     ax.bar([x + 0.2 for x in xs], targets, width=0.4, label="целевое значение", color="#a5a5a5")
     ax.set_xticks(xs, codes, rotation=45 if len(codes) > 8 else 0)
-    ax.legend()
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)  # below the plot, never over the bars
     return charts.render(fig, "png")
 
 

@@ -54,6 +54,11 @@ def _document_page(doc: Document, status: int = 200, **_forms):
     generating = any((v.status in ("queued", "running") and v.error != WAITING)
                      or (v.registered_status in ("queued", "running") and v.registered_error != WAITING)
                      for v in versions)
+    # A PDF being made is followed too (the page reloads itself until it is done), without hiding actions.
+    from app.documents.pdf import pdf_of
+
+    pdf_pending = any((p := pdf_of(v)) is not None and p.status in ("queued", "running") and p.error != WAITING
+                      for v in versions if v.registered_status == "done")
     verifications = {v.id: services.verify_signed(v) for v in versions if v.status == "done"}
     registered_checks = {v.id: services.verify_registered(v) for v in versions if v.status == "done"}
     attachments = {v.id: attachments_of(v) for v in versions}
@@ -66,7 +71,7 @@ def _document_page(doc: Document, status: int = 200, **_forms):
         can_sign=engine.can(doc, "sign", user),
         step=pending_step(doc.current) if doc.state == "on_approval" else None)
     response = make_response(page, status)
-    if generating and status == 200:
+    if (generating or pdf_pending) and status == 200:
         response.headers["Refresh"] = "2"  # the page follows the generation job without JavaScript
     return response
 

@@ -117,11 +117,12 @@ class _Checker:
         self.indicator_codes = {i.id: i.code for i in indicators}
         if self.reached("GOAL") and goal_count == 0:
             self.add("no_goals", "GOAL", "Не сформулировано ни одной цели: цепочка не начинается.",
-                     "cycle", cycle.id, cycle.short_title)
+                     "cycle", cycle.id, cycle.short_title,
+                     ("cycles.content_new", {"cycle_id": cycle.id, "kind": "goals"}))
         if self.reached("IND") and goal_count and not indicators:
             self.add("goals_without_indicators", "IND",
                      f"Цели цикла ({goal_count}) не подкреплены ни одним показателем.", "cycle", cycle.id,
-                     cycle.short_title)
+                     cycle.short_title, ("cycles.content_new", {"cycle_id": cycle.id, "kind": "indicators"}))
         if self.reached("IND"):
             for ind in indicators:
                 if not (ind.collection_method or "").strip():
@@ -135,7 +136,8 @@ class _Checker:
             if not methods:
                 self.add("no_collection_methods", "METH",
                          "Не описано ни одного метода сбора и обработки информации для показателей цикла.",
-                         "cycle", cycle.id, cycle.short_title)
+                         "cycle", cycle.id, cycle.short_title,
+                         ("cycles.content_new", {"cycle_id": cycle.id, "kind": "methods"}))
         self.measured = self._measurements() if indicators else {}
         if self.reached("MON"):
             for ind in indicators:
@@ -185,15 +187,17 @@ class _Checker:
             .join(Organisation, Organisation.id == RecommendationItem.organisation_id)
             .where(Recommendation.cycle_id == cycle.id).order_by(RecommendationItem.id)).all()
         self.recommendations = recs
+        new_rec = ("followup.new_recommendation", {"cycle_id": cycle.id})
         if self.reached("REC"):
             if not recs:
                 self.add("no_recommendations", "REC", "Не сформулировано ни одной адресной рекомендации.",
-                         "cycle", cycle.id, cycle.short_title)
+                         "cycle", cycle.id, cycle.short_title, new_rec)
             for f in findings:
                 if f.id not in answered:
                     self.add("finding_without_recommendation", "REC",
                              f"Вывод анализа «{_short(f.problem, 70)}» не учтён ни в одной рекомендации.",
-                             "finding", f.id, _short(f.problem))
+                             "finding", f.id, _short(f.problem),
+                             ("followup.new_recommendation", {"cycle_id": cycle.id, "finding": f.id}))
             by_rec: dict[int, list] = {}
             for item in items:
                 by_rec.setdefault(item.recommendation_id, []).append(item)
@@ -202,17 +206,20 @@ class _Checker:
                 if not by_rec.get(rec.id):
                     self.add("recommendation_without_addressees", "REC",
                              f"Рекомендация «{_short(rec.text, 60)}»: не указано ни одного адресата.",
-                             "recommendation", rec.id, title)
+                             "recommendation", rec.id, title,
+                             ("followup.edit_recommendation", {"recommendation_id": rec.id}))
                 elif rec.issued_at is None:
                     self.add("recommendation_not_issued", "REC",
                              f"Рекомендация «{_short(rec.text, 60)}» не выдана адресатам.",
-                             "recommendation", rec.id, title)
+                             "recommendation", rec.id, title,
+                             ("followup.recommendation_detail", {"recommendation_id": rec.id}))
                 for item in by_rec.get(rec.id, []):
                     if item.state in UNACKNOWLEDGED and item.due_date is not None and item.due_date < self.today:
                         self.add("recommendation_not_acknowledged", "REC",
                                  f"Рекомендация «{_short(rec.text, 50)}»: {item.short_name or item.name} не "
                                  f"ознакомилась, срок ответа {item.due_date:%d.%m.%Y} истёк.",
-                                 "recommendation_item", item.id, title)
+                                 "recommendation_item", item.id, title,
+                                 ("followup.item_detail", {"rec_item_id": item.id}))
 
     def _measures(self) -> None:
         from app.followup.models import Measure, measure_indicators, measure_recommendations
@@ -230,24 +237,27 @@ class _Checker:
                 select(measure_indicators.c.measure_id, measure_indicators.c.indicator_id)
                 .join(Measure, Measure.id == measure_indicators.c.measure_id).where(Measure.cycle_id == cycle.id)):
             self.measure_indicators.setdefault(measure_id, []).append(indicator_id)
+        new_measure = ("followup.new_measure", {"cycle_id": cycle.id})
         if self.reached("MEAS"):
             if not any(m.state != "cancelled" for m in self.measures):
                 self.add("no_measures", "MEAS", "Не запланировано ни одной меры (мероприятия).", "cycle", cycle.id,
-                         cycle.short_title)
+                         cycle.short_title, new_measure)
             for rec in self.recommendations:
                 if rec.id not in implemented:
                     self.add("recommendation_without_measure", "MEAS",
                              f"Рекомендация «{_short(rec.text, 60)}» не реализуется ни одной мерой.",
-                             "recommendation", rec.id, _short(rec.text))
+                             "recommendation", rec.id, _short(rec.text), new_measure)
             for m in self.measures:
                 if m.state == "cancelled":
                     continue
                 if m.responsible_id is None:
                     self.add("measure_without_responsible", "MEAS", f"Мера «{_short(m.title, 60)}»: не назначен "
-                             "ответственный.", "measure", m.id, _short(m.title))
+                             "ответственный.", "measure", m.id, _short(m.title),
+                             ("followup.edit_measure", {"measure_id": m.id}))
                 if m.start_date is None or m.end_date is None:
                     self.add("measure_without_dates", "MEAS", f"Мера «{_short(m.title, 60)}»: не указаны сроки "
-                             "проведения.", "measure", m.id, _short(m.title))
+                             "проведения.", "measure", m.id, _short(m.title),
+                             ("followup.edit_measure", {"measure_id": m.id}))
 
     def _decisions(self) -> None:
         from app.followup.models import Decision, decision_findings
@@ -260,7 +270,7 @@ class _Checker:
                    Decision.basis).where(Decision.cycle_id == cycle.id).order_by(Decision.id)).all()
         if not decisions:
             self.add("no_decisions", "DEC", "Не принято ни одного управленческого решения.", "cycle", cycle.id,
-                     cycle.short_title)
+                     cycle.short_title, ("followup.new_decision", {"cycle_id": cycle.id}))
         with_findings = set(db.session.scalars(
             select(decision_findings.c.decision_id).join(Decision, Decision.id == decision_findings.c.decision_id)
             .where(Decision.cycle_id == cycle.id)))
@@ -273,7 +283,8 @@ class _Checker:
                        "не указан анализ, на котором оно основано"))
             for code, broken, what in checks:
                 if broken:
-                    self.add(code, "DEC", f"{label}: {what}.", "decision", d.id, _short(d.text))
+                    self.add(code, "DEC", f"{label}: {what}.", "decision", d.id, _short(d.text),
+                             ("followup.edit_decision", {"decision_id": d.id}))
 
     def _effectiveness(self) -> None:
         from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
@@ -281,7 +292,11 @@ class _Checker:
         if not self.reached("EFF"):
             return
         cycle = self.cycle
-        eff_link = ("effectiveness.evaluation", {"cycle_id": cycle.id})
+        # The evaluation page shows the panel too: each link goes to the very form that fixes the gap.
+        def eff_link_to(anchor: str) -> tuple[str, dict]:
+            return "effectiveness.evaluation", {"cycle_id": cycle.id, "_anchor": anchor}
+
+        eff_link = eff_link_to("indicator-rows")
         for m in self.measures:
             if m.state == "cancelled" or m.end_date is None or m.end_date >= self.today:
                 continue
@@ -297,18 +312,18 @@ class _Checker:
             .where(EffectivenessEvaluation.cycle_id == cycle.id)).first()
         if evaluation is None:
             self.add("no_evaluation", "EFF", "Анализ эффективности принятых мер не проведён.", "cycle", cycle.id,
-                     cycle.short_title, eff_link)
+                     cycle.short_title, eff_link_to("conclusions-form"))
             return
         if not (evaluation.conclusions or "").strip():
             self.add("evaluation_without_conclusions", "EFF", "Не сформулированы выводы об эффективности мер.",
-                     "effectiveness_evaluation", evaluation.id, cycle.short_title, eff_link)
+                     "effectiveness_evaluation", evaluation.id, cycle.short_title, eff_link_to("conclusions-form"))
         proposals = db.session.execute(
             select(EffectivenessProposal.id, EffectivenessProposal.text, EffectivenessProposal.applied_cycle_id)
             .where(EffectivenessProposal.evaluation_id == evaluation.id).order_by(EffectivenessProposal.id)).all()
         if not proposals:
             self.add("no_proposals", "EFF", "Выводы не переданы в следующий цикл: нет ни одного предложения "
                      "(цели или корректировки показателя).", "effectiveness_evaluation", evaluation.id,
-                     cycle.short_title, eff_link)
+                     cycle.short_title, eff_link_to("proposal-form"))
             return
         next_cycle = db.session.scalar(select(Cycle.id).where(Cycle.previous_id == cycle.id).limit(1))
         if next_cycle is not None:

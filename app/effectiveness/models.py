@@ -28,7 +28,8 @@ class EffectivenessEvaluation(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), unique=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
-    conclusions: Mapped[str | None] = mapped_column(Text)
+    conclusions: Mapped[str | None] = mapped_column(
+        Text, info={"max_length": 20000, "label": "Выводы об эффективности принятых мер"})
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -72,7 +73,7 @@ class MeasureAssessment(Audited, db.Model):
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), index=True)
     computed: Mapped[str] = mapped_column(String(20))
     override: Mapped[str | None] = mapped_column(String(20))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info={"max_length": 2000, "label": "Обоснование"})
     version: Mapped[int] = mapped_column(default=1)
 
     evaluation: Mapped[EffectivenessEvaluation] = relationship(back_populates="assessments")
@@ -109,7 +110,7 @@ class EffectivenessProposal(Audited, db.Model):
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("effectiveness_evaluations.id", ondelete="CASCADE"),
                                                index=True)
     kind: Mapped[str] = mapped_column(String(30))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"max_length": 5000, "label": "Предложение"})
     indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="SET NULL"))
     new_target: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
     applied_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycles.id", ondelete="SET NULL"))

@@ -434,7 +434,7 @@ def before_after_chart(rows: list[IndicatorRow], fmt: str = "svg") -> bytes | No
         ax.scatter([t for t, _ in targets], [y for _, y in targets], marker="|", s=300, color="#198754",
                    linewidths=2.5, label="цель", zorder=3)
     ax.set_yticks(ys, labels)
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=7, frameon=False)  # below the plot, never over the bars
     ax.set_title("Показатели: базовое значение, значение после мер, цель", fontsize=9)
     return charts.render(fig, fmt)
 

@@ -17,7 +17,8 @@ class RecommendationForm(Form):
     cluster = SelectField("Кластер", validate_choice=False, validators=[optional()])
     finding_ids = SelectMultipleField("Выводы анализа, на которые отвечает рекомендация", coerce=int,
                                       validate_choice=False)
-    basis = TextAreaField("Основание (если в анализе нет выводов) или пояснение", validators=[optional()])
+    basis = TextAreaField("Основание (если в анализе нет выводов) или пояснение",
+                          validators=[optional(), max_length(10000)])
     response_deadline = RuDateField("Срок ответа (исполнения)", validators=[Optional()], format="%Y-%m-%d")
     version = VersionField()
 
@@ -42,7 +43,8 @@ class DecisionForm(Form):
     deadline = RuDateField("Срок исполнения", validators=[Optional()], format="%Y-%m-%d")
     responsible_id = SelectField("Ответственный", coerce=int, validate_choice=False)
     participants = TextAreaField("Участники", validators=[optional(), max_length(2000)])
-    basis = TextAreaField("Основание (анализ, на котором основано решение)", validators=[optional()])
+    basis = TextAreaField("Основание (анализ, на котором основано решение)",
+                          validators=[optional(), max_length(10000)])
     finding_ids = SelectMultipleField("Выводы анализа", coerce=int, validate_choice=False)
     measure_ids = SelectMultipleField("Запускаемые мероприятия", coerce=int, validate_choice=False)
     version = VersionField()

@@ -84,12 +84,12 @@ class Recommendation(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"max_length": 10000, "label": "Текст рекомендации"})
     addressee_group: Mapped[str] = mapped_column(String(30))
     # The subject for 'subject_teachers', the cluster name for 'cluster', a free note otherwise.
     addressee_note: Mapped[str | None] = mapped_column(String(300))
     # Free-text basis, used when the cycle has no findings (analysis not recorded as findings) or as a comment.
-    basis: Mapped[str | None] = mapped_column(Text)
+    basis: Mapped[str | None] = mapped_column(Text, info={"max_length": 10000, "label": "Основание"})
     response_deadline: Mapped[date] = mapped_column(Date)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -161,9 +161,10 @@ class RecommendationItem(Audited, db.Model):
     issued_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    action_plan: Mapped[str | None] = mapped_column(Text)
+    action_plan: Mapped[str | None] = mapped_column(Text,
+                                                    info={"max_length": 10000, "label": "Планируемые действия и сроки"})
     planned_completion: Mapped[date | None] = mapped_column(Date)
-    report: Mapped[str | None] = mapped_column(Text)
+    report: Mapped[str | None] = mapped_column(Text, info={"max_length": 10000, "label": "Что сделано"})
     reported_at: Mapped[datetime | None]
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     accepted_at: Mapped[datetime | None]
@@ -210,10 +211,10 @@ class Measure(Audited, db.Model):
     title: Mapped[str] = mapped_column(String(500))
     kind: Mapped[str] = mapped_column(String(30))
     responsible_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    participants: Mapped[str | None] = mapped_column(Text)
+    participants: Mapped[str | None] = mapped_column(Text, info={"max_length": 2000, "label": "Участники"})
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
-    expected_result: Mapped[str | None] = mapped_column(Text)
+    expected_result: Mapped[str | None] = mapped_column(Text, info={"max_length": 4000, "label": "Ожидаемый результат"})
     state: Mapped[str] = mapped_column(String(20), default="planned")
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     result_note: Mapped[str | None] = mapped_column(Text)
@@ -268,12 +269,12 @@ class Decision(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"max_length": 10000, "label": "Текст решения"})
     kind: Mapped[str] = mapped_column(String(20))
     deadline: Mapped[date] = mapped_column(Date)
     responsible_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    participants: Mapped[str | None] = mapped_column(Text)
-    basis: Mapped[str | None] = mapped_column(Text)
+    participants: Mapped[str | None] = mapped_column(Text, info={"max_length": 2000, "label": "Участники"})
+    basis: Mapped[str | None] = mapped_column(Text, info={"max_length": 10000, "label": "Основание"})
     state: Mapped[str] = mapped_column(String(20), default="draft")
     execution_note: Mapped[str | None] = mapped_column(Text)
     adopted_at: Mapped[datetime | None]

@@ -76,6 +76,10 @@ def _recommendation_page(cycle, form, rec=None, status=200):
 def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
     form = _recommendation_form(cycle)
     if request.method == "GET":
+        # From the integrity panel: «Исправить» on a finding with no recommendation preselects that finding.
+        finding = request.args.get("finding", type=int)
+        if rec is None and finding in {choice.value for choice in form.finding_ids.choices}:
+            form.finding_ids.data = [finding]
         if rec is not None:
             form.text.data, form.addressee_group.data = rec.text, rec.addressee_group
             form.addressee_note.data, form.basis.data = rec.addressee_note, rec.basis

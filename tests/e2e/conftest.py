@@ -157,3 +157,20 @@ def page(browser, live_server, request_log, tmp_path):
         except Exception:  # noqa: BLE001, S110 - a dead page must not hide the test's own failure
             pass
         context.close()
+
+
+def nav_to(page, group: str, entry: str) -> None:
+    """Follow an entry of the navigation bar: open its group's dropdown, click the entry."""
+    nav = page.locator("#nav")
+    nav.get_by_role("button", name=group, exact=True).click()
+    nav.get_by_role("link", name=entry, exact=True).click()
+
+
+def confirm_dialog(page, question: str) -> None:
+    """An irreversible action asks first: the dialog shows the question; «Подтвердить» goes ahead."""
+    from playwright.sync_api import expect
+
+    dialog = page.locator("#confirm-modal")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#confirm-modal-text")).to_contain_text(question)
+    dialog.locator("#confirm-modal-ok").click()

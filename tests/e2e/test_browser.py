@@ -8,6 +8,7 @@ import re
 import pytest
 
 from app.demo import DEMO_PASSWORD
+from tests.e2e.conftest import confirm_dialog, nav_to
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +44,7 @@ def test_official_submits_goal_and_head_approves_it(page, live_server, request_l
 
     # --- the official finds the demo M1.1 cycle of «ГО Северный» through the cycles list ---
     log_in(page, "official")
-    page.get_by_role("navigation").get_by_role("link", name="Циклы", exact=True).click()
+    nav_to(page, "Циклы", "Все циклы")
     row = (page.locator("table tbody tr")
            .filter(has=page.locator("td:first-child", has_text=re.compile(r"^\s*M1\.1\s*$")))
            .filter(has=page.get_by_role("cell", name=MUNICIPALITY, exact=True)))
@@ -93,7 +94,7 @@ def test_official_submits_goal_and_head_approves_it(page, live_server, request_l
 
     # --- the head approves it from his task list ---
     log_in(page, "head")
-    page.get_by_role("navigation").get_by_role("link", name="Мои задачи", exact=True).click()
+    nav_to(page, "Работа", "Мои задачи")
     task = (page.locator("table tbody tr")
             .filter(has=page.get_by_role("link", name=re.compile(
                 # "." for the period's "/", which would end the selector's regex literal
@@ -105,6 +106,7 @@ def test_official_submits_goal_and_head_approves_it(page, live_server, request_l
     expect(page.locator("#stage-state")).to_have_attribute("data-state", "on_review")
     expect(page.locator("#goals")).to_contain_text(GOAL["Цель (формулировка изменения)"])
     page.get_by_role("button", name="Утвердить").click()
+    confirm_dialog(page, "Утвердить этап?")
     expect(page).to_have_url(stage_url)
     expect(page.locator("#stage-state")).to_have_attribute("data-state", "approved")
     expect(page.locator("#stage-state")).to_have_text("утверждён")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSWORD
+from tests.e2e.conftest import confirm_dialog, nav_to
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,7 @@ def log_out(page):
 
 def open_cycle(page, mechanism, direction):
     """From the navigation: «Циклы» → the row of the municipality's cycle of that mechanism and direction."""
-    page.locator("#nav").get_by_role("link", name="Циклы", exact=True).click()
+    nav_to(page, "Циклы", "Все циклы")
     row = (page.locator("table tbody tr")
            .filter(has=page.locator("td:first-child", has_text=re.compile(rf"^\s*{re.escape(mechanism)}\s*$")))
            .filter(has=page.get_by_role("cell", name=direction, exact=True))
@@ -107,6 +108,7 @@ def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rol
     page.locator("#recommendations").get_by_role("link", name=REC_TEXT, exact=True).click()
     expect(page).to_have_url(rec_url)
     page.get_by_role("button", name="Направить адресатам (1)").click()
+    confirm_dialog(page, "Направить рекомендацию адресатам (1)?")
     expect(page.locator(".alert-success")).to_contain_text("Рекомендация направлена адресатам: 1.")
     school_row = page.locator("#items tbody tr").filter(has=page.get_by_role("link", name=SCHOOL, exact=True))
     expect(school_row.locator("[data-state]")).to_have_text("направлена, ожидает ознакомления")
@@ -124,7 +126,7 @@ def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rol
 
     # The director finds it in his tasks and in his school's recommendations.
     log_in(page, "director")
-    page.get_by_role("navigation").get_by_role("link", name="Мои задачи", exact=True).click()
+    nav_to(page, "Работа", "Мои задачи")
     task = page.get_by_role("link", name=f"Ознакомиться с рекомендацией: «{REC_TEXT}» (срок {deadline:%d.%m.%Y})",
                             exact=True)
     expect(task).to_have_count(1)
@@ -319,12 +321,9 @@ def test_integrity_panel_lists_the_gaps_of_an_incomplete_cycle_with_links_to_fix
     expect(without.first).to_be_visible()
     assert without.count() >= 1
 
-    # «Исправить» leads to the «Меры» stage, where the measure is added.
+    # «Исправить» opens the very form that fixes the gap: a new measure of this cycle.
     no_measures.get_by_role("link", name="Исправить").click()
-    expect(page).to_have_url(re.compile(r"/stages/\d+$"))
-    expect(page.locator("#stage-state")).to_have_attribute("data-state", "draft")
-    expect(page.locator("h1, h2").filter(has_text="Меры").first).to_be_visible()
-    page.get_by_role("link", name="Добавить мероприятие").click()
+    expect(page).to_have_url(re.compile(r"/followup/cycles/\d+/measures/new$"))
     expect(page.get_by_label("Мероприятие", exact=True)).to_be_visible()
     expect(page.get_by_label("Ответственный", exact=True)).to_be_visible()
 
@@ -332,8 +331,8 @@ def test_integrity_panel_lists_the_gaps_of_an_incomplete_cycle_with_links_to_fix
     page.goto(cycle_url)
     page.locator("#cycle-integrity").get_by_role("link", name="Панель целостности").click()
     without.first.get_by_role("link", name="Исправить").click()
-    expect(page).to_have_url(re.compile(r"/stages/\d+$"))
-    expect(page.get_by_role("link", name="Добавить мероприятие")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/followup/cycles/\d+/measures/new$"))
+    expect(page.get_by_label("Мероприятие", exact=True)).to_be_visible()
 
 
 # --- 5. calendar and the notifications bell ---
@@ -343,7 +342,7 @@ def test_calendar_and_notifications_bell_render_for_the_official(page, live_serv
     bell = page.get_by_role("navigation").get_by_role("link", name="Уведомления", exact=True)
     expect(bell).to_be_visible()
 
-    page.get_by_role("navigation").get_by_role("link", name="Календарь", exact=True).click()
+    nav_to(page, "Работа", "Календарь")
     expect(page.get_by_role("link", name="Календарь сроков", exact=True)).to_have_class(re.compile(r"\bactive\b"))
     expect(page.locator("h1")).to_have_text(re.compile(r"^\S+ \d{4}$"))  # the month, «Ноябрь 2026»
     count = page.get_by_text(re.compile(r"Сроков: \d+"))

@@ -1,0 +1,113 @@
+/* Small page behaviour, served locally (the CSP allows scripts from 'self' only, no inline code).
+   1. data-confirm: a form (or a submit button) carrying it asks in a dialog before it is submitted.
+   2. Tables scroll inside themselves: every table of the content is wrapped in .table-responsive.
+   3. Text fields show how many characters are left of their maximum, and never cut what is pasted.
+   4. data-auto-refresh="N" anywhere on a page reloads it every N seconds while a job runs. */
+(function () {
+  "use strict";
+
+  // --- 1. confirmations -------------------------------------------------------------------------
+  var pending = null;  // {form, submitter}
+
+  function confirmText(form, submitter) {
+    if (submitter && submitter.hasAttribute("data-confirm")) return submitter.getAttribute("data-confirm");
+    return form.getAttribute("data-confirm");
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    var submitter = event.submitter || null;
+    var text = confirmText(form, submitter);
+    if (!text || form.dataset.confirmed === "yes") { delete form.dataset.confirmed; return; }
+    var modalEl = document.getElementById("confirm-modal");
+    if (!modalEl || !window.bootstrap) {  // no dialog available: fall back to the browser's own
+      if (!window.confirm(text)) event.preventDefault();
+      return;
+    }
+    event.preventDefault();
+    pending = {form: form, submitter: submitter};
+    document.getElementById("confirm-modal-text").textContent = text;
+    var ok = document.getElementById("confirm-modal-ok");
+    var label = (submitter && submitter.getAttribute("data-confirm-button")) || form.getAttribute("data-confirm-button");
+    ok.textContent = label || "Подтвердить";
+    window.bootstrap.Modal.getOrCreateInstance(modalEl).show();
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("#confirm-modal-ok") || !pending) return;
+    var p = pending;
+    pending = null;
+    window.bootstrap.Modal.getOrCreateInstance(document.getElementById("confirm-modal")).hide();
+    p.form.dataset.confirmed = "yes";
+    if (p.form.requestSubmit) { p.form.requestSubmit(p.submitter || undefined); } else { p.form.submit(); }
+  });
+
+  document.addEventListener("shown.bs.modal", function (event) {
+    if (event.target.id === "confirm-modal") document.getElementById("confirm-modal-ok").focus();
+  });
+
+  // --- 2. tables that scroll inside themselves ----------------------------------------------------
+  function wrapTables() {
+    document.querySelectorAll("main table").forEach(function (table) {
+      if (table.closest(".table-responsive") || table.closest(".no-wrap-table")) return;
+      var wrapper = document.createElement("div");
+      wrapper.className = "table-responsive";
+      table.parentNode.insertBefore(wrapper, table);
+      wrapper.appendChild(table);
+    });
+  }
+
+  // --- 3. limits: shown, never cut ---------------------------------------------------------------
+  // The server's maximum arrives as maxlength. A browser silently cuts pasted text at maxlength, so the
+  // attribute becomes a counter instead: the text stays whole, the field says how much is over, the form
+  // is refused in Russian (by the browser here, by the server in any case).
+  var LONG = 300;
+  function addCounters() {
+    document.querySelectorAll("textarea[maxlength], input[maxlength]").forEach(function (field) {
+      if (field.dataset.maxlength) return;
+      var max = parseInt(field.getAttribute("maxlength"), 10);
+      if (!max) return;
+      field.dataset.maxlength = String(max);
+      field.removeAttribute("maxlength");
+      var counter = document.createElement("div");
+      counter.className = "form-text field-counter";
+      if (!field.id) field.id = "field-" + Math.random().toString(36).slice(2);
+      counter.id = field.id + "-counter";
+      var described = field.getAttribute("aria-describedby");
+      field.setAttribute("aria-describedby", (described ? described + " " : "") + counter.id);
+      var always = field.tagName === "TEXTAREA" || max >= LONG;
+      function update() {
+        var length = field.value.length, left = max - length;
+        var over = left < 0;
+        counter.textContent = over
+          ? "Слишком длинно: " + length.toLocaleString("ru-RU") + " знаков при допустимых " + max.toLocaleString("ru-RU") + " — сократите на " + (-left).toLocaleString("ru-RU") + "."
+          : "Осталось знаков: " + left.toLocaleString("ru-RU") + " из " + max.toLocaleString("ru-RU") + ".";
+        counter.classList.toggle("text-danger-emphasis", over);
+        counter.classList.toggle("fw-semibold", over);
+        counter.hidden = !always && left > max * 0.1;
+        field.setCustomValidity(over ? counter.textContent : "");
+        field.classList.toggle("is-invalid", over);
+      }
+      field.addEventListener("input", update);
+      update();
+      field.insertAdjacentElement("afterend", counter);
+    });
+  }
+
+  // --- 4. pages that follow a running job -----------------------------------------------------
+  function autoRefresh() {
+    var el = document.querySelector("[data-auto-refresh]");
+    if (!el) return;
+    var seconds = Math.max(1, parseInt(el.getAttribute("data-auto-refresh"), 10) || 3);
+    window.setTimeout(function () {
+      var active = document.activeElement;
+      var typing = active && (active.tagName === "TEXTAREA" || (active.tagName === "INPUT" && active.type !== "submit"));
+      if (typing || document.querySelector(".modal.show")) { autoRefresh(); return; }
+      window.location.reload();
+    }, seconds * 1000);
+  }
+
+  function ready() { wrapTables(); addCounters(); autoRefresh(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready); else ready();
+})();
