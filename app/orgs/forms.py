@@ -6,7 +6,7 @@ from wtforms.validators import ValidationError
 
 from app.core.forms import (Form, NotBlank, RuDecimalField, as_choices, max_length, number_range, optional,
                             required)
-from app.orgs.models import ORG_KINDS, PROFILES, SETTLEMENTS
+from app.orgs.models import ORG_KINDS, PROFILES, SETTLEMENTS, Organisation
 from app.orgs.requisites import LABELS, REQUISITE_FIELDS, clean_requisites
 
 _EMPTY = [("", "— не указано —")]
@@ -25,7 +25,9 @@ def _requisite(form, field):
 
 
 def _requisite_field(key: str, label: str | None = None):
-    return StringField(label or LABELS[key], validators=[optional(), _requisite])
+    # the column's own length is the form's limit, so the two always agree
+    limit = Organisation.__table__.c[key].type.length
+    return StringField(label or LABELS[key], validators=[optional(), max_length(limit), _requisite])
 
 
 def _share(label: str):
