@@ -7,9 +7,6 @@ from flask import Flask
 
 from config import Config, config_from_env
 
-# Features that live in their own package with a blueprint at /<name>, audit labels, CLI group and demo data.
-FEATURES = ("documents", "analysis", "followup", "deadlines", "effectiveness")
-
 
 def create_app(config: type[Config] | None = None) -> Flask:
     config = config or config_from_env()
@@ -24,6 +21,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("transitions").setLevel(logging.WARNING)
 
+    # The imports are inside the factory: importing any app.* module runs this file first, so importing the
+    # application at its top would load every feature in a cycle with whatever module was asked for.
     from app.extensions import bootstrap, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -32,44 +31,15 @@ def create_app(config: type[Config] | None = None) -> Flask:
     bootstrap.init_app(app)
     login_manager.init_app(app)
 
-    from app.core import web
+    from app.audit import labels
+    from app.core import features, web
+    from workflows import engine
 
     web.init_app(app)
-
-    from app.audit import labels
-
-    labels.init_app(app)
-
-    from app import api, audit, auth, catalogue, cycles, imports, monitoring, orgs, tasks  # noqa: F401
-    from app.api import bp as api_bp
-    from app.audit import bp as audit_bp
-    from app.audit import views as _audit_views  # noqa: F401  (registers the audit pages)
-    from app.auth import bp as auth_bp
-    from app.catalogue import bp as catalogue_bp
-    from app.cycles import bp as cycles_bp
-    from app.imports import bp as imports_bp
-    from app.monitoring import bp as monitoring_bp
-    from app.orgs import bp as orgs_bp
-    from app.tasks import bp as tasks_bp
-
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(cycles_bp)
-    app.register_blueprint(tasks_bp, url_prefix="/tasks")
-    app.register_blueprint(orgs_bp, url_prefix="/orgs")
-    app.register_blueprint(catalogue_bp, url_prefix="/catalogue")
-    app.register_blueprint(audit_bp, url_prefix="/audit")
-    app.register_blueprint(monitoring_bp, url_prefix="/monitoring")
-    app.register_blueprint(imports_bp, url_prefix="/imports")
-    # The API authenticates with bearer tokens, not cookies, so CSRF does not apply to it.
-    csrf.exempt(api_bp)
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    from app.api.ui import bp_ui as tokens_bp
-
-    app.register_blueprint(tokens_bp, url_prefix="/tokens")
-    import importlib
-
-    for name in FEATURES:
-        app.register_blueprint(importlib.import_module(f"app.{name}").bp, url_prefix=f"/{name}")
+    # Every feature package is discovered the same way and declares what it brings (app/core/features.py).
+    features.install(app, csrf=csrf)
+    # The audit pages name states as each workflow declares them; audit sits below the workflows, so it is told.
+    labels.use_workflow_states(lambda: {wf.object_type: wf.states for wf in engine.registry().values()})
 
     from app import cli
     from app.jobs import queue

@@ -139,10 +139,9 @@ def _positions(ind, per_org, labels, *, exclude: int) -> dict:
                          and org in labels.index}, dtype=float)
     if len(current) < 2:
         return {}
-    try:
-        from app.analysis.methods.clusters import compare_with_cluster
-    except ImportError:  # the statistical core is not installed yet
-        return {}
+    # Local, like pandas above: the statistical core loads only when a page needs positions in clusters.
+    from app.analysis.methods.clusters import compare_with_cluster
+
     frame = compare_with_cluster(current, labels, higher_is_better=ind.direction == "up")
     if "school_id" not in frame.columns:
         frame = frame.reset_index()

@@ -30,21 +30,35 @@ STATES = {
 }
 
 
-def init_app(app) -> None:
-    import importlib
-
-    from app import FEATURES
-
-    for name in FEATURES:
-        feature = importlib.import_module(f"app.{name}.labels")
-        for target, extra in ((ACTIONS, feature.ACTIONS), (OBJECTS, feature.OBJECTS), (STATES, feature.STATES),
-                              (FIELDS, feature.FIELDS)):
+def init_app(app, vocabularies=()) -> None:
+    """Merge each feature's vocabulary (its descriptor's `audit`) into the shared one and add the filters."""
+    for vocabulary in vocabularies:
+        for target, extra in ((ACTIONS, vocabulary.actions), (OBJECTS, vocabulary.objects),
+                              (STATES, vocabulary.states), (FIELDS, vocabulary.fields)):
             target.update(extra)
-        for object_type, actions in getattr(feature, "OBJECT_ACTIONS", {}).items():
+        for object_type, actions in vocabulary.object_actions.items():
             OBJECT_ACTIONS.setdefault(object_type, {}).update(actions)
     app.jinja_env.filters["audit_action"] = action_label
     app.jinja_env.filters["audit_object"] = lambda v: OBJECTS.get(v, v)
     app.jinja_env.filters["audit_state"] = state_label
+
+
+# Filled at start-up by the layers above, which this package must not import:
+# - the workflow states: a callable returning object type → {state: label} (the engine's declarations);
+# - LOOKUPS: name → fn(events) → {id: label}, the words an event list shows for objects that features own
+#   (e.g. "stage_titles", "cycle_labels" from the cycles feature), loaded once per page.
+_workflow_states = dict  # replaced at start-up by use_workflow_states
+LOOKUPS: dict = {}
+
+
+def use_workflow_states(source) -> None:
+    global _workflow_states
+    _workflow_states = source
+
+
+def lookup(name: str, events) -> dict:
+    loader = LOOKUPS.get(name)
+    return loader(events) if loader is not None else {}
 
 
 # The same trigger name means different things for different objects («accept» a submission, «accept» a
@@ -61,11 +75,9 @@ def state_label(state: str | None, object_type: str | None = None) -> str:
     if not state:
         return "—"
     if object_type:
-        from workflows import engine
-
-        workflow = engine.registry().get(object_type)
-        if workflow is not None and state in workflow.states:
-            return workflow.states[state]
+        states = _workflow_states().get(object_type, {})
+        if state in states:
+            return states[state]
     return STATES.get(state, state)
 
 FIELDS = {

@@ -21,6 +21,10 @@ from app.tasks import services as tasks
 from workflows import engine
 from workflows import stage as stage_workflow
 
+# Called after a cycle is carried over into the next period: fn(old_cycle, new_cycle, *, actor). Features that
+# own content of the next cycle register here from their descriptor's setup (this feature must not import them).
+CARRY_OVER_HOOKS: list = []
+
 # Which stage holds each kind of content: editing it is allowed only while that stage is a draft.
 CONTENT_STAGE = {Goal: "GOAL", Indicator: "IND", CollectionMethod: "METH"}
 
@@ -246,9 +250,8 @@ def start_next_period(cycle: Cycle, *, actor: User) -> Cycle:
                  organisation_id=cycle.owner_id,
                  after={"from_cycle": cycle.id, "goals": len(new.goals), "indicators": len(new.indicators),
                         "collection_methods": len(new.collection_methods)})
-    from app.effectiveness.services import carry_proposals  # EFF proposals → draft goals, corrected targets
-
-    carry_proposals(cycle, new, actor=actor)
+    for hook in CARRY_OVER_HOOKS:  # e.g. the effectiveness feature: EFF proposals → draft goals, corrected targets
+        hook(cycle, new, actor=actor)
     return new
 
 

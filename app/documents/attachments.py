@@ -23,6 +23,7 @@ from app.audit import chain
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.documents.models import Attachment
 from app.extensions import db
+from app.imports.services import clean_filename
 
 KINDS = {
     "evidence": "подтверждающий документ",
@@ -110,8 +111,6 @@ def snapshot(attachment: Attachment) -> dict:
 
 def attach(obj, *, stream, filename: str | None, kind: str, actor) -> Attachment:
     """Store an uploaded file as an attachment of `obj` and audit it. Flushes, never commits."""
-    from app.imports.services import clean_filename
-
     if not kind or len(kind) > 20:
         raise ValueError(f"bad attachment kind {kind!r}")
     org = obj.organisation

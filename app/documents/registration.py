@@ -7,6 +7,7 @@ transaction, so a registration that rolls back gives its number back: no gaps. T
 a year inserts the row inside a savepoint; if another transaction inserted it first, we retry the UPDATE.
 """
 
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -49,8 +50,6 @@ def format_number(number: int, year: int) -> str:
 
 def register_version(version, *, actor) -> None:
     """Give the version the next registration number and today's date (in the organisation's time zone)."""
-    from flask import current_app
-
     org = version.document.organisation
     today = today_in(org.timezone or current_app.config["APP_TIMEZONE"])
     number = next_number(org.id, today.year)

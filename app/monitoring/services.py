@@ -20,6 +20,7 @@ from app.core.errors import InvalidTransition, PermissionDenied, ValidationFaile
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
 from app.extensions import db
+from app.jobs.queue import enqueue_after_commit
 from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorValue, Submission
 from app.monitoring.values import can_fill
 from app.orgs.models import Organisation
@@ -31,6 +32,9 @@ from workflows.submission import STATES as SUBMISSION_STATES
 INSTITUTION_KINDS = ("school", "preschool", "additional")
 REVIEW_TRIGGERS = {"accept", "return", "mark_not_provided", "remind"}
 FILL_TRIGGERS = {"submit", "resubmit"}
+# Jobs to enqueue once a submission is accepted, fn(cycle_id): filled at start-up by the features that compute from
+# accepted values (the analysis dashboards), which this feature must not import.
+AFTER_ACCEPT: list = []
 
 
 def can_manage(user: User, request: DataRequest) -> bool:
@@ -205,11 +209,10 @@ def transition_submission(submission: Submission, trigger: str, *, actor: User, 
         raise PermissionDenied()
     engine.fire(submission, trigger, actor=actor, comment=comment, expected_version=expected_version)
     if submission.state == "accepted":
-        # Accepted values are what the cycle's indicator dashboard shows: rebuild it once this commits.
-        from app.analysis.dashboard import refresh_cycle_dashboard
-        from app.jobs.queue import enqueue_after_commit
-
-        enqueue_after_commit(refresh_cycle_dashboard, submission.request.cycle_id)
+        # Accepted values are what the cycle's indicator dashboard shows: the jobs that rebuild what depends on
+        # them (registered at start-up by the analysis feature) run once this commits.
+        for follow_up in AFTER_ACCEPT:
+            enqueue_after_commit(follow_up, submission.request.cycle_id)
 
 
 def delegate_submission(submission: Submission, *, delegate: User | None, actor: User,
