@@ -1,4 +1,5 @@
 """Russian labels for audit actions, object types and states, for the history pages."""
+import json
 
 ACTIONS = {
     "create": "создание", "update": "изменение", "delete": "удаление", "open": "этап открыт",
@@ -96,8 +97,6 @@ VALUE_LABELS = {"up": "чем больше, тем лучше", "down": "чем 
 
 
 def _load(text):
-    import json
-
     return json.loads(text) if text else {}
 
 

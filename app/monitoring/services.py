@@ -28,6 +28,9 @@ from workflows import engine
 from workflows.data_request import DONE_STATES, REQUESTERS
 from workflows.submission import FILLERS, OPEN_STATES, REVIEWERS
 from workflows.submission import STATES as SUBMISSION_STATES
+import json
+from app.monitoring.values import display_value
+from decimal import Decimal, InvalidOperation
 
 INSTITUTION_KINDS = ("school", "preschool", "additional")
 REVIEW_TRIGGERS = {"accept", "return", "mark_not_provided", "remind"}
@@ -386,9 +389,6 @@ HISTORY_LABELS = {
 
 def history_rows(submission: Submission) -> list[tuple[AuditEvent, str, str]]:
     """(event, what happened, details) in Russian for the submission page."""
-    import json
-
-    from app.monitoring.values import display_value
 
     events = history(submission)
     codes = indicator_codes({item.indicator_id for item in submission.request.items})
@@ -398,8 +398,6 @@ def history_rows(submission: Submission) -> list[tuple[AuditEvent, str, str]]:
         people = {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(delegate_ids)))}
 
     def number(text):
-        from decimal import Decimal, InvalidOperation
-
         try:
             return display_value(Decimal(str(text)))
         except (InvalidOperation, ValueError):
