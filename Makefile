@@ -42,8 +42,10 @@ worker: install
 
 test: lint test-sqlite test-postgresql
 
+# ruff, then the import contracts of .importlinter (layers, the one-way feature order, no cycles in a package).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test-sqlite: install
 	TEST_DB=sqlite $(BIN)/python -m pytest -m "not postgresql_only"

@@ -5,19 +5,21 @@ through the same services and workflow engine as the UI, so the demo's audit tra
 import random
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.services import create_user
-from app.monitoring.demo import complete_monitoring
 from app.catalogue.models import LibraryIndicator, Mechanism, MechanismSet, Track
 from app.catalogue.services import load_all
+from app.core import features
 from app.core.timeutil import academic_year_of, today_in, utcnow
 from app.cycles import services as cycles
 from app.cycles.models import CollectionMethod, Goal, Indicator
+from app.deadlines.reminders import run_reminders
+from app.extensions import db
 from app.orgs.models import Organisation
 from app.orgs.services import create_organisation
-from app.extensions import db
 from workflows import engine
 
 DEMO_PASSWORD = "uko-demo-2026"  # noqa: S105 (demo accounts only; documented in README)
@@ -222,22 +224,13 @@ def _advance(cycle, approvals: int, official, head, rng, leave: str = "draft"):
 
 def _today() -> date:
     """The region's today (the application's time zone), not the server clock's: deadlines are the users' days."""
-    from flask import current_app
-
     return today_in(current_app.config["APP_TIMEZONE"])
 
 
 def _feature_fillers(stage, actor, rng, head) -> None:
-    """Each feature fills the demo content it owns for the stage (its demo module's STAGE_FILLERS)."""
-    import importlib
-
-    from app import FEATURES
-
-    # Documents last: they are generated from the content the other features have just filled in.
-    for name in sorted(FEATURES, key=lambda feature: feature == "documents"):
-        filler = importlib.import_module(f"app.{name}.demo").STAGE_FILLERS.get(stage.code)
-        if filler is not None:
-            filler(stage, official=actor, head=head, rng=rng, today=_today())
+    """Each feature fills the demo content it owns for the stage (its descriptor's `demo`)."""
+    for filler in features.demo_fillers(stage.code):
+        filler(stage, official=actor, head=head, rng=rng, today=_today())
 
 
 def fill_stage(stage, *, official, head, rng=None):
@@ -253,8 +246,6 @@ def fill_stage(stage, *, official, head, rng=None):
         _fill_methods(cycle, actor)
     elif stage.code not in ("GOAL", "IND", "METH") and not stage.summary:
         cycles.save_summary(stage, text=SUMMARY[stage.code], actor=actor)
-    if stage.code == "MON":
-        complete_monitoring(stage, official=actor, today=_today(), rng=rng)
     _feature_fillers(stage, actor, rng, head)
 
 
@@ -303,8 +294,6 @@ def seed_demo(today: date | None = None) -> bool:
     cycles.create_cycle(track=i11, owner=orgs["MUN01-S01"], period=period, actor=users["director"],
                         responsible=users["teacher"], deadlines={"GOAL": today + timedelta(days=10)})
     # The demo opens with the reminders and escalations its deadlines already call for.
-    from app.deadlines.reminders import run_reminders
-
     run_reminders(utcnow())
     return True
 

@@ -419,10 +419,23 @@ def analytic_report():
     t.use(COMMON_VARIABLES,
           report=("dict", "Справка: intro (общие сведения), sources (источники), organisations (число ОО), "
                           "period"),
+          run=("dict", "Расчёт анализа, по которому составлена справка, или null: number, years, fingerprint, "
+                       "finished_at, message"),
           indicator_rows=("list", "Значения показателей: number, code, name, unit, baseline, target, mean, "
                                   "minimum, maximum, count"),
           chart_list=("list", "Рисунки: name (ключ в charts), caption"),
           charts=("dict", "Рисунки: имя → PNG (становится InlineImage ~16 см)"),
+          flagged_schools=("list", "Школы с признаками необъективности результатов: school, year, verdict, signs "
+                                   "(коды признаков), sign_title (пояснения), works, combined_p, p_text, detail"),
+          flagged_share=("list", "Доля школ с признаками по муниципалитетам: municipality, schools, flagged, "
+                                 "share_percent, share_text"),
+          stably_objective=("list", "Школы с устойчиво объективными результатами (названия)"),
+          shnor=("list", "Школы с низкими образовательными результатами (ШНОР): school, reasons, years"),
+          shnsu=("list", "Школы, функционирующие в неблагоприятных социальных условиях (ШНСУ): school, "
+                         "social_index, social_index_text, factors"),
+          resilient=("list", "Резильентные школы (названия)"),
+          clusters=("list", "Положение школ в кластерах схожих условий: school, cluster, value, value_text, "
+                            "cluster_mean, cluster_mean_text, z, z_text, position"),
           findings=("list", "Выявленные проблемы: number, problem, causes, evidence, organisations"),
           conclusions=("list", "Выводы (строки)"))
     t.issuer("АНАЛИТИЧЕСКАЯ СПРАВКА")
@@ -432,6 +445,10 @@ def analytic_report():
     t.text("{{ report.intro }}")
     t.text("Источники информации: {{ report.sources }}. Число организаций, представивших сведения: "
            "{{ report.organisations }}.")
+    t.tag("{%p if run %}")
+    t.text("Расчёт № {{ run.number }} по результатам {{ run.years|join(', ') }} гг.; отпечаток входных данных "
+           "{{ run.fingerprint[:16] }}.")
+    t.tag("{%p endif %}")
     t.p("2. Значения показателей", bold=True, before=6, after=6)
     t.table(["№", "Показатель, единица измерения", "Базовое", "Целевое", "Среднее", "Мин.", "Макс.", "Число ОО"],
             ["{{ r.number }}", "{{ r.code }} {{ r.name }}, {{ r.unit }}", "{{ r.baseline }}", "{{ r.target }}",
@@ -441,23 +458,72 @@ def analytic_report():
     t.p("{{ charts[c.name] }}", align="center", before=6)
     t.p("Рисунок {{ loop.index }}. {{ c.caption }}", align="center", size=TABLE_PT, after=6)
     t.tag("{%p endfor %}")
-    t.p("3. Выявленные проблемы и их причины", bold=True, before=6, after=6)
+    t.p("3. Признаки необъективности результатов", bold=True, before=6, after=6)
+    t.tag("{%p if flagged_schools %}")
+    t.text("Признаки — статистические сигналы, требующие внимательного рассмотрения, а не доказательство "
+           "необъективности.")
+    t.table(["№", "Школа", "Год", "Признаки", "Пояснение", "p"],
+            ["{{ loop.index }}", "{{ f.school }}", "{{ f.year }}", "{{ f.signs }}", "{{ f.sign_title }}",
+             "{{ f.p_text }}"],
+            "f in flagged_schools", widths=[0.8, 4.2, 1.2, 2.0, 7.0, 1.8], size=SMALL_PT)
+    t.tag("{%p else %}")
+    t.text("Школ с признаками необъективности результатов не выявлено.")
+    t.tag("{%p endif %}")
+    t.tag("{%p if flagged_share %}")
+    t.table(["Муниципалитет", "Школ", "С признаками", "Доля, %"],
+            ["{{ s.municipality }}", "{{ s.schools }}", "{{ s.flagged }}", "{{ s.share_text }}"],
+            "s in flagged_share", widths=[8.0, 3.0, 3.0, 3.0], size=SMALL_PT)
+    t.tag("{%p endif %}")
+    t.tag("{%p if stably_objective %}")
+    t.text("Школы с устойчиво объективными результатами: {{ stably_objective|join(', ') }}.")
+    t.tag("{%p endif %}")
+    t.p("4. Школы с низкими образовательными результатами и в неблагоприятных условиях", bold=True, before=6,
+        after=6)
+    t.tag("{%p if shnor %}")
+    t.text("Школы с низкими образовательными результатами (ШНОР):")
+    t.table(["№", "Школа", "Основания", "Годы"],
+            ["{{ loop.index }}", "{{ s.school }}", "{{ s.reasons }}", "{{ s.years }}"],
+            "s in shnor", widths=[0.8, 5.2, 8.0, 3.0], size=SMALL_PT)
+    t.tag("{%p else %}")
+    t.text("Школ с низкими образовательными результатами не выявлено.")
+    t.tag("{%p endif %}")
+    t.tag("{%p if shnsu %}")
+    t.text("Школы, функционирующие в неблагоприятных социальных условиях (ШНСУ):")
+    t.table(["№", "Школа", "Социальный индекс", "Факторы"],
+            ["{{ loop.index }}", "{{ s.school }}", "{{ s.social_index_text }}", "{{ s.factors }}"],
+            "s in shnsu", widths=[0.8, 5.2, 3.0, 8.0], size=SMALL_PT)
+    t.tag("{%p else %}")
+    t.text("Школ, функционирующих в неблагоприятных социальных условиях, не выявлено.")
+    t.tag("{%p endif %}")
+    t.tag("{%p if resilient %}")
+    t.text("Резильентные школы (высокие результаты в неблагоприятных условиях): {{ resilient|join(', ') }}.")
+    t.tag("{%p endif %}")
+    t.p("5. Положение школ среди школ со схожими условиями", bold=True, before=6, after=6)
+    t.tag("{%p if clusters %}")
+    t.table(["Школа", "Кластер", "Значение", "Среднее по кластеру", "z", "Положение"],
+            ["{{ c.school }}", "{{ c.cluster }}", "{{ c.value_text }}", "{{ c.cluster_mean_text }}", "{{ c.z_text }}",
+             "{{ c.position }}"],
+            "c in clusters", widths=[4.6, 1.6, 2.2, 2.6, 1.6, 4.4], size=SMALL_PT)
+    t.tag("{%p else %}")
+    t.text("Сравнение школ внутри кластеров не проводилось: нет расчёта или данных о контексте школ.")
+    t.tag("{%p endif %}")
+    t.p("6. Выявленные проблемы и их причины", bold=True, before=6, after=6)
     t.tag("{%p if not findings %}")
     t.text("По результатам анализа существенных проблем не выявлено.")
     t.tag("{%p endif %}")
     t.tag("{%p for f in findings %}")
-    t.text("3.{{ f.number }}. {{ f.problem }}")
+    t.text("6.{{ f.number }}. {{ f.problem }}")
     t.text("Подтверждение: {{ f.evidence }}")
     t.text("Причины: {{ f.causes }}")
     t.text("Организации: {{ f.organisations }}")
     t.tag("{%p endfor %}")
-    t.p("4. Выводы", bold=True, before=6, after=6)
+    t.p("7. Выводы", bold=True, before=6, after=6)
     t.tag("{%p for line in conclusions %}")
-    t.text("4.{{ loop.index }}. {{ line }}")
+    t.text("7.{{ loop.index }}. {{ line }}")
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 1,
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 2,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 

@@ -1,8 +1,6 @@
 """Shared pytest fixtures of the documents feature (loaded through pytest_plugins in conftest)."""
 
 import io
-import sys
-import types
 
 import pytest
 
@@ -84,13 +82,8 @@ def fake_generation(monkeypatch):
             raise RuntimeError("renderer crashed")
         return tiny_docx(f"{context['type_key']} ред. {context['version']} {context['addressee']} {context['note']}")
 
-    try:
-        from app.documents import contexts
+    from app.documents import contexts
 
-        monkeypatch.setattr(contexts, "build_context", build_context)
-    except ImportError:
-        module = types.ModuleType("app.documents.contexts")
-        module.build_context = build_context
-        monkeypatch.setitem(sys.modules, "app.documents.contexts", module)
+    monkeypatch.setattr(contexts, "build_context", build_context)
     monkeypatch.setattr(rendering, "render", render)
     return calls

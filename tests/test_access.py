@@ -148,9 +148,10 @@ ROUTE_ARGUMENTS = {
 
 
 def _feature_cases():
-    from app import FEATURES
+    """The access-walk knowledge each feature's descriptor names (`Feature.access_cases`)."""
+    from app.core.features import discover
 
-    return [importlib.import_module(f"tests.access_cases.{name}") for name in FEATURES]
+    return [importlib.import_module(f.access_cases) for f in discover() if f.access_cases]
 
 
 for _case in _feature_cases():

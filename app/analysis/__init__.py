@@ -4,14 +4,20 @@ from flask import Blueprint
 
 bp = Blueprint("analysis", __name__, template_folder="templates")
 
+# Below the blueprint: the view modules register their routes on it.
+from flask_login import current_user  # noqa: E402
+
+from app.analysis import demo, labels, models, report, services, views  # noqa: E402,F401
+from app.analysis.cli import cli  # noqa: E402
+from app.analysis.dashboard import refresh_after_import, refresh_cycle_dashboard  # noqa: E402
+from app.core.features import AuditVocabulary, Feature, Mount  # noqa: E402
+from app.imports.jobs import AFTER_IMPORT  # noqa: E402
+from app.monitoring.services import AFTER_ACCEPT  # noqa: E402
+
 
 @bp.app_template_global()
 def analysis_stage(stage) -> dict:
     """What the ANL stage page shows: the latest run, the findings and whether the user may add them."""
-    from flask_login import current_user
-
-    from app.analysis import services
-
     cycle = stage.cycle
     runs = services.runs_of_cycle(cycle, limit=1)
     can_analyse = bool(current_user.roles_over(cycle.owner) & services.ANALYSTS)
@@ -20,4 +26,15 @@ def analysis_stage(stage) -> dict:
             "can_edit": can_analyse and stage.state == "draft" and cycle.state == "open"}
 
 
-from app.analysis import models, views  # noqa: E402,F401
+def _setup(app) -> None:
+    report.register()  # the analytic report's context builder (documents feature)
+    for hooks, job in ((AFTER_IMPORT, refresh_after_import), (AFTER_ACCEPT, refresh_cycle_dashboard)):
+        if job not in hooks:  # new results or accepted values change the dashboards
+            hooks.append(job)
+
+
+FEATURE = Feature(
+    name="analysis", order=20, blueprints=(Mount(bp, "/analysis"),), cli=(cli,), setup=_setup,
+    audit=AuditVocabulary.of(labels), stage_partials=("analysis/_stage_ANL.html",),
+    cycle_partials=("analysis/_cycle.html",), demo=demo.STAGE_FILLERS, access_cases="tests.access_cases.analysis",
+)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.core.spreadsheets import csv_writer
 from app.extensions import db
+from app.orgs.models import Organisation
 
 cli = AppGroup("analysis", help="Анализ результатов: признаки необъективности, ШНОР/ШНСУ (CSV в stdout).")
 
@@ -35,9 +36,9 @@ def _number(value) -> str:
 
 def _inputs(year: int, municipality_code: str | None):
     """(results, schools of the region, ids to print, boundaries, thresholds) or exit 1 with a message."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     from app.analysis.methods.data import load_boundaries, load_results, load_schools
     from app.analysis.methods.thresholds import ThresholdsError, load_thresholds
-    from app.orgs.models import Organisation
 
     try:
         thresholds = load_thresholds()
@@ -73,6 +74,7 @@ def _inputs(year: int, municipality_code: str | None):
 def objectivity_command(year, municipality_code, show_all):
     """Per-school verdicts on the objectivity of results, as CSV: by default only the schools whose verdict is
     «признаки необъективности выявлены» (the list the region controls the false discovery rate of)."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     from app.analysis.methods.data import load_structures
     from app.analysis.methods.sign_tests import unit_tests
     from app.analysis.methods.verdicts import FLAGGED, compute_verdicts
@@ -109,6 +111,7 @@ def _p(value) -> str:
 @click.option("--municipality", "municipality_code", help=_MUN_HELP)
 def low_results_command(year, municipality_code):
     """Low-result schools (ШНОР), difficult social conditions (ШНСУ) and resilient schools, as CSV."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     from app.analysis.methods.low_results import compute_low_results
     from app.analysis.methods.data import load_structures
     from app.analysis.methods.sign_tests import unit_tests

@@ -20,6 +20,7 @@ from app.cycles.models import Cycle, Indicator
 from app.extensions import db
 from app.jobs.queue import dispatch_ready, job
 from app.orgs.models import Organisation
+from app.monitoring.models import IndicatorValue, Submission
 
 log = logging.getLogger(__name__)
 HISTORY_CYCLES = 2  # earlier periods shown beside the current one
@@ -52,8 +53,6 @@ def position_label(position: str | None) -> str:
 def _accepted_values(indicator_ids: list[int], periods: list[str]) -> list[tuple]:
     """(indicator_id, organisation_id, period, value) of accepted values: entered or imported directly,
     or submitted and accepted."""
-    from app.monitoring.models import IndicatorValue, Submission
-
     if not indicator_ids:
         return []
     return list(db.session.execute(
@@ -65,6 +64,7 @@ def _accepted_values(indicator_ids: list[int], periods: list[str]) -> list[tuple
 
 
 def _cluster_labels(run: AnalysisRun | None):
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
     if run is None:
@@ -132,6 +132,7 @@ def _total(ind, owner_id, per_org, cycle, history_ids, values):
 
 
 def _positions(ind, per_org, labels, *, exclude: int) -> dict:
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
     if labels is None:
@@ -140,10 +141,9 @@ def _positions(ind, per_org, labels, *, exclude: int) -> dict:
                          and org in labels.index}, dtype=float)
     if len(current) < 2:
         return {}
-    try:
-        from app.analysis.methods.clusters import compare_with_cluster
-    except ImportError:  # the statistical core is not installed yet
-        return {}
+    # Local, like pandas above: the statistical core loads only when a page needs positions in clusters.
+    from app.analysis.methods.clusters import compare_with_cluster
+
     frame = compare_with_cluster(current, labels, higher_is_better=ind.direction == "up")
     if "school_id" not in frame.columns:
         frame = frame.reset_index()
@@ -303,6 +303,7 @@ XLSX_HEADER = ["Показатель", "Код", "Организация", "Пе
 
 
 def xlsx_bytes(cycle: Cycle, rows: list[DashboardRow]) -> bytes:
+    # Local: heavy: openpyxl loads only when a spreadsheet is read or written.
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -15,6 +15,10 @@ from app.analysis import services
 from app.analysis.models import AnalysisResult
 from app.extensions import db
 from app.orgs.models import Organisation
+from app.imports import partitions, summaries
+from app.imports.models import AssessmentResult
+from app.analysis.jobs import run_now
+from app.analysis.report import SIGN_TITLES
 
 MIN_SCHOOLS = 5  # fewer schools make no meaningful statistics: then only findings are recorded
 
@@ -27,9 +31,8 @@ def results_year(period: str) -> int:
 def seed_results(owner: Organisation, *, year: int, seed: int = 2026) -> int:
     """Synthetic results for the owner's schools over `year` and the two years before it, unless the
     schools have results already. Returns the number of rows written."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     from app.analysis.methods import synthetic
-    from app.imports import partitions, summaries
-    from app.imports.models import AssessmentResult
 
     schools = services.scope_schools(owner)
     if len(schools) < MIN_SCHOOLS:
@@ -53,8 +56,6 @@ def seed_results(owner: Organisation, *, year: int, seed: int = 2026) -> int:
 
 def fill_anl(stage, *, official, head, rng: random.Random, today: date) -> None:
     """Results, an analysis run and two or three findings for the demo's analysis stage."""
-    from app.analysis.jobs import run_now
-
     cycle = stage.cycle
     run = None
     if len(services.scope_schools(cycle.owner)) >= MIN_SCHOOLS:
@@ -75,8 +76,6 @@ def _pick(run, kind: str, **where):
 
 
 def _findings(cycle, run) -> list[services.FindingData]:
-    from app.analysis.report import SIGN_TITLES
-
     schools = services.scope_schools(cycle.owner)
     out = []
     # the objectivity finding is about a school the verdicts name (the least likely by chance), not one sign

@@ -1,13 +1,12 @@
 """Stage guard of the analysis stage (ANL): what must exist before it is submitted for review."""
 
 from sqlalchemy import func, select
+from app.analysis.models import AnalysisRun, Finding
+from app.extensions import db
 
 
 def analysis_content(stage) -> list[str]:
     """A finished analysis run or the stage's written conclusions, and at least one finding."""
-    from app.analysis.models import AnalysisRun, Finding
-    from app.extensions import db
-
     problems = []
     has_run = db.session.scalar(select(func.count()).select_from(AnalysisRun).where(
         AnalysisRun.cycle_id == stage.cycle_id, AnalysisRun.status == "done")) > 0

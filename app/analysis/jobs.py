@@ -23,6 +23,7 @@ from app.jobs.progress import Progress
 from app.jobs.queue import dispatch_ready, job
 from app.jobs.tracked import run_tracked
 from app.orgs.models import Organisation
+from app.analysis.dashboard import refresh_dashboard
 
 log = logging.getLogger(__name__)
 FINGERPRINT_VERSION = 1
@@ -85,6 +86,7 @@ def _message(summary: dict) -> str:
 def load_inputs(run: AnalysisRun):
     """(results, schools, boundaries, thresholds) the run's numbers are computed from: the reference
     region's schools, their results over the run's years and the works' mark boundaries."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     from app.analysis.methods import data, thresholds
 
     params = run.params or {}
@@ -108,6 +110,7 @@ def load_inputs(run: AnalysisRun):
 def fingerprint(results, schools, boundaries, limits, params: dict) -> str:
     """SHA-256 over the input rows (in a canonical order), the schools' context, the mark boundaries,
     parameters and thresholds."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
     digest = hashlib.sha256()
@@ -153,6 +156,7 @@ def plain(value):
     if hasattr(value, "item"):
         return plain(value.item())
     try:
+        # Local: heavy: pandas and the statistical methods load only when a computation runs.
         import pandas as pd
 
         if pd.isna(value):
@@ -167,6 +171,7 @@ TYPED = ("school_id", "year", "procedure", "subject", "grade", "sign")
 
 def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None, keep=None) -> list[dict]:
     """Result rows from a DataFrame (or Series) of a method: the key columns typed, everything in payload."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
     if frame is None:
@@ -197,8 +202,10 @@ def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None
 
 def execute(run: AnalysisRun, progress: Progress) -> dict:
     """Everything between 'running' and 'done': returns the run's summary; results are flushed."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     from app.analysis.methods import aggregates, clusters, low_results, objectivity, sign_tests, verdicts
 
     progress.set(2, force=True)
@@ -275,7 +282,6 @@ def execute(run: AnalysisRun, progress: Progress) -> dict:
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(AnalysisResult), rows[start:start + 5000])
     db.session.flush()
-    from app.analysis.dashboard import refresh_dashboard
 
     refresh_dashboard(run.cycle, run=run)
     count = {}
@@ -298,6 +304,7 @@ def _first(frame, names) -> str | None:
 
 def _as_school_frame(value):
     """A method's school list (ids, Series or DataFrame) as a DataFrame with a school_id column."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
     if value is None:
@@ -313,6 +320,7 @@ def _as_school_frame(value):
 
 def _school_results(agg, years):
     """Each school's mean percent of maximum over its subjects and grades in the latest year with data."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
     if agg is None or len(agg) == 0 or not years:

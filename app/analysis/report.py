@@ -7,6 +7,10 @@ context, so the report can be traced to exactly the inputs it was computed from)
 
 Chart names: `indicators` (the first indicators' values per organisation), `signs` (markers per sign),
 `flagged_share` (share of flagged schools per municipality), `clusters` (school positions in clusters).
+
+`analytic_report` is the document type's context builder, registered with the documents feature at start-up
+(the descriptor's setup): the whole of `report_context` reaches the template — flagged schools with their signs,
+the ШНОР / ШНСУ tables, clusters, shares by municipality — not only the keys a generic builder knows.
 """
 
 from sqlalchemy import select
@@ -14,6 +18,7 @@ from sqlalchemy import select
 from app.analysis import charts, services
 from app.analysis.dashboard import compute_rows, position_label
 from app.analysis.models import AnalysisResult
+from app.documents.contexts import indicator_values, refuse, register_builder
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -214,3 +219,31 @@ def _sorted_positions(found, labels):
 
 def _raw_position(row) -> str | None:
     return (row.payload or {}).get("position")
+
+
+def analytic_report(dtype, stage, ctx, **_) -> dict:
+    """The analytic report (аналитическая справка): the cycle's indicator values must have been collected."""
+    cycle = stage.cycle
+    if not cycle.indicators:
+        refuse(dtype.title, ["Не задано ни одного показателя."])
+    if not indicator_values(cycle):
+        refuse(dtype.title, [f"Нет значений показателей за {cycle.period} учебный год: сведения мониторинга "
+                             "не собраны."])
+    ctx["doc"]["heading"] = f"по результатам мониторинга ({ctx['cycle']['mechanism']}) за {cycle.period} " \
+                            "учебный год"
+    context = report_context(cycle)
+    # The template prints numbers as a Russian reader writes them (decimal comma); the raw ones stay for reuse.
+    for row in context["flagged_schools"]:
+        row["p_text"] = _fmt(_num(row["combined_p"], 4), 4)
+    for row in context["flagged_share"]:
+        row["share_text"] = _fmt(row["share_percent"], 1)
+    for row in context["shnsu"]:
+        row["social_index_text"] = _fmt(row["social_index"])
+    for row in context["clusters"]:
+        row.update(value_text=_fmt(row["value"]), cluster_mean_text=_fmt(row["cluster_mean"]), z_text=_fmt(row["z"]))
+    return context
+
+
+def register() -> None:
+    """Called by the descriptor's setup."""
+    register_builder("analytic_report", analytic_report)

@@ -21,6 +21,8 @@ from app.extensions import db
 from app.jobs import registry
 from app.jobs.tracked import enqueue_tracked, pending_rows, reconcile_rows
 from app.orgs.models import Organisation
+from app.imports.models import AssessmentResult
+from app.analysis.risk_profile import validate_profile
 
 # Who may start an analysis and formulate findings: those who edit the cycle's content.
 ANALYSTS = EDITORS
@@ -66,8 +68,6 @@ def analysis_years(cycle: Cycle) -> list[int]:
     """The cycle's year and up to two before it. The cycle's year is the latest year with results in the
     owner's subtree not after the end of the cycle's school year (so «2025/26» reads 2026, or 2025 when
     2026's results are not loaded yet)."""
-    from app.imports.models import AssessmentResult
-
     end = school_year_end(cycle.period)
     latest = db.session.scalar(
         select(func.max(AssessmentResult.year)).join(Organisation, Organisation.id == AssessmentResult.school_id)
@@ -266,8 +266,6 @@ def findings_of_cycle(cycle: Cycle) -> list[Finding]:
 def save_risk_profile(school: Organisation, *, year: int, scores: dict, priorities: list[dict], actor: User,
                       source: str = "form", expected_version: int | None = None) -> RiskProfile:
     """Create or replace a school's risk profile for a year (scores 0–10 per factor, ≤ 3 priorities)."""
-    from app.analysis.risk_profile import validate_profile
-
     role = require_role(actor, school, RISK_EDITORS, "Недостаточно прав, чтобы вносить профиль рисков школы.")
     if school.kind != "school":
         raise ValidationFailed("Профиль рисков заполняется для образовательной организации.")

@@ -23,6 +23,8 @@ from app.cycles.models import Cycle
 from app.extensions import db
 from app.jobs.registry import WAITING
 from app.orgs.models import Organisation
+import io
+from sqlalchemy import select
 
 
 
@@ -168,7 +170,6 @@ def dashboard_xlsx(cycle_id: int):
     sort, descending = _sort_args()
     rows = dashboard.dashboard_rows(cycle, user=current_user, indicator_id=request.args.get("indicator", type=query_id),
                                     sort=sort, descending=descending)
-    import io
 
     return send_file(io.BytesIO(dashboard.xlsx_bytes(cycle, rows)), as_attachment=True,
                      download_name=f"pokazateli-{cycle.id}.xlsx",
@@ -223,8 +224,6 @@ def objectivity(cycle_id: int):
 
 
 def _municipality_names(shares) -> dict:
-    from sqlalchemy import select
-
     ids = {int(i) for i in ((r.payload or {}).get("municipality_id") for r in shares) if i is not None}
     if not ids:
         return {}

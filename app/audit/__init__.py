@@ -2,8 +2,23 @@
 
 from flask import Blueprint
 
-# The pages (app/audit/views.py) are imported by create_app, not here: services import app.audit.chain,
-# and loading the views at that point would import half the application in a cycle.
 bp = Blueprint("audit", __name__, template_folder="templates")
 
-from app.audit import models  # noqa: E402,F401
+from app.audit import labels, models  # noqa: E402,F401
+from app.audit.cli import audit_cli  # noqa: E402
+from app.core.features import Feature, Mount, NavEntry, audit_vocabularies  # noqa: E402
+
+
+def _setup(app) -> None:
+    # Local: every service imports app.audit.chain, so loading the pages (which import the auth and orgs
+    # models) while this package initialises would run in a cycle; they load once the app is wired.
+    from app.audit import views  # noqa: F401
+    # The vocabulary of every feature (its descriptor) goes into the shared labels.
+    labels.init_app(app, audit_vocabularies())
+
+
+FEATURE = Feature(
+    name="audit", order=60, blueprints=(Mount(bp, "/audit"),), cli=(audit_cli,), setup=_setup,
+    navigation=(NavEntry(100, "Журнал аудита", "audit.events",
+                         roles=frozenset({"admin", "auditor", "expert", "head"})),),
+)

@@ -1,4 +1,5 @@
 """Russian labels for audit actions, object types and states, for the history pages."""
+import json
 
 from app.core import hooks
 
@@ -34,21 +35,28 @@ STATES = {
 }
 
 
-def init_app(app) -> None:
-    import importlib
-
-    from app import FEATURES
-
-    for name in FEATURES:
-        feature = importlib.import_module(f"app.{name}.labels")
-        for target, extra in ((ACTIONS, feature.ACTIONS), (OBJECTS, feature.OBJECTS), (STATES, feature.STATES),
-                              (FIELDS, feature.FIELDS)):
+def init_app(app, vocabularies=()) -> None:
+    """Merge each feature's vocabulary (its descriptor's `audit`) into the shared one and add the filters."""
+    for vocabulary in vocabularies:
+        for target, extra in ((ACTIONS, vocabulary.actions), (OBJECTS, vocabulary.objects),
+                              (STATES, vocabulary.states), (FIELDS, vocabulary.fields)):
             target.update(extra)
-        for object_type, actions in getattr(feature, "OBJECT_ACTIONS", {}).items():
+        for object_type, actions in vocabulary.object_actions.items():
             OBJECT_ACTIONS.setdefault(object_type, {}).update(actions)
     app.jinja_env.filters["audit_action"] = action_label
     app.jinja_env.filters["audit_object"] = lambda v: OBJECTS.get(v, v)
     app.jinja_env.filters["audit_state"] = state_label
+
+
+# Filled at start-up by the layers above, which this package must not import (workflow states come through
+# app.core.hooks.state_label): LOOKUPS: name → fn(events) → {id: label}, the words an event list shows for
+# objects that features own (e.g. "stage_titles", "cycle_labels" from the cycles feature), loaded once per page.
+LOOKUPS: dict = {}
+
+
+def lookup(name: str, events) -> dict:
+    loader = LOOKUPS.get(name)
+    return loader(events) if loader is not None else {}
 
 
 # The same trigger name means different things for different objects («accept» a submission, «accept» a
@@ -87,8 +95,6 @@ VALUE_LABELS = {"up": "чем больше, тем лучше", "down": "чем 
 
 
 def _load(text):
-    import json
-
     return json.loads(text) if text else {}
 
 

@@ -19,10 +19,8 @@ from sqlalchemy.orm import lazyload
 from app.audit import bp, labels
 from app.audit.models import AuditEvent
 from app.auth.models import User
-from app.catalogue.models import Mechanism, StageDefinition, Track
 from app.core.access import roles_required, scope_condition
 from app.core.web import user_time_zone
-from app.cycles.models import Cycle, Stage
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -211,27 +209,6 @@ def _json(text: str | None) -> dict:
     return json.loads(text) if text else {}
 
 
-def _stage_titles(events) -> dict[int, str]:
-    ids = {e.object_id for e in events if e.object_type == "stage" and e.object_id}
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Stage.id, Stage.position, StageDefinition.title)
-        .join(StageDefinition, StageDefinition.code == Stage.code).where(Stage.id.in_(ids)))
-    return {sid: f"{position}. {title}" for sid, position, title in rows}
-
-
-def _cycle_labels(events) -> dict[int, str]:
-    ids = {e.cycle_id for e in events if e.cycle_id}
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Cycle.id, Mechanism.code, Cycle.period)
-        .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
-        .where(Cycle.id.in_(ids)))
-    return {cid: f"{code}, {period}" for cid, code, period in rows}
-
-
 def _people(events) -> dict[int, str]:
     """Short names of the people the page's changes mention (stage responsibles)."""
     ids = set()
@@ -270,7 +247,8 @@ def events():
     rows, has_newer, has_older = _page(conditions, before, after)
 
     page_events = [e for e, _org in rows]
-    stage_titles, cycles, people = _stage_titles(page_events), _cycle_labels(page_events), _people(page_events)
+    stage_titles, cycles = labels.lookup("stage_titles", page_events), labels.lookup("cycle_labels", page_events)
+    people = _people(page_events)
     table = [{"event": e, "organisation": org, "object": labels.describe_object(e, stage_titles),
               "cycle": cycles.get(e.cycle_id), "changes": labels.changes(e, people)} for e, org in rows]
 

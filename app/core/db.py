@@ -75,6 +75,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """On the embedded SQLite default, readers must not wait for a writer (a long import, a job in the
     worker beside the web server): write-ahead logging lets them read the last committed state, and a busy
     timeout makes a second writer wait instead of failing at once."""
+    # Local: the database in use decides which dialect module is needed.
     import sqlite3
 
     if not isinstance(dbapi_connection, sqlite3.Connection):

@@ -3,6 +3,8 @@
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.fields.choices import SelectChoice
+from flask import flash
 
 REQUIRED = "Обязательное поле."
 
@@ -79,8 +81,6 @@ class RuDateField(DateField):
 
 def as_choices(pairs) -> list:
     """(value, label) pairs as WTForms SelectChoice objects (tuples are deprecated since WTForms 3.3)."""
-    from wtforms.fields.choices import SelectChoice
-
     return [SelectChoice(value, label) for value, label in pairs]
 
 
@@ -116,8 +116,6 @@ class Form(FlaskForm):
 
 def flash_form_errors(form) -> None:
     """For forms whose fields are not rendered with their own error slots (e.g. action buttons)."""
-    from flask import flash
-
     for field_name, errors in form.errors.items():
         label = getattr(form, field_name).label.text if hasattr(form, field_name) else ""
         for error in errors:

@@ -64,24 +64,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(token: str):
-        from app.auth import sessions
-        from app.auth.models import User
-
-        try:
-            user_id, version = (int(part) for part in token.split(":"))
-        except ValueError:
-            return None
-        user = db.session.get(User, user_id)
-        # A bumped session version (log-out elsewhere, password change, disabling) ends this session.
-        if user is None or not user.active or user.session_version != version:
-            return None
-        # The idle timeout and the absolute lifetime of the session (app.auth.sessions).
-        if not sessions.alive():
-            return None
-        return user
-
+    # The user loader and the ROLES template global come with the auth feature (app/auth/__init__.py).
     app.before_request(access.enforce_access_rule)
 
     @app.after_request
@@ -133,12 +116,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["date_long"] = format_date_long
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, user_time_zone())
-
-    @app.context_processor
-    def helpers():
-        from app.auth.roles import ROLES
-
-        return {"ROLES": ROLES}
 
     @app.route("/health")
     @access.public

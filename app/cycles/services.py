@@ -20,6 +20,12 @@ from app.orgs.models import Organisation
 from app.tasks import services as tasks
 from workflows import engine
 from workflows import stage as stage_workflow
+from app.auth.models import RoleAssignment
+from app.catalogue.models import LibraryIndicator
+
+# Called after a cycle is carried over into the next period: fn(old_cycle, new_cycle, *, actor). Features that
+# own content of the next cycle register here from their descriptor's setup (this feature must not import them).
+CARRY_OVER_HOOKS: list = []
 
 # Which stage holds each kind of content: editing it is allowed only while that stage is a draft.
 CONTENT_STAGE = {Goal: "GOAL", Indicator: "IND", CollectionMethod: "METH"}
@@ -46,8 +52,6 @@ def cycles_in_scope(user: User, *, mechanism_code: str | None = None, organisati
 
 def eligible_responsibles(org: Organisation) -> list[User]:
     """Users who may be made responsible for a stage of `org`'s cycle: editors over that organisation."""
-    from app.auth.models import RoleAssignment
-
     ancestor_ids = org.ancestor_ids()
     return list(db.session.scalars(
         select(User).join(RoleAssignment)
@@ -246,16 +250,13 @@ def start_next_period(cycle: Cycle, *, actor: User) -> Cycle:
                  organisation_id=cycle.owner_id,
                  after={"from_cycle": cycle.id, "goals": len(new.goals), "indicators": len(new.indicators),
                         "collection_methods": len(new.collection_methods)})
-    from app.effectiveness.services import carry_proposals  # EFF proposals → draft goals, corrected targets
-
-    carry_proposals(cycle, new, actor=actor)
+    for hook in CARRY_OVER_HOOKS:  # e.g. the effectiveness feature: EFF proposals → draft goals, corrected targets
+        hook(cycle, new, actor=actor)
     return new
 
 
 def add_library_indicators(cycle: Cycle, codes: list[str], *, actor: User) -> int:
     """Copy indicators of the default library into the cycle; values, targets and responsible are filled later."""
-    from app.catalogue.models import LibraryIndicator
-
     if not codes:
         raise ValidationFailed("Не выбрано ни одного показателя.")
     present = {i.code for i in cycle.indicators}

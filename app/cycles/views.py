@@ -26,6 +26,7 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.tasks.services import inbox_query, urgency
 from workflows import engine
+from app.catalogue.models import LibraryIndicator
 
 # Content kinds edited on the first three stages: URL segment → (model, form, stage code, titles).
 CONTENT_KINDS = {
@@ -261,8 +262,6 @@ def _content_page(kind: str, cycle: Cycle, form, obj=None, status: int = 200):
     _model, _form, code, title = CONTENT_KINDS[kind]
     library = []
     if kind == "indicators" and obj is None:
-        from app.catalogue.models import LibraryIndicator
-
         existing = {i.code for i in cycle.indicators}
         library = [li for li in db.session.scalars(
             select(LibraryIndicator).where(LibraryIndicator.mechanism_code == cycle.track.mechanism.code)

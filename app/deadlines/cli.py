@@ -4,6 +4,11 @@ from datetime import datetime, timezone
 
 import click
 from flask.cli import AppGroup
+from app.core.timeutil import utcnow
+from app.deadlines.reminders import run_reminders
+from app.extensions import db
+from app.jobs.queue import dispatch_ready
+from app.jobs.queue import cron_scheduler
 
 reminders_cli = AppGroup("reminders", help="Напоминания о сроках и эскалация просрочек.")
 
@@ -13,11 +18,6 @@ reminders_cli = AppGroup("reminders", help="Напоминания о срока
               help="Считать, что сейчас этот момент (ISO 8601, UTC, если зона не указана); для проверки.")
 def run(at):
     """Send the reminders owed now (never one twice) and print `sent: N`."""
-    from app.core.timeutil import utcnow
-    from app.deadlines.reminders import run_reminders
-    from app.extensions import db
-    from app.jobs.queue import dispatch_ready
-
     now = utcnow()
     if at:
         try:
@@ -37,8 +37,6 @@ def run(at):
 def cron():
     """Run RQ's cron scheduler: enqueue every periodic job of app/jobs/queue.py (PERIODIC_JOBS) on time.
     A worker (`flask jobs worker`) runs them; start both beside the web server."""
-    from app.jobs.queue import cron_scheduler
-
     cron_scheduler().start()
 
 

@@ -9,16 +9,18 @@ tasks are owed; escalations to the head reach the methodologist too.
 from datetime import timedelta
 
 from sqlalchemy import select
+from app.auth.models import User
+from app.deadlines.models import StandIn
+from app.deadlines.standins import create_stand_in
+from app.extensions import db
+from app.orgs.models import Organisation
+
+# The demo region's code (app.demo.REGION_CODE, checked by tests/test_features.py): the demo orchestrator sits
+# above the features and is not imported by them.
+REGION_CODE = "DEMO"
 
 
 def _head_on_leave(stage, *, official, head, rng, today) -> None:
-    from app.auth.models import User
-    from app.deadlines.models import StandIn
-    from app.deadlines.standins import create_stand_in
-    from app.demo import REGION_CODE
-    from app.extensions import db
-    from app.orgs.models import Organisation
-
     # Only in the demo region (tests fill stages through the same fillers), and only once.
     region = db.session.scalar(select(Organisation).where(Organisation.code == REGION_CODE))
     if region is None or not stage.organisation.is_within(region):

@@ -30,6 +30,7 @@ from app.deadlines.services import local_date
 from app.orgs.services import org_time_zone
 from app.extensions import db
 from app.tasks.models import Task
+from app.jobs.queue import dispatch_ready
 
 log = logging.getLogger(__name__)
 HEAD_ROLES = ("head", "director")
@@ -60,8 +61,10 @@ def heads_of(task: Task) -> list[User]:
 def _claim(task: Task, kind: str, now: datetime) -> int | None:
     """Insert the (task, kind, due date) row unless it exists; its id when this run is the one to send."""
     if db.session.get_bind().dialect.name == "postgresql":
+        # Local: the database in use decides which dialect module is needed.
         from sqlalchemy.dialects.postgresql import insert
     else:
+        # Local: the database in use decides which dialect module is needed.
         from sqlalchemy.dialects.sqlite import insert
     statement = (insert(ReminderSent)
                  .values(task_id=task.id, kind=kind, due_date=task.due_date, sent_at=now, recipients=0)
@@ -150,8 +153,6 @@ def run_reminders(now: datetime) -> int:
 def reminders_job() -> int:
     """Periodic job (queue `periodic`, see app/jobs/queue.py PERIODIC_JOBS): run the reminders and commit;
     e-mails go out after the commit. Safe to run any number of times."""
-    from app.jobs.queue import dispatch_ready
-
     sent = run_reminders(utcnow())
     db.session.commit()
     dispatch_ready()

@@ -8,6 +8,7 @@ from app.core.timeutil import utcnow
 from app.deadlines.models import Notification
 from app.extensions import db
 from app.orgs.services import org_time_zone
+from zoneinfo import ZoneInfo
 
 
 def user_time_zone_of(user) -> str:
@@ -16,8 +17,6 @@ def user_time_zone_of(user) -> str:
 
 def local_date(moment: datetime, tz_name: str) -> date:
     """The calendar day `moment` (aware, any zone) falls on in `tz_name`."""
-    from zoneinfo import ZoneInfo
-
     return moment.astimezone(ZoneInfo(tz_name)).date()
 
 

@@ -14,6 +14,7 @@ from app.core.forms import as_choices
 from app.deadlines import bp, calendar, ical, services, standins
 from app.deadlines.forms import ButtonForm, StandInForm
 from app.extensions import db
+from app.auth.models import User
 
 
 # --- calendar ------------------------------------------------------------------------------------
@@ -164,7 +165,6 @@ def standin_create():
     form = _standin_form(StandInForm())
     if not form.validate_on_submit():
         return _standins_page(form, 422)
-    from app.auth.models import User
 
     deputy = db.session.get(User, form.deputy_id.data) if form.deputy_id.data else None
     try:

@@ -4,25 +4,38 @@ from flask import Blueprint
 
 bp = Blueprint("documents", __name__, template_folder="templates")
 
+# Below the blueprint: the view modules register their routes on it.
+from flask_login import current_user  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa: E402
+from app.documents import (  # noqa: E402,F401
+    demo,
+    labels,
+    models,
+    pdf,
+    pdf_views,
+    rendering,
+    services,
+    template_admin,
+    template_views,
+    views,
+)
+from app.extensions import db  # noqa: E402
+from app.monitoring.models import DataRequest  # noqa: E402
+from workflows import document  # noqa: E402
+
 
 @bp.app_template_global()
 def stage_documents(stage) -> dict:
     """The stage's documents with their states, and what the current user may generate, for the stage page."""
-    from flask_login import current_user
-    from sqlalchemy import select
-
-    from app.documents import services
-    from app.extensions import db
-    from app.monitoring.models import DataRequest
-    from workflows.document import STATES
-
     overview = services.stage_overview(stage)
     can_generate = stage.state != "waiting" and services.can_edit(current_user, stage)
     needs_addressee = any(t.per_addressee for t in overview["types"])
     needs_request = any(t.subject == "data_request" for t in overview["types"])
     return {
         **overview,
-        "states": STATES,
+        "states": document.STATES,
         "statuses": services.GENERATION_STATUSES,
         "can_generate": can_generate,
         "addressees": services.addressee_choices(stage.organisation) if can_generate and needs_addressee else [],
@@ -33,4 +46,16 @@ def stage_documents(stage) -> dict:
     }
 
 
-from app.documents import models, pdf, pdf_views, template_admin, template_views, views  # noqa: E402,F401
+# The renderer asks the template store which template is active (see rendering.use_template_store). Set here, at
+# import, not in a setup hook: importing app.documents.rendering runs this file first, so the renderer is never
+# without its store, even in a test or script that builds no app.
+rendering.use_template_store(template_admin)
+
+
+FEATURE = Feature(
+    name="documents", order=10, blueprints=(Mount(bp, "/documents"),),
+    audit=AuditVocabulary.of(labels), task_kinds=document.TASK_KINDS,
+    stage_partials=("documents/_stage.html",), demo=demo.STAGE_FILLERS, demo_order=90,
+    access_cases="tests.access_cases.documents",
+    navigation=(NavEntry(120, "Шаблоны документов", "documents.templates_list", roles=frozenset({"admin"})),),
+)

@@ -20,9 +20,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.audit import chain
+from app.core import uploads
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.documents.models import Attachment
 from app.extensions import db
+from app.imports.services import clean_filename
 
 KINDS = {
     "evidence": "подтверждающий документ",
@@ -116,9 +118,6 @@ def attach(obj, *, stream, filename: str | None, kind: str, actor) -> Attachment
     """Store an uploaded file as an attachment of `obj` and audit it; its content must be of a type the kind
     accepts (app/core/uploads.py: evidence documents and images, a PDF scan, a CMS signature), whatever its
     name says. Flushes, never commits."""
-    from app.core import uploads
-    from app.imports.services import clean_filename
-
     if not kind or len(kind) > 20:
         raise ValueError(f"bad attachment kind {kind!r}")
     org = obj.organisation

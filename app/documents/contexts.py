@@ -6,8 +6,10 @@ this module, dates are already formatted (ДД.ММ.ГГГГ, «20» апрел�
 When the data a type needs is missing the builder raises ValidationFailed listing what is missing, so an
 official document never goes out with an empty spot.
 
-Other features' models (findings, recommendations, measures, decisions, the analysis report) are imported
-lazily: each builder uses them when they are there and falls back to what exists otherwise.
+This module builds the types whose data it can reach below the features that own more (cycles, monitoring).
+The types built from another feature's data (the analytic report from the analysis, recommendations, measures
+and decisions from the follow-up, the effectiveness report) are built by that feature and registered here at
+start-up (`register_builder`, called from the feature descriptor's setup): this package never imports them.
 """
 
 from collections import defaultdict
@@ -17,18 +19,20 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, lazyload
+from sqlalchemy.orm import lazyload
 
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import ROLES
 from app.core import russian as ru
 from app.core.errors import ValidationFailed
+from app.cycles.models import Indicator
 from app.documents.catalogue import DocumentType, get_type
 from app.documents.rendering import declared_variables
 from app.extensions import db
+from app.monitoring.models import DataRequest, IndicatorValue
+from app.monitoring.services import addressee_choices
 from app.orgs.models import Organisation
 from app.orgs.requisites import requisites_lines
-from workflows.measure import STATE_LABELS as MEASURE_STATES
 
 LEGAL_BASIS = [
     "Федеральный закон от 29.12.2012 № 273-ФЗ «Об образовании в Российской Федерации»",
@@ -57,7 +61,7 @@ def fmt_number(value, digits: int = 2) -> str:
     return ru.number(value, digits)
 
 
-def _unit(value: str, unit: str | None) -> str:
+def with_unit(value: str, unit: str | None) -> str:
     return f"{value} {unit}".strip() if value != DASH and unit == "%" else value
 
 
@@ -79,7 +83,7 @@ def person(user: User | None) -> str:
     return f"{name}, {in_text(user.position)}" if user.position else name
 
 
-def _dates(start: date | None, end: date | None) -> str:
+def date_range(start: date | None, end: date | None) -> str:
     return ru.date_range(start, end)
 
 
@@ -91,80 +95,26 @@ def _attr(obj, name, default=None):
     return getattr(obj, name, default)
 
 
-def _number_rows(rows: list[dict]) -> list[dict]:
+def number_rows(rows: list[dict]) -> list[dict]:
     for n, row in enumerate(rows, 1):
         row["number"] = n
     return rows
 
 
-def _titles(findings) -> str:
+def titles(findings) -> str:
     """Findings' short titles joined into one line, each once, without their own full stops."""
     return "; ".join(dict.fromkeys(f.title.rstrip(".") for f in findings))
 
 
-def _refuse(title: str, problems: list[str]):
+def refuse(title: str, problems: list[str]):
     raise ValidationFailed(f"Недостаточно данных для документа «{title}».", problems=problems)
 
 
-# --- the models of other features, when they exist ----------------------------------------------------------
-
-def _findings(cycle) -> list:
-    try:
-        from app.analysis.models import Finding
-    except (ImportError, AttributeError):
-        return []
-    return list(db.session.scalars(select(Finding).where(Finding.cycle_id == cycle.id).order_by(Finding.id)))
+# --- indicator values (monitoring) -------------------------------------------------------------------------
 
 
-def _followup():
-    try:
-        from app.followup import models
-        models.Recommendation, models.RecommendationItem, models.Measure, models.Decision  # noqa: B018
-    except (ImportError, AttributeError):
-        return None
-    return models
-
-
-def _measures(cycle) -> list | None:
-    """The cycle's measures (not cancelled), or None when the follow-up feature is not there."""
-    fu = _followup()
-    if fu is None:
-        return None
-    return list(db.session.scalars(
-        select(fu.Measure).where(fu.Measure.cycle_id == cycle.id, fu.Measure.state != "cancelled")
-        .order_by(fu.Measure.start_date, fu.Measure.id)))
-
-
-def _decisions(cycle) -> list | None:
-    fu = _followup()
-    if fu is None:
-        return None
-    return list(db.session.scalars(select(fu.Decision).where(fu.Decision.cycle_id == cycle.id)
-                                   .order_by(fu.Decision.deadline, fu.Decision.id)))
-
-
-def _report_context(cycle) -> dict:
-    try:
-        from app.analysis.report import report_context
-    except (ImportError, AttributeError):
-        return {}
-    return report_context(cycle) or {}
-
-
-def _evaluation(cycle):
-    """The effectiveness evaluation of the cycle (measure assessments, conclusions, proposals), if any."""
-    try:
-        from app.effectiveness.models import EffectivenessEvaluation
-    except (ImportError, AttributeError):
-        return None
-    return db.session.scalar(select(EffectivenessEvaluation).where(EffectivenessEvaluation.cycle_id == cycle.id))
-
-
-def _values(cycle) -> dict[int, list[tuple[Organisation, Decimal]]]:
+def indicator_values(cycle) -> dict[int, list[tuple[Organisation, Decimal]]]:
     """Indicator id → [(organisation, value)] for the cycle's period."""
-    from app.cycles.models import Indicator
-    from app.monitoring.models import IndicatorValue
-
     rows = db.session.execute(
         select(IndicatorValue.indicator_id, Organisation, IndicatorValue.value)
         .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
@@ -177,7 +127,7 @@ def _values(cycle) -> dict[int, list[tuple[Organisation, Decimal]]]:
     return values
 
 
-def _mean(values) -> Decimal | None:
+def mean(values) -> Decimal | None:
     return sum(values) / len(values) if values else None
 
 
@@ -242,12 +192,20 @@ def _head_of(org: Organisation) -> str:
     return ru.initials_surname(head.full_name) if head is not None else DASH
 
 
+# The builders other features own (registered with register_builder) call these by their public names.
+head_of = _head_of
+head_user = _head_user
+
+
 def _addressee_lines(org: Organisation, head: User | None) -> list[str]:
     """«Директору МБОУ „Лицей № 2“» / «Н.И. Ковалёвой»: the head's position (the organisation's requisite, else
     the head's own, else «Руководитель») in the dative with the organisation's name, and the head's name in the
     dative."""
     position = getattr(org, "head_position", None) or (head.position if head is not None else None) or "Руководитель"
     return ru.addressee_lines(position, _name_after_position(org), head.full_name if head is not None else None)
+
+
+addressee_lines = _addressee_lines
 
 
 def _name_after_position(org: Organisation) -> str:
@@ -293,7 +251,7 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
     signer = signer_user(dtype, stage)
     if signer is None:
         roles = ", ".join(f"«{ROLES[r]}»" for r in dtype.signer_roles)
-        _refuse(dtype.title, [f"В организации «{org.display_name}» нет пользователя с ролью {roles}, "
+        refuse(dtype.title, [f"В организации «{org.display_name}» нет пользователя с ролью {roles}, "
                               "который мог бы подписать документ."])
     executor = stage.responsible or signer
     number = _attr(version, "registration_number")
@@ -331,7 +289,7 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
 
 
 def _indicator_rows(cycle) -> list[dict]:
-    return _number_rows([{
+    return number_rows([{
         "code": i.code, "name": i.name, "unit": i.unit, "baseline": fmt_number(i.baseline),
         "target": fmt_number(i.target), "direction": i.direction_label, "source": i.source or DASH,
         "periodicity": i.periodicity or DASH, "responsible": i.responsible or DASH, "group": i.group_name,
@@ -339,7 +297,7 @@ def _indicator_rows(cycle) -> list[dict]:
 
 
 def _organisation_rows(orgs) -> list[dict]:
-    return _number_rows([{"name": o.name, "head": _head_of(o)} for o in orgs])
+    return number_rows([{"name": o.name, "head": head_of(o)} for o in orgs])
 
 
 # --- the builders, one per type -------------------------------------------------------------------------
@@ -347,13 +305,13 @@ def _organisation_rows(orgs) -> list[dict]:
 def _regulation(dtype, stage, ctx, **_):
     cycle = stage.cycle
     if not cycle.goals:
-        _refuse(dtype.title, ["Не сформулировано ни одной цели цикла (этап «Цели»)."])
+        refuse(dtype.title, ["Не сформулировано ни одной цели цикла (этап «Цели»)."])
     level = LEVEL_SYSTEM.get(cycle.owner.level or "", "")
     ctx["doc"]["heading"] = f"о {level} системе оценки качества образования".replace("о  ", "о ")
     return {
-        "goals": _number_rows([{"direction": g.direction, "statement": g.statement, "justification": g.justification,
+        "goals": number_rows([{"direction": g.direction, "statement": g.statement, "justification": g.justification,
                                 "realism": g.realism} for g in cycle.goals]),
-        "schedule": _number_rows([{"title": s.title, "responsible": person(s.responsible),
+        "schedule": number_rows([{"title": s.title, "responsible": person(s.responsible),
                                    "deadline": fmt_date(s.deadline) or DASH} for s in cycle.stages]),
         "basis": list(LEGAL_BASIS),
     }
@@ -367,19 +325,17 @@ def _indicators_approval(dtype, stage, ctx, **_):
     if stage.code == "METH" and not cycle.collection_methods:
         problems.append("Не описано ни одного метода сбора информации (этап «Методы»).")
     if problems:
-        _refuse(dtype.title, problems)
+        refuse(dtype.title, problems)
     ctx["doc"]["heading"] = (f"показателей и методов сбора и обработки информации ({ctx['cycle']['mechanism']}) "
                              f"на {cycle.period} учебный год")
     return {
         "indicators": _indicator_rows(cycle),
-        "methods": _number_rows([{"source": m.source, "method": m.method, "tool": m.tool, "schedule": m.schedule}
+        "methods": number_rows([{"source": m.source, "method": m.method, "tool": m.tool, "schedule": m.schedule}
                                  for m in cycle.collection_methods]),
     }
 
 
 def _requests(cycle) -> list:
-    from app.monitoring.models import DataRequest
-
     return list(db.session.scalars(select(DataRequest).where(DataRequest.cycle_id == cycle.id)
                                    .order_by(DataRequest.id)))
 
@@ -400,7 +356,7 @@ def _monitoring_order(dtype, stage, ctx, **_):
     if last is None:
         problems.append("Не указан срок этапа «Мониторинг» и нет ни одного запроса сведений со сроком.")
     if problems:
-        _refuse(dtype.title, problems)
+        refuse(dtype.title, problems)
     if not requests:
         items.append({"text": "Провести мониторинг показателей по перечню (приложение № 1).",
                       "executor": responsible, "deadline": fmt_date(last)})
@@ -415,8 +371,6 @@ def _monitoring_order(dtype, stage, ctx, **_):
         orgs = {s.organisation.id: s.organisation for r in requests for s in r.submissions}
         addressees = sorted(orgs.values(), key=lambda o: o.name)
     else:
-        from app.monitoring.services import addressee_choices
-
         addressees = addressee_choices(cycle)
     ctx["doc"]["heading"] = f"О проведении мониторинга показателей ({ctx['cycle']['mechanism']}) " \
                             f"в {cycle.period} учебном году"
@@ -431,23 +385,21 @@ def _monitoring_order(dtype, stage, ctx, **_):
 
 
 def _data_request_letter(dtype, stage, ctx, *, params, **_):
-    from app.monitoring.models import DataRequest
-
     cycle = stage.cycle
     request = None
     if params.get("data_request_id"):
         request = db.session.get(DataRequest, int(params["data_request_id"]))
         if request is None or request.cycle_id != cycle.id:
-            _refuse(dtype.title, ["Запрос сведений не найден в этом цикле."])
+            refuse(dtype.title, ["Запрос сведений не найден в этом цикле."])
     else:
         requests = _requests(cycle)
         request = requests[-1] if requests else None
     if request is None:
-        _refuse(dtype.title, ["В цикле нет запроса сведений, к которому относится письмо."])
+        refuse(dtype.title, ["В цикле нет запроса сведений, к которому относится письмо."])
     if not request.items:
-        _refuse(dtype.title, [f"В запросе {ru.quote(request.title)} нет ни одного показателя."])
+        refuse(dtype.title, [f"В запросе {ru.quote(request.title)} нет ни одного показателя."])
     orgs = sorted((s.organisation for s in request.submissions), key=lambda o: o.name)
-    indicators = _number_rows([{"code": i.code, "name": i.name, "unit": i.unit} for i in request.indicators])
+    indicators = number_rows([{"code": i.code, "name": i.name, "unit": i.unit} for i in request.indicators])
     ctx["doc"]["heading"] = "О предоставлении сведений"
     return {
         "letter": {"reply_number": params.get("reply_number"), "reply_date": params.get("reply_date")},
@@ -462,122 +414,15 @@ def _data_request_letter(dtype, stage, ctx, *, params, **_):
     }
 
 
-def _chart(codes: list[str], means: list[float], targets: list[float]) -> bytes:
-    from app.core import charts
-
-    fig = charts.figure(16, 8)
-    ax = fig.add_subplot()
-    xs = list(range(len(codes)))
-    ax.bar([x - 0.2 for x in xs], means, width=0.4, label="среднее значение", color="#4472c4")
-    ax.bar([x + 0.2 for x in xs], targets, width=0.4, label="целевое значение", color="#a5a5a5")
-    ax.set_xticks(xs, codes, rotation=45 if len(codes) > 8 else 0)
-    fig.legend(loc="outside lower center", ncols=2, frameon=False)  # below the plot, never over the bars
-    return charts.render(fig, "png")
-
-
-def _analytic_report(dtype, stage, ctx, **_):
-    cycle = stage.cycle
-    values = _values(cycle)
-    if not cycle.indicators:
-        _refuse(dtype.title, ["Не задано ни одного показателя."])
-    if not values:
-        _refuse(dtype.title, [f"Нет значений показателей за {cycle.period} учебный год: сведения мониторинга "
-                              "не собраны."])
-    rows, conclusions, plotted = [], [], []
-    for ind in cycle.indicators:
-        numbers = [v for _, v in values.get(ind.id, [])]
-        mean = _mean(numbers)
-        rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": fmt_number(ind.baseline),
-                     "target": fmt_number(ind.target), "mean": fmt_number(mean),
-                     "minimum": fmt_number(min(numbers)) if numbers else DASH,
-                     "maximum": fmt_number(max(numbers)) if numbers else DASH, "count": len(numbers)})
-        if mean is not None and ind.target is not None:
-            if ind.unit == "%":
-                plotted.append((ind.code, float(mean), float(ind.target)))
-            behind = mean < ind.target if ind.direction == "up" else mean > ind.target
-            if behind:
-                conclusions.append(f"Среднее значение показателя {ind.code} {ru.quote(ind.name)} "
-                                   f"({_unit(fmt_number(mean), ind.unit)}) не достигает целевого "
-                                   f"({_unit(fmt_number(ind.target), ind.unit)}).")
-    reporting = {org.id for pairs in values.values() for org, _ in pairs}
-    findings = [{"problem": f.problem, "causes": f.causes or "не установлены", "evidence": f.evidence,
-                 "organisations": ", ".join(o.display_name for o in f.organisations) or "все организации"}
-                for f in _findings(cycle)]
-    if not conclusions:
-        conclusions.append("Средние значения всех показателей достигают целевых.")
-    if stage.summary:
-        conclusions.append(stage.summary)
-    sources = sorted({i.source for i in cycle.indicators if i.source})
-    context = {
-        "report": {"intro": f"Мониторинг по направлению {ctx['cycle']['mechanism']} проведён за {cycle.period} "
-                            f"учебный год по {len(cycle.indicators)} показателям.",
-                   "sources": "; ".join(sources) or "сведения образовательных организаций",
-                   "organisations": len(reporting), "period": cycle.period},
-        "indicator_rows": _number_rows(rows), "findings": _number_rows(findings), "conclusions": conclusions,
-        "chart_list": [], "charts": {},
-    }
-    if plotted:
-        context["charts"]["indicators"] = _chart(*map(list, zip(*plotted)))
-        context["chart_list"].append({"name": "indicators",
-                                      "caption": "Средние и целевые значения показателей, %"})
-    # The analysis feature's numbers replace the fallback key by key where it provides them.
-    for key, value in _report_context(cycle).items():
-        if key in context and isinstance(value, type(context[key])):
-            context[key] = value
-    ctx["doc"]["heading"] = f"по результатам мониторинга ({ctx['cycle']['mechanism']}) за {cycle.period} " \
-                            "учебный год"
-    return context
-
-
-def _addressee(addressee) -> Organisation | None:
+def addressee_org(addressee) -> Organisation | None:
     if addressee is None or isinstance(addressee, Organisation):
         return addressee
     return db.session.get(Organisation, int(addressee))
 
 
-def _addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
-    cycle = stage.cycle
-    org = _addressee(addressee)
-    if org is None:
-        _refuse(dtype.title, ["Не выбран адресат рекомендаций."])
-    fu = _followup()
-    rows, due = [], []
-    if fu is not None:
-        items = db.session.scalars(
-            select(fu.RecommendationItem).join(fu.Recommendation)
-            .where(fu.Recommendation.cycle_id == cycle.id, fu.RecommendationItem.organisation_id == org.id)
-            .order_by(fu.RecommendationItem.due_date, fu.RecommendationItem.id)
-            .options(contains_eager(fu.RecommendationItem.recommendation)))  # no query per item
-        for item in items:
-            rec = item.recommendation
-            basis = rec.basis or _titles(rec.findings) or DASH
-            rows.append({"text": rec.text, "basis": basis, "due_date": fmt_date(item.due_date)})
-            due.append(item.due_date)
-        if not rows:
-            _refuse(dtype.title, [f"Для «{org.display_name}» в цикле нет адресных рекомендаций."])
-        deadline = min(due)
-    else:
-        if not stage.summary:
-            _refuse(dtype.title, ["Рекомендации этапа не заполнены."])
-        if stage.deadline is None:
-            _refuse(dtype.title, ["Не указан срок этапа «Рекомендации»."])
-        deadline = stage.deadline
-        rows.append({"text": stage.summary, "basis": "результаты анализа", "due_date": fmt_date(deadline)})
-    head_user = _head_user(org)
-    head = ru.initials_surname(head_user.full_name) if head_user is not None else DASH
-    ctx["doc"]["heading"] = "О направлении адресных рекомендаций"
-    return {
-        "letter": {"reply_number": params.get("reply_number"), "reply_date": params.get("reply_date")},
-        "addressee": {"name": org.name, "short_name": org.display_name, "head": head,
-                      "lines": _addressee_lines(org, head_user)},
-        "recommendations": _number_rows(rows),
-        "response_deadline": fmt_date(deadline),
-    }
-
-
 def _best_practices(dtype, stage, ctx, *, params, **_):
     cycle = stage.cycle
-    values = _values(cycle)
+    values = indicator_values(cycle)
     practices = []
     for ind in cycle.indicators:
         pairs = values.get(ind.id) or []
@@ -586,9 +431,9 @@ def _best_practices(dtype, stage, ctx, *, params, **_):
         best = (max if ind.direction == "up" else min)(pairs, key=lambda p: p[1])
         practices.append({"organisation": best[0].name, "indicator": f"{ind.code} {ind.name}",
                           "value": ru.with_unit(best[1], "%" if ind.unit == "%" else None),
-                          "average": ru.with_unit(_mean([v for _, v in pairs]), "%" if ind.unit == "%" else None)})
+                          "average": ru.with_unit(mean([v for _, v in pairs]), "%" if ind.unit == "%" else None)})
     if not practices:
-        _refuse(dtype.title, [f"Нет значений показателей за {cycle.period} учебный год хотя бы по двум "
+        refuse(dtype.title, [f"Нет значений показателей за {cycle.period} учебный год хотя бы по двум "
                               "организациям: выделить успешные практики не из чего."])
     leaders = list(dict.fromkeys(p["organisation"] for p in practices))
     lines = params.get("recommendations") or [
@@ -601,238 +446,7 @@ def _best_practices(dtype, stage, ctx, *, params, **_):
     return {
         "letter": {"reply_number": params.get("reply_number"), "reply_date": params.get("reply_date")},
         "addressee_block": ["Руководителям образовательных организаций", "(по списку рассылки)"],
-        "practices": _number_rows(practices), "recommendations": list(lines),
-    }
-
-
-def _measure_row(m) -> dict:
-    indicators = ", ".join(i.code for i in getattr(m, "indicators", []) or [])
-    expected = m.expected_result or DASH
-    return {"title": m.title, "dates": _dates(m.start_date, m.end_date), "responsible": person(m.responsible),
-            "participants": m.participants or DASH,
-            "expected_result": f"{expected} (показатели: {indicators})" if indicators else expected}
-
-
-def _summary_row(dtype, stage) -> dict:
-    """What a stage without structured content can offer: its summary, deadline and responsible person."""
-    problems = []
-    if not stage.summary:
-        problems.append(f"Не заполнено содержание этапа «{stage.title}».")
-    if stage.deadline is None:
-        problems.append(f"Не указан срок этапа «{stage.title}».")
-    if problems:
-        _refuse(dtype.title, problems)
-    return {"title": stage.summary, "dates": fmt_date(stage.deadline), "responsible": person(stage.responsible),
-            "participants": "руководители образовательных организаций", "expected_result": DASH}
-
-
-def _event_order(dtype, stage, ctx, *, params, **_):
-    measures = _measures(stage.cycle)
-    if measures is None:
-        event = _summary_row(dtype, stage)
-        end = start = stage.deadline
-        purpose = ""
-    else:
-        chosen = None
-        if params.get("measure_id"):
-            chosen = next((m for m in measures if m.id == int(params["measure_id"])), None)
-            if chosen is None:
-                _refuse(dtype.title, ["Мероприятие не найдено в этом цикле."])
-        elif measures:
-            chosen = measures[0]
-        if chosen is None:
-            _refuse(dtype.title, ["В цикле нет ни одного мероприятия (этап «Меры»)."])
-        event = _measure_row(chosen)
-        start, end = chosen.start_date, chosen.end_date
-        purpose = in_text((chosen.expected_result or "").strip().rstrip("."))
-    ctx["doc"]["heading"] = f"О проведении мероприятия {ru.quote(event['title'])}"
-    items = [
-        {"text": f"Провести мероприятие {ru.quote(event['title'])} в срок: {event['dates']}.",
-         "executor": event["responsible"], "deadline": fmt_date(end)},
-        {"text": f"Обеспечить участие в мероприятии: {event['participants']}.",
-         "executor": "руководители образовательных организаций", "deadline": fmt_date(start)},
-        {"text": "Представить информацию о результатах мероприятия с подтверждающими материалами.",
-         "executor": event["responsible"], "deadline": fmt_date(end)},
-    ]
-    return {
-        "preamble": f"Во исполнение комплекса мер ({ctx['cycle']['mechanism']}, {stage.cycle.period} учебный год)"
-                    + (f" в целях достижения результата: {purpose}," if purpose else ","),
-        "items": items, "control": CONTROL_ITEM, "event": event,
-    }
-
-
-def _roadmap(dtype, stage, ctx, **_):
-    measures = _measures(stage.cycle)
-    if measures is None:
-        rows = [_summary_row(dtype, stage)]
-    else:
-        if not measures:
-            _refuse(dtype.title, ["В цикле нет ни одного мероприятия (этап «Меры»)."])
-        rows = [_measure_row(m) for m in measures]
-    ctx["doc"]["heading"] = f"по достижению целей ({ctx['cycle']['mechanism']}) на {stage.cycle.period} учебный год"
-    return {"measures": _number_rows(rows)}
-
-
-def _deficiency_plan(dtype, stage, ctx, **_):
-    measures = _measures(stage.cycle)
-    if measures is None:
-        row = _summary_row(dtype, stage)
-        findings = _findings(stage.cycle)
-        rows = [{**row, "deficiency": _titles(findings) or "по результатам анализа"}]
-    else:
-        def deficiencies(m):
-            found = list(m.findings) or [f for r in m.recommendations for f in r.findings]
-            return _titles(found)
-        linked = [m for m in measures if deficiencies(m)]
-        if not linked:
-            _refuse(dtype.title, ["Ни одно мероприятие не связано с выявленными недостатками (проблемами анализа)."])
-        rows = [{**_measure_row(m), "deficiency": deficiencies(m)} for m in linked]
-    ctx["doc"]["heading"] = f"устранения недостатков, выявленных по результатам мониторинга " \
-                            f"({ctx['cycle']['mechanism']}, {stage.cycle.period} учебный год)"
-    return {"rows": _number_rows(rows)}
-
-
-def _decision_rows(dtype, stage) -> list[dict]:
-    """Decisions with deadline, responsible and participants (the hard rule of domain.md §6)."""
-    decisions = _decisions(stage.cycle)
-    if decisions is None:
-        row = _summary_row(dtype, stage)
-        return [{"text": row["title"], "kind": "Организационное", "deadline": row["dates"],
-                 "responsible": row["responsible"], "participants": row["participants"],
-                 "basis": "результаты анализа"}]
-    if not decisions:
-        _refuse(dtype.title, ["В цикле нет ни одного управленческого решения (этап «Решения»)."])
-    problems = [f"Решение № {n}: не указаны участники." for n, d in enumerate(decisions, 1)
-                if not (d.participants or "").strip()]
-    if problems:
-        _refuse(dtype.title, problems)
-    kinds = _followup().DECISION_KINDS
-    return [{"text": d.text, "kind": kinds.get(d.kind, d.kind), "deadline": fmt_date(d.deadline),
-             "responsible": person(d.responsible), "participants": d.participants,
-             "basis": d.basis or _titles(d.findings) or DASH} for d in decisions]
-
-
-def _decision_order(dtype, stage, ctx, **_):
-    rows = _number_rows(_decision_rows(dtype, stage))
-    items = [{"text": f"{d['text'].rstrip('.')}. Участники: {d['participants']}.", "executor": d["responsible"],
-              "deadline": d["deadline"]} for d in rows]
-    ctx["doc"]["heading"] = f"Об управленческих решениях по итогам мониторинга ({ctx['cycle']['mechanism']}, " \
-                            f"{stage.cycle.period} учебный год)"
-    return {
-        "preamble": "На основании аналитической справки по результатам мониторинга, в целях устранения выявленных "
-                    "проблем и поощрения достигнутых результатов,",
-        "items": items, "control": CONTROL_ITEM, "decisions": rows,
-    }
-
-
-def _meeting_people(org: Organisation) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(RoleAssignment)
-        .where(RoleAssignment.organisation_id == org.id, RoleAssignment.role.in_(("head", "official",
-                                                                                  "methodologist", "director",
-                                                                                  "staff")),
-               User.active.is_(True))
-        .order_by(User.full_name).distinct()))
-
-
-def _protocol(dtype, stage, ctx, *, params, **_):
-    cycle = stage.cycle
-    chair = signer_user(dtype, stage)
-    secretary = stage.responsible or chair
-    people = _meeting_people(cycle.owner)
-    for user in (chair, secretary):
-        if user not in people:
-            people.append(user)
-    if stage.code == "DEC" or (_decisions(cycle) or []):
-        decided = _decision_rows(dtype, cycle.stage("DEC") or stage)
-    else:
-        row = _summary_row(dtype, stage)
-        decided = [{"text": row["title"], "deadline": row["dates"], "responsible": row["responsible"]}]
-    analysis = cycle.stage("ANL")
-    findings = _findings(cycle)
-    heard = (f"{person(analysis.responsible if analysis and analysis.responsible else secretary)} — о результатах "
-             f"мониторинга и анализа ({ctx['cycle']['mechanism']}, {cycle.period} учебный год).")
-    if findings:
-        heard += " Выявленные проблемы: " + _titles(findings) + "."
-    elif analysis and analysis.summary:
-        heard += " " + analysis.summary
-    agenda = [{
-        "number": 1, "title": f"О результатах мониторинга и управленческих решениях ({ctx['cycle']['mechanism']})",
-        "heard": heard,
-        "spoke": params.get("spoke") or f"{person(chair)} — о предлагаемых управленческих решениях.",
-        "decided": [{"number": f"1.{n}", "text": d["text"].rstrip("."), "deadline": d["deadline"],
-                     "responsible": d["responsible"]} for n, d in enumerate(decided, 1)],
-        "votes_for": len(people), "votes_against": 0, "votes_abstained": 0,
-    }]
-    ctx["doc"]["heading"] = "совещания"
-    return {
-        "meeting": {"body": params.get("body") or f"совещания по итогам управленческого цикла "
-                                                  f"{ctx['cycle']['mechanism']} ({cycle.period})",
-                    "chair": ru.initials_surname(chair.full_name),
-                    "chair_position": ru.lower_first(chair.position or "председатель"),
-                    "secretary": ru.initials_surname(secretary.full_name),
-                    "secretary_position": ru.lower_first(secretary.position or "секретарь")},
-        "present": _number_rows([{"name": ru.initials_surname(u.full_name), "position": u.position or DASH}
-                                 for u in people]),
-        "agenda": agenda,
-    }
-
-
-def _effectiveness_report(dtype, stage, ctx, **_):
-    cycle = stage.cycle
-    if not cycle.indicators:
-        _refuse(dtype.title, ["Не задано ни одного показателя."])
-    values = _values(cycle)
-    rows, achieved, missed = [], 0, []
-    for ind in cycle.indicators:
-        actual = _mean([v for _, v in values.get(ind.id, [])])
-        if actual is None or ind.target is None:
-            assessment = "нет данных"
-        elif (actual >= ind.target) if ind.direction == "up" else (actual <= ind.target):
-            assessment, achieved = "достигнуто", achieved + 1
-        else:
-            assessment = "не достигнуто"
-            missed.append(ind.code)
-        change = actual - Decimal(str(ind.baseline)) if actual is not None and ind.baseline is not None else None
-        rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": fmt_number(ind.baseline),
-                     "target": fmt_number(ind.target), "actual": fmt_number(actual),
-                     "change": ru.signed(change),
-                     "assessment": assessment})
-    evaluation = _evaluation(cycle)
-    assessed = {a.measure_id: a for a in evaluation.assessments} if evaluation is not None else {}
-    measure_rows = []
-    fu = _followup()
-    if fu is not None:
-        for m in db.session.scalars(select(fu.Measure).where(fu.Measure.cycle_id == cycle.id)
-                                    .order_by(fu.Measure.start_date, fu.Measure.id)):
-            result = m.result_note or m.cancel_reason or m.expected_result or DASH
-            if m.id in assessed:
-                from app.effectiveness.models import RESULT_SHORT
-
-                assessment = assessed[m.id]
-                result = f"{RESULT_SHORT.get(assessment.result, assessment.result)}. {result}"
-                if assessment.note:
-                    result += f" ({assessment.note})"
-            measure_rows.append({"title": m.title, "dates": _dates(m.start_date, m.end_date),
-                                 "responsible": person(m.responsible), "state": MEASURE_STATES.get(m.state, m.state),
-                                 "result": result})
-    conclusions = [f"Целевые значения достигнуты по {achieved} из {len(rows)} показателей."]
-    if missed:
-        conclusions.append(f"Показатели {', '.join(missed)} не достигли целевых значений: причины и меры "
-                           "предлагается учесть в целях следующего цикла.")
-    if evaluation is not None:
-        conclusions += [line.strip() for line in (evaluation.conclusions or "").splitlines() if line.strip()]
-        conclusions += [f"Предложение ({p.kind_label}): {p.text}" for p in evaluation.proposals]
-    if stage.summary:
-        conclusions.append(stage.summary)
-    ctx["doc"]["heading"] = f"об анализе эффективности принятых мер ({ctx['cycle']['mechanism']}, " \
-                            f"{cycle.period} учебный год)"
-    return {
-        "report": {"intro": f"Эффективность мер оценена по изменению значений показателей цикла "
-                            f"({ru.plural(len(rows), 'показатель')}) за {cycle.period} учебный год относительно "
-                            "базовых и целевых значений.",
-                   "period": cycle.period, "achieved": achieved, "total": len(rows)},
-        "indicator_rows": _number_rows(rows), "measures": _number_rows(measure_rows), "conclusions": conclusions,
+        "practices": number_rows(practices), "recommendations": list(lines),
     }
 
 
@@ -841,16 +455,14 @@ BUILDERS = {
     "indicators_approval": _indicators_approval,
     "monitoring_order": _monitoring_order,
     "data_request_letter": _data_request_letter,
-    "analytic_report": _analytic_report,
-    "addressed_recommendations": _addressed_recommendations,
     "best_practices": _best_practices,
-    "event_order": _event_order,
-    "roadmap": _roadmap,
-    "deficiency_plan": _deficiency_plan,
-    "protocol": _protocol,
-    "decision_order": _decision_order,
-    "effectiveness_report": _effectiveness_report,
 }
+
+
+def register_builder(type_key: str, builder) -> None:
+    """Declare the builder of a type whose data another feature owns: fn(dtype, stage, ctx, *, addressee, params)
+    returns the type's own variables (the requisites are in `ctx` already)."""
+    BUILDERS[type_key] = builder
 
 
 def build_context(type_key: str, stage, *, addressee=None, params=None, version=None) -> dict:

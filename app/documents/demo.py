@@ -5,40 +5,29 @@ stage guard passes; the closed demo cycle M2.3 also carries its documents throug
 registration, so the demo shows the whole lifecycle.
 """
 
-from sqlalchemy import select
-
+from app.auth.services import users_with_role_at
+from app.documents import services
+from app.documents.catalogue import mandatory_types
+from app.documents.jobs import produce_registered_inline
 from app.extensions import db
+from app.orgs.models import Organisation
+from workflows import engine
+from workflows.document import pending_step
 
 FULL_LIFECYCLE_MECHANISMS = ("M2.3",)
 
 
 def _addressee_for(stage):
     """The first addressee of the cycle's recommendations if there are any, else the first institution."""
-    from app.documents.services import addressee_choices
-
-    try:
-        from app.followup.models import Recommendation, RecommendationItem
-
-        org_id = db.session.scalar(select(RecommendationItem.organisation_id).join(Recommendation)
-                                   .where(Recommendation.cycle_id == stage.cycle_id)
-                                   .order_by(RecommendationItem.id).limit(1))
-    except (ImportError, AttributeError):
-        org_id = None
-    if org_id is not None:
-        from app.orgs.models import Organisation
-
-        return db.session.get(Organisation, org_id)
-    choices = addressee_choices(stage.organisation)
+    ids = services.recommendation_addressee_ids(stage)
+    if ids:
+        return db.session.get(Organisation, ids[0])
+    choices = services.addressee_choices(stage.organisation)
     return choices[0] if choices else stage.organisation
 
 
 def _complete(doc, *, official, head) -> None:
     """Route, sign and register a generated document as the demo's people would."""
-    from app.auth.services import users_with_role_at
-    from app.documents import services
-    from workflows import engine
-    from workflows.document import pending_step
-
     if doc.current is None or doc.current.status != "done":
         return
     if doc.doc_type.approval_route:
@@ -52,17 +41,12 @@ def _complete(doc, *, official, head) -> None:
     # The demo signs as the head would; the password re-entry is the page's check, not the data's.
     engine.fire(doc, "sign", actor=head)
     if doc.doc_type.registered:
-        from app.documents.jobs import produce_registered_inline
-
         services.transition(doc, "register", actor=official)
         produce_registered_inline(doc.current)  # the queued job then finds it done and leaves it alone
 
 
 def fill_documents(stage, *, official, head, rng=None, today=None) -> None:
     """Create the stage's mandatory documents (at least drafts); in M2.3 also route, sign and register them."""
-    from app.documents import services
-    from app.documents.catalogue import mandatory_types
-
     made = []
     for doc_type in mandatory_types(stage.code):
         addressee = _addressee_for(stage) if doc_type.per_addressee else None

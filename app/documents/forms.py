@@ -1,5 +1,13 @@
-from wtforms import (BooleanField, FileField, IntegerField, PasswordField, SelectField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    FileField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 
 from app.core.forms import Form, VersionField, as_choices, max_length, optional, required
 

@@ -1,13 +1,13 @@
 """Stage guard: the stage's mandatory document types exist (at least as drafts) before it is submitted."""
+from sqlalchemy import select
+
+from app.documents.catalogue import mandatory_types
+from app.documents.models import Document
+from app.extensions import db
 
 
 def mandatory_documents(stage) -> list[str]:
     """One Russian problem per mandatory type of the stage (catalogue data) with no document of the stage."""
-    from sqlalchemy import select
-
-    from app.documents.catalogue import mandatory_types
-    from app.documents.models import Document
-    from app.extensions import db
 
     types = mandatory_types(stage.code)
     if not types:

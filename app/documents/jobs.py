@@ -17,9 +17,16 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.audit import chain
+from app.catalogue.models import Track
 from app.core.errors import DomainError
 from app.core.timeutil import utcnow
-from app.documents.models import DocumentVersion
+from app.cycles.models import Cycle, Stage
+from app.documents import contexts, rendering, snapshot
+from app.documents.models import Document, DocumentVersion
+from app.documents.registered import registered_copy
+from app.documents.storage import storage_root
+from app.documents.template_admin import active_template
 from app.extensions import db
 from app.jobs.queue import job
 from app.jobs.tracked import domain_message as _message
@@ -37,17 +44,12 @@ def produce(version: DocumentVersion, template=None) -> None:
     """Build the context, render and store the file; fill the version's file columns. No commit; raises a
     DomainError (missing data, template error) with the Russian reason. `template`: the type's active template
     (template_admin.ResolvedTemplate) when the caller has resolved it already."""
-    from app.documents import snapshot
-    from app.documents.contexts import build_context
-    from app.documents.rendering import render
-    from app.documents.template_admin import active_template
-
     doc = version.document
-    context = build_context(doc.type_key, doc.stage, addressee=doc.addressee, params=dict(version.params or {}),
-                            version=version)
+    context = contexts.build_context(doc.type_key, doc.stage, addressee=doc.addressee,
+                                     params=dict(version.params or {}), version=version)
     # Resolved once: the version records the template it was made with.
     template = template or active_template(doc.type_key)
-    data = render(doc.type_key, context, template=template.data)
+    data = rendering.render(doc.type_key, context, template=template.data)
     relative = _store(doc, data)
     # The data this file was rendered from: the registered copy is rendered from it, not from today's data.
     version.context_snapshot = snapshot.dump(context, f"documents/{doc.id}")
@@ -60,8 +62,6 @@ def produce(version: DocumentVersion, template=None) -> None:
 
 def _store(doc, data: bytes) -> str:
     """Write `data` atomically under STORAGE_DIR/documents/<doc id>/ with a random name; the relative path."""
-    from app.documents.services import storage_root
-
     relative = f"documents/{doc.id}/{uuid.uuid4().hex}.docx"
     target = storage_root() / relative
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -79,18 +79,12 @@ def produce_inline(version: DocumentVersion) -> None:
             produce(version)
     except DomainError as exc:
         version.status, version.progress, version.error = "failed", 100, _message(exc)[:2000]
-    except ImportError:  # the context builders or renderer are not installed: record it, keep the demo going
-        version.status, version.progress, version.error = "failed", 100, INTERNAL_ERROR
     db.session.flush()
 
 
 def _load(version_ids: list[int]) -> list[DocumentVersion]:
     """The versions with everything the context's requisites read (document → stage → cycle → track →
     mechanism, owner, responsible; the addressee; approvals and signatures) in one joined query."""
-    from app.catalogue.models import Track
-    from app.cycles.models import Cycle, Stage
-    from app.documents.models import Document
-
     stage = joinedload(DocumentVersion.document).joinedload(Document.stage)
     cycle = stage.joinedload(Stage.cycle)
     return list(db.session.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(version_ids)).options(
@@ -122,14 +116,11 @@ def generate_versions(version_ids: list[int], job_id: str | None = None) -> None
     (app.jobs.tracked.run_tracked owns the claim, the commit and the failure of the whole batch).
     Each version renders in its own savepoint, so a refusal or an error fails that version alone, with its reason;
     if the batch cannot be committed at all, every version of it is marked failed."""
-    from app.documents.contexts import shared_lookups
-    from app.documents.template_admin import active_template
-
     failed: list[str] = []
 
     def work(claimed):
         templates = {}
-        with shared_lookups():
+        with contexts.shared_lookups():
             for version in _load(claimed):
                 type_key = version.document.type_key
                 if type_key not in templates:
@@ -161,8 +152,6 @@ def produce_registered(version: DocumentVersion) -> None:
     """Render the registered copy of a signed, registered version from the snapshot of its signed rendering
     (see app/documents/registered.py) and store it beside the signed file with its own SHA-256. No commit;
     raises a DomainError with the Russian reason."""
-    from app.documents.registered import registered_copy
-
     data = registered_copy(version)
     version.registered_path = _store(version.document, data)
     version.registered_sha256 = hashlib.sha256(data).hexdigest()
@@ -172,8 +161,6 @@ def produce_registered(version: DocumentVersion) -> None:
 
 
 def _audit_registered_copy(version: DocumentVersion) -> None:
-    from app.audit import chain
-
     doc, actor = version.document, version.registered_by
     roles = sorted(actor.roles_over(doc.organisation)) if actor is not None else []
     chain.record(action="registered_copy", object_type="document", object_id=doc.id, actor=actor,

@@ -3,13 +3,26 @@ and files attached to any object (attachments)."""
 
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String,
-                        Text, UniqueConstraint, text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.core.db import Audited
 from app.core.timeutil import utcnow
+from app.documents.catalogue import document_types
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -116,8 +129,6 @@ class Document(Audited, db.Model):
 
     @property
     def doc_type(self):
-        from app.documents.catalogue import document_types
-
         return document_types().get(self.type_key)
 
 

@@ -32,6 +32,8 @@ from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.documents import bp
 from app.documents.models import DocumentVersion
+from app.documents.storage import download_name as docx_name
+from app.documents.storage import registered_path, storage_root, verify_registered
 from app.extensions import db
 from app.jobs import registry
 from app.jobs.queue import job
@@ -139,14 +141,10 @@ def pdf_of(version: DocumentVersion) -> DocumentPdf | None:
 
 
 def pdf_path(pdf: DocumentPdf) -> Path | None:
-    from app.documents.services import storage_root
-
     return storage_root() / pdf.path if pdf.path else None
 
 
 def download_name(version: DocumentVersion) -> str:
-    from app.documents.services import download_name as docx_name
-
     return docx_name(version).removesuffix(".docx") + ".pdf"
 
 
@@ -193,8 +191,6 @@ def request_pdf(version: DocumentVersion, *, actor) -> DocumentPdf:
 
 def _store(doc, data: bytes) -> str:
     """Write the PDF atomically under STORAGE_DIR/documents/<doc id>/ with a random name; the relative path."""
-    from app.documents.services import storage_root
-
     relative = f"documents/{doc.id}/{uuid.uuid4().hex}.pdf"
     target = storage_root() / relative
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -209,8 +205,6 @@ def _store(doc, data: bytes) -> str:
 
 def produce_pdf(pdf: DocumentPdf) -> None:
     """Convert the version's registered copy (checked against its SHA-256 first) and store the PDF. No commit."""
-    from app.documents.services import registered_path, verify_registered
-
     version = pdf.doc_version
     check = verify_registered(version)
     if check is None or not check.ok:

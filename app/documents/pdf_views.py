@@ -9,6 +9,7 @@ from app.core.forms import Form, flash_form_errors
 from app.core.web import flash_problems
 from app.documents import bp, pdf
 from app.documents.models import DocumentVersion
+from app.documents.views import _send_stored
 from app.extensions import db
 
 
@@ -40,8 +41,6 @@ def request_pdf(docversion_id: int):
 @signed_in
 def download_pdf(docversion_id: int):
     """The stored PDF of a registered version (converted once; served from storage afterwards)."""
-    from app.documents.views import _send_stored
-
     version = get_in_scope(DocumentVersion, docversion_id)
     row = pdf.pdf_of(version)
     if row is None or row.status != "done":

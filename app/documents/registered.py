@@ -13,10 +13,16 @@ with its own SHA-256 (jobs.produce_registered); services.verify_version checks b
 import io
 from zoneinfo import ZoneInfo
 
+from docx import Document as Docx
+from docx.shared import Pt
 from flask import current_app
 
 from app.core.errors import ValidationFailed
 from app.core.timeutil import format_datetime
+from app.documents import rendering, snapshot
+from app.documents.contexts import fmt_date, fmt_date_long, initials_name
+from app.documents.storage import verify_signed
+from app.documents.template_admin import template_for
 
 STAMP_HEADING = "Сведения о регистрации и подписании"
 NOT_A_DRAFT = ""
@@ -40,8 +46,6 @@ def signed_at_text(version, signature) -> str:
 
 def requisites(context: dict, version, signature) -> dict:
     """`context` (the signed rendering's snapshot) with the registration and signature requisites filled in."""
-    from app.documents.contexts import fmt_date, fmt_date_long, initials_name
-
     context = dict(context)
     # A letter rendered before the бланк carried an emblem has no pictures in its snapshot.
     context.setdefault("charts", {})
@@ -66,8 +70,6 @@ def requisites(context: dict, version, signature) -> dict:
 
 def stamp_lines(version, signature) -> list[tuple[str, str]]:
     """The lines of the appended block: (label, value)."""
-    from app.documents.contexts import fmt_date, initials_name
-
     signer = ", ".join(x for x in (signature.signer_position or "", initials_name(signature.signer_name)) if x)
     return [
         ("Регистрационный номер", version.registration_number),
@@ -80,9 +82,6 @@ def stamp_lines(version, signature) -> list[tuple[str, str]]:
 
 
 def _append_stamp(data: bytes, version, signature) -> bytes:
-    from docx import Document as Docx
-    from docx.shared import Pt
-
     docx = Docx(io.BytesIO(data))
     added = [docx.add_paragraph()]
     added[0].add_run(STAMP_HEADING).bold = True
@@ -106,10 +105,6 @@ def _append_stamp(data: bytes, version, signature) -> bytes:
 def registered_copy(version) -> bytes:
     """The .docx bytes of the registered copy of `version`. Raises ValidationFailed (Russian) when it cannot be
     made honestly: not signed or not registered, the signed file altered, no snapshot of the signed data."""
-    from app.documents import rendering, snapshot
-    from app.documents.services import verify_signed
-    from app.documents.template_admin import template_for
-
     if not version.signed or not version.registration_number:
         raise ValidationFailed("Зарегистрированный экземпляр изготавливается с подписанной зарегистрированной "
                                "редакции.")

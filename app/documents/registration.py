@@ -10,6 +10,7 @@ registration of a year inserts the row inside a savepoint; if another transactio
 UPDATE. The unique constraint (journal, year, sequence) on document_versions is the last line of defence.
 """
 
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -49,8 +50,6 @@ def next_number(journal: DocumentJournal, year: int) -> int:
 
 def register_version(version, *, actor) -> None:
     """Give the version the next number of its type's journal and today's date (in the organisation's time zone)."""
-    from flask import current_app
-
     org = version.document.organisation
     today = today_in(org.timezone or current_app.config["APP_TIMEZONE"])
     journal = journal_for(org, version.document.type_key)

@@ -18,7 +18,18 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 
 from app.core.errors import DomainError
-from app.documents.catalogue import get_type
+from app.documents.catalogue import document_types, get_type
+
+# Which template is active for a type (an uploaded version an administrator activated, else the shipped file) is
+# the template store's answer (template_admin). That module validates uploads with this one, so instead of
+# importing it back this one is handed it by the package's __init__ (`use_template_store`).
+_store = None
+
+
+def use_template_store(store) -> None:
+    """`store` answers active_template(type_key) → ResolvedTemplate and synthetic_context(type_key) → dict."""
+    global _store
+    _store = store
 
 log = logging.getLogger(__name__)
 CHART_WIDTH_CM = 16
@@ -120,17 +131,13 @@ def template_version(type_key: str, *, builtin: bool = False) -> int:
     """The version of the type's active template (an uploaded one, see template_admin), or with `builtin` of
     the shipped file (its sidecar's `version`, 1 unless raised)."""
     if not builtin:
-        from app.documents.template_admin import active_template
-
-        return active_template(type_key).number
+        return _store.active_template(type_key).number
     return int(sidecar(type_key).get("version", 1))
 
 
 def active_template_bytes(type_key: str) -> bytes:
     """The active template: the uploaded version an administrator activated, else the shipped file."""
-    from app.documents.template_admin import active_template
-
-    return active_template(type_key).data
+    return _store.active_template(type_key).data
 
 
 def _open(type_key: str, template: bytes | None) -> DocxTemplate:
@@ -233,13 +240,10 @@ def warm_up() -> int:
     The RQ worker forks a fresh process for each job, so what a job compiles dies with it; compiled in the
     worker's parent before it starts, the templates are inherited by every job it forks. A template that cannot
     be rendered with placeholder data is left to be compiled by its jobs (which then report its error)."""
-    from app.documents.catalogue import document_types
-    from app.documents.template_admin import active_template, synthetic_context
-
     compiled = 0
     for type_key in document_types():
         try:
-            render(type_key, synthetic_context(type_key), template=active_template(type_key).data)
+            render(type_key, _store.synthetic_context(type_key), template=_store.active_template(type_key).data)
             compiled += 1
         except DomainError as exc:
             log.info("template of %s not compiled ahead: %s", type_key, exc.message)

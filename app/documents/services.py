@@ -10,12 +10,8 @@ event and register jobs after commit; they never commit.
     attach_signed_copy(version, *, stream, filename, kind, actor) -> Attachment
 """
 
-import hashlib
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,10 +20,25 @@ from app.auth.roles import EDITORS
 from app.core.access import acting_roles_over
 from app.core.checks import check_version, require_role
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
+from app.documents import contexts
+from app.documents.attachments import attach
 from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage
+from app.documents.jobs import INTERNAL_ERROR, JOB_TIMEOUT, STALLED_REASON, produce_inline  # noqa: F401 - JOB_TIMEOUT for callers
 from app.documents.models import Document, DocumentVersion, Signature
+from app.documents.storage import (  # noqa: F401
+    Verification,
+    download_name,
+    file_sha256,
+    registered_download_name,
+    registered_path,
+    storage_root,
+    verify_registered,
+    verify_signed,
+    verify_version,
+    version_path,
+)
 from app.extensions import db
-from app.documents.jobs import INTERNAL_ERROR, JOB_TIMEOUT, STALLED_REASON  # noqa: F401 - JOB_TIMEOUT for callers
+from app.imports.services import clean_filename
 from app.jobs import registry
 from app.jobs.tracked import enqueue_tracked, reconcile_rows
 from app.orgs.models import Organisation
@@ -87,23 +98,6 @@ def addressee_choices(owner: Organisation) -> list[Organisation]:
         .order_by(Organisation.name)))
 
 
-def storage_root() -> Path:
-    path = Path(current_app.config["STORAGE_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def version_path(version: DocumentVersion) -> Path | None:
-    return storage_root() / version.stored_path if version.stored_path else None
-
-
-def download_name(version: DocumentVersion) -> str:
-    doc = version.document
-    base = doc.title.replace("/", "-").replace("\\", "-").replace('"', "").strip()[:150]
-    suffix = f" № {version.registration_number}" if version.registration_number else ""
-    return f"{base} (ред. {version.number}){suffix}.docx".replace("/", "-")
-
-
 def can_edit(user, doc_or_stage) -> bool:
     return bool(acting_roles_over(user, doc_or_stage.organisation) & EDITORS)
 
@@ -142,12 +136,10 @@ def _check_subject(stage, doc_type: DocumentType, addressee, data_request) -> No
 def check_context(doc_type: DocumentType, stage, *, addressee=None, params=None, data_request=None,
                   version=None) -> dict:
     """Build the template context now, so missing data is refused with the list of what is missing."""
-    from app.documents.contexts import build_context
-
     params = dict(params or {})
     if data_request is not None:
         params.setdefault("data_request_id", data_request.id)
-    return build_context(doc_type.key, stage, addressee=addressee, params=params, version=version)
+    return contexts.build_context(doc_type.key, stage, addressee=addressee, params=params, version=version)
 
 
 def generate_document(stage, type_key: str, *, actor, addressee=None, params=None, data_request=None,
@@ -229,7 +221,6 @@ def _new_version(stage, doc: Document, number: int, *, actor, role: str, params=
     if doc.state in ("signed", "registered", "published"):
         engine.fire(doc, "revise", actor=actor)
     chain.record(**audit)
-    from app.documents.jobs import produce_inline
 
     if inline:
         produce_inline(version)
@@ -254,15 +245,25 @@ def _first_versions(stage, docs: list[Document], *, actor, role: str) -> None:
         enqueue_tracked("document_version", [v.id for v in versions], job_id=job_id)
 
 
+# Where a stage's per-addressee letters go, as the feature that owns the addressees says: fn(stage) → organisation
+# ids in that feature's order. The follow-up feature sets it at start-up (its recommendations' addressees).
+_addressee_sources: list = []
+
+
+def use_addressee_source(source) -> None:
+    if source not in _addressee_sources:
+        _addressee_sources.append(source)
+
+
+def recommendation_addressee_ids(stage) -> list[int]:
+    return list(dict.fromkeys(i for source in _addressee_sources for i in source(stage)))
+
+
 def recommendation_addressees(stage) -> list[Organisation]:
-    """The organisations the cycle's addressed recommendations go to (follow-up feature), by name."""
-    try:
-        from app.followup.models import Recommendation, RecommendationItem
-    except ImportError:  # pragma: no cover - the follow-up feature is part of the application
+    """The organisations the cycle's addressed recommendations go to, by name."""
+    ids = recommendation_addressee_ids(stage)
+    if not ids:
         return []
-    ids = select(RecommendationItem.organisation_id).join(
-        Recommendation, Recommendation.id == RecommendationItem.recommendation_id).where(
-        Recommendation.cycle_id == stage.cycle_id)
     return list(db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)))
 
 
@@ -281,10 +282,9 @@ def generate_for_addressees(stage, type_key: str, *, actor, addressees) -> list[
     role = require_role(actor, stage.organisation, EDITORS, "Недостаточно прав для подготовки документов этапа.")
     for org in missing:
         _check_subject(stage, doc_type, org, None)
-    from app.documents.contexts import shared_lookups
 
     problems = []
-    with shared_lookups():
+    with contexts.shared_lookups():
         for org in missing:
             try:
                 check_context(doc_type, stage, addressee=org, version={"number": 1})
@@ -383,77 +383,6 @@ def acknowledge(version: DocumentVersion, *, actor, password: str) -> Signature:
     return signature
 
 
-# --- verification --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    message: str
-    actual_sha256: str | None = None
-    registered: "Verification | None" = None  # the registered copy's own check, when it has been made
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def verify_signed(version: DocumentVersion) -> Verification:
-    """Recompute the stored (signed) file's SHA-256 and compare it with the one recorded at generation and signing."""
-    if version.status != "done" or not version.stored_path:
-        return Verification(False, "Файл редакции ещё не сформирован.")
-    path = version_path(version)
-    if not path.is_file():
-        return Verification(False, "Файл редакции отсутствует в хранилище.")
-    actual = file_sha256(path)
-    if actual != version.sha256:
-        return Verification(False, "Файл в хранилище изменён: его контрольная сумма не совпадает с записанной "
-                                   "при формировании.", actual)
-    for signature in version.signatures:
-        if signature.file_sha256 != actual:
-            return Verification(False, f"Подпись {signature.signer_name} относится к другому содержимому файла.",
-                                actual)
-    if version.signatures:
-        return Verification(True, "Файл не изменялся после подписания: контрольная сумма совпадает.", actual)
-    return Verification(True, "Контрольная сумма файла совпадает с записанной при формировании.", actual)
-
-
-def verify_registered(version: DocumentVersion) -> Verification | None:
-    """The registered copy's check (None while it is not made): its file against its own recorded SHA-256."""
-    if version.registered_status != "done" or not version.registered_path:
-        return None
-    path = registered_path(version)
-    if not path.is_file():
-        return Verification(False, "Файл зарегистрированного экземпляра отсутствует в хранилище.")
-    actual = file_sha256(path)
-    if actual != version.registered_sha256:
-        return Verification(False, "Зарегистрированный экземпляр в хранилище изменён: его контрольная сумма не "
-                                   "совпадает с записанной при изготовлении.", actual)
-    return Verification(True, "Зарегистрированный экземпляр не изменялся: контрольная сумма совпадает.", actual)
-
-
-def verify_version(version: DocumentVersion) -> Verification:
-    """Both files of a version: the signed original and, once made, its registered copy. `ok` only when both
-    match their recorded SHA-256; `actual_sha256` is the signed file's, `registered` the copy's own check."""
-    signed = verify_signed(version)
-    registered = verify_registered(version)
-    if registered is None:
-        return signed
-    message = f"{signed.message} {registered.message}"
-    return Verification(signed.ok and registered.ok, message, signed.actual_sha256, registered)
-
-
-def registered_path(version: DocumentVersion) -> Path | None:
-    return storage_root() / version.registered_path if version.registered_path else None
-
-
-def registered_download_name(version: DocumentVersion) -> str:
-    return download_name(version).removesuffix(".docx") + " — зарегистрированный экземпляр.docx"
-
-
 def queue_registered_copy(version: DocumentVersion) -> None:
     """Mark the registered copy of a just-registered version queued and enqueue its job after commit."""
     version.registered_status, version.registered_error = "queued", None
@@ -468,9 +397,6 @@ SIGNED_COPY_KINDS = {"scan": (".pdf",), "signature": (".sig", ".p7s", ".p7m", ".
 
 def attach_signed_copy(version: DocumentVersion, *, stream, filename: str | None, kind: str, actor):
     """Attach a scanned signed copy (PDF) or a detached electronic signature to a registered version."""
-    from app.documents.attachments import attach
-    from app.imports.services import clean_filename
-
     doc = version.document
     require_role(actor, doc.organisation, EDITORS, "Недостаточно прав, чтобы прикладывать файлы к документу.")
     if kind not in SIGNED_COPY_KINDS:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from app.core.errors import ValidationFailed
+from app.documents.storage import storage_root
 
 FORMAT = 1
 
@@ -51,8 +52,6 @@ def _restore(value):
 
 def dump(context: dict, folder: str) -> dict:
     """The snapshot of `context`; chart images are stored as files under STORAGE_DIR/`folder`."""
-    from app.documents.services import storage_root
-
     charts = {}
     for name, png in (context.get("charts") or {}).items():
         relative = f"{folder}/chart-{uuid.uuid4().hex}.png"
@@ -66,8 +65,6 @@ def dump(context: dict, folder: str) -> dict:
 
 def load(snapshot: dict) -> dict:
     """The context a snapshot was made from. Raises ValidationFailed when a chart file is missing or altered."""
-    from app.documents.services import storage_root
-
     context = _restore(snapshot.get("context") or {})
     if snapshot.get("has_charts"):
         charts = {}

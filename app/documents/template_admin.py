@@ -25,8 +25,20 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from markupsafe import Markup, escape
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, \
-    UniqueConstraint, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,7 +46,13 @@ from app.audit import chain
 from app.auth.models import User
 from app.core.errors import GuardFailed, ValidationFailed
 from app.core.timeutil import utcnow
+from app.documents import rendering, snapshot
+from app.documents.catalogue import document_types, get_type
+from app.documents.models import Document, DocumentVersion
+from app.documents.rendering import RenderError, declared_variables
+from app.documents.storage import storage_root as root
 from app.extensions import db
+from app.imports.services import clean_filename
 
 _BIG = BigInteger().with_variant(Integer(), "sqlite")
 SUBDIR = "document_templates"
@@ -99,14 +117,10 @@ class ResolvedTemplate:
 
 
 def builtin_number(type_key: str) -> int:
-    from app.documents import rendering
-
     return rendering.template_version(type_key, builtin=True)
 
 
 def builtin(type_key: str) -> ResolvedTemplate:
-    from app.documents import rendering
-
     return ResolvedTemplate(builtin_number(type_key), rendering.template_bytes(type_key))
 
 
@@ -114,15 +128,11 @@ _BYTES_CACHE: dict[tuple, bytes] = {}
 
 
 def storage_root():
-    from app.documents.services import storage_root as root
-
     return root()
 
 
 def read_version(tv: TemplateVersion) -> bytes:
     """The stored file of an uploaded version, checked against its SHA-256 (files are never rewritten)."""
-    from app.documents.rendering import RenderError
-
     path = storage_root() / tv.stored_path
     try:
         stat = path.stat()
@@ -154,8 +164,6 @@ def active_template(type_key: str) -> ResolvedTemplate:
 def template_for(type_key: str, label: str | None) -> bytes:
     """The bytes of the template version `label` (as recorded on a DocumentVersion) of the type. A version made
     before versions were recorded (no label) was made from the shipped template."""
-    from app.documents.rendering import RenderError
-
     if label is not None and str(label).isdigit():
         upload = db.session.scalar(select(TemplateVersion).where(TemplateVersion.type_key == type_key,
                                                                  TemplateVersion.number == int(label)))
@@ -249,8 +257,6 @@ class _Sample:
 
 def synthetic_context(type_key: str) -> dict:
     """A sample value for every variable the sidecar declares (charts: a small picture under any name)."""
-    from app.documents.rendering import declared_variables
-
     context = {name: _Sample(name) for name in sorted(declared_variables(type_key))}
     if "charts" in context:
         context["charts"] = {_Sample("charts"): _PIXEL_PNG}
@@ -259,9 +265,6 @@ def synthetic_context(type_key: str) -> dict:
 
 def sample_context(type_key: str) -> tuple[dict, str]:
     """(context, where it came from): the latest generated document of the type, completed synthetically."""
-    from app.documents import snapshot
-    from app.documents.models import Document, DocumentVersion
-
     synthetic = synthetic_context(type_key)
     latest = db.session.scalars(
         select(DocumentVersion).join(Document).where(Document.type_key == type_key, DocumentVersion.status == "done",
@@ -327,10 +330,6 @@ def upload(type_key: str, *, stream, filename: str | None, actor) -> TemplateVer
     """Store and validate a new version of the type's template; it is not activated. A file that is not a
     Word .docx is refused (ValidationFailed, nothing stored); a .docx with problems is kept in the history as
     not valid, with the problems. Flushes and audits, never commits."""
-    from app.documents import rendering
-    from app.documents.catalogue import get_type
-    from app.imports.services import clean_filename
-
     get_type(type_key)
     name = clean_filename(filename)
     if not name.lower().endswith(".docx"):
@@ -372,8 +371,6 @@ def _lock_type(type_key: str) -> None:
 def activate(tv: TemplateVersion, *, actor) -> None:
     """Make `tv` the active template of its type. Only a valid upload, and only if it still passes the check
     against today's sidecar and sample data. Flushes and audits, never commits."""
-    from app.documents import rendering
-
     if not tv.valid:
         raise GuardFailed(f"Версия {tv.number} не прошла проверку и не может стать действующей.",
                           problems=list(tv.problems or []))
@@ -399,8 +396,6 @@ def activate(tv: TemplateVersion, *, actor) -> None:
 
 def activate_builtin(type_key: str, *, actor) -> None:
     """Return the type to its shipped template (version 1). Flushes and audits, never commits."""
-    from app.documents.catalogue import get_type
-
     get_type(type_key)
     _lock_type(type_key)
     previous = active_version(type_key)
@@ -429,8 +424,6 @@ class TypeRow:
 
 def overview() -> list[TypeRow]:
     """Every document type with its active template version and the number of uploads."""
-    from app.documents.catalogue import document_types
-
     actives = {tv.type_key: tv for tv in db.session.scalars(select(TemplateVersion).where(
         TemplateVersion.active.is_(True)))}
     counts = dict(db.session.execute(select(TemplateVersion.type_key, func.count()).group_by(

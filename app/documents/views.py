@@ -11,7 +11,6 @@ from app.core.errors import DomainError
 from app.core.forms import flash_form_errors
 from app.core.web import flash_problems, send_stored_file
 from app.cycles.models import Stage
-from app.jobs.registry import WAITING
 from app.documents import bp, journals, services
 from app.documents.attachments import attachment_path, attachments_of, kind_label
 from app.documents.catalogue import document_types
@@ -19,6 +18,7 @@ from app.documents.forms import (AcknowledgeForm, ActionForm, GenerateForm, Jour
                                  SignedCopyForm, SignForm)
 from app.documents.models import Attachment, Document, DocumentJournal, DocumentVersion
 from app.extensions import db
+from app.jobs.registry import WAITING
 from app.monitoring.models import DataRequest
 from app.orgs.models import Organisation
 from workflows import engine

@@ -4,12 +4,17 @@ from flask import Blueprint
 
 bp = Blueprint("effectiveness", __name__, template_folder="templates")
 
+# Below the blueprint: the modules that register routes on it, and what the descriptor names.
+from app.core.features import AuditVocabulary, Feature, Mount  # noqa: E402
+from app.cycles.services import CARRY_OVER_HOOKS  # noqa: E402
+from app.effectiveness import demo, documents, labels, models, views  # noqa: E402, F401
+from app.effectiveness.integrity import check_cycle, defects_by_stage  # noqa: E402
+from app.effectiveness.services import carry_proposals, evaluation_of  # noqa: E402
+
 
 @bp.app_template_global()
 def cycle_integrity(cycle) -> dict:
     """The integrity summary for the cycle page: defect count per stage and the first few defects."""
-    from app.effectiveness.integrity import check_cycle, defects_by_stage
-
     defects = check_cycle(cycle)
     return {"count": len(defects), "groups": defects_by_stage(cycle, defects)}
 
@@ -17,16 +22,12 @@ def cycle_integrity(cycle) -> dict:
 @bp.app_template_global()
 def stage_integrity(stage) -> list:
     """The integrity defects of one stage, for its page."""
-    from app.effectiveness.integrity import check_cycle
-
     return [d for d in check_cycle(stage.cycle) if d.stage == stage.code]
 
 
 @bp.app_template_global()
 def effectiveness_summary(cycle) -> dict:
     """What the EFF stage page shows of the evaluation: its state and the counts of measure assessments."""
-    from app.effectiveness.services import evaluation_of
-
     evaluation = evaluation_of(cycle)
     results = [a.result for a in evaluation.assessments] if evaluation else []
     return {"evaluation": evaluation, "moved": results.count("moved"), "not_moved": results.count("not_moved"),
@@ -34,4 +35,15 @@ def effectiveness_summary(cycle) -> dict:
             "proposals": len(evaluation.proposals) if evaluation else 0}
 
 
-from app.effectiveness import models, views  # noqa: E402,F401
+def _setup(app) -> None:
+    documents.register()
+    if carry_proposals not in CARRY_OVER_HOOKS:  # EFF proposals → draft goals and targets of the next cycle
+        CARRY_OVER_HOOKS.append(carry_proposals)
+
+
+FEATURE = Feature(
+    name="effectiveness", order=50, blueprints=(Mount(bp, "/effectiveness"),), audit=AuditVocabulary.of(labels),
+    stage_partials=("effectiveness/_stage_EFF.html", "effectiveness/_stage.html"),
+    cycle_partials=("effectiveness/_cycle.html",), demo=demo.STAGE_FILLERS, setup=_setup,
+    access_cases="tests.access_cases.effectiveness",
+)

@@ -3,6 +3,8 @@ computed from the cycle's accepted values, conclusions written from those number
 next period (a corrected target, or a goal when nothing was measured), so the closed demo cycle passes the EFF guard."""
 
 from decimal import Decimal
+from app.effectiveness import services
+from app.monitoring.values import unit_rule
 
 
 def _conclusions(rows, results) -> str:
@@ -22,9 +24,6 @@ def _conclusions(rows, results) -> str:
 
 
 def fill_effectiveness(stage, *, official, head, rng, today) -> None:
-    from app.effectiveness import services
-    from app.monitoring.values import unit_rule
-
     cycle = stage.cycle
     if services.evaluation_of(cycle) is not None and services.evaluation_of(cycle).conclusions:
         return

@@ -3,14 +3,13 @@
 The minimum content of each stage is itself a defect of the chain («нет рекомендаций», «нет мер», «нет решений»,
 «нет анализа эффективности»), so the guard and the integrity panel can never disagree. The free-text summary of
 these stages no longer counts as content: the structured rows do."""
+from app.effectiveness.integrity import check_cycle
 
 GUARDED_STAGES = ("REC", "MEAS", "DEC", "EFF")
 
 
 def stage_content(stage) -> list[str]:
     """Russian problems that stop the stage from being submitted: the integrity defects of its stage."""
-    from app.effectiveness.integrity import check_cycle
-
     if stage.code not in GUARDED_STAGES:
         return []
     return [d.message for d in check_cycle(stage.cycle) if d.stage == stage.code]

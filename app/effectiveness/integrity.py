@@ -22,6 +22,14 @@ from sqlalchemy import case, func, select
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator
 from app.extensions import db
 from app.orgs.services import org_today
+from flask import url_for
+from app.monitoring.models import IndicatorValue, Submission
+from app.analysis.models import Finding
+from app.followup.models import Recommendation, RecommendationItem, recommendation_findings
+from app.orgs.models import Organisation
+from app.followup.models import Measure, measure_indicators, measure_recommendations
+from app.followup.models import Decision, decision_findings
+from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
 
 STAGE_ORDER = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
 # Values count as data once the school's answer has been accepted by the official.
@@ -45,8 +53,6 @@ class Defect:
 
     @property
     def url(self) -> str:
-        from flask import url_for
-
         return url_for(self.endpoint, **self.args)
 
 
@@ -153,8 +159,6 @@ class _Checker:
 
     def _measurements(self) -> dict[int, tuple[int, date | None]]:
         """indicator id → (accepted values for the cycle's period, date of the latest accepted value)."""
-        from app.monitoring.models import IndicatorValue, Submission
-
         rows = db.session.execute(
             select(IndicatorValue.indicator_id,
                    func.sum(case((IndicatorValue.period == self.cycle.period, 1), else_=0)),
@@ -166,10 +170,6 @@ class _Checker:
         return {r[0]: (int(r[1] or 0), _as_date(r[2])) for r in rows}
 
     def _findings_and_recommendations(self) -> None:
-        from app.analysis.models import Finding
-        from app.followup.models import Recommendation, RecommendationItem, recommendation_findings
-        from app.orgs.models import Organisation
-
         cycle = self.cycle
         findings = db.session.execute(select(Finding.id, Finding.problem).where(Finding.cycle_id == cycle.id)
                                       .order_by(Finding.id)).all()
@@ -222,8 +222,6 @@ class _Checker:
                                  ("followup.item_detail", {"rec_item_id": item.id}))
 
     def _measures(self) -> None:
-        from app.followup.models import Measure, measure_indicators, measure_recommendations
-
         cycle = self.cycle
         self.measures = db.session.execute(
             select(Measure.id, Measure.title, Measure.responsible_id, Measure.start_date, Measure.end_date,
@@ -260,8 +258,6 @@ class _Checker:
                              ("followup.edit_measure", {"measure_id": m.id}))
 
     def _decisions(self) -> None:
-        from app.followup.models import Decision, decision_findings
-
         if not self.reached("DEC"):
             return
         cycle = self.cycle
@@ -287,8 +283,6 @@ class _Checker:
                              ("followup.edit_decision", {"decision_id": d.id}))
 
     def _effectiveness(self) -> None:
-        from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
-
         if not self.reached("EFF"):
             return
         cycle = self.cycle

@@ -27,6 +27,11 @@ from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, Eff
                                       EffectivenessProposal, MeasureAssessment)
 from app.extensions import db
 from app.orgs.services import org_today
+from app.monitoring.values import unit_rule
+from app.monitoring.models import IndicatorValue, Submission
+from app.orgs.models import Organisation
+from app.followup.models import Measure
+from app.core import charts
 
 CENT = Decimal("0.01")
 
@@ -57,8 +62,6 @@ def _round(value: Decimal | None) -> Decimal | None:
 def overall(unit: str, values: list[Decimal]) -> Decimal | None:
     """The owner's value from its organisations' values: a head count («чел.», «ед.») adds up, anything else
     (shares, scores) is the mean over the organisations that answered."""
-    from app.monitoring.values import unit_rule
-
     if not values:
         return None
     total = sum(values, Decimal(0))
@@ -114,9 +117,6 @@ class IndicatorRow:
 
 def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
     """Values after the measures per indicator, per school and overall (two queries)."""
-    from app.monitoring.models import IndicatorValue, Submission
-    from app.orgs.models import Organisation
-
     indicators = db.session.scalars(select(Indicator).where(Indicator.cycle_id == cycle.id)
                                     .order_by(Indicator.code)).all()
     # The previous period's values live on the indicator the current one was carried from.
@@ -168,8 +168,6 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
     """Each (not cancelled) measure assessed from the indicators it was expected to move: moved when every
     measurable one improved on its baseline, not moved when any did not, not measurable when none can be
     told (no values, no baseline, or not measured again after the measure ended)."""
-    from app.followup.models import Measure
-
     by_id = {r.id: r for r in rows}
     measures = db.session.scalars(
         select(Measure).where(Measure.cycle_id == cycle.id, Measure.state != "cancelled")
@@ -414,8 +412,6 @@ def carry_proposals(old: Cycle, new: Cycle, *, actor: User) -> int:
 
 def before_after_chart(rows: list[IndicatorRow], fmt: str = "svg") -> bytes | None:
     """Baseline, value after the measures and target of each indicator (through app.core.charts)."""
-    from app.core import charts
-
     rows = [r for r in rows if r.after is not None or r.baseline is not None][:20]
     if not rows:
         return None

@@ -19,13 +19,15 @@ from app.extensions import db
 from app.followup import services
 from app.followup.models import Decision, Measure, Recommendation
 from workflows import engine
+from app.documents.attachments import attach
+from app.tasks.models import Task
+from app.deadlines.models import StandIn
+from app.deadlines.standins import create_stand_in
 
 MAX_ADDRESSEES = 4
 
 
 def _evidence(item_or_measure, actor, name: str, kind: str = "evidence") -> None:
-    from app.documents.attachments import attach
-
     attach(item_or_measure, stream=io.BytesIO(_demo_pdf(f"UKO-Cikl demo document: {name}")), filename=name,
            kind=kind, actor=actor)
 
@@ -137,8 +139,6 @@ def _progress(rec, *, official, today: date, plan) -> None:
 
 def _backdate_tasks(obj, due: date) -> None:
     """The demo's deadlines passed days ago, so the reminders have an overdue item to escalate."""
-    from app.tasks.models import Task
-
     for task in db.session.scalars(select(Task).where(Task.object_type == obj.audit_type, Task.object_id == obj.id,
                                                       Task.state == "open")):
         task.due_date = due
@@ -146,9 +146,6 @@ def _backdate_tasks(obj, due: date) -> None:
 
 def _acknowledge_by_deputy(item, director, today: date) -> None:
     """The director is on leave; the deputy named for it signs off, and the audit log says for whom."""
-    from app.deadlines.models import StandIn
-    from app.deadlines.standins import create_stand_in
-
     deputy = next((u for u in users_with_role_at(item.organisation, {"staff"}) if u.id != director.id), None)
     if deputy is None:
         return

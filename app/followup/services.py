@@ -37,6 +37,9 @@ from workflows import engine
 from workflows import measure as measure_flow
 from workflows.measure import ACTIVE_STATES
 from workflows.recommendation_item import EVIDENCE_KIND, EXECUTORS, OWED_STATES
+from app.documents.attachments import attach
+from workflows.recommendation_item import STATES
+from app.documents.attachments import KINDS
 
 # Who writes recommendations, measures and decisions for the cycle owner (a director: for the school's own
 # cycle; a director holds no role over a municipality, so cannot write a municipal cycle's content).
@@ -336,8 +339,6 @@ def start_item(item: RecommendationItem, *, actor: User, action_plan: str, plann
 def report_item(item: RecommendationItem, *, actor: User, report: str, files=(),
                 expected_version: int | None = None) -> None:
     """The school reports the execution: text plus evidence files (attached in the same transaction)."""
-    from app.documents.attachments import attach
-
     check_version(item, expected_version)
     if item.state in ("draft", "issued"):
         raise InvalidTransition("Отчитаться можно только по рекомендации, с которой руководитель ознакомлен: "
@@ -387,8 +388,6 @@ class Rollup:
 
 def rollup(cycle: Cycle) -> Rollup:
     """One query over the cycle's items with their recommendation and addressee (no N+1)."""
-    from workflows.recommendation_item import STATES
-
     owner_tz = org_time_zone(cycle.owner)
     items = db.session.scalars(
         select(RecommendationItem).join(RecommendationItem.recommendation).join(RecommendationItem.organisation)
@@ -516,8 +515,6 @@ def transition_measure(measure: Measure, trigger: str, *, actor: User, comment: 
 
 def attach_to(obj, *, stream, filename: str | None, kind: str, actor: User):
     """Proof of execution (programme, protocol, report) for a measure, or evidence for a decision."""
-    from app.documents.attachments import KINDS, attach
-
     if kind not in KINDS:
         raise ValidationFailed("Выберите вид документа.")
     if obj.state in ("verified", "cancelled"):

@@ -16,6 +16,7 @@ def _label(text: str, limit: int = 30) -> str:
 
 def roadmap_figure(measures, today: date, *, overdue_ids=frozenset(), width_cm: float = 17):
     """A Gantt-like figure: the measures top-down in date order, overdue ones red, today as a dashed line."""
+    # Local: heavy: matplotlib loads only when a chart is drawn.
     from matplotlib.dates import DateFormatter, date2num
 
     height = max(4.5, 2.0 + 0.7 * len(measures))

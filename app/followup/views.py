@@ -22,20 +22,18 @@ from app.followup.models import (
 )
 from app.followup.timeline import roadmap_svg
 from workflows import engine
+from app.documents.attachments import attachments_of
+from app.documents.attachments import kind_label
 
 AUTHORS = tuple(services.AUTHORS)
 PROOF_KINDS = ("programme", "protocol", "report", "evidence", "other")
 
 
 def _attachments(obj):
-    from app.documents.attachments import attachments_of
-
     return attachments_of(obj)
 
 
 def _kind_choices():
-    from app.documents.attachments import kind_label
-
     return as_choices([(k, kind_label(k)) for k in PROOF_KINDS])
 
 

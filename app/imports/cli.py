@@ -11,6 +11,13 @@ from sqlalchemy import select
 
 from app.core.spreadsheets import unescape_cell
 from app.extensions import db
+from app.imports.services import IMPORT_ROLES, can_import, root_organisation
+from app.orgs.models import Organisation
+from app.auth.models import User
+from app.core.errors import DomainError
+from app.imports.jobs import run_import
+from app.imports.models import ImportRun
+from app.imports.services import report_file, start_import
 
 import_cli = AppGroup("import", help="Импорт файлов: организации, результаты оценочных процедур.")
 
@@ -43,9 +50,6 @@ def _fail(message: str) -> None:
 
 
 def _scope(kind: str, actor, org_code: str | None):
-    from app.imports.services import IMPORT_ROLES, can_import, root_organisation
-    from app.orgs.models import Organisation
-
     if org_code:
         org = db.session.scalar(select(Organisation).where(Organisation.code == org_code))
         if org is None:
@@ -66,12 +70,6 @@ def _scope(kind: str, actor, org_code: str | None):
 
 
 def _run(kind: str, file: Path, login: str | None, org_code: str | None) -> None:
-    from app.auth.models import User
-    from app.core.errors import DomainError
-    from app.imports.jobs import run_import
-    from app.imports.models import ImportRun
-    from app.imports.services import report_file, start_import
-
     actor = None
     if login:
         actor = db.session.scalar(select(User).where(User.login == login))

@@ -24,6 +24,10 @@ from app.jobs.progress import Progress
 from app.jobs.queue import enqueue_after_commit, job
 from app.jobs.tracked import run_tracked
 
+# Jobs to enqueue after a successful import, fn(organisation_id): filled by the features that depend on imported
+# data (the analysis feature's descriptor setup), which this package must not import.
+AFTER_IMPORT: list = []
+
 log = logging.getLogger(__name__)
 
 
@@ -76,10 +80,10 @@ def _work(import_id: int, listener) -> None:
         report.discard()
     if outcome.status == "done":
         _audit(run, outcome)
-        # New results change the analysis dashboards of the cycles that cover this organisation.
-        from app.analysis.dashboard import refresh_after_import
-
-        enqueue_after_commit(refresh_after_import, run.organisation_id)
+        # New results change what other features computed from them (the analysis dashboards of the cycles that
+        # cover this organisation): their jobs, registered at start-up, run once this commits.
+        for follow_up in AFTER_IMPORT:
+            enqueue_after_commit(follow_up, run.organisation_id)
 
 
 def _execute(run: ImportRun, progress: Progress, report: ErrorReport) -> Outcome:

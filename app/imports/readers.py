@@ -424,6 +424,7 @@ class XlsxTable(Table):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                # Local: heavy: openpyxl loads only when a spreadsheet is read or written.
                 from openpyxl import load_workbook
 
                 self._workbook = load_workbook(self.path, read_only=True, data_only=False, keep_links=False)

@@ -35,6 +35,7 @@ from app.imports.models import MarkBoundary, WorkStructure
 from app.imports.readers import FileRejected
 from app.imports.report import MAX_REPORTED
 from app.orgs.models import Organisation
+from app.imports.models import AssessmentResult as R
 
 YEAR_MIN = 2000
 GRADE_MIN, GRADE_MAX = 1, 11
@@ -610,8 +611,6 @@ RESULTS_LOCK = 0x55_4B_4F_49_4D_50  # any constant shared by all results imports
 
 def _overlaps(works: dict) -> bool:
     """Does any stored result share a work and a school with the file? (Uses the natural key's prefix.)"""
-    from app.imports.models import AssessmentResult as R
-
     for (procedure, year, subject, grade), (_max, _row, school_ids) in works.items():
         ids = sorted(school_ids)
         for start in range(0, len(ids), 500):
@@ -705,8 +704,6 @@ def _move(conn, stage: str, import_id: int, result: Loaded) -> None:
 def derive_boundaries(works) -> int:
     """Lowest primary score that received each mark 3–5, per work, from all results stored for it.
     Boundaries given explicitly (derived=False) are left alone. Returns how many rows changed."""
-    from app.imports.models import AssessmentResult as R
-
     changed = 0
     for procedure, year, subject, grade in works:
         found = dict(db.session.execute(

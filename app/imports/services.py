@@ -25,6 +25,7 @@ from app.extensions import db
 from app.imports.models import ImportRun
 from app.jobs import registry
 from app.jobs.tracked import enqueue_tracked
+from app.orgs.models import Organisation
 
 KINDS = {"organisations": "организации", "results": "результаты оценочных процедур"}
 # Who may start an import of each kind, over the organisation whose subtree it touches.
@@ -142,7 +143,5 @@ def previous_success(run: ImportRun) -> ImportRun | None:
 
 def root_organisation():
     """The single top-level organisation, the scope of a system import (CLI without --as)."""
-    from app.orgs.models import Organisation
-
     roots = db.session.scalars(select(Organisation).where(Organisation.parent_id.is_(None)).limit(2)).all()
     return roots[0] if len(roots) == 1 else None

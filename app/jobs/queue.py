@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.jobs import registry
+from werkzeug.utils import import_string
 
 log = logging.getLogger(__name__)
 QUEUES = ("default", "documents", "imports", "periodic")
@@ -25,6 +26,7 @@ _READY_KEY = "uko_ready_jobs"
 
 
 def redis_reachable(url: str) -> bool:
+    # Local: Redis and RQ load only where a job really goes to a queue (inline mode never needs them).
     import redis
 
     try:
@@ -81,6 +83,7 @@ def init_app(app: Flask) -> None:
 
 
 def get_queue(name: str = "default"):
+    # Local: Redis and RQ load only where a job really goes to a queue (inline mode never needs them).
     import redis
     from rq import Queue
 
@@ -129,6 +132,7 @@ def dispatch_ready() -> None:
 
     Never raises because Redis is down: the action that registered the jobs is committed already, so the
     user gets its normal answer; the jobs' tracked rows are marked waiting and the reconciler sends them."""
+    # Local: Redis and RQ load only where a job really goes to a queue (inline mode never needs them).
     import redis
 
     session = db.session()
@@ -180,9 +184,9 @@ PERIODIC_JOBS = (
 
 def cron_scheduler(connection=None):
     """RQ's CronScheduler with every PERIODIC_JOBS entry registered once (by name)."""
+    # Local: Redis and RQ load only where a job really goes to a queue (inline mode never needs them).
     import redis
     from rq.cron import CronScheduler
-    from werkzeug.utils import import_string
 
     connection = connection or redis.Redis.from_url(current_app.config["REDIS_URL"])
     scheduler = CronScheduler(connection=connection)

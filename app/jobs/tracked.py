@@ -28,12 +28,14 @@ from app.core.timeutil import utcnow
 from app.extensions import db
 from app.jobs import queue
 from app.jobs.registry import PENDING, WAITING, TrackedKind, get
+from app.jobs.registry import KINDS
 
 log = logging.getLogger(__name__)
 _OVER = {"finished", "failed", "stopped", "canceled"}
 
 
 def in_worker() -> bool:
+    # Local: Redis and RQ load only where a job really goes to a queue (inline mode never needs them).
     from rq import get_current_job
 
     return get_current_job() is not None
@@ -143,6 +145,7 @@ def _age_limit(kind: TrackedKind) -> timedelta:
 def _worker_gone(job, connection) -> bool:
     """The worker that started `job` is dead: its key expired (no heartbeat), or it ran on this host and its
     process is gone (seen at once, without waiting for the heartbeat to lapse)."""
+    # Local: Redis and RQ load only where a job really goes to a queue (inline mode never needs them).
     from rq import Worker
 
     if not job.worker_name:
@@ -171,6 +174,7 @@ def _judge(kind: TrackedKind, rows) -> tuple[list, list] | None:
         # with the process that ran it.
         limit = now - _age_limit(kind)
         return [], [row for row in rows if getattr(row, kind.since) < limit]
+    # Local: Redis and RQ load only where a job really goes to a queue (inline mode never needs them).
     import redis
     from rq.job import Job
 
@@ -242,8 +246,6 @@ def reconcile_rows(name: str, rows) -> Outcome:
 
 def reconcile_all(names=None) -> dict[str, Outcome]:
     """Reconcile every pending row of every registered kind (or of `names`); commits and dispatches."""
-    from app.jobs.registry import KINDS
-
     outcomes = {}
     for name in names or sorted(KINDS):
         outcomes[name] = reconcile_rows(name, pending_rows(name))

@@ -4,16 +4,20 @@ from flask import Blueprint
 
 bp = Blueprint("monitoring", __name__, template_folder="templates")
 
+# Below the blueprint: the modules that register routes on it, and what the descriptor names.
+from flask_login import current_user  # noqa: E402
+
+from app.core.features import Feature, Mount, NavEntry  # noqa: E402
+from app.monitoring import models, services, views  # noqa: E402, F401
+from app.monitoring.demo import complete_monitoring  # noqa: E402
+
+from workflows import engine, submission  # noqa: E402
+from workflows.data_request import REQUESTER  # noqa: E402
+
 
 @bp.app_template_global()
 def monitoring_requests(cycle) -> dict:
     """The cycle's data requests with their answer counts, for the monitoring stage page."""
-    from flask_login import current_user
-
-    from app.monitoring import services
-    from workflows import engine
-    from workflows.data_request import REQUESTER
-
     requests = services.requests_of_cycle(cycle)
     counts = services.state_counts([r.id for r in requests])
     stage = cycle.stage("MON")
@@ -22,4 +26,12 @@ def monitoring_requests(cycle) -> dict:
     return {"rows": [(r, counts.get(r.id, {})) for r in requests], "can_create": can_create}
 
 
-from app.monitoring import models, views  # noqa: E402,F401
+def _fill_monitoring(stage, *, official, head, rng, today) -> None:
+    complete_monitoring(stage, official=official, today=today, rng=rng)
+
+
+FEATURE = Feature(
+    name="monitoring", order=60, blueprints=(Mount(bp, "/monitoring"),), demo={"MON": _fill_monitoring},
+    demo_order=10, task_kinds=submission.TASK_KINDS,
+    navigation=(NavEntry(50, "Сбор сведений", "monitoring.index"),),
+)

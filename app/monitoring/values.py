@@ -39,7 +39,7 @@ from app.extensions import db
 from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorValue, Submission
 from app.orgs.models import Organisation
 from workflows import engine
-from workflows.submission import FILL
+from workflows.submission import FILL, STATES
 
 COLUMNS = {
     "indicator_code": "Код показателя",
@@ -222,8 +222,6 @@ def require_fillable(actor, submission: Submission) -> None:
     if submission.request.state != "sent":
         raise InvalidTransition("Запрос сведений не направлен или уже закрыт: значения не принимаются.")
     if submission.state not in ("pending", "returned"):
-        from workflows.submission import STATES
-
         raise InvalidTransition(f"Сведения нельзя изменить: ответ в состоянии «{STATES[submission.state]}».")
 
 

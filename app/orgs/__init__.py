@@ -2,4 +2,13 @@ from flask import Blueprint
 
 bp = Blueprint("orgs", __name__, template_folder="templates")
 
-from app.orgs import views  # noqa: E402,F401
+# Below the blueprint: the modules that register routes on it, and what the descriptor names.
+from app.core.features import Feature, Mount, NavEntry  # noqa: E402
+from app.orgs import views  # noqa: E402, F401
+from app.orgs.cli import orgs_cli  # noqa: E402
+
+
+FEATURE = Feature(
+    name="orgs", order=60, blueprints=(Mount(bp, "/orgs"),), cli=(orgs_cli,),
+    navigation=(NavEntry(80, "Организации", "orgs.org_list"),),
+)

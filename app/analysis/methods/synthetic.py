@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import json
+from app.imports.results import derive_boundaries, student_hasher
+from app.orgs.services import create_organisation
 
 ANOMALIES = ("inflated_scores", "cohort_drop", "hard_better", "heaping", "inflated_marks", "persistently_low")
 SIGN_OF = {"inflated_scores": "K1", "cohort_drop": "K5", "hard_better": "K2", "heaping": "K3",
@@ -199,8 +202,6 @@ def generate_region(*, n_schools: int = 120, n_municipalities: int = 4, years=(2
 
 def as_loaded(results: pd.DataFrame) -> pd.DataFrame:
     """The frame as data.load_results returns it: task scores as their stored JSON text."""
-    import json
-
     out = results.copy()
     out["task_scores"] = [None if t is None else json.dumps(list(t), separators=(",", ":"))
                           for t in results["task_scores"]]
@@ -223,9 +224,6 @@ def insert_results(session, df: pd.DataFrame, school_ids_map: dict | None = None
     import's own mechanism (app.imports.results.derive_boundaries). `school_ids_map` maps the frame's
     school ids to organisation ids (identity when None). Participant codes are hashed with the
     deployment's salt, as the import does. Returns the number of rows written."""
-    import json
-
-    from app.imports.results import derive_boundaries, student_hasher
 
     digest = student_hasher()
     school = df["school_id"].map(school_ids_map) if school_ids_map is not None else df["school_id"]
@@ -268,8 +266,6 @@ def create_organisations(region: SyntheticRegion, *, parent, actor=None, code_pr
     """Create the region's municipalities (under `parent`, a region organisation) and schools with their
     context attributes through the ordinary service (audited); returns synthetic school id → organisation id
     for insert_results. Flushes, never commits."""
-    from app.orgs.services import create_organisation
-
     municipalities = {}
     for m in region.municipalities.itertuples(index=False):
         municipalities[m.id] = create_organisation(code=f"{code_prefix}{m.code}", name=m.name, kind="municipality",

@@ -8,6 +8,7 @@ over the defaults and the result is validated as a whole.
 from pathlib import Path
 
 import yaml
+from flask import current_app
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "thresholds.yaml"
 
@@ -104,8 +105,6 @@ def load_thresholds(path=None) -> Thresholds:
     ANALYSIS_THRESHOLDS_FILE when set. Raises ThresholdsError (Russian message) on a bad file."""
     if path is None:
         try:
-            from flask import current_app
-
             path = current_app.config.get("ANALYSIS_THRESHOLDS_FILE") or None
         except RuntimeError:  # outside an application context: defaults only
             path = None

@@ -1,0 +1,51 @@
+"""`flask audit verify [--checkpoints DIR]` and `flask audit checkpoint`: check the audit hash chain, anchor it."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.audit.chain import verify
+from app.audit.checkpoints import CheckpointError, verify_with, write
+
+audit_cli = AppGroup("audit", help="Audit log.")
+
+
+@audit_cli.command("verify")
+@click.option("--checkpoints", "checkpoints_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory of signed checkpoints (`flask audit checkpoint`): the chain must pass through each.")
+def audit_verify(checkpoints_dir):
+    """Check the audit hash chain (against signed checkpoints when given); exit 1 naming the first broken row."""
+    problems, anchors = [], []
+    if checkpoints_dir is None:
+        result = verify()
+    else:
+        try:
+            result, anchors, problems = verify_with(checkpoints_dir)
+        except CheckpointError as exc:
+            raise click.ClickException(exc.message) from None
+        if not anchors and not problems:
+            click.echo(f"В каталоге {checkpoints_dir} нет контрольных точек: проверена только цепочка.", err=True)
+    for problem in problems:
+        click.echo(f"Контрольная точка отвергнута: {problem}", err=True)
+    if result.ok and not problems:
+        suffix = f"; совпадает с контрольными точками: {result.anchors_checked}" if checkpoints_dir else ""
+        click.echo(f"Журнал аудита цел: проверено записей {result.checked}{suffix}.")
+        return
+    if not result.ok:
+        click.echo(f"Журнал аудита нарушен: запись id={result.broken_id}: {result.reason} "
+                   f"(до неё проверено записей: {result.checked}).", err=True)
+    sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the checkpoint (default: AUDIT_CHECKPOINT_DIR).")
+def audit_checkpoint(directory):
+    """Sign the chain's head (count, last id, hash) with AUDIT_CHECKPOINT_KEY into a new checkpoint file."""
+    try:
+        path, anchor = write(directory)
+    except CheckpointError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Контрольная точка записана: {path} (записей {anchor.count}, последняя id={anchor.last_event_id}).")

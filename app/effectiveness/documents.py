@@ -1,0 +1,82 @@
+"""Context builder of the effectiveness report (справка об анализе эффективности принятых мер), registered with
+the documents feature at start-up by the descriptor's setup (same contract as app/documents/contexts.py)."""
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.core import russian as ru
+from app.documents.contexts import (
+    DASH,
+    date_range,
+    fmt_number,
+    indicator_values,
+    mean,
+    number_rows,
+    person,
+    refuse,
+    register_builder,
+)
+from app.effectiveness.models import RESULT_SHORT, EffectivenessEvaluation
+from app.extensions import db
+from app.followup.documents import MEASURE_STATE_LABELS
+from app.followup.models import Measure
+
+
+def effectiveness_report(dtype, stage, ctx, **_):
+    cycle = stage.cycle
+    if not cycle.indicators:
+        refuse(dtype.title, ["Не задано ни одного показателя."])
+    values = indicator_values(cycle)
+    rows, achieved, missed = [], 0, []
+    for ind in cycle.indicators:
+        actual = mean([v for _, v in values.get(ind.id, [])])
+        if actual is None or ind.target is None:
+            assessment = "нет данных"
+        elif (actual >= ind.target) if ind.direction == "up" else (actual <= ind.target):
+            assessment, achieved = "достигнуто", achieved + 1
+        else:
+            assessment = "не достигнуто"
+            missed.append(ind.code)
+        change = actual - Decimal(str(ind.baseline)) if actual is not None and ind.baseline is not None else None
+        rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": fmt_number(ind.baseline),
+                     "target": fmt_number(ind.target), "actual": fmt_number(actual),
+                     "change": ru.signed(change),
+                     "assessment": assessment})
+    evaluation = db.session.scalar(select(EffectivenessEvaluation).where(EffectivenessEvaluation.cycle_id == cycle.id))
+    assessed = {a.measure_id: a for a in evaluation.assessments} if evaluation is not None else {}
+    measure_rows = []
+    for m in db.session.scalars(select(Measure).where(Measure.cycle_id == cycle.id)
+                                .order_by(Measure.start_date, Measure.id)):
+        result = m.result_note or m.cancel_reason or m.expected_result or DASH
+        if m.id in assessed:
+            assessment = assessed[m.id]
+            result = f"{RESULT_SHORT.get(assessment.result, assessment.result)}. {result}"
+            if assessment.note:
+                result += f" ({assessment.note})"
+        measure_rows.append({"title": m.title, "dates": date_range(m.start_date, m.end_date),
+                             "responsible": person(m.responsible),
+                             "state": MEASURE_STATE_LABELS.get(m.state, m.state), "result": result})
+    conclusions = [f"Целевые значения достигнуты по {achieved} из {len(rows)} показателей."]
+    if missed:
+        conclusions.append(f"Показатели {', '.join(missed)} не достигли целевых значений: причины и меры "
+                           "предлагается учесть в целях следующего цикла.")
+    if evaluation is not None:
+        conclusions += [line.strip() for line in (evaluation.conclusions or "").splitlines() if line.strip()]
+        conclusions += [f"Предложение ({p.kind_label}): {p.text}" for p in evaluation.proposals]
+    if stage.summary:
+        conclusions.append(stage.summary)
+    ctx["doc"]["heading"] = f"об анализе эффективности принятых мер ({ctx['cycle']['mechanism']}, " \
+                            f"{cycle.period} учебный год)"
+    return {
+        "report": {"intro": f"Эффективность мер оценена по изменению значений показателей цикла "
+                            f"({ru.plural(len(rows), 'показатель')}) за {cycle.period} учебный год относительно "
+                            "базовых и целевых значений.",
+                   "period": cycle.period, "achieved": achieved, "total": len(rows)},
+        "indicator_rows": number_rows(rows), "measures": number_rows(measure_rows), "conclusions": conclusions,
+    }
+
+
+def register() -> None:
+    """Called by the descriptor's setup."""
+    register_builder("effectiveness_report", effectiveness_report)

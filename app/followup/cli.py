@@ -1,3 +1,0 @@
-"""Command-line group of this feature (None until it has commands)."""
-
-cli = None

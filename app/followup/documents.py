@@ -1,0 +1,251 @@
+"""Context builders of the document types made from this feature's data (registered with the documents feature
+at start-up by the descriptor's setup): addressed recommendations, the event order, the roadmap, the deficiency
+plan, the decision order and the meeting protocol. Same contract as app/documents/contexts.py: plain
+primitives only, and `refuse(...)` listing what is missing when a document cannot be made."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from app.analysis.models import Finding
+from app.auth.models import RoleAssignment, User
+from app.core import russian as ru
+from app.documents import services as document_services
+from app.documents.contexts import (
+    CONTROL_ITEM,
+    DASH,
+    addressee_lines,
+    addressee_org,
+    date_range,
+    fmt_date,
+    head_user,
+    in_text,
+    number_rows,
+    person,
+    refuse,
+    register_builder,
+    signer_user,
+    titles,
+)
+from app.extensions import db
+from app.followup.models import DECISION_KINDS, Decision, Measure, Recommendation, RecommendationItem
+from app.orgs.models import Organisation
+from workflows.measure import STATE_LABELS as MEASURE_STATES
+
+MEASURE_STATE_LABELS = MEASURE_STATES  # the measure workflow's own words (one vocabulary)
+
+
+def findings_of(cycle) -> list[Finding]:
+    return list(db.session.scalars(select(Finding).where(Finding.cycle_id == cycle.id).order_by(Finding.id)))
+
+
+def measures_of(cycle) -> list[Measure]:
+    """The cycle's measures that are not cancelled, in roadmap order."""
+    return list(db.session.scalars(
+        select(Measure).where(Measure.cycle_id == cycle.id, Measure.state != "cancelled")
+        .order_by(Measure.start_date, Measure.id)))
+
+
+def decisions_of(cycle) -> list[Decision]:
+    return list(db.session.scalars(select(Decision).where(Decision.cycle_id == cycle.id)
+                                   .order_by(Decision.deadline, Decision.id)))
+
+
+def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
+    cycle = stage.cycle
+    org = addressee_org(addressee)
+    if org is None:
+        refuse(dtype.title, ["Не выбран адресат рекомендаций."])
+    rows, due = [], []
+    items = db.session.scalars(
+        select(RecommendationItem).join(Recommendation)
+        .where(Recommendation.cycle_id == cycle.id, RecommendationItem.organisation_id == org.id)
+        .order_by(RecommendationItem.due_date, RecommendationItem.id)
+        .options(contains_eager(RecommendationItem.recommendation)))  # no query per item
+    for item in items:
+        rec = item.recommendation
+        basis = rec.basis or titles(rec.findings) or DASH
+        rows.append({"text": rec.text, "basis": basis, "due_date": fmt_date(item.due_date)})
+        due.append(item.due_date)
+    if not rows:
+        refuse(dtype.title, [f"Для «{org.display_name}» в цикле нет адресных рекомендаций."])
+    head = head_user(org)
+    ctx["doc"]["heading"] = "О направлении адресных рекомендаций"
+    return {
+        "letter": {"reply_number": params.get("reply_number"), "reply_date": params.get("reply_date")},
+        "addressee": {"name": org.name, "short_name": org.display_name,
+                      "head": ru.initials_surname(head.full_name) if head is not None else DASH,
+                      "lines": addressee_lines(org, head)},
+        "recommendations": number_rows(rows),
+        "response_deadline": fmt_date(min(due)),
+    }
+
+
+def measure_row(m) -> dict:
+    indicators = ", ".join(i.code for i in getattr(m, "indicators", []) or [])
+    expected = m.expected_result or DASH
+    return {"title": m.title, "dates": date_range(m.start_date, m.end_date), "responsible": person(m.responsible),
+            "participants": m.participants or DASH,
+            "expected_result": f"{expected} (показатели: {indicators})" if indicators else expected}
+
+
+def _summary_row(dtype, stage) -> dict:
+    """What a stage without structured content can offer: its summary, deadline and responsible person."""
+    problems = []
+    if not stage.summary:
+        problems.append(f"Не заполнено содержание этапа «{stage.title}».")
+    if stage.deadline is None:
+        problems.append(f"Не указан срок этапа «{stage.title}».")
+    if problems:
+        refuse(dtype.title, problems)
+    return {"title": stage.summary, "dates": fmt_date(stage.deadline), "responsible": person(stage.responsible),
+            "participants": "руководители образовательных организаций", "expected_result": DASH}
+
+
+def event_order(dtype, stage, ctx, *, params, **_):
+    measures = measures_of(stage.cycle)
+    chosen = None
+    if params.get("measure_id"):
+        chosen = next((m for m in measures if m.id == int(params["measure_id"])), None)
+        if chosen is None:
+            refuse(dtype.title, ["Мероприятие не найдено в этом цикле."])
+    elif measures:
+        chosen = measures[0]
+    if chosen is None:
+        refuse(dtype.title, ["В цикле нет ни одного мероприятия (этап «Меры»)."])
+    event = measure_row(chosen)
+    start, end = chosen.start_date, chosen.end_date
+    purpose = in_text((chosen.expected_result or "").strip().rstrip("."))
+    ctx["doc"]["heading"] = f"О проведении мероприятия {ru.quote(event['title'])}"
+    items = [
+        {"text": f"Провести мероприятие {ru.quote(event['title'])} в срок: {event['dates']}.",
+         "executor": event["responsible"], "deadline": fmt_date(end)},
+        {"text": f"Обеспечить участие в мероприятии: {event['participants']}.",
+         "executor": "руководители образовательных организаций", "deadline": fmt_date(start)},
+        {"text": "Представить информацию о результатах мероприятия с подтверждающими материалами.",
+         "executor": event["responsible"], "deadline": fmt_date(end)},
+    ]
+    return {
+        "preamble": f"Во исполнение комплекса мер ({ctx['cycle']['mechanism']}, {stage.cycle.period} учебный год)"
+                    + (f" в целях достижения результата: {purpose}," if purpose else ","),
+        "items": items, "control": CONTROL_ITEM, "event": event,
+    }
+
+
+def roadmap(dtype, stage, ctx, **_):
+    measures = measures_of(stage.cycle)
+    if not measures:
+        refuse(dtype.title, ["В цикле нет ни одного мероприятия (этап «Меры»)."])
+    ctx["doc"]["heading"] = f"по достижению целей ({ctx['cycle']['mechanism']}) на {stage.cycle.period} учебный год"
+    return {"measures": number_rows([measure_row(m) for m in measures])}
+
+
+def deficiency_plan(dtype, stage, ctx, **_):
+    def deficiencies(m):
+        found = list(m.findings) or [f for r in m.recommendations for f in r.findings]
+        return titles(found)
+
+    linked = [m for m in measures_of(stage.cycle) if deficiencies(m)]
+    if not linked:
+        refuse(dtype.title, ["Ни одно мероприятие не связано с выявленными недостатками (проблемами анализа)."])
+    rows = [{**measure_row(m), "deficiency": deficiencies(m)} for m in linked]
+    ctx["doc"]["heading"] = f"устранения недостатков, выявленных по результатам мониторинга " \
+                            f"({ctx['cycle']['mechanism']}, {stage.cycle.period} учебный год)"
+    return {"rows": number_rows(rows)}
+
+
+def _decision_rows(dtype, stage) -> list[dict]:
+    """Decisions with deadline, responsible and participants (the hard rule of domain.md §6)."""
+    decisions = decisions_of(stage.cycle)
+    if not decisions:
+        refuse(dtype.title, ["В цикле нет ни одного управленческого решения (этап «Решения»)."])
+    problems = [f"Решение № {n}: не указаны участники." for n, d in enumerate(decisions, 1)
+                if not (d.participants or "").strip()]
+    if problems:
+        refuse(dtype.title, problems)
+    return [{"text": d.text, "kind": DECISION_KINDS.get(d.kind, d.kind), "deadline": fmt_date(d.deadline),
+             "responsible": person(d.responsible), "participants": d.participants,
+             "basis": d.basis or titles(d.findings) or DASH} for d in decisions]
+
+
+def decision_order(dtype, stage, ctx, **_):
+    rows = number_rows(_decision_rows(dtype, stage))
+    items = [{"text": f"{d['text'].rstrip('.')}. Участники: {d['participants']}.", "executor": d["responsible"],
+              "deadline": d["deadline"]} for d in rows]
+    ctx["doc"]["heading"] = f"Об управленческих решениях по итогам мониторинга ({ctx['cycle']['mechanism']}, " \
+                            f"{stage.cycle.period} учебный год)"
+    return {
+        "preamble": "На основании аналитической справки по результатам мониторинга, в целях устранения выявленных "
+                    "проблем и поощрения достигнутых результатов,",
+        "items": items, "control": CONTROL_ITEM, "decisions": rows,
+    }
+
+
+def _meeting_people(org: Organisation) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(RoleAssignment)
+        .where(RoleAssignment.organisation_id == org.id, RoleAssignment.role.in_(("head", "official",
+                                                                                  "methodologist", "director",
+                                                                                  "staff")),
+               User.active.is_(True))
+        .order_by(User.full_name).distinct()))
+
+
+def protocol(dtype, stage, ctx, *, params, **_):
+    cycle = stage.cycle
+    chair = signer_user(dtype, stage)
+    secretary = stage.responsible or chair
+    people = _meeting_people(cycle.owner)
+    for user in (chair, secretary):
+        if user not in people:
+            people.append(user)
+    if stage.code == "DEC" or decisions_of(cycle):
+        decided = _decision_rows(dtype, cycle.stage("DEC") or stage)
+    else:
+        row = _summary_row(dtype, stage)
+        decided = [{"text": row["title"], "deadline": row["dates"], "responsible": row["responsible"]}]
+    analysis = cycle.stage("ANL")
+    findings = findings_of(cycle)
+    heard = (f"{person(analysis.responsible if analysis and analysis.responsible else secretary)} — о результатах "
+             f"мониторинга и анализа ({ctx['cycle']['mechanism']}, {cycle.period} учебный год).")
+    if findings:
+        heard += " Выявленные проблемы: " + titles(findings) + "."
+    elif analysis and analysis.summary:
+        heard += " " + analysis.summary
+    agenda = [{
+        "number": 1, "title": f"О результатах мониторинга и управленческих решениях ({ctx['cycle']['mechanism']})",
+        "heard": heard,
+        "spoke": params.get("spoke") or f"{person(chair)} — о предлагаемых управленческих решениях.",
+        "decided": [{"number": f"1.{n}", "text": d["text"].rstrip("."), "deadline": d["deadline"],
+                     "responsible": d["responsible"]} for n, d in enumerate(decided, 1)],
+        "votes_for": len(people), "votes_against": 0, "votes_abstained": 0,
+    }]
+    ctx["doc"]["heading"] = "совещания"
+    return {
+        "meeting": {"body": params.get("body") or f"совещания по итогам управленческого цикла "
+                                                  f"{ctx['cycle']['mechanism']} ({cycle.period})",
+                    "chair": ru.initials_surname(chair.full_name),
+                    "chair_position": ru.lower_first(chair.position or "председатель"),
+                    "secretary": ru.initials_surname(secretary.full_name),
+                    "secretary_position": ru.lower_first(secretary.position or "секретарь")},
+        "present": number_rows([{"name": ru.initials_surname(u.full_name), "position": u.position or DASH}
+                                for u in people]),
+        "agenda": agenda,
+    }
+
+
+def recommendation_addressee_ids(stage) -> list[int]:
+    """The organisations the cycle's addressed recommendations go to, in the order the items were written."""
+    return list(dict.fromkeys(db.session.scalars(
+        select(RecommendationItem.organisation_id).join(Recommendation)
+        .where(Recommendation.cycle_id == stage.cycle_id).order_by(RecommendationItem.id))))
+
+
+BUILDERS = {"addressed_recommendations": addressed_recommendations, "event_order": event_order, "roadmap": roadmap,
+            "deficiency_plan": deficiency_plan, "decision_order": decision_order, "protocol": protocol}
+
+
+def register() -> None:
+    """Called by the descriptor's setup: the documents feature builds these types and addresses letters with them."""
+    for key, builder in BUILDERS.items():
+        register_builder(key, builder)
+    document_services.use_addressee_source(recommendation_addressee_ids)
