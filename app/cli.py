@@ -3,7 +3,6 @@ descriptor (`Feature.cli`), which app.core.features registers."""
 
 import logging
 import sys
-from pathlib import Path
 
 import click
 import redis

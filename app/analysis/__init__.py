@@ -10,7 +10,7 @@ from flask_login import current_user  # noqa: E402
 from app.analysis import demo, labels, models, report, services, views  # noqa: E402,F401
 from app.analysis.cli import cli  # noqa: E402
 from app.analysis.dashboard import refresh_after_import, refresh_cycle_dashboard  # noqa: E402
-from app.core.features import AuditVocabulary, Feature, Mount  # noqa: E402
+from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa: E402
 from app.imports.jobs import AFTER_IMPORT  # noqa: E402
 from app.monitoring.services import AFTER_ACCEPT  # noqa: E402
 
@@ -26,6 +26,12 @@ def analysis_stage(stage) -> dict:
             "can_edit": can_analyse and stage.state == "draft" and cycle.state == "open"}
 
 
+def _own_school(user):
+    """The URL arguments of the user's own school's analysis page, or None for someone not at a school."""
+    org = user.home_organisation
+    return {"org_id": org.id} if org is not None and org.kind == "school" else None
+
+
 def _setup(app) -> None:
     report.register()  # the analytic report's context builder (documents feature)
     for hooks, job in ((AFTER_IMPORT, refresh_after_import), (AFTER_ACCEPT, refresh_cycle_dashboard)):
@@ -37,4 +43,6 @@ FEATURE = Feature(
     name="analysis", order=20, blueprints=(Mount(bp, "/analysis"),), cli=(cli,), setup=_setup,
     audit=AuditVocabulary.of(labels), stage_partials=("analysis/_stage_ANL.html",),
     cycle_partials=("analysis/_cycle.html",), demo=demo.STAGE_FILLERS, access_cases="tests.access_cases.analysis",
+    navigation=(NavEntry(20, "Профиль моей организации", "analysis.school", roles=frozenset({"director", "staff"}),
+                         group="Аналитика", args=_own_school),),
 )

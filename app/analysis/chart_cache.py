@@ -9,8 +9,8 @@ and needs no invalidation: when the data changes the page asks for a new key and
 The dashboard's charts are separate images (`/analysis/cycles/<id>/dashboard/charts/<indicator>.svg?v=<key>`)
 sent with the key as ETag (a repeat view gets 304 Not Modified) and a long private max-age (the URL changes with
 the data). The job that rebuilds a cycle's dashboard draws the charts of its full view ahead of the first visit
-(`render_dashboard_charts`); a user who sees a part of the cycle (a school) gets their own chart drawn on first
-view. The other analysis pages keep their chart inline in the page, taken from the same store.
+(`dashboard.render_dashboard_charts`); a user who sees a part of the cycle (a school) gets their own chart drawn on
+first view. The other analysis pages keep their chart inline in the page, taken from the same store.
 
 Why server-side SVG rather than a chart library in the browser: the same drawing code makes the PNG charts of
 the analytic report (one look on screen and on paper), the pages need no JavaScript (the CSP allows no inline
@@ -25,14 +25,12 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from flask import g, has_request_context
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.analysis import charts
 from app.analysis.models import ChartImage
-from app.core.timeutil import utcnow
 from app.extensions import db
-from app.jobs.queue import job
 
 VERSION = 1  # bump when the drawing code changes: every chart gets a new key and is drawn again
 MEMORY_LIMIT = 128  # charts kept in each process (≈ 20–60 KB each)
@@ -122,22 +120,3 @@ def by_indicator(cycle, rows) -> list[tuple]:
     for row in rows:
         groups.setdefault(row.indicator_id, []).append(row)
     return [(ind, indicator_data(ind, groups[ind.id])) for ind in cycle.indicators if groups.get(ind.id)]
-
-
-@job(queue="default", timeout=600)
-def render_dashboard_charts(cycle_id: int) -> None:
-    """Job: draw the charts of a cycle's full dashboard (as its owner's officials see it, default order) after
-    its rows were rebuilt, so the first visitors find them drawn; prune the cycle's charts of older data."""
-    from app.analysis import dashboard
-    from app.cycles.models import Cycle
-
-    cycle = db.session.get(Cycle, cycle_id)
-    if cycle is None:
-        return
-    keys = []
-    for _ind, data in by_indicator(cycle, dashboard.dashboard_rows(cycle)):
-        keys.append(svg("indicator", data, cycle_id=cycle.id)[0])
-    db.session.execute(delete(ChartImage).where(ChartImage.cycle_id == cycle.id,
-                                                ChartImage.created_at < utcnow() - KEEP_OLD,
-                                                ChartImage.key.not_in(keys or [""])))
-    commit_stored()

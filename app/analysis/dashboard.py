@@ -13,12 +13,13 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import joinedload, noload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.analysis.models import AnalysisResult, AnalysisRun, DashboardRow
+from app.analysis import chart_cache
+from app.analysis.models import AnalysisResult, AnalysisRun, ChartImage, DashboardRow
 from app.core.access import scope_condition
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
 from app.extensions import db
-from app.jobs.queue import dispatch_ready, job
+from app.jobs.queue import dispatch_ready, enqueue_after_commit, job
 from app.orgs.models import Organisation
 from app.monitoring.models import IndicatorValue, Submission
 
@@ -221,9 +222,6 @@ def refresh_dashboard(cycle: Cycle, *, run: AnalysisRun | None = None) -> int:
     for row in rows:
         db.session.add(DashboardRow(**row, computed_at=now))
     db.session.flush()
-    from app.analysis.chart_cache import render_dashboard_charts
-    from app.jobs.queue import enqueue_after_commit
-
     # The charts of the new numbers are drawn once, after the rows are committed (not on the next page view).
     enqueue_after_commit(render_dashboard_charts, cycle.id)
     return len(rows)
@@ -331,3 +329,19 @@ def xlsx_bytes(cycle: Cycle, rows: list[DashboardRow]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+@job(queue="default", timeout=600)
+def render_dashboard_charts(cycle_id: int) -> None:
+    """Job: draw the charts of a cycle's full dashboard (as its owner's officials see it, default order) after
+    its rows were rebuilt, so the first visitors find them drawn; prune the cycle's charts of older data."""
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        return
+    keys = []
+    for _ind, data in chart_cache.by_indicator(cycle, dashboard_rows(cycle)):
+        keys.append(chart_cache.svg("indicator", data, cycle_id=cycle.id)[0])
+    db.session.execute(delete(ChartImage).where(ChartImage.cycle_id == cycle.id,
+                                                ChartImage.created_at < utcnow() - chart_cache.KEEP_OLD,
+                                                ChartImage.key.not_in(keys or [""])))
+    chart_cache.commit_stored()

@@ -19,6 +19,6 @@ def _setup(app) -> None:
 
 FEATURE = Feature(
     name="audit", order=60, blueprints=(Mount(bp, "/audit"),), cli=(audit_cli,), setup=_setup,
-    navigation=(NavEntry(100, "Журнал аудита", "audit.events",
-                         roles=frozenset({"admin", "auditor", "expert", "head"})),),
+    navigation=(NavEntry(10, "Журнал аудита", "audit.events",
+                         roles=frozenset({"admin", "auditor", "expert", "head"}), group="Администрирование"),),
 )

@@ -34,5 +34,5 @@ def _setup(app) -> None:
 
 FEATURE = Feature(
     name="auth", order=60, blueprints=(Mount(bp),), cli=(users_cli,), setup=_setup,
-    navigation=(NavEntry(110, "Пользователи", "auth.users", roles=frozenset({"admin"})),),
+    navigation=(NavEntry(20, "Пользователи", "auth.users", roles=frozenset({"admin"}), group="Администрирование"),),
 )

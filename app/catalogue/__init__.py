@@ -10,5 +10,5 @@ from app.core.features import Feature, Mount, NavEntry  # noqa: E402
 
 FEATURE = Feature(
     name="catalogue", order=60, blueprints=(Mount(bp, "/catalogue"),), cli=(catalogue_cli,),
-    navigation=(NavEntry(90, "Механизмы", "catalogue.index"),),
+    navigation=(NavEntry(20, "Механизмы и направления", "catalogue.index", group="Циклы"),),
 )

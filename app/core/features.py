@@ -36,13 +36,18 @@ class Mount:
 
 @dataclass(frozen=True)
 class NavEntry:
-    """One item of the navigation bar. `order` places it among every feature's entries (lower = further left)."""
+    """One item of the navigation bar: in its `group`'s menu (app/core/navigation.py orders the groups), `order`
+    placing it among the group's entries. An entry without a group is not in the menus (the bell is drawn
+    beside the user menu)."""
 
     order: int
     label: str
     endpoint: str
     roles: frozenset[str] = EVERYONE  # who sees it (any of these roles, anywhere); empty: every signed-in user
     partial: str | None = None  # a template that renders the item itself (e.g. a counter badge), else a link
+    group: str = ""
+    args: Callable | None = None  # fn(user) → the endpoint's URL arguments, or None when it does not apply
+    also: tuple[str, ...] = ()  # other endpoints that count as this entry (the active group is highlighted)
 
     def visible_to(self, user) -> bool:
         return not self.roles or user.has_role(*self.roles)
@@ -133,7 +138,6 @@ def install(app: Flask, csrf=None) -> list[Feature]:
         for group in feature.cli:
             app.cli.add_command(group)
     app.extensions["uko_features"] = features
-    app.jinja_env.globals["navigation"] = navigation
     return features
 
 

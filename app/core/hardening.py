@@ -136,12 +136,14 @@ OUT_OF_RANGE_MESSAGE = ("Значение вне допустимого диап
                         "текст): запрос отклонён, ничего не изменено.")
 
 
+# The error page of app.core.web (which imports this module): set by web.init_app, so the two stay one-way.
+ERROR_RESPONSE = None
+
+
 def value_out_of_range(exc):
     """A safety net for input no check caught: the database refused a value (an id ≥ 2^31 in a form field,
     a string longer than its column on PostgreSQL: DataError), or the driver could not even bind it (an
     integer beyond 64 bits on SQLite: OverflowError). That is bad input, 422, not a server error."""
-    from app.core.web import _error_response  # web imports this module when it is loaded
-
     if isinstance(exc, OverflowError) and "too large to convert" not in str(exc):
         raise exc  # an overflow in the application's own arithmetic is a bug: the generic 500 handler
     try:
@@ -151,7 +153,7 @@ def value_out_of_range(exc):
     reason = getattr(exc, "orig", None) or exc
     current_app.logger.warning("value refused by the database on %s %s: %s", request.method, request.path,
                                (str(reason).splitlines() or [type(reason).__name__])[0])
-    return _error_response(422, OUT_OF_RANGE_MESSAGE)
+    return ERROR_RESPONSE(422, OUT_OF_RANGE_MESSAGE)
 
 
 def _database_state() -> str:

@@ -1,68 +1,24 @@
-"""The navigation bar as data: groups of entries, each entry an endpoint, a label and who sees it.
+"""The navigation bar: the entries every feature declares in its descriptor (`Feature.navigation`, each with
+its group, label, endpoint and who sees it), in the groups of GROUPS, and the user menu.
 
-The base template renders whatever `navigation()` returns (a group with no visible entry is left out),
-so adding a page to the menu is one line here and never touches the markup."""
-
-from dataclasses import dataclass, field
+The base template renders whatever `navigation()` returns (a group with no visible entry is left out), so a
+feature adds a page to the menu in its own descriptor and never touches the markup."""
 
 from flask import current_app, request, url_for
 from flask_login import current_user
 
-
-@dataclass(frozen=True)
-class NavEntry:
-    endpoint: str
-    label: str
-    roles: tuple[str, ...] = ()            # empty: every signed-in user
-    # Called with the user; returns the endpoint's URL arguments, or None when the entry does not apply.
-    args: object = None
-    # Other endpoints that count as "this entry" for highlighting the active group.
-    also: tuple[str, ...] = ()
+from app.core import features
+from app.core.features import NavEntry
 
 
-@dataclass(frozen=True)
-class NavGroup:
-    label: str
-    entries: tuple[NavEntry, ...] = field(default_factory=tuple)
-
-
-def _own_school(user):
-    org = user.home_organisation
-    return {"org_id": org.id} if org is not None and org.kind == "school" else None
-
-
-NAV_GROUPS = (
-    NavGroup("Работа", (
-        NavEntry("tasks.inbox", "Мои задачи"),
-        NavEntry("deadlines.calendar_page", "Календарь"),
-        NavEntry("followup.my_items", "Рекомендации", roles=("director", "staff")),
-        NavEntry("deadlines.standin_list", "Заместители"),
-    )),
-    NavGroup("Циклы", (
-        NavEntry("cycles.cycle_list", "Все циклы", also=("cycles.cycle_detail", "cycles.stage_detail")),
-        NavEntry("catalogue.index", "Механизмы и направления"),
-    )),
-    NavGroup("Данные", (
-        NavEntry("monitoring.index", "Сбор сведений"),
-        NavEntry("imports.import_list", "Импорт данных"),
-    )),
-    NavGroup("Аналитика", (
-        NavEntry("situation.index", "Ситуационный центр"),
-        NavEntry("analysis.school", "Профиль моей организации", roles=("director", "staff"), args=_own_school),
-        NavEntry("orgs.org_list", "Организации", also=("orgs.org_detail",)),
-    )),
-    NavGroup("Администрирование", (
-        NavEntry("audit.events", "Журнал аудита", roles=("admin", "auditor", "expert", "head")),
-        NavEntry("auth.users", "Пользователи", roles=("admin",)),
-        NavEntry("documents.templates_list", "Шаблоны документов", roles=("admin",)),
-    )),
-)
+# The groups of the bar, in order; each feature's descriptor names the group of its entries (app/core/features.py).
+GROUPS = ("Работа", "Циклы", "Данные", "Аналитика", "Администрирование")
 
 # The user menu (right-hand side): personal settings; log-out is a form rendered after these.
 USER_MENU = (
-    NavEntry("auth.change_password", "Сменить пароль"),
-    NavEntry("tokens.token_list", "API-токены"),
-    NavEntry("deadlines.ical_settings", "Подписка iCalendar"),
+    NavEntry(10, "Сменить пароль", "auth.change_password"),
+    NavEntry(20, "API-токены", "tokens.token_list"),
+    NavEntry(30, "Подписка iCalendar", "deadlines.ical_settings"),
 )
 
 
@@ -71,7 +27,7 @@ def _visible(entries, user):
     for entry in entries:
         if entry.endpoint not in current_app.view_functions:
             continue  # a feature not installed in this build
-        if entry.roles and not user.has_role(*entry.roles):
+        if not entry.visible_to(user):
             continue
         args = entry.args(user) if callable(entry.args) else {}
         if args is None:
@@ -85,11 +41,15 @@ def navigation() -> list[dict]:
     """The groups the signed-in user sees: [{label, active, entries: [{label, url, active}]}]."""
     if not current_user.is_authenticated:
         return []
+    by_group: dict[str, list] = {}
+    for entry in features.navigation(current_user):
+        if entry.group:
+            by_group.setdefault(entry.group, []).append(entry)
     groups = []
-    for group in NAV_GROUPS:
-        entries = _visible(group.entries, current_user)
+    for label in GROUPS + tuple(g for g in by_group if g not in GROUPS):
+        entries = _visible(by_group.get(label, ()), current_user)
         if entries:
-            groups.append({"label": group.label, "entries": entries, "active": any(e["active"] for e in entries)})
+            groups.append({"label": label, "entries": entries, "active": any(e["active"] for e in entries)})
     return groups
 
 

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.core import access
 from app.core.errors import DomainError, StaleObject
+from app.core import hardening
 from app.core.hardening import DATABASE_ERRORS, health_report, unavailable_response
 from app.core.timeutil import format_date, format_date_long, format_datetime, today_in
 from app.extensions import db, login_manager
@@ -59,6 +60,7 @@ def _error_response(status: int, message: str, problems=None):
 
 
 def init_app(app: Flask) -> None:
+    hardening.ERROR_RESPONSE = _error_response
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Войдите в систему, чтобы продолжить."
     login_manager.login_message_category = "warning"

@@ -58,5 +58,6 @@ def _setup(app) -> None:
 
 FEATURE = Feature(
     name="cycles", order=60, blueprints=(Mount(bp),), setup=_setup, task_kinds=stage_workflow.TASK_KINDS,
-    navigation=(NavEntry(40, "Циклы", "cycles.cycle_list"),),
+    navigation=(NavEntry(10, "Все циклы", "cycles.cycle_list", group="Циклы",
+                         also=("cycles.cycle_detail", "cycles.stage_detail")),),
 )

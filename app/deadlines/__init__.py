@@ -23,5 +23,6 @@ FEATURE = Feature(
     name="deadlines", order=40, blueprints=(Mount(bp, "/deadlines"),), cli=(reminders_cli,),
     audit=AuditVocabulary.of(labels), demo=demo.STAGE_FILLERS, access_cases="tests.access_cases.deadlines",
     navigation=(NavEntry(20, "Уведомления", "deadlines.notifications", partial="deadlines/_nav_bell.html"),
-                NavEntry(30, "Календарь", "deadlines.calendar_page")),
+                NavEntry(20, "Календарь", "deadlines.calendar_page", group="Работа"),
+                NavEntry(40, "Заместители", "deadlines.standin_list", group="Работа")),
 )

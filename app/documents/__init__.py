@@ -57,5 +57,6 @@ FEATURE = Feature(
     audit=AuditVocabulary.of(labels), task_kinds=document.TASK_KINDS,
     stage_partials=("documents/_stage.html",), demo=demo.STAGE_FILLERS, demo_order=90,
     access_cases="tests.access_cases.documents",
-    navigation=(NavEntry(120, "Шаблоны документов", "documents.templates_list", roles=frozenset({"admin"})),),
+    navigation=(NavEntry(30, "Шаблоны документов", "documents.templates_list", roles=frozenset({"admin"}),
+                         group="Администрирование"),),
 )

@@ -6,4 +6,9 @@ from flask import Blueprint
 
 bp = Blueprint("evidence", __name__, template_folder="templates")
 
+from app.core.features import Feature, Mount  # noqa: E402
 from app.evidence import views  # noqa: E402,F401
+
+FEATURE = Feature(
+    name="evidence", order=70, blueprints=(Mount(bp, "/evidence"),),
+)

@@ -44,5 +44,6 @@ FEATURE = Feature(
     demo=demo.STAGE_FILLERS, setup=lambda app: documents.register(),
     task_kinds={**recommendation_item.TASK_KINDS, **measure.TASK_KINDS, **decision.TASK_KINDS},
     access_cases="tests.access_cases.followup",
-    navigation=(NavEntry(60, "Рекомендации", "followup.my_items", roles=frozenset({"director", "staff"})),),
+    navigation=(NavEntry(30, "Рекомендации", "followup.my_items", roles=frozenset({"director", "staff"}),
+                         group="Работа"),),
 )

@@ -12,5 +12,5 @@ from app.imports.cli import import_cli  # noqa: E402
 
 FEATURE = Feature(
     name="imports", order=60, blueprints=(Mount(bp, "/imports"),), cli=(import_cli,),
-    navigation=(NavEntry(70, "Импорт", "imports.import_list"),),
+    navigation=(NavEntry(20, "Импорт данных", "imports.import_list", group="Данные"),),
 )

@@ -33,5 +33,5 @@ def _fill_monitoring(stage, *, official, head, rng, today) -> None:
 FEATURE = Feature(
     name="monitoring", order=60, blueprints=(Mount(bp, "/monitoring"),), demo={"MON": _fill_monitoring},
     demo_order=10, task_kinds=submission.TASK_KINDS,
-    navigation=(NavEntry(50, "Сбор сведений", "monitoring.index"),),
+    navigation=(NavEntry(10, "Сбор сведений", "monitoring.index", group="Данные"),),
 )

@@ -10,5 +10,5 @@ from app.orgs.cli import orgs_cli  # noqa: E402
 
 FEATURE = Feature(
     name="orgs", order=60, blueprints=(Mount(bp, "/orgs"),), cli=(orgs_cli,),
-    navigation=(NavEntry(80, "Организации", "orgs.org_list"),),
+    navigation=(NavEntry(30, "Организации", "orgs.org_list", group="Аналитика", also=("orgs.org_detail",)),),
 )

@@ -5,4 +5,9 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
+from app.core.features import Feature, Mount  # noqa: E402
 from app.public import views  # noqa: E402,F401
+
+FEATURE = Feature(
+    name="public", order=70, blueprints=(Mount(bp, "/public"),),
+)

@@ -6,4 +6,10 @@ from flask import Blueprint
 
 bp = Blueprint("situation", __name__, template_folder="templates")
 
+from app.core.features import Feature, Mount, NavEntry  # noqa: E402
 from app.situation import views  # noqa: E402,F401
+
+FEATURE = Feature(
+    name="situation", order=70, blueprints=(Mount(bp, "/situation"),),
+    navigation=(NavEntry(10, "Ситуационный центр", "situation.index", group="Аналитика"),),
+)

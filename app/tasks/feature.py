@@ -10,5 +10,5 @@ from app.tasks import bp
 
 FEATURE = Feature(
     name="tasks", order=60, blueprints=(Mount(bp, "/tasks"),),
-    navigation=(NavEntry(10, "Мои задачи", "tasks.inbox"),),
+    navigation=(NavEntry(10, "Мои задачи", "tasks.inbox", group="Работа"),),
 )
