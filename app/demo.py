@@ -21,6 +21,7 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.orgs.services import create_organisation
 from workflows import engine
+from app.orgs.requisites import with_inn_check, with_ogrn_check, with_okpo_check
 
 DEMO_PASSWORD = "uko-demo-2026"  # noqa: S105 (demo accounts only; documented in README)
 REGION_CODE = "DEMO"
@@ -62,7 +63,6 @@ def _school_context(rng: random.Random, name: str) -> dict:
 def _requisites(serial: int, *, city: str, postcode: str, street: str, head_position: str, site: str,
                 phone: str) -> dict:
     """Plausible requisites for the бланк (fictional numbers with valid check digits, region code 99)."""
-    from app.orgs.requisites import with_inn_check, with_ogrn_check, with_okpo_check
 
     return {"address": f"{street}, {city}, {postcode}", "phone": phone, "email": f"info@{site}",
             "website": f"https://{site}", "head_position": head_position,

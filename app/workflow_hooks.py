@@ -9,6 +9,7 @@ from __future__ import annotations
 
 def register(app=None) -> None:
     """Fill every hook; idempotent (the factory may build several applications in one process)."""
+    # Local: the factory calls this once the features are loaded; at module level these imports would load them all.
     from app.analysis.guards import analysis_content
     from app.api.services import user_for_bearer
     from app.core import hooks as core_hooks

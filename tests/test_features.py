@@ -17,21 +17,21 @@ from tests.conftest import PASSWORD
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = sorted(p.parent.name for p in ROOT.glob("app/*/__init__.py") if p.parent.name not in INFRASTRUCTURE)
 
-BASE = ["Мои задачи", "Уведомления", "Календарь", "Циклы", "Сбор сведений", "Импорт", "Организации", "Механизмы"]
-FOLLOWUP = ["Мои задачи", "Уведомления", "Календарь", "Циклы", "Сбор сведений", "Рекомендации", "Импорт",
-            "Организации", "Механизмы"]
-AUDIT = BASE + ["Журнал аудита"]
+# The bar as every role sees it: (group, label) in the order of the menus (app/core/navigation.py GROUPS).
+EVERYONE_ENTRIES = [("Работа", "Мои задачи"), ("Работа", "Календарь"), ("Работа", "Заместители"),
+                    ("Циклы", "Все циклы"), ("Циклы", "Механизмы и направления"),
+                    ("Данные", "Сбор сведений"), ("Данные", "Импорт данных"),
+                    ("Аналитика", "Ситуационный центр"), ("Аналитика", "Организации")]
+SCHOOL = EVERYONE_ENTRIES[:2] + [("Работа", "Рекомендации")] + EVERYONE_ENTRIES[2:8] + [
+    ("Аналитика", "Профиль моей организации"), ("Аналитика", "Организации")]
+AUDIT = EVERYONE_ENTRIES + [("Администрирование", "Журнал аудита")]
 NAVIGATION = {
-    "admin": AUDIT + ["Пользователи", "Шаблоны документов"],
-    "official": BASE, "methodologist": BASE,
+    "admin": AUDIT + [("Администрирование", "Пользователи"), ("Администрирование", "Шаблоны документов")],
+    "official": EVERYONE_ENTRIES, "methodologist": EVERYONE_ENTRIES,
     "head": AUDIT, "expert": AUDIT, "auditor": AUDIT,
-    "director": FOLLOWUP, "staff": FOLLOWUP,
+    "director": SCHOOL, "staff": SCHOOL,
 }
-ENDPOINTS = {"Мои задачи": "tasks.inbox", "Уведомления": "deadlines.notifications",
-             "Календарь": "deadlines.calendar_page", "Циклы": "cycles.cycle_list", "Сбор сведений": "monitoring.index",
-             "Рекомендации": "followup.my_items", "Импорт": "imports.import_list", "Организации": "orgs.org_list",
-             "Механизмы": "catalogue.index", "Журнал аудита": "audit.events", "Пользователи": "auth.users",
-             "Шаблоны документов": "documents.templates_list"}
+GROUP_ORDER = ("Работа", "Циклы", "Данные", "Аналитика", "Администрирование")
 
 
 class Holder:
@@ -70,27 +70,25 @@ def test_a_package_without_a_descriptor_is_an_error(monkeypatch):
 
 
 @pytest.mark.parametrize("role", sorted(NAVIGATION))
-def test_navigation_per_role_is_unchanged(app, role):
+def test_navigation_per_role_comes_from_the_descriptors(app, role):
     with app.app_context():
-        entries = features.navigation(Holder(role))
-    assert [e.label for e in entries] == NAVIGATION[role]
-    assert all(ENDPOINTS[e.label] == e.endpoint for e in entries)
+        entries = [e for e in features.navigation(Holder(role)) if e.group]
+    assert sorted((e.group, e.label) for e in entries) == sorted(NAVIGATION[role])
 
 
 @pytest.mark.parametrize("key, role", [("admin", "admin"), ("official", "official"), ("head", "head"),
                                        ("director_a", "director"), ("staff_a", "staff"), ("auditor", "auditor")])
 def test_the_navigation_bar_is_rendered_from_the_entries(app, world, key, role):
-    from flask import url_for
-
     client = app.test_client()
     response = client.post("/login", data={"login": world[key].login, "password": PASSWORD})
     assert response.status_code == 302
     page = client.get("/tasks/").get_data(as_text=True)
-    nav = page[page.index('<ul class="navbar-nav me-auto">'):page.index("</ul>", page.index("navbar-nav me-auto"))]
-    with app.test_request_context():
-        expected = [url_for(ENDPOINTS[label]) for label in NAVIGATION[role]]
-    assert re.findall(r'href="([^"]+)"', nav) == expected
-    assert 'aria-label="Уведомления"' in nav  # the bell is the deadlines feature's partial
+    nav = page[page.index('id="nav-groups"'):page.index('id="user-menu"')]
+    groups = re.findall(r'id="nav-group-\d+">([^<]+)</button>', nav)
+    assert groups == [g for g in GROUP_ORDER if any(p[0] == g for p in NAVIGATION[role])]
+    labels = re.findall(r'class="dropdown-item[^"]*" href="[^"]+"[^>]*>([^<]+)</a>', nav)
+    assert sorted(labels) == sorted(label for _g, label in NAVIGATION[role])
+    assert 'aria-label="Уведомления"' in page  # the bell, beside the user menu
 
 
 def test_registries_are_filled_from_the_descriptors(app):

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from app.analysis import charts
 from app.analysis.models import ChartImage
 from app.extensions import db
+from markupsafe import Markup
 
 VERSION = 1  # bump when the drawing code changes: every chart gets a new key and is drawn again
 MEMORY_LIMIT = 128  # charts kept in each process (≈ 20–60 KB each)
@@ -96,7 +97,6 @@ def commit_stored() -> None:
 
 def inline(kind: str, data: dict, *, cycle_id: int | None = None):
     """The chart as markup to place inside a page (XML prolog and doctype dropped; no script in it)."""
-    from markupsafe import Markup
 
     text = svg(kind, data, cycle_id=cycle_id)[1].decode("utf-8")
     # S704: the SVG is drawn by app/core/charts.py from numbers, its labels escaped there; the prolog is dropped.

@@ -17,6 +17,7 @@ from app.core.errors import DomainError, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation
+import secrets
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 WeakPassword = passwords.WeakPassword
@@ -47,7 +48,6 @@ def _verify(password_hash: str, password: str) -> bool:
 @cache
 def _dummy_hash(fast: bool) -> str:
     """A hash of a random secret made with the current parameters, verified for unknown logins."""
-    import secrets
 
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if fast else PasswordHasher()
     return hasher.hash(secrets.token_urlsafe(24))

@@ -5,6 +5,7 @@ from wtforms import DateField, DecimalField, HiddenField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.fields.choices import SelectChoice
 from flask import flash
+import secrets
 
 REQUIRED = "Обязательное поле."
 
@@ -88,7 +89,6 @@ FORM_TOKEN_FIELD = "form_token"  # noqa: S105  (a form field name, not a secret)
 
 
 def new_form_token() -> str:
-    import secrets
 
     return secrets.token_urlsafe(24)
 

@@ -34,6 +34,7 @@ _PETROVICH_CASE = {"gent": 0, "datv": 1, "accs": 2, "ablt": 3, "loct": 4}
 @cache
 def morph():
     """The pymorphy3 analyser (loaded once per process)."""
+    # Local: the dictionaries take about a second to load; only a process that renders documents pays it.
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer()
@@ -41,6 +42,7 @@ def morph():
 
 @cache
 def _petrovich():
+    # Local: its rules load on first use, as the analyser above.
     from petrovich.main import Petrovich
 
     return Petrovich()

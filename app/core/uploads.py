@@ -22,6 +22,8 @@ import zipfile
 from dataclasses import dataclass
 
 from app.core.errors import ValidationFailed
+import base64
+import binascii
 
 HEAD_BYTES = 8192
 
@@ -156,8 +158,6 @@ def _is_cms(data: bytes) -> bool:
     if text.startswith((b"-----BEGIN PKCS7", b"-----BEGIN CMS", b"-----BEGIN SIGNED")):
         return True
     if text.startswith(b"MI"):  # base64 of DER (CryptoPro saves .sig files so)
-        import base64
-        import binascii
 
         chunk = b"".join(text[:88].split())[:64]
         try:

@@ -43,6 +43,7 @@ from app.jobs import registry
 from app.jobs.tracked import enqueue_tracked, reconcile_rows
 from app.orgs.models import Organisation
 from workflows import engine
+from app.auth.services import ReauthRefused, ReauthThrottled, verify_password_reentry
 
 # A version waits «в очереди» or «формируется» until its job stores the file. When the job is gone (its worker was
 # killed, Redis lost it, the web process running an inline job died) the reconciler of app.jobs.tracked sends it
@@ -328,7 +329,6 @@ def _refuse(doc, version, *, actor, reason: str, action: str = "sign_refused"):
 def _reenter_password(doc, version, actor, password, *, purpose: str, action: str, wrong: str, locked: str) -> None:
     """The password re-entry of a signature, under the log-in throttle: a wrong password is refused and audited;
     past the limit the signature is locked for the throttling window (429), even with the right password."""
-    from app.auth.services import ReauthRefused, ReauthThrottled, verify_password_reentry
 
     try:
         verify_password_reentry(actor, password, purpose=purpose, message=wrong, audit=False)

@@ -53,6 +53,7 @@ from app.documents.rendering import RenderError, declared_variables
 from app.documents.storage import storage_root as root
 from app.extensions import db
 from app.imports.services import clean_filename
+from app.core import uploads
 
 _BIG = BigInteger().with_variant(Integer(), "sqlite")
 SUBDIR = "document_templates"
@@ -335,7 +336,6 @@ def upload(type_key: str, *, stream, filename: str | None, actor) -> TemplateVer
     if not name.lower().endswith(".docx"):
         raise ValidationFailed("Загрузите шаблон в формате Word .docx (файл «.doc», PDF и другие не подходят).")
     data = _read_upload(stream)
-    from app.core import uploads
 
     uploads.check("template", data, name)  # a Word .docx by content (app/core/uploads.py)
     if not _is_docx(data):

@@ -18,6 +18,7 @@ from app.core.errors import DomainError
 from app.imports.jobs import run_import
 from app.imports.models import ImportRun
 from app.imports.services import report_file, start_import
+from app.imports import summaries
 
 import_cli = AppGroup("import", help="Импорт файлов: организации, результаты оценочных процедур.")
 
@@ -127,7 +128,6 @@ def _run(kind: str, file: Path, login: str | None, org_code: str | None) -> None
 def rebuild_summaries():
     """Rebuild the result summaries (per school and organisation, per work) from the stored results — after a
     restore or a change made outside the imports; imports keep them current themselves."""
-    from app.imports import summaries
 
     works = summaries.refresh_all()
     db.session.commit()

@@ -26,6 +26,7 @@ from app.imports.models import ImportRun
 from app.jobs import registry
 from app.jobs.tracked import enqueue_tracked
 from app.orgs.models import Organisation
+from app.core import uploads
 
 KINDS = {"organisations": "организации", "results": "результаты оценочных процедур"}
 # Who may start an import of each kind, over the organisation whose subtree it touches.
@@ -91,7 +92,6 @@ def start_import(kind: str, *, filename: str, stream, actor, organisation, optio
     if actor is not None and not can_import(actor, kind, organisation):
         raise PermissionDenied("Недостаточно прав для импорта в эту организацию.")
     name = clean_filename(filename)
-    from app.core import uploads
 
     uploads.check_stream("import", stream, name)  # CSV or XLSX by content (app/core/uploads.py)
     directory = upload_dir()

@@ -142,6 +142,7 @@ def check_emblem(data: bytes | None) -> bytes | None:
         raise ValidationFailed("Эмблема: файл больше 512 КБ.")
     if not (data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")):
         raise ValidationFailed("Эмблема: загрузите изображение PNG или JPEG.")
+    # Local: python-docx's image parser is needed only when an emblem is uploaded.
     from docx.image.image import Image
 
     try:
