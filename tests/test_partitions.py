@@ -39,10 +39,10 @@ def test_rows_written_around_the_partitions_move_into_their_year_when_it_is_made
 
     db_session.execute(text(
         "INSERT INTO assessment_results (procedure, year, subject, grade, school_id, student_hash, primary_score, "
-        "max_score, mark) VALUES ('ВПР', 2031, 'Математика', 5, :school, 'h1', 3, 10, 3)"),
+        "max_score, mark) VALUES ('ВПР', 2045, 'Математика', 5, :school, 'h1', 3, 10, 3)"),
         {"school": world["school_a"].id})
     assert _partitions(db_session)["assessment_results_default"] == 1
-    assert partitions.ensure_years([2031]) == [2031]
+    assert partitions.ensure_years([2045]) == [2045]
     found = _partitions(db_session)
-    assert found["assessment_results_y2031"] == 1 and found["assessment_results_default"] == 0
-    assert partitions.ensure_years([2031]) == []  # already there
+    assert found["assessment_results_y2045"] == 1 and found["assessment_results_default"] == 0
+    assert partitions.ensure_years([2045]) == []  # already there

@@ -198,7 +198,10 @@ def cache_and_transport_headers(response):
     # The session says whether someone is signed in without loading the user (no query, works with the
     # database down); Flask-Login keeps the id under "_user_id".
     published = response.cache_control.public and not session.get("_user_id") and not request.path.startswith("/api/")
-    if request.endpoint not in STATIC_ENDPOINTS and not published:
+    # A chart image the view marks `private` (aggregated numbers; its URL names the data's hash, so it never goes
+    # stale) may stay in the user's own browser cache, never in a shared one: the dashboard's speed depends on it.
+    private_image = response.cache_control.private and response.mimetype.startswith("image/")
+    if request.endpoint not in STATIC_ENDPOINTS and not published and not private_image:
         response.headers["Cache-Control"] = "no-store"
     seconds = current_app.config.get("HSTS_SECONDS") or 0
     if seconds:

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from app.auth.services import ReauthRefused
 from app.auth.submissions import submit_once
+from app.core.hardening import query_id
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
@@ -75,7 +76,7 @@ def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
     form = _recommendation_form(cycle)
     if request.method == "GET":
         # From the integrity panel: «Исправить» on a finding with no recommendation preselects that finding.
-        finding = request.args.get("finding", type=int)
+        finding = request.args.get("finding", type=query_id)
         if rec is None and finding in {choice.value for choice in form.finding_ids.choices}:
             form.finding_ids.data = [finding]
         if rec is not None:

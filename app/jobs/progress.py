@@ -18,6 +18,7 @@ Exceptions:
 import time
 
 from sqlalchemy import Connection, update
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.jobs.registry import get
@@ -58,8 +59,15 @@ class Progress:
             db.session.execute(statement)
             db.session.commit()
         else:
-            with db.engine.begin() as conn:
-                conn.execute(statement)
+            try:
+                with db.engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        # The job's own transaction may hold a lock this row's update waits for (a new year's
+                        # partition locks import_runs through its foreign key): progress is worth no deadlock.
+                        conn.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+                    conn.execute(statement)
+            except OperationalError:
+                return  # the next update will try again
         self._last_value, self._last_time = value, now
 
     def phase(self, start: float, end: float):

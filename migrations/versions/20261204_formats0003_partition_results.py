@@ -18,6 +18,7 @@ depends_on = None
 
 COLUMNS = ("id, procedure, year, subject, grade, school_id, class_label, student_hash, task_scores, primary_score, "
            "max_score, mark, term_mark, import_id")
+FIRST_YEAR, LAST_YEAR = 2000, 2040  # the results import accepts 2000 … next year
 OLD_NAMES = ("pk_assessment_results", "ix_assessment_results_school_year", "uq_assessment_results_natural")
 
 
@@ -60,9 +61,12 @@ def _swap(partitioned: bool) -> None:
         op.execute(statement)
     if partitioned:
         op.execute("CREATE TABLE assessment_results_default PARTITION OF assessment_results DEFAULT")
-        years = [row[0] for row in op.get_bind().execute(sa.text(
-            "SELECT DISTINCT year FROM assessment_results_old ORDER BY year"))]
-        for year in years:
+        years = {row[0] for row in op.get_bind().execute(sa.text(
+            "SELECT DISTINCT year FROM assessment_results_old ORDER BY year"))}
+        # The years imports will bring are made now: a partition made later, inside an import's transaction,
+        # locks the tables its foreign keys name for the rest of that transaction.
+        years |= set(range(FIRST_YEAR, LAST_YEAR + 1))
+        for year in sorted(years):
             op.execute(f"CREATE TABLE assessment_results_y{int(year)} PARTITION OF assessment_results "
                        f"FOR VALUES IN ({int(year)})")
     op.execute(f"INSERT INTO assessment_results ({COLUMNS}) SELECT {COLUMNS} FROM assessment_results_old")
