@@ -171,6 +171,6 @@ def confirm_dialog(page, question: str) -> None:
     from playwright.sync_api import expect
 
     dialog = page.locator("#confirm-modal")
-    expect(dialog).to_be_visible()
+    expect(dialog).to_be_visible(timeout=15_000)  # a loaded machine may take a while to run the page's script
     expect(dialog.locator("#confirm-modal-text")).to_contain_text(question)
     dialog.locator("#confirm-modal-ok").click()
