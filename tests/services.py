@@ -36,7 +36,17 @@ def require_postgres() -> None:
 
 
 def require_redis() -> None:
-    require("Redis", "127.0.0.1", 6379)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    require("Redis", parts.hostname or "127.0.0.1", parts.port or 6379)
+
+
+def scratch_name(name: str) -> str:
+    """A scratch database's name; suffixed with the test database's own name when that is not the
+    default `test`, so that two suites on one PostgreSQL server (TEST_DATABASE_URL=…/test_b) never share one."""
+    own = POSTGRES_URL.rsplit("/", 1)[1]
+    return name if own == "test" else f"{name}_{own}"
 
 
 def scratch_database(name: str, tmp_path, *, backend: str | None = None) -> str:
@@ -52,6 +62,7 @@ def scratch_database(name: str, tmp_path, *, backend: str | None = None) -> str:
 
     require_postgres()
     base = POSTGRES_URL.rsplit("/", 1)[0]
+    name = scratch_name(name)
     admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
