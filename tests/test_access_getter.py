@@ -63,7 +63,7 @@ def test_a_rule_applied_to_a_foreign_view_keeps_its_name_and_works():
 
 
 
-def test_a_deputy_gets_the_absent_persons_scope_for_their_role_during_the_leave_only(world, deputy_of_head,
+def test_a_deputy_gets_the_absent_persons_scope_for_their_role_during_the_leave_only(app, world, deputy_of_head,
                                                                                     db_session):
     """Scope conditions (lists, counts) by the head's role admit the deputy while the stand-in lasts."""
     from datetime import date, timedelta
@@ -71,9 +71,11 @@ def test_a_deputy_gets_the_absent_persons_scope_for_their_role_during_the_leave_
     from app.deadlines.standins import create_stand_in
 
     assert access.acting_scope_paths(deputy_of_head, {"head"}) == []
+    assert _refusal(app, deputy_of_head, Organisation, world["mun"].id, roles={"head"}) == 404
     today = date.today()
     create_stand_in(absent=world["head"], deputy=deputy_of_head, start=today, end=today + timedelta(days=3),
                     reason="командировка", actor=world["head"], today=today)
     db_session.commit()
     assert access.acting_scope_paths(deputy_of_head, {"head"}) == [world["mun"].path]
+    assert _get(app, deputy_of_head, Organisation, world["mun"].id, roles={"head"}) == world["mun"]
     assert deputy_of_head.scope_paths({"head"}) == []
