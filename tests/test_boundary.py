@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, event, text
 
 from app.core import access
 from app.core.boundary import on_refusal
-from app.core.errors import DomainError, GuardFailed, ValidationFailed
+from app.core.errors import GuardFailed, ValidationFailed
 from app.jobs.queue import enqueue_after_commit, job
 from tests import services
 from tests.conftest import TEST_DB, make_config
