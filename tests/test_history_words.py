@@ -8,7 +8,6 @@ import io
 import re
 
 import lxml.html
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
