@@ -1,11 +1,21 @@
 """Russian audit-history labels of the assessment of municipal mechanisms, merged into app.audit.labels."""
 
 ACTIONS: dict[str, str] = {
-    "create": "создано", "update": "изменено", "publish": "опубликовано", "close": "завершено",
     "appoint_coordinator": "назначен муниципальный координатор", "assign_expert": "назначен эксперт",
-    "extend": "срок оценки продлён", "exclude": "исключён из реестра", "submit": "представлено",
-    "resubmit": "представлено повторно", "return": "возвращено на доработку", "approve": "утверждено",
-    "score_self": "баллы самооценки", "score_expert": "баллы эксперта", "add_evidence": "добавлено доказательство",
+    "extend": "срок оценки продлён", "exclude": "исключён из реестра", "score_self": "баллы самооценки",
+    "score_expert": "баллы эксперта", "add_evidence": "добавлено доказательство",
+}
+# The general actions (create, publish, submit, return …) in this feature's own words, per object type.
+OBJECT_ACTIONS: dict[str, dict[str, str]] = {
+    "assessment_campaign": {"create": "кампания создана", "publish": "кампания опубликована",
+                            "close": "кампания завершена"},
+    "criteria_set": {"create": "создана новая версия критериев", "update": "критерии изменены",
+                     "publish": "версия критериев опубликована"},
+    "assessment_expert": {"create": "эксперт включён в реестр"},
+    "self_assessment": {"submit": "самооценка представлена", "resubmit": "самооценка представлена повторно",
+                        "return": "самооценка возвращена на доработку"},
+    "expert_evaluation": {"submit": "оценка направлена на утверждение", "resubmit": "оценка направлена повторно",
+                          "return": "оценка возвращена эксперту", "approve": "экспертная оценка утверждена"},
 }
 OBJECTS: dict[str, str] = {
     "assessment_campaign": "кампания оценки механизмов", "assessment_municipality": "муниципалитет кампании",
