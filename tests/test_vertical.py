@@ -427,3 +427,22 @@ def test_the_municipality_passes_a_request_down_from_its_answer_page(world, regi
     login(r_official)
     grid = client.get(f"/monitoring/requests/{request.id}").get_data(as_text=True)
     assert "передан в подведомственные" in grid and "ответили 0 из 2" in grid
+
+
+def test_the_indicators_stage_page_offers_the_missing_invariants(world, regional, make_cycle, client, login,
+                                                                 db_session):
+    official, head = world["official"], world["head"]
+    municipal = make_cycle(world["mun"], official, mechanism="M1.1")
+    fill_goal(municipal, official)
+    _approve(municipal.stage("GOAL"), official, head)
+    _invariant(regional["cycle"], regional["r_official"], "R-03", target=90)
+    db_session.commit()
+    login(official)
+    stage_id = municipal.stage("IND").id
+    page = client.get(f"/stages/{stage_id}").get_data(as_text=True)
+    assert 'id="missing-invariants"' in page and "R-03" in page
+    done = client.post(f"/cycles/{municipal.id}/indicators/inherit", data={})
+    assert done.status_code == 302
+    db_session.expire_all()
+    assert "R-03" in {i.code for i in municipal.indicators}
+    assert 'id="missing-invariants"' not in client.get(f"/stages/{stage_id}").get_data(as_text=True)

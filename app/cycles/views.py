@@ -311,8 +311,6 @@ def indicators_from_library(cycle_id: int):
     return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage("IND").id))
 
 
-
-
 @bp.route("/cycles/<int:cycle_id>/indicators/inherit", methods=["POST"])
 @roles_required(*EDITORS)
 @submit_once
@@ -323,7 +321,6 @@ def indicators_inherit(cycle_id: int):
     if not form.validate_on_submit():
         abort(400)
     added = services.inherit_invariants(cycle, actor=current_user)
-    db.session.commit()
     flash(f"Добавлено обязательных показателей вышестоящего уровня: {added}. Целевые значения взяты с "
           f"вышестоящего уровня; укажите базовые значения.", "success")
     return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage("IND").id))
