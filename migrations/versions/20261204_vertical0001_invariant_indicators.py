@@ -4,7 +4,7 @@ aggregation for the roll-up) and may inherit an upper cycle's invariant indicato
 data request may be the pass-down of one addressee's answer to its own institutions (`parent_submission_id`).
 
 Revision ID: vertical0001
-Revises: russian0002
+Revises: assess0001
 Create Date: 2026-12-04 08:40:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'vertical0001'
-down_revision = 'russian0002'
+down_revision = 'assess0001'
 branch_labels = None
 depends_on = None
 
