@@ -13,9 +13,9 @@ import pytest
 from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
-from sqlalchemy.orm import scoped_session, sessionmaker
 
 from tests import services as svc
+from tests import snapshots
 
 # Tests say `date.today()` for the users' today, and the users' today is the region's: the application's default
 # time zone (Europe/Moscow). On a machine clock in UTC the two differ between 21:00 and 24:00 UTC, when «due
@@ -101,21 +101,8 @@ def _enable_sqlite_savepoints(engine) -> None:
 
 @pytest.fixture
 def db_session(app):
-    from app.extensions import db
-
-    with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
-        original = db.session
-        db.session = session
-        try:
-            yield session
-        finally:
-            session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    with snapshots.rolled_back_session(app) as session:
+        yield session
 
 
 class IsolatedClient(FlaskClient):

@@ -16,6 +16,7 @@ highest id, so rows a test adds never take a copied row's id.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -90,7 +91,10 @@ def _apply(snap: Snapshot, connection) -> None:
         connection.execute(table.update().where(*(c == row[c.name] for c in pk)).values(row))
 
 
-def _build(app, build: Callable[[], object]) -> Snapshot:
+@contextmanager
+def rolled_back_session(app):
+    """An app context whose `db.session` works inside one outer transaction on one connection, in savepoint
+    mode (so code under test may commit), rolled back at the end: each test's, and each build's, transaction."""
     from app.extensions import db
 
     with app.app_context():
@@ -100,17 +104,25 @@ def _build(app, build: Callable[[], object]) -> Snapshot:
         original = db.session
         db.session = session
         try:
-            before = _rows(connection, db.metadata)
-            result = build()
-            session.commit()
-            snap = _diff(before, _rows(connection, db.metadata), db.metadata)
-            snap.result = _freeze(result)
-            return snap
+            yield session
         finally:
             session.remove()
             db.session = original
             outer.rollback()
             connection.close()
+
+
+def _build(app, build: Callable[[], object]) -> Snapshot:
+    from app.extensions import db
+
+    with rolled_back_session(app) as session:
+        connection = session.connection()
+        before = _rows(connection, db.metadata)
+        result = build()
+        session.commit()
+        snap = _diff(before, _rows(session.connection(), db.metadata), db.metadata)
+        snap.result = _freeze(result)
+        return snap
 
 
 def prepare(app, name: str, build: Callable[[], object]) -> Snapshot:
