@@ -361,18 +361,14 @@ def delegate(submission_id: int):
 # --- two-step requests (README, «The vertical») ---
 
 def _two_step_action(submission_id: int, act):
-    """Run `act(submission)` → (flash message, redirect URL) for a municipality's answer, in one transaction."""
+    """Run `act(submission)` → (flash message, redirect URL) for a municipality's answer, in one transaction
+    (the request boundary's)."""
     sub = _load_submission(submission_id)
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        message, target = act(sub)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _submission_page(db.session.get(Submission, submission_id), exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _submission_page(db.session.get(Submission, submission_id), exc.status_code))
+    message, target = act(sub)
     flash(message, "success")
     return redirect(target)
 
