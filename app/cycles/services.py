@@ -44,7 +44,9 @@ def cycles_in_scope(user: User, *, mechanism_code: str | None = None, organisati
     if mechanism_code:
         query = query.where(Mechanism.code == mechanism_code)
     if organisation_id:
-        query = query.where(Cycle.owner_id == organisation_id)
+        # An organisation stands for its subtree: a municipality's filter keeps its schools' cycles too.
+        chosen = db.session.get(Organisation, organisation_id)
+        query = query.where(Organisation.in_subtree_of(chosen) if chosen is not None else Cycle.owner_id.is_(None))
     if state:
         query = query.where(Cycle.state == state)
     return query
