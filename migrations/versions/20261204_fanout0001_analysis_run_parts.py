@@ -1,7 +1,7 @@
 """Analysis: the parts of a fanned-out analysis run (one job per municipality, a combining job).
 
 Revision ID: fanout0001
-Revises: russian0002
+Revises: vertical0001
 Create Date: 2026-12-04 08:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'fanout0001'
-down_revision = 'russian0002'
+down_revision = 'vertical0001'
 branch_labels = None
 depends_on = None
 
