@@ -25,6 +25,7 @@ from app.auth.models import RoleAssignment, User
 from app.auth.roles import ROLES
 from app.core import russian as ru
 from app.core.errors import ValidationFailed
+from app.cycles.basis import basis_condition, basis_indicators
 from app.cycles.models import Indicator
 from app.documents.catalogue import DocumentType, get_type
 from app.documents.rendering import declared_variables
@@ -114,12 +115,13 @@ def refuse(title: str, problems: list[str]):
 
 
 def indicator_values(cycle) -> dict[int, list[tuple[Organisation, Decimal]]]:
-    """Indicator id → [(organisation, value)] for the cycle's period."""
+    """Indicator id → [(organisation, value)] for the cycle's period, over the indicators its measures are evaluated
+    against (a partial cycle's are those of its full cycle: app/cycles/basis.py)."""
     rows = db.session.execute(
         select(IndicatorValue.indicator_id, Organisation, IndicatorValue.value)
         .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
         .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
-        .where(Indicator.cycle_id == cycle.id, IndicatorValue.period == cycle.period)
+        .where(basis_condition(cycle, Indicator.cycle_id), IndicatorValue.period == cycle.period)
         .order_by(IndicatorValue.indicator_id, Organisation.name))
     values = defaultdict(list)
     for indicator_id, org, value in rows:
@@ -424,7 +426,7 @@ def _best_practices(dtype, stage, ctx, *, params, **_):
     cycle = stage.cycle
     values = indicator_values(cycle)
     practices = []
-    for ind in cycle.indicators:
+    for ind in basis_indicators(cycle):
         pairs = values.get(ind.id) or []
         if len(pairs) < 2:
             continue

@@ -11,6 +11,7 @@ from app.core.access import acting_roles_over, get_in_scope, roles_required, sig
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
 from app.core.web import flash_problems, user_today
+from app.cycles.basis import basis_indicators, indicator_label
 from app.cycles.models import Cycle
 from app.effectiveness import bp, services
 from app.effectiveness.forms import AssessmentForm, ConclusionsForm, DeleteForm, ProposalForm
@@ -21,7 +22,8 @@ from app.extensions import db
 
 def _proposal_form(cycle: Cycle, form: ProposalForm | None = None) -> ProposalForm:
     form = form or ProposalForm()
-    form.indicator_id.choices = as_choices([(0, "—")] + [(i.id, f"{i.code} {i.name[:80]}") for i in cycle.indicators])
+    form.indicator_id.choices = as_choices([(0, "—")] + [(i.id, indicator_label(i, cycle)[:120])
+                                                           for i in basis_indicators(cycle)])
     return form
 
 
