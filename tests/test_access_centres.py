@@ -98,8 +98,10 @@ def test_an_administrator_configures_the_relation_on_the_centre_page(world, cent
 def test_only_an_administrator_changes_the_relation(world, centres, client_for, db_session, who):
     user = centres[who] if who in centres else world[who]
     client = client_for(user)
-    assert client.post(f"/orgs/{centres['imc_centre'].id}/supports", data={"supported_id": world["mun"].id}).status_code == 403
     from app.orgs.models import OrganisationSupport
+
+    response = client.post(f"/orgs/{centres['imc_centre'].id}/supports", data={"supported_id": world["mun"].id})
+    assert response.status_code == 403
 
     assert db_session.scalar(select(func.count()).select_from(OrganisationSupport)) == 0
 

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
+from app.core.boundary import on_refusal
 from app.core.errors import DomainError
 from app.core.hardening import query_id
 from app.core.forms import as_choices
@@ -55,13 +56,8 @@ def add_support(org_id: int):
     supported = db.session.get(Organisation, form.supported_id.data) if form.supported_id.data else None
     if supported is not None and "admin" not in current_user.roles_over(supported):
         supported = None  # outside the administrator's subtree: treated as not chosen, its existence not shown
-    try:
-        services.add_support(centre, supported, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("orgs.org_detail", org_id=centre.id)), 303
-    db.session.commit()
+    on_refusal(lambda exc: redirect(url_for("orgs.org_detail", org_id=org_id, _anchor="supports")))
+    services.add_support(centre, supported, actor=current_user)
     flash(f"«{centre.display_name}» сопровождает «{supported.display_name}».", "success")
     return redirect(url_for("orgs.org_detail", org_id=centre.id))
 
@@ -70,13 +66,8 @@ def add_support(org_id: int):
 @roles_required("admin")
 def remove_support(org_id: int, supported_id: int):
     centre = get_in_scope(Organisation, org_id, roles={"admin"})
-    try:
-        services.remove_support(centre, supported_id, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("orgs.org_detail", org_id=centre.id)), 303
-    db.session.commit()
+    on_refusal(lambda exc: redirect(url_for("orgs.org_detail", org_id=org_id, _anchor="supports")))
+    services.remove_support(centre, supported_id, actor=current_user)
     flash("Сопровождение снято.", "success")
     return redirect(url_for("orgs.org_detail", org_id=centre.id))
 
