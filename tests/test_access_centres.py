@@ -14,8 +14,13 @@ from app.audit.models import AuditEvent
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.cycles.models import Stage
 from app.tasks.models import Task
-from tests.conftest import PASSWORD, IsolatedClient, fill_goal
+from tests.conftest import fill_goal
+from tests import test_access
 from workflows import engine
+
+
+# The access walker's signed-in client per user (a fixture of tests/test_access.py).
+client_for = test_access.client_for
 
 
 @pytest.fixture
@@ -49,15 +54,6 @@ def supported(world, centres, db_session):
     add_support(centres["rcoko_centre"], world["region"], actor=world["admin"])
     db_session.commit()
     return centres
-
-
-@pytest.fixture
-def client_for(app, db_session):
-    def make(user):
-        client = IsolatedClient(app, app.response_class, use_cookies=True)
-        assert client.post("/login", data={"login": user.login, "password": PASSWORD}).status_code == 302
-        return client
-    return make
 
 
 def _stage(db_session, cycle):
