@@ -71,7 +71,7 @@ def test_the_catalogue_has_partial_tracks_without_own_indicators(db_session):
     assert all(not t.own_indicators for t in tracks if "IND" not in t.blocks)
 
 
-def test_every_partial_track_of_the_catalogue_closes(world, make_user, db_session):
+def test_every_partial_track_of_the_catalogue_closes(world, make_user, db_session, client, login):
     from app.cycles.services import create_cycle
 
     walked = 0
@@ -114,6 +114,12 @@ def test_every_partial_track_of_the_catalogue_closes(world, make_user, db_sessio
             assert basis_cycles(partial) == [full]
             assert basis_problems(partial) == []
             assert {i.id for i in basis_indicators(partial)} == {i.id for i in full.indicators}
+            if partial.stage("MEAS") is not None and partial.stage("MEAS").state == "draft":
+                # The measure form offers the full cycle's indicators, named with their track.
+                login(editor)
+                form = client.get(f"/followup/cycles/{partial.id}/measures/new").get_data(as_text=True)
+                assert f"(цикл «{full.track.title}»)" in form
+                client.post("/logout")
 
         walk(partial, editor, approver)
         db_session.commit()
@@ -132,6 +138,10 @@ def test_every_partial_track_of_the_catalogue_closes(world, make_user, db_sessio
             context = build_context("effectiveness_report", partial.stage("EFF"))
             assert [r["code"] for r in context["indicator_rows"]] == [i.code for i in basis_indicators(partial)]
             assert "полного цикла механизма" in context["report"]["intro"]
+            login(editor)
+            page = client.get(f"/effectiveness/cycles/{partial.id}").get_data(as_text=True)
+            assert all(i.code in page for i in full.indicators)
+            client.post("/logout")
         walked += 1
     assert walked == len(partial_tracks())
 
