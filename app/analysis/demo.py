@@ -19,6 +19,7 @@ from app.imports import partitions, summaries
 from app.imports.models import AssessmentResult
 from app.analysis.jobs import run_now
 from app.analysis.report import SIGN_TITLES
+from app.core.russian import number
 
 MIN_SCHOOLS = 5  # fewer schools make no meaningful statistics: then only findings are recorded
 
@@ -104,8 +105,8 @@ def _findings(cycle, run) -> list[services.FindingData]:
                     f"({marker.subject}, {marker.grade} класс): {SIGN_TITLES.get(marker.sign, marker.sign)}.",
             causes="Возможные причины: недостаточный контроль за проведением и проверкой работ, "
                    "завышение отметок в журнале.",
-            evidence=f"Признак {marker.sign}, {marker.year} г.: статистика {p.get('statistic')}, "
-                     f"порог {p.get('threshold')}. {p.get('detail') or ''}".strip(),
+            evidence=f"Признак {marker.sign}, {marker.year} г.: статистика {number(p.get('statistic'), 3)}, "
+                     f"порог {number(p.get('threshold'), 3)}. {p.get('detail') or ''}".strip(),
             organisation_ids=[marker.school_id], analysis_run_id=run.id, source_result_id=marker.id))
     shnor = _pick(run, "shnor")
     if shnor is not None:
@@ -114,7 +115,8 @@ def _findings(cycle, run) -> list[services.FindingData]:
             problem=f"Школа «{shnor.school.display_name}» показывает устойчиво низкие образовательные результаты "
                     "(ШНОР).",
             causes="Дефицит педагогических кадров, низкая учебная мотивация обучающихся.",
-            evidence=f"Основания: {p.get('reasons')}; годы: {p.get('years')}.",
+            evidence=f"Основания: {'; '.join(p.get('reasons') or [])}; годы: "
+                     f"{', '.join(str(y) for y in p.get('years') or [])}.",
             organisation_ids=[shnor.school_id], analysis_run_id=run.id, source_result_id=shnor.id))
     below = None
     if run is not None:
@@ -126,8 +128,8 @@ def _findings(cycle, run) -> list[services.FindingData]:
         out.append(services.FindingData(
             problem=f"Результаты школы «{below.school.display_name}» ниже ожидаемого для школ со схожими условиями.",
             causes="Недостаточная методическая поддержка учителей.",
-            evidence=f"Средний процент выполнения {p.get('value')}, среднее по кластеру {p.get('cluster_mean')}, "
-                     f"z = {p.get('z')}.",
+            evidence=f"Средний процент выполнения {number(p.get('value'), 1)}, среднее по кластеру "
+                     f"{number(p.get('cluster_mean'), 1)}, z = {number(p.get('z'), 2)}.",
             organisation_ids=[below.school_id], analysis_run_id=run.id, source_result_id=below.id))
     if len(out) < 2:
         affected = [s.id for s in schools[:2]] or [cycle.owner_id]

@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.audit import labels
+from app.audit.present import present
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
@@ -129,9 +129,7 @@ def cycle_history(cycle_id: int):
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.cycle_id == cycle.id).order_by(AuditEvent.id.desc()).limit(1000)
     ).all()
-    stage_titles = {s.id: f"{s.position}. {s.title}" for s in cycle.stages}
-    people = {u.id: u.short_name for u in services.eligible_responsibles(cycle.owner)}
-    rows = [(e, labels.describe_object(e, stage_titles), labels.changes(e, people)) for e in events]
+    rows = present(events)
     return render_template("cycles/history.html", cycle=cycle, rows=rows)
 
 
