@@ -152,7 +152,7 @@ def add_support(centre: Organisation, supported: Organisation | None, *, actor) 
     bump_support_generation()
     chain.record(action="add_support", object_type="organisation", object_id=centre.id, actor=actor,
                  actor_role="admin" if actor else "system", organisation_id=centre.id,
-                 after={"centre": centre.code, "supported": supported.code})
+                 after={"supported_id": supported.id})
     return support
 
 
@@ -162,7 +162,7 @@ def remove_support(centre: Organisation, supported_id: int, *, actor) -> None:
         raise ValidationFailed("Центр не сопровождает эту организацию.")
     chain.record(action="remove_support", object_type="organisation", object_id=centre.id, actor=actor,
                  actor_role="admin", organisation_id=centre.id,
-                 before={"centre": centre.code, "supported": support.supported.code})
+                 before={"supported_id": support.supported_id})
     db.session.delete(support)
     db.session.flush()
     bump_support_generation()
