@@ -494,3 +494,26 @@ def test_two_saves_of_the_same_evaluation_one_wins(world, assess, db_session):
                                     entries={score.id: ("0", "второй", seen)})
     db_session.rollback()
     assert (score.expert_points, score.expert_comment) == (1, "первый")
+
+
+def test_demo_campaign_is_in_its_window_with_one_approved_and_one_returned(world, make_org, make_user, db_session):
+    from app.assessment import services
+    from app.assessment.demo import seed_campaign
+    from app.core.timeutil import academic_year_of
+
+    mun2 = make_org("municipality", parent=world["region"], code="MUN-2", name="Район 2")
+    official2 = make_user("official", mun2, login="official_2")
+    manager = make_user("official", world["region"], login="reg_official")
+    head = make_user("head", world["region"], login="reg_head")
+    expert2 = make_user("expert", world["region"], login="expert_2")
+    today = date.today()
+    campaign = seed_campaign(world["region"], [world["mun"], mun2], manager=manager, head=head,
+                             coordinators={world["mun"].id: world["official"], mun2.id: official2},
+                             experts=[world["expert"], expert2], today=today, period=academic_year_of(today))
+    assert campaign.is_open_on(today)
+    scope = services.scope_of(campaign, manager)
+    rows = services.overview(campaign, scope)
+    assert {r["self_assessment"].state for r in rows} == {"submitted"}
+    states = {(r["municipality"].id, r["mechanism"]): r["assignment"].state for r in rows}
+    assert states[(world["mun"].id, "M2.3")] == "approved" and states[(world["mun"].id, "M1.1")] == "returned"
+    assert services.assignment_for(campaign, world["mun"].id, "M1.1").return_comment.startswith("Обоснуйте")

@@ -116,7 +116,8 @@ def test_stage_and_cycle_partials_keep_their_order(app):
                                                   "effectiveness/_stage.html"]
         assert features.stage_partials("EFF") == ["effectiveness/_stage_EFF.html", "documents/_stage.html",
                                                   "effectiveness/_stage.html"]
-        assert features.cycle_partials() == ["analysis/_cycle.html", "effectiveness/_cycle.html"]
+        assert features.cycle_partials() == ["analysis/_cycle.html", "effectiveness/_cycle.html",
+                                             "vertical/_cycle.html"]
 
 
 def test_demo_fillers_run_monitoring_first_and_documents_last(app):
