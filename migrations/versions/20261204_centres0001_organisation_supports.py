@@ -2,7 +2,7 @@
 role of a РЦОКО analyst.
 
 Revision ID: centres0001
-Revises: vertical0001
+Revises: fanout0001
 Create Date: 2026-12-04 09:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'centres0001'
-down_revision = 'vertical0001'
+down_revision = 'fanout0001'
 branch_labels = None
 depends_on = None
 
