@@ -271,7 +271,9 @@ def test_monitoring_order_has_numbered_items_with_executor_and_deadline(cycle, w
     doc, text = document_text(rendering.render("monitoring_order", ctx))
     assert "ПРИКАЗ" in text and "ПРИКАЗЫВАЮ:" in text
     request = DataRequest.query.filter_by(cycle_id=cycle.id).first()
-    assert f"«{request.title}»" in text
+    from app.core import russian as ru
+
+    assert ru.quote(request.title) in text
     assert request.deadline.strftime("%d.%m.%Y") in text
     n = len(ctx["items"])
     assert f"{n + 1}. Контроль за исполнением настоящего приказа" in text
@@ -381,14 +383,17 @@ def test_signed_version_names_the_recorded_signer_and_approvers(goal_cycle):
                                "signer_position": "Начальник управления", "signed_at":
                                    datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)}],
                "approvals": [{"decision": "approved", "approver_name": "Орлова Анна Павловна",
-                              "approver_position": "Методист ИМЦ", "role": "methodologist"},
+                              "approver_position": "Методист ИМЦ", "role": "methodologist",
+                              "decided_at": datetime(2026, 2, 27, 22, 30, tzinfo=timezone.utc)},
                              {"decision": "returned", "approver_name": "Кто-то Другой", "role": "methodologist"}]}
     ctx = contexts.build_context("regulation", goal_cycle.stage("GOAL"), version=version)
     assert ctx["approval"] == {"position": "Начальник управления", "name": "П.И. Сидоров",
                                "date": "«01» марта 2026 г."}
-    assert ctx["agreements"] == [{"position": "Методист ИМЦ", "name": "А.П. Орлова"}]
+    # the «СОГЛАСОВАНО» stamp is dated with the day the approver agreed, in the organisation's time zone
+    assert ctx["agreements"] == [{"position": "Методист ИМЦ", "name": "А.П. Орлова", "date": "«28» февраля 2026 г."}]
     doc, text = document_text(rendering.render("regulation", ctx))
     assert "____________ П.И. Сидоров" in text and "«01» марта 2026 г." in text and "А.П. Орлова" in text
+    assert "«28» февраля 2026 г." in text
 
 
 def test_registered_version_prints_its_number_and_date(cycle, world):

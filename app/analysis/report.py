@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from app.analysis import charts, services
 from app.analysis.dashboard import compute_rows, position_label
+from app.analysis.methods.verdicts import chance
 from app.analysis.models import AnalysisResult
+from app.core import russian as ru
 from app.documents.contexts import indicator_values, refuse, register_builder
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -196,8 +198,10 @@ def _fmt(value, digits: int = 2) -> str:
 def _indicator_row(number: int, ind: dict) -> dict:
     values = [o["value"] for o in ind["organisations"] if o["value"] is not None]
     return {"number": str(number), "code": ind["code"], "name": ind["name"], "unit": ind["unit"],
-            "baseline": _fmt(ind["baseline"]), "target": _fmt(ind["target"]), "mean": _fmt(ind["value"]),
-            "minimum": _fmt(min(values)) if values else "—", "maximum": _fmt(max(values)) if values else "—",
+            "baseline": ru.amount(ind["baseline"], ind["unit"]), "target": ru.amount(ind["target"], ind["unit"]),
+            "mean": ru.amount(ind["value"], ind["unit"]),
+            "minimum": ru.amount(min(values), ind["unit"]) if values else "—",
+            "maximum": ru.amount(max(values), ind["unit"]) if values else "—",
             "count": str(len(values))}
 
 
@@ -205,11 +209,15 @@ def _intro(cycle, run, flagged, found) -> str:
     if run is None:
         return (f"Анализ результатов мониторинга по циклу «{cycle.title}» выполнен по значениям показателей; "
                 "статистический расчёт по результатам оценочных процедур не проводился.")
-    years = ", ".join(str(y) for y in run.years)
-    return (f"Анализ выполнен по результатам оценочных процедур {years} гг. (расчёт № {run.id}, отпечаток "
-            f"входных данных {(run.fingerprint or '')[:16]}). Школ с признаками необъективности результатов: "
-            f"{len({r['school'] for r in flagged})}; ШНОР: {len(found['shnor'])}; ШНСУ: {len(found['shnsu'])}. "
-            "Признаки — статистические сигналы, требующие внимательного рассмотрения, а не доказательство.")
+    years = sorted(run.years)
+    span = f"{years[0]}–{years[-1]} гг." if len(years) > 1 else f"{years[0]} г."
+    # The run's number and input fingerprint identify the computation on the analysis page; a document signed by
+    # a head names the data in words (the fingerprint is kept with the run, not printed).
+    return (f"Анализ выполнен по результатам оценочных процедур {span} Выявлено школ с признаками необъективности "
+            f"результатов: {len({r['school'] for r in flagged})}; школ с низкими образовательными результатами: "
+            f"{len(found['shnor'])}; школ, функционирующих в неблагоприятных социальных условиях: "
+            f"{len(found['shnsu'])}. Признаки — статистические сигналы, требующие внимательного рассмотрения, а не "
+            "доказательство.")
 
 
 def _sorted_positions(found, labels):
@@ -234,13 +242,15 @@ def analytic_report(dtype, stage, ctx, **_) -> dict:
     context = report_context(cycle)
     # The template prints numbers as a Russian reader writes them (decimal comma); the raw ones stay for reuse.
     for row in context["flagged_schools"]:
-        row["p_text"] = _fmt(_num(row["combined_p"], 4), 4)
+        # «≈ 1 из 2 000»: the probability in words, not a p-value with four decimals.
+        row["p_text"] = chance(row["combined_p"]).replace("вероятность случайно ", "")
     for row in context["flagged_share"]:
         row["share_text"] = _fmt(row["share_percent"], 1)
     for row in context["shnsu"]:
         row["social_index_text"] = _fmt(row["social_index"])
     for row in context["clusters"]:
-        row.update(value_text=_fmt(row["value"]), cluster_mean_text=_fmt(row["cluster_mean"]), z_text=_fmt(row["z"]))
+        row.update(value_text=_fmt(row["value"]), cluster_mean_text=_fmt(row["cluster_mean"]),
+                   z_text=ru.signed(row["z"]))
     return context
 
 

@@ -50,6 +50,13 @@ def decisions_of(cycle) -> list[Decision]:
                                    .order_by(Decision.deadline, Decision.id)))
 
 
+def findings_about(findings, org, cycle) -> list[Finding]:
+    """The findings a letter to `org` may cite as its basis: those about `org` itself and those about the whole
+    territory (the cycle's owner, or no organisation named) — never another school's problems."""
+    return [f for f in findings
+            if not f.organisations or any(o.id in (org.id, cycle.owner_id) for o in f.organisations)]
+
+
 def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
     cycle = stage.cycle
     org = addressee_org(addressee)
@@ -63,7 +70,7 @@ def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
         .options(contains_eager(RecommendationItem.recommendation)))  # no query per item
     for item in items:
         rec = item.recommendation
-        basis = rec.basis or titles(rec.findings) or DASH
+        basis = rec.basis or titles(findings_about(rec.findings, org, cycle)) or DASH
         rows.append({"text": rec.text, "basis": basis, "due_date": fmt_date(item.due_date)})
         due.append(item.due_date)
     if not rows:
@@ -119,7 +126,7 @@ def event_order(dtype, stage, ctx, *, params, **_):
     items = [
         {"text": f"Провести мероприятие {ru.quote(event['title'])} в срок: {event['dates']}.",
          "executor": event["responsible"], "deadline": fmt_date(end)},
-        {"text": f"Обеспечить участие в мероприятии: {event['participants']}.",
+        {"text": f"Обеспечить участие в мероприятии (участники: {in_text(event['participants'])}).",
          "executor": "руководители образовательных организаций", "deadline": fmt_date(start)},
         {"text": "Представить информацию о результатах мероприятия с подтверждающими материалами.",
          "executor": event["responsible"], "deadline": fmt_date(end)},
@@ -169,7 +176,8 @@ def _decision_rows(dtype, stage) -> list[dict]:
 
 def decision_order(dtype, stage, ctx, **_):
     rows = number_rows(_decision_rows(dtype, stage))
-    items = [{"text": f"{d['text'].rstrip('.')}. Участники: {d['participants']}.", "executor": d["responsible"],
+    items = [{"text": f"{d['text'].rstrip('.')}. Участники: {in_text(d['participants'])}.",
+              "executor": d["responsible"],
               "deadline": d["deadline"]} for d in rows]
     ctx["doc"]["heading"] = f"Об управленческих решениях по итогам мониторинга ({ctx['cycle']['mechanism']}, " \
                             f"{stage.cycle.period} учебный год)"
