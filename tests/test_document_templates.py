@@ -15,7 +15,7 @@ import pytest
 import yaml
 from docx import Document
 from docx.shared import Mm
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.errors import ValidationFailed
 from app.documents import catalogue, contexts, rendering
@@ -609,4 +609,65 @@ def test_letter_blank_carries_the_requisites_the_emblem_and_the_executors_phone(
     ctx = context_for(document_types()["best_practices"], cycle, world)
     with zipfile.ZipFile(io.BytesIO(rendering.render("best_practices", ctx))) as package:
         assert not any(name.startswith("word/media/") for name in package.namelist())
+    db_session.rollback()
+
+
+# --- dates that make sense (app/core/dating.py; the rules' wording in tests/test_document_text.py) -----------
+
+def _past(db_session, obj, **dates):
+    for key, value in dates.items():
+        setattr(obj, key, value)
+    db_session.flush()
+
+
+def test_a_letter_with_a_deadline_already_past_is_refused(cycle, world, db_session):
+    from datetime import date, timedelta
+
+    from app.core.errors import ValidationFailed
+    from app.documents.catalogue import document_types
+    from app.monitoring.models import DataRequest
+
+    request = db_session.scalar(select(DataRequest).where(DataRequest.cycle_id == cycle.id))
+    _past(db_session, request, deadline=date.today() - timedelta(days=1))
+
+    with pytest.raises(ValidationFailed) as refused:
+        context_for(document_types()["data_request_letter"], cycle, world)
+    assert any("предоставление сведений" in p and "уже наступил" in p for p in refused.value.problems)
+    # a signed edition is re-rendered from its data as it was: the rule is the signature's then
+    signed = contexts.build_context("data_request_letter", cycle.stage("MON"),
+                                    version={"signatures": [], "registration_number": "01-15/1"})
+    assert signed["dating"]["deadlines"]
+    db_session.rollback()
+
+
+def test_an_event_order_after_the_event_has_started_is_refused(cycle, world, db_session):
+    from datetime import date, timedelta
+
+    from app.core.errors import ValidationFailed
+    from app.followup.models import Measure
+
+    measure = db_session.scalar(select(Measure).where(Measure.cycle_id == cycle.id).order_by(Measure.start_date))
+    _past(db_session, measure, start_date=date.today() - timedelta(days=2), end_date=date.today() + timedelta(days=5))
+    with pytest.raises(ValidationFailed) as refused:
+        contexts.build_context("event_order", cycle.stage("MEAS"), params={"measure_id": measure.id})
+    assert any("не может быть исполнен: мероприятие" in p for p in refused.value.problems), refused.value.problems
+    db_session.rollback()
+
+
+def test_the_list_of_indicators_and_methods_is_one_document_for_both_stages(cycle, world, db_session):
+    """The перечень evidences «Показатели» and «Методы»: one document of the cycle, not one per stage."""
+    from app.documents import services
+    from app.documents.guards import mandatory_documents
+    from app.documents.models import Document
+
+    docs = list(db_session.scalars(select(Document).where(Document.cycle_id == cycle.id,
+                                                          Document.type_key == "indicators_approval")))
+    assert len(docs) == 1
+    meth = cycle.stage("METH")
+    assert mandatory_documents(meth) == [] and docs[0] in services.documents_of_stage(meth)
+    editions = len(docs[0].versions)
+    again = services.generate_document(meth, "indicators_approval", actor=world["official"], inline=True)
+    assert again.id == docs[0].id and len(again.versions) == editions + 1
+    assert db_session.scalar(select(func.count()).select_from(Document).where(
+        Document.cycle_id == cycle.id, Document.type_key == "indicators_approval")) == 1
     db_session.rollback()

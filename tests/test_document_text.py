@@ -156,3 +156,45 @@ def test_the_linter_checks_the_addressee_block_and_blank_requisites():
     assert sum("незаполненный реквизит" in p for p in problems) == 2
     # a draft may keep the blanks for the hand
     assert not any("незаполненный реквизит" in p for p in lint.lint(bad, registered=False))
+
+
+# --- dates that make sense (app/core/dating.py) -------------------------------------------------------------
+
+def test_dating_rules_in_russian():
+    from datetime import date
+
+    from app.core import dating
+
+    ctx: dict = {}
+    dating.not_before(ctx, date(2026, 12, 4), "расчёт анализа результатов")
+    dating.not_after(ctx, date(2026, 12, 10), "мероприятие «Семинар»")
+    dating.deadline(ctx, date(2026, 12, 20), "предоставление сведений")
+    assert dating.problems(ctx["dating"], date(2026, 12, 4)) == []
+    assert dating.problems(ctx["dating"], date(2026, 12, 10)) == []
+    early = dating.problems(ctx["dating"], date(2026, 12, 3))
+    assert early == ["Документ не может быть датирован 03.12.2026: он основан на данных от 04.12.2026 "
+                     "(расчёт анализа результатов)."]
+    late = dating.problems(ctx["dating"], date(2026, 12, 20))
+    assert any("не может быть исполнен: мероприятие «Семинар» начинается 10.12.2026" in p for p in late)
+    assert any("предоставление сведений (20.12.2026) — не позже даты документа (20.12.2026)" in p for p in late)
+
+
+def test_signature_and_registration_recheck_the_dates_on_their_own_day(world, goal_stage, db_session):
+    from datetime import date, timedelta
+
+    from app.documents.models import Document, DocumentVersion
+    from workflows.document import dated_sensibly
+
+    doc = Document(cycle_id=goal_stage.cycle_id, stage_id=goal_stage.id, type_key="regulation", title="Положение",
+                   state="awaiting_signature", created_by_id=world["official"].id)
+    version = DocumentVersion(number=1, status="done", created_by_id=world["official"].id, sha256="0" * 64,
+                              stored_path="documents/x.docx", size=1)
+    doc.versions.append(version)
+    db_session.add(doc)
+    db_session.flush()
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    version.context_snapshot = {"dating": {"deadlines": [[yesterday, "ответ на письмо"]]}}
+    assert any("ответ на письмо" in p for p in dated_sensibly(doc))
+    version.context_snapshot = {"dating": {"not_before": [[yesterday, "расчёт"]]}}
+    assert dated_sensibly(doc) == []
+    db_session.rollback()

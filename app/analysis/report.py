@@ -19,8 +19,9 @@ from app.analysis import charts, services
 from app.analysis.dashboard import compute_rows, position_label
 from app.analysis.methods.verdicts import chance
 from app.analysis.models import AnalysisResult
+from app.core import dating
 from app.core import russian as ru
-from app.documents.contexts import indicator_values, refuse, register_builder
+from app.documents.contexts import indicator_values, local_day, refuse, register_builder
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -240,6 +241,10 @@ def analytic_report(dtype, stage, ctx, **_) -> dict:
     ctx["doc"]["heading"] = f"по результатам мониторинга ({ctx['cycle']['mechanism']}) за {cycle.period} " \
                             "учебный год"
     context = report_context(cycle)
+    run = services.latest_run(cycle)
+    if run is not None and run.finished_at is not None:
+        # the report is not dated before the analysis it reports was computed
+        dating.not_before(ctx, local_day(run.finished_at, cycle.owner), "расчёт анализа результатов")
     # The template prints numbers as a Russian reader writes them (decimal comma); the raw ones stay for reuse.
     for row in context["flagged_schools"]:
         # «≈ 1 из 2 000»: the probability in words, not a p-value with four decimals.

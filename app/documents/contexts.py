@@ -25,8 +25,10 @@ from sqlalchemy.orm import lazyload
 
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import ROLES
+from app.core import dating
 from app.core import russian as ru
 from app.core.errors import ValidationFailed
+from app.core.timeutil import today_in
 from app.cycles.models import Indicator
 from app.documents.catalogue import DocumentType, get_type
 from app.documents.rendering import declared_variables
@@ -416,6 +418,7 @@ def _data_request_letter(dtype, stage, ctx, *, params, **_):
         refuse(dtype.title, ["В цикле нет запроса сведений, к которому относится письмо."])
     if not request.items:
         refuse(dtype.title, [f"В запросе {ru.quote(request.title)} нет ни одного показателя."])
+    dating.deadline(ctx, request.deadline, "предоставление сведений")
     orgs = sorted((s.organisation for s in request.submissions), key=lambda o: o.name)
     indicators = number_rows([{"code": i.code, "name": i.name, "unit": i.unit} for i in request.indicators])
     ctx["doc"]["heading"] = "О предоставлении сведений"
@@ -503,4 +506,10 @@ def build_context(type_key: str, stage, *, addressee=None, params=None, version=
     if "charts" in built and ctx.get("charts"):
         built["charts"] = {**ctx["charts"], **built["charts"]}
     ctx.update(built)
+    # A draft is made today and dated when it is signed: what cannot be dated today is refused now, with why
+    # (the signature and the registration check the same rules again on their own day).
+    org = stage.cycle.owner
+    wrong = dating.problems(ctx.get("dating"), today_in(org.timezone or current_app.config["APP_TIMEZONE"]))
+    if wrong and not (_attr(version, "signatures") or _attr(version, "registration_number")):
+        refuse(dtype.title, wrong)
     return ctx

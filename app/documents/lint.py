@@ -19,12 +19,20 @@ import re
 import sys
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 
 import click
 from docx import Document as Docx
 from docx.table import Table
 from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.core import russian as ru
+from app.cycles.models import Cycle
+from app.documents import contexts, rendering, services, storage
+from app.documents.catalogue import document_types
+from app.documents.models import Document
+from app.extensions import db
+from app.orgs.models import Organisation
 
 # --- the rules on text -----------------------------------------------------------------------------------------
 
@@ -75,15 +83,9 @@ def _quote(text: str, start: int, end: int) -> str:
     return "«" + text[max(0, start - 25):end + 25].strip() + "»"
 
 
-@lru_cache(maxsize=1)
-def _morph():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
 def _is_dative(word: str) -> bool:
-    return any("datv" in p.tag or "Fixd" in p.tag for p in _morph().parse(word))
+    # the analyser is built once per process (app.core.russian)
+    return any("datv" in p.tag or "Fixd" in p.tag for p in ru.morph().parse(word))
 
 
 def _addressee_problems(doc) -> list[str]:
@@ -162,15 +164,6 @@ def lint(data: bytes, *, registered: bool = False) -> list[str]:
 def demo_documents():
     """(label, bytes, registered) for every stored document's current file (its registered copy where there is
     one) and a draft of every type rendered from the latest closed cycle (the demo's M2.3)."""
-    from sqlalchemy import select
-
-    from app.cycles.models import Cycle
-    from app.documents import contexts, rendering, services, storage
-    from app.documents.catalogue import document_types
-    from app.documents.models import Document
-    from app.extensions import db
-    from app.orgs.models import Organisation
-
     for doc in db.session.scalars(select(Document).order_by(Document.id)):
         version = doc.current
         if version is None or version.status != "done":

@@ -8,6 +8,7 @@ from sqlalchemy.orm import contains_eager
 
 from app.analysis.models import Finding
 from app.auth.models import RoleAssignment, User
+from app.core import dating
 from app.core import russian as ru
 from app.documents import services as document_services
 from app.documents.contexts import (
@@ -29,6 +30,7 @@ from app.documents.contexts import (
 from app.extensions import db
 from app.followup.models import DECISION_KINDS, Decision, Measure, Recommendation, RecommendationItem
 from app.orgs.models import Organisation
+from app.orgs.services import org_today
 from workflows.measure import STATE_LABELS as MEASURE_STATES
 
 MEASURE_STATE_LABELS = MEASURE_STATES  # the measure workflow's own words (one vocabulary)
@@ -75,6 +77,7 @@ def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
         due.append(item.due_date)
     if not rows:
         refuse(dtype.title, [f"Для «{org.display_name}» в цикле нет адресных рекомендаций."])
+    dating.deadline(ctx, min(due), "ответ на рекомендации (план их выполнения)")
     head = head_user(org)
     ctx["doc"]["heading"] = "О направлении адресных рекомендаций"
     return {
@@ -116,11 +119,15 @@ def event_order(dtype, stage, ctx, *, params, **_):
         if chosen is None:
             refuse(dtype.title, ["Мероприятие не найдено в этом цикле."])
     elif measures:
-        chosen = measures[0]
+        # without a choice: the next event not yet begun (an order about a past one could not be executed)
+        today = org_today(stage.cycle.owner)
+        chosen = next((m for m in measures if m.start_date is None or m.start_date >= today), measures[0])
     if chosen is None:
         refuse(dtype.title, ["В цикле нет ни одного мероприятия (этап «Меры»)."])
     event = measure_row(chosen)
     start, end = chosen.start_date, chosen.end_date
+    # An order about an event is signed before the event starts: dated later, it orders what has begun.
+    dating.not_after(ctx, start, f"мероприятие {ru.quote(event['title'])}")
     purpose = in_text((chosen.expected_result or "").strip().rstrip("."))
     ctx["doc"]["heading"] = f"О проведении мероприятия {ru.quote(event['title'])}"
     items = [
@@ -176,6 +183,8 @@ def _decision_rows(dtype, stage) -> list[dict]:
 
 def decision_order(dtype, stage, ctx, **_):
     rows = number_rows(_decision_rows(dtype, stage))
+    for n, d in enumerate(decisions_of(stage.cycle), 1):
+        dating.deadline(ctx, d.deadline, f"исполнение решения № {n}")
     items = [{"text": f"{d['text'].rstrip('.')}. Участники: {in_text(d['participants'])}.",
               "executor": d["responsible"],
               "deadline": d["deadline"]} for d in rows]
