@@ -5,7 +5,7 @@
 same name. The numbers are those of the cycle's latest finished analysis run (its fingerprint is in the
 context, so the report can be traced to exactly the inputs it was computed from).
 
-Chart names: `indicators` (the first indicators' values per organisation), `signs` (markers per sign),
+Chart names: `indicators`, `indicators_2`, … (each indicator's values per organisation), `signs` (markers per sign),
 `flagged_share` (share of flagged schools per municipality), `clusters` (school positions in clusters).
 
 `analytic_report` is the document type's context builder, registered with the documents feature at start-up
@@ -32,7 +32,6 @@ SIGN_TITLES = {
     "K4": "расхождение с отметками в журнале",
     "K5": "результаты не подтверждены в следующем году",
 }
-MAX_CHART_INDICATORS = 3
 
 
 def _num(value, digits: int = 2):
@@ -131,8 +130,16 @@ def report_context(cycle) -> dict:
     sign_counts: dict[str, int] = {}
     for r in found["marker"]:
         sign_counts[r.sign] = sign_counts.get(r.sign, 0) + 1
-    chart_indicators = [i for i in indicators if i["organisations"]][:MAX_CHART_INDICATORS]
-    first = chart_indicators[0] if chart_indicators else None
+    # One chart per indicator the report discusses (every indicator with values): `indicators` is the first,
+    # `indicators_2`, `indicators_3`, … the next ones; an indicator without values gets none.
+    chart_indicators = [i for i in indicators if i["organisations"]]
+    indicator_charts = {
+        ("indicators" if n == 1 else f"indicators_{n}"): (i, charts.indicator_chart(
+            i["name"], [(o["name"], o["value"]) for o in i["organisations"]], target=i["target"],
+            baseline=i["baseline"], total=i["value"], unit=i["unit"], fmt="png"))
+        for n, i in enumerate(chart_indicators, 1)}
+    if not indicator_charts:
+        indicator_charts["indicators"] = (None, charts.indicator_chart("Показатели", [], fmt="png"))
     schools = services.scope_schools(cycle.owner)
     conclusions = [p.strip() for p in ((stage.summary or "") if stage else "").split("\n") if p.strip()]
     return {
@@ -142,7 +149,10 @@ def report_context(cycle) -> dict:
                    "sources": "результаты оценочных процедур (ВПР, ОГЭ, ЕГЭ), сведения мониторинга показателей, "
                               "контекстные данные образовательных организаций"},
         "indicator_rows": [_indicator_row(n, i) for n, i in enumerate(indicators, 1)],
-        "chart_list": [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS],
+        "chart_list": [{"name": name, "caption": f"Значения показателя {ru.quote(ind['name'])} по организациям"
+                        if ind else "Значения показателей по организациям"}
+                       for name, (ind, _png) in indicator_charts.items()]
+        + [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS],
         "conclusions_list": conclusions,
         "period": cycle.period,
         "organisation": cycle.owner.name,
@@ -169,12 +179,8 @@ def report_context(cycle) -> dict:
         "findings": findings,
         "conclusions": conclusions,
         "charts": {
-            "indicators": charts.indicator_chart(
-                f"{first['code']} {first['name']}" if first else "Показатели",
-                [(o["name"], o["value"]) for o in first["organisations"]] if first else [],
-                target=first["target"] if first else None, baseline=first["baseline"] if first else None,
-                total=first["value"] if first else None, fmt="png"),
-            "signs": charts.sign_counts_chart(sign_counts, fmt="png"),
+            **{name: png for name, (_ind, png) in indicator_charts.items()},
+            "signs": charts.sign_counts_chart(sign_counts, labels=SIGN_TITLES, fmt="png"),
             "flagged_share": charts.shares_chart([(s["municipality"], s["share_percent"]) for s in shares],
                                                  title="Доля школ с признаками необъективности, %", fmt="png"),
             "clusters": charts.cluster_chart([(c["cluster"], c["z"], _raw_position(r))
@@ -184,8 +190,7 @@ def report_context(cycle) -> dict:
     }
 
 
-CHART_CAPTIONS = (("indicators", "Значения показателя по организациям"),
-                  ("signs", "Признаки необъективности результатов: число случаев по признакам"),
+CHART_CAPTIONS = (("signs", "Признаки необъективности результатов: число случаев по признакам"),
                   ("flagged_share", "Доля школ с признаками необъективности по муниципалитетам"),
                   ("clusters", "Положение школ относительно школ со схожими условиями"))
 
