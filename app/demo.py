@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app.assessment.demo import seed_campaign
 from app.auth.models import User
 from app.auth.services import create_user
 from app.catalogue.models import LibraryIndicator, Mechanism, MechanismSet, Track
@@ -136,6 +137,12 @@ USERS = [
     ("auditor", "Николаев Павел Андреевич", "Аудитор", "auditor", "region"),
     ("official2", "Лебедева Ирина Юрьевна", "Ведущий специалист отдела образования", "official", "MUN02"),
     ("head2", "Орлов Виктор Геннадьевич", "Начальник отдела образования", "head", "MUN02"),
+    # The assessment of municipal mechanisms (letter 08-70): the region's campaign manager, its head, a second expert.
+    ("region_official", "Громова Светлана Аркадьевна", "Консультант отдела оценки качества образования министерства",
+     "official", "region"),
+    ("region_head", "Зайцев Константин Борисович", "Начальник отдела оценки качества образования министерства",
+     "head", "region"),
+    ("expert2", "Тихонова Галина Викторовна", "Региональный эксперт", "expert", "region"),
 ]
 
 
@@ -293,6 +300,11 @@ def seed_demo(today: date | None = None) -> bool:
     i11 = school_set.mechanisms[0].tracks[0]
     cycles.create_cycle(track=i11, owner=orgs["MUN01-S01"], period=period, actor=users["director"],
                         responsible=users["teacher"], deadlines={"GOAL": today + timedelta(days=10)})
+    # The region's assessment of the municipal mechanisms, in its window (app/assessment/demo.py).
+    seed_campaign(orgs["region"], [orgs["MUN01"], orgs["MUN02"]], manager=users["region_official"],
+                  head=users["region_head"],
+                  coordinators={orgs["MUN01"].id: official, orgs["MUN02"].id: users["official2"]},
+                  experts=[users["expert"], users["expert2"]], today=today, period=period)
     # The demo opens with the reminders and escalations its deadlines already call for.
     run_reminders(utcnow())
     return True

@@ -61,6 +61,7 @@ def _indicators_content(stage) -> list[str]:
     for group in stage.cycle.track.mechanism.indicator_groups:
         if group.required and group.name not in covered:
             problems.append(f"Нет ни одного показателя в обязательной группе «{group.name}».")
+    problems.extend(hooks.invariant_problems(stage.cycle))
     for ind in indicators:
         if ind.baseline is None:
             problems.append(f"Показатель {ind.code}: не указано базовое значение.")

@@ -56,6 +56,9 @@ class Mechanism(db.Model):
     optional: Mapped[bool] = mapped_column(default=False)
     # Set when an administrator added it for this region rather than loading it from the catalogue.
     region_specific: Mapped[bool] = mapped_column(default=False)
+    # The counterpart mechanism one level up (M1.1 → R1.1, I1.1 → M1.1): its cycles' invariant indicators are
+    # mandatory for this mechanism's cycles (README, «The vertical»).
+    upper_code: Mapped[str | None] = mapped_column(String(20))
 
     mechanism_set: Mapped[MechanismSet] = relationship(back_populates="mechanisms")
     tracks: Mapped[list["Track"]] = relationship(

@@ -14,7 +14,7 @@ from app.audit import labels  # noqa: E402
 from app.catalogue.models import Mechanism, StageDefinition, Track  # noqa: E402
 from app.core.features import Feature, Mount, NavEntry  # noqa: E402
 from app.cycles import views  # noqa: E402, F401
-from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage  # noqa: E402
+from app.cycles.models import AGGREGATIONS, CollectionMethod, Cycle, Goal, Indicator, Stage  # noqa: E402
 from app.extensions import db  # noqa: E402
 
 from workflows import stage as stage_workflow  # noqa: E402
@@ -78,6 +78,12 @@ def _setup(app) -> None:
     # The audit pages name stages, cycles and their content by these (app.audit.present).
     labels.NAMERS.update(stage=_stage_names, cycle=_cycle_names, goal=_goal_names, indicator=_indicator_names,
                          collection_method=_method_names, indicator_code=_indicator_codes)
+    # The vertical's fields of an indicator (README, «The vertical»).
+    labels.FIELDS.update({"indicator.invariant": "обязателен для нижестоящего уровня",
+                          "indicator.aggregation": "свод значений нижестоящего уровня",
+                          "indicator.upper_indicator_id": "показатель вышестоящего уровня"})
+    labels.VALUES["indicator.aggregation"] = dict(AGGREGATIONS)
+    labels.REFERENCES["indicator.upper_indicator_id"] = "indicator"
 
 
 FEATURE = Feature(

@@ -160,12 +160,13 @@ def _stage_page(stage: Stage, status: int = 200, **forms):
     summary = forms.get("summary") or SummaryForm(summary=stage.summary, version=stage.version)
     groups = cycle.track.mechanism.indicator_groups
     covered = {i.group_name for i in cycle.indicators}
+    missing = services.missing_invariants(cycle) if stage.code == "IND" else []
     return render_template(
         "cycles/stage.html", stage=stage, cycle=cycle, can_edit=can_edit, transitions=transitions,
         submit_problems=submit_problems, kind=kind, settings=settings, summary=summary,
         can_manage=bool(held & CYCLE_MANAGERS) and stage.state != "approved",
         transition_form=forms.get("transition") or TransitionForm(version=stage.version),
-        confirm=ConfirmForm(), groups=groups, covered=covered,
+        confirm=ConfirmForm(), groups=groups, covered=covered, missing_invariants=missing,
         state_label=engine.workflow_for(stage).state_label,
     ), status
 
@@ -308,3 +309,16 @@ def indicators_from_library(cycle_id: int):
     return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage("IND").id))
 
 
+@bp.route("/cycles/<int:cycle_id>/indicators/inherit", methods=["POST"])
+@roles_required(*EDITORS)
+@submit_once
+def indicators_inherit(cycle_id: int):
+    """Add the upper level's invariant indicators the cycle lacks (README, «The vertical»)."""
+    cycle = get_in_scope(Cycle, cycle_id, roles=EDITORS)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    added = services.inherit_invariants(cycle, actor=current_user)
+    flash(f"Добавлено обязательных показателей вышестоящего уровня: {added}. Целевые значения взяты с "
+          f"вышестоящего уровня; укажите базовые значения.", "success")
+    return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage("IND").id))

@@ -247,6 +247,8 @@ def _submission_page(sub: Submission, status: int = 200, *, report=None, posted=
         action_form=ActionForm(version=sub.version), delegate_form=delegate_form,
         uploads=xlsx.list_uploads(sub.id) if (fillable or reviewer or can_fill(current_user, sub)) else [],
         history=services.history_rows(sub),
+        passed_down=services.passed_down(sub) if sub.organisation.kind == "municipality" else None,
+        can_pass_down=fillable and sub.organisation.kind == "municipality",
     ), status
 
 
@@ -388,3 +390,45 @@ def delegate(submission_id: int):
     flash(f"Подготовка сведений поручена: {person.full_name}." if person else
           "Подготовку сведений ведёт руководитель.", "success")
     return redirect(url_for("monitoring.submission_detail", submission_id=sub.id))
+
+
+# --- two-step requests (README, «The vertical») ---
+
+def _two_step_action(submission_id: int, act):
+    """Run `act(submission)` → (flash message, redirect URL) for a municipality's answer, in one transaction."""
+    sub = _load_submission(submission_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        message, target = act(sub)
+    except DomainError as exc:
+        db.session.rollback()
+        flash_problems(exc)
+        return _submission_page(db.session.get(Submission, submission_id), exc.status_code)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(target)
+
+
+@bp.route("/submissions/<int:submission_id>/pass-down", methods=["POST"])
+@roles_required(*REQUESTERS)
+@submit_once
+def pass_down(submission_id: int):
+    """A municipality passes the region's request down to its institutions, in one click."""
+    def act(sub):
+        child = services.pass_down(sub, actor=current_user, today=_today())
+        return (f"Запрос передан в подведомственные организации: {len(child.submissions)}. Им поставлены задачи.",
+                url_for("monitoring.request_detail", request_id=child.id))
+    return _two_step_action(submission_id, act)
+
+
+@bp.route("/submissions/<int:submission_id>/from-lower", methods=["POST"])
+@roles_required(*REQUESTERS)
+def answer_from_lower(submission_id: int):
+    """The municipality's values computed from its institutions' accepted answers."""
+    def act(sub):
+        n = services.answer_from_lower(sub, actor=current_user)
+        return (f"Значения рассчитаны по данным подведомственных организаций: {n}. Проверьте и отправьте сведения.",
+                url_for("monitoring.submission_detail", submission_id=sub.id))
+    return _two_step_action(submission_id, act)

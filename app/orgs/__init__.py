@@ -6,9 +6,15 @@ bp = Blueprint("orgs", __name__, template_folder="templates")
 from app.core.features import Feature, Mount, NavEntry  # noqa: E402
 from app.orgs import views  # noqa: E402, F401
 from app.orgs.cli import orgs_cli  # noqa: E402
+from app.orgs.tree import org_tree  # noqa: E402
+
+
+def _setup(app) -> None:
+    # Pickers draw the organisations a form offers as a tree (templates/_org_tree.html).
+    app.jinja_env.globals["org_tree"] = org_tree
 
 
 FEATURE = Feature(
-    name="orgs", order=60, blueprints=(Mount(bp, "/orgs"),), cli=(orgs_cli,),
+    name="orgs", order=60, blueprints=(Mount(bp, "/orgs"),), cli=(orgs_cli,), setup=_setup,
     navigation=(NavEntry(30, "Организации", "orgs.org_list", group="Аналитика", also=("orgs.org_detail",)),),
 )
