@@ -295,7 +295,10 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
                 "date": fmt_date(reg_date), "date_long": fmt_date_long(reg_date), "number": number,
                 "draft_mark": "" if number else "ПРОЕКТ", "period": cycle.period,
                 "version": _attr(version, "number") or 1},
-        "cycle": {"title": cycle.title, "mechanism": ru.quote(mechanism.title),
+        # The direction in words: the track's own title where the mechanism has several tracks (two cycles of one
+        # mechanism and period are two different directions, and their documents say which), never the code.
+        "cycle": {"title": cycle.title,
+                  "mechanism": ru.quote(cycle.track.title if len(mechanism.tracks) > 1 else mechanism.title),
                   "period": cycle.period, "stage": stage.title},
         "signer": signed_by,
         # ГОСТ Р 7.0.97 отметка об исполнителе: full name and phone (the office's phone when the person has none).
