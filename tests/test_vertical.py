@@ -275,6 +275,9 @@ def test_the_cascade_links_region_municipality_and_school_goals_with_current_val
     assert child.goal.id == mun_goal.id and [g.goal.id for g in child.children] == [school_goal.id]
     mun_values = {n.indicator.code: n for n in data.indicators_of(municipal.id)}
     assert mun_values["R-01"].value == Decimal("80.3226") and mun_values["R-01"].source == "lower"
+    # The region's current value pools as the roll-up does: MUN2's own answer in place of its school's.
+    region_values = {n.indicator.code: n.value for n in data.indicators_of(rolled["cycle"].id)}
+    assert region_values["R-01"] == Decimal("76.4000") and region_values["R-02"] == Decimal("66.6667")
     # A second municipality with its goal linked and two school goals under it: the same statements.
     official2 = make_user("official", rolled["mun2"], login="official_mun2")
     second = make_cycle(rolled["mun2"], official2, mechanism="M1.1")

@@ -17,8 +17,9 @@ from app.assessment.models import (
     SelfAssessment,
 )
 from app.core.access import acting_roles_over, roles_required, signed_in
-from app.core.errors import DomainError, NotFound
-from app.core.web import flash_problems, send_stored_file, user_today
+from app.core.boundary import on_refusal
+from app.core.errors import NotFound
+from app.core.web import send_stored_file, user_today
 from app.documents.attachments import attachment_path
 from app.documents.models import Attachment
 from app.extensions import db
@@ -42,20 +43,16 @@ def _int(raw) -> int | None:
     return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 10 else None
 
 
-def _refused(exc: DomainError, where: str):
-    db.session.rollback()
-    flash_problems(exc)
-    return redirect(where, code=303)
+def _refused_to(where: str) -> None:
+    """A refusal from here on (rolled back by the request boundary) flashes the Russian reason and goes to `where`."""
+    on_refusal(lambda exc: redirect(where, code=303))
 
 
 def _act(where: str, action, message):
-    """Run one service call as the unit of work: commit and flash `message` (or message(result)), or roll back and
-    flash the Russian refusal; back to `where` either way."""
-    try:
-        result = action()
-    except DomainError as exc:
-        return _refused(exc, where)
-    db.session.commit()
+    """Run one service call (the request boundary commits it): flash `message` (or message(result)), or the Russian
+    refusal; back to `where` either way."""
+    _refused_to(where)
+    result = action()
     flash(message(result) if callable(message) else message, "success")
     return redirect(where, code=303)
 
@@ -96,15 +93,12 @@ def create_campaign():
     regions = services.manager_regions(current_user)
     if not regions:
         abort(403)
-    try:
-        campaign = services.create_campaign(
-            regions[0], actor=current_user, title=request.form.get("title"), period=request.form.get("period"),
-            window_start=_date("window_start"), window_end=_date("window_end"),
-            criteria_set_id=request.form.get("criteria_set_id"), mechanisms=request.form.getlist("mechanisms"),
-            municipality_ids=request.form.getlist("municipality_ids"))
-    except DomainError as exc:
-        return _refused(exc, url_for("assessment.new_campaign"))
-    db.session.commit()
+    _refused_to(url_for("assessment.new_campaign"))
+    campaign = services.create_campaign(
+        regions[0], actor=current_user, title=request.form.get("title"), period=request.form.get("period"),
+        window_start=_date("window_start"), window_end=_date("window_end"),
+        criteria_set_id=request.form.get("criteria_set_id"), mechanisms=request.form.getlist("mechanisms"),
+        municipality_ids=request.form.getlist("municipality_ids"))
     flash("Кампания создана. Назначьте координаторов и экспертов, затем опубликуйте её.", "success")
     return redirect(url_for("assessment.campaign_detail", campaign_id=campaign.id))
 
@@ -376,12 +370,9 @@ def criteria_new_version(criteria_set_id: int):
                    and r.organisation.kind == "region"), None)
     if region is None:
         raise NotFound()
-    try:
-        draft = criteria.new_version(base, version=request.form.get("version") or "",
-                                     title=request.form.get("title") or base.title, actor=current_user, region=region)
-    except DomainError as exc:
-        return _refused(exc, url_for("assessment.criteria_set", criteria_set_id=base.id))
-    db.session.commit()
+    _refused_to(url_for("assessment.criteria_set", criteria_set_id=base.id))
+    draft = criteria.new_version(base, version=request.form.get("version") or "",
+                                 title=request.form.get("title") or base.title, actor=current_user, region=region)
     flash("Создан проект новой версии: измените баллы и формулировки и опубликуйте её.", "success")
     return redirect(url_for("assessment.criteria_set", criteria_set_id=draft.id), code=303)
 

@@ -33,7 +33,8 @@ def on_refusal(answer: Callable[[DomainError], object], *, field=None) -> None:
 
     `answer(exc)` is called after the rollback (re-load what the page shows) and returns the view's usual
     response: its page with `exc.status_code`, or a redirect. The message and problems are flashed, or, with
-    `field` (a WTForms field of the re-rendered form), shown beside that field instead."""
+    `field` (a WTForms field of the re-rendered form, or `field(exc)` choosing one by the kind of refusal),
+    shown beside that field instead."""
     setattr(g, _ANSWER, (answer, field))
 
 
@@ -58,6 +59,8 @@ class App(Flask):
             if declared is None or access.wants_json():
                 raise  # the error page or the JSON error body with the error's status (app.core.web, app.api)
             answer, field = declared
+            if field is not None and not hasattr(field, "errors"):
+                field = field(exc)
             if field is None:
                 flash_problems(exc)
             else:

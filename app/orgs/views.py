@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
-from app.core.errors import DomainError
+from app.core.boundary import on_refusal
 from app.core.hardening import query_id
 from app.core.forms import as_choices
 from app.extensions import db
@@ -55,19 +55,12 @@ def new_org():
         form.parent_id.data = request.args.get("parent", type=query_id)
     if form.validate_on_submit():
         parent = get_in_scope(Organisation, form.parent_id.data, roles={"admin"})
-        try:
-            org = services.create_organisation(code=form.code.data, name=form.name.data, kind=form.kind.data,
-                                               parent=parent, short_name=form.short_name.data or None,
-                                               actor=current_user, **form.context_data(),
-                                               **form.requisites_data())
-        except DomainError as exc:
-            db.session.rollback()
-            form.code.errors.append(exc.message)
-            form.code.errors.extend(getattr(exc, "problems", None) or [])
-        else:
-            db.session.commit()
-            flash("Организация добавлена.", "success")
-            return redirect(url_for("orgs.org_detail", org_id=org.id))
+        on_refusal(lambda exc: (render_template("orgs/form.html", form=form, org=None), 422), field=form.code)
+        org = services.create_organisation(code=form.code.data, name=form.name.data, kind=form.kind.data,
+                                           parent=parent, short_name=form.short_name.data or None,
+                                           actor=current_user, **form.context_data(), **form.requisites_data())
+        flash("Организация добавлена.", "success")
+        return redirect(url_for("orgs.org_detail", org_id=org.id))
     status = 422 if request.method == "POST" else 200
     return render_template("orgs/form.html", form=form, org=None), status
 
@@ -85,17 +78,11 @@ def edit_org(org_id: int):
     else:
         form.code.data, form.kind.data, form.parent_id.data = org.code, org.kind, org.parent_id or 0
     if form.validate_on_submit():
-        try:
-            services.update_organisation(org, actor=current_user, data={
-                "name": form.name.data, "short_name": form.short_name.data or None, **form.context_data(),
-                **form.requisites_data()})
-        except DomainError as exc:
-            db.session.rollback()
-            form.name.errors.append(exc.message)
-            form.name.errors.extend(getattr(exc, "problems", None) or [])
-        else:
-            db.session.commit()
-            flash("Сведения об организации сохранены.", "success")
-            return redirect(url_for("orgs.org_detail", org_id=org.id))
+        on_refusal(lambda exc: (render_template("orgs/form.html", form=form, org=org), 422), field=form.name)
+        services.update_organisation(org, actor=current_user, data={
+            "name": form.name.data, "short_name": form.short_name.data or None, **form.context_data(),
+            **form.requisites_data()})
+        flash("Сведения об организации сохранены.", "success")
+        return redirect(url_for("orgs.org_detail", org_id=org.id))
     status = 422 if request.method == "POST" else 200
     return render_template("orgs/form.html", form=form, org=org), status

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.catalogue.models import Track
@@ -271,24 +271,75 @@ def cascade(cycle: Cycle) -> Cascade:
                                        .order_by(Indicator.cycle_id, Indicator.code)))
         values: dict[int, list[tuple]] = {}
         if inds:
-            for ind_id, org_id, value, students in db.session.execute(
+            # An indicator's values include those of the indicators inheriting it (one query per level), so a
+            # regional invariant sees the schools' values collected through the municipal cycles.
+            ids = {i.id for i in inds}
+            upper_of: dict[int, int] = {}
+            frontier = list(ids)
+            for _level in range(MAX_DEPTH):
+                if not frontier:
+                    break
+                found = db.session.execute(select(Indicator.id, Indicator.upper_indicator_id)
+                                           .where(Indicator.upper_indicator_id.in_(frontier))).all()
+                frontier = [i for i, _u in found if i not in upper_of]
+                upper_of.update(dict(found))
+            seen: dict[tuple[int, int], tuple] = {}
+            for ind_id, org_id, value, students, path, kind, updated in db.session.execute(
                     select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.value,
-                           Organisation.students)
+                           Organisation.students, Organisation.path, Organisation.kind, IndicatorValue.updated_at)
                     .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
                     .join(Cycle, Cycle.id == Indicator.cycle_id)
                     .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
-                    .where(IndicatorValue.indicator_id.in_([i.id for i in inds]),
+                    .where(IndicatorValue.indicator_id.in_(list(ids | set(upper_of))),
                            IndicatorValue.period == Cycle.period)):
-                values.setdefault(ind_id, []).append((org_id, Decimal(value), students))
+                target = ind_id
+                while target is not None:
+                    key = (target, org_id)
+                    if target in ids and (key not in seen or (updated or 0) > (seen[key][-1] or 0)):
+                        seen[key] = (org_id, Decimal(value), students, path, kind, updated)
+                    target = upper_of.get(target)
+            for (target, _org), row in seen.items():
+                values.setdefault(target, []).append(row[:-1])
+        weights = _municipal_students({path for rows in values.values() for _o, _v, _s, path, kind in rows
+                                       if kind == "municipality"})
         for ind in inds:
             owner_id = cycles[ind.cycle_id].owner_id
             rows = values.get(ind.id, [])
-            own = next((v for org_id, v, _s in rows if org_id == owner_id), None)
+            own = next((v for org_id, v, *_rest in rows if org_id == owner_id), None)
             if own is not None:
                 now = IndicatorNow(ind, own, "own")
             else:
-                parts = [part(v, aggregation=ind.aggregation, students=s, target=ind.target, direction=ind.direction)
-                         for org_id, v, s in rows if org_id != owner_id]
+                parts = _pooled(ind, [r for r in rows if r[0] != owner_id], weights)
                 now = IndicatorNow(ind, combine(parts, ind.aggregation), "lower" if parts else None)
             indicators.setdefault(ind.cycle_id, []).append(now)
     return Cascade(cycle, roots, indicators, cycles)
+
+
+def _municipal_students(paths: set[str]) -> dict[str, int]:
+    """Municipality path → students of its institutions (the weight of a municipality's own answer), one query."""
+    if not paths:
+        return {}
+    totals = dict.fromkeys(paths, 0)
+    for path, students in db.session.execute(
+            select(Organisation.path, Organisation.students).where(
+                Organisation.kind.in_(INSTITUTION_KINDS), or_(*[Organisation.path.like(p + "%") for p in paths]))):
+        for p in _prefixes(path):
+            if p in totals:
+                totals[p] += students or 0
+    return totals
+
+
+def _pooled(ind: Indicator, rows: list[tuple], weights: dict[str, int]) -> list[Part]:
+    """The contributions below a cycle's owner, as the roll-up pools them: a municipality's own answer once
+    (weighted by its institutions' students) in place of its institutions' values, each other institution's
+    value with its own students."""
+    own_paths = [path for _o, _v, _s, path, kind in rows if kind == "municipality"]
+    parts = []
+    for _org, value, students, path, kind in rows:
+        if kind == "municipality":
+            parts.append(part(value, aggregation=ind.aggregation, students=students or weights.get(path, 0),
+                              target=ind.target, direction=ind.direction))
+        elif kind in INSTITUTION_KINDS and not any(path.startswith(p) for p in own_paths):
+            parts.append(part(value, aggregation=ind.aggregation, students=students, target=ind.target,
+                              direction=ind.direction))
+    return parts
