@@ -1,5 +1,7 @@
 """Russian audit-history labels of the assessment of municipal mechanisms, merged into app.audit.labels."""
 
+from app.assessment.models import EXPERT_STATUSES
+
 ACTIONS: dict[str, str] = {
     "appoint_coordinator": "назначен муниципальный координатор", "assign_expert": "назначен эксперт",
     "extend": "срок оценки продлён", "exclude": "исключён из реестра", "score_self": "баллы самооценки",
@@ -30,6 +32,11 @@ FIELDS: dict[str, str] = {
     "municipality_id": "муниципалитет", "coordinator_id": "координатор", "expert_id": "эксперт",
     "expert_user_id": "эксперт", "competences": "компетенции", "status": "статус", "included_on": "дата включения",
     "basis": "основание", "excluded_on": "дата исключения", "position": "должность",
-    "organisation_id": "место работы", "thresholds": "пороги уровней", "version": "версия",
+    "assessment_expert.organisation_id": "место работы", "thresholds": "пороги уровней", "version": "версия",
     "return_comment": "комментарий при возврате", "criteria": "критерии", "level": "уровень",
+    "user_id": "пользователь",
 }
+# The values and references the history names (app.audit.present): people and organisations by name.
+VALUES: dict[str, dict[str, str]] = {"assessment_expert.status": EXPERT_STATUSES}
+REFERENCES: dict[str, str] = {"user_id": "user", "coordinator_id": "user", "expert_user_id": "user",
+                              "municipality_id": "organisation"}

@@ -1,4 +1,5 @@
 """Russian labels for audit actions, object types and states, for the history pages."""
+import ast
 import json
 import re
 from datetime import date, datetime
@@ -144,6 +145,7 @@ def form_vocabulary(form_class, object_type: str | None = None) -> tuple[dict, d
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _NUMBER = re.compile(r"^-?\d+\.\d+$")
+_REPR_LIST = re.compile(r"^\[.*\]$", re.S)
 
 
 def load(text):
@@ -156,6 +158,7 @@ def references_of(object_type: str | None, data: dict):
         kind = scoped(REFERENCES, object_type, key)
         if kind is None or value in (None, ""):
             continue
+        value = _unrepr(value)
         if isinstance(value, dict):
             items = list(value)
         elif isinstance(value, (list, tuple)):
@@ -195,6 +198,7 @@ def value_text(object_type: str | None, key: str, value, names: dict) -> str:
         return state_label(str(value), object_type)
     kind = scoped(REFERENCES, object_type, key)
     words = scoped(VALUES, object_type, key)
+    value = _unrepr(value)
     if isinstance(value, dict):
         parts = []
         for k, v in value.items():
@@ -206,6 +210,17 @@ def value_text(object_type: str | None, key: str, value, names: dict) -> str:
     if kind and isinstance(value, str) and "," in value and kind != "organisation_code":
         return ", ".join(name_of(kind, v.strip(), names) for v in value.split(","))
     return _item(object_type, key, value, kind, words, names)
+
+
+def _unrepr(value):
+    """A list written into the log as its Python repr by an older version («['M1.1', 'M1.2']») read as a list."""
+    if isinstance(value, str) and _REPR_LIST.match(value):
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return value
+        return parsed if isinstance(parsed, (list, tuple)) else value
+    return value
 
 
 def _item(object_type, key, value, kind, words, names) -> str:

@@ -19,6 +19,7 @@ from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.auth.services import verify_password_reentry
+from app.catalogue.models import Track
 from app.core import uploads
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
@@ -419,9 +420,22 @@ def items_of_school(user: User, limit: int = 500) -> list[RecommendationItem]:
     return list(db.session.scalars(
         select(RecommendationItem).join(RecommendationItem.organisation).join(RecommendationItem.recommendation)
         .where(scope_condition(Organisation.path, user, roles=EXECUTORS), RecommendationItem.state != "draft")
-        .options(contains_eager(RecommendationItem.organisation), contains_eager(RecommendationItem.recommendation))
+        .options(contains_eager(RecommendationItem.organisation), contains_eager(RecommendationItem.recommendation)
+                 .selectinload(Recommendation.cycle).selectinload(Cycle.track).selectinload(Track.mechanism),
+                 contains_eager(RecommendationItem.recommendation).selectinload(Recommendation.cycle)
+                 .selectinload(Cycle.owner))
         .order_by(RecommendationItem.state == "accepted", RecommendationItem.due_date, RecommendationItem.id)
         .limit(limit)))
+
+
+def cited_findings(item: RecommendationItem, user: User) -> tuple[list[Finding], bool]:
+    """The findings a copy of a recommendation cites, as its reader may see them, and whether they may be opened:
+    the owner's people see them all (and open them); the addressee sees those about its own organisation or about
+    no school in particular — another school's problems are not its business."""
+    findings = item.recommendation.findings
+    if acting_roles_over(user, item.recommendation.organisation):
+        return findings, True
+    return [f for f in findings if not f.organisations or item.organisation in f.organisations], False
 
 
 def can_see_item(item: RecommendationItem, user: User) -> bool:

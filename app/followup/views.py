@@ -174,8 +174,10 @@ def _load_item(rec_item_id: int) -> RecommendationItem:
 def _item_page(item: RecommendationItem, status: int = 200):
     available = {t.trigger for t in engine.available_transitions(item, current_user)}
     reviewer = bool(available & {"accept", "return"})
+    findings, open_findings = services.cited_findings(item, current_user)
     return render_template(
         "followup/item.html", item=item, rec=item.recommendation, available=available, reviewer=reviewer,
+        findings=findings, open_findings=open_findings,
         state_label=engine.registry()["recommendation_item"].state_label(item.state),
         overdue=services.is_item_overdue(item), attachments=_attachments(item),
         ack_form=AcknowledgeForm(version=item.version), start_form=StartForm(version=item.version),
