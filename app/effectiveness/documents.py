@@ -19,9 +19,11 @@ from app.documents.contexts import (
 )
 from app.cycles.basis import basis_cycles, basis_indicators, basis_problems
 from app.effectiveness.models import RESULT_SHORT, EffectivenessEvaluation
+from app.effectiveness.services import UNFINISHED
 from app.extensions import db
 from app.followup.documents import MEASURE_STATE_LABELS
 from app.followup.models import Measure
+from workflows.measure import ACTIVE_STATES
 
 
 def effectiveness_report(dtype, stage, ctx, **_):
@@ -53,7 +55,10 @@ def effectiveness_report(dtype, stage, ctx, **_):
     for m in db.session.scalars(select(Measure).where(Measure.cycle_id == cycle.id)
                                 .order_by(Measure.start_date, Measure.id)):
         result = m.result_note or m.cancel_reason or m.expected_result or DASH
-        if m.id in assessed:
+        if m.state in ACTIVE_STATES:
+            # A measure still planned or under way has no effect to rate yet, whatever was entered.
+            result = UNFINISHED
+        elif m.id in assessed:
             assessment = assessed[m.id]
             result = f"{RESULT_SHORT.get(assessment.result, assessment.result)}. {result}"
             if assessment.note:

@@ -32,7 +32,10 @@ from app.monitoring.values import unit_rule
 from app.monitoring.models import IndicatorValue, Submission
 from app.orgs.models import Organisation
 from app.followup.models import Measure
+from workflows.measure import ACTIVE_STATES
 from app.core import charts
+
+UNFINISHED = "мера не завершена — эффект не оценивается"
 
 CENT = Decimal("0.01")
 
@@ -191,6 +194,10 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
                                           + ("улучшился" if row.improved else "не улучшился")))
         if not m.indicators:
             details.append(("—", "не указаны показатели, на которые направлена мера"))
+        if m.state in ACTIVE_STATES:
+            # a measure still planned or under way has no effect to rate yet
+            details.append(("—", UNFINISHED))
+            verdicts = []
         computed = "not_measurable" if not verdicts else "moved" if all(verdicts) else "not_moved"
         results.append(MeasureResult(m, computed, details))
     return results
@@ -288,6 +295,9 @@ def override_assessment(evaluation: EffectivenessEvaluation, *, measure_id: int,
         raise ValidationFailed("Выберите оценку меры из списка.")
     if result and not note:
         raise ValidationFailed("Укажите, почему оценка меры отличается от рассчитанной.")
+    measure = db.session.get(Measure, measure_id)
+    if result in ("moved", "not_moved") and measure.state in ACTIVE_STATES:
+        raise ValidationFailed(f"Мера «{measure.title}» не завершена: {UNFINISHED}.")
     before = assessment.audit_snapshot()
     assessment.override = result or None
     assessment.note = note or None
