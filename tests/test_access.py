@@ -138,6 +138,8 @@ ROUTE_ARGUMENTS = {
     "user_id": (ADMIN_ONLY, lambda o, v, r: [o.user_id]),
     "set_id": (ADMIN_ONLY, lambda o, v, r: [o.set_id]),
     "mechanism_id": (ADMIN_ONLY, lambda o, v, r: [o.mechanism_id]),
+    # The support relation of a centre (its page lists it): only administrators change it.
+    "supported_id": (ADMIN_ONLY, lambda o, v, r: [o.org_id]),
     "code": (ORG_SCOPED, lambda o, v, r: [o.org_code]),
     "import_id": (ORG_SCOPED, lambda o, v, r: [o.import_id]),
     # A token is its owner's alone: anyone else, whatever their roles, gets 404.
@@ -182,7 +184,7 @@ def url_variants(rule, objs: Objects) -> list[dict]:
 
 # Endpoints whose object is organisation content but whose action is an administrator's: everyone else
 # is refused by role (403) before the object is looked at; an administrator of another subtree gets 404.
-ENDPOINT_SCOPES = {"orgs.edit_org": ADMIN_ONLY}
+ENDPOINT_SCOPES = {"orgs.edit_org": ADMIN_ONLY, "orgs.add_support": ADMIN_ONLY}
 for _case in _feature_cases():
     ENDPOINT_SCOPES.update(_case.ENDPOINT_SCOPES)
 

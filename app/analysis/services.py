@@ -25,8 +25,10 @@ from app.orgs.models import Organisation
 from app.imports.models import AssessmentResult
 from app.analysis.risk_profile import validate_profile
 
-# Who may start an analysis and formulate findings: those who edit the cycle's content.
-ANALYSTS = EDITORS
+# Who may start an analysis and formulate findings:
+# The cycle's editors, and the РЦОКО analysts of the region their centre supports (they run analyses and write
+# findings, but edit no other content and approve nothing: they are neither EDITORS nor approvers).
+ANALYSTS = EDITORS | {"analyst"}
 # Who may enter a school's risk-profile questionnaire results.
 RISK_EDITORS = frozenset({"director", "staff", "official", "methodologist", "head"})
 MAX_FINDING_TEXT = 10_000

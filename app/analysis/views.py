@@ -7,10 +7,10 @@ from numbers import Number
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.analysis import bp, chart_cache, dashboard, services
+from app.analysis import bp, chart_cache, dashboard, finding_text, services
+from app.analysis.report import SIGN_TITLES
 from app.analysis.forms import FindingForm, RiskCsvForm, RiskProfileForm, RunForm, VersionForm
 from app.analysis.models import AnalysisRun, Finding
-from app.analysis.report import SIGN_TITLES
 from app.analysis.risk_profile import MAX_PRIORITIES, parse_csv, profile_view, risk_factors
 from app.auth.submissions import submit_once
 from app.core import uploads
@@ -363,31 +363,7 @@ def _finding_form(cycle: Cycle, formdata=True) -> FindingForm:
 
 def _evidence_of(result) -> tuple[str, str, list[int]]:
     """A prefilled problem and evidence text and the affected school from a computed result."""
-    p = result.payload or {}
-    school = result.school.display_name if result.school else ""
-    where = ", ".join(x for x in (result.subject, f"{result.grade} класс" if result.grade else None,
-                                  str(result.year) if result.year else None) if x)
-    if result.kind == "marker":
-        problem = f"{school}: признаки необъективности результатов ({result.sign} — {SIGN_TITLES.get(result.sign, '')})"
-        evidence = (f"{school}, {where}: признак {result.sign}, статистика {p.get('statistic')}, "
-                    f"порог {p.get('threshold')}. {p.get('detail') or ''}").strip()
-    elif result.kind == "verdict":
-        problem = f"{school}: {p.get('verdict_label') or 'признаки необъективности результатов'}"
-        evidence = f"{school}, {result.year}: {p.get('explanation') or ''}".strip()
-    elif result.kind == "shnor":
-        problem = f"{school}: низкие образовательные результаты (ШНОР)"
-        evidence = f"{school}: {p.get('reasons') or ''}; годы: {p.get('years') or ''}."
-    elif result.kind == "shnsu":
-        problem = f"{school}: школа функционирует в сложных социальных условиях (ШНСУ)"
-        evidence = f"{school}: индекс социального контекста {p.get('social_index')}; факторы: {p.get('factors')}."
-    elif result.kind == "cluster_position":
-        problem = f"{school}: результаты {dashboard.position_label(p.get('position'))}"
-        evidence = (f"{school}: средний процент выполнения {p.get('value')}, среднее по кластеру "
-                    f"{p.get('cluster_mean')}, z = {p.get('z')}.")
-    else:
-        problem = f"{school}: {result.kind}"
-        evidence = ", ".join(f"{k}: {v}" for k, v in p.items())
-    return problem, evidence, [result.school_id] if result.school_id else []
+    return finding_text.prefill(result)
 
 
 def _finding_page(cycle, form, finding=None, status=200, result=None):

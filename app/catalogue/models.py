@@ -93,6 +93,16 @@ class Track(db.Model):
     def full_cycle(self) -> bool:
         return not self.blocks
 
+    def covers(self, code: str) -> bool:
+        """The track's cycle has the block `code` (a full cycle has them all)."""
+        return not self.blocks or code in self.blocks
+
+    @property
+    def own_indicators(self) -> bool:
+        """A cycle of this track sets its own indicators (block «Показатели»); a partial cycle without it
+        evaluates its measures against the indicators of the full cycle it belongs to (app/cycles/basis.py)."""
+        return self.covers("IND")
+
 
 class IndicatorGroup(db.Model):
     """A required indicator group of a mechanism: the indicators stage must cover each one."""

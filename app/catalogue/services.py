@@ -64,6 +64,10 @@ def load_indicator_library(path: Path = DATA_DIR / "indicators.yaml") -> int:
     return changed
 
 
+# Blocks that work on the cycle's own indicators (methods of collection, monitoring, analysis of the data).
+INDICATOR_BLOCKS = ("METH", "MON", "ANL")
+
+
 def _validate_blocks(blocks) -> list[str] | None:
     if not blocks:
         return None
@@ -71,6 +75,12 @@ def _validate_blocks(blocks) -> list[str] | None:
     unknown = [b for b in blocks if b not in known]
     if unknown:
         raise ValidationFailed(f"Неизвестные блоки цикла: {', '.join(unknown)}.")
+    # A partial cycle without its own indicators borrows those of the full cycle it belongs to for measures and
+    # effectiveness only: collecting, monitoring and analysing data needs indicators of the cycle itself.
+    needs_indicators = [b for b in INDICATOR_BLOCKS if b in blocks]
+    if needs_indicators and "IND" not in blocks:
+        raise ValidationFailed(f"Блоки {', '.join(needs_indicators)} работают с показателями самого цикла: "
+                               "добавьте в неполный цикл блок IND «Показатели» или уберите их.")
     # Keep the cycle's order whatever order the author listed them in.
     return [code for code in known if code in blocks]
 

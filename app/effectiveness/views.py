@@ -13,6 +13,7 @@ from app.core.boundary import on_refusal
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
 from app.core.web import user_today
+from app.cycles.basis import basis_indicators, indicator_label
 from app.cycles.models import Cycle
 from app.effectiveness import bp, services
 from app.effectiveness.forms import AssessmentForm, ConclusionsForm, DeleteForm, ProposalForm
@@ -23,7 +24,8 @@ from app.extensions import db
 
 def _proposal_form(cycle: Cycle, form: ProposalForm | None = None) -> ProposalForm:
     form = form or ProposalForm()
-    form.indicator_id.choices = as_choices([(0, "—")] + [(i.id, f"{i.code} {i.name[:80]}") for i in cycle.indicators])
+    form.indicator_id.choices = as_choices([(0, "—")] + [(i.id, indicator_label(i, cycle)[:120])
+                                                           for i in basis_indicators(cycle)])
     return form
 
 

@@ -25,6 +25,7 @@ from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.timeutil import today_in, utcnow
+from app.cycles.basis import basis_condition
 from app.cycles.models import Cycle, Indicator, Stage
 from app.extensions import db
 from app.followup.models import (
@@ -466,8 +467,9 @@ def _measure_fields(cycle: Cycle, *, title, kind, responsible_id, participants, 
                  "Выбрана рекомендация другого цикла.", problems)
     findings = _pick(Finding, finding_ids, Finding.cycle_id == cycle.id, "Выбран вывод анализа другого цикла.",
                      problems)
-    indicators = _pick(Indicator, indicator_ids, Indicator.cycle_id == cycle.id,
-                       "Выбран показатель другого цикла.", problems)
+    indicators = _pick(Indicator, indicator_ids, basis_condition(cycle, Indicator.cycle_id),
+                       "Выбран показатель другого цикла." if cycle.track.own_indicators else
+                       "Выбран показатель не из полного цикла этого механизма, организации и периода.", problems)
     if problems:
         raise ValidationFailed("Мероприятие не сохранено.", problems=problems)
     return dict(title=title, kind=kind, responsible_id=responsible.id, participants=_clean(participants) or None,

@@ -11,6 +11,7 @@ from app.core.access import acting_roles_over, get_in_scope, roles_required, sig
 from app.core.boundary import on_refusal
 from app.core.forms import as_choices, flash_form_errors
 from app.core.web import flash_problems, user_today
+from app.cycles.basis import basis_indicators, indicator_label
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.followup import bp, services
@@ -273,7 +274,8 @@ def _measure_form(cycle: Cycle, measure: Measure | None = None) -> MeasureForm:
                                                           for u in services.responsible_choices(cycle)])
     form.recommendation_ids.choices = as_choices([(r.id, r.title) for r in services.recommendations_of_cycle(cycle)])
     form.finding_ids.choices = as_choices([(f.id, f.title) for f in services.cycle_findings(cycle)])
-    form.indicator_ids.choices = as_choices([(i.id, f"{i.code} {i.name}") for i in cycle.indicators])
+    # A partial cycle's measures name the indicators of the full cycle it belongs to (app/cycles/basis.py).
+    form.indicator_ids.choices = as_choices([(i.id, indicator_label(i, cycle)) for i in basis_indicators(cycle)])
     if request.method == "GET" and measure is not None:
         for name in ("title", "kind", "responsible_id", "participants", "start_date", "end_date", "expected_result"):
             getattr(form, name).data = getattr(measure, name)
