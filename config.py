@@ -52,6 +52,9 @@ class Config:
     JOBS_MODE = env_str("JOBS_MODE", "auto")
     # Seconds a queued tracked row is left alone by the reconciler (its job may be on its way to Redis).
     JOBS_RECONCILE_GRACE = env_int("JOBS_RECONCILE_GRACE", 120)
+    # Analysis runs over at least this many schools fan out: one job per municipality reads and parses its rows,
+    # a combining job computes the region's verdicts from them (app/analysis/fanout.py); 0: never.
+    ANALYSIS_FANOUT_MIN_SCHOOLS = env_int("ANALYSIS_FANOUT_MIN_SCHOOLS", 0)
     UPLOAD_DIR = env_str("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
     STORAGE_DIR = env_str("STORAGE_DIR", str(BASE_DIR / "var" / "storage"))
     # Default time zone for organisations that do not set their own; times are stored in UTC.

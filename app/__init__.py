@@ -14,13 +14,13 @@ def create_app(config: type[Config] | None = None) -> Flask:
     # The application's own imports are inside the factory: importing any app.* module runs this file first,
     # so importing the features at its top would load all of them, in a cycle, for whichever module was asked.
     from app import cli
-    from app.core import features, hardening, limits, navigation, web
+    from app.core import boundary, features, hardening, limits, navigation, web
     from app.extensions import bootstrap, csrf, db, login_manager, migrate
     from app.jobs import queue
 
     config = config or config_from_env()
     config.validate()
-    app = Flask(__name__)
+    app = boundary.App(__name__)
     app.config.from_object(config)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from rq import Worker
 from sqlalchemy import select
 
+from app.assessment.criteria import load_criteria
 from app.catalogue.services import load_all
 from app.demo import DEMO_PASSWORD, seed_demo
 from app.documents.rendering import warm_up
@@ -44,6 +45,7 @@ def seed_demo_if_empty():
         click.echo("База пуста: загружены демо-данные.")
     else:
         load_all()
+        load_criteria()
         db.session.commit()
 
 

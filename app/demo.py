@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app.assessment.demo import seed_campaign
 from app.auth.models import User
 from app.auth.services import create_user
 from app.catalogue.models import LibraryIndicator, Mechanism, MechanismSet, Track
@@ -19,7 +20,7 @@ from app.cycles.models import CollectionMethod, Goal, Indicator
 from app.deadlines.reminders import run_reminders
 from app.extensions import db
 from app.orgs.models import Organisation
-from app.orgs.services import create_organisation
+from app.orgs.services import add_support, create_organisation
 from workflows import engine
 from app.orgs.requisites import with_inn_check, with_ogrn_check, with_okpo_check
 
@@ -100,9 +101,13 @@ def _organisations(rng: random.Random) -> dict[str, Organisation]:
         mun = create_organisation(code=code, name=name, short_name=short, kind="municipality", parent=region,
                                   **req(base, "ул. Ленина, д. 12", f"obr-{domain}.demo.ru", head, "2-15-30"))
         orgs[code] = mun
-        create_organisation(code=f"{code}-IMC", kind="methodical_centre", parent=mun,
-                            name=f"Информационно-методический центр ({short})", short_name=f"ИМЦ {short}",
-                            **req(base + 1, "ул. Ленина, д. 12", f"imc-{domain}.demo.ru", "Директор", "2-15-41"))
+        orgs[f"{code}-IMC"] = create_organisation(code=f"{code}-IMC", kind="methodical_centre", parent=mun,
+                                                  name=f"Информационно-методический центр ({short})",
+                                                  short_name=f"ИМЦ {short}",
+                                                  **req(base + 1, "ул. Ленина, д. 12", f"imc-{domain}.demo.ru",
+                                                        "Директор", "2-15-41"))
+        # The municipality's methodical centre serves it (its methodologists see and approve its cycles).
+        add_support(orgs[f"{code}-IMC"], mun, actor=None)
         for i, (full, abbrev) in enumerate(SCHOOL_NAMES[:n_schools], 1):
             school = create_organisation(code=f"{code}-S{i:02d}", kind="school", parent=mun,
                                          name=f"МОУ «{full}»", short_name=abbrev, **_school_context(rng, full),
@@ -118,6 +123,8 @@ def _organisations(rng: random.Random) -> dict[str, Organisation]:
         create_organisation(code=f"{code}-A01", kind="additional", parent=mun,
                             name=f"МУ ДО «Дом детского творчества» ({short})", short_name=f"ДДТ {short}",
                             **req(base + 60, "ул. Мира, д. 7", f"ddt-{domain}.demo.ru", "Директор", "2-50-50"))
+    # РЦОКО serves the whole region: its analysts load results and run analyses everywhere, approving nothing.
+    add_support(orgs["rcoko"], region, actor=None)
     return orgs
 
 
@@ -136,6 +143,14 @@ USERS = [
     ("auditor", "Николаев Павел Андреевич", "Аудитор", "auditor", "region"),
     ("official2", "Лебедева Ирина Юрьевна", "Ведущий специалист отдела образования", "official", "MUN02"),
     ("head2", "Орлов Виктор Геннадьевич", "Начальник отдела образования", "head", "MUN02"),
+    ("imc", "Григорьева Светлана Павловна", "Методист ИМЦ ГО Северный", "methodologist", "MUN01-IMC"),
+    ("rcoko", "Ершов Алексей Романович", "Ведущий аналитик РЦОКО", "analyst", "rcoko"),
+    # The assessment of municipal mechanisms (letter 08-70): the region's campaign manager, its head, a second expert.
+    ("region_official", "Громова Светлана Аркадьевна", "Консультант отдела оценки качества образования министерства",
+     "official", "region"),
+    ("region_head", "Зайцев Константин Борисович", "Начальник отдела оценки качества образования министерства",
+     "head", "region"),
+    ("expert2", "Тихонова Галина Викторовна", "Региональный эксперт", "expert", "region"),
 ]
 
 
@@ -293,6 +308,11 @@ def seed_demo(today: date | None = None) -> bool:
     i11 = school_set.mechanisms[0].tracks[0]
     cycles.create_cycle(track=i11, owner=orgs["MUN01-S01"], period=period, actor=users["director"],
                         responsible=users["teacher"], deadlines={"GOAL": today + timedelta(days=10)})
+    # The region's assessment of the municipal mechanisms, in its window (app/assessment/demo.py).
+    seed_campaign(orgs["region"], [orgs["MUN01"], orgs["MUN02"]], manager=users["region_official"],
+                  head=users["region_head"],
+                  coordinators={orgs["MUN01"].id: official, orgs["MUN02"].id: users["official2"]},
+                  experts=[users["expert"], users["expert2"]], today=today, period=period)
     # The demo opens with the reminders and escalations its deadlines already call for.
     run_reminders(utcnow())
     return True

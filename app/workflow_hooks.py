@@ -13,6 +13,7 @@ def register(app=None) -> None:
     from app.analysis.guards import analysis_content
     from app.api.services import user_for_bearer
     from app.core import hooks as core_hooks
+    from app.cycles.services import invariant_problems
     from app.deadlines.cover import absent_people_covered_by
     from app.documents.attachments import attachments_of
     from app.documents.guards import mandatory_documents
@@ -28,6 +29,7 @@ def register(app=None) -> None:
 
     workflow_hooks.mandatory_documents.register(mandatory_documents)
     workflow_hooks.attachments_of.register(attachments_of)
+    workflow_hooks.invariant_problems.register(invariant_problems)
     workflow_hooks.stage_content.update({
         "MON": monitoring_stage_problems,
         "ANL": analysis_content,

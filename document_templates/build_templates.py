@@ -57,7 +57,8 @@ COMMON_VARIABLES = {
 }
 APPROVAL_VARIABLES = {
     "approval": ("dict", "Гриф УТВЕРЖДАЮ: position, name (И.О. Фамилия), date (дата утверждения или null)"),
-    "agreements": ("list", "Грифы СОГЛАСОВАНО (по маршруту согласования): position, name"),
+    "agreements": ("list", "Грифы СОГЛАСОВАНО (по маршруту согласования): position, name, date (дата согласования "
+                            "или пусто)"),
 }
 
 
@@ -91,10 +92,36 @@ class Template:
         props.keywords, props.category, props.identifier = "", "", ""
         props.last_modified_by = "УКО-Цикл"
         props.created = props.modified = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        # ГОСТ Р 7.0.97, п. 6.5: pages are numbered from the second one, in the middle of the top margin (a PAGE
+        # field, so Word and LibreOffice count the pages); the first page has its own header without a number.
         # «ПРОЕКТ» at the top of every page of a draft; empty once the document is registered.
-        header = section.header.paragraphs[0]
-        header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        self._run(header, "{{ doc.draft_mark }}", size=SMALL_PT, bold=True)
+        section.different_first_page_header_footer = True
+        number = section.header.paragraphs[0]
+        number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self._page_field(number)
+        for part in (section.header, section.first_page_header):
+            mark = part.add_paragraph() if part is section.header else part.paragraphs[0]
+            mark.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            self._run(mark, "{{ doc.draft_mark }}", size=SMALL_PT, bold=True)
+
+    def _page_field(self, paragraph):
+        """A PAGE field (begin, instruction, separate, the shown «2», end) in `paragraph`."""
+        def fld(kind):
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            return char
+
+        for part in ("begin", " PAGE ", "separate", "2", "end"):
+            run = self._run(paragraph, "", size=SMALL_PT + 2)
+            if part in ("begin", "separate", "end"):
+                run._r.append(fld(part))
+            elif part == " PAGE ":
+                instr = OxmlElement("w:instrText")
+                instr.set(qn("xml:space"), "preserve")
+                instr.text = part
+                run._r.append(instr)
+            else:
+                run.text = part
 
     def use(self, *groups: dict, **own: tuple[str, str]) -> None:
         for group in groups:
@@ -219,7 +246,7 @@ class Template:
         self.p("СОГЛАСОВАНО", bold=True, before=12)
         self.p("{{ a.position }}")
         self.p("____________ {{ a.name }}")
-        self.p(BLANK_DATE)
+        self.p("{{ a.date or '" + BLANK_DATE + "' }}")
         self.tag("{%p endfor %}")
 
     def order_items(self, intro_lines=True):
@@ -245,8 +272,11 @@ class Template:
         self.p("{{ line }}", align="center", size=SMALL_PT, container=left)
         self.tag("{%p endfor %}", container=left)
         self.p(SHORT_DATE + " " + NUMBER, align="center", size=TABLE_PT, before=6, container=left)
-        self.p("На № {{ letter.reply_number or '______' }} от {{ letter.reply_date or '______' }}",
+        # «На № … от …» is a reply's requisite: an initiative letter leaves it out rather than print blanks.
+        self.tag("{%p if letter.reply_number %}", container=left)
+        self.p("На № {{ letter.reply_number }} от {{ letter.reply_date or '______' }}",
                align="center", size=TABLE_PT, container=left)
+        self.tag("{%p endif %}", container=left)
         self.tag("{%p for line in " + addressee_expr + " %}", container=right)
         self.p("{{ line }}", container=right)
         self.tag("{%p endfor %}", container=right)
@@ -445,10 +475,6 @@ def analytic_report():
     t.text("{{ report.intro }}")
     t.text("Источники информации: {{ report.sources }}. Число организаций, представивших сведения: "
            "{{ report.organisations }}.")
-    t.tag("{%p if run %}")
-    t.text("Расчёт № {{ run.number }} по результатам {{ run.years|join(', ') }} гг.; отпечаток входных данных "
-           "{{ run.fingerprint[:16] }}.")
-    t.tag("{%p endif %}")
     t.p("2. Значения показателей", bold=True, before=6, after=6)
     t.table(["№", "Показатель, единица измерения", "Базовое", "Целевое", "Среднее", "Мин.", "Макс.", "Число ОО"],
             ["{{ r.number }}", "{{ r.code }} {{ r.name }}, {{ r.unit }}", "{{ r.baseline }}", "{{ r.target }}",
@@ -462,10 +488,9 @@ def analytic_report():
     t.tag("{%p if flagged_schools %}")
     t.text("Признаки — статистические сигналы, требующие внимательного рассмотрения, а не доказательство "
            "необъективности.")
-    t.table(["№", "Школа", "Год", "Признаки", "Пояснение", "p"],
-            ["{{ loop.index }}", "{{ f.school }}", "{{ f.year }}", "{{ f.signs }}", "{{ f.sign_title }}",
-             "{{ f.p_text }}"],
-            "f in flagged_schools", widths=[0.8, 4.2, 1.2, 2.0, 7.0, 1.8], size=SMALL_PT)
+    t.table(["№", "Школа", "Год", "Признаки (в чём проявились)", "Вероятность случайного совпадения"],
+            ["{{ loop.index }}", "{{ f.school }}", "{{ f.year }}", "{{ f.sign_title }}", "{{ f.p_text }}"],
+            "f in flagged_schools", widths=[0.8, 4.2, 1.2, 8.0, 2.8], size=SMALL_PT)
     t.tag("{%p else %}")
     t.text("Школ с признаками необъективности результатов не выявлено.")
     t.tag("{%p endif %}")
@@ -500,7 +525,7 @@ def analytic_report():
     t.tag("{%p endif %}")
     t.p("5. Положение школ среди школ со схожими условиями", bold=True, before=6, after=6)
     t.tag("{%p if clusters %}")
-    t.table(["Школа", "Кластер", "Значение", "Среднее по кластеру", "z", "Положение"],
+    t.table(["Школа", "Кластер", "Значение", "Среднее по кластеру", "Отклонение, ст. откл.", "Положение"],
             ["{{ c.school }}", "{{ c.cluster }}", "{{ c.value_text }}", "{{ c.cluster_mean_text }}", "{{ c.z_text }}",
              "{{ c.position }}"],
             "c in clusters", widths=[4.6, 1.6, 2.2, 2.6, 1.6, 4.4], size=SMALL_PT)

@@ -13,9 +13,9 @@ import pytest
 from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
-from sqlalchemy.orm import scoped_session, sessionmaker
 
 from tests import services as svc
+from tests import snapshots
 
 # Tests say `date.today()` for the users' today, and the users' today is the region's: the application's default
 # time zone (Europe/Moscow). On a machine clock in UTC the two differ between 21:00 and 24:00 UTC, when «due
@@ -101,21 +101,8 @@ def _enable_sqlite_savepoints(engine) -> None:
 
 @pytest.fixture
 def db_session(app):
-    from app.extensions import db
-
-    with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
-        original = db.session
-        db.session = session
-        try:
-            yield session
-        finally:
-            session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    with snapshots.rolled_back_session(app) as session:
+        yield session
 
 
 class IsolatedClient(FlaskClient):
@@ -142,26 +129,30 @@ def client(app, db_session):
 _seq = count(1)
 
 
-@pytest.fixture
-def make_org(db_session):
+def org_factory(kind="school", parent=None, code=None, name=None, **context):
     from app.orgs.services import create_organisation
 
-    def factory(kind="school", parent=None, code=None, name=None, **context):
-        n = next(_seq)
-        return create_organisation(code=code or f"T{n:04d}", name=name or f"Организация {n}", kind=kind,
-                                   parent=parent, **context)
-    return factory
+    n = next(_seq)
+    return create_organisation(code=code or f"T{n:04d}", name=name or f"Организация {n}", kind=kind,
+                               parent=parent, **context)
+
+
+def user_factory(role, org, login=None, full_name=None, **kw):
+    from app.auth.services import create_user
+
+    n = next(_seq)
+    return create_user(login=login or f"{role}{n}", full_name=full_name or f"Тестов{n} Иван Петрович",
+                       password=PASSWORD, position=kw.pop("position", role), roles=[(role, org)], **kw)
+
+
+@pytest.fixture
+def make_org(db_session):
+    return org_factory
 
 
 @pytest.fixture
 def make_user(db_session):
-    from app.auth.services import create_user
-
-    def factory(role, org, login=None, full_name=None, **kw):
-        n = next(_seq)
-        return create_user(login=login or f"{role}{n}", full_name=full_name or f"Тестов{n} Иван Петрович",
-                           password=PASSWORD, position=kw.pop("position", role), roles=[(role, org)], **kw)
-    return factory
+    return user_factory
 
 
 def track_of(code: str, level_track: str = "main"):
@@ -186,8 +177,7 @@ def make_cycle(db_session):
     return factory
 
 
-@pytest.fixture
-def world(db_session, make_org, make_user):
+def build_world(make_org, make_user) -> dict:
     """A region with one municipality and two schools, and one user per role where it matters."""
     region = make_org("region", code="REG", name="Тестовая область")
     mun = make_org("municipality", parent=region, code="MUN", name="Тестовый муниципалитет")
@@ -204,8 +194,22 @@ def world(db_session, make_org, make_user):
         "expert": make_user("expert", region, login="expert"),
         "auditor": make_user("auditor", region, login="auditor"),
     }
-    db_session.commit()
     return {"region": region, "mun": mun, "school_a": school_a, "school_b": school_b, **users}
+
+
+# Fixtures whose state is built once per session (tests/snapshots.py) together with the world they stand in;
+# a test asking for one of them gets that world as `world`.
+WORLD_SNAPSHOTS = {"rec_cycle": "_rec_cycle_state", "anl_cycle": "_anl_cycle_state"}
+
+
+@pytest.fixture
+def world(request, db_session, make_org, make_user):
+    for name, state in WORLD_SNAPSHOTS.items():
+        if name in request.fixturenames:
+            return request.getfixturevalue(state)["world"]
+    made = build_world(make_org, make_user)
+    db_session.commit()
+    return made
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.snapshots import cycle_state_fixtures
+
 MORE_SCHOOLS = 10  # beside school A and B: enough units for the statistics to mean something
 
 
@@ -40,13 +42,14 @@ def more_schools(world, make_org, db_session):
     return made
 
 
+_anl_cycle_snapshot, _anl_cycle_state = cycle_state_fixtures("anl_cycle", drive_to_anl)
+
+
 @pytest.fixture
-def anl_cycle(world, make_cycle, db_session):
-    """A municipal M1.1 cycle (2025/26) with its ANL stage open (draft)."""
-    cycle = make_cycle(world["mun"], world["official"])
-    drive_to_anl(cycle, world)
-    db_session.commit()
-    return cycle
+def anl_cycle(_anl_cycle_snapshot, _anl_cycle_state, world):
+    """A municipal M1.1 cycle (2025/26) with its ANL stage open (draft). Built once per session and copied into
+    the test's transaction (tests/snapshots.py); the test's `world` is the one it was built in."""
+    return _anl_cycle_state["cycle"]
 
 
 @pytest.fixture

@@ -77,6 +77,12 @@ def make_measure(cycle, actor, title, *, indicators=(), recommendations=(), star
     from app.extensions import db
     from app.followup.models import Measure
 
+    # A measure whose effect is assessed has been carried out (an unfinished one is «не оценивается»).
+    kw.setdefault("state", "done")
+    if kw["state"] in ("done", "verified"):
+        from app.core.timeutil import utcnow
+
+        kw.setdefault("done_at", utcnow())
     measure = Measure(cycle_id=cycle.id, stage_id=cycle.stage("MEAS").id, title=title, kind="event",
                       responsible_id=actor.id, participants="руководители ОО", start_date=start or TODAY,
                       end_date=end or TODAY + timedelta(days=30), expected_result="рост показателя",

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.snapshots import cycle_state_fixtures
+
 
 def approve(stage, world):
     from workflows import engine
@@ -34,13 +36,19 @@ def drive_to(cycle, code, world):
     assert cycle.stage(code).state == "draft"
 
 
-@pytest.fixture
-def rec_cycle(world, make_cycle, db_session):
-    """A municipal M1.1 cycle whose «Адресные рекомендации» stage is open, its analysis holding findings."""
-    cycle = make_cycle(world["mun"], world["official"])
+def _drive_to_rec(cycle, world):
     drive_to(cycle, "REC", world)
-    db_session.commit()
-    return cycle
+
+
+_rec_cycle_snapshot, _rec_cycle_state = cycle_state_fixtures("rec_cycle", _drive_to_rec)
+
+
+@pytest.fixture
+def rec_cycle(_rec_cycle_snapshot, _rec_cycle_state, world):
+    """A municipal M1.1 cycle (the world's municipality, its official responsible, the first deadline in ten
+    days) whose «Адресные рекомендации» stage is open, its analysis holding findings. Built once per session
+    and copied into the test's transaction (tests/snapshots.py); the test's `world` is the one it was built in."""
+    return _rec_cycle_state["cycle"]
 
 
 @pytest.fixture

@@ -55,7 +55,11 @@ def test_a_marker_prefills_a_finding_which_the_official_saves(world, anl_cycle, 
                                                             AnalysisResult.kind == "marker").limit(1))
     login(world["official"])
     page = client.get(f"/analysis/cycles/{anl_cycle.id}/findings/new?result={marker.id}").get_data(as_text=True)
-    assert marker.sign in page and "признаки необъективности" in page
+    # the prefill names the sign in words (it is printed into documents), never by its code
+    from app.analysis.report import SIGN_TITLES
+
+    assert SIGN_TITLES[marker.sign] in page and "признаки необъективности" in page
+    assert f"({marker.sign}" not in page and f"признак {marker.sign}" not in page
     form = {"problem": "Признаки необъективности результатов", "causes": "", "evidence": f"Признак {marker.sign}",
             "organisation_ids": [str(marker.school_id)], "analysis_run_id": str(analysed.id),
             "source_result_id": str(marker.id), "version": ""}

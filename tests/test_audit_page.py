@@ -214,7 +214,8 @@ def test_rows_speak_russian_and_link_the_cycle_history(two_municipalities, clien
     assert "возвращено на доработку" in returned
     assert "на рассмотрении → черновик" in returned
     assert "Уточните обоснование (MUN)" in returned
-    assert f"этап 1. {cycle.stage('GOAL').title}" in returned
+    goal_stage = cycle.stage("GOAL")
+    assert f'этап <a href="/stages/{goal_stage.id}">1. {goal_stage.title}</a>' in returned
     assert "Тестовый муниципалитет" in returned
     assert "Руководитель органа управления" in returned
     assert f'href="/cycles/{cycle.id}/history"' in returned
@@ -272,7 +273,7 @@ def test_filters_combine(two_municipalities, client, login, db_session):
     text = body(response)
     assert f'<option value="{w["mun"].id}" selected>' in text
     assert '<option value="create" selected>' in text and '<option value="goal" selected>' in text
-    assert f"Только действия пользователя: <b>{w['head'].full_name}</b>" in text
+    assert f'<option value="{w["head"].id}" selected>{w["head"].full_name}</option>' in text
     # Dropping one filter widens the result again.
     del args["actor"]
     assert set(row_ids(client.get(URL, query_string=args))) == set(expected(
@@ -444,4 +445,6 @@ def test_the_page_issues_a_fixed_number_of_statements(world, make_org, make_user
                    approver=world["head"] if owner is world["mun"] else head)
     many, many_rows = measure()
     assert many_rows >= 3 * few_rows > 0, (few_rows, many_rows)  # the second measure really shows more rows
-    assert many == few, f"{url}: {few} statements for {few_rows} rows, {many} for {many_rows}"
+    # Names are loaded per kind of thing a page mentions, never per row: three times the rows cost no more
+    # statements (a page that mentions fewer kinds costs fewer).
+    assert many <= few, f"{url}: {few} statements for {few_rows} rows, {many} for {many_rows}"

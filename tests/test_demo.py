@@ -20,7 +20,12 @@ def test_demo_is_complete_and_idempotent(db_session):
     assert all(o.students and o.settlement and o.profile and o.low_income_share is not None for o in schools)
     assert {u.login for u in db_session.scalars(select(User))} == {u[0] for u in USERS}
     roles = {r.role for u in db_session.scalars(select(User)) for r in u.roles}
-    assert roles == {"admin", "official", "head", "methodologist", "director", "staff", "expert", "auditor"}
+    assert roles == {"admin", "official", "head", "methodologist", "director", "staff", "expert", "analyst", "auditor"}
+    # Each municipality's ИМЦ supports it and РЦОКО the region (README, demo users `imc` and `rcoko`).
+    from app.orgs.models import OrganisationSupport
+
+    supports = {(s.centre.kind, s.supported.kind) for s in db_session.scalars(select(OrganisationSupport))}
+    assert supports == {("methodical_centre", "municipality"), ("assessment_centre", "region")}
     cycles = db_session.scalars(select(Cycle)).all()
     municipal = {c.track.mechanism.code for c in cycles if c.owner.code == "MUN01"}
     assert municipal == {"M1.1", "M1.2", "M1.3", "M1.4", "M2.1", "M2.2", "M2.3", "M2.4"}

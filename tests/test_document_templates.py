@@ -15,7 +15,7 @@ import pytest
 import yaml
 from docx import Document
 from docx.shared import Mm
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.errors import ValidationFailed
 from app.documents import catalogue, contexts, rendering
@@ -271,7 +271,9 @@ def test_monitoring_order_has_numbered_items_with_executor_and_deadline(cycle, w
     doc, text = document_text(rendering.render("monitoring_order", ctx))
     assert "ПРИКАЗ" in text and "ПРИКАЗЫВАЮ:" in text
     request = DataRequest.query.filter_by(cycle_id=cycle.id).first()
-    assert f"«{request.title}»" in text
+    from app.core import russian as ru
+
+    assert ru.quote(request.title) in text
     assert request.deadline.strftime("%d.%m.%Y") in text
     n = len(ctx["items"])
     assert f"{n + 1}. Контроль за исполнением настоящего приказа" in text
@@ -381,14 +383,17 @@ def test_signed_version_names_the_recorded_signer_and_approvers(goal_cycle):
                                "signer_position": "Начальник управления", "signed_at":
                                    datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)}],
                "approvals": [{"decision": "approved", "approver_name": "Орлова Анна Павловна",
-                              "approver_position": "Методист ИМЦ", "role": "methodologist"},
+                              "approver_position": "Методист ИМЦ", "role": "methodologist",
+                              "decided_at": datetime(2026, 2, 27, 22, 30, tzinfo=timezone.utc)},
                              {"decision": "returned", "approver_name": "Кто-то Другой", "role": "methodologist"}]}
     ctx = contexts.build_context("regulation", goal_cycle.stage("GOAL"), version=version)
     assert ctx["approval"] == {"position": "Начальник управления", "name": "П.И. Сидоров",
                                "date": "«01» марта 2026 г."}
-    assert ctx["agreements"] == [{"position": "Методист ИМЦ", "name": "А.П. Орлова"}]
+    # the «СОГЛАСОВАНО» stamp is dated with the day the approver agreed, in the organisation's time zone
+    assert ctx["agreements"] == [{"position": "Методист ИМЦ", "name": "А.П. Орлова", "date": "«28» февраля 2026 г."}]
     doc, text = document_text(rendering.render("regulation", ctx))
     assert "____________ П.И. Сидоров" in text and "«01» марта 2026 г." in text and "А.П. Орлова" in text
+    assert "«28» февраля 2026 г." in text
 
 
 def test_registered_version_prints_its_number_and_date(cycle, world):
@@ -604,4 +609,65 @@ def test_letter_blank_carries_the_requisites_the_emblem_and_the_executors_phone(
     ctx = context_for(document_types()["best_practices"], cycle, world)
     with zipfile.ZipFile(io.BytesIO(rendering.render("best_practices", ctx))) as package:
         assert not any(name.startswith("word/media/") for name in package.namelist())
+    db_session.rollback()
+
+
+# --- dates that make sense (app/core/dating.py; the rules' wording in tests/test_document_text.py) -----------
+
+def _past(db_session, obj, **dates):
+    for key, value in dates.items():
+        setattr(obj, key, value)
+    db_session.flush()
+
+
+def test_a_letter_with_a_deadline_already_past_is_refused(cycle, world, db_session):
+    from datetime import date, timedelta
+
+    from app.core.errors import ValidationFailed
+    from app.documents.catalogue import document_types
+    from app.monitoring.models import DataRequest
+
+    request = db_session.scalar(select(DataRequest).where(DataRequest.cycle_id == cycle.id))
+    _past(db_session, request, deadline=date.today() - timedelta(days=1))
+
+    with pytest.raises(ValidationFailed) as refused:
+        context_for(document_types()["data_request_letter"], cycle, world)
+    assert any("предоставление сведений" in p and "уже наступил" in p for p in refused.value.problems)
+    # a signed edition is re-rendered from its data as it was: the rule is the signature's then
+    signed = contexts.build_context("data_request_letter", cycle.stage("MON"),
+                                    version={"signatures": [], "registration_number": "01-15/1"})
+    assert signed["dating"]["deadlines"]
+    db_session.rollback()
+
+
+def test_an_event_order_after_the_event_has_started_is_refused(cycle, world, db_session):
+    from datetime import date, timedelta
+
+    from app.core.errors import ValidationFailed
+    from app.followup.models import Measure
+
+    measure = db_session.scalar(select(Measure).where(Measure.cycle_id == cycle.id).order_by(Measure.start_date))
+    _past(db_session, measure, start_date=date.today() - timedelta(days=2), end_date=date.today() + timedelta(days=5))
+    with pytest.raises(ValidationFailed) as refused:
+        contexts.build_context("event_order", cycle.stage("MEAS"), params={"measure_id": measure.id})
+    assert any("не может быть исполнен: мероприятие" in p for p in refused.value.problems), refused.value.problems
+    db_session.rollback()
+
+
+def test_the_list_of_indicators_and_methods_is_one_document_for_both_stages(cycle, world, db_session):
+    """The перечень evidences «Показатели» and «Методы»: one document of the cycle, not one per stage."""
+    from app.documents import services
+    from app.documents.guards import mandatory_documents
+    from app.documents.models import Document
+
+    docs = list(db_session.scalars(select(Document).where(Document.cycle_id == cycle.id,
+                                                          Document.type_key == "indicators_approval")))
+    assert len(docs) == 1
+    meth = cycle.stage("METH")
+    assert mandatory_documents(meth) == [] and docs[0] in services.documents_of_stage(meth)
+    editions = len(docs[0].versions)
+    again = services.generate_document(meth, "indicators_approval", actor=world["official"], inline=True)
+    assert again.id == docs[0].id and len(again.versions) == editions + 1
+    assert db_session.scalar(select(func.count()).select_from(Document).where(
+        Document.cycle_id == cycle.id, Document.type_key == "indicators_approval")) == 1
     db_session.rollback()

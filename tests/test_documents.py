@@ -299,12 +299,13 @@ def test_registration_numbers_are_consecutive_per_journal_and_year(world, goal_s
 
     year = date.today().year
     cycle = goal_stage.cycle
-    for code in ("IND", "METH"):
+    for code in ("IND", "MEAS"):
         cycle.stage(code).state = "draft"
     db_session.commit()
+    # (the перечень of IND and METH is one document of the cycle: the roadmap is the second plan)
     docs = [_signed(world, goal_stage, db_session),
             _signed(world, cycle.stage("IND"), db_session, "indicators_approval"),
-            _signed(world, cycle.stage("METH"), db_session, "indicators_approval")]
+            _signed(world, cycle.stage("MEAS"), db_session, "roadmap")]
     services.transition(docs[0], "register", actor=world["official"])
     db_session.commit()
     # A registration that rolls back gives its number back: no gap.
@@ -314,7 +315,7 @@ def test_registration_numbers_are_consecutive_per_journal_and_year(world, goal_s
     services.transition(docs[2], "register", actor=world["official"])
     services.transition(docs[1], "register", actor=world["official"])
     db_session.commit()
-    # The положение is in the local acts' journal, the перечни in the plans' journal: two sequences.
+    # The положение is in the local acts' journal, the перечень and the roadmap in the plans' journal.
     assert [d.current.registration_number for d in docs] == ["1-лна", "2-пл", "1-пл"]
     assert [d.current.registration_journal.code for d in docs] == ["local_acts", "plans", "plans"]
     # Another organisation's journal and another year start at 1.

@@ -177,8 +177,10 @@ def test_registered_copy_with_fake_generation_carries_the_stamp(world, goal_stag
     doc = signed_regulation(world, goal_stage, db_session)
     version = register(doc, world, db_session)
     text = text_of(services.registered_path(version).read_bytes())
-    assert "Сведения о регистрации и подписании" in text and version.registration_number in text
+    assert "Лист удостоверения" in text and version.registration_number in text
     assert f"SHA-256 подписанного файла: {version.sha256}" in text
+    # the time of signing is local time, without the time zone's identifier
+    assert "(местное время)" in text and "Europe/" not in text
 
 
 def test_snapshot_keeps_dates_decimals_and_charts_and_detects_an_altered_chart(app, db_session):

@@ -100,9 +100,21 @@ def test_a_measure_whose_indicator_was_not_measured_after_it_ended_is_not_measur
 
 def test_cancelled_measures_are_not_assessed(chain, db_session):
     measure = chain.measures["stalls"]
-    measure.state, measure.cancel_reason = "cancelled", "отменено"
+    measure.state, measure.cancel_reason, measure.done_at = "cancelled", "отменено", None
     evaluation = services.save_evaluation(chain.cycle, conclusions="Пересчёт", actor=chain.decision.responsible)
     assert {a.measure_id for a in evaluation.assessments} == {chain.measures["moves"].id}
+
+
+def test_an_unfinished_measure_is_not_rated_and_its_rating_is_refused(chain, world, db_session):
+    measure = chain.measures["moves"]
+    measure.state, measure.done_at = "in_progress", None
+    evaluation = services.save_evaluation(chain.cycle, conclusions="Пересчёт", actor=chain.decision.responsible)
+    assessment = next(a for a in evaluation.assessments if a.measure_id == measure.id)
+    assert assessment.computed == "not_measurable"
+    with pytest.raises(ValidationFailed, match="не завершена — эффект не оценивается"):
+        services.override_assessment(evaluation, measure_id=measure.id, result="moved", note="видно по ВПР",
+                                     actor=world["official"])
+    db_session.rollback()
 
 
 # --- writes ------------------------------------------------------------------------------------

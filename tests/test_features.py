@@ -24,10 +24,12 @@ EVERYONE_ENTRIES = [("Работа", "Мои задачи"), ("Работа", "�
                     ("Аналитика", "Ситуационный центр"), ("Аналитика", "Организации")]
 SCHOOL = EVERYONE_ENTRIES[:2] + [("Работа", "Рекомендации")] + EVERYONE_ENTRIES[2:8] + [
     ("Аналитика", "Профиль моей организации"), ("Аналитика", "Организации")]
-AUDIT = EVERYONE_ENTRIES + [("Администрирование", "Журнал аудита")]
+# The assessment of municipal mechanisms: every role but the schools'.
+ASSESSMENT = EVERYONE_ENTRIES + [("Аналитика", "Оценка механизмов")]
+AUDIT = ASSESSMENT + [("Администрирование", "Журнал аудита")]
 NAVIGATION = {
     "admin": AUDIT + [("Администрирование", "Пользователи"), ("Администрирование", "Шаблоны документов")],
-    "official": EVERYONE_ENTRIES, "methodologist": EVERYONE_ENTRIES,
+    "official": ASSESSMENT, "methodologist": ASSESSMENT,
     "head": AUDIT, "expert": AUDIT, "auditor": AUDIT,
     "director": SCHOOL, "staff": SCHOOL,
 }
@@ -114,7 +116,8 @@ def test_stage_and_cycle_partials_keep_their_order(app):
                                                   "effectiveness/_stage.html"]
         assert features.stage_partials("EFF") == ["effectiveness/_stage_EFF.html", "documents/_stage.html",
                                                   "effectiveness/_stage.html"]
-        assert features.cycle_partials() == ["analysis/_cycle.html", "effectiveness/_cycle.html"]
+        assert features.cycle_partials() == ["analysis/_cycle.html", "effectiveness/_cycle.html",
+                                             "vertical/_cycle.html"]
 
 
 def test_demo_fillers_run_monitoring_first_and_documents_last(app):

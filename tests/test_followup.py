@@ -644,3 +644,30 @@ def test_the_directors_inbox_links_to_the_item_with_its_due_date(rec_cycle, worl
     assert item.due_date.strftime("%d.%m.%Y") in page
     assert director_a.get(f"/tasks/{task.id}").headers["Location"].endswith(f"/followup/items/{item.id}")
     assert f"/tasks/{task.id}" not in client_for(world["director_b"]).get("/tasks/").get_data(as_text=True)
+
+
+def test_a_directors_list_names_each_items_cycle_and_mechanism(rec_cycle, world, make_recommendation, client_for):
+    """Issue 13: identical texts from several cycles are told apart by their cycle and mechanism."""
+    rec = make_recommendation(rec_cycle, issue=True)
+    page = client_for(world["director_a"]).get("/followup/my").get_data(as_text=True)
+    row = page[page.index(f'data-item="{item_of(rec, world["school_a"]).id}"'):]
+    row = row[:row.index("</tr>")]
+    mechanism = rec_cycle.track.mechanism
+    assert f"{mechanism.code}, {rec_cycle.owner.display_name}, {rec_cycle.period}" in row
+    assert mechanism.title in row
+
+
+def test_a_schools_copy_cites_only_the_findings_about_itself(rec_cycle, world, make_recommendation, client_for,
+                                                           db_session):
+    """Issue 13: another school's problems stay with the owner; the owner's people open every finding."""
+    rec = make_recommendation(rec_cycle, issue=True)
+    finding = rec.findings[0]
+    finding.organisations = [world["school_b"]]
+    db_session.commit()
+    item_a = item_of(rec, world["school_a"])
+    page_a = client_for(world["director_a"]).get(f"/followup/items/{item_a.id}").get_data(as_text=True)
+    assert f'data-finding="{finding.id}"' not in page_a and finding.problem not in page_a
+    page_b = client_for(world["director_b"]).get(f"/followup/items/{item_of(rec, world['school_b']).id}")
+    assert f'data-finding="{finding.id}"' in page_b.get_data(as_text=True)
+    owner = client_for(world["official"]).get(f"/followup/items/{item_a.id}").get_data(as_text=True)
+    assert f'<a href="/analysis/findings/{finding.id}">{finding.problem}</a>' in owner

@@ -68,6 +68,7 @@ def _urls(world, cycle):
 
 PAGES = ["home", "tasks", "cycles", "cycle", "stage GOAL", "stage MON", "stage ANL", "dashboard", "objectivity",
          "school", "audit"]
+PER_KIND = ("audit",)
 GROWS_VISIBLY = ("home", "tasks", "cycles", "dashboard", "objectivity")  # show more rows at region scale
 
 
@@ -89,5 +90,8 @@ def test_pages_issue_as_many_statements_for_a_region_as_for_a_municipality(world
     many = {page: measure(page) for page in PAGES}
     shown_more = [page for page in GROWS_VISIBLY if many[page][1] <= few[page][1]]
     assert not shown_more, f"these pages should show more at region scale: {shown_more}"
-    differ = {page: (few[page][0], many[page][0]) for page in PAGES if few[page][0] != many[page][0]}
+    # The audit page names what its rows mention with one query per kind of thing (people, documents, stages…):
+    # a page of the grown region may mention fewer kinds, never cost more.
+    differ = {page: (few[page][0], many[page][0]) for page in PAGES
+              if few[page][0] != many[page][0] and not (page in PER_KIND and many[page][0] < few[page][0])}
     assert not differ, f"statements before → after the region grew: {differ}"

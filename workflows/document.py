@@ -17,9 +17,12 @@ service checks the password before firing. Separation of duties: whoever agreed 
 edition does not sign that edition.
 """
 
+from flask import current_app
+
 from app.auth.roles import EDITORS, ROLES
 from app.auth.services import users_with_role_at
-from app.core.timeutil import utcnow
+from app.core.dating import problems as dating_problems
+from app.core.timeutil import today_in, utcnow
 from workflows.permissions import has_role
 
 NAME = "document"
@@ -73,6 +76,17 @@ def route_staffed(doc) -> list[str]:
         if not users_with_role_at(doc.organisation, {role}):
             problems.append(f"Некому согласовать документ: нет пользователя с ролью «{ROLES.get(role, role)}».")
     return problems
+
+
+def dated_sensibly(doc) -> list[str]:
+    """The document signed or registered today: not before the data it reports, not after the event it orders,
+    no deadline already reached (the rules its context builder recorded, app.core.dating)."""
+    current = doc.current
+    dating = (current.context_snapshot or {}).get("dating") if current is not None else None
+    if not dating:
+        return []
+    org = doc.organisation
+    return dating_problems(dating, today_in(org.timezone or current_app.config["APP_TIMEZONE"]))
 
 
 def registrable(doc) -> list[str]:
@@ -149,10 +163,10 @@ TRANSITIONS = [
     {"trigger": "withdraw", "source": ["on_approval", "awaiting_signature"], "dest": "draft",
      "label": "Отозвать для изменения", "allowed": EDITOR, "style": "secondary"},
     {"trigger": "sign", "source": "awaiting_signature", "dest": "signed", "label": "Подписать",
-     "allowed": SIGNER, "guards": [version_ready], "style": "success",
+     "allowed": SIGNER, "guards": [version_ready, dated_sensibly], "style": "success",
      "denied": _signer_refusal},
     {"trigger": "register", "source": "signed", "dest": "registered", "label": "Зарегистрировать",
-     "allowed": REGISTRAR, "guards": [registrable]},
+     "allowed": REGISTRAR, "guards": [registrable, dated_sensibly]},
     {"trigger": "publish", "source": ["signed", "registered"], "dest": "published", "label": "Опубликовать",
      "allowed": REGISTRAR, "guards": [publishable], "style": "secondary"},
     {"trigger": "revise", "source": ["signed", "registered", "published"], "dest": "draft",

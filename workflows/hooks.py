@@ -12,7 +12,7 @@ from typing import Callable
 
 from app.core.hooks import Hook, covered_people
 
-__all__ = ["Hook", "attachments_of", "covered_people", "mandatory_documents", "stage_content"]
+__all__ = ["Hook", "attachments_of", "covered_people", "invariant_problems", "mandatory_documents", "stage_content"]
 
 # Stage code → function(stage) → problems (in Russian): the content a stage must have before review.
 stage_content: dict[str, Callable] = {}
@@ -20,3 +20,5 @@ stage_content: dict[str, Callable] = {}
 mandatory_documents = Hook("mandatory_documents", lambda stage: [])
 # function(obj, kind=None) → the files attached to `obj` (proof of execution, evidence).
 attachments_of = Hook("attachments_of", lambda obj, kind=None: [])
+# function(cycle) → problems: the upper level's invariant indicators the cycle lacks (README, «The vertical»).
+invariant_problems = Hook("invariant_problems", lambda cycle: [])

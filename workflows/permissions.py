@@ -8,6 +8,7 @@ so a predicate never thinks about deputies.
     has_role(EDITORS)                                  any holder of the roles over the object's organisation
     has_role(APPROVERS, nearest=True)                  only the holders at the nearest level that has any
     has_role(MANAGERS, over=lambda item: item.owner)   judged over another organisation than the object's
+    supports({"methodologist"})                        held at a centre (ИМЦ, РЦОКО) supporting the organisation
     is_person("responsible_id")                        the one person named on the row
     any_of(p, q), all_of(p, q)                         combinations
 """
@@ -66,6 +67,25 @@ def has_role(roles: Roles, *, over: Callable[[Any], Any] | None = None, nearest:
     static = frozenset() if callable(roles) else frozenset(roles)
     return Permission(check, describe or ("роль: " + ", ".join(sorted(static)) if static else "роль по данным"),
                       static)
+
+
+def supports(roles: Iterable[str], *, over: Callable[[Any], Any] | None = None,
+             describe: str | None = None) -> Permission:
+    """Holders of one of `roles` at a centre (ИМЦ, РЦОКО) that supports `over(obj)` itself (default: the object's
+    organisation) by the relation an administrator configures (orgs.OrganisationSupport) — e.g. the methodologist
+    of the methodical centre serving a municipality, for that municipality's own cycles, not its schools'."""
+    where = over or _organisation
+    wanted = frozenset(roles)
+
+    def check(obj, person):
+        org = where(obj)
+        if org is None:
+            return None
+        held = {role for role, _path, org_id in person.support_grants() if org_id == org.id} & wanted
+        return sorted(held)[0] if held else None
+
+    return Permission(check, describe or "роль в центре, сопровождающем организацию: " + ", ".join(sorted(wanted)),
+                      wanted)
 
 
 def is_person(attribute: str, *, describe: str | None = None) -> Permission:

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.auth.roles import APPROVERS, EDITORS
+from app.auth.services import users_supporting
 from app.core.timeutil import utcnow
 from app.extensions import db
 from workflows import hooks
-from workflows.permissions import has_role
+from workflows.permissions import any_of, has_role, supports
 
 NAME = "stage"
 OBJECT_TYPE = "stage"
@@ -61,6 +62,7 @@ def _indicators_content(stage) -> list[str]:
     for group in stage.cycle.track.mechanism.indicator_groups:
         if group.required and group.name not in covered:
             problems.append(f"Нет ни одного показателя в обязательной группе «{group.name}».")
+    problems.extend(hooks.invariant_problems(stage.cycle))
     for ind in indicators:
         if ind.baseline is None:
             problems.append(f"Показатель {ind.code}: не указано базовое значение.")
@@ -101,7 +103,11 @@ def mandatory_documents(stage) -> list[str]:
     return hooks.mandatory_documents(stage)
 
 
-APPROVE = has_role(APPROVERS, nearest=True)
+# The methodologist of a methodical centre (ИМЦ) that supports the owning municipality approves its cycles too
+# (the centre serves the municipality: orgs.OrganisationSupport); a РЦОКО analyst approves nothing.
+CENTRE_APPROVERS = frozenset({"methodologist"})
+APPROVE = any_of(has_role(APPROVERS, nearest=True),
+                 supports(CENTRE_APPROVERS, over=lambda stage: stage.cycle.owner))
 
 
 def submitter(stage) -> set[int]:
@@ -174,7 +180,9 @@ def _after_draft(ctx) -> None:
 
 def _after_on_review(ctx) -> None:
     stage = ctx.obj
-    for approver in ctx.users_with_role(stage.organisation, APPROVERS):
+    approvers = ctx.users_with_role(stage.organisation, APPROVERS)
+    approvers += [u for u in users_supporting(stage.cycle.owner, CENTRE_APPROVERS) if u not in approvers]
+    for approver in approvers:
         ctx.open_task(kind="review_stage", title=task_title(stage, "review_stage"), assignee=approver,
                       due_date=stage.deadline)
 

@@ -13,7 +13,7 @@ over the request's owner. Separation of duties: whoever submitted an answer does
 from app.auth.roles import CYCLE_MANAGERS
 from app.core.timeutil import utcnow
 from app.tasks import services as tasks
-from workflows.permissions import all_of, any_of, has_role, is_person
+from workflows.permissions import Permission, all_of, any_of, has_role, is_person
 
 NAME = "submission"
 OBJECT_TYPE = "submission"
@@ -34,8 +34,22 @@ OPEN_STATES = ("pending", "returned")
 DONE_STATES = ("accepted", "not_provided")
 
 DIRECTOR = has_role({"director"}, describe="руководитель организации-адресата")
-# The addressee's director, or the staff member the director delegated the answer to.
-FILL = any_of(DIRECTOR, all_of(has_role({"staff"}), is_person("delegate_id")),
+# A municipality addressed by a regional request (two-step request) answers through its own official or head:
+# roles held at the municipality itself, never the region's people above it (they review the answer).
+AUTHORITY_FILLERS = frozenset({"official", "head"})
+
+
+def _authority_answers(submission, person):
+    org = submission.organisation
+    if org.kind != "municipality":
+        return None
+    held = {r.role for r in person.roles if r.organisation_id == org.id} & AUTHORITY_FILLERS
+    return sorted(held)[0] if held else None
+
+
+AUTHORITY = Permission(_authority_answers, "специалист или руководитель муниципалитета-адресата", AUTHORITY_FILLERS)
+# The addressee's director, or the staff member the director delegated the answer to; a municipality's own people.
+FILL = any_of(DIRECTOR, all_of(has_role({"staff"}), is_person("delegate_id")), AUTHORITY,
               describe="руководитель организации-адресата или сотрудник, которому он это поручил")
 FILL_DENIED = ("Отправить сведения может руководитель организации-адресата или сотрудник, которому он это "
                "поручил.")
@@ -156,6 +170,9 @@ def fillers_of(submission, users_with_role) -> list:
     delegate = submission.delegate
     if delegate is not None and delegate.active:
         return [delegate]
+    if submission.organisation.kind == "municipality":
+        return [u for u in users_with_role(submission.organisation, AUTHORITY_FILLERS)
+                if any(r.organisation_id == submission.organisation_id for r in u.roles)]
     return users_with_role(submission.organisation, {"director"})
 
 

@@ -1,38 +1,54 @@
 """Charts of the analysis pages and the analytic report. Drawing only: every figure comes from and is
-rendered by app/core/charts.py (SVG inline on pages, PNG in documents). Inputs are plain lists."""
+rendered by app/core/charts.py (SVG inline on pages, PNG in documents). Inputs are plain lists.
+
+Readable at print size (the PNG is placed ~16 cm wide, so 1 cm of figure is 1 cm of paper): titles and names are
+wrapped, never cut; legends stand below the plot, never over the bars; axes are labelled in Russian with units;
+numbers in labels use the decimal comma."""
+
+import textwrap
 
 from app.core import charts
+from app.core import russian as ru
 
 BAR = "#3b6ea5"
 HIGHLIGHT = "#c0504d"
 MUTED = "#9aa5b1"
 
 
-def _short(text: str, limit: int = 28) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+def _wrap(text: str, width: int = 30) -> str:
+    """Whole words on lines of at most `width` characters (a long name takes two or three lines). Titles are
+    the figure's (suptitle), centred over the whole width, so the layout keeps them inside the picture."""
+    return "\n".join(textwrap.wrap(text or "", width)) or ""
+
+
+def _lines(texts: list[str]) -> int:
+    return sum(t.count("\n") + 1 for t in texts)
 
 
 def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float | None = None,
-                    baseline: float | None = None, total: float | None = None, fmt: str = "svg") -> bytes:
+                    baseline: float | None = None, total: float | None = None, unit: str | None = None,
+                    fmt: str = "svg") -> bytes:
     """Horizontal bars: one indicator's value per organisation, with target, baseline and total lines."""
     bars = [(name, value) for name, value in bars if value is not None]
-    height = max(5.0, 1.0 + 0.55 * len(bars))
+    names = [_wrap(n) for n, _v in bars][::-1]
+    title = _wrap(title, 70)
+    height = max(6.0, 2.5 + 0.6 * _lines(names) + 0.5 * title.count("\n"))
     fig = charts.figure(16, min(height, 24))
     ax = fig.add_subplot()
-    names = [_short(n) for n, _v in bars][::-1]
     values = [v for _n, v in bars][::-1]
     ax.barh(range(len(values)), values, color=BAR)
     ax.set_yticks(range(len(values)), names)
     if target is not None:
-        ax.axvline(target, color=HIGHLIGHT, linestyle="--", label=f"цель {target:g}")
+        ax.axvline(target, color=HIGHLIGHT, linestyle="--", label=f"целевое {ru.number(target)}")
     if baseline is not None:
-        ax.axvline(baseline, color=MUTED, linestyle=":", label=f"базовое {baseline:g}")
+        ax.axvline(baseline, color=MUTED, linestyle=":", label=f"базовое {ru.number(baseline)}")
     if total is not None:
-        ax.axvline(total, color="#333333", linewidth=1, label=f"итого {total:.1f}")
+        ax.axvline(total, color="#333333", linewidth=1, label=f"в целом {ru.number(total, 1)}")
     if target is not None or baseline is not None or total is not None:
         # Below the plot, never over the bars.
-        fig.legend(loc="outside lower center", ncols=3, fontsize=7, frameon=False)
-    ax.set_title(_short(title, 90), fontsize=9)
+        fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    ax.set_xlabel(f"значение показателя, {unit}" if unit else "значение показателя")
+    fig.suptitle(title, fontsize=10)
     if not values:
         ax.text(0.5, 0.5, "нет данных", ha="center", va="center", transform=ax.transAxes)
     return charts.render(fig, fmt)
@@ -40,27 +56,31 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
 
 def shares_chart(rows: list[tuple[str, float]], *, title: str, fmt: str = "svg") -> bytes:
     """Bars of a share (0–100 %) per named unit, e.g. the share of schools with signs per municipality."""
-    fig = charts.figure(16, max(5.0, 1.0 + 0.55 * len(rows)))
+    names = [_wrap(n) for n, _v in rows][::-1]
+    fig = charts.figure(16, max(5.0, 2.0 + 0.6 * _lines(names)))
     ax = fig.add_subplot()
-    names = [_short(n) for n, _v in rows][::-1]
     values = [v or 0 for _n, v in rows][::-1]
     ax.barh(range(len(values)), values, color=HIGHLIGHT)
     ax.set_yticks(range(len(values)), names)
     ax.set_xlim(0, max([100.0] + values))
-    ax.set_xlabel("%")
-    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("доля школ, %")
+    fig.suptitle(_wrap(title, 70), fontsize=10)
     if not values:
         ax.text(0.5, 0.5, "нет данных", ha="center", va="center", transform=ax.transAxes)
     return charts.render(fig, fmt)
 
 
-def sign_counts_chart(counts: dict[str, int], *, fmt: str = "svg") -> bytes:
-    """Number of markers per sign K1–K5."""
-    fig = charts.figure(12, 6)
-    ax = fig.add_subplot()
+def sign_counts_chart(counts: dict[str, int], *, labels: dict[str, str] | None = None, fmt: str = "svg") -> bytes:
+    """Number of markers per sign K1–K5; with `labels` each sign is named in words (documents print no codes)."""
     signs = ["K1", "K2", "K3", "K4", "K5"]
-    ax.bar(signs, [counts.get(s, 0) for s in signs], color=HIGHLIGHT)
-    ax.set_title("Признаки необъективности результатов: число случаев", fontsize=9)
+    names = [_wrap((labels or {}).get(s, s), 34) for s in signs][::-1]
+    fig = charts.figure(16, max(6.0, 2.0 + 0.6 * _lines(names)))
+    ax = fig.add_subplot()
+    ax.barh(range(len(signs)), [counts.get(s, 0) for s in signs][::-1], color=HIGHLIGHT)
+    ax.set_yticks(range(len(signs)), names)
+    ax.set_xlabel("число случаев (школа, предмет, класс, год)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.suptitle("Признаки необъективности результатов: число случаев", fontsize=10)
     return charts.render(fig, fmt)
 
 
@@ -76,9 +96,9 @@ def cluster_chart(points: list[tuple[int, float, str]], *, fmt: str = "svg") -> 
         ax.scatter([cluster], [z], color=colour, s=18)
     ax.axhline(0, color="#333333", linewidth=0.8)
     ax.set_xlabel("кластер школ со схожими условиями")
-    ax.set_ylabel("отклонение от среднего по кластеру, z")
+    ax.set_ylabel("отклонение от среднего по кластеру,\nстандартных отклонений")
     clusters = sorted({c for c, _z, _p in points})
     if clusters:
         ax.set_xticks(clusters, [str(c) for c in clusters])
-    ax.set_title("Результаты школ относительно школ со схожими условиями", fontsize=9)
+    fig.suptitle("Результаты школ относительно школ со схожими условиями", fontsize=10)
     return charts.render(fig, fmt)

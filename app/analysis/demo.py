@@ -18,7 +18,8 @@ from app.orgs.models import Organisation
 from app.imports import partitions, summaries
 from app.imports.models import AssessmentResult
 from app.analysis.jobs import run_now
-from app.analysis.report import SIGN_TITLES
+from app.analysis import finding_text
+from app.core import russian as ru
 
 MIN_SCHOOLS = 5  # fewer schools make no meaningful statistics: then only findings are recorded
 
@@ -91,30 +92,27 @@ def _findings(cycle, run) -> list[services.FindingData]:
     if verdict is not None:
         p = verdict.payload or {}
         out.append(services.FindingData(
-            problem=f"В школе «{verdict.school.display_name}» выявлены признаки необъективности результатов "
-                    f"({', '.join(p.get('signs') or [])}).",
+            problem=f"В школе {ru.quote(verdict.school.display_name)} выявлены признаки необъективности "
+                    f"результатов ({', '.join(finding_text.sign_words(s) for s in p.get('signs') or [])}).",
             causes="Возможные причины: недостаточный контроль за проведением и проверкой работ, "
                    "завышение отметок в журнале.",
-            evidence=f"{verdict.year} г.: {p.get('explanation') or ''}".strip(),
+            evidence=f"{verdict.year} г.: {finding_text.explanation_words(p.get('explanation'))}".strip(),
             organisation_ids=[verdict.school_id], analysis_run_id=run.id, source_result_id=verdict.id))
     if marker is not None:
-        p = marker.payload or {}
         out.append(services.FindingData(
-            problem=f"Признаки необъективности результатов ВПР в школе «{marker.school.display_name}» "
-                    f"({marker.subject}, {marker.grade} класс): {SIGN_TITLES.get(marker.sign, marker.sign)}.",
+            problem=f"Признаки необъективности результатов ВПР в школе {ru.quote(marker.school.display_name)} "
+                    f"({marker.subject}, {marker.grade} класс): {finding_text.sign_words(marker.sign)}.",
             causes="Возможные причины: недостаточный контроль за проведением и проверкой работ, "
                    "завышение отметок в журнале.",
-            evidence=f"Признак {marker.sign}, {marker.year} г.: статистика {p.get('statistic')}, "
-                     f"порог {p.get('threshold')}. {p.get('detail') or ''}".strip(),
+            evidence=finding_text.prefill(marker)[1],
             organisation_ids=[marker.school_id], analysis_run_id=run.id, source_result_id=marker.id))
     shnor = _pick(run, "shnor")
     if shnor is not None:
-        p = shnor.payload or {}
         out.append(services.FindingData(
-            problem=f"Школа «{shnor.school.display_name}» показывает устойчиво низкие образовательные результаты "
-                    "(ШНОР).",
+            problem=f"Школа {ru.quote(shnor.school.display_name)} показывает устойчиво низкие образовательные "
+                    "результаты (ШНОР).",
             causes="Дефицит педагогических кадров, низкая учебная мотивация обучающихся.",
-            evidence=f"Основания: {p.get('reasons')}; годы: {p.get('years')}.",
+            evidence=finding_text.prefill(shnor)[1],
             organisation_ids=[shnor.school_id], analysis_run_id=run.id, source_result_id=shnor.id))
     below = None
     if run is not None:
@@ -122,12 +120,11 @@ def _findings(cycle, run) -> list[services.FindingData]:
             AnalysisResult.run_id == run.id, AnalysisResult.kind == "cluster_position")
             .order_by(AnalysisResult.value.asc().nulls_last()).limit(1))
     if below is not None and below.value is not None and below.value < 0:
-        p = below.payload or {}
         out.append(services.FindingData(
-            problem=f"Результаты школы «{below.school.display_name}» ниже ожидаемого для школ со схожими условиями.",
+            problem=f"Результаты школы {ru.quote(below.school.display_name)} ниже ожидаемого для школ со схожими "
+                    "условиями.",
             causes="Недостаточная методическая поддержка учителей.",
-            evidence=f"Средний процент выполнения {p.get('value')}, среднее по кластеру {p.get('cluster_mean')}, "
-                     f"z = {p.get('z')}.",
+            evidence=finding_text.prefill(below)[1],
             organisation_ids=[below.school_id], analysis_run_id=run.id, source_result_id=below.id))
     if len(out) < 2:
         affected = [s.id for s in schools[:2]] or [cycle.owner_id]

@@ -12,16 +12,20 @@ import json
 import logging
 import math
 from datetime import date, datetime
+import time
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import case, delete, insert, select, update
 
-from app.analysis.models import AnalysisResult, AnalysisRun
+from app.analysis import fanout
+from app.analysis.models import AnalysisPart, AnalysisResult, AnalysisRun
+from app.core.errors import DomainError, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
+from app.jobs import registry
 from app.jobs.progress import Progress
-from app.jobs.queue import dispatch_ready, job
-from app.jobs.tracked import run_tracked
+from app.jobs.queue import dispatch_ready, enqueue_after_commit, job
+from app.jobs.tracked import domain_message, enqueue_tracked, in_worker, run_tracked
 from app.orgs.models import Organisation
 from app.analysis.dashboard import refresh_dashboard
 
@@ -44,7 +48,7 @@ def run_now(run: AnalysisRun) -> AnalysisRun:
     run.status, run.started_at = "running", utcnow()
     summary = execute(run, NoProgress())
     run.status, run.progress, run.finished_at, run.summary = "done", 100, utcnow(), summary
-    run.message = _message(summary)
+    run.message = summary_message(summary)
     db.session.flush()
     return run
 
@@ -61,6 +65,9 @@ def run_analysis(run_id: int, job_id: str | None = None) -> None:
 
 def _work(run_id: int) -> None:
     run = db.session.get(AnalysisRun, run_id)
+    if (run.params or {}).get("fanout"):
+        dispatch(run)  # the run stays running: its combining job finishes it
+        return
     progress = Progress("analysis_run", run.id, commit_on_sqlite=True)
     try:
         summary = execute(run, progress)
@@ -69,10 +76,10 @@ def _work(run_id: int) -> None:
     run = db.session.get(AnalysisRun, run_id)
     run.status, run.progress, run.finished_at = "done", 100, utcnow()
     run.summary = summary
-    run.message = _message(summary)
+    run.message = summary_message(summary)
 
 
-def _message(summary: dict) -> str:
+def summary_message(summary: dict) -> str:
     parts = [f"Школ: {summary.get('schools', 0)}", f"строк результатов: {summary.get('rows', 0)}",
              f"признаков необъективности: {summary.get('markers', 0)}",
              f"ШНОР: {summary.get('shnor', 0)}", f"ШНСУ: {summary.get('shnsu', 0)}"]
@@ -83,19 +90,26 @@ def _message(summary: dict) -> str:
 
 # --- the computation -------------------------------------------------------------------------
 
-def load_inputs(run: AnalysisRun):
-    """(results, schools, boundaries, thresholds) the run's numbers are computed from: the reference
-    region's schools, their results over the run's years and the works' mark boundaries."""
+def reference_school_ids(run: AnalysisRun) -> list[int]:
+    """The schools the run's results are read for: every school of the reference region, by id."""
+    params = run.params or {}
+    reference = db.session.get(Organisation, params.get("reference_organisation_id") or run.organisation_id)
+    return list(db.session.scalars(
+        select(Organisation.id).where(Organisation.in_subtree_of(reference), Organisation.kind == "school")
+        .order_by(Organisation.id)))
+
+
+def load_inputs(run: AnalysisRun, results=None):
+    """(results, schools, boundaries, thresholds, structures) the run's numbers are computed from: the reference
+    region's schools, their results over the run's years and the works' mark boundaries. `results`: the rows
+    already read (a fanned-out run's parts put together); read here when None."""
     # Local: heavy: pandas and the statistical methods load only when a computation runs.
     from app.analysis.methods import data, thresholds
 
-    params = run.params or {}
-    reference = db.session.get(Organisation, params.get("reference_organisation_id") or run.organisation_id)
-    school_ids = list(db.session.scalars(
-        select(Organisation.id).where(Organisation.in_subtree_of(reference), Organisation.kind == "school")
-        .order_by(Organisation.id)))
+    school_ids = reference_school_ids(run)
     limits = thresholds.load_thresholds()
-    results = data.load_results(years=list(run.years), school_ids=school_ids)
+    if results is None:
+        results = data.load_results(years=list(run.years), school_ids=school_ids)
     connection = db.session.connection()
     options = connection.get_execution_options()
     if options.get("stream_results") or options.get("yield_per"):
@@ -200,8 +214,9 @@ def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None
     return rows
 
 
-def execute(run: AnalysisRun, progress: Progress) -> dict:
-    """Everything between 'running' and 'done': returns the run's summary; results are flushed."""
+def execute(run: AnalysisRun, progress: Progress, results=None) -> dict:
+    """Everything between 'running' and 'done': returns the run's summary; results are flushed. `results`: the
+    result rows when already read (see load_inputs)."""
     # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
@@ -209,11 +224,13 @@ def execute(run: AnalysisRun, progress: Progress) -> dict:
     from app.analysis.methods import aggregates, clusters, low_results, objectivity, sign_tests, verdicts
 
     progress.set(2, force=True)
-    results, schools, boundaries, limits, structures = load_inputs(run)
+    results, schools, boundaries, limits, structures = load_inputs(run, results)
     progress.set(20, force=True)
-    # Kept aside until the end: writing the run row now would lock it against the progress updates.
+    # Kept aside until the end: writing the run row now would lock it against the progress updates. How the run
+    # was computed (one job or fanned out) is not an input: both give the same numbers and the same fingerprint.
+    params = {k: v for k, v in (run.params or {}).items() if k != "fanout"}
     digest = fingerprint(results, schools, boundaries, limits, {
-        "years": list(run.years), **(run.params or {}),
+        "years": list(run.years), **params,
         "structures": sorted([list(map(str, key)), list(labels), list(maxima)]
                              for key, (labels, maxima) in structures.items())})
     scope = run.organisation
@@ -327,3 +344,117 @@ def _school_results(agg, years):
         return pd.Series(dtype=float)
     latest = agg[agg["year"] == max(years)]
     return latest.groupby("school_id")["mean_percent"].mean().sort_index()
+
+
+# --- a region fanned out: one job per municipality, a combining job (app/analysis/fanout.py) ---------------
+
+def dispatch(run: AnalysisRun) -> list[AnalysisPart]:
+    """Split a claimed run into parts and enqueue their jobs and the combining job after the commit (flushes)."""
+    groups = fanout.plan(reference_school_ids(run))
+    if not groups:
+        raise ValidationFailed("В регионе нет школ: анализировать нечего.")
+    base = run.rq_job_id or f"analysis-{run.id}"
+    parts = [AnalysisPart(run_id=run.id, organisation_id=org, school_ids=schools, status="queued",
+                          rq_job_id=f"{base}-m{org}") for org, schools in groups]
+    db.session.add_all(parts)
+    db.session.flush()
+    # From now on the run's job is the combining one: the reconciler sees it waiting (deferred), not over.
+    run.rq_job_id = f"{base}-combine"
+    run.progress = 5
+    for part in parts:
+        enqueue_tracked("analysis_part", part.id, job_id=part.rq_job_id)
+    enqueue_after_commit(combine_analysis, run.id, job_id=run.rq_job_id, after=[p.rq_job_id for p in parts])
+    log.info("analysis run %s: %d parts", run.id, len(parts))
+    return parts
+
+
+# --- a municipality's part -----------------------------------------------------------------------------
+
+@job(queue="default", timeout=1800)
+def run_part(part_id: int) -> None:
+    """Read and stage one municipality's rows (a tracked job: the part row says done or failed, and a failed part
+    fails its run)."""
+    run_tracked("analysis_part", [part_id], lambda _ids: read_part(part_id))
+
+
+def read_part(part_id: int) -> int:
+    """The part's work: its rows of the run's years, parsed and staged on the part row; the number of rows.
+    A part of a run no longer running (another part failed) is refused. Flushes, never commits."""
+    # Local: heavy: pandas and the statistical methods load only when a computation runs.
+    from app.analysis.methods import data
+
+    part = db.session.get(AnalysisPart, part_id)
+    run = db.session.get(AnalysisRun, part.run_id)
+    if run.status != "running":
+        raise ValidationFailed("Расчёт анализа уже не выполняется; чтение результатов муниципалитета отменено.")
+    started = time.perf_counter()
+    frame = data.load_results(years=list(run.years), school_ids=part.school_ids, with_ids=True)
+    blob = fanout.encode(frame)
+    total = db.session.query(AnalysisPart).filter(AnalysisPart.run_id == run.id).count()
+    done = db.session.execute(
+        update(AnalysisPart).where(AnalysisPart.id == part_id, AnalysisPart.status == "running")
+        .values(status="done", data=blob, rows=len(frame), seconds=round(time.perf_counter() - started, 3),
+                finished_at=utcnow()).execution_options(synchronize_session=False))
+    if done.rowcount:
+        step = max(1, fanout.READ_SHARE // max(total, 1))
+        db.session.execute(
+            update(AnalysisRun).where(AnalysisRun.id == run.id, AnalysisRun.status == "running")
+            .values(progress=case((AnalysisRun.progress + step > 5 + fanout.READ_SHARE, 5 + fanout.READ_SHARE),
+                                  else_=AnalysisRun.progress + step))
+            .execution_options(synchronize_session=False))
+    db.session.expire(part)
+    return len(frame)
+
+
+# --- the combining job ---------------------------------------------------------------------------------
+
+@job(queue="default", timeout=1800)
+def combine_analysis(run_id: int) -> None:
+    """Compute a fanned-out run from its staged parts; runs after every part's job, whether it succeeded or not."""
+    try:
+        combined = combine(run_id)
+    except DomainError as exc:
+        log.info("analysis run %s refused: %s", run_id, exc.message)
+        fanout.fail_run(run_id, domain_message(exc))
+        if in_worker():
+            raise
+        return
+    except Exception:
+        log.exception("analysis run %s: combining failed", run_id)
+        fanout.fail_run(run_id, registry.get("analysis_run").internal_error)
+        raise
+    if combined:
+        # Follow-up jobs the run committed (its dashboard's charts): a worker has no request to dispatch them after.
+        dispatch_ready()
+
+
+def combine(run_id: int) -> bool:
+    """Put the parts together, compute, store and finish the run in one commit; False when there was nothing to
+    do (the run failed already, or is not a fanned-out one still running)."""
+    run = db.session.get(AnalysisRun, run_id)
+    if run is None or run.status != "running":
+        db.session.rollback()
+        return False
+    parts = list(db.session.scalars(select(AnalysisPart).where(AnalysisPart.run_id == run_id)
+                                    .order_by(AnalysisPart.id)))
+    if not parts:
+        raise ValidationFailed("Расчёт не разделён на части по муниципалитетам.")
+    unfinished = [p for p in parts if p.status != "done"]
+    if unfinished:
+        # A part failed (its failure failed the run already, unless that commit was lost) or never ran.
+        raise ValidationFailed(fanout.part_failure(unfinished[0].organisation.name,
+                                                   unfinished[0].message or "его часть расчёта не была выполнена."))
+    results = fanout.join_frames([
+        fanout.decode(db.session.scalar(select(AnalysisPart.data).where(AnalysisPart.id == p.id))) for p in parts])
+    progress = Progress("analysis_run", run.id, commit_on_sqlite=True)
+    try:
+        summary = execute(run, progress, results=results)
+    finally:
+        progress.close()
+    run = db.session.get(AnalysisRun, run_id)
+    run.status, run.progress, run.finished_at = "done", 100, utcnow()
+    run.summary = {**summary, "parts": len(parts)}
+    run.message = summary_message(summary)
+    fanout.clear_staged(run_id)
+    db.session.commit()
+    return True

@@ -1,5 +1,8 @@
 """Russian audit-history labels of this feature, merged into app.audit.labels at start-up."""
 
+from app.analysis.models import AnalysisRun, Finding
+from app.audit.present import namer, quoted
+
 ACTIONS: dict[str, str] = {
     "run_analysis": "запуск анализа",
 }
@@ -18,4 +21,11 @@ FIELDS: dict[str, str] = {
     "scores": "оценки факторов риска",
     "priorities": "приоритетные риски",
     "year": "год",
+}
+
+REFERENCES: dict[str, str] = {"organisation_ids": "organisation", "analysis_run_id": "analysis_run"}
+NAMERS = {
+    "finding": namer(Finding, lambda f: quoted(f.title), "analysis.finding_detail", "finding_id"),
+    "analysis_run": namer(AnalysisRun, lambda r: f"за {', '.join(str(y) for y in r.years or [])} гг.",
+                          "analysis.run_detail", "analysis_run_id"),
 }

@@ -4,8 +4,8 @@ precomputed rows, findings (выводы) that recommendations answer later, and
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, CheckConstraint, Column, Float, ForeignKey, Index, Integer, SmallInteger, String, Table, Text,
-    UniqueConstraint,
+    JSON, CheckConstraint, Column, Float, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Table,
+    Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -90,6 +90,36 @@ class AnalysisResult(db.Model):
 
     run: Mapped[AnalysisRun] = relationship()
     school: Mapped[Organisation | None] = relationship()
+
+
+class AnalysisPart(db.Model):
+    """One municipality's share of a fanned-out analysis run (app/analysis/fanout.py): its job reads and parses the
+    results of `school_ids` and stages them in `data` for the run's combining job, which clears it. The user
+    watches the run; these rows say which municipality a failed run stopped at and how long each part took."""
+
+    __tablename__ = "analysis_run_parts"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued','running','done','failed')", name="status"),
+        CheckConstraint("(status IN ('done','failed')) = (finished_at IS NOT NULL)", name="finished_iff_over"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("analysis_runs.id", ondelete="CASCADE"), index=True)
+    # The municipality (the schools' parent) whose schools this part reads.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    school_ids: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    message: Mapped[str | None] = mapped_column(Text)
+    rq_job_id: Mapped[str | None] = mapped_column(String(80))
+    rows: Mapped[int | None] = mapped_column(Integer)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    run: Mapped[AnalysisRun] = relationship()
+    organisation: Mapped[Organisation] = relationship()
 
 
 class DashboardRow(db.Model):

@@ -5,7 +5,7 @@
 same name. The numbers are those of the cycle's latest finished analysis run (its fingerprint is in the
 context, so the report can be traced to exactly the inputs it was computed from).
 
-Chart names: `indicators` (the first indicators' values per organisation), `signs` (markers per sign),
+Chart names: `indicators`, `indicators_2`, … (each indicator's values per organisation), `signs` (markers per sign),
 `flagged_share` (share of flagged schools per municipality), `clusters` (school positions in clusters).
 
 `analytic_report` is the document type's context builder, registered with the documents feature at start-up
@@ -17,8 +17,11 @@ from sqlalchemy import select
 
 from app.analysis import charts, services
 from app.analysis.dashboard import compute_rows, position_label
+from app.analysis.methods.verdicts import chance
 from app.analysis.models import AnalysisResult
-from app.documents.contexts import indicator_values, refuse, register_builder
+from app.core import dating
+from app.core import russian as ru
+from app.documents.contexts import indicator_values, local_day, refuse, register_builder
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -29,7 +32,6 @@ SIGN_TITLES = {
     "K4": "расхождение с отметками в журнале",
     "K5": "результаты не подтверждены в следующем году",
 }
-MAX_CHART_INDICATORS = 3
 
 
 def _num(value, digits: int = 2):
@@ -128,8 +130,16 @@ def report_context(cycle) -> dict:
     sign_counts: dict[str, int] = {}
     for r in found["marker"]:
         sign_counts[r.sign] = sign_counts.get(r.sign, 0) + 1
-    chart_indicators = [i for i in indicators if i["organisations"]][:MAX_CHART_INDICATORS]
-    first = chart_indicators[0] if chart_indicators else None
+    # One chart per indicator the report discusses (every indicator with values): `indicators` is the first,
+    # `indicators_2`, `indicators_3`, … the next ones; an indicator without values gets none.
+    chart_indicators = [i for i in indicators if i["organisations"]]
+    indicator_charts = {
+        ("indicators" if n == 1 else f"indicators_{n}"): (i, charts.indicator_chart(
+            i["name"], [(o["name"], o["value"]) for o in i["organisations"]], target=i["target"],
+            baseline=i["baseline"], total=i["value"], unit=i["unit"], fmt="png"))
+        for n, i in enumerate(chart_indicators, 1)}
+    if not indicator_charts:
+        indicator_charts["indicators"] = (None, charts.indicator_chart("Показатели", [], fmt="png"))
     schools = services.scope_schools(cycle.owner)
     conclusions = [p.strip() for p in ((stage.summary or "") if stage else "").split("\n") if p.strip()]
     return {
@@ -139,7 +149,10 @@ def report_context(cycle) -> dict:
                    "sources": "результаты оценочных процедур (ВПР, ОГЭ, ЕГЭ), сведения мониторинга показателей, "
                               "контекстные данные образовательных организаций"},
         "indicator_rows": [_indicator_row(n, i) for n, i in enumerate(indicators, 1)],
-        "chart_list": [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS],
+        "chart_list": [{"name": name, "caption": f"Значения показателя {ru.quote(ind['name'])} по организациям"
+                        if ind else "Значения показателей по организациям"}
+                       for name, (ind, _png) in indicator_charts.items()]
+        + [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS],
         "conclusions_list": conclusions,
         "period": cycle.period,
         "organisation": cycle.owner.name,
@@ -166,12 +179,8 @@ def report_context(cycle) -> dict:
         "findings": findings,
         "conclusions": conclusions,
         "charts": {
-            "indicators": charts.indicator_chart(
-                f"{first['code']} {first['name']}" if first else "Показатели",
-                [(o["name"], o["value"]) for o in first["organisations"]] if first else [],
-                target=first["target"] if first else None, baseline=first["baseline"] if first else None,
-                total=first["value"] if first else None, fmt="png"),
-            "signs": charts.sign_counts_chart(sign_counts, fmt="png"),
+            **{name: png for name, (_ind, png) in indicator_charts.items()},
+            "signs": charts.sign_counts_chart(sign_counts, labels=SIGN_TITLES, fmt="png"),
             "flagged_share": charts.shares_chart([(s["municipality"], s["share_percent"]) for s in shares],
                                                  title="Доля школ с признаками необъективности, %", fmt="png"),
             "clusters": charts.cluster_chart([(c["cluster"], c["z"], _raw_position(r))
@@ -181,8 +190,7 @@ def report_context(cycle) -> dict:
     }
 
 
-CHART_CAPTIONS = (("indicators", "Значения показателя по организациям"),
-                  ("signs", "Признаки необъективности результатов: число случаев по признакам"),
+CHART_CAPTIONS = (("signs", "Признаки необъективности результатов: число случаев по признакам"),
                   ("flagged_share", "Доля школ с признаками необъективности по муниципалитетам"),
                   ("clusters", "Положение школ относительно школ со схожими условиями"))
 
@@ -196,8 +204,10 @@ def _fmt(value, digits: int = 2) -> str:
 def _indicator_row(number: int, ind: dict) -> dict:
     values = [o["value"] for o in ind["organisations"] if o["value"] is not None]
     return {"number": str(number), "code": ind["code"], "name": ind["name"], "unit": ind["unit"],
-            "baseline": _fmt(ind["baseline"]), "target": _fmt(ind["target"]), "mean": _fmt(ind["value"]),
-            "minimum": _fmt(min(values)) if values else "—", "maximum": _fmt(max(values)) if values else "—",
+            "baseline": ru.amount(ind["baseline"], ind["unit"]), "target": ru.amount(ind["target"], ind["unit"]),
+            "mean": ru.amount(ind["value"], ind["unit"]),
+            "minimum": ru.amount(min(values), ind["unit"]) if values else "—",
+            "maximum": ru.amount(max(values), ind["unit"]) if values else "—",
             "count": str(len(values))}
 
 
@@ -205,11 +215,15 @@ def _intro(cycle, run, flagged, found) -> str:
     if run is None:
         return (f"Анализ результатов мониторинга по циклу «{cycle.title}» выполнен по значениям показателей; "
                 "статистический расчёт по результатам оценочных процедур не проводился.")
-    years = ", ".join(str(y) for y in run.years)
-    return (f"Анализ выполнен по результатам оценочных процедур {years} гг. (расчёт № {run.id}, отпечаток "
-            f"входных данных {(run.fingerprint or '')[:16]}). Школ с признаками необъективности результатов: "
-            f"{len({r['school'] for r in flagged})}; ШНОР: {len(found['shnor'])}; ШНСУ: {len(found['shnsu'])}. "
-            "Признаки — статистические сигналы, требующие внимательного рассмотрения, а не доказательство.")
+    years = sorted(run.years)
+    span = f"{years[0]}–{years[-1]} гг." if len(years) > 1 else f"{years[0]} г."
+    # The run's number and input fingerprint identify the computation on the analysis page; a document signed by
+    # a head names the data in words (the fingerprint is kept with the run, not printed).
+    return (f"Анализ выполнен по результатам оценочных процедур {span} Выявлено школ с признаками необъективности "
+            f"результатов: {len({r['school'] for r in flagged})}; школ с низкими образовательными результатами: "
+            f"{len(found['shnor'])}; школ, функционирующих в неблагоприятных социальных условиях: "
+            f"{len(found['shnsu'])}. Признаки — статистические сигналы, требующие внимательного рассмотрения, а не "
+            "доказательство.")
 
 
 def _sorted_positions(found, labels):
@@ -232,15 +246,21 @@ def analytic_report(dtype, stage, ctx, **_) -> dict:
     ctx["doc"]["heading"] = f"по результатам мониторинга ({ctx['cycle']['mechanism']}) за {cycle.period} " \
                             "учебный год"
     context = report_context(cycle)
+    run = services.latest_run(cycle)
+    if run is not None and run.finished_at is not None:
+        # the report is not dated before the analysis it reports was computed
+        dating.not_before(ctx, local_day(run.finished_at, cycle.owner), "расчёт анализа результатов")
     # The template prints numbers as a Russian reader writes them (decimal comma); the raw ones stay for reuse.
     for row in context["flagged_schools"]:
-        row["p_text"] = _fmt(_num(row["combined_p"], 4), 4)
+        # «≈ 1 из 2 000»: the probability in words, not a p-value with four decimals.
+        row["p_text"] = chance(row["combined_p"]).replace("вероятность случайно ", "")
     for row in context["flagged_share"]:
         row["share_text"] = _fmt(row["share_percent"], 1)
     for row in context["shnsu"]:
         row["social_index_text"] = _fmt(row["social_index"])
     for row in context["clusters"]:
-        row.update(value_text=_fmt(row["value"]), cluster_mean_text=_fmt(row["cluster_mean"]), z_text=_fmt(row["z"]))
+        row.update(value_text=_fmt(row["value"]), cluster_mean_text=_fmt(row["cluster_mean"]),
+                   z_text=ru.signed(row["z"]))
     return context
 
 

@@ -4,11 +4,12 @@ user's scope, findings (выводы) and school risk profiles. They flush, audi
 import uuid
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.analysis.models import AnalysisResult, AnalysisRun, Finding, RiskProfile
+from app.analysis.models import AnalysisPart, AnalysisResult, AnalysisRun, Finding, RiskProfile
 from app.audit import chain
 from app.auth.models import User
 from app.auth.roles import EDITORS
@@ -24,8 +25,10 @@ from app.orgs.models import Organisation
 from app.imports.models import AssessmentResult
 from app.analysis.risk_profile import validate_profile
 
-# Who may start an analysis and formulate findings: those who edit the cycle's content.
-ANALYSTS = EDITORS
+# Who may start an analysis and formulate findings:
+# The cycle's editors, and the РЦОКО analysts of the region their centre supports (they run analyses and write
+# findings, but edit no other content and approve nothing: they are neither EDITORS nor approvers).
+ANALYSTS = EDITORS | {"analyst"}
 # Who may enter a school's risk-profile questionnaire results.
 RISK_EDITORS = frozenset({"director", "staff", "official", "methodologist", "head"})
 MAX_FINDING_TEXT = 10_000
@@ -36,6 +39,22 @@ registry.register(registry.TrackedKind(
     internal_error="Внутренняя ошибка при расчёте; результаты не сохранены. Сообщите администратору системы "
                    "номер расчёта.", raise_inline=True,
     on_claim=lambda: {"started_at": utcnow(), "progress": 0}, on_fail=lambda: {"finished_at": utcnow()}))
+
+
+def _parts_failed(part_ids: list[int]) -> None:
+    # Local: the fan-out's jobs module loads the computation's modules; the registry only needs the hook.
+    from app.analysis.fanout import parts_failed
+
+    parts_failed(part_ids)
+
+
+# One municipality's share of a fanned-out run (app/analysis/fanout.py): its failure fails the run.
+registry.register(registry.TrackedKind(
+    name="analysis_part", model=AnalysisPart, job="app.analysis.jobs.run_part", label="часть расчёта анализа",
+    lost="фоновый процесс, читавший результаты муниципалитета, был остановлен.",
+    internal_error="внутренняя ошибка при чтении результатов муниципалитета.",
+    on_claim=lambda: {"started_at": utcnow()}, on_fail=lambda: {"finished_at": utcnow()},
+    after_fail=_parts_failed))
 
 
 # --- scope -----------------------------------------------------------------------------------
@@ -78,6 +97,16 @@ def analysis_years(cycle: Cycle) -> list[int]:
 
 # --- runs ------------------------------------------------------------------------------------
 
+def fans_out(reference: Organisation) -> bool:
+    """Whether a run over `reference`'s schools is split into one job per municipality (ANALYSIS_FANOUT_MIN_SCHOOLS;
+    the results are the same either way)."""
+    least = current_app.config["ANALYSIS_FANOUT_MIN_SCHOOLS"]
+    if least <= 0:
+        return False
+    return db.session.scalar(select(func.count()).select_from(Organisation).where(
+        Organisation.in_subtree_of(reference), Organisation.kind == "school")) >= least
+
+
 def start_run(cycle: Cycle, *, actor: User, enqueue: bool = True) -> AnalysisRun:
     """Queue an analysis of the cycle owner's schools over the cycle's year and the two before it."""
     role = require_role(actor, cycle.owner, ANALYSTS, "Недостаточно прав, чтобы запустить анализ.")
@@ -97,7 +126,8 @@ def start_run(cycle: Cycle, *, actor: User, enqueue: bool = True) -> AnalysisRun
     run = AnalysisRun(cycle=cycle, organisation=cycle.owner, years=years, status="queued", progress=0,
                       created_by=actor, rq_job_id=uuid.uuid4().hex,
                       params={"years": years, "reference_organisation_id": reference.id,
-                              "reference_path": reference.path, "scope_path": cycle.owner.path})
+                              "reference_path": reference.path, "scope_path": cycle.owner.path,
+                              "fanout": enqueue and fans_out(reference)})
     db.session.add(run)
     db.session.flush()
     chain.record(action="run_analysis", object_type="analysis_run", object_id=run.id, actor=actor,

@@ -1,5 +1,5 @@
-"""URL table of the analysis feature. Views are thin: form → service → commit → redirect; result pages
-read the stored results of the cycle's latest finished run, limited to the user's subtree."""
+"""URL table of the analysis feature. Views are thin: form → service → redirect (the request boundary commits);
+result pages read the stored results of the cycle's latest finished run, limited to the user's subtree."""
 
 from collections import defaultdict
 from numbers import Number
@@ -7,18 +7,18 @@ from numbers import Number
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.analysis import bp, chart_cache, dashboard, services
+from app.analysis import bp, chart_cache, dashboard, finding_text, services
+from app.analysis.report import SIGN_TITLES
 from app.analysis.forms import FindingForm, RiskCsvForm, RiskProfileForm, RunForm, VersionForm
 from app.analysis.models import AnalysisRun, Finding
-from app.analysis.report import SIGN_TITLES
 from app.analysis.risk_profile import MAX_PRIORITIES, parse_csv, profile_view, risk_factors
 from app.auth.submissions import submit_once
 from app.core import uploads
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
-from app.core.errors import DomainError, ValidationFailed
+from app.core.boundary import on_refusal
+from app.core.errors import ValidationFailed
 from app.core.forms import as_choices, flash_form_errors
 from app.core.hardening import query_id
-from app.core.web import flash_problems
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.jobs.registry import WAITING
@@ -81,13 +81,8 @@ def start_run(cycle_id: int):
     form = RunForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        run = services.start_run(cycle, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return redirect(url_for("analysis.cycle_analysis", cycle_id=cycle_id))
-    db.session.commit()
+    on_refusal(lambda exc: redirect(url_for("analysis.cycle_analysis", cycle_id=cycle_id)))
+    run = services.start_run(cycle, actor=current_user)
     flash("Анализ запущен. Ход расчёта виден на этой странице.", "success")
     return redirect(url_for("analysis.run_detail", analysis_run_id=run.id))
 
@@ -329,14 +324,9 @@ def save_risk_profile(org_id: int):
         flash_form_errors(form)
         return redirect(url_for("analysis.school", org_id=org.id)), 303
     scores, priorities = _risk_input()
-    try:
-        services.save_risk_profile(org, year=form.year.data, scores=scores, priorities=priorities,
-                                   actor=current_user, expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return redirect(url_for("analysis.school", org_id=org_id)), 303
-    db.session.commit()
+    on_refusal(lambda exc: (redirect(url_for("analysis.school", org_id=org_id)), 303))
+    services.save_risk_profile(org, year=form.year.data, scores=scores, priorities=priorities,
+                               actor=current_user, expected_version=form.version.data)
     flash("Профиль рисков сохранён.", "success")
     return redirect(url_for("analysis.school", org_id=org.id))
 
@@ -350,19 +340,14 @@ def import_risk_profile(org_id: int):
         flash_form_errors(form)
         return redirect(url_for("analysis.school", org_id=org.id)), 303
     upload = request.files.get("file")
-    try:
-        if upload is None or not upload.filename:
-            raise ValidationFailed("Выберите файл CSV с результатами анкетирования.")
-        content = upload.read(1024 * 1024)
-        uploads.check("risk_csv", content, upload.filename)
-        scores, priorities = parse_csv(content)
-        services.save_risk_profile(org, year=form.year.data, scores=scores, priorities=priorities,
-                                   actor=current_user, source="csv")
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return redirect(url_for("analysis.school", org_id=org_id)), 303
-    db.session.commit()
+    on_refusal(lambda exc: (redirect(url_for("analysis.school", org_id=org_id)), 303))
+    if upload is None or not upload.filename:
+        raise ValidationFailed("Выберите файл CSV с результатами анкетирования.")
+    content = upload.read(1024 * 1024)
+    uploads.check("risk_csv", content, upload.filename)
+    scores, priorities = parse_csv(content)
+    services.save_risk_profile(org, year=form.year.data, scores=scores, priorities=priorities,
+                               actor=current_user, source="csv")
     flash("Результаты анкетирования загружены, профиль рисков обновлён.", "success")
     return redirect(url_for("analysis.school", org_id=org.id))
 
@@ -378,31 +363,7 @@ def _finding_form(cycle: Cycle, formdata=True) -> FindingForm:
 
 def _evidence_of(result) -> tuple[str, str, list[int]]:
     """A prefilled problem and evidence text and the affected school from a computed result."""
-    p = result.payload or {}
-    school = result.school.display_name if result.school else ""
-    where = ", ".join(x for x in (result.subject, f"{result.grade} класс" if result.grade else None,
-                                  str(result.year) if result.year else None) if x)
-    if result.kind == "marker":
-        problem = f"{school}: признаки необъективности результатов ({result.sign} — {SIGN_TITLES.get(result.sign, '')})"
-        evidence = (f"{school}, {where}: признак {result.sign}, статистика {p.get('statistic')}, "
-                    f"порог {p.get('threshold')}. {p.get('detail') or ''}").strip()
-    elif result.kind == "verdict":
-        problem = f"{school}: {p.get('verdict_label') or 'признаки необъективности результатов'}"
-        evidence = f"{school}, {result.year}: {p.get('explanation') or ''}".strip()
-    elif result.kind == "shnor":
-        problem = f"{school}: низкие образовательные результаты (ШНОР)"
-        evidence = f"{school}: {p.get('reasons') or ''}; годы: {p.get('years') or ''}."
-    elif result.kind == "shnsu":
-        problem = f"{school}: школа функционирует в сложных социальных условиях (ШНСУ)"
-        evidence = f"{school}: индекс социального контекста {p.get('social_index')}; факторы: {p.get('factors')}."
-    elif result.kind == "cluster_position":
-        problem = f"{school}: результаты {dashboard.position_label(p.get('position'))}"
-        evidence = (f"{school}: средний процент выполнения {p.get('value')}, среднее по кластеру "
-                    f"{p.get('cluster_mean')}, z = {p.get('z')}.")
-    else:
-        problem = f"{school}: {result.kind}"
-        evidence = ", ".join(f"{k}: {v}" for k, v in p.items())
-    return problem, evidence, [result.school_id] if result.school_id else []
+    return finding_text.prefill(result)
 
 
 def _finding_page(cycle, form, finding=None, status=200, result=None):
@@ -446,13 +407,8 @@ def create_finding(cycle_id: int):
     form = _finding_form(cycle)
     if not form.validate_on_submit():
         return _finding_page(cycle, form, status=422)
-    try:
-        finding = services.create_finding(cycle, _data(form), actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _finding_page(db.session.get(Cycle, cycle_id), form, status=exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _finding_page(db.session.get(Cycle, cycle_id), form, status=exc.status_code))
+    finding = services.create_finding(cycle, _data(form), actor=current_user)
     flash("Вывод сохранён.", "success")
     return redirect(url_for("analysis.finding_detail", finding_id=finding.id))
 
@@ -477,13 +433,8 @@ def edit_finding(finding_id: int):
     form = _finding_form(cycle)
     if not form.validate_on_submit():
         return _finding_page(cycle, form, finding, status=422)
-    try:
-        services.update_finding(finding, _data(form), actor=current_user, expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _finding_page(cycle, form, db.session.get(Finding, finding_id), status=exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _finding_page(cycle, form, db.session.get(Finding, finding_id), status=exc.status_code))
+    services.update_finding(finding, _data(form), actor=current_user, expected_version=form.version.data)
     flash("Вывод изменён.", "success")
     return redirect(url_for("analysis.finding_detail", finding_id=finding.id))
 
@@ -496,12 +447,7 @@ def delete_finding(finding_id: int):
     if not form.validate_on_submit():
         abort(400)
     cycle_id = finding.cycle_id
-    try:
-        services.delete_finding(finding, actor=current_user, expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return redirect(url_for("analysis.finding_detail", finding_id=finding_id))
-    db.session.commit()
+    on_refusal(lambda exc: redirect(url_for("analysis.finding_detail", finding_id=finding_id)))
+    services.delete_finding(finding, actor=current_user, expected_version=form.version.data)
     flash("Вывод удалён.", "success")
     return redirect(url_for("analysis.cycle_analysis", cycle_id=cycle_id))

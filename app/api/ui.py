@@ -11,9 +11,7 @@ from app.api import services
 from app.api.forms import RevokeForm, TokenForm
 from app.auth.submissions import submit_once
 from app.core.access import signed_in
-from app.core.errors import DomainError
-from app.core.web import flash_problems
-from app.extensions import db
+from app.core.boundary import on_refusal
 
 bp_ui = Blueprint("tokens", __name__, template_folder="templates")
 
@@ -37,13 +35,8 @@ def issue_token():
     form = TokenForm()
     if not form.validate_on_submit():
         return _list_page(form, 422)
-    try:
-        issued = services.issue_token(current_user, name=form.name.data, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        form.name.errors.append(exc.message)
-        return _list_page(form, 422)
-    db.session.commit()
+    on_refusal(lambda exc: _list_page(form, 422), field=form.name)
+    issued = services.issue_token(current_user, name=form.name.data, actor=current_user)
     # 201 with the page, not a redirect: the secret exists only in this response.
     response, _ = _list_page(TokenForm(formdata=None), 201, issued)
     return response, 201, {"Cache-Control": "no-store"}
@@ -54,13 +47,8 @@ def issue_token():
 def revoke_token(token_id: int):
     # CSRFProtect has already checked the form's token (RevokeForm only renders it).
     token = services.own_token(current_user, token_id)
-    try:
-        revoked = services.revoke_token(token, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return redirect(url_for("tokens.token_list"))
-    db.session.commit()
+    on_refusal(lambda exc: redirect(url_for("tokens.token_list")))
+    revoked = services.revoke_token(token, actor=current_user)
     flash(f"Токен «{token.name}» отозван." if revoked else f"Токен «{token.name}» уже был отозван.",
           "success" if revoked else "info")
     return redirect(url_for("tokens.token_list"))

@@ -362,10 +362,9 @@ def submit_indicator_values():
                          source="api", save_valid_rows=save_valid_rows)
     result = _report_json(report, outside)
     if result["rejected"] and not save_valid_rows:
-        db.session.rollback()  # the rows save_values found valid were saved: undo them, nothing is kept
+        # A 422: the request boundary rolls back the rows save_values found valid, so nothing is kept.
         return json_response({"error": "Данные не прошли проверку; ничего не сохранено.",
                               "problems": result["problems"][:500], "errors": result["errors"][:500]}, 422)
-    db.session.commit()
     return json_response(result)
 
 
@@ -407,7 +406,6 @@ def upload_results():
     organisation = _import_organisation(request.form.get("organisation_code"))
     run = start_import("results", filename=upload.filename, stream=upload.stream, actor=current_user,
                        organisation=organisation)
-    db.session.commit()
     location = url_for("api.import_status", import_id=run.id)
     return json_response(serializers.import_run(run), 202, headers={"Location": location})
 

@@ -12,9 +12,10 @@ from app.core.features import Feature, Mount, NavEntry, audit_vocabularies  # no
 def _setup(app) -> None:
     # Local: every service imports app.audit.chain, so loading the pages (which import the auth and orgs
     # models) while this package initialises would run in a cycle; they load once the app is wired.
-    from app.audit import views  # noqa: F401
+    from app.audit import present, views  # noqa: F401
     # The vocabulary of every feature (its descriptor) goes into the shared labels.
     labels.init_app(app, audit_vocabularies())
+    present.install()
 
 
 FEATURE = Feature(

@@ -39,6 +39,11 @@ def to_json(data) -> str | None:
 
 
 def event_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(hashed_content(event).encode("utf-8")).hexdigest()
+
+
+def hashed_content(event: AuditEvent) -> str:
+    """The exact text an event's hash is the SHA-256 of (UTF-8), so an extract of the log can be checked."""
     content = {}
     for name in _HASHED_FIELDS:
         value = getattr(event, name)
@@ -48,7 +53,7 @@ def event_hash(event: AuditEvent) -> str:
     for name in _OPTIONAL_HASHED_FIELDS:
         if getattr(event, name) is not None:
             content[name] = getattr(event, name)
-    return hashlib.sha256(to_json(content).encode("utf-8")).hexdigest()
+    return to_json(content)
 
 
 def _client_address() -> str | None:

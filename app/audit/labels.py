@@ -1,7 +1,12 @@
 """Russian labels for audit actions, object types and states, for the history pages."""
+import ast
 import json
+import re
+from datetime import date, datetime
 
 from app.core import hooks
+from app.core.russian import lower_first, number
+from app.core.timeutil import format_date
 
 ACTIONS = {
     "create": "создание", "update": "изменение", "delete": "удаление", "open": "этап открыт",
@@ -12,7 +17,10 @@ ACTIONS = {
     "reauth_throttled": "подтверждение паролем заблокировано (слишком много попыток)",
     "create_user": "создание пользователя", "grant_role": "назначение роли",
     "disable_user": "отключение пользователя", "enable_user": "включение пользователя",
-    "load_catalogue": "загрузка перечня механизмов", "add_mechanism": "добавление механизма",
+    "load_catalogue": "загрузка перечня механизмов", "fill_in_catalogue": "дополнение перечня механизмов",
+    "add_mechanism": "добавление механизма",
+    "inherit": "получен обязательный показатель вышестоящего уровня",
+    "pass_down": "запрос передан в подведомственные организации",
     "add_track": "добавление трека",
     # data requests and submissions (monitoring)
     "send": "запрос направлен", "issue": "запрос получен", "resubmit": "отправлено повторно",
@@ -43,20 +51,13 @@ def init_app(app, vocabularies=()) -> None:
             target.update(extra)
         for object_type, actions in vocabulary.object_actions.items():
             OBJECT_ACTIONS.setdefault(object_type, {}).update(actions)
+        for name, words in vocabulary.values.items():
+            VALUES.setdefault(name, {}).update(words)
+        REFERENCES.update(vocabulary.references)
+        NAMERS.update(vocabulary.namers)
     app.jinja_env.filters["audit_action"] = action_label
     app.jinja_env.filters["audit_object"] = lambda v: OBJECTS.get(v, v)
     app.jinja_env.filters["audit_state"] = state_label
-
-
-# Filled at start-up by the layers above, which this package must not import (workflow states come through
-# app.core.hooks.state_label): LOOKUPS: name → fn(events) → {id: label}, the words an event list shows for
-# objects that features own (e.g. "stage_titles", "cycle_labels" from the cycles feature), loaded once per page.
-LOOKUPS: dict = {}
-
-
-def lookup(name: str, events) -> dict:
-    loader = LOOKUPS.get(name)
-    return loader(events) if loader is not None else {}
 
 
 # The same trigger name means different things for different objects («accept» a submission, «accept» a
@@ -79,6 +80,7 @@ def state_label(state: str | None, object_type: str | None = None) -> str:
             return label
     return STATES.get(state, state)
 
+
 FIELDS = {
     "state": "состояние", "responsible_id": "ответственный", "deadline": "срок", "summary": "содержание",
     "direction": "направление", "statement": "цель", "justification": "обоснование", "realism": "реалистичность",
@@ -87,51 +89,177 @@ FIELDS = {
     "collection_method": "метод сбора", "periodicity": "периодичность", "baseline": "базовое значение",
     "target": "целевое значение", "method": "метод", "tool": "инструмент", "schedule": "график",
     "period": "период", "from_cycle": "из цикла", "goals": "целей", "indicators": "показателей",
-    "collection_methods": "методов",
+    "collection_methods": "методов", "responsible": "ответственный", "cycle_id": "цикл",
+    "organisation_id": "организация", "login": "логин", "roles": "роли", "full_name": "ФИО",
+    "position": "должность", "level": "уровень", "version": "версия", "mechanisms": "механизмы",
+    "title": "название", "years": "годы",
 }
 # Bookkeeping fields that mean nothing to a reader of the history.
 HIDDEN = {"version", "track_id", "owner_id"}
-VALUE_LABELS = {"up": "чем больше, тем лучше", "down": "чем меньше, тем лучше", **STATES}
+# Field → code → word; a key «object_type.field» is that object type's own (a measure's «kind» is not a decision's).
+VALUES: dict[str, dict[str, str]] = {
+    "direction": {"up": "чем больше, тем лучше", "down": "чем меньше, тем лучше"},
+    "level": {"regional": "региональный", "municipal": "муниципальный",
+              "school": "уровень образовательной организации"},
+}
+# Field → kind of what its ids or codes name; the kind's namer (NAMERS) turns them into names and links.
+REFERENCES: dict[str, str] = {"responsible_id": "user", "organisation_id": "organisation", "cycle_id": "cycle",
+                              "parent_goal_id": "goal"}
+# Kind → fn(set of ids or codes) → {id or code: (name, url or None)}: filled by app.audit.present and the features.
+NAMERS: dict = {}
 
 
-def _load(text):
+def scoped(table: dict, object_type: str | None, key: str):
+    """The object type's own entry («measure.kind») before the shared one («kind»)."""
+    if object_type and f"{object_type}.{key}" in table:
+        return table[f"{object_type}.{key}"]
+    return table.get(key)
+
+
+def field_label(object_type: str | None, key: str) -> str:
+    return scoped(FIELDS, object_type, key) or key
+
+
+def form_vocabulary(form_class, object_type: str | None = None) -> tuple[dict, dict]:
+    """(FIELDS, VALUES) a WTForms form class declares: each field's label, and a choice field's choices, so
+    the history names a field and its values in the words of the form that edits it."""
+    fields, values = {}, {}
+    prefix = f"{object_type}." if object_type else ""
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        if not hasattr(unbound, "field_class"):
+            continue
+        label = unbound.kwargs.get("label") or (unbound.args[0] if unbound.args else None)
+        if isinstance(label, str) and label:
+            fields[prefix + name] = lower_first(label)
+        choices = unbound.kwargs.get("choices")
+        if isinstance(choices, (list, tuple)):
+            pairs = [(getattr(c, "value", None), getattr(c, "label", None)) if not isinstance(c, (list, tuple))
+                     else tuple(c[:2]) for c in choices]
+            pairs = [(code, word) for code, word in pairs if code not in (None, "") and word]
+            if pairs:
+                values[prefix + name] = {str(code): str(word) for code, word in pairs}
+    return fields, values
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_NUMBER = re.compile(r"^-?\d+\.\d+$")
+_REPR_LIST = re.compile(r"^\[.*\]$", re.S)
+
+
+def load(text):
     return json.loads(text) if text else {}
 
 
-def describe_object(event, stage_titles: dict[int, str]) -> str:
-    """«этап 2. Показатели», «показатель M1.1-03», «цель «Создание условий …»» rather than database ids."""
-    data = _load(event.after) or _load(event.before)
-    if event.object_type == "stage" and event.object_id in stage_titles:
-        return f"этап {stage_titles[event.object_id]}"
-    if event.object_type == "indicator" and data.get("code"):
-        return f"показатель {data['code']}"
-    if event.object_type == "goal" and data.get("statement"):
-        text = data["statement"]
-        return f"цель «{text[:80]}{'…' if len(text) > 80 else ''}»"
-    if event.object_type == "collection_method" and data.get("source"):
-        return f"метод сбора: {data['source'][:80]}"
-    return OBJECTS.get(event.object_type, event.object_type)
+def references_of(object_type: str | None, data: dict):
+    """(kind, id or code) of every reference the stored fields hold, for the page's one query per kind."""
+    for key, value in data.items():
+        kind = scoped(REFERENCES, object_type, key)
+        if kind is None or value in (None, ""):
+            continue
+        value = _unrepr(value)
+        if isinstance(value, dict):
+            items = list(value)
+        elif isinstance(value, (list, tuple)):
+            items = value
+        elif isinstance(value, str) and kind != "organisation_code" and "," in value:
+            items = [v.strip() for v in value.split(",")]  # «7,14»: a joined list of ids
+        else:
+            items = [value]
+        for item in items:
+            yield kind, _key(item)
 
 
-def changes(event, people: dict[int, str]) -> list[tuple[str, str, str]]:
+def _key(item):
+    if isinstance(item, list):
+        return tuple(item)
+    if isinstance(item, str) and item.isdigit():
+        return int(item)
+    return item
+
+
+def name_of(kind: str, item, names: dict) -> str:
+    found = names.get(kind, {}).get(_key(item))
+    if found:
+        return found[0]
+    if isinstance(item, str) and kind.endswith("_code"):
+        return item  # a code the page could not resolve is still readable («MUN01-S01», «M2.3-01»)
+    what = OBJECTS.get(kind) or {"user": "пользователь"}.get(kind, "объект")
+    return f"{what} (нет в базе)"
+
+
+def value_text(object_type: str | None, key: str, value, names: dict) -> str:
+    """A stored value in words: states and codes through the vocabularies, ids as names, dates and numbers
+    in the Russian way, lists joined, yes/no — never a Python repr."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if key == "state" or key.endswith("_state"):
+        return state_label(str(value), object_type)
+    kind = scoped(REFERENCES, object_type, key)
+    words = scoped(VALUES, object_type, key)
+    value = _unrepr(value)
+    if isinstance(value, dict):
+        parts = []
+        for k, v in value.items():
+            label = name_of(kind, k, names) if kind else str(k)
+            parts.append(f"{label} — {_scalar(v, words)}")
+        return "; ".join(parts)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_item(object_type, key, v, kind, words, names) for v in value)
+    if kind and isinstance(value, str) and "," in value and kind != "organisation_code":
+        return ", ".join(name_of(kind, v.strip(), names) for v in value.split(","))
+    return _item(object_type, key, value, kind, words, names)
+
+
+def _unrepr(value):
+    """A list written into the log as its Python repr by an older version («['M1.1', 'M1.2']») read as a list."""
+    if isinstance(value, str) and _REPR_LIST.match(value):
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return value
+        return parsed if isinstance(parsed, (list, tuple)) else value
+    return value
+
+
+def _item(object_type, key, value, kind, words, names) -> str:
+    if isinstance(value, (list, tuple)):
+        return " ".join(_item(object_type, key, v, kind, words, names) for v in value)
+    if kind:
+        return name_of(kind, value, names)
+    return _scalar(value, words)
+
+
+def _scalar(value, words=None) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if words and str(value) in words:
+        return words[str(value)]
+    if isinstance(value, float) or (isinstance(value, str) and _NUMBER.match(value)):
+        return number(value, 4, group=False)
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            return datetime.fromisoformat(value).strftime("%d.%m.%Y %H:%M")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def changes(event, names: dict) -> list[tuple[str, str, str]]:
     """(field, before, after) for the fields the event changed, in Russian, bookkeeping hidden."""
-    before, after = _load(event.before), _load(event.after)
+    before, after = load(event.before), load(event.after)
     rows = []
     for key in list(after) + [k for k in before if k not in after]:
         if key in HIDDEN or before.get(key) == after.get(key):
             continue
-        rows.append((FIELDS.get(key, key), _value(key, before.get(key), people), _value(key, after.get(key), people)))
+        rows.append((field_label(event.object_type, key), value_text(event.object_type, key, before.get(key), names),
+                     value_text(event.object_type, key, after.get(key), names)))
     return rows
-
-
-def _value(key: str, value, people: dict[int, str]) -> str:
-    if value is None or value == "":
-        return "—"
-    if key == "responsible_id":
-        return people.get(value, f"пользователь {value}")
-    if key == "deadline":
-        year, month, day = str(value).split("-")
-        return f"{day}.{month}.{year}"
-    if isinstance(value, str) and value in VALUE_LABELS:
-        return VALUE_LABELS[value]
-    return str(value)

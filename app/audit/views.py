@@ -6,21 +6,23 @@ OFFSET). Everything a row shows beyond the event itself (organisation, stage tit
 people named in changes) is loaded once per page, so the page costs a fixed number of statements.
 """
 
-import json
+import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import flash, render_template, request, url_for
+from flask import flash, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import lazyload
 
-from app.audit import bp, labels
+from app.audit import bp, exports, labels
 from app.audit.models import AuditEvent
-from app.auth.models import User
+from app.audit.present import present
+from app.auth.models import RoleAssignment, User
 from app.core.access import roles_required, scope_condition
-from app.core.web import user_time_zone
+from app.core.timeutil import format_datetime, utcnow
+from app.core.web import user_time_zone, user_today
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -29,6 +31,7 @@ PAGE_SIZE = 50
 ORG_CHOICES_LIMIT = 2000
 MAX_ID = 2**31 - 1  # organisations.id and users.id are 32-bit: a larger number cannot name one
 MAX_EVENT_ID = 2**63 - 1
+EXPORT_LIMIT = 100_000  # events in one extract; a longer period is exported in parts
 # Dates outside this range are typos, and their day boundaries could overflow datetime arithmetic.
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
@@ -41,6 +44,7 @@ class Filters:
     action: str | None = None
     object: str | None = None
     actor: int | None = None
+    cycle: int | None = None
     date_from: date | None = None
     date_to: date | None = None
     conditions: list = field(default_factory=list)
@@ -48,7 +52,7 @@ class Filters:
     def args(self) -> dict:
         """Query arguments that reproduce these filters in a link (the cursor is added by the caller)."""
         values = {"organisation": self.organisation.id if self.organisation else None, "action": self.action,
-                  "object": self.object, "actor": self.actor,
+                  "object": self.object, "actor": self.actor, "cycle": self.cycle,
                   "date_from": self.date_from.isoformat() if self.date_from else None,
                   "date_to": self.date_to.isoformat() if self.date_to else None}
         return {k: v for k, v in values.items() if v is not None}
@@ -121,14 +125,18 @@ def _parse_filters(scope_paths: list[str]) -> Filters:
         else:
             flash(f"Неизвестный тип объекта «{_shown(raw)}»: фильтр по объекту не применён.", "warning")
 
-    raw = _raw("actor")
-    if raw:
-        actor_id = _positive_int(raw)
-        if actor_id:
-            f.actor = actor_id
-            f.conditions.append(AuditEvent.actor_id == actor_id)
-        else:
-            flash(f"Некорректный номер пользователя «{_shown(raw)}»: фильтр по пользователю не применён.", "warning")
+    # People and cycles by number (the «Пользователь» list, a row's «только этот цикл» link).
+    for name, column, problem in (("actor", AuditEvent.actor_id, "Некорректный номер пользователя"),
+                                  ("cycle", AuditEvent.cycle_id, "Некорректная ссылка на цикл")):
+        raw = _raw(name)
+        if raw:
+            number = _positive_int(raw)
+            if number:
+                setattr(f, name, number)
+                f.conditions.append(column == number)
+            else:
+                what = "пользователю" if name == "actor" else "циклу"
+                flash(f"{problem} «{_shown(raw)}»: фильтр по {what} не применён.", "warning")
 
     dates = {}
     for name, label in (("date_from", "Дата «с»"), ("date_to", "Дата «по»")):
@@ -205,25 +213,6 @@ def _page(conditions, before: int | None, after: int | None):
     return rows[:PAGE_SIZE], has_newer, len(rows) > PAGE_SIZE
 
 
-def _json(text: str | None) -> dict:
-    return json.loads(text) if text else {}
-
-
-def _people(events) -> dict[int, str]:
-    """Short names of the people the page's changes mention (stage responsibles)."""
-    ids = set()
-    for e in events:
-        for data in (_json(e.before), _json(e.after)):
-            value = data.get("responsible_id")
-            if isinstance(value, int):
-                ids.add(value)
-    if not ids:
-        return {}
-    # Names only: the roles User would otherwise select-load are not needed here.
-    users = db.session.scalars(select(User).where(User.id.in_(ids)).options(lazyload(User.roles)))
-    return {u.id: u.short_name for u in users}
-
-
 def _org_choices(scope_paths: list[str]) -> list[tuple[Organisation, int]]:
     """Organisations of the scope for the filter, with their depth below the scope's top for indenting."""
     orgs = db.session.scalars(
@@ -231,6 +220,57 @@ def _org_choices(scope_paths: list[str]) -> list[tuple[Organisation, int]]:
         .order_by(Organisation.path).limit(ORG_CHOICES_LIMIT)).all()
     top = min((p.count("/") for p in scope_paths), default=0)
     return [(o, o.path.count("/") - top) for o in orgs]
+
+
+def _people_choices() -> list[User]:
+    """People holding a role in the scope, for the «Пользователь» filter."""
+    return db.session.scalars(
+        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(Organisation, Organisation.id == RoleAssignment.organisation_id)
+        .where(scope_condition(Organisation.path, current_user, roles=AUDIT_ROLES))
+        .options(lazyload(User.roles)).distinct().order_by(User.full_name).limit(ORG_CHOICES_LIMIT)).all()
+
+
+def _batches(conditions):
+    """The filtered events, oldest first, in batches of exports.BATCH (keyset, never OFFSET), up to EXPORT_LIMIT."""
+    last, sent = 0, 0
+    while sent < EXPORT_LIMIT:
+        batch = db.session.execute(_query([AuditEvent, Organisation], [*conditions, AuditEvent.id > last])
+                                   .order_by(AuditEvent.id.asc()).limit(min(exports.BATCH, EXPORT_LIMIT - sent))).all()
+        if not batch:
+            return
+        yield batch
+        last, sent = batch[-1][0].id, sent + len(batch)
+
+
+@bp.route("/export.csv")
+@roles_required(*AUDIT_ROLES)
+def export_csv():
+    return _export("csv")
+
+
+@bp.route("/export.xlsx")
+@roles_required(*AUDIT_ROLES)
+def export():
+    return _export("xlsx")
+
+
+def _export(fmt: str):
+    """The filtered log as a file (the page's filters), oldest first, with the chain hashes."""
+    filters = _parse_filters(current_user.scope_paths(AUDIT_ROLES))
+    conditions = [_visible(current_user), *filters.conditions]
+    stamp = user_today().strftime("%Y-%m-%d")
+    tz_name = user_time_zone()
+    if fmt == "csv":
+        data, mimetype = exports.to_csv(_batches(conditions), tz_name), "text/csv"
+    else:
+        note = (f"Выгрузка журнала аудита от {format_datetime(utcnow(), tz_name)} ({current_user.full_name}); "
+                f"не более {EXPORT_LIMIT} записей, сначала старые. Хеш записи = SHA-256 (UTF-8) текста "
+                "«содержание для проверки».")
+        data = exports.to_xlsx(_batches(conditions), tz_name, note)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=f"audit-{stamp}.{fmt}")
 
 
 @bp.route("/")
@@ -247,10 +287,7 @@ def events():
     rows, has_newer, has_older = _page(conditions, before, after)
 
     page_events = [e for e, _org in rows]
-    stage_titles, cycles = labels.lookup("stage_titles", page_events), labels.lookup("cycle_labels", page_events)
-    people = _people(page_events)
-    table = [{"event": e, "organisation": org, "object": labels.describe_object(e, stage_titles),
-              "cycle": cycles.get(e.cycle_id), "changes": labels.changes(e, people)} for e, org in rows]
+    table = [(row, org) for row, (_e, org) in zip(present(page_events), rows)]
 
     args = filters.args()
     newer_url = older_url = None
@@ -258,13 +295,14 @@ def events():
         newer_url = url_for("audit.events", **args, after=rows[0][0].id if rows else before - 1)
     if has_older:
         older_url = url_for("audit.events", **args, before=rows[-1][0].id if rows else min(after + 1, MAX_EVENT_ID))
-    actor_name = None
-    if filters.actor:
-        actor_name = next((e.actor_name for e in page_events if e.actor_id == filters.actor and e.actor_name),
-                          f"пользователь № {filters.actor}")
+    people = _people_choices()
+    cycle_name = None
+    if filters.cycle:
+        cycle_name = labels.NAMERS["cycle"]({filters.cycle}).get(filters.cycle, ("цикл не найден",))[0]
     return render_template(
         "audit/events.html", table=table, filters=filters, args=args, org_choices=org_choices,
-        actions=labels.ACTIONS, objects=labels.OBJECTS, actor_name=actor_name, newer_url=newer_url,
+        actions=labels.ACTIONS, objects=labels.OBJECTS, people=people, cycle_name=cycle_name, newer_url=newer_url,
         older_url=older_url, first_page=before is None and after is None,
         without_actor={k: v for k, v in args.items() if k != "actor"},
+        without_cycle={k: v for k, v in args.items() if k != "cycle"},
         timezone_name=user_time_zone())

@@ -1,13 +1,13 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.auth.roles import ROLES
+from app.auth.roles import ROLES, SUPPORT_ROLES
 from app.core.timeutil import utcnow
 from app.extensions import db
-from app.orgs.models import Organisation
+from app.orgs.models import CENTRE_KINDS, Organisation, OrganisationSupport, support_generation
 
 _ROLE_LIST = ",".join(f"'{r}'" for r in ROLES)
 
@@ -57,14 +57,35 @@ class User(UserMixin, db.Model):
         return any(r.role in roles for r in self.roles)
 
     def roles_over(self, org: Organisation) -> set[str]:
-        """Roles this user holds over `org`: those assigned at org itself or at one of its ancestors."""
-        return {r.role for r in self.roles if org.path.startswith(r.organisation.path)}
+        """Roles this user holds over `org`: those assigned at org itself or at one of its ancestors, and the
+        support roles held at a centre that supports org or one of its ancestors (support_grants)."""
+        held = {r.role for r in self.roles if org.path.startswith(r.organisation.path)}
+        return held | {role for role, path, _ in self.support_grants() if org.path.startswith(path)}
+
+    def support_grants(self) -> list[tuple[str, str, int]]:
+        """(role, supported organisation's path, its id) for each support role (ИМЦ methodologist, РЦОКО analyst)
+        the user holds at a centre, for each organisation that centre supports. No query for a user without such
+        a role; one query per user object otherwise, loaded again after the relation changes."""
+        if not any(r.role in SUPPORT_ROLES and r.organisation.kind in CENTRE_KINDS for r in self.roles):
+            return []
+        cached = self.__dict__.get("_support_grants")
+        if cached is not None and cached[0] == support_generation():
+            return cached[1]
+        rows = db.session.execute(
+            select(RoleAssignment.role, Organisation.path, Organisation.id)
+            .join(OrganisationSupport, OrganisationSupport.centre_id == RoleAssignment.organisation_id)
+            .join(Organisation, Organisation.id == OrganisationSupport.supported_id)
+            .where(RoleAssignment.user_id == self.id, RoleAssignment.role.in_(SUPPORT_ROLES))).all()
+        grants = [(r.role, r.path, r.id) for r in rows]
+        self.__dict__["_support_grants"] = (support_generation(), grants)
+        return grants
 
     def can_see(self, org: Organisation) -> bool:
         return bool(self.roles_over(org))
 
     def scope_paths(self, roles=None) -> list[str]:
-        return sorted({r.organisation.path for r in self.roles if roles is None or r.role in roles})
+        own = {r.organisation.path for r in self.roles if roles is None or r.role in roles}
+        return sorted(own | {path for role, path, _ in self.support_grants() if roles is None or role in roles})
 
     @property
     def home_organisation(self) -> Organisation | None:

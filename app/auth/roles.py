@@ -8,6 +8,7 @@ ROLES = {
     "director": "Руководитель образовательной организации",
     "staff": "Сотрудник образовательной организации",
     "expert": "Региональный эксперт",
+    "analyst": "Специалист РЦОКО (загрузка результатов и анализ)",
     "auditor": "Аудитор (только чтение)",
 }
 
@@ -18,3 +19,6 @@ APPROVERS = frozenset({"head", "director"})
 # Who may open cycles and assign stage responsibility.
 CYCLE_MANAGERS = frozenset({"official", "head", "director"})
 READERS = frozenset(ROLES)
+# Roles held at a centre (ИМЦ, РЦОКО) that are valid in the subtrees of the organisations the centre supports
+# (app/orgs/models.py OrganisationSupport): a centre's director or staff act only in the centre itself.
+SUPPORT_ROLES = frozenset({"methodologist", "analyst"})

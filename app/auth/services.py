@@ -16,7 +16,7 @@ from app.auth.roles import ROLES
 from app.core.errors import DomainError, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
-from app.orgs.models import Organisation
+from app.orgs.models import Organisation, OrganisationSupport
 import secrets
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
@@ -225,6 +225,15 @@ def users_with_role_at(org: Organisation, roles) -> list[User]:
         if users:
             return list(users)
     return []
+
+
+def users_supporting(org: Organisation, roles) -> list[User]:
+    """Active users holding one of `roles` at a centre (ИМЦ, РЦОКО) that supports `org` itself."""
+    return list(db.session.scalars(
+        select(User).join(RoleAssignment)
+        .join(OrganisationSupport, OrganisationSupport.centre_id == RoleAssignment.organisation_id)
+        .where(OrganisationSupport.supported_id == org.id, RoleAssignment.role.in_(roles), User.active.is_(True))
+        .order_by(User.id).distinct()))
 
 
 def grant_role(user: User, role: str, org: Organisation, *, actor: User) -> None:

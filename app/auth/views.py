@@ -10,6 +10,7 @@ from app.auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, RoleForm,
 from app.auth.models import RoleAssignment, User
 from app.auth.submissions import form_token_input, submit_once
 from app.core.access import public, roles_required, scope_condition, signed_in
+from app.core.boundary import on_refusal
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import as_choices
 from app.extensions import db
@@ -48,11 +49,10 @@ def login():
         try:
             user = services.authenticate(form.login.data, form.password.data, address=request.remote_addr or "-")
         except DomainError as exc:
-            db.session.commit()  # keep the failed attempt: throttling counts it
+            db.session.commit()  # kept although refused: throttling counts the failed attempt
             flash(exc.message, "danger")
             status = 429 if isinstance(exc, services.LoginThrottled) else 401
         else:
-            db.session.commit()
             login_user(user)
             sessions.start()
             return redirect(_safe_next(request.args.get("next")))
@@ -66,7 +66,6 @@ def login():
 def logout():
     user = db.session.get(User, current_user.id)
     services.end_sessions(user)
-    db.session.commit()
     logout_user()
     flash("Вы вышли из системы.", "info")
     return redirect(url_for("auth.login"))
@@ -77,24 +76,21 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        on_refusal(lambda exc: (render_template("auth/password.html", form=form), 422), field=form.current)
         try:
             services.change_password(current_user, current=form.current.data, new=form.new.data, actor=current_user)
         except services.ReauthRefused as exc:
-            db.session.commit()  # keep the failed re-entry: throttling counts it, the audit log shows it
+            db.session.commit()  # kept although refused: throttling counts the failed re-entry, the audit shows it
             form.current.errors.append(exc.message)
             return render_template("auth/password.html", form=form), exc.status_code
         except services.WeakPassword as exc:
-            db.session.commit()  # the current password was right: its recorded success resets the count
+            db.session.commit()  # kept although refused: the current password was right, its success resets the count
             form.new.errors.append(exc.message)
-        except DomainError as exc:
-            db.session.rollback()
-            form.current.errors.append(exc.message)
-        else:
-            db.session.commit()
-            # The password change ended every session; keep this one alive on its new version.
-            login_user(current_user)
-            flash("Пароль изменён. Все остальные сеансы завершены.", "success")
-            return redirect(url_for("cycles.dashboard"))
+            return render_template("auth/password.html", form=form), 422
+        # The password change ended every session; keep this one alive on its new version.
+        login_user(current_user)
+        flash("Пароль изменён. Все остальные сеансы завершены.", "success")
+        return redirect(url_for("cycles.dashboard"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status
 
@@ -132,21 +128,14 @@ def new_user():
     form = UserForm()
     form.organisation_id.choices = as_choices(_organisation_choices())
     if form.validate_on_submit():
-        try:
-            org = _admin_org(form.organisation_id.data)
-            services.create_user(login=form.login.data, full_name=form.full_name.data, password=form.password.data,
-                                 position=form.position.data or None, email=form.email.data or None,
-                                 roles=[(form.role.data, org)], actor=current_user)
-        except services.WeakPassword as exc:
-            db.session.rollback()
-            form.password.errors.append(exc.message)
-        except DomainError as exc:
-            db.session.rollback()
-            form.login.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash("Пользователь создан.", "success")
-            return redirect(url_for("auth.users"))
+        on_refusal(lambda exc: (render_template("auth/user_form.html", form=form), 422),
+                   field=lambda exc: form.password if isinstance(exc, services.WeakPassword) else form.login)
+        org = _admin_org(form.organisation_id.data)
+        services.create_user(login=form.login.data, full_name=form.full_name.data, password=form.password.data,
+                             position=form.position.data or None, email=form.email.data or None,
+                             roles=[(form.role.data, org)], actor=current_user)
+        flash("Пользователь создан.", "success")
+        return redirect(url_for("auth.users"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/user_form.html", form=form), status
 
@@ -166,7 +155,6 @@ def user_detail(user_id: int):
     form.organisation_id.choices = as_choices(_organisation_choices())
     if form.validate_on_submit():
         services.grant_role(user, form.role.data, _admin_org(form.organisation_id.data), actor=current_user)
-        db.session.commit()
         flash("Роль назначена.", "success")
         return redirect(url_for("auth.user_detail", user_id=user.id))
     status = 422 if request.method == "POST" else 200
@@ -183,6 +171,5 @@ def set_user_active(user_id: int):
     if user.id == current_user.id:
         raise ValidationFailed("Нельзя отключить собственную учётную запись.")
     services.set_active(user, not user.active, actor=current_user)
-    db.session.commit()
     flash("Пользователь включён." if user.active else "Пользователь отключён, его сеансы завершены.", "success")
     return redirect(url_for("auth.user_detail", user_id=user.id))

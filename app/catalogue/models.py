@@ -56,6 +56,9 @@ class Mechanism(db.Model):
     optional: Mapped[bool] = mapped_column(default=False)
     # Set when an administrator added it for this region rather than loading it from the catalogue.
     region_specific: Mapped[bool] = mapped_column(default=False)
+    # The counterpart mechanism one level up (M1.1 → R1.1, I1.1 → M1.1): its cycles' invariant indicators are
+    # mandatory for this mechanism's cycles (README, «The vertical»).
+    upper_code: Mapped[str | None] = mapped_column(String(20))
 
     mechanism_set: Mapped[MechanismSet] = relationship(back_populates="mechanisms")
     tracks: Mapped[list["Track"]] = relationship(
@@ -89,6 +92,16 @@ class Track(db.Model):
     @property
     def full_cycle(self) -> bool:
         return not self.blocks
+
+    def covers(self, code: str) -> bool:
+        """The track's cycle has the block `code` (a full cycle has them all)."""
+        return not self.blocks or code in self.blocks
+
+    @property
+    def own_indicators(self) -> bool:
+        """A cycle of this track sets its own indicators (block «Показатели»); a partial cycle without it
+        evaluates its measures against the indicators of the full cycle it belongs to (app/cycles/basis.py)."""
+        return self.covers("IND")
 
 
 class IndicatorGroup(db.Model):

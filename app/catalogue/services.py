@@ -64,6 +64,10 @@ def load_indicator_library(path: Path = DATA_DIR / "indicators.yaml") -> int:
     return changed
 
 
+# Blocks that work on the cycle's own indicators (methods of collection, monitoring, analysis of the data).
+INDICATOR_BLOCKS = ("METH", "MON", "ANL")
+
+
 def _validate_blocks(blocks) -> list[str] | None:
     if not blocks:
         return None
@@ -71,8 +75,40 @@ def _validate_blocks(blocks) -> list[str] | None:
     unknown = [b for b in blocks if b not in known]
     if unknown:
         raise ValidationFailed(f"Неизвестные блоки цикла: {', '.join(unknown)}.")
+    # A partial cycle without its own indicators borrows those of the full cycle it belongs to for measures and
+    # effectiveness only: collecting, monitoring and analysing data needs indicators of the cycle itself.
+    needs_indicators = [b for b in INDICATOR_BLOCKS if b in blocks]
+    if needs_indicators and "IND" not in blocks:
+        raise ValidationFailed(f"Блоки {', '.join(needs_indicators)} работают с показателями самого цикла: "
+                               "добавьте в неполный цикл блок IND «Показатели» или уберите их.")
     # Keep the cycle's order whatever order the author listed them in.
     return [code for code in known if code in blocks]
+
+
+def _groups_of(item: dict, group_source: dict) -> list[str]:
+    return item.get("groups") or (group_source.get(item.get("groups_from"), {}) or {}).get("groups", [])
+
+
+def _fill_in(mset: MechanismSet, set_data: dict, group_source: dict) -> None:
+    """A set already loaded keeps its content; what the catalogue added later and the set lacks is filled in:
+    the counterpart one level up (`upper`) and the required indicator groups of a mechanism that has none."""
+    by_code = {m["code"]: m for m in set_data["mechanisms"]}
+    filled = []
+    for mech in mset.mechanisms:
+        item = by_code.get(mech.code)
+        if item is None or mech.region_specific:
+            continue
+        if mech.upper_code is None and item.get("upper"):
+            mech.upper_code = item["upper"]
+            filled.append(mech.code)
+        groups = _groups_of(item, group_source)
+        if groups and not mech.indicator_groups:
+            mech.indicator_groups = [IndicatorGroup(name=g, position=i) for i, g in enumerate(groups, 1)]
+            filled.append(mech.code)
+    if filled:
+        db.session.flush()
+        chain.record(action="fill_in_catalogue", object_type="mechanism_set", object_id=mset.id,
+                     actor_role="system", after={"mechanisms": sorted(set(filled))})
 
 
 def load_mechanism_catalogue(path: Path = DATA_DIR / "mechanisms.yaml",
@@ -83,16 +119,17 @@ def load_mechanism_catalogue(path: Path = DATA_DIR / "mechanisms.yaml",
     for set_data in _read(path)["sets"]:
         level, version = set_data["level"], str(set_data["version"])
         exists = db.session.scalar(
-            select(MechanismSet.id).where(MechanismSet.level == level, MechanismSet.version == version))
+            select(MechanismSet).where(MechanismSet.level == level, MechanismSet.version == version))
         if exists is not None:
+            _fill_in(exists, set_data, group_source)
             continue
         for older in db.session.scalars(select(MechanismSet).where(MechanismSet.level == level)):
             older.active = False
         mset = MechanismSet(level=level, version=version, title=set_data["title"], source=str(path.name))
         for pos, m in enumerate(set_data["mechanisms"], 1):
             mech = Mechanism(code=m["code"], title=m["title"], group=m.get("group"), position=pos,
-                             optional=bool(m.get("optional", False)))
-            groups = m.get("groups") or (group_source.get(m.get("groups_from"), {}) or {}).get("groups", [])
+                             optional=bool(m.get("optional", False)), upper_code=m.get("upper"))
+            groups = _groups_of(m, group_source)
             mech.indicator_groups = [IndicatorGroup(name=g, position=i) for i, g in enumerate(groups, 1)]
             tracks = m.get("tracks") or [{"code": "main", "title": m["title"]}]
             mech.tracks = [Track(code=t["code"], title=t["title"], position=i, blocks=_validate_blocks(t.get("blocks")))

@@ -8,7 +8,8 @@ from app.catalogue import bp, services
 from app.catalogue.forms import MechanismForm, TrackForm
 from app.catalogue.models import Mechanism, MechanismSet, StageDefinition
 from app.core.access import roles_required, signed_in
-from app.core.errors import DomainError, NotFound, PermissionDenied
+from app.core.boundary import on_refusal
+from app.core.errors import NotFound, PermissionDenied
 from app.core.forms import as_choices
 from app.extensions import db
 
@@ -58,14 +59,9 @@ def add_mechanism(set_id: int):
     if not form.validate_on_submit():
         return _page(422, mechanism_form=form)
     groups = [line.strip() for line in (form.groups.data or "").splitlines() if line.strip()]
-    try:
-        services.add_mechanism(mset, code=form.code.data, title=form.title.data, group=form.group.data or None,
-                               groups=groups, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        form.code.errors.append(exc.message)
-        return _page(exc.status_code, mechanism_form=form)
-    db.session.commit()
+    on_refusal(lambda exc: _page(exc.status_code, mechanism_form=form), field=form.code)
+    services.add_mechanism(mset, code=form.code.data, title=form.title.data, group=form.group.data or None,
+                           groups=groups, actor=current_user)
     flash("Механизм добавлен.", "success")
     return redirect(url_for("catalogue.index"))
 
@@ -82,14 +78,9 @@ def add_track(mechanism_id: int):
     form.blocks.choices = as_choices(_stage_choices())
     if not form.validate_on_submit():
         return _page(422, track_form=form)
-    try:
-        services.add_track(mechanism, code=form.code.data, title=form.title.data, blocks=form.blocks.data or None,
-                           actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _page(exc.status_code, track_form=form)
-    db.session.commit()
+    on_refusal(lambda exc: _page(exc.status_code, track_form=form))
+    services.add_track(mechanism, code=form.code.data, title=form.title.data, blocks=form.blocks.data or None,
+                       actor=current_user)
     flash("Трек добавлен.", "success")
     return redirect(url_for("catalogue.index") + f"#m{mechanism.id}")
 

@@ -53,6 +53,11 @@ def plain_value(value):
         return value
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    # JSON columns stay lists and mappings (never their Python repr), so the history can name their items.
+    if isinstance(value, (list, tuple)):
+        return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain_value(v) for k, v in value.items()}
     return str(value)
 
 

@@ -62,13 +62,21 @@ class AuditVocabulary:
     states: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, str] = field(default_factory=dict)
     object_actions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # object type → action → label
+    # Field («kind», or «measure.kind» for one object type) → stored code → Russian word.
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Field → the kind of thing its id(s) or code(s) name («responsible_id» → «user», «findings» → «finding»).
+    references: Mapping[str, str] = field(default_factory=dict)
+    # Kind → fn(set of ids or codes) → {id or code: (name, url or None)}; one query per page and kind.
+    namers: Mapping[str, Callable] = field(default_factory=dict)
 
     @classmethod
     def of(cls, module) -> "AuditVocabulary":
-        """The vocabulary a feature's `labels.py` declares (ACTIONS, OBJECTS, STATES, FIELDS, OBJECT_ACTIONS)."""
+        """The vocabulary a feature's `labels.py` declares (ACTIONS, OBJECTS, STATES, FIELDS, OBJECT_ACTIONS,
+        VALUES, REFERENCES, NAMERS)."""
         return cls(actions=getattr(module, "ACTIONS", {}), objects=getattr(module, "OBJECTS", {}),
                    states=getattr(module, "STATES", {}), fields=getattr(module, "FIELDS", {}),
-                   object_actions=getattr(module, "OBJECT_ACTIONS", {}))
+                   object_actions=getattr(module, "OBJECT_ACTIONS", {}), values=getattr(module, "VALUES", {}),
+                   references=getattr(module, "REFERENCES", {}), namers=getattr(module, "NAMERS", {}))
 
 
 @dataclass(frozen=True)

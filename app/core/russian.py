@@ -369,6 +369,14 @@ def signed(value, digits: int = 2) -> str:
     return ("+" if d > 0 else "−") + text
 
 
+COUNT_UNITS = frozenset({"чел.", "человек", "ед.", "шт.", "школ", "ОО"})
+
+
+def amount(value, unit: str | None, digits: int = 2) -> str:
+    """A value of an indicator in its unit's precision: a count of people is whole («24», never «24,33»)."""
+    return integer(value) if (unit or "").strip() in COUNT_UNITS else number(value, digits)
+
+
 def with_unit(value, unit: str | None, digits: int = 2) -> str:
     """A value with its unit: «72,5 %», «3 чел.», «4,2 балла» is left to `plural` — units are printed as given."""
     text = number(value, digits)

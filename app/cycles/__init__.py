@@ -7,13 +7,14 @@ from app.core import features
 bp = Blueprint("cycles", __name__, template_folder="templates")
 
 # Below the blueprint: the modules that register routes on it, and what the descriptor names.
+from flask import url_for  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app.audit import labels  # noqa: E402
 from app.catalogue.models import Mechanism, StageDefinition, Track  # noqa: E402
 from app.core.features import Feature, Mount, NavEntry  # noqa: E402
 from app.cycles import views  # noqa: E402, F401
-from app.cycles.models import Cycle, Stage  # noqa: E402
+from app.cycles.models import AGGREGATIONS, CollectionMethod, Cycle, Goal, Indicator, Stage  # noqa: E402
 from app.extensions import db  # noqa: E402
 
 from workflows import stage as stage_workflow  # noqa: E402
@@ -31,29 +32,58 @@ def cycle_partials(cycle) -> list[str]:
     return features.cycle_partials()
 
 
-def _stage_titles(events) -> dict[int, str]:
-    ids = {e.object_id for e in events if e.object_type == "stage" and e.object_id}
-    if not ids:
-        return {}
+def _stage_names(ids) -> dict:
     rows = db.session.execute(
-        select(Stage.id, Stage.position, StageDefinition.title)
+        select(Stage.id, Stage.cycle_id, Stage.position, StageDefinition.title)
         .join(StageDefinition, StageDefinition.code == Stage.code).where(Stage.id.in_(ids)))
-    return {sid: f"{position}. {title}" for sid, position, title in rows}
+    return {sid: (f"{position}. {title}", url_for("cycles.stage_detail", stage_id=sid))
+            for sid, _cid, position, title in rows}
 
 
-def _cycle_labels(events) -> dict[int, str]:
-    ids = {e.cycle_id for e in events if e.cycle_id}
-    if not ids:
-        return {}
+def _cycle_names(ids) -> dict:
     rows = db.session.execute(
         select(Cycle.id, Mechanism.code, Cycle.period)
         .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
         .where(Cycle.id.in_(ids)))
-    return {cid: f"{code}, {period}" for cid, code, period in rows}
+    return {cid: (f"{code}, {period}", url_for("cycles.cycle_detail", cycle_id=cid)) for cid, code, period in rows}
+
+
+def _text(text: str, limit: int = 80) -> str:
+    return f"«{text[:limit]}{'…' if len(text) > limit else ''}»"
+
+
+def _goal_names(ids) -> dict:
+    rows = db.session.execute(select(Goal.id, Goal.statement).where(Goal.id.in_(ids)))
+    return {gid: (_text(statement), None) for gid, statement in rows}
+
+
+def _indicator_names(ids) -> dict:
+    rows = db.session.execute(select(Indicator.id, Indicator.code, Indicator.name).where(Indicator.id.in_(ids)))
+    return {iid: (f"{code} {_text(name, 60)}", None) for iid, code, name in rows}
+
+
+def _indicator_codes(codes) -> dict:
+    """Indicators named by code (data requests and measures store codes): the code and its name."""
+    rows = db.session.execute(select(Indicator.code, Indicator.name).where(Indicator.code.in_([str(c) for c in codes])))
+    return {code: (f"{code} {_text(name, 60)}", None) for code, name in rows}
+
+
+def _method_names(ids) -> dict:
+    rows = db.session.execute(select(CollectionMethod.id, CollectionMethod.source)
+                              .where(CollectionMethod.id.in_(ids)))
+    return {mid: (_text(source), None) for mid, source in rows}
 
 
 def _setup(app) -> None:
-    labels.LOOKUPS.update(stage_titles=_stage_titles, cycle_labels=_cycle_labels)
+    # The audit pages name stages, cycles and their content by these (app.audit.present).
+    labels.NAMERS.update(stage=_stage_names, cycle=_cycle_names, goal=_goal_names, indicator=_indicator_names,
+                         collection_method=_method_names, indicator_code=_indicator_codes)
+    # The vertical's fields of an indicator (README, «The vertical»).
+    labels.FIELDS.update({"indicator.invariant": "обязателен для нижестоящего уровня",
+                          "indicator.aggregation": "свод значений нижестоящего уровня",
+                          "indicator.upper_indicator_id": "показатель вышестоящего уровня"})
+    labels.VALUES["indicator.aggregation"] = dict(AGGREGATIONS)
+    labels.REFERENCES["indicator.upper_indicator_id"] = "indicator"
 
 
 FEATURE = Feature(

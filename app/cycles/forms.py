@@ -1,7 +1,7 @@
 import re
 
 
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from app.core.forms import (Form, NotBlank, RuDateField, RuDecimalField, VersionField, as_choices, max_length, optional,
@@ -10,6 +10,8 @@ from app.core.web import user_today
 
 PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")
 DIRECTIONS = [("up", "чем больше, тем лучше"), ("down", "чем меньше, тем лучше")]
+AGGREGATION_CHOICES = [("mean_weighted", "среднее, взвешенное по числу обучающихся"), ("sum", "сумма"),
+                       ("share_meeting", "доля организаций, достигших целевого значения")]
 
 
 def _text(label: str, limit: int, *, area: bool = False, is_required: bool = True):
@@ -69,6 +71,9 @@ class IndicatorForm(Form):
                           render_kw={"inputmode": "decimal"})
     direction = SelectField("Направление", choices=as_choices(DIRECTIONS), validators=[required()])
     responsible = _text("Ответственный", 300)
+    invariant = BooleanField("Обязателен для нижестоящего уровня (инвариантный показатель)")
+    aggregation = SelectField("Свод значений нижестоящего уровня", choices=as_choices(AGGREGATION_CHOICES),
+                              default="mean_weighted", validators=[required()])
     version = VersionField()
     submit = SubmitField("Сохранить")
 
@@ -87,6 +92,8 @@ class IndicatorForm(Form):
                  "direction", "responsible")}
         data["baseline"] = self.baseline.data
         data["target"] = self.target.data
+        data["invariant"] = bool(self.invariant.data)
+        data["aggregation"] = self.aggregation.data
         return data
 
 

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, false, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -9,6 +9,21 @@ from app.core.db import Audited
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation
+
+
+# How an invariant indicator's lower values roll up (README, «The vertical»).
+AGGREGATIONS = {
+    "sum": "сумма",
+    "mean_weighted": "среднее, взвешенное по числу обучающихся",
+    "share_meeting": "доля организаций, достигших целевого значения",
+}
+
+COUNT_UNITS = frozenset({"ед.", "ед", "чел.", "чел", "шт.", "шт"})
+
+
+def default_aggregation(unit: str | None) -> str:
+    """Counts add up; rates and means are averaged weighted by the number of students."""
+    return "sum" if (unit or "").strip() in COUNT_UNITS else "mean_weighted"
 
 
 class Cycle(Audited, db.Model):
@@ -179,6 +194,7 @@ class Indicator(_CycleContent, db.Model):
     __table_args__ = (
         UniqueConstraint("cycle_id", "code"),
         CheckConstraint("direction IN ('up','down')", name="direction"),
+        CheckConstraint("aggregation IN ('sum','mean_weighted','share_meeting')", name="aggregation"),
     )
 
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
@@ -195,11 +211,21 @@ class Indicator(_CycleContent, db.Model):
     direction: Mapped[str] = mapped_column(String(4), default="up")
     responsible: Mapped[str] = mapped_column(String(300))
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="SET NULL"))
+    # The vertical (README, «The vertical»): an invariant indicator is mandatory for the cycles of the
+    # counterpart mechanism one level down, which inherit it (upper_indicator_id) with its target as default;
+    # `aggregation` says how the lower values roll up into this level's value.
+    invariant: Mapped[bool] = mapped_column(default=False, server_default=false())
+    aggregation: Mapped[str] = mapped_column(String(20), default="mean_weighted", server_default="mean_weighted")
+    upper_indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="SET NULL"),
+                                                           index=True)
 
     cycle: Mapped[Cycle] = relationship(back_populates="indicators")
+    upper_indicator: Mapped["Indicator | None"] = relationship(
+        foreign_keys=[upper_indicator_id], remote_side="Indicator.id")
     audit_type = "indicator"
     audit_fields = ("code", "name", "unit", "definition", "group_name", "source", "collection_method",
-                    "periodicity", "baseline", "target", "direction", "responsible")
+                    "periodicity", "baseline", "target", "direction", "responsible", "invariant", "aggregation",
+                    "upper_indicator_id")
 
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
@@ -207,6 +233,16 @@ class Indicator(_CycleContent, db.Model):
     @property
     def direction_label(self) -> str:
         return "чем больше, тем лучше" if self.direction == "up" else "чем меньше, тем лучше"
+
+    @property
+    def aggregation_label(self) -> str:
+        return AGGREGATIONS.get(self.aggregation, self.aggregation)
+
+    def meets(self, value) -> bool:
+        """The value reaches this indicator's target (in its direction); False when there is no target."""
+        if value is None or self.target is None:
+            return False
+        return value >= self.target if self.direction == "up" else value <= self.target
 
 
 class CollectionMethod(_CycleContent, db.Model):

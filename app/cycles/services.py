@@ -14,7 +14,7 @@ from app.core.access import scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import StaleObject, ValidationFailed
 from app.core.timeutil import next_period, utcnow
-from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
+from app.cycles.models import AGGREGATIONS, CollectionMethod, Cycle, Goal, Indicator, Stage, default_aggregation
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.tasks import services as tasks
@@ -44,7 +44,9 @@ def cycles_in_scope(user: User, *, mechanism_code: str | None = None, organisati
     if mechanism_code:
         query = query.where(Mechanism.code == mechanism_code)
     if organisation_id:
-        query = query.where(Cycle.owner_id == organisation_id)
+        # An organisation stands for its subtree: a municipality's filter keeps its schools' cycles too.
+        chosen = db.session.get(Organisation, organisation_id)
+        query = query.where(Organisation.in_subtree_of(chosen) if chosen is not None else Cycle.owner_id.is_(None))
     if state:
         query = query.where(Cycle.state == state)
     return query
@@ -91,6 +93,9 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
     db.session.flush()
     chain.record(action="create", object_type="cycle", object_id=cycle.id, actor=actor, actor_role=role,
                  cycle_id=cycle.id, organisation_id=owner.id, to_state=cycle.state, after=cycle.audit_snapshot())
+    if cycle.stage("IND") is not None:
+        # The upper level's invariant indicators come with the cycle (README, «The vertical»).
+        _inherit(cycle, missing_invariants(cycle), actor=actor, role=role)
     engine.fire_system(cycle.stages[0], "open", actor=actor)
     return cycle
 
@@ -166,6 +171,8 @@ def save_content(model, cycle: Cycle, *, data: dict, actor: User, obj=None, expe
 def delete_content(obj, *, actor: User, expected_version: int | None = None) -> None:
     cycle = obj.cycle
     _editable_stage(cycle, CONTENT_STAGE[type(obj)], actor)
+    if isinstance(obj, Indicator):
+        _refuse_dropping_invariant(obj)
     check_version(obj, expected_version)
     before = obj.audit_snapshot()
     chain.record(action="delete", object_type=obj.audit_type, object_id=obj.id, actor=actor,
@@ -176,6 +183,8 @@ def delete_content(obj, *, actor: User, expected_version: int | None = None) -> 
 
 
 def _validate_indicator(cycle: Cycle, data: dict, obj) -> None:
+    if data.get("aggregation", "mean_weighted") not in AGGREGATIONS:
+        raise ValidationFailed("Выберите способ свода значений из перечня.")
     code = data.get("code")
     clash = db.session.scalar(select(Indicator.id).where(Indicator.cycle_id == cycle.id, Indicator.code == code))
     if clash is not None and (obj is None or clash != obj.id):
@@ -235,12 +244,15 @@ def start_next_period(cycle: Cycle, *, actor: User) -> Cycle:
         new.goals.append(Goal(position=goal.position, direction=goal.direction, statement=goal.statement,
                               justification=goal.justification, realism=goal.realism,
                               parent_goal_id=goal.parent_goal_id, carried_from_id=goal.id))
+    inherited = {i.code for i in new.indicators}  # the upper level's invariants, already in the new cycle
     for ind in cycle.indicators:
+        if ind.code in inherited:
+            continue
         new.indicators.append(Indicator(
             code=ind.code, name=ind.name, unit=ind.unit, definition=ind.definition, group_name=ind.group_name,
             source=ind.source, collection_method=ind.collection_method, periodicity=ind.periodicity,
             baseline=ind.baseline, target=ind.target, direction=ind.direction, responsible=ind.responsible,
-            carried_from_id=ind.id))
+            invariant=ind.invariant, aggregation=ind.aggregation, carried_from_id=ind.id))
     for m in cycle.collection_methods:
         new.collection_methods.append(CollectionMethod(source=m.source, method=m.method, tool=m.tool,
                                                        schedule=m.schedule))
@@ -272,6 +284,101 @@ def add_library_indicators(cycle: Cycle, codes: list[str], *, actor: User) -> in
             "code": li.code, "name": li.name, "unit": li.unit, "definition": li.formula or li.name,
             "group_name": li.group_name, "source": li.source or "", "collection_method": li.source or "",
             "periodicity": li.periodicity or "ежегодно", "direction": li.direction, "responsible": responsible,
-            "baseline": None, "target": None})
+            "baseline": None, "target": None, "aggregation": default_aggregation(li.unit)})
         added += 1
     return added
+
+
+# --- the vertical: invariant indicators (README, «The vertical») ---
+
+def _track_applies(upper_track: Track, lower_track: Track) -> bool:
+    """An upper track's invariants bind the lower track of the same code, or every lower track when the lower
+    mechanism has no track of that code (R2.5 «main» binds both tracks of M2.3)."""
+    if upper_track.code == lower_track.code:
+        return True
+    return upper_track.code not in {t.code for t in lower_track.mechanism.tracks}
+
+
+def upper_cycles(cycle: Cycle) -> list[Cycle]:
+    """The same period's cycles of the counterpart mechanism one level up (Mechanism.upper_code), owned by the
+    organisations above this cycle's owner."""
+    upper_code = cycle.track.mechanism.upper_code
+    ancestors = cycle.owner.ancestor_ids()[:-1]
+    if not upper_code or not ancestors:
+        return []
+    found = db.session.scalars(
+        select(Cycle).join(Cycle.track).join(Track.mechanism)
+        .where(Cycle.owner_id.in_(ancestors), Cycle.period == cycle.period, Mechanism.code == upper_code)
+        .options(selectinload(Cycle.track), selectinload(Cycle.owner)).order_by(Cycle.id))
+    return [c for c in found if _track_applies(c.track, cycle.track)]
+
+
+def upper_invariants(cycle: Cycle) -> list[Indicator]:
+    """The invariant indicators of the upper cycles: mandatory for this cycle."""
+    ids = [c.id for c in upper_cycles(cycle)]
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Indicator).where(Indicator.cycle_id.in_(ids), Indicator.invariant.is_(True))
+        .options(selectinload(Indicator.cycle).selectinload(Cycle.owner)).order_by(Indicator.cycle_id, Indicator.code)))
+
+
+def missing_invariants(cycle: Cycle) -> list[Indicator]:
+    """Upper invariants that no indicator of this cycle inherits yet."""
+    held = {i.upper_indicator_id for i in cycle.indicators if i.upper_indicator_id}
+    return [u for u in upper_invariants(cycle) if u.id not in held]
+
+
+def invariant_problems(cycle: Cycle) -> list[str]:
+    """The indicators stage's guard (workflows/stage.py asks it through workflows.hooks): every invariant
+    indicator of the upper level is in the cycle."""
+    return [f"Нет обязательного показателя вышестоящего уровня {u.code} «{u.name}» "
+            f"({u.cycle.owner.display_name}): добавьте обязательные показатели."
+            for u in missing_invariants(cycle)]
+
+
+def _inherited_group(cycle: Cycle, upper: Indicator) -> str:
+    groups = [g.name for g in cycle.track.mechanism.indicator_groups]
+    return upper.group_name if not groups or upper.group_name in groups else groups[0]
+
+
+def _inherit(cycle: Cycle, uppers: list[Indicator], *, actor: User, role: str) -> int:
+    """Copy the upper invariants into the cycle, the upper target as the default target; an indicator of the
+    same code already there is linked instead of duplicated."""
+    by_code = {i.code: i for i in cycle.indicators}
+    stage = cycle.stage("IND")
+    responsible = stage.responsible.short_name if stage is not None and stage.responsible else "не назначен"
+    for upper in uppers:
+        own = by_code.get(upper.code)
+        before = own.audit_snapshot() if own is not None else None
+        if own is None:
+            own = Indicator(code=upper.code, name=upper.name, unit=upper.unit, definition=upper.definition,
+                            group_name=_inherited_group(cycle, upper), source=upper.source,
+                            collection_method=upper.collection_method, periodicity=upper.periodicity,
+                            baseline=None, target=upper.target, direction=upper.direction, responsible=responsible)
+            db.session.add(own)
+            own.cycle = cycle
+        # Inherited indicators are invariant for the next level down too, so the roll-up reaches the schools.
+        own.upper_indicator_id, own.invariant, own.aggregation = upper.id, True, upper.aggregation
+        db.session.flush()
+        chain.record(action="inherit", object_type="indicator", object_id=own.id, actor=actor, actor_role=role,
+                     cycle_id=cycle.id, organisation_id=cycle.owner_id, before=before, after=own.audit_snapshot())
+    return len(uppers)
+
+
+def inherit_invariants(cycle: Cycle, *, actor: User) -> int:
+    """Add the upper level's invariant indicators the cycle lacks (while the indicators stage is a draft)."""
+    _editable_stage(cycle, "IND", actor)
+    missing = missing_invariants(cycle)
+    if not missing:
+        raise ValidationFailed("Все обязательные показатели вышестоящего уровня уже есть в цикле.")
+    return _inherit(cycle, missing, actor=actor, role=_actor_role(actor, cycle.owner))
+
+
+def _refuse_dropping_invariant(indicator: Indicator) -> None:
+    upper = indicator.upper_indicator
+    if upper is not None and upper.invariant:
+        raise ValidationFailed(
+            f"Показатель {indicator.code} обязателен: его установил вышестоящий уровень "
+            f"({upper.cycle.owner.display_name}, {upper.cycle.track.mechanism.code}). Удалить его нельзя — "
+            f"можно изменить целевое значение.")

@@ -1,4 +1,5 @@
-"""URL table of management cycles, stages and their content. Views are thin: form → service → commit."""
+"""URL table of management cycles, stages and their content. Views are thin: form → service → redirect; the
+request boundary (app.core.boundary) commits, or rolls back and answers a refusal as the view declared."""
 
 
 
@@ -6,17 +7,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.audit import labels
+from app.audit.present import present
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.auth.submissions import submit_once
 from app.catalogue.models import Mechanism, MechanismSet, Track
 from app.core.access import acting_roles_over, get_in_scope, roles_required, scope_condition, signed_in
-from app.core.errors import DomainError
+from app.core.boundary import on_refusal
 from app.core.hardening import query_id
 from app.core.timeutil import academic_year_of
-from app.core.web import flash_problems, user_today
+from app.core.web import user_today
 from app.cycles import bp, services
 from app.cycles.forms import (CollectionMethodForm, ConfirmForm, CycleForm, GoalForm, IndicatorForm, StageSettingsForm,
                               SummaryForm, TransitionForm)
@@ -103,16 +104,11 @@ def new_cycle():
         responsible = db.session.get(User, form.responsible_id.data) if form.responsible_id.data else None
         first = track.blocks[0] if track.blocks else "GOAL"
         deadlines = {first: form.first_deadline.data} if form.first_deadline.data else None
-        try:
-            cycle = services.create_cycle(track=track, owner=owner, period=form.period.data, actor=current_user,
-                                          responsible=responsible, deadlines=deadlines)
-        except DomainError as exc:
-            db.session.rollback()
-            form.period.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash("Цикл открыт.", "success")
-            return redirect(url_for("cycles.cycle_detail", cycle_id=cycle.id))
+        on_refusal(lambda exc: (render_template("cycles/new.html", form=form), 422), field=form.period)
+        cycle = services.create_cycle(track=track, owner=owner, period=form.period.data, actor=current_user,
+                                      responsible=responsible, deadlines=deadlines)
+        flash("Цикл открыт.", "success")
+        return redirect(url_for("cycles.cycle_detail", cycle_id=cycle.id))
     status = 422 if request.method == "POST" else 200
     return render_template("cycles/new.html", form=form), status
 
@@ -133,9 +129,7 @@ def cycle_history(cycle_id: int):
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.cycle_id == cycle.id).order_by(AuditEvent.id.desc()).limit(1000)
     ).all()
-    stage_titles = {s.id: f"{s.position}. {s.title}" for s in cycle.stages}
-    people = {u.id: u.short_name for u in services.eligible_responsibles(cycle.owner)}
-    rows = [(e, labels.describe_object(e, stage_titles), labels.changes(e, people)) for e in events]
+    rows = present(events)
     return render_template("cycles/history.html", cycle=cycle, rows=rows)
 
 
@@ -148,7 +142,6 @@ def start_next_period(cycle_id: int):
     if not form.validate_on_submit():
         abort(400)
     new = services.start_next_period(cycle, actor=current_user)
-    db.session.commit()
     flash(f"Открыт цикл на {new.period}: цели, показатели и методы перенесены для корректировки.", "success")
     return redirect(url_for("cycles.cycle_detail", cycle_id=new.id))
 
@@ -167,12 +160,13 @@ def _stage_page(stage: Stage, status: int = 200, **forms):
     summary = forms.get("summary") or SummaryForm(summary=stage.summary, version=stage.version)
     groups = cycle.track.mechanism.indicator_groups
     covered = {i.group_name for i in cycle.indicators}
+    missing = services.missing_invariants(cycle) if stage.code == "IND" else []
     return render_template(
         "cycles/stage.html", stage=stage, cycle=cycle, can_edit=can_edit, transitions=transitions,
         submit_problems=submit_problems, kind=kind, settings=settings, summary=summary,
         can_manage=bool(held & CYCLE_MANAGERS) and stage.state != "approved",
         transition_form=forms.get("transition") or TransitionForm(version=stage.version),
-        confirm=ConfirmForm(), groups=groups, covered=covered,
+        confirm=ConfirmForm(), groups=groups, covered=covered, missing_invariants=missing,
         state_label=engine.workflow_for(stage).state_label,
     ), status
 
@@ -191,14 +185,9 @@ def stage_transition(stage_id: int, trigger: str):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _stage_page(stage, 422, transition=form)
-    try:
-        services.transition_stage(stage, trigger, actor=current_user, comment=form.comment.data,
-                                  expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _stage_page(db.session.get(Stage, stage_id), exc.status_code, transition=form)
-    db.session.commit()
+    on_refusal(lambda exc: _stage_page(db.session.get(Stage, stage_id), exc.status_code, transition=form))
+    services.transition_stage(stage, trigger, actor=current_user, comment=form.comment.data,
+                              expected_version=form.version.data)
     flash(f"Этап «{stage.title}»: {engine.workflow_for(stage).state_label(stage.state)}.", "success")
     return redirect(url_for("cycles.stage_detail", stage_id=stage.id))
 
@@ -213,14 +202,9 @@ def stage_settings(stage_id: int):
     if not form.validate_on_submit():
         return _stage_page(stage, 422, settings=form)
     responsible = db.session.get(User, form.responsible_id.data) if form.responsible_id.data else None
-    try:
-        services.update_stage_settings(stage, responsible=responsible, deadline=form.deadline.data,
-                                       actor=current_user, expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _stage_page(db.session.get(Stage, stage_id), exc.status_code, settings=form)
-    db.session.commit()
+    on_refusal(lambda exc: _stage_page(db.session.get(Stage, stage_id), exc.status_code, settings=form))
+    services.update_stage_settings(stage, responsible=responsible, deadline=form.deadline.data,
+                                   actor=current_user, expected_version=form.version.data)
     flash("Ответственный и срок сохранены.", "success")
     return redirect(url_for("cycles.stage_detail", stage_id=stage.id))
 
@@ -232,14 +216,9 @@ def stage_summary(stage_id: int):
     form = SummaryForm()
     if not form.validate_on_submit():
         return _stage_page(stage, 422, summary=form)
-    try:
-        services.save_summary(stage, text=form.summary.data.strip(), actor=current_user,
-                              expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _stage_page(db.session.get(Stage, stage_id), exc.status_code, summary=form)
-    db.session.commit()
+    on_refusal(lambda exc: _stage_page(db.session.get(Stage, stage_id), exc.status_code, summary=form))
+    services.save_summary(stage, text=form.summary.data.strip(), actor=current_user,
+                          expected_version=form.version.data)
     flash("Содержание этапа сохранено.", "success")
     return redirect(url_for("cycles.stage_detail", stage_id=stage.id))
 
@@ -274,14 +253,9 @@ def _save_content(kind: str, cycle: Cycle, obj=None):
     model = CONTENT_KINDS[kind][0]
     form = _content_form(kind, cycle, obj)
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            services.save_content(model, cycle, data=form.domain_data(), actor=current_user, obj=obj,
-                                  expected_version=form.version.data if obj is not None else None)
-        except DomainError as exc:
-            db.session.rollback()
-            flash_problems(exc)
-            return _content_page(kind, cycle, form, obj, exc.status_code)
-        db.session.commit()
+        on_refusal(lambda exc: _content_page(kind, cycle, form, obj, exc.status_code))
+        services.save_content(model, cycle, data=form.domain_data(), actor=current_user, obj=obj,
+                              expected_version=form.version.data if obj is not None else None)
         flash("Сохранено.", "success")
         return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage(CONTENT_KINDS[kind][2]).id))
     if request.method == "GET" and obj is not None:
@@ -316,7 +290,6 @@ def content_delete(kind: str, item_id: int):
         abort(400)
     stage_id = obj.cycle.stage(CONTENT_KINDS[kind][2]).id
     services.delete_content(obj, actor=current_user, expected_version=form.version.data)
-    db.session.commit()
     flash("Удалено.", "success")
     return redirect(url_for("cycles.stage_detail", stage_id=stage_id))
 
@@ -331,9 +304,21 @@ def indicators_from_library(cycle_id: int):
         abort(400)
     codes = request.form.getlist("codes")
     added = services.add_library_indicators(cycle, codes, actor=current_user)
-    db.session.commit()
     flash(f"Добавлено показателей из библиотеки: {added}. Укажите базовые и целевые значения и ответственных.",
           "success")
     return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage("IND").id))
 
 
+@bp.route("/cycles/<int:cycle_id>/indicators/inherit", methods=["POST"])
+@roles_required(*EDITORS)
+@submit_once
+def indicators_inherit(cycle_id: int):
+    """Add the upper level's invariant indicators the cycle lacks (README, «The vertical»)."""
+    cycle = get_in_scope(Cycle, cycle_id, roles=EDITORS)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    added = services.inherit_invariants(cycle, actor=current_user)
+    flash(f"Добавлено обязательных показателей вышестоящего уровня: {added}. Целевые значения взяты с "
+          f"вышестоящего уровня; укажите базовые значения.", "success")
+    return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage("IND").id))

@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from app.auth.submissions import submit_once
 from app.core.access import public, signed_in
-from app.core.errors import DomainError
+from app.core.boundary import on_refusal
 from app.core.timeutil import utcnow
-from app.core.web import flash_problems, user_today
+from app.core.web import user_today
 from app.core.forms import as_choices
 from app.deadlines import bp, calendar, ical, services, standins
 from app.deadlines.forms import ButtonForm, StandInForm
@@ -76,7 +76,6 @@ def ical_settings():
 @signed_in
 def ical_issue():
     _feed, secret = ical.issue_feed(current_user, actor=current_user)
-    db.session.commit()
     # 201 with the page, not a redirect: the secret link exists only in this response.
     response, _ = _feed_page(201, secret)
     return response, 201, {"Cache-Control": "no-store"}
@@ -86,7 +85,6 @@ def ical_issue():
 @signed_in
 def ical_revoke():
     revoked = ical.revoke_feed(current_user, actor=current_user)
-    db.session.commit()
     flash("Ссылка на календарь отозвана: программы, подписанные на неё, больше не получат сроки." if revoked
           else "Действующей ссылки нет.", "success" if revoked else "info")
     return redirect(url_for("deadlines.ical_settings"))
@@ -120,7 +118,6 @@ def notification_read(notification_id: int):
     if notification is None:
         abort(404)
     services.mark_read(notification)
-    db.session.commit()
     target = request.form.get("next")
     if target == "link" and notification.link:
         return redirect(notification.link)
@@ -131,7 +128,6 @@ def notification_read(notification_id: int):
 @signed_in
 def notifications_read_all():
     marked = services.mark_all_read(current_user)
-    db.session.commit()
     flash(f"Отмечено прочитанными: {marked}." if marked else "Непрочитанных уведомлений нет.", "info")
     return redirect(url_for("deadlines.notifications"))
 
@@ -167,15 +163,10 @@ def standin_create():
         return _standins_page(form, 422)
 
     deputy = db.session.get(User, form.deputy_id.data) if form.deputy_id.data else None
-    try:
-        stand_in = standins.create_stand_in(absent=current_user, deputy=deputy, start=form.start.data,
-                                            end=form.end.data, reason=form.reason.data or "", actor=current_user,
-                                            today=user_today())
-    except DomainError as exc:
-        db.session.rollback()
-        form.deputy_id.errors = list(form.deputy_id.errors) + [exc.message, *exc.problems]
-        return _standins_page(_standin_form(form), 422)
-    db.session.commit()
+    on_refusal(lambda exc: _standins_page(_standin_form(form), 422), field=form.deputy_id)
+    stand_in = standins.create_stand_in(absent=current_user, deputy=deputy, start=form.start.data,
+                                        end=form.end.data, reason=form.reason.data or "", actor=current_user,
+                                        today=user_today())
     flash(f"Заместитель назначен: {stand_in.deputy.full_name}, с {stand_in.start_date:%d.%m.%Y} "
           f"по {stand_in.end_date:%d.%m.%Y}.", "success")
     return redirect(url_for("deadlines.standin_list"))
@@ -187,12 +178,7 @@ def standin_revoke(standin_id: int):
     stand_in = standins.own_stand_in(current_user, standin_id)
     if stand_in is None:
         abort(404)
-    try:
-        revoked = standins.revoke_stand_in(stand_in, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return redirect(url_for("deadlines.standin_list"))
-    db.session.commit()
+    on_refusal(lambda exc: redirect(url_for("deadlines.standin_list")))
+    revoked = standins.revoke_stand_in(stand_in, actor=current_user)
     flash("Заместительство отменено." if revoked else "Заместительство уже было отменено.", "info")
     return redirect(url_for("deadlines.standin_list"))

@@ -12,6 +12,7 @@ from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa:
 from app.documents import (  # noqa: E402,F401
     demo,
     labels,
+    lint,
     models,
     pdf,
     pdf_views,
@@ -56,7 +57,7 @@ FEATURE = Feature(
     name="documents", order=10, blueprints=(Mount(bp, "/documents"),),
     audit=AuditVocabulary.of(labels), task_kinds=document.TASK_KINDS,
     stage_partials=("documents/_stage.html",), demo=demo.STAGE_FILLERS, demo_order=90,
-    access_cases="tests.access_cases.documents",
+    access_cases="tests.access_cases.documents", cli=(lint.documents_cli,),
     navigation=(NavEntry(30, "Шаблоны документов", "documents.templates_list", roles=frozenset({"admin"}),
                          group="Администрирование"),),
 )

@@ -40,6 +40,12 @@ class DocumentType:
     subject: str
 
     @property
+    def one_per_cycle(self) -> bool:
+        """A type mandatory for several stages (the перечень of IND and METH) is one document of the cycle that
+        evidences all of them: generated from any of its stages, it is found and made a new edition."""
+        return len(self.mandatory_for) > 1 and not self.per_addressee and self.subject == "stage"
+
+    @property
     def family_label(self) -> str:
         return FAMILIES[self.family]
 

@@ -17,14 +17,19 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import ROLES
+from app.core import dating
 from app.core import russian as ru
 from app.core.errors import ValidationFailed
+from app.core.timeutil import today_in
+from app.cycles.basis import basis_condition, basis_indicators
 from app.cycles.models import Indicator
 from app.documents.catalogue import DocumentType, get_type
 from app.documents.rendering import declared_variables
@@ -102,8 +107,10 @@ def number_rows(rows: list[dict]) -> list[dict]:
 
 
 def titles(findings) -> str:
-    """Findings' short titles joined into one line, each once, without their own full stops."""
-    return "; ".join(dict.fromkeys(f.title.rstrip(".") for f in findings))
+    """Findings' problems joined into one line, each once, without their own full stops. The full text, never the
+    short title cut at 90 characters for lists on pages («…» mid-word is not a basis a head signs)."""
+    return "; ".join(dict.fromkeys(" ".join((getattr(f, "problem", None) or f.title).split()).rstrip(".")
+                                   for f in findings))
 
 
 def refuse(title: str, problems: list[str]):
@@ -114,12 +121,13 @@ def refuse(title: str, problems: list[str]):
 
 
 def indicator_values(cycle) -> dict[int, list[tuple[Organisation, Decimal]]]:
-    """Indicator id → [(organisation, value)] for the cycle's period."""
+    """Indicator id → [(organisation, value)] for the cycle's period, over the indicators its measures are evaluated
+    against (a partial cycle's are those of its full cycle: app/cycles/basis.py)."""
     rows = db.session.execute(
         select(IndicatorValue.indicator_id, Organisation, IndicatorValue.value)
         .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
         .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
-        .where(Indicator.cycle_id == cycle.id, IndicatorValue.period == cycle.period)
+        .where(basis_condition(cycle, Indicator.cycle_id), IndicatorValue.period == cycle.period)
         .order_by(IndicatorValue.indicator_id, Organisation.name))
     values = defaultdict(list)
     for indicator_id, org, value in rows:
@@ -231,17 +239,31 @@ def _place(org: Organisation) -> str:
 
 # --- requisites shared by every type ----------------------------------------------------------------------
 
+def local_day(moment: datetime | date | None, org: Organisation) -> date | None:
+    """The calendar day of an aware moment in the organisation's time zone (a date stays as it is)."""
+    if moment is None or not isinstance(moment, datetime):
+        return moment
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(ZoneInfo(org.timezone or current_app.config["APP_TIMEZONE"])).date()
+
+
 def _agreements(dtype: DocumentType, org: Organisation, version) -> list[dict]:
+    """The «СОГЛАСОВАНО» stamps: the approvals that happened (with their dates) of the latest round, else the
+    people the route will ask (date left for the hand)."""
     approvals = [a for a in (_attr(version, "approvals") or []) if _attr(a, "decision") == "approved"]
     if approvals:
+        latest = max(_attr(a, "round") or 1 for a in approvals)
         return [{"position": _attr(a, "approver_position") or ROLES.get(_attr(a, "role"), ""),
-                 "name": initials_name(_attr(a, "approver_name"))} for a in approvals]
+                 "name": initials_name(_attr(a, "approver_name")),
+                 "date": fmt_date_long(local_day(_attr(a, "decided_at"), org))}
+                for a in approvals if (_attr(a, "round") or 1) == latest]
     stamps = []
     for role in dtype.approval_route:
         users = _users_at(org, role)
         if users:
             stamps.append({"position": users[0].position or ROLES[role],
-                           "name": ru.initials_surname(users[0].full_name)})
+                           "name": ru.initials_surname(users[0].full_name), "date": None})
     return stamps
 
 
@@ -275,7 +297,10 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
                 "date": fmt_date(reg_date), "date_long": fmt_date_long(reg_date), "number": number,
                 "draft_mark": "" if number else "ПРОЕКТ", "period": cycle.period,
                 "version": _attr(version, "number") or 1},
-        "cycle": {"title": cycle.title, "mechanism": f"{mechanism.code} {ru.quote(mechanism.title)}",
+        # The direction in words: the track's own title where the mechanism has several tracks (two cycles of one
+        # mechanism and period are two different directions, and their documents say which), never the code.
+        "cycle": {"title": cycle.title,
+                  "mechanism": ru.quote(cycle.track.title if len(mechanism.tracks) > 1 else mechanism.title),
                   "period": cycle.period, "stage": stage.title},
         "signer": signed_by,
         # ГОСТ Р 7.0.97 отметка об исполнителе: full name and phone (the office's phone when the person has none).
@@ -398,6 +423,7 @@ def _data_request_letter(dtype, stage, ctx, *, params, **_):
         refuse(dtype.title, ["В цикле нет запроса сведений, к которому относится письмо."])
     if not request.items:
         refuse(dtype.title, [f"В запросе {ru.quote(request.title)} нет ни одного показателя."])
+    dating.deadline(ctx, request.deadline, "предоставление сведений")
     orgs = sorted((s.organisation for s in request.submissions), key=lambda o: o.name)
     indicators = number_rows([{"code": i.code, "name": i.name, "unit": i.unit} for i in request.indicators])
     ctx["doc"]["heading"] = "О предоставлении сведений"
@@ -424,7 +450,7 @@ def _best_practices(dtype, stage, ctx, *, params, **_):
     cycle = stage.cycle
     values = indicator_values(cycle)
     practices = []
-    for ind in cycle.indicators:
+    for ind in basis_indicators(cycle):
         pairs = values.get(ind.id) or []
         if len(pairs) < 2:
             continue
@@ -485,4 +511,10 @@ def build_context(type_key: str, stage, *, addressee=None, params=None, version=
     if "charts" in built and ctx.get("charts"):
         built["charts"] = {**ctx["charts"], **built["charts"]}
     ctx.update(built)
+    # A draft is made today and dated when it is signed: what cannot be dated today is refused now, with why
+    # (the signature and the registration check the same rules again on their own day).
+    org = stage.cycle.owner
+    wrong = dating.problems(ctx.get("dating"), today_in(org.timezone or current_app.config["APP_TIMEZONE"]))
+    if wrong and not (_attr(version, "signatures") or _attr(version, "registration_number")):
+        refuse(dtype.title, wrong)
     return ctx

@@ -1,5 +1,12 @@
 """Russian audit-history labels of this feature, merged into app.audit.labels at start-up."""
 
+from sqlalchemy.orm import selectinload
+
+from app.audit.present import namer, quoted
+from app.documents.attachments import KINDS as ATTACHMENT_KINDS
+from app.documents.catalogue import document_types
+from app.documents.models import Attachment, Document, DocumentVersion
+
 ACTIONS: dict[str, str] = {
     "generate": "сформирована редакция документа", "attach": "приложен файл",
     "to_approval": "отправлено на согласование", "agree": "согласовано",
@@ -27,4 +34,35 @@ FIELDS: dict[str, str] = {
     "number": "номер версии", "valid": "проверка пройдена", "problems": "замечания проверки",
     "active_version": "действующая версия", "prefix": "префикс номера", "suffix": "суффикс номера",
     "file_index": "индекс дела", "journal_types": "виды документов в журналах",
+}
+
+
+def _document_name(doc: Document) -> str:
+    """«Положение о …», ред. 2, № 1-лна — what a reader of the log looks for."""
+    current = doc.current
+    parts = [quoted(doc.title, 120)]
+    if current is not None:
+        parts.append(f"ред. {current.number}")
+        if current.registration_number:
+            parts.append(f"№ {current.registration_number}")
+    return ", ".join(parts)
+
+
+def _document_types(keys) -> dict:
+    types = document_types()
+    return {key: (types[key].title, None) for key in keys if key in types}
+
+
+VALUES: dict[str, dict[str, str]] = {"attachment.kind": ATTACHMENT_KINDS, "recommendation_item.kind": ATTACHMENT_KINDS,
+                                     "measure.kind": ATTACHMENT_KINDS}
+REFERENCES: dict[str, str] = {"type_key": "document_type", "addressee_id": "organisation",
+                              "attachment_id": "attachment"}
+NAMERS = {
+    "document": namer(Document, _document_name, "documents.document_detail", "document_id",
+                      options=(selectinload(Document.versions),)),
+    "document_version": namer(DocumentVersion, lambda v: f"{quoted(v.document.title)}, ред. {v.number}",
+                              options=(selectinload(DocumentVersion.document),)),
+    "attachment": namer(Attachment, lambda a: quoted(a.original_name), "documents.download_attachment",
+                        "attachment_id"),
+    "document_type": _document_types,
 }

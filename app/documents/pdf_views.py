@@ -4,13 +4,11 @@ from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
 from app.core.access import get_in_scope, signed_in
-from app.core.errors import DomainError
+from app.core.boundary import on_refusal
 from app.core.forms import Form, flash_form_errors
-from app.core.web import flash_problems
 from app.documents import bp, pdf
 from app.documents.models import DocumentVersion
 from app.documents.views import _send_stored
-from app.extensions import db
 
 
 @bp.route("/versions/<int:docversion_id>/pdf/convert", methods=["POST"])
@@ -23,13 +21,8 @@ def request_pdf(docversion_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return back
-    try:
-        row = pdf.request_pdf(version, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return back
-    db.session.commit()
+    on_refusal(lambda exc: back)
+    row = pdf.request_pdf(version, actor=current_user)
     if row.status == "done":
         flash("PDF уже готов: скачайте его на странице документа.", "info")
     else:

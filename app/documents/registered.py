@@ -5,8 +5,11 @@ downloads must carry them. The signed file cannot: it was rendered before signin
 its SHA-256 is what the signature covers, so it is never rewritten. Instead, on registration the same type is
 rendered again from the snapshot of the data the signed file was made from (DocumentVersion.context_snapshot)
 with the requisites filled in — registration number and date, the signer as the signature recorded them, the
-approvers who agreed, no «ПРОЕКТ» mark — and a block «Сведения о подписании» is appended: signer's position and
-И.О. Фамилия, «Подписано: <date time>», the SHA-256 of the signed file. The copy is stored as a separate file
+approvers who agreed with the dates they agreed, no «ПРОЕКТ» mark — and a last page is appended after a page
+break: the лист согласования (the визы of the approvals that happened: position, name, decision, date, comment)
+and the лист удостоверения (registration number and date, signer's position and И.О. Фамилия, «Подписано: <local
+date time>», the SHA-256 of the signed file, the edition). The body itself carries no hash and no time-zone
+identifier. The copy is stored as a separate file
 with its own SHA-256 (jobs.produce_registered); services.verify_version checks both files.
 """
 
@@ -14,6 +17,7 @@ import io
 from zoneinfo import ZoneInfo
 
 from docx import Document as Docx
+from docx.enum.text import WD_BREAK
 from docx.shared import Pt
 from flask import current_app
 
@@ -24,8 +28,10 @@ from app.documents.contexts import fmt_date, fmt_date_long, initials_name
 from app.documents.storage import verify_signed
 from app.documents.template_admin import template_for
 
-STAMP_HEADING = "Сведения о регистрации и подписании"
+STAMP_HEADING = "Лист удостоверения"
+SHEET_HEADING = "Лист согласования"
 NOT_A_DRAFT = ""
+DECISIONS = {"approved": "согласовано", "returned": "возвращено на доработку"}
 
 
 def main_signature(version):
@@ -44,12 +50,16 @@ def signed_at_text(version, signature) -> str:
     return format_datetime(signature.signed_at, _time_zone(version))
 
 
+def _day(version, moment):
+    return moment.astimezone(ZoneInfo(_time_zone(version))).date() if moment is not None else None
+
+
 def requisites(context: dict, version, signature) -> dict:
     """`context` (the signed rendering's snapshot) with the registration and signature requisites filled in."""
     context = dict(context)
     # A letter rendered before the бланк carried an emblem has no pictures in its snapshot.
     context.setdefault("charts", {})
-    signed_day = signature.signed_at.astimezone(ZoneInfo(_time_zone(version))).date()
+    signed_day = _day(version, signature.signed_at)
     signer = {"position": signature.signer_position or "", "name": initials_name(signature.signer_name)}
     if isinstance(context.get("doc"), dict):
         context["doc"] = {**context["doc"], "number": version.registration_number,
@@ -63,40 +73,68 @@ def requisites(context: dict, version, signature) -> dict:
         latest = max(a.round for a in version.approvals)
         agreed = [a for a in version.approvals if a.round == latest and a.decision == "approved"]
         if agreed:
-            context["agreements"] = [{"position": a.approver_position or "", "name": initials_name(a.approver_name)}
-                                     for a in agreed]
+            # The «СОГЛАСОВАНО» stamp carries the date the approver agreed (ГОСТ Р 7.0.97, п. 5.24).
+            context["agreements"] = [{"position": a.approver_position or "", "name": initials_name(a.approver_name),
+                                      "date": fmt_date_long(_day(version, a.decided_at))} for a in agreed]
     return context
 
 
+def approval_rows(version) -> list[tuple[str, ...]]:
+    """The визы of the approvals that happened, every round in order: position, name, decision, date, comment."""
+    rows = []
+    for a in sorted(version.approvals, key=lambda a: (a.round, a.position, a.id or 0)):
+        if a.decision is None:
+            continue
+        rows.append((a.approver_position or "", initials_name(a.approver_name) or "",
+                     DECISIONS.get(a.decision, a.decision), fmt_date(_day(version, a.decided_at)) or "",
+                     a.comment or ""))
+    return rows
+
+
 def stamp_lines(version, signature) -> list[tuple[str, str]]:
-    """The lines of the appended block: (label, value)."""
+    """The lines of the лист удостоверения: (label, value). The time is the organisation's local time; the time
+    zone's identifier and the hash stay out of the document's body (they are on this last page only)."""
     signer = ", ".join(x for x in (signature.signer_position or "", initials_name(signature.signer_name)) if x)
     return [
         ("Регистрационный номер", version.registration_number),
         ("Дата регистрации", fmt_date(version.registration_date)),
         (f"Документ подписал (отметка «{signature.meaning}»)", signer),
-        ("Подписано", f"{signed_at_text(version, signature)} ({_time_zone(version)})"),
+        ("Подписано", f"{signed_at_text(version, signature)} (местное время)"),
         ("SHA-256 подписанного файла", signature.file_sha256),
         ("Редакция", str(version.number)),
     ]
 
 
+def _small(paragraph, text, *, bold=False):
+    run = paragraph.add_run(text)
+    run.bold = bold or None
+    run.font.name, run.font.size = "Times New Roman", Pt(11)
+    return run
+
+
 def _append_stamp(data: bytes, version, signature) -> bytes:
+    """A last page after the body: the лист согласования (визы of the approvals that happened) and the лист
+    удостоверения (registration, signature, SHA-256 of the signed file, edition)."""
     docx = Docx(io.BytesIO(data))
-    added = [docx.add_paragraph()]
-    added[0].add_run(STAMP_HEADING).bold = True
+    docx.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    visas = approval_rows(version)
+    if visas:
+        _small(docx.add_paragraph(), SHEET_HEADING, bold=True)
+        table = docx.add_table(rows=1, cols=5)
+        table.style = docx.styles["Table Grid"] if "Table Grid" in [s.name for s in docx.styles] else None
+        for cell, title in zip(table.rows[0].cells, ("Должность", "И.О. Фамилия", "Решение", "Дата", "Замечания")):
+            _small(cell.paragraphs[0], title, bold=True)
+        for visa in visas:
+            for cell, value in zip(table.add_row().cells, visa):
+                _small(cell.paragraphs[0], value)
+        docx.add_paragraph()
+    _small(docx.add_paragraph(), STAMP_HEADING, bold=True)
     for label, value in stamp_lines(version, signature):
         paragraph = docx.add_paragraph()
-        paragraph.add_run(f"{label}: ")
-        paragraph.add_run(value or "")
-        added.append(paragraph)
-    note = docx.add_paragraph()
-    note.add_run("Экземпляр изготовлен с подписанной редакции; подлинность подписанного файла проверяется по его "
-                 "контрольной сумме SHA-256 на странице документа.")
-    added.append(note)
-    for paragraph in added:
-        for run in paragraph.runs:
-            run.font.name, run.font.size = "Times New Roman", Pt(10)
+        _small(paragraph, f"{label}: ")
+        _small(paragraph, value or "")
+    _small(docx.add_paragraph(), "Экземпляр изготовлен с подписанной редакции; подлинность подписанного файла "
+                                 "проверяется по его контрольной сумме SHA-256 на странице документа.")
     out = io.BytesIO()
     docx.save(out)
     return out.getvalue()

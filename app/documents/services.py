@@ -12,7 +12,7 @@ event and register jobs after commit; they never commit.
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import chain
@@ -20,6 +20,7 @@ from app.auth.roles import EDITORS
 from app.core.access import acting_roles_over
 from app.core.checks import check_version, require_role
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
+from app.cycles.models import Stage
 from app.documents import contexts
 from app.documents.attachments import attach
 from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage
@@ -79,12 +80,28 @@ class SigningRefused(PermissionDenied):
 # --- reading -------------------------------------------------------------------------------------
 
 def documents_of_stage(stage) -> list[Document]:
-    return list(db.session.scalars(select(Document).where(Document.stage_id == stage.id)
+    """The stage's documents, with the cycle's one document of a type that evidences this stage and others
+    (the перечень made on «Показатели» is also the document of «Методы»)."""
+    where = Document.stage_id == stage.id
+    spanning = [t.key for t in types_for_stage(stage.code) if t.one_per_cycle and stage.code in t.mandatory_for]
+    if spanning:
+        where = or_(where, and_(Document.type_key.in_(spanning), Document.stage_id.in_(
+            select(Stage.id).where(Stage.cycle_id == stage.cycle_id))))
+    return list(db.session.scalars(select(Document).where(where)
                                    .order_by(Document.type_key, Document.addressee_id, Document.id)))
 
 
+def _same_document_stages(stage, doc_type: DocumentType):
+    """The stage ids where the stage's document of `doc_type` may stand: the stage itself, or for a type that is
+    one per cycle (DocumentType.one_per_cycle) every stage of the cycle it is mandatory for."""
+    if doc_type.one_per_cycle and stage.code in doc_type.mandatory_for:
+        return select(Stage.id).where(Stage.cycle_id == stage.cycle_id, Stage.code.in_(doc_type.mandatory_for))
+    return [stage.id]
+
+
 def find_document(stage, type_key: str, *, addressee=None, data_request=None) -> Document | None:
-    query = select(Document).where(Document.stage_id == stage.id, Document.type_key == type_key)
+    query = select(Document).where(Document.stage_id.in_(_same_document_stages(stage, get_type(type_key))),
+                                   Document.type_key == type_key)
     query = query.where(Document.addressee_id == addressee.id if addressee is not None
                         else Document.addressee_id.is_(None))
     query = query.where(Document.data_request_id == data_request.id if data_request is not None

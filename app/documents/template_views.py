@@ -10,9 +10,10 @@ from wtforms import SubmitField
 
 from app.auth.submissions import submit_once
 from app.core.access import roles_required
-from app.core.errors import DomainError, ValidationFailed
+from app.core.boundary import on_refusal
+from app.core.errors import ValidationFailed
 from app.core.forms import Form, flash_form_errors
-from app.core.web import flash_problems, send_stored_file
+from app.core.web import send_stored_file
 from app.documents import bp, template_admin
 from app.documents.catalogue import get_type
 from app.documents.template_admin import DOCX_MIME, TemplateVersion
@@ -78,13 +79,8 @@ def templates_upload(template_type: str):
         if upload is None or not upload.filename:
             flash("Выберите файл шаблона (.docx).", "danger")
         return _type_page(doc_type, 422, form)
-    try:
-        tv = template_admin.upload(doc_type.key, stream=upload.stream, filename=upload.filename, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _type_page(doc_type, exc.status_code, form)
-    db.session.commit()
+    on_refusal(lambda exc: _type_page(doc_type, exc.status_code, form))
+    tv = template_admin.upload(doc_type.key, stream=upload.stream, filename=upload.filename, actor=current_user)
     if tv.valid:
         flash(f"Версия {tv.number} загружена и прошла проверку; чтобы по ней формировались документы, сделайте её "
               "действующей.", "success")
@@ -104,13 +100,8 @@ def templates_activate(template_version_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _type_page(get_type(type_key), 422)
-    try:
-        template_admin.activate(tv, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _type_page(get_type(type_key), exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _type_page(get_type(type_key), exc.status_code))
+    template_admin.activate(tv, actor=current_user)
     flash(f"Действует версия {tv.number}: новые документы формируются по ней.", "success")
     return _back(type_key)
 
@@ -123,13 +114,8 @@ def templates_activate_builtin(template_type: str):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _type_page(doc_type, 422)
-    try:
-        template_admin.activate_builtin(doc_type.key, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _type_page(doc_type, exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _type_page(doc_type, exc.status_code))
+    template_admin.activate_builtin(doc_type.key, actor=current_user)
     flash("Действует встроенный шаблон (версия 1).", "success")
     return _back(doc_type.key)
 

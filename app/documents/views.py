@@ -1,4 +1,4 @@
-"""Pages of the documents feature: the URL table (thin: form → service → commit → redirect)."""
+"""Pages of the documents feature: the URL table (thin: form → service → redirect; the request boundary commits)."""
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -6,6 +6,7 @@ from flask_login import current_user
 from app.auth.roles import ROLES
 from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.boundary import on_refusal
 from app.core.checks import check_version
 from app.core.errors import DomainError
 from app.core.forms import flash_form_errors
@@ -105,18 +106,13 @@ def generate(stage_id: int):
         data_request = db.session.get(DataRequest, form.data_request_id.data)
         if data_request is None or data_request.cycle_id != stage.cycle_id:
             abort(404)
-    try:
-        if form.all_addressees.data:
-            made = services.generate_for_addressees(stage, form.type_key.data, actor=current_user,
-                                                    addressees=services.recommendation_addressees(stage))
-        else:
-            doc = services.generate_document(stage, form.type_key.data, actor=current_user, addressee=addressee,
-                                             data_request=data_request)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return back
-    db.session.commit()
+    on_refusal(lambda exc: back)
+    if form.all_addressees.data:
+        made = services.generate_for_addressees(stage, form.type_key.data, actor=current_user,
+                                                addressees=services.recommendation_addressees(stage))
+    else:
+        doc = services.generate_document(stage, form.type_key.data, actor=current_user, addressee=addressee,
+                                         data_request=data_request)
     if form.all_addressees.data:
         flash(f"Формируются документы для адресатов: {len(made)}.", "success")
         return back
@@ -132,17 +128,12 @@ def regenerate(document_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _document_page(doc, 422)
-    try:
-        check_version(doc, form.version.data)
-        params = dict(doc.current.params or {}) if doc.current else {}
-        params.pop("data_request_id", None)
-        services.generate_document(doc.stage, doc.type_key, actor=current_user, addressee=doc.addressee,
-                                   data_request=doc.data_request, params=params or None)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _document_page(db.session.get(Document, document_id), exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _document_page(db.session.get(Document, document_id), exc.status_code))
+    check_version(doc, form.version.data)
+    params = dict(doc.current.params or {}) if doc.current else {}
+    params.pop("data_request_id", None)
+    services.generate_document(doc.stage, doc.type_key, actor=current_user, addressee=doc.addressee,
+                               data_request=doc.data_request, params=params or None)
     flash(f"Формируется редакция {doc.current.number}.", "success")
     return _back_to(doc)
 
@@ -155,14 +146,9 @@ def transition(document_id: int, doc_trigger: str):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _document_page(doc, 422, action_form=form)
-    try:
-        services.transition(doc, doc_trigger, actor=current_user, comment=form.comment.data,
-                            expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _document_page(db.session.get(Document, document_id), exc.status_code, action_form=form)
-    db.session.commit()
+    on_refusal(lambda exc: _document_page(db.session.get(Document, document_id), exc.status_code, action_form=form))
+    services.transition(doc, doc_trigger, actor=current_user, comment=form.comment.data,
+                        expected_version=form.version.data)
     flash(f"Документ «{doc.title}»: {STATES.get(doc.state, doc.state)}.", "success")
     return _back_to(doc)
 
@@ -175,18 +161,14 @@ def sign(document_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _document_page(doc, 422, sign_form=form)
+    on_refusal(lambda exc: _document_page(db.session.get(Document, document_id), exc.status_code, sign_form=form))
     try:
         services.sign_document(doc, actor=current_user, password=form.password.data,
                                expected_version=form.version.data)
     except services.SigningRefused as exc:
-        db.session.commit()  # only the audit record of the refused attempt was written
+        db.session.commit()  # kept although refused: the audit record of the failed password re-entry
         flash_problems(exc)
         return _document_page(db.session.get(Document, document_id), exc.status_code, sign_form=form)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _document_page(db.session.get(Document, document_id), exc.status_code, sign_form=form)
-    db.session.commit()
     flash(f"Документ «{doc.title}» подписан.", "success")
     return _back_to(doc)
 
@@ -226,14 +208,9 @@ def attach_copy(docversion_id: int):
         if upload is None or not upload.filename:
             flash("Выберите файл.", "danger")
         return _document_page(doc, 422, copy_form=form)
-    try:
-        services.attach_signed_copy(version, stream=upload.stream, filename=upload.filename, kind=form.kind.data,
-                                    actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _document_page(db.session.get(Document, doc.id), exc.status_code, copy_form=form)
-    db.session.commit()
+    on_refusal(lambda exc: _document_page(db.session.get(Document, doc.id), exc.status_code, copy_form=form))
+    services.attach_signed_copy(version, stream=upload.stream, filename=upload.filename, kind=form.kind.data,
+                                actor=current_user)
     flash("Файл приложен к редакции.", "success")
     return _back_to(doc)
 
@@ -247,17 +224,13 @@ def acknowledge(docversion_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _document_page(doc, 422, ack_form=form)
+    on_refusal(lambda exc: _document_page(db.session.get(Document, doc.id), exc.status_code, ack_form=form))
     try:
         services.acknowledge(version, actor=current_user, password=form.password.data)
     except services.SigningRefused as exc:
-        db.session.commit()  # the refused attempt is audited
+        db.session.commit()  # kept although refused: the refused attempt is audited
         flash_problems(exc)
         return _document_page(db.session.get(Document, doc.id), exc.status_code, ack_form=form)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _document_page(db.session.get(Document, doc.id), exc.status_code, ack_form=form)
-    db.session.commit()
     flash("Ознакомление отмечено.", "success")
     return _back_to(doc)
 
@@ -296,7 +269,6 @@ def journals_setup(org_id: int):
     if not JournalTypesForm().validate_on_submit():  # the CSRF token only
         abort(400)
     journals.ensure_journals(org)
-    db.session.commit()
     flash("Журналы регистрации созданы по умолчанию; их можно изменить.", "success")
     return _to_journals(org)
 
@@ -308,13 +280,8 @@ def journal_new(org_id: int):
     form = JournalForm()
     if not form.validate_on_submit():
         return _journals_page(org, 422, new_form=form)
-    try:
-        journal = journals.create_journal(org, code=form.code.data, data=form.format_data(), actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        form.code.errors.extend([exc.message, *exc.problems])
-        return _journals_page(org, 422, new_form=form)
-    db.session.commit()
+    on_refusal(lambda exc: _journals_page(org, 422, new_form=form), field=form.code)
+    journal = journals.create_journal(org, code=form.code.data, data=form.format_data(), actor=current_user)
     flash(f"Журнал «{journal.title}» добавлен.", "success")
     return _to_journals(org)
 
@@ -327,16 +294,11 @@ def journal_edit(journal_id: int):
         abort(404)
     org = get_in_scope(Organisation, journal.organisation_id, roles={"admin"})
     form = JournalForm()
-    try:
-        if not form.validate_on_submit():
-            raise DomainError("Журнал регистрации не сохранён.",
-                              problems=[m for errors in form.errors.values() for m in errors])
-        journals.update_journal(journal, data=form.format_data(), actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _journals_page(org, 422)
-    db.session.commit()
+    on_refusal(lambda exc: _journals_page(org, 422))
+    if not form.validate_on_submit():
+        raise DomainError("Журнал регистрации не сохранён.",
+                          problems=[m for errors in form.errors.values() for m in errors])
+    journals.update_journal(journal, data=form.format_data(), actor=current_user)
     flash(f"Журнал «{journal.title}» сохранён.", "success")
     return _to_journals(org)
 
@@ -354,12 +316,7 @@ def journal_types(org_id: int):
                 flash("Выберите журнал для каждого вида документа.", "danger")
                 return _journals_page(org, 422)
             choices[name[5:]] = int(value)
-    try:
-        moved = journals.set_type_journals(org, choices, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _journals_page(org, 422)
-    db.session.commit()
+    on_refusal(lambda exc: _journals_page(org, 422))
+    moved = journals.set_type_journals(org, choices, actor=current_user)
     flash(f"Распределение по журналам сохранено (изменено видов документов: {moved}).", "success")
     return _to_journals(org)

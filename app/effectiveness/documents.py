@@ -17,19 +17,25 @@ from app.documents.contexts import (
     refuse,
     register_builder,
 )
+from app.cycles.basis import basis_cycles, basis_indicators, basis_problems
 from app.effectiveness.models import RESULT_SHORT, EffectivenessEvaluation
+from app.effectiveness.services import UNFINISHED
 from app.extensions import db
 from app.followup.documents import MEASURE_STATE_LABELS
 from app.followup.models import Measure
+from workflows.measure import ACTIVE_STATES
 
 
 def effectiveness_report(dtype, stage, ctx, **_):
     cycle = stage.cycle
-    if not cycle.indicators:
-        refuse(dtype.title, ["Не задано ни одного показателя."])
+    # A partial cycle is evaluated on the indicators of its full cycle (app/cycles/basis.py).
+    problems = basis_problems(cycle)
+    indicators = basis_indicators(cycle)
+    if problems or not indicators:
+        refuse(dtype.title, problems or ["Не задано ни одного показателя."])
     values = indicator_values(cycle)
     rows, achieved, missed = [], 0, []
-    for ind in cycle.indicators:
+    for ind in indicators:
         actual = mean([v for _, v in values.get(ind.id, [])])
         if actual is None or ind.target is None:
             assessment = "нет данных"
@@ -49,7 +55,10 @@ def effectiveness_report(dtype, stage, ctx, **_):
     for m in db.session.scalars(select(Measure).where(Measure.cycle_id == cycle.id)
                                 .order_by(Measure.start_date, Measure.id)):
         result = m.result_note or m.cancel_reason or m.expected_result or DASH
-        if m.id in assessed:
+        if m.state in ACTIVE_STATES:
+            # A measure still planned or under way has no effect to rate yet, whatever was entered.
+            result = UNFINISHED
+        elif m.id in assessed:
             assessment = assessed[m.id]
             result = f"{RESULT_SHORT.get(assessment.result, assessment.result)}. {result}"
             if assessment.note:
@@ -66,10 +75,13 @@ def effectiveness_report(dtype, stage, ctx, **_):
         conclusions += [f"Предложение ({p.kind_label}): {p.text}" for p in evaluation.proposals]
     if stage.summary:
         conclusions.append(stage.summary)
+    basis_of = "цикла" if cycle.track.own_indicators else (
+        f"полного цикла механизма {cycle.track.mechanism.code} (направление "
+        + ", ".join(f"«{c.track.title}»" for c in basis_cycles(cycle)) + ")")
     ctx["doc"]["heading"] = f"об анализе эффективности принятых мер ({ctx['cycle']['mechanism']}, " \
                             f"{cycle.period} учебный год)"
     return {
-        "report": {"intro": f"Эффективность мер оценена по изменению значений показателей цикла "
+        "report": {"intro": f"Эффективность мер оценена по изменению значений показателей {basis_of} "
                             f"({ru.plural(len(rows), 'показатель')}) за {cycle.period} учебный год относительно "
                             "базовых и целевых значений.",
                    "period": cycle.period, "achieved": achieved, "total": len(rows)},

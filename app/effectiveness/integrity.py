@@ -19,6 +19,7 @@ from datetime import date
 
 from sqlalchemy import case, func, select
 
+from app.cycles.basis import basis_cycle_ids, basis_problems
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator
 from app.extensions import db
 from app.orgs.services import org_today
@@ -68,6 +69,7 @@ LABELS = {
     "recommendation_not_issued": "Рекомендация не выдана",
     "recommendation_not_acknowledged": "Рекомендация не получена адресатом",
     "recommendation_without_measure": "Рекомендация без мер",
+    "no_basis_cycle": "Нет полного цикла с показателями",
     "no_measures": "Нет мер",
     "measure_without_responsible": "Мера без ответственного",
     "measure_without_dates": "Мера без сроков",
@@ -117,9 +119,12 @@ class _Checker:
     def run(self) -> list[Defect]:
         cycle = self.cycle
         goal_count = db.session.scalar(select(func.count()).select_from(Goal).where(Goal.cycle_id == cycle.id))
+        # A partial cycle's measures are evaluated on the indicators of its full cycle (app/cycles/basis.py); its
+        # own blocks never include IND, METH or MON, so the checks below of those blocks stay the full cycle's.
+        self.basis_ids = basis_cycle_ids(cycle)
         indicators = db.session.execute(
             select(Indicator.id, Indicator.code, Indicator.name, Indicator.collection_method)
-            .where(Indicator.cycle_id == cycle.id).order_by(Indicator.code)).all()
+            .where(Indicator.cycle_id.in_(self.basis_ids)).order_by(Indicator.code)).all()
         self.indicator_codes = {i.id: i.code for i in indicators}
         if self.reached("GOAL") and goal_count == 0:
             self.add("no_goals", "GOAL", "Не сформулировано ни одной цели: цепочка не начинается.",
@@ -152,6 +157,7 @@ class _Checker:
                              f"Показатель {ind.code}: нет принятых значений за период {cycle.period}.",
                              "indicator", ind.id, f"{ind.code} {_short(ind.name, 70)}")
         self._findings_and_recommendations()
+        self._basis()
         self._measures()
         self._decisions()
         self._effectiveness()
@@ -165,7 +171,7 @@ class _Checker:
                    func.max(IndicatorValue.updated_at))
             .join(Submission, Submission.id == IndicatorValue.submission_id)
             .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
-            .where(Indicator.cycle_id == self.cycle.id, Submission.state == ACCEPTED)
+            .where(Indicator.cycle_id.in_(self.basis_ids), Submission.state == ACCEPTED)
             .group_by(IndicatorValue.indicator_id)).all()
         return {r[0]: (int(r[1] or 0), _as_date(r[2])) for r in rows}
 
@@ -220,6 +226,17 @@ class _Checker:
                                  f"ознакомилась, срок ответа {item.due_date:%d.%m.%Y} истёк.",
                                  "recommendation_item", item.id, title,
                                  ("followup.item_detail", {"rec_item_id": item.id}))
+
+    def _basis(self) -> None:
+        """A partial cycle without the full cycle (or its indicators) to evaluate against: its measures have no
+        indicators to name and its effectiveness nothing to measure; said once per block that needs them."""
+        problems = basis_problems(self.cycle)
+        if not problems:
+            return
+        for code in ("MEAS", "EFF"):
+            if self.reached(code):
+                self.add("no_basis_cycle", code, problems[0], "cycle", self.cycle.id, self.cycle.short_title,
+                         ("cycles.new_cycle", {}))
 
     def _measures(self) -> None:
         cycle = self.cycle

@@ -22,7 +22,8 @@ from app.auth.roles import EDITORS
 from app.core.checks import check_version, require_role
 from app.core.errors import StaleObject, ValidationFailed
 from app.core.timeutil import utcnow
-from app.cycles.models import Cycle, Goal, Indicator, Stage
+from app.cycles.basis import basis_cycles, basis_indicators
+from app.cycles.models import Cycle, Goal, Stage
 from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, EffectivenessEvaluation,
                                       EffectivenessProposal, MeasureAssessment)
 from app.extensions import db
@@ -31,7 +32,10 @@ from app.monitoring.values import unit_rule
 from app.monitoring.models import IndicatorValue, Submission
 from app.orgs.models import Organisation
 from app.followup.models import Measure
+from workflows.measure import ACTIVE_STATES
 from app.core import charts
+
+UNFINISHED = "мера не завершена — эффект не оценивается"
 
 CENT = Decimal("0.01")
 
@@ -117,8 +121,8 @@ class IndicatorRow:
 
 def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
     """Values after the measures per indicator, per school and overall (two queries)."""
-    indicators = db.session.scalars(select(Indicator).where(Indicator.cycle_id == cycle.id)
-                                    .order_by(Indicator.code)).all()
+    # A partial cycle evaluates its measures on the indicators of its full cycle (app/cycles/basis.py).
+    indicators = basis_indicators(cycle)
     # The previous period's values live on the indicator the current one was carried from.
     source_of = {i.carried_from_id: i.id for i in indicators if i.carried_from_id}
     ids = [i.id for i in indicators] + list(source_of)
@@ -190,6 +194,10 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
                                           + ("улучшился" if row.improved else "не улучшился")))
         if not m.indicators:
             details.append(("—", "не указаны показатели, на которые направлена мера"))
+        if m.state in ACTIVE_STATES:
+            # a measure still planned or under way has no effect to rate yet
+            details.append(("—", UNFINISHED))
+            verdicts = []
         computed = "not_measurable" if not verdicts else "moved" if all(verdicts) else "not_moved"
         results.append(MeasureResult(m, computed, details))
     return results
@@ -287,6 +295,9 @@ def override_assessment(evaluation: EffectivenessEvaluation, *, measure_id: int,
         raise ValidationFailed("Выберите оценку меры из списка.")
     if result and not note:
         raise ValidationFailed("Укажите, почему оценка меры отличается от рассчитанной.")
+    measure = db.session.get(Measure, measure_id)
+    if result in ("moved", "not_moved") and measure.state in ACTIVE_STATES:
+        raise ValidationFailed(f"Мера «{measure.title}» не завершена: {UNFINISHED}.")
     before = assessment.audit_snapshot()
     assessment.override = result or None
     assessment.note = note or None
@@ -330,9 +341,11 @@ def add_proposal(cycle: Cycle, *, kind: str, text: str, actor: User, indicator_i
     indicator = None
     target = None
     if kind == "indicator_correction":
-        indicator = next((i for i in cycle.indicators if indicator_id and i.id == int(indicator_id)), None)
+        indicator = next((i for i in basis_indicators(cycle) if indicator_id and i.id == int(indicator_id)), None)
         if indicator is None:
-            problems.append("Выберите показатель этого цикла, который нужно скорректировать.")
+            problems.append("Выберите показатель этого цикла, который нужно скорректировать." if
+                            cycle.track.own_indicators else "Выберите показатель полного цикла этого механизма, "
+                            "который нужно скорректировать.")
         try:
             target = parse_target(new_target)
         except ValidationFailed as exc:
@@ -377,19 +390,25 @@ def carry_proposals(old: Cycle, new: Cycle, *, actor: User) -> int:
     evaluation = evaluation_of(old)
     if evaluation is None:
         return 0
-    carried_indicators = {i.carried_from_id: i for i in new.indicators if i.carried_from_id}
+    # A partial cycle's proposals go where its goals and indicators live: the next period's full cycle of the
+    # mechanism (the first by track order) when it is open already; until then they wait, flagged by the panel.
+    carried_indicators = {i.carried_from_id: i for i in basis_indicators(new) if i.carried_from_id}
+    goal_cycle = new if new.track.covers("GOAL") else next(
+        (c for c in basis_cycles(new) if c.id != new.id and c.state == "open"), None)
     applied = 0
     for proposal in evaluation.proposals:
         if proposal.applied_cycle_id is not None:
             continue
         before = proposal.audit_snapshot()
         if proposal.kind == "goal":
-            goal = Goal(position=len(new.goals), direction=f"По итогам анализа эффективности за {old.period}",
+            if goal_cycle is None:
+                continue
+            goal = Goal(position=len(goal_cycle.goals), direction=f"По итогам анализа эффективности за {old.period}",
                         statement=proposal.text, realism="",
                         justification=f"Выводы анализа эффективности принятых мер за {old.period}: "
                                       f"{(evaluation.conclusions or '').strip()}"[:20000])
-            new.goals.append(goal)
-            target_note = {"goal": proposal.text}
+            goal_cycle.goals.append(goal)
+            target_note = {"goal": proposal.text, "cycle": goal_cycle.id}
         else:
             indicator = carried_indicators.get(proposal.indicator_id)
             if indicator is None:
@@ -397,7 +416,8 @@ def carry_proposals(old: Cycle, new: Cycle, *, actor: User) -> int:
             target_note = {"indicator": indicator.code, "target_before": str(indicator.target),
                            "target_after": str(proposal.new_target)}
             indicator.target = proposal.new_target
-        proposal.applied_cycle = new
+        # The cycle the proposal landed in (for a partial cycle's proposal, the next period's full cycle).
+        proposal.applied_cycle = goal_cycle if proposal.kind == "goal" else indicator.cycle
         proposal.applied_at = utcnow()
         db.session.flush()
         chain.record(action="carry_over", object_type=proposal.audit_type, object_id=proposal.id, actor=actor,

@@ -1,5 +1,6 @@
 """URL table of the effectiveness evaluation and the cycle integrity panel. Views are thin: form → service →
-commit → redirect; refused input re-renders the page with the Russian reason and changes nothing."""
+redirect; the request boundary commits (app.core.boundary), and refused input re-renders the page with the
+Russian reason and changes nothing."""
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -8,9 +9,11 @@ from markupsafe import Markup
 from app.auth.roles import EDITORS
 from app.auth.submissions import submit_once
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
+from app.core.boundary import on_refusal
 from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
-from app.core.web import flash_problems, user_today
+from app.core.web import user_today
+from app.cycles.basis import basis_indicators, indicator_label
 from app.cycles.models import Cycle
 from app.effectiveness import bp, services
 from app.effectiveness.forms import AssessmentForm, ConclusionsForm, DeleteForm, ProposalForm
@@ -21,7 +24,8 @@ from app.extensions import db
 
 def _proposal_form(cycle: Cycle, form: ProposalForm | None = None) -> ProposalForm:
     form = form or ProposalForm()
-    form.indicator_id.choices = as_choices([(0, "—")] + [(i.id, f"{i.code} {i.name[:80]}") for i in cycle.indicators])
+    form.indicator_id.choices = as_choices([(0, "—")] + [(i.id, indicator_label(i, cycle)[:120])
+                                                           for i in basis_indicators(cycle)])
     return form
 
 
@@ -59,14 +63,9 @@ def save_conclusions(cycle_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _page(cycle, 422, conclusions=form)
-    try:
-        services.save_evaluation(cycle, conclusions=form.conclusions.data, actor=current_user,
-                                 expected_version=form.version.data, today=user_today())
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _page(db.session.get(Cycle, cycle_id), exc.status_code, conclusions=form)
-    db.session.commit()
+    on_refusal(lambda exc: _page(db.session.get(Cycle, cycle_id), exc.status_code, conclusions=form))
+    services.save_evaluation(cycle, conclusions=form.conclusions.data, actor=current_user,
+                             expected_version=form.version.data, today=user_today())
     flash("Выводы сохранены, оценки мер пересчитаны.", "success")
     return redirect(url_for("effectiveness.evaluation", cycle_id=cycle_id))
 
@@ -80,16 +79,11 @@ def override_assessment(cycle_id: int):
         flash_form_errors(form)
         return _page(cycle, 422)
     evaluation = services.evaluation_of(cycle)
-    try:
-        if evaluation is None:
-            raise DomainError("Сначала сохраните выводы: оценки мер рассчитываются вместе с ними.")
-        services.override_assessment(evaluation, measure_id=form.measure_id.data, result=form.result.data or "",
-                                     note=form.note.data or "", actor=current_user, expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _page(db.session.get(Cycle, cycle_id), exc.status_code if exc.status_code != 400 else 422)
-    db.session.commit()
+    on_refusal(lambda exc: _page(db.session.get(Cycle, cycle_id), exc.status_code if exc.status_code != 400 else 422))
+    if evaluation is None:
+        raise DomainError("Сначала сохраните выводы: оценки мер рассчитываются вместе с ними.")
+    services.override_assessment(evaluation, measure_id=form.measure_id.data, result=form.result.data or "",
+                                 note=form.note.data or "", actor=current_user, expected_version=form.version.data)
     flash("Оценка меры сохранена.", "success")
     return redirect(url_for("effectiveness.evaluation", cycle_id=cycle_id))
 
@@ -103,14 +97,9 @@ def new_proposal(cycle_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _page(cycle, 422, proposal=form)
-    try:
-        services.add_proposal(cycle, kind=form.kind.data, text=form.text.data, actor=current_user,
-                              indicator_id=form.indicator_id.data or None, new_target=form.new_target.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _page(db.session.get(Cycle, cycle_id), exc.status_code, proposal=form)
-    db.session.commit()
+    on_refusal(lambda exc: _page(db.session.get(Cycle, cycle_id), exc.status_code, proposal=form))
+    services.add_proposal(cycle, kind=form.kind.data, text=form.text.data, actor=current_user,
+                          indicator_id=form.indicator_id.data or None, new_target=form.new_target.data)
     flash("Предложение для следующего цикла добавлено.", "success")
     return redirect(url_for("effectiveness.evaluation", cycle_id=cycle_id))
 
@@ -124,13 +113,8 @@ def delete_proposal(proposal_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _page(proposal.evaluation.cycle, 422)
-    try:
-        services.delete_proposal(proposal, actor=current_user, expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _page(db.session.get(Cycle, cycle_id), exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _page(db.session.get(Cycle, cycle_id), exc.status_code))
+    services.delete_proposal(proposal, actor=current_user, expected_version=form.version.data)
     flash("Предложение удалено.", "success")
     return redirect(url_for("effectiveness.evaluation", cycle_id=cycle_id))
 

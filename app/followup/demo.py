@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.auth.services import users_with_role_at
 from app.extensions import db
+from app.cycles.basis import basis_indicators
 from app.followup import services
 from app.followup.models import Decision, Measure, Recommendation
 from workflows import engine
@@ -175,7 +176,7 @@ def fill_meas(stage, *, official, head, rng, today: date) -> None:
         return
     recs = services.recommendations_of_cycle(cycle)
     findings = services.cycle_findings(cycle)
-    indicators = list(cycle.indicators)
+    indicators = basis_indicators(cycle)  # a partial cycle names its full cycle's indicators
     made = []
     for n, (title, kind, start, end, state) in enumerate(MEASURES):
         responsible = people[n % len(people)]

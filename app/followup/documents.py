@@ -8,6 +8,7 @@ from sqlalchemy.orm import contains_eager
 
 from app.analysis.models import Finding
 from app.auth.models import RoleAssignment, User
+from app.core import dating
 from app.core import russian as ru
 from app.documents import services as document_services
 from app.documents.contexts import (
@@ -29,6 +30,7 @@ from app.documents.contexts import (
 from app.extensions import db
 from app.followup.models import DECISION_KINDS, Decision, Measure, Recommendation, RecommendationItem
 from app.orgs.models import Organisation
+from app.orgs.services import org_today
 from workflows.measure import STATE_LABELS as MEASURE_STATES
 
 MEASURE_STATE_LABELS = MEASURE_STATES  # the measure workflow's own words (one vocabulary)
@@ -50,6 +52,13 @@ def decisions_of(cycle) -> list[Decision]:
                                    .order_by(Decision.deadline, Decision.id)))
 
 
+def findings_about(findings, org, cycle) -> list[Finding]:
+    """The findings a letter to `org` may cite as its basis: those about `org` itself and those about the whole
+    territory (the cycle's owner, or no organisation named) — never another school's problems."""
+    return [f for f in findings
+            if not f.organisations or any(o.id in (org.id, cycle.owner_id) for o in f.organisations)]
+
+
 def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
     cycle = stage.cycle
     org = addressee_org(addressee)
@@ -63,11 +72,12 @@ def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
         .options(contains_eager(RecommendationItem.recommendation)))  # no query per item
     for item in items:
         rec = item.recommendation
-        basis = rec.basis or titles(rec.findings) or DASH
+        basis = rec.basis or titles(findings_about(rec.findings, org, cycle)) or DASH
         rows.append({"text": rec.text, "basis": basis, "due_date": fmt_date(item.due_date)})
         due.append(item.due_date)
     if not rows:
         refuse(dtype.title, [f"Для «{org.display_name}» в цикле нет адресных рекомендаций."])
+    dating.deadline(ctx, min(due), "ответ на рекомендации (план их выполнения)")
     head = head_user(org)
     ctx["doc"]["heading"] = "О направлении адресных рекомендаций"
     return {
@@ -109,17 +119,21 @@ def event_order(dtype, stage, ctx, *, params, **_):
         if chosen is None:
             refuse(dtype.title, ["Мероприятие не найдено в этом цикле."])
     elif measures:
-        chosen = measures[0]
+        # without a choice: the next event not yet begun (an order about a past one could not be executed)
+        today = org_today(stage.cycle.owner)
+        chosen = next((m for m in measures if m.start_date is None or m.start_date >= today), measures[0])
     if chosen is None:
         refuse(dtype.title, ["В цикле нет ни одного мероприятия (этап «Меры»)."])
     event = measure_row(chosen)
     start, end = chosen.start_date, chosen.end_date
+    # An order about an event is signed before the event starts: dated later, it orders what has begun.
+    dating.not_after(ctx, start, f"мероприятие {ru.quote(event['title'])}")
     purpose = in_text((chosen.expected_result or "").strip().rstrip("."))
     ctx["doc"]["heading"] = f"О проведении мероприятия {ru.quote(event['title'])}"
     items = [
         {"text": f"Провести мероприятие {ru.quote(event['title'])} в срок: {event['dates']}.",
          "executor": event["responsible"], "deadline": fmt_date(end)},
-        {"text": f"Обеспечить участие в мероприятии: {event['participants']}.",
+        {"text": f"Обеспечить участие в мероприятии (участники: {in_text(event['participants'])}).",
          "executor": "руководители образовательных организаций", "deadline": fmt_date(start)},
         {"text": "Представить информацию о результатах мероприятия с подтверждающими материалами.",
          "executor": event["responsible"], "deadline": fmt_date(end)},
@@ -169,7 +183,10 @@ def _decision_rows(dtype, stage) -> list[dict]:
 
 def decision_order(dtype, stage, ctx, **_):
     rows = number_rows(_decision_rows(dtype, stage))
-    items = [{"text": f"{d['text'].rstrip('.')}. Участники: {d['participants']}.", "executor": d["responsible"],
+    for n, d in enumerate(decisions_of(stage.cycle), 1):
+        dating.deadline(ctx, d.deadline, f"исполнение решения № {n}")
+    items = [{"text": f"{d['text'].rstrip('.')}. Участники: {in_text(d['participants'])}.",
+              "executor": d["responsible"],
               "deadline": d["deadline"]} for d in rows]
     ctx["doc"]["heading"] = f"Об управленческих решениях по итогам мониторинга ({ctx['cycle']['mechanism']}, " \
                             f"{stage.cycle.period} учебный год)"

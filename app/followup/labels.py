@@ -1,5 +1,11 @@
 """Russian audit-history labels of this feature, merged into app.audit.labels at start-up."""
 
+from sqlalchemy.orm import selectinload
+
+from app.audit.present import namer, quoted
+from app.followup.models import (ADDRESSEE_GROUPS, DECISION_KINDS, MEASURE_KINDS, Decision, Measure, Recommendation,
+                                 RecommendationItem)
+
 ACTIONS: dict[str, str] = {
     "dispatch": "рекомендация направлена адресату", "acknowledge": "ознакомлен (подпись руководителя)",
     "start": "начато исполнение", "report": "отчёт об исполнении",
@@ -24,4 +30,24 @@ FIELDS: dict[str, str] = {
     "participants": "участники", "start_date": "начало", "end_date": "окончание",
     "expected_result": "ожидаемый результат", "cancel_reason": "причина отмены", "result_note": "результат",
     "deadline": "срок", "execution_note": "отметка об исполнении",
+}
+
+FIELDS.update({"findings": "выводы анализа", "addressees": "адресаты", "measures": "мероприятия",
+               "recommendations": "рекомендации", "measure.indicators": "показатели",
+               "decision.findings": "выводы анализа", "original_name": "имя файла", "sha256": "контрольная сумма",
+               "size": "размер, байт", "attachment_id": "вложение"})
+VALUES: dict[str, dict[str, str]] = {"addressee_group": ADDRESSEE_GROUPS, "measure.kind": MEASURE_KINDS,
+                                     "decision.kind": DECISION_KINDS}
+REFERENCES: dict[str, str] = {"findings": "finding", "measures": "measure", "recommendations": "recommendation",
+                              "addressees": "organisation_code", "acknowledged_by_id": "user",
+                              "measure.indicators": "indicator_code"}
+NAMERS = {
+    "recommendation": namer(Recommendation, lambda r: quoted(r.title), "followup.recommendation_detail",
+                            "recommendation_id"),
+    "recommendation_item": namer(
+        RecommendationItem, lambda i: f"{quoted(i.recommendation.title, 60)} — {i.organisation.display_name}",
+        "followup.item_detail", "rec_item_id",
+        options=(selectinload(RecommendationItem.recommendation), selectinload(RecommendationItem.organisation))),
+    "measure": namer(Measure, lambda m: quoted(m.title), "followup.measure_detail", "measure_id"),
+    "decision": namer(Decision, lambda d: quoted(d.title), "followup.decision_detail", "decision_id"),
 }

@@ -19,11 +19,13 @@ from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.auth.services import verify_password_reentry
+from app.catalogue.models import Track
 from app.core import uploads
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.timeutil import today_in, utcnow
+from app.cycles.basis import basis_condition
 from app.cycles.models import Cycle, Indicator, Stage
 from app.extensions import db
 from app.followup.models import (
@@ -419,9 +421,22 @@ def items_of_school(user: User, limit: int = 500) -> list[RecommendationItem]:
     return list(db.session.scalars(
         select(RecommendationItem).join(RecommendationItem.organisation).join(RecommendationItem.recommendation)
         .where(scope_condition(Organisation.path, user, roles=EXECUTORS), RecommendationItem.state != "draft")
-        .options(contains_eager(RecommendationItem.organisation), contains_eager(RecommendationItem.recommendation))
+        .options(contains_eager(RecommendationItem.organisation), contains_eager(RecommendationItem.recommendation)
+                 .selectinload(Recommendation.cycle).selectinload(Cycle.track).selectinload(Track.mechanism),
+                 contains_eager(RecommendationItem.recommendation).selectinload(Recommendation.cycle)
+                 .selectinload(Cycle.owner))
         .order_by(RecommendationItem.state == "accepted", RecommendationItem.due_date, RecommendationItem.id)
         .limit(limit)))
+
+
+def cited_findings(item: RecommendationItem, user: User) -> tuple[list[Finding], bool]:
+    """The findings a copy of a recommendation cites, as its reader may see them, and whether they may be opened:
+    the owner's people see them all (and open them); the addressee sees those about its own organisation or about
+    no school in particular — another school's problems are not its business."""
+    findings = item.recommendation.findings
+    if acting_roles_over(user, item.recommendation.organisation):
+        return findings, True
+    return [f for f in findings if not f.organisations or item.organisation in f.organisations], False
 
 
 def can_see_item(item: RecommendationItem, user: User) -> bool:
@@ -452,8 +467,9 @@ def _measure_fields(cycle: Cycle, *, title, kind, responsible_id, participants, 
                  "Выбрана рекомендация другого цикла.", problems)
     findings = _pick(Finding, finding_ids, Finding.cycle_id == cycle.id, "Выбран вывод анализа другого цикла.",
                      problems)
-    indicators = _pick(Indicator, indicator_ids, Indicator.cycle_id == cycle.id,
-                       "Выбран показатель другого цикла.", problems)
+    indicators = _pick(Indicator, indicator_ids, basis_condition(cycle, Indicator.cycle_id),
+                       "Выбран показатель другого цикла." if cycle.track.own_indicators else
+                       "Выбран показатель не из полного цикла этого механизма, организации и периода.", problems)
     if problems:
         raise ValidationFailed("Мероприятие не сохранено.", problems=problems)
     return dict(title=title, kind=kind, responsible_id=responsible.id, participants=_clean(participants) or None,

@@ -1,5 +1,5 @@
-"""URL table of recommendations, measures (the roadmap) and decisions. Views are thin: form → service → commit →
-redirect; a refused action re-renders the page with the reasons and changes nothing."""
+"""URL table of recommendations, measures (the roadmap) and decisions. Views are thin: form → service → redirect
+(the request boundary commits); a refused action re-renders the page with the reasons and changes nothing."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -8,9 +8,10 @@ from app.auth.services import ReauthRefused
 from app.auth.submissions import submit_once
 from app.core.hardening import query_id
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
-from app.core.errors import DomainError
+from app.core.boundary import on_refusal
 from app.core.forms import as_choices, flash_form_errors
 from app.core.web import flash_problems, user_today
+from app.cycles.basis import basis_indicators, indicator_label
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.followup import bp, services
@@ -36,12 +37,6 @@ def _attachments(obj):
 
 def _kind_choices():
     return as_choices([(k, kind_label(k)) for k in PROOF_KINDS])
-
-
-def _refused(exc: DomainError, page, *args, **kwargs):
-    db.session.rollback()
-    flash_problems(exc)
-    return page(*args, status=exc.status_code, **kwargs)
 
 
 # --- recommendations ---------------------------------------------------------------------------------------
@@ -94,16 +89,11 @@ def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
                 addressee_note=form.addressee_note.data, organisation_ids=form.organisation_ids.data,
                 cluster=form.cluster.data or None, finding_ids=form.finding_ids.data, basis=form.basis.data,
                 response_deadline=form.response_deadline.data, actor=current_user, today=user_today())
-    try:
-        if rec is None:
-            rec = services.create_recommendation(cycle, **data)
-        else:
-            services.update_recommendation(rec, expected_version=form.version.data, **data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _recommendation_page(db.session.get(Cycle, cycle.id), form, rec, exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _recommendation_page(db.session.get(Cycle, cycle.id), form, rec, exc.status_code))
+    if rec is None:
+        rec = services.create_recommendation(cycle, **data)
+    else:
+        services.update_recommendation(rec, expected_version=form.version.data, **data)
     flash(f"Рекомендация сохранена (черновик), адресатов: {len(rec.items)}. Руководитель направляет её адресатам.",
           "success")
     return redirect(url_for("followup.recommendation_detail", recommendation_id=rec.id))
@@ -153,11 +143,8 @@ def issue_recommendation(recommendation_id: int):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.issue_recommendation(rec, actor=current_user, today=user_today(), expected_version=form.version.data)
-    except DomainError as exc:
-        return _refused(exc, _recommendation_detail_page, _load_recommendation(recommendation_id))
-    db.session.commit()
+    on_refusal(lambda exc: _recommendation_detail_page(_load_recommendation(recommendation_id), status=exc.status_code))
+    services.issue_recommendation(rec, actor=current_user, today=user_today(), expected_version=form.version.data)
     flash(f"Рекомендация направлена адресатам: {len(rec.items)}. Руководителям поставлены задачи.", "success")
     return redirect(url_for("followup.recommendation_detail", recommendation_id=rec.id))
 
@@ -170,11 +157,8 @@ def delete_recommendation(recommendation_id: int):
     if not form.validate_on_submit():
         abort(400)
     cycle_id = rec.cycle_id
-    try:
-        services.delete_recommendation(rec, actor=current_user, expected_version=form.version.data)
-    except DomainError as exc:
-        return _refused(exc, _recommendation_detail_page, _load_recommendation(recommendation_id))
-    db.session.commit()
+    on_refusal(lambda exc: _recommendation_detail_page(_load_recommendation(recommendation_id), status=exc.status_code))
+    services.delete_recommendation(rec, actor=current_user, expected_version=form.version.data)
     flash("Черновик рекомендации удалён.", "success")
     return redirect(url_for("followup.cycle_recommendations", cycle_id=cycle_id))
 
@@ -191,8 +175,10 @@ def _load_item(rec_item_id: int) -> RecommendationItem:
 def _item_page(item: RecommendationItem, status: int = 200):
     available = {t.trigger for t in engine.available_transitions(item, current_user)}
     reviewer = bool(available & {"accept", "return"})
+    findings, open_findings = services.cited_findings(item, current_user)
     return render_template(
         "followup/item.html", item=item, rec=item.recommendation, available=available, reviewer=reviewer,
+        findings=findings, open_findings=open_findings,
         state_label=engine.registry()["recommendation_item"].state_label(item.state),
         overdue=services.is_item_overdue(item), attachments=_attachments(item),
         ack_form=AcknowledgeForm(version=item.version), start_form=StartForm(version=item.version),
@@ -212,15 +198,13 @@ def _item_action(rec_item_id: int, form_class, call, message: str):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _item_page(item, 422)
+    on_refusal(lambda exc: _item_page(_load_item(rec_item_id), status=exc.status_code))
     try:
         call(item, form)
     except ReauthRefused as exc:
-        db.session.commit()  # the failed password re-entry is recorded: throttling counts it, the audit shows it
+        db.session.commit()  # kept although refused: throttling counts the failed password re-entry, the audit shows it
         flash_problems(exc)
         return _item_page(_load_item(rec_item_id), exc.status_code)
-    except DomainError as exc:
-        return _refused(exc, _item_page, _load_item(rec_item_id))
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("followup.item_detail", rec_item_id=item.id))
 
@@ -290,7 +274,8 @@ def _measure_form(cycle: Cycle, measure: Measure | None = None) -> MeasureForm:
                                                           for u in services.responsible_choices(cycle)])
     form.recommendation_ids.choices = as_choices([(r.id, r.title) for r in services.recommendations_of_cycle(cycle)])
     form.finding_ids.choices = as_choices([(f.id, f.title) for f in services.cycle_findings(cycle)])
-    form.indicator_ids.choices = as_choices([(i.id, f"{i.code} {i.name}") for i in cycle.indicators])
+    # A partial cycle's measures name the indicators of the full cycle it belongs to (app/cycles/basis.py).
+    form.indicator_ids.choices = as_choices([(i.id, indicator_label(i, cycle)) for i in basis_indicators(cycle)])
     if request.method == "GET" and measure is not None:
         for name in ("title", "kind", "responsible_id", "participants", "start_date", "end_date", "expected_result"):
             getattr(form, name).data = getattr(measure, name)
@@ -309,29 +294,26 @@ def _measure_data(form: MeasureForm) -> dict:
 
 
 def _save_form(cycle: Cycle, obj, form, *, name: str, create, update, message: str):
-    """GET renders the form; a valid POST creates or updates through the service and commits; a refusal
-    rolls back and shows the form again with the reasons (the user's input kept)."""
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                if obj is None:
-                    obj = create()
-                else:
-                    update(obj)
-            except DomainError as exc:
-                db.session.rollback()
-                flash_problems(exc)
-                status = exc.status_code
-            else:
-                db.session.commit()
-                flash(message, "success")
-                return redirect(url_for(f"followup.{name}_detail", **{f"{name}_id": obj.id}))
-        else:
-            flash_form_errors(form)
-            status = 422
-    cycle = db.session.get(Cycle, cycle.id)
-    return render_template(f"followup/{name}_form.html", cycle=cycle, form=form, **{name: obj}), status
+    """GET renders the form; a valid POST creates or updates through the service; a refusal (rolled back by
+    the request boundary) shows the form again with the reasons (the user's input kept)."""
+    shown = obj  # the row the form edits (None for a new one), as it was when the request came
+
+    def page(status: int):
+        return render_template(f"followup/{name}_form.html", cycle=db.session.get(Cycle, cycle.id), form=form,
+                               **{name: shown}), status
+
+    if request.method != "POST":
+        return page(200)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return page(422)
+    on_refusal(lambda exc: page(exc.status_code))
+    if obj is None:
+        obj = create()
+    else:
+        update(obj)
+    flash(message, "success")
+    return redirect(url_for(f"followup.{name}_detail", **{f"{name}_id": obj.id}))
 
 
 def _save_measure(cycle: Cycle, measure: Measure | None):
@@ -383,12 +365,9 @@ def measure_transition(measure_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _measure_page(measure, 422)
-    try:
-        services.transition_measure(measure, form.trigger.data, actor=current_user, comment=form.comment.data,
-                                    expected_version=form.version.data)
-    except DomainError as exc:
-        return _refused(exc, _measure_page, get_in_scope(Measure, measure_id))
-    db.session.commit()
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
+    services.transition_measure(measure, form.trigger.data, actor=current_user, comment=form.comment.data,
+                                expected_version=form.version.data)
     flash("Состояние мероприятия изменено.", "success")
     return redirect(url_for("followup.measure_detail", measure_id=measure.id))
 
@@ -404,12 +383,9 @@ def measure_attach(measure_id: int):
     if not form.validate_on_submit() or upload is None or not upload.filename:
         flash("Выберите файл.", "danger")
         return _measure_page(measure, 422)
-    try:
-        services.attach_to(measure, stream=upload.stream, filename=upload.filename, kind=form.kind.data,
-                           actor=current_user)
-    except DomainError as exc:
-        return _refused(exc, _measure_page, get_in_scope(Measure, measure_id))
-    db.session.commit()
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
+    services.attach_to(measure, stream=upload.stream, filename=upload.filename, kind=form.kind.data,
+                       actor=current_user)
     flash("Документ прикреплён.", "success")
     return redirect(url_for("followup.measure_detail", measure_id=measure.id))
 
@@ -496,11 +472,8 @@ def decision_transition(decision_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _decision_page(decision, 422)
-    try:
-        services.transition_decision(decision, form.trigger.data, actor=current_user, comment=form.comment.data,
-                                     expected_version=form.version.data)
-    except DomainError as exc:
-        return _refused(exc, _decision_page, get_in_scope(Decision, decision_id))
-    db.session.commit()
+    on_refusal(lambda exc: _decision_page(get_in_scope(Decision, decision_id), status=exc.status_code))
+    services.transition_decision(decision, form.trigger.data, actor=current_user, comment=form.comment.data,
+                                 expected_version=form.version.data)
     flash("Состояние решения изменено.", "success")
     return redirect(url_for("followup.decision_detail", decision_id=decision.id))

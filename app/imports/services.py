@@ -32,7 +32,8 @@ KINDS = {"organisations": "организации", "results": "результа
 # Who may start an import of each kind, over the organisation whose subtree it touches.
 IMPORT_ROLES = {
     "organisations": frozenset({"admin"}),
-    "results": frozenset({"admin", "official", "head", "methodologist"}),
+    # РЦОКО analysts load assessment results for the whole region they support (orgs.OrganisationSupport).
+    "results": frozenset({"admin", "official", "head", "methodologist", "analyst"}),
 }
 STATUSES = {"queued": "в очереди", "running": "выполняется", "done": "загружен", "unchanged": "без изменений",
             "rejected": "отклонён", "failed": "ошибка"}

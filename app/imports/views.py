@@ -8,9 +8,9 @@ from sqlalchemy.orm import joinedload
 
 from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
-from app.core.errors import DomainError
+from app.core.boundary import on_refusal
 from app.core.forms import as_choices
-from app.core.web import flash_problems, send_stored_file
+from app.core.web import send_stored_file
 from app.extensions import db
 from app.imports import bp
 from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
@@ -58,21 +58,20 @@ def _upload(kind: str):
     form.organisation_id.choices = as_choices([(o.id, f"{o.display_name} ({o.code})") for o in orgs])
     if request.method == "GET" and orgs:
         form.organisation_id.data = orgs[0].id
+
+    def page(status: int):
+        spec = RESULTS_SPEC if kind == "results" else ORGANISATION_SPEC
+        return render_template("imports/new.html", form=form, kind=kind, title=KINDS[kind], spec=spec), status
+
     if form.validate_on_submit():
         organisation = get_in_scope(Organisation, form.organisation_id.data, roles=IMPORT_ROLES[kind])
         upload = form.file.data
-        try:
-            run = start_import(kind, filename=upload.filename, stream=upload.stream, actor=current_user,
-                               organisation=organisation)
-        except DomainError as exc:
-            db.session.rollback()
-            flash_problems(exc)
-        else:
-            db.session.commit()
-            return redirect(url_for("imports.import_detail", import_id=run.id))
-    status = 422 if request.method == "POST" else 200
-    spec = RESULTS_SPEC if kind == "results" else ORGANISATION_SPEC
-    return render_template("imports/new.html", form=form, kind=kind, title=KINDS[kind], spec=spec), status
+        on_refusal(lambda exc: page(422))
+        # The job is sent once the request boundary has committed the queued row (enqueue_after_commit).
+        run = start_import(kind, filename=upload.filename, stream=upload.stream, actor=current_user,
+                           organisation=organisation)
+        return redirect(url_for("imports.import_detail", import_id=run.id))
+    return page(422 if request.method == "POST" else 200)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])

@@ -100,17 +100,21 @@ class _Pending:
     args: tuple
     job_id: str | None
     track: tuple[str, tuple[int, ...]] | None  # (tracked kind, row ids) the job will take
+    after: tuple[str, ...] = ()  # job ids this one waits for (run whether they succeed or fail)
 
 
-def enqueue_after_commit(func, *args, job_id: str | None = None, track: tuple[str, list[int]] | None = None) -> None:
+def enqueue_after_commit(func, *args, job_id: str | None = None, track: tuple[str, list[int]] | None = None,
+                         after: list[str] | None = None) -> None:
     """Register a job (declared with @job) to run once the current transaction commits; dropped on rollback.
-    `track` names the tracked rows it takes (kind, ids): if Redis cannot take the job, they say they wait."""
+    `track` names the tracked rows it takes (kind, ids): if Redis cannot take the job, they say they wait.
+    `after`: ids of jobs registered before this one that it waits for, finished or failed (RQ dependencies; inline,
+    jobs run in the order they were registered anyway)."""
     spec_of(func)
     session = db.session()
     # Make sure a transaction is open, so its commit or rollback (and so our hooks) will happen.
     session.connection()
     tracked = (track[0], tuple(track[1])) if track else None
-    session.info.setdefault(_PENDING_KEY, []).append(_Pending(func, args, job_id, tracked))
+    session.info.setdefault(_PENDING_KEY, []).append(_Pending(func, args, job_id, tracked, tuple(after or ())))
 
 
 def _after_commit(session) -> None:
@@ -144,9 +148,15 @@ def dispatch_ready() -> None:
                 continue
             spec = spec_of(pending.func)
             try:
+                options = {}
+                if pending.after:
+                    # Local: Redis and RQ load only where a job really goes to a queue.
+                    from rq.job import Dependency
+
+                    options["depends_on"] = Dependency(jobs=list(pending.after), allow_failure=True)
                 get_queue(spec.queue).enqueue(pending.func, *pending.args, job_id=pending.job_id,
                                               job_timeout=spec.timeout, result_ttl=spec.result_ttl,
-                                              failure_ttl=spec.failure_ttl)
+                                              failure_ttl=spec.failure_ttl, **options)
             except redis.RedisError as exc:
                 name = f"{pending.func.__module__}.{pending.func.__qualname__}"
                 log.warning("Redis unreachable, job %s%s not enqueued (%s)%s", name, pending.args, exc,

@@ -39,6 +39,9 @@ class TrackedKind:
     on_claim: Callable[[], dict] = field(default=_nothing)  # extra column values when the job takes the row
     on_fail: Callable[[], dict] = field(default=_nothing)  # extra column values when the row fails
     raise_inline: bool = False  # re-raise unexpected errors outside a worker too (the CLI reports them)
+    # Called with the ids just failed (by their job or by the reconciler), in that transaction: a row that is part of
+    # a larger run fails the run with it (app/analysis/fanout.py). Flushes, never commits.
+    after_fail: Callable[[list[int]], None] | None = None
 
     def column(self, name: str):
         return getattr(self.model, getattr(self, name))

@@ -115,7 +115,9 @@ def run_tracked(name: str, ids, work) -> list[int]:
 
 def _record_failure(kind: TrackedKind, ids, message: str) -> None:
     db.session.rollback()
-    fail(kind, ids, message)
+    failed = fail(kind, ids, message)
+    if failed and kind.after_fail is not None:
+        kind.after_fail(failed)
     db.session.commit()
 
 
@@ -221,6 +223,8 @@ def reconcile_rows(name: str, rows) -> Outcome:
     outcome = Outcome()
     if lost:
         outcome.failed = fail(kind, [row.id for row in lost], kind.lost)
+        if outcome.failed and kind.after_fail is not None:
+            kind.after_fail(outcome.failed)
         for row in lost:
             db.session.expire(row)
         for row_id in outcome.failed:

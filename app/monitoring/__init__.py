@@ -7,8 +7,8 @@ bp = Blueprint("monitoring", __name__, template_folder="templates")
 # Below the blueprint: the modules that register routes on it, and what the descriptor names.
 from flask_login import current_user  # noqa: E402
 
-from app.core.features import Feature, Mount, NavEntry  # noqa: E402
-from app.monitoring import models, services, views  # noqa: E402, F401
+from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa: E402
+from app.monitoring import labels, models, services, views  # noqa: E402, F401
 from app.monitoring.demo import complete_monitoring  # noqa: E402
 
 from workflows import engine, submission  # noqa: E402
@@ -32,6 +32,7 @@ def _fill_monitoring(stage, *, official, head, rng, today) -> None:
 
 FEATURE = Feature(
     name="monitoring", order=60, blueprints=(Mount(bp, "/monitoring"),), demo={"MON": _fill_monitoring},
+    audit=AuditVocabulary.of(labels),
     demo_order=10, task_kinds=submission.TASK_KINDS,
     navigation=(NavEntry(10, "Сбор сведений", "monitoring.index", group="Данные"),),
 )

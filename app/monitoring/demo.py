@@ -26,7 +26,10 @@ def complete_monitoring(stage, *, official, today: date, rng: random.Random | No
     closed. Returns the request. Flushes, never commits."""
     rng = rng or random.Random(stage.id)  # noqa: S311 (reproducible demo data, not a secret)
     cycle = stage.cycle
-    title = title or f"Сведения для мониторинга показателей ({cycle.track_label})"
+    # The request's title goes into letters and orders: the track's name in words, not its code.
+    mechanism = cycle.track.mechanism
+    name = cycle.track.title if len(mechanism.tracks) > 1 else mechanism.title
+    title = title or f"Сведения для мониторинга показателей по направлению «{name}»"
     choices = organisations if organisations is not None else services.addressee_choices(cycle)
     directors = {org.id: users_with_role_at(org, {"director"}) for org in choices}
     answering = [org for org in choices if any("director" in u.roles_over(org) for u in directors[org.id])]

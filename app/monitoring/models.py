@@ -33,14 +33,20 @@ class DataRequest(Audited, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Two-step request: set on the request an addressee (a municipality) passed down to its own institutions;
+    # that addressee owns it (reviews and closes it) and answers the upper request from its values.
+    parent_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE", use_alter=True), index=True, unique=True)
     version: Mapped[int] = mapped_column(default=1)
 
     cycle: Mapped[Cycle] = relationship()
+    parent_submission: Mapped["Submission | None"] = relationship(foreign_keys=[parent_submission_id])
     created_by: Mapped[User] = relationship()
     items: Mapped[list["DataRequestIndicator"]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="DataRequestIndicator.position")
     submissions: Mapped[list["Submission"]] = relationship(
-        back_populates="request", cascade="all, delete-orphan", order_by="Submission.id")
+        back_populates="request", cascade="all, delete-orphan", order_by="Submission.id",
+        foreign_keys="Submission.request_id")
 
     __mapper_args__ = {"version_id_col": version}
     audit_type = "data_request"
@@ -48,6 +54,9 @@ class DataRequest(Audited, db.Model):
 
     @property
     def organisation(self) -> Organisation:
+        """Who owns the request: the cycle's owner, or the addressee that passed its answer down."""
+        if self.parent_submission is not None:
+            return self.parent_submission.organisation
         return self.cycle.owner
 
     @property
@@ -92,7 +101,7 @@ class Submission(Audited, db.Model):
     last_reminded_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
-    request: Mapped[DataRequest] = relationship(back_populates="submissions")
+    request: Mapped[DataRequest] = relationship(back_populates="submissions", foreign_keys=[request_id])
     organisation: Mapped[Organisation] = relationship()
     delegate: Mapped[User | None] = relationship(foreign_keys=[delegate_id])
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from app.audit import chain
@@ -25,10 +25,11 @@ from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorVa
 from app.orgs.models import Organisation
 from workflows import engine
 from workflows.data_request import REQUESTER, REQUESTERS
-from workflows.submission import DONE_STATES, FILLERS, OPEN_STATES
+from workflows.submission import AUTHORITY_FILLERS, DONE_STATES, FILLERS, OPEN_STATES
 from workflows.submission import STATES as SUBMISSION_STATES
 import json
-from app.monitoring.values import display_value
+from app.monitoring.values import display_value, save_values
+from app.cycles.aggregation import combine, part
 from decimal import Decimal, InvalidOperation
 
 INSTITUTION_KINDS = ("school", "preschool", "additional")
@@ -48,12 +49,13 @@ def can_manage(user: User, request: DataRequest) -> bool:
 # --- choices ---
 
 def addressee_choices(cycle: Cycle) -> list[Organisation]:
-    """Institutions in the cycle owner's subtree (the owner itself, when the owner is an institution)."""
+    """Institutions in the cycle owner's subtree (the owner itself, when the owner is an institution); a regional
+    cycle may also address its municipalities, which answer for themselves or pass the request down."""
     owner = cycle.owner
+    kinds = INSTITUTION_KINDS + (("municipality",) if owner.kind == "region" else ())
     return list(db.session.scalars(
-        select(Organisation).where(Organisation.in_subtree_of(owner),
-                                   Organisation.kind.in_(INSTITUTION_KINDS))
-        .order_by(Organisation.name, Organisation.id).limit(5000)))
+        select(Organisation).where(Organisation.in_subtree_of(owner), Organisation.kind.in_(kinds))
+        .order_by(Organisation.kind != "municipality", Organisation.name, Organisation.id).limit(5000)))
 
 
 def delegate_choices(submission: Submission) -> list[User]:
@@ -254,6 +256,17 @@ class GridRow:
     filled: int
     total: int
     assignees: list[User] = field(default_factory=list)
+    # Two-step request: the request this addressee passed down to its institutions, and their answers by state.
+    passed_down: DataRequest | None = None
+    lower_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def lower_total(self) -> int:
+        return sum(self.lower_counts.values())
+
+    @property
+    def lower_done(self) -> int:
+        return sum(n for state, n in self.lower_counts.items() if state in DONE_STATES)
 
 
 @dataclass
@@ -302,12 +315,19 @@ def grid(request: DataRequest, today: date) -> Grid:
                 .where(RoleAssignment.organisation_id.in_(org_ids), RoleAssignment.role == "director",
                        User.active.is_(True)).order_by(User.full_name)):
             directors.setdefault(org_id, []).append(user)
+    children: dict[int, DataRequest] = {}
+    if any(s.organisation.kind == "municipality" for s in submissions):
+        children = {c.parent_submission_id: c for c in db.session.scalars(
+            select(DataRequest).where(DataRequest.parent_submission_id.in_([s.id for s in submissions])))}
+    lower = state_counts([c.id for c in children.values()])
     rows, counts = [], {state: 0 for state in SUBMISSION_STATES}
     for s in submissions:
         counts[s.state] += 1
         assignees = [s.delegate] if s.delegate is not None and s.delegate.active else directors.get(
             s.organisation_id, [])
-        rows.append(GridRow(s, is_overdue(s, today), filled.get(s.organisation_id, 0), len(indicator_ids), assignees))
+        child = children.get(s.id)
+        rows.append(GridRow(s, is_overdue(s, today), filled.get(s.organisation_id, 0), len(indicator_ids), assignees,
+                            child, lower.get(child.id, {}) if child is not None else {}))
     return Grid(rows, counts, sum(1 for r in rows if r.overdue))
 
 
@@ -330,19 +350,27 @@ def state_counts(request_ids) -> dict[int, dict[str, int]]:
 
 def requests_in_scope(user: User, limit: int = 500) -> list[DataRequest]:
     """Requests of cycles whose owner lies in one of the user's subtrees (officials, heads, auditors…)."""
+    addressee = aliased(Organisation)
     return list(db.session.scalars(
         select(DataRequest).join(DataRequest.cycle).join(Cycle.owner)
-        .where(scope_condition(Organisation.path, user))
+        .outerjoin(Submission, Submission.id == DataRequest.parent_submission_id)
+        .outerjoin(addressee, addressee.id == Submission.organisation_id)
+        .where(scope_condition(Organisation.path, user) | scope_condition(addressee.path, user))
         .options(selectinload(DataRequest.cycle).selectinload(Cycle.owner),
                  selectinload(DataRequest.cycle).selectinload(Cycle.track))
         .order_by(DataRequest.state == "closed", DataRequest.deadline, DataRequest.id).limit(limit)))
 
 
 def my_submissions(user: User, limit: int = 500) -> list[Submission]:
-    """Answers owed by the user's organisations (director, staff), of requests that have been sent."""
+    """Answers owed by the user's organisations (director, staff; a municipality's official or head for the
+    answers the municipality owes itself), of requests that have been sent."""
+    own_authorities = [r.organisation_id for r in user.roles if r.role in AUTHORITY_FILLERS]
+    owed = scope_condition(Organisation.path, user, roles=FILLERS)
+    if own_authorities:
+        owed = owed | (Submission.organisation_id.in_(own_authorities) & (Organisation.kind == "municipality"))
     return list(db.session.scalars(
         select(Submission).join(Submission.request).join(Submission.organisation)
-        .where(scope_condition(Organisation.path, user, roles=FILLERS), DataRequest.state != "draft")
+        .where(owed, DataRequest.state != "draft")
         .options(selectinload(Submission.request), selectinload(Submission.organisation),
                  selectinload(Submission.delegate))
         .order_by(DataRequest.state == "closed", DataRequest.deadline, Submission.id).limit(limit)))
@@ -424,3 +452,79 @@ def indicator_codes(ids) -> dict[int, str]:
 
 def done(request: DataRequest) -> bool:
     return all(s.state in DONE_STATES for s in request.submissions)
+
+
+# --- two-step requests: a municipality passes the region's request down to its institutions ---
+
+def passed_down(submission: Submission) -> DataRequest | None:
+    return db.session.scalar(select(DataRequest).where(DataRequest.parent_submission_id == submission.id))
+
+
+def pass_down(submission: Submission, *, actor: User, today: date) -> DataRequest:
+    """One click: the municipality's answer becomes a request of the same indicators and period to its
+    institutions, owned and reviewed by the municipality, sent at once; the municipality then answers the region
+    from their values (answer_from_lower)."""
+    if submission.organisation.kind != "municipality":
+        raise ValidationFailed("Передать запрос нижестоящим организациям может только муниципалитет-адресат.")
+    if submission.request.state != "sent" or submission.state not in OPEN_STATES:
+        raise InvalidTransition("Запрос можно передать в подведомственные организации, пока ответ не отправлен.")
+    admission = engine.authorize(submission, "submit" if submission.state == "pending" else "resubmit", actor)
+    if passed_down(submission) is not None:
+        raise ValidationFailed("Запрос уже передан в подведомственные организации.")
+    institutions = list(db.session.scalars(
+        select(Organisation).where(Organisation.in_subtree_of(submission.organisation),
+                                   Organisation.kind.in_(INSTITUTION_KINDS))
+        .order_by(Organisation.name, Organisation.id)))
+    if not institutions:
+        raise ValidationFailed(f"У «{submission.organisation.display_name}» нет подведомственных организаций.")
+    parent = submission.request
+    child = DataRequest(cycle_id=parent.cycle_id, title=f"{parent.title} — {submission.organisation.display_name}",
+                        period=parent.period, deadline=max(parent.deadline, today), created_by_id=actor.id,
+                        parent_submission=submission)
+    child.items = [DataRequestIndicator(indicator_id=item.indicator_id, position=item.position)
+                   for item in parent.items]
+    child.submissions = [Submission(organisation=org) for org in institutions]
+    db.session.add(child)
+    db.session.flush()
+    chain.record(action="pass_down", object_type="data_request", object_id=child.id, actor=actor,
+                 actor_role=admission.role, on_behalf_of=admission.on_behalf_of,
+                 cycle_id=parent.cycle_id, organisation_id=submission.organisation_id, to_state=child.state,
+                 after={**_request_snapshot(child), "parent_request": parent.id, "submission": submission.id})
+    engine.fire(child, "send", actor=actor)
+    return child
+
+
+def answer_from_lower(submission: Submission, *, actor: User) -> int:
+    """The municipality's answer computed from its institutions' accepted values of the passed-down request, each
+    indicator by its declared aggregation (app/cycles/aggregation.py); saved as the municipality's values."""
+    child = passed_down(submission)
+    if child is None:
+        raise ValidationFailed("Запрос не передавался в подведомственные организации.")
+    accepted = [s for s in child.submissions if s.state == "accepted"]
+    if not accepted:
+        raise ValidationFailed("Ни одна подведомственная организация ещё не представила принятых сведений.")
+    ids = [item.indicator_id for item in child.items]
+    rows = db.session.execute(
+        select(IndicatorValue.indicator_id, IndicatorValue.value, Organisation.students)
+        .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
+        .where(IndicatorValue.indicator_id.in_(ids), IndicatorValue.period == child.period,
+               IndicatorValue.organisation_id.in_([s.organisation_id for s in accepted]))).all()
+    by_indicator: dict[int, list] = {}
+    for ind_id, value, students in rows:
+        by_indicator.setdefault(ind_id, []).append((Decimal(value), students))
+    values = []
+    for item in child.items:
+        ind = item.indicator
+        parts = [part(v, aggregation=ind.aggregation, students=n, target=ind.target, direction=ind.direction)
+                 for v, n in by_indicator.get(ind.id, [])]
+        total = combine(parts, ind.aggregation)
+        if total is None:
+            continue
+        values.append({"indicator_code": ind.code, "organisation_code": submission.organisation.code,
+                       "period": child.period, "value": display_value(total),
+                       "comment": f"Рассчитано по данным {len(parts)} из {len(child.submissions)} организаций "
+                                  f"({ind.aggregation_label})."})
+    report = save_values(values, actor=actor, source="form", submission=submission)
+    if not report.ok:
+        raise ValidationFailed("Сведения не рассчитаны.", problems=report.lines())
+    return report.saved

@@ -410,5 +410,5 @@ def _upsert(rows: list[_Row], report: ValuesReport, *, actor, source: str) -> No
 
 
 def _role(actor, submission: Submission) -> str:
-    held = actor.roles_over(submission.organisation) & {"director", "staff"}
+    held = actor.roles_over(submission.organisation) & {"director", "staff", "official", "head"}
     return sorted(held)[0] if held else "system"

@@ -1,4 +1,5 @@
-"""URL table of data requests and submissions. Views are thin: form → service → commit → redirect."""
+"""URL table of data requests and submissions. Views are thin: form → service → redirect (the request boundary
+commits)."""
 
 import io
 
@@ -9,10 +10,10 @@ from app.auth.models import User
 from app.auth.submissions import submit_once
 from app.core import uploads
 from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.boundary import on_refusal
 from app.core.checks import check_version
-from app.core.errors import DomainError
 from app.core.forms import as_choices, flash_form_errors
-from app.core.web import flash_problems, user_today
+from app.core.web import user_today
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.monitoring import bp, services, xlsx
@@ -104,16 +105,11 @@ def _save_request(cycle: Cycle, obj: DataRequest | None):
         data = dict(title=form.title.data, period=form.period.data, deadline=form.deadline.data,
                     indicator_ids=form.indicator_ids.data, organisation_ids=org_ids, actor=current_user,
                     today=_today())
-        try:
-            if obj is None:
-                obj = services.create_request(cycle, **data)
-            else:
-                services.update_request(obj, expected_version=form.version.data, **data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash_problems(exc)
-            return _request_form_page(db.session.get(Cycle, cycle.id), form, obj, exc.status_code)
-        db.session.commit()
+        on_refusal(lambda exc: _request_form_page(db.session.get(Cycle, cycle.id), form, obj, exc.status_code))
+        if obj is None:
+            obj = services.create_request(cycle, **data)
+        else:
+            services.update_request(obj, expected_version=form.version.data, **data)
         flash("Черновик запроса сохранён. Проверьте его и направьте адресатам.", "success")
         return redirect(url_for("monitoring.request_detail", request_id=obj.id))
     return _request_form_page(cycle, form, obj, 422 if request.method == "POST" else 200)
@@ -150,7 +146,6 @@ def delete_request(request_id: int):
         abort(400)
     cycle_id = obj.cycle_id
     services.delete_request(obj, actor=current_user, expected_version=form.version.data)
-    db.session.commit()
     flash("Черновик запроса удалён.", "success")
     return redirect(url_for("monitoring.cycle_requests", cycle_id=cycle_id))
 
@@ -184,14 +179,9 @@ def request_transition(request_id: int):
     if not form.validate_on_submit() or form.trigger.data not in REQUEST_TRIGGERS:
         flash_form_errors(form)
         return _request_page(obj, 422 if form.errors else 400)
-    try:
-        services.transition_request(obj, form.trigger.data, actor=current_user, today=_today(),
-                                    expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _request_page(db.session.get(DataRequest, request_id), exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _request_page(db.session.get(DataRequest, request_id), exc.status_code))
+    services.transition_request(obj, form.trigger.data, actor=current_user, today=_today(),
+                                expected_version=form.version.data)
     if form.trigger.data == "send":
         flash(f"Запрос направлен адресатам: {len(obj.submissions)}. Им поставлены задачи.", "success")
     else:
@@ -206,13 +196,8 @@ def remind(request_id: int):
     form = RemindForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        n = services.remind(obj, actor=current_user, submission_ids=form.submission_ids.data or None)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _request_page(db.session.get(DataRequest, request_id), exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _request_page(db.session.get(DataRequest, request_id), exc.status_code))
+    n = services.remind(obj, actor=current_user, submission_ids=form.submission_ids.data or None)
     flash(f"Напоминание направлено адресатам: {n}.", "success")
     return redirect(url_for("monitoring.request_detail", request_id=obj.id))
 
@@ -247,6 +232,8 @@ def _submission_page(sub: Submission, status: int = 200, *, report=None, posted=
         action_form=ActionForm(version=sub.version), delegate_form=delegate_form,
         uploads=xlsx.list_uploads(sub.id) if (fillable or reviewer or can_fill(current_user, sub)) else [],
         history=services.history_rows(sub),
+        passed_down=services.passed_down(sub) if sub.organisation.kind == "municipality" else None,
+        can_pass_down=fillable and sub.organisation.kind == "municipality",
     ), status
 
 
@@ -271,18 +258,13 @@ def save_form_values(submission_id: int):
         posted[item.indicator_id] = {"value": value, "comment": comment, "row": n}
         rows.append({"_row": n, "indicator_code": item.indicator.code, "organisation_code": sub.organisation.code,
                      "period": sub.request.period, "value": value, "comment": comment})
-    try:
-        check_version(sub, form.version.data)
-        report = save_values(rows, actor=current_user, source="form", submission=sub)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _submission_page(db.session.get(Submission, submission_id), exc.status_code, posted=posted)
+    on_refusal(lambda exc: _submission_page(db.session.get(Submission, submission_id), exc.status_code, posted=posted))
+    check_version(sub, form.version.data)
+    report = save_values(rows, actor=current_user, source="form", submission=sub)
     if not report.ok:
-        db.session.rollback()
+        db.session.rollback()  # the page shows the values as they were, with the errors of the rows sent
         flash("Значения не сохранены: исправьте ошибки в отмеченных строках.", "danger")
         return _submission_page(db.session.get(Submission, submission_id), 422, report=report, posted=posted)
-    db.session.commit()
     flash(report.summary(), "success")
     return redirect(url_for("monitoring.submission_detail", submission_id=sub.id))
 
@@ -304,13 +286,9 @@ def upload_values(submission_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _submission_page(sub, 422)
-    try:
-        check_version(sub, form.version.data)
-        require_fillable(current_user, sub)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _submission_page(sub, exc.status_code)
+    on_refusal(lambda exc: _submission_page(sub, exc.status_code))
+    check_version(sub, form.version.data)
+    require_fillable(current_user, sub)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash("Выберите файл XLSX для загрузки.", "danger")
@@ -320,24 +298,24 @@ def upload_values(submission_id: int):
     if len(data) > limit:
         abort(413)
     stored = xlsx.store_upload(sub.id, data, original_name=upload.filename, actor=current_user)
-    try:
-        uploads.check("monitoring_xlsx", data, upload.filename)  # an XLSX by content (app/core/uploads.py)
-        rows = xlsx.read_rows(data)
-        report = save_values(rows, actor=current_user, source="xlsx", submission=sub,
-                             save_valid_rows=bool(form.save_valid_rows.data))
-    except DomainError as exc:
-        db.session.rollback()
+
+    def rejected(exc):
         xlsx.note(stored, outcome="отклонён", message=exc.message)
-        flash_problems(exc)
         return _submission_page(db.session.get(Submission, submission_id), exc.status_code, upload_form=form)
+
+    on_refusal(rejected)
+    uploads.check("monitoring_xlsx", data, upload.filename)  # an XLSX by content (app/core/uploads.py)
+    rows = xlsx.read_rows(data)
+    report = save_values(rows, actor=current_user, source="xlsx", submission=sub,
+                         save_valid_rows=bool(form.save_valid_rows.data))
     if report.saved == 0 and not report.ok:
-        db.session.rollback()
+        db.session.rollback()  # the page shows the values as they were, with the file's errors
         xlsx.note(stored, outcome="отклонён", errors=len(report.errors))
         flash("Файл не загружен: в нём есть ошибки, ничего не сохранено. Исправьте их или отметьте "
               "«сохранить корректные строки».", "danger")
         return _submission_page(db.session.get(Submission, submission_id), 422, upload_report=report,
                                 upload_form=form)
-    db.session.commit()
+    db.session.commit()  # before the upload's log says «загружен»: it must not say so of values not kept
     xlsx.note(stored, outcome="загружен с ошибками" if report.errors else "загружен", saved=report.saved,
               errors=len(report.errors))
     flash(f"Файл загружен. {report.summary()}", "warning" if report.errors else "success")
@@ -356,14 +334,9 @@ def submission_transition(submission_id: int):
         if not form.errors:
             flash("Неизвестное действие.", "danger")
         return _submission_page(sub, 422 if form.errors else 400)
-    try:
-        services.transition_submission(sub, form.trigger.data, actor=current_user, comment=form.comment.data,
-                                       expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _submission_page(db.session.get(Submission, submission_id), exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _submission_page(db.session.get(Submission, submission_id), exc.status_code))
+    services.transition_submission(sub, form.trigger.data, actor=current_user, comment=form.comment.data,
+                                   expected_version=form.version.data)
     flash(f"{sub.organisation.display_name}: {engine.workflow_for(sub).state_label(sub.state)}.", "success")
     return redirect(url_for("monitoring.submission_detail", submission_id=sub.id))
 
@@ -378,13 +351,46 @@ def delegate(submission_id: int):
         flash_form_errors(form)
         return _submission_page(sub, 422)
     person = db.session.get(User, form.delegate_id.data) if form.delegate_id.data else None
-    try:
-        services.delegate_submission(sub, delegate=person, actor=current_user, expected_version=form.version.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_problems(exc)
-        return _submission_page(db.session.get(Submission, submission_id), exc.status_code)
-    db.session.commit()
+    on_refusal(lambda exc: _submission_page(db.session.get(Submission, submission_id), exc.status_code))
+    services.delegate_submission(sub, delegate=person, actor=current_user, expected_version=form.version.data)
     flash(f"Подготовка сведений поручена: {person.full_name}." if person else
           "Подготовку сведений ведёт руководитель.", "success")
     return redirect(url_for("monitoring.submission_detail", submission_id=sub.id))
+
+
+# --- two-step requests (README, «The vertical») ---
+
+def _two_step_action(submission_id: int, act):
+    """Run `act(submission)` → (flash message, redirect URL) for a municipality's answer, in one transaction
+    (the request boundary's)."""
+    sub = _load_submission(submission_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    on_refusal(lambda exc: _submission_page(db.session.get(Submission, submission_id), exc.status_code))
+    message, target = act(sub)
+    flash(message, "success")
+    return redirect(target)
+
+
+@bp.route("/submissions/<int:submission_id>/pass-down", methods=["POST"])
+@roles_required(*REQUESTERS)
+@submit_once
+def pass_down(submission_id: int):
+    """A municipality passes the region's request down to its institutions, in one click."""
+    def act(sub):
+        child = services.pass_down(sub, actor=current_user, today=_today())
+        return (f"Запрос передан в подведомственные организации: {len(child.submissions)}. Им поставлены задачи.",
+                url_for("monitoring.request_detail", request_id=child.id))
+    return _two_step_action(submission_id, act)
+
+
+@bp.route("/submissions/<int:submission_id>/from-lower", methods=["POST"])
+@roles_required(*REQUESTERS)
+def answer_from_lower(submission_id: int):
+    """The municipality's values computed from its institutions' accepted answers."""
+    def act(sub):
+        n = services.answer_from_lower(sub, actor=current_user)
+        return (f"Значения рассчитаны по данным подведомственных организаций: {n}. Проверьте и отправьте сведения.",
+                url_for("monitoring.submission_detail", submission_id=sub.id))
+    return _two_step_action(submission_id, act)

@@ -91,3 +91,9 @@ class OrganisationForm(Form):
         elif self.emblem_remove.data:
             data["emblem"] = None
         return data
+
+
+class SupportForm(Form):
+    """A centre starts supporting a municipality or the region (the choices are set by the view)."""
+
+    supported_id = SelectField("Сопровождаемая организация", coerce=int, validate_choice=False)

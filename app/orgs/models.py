@@ -1,7 +1,10 @@
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, Numeric, String
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.core.db import Audited
+from app.core.timeutil import utcnow
 from app.extensions import db
 
 ORG_KINDS = {
@@ -116,3 +119,45 @@ class Organisation(Audited, db.Model):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.code}>"
+
+
+_support_generation = [0]
+
+
+def support_generation() -> int:
+    """Bumped on every change of the support relation: a user's cached grants (User.support_grants) of an older
+    generation are loaded again."""
+    return _support_generation[0]
+
+
+def bump_support_generation() -> None:
+    _support_generation[0] += 1
+
+
+# Which kinds of organisation are centres that support others (ИМЦ, РЦОКО), and which kinds they may support.
+CENTRE_KINDS = ("methodical_centre", "assessment_centre")
+SUPPORTED_KINDS = ("region", "municipality")
+
+
+class OrganisationSupport(db.Model):
+    """Отношение сопровождения: a centre (ИМЦ, РЦОКО) serves an organisation (a municipality, the region). The
+    roles its methodologists and analysts hold at the centre are valid in the supported organisation's subtree
+    too (`User.roles_over`); an administrator configures it on the centre's page."""
+
+    __tablename__ = "organisation_supports"
+    __table_args__ = (
+        UniqueConstraint("centre_id", "supported_id"),
+        CheckConstraint("centre_id <> supported_id", name="not_itself"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    supported_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    centre: Mapped[Organisation] = relationship(foreign_keys=[centre_id])
+    supported: Mapped[Organisation] = relationship(foreign_keys=[supported_id])
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.centre

@@ -11,7 +11,8 @@ from app.audit import chain
 from app.core.errors import ValidationFailed
 from app.core.timeutil import today_in
 from app.extensions import db
-from app.orgs.models import ORG_KINDS, Organisation
+from app.orgs.models import (CENTRE_KINDS, ORG_KINDS, SUPPORTED_KINDS, Organisation, OrganisationSupport,
+                             bump_support_generation)
 from app.orgs.requisites import REQUISITE_FIELDS, check_emblem, check_requisites
 
 CODE_RE = re.compile(r"^[A-Za-z0-9А-Яа-яЁё._-]{1,40}$")
@@ -103,3 +104,65 @@ def org_time_zone(org: Organisation | None) -> str:
 def org_today(org: Organisation | None) -> date:
     """Today where the organisation works: its due dates are counted in its time zone."""
     return today_in(org_time_zone(org))
+
+
+# --- the support relation of the centres (ИМЦ, РЦОКО) ---
+
+def supports_of(centre: Organisation) -> list[OrganisationSupport]:
+    """The organisations a centre supports, by name."""
+    return list(db.session.scalars(
+        select(OrganisationSupport).join(Organisation, Organisation.id == OrganisationSupport.supported_id)
+        .where(OrganisationSupport.centre_id == centre.id).order_by(Organisation.name)))
+
+
+def supporting_centres(org: Organisation) -> list[OrganisationSupport]:
+    """The centres that support `org` itself."""
+    return list(db.session.scalars(
+        select(OrganisationSupport).join(Organisation, Organisation.id == OrganisationSupport.centre_id)
+        .where(OrganisationSupport.supported_id == org.id).order_by(Organisation.name)))
+
+
+def support_choices(centre: Organisation) -> list[Organisation]:
+    """What a centre may support: the region it belongs to and that region's municipalities, not yet supported."""
+    if centre.kind not in CENTRE_KINDS:
+        return []
+    region_path = f"/{centre.ancestor_ids()[0]}/"
+    taken = {s.supported_id for s in supports_of(centre)}
+    return [o for o in db.session.scalars(
+        select(Organisation).where(Organisation.path.like(region_path + "%"), Organisation.kind.in_(SUPPORTED_KINDS))
+        .order_by(Organisation.kind != "region", Organisation.name))
+        if o.id not in taken]
+
+
+def add_support(centre: Organisation, supported: Organisation | None, *, actor) -> OrganisationSupport:
+    """The centre (ИМЦ, РЦОКО) serves `supported` (a municipality or the region): its methodologists and analysts
+    act in the supported organisation's subtree with the roles they hold at the centre."""
+    if centre.kind not in CENTRE_KINDS:
+        raise ValidationFailed("Сопровождать другие организации может только методический центр (ИМЦ) или "
+                               "региональный центр оценки качества образования (РЦОКО).")
+    if supported is None or supported.kind not in SUPPORTED_KINDS:
+        raise ValidationFailed("Выберите муниципалитет или регион, который сопровождает центр.")
+    if supported.ancestor_ids()[0] != centre.ancestor_ids()[0]:
+        raise ValidationFailed("Центр может сопровождать только организации своего региона.")
+    if any(s.supported_id == supported.id for s in supports_of(centre)):
+        raise ValidationFailed(f"«{centre.display_name}» уже сопровождает «{supported.display_name}».")
+    support = OrganisationSupport(centre=centre, supported=supported)
+    db.session.add(support)
+    db.session.flush()
+    bump_support_generation()
+    chain.record(action="add_support", object_type="organisation", object_id=centre.id, actor=actor,
+                 actor_role="admin" if actor else "system", organisation_id=centre.id,
+                 after={"supported_id": supported.id})
+    return support
+
+
+def remove_support(centre: Organisation, supported_id: int, *, actor) -> None:
+    support = next((s for s in supports_of(centre) if s.supported_id == supported_id), None)
+    if support is None:
+        raise ValidationFailed("Центр не сопровождает эту организацию.")
+    chain.record(action="remove_support", object_type="organisation", object_id=centre.id, actor=actor,
+                 actor_role="admin", organisation_id=centre.id,
+                 before={"supported_id": support.supported_id})
+    db.session.delete(support)
+    db.session.flush()
+    bump_support_generation()

@@ -4,13 +4,13 @@ from sqlalchemy import func, select
 
 from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
-from app.core.errors import DomainError
+from app.core.boundary import on_refusal
 from app.core.hardening import query_id
 from app.core.forms import as_choices
 from app.extensions import db
 from app.orgs import bp, services
-from app.orgs.forms import OrganisationForm
-from app.orgs.models import PROFILES, SETTLEMENTS, Organisation
+from app.orgs.forms import OrganisationForm, SupportForm
+from app.orgs.models import CENTRE_KINDS, PROFILES, SETTLEMENTS, SUPPORTED_KINDS, Organisation
 from app.orgs.requisites import requisites_lines
 
 
@@ -33,9 +33,42 @@ def org_detail(org_id: int):
     ).all()
     subtree_size = db.session.scalar(
         select(func.count()).select_from(Organisation).where(Organisation.in_subtree_of(org)))
+    can_edit = "admin" in current_user.roles_over(org)
+    support_form = None
+    if can_edit and org.kind in CENTRE_KINDS:
+        support_form = SupportForm()
+        support_form.supported_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})")
+                                                        for o in services.support_choices(org)])
     return render_template("orgs/detail.html", org=org, children=children, subtree_size=subtree_size,
                            SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES, requisites_lines=requisites_lines,
-                           can_edit="admin" in current_user.roles_over(org))
+                           can_edit=can_edit, support_form=support_form,
+                           supports=services.supports_of(org) if org.kind in CENTRE_KINDS else [],
+                           supporters=services.supporting_centres(org) if org.kind in SUPPORTED_KINDS else [])
+
+
+@bp.route("/<int:org_id>/supports", methods=["POST"])
+@roles_required("admin")
+def add_support(org_id: int):
+    """The centre (ИМЦ, РЦОКО) starts supporting a municipality or the region of the administrator's subtree."""
+    centre = get_in_scope(Organisation, org_id, roles={"admin"})
+    form = SupportForm()
+    supported = db.session.get(Organisation, form.supported_id.data) if form.supported_id.data else None
+    if supported is not None and "admin" not in current_user.roles_over(supported):
+        supported = None  # outside the administrator's subtree: treated as not chosen, its existence not shown
+    on_refusal(lambda exc: redirect(url_for("orgs.org_detail", org_id=org_id, _anchor="supports")))
+    services.add_support(centre, supported, actor=current_user)
+    flash(f"«{centre.display_name}» сопровождает «{supported.display_name}».", "success")
+    return redirect(url_for("orgs.org_detail", org_id=centre.id))
+
+
+@bp.route("/<int:org_id>/supports/<int:supported_id>/remove", methods=["POST"])
+@roles_required("admin")
+def remove_support(org_id: int, supported_id: int):
+    centre = get_in_scope(Organisation, org_id, roles={"admin"})
+    on_refusal(lambda exc: redirect(url_for("orgs.org_detail", org_id=org_id, _anchor="supports")))
+    services.remove_support(centre, supported_id, actor=current_user)
+    flash("Сопровождение снято.", "success")
+    return redirect(url_for("orgs.org_detail", org_id=centre.id))
 
 
 def _parents_in_admin_scope():
@@ -55,19 +88,12 @@ def new_org():
         form.parent_id.data = request.args.get("parent", type=query_id)
     if form.validate_on_submit():
         parent = get_in_scope(Organisation, form.parent_id.data, roles={"admin"})
-        try:
-            org = services.create_organisation(code=form.code.data, name=form.name.data, kind=form.kind.data,
-                                               parent=parent, short_name=form.short_name.data or None,
-                                               actor=current_user, **form.context_data(),
-                                               **form.requisites_data())
-        except DomainError as exc:
-            db.session.rollback()
-            form.code.errors.append(exc.message)
-            form.code.errors.extend(getattr(exc, "problems", None) or [])
-        else:
-            db.session.commit()
-            flash("Организация добавлена.", "success")
-            return redirect(url_for("orgs.org_detail", org_id=org.id))
+        on_refusal(lambda exc: (render_template("orgs/form.html", form=form, org=None), 422), field=form.code)
+        org = services.create_organisation(code=form.code.data, name=form.name.data, kind=form.kind.data,
+                                           parent=parent, short_name=form.short_name.data or None,
+                                           actor=current_user, **form.context_data(), **form.requisites_data())
+        flash("Организация добавлена.", "success")
+        return redirect(url_for("orgs.org_detail", org_id=org.id))
     status = 422 if request.method == "POST" else 200
     return render_template("orgs/form.html", form=form, org=None), status
 
@@ -85,17 +111,11 @@ def edit_org(org_id: int):
     else:
         form.code.data, form.kind.data, form.parent_id.data = org.code, org.kind, org.parent_id or 0
     if form.validate_on_submit():
-        try:
-            services.update_organisation(org, actor=current_user, data={
-                "name": form.name.data, "short_name": form.short_name.data or None, **form.context_data(),
-                **form.requisites_data()})
-        except DomainError as exc:
-            db.session.rollback()
-            form.name.errors.append(exc.message)
-            form.name.errors.extend(getattr(exc, "problems", None) or [])
-        else:
-            db.session.commit()
-            flash("Сведения об организации сохранены.", "success")
-            return redirect(url_for("orgs.org_detail", org_id=org.id))
+        on_refusal(lambda exc: (render_template("orgs/form.html", form=form, org=org), 422), field=form.name)
+        services.update_organisation(org, actor=current_user, data={
+            "name": form.name.data, "short_name": form.short_name.data or None, **form.context_data(),
+            **form.requisites_data()})
+        flash("Сведения об организации сохранены.", "success")
+        return redirect(url_for("orgs.org_detail", org_id=org.id))
     status = 422 if request.method == "POST" else 200
     return render_template("orgs/form.html", form=form, org=org), status

@@ -17,7 +17,7 @@ from app.imports.models import ResultSummary
 from app.orgs.models import Organisation
 
 # Who reads the situational centre: the authorities' people, experts and auditors (not schools).
-VIEWERS = frozenset({"admin", "official", "head", "methodologist", "expert", "auditor"})
+VIEWERS = frozenset({"admin", "official", "head", "methodologist", "expert", "analyst", "auditor"})
 # Children listed on an organisation's page: the levels that have results and cycles.
 LISTED_KINDS = ("municipality", "school")
 SUMS = ("participants", "percent_sum", "marked", "mark_2", "mark_3", "mark_4", "mark_5")

@@ -3,6 +3,7 @@ role, at 1366×768 and 1920×1080 — the page never scrolls sideways and axe-co
 critical WCAG 2.1 AA violation. The home page of each role is kept as a screenshot at 1366 px."""
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -120,4 +121,69 @@ def test_navigation_pages_fit_and_pass_axe(browser, live_server, login, tmp_path
                 problems.append(f"{login} 1024px {path}: the navigation bar wraps ({nav_height:.0f} px high)")
     finally:
         context.close()
+    assert not problems, "\n".join(problems)
+
+
+# --- deeper pages ---------------------------------------------------------------------------------------
+# From each navigation page, the first link of each kind of page its content offers (object pages, forms),
+# so the walk reaches what a person opens next: a cycle, a stage, a document, a recommendation, a form.
+DEEP_LIMIT = 30
+NOT_PAGES = re.compile(r"\.(xlsx|docx|pdf|csv|svg|ics|png|zip)(\?|$)|/download|/registered|/attachments/|export"
+                       r"|/logout|/api/|/feeds/|/static/")
+
+
+def page_kind(path: str) -> str:
+    """«/cycles/12/history» and «/cycles/7/history» are the same kind of page; so are pages keyed by a
+    word (/documents/templates/regulation, /documents/templates/monitoring_order)."""
+    parts = re.sub(r"\d+", "N", urlsplit(path).path).split("/")
+    return "/".join("K" if i > 0 and parts[i - 1] == "templates" else p for i, p in enumerate(parts))
+
+
+def content_links(page) -> list[str]:
+    hrefs = page.eval_on_selector_all("main a[href]", "els => els.map(e => e.getAttribute('href'))")
+    own = urlsplit(page.url).netloc
+    paths = []
+    for href in hrefs:
+        parts = urlsplit(href)
+        if href.startswith(("#", "mailto:")) or (parts.netloc and parts.netloc != own):
+            continue
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if path.startswith("/") and not NOT_PAGES.search(path):
+            paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("login", ROLE_USERS)
+def test_deeper_pages_fit_at_1366_and_pass_axe(browser, live_server, login):
+    axe = _axe()
+    problems: list[str] = []
+    errors: list[str] = []
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    try:
+        log_in(page, login)
+        seen = {page_kind(p) for p in nav_pages(page)}
+        deeper: list[str] = []
+        for path in nav_pages(page):
+            open_styled(page, path)
+            for link in content_links(page):
+                if page_kind(link) not in seen and len(deeper) < DEEP_LIMIT:
+                    seen.add(page_kind(link))
+                    deeper.append(link)
+        assert deeper, f"{login}: no page deeper than the navigation"
+        for path in deeper:
+            open_styled(page, path)
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            if width[0] > width[1]:
+                problems.append(f"{login} 1366px {path}: page is {width[0]} px wide for a {width[1]} px window")
+            for violation in serious_violations(axe, page):
+                problems.append(f"{login} 1366px {path}: {violation}")
+            if SCREENSHOTS:
+                name = re.sub(r"[^a-zA-Z0-9]+", "-", path).strip("-") or "home"
+                page.screenshot(path=str(SCREENSHOTS / f"deep-{login}-{name}.png"), full_page=True)
+    finally:
+        context.close()
+    assert not errors, errors
     assert not problems, "\n".join(problems)

@@ -25,20 +25,22 @@ def _tasks(value):
     return json.loads(value)
 
 
-def load_results(*, years, school_ids=None, procedure=None) -> pd.DataFrame:
+def load_results(*, years, school_ids=None, procedure=None, with_ids: bool = False) -> pd.DataFrame:
     """Assessment results of `years` (optionally only `school_ids`, one `procedure`) as a DataFrame with
     RESULT_COLUMNS (task_scores as the stored JSON text, or None) plus task_1 … task_N, the task scores as
-    numbers. One query, fetched in chunks of CHUNK rows."""
+    numbers. One query in the rows' id order (so the parts of a fanned-out run put back together are the very
+    frame one query gives), fetched in chunks of CHUNK rows; `with_ids` adds the row ids as a first column `id`."""
     r = AssessmentResult.__table__.c
     stmt = select(r.year, r.procedure, r.subject, r.grade, r.school_id, r.primary_score, r.max_score, r.mark,
-                  r.term_mark, r.task_scores.cast(db.Text).label("task_scores")).where(r.year.in_(list(years)))
+                  r.term_mark, r.task_scores.cast(db.Text).label("task_scores"), r.id).where(r.year.in_(list(years)))
     if school_ids is not None:
         ids = sorted({int(s) for s in school_ids})
         if not ids:
-            return _empty_results()
+            return empty_results(with_ids)
         stmt = stmt.where(r.school_id.in_(ids))
     if procedure:
         stmt = stmt.where(r.procedure == procedure)
+    stmt = stmt.order_by(r.id)
     # Options on the statement, not the connection: a connection's options would outlive this query
     # (and make the session's own SAVEPOINT/ROLLBACK statements server-side cursors on PostgreSQL).
     result = db.session.connection().execute(stmt.execution_options(stream_results=True, yield_per=CHUNK))
@@ -46,6 +48,7 @@ def load_results(*, years, school_ids=None, procedure=None) -> pd.DataFrame:
     for rows in result.partitions(CHUNK):
         cols = list(zip(*rows))
         frames.append(pd.DataFrame({
+            **({"id": np.asarray(cols[10], dtype=np.int64)} if with_ids else {}),
             "year": np.asarray(cols[0], dtype=np.int64), "procedure": np.asarray(cols[1], dtype=object),
             "subject": np.asarray(cols[2], dtype=object), "grade": np.asarray(cols[3], dtype=np.int64),
             "school_id": np.asarray(cols[4], dtype=np.int64), "primary_score": np.asarray(cols[5], dtype=np.int64),
@@ -53,7 +56,7 @@ def load_results(*, years, school_ids=None, procedure=None) -> pd.DataFrame:
             "mark": np.array(cols[7], dtype=float), "term_mark": np.array(cols[8], dtype=float),
             "task_scores": np.array(cols[9], dtype=object)}))
     if not frames:
-        return _empty_results()
+        return empty_results(with_ids)
     frame = pd.concat(frames, ignore_index=True)
     return with_task_columns(frame)
 
@@ -79,8 +82,9 @@ def with_task_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, extra], axis=1)
 
 
-def _empty_results() -> pd.DataFrame:
-    return pd.DataFrame({"year": pd.Series(dtype=np.int64), "procedure": pd.Series(dtype=object),
+def empty_results(with_ids: bool = False) -> pd.DataFrame:
+    return pd.DataFrame({**({"id": pd.Series(dtype=np.int64)} if with_ids else {}),
+                         "year": pd.Series(dtype=np.int64), "procedure": pd.Series(dtype=object),
                          "subject": pd.Series(dtype=object), "grade": pd.Series(dtype=np.int64),
                          "school_id": pd.Series(dtype=np.int64), "primary_score": pd.Series(dtype=np.int64),
                          "max_score": pd.Series(dtype=np.int64), "mark": pd.Series(dtype=float),

@@ -2,7 +2,9 @@
    1. data-confirm: a form (or a submit button) carrying it asks in a dialog before it is submitted.
    2. Tables scroll inside themselves: every table of the content is wrapped in .table-responsive.
    3. Text fields show how many characters are left of their maximum, and never cut what is pasted.
-   4. data-auto-refresh="N" anywhere on a page reloads it every N seconds while a job runs. */
+   4. data-auto-refresh="N" anywhere on a page reloads it every N seconds while a job runs.
+   5. Organisation pickers (templates/_org_tree.html): a search over the names (with the municipality) and
+      «все в группе», which ticks the group's visible choices. */
 (function () {
   "use strict";
 
@@ -108,6 +110,42 @@
     }, seconds * 1000);
   }
 
-  function ready() { wrapTables(); addCounters(); autoRefresh(); }
+  // --- 5. organisation pickers ----------------------------------------------------------------
+  function orgTrees() {
+    document.querySelectorAll("[data-org-tree]").forEach(function (tree) {
+      tree.querySelectorAll("[data-org-tools]").forEach(function (el) { el.hidden = false; });
+      var search = tree.querySelector("[data-org-search]");
+      var found = tree.querySelector("[data-org-found]");
+      function filter() {
+        var words = (search.value || "").toLowerCase().split(/\s+/).filter(Boolean);
+        var shown = 0;
+        tree.querySelectorAll("[data-org-group]").forEach(function (group) {
+          var any = false;
+          group.querySelectorAll("[data-org-choice]").forEach(function (choice) {
+            var text = choice.getAttribute("data-search");
+            var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+            choice.hidden = !match;
+            if (match) { any = true; shown += 1; }
+          });
+          group.hidden = !any;
+        });
+        if (found) found.textContent = words.length ? (shown ? "Найдено: " + shown + "." : "Ничего не найдено.") : "";
+      }
+      if (search) {
+        search.addEventListener("input", filter);
+        search.addEventListener("keydown", function (event) { if (event.key === "Enter") event.preventDefault(); });
+      }
+      tree.querySelectorAll("[data-org-group-toggle]").forEach(function (toggle) {
+        toggle.addEventListener("change", function () {
+          var group = toggle.closest("[data-org-group]");
+          group.querySelectorAll("[data-org-choice]").forEach(function (choice) {
+            if (!choice.hidden) choice.querySelector("input").checked = toggle.checked;
+          });
+        });
+      });
+    });
+  }
+
+  function ready() { wrapTables(); addCounters(); autoRefresh(); orgTrees(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready); else ready();
 })();

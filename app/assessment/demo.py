@@ -1,0 +1,73 @@
+"""The demo's assessment campaign (`flask seed demo`, issue 16 item 12): in its window, both demo municipalities
+self-assessed by their coordinators, one expert evaluation approved by the regional head and one returned with a
+comment. Everything goes through the same services and workflows as the pages."""
+
+from datetime import timedelta
+
+from app.assessment import services
+from app.assessment.criteria import load_criteria, published_sets
+
+
+def seed_campaign(region, municipalities, *, manager, head, coordinators, experts, today, period):
+    """municipalities: [Organisation]; coordinators: {municipality id: User}; experts: [User] (one per
+    municipality, in the same order). Returns the campaign."""
+    load_criteria()
+    cset = published_sets()[0]
+    mechanisms = [c for c in cset.mechanism_codes() if c != "MX.1"]
+    campaign = services.create_campaign(
+        region, actor=manager, title=f"Мониторинг муниципальных механизмов управления качеством образования, {period}",
+        period=period, window_start=today - timedelta(days=20), window_end=today + timedelta(days=40),
+        criteria_set_id=cset.id, mechanisms=mechanisms, municipality_ids=[m.id for m in municipalities])
+    entries = []
+    for n, user in enumerate(experts, start=1):
+        entries.append(services.add_expert(
+            region, actor=manager, user_id=user.id, organisation_id=region.id, position="Региональный эксперт",
+            competences=cset.mechanism_codes(), included_on=today - timedelta(days=60),
+            basis=f"приказ министерства от {today - timedelta(days=60):%d.%m.%Y} № {100 + n}-од",
+            mechanism_codes=cset.mechanism_codes()))
+    for municipality, entry in zip(municipalities, entries):
+        services.appoint_coordinator(campaign, municipality_id=municipality.id,
+                                     user_id=coordinators[municipality.id].id, actor=manager)
+        for code in mechanisms:
+            services.assign_expert(campaign, municipality_id=municipality.id, mechanism_code=code,
+                                   expert_id=entry.id, actor=manager)
+    services.publish_campaign(campaign, actor=manager)
+    # Both municipalities assess themselves from the proposed scores (one point more where they disagree).
+    for municipality in municipalities:
+        coordinator = coordinators[municipality.id]
+        for code in mechanisms:
+            sa = services.self_assessment_for(campaign, municipality.id, code)
+            scores = services.scores_of(campaign, municipality.id, code)
+            chosen = {}
+            for s in scores:
+                points = s.proposed_points or 0
+                if s.criterion.code == "GOAL.2" and points < s.criterion.max_points:
+                    chosen[s.id] = (points + 1, "Обоснование целей приведено в пояснительной записке", s.version)
+                else:
+                    chosen[s.id] = (points, None, s.version)
+            services.save_self_scores(sa, actor=coordinator, entries=chosen, today=today)
+            services.transition_self(sa, "submit", actor=coordinator, today=today)
+    first, expert = municipalities[0], experts[0]
+    # M2.3 of the first municipality (its complete cycle): scored, one score differs with a comment, approved.
+    _evaluate(campaign, first.id, "M2.3", expert, today)
+    services.transition_evaluation(services.assignment_for(campaign, first.id, "M2.3"), "approve", actor=head,
+                                   today=today)
+    # M1.1: scored and returned by the head with a comment.
+    _evaluate(campaign, first.id, "M1.1", expert, today)
+    services.transition_evaluation(services.assignment_for(campaign, first.id, "M1.1"), "return", actor=head,
+                                   today=today, comment="Обоснуйте оценку блока «Показатели»: какие группы "
+                                                        "показателей не охвачены.")
+    return campaign
+
+
+def _evaluate(campaign, municipality_id, code, expert, today):
+    assignment = services.assignment_for(campaign, municipality_id, code)
+    entries = {}
+    for s in services.scores_of(campaign, municipality_id, code):
+        points = s.proposed_points or 0
+        comment = None
+        if s.self_points is not None and s.self_points != points:
+            comment = "Обоснование целей в представленных документах не найдено; балл по предложенному системой."
+        entries[s.id] = (points, comment, s.version)
+    services.save_expert_scores(assignment, actor=expert, entries=entries, today=today)
+    services.transition_evaluation(assignment, "submit", actor=expert, today=today)

@@ -1,0 +1,42 @@
+"""Russian audit-history labels of the assessment of municipal mechanisms, merged into app.audit.labels."""
+
+from app.assessment.models import EXPERT_STATUSES
+
+ACTIONS: dict[str, str] = {
+    "appoint_coordinator": "назначен муниципальный координатор", "assign_expert": "назначен эксперт",
+    "extend": "срок оценки продлён", "exclude": "исключён из реестра", "score_self": "баллы самооценки",
+    "score_expert": "баллы эксперта", "add_evidence": "добавлено доказательство",
+}
+# The general actions (create, publish, submit, return …) in this feature's own words, per object type.
+OBJECT_ACTIONS: dict[str, dict[str, str]] = {
+    "assessment_campaign": {"create": "кампания создана", "publish": "кампания опубликована",
+                            "close": "кампания завершена"},
+    "criteria_set": {"create": "создана новая версия критериев", "update": "критерии изменены",
+                     "publish": "версия критериев опубликована"},
+    "assessment_expert": {"create": "эксперт включён в реестр"},
+    "self_assessment": {"submit": "самооценка представлена", "resubmit": "самооценка представлена повторно",
+                        "return": "самооценка возвращена на доработку"},
+    "expert_evaluation": {"submit": "оценка направлена на утверждение", "resubmit": "оценка направлена повторно",
+                          "return": "оценка возвращена эксперту", "approve": "экспертная оценка утверждена"},
+}
+OBJECTS: dict[str, str] = {
+    "assessment_campaign": "кампания оценки механизмов", "assessment_municipality": "муниципалитет кампании",
+    "assessment_expert": "эксперт реестра", "self_assessment": "самооценка механизма",
+    "expert_evaluation": "экспертная оценка механизма", "criteria_set": "набор критериев",
+    "assessment_score": "балл по критерию",
+}
+STATES: dict[str, str] = {}
+FIELDS: dict[str, str] = {
+    "title": "название", "period": "период", "window_start": "начало оценки", "window_end": "окончание оценки",
+    "extended_until": "срок продлён до", "criteria_set_id": "версия критериев", "mechanisms": "механизмы",
+    "municipality_id": "муниципалитет", "coordinator_id": "координатор", "expert_id": "эксперт",
+    "expert_user_id": "эксперт", "competences": "компетенции", "status": "статус", "included_on": "дата включения",
+    "basis": "основание", "excluded_on": "дата исключения", "position": "должность",
+    "assessment_expert.organisation_id": "место работы", "thresholds": "пороги уровней", "version": "версия",
+    "return_comment": "комментарий при возврате", "criteria": "критерии", "level": "уровень",
+    "user_id": "пользователь",
+}
+# The values and references the history names (app.audit.present): people and organisations by name.
+VALUES: dict[str, dict[str, str]] = {"assessment_expert.status": EXPERT_STATUSES}
+REFERENCES: dict[str, str] = {"user_id": "user", "coordinator_id": "user", "expert_user_id": "user",
+                              "municipality_id": "organisation"}

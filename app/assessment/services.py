@@ -1,0 +1,749 @@
+"""Operations of the assessment of municipal mechanisms: campaigns, coordinators, the register of experts,
+assignments, publishing, scores and evidence. They validate, change state through the workflow engine (which
+decides who may act, writes the audit events and the tasks), flush, and never commit.
+
+Who reads what (`Scope`): the region's officials, head, administrators and auditors read the whole campaign; a
+coordinator reads the municipalities they coordinate, an expert the municipalities assigned to them; nobody else
+(schools included) sees the campaign at all.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.assessment import evidence as auto
+from app.assessment.criteria import level_of
+from app.assessment.models import (
+    EXPERT_STATUSES, Assignment, Campaign, CampaignMunicipality, CriteriaSet, Criterion, EvidenceItem, Expert, Score,
+    SelfAssessment,
+)
+from app.audit import chain
+from app.auth.models import RoleAssignment, User
+from app.core.access import acting_roles_over
+from app.core.checks import check_version, require_role
+from app.core.spreadsheets import append_row
+from app.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleObject, ValidationFailed
+from app.core.timeutil import format_date, utcnow
+from app.cycles.models import Cycle
+from app.documents.attachments import attach
+from app.documents.models import Document, DocumentVersion
+from app.extensions import db
+from app.orgs.models import Organisation
+from app.tasks import services as tasks
+from workflows import engine
+from workflows import expert_evaluation as evaluation_flow
+from workflows import self_assessment as self_flow
+from workflows.assessment_campaign import MANAGERS
+
+READERS = frozenset({"official", "head", "admin", "auditor"})  # read the whole campaign (over its region)
+MAX_COMMENT = 4000
+MAX_TITLE = 500
+
+
+# --- scope -----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may read of one campaign: everything, or the municipalities coordinated / assigned."""
+
+    all: bool
+    coordinated: frozenset[int]
+    assigned: frozenset[int]
+    manager: bool
+
+    @property
+    def municipality_ids(self) -> frozenset[int]:
+        return self.coordinated | self.assigned
+
+    def sees(self, municipality_id: int) -> bool:
+        return self.all or municipality_id in self.municipality_ids
+
+    def __bool__(self) -> bool:
+        return self.all or bool(self.municipality_ids)
+
+
+def scope_of(campaign: Campaign, user) -> Scope:
+    roles = acting_roles_over(user, campaign.organisation)
+    coordinated = frozenset(db.session.scalars(select(CampaignMunicipality.municipality_id).where(
+        CampaignMunicipality.campaign_id == campaign.id, CampaignMunicipality.coordinator_id == user.id)))
+    assigned = frozenset(db.session.scalars(select(Assignment.municipality_id).where(
+        Assignment.campaign_id == campaign.id, Assignment.expert_user_id == user.id))) \
+        if campaign.state != "draft" else frozenset()
+    return Scope(all=bool(roles & READERS), coordinated=coordinated if campaign.state != "draft" else frozenset(),
+                 assigned=assigned, manager=bool(roles & MANAGERS))
+
+
+def campaign_for(campaign_id: int, user) -> tuple[Campaign, Scope]:
+    """The campaign and the user's scope in it, or NotFound (404) when the user sees nothing of it."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound()
+    scope = scope_of(campaign, user)
+    if not scope:
+        raise NotFound()
+    return campaign, scope
+
+
+def require_sees(campaign: Campaign, scope: Scope, municipality_id: int) -> None:
+    if not scope.sees(municipality_id):
+        raise NotFound()
+
+
+def campaigns_of(user) -> list[Campaign]:
+    """Campaigns the user reads: of a region they hold a reading role over, or where they coordinate / are
+    assigned (published campaigns only)."""
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.window_start.desc(), Campaign.id.desc())
+                                   .options(selectinload(Campaign.organisation))).all()
+    coordinated = set(db.session.scalars(select(CampaignMunicipality.campaign_id).where(
+        CampaignMunicipality.coordinator_id == user.id)))
+    assigned = set(db.session.scalars(select(Assignment.campaign_id).where(Assignment.expert_user_id == user.id)))
+    out = []
+    for c in campaigns:
+        if acting_roles_over(user, c.organisation) & READERS or (
+                c.state != "draft" and (c.id in coordinated or c.id in assigned)):
+            out.append(c)
+    return out
+
+
+def manager_regions(user) -> list[Organisation]:
+    """Regions where the user may organise campaigns (official or head of a region)."""
+    return sorted({r.organisation for r in user.roles if r.role in MANAGERS and r.organisation.kind == "region"},
+                  key=lambda o: o.name)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+def _clean(text, limit: int) -> str:
+    return (text or "").strip()[:limit]
+
+
+def _audit(action: str, obj, *, actor, role, before=None, after=None, reason=None) -> None:
+    chain.record(action=action, object_type=obj.audit_type, object_id=obj.id, actor=actor, actor_role=role,
+                 organisation_id=obj.organisation.id, to_state=getattr(obj, "state", None), before=before,
+                 after=after, reason=reason)
+
+
+def _manager(actor, campaign_or_region) -> str:
+    org = campaign_or_region.organisation if isinstance(campaign_or_region, Campaign) else campaign_or_region
+    return require_role(actor, org, MANAGERS, "Кампанией оценки механизмов управляет специалист или руководитель "
+                                              "регионального органа управления образованием.")
+
+
+def municipalities_of(region: Organisation) -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).where(
+        Organisation.kind == "municipality", Organisation.path.like(region.path + "%")).order_by(Organisation.name)))
+
+
+def _require_draft(campaign: Campaign, what: str) -> None:
+    if campaign.state != "draft":
+        raise InvalidTransition(f"Кампания уже опубликована: {what} нельзя.")
+
+
+# --- campaign --------------------------------------------------------------------------------------------------
+
+def create_campaign(region: Organisation, *, actor, title: str, period: str, window_start: date | None,
+                    window_end: date | None, criteria_set_id, mechanisms, municipality_ids) -> Campaign:
+    """A draft campaign of the region; the criteria version is frozen into it."""
+    role = _manager(actor, region)
+    problems = []
+    title = _clean(title, MAX_TITLE)
+    period = _clean(period, 20)
+    if not title:
+        problems.append("Укажите название кампании.")
+    if not period:
+        problems.append("Укажите период оцениваемых циклов (например, 2025/26).")
+    if window_start is None or window_end is None:
+        problems.append("Укажите начало и окончание периода оценки.")
+    elif window_end < window_start:
+        problems.append("Окончание периода оценки раньше его начала.")
+    cset = db.session.get(CriteriaSet, int(criteria_set_id)) if str(criteria_set_id or "").isdigit() else None
+    if cset is None or cset.state != "published" or cset.level != "municipal":
+        problems.append("Выберите опубликованную версию критериев муниципального уровня.")
+    codes = list(dict.fromkeys(mechanisms or []))
+    if cset is not None:
+        unknown = [c for c in codes if c not in cset.mechanism_codes()]
+        if unknown:
+            problems.append(f"Механизмы {', '.join(unknown)} не входят в набор критериев.")
+    if not codes:
+        problems.append("Выберите хотя бы один механизм.")
+    allowed = {o.id: o for o in municipalities_of(region)}
+    ids = [int(i) for i in municipality_ids or [] if str(i).isdigit()]
+    if not ids:
+        problems.append("Выберите хотя бы один муниципалитет.")
+    if any(i not in allowed for i in ids):
+        problems.append("Можно выбрать только муниципалитеты своего региона.")
+    if problems:
+        raise ValidationFailed("Кампания не создана.", problems=problems)
+    campaign = Campaign(organisation=region, title=title, period=period, window_start=window_start,
+                        window_end=window_end, criteria_set=cset, mechanisms=codes, created_by_id=actor.id)
+    campaign.municipalities = [CampaignMunicipality(municipality=allowed[i]) for i in dict.fromkeys(ids)]
+    db.session.add(campaign)
+    db.session.flush()
+    _audit("create", campaign, actor=actor, role=role, after=campaign.audit_snapshot())
+    return campaign
+
+
+def _is_user_of(user: User, municipality: Organisation) -> bool:
+    return any(r.organisation.path.startswith(municipality.path) for r in user.roles)
+
+
+def coordinator_choices(municipality: Organisation) -> list[User]:
+    """Active users holding a role in the municipality or below it."""
+    return list(db.session.scalars(
+        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(Organisation, Organisation.id == RoleAssignment.organisation_id)
+        .where(Organisation.path.like(municipality.path + "%"), User.active.is_(True),
+               RoleAssignment.role.in_(("official", "head", "methodologist"))).distinct().order_by(User.full_name)))
+
+
+def appoint_coordinator(campaign: Campaign, *, municipality_id: int, user_id, actor,
+                        expected_version: int | None = None) -> CampaignMunicipality:
+    role = _manager(actor, campaign)
+    check_version(campaign, expected_version)
+    if campaign.state == "closed":
+        raise InvalidTransition("Кампания завершена.")
+    row = next((m for m in campaign.municipalities if m.municipality_id == municipality_id), None)
+    if row is None:
+        raise NotFound("Муниципалитет не участвует в кампании.")
+    user = db.session.get(User, int(user_id)) if str(user_id or "").isdigit() else None
+    if user is None or not user.active or not _is_user_of(user, row.municipality):
+        raise ValidationFailed("Координатором назначается пользователь этого муниципалитета.",
+                               problems=[f"Выберите сотрудника: {row.municipality.display_name}."])
+    before = row.audit_snapshot()
+    row.coordinator_id = user.id
+    # The self-assessments (after publishing) move to the new coordinator, with their open tasks.
+    for sa in db.session.scalars(select(SelfAssessment).where(SelfAssessment.campaign_id == campaign.id,
+                                                              SelfAssessment.municipality_id == municipality_id)):
+        sa.coordinator_id = user.id
+        tasks.reschedule(sa, due_date=campaign.window_closes, assignee=user)
+    db.session.flush()
+    _audit("appoint_coordinator", row, actor=actor, role=role, before=before, after=row.audit_snapshot())
+    return row
+
+
+def conflict_of_interest(expert: Expert, municipality: Organisation) -> bool:
+    """The expert works in the municipality (or holds a role there): they never assess it."""
+    if expert.workplace.path.startswith(municipality.path):
+        return True
+    return _is_user_of(expert.user, municipality)
+
+
+def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: str, expert_id, actor,
+                  today: date | None = None) -> Assignment:
+    """Assign an expert of the register to (municipality × mechanism). Refused: an excluded expert, a mechanism
+    outside the expert's competences, the expert's own municipality (conflict of interest)."""
+    role = _manager(actor, campaign)
+    if campaign.state == "closed":
+        raise InvalidTransition("Кампания завершена.")
+    row = next((m for m in campaign.municipalities if m.municipality_id == municipality_id), None)
+    if row is None:
+        raise NotFound("Муниципалитет не участвует в кампании.")
+    if mechanism_code not in campaign.mechanisms:
+        raise ValidationFailed("Механизм не оценивается в этой кампании.")
+    expert = db.session.get(Expert, int(expert_id)) if str(expert_id or "").isdigit() else None
+    if expert is None or expert.register_org_id != campaign.organisation_id:
+        raise ValidationFailed("Эксперт не найден в реестре региона.")
+    problems = []
+    if expert.status != "active":
+        problems.append(f"{expert.user.full_name} исключён(а) из реестра экспертов.")
+    if mechanism_code not in (expert.competences or []):
+        problems.append(f"Механизм {mechanism_code} не входит в компетенции эксперта {expert.user.full_name}.")
+    if conflict_of_interest(expert, row.municipality):
+        problems.append(f"Конфликт интересов: эксперт {expert.user.full_name} работает в муниципалитете "
+                        f"«{row.municipality.display_name}» и не может его оценивать.")
+    if problems:
+        raise ValidationFailed("Эксперт не назначен.", problems=problems)
+    existing = db.session.scalar(select(Assignment).where(
+        Assignment.campaign_id == campaign.id, Assignment.municipality_id == municipality_id,
+        Assignment.mechanism_code == mechanism_code))
+    if existing is not None:
+        if existing.state != "draft" or _has_expert_scores(existing):
+            raise InvalidTransition("Эксперт уже начал оценку этого механизма: замена невозможна.")
+        before = existing.audit_snapshot()
+        existing.expert_id, existing.expert_user_id = expert.id, expert.user_id
+        if campaign.state == "published":
+            tasks.reschedule(existing, due_date=campaign.window_closes, assignee=expert.user)
+        _set_self_expert(campaign, municipality_id, mechanism_code, expert.user_id)
+        db.session.flush()
+        _audit("assign_expert", existing, actor=actor, role=role, before=before, after=existing.audit_snapshot())
+        return existing
+    assignment = Assignment(campaign=campaign, municipality_id=municipality_id, mechanism_code=mechanism_code,
+                            expert=expert, expert_user_id=expert.user_id)
+    db.session.add(assignment)
+    db.session.flush()
+    _set_self_expert(campaign, municipality_id, mechanism_code, expert.user_id)
+    _audit("assign_expert", assignment, actor=actor, role=role, after=assignment.audit_snapshot())
+    if campaign.state == "published":
+        engine.start(assignment, actor=actor)
+    return assignment
+
+
+def _set_self_expert(campaign, municipality_id, mechanism_code, user_id) -> None:
+    sa = db.session.scalar(select(SelfAssessment).where(
+        SelfAssessment.campaign_id == campaign.id, SelfAssessment.municipality_id == municipality_id,
+        SelfAssessment.mechanism_code == mechanism_code))
+    if sa is not None:
+        sa.expert_user_id = user_id
+
+
+def _has_expert_scores(assignment: Assignment) -> bool:
+    return db.session.scalar(select(Score.id).where(
+        Score.campaign_id == assignment.campaign_id, Score.municipality_id == assignment.municipality_id,
+        Score.mechanism_code == assignment.mechanism_code, Score.expert_points.is_not(None)).limit(1)) is not None
+
+
+def criteria_of(campaign: Campaign, mechanism_code: str | None = None) -> list[Criterion]:
+    query = select(Criterion).where(Criterion.set_id == campaign.criteria_set_id)
+    if mechanism_code is not None:
+        query = query.where(Criterion.mechanism_code == mechanism_code)
+    else:
+        query = query.where(Criterion.mechanism_code.in_(campaign.mechanisms))
+    return list(db.session.scalars(query.order_by(Criterion.position)))
+
+
+def publish_campaign(campaign: Campaign, *, actor, expected_version: int | None = None) -> None:
+    """Publish: the engine checks completeness and who acts; then each (municipality × mechanism) gets its
+    self-assessment (the coordinator's task) and every assignment its evaluation task, due at the window's end,
+    and the proposed scores are computed from the evidence."""
+    engine.fire(campaign, "publish", actor=actor, expected_version=expected_version)
+    coordinators = {m.municipality_id: m.coordinator_id for m in campaign.municipalities}
+    experts = {(a.municipality_id, a.mechanism_code): a.expert_user_id for a in campaign.assignments}
+    created = []
+    for m in campaign.municipalities:
+        for code in campaign.mechanisms:
+            sa = SelfAssessment(campaign=campaign, municipality_id=m.municipality_id, mechanism_code=code,
+                                coordinator_id=coordinators[m.municipality_id],
+                                expert_user_id=experts.get((m.municipality_id, code)))
+            db.session.add(sa)
+            created.append(sa)
+    db.session.flush()
+    refresh_proposals(campaign)
+    for sa in created:
+        engine.start(sa, actor=actor)
+    for assignment in campaign.assignments:
+        engine.start(assignment, actor=actor)
+
+
+def refresh_proposals(campaign: Campaign) -> int:
+    """(Re)compute the proposed score and reason of every criterion of every municipality; creates the score rows
+    that are missing. Returns how many rows were written. A fixed number of queries whatever the region's size."""
+    criteria = criteria_of(campaign)
+    municipality_ids = [m.municipality_id for m in campaign.municipalities]
+    facts = auto.gather(campaign.period, municipality_ids, campaign.mechanisms)
+    groups = auto.required_groups(campaign.mechanisms)
+    titles = auto.block_titles()
+    existing = {(s.municipality_id, s.criterion_id): s for s in db.session.scalars(
+        select(Score).where(Score.campaign_id == campaign.id))}
+    written = 0
+    for municipality_id in municipality_ids:
+        for c in criteria:
+            proposal = auto.propose(c, facts[(municipality_id, c.mechanism_code)],
+                                    groups=groups.get(c.mechanism_code, []), titles=titles)
+            score = existing.get((municipality_id, c.id))
+            if score is None:
+                db.session.add(Score(campaign_id=campaign.id, municipality_id=municipality_id,
+                                     mechanism_code=c.mechanism_code, criterion_id=c.id,
+                                     proposed_points=proposal.points, proposed_reason=proposal.reason))
+                written += 1
+            elif (score.proposed_points, score.proposed_reason) != (proposal.points, proposal.reason):
+                score.proposed_points, score.proposed_reason = proposal.points, proposal.reason
+                written += 1
+    db.session.flush()
+    return written
+
+
+def extend_campaign(campaign: Campaign, *, actor, until: date | None, reason: str,
+                    expected_version: int | None = None) -> None:
+    """Move the end of the window later (audited with the reason)."""
+    role = _manager(actor, campaign)
+    check_version(campaign, expected_version)
+    reason = _clean(reason, MAX_COMMENT)
+    problems = []
+    if campaign.state != "published":
+        problems.append("Продлить можно только идущую кампанию.")
+    if until is None or until <= campaign.window_closes:
+        problems.append(f"Новая дата окончания должна быть позже {format_date(campaign.window_closes)}.")
+    if not reason:
+        problems.append("Укажите основание продления.")
+    if problems:
+        raise ValidationFailed("Срок не продлён.", problems=problems)
+    before = campaign.audit_snapshot()
+    campaign.extended_until = until
+    for obj in [*db.session.scalars(select(SelfAssessment).where(SelfAssessment.campaign_id == campaign.id)),
+                *campaign.assignments]:
+        tasks.reschedule(obj, due_date=until)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleObject() from None
+    _audit("extend", campaign, actor=actor, role=role, before=before, after=campaign.audit_snapshot(), reason=reason)
+
+
+# --- register of experts ---------------------------------------------------------------------------------------
+
+def experts_of(region: Organisation) -> list[Expert]:
+    return list(db.session.scalars(select(Expert).where(Expert.register_org_id == region.id)
+                                   .options(selectinload(Expert.user), selectinload(Expert.workplace))
+                                   .join(User, User.id == Expert.user_id).order_by(User.full_name)))
+
+
+def add_expert(region: Organisation, *, actor, user_id, organisation_id, position: str, competences,
+               included_on: date | None, basis: str, mechanism_codes) -> Expert:
+    role = _manager(actor, region)
+    problems = []
+    user = db.session.get(User, int(user_id)) if str(user_id or "").isdigit() else None
+    workplace = db.session.get(Organisation, int(organisation_id)) if str(organisation_id or "").isdigit() else None
+    if user is None or not user.active:
+        problems.append("Выберите пользователя.")
+    elif db.session.scalar(select(Expert.id).where(Expert.user_id == user.id)):
+        problems.append(f"{user.full_name} уже в реестре экспертов.")
+    if workplace is None or not workplace.path.startswith(region.path):
+        problems.append("Укажите место работы эксперта в регионе.")
+    position = _clean(position, 300)
+    basis = _clean(basis, 300)
+    if not position:
+        problems.append("Укажите должность эксперта.")
+    codes = [c for c in dict.fromkeys(competences or [])]
+    if not codes or any(c not in mechanism_codes for c in codes):
+        problems.append("Выберите компетенции эксперта из механизмов набора критериев.")
+    if included_on is None:
+        problems.append("Укажите дату включения в реестр.")
+    if not basis:
+        problems.append("Укажите основание включения (номер и дату приказа).")
+    if problems:
+        raise ValidationFailed("Эксперт не включён в реестр.", problems=problems)
+    expert = Expert(register_org=region, user=user, workplace=workplace, position=position, competences=codes,
+                    included_on=included_on, basis=basis)
+    db.session.add(expert)
+    db.session.flush()
+    _audit("create", expert, actor=actor, role=role, after=expert.audit_snapshot())
+    return expert
+
+
+def exclude_expert(expert: Expert, *, actor, on: date | None, reason: str,
+                   expected_version: int | None = None) -> None:
+    role = _manager(actor, expert.register_org)
+    check_version(expert, expected_version)
+    reason = _clean(reason, MAX_COMMENT)
+    if expert.status != "active":
+        raise InvalidTransition("Эксперт уже исключён из реестра.")
+    if on is None or not reason:
+        raise ValidationFailed("Эксперт не исключён.", problems=["Укажите дату и основание исключения."])
+    before = expert.audit_snapshot()
+    expert.status, expert.excluded_on = "excluded", on
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleObject() from None
+    _audit("exclude", expert, actor=actor, role=role, before=before, after=expert.audit_snapshot(), reason=reason)
+
+
+def register_xlsx(region: Organisation) -> bytes:
+    """The register of experts as XLSX (one row per expert)."""
+    # openpyxl is heavy: loaded only when the export is asked for.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Реестр экспертов"
+    header = ["№", "ФИО", "Место работы", "Должность", "Компетенции (механизмы)", "Статус", "Дата включения",
+              "Основание включения", "Дата исключения"]
+    append_row(ws, header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for n, e in enumerate(experts_of(region), start=1):
+        append_row(ws, [n, e.user.full_name, e.workplace.name, e.position, ", ".join(e.competences or []),
+                        EXPERT_STATUSES[e.status], format_date(e.included_on), e.basis, format_date(e.excluded_on)])
+    for column, width in zip("ABCDEFGHI", (5, 36, 40, 30, 30, 14, 14, 36, 14)):
+        ws.column_dimensions[column].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --- scores ----------------------------------------------------------------------------------------------------
+
+def scores_of(campaign: Campaign, municipality_id: int, mechanism_code: str) -> list[Score]:
+    return list(db.session.scalars(
+        select(Score).join(Criterion, Criterion.id == Score.criterion_id)
+        .where(Score.campaign_id == campaign.id, Score.municipality_id == municipality_id,
+               Score.mechanism_code == mechanism_code)
+        .options(selectinload(Score.criterion)).order_by(Criterion.position)))
+
+
+def _parse_points(raw, criterion: Criterion, problems: list[str]) -> int | None:
+    text = str(raw if raw is not None else "").strip()
+    if text == "":
+        return None
+    if not text.lstrip("-").isdigit() or not 0 <= int(text) <= criterion.max_points:
+        problems.append(f"Критерий {criterion.code}: балл — целое число от 0 до {criterion.max_points}.")
+        return None
+    return int(text)
+
+
+def _save_scores(obj, campaign, *, actor, role, entries: dict, side: str) -> int:
+    """entries: score id → (points, comment, version seen). All or nothing; refused when a score is not of this
+    municipality and mechanism (e.g. a criterion of another set), out of 0…max, or changed meanwhile."""
+    own = {s.id: s for s in scores_of(campaign, obj.municipality_id, obj.mechanism_code)}
+    problems = []
+    changes = []
+    for score_id, (raw_points, comment, seen) in entries.items():
+        score = own.get(score_id)
+        if score is None:
+            raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
+        points = _parse_points(raw_points, score.criterion, problems)
+        comment = _clean(comment, MAX_COMMENT) or None
+        if seen is not None and str(seen).isdigit() and int(seen) != score.version:
+            raise StaleObject()
+        current = (score.self_points, score.self_comment) if side == "self" else (score.expert_points,
+                                                                                 score.expert_comment)
+        if (points, comment) != current:
+            changes.append((score, points, comment))
+    if problems:
+        raise ValidationFailed("Баллы не сохранены.", problems=problems)
+    if not changes:
+        return 0
+    before = {s.criterion.code: [s.self_points if side == "self" else s.expert_points] for s, _, _ in changes}
+    for score, points, comment in changes:
+        if side == "self":
+            score.self_points, score.self_comment = points, comment
+        else:
+            score.expert_points, score.expert_comment = points, comment
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleObject() from None
+    after = {s.criterion.code: [p, c] for s, p, c in changes}
+    chain.record(action=f"score_{side}", object_type=obj.audit_type, object_id=obj.id, actor=actor,
+                 actor_role=role, organisation_id=obj.organisation.id, to_state=obj.state, before=before, after=after)
+    return len(changes)
+
+
+def _window_open(campaign: Campaign, today: date) -> None:
+    problems = self_flow.within_window(_Probe(campaign), {"today": today})
+    if problems:
+        raise InvalidTransition(problems[0])
+
+
+@dataclass
+class _Probe:
+    campaign: Campaign
+
+
+def save_self_scores(sa: SelfAssessment, *, actor, entries: dict, today: date,
+                     expected_version: int | None = None) -> int:
+    """The coordinator's scores and comments (draft or returned self-assessment, window open)."""
+    if not engine.permits(self_flow.COORDINATOR, sa, actor):
+        raise PermissionDenied("Самооценку заполняет муниципальный координатор кампании.")
+    check_version(sa, expected_version)
+    if sa.state not in ("draft", "returned"):
+        raise InvalidTransition("Самооценка представлена: изменить баллы нельзя, пока эксперт её не вернёт.")
+    _window_open(sa.campaign, today)
+    role = sorted(actor.roles_over(sa.organisation))[0] if actor.roles_over(sa.organisation) else "official"
+    return _save_scores(sa, sa.campaign, actor=actor, role=role, entries=entries, side="self")
+
+
+def save_expert_scores(assignment: Assignment, *, actor, entries: dict, today: date,
+                       expected_version: int | None = None) -> int:
+    """The assigned expert's scores and comments; the evidence of the scored criteria is recorded with its hash."""
+    if not engine.permits(evaluation_flow.EXPERT, assignment, actor):
+        raise PermissionDenied("Оценку вводит эксперт, назначенный на этот механизм.")
+    check_version(assignment, expected_version)
+    if assignment.state not in ("draft", "returned"):
+        raise InvalidTransition("Оценка направлена на утверждение: изменить баллы нельзя.")
+    _window_open(assignment.campaign, today)
+    changed = _save_scores(assignment, assignment.campaign, actor=actor, role="expert", entries=entries,
+                           side="expert")
+    if changed:
+        record_evidence(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
+    return changed
+
+
+def _unscored(obj, side: str) -> list[str]:
+    return [s.criterion.code for s in scores_of(obj.campaign, obj.municipality_id, obj.mechanism_code)
+            if (s.self_points if side == "self" else s.expert_points) is None]
+
+
+def _uncommented(assignment: Assignment) -> list[str]:
+    return [s.criterion.code for s in scores_of(assignment.campaign, assignment.municipality_id,
+                                                assignment.mechanism_code)
+            if s.expert_points is not None and s.self_points is not None and s.expert_points != s.self_points
+            and not (s.expert_comment or "").strip()]
+
+
+def transition_self(sa: SelfAssessment, trigger: str, *, actor, today: date, comment: str | None = None,
+                    expected_version: int | None = None) -> None:
+    engine.fire(sa, trigger, actor=actor, comment=comment, expected_version=expected_version, today=today,
+                unscored=_unscored(sa, "self") if trigger in ("submit", "resubmit") else [])
+
+
+def transition_evaluation(assignment: Assignment, trigger: str, *, actor, today: date, comment: str | None = None,
+                          expected_version: int | None = None) -> None:
+    data = {"today": today}
+    if trigger in ("submit", "resubmit"):
+        data.update(unscored=_unscored(assignment, "expert"), uncommented=_uncommented(assignment))
+    engine.fire(assignment, trigger, actor=actor, comment=comment, expected_version=expected_version, **data)
+
+
+# --- evidence --------------------------------------------------------------------------------------------------
+
+def evidence_of(campaign: Campaign, municipality_id: int, mechanism_code: str) -> dict[int, list[EvidenceItem]]:
+    """Evidence items per criterion id: those recorded (documents with their hash at scoring time) and added."""
+    items = db.session.scalars(
+        select(EvidenceItem).join(Criterion, Criterion.id == EvidenceItem.criterion_id)
+        .where(EvidenceItem.campaign_id == campaign.id, EvidenceItem.municipality_id == municipality_id,
+               Criterion.mechanism_code == mechanism_code).order_by(EvidenceItem.id))
+    out: dict[int, list[EvidenceItem]] = {}
+    for item in items:
+        out.setdefault(item.criterion_id, []).append(item)
+    return out
+
+
+def live_facts(campaign: Campaign, municipality_id: int, mechanism_code: str) -> auto.Facts:
+    return auto.gather(campaign.period, [municipality_id], [mechanism_code])[(municipality_id, mechanism_code)]
+
+
+def record_evidence(campaign: Campaign, municipality_id: int, mechanism_code: str) -> int:
+    """Record the documents standing as evidence of each criterion as they are now (edition, registration, signer,
+    SHA-256): a document superseded later stays in the evidence as it was when scored. Already recorded
+    (document, edition) pairs are kept as they are."""
+    facts = live_facts(campaign, municipality_id, mechanism_code)
+    have = {(i.criterion_id, i.document_id, i.document_version_id)
+            for items in evidence_of(campaign, municipality_id, mechanism_code).values() for i in items
+            if i.kind == "document"}
+    now = utcnow()
+    added = 0
+    for c in criteria_of(campaign, mechanism_code):
+        for doc in auto.evidence_documents(c, facts):
+            if (c.id, doc.document_id, doc.version_id) in have:
+                continue
+            db.session.add(EvidenceItem(
+                campaign_id=campaign.id, municipality_id=municipality_id, criterion_id=c.id, kind="document",
+                document_id=doc.document_id, document_version_id=doc.version_id, title=doc.title[:500],
+                registration_number=doc.registration_number, registration_date=doc.registration_date,
+                signer=doc.signer, sha256=doc.sha256, recorded_at=now))
+            added += 1
+    db.session.flush()
+    return added
+
+
+def add_evidence(sa: SelfAssessment, *, actor, criterion_id, comment: str, document_id=None, stream=None,
+                 filename: str | None = None) -> EvidenceItem:
+    """The coordinator adds evidence to a criterion: a file, or a document of the municipality's cycles."""
+    if not engine.permits(self_flow.COORDINATOR, sa, actor):
+        raise PermissionDenied("Доказательства добавляет муниципальный координатор кампании.")
+    if sa.state not in ("draft", "returned"):
+        raise InvalidTransition("Самооценка представлена: добавить доказательства нельзя.")
+    criterion = db.session.get(Criterion, int(criterion_id)) if str(criterion_id or "").isdigit() else None
+    if criterion is None or criterion.set_id != sa.campaign.criteria_set_id \
+            or criterion.mechanism_code != sa.mechanism_code:
+        raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
+    comment = _clean(comment, MAX_COMMENT) or None
+    item = EvidenceItem(campaign_id=sa.campaign_id, municipality_id=sa.municipality_id, criterion_id=criterion.id,
+                        comment=comment, added_by_id=actor.id, recorded_at=utcnow())
+    if document_id:
+        doc = db.session.get(Document, int(document_id)) if str(document_id).isdigit() else None
+        if doc is None or not doc.cycle.owner.path.startswith(sa.municipality.path):
+            raise ValidationFailed("Документ не найден среди документов муниципалитета.")
+        version = db.session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
+                                    .order_by(DocumentVersion.registration_number.is_(None),
+                                              DocumentVersion.number.desc()).limit(1))
+        item.kind, item.document_id, item.title = "link", doc.id, doc.title[:500]
+        if version is not None:
+            item.document_version_id = version.id
+            item.registration_number, item.registration_date = version.registration_number, version.registration_date
+            item.sha256 = version.registered_sha256 or version.sha256
+    elif stream is not None and filename:
+        attachment = attach(sa, stream=stream, filename=filename, kind="evidence", actor=actor)
+        item.kind, item.attachment_id, item.title = "attachment", attachment.id, attachment.original_name[:500]
+        item.sha256 = attachment.sha256
+    else:
+        raise ValidationFailed("Приложите файл или выберите документ системы.")
+    db.session.add(item)
+    db.session.flush()
+    chain.record(action="add_evidence", object_type=sa.audit_type, object_id=sa.id, actor=actor,
+                 actor_role=sorted(actor.roles_over(sa.organisation) or {"official"})[0],
+                 organisation_id=sa.organisation.id, to_state=sa.state,
+                 after={"criterion": criterion.code, "kind": item.kind, "title": item.title, "sha256": item.sha256,
+                        "comment": comment})
+    return item
+
+
+def municipality_documents(sa: SelfAssessment) -> list[Document]:
+    """Documents of the municipality's cycles of the campaign's period (to link as evidence)."""
+    return list(db.session.scalars(
+        select(Document).join(Cycle, Cycle.id == Document.cycle_id)
+        .where(Cycle.owner_id == sa.municipality_id, Cycle.period == sa.campaign.period,
+               Document.state != "draft").order_by(Document.title).limit(500)))
+
+
+# --- the page of one municipality × mechanism --------------------------------------------------------------
+
+def totals(scores: list[Score], thresholds: dict) -> dict:
+    maximum = sum(s.criterion.max_points for s in scores)
+    out = {"max": maximum}
+    for side, attr in (("proposed", "proposed_points"), ("self", "self_points"), ("expert", "expert_points")):
+        values = [getattr(s, attr) for s in scores]
+        if any(v is None for v in values) or not maximum:
+            out[side] = None
+            out[f"{side}_level"] = None
+            continue
+        total = sum(values)
+        out[side] = total
+        out[f"{side}_percent"] = round(100 * total / maximum)
+        out[f"{side}_level"] = level_of(100 * total / maximum, thresholds)
+    return out
+
+
+def self_assessment_for(campaign: Campaign, municipality_id: int, mechanism_code: str) -> SelfAssessment | None:
+    return db.session.scalar(select(SelfAssessment).where(
+        SelfAssessment.campaign_id == campaign.id, SelfAssessment.municipality_id == municipality_id,
+        SelfAssessment.mechanism_code == mechanism_code))
+
+
+def assignment_for(campaign: Campaign, municipality_id: int, mechanism_code: str) -> Assignment | None:
+    return db.session.scalar(select(Assignment).where(
+        Assignment.campaign_id == campaign.id, Assignment.municipality_id == municipality_id,
+        Assignment.mechanism_code == mechanism_code))
+
+
+def overview(campaign: Campaign, scope: Scope) -> list[dict]:
+    """Rows (municipality × mechanism) the user sees, with the states and totals (fixed number of queries)."""
+    rows = []
+    sas = {(s.municipality_id, s.mechanism_code): s for s in db.session.scalars(
+        select(SelfAssessment).where(SelfAssessment.campaign_id == campaign.id))}
+    assignments = {(a.municipality_id, a.mechanism_code): a for a in campaign.assignments}
+    scores: dict[tuple[int, str], list[Score]] = {}
+    for s in db.session.scalars(select(Score).where(Score.campaign_id == campaign.id)
+                                .options(selectinload(Score.criterion))):
+        scores.setdefault((s.municipality_id, s.mechanism_code), []).append(s)
+    for m in campaign.municipalities:
+        if not scope.sees(m.municipality_id):
+            continue
+        for code in campaign.mechanisms:
+            key = (m.municipality_id, code)
+            rows.append({"municipality": m.municipality, "coordinator": m.coordinator, "mechanism": code,
+                         "self_assessment": sas.get(key), "assignment": assignments.get(key),
+                         "totals": totals(scores.get(key, []), campaign.criteria_set.thresholds)})
+    return rows
+
+
+def experts_for_assignment(campaign: Campaign) -> list[Expert]:
+    return [e for e in experts_of(campaign.organisation) if e.status == "active"]
+
+
+def find_users(region: Organisation) -> list[User]:
+    """Users of the region (for the register form), active, sorted."""
+    return list(db.session.scalars(
+        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(Organisation, Organisation.id == RoleAssignment.organisation_id)
+        .where(Organisation.path.like(region.path + "%"), User.active.is_(True),
+               or_(RoleAssignment.role.in_(("expert", "official", "methodologist", "head", "director")))).distinct()
+        .order_by(User.full_name).limit(2000)))

@@ -1,0 +1,460 @@
+"""URL table of the assessment of municipal mechanisms. Thin: parse → service → commit → redirect; a refusal
+rolls back, flashes the Russian reasons and returns to the page with the error's status. Reading scope is the
+campaign's (`services.campaign_for`, `services.require_sees`): outside it, 404."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.assessment import bp, criteria, services
+from app.assessment.models import (
+    EVIDENCE_KINDS, EXPERT_STATUSES, LEVEL_STYLES, LEVELS, Assignment, CriteriaSet, EvidenceItem, Expert,
+    SelfAssessment,
+)
+from app.core.access import acting_roles_over, roles_required, signed_in
+from app.core.boundary import on_refusal
+from app.core.errors import NotFound
+from app.core.web import send_stored_file, user_today
+from app.documents.attachments import attachment_path
+from app.documents.models import Attachment
+from app.extensions import db
+from app.orgs.models import Organisation
+from workflows import engine
+from workflows.assessment_campaign import MANAGERS
+
+REGISTER_READERS = ("official", "head", "admin", "auditor")
+
+
+def _date(name: str) -> date | None:
+    raw = (request.form.get(name) or "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _int(raw) -> int | None:
+    raw = (raw or "").strip() if isinstance(raw, str) else raw
+    return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 10 else None
+
+
+def _refused_to(where: str) -> None:
+    """A refusal from here on (rolled back by the request boundary) flashes the Russian reason and goes to `where`."""
+    on_refusal(lambda exc: redirect(where, code=303))
+
+
+def _act(where: str, action, message):
+    """Run one service call (the request boundary commits it): flash `message` (or message(result)), or the Russian
+    refusal; back to `where` either way."""
+    _refused_to(where)
+    result = action()
+    flash(message(result) if callable(message) else message, "success")
+    return redirect(where, code=303)
+
+
+def _region_for(user) -> Organisation | None:
+    """The region whose register and campaigns the user manages or reads (their first such role)."""
+    for r in user.roles:
+        if r.role in REGISTER_READERS and r.organisation.kind == "region":
+            return r.organisation
+    return None
+
+
+# --- campaigns -------------------------------------------------------------------------------------------------
+
+@bp.route("/")
+@signed_in
+def index():
+    return render_template("assessment/index.html", campaigns=services.campaigns_of(current_user),
+                           regions=services.manager_regions(current_user),
+                           criteria_sets=criteria.published_sets(), region=_region_for(current_user))
+
+
+@bp.route("/campaigns/new")
+@roles_required(*MANAGERS)
+def new_campaign():
+    regions = services.manager_regions(current_user)
+    if not regions:
+        abort(403)
+    region = regions[0]
+    sets = criteria.published_sets()
+    return render_template("assessment/campaign_new.html", region=region, sets=sets,
+                           municipalities=services.municipalities_of(region))
+
+
+@bp.route("/campaigns", methods=["POST"])
+@roles_required(*MANAGERS)
+def create_campaign():
+    regions = services.manager_regions(current_user)
+    if not regions:
+        abort(403)
+    _refused_to(url_for("assessment.new_campaign"))
+    campaign = services.create_campaign(
+        regions[0], actor=current_user, title=request.form.get("title"), period=request.form.get("period"),
+        window_start=_date("window_start"), window_end=_date("window_end"),
+        criteria_set_id=request.form.get("criteria_set_id"), mechanisms=request.form.getlist("mechanisms"),
+        municipality_ids=request.form.getlist("municipality_ids"))
+    flash("Кампания создана. Назначьте координаторов и экспертов, затем опубликуйте её.", "success")
+    return redirect(url_for("assessment.campaign_detail", campaign_id=campaign.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@signed_in
+def campaign_detail(campaign_id: int):
+    campaign, scope = services.campaign_for(campaign_id, current_user)
+    manage = scope.manager and campaign.state != "closed"
+    return render_template(
+        "assessment/campaign.html", campaign=campaign, scope=scope, rows=services.overview(campaign, scope),
+        manage=manage, transitions=engine.available_transitions(campaign, current_user),
+        problems=engine.check_guards(campaign, "publish") if campaign.state == "draft" and manage else [],
+        experts=services.experts_for_assignment(campaign) if manage else [],
+        coordinator_choices={m.municipality_id: services.coordinator_choices(m.municipality)
+                             for m in campaign.municipalities} if manage else {},
+        levels=LEVELS, level_styles=LEVEL_STYLES, today=user_today())
+
+
+def _campaign_action(campaign_id: int, action):
+    campaign, _ = services.campaign_for(campaign_id, current_user)
+    return _act(url_for("assessment.campaign_detail", campaign_id=campaign.id), lambda: action(campaign),
+                lambda message: message)
+
+
+@bp.route("/campaigns/<int:campaign_id>/coordinator", methods=["POST"])
+@signed_in
+def appoint_coordinator(campaign_id: int):
+    def act(campaign):
+        services.appoint_coordinator(campaign, municipality_id=_int(request.form.get("municipality_id")) or 0,
+                                     user_id=request.form.get("user_id"), actor=current_user,
+                                     expected_version=_int(request.form.get("version")))
+        return "Координатор назначен."
+    return _campaign_action(campaign_id, act)
+
+
+@bp.route("/campaigns/<int:campaign_id>/assign", methods=["POST"])
+@signed_in
+def assign_expert(campaign_id: int):
+    def act(campaign):
+        services.assign_expert(campaign, municipality_id=_int(request.form.get("municipality_id")) or 0,
+                               mechanism_code=request.form.get("mechanism_code") or "",
+                               expert_id=request.form.get("expert_id"), actor=current_user)
+        return "Эксперт назначен."
+    return _campaign_action(campaign_id, act)
+
+
+@bp.route("/campaigns/<int:campaign_id>/transition", methods=["POST"])
+@signed_in
+def campaign_transition(campaign_id: int):
+    def act(campaign):
+        trigger = request.form.get("trigger") or ""
+        version = _int(request.form.get("version"))
+        if trigger == "publish":
+            services.publish_campaign(campaign, actor=current_user, expected_version=version)
+            return "Кампания опубликована: координаторы и эксперты получили задачи."
+        engine.fire(campaign, trigger, actor=current_user, comment=request.form.get("comment"),
+                    expected_version=version)
+        return "Готово."
+    return _campaign_action(campaign_id, act)
+
+
+@bp.route("/campaigns/<int:campaign_id>/extend", methods=["POST"])
+@signed_in
+def extend_campaign(campaign_id: int):
+    def act(campaign):
+        services.extend_campaign(campaign, actor=current_user, until=_date("until"),
+                                 reason=request.form.get("reason") or "",
+                                 expected_version=_int(request.form.get("version")))
+        return "Срок оценки продлён."
+    return _campaign_action(campaign_id, act)
+
+
+@bp.route("/campaigns/<int:campaign_id>/refresh", methods=["POST"])
+@signed_in
+def refresh_proposals(campaign_id: int):
+    def act(campaign):
+        if not services.scope_of(campaign, current_user).manager:
+            raise NotFound()
+        n = services.refresh_proposals(campaign)
+        return f"Предложенные баллы пересчитаны (изменено: {n})."
+    return _campaign_action(campaign_id, act)
+
+
+# --- self-assessment and expert evaluation ---------------------------------------------------------------------
+
+def _sheet(obj, scope):
+    campaign = obj.campaign
+    scores = services.scores_of(campaign, obj.municipality_id, obj.mechanism_code)
+    facts = services.live_facts(campaign, obj.municipality_id, obj.mechanism_code)
+    return dict(campaign=campaign, scope=scope, scores=scores, totals=services.totals(scores,
+                                                                                      campaign.criteria_set.thresholds),
+                evidence=services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code),
+                live={s.criterion_id: services.auto.evidence_documents(s.criterion, facts) for s in scores},
+                levels=LEVELS, level_styles=LEVEL_STYLES, evidence_kinds=EVIDENCE_KINDS)
+
+
+def _self_assessment(self_assessment_id: int) -> tuple[SelfAssessment, services.Scope]:
+    sa = db.session.get(SelfAssessment, self_assessment_id)
+    if sa is None:
+        raise NotFound()
+    campaign, scope = services.campaign_for(sa.campaign_id, current_user)
+    services.require_sees(campaign, scope, sa.municipality_id)
+    return sa, scope
+
+
+@bp.route("/self/<int:self_assessment_id>")
+@signed_in
+def self_assessment(self_assessment_id: int):
+    sa, scope = _self_assessment(self_assessment_id)
+    editable = sa.state in ("draft", "returned") and engine.permits(
+        engine.registry()["self_assessment"].find("submit")[0].allowed, sa, current_user)
+    return render_template("assessment/self.html", sa=sa, editable=editable,
+                           assignment=services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code),
+                           transitions=engine.available_transitions(sa, current_user),
+                           documents=services.municipality_documents(sa) if editable else [], **_sheet(sa, scope))
+
+
+def _entries() -> dict:
+    entries = {}
+    for key in request.form:
+        if key.startswith("points-"):
+            score_id = _int(key.removeprefix("points-"))
+            if score_id is None:
+                continue
+            entries[score_id] = (request.form.get(key), request.form.get(f"comment-{score_id}"),
+                                 request.form.get(f"version-{score_id}"))
+    return entries
+
+
+@bp.route("/self/<int:self_assessment_id>/scores", methods=["POST"])
+@signed_in
+def save_self_scores(self_assessment_id: int):
+    sa, _ = _self_assessment(self_assessment_id)
+    return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
+                lambda: services.save_self_scores(sa, actor=current_user, entries=_entries(), today=user_today(),
+                                                  expected_version=_int(request.form.get("version"))),
+                lambda n: f"Самооценка сохранена (изменено критериев: {n}).")
+
+
+@bp.route("/self/<int:self_assessment_id>/transition", methods=["POST"])
+@signed_in
+def self_transition(self_assessment_id: int):
+    sa, _ = _self_assessment(self_assessment_id)
+    return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
+                lambda: services.transition_self(sa, request.form.get("trigger") or "", actor=current_user,
+                                                 today=user_today(), comment=request.form.get("comment"),
+                                                 expected_version=_int(request.form.get("version"))), "Готово.")
+
+
+@bp.route("/self/<int:self_assessment_id>/evidence", methods=["POST"])
+@signed_in
+def add_evidence(self_assessment_id: int):
+    sa, _ = _self_assessment(self_assessment_id)
+    upload = request.files.get("file")
+    return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
+                lambda: services.add_evidence(sa, actor=current_user, criterion_id=request.form.get("criterion_id"),
+                                              comment=request.form.get("comment") or "",
+                                              document_id=_int(request.form.get("document_id")),
+                                              stream=upload.stream if upload and upload.filename else None,
+                                              filename=upload.filename if upload else None),
+                "Доказательство добавлено.")
+
+
+def _assignment(assignment_id: int) -> tuple[Assignment, services.Scope]:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound()
+    campaign, scope = services.campaign_for(assignment.campaign_id, current_user)
+    if campaign.state == "draft" and not scope.all:
+        raise NotFound()
+    services.require_sees(campaign, scope, assignment.municipality_id)
+    return assignment, scope
+
+
+@bp.route("/evaluations/<int:assignment_id>")
+@signed_in
+def evaluation(assignment_id: int):
+    assignment, scope = _assignment(assignment_id)
+    editable = assignment.state in ("draft", "returned") and assignment.campaign.state == "published" and \
+        engine.permits(engine.registry()["expert_evaluation"].find("submit")[0].allowed, assignment, current_user)
+    sa = services.self_assessment_for(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
+    return render_template("assessment/evaluation.html", assignment=assignment, editable=editable, sa=sa,
+                           self_transitions=engine.available_transitions(sa, current_user) if sa else [],
+                           transitions=engine.available_transitions(assignment, current_user),
+                           **_sheet(assignment, scope))
+
+
+@bp.route("/evaluations/<int:assignment_id>/scores", methods=["POST"])
+@signed_in
+def save_expert_scores(assignment_id: int):
+    assignment, _ = _assignment(assignment_id)
+    return _act(url_for("assessment.evaluation", assignment_id=assignment.id),
+                lambda: services.save_expert_scores(assignment, actor=current_user, entries=_entries(),
+                                                    today=user_today(),
+                                                    expected_version=_int(request.form.get("version"))),
+                lambda n: f"Оценка сохранена (изменено критериев: {n}).")
+
+
+@bp.route("/evaluations/<int:assignment_id>/transition", methods=["POST"])
+@signed_in
+def evaluation_transition(assignment_id: int):
+    assignment, _ = _assignment(assignment_id)
+    return _act(url_for("assessment.evaluation", assignment_id=assignment.id),
+                lambda: services.transition_evaluation(assignment, request.form.get("trigger") or "",
+                                                       actor=current_user, today=user_today(),
+                                                       comment=request.form.get("comment"),
+                                                       expected_version=_int(request.form.get("version"))),
+                "Готово.")
+
+
+@bp.route("/evidence/<int:evidence_id>")
+@signed_in
+def evidence_file(evidence_id: int):
+    """An evidence item: the attached file, or the system's document it links to."""
+    item = db.session.get(EvidenceItem, evidence_id)
+    if item is None:
+        raise NotFound()
+    campaign, scope = services.campaign_for(item.campaign_id, current_user)
+    services.require_sees(campaign, scope, item.municipality_id)
+    if item.kind == "attachment" and item.attachment_id:
+        attachment = db.session.get(Attachment, item.attachment_id)
+        if attachment is None:
+            raise NotFound()
+        return send_stored_file(attachment_path(attachment), attachment.original_name, attachment.content_type)
+    if item.document_id:
+        return redirect(url_for("documents.document_detail", document_id=item.document_id))
+    raise NotFound()
+
+
+# --- criteria sets ---------------------------------------------------------------------------------------------
+
+@bp.route("/criteria")
+@roles_required("admin", "official", "head", "auditor", "expert")
+def criteria_sets():
+    return render_template("assessment/criteria_sets.html", sets=criteria.all_sets(),
+                           is_admin=bool(current_user.has_role("admin")))
+
+
+def _criteria_set(criteria_set_id: int) -> CriteriaSet:
+    cset = db.session.get(CriteriaSet, criteria_set_id)
+    if cset is None:
+        raise NotFound()
+    # A region's own version is seen by the people of that region; the shipped set by everyone allowed here.
+    if cset.organisation is not None and not acting_roles_over(current_user, cset.organisation):
+        raise NotFound()
+    return cset
+
+
+@bp.route("/criteria/<int:criteria_set_id>")
+@roles_required("admin", "official", "head", "auditor", "expert")
+def criteria_set(criteria_set_id: int):
+    cset = _criteria_set(criteria_set_id)
+    editable = cset.state == "draft" and cset.organisation is not None and \
+        "admin" in acting_roles_over(current_user, cset.organisation)
+    by_mechanism: dict[str, list] = {}
+    for c in cset.criteria:
+        by_mechanism.setdefault(c.mechanism_code, []).append(c)
+    return render_template("assessment/criteria_set.html", cset=cset, by_mechanism=by_mechanism, editable=editable,
+                           transitions=engine.available_transitions(cset, current_user), levels=LEVELS,
+                           can_copy=cset.state == "published" and current_user.has_role("admin"))
+
+
+@bp.route("/criteria/<int:criteria_set_id>/new-version", methods=["POST"])
+@roles_required("admin")
+def criteria_new_version(criteria_set_id: int):
+    base = _criteria_set(criteria_set_id)
+    region = next((r.organisation for r in current_user.roles if r.role == "admin"
+                   and r.organisation.kind == "region"), None)
+    if region is None:
+        raise NotFound()
+    _refused_to(url_for("assessment.criteria_set", criteria_set_id=base.id))
+    draft = criteria.new_version(base, version=request.form.get("version") or "",
+                                 title=request.form.get("title") or base.title, actor=current_user, region=region)
+    flash("Создан проект новой версии: измените баллы и формулировки и опубликуйте её.", "success")
+    return redirect(url_for("assessment.criteria_set", criteria_set_id=draft.id), code=303)
+
+
+@bp.route("/criteria/<int:criteria_set_id>/edit", methods=["POST"])
+@roles_required("admin")
+def criteria_edit(criteria_set_id: int):
+    cset = _criteria_set(criteria_set_id)
+    where = url_for("assessment.criteria_set", criteria_set_id=cset.id)
+    changes = {}
+    for c in cset.criteria:
+        if f"points-{c.id}" in request.form:
+            changes[c.id] = (request.form.get(f"text-{c.id}", c.text), request.form.get(f"points-{c.id}"))
+    for key in request.form:
+        if key.startswith("points-") and _int(key.removeprefix("points-")) not in {c.id for c in cset.criteria}:
+            changes[-1] = ("", "")  # a criterion of another set: refused by the service
+    thresholds = {k: request.form.get(f"threshold-{k}", "") for k in ("high", "medium", "low")}
+    return _act(where, lambda: criteria.edit_draft(cset, actor=current_user, criteria=changes, thresholds=thresholds,
+                                                   expected_version=_int(request.form.get("version"))),
+                "Изменения сохранены.")
+
+
+@bp.route("/criteria/<int:criteria_set_id>/publish", methods=["POST"])
+@roles_required("admin")
+def criteria_publish(criteria_set_id: int):
+    cset = _criteria_set(criteria_set_id)
+    return _act(url_for("assessment.criteria_set", criteria_set_id=cset.id),
+                lambda: criteria.publish(cset, actor=current_user),
+                "Версия опубликована: её можно выбрать для новой кампании.")
+
+
+# --- register of experts ---------------------------------------------------------------------------------------
+
+@bp.route("/experts")
+@roles_required(*REGISTER_READERS)
+def experts():
+    region = _region_for(current_user)
+    if region is None:
+        abort(403)
+    sets = criteria.published_sets()
+    manage = bool(acting_roles_over(current_user, region) & MANAGERS)
+    return render_template("assessment/experts.html", region=region, experts=services.experts_of(region),
+                           statuses=EXPERT_STATUSES, manage=manage,
+                           users=services.find_users(region) if manage else [],
+                           orgs=db.session.scalars(select(Organisation).where(
+                               Organisation.path.like(region.path + "%")).order_by(Organisation.path).limit(3000)
+                           ).all() if manage else [],
+                           mechanisms=sets[0].mechanism_codes() if sets else [])
+
+
+@bp.route("/experts/add", methods=["POST"])
+@roles_required(*MANAGERS)
+def add_expert():
+    region = _region_for(current_user)
+    if region is None:
+        abort(403)
+    sets = criteria.published_sets()
+    return _act(url_for("assessment.experts"), lambda: services.add_expert(
+        region, actor=current_user, user_id=request.form.get("user_id"),
+        organisation_id=request.form.get("organisation_id"), position=request.form.get("position") or "",
+        competences=request.form.getlist("competences"), included_on=_date("included_on"),
+        basis=request.form.get("basis") or "", mechanism_codes=sets[0].mechanism_codes() if sets else []),
+        "Эксперт включён в реестр.")
+
+
+@bp.route("/experts/<int:expert_id>/exclude", methods=["POST"])
+@roles_required(*MANAGERS)
+def exclude_expert(expert_id: int):
+    expert = db.session.get(Expert, expert_id)
+    if expert is None or not acting_roles_over(current_user, expert.register_org) & set(MANAGERS):
+        raise NotFound()
+    return _act(url_for("assessment.experts"), lambda: services.exclude_expert(
+        expert, actor=current_user, on=_date("excluded_on"), reason=request.form.get("reason") or "",
+        expected_version=_int(request.form.get("version"))), "Эксперт исключён из реестра.")
+
+
+@bp.route("/experts.xlsx")
+@roles_required(*REGISTER_READERS)
+def experts_xlsx():
+    region = _region_for(current_user)
+    if region is None:
+        abort(403)
+    return send_file(io.BytesIO(services.register_xlsx(region)), as_attachment=True,
+                     download_name="reestr-ekspertov.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,151 @@
+"""Audit events in words, for the audit page, the cycle history and their exports.
+
+`present(events)` turns one page of events into rows: the object named and linked («документ «Положение о
+МСОКО», ред. 2, № 1-лна»), the cycle, and every changed field with its value through the vocabularies
+(labels.py) — states by their workflow's labels, codes by the forms' choices, ids and codes by the names of
+what they point to. Names are loaded by kind (NAMERS), one query per kind per page, so a page costs a fixed
+number of statements. The people and organisations the audit layer knows itself are named here; the
+features name their own objects (their descriptor's `audit` vocabulary).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import aliased, lazyload
+
+from app.audit import labels
+from app.auth.forms import UserForm
+from app.auth.models import User
+from app.auth.roles import ROLES
+from app.extensions import db
+from app.orgs.forms import OrganisationForm
+from app.orgs.models import Organisation
+from app.orgs.requisites import LABELS as REQUISITE_LABELS
+
+INSTITUTION_KINDS = ("school", "preschool", "additional", "methodical_centre")
+
+
+@dataclass
+class Row:
+    event: object
+    kind: str  # «документ», «этап»
+    name: str | None  # the object's own name, or None when only its kind is known
+    url: str | None
+    cycle: tuple[str, str | None] | None
+    changes: list[tuple[str, str, str]]
+
+
+def organisation_label(org: Organisation, parent: Organisation | None) -> str:
+    """An institution's name with its municipality («СОШ № 1, ГО Северный»): two municipalities may each have
+    a «СОШ № 1»."""
+    if parent is not None and org.kind in INSTITUTION_KINDS and parent.kind == "municipality":
+        return f"{org.display_name}, {parent.display_name}"
+    return org.display_name
+
+
+def _organisations(where) -> list[tuple[Organisation, str]]:
+    parent = aliased(Organisation)
+    rows = db.session.execute(select(Organisation, parent).outerjoin(parent, parent.id == Organisation.parent_id)
+                                .where(where))
+    return [(org, organisation_label(org, up)) for org, up in rows]
+
+
+def name_organisations(ids) -> dict:
+    ids = [i for i in ids if isinstance(i, int)]
+    return {org.id: (label, url_for("orgs.org_detail", org_id=org.id))
+            for org, label in _organisations(Organisation.id.in_(ids))} if ids else {}
+
+
+def name_organisation_codes(codes) -> dict:
+    codes = [str(c) for c in codes]
+    return {org.code: (label, url_for("orgs.org_detail", org_id=org.id))
+            for org, label in _organisations(Organisation.code.in_(codes))} if codes else {}
+
+
+def name_users(ids) -> dict:
+    ids = [i for i in ids if isinstance(i, int)]
+    if not ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(ids)).options(lazyload(User.roles)))
+    return {u.id: (u.short_name, None) for u in users}
+
+
+def name_role_grants(grants) -> dict:
+    """(role, organisation code) pairs of a user's roles: «руководитель ОО (СОШ № 1, ГО Северный)»."""
+    orgs = name_organisation_codes({code for _role, code in grants})
+    return {(role, code): (f"{labels.lower_first(ROLES.get(role, role))} ({orgs.get(code, (code,))[0]})", None)
+            for role, code in grants}
+
+
+def install() -> None:
+    """The audit layer's own words: people, organisations (fields and choices from their forms), roles."""
+    for form, object_type in ((OrganisationForm, "organisation"), (UserForm, "user")):
+        fields, values = labels.form_vocabulary(form, object_type)
+        labels.FIELDS.update(fields)
+        for name, words in values.items():
+            labels.VALUES.setdefault(name, {}).update(words)
+    labels.FIELDS.update({f"organisation.{k}": labels.lower_first(v) for k, v in REQUISITE_LABELS.items()})
+    labels.FIELDS.update({"organisation.parent": "вышестоящая организация", "organisation.emblem_sha256": "герб",
+                          "organisation.timezone": "часовой пояс"})
+    labels.REFERENCES.update({"organisation.parent": "organisation_code", "roles": "role_grant"})
+    labels.NAMERS.update({"user": name_users, "organisation": name_organisations,
+                          "organisation_code": name_organisation_codes, "role_grant": name_role_grants})
+
+
+def _wanted(events) -> dict[str, set]:
+    wanted: dict[str, set] = defaultdict(set)
+    for e in events:
+        if e.object_id:
+            wanted[e.object_type].add(e.object_id)
+        if e.cycle_id:
+            wanted["cycle"].add(e.cycle_id)
+        for data in (labels.load(e.before), labels.load(e.after)):
+            for kind, key in labels.references_of(e.object_type, data):
+                wanted[kind].add(key)
+    return wanted
+
+
+def names_for(events) -> dict[str, dict]:
+    """kind → {id or code: (name, url)} for everything the events mention, one query per kind."""
+    return {kind: labels.NAMERS[kind](keys) for kind, keys in _wanted(events).items() if kind in labels.NAMERS}
+
+
+def _from_data(event) -> str | None:
+    """What the stored fields say about an object that is gone (deleted goals, indicators)."""
+    data = labels.load(event.after) or labels.load(event.before)
+    for key in ("title", "statement", "name", "code", "source", "login"):
+        text = data.get(key)
+        if isinstance(text, str) and text:
+            return f"«{text[:80]}{'…' if len(text) > 80 else ''}»"
+    return None
+
+
+def present(events) -> list[Row]:
+    names = names_for(events)
+    rows = []
+    for e in events:
+        found = names.get(e.object_type, {}).get(e.object_id)
+        name, url = found if found else (_from_data(e), None)
+        kind = labels.OBJECTS.get(e.object_type) or "объект"
+        rows.append(Row(e, kind, name, url, names.get("cycle", {}).get(e.cycle_id),
+                        labels.changes(e, names)))
+    return rows
+
+
+def namer(model, label, endpoint: str | None = None, arg: str | None = None, options=()):
+    """A NAMERS entry for a feature's model: loads the rows by id in one query (with `options` for what the
+    label reads), names each by `label(row)` and links it to `endpoint` when given."""
+    def name(ids) -> dict:
+        ids = [i for i in ids if isinstance(i, int)]
+        if not ids:
+            return {}
+        rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))
+        return {row.id: (label(row), url_for(endpoint, **{arg: row.id}) if endpoint else None) for row in rows}
+    return name
+
+
+def quoted(text: str | None, limit: int = 80) -> str:
+    text = " ".join((text or "").split())
+    return f"«{text[:limit].rstrip()}{'…' if len(text) > limit else ''}»"

@@ -1,0 +1,31 @@
+"""Russian audit-history words of this feature, merged into app.audit.labels at start-up."""
+
+from sqlalchemy.orm import selectinload
+
+from app.audit.present import namer, quoted
+from app.monitoring.models import DataRequest, IndicatorValue, Submission
+
+FIELDS: dict[str, str] = {
+    "addressees": "адресаты", "data_request.indicators": "показатели", "submission_id": "ответ на запрос",
+    "indicator_id": "показатель", "value": "значение", "comment": "комментарий", "delegate_id": "исполнитель",
+    "not_provided_reason": "причина непредставления", "title": "название",
+    "indicator_value.source": "способ ввода",
+}
+VALUES: dict[str, dict[str, str]] = {
+    "indicator_value.source": {"form": "форма на странице", "xlsx": "файл XLSX", "api": "API",
+                               "import": "импорт файла"},
+}
+REFERENCES: dict[str, str] = {"submission_id": "submission", "indicator_id": "indicator", "delegate_id": "user",
+                              "data_request.indicators": "indicator_code", "addressees": "organisation_code"}
+
+
+NAMERS = {
+    "data_request": namer(DataRequest, lambda r: quoted(r.title), "monitoring.request_detail", "request_id"),
+    "submission": namer(Submission, lambda s: f"{s.organisation.display_name} на {quoted(s.request.title, 60)}",
+                        "monitoring.submission_detail", "submission_id",
+                        options=(selectinload(Submission.organisation), selectinload(Submission.request))),
+    "indicator_value": namer(IndicatorValue,
+                             lambda v: f"{v.indicator.code}, {v.organisation.display_name}, {v.period}",
+                             options=(selectinload(IndicatorValue.indicator),
+                                      selectinload(IndicatorValue.organisation))),
+}

@@ -1,0 +1,345 @@
+"""The vertical region → municipality → school, read side: the roll-up of a cycle's invariant indicators over
+the organisations below its owner, and the cascade of goals down the levels (README, «The vertical»).
+
+Both read in a fixed number of queries whatever the size of the region (one per level of the indicator family
+or goal tree, one for the organisations, one for the values); tests/test_vertical.py counts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from app.catalogue.models import Track
+from app.cycles.aggregation import Part, combine, meets, part
+from app.cycles.models import Cycle, Goal, Indicator
+from app.extensions import db
+from app.monitoring.models import IndicatorValue
+from app.orgs.models import Organisation
+
+INSTITUTION_KINDS = ("school", "preschool", "additional")
+# The organisations one level down, whose values roll up into the level of the key.
+LOWER_KINDS = {"region": ("municipality",), "municipality": INSTITUTION_KINDS}
+MAX_DEPTH = 3  # region → municipality → school: the indicator family and the goal tree are never deeper
+
+
+def previous_period(cycle: Cycle) -> str | None:
+    """'2025/26' → '2024/25' (the previous cycle's period when there is one)."""
+    if cycle.previous is not None:
+        return cycle.previous.period
+    period = cycle.period
+    try:
+        if "/" in period:
+            start = int(period.split("/")[0]) - 1
+            return f"{start}/{(start + 1) % 100:02d}"
+        return str(int(period) - 1)
+    except ValueError:
+        return None
+
+
+@dataclass
+class UnitRow:
+    """One organisation of the level below: its value now and in the previous period."""
+
+    organisation: Organisation
+    value: Decimal | None = None
+    previous: Decimal | None = None
+    source: str | None = None  # "own": its own answer; "lower": computed from its institutions' values
+    answered: int = 0  # institutions below it that answered (a municipality's row)
+    expected: int = 0
+    meets: bool = False
+    inherits: bool = False  # a cycle of this organisation holds the indicator (inherited)
+
+    @property
+    def delta(self) -> Decimal | None:
+        return None if self.value is None or self.previous is None else self.value - self.previous
+
+
+@dataclass
+class IndicatorRollup:
+    indicator: Indicator
+    value: Decimal | None = None
+    previous: Decimal | None = None
+    rows: list[UnitRow] = field(default_factory=list)
+
+    @property
+    def delta(self) -> Decimal | None:
+        return None if self.value is None or self.previous is None else self.value - self.previous
+
+    @property
+    def meets(self) -> bool:
+        return meets(self.value, self.indicator.target, self.indicator.direction)
+
+    @property
+    def not_answered(self) -> list[UnitRow]:
+        return [r for r in self.rows if r.value is None]
+
+
+@dataclass
+class Rollup:
+    cycle: Cycle
+    within: Organisation
+    period: str
+    previous_period: str | None
+    indicators: list[IndicatorRollup]
+    units: list[Organisation]
+
+    @property
+    def unit_kind_label(self) -> str:
+        return "муниципалитеты" if self.within.kind == "region" else "образовательные организации"
+
+
+def _family(roots: dict[int, tuple[int, bool]]) -> tuple[dict[int, tuple[int, bool]], dict[int, set[int]]]:
+    """Every indicator inheriting (transitively) from the roots → (root id, previous period?), one query per level;
+    and root id → owners of the cycles that inherited it."""
+    members = dict(roots)
+    owners: dict[int, set[int]] = {}
+    frontier = list(roots)
+    for _level in range(MAX_DEPTH):
+        if not frontier:
+            break
+        rows = db.session.execute(
+            select(Indicator.id, Indicator.upper_indicator_id, Cycle.owner_id)
+            .join(Cycle, Cycle.id == Indicator.cycle_id)
+            .where(Indicator.upper_indicator_id.in_(frontier))).all()
+        frontier = []
+        for ind_id, upper_id, owner_id in rows:
+            if ind_id in members:
+                continue
+            members[ind_id] = members[upper_id]
+            root, is_previous = members[upper_id]
+            if not is_previous:
+                owners.setdefault(root, set()).add(owner_id)
+            frontier.append(ind_id)
+    return members, owners
+
+
+def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
+    """The cycle's invariant indicators over the organisations one level below `within` (default: the owner;
+    a municipality of a regional cycle to see its schools)."""
+    within = within or cycle.owner
+    period, prev = cycle.period, previous_period(cycle)
+    invariants = list(db.session.scalars(
+        select(Indicator).where(Indicator.cycle_id == cycle.id, Indicator.invariant.is_(True))
+        .order_by(Indicator.code)))
+    roots: dict[int, tuple[int, bool]] = {i.id: (i.id, False) for i in invariants}
+    for i in invariants:
+        if i.carried_from_id and i.carried_from_id not in roots:
+            roots[i.carried_from_id] = (i.id, True)
+    lower_kinds = LOWER_KINDS.get(within.kind, ())
+    result = Rollup(cycle, within, period, prev, [], [])
+    if not invariants or not lower_kinds:
+        result.indicators = [IndicatorRollup(i) for i in invariants]
+        return result
+    members, inheriting = _family(roots)
+
+    orgs = list(db.session.scalars(
+        select(Organisation).where(Organisation.in_subtree_of(within), Organisation.id != within.id,
+                                   Organisation.kind.in_(("municipality",) + INSTITUTION_KINDS))
+        .order_by(Organisation.name, Organisation.id)))
+    units = [o for o in orgs if o.kind in lower_kinds]
+    institutions = [o for o in orgs if o.kind in INSTITUTION_KINDS]
+    below: dict[int, list[Organisation]] = {u.id: [] for u in units}
+    if within.kind == "region":
+        by_path = {u.path: u.id for u in units}
+        for inst in institutions:
+            unit_id = next((by_path[p] for p in _prefixes(inst.path) if p in by_path), None)
+            if unit_id is not None:
+                below[unit_id].append(inst)
+    result.units = units
+
+    # (root, period, organisation) → the latest value among the family's indicators.
+    latest: dict[tuple[int, str, int], tuple] = {}
+    periods = [p for p in (period, prev) if p]
+    for ind_id, org_id, value_period, value, updated in db.session.execute(
+            select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.period,
+                   IndicatorValue.value, IndicatorValue.updated_at)
+            .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
+            .where(IndicatorValue.indicator_id.in_(list(members)), IndicatorValue.period.in_(periods),
+                   Organisation.in_subtree_of(within))):
+        root, is_previous = members[ind_id]
+        if is_previous and value_period != prev:
+            continue
+        key = (root, value_period, org_id)
+        if key not in latest or (updated or 0) > (latest[key][1] or 0):
+            latest[key] = (Decimal(value), updated)
+
+    for ind in invariants:
+        item = IndicatorRollup(ind)
+        rows = {u.id: UnitRow(u, expected=len(below[u.id]), inherits=u.id in inheriting.get(ind.id, set()))
+                for u in units}
+        for which in periods:
+            pooled: list[Part] = []
+            for u in units:
+                parts, value, source, answered = _unit(ind, u, below[u.id], which, latest)
+                pooled.extend(parts)
+                row = rows[u.id]
+                if which == period:
+                    row.value, row.source, row.answered = value, source, answered
+                    row.meets = meets(value, ind.target, ind.direction)
+                else:
+                    row.previous = value
+            total = combine(pooled, ind.aggregation)
+            if which == period:
+                item.value = total
+            else:
+                item.previous = total
+        item.rows = list(rows.values())
+        result.indicators.append(item)
+    return result
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts))]
+
+
+def _unit(ind: Indicator, unit: Organisation, institutions: list[Organisation], period: str, latest) -> tuple:
+    """(contributions, displayed value, source, institutions answered) of one organisation of the level below."""
+    def contribution(value, students):
+        return part(value, aggregation=ind.aggregation, students=students, target=ind.target,
+                    direction=ind.direction)
+
+    own = latest.get((ind.id, period, unit.id))
+    if own is not None:
+        students = unit.students if unit.students is not None else sum(i.students or 0 for i in institutions)
+        return [contribution(own[0], students)], own[0], "own", 0
+    parts = [contribution(latest[(ind.id, period, i.id)][0], i.students)
+             for i in institutions if (ind.id, period, i.id) in latest]
+    if not parts:
+        return [], None, None, 0
+    return parts, combine(parts, ind.aggregation), "lower", len(parts)
+
+
+# --- the goals cascade ---
+
+@dataclass
+class IndicatorNow:
+    indicator: Indicator
+    value: Decimal | None
+    source: str | None  # "own" or "lower" (computed from the organisations below the cycle's owner)
+
+
+@dataclass
+class GoalNode:
+    goal: Goal
+    children: list["GoalNode"] = field(default_factory=list)
+
+
+@dataclass
+class Cascade:
+    cycle: Cycle
+    roots: list[GoalNode]
+    indicators: dict[int, list[IndicatorNow]]  # cycle id → its indicators with current values
+    cycles: dict[int, Cycle]
+
+    def indicators_of(self, cycle_id: int) -> list[IndicatorNow]:
+        return self.indicators.get(cycle_id, [])
+
+
+def cascade(cycle: Cycle) -> Cascade:
+    """The cycle's goals with the lower levels' goals linked to them (Goal.parent_goal_id), as a tree; each
+    cycle's indicators with their current values. One query per level, one for indicators, one for values."""
+    goal_options = (selectinload(Goal.cycle).selectinload(Cycle.owner),
+                    selectinload(Goal.cycle).selectinload(Cycle.track).selectinload(Track.mechanism))
+    level = list(db.session.scalars(select(Goal).where(Goal.cycle_id == cycle.id).options(*goal_options)
+                                    .order_by(Goal.position, Goal.id)))
+    nodes = {g.id: GoalNode(g) for g in level}
+    roots = list(nodes.values())
+    frontier = list(nodes)
+    for _level in range(MAX_DEPTH - 1):
+        if not frontier:
+            break
+        children = list(db.session.scalars(
+            select(Goal).join(Goal.cycle).join(Cycle.owner).where(Goal.parent_goal_id.in_(frontier))
+            .options(*goal_options).order_by(Organisation.name, Goal.position, Goal.id)))
+        frontier = []
+        for g in children:
+            if g.id in nodes:
+                continue
+            nodes[g.id] = GoalNode(g)
+            nodes[g.parent_goal_id].children.append(nodes[g.id])
+            frontier.append(g.id)
+    cycles = {n.goal.cycle_id: n.goal.cycle for n in nodes.values()}
+    cycles.setdefault(cycle.id, cycle)
+    indicators: dict[int, list[IndicatorNow]] = {}
+    if cycles:
+        inds = list(db.session.scalars(select(Indicator).where(Indicator.cycle_id.in_(list(cycles)))
+                                       .order_by(Indicator.cycle_id, Indicator.code)))
+        values: dict[int, list[tuple]] = {}
+        if inds:
+            # An indicator's values include those of the indicators inheriting it (one query per level), so a
+            # regional invariant sees the schools' values collected through the municipal cycles.
+            ids = {i.id for i in inds}
+            upper_of: dict[int, int] = {}
+            frontier = list(ids)
+            for _level in range(MAX_DEPTH):
+                if not frontier:
+                    break
+                found = db.session.execute(select(Indicator.id, Indicator.upper_indicator_id)
+                                           .where(Indicator.upper_indicator_id.in_(frontier))).all()
+                frontier = [i for i, _u in found if i not in upper_of]
+                upper_of.update(dict(found))
+            seen: dict[tuple[int, int], tuple] = {}
+            for ind_id, org_id, value, students, path, kind, updated in db.session.execute(
+                    select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.value,
+                           Organisation.students, Organisation.path, Organisation.kind, IndicatorValue.updated_at)
+                    .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+                    .join(Cycle, Cycle.id == Indicator.cycle_id)
+                    .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
+                    .where(IndicatorValue.indicator_id.in_(list(ids | set(upper_of))),
+                           IndicatorValue.period == Cycle.period)):
+                target = ind_id
+                while target is not None:
+                    key = (target, org_id)
+                    if target in ids and (key not in seen or (updated or 0) > (seen[key][-1] or 0)):
+                        seen[key] = (org_id, Decimal(value), students, path, kind, updated)
+                    target = upper_of.get(target)
+            for (target, _org), row in seen.items():
+                values.setdefault(target, []).append(row[:-1])
+        weights = _municipal_students({path for rows in values.values() for _o, _v, _s, path, kind in rows
+                                       if kind == "municipality"})
+        for ind in inds:
+            owner_id = cycles[ind.cycle_id].owner_id
+            rows = values.get(ind.id, [])
+            own = next((v for org_id, v, *_rest in rows if org_id == owner_id), None)
+            if own is not None:
+                now = IndicatorNow(ind, own, "own")
+            else:
+                parts = _pooled(ind, [r for r in rows if r[0] != owner_id], weights)
+                now = IndicatorNow(ind, combine(parts, ind.aggregation), "lower" if parts else None)
+            indicators.setdefault(ind.cycle_id, []).append(now)
+    return Cascade(cycle, roots, indicators, cycles)
+
+
+def _municipal_students(paths: set[str]) -> dict[str, int]:
+    """Municipality path → students of its institutions (the weight of a municipality's own answer), one query."""
+    if not paths:
+        return {}
+    totals = dict.fromkeys(paths, 0)
+    for path, students in db.session.execute(
+            select(Organisation.path, Organisation.students).where(
+                Organisation.kind.in_(INSTITUTION_KINDS), or_(*[Organisation.path.like(p + "%") for p in paths]))):
+        for p in _prefixes(path):
+            if p in totals:
+                totals[p] += students or 0
+    return totals
+
+
+def _pooled(ind: Indicator, rows: list[tuple], weights: dict[str, int]) -> list[Part]:
+    """The contributions below a cycle's owner, as the roll-up pools them: a municipality's own answer once
+    (weighted by its institutions' students) in place of its institutions' values, each other institution's
+    value with its own students."""
+    own_paths = [path for _o, _v, _s, path, kind in rows if kind == "municipality"]
+    parts = []
+    for _org, value, students, path, kind in rows:
+        if kind == "municipality":
+            parts.append(part(value, aggregation=ind.aggregation, students=students or weights.get(path, 0),
+                              target=ind.target, direction=ind.direction))
+        elif kind in INSTITUTION_KINDS and not any(path.startswith(p) for p in own_paths):
+            parts.append(part(value, aggregation=ind.aggregation, students=students, target=ind.target,
+                              direction=ind.direction))
+    return parts

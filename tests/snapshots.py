@@ -1,0 +1,168 @@
+"""States built once per test session and copied into each test that asks for them.
+
+Walking a cycle to a stage through the workflow (content, documents with their charts, approvals, audit
+events, tasks) takes a second or more; dozens of tests start from the same state. `prepare(app, name, build)` runs
+`build()` once, in a transaction of its own on the session's database, records every row it added, changed or
+removed (table by table, by primary key), and rolls that transaction back. Each test that asks for the state
+gets those rows written again inside its own transaction — plain INSERTs in foreign-key order, a few
+milliseconds — which the test's rollback removes like any other write. So every test still starts from the
+same rows a fresh build would give it, sees nothing of other tests, and reads and changes them through the
+application as before; only the building is shared.
+
+`build()` returns ORM objects (alone or in dicts, lists, tuples); the test gets the same rows loaded in its own
+session. Files a build wrote (generated documents) stay in the session's storage directory, where the copied
+rows point. Sequences keep the values the build took (PostgreSQL) and SQLite numbers new rows after the
+highest id, so rows a test adds never take a copied row's id.
+"""
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import inspect, select, tuple_
+from sqlalchemy.orm import InstanceState, scoped_session, sessionmaker
+
+_STATES: dict[str, "Snapshot"] = {}
+
+
+@dataclass
+class Snapshot:
+    inserts: list = field(default_factory=list)  # (table, [row dicts]) in foreign-key order
+    updates: list = field(default_factory=list)  # (table, row dict)
+    deletes: list = field(default_factory=list)  # (table, [primary key tuples]) in reverse foreign-key order
+    result: object = None  # what build() returned, with ORM objects replaced by (class, primary key)
+
+
+def _rows(connection, metadata) -> dict:
+    out = {}
+    for table in metadata.sorted_tables:
+        pk = [c.name for c in table.primary_key.columns]
+        out[table.name] = {tuple(row[name] for name in pk): dict(row)
+                           for row in connection.execute(select(table)).mappings()}
+    return out
+
+
+def _diff(before: dict, after: dict, metadata) -> Snapshot:
+    snap = Snapshot()
+    for table in metadata.sorted_tables:
+        old, new = before[table.name], after[table.name]
+        added = [row for key, row in new.items() if key not in old]
+        if added:
+            snap.inserts.append((table, added))
+        snap.updates.extend((table, row) for key, row in new.items() if key in old and old[key] != row)
+    for table in reversed(metadata.sorted_tables):
+        gone = [key for key in before[table.name] if key not in after[table.name]]
+        if gone:
+            snap.deletes.append((table, gone))
+    return snap
+
+
+def _freeze(value):
+    state = inspect(value, raiseerr=False)
+    if isinstance(state, InstanceState):
+        return ("__row__", type(value), state.identity)
+    if isinstance(value, dict):
+        return {k: _freeze(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value, session):
+    if isinstance(value, tuple) and len(value) == 3 and value[0] == "__row__":
+        return session.get(value[1], value[2])
+    if isinstance(value, dict):
+        return {k: _thaw(v, session) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_thaw(v, session) for v in value)
+    return value
+
+
+def _apply(snap: Snapshot, connection) -> None:
+    for table, keys in snap.deletes:
+        pk = list(table.primary_key.columns)
+        connection.execute(table.delete().where(tuple_(*pk).in_(keys)))
+    for table, rows in snap.inserts:
+        connection.execute(table.insert(), rows)
+    for table, row in snap.updates:
+        pk = list(table.primary_key.columns)
+        connection.execute(table.update().where(*(c == row[c.name] for c in pk)).values(row))
+
+
+@contextmanager
+def rolled_back_session(app):
+    """An app context whose `db.session` works inside one outer transaction on one connection, in savepoint
+    mode (so code under test may commit), rolled back at the end: each test's, and each build's, transaction."""
+    from app.extensions import db
+
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        original = db.session
+        db.session = session
+        try:
+            yield session
+        finally:
+            session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+def _build(app, build: Callable[[], object]) -> Snapshot:
+    from app.extensions import db
+
+    with rolled_back_session(app) as session:
+        connection = session.connection()
+        before = _rows(connection, db.metadata)
+        result = build()
+        session.commit()
+        snap = _diff(before, _rows(session.connection(), db.metadata), db.metadata)
+        snap.result = _freeze(result)
+        return snap
+
+
+def prepare(app, name: str, build: Callable[[], object]) -> Snapshot:
+    """Build the state `name` once per session (call it from a session-scoped fixture, so that no test's
+    transaction is open on SQLite while it is built)."""
+    if name not in _STATES:
+        _STATES[name] = _build(app, build)
+    return _STATES[name]
+
+
+def restore(db_session, snap: Snapshot):
+    """Write the state's rows into this test's transaction; what its build returned, loaded in the test's session."""
+    _apply(snap, db_session.connection())
+    db_session.commit()  # as a fixture that builds it would: a rollback inside the test keeps the state
+    return _thaw(snap.result, db_session)
+
+
+def cycle_state_fixtures(key: str, drive: Callable[[object, dict], object]):
+    """The session fixture `_<key>_snapshot` (a municipal M1.1 cycle of the world's municipality, its official
+    responsible, the first deadline in ten days, then `drive(cycle, world)`, built once) and the test fixture
+    `_<key>_state` ({"world", "cycle"} copied into the test's transaction). A module assigns both to module
+    names so pytest finds them; the `world` fixture hands out the copied world (conftest.WORLD_SNAPSHOTS)."""
+
+    def build():
+        from app.cycles.services import create_cycle
+        from tests.conftest import build_world, org_factory, track_of, user_factory
+
+        world = build_world(org_factory, user_factory)
+        cycle = create_cycle(track=track_of("M1.1"), owner=world["mun"], period="2025/26", actor=world["official"],
+                             responsible=world["official"], deadlines={"GOAL": date.today() + timedelta(days=10)})
+        drive(cycle, world)
+        return {"world": world, "cycle": cycle}
+
+    @pytest.fixture(scope="session", name=f"_{key}_snapshot")
+    def snapshot(app):
+        # Session scope: pytest sets it up before the test's own transaction is open (SQLite allows one writer).
+        return prepare(app, key, build)
+
+    @pytest.fixture(name=f"_{key}_state")
+    def copied(request, db_session):
+        return restore(db_session, request.getfixturevalue(f"_{key}_snapshot"))
+
+    return snapshot, copied

@@ -1,0 +1,242 @@
+"""A region's analysis run fanned out as one job per municipality plus a combining job (app/analysis/fanout.py):
+the same stored results as the single job, and a failed municipality fails the run and strands nothing."""
+
+import pytest
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.analysis import fanout, jobs, services
+from app.analysis.models import AnalysisPart, AnalysisResult, AnalysisRun
+from app.extensions import db
+from tests.test_analysis_app import result_set, run_job
+
+
+@pytest.fixture
+def two_municipalities(world, more_schools, make_org, db_session):
+    """The world's municipality (12 schools) and a second one of 8 schools, both with results, and a school directly
+    under the region without any: three parts, one of them empty."""
+    from app.analysis.demo import seed_results
+
+    second = make_org("municipality", parent=world["region"], code="MUN-2", name="Второй район")
+    for n in range(8):
+        make_org("school", parent=second, code=f"SCH-Y{n}", name=f"Школа Игрек {n}", students=120 + 40 * n,
+                 settlement=("city", "village")[n % 2], low_income_share=4 + 2 * n)
+    make_org("school", parent=world["region"], code="SCH-REG", name="Областная школа")
+    db_session.flush()
+    assert seed_results(world["mun"], year=2026, seed=7) > 0
+    assert seed_results(second, year=2026, seed=8) > 0
+    db_session.commit()
+    return second
+
+
+def fanned(monkeypatch, on: bool):
+    monkeypatch.setitem(current_app.config, "ANALYSIS_FANOUT_MIN_SCHOOLS", 1 if on else 0)
+
+
+def parts_of(session, run_id):
+    return list(session.scalars(select(AnalysisPart).where(AnalysisPart.run_id == run_id).order_by(AnalysisPart.id)))
+
+
+def staged(session, run_id):
+    return session.scalar(select(func.count()).select_from(AnalysisPart).where(
+        AnalysisPart.run_id == run_id, AnalysisPart.data.is_not(None)))
+
+
+def test_a_fanned_out_run_stores_exactly_what_the_single_job_stores(world, anl_cycle, two_municipalities,
+                                                                    db_session, monkeypatch):
+    fanned(monkeypatch, False)
+    single = run_job(anl_cycle, world["official"], db_session)
+    assert single.status == "done", single.message
+    assert not parts_of(db_session, single.id)
+
+    fanned(monkeypatch, True)
+    split = run_job(anl_cycle, world["official"], db_session)
+    assert split.status == "done", split.message
+    assert split.progress == 100 and split.finished_at is not None
+
+    parts = parts_of(db_session, split.id)
+    assert sorted(p.organisation_id for p in parts) == sorted(
+        [world["mun"].id, two_municipalities.id, world["region"].id])
+    assert all(p.status == "done" and p.finished_at for p in parts)
+    assert staged(db_session, split.id) == 0, "the combining job clears what the parts staged"
+    by_org = {p.organisation_id: p.rows for p in parts}
+    assert by_org[world["region"].id] == 0 and by_org[two_municipalities.id] > 0
+    assert sum(by_org.values()) == split.summary["rows"] == single.summary["rows"]
+
+    # the same inputs, the same fingerprint and the same numbers, row for row
+    assert split.fingerprint == single.fingerprint
+    stored = result_set(db_session, split.id)
+    assert len(stored) > 100 and stored == result_set(db_session, single.id)
+    assert {k: v for k, v in split.summary.items() if k != "parts"} == single.summary
+    assert split.summary["parts"] == 3
+    assert split.message == single.message
+
+
+def test_a_failed_municipality_fails_the_run_with_its_name_and_strands_nothing(
+        world, anl_cycle, two_municipalities, db_session, monkeypatch):
+    fanned(monkeypatch, True)
+    real = fanout.encode
+    calls = []
+
+    def second_part_breaks(frame):
+        calls.append(len(frame))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(frame)
+
+    monkeypatch.setattr(fanout, "encode", second_part_breaks)
+    run = run_job(anl_cycle, world["official"], db_session)
+    assert run.status == "failed" and run.finished_at is not None
+    parts = parts_of(db_session, run.id)
+    broken = parts[1]
+    assert broken.status == "failed" and "внутренняя ошибка" in broken.message
+    assert run.message.startswith(f"Расчёт по муниципалитету «{broken.organisation.name}» не выполнен: "
+                                  "внутренняя ошибка при чтении результатов муниципалитета")
+    assert "запустите анализ снова" in run.message
+    # nothing waits, nothing runs, nothing is staged, no half of the results is stored
+    assert [p.status for p in parts] == ["done", "failed", "failed"]
+    assert parts[2].message.startswith("Отменено: не выполнен расчёт по муниципалитету")
+    assert staged(db_session, run.id) == 0
+    assert db_session.scalar(select(func.count()).select_from(AnalysisResult).where(
+        AnalysisResult.run_id == run.id)) == 0
+    assert len(calls) == 2, "the cancelled part did not read its rows"
+
+    # the failed run does not block the next one, which computes normally
+    monkeypatch.setattr(fanout, "encode", real)
+    again = run_job(anl_cycle, world["official"], db_session)
+    assert again.status == "done", again.message
+
+
+def test_a_part_whose_worker_died_fails_the_run_through_the_reconciler(world, anl_cycle, two_municipalities,
+                                                                       db_session, monkeypatch):
+    """Inline, a part still pending after twice its job's timeout died with its process: the reconciler fails it,
+    and with it the run and the other parts."""
+    from datetime import timedelta
+
+    from app.core.timeutil import utcnow
+    from app.jobs.tracked import reconcile_all
+
+    fanned(monkeypatch, True)
+    run = services.start_run(anl_cycle, actor=world["official"])
+    db_session.commit()
+    db_session.info.pop("uko_ready_jobs", None)  # the worker "dies": the jobs are never run
+    run.status, run.started_at = "running", utcnow()
+    db_session.flush()
+    parts = jobs.dispatch(run)
+    db_session.commit()
+    db_session.info.pop("uko_ready_jobs", None)
+    db_session.execute(update(AnalysisPart).where(AnalysisPart.id == parts[0].id)
+                       .values(status="running", created_at=utcnow() - timedelta(hours=3)))
+    db_session.commit()
+
+    outcomes = reconcile_all(["analysis_part"])
+    assert outcomes["analysis_part"].failed == [parts[0].id]
+    db_session.expire_all()
+    run = db_session.get(AnalysisRun, run.id)
+    assert run.status == "failed"
+    assert "фоновый процесс, читавший результаты муниципалитета, был остановлен" in run.message
+    assert {p.status for p in parts_of(db_session, run.id)} == {"failed"}
+
+
+def test_the_combining_job_of_a_finished_run_does_nothing(world, anl_cycle, two_municipalities, db_session,
+                                                          monkeypatch):
+    fanned(monkeypatch, True)
+    run = run_job(anl_cycle, world["official"], db_session)
+    count = db_session.scalar(select(func.count()).select_from(AnalysisResult).where(AnalysisResult.run_id == run.id))
+    jobs.combine_analysis(run.id)  # a second delivery
+    db_session.expire_all()
+    assert db.session.get(AnalysisRun, run.id).status == "done"
+    assert db_session.scalar(select(func.count()).select_from(AnalysisResult).where(
+        AnalysisResult.run_id == run.id)) == count
+
+
+def test_staged_frames_come_back_unchanged(world, two_municipalities, db_session):
+    from app.analysis.methods import data
+
+    frame = data.load_results(years=[2024, 2025, 2026], with_ids=True)
+    back = fanout.decode(fanout.encode(frame))
+    assert list(back.columns) == list(frame.columns)
+    assert back.dtypes.tolist() == frame.dtypes.tolist()
+    assert back.equals(frame)
+    assert back["task_scores"].map(type).isin([str, type(None)]).all()
+
+
+# --- real Redis, real worker ---------------------------------------------------------------------------
+
+@pytest.fixture
+def worker_database(tmp_path):
+    from tests import services as test_services
+
+    return test_services.scratch_database("fanout_test_rq", tmp_path)
+
+
+@pytest.mark.redis
+def test_a_real_worker_runs_the_parts_and_the_combining_job(worker_database, tmp_path):
+    """Parts and the combining job go through Redis to an RQ worker (`flask jobs worker --burst`); the combining
+    job waits for the parts (an RQ dependency) and stores what the single job stores."""
+    import redis
+
+    from app.analysis.jobs import run_now
+    from app.jobs import queue
+    from tests import services as test_services
+    from tests.test_imports_jobs import ROOT, dispose, seeded_app
+
+    test_services.require_redis()
+    redis_url = test_services.REDIS_URL.rsplit("/", 1)[0] + "/12"
+    connection = redis.Redis.from_url(redis_url)
+    connection.flushdb()
+    app = seeded_app(worker_database, tmp_path / "uploads", JOBS_MODE="rq", REDIS_URL=redis_url,
+                     ANALYSIS_FANOUT_MIN_SCHOOLS=1)
+    try:
+        with app.test_request_context():
+            from app.analysis.demo import seed_results
+            from app.auth.models import User
+            from app.catalogue.services import load_all
+            from app.cycles.services import create_cycle
+            from app.orgs.models import Organisation
+            from app.orgs.services import create_organisation
+            from tests.conftest import track_of
+
+            load_all()
+            official = db.session.scalar(select(User).where(User.login == "official"))
+            region = db.session.scalar(select(Organisation).where(Organisation.code == "REG"))
+            mun = db.session.scalar(select(Organisation).where(Organisation.code == "MUN"))
+            second = create_organisation(code="MUN-2", name="Второй район", kind="municipality", parent=region)
+            for n in range(6):
+                create_organisation(code=f"RQ-S{n}", name=f"Школа РК {n}", kind="school", parent=mun,
+                                    students=200 + 50 * n, settlement=("city", "village")[n % 2])
+                create_organisation(code=f"RQ-T{n}", name=f"Школа РТ {n}", kind="school", parent=second,
+                                    students=150 + 30 * n, settlement=("town", "village")[n % 2])
+            seed_results(mun, year=2026, seed=11)
+            seed_results(second, year=2026, seed=12)
+            cycle = create_cycle(track=track_of("M1.1"), owner=mun, period="2025/26", actor=official,
+                                 responsible=official)
+            run = services.start_run(cycle, actor=official)
+            db.session.commit()
+            assert run.params["fanout"] is True
+            queue.dispatch_ready()
+            run_id, cycle_id = run.id, cycle.id
+        worker = test_services.run_flask(["jobs", "worker", "--burst"], worker_database,
+                                         REDIS_URL=redis_url, JOBS_MODE="rq", PYTHONPATH=str(ROOT))
+        assert worker.returncode == 0, worker.stderr
+        with app.app_context():
+            db.session.expire_all()
+            run = db.session.get(AnalysisRun, run_id)
+            assert (run.status, run.progress) == ("done", 100), (run.message, worker.stderr[-3000:])
+            parts = parts_of(db.session, run_id)
+            assert len(parts) == 2 and all(p.status == "done" for p in parts)
+            assert staged(db.session, run_id) == 0
+            assert run.rq_job_id.endswith("-combine")
+            assert queue.get_queue("default").count == 0
+            # the single job over the same data, in this process
+            from app.cycles.models import Cycle
+
+            single = services.start_run(db.session.get(Cycle, cycle_id), actor=db.session.scalar(
+                select(User).where(User.login == "official")), enqueue=False)
+            run_now(single)
+            db.session.commit()
+            assert single.fingerprint == run.fingerprint
+            assert result_set(db.session, single.id) == result_set(db.session, run_id)
+    finally:
+        dispose(app)
+        connection.flushdb()

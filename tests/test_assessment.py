@@ -1,0 +1,519 @@
+"""Assessment of municipal mechanisms (issue 16, letter 08-70): criteria sets as versioned data, the campaign and
+the register of experts, evidence found automatically, self-assessment and expert evaluation through the engine,
+access, and the refusals of bad input — each refused with a Russian message and nothing changed."""
+
+import io
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import event, func, select
+
+from tests.access_cases.assessment import make_campaign
+from tests.conftest import PASSWORD, fill_goal
+
+
+@pytest.fixture
+def assess(world, db_session, make_user):
+    """A published campaign over world["mun"] (M1.1 and M1.2), its region head, and the objects of M1.1."""
+    from app.assessment import services
+
+    campaign, manager, expert = make_campaign(world, db_session, mechanisms=("M1.1", "M1.2"))
+    head = make_user("head", world["region"], login="reg_head", full_name="Начальникова Ирина Львовна")
+    mun = world["mun"]
+    db_session.commit()
+    return {"campaign": campaign, "manager": manager, "expert": expert, "head": head,
+            "sa": services.self_assessment_for(campaign, mun.id, "M1.1"),
+            "assignment": services.assignment_for(campaign, mun.id, "M1.1")}
+
+
+def _audit_count(session):
+    from app.audit.models import AuditEvent
+
+    return session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def _entries(scores, side="self", points=None, comment=None):
+    """Form entries for every score: the proposed points (or `points`), with each score's version."""
+    return {s.id: (s.proposed_points if points is None else points, comment, s.version) for s in scores}
+
+
+# --- 1. criteria sets as data ------------------------------------------------------------------------------------
+
+def test_default_set_is_loaded_from_yaml_per_mechanism_and_block(db_session):
+    from app.assessment.criteria import load_criteria, published_sets
+    from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet
+
+    created = load_criteria()
+    assert load_criteria() == []  # idempotent: the version is left as it is
+    (cset,) = created
+    assert cset.state == "published" and cset.thresholds == {"high": 80, "medium": 50, "low": 20}
+    assert published_sets()[0].id == cset.id
+    codes = cset.mechanism_codes()
+    assert codes == ["M1.1", "M1.2", "M1.3", "M1.4", "M2.1", "M2.2", "M2.3", "M2.4", "MX.1"]
+    m11 = [c for c in cset.criteria if c.mechanism_code == "M1.1"]
+    assert [c.block for c in m11] == ["GOAL"] * 3 + ["IND", "METH", "MON", "ANL", "ANL", "REC", "REC", "MEAS",
+                                                     "MEAS", "DEC", "DEC", "EFF", "EFF"]
+    groups = db_session.scalar(select(func.count(IndicatorGroup.id)).join(Mechanism).join(MechanismSet).where(
+        Mechanism.code == "M1.1", MechanismSet.active.is_(True), IndicatorGroup.required.is_(True)))
+    ind = next(c for c in m11 if c.code == "IND.1")
+    assert ind.max_points == groups > 1  # «1 point per required group»
+    assert all(c.max_points == 1 for c in m11 if c.code != "IND.1")
+    assert ind.evidence == {"per_group": True}
+
+
+@pytest.mark.parametrize("percent, level", [(100, "high"), (80, "high"), (79.9, "medium"), (50, "medium"),
+                                            (49, "low"), (20, "low"), (19.9, "none"), (0, "none")])
+def test_levels_of_formation_follow_the_thresholds(percent, level):
+    from app.assessment.criteria import level_of
+
+    assert level_of(percent, {"high": 80, "medium": 50, "low": 20}) == level
+
+
+def test_admin_publishes_a_new_version_and_a_campaign_keeps_its_frozen_one(world, assess, db_session):
+    from app.assessment import criteria, services
+    from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+
+    campaign = assess["campaign"]
+    base = campaign.criteria_set
+    with pytest.raises(PermissionDenied):
+        criteria.new_version(base, version="2027.1", title="Региональный набор", actor=assess["manager"],
+                             region=world["region"])
+    draft = criteria.new_version(base, version="2027.1", title="Региональный набор", actor=world["admin"],
+                                 region=world["region"])
+    with pytest.raises(ValidationFailed, match="не создана"):
+        criteria.new_version(base, version="2027.1", title="ещё", actor=world["admin"], region=world["region"])
+    goal1 = next(c for c in draft.criteria if c.mechanism_code == "M1.1" and c.code == "GOAL.1")
+    criteria.edit_draft(draft, actor=world["admin"], thresholds={"high": "85", "medium": "55", "low": "25"},
+                        criteria={goal1.id: ("Цели утверждены приказом", "2")})
+    criteria.publish(draft, actor=world["admin"])
+    assert draft.state == "published" and goal1.max_points == 2 and draft.thresholds["high"] == 85
+    with pytest.raises(InvalidTransition, match="опубликована"):
+        criteria.edit_draft(draft, actor=world["admin"], thresholds=draft.thresholds, criteria={})
+    # The campaign keeps the version it was created with: the same criteria, the same points.
+    db_session.expire_all()
+    assert campaign.criteria_set_id == base.id
+    original = next(c for c in services.criteria_of(campaign, "M1.1") if c.code == "GOAL.1")
+    assert original.max_points == 1 and original.text != "Цели утверждены приказом"
+    # The shipped set itself is never edited.
+    with pytest.raises(InvalidTransition, match="не изменяется"):
+        criteria.edit_draft(base, actor=world["admin"], thresholds=base.thresholds, criteria={})
+
+
+def test_criteria_edit_refuses_bad_points_and_foreign_criteria_changing_nothing(world, assess, db_session):
+    from app.assessment import criteria
+    from app.core.errors import ValidationFailed
+
+    draft = criteria.new_version(assess["campaign"].criteria_set, version="2027.2", title="Набор",
+                                 actor=world["admin"], region=world["region"])
+    first = draft.criteria[0]
+    db_session.commit()
+    for changes, thresholds, message in [
+        ({first.id: ("Текст", "0")}, {"high": "80", "medium": "50", "low": "20"}, "целое число от 1"),
+        ({first.id: ("", "1")}, {"high": "80", "medium": "50", "low": "20"}, "формулировка обязательна"),
+        ({-1: ("", "")}, {"high": "80", "medium": "50", "low": "20"}, "не относится к этой версии"),
+        ({}, {"high": "50", "medium": "60", "low": "20"}, "Пороги должны убывать"),
+    ]:
+        audited = _audit_count(db_session)
+        with pytest.raises(ValidationFailed) as refused:
+            criteria.edit_draft(draft, actor=world["admin"], thresholds=thresholds, criteria=changes)
+        assert any(message in p for p in refused.value.problems), refused.value.problems
+        db_session.rollback()
+        assert _audit_count(db_session) == audited
+        original = draft.based_on.criteria[0]
+        assert (first.text, first.max_points) == (original.text, original.max_points)
+
+
+# --- 2. campaign and register -------------------------------------------------------------------------------------
+
+def test_publishing_gives_coordinator_and_expert_tasks_due_at_the_window_end(world, assess, db_session):
+    from app.tasks.models import Task
+
+    campaign = assess["campaign"]
+    assert campaign.state == "published"
+    tasks = db_session.scalars(select(Task).where(Task.state == "open", Task.object_type.in_(
+        ("self_assessment", "expert_evaluation")))).all()
+    by_kind = {}
+    for t in tasks:
+        by_kind.setdefault(t.kind, []).append(t)
+    assert {t.assignee_id for t in by_kind["self_assess"]} == {world["official"].id}
+    assert {t.assignee_id for t in by_kind["evaluate_mechanism"]} == {world["expert"].id}
+    assert len(by_kind["self_assess"]) == len(by_kind["evaluate_mechanism"]) == 2  # M1.1 and M1.2
+    assert {t.due_date for t in tasks} == {campaign.window_end}
+
+
+def test_publish_is_refused_while_a_coordinator_or_an_expert_is_missing(world, db_session):
+    from app.assessment import services
+    from app.assessment.criteria import load_criteria, published_sets
+    from app.core.errors import GuardFailed
+    from app.tasks.models import Task
+
+    load_criteria()
+    manager = world["admin"]  # an administrator does not manage campaigns …
+    from app.auth.services import create_user
+
+    manager = create_user(login="reg_off2", full_name="Второва Анна Павловна", password=PASSWORD, position="к",
+                          roles=[("official", world["region"])])
+    campaign = services.create_campaign(
+        world["region"], actor=manager, title="Кампания", period="2025/26", window_start=date.today(),
+        window_end=date.today() + timedelta(days=5), criteria_set_id=published_sets()[0].id, mechanisms=["M1.1"],
+        municipality_ids=[world["mun"].id])
+    db_session.commit()
+    with pytest.raises(GuardFailed) as refused:
+        services.publish_campaign(campaign, actor=manager)
+    assert any("координатор" in p for p in refused.value.problems)
+    assert any("не назначены эксперты" in p for p in refused.value.problems)
+    db_session.rollback()
+    assert campaign.state == "draft"
+    assert db_session.scalar(select(func.count()).select_from(Task).where(Task.object_type == "self_assessment")) == 0
+
+
+def test_an_expert_never_assesses_their_own_municipality(world, assess, make_user, db_session):
+    from app.assessment import services
+    from app.core.errors import ValidationFailed
+
+    campaign, manager = assess["campaign"], assess["manager"]
+    local = make_user("expert", world["region"], login="local_expert", full_name="Местная Вера Ивановна")
+    codes = campaign.criteria_set.mechanism_codes()
+    own = services.add_expert(world["region"], actor=manager, user_id=local.id, organisation_id=world["school_a"].id,
+                              position="учитель", competences=["M1.1"], included_on=date.today(),
+                              basis="приказ № 2", mechanism_codes=codes)
+    db_session.commit()
+    before = services.assignment_for(campaign, world["mun"].id, "M1.1").expert_id
+    audited = _audit_count(db_session)
+    with pytest.raises(ValidationFailed) as refused:
+        services.assign_expert(campaign, municipality_id=world["mun"].id, mechanism_code="M1.1", expert_id=own.id,
+                               actor=manager)
+    assert any("Конфликт интересов" in p and "не может его оценивать" in p for p in refused.value.problems)
+    db_session.rollback()
+    assert services.assignment_for(campaign, world["mun"].id, "M1.1").expert_id == before
+    assert _audit_count(db_session) == audited
+
+
+def test_only_active_experts_with_the_competence_are_assigned(world, assess, make_user, db_session):
+    from app.assessment import services
+    from app.core.errors import ValidationFailed
+
+    campaign, manager = assess["campaign"], assess["manager"]
+    other = make_user("expert", world["region"], login="other_expert", full_name="Другова Нина Олеговна")
+    codes = campaign.criteria_set.mechanism_codes()
+    e = services.add_expert(world["region"], actor=manager, user_id=other.id, organisation_id=world["region"].id,
+                            position="методист", competences=["M2.1"], included_on=date.today(),
+                            basis="приказ № 3", mechanism_codes=codes)
+    with pytest.raises(ValidationFailed) as refused:
+        services.assign_expert(campaign, municipality_id=world["mun"].id, mechanism_code="M1.2", expert_id=e.id,
+                               actor=manager)
+    assert any("не входит в компетенции" in p for p in refused.value.problems)
+    services.exclude_expert(e, actor=manager, on=date.today(), reason="по заявлению")
+    assert e.status == "excluded"
+    with pytest.raises(ValidationFailed) as refused:
+        services.assign_expert(campaign, municipality_id=world["mun"].id, mechanism_code="M1.2", expert_id=e.id,
+                               actor=manager)
+    assert any("исключён" in p for p in refused.value.problems)
+
+
+def test_register_exports_to_xlsx(world, assess, client, login):
+    login(assess["manager"])
+    response = client.get("/assessment/experts.xlsx")
+    assert response.status_code == 200
+    ws = load_workbook(io.BytesIO(response.data)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:3] == ("№", "ФИО", "Место работы")
+    assert rows[1][1] == world["expert"].full_name and rows[1][5] == "действующий"
+    assert "приказ" in rows[1][7]
+
+
+# --- 3. evidence found automatically ------------------------------------------------------------------------------
+
+def test_proposed_scores_come_from_the_cycles_with_a_russian_reason(world, assess, make_cycle, db_session):
+    from app.assessment import services
+
+    campaign, mun = assess["campaign"], world["mun"]
+    by_code = {s.criterion.code: s for s in services.scores_of(campaign, mun.id, "M1.1")}
+    assert by_code["GOAL.2"].proposed_points == 0
+    assert by_code["GOAL.2"].proposed_reason == "0 — нет цикла механизма M1.1 за период кампании"
+    cycle = make_cycle(mun, world["official"], mechanism="M1.1", period="2025/26")
+    fill_goal(cycle, world["official"])
+    services.refresh_proposals(campaign)
+    by_code = {s.criterion.code: s for s in services.scores_of(campaign, mun.id, "M1.1")}
+    assert (by_code["GOAL.2"].proposed_points, by_code["GOAL.2"].proposed_reason) == (1, "1 — целей с обоснованием: 1")
+    assert by_code["GOAL.1"].proposed_points == 0
+    assert "нет зарегистрированного документа этапа «Цели»" in by_code["GOAL.1"].proposed_reason
+    assert by_code["IND.1"].proposed_reason.startswith("0 — показатели охватывают групп: 0 из ")
+
+
+@contextmanager
+def _statements():
+    from app.extensions import db
+
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_evidence_proposal_statement_count_does_not_depend_on_the_municipalities(world, make_org, make_user,
+                                                                              make_cycle, db_session):
+    """No N+1: the facts of 2 and of 6 municipalities (each with a cycle and goals) take the same statements."""
+    from app.assessment import evidence
+
+    muns = []
+    for n in range(6):
+        mun = make_org("municipality", parent=world["region"], code=f"MN{n}", name=f"Район {n}")
+        official = make_user("official", mun, login=f"off_mn{n}")
+        cycle = make_cycle(mun, official, mechanism="M1.1", period="2025/26")
+        fill_goal(cycle, official)
+        muns.append(mun.id)
+    db_session.flush()
+    counts = []
+    for ids in (muns[:2], muns):
+        db_session.expire_all()
+        with _statements() as seen:
+            facts = evidence.gather("2025/26", ids, ["M1.1", "M1.2"])
+        counts.append(len(seen))
+        assert all(facts[(i, "M1.1")].counts["goals"] == 1 for i in ids)
+    assert counts[0] == counts[1] <= 20
+
+
+def test_evidence_hash_is_the_one_recorded_at_scoring_time(world, assess, make_cycle, db_session):
+    """A registered document that is evidence keeps the SHA-256 it had when the expert scored, even after a later
+    edition supersedes it."""
+    from app.assessment import services
+    from app.assessment.models import EvidenceItem
+    from app.documents.models import Document, DocumentVersion
+
+    campaign, mun, assignment = assess["campaign"], world["mun"], assess["assignment"]
+    cycle = make_cycle(mun, world["official"], mechanism="M1.1", period="2025/26")
+    fill_goal(cycle, world["official"])
+    doc = Document(cycle_id=cycle.id, stage_id=cycle.stage("GOAL").id, type_key="goals_order",
+                   title="Приказ об утверждении целей", state="registered", created_by_id=world["official"].id)
+    doc.versions.append(DocumentVersion(number=1, status="done", sha256="a" * 64, registration_number="0007/2026",
+                                        registration_seq=7, registration_year=2026,
+                                        registration_date=date(2026, 3, 12)))
+    db_session.add(doc)
+    db_session.flush()
+    scores = services.scores_of(campaign, mun.id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], today=date.today(),
+                                entries={scores[0].id: (1, "есть приказ", scores[0].version)})
+    item = db_session.scalar(select(EvidenceItem).where(EvidenceItem.document_id == doc.id))
+    assert (item.sha256, item.registration_number, item.kind) == ("a" * 64, "0007/2026", "document")
+    # A new registered edition later: the recorded item is unchanged.
+    doc.versions.append(DocumentVersion(number=2, status="done", sha256="b" * 64, registration_number="0009/2026",
+                                        registration_seq=9, registration_year=2026, registration_date=date(2026, 4, 1)))
+    db_session.flush()
+    db_session.refresh(item)
+    assert item.sha256 == "a" * 64
+    services.refresh_proposals(campaign)
+    goal1 = next(s for s in services.scores_of(campaign, mun.id, "M1.1") if s.criterion.code == "GOAL.1")
+    assert "Приказ об утверждении целей № 0009/2026 от 01.04.2026 зарегистрирован" in goal1.proposed_reason
+
+
+def test_coordinator_adds_a_file_and_a_link_as_evidence(world, assess, make_cycle, db_session):
+    from app.assessment import services
+    from app.assessment.models import EvidenceItem
+    from app.core.errors import PermissionDenied, ValidationFailed
+    from app.documents.models import Document
+
+    sa, mun = assess["sa"], world["mun"]
+    criterion = services.scores_of(sa.campaign, mun.id, "M1.1")[0].criterion
+    item = services.add_evidence(sa, actor=world["official"], criterion_id=criterion.id, comment="протокол совещания",
+                                 stream=io.BytesIO(b"%PDF protocol"), filename="protokol.pdf")
+    assert item.kind == "attachment" and len(item.sha256) == 64
+    cycle = make_cycle(mun, world["official"], mechanism="M1.1", period="2025/26")
+    doc = Document(cycle_id=cycle.id, stage_id=cycle.stage("GOAL").id, type_key="goals_order", title="Приказ",
+                   state="signed", created_by_id=world["official"].id)
+    db_session.add(doc)
+    db_session.flush()
+    link = services.add_evidence(sa, actor=world["official"], criterion_id=criterion.id, comment="", document_id=doc.id)
+    assert link.kind == "link" and link.document_id == doc.id
+    with pytest.raises(PermissionDenied):
+        services.add_evidence(sa, actor=world["expert"], criterion_id=criterion.id, comment="",
+                              stream=io.BytesIO(b"%PDF x"), filename="x.pdf")
+    foreign = next(c for c in sa.campaign.criteria_set.criteria if c.mechanism_code == "M1.2")
+    with pytest.raises(ValidationFailed, match="не относится"):
+        services.add_evidence(sa, actor=world["official"], criterion_id=foreign.id, comment="", document_id=doc.id)
+    assert db_session.scalar(select(func.count()).select_from(EvidenceItem)) == 2
+
+
+# --- 4. self-assessment and expert evaluation ----------------------------------------------------------------------
+
+def test_self_assessment_submit_return_with_comment_resubmit(world, assess, db_session):
+    from app.assessment import services
+    from app.audit.models import AuditEvent
+    from app.core.errors import GuardFailed, ValidationFailed
+
+    sa, today = assess["sa"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    with pytest.raises(GuardFailed) as refused:
+        services.transition_self(sa, "submit", actor=world["official"], today=today)
+    assert any("Не выставлен балл по критерию GOAL.1" in p for p in refused.value.problems)
+    db_session.rollback()
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    db_session.commit()
+    assert sa.state == "submitted"
+    with pytest.raises(ValidationFailed, match="обязателен комментарий"):
+        services.transition_self(sa, "return", actor=world["expert"], today=today, comment="  ")
+    db_session.rollback()
+    services.transition_self(sa, "return", actor=world["expert"], today=today, comment="Приложите приказ")
+    assert (sa.state, sa.return_comment) == ("returned", "Приложите приказ")
+    services.transition_self(sa, "resubmit", actor=world["official"], today=today)
+    assert sa.state == "submitted" and sa.return_comment is None
+    actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "self_assessment",
+                                                                 AuditEvent.object_id == sa.id)
+                                 .order_by(AuditEvent.id)).all()
+    assert actions == ["score_self", "submit", "return", "resubmit"]
+
+
+def test_expert_scores_differently_with_a_comment_and_the_head_approves(world, assess, db_session):
+    from app.assessment import services
+    from app.core.errors import GuardFailed, PermissionDenied
+    from app.tasks.models import Task
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores, points=1), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    entries = {s.id: (1, None, s.version) for s in scores}
+    entries[scores[0].id] = (0, None, scores[0].version)  # differs from the self-assessment, no comment yet
+    services.save_expert_scores(assignment, actor=world["expert"], entries=entries, today=today)
+    db_session.commit()
+    with pytest.raises(GuardFailed) as refused:
+        services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    assert refused.value.problems == ["Критерий GOAL.1: балл эксперта отличается от самооценки — нужен комментарий."]
+    db_session.rollback()
+    first = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")[0]
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={first.id: (0, "Приказ не зарегистрирован", first.version)})
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    assert assignment.state == "submitted"
+    assert db_session.scalar(select(Task.assignee_id).where(
+        Task.object_type == "expert_evaluation", Task.object_id == assignment.id, Task.state == "open")) \
+        == assess["head"].id
+    with pytest.raises(PermissionDenied):
+        services.transition_evaluation(assignment, "approve", actor=world["expert"], today=today)
+    services.transition_evaluation(assignment, "approve", actor=assess["head"], today=today)
+    assert assignment.state == "approved" and assignment.approved_by_id == assess["head"].id
+    first = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")[0]
+    assert (first.self_points, first.expert_points, first.expert_comment) == (1, 0, "Приказ не зарегистрирован")
+
+
+def test_head_returns_an_evaluation_only_with_a_comment(world, assess, db_session):
+    from app.assessment import services
+    from app.core.errors import ValidationFailed
+
+    assignment, today = assess["assignment"], date.today()
+    sa = assess["sa"]
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores), today=today)
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.commit()
+    with pytest.raises(ValidationFailed, match="обязателен комментарий"):
+        services.transition_evaluation(assignment, "return", actor=assess["head"], today=today)
+    db_session.rollback()
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today, comment="Обоснуйте IND.1")
+    assert assignment.state == "returned"
+    services.transition_evaluation(assignment, "resubmit", actor=world["expert"], today=today)
+    assert assignment.state == "submitted"
+
+
+# --- 6. bad input and faults ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("points, message", [("5", "от 0 до 1"), ("-1", "от 0 до 1"), ("один", "от 0 до 1")])
+def test_scores_outside_0_to_max_are_refused_and_nothing_changes(world, assess, db_session, points, message):
+    from app.assessment import services
+    from app.core.errors import ValidationFailed
+
+    sa = assess["sa"]
+    score = next(s for s in services.scores_of(sa.campaign, sa.municipality_id, "M1.1") if s.criterion.code == "GOAL.1")
+    audited = _audit_count(db_session)
+    with pytest.raises(ValidationFailed) as refused:
+        services.save_self_scores(sa, actor=world["official"], today=date.today(),
+                                  entries={score.id: (points, "", score.version)})
+    assert any(message in p for p in refused.value.problems)
+    db_session.rollback()
+    assert score.self_points is None and _audit_count(db_session) == audited
+
+
+def test_a_criterion_of_another_mechanism_or_set_is_refused(world, assess, db_session):
+    from app.assessment import services
+    from app.core.errors import ValidationFailed
+
+    sa = assess["sa"]
+    foreign = services.scores_of(sa.campaign, sa.municipality_id, "M1.2")[0]  # the other mechanism's score
+    with pytest.raises(ValidationFailed, match="не относится к оцениваемому механизму"):
+        services.save_self_scores(sa, actor=world["official"], today=date.today(),
+                                  entries={foreign.id: ("1", "", foreign.version)})
+    db_session.rollback()
+    assert foreign.self_points is None
+
+
+def test_after_the_window_closes_scores_are_refused_unless_extended(world, assess, db_session):
+    from app.assessment import services
+    from app.audit.models import AuditEvent
+    from app.core.errors import InvalidTransition
+
+    sa, campaign = assess["sa"], assess["campaign"]
+    late = campaign.window_end + timedelta(days=1)
+    score = services.scores_of(campaign, sa.municipality_id, "M1.1")[0]
+    with pytest.raises(InvalidTransition, match="Срок оценки истёк"):
+        services.save_self_scores(sa, actor=world["official"], today=late, entries={score.id: ("1", "", None)})
+    db_session.rollback()
+    assert score.self_points is None
+    services.extend_campaign(campaign, actor=assess["manager"], until=late + timedelta(days=7),
+                             reason="приказ от 30.09.2026 № 55")
+    services.save_self_scores(sa, actor=world["official"], today=late, entries={score.id: ("1", "", None)})
+    assert score.self_points == 1
+    event_ = db_session.scalar(select(AuditEvent).where(AuditEvent.object_type == "assessment_campaign",
+                                                        AuditEvent.action == "extend"))
+    assert event_.reason == "приказ от 30.09.2026 № 55"
+
+
+def test_two_saves_of_the_same_evaluation_one_wins(world, assess, db_session):
+    """Optimistic locking: both experts' forms carry the versions they loaded; the second save is refused."""
+    from app.assessment import services
+    from app.core.errors import StaleObject
+
+    assignment = assess["assignment"]
+    score = services.scores_of(assignment.campaign, assignment.municipality_id, "M1.1")[0]
+    seen = score.version
+    services.save_expert_scores(assignment, actor=world["expert"], today=date.today(),
+                                entries={score.id: ("1", "первый", seen)})
+    db_session.commit()
+    with pytest.raises(StaleObject, match="Объект изменён другим пользователем"):
+        services.save_expert_scores(assignment, actor=world["expert"], today=date.today(),
+                                    entries={score.id: ("0", "второй", seen)})
+    db_session.rollback()
+    assert (score.expert_points, score.expert_comment) == (1, "первый")
+
+
+def test_demo_campaign_is_in_its_window_with_one_approved_and_one_returned(world, make_org, make_user, db_session):
+    from app.assessment import services
+    from app.assessment.demo import seed_campaign
+    from app.core.timeutil import academic_year_of
+
+    mun2 = make_org("municipality", parent=world["region"], code="MUN-2", name="Район 2")
+    official2 = make_user("official", mun2, login="official_2")
+    manager = make_user("official", world["region"], login="reg_official")
+    head = make_user("head", world["region"], login="reg_head")
+    expert2 = make_user("expert", world["region"], login="expert_2")
+    today = date.today()
+    campaign = seed_campaign(world["region"], [world["mun"], mun2], manager=manager, head=head,
+                             coordinators={world["mun"].id: world["official"], mun2.id: official2},
+                             experts=[world["expert"], expert2], today=today, period=academic_year_of(today))
+    assert campaign.is_open_on(today)
+    scope = services.scope_of(campaign, manager)
+    rows = services.overview(campaign, scope)
+    assert {r["self_assessment"].state for r in rows} == {"submitted"}
+    states = {(r["municipality"].id, r["mechanism"]): r["assignment"].state for r in rows}
+    assert states[(world["mun"].id, "M2.3")] == "approved" and states[(world["mun"].id, "M1.1")] == "returned"
+    assert services.assignment_for(campaign, world["mun"].id, "M1.1").return_comment.startswith("Обоснуйте")

@@ -1,0 +1,154 @@
+"""Access to the assessment of municipal mechanisms, through the pages: coordinators only their municipality,
+experts only the municipalities assigned to them, the regional head approves, auditors read everything, schools
+see nothing; and the pages a working day needs render for each of them."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def two(world, make_org, make_user, db_session):
+    """A published campaign over two municipalities: A (world «mun», coordinator «official», expert «expert») and
+    B (coordinator «official_b», expert «expert_b»), mechanism M1.1."""
+    from app.assessment import services
+    from app.assessment.criteria import load_criteria, published_sets
+
+    load_criteria()
+    cset = published_sets()[0]
+    region, mun_a = world["region"], world["mun"]
+    mun_b = make_org("municipality", parent=region, code="MUN-B", name="Район Б")
+    official_b = make_user("official", mun_b, login="official_b", full_name="Бэтова Дарья Сергеевна")
+    expert_b = make_user("expert", region, login="expert_b", full_name="Экспертова Бэлла Андреевна")
+    manager = make_user("official", region, login="reg_official", full_name="Регионова Ольга Петровна")
+    head = make_user("head", region, login="reg_head", full_name="Начальникова Ирина Львовна")
+    campaign = services.create_campaign(
+        region, actor=manager, title="Мониторинг 2026", period="2025/26", window_start=date.today() - timedelta(days=1),
+        window_end=date.today() + timedelta(days=30), criteria_set_id=cset.id, mechanisms=["M1.1"],
+        municipality_ids=[mun_a.id, mun_b.id])
+    services.appoint_coordinator(campaign, municipality_id=mun_a.id, user_id=world["official"].id, actor=manager)
+    services.appoint_coordinator(campaign, municipality_id=mun_b.id, user_id=official_b.id, actor=manager)
+    codes = cset.mechanism_codes()
+    ea = services.add_expert(region, actor=manager, user_id=world["expert"].id, organisation_id=region.id,
+                             position="эксперт", competences=["M1.1"], included_on=date.today(), basis="приказ № 1",
+                             mechanism_codes=codes)
+    eb = services.add_expert(region, actor=manager, user_id=expert_b.id, organisation_id=region.id,
+                             position="эксперт", competences=["M1.1"], included_on=date.today(), basis="приказ № 1",
+                             mechanism_codes=codes)
+    services.assign_expert(campaign, municipality_id=mun_a.id, mechanism_code="M1.1", expert_id=ea.id, actor=manager)
+    services.assign_expert(campaign, municipality_id=mun_b.id, mechanism_code="M1.1", expert_id=eb.id, actor=manager)
+    services.publish_campaign(campaign, actor=manager)
+    sa_b = services.self_assessment_for(campaign, mun_b.id, "M1.1")
+    criterion = services.scores_of(campaign, mun_b.id, "M1.1")[0].criterion
+    item_b = services.add_evidence(sa_b, actor=official_b, criterion_id=criterion.id, comment="протокол Б",
+                                   stream=io.BytesIO(b"%PDF evidence of B"), filename="protokol-b.pdf")
+    db_session.commit()
+    return {"campaign": campaign, "manager": manager, "head": head, "official_b": official_b, "expert_b": expert_b,
+            "expert_a_entry": ea, "mun_b": mun_b,
+            "sa_a": services.self_assessment_for(campaign, mun_a.id, "M1.1"), "sa_b": sa_b,
+            "as_a": services.assignment_for(campaign, mun_a.id, "M1.1"),
+            "as_b": services.assignment_for(campaign, mun_b.id, "M1.1"), "item_b": item_b}
+
+
+def _as(client, user):
+    client.cookie_jar.clear() if hasattr(client, "cookie_jar") else None
+    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def _pages_of_b(two):
+    return [f"/assessment/self/{two['sa_b'].id}", f"/assessment/evaluations/{two['as_b'].id}",
+            f"/assessment/evidence/{two['item_b'].id}"]
+
+
+def test_an_expert_of_a_cannot_read_b_evidence_unless_assigned(app, world, two, db_session):
+    from app.assessment import services
+
+    expert_a = app.test_client()
+    _as(expert_a, world["expert"])
+    for path in _pages_of_b(two):
+        assert expert_a.get(path).status_code == 404, path
+    assert expert_a.get(f"/assessment/self/{two['sa_a'].id}").status_code == 200
+    page = expert_a.get(f"/assessment/campaigns/{two['campaign'].id}").get_data(as_text=True)
+    assert "Район Б" not in page and world["mun"].display_name in page
+    # Assigned to B as well (the mechanism's expert replaced before any score): B's evidence opens.
+    services.assign_expert(two["campaign"], municipality_id=two["mun_b"].id, mechanism_code="M1.1",
+                           expert_id=two["expert_a_entry"].id, actor=two["manager"])
+    db_session.commit()
+    for path in _pages_of_b(two):
+        assert expert_a.get(path).status_code == 200, path
+    assert expert_a.get(f"/assessment/evidence/{two['item_b'].id}").data == b"%PDF evidence of B"
+
+
+def test_a_coordinator_sees_only_their_municipality(app, world, two):
+    coordinator_a = app.test_client()
+    _as(coordinator_a, world["official"])
+    for path in _pages_of_b(two):
+        assert coordinator_a.get(path).status_code == 404, path
+    assert coordinator_a.get(f"/assessment/self/{two['sa_a'].id}").status_code == 200
+    # Not the manager: appointing is refused, nothing changes.
+    response = coordinator_a.post(f"/assessment/campaigns/{two['campaign'].id}/coordinator",
+                                  data={"municipality_id": two["mun_b"].id, "user_id": world["official"].id})
+    assert response.status_code == 303
+    assert two["campaign"].municipalities[1].coordinator_id == two["official_b"].id
+
+
+def test_schools_see_nothing_and_auditors_read_everything(app, world, two):
+    school = app.test_client()
+    _as(school, world["director_b"])
+    assert "Мониторинг 2026" not in school.get("/assessment/").get_data(as_text=True)
+    for path in [f"/assessment/campaigns/{two['campaign'].id}", *_pages_of_b(two),
+                 f"/assessment/self/{two['sa_a'].id}"]:
+        assert school.get(path).status_code == 404, path
+    assert school.get("/assessment/experts").status_code == 403
+    auditor = app.test_client()
+    _as(auditor, world["auditor"])
+    for path in [f"/assessment/campaigns/{two['campaign'].id}", *_pages_of_b(two), "/assessment/experts",
+                 f"/assessment/criteria/{two['campaign'].criteria_set_id}"]:
+        assert auditor.get(path).status_code == 200, path
+
+
+def test_bad_scores_through_the_page_are_refused_with_a_russian_message(app, world, two, db_session):
+    from app.assessment import services
+    from app.audit.models import AuditEvent
+
+    coordinator = app.test_client()
+    _as(coordinator, world["official"])
+    sa = two["sa_a"]
+    score = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")[0]
+    audited = db_session.scalar(select(func.count()).select_from(AuditEvent))
+    response = coordinator.post(f"/assessment/self/{sa.id}/scores", follow_redirects=True,
+                                data={f"points-{score.id}": "7", f"version-{score.id}": score.version,
+                                      "version": sa.version})
+    assert "балл — целое число от 0 до 1" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert score.self_points is None
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == audited
+    response = coordinator.post(f"/assessment/self/{sa.id}/scores", follow_redirects=True,
+                                data={f"points-{score.id}": "1", f"comment-{score.id}": "есть приказ",
+                                      f"version-{score.id}": score.version, "version": sa.version})
+    assert "Самооценка сохранена" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert score.self_points == 1
+
+
+def test_working_pages_render_for_each_role(app, world, two):
+    paths = {
+        two["manager"]: ["/assessment/", "/assessment/campaigns/new", f"/assessment/campaigns/{two['campaign'].id}",
+                         "/assessment/experts", "/assessment/criteria"],
+        world["official"]: [f"/assessment/self/{two['sa_a'].id}"],
+        world["expert"]: [f"/assessment/evaluations/{two['as_a'].id}"],
+        two["head"]: [f"/assessment/evaluations/{two['as_a'].id}", f"/assessment/campaigns/{two['campaign'].id}"],
+        world["admin"]: [f"/assessment/criteria/{two['campaign'].criteria_set_id}"],
+    }
+    for user, pages in paths.items():
+        client = app.test_client()
+        _as(client, user)
+        for path in pages:
+            response = client.get(path)
+            assert response.status_code == 200, (user.login, path)

@@ -1,0 +1,451 @@
+"""The vertical РУМ – МУМ – ВСОКО (README, «The vertical»): invariant indicators inherited down the levels and
+guarded, their roll-up school → municipality → region, two-step data requests, the goals cascade, and the regional
+catalogue's indicator groups and library."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from app.cycles.models import Goal, Indicator
+from app.cycles.services import delete_content, inherit_invariants, save_content
+from app.core.errors import PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.monitoring.models import DataRequest, IndicatorValue
+from tests.conftest import counted_statements, fill_goal, fill_indicators, fill_method
+from workflows import engine
+
+FUTURE = date.today() + timedelta(days=30)
+
+
+@pytest.fixture
+def region_people(world, make_user, db_session):
+    people = {"r_official": make_user("official", world["region"], login="r_official"),
+              "r_head": make_user("head", world["region"], login="r_head")}
+    db_session.commit()
+    return people
+
+
+def _approve(stage, editor, approver):
+    engine.fire(stage, "submit", actor=editor)
+    engine.fire(stage, "approve", actor=approver)
+
+
+def _invariant(cycle, actor, code, *, target=80, aggregation="mean_weighted", unit="%", direction="up", group=None):
+    return save_content(Indicator, cycle, actor=actor, data={
+        "code": code, "name": f"Показатель {code}", "unit": unit, "definition": "число / всего × 100",
+        "group_name": group or cycle.track.mechanism.indicator_groups[0].name, "source": "ФИС ОКО",
+        "collection_method": "выгрузка", "periodicity": "ежегодно", "baseline": 70, "target": target,
+        "direction": direction, "responsible": "Петрова М.И.", "invariant": True, "aggregation": aggregation})
+
+
+def _regional_cycle(world, people, make_cycle):
+    """A regional R1.1 cycle with its goal approved: the indicators stage is open."""
+    official = people["r_official"]
+    cycle = make_cycle(world["region"], official, mechanism="R1.1")
+    fill_goal(cycle, official)
+    _approve(cycle.stage("GOAL"), official, people["r_head"])
+    return official, cycle
+
+
+@pytest.fixture
+def regional(world, region_people, make_cycle, db_session):
+    """A regional R1.1 cycle whose indicators stage is open, with two invariant indicators."""
+    official, cycle = _regional_cycle(world, region_people, make_cycle)
+    inv = _invariant(cycle, official, "R-01", target=80)
+    share = _invariant(cycle, official, "R-02", target=50, aggregation="share_meeting")
+    db_session.commit()
+    return {"cycle": cycle, "mean": inv, "share": share, **region_people}
+
+
+# --- catalogue ---
+
+def test_regional_mechanisms_and_mx1_have_groups_and_a_default_library(db_session):
+    from app.catalogue.models import LibraryIndicator, Mechanism, MechanismSet
+
+    mechs = {m.code: m for m in db_session.scalars(
+        select(Mechanism).join(Mechanism.mechanism_set).where(MechanismSet.active.is_(True)))}
+    for code in ("R2.1", "R2.2", "R2.3", "R2.4", "R2.5", "MX.1"):
+        groups = {g.name for g in mechs[code].indicator_groups}
+        assert len(groups) >= 3, code
+        library = db_session.scalars(select(LibraryIndicator).where(LibraryIndicator.mechanism_code == code)).all()
+        # The library covers every required group, so a cycle can fill its indicators stage from it alone.
+        assert groups <= {li.group_name for li in library}, code
+    assert (mechs["M1.1"].upper_code, mechs["I1.1"].upper_code, mechs["MX.1"].upper_code,
+            mechs["M2.3"].upper_code) == ("R1.1", "M1.1", "R2.1", "R2.5")
+
+
+def test_a_set_loaded_before_gets_the_missing_groups_and_counterparts_filled_in(db_session):
+    from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet
+    from app.catalogue.services import load_mechanism_catalogue
+
+    r21 = db_session.scalar(select(Mechanism).join(Mechanism.mechanism_set)
+                            .where(Mechanism.code == "R2.1", MechanismSet.active.is_(True)))
+    m11 = db_session.scalar(select(Mechanism).join(Mechanism.mechanism_set)
+                            .where(Mechanism.code == "M1.1", MechanismSet.active.is_(True)))
+    for g in list(r21.indicator_groups):
+        db_session.delete(g)
+    m11.upper_code = None
+    db_session.flush()
+    db_session.expire_all()
+    assert load_mechanism_catalogue() == []  # no new set: the loaded ones are filled in
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(IndicatorGroup)
+                             .where(IndicatorGroup.mechanism_id == r21.id)) == 6
+    assert db_session.get(Mechanism, m11.id).upper_code == "R1.1"
+
+
+# --- invariant indicators ---
+
+def test_a_municipal_cycle_inherits_the_regional_invariants_with_the_upper_target(world, regional, make_cycle):
+    municipal = make_cycle(world["mun"], world["official"], mechanism="M1.1")
+    inherited = {i.code: i for i in municipal.indicators}
+    assert set(inherited) == {"R-01", "R-02"}
+    assert inherited["R-01"].upper_indicator_id == regional["mean"].id
+    assert inherited["R-01"].target == Decimal("80") and inherited["R-01"].baseline is None
+    assert inherited["R-02"].aggregation == "share_meeting" and inherited["R-02"].invariant
+
+
+def test_an_unrelated_mechanism_or_period_inherits_nothing(world, regional, make_cycle):
+    assert make_cycle(world["mun"], world["official"], mechanism="M1.2").indicators == []
+    assert make_cycle(world["mun"], world["official"], mechanism="M1.1", period="2026/27").indicators == []
+
+
+def test_an_inherited_invariant_cannot_be_dropped_but_own_indicators_can_be_added(world, regional, make_cycle,
+                                                                                   db_session):
+    official, head = world["official"], world["head"]
+    municipal = make_cycle(world["mun"], official, mechanism="M1.1")
+    fill_goal(municipal, official)
+    _approve(municipal.stage("GOAL"), official, head)
+    db_session.commit()
+    inherited = next(i for i in municipal.indicators if i.code == "R-01")
+    with pytest.raises(ValidationFailed) as refused:
+        delete_content(inherited, actor=official)
+    assert "обязателен" in str(refused.value) and "Удалить его нельзя" in str(refused.value)
+    db_session.rollback()
+    assert db_session.get(Indicator, inherited.id) is not None
+    own = fill_indicators(municipal, official)
+    assert len(municipal.indicators) == 2 + len(own)
+    delete_content(own[0], actor=official)  # an own indicator goes as before
+
+
+def test_the_indicators_stage_refuses_a_cycle_without_a_later_invariant_until_it_is_added(
+        world, regional, make_cycle, db_session):
+    official, head = world["official"], world["head"]
+    municipal = make_cycle(world["mun"], official, mechanism="M1.1")
+    fill_goal(municipal, official)
+    _approve(municipal.stage("GOAL"), official, head)
+    fill_indicators(municipal, official)
+    for ind in municipal.indicators:
+        if ind.baseline is None:
+            ind.baseline = 60
+    late = _invariant(regional["cycle"], regional["r_official"], "R-03", target=90)
+    db_session.commit()
+    problems = engine.check_guards(municipal.stage("IND"), "submit")
+    assert any("R-03" in p and "обязательного показателя" in p for p in problems), problems
+    assert inherit_invariants(municipal, actor=official) == 1
+    added = next(i for i in municipal.indicators if i.code == "R-03")
+    assert added.upper_indicator_id == late.id and added.target == Decimal("90")
+    added.baseline = 85
+    assert not [p for p in engine.check_guards(municipal.stage("IND"), "submit") if "R-0" in p]
+    with pytest.raises(ValidationFailed):
+        inherit_invariants(municipal, actor=official)
+
+
+def test_a_bad_aggregation_is_refused(world, regional):
+    with pytest.raises(ValidationFailed, match="способ свода"):
+        save_content(Indicator, regional["cycle"], actor=regional["r_official"], obj=regional["mean"],
+                     data={"aggregation": "median"})
+
+
+# --- roll-up ---
+
+def _value(indicator, org, value, period="2025/26"):
+    db.session.add(IndicatorValue(indicator_id=indicator.id, organisation_id=org.id, period=period,
+                                  value=Decimal(str(value)), source="import"))
+
+
+@pytest.fixture
+def rolled(world, regional, make_org, make_user, make_cycle, db_session):
+    """Two municipalities: MUN answers from its two schools (500 and 120 students), MUN2 answers for itself;
+    a third, MUN3, has not answered."""
+    mun2 = make_org("municipality", parent=world["region"], code="MUN2", name="Второй муниципалитет")
+    make_org("school", parent=mun2, code="SCH-C", name="Школа В", students=380)
+    mun3 = make_org("municipality", parent=world["region"], code="MUN3", name="Третий муниципалитет")
+    make_org("school", parent=mun3, code="SCH-D", name="Школа Г", students=50)
+    municipal = make_cycle(world["mun"], world["official"], mechanism="M1.1")
+    lower = {i.code: i for i in municipal.indicators}
+    # School values come in through the municipal cycle's indicator, MUN2's own answer through the regional one.
+    _value(lower["R-01"], world["school_a"], 90)
+    _value(lower["R-01"], world["school_b"], 40)
+    _value(lower["R-02"], world["school_a"], 60)
+    _value(lower["R-02"], world["school_b"], 30)
+    _value(regional["mean"], mun2, 70)
+    _value(regional["share"], mun2, 55)
+    _value(regional["mean"], world["school_a"], 80, period="2024/25")
+    db_session.commit()
+    return {**regional, "municipal": municipal, "mun2": mun2, "mun3": mun3}
+
+
+def test_the_rollup_aggregates_each_invariant_as_declared(world, rolled):
+    from app.vertical.services import rollup
+
+    data = rollup(rolled["cycle"])
+    mean, share = data.indicators
+    rows = {r.organisation.code: r for r in mean.rows}
+    # MUN from its schools, weighted by students: (90·500 + 40·120) / 620.
+    assert rows["MUN"].value == Decimal("80.3226") and rows["MUN"].source == "lower"
+    assert (rows["MUN"].answered, rows["MUN"].expected) == (2, 2)
+    assert rows["MUN"].inherits and not rows["MUN2"].inherits
+    assert rows["MUN2"].value == Decimal("70") and rows["MUN2"].source == "own"
+    assert rows["MUN3"].value is None and [r.organisation.code for r in mean.not_answered] == ["MUN3"]
+    # The region pools: (90·500 + 40·120 + 70·380) / 1000.
+    assert mean.value == Decimal("76.4000")
+    # Dynamics: last year only school A answered (80).
+    assert rows["MUN"].previous == Decimal("80") and mean.previous == Decimal("80.0000")
+    assert rows["MUN"].delta == Decimal("0.3226")
+    # Share of organisations meeting the target 50: school A (60) yes, school B (30) no, MUN2 (55) yes.
+    share_rows = {r.organisation.code: r for r in share.rows}
+    assert share_rows["MUN"].value == Decimal("50.0000")
+    assert share.value == Decimal("66.6667")
+
+
+def test_the_rollup_sums_counts(world, regional, make_cycle, db_session):
+    from app.vertical.services import rollup
+
+    count = _invariant(regional["cycle"], regional["r_official"], "R-09", unit="чел.", aggregation="sum",
+                       target=10)
+    _value(count, world["school_a"], 7)
+    _value(count, world["school_b"], 5)
+    db_session.commit()
+    item = next(i for i in rollup(regional["cycle"]).indicators if i.indicator.code == "R-09")
+    assert item.value == Decimal("12.0000")
+
+
+def test_drilling_down_shows_a_municipalitys_schools(world, rolled):
+    from app.vertical.services import rollup
+
+    data = rollup(rolled["cycle"], world["mun"])
+    rows = {r.organisation.code: r.value for r in data.indicators[0].rows}
+    assert rows == {"SCH-A": Decimal("90"), "SCH-B": Decimal("40")}
+    assert data.indicators[0].value == Decimal("80.3226")
+
+
+def test_the_rollup_runs_a_fixed_number_of_statements_whatever_the_region(world, rolled, make_org, db_session):
+    from app.vertical.services import rollup
+
+    cycle = rolled["cycle"]
+    db_session.expire_all()
+    with counted_statements() as few:
+        rollup(cycle)
+    for n in range(6):
+        mun = make_org("municipality", parent=world["region"], code=f"MX{n}", name=f"Район {n}")
+        for k in range(4):
+            school = make_org("school", parent=mun, code=f"MX{n}-{k}", students=100 + k)
+            _value(rolled["mean"], school, 50 + k)
+    db_session.commit()
+    db_session.expire_all()
+    with counted_statements() as many:
+        data = rollup(cycle)
+    assert len(data.units) == 9
+    assert len(many) == len(few), (len(few), len(many))
+
+
+# --- the goals cascade ---
+
+def test_the_cascade_links_region_municipality_and_school_goals_with_current_values(
+        world, rolled, make_cycle, make_org, make_user, db_session):
+    from app.vertical.services import cascade
+
+    region_goal = rolled["cycle"].goals[0]
+    municipal = rolled["municipal"]
+    mun_goal = fill_goal(municipal, world["official"])
+    save_content(Goal, municipal, actor=world["official"], obj=mun_goal, data={"parent_goal_id": region_goal.id})
+    school_cycle = make_cycle(world["school_a"], world["director_a"], mechanism="I1.1")
+    school_goal = fill_goal(school_cycle, world["director_a"])
+    save_content(Goal, school_cycle, actor=world["director_a"], obj=school_goal, data={"parent_goal_id": mun_goal.id})
+    db_session.commit()
+    db_session.expire_all()
+    with counted_statements() as statements:
+        data = cascade(db_session.get(type(rolled["cycle"]), rolled["cycle"].id))
+    [root] = data.roots
+    assert root.goal.id == region_goal.id
+    [child] = root.children
+    assert child.goal.id == mun_goal.id and [g.goal.id for g in child.children] == [school_goal.id]
+    mun_values = {n.indicator.code: n for n in data.indicators_of(municipal.id)}
+    assert mun_values["R-01"].value == Decimal("80.3226") and mun_values["R-01"].source == "lower"
+    # The region's current value pools as the roll-up does: MUN2's own answer in place of its school's.
+    region_values = {n.indicator.code: n.value for n in data.indicators_of(rolled["cycle"].id)}
+    assert region_values["R-01"] == Decimal("76.4000") and region_values["R-02"] == Decimal("66.6667")
+    # A second municipality with its goal linked and two school goals under it: the same statements.
+    official2 = make_user("official", rolled["mun2"], login="official_mun2")
+    second = make_cycle(rolled["mun2"], official2, mechanism="M1.1")
+    goal2 = fill_goal(second, official2)
+    save_content(Goal, second, actor=official2, obj=goal2, data={"parent_goal_id": region_goal.id})
+    for code in ("SCH-E", "SCH-F"):
+        school = make_org("school", parent=rolled["mun2"], code=code, students=200)
+        director = make_user("director", school)
+        c = make_cycle(school, director, mechanism="I1.1")
+        g = fill_goal(c, director)
+        save_content(Goal, c, actor=director, obj=g, data={"parent_goal_id": goal2.id})
+    db_session.commit()
+    db_session.expire_all()
+    with counted_statements() as more:
+        data = cascade(db_session.get(type(rolled["cycle"]), rolled["cycle"].id))
+    assert len(data.roots[0].children) == 2
+    assert len(more) == len(statements), (len(statements), len(more))
+
+
+# --- two-step data requests ---
+
+@pytest.fixture
+def regional_mon(world, region_people, make_cycle, db_session):
+    """A regional R1.1 cycle at its monitoring stage, with an invariant weighted indicator R-01."""
+    official, cycle = _regional_cycle(world, region_people, make_cycle)
+    head = region_people["r_head"]
+    invariant = _invariant(cycle, official, "R-01", target=80)
+    fill_indicators(cycle, official)
+    fill_method(cycle, official)
+    _approve(cycle.stage("IND"), official, head)
+    _approve(cycle.stage("METH"), official, head)
+    assert cycle.stage("MON").state == "draft"
+    db_session.commit()
+    return {"cycle": cycle, "invariant": invariant}
+
+
+def test_a_regional_request_goes_to_a_municipality_which_passes_it_down_and_answers_from_its_schools(
+        world, region_people, regional_mon, db_session):
+    from app.monitoring import services
+    from app.monitoring.values import save_values
+
+    cycle, invariant = regional_mon["cycle"], regional_mon["invariant"]
+
+    r_official = region_people["r_official"]
+    assert world["mun"] in services.addressee_choices(cycle)
+    request = services.create_request(
+        cycle, title="Сведения для РСОКО", period=cycle.period, deadline=FUTURE,
+        indicator_ids=[invariant.id], organisation_ids=[world["mun"].id],
+        actor=r_official, today=date.today())
+    services.transition_request(request, "send", actor=r_official, today=date.today())
+    db_session.commit()
+    answer = request.submissions[0]
+    assert answer in services.my_submissions(world["official"])
+    # The region's people review the municipality's answer; they do not fill it.
+    with pytest.raises(PermissionDenied):
+        services.pass_down(answer, actor=r_official, today=date.today())
+
+    child = services.pass_down(answer, actor=world["official"], today=date.today())
+    db_session.commit()
+    assert child.state == "sent" and child.organisation.id == world["mun"].id
+    assert {s.organisation.code for s in child.submissions} == {"SCH-A", "SCH-B"}
+    assert child in services.requests_in_scope(world["official"])
+    with pytest.raises(ValidationFailed, match="уже передан"):
+        services.pass_down(answer, actor=world["official"], today=date.today())
+    with pytest.raises(ValidationFailed, match="принятых"):
+        services.answer_from_lower(answer, actor=world["official"])
+
+    code = invariant.code
+    for school, director, value in ((world["school_a"], world["director_a"], "90"),
+                                    (world["school_b"], world["director_b"], "40")):
+        sub = next(s for s in child.submissions if s.organisation_id == school.id)
+        report = save_values([{"indicator_code": code, "organisation_code": school.code, "period": child.period,
+                               "value": value}], actor=director, source="form", submission=sub)
+        assert report.ok, report.lines()
+        services.transition_submission(sub, "submit", actor=director)
+        services.transition_submission(sub, "accept", actor=world["head"])
+    db_session.commit()
+
+    # The regional grid shows the municipality and, under it, its schools' answers.
+    row = services.grid(request, date.today()).rows[0]
+    assert row.passed_down.id == child.id and (row.lower_done, row.lower_total) == (2, 2)
+
+    assert services.answer_from_lower(answer, actor=world["official"]) == 1
+    value = db_session.scalar(select(IndicatorValue).where(IndicatorValue.organisation_id == world["mun"].id))
+    assert value.value == Decimal("80.3226") and "2 из 2" in value.comment
+    services.transition_submission(answer, "submit", actor=world["official"])
+    services.transition_submission(answer, "accept", actor=r_official)
+    services.transition_request(child, "close", actor=world["official"], today=date.today())
+    services.transition_request(request, "close", actor=r_official, today=date.today())
+    db_session.commit()
+    assert db_session.scalar(select(func.count()).select_from(DataRequest)
+                             .where(DataRequest.cycle_id == cycle.id, DataRequest.state == "closed")) == 2
+
+
+def test_only_a_municipality_passes_a_request_down(world, sent, db_session):
+    from app.monitoring import services
+
+    with pytest.raises(ValidationFailed, match="муниципалитет"):
+        services.pass_down(sent.submissions[0], actor=world["director_a"], today=date.today())
+
+
+# --- pages ---
+
+def test_the_rollup_and_cascade_pages_show_the_levels(world, rolled, client, login, db_session):
+    cycle = rolled["cycle"]
+    login(rolled["r_official"])
+    page = client.get(f"/cycles/{cycle.id}/rollup")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Второй муниципалитет" in html and "собственный ответ" in html and "Не ответили" in html
+    assert "76,4" in html
+    drill = client.get(f"/cycles/{cycle.id}/rollup?unit={world['mun'].id}")
+    assert drill.status_code == 200 and "Школа А" in drill.get_data(as_text=True)
+    assert client.get(f"/cycles/{cycle.id}/rollup?unit={cycle.owner_id}").status_code == 404
+    assert client.get(f"/cycles/{cycle.id}/cascade").status_code == 200
+
+
+def test_a_municipal_official_cannot_open_the_regional_rollup_nor_drill_outside(world, rolled, client, login,
+                                                                                  db_session):
+    login(world["official"])
+    assert client.get(f"/cycles/{rolled['cycle'].id}/rollup").status_code == 404
+    municipal = rolled["municipal"]
+    assert client.get(f"/cycles/{municipal.id}/rollup").status_code == 200
+    assert client.get(f"/cycles/{municipal.id}/rollup?unit={rolled['mun2'].id}").status_code == 404
+
+
+def test_the_municipality_passes_a_request_down_from_its_answer_page(world, region_people, regional_mon, client,
+                                                                      login, db_session):
+    from app.monitoring import services
+
+    r_official = region_people["r_official"]
+    request = services.create_request(
+        regional_mon["cycle"], title="Сведения для РСОКО", period=regional_mon["cycle"].period, deadline=FUTURE,
+        indicator_ids=[regional_mon["invariant"].id], organisation_ids=[world["mun"].id], actor=r_official,
+        today=date.today())
+    services.transition_request(request, "send", actor=r_official, today=date.today())
+    db_session.commit()
+    answer = request.submissions[0]
+    login(world["official"])
+    page = client.get(f"/monitoring/submissions/{answer.id}")
+    assert page.status_code == 200 and 'id="pass-down"' in page.get_data(as_text=True)
+    done = client.post(f"/monitoring/submissions/{answer.id}/pass-down", data={"version": answer.version})
+    assert done.status_code == 302
+    child = db_session.scalar(select(DataRequest).where(DataRequest.parent_submission_id == answer.id))
+    assert child is not None and child.state == "sent"
+    again = client.post(f"/monitoring/submissions/{answer.id}/pass-down", data={"version": answer.version})
+    assert again.status_code == 422 and "уже передан" in again.get_data(as_text=True)
+    # The region's grid shows the municipality's schools under it.
+    client.post("/logout")
+    login(r_official)
+    grid = client.get(f"/monitoring/requests/{request.id}").get_data(as_text=True)
+    assert "передан в подведомственные" in grid and "ответили 0 из 2" in grid
+
+
+def test_the_indicators_stage_page_offers_the_missing_invariants(world, regional, make_cycle, client, login,
+                                                                 db_session):
+    official, head = world["official"], world["head"]
+    municipal = make_cycle(world["mun"], official, mechanism="M1.1")
+    fill_goal(municipal, official)
+    _approve(municipal.stage("GOAL"), official, head)
+    _invariant(regional["cycle"], regional["r_official"], "R-03", target=90)
+    db_session.commit()
+    login(official)
+    stage_id = municipal.stage("IND").id
+    page = client.get(f"/stages/{stage_id}").get_data(as_text=True)
+    assert 'id="missing-invariants"' in page and "R-03" in page
+    done = client.post(f"/cycles/{municipal.id}/indicators/inherit", data={})
+    assert done.status_code == 302
+    db_session.expire_all()
+    assert "R-03" in {i.code for i in municipal.indicators}
+    assert 'id="missing-invariants"' not in client.get(f"/stages/{stage_id}").get_data(as_text=True)

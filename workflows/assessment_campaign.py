@@ -1,0 +1,60 @@
+"""Lifecycle of an assessment campaign of municipal mechanisms (letter 08-70).
+
+draft → published (publish: the regional official or head; every coordinator gets the self-assessment task and
+every assigned expert the evaluation task, due at the end of the window) → closed (close).
+The tasks belong to the self-assessment and evaluation rows, which the publishing service creates and starts
+(engine.start) in the same transaction; this workflow only checks the campaign is complete.
+"""
+
+from app.core.timeutil import utcnow
+from workflows.permissions import has_role
+
+NAME = "assessment_campaign"
+OBJECT_TYPE = "assessment_campaign"
+INITIAL = "draft"
+STATE_LABELS = {"draft": "подготовка", "published": "идёт оценка", "closed": "завершена"}
+STATES = STATE_LABELS
+STATE_STYLES = {"draft": "secondary", "published": "primary", "closed": "success"}
+# The region's official or head manage the campaign (приказ о проведении мониторинга).
+MANAGERS = frozenset({"official", "head"})
+MANAGER = has_role(MANAGERS, describe="специалист или руководитель регионального органа")
+TASK_LINKS = {"assessment_campaign": ("assessment.campaign_detail", "campaign_id")}
+
+
+def complete(campaign) -> list[str]:
+    problems = []
+    if not campaign.municipalities:
+        problems.append("Не выбраны оцениваемые муниципалитеты.")
+    if not campaign.mechanisms:
+        problems.append("Не выбраны оцениваемые механизмы.")
+    for row in campaign.municipalities:
+        if row.coordinator_id is None:
+            problems.append(f"Не назначен муниципальный координатор: {row.municipality.display_name}.")
+    assigned = {(a.municipality_id, a.mechanism_code) for a in campaign.assignments}
+    for row in campaign.municipalities:
+        missing = [code for code in campaign.mechanisms if (row.municipality_id, code) not in assigned]
+        if missing:
+            problems.append(f"{row.municipality.display_name}: не назначены эксперты по механизмам "
+                            f"{', '.join(missing)}.")
+    if campaign.criteria_set.state != "published":
+        problems.append("Набор критериев не опубликован.")
+    return problems
+
+
+TRANSITIONS = [
+    {"trigger": "publish", "source": "draft", "dest": "published", "label": "Опубликовать кампанию",
+     "allowed": MANAGER, "guards": [complete], "style": "success"},
+    {"trigger": "close", "source": "published", "dest": "closed", "label": "Завершить кампанию",
+     "allowed": MANAGER, "requires_comment": False, "style": "secondary"},
+]
+
+
+def _enter_published(ctx) -> None:
+    ctx.obj.published_at = utcnow()
+
+
+def _enter_closed(ctx) -> None:
+    ctx.obj.closed_at = utcnow()
+
+
+ON_ENTER = {"published": _enter_published, "closed": _enter_closed}

@@ -1,0 +1,95 @@
+"""Expert evaluation of one municipality's mechanism (экспертная оценка), by the expert assigned to it.
+
+draft → submitted (submit: the assigned expert; every criterion scored, a comment wherever the score differs from
+the self-assessment; within the window) → approved (approve: the regional head) or → returned (return: the regional
+head, with a mandatory comment) → submitted (resubmit: the expert). The expert never approves their own evaluation.
+"""
+
+from app.core.timeutil import utcnow
+from workflows.permissions import has_role, is_person
+from workflows.self_assessment import all_scored, within_window
+
+NAME = "expert_evaluation"
+OBJECT_TYPE = "expert_evaluation"
+INITIAL = "draft"
+STATE_LABELS = {"draft": "оценивается", "submitted": "на утверждении", "returned": "возвращена эксперту",
+                "approved": "утверждена"}
+STATES = STATE_LABELS
+STATE_STYLES = {"draft": "secondary", "submitted": "primary", "returned": "warning", "approved": "success"}
+EXPERT = is_person("expert_user_id", describe="назначенный эксперт")
+HEAD = has_role({"head"}, over=lambda a: a.campaign.organisation, nearest=True,
+                describe="руководитель регионального органа")
+TASK_KINDS = {"evaluate_mechanism": "Провести экспертную оценку механизма",
+              "approve_evaluation": "Утвердить экспертную оценку",
+              "revise_evaluation": "Доработать экспертную оценку"}
+TASK_LINKS = {"expert_evaluation": ("assessment.evaluation", "assignment_id")}
+
+
+def comments_where_different(obj, data) -> list[str]:
+    return [f"Критерий {code}: балл эксперта отличается от самооценки — нужен комментарий."
+            for code in data.get("uncommented") or []]
+
+
+TRANSITIONS = [
+    {"trigger": "submit", "source": "draft", "dest": "submitted", "label": "Направить на утверждение",
+     "allowed": EXPERT, "guards": [within_window, all_scored, comments_where_different], "style": "success",
+     "denied": "Направить оценку может только назначенный эксперт."},
+    {"trigger": "resubmit", "source": "returned", "dest": "submitted", "label": "Направить повторно",
+     "allowed": EXPERT, "guards": [within_window, all_scored, comments_where_different], "style": "success",
+     "denied": "Направить оценку может только назначенный эксперт."},
+    {"trigger": "approve", "source": "submitted", "dest": "approved", "label": "Утвердить оценку",
+     "allowed": HEAD, "style": "success",
+     "denied": "Утвердить экспертную оценку может руководитель регионального органа."},
+    {"trigger": "return", "source": "submitted", "dest": "returned", "label": "Вернуть эксперту",
+     "allowed": HEAD, "requires_comment": True, "style": "warning",
+     "denied": "Вернуть экспертную оценку может руководитель регионального органа."},
+]
+
+SEPARATION_OF_DUTIES = [
+    {"triggers": {"approve", "return"}, "excluded": lambda a: {a.expert_user_id},
+     "reason": "Эксперт не утверждает собственную оценку."},
+]
+
+
+def _enter_submitted(ctx) -> None:
+    ctx.obj.submitted_at = utcnow()
+    ctx.obj.return_comment = None
+
+
+def _enter_returned(ctx) -> None:
+    ctx.obj.return_comment = ctx.comment
+
+
+def _enter_approved(ctx) -> None:
+    ctx.obj.approved_at = utcnow()
+    ctx.obj.approved_by_id = ctx.actor.id if ctx.actor is not None else None
+
+
+ON_ENTER = {"submitted": _enter_submitted, "returned": _enter_returned, "approved": _enter_approved}
+
+
+def _title(obj, verb: str) -> str:
+    return f"{verb}: {obj.mechanism_code}, {obj.municipality.display_name} — {obj.campaign.title}"
+
+
+def _after_draft(ctx) -> None:
+    obj = ctx.obj
+    ctx.open_task(kind="evaluate_mechanism", assignee=obj.expert_user, due_date=obj.campaign.window_closes,
+                  title=_title(obj, "Экспертная оценка"))
+
+
+def _after_submitted(ctx) -> None:
+    obj = ctx.obj
+    for person in ctx.users_with_role(obj.campaign.organisation, {"head"}):
+        if person.id != obj.expert_user_id:
+            ctx.open_task(kind="approve_evaluation", assignee=person, due_date=obj.campaign.window_closes,
+                          title=_title(obj, "Утвердить экспертную оценку"))
+
+
+def _after_returned(ctx) -> None:
+    obj = ctx.obj
+    ctx.open_task(kind="revise_evaluation", assignee=obj.expert_user, due_date=obj.campaign.window_closes,
+                  title=_title(obj, "Доработать экспертную оценку"))
+
+
+AFTER = {"draft": _after_draft, "submitted": _after_submitted, "returned": _after_returned}
