@@ -55,7 +55,7 @@ def to_csv(batches, tz_name: str) -> bytes:
 def to_xlsx(batches, tz_name: str, note: str) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Журнал аудита")
-    sheet.append([note])
+    append_row(sheet, [note])
     append_row(sheet, HEADER)
     for cells in rows(batches, tz_name):
         append_row(sheet, cells)
