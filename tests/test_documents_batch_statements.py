@@ -2,7 +2,7 @@
 the letters (signer, approvers, template, the batch's versions, the audit chain head) is read once per click or
 per batch, never once per letter (bench/documents.py measures the time; this guards the shape)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from app.documents import services
 from app.extensions import db
@@ -16,10 +16,12 @@ def _letters(stage, world, make_org, db_session, n: int) -> tuple[int, int]:
     from app.followup.models import Recommendation, RecommendationItem
 
     schools = [make_org(parent=world["mun"]) for _ in range(n)]
+    due = date.today() + timedelta(days=14)  # reply deadlines must lie after the letter's date
     recommendation = Recommendation(cycle_id=stage.cycle_id, stage_id=stage.id, text="Провести ВШК",
-                                    addressee_group="organisations", response_deadline=date.today(),
+                                    addressee_group="organisations",
+                                    response_deadline=due,
                                     created_by_id=world["official"].id)
-    recommendation.items = [RecommendationItem(organisation_id=s.id, due_date=date.today()) for s in schools]
+    recommendation.items = [RecommendationItem(organisation_id=s.id, due_date=due) for s in schools]
     db_session.add(recommendation)
     db_session.commit()
     db.session.expire_all()  # as in a new request
@@ -48,5 +50,7 @@ def test_statements_per_letter_do_not_grow_with_the_letters(world, goal_stage, m
     # one row each on SQLite (no ordered multi-row RETURNING there).
     assert per_click_letter <= (3 if TEST_DB == "postgresql" else 7), (click_few, click_many)
     # The jobs, per letter: the addressee's head (director, else head) and items, its own update; plus the
-    # batch's claim, load, template and people spread over its letters.
-    assert per_job_letter <= 5.5, (jobs_few, jobs_many)
+    # batch's claim, load, template and people spread over its letters (5.6 measured since letters cite only the
+    # findings about their own school; the per-batch people look-up switched off
+    # gives 9 — what this guards against).
+    assert per_job_letter <= 6, (jobs_few, jobs_many)

@@ -112,7 +112,7 @@ def test_cancelled_measures_do_not_implement_recommendations(chain, db_session):
     from app.core.timeutil import utcnow
 
     measure = chain.measures["moves"]
-    measure.state, measure.cancel_reason = "cancelled", "нет финансирования"
+    measure.state, measure.cancel_reason, measure.done_at = "cancelled", "нет финансирования", None
     assert ("recommendation_without_measure", "MEAS") in codes(chain.cycle)
     measure.state, measure.cancel_reason, measure.done_at = "done", None, utcnow()
     assert codes(chain.cycle) == []
