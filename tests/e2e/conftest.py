@@ -161,6 +161,7 @@ def page(browser, live_server, request_log, tmp_path):
 
 def nav_to(page, group: str, entry: str) -> None:
     """Follow an entry of the navigation bar: open its group's dropdown, click the entry."""
+    page.wait_for_load_state("load")  # the dropdown needs Bootstrap's script, which runs after the page is shown
     nav = page.locator("#nav")
     nav.get_by_role("button", name=group, exact=True).click()
     nav.get_by_role("link", name=entry, exact=True).click()
