@@ -2,6 +2,7 @@
 locally it skips with the reason, so a developer without PostgreSQL can still run the SQLite pass."""
 
 import os
+from contextlib import contextmanager
 import socket
 
 import pytest
@@ -101,3 +102,28 @@ def require_soffice() -> str:
     if in_ci():
         pytest.fail(message + " (CI=true: a missing service is a failure, not a skip)")
     pytest.skip(message)
+
+
+@contextmanager
+def migrated_postgres_app(name: str):
+    """An app on its own PostgreSQL database `name`, migrated and with the catalogue loaded, for tests that need
+    real commits seen by concurrent sessions (no per-test rollback)."""
+    require_postgres()
+    url = scratch_database(name, None, backend="postgresql")
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.catalogue.services import load_all
+    from app.extensions import db
+    from tests.conftest import make_config
+
+    app = create_app(make_config(url))
+    with app.app_context():
+        upgrade()
+        load_all()
+        db.session.commit()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()

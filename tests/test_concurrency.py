@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.core.errors import StaleObject
 from tests import services
-from tests.conftest import fill_goal, make_config, track_of
+from tests.conftest import fill_goal, track_of
 
 pytestmark = pytest.mark.postgresql_only
 DB_NAME = "uko_test_concurrency"
@@ -17,22 +17,8 @@ DB_NAME = "uko_test_concurrency"
 @pytest.fixture(scope="module")
 def live_app():
     """An app on its own PostgreSQL database with real commits (no per-test rollback)."""
-    services.require_postgres()
-    url = services.scratch_database(DB_NAME, None, backend="postgresql")
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.catalogue.services import load_all
-    from app.extensions import db
-
-    app = create_app(make_config(url))
-    with app.app_context():
-        upgrade()
-        load_all()
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with services.migrated_postgres_app(DB_NAME) as app:
+        yield app
 
 
 def _world(app, suffix):

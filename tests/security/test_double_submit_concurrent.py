@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import services
-from tests.conftest import make_config, track_of
+from tests.conftest import track_of
 
 pytestmark = pytest.mark.postgresql_only
 DB_NAME = "uko_test_auth_double_submit"
@@ -18,22 +18,8 @@ PASSWORD = "tram-lilac-9031"
 
 @pytest.fixture(scope="module")
 def live_app():
-    services.require_postgres()
-    url = services.scratch_database(DB_NAME, None, backend="postgresql")
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.catalogue.services import load_all
-    from app.extensions import db
-
-    app = create_app(make_config(url))
-    with app.app_context():
-        upgrade()
-        load_all()
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with services.migrated_postgres_app(DB_NAME) as app:
+        yield app
 
 
 def _world(app, suffix):
