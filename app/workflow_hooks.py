@@ -12,6 +12,7 @@ def register(app=None) -> None:
     # Local: the factory calls this once the features are loaded; at module level these imports would load them all.
     from app.analysis.guards import analysis_content
     from app.api.services import user_for_bearer
+    from app.assessment.services import assigned_municipalities
     from app.core import hooks as core_hooks
     from app.cycles.services import invariant_problems
     from app.deadlines.cover import absent_people_covered_by
@@ -25,6 +26,7 @@ def register(app=None) -> None:
 
     core_hooks.covered_people.register(absent_people_covered_by)
     core_hooks.bearer_user.register(user_for_bearer)
+    core_hooks.assigned_organisations.register(assigned_municipalities)
     core_hooks.state_label.register(engine.state_label_for)
 
     workflow_hooks.mandatory_documents.register(mandatory_documents)

@@ -336,6 +336,21 @@ def official_elsewhere(world, make_org, make_user, db_session):
 
 
 @pytest.fixture
+def expert_elsewhere(world, school_b, official_elsewhere, make_user, db_session):
+    """A regional expert assigned in a published campaign to the second municipality, not to school B's: the
+    expert role reads only the municipalities assigned (app/auth/roles.py ASSIGNED_ROLES)."""
+    from app.auth.models import User
+    from tests.access_cases.assessment import make_campaign
+
+    expert = make_user("expert", world["region"], login="expert_mun2")
+    manager = db_session.scalar(select(User).where(User.login == "reg_official"))
+    make_campaign(world, db_session, mun=official_elsewhere.roles[0].organisation, coordinator=official_elsewhere,
+                  expert_user=expert, manager=manager)
+    db_session.commit()
+    return expert
+
+
+@pytest.fixture
 def client_for(app, db_session):
     """A separate test client per user (own cookie jar), signed in unless the user is None; it also sends
     the user's own API token, since /api/v1 ignores the session cookie."""
@@ -417,10 +432,10 @@ def _object_requests(app, objs: Objects):
                     yield method, build_path(rule, values), rule
 
 
-@pytest.mark.parametrize("actor", ["director_a", "official_elsewhere"])
-def test_outsiders_get_404_on_every_object_route_of_school_b(app, actor, world, school_b, official_elsewhere,
-                                                             client_for, db_session):
-    user = official_elsewhere if actor == "official_elsewhere" else world[actor]
+@pytest.mark.parametrize("actor", ["director_a", "official_elsewhere", "expert_elsewhere"])
+def test_outsiders_get_404_on_every_object_route_of_school_b(app, actor, world, school_b, client_for, db_session,
+                                                             request):
+    user = request.getfixturevalue(actor) if actor.endswith("_elsewhere") else world[actor]
     client = client_for(user)
     before, audited = db_state(db_session), audit_count(db_session)
     checked, failures = 0, []
@@ -433,6 +448,8 @@ def test_outsiders_get_404_on_every_object_route_of_school_b(app, actor, world, 
             expected = (403,)
         elif scope == REGION_SCOPED:
             expected = (403, 404)
+        elif not user.has_role(*(access_rule(app, rule).roles or user.role_codes())):
+            expected = (403,)  # the role check refuses first (the expert on an editor's route)
         else:
             expected = (404,)
         response = client.open(path, method=method, data={"version": "1", "comment": "попытка", "confirm": "y"})
@@ -460,6 +477,23 @@ def test_owner_reaches_the_same_pages_of_school_b(app, world, school_b, client_f
             failures.append(f"GET {path}: {response.status_code} at {response.request.path}")
     assert failures == []
     assert checked >= len([r for r in object_rules(app) if "GET" in r.methods])
+
+
+def test_the_assigned_expert_reads_the_pages_of_school_b(app, world, school_b, client_for):
+    """The expert role reads the subtree of the municipality it is assigned to (school B's municipality, in the
+    campaign of the assessment's access case): every reading page of school B that admits the role answers."""
+    expert = client_for(world["expert"])
+    checked, failures = 0, []
+    for method, path, rule in _object_requests(app, school_b):
+        declared = access_rule(app, rule)
+        if method != "GET" or scope_of(rule) != ORG_SCOPED or (declared.roles and "expert" not in declared.roles):
+            continue
+        response = expert.get(path, follow_redirects=True)
+        checked += 1
+        if response.status_code != 200 or response.request.path == LOGIN_PATH:
+            failures.append(f"GET {path} ({rule.endpoint}): {response.status_code} at {response.request.path}")
+    assert failures == []
+    assert checked >= 40  # cycles, stages, documents, analysis, follow-up, monitoring, situation, API
 
 
 @pytest.fixture

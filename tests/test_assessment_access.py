@@ -85,6 +85,53 @@ def test_an_expert_of_a_cannot_read_b_evidence_unless_assigned(app, world, two, 
     assert expert_a.get(f"/assessment/evidence/{two['item_b'].id}").data == b"%PDF evidence of B"
 
 
+def test_an_expert_reads_cycles_documents_and_audit_only_of_assigned_municipalities(app, world, two, make_cycle,
+                                                                                   db_session):
+    """The expert role is valid only over the municipalities assigned to the expert in a published (or closed)
+    campaign — through the one access policy, so cycles, documents and the audit log follow; a draft campaign's
+    assignment grants nothing, and exclusion from the register takes it all away."""
+    from app.assessment import services
+    from app.documents.models import Document
+    from tests.conftest import fill_goal
+
+    cycle_a = make_cycle(world["mun"], world["official"])
+    cycle_b = make_cycle(two["mun_b"], two["official_b"], mechanism="M1.2")
+    fill_goal(cycle_b, two["official_b"])
+    doc_b = db_session.scalar(select(Document).where(Document.cycle_id == cycle_b.id).limit(1))
+    assert doc_b is not None
+    # A draft campaign assigning the expert to B: not yet appointed by a published order.
+    draft = services.create_campaign(
+        world["region"], actor=two["manager"], title="Черновик", period="2025/26", window_start=date.today(),
+        window_end=date.today() + timedelta(days=30), criteria_set_id=two["campaign"].criteria_set_id,
+        mechanisms=["M1.1"], municipality_ids=[two["mun_b"].id])
+    services.assign_expert(draft, municipality_id=two["mun_b"].id, mechanism_code="M1.1",
+                           expert_id=two["expert_a_entry"].id, actor=two["manager"])
+    db_session.commit()
+    b_pages = [f"/cycles/{cycle_b.id}", f"/cycles/{cycle_b.id}/history", f"/documents/{doc_b.id}",
+               f"/evidence/cycles/{cycle_b.id}", f"/situation/orgs/{two['mun_b'].id}"]
+
+    expert_a = app.test_client()
+    _as(expert_a, world["expert"])
+    for path in b_pages:
+        assert expert_a.get(path).status_code == 404, path
+    assert expert_a.get(f"/cycles/{cycle_a.id}").status_code == 200
+    audit = expert_a.get("/audit/").get_data(as_text=True)
+    assert "Район Б" not in audit and world["mun"].name in audit
+    assert expert_a.get(f"/situation/orgs/{world['region'].id}").status_code == 404  # not the whole region
+
+    services.assign_expert(two["campaign"], municipality_id=two["mun_b"].id, mechanism_code="M1.1",
+                           expert_id=two["expert_a_entry"].id, actor=two["manager"])
+    db_session.commit()
+    for path in b_pages:
+        assert expert_a.get(path).status_code == 200, path
+    assert "Район Б" in expert_a.get("/audit/").get_data(as_text=True)
+
+    services.exclude_expert(two["expert_a_entry"], actor=two["manager"], on=date.today(), reason="приказ № 9")
+    db_session.commit()
+    for path in [*b_pages, f"/cycles/{cycle_a.id}", f"/assessment/evaluations/{two['as_a'].id}"]:
+        assert expert_a.get(path).status_code == 404, path
+
+
 def test_a_coordinator_sees_only_their_municipality(app, world, two):
     coordinator_a = app.test_client()
     _as(coordinator_a, world["official"])

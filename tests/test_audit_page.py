@@ -140,7 +140,14 @@ def test_regional_auditor_sees_the_events_of_both_municipalities(two_municipalit
 def test_municipal_user_never_sees_another_municipality(two_municipalities, make_user, client, login, db_session,
                                                         role):
     w = two_municipalities
-    user = w["head"] if role == "head" else make_user(role, w["mun"])
+    if role == "expert":
+        # The regional expert reads the municipalities assigned to them in a campaign: here MUN only.
+        from tests.access_cases.assessment import make_campaign
+
+        make_campaign(w, db_session)
+        user = w["expert"]
+    else:
+        user = w["head"] if role == "head" else make_user(role, w["mun"])
     db_session.commit()
     login(user)
     mun2_events = set(expected(db_session, w["mun2"]))

@@ -701,6 +701,13 @@ def test_readers_see_cycle_but_cannot_act(client, world, login, goal_on_review, 
     stage = goal_on_review
     cycle = stage.cycle
     login(world[reader])
+    if reader == "expert":
+        # A regional expert reads a municipality only once assigned to it in a published campaign.
+        from tests.access_cases.assessment import make_campaign
+
+        assert client.get(f"/cycles/{cycle.id}").status_code == 404
+        make_campaign(world, db_session)
+        db_session.commit()
 
     assert client.get(f"/cycles/{cycle.id}").status_code == 200
     assert client.get(f"/cycles/{cycle.id}/history").status_code == 200

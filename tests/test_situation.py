@@ -68,7 +68,7 @@ def test_a_reimport_with_changed_scores_updates_the_summaries_and_a_full_rebuild
 
 
 def test_the_region_page_lists_municipalities_and_drills_down_to_a_work(loaded, client, login):
-    login(loaded["expert"])
+    login(loaded["auditor"])
     page = client.get("/situation/", follow_redirects=True)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Тестовая область: ситуационный центр" in text
@@ -160,7 +160,7 @@ def test_the_region_page_takes_a_constant_number_of_statements(loaded, client, l
 
     def measure():
         db.session.commit()
-        login(loaded["expert"])
+        login(loaded["auditor"])
         with counted_statements() as statements:
             assert client.get(url).status_code == 200
         client.post("/logout")
@@ -193,7 +193,7 @@ def test_verdicts_and_low_result_lists_come_from_the_latest_analysis(world, anl_
                                                                 AnalysisResult.kind == "shnor")).all())
     year = max(run.years)
     client.post("/logout")
-    login(world["expert"])
+    login(world["auditor"])
     page = client.get(f"/situation/orgs/{world['region'].id}?year={year}&procedure=ВПР").get_data(as_text=True)
     body = page[page.index("objectivity-title"):page.index("cycles-title")]
     assert f"анализ № {run.id}" in body

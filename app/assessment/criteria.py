@@ -16,11 +16,12 @@ from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet, StageD
 from app.core.checks import require_role
 from app.core.errors import InvalidTransition, StaleObject, ValidationFailed
 from app.core.timeutil import utcnow
+from app.effectiveness.integrity import LABELS as INTEGRITY_LABELS
 from app.extensions import db
 from workflows import engine
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-EVIDENCE_KEYS = {"documents", "stage_approved", "content", "per_group"}
+EVIDENCE_KEYS = {"documents", "stage_approved", "content", "per_group", "integrity"}
 CONTENT_KEYS = ("goals", "goals_justified", "goals_realistic", "methods", "requests_closed", "findings",
                 "findings_with_causes", "recommendations_issued", "items_acknowledged", "measures", "measures_done",
                 "decisions", "decisions_complete", "evaluations_with_conclusions", "proposals")
@@ -44,6 +45,12 @@ def _check_evidence(rule: dict, where: str) -> None:
     unknown = set(rule.get("content") or {}) - set(CONTENT_KEYS)
     if unknown:
         raise ValueError(f"{where}: unknown content counts {sorted(unknown)}")
+    checks = rule.get("integrity") or []
+    if not isinstance(checks, list):
+        raise ValueError(f"{where}: integrity is a list of integrity check codes")
+    unknown = set(checks) - set(INTEGRITY_LABELS)
+    if unknown:
+        raise ValueError(f"{where}: unknown integrity checks {sorted(unknown)}")
 
 
 def load_criteria(path: Path = DATA_DIR / "criteria.yaml") -> list[CriteriaSet]:

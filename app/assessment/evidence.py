@@ -1,8 +1,9 @@
 """Evidence found automatically: for every (municipality, mechanism) of a campaign, the facts of the municipality's
 cycles of the campaign's period — stage states, documents of each block with their registration and signer, and the
 content counts (goals, indicator groups covered, closed data requests, findings, issued and acknowledged
-recommendations, measures, decisions, the effectiveness evaluation) — and, per criterion, the proposed score with
-its reason in Russian.
+recommendations, measures, decisions, the effectiveness evaluation), the defects the cycles' integrity checks find
+(app/effectiveness/integrity.py, the panel «Целостность цикла») — and, per criterion, the proposed score with its
+reason in Russian.
 
 Every fact is taken by one group-by query over all the campaign's municipalities at once: the number of statements
 does not depend on how many municipalities are assessed (tests/test_assessment_evidence.py counts them). These
@@ -11,10 +12,12 @@ are read-only queries over the tables of the cycle features below this one.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.orm import selectinload
 
 from app.analysis.models import Finding
 from app.assessment.models import Criterion
@@ -22,6 +25,8 @@ from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet, StageD
 from app.core.timeutil import format_date
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
 from app.documents.models import Document, DocumentVersion, Signature
+from app.effectiveness.integrity import LABELS as INTEGRITY_LABELS
+from app.effectiveness.integrity import check_cycles
 from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
 from app.extensions import db
 from app.followup.models import Decision, Measure, Recommendation, RecommendationItem
@@ -72,6 +77,8 @@ class Facts:
     documents: list[DocumentFact] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     groups_covered: set[str] = field(default_factory=set)
+    reached_blocks: set[str] = field(default_factory=set)  # stages past «ожидает предыдущего этапа»
+    defects: Counter = field(default_factory=Counter)  # integrity check code → how many defects
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,10 @@ def _rows(query):
     return db.session.execute(query).all()
 
 
-def gather(period: str, municipality_ids, mechanism_codes) -> dict[tuple[int, str], Facts]:
-    """Facts per (municipality id, mechanism code), in a fixed number of queries."""
+def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None = None,
+           integrity: bool = True) -> dict[tuple[int, str], Facts]:
+    """Facts per (municipality id, mechanism code), in a fixed number of queries. `integrity`: run the cycles'
+    integrity checks too (as of `today`, default the server's date) for the criteria that name them."""
     municipality_ids, mechanism_codes = list(municipality_ids), list(mechanism_codes)
     facts: dict[tuple[int, str], Facts] = defaultdict(Facts)
     if not municipality_ids or not mechanism_codes:
@@ -102,9 +111,16 @@ def gather(period: str, municipality_ids, mechanism_codes) -> dict[tuple[int, st
         return facts
     ids = select(cycles.c.cycle_id)
 
-    for cycle_id, code in _rows(select(Stage.cycle_id, Stage.code).where(Stage.cycle_id.in_(ids),
-                                                                         Stage.state == "approved")):
-        facts[key_of[cycle_id]].approved_blocks.add(code)
+    for cycle_id, code, state in _rows(select(Stage.cycle_id, Stage.code, Stage.state)
+                                       .where(Stage.cycle_id.in_(ids), Stage.state != "waiting")):
+        facts[key_of[cycle_id]].reached_blocks.add(code)
+        if state == "approved":
+            facts[key_of[cycle_id]].approved_blocks.add(code)
+    if integrity:
+        cycles = db.session.scalars(select(Cycle).where(Cycle.id.in_(ids)).options(
+            selectinload(Cycle.stages), selectinload(Cycle.track), selectinload(Cycle.owner))).all()
+        for cycle_id, defects in check_cycles(cycles, today=today or date.today()).items():
+            facts[key_of[cycle_id]].defects.update(d.code for d in defects)
 
     # Documents with their newest registered edition (if any).
     registered = (select(DocumentVersion.document_id, func.max(DocumentVersion.number).label("number"))
@@ -224,6 +240,18 @@ def propose(criterion: Criterion, facts: Facts, *, groups: list[str], titles: di
             met.append(f"этап «{block_title}» утверждён")
         else:
             unmet.append(f"этап «{block_title}» не утверждён")
+    checks = rule.get("integrity") or []
+    if checks:
+        if criterion.block not in facts.reached_blocks:
+            unmet.append(f"этап «{block_title}» не начат: проверки целостности не выполнялись")
+        else:
+            failed = [f"«{INTEGRITY_LABELS.get(code, code)}» ({facts.defects[code]})" for code in checks
+                      if facts.defects[code]]
+            if failed:
+                unmet.append("проверки целостности не пройдены: " + ", ".join(failed))
+            else:
+                met.append("проверки целостности пройдены: " + ", ".join(
+                    f"«{INTEGRITY_LABELS.get(code, code)}»" for code in checks))
     for name, minimum in (rule.get("content") or {}).items():
         value = facts.counts.get(name, 0)
         label = CONTENT_LABELS.get(name, name)

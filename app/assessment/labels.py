@@ -9,7 +9,8 @@ ACTIONS: dict[str, str] = {
 }
 # The general actions (create, publish, submit, return …) in this feature's own words, per object type.
 OBJECT_ACTIONS: dict[str, dict[str, str]] = {
-    "assessment_campaign": {"create": "кампания создана", "publish": "кампания опубликована",
+    "assessment_campaign": {"create": "кампания создана", "update": "условия кампании изменены",
+                            "publish": "кампания опубликована",
                             "close": "кампания завершена"},
     "criteria_set": {"create": "создана новая версия критериев", "update": "критерии изменены",
                      "publish": "версия критериев опубликована"},
@@ -34,7 +35,7 @@ FIELDS: dict[str, str] = {
     "basis": "основание", "excluded_on": "дата исключения", "position": "должность",
     "assessment_expert.organisation_id": "место работы", "thresholds": "пороги уровней", "version": "версия",
     "return_comment": "комментарий при возврате", "criteria": "критерии", "level": "уровень",
-    "user_id": "пользователь",
+    "user_id": "пользователь", "municipalities": "муниципалитеты", "assignments": "назначения экспертов",
 }
 # The values and references the history names (app.audit.present): people and organisations by name.
 VALUES: dict[str, dict[str, str]] = {"assessment_expert.status": EXPERT_STATUSES}

@@ -5,6 +5,13 @@ decides who may act, writes the audit events and the tasks), flush, and never co
 Who reads what (`Scope`): the region's officials, head, administrators and auditors read the whole campaign; a
 coordinator reads the municipalities they coordinate, an expert the municipalities assigned to them; nobody else
 (schools included) sees the campaign at all.
+
+Beyond the campaign, the expert's role itself is valid only over the municipalities assigned to them
+(`assigned_municipalities`, answering the core's `assigned_organisations` hook; app/auth/roles.py ASSIGNED_ROLES):
+their cycles, documents and audit log, in every page scoped by the one access policy (app/core/access.py). An
+assignment counts once its campaign is published (the regional order appoints the experts) and stays after the
+campaign closes (the expert's conclusion and the evidence package are read later); a draft campaign's assignments
+and an expert excluded from the register grant nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from app.assessment.models import (
     SelfAssessment,
 )
 from app.audit import chain
-from app.auth.models import RoleAssignment, User
+from app.auth.models import RoleAssignment, User, bump_assignment_generation
 from app.core.access import acting_roles_over
 from app.core.checks import check_version, require_role
 from app.core.spreadsheets import append_row
@@ -35,6 +42,7 @@ from app.documents.attachments import attach
 from app.documents.models import Document, DocumentVersion
 from app.extensions import db
 from app.orgs.models import Organisation
+from app.orgs.services import org_today
 from app.tasks import services as tasks
 from workflows import engine
 from workflows import expert_evaluation as evaluation_flow
@@ -72,11 +80,34 @@ def scope_of(campaign: Campaign, user) -> Scope:
     roles = acting_roles_over(user, campaign.organisation)
     coordinated = frozenset(db.session.scalars(select(CampaignMunicipality.municipality_id).where(
         CampaignMunicipality.campaign_id == campaign.id, CampaignMunicipality.coordinator_id == user.id)))
-    assigned = frozenset(db.session.scalars(select(Assignment.municipality_id).where(
-        Assignment.campaign_id == campaign.id, Assignment.expert_user_id == user.id))) \
-        if campaign.state != "draft" else frozenset()
+    # As assigned_municipalities: an expert excluded from the register reads nothing more.
+    assigned = frozenset(db.session.scalars(
+        select(Assignment.municipality_id).join(Expert, Expert.id == Assignment.expert_id)
+        .where(Assignment.campaign_id == campaign.id, Assignment.expert_user_id == user.id,
+               Expert.status == "active"))) if campaign.state != "draft" else frozenset()
     return Scope(all=bool(roles & READERS), coordinated=coordinated if campaign.state != "draft" else frozenset(),
                  assigned=assigned, manager=bool(roles & MANAGERS))
+
+
+def assigned_municipalities(user) -> list[tuple[str, int]]:
+    """(path, id) of the municipalities assigned to the user as an active expert of the register in a published
+    or closed campaign (one query): where the expert role reads."""
+    return [(path, org_id) for path, org_id in db.session.execute(
+        select(Organisation.path, Organisation.id).distinct()
+        .join(Assignment, Assignment.municipality_id == Organisation.id)
+        .join(Campaign, Campaign.id == Assignment.campaign_id)
+        .join(Expert, Expert.id == Assignment.expert_id)
+        .where(Assignment.expert_user_id == user.id, Campaign.state != "draft", Expert.status == "active"))]
+
+
+def reads_criteria(user, cset: CriteriaSet) -> bool:
+    """A region's own criteria version: read by the people of the region, and once published by the experts of its
+    register too (their role reads only the municipalities assigned to them)."""
+    if cset.organisation is None or acting_roles_over(user, cset.organisation):
+        return True
+    return cset.frozen and db.session.scalar(select(Expert.id).where(
+        Expert.register_org_id == cset.organisation_id, Expert.user_id == user.id,
+        Expert.status == "active")) is not None
 
 
 def campaign_for(campaign_id: int, user) -> tuple[Campaign, Scope]:
@@ -147,10 +178,20 @@ def _require_draft(campaign: Campaign, what: str) -> None:
 
 # --- campaign --------------------------------------------------------------------------------------------------
 
-def create_campaign(region: Organisation, *, actor, title: str, period: str, window_start: date | None,
-                    window_end: date | None, criteria_set_id, mechanisms, municipality_ids) -> Campaign:
-    """A draft campaign of the region; the criteria version is frozen into it."""
-    role = _manager(actor, region)
+@dataclass(frozen=True)
+class _CampaignFields:
+    title: str
+    period: str
+    window_start: date
+    window_end: date
+    criteria_set: CriteriaSet
+    mechanisms: list[str]
+    municipalities: list[Organisation]
+
+
+def _campaign_fields(region: Organisation, *, title, period, window_start, window_end, criteria_set_id, mechanisms,
+                     municipality_ids, refusal: str) -> _CampaignFields:
+    """The campaign's settings checked all at once: every problem in Russian, or the cleaned values."""
     problems = []
     title = _clean(title, MAX_TITLE)
     period = _clean(period, 20)
@@ -162,7 +203,8 @@ def create_campaign(region: Organisation, *, actor, title: str, period: str, win
         problems.append("Укажите начало и окончание периода оценки.")
     elif window_end < window_start:
         problems.append("Окончание периода оценки раньше его начала.")
-    cset = db.session.get(CriteriaSet, int(criteria_set_id)) if str(criteria_set_id or "").isdigit() else None
+    cset = db.session.get(CriteriaSet, int(criteria_set_id)) \
+        if str(criteria_set_id or "").isdigit() and len(str(criteria_set_id)) < 10 else None
     if cset is None or cset.state != "published" or cset.level != "municipal":
         problems.append("Выберите опубликованную версию критериев муниципального уровня.")
     codes = list(dict.fromkeys(mechanisms or []))
@@ -173,20 +215,69 @@ def create_campaign(region: Organisation, *, actor, title: str, period: str, win
     if not codes:
         problems.append("Выберите хотя бы один механизм.")
     allowed = {o.id: o for o in municipalities_of(region)}
-    ids = [int(i) for i in municipality_ids or [] if str(i).isdigit()]
+    ids = list(dict.fromkeys(int(i) for i in municipality_ids or [] if str(i).isdigit() and len(str(i)) < 10))
     if not ids:
         problems.append("Выберите хотя бы один муниципалитет.")
     if any(i not in allowed for i in ids):
         problems.append("Можно выбрать только муниципалитеты своего региона.")
     if problems:
-        raise ValidationFailed("Кампания не создана.", problems=problems)
-    campaign = Campaign(organisation=region, title=title, period=period, window_start=window_start,
-                        window_end=window_end, criteria_set=cset, mechanisms=codes, created_by_id=actor.id)
-    campaign.municipalities = [CampaignMunicipality(municipality=allowed[i]) for i in dict.fromkeys(ids)]
+        raise ValidationFailed(refusal, problems=problems)
+    return _CampaignFields(title, period, window_start, window_end, cset, codes, [allowed[i] for i in ids])
+
+
+def create_campaign(region: Organisation, *, actor, title: str, period: str, window_start: date | None,
+                    window_end: date | None, criteria_set_id, mechanisms, municipality_ids) -> Campaign:
+    """A draft campaign of the region; the criteria version is frozen into it."""
+    role = _manager(actor, region)
+    f = _campaign_fields(region, title=title, period=period, window_start=window_start, window_end=window_end,
+                         criteria_set_id=criteria_set_id, mechanisms=mechanisms, municipality_ids=municipality_ids,
+                         refusal="Кампания не создана.")
+    campaign = Campaign(organisation=region, title=f.title, period=f.period, window_start=f.window_start,
+                        window_end=f.window_end, criteria_set=f.criteria_set, mechanisms=f.mechanisms,
+                        created_by_id=actor.id)
+    campaign.municipalities = [CampaignMunicipality(municipality=m) for m in f.municipalities]
     db.session.add(campaign)
     db.session.flush()
     _audit("create", campaign, actor=actor, role=role, after=campaign.audit_snapshot())
     return campaign
+
+
+def _settings(campaign: Campaign) -> dict:
+    return {**campaign.audit_snapshot(), "municipalities": sorted(m.municipality_id for m in campaign.municipalities),
+            "assignments": sorted(f"{a.municipality_id} {a.mechanism_code} {a.expert_id}"
+                                  for a in campaign.assignments)}
+
+
+def update_campaign(campaign: Campaign, *, actor, title: str, period: str, window_start: date | None,
+                    window_end: date | None, criteria_set_id, mechanisms, municipality_ids,
+                    expected_version: int | None = None) -> None:
+    """Change a draft campaign's settings (title, period, window, criteria version, mechanisms, municipalities) in
+    one audited step. A municipality taken out loses its coordinator and experts, a mechanism taken out its experts;
+    those kept keep theirs. After publishing only the window is extended (extend_campaign)."""
+    role = _manager(actor, campaign)
+    check_version(campaign, expected_version)
+    if campaign.state != "draft":
+        raise InvalidTransition("Кампания опубликована: изменить её условия нельзя, можно только продлить срок оценки.")
+    f = _campaign_fields(campaign.organisation, title=title, period=period, window_start=window_start,
+                         window_end=window_end, criteria_set_id=criteria_set_id, mechanisms=mechanisms,
+                         municipality_ids=municipality_ids, refusal="Изменения не сохранены.")
+    before = _settings(campaign)
+    campaign.title, campaign.period = f.title, f.period
+    campaign.window_start, campaign.window_end = f.window_start, f.window_end
+    campaign.criteria_set, campaign.mechanisms = f.criteria_set, f.mechanisms
+    keep = {m.id for m in f.municipalities}
+    campaign.municipalities = [m for m in campaign.municipalities if m.municipality_id in keep] + [
+        CampaignMunicipality(municipality=m) for m in f.municipalities
+        if m.id not in {row.municipality_id for row in campaign.municipalities}]
+    campaign.assignments = [a for a in campaign.assignments
+                            if a.municipality_id in keep and a.mechanism_code in f.mechanisms]
+    if _settings(campaign) == before:
+        return
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleObject() from None
+    _audit("update", campaign, actor=actor, role=role, before=before, after=_settings(campaign))
 
 
 def _is_user_of(user: User, municipality: Organisation) -> bool:
@@ -271,6 +362,7 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
             tasks.reschedule(existing, due_date=campaign.window_closes, assignee=expert.user)
         _set_self_expert(campaign, municipality_id, mechanism_code, expert.user_id)
         db.session.flush()
+        bump_assignment_generation()  # the replaced and the new expert read other municipalities now
         _audit("assign_expert", existing, actor=actor, role=role, before=before, after=existing.audit_snapshot())
         return existing
     assignment = Assignment(campaign=campaign, municipality_id=municipality_id, mechanism_code=mechanism_code,
@@ -278,6 +370,7 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
     db.session.add(assignment)
     db.session.flush()
     _set_self_expert(campaign, municipality_id, mechanism_code, expert.user_id)
+    bump_assignment_generation()
     _audit("assign_expert", assignment, actor=actor, role=role, after=assignment.audit_snapshot())
     if campaign.state == "published":
         engine.start(assignment, actor=actor)
@@ -312,6 +405,7 @@ def publish_campaign(campaign: Campaign, *, actor, expected_version: int | None 
     self-assessment (the coordinator's task) and every assignment its evaluation task, due at the window's end,
     and the proposed scores are computed from the evidence."""
     engine.fire(campaign, "publish", actor=actor, expected_version=expected_version)
+    bump_assignment_generation()  # the experts appointed by the published order read their municipalities now
     coordinators = {m.municipality_id: m.coordinator_id for m in campaign.municipalities}
     experts = {(a.municipality_id, a.mechanism_code): a.expert_user_id for a in campaign.assignments}
     created = []
@@ -335,7 +429,7 @@ def refresh_proposals(campaign: Campaign) -> int:
     that are missing. Returns how many rows were written. A fixed number of queries whatever the region's size."""
     criteria = criteria_of(campaign)
     municipality_ids = [m.municipality_id for m in campaign.municipalities]
-    facts = auto.gather(campaign.period, municipality_ids, campaign.mechanisms)
+    facts = auto.gather(campaign.period, municipality_ids, campaign.mechanisms, today=org_today(campaign.organisation))
     groups = auto.required_groups(campaign.mechanisms)
     titles = auto.block_titles()
     existing = {(s.municipality_id, s.criterion_id): s for s in db.session.scalars(
@@ -437,6 +531,7 @@ def exclude_expert(expert: Expert, *, actor, on: date | None, reason: str,
         raise ValidationFailed("Эксперт не исключён.", problems=["Укажите дату и основание исключения."])
     before = expert.audit_snapshot()
     expert.status, expert.excluded_on = "excluded", on
+    bump_assignment_generation()
     try:
         db.session.flush()
     except StaleDataError:
@@ -607,7 +702,9 @@ def evidence_of(campaign: Campaign, municipality_id: int, mechanism_code: str) -
 
 
 def live_facts(campaign: Campaign, municipality_id: int, mechanism_code: str) -> auto.Facts:
-    return auto.gather(campaign.period, [municipality_id], [mechanism_code])[(municipality_id, mechanism_code)]
+    # The documents standing as evidence only: the integrity checks are for the proposed scores.
+    return auto.gather(campaign.period, [municipality_id], [mechanism_code],
+                       integrity=False)[(municipality_id, mechanism_code)]
 
 
 def record_evidence(campaign: Campaign, municipality_id: int, mechanism_code: str) -> int:

@@ -115,6 +115,9 @@ def campaign_detail(campaign_id: int):
         experts=services.experts_for_assignment(campaign) if manage else [],
         coordinator_choices={m.municipality_id: services.coordinator_choices(m.municipality)
                              for m in campaign.municipalities} if manage else {},
+        sets=criteria.published_sets() if manage and campaign.state == "draft" else [],
+        region_municipalities=services.municipalities_of(campaign.organisation)
+        if manage and campaign.state == "draft" else [],
         levels=LEVELS, level_styles=LEVEL_STYLES, today=user_today())
 
 
@@ -122,6 +125,20 @@ def _campaign_action(campaign_id: int, action):
     campaign, _ = services.campaign_for(campaign_id, current_user)
     return _act(url_for("assessment.campaign_detail", campaign_id=campaign.id), lambda: action(campaign),
                 lambda message: message)
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["POST"])
+@signed_in
+def edit_campaign(campaign_id: int):
+    def act(campaign):
+        services.update_campaign(
+            campaign, actor=current_user, title=request.form.get("title"), period=request.form.get("period"),
+            window_start=_date("window_start"), window_end=_date("window_end"),
+            criteria_set_id=request.form.get("criteria_set_id"), mechanisms=request.form.getlist("mechanisms"),
+            municipality_ids=request.form.getlist("municipality_ids"),
+            expected_version=_int(request.form.get("version")))
+        return "Условия кампании сохранены."
+    return _campaign_action(campaign_id, act)
 
 
 @bp.route("/campaigns/<int:campaign_id>/coordinator", methods=["POST"])
@@ -343,7 +360,7 @@ def _criteria_set(criteria_set_id: int) -> CriteriaSet:
     if cset is None:
         raise NotFound()
     # A region's own version is seen by the people of that region; the shipped set by everyone allowed here.
-    if cset.organisation is not None and not acting_roles_over(current_user, cset.organisation):
+    if not services.reads_criteria(current_user, cset):
         raise NotFound()
     return cset
 

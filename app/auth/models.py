@@ -4,7 +4,8 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.auth.roles import ROLES, SUPPORT_ROLES
+from app.auth.roles import ASSIGNED_ROLES, ROLES, SUPPORT_ROLES
+from app.core import hooks
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.orgs.models import CENTRE_KINDS, Organisation, OrganisationSupport, support_generation
@@ -57,10 +58,12 @@ class User(UserMixin, db.Model):
         return any(r.role in roles for r in self.roles)
 
     def roles_over(self, org: Organisation) -> set[str]:
-        """Roles this user holds over `org`: those assigned at org itself or at one of its ancestors, and the
-        support roles held at a centre that supports org or one of its ancestors (support_grants)."""
-        held = {r.role for r in self.roles if org.path.startswith(r.organisation.path)}
-        return held | {role for role, path, _ in self.support_grants() if org.path.startswith(path)}
+        """Roles this user holds over `org`: those assigned at org itself or at one of its ancestors, the support
+        roles held at a centre that supports org or one of its ancestors (support_grants), and the assignment-scoped
+        roles (a regional expert) over the organisations assigned to the user (assigned_grants)."""
+        held = {r.role for r in self.roles if r.role not in ASSIGNED_ROLES and org.path.startswith(r.organisation.path)}
+        held |= {role for role, path, _ in self.support_grants() if org.path.startswith(path)}
+        return held | {role for role, path, _ in self.assigned_grants() if org.path.startswith(path)}
 
     def support_grants(self) -> list[tuple[str, str, int]]:
         """(role, supported organisation's path, its id) for each support role (ИМЦ methodologist, РЦОКО analyst)
@@ -80,12 +83,32 @@ class User(UserMixin, db.Model):
         self.__dict__["_support_grants"] = (support_generation(), grants)
         return grants
 
+    def assigned_grants(self) -> list[tuple[str, str, int]]:
+        """(role, organisation's path, its id) for each assignment-scoped role the user holds (ASSIGNED_ROLES: the
+        regional expert) and each organisation assigned to the user inside the subtree where the role is held —
+        the answer of the `assigned_organisations` hook (the assessment: municipalities of published or closed
+        campaigns). Such a role held alone reads nothing. No query for a user without such a role; one per user
+        object otherwise, loaded again after an assignment changes (assignment_generation)."""
+        held = [r for r in self.roles if r.role in ASSIGNED_ROLES]
+        if not held:
+            return []
+        cached = self.__dict__.get("_assigned_grants")
+        if cached is not None and cached[0] == assignment_generation():
+            return cached[1]
+        assigned = hooks.assigned_organisations(self)
+        grants = sorted({(r.role, path, org_id) for r in held for path, org_id in assigned
+                         if path.startswith(r.organisation.path)})
+        self.__dict__["_assigned_grants"] = (assignment_generation(), grants)
+        return grants
+
     def can_see(self, org: Organisation) -> bool:
         return bool(self.roles_over(org))
 
     def scope_paths(self, roles=None) -> list[str]:
-        own = {r.organisation.path for r in self.roles if roles is None or r.role in roles}
-        return sorted(own | {path for role, path, _ in self.support_grants() if roles is None or role in roles})
+        own = {r.organisation.path for r in self.roles
+               if r.role not in ASSIGNED_ROLES and (roles is None or r.role in roles)}
+        granted = [*self.support_grants(), *self.assigned_grants()]
+        return sorted(own | {path for role, path, _ in granted if roles is None or role in roles})
 
     @property
     def home_organisation(self) -> Organisation | None:
@@ -94,6 +117,19 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.login}>"
+
+
+_assignment_generation = [0]
+
+
+def assignment_generation() -> int:
+    """Bumped whenever what the `assigned_organisations` hook answers may have changed (an expert assigned, a
+    campaign published): cached assigned grants of an older generation are loaded again."""
+    return _assignment_generation[0]
+
+
+def bump_assignment_generation() -> None:
+    _assignment_generation[0] += 1
 
 
 class RoleAssignment(db.Model):

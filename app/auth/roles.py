@@ -22,3 +22,7 @@ READERS = frozenset(ROLES)
 # Roles held at a centre (ИМЦ, РЦОКО) that are valid in the subtrees of the organisations the centre supports
 # (app/orgs/models.py OrganisationSupport): a centre's director or staff act only in the centre itself.
 SUPPORT_ROLES = frozenset({"methodologist", "analyst"})
+# Roles valid only over the organisations assigned to their holder (and their subtrees), wherever the role itself is
+# held: a regional expert reads the municipalities assigned to them in assessment campaigns (app/core/hooks.py
+# assigned_organisations), not the whole region.
+ASSIGNED_ROLES = frozenset({"expert"})

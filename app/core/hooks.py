@@ -39,3 +39,6 @@ covered_people = Hook("covered_people", lambda user, day=None: [])
 bearer_user = Hook("bearer_user", lambda secret: None)
 # The Russian label of `state` as the workflow of `object_type` names it, or None; filled by the workflows.
 state_label = Hook("state_label", lambda object_type, state: None)
+# (path, id) of the organisations an assignment-scoped role of `user` (app/auth/roles.py ASSIGNED_ROLES, the
+# regional expert) is valid in; filled by the assessment (municipalities assigned in published or closed campaigns).
+assigned_organisations = Hook("assigned_organisations", lambda user: [])

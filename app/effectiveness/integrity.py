@@ -14,12 +14,15 @@ lists of the same cycle), so «a goal without indicators» is checked as «the c
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import contains_eager
 
-from app.cycles.basis import basis_cycle_ids, basis_problems
+from app.catalogue.models import Track
+from app.cycles.basis import basis_problems
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator
 from app.extensions import db
 from app.orgs.services import org_today
@@ -91,12 +94,112 @@ def _short(text: str | None, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "…"
 
 
-class _Checker:
-    """Loads the cycle's chain with one query per kind of row, then walks it in memory."""
+def _grouped(rows) -> dict[int, list]:
+    """Rows whose first column is a cycle id, as {cycle id: [rows]} in their order."""
+    out: dict[int, list] = defaultdict(list)
+    for row in rows:
+        out[row[0]].append(row)
+    return out
 
-    def __init__(self, cycle: Cycle, today: date):
+
+def _basis_ids(cycles: list[Cycle]) -> dict[int, list[int]]:
+    """basis_cycle_ids (app/cycles/basis.py) of many cycles at once: the cycle itself when it sets its own
+    indicators, else the full cycles of the same mechanism, owner and period in track order (one query for all the
+    partial cycles, none when there are none)."""
+    out = {c.id: [c.id] for c in cycles if c.track.own_indicators}
+    partial = [c for c in cycles if c.id not in out]
+    if not partial:
+        return out
+    candidates = db.session.scalars(
+        select(Cycle).join(Track, Track.id == Cycle.track_id)
+        .where(Cycle.owner_id.in_({c.owner_id for c in partial}), Cycle.period.in_({c.period for c in partial}),
+               Track.mechanism_id.in_({c.track.mechanism_id for c in partial}))
+        .options(contains_eager(Cycle.track)).order_by(Track.position, Cycle.id)).all()
+    for c in partial:
+        out[c.id] = [k.id for k in candidates if k.id != c.id and k.owner_id == c.owner_id and k.period == c.period
+                     and k.track.mechanism_id == c.track.mechanism_id and k.track.own_indicators]
+    return out
+
+
+class _Chain:
+    """The rows of the traceability chain of many cycles, loaded with one query per kind of row whatever their
+    number (an assessment campaign checks a region's cycles at once), grouped by cycle."""
+
+    def __init__(self, cycles: list[Cycle]):
+        ids = [c.id for c in cycles]
+        self.basis = _basis_ids(cycles)
+        basis_ids = sorted({b for v in self.basis.values() for b in v})
+        rows = db.session.execute
+        self.goals = dict(rows(select(Goal.cycle_id, func.count()).where(Goal.cycle_id.in_(ids))
+                               .group_by(Goal.cycle_id)).all())
+        self.indicators = _grouped(rows(
+            select(Indicator.cycle_id, Indicator.id, Indicator.code, Indicator.name, Indicator.collection_method)
+            .where(Indicator.cycle_id.in_(basis_ids)).order_by(Indicator.code)).all())
+        self.methods = dict(rows(select(CollectionMethod.cycle_id, func.count())
+                                 .where(CollectionMethod.cycle_id.in_(ids)).group_by(CollectionMethod.cycle_id)).all())
+        # indicator id → (accepted values for its cycle's period, date of the latest accepted value).
+        self.measured = {r[0]: (int(r[1] or 0), _as_date(r[2])) for r in rows(
+            select(IndicatorValue.indicator_id, func.sum(case((IndicatorValue.period == Cycle.period, 1), else_=0)),
+                   func.max(IndicatorValue.updated_at))
+            .join(Submission, Submission.id == IndicatorValue.submission_id)
+            .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+            .join(Cycle, Cycle.id == Indicator.cycle_id)
+            .where(Indicator.cycle_id.in_(basis_ids), Submission.state == ACCEPTED)
+            .group_by(IndicatorValue.indicator_id))}
+        self.findings = _grouped(rows(select(Finding.cycle_id, Finding.id, Finding.problem)
+                                      .where(Finding.cycle_id.in_(ids)).order_by(Finding.id)).all())
+        self.recommendations = _grouped(rows(
+            select(Recommendation.cycle_id, Recommendation.id, Recommendation.text, Recommendation.issued_at)
+            .where(Recommendation.cycle_id.in_(ids)).order_by(Recommendation.id)).all())
+        self.answered = _grouped(rows(
+            select(Recommendation.cycle_id, recommendation_findings.c.finding_id)
+            .join(Recommendation, Recommendation.id == recommendation_findings.c.recommendation_id)
+            .where(Recommendation.cycle_id.in_(ids))).all())
+        self.items = _grouped(rows(
+            select(Recommendation.cycle_id, RecommendationItem.recommendation_id, RecommendationItem.state,
+                   RecommendationItem.due_date, RecommendationItem.id, Organisation.short_name, Organisation.name)
+            .join(Recommendation, Recommendation.id == RecommendationItem.recommendation_id)
+            .join(Organisation, Organisation.id == RecommendationItem.organisation_id)
+            .where(Recommendation.cycle_id.in_(ids)).order_by(RecommendationItem.id)).all())
+        self.measures = _grouped(rows(
+            select(Measure.cycle_id, Measure.id, Measure.title, Measure.responsible_id, Measure.start_date,
+                   Measure.end_date, Measure.state)
+            .where(Measure.cycle_id.in_(ids)).order_by(Measure.start_date, Measure.id)).all())
+        self.implemented = _grouped(rows(
+            select(Measure.cycle_id, measure_recommendations.c.recommendation_id)
+            .join(Measure, Measure.id == measure_recommendations.c.measure_id)
+            .where(Measure.cycle_id.in_(ids), Measure.state != "cancelled")).all())
+        self.measure_indicators = _grouped(rows(
+            select(Measure.cycle_id, measure_indicators.c.measure_id, measure_indicators.c.indicator_id)
+            .join(Measure, Measure.id == measure_indicators.c.measure_id).where(Measure.cycle_id.in_(ids))).all())
+        self.decisions = _grouped(rows(
+            select(Decision.cycle_id, Decision.id, Decision.text, Decision.responsible_id, Decision.deadline,
+                   Decision.participants, Decision.basis)
+            .where(Decision.cycle_id.in_(ids)).order_by(Decision.id)).all())
+        self.with_findings = _grouped(rows(
+            select(Decision.cycle_id, decision_findings.c.decision_id)
+            .join(Decision, Decision.id == decision_findings.c.decision_id).where(Decision.cycle_id.in_(ids))).all())
+        self.evaluations = _grouped(rows(
+            select(EffectivenessEvaluation.cycle_id, EffectivenessEvaluation.id, EffectivenessEvaluation.conclusions)
+            .where(EffectivenessEvaluation.cycle_id.in_(ids)).order_by(EffectivenessEvaluation.id)).all())
+        self.proposals = _grouped(rows(
+            select(EffectivenessEvaluation.cycle_id, EffectivenessProposal.id, EffectivenessProposal.text,
+                   EffectivenessProposal.applied_cycle_id)
+            .join(EffectivenessEvaluation, EffectivenessEvaluation.id == EffectivenessProposal.evaluation_id)
+            .where(EffectivenessEvaluation.cycle_id.in_(ids)).order_by(EffectivenessProposal.id)).all())
+        self.next_cycle = {}
+        for previous_id, cycle_id in rows(select(Cycle.previous_id, Cycle.id).where(Cycle.previous_id.in_(ids))
+                                          .order_by(Cycle.id)):
+            self.next_cycle.setdefault(previous_id, cycle_id)
+
+
+class _Checker:
+    """Walks one cycle's chain (loaded by _Chain, one query per kind of row) in memory."""
+
+    def __init__(self, cycle: Cycle, today: date, chain: _Chain):
         self.cycle = cycle
         self.today = today
+        self.chain = chain
         self.stages = {s.code: s for s in cycle.stages}
         self.defects: list[Defect] = []
 
@@ -117,14 +220,12 @@ class _Checker:
     # --- the chain ---
 
     def run(self) -> list[Defect]:
-        cycle = self.cycle
-        goal_count = db.session.scalar(select(func.count()).select_from(Goal).where(Goal.cycle_id == cycle.id))
+        cycle, chain = self.cycle, self.chain
+        goal_count = chain.goals.get(cycle.id, 0)
         # A partial cycle's measures are evaluated on the indicators of its full cycle (app/cycles/basis.py); its
         # own blocks never include IND, METH or MON, so the checks below of those blocks stay the full cycle's.
-        self.basis_ids = basis_cycle_ids(cycle)
-        indicators = db.session.execute(
-            select(Indicator.id, Indicator.code, Indicator.name, Indicator.collection_method)
-            .where(Indicator.cycle_id.in_(self.basis_ids)).order_by(Indicator.code)).all()
+        self.basis_ids = chain.basis[cycle.id]
+        indicators = sorted((i for b in self.basis_ids for i in chain.indicators.get(b, [])), key=lambda i: i.code)
         self.indicator_codes = {i.id: i.code for i in indicators}
         if self.reached("GOAL") and goal_count == 0:
             self.add("no_goals", "GOAL", "Не сформулировано ни одной цели: цепочка не начинается.",
@@ -142,14 +243,12 @@ class _Checker:
                              f"{ind.code} {_short(ind.name, 70)}",
                              ("cycles.content_edit", {"kind": "indicators", "item_id": ind.id}))
         if self.reached("METH") and indicators:
-            methods = db.session.scalar(select(func.count()).select_from(CollectionMethod)
-                                        .where(CollectionMethod.cycle_id == cycle.id))
-            if not methods:
+            if not chain.methods.get(cycle.id):
                 self.add("no_collection_methods", "METH",
                          "Не описано ни одного метода сбора и обработки информации для показателей цикла.",
                          "cycle", cycle.id, cycle.short_title,
                          ("cycles.content_new", {"cycle_id": cycle.id, "kind": "methods"}))
-        self.measured = self._measurements() if indicators else {}
+        self.measured = chain.measured if indicators else {}
         if self.reached("MON"):
             for ind in indicators:
                 if not self.measured.get(ind.id, (0, None))[0]:
@@ -163,35 +262,12 @@ class _Checker:
         self._effectiveness()
         return self.defects
 
-    def _measurements(self) -> dict[int, tuple[int, date | None]]:
-        """indicator id → (accepted values for the cycle's period, date of the latest accepted value)."""
-        rows = db.session.execute(
-            select(IndicatorValue.indicator_id,
-                   func.sum(case((IndicatorValue.period == self.cycle.period, 1), else_=0)),
-                   func.max(IndicatorValue.updated_at))
-            .join(Submission, Submission.id == IndicatorValue.submission_id)
-            .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
-            .where(Indicator.cycle_id.in_(self.basis_ids), Submission.state == ACCEPTED)
-            .group_by(IndicatorValue.indicator_id)).all()
-        return {r[0]: (int(r[1] or 0), _as_date(r[2])) for r in rows}
-
     def _findings_and_recommendations(self) -> None:
-        cycle = self.cycle
-        findings = db.session.execute(select(Finding.id, Finding.problem).where(Finding.cycle_id == cycle.id)
-                                      .order_by(Finding.id)).all()
-        recs = db.session.execute(
-            select(Recommendation.id, Recommendation.text, Recommendation.issued_at)
-            .where(Recommendation.cycle_id == cycle.id).order_by(Recommendation.id)).all()
-        answered = set(db.session.scalars(
-            select(recommendation_findings.c.finding_id).join(
-                Recommendation, Recommendation.id == recommendation_findings.c.recommendation_id)
-            .where(Recommendation.cycle_id == cycle.id)))
-        items = db.session.execute(
-            select(RecommendationItem.recommendation_id, RecommendationItem.state, RecommendationItem.due_date,
-                   RecommendationItem.id, Organisation.short_name, Organisation.name)
-            .join(Recommendation, Recommendation.id == RecommendationItem.recommendation_id)
-            .join(Organisation, Organisation.id == RecommendationItem.organisation_id)
-            .where(Recommendation.cycle_id == cycle.id).order_by(RecommendationItem.id)).all()
+        cycle, chain = self.cycle, self.chain
+        findings = chain.findings.get(cycle.id, [])
+        recs = chain.recommendations.get(cycle.id, [])
+        answered = {r.finding_id for r in chain.answered.get(cycle.id, [])}
+        items = chain.items.get(cycle.id, [])
         self.recommendations = recs
         new_rec = ("followup.new_recommendation", {"cycle_id": cycle.id})
         if self.reached("REC"):
@@ -230,6 +306,9 @@ class _Checker:
     def _basis(self) -> None:
         """A partial cycle without the full cycle (or its indicators) to evaluate against: its measures have no
         indicators to name and its effectiveness nothing to measure; said once per block that needs them."""
+        basis = self.chain.basis[self.cycle.id]
+        if basis and basis != [self.cycle.id] and any(self.chain.indicators.get(b) for b in basis):
+            return  # a partial cycle whose full cycle has indicators (the common case, asked without a query)
         problems = basis_problems(self.cycle)
         if not problems:
             return
@@ -239,18 +318,11 @@ class _Checker:
                          ("cycles.new_cycle", {}))
 
     def _measures(self) -> None:
-        cycle = self.cycle
-        self.measures = db.session.execute(
-            select(Measure.id, Measure.title, Measure.responsible_id, Measure.start_date, Measure.end_date,
-                   Measure.state).where(Measure.cycle_id == cycle.id).order_by(Measure.start_date, Measure.id)).all()
-        implemented = set(db.session.scalars(
-            select(measure_recommendations.c.recommendation_id).join(
-                Measure, Measure.id == measure_recommendations.c.measure_id)
-            .where(Measure.cycle_id == cycle.id, Measure.state != "cancelled")))
+        cycle, chain = self.cycle, self.chain
+        self.measures = chain.measures.get(cycle.id, [])
+        implemented = {r.recommendation_id for r in chain.implemented.get(cycle.id, [])}
         self.measure_indicators: dict[int, list[int]] = {}
-        for measure_id, indicator_id in db.session.execute(
-                select(measure_indicators.c.measure_id, measure_indicators.c.indicator_id)
-                .join(Measure, Measure.id == measure_indicators.c.measure_id).where(Measure.cycle_id == cycle.id)):
+        for _, measure_id, indicator_id in chain.measure_indicators.get(cycle.id, []):
             self.measure_indicators.setdefault(measure_id, []).append(indicator_id)
         new_measure = ("followup.new_measure", {"cycle_id": cycle.id})
         if self.reached("MEAS"):
@@ -278,15 +350,11 @@ class _Checker:
         if not self.reached("DEC"):
             return
         cycle = self.cycle
-        decisions = db.session.execute(
-            select(Decision.id, Decision.text, Decision.responsible_id, Decision.deadline, Decision.participants,
-                   Decision.basis).where(Decision.cycle_id == cycle.id).order_by(Decision.id)).all()
+        decisions = self.chain.decisions.get(cycle.id, [])
         if not decisions:
             self.add("no_decisions", "DEC", "Не принято ни одного управленческого решения.", "cycle", cycle.id,
                      cycle.short_title, ("followup.new_decision", {"cycle_id": cycle.id}))
-        with_findings = set(db.session.scalars(
-            select(decision_findings.c.decision_id).join(Decision, Decision.id == decision_findings.c.decision_id)
-            .where(Decision.cycle_id == cycle.id)))
+        with_findings = {r.decision_id for r in self.chain.with_findings.get(cycle.id, [])}
         for d in decisions:
             label = f"Решение «{_short(d.text, 60)}»"
             checks = (("decision_without_responsible", d.responsible_id is None, "не назначен ответственный"),
@@ -318,9 +386,8 @@ class _Checker:
                     self.add("indicator_not_remeasured", "EFF",
                              f"Показатель {code} не измерялся после окончания меры «{_short(m.title, 50)}» "
                              f"({m.end_date:%d.%m.%Y}).", "indicator", indicator_id, code, eff_link)
-        evaluation = db.session.execute(
-            select(EffectivenessEvaluation.id, EffectivenessEvaluation.conclusions)
-            .where(EffectivenessEvaluation.cycle_id == cycle.id)).first()
+        evaluations = self.chain.evaluations.get(cycle.id, [])
+        evaluation = evaluations[0] if evaluations else None
         if evaluation is None:
             self.add("no_evaluation", "EFF", "Анализ эффективности принятых мер не проведён.", "cycle", cycle.id,
                      cycle.short_title, eff_link_to("conclusions-form"))
@@ -328,15 +395,13 @@ class _Checker:
         if not (evaluation.conclusions or "").strip():
             self.add("evaluation_without_conclusions", "EFF", "Не сформулированы выводы об эффективности мер.",
                      "effectiveness_evaluation", evaluation.id, cycle.short_title, eff_link_to("conclusions-form"))
-        proposals = db.session.execute(
-            select(EffectivenessProposal.id, EffectivenessProposal.text, EffectivenessProposal.applied_cycle_id)
-            .where(EffectivenessProposal.evaluation_id == evaluation.id).order_by(EffectivenessProposal.id)).all()
+        proposals = self.chain.proposals.get(cycle.id, [])
         if not proposals:
             self.add("no_proposals", "EFF", "Выводы не переданы в следующий цикл: нет ни одного предложения "
                      "(цели или корректировки показателя).", "effectiveness_evaluation", evaluation.id,
                      cycle.short_title, eff_link_to("proposal-form"))
             return
-        next_cycle = db.session.scalar(select(Cycle.id).where(Cycle.previous_id == cycle.id).limit(1))
+        next_cycle = self.chain.next_cycle.get(cycle.id)
         if next_cycle is not None:
             for p in proposals:
                 if p.applied_cycle_id is None:
@@ -357,7 +422,19 @@ def _as_date(value) -> date | None:
 def check_cycle(cycle: Cycle, *, today: date | None = None) -> list[Defect]:
     """Every broken link of the cycle's chain, in chain order (stage by stage)."""
     # «Past due» is counted in the owner's day, not in UTC's (a day behind Moscow from 21:00 to 24:00 UTC).
-    defects = _Checker(cycle, today or org_today(cycle.owner)).run()
+    return _ordered(_Checker(cycle, today or org_today(cycle.owner), _Chain([cycle])).run())
+
+
+def check_cycles(cycles: list[Cycle], *, today: date) -> dict[int, list[Defect]]:
+    """check_cycle of many cycles with one query per kind of row for all of them (the cycles' stages, tracks and
+    owners are expected loaded): {cycle id: defects}."""
+    if not cycles:
+        return {}
+    chain = _Chain(cycles)
+    return {c.id: _ordered(_Checker(c, today, chain).run()) for c in cycles}
+
+
+def _ordered(defects: list[Defect]) -> list[Defect]:
     order = {code: n for n, code in enumerate(STAGE_ORDER)}
     return sorted(defects, key=lambda d: order.get(d.stage, 99))
 

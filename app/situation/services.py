@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from app.analysis.models import AnalysisResult, AnalysisRun
+from app.auth.roles import ASSIGNED_ROLES
 from app.catalogue.models import Mechanism, Track
 from app.cycles.models import Cycle, Stage
 from app.extensions import db
@@ -29,7 +30,9 @@ SCHOOL_READERS = frozenset({"director", "staff"})
 
 def root_for(user) -> Organisation | None:
     """Where the centre opens: the highest organisation where the user holds a viewer role, else their school."""
-    found = [r.organisation for r in user.roles if r.role in VIEWERS]
+    found = [r.organisation for r in user.roles if r.role in VIEWERS and r.role not in ASSIGNED_ROLES]
+    if not found:  # a regional expert alone reads the municipalities assigned to them
+        found = [db.session.get(Organisation, org_id) for role, _, org_id in user.assigned_grants() if role in VIEWERS]
     if not found:
         found = [r.organisation for r in user.roles if r.role in SCHOOL_READERS and r.organisation.kind == "school"]
     return min(found, key=lambda o: (len(o.path), o.id)) if found else None

@@ -23,28 +23,35 @@ ENDPOINT_SCOPES: dict = {}
 FORM_ROUTES: dict = {}
 
 
-def make_campaign(world, db_session, *, mechanisms=("M1.1",), start=None, end=None):
-    """A published campaign of world["region"] over world["mun"]: coordinator world["official"], the regional
-    expert world["expert"] in the register and assigned to every mechanism; the region's official who made it."""
+def make_campaign(world, db_session, *, mechanisms=("M1.1",), start=None, end=None, mun=None, coordinator=None,
+                  expert_user=None, manager=None):
+    """A published campaign of world["region"] over world["mun"] (or `mun`): coordinator world["official"] (or
+    `coordinator`), the regional expert world["expert"] (or `expert_user`) in the register and assigned to every
+    mechanism; the region's official who made it (made here unless `manager` is given)."""
     from app.assessment import services
     from app.assessment.criteria import load_criteria, published_sets
+    from app.assessment.models import Expert
     from app.auth.services import create_user
+    from app.extensions import db
+    from sqlalchemy import select
     from tests.conftest import PASSWORD
 
     load_criteria()
     cset = published_sets()[0]
-    region, mun = world["region"], world["mun"]
-    manager = create_user(login="reg_official", full_name="Регионова Ольга Петровна", password=PASSWORD,
-                          position="консультант", roles=[("official", region)])
+    region, mun = world["region"], mun or world["mun"]
+    coordinator, expert_user = coordinator or world["official"], expert_user or world["expert"]
+    manager = manager or create_user(login="reg_official", full_name="Регионова Ольга Петровна", password=PASSWORD,
+                                     position="консультант", roles=[("official", region)])
     today = date.today()
     campaign = services.create_campaign(
         region, actor=manager, title="Мониторинг механизмов 2026", period="2025/26",
         window_start=start or today - timedelta(days=1), window_end=end or today + timedelta(days=30),
         criteria_set_id=cset.id, mechanisms=list(mechanisms), municipality_ids=[mun.id])
-    services.appoint_coordinator(campaign, municipality_id=mun.id, user_id=world["official"].id, actor=manager)
-    expert = services.add_expert(region, actor=manager, user_id=world["expert"].id, organisation_id=region.id,
-                                 position="эксперт", competences=list(cset.mechanism_codes()), included_on=today,
-                                 basis="приказ от 01.06.2026 № 1", mechanism_codes=cset.mechanism_codes())
+    services.appoint_coordinator(campaign, municipality_id=mun.id, user_id=coordinator.id, actor=manager)
+    expert = db.session.scalar(select(Expert).where(Expert.user_id == expert_user.id)) or services.add_expert(
+        region, actor=manager, user_id=expert_user.id, organisation_id=region.id, position="эксперт",
+        competences=list(cset.mechanism_codes()), included_on=today, basis="приказ от 01.06.2026 № 1",
+        mechanism_codes=cset.mechanism_codes())
     for code in mechanisms:
         services.assign_expert(campaign, municipality_id=mun.id, mechanism_code=code, expert_id=expert.id,
                                actor=manager)
