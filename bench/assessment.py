@@ -6,9 +6,12 @@ mechanism (8) of the period, its nine stages (half approved), 3 goals, 6 indicat
 2 collection methods, 2 findings, 2 measures and 1 decision per cycle — rows inserted directly (the bench is about
 reading).
 
-Timed: app.assessment.evidence.gather for all municipalities × mechanisms and the proposal of every criterion of the
-default set (what publishing and «Пересчитать предложенные баллы» do). Baseline: the same counts by plain SQL
-group-bys (one per table, grouped by owner and mechanism) through the same connection, results into dicts.
+Timed: app.assessment.evidence.gather for all municipalities × mechanisms — the content counts, the documents and the
+cycles' integrity checks (app/effectiveness/integrity.py check_cycles, one query per kind of row for all cycles) —
+and the proposal of every criterion of the default set (what publishing and «Пересчитать предложенные баллы» do).
+Baseline: the same counts by plain SQL group-bys (one per table, grouped by owner and mechanism, including those the
+integrity checks rest on: stages reached, indicators without a method, values per indicator, recommendations,
+decisions' missing fields, evaluations) through the same connection, results into dicts.
 BENCH_REPEATS interleaved pairs (default 7): best of each side, their ratio, and the median per-pair ratio.
 Target ≤ 3×. Also printed: the statement count for 5 and for all municipalities (must be equal: no N+1).
 
@@ -60,6 +63,25 @@ BASELINE = [
     "JOIN tracks t ON t.id = c.track_id JOIN mechanisms m ON m.id = t.mechanism_id WHERE c.period = :p "
     "GROUP BY c.owner_id, m.code",
     "SELECT c.owner_id, m.code, count(*) FROM documents x JOIN cycles c ON c.id = x.cycle_id "
+    "JOIN tracks t ON t.id = c.track_id JOIN mechanisms m ON m.id = t.mechanism_id WHERE c.period = :p "
+    "GROUP BY c.owner_id, m.code",
+    # The same counts the integrity checks rest on (the proposal scores the criteria that name them).
+    "SELECT c.owner_id, m.code, count(*) FROM stages s JOIN cycles c ON c.id = s.cycle_id JOIN tracks t ON "
+    "t.id = c.track_id JOIN mechanisms m ON m.id = t.mechanism_id WHERE c.period = :p AND s.state <> 'waiting' "
+    "GROUP BY c.owner_id, m.code",
+    "SELECT c.owner_id, m.code, sum(CASE WHEN length(trim(i.collection_method)) > 0 THEN 0 ELSE 1 END) "
+    "FROM indicators i JOIN cycles c ON c.id = i.cycle_id JOIN tracks t ON t.id = c.track_id "
+    "JOIN mechanisms m ON m.id = t.mechanism_id WHERE c.period = :p GROUP BY c.owner_id, m.code",
+    "SELECT i.cycle_id, i.id, count(v.id) FROM indicators i JOIN cycles c ON c.id = i.cycle_id "
+    "LEFT JOIN indicator_values v ON v.indicator_id = i.id WHERE c.period = :p GROUP BY i.cycle_id, i.id",
+    "SELECT c.owner_id, m.code, count(*) FROM recommendations x JOIN cycles c ON c.id = x.cycle_id "
+    "JOIN tracks t ON t.id = c.track_id JOIN mechanisms m ON m.id = t.mechanism_id WHERE c.period = :p "
+    "GROUP BY c.owner_id, m.code",
+    "SELECT c.owner_id, m.code, sum(CASE WHEN x.responsible_id IS NULL THEN 1 ELSE 0 END), "
+    "sum(CASE WHEN x.deadline IS NULL THEN 1 ELSE 0 END) FROM decisions x JOIN cycles c ON c.id = x.cycle_id "
+    "JOIN tracks t ON t.id = c.track_id JOIN mechanisms m ON m.id = t.mechanism_id WHERE c.period = :p "
+    "GROUP BY c.owner_id, m.code",
+    "SELECT c.owner_id, m.code, count(*) FROM effectiveness_evaluations x JOIN cycles c ON c.id = x.cycle_id "
     "JOIN tracks t ON t.id = c.track_id JOIN mechanisms m ON m.id = t.mechanism_id WHERE c.period = :p "
     "GROUP BY c.owner_id, m.code",
 ]

@@ -26,11 +26,12 @@ from app.core.timeutil import format_date
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
 from app.documents.models import Document, DocumentVersion, Signature
 from app.effectiveness.integrity import LABELS as INTEGRITY_LABELS
-from app.effectiveness.integrity import check_cycles
+from app.effectiveness.integrity import CycleHead, check_cycles
 from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
 from app.extensions import db
 from app.followup.models import Decision, Measure, Recommendation, RecommendationItem
 from app.monitoring.models import DataRequest
+from app.orgs.models import Organisation
 
 REGISTERED_STATES = ("registered", "published")
 ACKNOWLEDGED_STATES = ("acknowledged", "in_progress", "reported", "accepted", "returned")
@@ -99,13 +100,17 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
     facts: dict[tuple[int, str], Facts] = defaultdict(Facts)
     if not municipality_ids or not mechanism_codes:
         return facts
-    cycles = (select(Cycle.id.label("cycle_id"), Cycle.owner_id, Mechanism.code.label("mechanism"))
+    cycles = (select(Cycle.id.label("cycle_id"), Cycle.owner_id, Mechanism.code.label("mechanism"), Cycle.period,
+                     Cycle.track_id)
               .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
               .where(Cycle.owner_id.in_(municipality_ids), Cycle.period == period,
                      Mechanism.code.in_(mechanism_codes))).subquery()
-    key_of = {}
-    for cycle_id, owner_id, code in _rows(select(cycles.c.cycle_id, cycles.c.owner_id, cycles.c.mechanism)):
+    key_of, heads = {}, []
+    for cycle_id, owner_id, code, cycle_period, track_id in _rows(select(cycles.c.cycle_id, cycles.c.owner_id,
+                                                                         cycles.c.mechanism, cycles.c.period,
+                                                                         cycles.c.track_id)):
         key_of[cycle_id] = (owner_id, code)
+        heads.append((cycle_id, cycle_period, owner_id, track_id))
         facts[(owner_id, code)].cycle_ids.append(cycle_id)
     if not key_of:
         return facts
@@ -117,9 +122,7 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
         if state == "approved":
             facts[key_of[cycle_id]].approved_blocks.add(code)
     if integrity:
-        cycles = db.session.scalars(select(Cycle).where(Cycle.id.in_(ids)).options(
-            selectinload(Cycle.stages), selectinload(Cycle.track), selectinload(Cycle.owner))).all()
-        for cycle_id, defects in check_cycles(cycles, today=today or date.today()).items():
+        for cycle_id, defects in check_cycles(_heads(heads), today=today or date.today()).items():
             facts[key_of[cycle_id]].defects.update(d.code for d in defects)
 
     # Documents with their newest registered edition (if any).
@@ -193,6 +196,29 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
     return facts
 
 
+def _heads(rows) -> list[CycleHead]:
+    """The cycles as the integrity checks read them (CycleHead): their few tracks and owners loaded once, never a
+    cycle or a stage as an object."""
+    tracks = {t.id: t for t in db.session.scalars(
+        select(Track).where(Track.id.in_({r[3] for r in rows}))
+        .options(selectinload(Track.mechanism).selectinload(Mechanism.tracks)))}
+    # Organisation.display_name in SQL: the short name, else the name.
+    owners = dict(_rows(select(Organisation.id, func.coalesce(func.nullif(Organisation.short_name, ""),
+                                                              Organisation.name))
+                        .where(Organisation.id.in_({r[2] for r in rows}))))
+    labels = {track_id: Cycle.track_label.fget(_TrackOnly(track)) for track_id, track in tracks.items()}
+    return [CycleHead(cycle_id, period, owner_id, tracks[track_id],
+                      f"{labels[track_id]}, {owners[owner_id]}, {period}")
+            for cycle_id, period, owner_id, track_id in rows]
+
+
+@dataclass(frozen=True)
+class _TrackOnly:
+    """Cycle.track_label reads only the track: the label of a track without loading a cycle."""
+
+    track: Track
+
+
 def required_groups(mechanism_codes) -> dict[str, list[str]]:
     rows = _rows(select(Mechanism.code, IndicatorGroup.name).join(Mechanism.mechanism_set)
                  .join(IndicatorGroup, IndicatorGroup.mechanism_id == Mechanism.id)
@@ -209,16 +235,22 @@ def block_titles() -> dict[str, str]:
     return dict(_rows(select(StageDefinition.code, StageDefinition.title)))
 
 
+def _plain(criterion: Criterion) -> tuple[dict, str, str, int]:
+    """The criterion's rule, block, mechanism and maximum, each attribute read once (a region's proposal reads every
+    criterion for every municipality)."""
+    return criterion.evidence or {}, criterion.block, criterion.mechanism_code, criterion.max_points
+
+
 def propose(criterion: Criterion, facts: Facts, *, groups: list[str], titles: dict[str, str]) -> Proposal:
     """The proposed score of one criterion from the facts, with its reason («1 — …» / «0 — …»)."""
-    rule = criterion.evidence or {}
-    block_title = titles.get(criterion.block, criterion.block)
+    rule, block, mechanism_code, max_points = _plain(criterion)
+    block_title = titles.get(block, block)
     if not facts.cycle_ids:
-        return Proposal(0, f"0 — нет цикла механизма {criterion.mechanism_code} за период кампании")
+        return Proposal(0, f"0 — нет цикла механизма {mechanism_code} за период кампании")
     if rule.get("per_group"):
         covered = [g for g in groups if g in facts.groups_covered]
         missing = [g for g in groups if g not in facts.groups_covered]
-        points = min(len(covered), criterion.max_points)
+        points = min(len(covered), max_points)
         reason = f"{points} — показатели охватывают групп: {len(covered)} из {len(groups)}"
         if missing:
             reason += "; не охвачены: " + ", ".join(f"«{g}»" for g in missing)
@@ -226,9 +258,9 @@ def propose(criterion: Criterion, facts: Facts, *, groups: list[str], titles: di
     met, unmet = [], []
     documents = rule.get("documents")
     if documents:
-        block = documents.get("block", criterion.block)
-        title = titles.get(block, block)
-        found = [d for d in facts.documents if d.block == block]
+        doc_block = documents.get("block", block)
+        title = titles.get(doc_block, doc_block)
+        found = [d for d in facts.documents if d.block == doc_block]
         if documents.get("registered"):
             good = [d for d in found if d.registered]
             (met if good else unmet).append(
@@ -236,13 +268,13 @@ def propose(criterion: Criterion, facts: Facts, *, groups: list[str], titles: di
         else:
             (met if found else unmet).append(found[0].describe() if found else f"нет документа этапа «{title}»")
     if rule.get("stage_approved"):
-        if criterion.block in facts.approved_blocks:
+        if block in facts.approved_blocks:
             met.append(f"этап «{block_title}» утверждён")
         else:
             unmet.append(f"этап «{block_title}» не утверждён")
     checks = rule.get("integrity") or []
     if checks:
-        if criterion.block not in facts.reached_blocks:
+        if block not in facts.reached_blocks:
             unmet.append(f"этап «{block_title}» не начат: проверки целостности не выполнялись")
         else:
             failed = [f"«{INTEGRITY_LABELS.get(code, code)}» ({facts.defects[code]})" for code in checks
@@ -260,7 +292,7 @@ def propose(criterion: Criterion, facts: Facts, *, groups: list[str], titles: di
         return Proposal(0, "0 — правило доказательств не задано: оценивается экспертом")
     if unmet:
         return Proposal(0, "0 — " + "; ".join(unmet))
-    return Proposal(criterion.max_points, f"{criterion.max_points} — " + "; ".join(met))
+    return Proposal(max_points, f"{max_points} — " + "; ".join(met))
 
 
 def evidence_documents(criterion: Criterion, facts: Facts) -> list[DocumentFact]:

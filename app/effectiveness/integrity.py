@@ -23,7 +23,7 @@ from sqlalchemy.orm import contains_eager
 
 from app.catalogue.models import Track
 from app.cycles.basis import basis_problems
-from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator
+from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
 from app.extensions import db
 from app.orgs.services import org_today
 from flask import url_for
@@ -94,6 +94,18 @@ def _short(text: str | None, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "…"
 
 
+@dataclass(frozen=True)
+class CycleHead:
+    """What the checks read of a cycle besides its chain's rows: enough to check a region's cycles without loading
+    each as an object (check_cycles takes these or cycles)."""
+
+    id: int
+    period: str
+    owner_id: int
+    track: Track
+    short_title: str
+
+
 def _grouped(rows) -> dict[int, list]:
     """Rows whose first column is a cycle id, as {cycle id: [rows]} in their order."""
     out: dict[int, list] = defaultdict(list)
@@ -127,6 +139,10 @@ class _Chain:
 
     def __init__(self, cycles: list[Cycle]):
         ids = [c.id for c in cycles]
+        self.stages: dict[int, dict] = defaultdict(dict)  # cycle id → {block code: (id, code, state) row}
+        for row in db.session.execute(select(Stage.cycle_id, Stage.id, Stage.code, Stage.state)
+                                      .where(Stage.cycle_id.in_(ids))):
+            self.stages[row.cycle_id][row.code] = row
         self.basis = _basis_ids(cycles)
         basis_ids = sorted({b for v in self.basis.values() for b in v})
         rows = db.session.execute
@@ -200,7 +216,7 @@ class _Checker:
         self.cycle = cycle
         self.today = today
         self.chain = chain
-        self.stages = {s.code: s for s in cycle.stages}
+        self.stages = chain.stages[cycle.id]
         self.defects: list[Defect] = []
 
     # --- helpers ---
@@ -307,9 +323,11 @@ class _Checker:
         """A partial cycle without the full cycle (or its indicators) to evaluate against: its measures have no
         indicators to name and its effectiveness nothing to measure; said once per block that needs them."""
         basis = self.chain.basis[self.cycle.id]
-        if basis and basis != [self.cycle.id] and any(self.chain.indicators.get(b) for b in basis):
-            return  # a partial cycle whose full cycle has indicators (the common case, asked without a query)
-        problems = basis_problems(self.cycle)
+        if self.cycle.track.own_indicators or any(self.chain.indicators.get(b) for b in basis):
+            return  # a full cycle, or a partial one whose full cycle has indicators: asked without a query
+        # A partial cycle with nothing to evaluate against (rare): the words come from app/cycles/basis.py.
+        cycle = self.cycle if isinstance(self.cycle, Cycle) else db.session.get(Cycle, self.cycle.id)
+        problems = basis_problems(cycle)
         if not problems:
             return
         for code in ("MEAS", "EFF"):
@@ -425,9 +443,9 @@ def check_cycle(cycle: Cycle, *, today: date | None = None) -> list[Defect]:
     return _ordered(_Checker(cycle, today or org_today(cycle.owner), _Chain([cycle])).run())
 
 
-def check_cycles(cycles: list[Cycle], *, today: date) -> dict[int, list[Defect]]:
-    """check_cycle of many cycles with one query per kind of row for all of them (the cycles' stages, tracks and
-    owners are expected loaded): {cycle id: defects}."""
+def check_cycles(cycles: list[Cycle | CycleHead], *, today: date) -> dict[int, list[Defect]]:
+    """check_cycle of many cycles with one query per kind of row for all of them (the cycles' tracks with their
+    mechanisms, and their owners, are expected loaded): {cycle id: defects}."""
     if not cycles:
         return {}
     chain = _Chain(cycles)
