@@ -17,6 +17,8 @@ ROUTE_ARGUMENTS: dict = {
     "assignment_id": (REGION_SCOPED, lambda o, v, r: [o.extra["assignment_id"]]),
     "evidence_id": (REGION_SCOPED, lambda o, v, r: [o.extra["evidence_id"]]),
     "expert_id": (REGION_SCOPED, lambda o, v, r: [o.extra["expert_id"]]),
+    # The region picture's charts (picture_views.py): a fixed set of names, not objects.
+    "chart": ("selector", lambda o, v, r: ["blocks", "heatmap", "levels"]),
 }
 ENDPOINT_SCOPES: dict = {}
 # Forms are shown by GET pages and saved by POST-only routes.
