@@ -4,6 +4,7 @@ previous campaign, the over-assessment flag, the XLSX of all scores, Spearman's 
 the linkage with the region's own cycle, a statement count independent of the number of municipalities, access."""
 
 import io
+import json
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -213,6 +214,13 @@ def test_statement_count_does_not_depend_on_the_number_of_municipalities(world, 
     assert ctx[muns[3].id] | {} == {"schools": 1, "pupils": 102, "rural_share": 100.0, "shnor_share": None,
                                      "shnsu_share": None, "flagged_share": None}
     assert {r.key: r.n for r in pic.factors.rows}["schools"] == 6
+    # what the analytical report takes: plain values only
+    plain = json.loads(json.dumps(pic.plain()))
+    assert len(plain["heatmap"]) == 6 and plain["dynamics"]["previous"] == "Прошлая"
+    # 13 of the 16 criteria at their maximum: only three 1-point criteria (DEC.2, EFF.1, EFF.2) are 0
+    cell = plain["heatmap"][5]["cells"][0]
+    assert cell["level"] == "high" and 80 <= cell["percent"] < 100
+    assert {r["label"] for r in plain["factors"]["rows"]} >= {"Доля сельских школ, %", "Доля ШНОР, %"}
 
 
 def test_factor_shares_come_from_the_latest_finished_analysis(world, make_org, make_cycle, db_session):
@@ -347,6 +355,7 @@ def test_access_expert_sees_only_assigned_coordinator_and_school_nothing(world, 
     response = client.get(url)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Тестовый муниципалитет" in html and "Другой район" not in html
+    assert "Показаны муниципалитеты, назначенные вам" in html
     xlsx = load_workbook(io.BytesIO(client.get(url + ".xlsx").data))
     assert {r[0] for r in list(xlsx["Баллы"].iter_rows(values_only=True))[1:]} == {"MUN"}
     for user in (world["official"], world["director_b"]):  # the coordinator; a school

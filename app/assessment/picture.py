@@ -279,6 +279,34 @@ class Picture:
     def over_assessed(self) -> list[MunicipalityRow]:
         return [r for r in self.rows if r.gap.get("over")]
 
+    def plain(self) -> dict:
+        """The picture as plain values (names, numbers, Russian words) for a document's context."""
+        factors, linkage = self.factors, self.linkage
+        return {
+            "counted_note": self.counted_note, "mechanisms": list(self.mechanisms), "thresholds": dict(self.thresholds),
+            "problem_below": self.problem_below, "heatmap": self.heatmap(),
+            "problem_zones": [{"municipality": r.name, "zones": [{"block": z["block"], "percent": z["percent"]}
+                                                                 for z in r.problem_zones]} for r in self.rows],
+            "region_zones": [{"block": z["block"], "percent": z["percent"], "below": z["below"]}
+                             for z in self.region_zones],
+            "distribution": [{"mechanism": d["mechanism"], "n": d["n"], "mean": d["mean"], "min": d["min"],
+                              "max": d["max"], **{level: d["counts"][level] for level in LEVELS},
+                              "unscored": d["counts"][None]} for d in self.distribution],
+            "dynamics": {"previous": self.previous.title if self.previous is not None else None,
+                         "mechanisms": [dict(d) for d in self.dynamics],
+                         "municipalities": [{"municipality": r.name, "now": r.percent, "before": r.previous_percent,
+                                             "delta": r.delta} for r in self.rows]},
+            "gap": [{"municipality": r.name, **r.gap} for r in self.rows],
+            "over_assessed": [r.name for r in self.over_assessed],
+            "factors": None if factors is None else {
+                "method": factors.method,
+                "rows": [{"label": f.label, "rho": f.rho, "rho_shown": f.rho_shown, "n": f.n, "words": f.words}
+                         for f in factors.rows]},
+            "linkage": None if linkage is None else {
+                "basis": linkage.basis, "has_region": linkage.has_region, "blocks": [dict(b) for b in linkage.blocks],
+                "mechanisms": [dict(m) for m in linkage.mechanisms]},
+        }
+
 
 def _overall(cells: list[Cell]) -> float | None:
     counted = [c for c in cells if c.points is not None]

@@ -12,7 +12,9 @@ import base64
 from app.analysis import chart_cache
 from app.core import charts
 
-LEVEL_COLOURS = {"high": "#2e7d32", "medium": "#5aa9e6", "low": "#f2b134", "none": "#d9534f", None: "#e9ecef"}
+# The colours of the page's level badges and cells (Bootstrap's success / info / warning / danger), so the chart
+# and the table read alike.
+LEVEL_COLOURS = {"high": "#198754", "medium": "#0dcaf0", "low": "#ffc107", "none": "#dc3545", None: "#e9ecef"}
 LEVEL_NAMES = {"high": "высокий", "medium": "средний", "low": "низкий", "none": "не сформирован", None: "нет оценки"}
 CHARTS = {"heatmap": "Тепловая карта", "levels": "Уровни по механизмам", "blocks": "Профиль региона по блокам"}
 

@@ -28,7 +28,7 @@ def _picture_for(campaign_id: int):
         ids = scope.assigned  # an expert: the municipalities assigned to them
     else:
         raise NotFound()
-    return campaign, picture.region_picture(campaign, ids)
+    return campaign, picture.region_picture(campaign, ids), ids is None
 
 
 def _sort_args() -> tuple[str, bool]:
@@ -40,7 +40,7 @@ def _sort_args() -> tuple[str, bool]:
 @bp.route("/campaigns/<int:campaign_id>/picture")
 @signed_in
 def picture_page(campaign_id: int):
-    campaign, pic = _picture_for(campaign_id)
+    campaign, pic, full = _picture_for(campaign_id)
     key, descending = _sort_args()
     if key not in picture.SORTS and key not in pic.mechanisms:
         key = "name"
@@ -49,7 +49,7 @@ def picture_page(campaign_id: int):
     charts = {name: picture_charts.svg_inline(name, d) for name, d in data.items()} if pic.rows else {}
     titles = dict(db.session.execute(select(StageDefinition.code, StageDefinition.title)).all())
     return render_template("assessment/picture.html", campaign=campaign, pic=pic, rows=rows, sort=key,
-                           descending=descending, charts=charts, chart_titles=picture_charts.CHARTS,
+                           descending=descending, full=full, charts=charts, chart_titles=picture_charts.CHARTS,
                            block_titles=titles, levels=LEVELS, level_styles=LEVEL_STYLES,
                            over_gap=picture.OVER_ASSESSMENT_GAP)
 
@@ -57,7 +57,7 @@ def picture_page(campaign_id: int):
 @bp.route("/campaigns/<int:campaign_id>/picture.xlsx")
 @signed_in
 def picture_xlsx(campaign_id: int):
-    campaign, pic = _picture_for(campaign_id)
+    campaign, pic, _ = _picture_for(campaign_id)
     return send_file(io.BytesIO(picture.scores_xlsx(pic)), as_attachment=True,
                      download_name=f"ocenka-mehanizmov-{campaign.id}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -66,7 +66,7 @@ def picture_xlsx(campaign_id: int):
 @bp.route("/campaigns/<int:campaign_id>/picture/<any(heatmap, levels, blocks):chart>.png")
 @signed_in
 def picture_chart(campaign_id: int, chart: str):
-    campaign, pic = _picture_for(campaign_id)
+    campaign, pic, _ = _picture_for(campaign_id)
     key, body = picture_charts.png(chart, picture_charts.chart_data(pic)[chart])
     response = send_file(io.BytesIO(body), mimetype="image/png", as_attachment="download" in request.args,
                          download_name=f"{chart}-{campaign.id}.png", etag=False)
