@@ -34,12 +34,14 @@ def _rows(mid, mechanism, blocks_points, *, self_points=None, expert=None):
     return out
 
 
-def _data(municipalities, mechanisms, rows, expert_states=None, campaign=None):
+def _data(municipalities, mechanisms, rows, expert_states=None, campaign=None, self_states=None):
+    """Every self-assessment submitted unless `self_states` says otherwise."""
     from app.assessment.picture import CampaignData
 
+    submitted = {(r.municipality_id, r.mechanism): "submitted" for r in rows}
     return CampaignData(campaign=campaign or SimpleNamespace(title="Кампания"), municipalities=municipalities,
-                        mechanisms=mechanisms, rows=rows, self_states={}, expert_states=expert_states or {},
-                        thresholds=THRESHOLDS)
+                        mechanisms=mechanisms, rows=rows, self_states={**submitted, **(self_states or {})},
+                        expert_states=expert_states or {}, thresholds=THRESHOLDS)
 
 
 def test_cells_count_the_approved_expert_score_else_the_self_assessment():
@@ -63,6 +65,12 @@ def test_cells_count_the_approved_expert_score_else_the_self_assessment():
     assert (second.cells["M1.2"].source, second.cells["M1.2"].percent, second.cells["M1.2"].level) == \
         (None, None, None)
     assert first.percent == pytest.approx(100 * (4 + 2) / 15, abs=0.05) and first.level == "low"
+    # a complete self-assessment still in draft does not count; one returned by the expert still does
+    drafts = compute(_data([a, b], ["M1.1", "M1.2"], rows, self_states={(2, "M1.1"): "draft",
+                                                                        (1, "M1.2"): "returned"}))
+    cell = drafts.rows[1].cells["M1.1"]
+    assert (cell.source, cell.percent, cell.self_percent) == (None, None, 10.0) and "(черновик)" in cell.title
+    assert drafts.rows[0].cells["M1.2"].source == "self"
     dist = {d["mechanism"]: d for d in pic.distribution}
     assert dist["M1.1"]["counts"] == {"high": 0, "medium": 0, "low": 1, "none": 1, None: 0}
     assert dist["M1.2"]["counts"][None] == 1 and dist["M1.2"]["n"] == 1
@@ -159,10 +167,10 @@ def test_spearman_on_a_dataset_with_a_known_answer():
 
 def _campaign_over(db_session, region, municipalities, *, mechanisms=("M1.1", "M1.2"), share=None, start=None,
                    title="Мониторинг механизмов"):
-    """A published campaign with scores written directly: municipality i self-assesses criteria so that
+    """A published campaign with scores written directly: municipality i submits a self-assessment in which
     `share(i, mechanism)` of its criteria (in order) get the maximum and the rest 0."""
     from app.assessment.criteria import load_criteria, published_sets
-    from app.assessment.models import Campaign, CampaignMunicipality, Score
+    from app.assessment.models import Campaign, CampaignMunicipality, Score, SelfAssessment
     from app.core.timeutil import utcnow
 
     load_criteria()
@@ -176,6 +184,8 @@ def _campaign_over(db_session, region, municipalities, *, mechanisms=("M1.1", "M
     db_session.flush()
     for i, m in enumerate(municipalities):
         for code in mechanisms:
+            db_session.add(SelfAssessment(campaign_id=campaign.id, municipality_id=m.id, mechanism_code=code,
+                                          state="submitted", submitted_at=utcnow()))
             crit = [c for c in cset.criteria if c.mechanism_code == code]
             full = round(len(crit) * (share(i, code) if share else 0.5))
             for n, c in enumerate(crit):

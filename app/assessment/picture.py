@@ -3,8 +3,8 @@ municipality's profile across the blocks with its problem zones, the distributio
 dynamics against the region's previous campaign and the gap between self-assessment and expert score.
 
 Which score counts («учитываемый балл»): the expert's score of an approved expert evaluation where there is one,
-else the self-assessment (when every criterion of the mechanism has a self-assessed score); a cell with neither
-is «нет оценки». Percent = points / maximum × 100, the level from the campaign's frozen thresholds.
+else the self-assessment once the coordinator has submitted it with every criterion scored; a cell with neither is
+«нет оценки». Percent = points / maximum × 100, the level from the campaign's frozen thresholds.
 
 Pure functions over the campaign's rows: `campaign_data` reads them in a fixed number of statements (whatever the
 number of municipalities — tests/test_assessment_picture.py counts them), everything else computes on plain
@@ -84,7 +84,8 @@ class Cell:
     @property
     def title(self) -> str:
         """The hover text: both scores and which of them counts."""
-        parts = [f"Самооценка: {_shown(self.self_percent)}",
+        parts = [f"Самооценка: {_shown(self.self_percent)}"
+                 + (" (черновик)" if self.self_state == "draft" and self.self_points is not None else ""),
                  f"эксперт: {_shown(self.expert_percent)}"
                  + (" (утверждена)" if self.expert_state == "approved" else
                     " (не утверждена)" if self.expert_points is not None else ""),
@@ -142,13 +143,17 @@ def campaign_data(campaign: Campaign, municipality_ids=None) -> CampaignData:
                         thresholds=dict(campaign.criteria_set.thresholds))
 
 
-def counted_source(rows: list[CriterionRow], expert_state: str | None) -> str | None:
-    """Which side counts for one municipality × mechanism: the approved expert's, else a complete self-assessment."""
+SELF_COUNTED = ("submitted", "returned")  # a self-assessment the coordinator has submitted (a draft is not one yet)
+
+
+def counted_source(rows: list[CriterionRow], expert_state: str | None, self_state: str | None) -> str | None:
+    """Which side counts for one municipality × mechanism: the approved expert's, else a complete submitted
+    self-assessment (also one the expert returned for correction: it stands until resubmitted)."""
     if not rows:
         return None
     if expert_state == "approved" and all(r.expert_points is not None for r in rows):
         return "expert"
-    if all(r.self_points is not None for r in rows):
+    if self_state in SELF_COUNTED and all(r.self_points is not None for r in rows):
         return "self"
     return None
 
@@ -170,7 +175,8 @@ def cells_of(data: CampaignData) -> dict[tuple[int, str], Cell]:
                         self_points=_points(rows, "self_points"), expert_points=_points(rows, "expert_points"),
                         self_state=data.self_states.get((m.id, code)),
                         expert_state=data.expert_states.get((m.id, code)),
-                        source=counted_source(rows, data.expert_states.get((m.id, code))))
+                        source=counted_source(rows, data.expert_states.get((m.id, code)),
+                                              data.self_states.get((m.id, code))))
             cell.level = level_of(cell.percent, data.thresholds)
             cells[(m.id, code)] = cell
     return cells
@@ -261,8 +267,9 @@ class Picture:
 
     @property
     def counted_note(self) -> str:
-        return ("Учитывается балл эксперта по утверждённой экспертной оценке, при её отсутствии — самооценка "
-                "муниципалитета; уровень — по порогам набора критериев версии "
+        return ("Учитывается балл эксперта по утверждённой экспертной оценке, при её отсутствии — представленная "
+                "самооценка муниципалитета (черновик самооценки не учитывается); уровень — по порогам набора "
+                "критериев версии "
                 f"{self.campaign.criteria_set.version} (высокий ≥ {self.thresholds['high']} %, средний ≥ "
                 f"{self.thresholds['medium']} %, низкий ≥ {self.thresholds['low']} %).")
 
