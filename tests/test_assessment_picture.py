@@ -314,6 +314,7 @@ def test_xlsx_has_one_row_per_municipality_mechanism_and_criterion(world, make_o
     first = rows[1]
     assert first[8] == first[10] and first[11] == "самооценка"
     assert wb["Тепловая карта"].max_row == 3
+    assert wb["Баллы"]["A1"].font.bold and wb["Баллы"].freeze_panes == "A2"
 
 
 def test_page_sorts_and_shows_the_levels(world, make_org, make_user, client, db_session):
