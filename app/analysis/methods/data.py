@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.analysis.methods.tasks import parse_json_rows
-from app.extensions import db
+from app.extensions import db, reading
 from app.imports.models import AssessmentResult, MarkBoundary, WorkStructure
 from app.orgs.models import Organisation
 
@@ -43,22 +43,37 @@ def load_results(*, years, school_ids=None, procedure=None, with_ids: bool = Fal
     stmt = stmt.order_by(r.id)
     # Options on the statement, not the connection: a connection's options would outlive this query
     # (and make the session's own SAVEPOINT/ROLLBACK statements server-side cursors on PostgreSQL).
-    result = db.session.connection().execute(stmt.execution_options(stream_results=True, yield_per=CHUNK))
-    frames = []
-    for rows in result.partitions(CHUNK):
-        cols = list(zip(*rows))
-        frames.append(pd.DataFrame({
-            **({"id": np.asarray(cols[10], dtype=np.int64)} if with_ids else {}),
-            "year": np.asarray(cols[0], dtype=np.int64), "procedure": np.asarray(cols[1], dtype=object),
-            "subject": np.asarray(cols[2], dtype=object), "grade": np.asarray(cols[3], dtype=np.int64),
-            "school_id": np.asarray(cols[4], dtype=np.int64), "primary_score": np.asarray(cols[5], dtype=np.int64),
-            "max_score": np.asarray(cols[6], dtype=np.int64),
-            "mark": np.array(cols[7], dtype=float), "term_mark": np.array(cols[8], dtype=float),
-            "task_scores": np.array(cols[9], dtype=object)}))
+    # The rows are committed imports: a read replica serves them when one is configured (app/extensions.py).
+    with reading() as connection:
+        result = connection.execute(stmt.execution_options(stream_results=True, yield_per=CHUNK))
+        frames = [_chunk(rows, with_ids) for rows in result.partitions(CHUNK)]
     if not frames:
         return empty_results(with_ids)
     frame = pd.concat(frames, ignore_index=True)
     return with_task_columns(frame)
+
+
+def shared_texts(values) -> np.ndarray:
+    """An object array of `values` in which equal strings are one object (None stays None): a region's rows hold a
+    handful of distinct procedures and subjects, and a string object per row would weigh more than the row's
+    numbers."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    out = np.asarray(uniques, dtype=object).take(np.maximum(codes, 0)) if len(uniques) else np.full(
+        len(codes), None, dtype=object)
+    out[codes < 0] = None
+    return out
+
+
+def _chunk(rows, with_ids: bool) -> pd.DataFrame:
+    cols = list(zip(*rows))
+    return pd.DataFrame({
+        **({"id": np.asarray(cols[10], dtype=np.int64)} if with_ids else {}),
+        "year": np.asarray(cols[0], dtype=np.int64), "procedure": shared_texts(cols[1]),
+        "subject": shared_texts(cols[2]), "grade": np.asarray(cols[3], dtype=np.int64),
+        "school_id": np.asarray(cols[4], dtype=np.int64), "primary_score": np.asarray(cols[5], dtype=np.int64),
+        "max_score": np.asarray(cols[6], dtype=np.int64),
+        "mark": np.array(cols[7], dtype=float), "term_mark": np.array(cols[8], dtype=float),
+        "task_scores": np.array(cols[9], dtype=object)})
 
 
 def with_task_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -80,6 +95,14 @@ def with_task_columns(frame: pd.DataFrame) -> pd.DataFrame:
     matrix[has] = parsed
     extra = pd.DataFrame(matrix, columns=[f"task_{k + 1}" for k in range(parsed.shape[1])], index=frame.index)
     return pd.concat([frame, extra], axis=1)
+
+
+def without_task_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the task scores' JSON text once task_1 … task_N hold them (or none has any): the text was
+    most of a row's memory (a Python string a row) and the methods read the numeric columns."""
+    if "task_scores" not in frame.columns:
+        return frame
+    return frame.drop(columns="task_scores")
 
 
 def empty_results(with_ids: bool = False) -> pd.DataFrame:
