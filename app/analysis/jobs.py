@@ -109,7 +109,7 @@ def load_inputs(run: AnalysisRun, results=None):
     school_ids = reference_school_ids(run)
     limits = thresholds.load_thresholds()
     if results is None:
-        results = data.without_task_text(data.load_results(years=list(run.years), school_ids=school_ids))
+        results = data.load_results(years=list(run.years), school_ids=school_ids, task_text=False)
     connection = db.session.connection()
     options = connection.get_execution_options()
     if options.get("stream_results") or options.get("yield_per"):
@@ -413,8 +413,7 @@ def read_part(part_id: int) -> int:
     if run.status != "running":
         raise ValidationFailed("Расчёт анализа уже не выполняется; чтение результатов муниципалитета отменено.")
     started = time.perf_counter()
-    frame = data.without_task_text(data.load_results(years=list(run.years), school_ids=part.school_ids,
-                                                     with_ids=True))
+    frame = data.load_results(years=list(run.years), school_ids=part.school_ids, with_ids=True, task_text=False)
     blob = fanout.encode(frame)
     total = db.session.query(AnalysisPart).filter(AnalysisPart.run_id == run.id).count()
     done = db.session.execute(

@@ -25,11 +25,14 @@ def _tasks(value):
     return json.loads(value)
 
 
-def load_results(*, years, school_ids=None, procedure=None, with_ids: bool = False) -> pd.DataFrame:
+def load_results(*, years, school_ids=None, procedure=None, with_ids: bool = False,
+                 task_text: bool = True) -> pd.DataFrame:
     """Assessment results of `years` (optionally only `school_ids`, one `procedure`) as a DataFrame with
     RESULT_COLUMNS (task_scores as the stored JSON text, or None) plus task_1 … task_N, the task scores as
     numbers. One query in the rows' id order (so the parts of a fanned-out run put back together are the very
-    frame one query gives), fetched in chunks of CHUNK rows; `with_ids` adds the row ids as a first column `id`."""
+    frame one query gives), fetched in chunks of CHUNK rows; `with_ids` adds the row ids as a first column `id`.
+    `task_text=False` (the analysis jobs): each chunk's JSON text is parsed and dropped as the chunk arrives, so the
+    text — a string object a row, most of a row's memory — is never held for the whole region."""
     r = AssessmentResult.__table__.c
     stmt = select(r.year, r.procedure, r.subject, r.grade, r.school_id, r.primary_score, r.max_score, r.mark,
                   r.term_mark, r.task_scores.cast(db.Text).label("task_scores"), r.id).where(r.year.in_(list(years)))
@@ -46,11 +49,16 @@ def load_results(*, years, school_ids=None, procedure=None, with_ids: bool = Fal
     # The rows are committed imports: a read replica serves them when one is configured (app/extensions.py).
     with reading() as connection:
         result = connection.execute(stmt.execution_options(stream_results=True, yield_per=CHUNK))
-        frames = [_chunk(rows, with_ids) for rows in result.partitions(CHUNK)]
+        frames = [_chunk(rows, with_ids) if task_text else without_task_text(with_task_columns(_chunk(rows, with_ids)))
+                  for rows in result.partitions(CHUNK)]
     if not frames:
-        return empty_results(with_ids)
-    frame = pd.concat(frames, ignore_index=True)
-    return with_task_columns(frame)
+        return without_task_text(empty_results(with_ids)) if not task_text else empty_results(with_ids)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if task_text:
+        return with_task_columns(frame)
+    # chunks with fewer tasks left NaN in the others' task columns; the task columns last, in task order
+    tasks = sorted((c for c in frame.columns if c.startswith("task_") and c[5:].isdigit()), key=lambda c: int(c[5:]))
+    return frame[[c for c in frame.columns if c not in tasks] + tasks]
 
 
 def shared_texts(values) -> np.ndarray:
@@ -98,8 +106,7 @@ def with_task_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def without_task_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame without the task scores' JSON text once task_1 … task_N hold them (or none has any): the text was
-    most of a row's memory (a Python string a row) and the methods read the numeric columns."""
+    """The frame without the task scores' JSON text once task_1 … task_N hold them (or none has any)."""
     if "task_scores" not in frame.columns:
         return frame
     return frame.drop(columns="task_scores")
