@@ -17,6 +17,8 @@ ROUTE_ARGUMENTS: dict = {
     "assignment_id": (REGION_SCOPED, lambda o, v, r: [o.extra["assignment_id"]]),
     "evidence_id": (REGION_SCOPED, lambda o, v, r: [o.extra["evidence_id"]]),
     "expert_id": (REGION_SCOPED, lambda o, v, r: [o.extra["expert_id"]]),
+    # the campaign's municipality (its expert conclusion, app/assessment/documents.py)
+    "municipality_id": (REGION_SCOPED, lambda o, v, r: [o.extra["municipality_id"]]),
 }
 ENDPOINT_SCOPES: dict = {}
 # Forms are shown by GET pages and saved by POST-only routes.
@@ -70,4 +72,4 @@ def school_b_objects(world, make_cycle, db_session, objs) -> dict:
     db_session.flush()
     return {"campaign_id": campaign.id, "criteria_set_id": draft.id, "self_assessment_id": sa.id,
             "assignment_id": services.assignment_for(campaign, mun.id, "M1.1").id, "evidence_id": item.id,
-            "expert_id": expert.id}
+            "expert_id": expert.id, "municipality_id": mun.id}
