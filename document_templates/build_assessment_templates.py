@@ -80,7 +80,7 @@ def builders(b):
         t.text("Основание: {{ conclusion.basis }}.")
         t.tag("{%p endif %}")
         t.text("Эксперт: {{ conclusion.experts }}.")
-        t.p("1. Оценка по механизмам", bold=True, before=6, after=6)
+        t.p("1. Оценка по механизмам", bold=True, before=6, after=6, keep=True)
         t.text("Баллы по механизмам (самооценка муниципалитета, оценка эксперта, максимум):")
         t.table(["№", "Механизм", "Самооценка", "Эксперт", "Макс.", "Доля", "Уровень"],
                 ["{{ m.number }}", "{{ m.title }}", "{{ m.self }}", "{{ m.expert }}", "{{ m.max }}", "{{ m.percent }}",
@@ -89,16 +89,16 @@ def builders(b):
         t.tag("{%p if conclusion.pending %}")
         t.text("{{ conclusion.pending }}")
         t.tag("{%p endif %}")
-        t.p("2. Оценка по блокам управленческого цикла", bold=True, before=6, after=6)
+        t.p("2. Оценка по блокам управленческого цикла", bold=True, before=6, after=6, keep=True)
         t.table(["№", "Механизм", "Блок", "Самооценка", "Эксперт", "Макс.", "Доля"],
                 ["{{ r.number }}", "{{ r.mechanism }}", "{{ r.block }}", "{{ r.self }}", "{{ r.expert }}",
                  "{{ r.max }}", "{{ r.percent }}"], "r in blocks", widths=[0.8, 4.6, 3.8, 2.4, 2.0, 1.5, 1.9],
                 size=b.SMALL_PT)
-        t.p("3. Обоснование оценки", bold=True, before=6, after=6)
+        t.p("3. Обоснование оценки", bold=True, before=6, after=6, keep=True)
         t.tag("{%p for line in justification %}")
         t.text("3.{{ loop.index }}. {{ line }}")
         t.tag("{%p endfor %}")
-        t.p("4. Рекомендации", bold=True, before=6, after=6)
+        t.p("4. Рекомендации", bold=True, before=6, after=6, keep=True)
         t.tag("{%p for line in recommendations %}")
         t.text("4.{{ loop.index }}. {{ line }}")
         t.tag("{%p endfor %}")
@@ -116,7 +116,8 @@ def builders(b):
               heat=("list", "Тепловая карта «муниципалитет × механизм»: municipality (пусто в строках того же "
                             "муниципалитета), mechanism, self (доля самооценки), expert (доля экспертной оценки), "
                             "level"),
-              zones=("list", "Проблемные зоны: number, block, percent, cells (механизмов ниже порога из оценённых)"),
+              zones=("list", "Проблемные зоны: number, block, percent, cells (муниципалитетов с блоком ниже порога из "
+                             "оценённых)"),
               gaps=("list", "Самооценка и экспертная оценка: number, municipality, self, expert, gap, flag"),
               dynamics=("dict", "Динамика: note, rows (number, municipality, before, now, change)"),
               factors=("list", "Факторы: number, factor, n, coefficient, strength (сила связи словами)"),
@@ -126,22 +127,22 @@ def builders(b):
         t.heading()
         t.text("{{ report.intro }}")
         t.text("{{ report.basis }}")
-        t.p("1. Уровень сформированности механизмов по муниципальным образованиям", bold=True, before=6, after=6)
+        t.p("1. Уровень сформированности механизмов по муниципальным образованиям", bold=True, before=6, after=6, keep=True)
         t.text("Доля максимального балла по самооценке и по утверждённой экспертной оценке; уровень — по "
                "экспертной оценке, а до её утверждения — по самооценке.")
         t.table(["Муниципальный орган управления образованием", "Механизм", "Самооценка", "Эксперт", "Уровень"],
                 ["{{ h.municipality }}", "{{ h.mechanism }}", "{{ h.self }}", "{{ h.expert }}", "{{ h.level }}"],
                 "h in heat", widths=[4.2, 6.0, 2.4, 2.0, 2.4], size=b.SMALL_PT)
         t.text("{{ report.distribution }}")
-        t.p("2. Проблемные зоны", bold=True, before=6, after=6)
+        t.p("2. Проблемные зоны", bold=True, before=6, after=6, keep=True)
         t.text("{{ report.zones_note }}")
         t.tag("{%p if zones %}")
         t.table(["№", "Блок управленческого цикла", "Средняя доля максимального балла",
-                 "Оценок ниже порога"],
+                 "Муниципалитетов ниже порога"],
                 ["{{ z.number }}", "{{ z.block }}", "{{ z.percent }}", "{{ z.cells }}"], "z in zones",
                 widths=[1.0, 7.0, 4.5, 4.5])
         t.tag("{%p endif %}")
-        t.p("3. Самооценка и экспертная оценка", bold=True, before=6, after=6)
+        t.p("3. Самооценка и экспертная оценка", bold=True, before=6, after=6, keep=True)
         t.tag("{%p if gaps %}")
         t.table(["№", "Муниципальный орган управления образованием", "Самооценка", "Эксперт", "Разница",
                  "Вывод"],
@@ -150,17 +151,17 @@ def builders(b):
         t.tag("{%p else %}")
         t.text("Утверждённых экспертных оценок, с которыми можно сравнить самооценку, пока нет.")
         t.tag("{%p endif %}")
-        t.p("4. Факторы", bold=True, before=6, after=6)
+        t.p("4. Факторы", bold=True, before=6, after=6, keep=True)
         t.tag("{%p if factors %}")
-        t.table(["№", "Фактор", "Число муниципалитетов", "Коэффициент", "Связь"],
+        t.table(["№", "Фактор", "Муниципалитетов", "Коэффициент", "Связь"],
                 ["{{ f.number }}", "{{ f.factor }}", "{{ f.n }}", "{{ f.coefficient }}", "{{ f.strength }}"],
-                "f in factors", widths=[0.8, 7.2, 3.0, 2.5, 3.5], size=b.SMALL_PT)
+                "f in factors", widths=[0.8, 6.4, 3.2, 2.6, 4.0], size=b.SMALL_PT)
         t.text("Коэффициент показывает связь уровня сформированности механизмов с условиями муниципалитета и "
                "не означает причинной зависимости.")
         t.tag("{%p else %}")
         t.text("Данных об условиях муниципалитетов для оценки связи недостаточно.")
         t.tag("{%p endif %}")
-        t.p("5. Динамика", bold=True, before=6, after=6)
+        t.p("5. Динамика", bold=True, before=6, after=6, keep=True)
         t.text("{{ dynamics.note }}")
         t.tag("{%p if dynamics.rows %}")
         t.table(["№", "Муниципальный орган управления образованием", "Предыдущая кампания", "Текущая кампания",
@@ -168,7 +169,7 @@ def builders(b):
                 ["{{ d.number }}", "{{ d.municipality }}", "{{ d.before }}", "{{ d.now }}", "{{ d.change }}"],
                 "d in dynamics.rows", widths=[0.8, 6.7, 3.2, 3.2, 3.1])
         t.tag("{%p endif %}")
-        t.p("6. Рекомендуемые меры", bold=True, before=6, after=6)
+        t.p("6. Рекомендуемые меры", bold=True, before=6, after=6, keep=True)
         t.tag("{%p for line in measures %}")
         t.text("6.{{ loop.index }}. {{ line }}")
         t.tag("{%p endfor %}")

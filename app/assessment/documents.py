@@ -21,11 +21,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.assessment import picture
 from app.assessment.criteria import level_label, level_of
-from app.assessment.models import Assignment, Campaign, CampaignMunicipality, Expert, Score, SelfAssessment
+from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Expert, Score
 from app.auth.models import User
 from app.catalogue.models import Mechanism, MechanismSet, StageDefinition
 from app.core import dating
@@ -363,163 +364,92 @@ def _sentence(text: str) -> str:
 # --- (c) the analytical report ---------------------------------------------------------------------------------
 
 MUNICIPALITIES_LOCT = ("муниципальном образовании", "муниципальных образованиях", "муниципальных образованиях")
-OVER_ASSESSMENT = 10  # self-assessment this many percentage points above the expert's is flagged
-
-
-def _cells(campaign: Campaign, scores: list[Score]) -> dict[tuple[int, str], dict]:
-    """(municipality, mechanism) → the self-assessment's and the approved expert evaluation's points and maximum
-    (None while the self-assessment is not submitted or the evaluation not approved)."""
-    submitted = {(s.municipality_id, s.mechanism_code) for s in db.session.scalars(
-        select(SelfAssessment).where(SelfAssessment.campaign_id == campaign.id, SelfAssessment.state == "submitted"))}
-    approved = {(a.municipality_id, a.mechanism_code) for a in campaign.assignments if a.state == "approved"}
-    grouped: dict[tuple[int, str], list[Score]] = defaultdict(list)
-    for s in scores:
-        grouped[s.municipality_id, s.mechanism_code].append(s)
-    cells = {}
-    for key, own in grouped.items():
-        maximum = sum(s.criterion.max_points for s in own)
-        cells[key] = {
-            "scores": own, "max": maximum,
-            "self": sum(s.self_points or 0 for s in own) if key in submitted else None,
-            "expert": sum(s.expert_points or 0 for s in own) if key in approved else None,
-        }
-    return cells
-
-
-def _final(cell: dict) -> tuple[int | None, str]:
-    """The points the region picture uses: the approved expert's, else the submitted self-assessment's."""
-    if cell["expert"] is not None:
-        return cell["expert"], "expert"
-    return cell["self"], "self"
-
-
-def _overall(cells: dict, municipality_id: int, codes) -> float | None:
-    points = maximum = 0
-    for code in codes:
-        cell = cells.get((municipality_id, code))
-        value = _final(cell)[0] if cell else None
-        if value is not None:
-            points, maximum = points + value, maximum + cell["max"]
-    return _percent(points, maximum)
 
 
 def _report(dtype, campaign: Campaign, ctx, *, params, **_):
+    """The report over the region picture (picture.region_picture: heat map, problem zones, gap, dynamics, factors),
+    its numbers formatted and its codes put in words."""
     if campaign.state == "draft":
         refuse(dtype.title, ["Кампания ещё не опубликована: отчёт составляется по результатам оценки."])
     org = campaign.organisation
-    thresholds = campaign.criteria_set.thresholds
-    titles, blocks = mechanism_titles(campaign.mechanisms), block_titles()
-    rows = sorted(campaign.municipalities, key=lambda m: m.municipality.name)
-    cells = _cells(campaign, _scores(campaign.id))
+    pic = picture.region_picture(campaign)
+    titles, blocks = mechanism_titles(pic.mechanisms), block_titles()
+    rows = sorted(pic.rows, key=lambda r: r.municipality.name)
     heat, levels = [], defaultdict(int)
-    block_sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # points, max, cells, cells below
-    for m in rows:
+    for r in rows:
         first = True
-        for code in campaign.mechanisms:
-            cell = cells.get((m.municipality_id, code))
-            value, source = _final(cell) if cell else (None, "self")
-            if value is None:
+        for code in pic.mechanisms:
+            cell = r.cells[code]
+            if cell.percent is None:
                 continue
-            pct = _percent(value, cell["max"])
-            level = level_of(pct, thresholds)
-            levels[level] += 1
-            heat.append({"municipality": m.municipality.name if first else "", "mechanism": titles[code],
-                         "self": _pct(_percent(cell["self"], cell["max"])) if cell["self"] is not None else DASH,
-                         "expert": _pct(_percent(cell["expert"], cell["max"])) if cell["expert"] is not None
-                         else DASH, "level": level_label(level)})
+            levels[cell.level] += 1
+            heat.append({"municipality": r.municipality.name if first else "", "mechanism": titles[code],
+                         "self": _pct(cell.self_percent), "expert": _pct(cell.expert_percent)
+                         if cell.expert_state == "approved" else DASH, "level": level_label(cell.level)})
             first = False
-            by_block: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-            for s in cell["scores"]:
-                points = s.expert_points if source == "expert" else s.self_points
-                by_block[s.criterion.block][0] += points or 0
-                by_block[s.criterion.block][1] += s.criterion.max_points
-            for block, (got, most) in by_block.items():
-                sums = block_sums[block]
-                sums[0], sums[1], sums[2] = sums[0] + got, sums[1] + most, sums[2] + 1
-                sums[3] += bool(most and 100 * got / most < PROBLEM_PERCENT)
     if not heat:
         refuse(dtype.title, ["Нет ни одной представленной самооценки или утверждённой экспертной оценки: отчёт "
                              "составлять не по чему."])
-    zones = sorted(((block, _percent(v[0], v[1]), v[2], v[3]) for block, v in block_sums.items()
-                    if v[1] and 100 * v[0] / v[1] < PROBLEM_PERCENT), key=lambda z: (z[1], blocks.get(z[0], "")))
-    zone_rows = number_rows([{"block": blocks.get(b, b), "percent": _pct(pct),
-                              "cells": f"{ru.integer(below)} из {ru.integer(n)}"} for b, pct, n, below in zones])
-    gaps = []
-    for m in rows:
-        self_sum = expert_sum = maximum = 0
-        for code in campaign.mechanisms:
-            cell = cells.get((m.municipality_id, code))
-            if cell and cell["self"] is not None and cell["expert"] is not None:
-                self_sum, expert_sum = self_sum + cell["self"], expert_sum + cell["expert"]
-                maximum += cell["max"]
-        if maximum:
-            diff = _percent(self_sum - expert_sum, maximum)
-            gaps.append({"municipality": m.municipality.name, "self": _pct(_percent(self_sum, maximum)),
-                         "expert": _pct(_percent(expert_sum, maximum)), "gap": ru.signed(round(diff), 0) + " п. п.",
-                         "flag": "завышение самооценки" if diff >= OVER_ASSESSMENT else "расхождение в пределах нормы"})
-    dynamics = _dynamics(campaign, rows, cells)
-    measures = [f"Организовать методическую поддержку муниципалитетов по блоку {ru.quote(blocks.get(b, b))} "
-                f"(средний результат — {_pct(pct)}): {BLOCK_ADVICE.get(b, 'устранить выявленные недостатки')}."
-                for b, pct, _, _ in zones[:3]]
-    flagged = [g["municipality"] for g in gaps if g["flag"] == "завышение самооценки"]
-    if flagged:
-        measures.append(f"Провести с муниципальными координаторами ({', '.join(flagged)}) разбор расхождений "
+    assessed = sum(1 for r in rows if r.percent is not None)
+    zones = number_rows([{"block": blocks.get(z["block"], z["block"]), "percent": _pct(z["percent"]),
+                          "cells": f"{ru.integer(z['below'])} из {ru.integer(assessed)}"} for z in pic.region_zones])
+    gaps = number_rows([
+        {"municipality": r.municipality.name, "self": _pct(r.gap["self_percent"]),
+         "expert": _pct(r.gap["expert_percent"]), "gap": f"{ru.signed(r.gap['gap'], 1)} п. п.",
+         "flag": "завышение самооценки" if r.gap["over"] else "расхождение в пределах нормы"}
+        for r in rows if r.gap.get("mechanisms")])
+    if pic.previous is None:
+        dynamics = {"note": "Предыдущая кампания мониторинга в системе не проводилась: динамика будет показана по "
+                            "итогам следующей кампании.", "rows": []}
+    else:
+        dynamics = {"note": f"Сравнение с кампанией {ru.quote(pic.previous.title)} (доля максимального балла по "
+                            "всем оценённым механизмам).",
+                    "rows": number_rows([{"municipality": r.municipality.name, "before": _pct(r.previous_percent),
+                                          "now": _pct(r.percent), "change": f"{ru.signed(r.delta, 1)} п. п."}
+                                         for r in rows if r.delta is not None])}
+    factors = number_rows([{"factor": f.label, "n": ru.integer(f.n), "coefficient": f.rho_shown,
+                            "strength": f.words} for f in (pic.factors.rows if pic.factors else [])
+                           if f.n])
+    measures = [f"Организовать методическую поддержку муниципалитетов по блоку {ru.quote(blocks.get(z['block']))} "
+                f"(в среднем {_pct(z['percent'])} максимального балла): {BLOCK_ADVICE.get(z['block'], 'устранить')}."
+                for z in pic.region_zones[:3]]
+    if pic.over_assessed:
+        measures.append("Провести с муниципальными координаторами ("
+                        f"{'; '.join(r.municipality.name for r in pic.over_assessed)}) разбор расхождений "
                         "самооценки и экспертной оценки, уточнить понимание критериев.")
-    weak = [m.municipality.name for m in rows
-            if (pct := _overall(cells, m.municipality_id, campaign.mechanisms)) is not None
-            and level_of(pct, thresholds) in ("low", "none")]
+    weak = [r.municipality.name for r in rows if r.level in ("low", "none")]
     if weak:
         measures.append(f"Включить в программу адресной поддержки муниципалитеты с низким уровнем "
-                        f"сформированности механизмов: {', '.join(weak)}.")
+                        f"сформированности механизмов: {'; '.join(weak)}.")
     measures.append("Учесть результаты мониторинга при постановке целей региональной и муниципальных систем "
                     "оценки качества образования на следующий учебный год.")
-    approved = [a.approved_at for a in campaign.assignments if a.approved_at is not None]
-    submitted = [s.updated_at for s in (x for cell in cells.values() for x in cell["scores"])]
-    last = max(approved + submitted, default=None)
+    last = max([a.approved_at for a in campaign.assignments if a.approved_at is not None]
+               + [db.session.scalar(select(func.max(Score.updated_at)).where(Score.campaign_id == campaign.id))],
+               key=lambda moment: moment.timestamp() if moment is not None else 0)
     if last is not None:
         dating.not_before(ctx, local_day(last, org), "последняя оценка кампании")
     ctx["doc"]["heading"] = (f"О результатах мониторинга муниципальных механизмов управления качеством образования "
                              f"в {campaign.period} учебном году")
     ctx["doc"]["period"] = campaign.period
-    distribution = "; ".join(f"{label} — {ru.integer(levels.get(key, 0))}" for key, label in
-                             (("high", "высокий"), ("medium", "средний"), ("low", "низкий"),
-                              ("none", "не сформирован")))
+    distribution = "; ".join(f"{LEVELS[key]} — {ru.integer(levels.get(key, 0))}" for key in LEVELS)
     return {
         "report": {
             "intro": (f"Мониторинг проведён {_window(campaign)} по "
-                      f"{ru.plural(len(campaign.mechanisms), ('механизму', 'механизмам', 'механизмам'))} управления "
+                      f"{ru.plural(len(pic.mechanisms), ('механизму', 'механизмам', 'механизмам'))} управления "
                       f"качеством образования в {ru.plural(len(rows), MUNICIPALITIES_LOCT)} по критериям "
                       f"{ru.quote(campaign.criteria_set.title)}."),
             "basis": ("Оценка каждого механизма — утверждённая экспертная оценка, а до её утверждения — "
                       "представленная самооценка муниципалитета; уровень сформированности определяется долей "
-                      f"максимального балла: {_levels_text(thresholds)}."),
+                      f"максимального балла: {_levels_text(campaign.criteria_set.thresholds)}."),
             "distribution": f"Распределение оценок механизмов по уровням: {distribution}.",
-            "zones_note": (f"Проблемные зоны — блоки управленческого цикла, набравшие в среднем менее "
-                           f"{PROBLEM_PERCENT} % максимального балла по всем оценённым механизмам.")
-            if zone_rows else (f"Проблемных зон не выявлено: каждый блок управленческого цикла набрал в среднем не "
-                               f"менее {PROBLEM_PERCENT} % максимального балла."),
+            "zones_note": (f"Проблемные зоны — блоки управленческого цикла, набравшие в среднем по региону менее "
+                           f"{ru.integer(pic.problem_below)} % максимального балла; в последнем столбце — у скольких "
+                           "муниципалитетов блок ниже этого порога.")
+            if zones else ("Проблемных зон не выявлено: каждый блок управленческого цикла набрал в среднем по "
+                           f"региону не менее {ru.integer(pic.problem_below)} % максимального балла."),
         },
-        "heat": heat, "zones": zone_rows, "gaps": number_rows(gaps), "dynamics": dynamics,
-        "factors": [], "measures": measures,
+        "heat": heat, "zones": zones, "gaps": gaps, "dynamics": dynamics, "factors": factors, "measures": measures,
     }
-
-
-def _dynamics(campaign: Campaign, rows, cells) -> dict:
-    """Each municipality's overall percent now and in the previous campaign (issue 16, item 7)."""
-    previous = db.session.get(Campaign, campaign.previous_id) if campaign.previous_id else None
-    if previous is None:
-        return {"note": "Предыдущая кампания мониторинга в системе не проводилась: динамика будет показана по "
-                        "итогам следующей кампании.", "rows": []}
-    before = _cells(previous, _scores(previous.id))
-    out = []
-    for m in rows:
-        now = _overall(cells, m.municipality_id, campaign.mechanisms)
-        then = _overall(before, m.municipality_id, previous.mechanisms)
-        if now is None or then is None:
-            continue
-        out.append({"municipality": m.municipality.name, "before": _pct(then), "now": _pct(now),
-                    "change": ru.signed(round(now - then), 0) + " п. п."})
-    return {"note": f"Сравнение с кампанией {ru.quote(previous.title)}.", "rows": number_rows(out)}
 
 
 # --- operations the pages call ---------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ ROUTE_ARGUMENTS: dict = {
     "expert_id": (REGION_SCOPED, lambda o, v, r: [o.extra["expert_id"]]),
     # the campaign's municipality (its expert conclusion, app/assessment/documents.py)
     "municipality_id": (REGION_SCOPED, lambda o, v, r: [o.extra["municipality_id"]]),
+    # The region picture's charts (picture_views.py): a fixed set of names, not objects.
+    "chart": ("selector", lambda o, v, r: ["blocks", "heatmap", "levels"]),
 }
 ENDPOINT_SCOPES: dict = {}
 # Forms are shown by GET pages and saved by POST-only routes.
