@@ -14,6 +14,7 @@ import uuid
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.audit import chain
 from app.auth.roles import EDITORS
@@ -171,13 +172,7 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
     role = require_role(actor, stage.organisation, EDITORS, "Недостаточно прав для подготовки документов этапа.")
     _check_subject(stage, doc_type, addressee, data_request)
     doc = find_document(stage, type_key, addressee=addressee, data_request=data_request)
-    if doc is not None:
-        if doc.state in ("on_approval", "awaiting_signature"):
-            raise ValidationFailed(f"Документ «{doc.title}» {engine.workflow_for(doc).state_label(doc.state)}: "
-                                   "чтобы изменить его, сначала отзовите его или верните на доработку.")
-        if doc.current is not None and doc.current.status in ("queued", "running") and not _stalled(doc.current):
-            raise ValidationFailed(f"Документ «{doc.title}» уже формируется: дождитесь окончания.")
-    number = (doc.current.number + 1) if doc is not None and doc.current is not None else 1
+    number = _next_edition(doc)
     if validate:
         check_context(doc_type, stage, addressee=addressee, params=params, data_request=data_request,
                       version={"number": number})
@@ -185,6 +180,19 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
         doc = _new_documents(stage, doc_type, [(addressee, data_request)], actor=actor, role=role)[0]
     return _new_version(stage.organisation, doc, number, actor=actor, role=role, params=params,
                         data_request=data_request, inline=inline)
+
+
+def _next_edition(doc: Document | None) -> int:
+    """The number of the edition to make of `doc` (1 for a new document); refused while the document is on its
+    route or its last edition is still being made."""
+    if doc is None:
+        return 1
+    if doc.state in ("on_approval", "awaiting_signature"):
+        raise ValidationFailed(f"Документ «{doc.title}» {engine.workflow_for(doc).state_label(doc.state)}: "
+                               "чтобы изменить его, сначала отзовите его или верните на доработку.")
+    if doc.current is not None and doc.current.status in ("queued", "running") and not _stalled(doc.current):
+        raise ValidationFailed(f"Документ «{doc.title}» уже формируется: дождитесь окончания.")
+    return doc.current.number + 1 if doc.current is not None else 1
 
 
 def _stalled(version: DocumentVersion) -> bool:
@@ -270,7 +278,8 @@ def documents_of_owner(owner) -> list[Document]:
     """The documents `owner` (an object with audit_type and id) owns, in catalogue order of their types."""
     order = {t.key: n for n, t in enumerate(types_of_owner(owner.audit_type))}
     docs = db.session.scalars(select(Document).where(Document.owner_type == owner.audit_type,
-                                                     Document.owner_id == owner.id))
+                                                     Document.owner_id == owner.id)
+                              .options(selectinload(Document.versions)))
     return sorted(docs, key=lambda d: (order.get(d.type_key, len(order)), d.id))
 
 
@@ -289,13 +298,7 @@ def generate_for_owner(owner, type_key: str, *, actor, params=None, validate: bo
     org = owners.kind_of(doc_type.owner).issuer(owner)
     role = require_role(actor, org, EDITORS, "Недостаточно прав для подготовки документа.")
     doc = find_owned(owner, type_key)
-    if doc is not None:
-        if doc.state in ("on_approval", "awaiting_signature"):
-            raise ValidationFailed(f"Документ «{doc.title}» {engine.workflow_for(doc).state_label(doc.state)}: "
-                                   "чтобы изменить его, сначала отзовите его или верните на доработку.")
-        if doc.current is not None and doc.current.status in ("queued", "running") and not _stalled(doc.current):
-            raise ValidationFailed(f"Документ «{doc.title}» уже формируется: дождитесь окончания.")
-    number = (doc.current.number + 1) if doc is not None and doc.current is not None else 1
+    number = _next_edition(doc)
     if validate:
         build_owned_context(type_key, owner, params=params, version={"number": number})
     if doc is None:
