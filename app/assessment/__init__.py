@@ -24,5 +24,5 @@ FEATURE = Feature(
                          roles=frozenset({"admin", "official", "head", "methodologist", "expert", "auditor"}),
                          also=("assessment.campaign_detail", "assessment.self_assessment", "assessment.evaluation",
                                "assessment.criteria_sets", "assessment.criteria_set", "assessment.experts",
-                               "assessment.picture_page")),),
+                               "assessment.picture_page", "assessment.packages", "assessment.package_detail")),),
 )
