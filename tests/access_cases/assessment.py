@@ -19,7 +19,7 @@ ROUTE_ARGUMENTS: dict = {
     "expert_id": (REGION_SCOPED, lambda o, v, r: [o.extra["expert_id"]]),
     "package_id": (REGION_SCOPED, lambda o, v, r: [o.extra["package_id"]]),
     # The region picture's charts (picture_views.py): a fixed set of names, not objects.
-    "chart": ("selector", lambda o, v, r: ["blocks", "heatmap", "levels"]),
+    "chart": ("selector", lambda o, v, r: ["blocks", "heatmap", "levels", "linkage"]),
 }
 ENDPOINT_SCOPES: dict = {}
 # Forms are shown by GET pages and saved by POST-only routes.
