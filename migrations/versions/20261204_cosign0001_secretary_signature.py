@@ -2,7 +2,7 @@
 meaning may be «секретарь».
 
 Revision ID: cosign0001
-Revises: centres0001
+Revises: assess0002
 Create Date: 2026-12-04 13:30:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'cosign0001'
-down_revision = 'centres0001'
+down_revision = 'assess0002'
 branch_labels = None
 depends_on = None
 
