@@ -228,6 +228,18 @@ class Template:
         row = self._row(table, [position, name], size=BODY_PT)
         row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
+    def signatures(self, *signers):
+        """Several signers (a protocol's chair and secretary): one borderless table, a row each, kept on one page
+        (each row's line keeps with the next row's)."""
+        self.p(before=18)
+        table = self._grid(2, [10.0, self.text_width_cm - 10.0], borders=False)
+        for n, (position, name) in enumerate(signers):
+            row = self._row(table, [position, name], size=BODY_PT)
+            row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            for cell in row.cells:
+                cell.paragraphs[0].paragraph_format.space_before = Pt(12) if n else None
+                cell.paragraphs[0].paragraph_format.keep_with_next = n < len(signers) - 1
+
     def executor_mark(self):
         self.p(before=24)
         self.p("{{ executor.name }}", size=SMALL_PT)
@@ -695,8 +707,7 @@ def protocol():
     t.text("Голосовали: «за» — {{ q.votes_for }}, «против» — {{ q.votes_against }}, «воздержались» — "
            "{{ q.votes_abstained }}.")
     t.tag("{%p endfor %}")
-    t.signature("Председатель", "{{ meeting.chair }}")
-    t.signature("Секретарь", "{{ meeting.secretary }}")
+    t.signatures(("Председатель", "{{ meeting.chair }}"), ("Секретарь", "{{ meeting.secretary }}"))
     t.executor_mark()
     t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 1,
             "filename": "Протокол {period} {number}.docx"})
