@@ -299,28 +299,27 @@ def _enter_draft(ctx) -> None:
         doc.published_at = None
 
 
-def _enter_awaiting_signature(ctx) -> None:
+def _add_signature(ctx, meaning: str, now) -> None:
+    """The actor's signature of the current edition: name, position, meaning, time, the file's SHA-256."""
     from app.documents.models import Signature
 
-    if ctx.spec.trigger != "cosign":
-        return
-    doc = ctx.obj
-    version = doc.current
+    version = ctx.obj.current
     version.signatures.append(Signature(
         signer_id=ctx.actor.id, signer_name=ctx.actor.full_name, signer_position=ctx.actor.position,
-        signer_role=ctx.role, meaning=cosign_meaning(doc), signed_at=utcnow(), file_sha256=version.sha256))
+        signer_role=ctx.role, meaning=meaning, signed_at=now, file_sha256=version.sha256))
+
+
+def _enter_awaiting_signature(ctx) -> None:
+    if ctx.spec.trigger == "cosign":
+        _add_signature(ctx, cosign_meaning(ctx.obj), utcnow())
 
 
 def _enter_signed(ctx) -> None:
-    from app.documents.models import Signature
-
     doc = ctx.obj
     version = doc.current
     now = utcnow()
     version.signed, version.signed_at = True, now
-    version.signatures.append(Signature(
-        signer_id=ctx.actor.id, signer_name=ctx.actor.full_name, signer_position=ctx.actor.position,
-        signer_role=ctx.role, meaning=doc.doc_type.sign_meaning, signed_at=now, file_sha256=version.sha256))
+    _add_signature(ctx, doc.doc_type.sign_meaning, now)
     for older in doc.versions:
         if older is not version and older.signed and older.superseded_at is None:
             older.superseded_at = now
