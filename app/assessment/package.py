@@ -39,7 +39,7 @@ from pathlib import Path
 
 from flask import current_app, has_request_context
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, and_, or_, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, defer, mapped_column, relationship, selectinload
 
 from app.assessment import services
 from app.assessment.criteria import level_of
@@ -245,7 +245,8 @@ def _plan(campaign: Campaign, municipalities: list[Organisation]) -> tuple[list[
     versions = {v.id: v for v in db.session.scalars(
         select(DocumentVersion).where(DocumentVersion.id.in_(version_ids))
         # The sheets' dates are in the document's organisation's time zone: document → cycle → owner, loaded here.
-        .options(selectinload(DocumentVersion.document).selectinload(Document.cycle).selectinload(Cycle.owner),
+        .options(defer(DocumentVersion.context_snapshot), defer(DocumentVersion.params),  # large, never read here
+                 selectinload(DocumentVersion.document).selectinload(Document.cycle).selectinload(Cycle.owner),
                  selectinload(DocumentVersion.approvals), selectinload(DocumentVersion.signatures)))} \
         if version_ids else {}
     pdfs = {p.version_id: p for p in db.session.scalars(
