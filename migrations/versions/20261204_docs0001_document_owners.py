@@ -4,7 +4,7 @@ A document either belongs to a stage (cycle_id, stage_id, as before) or to an ow
 with the organisation that issues it (its journals number the document, its subtree reads it).
 
 Revision ID: docs0001
-Revises: assess0002
+Revises: cosign0001
 Create Date: 2026-12-04 13:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'docs0001'
-down_revision = 'assess0002'
+down_revision = 'cosign0001'
 branch_labels = None
 depends_on = None
 
