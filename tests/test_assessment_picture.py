@@ -268,20 +268,26 @@ def test_linkage_scores_the_regions_own_cycle_with_the_same_criteria(world, make
     from app.assessment.picture import region_picture
 
     region, mun = world["region"], world["mun"]
-    campaign = _campaign_over(db_session, region, [mun], mechanisms=("M1.1",))
+    # the municipality: M1.1 all at the maximum, M1.2 all 0
+    campaign = _campaign_over(db_session, region, [mun], share=lambda i, code: 1.0 if code == "M1.1" else 0.0)
     pic = region_picture(campaign)
-    assert not pic.linkage.has_region
-    assert pic.linkage.mechanisms[0]["regional"] == "R1.1"
+    assert not pic.linkage.has_region and pic.linkage.compared == []
+    assert [m["regional"] for m in pic.linkage.mechanisms] == ["R1.1", "R1.2"]
+    assert next(b for b in pic.linkage.blocks if b["block"] == "GOAL")["municipal_mean"] == 50.0  # both mechanisms
     official = make_user("official", region, login="reg_off_link")
     cycle = make_cycle(region, official, mechanism="R1.1")
     fill_goal(cycle, official)  # one goal with its justification and realism
     db_session.flush()
     pic = region_picture(campaign)
-    assert pic.linkage.has_region
+    assert pic.linkage.has_region and pic.linkage.compared == ["M1.1"]
     goal = next(b for b in pic.linkage.blocks if b["block"] == "GOAL")
     # GOAL.2 and GOAL.3 (justified, realistic) are met by the goal; GOAL.1 needs a registered order
-    assert goal["region_percent"] == pytest.approx(100 * 2 / 3, abs=0.1)
-    assert goal["municipal_mean"] is not None and goal["difference"] is not None
+    assert goal["region_percent"] == pytest.approx(66.7)
+    # compared over the same mechanism (M1.1 only, where the municipality is at 100 %), not over M1.1 and M1.2
+    assert (goal["municipal_mean"], goal["difference"]) == (100.0, pytest.approx(-33.3))
+    assert next(b for b in pic.linkage.blocks if b["block"] == "EFF")["region_percent"] == 0.0
+    by_code = {m["mechanism"]: m for m in pic.linkage.mechanisms}
+    assert by_code["M1.2"]["region_percent"] is None and by_code["M1.1"]["region_percent"] > 0
 
 
 def _login(client, user):

@@ -170,10 +170,12 @@ def factors_of(picture) -> Factors:
 
 @dataclass
 class Linkage:
-    blocks: list[dict]  # block, region percent, municipalities' mean percent, difference
+    blocks: list[dict]  # block, region percent, municipalities' mean percent (same mechanisms), difference
     mechanisms: list[dict]  # municipal code, regional code, region percent, municipalities' mean
+    compared: list[str] = field(default_factory=list)  # municipal mechanisms whose regional cycle exists
     basis: str = ("Оценка региональной системы рассчитана по предложенным системой баллам (доказательства "
-                  "региональных циклов тех же механизмов за период кампании) по тем же критериям набора.")
+                  "региональных циклов соответствующих механизмов за период кампании) по тем же критериям набора; "
+                  "среднее муниципалитетов по блоку — по тем же механизмам.")
 
     @property
     def has_region(self) -> bool:
@@ -212,17 +214,21 @@ def region_scores(campaign, uppers: dict[str, str]) -> dict[tuple[str, str], tup
 
 
 def linkage_of(picture) -> Linkage:
+    """Block by block: the region's own cycles (proposed scores) against the municipalities' mean over the same
+    mechanisms — those the region has a cycle of; all of the campaign's when it has none."""
     campaign = picture.campaign
     uppers = upper_codes(list(campaign.mechanisms))
     scored = region_scores(campaign, uppers)
+    covered = sorted({code for code, _block in scored}) or list(picture.mechanisms)
+    municipal = picture.block_percents(covered)
     blocks = []
     for b in picture.region_profile:  # the blocks in the cycle's order
         pts = [v for (code, block), v in scored.items() if block == b]
-        region_pct = round(100 * sum(p for p, _ in pts) / sum(m for _, m in pts), 1) if pts and sum(
-            m for _, m in pts) else None
-        municipal = [r.profile[b]["percent"] for r in picture.rows if r.profile.get(b, {}).get("percent") is not None]
-        mean = round(sum(municipal) / len(municipal), 1) if municipal else None
-        blocks.append({"block": b, "region_percent": region_pct, "municipal_mean": mean, "n": len(municipal),
+        maximum = sum(m for _, m in pts)
+        region_pct = round(100 * sum(p for p, _ in pts) / maximum, 1) if maximum else None
+        values = [per_block[b] for per_block in municipal.values() if per_block.get(b) is not None]
+        mean = round(sum(values) / len(values), 1) if values else None
+        blocks.append({"block": b, "region_percent": region_pct, "municipal_mean": mean, "n": len(values),
                        "difference": round(region_pct - mean, 1) if region_pct is not None and mean is not None
                        else None})
     mechanisms = []
@@ -233,5 +239,4 @@ def linkage_of(picture) -> Linkage:
         mechanisms.append({"mechanism": code, "regional": uppers.get(code),
                            "region_percent": round(100 * sum(p for p, _ in pts) / maximum, 1) if maximum else None,
                            "municipal_mean": d["mean"], "n": d["n"]})
-    return Linkage(blocks=blocks, mechanisms=mechanisms)
-
+    return Linkage(blocks=blocks, mechanisms=mechanisms, compared=covered if scored else [])

@@ -286,6 +286,18 @@ class Picture:
     def over_assessed(self) -> list[MunicipalityRow]:
         return [r for r in self.rows if r.gap.get("over")]
 
+    def block_percents(self, mechanisms) -> dict[int, dict[str, float | None]]:
+        """Per municipality, each block's percent over the given mechanisms only (the linkage compares the region's
+        own cycles with the municipalities over the same mechanisms)."""
+        wanted = set(mechanisms)
+        rows: dict[int, list[CriterionRow]] = {}
+        for r in self.criterion_rows:
+            if r.mechanism in wanted:
+                rows.setdefault(r.municipality_id, []).append(r)
+        return {m.municipality.id: {b: v["percent"] for b, v in block_profile(rows.get(m.municipality.id, []),
+                                                                              self.sources).items()}
+                for m in self.rows}
+
     def plain(self) -> dict:
         """The picture as plain values (names, numbers, Russian words) for a document's context."""
         factors, linkage = self.factors, self.linkage
@@ -310,7 +322,8 @@ class Picture:
                 "rows": [{"label": f.label, "rho": f.rho, "rho_shown": f.rho_shown, "n": f.n, "words": f.words}
                          for f in factors.rows]},
             "linkage": None if linkage is None else {
-                "basis": linkage.basis, "has_region": linkage.has_region, "blocks": [dict(b) for b in linkage.blocks],
+                "basis": linkage.basis, "has_region": linkage.has_region, "compared": list(linkage.compared),
+                "blocks": [dict(b) for b in linkage.blocks],
                 "mechanisms": [dict(m) for m in linkage.mechanisms]},
         }
 

@@ -16,7 +16,8 @@ from app.core import charts
 # and the table read alike.
 LEVEL_COLOURS = {"high": "#198754", "medium": "#0dcaf0", "low": "#ffc107", "none": "#dc3545", None: "#e9ecef"}
 LEVEL_NAMES = {"high": "высокий", "medium": "средний", "low": "низкий", "none": "не сформирован", None: "нет оценки"}
-CHARTS = {"heatmap": "Тепловая карта", "levels": "Уровни по механизмам", "blocks": "Профиль региона по блокам"}
+CHARTS = {"heatmap": "Тепловая карта", "levels": "Уровни по механизмам", "blocks": "Профиль по блокам",
+          "linkage": "Региональная система и муниципалитеты"}
 
 
 def _pct(value) -> str:
@@ -76,28 +77,31 @@ def levels_chart(mechanisms: list[str], counts: list[dict], fmt: str = "svg") ->
     return charts.render(fig, fmt)
 
 
-def blocks_chart(blocks: list[str], municipalities: list, regional: list, line: float, fmt: str = "svg") -> bytes:
-    """Per block: the percent over all the municipalities and, when known, the regional system's own."""
+def blocks_chart(blocks: list[str], municipalities: list, line: float, title: str, regional: list | None = None,
+                 fmt: str = "svg") -> bytes:
+    """Per block: the municipalities' percent and, for the linkage, the regional system's own beside it."""
     fig = charts.figure(17, 7)
     ax = fig.add_subplot()
     xs = range(len(blocks))
-    has_own = any(v is not None for v in regional)
+    has_own = regional is not None
     width = 0.4 if has_own else 0.7
     ax.bar([x - (width / 2 if has_own else 0) for x in xs], [v or 0 for v in municipalities], width,
-           color="#3b6ea5", label="муниципалитеты (все механизмы)")
+           color="#3b6ea5", label="муниципалитеты" + (" (среднее, те же механизмы)" if has_own else ""))
     if has_own:
         ax.bar([x + width / 2 for x in xs], [v or 0 for v in regional], width, color="#9aa5b1",
                label="региональная система")
-    ax.axhline(line, color="#c0504d", linewidth=1, linestyle="--", label=f"граница проблемной зоны, {line:.0f} %")
+    else:
+        ax.axhline(line, color="#c0504d", linewidth=1, linestyle="--",
+                   label=f"граница проблемной зоны, {line:.0f} %")
     ax.set_xticks(list(xs), blocks)
     ax.set_ylim(0, 100)
     ax.set_ylabel("% от максимума")
-    ax.set_title("Профиль по блокам цикла", fontsize=10)
-    fig.legend(loc="outside lower center", ncols=3, frameon=False, fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=8)
     return charts.render(fig, fmt)
 
 
-DRAWERS = {"heatmap": heatmap_chart, "levels": levels_chart, "blocks": blocks_chart}
+DRAWERS = {"heatmap": heatmap_chart, "levels": levels_chart, "blocks": blocks_chart, "linkage": blocks_chart}
 
 
 def _png(draw):
@@ -116,16 +120,23 @@ def chart_data(picture) -> dict[str, dict]:
     counts = []
     for d in picture.distribution:
         counts.append({**{k: v for k, v in d["counts"].items() if k is not None}, "unscored": d["counts"][None]})
-    linkage = picture.linkage
-    own = {b["block"]: b["region_percent"] for b in linkage.blocks} if linkage is not None else {}
     blocks = list(picture.region_profile)
-    return {
+    data = {
         "heatmap": {"names": [r.name for r in rows], "mechanisms": picture.mechanisms,
                     "cells": [[[r.cells[c].percent, r.cells[c].level] for c in picture.mechanisms] for r in rows]},
         "levels": {"mechanisms": picture.mechanisms, "counts": counts},
         "blocks": {"blocks": blocks, "municipalities": [picture.region_profile[b]["percent"] for b in blocks],
-                   "regional": [own.get(b) for b in blocks], "line": float(picture.problem_below)},
+                   "line": float(picture.problem_below), "title": "Профиль муниципалитетов по блокам цикла"},
     }
+    linkage = picture.linkage
+    if linkage is not None:
+        data["linkage"] = {"blocks": [b["block"] for b in linkage.blocks],
+                           "municipalities": [b["municipal_mean"] for b in linkage.blocks],
+                           "regional": [b["region_percent"] for b in linkage.blocks],
+                           "line": float(picture.problem_below),
+                           "title": "Региональная система и муниципалитеты по блокам"
+                                    + (f" ({', '.join(linkage.compared)})" if linkage.compared else "")}
+    return data
 
 
 def svg_inline(name: str, data: dict):

@@ -46,7 +46,10 @@ def picture_page(campaign_id: int):
         key = "name"
     rows = picture.sort_rows(pic.rows, key, descending)
     data = picture_charts.chart_data(pic)
-    charts = {name: picture_charts.svg_inline(name, d) for name, d in data.items()} if pic.rows else {}
+    # The heat map is the page's table (its chart is the PNG export); the linkage chart only when the region has a
+    # cycle to compare (else its bars would all be the region's zeros).
+    shown = [name for name in data if name != "heatmap" and (name != "linkage" or pic.linkage.compared)]
+    charts = {name: picture_charts.svg_inline(name, data[name]) for name in shown} if pic.rows else {}
     titles = dict(db.session.execute(select(StageDefinition.code, StageDefinition.title)).all())
     return render_template("assessment/picture.html", campaign=campaign, pic=pic, rows=rows, sort=key,
                            descending=descending, full=full, charts=charts, chart_titles=picture_charts.CHARTS,
@@ -63,11 +66,14 @@ def picture_xlsx(campaign_id: int):
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@bp.route("/campaigns/<int:campaign_id>/picture/<any(heatmap, levels, blocks):chart>.png")
+@bp.route("/campaigns/<int:campaign_id>/picture/<any(heatmap, levels, blocks, linkage):chart>.png")
 @signed_in
 def picture_chart(campaign_id: int, chart: str):
     campaign, pic, _ = _picture_for(campaign_id)
-    key, body = picture_charts.png(chart, picture_charts.chart_data(pic)[chart])
+    data = picture_charts.chart_data(pic).get(chart)
+    if data is None:
+        raise NotFound()
+    key, body = picture_charts.png(chart, data)
     response = send_file(io.BytesIO(body), mimetype="image/png", as_attachment="download" in request.args,
                          download_name=f"{chart}-{campaign.id}.png", etag=False)
     response.set_etag(key)
