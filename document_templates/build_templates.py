@@ -228,6 +228,18 @@ class Template:
         row = self._row(table, [position, name], size=BODY_PT)
         row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
+    def signatures(self, *signers):
+        """Several signers (a protocol's chair and secretary): one borderless table, a row each, kept on one page
+        (each row's line keeps with the next row's)."""
+        self.p(before=18)
+        table = self._grid(2, [10.0, self.text_width_cm - 10.0], borders=False)
+        for n, (position, name) in enumerate(signers):
+            row = self._row(table, [position, name], size=BODY_PT)
+            row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            for cell in row.cells:
+                cell.paragraphs[0].paragraph_format.space_before = Pt(12) if n else None
+                cell.paragraphs[0].paragraph_format.keep_with_next = n < len(signers) - 1
+
     def executor_mark(self):
         self.p(before=24)
         self.p("{{ executor.name }}", size=SMALL_PT)
@@ -467,7 +479,11 @@ def analytic_report():
           clusters=("list", "Положение школ в кластерах схожих условий: school, cluster, value, value_text, "
                             "cluster_mean, cluster_mean_text, z, z_text, position"),
           findings=("list", "Выявленные проблемы: number, problem, causes, evidence, organisations"),
-          conclusions=("list", "Выводы (строки)"))
+          conclusions=("list", "Выводы (строки)"),
+          sections=("dict", "Разделы расчёта, относящиеся к механизму цикла: objectivity, low_results, clusters "
+                            "(истина — раздел приводится)"),
+          elsewhere=("dict", "Пояснения для разделов, не относящихся к механизму: objectivity, low_results, "
+                             "clusters"))
     t.issuer("АНАЛИТИЧЕСКАЯ СПРАВКА")
     t.date_number()
     t.heading()
@@ -485,7 +501,10 @@ def analytic_report():
     t.p("Рисунок {{ loop.index }}. {{ c.caption }}", align="center", size=TABLE_PT, after=6)
     t.tag("{%p endfor %}")
     t.p("3. Признаки необъективности результатов", bold=True, before=6, after=6)
-    t.tag("{%p if flagged_schools %}")
+    # A section that is not the mechanism's own (app/analysis/sections.py) says where it belongs instead.
+    t.tag("{%p if not sections.objectivity %}")
+    t.text("{{ elsewhere.objectivity }}")
+    t.tag("{%p elif flagged_schools %}")
     t.text("Признаки — статистические сигналы, требующие внимательного рассмотрения, а не доказательство "
            "необъективности.")
     t.table(["№", "Школа", "Год", "Признаки (в чём проявились)", "Вероятность случайного совпадения"],
@@ -494,17 +513,19 @@ def analytic_report():
     t.tag("{%p else %}")
     t.text("Школ с признаками необъективности результатов не выявлено.")
     t.tag("{%p endif %}")
-    t.tag("{%p if flagged_share %}")
+    t.tag("{%p if sections.objectivity and flagged_share %}")
     t.table(["Муниципалитет", "Школ", "С признаками", "Доля, %"],
             ["{{ s.municipality }}", "{{ s.schools }}", "{{ s.flagged }}", "{{ s.share_text }}"],
             "s in flagged_share", widths=[8.0, 3.0, 3.0, 3.0], size=SMALL_PT)
     t.tag("{%p endif %}")
-    t.tag("{%p if stably_objective %}")
+    t.tag("{%p if sections.objectivity and stably_objective %}")
     t.text("Школы с устойчиво объективными результатами: {{ stably_objective|join(', ') }}.")
     t.tag("{%p endif %}")
     t.p("4. Школы с низкими образовательными результатами и в неблагоприятных условиях", bold=True, before=6,
         after=6)
-    t.tag("{%p if shnor %}")
+    t.tag("{%p if not sections.low_results %}")
+    t.text("{{ elsewhere.low_results }}")
+    t.tag("{%p elif shnor %}")
     t.text("Школы с низкими образовательными результатами (ШНОР):")
     t.table(["№", "Школа", "Основания", "Годы"],
             ["{{ loop.index }}", "{{ s.school }}", "{{ s.reasons }}", "{{ s.years }}"],
@@ -512,7 +533,8 @@ def analytic_report():
     t.tag("{%p else %}")
     t.text("Школ с низкими образовательными результатами не выявлено.")
     t.tag("{%p endif %}")
-    t.tag("{%p if shnsu %}")
+    t.tag("{%p if not sections.low_results %}")
+    t.tag("{%p elif shnsu %}")
     t.text("Школы, функционирующие в неблагоприятных социальных условиях (ШНСУ):")
     t.table(["№", "Школа", "Социальный индекс", "Факторы"],
             ["{{ loop.index }}", "{{ s.school }}", "{{ s.social_index_text }}", "{{ s.factors }}"],
@@ -520,11 +542,13 @@ def analytic_report():
     t.tag("{%p else %}")
     t.text("Школ, функционирующих в неблагоприятных социальных условиях, не выявлено.")
     t.tag("{%p endif %}")
-    t.tag("{%p if resilient %}")
+    t.tag("{%p if sections.low_results and resilient %}")
     t.text("Резильентные школы (высокие результаты в неблагоприятных условиях): {{ resilient|join(', ') }}.")
     t.tag("{%p endif %}")
     t.p("5. Положение школ среди школ со схожими условиями", bold=True, before=6, after=6)
-    t.tag("{%p if clusters %}")
+    t.tag("{%p if not sections.clusters %}")
+    t.text("{{ elsewhere.clusters }}")
+    t.tag("{%p elif clusters %}")
     t.table(["Школа", "Кластер", "Значение", "Среднее по кластеру", "Отклонение, ст. откл.", "Положение"],
             ["{{ c.school }}", "{{ c.cluster }}", "{{ c.value_text }}", "{{ c.cluster_mean_text }}", "{{ c.z_text }}",
              "{{ c.position }}"],
@@ -683,8 +707,7 @@ def protocol():
     t.text("Голосовали: «за» — {{ q.votes_for }}, «против» — {{ q.votes_against }}, «воздержались» — "
            "{{ q.votes_abstained }}.")
     t.tag("{%p endfor %}")
-    t.signature("Председатель", "{{ meeting.chair }}")
-    t.signature("Секретарь", "{{ meeting.secretary }}")
+    t.signatures(("Председатель", "{{ meeting.chair }}"), ("Секретарь", "{{ meeting.secretary }}"))
     t.executor_mark()
     t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 1,
             "filename": "Протокол {period} {number}.docx"})
@@ -748,6 +771,21 @@ def effectiveness_report():
 BUILDERS = {f.__name__: f for f in (regulation, indicators_approval, monitoring_order, data_request_letter,
                                     analytic_report, addressed_recommendations, best_practices, event_order,
                                     roadmap, deficiency_plan, protocol, decision_order, effectiveness_report)}
+
+
+def _assessment_builders() -> dict:
+    """The assessment's templates (issue 16): build_assessment_templates.py beside this script, in this house style."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("build_assessment_templates",
+                                                  Path(__file__).resolve().parent / "build_assessment_templates.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.builders(types.SimpleNamespace(**globals()))
+
+
+BUILDERS.update(_assessment_builders())
 
 
 def main(keys: list[str]) -> None:

@@ -17,6 +17,7 @@ from docx import Document
 from docx.shared import Mm
 from sqlalchemy import func, select
 
+from app.core import russian as ru
 from app.core.errors import ValidationFailed
 from app.documents import catalogue, contexts, rendering
 from app.documents.catalogue import document_types, mandatory_types, types_for_stage
@@ -225,7 +226,7 @@ def test_every_type_renders_from_cycle_data(cycle, world, db_session):
     indicators = db_session.scalars(select(Indicator).where(Indicator.cycle_id == cycle.id)
                                     .order_by(Indicator.code)).all()
     assert indicators
-    for dtype in document_types().values():
+    for dtype in catalogue.cycle_types():  # an owner's types: tests/test_assessment_documents.py
         ctx = context_for(dtype, cycle, world)
         assert_plain(ctx, dtype.key)
         data = rendering.render(dtype.key, ctx)
@@ -346,7 +347,14 @@ def test_effectiveness_report_compares_achieved_values_with_targets(cycle, world
     measures = table_with_header(doc, ["№", "Мероприятие", "Сроки", "Ответственный", "Состояние"])
     assert len(measures.rows) == 1 + Measure.query.filter_by(cycle_id=cycle.id).count()
     achieved = sum(row.cells[6].text == "достигнуто" for row in table.rows[1:])
-    assert f"Целевые значения достигнуты по {achieved} из {len(cycle.indicators)} показателей." in text
+    assert f"Целевые значения достигнуты по {achieved} из {len(cycle.indicators)} показателей" in text
+    # The conclusions cite each indicator by its name with its code: «Доля …» (M1.1-02).
+    assessed = {row.cells[6].text for row in table.rows[1:]}
+    conclusions = " ".join(ctx["conclusions"])
+    for indicator in cycle.indicators:
+        assert f"{ru.quote(indicator.name)} ({indicator.code})" in conclusions
+    if "не достигнуто" in assessed:
+        assert "Не достигли целевых значений показатели: «" in text
 
 
 def test_addressed_recommendations_list_the_addressee_items_in_a_table(cycle, world):
@@ -535,7 +543,7 @@ def test_libreoffice_opens_every_type_rendered_from_the_demo(db_session, tmp_pat
     closed = next(c for c in db_session.scalars(select(Cycle).order_by(Cycle.id)) if c.state == "closed")
     # User text with markup characters must not break the file for LibreOffice either.
     closed.goals[0].statement = 'Цель <b>"жирная"</b> & \'кавычки\' </w:t> ]]>'
-    for dtype in document_types().values():
+    for dtype in catalogue.cycle_types():  # an owner's types: tests/test_assessment_documents.py
         ctx = contexts.build_context(dtype.key, closed.stage(dtype.stages[0]),
                                      addressee=_an_addressee(closed) if dtype.per_addressee else None)
         data = rendering.render(dtype.key, ctx)
@@ -547,7 +555,7 @@ def test_libreoffice_opens_every_type_rendered_from_the_demo(db_session, tmp_pat
                              *sorted(str(p) for p in tmp_path.glob("*.docx"))],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    for dtype in document_types().values():
+    for dtype in catalogue.cycle_types():  # an owner's types: tests/test_assessment_documents.py
         pdf = (tmp_path / f"{dtype.key}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF") and re.search(rb"/Type\s*/Page\b", pdf), dtype.key
 
