@@ -32,6 +32,7 @@ from app.assessment.models import (
 )
 from app.audit import chain
 from app.auth.models import RoleAssignment, User, bump_assignment_generation
+from app.auth.roles import ASSIGNED_ROLES
 from app.core.access import acting_roles_over
 from app.core.checks import check_version, require_role
 from app.core.spreadsheets import append_row
@@ -103,7 +104,7 @@ def assigned_municipalities(user) -> list[tuple[str, int]]:
 def reads_criteria(user, cset: CriteriaSet) -> bool:
     """A region's own criteria version: read by the people of the region, and once published by the experts of its
     register too (their role reads only the municipalities assigned to them)."""
-    if cset.organisation is None or acting_roles_over(user, cset.organisation):
+    if cset.organisation is None or acting_roles_over(user, cset.organisation) - ASSIGNED_ROLES:
         return True
     return cset.frozen and db.session.scalar(select(Expert.id).where(
         Expert.register_org_id == cset.organisation_id, Expert.user_id == user.id,

@@ -60,8 +60,11 @@ class User(UserMixin, db.Model):
     def roles_over(self, org: Organisation) -> set[str]:
         """Roles this user holds over `org`: those assigned at org itself or at one of its ancestors, the support
         roles held at a centre that supports org or one of its ancestors (support_grants), and the assignment-scoped
-        roles (a regional expert) over the organisations assigned to the user (assigned_grants)."""
-        held = {r.role for r in self.roles if r.role not in ASSIGNED_ROLES and org.path.startswith(r.organisation.path)}
+        roles (a regional expert) over the organisations assigned to the user (assigned_grants) and over the very
+        organisation where they are held, not its subtree (the region's own objects: the campaign's documents, which
+        the expert signs)."""
+        held = {r.role for r in self.roles if org.path.startswith(r.organisation.path)
+                and (r.role not in ASSIGNED_ROLES or r.organisation_id == org.id)}
         held |= {role for role, path, _ in self.support_grants() if org.path.startswith(path)}
         return held | {role for role, path, _ in self.assigned_grants() if org.path.startswith(path)}
 

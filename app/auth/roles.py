@@ -22,7 +22,8 @@ READERS = frozenset(ROLES)
 # Roles held at a centre (ИМЦ, РЦОКО) that are valid in the subtrees of the organisations the centre supports
 # (app/orgs/models.py OrganisationSupport): a centre's director or staff act only in the centre itself.
 SUPPORT_ROLES = frozenset({"methodologist", "analyst"})
-# Roles valid only over the organisations assigned to their holder (and their subtrees), wherever the role itself is
-# held: a regional expert reads the municipalities assigned to them in assessment campaigns (app/core/hooks.py
-# assigned_organisations), not the whole region.
+# Roles valid over the organisation where they are held itself (not its subtree) and over the subtrees of the
+# organisations assigned to their holder: a regional expert reads the region's own objects (the campaign's documents,
+# the conclusions they sign) and the municipalities assigned to them in assessment campaigns (app/core/hooks.py
+# assigned_organisations), never another municipality.
 ASSIGNED_ROLES = frozenset({"expert"})

@@ -40,6 +40,10 @@ def root_for(user) -> Organisation | None:
 
 def may_view(user, org: Organisation) -> bool:
     held = user.roles_over(org)
+    if held & ASSIGNED_ROLES and not any(org.path.startswith(p) for p in user.scope_paths(ASSIGNED_ROLES)):
+        # A page of the whole subtree: the regional expert's role, valid at the region itself only for the region's
+        # own objects, shows no more than the municipalities assigned.
+        held = held - ASSIGNED_ROLES
     return bool(held & VIEWERS or (org.kind == "school" and held & SCHOOL_READERS))
 
 
