@@ -13,6 +13,9 @@ BENCH_REPEATS interleaved pairs (default 7): best of each side, their ratio, and
 Target ≤ 3×. Also printed: the statement count for 5 and for all municipalities (must be equal: no N+1).
 
 Run: .venv/bin/python bench/assessment.py   (DATABASE_URL for PostgreSQL; a temporary SQLite file otherwise)
+
+With --package: the evidence package of one municipality (8 mechanisms × BENCH_PACKAGE_DOCUMENTS registered
+documents) against zipping the same stored files with `zipfile` alone; target ≤ 1.5× (see package_bench).
 """
 
 import os
@@ -194,5 +197,187 @@ def main() -> None:
               f"(target ≤ 3×)")
 
 
+# --- the evidence package (run with --package) ---------------------------------------------------------------
+
+PACKAGE_DOCUMENTS = int(os.environ.get("BENCH_PACKAGE_DOCUMENTS", "9"))  # registered documents per mechanism
+
+
+def _package_region(db, storage: Path):
+    """One municipality of a published campaign over the 8 municipal mechanisms: per mechanism a cycle with
+    PACKAGE_DOCUMENTS registered documents (signed file and registered copy stored, ~40 KB .docx each, a visa and a
+    signature), each the recorded evidence of two criteria of its block."""
+    import hashlib
+    import io as _io
+    from datetime import datetime, timezone
+
+    from docx import Document as Docx
+
+    from app.assessment import services
+    from app.assessment.criteria import published_sets
+    from app.assessment.models import EvidenceItem
+    from app.auth.services import create_user
+    from app.catalogue.models import Mechanism, MechanismSet, Track
+    from app.cycles.models import Cycle, Stage
+    from app.documents.models import Document, DocumentApproval, DocumentVersion, Signature
+    from app.orgs.services import create_organisation
+
+    region = create_organisation(code="PKG", name="Область", kind="region")
+    mun = create_organisation(code="PKG-M", name="Район", kind="municipality", parent=region)
+    workplace = create_organisation(code="PKG-E", name="Институт", kind="municipality", parent=region)
+    manager = create_user(login="pkg_manager", full_name="Регионова Ольга Петровна", password="bench-password-long-1",
+                          roles=[("official", region)], password_policy=False)
+    coordinator = create_user(login="pkg_coord", full_name="Координаторова Анна Ивановна",
+                              password="bench-password-long-1", roles=[("official", mun)], password_policy=False)
+    expert_user = create_user(login="pkg_expert", full_name="Экспертов Иван Петрович",
+                              password="bench-password-long-1", roles=[("expert", region)], password_policy=False)
+    cset = published_sets()[0]
+    mechanisms = ["M1.1", "M1.2", "M1.3", "M1.4", "M2.1", "M2.2", "M2.3", "M2.4"]
+    today = date.today()
+    campaign = services.create_campaign(region, actor=manager, title="Мониторинг", period=PERIOD,
+                                        window_start=today, window_end=today, criteria_set_id=cset.id,
+                                        mechanisms=mechanisms, municipality_ids=[mun.id])
+    services.appoint_coordinator(campaign, municipality_id=mun.id, user_id=coordinator.id, actor=manager)
+    expert = services.add_expert(region, actor=manager, user_id=expert_user.id, organisation_id=workplace.id,
+                                 position="эксперт", competences=mechanisms, included_on=today, basis="приказ № 1",
+                                 mechanism_codes=cset.mechanism_codes())
+    for code in mechanisms:
+        services.assign_expert(campaign, municipality_id=mun.id, mechanism_code=code, expert_id=expert.id,
+                               actor=manager)
+    services.publish_campaign(campaign, actor=manager)
+    tracks = dict(db.session.execute(
+        select(Mechanism.code, Track.id).join(Track, Track.mechanism_id == Mechanism.id).join(MechanismSet)
+        .where(MechanismSet.level == "municipal", MechanismSet.active.is_(True), Track.position <= 1)).all())
+    text_block = "Приказ об утверждении показателей и методов сбора информации. " * 40
+    signed_at = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+
+    def docx(n: int, what: str) -> bytes:
+        out = _io.BytesIO()
+        document = Docx()
+        for k in range(30):
+            document.add_paragraph(f"{what} {n}.{k}. {text_block}")
+        document.save(out)
+        return out.getvalue()
+
+    def store(relative: str, data: bytes) -> str:
+        (storage / relative).parent.mkdir(parents=True, exist_ok=True)
+        (storage / relative).write_bytes(data)
+        return hashlib.sha256(data).hexdigest()
+
+    n = 0
+    for code in mechanisms:
+        cycle = Cycle(track_id=tracks[code], owner_id=mun.id, period=PERIOD, state="open")
+        db.session.add(cycle)
+        db.session.flush()
+        criteria = services.criteria_of(campaign, code)
+        for pos, block in enumerate(BLOCKS[:PACKAGE_DOCUMENTS], 1):
+            stage = Stage(cycle_id=cycle.id, code=block, position=pos, state="approved", approved_at=signed_at)
+            doc = Document(cycle_id=cycle.id, stage=stage, type_key="goals_order", title=f"Приказ {code} {block}",
+                           state="registered", created_by_id=manager.id)
+            db.session.add(doc)
+            db.session.flush()
+            n += 1
+            version = DocumentVersion(document_id=doc.id, number=1, status="done", signed=True, signed_at=signed_at,
+                                      registration_number=f"{n:04d}/2026", registration_seq=n, registration_year=2026,
+                                      registration_date=today, registered_status="done",
+                                      stored_path=f"documents/{doc.id}/s.docx",
+                                      registered_path=f"documents/{doc.id}/r.docx")
+            version.sha256 = store(version.stored_path, docx(n, "Подписанная редакция"))
+            version.registered_sha256 = store(version.registered_path, docx(n, "Зарегистрированный экземпляр"))
+            version.approvals.append(DocumentApproval(round=1, position=1, role="methodologist",
+                                                      approver_id=coordinator.id, approver_name="Методистова Ольга",
+                                                      approver_position="методист", decision="approved",
+                                                      decided_at=signed_at))
+            version.signatures.append(Signature(signer_id=manager.id, signer_name=manager.full_name,
+                                                signer_position="начальник", signer_role="head", meaning="утверждаю",
+                                                file_sha256=version.sha256, signed_at=signed_at))
+            db.session.add(version)
+            db.session.flush()
+            for criterion in [c for c in criteria if c.block == block][:2]:
+                db.session.add(EvidenceItem(
+                    campaign_id=campaign.id, municipality_id=mun.id, criterion_id=criterion.id, kind="document",
+                    document_id=doc.id, document_version_id=version.id, title=doc.title,
+                    registration_number=version.registration_number, registration_date=today,
+                    signer="начальник Регионова О.П.", sha256=version.registered_sha256, recorded_at=signed_at))
+    db.session.commit()
+    return campaign, mun
+
+
+def package_bench() -> None:
+    """The evidence package of one municipality (app.assessment.package.build: hashing every stored file before
+    copying it, the sheets, scores, audit extract and manifests) against zipping the same stored files with
+    `zipfile` alone (same compression), interleaved, BENCH_REPEATS pairs. Target ≤ 1.5×."""
+    import zipfile
+
+    storage = Path(tempfile.mkdtemp(prefix="bench-storage-"))
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    from config import normalise_database_url
+
+    config = type("BenchConfig", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
+                                                         "JOBS_MODE": "inline", "STORAGE_DIR": str(storage)})
+    app = create_app(config)
+    with app.app_context(), app.test_request_context():
+        from flask_migrate import upgrade
+
+        from app.assessment import package
+        from app.assessment.criteria import load_criteria
+        from app.catalogue.services import load_all
+        from app.extensions import db
+
+        upgrade()
+        load_all()
+        load_criteria()
+        db.session.commit()
+        campaign, mun = _package_region(db, storage)
+        out = Path(tempfile.mkdtemp(prefix="bench-zip-"))
+        result = package.build(campaign, mun, out / "probe.zip")
+        # The same files: the stored documents from storage, the files the package makes (sheets, scores, audit
+        # extract, manifests) as written by the probe run.
+        stored = {e.path: p for e, p in _stored_sources(result)}
+        made = out / "made"
+        sources = []
+        with zipfile.ZipFile(out / "probe.zip") as probe:
+            for name in probe.namelist():
+                if name not in stored:
+                    probe.extract(name, made)
+                sources.append((stored.get(name) or made / name, name))
+        size = sum(src.stat().st_size for src, _ in sources)
+        print(f"package of one municipality: {len(sources)} files ({len(stored)} stored documents), "
+              f"{size / 1e6:.1f} MB, {result.problems} left out")
+
+        def ours():
+            package.build(campaign, mun, out / "package.zip")
+            db.session.rollback()
+
+        def plain():
+            with zipfile.ZipFile(out / "plain.zip", "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+                for src, name in sources:
+                    zf.write(src, name)
+
+        ratios, best_ours, best_plain = [], float("inf"), float("inf")
+        for _ in range(REPEATS):
+            t0 = time.perf_counter()
+            ours()
+            t1 = time.perf_counter()
+            plain()
+            t2 = time.perf_counter()
+            best_ours, best_plain = min(best_ours, t1 - t0), min(best_plain, t2 - t1)
+            ratios.append((t1 - t0) / (t2 - t1))
+        print(f"evidence package best {best_ours * 1000:.1f} ms; zipfile alone best {best_plain * 1000:.1f} ms; "
+              f"ratio of bests {best_ours / best_plain:.2f}×; median per-pair ratio {statistics.median(ratios):.2f}× "
+              f"(target ≤ 1.5×)")
+
+
+def _stored_sources(result):
+    """(manifest entry, stored path) of every packaged stored file, matched by the hash recorded for it."""
+    import hashlib
+
+    from app.documents.storage import storage_root
+
+    by_hash = {}
+    for path in storage_root().rglob("*.docx"):
+        by_hash[hashlib.sha256(path.read_bytes()).hexdigest()] = path
+    return [(e, by_hash[e.sha256]) for e in result.entries if e.path and e.sha256 in by_hash]
+
+
 if __name__ == "__main__":
-    main()
+    package_bench() if "--package" in sys.argv[1:] else main()

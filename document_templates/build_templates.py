@@ -250,6 +250,18 @@ class Template:
         for cell in row.cells:
             cell.paragraphs[0].paragraph_format.keep_with_next = True
 
+    def signatures(self, *signers):
+        """Several signers (a protocol's chair and secretary): one borderless table, a row each, kept on one page
+        (each row's line keeps with the next row's)."""
+        self.p(before=18)
+        table = self._grid(2, [10.0, self.text_width_cm - 10.0], borders=False)
+        for n, (position, name) in enumerate(signers):
+            row = self._row(table, [position, name], size=BODY_PT)
+            row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            for cell in row.cells:
+                cell.paragraphs[0].paragraph_format.space_before = Pt(12) if n else None
+                cell.paragraphs[0].paragraph_format.keep_with_next = n < len(signers) - 1
+
     def executor_mark(self):
         self._keep_previous_with_next()
         self.p(before=24, keep=True)
@@ -492,7 +504,11 @@ def analytic_report():
           clusters=("list", "Положение школ в кластерах схожих условий: school, cluster, value, value_text, "
                             "cluster_mean, cluster_mean_text, z, z_text, position"),
           findings=("list", "Выявленные проблемы: number, problem, causes, evidence, organisations"),
-          conclusions=("list", "Выводы (строки)"))
+          conclusions=("list", "Выводы (строки)"),
+          sections=("dict", "Разделы расчёта, относящиеся к механизму цикла: objectivity, low_results, clusters "
+                            "(истина — раздел приводится)"),
+          elsewhere=("dict", "Пояснения для разделов, не относящихся к механизму: objectivity, low_results, "
+                             "clusters"))
     t.issuer("АНАЛИТИЧЕСКАЯ СПРАВКА")
     t.date_number()
     t.heading()
@@ -510,7 +526,10 @@ def analytic_report():
     t.p("Рисунок {{ loop.index }}. {{ c.caption }}", align="center", size=TABLE_PT, after=6)
     t.tag("{%p endfor %}")
     t.p("3. Признаки необъективности результатов", bold=True, before=6, after=6)
-    t.tag("{%p if flagged_schools %}")
+    # A section that is not the mechanism's own (app/analysis/sections.py) says where it belongs instead.
+    t.tag("{%p if not sections.objectivity %}")
+    t.text("{{ elsewhere.objectivity }}")
+    t.tag("{%p elif flagged_schools %}")
     t.text("Признаки — статистические сигналы, требующие внимательного рассмотрения, а не доказательство "
            "необъективности.")
     t.table(["№", "Школа", "Год", "Признаки (в чём проявились)", "Вероятность случайного совпадения"],
@@ -519,17 +538,19 @@ def analytic_report():
     t.tag("{%p else %}")
     t.text("Школ с признаками необъективности результатов не выявлено.")
     t.tag("{%p endif %}")
-    t.tag("{%p if flagged_share %}")
+    t.tag("{%p if sections.objectivity and flagged_share %}")
     t.table(["Муниципалитет", "Школ", "С признаками", "Доля, %"],
             ["{{ s.municipality }}", "{{ s.schools }}", "{{ s.flagged }}", "{{ s.share_text }}"],
             "s in flagged_share", widths=[8.0, 3.0, 3.0, 3.0], size=SMALL_PT)
     t.tag("{%p endif %}")
-    t.tag("{%p if stably_objective %}")
+    t.tag("{%p if sections.objectivity and stably_objective %}")
     t.text("Школы с устойчиво объективными результатами: {{ stably_objective|join(', ') }}.")
     t.tag("{%p endif %}")
     t.p("4. Школы с низкими образовательными результатами и в неблагоприятных условиях", bold=True, before=6,
         after=6)
-    t.tag("{%p if shnor %}")
+    t.tag("{%p if not sections.low_results %}")
+    t.text("{{ elsewhere.low_results }}")
+    t.tag("{%p elif shnor %}")
     t.text("Школы с низкими образовательными результатами (ШНОР):")
     t.table(["№", "Школа", "Основания", "Годы"],
             ["{{ loop.index }}", "{{ s.school }}", "{{ s.reasons }}", "{{ s.years }}"],
@@ -537,7 +558,8 @@ def analytic_report():
     t.tag("{%p else %}")
     t.text("Школ с низкими образовательными результатами не выявлено.")
     t.tag("{%p endif %}")
-    t.tag("{%p if shnsu %}")
+    t.tag("{%p if not sections.low_results %}")
+    t.tag("{%p elif shnsu %}")
     t.text("Школы, функционирующие в неблагоприятных социальных условиях (ШНСУ):")
     t.table(["№", "Школа", "Социальный индекс", "Факторы"],
             ["{{ loop.index }}", "{{ s.school }}", "{{ s.social_index_text }}", "{{ s.factors }}"],
@@ -545,11 +567,13 @@ def analytic_report():
     t.tag("{%p else %}")
     t.text("Школ, функционирующих в неблагоприятных социальных условиях, не выявлено.")
     t.tag("{%p endif %}")
-    t.tag("{%p if resilient %}")
+    t.tag("{%p if sections.low_results and resilient %}")
     t.text("Резильентные школы (высокие результаты в неблагоприятных условиях): {{ resilient|join(', ') }}.")
     t.tag("{%p endif %}")
     t.p("5. Положение школ среди школ со схожими условиями", bold=True, before=6, after=6)
-    t.tag("{%p if clusters %}")
+    t.tag("{%p if not sections.clusters %}")
+    t.text("{{ elsewhere.clusters }}")
+    t.tag("{%p elif clusters %}")
     t.table(["Школа", "Кластер", "Значение", "Среднее по кластеру", "Отклонение, ст. откл.", "Положение"],
             ["{{ c.school }}", "{{ c.cluster }}", "{{ c.value_text }}", "{{ c.cluster_mean_text }}", "{{ c.z_text }}",
              "{{ c.position }}"],
@@ -706,8 +730,7 @@ def protocol():
     t.text("Голосовали: «за» — {{ q.votes_for }}, «против» — {{ q.votes_against }}, «воздержались» — "
            "{{ q.votes_abstained }}.")
     t.tag("{%p endfor %}")
-    t.signature("Председатель", "{{ meeting.chair }}")
-    t.signature("Секретарь", "{{ meeting.secretary }}")
+    t.signatures(("Председатель", "{{ meeting.chair }}"), ("Секретарь", "{{ meeting.secretary }}"))
     t.executor_mark()
     t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 1,
             "filename": "Протокол {period} {number}.docx"})

@@ -9,6 +9,7 @@ from docx import Document
 from app.analysis import services
 from app.analysis.models import AnalysisRun
 from app.analysis.report import report_context
+from app.analysis.sections import ELSEWHERE
 from app.documents import contexts, rendering
 from app.jobs.queue import dispatch_ready
 
@@ -68,5 +69,46 @@ def test_without_an_analysis_run_the_sections_say_so(world, anl_cycle, db_sessio
     assert ctx["run"] is None and ctx["flagged_schools"] == [] and ctx["shnor"] == []
     text = _text(rendering.render("analytic_report", ctx))
     assert "Школ с признаками необъективности результатов не выявлено." in text
-    assert "Школ с низкими образовательными результатами не выявлено." in text
+    # ШНОР belong to M1.2 (app/analysis/data/mechanism_analyses.yaml): the M1.1 report says where they are.
+    assert ELSEWHERE["low_results"] in text
     assert "Расчёт №" not in text
+
+
+def _as_mechanism(cycle, code, db_session):
+    """The cycle moved to the first track of mechanism `code` (in the test's transaction only)."""
+    from sqlalchemy import select
+
+    from app.catalogue.models import Mechanism, Track
+
+    track = db_session.scalars(select(Track).join(Mechanism, Mechanism.id == Track.mechanism_id)
+                               .where(Mechanism.code == code, Mechanism.set_id == cycle.track.mechanism.set_id)
+                               .order_by(Track.position)).first()
+    cycle.track_id = track.id
+    db_session.flush()
+    db_session.expire(cycle, ["track"])
+    return cycle
+
+
+def test_each_mechanism_gets_only_its_own_analyses(world, anl_cycle, seeded_results, db_session):
+    """One computation, three mechanisms: objectivity and clusters in M1.1, ШНОР/ШНСУ and clusters in M1.2,
+    neither in M2.3 (upbringing) — whose report says where they belong instead of «не выявлено»."""
+    run = _run(anl_cycle, world["official"], db_session)
+    assert run.status == "done", run.message
+    m11 = report_context(anl_cycle)
+    assert m11["flagged_schools"] and m11["clusters"] and m11["shnor"] == [] and m11["shnsu"] == []
+    assert m11["sections"] == {"objectivity": True, "low_results": False, "clusters": True}
+    assert {c["name"] for c in m11["chart_list"]} >= {"signs", "clusters"}
+
+    m12 = report_context(_as_mechanism(anl_cycle, "M1.2", db_session))
+    assert m12["flagged_schools"] == [] and m12["flagged_share"] == [] and m12["clusters"]
+    assert m12["shnor"] or m12["shnsu"]
+    assert "signs" not in {c["name"] for c in m12["chart_list"]} and "signs" not in m12["charts"]
+
+    ctx = contexts.build_context("analytic_report", _as_mechanism(anl_cycle, "M2.3", db_session).stage("ANL"))
+    assert not any(ctx[k] for k in ("flagged_schools", "shnor", "shnsu", "clusters", "stably_objective"))
+    assert "рассматриваются в справках механизмов" in ctx["report"]["intro"]
+    text = _text(rendering.render("analytic_report", ctx))
+    for section in ("objectivity", "low_results", "clusters"):
+        assert ELSEWHERE[section] in text
+    assert "не выявлено" not in text.split("6. Выявленные проблемы")[0]
+    db_session.rollback()

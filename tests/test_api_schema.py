@@ -40,6 +40,10 @@ def api_token(world, make_cycle, db_session):
                              file_sha256="0" * 64, file_size=10, organisation_id=world["mun"].id,
                              created_by_id=official.id, progress=100, rows_total=3, rows_inserted=3,
                              message="Загружено строк: 3."))
+    # An assessment campaign the official coordinates (its scores are read through /assessment/…).
+    from tests.access_cases.assessment import make_campaign
+
+    make_campaign(world, db_session)
     issued = issue_token(official, name="schemathesis", actor=official)
     db_session.commit()
     return issued.secret
@@ -53,16 +57,20 @@ def known_ids(world, api_token, db_session):
     from app.cycles.models import Cycle
     from app.imports.models import ImportRun
 
+    from app.assessment.models import Campaign
+
     return {"code": "SCH-B", "cycle_id": db_session.scalar(select(Cycle.id).where(Cycle.owner_id == world["mun"].id)),
-            "import_id": db_session.scalar(select(ImportRun.id))}
+            "import_id": db_session.scalar(select(ImportRun.id)), "campaign_id": db_session.scalar(select(Campaign.id))}
 
 
 # Uploads are checked by content (issue 17 item 10): schemathesis's generated files are refused (422), so this
 # operation's success is proved by tests/test_api.py's real CSV upload instead, its refusals here.
 CONTENT_CHECKED = {"POST /imports/results"}
+# Every operation of the document but the document itself.
 OPERATIONS = {"GET /organisations", "GET /organisations/{code}", "GET /cycles", "GET /cycles/{cycle_id}",
               "GET /cycles/{cycle_id}/indicators", "POST /indicator-values", "POST /imports/results",
-              "GET /imports/{import_id}"}  # every operation of the document but the document itself
+              "GET /imports/{import_id}", "GET /assessment/campaigns",
+              "GET /assessment/campaigns/{campaign_id}/scores"}
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from docx import Document
 from docx.shared import Mm
 from sqlalchemy import func, select
 
+from app.core import russian as ru
 from app.core.errors import ValidationFailed
 from app.documents import catalogue, contexts, rendering
 from app.documents.catalogue import document_types, mandatory_types, types_for_stage
@@ -346,7 +347,14 @@ def test_effectiveness_report_compares_achieved_values_with_targets(cycle, world
     measures = table_with_header(doc, ["№", "Мероприятие", "Сроки", "Ответственный", "Состояние"])
     assert len(measures.rows) == 1 + Measure.query.filter_by(cycle_id=cycle.id).count()
     achieved = sum(row.cells[6].text == "достигнуто" for row in table.rows[1:])
-    assert f"Целевые значения достигнуты по {achieved} из {len(cycle.indicators)} показателей." in text
+    assert f"Целевые значения достигнуты по {achieved} из {len(cycle.indicators)} показателей" in text
+    # The conclusions cite each indicator by its name with its code: «Доля …» (M1.1-02).
+    assessed = {row.cells[6].text for row in table.rows[1:]}
+    conclusions = " ".join(ctx["conclusions"])
+    for indicator in cycle.indicators:
+        assert f"{ru.quote(indicator.name)} ({indicator.code})" in conclusions
+    if "не достигнуто" in assessed:
+        assert "Не достигли целевых значений показатели: «" in text
 
 
 def test_addressed_recommendations_list_the_addressee_items_in_a_table(cycle, world):

@@ -193,8 +193,9 @@ def test_signature_and_registration_recheck_the_dates_on_their_own_day(world, go
     db_session.add(doc)
     db_session.flush()
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    version.context_snapshot = {"dating": {"deadlines": [[yesterday, "ответ на письмо"]]}}
+    # The snapshot as app.documents.snapshot.dump writes it: the context under «context».
+    version.context_snapshot = {"context": {"dating": {"deadlines": [[yesterday, "ответ на письмо"]]}}}
     assert any("ответ на письмо" in p for p in dated_sensibly(doc))
-    version.context_snapshot = {"dating": {"not_before": [[yesterday, "расчёт"]]}}
+    version.context_snapshot = {"context": {"dating": {"not_before": [[yesterday, "расчёт"]]}}}
     assert dated_sensibly(doc) == []
     db_session.rollback()

@@ -17,6 +17,7 @@ from app.documents.models import Document
 from app.effectiveness import services as effectiveness
 from app.effectiveness.integrity import check_cycle
 from app.extensions import db
+from app.public.services import indicator_lines
 from tests.conftest import fill_goal, fill_indicators, fill_method
 from workflows import engine
 
@@ -138,6 +139,10 @@ def test_every_partial_track_of_the_catalogue_closes(world, make_user, db_sessio
             context = build_context("effectiveness_report", partial.stage("EFF"))
             assert [r["code"] for r in context["indicator_rows"]] == [i.code for i in basis_indicators(partial)]
             assert "полного цикла механизма" in context["report"]["intro"]
+            # The public pages show the same indicators, with the full cycle's values.
+            lines = indicator_lines(partial)
+            assert [line.indicator.id for line in lines] == [i.id for i in basis_indicators(partial)]
+            assert any(line.value is not None for line in lines)
             login(editor)
             page = client.get(f"/effectiveness/cycles/{partial.id}").get_data(as_text=True)
             assert all(i.code in page for i in full.indicators)

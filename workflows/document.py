@@ -4,6 +4,8 @@ draft → on_approval (to_approval; the type's approval route, sequential) | dra
 on_approval → on_approval (agree: one step of the route is agreed)          when the type has no route)
 on_approval → awaiting_signature (route_done, internal, after the last step)
 on_approval | awaiting_signature → draft (return, with a mandatory comment; withdraw, by the authors)
+awaiting_signature → awaiting_signature (cosign: a type with a second signer, e.g. the protocol's secretary, is
+signed first by the person its context names; the signer's `sign` waits for that signature)
 awaiting_signature → signed (sign: the signer re-enters the password; the signature keeps the file's SHA-256)
 signed → registered (register: number from the organisation's journal for the year; a job then makes the
 registered copy — the signed content with number, date and signature requisites — beside the signed file)
@@ -14,16 +16,18 @@ signed version stays as it is and is marked superseded once the new one is signe
 Who approves each step, who may sign and whether the type is registered are catalogue data
 (app/documents/data/document_types.yaml), read from the document's type by the permissions below; the
 service checks the password before firing. Separation of duties: whoever agreed a route step of an
-edition does not sign that edition.
+edition does not sign that edition, and the second signer does not also sign as the signer.
 """
 
 from flask import current_app
 
 from app.auth.roles import EDITORS, ROLES
+from app.auth.models import User
 from app.auth.services import users_with_role_at
 from app.core.dating import problems as dating_problems
 from app.core.timeutil import today_in, utcnow
-from workflows.permissions import has_role
+from app.extensions import db
+from workflows.permissions import Permission, has_role
 
 NAME = "document"
 OBJECT_TYPE = "document"
@@ -78,15 +82,66 @@ def route_staffed(doc) -> list[str]:
     return problems
 
 
+def recorded(doc, key: str):
+    """A plain value the current edition's context recorded (its data snapshot, app.documents.snapshot: the
+    context is under «context»), or None."""
+    current = doc.current
+    if current is None or not current.context_snapshot:
+        return None
+    return (current.context_snapshot.get("context") or {}).get(key)
+
+
 def dated_sensibly(doc) -> list[str]:
     """The document signed or registered today: not before the data it reports, not after the event it orders,
     no deadline already reached (the rules its context builder recorded, app.core.dating)."""
-    current = doc.current
-    dating = (current.context_snapshot or {}).get("dating") if current is not None else None
+    dating = recorded(doc, "dating")
     if not dating:
         return []
     org = doc.organisation
     return dating_problems(dating, today_in(org.timezone or current_app.config["APP_TIMEZONE"]))
+
+
+def cosign_meaning(doc) -> str | None:
+    """The meaning recorded on the second signer's signature: their capacity («секретарь»), None for one signer."""
+    dtype = doc.doc_type
+    return dtype.cosigner if dtype and dtype.cosigner else None
+
+
+def cosigner_id(doc) -> int | None:
+    """The person the current edition names as its second signer (recorded by the context builder)."""
+    who = recorded(doc, "cosigner")
+    return who.get("user_id") if isinstance(who, dict) else None
+
+
+def cosignatures(doc) -> list:
+    meaning = cosign_meaning(doc)
+    current = doc.current
+    return [s for s in current.signatures if s.meaning == meaning] if meaning and current is not None else []
+
+
+def awaits_cosignature(doc) -> bool:
+    return bool(cosign_meaning(doc)) and not cosignatures(doc)
+
+
+def cosign_open(doc) -> list[str]:
+    if not cosign_meaning(doc):
+        return ["Документ этого вида подписывает одно лицо."]
+    if cosigner_id(doc) is None:
+        return [f"В редакции не назван второй подписант ({doc.doc_type.cosigner}): сформируйте документ заново."]
+    if cosignatures(doc):
+        return [f"Эта редакция уже подписана: {doc.doc_type.cosigner}."]
+    return []
+
+
+def cosigned(doc) -> list[str]:
+    """Both signatures before the document counts as signed (and so before registration): the second signer's
+    first."""
+    if not awaits_cosignature(doc):
+        return []
+    who = recorded(doc, "cosigner") or {}
+    name = f" ({who['name']})" if who.get("name") else ""
+    return [f"Документ подписывают двое: сначала подпись ставит {doc.doc_type.cosigner}{name}, затем — "
+            "подписант документа."]
 
 
 def registrable(doc) -> list[str]:
@@ -127,6 +182,22 @@ def _signer_refusal(doc) -> str:
     return f"Подписать документ может только уполномоченное лицо ({roles})."
 
 
+def _cosigner_check(doc, person):
+    """Only the person the edition names as its second signer, by a role they hold over the organisation."""
+    if person.id != cosigner_id(doc):
+        return None
+    roles = person.roles_over(doc.organisation) - {"auditor"}
+    return sorted(roles)[0] if roles else None
+
+
+def _cosigner_refusal(doc) -> str:
+    who = recorded(doc, "cosigner") or {}
+    capacity = doc.doc_type.cosigner if doc.doc_type and doc.doc_type.cosigner else "второй подписант"
+    return f"Эту подпись ставит {capacity}, названный в документе" + (f": {who['name']}." if who.get("name")
+                                                                     else ".")
+
+
+COSIGNER = Permission(_cosigner_check, "второй подписант, названный в документе (секретарь)")
 STEP_APPROVER = has_role(_step_role, nearest=True, describe="согласующий текущего шага маршрута")
 SIGNER = has_role(signer_roles, nearest=True, describe="уполномоченный подписать документ")
 EDITOR = has_role(EDITORS)
@@ -141,9 +212,17 @@ def route_approvers(doc) -> set[int]:
     return {a.approver_id for a in current.approvals if a.decision == "approved"}
 
 
+def second_signers(doc) -> set[int]:
+    """Who signed the current edition as its second signer: they do not sign it again as the signer."""
+    return {s.signer_id for s in cosignatures(doc)}
+
+
 SEPARATION_OF_DUTIES = [
-    {"triggers": {"sign"}, "excluded": route_approvers,
+    {"triggers": {"sign", "cosign"}, "excluded": route_approvers,
      "reason": "Подписать редакцию не может тот, кто согласовал её на маршруте (разделение обязанностей)."},
+    {"triggers": {"sign"}, "excluded": second_signers,
+     "reason": "Подписавший документ вторым подписантом (секретарь) не подписывает его за председателя "
+               "(разделение обязанностей)."},
 ]
 
 TRANSITIONS = [
@@ -162,8 +241,11 @@ TRANSITIONS = [
      "denied": _signer_refusal},
     {"trigger": "withdraw", "source": ["on_approval", "awaiting_signature"], "dest": "draft",
      "label": "Отозвать для изменения", "allowed": EDITOR, "style": "secondary"},
+    {"trigger": "cosign", "source": "awaiting_signature", "dest": "awaiting_signature",
+     "label": "Подписать (второй подписант)", "allowed": COSIGNER,
+     "guards": [version_ready, cosign_open, dated_sensibly], "style": "success", "denied": _cosigner_refusal},
     {"trigger": "sign", "source": "awaiting_signature", "dest": "signed", "label": "Подписать",
-     "allowed": SIGNER, "guards": [version_ready, dated_sensibly], "style": "success",
+     "allowed": SIGNER, "guards": [version_ready, cosigned, dated_sensibly], "style": "success",
      "denied": _signer_refusal},
     {"trigger": "register", "source": "signed", "dest": "registered", "label": "Зарегистрировать",
      "allowed": REGISTRAR, "guards": [registrable, dated_sensibly]},
@@ -217,16 +299,27 @@ def _enter_draft(ctx) -> None:
         doc.published_at = None
 
 
-def _enter_signed(ctx) -> None:
+def _add_signature(ctx, meaning: str, now) -> None:
+    """The actor's signature of the current edition: name, position, meaning, time, the file's SHA-256."""
     from app.documents.models import Signature
 
+    version = ctx.obj.current
+    version.signatures.append(Signature(
+        signer_id=ctx.actor.id, signer_name=ctx.actor.full_name, signer_position=ctx.actor.position,
+        signer_role=ctx.role, meaning=meaning, signed_at=now, file_sha256=version.sha256))
+
+
+def _enter_awaiting_signature(ctx) -> None:
+    if ctx.spec.trigger == "cosign":
+        _add_signature(ctx, cosign_meaning(ctx.obj), utcnow())
+
+
+def _enter_signed(ctx) -> None:
     doc = ctx.obj
     version = doc.current
     now = utcnow()
     version.signed, version.signed_at = True, now
-    version.signatures.append(Signature(
-        signer_id=ctx.actor.id, signer_name=ctx.actor.full_name, signer_position=ctx.actor.position,
-        signer_role=ctx.role, meaning=doc.doc_type.sign_meaning, signed_at=now, file_sha256=version.sha256))
+    _add_signature(ctx, doc.doc_type.sign_meaning, now)
     for older in doc.versions:
         if older is not version and older.signed and older.superseded_at is None:
             older.superseded_at = now
@@ -246,13 +339,15 @@ def _enter_published(ctx) -> None:
     ctx.obj.published_at = utcnow()
 
 
-ON_ENTER = {"draft": _enter_draft, "on_approval": _enter_on_approval, "signed": _enter_signed,
+ON_ENTER = {"draft": _enter_draft, "on_approval": _enter_on_approval,
+            "awaiting_signature": _enter_awaiting_signature, "signed": _enter_signed,
             "registered": _enter_registered, "published": _enter_published}
 
 
 TASK_KINDS = {
     "approve_document": "Согласовать документ",
     "sign_document": "Подписать документ",
+    "cosign_document": "Подписать документ (второй подписант)",
     "rework_document": "Доработать документ",
     "register_document": "Зарегистрировать документ",
 }
@@ -285,6 +380,13 @@ def signers_of(doc, users_with_role) -> list:
 
 def _after_awaiting_signature(ctx) -> None:
     doc = ctx.obj
+    if awaits_cosignature(doc):
+        # The second signer first; the signer's task opens once their signature is there.
+        person = db.session.get(User, cosigner_id(doc)) if cosigner_id(doc) is not None else None
+        if person is not None and person.active:
+            ctx.open_task(kind="cosign_document", title=task_title(doc, "cosign_document"), assignee=person,
+                          due_date=_due(doc))
+        return
     for person in signers_of(doc, ctx.users_with_role):
         ctx.open_task(kind="sign_document", title=task_title(doc, "sign_document"), assignee=person,
                       due_date=_due(doc))

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.analysis import services
 from app.analysis.models import AnalysisResult
+from app.analysis.sections import kinds_for
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.imports import partitions, summaries
@@ -79,15 +80,17 @@ def _pick(run, kind: str, **where):
 def _findings(cycle, run) -> list[services.FindingData]:
     schools = services.scope_schools(cycle.owner)
     out = []
+    # Only findings of the analyses that belong to the cycle's mechanism (app/analysis/sections.py).
+    own = kinds_for(cycle.track.mechanism.code)
     # the objectivity finding is about a school the verdicts name (the least likely by chance), not one sign
     verdict = None
-    if run is not None:
+    if run is not None and "verdict" in own:
         verdict = next((r for r in db.session.scalars(select(AnalysisResult).where(
             AnalysisResult.run_id == run.id, AnalysisResult.kind == "verdict").order_by(
             AnalysisResult.value.asc().nulls_last(), AnalysisResult.id)) if (r.payload or {}).get("verdict") ==
             "flagged"), None)
     marker = None
-    if verdict is None and run is not None:  # no school named: the strongest single sign, as before
+    if verdict is None and run is not None and "marker" in own:  # no school named: the strongest single sign, as before
         marker = _pick(run, "marker", year=max(run.years)) or _pick(run, "marker")
     if verdict is not None:
         p = verdict.payload or {}
@@ -106,7 +109,7 @@ def _findings(cycle, run) -> list[services.FindingData]:
                    "завышение отметок в журнале.",
             evidence=finding_text.prefill(marker)[1],
             organisation_ids=[marker.school_id], analysis_run_id=run.id, source_result_id=marker.id))
-    shnor = _pick(run, "shnor")
+    shnor = _pick(run, "shnor") if "shnor" in own else None
     if shnor is not None:
         out.append(services.FindingData(
             problem=f"Школа {ru.quote(shnor.school.display_name)} показывает устойчиво низкие образовательные "
@@ -115,7 +118,7 @@ def _findings(cycle, run) -> list[services.FindingData]:
             evidence=finding_text.prefill(shnor)[1],
             organisation_ids=[shnor.school_id], analysis_run_id=run.id, source_result_id=shnor.id))
     below = None
-    if run is not None:
+    if run is not None and "cluster_position" in own:
         below = db.session.scalar(select(AnalysisResult).where(
             AnalysisResult.run_id == run.id, AnalysisResult.kind == "cluster_position")
             .order_by(AnalysisResult.value.asc().nulls_last()).limit(1))
@@ -128,9 +131,14 @@ def _findings(cycle, run) -> list[services.FindingData]:
             organisation_ids=[below.school_id], analysis_run_id=run.id, source_result_id=below.id))
     if len(out) < 2:
         affected = [s.id for s in schools[:2]] or [cycle.owner_id]
+        # A mechanism without the assessment analyses gets a finding about its own indicators, not the ВПР.
+        problem = ("Доля обучающихся, не достигших базового уровня, выше региональной в части школ округа."
+                   if own else f"Значения части показателей механизма {ru.quote(cycle.track.mechanism.title)} "
+                               "ниже целевых в части организаций округа.")
         out.append(services.FindingData(
-            problem="Доля обучающихся, не достигших базового уровня, выше региональной в части школ округа.",
-            causes="Недостаточная работа с обучающимися группы риска учебной неуспешности.",
+            problem=problem,
+            causes=("Недостаточная работа с обучающимися группы риска учебной неуспешности." if own else
+                    "Недостаточная системность работы организаций по направлению."),
             evidence="Сведения мониторинга показателей текущего периода (см. значения показателей).",
             organisation_ids=affected, analysis_run_id=run.id if run else None))
     return out

@@ -19,6 +19,7 @@ from app.analysis import charts, services
 from app.analysis.dashboard import compute_rows, position_label
 from app.analysis.methods.verdicts import chance
 from app.analysis.models import AnalysisResult
+from app.analysis.sections import ELSEWHERE, SECTION_KINDS, kinds_for, sections_for
 from app.core import dating
 from app.core import russian as ru
 from app.documents.contexts import indicator_values, local_day, refuse, register_builder
@@ -95,7 +96,13 @@ def report_context(cycle) -> dict:
     run = services.latest_run(cycle)
     kinds = ("marker", "verdict", "municipality_share", "stably_objective", "shnor", "shnsu", "resilient", "cluster",
              "cluster_position", "note")
-    found = _results(run, kinds)
+    # Only the analyses that belong to the cycle's mechanism (app/analysis/sections.py): the upbringing or the
+    # preschool report does not repeat the objectivity signs and the ШНОР lists of the results' mechanisms.
+    mechanism_code = cycle.track.mechanism.code
+    own = sections_for(mechanism_code)
+    found = _results(run, tuple(k for k in kinds if k in kinds_for(mechanism_code) or k == "note"))
+    for kind in kinds:
+        found.setdefault(kind, [])
     school_name = lambda r: r.school.display_name if r.school else ""  # noqa: E731
     # the list of the report is the schools whose verdict is «признаки необъективности выявлены», each with why
     flagged = [{
@@ -144,7 +151,7 @@ def report_context(cycle) -> dict:
     conclusions = [p.strip() for p in ((stage.summary or "") if stage else "").split("\n") if p.strip()]
     return {
         # The keys and shapes the analytic report template reads (documents feature).
-        "report": {"intro": _intro(cycle, run, flagged, found), "period": cycle.period,
+        "report": {"intro": _intro(cycle, run, flagged, found, own), "period": cycle.period,
                    "organisations": len(schools),
                    "sources": "результаты оценочных процедур (ВПР, ОГЭ, ЕГЭ), сведения мониторинга показателей, "
                               "контекстные данные образовательных организаций"},
@@ -152,7 +159,10 @@ def report_context(cycle) -> dict:
         "chart_list": [{"name": name, "caption": f"Значения показателя {ru.quote(ind['name'])} по организациям"
                         if ind else "Значения показателей по организациям"}
                        for name, (ind, _png) in indicator_charts.items()]
-        + [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS],
+        + [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS if CHART_SECTIONS[name] in own],
+        # Which sections of the analysis are the mechanism's own; the others print why they are absent.
+        "sections": {name: name in own for name in SECTION_KINDS},
+        "elsewhere": dict(ELSEWHERE),
         "conclusions_list": conclusions,
         "period": cycle.period,
         "organisation": cycle.owner.name,
@@ -180,12 +190,14 @@ def report_context(cycle) -> dict:
         "conclusions": conclusions,
         "charts": {
             **{name: png for name, (_ind, png) in indicator_charts.items()},
-            "signs": charts.sign_counts_chart(sign_counts, labels=SIGN_TITLES, fmt="png"),
-            "flagged_share": charts.shares_chart([(s["municipality"], s["share_percent"]) for s in shares],
-                                                 title="Доля школ с признаками необъективности, %", fmt="png"),
-            "clusters": charts.cluster_chart([(c["cluster"], c["z"], _raw_position(r))
-                                              for c, r in zip(clusters, _sorted_positions(found, labels))
-                                              if c["z"] is not None], fmt="png"),
+            **({"signs": charts.sign_counts_chart(sign_counts, labels=SIGN_TITLES, fmt="png"),
+                "flagged_share": charts.shares_chart([(s["municipality"], s["share_percent"]) for s in shares],
+                                                     title="Доля школ с признаками необъективности, %", fmt="png")}
+               if "objectivity" in own else {}),
+            **({"clusters": charts.cluster_chart([(c["cluster"], c["z"], _raw_position(r))
+                                                  for c, r in zip(clusters, _sorted_positions(found, labels))
+                                                  if c["z"] is not None], fmt="png")}
+               if "clusters" in own else {}),
         },
     }
 
@@ -193,6 +205,7 @@ def report_context(cycle) -> dict:
 CHART_CAPTIONS = (("signs", "Признаки необъективности результатов: число случаев по признакам"),
                   ("flagged_share", "Доля школ с признаками необъективности по муниципалитетам"),
                   ("clusters", "Положение школ относительно школ со схожими условиями"))
+CHART_SECTIONS = {"signs": "objectivity", "flagged_share": "objectivity", "clusters": "clusters"}
 
 
 def _fmt(value, digits: int = 2) -> str:
@@ -211,19 +224,33 @@ def _indicator_row(number: int, ind: dict) -> dict:
             "count": str(len(values))}
 
 
-def _intro(cycle, run, flagged, found) -> str:
+def _subject(cycle) -> str:
+    """The direction in words (no Latin code in running text): the track's title, or the mechanism's."""
+    mechanism = cycle.track.mechanism
+    return ru.quote(cycle.track.title if len(mechanism.tracks) > 1 else mechanism.title)
+
+
+def _intro(cycle, run, flagged, found, own=frozenset(SECTION_KINDS)) -> str:
     if run is None:
-        return (f"Анализ результатов мониторинга по циклу «{cycle.title}» выполнен по значениям показателей; "
+        return (f"Анализ результатов мониторинга по направлению {_subject(cycle)} выполнен по значениям показателей; "
                 "статистический расчёт по результатам оценочных процедур не проводился.")
+    if not own & {"objectivity", "low_results"}:
+        return (f"Анализ результатов мониторинга по направлению {_subject(cycle)} выполнен по значениям показателей"
+                + ("; положение школ сопоставлено со школами со схожими условиями" if "clusters" in own else "")
+                + ". Признаки необъективности результатов и школы с низкими результатами рассматриваются в справках "
+                  "механизмов, к которым они относятся.")
     years = sorted(run.years)
     span = f"{years[0]}–{years[-1]} гг." if len(years) > 1 else f"{years[0]} г."
     # The run's number and input fingerprint identify the computation on the analysis page; a document signed by
     # a head names the data in words (the fingerprint is kept with the run, not printed).
-    return (f"Анализ выполнен по результатам оценочных процедур {span} Выявлено школ с признаками необъективности "
-            f"результатов: {len({r['school'] for r in flagged})}; школ с низкими образовательными результатами: "
-            f"{len(found['shnor'])}; школ, функционирующих в неблагоприятных социальных условиях: "
-            f"{len(found['shnsu'])}. Признаки — статистические сигналы, требующие внимательного рассмотрения, а не "
-            "доказательство.")
+    counts = []
+    if "objectivity" in own:
+        counts.append(f"школ с признаками необъективности результатов: {len({r['school'] for r in flagged})}")
+    if "low_results" in own:
+        counts += [f"школ с низкими образовательными результатами: {len(found['shnor'])}",
+                   f"школ, функционирующих в неблагоприятных социальных условиях: {len(found['shnsu'])}"]
+    return (f"Анализ выполнен по результатам оценочных процедур {span} Выявлено {'; '.join(counts)}. Признаки — "
+            "статистические сигналы, требующие внимательного рассмотрения, а не доказательство.")
 
 
 def _sorted_positions(found, labels):

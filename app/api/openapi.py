@@ -382,6 +382,24 @@ _DOCUMENT = {
 }
 
 
+# Operations of features above the API (which register their routes on its blueprint): path → path item, and the
+# schemas they name. The API knows no feature; a feature adds its part here when it is imported.
+_EXTRA_PATHS: dict[str, dict] = {}
+_EXTRA_SCHEMAS: dict[str, dict] = {}
+
+
+def extend(paths: dict[str, dict], schemas: dict[str, dict]) -> None:
+    """Add a feature's operations and schemas to the document (idempotent: a path registered again replaces it)."""
+    clash = (set(paths) & set(_DOCUMENT["paths"])) | (set(schemas) & set(_DOCUMENT["components"]["schemas"]))
+    if clash:
+        raise ValueError(f"OpenAPI names already taken: {sorted(clash)}")
+    _EXTRA_PATHS.update(deepcopy(paths))
+    _EXTRA_SCHEMAS.update(deepcopy(schemas))
+
+
 def document() -> dict:
     """A copy, so no caller can change the served document."""
-    return deepcopy(_DOCUMENT)
+    doc = deepcopy(_DOCUMENT)
+    doc["paths"].update(deepcopy(_EXTRA_PATHS))
+    doc["components"]["schemas"].update(deepcopy(_EXTRA_SCHEMAS))
+    return doc

@@ -11,7 +11,7 @@ from flask import Blueprint
 
 bp = Blueprint("assessment", __name__, template_folder="templates")
 
-from app.assessment import labels, models, views  # noqa: E402, F401
+from app.assessment import api, labels, models, package_views, picture_views, views  # noqa: E402, F401
 from app.assessment.cli import assessment_cli  # noqa: E402
 from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa: E402
 from workflows import expert_evaluation, self_assessment  # noqa: E402
@@ -23,5 +23,6 @@ FEATURE = Feature(
     navigation=(NavEntry(60, "Оценка механизмов", "assessment.index", group="Аналитика",
                          roles=frozenset({"admin", "official", "head", "methodologist", "expert", "auditor"}),
                          also=("assessment.campaign_detail", "assessment.self_assessment", "assessment.evaluation",
-                               "assessment.criteria_sets", "assessment.criteria_set", "assessment.experts")),),
+                               "assessment.criteria_sets", "assessment.criteria_set", "assessment.experts",
+                               "assessment.picture_page", "assessment.packages", "assessment.package_detail")),),
 )

@@ -4,8 +4,14 @@ comment. Everything goes through the same services and workflows as the pages.""
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from app.assessment import services
 from app.assessment.criteria import load_criteria, published_sets
+from app.catalogue.models import Mechanism, MechanismSet, Track
+from app.cycles import services as cycles
+from app.cycles.models import Goal
+from app.extensions import db
 
 
 def seed_campaign(region, municipalities, *, manager, head, coordinators, experts, today, period):
@@ -32,6 +38,7 @@ def seed_campaign(region, municipalities, *, manager, head, coordinators, expert
             services.assign_expert(campaign, municipality_id=municipality.id, mechanism_code=code,
                                    expert_id=entry.id, actor=manager)
     services.publish_campaign(campaign, actor=manager)
+    _regional_cycle(region, manager, today, period)
     # Both municipalities assess themselves from the proposed scores (one point more where they disagree).
     for municipality in municipalities:
         coordinator = coordinators[municipality.id]
@@ -71,3 +78,24 @@ def _evaluate(campaign, municipality_id, code, expert, today):
         entries[s.id] = (points, comment, s.version)
     services.save_expert_scores(assignment, actor=expert, entries=entries, today=today)
     services.transition_evaluation(assignment, "submit", actor=expert, today=today)
+
+
+def _regional_cycle(region, manager, today, period):
+    """The region's own cycle of R1.1 with its goal set: the picture's linkage (issue 16 item 8) scores it with the
+    campaign's criteria of M1.1 and compares it with the municipalities block by block."""
+    track = db.session.scalar(
+        select(Track).join(Mechanism, Mechanism.id == Track.mechanism_id)
+        .join(MechanismSet, MechanismSet.id == Mechanism.set_id)
+        .where(MechanismSet.level == "regional", MechanismSet.active.is_(True), Mechanism.code == "R1.1")
+        .order_by(Track.position).limit(1))
+    if track is None:
+        return
+    cycle = cycles.create_cycle(track=track, owner=region, period=period, actor=manager, responsible=manager,
+                                deadlines={"GOAL": today + timedelta(days=14)})
+    cycles.save_content(Goal, cycle, actor=manager, data={
+        "direction": "Повышение объективности оценки качества подготовки обучающихся",
+        "statement": "Обеспечить объективность проведения оценочных процедур во всех общеобразовательных "
+                     "организациях области",
+        "justification": "По итогам ВПР 2025 года у 12 % школ области выявлены признаки необъективности "
+                         "результатов; основание: письмо Рособрнадзора от 20.04.2021 № 08-70.",
+        "realism": "Ресурсы РЦОКО, общественное наблюдение, опыт муниципальных систем оценки качества."})

@@ -1,4 +1,5 @@
-"""`flask audit verify [--checkpoints DIR]` and `flask audit checkpoint`: check the audit hash chain, anchor it."""
+"""`flask audit verify [--checkpoints DIR]` and `flask audit checkpoint`: check the audit hash chain, anchor it;
+`flask audit verify-extract FILE`: check a CSV extract of the log (e.g. the evidence package's audit.csv)."""
 
 import sys
 from pathlib import Path
@@ -8,6 +9,9 @@ from flask.cli import AppGroup
 
 from app.audit.chain import verify
 from app.audit.checkpoints import CheckpointError, verify_with, write
+from app.audit.exports import verify_extract
+from app.audit.models import AuditEvent
+from app.extensions import db
 
 audit_cli = AppGroup("audit", help="Audit log.")
 
@@ -49,3 +53,30 @@ def audit_checkpoint(directory):
     except CheckpointError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Контрольная точка записана: {path} (записей {anchor.count}, последняя id={anchor.last_event_id}).")
+
+
+@audit_cli.command("verify-extract")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--database", "against_database", is_flag=True,
+              help="Сверить каждую запись выписки и с журналом аудита в базе данных.")
+def audit_verify_extract(path, against_database):
+    """Recompute the hashes of a CSV extract of the audit log and the links between its consecutive rows; print ok
+    or the first broken row, exit 1 on failure. Needs no database unless --database is given."""
+    stored_hash = None
+    if against_database:
+        def stored_hash(event_id: int):
+            event = db.session.get(AuditEvent, event_id) if event_id < 2**31 else None
+            return event.hash if event is not None else None
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            result = verify_extract(fh, stored_hash)
+    except UnicodeDecodeError:
+        click.echo(f"Файл {path} не в кодировке UTF-8: это не выписка журнала аудита.", err=True)
+        sys.exit(1)
+    if result.ok:
+        click.echo(f"Выписка цела: проверено записей {result.checked}; связано с предыдущей записью цепочки "
+                   f"{result.linked}, пропусков (записи других объектов) {result.gaps}.")
+        return
+    where = f"строка {result.line}" + (f" (запись № {result.event_id})" if result.event_id else "")
+    click.echo(f"Выписка нарушена: {where}: {result.reason} (до неё проверено записей: {result.checked}).", err=True)
+    sys.exit(1)

@@ -1,10 +1,18 @@
 """Extracts of the audit log (CSV, XLSX) for an auditor: the filtered events in words, oldest first, each with
 the exact text its hash is computed over, its hash and the previous event's hash, so the extract can be checked
-row by row (SHA-256 of «содержание для проверки» = «хеш») and against the chain (`flask audit verify`)."""
+row by row (SHA-256 of «содержание для проверки» = «хеш») and against the chain (`flask audit verify`).
+
+`verify_extract` checks a CSV extract without the database (`flask audit verify-extract FILE`): every row's hash
+is recomputed over its content, the content's previous hash must be the row's «хеш предыдущей записи», and where two
+rows follow each other in the chain (the later one's previous hash is the earlier one's hash) the link must hold;
+rows of other objects left out of the extract are gaps, counted, not errors."""
 
 import csv
+import hashlib
 import io
-from datetime import timezone
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from openpyxl import Workbook
 
@@ -12,7 +20,7 @@ from app.audit import labels
 from app.audit.chain import hashed_content
 from app.audit.present import present
 from app.auth.roles import ROLES
-from app.core.spreadsheets import append_row, csv_writer
+from app.core.spreadsheets import append_row, csv_writer, unescape_cell
 from app.core.timeutil import format_datetime
 
 BATCH = 500  # events named per round of queries (app.audit.present: a fixed number of statements per batch)
@@ -63,3 +71,73 @@ def to_xlsx(batches, tz_name: str, note: str) -> bytes:
     book.save(out)
     return out.getvalue()
 
+
+
+# --- checking an extract -------------------------------------------------------------------------------------------
+
+@dataclass
+class ExtractCheck:
+    ok: bool
+    checked: int  # rows checked before the first broken one (all of them when ok)
+    linked: int = 0  # rows whose previous hash is the row before them
+    gaps: int = 0  # rows whose predecessor in the chain is not in the extract
+    line: int | None = None  # the broken row's line in the file (the header is line 1)
+    event_id: str | None = None
+    reason: str | None = None
+
+
+def _utc_text(iso: str) -> str | None:
+    try:
+        return datetime.fromisoformat(iso).strftime("%d.%m.%Y %H:%M:%S")
+    except (TypeError, ValueError):
+        return None
+
+
+def verify_extract(lines, stored_hash=None) -> ExtractCheck:
+    """Check a CSV extract written by to_csv (an iterable of text lines, BOM stripped or not). `stored_hash`:
+    fn(event id) → the hash the log holds for it (or None), to check each row against the database as well; a
+    row rewritten together with its hash is otherwise caught only where the next row of the extract links to it."""
+    reader = csv.reader(lines, delimiter=";")
+    header = next(reader, None)
+    if header is not None and header[:1] and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]
+    if header is None or tuple(header) != HEADER:
+        return ExtractCheck(False, 0, line=1, reason="это не выписка журнала аудита: заголовок не совпадает")
+    id_col, utc_col, content_col, prev_col, hash_col = (HEADER.index("№ записи"), HEADER.index("время (UTC)"),
+                                                        HEADER.index("содержание для проверки (SHA-256)"),
+                                                        HEADER.index("хеш предыдущей записи"),
+                                                        HEADER.index("хеш записи"))
+    result = ExtractCheck(True, 0)
+    previous_hash, previous_id = None, None
+
+    def broken(line, event_id, reason):
+        return ExtractCheck(False, result.checked, result.linked, result.gaps, line, event_id, reason)
+
+    for line, raw in enumerate(reader, start=2):
+        if not any(raw):
+            continue
+        if len(raw) != len(HEADER):
+            return broken(line, None, f"в строке {len(raw)} столбцов вместо {len(HEADER)}")
+        row = [unescape_cell(cell) for cell in raw]
+        event_id, content, prev_hash, row_hash = row[id_col], row[content_col], row[prev_col], row[hash_col]
+        if hashlib.sha256(content.encode("utf-8")).hexdigest() != row_hash:
+            return broken(line, event_id, "хеш записи не совпадает с её содержанием: содержание или хеш изменены")
+        try:
+            hashed = json.loads(content)
+        except ValueError:
+            return broken(line, event_id, "содержание записи — не JSON")
+        if not isinstance(hashed, dict) or hashed.get("prev_hash") != prev_hash:
+            return broken(line, event_id, "хеш предыдущей записи не совпадает с указанным в содержании")
+        if _utc_text(hashed.get("occurred_at")) != row[utc_col]:
+            return broken(line, event_id, "время записи не совпадает с её содержанием")
+        if not event_id.isdigit() or (previous_id is not None and int(event_id) <= previous_id):
+            return broken(line, event_id, "номера записей должны возрастать")
+        if stored_hash is not None and stored_hash(int(event_id)) != row_hash:
+            return broken(line, event_id, "запись не совпадает с журналом аудита в базе данных")
+        if previous_hash is not None and prev_hash == previous_hash:
+            result.linked += 1
+        elif previous_hash is not None:
+            result.gaps += 1
+        previous_hash, previous_id = row_hash, int(event_id)
+        result.checked += 1
+    return result

@@ -10,6 +10,10 @@ respect, as plain JSON in the context (`ctx["dating"]`, kept in the version's da
 - `deadline(ctx, day, what)`: the document sets a deadline (a reply, a decision) — it must still be ahead on the
   document's date.
 
+Who records what (README «Документы: даты»): a decision order and a protocol — the decisions' deadlines; letters —
+the reply deadline; an event order — the event's start; an effectiveness report — not before the end of the
+measures it rates as finished; an analytic report — not before its calculation.
+
 `problems(dating, on)` returns the Russian messages for a document dated `on`; the documents feature refuses the
 generation (dated today), the signature and the registration with them.
 """

@@ -22,6 +22,9 @@ SIGN_MEANINGS = ("утверждаю", "подписано")
 SUBJECTS = ("stage", "data_request")
 FIELDS = ("key", "title", "family", "stages", "mandatory_for", "per_addressee", "approval_route", "signer_roles",
           "sign_meaning", "registered", "template", "subject")
+OPTIONAL_FIELDS = ("cosigner",)
+# The capacities a second signer may sign in (the signature's meaning; the table's CHECK lists them too).
+COSIGN_MEANINGS = ("секретарь",)
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class DocumentType:
     registered: bool
     template: str
     subject: str
+    # A second signer in a named capacity (the protocol's «секретарь»): the context builder names the person
+    # (ctx["cosigner"]), who signs before the signer; both signatures are needed before registration.
+    cosigner: str | None = None
 
     @property
     def one_per_cycle(self) -> bool:
@@ -88,7 +94,7 @@ def parse_catalogue(data) -> dict[str, DocumentType]:
         key = entry.get("key")
         if isinstance(key, str) and key:
             where = f"Вид документа «{key}»"
-        for field in sorted(set(entry) - set(FIELDS)):
+        for field in sorted(set(entry) - set(FIELDS) - set(OPTIONAL_FIELDS)):
             problems.append(f"{where}: неизвестное поле «{field}».")
         for field in ("key", "title", "template"):
             if not isinstance(entry.get(field), str) or not entry.get(field).strip():
@@ -116,13 +122,17 @@ def parse_catalogue(data) -> dict[str, DocumentType]:
         subject = entry.get("subject", "stage")
         if subject not in SUBJECTS:
             problems.append(f"{where}: поле «subject» должно быть одним из: {', '.join(SUBJECTS)}.")
+        cosigner = entry.get("cosigner")
+        if cosigner is not None and cosigner not in COSIGN_MEANINGS:
+            problems.append(f"{where}: поле «cosigner» — кем подписывает второй подписант: "
+                            f"{', '.join(COSIGN_MEANINGS)}.")
         if problems:
             continue
         types[key] = DocumentType(
             key=key, title=entry["title"].strip(), family=family, stages=stages, mandatory_for=mandatory,
             per_addressee=entry["per_addressee"], approval_route=route, signer_roles=signers,
             sign_meaning=meaning, registered=entry["registered"], template=entry["template"].strip(),
-            subject=subject)
+            subject=subject, cosigner=cosigner)
     if problems:
         raise ValidationFailed("Каталог видов документов содержит ошибки.", problems=problems)
     return types

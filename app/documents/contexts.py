@@ -332,7 +332,9 @@ def _regulation(dtype, stage, ctx, **_):
     if not cycle.goals:
         refuse(dtype.title, ["Не сформулировано ни одной цели цикла (этап «Цели»)."])
     level = LEVEL_SYSTEM.get(cycle.owner.level or "", "")
-    ctx["doc"]["heading"] = f"о {level} системе оценки качества образования".replace("о  ", "о ")
+    # The heading names the direction: the положения of two tracks of one owner and period are not identical.
+    ctx["doc"]["heading"] = (f"о {level} системе оценки качества образования по направлению "
+                             f"{ctx['cycle']['mechanism']}").replace("о  ", "о ")
     return {
         "goals": number_rows([{"direction": g.direction, "statement": g.statement, "justification": g.justification,
                                 "realism": g.realism} for g in cycle.goals]),

@@ -5,6 +5,7 @@ stage guard passes; the closed demo cycle M2.3 also carries its documents throug
 registration, so the demo shows the whole lifecycle.
 """
 
+from app.auth.models import User
 from app.auth.services import users_with_role_at
 from app.documents import services
 from app.documents.catalogue import mandatory_types
@@ -12,7 +13,7 @@ from app.documents.jobs import produce_registered_inline
 from app.extensions import db
 from app.orgs.models import Organisation
 from workflows import engine
-from workflows.document import pending_step
+from workflows.document import awaits_cosignature, cosigner_id, pending_step
 
 FULL_LIFECYCLE_MECHANISMS = ("M2.3",)
 
@@ -38,7 +39,10 @@ def _complete(doc, *, official, head) -> None:
             services.decide_step(doc, "approved", actor=approver, comment=None)
     else:
         services.transition(doc, "to_signature", actor=official)
-    # The demo signs as the head would; the password re-entry is the page's check, not the data's.
+    # The demo signs as the head would; the password re-entry is the page's check, not the data's. A protocol is
+    # first signed by the secretary it names.
+    if awaits_cosignature(doc):
+        engine.fire(doc, "cosign", actor=db.session.get(User, cosigner_id(doc)))
     engine.fire(doc, "sign", actor=head)
     if doc.doc_type.registered:
         services.transition(doc, "register", actor=official)

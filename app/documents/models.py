@@ -245,7 +245,7 @@ class Signature(db.Model):
 
     __tablename__ = "signatures"
     __table_args__ = (
-        CheckConstraint("meaning IN ('утверждаю','подписано','согласовано','ознакомлен')", name="meaning"),
+        CheckConstraint("meaning IN ('утверждаю','подписано','согласовано','ознакомлен','секретарь')", name="meaning"),
         UniqueConstraint("version_id", "signer_id", "meaning"),
     )
 

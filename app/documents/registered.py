@@ -99,6 +99,9 @@ def stamp_lines(version, signature) -> list[tuple[str, str]]:
         ("Регистрационный номер", version.registration_number),
         ("Дата регистрации", fmt_date(version.registration_date)),
         (f"Документ подписал (отметка «{signature.meaning}»)", signer),
+        *((f"Документ подписал (отметка «{s.meaning}»)",
+           ", ".join(x for x in (s.signer_position or "", initials_name(s.signer_name)) if x))
+          for s in version.signatures if s is not signature and s.meaning not in (signature.meaning, "ознакомлен")),
         ("Подписано", f"{signed_at_text(version, signature)} (местное время)"),
         ("SHA-256 подписанного файла", signature.file_sha256),
         ("Редакция", str(version.number)),

@@ -20,7 +20,7 @@ from app.auth.roles import EDITORS
 from app.core.access import acting_roles_over
 from app.core.checks import check_version, require_role
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
-from app.cycles.models import Stage
+from app.cycles.models import Cycle, Stage
 from app.documents import contexts
 from app.documents.attachments import attach
 from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage
@@ -44,6 +44,7 @@ from app.jobs import registry
 from app.jobs.tracked import enqueue_tracked, reconcile_rows
 from app.orgs.models import Organisation
 from workflows import engine
+from workflows.document import awaits_cosignature
 from app.auth.services import ReauthRefused, ReauthThrottled, verify_password_reentry
 
 # A version waits «в очереди» or «формируется» until its job stores the file. When the job is gone (its worker was
@@ -109,6 +110,30 @@ def find_document(stage, type_key: str, *, addressee=None, data_request=None) ->
     return db.session.scalars(query.order_by(Document.id)).first()
 
 
+# Acts an organisation keeps once per track and period: the положение of a track's system is one document with
+# editions, never a second one made from another stage (a catalogue may list the type for several stages).
+ONE_PER_TRACK_PERIOD = frozenset({"regulation"})
+
+
+def _check_one_per_track_period(stage, doc_type: DocumentType, existing: Document | None) -> None:
+    """Refuse a second live document of a ONE_PER_TRACK_PERIOD type for the cycle's owner, track and period."""
+    if doc_type.key not in ONE_PER_TRACK_PERIOD:
+        return
+    cycle = stage.cycle
+    query = (select(Document).join(Cycle, Cycle.id == Document.cycle_id)
+             .where(Document.type_key == doc_type.key, Cycle.track_id == cycle.track_id,
+                    Cycle.owner_id == cycle.owner_id, Cycle.period == cycle.period))
+    if existing is not None:
+        query = query.where(Document.id != existing.id)
+    other = db.session.scalars(query.order_by(Document.id)).first()
+    if other is not None:
+        state = engine.workflow_for(other).state_label(other.state)
+        raise ValidationFailed(
+            f"Документ «{doc_type.title}» для этого направления на {cycle.period} учебный год уже есть "
+            f"(этап «{other.stage.title}», {state}). Второе положение не создаётся: измените существующее — "
+            "сформируйте его новую редакцию.")
+
+
 def addressee_choices(owner: Organisation) -> list[Organisation]:
     """Organisations a per-addressee document may be addressed to: institutions in the owner's subtree."""
     return list(db.session.scalars(select(Organisation).where(
@@ -170,6 +195,7 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
     role = require_role(actor, stage.organisation, EDITORS, "Недостаточно прав для подготовки документов этапа.")
     _check_subject(stage, doc_type, addressee, data_request)
     doc = find_document(stage, type_key, addressee=addressee, data_request=data_request)
+    _check_one_per_track_period(stage, doc_type, doc)
     if doc is not None:
         if doc.state in ("on_approval", "awaiting_signature"):
             raise ValidationFailed(f"Документ «{doc.title}» {engine.workflow_for(doc).state_label(doc.state)}: "
@@ -365,7 +391,10 @@ def sign_document(doc: Document, *, actor, password: str, expected_version: int 
     if doc.state != "awaiting_signature":
         state = engine.workflow_for(doc).state_label(doc.state)
         raise ValidationFailed(f"Документ не ожидает подписи (состояние: «{state}»).")
-    engine.authorize(doc, "sign", actor)  # before the password: who may sign, and separation of duties
+    # The second signer named in the edition (the protocol's secretary) signs with the same form; everyone else
+    # signs as the signer (whose guard waits for the second signature).
+    trigger = "cosign" if awaits_cosignature(doc) and engine.can(doc, "cosign", actor) else "sign"
+    engine.authorize(doc, trigger, actor)  # before the password: who may sign, and separation of duties
     version = doc.current
     _reenter_password(doc, version, actor, password, purpose="sign", action="sign_refused",
                       wrong="Подпись не выполнена: неверный пароль.",
@@ -373,7 +402,7 @@ def sign_document(doc: Document, *, actor, password: str, expected_version: int 
     check = verify_version(version)
     if not check.ok:
         raise _refuse(doc, version, actor=actor, reason=f"Подпись не выполнена: {check.message}")
-    engine.fire(doc, "sign", actor=actor, expected_version=expected_version)
+    engine.fire(doc, trigger, actor=actor, expected_version=expected_version)
     return version.signatures[-1]
 
 

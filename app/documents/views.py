@@ -38,7 +38,7 @@ def page_actions(doc: Document, user) -> list:
     allowed = []
     has_route = bool(doc.doc_type and doc.doc_type.approval_route)
     for spec in engine.available_transitions(doc, user):
-        if spec.trigger in ("revise", "sign"):
+        if spec.trigger in ("revise", "sign", "cosign"):
             continue  # a new edition is made by generating anew; signing has its own form
         if spec.trigger == "to_approval" and not has_route or spec.trigger == "to_signature" and has_route:
             continue
@@ -69,7 +69,7 @@ def _document_page(doc: Document, status: int = 200, **_forms):
         verifications=verifications, registered_checks=registered_checks, attachments=attachments,
         kind_label=kind_label, ROLES=ROLES,
         actions=page_actions(doc, user), can_edit=services.can_edit(user, doc),
-        can_sign=engine.can(doc, "sign", user),
+        can_sign=engine.can(doc, "sign", user) or engine.can(doc, "cosign", user),
         step=pending_step(doc.current) if doc.state == "on_approval" else None)
     response = make_response(page, status)
     if (generating or pdf_pending) and status == 200:

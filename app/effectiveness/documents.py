@@ -5,12 +5,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.core import dating
 from app.core import russian as ru
 from app.documents.contexts import (
     DASH,
     date_range,
     fmt_number,
     indicator_values,
+    local_day,
     mean,
     number_rows,
     person,
@@ -26,6 +28,11 @@ from app.followup.models import Measure
 from workflows.measure import ACTIVE_STATES
 
 
+def cited(indicators) -> str:
+    """«Name» (code); … — indicators as a conclusion cites them."""
+    return "; ".join(f"{ru.quote(i.name)} ({i.code})" for i in indicators)
+
+
 def effectiveness_report(dtype, stage, ctx, **_):
     cycle = stage.cycle
     # A partial cycle is evaluated on the indicators of its full cycle (app/cycles/basis.py).
@@ -34,16 +41,18 @@ def effectiveness_report(dtype, stage, ctx, **_):
     if problems or not indicators:
         refuse(dtype.title, problems or ["Не задано ни одного показателя."])
     values = indicator_values(cycle)
-    rows, achieved, missed = [], 0, []
+    rows, reached, missed, unknown = [], [], [], []
     for ind in indicators:
         actual = mean([v for _, v in values.get(ind.id, [])])
         if actual is None or ind.target is None:
             assessment = "нет данных"
+            unknown.append(ind)
         elif (actual >= ind.target) if ind.direction == "up" else (actual <= ind.target):
-            assessment, achieved = "достигнуто", achieved + 1
+            assessment = "достигнуто"
+            reached.append(ind)
         else:
             assessment = "не достигнуто"
-            missed.append(ind.code)
+            missed.append(ind)
         change = actual - Decimal(str(ind.baseline)) if actual is not None and ind.baseline is not None else None
         rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": fmt_number(ind.baseline),
                      "target": fmt_number(ind.target), "actual": fmt_number(actual),
@@ -63,20 +72,29 @@ def effectiveness_report(dtype, stage, ctx, **_):
             result = f"{RESULT_SHORT.get(assessment.result, assessment.result)}. {result}"
             if assessment.note:
                 result += f" ({assessment.note})"
+        if m.state in ("done", "verified"):
+            # Its effect is rated: the report cannot be dated before the measure was finished.
+            dating.not_before(ctx, local_day(m.done_at, cycle.owner), f"завершение мероприятия {ru.quote(m.title)}")
         measure_rows.append({"title": m.title, "dates": date_range(m.start_date, m.end_date),
                              "responsible": person(m.responsible),
                              "state": MEASURE_STATE_LABELS.get(m.state, m.state), "result": result})
-    conclusions = [f"Целевые значения достигнуты по {achieved} из {len(rows)} показателей."]
+    achieved = len(reached)
+    # Each indicator is cited by its name with its code from the cycle's list («…» (M2.3-02)): the reader finds
+    # it in the table and in the перечень показателей.
+    conclusions = [f"Целевые значения достигнуты по {achieved} из {len(rows)} показателей"
+                   + (f": {cited(reached)}." if reached else ".")]
     if missed:
-        conclusions.append(f"Показатели {', '.join(missed)} не достигли целевых значений: причины и меры "
+        conclusions.append(f"Не достигли целевых значений показатели: {cited(missed)}. Причины и меры "
                            "предлагается учесть в целях следующего цикла.")
+    if unknown:
+        conclusions.append(f"Нет данных для оценки по показателям: {cited(unknown)}.")
     if evaluation is not None:
         conclusions += [line.strip() for line in (evaluation.conclusions or "").splitlines() if line.strip()]
         conclusions += [f"Предложение ({p.kind_label}): {p.text}" for p in evaluation.proposals]
     if stage.summary:
         conclusions.append(stage.summary)
     basis_of = "цикла" if cycle.track.own_indicators else (
-        f"полного цикла механизма {cycle.track.mechanism.code} (направление "
+        f"полного цикла механизма {ru.quote(cycle.track.mechanism.title)} (направление "
         + ", ".join(f"«{c.track.title}»" for c in basis_cycles(cycle)) + ")")
     ctx["doc"]["heading"] = f"об анализе эффективности принятых мер ({ctx['cycle']['mechanism']}, " \
                             f"{cycle.period} учебный год)"

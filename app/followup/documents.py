@@ -210,13 +210,22 @@ def _meeting_people(org: Organisation) -> list[User]:
 def protocol(dtype, stage, ctx, *, params, **_):
     cycle = stage.cycle
     chair = signer_user(dtype, stage)
-    secretary = stage.responsible or chair
     people = _meeting_people(cycle.owner)
+    # The secretary signs the protocol beside the chair (a second signer, separation of duties): never the
+    # chair. The stage's responsible person keeps the minutes; else the first other participant of the meeting.
+    secretary = next((u for u in ([stage.responsible] if stage.responsible else []) + people
+                      if u is not None and u.active and u.id != chair.id), None)
+    if secretary is None:
+        refuse(dtype.title, ["Некому вести протокол: кроме председателя, в организации нет пользователей, которые "
+                             "могут быть секретарём совещания."])
     for user in (chair, secretary):
         if user not in people:
             people.append(user)
     if stage.code == "DEC" or decisions_of(cycle):
         decided = _decision_rows(dtype, cycle.stage("DEC") or stage)
+        # The meeting decides them: their deadlines lie after the protocol's date.
+        for n, d in enumerate(decisions_of(cycle), 1):
+            dating.deadline(ctx, d.deadline, f"исполнение решения 1.{n}")
     else:
         row = _summary_row(dtype, stage)
         decided = [{"text": row["title"], "deadline": row["dates"], "responsible": row["responsible"]}]
@@ -247,6 +256,9 @@ def protocol(dtype, stage, ctx, *, params, **_):
         "present": number_rows([{"name": ru.initials_surname(u.full_name), "position": u.position or DASH}
                                 for u in people]),
         "agenda": agenda,
+        # Who signs as the secretary (the workflow admits only this person to the second signature).
+        "cosigner": {"user_id": secretary.id, "name": ru.initials_surname(secretary.full_name),
+                     "position": secretary.position or ""},
     }
 
 

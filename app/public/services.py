@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.analysis.models import DashboardRow
 from app.audit.models import AuditEvent
 from app.catalogue.models import Mechanism, Track
+from app.cycles.basis import basis_cycles, basis_indicators
 from app.cycles.models import Cycle, Stage
 from app.documents.catalogue import document_types
 from app.documents.models import Document, DocumentVersion
@@ -99,17 +100,23 @@ class IndicatorLine:
 
 
 def indicator_lines(cycle: Cycle) -> list[IndicatorLine]:
-    """The cycle's indicators (once IND is approved) with the owner's newest computed value of each."""
-    if not approved(cycle, "IND"):
+    """The indicators the cycle works with (app.cycles.basis: its own, or for a partial cycle those of the full
+    cycle of the mechanism it rests on), each once the cycle that holds it has approved «Показатели», with the
+    owner's newest computed value of each."""
+    by_cycle = {c.id: c for c in [cycle, *basis_cycles(cycle)]}
+    indicators = [i for i in basis_indicators(cycle) if approved(by_cycle.get(i.cycle_id, cycle), "IND")]
+    if not indicators:
         return []
-    rows = db.session.scalars(select(DashboardRow).where(DashboardRow.cycle_id == cycle.id,
-                                                         DashboardRow.organisation_id == cycle.owner_id)).all()
+    rows = db.session.scalars(select(DashboardRow).where(
+        DashboardRow.cycle_id.in_({i.cycle_id for i in indicators}),
+        DashboardRow.indicator_id.in_([i.id for i in indicators]),
+        DashboardRow.organisation_id == cycle.owner_id)).all()
     newest = {}
     for row in rows:
         if row.value is not None and (row.indicator_id not in newest or row.period > newest[row.indicator_id].period):
             newest[row.indicator_id] = row
     return [IndicatorLine(ind, newest[ind.id].value if ind.id in newest else None,
-                          newest[ind.id].period if ind.id in newest else None) for ind in cycle.indicators]
+                          newest[ind.id].period if ind.id in newest else None) for ind in indicators]
 
 
 def measures(cycle: Cycle) -> list[Measure]:

@@ -17,6 +17,9 @@ ROUTE_ARGUMENTS: dict = {
     "assignment_id": (REGION_SCOPED, lambda o, v, r: [o.extra["assignment_id"]]),
     "evidence_id": (REGION_SCOPED, lambda o, v, r: [o.extra["evidence_id"]]),
     "expert_id": (REGION_SCOPED, lambda o, v, r: [o.extra["expert_id"]]),
+    "package_id": (REGION_SCOPED, lambda o, v, r: [o.extra["package_id"]]),
+    # The region picture's charts (picture_views.py): a fixed set of names, not objects.
+    "chart": ("selector", lambda o, v, r: ["blocks", "heatmap", "levels", "linkage"]),
 }
 ENDPOINT_SCOPES: dict = {}
 # Forms are shown by GET pages and saved by POST-only routes.
@@ -68,6 +71,14 @@ def school_b_objects(world, make_cycle, db_session, objs) -> dict:
     draft = new_version(campaign.criteria_set, version="walk-1", title="Региональная версия", actor=world["admin"],
                         region=world["region"])
     db_session.flush()
+    # A built evidence package of the municipality (its page and its download exist).
+    from app.assessment.package import EvidencePackage, produce
+
+    built = EvidencePackage(campaign_id=campaign.id, municipality_id=mun.id, status="running")
+    db_session.add(built)
+    db_session.flush()
+    produce(built)
+    db_session.flush()
     return {"campaign_id": campaign.id, "criteria_set_id": draft.id, "self_assessment_id": sa.id,
             "assignment_id": services.assignment_for(campaign, mun.id, "M1.1").id, "evidence_id": item.id,
-            "expert_id": expert.id}
+            "expert_id": expert.id, "package_id": built.id}

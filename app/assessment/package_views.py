@@ -1,0 +1,56 @@
+"""Pages of the evidence package: the campaign's packages with the request form, one package's progress, the
+download (streamed from storage). Scope as everywhere in the campaign (package.check_may_package): a municipality's
+package for whoever reads that municipality, the whole campaign's for those who read all of it; otherwise 404."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.assessment import bp, package, services
+from app.core.access import signed_in
+from app.core.boundary import on_refusal
+from app.core.errors import NotFound
+from app.core.web import send_stored_file
+
+
+@bp.route("/campaigns/<int:campaign_id>/packages")
+@signed_in
+def packages(campaign_id: int):
+    campaign, scope = services.campaign_for(campaign_id, current_user)
+    rows = package.packages_of(campaign, scope)
+    choices = [m.municipality for m in campaign.municipalities if scope.sees(m.municipality_id)]
+    return render_template("assessment/packages.html", campaign=campaign, scope=scope, packages=rows,
+                           choices=sorted(choices, key=lambda o: o.name), statuses=package.STATUSES,
+                           running=any(p.pending for p in rows))
+
+
+@bp.route("/campaigns/<int:campaign_id>/packages/request", methods=["POST"])
+@signed_in
+def request_package(campaign_id: int):
+    campaign, scope = services.campaign_for(campaign_id, current_user)
+    raw = (request.form.get("municipality_id") or "").strip()
+    if raw == "" or (raw.isdigit() and len(raw) < 10):
+        # Outside the user's scope is 404 like any object of the campaign, not a refusal shown on the page.
+        package.check_may_package(campaign, scope, int(raw) if raw else None)
+    where = url_for("assessment.packages", campaign_id=campaign.id)
+    on_refusal(lambda exc: redirect(where, code=303))
+    row = package.request_package(campaign, scope, actor=current_user,
+                                  municipality_id=raw)
+    flash("Пакет доказательств поставлен в очередь на сборку.", "success")
+    return redirect(url_for("assessment.package_detail", package_id=row.id), code=303)
+
+
+@bp.route("/packages/<int:package_id>")
+@signed_in
+def package_detail(package_id: int):
+    row, _scope = package.package_for(package_id, current_user)
+    return render_template("assessment/package.html", package=row, statuses=package.STATUSES)
+
+
+@bp.route("/packages/<int:package_id>/download")
+@signed_in
+def package_download(package_id: int):
+    row, _scope = package.package_for(package_id, current_user)
+    path = package.package_path(row)
+    if row.status != "done" or path is None or not path.is_file():
+        raise NotFound("Пакет ещё не собран или его файл недоступен.")
+    return send_stored_file(path, row.download_name(), "application/zip")

@@ -1,0 +1,39 @@
+"""Content that belongs to the cycle (issue 12, items 5 and 7): one положение per track and period."""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.core.errors import ValidationFailed
+from app.demo import fill_stage  # noqa: F401  (loads the app's packages in order before the engine)
+from tests.test_documents import generate
+
+
+def test_a_second_regulation_of_the_same_track_and_period_is_refused(world, goal_stage, db_session,
+                                                                      fake_generation):
+    """A положение already made at another stage of the cycle (a catalogue may list the type for several stages):
+    generating one at «Цели» is refused with the reason, nothing is written; the existing one takes new editions."""
+    from app.documents.models import Document, DocumentVersion
+    from app.documents.services import generate_document
+
+    cycle = goal_stage.cycle
+    other_stage = cycle.stage("IND")
+    first = Document(cycle_id=cycle.id, stage_id=other_stage.id, type_key="regulation", title="Положение",
+                     state="registered", created_by_id=world["official"].id)
+    db_session.add(first)
+    db_session.commit()
+    before = db_session.scalar(select(func.count()).select_from(DocumentVersion))
+    with pytest.raises(ValidationFailed) as refused:
+        generate_document(goal_stage, "regulation", actor=world["official"])
+    assert "Второе положение не создаётся" in refused.value.message
+    assert "этап «Показатели»" in refused.value.message and "зарегистрирован" in refused.value.message
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(Document).where(
+        Document.type_key == "regulation")) == 1
+    assert db_session.scalar(select(func.count()).select_from(DocumentVersion)) == before
+
+    # Its own stage's положение is not «a second one»: it takes a new edition.
+    db_session.delete(db_session.get(Document, first.id))
+    db_session.commit()
+    doc = generate(goal_stage, "regulation", world["official"], db_session)
+    again = generate(goal_stage, "regulation", world["official"], db_session)
+    assert again.id == doc.id and [v.number for v in again.versions] == [1, 2]
