@@ -103,7 +103,8 @@ def cluster_chart(points: list[tuple[int, float, str]], *, fmt: str = "svg") -> 
     # Short lines: a longer label is cut at both ends on a 7 cm high chart (PDF review of the справка).
     ax.set_ylabel("отклонение от среднего\nпо кластеру, ст. откл.")
     # The colours mean something only with a key; below the plot, as for the other charts.
-    fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    if points:
+        fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     clusters = sorted({c for c, _z, _p in points})
     if clusters:
         ax.set_xticks(clusters, [str(c) for c in clusters])
