@@ -55,6 +55,10 @@ class Config:
     # Analysis runs over at least this many schools fan out: one job per municipality reads and parses its rows,
     # a combining job computes the region's verdicts from them (app/analysis/fanout.py); 0: never.
     ANALYSIS_FANOUT_MIN_SCHOOLS = env_int("ANALYSIS_FANOUT_MIN_SCHOOLS", 0)
+    # A read replica of the primary (PostgreSQL streaming replication) for the heavy read-only queries: the analysis
+    # reading results, the situational centre's tables (app/extensions.py, `reading`). Empty: the primary serves them.
+    # Only SELECTs go there: its connections are read-only, and anything else is refused before it is sent.
+    REPLICA_DATABASE_URL = normalise_database_url(env_str("REPLICA_DATABASE_URL", "")) or None
     UPLOAD_DIR = env_str("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
     STORAGE_DIR = env_str("STORAGE_DIR", str(BASE_DIR / "var" / "storage"))
     # Default time zone for organisations that do not set their own; times are stored in UTC.
@@ -137,6 +141,7 @@ class TestingConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = normalise_database_url(env_str("TEST_DATABASE_URL", "sqlite://"))
     JOBS_MODE = env_str("JOBS_MODE", "inline")
+    REPLICA_DATABASE_URL = None  # a test that wants one sets it
     # Fast hashing keeps the suite quick; production parameters are argon2-cffi's defaults.
     ARGON2_FAST = True
 

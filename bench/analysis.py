@@ -7,9 +7,11 @@ term marks), and a municipality of 30 schools and ≈50,000 rows (three years, s
 Baseline: one plain pandas group-by over (year, procedure, subject, grade, school_id) computing the same
 per-school aggregates as aggregates.school_aggregates (n, mean percent, shares of marks 2–5, mean mark).
 
-Full analysis (timed): aggregates.prepare + school_aggregates + objectivity.compute_markers (K1–K5) +
-objectivity.stably_objective + municipality_shares + low_results.compute_low_results (L, ШНОР, ШНСУ,
-resilient) + clusters.cluster_schools (k chosen in 2..6 by silhouette) + compare_with_cluster of L.
+Full analysis (timed): app.analysis.methods.pipeline.compute, the analysis job's own computation — aggregates.prepare
+once, school_aggregates, objectivity.compute_markers (K1–K5), the sign tests and the per-school verdicts of each year
+(Benjamini–Hochberg, Stouffer/Fisher), stably objective schools, municipality shares, low_results (L, ШНОР, ШНСУ,
+resilient), clusters (k chosen by silhouette) and compare_with_cluster. (Before issue 15's last round the bench
+timed an older subset without the sign tests and verdicts: its 3.6× was not the job's cost.)
 Loading from the database is NOT in these timings; `--db` measures data.load_results separately
 (SQLite file, and PostgreSQL when BENCH_DATABASE_URL is set) after inserting the rows.
 
@@ -27,8 +29,10 @@ the single job; fanned out (one part per municipality, then the combining job; i
 worker would run each); and the baseline, a plain SQL group-by per municipality (count and mean percent per
 school, subject, grade and year — the least any analysis reads). Printed per size: the rows, the single job's
 time and peak memory; per municipality the part's time and statements against the baseline's; the combining
-job's time and peak memory; how each grew against the previous size. Peak memory (tracemalloc: Python and numpy
-allocations) is measured in a separate pass, so the timings carry no tracing cost.
+job's time and peak memory; memory per result row and the combining job's peak against the largest part's; how
+each grew against the previous size, with the single and combining jobs' statement counts (constant: bulk reads,
+one insert per kind of result). Peak memory (tracemalloc: Python and numpy allocations) is measured in a separate
+pass, so the timings carry no tracing cost.
 """
 
 import argparse
@@ -47,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from app.analysis.methods import aggregates, clusters, low_results, objectivity  # noqa: E402
+from app.analysis.methods import pipeline  # noqa: E402
 from app.analysis.methods.synthetic import DEFAULT_WORKS, as_loaded, generate_region  # noqa: E402
 from app.analysis.methods.thresholds import load_thresholds  # noqa: E402
 
@@ -68,17 +72,12 @@ def baseline(df):
 
 
 def full_analysis(df, schools, thresholds):
-    p = aggregates.prepare(df)
-    agg = aggregates.school_aggregates(p)
-    obj = objectivity.compute_markers(p, schools, thresholds)
+    """What the analysis job computes (app.analysis.methods.pipeline, the job's own function): prepare once, K1–K5,
+    the sign tests and the per-school verdicts of each year, ШНОР/ШНСУ/resilient, the clusters and the comparison
+    with the cluster."""
     years = sorted(df["year"].unique().tolist())
-    objectivity.stably_objective(obj, schools, years)
-    objectivity.municipality_shares(obj, schools, p, years[-1])
-    low = low_results.compute_low_results(p, schools, obj, thresholds)
-    cl = clusters.cluster_schools(schools, k_range=(thresholds["cluster_k_min"], thresholds["cluster_k_max"]))
-    latest = low.index[low.index["year"] == low.year].set_index("school_id")["L"]
-    clusters.compare_with_cluster(latest, cl.labels, higher_is_better=False)
-    return agg, obj, low, cl
+    done = pipeline.compute(df, schools, thresholds, boundaries=None, structures=None, years=years)
+    return done.aggregates, done.markers, done.low, done.clustering
 
 
 def best_once(fn, *args):
@@ -398,7 +397,8 @@ def measure_scale(factors, municipalities: int):
         mb = 1024 * 1024
         figures = {"rows": timed["rows"], "single": timed["single"][0], "combine": timed["combine"][0],
                    "part": float(np.median(part_t)), "single_peak": traced["single_peak"] / mb,
-                   "combine_peak": traced["combine_peak"] / mb, "part_peak": max(traced["part_peaks"]) / mb}
+                   "combine_peak": traced["combine_peak"] / mb, "part_peak": max(traced["part_peaks"]) / mb,
+                   "single_n": timed["single"][1], "combine_n": timed["combine"][1]}
         print(f"\n{factor}×: {n} муниципалитетов, {30 * n} школ, {timed['rows']:,} строк".replace(",", " "))
         print(f"  один расчёт: {figures['single']:.2f} с, {timed['single'][1]} запросов, пик памяти "
               f"{figures['single_peak']:.0f} МБ")
@@ -409,6 +409,9 @@ def measure_scale(factors, municipalities: int):
               f"{int(np.median(base_n))} запрос; часть / базовая = {np.median(part_t / base_t):.1f}×")
         print(f"  объединяющая задача: {figures['combine']:.2f} с, {timed['combine'][1]} запросов, пик памяти "
               f"{figures['combine_peak']:.0f} МБ; сумма частей {part_t.sum():.2f} с")
+        print(f"  память на строку: один расчёт {traced['single_peak'] / timed['rows']:.0f} Б, объединение "
+              f"{traced['combine_peak'] / timed['rows']:.0f} Б; объединение / крупнейшая часть = "
+              f"{figures['combine_peak'] / figures['part_peak']:.1f}×")
         if previous:
             grow = figures["rows"] / previous["rows"]
             print(f"  рост к предыдущему размеру: строк ×{grow:.1f}; один расчёт ×"
@@ -416,7 +419,9 @@ def measure_scale(factors, municipalities: int):
                   f"{figures['combine'] / previous['combine']:.1f}, часть ×"
                   f"{figures['part'] / previous['part']:.2f}; память: объединение ×"
                   f"{figures['combine_peak'] / previous['combine_peak']:.1f}, часть ×"
-                  f"{figures['part_peak'] / previous['part_peak']:.2f}")
+                  f"{figures['part_peak'] / previous['part_peak']:.2f}; запросов: один расчёт "
+                  f"{previous['single_n']} → {figures['single_n']}, объединение {previous['combine_n']} → "
+                  f"{figures['combine_n']}")
         previous = figures
         rows_table.append((factor, figures))
         from app.extensions import db

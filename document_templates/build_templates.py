@@ -796,6 +796,21 @@ BUILDERS = {f.__name__: f for f in (regulation, indicators_approval, monitoring_
                                     roadmap, deficiency_plan, protocol, decision_order, effectiveness_report)}
 
 
+def _assessment_builders() -> dict:
+    """The assessment's templates (issue 16): build_assessment_templates.py beside this script, in this house style."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("build_assessment_templates",
+                                                  Path(__file__).resolve().parent / "build_assessment_templates.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.builders(types.SimpleNamespace(**globals()))
+
+
+BUILDERS.update(_assessment_builders())
+
+
 def main(keys: list[str]) -> None:
     for key in keys or BUILDERS:
         BUILDERS[key]()

@@ -161,6 +161,49 @@ def test_staged_frames_come_back_unchanged(world, two_municipalities, db_session
     assert back["task_scores"].map(type).isin([str, type(None)]).all()
 
 
+def test_the_single_and_combining_jobs_statements_do_not_grow_with_the_municipalities(
+        world, anl_cycle, two_municipalities, make_org, db_session, monkeypatch):
+    """Bulk reads and writes (issue 15 §4): the single job and the combining job issue as many statements for a
+    region of five municipalities as for one of two (only the parts, one job per municipality, add up)."""
+    from app.analysis.demo import seed_results
+    from tests.conftest import counted_statements
+
+    real_combine = jobs.combine
+    combined = []
+
+    def counting_combine(run_id):
+        with counted_statements() as statements:
+            done = real_combine(run_id)
+        combined.append(len(statements))
+        return done
+
+    monkeypatch.setattr(jobs, "combine", counting_combine)
+
+    def measure():
+        fanned(monkeypatch, False)
+        with counted_statements() as statements:
+            single = run_job(anl_cycle, world["official"], db_session)
+        assert single.status == "done", single.message
+        fanned(monkeypatch, True)
+        split = run_job(anl_cycle, world["official"], db_session)
+        assert split.status == "done", split.message
+        return len(statements), combined[-1], single.summary["rows"], split.summary["parts"]
+
+    measure()  # the first run of a cycle finds no earlier run: measured from the second on
+    few = measure()
+    for m in range(3):
+        mun = make_org("municipality", parent=world["region"], code=f"MUN-G{m}", name=f"Район роста {m}")
+        for n in range(6):
+            make_org("school", parent=mun, code=f"SCH-G{m}{n}", name=f"Школа роста {m}-{n}", students=200 + 30 * n,
+                     settlement=("city", "village")[n % 2], low_income_share=3 + n)
+        db_session.flush()
+        assert seed_results(mun, year=2026, seed=20 + m) > 0
+    db_session.commit()
+    many = measure()
+    assert many[2] > few[2] and many[3] == few[3] + 3, (few, many)
+    assert many[:2] == few[:2], f"statements (single job, combining job) for {few[2]} → {many[2]} rows: {few} → {many}"
+
+
 # --- real Redis, real worker ---------------------------------------------------------------------------
 
 @pytest.fixture

@@ -334,3 +334,22 @@ def test_bulk_json_parser_matches_json():
     assert got[1, :2].tolist() == [10, 0] and np.isnan(got[2]).all() and got[3, 0] == 3
     assert parse_json_rows(["[1.5]"]) is None and parse_json_rows(["[-1]"]) is None  # json fallback then
     assert _task_matrix(["[-1, 2]"]).tolist() == [[-1, 2]]
+
+
+def test_the_whole_computation_prepares_the_results_once(monkeypatch):
+    """The job's computation (methods/pipeline.py) codes the results frame once and hands every method the prepared
+    frame (each method given the plain frame would prepare it again: five times a run)."""
+    from app.analysis.methods import aggregates, pipeline
+    from app.analysis.methods.synthetic import as_loaded
+
+    region = generate_region(n_schools=40, n_municipalities=2, years=(2024, 2025), seed=3)
+    passes = []
+    real = aggregates._run_heads
+    monkeypatch.setattr(aggregates, "_run_heads", lambda columns: passes.append(1) or real(columns))
+    steps = []
+    done = pipeline.compute(as_loaded(region.results), region.schools, load_thresholds(), boundaries=None,
+                            structures=None, years=[2024, 2025], progress=steps.append)
+    assert len(passes) == 1
+    assert steps == [30, 60, 75]
+    assert len(done.aggregates) and len(done.tests) and [len(v) for v in done.judged] == [40, 40]
+    assert done.judged[-1]["explanation"].str.len().gt(0).any(), "the stored year's verdicts are explained"

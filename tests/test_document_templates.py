@@ -226,7 +226,7 @@ def test_every_type_renders_from_cycle_data(cycle, world, db_session):
     indicators = db_session.scalars(select(Indicator).where(Indicator.cycle_id == cycle.id)
                                     .order_by(Indicator.code)).all()
     assert indicators
-    for dtype in document_types().values():
+    for dtype in catalogue.cycle_types():  # an owner's types: tests/test_assessment_documents.py
         ctx = context_for(dtype, cycle, world)
         assert_plain(ctx, dtype.key)
         data = rendering.render(dtype.key, ctx)
@@ -543,7 +543,7 @@ def test_libreoffice_opens_every_type_rendered_from_the_demo(db_session, tmp_pat
     closed = next(c for c in db_session.scalars(select(Cycle).order_by(Cycle.id)) if c.state == "closed")
     # User text with markup characters must not break the file for LibreOffice either.
     closed.goals[0].statement = 'Цель <b>"жирная"</b> & \'кавычки\' </w:t> ]]>'
-    for dtype in document_types().values():
+    for dtype in catalogue.cycle_types():  # an owner's types: tests/test_assessment_documents.py
         ctx = contexts.build_context(dtype.key, closed.stage(dtype.stages[0]),
                                      addressee=_an_addressee(closed) if dtype.per_addressee else None)
         data = rendering.render(dtype.key, ctx)
@@ -555,7 +555,7 @@ def test_libreoffice_opens_every_type_rendered_from_the_demo(db_session, tmp_pat
                              *sorted(str(p) for p in tmp_path.glob("*.docx"))],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    for dtype in document_types().values():
+    for dtype in catalogue.cycle_types():  # an owner's types: tests/test_assessment_documents.py
         pdf = (tmp_path / f"{dtype.key}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF") and re.search(rb"/Type\s*/Page\b", pdf), dtype.key
 

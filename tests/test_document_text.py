@@ -199,3 +199,16 @@ def test_signature_and_registration_recheck_the_dates_on_their_own_day(world, go
     version.context_snapshot = {"context": {"dating": {"not_before": [[yesterday, "расчёт"]]}}}
     assert dated_sensibly(doc) == []
     db_session.rollback()
+
+
+def test_the_assessment_campaigns_documents_are_linted_too(demo):
+    """The demo's campaign: the registered order and expert's conclusion, and a draft of each of its three types."""
+    checked = [(label, registered) for label, _, registered in lint.demo_documents()]
+    for title in ("Приказ о проведении мониторинга механизмов", "Экспертное заключение",
+                  "Аналитический отчёт по результатам оценки"):
+        assert any(label.startswith(title) and "(проект," in label for label, _ in checked), title
+    for title in ("Приказ о проведении мониторинга механизмов", "Экспертное заключение"):
+        assert any(label.startswith(title) and registered for label, registered in checked), title
+    # an e-mail address in the executor mark is not an internal code; a code still is
+    assert lint.RAW_CODE.search("тел. +7 (999) 263-42-04, region_official@demo.example") is None
+    assert lint.RAW_CODE.search("вид документа assessment_order") is not None

@@ -189,7 +189,8 @@ def test_simultaneous_registrations_get_distinct_consecutive_numbers(live_app):
             assert {v.registration_year for v in got} == {year}
         # One set of journals for the organisation despite the race to create them; one counter per journal.
         codes = db.session.scalars(select(DocumentJournal.code).where(DocumentJournal.organisation_id == mun_id))
-        assert sorted(codes) == sorted(["orders", "letters", "protocols", "local_acts", "plans", "reports", "other"])
+        assert sorted(codes) == sorted(["orders", "letters", "protocols", "local_acts", "plans", "reports",
+                                              "conclusions", "other"])
         counters = db.session.scalars(select(RegistrationJournal).where(RegistrationJournal.organisation_id == mun_id))
         assert sorted((c.journal_id, c.year, c.last_number) for c in counters) == sorted(
             (by_journal[code][0].registration_journal_id, year, 4) for code in ("local_acts", "protocols"))

@@ -16,7 +16,7 @@ def test_defaults_are_created_once_and_every_type_has_a_journal(world, db_sessio
     journals.ensure_journals(org)
     journals.ensure_journals(org)
     codes = [j.code for j in journals.journals_of(org)]
-    assert codes == ["orders", "letters", "protocols", "local_acts", "plans", "reports", "other"]
+    assert codes == ["orders", "letters", "protocols", "local_acts", "plans", "reports", "conclusions", "other"]
     mapping = journals.mapping_of(org)
     assert set(mapping) == set(document_types())
     assert {k: mapping[k].code for k in ("monitoring_order", "decision_order", "data_request_letter", "protocol",

@@ -1,12 +1,14 @@
 """Lifecycle of an assessment campaign of municipal mechanisms (letter 08-70).
 
 draft → published (publish: the regional official or head; every coordinator gets the self-assessment task and
-every assigned expert the evaluation task, due at the end of the window) → closed (close).
+every assigned expert the evaluation task, due at the end of the window) → closed (close: only once the region's
+analytical report on the campaign is registered — its mandatory closing document).
 The tasks belong to the self-assessment and evaluation rows, which the publishing service creates and starts
 (engine.start) in the same transaction; this workflow only checks the campaign is complete.
 """
 
 from app.core.timeutil import utcnow
+from workflows import hooks
 from workflows.permissions import has_role
 
 NAME = "assessment_campaign"
@@ -41,11 +43,21 @@ def complete(campaign) -> list[str]:
     return problems
 
 
+# The region's analytical report is the mandatory document of the closing: a campaign closes only once the report is
+# signed and registered (through the documents feature; the hook answers whether it is).
+CLOSING_DOCUMENT = "assessment_report"
+
+
+def report_registered(campaign) -> list[str]:
+    problems = hooks.registered_document(campaign, CLOSING_DOCUMENT)
+    return [f"Кампанию нельзя завершить: {p[0].lower()}{p[1:]}" for p in problems]
+
+
 TRANSITIONS = [
     {"trigger": "publish", "source": "draft", "dest": "published", "label": "Опубликовать кампанию",
      "allowed": MANAGER, "guards": [complete], "style": "success"},
     {"trigger": "close", "source": "published", "dest": "closed", "label": "Завершить кампанию",
-     "allowed": MANAGER, "requires_comment": False, "style": "secondary"},
+     "allowed": MANAGER, "guards": [report_registered], "requires_comment": False, "style": "secondary"},
 ]
 
 

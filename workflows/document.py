@@ -355,11 +355,11 @@ TASK_LINKS = {"document": ("documents.document_detail", "document_id")}
 
 
 def task_title(doc, kind: str) -> str:
-    return f"{TASK_KINDS[kind]}: «{doc.title}» ({doc.cycle.short_title})"
+    return f"{TASK_KINDS[kind]}: «{doc.title}» ({doc.subject_title})"
 
 
 def _due(doc):
-    return doc.stage.deadline
+    return doc.due_date
 
 
 def _after_on_approval(ctx) -> None:

@@ -12,7 +12,8 @@ from typing import Callable
 
 from app.core.hooks import Hook, covered_people
 
-__all__ = ["Hook", "attachments_of", "covered_people", "invariant_problems", "mandatory_documents", "stage_content"]
+__all__ = ["Hook", "attachments_of", "covered_people", "invariant_problems", "mandatory_documents",
+           "registered_document", "stage_content"]
 
 # Stage code → function(stage) → problems (in Russian): the content a stage must have before review.
 stage_content: dict[str, Callable] = {}
@@ -22,3 +23,6 @@ mandatory_documents = Hook("mandatory_documents", lambda stage: [])
 attachments_of = Hook("attachments_of", lambda obj, kind=None: [])
 # function(cycle) → problems: the upper level's invariant indicators the cycle lacks (README, «The vertical»).
 invariant_problems = Hook("invariant_problems", lambda cycle: [])
+# function(owner, type_key) → problems: `owner` (an object of a higher feature owning documents, e.g. an assessment
+# campaign) has a registered document of `type_key` (app/documents/owners.py).
+registered_document = Hook("registered_document", lambda owner, type_key: [])

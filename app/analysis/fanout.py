@@ -120,9 +120,21 @@ def encode(frame) -> bytes:
 
 def decode(blob: bytes):
     """The frame `encode` staged (text columns as object arrays with None, as data.load_results gives them)."""
-    # Local: heavy: numpy and pandas load only when a computation runs.
-    import numpy as np
+    # Local: heavy: pandas loads only when a computation runs.
     import pandas as pd
+
+    columns, values = decode_columns(blob)
+    return pd.DataFrame(values, columns=columns)
+
+
+def decode_columns(blob: bytes) -> tuple[list[str], dict]:
+    """(column names, {name: array}) of a staged frame; equal texts share one string object (a region's rows hold
+    a handful of distinct procedures and subjects: a string object a row would cost more than the numbers)."""
+    # Local: heavy: numpy loads only when a computation runs.
+    import numpy as np
+
+    # Local: heavy: the methods' data module loads pandas and numpy.
+    from app.analysis.methods.data import shared_texts
 
     with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
         columns = arrays["columns"].tolist()
@@ -132,25 +144,45 @@ def decode(blob: bytes):
                 values[name] = arrays[f"v{i}"]
                 continue
             missing = arrays[f"m{i}"]
-            text = np.array(arrays[f"t{i}"].tobytes().decode().split("\0") if len(missing) else [], dtype=object)
+            text = shared_texts(arrays[f"t{i}"].tobytes().decode().split("\0") if len(missing) else [])
             text[missing] = None
             values[name] = text
-    return pd.DataFrame(values, columns=columns)
+    return columns, values
 
 
-def join_frames(frames):
-    """The parts' frames as the one frame a single query gives: rows in id order, the id column dropped, the task
-    columns task_1 … task_N after the others (NaN where a part's rows have fewer tasks)."""
-    # Local: heavy: pandas loads only when a computation runs.
+def join_staged(blobs):
+    """The parts' staged frames (an iterable of blobs, read one at a time) as the one frame a single query gives:
+    rows in id order, the id column dropped, the task columns task_1 … task_N after the others (NaN where a part's
+    rows have fewer tasks). Column by column: each part's piece of a column is freed once the column is put
+    together, so the join holds the parts' rows once plus one column, not the parts and a concatenated copy."""
+    # Local: heavy: numpy and pandas load only when a computation runs.
+    import numpy as np
     import pandas as pd
 
     # Local: heavy: the methods' data module loads pandas and numpy.
     from app.analysis.methods import data
 
-    frames = [f for f in frames if len(f)]
-    if not frames:
+    pieces, lengths, names = [], [], []
+    for blob in blobs:
+        columns, values = decode_columns(blob)
+        del blob
+        size = len(values[columns[0]]) if columns else 0
+        if not size:
+            continue
+        pieces.append(values)
+        lengths.append(size)
+        names += [c for c in columns if c not in names]
+    if not pieces:
         return data.empty_results()
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame = frame.sort_values("id", kind="stable").drop(columns="id").reset_index(drop=True)
-    tasks = sorted((c for c in frame.columns if c.startswith("task_") and c[5:].isdigit()), key=lambda c: int(c[5:]))
-    return frame[[c for c in frame.columns if c not in tasks] + tasks]
+    order = np.argsort(np.concatenate([p.pop("id") for p in pieces]), kind="stable")
+    tasks = sorted((c for c in names if c.startswith("task_") and c[5:].isdigit()), key=lambda c: int(c[5:]))
+    names = [c for c in names if c != "id" and c not in tasks] + tasks
+    joined = {}
+    for name in names:
+        parts = []
+        for values, size in zip(pieces, lengths):
+            piece = values.pop(name, None)
+            parts.append(np.full(size, np.nan) if piece is None else piece)
+        joined[name] = np.concatenate(parts)[order] if len(parts) > 1 else parts[0][order]
+        del parts
+    return pd.DataFrame(joined, columns=names)

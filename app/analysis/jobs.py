@@ -15,7 +15,7 @@ from datetime import date, datetime
 import time
 from decimal import Decimal
 
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import case, delete, select, text, update
 
 from app.analysis import fanout
 from app.analysis.models import AnalysisPart, AnalysisResult, AnalysisRun
@@ -30,7 +30,7 @@ from app.orgs.models import Organisation
 from app.analysis.dashboard import refresh_dashboard
 
 log = logging.getLogger(__name__)
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 
 
 class NoProgress:
@@ -109,7 +109,7 @@ def load_inputs(run: AnalysisRun, results=None):
     school_ids = reference_school_ids(run)
     limits = thresholds.load_thresholds()
     if results is None:
-        results = data.load_results(years=list(run.years), school_ids=school_ids)
+        results = data.load_results(years=list(run.years), school_ids=school_ids, task_text=False)
     connection = db.session.connection()
     options = connection.get_execution_options()
     if options.get("stream_results") or options.get("yield_per"):
@@ -122,9 +122,11 @@ def load_inputs(run: AnalysisRun, results=None):
 
 
 def fingerprint(results, schools, boundaries, limits, params: dict) -> str:
-    """SHA-256 over the input rows (in a canonical order), the schools' context, the mark boundaries,
-    parameters and thresholds."""
-    # Local: heavy: pandas and the statistical methods load only when a computation runs.
+    """SHA-256 over the input rows (in a canonical order: sorted by every column), the schools' context, the mark
+    boundaries, parameters and thresholds. Column by column on integer codes: no copy of the region's frame (the
+    rows' order, how they were read, does not change it)."""
+    # Local: heavy: numpy and pandas load only when a computation runs.
+    import numpy as np
     import pandas as pd
 
     digest = hashlib.sha256()
@@ -133,12 +135,23 @@ def fingerprint(results, schools, boundaries, limits, params: dict) -> str:
         digest.update(f"{name}:{','.join(map(str, frame.columns))}:{len(frame)}\n".encode())
         if len(frame) == 0:
             continue
-        canonical = frame.copy()
-        for column in canonical.columns:
-            if canonical[column].dtype == object:
-                canonical[column] = canonical[column].map(_canonical_json)
-        canonical = canonical.sort_values(list(canonical.columns), kind="mergesort").reset_index(drop=True)
-        digest.update(pd.util.hash_pandas_object(canonical, index=False).to_numpy().tobytes())
+        columns = []
+        for column in frame.columns:
+            values = frame[column]
+            if values.dtype.kind in "iufb":
+                columns.append((values.to_numpy(), None))
+            else:
+                # text as codes of its sorted distinct values, whose canonical JSON is hashed too (missing: −1)
+                try:
+                    codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=True)
+                except TypeError:  # unhashable or unorderable values (lists, mixed types): by their JSON
+                    codes, uniques = pd.factorize(values.map(_canonical_json).to_numpy(dtype=object), sort=True)
+                columns.append((codes, [_canonical_json(u) for u in uniques]))
+        order = np.lexsort([c for c, _u in reversed(columns)])
+        for values, uniques in columns:
+            if uniques is not None:
+                digest.update("\0".join(uniques).encode() + b"\n")
+            digest.update(np.ascontiguousarray(values[order]).tobytes())
     digest.update(_canonical_json(dict(limits)).encode())
     digest.update(_canonical_json(params).encode())
     return digest.hexdigest()
@@ -221,7 +234,7 @@ def execute(run: AnalysisRun, progress: Progress, results=None) -> dict:
     import pandas as pd
 
     # Local: heavy: pandas and the statistical methods load only when a computation runs.
-    from app.analysis.methods import aggregates, clusters, low_results, objectivity, sign_tests, verdicts
+    from app.analysis.methods import pipeline
 
     progress.set(2, force=True)
     results, schools, boundaries, limits, structures = load_inputs(run, results)
@@ -236,81 +249,104 @@ def execute(run: AnalysisRun, progress: Progress, results=None) -> dict:
     scope = run.organisation
     keep = set(db.session.scalars(select(Organisation.id).where(
         Organisation.in_subtree_of(scope), Organisation.kind == "school")))
-    rows: list[dict] = []
-    years_with_data = sorted({int(y) for y in results["year"].unique()}) if len(results) else []
-
-    agg = aggregates.school_aggregates(results)
-    rows += frame_rows(agg, "aggregate", run.id, value_column="mean_percent", keep=keep)
-    progress.set(30, force=True)
-
-    markers = objectivity.compute_markers(results, schools, limits,
-                                          boundaries=boundaries if len(boundaries) else None, structures=structures)
-    rows += frame_rows(markers.markers, "marker", run.id, value_column="statistic", keep=keep)
-    rows += frame_rows(getattr(markers, "not_computable", None), "not_computable", run.id, keep=keep)
-    rows += frame_rows(getattr(markers, "skipped", None), "skipped", run.id, keep=keep)
-    # the per-school verdicts of the latest year with data (signs of that year and the years before it)
-    tests = sign_tests.unit_tests(results, schools, limits, boundaries=boundaries if len(boundaries) else None,
-                                  structures=structures)
-    judged = [verdicts.compute_verdicts(tests, limits, year=y,
-                                        schools=results.loc[results["year"] == y, "school_id"].unique().tolist())
-              for y in years_with_data]
-    if judged:
-        rows += frame_rows(judged[-1], "verdict", run.id, value_column="combined_p", keep=keep)
-    # the share of flagged schools and the stably objective ones follow the verdicts, not single signs
-    named = pd.concat([v.loc[v["verdict"] != verdicts.CLEAR, ["year", "school_id"]] for v in judged]
-                      ) if judged else pd.DataFrame({"year": [], "school_id": []})
-    stable = objectivity.stably_objective(named, schools, list(run.years), evaluated=markers.evaluated)
-    rows += frame_rows(_as_school_frame(stable), "stably_objective", run.id, keep=keep)
-    if years_with_data:
-        flagged = judged[-1].loc[judged[-1]["verdict"] == verdicts.FLAGGED, ["year", "school_id"]]
-        shares = objectivity.municipality_shares(flagged, schools, results, max(years_with_data))
-        rows += frame_rows(shares, "municipality_share", run.id, value_column="share")
-    progress.set(60, force=True)
-
-    low = low_results.compute_low_results(results, schools, verdicts.excluded_units(tests, judged, limits), limits)
-    rows += frame_rows(low.index, "low_index", run.id, value_column=_first(low.index, ("index", "L", "value")),
-                       keep=keep)
-    rows += frame_rows(low.shnor, "shnor", run.id, keep=keep)
-    rows += frame_rows(low.shnsu, "shnsu", run.id, value_column="social_index", keep=keep)
-    rows += frame_rows(_as_school_frame(low.resilient), "resilient", run.id, keep=keep)
+    rows = StoredRows()
+    done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
+                            years=list(run.years), progress=lambda percent: progress.set(percent, force=True))
+    years_with_data = done.years_with_data
+    rows.add(frame_rows(done.aggregates, "aggregate", run.id, value_column="mean_percent", keep=keep))
+    markers = done.markers
+    rows.add(frame_rows(markers.markers, "marker", run.id, value_column="statistic", keep=keep))
+    rows.add(frame_rows(getattr(markers, "not_computable", None), "not_computable", run.id, keep=keep))
+    rows.add(frame_rows(getattr(markers, "skipped", None), "skipped", run.id, keep=keep))
+    if done.judged:
+        rows.add(frame_rows(done.judged[-1], "verdict", run.id, value_column="combined_p", keep=keep))
+    rows.add(frame_rows(_as_school_frame(done.stable), "stably_objective", run.id, keep=keep))
+    if done.shares is not None:
+        rows.add(frame_rows(done.shares, "municipality_share", run.id, value_column="share"))
+    low = done.low
+    index_value = _first(low.index, ("index", "L", "value"))
+    rows.add(frame_rows(low.index, "low_index", run.id, value_column=index_value, keep=keep))
+    rows.add(frame_rows(low.shnor, "shnor", run.id, keep=keep))
+    rows.add(frame_rows(low.shnsu, "shnsu", run.id, value_column="social_index", keep=keep))
+    rows.add(frame_rows(_as_school_frame(low.resilient), "resilient", run.id, keep=keep))
     for note in list(getattr(markers, "notes", None) or []) + list(getattr(low, "notes", None) or []):
-        rows.append({"run_id": run.id, "kind": "note", "payload": {"text": str(note)}, "value": None,
-                     **{name: None for name in TYPED}})
-    progress.set(75, force=True)
-
-    clustering = clusters.cluster_schools(schools)
+        rows.add([{"run_id": run.id, "kind": "note", "payload": {"text": str(note)}, "value": None,
+                   **{name: None for name in TYPED}}])
+    clustering = done.clustering
     labels = clustering.labels
     label_frame = (labels.rename("cluster").rename_axis("school_id").reset_index()
                    if isinstance(labels, pd.Series) else labels)
-    rows += frame_rows(label_frame, "cluster", run.id, value_column="cluster", keep=keep)
+    rows.add(frame_rows(label_frame, "cluster", run.id, value_column="cluster", keep=keep))
     profiles = getattr(clustering, "profiles", None)
     if profiles is not None and len(profiles):
         profile_frame = profiles.reset_index() if not isinstance(profiles.index, pd.RangeIndex) else profiles
-        rows += frame_rows(profile_frame, "cluster_profile", run.id)
-    school_values = _school_results(agg, years_with_data)
-    if len(school_values):
-        compared = clusters.compare_with_cluster(school_values, labels, higher_is_better=True)
-        rows += frame_rows(compared, "cluster_position", run.id, value_column="z", keep=keep)
+        rows.add(frame_rows(profile_frame, "cluster_profile", run.id))
+    if done.compared is not None:
+        rows.add(frame_rows(done.compared, "cluster_position", run.id, value_column="z", keep=keep))
     progress.set(85, force=True)
 
     progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
     run.fingerprint = digest
     db.session.execute(delete(AnalysisResult).where(AnalysisResult.run_id == run.id))
-    for start in range(0, len(rows), 5000):
-        db.session.execute(insert(AnalysisResult), rows[start:start + 5000])
+    rows.store()
     db.session.flush()
 
     refresh_dashboard(run.cycle, run=run)
-    count = {}
-    for row in rows:
-        count[row["kind"]] = count.get(row["kind"], 0) + 1
+    count = rows.count
     return {"schools": len(keep), "rows": int(len(results)), "years_with_data": years_with_data,
-            "markers": count.get("marker", 0),
-            "flagged_schools": len({r["school_id"] for r in rows if r["kind"] == "verdict"
-                                    and r["payload"].get("verdict") == verdicts.FLAGGED}),
+            "markers": count.get("marker", 0), "flagged_schools": len(rows.flagged),
             "shnor": count.get("shnor", 0), "shnsu": count.get("shnsu", 0), "resilient": count.get("resilient", 0),
             "clusters": int(getattr(clustering, "k", 0) or 0),
             "cluster_criterion": plain(getattr(clustering, "criterion", None)), "results": count}
+
+
+STORED = ("run_id", "kind", "school_id", "year", "procedure", "subject", "grade", "sign", "value")
+# Element i of each row array (STORED, then the payload's JSON text), typed; in the array's order (the ids follow it).
+STORE_POSTGRES = text(
+    "INSERT INTO analysis_results (run_id, kind, school_id, year, procedure, subject, grade, sign, value, payload) "
+    "SELECT (e.item->>0)::integer, e.item->>1, (e.item->>2)::integer, (e.item->>3)::smallint, e.item->>4, "
+    "e.item->>5, (e.item->>6)::smallint, e.item->>7, (e.item->>8)::float8, (e.item->>9)::json "
+    "FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS e(item, n) ORDER BY e.n")
+STORE_SQLITE = text(
+    "INSERT INTO analysis_results (run_id, kind, school_id, year, procedure, subject, grade, sign, value, payload) "
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+    "json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), "
+    "json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'), "
+    "json_extract(value, '$[9]') FROM json_each(:rows) ORDER BY key")
+
+
+class StoredRows:
+    """The run's result rows as they will be inserted: one statement per kind, whatever the region's size (issue 15
+    §4: a region of 4,800 schools has ≈ 90,000 rows, which an executemany sends as a statement per page of
+    parameters). Each row is kept as its JSON text from the moment it is made (a dict a row weighed several times
+    more) and travels in one JSON array per kind; its payload as a JSON text inside it, so the stored text is what
+    the JSON column itself would store (no re-rendering of numbers by the database's JSON functions)."""
+
+    def __init__(self):
+        self.texts: dict[str, list[str]] = {}
+        self.count: dict[str, int] = {}
+        self.flagged: set[int] = set()
+
+    def add(self, rows: list[dict]) -> None:
+        # Local: heavy: the methods' modules load pandas and numpy.
+        from app.analysis.methods.verdicts import FLAGGED
+
+        for row in rows:
+            kind = row["kind"]
+            self.count[kind] = self.count.get(kind, 0) + 1
+            if kind == "verdict" and row["payload"].get("verdict") == FLAGGED:
+                self.flagged.add(row["school_id"])
+            self.texts.setdefault(kind, []).append(json.dumps(
+                [row[name] for name in STORED] + [json.dumps(row["payload"], ensure_ascii=False, allow_nan=False)],
+                ensure_ascii=False, allow_nan=False))
+
+    def store(self) -> None:
+        """Insert every kind's rows (one statement a kind; flushes nothing else)."""
+        statement = STORE_POSTGRES if db.session.get_bind().dialect.name == "postgresql" else STORE_SQLITE
+        for kind in list(self.texts):
+            texts = self.texts.pop(kind)
+            db.session.execute(statement, {"rows": "[" + ",".join(texts) + "]"})
+            del texts
 
 
 def _first(frame, names) -> str | None:
@@ -333,17 +369,6 @@ def _as_school_frame(value):
             return pd.DataFrame({"school_id": list(value[value].index)})
         return pd.DataFrame({"school_id": list(value)})
     return pd.DataFrame({"school_id": sorted(int(v) for v in value)})
-
-
-def _school_results(agg, years):
-    """Each school's mean percent of maximum over its subjects and grades in the latest year with data."""
-    # Local: heavy: pandas and the statistical methods load only when a computation runs.
-    import pandas as pd
-
-    if agg is None or len(agg) == 0 or not years:
-        return pd.Series(dtype=float)
-    latest = agg[agg["year"] == max(years)]
-    return latest.groupby("school_id")["mean_percent"].mean().sort_index()
 
 
 # --- a region fanned out: one job per municipality, a combining job (app/analysis/fanout.py) ---------------
@@ -388,7 +413,7 @@ def read_part(part_id: int) -> int:
     if run.status != "running":
         raise ValidationFailed("Расчёт анализа уже не выполняется; чтение результатов муниципалитета отменено.")
     started = time.perf_counter()
-    frame = data.load_results(years=list(run.years), school_ids=part.school_ids, with_ids=True)
+    frame = data.load_results(years=list(run.years), school_ids=part.school_ids, with_ids=True, task_text=False)
     blob = fanout.encode(frame)
     total = db.session.query(AnalysisPart).filter(AnalysisPart.run_id == run.id).count()
     done = db.session.execute(
@@ -444,8 +469,11 @@ def combine(run_id: int) -> bool:
         # A part failed (its failure failed the run already, unless that commit was lost) or never ran.
         raise ValidationFailed(fanout.part_failure(unfinished[0].organisation.name,
                                                    unfinished[0].message or "его часть расчёта не была выполнена."))
-    results = fanout.join_frames([
-        fanout.decode(db.session.scalar(select(AnalysisPart.data).where(AnalysisPart.id == p.id))) for p in parts])
+    # One streamed query for every part's staged frame (not a query per municipality), each decoded as it arrives
+    # and its blob let go.
+    staged = db.session.execute(select(AnalysisPart.data).where(AnalysisPart.run_id == run_id)
+                                .order_by(AnalysisPart.id).execution_options(stream_results=True, yield_per=1))
+    results = fanout.join_staged(staged.scalars())
     progress = Progress("analysis_run", run.id, commit_on_sqlite=True)
     try:
         summary = execute(run, progress, results=results)

@@ -11,7 +11,7 @@ from flask import Blueprint
 
 bp = Blueprint("assessment", __name__, template_folder="templates")
 
-from app.assessment import api, labels, models, package_views, picture_views, views  # noqa: E402, F401
+from app.assessment import api, documents, labels, models, package_views, picture_views, views  # noqa: E402, F401
 from app.assessment.cli import assessment_cli  # noqa: E402
 from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa: E402
 from workflows import expert_evaluation, self_assessment  # noqa: E402
@@ -19,6 +19,7 @@ from workflows import expert_evaluation, self_assessment  # noqa: E402
 FEATURE = Feature(
     name="assessment", order=75, blueprints=(Mount(bp, "/assessment"),), cli=(assessment_cli,),
     audit=AuditVocabulary.of(labels), access_cases="tests.access_cases.assessment",
+    setup=lambda app: documents.register(),
     task_kinds={**self_assessment.TASK_KINDS, **expert_evaluation.TASK_KINDS},
     navigation=(NavEntry(60, "Оценка механизмов", "assessment.index", group="Аналитика",
                          roles=frozenset({"admin", "official", "head", "methodologist", "expert", "auditor"}),

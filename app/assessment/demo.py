@@ -1,16 +1,25 @@
 """The demo's assessment campaign (`flask seed demo`, issue 16 item 12): in its window, both demo municipalities
 self-assessed by their coordinators, one expert evaluation approved by the regional head and one returned with a
-comment. Everything goes through the same services and workflows as the pages."""
+comment; the regional order on the campaign signed and registered, and the expert's conclusion on the first
+municipality (its approved evaluation) signed by the expert and registered. Everything goes through the same
+services and workflows as the pages.
+
+The window opens today: the order is dated when it is signed, and an order dated after the start of what it orders
+could not be executed (app/core/dating.py).
+"""
 
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.assessment import documents as campaign_documents
 from app.assessment import services
 from app.assessment.criteria import load_criteria, published_sets
 from app.catalogue.models import Mechanism, MechanismSet, Track
 from app.cycles import services as cycles
 from app.cycles.models import Goal
+from app.documents import services as document_services
+from app.documents.demo import complete_document
 from app.extensions import db
 
 
@@ -22,7 +31,7 @@ def seed_campaign(region, municipalities, *, manager, head, coordinators, expert
     mechanisms = [c for c in cset.mechanism_codes() if c != "MX.1"]
     campaign = services.create_campaign(
         region, actor=manager, title=f"Мониторинг муниципальных механизмов управления качеством образования, {period}",
-        period=period, window_start=today - timedelta(days=20), window_end=today + timedelta(days=40),
+        period=period, window_start=today, window_end=today + timedelta(days=60),
         criteria_set_id=cset.id, mechanisms=mechanisms, municipality_ids=[m.id for m in municipalities])
     entries = []
     for n, user in enumerate(experts, start=1):
@@ -39,6 +48,8 @@ def seed_campaign(region, municipalities, *, manager, head, coordinators, expert
                                    expert_id=entry.id, actor=manager)
     services.publish_campaign(campaign, actor=manager)
     _regional_cycle(region, manager, today, period)
+    order = document_services.generate_for_owner(campaign, campaign_documents.ORDER, actor=manager, inline=True)
+    complete_document(order, official=manager, head=head)
     # Both municipalities assess themselves from the proposed scores (one point more where they disagree).
     for municipality in municipalities:
         coordinator = coordinators[municipality.id]
@@ -60,6 +71,9 @@ def seed_campaign(region, municipalities, *, manager, head, coordinators, expert
     services.transition_evaluation(services.assignment_for(campaign, first.id, "M2.3"), "approve", actor=head,
                                    today=today)
     # M1.1: scored and returned by the head with a comment.
+    row = campaign_documents.municipality_row(campaign, first.id)
+    conclusion = document_services.generate_for_owner(row, campaign_documents.CONCLUSION, actor=manager, inline=True)
+    complete_document(conclusion, official=manager, head=expert)
     _evaluate(campaign, first.id, "M1.1", expert, today)
     services.transition_evaluation(services.assignment_for(campaign, first.id, "M1.1"), "return", actor=head,
                                    today=today, comment="Обоснуйте оценку блока «Показатели»: какие группы "

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.assessment import bp, criteria, services
+from app.assessment import documents as campaign_documents
 from app.assessment.models import (
     EVIDENCE_KINDS, EXPERT_STATUSES, LEVEL_STYLES, LEVELS, Assignment, CriteriaSet, EvidenceItem, Expert,
     SelfAssessment,
@@ -21,6 +22,7 @@ from app.core.boundary import on_refusal
 from app.core.errors import NotFound
 from app.core.web import send_stored_file, user_today
 from app.documents.attachments import attachment_path
+from app.documents.storage import registered_download_name, registered_path
 from app.documents.models import Attachment
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -115,7 +117,9 @@ def campaign_detail(campaign_id: int):
         experts=services.experts_for_assignment(campaign) if manage else [],
         coordinator_choices={m.municipality_id: services.coordinator_choices(m.municipality)
                              for m in campaign.municipalities} if manage else {},
-        levels=LEVELS, level_styles=LEVEL_STYLES, today=user_today())
+        levels=LEVELS, level_styles=LEVEL_STYLES, today=user_today(),
+        documents=campaign_documents.campaign_documents(campaign),
+        documents_reader=bool(acting_roles_over(current_user, campaign.organisation)))
 
 
 def _campaign_action(campaign_id: int, action):
@@ -458,3 +462,50 @@ def experts_xlsx():
     return send_file(io.BytesIO(services.register_xlsx(region)), as_attachment=True,
                      download_name="reestr-ekspertov.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# --- documents of the campaign (issue 16, item 9; app/assessment/documents.py) ---------------------------------
+
+@bp.route("/campaigns/<int:campaign_id>/documents", methods=["POST"])
+@signed_in
+def campaign_document(campaign_id: int):
+    def act(campaign):
+        doc = campaign_documents.generate_campaign_document(campaign, request.form.get("type_key") or "",
+                                                            actor=current_user)
+        return f"Документ «{doc.title}» формируется."
+    return _act_on_documents(campaign_id, act)
+
+
+@bp.route("/campaigns/<int:campaign_id>/municipalities/<int:municipality_id>/conclusion/generate", methods=["POST"])
+@signed_in
+def generate_conclusion(campaign_id: int, municipality_id: int):
+    def act(campaign):
+        services.require_sees(campaign, services.scope_of(campaign, current_user), municipality_id)
+        doc = campaign_documents.generate_conclusion(campaign, municipality_id, actor=current_user)
+        return f"Документ «{doc.title}» формируется."
+    return _act_on_documents(campaign_id, act)
+
+
+def _act_on_documents(campaign_id: int, action):
+    campaign, _ = services.campaign_for(campaign_id, current_user)
+    return _act(url_for("assessment.campaign_detail", campaign_id=campaign.id) + "#campaign-documents",
+                lambda: action(campaign), lambda message: message)
+
+
+@bp.route("/campaigns/<int:campaign_id>/municipalities/<int:municipality_id>/conclusion")
+@signed_in
+def conclusion(campaign_id: int, municipality_id: int):
+    """The expert's conclusion on one municipality, for whoever reads that municipality in the campaign (its
+    coordinator included, who has no role at the region issuing it): its state, and the registered copy."""
+    campaign, scope = services.campaign_for(campaign_id, current_user)
+    services.require_sees(campaign, scope, municipality_id)
+    row = campaign_documents.municipality_row(campaign, municipality_id)
+    doc = campaign_documents.conclusion_of(campaign, municipality_id)
+    registered = next((v for v in reversed(doc.versions) if v.registered_status == "done"), None) if doc else None
+    if request.args.get("download"):
+        if registered is None:
+            abort(404)
+        return send_stored_file(registered_path(registered), registered_download_name(registered),
+                                "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return render_template("assessment/conclusion.html", campaign=campaign, row=row, doc=doc, registered=registered,
+                           issuer_reader=bool(acting_roles_over(current_user, campaign.organisation)))

@@ -19,9 +19,11 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "document_templa
 STAGE_CODES = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
 FAMILIES = {"conceptual": "концептуальные", "procedural": "процессуальные", "managerial": "управленческие"}
 SIGN_MEANINGS = ("утверждаю", "подписано")
-SUBJECTS = ("stage", "data_request")
+# stage: a document of a cycle's stage; data_request: of a data request of the stage's cycle; owner: of an object of
+# a higher feature named by `owner` (its audit_type, registered in app/documents/owners.py), with no stages.
+SUBJECTS = ("stage", "data_request", "owner")
 FIELDS = ("key", "title", "family", "stages", "mandatory_for", "per_addressee", "approval_route", "signer_roles",
-          "sign_meaning", "registered", "template", "subject")
+          "sign_meaning", "registered", "template", "subject", "owner")
 OPTIONAL_FIELDS = ("cosigner",)
 # The capacities a second signer may sign in (the signature's meaning; the table's CHECK lists them too).
 COSIGN_MEANINGS = ("секретарь",)
@@ -41,6 +43,7 @@ class DocumentType:
     registered: bool
     template: str
     subject: str
+    owner: str | None = None
     # A second signer in a named capacity (the protocol's «секретарь»): the context builder names the person
     # (ctx["cosigner"]), who signs before the signer; both signatures are needed before registration.
     cosigner: str | None = None
@@ -106,7 +109,14 @@ def parse_catalogue(data) -> dict[str, DocumentType]:
         family = entry.get("family")
         if family not in FAMILIES:
             problems.append(f"{where}: неизвестное семейство «{family}» (допустимо: {', '.join(FAMILIES)}).")
-        stages = _codes(entry, "stages", STAGE_CODES, where, problems, allow_empty=False)
+        owned = entry.get("subject") == "owner"
+        stages = _codes(entry, "stages", STAGE_CODES, where, problems, allow_empty=owned)
+        owner = entry.get("owner")
+        if owned and (stages or not isinstance(owner, str) or not owner.strip()):
+            problems.append(f"{where}: документ владельца («subject: owner») называет владельца в поле «owner» и не "
+                            "относится к этапам цикла.")
+        elif not owned and owner is not None:
+            problems.append(f"{where}: поле «owner» задаётся только для «subject: owner».")
         mandatory = _codes(entry, "mandatory_for", STAGE_CODES, where, problems)
         for code in mandatory:
             if code not in stages:
@@ -132,7 +142,7 @@ def parse_catalogue(data) -> dict[str, DocumentType]:
             key=key, title=entry["title"].strip(), family=family, stages=stages, mandatory_for=mandatory,
             per_addressee=entry["per_addressee"], approval_route=route, signer_roles=signers,
             sign_meaning=meaning, registered=entry["registered"], template=entry["template"].strip(),
-            subject=subject, cosigner=cosigner)
+            subject=subject, owner=owner.strip() if owned else None, cosigner=cosigner)
     if problems:
         raise ValidationFailed("Каталог видов документов содержит ошибки.", problems=problems)
     return types
@@ -161,6 +171,15 @@ def get_type(key: str) -> DocumentType:
         return _cached()[key]
     except KeyError:
         raise ValidationFailed(f"Неизвестный вид документа «{key}».") from None
+
+
+def cycle_types() -> list[DocumentType]:
+    """The types of the cycles' stages (every type but those owned by a higher feature's objects)."""
+    return [t for t in _cached().values() if t.subject != "owner"]
+
+
+def types_of_owner(owner_type: str) -> list[DocumentType]:
+    return [t for t in _cached().values() if t.owner == owner_type]
 
 
 def types_for_stage(code: str) -> list[DocumentType]:

@@ -269,13 +269,28 @@ def _agreements(dtype: DocumentType, org: Organisation, version) -> list[dict]:
 
 def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
     cycle = stage.cycle
-    org = cycle.owner
     signer = signer_user(dtype, stage)
+    ctx = requisites(dtype, cycle.owner, version, params, signer=signer, executor=stage.responsible or signer)
+    mechanism = cycle.track.mechanism
+    ctx["doc"]["period"] = cycle.period
+    # The direction in words: the track's own title where the mechanism has several tracks (two cycles of one
+    # mechanism and period are two different directions, and their documents say which), never the code.
+    ctx["cycle"] = {"title": cycle.title,
+                    "mechanism": ru.quote(cycle.track.title if len(mechanism.tracks) > 1 else mechanism.title),
+                    "period": cycle.period, "stage": stage.title}
+    return ctx
+
+
+def requisites(dtype: DocumentType, org: Organisation, version, params: dict, *, signer: User | None,
+               executor: User | None) -> dict:
+    """The requisites every type shares (issuer, бланк, number and date, signer, approval stamps, executor mark) of a
+    document `org` issues; a stage's document adds its cycle (`_common`), an owner's its own (app/documents/owned.py).
+    """
     if signer is None:
         roles = ", ".join(f"«{ROLES[r]}»" for r in dtype.signer_roles)
         refuse(dtype.title, [f"В организации «{org.display_name}» нет пользователя с ролью {roles}, "
                               "который мог бы подписать документ."])
-    executor = stage.responsible or signer
+    executor = executor or signer
     number = _attr(version, "registration_number")
     reg_date = _attr(version, "registration_date")
     signatures = [s for s in (_attr(version, "signatures") or []) if _attr(s, "meaning") == dtype.sign_meaning]
@@ -287,7 +302,6 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
                   "name": ru.initials_surname(signer.full_name)})
     # The бланк's справочные данные (address, phone, e-mail, ОКПО/ОГРН/ИНН/КПП); the place when there are none.
     letterhead = [line for line in params.get("letterhead") or [] if line] or requisites_lines(org) or [_place(org)]
-    mechanism = cycle.track.mechanism
     return {
         "org": {"name": org.name, "short_name": org.display_name, "place": params.get("place") or _place(org),
                 "letterhead": letterhead, "head_position": org.head_position,
@@ -295,13 +309,8 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
                                                       "kpp")}},
         "doc": {"type_title": dtype.title.upper(), "title": dtype.title, "heading": dtype.title,
                 "date": fmt_date(reg_date), "date_long": fmt_date_long(reg_date), "number": number,
-                "draft_mark": "" if number else "ПРОЕКТ", "period": cycle.period,
+                "draft_mark": "" if number else "ПРОЕКТ", "period": None,
                 "version": _attr(version, "number") or 1},
-        # The direction in words: the track's own title where the mechanism has several tracks (two cycles of one
-        # mechanism and period are two different directions, and their documents say which), never the code.
-        "cycle": {"title": cycle.title,
-                  "mechanism": ru.quote(cycle.track.title if len(mechanism.tracks) > 1 else mechanism.title),
-                  "period": cycle.period, "stage": stage.title},
         "signer": signed_by,
         # ГОСТ Р 7.0.97 отметка об исполнителе: full name and phone (the office's phone when the person has none).
         "executor": {"name": executor.full_name,

@@ -1,10 +1,12 @@
-"""Stage guard: the stage's mandatory document types exist (at least as drafts) before it is submitted."""
+"""Guards the workflows ask through their hooks: the stage's mandatory document types exist (at least as drafts)
+before it is submitted; an owner's document of a type is registered (an assessment campaign's closing)."""
 from sqlalchemy import select
 
 from app.cycles.models import Stage
-from app.documents.catalogue import mandatory_types
+from app.documents.catalogue import get_type, mandatory_types
 from app.documents.models import Document
 from app.extensions import db
+from workflows.document import STATE_LABELS
 
 
 def mandatory_documents(stage) -> list[str]:
@@ -22,3 +24,17 @@ def mandatory_documents(stage) -> list[str]:
             .where(Stage.cycle_id == stage.cycle_id, Document.type_key.in_(spanning))))
     return [f"Нет документа «{t.title}» (хотя бы проекта): сформируйте его в разделе «Документы этапа»."
             for t in types if t.key not in present]
+
+
+def registered_document(owner, type_key: str) -> list[str]:
+    """A Russian problem unless `owner` (an object owning documents, app/documents/owners.py) has its document of
+    `type_key` registered (or published after registration): a draft or a signed one does not count."""
+    doc = db.session.scalar(select(Document).where(Document.owner_type == owner.audit_type,
+                                                   Document.owner_id == owner.id, Document.type_key == type_key))
+    title = get_type(type_key).title
+    if doc is None:
+        return [f"Нет документа «{title}»: сформируйте его, подпишите и зарегистрируйте."]
+    if not any(v.registration_number for v in doc.versions) or doc.state not in ("registered", "published"):
+        return [f"Документ «{title}» не зарегистрирован (сейчас: {STATE_LABELS[doc.state]}): его нужно "
+                "подписать и зарегистрировать."]
+    return []

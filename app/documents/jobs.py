@@ -24,6 +24,7 @@ from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Stage
 from app.documents import contexts, rendering, snapshot
 from app.documents.models import Document, DocumentVersion
+from app.documents.owned import build_owned_context
 from app.documents.registered import registered_copy
 from app.documents.storage import storage_root
 from app.documents.template_admin import active_template
@@ -45,8 +46,11 @@ def produce(version: DocumentVersion, template=None) -> None:
     DomainError (missing data, template error) with the Russian reason. `template`: the type's active template
     (template_admin.ResolvedTemplate) when the caller has resolved it already."""
     doc = version.document
-    context = contexts.build_context(doc.type_key, doc.stage, addressee=doc.addressee,
-                                     params=dict(version.params or {}), version=version)
+    if doc.owner_type is not None:
+        context = build_owned_context(doc.type_key, doc.owner, params=dict(version.params or {}), version=version)
+    else:
+        context = contexts.build_context(doc.type_key, doc.stage, addressee=doc.addressee,
+                                         params=dict(version.params or {}), version=version)
     # Resolved once: the version records the template it was made with.
     template = template or active_template(doc.type_key)
     data = rendering.render(doc.type_key, context, template=template.data)

@@ -28,9 +28,10 @@ from sqlalchemy import select
 
 from app.core import russian as ru
 from app.cycles.models import Cycle
-from app.documents import contexts, rendering, services, storage
-from app.documents.catalogue import document_types
+from app.documents import contexts, owners, rendering, services, storage
+from app.documents.catalogue import cycle_types, document_types
 from app.documents.models import Document
+from app.documents.owned import build_owned_context
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -40,7 +41,7 @@ PY_REPR = re.compile(r"\[\s*['\"\d]|['\"\d]\s*\]|\{\s*'|\bNone\b|\bTrue\b|\bFals
 LONG_FLOAT = re.compile(r"(?<![\d.,])\d+[.,]\d{3,}(?!\d|[.,]\d)")
 DECIMAL_POINT = re.compile(r"(?<![\d.\w])\d+\.\d+(?![\d.])")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b(?![\w.-]*@)")  # an e-mail's local part («region_official@…») is no code
 TIME_ZONE = re.compile(r"\b(?:Europe|Asia|UTC|Etc)/[A-Za-z_]+")
 LATIN_CODE = re.compile(r"(?<![\w./-])(?:[MМ]\d+\.\d+|[KI]\d+(?:\.\d+)?)(?![\w-])")
 TRUNCATED = re.compile(r"[A-Za-zА-Яа-яЁё](?:…|\.\.\.)")
@@ -170,15 +171,25 @@ def demo_documents():
         version = doc.current
         if version is None or version.status != "done":
             continue
-        label = f"{doc.title} № {doc.id} ({doc.stage.title}, {doc.cycle.title})"
+        where = f"{doc.stage.title}, {doc.cycle.title}" if doc.owner_type is None else doc.subject_title
+        label = f"{doc.title} № {doc.id} ({where})"
         path = storage.registered_path(version) if version.registered_path else storage.version_path(version)
         if path is not None and path.exists():
             yield label, path.read_bytes(), bool(version.registered_path)
+    # A draft of each type an owner other than a stage makes (an assessment campaign's), from the owner its kind
+    # offers as a sample.
+    for dtype in document_types().values():
+        sample = owners.kind_of(dtype.owner).sample if dtype.owner else None
+        owner = sample() if sample else None
+        if owner is not None:
+            ctx = build_owned_context(dtype.key, owner)
+            label = f"{dtype.title} (проект, {owners.kind_of(dtype.owner).title(owner)})"
+            yield label, rendering.render(dtype.key, ctx), False
     closed = [c for c in db.session.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed"]
     if not closed:
         return
     cycle = closed[0]
-    for dtype in document_types().values():
+    for dtype in cycle_types():
         stage = cycle.stage(dtype.stages[0])
         addressee = None
         if dtype.per_addressee:

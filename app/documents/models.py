@@ -90,11 +90,22 @@ class Document(Audited, db.Model):
               sqlite_where=text("addressee_id IS NOT NULL"), postgresql_where=text("addressee_id IS NOT NULL")),
         Index("uq_documents_stage_type_data_request", "stage_id", "type_key", "data_request_id", unique=True,
               sqlite_where=text("data_request_id IS NOT NULL"), postgresql_where=text("data_request_id IS NOT NULL")),
+        # A document owned by an object of a higher feature (an assessment campaign, a municipality of it) instead
+        # of a cycle's stage: one per owner and type; the issuing organisation is stored (its journals, its scope).
+        CheckConstraint("(stage_id IS NOT NULL AND cycle_id IS NOT NULL AND owner_type IS NULL) OR "
+                        "(stage_id IS NULL AND cycle_id IS NULL AND owner_type IS NOT NULL AND owner_id IS NOT NULL "
+                        "AND organisation_id IS NOT NULL)", name="owner"),
+        Index("uq_documents_owner_type", "owner_type", "owner_id", "type_key", unique=True,
+              sqlite_where=text("owner_type IS NOT NULL"), postgresql_where=text("owner_type IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
-    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    # The owner when it is not a stage: its audit_type and id (app/documents/owners.py), and the issuer.
+    owner_type: Mapped[str | None] = mapped_column(String(40))
+    owner_id: Mapped[int | None]
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     type_key: Mapped[str] = mapped_column(String(60))
     addressee_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     data_request_id: Mapped[int | None] = mapped_column(ForeignKey("data_requests.id", ondelete="SET NULL"),
@@ -110,6 +121,7 @@ class Document(Audited, db.Model):
     cycle = relationship("Cycle")
     stage = relationship("Stage")
     addressee: Mapped[Organisation | None] = relationship(foreign_keys=[addressee_id])
+    issuer: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
     data_request = relationship("DataRequest")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     versions: Mapped[list["DocumentVersion"]] = relationship(
@@ -121,7 +133,31 @@ class Document(Audited, db.Model):
 
     @property
     def organisation(self) -> Organisation:
-        return self.cycle.owner
+        return self.issuer if self.owner_type is not None else self.cycle.owner
+
+    @property
+    def owner(self):
+        """The object owning a document that is not a stage's (None for a stage's document)."""
+        # Local: owners.py is the registry the higher features fill; the model needs it only for such documents.
+        from app.documents.owners import owner_of
+
+        return owner_of(self)
+
+    @property
+    def subject_title(self) -> str:
+        """What the document belongs to, for task titles and lists: the cycle, or the owner's own words."""
+        # Local: as in `owner` above.
+        from app.documents.owners import subject_title
+
+        return subject_title(self) if self.owner_type is not None else self.cycle.short_title
+
+    @property
+    def due_date(self):
+        """The deadline of the tasks about the document: the stage's, or the owner's."""
+        # Local: as in `owner` above.
+        from app.documents.owners import due_date
+
+        return due_date(self) if self.owner_type is not None else self.stage.deadline
 
     @property
     def current(self) -> "DocumentVersion | None":

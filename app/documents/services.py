@@ -14,6 +14,7 @@ import uuid
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.audit import chain
 from app.auth.roles import EDITORS
@@ -21,11 +22,12 @@ from app.core.access import acting_roles_over
 from app.core.checks import check_version, require_role
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.cycles.models import Cycle, Stage
-from app.documents import contexts
+from app.documents import contexts, owners
 from app.documents.attachments import attach
-from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage
+from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage, types_of_owner
 from app.documents.jobs import INTERNAL_ERROR, JOB_TIMEOUT, STALLED_REASON, produce_inline  # noqa: F401 - JOB_TIMEOUT for callers
 from app.documents.models import Document, DocumentVersion, Signature
+from app.documents.owned import build_owned_context
 from app.documents.storage import (  # noqa: F401
     Verification,
     download_name,
@@ -196,20 +198,27 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
     _check_subject(stage, doc_type, addressee, data_request)
     doc = find_document(stage, type_key, addressee=addressee, data_request=data_request)
     _check_one_per_track_period(stage, doc_type, doc)
-    if doc is not None:
-        if doc.state in ("on_approval", "awaiting_signature"):
-            raise ValidationFailed(f"Документ «{doc.title}» {engine.workflow_for(doc).state_label(doc.state)}: "
-                                   "чтобы изменить его, сначала отзовите его или верните на доработку.")
-        if doc.current is not None and doc.current.status in ("queued", "running") and not _stalled(doc.current):
-            raise ValidationFailed(f"Документ «{doc.title}» уже формируется: дождитесь окончания.")
-    number = (doc.current.number + 1) if doc is not None and doc.current is not None else 1
+    number = _next_edition(doc)
     if validate:
         check_context(doc_type, stage, addressee=addressee, params=params, data_request=data_request,
                       version={"number": number})
     if doc is None:
         doc = _new_documents(stage, doc_type, [(addressee, data_request)], actor=actor, role=role)[0]
-    return _new_version(stage, doc, number, actor=actor, role=role, params=params, data_request=data_request,
-                        inline=inline)
+    return _new_version(stage.organisation, doc, number, actor=actor, role=role, params=params,
+                        data_request=data_request, inline=inline)
+
+
+def _next_edition(doc: Document | None) -> int:
+    """The number of the edition to make of `doc` (1 for a new document); refused while the document is on its
+    route or its last edition is still being made."""
+    if doc is None:
+        return 1
+    if doc.state in ("on_approval", "awaiting_signature"):
+        raise ValidationFailed(f"Документ «{doc.title}» {engine.workflow_for(doc).state_label(doc.state)}: "
+                               "чтобы изменить его, сначала отзовите его или верните на доработку.")
+    if doc.current is not None and doc.current.status in ("queued", "running") and not _stalled(doc.current):
+        raise ValidationFailed(f"Документ «{doc.title}» уже формируется: дождитесь окончания.")
+    return doc.current.number + 1 if doc.current is not None else 1
 
 
 def _stalled(version: DocumentVersion) -> bool:
@@ -242,7 +251,7 @@ def _new_documents(stage, doc_type: DocumentType, subjects, *, actor, role: str)
     return docs
 
 
-def _add_version(stage, doc: Document, number: int, *, actor, role: str, params=None, data_request=None,
+def _add_version(org, doc: Document, number: int, *, actor, role: str, params=None, data_request=None,
                  job_id: str | None = None) -> tuple[DocumentVersion, dict]:
     """Append edition `number` (queued) to `doc` (no flush); the version and its «generate» audit entry."""
     stored_params = dict(params or {})
@@ -252,14 +261,14 @@ def _add_version(stage, doc: Document, number: int, *, actor, role: str, params=
                               params=stored_params or None, created_by_id=actor.id)
     doc.versions.append(version)
     return version, dict(action="generate", object_type="document", object_id=doc.id, actor=actor, actor_role=role,
-                         cycle_id=doc.cycle_id, organisation_id=stage.organisation.id,
+                         cycle_id=doc.cycle_id, organisation_id=org.id,
                          after={"edition": number, "type_key": doc.type_key, "params": stored_params or None})
 
 
-def _new_version(stage, doc: Document, number: int, *, actor, role: str, params=None, data_request=None,
+def _new_version(org, doc: Document, number: int, *, actor, role: str, params=None, data_request=None,
                  inline: bool = False) -> Document:
     """Append edition `number` (queued) to `doc`, audit it and enqueue its generation (or render it now)."""
-    version, audit = _add_version(stage, doc, number, actor=actor, role=role, params=params,
+    version, audit = _add_version(org, doc, number, actor=actor, role=role, params=params,
                                   data_request=data_request)
     db.session.flush()
     if doc.state in ("signed", "registered", "published"):
@@ -279,7 +288,7 @@ def _first_versions(stage, docs: list[Document], *, actor, role: str) -> None:
     batches, audit = [], []
     for start in range(0, len(docs), GENERATION_BATCH):
         job_id = uuid.uuid4().hex
-        added = [_add_version(stage, doc, 1, actor=actor, role=role, job_id=job_id)
+        added = [_add_version(stage.organisation, doc, 1, actor=actor, role=role, job_id=job_id)
                  for doc in docs[start:start + GENERATION_BATCH]]
         batches.append((job_id, [version for version, _ in added]))
         audit += [entry for _, entry in added]
@@ -287,6 +296,60 @@ def _first_versions(stage, docs: list[Document], *, actor, role: str) -> None:
     chain.record_many(audit)
     for job_id, versions in batches:
         enqueue_tracked("document_version", [v.id for v in versions], job_id=job_id)
+
+
+# --- documents of an owner other than a stage (app/documents/owners.py) ------------------------------------
+
+def documents_of_owner(owner) -> list[Document]:
+    """The documents `owner` (an object with audit_type and id) owns, in catalogue order of their types."""
+    order = {t.key: n for n, t in enumerate(types_of_owner(owner.audit_type))}
+    docs = db.session.scalars(select(Document).where(Document.owner_type == owner.audit_type,
+                                                     Document.owner_id == owner.id)
+                              .options(selectinload(Document.versions)))
+    return sorted(docs, key=lambda d: (order.get(d.type_key, len(order)), d.id))
+
+
+def find_owned(owner, type_key: str) -> Document | None:
+    return db.session.scalar(select(Document).where(
+        Document.owner_type == owner.audit_type, Document.owner_id == owner.id, Document.type_key == type_key))
+
+
+def generate_for_owner(owner, type_key: str, *, actor, params=None, validate: bool = True,
+                       inline: bool = False) -> Document:
+    """Create the owner's document of `type_key` (or a new edition of it) and enqueue its generation after commit:
+    the same rules as generate_document, the issuing organisation's editors make it."""
+    doc_type = get_type(type_key)
+    if doc_type.owner != owner.audit_type:
+        raise ValidationFailed(f"Документ «{doc_type.title}» здесь не составляется.")
+    org = owners.kind_of(doc_type.owner).issuer(owner)
+    role = require_role(actor, org, EDITORS, "Недостаточно прав для подготовки документа.")
+    doc = find_owned(owner, type_key)
+    number = _next_edition(doc)
+    if validate:
+        build_owned_context(type_key, owner, params=params, version={"number": number})
+    if doc is None:
+        subject = owners.kind_of(doc_type.owner).title(owner)
+        doc = Document(owner_type=owner.audit_type, owner_id=owner.id, organisation_id=org.id, type_key=type_key,
+                       title=f"{doc_type.title} — {subject}"[:500], state="draft", created_by_id=actor.id,
+                       versions=[])
+        try:
+            with db.session.begin_nested():  # uq_documents_owner_type: one document per owner and type
+                db.session.add(doc)
+                db.session.flush()
+        except IntegrityError:
+            raise ValidationFailed(f"Документ «{doc.title}» уже создан одновременно с вами: обновите страницу "
+                                   "и откройте его (второй экземпляр не создан).") from None
+        chain.record(action="create", object_type="document", object_id=doc.id, actor=actor, actor_role=role,
+                     organisation_id=org.id, to_state=doc.state, after=doc.audit_snapshot())
+    return _new_version(org, doc, number, actor=actor, role=role, params=params, inline=inline)
+
+
+def regenerate(doc: Document, *, actor, params=None) -> Document:
+    """A new edition of `doc` from today's data, whoever owns it."""
+    if doc.owner_type is not None:
+        return generate_for_owner(doc.owner, doc.type_key, actor=actor, params=params)
+    return generate_document(doc.stage, doc.type_key, actor=actor, addressee=doc.addressee, params=params,
+                             data_request=doc.data_request)
 
 
 # Where a stage's per-addressee letters go, as the feature that owns the addressees says: fn(stage) → organisation

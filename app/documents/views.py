@@ -18,6 +18,7 @@ from app.documents.catalogue import document_types
 from app.documents.forms import (AcknowledgeForm, ActionForm, GenerateForm, JournalForm, JournalTypesForm,
                                  SignedCopyForm, SignForm)
 from app.documents.models import Attachment, Document, DocumentJournal, DocumentVersion
+from app.documents.owners import owner_url
 from app.extensions import db
 from app.jobs.registry import WAITING
 from app.monitoring.models import DataRequest
@@ -67,7 +68,7 @@ def _document_page(doc: Document, status: int = 200, **_forms):
         "documents/detail.html", doc=doc, versions=versions, current=doc.current, generating=generating,
         state_label=STATES.get(doc.state, doc.state), statuses=services.GENERATION_STATUSES,
         verifications=verifications, registered_checks=registered_checks, attachments=attachments,
-        kind_label=kind_label, ROLES=ROLES,
+        kind_label=kind_label, ROLES=ROLES, owner_url=owner_url(doc) if doc.owner_type is not None else None,
         actions=page_actions(doc, user), can_edit=services.can_edit(user, doc),
         can_sign=engine.can(doc, "sign", user) or engine.can(doc, "cosign", user),
         step=pending_step(doc.current) if doc.state == "on_approval" else None)
@@ -132,8 +133,7 @@ def regenerate(document_id: int):
     check_version(doc, form.version.data)
     params = dict(doc.current.params or {}) if doc.current else {}
     params.pop("data_request_id", None)
-    services.generate_document(doc.stage, doc.type_key, actor=current_user, addressee=doc.addressee,
-                               data_request=doc.data_request, params=params or None)
+    services.regenerate(doc, actor=current_user, params=params or None)
     flash(f"Формируется редакция {doc.current.number}.", "success")
     return _back_to(doc)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager
 from app.analysis.models import AnalysisResult, AnalysisRun
 from app.catalogue.models import Mechanism, Track
 from app.cycles.models import Cycle, Stage
-from app.extensions import db
+from app.extensions import db, reading
 from app.imports.models import ResultSummary
 from app.orgs.models import Organisation
 
@@ -87,8 +87,9 @@ def children(org: Organisation) -> list[Organisation]:
 def choices(org: Organisation) -> tuple[list[int], list[str], list[str]]:
     """Years (newest first), procedures and subjects that have results in the organisation's subtree."""
     s = ResultSummary.__table__.c
-    rows = db.session.execute(select(s.year, s.procedure, s.subject).where(s.organisation_id == org.id)
-                              .distinct()).all()
+    with reading() as connection:
+        rows = connection.execute(select(s.year, s.procedure, s.subject).where(s.organisation_id == org.id)
+                                  .distinct()).all()
     return (sorted({r.year for r in rows}, reverse=True), sorted({r.procedure for r in rows}),
             sorted({r.subject for r in rows}))
 
@@ -103,10 +104,11 @@ def _summed(ids, *, procedure: str, subject: str | None = None, grade: int | Non
     if grade:
         query = query.where(s.grade == grade)
     found: dict[int, dict[int, Figures]] = defaultdict(dict)
-    for row in db.session.execute(query):
-        figures = Figures()
-        figures.add(row)
-        found[row.organisation_id][row.year] = figures
+    with reading() as connection:
+        for row in connection.execute(query):
+            figures = Figures()
+            figures.add(row)
+            found[row.organisation_id][row.year] = figures
     return found
 
 
@@ -220,12 +222,14 @@ def standings(org: Organisation, kids: list[Organisation], *, year: int) -> dict
         return out
     verdict = AnalysisResult.payload["verdict"].as_string()
     label = AnalysisResult.payload["verdict_label"].as_string()
-    rows = db.session.execute(
-        select(AnalysisResult.run_id, AnalysisResult.kind, verdict, label, Organisation.path)
-        .join(Organisation, Organisation.id == AnalysisResult.school_id)
-        .where(AnalysisResult.run_id.in_(sorted(run_ids)), AnalysisResult.kind.in_(("verdict", "shnor", "shnsu")),
-               or_(AnalysisResult.kind != "verdict", AnalysisResult.year == year),
-               Organisation.path.like(org.path + "%"))).all()
+    with reading() as connection:
+        rows = connection.execute(
+            select(AnalysisResult.run_id, AnalysisResult.kind, verdict, label, Organisation.path)
+            .join(Organisation, Organisation.id == AnalysisResult.school_id)
+            .where(AnalysisResult.run_id.in_(sorted(run_ids)),
+                   AnalysisResult.kind.in_(("verdict", "shnor", "shnsu")),
+                   or_(AnalysisResult.kind != "verdict", AnalysisResult.year == year),
+                   Organisation.path.like(org.path + "%"))).all()
     members = sorted(kids, key=lambda k: -len(k.path))
     for run_id, kind, v, v_label, path in rows:
         member = next((m for m in members if path.startswith(m.path)), None)

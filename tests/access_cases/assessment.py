@@ -17,6 +17,8 @@ ROUTE_ARGUMENTS: dict = {
     "assignment_id": (REGION_SCOPED, lambda o, v, r: [o.extra["assignment_id"]]),
     "evidence_id": (REGION_SCOPED, lambda o, v, r: [o.extra["evidence_id"]]),
     "expert_id": (REGION_SCOPED, lambda o, v, r: [o.extra["expert_id"]]),
+    # the campaign's municipality (its expert conclusion, app/assessment/documents.py)
+    "municipality_id": (REGION_SCOPED, lambda o, v, r: [o.extra["municipality_id"]]),
     "package_id": (REGION_SCOPED, lambda o, v, r: [o.extra["package_id"]]),
     # The region picture's charts (picture_views.py): a fixed set of names, not objects.
     "chart": ("selector", lambda o, v, r: ["blocks", "heatmap", "levels", "linkage"]),
@@ -81,4 +83,4 @@ def school_b_objects(world, make_cycle, db_session, objs) -> dict:
     db_session.flush()
     return {"campaign_id": campaign.id, "criteria_set_id": draft.id, "self_assessment_id": sa.id,
             "assignment_id": services.assignment_for(campaign, mun.id, "M1.1").id, "evidence_id": item.id,
-            "expert_id": expert.id, "package_id": built.id}
+            "expert_id": expert.id, "municipality_id": mun.id, "package_id": built.id}

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.analysis.methods.tasks import parse_json_rows
-from app.extensions import db
+from app.extensions import db, reading
 from app.imports.models import AssessmentResult, MarkBoundary, WorkStructure
 from app.orgs.models import Organisation
 
@@ -25,11 +25,14 @@ def _tasks(value):
     return json.loads(value)
 
 
-def load_results(*, years, school_ids=None, procedure=None, with_ids: bool = False) -> pd.DataFrame:
+def load_results(*, years, school_ids=None, procedure=None, with_ids: bool = False,
+                 task_text: bool = True) -> pd.DataFrame:
     """Assessment results of `years` (optionally only `school_ids`, one `procedure`) as a DataFrame with
     RESULT_COLUMNS (task_scores as the stored JSON text, or None) plus task_1 … task_N, the task scores as
     numbers. One query in the rows' id order (so the parts of a fanned-out run put back together are the very
-    frame one query gives), fetched in chunks of CHUNK rows; `with_ids` adds the row ids as a first column `id`."""
+    frame one query gives), fetched in chunks of CHUNK rows; `with_ids` adds the row ids as a first column `id`.
+    `task_text=False` (the analysis jobs): each chunk's JSON text is parsed and dropped as the chunk arrives, so the
+    text — a string object a row, most of a row's memory — is never held for the whole region."""
     r = AssessmentResult.__table__.c
     stmt = select(r.year, r.procedure, r.subject, r.grade, r.school_id, r.primary_score, r.max_score, r.mark,
                   r.term_mark, r.task_scores.cast(db.Text).label("task_scores"), r.id).where(r.year.in_(list(years)))
@@ -43,22 +46,42 @@ def load_results(*, years, school_ids=None, procedure=None, with_ids: bool = Fal
     stmt = stmt.order_by(r.id)
     # Options on the statement, not the connection: a connection's options would outlive this query
     # (and make the session's own SAVEPOINT/ROLLBACK statements server-side cursors on PostgreSQL).
-    result = db.session.connection().execute(stmt.execution_options(stream_results=True, yield_per=CHUNK))
-    frames = []
-    for rows in result.partitions(CHUNK):
-        cols = list(zip(*rows))
-        frames.append(pd.DataFrame({
-            **({"id": np.asarray(cols[10], dtype=np.int64)} if with_ids else {}),
-            "year": np.asarray(cols[0], dtype=np.int64), "procedure": np.asarray(cols[1], dtype=object),
-            "subject": np.asarray(cols[2], dtype=object), "grade": np.asarray(cols[3], dtype=np.int64),
-            "school_id": np.asarray(cols[4], dtype=np.int64), "primary_score": np.asarray(cols[5], dtype=np.int64),
-            "max_score": np.asarray(cols[6], dtype=np.int64),
-            "mark": np.array(cols[7], dtype=float), "term_mark": np.array(cols[8], dtype=float),
-            "task_scores": np.array(cols[9], dtype=object)}))
+    # The rows are committed imports: a read replica serves them when one is configured (app/extensions.py).
+    with reading() as connection:
+        result = connection.execute(stmt.execution_options(stream_results=True, yield_per=CHUNK))
+        frames = [_chunk(rows, with_ids) if task_text else without_task_text(with_task_columns(_chunk(rows, with_ids)))
+                  for rows in result.partitions(CHUNK)]
     if not frames:
-        return empty_results(with_ids)
-    frame = pd.concat(frames, ignore_index=True)
-    return with_task_columns(frame)
+        return without_task_text(empty_results(with_ids)) if not task_text else empty_results(with_ids)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if task_text:
+        return with_task_columns(frame)
+    # chunks with fewer tasks left NaN in the others' task columns; the task columns last, in task order
+    tasks = sorted((c for c in frame.columns if c.startswith("task_") and c[5:].isdigit()), key=lambda c: int(c[5:]))
+    return frame[[c for c in frame.columns if c not in tasks] + tasks]
+
+
+def shared_texts(values) -> np.ndarray:
+    """An object array of `values` in which equal strings are one object (None stays None): a region's rows hold a
+    handful of distinct procedures and subjects, and a string object per row would weigh more than the row's
+    numbers."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    out = np.asarray(uniques, dtype=object).take(np.maximum(codes, 0)) if len(uniques) else np.full(
+        len(codes), None, dtype=object)
+    out[codes < 0] = None
+    return out
+
+
+def _chunk(rows, with_ids: bool) -> pd.DataFrame:
+    cols = list(zip(*rows))
+    return pd.DataFrame({
+        **({"id": np.asarray(cols[10], dtype=np.int64)} if with_ids else {}),
+        "year": np.asarray(cols[0], dtype=np.int64), "procedure": shared_texts(cols[1]),
+        "subject": shared_texts(cols[2]), "grade": np.asarray(cols[3], dtype=np.int64),
+        "school_id": np.asarray(cols[4], dtype=np.int64), "primary_score": np.asarray(cols[5], dtype=np.int64),
+        "max_score": np.asarray(cols[6], dtype=np.int64),
+        "mark": np.array(cols[7], dtype=float), "term_mark": np.array(cols[8], dtype=float),
+        "task_scores": np.array(cols[9], dtype=object)})
 
 
 def with_task_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -80,6 +103,13 @@ def with_task_columns(frame: pd.DataFrame) -> pd.DataFrame:
     matrix[has] = parsed
     extra = pd.DataFrame(matrix, columns=[f"task_{k + 1}" for k in range(parsed.shape[1])], index=frame.index)
     return pd.concat([frame, extra], axis=1)
+
+
+def without_task_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the task scores' JSON text once task_1 … task_N hold them (or none has any)."""
+    if "task_scores" not in frame.columns:
+        return frame
+    return frame.drop(columns="task_scores")
 
 
 def empty_results(with_ids: bool = False) -> pd.DataFrame:

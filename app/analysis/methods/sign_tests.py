@@ -107,35 +107,48 @@ def _num(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
+def _success(scores, tmax, mask) -> np.ndarray:
+    """Each row's mean success (score / maximum) over the tasks of `mask` it has a score for (NaN: none)."""
+    rate = scores[:, mask] / tmax[mask]
+    use = ~np.isnan(rate)
+    return np.where(use, rate, 0.0).sum(axis=1) / use.sum(axis=1)
+
+
 def _k2(p, u, ok, th) -> pd.DataFrame | None:
     block = _task_block(p)
     if not block:
         return None
     nu, nw = len(u), len(p.works)
-    scores = np.column_stack(block)
-    tmax = np.full((nw, scores.shape[1]), np.nan)
-    sums = np.zeros((nw, scores.shape[1]))
-    counts = np.zeros((nw, scores.shape[1]))
-    by_work = pd.DataFrame(scores).groupby(p.work)
-    found = by_work.max()
-    tmax[found.index.to_numpy()] = found.to_numpy()
-    tmax = work_tasks.with_declared(p, tmax)
-    for k in range(scores.shape[1]):
-        col = scores[:, k]
-        has = ~np.isnan(col)
-        sums[:, k] = np.bincount(p.work[has], weights=col[has], minlength=nw)
-        counts[:, k] = np.bincount(p.work[has], minlength=nw)
+    # Work by work: every row of a work has the same hard and easy tasks, so a participant's success on them is a
+    # mean over a few columns of the work's own rows (no rows × tasks copy of the region, no per-row masks: those
+    # temporaries were most of the analysis's time).
+    work = p.work
+    order = None if (np.diff(work) >= 0).all() else np.argsort(work, kind="stable")
+    sorted_work = work if order is None else work[order]
+    cuts = np.searchsorted(sorted_work, np.arange(nw + 1))
+    declared = work_tasks.declared_maxima(p, len(block))
+    g_sorted = np.full(len(work), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        region = np.where((counts > 0) & (tmax > 0), sums / (counts * tmax), np.nan)
-        easy, hard = region >= th["k2_easy"], region <= th["k2_hard"]
-        rate = scores / tmax[p.work]
-        rate[~np.isfinite(rate)] = np.nan
-
-        def row_mean(mask):
-            use = mask[p.work] & ~np.isnan(rate)
-            return np.where(use, rate, 0.0).sum(axis=1) / use.sum(axis=1)
-
-        g = row_mean(hard) - row_mean(easy)
+        for w in range(nw):
+            a, b = cuts[w], cuts[w + 1]
+            if a == b:
+                continue
+            rows = slice(a, b) if order is None else order[a:b]
+            scores = np.column_stack([column[rows] for column in block])
+            has = ~np.isnan(scores)
+            counts = has.sum(axis=0)
+            tmax = np.where(counts > 0, np.max(np.where(has, scores, -np.inf), axis=0), np.nan)
+            if declared is not None:
+                tmax = np.where(np.isnan(declared[w]), tmax, declared[w])
+            region = np.where((counts > 0) & (tmax > 0), np.where(has, scores, 0.0).sum(axis=0) / (counts * tmax),
+                              np.nan)
+            easy, hard = region >= th["k2_easy"], region <= th["k2_hard"]
+            g_sorted[a:b] = _success(scores, tmax, hard) - _success(scores, tmax, easy)
+    if order is None:
+        g = g_sorted
+    else:
+        g = np.empty(len(work))
+        g[order] = g_sorted
     # what g an honest participant with the same total score gets in the region (hard tasks are more often
     # solved by strong participants: a school is compared with its own participants' scores, not a curve)
     has = ~np.isnan(g)
@@ -244,9 +257,30 @@ def _k4(p, u, ok, th) -> list[pd.DataFrame]:
     return out
 
 
-def _unit_key(u, year_shift: int = 0, grade_shift: int = 0) -> pd.Series:
-    return (u["procedure"].astype(str) + "|" + u["subject"].astype(str) + "|" + (u["year"] + year_shift).astype(str)
-            + "|" + (u["grade"] + grade_shift).astype(str) + "|" + u["school_id"].astype(str))
+def _next_cohort(p, u) -> np.ndarray:
+    """Per unit: the unit of the same school, procedure and subject a year later one grade up (its index as a
+    float, NaN where there is none). By integer keys of work and school: string keys of every unit cost more."""
+    works = p.works
+    position = {key: i for i, key in enumerate(zip(works["procedure"].tolist(), works["subject"].tolist(),
+                                                   works["year"].tolist(), works["grade"].tolist()))}
+    following = np.array([position.get((pr, su, int(y) + 1, int(g) + 1), -1) for pr, su, y, g in position],
+                         dtype=np.int64)
+    nu = len(u)
+    out = np.full(nu, np.nan)
+    if not nu:
+        return out
+    work = u["work"].to_numpy(dtype=np.int64)
+    school = u["school_id"].to_numpy(dtype=np.int64)
+    span = int(school.max()) + 1
+    keys = work * span + school
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    target_work = following[work]
+    target = target_work * span + school
+    pos = np.minimum(np.searchsorted(ordered, target), nu - 1)
+    found = (target_work >= 0) & (ordered[pos] == target)
+    out[found] = order[pos[found]]
+    return out
 
 
 def contrast_z(x, vx, y, vy, group, ngroups: int, sel) -> np.ndarray:
@@ -320,16 +354,16 @@ def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
                         for w, a, b, g in zip(both["works"], both["dv"], both["de"], gz)]
         out.append(k1)
     # K5: the same cohort a year later (grade g+1 in year t+1); the test belongs to the later year
-    later = pd.Series(np.arange(nu), index=_unit_key(u).to_numpy())
-    nxt = _unit_key(u, 1, 1).map(later).to_numpy(dtype=float)
+    nxt = _next_cohort(p, u)
     has = ~exam & ~np.isnan(nxt) & ~np.isnan(dev)
     j = np.where(has, nxt, 0).astype(np.int64)
     has &= ~np.isnan(dev[j])
     dz = contrast_z(dev, var, dev[j], var[j], work, nw, has)
     idx = np.flatnonzero(~np.isnan(dz) & has)
     later_idx = j[idx]
+    unit_year, unit_grade = u["year"].to_numpy(), u["grade"].to_numpy()  # not .iat per sentence: 10× slower
     out.append(_frame(u, later_idx, "K5", "cohort_drop", n[later_idx], normal_sf(dz[idx]), dz[idx], lambda sel: [
-        f"в {u['year'].iat[i]} г. в {u['grade'].iat[i]} кл. средний процент выполнения {_num(mean[i])} % "
+        f"в {unit_year[i]} г. в {unit_grade[i]} кл. средний процент выполнения {_num(mean[i])} % "
         f"(медиана школ региона {_num(med[work[i]])} %), через год та же когорта — {_num(mean[k])} % "
         f"(медиана {_num(med[work[k]])} %): падение необычно для школ региона ({_num(dz[i], 2)} ст. откл.)"
         for i, k in zip(idx[sel], later_idx[sel])]))

@@ -65,9 +65,21 @@ def work_label(row) -> str:
 def _signs_of_schools(t: pd.DataFrame) -> pd.DataFrame:
     """Per (school, sign, kind): the combined p of the sign over the school's works and years (vectorised:
     a region has 1,500 schools × 6 signs)."""
-    t = t.assign(z=normal_isf(t["p"].to_numpy(dtype=float)))
-    agg = t.groupby(["school_id", "sign", "kind"], sort=True).agg(
-        k=("p", "size"), pmin=("p", "min"), zsum=("z", "sum")).reset_index()
+    # by integer codes and bincounts: a group-by over three keys (two of them text) cost more than the tests
+    p = t["p"].to_numpy(dtype=float)
+    z = normal_isf(p)
+    hc, hu = pd.factorize(t["school_id"].to_numpy(dtype=np.int64), sort=True)
+    sc, su = pd.factorize(t["sign"].to_numpy(dtype=object), sort=True)
+    kc, ku = pd.factorize(t["kind"].to_numpy(dtype=object), sort=True)
+    key = (hc.astype(np.int64) * len(su) + sc) * len(ku) + kc
+    groups, inverse = np.unique(key, return_inverse=True)
+    pmin = np.full(len(groups), np.inf)
+    np.minimum.at(pmin, inverse, p)
+    agg = pd.DataFrame({"school_id": np.asarray(hu, dtype=np.int64)[groups // (len(su) * len(ku))],
+                        "sign": np.asarray(su, dtype=object)[(groups // len(ku)) % len(su)],
+                        "kind": np.asarray(ku, dtype=object)[groups % len(ku)],
+                        "k": np.bincount(inverse, minlength=len(groups)), "pmin": pmin,
+                        "zsum": np.bincount(inverse, weights=z, minlength=len(groups))})
     stouffer_p = normal_sf(agg["zsum"].to_numpy() / np.sqrt(agg["k"].to_numpy()))
     bonferroni = np.minimum(1.0, agg["k"].to_numpy() * agg["pmin"].to_numpy())
     agg["sp"] = np.where(agg["sign"].isin(CORRELATED), bonferroni,
@@ -75,9 +87,11 @@ def _signs_of_schools(t: pd.DataFrame) -> pd.DataFrame:
     return agg
 
 
-def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None) -> pd.DataFrame:
+def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None, explain: bool = True
+                     ) -> pd.DataFrame:
     """VERDICT_COLUMNS, one row per school with at least one test in the window (and per school of
-    `schools`, an iterable of ids, without tests: «не выявлены», nothing to combine)."""
+    `schools`, an iterable of ids, without tests: «не выявлены», nothing to combine). `explain=False` leaves the
+    evidence and the explanation empty: the verdicts of earlier years only say which schools were named."""
     th = thresholds
     span = set(range(year - th["verdict_years"] + 1, year + 1))
     t = tests[tests["year"].isin(span) & tests["p"].notna()].reset_index(drop=True) if len(tests) else tests.copy()
@@ -96,7 +110,7 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     with np.errstate(invalid="ignore"):
         verdict = np.where(q <= th["verdict_fdr"], FLAGGED, np.where(combined <= th["verdict_watch"], WATCH, CLEAR))
     # the evidence of the named schools, in plain lists (a few hundred schools: no per-group pandas work)
-    named = set(ids[verdict != CLEAR].tolist())
+    named = set(ids[verdict != CLEAR].tolist()) if explain else set()
     sign_rows: dict = {}
     sel = signs[signs["school_id"].isin(named)].sort_values(["school_id", "sp"], kind="stable")
     for school_id, sign, kind, sp in zip(sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(),
@@ -112,7 +126,7 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     out = []
     for school_id, p, qv, v in zip(ids.tolist(), combined.tolist(), q.tolist(), verdict.tolist()):
         evidence, works, parts = [], [], []
-        if v != CLEAR:
+        if v != CLEAR and explain:
             mine = sign_rows[school_id]
             for sign, kind, sp in [x for x in mine if x[2] <= watch] or mine[:1]:
                 group = test_rows[(school_id, sign, kind)]
@@ -126,7 +140,7 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
                     + (f"; ещё в {more} работах" if more > 0 else "") + f"; {chance(sp)}")
                 evidence.append({"sign": sign, "kind": kind, "words": words, "p": float(sp), "chance": chance(sp),
                                  "works": items})
-        explanation = "" if v == CLEAR else (
+        explanation = "" if v == CLEAR or not explain else (
             ". ".join(parts) + f". В целом по школе: {chance(p)} (с учётом числа проверенных признаков).")
         out.append({"school_id": school_id, "year": year, "verdict": v, "verdict_label": VERDICTS[v],
                     "signs": sorted({e["sign"] for e in evidence}), "works": works, "combined_p": p, "q": qv,
@@ -142,12 +156,17 @@ def excluded_units(tests: pd.DataFrame, verdicts, thresholds) -> pd.DataFrame:
     test has p ≤ verdict_watch in a school whose verdict of that year is «выявлены». `verdicts`: one
     frame of compute_verdicts or a list of them (one per year)."""
     frames = verdicts if isinstance(verdicts, list) else [verdicts]
-    flagged = {(int(v.year), int(v.school_id)) for f in frames for v in f.itertuples() if v.verdict == FLAGGED}
     keys = ["year", "procedure", "school_id", "subject", "grade"]
-    if not flagged or not len(tests):
+    named = [f.loc[f["verdict"] == FLAGGED, ["year", "school_id"]] for f in frames if len(f)]
+    named = [f for f in named if len(f)]
+    if not named or not len(tests):
         return pd.DataFrame({k: pd.Series(dtype=object) for k in keys})
+    named = pd.concat(named)
+    # (year, school) pairs as one integer each: a membership test over the region's tests, not a tuple per row
+    span = int(max(named["school_id"].max(), tests["school_id"].max())) + 1
+    flagged = named["year"].to_numpy(dtype=np.int64) * span + named["school_id"].to_numpy(dtype=np.int64)
     t = tests[(tests["p"] <= thresholds["verdict_watch"]) & tests["grade"].notna()]
-    mine = [(int(y), int(s)) in flagged for y, s in zip(t["year"], t["school_id"])]
+    mine = np.isin(t["year"].to_numpy(dtype=np.int64) * span + t["school_id"].to_numpy(dtype=np.int64), flagged)
     out = t.loc[mine, keys].drop_duplicates().reset_index(drop=True)
     out["grade"] = out["grade"].astype(int)
     return out

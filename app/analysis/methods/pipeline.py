@@ -1,0 +1,79 @@
+"""The whole computation of an analysis run (domain.md §8) on frames already read: what the job stores and what
+bench/analysis.py times, so the two never drift apart.
+
+The results frame is prepared (aggregates.prepare: integer codes, unit summaries) exactly once here and every
+method gets the Prepared frame: each method prepares a plain frame itself, so passing the frame would repeat that
+pass (it was five times per run, ≈ 5 % of it). No database access: the caller reads and stores.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from app.analysis.methods import aggregates, clusters, low_results, objectivity, sign_tests, verdicts
+
+
+@dataclass
+class Computed:
+    prepared: aggregates.Prepared
+    years_with_data: list[int]
+    aggregates: pd.DataFrame
+    markers: objectivity.ObjectivityResult
+    tests: pd.DataFrame
+    judged: list[pd.DataFrame]        # the verdicts of each year with data: the last one is stored and
+                                      # explained, the earlier ones only name schools
+    stable: list[int]
+    shares: pd.DataFrame | None
+    low: low_results.LowResults
+    clustering: clusters.Clusters
+    compared: pd.DataFrame | None
+
+
+def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame | None, structures: dict | None,
+            years, progress=None) -> Computed:
+    """Every method over `results` (data.load_results' frame, or a Prepared one); `years`: the run's years;
+    `progress(percent)` is told how far the run got (30 after the aggregates, 60 after the verdicts, 75 after the
+    low-result lists)."""
+    step = progress or (lambda _percent: None)
+    p = aggregates.prepare(results)
+    boundaries = boundaries if boundaries is not None and len(boundaries) else None
+    unit_years = p.units["year"].to_numpy()
+    years_with_data = sorted({int(y) for y in np.unique(unit_years)})
+
+    agg = aggregates.school_aggregates(p)
+    step(30)
+    markers = objectivity.compute_markers(p, schools, limits, boundaries=boundaries, structures=structures)
+    # the per-school verdicts of each year with data (signs of that year and the years before it)
+    tests = sign_tests.unit_tests(p, schools, limits, boundaries=boundaries, structures=structures)
+    units = p.units
+    judged = [verdicts.compute_verdicts(tests, limits, year=y,
+                                        schools=units.loc[unit_years == y, "school_id"].unique().tolist(),
+                                        explain=y == years_with_data[-1])
+              for y in years_with_data]
+    # the share of flagged schools and the stably objective ones follow the verdicts, not single signs
+    named = pd.concat([v.loc[v["verdict"] != verdicts.CLEAR, ["year", "school_id"]] for v in judged]
+                      ) if judged else pd.DataFrame({"year": [], "school_id": []})
+    stable = objectivity.stably_objective(named, schools, list(years), evaluated=markers.evaluated)
+    shares = None
+    if years_with_data:
+        flagged = judged[-1].loc[judged[-1]["verdict"] == verdicts.FLAGGED, ["year", "school_id"]]
+        shares = objectivity.municipality_shares(flagged, schools, p, max(years_with_data))
+    step(60)
+    low = low_results.compute_low_results(p, schools, verdicts.excluded_units(tests, judged, limits), limits)
+    step(75)
+    clustering = clusters.cluster_schools(schools)
+    compared = None
+    school_values = _school_results(agg, years_with_data)
+    if len(school_values):
+        compared = clusters.compare_with_cluster(school_values, clustering.labels, higher_is_better=True)
+    return Computed(prepared=p, years_with_data=years_with_data, aggregates=agg, markers=markers, tests=tests,
+                    judged=judged, stable=stable, shares=shares, low=low, clustering=clustering, compared=compared)
+
+
+def _school_results(agg, years):
+    """Each school's mean percent of maximum over its subjects and grades in the latest year with data."""
+    if agg is None or len(agg) == 0 or not years:
+        return pd.Series(dtype=float)
+    latest = agg[agg["year"] == max(years)]
+    return latest.groupby("school_id")["mean_percent"].mean().sort_index()

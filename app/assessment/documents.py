@@ -1,0 +1,489 @@
+"""The documents of an assessment campaign (issue 16, item 9), made through the documents feature — its catalogue,
+Word templates, approval, signature, registration and journals:
+
+- the regional order on the campaign (`assessment_order`, owned by the campaign): the window, the order of the
+  assessment, the mechanisms, the municipal coordinators and the regional experts as appendices;
+- the expert's conclusion on one municipality (`expert_conclusion`, owned by the campaign's municipality row):
+  scores per mechanism and block of the approved expert evaluations, the level, the justification and the
+  recommendations;
+- the region's analytical report on the campaign (`assessment_report`, owned by the campaign): the heat map as a
+  table, problem zones, factors, dynamics and recommended measures. It is the mandatory document of the closing:
+  workflows/assessment_campaign.py refuses to close the campaign until it is registered.
+
+The documents feature knows nothing of this package: `register()` (the descriptor's setup) declares the two owner
+kinds and their context builders (app/documents/owners.py). The builders return plain primitives and refuse with
+what is missing, like every builder of app/documents/contexts.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from flask import url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.assessment import picture
+from app.assessment.criteria import level_label, level_of
+from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Expert, Score
+from app.auth.models import User
+from app.catalogue.models import Mechanism, MechanismSet, StageDefinition
+from app.core import dating
+from app.core import russian as ru
+from app.core.errors import NotFound, ValidationFailed
+from app.documents import contexts, owners
+from app.documents import services as document_services
+from app.documents.contexts import DASH, LEGAL_BASIS, local_day, number_rows, person, refuse
+from app.documents.models import Document
+from app.extensions import db
+
+ORDER, CONCLUSION, REPORT = "assessment_order", "expert_conclusion", "assessment_report"
+CAMPAIGN_TYPES = (ORDER, REPORT)
+PROBLEM_PERCENT = 50  # a block below this share of its maximum is a problem zone (issue 16, item 7)
+REPORT_DAYS = 14  # the analytical report is due two weeks after the window closes
+# What an expert recommends for a block of the cycle that scored below PROBLEM_PERCENT (domain.md §7).
+BLOCK_ADVICE = {
+    "GOAL": "уточнить цели муниципальной системы, обосновать их результатами предыдущего цикла и проверить их "
+            "реалистичность",
+    "IND": "дополнить перечень показателей так, чтобы он охватывал все обязательные группы, и утвердить его",
+    "METH": "описать методы сбора и обработки информации по каждому показателю и закрепить ответственных",
+    "MON": "провести мониторинг показателей по утверждённому перечню в установленные сроки и закрыть все "
+           "запросы сведений",
+    "ANL": "подготовить аналитическую справку по результатам мониторинга с выводами о проблемных зонах",
+    "REC": "разработать адресные рекомендации образовательным организациям по результатам анализа",
+    "MEAS": "утвердить комплекс мер с ответственными и сроками и обеспечить их исполнение",
+    "DEC": "принять управленческие решения по результатам анализа с указанием сроков, ответственных и участников",
+    "EFF": "провести анализ эффективности принятых мер и учесть его выводы при постановке целей следующего цикла",
+}
+
+
+# --- the owners ------------------------------------------------------------------------------------------------
+
+def _campaign_title(campaign: Campaign) -> str:
+    return campaign.title
+
+
+def _municipality_title(row: CampaignMunicipality) -> str:
+    return f"{row.municipality.display_name}, {row.campaign.title}"
+
+
+def _report_due(campaign: Campaign) -> date:
+    return campaign.window_closes + timedelta(days=REPORT_DAYS)
+
+
+def _conclusion_signer(dtype, row: CampaignMunicipality) -> User | None:
+    """The expert whose approved evaluation of the municipality the conclusion reports (the first of them)."""
+    approved = _approved(row)
+    return approved[0].expert_user if approved else None
+
+
+def _creator(campaign: Campaign) -> User | None:
+    return db.session.get(User, campaign.created_by_id) if campaign.created_by_id else None
+
+
+def _sample_campaign() -> Campaign | None:
+    return db.session.scalar(select(Campaign).where(Campaign.state != "draft").order_by(Campaign.id.desc()))
+
+
+def _sample_municipality() -> CampaignMunicipality | None:
+    row = db.session.scalar(select(CampaignMunicipality).join(Assignment, (
+        Assignment.campaign_id == CampaignMunicipality.campaign_id)
+        & (Assignment.municipality_id == CampaignMunicipality.municipality_id))
+        .where(Assignment.state == "approved").order_by(CampaignMunicipality.id.desc()))
+    return row
+
+
+def register() -> None:
+    """Declare the campaign and its municipalities as owners of documents (the descriptor's setup)."""
+    owners.register_owner(owners.OwnerKind(
+        owner_type=Campaign.audit_type, load=lambda i: db.session.get(Campaign, i),
+        issuer=lambda c: c.organisation, title=_campaign_title, due=_report_due,
+        url=lambda c: url_for("assessment.campaign_detail", campaign_id=c.id) + "#campaign-documents",
+        builders={ORDER: _order, REPORT: _report}, executor=_creator, sample=_sample_campaign))
+    owners.register_owner(owners.OwnerKind(
+        owner_type=CampaignMunicipality.audit_type, load=lambda i: db.session.get(CampaignMunicipality, i),
+        issuer=lambda row: row.campaign.organisation, title=_municipality_title,
+        due=lambda row: row.campaign.window_closes,
+        url=lambda row: url_for("assessment.campaign_detail", campaign_id=row.campaign_id) + "#campaign-documents",
+        builders={CONCLUSION: _conclusion}, signer=_conclusion_signer,
+        executor=lambda row: _conclusion_signer(None, row), sample=_sample_municipality))
+
+
+# --- shared look-ups -------------------------------------------------------------------------------------------
+
+def mechanism_titles(codes) -> dict[str, str]:
+    """Mechanism code → its title in the active municipal catalogue (documents name mechanisms in words)."""
+    rows = db.session.execute(select(Mechanism.code, Mechanism.title).join(Mechanism.mechanism_set)
+                              .where(Mechanism.code.in_(list(codes)), MechanismSet.active.is_(True))
+                              .order_by(MechanismSet.level.desc(), Mechanism.position))
+    titles: dict[str, str] = {}
+    for code, title in rows:
+        titles.setdefault(code, title)
+    return {code: titles.get(code, code) for code in codes}
+
+
+def block_titles() -> dict[str, str]:
+    return dict(db.session.execute(select(StageDefinition.code, StageDefinition.title)
+                                   .order_by(StageDefinition.position)).all())
+
+
+def _mechanism_words(title: str) -> str:
+    return ru.quote(title)
+
+
+def _approved(row: CampaignMunicipality) -> list[Assignment]:
+    return list(db.session.scalars(select(Assignment).where(
+        Assignment.campaign_id == row.campaign_id, Assignment.municipality_id == row.municipality_id,
+        Assignment.state == "approved").order_by(Assignment.approved_at, Assignment.id)))
+
+
+def _scores(campaign_id: int, municipality_id: int | None = None) -> list[Score]:
+    query = select(Score).where(Score.campaign_id == campaign_id).options(selectinload(Score.criterion))
+    if municipality_id is not None:
+        query = query.where(Score.municipality_id == municipality_id)
+    return list(db.session.scalars(query))
+
+
+def _percent(points: int, maximum: int) -> float | None:
+    return 100 * points / maximum if maximum else None
+
+
+def _pct(value: float | None) -> str:
+    return ru.percent(value, 0) if value is not None else DASH
+
+
+def _day(moment, org) -> date | None:
+    return local_day(moment, org)
+
+
+# --- (a) the order --------------------------------------------------------------------------------------------
+
+def _order(dtype, campaign: Campaign, ctx, *, params, **_):
+    problems = []
+    if not campaign.municipalities:
+        problems.append("Не выбраны оцениваемые муниципалитеты.")
+    missing = [m.municipality.display_name for m in campaign.municipalities if m.coordinator is None]
+    if missing:
+        problems.append(f"Не назначены муниципальные координаторы: {', '.join(missing)}.")
+    if not campaign.assignments:
+        problems.append("Не назначены региональные эксперты.")
+    if problems:
+        refuse(dtype.title, problems)
+    start, end = campaign.window_start, campaign.window_closes
+    # Self-assessment takes the first two thirds of the window, the expert evaluation the rest.
+    self_due = start + (end - start) * 2 // 3
+    report_due = _report_due(campaign)
+    titles = mechanism_titles(campaign.mechanisms)
+    executor = person(_creator(campaign))
+    dating.not_after(ctx, start, "мониторинг механизмов управления качеством образования")
+    dating.deadline(ctx, self_due, "представление самооценки муниципалитетами")
+    ctx["doc"]["heading"] = (f"О проведении мониторинга муниципальных механизмов управления качеством "
+                             f"образования в {campaign.period} учебном году")
+    ctx["doc"]["period"] = campaign.period
+    items = [
+        {"text": f"Провести мониторинг муниципальных механизмов управления качеством образования (далее — "
+                 f"мониторинг) {_window(campaign)} в порядке, установленном приложением № 1 к "
+                 "настоящему приказу.", "executor": executor, "deadline": ru.date_short(end)},
+        {"text": "Утвердить состав муниципальных координаторов мониторинга (приложение № 2). Координаторам "
+                 "представить самооценку механизмов с подтверждающими документами в системе УКО-Цикл.",
+         "executor": "муниципальные координаторы (приложение № 2)", "deadline": ru.date_short(self_due)},
+        {"text": "Утвердить состав региональных экспертов и их закрепление (приложение № 3). Экспертам провести "
+                 "экспертную оценку механизмов и подготовить заключения по муниципальным образованиям.",
+         "executor": "региональные эксперты (приложение № 3)", "deadline": ru.date_short(end)},
+        {"text": "Подготовить аналитический отчёт по результатам мониторинга.", "executor": executor,
+         "deadline": ru.date_short(report_due)},
+    ]
+    steps = number_rows([
+        {"step": "Самооценка муниципальных механизмов по критериям мониторинга, представление подтверждающих "
+                 "документов", "who": "муниципальные координаторы",
+         "dates": ru.date_range(start, self_due)},
+        {"step": "Экспертная оценка механизмов, утверждение оценок руководителем", "who": "региональные эксперты",
+         "dates": ru.date_range(self_due, end)},
+        {"step": "Экспертные заключения по муниципальным образованиям", "who": "региональные эксперты",
+         "dates": f"до {ru.date_short(end)}"},
+        {"step": "Аналитический отчёт по результатам мониторинга", "who": person(_creator(campaign)),
+         "dates": f"до {ru.date_short(report_due)}"},
+    ])
+    coordinators = number_rows([
+        {"municipality": m.municipality.name, "name": m.coordinator.full_name,
+         "position": m.coordinator.position or DASH}
+        for m in sorted(campaign.municipalities, key=lambda m: m.municipality.name)])
+    by_expert: dict[int, dict] = {}
+    municipality_names = {m.municipality_id: m.municipality.name for m in campaign.municipalities}
+    for a in sorted(campaign.assignments, key=lambda a: (a.expert.user.full_name, a.id)):
+        entry = by_expert.setdefault(a.expert_id, {"expert": a.expert, "mechanisms": {}, "municipalities": {}})
+        entry["mechanisms"][a.mechanism_code] = None
+        entry["municipalities"][a.municipality_id] = None
+    experts = number_rows([
+        {"name": e["expert"].user.full_name, "position": _expert_position(e["expert"]),
+         "mechanisms": _mechanism_numbers(campaign.mechanisms, e["mechanisms"]),
+         "municipalities": "; ".join(municipality_names[i] for i in e["municipalities"])}
+        for e in by_expert.values()])
+    return {
+        "preamble": (f"В соответствии с {LEGAL_BASIS[0].replace('Федеральный закон', 'Федеральным законом')}, "
+                     f"{LEGAL_BASIS[1].replace('письмо', 'письмом', 1)}, в целях выявления проблемных зон "
+                     "муниципальных механизмов управления качеством образования и факторов, влияющих на их "
+                     "формирование,"),
+        "items": items, "control": contexts.CONTROL_ITEM, "steps": steps,
+        "campaign": {"title": campaign.title, "period": campaign.period, "window": _window(campaign),
+                     "criteria": ru.quotable(campaign.criteria_set.title),
+                     "levels": _levels_text(campaign.criteria_set.thresholds)},
+        "mechanisms": number_rows([{"title": titles[c]} for c in campaign.mechanisms]),
+        "coordinators": coordinators, "experts": experts,
+    }
+
+
+def _window(campaign: Campaign) -> str:
+    return f"с {ru.date_short(campaign.window_start)} по {ru.date_short(campaign.window_closes)}"
+
+
+def _mechanism_numbers(codes: list[str], assigned) -> str:
+    """The mechanisms of an expert by their numbers in appendix № 1 (the titles are long and listed there once)."""
+    numbers = [str(n) for n, code in enumerate(codes, 1) if code in assigned]
+    if len(numbers) == len(codes):
+        return "все механизмы (приложение № 1)"
+    return f"{'№' if len(numbers) == 1 else '№№'} {', '.join(numbers)} (приложение № 1)"
+
+
+def _expert_position(expert: Expert) -> str:
+    workplace = expert.workplace.display_name if expert.workplace else ""
+    position = ru.lower_first(expert.position) if expert.position else ""
+    return ", ".join(x for x in (position, workplace) if x) or DASH
+
+
+def _levels_text(thresholds: dict) -> str:
+    high, medium, low = thresholds["high"], thresholds["medium"], thresholds["low"]
+    return (f"высокий — от {high} % максимального балла, средний — от {medium} до {high - 1} %, низкий — от {low} "
+            f"до {medium - 1} %, не сформирован — менее {low} %")
+
+
+# --- (b) the expert's conclusion -------------------------------------------------------------------------------
+
+def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
+    campaign, municipality = row.campaign, row.municipality
+    org = campaign.organisation
+    approved = _approved(row)
+    if not approved:
+        refuse(dtype.title, [f"{municipality.display_name}: нет утверждённой экспертной оценки ни по одному "
+                             "механизму — заключение составляется по утверждённым оценкам."])
+    codes = [c for c in campaign.mechanisms if any(a.mechanism_code == c for a in approved)]
+    pending = [c for c in campaign.mechanisms if c not in codes]
+    titles = mechanism_titles(campaign.mechanisms)
+    blocks = block_titles()
+    scores = [s for s in _scores(campaign.id, municipality.id) if s.mechanism_code in codes]
+    thresholds = campaign.criteria_set.thresholds
+    mechanisms, block_rows, justification, recommendations = [], [], [], []
+    total_points = total_max = 0
+    for code in codes:
+        own = sorted((s for s in scores if s.mechanism_code == code),
+                     key=lambda s: (s.criterion.position, s.criterion.id))
+        expert = sum(s.expert_points or 0 for s in own)
+        self_points = sum(s.self_points or 0 for s in own)
+        maximum = sum(s.criterion.max_points for s in own)
+        total_points, total_max = total_points + expert, total_max + maximum
+        pct = _percent(expert, maximum)
+        mechanisms.append({"title": titles[code], "self": ru.integer(self_points), "expert": ru.integer(expert),
+                           "max": ru.integer(maximum), "percent": _pct(pct),
+                           "level": level_label(level_of(pct, thresholds))})
+        by_block: dict[str, list[Score]] = defaultdict(list)
+        for s in own:
+            by_block[s.criterion.block].append(s)
+        for block in (b for b in blocks if b in by_block):
+            got = sum(s.expert_points or 0 for s in by_block[block])
+            most = sum(s.criterion.max_points for s in by_block[block])
+            block_pct = _percent(got, most)
+            first = not any(r["mechanism_code"] == code for r in block_rows)
+            block_rows.append({"mechanism": titles[code] if first else "", "mechanism_code": code,
+                               "block": blocks[block],
+                               "self": ru.integer(sum(s.self_points or 0 for s in by_block[block])),
+                               "expert": ru.integer(got), "max": ru.integer(most), "percent": _pct(block_pct)})
+            if block_pct is not None and block_pct < PROBLEM_PERCENT:
+                advice = BLOCK_ADVICE.get(block, "устранить недостатки")
+                recommendations.append(f"По механизму {_mechanism_words(titles[code])}, блок "
+                                       f"{ru.quote(blocks[block])} (набрано {_of_points(got, most)}): {advice}.")
+        for s in own:
+            if s.expert_comment:
+                justification.append(
+                    f"{ru.quote(titles[code])}, критерий {ru.quote(_sentence(s.criterion.text))}: "
+                    f"{_of_points(s.expert_points or 0, s.criterion.max_points)} (самооценка — "
+                    f"{ru.integer(s.self_points or 0)}). {_sentence(s.expert_comment)}.")
+    overall = _percent(total_points, total_max)
+    level = level_label(level_of(overall, thresholds))
+    if not recommendations:
+        recommendations.append("Сохранить достигнутый уровень: ни один блок оценённых механизмов не набрал менее "
+                               f"{PROBLEM_PERCENT} % максимального балла; представить опыт муниципалитета на "
+                               "региональном методическом совещании.")
+    if not justification:
+        justification.append("Баллы эксперта совпадают с самооценкой муниципалитета и подтверждены документами, "
+                             "найденными в системе по каждому критерию.")
+    approved_on = max(_day(a.approved_at, org) for a in approved)
+    dating.not_before(ctx, approved_on, "экспертная оценка утверждена")
+    ctx["doc"]["heading"] = "О результатах оценки механизмов управления качеством образования"
+    ctx["doc"]["period"] = campaign.period
+    expert_names = list(dict.fromkeys(a.expert_user.full_name for a in approved))
+    return {
+        "conclusion": {
+            "municipality": municipality.name, "campaign": ru.quotable(campaign.title), "period": campaign.period,
+            "window": _window(campaign),
+            "experts": ", ".join(expert_names), "criteria": ru.quotable(campaign.criteria_set.title),
+            "basis": _order_reference(campaign),
+            "points": ru.integer(total_points), "max": ru.integer(total_max), "percent": _pct(overall),
+            "level": level,
+            "summary": (f"По результатам экспертной оценки "
+                        f"{ru.plural(len(codes), ('механизма', 'механизмов', 'механизмов'))} муниципальное "
+                        f"образование набрало {_of_points(total_points, total_max)} ({_pct(overall)}); уровень "
+                        f"сформированности механизмов — {level}."),
+            "pending": (f"Экспертная оценка механизмов {', '.join(_mechanism_words(titles[c]) for c in pending)} не "
+                        "утверждена: заключение по ним составляется после утверждения оценки.") if pending else "",
+        },
+        "mechanisms": number_rows(mechanisms),
+        "blocks": number_rows([{k: v for k, v in r.items() if k != "mechanism_code"} for r in block_rows]),
+        "justification": justification, "recommendations": recommendations,
+    }
+
+
+def _order_reference(campaign: Campaign) -> str:
+    """«приказ от 04.12.2026 № 1-од»: the registered order on the campaign, or «—» while there is none."""
+    doc = document_services.find_owned(campaign, ORDER)
+    version = next((v for v in reversed(doc.versions) if v.registration_number), None) if doc else None
+    if version is None:
+        return DASH
+    return f"приказ от {ru.date_short(version.registration_date)} № {version.registration_number}"
+
+
+def _of_points(got: int, most: int) -> str:
+    """«3 из 5 баллов», «1 из 21 балла»."""
+    return f"{ru.integer(got)} из {ru.integer(most)} {ru.plural_form(most, ('балла', 'баллов', 'баллов'))}"
+
+
+def _sentence(text: str) -> str:
+    return " ".join((text or "").split()).rstrip(".")
+
+
+# --- (c) the analytical report ---------------------------------------------------------------------------------
+
+MUNICIPALITIES_LOCT = ("муниципальном образовании", "муниципальных образованиях", "муниципальных образованиях")
+
+
+def _report(dtype, campaign: Campaign, ctx, *, params, **_):
+    """The report over the region picture (picture.region_picture: heat map, problem zones, gap, dynamics, factors),
+    its numbers formatted and its codes put in words."""
+    if campaign.state == "draft":
+        refuse(dtype.title, ["Кампания ещё не опубликована: отчёт составляется по результатам оценки."])
+    org = campaign.organisation
+    pic = picture.region_picture(campaign)
+    titles, blocks = mechanism_titles(pic.mechanisms), block_titles()
+    rows = sorted(pic.rows, key=lambda r: r.municipality.name)
+    heat, levels = [], defaultdict(int)
+    for r in rows:
+        first = True
+        for code in pic.mechanisms:
+            cell = r.cells[code]
+            if cell.percent is None:
+                continue
+            levels[cell.level] += 1
+            heat.append({"municipality": r.municipality.name if first else "", "mechanism": titles[code],
+                         "self": _pct(cell.self_percent), "expert": _pct(cell.expert_percent)
+                         if cell.expert_state == "approved" else DASH, "level": level_label(cell.level)})
+            first = False
+    if not heat:
+        refuse(dtype.title, ["Нет ни одной представленной самооценки или утверждённой экспертной оценки: отчёт "
+                             "составлять не по чему."])
+    assessed = sum(1 for r in rows if r.percent is not None)
+    zones = number_rows([{"block": blocks.get(z["block"], z["block"]), "percent": _pct(z["percent"]),
+                          "cells": f"{ru.integer(z['below'])} из {ru.integer(assessed)}"} for z in pic.region_zones])
+    gaps = number_rows([
+        {"municipality": r.municipality.name, "self": _pct(r.gap["self_percent"]),
+         "expert": _pct(r.gap["expert_percent"]), "gap": f"{ru.signed(r.gap['gap'], 1)} п. п.",
+         "flag": "завышение самооценки" if r.gap["over"] else "расхождение в пределах нормы"}
+        for r in rows if r.gap.get("mechanisms")])
+    if pic.previous is None:
+        dynamics = {"note": "Предыдущая кампания мониторинга в системе не проводилась: динамика будет показана по "
+                            "итогам следующей кампании.", "rows": []}
+    else:
+        dynamics = {"note": f"Сравнение с кампанией {ru.quote(pic.previous.title)} (доля максимального балла по "
+                            "всем оценённым механизмам).",
+                    "rows": number_rows([{"municipality": r.municipality.name, "before": _pct(r.previous_percent),
+                                          "now": _pct(r.percent), "change": f"{ru.signed(r.delta, 1)} п. п."}
+                                         for r in rows if r.delta is not None])}
+    factors = number_rows([{"factor": f.label, "n": ru.integer(f.n), "coefficient": f.rho_shown,
+                            "strength": f.words} for f in (pic.factors.rows if pic.factors else [])
+                           if f.n])
+    measures = [f"Организовать методическую поддержку муниципалитетов по блоку {ru.quote(blocks.get(z['block']))} "
+                f"(в среднем {_pct(z['percent'])} максимального балла): {BLOCK_ADVICE.get(z['block'], 'устранить')}."
+                for z in pic.region_zones[:3]]
+    if pic.over_assessed:
+        measures.append("Провести с муниципальными координаторами ("
+                        f"{'; '.join(r.municipality.name for r in pic.over_assessed)}) разбор расхождений "
+                        "самооценки и экспертной оценки, уточнить понимание критериев.")
+    weak = [r.municipality.name for r in rows if r.level in ("low", "none")]
+    if weak:
+        measures.append(f"Включить в программу адресной поддержки муниципалитеты с низким уровнем "
+                        f"сформированности механизмов: {'; '.join(weak)}.")
+    measures.append("Учесть результаты мониторинга при постановке целей региональной и муниципальных систем "
+                    "оценки качества образования на следующий учебный год.")
+    last = max([a.approved_at for a in campaign.assignments if a.approved_at is not None]
+               + [db.session.scalar(select(func.max(Score.updated_at)).where(Score.campaign_id == campaign.id))],
+               key=lambda moment: moment.timestamp() if moment is not None else 0)
+    if last is not None:
+        dating.not_before(ctx, local_day(last, org), "последняя оценка кампании")
+    ctx["doc"]["heading"] = (f"О результатах мониторинга муниципальных механизмов управления качеством образования "
+                             f"в {campaign.period} учебном году")
+    ctx["doc"]["period"] = campaign.period
+    distribution = "; ".join(f"{LEVELS[key]} — {ru.integer(levels.get(key, 0))}" for key in LEVELS)
+    return {
+        "report": {
+            "intro": (f"Мониторинг проведён {_window(campaign)} по "
+                      f"{ru.plural(len(pic.mechanisms), ('механизму', 'механизмам', 'механизмам'))} управления "
+                      f"качеством образования в {ru.plural(len(rows), MUNICIPALITIES_LOCT)} по критериям "
+                      f"{ru.quote(campaign.criteria_set.title)}."),
+            "basis": ("Оценка каждого механизма — утверждённая экспертная оценка, а до её утверждения — "
+                      "представленная самооценка муниципалитета; уровень сформированности определяется долей "
+                      f"максимального балла: {_levels_text(campaign.criteria_set.thresholds)}."),
+            "distribution": f"Распределение оценок механизмов по уровням: {distribution}.",
+            "zones_note": (f"Проблемные зоны — блоки управленческого цикла, набравшие в среднем по региону менее "
+                           f"{ru.integer(pic.problem_below)} % максимального балла; в последнем столбце — у скольких "
+                           "муниципалитетов блок ниже этого порога.")
+            if zones else ("Проблемных зон не выявлено: каждый блок управленческого цикла набрал в среднем по "
+                           f"региону не менее {ru.integer(pic.problem_below)} % максимального балла."),
+        },
+        "heat": heat, "zones": zones, "gaps": gaps, "dynamics": dynamics, "factors": factors, "measures": measures,
+    }
+
+
+# --- operations the pages call ---------------------------------------------------------------------------------
+
+def campaign_documents(campaign: Campaign) -> dict:
+    """The campaign's documents for its page: the order, the report, and each municipality's conclusion (their editions
+    loaded with them: two statements for a region of 50 municipalities)."""
+    own = {d.type_key: d for d in document_services.documents_of_owner(campaign)}
+    rows = {m.id: m for m in campaign.municipalities}
+    conclusions = {}
+    if rows:
+        for doc in db.session.scalars(select(Document).where(
+                Document.owner_type == CampaignMunicipality.audit_type, Document.owner_id.in_(list(rows)),
+                Document.type_key == CONCLUSION).options(selectinload(Document.versions))):
+            conclusions[rows[doc.owner_id].municipality_id] = doc
+    return {"order": own.get(ORDER), "report": own.get(REPORT), "conclusions": conclusions}
+
+
+def generate_campaign_document(campaign: Campaign, type_key: str, *, actor) -> Document:
+    if type_key not in CAMPAIGN_TYPES:
+        raise ValidationFailed("Этот документ кампании здесь не формируется.")
+    return document_services.generate_for_owner(campaign, type_key, actor=actor)
+
+
+def municipality_row(campaign: Campaign, municipality_id: int) -> CampaignMunicipality:
+    row = next((m for m in campaign.municipalities if m.municipality_id == municipality_id), None)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def generate_conclusion(campaign: Campaign, municipality_id: int, *, actor) -> Document:
+    return document_services.generate_for_owner(municipality_row(campaign, municipality_id), CONCLUSION, actor=actor)
+
+
+def conclusion_of(campaign: Campaign, municipality_id: int) -> Document | None:
+    return document_services.find_owned(municipality_row(campaign, municipality_id), CONCLUSION)

@@ -1,0 +1,74 @@
+"""Owners of documents other than a cycle's stage.
+
+A higher feature (the assessment of municipal mechanisms: its campaign, a municipality of it) makes documents through
+this feature — the same catalogue, templates, approval, signature, registration and journals — without this package
+importing it: at start-up it registers an `OwnerKind` under the owner's audit_type, which says how to load the owner,
+which organisation issues its documents, how to name it and by when its tasks are due, and which builder makes the
+template context of each of its types (same contract as app/documents/contexts.py: plain primitives only).
+
+A document of an owner stores owner_type/owner_id and the issuing organisation (Document.organisation), whose journals
+number it and whose subtree reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class OwnerKind:
+    """How this feature reaches one kind of owner (see the module docstring)."""
+
+    owner_type: str
+    load: Callable[[int], object | None]               # owner id → the owner, or None
+    issuer: Callable[[object], object]                 # owner → the Organisation issuing its documents
+    title: Callable[[object], str]                     # owner → short words for task titles («кампания …»)
+    due: Callable[[object], date | None]               # owner → the deadline of the tasks about its documents
+    url: Callable[[object], str]                       # owner → the page the document page links back to
+    # type key → fn(dtype, owner, ctx, *, params) → the type's own variables (the requisites are in ctx already)
+    builders: dict[str, Callable] = field(default_factory=dict)
+    # owner → the signer (a User) the requisites name before the document is signed, or None for the default
+    signer: Callable[[object, object], object | None] | None = None
+    # owner → the executor (a User) of the executor mark, or None for the signer
+    executor: Callable[[object], object | None] | None = None
+    # () → an owner to render a draft of each type from (the linter renders one of every type), or None
+    sample: Callable[[], object | None] | None = None
+
+
+_KINDS: dict[str, OwnerKind] = {}
+
+
+def register_owner(kind: OwnerKind) -> None:
+    """Declare an owner kind (idempotent: the factory may build several applications in one process)."""
+    _KINDS[kind.owner_type] = kind
+
+
+def kind_of(owner_type: str) -> OwnerKind:
+    try:
+        return _KINDS[owner_type]
+    except KeyError:
+        raise LookupError(f"no document owner kind {owner_type!r} is registered") from None
+
+
+def kinds() -> dict[str, OwnerKind]:
+    return dict(_KINDS)
+
+
+def owner_of(doc):
+    if doc.owner_type is None:
+        return None
+    return kind_of(doc.owner_type).load(doc.owner_id)
+
+
+def subject_title(doc) -> str:
+    return kind_of(doc.owner_type).title(owner_of(doc))
+
+
+def due_date(doc):
+    return kind_of(doc.owner_type).due(owner_of(doc))
+
+
+def owner_url(doc) -> str:
+    return kind_of(doc.owner_type).url(owner_of(doc))

@@ -1,0 +1,182 @@
+"""The Word templates of the assessment of municipal mechanisms (issue 16, item 9): the regional order on the
+campaign, the expert's conclusion on a municipality and the region's analytical report. Built with the house
+formatting of build_templates.py (which imports BUILDERS from here), whose `Template` they use; the context builders
+are in app/assessment/documents.py.
+"""
+
+
+def builders(b):
+    """The three template builders over the build script's module `b` (Template, variables, sizes)."""
+
+    def assessment_order():
+        t = b.Template("assessment_order", "Приказ о проведении мониторинга механизмов управления качеством "
+                                           "образования")
+        t.use(b.COMMON_VARIABLES, preamble=b.PREAMBLE, items=b.ITEMS, control=b.CONTROL,
+              campaign=("dict", "Кампания: title, period, window («с … по …»), criteria (название набора "
+                                "критериев), levels (пороги уровней словами)"),
+              steps=("list", "Порядок проведения (приложение № 1): number, step, who, dates"),
+              mechanisms=("list", "Оцениваемые механизмы (приложение № 1): number, title"),
+              coordinators=("list", "Муниципальные координаторы (приложение № 2): number, municipality, name, "
+                                    "position"),
+              experts=("list", "Региональные эксперты (приложение № 3): number, name, position, mechanisms, "
+                               "municipalities"))
+        t.issuer("ПРИКАЗ")
+        t.date_number()
+        t.heading()
+        t.text("{{ preamble }}")
+        t.order_items()
+        t.signature()
+        t.executor_mark()
+        # A new page by the appendix's own paragraph: a page-break paragraph after a full page leaves a blank one.
+        t.p("Приложение № 1 к приказу от " + b.SHORT_DATE + " " + b.NUMBER, align="right", size=b.TABLE_PT,
+            after=12).paragraph_format.page_break_before = True
+        t.p("Порядок проведения мониторинга", align="center", bold=True, after=6)
+        t.text("1. Мониторинг проводится {{ campaign.window }} по критериям «{{ campaign.criteria }}» в "
+               "муниципальных образованиях, перечисленных в приложении № 2.")
+        t.text("2. Уровень сформированности механизма определяется долей максимального балла: "
+               "{{ campaign.levels }}.")
+        t.text("3. Оцениваемые механизмы управления качеством образования:")
+        t.table(["№", "Механизм"], ["{{ m.number }}", "{{ m.title }}"], "m in mechanisms", widths=[1.2, 15.8])
+        t.text("4. Этапы и сроки мониторинга:")
+        t.table(["№", "Этап", "Исполнители", "Сроки"],
+                ["{{ s.number }}", "{{ s.step }}", "{{ s.who }}", "{{ s.dates }}"], "s in steps",
+                widths=[1.0, 8.0, 4.2, 3.8])
+        t.p("Приложение № 2 к приказу от " + b.SHORT_DATE + " " + b.NUMBER, align="right", size=b.TABLE_PT,
+            after=12).paragraph_format.page_break_before = True
+        t.p("Муниципальные координаторы мониторинга", align="center", bold=True, after=6)
+        t.table(["№", "Муниципальный орган управления образованием", "Координатор", "Должность"],
+                ["{{ c.number }}", "{{ c.municipality }}", "{{ c.name }}", "{{ c.position }}"], "c in coordinators",
+                widths=[1.0, 6.0, 5.0, 5.0])
+        t.p("Приложение № 3 к приказу от " + b.SHORT_DATE + " " + b.NUMBER, align="right", size=b.TABLE_PT,
+            after=12)
+        t.p("Региональные эксперты и закрепление за муниципальными образованиями", align="center", bold=True,
+            after=6)
+        t.table(["№", "Эксперт", "Должность, место работы", "Механизмы", "Муниципальные органы управления "
+                                                                           "образованием"],
+                ["{{ e.number }}", "{{ e.name }}", "{{ e.position }}", "{{ e.mechanisms }}", "{{ e.municipalities }}"],
+                "e in experts", widths=[0.8, 3.6, 4.0, 3.2, 5.4], size=b.TABLE_PT)
+        t.save({"family": "procedural", "stages": [], "version": 1,
+                "filename": "Приказ о мониторинге механизмов {period} {number}.docx"})
+
+    def expert_conclusion():
+        t = b.Template("expert_conclusion", "Экспертное заключение по результатам оценки механизмов управления "
+                                            "качеством образования")
+        t.use(b.COMMON_VARIABLES,
+              conclusion=("dict", "Заключение: municipality, campaign, period, window, experts (ФИО экспертов), "
+                                  "criteria, basis (приказ о проведении или «—»), points, max, percent, level, "
+                                  "summary, pending (оценки не утверждены "
+                                  "или пусто)"),
+              mechanisms=("list", "Оценка по механизмам: number, title, self, expert, max, percent, level"),
+              blocks=("list", "Оценка по блокам: number, mechanism, block, self, expert, max, percent"),
+              justification=("list", "Обоснование оценки (строки)"),
+              recommendations=("list", "Рекомендации (строки)"))
+        t.issuer("ЭКСПЕРТНОЕ ЗАКЛЮЧЕНИЕ")
+        t.date_number()
+        t.heading()
+        t.text("Муниципальный орган управления образованием: {{ conclusion.municipality }}.")
+        t.text("Оценка проведена {{ conclusion.window }} в рамках кампании «{{ conclusion.campaign }}» по критериям "
+               "«{{ conclusion.criteria }}».")
+        t.tag("{%p if conclusion.basis != '—' %}")
+        t.text("Основание: {{ conclusion.basis }}.")
+        t.tag("{%p endif %}")
+        t.text("Эксперт: {{ conclusion.experts }}.")
+        t.p("1. Оценка по механизмам", bold=True, before=6, after=6, keep=True)
+        t.text("Баллы по механизмам (самооценка муниципалитета, оценка эксперта, максимум):")
+        t.table(["№", "Механизм", "Самооценка", "Эксперт", "Макс.", "Доля", "Уровень"],
+                ["{{ m.number }}", "{{ m.title }}", "{{ m.self }}", "{{ m.expert }}", "{{ m.max }}", "{{ m.percent }}",
+                 "{{ m.level }}"], "m in mechanisms", widths=[0.8, 6.2, 2.4, 2.0, 1.5, 1.6, 2.5], size=b.SMALL_PT)
+        t.text("{{ conclusion.summary }}")
+        t.tag("{%p if conclusion.pending %}")
+        t.text("{{ conclusion.pending }}")
+        t.tag("{%p endif %}")
+        t.p("2. Оценка по блокам управленческого цикла", bold=True, before=6, after=6, keep=True)
+        t.table(["№", "Механизм", "Блок", "Самооценка", "Эксперт", "Макс.", "Доля"],
+                ["{{ r.number }}", "{{ r.mechanism }}", "{{ r.block }}", "{{ r.self }}", "{{ r.expert }}",
+                 "{{ r.max }}", "{{ r.percent }}"], "r in blocks", widths=[0.8, 4.6, 3.8, 2.4, 2.0, 1.5, 1.9],
+                size=b.SMALL_PT)
+        t.p("3. Обоснование оценки", bold=True, before=6, after=6, keep=True)
+        t.tag("{%p for line in justification %}")
+        t.text("3.{{ loop.index }}. {{ line }}")
+        t.tag("{%p endfor %}")
+        t.p("4. Рекомендации", bold=True, before=6, after=6, keep=True)
+        t.tag("{%p for line in recommendations %}")
+        t.text("4.{{ loop.index }}. {{ line }}")
+        t.tag("{%p endfor %}")
+        t.signature()
+        t.executor_mark()
+        t.save({"family": "procedural", "stages": [], "version": 1,
+                "filename": "Экспертное заключение {period} {number}.docx"})
+
+    def assessment_report():
+        t = b.Template("assessment_report", "Аналитический отчёт по результатам оценки механизмов управления "
+                                            "качеством образования")
+        t.use(b.COMMON_VARIABLES,
+              report=("dict", "Отчёт: intro (общие сведения), basis (как определён уровень), distribution "
+                              "(распределение по уровням), zones_note (что такое проблемная зона или что их нет)"),
+              heat=("list", "Тепловая карта «муниципалитет × механизм»: municipality (пусто в строках того же "
+                            "муниципалитета), mechanism, self (доля самооценки), expert (доля экспертной оценки), "
+                            "level"),
+              zones=("list", "Проблемные зоны: number, block, percent, cells (муниципалитетов с блоком ниже порога из "
+                             "оценённых)"),
+              gaps=("list", "Самооценка и экспертная оценка: number, municipality, self, expert, gap, flag"),
+              dynamics=("dict", "Динамика: note, rows (number, municipality, before, now, change)"),
+              factors=("list", "Факторы: number, factor, n, coefficient, strength (сила связи словами)"),
+              measures=("list", "Рекомендуемые меры (строки)"))
+        t.issuer("АНАЛИТИЧЕСКИЙ ОТЧЁТ")
+        t.date_number()
+        t.heading()
+        t.text("{{ report.intro }}")
+        t.text("{{ report.basis }}")
+        t.p("1. Уровень сформированности механизмов по муниципальным образованиям", bold=True, before=6, after=6,
+            keep=True)
+        t.text("Доля максимального балла по самооценке и по утверждённой экспертной оценке; уровень — по "
+               "экспертной оценке, а до её утверждения — по самооценке.")
+        t.table(["Муниципальный орган управления образованием", "Механизм", "Самооценка", "Эксперт", "Уровень"],
+                ["{{ h.municipality }}", "{{ h.mechanism }}", "{{ h.self }}", "{{ h.expert }}", "{{ h.level }}"],
+                "h in heat", widths=[4.2, 6.0, 2.4, 2.0, 2.4], size=b.SMALL_PT)
+        t.text("{{ report.distribution }}")
+        t.p("2. Проблемные зоны", bold=True, before=6, after=6, keep=True)
+        t.text("{{ report.zones_note }}")
+        t.tag("{%p if zones %}")
+        t.table(["№", "Блок управленческого цикла", "Средняя доля максимального балла",
+                 "Муниципалитетов ниже порога"],
+                ["{{ z.number }}", "{{ z.block }}", "{{ z.percent }}", "{{ z.cells }}"], "z in zones",
+                widths=[1.0, 7.0, 4.5, 4.5])
+        t.tag("{%p endif %}")
+        t.p("3. Самооценка и экспертная оценка", bold=True, before=6, after=6, keep=True)
+        t.tag("{%p if gaps %}")
+        t.table(["№", "Муниципальный орган управления образованием", "Самооценка", "Эксперт", "Разница",
+                 "Вывод"],
+                ["{{ g.number }}", "{{ g.municipality }}", "{{ g.self }}", "{{ g.expert }}", "{{ g.gap }}",
+                 "{{ g.flag }}"], "g in gaps", widths=[0.8, 5.0, 2.4, 2.0, 2.0, 4.8], size=b.SMALL_PT)
+        t.tag("{%p else %}")
+        t.text("Утверждённых экспертных оценок, с которыми можно сравнить самооценку, пока нет.")
+        t.tag("{%p endif %}")
+        t.p("4. Факторы", bold=True, before=6, after=6, keep=True)
+        t.tag("{%p if factors %}")
+        t.table(["№", "Фактор", "Муниципалитетов", "Коэффициент", "Связь"],
+                ["{{ f.number }}", "{{ f.factor }}", "{{ f.n }}", "{{ f.coefficient }}", "{{ f.strength }}"],
+                "f in factors", widths=[0.8, 6.4, 3.2, 2.6, 4.0], size=b.SMALL_PT)
+        t.text("Коэффициент показывает связь уровня сформированности механизмов с условиями муниципалитета и "
+               "не означает причинной зависимости.")
+        t.tag("{%p else %}")
+        t.text("Данных об условиях муниципалитетов для оценки связи недостаточно.")
+        t.tag("{%p endif %}")
+        t.p("5. Динамика", bold=True, before=6, after=6, keep=True)
+        t.text("{{ dynamics.note }}")
+        t.tag("{%p if dynamics.rows %}")
+        t.table(["№", "Муниципальный орган управления образованием", "Предыдущая кампания", "Текущая кампания",
+                 "Изменение"],
+                ["{{ d.number }}", "{{ d.municipality }}", "{{ d.before }}", "{{ d.now }}", "{{ d.change }}"],
+                "d in dynamics.rows", widths=[0.8, 6.7, 3.2, 3.2, 3.1])
+        t.tag("{%p endif %}")
+        t.p("6. Рекомендуемые меры", bold=True, before=6, after=6, keep=True)
+        t.tag("{%p for line in measures %}")
+        t.text("6.{{ loop.index }}. {{ line }}")
+        t.tag("{%p endfor %}")
+        t.signature()
+        t.executor_mark()
+        t.save({"family": "procedural", "stages": [], "version": 1,
+                "filename": "Аналитический отчёт по мониторингу механизмов {period} {number}.docx"})
+
+    return {f.__name__: f for f in (assessment_order, expert_conclusion, assessment_report)}
