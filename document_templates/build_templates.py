@@ -149,7 +149,9 @@ class Template:
         if left_cm:
             fmt.left_indent = Cm(left_cm)
         fmt.space_before, fmt.space_after = Pt(before), Pt(after)
-        if keep:
+        # A bold left-aligned line is a section heading («1. Общие положения», «ПРИКАЗЫВАЮ:», «РЕШИЛИ:»): it never
+        # stays alone at the foot of a page (PDF review: «6. Выявленные проблемы» ended page 6 of the справка).
+        if keep or (bold and align == "left"):
             fmt.keep_with_next = True
         if text:
             self._run(paragraph, text, size=size, bold=bold, italic=italic)
@@ -181,6 +183,8 @@ class Template:
 
     def _row(self, table, texts, *, size, bold=False, align=None):
         row = table.add_row()
+        # A row is never split between two pages (PDF review: a plan's row ran over onto the next page).
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         for cell, text, width in zip(row.cells, texts, self._widths):
             cell.width = Cm(width)
             paragraph = cell.paragraphs[0]
@@ -190,8 +194,21 @@ class Template:
                 self._run(paragraph, text, size=size, bold=bold)
         return row
 
+    def _keep_previous_with_next(self):
+        """The last text paragraph so far stays on the page of what follows (a table's intro line, the text before
+        a signature); tag paragraphs disappear when rendered, so they are skipped."""
+        for paragraph in reversed(self.doc.paragraphs):
+            if paragraph.text.startswith("{%"):
+                continue
+            paragraph.paragraph_format.keep_with_next = True
+            return
+
     def table(self, headers: list[str], cells: list[str], loop: str, *, widths=None, size=TABLE_PT):
-        """A bordered table: a header row (repeated on every page) and one row per item of `loop`."""
+        """A bordered table: a header row (repeated on every page) and one row per item of `loop`. Its rows are
+        not kept with what follows: LibreOffice then moves the whole table to the next page, leaving the first
+        page with the title alone (tried in the PDF review); the executor mark may end up alone after a table
+        that ends a page."""
+        self._keep_previous_with_next()
         widths = widths or [self.text_width_cm / len(headers)] * len(headers)
         if self.landscape:  # widths are given for a portrait page: stretch them over the wider one
             widths = [w * self.text_width_cm / sum(widths) for w in widths]
@@ -223,10 +240,15 @@ class Template:
         self.p(expr, bold=True, align="left", after=12)
 
     def signature(self, position="{{ signer.position }}", name="{{ signer.name }}"):
-        self.p(before=18)
+        # ГОСТ Р 7.0.97: the signature is never alone on a page; the last lines of the text go with it (PDF review:
+        # the справка's signature and executor mark were alone on page 8).
+        self._keep_previous_with_next()
+        self.p(before=18, keep=True)
         table = self._grid(2, [10.0, self.text_width_cm - 10.0], borders=False)
         row = self._row(table, [position, name], size=BODY_PT)
         row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for cell in row.cells:
+            cell.paragraphs[0].paragraph_format.keep_with_next = True
 
     def signatures(self, *signers):
         """Several signers (a protocol's chair and secretary): one borderless table, a row each, kept on one page
@@ -241,25 +263,30 @@ class Template:
                 cell.paragraphs[0].paragraph_format.keep_with_next = n < len(signers) - 1
 
     def executor_mark(self):
-        self.p(before=24)
-        self.p("{{ executor.name }}", size=SMALL_PT)
+        self._keep_previous_with_next()
+        self.p(before=24, keep=True)
+        self.p("{{ executor.name }}", size=SMALL_PT, keep=True)
         self.p("{{ executor.contact }}", size=SMALL_PT)
 
-    def approval_stamp(self):
-        left = self.text_width_cm - 7.5
-        self.p("УТВЕРЖДАЮ", left_cm=left, bold=True)
-        self.p("{{ approval.position }}", left_cm=left)
-        self.p("____________ {{ approval.name }}", left_cm=left, before=6)
-        self.p("{{ approval.date or '" + BLANK_DATE + "' }}", left_cm=left, before=6, after=18)
-
-    def agreement_stamps(self):
-        self.p(before=12)
-        self.tag("{%p for a in agreements %}")
-        self.p("СОГЛАСОВАНО", bold=True, before=12)
-        self.p("{{ a.position }}")
-        self.p("____________ {{ a.name }}")
-        self.p("{{ a.date or '" + BLANK_DATE + "' }}")
-        self.tag("{%p endfor %}")
+    def approval_stamps(self):
+        """«СОГЛАСОВАНО» stamps top left, «УТВЕРЖДАЮ» top right, on the first page of an approved document.
+        After the text, as they were first placed, the stamps ended up alone on the last page of every document whose
+        text ends with a table (PDF review: дорожная карта, план, перечень), since a table cannot be kept with what
+        follows it; the first page is where such documents carry them in practice."""
+        right = 7.5
+        table = self._grid(2, [self.text_width_cm - right, right], borders=False)
+        row = self._row(table, ["{%p for a in agreements %}", ""], size=BODY_PT)
+        left, stamp = row.cells
+        self.p("СОГЛАСОВАНО", bold=True, container=left)
+        self.p("{{ a.position }}", container=left)
+        self.p("____________ {{ a.name }}", before=6, container=left)
+        self.p("{{ a.date or '" + BLANK_DATE + "' }}", before=6, after=6, container=left)
+        self.tag("{%p endfor %}", container=left)
+        self._run(stamp.paragraphs[0], "УТВЕРЖДАЮ", bold=True)
+        self.p("{{ approval.position }}", container=stamp)
+        self.p("____________ {{ approval.name }}", before=6, container=stamp)
+        self.p("{{ approval.date or '" + BLANK_DATE + "' }}", before=6, after=6, container=stamp)
+        self.p(after=6)
 
     def order_items(self, intro_lines=True):
         """«ПРИКАЗЫВАЮ:», numbered items each with executor and deadline, and the control item."""
@@ -336,7 +363,7 @@ def regulation():
           goals=("list", "Цели: number, direction, statement, justification, realism"),
           schedule=("list", "Этапы цикла: number, title, responsible, deadline"),
           basis=("list", "Нормативные основания (строки)"))
-    t.approval_stamp()
+    t.approval_stamps()
     t.p("{{ org.name }}", align="center", bold=True, after=12)
     t.p("ПОЛОЖЕНИЕ", align="center", bold=True, after=6)
     t.date_number()
@@ -364,7 +391,6 @@ def regulation():
            "и пересматривается по итогам каждого цикла.")
     t.p("5. Заключительные положения", bold=True, before=6, after=6)
     t.text("5.1. Положение вступает в силу со дня его утверждения и действует до утверждения нового положения.")
-    t.agreement_stamps()
     t.executor_mark()
     t.save({"family": "conceptual", "stages": ["GOAL"], "version": 1,
             "filename": "Положение о МСОКО {period} {number}.docx"})
@@ -377,7 +403,7 @@ def indicators_approval():
           indicators=("list", "Показатели: number, code, name, unit, baseline, target, direction, source, "
                               "periodicity, responsible, group"),
           methods=("list", "Методы сбора и обработки: number, source, method, tool, schedule"))
-    t.approval_stamp()
+    t.approval_stamps()
     t.p("{{ org.name }}", align="center", bold=True, after=12)
     t.p("ПЕРЕЧЕНЬ", align="center", bold=True, after=6)
     t.date_number()
@@ -387,12 +413,11 @@ def indicators_approval():
              "Периодичность", "Ответственный"],
             ["{{ i.number }}", "{{ i.code }}", "{{ i.name }} ({{ i.direction }})", "{{ i.unit }}",
              "{{ i.baseline }}", "{{ i.target }}", "{{ i.source }}", "{{ i.periodicity }}", "{{ i.responsible }}"],
-            "i in indicators", widths=[0.8, 1.4, 4.0, 1.2, 1.6, 1.6, 2.4, 1.8, 2.2], size=SMALL_PT)
+            "i in indicators", widths=[0.8, 1.4, 3.8, 1.2, 1.6, 1.6, 2.2, 2.2, 2.2], size=SMALL_PT)
     t.p("2. Методы сбора и обработки информации", bold=True, after=6)
     t.table(["№", "Источник информации", "Метод сбора и обработки", "Инструмент", "Сроки"],
             ["{{ m.number }}", "{{ m.source }}", "{{ m.method }}", "{{ m.tool }}", "{{ m.schedule }}"],
             "m in methods", widths=[1.0, 4.0, 5.0, 4.0, 3.0])
-    t.agreement_stamps()
     t.executor_mark()
     t.save({"family": "conceptual", "stages": ["IND", "METH"], "version": 1,
             "filename": "Перечень показателей и методов {period} {number}.docx"})
@@ -415,7 +440,7 @@ def monitoring_order():
     t.p("Перечень показателей мониторинга", align="center", bold=True, after=6)
     t.table(["№", "Код", "Показатель", "Ед. изм.", "Источник"],
             ["{{ i.number }}", "{{ i.code }}", "{{ i.name }}", "{{ i.unit }}", "{{ i.source }}"],
-            "i in indicators", widths=[1.0, 1.6, 8.4, 1.8, 4.2])
+            "i in indicators", widths=[0.9, 2.2, 7.9, 1.8, 4.2])
     t.p("Приложение № 2 к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
     t.p("Участники мониторинга", align="center", bold=True, after=6)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
@@ -552,7 +577,7 @@ def analytic_report():
     t.table(["Школа", "Кластер", "Значение", "Среднее по кластеру", "Отклонение, ст. откл.", "Положение"],
             ["{{ c.school }}", "{{ c.cluster }}", "{{ c.value_text }}", "{{ c.cluster_mean_text }}", "{{ c.z_text }}",
              "{{ c.position }}"],
-            "c in clusters", widths=[4.6, 1.6, 2.2, 2.6, 1.6, 4.4], size=SMALL_PT)
+            "c in clusters", widths=[3.9, 1.9, 1.9, 2.5, 2.7, 4.1], size=SMALL_PT)
     t.tag("{%p else %}")
     t.text("Сравнение школ внутри кластеров не проводилось: нет расчёта или данных о контексте школ.")
     t.tag("{%p endif %}")
@@ -640,7 +665,7 @@ MEASURES = ("list", "Мероприятия: number, title, dates, responsible, 
 def roadmap():
     t = Template("roadmap", "Комплекс мер (дорожная карта)", landscape=True)
     t.use(COMMON_VARIABLES, APPROVAL_VARIABLES, measures=MEASURES)
-    t.approval_stamp()
+    t.approval_stamps()
     t.p("{{ org.name }}", align="center", bold=True, after=12)
     t.p("КОМПЛЕКС МЕР (ДОРОЖНАЯ КАРТА)", align="center", bold=True, after=6)
     t.date_number()
@@ -648,7 +673,6 @@ def roadmap():
     t.table(["№", "Мероприятие", "Сроки", "Ответственный", "Участники", "Ожидаемый результат (показатель)"],
             ["{{ m.number }}", "{{ m.title }}", "{{ m.dates }}", "{{ m.responsible }}", "{{ m.participants }}",
              "{{ m.expected_result }}"], "m in measures", widths=[0.9, 4.6, 2.4, 2.9, 2.9, 3.3], size=SMALL_PT)
-    t.agreement_stamps()
     t.executor_mark()
     t.save({"family": "managerial", "stages": ["MEAS"], "version": 1,
             "filename": "Дорожная карта {period} {number}.docx"})
@@ -659,7 +683,7 @@ def deficiency_plan():
     t.use(COMMON_VARIABLES, APPROVAL_VARIABLES,
           rows=("list", "Строки плана: number, deficiency, title, dates, responsible, participants, "
                         "expected_result"))
-    t.approval_stamp()
+    t.approval_stamps()
     t.p("{{ org.name }}", align="center", bold=True, after=12)
     t.p("ПЛАН", align="center", bold=True, after=6)
     t.date_number()
@@ -669,7 +693,6 @@ def deficiency_plan():
             ["{{ r.number }}", "{{ r.deficiency }}", "{{ r.title }}", "{{ r.dates }}", "{{ r.responsible }}",
              "{{ r.participants }}", "{{ r.expected_result }}"], "r in rows",
             widths=[0.8, 3.2, 3.2, 2.1, 2.5, 2.4, 2.8], size=SMALL_PT)
-    t.agreement_stamps()
     t.executor_mark()
     t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 1,
             "filename": "План устранения недостатков {period} {number}.docx"})
@@ -731,7 +754,7 @@ def decision_order():
     t.table(["№", "Решение", "Вид", "Срок", "Ответственный", "Участники", "Основание"],
             ["{{ d.number }}", "{{ d.text }}", "{{ d.kind }}", "{{ d.deadline }}", "{{ d.responsible }}",
              "{{ d.participants }}", "{{ d.basis }}"], "d in decisions",
-            widths=[0.8, 4.4, 1.9, 1.8, 2.6, 2.6, 2.9], size=SMALL_PT)
+            widths=[0.8, 3.6, 2.8, 2.1, 3.0, 2.2, 2.5], size=SMALL_PT)
     t.save({"family": "managerial", "stages": ["DEC"], "version": 1,
             "filename": "Приказ об управленческих решениях {period} {number}.docx"})
 
@@ -757,7 +780,7 @@ def effectiveness_report():
     t.p("2. Исполнение принятых мер", bold=True, before=6, after=6)
     t.table(["№", "Мероприятие", "Сроки", "Ответственный", "Состояние", "Результат"],
             ["{{ m.number }}", "{{ m.title }}", "{{ m.dates }}", "{{ m.responsible }}", "{{ m.state }}",
-             "{{ m.result }}"], "m in measures", widths=[0.9, 5.0, 2.4, 3.0, 2.2, 3.5], size=SMALL_PT)
+             "{{ m.result }}"], "m in measures", widths=[0.8, 4.6, 2.4, 3.0, 2.7, 3.5], size=SMALL_PT)
     t.p("3. Выводы", bold=True, before=6, after=6)
     t.tag("{%p for line in conclusions %}")
     t.text("3.{{ loop.index }}. {{ line }}")

@@ -4,15 +4,18 @@ is missing; a failed conversion is recorded; outsiders get 404."""
 
 import hashlib
 import re
+import shutil
 import stat
 import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from app.core.errors import ValidationFailed
 from app.demo import fill_stage  # noqa: F401  (loads the app's packages in order before the engine)
+from app.documents import lint
 from tests import services as svc
 from tests.test_documents_registered import register, signed_regulation
 
@@ -274,3 +277,169 @@ def test_actions_are_not_offered_while_the_document_is_being_generated(world, sc
     db_session.commit()
     html = client.get(f"/documents/{doc.id}").get_data(as_text=True)
     assert 'id="actions-wait"' not in html
+
+
+# --- the layout of every document type (page-by-page PDF review, issue 12) -------------------------------------
+#
+# What the review found on paper, checked so it cannot come back: a word broken inside a table's header cell
+# («Периодичност-ь», «Класте-р»), a table row split over two pages, a heading alone at the foot of a page, the
+# «СОГЛАСОВАНО» stamp or the signature alone on the last page with the executor mark, «None» or a tag in print.
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "document_templates"
+FONTS = ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+         "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf")
+CELL_MARGINS_CM = 2 * 0.19  # the default left and right cell margins of Word and LibreOffice
+
+
+def _liberation(bold: bool, points: float):
+    from PIL import ImageFont
+
+    path = FONTS[bool(bold)]
+    if not Path(path).exists():  # the metrics LibreOffice prints Times New Roman with (fonts-liberation)
+        if svc.in_ci():
+            pytest.fail(f"{path} is missing (CI=true: .ci/run installs fonts-liberation)")
+        pytest.skip(f"{path} is missing")
+    return ImageFont.truetype(path, size=int(points * 10))  # tenths of a point: measured to 0.1 pt
+
+
+def _template_tables():
+    from docx import Document as Docx
+
+    for path in sorted(TEMPLATES.glob("*.docx")):
+        doc = Docx(str(path))
+        section = doc.sections[0]
+        yield path.stem, doc, (section.page_width - section.left_margin - section.right_margin)
+
+
+def test_no_word_of_a_table_header_is_broken_across_lines():
+    """Every word of every header cell fits its column in the font it is printed with (Liberation Serif, the
+    metrics of Times New Roman), so LibreOffice never breaks it in the middle."""
+    from docx.shared import Emu
+
+    narrow = []
+    for key, doc, _width in _template_tables():
+        for table in doc.tables:
+            header = table.rows[0]
+            for cell in header.cells:
+                if cell.width is None:
+                    continue
+                room_pt = Emu(cell.width).pt - CELL_MARGINS_CM / 2.54 * 72
+                for paragraph in cell.paragraphs:
+                    for run in paragraph.runs:
+                        points = run.font.size.pt if run.font.size else 14
+                        font = _liberation(run.bold, points)
+                        for word in run.text.split():
+                            if "{" in word:
+                                continue
+                            needed = font.getlength(word) / 10
+                            if needed > room_pt:
+                                narrow.append(f"{key}: «{word}» needs {needed:.0f} pt, the column has "
+                                              f"{room_pt:.0f} pt")
+    assert not narrow, "\n".join(narrow)
+
+
+def test_tables_fit_the_text_area_and_their_rows_never_split_over_pages():
+    from docx.oxml.ns import qn
+
+    problems = []
+    for key, doc, text_width in _template_tables():
+        for n, table in enumerate(doc.tables, 1):
+            widths = [int(col.get(qn("w:w"))) * 635 for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+            if sum(widths) > text_width * 1.001:
+                problems.append(f"{key}, table {n}: {sum(widths) / 360000:.1f} cm wide, the text area "
+                                f"{text_width / 360000:.1f} cm")
+            for row in table.rows:
+                props = row._tr.trPr
+                if props is None or props.find(qn("w:cantSplit")) is None:
+                    problems.append(f"{key}, table {n}: a row may split over two pages")
+                    break
+    assert not problems, "\n".join(problems)
+
+
+def test_headings_keep_with_the_text_that_follows():
+    problems = []
+    for key, doc, _width in _template_tables():
+        for paragraph in doc.paragraphs:
+            text = paragraph.text.strip()
+            bold = paragraph.runs and all(run.bold for run in paragraph.runs)
+            if bold and re.match(r"^(\d+\. [А-ЯЁ]|[А-ЯЁ ]+:$)", text) and not paragraph.paragraph_format.keep_with_next:
+                problems.append(f"{key}: «{text}»")
+    assert not problems, "headings that may stay alone at the foot of a page:\n" + "\n".join(problems)
+
+
+def _pdf_pages(pdf_path: Path) -> list[str]:
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        if svc.in_ci():
+            pytest.fail("pdftotext is missing (CI=true: .ci/run installs poppler-utils)")
+        pytest.skip("pdftotext is missing")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    pages = text.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def _convert_all(soffice: str, files: dict[str, bytes], work: Path) -> dict[str, list[str]]:
+    """Every file converted by one LibreOffice run (one start-up for all): name → the text of each page."""
+    import subprocess
+
+    for name, data in files.items():
+        (work / f"{name}.docx").write_bytes(data)
+    subprocess.run([soffice, f"-env:UserInstallation=file://{work / 'profile'}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(work), *[str(work / f"{n}.docx") for n in files]],
+                   check=True, capture_output=True, timeout=600)
+    return {name: _pdf_pages(work / f"{name}.pdf") for name in files}
+
+
+SIGNATURE = re.compile(r"[А-ЯЁ]\.[А-ЯЁ]\. [А-ЯЁ][а-яё]+$")  # «Начальник управления образования   С.П. Иванов»
+
+
+def _requisite_line(line: str, executor: str) -> bool:
+    """A line that is not text of the document: page number, draft mark, executor mark, signature, stamp."""
+    line = line.strip()
+    return (not line or line.isdigit() or line == "ПРОЕКТ" or line.startswith(("+7", executor))
+            or bool(SIGNATURE.search(line)) or line == "СОГЛАСОВАНО"
+            or bool(re.match(r"^«(\d\d|___)»", line)))
+
+
+def test_every_document_type_of_the_demo_prints_as_a_signable_document(app, db_session, tmp_path):
+    """The demo's closed cycle: a draft of every type and every registered copy (with its лист согласования and
+    лист удостоверения), converted by LibreOffice. Page 1 carries the issuer and the document's kind; no page
+    prints «None» or a template tag; the page with the executor mark carries text of the document besides the
+    signature or the stamps (never a signature or a stamp alone on the last page); the page count stays sane."""
+    from app.demo import seed_demo
+
+    soffice = svc.require_soffice()
+    seed_demo()
+    db_session.flush()
+    files, labels = {}, {}
+    for n, (label, data, registered) in enumerate(lint.demo_documents()):
+        if "(проект" in label or registered:
+            files[f"d{n:02d}"], labels[f"d{n:02d}"] = data, label
+    assert len(files) >= 13 + 8
+    pages = _convert_all(soffice, files, tmp_path)
+    problems = []
+    for name, texts in pages.items():
+        label, everything = labels[name], "\f".join(texts)
+        if not 1 <= len(texts) <= 12:
+            problems.append(f"{label}: {len(texts)} pages")
+        first = " ".join(texts[0].split())
+        if "Управление образования" not in first:
+            problems.append(f"{label}: no issuer on page 1")
+        for bad in ("None", "{{", "{%", "}}"):
+            if bad in everything:
+                problems.append(f"{label}: «{bad}» printed")
+        marked = [t for t in texts if "official@demo.example" in t]
+        if not marked:
+            problems.append(f"{label}: no executor mark")
+            continue
+        executor = "Петрова Мария"  # the demo's executor: her mark is not text of the document
+        lines = [line.strip() for line in marked[-1].splitlines() if line.strip()]
+        body = [line for line in lines if not _requisite_line(line, executor)]
+        signed = [line for line in lines if line == "СОГЛАСОВАНО" or SIGNATURE.search(line)]
+        # A signature or a stamp never stands alone on a page (ГОСТ Р 7.0.97); the executor mark alone after a
+        # table that ends a page is left (a table kept with it moves whole to the next page).
+        if signed and len(body) < 2:
+            problems.append(f"{label}: a signature or stamp without text on its page: " + " | ".join(lines))
+    assert not problems, "\n".join(problems)

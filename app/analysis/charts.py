@@ -87,18 +87,27 @@ def sign_counts_chart(counts: dict[str, int], *, labels: dict[str, str] | None =
 def cluster_chart(points: list[tuple[int, float, str]], *, fmt: str = "svg") -> bytes:
     """Each school's deviation (z) from its cluster's mean, by cluster: above / below what similar schools
     achieve."""
-    fig = charts.figure(16, 7)
+    fig = charts.figure(16, 8)
     ax = fig.add_subplot()
+    groups = {"выше ожидаемого": (BAR, []), "на уровне ожидаемого": (MUTED, []), "ниже ожидаемого": (HIGHLIGHT, [])}
     for cluster, z, position in points:
         text = str(position or "")
-        colour = BAR if text.startswith(("выше", "above")) else HIGHLIGHT if text.startswith(("ниже", "below")) \
-            else MUTED
-        ax.scatter([cluster], [z], color=colour, s=18)
+        key = "выше ожидаемого" if text.startswith(("выше", "above")) else \
+            "ниже ожидаемого" if text.startswith(("ниже", "below")) else "на уровне ожидаемого"
+        groups[key][1].append((cluster, z))
+    for label, (colour, xy) in groups.items():
+        if xy:
+            ax.scatter([c for c, _z in xy], [z for _c, z in xy], color=colour, s=18, label=label)
     ax.axhline(0, color="#333333", linewidth=0.8)
     ax.set_xlabel("кластер школ со схожими условиями")
-    ax.set_ylabel("отклонение от среднего по кластеру,\nстандартных отклонений")
+    # Short lines: a longer label is cut at both ends on a 7 cm high chart (PDF review of the справка).
+    ax.set_ylabel("отклонение от среднего\nпо кластеру, ст. откл.")
+    # The colours mean something only with a key; below the plot, as for the other charts.
+    if points:
+        fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     clusters = sorted({c for c, _z, _p in points})
     if clusters:
         ax.set_xticks(clusters, [str(c) for c in clusters])
+        ax.set_xlim(clusters[0] - 0.5, clusters[-1] + 0.5)  # the outer clusters' points off the frame
     fig.suptitle("Результаты школ относительно школ со схожими условиями", fontsize=10)
     return charts.render(fig, fmt)

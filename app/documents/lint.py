@@ -95,6 +95,8 @@ def _addressee_problems(doc) -> list[str]:
     if not tables or len(tables[0].columns) != 2 or not tables[0].rows:
         return []
     lines = [p.text.strip() for p in tables[0].rows[0].cells[-1].paragraphs if p.text.strip()]
+    if lines and lines[0] == "УТВЕРЖДАЮ":  # the stamps of an approved document, not a letter's addressee
+        return []
     problems = []
     for line in lines:
         first = line.split()[0]

@@ -94,8 +94,12 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     evidence and the explanation empty: the verdicts of earlier years only say which schools were named."""
     th = thresholds
     span = set(range(year - th["verdict_years"] + 1, year + 1))
-    t = tests[tests["year"].isin(span) & tests["p"].notna()].reset_index(drop=True) if len(tests) else tests.copy()
-    t["q"] = benjamini_hochberg(t["p"].to_numpy(dtype=float)) if len(t) else []
+    # the window's tests with only the columns the combination needs (a filtered copy of every column, the
+    # sentences among them, cost more than the combination); whole rows are taken for the named schools only
+    keep = np.flatnonzero(tests["year"].isin(span).to_numpy(dtype=bool) & tests["p"].notna().to_numpy(dtype=bool))
+    t = pd.DataFrame({"school_id": tests["school_id"].to_numpy()[keep], "sign": tests["sign"].to_numpy()[keep],
+                      "kind": tests["kind"].to_numpy()[keep], "p": tests["p"].to_numpy(dtype=float)[keep]})
+    q_tests = benjamini_hochberg(t["p"].to_numpy()) if len(t) else np.zeros(0)
     signs = _signs_of_schools(t) if len(t) else pd.DataFrame(columns=["school_id", "sign", "kind", "sp"])
     by_school = signs.assign(nl=-np.log(np.clip(signs["sp"].to_numpy(dtype=float), 1e-300, 1.0))).groupby(
         "school_id", sort=True).agg(half=("nl", "sum"), m=("sp", "size"), spmin=("sp", "min"))
@@ -117,7 +121,9 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
                                          sel["sp"].tolist()):
         sign_rows.setdefault(school_id, []).append((sign, kind, sp))
     test_rows: dict = {}
-    sel = t[t["school_id"].isin(named)].sort_values(["school_id", "sign", "kind", "p"], kind="stable")
+    mine = t["school_id"].isin(named).to_numpy(dtype=bool)
+    sel = tests.iloc[keep[mine]].reset_index(drop=True).assign(q=q_tests[mine]).sort_values(
+        ["school_id", "sign", "kind", "p"], kind="stable")
     for row in zip(sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(), sel["procedure"].tolist(),
                    sel["subject"].tolist(), sel["grade"].tolist(), sel["year"].tolist(), sel["p"].tolist(),
                    sel["q"].tolist(), sel["detail"].tolist()):
