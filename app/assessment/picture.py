@@ -13,6 +13,7 @@ values. `region_picture(campaign)` is the one entry point the analytical report 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from app.assessment.criteria import level_label, level_of
 from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Criterion, Score, SelfAssessment
+from app.core.spreadsheets import append_row, xlsx_cell
 from app.extensions import db
 
 BLOCKS = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
@@ -452,13 +454,9 @@ def scores_xlsx(picture: Picture) -> bytes:
     guard of app/core/spreadsheets.py), and a second sheet with the heat map. Written in openpyxl's streaming
     (write-only) mode: a region's 6,400 rows take half the time and a fraction of the memory."""
     # openpyxl is heavy: loaded only when the export is asked for.
-    import io
-
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
-
-    from app.core.spreadsheets import append_row, xlsx_cell
 
     wb = Workbook(write_only=True)
     bold = Font(bold=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 
+from matplotlib.patches import Patch, Rectangle
+
 from app.analysis import chart_cache
 from app.core import charts
 
@@ -46,14 +48,10 @@ def heatmap_chart(names: list[str], mechanisms: list[str], cells: list[list], fm
 
 
 def _rect(x, y, colour):
-    from matplotlib.patches import Rectangle
-
     return Rectangle((x, y), 1, 1, facecolor=colour, edgecolor="white", linewidth=1.5)
 
 
 def _legend(fig, ax):
-    from matplotlib.patches import Patch
-
     handles = [Patch(facecolor=LEVEL_COLOURS[k], label=LEVEL_NAMES[k]) for k in LEVEL_COLOURS]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=8)
 

@@ -4,18 +4,15 @@ table, vectorised over thousands of units) and the standard normal tail and its 
 All functions take and return numpy arrays; NaN in, NaN out."""
 
 import math
+import statistics
 from statistics import NormalDist
 
 import numpy as np
 
 _NORMAL = NormalDist()
-try:
-    # The C routine NormalDist.inv_cdf calls (CPython ≥ 3.10): called directly per element it skips the method's
-    # argument checks, which cost more than the computation (a region has ≈ 300,000 tests); same numbers.
-    from statistics import _normal_dist_inv_cdf as _inv_cdf
-except ImportError:  # pragma: no cover - other interpreters
-    def _inv_cdf(p, mu, sigma):
-        return NormalDist(mu, sigma).inv_cdf(p)
+# The routine NormalDist.inv_cdf calls (CPython 3.11, our only interpreter): called directly per element it skips
+# the method's argument checks, which cost more than the computation (a region has ≈ 300,000 tests); same numbers.
+_inv_cdf = statistics._normal_dist_inv_cdf
 _ERF = np.frompyfunc(math.erf, 1, 1)
 _INV = np.frompyfunc(_inv_cdf, 3, 1)
 _SQRT2 = math.sqrt(2.0)
