@@ -212,6 +212,11 @@ def test_the_conclusion_reports_the_approved_scores_per_mechanism_and_block_and_
     with pytest.raises(PermissionDenied):
         services.sign_document(doc, actor=camp["head"], password=PASSWORD)
     db_session.rollback()
+    # another expert of the region (assigned to B) holds the signer role but is not the one the conclusion names
+    with pytest.raises(PermissionDenied) as refused:
+        services.sign_document(doc, actor=camp["expert_b"], password=PASSWORD)
+    assert camp["expert_a"].full_name in str(refused.value)
+    db_session.rollback()
     services.sign_document(doc, actor=camp["expert_a"], password=PASSWORD)
     db_session.commit()
     version = register(doc, camp["manager"], db_session)
@@ -253,6 +258,12 @@ def test_coordinators_and_schools_cannot_read_another_municipalitys_conclusion(c
         assert client.get(page + "?download=1").status_code == 404, outsider.login
         assert client.get(f"/documents/{doc.id}").status_code == 404, outsider.login
         assert client.get(f"/documents/versions/{doc.current.id}/registered").status_code == 404, outsider.login
+    # an expert of the region assigned to B only: the conclusion on A is closed to them (the expert role counts at
+    # the issuing region only for its own objects, not for documents about unassigned municipalities)
+    other_expert = client_of(camp["expert_b"])
+    for url in (page, f"/documents/{doc.id}", f"/documents/versions/{doc.current.id}/registered"):
+        assert other_expert.get(url).status_code == 404, url
+    assert client_of(camp["expert_a"]).get(f"/documents/{doc.id}").status_code == 200
     # the region's administrator and auditor read it
     assert client_of(world["auditor"]).get(f"/documents/{doc.id}").status_code == 200
     assert client_of(world["admin"]).get(page).status_code == 200

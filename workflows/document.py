@@ -178,6 +178,9 @@ def _step_refusal(doc) -> str:
 
 
 def _signer_refusal(doc) -> str:
+    named = recorded(doc, "named_signer")
+    if isinstance(named, dict) and named.get("name"):
+        return f"Этот документ подписывает названный в нём подписант: {named['name']}."
     roles = ", ".join(ROLES.get(r, r) for r in signer_roles(doc))
     return f"Подписать документ может только уполномоченное лицо ({roles})."
 
@@ -199,7 +202,20 @@ def _cosigner_refusal(doc) -> str:
 
 COSIGNER = Permission(_cosigner_check, "второй подписант, названный в документе (секретарь)")
 STEP_APPROVER = has_role(_step_role, nearest=True, describe="согласующий текущего шага маршрута")
-SIGNER = has_role(signer_roles, nearest=True, describe="уполномоченный подписать документ")
+def _named_signer_check(doc, person):
+    """A document whose edition names its signer (an expert's conclusion: the expert who evaluated) is signed by
+    that person only; the others are judged by the type's signer roles at the nearest level."""
+    named = recorded(doc, "named_signer")
+    if isinstance(named, dict) and named.get("user_id") is not None:
+        if person.id != named["user_id"]:
+            return None
+        held = person.roles_over(doc.organisation) & set(signer_roles(doc))
+        return sorted(held)[0] if held else None
+    return _ROLE_SIGNER(doc, person)
+
+
+_ROLE_SIGNER = has_role(signer_roles, nearest=True, describe="уполномоченный подписать документ")
+SIGNER = Permission(_named_signer_check, "уполномоченный подписать документ (названный в нём, если назван)")
 EDITOR = has_role(EDITORS)
 REGISTRAR = has_role(REGISTRARS)
 

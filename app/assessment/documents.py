@@ -106,7 +106,7 @@ def register() -> None:
         issuer=lambda row: row.campaign.organisation, title=_municipality_title,
         due=lambda row: row.campaign.window_closes,
         url=lambda row: url_for("assessment.campaign_detail", campaign_id=row.campaign_id) + "#campaign-documents",
-        builders={CONCLUSION: _conclusion}, signer=_conclusion_signer,
+        builders={CONCLUSION: _conclusion}, signer=_conclusion_signer, subject=lambda row: row.municipality,
         executor=lambda row: _conclusion_signer(None, row), sample=_sample_municipality))
 
 

@@ -90,8 +90,9 @@ class User(UserMixin, db.Model):
         """(role, organisation's path, its id) for each assignment-scoped role the user holds (ASSIGNED_ROLES: the
         regional expert) and each organisation assigned to the user inside the subtree where the role is held —
         the answer of the `assigned_organisations` hook (the assessment: municipalities of published or closed
-        campaigns). Without any, the role reads only the organisation where it is held itself. No query for a user without such a role; one per user
-        object otherwise, loaded again after an assignment changes (assignment_generation)."""
+        campaigns). Without any, the role reads only the organisation where it is held itself. No query for a user
+        without such a role; one per user object otherwise, loaded again after an assignment changes
+        (assignment_generation)."""
         held = [r for r in self.roles if r.role in ASSIGNED_ROLES]
         if not held:
             return []

@@ -32,7 +32,8 @@ def build_owned_context(type_key: str, owner, *, params=None, version=None) -> d
         raise ValidationFailed(f"Для вида документа «{dtype.title}» не задан построитель данных.")
     params = dict(params or {})
     org = kind.issuer(owner)
-    signer = (kind.signer(dtype, owner) if kind.signer else None) or default_signer(dtype, org)
+    named = owners.named_signer(kind, dtype, owner)
+    signer = named or default_signer(dtype, org)
     executor = kind.executor(owner) if kind.executor else None
     ctx = contexts.requisites(dtype, org, version, params, signer=signer, executor=executor)
     if "charts" in declared_variables(type_key):
@@ -41,6 +42,9 @@ def build_owned_context(type_key: str, owner, *, params=None, version=None) -> d
     if "charts" in built and ctx.get("charts"):
         built["charts"] = {**ctx["charts"], **built["charts"]}
     ctx.update(built)
+    if named is not None:
+        # Recorded for the engine: a document that names its signer is signed by that person alone (or a deputy).
+        ctx["named_signer"] = {"user_id": named.id, "name": named.full_name}
     wrong = dating.problems(ctx.get("dating"), today_in(org.timezone or current_app.config["APP_TIMEZONE"]))
     if wrong and not (contexts._attr(version, "signatures") or contexts._attr(version, "registration_number")):
         contexts.refuse(dtype.title, wrong)

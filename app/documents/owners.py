@@ -35,6 +35,10 @@ class OwnerKind:
     executor: Callable[[object], object | None] | None = None
     # () → an owner to render a draft of each type from (the linter renders one of every type), or None
     sample: Callable[[], object | None] | None = None
+    # owner → the organisation its documents are about when it is not the issuer (an expert's conclusion on one
+    # municipality, issued by the region): a reader must also hold a role over it, so that a role valid at the
+    # issuer only for its own objects (a regional expert's) does not open conclusions on others' municipalities
+    subject: Callable[[object], object] | None = None
 
 
 _KINDS: dict[str, OwnerKind] = {}
@@ -60,6 +64,19 @@ def owner_of(doc):
     if doc.owner_type is None:
         return None
     return kind_of(doc.owner_type).load(doc.owner_id)
+
+
+def subject_of(doc):
+    """The organisation `doc` is about when its owner kind names one apart from the issuer, else None."""
+    if doc.owner_type is None:
+        return None
+    kind = kind_of(doc.owner_type)
+    return kind.subject(owner_of(doc)) if kind.subject else None
+
+
+def named_signer(kind: OwnerKind, dtype, owner):
+    """The person the owner kind names as the signer of `dtype` (only they, or their deputy, sign), or None."""
+    return kind.signer(dtype, owner) if kind.signer else None
 
 
 def subject_title(doc) -> str:

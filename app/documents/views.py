@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from app.auth.roles import ROLES
 from app.auth.submissions import submit_once
-from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import check_version
 from app.core.errors import DomainError
@@ -18,13 +18,23 @@ from app.documents.catalogue import document_types
 from app.documents.forms import (AcknowledgeForm, ActionForm, GenerateForm, JournalForm, JournalTypesForm,
                                  SignedCopyForm, SignForm)
 from app.documents.models import Attachment, Document, DocumentJournal, DocumentVersion
-from app.documents.owners import owner_url
+from app.documents.owners import owner_url, subject_of
 from app.extensions import db
 from app.jobs.registry import WAITING
 from app.monitoring.models import DataRequest
 from app.orgs.models import Organisation
 from workflows import engine
 from workflows.document import STATES, pending_step
+
+
+def document_in_scope(model, object_id):
+    """A document (or one of its versions) in the user's scope: its issuer's subtree and, for a document about
+    another organisation than its issuer (owners.subject_of), a role over that organisation too; else 404."""
+    obj = get_in_scope(model, object_id)
+    subject = subject_of(obj if isinstance(obj, Document) else obj.document)
+    if subject is not None and not acting_roles_over(current_user, subject):
+        abort(404)
+    return obj
 
 
 def _send_stored(path, name: str, mimetype: str):
@@ -85,7 +95,7 @@ def _back_to(doc: Document):
 @bp.route("/<int:document_id>")
 @signed_in
 def document_detail(document_id: int):
-    return _document_page(get_in_scope(Document, document_id))
+    return _document_page(document_in_scope(Document, document_id))
 
 
 @bp.route("/stages/<int:stage_id>/generate", methods=["POST"])
@@ -124,7 +134,7 @@ def generate(stage_id: int):
 @bp.route("/<int:document_id>/regenerate", methods=["POST"])
 @signed_in
 def regenerate(document_id: int):
-    doc = get_in_scope(Document, document_id)
+    doc = document_in_scope(Document, document_id)
     form = ActionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
@@ -141,7 +151,7 @@ def regenerate(document_id: int):
 @bp.route("/<int:document_id>/transition/<doc_trigger>", methods=["POST"])
 @signed_in
 def transition(document_id: int, doc_trigger: str):
-    doc = get_in_scope(Document, document_id)
+    doc = document_in_scope(Document, document_id)
     form = ActionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
@@ -156,7 +166,7 @@ def transition(document_id: int, doc_trigger: str):
 @bp.route("/<int:document_id>/sign", methods=["POST"])
 @signed_in
 def sign(document_id: int):
-    doc = get_in_scope(Document, document_id)
+    doc = document_in_scope(Document, document_id)
     form = SignForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
@@ -176,7 +186,7 @@ def sign(document_id: int):
 @bp.route("/versions/<int:docversion_id>/download")
 @signed_in
 def download_version(docversion_id: int):
-    version = get_in_scope(DocumentVersion, docversion_id)
+    version = document_in_scope(DocumentVersion, docversion_id)
     if version.status != "done":
         abort(404)
     return _send_stored(services.version_path(version), services.download_name(version),
@@ -188,7 +198,7 @@ def download_version(docversion_id: int):
 def download_registered(docversion_id: int):
     """Зарегистрированный экземпляр: the signed content with the registration number and date and the signature
     requisites (a separate file; the signed original stays downloadable as it was signed)."""
-    version = get_in_scope(DocumentVersion, docversion_id)
+    version = document_in_scope(DocumentVersion, docversion_id)
     if version.registered_status != "done":
         abort(404)
     return _send_stored(services.registered_path(version), services.registered_download_name(version),
@@ -199,7 +209,7 @@ def download_registered(docversion_id: int):
 @signed_in
 @submit_once
 def attach_copy(docversion_id: int):
-    version = get_in_scope(DocumentVersion, docversion_id)
+    version = document_in_scope(DocumentVersion, docversion_id)
     doc = version.document
     form = SignedCopyForm()
     upload = request.files.get("file")
@@ -218,7 +228,7 @@ def attach_copy(docversion_id: int):
 @bp.route("/versions/<int:docversion_id>/acknowledge", methods=["POST"])
 @signed_in
 def acknowledge(docversion_id: int):
-    version = get_in_scope(DocumentVersion, docversion_id)
+    version = document_in_scope(DocumentVersion, docversion_id)
     doc = version.document
     form = AcknowledgeForm()
     if not form.validate_on_submit():
