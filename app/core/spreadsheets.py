@@ -65,6 +65,20 @@ def xlsx_cell(value):
     return safe_cell(value)
 
 
-def append_row(sheet, values) -> None:
-    """Worksheet.append with every value passed through xlsx_cell: no string becomes a formula cell."""
-    sheet.append([xlsx_cell(value) for value in values])
+def append_row(sheet, values, *, bold: bool = False) -> None:
+    """Worksheet.append with every value passed through xlsx_cell: no string becomes a formula cell. `bold`: a
+    header row (styled cells, which a write-only worksheet accepts only as WriteOnlyCell)."""
+    cells = [xlsx_cell(value) for value in values]
+    if bold:
+        # openpyxl loaded here, as by every caller that has a worksheet: a CSV-only caller never pays for it.
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        font = Font(bold=True)
+        styled = []
+        for value in cells:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.font = font
+            styled.append(cell)
+        cells = styled
+    sheet.append(cells)

@@ -17,7 +17,8 @@ CONTROL = ["%00", "a%00b", "%01", "%1b", "%7f", "%0a", "%c2%85"]
 QUERY_NAMES = ["organisation", "mechanism", "state", "closed", "parent", "indicator", "sort", "dir", "result",
                "date", "view", "next", "action", "object", "actor", "date_from", "date_to", "before", "after",
                "limit", "offset", "kind", "parent_code", "period", "organisation_code",
-               "embed", "year", "grade", "procedure", "subject", "v", "finding", "unit"]
+               "embed", "year", "grade", "procedure", "subject", "v", "finding", "unit", "order", "download",
+               "municipality"]
 _QUERY_READ = re.compile(r'(?:request\.args\.get|_raw|_cursor|params\.text|params\.integer|self\.integer)\("([a-z_]+)"')
 _ARG = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([a-z_]+)>")
 
