@@ -27,7 +27,7 @@ def _regional_cycle(app):
     from app.auth.services import create_user
     from app.catalogue.models import Mechanism, MechanismSet, Track
     from app.cycles.models import Cycle, Goal, Indicator
-    from app.cycles.services import create_cycle, save_content
+    from app.cycles.services import save_content
     from app.extensions import db
     from app.monitoring.models import IndicatorValue
     from app.orgs.models import Organisation
@@ -43,10 +43,11 @@ def _regional_cycle(app):
                                       .where(Mechanism.code == "M1.1", Organisation.code == "MUN01"))
         track = db.session.scalar(select(Track).join(Track.mechanism).join(Mechanism.mechanism_set).where(
             Mechanism.code == "R1.1", MechanismSet.active.is_(True)))
-        cycle = create_cycle(track=track, owner=region, period=municipal.period, actor=official, responsible=official)
-        goal = save_content(Goal, cycle, actor=official, data={
-            "direction": "Качество подготовки", "statement": "Снижение доли обучающихся, не достигающих базового "
-            "уровня, во всех муниципалитетах", "justification": "ВПР-2025", "realism": "Региональная программа"})
+        # `flask seed demo` opens the region's R1.1 cycle with its goal (the assessment's linkage, issue 16): the
+        # test builds the cascade on that goal.
+        cycle = db.session.scalar(select(Cycle).where(Cycle.track_id == track.id, Cycle.owner_id == region.id,
+                                                      Cycle.period == municipal.period))
+        goal = db.session.scalar(select(Goal).where(Goal.cycle_id == cycle.id).order_by(Goal.id).limit(1))
         from tests.fixtures_documents import stage_document_drafts
         stage_document_drafts(cycle.stage("GOAL"), official)
         engine.fire(cycle.stage("GOAL"), "submit", actor=official)
@@ -78,7 +79,7 @@ def _regional_cycle(app):
         mun_goal.parent_goal_id = goal.id
         db.session.commit()
         return cycle.id, municipal.owner.display_name, mun2.display_name, answered[0].code, \
-            schools[-1].display_name
+            schools[-1].display_name, goal.statement
 
 
 def _fits(page) -> None:
@@ -95,7 +96,7 @@ def _shot(page, name, tmp_path) -> None:
 def test_the_region_sees_the_rollup_its_schools_and_the_goals_cascade(browser, live_server, live_app, tmp_path):
     from tests.e2e.test_loop_browser import log_in
 
-    cycle_id, mun1, mun2, school, silent_school = _regional_cycle(live_app)
+    cycle_id, mun1, mun2, school, silent_school, regional_statement = _regional_cycle(live_app)
     context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 1366, "height": 768})
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -123,7 +124,7 @@ def test_the_region_sees_the_rollup_its_schools_and_the_goals_cascade(browser, l
 
         page.get_by_role("link", name="Каскад целей").click()
         regional_goal = page.locator("#cascade > li.cascade-goal[data-level='0']")
-        expect(regional_goal).to_contain_text("Снижение доли обучающихся")
+        expect(regional_goal).to_contain_text(regional_statement[:40])
         expect(regional_goal.locator("li.cascade-goal[data-level='1']").first).to_contain_text(mun1)
         # The regional goal's indicator shows the same figure as the roll-up.
         expect(regional_goal.locator("tr[data-indicator='R-01'] .cascade-value").first).to_have_text(total)
