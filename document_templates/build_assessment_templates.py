@@ -40,13 +40,13 @@ def builders(b):
         t.text("4. Этапы и сроки мониторинга:")
         t.table(["№", "Этап", "Исполнители", "Сроки"],
                 ["{{ s.number }}", "{{ s.step }}", "{{ s.who }}", "{{ s.dates }}"], "s in steps",
-                widths=[1.0, 8.0, 4.2, 3.8])
+                widths=[1.3, 7.7, 4.2, 3.8])
         t.p("Приложение № 2 к приказу от " + b.SHORT_DATE + " " + b.NUMBER, align="right", size=b.TABLE_PT,
             after=12).paragraph_format.page_break_before = True
         t.p("Муниципальные координаторы мониторинга", align="center", bold=True, after=6)
         t.table(["№", "Муниципальный орган управления образованием", "Координатор", "Должность"],
                 ["{{ c.number }}", "{{ c.municipality }}", "{{ c.name }}", "{{ c.position }}"], "c in coordinators",
-                widths=[1.0, 6.0, 5.0, 5.0])
+                widths=[1.3, 5.7, 5.0, 5.0])
         t.p("Приложение № 3 к приказу от " + b.SHORT_DATE + " " + b.NUMBER, align="right", size=b.TABLE_PT,
             after=12)
         t.p("Региональные эксперты и закрепление за муниципальными образованиями", align="center", bold=True,
@@ -54,7 +54,7 @@ def builders(b):
         t.table(["№", "Эксперт", "Должность, место работы", "Механизмы", "Муниципальные органы управления "
                                                                            "образованием"],
                 ["{{ e.number }}", "{{ e.name }}", "{{ e.position }}", "{{ e.mechanisms }}", "{{ e.municipalities }}"],
-                "e in experts", widths=[0.8, 3.6, 4.0, 3.2, 5.4], size=b.TABLE_PT)
+                "e in experts", widths=[1.0, 3.4, 4.0, 3.2, 5.4], size=b.TABLE_PT)
         t.save({"family": "procedural", "stages": [], "version": 1,
                 "filename": "Приказ о мониторинге механизмов {period} {number}.docx"})
 
@@ -84,7 +84,7 @@ def builders(b):
         t.text("Баллы по механизмам (самооценка муниципалитета, оценка эксперта, максимум):")
         t.table(["№", "Механизм", "Самооценка", "Эксперт", "Макс.", "Доля", "Уровень"],
                 ["{{ m.number }}", "{{ m.title }}", "{{ m.self }}", "{{ m.expert }}", "{{ m.max }}", "{{ m.percent }}",
-                 "{{ m.level }}"], "m in mechanisms", widths=[0.8, 6.2, 2.4, 2.0, 1.5, 1.6, 2.5], size=b.SMALL_PT)
+                 "{{ m.level }}"], "m in mechanisms", widths=[1.0, 6.0, 2.4, 2.0, 1.5, 1.6, 2.5], size=b.SMALL_PT)
         t.text("{{ conclusion.summary }}")
         t.tag("{%p if conclusion.pending %}")
         t.text("{{ conclusion.pending }}")
@@ -92,7 +92,7 @@ def builders(b):
         t.p("2. Оценка по блокам управленческого цикла", bold=True, before=6, after=6, keep=True)
         t.table(["№", "Механизм", "Блок", "Самооценка", "Эксперт", "Макс.", "Доля"],
                 ["{{ r.number }}", "{{ r.mechanism }}", "{{ r.block }}", "{{ r.self }}", "{{ r.expert }}",
-                 "{{ r.max }}", "{{ r.percent }}"], "r in blocks", widths=[0.8, 4.6, 3.8, 2.4, 2.0, 1.5, 1.9],
+                 "{{ r.max }}", "{{ r.percent }}"], "r in blocks", widths=[1.0, 4.4, 3.8, 2.4, 2.0, 1.5, 1.9],
                 size=b.SMALL_PT)
         t.p("3. Обоснование оценки", bold=True, before=6, after=6, keep=True)
         t.tag("{%p for line in justification %}")
@@ -141,14 +141,14 @@ def builders(b):
         t.table(["№", "Блок управленческого цикла", "Средняя доля максимального балла",
                  "Муниципалитетов ниже порога"],
                 ["{{ z.number }}", "{{ z.block }}", "{{ z.percent }}", "{{ z.cells }}"], "z in zones",
-                widths=[1.0, 7.0, 4.5, 4.5])
+                widths=[1.3, 6.7, 4.5, 4.5])
         t.tag("{%p endif %}")
         t.p("3. Самооценка и экспертная оценка", bold=True, before=6, after=6, keep=True)
         t.tag("{%p if gaps %}")
         t.table(["№", "Муниципальный орган управления образованием", "Самооценка", "Эксперт", "Разница",
                  "Вывод"],
                 ["{{ g.number }}", "{{ g.municipality }}", "{{ g.self }}", "{{ g.expert }}", "{{ g.gap }}",
-                 "{{ g.flag }}"], "g in gaps", widths=[0.8, 5.0, 2.4, 2.0, 2.0, 4.8], size=b.SMALL_PT)
+                 "{{ g.flag }}"], "g in gaps", widths=[1.0, 4.8, 2.4, 2.0, 2.0, 4.8], size=b.SMALL_PT)
         t.tag("{%p else %}")
         t.text("Утверждённых экспертных оценок, с которыми можно сравнить самооценку, пока нет.")
         t.tag("{%p endif %}")
@@ -156,7 +156,7 @@ def builders(b):
         t.tag("{%p if factors %}")
         t.table(["№", "Фактор", "Муниципалитетов", "Коэффициент", "Связь"],
                 ["{{ f.number }}", "{{ f.factor }}", "{{ f.n }}", "{{ f.coefficient }}", "{{ f.strength }}"],
-                "f in factors", widths=[0.8, 6.4, 3.2, 2.6, 4.0], size=b.SMALL_PT)
+                "f in factors", widths=[1.0, 5.7, 3.7, 2.6, 4.0], size=b.SMALL_PT)
         t.text("Коэффициент показывает связь уровня сформированности механизмов с условиями муниципалитета и "
                "не означает причинной зависимости.")
         t.tag("{%p else %}")
@@ -168,7 +168,7 @@ def builders(b):
         t.table(["№", "Муниципальный орган управления образованием", "Предыдущая кампания", "Текущая кампания",
                  "Изменение"],
                 ["{{ d.number }}", "{{ d.municipality }}", "{{ d.before }}", "{{ d.now }}", "{{ d.change }}"],
-                "d in dynamics.rows", widths=[0.8, 6.7, 3.2, 3.2, 3.1])
+                "d in dynamics.rows", widths=[1.0, 6.5, 3.2, 3.2, 3.1])
         t.tag("{%p endif %}")
         t.p("6. Рекомендуемые меры", bold=True, before=6, after=6, keep=True)
         t.tag("{%p for line in measures %}")

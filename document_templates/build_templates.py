@@ -252,8 +252,10 @@ class Template:
 
     def signatures(self, *signers):
         """Several signers (a protocol's chair and secretary): one borderless table, a row each, kept on one page
-        (each row's line keeps with the next row's)."""
-        self.p(before=18)
+        (each row's line keeps with the next row's), and the last lines of the text go with them as with one signature
+        (full-suite PDF check: the protocol's two signatures stood alone on page 2)."""
+        self._keep_previous_with_next()
+        self.p(before=18, keep=True)
         table = self._grid(2, [10.0, self.text_width_cm - 10.0], borders=False)
         for n, (position, name) in enumerate(signers):
             row = self._row(table, [position, name], size=BODY_PT)
