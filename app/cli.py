@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from app.assessment.criteria import load_criteria
 from app.catalogue.services import load_all
+from app.core import russian
 from app.demo import DEMO_PASSWORD, seed_demo
+from app.documents.jobs import warm_up as generation_warm_up
 from app.documents.rendering import warm_up
 from app.extensions import db
 from app.jobs.queue import QUEUES, redis_reachable
@@ -74,6 +76,8 @@ def worker(burst):
     # Jobs run in processes forked from this one: what is compiled here is compiled for all of them. The
     # connections used for it are closed first, so no forked job shares a database connection with another.
     try:
+        russian.warm_up()  # the morphology dictionaries, loaded once for every job
+        generation_warm_up()  # the generation job's SQL, compiled once for every job
         click.echo(f"Шаблоны документов подготовлены: {warm_up()}.")
     except Exception:  # an optimisation only: the jobs compile what they need themselves
         log.warning("document templates not compiled ahead", exc_info=True)

@@ -156,6 +156,65 @@ def shared_lookups():
         _SHARED_LOOKUPS.reset(token)
 
 
+def remember(key, value) -> None:
+    """Keep `value` for the rest of the batch (within shared_lookups; outside one, nothing is kept)."""
+    shared = _SHARED_LOOKUPS.get()
+    if shared is not None:
+        shared[key] = value
+
+
+def recalled(key):
+    """What the batch remembered under `key`, or None (outside a batch, or not remembered)."""
+    shared = _SHARED_LOOKUPS.get()
+    return shared.get(key) if shared is not None else None
+
+
+# Who heads an institution, in order of preference (its director, else a head): the addressee block names them.
+HEAD_ROLES = ("director", "head")
+# Per-addressee types whose builder reads more per addressee than its head: fn(cycle_id, org_ids) reads it for all
+# of them at once and `remember`s it (register_builder(..., prepare=…)).
+_PREPARERS: dict = {}
+
+
+def prepare_addressees(type_key: str, stage, addressees) -> None:
+    """Within shared_lookups: read what the letters of `type_key` to `addressees` need — their heads, and what the
+    type's preparer reads — in one query each, so the letters of a click or a batch ask the database nothing per
+    letter. Outside a batch it does nothing (each letter then reads its own)."""
+    shared = _SHARED_LOOKUPS.get()
+    org_ids = [org.id for org in addressees if org is not None]
+    if shared is None or not org_ids:
+        return
+    _prefetch_users(org_ids, HEAD_ROLES, shared)
+    preparer = _PREPARERS.get(type_key)
+    if preparer is not None:
+        preparer(stage.cycle_id, org_ids)
+
+
+def prime_batch_reads() -> None:
+    """Run the batch reads of prepare_addressees once for nobody, so their SQL is compiled in this process (the
+    worker's parent: see jobs.warm_up)."""
+    with shared_lookups():
+        _prefetch_users([], HEAD_ROLES, {})
+        for preparer in _PREPARERS.values():
+            preparer(0, [])
+
+
+def _prefetch_users(org_ids: list[int], roles, shared: dict) -> None:
+    """Fill the batch's people look-up for every (organisation, role) of `org_ids` × `roles` with one query: the
+    same users, in the same order, as _users_at would find one pair at a time."""
+    found = {(org_id, role): [] for org_id in org_ids for role in roles}
+    rows = db.session.execute(
+        select(RoleAssignment.organisation_id, RoleAssignment.role, User)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.organisation_id.in_(org_ids), RoleAssignment.role.in_(roles), User.active.is_(True))
+        .order_by(User.id).options(lazyload(User.roles)))
+    for org_id, role, user in rows:
+        users = found[org_id, role]
+        if user not in users:
+            users.append(user)
+    shared.update(found)
+
+
 def _users_at(org: Organisation, role: str) -> list[User]:
     """Active users holding `role` at `org` itself (not at an ancestor)."""
     shared = _SHARED_LOOKUPS.get()
@@ -188,7 +247,7 @@ def signer_user(dtype: DocumentType, stage) -> User | None:
 
 
 def _head_user(org: Organisation) -> User | None:
-    for role in ("director", "head"):
+    for role in HEAD_ROLES:
         users = _users_at(org, role)
         if users:
             return users[0]
@@ -496,10 +555,14 @@ BUILDERS = {
 }
 
 
-def register_builder(type_key: str, builder) -> None:
+def register_builder(type_key: str, builder, *, prepare=None) -> None:
     """Declare the builder of a type whose data another feature owns: fn(dtype, stage, ctx, *, addressee, params)
-    returns the type's own variables (the requisites are in `ctx` already)."""
+    returns the type's own variables (the requisites are in `ctx` already). `prepare`: for a per-addressee type,
+    fn(cycle_id, org_ids) reading for all the addressees of a batch at once what the builder reads per addressee
+    (see prepare_addressees)."""
     BUILDERS[type_key] = builder
+    if prepare is not None:
+        _PREPARERS[type_key] = prepare
 
 
 def build_context(type_key: str, stage, *, addressee=None, params=None, version=None) -> dict:

@@ -392,6 +392,7 @@ def generate_for_addressees(stage, type_key: str, *, actor, addressees) -> list[
 
     problems = []
     with contexts.shared_lookups():
+        contexts.prepare_addressees(type_key, stage, missing)  # no query per addressee
         for org in missing:
             try:
                 check_context(doc_type, stage, addressee=org, version={"number": 1})

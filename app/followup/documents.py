@@ -22,8 +22,10 @@ from app.documents.contexts import (
     in_text,
     number_rows,
     person,
+    recalled,
     refuse,
     register_builder,
+    remember,
     signer_user,
     titles,
 )
@@ -59,17 +61,30 @@ def findings_about(findings, org, cycle) -> list[Finding]:
             if not f.organisations or any(o.id in (org.id, cycle.owner_id) for o in f.organisations)]
 
 
+def _recommendation_items(cycle_id: int, org_ids: list[int]):
+    return db.session.scalars(
+        select(RecommendationItem).join(Recommendation)
+        .where(Recommendation.cycle_id == cycle_id, RecommendationItem.organisation_id.in_(org_ids))
+        .order_by(RecommendationItem.due_date, RecommendationItem.id)
+        .options(contains_eager(RecommendationItem.recommendation)))  # no query per item
+
+
+def prepare_addressed_recommendations(cycle_id: int, org_ids: list[int]) -> None:
+    """The recommendation items of every addressee of a batch in one query (contexts.prepare_addressees)."""
+    items = {org_id: [] for org_id in org_ids}
+    for item in _recommendation_items(cycle_id, org_ids):
+        items[item.organisation_id].append(item)
+    remember(("recommendation_items", cycle_id), items)
+
+
 def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
     cycle = stage.cycle
     org = addressee_org(addressee)
     if org is None:
         refuse(dtype.title, ["Не выбран адресат рекомендаций."])
     rows, due = [], []
-    items = db.session.scalars(
-        select(RecommendationItem).join(Recommendation)
-        .where(Recommendation.cycle_id == cycle.id, RecommendationItem.organisation_id == org.id)
-        .order_by(RecommendationItem.due_date, RecommendationItem.id)
-        .options(contains_eager(RecommendationItem.recommendation)))  # no query per item
+    prepared = recalled(("recommendation_items", cycle.id)) or {}
+    items = prepared[org.id] if org.id in prepared else _recommendation_items(cycle.id, [org.id])
     for item in items:
         rec = item.recommendation
         basis = rec.basis or titles(findings_about(rec.findings, org, cycle)) or DASH
@@ -271,10 +286,11 @@ def recommendation_addressee_ids(stage) -> list[int]:
 
 BUILDERS = {"addressed_recommendations": addressed_recommendations, "event_order": event_order, "roadmap": roadmap,
             "deficiency_plan": deficiency_plan, "decision_order": decision_order, "protocol": protocol}
+PREPARERS = {"addressed_recommendations": prepare_addressed_recommendations}
 
 
 def register() -> None:
     """Called by the descriptor's setup: the documents feature builds these types and addresses letters with them."""
     for key, builder in BUILDERS.items():
-        register_builder(key, builder)
+        register_builder(key, builder, prepare=PREPARERS.get(key))
     document_services.use_addressee_source(recommendation_addressee_ids)
