@@ -40,7 +40,11 @@ run: seed
 worker: install
 	$(BIN)/flask jobs worker
 
-test: lint test-sqlite test-postgresql
+# The two passes run side by side, one core each (CI has two): each on its own databases and Redis databases
+# (tests/services.py). `--output-sync` prints each pass's output whole when it ends; either failing fails `make test`.
+test: lint
+	@echo "The SQLite and PostgreSQL passes run side by side; each one's output follows when it ends."
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 # ruff, then the import contracts of .importlinter (layers, the one-way feature order, no cycles in a package).
 lint: install
