@@ -26,7 +26,7 @@ time.tzset()
 
 # Each feature's shared fixtures live in its own module (one owner per file).
 pytest_plugins = ["tests.fixtures_documents", "tests.fixtures_analysis", "tests.fixtures_followup",
-                  "tests.fixtures_deadlines", "tests.fixtures_effectiveness"]
+                  "tests.fixtures_deadlines", "tests.fixtures_effectiveness", "tests.fixtures_access"]
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PASSWORD = "correct-horse-42"
@@ -166,15 +166,17 @@ def track_of(code: str, level_track: str = "main"):
         .where(Mechanism.code == code, Track.code == level_track, MechanismSet.active.is_(True)))
 
 
-@pytest.fixture
-def make_cycle(db_session):
+def cycle_factory(owner, actor, mechanism="M1.1", track="main", period="2025/26", responsible=None, deadlines=None):
     from app.cycles.services import create_cycle
 
-    def factory(owner, actor, mechanism="M1.1", track="main", period="2025/26", responsible=None, deadlines=None):
-        return create_cycle(track=track_of(mechanism, track), owner=owner, period=period, actor=actor,
-                            responsible=responsible if responsible is not None else actor,
-                            deadlines=deadlines or {"GOAL": date.today() + timedelta(days=10)})
-    return factory
+    return create_cycle(track=track_of(mechanism, track), owner=owner, period=period, actor=actor,
+                        responsible=responsible if responsible is not None else actor,
+                        deadlines=deadlines or {"GOAL": date.today() + timedelta(days=10)})
+
+
+@pytest.fixture
+def make_cycle(db_session):
+    return cycle_factory
 
 
 def build_world(make_org, make_user) -> dict:
@@ -199,7 +201,7 @@ def build_world(make_org, make_user) -> dict:
 
 # Fixtures whose state is built once per session (tests/snapshots.py) together with the world they stand in;
 # a test asking for one of them gets that world as `world`.
-WORLD_SNAPSHOTS = {"rec_cycle": "_rec_cycle_state", "anl_cycle": "_anl_cycle_state"}
+WORLD_SNAPSHOTS = {"rec_cycle": "_rec_cycle_state", "anl_cycle": "_anl_cycle_state", "school_b": "_school_b_state"}
 
 
 @pytest.fixture
