@@ -55,7 +55,7 @@ test-sqlite: install
 	TEST_DB=sqlite $(BIN)/python -m pytest -m "not postgresql_only"
 
 test-postgresql: install
-	TEST_DB=postgresql TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not browser"
+	TEST_DB=postgresql TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not browser and not db_independent"
 
 # Mutation testing of the scope, permission and audit-chain code (cosmic-ray.toml); slow, not part of `make test`.
 # Lists the survivors at the end: mutants no test killed.

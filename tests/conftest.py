@@ -32,6 +32,15 @@ TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PASSWORD = "correct-horse-42"
 
 
+def pytest_collection_modifyitems(config, items):
+    # A test marked db_independent runs in the SQLite pass only (Makefile): one that reaches the test database after
+    # all would lose its PostgreSQL run unnoticed, so it is refused here.
+    for item in items:
+        if item.get_closest_marker("db_independent") and (
+                "database_url" in getattr(item, "fixturenames", ()) or hasattr(item.module, "TEST_DB")):
+            raise pytest.UsageError(f"{item.nodeid} is marked db_independent but uses the test database")
+
+
 def _database_url(tmp_dir: str) -> str:
     if TEST_DB == "postgresql":
         return svc.POSTGRES_URL
