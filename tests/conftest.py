@@ -26,7 +26,8 @@ time.tzset()
 
 # Each feature's shared fixtures live in its own module (one owner per file).
 pytest_plugins = ["tests.fixtures_documents", "tests.fixtures_analysis", "tests.fixtures_followup",
-                  "tests.fixtures_deadlines", "tests.fixtures_effectiveness", "tests.fixtures_access"]
+                  "tests.fixtures_deadlines", "tests.fixtures_effectiveness", "tests.fixtures_access",
+                  "tests.fixtures_demo"]
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PASSWORD = "correct-horse-42"
