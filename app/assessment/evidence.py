@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from typing import Callable, NamedTuple
 
 from sqlalchemy import and_, func, select
@@ -249,29 +248,28 @@ def rule_of(criterion: Criterion, *, groups: list[str], titles: dict[str, str]) 
     block_title = titles.get(block, block)
     no_cycle = Proposal(0, f"0 — нет цикла механизма {mechanism_code} за период кампании")
     if rule.get("per_group"):
-        return partial(_per_group, no_cycle=no_cycle, groups=groups, max_points=max_points)
-    steps = []  # functions of the facts → (met?, words), in the order of the reason
+        return _per_group(no_cycle, groups, max_points)
+    # Functions of the facts → (met?, words), in the order of the reason: closures, the cheapest call there is.
+    steps = []
     documents = rule.get("documents")
     if documents:
         doc_block = documents.get("block", block)
         title = titles.get(doc_block, doc_block)
         if documents.get("registered"):
-            steps.append(partial(_registered_document, block=doc_block,
-                                 missing=f"нет зарегистрированного документа этапа «{title}»"))
+            steps.append(_document(doc_block, True, f"нет зарегистрированного документа этапа «{title}»"))
         else:
-            steps.append(partial(_any_document, block=doc_block, missing=f"нет документа этапа «{title}»"))
+            steps.append(_document(doc_block, False, f"нет документа этапа «{title}»"))
     if rule.get("stage_approved"):
-        steps.append(partial(_stage_approved, block=block, yes=(True, f"этап «{block_title}» утверждён"),
-                             no=(False, f"этап «{block_title}» не утверждён")))
+        steps.append(_stage_approved(block, (True, f"этап «{block_title}» утверждён"),
+                                     (False, f"этап «{block_title}» не утверждён")))
     checks = rule.get("integrity") or []
     if checks:
         labelled = [(code, f"«{INTEGRITY_LABELS.get(code, code)}»") for code in checks]
-        steps.append(partial(
-            _integrity, block=block, labelled=labelled,
-            not_reached=(False, f"этап «{block_title}» не начат: проверки целостности не выполнялись"),
-            passed=(True, "проверки целостности пройдены: " + ", ".join(label for _, label in labelled))))
+        steps.append(_integrity(
+            block, labelled, (False, f"этап «{block_title}» не начат: проверки целостности не выполнялись"),
+            (True, "проверки целостности пройдены: " + ", ".join(label for _, label in labelled))))
     for name, minimum in (rule.get("content") or {}).items():
-        steps.append(partial(_content, name=name, minimum=minimum, label=CONTENT_LABELS.get(name, name)))
+        steps.append(_content(name, minimum, CONTENT_LABELS.get(name, name)))
     if not steps:
         unruled = Proposal(0, "0 — правило доказательств не задано: оценивается экспертом")
         return lambda facts: unruled if facts.cycle_ids else no_cycle
@@ -291,50 +289,58 @@ def rule_of(criterion: Criterion, *, groups: list[str], titles: dict[str, str]) 
     return proposal
 
 
-def _per_group(facts: Facts, *, no_cycle: Proposal, groups: list[str], max_points: int) -> Proposal:
-    if not facts.cycle_ids:
-        return no_cycle
-    covered = [g for g in groups if g in facts.groups_covered]
-    missing = [g for g in groups if g not in facts.groups_covered]
-    points = min(len(covered), max_points)
-    reason = f"{points} — показатели охватывают групп: {len(covered)} из {len(groups)}"
-    if missing:
-        reason += "; не охвачены: " + ", ".join(f"«{g}»" for g in missing)
-    return Proposal(points, reason)
+def _per_group(no_cycle: Proposal, groups: list[str], max_points: int) -> Callable[[Facts], Proposal]:
+    def proposal(facts: Facts) -> Proposal:
+        if not facts.cycle_ids:
+            return no_cycle
+        covered = [g for g in groups if g in facts.groups_covered]
+        missing = [g for g in groups if g not in facts.groups_covered]
+        points = min(len(covered), max_points)
+        reason = f"{points} — показатели охватывают групп: {len(covered)} из {len(groups)}"
+        if missing:
+            reason += "; не охвачены: " + ", ".join(f"«{g}»" for g in missing)
+        return Proposal(points, reason)
+
+    return proposal
 
 
-def _registered_document(facts: Facts, *, block: str, missing: str) -> tuple[bool, str]:
-    for d in facts.documents:
-        if d.block == block and d.registered:
-            return True, d.describe()
-    return False, missing
+def _document(block: str, registered: bool, missing: str):
+    """The first (registered) document of the block describes itself; else the missing words."""
+    def step(facts: Facts) -> tuple[bool, str]:
+        for d in facts.documents:
+            if d.block == block and (d.registered or not registered):
+                return True, d.describe()
+        return False, missing
+
+    return step
 
 
-def _any_document(facts: Facts, *, block: str, missing: str) -> tuple[bool, str]:
-    for d in facts.documents:
-        if d.block == block:
-            return True, d.describe()
-    return False, missing
+def _stage_approved(block: str, yes: tuple, no: tuple):
+    def step(facts: Facts) -> tuple[bool, str]:
+        return yes if block in facts.approved_blocks else no
+
+    return step
 
 
-def _stage_approved(facts: Facts, *, block: str, yes: tuple, no: tuple) -> tuple[bool, str]:
-    return yes if block in facts.approved_blocks else no
+def _integrity(block: str, labelled: list[tuple[str, str]], not_reached: tuple, passed: tuple):
+    def step(facts: Facts) -> tuple[bool, str]:
+        if block not in facts.reached_blocks:
+            return not_reached
+        defects = facts.defects
+        failed = [f"{label} ({defects[code]})" for code, label in labelled if defects.get(code)]
+        if failed:
+            return False, "проверки целостности не пройдены: " + ", ".join(failed)
+        return passed
+
+    return step
 
 
-def _integrity(facts: Facts, *, block: str, labelled: list[tuple[str, str]], not_reached: tuple,
-               passed: tuple) -> tuple[bool, str]:
-    if block not in facts.reached_blocks:
-        return not_reached
-    defects = facts.defects
-    failed = [f"{label} ({defects[code]})" for code, label in labelled if defects.get(code)]
-    if failed:
-        return False, "проверки целостности не пройдены: " + ", ".join(failed)
-    return passed
+def _content(name: str, minimum: int, label: str):
+    def step(facts: Facts) -> tuple[bool, str]:
+        value = facts.counts.get(name, 0)
+        return value >= minimum, f"{label}: {value}"
 
-
-def _content(facts: Facts, *, name: str, minimum: int, label: str) -> tuple[bool, str]:
-    value = facts.counts.get(name, 0)
-    return value >= minimum, f"{label}: {value}"
+    return step
 
 
 def evidence_documents(criterion: Criterion, facts: Facts) -> list[DocumentFact]:
