@@ -87,11 +87,13 @@ def _signs_of_schools(t: pd.DataFrame) -> pd.DataFrame:
     return agg
 
 
-def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None, explain: bool = True
-                     ) -> pd.DataFrame:
+def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None, explain: bool = True,
+                     sentences=None) -> pd.DataFrame:
     """VERDICT_COLUMNS, one row per school with at least one test in the window (and per school of
     `schools`, an iterable of ids, without tests: «не выявлены», nothing to combine). `explain=False` leaves the
-    evidence and the explanation empty: the verdicts of earlier years only say which schools were named."""
+    evidence and the explanation empty: the verdicts of earlier years only say which schools were named.
+    `sentences` (sign_tests.Sentences of `tests`): writes the quoted tests' sentences when the frame's `detail`
+    was left empty (sign_tests.tests_and_sentences)."""
     th = thresholds
     span = set(range(year - th["verdict_years"] + 1, year + 1))
     # the window's tests with only the columns the combination needs (a filtered copy of every column, the
@@ -122,30 +124,41 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
         sign_rows.setdefault(school_id, []).append((sign, kind, sp))
     test_rows: dict = {}
     mine = t["school_id"].isin(named).to_numpy(dtype=bool)
-    sel = tests.iloc[keep[mine]].reset_index(drop=True).assign(q=q_tests[mine]).sort_values(
+    # each test with its row position in `tests`: the sentence is read (or written) only for the tests cited
+    sel = tests.iloc[keep[mine]].reset_index(drop=True).assign(q=q_tests[mine], _row=keep[mine]).sort_values(
         ["school_id", "sign", "kind", "p"], kind="stable")
     for row in zip(sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(), sel["procedure"].tolist(),
                    sel["subject"].tolist(), sel["grade"].tolist(), sel["year"].tolist(), sel["p"].tolist(),
-                   sel["q"].tolist(), sel["detail"].tolist()):
+                   sel["q"].tolist(), sel["_row"].tolist()):
         test_rows.setdefault(row[:3], []).append(row[3:])
     fdr, watch = th["verdict_fdr"], th["verdict_watch"]
-    out = []
-    for school_id, p, qv, v in zip(ids.tolist(), combined.tolist(), q.tolist(), verdict.tolist()):
-        evidence, works, parts = [], [], []
+    # which tests each named school's explanation cites, then their sentences in one call
+    cites: dict = {}
+    for school_id, v in zip(ids.tolist(), verdict.tolist()):
         if v != CLEAR and explain:
             mine = sign_rows[school_id]
+            chosen = []
             for sign, kind, sp in [x for x in mine if x[2] <= watch] or mine[:1]:
                 group = test_rows[(school_id, sign, kind)]
                 cited = ([g for g in group if g[5] <= fdr] or [g for g in group if g[4] <= watch])[:4] or group[:1]
-                items = [{"work": _label(*g[:4]), "p": float(g[4]), "detail": g[6]} for g in cited]
-                works += [i["work"] for i in items if i["work"] not in works]
-                more = sum(1 for g in group if g[4] <= watch) - len(items)
-                words = SIGN_WORDS.get((sign, kind), sign)
-                parts.append(f"{sign} — {words}: " + "; ".join(
-                    f"{i['work']} ({i['detail']})" if i["detail"] else i["work"] for i in items)
-                    + (f"; ещё в {more} работах" if more > 0 else "") + f"; {chance(sp)}")
-                evidence.append({"sign": sign, "kind": kind, "words": words, "p": float(sp), "chance": chance(sp),
-                                 "works": items})
+                chosen.append((sign, kind, sp, group, cited))
+            cites[school_id] = chosen
+    rows = sorted({g[6] for chosen in cites.values() for *_x, cited in chosen for g in cited})
+    written = sentences(rows) if sentences is not None else tests["detail"].to_numpy()[rows].tolist()
+    detail = dict(zip(rows, written))
+    out = []
+    for school_id, p, qv, v in zip(ids.tolist(), combined.tolist(), q.tolist(), verdict.tolist()):
+        evidence, works, parts = [], [], []
+        for sign, kind, sp, group, cited in cites.get(school_id, []):
+            items = [{"work": _label(*g[:4]), "p": float(g[4]), "detail": detail[g[6]]} for g in cited]
+            works += [i["work"] for i in items if i["work"] not in works]
+            more = sum(1 for g in group if g[4] <= watch) - len(items)
+            words = SIGN_WORDS.get((sign, kind), sign)
+            parts.append(f"{sign} — {words}: " + "; ".join(
+                f"{i['work']} ({i['detail']})" if i["detail"] else i["work"] for i in items)
+                + (f"; ещё в {more} работах" if more > 0 else "") + f"; {chance(sp)}")
+            evidence.append({"sign": sign, "kind": kind, "words": words, "p": float(sp), "chance": chance(sp),
+                             "works": items})
         explanation = "" if v == CLEAR or not explain else (
             ". ".join(parts) + f". В целом по школе: {chance(p)} (с учётом числа проверенных признаков).")
         out.append({"school_id": school_id, "year": year, "verdict": v, "verdict_label": VERDICTS[v],
