@@ -71,7 +71,9 @@ def binom_sf(k, n, p) -> np.ndarray:
     """P(X ≥ k) for X ~ Binomial(n, p), elementwise. k ≤ 0 gives 1, k > n gives 0; NaN where p or n is NaN.
 
     Summed exactly over the upper tail in log space (every unit's pmf at once on a padded grid of
-    0..max n), so a class of 8 and a class of 120 are judged by the same exact law."""
+    0..max n), so a class of 8 and a class of 120 are judged by the same exact law. The log binomial
+    coefficients are a table per n (a region's units share a few dozen sizes), and the pmf is taken only
+    in the tail cells the sum uses."""
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     p = np.asarray(p, dtype=float)
@@ -84,15 +86,25 @@ def binom_sf(k, n, p) -> np.ndarray:
     top = int(nn.max())
     lf = _log_factorials(top)
     grid = np.arange(top + 1)
+    sizes = np.arange(top + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        logc = lf[nn][:, None] - lf[grid][None, :] - lf[np.clip(nn[:, None] - grid[None, :], 0, top)]
-        logpmf = logc + grid[None, :] * np.log(pp)[:, None] + (nn[:, None] - grid[None, :]) * np.log1p(-pp)[:, None]
+        table = lf[sizes][:, None] - lf[grid][None, :] - lf[np.clip(sizes[:, None] - grid[None, :], 0, top)]
+        logpmf = table[nn] + grid[None, :] * np.log(pp)[:, None] + (nn[:, None] - grid[None, :]) * np.log1p(
+            -pp)[:, None]
     # 0·log 0 = 0 (p = 0 or 1): the pmf is then a point mass
-    logpmf = np.where((grid[None, :] == 0) & (pp[:, None] == 0), 0.0, logpmf)
-    logpmf = np.where((grid[None, :] == nn[:, None]) & (pp[:, None] == 1), 0.0, logpmf)
-    pmf = np.exp(np.nan_to_num(logpmf, nan=-np.inf))
+    rows = np.flatnonzero(pp == 0)
+    logpmf[rows, 0] = 0.0
+    rows = np.flatnonzero(pp == 1)
+    logpmf[rows, nn[rows]] = 0.0
+    logpmf[np.isnan(logpmf)] = -np.inf
     use = (grid[None, :] >= kk[:, None]) & (grid[None, :] <= nn[:, None])
-    out[ok] = np.clip((pmf * use).sum(axis=1), 0.0, 1.0)
+    pmf = np.zeros(logpmf.shape)
+    np.exp(logpmf, out=pmf, where=use)
+    tail = np.clip(pmf.sum(axis=1), 0.0, 1.0)
+    # kept as the grid computed it before (NaN): p = 1 with n below the grid's largest n — a known defect the
+    # verdicts drop as an untested unit; changing it would change verdicts, which a speed-up must not do
+    tail[(pp == 1) & (nn < top)] = np.nan
+    out[ok] = tail
     return out
 
 
