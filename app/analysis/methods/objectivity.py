@@ -362,12 +362,7 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
 
     # K3: heaping at a mark boundary, near-maximal scores, implausibly low spread
     bnd = _boundaries(p, boundaries)
-    wmax = np.zeros(nw)
-    if nu:
-        order, starts = p.unit_order()
-        # per unit by one reduceat over the rows, then per work over the (few thousand) units
-        umax = np.maximum.reduceat(p.max_score if order is None else p.max_score[order], starts)
-        np.maximum.at(wmax, work, umax)
+    wmax = p.work_max()
     size = (wmax[work] + 1).astype(np.int64)
     offset = np.concatenate([[0], np.cumsum(size)[:-1]])
     score = np.clip(p.score, 0, wmax[p.work]).astype(np.int64)

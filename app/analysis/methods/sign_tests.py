@@ -143,19 +143,23 @@ def _row_sum(parts: list[np.ndarray]) -> np.ndarray:
     return total
 
 
-def _success(columns, tmax, mask) -> np.ndarray:
+def _success(columns, tmax, mask, gaps) -> np.ndarray:
     """Each row's mean success (score / maximum) over the tasks of `mask` it has a score for (NaN: none);
-    `columns`: one array of the rows' scores per task."""
-    rates, counts = [], []
+    `columns`: one array of the rows' scores per task, `gaps[k]`: whether task k's column has missing scores."""
+    rates, counts, whole = [], [], 0
     for k in np.flatnonzero(mask):
         rate = columns[k] / tmax[k]
+        if not gaps[k] and np.isfinite(tmax[k]) and tmax[k] > 0:
+            rates.append(rate)  # every row has a score: nothing to leave out
+            whole += 1
+            continue
         use = ~np.isnan(rate)
         rates.append(np.where(use, rate, 0.0))
         counts.append(use)
     if not rates:
         n = len(columns[0]) if columns else 0
         return np.zeros(n) / np.zeros(n)
-    return _row_sum(rates) / np.sum(counts, axis=0)
+    return _row_sum(rates) / (np.sum(counts, axis=0) + whole if counts else whole)
 
 
 def _k2(p, u, ok, th):
@@ -176,11 +180,13 @@ def _k2(p, u, ok, th):
     tasks = len(columns)
     counts, tmax, totals = np.empty((nw, tasks), dtype=np.int64), np.empty((nw, tasks)), np.empty((nw, tasks))
     lengths = np.diff(cuts)
+    gaps = []
     for k, column in enumerate(columns):
         # per work by one reduction over its stretch; the scores are whole points, so their sums are exact in
         # any order (a task column mostly has no gaps: then it is used as it is)
         missing = np.isnan(column)
-        if missing.any():
+        gaps.append(bool(missing.any()))
+        if gaps[-1]:
             has = ~missing
             counts[:, k] = np.add.reduceat(has, heads, dtype=np.int64)
             tmax[:, k] = np.maximum.reduceat(np.where(has, column, -np.inf), heads)
@@ -199,7 +205,7 @@ def _k2(p, u, ok, th):
             a, b = cuts[w], cuts[w + 1]
             rows = [column[a:b] for column in columns]
             easy, hard = region[w] >= th["k2_easy"], region[w] <= th["k2_hard"]
-            g_sorted[a:b] = _success(rows, tmax[w], hard) - _success(rows, tmax[w], easy)
+            g_sorted[a:b] = _success(rows, tmax[w], hard, gaps) - _success(rows, tmax[w], easy, gaps)
     if order is None:
         g = g_sorted
     else:
@@ -238,13 +244,13 @@ def _k3(p, u, ok, boundaries):
         return None
     work = u["work"].to_numpy()
     bnd = _boundaries(p, boundaries)
-    wmax = np.zeros(nw)
-    np.maximum.at(wmax, p.work, p.max_score)
+    wmax = p.work_max()
     size = int(wmax.max()) + 1
     score = np.clip(p.score, 0, wmax[p.work]).astype(np.int64)
     counts = np.bincount(p.unit * size + score, minlength=nu * size).reshape(nu, size).astype(float)
-    region = np.zeros((nw, size))
-    np.add.at(region, work[ok], counts[ok])
+    # the region's counts per work and score over the tested units' rows (whole counts: exact in any order)
+    row_ok = ok[p.unit]
+    region = np.bincount(p.work[row_ok] * size + score[row_ok], minlength=nw * size).reshape(nw, size).astype(float)
     at_sum, window_sum, expected = np.zeros(nu), np.zeros(nu), np.zeros(nu)
     best, best_excess = np.full((nu, 3), np.nan), np.full(nu, -np.inf)
     for m in (3, 4, 5):
