@@ -292,8 +292,9 @@ def _k4(p, u, ok, th) -> list:
     both = ~np.isnan(p.mark) & ~np.isnan(p.term)
     n_term = np.bincount(p.unit, weights=both, minlength=nu)
     with np.errstate(invalid="ignore"):
-        lowered = np.bincount(p.unit, weights=p.mark < p.term, minlength=nu)
-        raised = np.bincount(p.unit, weights=p.mark > p.term, minlength=nu)
+        hit_lowered, hit_raised = p.mark < p.term, p.mark > p.term
+    lowered = np.bincount(p.unit, weights=hit_lowered, minlength=nu)
+    raised = np.bincount(p.unit, weights=hit_raised, minlength=nu)
     sel = ok & (n_term >= th["verdict_min_participants"])
     out = []
     # a participant with «5» cannot be marked lower, one with «2» higher: the region's share is taken per
@@ -301,13 +302,13 @@ def _k4(p, u, ok, th) -> list:
     # chances has the larger variance, so the tail is not understated)
     mark = np.where(both, p.mark, 0).astype(np.int64).clip(0, 9)
     row_sel = both & sel[p.unit]
-    for kind, hits, word in (("lowered", lowered, "понизили"), ("raised", raised, "повысили")):
-        with np.errstate(invalid="ignore"):
-            hit = (p.mark < p.term) if kind == "lowered" else (p.mark > p.term)
-        cell = p.work * 10 + mark
+    cell = p.work * 10 + mark
+    tested_cell = cell[row_sel]
+    tested = np.bincount(tested_cell, minlength=nw * 10)
+    for kind, hits, hit, word in (("lowered", lowered, hit_lowered, "понизили"),
+                                  ("raised", raised, hit_raised, "повысили")):
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = (np.bincount(cell[row_sel], weights=hit[row_sel], minlength=nw * 10)
-                     / np.bincount(cell[row_sel], minlength=nw * 10))
+            share = np.bincount(tested_cell, weights=hit[row_sel], minlength=nw * 10) / tested
             chance = np.where(both, share[cell], 0.0)
             pi = np.bincount(p.unit, weights=np.nan_to_num(chance), minlength=nu) / n_term
         idx = np.flatnonzero(sel & ~np.isnan(pi))
