@@ -8,7 +8,29 @@ import socket
 import pytest
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _pass_redis_url(url: str) -> str:
+    # `make test` runs its SQLite and PostgreSQL passes side by side on one Redis server: the SQLite pass takes the
+    # database one below TEST_REDIS_URL's, so the two passes (and the tests' own databases, own_redis_url) never
+    # share one (the PostgreSQL pass odd numbers from 15 down, the SQLite pass even ones from 14).
+    if os.environ.get("TEST_DB", "sqlite") == "postgresql":
+        return url
+    base, number = url.rsplit("/", 1)
+    return f"{base}/{int(number) - 1}"
+
+
+REDIS_URL = _pass_redis_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+
+
+def own_redis_url(n: int) -> str:
+    """The `n`-th Redis database a test has to itself (it flushes it): 2·n below the pass's own. Taken: 1 analysis
+    views, 2 stalled documents, 3 assessment package, 4 analysis fan-out, 5 document jobs."""
+    base, number = REDIS_URL.rsplit("/", 1)
+    own = int(number) - 2 * n
+    if own < 0:
+        raise ValueError(f"TEST_REDIS_URL's database number is too low for a test database of its own: {REDIS_URL}")
+    return f"{base}/{own}"
 
 
 def in_ci() -> bool:
