@@ -27,6 +27,7 @@ from app.auth.models import RoleAssignment, User
 from app.auth.roles import ROLES
 from app.core import dating
 from app.core import russian as ru
+from app.core.db import in_ids
 from app.core.errors import ValidationFailed
 from app.core.timeutil import today_in
 from app.cycles.basis import basis_condition, basis_indicators
@@ -206,7 +207,8 @@ def _prefetch_users(org_ids: list[int], roles, shared: dict) -> None:
     rows = db.session.execute(
         select(RoleAssignment.organisation_id, RoleAssignment.role, User)
         .join(User, User.id == RoleAssignment.user_id)
-        .where(RoleAssignment.organisation_id.in_(org_ids), RoleAssignment.role.in_(roles), User.active.is_(True))
+        .where(in_ids(RoleAssignment.organisation_id, org_ids), RoleAssignment.role.in_(roles),
+               User.active.is_(True))
         .order_by(User.id).options(lazyload(User.roles)))
     for org_id, role, user in rows:
         users = found[org_id, role]

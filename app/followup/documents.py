@@ -10,6 +10,7 @@ from app.analysis.models import Finding
 from app.auth.models import RoleAssignment, User
 from app.core import dating
 from app.core import russian as ru
+from app.core.db import in_ids
 from app.documents import services as document_services
 from app.documents.contexts import (
     CONTROL_ITEM,
@@ -64,7 +65,7 @@ def findings_about(findings, org, cycle) -> list[Finding]:
 def _recommendation_items(cycle_id: int, org_ids: list[int]):
     return db.session.scalars(
         select(RecommendationItem).join(Recommendation)
-        .where(Recommendation.cycle_id == cycle_id, RecommendationItem.organisation_id.in_(org_ids))
+        .where(Recommendation.cycle_id == cycle_id, in_ids(RecommendationItem.organisation_id, org_ids))
         .order_by(RecommendationItem.due_date, RecommendationItem.id)
         .options(contains_eager(RecommendationItem.recommendation)))  # no query per item
 
