@@ -27,9 +27,9 @@ for small classes, but a class of three carries no evidence).
 import numpy as np
 import pandas as pd
 
-from app.analysis.methods import work_tasks
+from app.analysis.methods import row_stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
-from app.analysis.methods.objectivity import _boundaries, _task_block
+from app.analysis.methods.objectivity import _boundaries
 from app.analysis.methods.tails import binom_sf, normal_sf
 
 TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "statistic",
@@ -107,61 +107,24 @@ def _num(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
-def _success(scores, tmax, mask) -> np.ndarray:
-    """Each row's mean success (score / maximum) over the tasks of `mask` it has a score for (NaN: none)."""
-    rate = scores[:, mask] / tmax[mask]
-    use = ~np.isnan(rate)
-    return np.where(use, rate, 0.0).sum(axis=1) / use.sum(axis=1)
-
-
 def _k2(p, u, ok, th) -> pd.DataFrame | None:
-    block = _task_block(p)
-    if not block:
+    rs = row_stats.of(p)
+    if not rs.tasks:
         return None
-    nu, nw = len(u), len(p.works)
-    # Work by work: every row of a work has the same hard and easy tasks, so a participant's success on them is a
-    # mean over a few columns of the work's own rows (no rows × tasks copy of the region, no per-row masks: those
-    # temporaries were most of the analysis's time).
-    work = p.work
-    order = None if (np.diff(work) >= 0).all() else np.argsort(work, kind="stable")
-    sorted_work = work if order is None else work[order]
-    cuts = np.searchsorted(sorted_work, np.arange(nw + 1))
-    declared = work_tasks.declared_maxima(p, len(block))
-    g_sorted = np.full(len(work), np.nan)
+    nw = len(p.works)
+    # the region's success rate of each task of each work, from the units' sums (integer scores: exact in any
+    # order), decides the hard and easy tasks; each participant's g against them is round 2 (row_stats)
+    tmax, sums, counts = row_stats.work_tasks(rs, u["work"].to_numpy(), nw)
+    tmax = np.where(counts > 0, tmax, np.nan)
+    declared = work_tasks.declared_maxima(p, rs.tasks)
+    if declared is not None:
+        tmax = np.where(np.isnan(declared), tmax, declared)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for w in range(nw):
-            a, b = cuts[w], cuts[w + 1]
-            if a == b:
-                continue
-            rows = slice(a, b) if order is None else order[a:b]
-            scores = np.column_stack([column[rows] for column in block])
-            has = ~np.isnan(scores)
-            counts = has.sum(axis=0)
-            tmax = np.where(counts > 0, np.max(np.where(has, scores, -np.inf), axis=0), np.nan)
-            if declared is not None:
-                tmax = np.where(np.isnan(declared[w]), tmax, declared[w])
-            region = np.where((counts > 0) & (tmax > 0), np.where(has, scores, 0.0).sum(axis=0) / (counts * tmax),
-                              np.nan)
-            easy, hard = region >= th["k2_easy"], region <= th["k2_hard"]
-            g_sorted[a:b] = _success(scores, tmax, hard) - _success(scores, tmax, easy)
-    if order is None:
-        g = g_sorted
-    else:
-        g = np.empty(len(work))
-        g[order] = g_sorted
+        region = np.where((counts > 0) & (tmax > 0), sums / (counts * tmax), np.nan)
+    easy, hard = region >= th["k2_easy"], region <= th["k2_hard"]
     # what g an honest participant with the same total score gets in the region (hard tasks are more often
     # solved by strong participants: a school is compared with its own participants' scores, not a curve)
-    has = ~np.isnan(g)
-    key = p.work * (int(np.nanmax(p.score)) + 1 if len(p.score) else 1) + np.nan_to_num(p.score).astype(np.int64)
-    kc, kinv = np.unique(key[has], return_inverse=True)
-    expected = np.bincount(kinv, weights=g[has]) / np.bincount(kinv)
-    e = np.full(len(g), np.nan)
-    e[has] = g[has] - expected[kinv]
-    cnt = np.bincount(p.unit[has], minlength=nu).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_g = np.bincount(p.unit[has], weights=g[has], minlength=nu) / cnt
-        resid = np.bincount(p.unit[has], weights=e[has], minlength=nu) / cnt
-        var_g = np.bincount(p.unit[has], weights=e[has] ** 2, minlength=nu) / cnt - resid ** 2
+    cnt, mean_g, resid, var_g = row_stats.k2_units(p, tmax, easy, hard)
     work = u["work"].to_numpy()
     sel = ok & (cnt >= th["verdict_min_participants"]) & ~np.isnan(resid)
     z = size_aware_z(resid, np.maximum(var_g, 1e-6), np.maximum(cnt, 1), work, nw, sel & ~np.isnan(resid))
@@ -179,11 +142,10 @@ def _k3(p, u, ok, boundaries) -> pd.DataFrame | None:
         return None
     work = u["work"].to_numpy()
     bnd = _boundaries(p, boundaries)
-    wmax = np.zeros(nw)
-    np.maximum.at(wmax, p.work, p.max_score)
-    size = int(wmax.max()) + 1
-    score = np.clip(p.score, 0, wmax[p.work]).astype(np.int64)
-    counts = np.bincount(p.unit * size + score, minlength=nu * size).reshape(nu, size).astype(float)
+    rs = row_stats.of(p)
+    wmax = row_stats.work_max(rs, work, nw)
+    counts = row_stats.score_counts(rs, work, wmax)
+    size = counts.shape[1]
     region = np.zeros((nw, size))
     np.add.at(region, work[ok], counts[ok])
     at_sum, window_sum, expected = np.zeros(nu), np.zeros(nu), np.zeros(nu)
@@ -224,27 +186,23 @@ def _k3(p, u, ok, boundaries) -> pd.DataFrame | None:
 
 def _k4(p, u, ok, th) -> list[pd.DataFrame]:
     nu, nw = len(u), len(p.works)
-    both = ~np.isnan(p.mark) & ~np.isnan(p.term)
-    n_term = np.bincount(p.unit, weights=both, minlength=nu)
-    with np.errstate(invalid="ignore"):
-        lowered = np.bincount(p.unit, weights=p.mark < p.term, minlength=nu)
-        raised = np.bincount(p.unit, weights=p.mark > p.term, minlength=nu)
+    term = row_stats.of(p).term
+    n_term = term[:, 0].sum(axis=1).astype(float)
+    lowered, raised = term[:, 1].sum(axis=1).astype(float), term[:, 2].sum(axis=1).astype(float)
     sel = ok & (n_term >= th["verdict_min_participants"])
     out = []
     # a participant with «5» cannot be marked lower, one with «2» higher: the region's share is taken per
     # assessment mark and averaged over the school's own participants (a binomial with the mean of unequal
     # chances has the larger variance, so the tail is not understated)
-    mark = np.where(both, p.mark, 0).astype(np.int64).clip(0, 9)
-    row_sel = both & sel[p.unit]
-    for kind, hits, word in (("lowered", lowered, "понизили"), ("raised", raised, "повысили")):
-        with np.errstate(invalid="ignore"):
-            hit = (p.mark < p.term) if kind == "lowered" else (p.mark > p.term)
-        cell = p.work * 10 + mark
+    work = u["work"].to_numpy()
+    cell = (work[:, None] * row_stats.MARKS + np.arange(row_stats.MARKS)[None, :])[sel].ravel()
+    for kind, hits, column in (("lowered", lowered, 1), ("raised", raised, 2)):
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = (np.bincount(cell[row_sel], weights=hit[row_sel], minlength=nw * 10)
-                     / np.bincount(cell[row_sel], minlength=nw * 10))
-            chance = np.where(both, share[cell], 0.0)
-            pi = np.bincount(p.unit, weights=np.nan_to_num(chance), minlength=nu) / n_term
+            share = (np.bincount(cell, weights=term[sel, column].ravel(), minlength=nw * row_stats.MARKS)
+                     / np.bincount(cell, weights=term[sel, 0].ravel(), minlength=nw * row_stats.MARKS))
+            chances = term[:, 0] * share.reshape(nw, row_stats.MARKS)[work] if nu else np.zeros((0, row_stats.MARKS))
+            pi = np.nan_to_num(chances).sum(axis=1) / n_term
+        word = "понизили" if kind == "lowered" else "повысили"
         idx = np.flatnonzero(sel & ~np.isnan(pi))
         pv = binom_sf(hits[idx], n_term[idx], pi[idx])
 
@@ -377,6 +335,7 @@ def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.Dat
     th = thresholds
     p = prepare(results)
     work_tasks.attach(p, structures)
+    row_stats.of(p, th["k3_near_max_level"])
     u = p.units
     ok = u["n"].to_numpy() >= th["verdict_min_participants"]
     parts = [_k2(p, u, ok, th), _k3(p, u, ok, boundaries), *_k4(p, u, ok, th), *_k1_k5(p, u, ok, schools, th)]
