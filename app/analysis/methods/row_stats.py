@@ -83,10 +83,11 @@ def summarise(p, near_level: float | None) -> UnitRows:
     score = np.maximum(p.score, 0).astype(np.int64)
     size = int(score.max()) + 1
     hist = np.bincount(unit * size + score, minlength=nu * size).reshape(nu, size)
+    # the lowest score with each mark: presence per (unit, mark, score) by one bincount, then the first present
     sel = (p.mark >= 3) & (p.mark <= 5)
-    mark_min = np.full(nu * 3, np.inf)
-    np.minimum.at(mark_min, unit[sel] * 3 + (p.mark[sel].astype(np.int64) - 3), score[sel].astype(float))
-    mark_min = np.where(np.isinf(mark_min), np.nan, mark_min).reshape(nu, 3)
+    seen = np.bincount((unit[sel] * 3 + (p.mark[sel].astype(np.int64) - 3)) * size + score[sel],
+                       minlength=nu * 3 * size).reshape(nu, 3, size) > 0
+    mark_min = np.where(seen.any(axis=2), seen.argmax(axis=2), np.nan)
     tasks = len(block)
     task_sum, task_cnt, task_max = np.empty((nu, tasks)), np.empty((nu, tasks)), np.empty((nu, tasks))
     has_any = np.zeros(len(unit), dtype=bool)
@@ -129,11 +130,23 @@ def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
 
 # --- what the methods read ---------------------------------------------------------------------------------
 
+def _work_max(values: np.ndarray, unit_work: np.ndarray, nw: int, fill: float) -> np.ndarray:
+    """Per work the maximum of the units' `values` (rows: units; `fill` for a work without units): one reduction
+    over the units in work order, not an unbuffered maximum.at."""
+    out = np.full((nw,) + values.shape[1:], fill)
+    if not len(unit_work):
+        return out
+    order = np.argsort(unit_work, kind="stable")
+    ordered = unit_work[order]
+    heads = np.flatnonzero(np.diff(ordered, prepend=-1))
+    out[ordered[heads]] = np.maximum(out[ordered[heads]], np.maximum.reduceat(values[order], heads))
+    return out
+
+
 def work_tasks(s: UnitRows, unit_work: np.ndarray, nw: int):
     """(tmax, sums, counts): per work × task the highest score anyone in the region got (−1: nobody has one),
     the sum of the scores and the number of scores, from the units."""
-    tmax = np.full((nw, s.tasks), -1.0)
-    np.maximum.at(tmax, unit_work, s.task_max)
+    tmax = _work_max(s.task_max, unit_work, nw, -1.0)
     sums, counts = np.empty((nw, s.tasks)), np.empty((nw, s.tasks))
     for k in range(s.tasks):
         sums[:, k] = np.bincount(unit_work, weights=s.task_sum[:, k], minlength=nw)
@@ -143,9 +156,7 @@ def work_tasks(s: UnitRows, unit_work: np.ndarray, nw: int):
 
 def work_max(s: UnitRows, unit_work: np.ndarray, nw: int) -> np.ndarray:
     """Per work the highest maximum score of its rows (0 when none is higher)."""
-    wmax = np.zeros(nw)
-    np.maximum.at(wmax, unit_work, s.max_score)
-    return wmax
+    return _work_max(s.max_score, unit_work, nw, 0.0)
 
 
 def score_counts(s: UnitRows, unit_work: np.ndarray, wmax: np.ndarray) -> np.ndarray:
@@ -169,9 +180,8 @@ def score_counts(s: UnitRows, unit_work: np.ndarray, wmax: np.ndarray) -> np.nda
 
 def mark_boundaries(s: UnitRows, unit_work: np.ndarray, nw: int) -> np.ndarray:
     """works × marks 3..5: the lowest score that received the mark in the region (NaN when none)."""
-    out = np.full((nw, 3), np.inf)
-    np.minimum.at(out, unit_work, np.where(np.isnan(s.mark_min), np.inf, s.mark_min))
-    return np.where(np.isinf(out), np.nan, out)
+    lowest = -_work_max(-np.where(np.isnan(s.mark_min), np.inf, s.mark_min), unit_work, nw, -np.inf)
+    return np.where(np.isinf(lowest), np.nan, lowest)
 
 
 # --- round 2: K2's g against the region's hard and easy tasks ------------------------------------------
@@ -229,11 +239,15 @@ def k2_sums(unit, work, score, block, nu: int, tmax, easy, hard) -> Round2:
     s = np.nan_to_num(score[has]).astype(np.int64)
     low = int(s.min()) if len(s) else 0
     span = int(s.max()) - low + 1 if len(s) else 1
-    keys, inverse = np.unique(u * span + (s - low), return_inverse=True)
+    # per (unit, score) by one dense bincount (units × scores is small): no sort, and the pairs in (unit, score)
+    # order; each cell's g added in row order
+    key = u * span + (s - low)
+    n = np.bincount(key, minlength=nu * span)
+    total = np.bincount(key, weights=gh, minlength=nu * span)
+    cells = np.flatnonzero(n)
     return Round2(cnt=np.bincount(u, minlength=nu).astype(float), sum_g=np.bincount(u, weights=gh, minlength=nu),
-                  sum_g2=np.bincount(u, weights=gh * gh, minlength=nu), pair_unit=keys // span,
-                  pair_score=keys % span + low, pair_n=np.bincount(inverse, minlength=len(keys)).astype(float),
-                  pair_g=np.bincount(inverse, weights=gh, minlength=len(keys)))
+                  sum_g2=np.bincount(u, weights=gh * gh, minlength=nu), pair_unit=cells // span,
+                  pair_score=cells % span + low, pair_n=n[cells].astype(float), pair_g=total[cells])
 
 
 def k2_units(p, tmax, easy, hard):
@@ -246,12 +260,15 @@ def k2_units(p, tmax, easy, hard):
         r = source(tmax, easy, hard)
     else:
         r = k2_sums(p.unit, p.work, p.score, task_block(p.results), nu, tmax, easy, hard)
-    order = np.lexsort((r.pair_score, r.pair_unit))
-    pu, ps, pn, pg = r.pair_unit[order], r.pair_score[order], r.pair_n[order], r.pair_g[order]
+    pu, ps, pn, pg = r.pair_unit, r.pair_score, r.pair_n, r.pair_g
+    if len(pu) > 1 and not ((np.diff(pu) > 0) | ((np.diff(pu) == 0) & (np.diff(ps) > 0))).all():
+        # the parts' pairs come part by part: in (unit, score) order, as one frame gives them
+        order = np.lexsort((ps, pu))
+        pu, ps, pn, pg = pu[order], ps[order], pn[order], pg[order]
     pw = p.units["work"].to_numpy()[pu] if len(pu) else np.zeros(0, dtype=np.int64)
     low = int(ps.min()) if len(ps) else 0
     span = int(ps.max()) - low + 1 if len(ps) else 1
-    _keys, cell = np.unique(pw * span + (ps - low), return_inverse=True)
+    cell = pw * span + (ps - low)
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = (np.bincount(cell, weights=pg) / np.bincount(cell, weights=pn))[cell] if len(cell) else pg
         cnt = r.cnt
