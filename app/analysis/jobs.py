@@ -290,6 +290,10 @@ def execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None =
     rows = StoredRows()
     done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
                             years=list(run.years), progress=lambda percent: progress.set(percent, force=True))
+    # what is not stored is let go before the result rows are made: the tests (the verdicts carry what they quote)
+    # and the units' row statistics
+    done.tests = None
+    done.prepared.cache.pop("unit_rows", None)
     years_with_data = done.years_with_data
     rows.add(frame_rows(done.aggregates, "aggregate", run.id, value_column="mean_percent", keep=keep))
     markers = done.markers

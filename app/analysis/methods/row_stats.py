@@ -69,10 +69,10 @@ def summarise(p, near_level: float | None) -> UnitRows:
                            minlength=nu).astype(np.int64)
     block = task_block(p.results)
     if not nu:
-        return UnitRows(rows=rows, near=near, max_score=np.zeros(0), hist=np.zeros((0, 1), dtype=np.int64),
+        return UnitRows(rows=rows, near=near, max_score=np.zeros(0), hist=np.zeros((0, 1), dtype=np.int32),
                         mark_min=np.zeros((0, 3)), task_sum=np.zeros((0, len(block))),
                         task_cnt=np.zeros((0, len(block))), task_max=np.zeros((0, len(block))),
-                        n_tasks=np.zeros(0, dtype=np.int64), term=np.zeros((0, 3, MARKS), dtype=np.int64),
+                        n_tasks=np.zeros(0, dtype=np.int64), term=np.zeros((0, 3, MARKS), dtype=np.int32),
                         near_level=near_level)
     order, starts = p.unit_order()
 
@@ -82,7 +82,8 @@ def summarise(p, near_level: float | None) -> UnitRows:
     max_score = np.maximum.reduceat(by_unit(p.max_score), starts)
     score = np.maximum(p.score, 0).astype(np.int64)
     size = int(score.max()) + 1
-    hist = np.bincount(unit * size + score, minlength=nu * size).reshape(nu, size)
+    # counts as int32 (a unit has far fewer than 2³¹ rows): the merged statistics are a combining job's largest array
+    hist = np.bincount(unit * size + score, minlength=nu * size).reshape(nu, size).astype(np.int32)
     # the lowest score with each mark: presence per (unit, mark, score) by one bincount, then the first present
     sel = (p.mark >= 3) & (p.mark <= 5)
     seen = np.bincount((unit[sel] * 3 + (p.mark[sel].astype(np.int64) - 3)) * size + score[sel],
@@ -103,7 +104,7 @@ def summarise(p, near_level: float | None) -> UnitRows:
     cell = unit * MARKS + np.where(both, p.mark, 0).astype(np.int64).clip(0, MARKS - 1)
     with np.errstate(invalid="ignore"):  # comparisons with NaN are False: only rows with both marks count
         term = np.stack([np.bincount(cell, weights=w, minlength=nu * MARKS)
-                         for w in (both, p.mark < p.term, p.mark > p.term)]).astype(np.int64)
+                         for w in (both, p.mark < p.term, p.mark > p.term)]).astype(np.int32)
     return UnitRows(rows=rows, near=near, max_score=max_score, hist=hist, mark_min=mark_min, task_sum=task_sum,
                     task_cnt=task_cnt, task_max=task_max, n_tasks=n_tasks,
                     term=term.reshape(3, nu, MARKS).transpose(1, 0, 2).copy(), near_level=near_level)
