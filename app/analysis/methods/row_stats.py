@@ -207,11 +207,36 @@ class Round2:
                                                             (self.pair_g, other.pair_g))))
 
 
-def _success(scores, tmax, mask) -> np.ndarray:
-    """Each row's mean success (score / maximum) over the tasks of `mask` it has a score for (NaN: none)."""
-    rate = scores[:, mask] / tmax[mask]
-    use = ~np.isnan(rate)
-    return np.where(use, rate, 0.0).sum(axis=1) / use.sum(axis=1)
+def _row_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """Σ over `parts` (equal-length arrays) per element, rounded exactly as numpy sums the rows of the
+    rows × parts array they would form: left to right up to 7 parts (numpy's short-row loop), numpy itself
+    beyond (its pairwise blocks) — so the per-task columns need not be copied into a matrix first."""
+    if len(parts) > 7:
+        return np.column_stack(parts).sum(axis=1)
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def _success(columns, tmax, mask, gaps) -> np.ndarray:
+    """Each row's mean success (score / maximum) over the tasks of `mask` it has a score for (NaN: none);
+    `columns`: one array of the rows' scores per task, `gaps[k]`: whether task k's column may miss scores (the
+    same numbers either way: without gaps the masks are only skipped)."""
+    rates, counts, whole = [], [], 0
+    for k in np.flatnonzero(mask):
+        rate = columns[k] / tmax[k]
+        if not gaps[k] and np.isfinite(tmax[k]) and tmax[k] > 0:
+            rates.append(rate)  # every row has a score: nothing to leave out
+            whole += 1
+            continue
+        use = ~np.isnan(rate)
+        rates.append(np.where(use, rate, 0.0))
+        counts.append(use)
+    if not rates:
+        n = len(columns[0]) if columns else 0
+        return np.zeros(n) / np.zeros(n)
+    return _row_sum(rates) / (np.sum(counts, axis=0) + whole if counts else whole)
 
 
 def k2_sums(unit, work, score, block, nu: int, tmax, easy, hard) -> Round2:
@@ -223,14 +248,15 @@ def k2_sums(unit, work, score, block, nu: int, tmax, easy, hard) -> Round2:
         heads = np.flatnonzero(np.diff(sorted_work, prepend=-1))
         ends = np.append(heads[1:], len(work))
         tasks = tmax.shape[1]
+        empty = np.full(len(work), np.nan)
+        columns = [(block[k] if k < len(block) else empty) for k in range(tasks)]
+        columns = columns if order is None else [column[order] for column in columns]
+        gaps = [bool(np.isnan(column).any()) for column in columns]
         with np.errstate(divide="ignore", invalid="ignore"):
             for a, b in zip(heads, ends):
                 w = sorted_work[a]
-                rows = slice(a, b) if order is None else order[a:b]
-                scores = np.column_stack([column[rows] for column in block[:tasks]])
-                if scores.shape[1] < tasks:
-                    scores = np.hstack([scores, np.full((len(scores), tasks - scores.shape[1]), np.nan)])
-                values = _success(scores, tmax[w], hard[w]) - _success(scores, tmax[w], easy[w])
+                rows = [column[a:b] for column in columns]
+                values = _success(rows, tmax[w], hard[w], gaps) - _success(rows, tmax[w], easy[w], gaps)
                 if order is None:
                     g[a:b] = values
                 else:

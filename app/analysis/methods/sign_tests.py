@@ -86,21 +86,45 @@ def _standardised_p(values, work, nw: int, sel) -> tuple[np.ndarray, np.ndarray]
 DETAIL_P = 0.2  # the sentence of a test is written only when it may be quoted (a region has 100,000 tests)
 
 
-def _frame(u, idx, sign, kind, n, p, statistic, details) -> pd.DataFrame:
-    """Tests of the units `idx`; `details(positions)` writes the sentences of the given positions of idx."""
+def _frame(u, idx, sign, kind, n, p, statistic, details):
+    """(tests of the units `idx`, their sentence writer): `details(positions)` writes the sentences of the given
+    positions of idx; the writer gives the sentence of a test only when it may be quoted (p ≤ DETAIL_P)."""
     p = np.asarray(p, dtype=float)
-    quoted = np.flatnonzero(p <= DETAIL_P)
-    text = np.full(len(idx), "", dtype=object)
-    if len(quoted):
-        text[quoted] = details(quoted)
-    details = text
+
+    def write(positions):
+        text = np.full(len(positions), "", dtype=object)
+        quoted = np.flatnonzero(p[positions] <= DETAIL_P)
+        if len(quoted):
+            text[quoted] = details(positions[quoted])
+        return text
+
     out = u.iloc[idx][["year", "procedure", "subject", "grade", "school_id"]].reset_index(drop=True)
     out["sign"], out["kind"] = sign, kind
     out["n"] = np.asarray(n, dtype=np.int64)
-    out["p"] = np.asarray(p, dtype=float)
+    out["p"] = p
     out["statistic"] = np.asarray(statistic, dtype=float)
-    out["detail"] = details
-    return out
+    out["detail"] = ""
+    return out, write
+
+
+class Sentences:
+    """The detail sentences of a tests frame, written on demand: a region has some 65,000 tests, 10,000 of them
+    quotable, and its verdicts quote a few hundred — writing all of them was a tenth of the analysis."""
+
+    def __init__(self, parts):
+        """`parts`: (number of rows, writer of local positions) of the frame's parts in order."""
+        self._offsets = np.cumsum([0] + [n for n, _write in parts])
+        self._writers = [write for _n, write in parts]
+
+    def __call__(self, positions) -> list[str]:
+        """The sentences of the tests at `positions` (row positions of the frame; "" where none is quoted)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        out = np.full(len(positions), "", dtype=object)
+        part = np.searchsorted(self._offsets, positions, side="right") - 1
+        for k in np.unique(part).tolist():
+            here = np.flatnonzero(part == k)
+            out[here] = self._writers[k](positions[here] - self._offsets[k])
+        return out.tolist()
 
 
 def _num(value, digits: int = 1) -> str:
@@ -136,7 +160,7 @@ def _k2(p, u, ok, th) -> pd.DataFrame | None:
     return _frame(u, idx, "K2", "hard_better", cnt[idx], pv, z[idx], details)
 
 
-def _k3(p, u, ok, boundaries) -> pd.DataFrame | None:
+def _k3(p, u, ok, boundaries):
     nu, nw = len(u), len(p.works)
     if not nu:
         return None
@@ -184,7 +208,7 @@ def _k3(p, u, ok, boundaries) -> pd.DataFrame | None:
     return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details)
 
 
-def _k4(p, u, ok, th) -> list[pd.DataFrame]:
+def _k4(p, u, ok, th) -> list:
     nu, nw = len(u), len(p.works)
     term = row_stats.of(p).term
     n_term = term[:, 0].sum(axis=1).astype(float)
@@ -263,7 +287,7 @@ def contrast_z(x, vx, y, vy, group, ngroups: int, sel) -> np.ndarray:
     return z
 
 
-def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
+def _k1_k5(p, u, ok, schools, th) -> list:
     nu, nw = len(u), len(p.works)
     work = u["work"].to_numpy()
     n = u["n"].to_numpy().astype(float)
@@ -306,11 +330,16 @@ def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
                            "grade": np.nan, "school_id": both["school_id"].to_numpy(), "sign": "K1",
                            "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": normal_sf(gz),
                            "statistic": gz})
-        k1["detail"] = [f"средний процент выполнения {int(w)} работ ВПР на {_num(abs(a))} п. п. "
-                        f"{'выше' if a >= 0 else 'ниже'} медианной школы региона, ОГЭ/ЕГЭ — на {_num(abs(b))} п. п. "
-                        f"{'выше' if b >= 0 else 'ниже'}: разрыв необычен для школ региона ({_num(g, 2)} ст. откл.)"
-                        for w, a, b, g in zip(both["works"], both["dv"], both["de"], gz)]
-        out.append(k1)
+        k1["detail"] = ""
+        works, dv, de = both["works"].to_numpy(), both["dv"].to_numpy(), both["de"].to_numpy()
+
+        def k1_details(positions):  # every K1 test has its sentence (a few thousand: one per school and year)
+            return [f"средний процент выполнения {int(works[i])} работ ВПР на {_num(abs(dv[i]))} п. п. "
+                    f"{'выше' if dv[i] >= 0 else 'ниже'} медианной школы региона, ОГЭ/ЕГЭ — на {_num(abs(de[i]))} "
+                    f"п. п. {'выше' if de[i] >= 0 else 'ниже'}: разрыв необычен для школ региона "
+                    f"({_num(gz[i], 2)} ст. откл.)" for i in positions]
+
+        out.append((k1, k1_details))
     # K5: the same cohort a year later (grade g+1 in year t+1); the test belongs to the later year
     nxt = _next_cohort(p, u)
     has = ~exam & ~np.isnan(nxt) & ~np.isnan(dev)
@@ -330,8 +359,19 @@ def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
 
 def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None,
                structures: dict | None = None) -> pd.DataFrame:
-    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 twice: lowered, raised).
+    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 twice: lowered, raised), each
+    quotable test (p ≤ DETAIL_P, every K1 test) with its sentence in `detail`.
     `structures` (data.load_structures): the works' declared task maxima, used by K2 where known."""
+    tests, sentences = tests_and_sentences(results, schools, thresholds, boundaries=boundaries,
+                                           structures=structures)
+    tests["detail"] = sentences(np.arange(len(tests)))
+    return tests
+
+
+def tests_and_sentences(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None,
+                        structures: dict | None = None) -> tuple[pd.DataFrame, Sentences]:
+    """unit_tests with `detail` left empty, and the writer of the sentences (Sentences) for the tests a verdict
+    quotes."""
     th = thresholds
     p = prepare(results)
     work_tasks.attach(p, structures)
@@ -339,7 +379,8 @@ def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.Dat
     u = p.units
     ok = u["n"].to_numpy() >= th["verdict_min_participants"]
     parts = [_k2(p, u, ok, th), _k3(p, u, ok, boundaries), *_k4(p, u, ok, th), *_k1_k5(p, u, ok, schools, th)]
-    parts = [f for f in parts if f is not None and len(f)]
+    parts = [(f, write) for f, write in (x for x in parts if x is not None) if len(f)]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in TEST_COLUMNS})
-    return pd.concat(parts, ignore_index=True)[TEST_COLUMNS]
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in TEST_COLUMNS}), Sentences([])
+    tests = pd.concat([f for f, _write in parts], ignore_index=True)[TEST_COLUMNS]
+    return tests, Sentences([(len(f), write) for f, write in parts])
