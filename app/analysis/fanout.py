@@ -1,6 +1,6 @@
 """A region's analysis run fanned out: one job per municipality plus a combining job, so several worker hosts
 share the reading of a large region's results (domain.md §8; the national picture is many such regions), and no
-job ever holds the region's rows (issue 15 §4: memory bounded by the largest municipality).
+job holds the region's rows (issue 15 §4: the combining job holds its units and their statistics).
 
 The jobs are in app/analysis/jobs.py; this module holds the split, the failures and what the parts stage.
 
