@@ -262,3 +262,80 @@ def test_simultaneous_first_generations_create_one_document(live_app):
         assert [d.id for d in docs] == [outcomes["first"]]
         assert db.session.scalar(select(func.count()).select_from(DocumentVersion).where(
             DocumentVersion.document_id == docs[0].id)) == 1
+
+
+@pytest.mark.postgresql_only
+def test_two_stages_making_the_same_regulation_at_once_give_one_document(live_app, monkeypatch):
+    """A catalogue that lists the положение for two stages: GOAL and IND generate it at the same moment. The second
+    session's one-per-track check cannot see the first's uncommitted row; its INSERT waits on the partial unique index
+    uq_documents_cycle_one_per_cycle and is refused in Russian once the first commits. One document, one version."""
+    import dataclasses
+    import time
+
+    from app.auth.models import User
+    from app.auth.services import create_user
+    from app.core.errors import ValidationFailed
+    from app.cycles.models import Stage
+    from app.cycles.services import create_cycle
+    from app.documents import services as documents
+    from app.documents.models import Document, DocumentVersion
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+
+    real_type = documents.get_type
+
+    def two_stages(key):
+        dtype = real_type(key)
+        return dataclasses.replace(dtype, stages=["GOAL", "IND"]) if key == "regulation" else dtype
+
+    monkeypatch.setattr(documents, "get_type", two_stages)
+    with live_app.app_context():
+        region = create_organisation(code="RREG", name="Область Р", kind="region")
+        mun = create_organisation(code="RMUN", name="Муниципалитет Р", kind="municipality", parent=region)
+        official = create_user(login="reg_official", full_name="Регламентова Анна", password="x" * 12,
+                               roles=[("official", mun)])
+        cycle = create_cycle(track=track_of("M1.1"), owner=mun, period="2025/26", actor=official,
+                             responsible=official)
+        cycle.stage("IND").state = "draft"  # both stages open (the second is still waiting after creation)
+        db.session.commit()
+        stage_ids, official_id, cycle_id = {"first": cycle.stage("GOAL").id, "second": cycle.stage("IND").id}, \
+            official.id, cycle.id
+
+    flushed = threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def generate(name: str):
+        with live_app.app_context():
+            try:
+                stage, actor = db.session.get(Stage, stage_ids[name]), db.session.get(User, official_id)
+                _ = stage.cycle.owner, actor.roles
+                if name == "second":
+                    flushed.wait(timeout=20)
+                doc = documents.generate_document(stage, "regulation", actor=actor, validate=False)
+                outcomes[name] = doc.id
+                if name == "first":
+                    flushed.set()
+                    time.sleep(1.5)  # the second session's INSERT is now waiting on the unique index
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+                outcomes[name] = exc
+                flushed.set()
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=generate, args=(name,)) for name in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert isinstance(outcomes["first"], int), outcomes
+    refusal = outcomes["second"]
+    assert isinstance(refusal, ValidationFailed), outcomes
+    assert ("для этого направления на 2025/26 учебный год уже создан одновременно с вами (второй не создан)"
+            in refusal.message)
+    with live_app.app_context():
+        docs = list(db.session.scalars(select(Document).where(Document.cycle_id == cycle_id)))
+        assert [d.id for d in docs] == [outcomes["first"]]
+        assert db.session.scalar(select(func.count()).select_from(DocumentVersion).where(
+            DocumentVersion.document_id == docs[0].id)) == 1
