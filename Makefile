@@ -40,7 +40,11 @@ run: seed
 worker: install
 	$(BIN)/flask jobs worker
 
-test: lint test-sqlite test-postgresql
+# The two passes run side by side, one core each (CI has two): each on its own databases and Redis databases
+# (tests/services.py). `--output-sync` prints each pass's output whole when it ends; either failing fails `make test`.
+test: lint
+	@echo "The SQLite and PostgreSQL passes run side by side; each one's output follows when it ends."
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 # ruff, then the import contracts of .importlinter (layers, the one-way feature order, no cycles in a package).
 lint: install
@@ -51,7 +55,7 @@ test-sqlite: install
 	TEST_DB=sqlite $(BIN)/python -m pytest -m "not postgresql_only"
 
 test-postgresql: install
-	TEST_DB=postgresql TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not browser"
+	TEST_DB=postgresql TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not browser and not db_independent"
 
 # Mutation testing of the scope, permission and audit-chain code (cosmic-ray.toml); slow, not part of `make test`.
 # Lists the survivors at the end: mutants no test killed.

@@ -26,10 +26,20 @@ time.tzset()
 
 # Each feature's shared fixtures live in its own module (one owner per file).
 pytest_plugins = ["tests.fixtures_documents", "tests.fixtures_analysis", "tests.fixtures_followup",
-                  "tests.fixtures_deadlines", "tests.fixtures_effectiveness"]
+                  "tests.fixtures_deadlines", "tests.fixtures_effectiveness", "tests.fixtures_access",
+                  "tests.fixtures_demo"]
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PASSWORD = "correct-horse-42"
+
+
+def pytest_collection_modifyitems(config, items):
+    # A test marked db_independent runs in the SQLite pass only (Makefile): one that reaches the test database after
+    # all would lose its PostgreSQL run unnoticed, so it is refused here.
+    for item in items:
+        if item.get_closest_marker("db_independent") and (
+                "database_url" in getattr(item, "fixturenames", ()) or hasattr(item.module, "TEST_DB")):
+            raise pytest.UsageError(f"{item.nodeid} is marked db_independent but uses the test database")
 
 
 def _database_url(tmp_dir: str) -> str:
@@ -166,15 +176,17 @@ def track_of(code: str, level_track: str = "main"):
         .where(Mechanism.code == code, Track.code == level_track, MechanismSet.active.is_(True)))
 
 
-@pytest.fixture
-def make_cycle(db_session):
+def cycle_factory(owner, actor, mechanism="M1.1", track="main", period="2025/26", responsible=None, deadlines=None):
     from app.cycles.services import create_cycle
 
-    def factory(owner, actor, mechanism="M1.1", track="main", period="2025/26", responsible=None, deadlines=None):
-        return create_cycle(track=track_of(mechanism, track), owner=owner, period=period, actor=actor,
-                            responsible=responsible if responsible is not None else actor,
-                            deadlines=deadlines or {"GOAL": date.today() + timedelta(days=10)})
-    return factory
+    return create_cycle(track=track_of(mechanism, track), owner=owner, period=period, actor=actor,
+                        responsible=responsible if responsible is not None else actor,
+                        deadlines=deadlines or {"GOAL": date.today() + timedelta(days=10)})
+
+
+@pytest.fixture
+def make_cycle(db_session):
+    return cycle_factory
 
 
 def build_world(make_org, make_user) -> dict:
@@ -199,7 +211,7 @@ def build_world(make_org, make_user) -> dict:
 
 # Fixtures whose state is built once per session (tests/snapshots.py) together with the world they stand in;
 # a test asking for one of them gets that world as `world`.
-WORLD_SNAPSHOTS = {"rec_cycle": "_rec_cycle_state", "anl_cycle": "_anl_cycle_state"}
+WORLD_SNAPSHOTS = {"rec_cycle": "_rec_cycle_state", "anl_cycle": "_anl_cycle_state", "school_b": "_school_b_state"}
 
 
 @pytest.fixture

@@ -3,12 +3,35 @@ locally it skips with the reason, so a developer without PostgreSQL can still ru
 
 import os
 from contextlib import contextmanager
+from pathlib import Path
 import socket
 
 import pytest
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _pass_redis_url(url: str) -> str:
+    # `make test` runs its SQLite and PostgreSQL passes side by side on one Redis server: the SQLite pass takes the
+    # database one below TEST_REDIS_URL's, so the two passes (and the tests' own databases, own_redis_url) never
+    # share one (the PostgreSQL pass odd numbers from 15 down, the SQLite pass even ones from 14).
+    if os.environ.get("TEST_DB", "sqlite") == "postgresql":
+        return url
+    base, number = url.rsplit("/", 1)
+    return f"{base}/{int(number) - 1}"
+
+
+REDIS_URL = _pass_redis_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+
+
+def own_redis_url(n: int) -> str:
+    """The `n`-th Redis database a test has to itself (it flushes it): 2·n below the pass's own. Taken: 1 analysis
+    views, 2 stalled documents, 3 assessment package, 4 analysis fan-out, 5 document jobs."""
+    base, number = REDIS_URL.rsplit("/", 1)
+    own = int(number) - 2 * n
+    if own < 0:
+        raise ValueError(f"TEST_REDIS_URL's database number is too low for a test database of its own: {REDIS_URL}")
+    return f"{base}/{own}"
 
 
 def in_ci() -> bool:
@@ -74,11 +97,45 @@ def scratch_database(name: str, tmp_path, *, backend: str | None = None) -> str:
     return url
 
 
+_SEEDED_TEMPLATE: dict[str, str] = {}
+
+
+def seeded_demo_database(name: str, tmp_path) -> str:
+    """A database `name` of its own holding the demo as `flask db upgrade` and `flask seed demo` leave it. The two
+    commands run once per test session (in subprocesses, as an operator would) into a template; each caller gets a
+    copy of it — the file on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL — instead of seeding again."""
+    import shutil
+    import tempfile
+
+    from tests.conftest import TEST_DB
+
+    if "url" not in _SEEDED_TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="uko-seeded-demo-"))
+        template = scratch_database("uko_demo_template", folder)
+        for args in (["db", "upgrade"], ["seed", "demo"]):
+            done = run_flask(args, template)
+            assert done.returncode == 0, done.stderr
+        _SEEDED_TEMPLATE["url"] = template
+    template = _SEEDED_TEMPLATE["url"]
+    if TEST_DB != "postgresql":
+        copy = tmp_path / f"{name}.sqlite3"
+        shutil.copyfile(template.removeprefix("sqlite:///"), copy)
+        return f"sqlite:///{copy}"
+    from sqlalchemy import create_engine, text
+
+    base, name = POSTGRES_URL.rsplit("/", 1)[0], scratch_name(name)
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{scratch_name("uko_demo_template")}"'))
+    admin.dispose()
+    return f"{base}/{name}"
+
+
 def run_flask(args, database_url: str, **env):
     """Run `flask …` in a subprocess against `database_url`, as an operator would."""
     import subprocess
     import sys
-    from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
     environ = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "wsgi.py", "JOBS_MODE": "inline", **env}

@@ -13,6 +13,7 @@ the test fails until that knowledge is added here, so a new route cannot slip th
 
 import importlib
 import io
+import shutil
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -251,7 +252,15 @@ def audit_count(session) -> int:
 # --- fixtures --------------------------------------------------------------------------------
 
 @pytest.fixture
-def school_b(world, make_cycle, db_session, app, tmp_path, monkeypatch) -> Objects:
+def school_b(_school_b_state, app, tmp_path, monkeypatch) -> Objects:
+    """School B's objects (build_school_b), built once per session and copied into the test's transaction
+    (tests/fixtures_access.py); its uploaded files copied into a temporary UPLOAD_DIR of the test's own."""
+    shutil.copytree(_school_b_state["uploads"], tmp_path / "uploads")
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    return _school_b_state["objects"]
+
+
+def build_school_b(world, make_cycle, db_session) -> Objects:
     """A school-B cycle of I1.1 with a goal (stage approved), indicators, a collection method and tasks."""
     from app.api.services import issue_token
     from app.catalogue.models import Mechanism, MechanismSet
@@ -270,8 +279,7 @@ def school_b(world, make_cycle, db_session, app, tmp_path, monkeypatch) -> Objec
     indicators = fill_indicators(cycle, director)
     method = fill_method(cycle, director)
     # A rejected results import in school B's scope (an administrator's, into the school): its page,
-    # error report and original file all exist. Files go to a temporary UPLOAD_DIR.
-    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    # error report and original file all exist (in the UPLOAD_DIR the build sets).
     run = start_import("results", filename="впр.csv", stream=io.BytesIO("procedure;year\nВПР;2025\n".encode()),
                        actor=world["admin"], organisation=world["school_b"])
     token = issue_token(director, name="АИС школы Б", actor=director).token

@@ -225,7 +225,7 @@ def test_a_real_worker_runs_the_parts_and_the_combining_job(worker_database, tmp
     from tests.test_imports_jobs import ROOT, dispose, seeded_app
 
     test_services.require_redis()
-    redis_url = test_services.REDIS_URL.rsplit("/", 1)[0] + "/12"
+    redis_url = test_services.own_redis_url(4)
     connection = redis.Redis.from_url(redis_url)
     connection.flushdb()
     app = seeded_app(worker_database, tmp_path / "uploads", JOBS_MODE="rq", REDIS_URL=redis_url,

@@ -14,6 +14,8 @@ from app.analysis.methods.objectivity import compute_markers
 from app.analysis.methods.synthetic import generate_region
 from app.analysis.methods.thresholds import load_thresholds
 
+pytestmark = pytest.mark.db_independent  # no test database: the SQLite pass only (Makefile)
+
 SEEDS = (0, 1, 2)
 # sign → (minimum precision, minimum recall) with the default thresholds of §8
 BOUNDS = {

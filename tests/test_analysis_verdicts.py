@@ -18,6 +18,8 @@ from app.analysis.methods.tails import binom_sf, normal_isf, normal_sf
 from app.analysis.methods.thresholds import ThresholdsError, load_thresholds
 from app.analysis.methods.verdicts import FLAGGED, chance, compute_verdicts, excluded_units
 
+pytestmark = pytest.mark.db_independent  # no test database: the SQLite pass only (Makefile)
+
 OBJECTIVITY = ("inflated_scores", "cohort_drop", "hard_better", "heaping", "inflated_marks")
 SIGN = {"inflated_scores": "K1", "cohort_drop": "K5", "hard_better": "K2", "heaping": "K3", "inflated_marks": "K4"}
 

@@ -259,7 +259,7 @@ def test_an_analysis_is_computed_by_a_real_rq_worker(worker_database, tmp_path):
 
     test_services.require_redis()
     # A Redis database of its own: other suites running at the same time flush theirs.
-    redis_url = test_services.REDIS_URL.rsplit("/", 1)[0] + "/13"
+    redis_url = test_services.own_redis_url(1)
     connection = redis.Redis.from_url(redis_url)
     connection.flushdb()
     app = seeded_app(worker_database, tmp_path / "uploads", JOBS_MODE="rq", REDIS_URL=redis_url)

@@ -284,6 +284,94 @@ def test_integrity_checks_named_by_a_criterion_score_it_with_a_russian_reason(wo
     assert facts.defects["no_goals"] == 1
 
 
+def _counts_by_group_bys(cycle_id: int) -> dict[str, int]:
+    """The content counts of one cycle as plain SQL group-bys, the way gather() took them before it read them from
+    the integrity checks' rows: the reference its counts must equal."""
+    from sqlalchemy import and_, case, distinct
+
+    from app.analysis.models import Finding
+    from app.assessment.evidence import ACKNOWLEDGED_STATES
+    from app.cycles.models import CollectionMethod, Goal
+    from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
+    from app.extensions import db
+    from app.followup.models import Decision, Measure, Recommendation, RecommendationItem
+    from app.monitoring.models import DataRequest
+
+    def nonblank(column):
+        return func.sum(case((func.length(func.trim(func.coalesce(column, ""))) > 0, 1), else_=0))
+
+    def one(query):
+        return [int(v or 0) for v in (db.session.execute(query).first() or ())]
+
+    out = {}
+    out["goals"], out["goals_justified"], out["goals_realistic"] = one(
+        select(func.count(), nonblank(Goal.justification), nonblank(Goal.realism)).where(Goal.cycle_id == cycle_id))
+    (out["methods"],) = one(select(func.count()).where(CollectionMethod.cycle_id == cycle_id))
+    (out["requests_closed"],) = one(select(func.count()).where(DataRequest.cycle_id == cycle_id,
+                                                               DataRequest.state == "closed"))
+    out["findings"], out["findings_with_causes"] = one(
+        select(func.count(), nonblank(Finding.causes)).where(Finding.cycle_id == cycle_id))
+    (out["recommendations_issued"],) = one(select(func.count()).where(
+        Recommendation.cycle_id == cycle_id, Recommendation.issued_at.is_not(None)))
+    (out["items_acknowledged"],) = one(
+        select(func.count(RecommendationItem.id)).select_from(Recommendation)
+        .join(RecommendationItem, RecommendationItem.recommendation_id == Recommendation.id)
+        .where(Recommendation.cycle_id == cycle_id, RecommendationItem.state.in_(ACKNOWLEDGED_STATES)))
+    out["measures"], out["measures_done"] = one(
+        select(func.sum(case((Measure.state != "cancelled", 1), else_=0)),
+               func.sum(case((Measure.state.in_(("done", "verified")), 1), else_=0)))
+        .where(Measure.cycle_id == cycle_id))
+    complete = and_(Decision.participants.is_not(None), func.length(func.trim(Decision.participants)) > 0)
+    out["decisions"], out["decisions_complete"] = one(
+        select(func.count(), func.sum(case((complete, 1), else_=0)))
+        .where(Decision.cycle_id == cycle_id, Decision.state != "draft"))
+    concluded = func.length(func.trim(func.coalesce(EffectivenessEvaluation.conclusions, ""))) > 0
+    out["evaluations_with_conclusions"], out["proposals"] = one(
+        select(func.max(case((concluded, 1), else_=0)), func.count(distinct(EffectivenessProposal.id)))
+        .outerjoin(EffectivenessProposal, EffectivenessProposal.evaluation_id == EffectivenessEvaluation.id)
+        .where(EffectivenessEvaluation.cycle_id == cycle_id))
+    return {name: value for name, value in out.items() if value}
+
+
+def test_content_counts_read_from_the_chain_equal_plain_group_bys(world, chain, make_cycle, db_session):
+    """gather() counts a cycle's content from the rows the integrity checks load: the counts are those of plain SQL
+    group-bys over the same tables — blank texts (spaces only) not counted as filled, draft decisions and cancelled
+    measures left out, acknowledged addressees only — and the stage states are the stages'."""
+    from app.assessment import evidence
+    from app.core.timeutil import utcnow
+    from app.followup.models import Decision
+    from tests.fixtures_effectiveness import make_decision, make_finding, make_measure
+
+    official = world["official"]
+    make_finding(chain.cycle, official, "Вывод с причинами").causes = "нехватка кадров"
+    make_finding(chain.cycle, official, "Вывод с пустыми причинами").causes = "   "
+    now = utcnow()
+    for participants, state in (("директора", "adopted"), ("  ", "adopted"), (None, "executed"), ("все", "draft")):
+        done = {"adopted_at": now, "adopted_by_id": official.id} if state != "draft" else {}
+        if state == "executed":
+            done["executed_at"] = now
+        make_decision(chain.cycle, official, participants=participants, state=state, **done)
+    make_measure(chain.cycle, official, "Отменённая", state="cancelled", cancel_reason="нет средств")
+    make_measure(chain.cycle, official, "Идёт", state="in_progress")
+    item = chain.items[0]
+    item.state, item.acknowledged_at, item.acknowledged_by_id = "acknowledged", item.issued_at, world["director_a"].id
+    empty = make_cycle(world["mun"], official, mechanism="M1.2")
+    db_session.flush()
+
+    facts = evidence.gather("2025/26", [world["mun"].id], ["M1.1", "M1.2"])
+    for cycle, code in ((chain.cycle, "M1.1"), (empty, "M1.2")):
+        got = facts[(world["mun"].id, code)]
+        assert got.cycle_ids == [cycle.id]
+        assert {k: v for k, v in got.counts.items() if v} == _counts_by_group_bys(cycle.id)
+        assert got.reached_blocks == {s.code for s in cycle.stages if s.state != "waiting"}
+        assert got.approved_blocks == {s.code for s in cycle.stages if s.state == "approved"}
+    counts = facts[(world["mun"].id, "M1.1")].counts
+    assert (counts["findings"], counts["findings_with_causes"]) == (3, 1)
+    assert (counts["decisions"], counts["decisions_complete"]) == (3, 1)
+    assert (counts["measures"], counts["measures_done"], counts["items_acknowledged"]) == (3, 2, 1)
+    assert db_session.scalars(select(func.count(Decision.id))).one() == 5
+
+
 @contextmanager
 def _statements():
     from app.extensions import db

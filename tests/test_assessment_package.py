@@ -21,7 +21,7 @@ from tests.conftest import build_world, fill_goal, org_factory, user_factory
 from tests.fixtures_documents import tiny_docx
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = test_services.REDIS_URL.rsplit("/", 1)[0] + "/9"  # a Redis database of its own: flushed here
+REDIS_URL = test_services.own_redis_url(3)  # a Redis database of its own: flushed here
 
 
 def _store(relative: str, data: bytes) -> str:

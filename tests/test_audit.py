@@ -124,16 +124,8 @@ def test_no_code_path_updates_or_deletes_audit_rows():
     assert offenders == []
 
 
-@pytest.fixture
-def cli_database(tmp_path):
-    """A separate database for the CLI: it must see committed rows, outside the test's transaction."""
-    return services.scratch_database("uko_test_cli", tmp_path)
-
-
-def test_flask_audit_verify_exit_codes(cli_database):
-    assert services.run_flask(["db", "upgrade"], cli_database).returncode == 0
-    seeded = services.run_flask(["seed", "demo"], cli_database)
-    assert seeded.returncode == 0, seeded.stderr
+def test_flask_audit_verify_exit_codes(tmp_path):
+    cli_database = services.seeded_demo_database("uko_test_cli", tmp_path)  # `flask db upgrade`, `flask seed demo`
     ok = services.run_flask(["audit", "verify"], cli_database)
     assert ok.returncode == 0 and "цел" in ok.stdout
 

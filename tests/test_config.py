@@ -13,6 +13,8 @@ import pytest
 import config
 from config import DEV_SECRET_KEY, ProductionConfig
 
+pytestmark = pytest.mark.db_independent  # no test database: the SQLite pass only (Makefile)
+
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_KEY = "k" * 16 + "0123456789abcdef"  # exactly 32 characters
 GOOD_SALT = "municipal-salt-2025"

@@ -37,15 +37,13 @@ def test_demo_is_complete_and_idempotent(db_session):
     assert db_session.scalar(select(func.count()).select_from(Cycle)) == count
 
 
-def test_demo_users_log_in_with_the_documented_password(db_session, client):
-    seed_demo()
-    db_session.commit()
+def test_demo_users_log_in_with_the_documented_password(demo, client):
     response = client.post("/login", data={"login": "official", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "Петрова Мария Ивановна" in client.get("/").get_data(as_text=True)
 
 
-def test_demo_closes_the_loop_as_issue_six_describes(db_session):
+def test_demo_closes_the_loop_as_issue_six_describes(demo, db_session):
     """A recommendation to three schools: one reported, one overdue and escalated to the head, one acknowledged
     by a deputy while the director is on leave; the closed cycle's integrity panel is empty."""
     from app.audit.models import AuditEvent
@@ -53,8 +51,6 @@ def test_demo_closes_the_loop_as_issue_six_describes(db_session):
     from app.effectiveness.integrity import check_cycle
     from app.followup.models import Recommendation
 
-    seed_demo()
-    db_session.commit()
     closed = next(c for c in db_session.scalars(select(Cycle)) if c.state == "closed")
     main = db_session.scalars(select(Recommendation).where(Recommendation.cycle_id == closed.id)
                               .order_by(Recommendation.id)).first()

@@ -533,15 +533,12 @@ def test_formatting_helpers():
 
 # --- LibreOffice opens every generated file ------------------------------------------------------------------
 
-def test_libreoffice_opens_every_type_rendered_from_the_demo(db_session, tmp_path):
+def test_libreoffice_opens_every_type_rendered_from_the_demo(demo, tmp_path):
     """The demo's closed cycle (31 institutions, an analysis run with charts, recommendations, measures,
     decisions, an effectiveness evaluation): every type renders and LibreOffice converts it to a PDF."""
     from app.cycles.models import Cycle
-    from app.demo import seed_demo
-
     soffice = svc.require_soffice()
-    seed_demo()
-    closed = next(c for c in db_session.scalars(select(Cycle).order_by(Cycle.id)) if c.state == "closed")
+    closed = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id)) if c.state == "closed")
     # User text with markup characters must not break the file for LibreOffice either.
     closed.goals[0].statement = 'Цель <b>"жирная"</b> & \'кавычки\' </w:t> ]]>'
     for dtype in catalogue.cycle_types():  # an owner's types: tests/test_assessment_documents.py

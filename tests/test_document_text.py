@@ -17,15 +17,6 @@ from sqlalchemy import select
 from app.documents import lint
 
 
-@pytest.fixture
-def demo(db_session):
-    from app.demo import seed_demo
-
-    seed_demo()
-    db_session.flush()
-    return db_session
-
-
 def test_every_document_type_of_the_demo_passes_the_linter(app, demo):
     from app.documents.catalogue import document_types
 

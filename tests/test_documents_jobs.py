@@ -15,7 +15,7 @@ from tests.conftest import PASSWORD, fill_goal, make_config, track_of
 from tests.test_imports_jobs import dispose, seeded_app
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = services.REDIS_URL.rsplit("/", 1)[0] + "/12"  # a Redis database of its own: others flush theirs
+REDIS_URL = services.own_redis_url(5)  # a Redis database of its own: others flush theirs
 
 
 @pytest.mark.redis

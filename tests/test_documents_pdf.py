@@ -403,17 +403,13 @@ def _requisite_line(line: str, executor: str) -> bool:
             or bool(re.match(r"^«(\d\d|___)»", line)))
 
 
-def test_every_document_type_of_the_demo_prints_as_a_signable_document(app, db_session, tmp_path):
+def test_every_document_type_of_the_demo_prints_as_a_signable_document(app, demo, tmp_path):
     """The demo's closed cycle: a draft of every type and every registered copy (with its лист согласования and
     лист удостоверения), converted by LibreOffice. Page 1 carries the issuer and the document's kind; no page
     prints «None» or a template tag; the page with the executor mark carries text of the document besides the
     signature, the stamps and the executor mark (never one of them alone on the last page); the page count stays
     sane; every type of the catalogue is among them."""
-    from app.demo import seed_demo
-
     soffice = svc.require_soffice()
-    seed_demo()
-    db_session.flush()
     files, labels = {}, {}
     for n, (label, data, registered) in enumerate(lint.demo_documents()):
         if "(проект" in label or registered:

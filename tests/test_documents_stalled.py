@@ -13,7 +13,7 @@ from app.core.errors import ValidationFailed
 from app.core.timeutil import utcnow
 from tests import services
 
-REDIS_URL = services.REDIS_URL.rsplit("/", 1)[0] + "/11"  # a Redis database of its own: flushed here
+REDIS_URL = services.own_redis_url(2)  # a Redis database of its own: flushed here
 
 
 def _queued(stage, actor, db_session, *, minutes: float):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.audit import labels
 from app.audit.models import AuditEvent
 from app.cycles.models import Cycle
-from app.demo import DEMO_PASSWORD, USERS, seed_demo
+from app.demo import DEMO_PASSWORD, USERS
 
 DEMO_LOGINS = {u[0] for u in USERS}
 RAW = {
@@ -54,9 +54,7 @@ def next_page(html: str) -> str | None:
     return links[0] if links else None
 
 
-def test_the_demos_whole_history_speaks_russian(db_session, client):
-    seed_demo()
-    db_session.commit()
+def test_the_demos_whole_history_speaks_russian(demo, db_session, client):
     client.post("/login", data={"login": "admin", "password": DEMO_PASSWORD})
     pages, problems = [], []
     url = "/audit/"

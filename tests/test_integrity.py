@@ -179,6 +179,41 @@ def test_conclusions_not_fed_into_the_next_cycle(chain, world, db_session):
     assert defect.args == {"cycle_id": nxt.id}
 
 
+def test_counted_defects_are_exactly_the_described_ones(chain, world, make_cycle, db_session):
+    """count_defects — what an assessment's proposal scores, without a message per defect — finds per cycle the
+    very codes, as many times, that check_cycles describes: a chain broken in many ways at once, a cycle with every
+    stage open and nothing in it, one with only GOAL open, and the next cycle of the chain."""
+    from collections import Counter
+
+    from app.cycles.models import Cycle
+    from app.effectiveness.integrity import check_cycles, count_defects
+    from tests.fixtures_effectiveness import open_all_stages
+
+    official = world["official"]
+    ind = add_indicator(chain.cycle, official, "E-04", baseline=1, target=2)
+    ind.collection_method = "  "
+    make_finding(chain.cycle, official, "Вывод без рекомендации")
+    make_recommendation(chain.cycle, official, [world["school_a"]], findings=[chain.finding], issued=False)
+    chain.items[0].due_date = TODAY - timedelta(days=1)
+    make_decision(chain.cycle, official, basis=None, participants=None)
+    make_measure(chain.cycle, official, "Курсы", indicators=[ind], start=TODAY - timedelta(days=60),
+                 end=TODAY - timedelta(days=10))
+    chain.evaluation.conclusions = None
+    empty = make_cycle(world["mun"], official, mechanism="M1.2")
+    open_all_stages(empty)
+    fresh = make_cycle(world["mun"], official, mechanism="M1.3")
+    nxt = Cycle(track=chain.cycle.track, owner=chain.cycle.owner, period="2026/27", previous=chain.cycle)
+    db_session.add(nxt)
+    db_session.flush()
+    cycles = [chain.cycle, empty, fresh, nxt]
+
+    described = {cycle_id: Counter(d.code for d in defects)
+                 for cycle_id, defects in check_cycles(cycles, today=TODAY).items()}
+    assert count_defects(cycles, today=TODAY) == described
+    assert described[chain.cycle.id]["indicator_without_data"] == 1
+    assert len(set().union(*described.values())) >= 16, described
+
+
 def test_every_defect_links_to_a_page_that_exists(chain, world, app, db_session):
     from app.cycles.models import Stage
 

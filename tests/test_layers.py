@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.db_independent  # no test database: the SQLite pass only (Makefile)
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted([*ROOT.glob("app/**/*.py"), *ROOT.glob("workflows/**/*.py")])
 

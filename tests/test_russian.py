@@ -7,6 +7,8 @@ import pytest
 
 from app.core import russian as ru
 
+pytestmark = pytest.mark.db_independent  # no test database: the SQLite pass only (Makefile)
+
 
 @pytest.mark.parametrize("position, dative, genitive", [
     ("Директор МБОУ «Лицей № 2»", "Директору МБОУ «Лицей № 2»", "Директора МБОУ «Лицей № 2»"),

@@ -5,9 +5,13 @@ recommendations, measures, decisions, the effectiveness evaluation), the defects
 (app/effectiveness/integrity.py, the panel «Целостность цикла») — and, per criterion, the proposed score with its
 reason in Russian.
 
-Every fact is taken by one group-by query over all the campaign's municipalities at once: the number of statements
-does not depend on how many municipalities are assessed (tests/test_assessment_evidence.py counts them). These
-are read-only queries over the tables of the cycle features below this one.
+Every fact is taken by one query over all the campaign's municipalities at once: the number of statements does not
+depend on how many municipalities are assessed (tests/test_assessment.py counts them). The stage states and most
+content counts come from the rows the integrity checks load anyway (app/effectiveness/integrity.py Chain, one query
+per kind of row); the checks' defects are only counted, never described. These are read-only queries over the tables
+of the cycle features below this one.
+
+The proposal compiles each criterion's rule once (rule_of) and applies it to every municipality (propose_all).
 """
 
 from __future__ import annotations
@@ -15,23 +19,20 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Callable, NamedTuple
 
-from sqlalchemy import and_, case, distinct, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, select
 
-from app.analysis.models import Finding
 from app.assessment.models import Criterion
 from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet, StageDefinition, Track
+from app.core.db import in_ids
 from app.core.timeutil import format_date
-from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
+from app.cycles.models import Cycle, Indicator, Stage
 from app.documents.models import Document, DocumentVersion, Signature
 from app.effectiveness.integrity import LABELS as INTEGRITY_LABELS
-from app.effectiveness.integrity import CycleHead, check_cycles
-from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
+from app.effectiveness.integrity import Chain, CycleHead, count_defects
 from app.extensions import db
-from app.followup.models import Decision, Measure, Recommendation, RecommendationItem
 from app.monitoring.models import DataRequest
-from app.orgs.models import Organisation
 
 REGISTERED_STATES = ("registered", "published")
 ACKNOWLEDGED_STATES = ("acknowledged", "in_progress", "reported", "accepted", "returned")
@@ -82,14 +83,15 @@ class Facts:
     defects: Counter = field(default_factory=Counter)  # integrity check code → how many defects
 
 
-@dataclass(frozen=True)
-class Proposal:
+class Proposal(NamedTuple):
     points: int
     reason: str
 
 
 def _rows(query):
-    return db.session.execute(query).all()
+    """Plain Core rows on the session's connection: no ORM result processing (gather's first query goes through the
+    session, which autoflushes; nothing is changed after it)."""
+    return db.session.connection().execute(query).all()
 
 
 def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None = None,
@@ -100,30 +102,35 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
     facts: dict[tuple[int, str], Facts] = defaultdict(Facts)
     if not municipality_ids or not mechanism_codes:
         return facts
-    cycles = (select(Cycle.id.label("cycle_id"), Cycle.owner_id, Mechanism.code.label("mechanism"), Cycle.period,
-                     Cycle.track_id)
-              .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
-              .where(Cycle.owner_id.in_(municipality_ids), Cycle.period == period,
-                     Mechanism.code.in_(mechanism_codes))).subquery()
-    key_of, heads = {}, []
-    for cycle_id, owner_id, code, cycle_period, track_id in _rows(select(cycles.c.cycle_id, cycles.c.owner_id,
-                                                                         cycles.c.mechanism, cycles.c.period,
-                                                                         cycles.c.track_id)):
+    key_of, rows = {}, []
+    for cycle_id, owner_id, code, cycle_period, track_id in db.session.execute(
+            select(Cycle.id, Cycle.owner_id, Mechanism.code, Cycle.period, Cycle.track_id)
+            .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
+            .where(in_ids(Cycle.owner_id, municipality_ids), Cycle.period == period,
+                   Mechanism.code.in_(mechanism_codes))):
         key_of[cycle_id] = (owner_id, code)
-        heads.append((cycle_id, cycle_period, owner_id, track_id))
+        rows.append((cycle_id, cycle_period, owner_id, track_id))
         facts[(owner_id, code)].cycle_ids.append(cycle_id)
     if not key_of:
         return facts
-    ids = select(cycles.c.cycle_id)
-
-    for cycle_id, code, state in _rows(select(Stage.cycle_id, Stage.code, Stage.state)
-                                       .where(Stage.cycle_id.in_(ids), Stage.state != "waiting")):
-        facts[key_of[cycle_id]].reached_blocks.add(code)
-        if state == "approved":
-            facts[key_of[cycle_id]].approved_blocks.add(code)
+    # The cycles as the checks read them: their few tracks loaded once, never a cycle or a stage as an object (the
+    # title that names a cycle in a defect's description is not needed to count them).
+    tracks = {t.id: t for t in db.session.scalars(select(Track).where(Track.id.in_({r[3] for r in rows})))}
+    heads = [CycleHead(cycle_id, cycle_period, owner_id, tracks[track_id])
+             for cycle_id, cycle_period, owner_id, track_id in rows]
+    # The cycle ids as one bound array (app/core/db.in_ids): every query below is a short statement whatever the
+    # region's size.
+    ids = list(key_of)
+    # The rows of the cycles' chains (one query per kind of row), read twice: the stages and the content counts
+    # below, and the integrity checks.
+    chain = Chain(heads)
+    for cycle_id, (owner_id, code) in key_of.items():
+        _count_content(facts[(owner_id, code)], chain, cycle_id)
     if integrity:
-        for cycle_id, defects in check_cycles(_heads(heads), today=today or date.today()).items():
-            facts[key_of[cycle_id]].defects.update(d.code for d in defects)
+        # Only the counts per check are scored: the defects are counted, not described (the integrity panel
+        # describes them).
+        for cycle_id, defects in count_defects(heads, today=today or date.today(), chain=chain).items():
+            facts[key_of[cycle_id]].defects.update(defects)
 
     # Documents with their newest registered edition (if any).
     registered = (select(DocumentVersion.document_id, func.max(DocumentVersion.number).label("number"))
@@ -137,7 +144,7 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
         .outerjoin(registered, registered.c.document_id == Document.id)
         .outerjoin(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
                                          DocumentVersion.number == registered.c.number))
-        .where(Document.cycle_id.in_(ids), Document.state != "draft").order_by(Document.id))
+        .where(in_ids(Document.cycle_id, ids), Document.state != "draft").order_by(Document.id))
     by_version = {}
     for row in doc_rows:
         fact = DocumentFact(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8])
@@ -147,84 +154,61 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
     if by_version:
         for version_id, name, position in _rows(
                 select(Signature.version_id, Signature.signer_name, Signature.signer_position)
-                .join(DocumentVersion, DocumentVersion.id == Signature.version_id)
-                .where(DocumentVersion.document_id.in_(select(Document.id).where(Document.cycle_id.in_(ids))))
-                .order_by(Signature.signed_at)):
-            if version_id in by_version:
-                by_version[version_id].signer = f"{position} {name}".strip() if position else name
+                .where(in_ids(Signature.version_id, by_version)).order_by(Signature.signed_at)):
+            by_version[version_id].signer = f"{position} {name}".strip() if position else name
 
-    def add(query, *names):
-        for cycle_id, *values in _rows(query):
-            counts = facts[key_of[cycle_id]].counts
-            for name, value in zip(names, values):
-                counts[name] += int(value or 0)
-
-    def nonblank(column):
-        return func.sum(case((func.length(func.trim(func.coalesce(column, ""))) > 0, 1), else_=0))
-
-    add(select(Goal.cycle_id, func.count(), nonblank(Goal.justification), nonblank(Goal.realism))
-        .where(Goal.cycle_id.in_(ids)).group_by(Goal.cycle_id), "goals", "goals_justified", "goals_realistic")
-    add(select(CollectionMethod.cycle_id, func.count()).where(CollectionMethod.cycle_id.in_(ids))
-        .group_by(CollectionMethod.cycle_id), "methods")
-    add(select(DataRequest.cycle_id, func.count()).where(DataRequest.cycle_id.in_(ids), DataRequest.state == "closed")
-        .group_by(DataRequest.cycle_id), "requests_closed")
-    add(select(Finding.cycle_id, func.count(), nonblank(Finding.causes)).where(Finding.cycle_id.in_(ids))
-        .group_by(Finding.cycle_id), "findings", "findings_with_causes")
-    add(select(Recommendation.cycle_id, func.count()).where(Recommendation.cycle_id.in_(ids),
-                                                           Recommendation.issued_at.is_not(None))
-        .group_by(Recommendation.cycle_id), "recommendations_issued")
-    add(select(Recommendation.cycle_id, func.count(RecommendationItem.id))
-        .join(RecommendationItem, RecommendationItem.recommendation_id == Recommendation.id)
-        .where(Recommendation.cycle_id.in_(ids), RecommendationItem.state.in_(ACKNOWLEDGED_STATES))
-        .group_by(Recommendation.cycle_id), "items_acknowledged")
-    add(select(Measure.cycle_id, func.sum(case((Measure.state != "cancelled", 1), else_=0)),
-               func.sum(case((Measure.state.in_(("done", "verified")), 1), else_=0)))
-        .where(Measure.cycle_id.in_(ids)).group_by(Measure.cycle_id), "measures", "measures_done")
-    complete = and_(Decision.participants.is_not(None), func.length(func.trim(Decision.participants)) > 0)
-    add(select(Decision.cycle_id, func.count(), func.sum(case((complete, 1), else_=0)))
-        .where(Decision.cycle_id.in_(ids), Decision.state != "draft").group_by(Decision.cycle_id),
-        "decisions", "decisions_complete")
-    concluded = func.length(func.trim(func.coalesce(EffectivenessEvaluation.conclusions, ""))) > 0
-    add(select(EffectivenessEvaluation.cycle_id, func.max(case((concluded, 1), else_=0)),
-               func.count(distinct(EffectivenessProposal.id)))
-        .outerjoin(EffectivenessProposal, EffectivenessProposal.evaluation_id == EffectivenessEvaluation.id)
-        .where(EffectivenessEvaluation.cycle_id.in_(ids)).group_by(EffectivenessEvaluation.cycle_id),
-        "evaluations_with_conclusions", "proposals")
+    for cycle_id, count in _rows(select(DataRequest.cycle_id, func.count())
+                                 .where(in_ids(DataRequest.cycle_id, ids), DataRequest.state == "closed")
+                                 .group_by(DataRequest.cycle_id)):
+        facts[key_of[cycle_id]].counts["requests_closed"] += count
     for cycle_id, group_name in _rows(select(Indicator.cycle_id, Indicator.group_name).distinct()
-                                      .where(Indicator.cycle_id.in_(ids))):
+                                      .where(in_ids(Indicator.cycle_id, ids))):
         facts[key_of[cycle_id]].groups_covered.add(group_name)
     return facts
 
 
-def _heads(rows) -> list[CycleHead]:
-    """The cycles as the integrity checks read them (CycleHead): their few tracks and owners loaded once, never a
-    cycle or a stage as an object."""
-    tracks = {t.id: t for t in db.session.scalars(
-        select(Track).where(Track.id.in_({r[3] for r in rows}))
-        .options(selectinload(Track.mechanism).selectinload(Mechanism.tracks)))}
-    # Organisation.display_name in SQL: the short name, else the name.
-    owners = dict(_rows(select(Organisation.id, func.coalesce(func.nullif(Organisation.short_name, ""),
-                                                              Organisation.name))
-                        .where(Organisation.id.in_({r[2] for r in rows}))))
-    labels = {track_id: Cycle.track_label.fget(_TrackOnly(track)) for track_id, track in tracks.items()}
-    return [CycleHead(cycle_id, period, owner_id, tracks[track_id],
-                      f"{labels[track_id]}, {owners[owner_id]}, {period}")
-            for cycle_id, period, owner_id, track_id in rows]
+def _filled(text: str | None) -> bool:
+    """The SQL test `length(trim(text)) > 0` of the integrity checks' `nonblank` (trim: spaces only)."""
+    return bool(text and text.strip(" "))
 
 
-@dataclass(frozen=True)
-class _TrackOnly:
-    """Cycle.track_label reads only the track: the label of a track without loading a cycle."""
-
-    track: Track
+def _count_content(facts: Facts, chain: Chain, cycle_id: int) -> None:
+    """Add one cycle's stage states and content counts to its facts, from the rows of its chain."""
+    for code, stage in chain.stages.get(cycle_id, {}).items():
+        if stage.state != "waiting":
+            facts.reached_blocks.add(code)
+            if stage.state == "approved":
+                facts.approved_blocks.add(code)
+    counts = facts.counts
+    if cycle_id in chain.goals:
+        justified, realistic = chain.goals_explained[cycle_id]
+        counts["goals"] += chain.goals[cycle_id]
+        counts["goals_justified"] += justified
+        counts["goals_realistic"] += realistic
+    counts["methods"] += chain.methods.get(cycle_id, 0)
+    findings = chain.findings.get(cycle_id, [])
+    counts["findings"] += len(findings)
+    counts["findings_with_causes"] += sum(1 for f in findings if _filled(f.causes))
+    counts["recommendations_issued"] += sum(1 for r in chain.recommendations.get(cycle_id, [])
+                                            if r.issued_at is not None)
+    counts["items_acknowledged"] += sum(1 for i in chain.items.get(cycle_id, []) if i.state in ACKNOWLEDGED_STATES)
+    measures = chain.measures.get(cycle_id, [])
+    counts["measures"] += sum(1 for m in measures if m.state != "cancelled")
+    counts["measures_done"] += sum(1 for m in measures if m.state in ("done", "verified"))
+    decisions = [d for d in chain.decisions.get(cycle_id, []) if d.state != "draft"]
+    counts["decisions"] += len(decisions)
+    counts["decisions_complete"] += sum(1 for d in decisions if _filled(d.participants))
+    evaluations = chain.evaluations.get(cycle_id, [])
+    counts["evaluations_with_conclusions"] += int(any(_filled(e.conclusions) for e in evaluations))
+    counts["proposals"] += len(chain.proposals.get(cycle_id, []))
 
 
 def required_groups(mechanism_codes) -> dict[str, list[str]]:
-    rows = _rows(select(Mechanism.code, IndicatorGroup.name).join(Mechanism.mechanism_set)
-                 .join(IndicatorGroup, IndicatorGroup.mechanism_id == Mechanism.id)
-                 .where(MechanismSet.level == "municipal", MechanismSet.active.is_(True),
-                        IndicatorGroup.required.is_(True), Mechanism.code.in_(list(mechanism_codes)))
-                 .order_by(Mechanism.code, IndicatorGroup.position))
+    rows = db.session.execute(select(Mechanism.code, IndicatorGroup.name).join(Mechanism.mechanism_set)
+                              .join(IndicatorGroup, IndicatorGroup.mechanism_id == Mechanism.id)
+                              .where(MechanismSet.level == "municipal", MechanismSet.active.is_(True),
+                                     IndicatorGroup.required.is_(True), Mechanism.code.in_(list(mechanism_codes)))
+                              .order_by(Mechanism.code, IndicatorGroup.position))
     out: dict[str, list[str]] = defaultdict(list)
     for code, name in rows:
         out[code].append(name)
@@ -232,22 +216,83 @@ def required_groups(mechanism_codes) -> dict[str, list[str]]:
 
 
 def block_titles() -> dict[str, str]:
-    return dict(_rows(select(StageDefinition.code, StageDefinition.title)))
+    return dict(db.session.execute(select(StageDefinition.code, StageDefinition.title)).all())
 
 
 def _plain(criterion: Criterion) -> tuple[dict, str, str, int]:
-    """The criterion's rule, block, mechanism and maximum, each attribute read once (a region's proposal reads every
-    criterion for every municipality)."""
+    """The criterion's rule, block, mechanism and maximum, each attribute read once."""
     return criterion.evidence or {}, criterion.block, criterion.mechanism_code, criterion.max_points
 
 
 def propose(criterion: Criterion, facts: Facts, *, groups: list[str], titles: dict[str, str]) -> Proposal:
     """The proposed score of one criterion from the facts, with its reason («1 — …» / «0 — …»)."""
+    return rule_of(criterion, groups=groups, titles=titles)(facts)
+
+
+def propose_all(criteria, facts: dict[tuple[int, str], Facts], municipality_ids, *, groups: dict[str, list[str]],
+                titles: dict[str, str]):
+    """(municipality id, criterion, proposal) of every criterion for every municipality: each criterion's rule read
+    and compiled once (rule_of), not once per municipality."""
+    rules = [(c, c.mechanism_code, rule_of(c, groups=groups.get(c.mechanism_code, []), titles=titles))
+             for c in criteria]
+    empty = Facts()
+    for municipality_id in municipality_ids:
+        for criterion, mechanism_code, rule in rules:
+            yield municipality_id, criterion, rule(facts.get((municipality_id, mechanism_code), empty))
+
+
+def rule_of(criterion: Criterion, *, groups: list[str], titles: dict[str, str]) -> Callable[[Facts], Proposal]:
+    """The criterion's evidence rule as a function of the facts: the rule, titles and labels read once, the reason's
+    fixed words built once (a region's proposal applies each criterion to every municipality)."""
     rule, block, mechanism_code, max_points = _plain(criterion)
     block_title = titles.get(block, block)
-    if not facts.cycle_ids:
-        return Proposal(0, f"0 — нет цикла механизма {mechanism_code} за период кампании")
+    no_cycle = Proposal(0, f"0 — нет цикла механизма {mechanism_code} за период кампании")
     if rule.get("per_group"):
+        return _per_group(no_cycle, groups, max_points)
+    # Functions of the facts → (met?, words), in the order of the reason: closures, the cheapest call there is.
+    steps = []
+    documents = rule.get("documents")
+    if documents:
+        doc_block = documents.get("block", block)
+        title = titles.get(doc_block, doc_block)
+        if documents.get("registered"):
+            steps.append(_document(doc_block, True, f"нет зарегистрированного документа этапа «{title}»"))
+        else:
+            steps.append(_document(doc_block, False, f"нет документа этапа «{title}»"))
+    if rule.get("stage_approved"):
+        steps.append(_stage_approved(block, (True, f"этап «{block_title}» утверждён"),
+                                     (False, f"этап «{block_title}» не утверждён")))
+    checks = rule.get("integrity") or []
+    if checks:
+        labelled = [(code, f"«{INTEGRITY_LABELS.get(code, code)}»") for code in checks]
+        steps.append(_integrity(
+            block, labelled, (False, f"этап «{block_title}» не начат: проверки целостности не выполнялись"),
+            (True, "проверки целостности пройдены: " + ", ".join(label for _, label in labelled))))
+    for name, minimum in (rule.get("content") or {}).items():
+        steps.append(_content(name, minimum, CONTENT_LABELS.get(name, name)))
+    if not steps:
+        unruled = Proposal(0, "0 — правило доказательств не задано: оценивается экспертом")
+        return lambda facts: unruled if facts.cycle_ids else no_cycle
+    full = f"{max_points} — "
+
+    def proposal(facts: Facts) -> Proposal:
+        if not facts.cycle_ids:
+            return no_cycle
+        met, unmet = [], []
+        for step in steps:
+            ok, words = step(facts)
+            (met if ok else unmet).append(words)
+        if unmet:
+            return Proposal(0, "0 — " + "; ".join(unmet))
+        return Proposal(max_points, full + "; ".join(met))
+
+    return proposal
+
+
+def _per_group(no_cycle: Proposal, groups: list[str], max_points: int) -> Callable[[Facts], Proposal]:
+    def proposal(facts: Facts) -> Proposal:
+        if not facts.cycle_ids:
+            return no_cycle
         covered = [g for g in groups if g in facts.groups_covered]
         missing = [g for g in groups if g not in facts.groups_covered]
         points = min(len(covered), max_points)
@@ -255,44 +300,47 @@ def propose(criterion: Criterion, facts: Facts, *, groups: list[str], titles: di
         if missing:
             reason += "; не охвачены: " + ", ".join(f"«{g}»" for g in missing)
         return Proposal(points, reason)
-    met, unmet = [], []
-    documents = rule.get("documents")
-    if documents:
-        doc_block = documents.get("block", block)
-        title = titles.get(doc_block, doc_block)
-        found = [d for d in facts.documents if d.block == doc_block]
-        if documents.get("registered"):
-            good = [d for d in found if d.registered]
-            (met if good else unmet).append(
-                good[0].describe() if good else f"нет зарегистрированного документа этапа «{title}»")
-        else:
-            (met if found else unmet).append(found[0].describe() if found else f"нет документа этапа «{title}»")
-    if rule.get("stage_approved"):
-        if block in facts.approved_blocks:
-            met.append(f"этап «{block_title}» утверждён")
-        else:
-            unmet.append(f"этап «{block_title}» не утверждён")
-    checks = rule.get("integrity") or []
-    if checks:
+
+    return proposal
+
+
+def _document(block: str, registered: bool, missing: str):
+    """The first (registered) document of the block describes itself; else the missing words."""
+    def step(facts: Facts) -> tuple[bool, str]:
+        for d in facts.documents:
+            if d.block == block and (d.registered or not registered):
+                return True, d.describe()
+        return False, missing
+
+    return step
+
+
+def _stage_approved(block: str, yes: tuple, no: tuple):
+    def step(facts: Facts) -> tuple[bool, str]:
+        return yes if block in facts.approved_blocks else no
+
+    return step
+
+
+def _integrity(block: str, labelled: list[tuple[str, str]], not_reached: tuple, passed: tuple):
+    def step(facts: Facts) -> tuple[bool, str]:
         if block not in facts.reached_blocks:
-            unmet.append(f"этап «{block_title}» не начат: проверки целостности не выполнялись")
-        else:
-            failed = [f"«{INTEGRITY_LABELS.get(code, code)}» ({facts.defects[code]})" for code in checks
-                      if facts.defects[code]]
-            if failed:
-                unmet.append("проверки целостности не пройдены: " + ", ".join(failed))
-            else:
-                met.append("проверки целостности пройдены: " + ", ".join(
-                    f"«{INTEGRITY_LABELS.get(code, code)}»" for code in checks))
-    for name, minimum in (rule.get("content") or {}).items():
+            return not_reached
+        defects = facts.defects
+        failed = [f"{label} ({defects[code]})" for code, label in labelled if defects.get(code)]
+        if failed:
+            return False, "проверки целостности не пройдены: " + ", ".join(failed)
+        return passed
+
+    return step
+
+
+def _content(name: str, minimum: int, label: str):
+    def step(facts: Facts) -> tuple[bool, str]:
         value = facts.counts.get(name, 0)
-        label = CONTENT_LABELS.get(name, name)
-        (met if value >= minimum else unmet).append(f"{label}: {value}")
-    if not met and not unmet:
-        return Proposal(0, "0 — правило доказательств не задано: оценивается экспертом")
-    if unmet:
-        return Proposal(0, "0 — " + "; ".join(unmet))
-    return Proposal(max_points, f"{max_points} — " + "; ".join(met))
+        return value >= minimum, f"{label}: {value}"
+
+    return step
 
 
 def evidence_documents(criterion: Criterion, facts: Facts) -> list[DocumentFact]:

@@ -437,19 +437,17 @@ def refresh_proposals(campaign: Campaign) -> int:
         select(Score).where(Score.campaign_id == campaign.id))}
     now = utcnow()
     written, new = 0, []
-    for municipality_id in municipality_ids:
-        for c in criteria:
-            proposal = auto.propose(c, facts[(municipality_id, c.mechanism_code)],
-                                    groups=groups.get(c.mechanism_code, []), titles=titles)
-            score = existing.get((municipality_id, c.id))
-            if score is None:
-                new.append(dict(campaign_id=campaign.id, municipality_id=municipality_id,
-                                mechanism_code=c.mechanism_code, criterion_id=c.id, proposed_points=proposal.points,
-                                proposed_reason=proposal.reason, updated_at=now, version=1))
-            elif (score.proposed_points, score.proposed_reason) != (proposal.points, proposal.reason):
-                # Through the row (its version moves): a form opened before the change is refused as stale.
-                score.proposed_points, score.proposed_reason = proposal.points, proposal.reason
-                written += 1
+    for municipality_id, c, proposal in auto.propose_all(criteria, facts, municipality_ids, groups=groups,
+                                                         titles=titles):
+        score = existing.get((municipality_id, c.id))
+        if score is None:
+            new.append(dict(campaign_id=campaign.id, municipality_id=municipality_id,
+                            mechanism_code=c.mechanism_code, criterion_id=c.id, proposed_points=proposal.points,
+                            proposed_reason=proposal.reason, updated_at=now, version=1))
+        elif (score.proposed_points, score.proposed_reason) != (proposal.points, proposal.reason):
+            # Through the row (its version moves): a form opened before the change is refused as stale.
+            score.proposed_points, score.proposed_reason = proposal.points, proposal.reason
+            written += 1
     db.session.flush()
     if new:
         # Publishing a region's campaign creates 50 × 8 × 16 rows: one executemany, not an object per row.

@@ -2,8 +2,12 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, bindparam, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.sqltypes import NullType
+from sqlalchemy.types import UserDefinedType
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -93,3 +97,59 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
     finally:
         cursor.close()
+
+
+class _IntegerArrayText(UserDefinedType):
+    """PostgreSQL's INTEGER[] bound from its text form as it is (no element-wise processing)."""
+
+    cache_ok = True
+    render_bind_cast = True
+
+    def get_col_spec(self, **kw):
+        return "INTEGER[]"
+
+
+class _IdList(TypeDecorator):
+    """A list of integer ids bound as ONE text parameter: a PostgreSQL array literal `{1,2,3}` (the driver's array
+    adapter converts element by element in Python, the join is one C call), elsewhere a JSON array for json_each
+    (see in_ids)."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        # Typed as an integer array on PostgreSQL: the statement says `:ids::INTEGER[]`, the server parses the text
+        # once (a text parameter cast in SQL would be cast again for every row).
+        return dialect.type_descriptor(_IntegerArrayText() if dialect.name == "postgresql" else String())
+
+    def process_bind_param(self, value, dialect):
+        text = ",".join(str(int(v)) for v in value)
+        return f"{{{text}}}" if dialect.name == "postgresql" else f"[{text}]"
+
+
+class in_ids(FunctionElement):
+    """`column IN ids` with the ids as one bound parameter (`= ANY(:ids::INTEGER[])` on PostgreSQL,
+    `IN (SELECT value FROM json_each(:ids))` on SQLite). An expanding IN of a region's hundreds of cycle ids is
+    rendered parameter by parameter at every execution and makes a statement too long for the driver's parse cache;
+    this one stays a short statement that SQLAlchemy and psycopg cache once."""
+
+    # Not Boolean: a Boolean function in WHERE would be compared with 1 on SQLite, hiding the index.
+    type = NullType()
+    inherit_cache = True
+    name = "in_ids"
+
+    def __init__(self, column, ids):
+        super().__init__(column, bindparam(None, list(ids), type_=_IdList()))
+
+
+@compiles(in_ids)
+def _in_ids_json(element, compiler, **kw):
+    # Compiled SQL of a column and a bound parameter: no value is ever part of the text.
+    column, ids = element.clauses.clauses
+    return f"{compiler.process(column, **kw)} IN (SELECT value FROM json_each({compiler.process(ids, **kw)}))"  # noqa: S608
+
+
+@compiles(in_ids, "postgresql")
+def _in_ids_array(element, compiler, **kw):
+    column, ids = element.clauses.clauses
+    return f"{compiler.process(column, **kw)} = ANY({compiler.process(ids, **kw)})"

@@ -223,12 +223,9 @@ def test_the_periodic_checkpoint_is_declared_as_data():
 # --- the operator's commands, end to end ---------------------------------------------------------------
 
 def test_flask_audit_checkpoint_and_verify_with_checkpoints(tmp_path):
-    url = services.scratch_database("uko_test_audit_anchor", tmp_path)
+    url = services.seeded_demo_database("uko_test_audit_anchor", tmp_path)  # `flask db upgrade`, `flask seed demo`
     env = {"AUDIT_CHECKPOINT_KEY": KEY.decode()}
     checkpoints = tmp_path / "checkpoints"
-    assert services.run_flask(["db", "upgrade"], url).returncode == 0
-    seeded = services.run_flask(["seed", "demo"], url)
-    assert seeded.returncode == 0, seeded.stderr
     refused = services.run_flask(["audit", "checkpoint", "--dir", str(checkpoints)], url)
     assert refused.returncode == 1 and "AUDIT_CHECKPOINT_KEY" in refused.stderr
     written = services.run_flask(["audit", "checkpoint"], url, AUDIT_CHECKPOINT_DIR=str(checkpoints), **env)

@@ -181,8 +181,8 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
         fail_subjects.setdefault(school, []).append((subject, value))
     # the share of «2» supports a school's place on the list (FIOKO): it is never a way onto it by itself
     rows = []
-    latest_of = dict(zip(latest_index(index, year).index.tolist(), latest_index(index, year).to_numpy(dtype=float)
-                         .tolist())) if year is not None else {}
+    latest = latest_index(index, year)  # once: the list of ШНОР and the resilient schools both read it
+    latest_of = dict(zip(latest.index.tolist(), latest.to_numpy(dtype=float).tolist())) if year is not None else {}
     l_of = dict(zip(zip(i_year.tolist(), i_school.tolist()), i_l.tolist())) if rule1 else {}
     for s in sorted(rule1):
         values = "; ".join(f"{y} г.: {fmt(l_of[(y, s)])} (граница дециля {fmt(cuts[f'L_worst_{y}'])})" for y in span)
@@ -210,14 +210,15 @@ def compute_low_results(results, schools: pd.DataFrame, markers, thresholds, *, 
                          "различает школы.")
     else:
         shnsu = pd.DataFrame(columns=["school_id", "social_index", "factors"])
-    latest = latest_index(index, year)
     if len(latest):
         lcut = float(np.quantile(latest.to_numpy(), th["resilient_max_quantile"]))
         cuts["resilient_L"] = lcut
-        res = shnsu[shnsu["school_id"].map(latest).le(lcut) & ~shnsu["school_id"].isin(shnor["school_id"])]
+        l_of_shnsu = shnsu["school_id"].map(latest)
+        chosen = (l_of_shnsu.le(lcut) & ~shnsu["school_id"].isin(shnor["school_id"])).to_numpy(dtype=bool)
+        res = shnsu[chosen]
         resilient = pd.DataFrame({
             "school_id": res["school_id"].to_numpy(), "social_index": res["social_index"].to_numpy(),
-            "L": res["school_id"].map(latest).to_numpy(dtype=float)})
+            "L": l_of_shnsu.to_numpy(dtype=float)[chosen]})
         resilient["reason"] = [f"сложный социальный контекст (индекс {fmt(si)}), но индекс низких результатов "
                                f"{fmt(lv)} не выше {fmt(lcut)} (медиана по региону)" for si, lv in
                                zip(resilient["social_index"], resilient["L"])]

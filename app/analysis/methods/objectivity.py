@@ -269,13 +269,17 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
             r_hard = _masked_mean(p_region, hard)
             r_easy = _masked_mean(p_region, easy)
             n_hard, n_easy = hard.sum(axis=1), easy.sum(axis=1)
+            # the work's part of the sentence once per work (hundreds of marked schools share a few works)
+            hard_text, easy_text = {}, {}
+            for w in np.unique(uw[idx]).tolist():
+                hard_text[w] = (f"Трудные задания ({n_hard[w]}: {_listed(work_tasks.labels(p, w, hard[w]))}; "
+                                f"выполнение по региону {100 * r_hard[w]:.0f} %) выполнены школой на ")
+                easy_text[w] = (f" %, лёгкие ({n_easy[w]}: {_listed(work_tasks.labels(p, w, easy[w]))}; по региону "
+                                f"{100 * r_easy[w]:.0f} %) — на ")
             _emit(marker_rows, u, idx, "K2", "hard_better", gap[idx], th["k2_gap"], [
-                f"Трудные задания ({n_hard[w]}: {_listed(work_tasks.labels(p, w, hard[w]))}; выполнение по региону "
-                f"{100 * r_hard[w]:.0f} %) выполнены школой на {100 * uh:.0f} %, лёгкие ({n_easy[w]}: "
-                f"{_listed(work_tasks.labels(p, w, easy[w]))}; по региону {100 * r_easy[w]:.0f} %) — на "
-                f"{100 * ue:.0f} %: превышение "
+                f"{hard_text[w]}{100 * uh:.0f}{easy_text[w]}{100 * ue:.0f} %: превышение "
                 f"над регионом по трудным больше, чем по лёгким, на {g:.2f} (порог {th['k2_gap']:.2f})."
-                for w, uh, ue, g in zip(uw[idx], u_hard, u_easy, gap[idx])])
+                for w, uh, ue, g in zip(uw[idx].tolist(), u_hard.tolist(), u_easy.tolist(), gap[idx].tolist())])
     no_tasks = ok & (n_tasks < th["min_participants"])
     nc_rows.append(_rows(u, no_tasks, sign="K2", reason=lambda idx: [
         "нет баллов по заданиям (поэлементных результатов)" if n_tasks[i] == 0 else
@@ -358,12 +362,7 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
 
     # K3: heaping at a mark boundary, near-maximal scores, implausibly low spread
     bnd = _boundaries(p, boundaries)
-    wmax = np.zeros(nw)
-    if nu:
-        order, starts = p.unit_order()
-        # per unit by one reduceat over the rows, then per work over the (few thousand) units
-        umax = np.maximum.reduceat(p.max_score if order is None else p.max_score[order], starts)
-        np.maximum.at(wmax, work, umax)
+    wmax = p.work_max()
     size = (wmax[work] + 1).astype(np.int64)
     offset = np.concatenate([[0], np.cumsum(size)[:-1]])
     score = np.clip(p.score, 0, wmax[p.work]).astype(np.int64)

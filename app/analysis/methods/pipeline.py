@@ -20,7 +20,7 @@ class Computed:
     years_with_data: list[int]
     aggregates: pd.DataFrame
     markers: objectivity.ObjectivityResult
-    tests: pd.DataFrame
+    tests: pd.DataFrame               # sign_tests.tests_and_sentences: `detail` empty (the verdicts quote theirs)
     judged: list[pd.DataFrame]        # the verdicts of each year with data: the last one is stored and
                                       # explained, the earlier ones only name schools
     stable: list[int]
@@ -45,11 +45,13 @@ def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame 
     step(30)
     markers = objectivity.compute_markers(p, schools, limits, boundaries=boundaries, structures=structures)
     # the per-school verdicts of each year with data (signs of that year and the years before it)
-    tests = sign_tests.unit_tests(p, schools, limits, boundaries=boundaries, structures=structures)
+    # the tests' sentences are written only for the tests the stored verdicts quote (a few hundred of 65,000)
+    tests, sentences = sign_tests.tests_and_sentences(p, schools, limits, boundaries=boundaries,
+                                                      structures=structures)
     units = p.units
     judged = [verdicts.compute_verdicts(tests, limits, year=y,
                                         schools=units.loc[unit_years == y, "school_id"].unique().tolist(),
-                                        explain=y == years_with_data[-1])
+                                        explain=y == years_with_data[-1], sentences=sentences)
               for y in years_with_data]
     # the share of flagged schools and the stably objective ones follow the verdicts, not single signs
     named = pd.concat([v.loc[v["verdict"] != verdicts.CLEAR, ["year", "school_id"]] for v in judged]

@@ -86,64 +86,126 @@ def _standardised_p(values, work, nw: int, sel) -> tuple[np.ndarray, np.ndarray]
 DETAIL_P = 0.2  # the sentence of a test is written only when it may be quoted (a region has 100,000 tests)
 
 
-def _frame(u, idx, sign, kind, n, p, statistic, details) -> pd.DataFrame:
-    """Tests of the units `idx`; `details(positions)` writes the sentences of the given positions of idx."""
+def _frame(u, idx, sign, kind, n, p, statistic, details):
+    """(tests of the units `idx`, their sentence writer): `details(positions)` writes the sentences of the given
+    positions of idx; the writer gives the sentence of a test only when it may be quoted (p ≤ DETAIL_P)."""
     p = np.asarray(p, dtype=float)
-    quoted = np.flatnonzero(p <= DETAIL_P)
-    text = np.full(len(idx), "", dtype=object)
-    if len(quoted):
-        text[quoted] = details(quoted)
-    details = text
+
+    def write(positions):
+        text = np.full(len(positions), "", dtype=object)
+        quoted = np.flatnonzero(p[positions] <= DETAIL_P)
+        if len(quoted):
+            text[quoted] = details(positions[quoted])
+        return text
+
     out = u.iloc[idx][["year", "procedure", "subject", "grade", "school_id"]].reset_index(drop=True)
     out["sign"], out["kind"] = sign, kind
     out["n"] = np.asarray(n, dtype=np.int64)
-    out["p"] = np.asarray(p, dtype=float)
+    out["p"] = p
     out["statistic"] = np.asarray(statistic, dtype=float)
-    out["detail"] = details
-    return out
+    out["detail"] = ""
+    return out, write
+
+
+class Sentences:
+    """The detail sentences of a tests frame, written on demand: a region has some 65,000 tests, 10,000 of them
+    quotable, and its verdicts quote a few hundred — writing all of them was a tenth of the analysis."""
+
+    def __init__(self, parts):
+        """`parts`: (number of rows, writer of local positions) of the frame's parts in order."""
+        self._offsets = np.cumsum([0] + [n for n, _write in parts])
+        self._writers = [write for _n, write in parts]
+
+    def __call__(self, positions) -> list[str]:
+        """The sentences of the tests at `positions` (row positions of the frame; "" where none is quoted)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        out = np.full(len(positions), "", dtype=object)
+        part = np.searchsorted(self._offsets, positions, side="right") - 1
+        for k in np.unique(part).tolist():
+            here = np.flatnonzero(part == k)
+            out[here] = self._writers[k](positions[here] - self._offsets[k])
+        return out.tolist()
 
 
 def _num(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
-def _success(scores, tmax, mask) -> np.ndarray:
-    """Each row's mean success (score / maximum) over the tasks of `mask` it has a score for (NaN: none)."""
-    rate = scores[:, mask] / tmax[mask]
-    use = ~np.isnan(rate)
-    return np.where(use, rate, 0.0).sum(axis=1) / use.sum(axis=1)
+def _row_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """Σ over `parts` (equal-length arrays) per element, rounded exactly as numpy sums the rows of the
+    rows × parts array they would form: left to right up to 7 parts (numpy's short-row loop), numpy itself
+    beyond (its pairwise blocks) — so the per-task columns need not be copied into a matrix first."""
+    if len(parts) > 7:
+        return np.column_stack(parts).sum(axis=1)
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total
 
 
-def _k2(p, u, ok, th) -> pd.DataFrame | None:
+def _success(columns, tmax, mask, gaps) -> np.ndarray:
+    """Each row's mean success (score / maximum) over the tasks of `mask` it has a score for (NaN: none);
+    `columns`: one array of the rows' scores per task, `gaps[k]`: whether task k's column has missing scores."""
+    rates, counts, whole = [], [], 0
+    for k in np.flatnonzero(mask):
+        rate = columns[k] / tmax[k]
+        if not gaps[k] and np.isfinite(tmax[k]) and tmax[k] > 0:
+            rates.append(rate)  # every row has a score: nothing to leave out
+            whole += 1
+            continue
+        use = ~np.isnan(rate)
+        rates.append(np.where(use, rate, 0.0))
+        counts.append(use)
+    if not rates:
+        n = len(columns[0]) if columns else 0
+        return np.zeros(n) / np.zeros(n)
+    return _row_sum(rates) / (np.sum(counts, axis=0) + whole if counts else whole)
+
+
+def _k2(p, u, ok, th):
     block = _task_block(p)
     if not block:
         return None
     nu, nw = len(u), len(p.works)
-    # Work by work: every row of a work has the same hard and easy tasks, so a participant's success on them is a
-    # mean over a few columns of the work's own rows (no rows × tasks copy of the region, no per-row masks: those
-    # temporaries were most of the analysis's time).
+    # Task by task over the rows in work order: every row of a work has the same hard and easy tasks, so a
+    # participant's success on them is a sum over a few task columns of the work's stretch of rows. No rows ×
+    # tasks matrix is built (copying the task columns into one cost more than all the arithmetic on them).
     work = p.work
     order = None if (np.diff(work) >= 0).all() else np.argsort(work, kind="stable")
     sorted_work = work if order is None else work[order]
     cuts = np.searchsorted(sorted_work, np.arange(nw + 1))
+    heads = cuts[:-1]  # every work has rows (prepare numbers the works of the rows), so no stretch is empty
+    columns = block if order is None else [column[order] for column in block]
     declared = work_tasks.declared_maxima(p, len(block))
+    tasks = len(columns)
+    counts, tmax, totals = np.empty((nw, tasks), dtype=np.int64), np.empty((nw, tasks)), np.empty((nw, tasks))
+    lengths = np.diff(cuts)
+    gaps = []
+    for k, column in enumerate(columns):
+        # per work by one reduction over its stretch; the scores are whole points, so their sums are exact in
+        # any order (a task column mostly has no gaps: then it is used as it is)
+        missing = np.isnan(column)
+        gaps.append(bool(missing.any()))
+        if gaps[-1]:
+            has = ~missing
+            counts[:, k] = np.add.reduceat(has, heads, dtype=np.int64)
+            tmax[:, k] = np.maximum.reduceat(np.where(has, column, -np.inf), heads)
+            totals[:, k] = np.add.reduceat(np.where(has, column, 0.0), heads)
+        else:
+            counts[:, k] = lengths
+            tmax[:, k] = np.maximum.reduceat(column, heads)
+            totals[:, k] = np.add.reduceat(column, heads)
+    tmax = np.where(counts > 0, tmax, np.nan)
+    if declared is not None:
+        tmax = np.where(np.isnan(declared), tmax, declared)
     g_sorted = np.full(len(work), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
+        region = np.where((counts > 0) & (tmax > 0), totals / (counts * tmax), np.nan)
         for w in range(nw):
             a, b = cuts[w], cuts[w + 1]
-            if a == b:
-                continue
-            rows = slice(a, b) if order is None else order[a:b]
-            scores = np.column_stack([column[rows] for column in block])
-            has = ~np.isnan(scores)
-            counts = has.sum(axis=0)
-            tmax = np.where(counts > 0, np.max(np.where(has, scores, -np.inf), axis=0), np.nan)
-            if declared is not None:
-                tmax = np.where(np.isnan(declared[w]), tmax, declared[w])
-            region = np.where((counts > 0) & (tmax > 0), np.where(has, scores, 0.0).sum(axis=0) / (counts * tmax),
-                              np.nan)
-            easy, hard = region >= th["k2_easy"], region <= th["k2_hard"]
-            g_sorted[a:b] = _success(scores, tmax, hard) - _success(scores, tmax, easy)
+            rows = [column[a:b] for column in columns]
+            easy, hard = region[w] >= th["k2_easy"], region[w] <= th["k2_hard"]
+            g_sorted[a:b] = _success(rows, tmax[w], hard, gaps) - _success(rows, tmax[w], easy, gaps)
     if order is None:
         g = g_sorted
     else:
@@ -153,10 +215,13 @@ def _k2(p, u, ok, th) -> pd.DataFrame | None:
     # solved by strong participants: a school is compared with its own participants' scores, not a curve)
     has = ~np.isnan(g)
     key = p.work * (int(np.nanmax(p.score)) + 1 if len(p.score) else 1) + np.nan_to_num(p.score).astype(np.int64)
-    kc, kinv = np.unique(key[has], return_inverse=True)
-    expected = np.bincount(kinv, weights=g[has]) / np.bincount(kinv)
+    # per (work, score) by a bincount on the key itself (a small range): the same sums in the same order as
+    # over the sorted unique keys, without sorting the region's rows
+    key = key[has] - (key[has].min() if has.any() else 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.bincount(key, weights=g[has]) / np.bincount(key)
     e = np.full(len(g), np.nan)
-    e[has] = g[has] - expected[kinv]
+    e[has] = g[has] - expected[key]
     cnt = np.bincount(p.unit[has], minlength=nu).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_g = np.bincount(p.unit[has], weights=g[has], minlength=nu) / cnt
@@ -173,19 +238,19 @@ def _k2(p, u, ok, th) -> pd.DataFrame | None:
     return _frame(u, idx, "K2", "hard_better", cnt[idx], pv, z[idx], details)
 
 
-def _k3(p, u, ok, boundaries) -> pd.DataFrame | None:
+def _k3(p, u, ok, boundaries):
     nu, nw = len(u), len(p.works)
     if not nu:
         return None
     work = u["work"].to_numpy()
     bnd = _boundaries(p, boundaries)
-    wmax = np.zeros(nw)
-    np.maximum.at(wmax, p.work, p.max_score)
+    wmax = p.work_max()
     size = int(wmax.max()) + 1
     score = np.clip(p.score, 0, wmax[p.work]).astype(np.int64)
     counts = np.bincount(p.unit * size + score, minlength=nu * size).reshape(nu, size).astype(float)
-    region = np.zeros((nw, size))
-    np.add.at(region, work[ok], counts[ok])
+    # the region's counts per work and score over the tested units' rows (whole counts: exact in any order)
+    row_ok = ok[p.unit]
+    region = np.bincount(p.work[row_ok] * size + score[row_ok], minlength=nw * size).reshape(nw, size).astype(float)
     at_sum, window_sum, expected = np.zeros(nu), np.zeros(nu), np.zeros(nu)
     best, best_excess = np.full((nu, 3), np.nan), np.full(nu, -np.inf)
     for m in (3, 4, 5):
@@ -222,13 +287,14 @@ def _k3(p, u, ok, boundaries) -> pd.DataFrame | None:
     return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details)
 
 
-def _k4(p, u, ok, th) -> list[pd.DataFrame]:
+def _k4(p, u, ok, th) -> list:
     nu, nw = len(u), len(p.works)
     both = ~np.isnan(p.mark) & ~np.isnan(p.term)
     n_term = np.bincount(p.unit, weights=both, minlength=nu)
     with np.errstate(invalid="ignore"):
-        lowered = np.bincount(p.unit, weights=p.mark < p.term, minlength=nu)
-        raised = np.bincount(p.unit, weights=p.mark > p.term, minlength=nu)
+        hit_lowered, hit_raised = p.mark < p.term, p.mark > p.term
+    lowered = np.bincount(p.unit, weights=hit_lowered, minlength=nu)
+    raised = np.bincount(p.unit, weights=hit_raised, minlength=nu)
     sel = ok & (n_term >= th["verdict_min_participants"])
     out = []
     # a participant with «5» cannot be marked lower, one with «2» higher: the region's share is taken per
@@ -236,13 +302,13 @@ def _k4(p, u, ok, th) -> list[pd.DataFrame]:
     # chances has the larger variance, so the tail is not understated)
     mark = np.where(both, p.mark, 0).astype(np.int64).clip(0, 9)
     row_sel = both & sel[p.unit]
-    for kind, hits, word in (("lowered", lowered, "понизили"), ("raised", raised, "повысили")):
-        with np.errstate(invalid="ignore"):
-            hit = (p.mark < p.term) if kind == "lowered" else (p.mark > p.term)
-        cell = p.work * 10 + mark
+    cell = p.work * 10 + mark
+    tested_cell = cell[row_sel]
+    tested = np.bincount(tested_cell, minlength=nw * 10)
+    for kind, hits, hit, word in (("lowered", lowered, hit_lowered, "понизили"),
+                                  ("raised", raised, hit_raised, "повысили")):
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = (np.bincount(cell[row_sel], weights=hit[row_sel], minlength=nw * 10)
-                     / np.bincount(cell[row_sel], minlength=nw * 10))
+            share = np.bincount(tested_cell, weights=hit[row_sel], minlength=nw * 10) / tested
             chance = np.where(both, share[cell], 0.0)
             pi = np.bincount(p.unit, weights=np.nan_to_num(chance), minlength=nu) / n_term
         idx = np.flatnonzero(sel & ~np.isnan(pi))
@@ -305,7 +371,7 @@ def contrast_z(x, vx, y, vy, group, ngroups: int, sel) -> np.ndarray:
     return z
 
 
-def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
+def _k1_k5(p, u, ok, schools, th) -> list:
     nu, nw = len(u), len(p.works)
     work = u["work"].to_numpy()
     n = u["n"].to_numpy().astype(float)
@@ -348,11 +414,16 @@ def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
                            "grade": np.nan, "school_id": both["school_id"].to_numpy(), "sign": "K1",
                            "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": normal_sf(gz),
                            "statistic": gz})
-        k1["detail"] = [f"средний процент выполнения {int(w)} работ ВПР на {_num(abs(a))} п. п. "
-                        f"{'выше' if a >= 0 else 'ниже'} медианной школы региона, ОГЭ/ЕГЭ — на {_num(abs(b))} п. п. "
-                        f"{'выше' if b >= 0 else 'ниже'}: разрыв необычен для школ региона ({_num(g, 2)} ст. откл.)"
-                        for w, a, b, g in zip(both["works"], both["dv"], both["de"], gz)]
-        out.append(k1)
+        k1["detail"] = ""
+        works, dv, de = both["works"].to_numpy(), both["dv"].to_numpy(), both["de"].to_numpy()
+
+        def k1_details(positions):  # every K1 test has its sentence (a few thousand: one per school and year)
+            return [f"средний процент выполнения {int(works[i])} работ ВПР на {_num(abs(dv[i]))} п. п. "
+                    f"{'выше' if dv[i] >= 0 else 'ниже'} медианной школы региона, ОГЭ/ЕГЭ — на {_num(abs(de[i]))} "
+                    f"п. п. {'выше' if de[i] >= 0 else 'ниже'}: разрыв необычен для школ региона "
+                    f"({_num(gz[i], 2)} ст. откл.)" for i in positions]
+
+        out.append((k1, k1_details))
     # K5: the same cohort a year later (grade g+1 in year t+1); the test belongs to the later year
     nxt = _next_cohort(p, u)
     has = ~exam & ~np.isnan(nxt) & ~np.isnan(dev)
@@ -372,15 +443,27 @@ def _k1_k5(p, u, ok, schools, th) -> list[pd.DataFrame]:
 
 def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None,
                structures: dict | None = None) -> pd.DataFrame:
-    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 twice: lowered, raised).
+    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 twice: lowered, raised), each
+    quotable test (p ≤ DETAIL_P, every K1 test) with its sentence in `detail`.
     `structures` (data.load_structures): the works' declared task maxima, used by K2 where known."""
+    tests, sentences = tests_and_sentences(results, schools, thresholds, boundaries=boundaries,
+                                           structures=structures)
+    tests["detail"] = sentences(np.arange(len(tests)))
+    return tests
+
+
+def tests_and_sentences(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None,
+                        structures: dict | None = None) -> tuple[pd.DataFrame, Sentences]:
+    """unit_tests with `detail` left empty, and the writer of the sentences (Sentences) for the tests a verdict
+    quotes."""
     th = thresholds
     p = prepare(results)
     work_tasks.attach(p, structures)
     u = p.units
     ok = u["n"].to_numpy() >= th["verdict_min_participants"]
     parts = [_k2(p, u, ok, th), _k3(p, u, ok, boundaries), *_k4(p, u, ok, th), *_k1_k5(p, u, ok, schools, th)]
-    parts = [f for f in parts if f is not None and len(f)]
+    parts = [(f, write) for f, write in (x for x in parts if x is not None) if len(f)]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in TEST_COLUMNS})
-    return pd.concat(parts, ignore_index=True)[TEST_COLUMNS]
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in TEST_COLUMNS}), Sentences([])
+    tests = pd.concat([f for f, _write in parts], ignore_index=True)[TEST_COLUMNS]
+    return tests, Sentences([(len(f), write) for f, write in parts])

@@ -1,21 +1,65 @@
 """Tail probabilities the verdicts need, without scipy: exact binomial upper tails (by a log-factorial
-table, vectorised over thousands of units) and the standard normal tail and its inverse (statistics.NormalDist).
+table, vectorised over thousands of units) and the standard normal tail and its inverse (the numbers of
+statistics.NormalDist).
 
 All functions take and return numpy arrays; NaN in, NaN out."""
 
 import math
-import statistics
-from statistics import NormalDist
 
 import numpy as np
 
-_NORMAL = NormalDist()
-# The routine NormalDist.inv_cdf calls (CPython 3.11, our only interpreter): called directly per element it skips
-# the method's argument checks, which cost more than the computation (a region has ≈ 300,000 tests); same numbers.
-_inv_cdf = statistics._normal_dist_inv_cdf
 _ERF = np.frompyfunc(math.erf, 1, 1)
-_INV = np.frompyfunc(_inv_cdf, 3, 1)
+_LOG = np.frompyfunc(math.log, 1, 1)  # the C library's log, as statistics uses it (numpy's may round differently)
 _SQRT2 = math.sqrt(2.0)
+# The rational approximations of NormalDist.inv_cdf (Wichura 1988, AS241; CPython's statistics module), highest
+# power first: evaluated here over whole arrays with the same operations in the same order, so the same numbers
+# as calling it per element (the per-element calls were a tenth of the verdicts' time).
+_CENTRAL = ((2.50908_09287_30122_6727e+3, 3.34305_75583_58812_8105e+4, 6.72657_70927_00870_0853e+4,
+             4.59219_53931_54987_1457e+4, 1.37316_93765_50946_1125e+4, 1.97159_09503_06551_4427e+3,
+             1.33141_66789_17843_7745e+2, 3.38713_28727_96366_6080e+0),
+            (5.22649_52788_52854_5610e+3, 2.87290_85735_72194_2674e+4, 3.93078_95800_09271_0610e+4,
+             2.12137_94301_58659_5867e+4, 5.39419_60214_24751_1077e+3, 6.87187_00749_20579_0830e+2,
+             4.23133_30701_60091_1252e+1, 1.0))
+_NEAR = ((7.74545_01427_83414_07640e-4, 2.27238_44989_26918_45833e-2, 2.41780_72517_74506_11770e-1,
+          1.27045_82524_52368_38258e+0, 3.64784_83247_63204_60504e+0, 5.76949_72214_60691_40550e+0,
+          4.63033_78461_56545_29590e+0, 1.42343_71107_49683_57734e+0),
+         (1.05075_00716_44416_84324e-9, 5.47593_80849_95344_94600e-4, 1.51986_66563_61645_71966e-2,
+          1.48103_97642_74800_74590e-1, 6.89767_33498_51000_04550e-1, 1.67638_48301_83803_84940e+0,
+          2.05319_16266_37758_82187e+0, 1.0))
+_FAR = ((2.01033_43992_92288_13265e-7, 2.71155_55687_43487_57815e-5, 1.24266_09473_88078_43860e-3,
+         2.65321_89526_57612_30930e-2, 2.96560_57182_85048_91230e-1, 1.78482_65399_17291_33580e+0,
+         5.46378_49111_64114_36990e+0, 6.65790_46435_01103_77720e+0),
+        (2.04426_31033_89939_78564e-15, 1.42151_17583_16445_88870e-7, 1.84631_83175_10054_68180e-5,
+         7.86869_13114_56132_59100e-4, 1.48753_61290_85061_48525e-2, 1.36929_88092_27358_05310e-1,
+         5.99832_20655_58879_37690e-1, 1.0))
+
+
+def _horner(coefficients, r: np.ndarray) -> np.ndarray:
+    out = coefficients[0] * r + coefficients[1]
+    for c in coefficients[2:]:
+        out = out * r + c
+    return out
+
+
+def _inv_cdf(p: np.ndarray) -> np.ndarray:
+    """NormalDist().inv_cdf of each p in (0, 1), elementwise."""
+    q = p - 0.5
+    x = np.empty(len(p))
+    central = np.abs(q) <= 0.425
+    qc = q[central]
+    r = 0.180625 - qc * qc
+    x[central] = (_horner(_CENTRAL[0], r) * qc) / _horner(_CENTRAL[1], r)
+    tail = ~central
+    qt = q[tail]
+    r = np.sqrt(-_LOG(np.where(qt <= 0.0, p[tail], 1.0 - p[tail])).astype(float))
+    near = r <= 5.0
+    xt = np.empty(len(r))
+    rn = r[near] - 1.6
+    xt[near] = _horner(_NEAR[0], rn) / _horner(_NEAR[1], rn)
+    rf = r[~near] - 5.0
+    xt[~near] = _horner(_FAR[0], rf) / _horner(_FAR[1], rf)
+    x[tail] = np.where(qt < 0.0, -xt, xt)
+    return 0.0 + x * 1.0  # mu + x · sigma, as the library returns it
 
 
 def _log_factorials(n: int) -> np.ndarray:
@@ -27,7 +71,9 @@ def binom_sf(k, n, p) -> np.ndarray:
     """P(X ≥ k) for X ~ Binomial(n, p), elementwise. k ≤ 0 gives 1, k > n gives 0; NaN where p or n is NaN.
 
     Summed exactly over the upper tail in log space (every unit's pmf at once on a padded grid of
-    0..max n), so a class of 8 and a class of 120 are judged by the same exact law."""
+    0..max n), so a class of 8 and a class of 120 are judged by the same exact law. The log binomial
+    coefficients are a table per n (a region's units share a few dozen sizes), and the pmf is taken only
+    in the tail cells the sum uses."""
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     p = np.asarray(p, dtype=float)
@@ -40,15 +86,25 @@ def binom_sf(k, n, p) -> np.ndarray:
     top = int(nn.max())
     lf = _log_factorials(top)
     grid = np.arange(top + 1)
+    sizes = np.arange(top + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        logc = lf[nn][:, None] - lf[grid][None, :] - lf[np.clip(nn[:, None] - grid[None, :], 0, top)]
-        logpmf = logc + grid[None, :] * np.log(pp)[:, None] + (nn[:, None] - grid[None, :]) * np.log1p(-pp)[:, None]
+        table = lf[sizes][:, None] - lf[grid][None, :] - lf[np.clip(sizes[:, None] - grid[None, :], 0, top)]
+        logpmf = table[nn] + grid[None, :] * np.log(pp)[:, None] + (nn[:, None] - grid[None, :]) * np.log1p(
+            -pp)[:, None]
     # 0·log 0 = 0 (p = 0 or 1): the pmf is then a point mass
-    logpmf = np.where((grid[None, :] == 0) & (pp[:, None] == 0), 0.0, logpmf)
-    logpmf = np.where((grid[None, :] == nn[:, None]) & (pp[:, None] == 1), 0.0, logpmf)
-    pmf = np.exp(np.nan_to_num(logpmf, nan=-np.inf))
+    rows = np.flatnonzero(pp == 0)
+    logpmf[rows, 0] = 0.0
+    rows = np.flatnonzero(pp == 1)
+    logpmf[rows, nn[rows]] = 0.0
+    logpmf[np.isnan(logpmf)] = -np.inf
     use = (grid[None, :] >= kk[:, None]) & (grid[None, :] <= nn[:, None])
-    out[ok] = np.clip((pmf * use).sum(axis=1), 0.0, 1.0)
+    pmf = np.zeros(logpmf.shape)
+    np.exp(logpmf, out=pmf, where=use)
+    tail = np.clip(pmf.sum(axis=1), 0.0, 1.0)
+    # kept as the grid computed it before (NaN): p = 1 with n below the grid's largest n — a known defect the
+    # verdicts drop as an untested unit; changing it would change verdicts, which a speed-up must not do
+    tail[(pp == 1) & (nn < top)] = np.nan
+    out[ok] = tail
     return out
 
 
@@ -72,5 +128,5 @@ def normal_isf(p) -> np.ndarray:
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
     if ok.any():
-        out[ok] = -_INV(np.clip(p[ok], 1e-300, 1 - 1e-16), 0.0, 1.0).astype(float)
+        out[ok] = -_inv_cdf(np.clip(p[ok], 1e-300, 1 - 1e-16))
     return out

@@ -62,9 +62,9 @@ def work_label(row) -> str:
     return _label(row.procedure, row.subject, row.grade, row.year)
 
 
-def _signs_of_schools(t: pd.DataFrame) -> pd.DataFrame:
+def _signs_of_schools(t: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Per (school, sign, kind): the combined p of the sign over the school's works and years (vectorised:
-    a region has 1,500 schools × 6 signs)."""
+    a region has 1,500 schools × 6 signs); and each test's row in that frame."""
     # by integer codes and bincounts: a group-by over three keys (two of them text) cost more than the tests
     p = t["p"].to_numpy(dtype=float)
     z = normal_isf(p)
@@ -84,14 +84,16 @@ def _signs_of_schools(t: pd.DataFrame) -> pd.DataFrame:
     bonferroni = np.minimum(1.0, agg["k"].to_numpy() * agg["pmin"].to_numpy())
     agg["sp"] = np.where(agg["sign"].isin(CORRELATED), bonferroni,
                          np.minimum(1.0, 2.0 * np.minimum(stouffer_p, bonferroni)))
-    return agg
+    return agg, inverse
 
 
-def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None, explain: bool = True
-                     ) -> pd.DataFrame:
+def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None, explain: bool = True,
+                     sentences=None) -> pd.DataFrame:
     """VERDICT_COLUMNS, one row per school with at least one test in the window (and per school of
     `schools`, an iterable of ids, without tests: «не выявлены», nothing to combine). `explain=False` leaves the
-    evidence and the explanation empty: the verdicts of earlier years only say which schools were named."""
+    evidence and the explanation empty: the verdicts of earlier years only say which schools were named.
+    `sentences` (sign_tests.Sentences of `tests`): writes the quoted tests' sentences when the frame's `detail`
+    was left empty (sign_tests.tests_and_sentences)."""
     th = thresholds
     span = set(range(year - th["verdict_years"] + 1, year + 1))
     # the window's tests with only the columns the combination needs (a filtered copy of every column, the
@@ -100,7 +102,8 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     t = pd.DataFrame({"school_id": tests["school_id"].to_numpy()[keep], "sign": tests["sign"].to_numpy()[keep],
                       "kind": tests["kind"].to_numpy()[keep], "p": tests["p"].to_numpy(dtype=float)[keep]})
     q_tests = benjamini_hochberg(t["p"].to_numpy()) if len(t) else np.zeros(0)
-    signs = _signs_of_schools(t) if len(t) else pd.DataFrame(columns=["school_id", "sign", "kind", "sp"])
+    signs, group_of = _signs_of_schools(t) if len(t) else (
+        pd.DataFrame(columns=["school_id", "sign", "kind", "sp"]), np.zeros(0, dtype=np.int64))
     by_school = signs.assign(nl=-np.log(np.clip(signs["sp"].to_numpy(dtype=float), 1e-300, 1.0))).groupby(
         "school_id", sort=True).agg(half=("nl", "sum"), m=("sp", "size"), spmin=("sp", "min"))
     ids = by_school.index.to_numpy(dtype=np.int64)
@@ -114,38 +117,50 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     with np.errstate(invalid="ignore"):
         verdict = np.where(q <= th["verdict_fdr"], FLAGGED, np.where(combined <= th["verdict_watch"], WATCH, CLEAR))
     # the evidence of the named schools, in plain lists (a few hundred schools: no per-group pandas work)
+    fdr, watch = th["verdict_fdr"], th["verdict_watch"]
     named = set(ids[verdict != CLEAR].tolist()) if explain else set()
     sign_rows: dict = {}
     sel = signs[signs["school_id"].isin(named)].sort_values(["school_id", "sp"], kind="stable")
-    for school_id, sign, kind, sp in zip(sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(),
-                                         sel["sp"].tolist()):
-        sign_rows.setdefault(school_id, []).append((sign, kind, sp))
+    for school_id, sign, kind, sp, group in zip(sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(),
+                                                sel["sp"].tolist(), sel.index.tolist()):
+        sign_rows.setdefault(school_id, []).append((sign, kind, sp, group))
+    # the signs each named school's explanation names (those below the watch level, else its strongest)
+    named_signs = {school_id: [x for x in mine if x[2] <= watch] or mine[:1] for school_id, mine in sign_rows.items()}
+    # the tests of those signs only, per sign in order of p, each with its row position in `tests` (its sentence is
+    # read, or written, only when cited); plain arrays, not a copy of the tests' frame
+    mine = np.flatnonzero(np.isin(group_of, [x[3] for chosen in named_signs.values() for x in chosen]))
+    mine = mine[np.lexsort((t["p"].to_numpy()[mine], group_of[mine]))]
+    rows = keep[mine]
     test_rows: dict = {}
-    mine = t["school_id"].isin(named).to_numpy(dtype=bool)
-    sel = tests.iloc[keep[mine]].reset_index(drop=True).assign(q=q_tests[mine]).sort_values(
-        ["school_id", "sign", "kind", "p"], kind="stable")
-    for row in zip(sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(), sel["procedure"].tolist(),
-                   sel["subject"].tolist(), sel["grade"].tolist(), sel["year"].tolist(), sel["p"].tolist(),
-                   sel["q"].tolist(), sel["detail"].tolist()):
-        test_rows.setdefault(row[:3], []).append(row[3:])
-    fdr, watch = th["verdict_fdr"], th["verdict_watch"]
+    for row in zip(group_of[mine].tolist(), tests["procedure"].to_numpy()[rows].tolist(),
+                   tests["subject"].to_numpy()[rows].tolist(), tests["grade"].to_numpy()[rows].tolist(),
+                   tests["year"].to_numpy()[rows].tolist(), t["p"].to_numpy()[mine].tolist(), q_tests[mine].tolist(),
+                   rows.tolist()):
+        test_rows.setdefault(row[0], []).append(row[1:])
+    # which tests each named school's explanation cites, then their sentences in one call
+    cites: dict = {}
+    for school_id, chosen in named_signs.items():
+        cites[school_id] = []
+        for sign, kind, sp, group_index in chosen:
+            group = test_rows[group_index]
+            cited = ([g for g in group if g[5] <= fdr] or [g for g in group if g[4] <= watch])[:4] or group[:1]
+            cites[school_id].append((sign, kind, sp, group, cited))
+    rows = sorted({g[6] for chosen in cites.values() for *_x, cited in chosen for g in cited})
+    written = sentences(rows) if sentences is not None else tests["detail"].to_numpy()[rows].tolist()
+    detail = dict(zip(rows, written))
     out = []
     for school_id, p, qv, v in zip(ids.tolist(), combined.tolist(), q.tolist(), verdict.tolist()):
         evidence, works, parts = [], [], []
-        if v != CLEAR and explain:
-            mine = sign_rows[school_id]
-            for sign, kind, sp in [x for x in mine if x[2] <= watch] or mine[:1]:
-                group = test_rows[(school_id, sign, kind)]
-                cited = ([g for g in group if g[5] <= fdr] or [g for g in group if g[4] <= watch])[:4] or group[:1]
-                items = [{"work": _label(*g[:4]), "p": float(g[4]), "detail": g[6]} for g in cited]
-                works += [i["work"] for i in items if i["work"] not in works]
-                more = sum(1 for g in group if g[4] <= watch) - len(items)
-                words = SIGN_WORDS.get((sign, kind), sign)
-                parts.append(f"{sign} — {words}: " + "; ".join(
-                    f"{i['work']} ({i['detail']})" if i["detail"] else i["work"] for i in items)
-                    + (f"; ещё в {more} работах" if more > 0 else "") + f"; {chance(sp)}")
-                evidence.append({"sign": sign, "kind": kind, "words": words, "p": float(sp), "chance": chance(sp),
-                                 "works": items})
+        for sign, kind, sp, group, cited in cites.get(school_id, []):
+            items = [{"work": _label(*g[:4]), "p": float(g[4]), "detail": detail[g[6]]} for g in cited]
+            works += [i["work"] for i in items if i["work"] not in works]
+            more = sum(1 for g in group if g[4] <= watch) - len(items)
+            words = SIGN_WORDS.get((sign, kind), sign)
+            parts.append(f"{sign} — {words}: " + "; ".join(
+                f"{i['work']} ({i['detail']})" if i["detail"] else i["work"] for i in items)
+                + (f"; ещё в {more} работах" if more > 0 else "") + f"; {chance(sp)}")
+            evidence.append({"sign": sign, "kind": kind, "words": words, "p": float(sp), "chance": chance(sp),
+                             "works": items})
         explanation = "" if v == CLEAR or not explain else (
             ". ".join(parts) + f". В целом по школе: {chance(p)} (с учётом числа проверенных признаков).")
         out.append({"school_id": school_id, "year": year, "verdict": v, "verdict_label": VERDICTS[v],
