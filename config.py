@@ -61,6 +61,10 @@ class Config:
     REPLICA_DATABASE_URL = normalise_database_url(env_str("REPLICA_DATABASE_URL", "")) or None
     UPLOAD_DIR = env_str("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
     STORAGE_DIR = env_str("STORAGE_DIR", str(BASE_DIR / "var" / "storage"))
+    # Evidence packages (app/assessment/package.py): how many of the newest built packages of one scope (a campaign's
+    # municipality, or the whole campaign) keep their ZIP; the files of older ones are deleted once a newer one is
+    # built, their rows (who, when, the SHA-256 handed out) stay.
+    ASSESSMENT_PACKAGES_KEEP = max(env_int("ASSESSMENT_PACKAGES_KEEP", 1), 1)
     # Default time zone for organisations that do not set their own; times are stored in UTC.
     APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Moscow")
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024

@@ -230,10 +230,7 @@ def _package_region(db, storage: Path):
     PACKAGE_DOCUMENTS registered documents (signed file and registered copy stored, ~40 KB .docx each, a visa and a
     signature), each the recorded evidence of two criteria of its block."""
     import hashlib
-    import io as _io
     from datetime import datetime, timezone
-
-    from docx import Document as Docx
 
     from app.assessment import services
     from app.assessment.criteria import published_sets
@@ -270,16 +267,8 @@ def _package_region(db, storage: Path):
     tracks = dict(db.session.execute(
         select(Mechanism.code, Track.id).join(Track, Track.mechanism_id == Mechanism.id).join(MechanismSet)
         .where(MechanismSet.level == "municipal", MechanismSet.active.is_(True), Track.position <= 1)).all())
-    text_block = "Приказ об утверждении показателей и методов сбора информации. " * 40
     signed_at = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
-
-    def docx(n: int, what: str) -> bytes:
-        out = _io.BytesIO()
-        document = Docx()
-        for k in range(30):
-            document.add_paragraph(f"{what} {n}.{k}. {text_block}")
-        document.save(out)
-        return out.getvalue()
+    docx = _docx
 
     def store(relative: str, data: bytes) -> str:
         (storage / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -325,6 +314,136 @@ def _package_region(db, storage: Path):
     return campaign, mun
 
 
+MEMORY_MUNICIPALITIES = (5, int(os.environ.get("BENCH_MEMORY_MUNICIPALITIES", "50")))
+MEMORY_DOCUMENTS = int(os.environ.get("BENCH_MEMORY_DOCUMENTS", "3"))  # registered documents per mechanism
+
+
+def _memory_region(db, storage: Path, count: int):
+    """A draft campaign of `count` municipalities × 8 mechanisms × MEMORY_DOCUMENTS registered documents (each the
+    evidence of two criteria, with a visa and a signature) and every criterion's score row — rows inserted in
+    bulk. The documents of every municipality share one set of stored files (the package reads each once per
+    document all the same; the bench is about what the builder holds, not about disk space)."""
+    import hashlib
+    from datetime import datetime, timezone
+
+    from app.assessment import services
+    from app.assessment.criteria import published_sets
+    from app.assessment.models import EvidenceItem, Score
+    from app.auth.services import create_user
+    from app.catalogue.models import Mechanism, MechanismSet, Track
+    from app.cycles.models import Cycle, Stage
+    from app.documents.models import Document, DocumentApproval, DocumentVersion, Signature
+    from app.orgs.services import create_organisation
+
+    region = create_organisation(code=f"MEM{count}", name=f"Область {count}", kind="region")
+    muns = [create_organisation(code=f"MEM{count}-{i:03d}", name=f"Район {i}", kind="municipality", parent=region)
+            for i in range(count)]
+    manager = create_user(login=f"mem_manager{count}", full_name="Регионова Ольга Петровна",
+                          password="bench-password-long-1", roles=[("official", region)], password_policy=False)
+    cset = published_sets()[0]
+    mechanisms = ["M1.1", "M1.2", "M1.3", "M1.4", "M2.1", "M2.2", "M2.3", "M2.4"]
+    campaign = services.create_campaign(region, actor=manager, title="Мониторинг", period=PERIOD,
+                                        window_start=date.today(), window_end=date.today(), criteria_set_id=cset.id,
+                                        mechanisms=mechanisms, municipality_ids=[m.id for m in muns])
+    tracks = dict(db.session.execute(
+        select(Mechanism.code, Track.id).join(Track, Track.mechanism_id == Mechanism.id).join(MechanismSet)
+        .where(MechanismSet.level == "municipal", MechanismSet.active.is_(True), Track.position <= 1)).all())
+    signed_at = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+    files = {}
+    for k in range(len(mechanisms) * MEMORY_DOCUMENTS):
+        relative = f"memory/{k}.docx"
+        data = _docx(k, "Зарегистрированный экземпляр")
+        (storage / relative).parent.mkdir(parents=True, exist_ok=True)
+        (storage / relative).write_bytes(data)
+        files[k] = (relative, hashlib.sha256(data).hexdigest())
+    criteria = {code: services.criteria_of(campaign, code) for code in mechanisms}
+    db.session.execute(insert(Score), [
+        {"campaign_id": campaign.id, "municipality_id": m.id, "mechanism_code": code, "criterion_id": c.id,
+         "proposed_points": 1, "self_points": 1} for m in muns for code in mechanisms for c in criteria[code]])
+    for mun in muns:
+        cycles = db.session.execute(insert(Cycle).returning(Cycle.id, sort_by_parameter_order=True), [
+            {"track_id": tracks[code], "owner_id": mun.id, "period": PERIOD, "state": "open"}
+            for code in mechanisms]).scalars().all()
+        plan = [(code, cycle_id, block, i * MEMORY_DOCUMENTS + n)
+                for i, (code, cycle_id) in enumerate(zip(mechanisms, cycles))
+                for n, block in enumerate(BLOCKS[:MEMORY_DOCUMENTS])]
+        stages = db.session.execute(insert(Stage).returning(Stage.id, sort_by_parameter_order=True), [
+            {"cycle_id": cycle_id, "code": block, "position": n + 1, "state": "approved", "approved_at": signed_at}
+            for n, (_code, cycle_id, block, _k) in enumerate(plan)]).scalars().all()
+        docs = db.session.execute(insert(Document).returning(Document.id, sort_by_parameter_order=True), [
+            {"cycle_id": cycle_id, "stage_id": stage, "type_key": "goals_order", "title": f"Приказ {code} {block}",
+             "state": "registered", "created_by_id": manager.id}
+            for stage, (code, cycle_id, block, _k) in zip(stages, plan)]).scalars().all()
+        versions = db.session.execute(insert(DocumentVersion).returning(DocumentVersion.id,
+                                                                        sort_by_parameter_order=True), [
+            {"document_id": doc, "number": 1, "status": "done", "signed": True, "signed_at": signed_at,
+             "registration_number": f"{doc}/2026", "registration_seq": doc, "registration_year": 2026,
+             "registration_date": date.today(), "registered_status": "done",
+             "stored_path": files[k][0], "sha256": files[k][1], "registered_path": files[k][0],
+             "registered_sha256": files[k][1]} for doc, (_c, _cy, _b, k) in zip(docs, plan)]).scalars().all()
+        db.session.execute(insert(DocumentApproval), [
+            {"version_id": v, "round": 1, "position": 1, "role": "methodologist", "approver_id": manager.id,
+             "approver_name": "Методистова Ольга",
+             "approver_position": "методист", "decision": "approved", "decided_at": signed_at} for v in versions])
+        db.session.execute(insert(Signature), [
+            {"version_id": v, "signer_id": manager.id, "signer_name": manager.full_name, "signer_position": "начальник",
+             "signer_role": "head", "meaning": "утверждаю", "file_sha256": files[k][1], "signed_at": signed_at}
+            for v, (_c, _cy, _b, k) in zip(versions, plan)])
+        db.session.execute(insert(EvidenceItem), [
+            {"campaign_id": campaign.id, "municipality_id": mun.id, "criterion_id": c.id, "kind": "document",
+             "document_id": doc, "document_version_id": v, "title": f"Приказ {code} {block}",
+             "registration_number": f"{doc}/2026", "signer": "начальник Регионова О.П.", "sha256": files[k][1]}
+            for doc, v, (code, _cy, block, k) in zip(docs, versions, plan)
+            for c in [c for c in criteria[code] if c.block == block][:2]])
+    db.session.commit()
+    return campaign
+
+
+def _docx(n: int, what: str) -> bytes:
+    """A ~40 KB .docx of 30 paragraphs (python-docx)."""
+    import io as _io
+
+    from docx import Document as Docx
+
+    text_block = "Приказ об утверждении показателей и методов сбора информации. " * 40
+    out = _io.BytesIO()
+    document = Docx()
+    for k in range(30):
+        document.add_paragraph(f"{what} {n}.{k}. {text_block}")
+    document.save(out)
+    return out.getvalue()
+
+
+def _package_memory(db, storage: Path, out: Path) -> None:
+    """Peak memory (tracemalloc) of the whole campaign's package at 5 and at BENCH_MEMORY_MUNICIPALITIES
+    municipalities, and their ratio: flat means it does not grow with the region (the ZIP's central directory,
+    one entry per file that zipfile keeps until it closes the archive, is the one thing that does)."""
+    import tracemalloc
+    import zipfile
+
+    from app.assessment import package
+
+    peaks = {}
+    for count in MEMORY_MUNICIPALITIES:
+        campaign = _memory_region(db, storage, count)
+        db.session.expire_all()
+        tracemalloc.start()
+        started = time.perf_counter()
+        result = package.build(campaign, None, out / f"region-{count}.zip")
+        elapsed = time.perf_counter() - started
+        peaks[count] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        db.session.rollback()
+        with zipfile.ZipFile(out / f"region-{count}.zip") as archive:
+            members = len(archive.namelist())
+        size = (out / f"region-{count}.zip").stat().st_size
+        print(f"whole campaign, {count} municipalities: {result.files} files listed, {members} in the ZIP, "
+              f"{size / 1e6:.1f} MB, {elapsed:.1f} s under tracemalloc; peak memory {peaks[count] / 1e6:.2f} MB")
+    small, large = MEMORY_MUNICIPALITIES
+    print(f"peak memory {large} vs {small} municipalities: {peaks[large] / peaks[small]:.2f}× "
+          f"(target ≈ flat; municipalities ×{large / small:.0f})")
+
+
 def package_bench() -> None:
     """The evidence package of one municipality (app.assessment.package.build: hashing every stored file before
     copying it, the sheets, scores, audit extract and manifests) against zipping the same stored files with
@@ -355,7 +474,7 @@ def package_bench() -> None:
         result = package.build(campaign, mun, out / "probe.zip")
         # The same files: the stored documents from storage, the files the package makes (sheets, scores, audit
         # extract, manifests) as written by the probe run.
-        stored = {e.path: p for e, p in _stored_sources(result)}
+        stored = dict(_stored_sources(out / "probe.zip"))
         made = out / "made"
         sources = []
         with zipfile.ZipFile(out / "probe.zip") as probe:
@@ -388,18 +507,23 @@ def package_bench() -> None:
         print(f"evidence package best {best_ours * 1000:.1f} ms; zipfile alone best {best_plain * 1000:.1f} ms; "
               f"ratio of bests {best_ours / best_plain:.2f}×; median per-pair ratio {statistics.median(ratios):.2f}× "
               f"(target ≤ 1.5×)")
+        _package_memory(db, storage, out)
 
 
-def _stored_sources(result):
-    """(manifest entry, stored path) of every packaged stored file, matched by the hash recorded for it."""
+def _stored_sources(zip_path: Path):
+    """(path in the ZIP, stored path) of every packaged stored file, matched by the hash its manifest row gives."""
     import hashlib
+    import json
+    import zipfile
 
     from app.documents.storage import storage_root
 
     by_hash = {}
     for path in storage_root().rglob("*.docx"):
         by_hash[hashlib.sha256(path.read_bytes()).hexdigest()] = path
-    return [(e, by_hash[e.sha256]) for e in result.entries if e.path and e.sha256 in by_hash]
+    with zipfile.ZipFile(zip_path) as archive:
+        files = json.loads(archive.read("manifest.json"))["files"]
+    return [(f["path"], by_hash[f["sha256"]]) for f in files if f["path"] and f["sha256"] in by_hash]
 
 
 if __name__ == "__main__":

@@ -325,6 +325,89 @@ def test_the_job_reports_progress_and_a_failure_leaves_no_stranded_row_nor_file(
         package.EvidencePackage.status.in_(("queued", "running")))) is None
 
 
+def test_requesting_and_downloading_a_package_are_audited(world, scored, client_for, db_session):
+    from app.assessment import package
+    from app.audit import labels
+    from app.audit.chain import verify
+    from app.audit.models import AuditEvent
+
+    campaign = scored["campaign"]
+    auditor = client_for(world["auditor"])
+    assert auditor.post(f"/assessment/campaigns/{campaign.id}/packages/request",
+                        data={"municipality_id": str(world["mun"].id)}).status_code == 303
+    row = db_session.scalar(select(package.EvidencePackage).order_by(package.EvidencePackage.id.desc()))
+    assert row.status == "done"
+
+    def events():
+        return db_session.scalars(select(AuditEvent).where(AuditEvent.object_type == "assessment_package",
+                                                           AuditEvent.object_id == row.id)
+                                  .order_by(AuditEvent.id)).all()
+    requested, = events()
+    assert (requested.action, requested.actor_id, requested.organisation_id) == ("request", world["auditor"].id,
+                                                                                 world["mun"].id)
+    assert json.loads(requested.after)["municipality_id"] == world["mun"].id
+    response = auditor.get(f"/assessment/packages/{row.id}/download")
+    assert response.status_code == 200
+    db_session.expire_all()
+    downloaded = events()[-1]
+    assert (downloaded.action, downloaded.actor_id) == ("download", world["auditor"].id)
+    assert json.loads(downloaded.after)["sha256"] == row.sha256 == hashlib.sha256(response.get_data()).hexdigest()
+    # The history names them in words, and the chain still verifies.
+    assert [labels.action_label(e.action, e.object_type) for e in (requested, downloaded)] == [
+        "запрошен пакет доказательств", "пакет доказательств скачан"]
+    assert labels.OBJECTS["assessment_package"] == "пакет доказательств"
+    assert verify().ok
+    # Refused: a package not built yet — 404 with the reason, no download event.
+    pending = package.EvidencePackage(campaign_id=campaign.id, municipality_id=world["mun"].id, status="running")
+    db_session.add(pending)
+    db_session.commit()
+    assert auditor.get(f"/assessment/packages/{pending.id}/download").status_code == 404
+    assert db_session.scalar(select(AuditEvent.id).where(AuditEvent.object_type == "assessment_package",
+                                                         AuditEvent.object_id == pending.id)) is None
+
+
+def test_a_newer_package_deletes_the_files_of_older_ones_of_its_scope(world, scored, client_for, db_session, app):
+    from app.assessment import package, services
+    from app.jobs.queue import dispatch_ready
+
+    campaign = scored["campaign"]
+    scope = services.scope_of(campaign, world["auditor"])
+
+    def built(municipality_id):
+        row = package.request_package(campaign, scope, actor=world["auditor"], municipality_id=municipality_id)
+        db_session.commit()
+        dispatch_ready()
+        db_session.refresh(row)
+        assert row.status == "done"
+        return row
+
+    first, whole = built(str(world["mun"].id)), built("")
+    first_file = package.package_path(first)
+    second = built(str(world["mun"].id))
+    db_session.expire_all()
+    # The newer package of the same municipality supersedes the older one: its file is gone, its row stays and
+    # says why; the whole campaign's package (another scope) keeps its file.
+    assert not first_file.exists() and first.path is None and first.sha256
+    assert f"собран более новый пакет № {second.id}" in first.message
+    assert package.package_path(second).is_file() and package.package_path(whole).is_file()
+    # The new ZIP is whole: its recorded hash is its file's, and every member reads back.
+    data = package.package_path(second).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == second.sha256 and len(data) == second.size
+    assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+    auditor = client_for(world["auditor"])
+    response = auditor.get(f"/assessment/packages/{first.id}/download")
+    assert response.status_code == 404 and "более новый пакет" in response.get_data(as_text=True)
+    assert "файл удалён" in auditor.get(f"/assessment/campaigns/{campaign.id}/packages").get_data(as_text=True)
+    # Keeping two: the next one deletes nothing of the last two.
+    app.config["ASSESSMENT_PACKAGES_KEEP"] = 2
+    try:
+        third = built(str(world["mun"].id))
+    finally:
+        app.config["ASSESSMENT_PACKAGES_KEEP"] = 1
+    db_session.expire_all()
+    assert package.package_path(second).is_file() and package.package_path(third).is_file()
+
+
 def test_a_package_whose_job_died_is_failed_by_the_reconciler(world, scored, db_session, app, monkeypatch):
     from app.assessment import package
     from app.jobs.tracked import reconcile_all

@@ -2,6 +2,7 @@
 user gets the Russian "changed by someone else" message, and the audit chain stays linear."""
 
 import threading
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -43,38 +44,53 @@ def _world(app, suffix):
         return cycle.stage("GOAL").id, [h.id for h in heads], cycle.id
 
 
+def _at_once(app, keys, prepare, act):
+    """Run `act(key, prepare(key))` for every key in its own thread and session, all released together once each
+    has loaded what it needs; commit each. key → "ok" or the StaleObject's Russian message."""
+    from app.extensions import db
+
+    barrier = threading.Barrier(len(keys))
+    outcomes = {}
+
+    def attempt(key):
+        with app.app_context():
+            loaded = prepare(key)
+            barrier.wait(timeout=10)
+            try:
+                act(key, loaded)
+                db.session.commit()
+                outcomes[key] = "ok"
+            except StaleObject as exc:
+                db.session.rollback()
+                outcomes[key] = exc.message
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return outcomes
+
+
 def _race(app, stage_id, head_ids, trigger_for):
     from app.auth.models import User
     from app.cycles.models import Stage
     from app.extensions import db
     from workflows import engine
 
-    barrier = threading.Barrier(len(head_ids))
-    outcomes = {}
+    def prepare(head_id):
+        stage = db.session.get(Stage, stage_id)
+        _ = stage.cycle.stages, stage.definition  # everything loaded before the race starts
+        return stage, db.session.get(User, head_id)
 
-    def attempt(head_id):
-        with app.app_context():
-            stage = db.session.get(Stage, stage_id)
-            actor = db.session.get(User, head_id)
-            _ = stage.cycle.stages, stage.definition  # everything loaded before the race starts
-            barrier.wait(timeout=10)
-            try:
-                kwargs = {"comment": "Доработать"} if trigger_for(head_id) == "return" else {}
-                engine.fire(stage, trigger_for(head_id), actor=actor, **kwargs)
-                db.session.commit()
-                outcomes[head_id] = "ok"
-            except StaleObject as exc:
-                db.session.rollback()
-                outcomes[head_id] = exc.message
-            finally:
-                db.session.remove()
+    def act(head_id, loaded):
+        stage, actor = loaded
+        kwargs = {"comment": "Доработать"} if trigger_for(head_id) == "return" else {}
+        engine.fire(stage, trigger_for(head_id), actor=actor, **kwargs)
 
-    threads = [threading.Thread(target=attempt, args=(h,)) for h in head_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return outcomes
+    return _at_once(app, head_ids, prepare, act)
 
 
 @pytest.mark.parametrize("round_", range(3))
@@ -146,3 +162,60 @@ def test_concurrent_audit_appends_keep_one_linear_chain(live_app):
         result = chain.verify()
         assert result.ok
         assert db.session.get(AuditChainHead, 1).count == before + 60
+
+
+def test_two_saves_of_the_same_expert_evaluation_at_once_one_wins(live_app):
+    """The assessment's optimistic locking under a real race (issue 16): the expert saves the same evaluation from
+    two sessions at the same moment, both forms carrying the versions they loaded. One save wins; the other gets
+    the Russian «changed by someone else» message and changes nothing — no score, no audit event of its own."""
+    from app.assessment import services
+    from app.assessment.models import Assignment, Score
+    from app.audit.chain import verify
+    from app.audit.models import AuditEvent
+    from app.auth.models import User
+    from app.auth.services import create_user
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+    from tests.access_cases.assessment import make_campaign
+
+    with live_app.app_context():
+        region = create_organisation(code="RA", name="Область", kind="region")
+        mun = create_organisation(code="MA", name="Муниципалитет", kind="municipality", parent=region)
+        world = {"region": region, "mun": mun,
+                 "official": create_user(login="coord_a", full_name="Петрова Мария Ивановна", password="x" * 12,
+                                         roles=[("official", mun)]),
+                 "expert": create_user(login="expert_a", full_name="Экспертов Иван Петрович", password="x" * 12,
+                                       roles=[("expert", region)])}
+        campaign, _manager, _expert = make_campaign(world, db.session)
+        assignment = services.assignment_for(campaign, mun.id, "M1.1")
+        score = services.scores_of(campaign, mun.id, "M1.1")[0]
+        db.session.commit()
+        ids = assignment.id, score.id, world["expert"].id
+    assignment_id, score_id, expert_id = ids
+    points = {"первый": "1", "второй": "0"}
+
+    def prepare(comment):
+        row = db.session.get(Assignment, assignment_id)
+        _ = row.campaign.criteria_set, row.organisation
+        # The version the form was loaded with.
+        return row, db.session.get(User, expert_id), db.session.get(Score, score_id).version
+
+    def act(comment, loaded):
+        row, actor, seen = loaded
+        services.save_expert_scores(row, actor=actor, today=date.today(),
+                                    entries={score_id: (points[comment], comment, seen)})
+
+    outcomes = _at_once(live_app, list(points), prepare, act)
+    assert sorted(outcomes) == ["второй", "первый"]
+    winners = [comment for comment, outcome in outcomes.items() if outcome == "ok"]
+    assert len(winners) == 1
+    loser = next(outcome for outcome in outcomes.values() if outcome != "ok")
+    assert "изменён другим пользователем" in loser
+    with live_app.app_context():
+        score = db.session.get(Score, ids[1])
+        assert score.expert_comment == winners[0]
+        assert score.expert_points == (1 if winners[0] == "первый" else 0)
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.object_type == "expert_evaluation", AuditEvent.object_id == ids[0],
+            AuditEvent.action == "score_expert")) == 1
+        assert verify().ok

@@ -17,6 +17,7 @@ OBJECT_ACTIONS: dict[str, dict[str, str]] = {
     "assessment_expert": {"create": "эксперт включён в реестр"},
     "self_assessment": {"submit": "самооценка представлена", "resubmit": "самооценка представлена повторно",
                         "return": "самооценка возвращена на доработку"},
+    "assessment_package": {"request": "запрошен пакет доказательств", "download": "пакет доказательств скачан"},
     "expert_evaluation": {"submit": "оценка направлена на утверждение", "resubmit": "оценка направлена повторно",
                           "return": "оценка возвращена эксперту", "approve": "экспертная оценка утверждена"},
 }
@@ -24,7 +25,7 @@ OBJECTS: dict[str, str] = {
     "assessment_campaign": "кампания оценки механизмов", "assessment_municipality": "муниципалитет кампании",
     "assessment_expert": "эксперт реестра", "self_assessment": "самооценка механизма",
     "expert_evaluation": "экспертная оценка механизма", "criteria_set": "набор критериев",
-    "assessment_score": "балл по критерию",
+    "assessment_score": "балл по критерию", "assessment_package": "пакет доказательств",
 }
 STATES: dict[str, str] = {}
 FIELDS: dict[str, str] = {
@@ -36,6 +37,7 @@ FIELDS: dict[str, str] = {
     "assessment_expert.organisation_id": "место работы", "thresholds": "пороги уровней", "version": "версия",
     "return_comment": "комментарий при возврате", "criteria": "критерии", "level": "уровень",
     "user_id": "пользователь", "municipalities": "муниципалитеты", "assignments": "назначения экспертов",
+    "assessment_package.campaign_id": "кампания (№)", "assessment_package.sha256": "SHA-256 пакета",
 }
 # The values and references the history names (app.audit.present): people and organisations by name.
 VALUES: dict[str, dict[str, str]] = {"assessment_expert.status": EXPERT_STATUSES}

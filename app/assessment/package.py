@@ -16,8 +16,12 @@ one recorded on the evidence item (EvidenceItem.sha256). When the stored bytes n
 left out and its manifest row says so (`status` «mismatch» with the hash found) — other bytes are never packaged
 under a recorded hash.
 
-Built by a tracked job (app/assessment/jobs.py) or inline by `flask assessment export`; the ZIP is written file by
-file from streams into a temporary file beside its final place, so memory does not grow with the package.
+Built by a tracked job (app/assessment/jobs.py) or inline by `flask assessment export`, one municipality at a time
+(its evidence, visas and signatures read as plain rows, its files written, then forgotten); the manifest's rows wait
+in a temporary file and the scores are read in batches, so memory does not grow with the region — but for the ZIP's
+central directory, which zipfile keeps until the archive is closed (a few hundred bytes per file). The job writes
+the ZIP strictly forwards into a temporary file beside its place, hashing it on the way. A newer package of the same
+scope deletes the older ones' files (prune, ASSESSMENT_PACKAGES_KEEP); requests and downloads are audited.
 """
 
 from __future__ import annotations
@@ -31,15 +35,21 @@ import re
 import tempfile
 import uuid
 import zipfile
+from itertools import groupby
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 from flask import current_app, has_request_context
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, and_, or_, select
-from sqlalchemy.orm import Mapped, defer, mapped_column, relationship, selectinload
+from sqlalchemy import (
+    BigInteger, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, and_, case, literal, or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship, selectinload
 
 from app.assessment import services
 from app.assessment.criteria import level_of
@@ -47,14 +57,16 @@ from app.assessment.models import (
     LEVELS, Assignment, Campaign, CampaignMunicipality, Criterion, EvidenceItem, Score, SelfAssessment,
 )
 from app.audit import exports as audit_exports
+from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.core.access import acting_roles_over
 from app.core.errors import NotFound, ValidationFailed
 from app.core.spreadsheets import csv_writer
 from app.core.timeutil import format_date, utcnow
-from app.documents.attachments import attachment_path
 from app.cycles.models import Cycle
-from app.documents.models import Attachment, Document, DocumentVersion
+from app.documents.catalogue import document_types
+from app.documents.models import Attachment, Document, DocumentApproval, DocumentVersion, Signature
 from app.documents.pdf import DocumentPdf
 from app.documents.registered import approval_rows, main_signature, stamp_lines
 from app.documents.storage import storage_root
@@ -72,6 +84,8 @@ MANIFEST_COLUMNS = ("path", "sha256", "criterion", "registration", "signer", "ki
 FILE_STATUSES = {"ok": "включён, хеш совпадает", "mismatch": "не включён: хранимый файл не совпадает с хешем",
                  "missing": "не включён: файла нет в хранилище"}
 CHUNK = 256 * 1024
+TEXT_CHUNK = 64 * 1024  # characters of CSV/JSON gathered before one write into the ZIP
+ROWS_BATCH = 1000  # rows fetched per round trip where a region's rows are streamed
 WHOLE_FILE = 4 * 1024 * 1024  # a stored file up to this size is read once into memory (hashed, then written)
 
 
@@ -105,6 +119,8 @@ class EvidencePackage(db.Model):
     municipality: Mapped[Organisation | None] = relationship()
     requested_by: Mapped[User | None] = relationship()
 
+    audit_type = "assessment_package"
+
     @property
     def organisation(self) -> Organisation:
         return self.municipality or self.campaign.organisation
@@ -112,6 +128,11 @@ class EvidencePackage(db.Model):
     @property
     def pending(self) -> bool:
         return self.status in registry.PENDING
+
+    @property
+    def available(self) -> bool:
+        """Built and its file kept (a newer package of its scope deletes it: prune)."""
+        return self.status == "done" and self.path is not None
 
     def download_name(self) -> str:
         what = self.municipality.code if self.municipality else "кампания"
@@ -126,41 +147,47 @@ registry.register(registry.TrackedKind(
 
 # --- scores ----------------------------------------------------------------------------------------------------
 
-def score_rows(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
-    """One dict per (municipality × criterion) with the columns of SCORE_COLUMNS, ordered by municipality code,
+def score_lines(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
+    """One tuple per (municipality × criterion) in the order of SCORE_COLUMNS, ordered by municipality code,
     mechanism and criterion. `level`: the level of the mechanism's total by the expert's scores once every
-    criterion is scored by the expert, else by the self-assessment's, else empty. One query (plain rows: a region's
-    scores are read without building an object per score)."""
+    criterion is scored by the expert, else by the self-assessment's, else empty. One query of plain rows, read in
+    batches and levelled one municipality at a time: a region's scores never sit in memory at once."""
     query = (select(Organisation.id, Organisation.code, Organisation.name, Score.mechanism_code, Criterion.block,
                     Criterion.code, Criterion.max_points, Score.proposed_points, Score.self_points,
                     Score.expert_points)
              .select_from(Score).join(Criterion, Criterion.id == Score.criterion_id)
              .join(Organisation, Organisation.id == Score.municipality_id)
              .where(Score.campaign_id == campaign.id, Score.mechanism_code.in_(campaign.mechanisms))
-             .order_by(Organisation.code, Score.mechanism_code, Criterion.position, Criterion.id))
+             .order_by(Organisation.code, Organisation.id, Score.mechanism_code, Criterion.position, Criterion.id)
+             .execution_options(yield_per=ROWS_BATCH))
     if municipality_ids is not None:
         query = query.where(Score.municipality_id.in_(list(municipality_ids)))
     if mechanism_code is not None:
         query = query.where(Score.mechanism_code == mechanism_code)
-    rows = db.session.execute(query).all()
-    sums: dict[tuple[int, str], list] = {}
-    for mun_id, _code, _name, mechanism, _block, _criterion, maximum, _proposed, own, expert in rows:
-        acc = sums.setdefault((mun_id, mechanism), [0, 0, 0, True, True])
-        acc[0] += maximum
-        acc[1] += own or 0
-        acc[2] += expert or 0
-        acc[3] &= own is not None
-        acc[4] &= expert is not None
     thresholds = campaign.criteria_set.thresholds
-    levels = {}
-    for key, (maximum, own, expert, self_done, expert_done) in sums.items():
-        total = expert if expert_done else own if self_done else None
-        level = level_of(100 * total / maximum, thresholds) if total is not None and maximum else None
-        levels[key] = LEVELS[level] if level else ""
-    for mun_id, code, name, mechanism, block, criterion, _max, proposed, own, expert in rows:
-        yield {"municipality": code, "municipality_name": name, "mechanism": mechanism, "block": block,
-               "criterion": criterion, "proposed": proposed, "self": own, "expert": expert,
-               "level": levels[(mun_id, mechanism)]}
+    for _mun_id, group in groupby(db.session.execute(query), key=lambda row: row[0]):
+        rows = list(group)  # one municipality's rows: its levels need all of them
+        sums: dict[str, list] = {}
+        for *_head, mechanism, _block, _criterion, maximum, _proposed, own, expert in rows:
+            acc = sums.setdefault(mechanism, [0, 0, 0, True, True])
+            acc[0] += maximum
+            acc[1] += own or 0
+            acc[2] += expert or 0
+            acc[3] &= own is not None
+            acc[4] &= expert is not None
+        levels = {}
+        for mechanism, (maximum, own, expert, self_done, expert_done) in sums.items():
+            total = expert if expert_done else own if self_done else None
+            level = level_of(100 * total / maximum, thresholds) if total is not None and maximum else None
+            levels[mechanism] = LEVELS[level] if level else ""
+        for _id, code, name, mechanism, block, criterion, _max, proposed, own, expert in rows:
+            yield code, name, mechanism, block, criterion, proposed, own, expert, levels[mechanism]
+
+
+def score_rows(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
+    """score_lines as dicts keyed by SCORE_COLUMNS."""
+    for line in score_lines(campaign, municipality_ids, mechanism_code):
+        yield dict(zip(SCORE_COLUMNS, line))
 
 
 # --- what goes in ----------------------------------------------------------------------------------------------
@@ -204,7 +231,6 @@ class _Planned:
 class Result:
     files: int
     problems: int
-    entries: list[Entry]
 
 
 _UNSAFE = re.compile(r"[\x00-\x1f<>:\"/\\|?*]+")
@@ -226,50 +252,91 @@ def municipalities_for(campaign: Campaign, municipality_code: str | None) -> lis
     return [assessed[municipality_code]]
 
 
-def _registration(item: EvidenceItem) -> str | None:
+def _registration(item) -> str | None:
     if not item.registration_number:
         return None
     return f"№ {item.registration_number} от {format_date(item.registration_date)}" if item.registration_date \
         else f"№ {item.registration_number}"
 
 
-def _plan(campaign: Campaign, municipalities: list[Organisation]) -> tuple[list[_Planned], dict]:
-    """The stored files to package and the ids of the objects whose audit events go into the extract."""
-    mun_ids = [m.id for m in municipalities]
-    code_of = {m.id: m.code for m in municipalities}
-    items = db.session.scalars(
-        select(EvidenceItem).where(EvidenceItem.campaign_id == campaign.id,
-                                   EvidenceItem.municipality_id.in_(mun_ids))
-        .options(selectinload(EvidenceItem.criterion)).order_by(EvidenceItem.id)).all()
-    version_ids = {i.document_version_id for i in items if i.document_version_id}
-    versions = {v.id: v for v in db.session.scalars(
-        select(DocumentVersion).where(DocumentVersion.id.in_(version_ids))
-        # The sheets' dates are in the document's organisation's time zone: document → cycle → owner, loaded here.
-        .options(defer(DocumentVersion.context_snapshot), defer(DocumentVersion.params),  # large, never read here
-                 selectinload(DocumentVersion.document).selectinload(Document.cycle).selectinload(Cycle.owner),
-                 selectinload(DocumentVersion.approvals), selectinload(DocumentVersion.signatures)))} \
-        if version_ids else {}
-    pdfs = {p.version_id: p for p in db.session.scalars(
-        select(DocumentPdf).where(DocumentPdf.version_id.in_(version_ids), DocumentPdf.status == "done"))} \
-        if version_ids else {}
-    attachment_ids = {i.attachment_id for i in items if i.attachment_id}
-    attachments = {a.id: a for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids)))} \
-        if attachment_ids else {}
+def _evidence_rows(campaign: Campaign, municipality: Organisation):
+    """One municipality's evidence items as plain rows, each with what the package needs of its edition (files,
+    hashes, the edition's PDF) or attachment: one query, no object per item."""
+    e, c, v, pdf, a = EvidenceItem, Criterion, DocumentVersion, DocumentPdf, Attachment
+    owner, issuer = aliased(Organisation), aliased(Organisation)
+    # Document.organisation: its issuer when it is not a stage's, else its cycle's owner (the sheets' time zone).
+    timezone = case((Document.owner_type.is_not(None), issuer.timezone), else_=owner.timezone)
+    return db.session.execute(
+        select(e.id, e.document_version_id, e.sha256, e.registration_number, e.registration_date, e.signer, e.kind,
+               e.title, e.url, e.comment, c.mechanism_code, c.code.label("criterion"), c.block, v.document_id,
+               v.number, v.sha256.label("version_sha256"), v.stored_path, v.registered_sha256, v.registered_path,
+               v.registration_number.label("version_registration_number"),
+               v.registration_date.label("version_registration_date"), Document.type_key,
+               Document.title.label("document_title"), timezone.label("timezone"), pdf.path.label("pdf_path"),
+               pdf.sha256.label("pdf_sha256"), a.id.label("attachment_id"), a.original_name,
+               a.stored_path.label("attachment_path"))
+        .join(c, c.id == e.criterion_id)
+        .outerjoin(v, v.id == e.document_version_id).outerjoin(Document, Document.id == v.document_id)
+        .outerjoin(Cycle, Cycle.id == Document.cycle_id).outerjoin(owner, owner.id == Cycle.owner_id)
+        .outerjoin(issuer, issuer.id == Document.organisation_id)
+        .outerjoin(pdf, and_(pdf.version_id == v.id, pdf.status == "done"))
+        .outerjoin(a, a.id == e.attachment_id)
+        .where(e.campaign_id == campaign.id, e.municipality_id == municipality.id).order_by(e.id)).all()
 
-    root = storage_root()  # once: the helper makes sure the directory exists on every call
+
+@dataclass
+class _Edition:
+    """An edition as app.documents.registered reads it to write its sheets (attributes only): the number and
+    registration, the visas and signatures as plain rows, the document's type and its organisation's time zone —
+    built from rows, since an object per visa and signature would cost more than the rest of the package."""
+
+    number: int
+    registration_number: str | None
+    registration_date: object
+    document: SimpleNamespace
+    approvals: list = field(default_factory=list)
+    signatures: list = field(default_factory=list)
+
+
+def _editions_for_sheets(rows) -> dict[int, _Edition]:
+    """The editions of the evidence rows with their visas and signatures (one statement each, for all of them)."""
+    editions = {r.document_version_id: _Edition(
+        r.number, r.version_registration_number, r.version_registration_date,
+        SimpleNamespace(doc_type=document_types().get(r.type_key), organisation=SimpleNamespace(timezone=r.timezone)))
+        for r in rows if r.document_id is not None}
+    if not editions:
+        return {}
+    a, sig = DocumentApproval, Signature
+    for visa in db.session.execute(
+            select(a.version_id, a.id, a.round, a.position, a.decision, a.approver_position, a.approver_name,
+                   a.decided_at, a.comment).where(a.version_id.in_(editions)).order_by(a.round, a.position)):
+        editions[visa.version_id].approvals.append(visa)
+    for signature in db.session.execute(
+            select(sig.version_id, sig.meaning, sig.signer_position, sig.signer_name, sig.signed_at,
+                   sig.file_sha256).where(sig.version_id.in_(editions)).order_by(sig.signed_at)):
+        editions[signature.version_id].signatures.append(signature)
+    return editions
+
+
+def _plan(campaign: Campaign, municipality: Organisation, root: Path, documents: set[int]) -> list[_Planned]:
+    """The files of one municipality to package, in the order of its evidence items; the documents involved are
+    added to `documents` (their audit events go into the extract)."""
+    rows = _evidence_rows(campaign, municipality)
     # One file per (edition, recorded hash), naming every criterion it stands for.
-    grouped: dict[tuple, list[EvidenceItem]] = {}
-    for item in items:
-        if item.document_version_id and item.document_version_id in versions:
-            key = ("version", item.municipality_id, item.document_version_id, item.sha256)
-        elif item.attachment_id and item.attachment_id in attachments:
-            key = ("attachment", item.municipality_id, item.attachment_id, item.sha256)
+    grouped: dict[tuple, list] = {}
+    for row in rows:
+        if row.document_id is not None:
+            key = ("version", row.document_version_id, row.sha256)
+            documents.add(row.document_id)
+        elif row.attachment_id is not None:
+            key = ("attachment", row.attachment_id, row.sha256)
         else:
-            key = ("none", item.municipality_id, item.id, item.sha256)
-        grouped.setdefault(key, []).append(item)
+            key = ("none", row.id, row.sha256)
+        grouped.setdefault(key, []).append(row)
+    editions = _editions_for_sheets([group[0] for key, group in grouped.items() if key[0] == "version"])
 
     planned: list[_Planned] = []
-    used: set[str] = set()
+    used: set[str] = set()  # paths start with the municipality's code: unique within one municipality is enough
 
     def unique(path: str) -> str:
         # Two recorded files of one edition (the signed file and, recorded later, the registered copy) share a stem.
@@ -281,59 +348,60 @@ def _plan(campaign: Campaign, municipalities: list[Organisation]) -> tuple[list[
         used.add(candidate)
         return candidate
 
-    for (what, mun_id, obj_id, recorded), group in grouped.items():
+    mun = _safe(municipality.code, 40)
+    for (what, _obj_id, recorded), group in grouped.items():
         first = group[0]
-        criteria = sorted({f"{i.criterion.mechanism_code} {i.criterion.code}" for i in group})
-        mechanism = first.criterion.mechanism_code
-        block = first.criterion.block
-        base = f"{_safe(code_of[mun_id], 40)}/{_safe(mechanism, 20)}/{_safe(block, 10)}"
+        criteria = sorted({f"{i.mechanism_code} {i.criterion}" for i in group})
+        base = f"{mun}/{_safe(first.mechanism_code, 20)}/{_safe(first.block, 10)}"
         registration, signer = _registration(first), first.signer
         if what == "version":
-            version = versions[obj_id]
-            stem = f"{version.document_id}-ред{version.number}-{_safe(version.document.title)}"
-            if recorded and recorded == version.registered_sha256 and version.registered_path:
-                source, kind = root / version.registered_path, "registered"
-            elif recorded and recorded == version.sha256 and version.stored_path:
-                source, kind = root / version.stored_path, "document"
+            stem = f"{first.document_id}-ред{first.number}-{_safe(first.document_title)}"
+            if recorded and recorded == first.registered_sha256 and first.registered_path:
+                source, kind = root / first.registered_path, "registered"
+            elif recorded and recorded == first.version_sha256 and first.stored_path:
+                source, kind = root / first.stored_path, "document"
             else:
                 source, kind = None, "document"
             planned.append(_Planned(source, unique(f"{base}/{stem}.docx"), recorded, kind, criteria, registration,
                                     signer,
                                     note=None if source else "Ни один файл редакции не имеет хеша, записанного "
                                                              "при оценке"))
-            pdf = pdfs.get(version.id)
-            if pdf is not None and version.registered_sha256 and recorded == version.registered_sha256:
-                planned.append(_Planned(root / pdf.path, unique(f"{base}/{stem}.pdf"), pdf.sha256, "pdf", criteria,
-                                        registration, signer))
+            if first.pdf_path and first.registered_sha256 and recorded == first.registered_sha256:
+                planned.append(_Planned(root / first.pdf_path, unique(f"{base}/{stem}.pdf"), first.pdf_sha256, "pdf",
+                                        criteria, registration, signer))
             sheet_path = f"{base}/{stem}-листы согласования и удостоверения.csv"
-            sheet = _sheet(version) if sheet_path not in used else None
+            sheet = _sheet(editions[first.document_version_id]) if sheet_path not in used else None
             if sheet is not None:
                 planned.append(_Planned(None, unique(sheet_path), None, "sheets", criteria, registration, signer,
                                         data=sheet))
         elif what == "attachment":
-            attachment = attachments[obj_id]
-            planned.append(_Planned(attachment_path(attachment), unique(f"{_safe(code_of[mun_id], 40)}/attachments/"
-                                    f"{first.id}-{_safe(attachment.original_name, 120)}"), recorded, "attachment",
-                                    criteria, note=first.comment))
+            # Attachments are stored under the same root (app.documents.attachments.attachment_path).
+            planned.append(_Planned(root / first.attachment_path, unique(f"{mun}/attachments/{first.id}-"
+                                                                   f"{_safe(first.original_name, 120)}"),
+                                    recorded, "attachment", criteria, note=first.comment))
         else:
             planned.append(_Planned(None, "", recorded, first.kind, criteria, registration, signer,
                                     note=f"«{first.title}»: файл не сохранён в системе"
                                          + (f" ({first.url})" if first.url else "")))
-
-    objects = {
-        "assessment_campaign": [campaign.id],
-        "assessment_municipality": list(db.session.scalars(select(CampaignMunicipality.id).where(
-            CampaignMunicipality.campaign_id == campaign.id, CampaignMunicipality.municipality_id.in_(mun_ids)))),
-        "self_assessment": list(db.session.scalars(select(SelfAssessment.id).where(
-            SelfAssessment.campaign_id == campaign.id, SelfAssessment.municipality_id.in_(mun_ids)))),
-        "expert_evaluation": list(db.session.scalars(select(Assignment.id).where(
-            Assignment.campaign_id == campaign.id, Assignment.municipality_id.in_(mun_ids)))),
-        "document": sorted({v.document_id for v in versions.values()}),
-    }
-    return planned, objects
+    return planned
 
 
-def _sheet(version: DocumentVersion) -> bytes | None:
+def _audit_objects(campaign: Campaign, municipality: Organisation | None, documents: set[int]) -> dict:
+    """The objects whose audit events go into the extract: the campaign, its municipalities', self-assessments' and
+    evaluations' rows of the package's scope (one statement), and the documents that are evidence."""
+    def ids(kind, model):
+        query = select(literal(kind), model.id).where(model.campaign_id == campaign.id)
+        return query if municipality is None else query.where(model.municipality_id == municipality.id)
+    objects = {"assessment_campaign": [campaign.id], "assessment_municipality": [], "self_assessment": [],
+               "expert_evaluation": [], "document": sorted(documents)}
+    for kind, object_id in db.session.execute(union_all(
+            ids("assessment_municipality", CampaignMunicipality), ids("self_assessment", SelfAssessment),
+            ids("expert_evaluation", Assignment))):
+        objects[kind].append(object_id)
+    return objects
+
+
+def _sheet(version: _Edition) -> bytes | None:
     """The лист согласования and лист удостоверения of an edition as CSV (app/documents/registered.py's rows)."""
     visas = approval_rows(version)
     signature = main_signature(version) if version.signatures else None
@@ -353,17 +421,26 @@ def _sheet(version: DocumentVersion) -> bytes | None:
 # --- writing ---------------------------------------------------------------------------------------------------
 
 class _HashingWriter:
-    """What csv.writer writes its lines to: UTF-8 into the ZIP member, hashed on the way."""
+    """What csv.writer writes its lines to: gathered into chunks of about TEXT_CHUNK characters, each UTF-8 encoded,
+    hashed and written into the ZIP member at once (a write per line would compress and hash line by line)."""
 
     def __init__(self, target):
         self.target = target
         self.digest = hashlib.sha256()
+        self.pending: list[str] = []
+        self.length = 0
 
-    def write(self, data):
-        if isinstance(data, str):
-            data = data.encode("utf-8")
+    def write(self, text: str) -> None:
+        self.pending.append(text)
+        self.length += len(text)
+        if self.length >= TEXT_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        data = "".join(self.pending).encode("utf-8")
+        self.pending, self.length = [], 0
         self.digest.update(data)
-        return self.target.write(data)
+        self.target.write(data)
 
 
 def _file_sha256(path: Path) -> str:
@@ -378,6 +455,9 @@ def _add_stored(archive: zipfile.ZipFile, planned: _Planned) -> Entry:
     """Copy one stored file into the ZIP if its bytes still have the recorded hash; otherwise say why not."""
     entry = Entry(planned.path, planned.expected, planned.kind, "; ".join(planned.criteria) or None,
                   planned.registration, planned.signer, note=planned.note)
+    if not planned.path:  # an evidence item without a stored file (a link, a title only)
+        entry.path, entry.status = None, "missing"
+        return entry
     if planned.data is not None:
         archive.writestr(planned.path, planned.data)
         entry.sha256 = hashlib.sha256(planned.data).hexdigest()
@@ -419,6 +499,7 @@ def _stream_csv(archive: zipfile.ZipFile, path: str, header, rows) -> str:
         writer.writerow(header)
         for row in rows:
             writer.writerow(row)
+        sink.flush()
     return sink.digest.hexdigest()
 
 
@@ -433,9 +514,10 @@ def _audit_batches(objects: dict):
             select(AuditEvent, Organisation).outerjoin(Organisation, Organisation.id == AuditEvent.organisation_id)
             .where(or_(*conditions), AuditEvent.id > last).order_by(AuditEvent.id)
             .limit(audit_exports.BATCH)).all()
-        if not batch:
+        if batch:
+            yield batch
+        if len(batch) < audit_exports.BATCH:  # the last one: no statement to learn there is nothing after it
             return
-        yield batch
         last = batch[-1][0].id
 
 
@@ -446,65 +528,105 @@ def _campaign_info(campaign: Campaign) -> dict:
             "window_end": campaign.window_closes.isoformat()}
 
 
+class _Manifest:
+    """The manifest's rows as the files are written: one JSON line each in a temporary file, not in memory (a
+    region's package has thousands); at the end copied into the ZIP as manifest.json and manifest.csv."""
+
+    def __init__(self):
+        self.lines = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.files = self.problems = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.lines.close()
+
+    def add(self, entry: Entry) -> None:
+        self.lines.write(json.dumps(entry.as_dict(), ensure_ascii=False) + "\n")
+        self.files += entry.path is not None
+        self.problems += entry.status != "ok"
+
+    def _rows(self):
+        self.lines.seek(0)
+        for line in self.lines:
+            yield line
+
+    def write(self, archive: zipfile.ZipFile, head: dict) -> None:
+        with archive.open("manifest.json", "w", force_zip64=True) as member:
+            out = _HashingWriter(member)
+            # The head's object with "files" as its last key, the rows streamed into that list.
+            out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "files": [')
+            for n, line in enumerate(self._rows()):
+                out.write((", " if n else "") + line.rstrip("\n"))
+            out.write("]}")
+            out.flush()
+        rows = ([r["path"] or "", r["sha256"] or "", r["criterion"] or "", r["registration"] or "",
+                 r["signer"] or "", r["kind"], FILE_STATUSES.get(r["status"], r["status"]), r["note"] or ""]
+                for r in map(json.loads, self._rows()))
+        _stream_csv(archive, "manifest.csv", MANIFEST_COLUMNS, rows)
+
+
+class _HashingFile:
+    """What produce writes the ZIP to: the file, hashed and counted on the way. It cannot seek, so zipfile writes
+    strictly forwards (each member's sizes in a data descriptor after its data) and the hash is the file's —
+    the package's SHA-256 without reading it back."""
+
+    def __init__(self, raw):
+        self.raw, self.digest, self.size = raw, hashlib.sha256(), 0
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
 def build(campaign: Campaign, municipality: Organisation | None, target, *,
           progress: Callable[[float], None] | None = None, tz_name: str | None = None) -> Result:
     """Write the package of `municipality` (None: the whole campaign) as a ZIP to `target` (a path or a binary
-    file object). `progress(fraction)` hears how far it got."""
+    file object). `progress(fraction)` hears how far it got. One municipality at a time: its evidence is read,
+    its files written and forgotten before the next, so memory does not grow with the region."""
     whole = municipality is None
     municipalities = municipalities_for(campaign, None) if whole else [municipality]
     tz_name = tz_name or campaign.organisation.timezone or current_app.config["APP_TIMEZONE"]
-    planned, objects = _plan(campaign, municipalities)
-    total = len(planned) + 2
-    done = 0
-
-    def step():
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done / total)
-
-    entries: list[Entry] = []
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for item in planned:
-            if not item.path:
-                entries.append(Entry(None, item.expected, item.kind, "; ".join(item.criteria) or None,
-                                     item.registration, item.signer, status="missing", note=item.note))
-            else:
-                entries.append(_add_stored(archive, item))
-            step()
-        mun_ids = [m.id for m in municipalities]
-        scores = ([row[c] if row[c] is not None else "" for c in SCORE_COLUMNS]
-                  for row in score_rows(campaign, mun_ids))
-        entries.append(Entry("scores.csv", _stream_csv(archive, "scores.csv", SCORE_COLUMNS, scores), "scores",
-                             note="Баллы: предложенный, самооценка, эксперт; уровень механизма"))
-        step()
+    root = storage_root()  # once: the helper makes sure the directory exists on every call
+    documents: set[int] = set()
+    share = 0.95 / max(len(municipalities), 1)  # the scores, the audit extract and the manifests: the last 5 %
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive, \
+            _Manifest() as manifest:
+        for n, mun in enumerate(municipalities):
+            planned = _plan(campaign, mun, root, documents)
+            for k, item in enumerate(planned, 1):
+                manifest.add(_add_stored(archive, item))
+                if progress is not None:
+                    progress((n + k / len(planned)) * share)
+        scores = (["" if cell is None else cell for cell in line]
+                  for line in score_lines(campaign, None if whole else [municipality.id]))
+        manifest.add(Entry("scores.csv", _stream_csv(archive, "scores.csv", SCORE_COLUMNS, scores), "scores",
+                           note="Баллы: предложенный, самооценка, эксперт; уровень механизма"))
+        objects = _audit_objects(campaign, municipality, documents)
         # The audit log's presenter names objects with their page addresses, which need a request; a job has none.
         with nullcontext() if has_request_context() else current_app.test_request_context():
             sha = _stream_csv(archive, "audit.csv", audit_exports.HEADER,
                               audit_exports.rows(_audit_batches(objects), tz_name))
-        entries.append(Entry("audit.csv", sha, "audit",
-                             note="Выписка журнала аудита: проверка — flask audit verify-extract audit.csv"))
-        step()
-        municipality = None if whole else municipalities[0]
-        manifest = {"campaign": _campaign_info(campaign),
-                    "municipality": ({"code": municipality.code, "name": municipality.name}
-                                     if municipality is not None else None),
-                    "municipalities": [{"code": m.code, "name": m.name} for m in municipalities],
-                    "created_at": utcnow().isoformat(), "files": [e.as_dict() for e in entries]}
-        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
-        archive.writestr("manifest.csv", _manifest_csv(entries))
-    return Result(files=sum(1 for e in entries if e.path), problems=sum(1 for e in entries if e.status != "ok"),
-                  entries=entries)
-
-
-def _manifest_csv(entries: list[Entry]) -> bytes:
-    out = io.StringIO()
-    writer = csv_writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(MANIFEST_COLUMNS)
-    for e in entries:
-        writer.writerow([e.path or "", e.sha256 or "", e.criterion or "", e.registration or "", e.signer or "",
-                         e.kind, FILE_STATUSES.get(e.status, e.status), e.note or ""])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        manifest.add(Entry("audit.csv", sha, "audit",
+                           note="Выписка журнала аудита: проверка — flask audit verify-extract audit.csv"))
+        if progress is not None:
+            progress(0.98)
+        manifest.write(archive, {
+            "campaign": _campaign_info(campaign),
+            "municipality": None if whole else {"code": municipality.code, "name": municipality.name},
+            "municipalities": [{"code": m.code, "name": m.name} for m in municipalities],
+            "created_at": utcnow().isoformat()})
+    if progress is not None:
+        progress(1.0)
+    return Result(files=manifest.files, problems=manifest.problems)
 
 
 # --- requesting and storing ------------------------------------------------------------------------------------
@@ -534,6 +656,7 @@ def request_package(campaign: Campaign, scope: services.Scope, *, actor, municip
     package = EvidencePackage(campaign_id=campaign.id, municipality_id=municipality_id, requested_by_id=actor.id)
     db.session.add(package)
     db.session.flush()
+    _audit("request", package, actor)
     # Local: the job module imports this one (the tracked kind names it by its dotted path).
     from app.jobs.tracked import enqueue_tracked
 
@@ -545,6 +668,48 @@ def package_path(package: EvidencePackage) -> Path | None:
     return storage_root() / package.path if package.path else None
 
 
+def _audit(action: str, package: EvidencePackage, actor) -> None:
+    """An event on the package in the caller's transaction: who asked for (or took) which campaign's evidence."""
+    chain.record(action=action, object_type=EvidencePackage.audit_type, object_id=package.id, actor=actor,
+                 actor_role=sorted(acting_roles_over(actor, package.organisation) or {"expert"})[0],
+                 organisation_id=package.organisation.id, to_state=package.status,
+                 after={"campaign_id": package.campaign_id, "municipality_id": package.municipality_id,
+                        **({"sha256": package.sha256} if package.sha256 else {})})
+
+
+def downloadable(package_id: int, user) -> tuple[EvidencePackage, Path]:
+    """A built package the user may download and its file, the download recorded in the audit log (flushed, the
+    caller commits); NotFound with the reason otherwise."""
+    package, _scope = package_for(package_id, user)
+    path = package_path(package)
+    if package.status == "done" and path is None:
+        raise NotFound("Файл пакета удалён: собран более новый пакет той же кампании и муниципалитета.")
+    if not package.available or not path.is_file():
+        raise NotFound("Пакет ещё не собран или его файл недоступен.")
+    _audit("download", package, user)
+    return package, path
+
+
+def prune(package: EvidencePackage) -> list[Path]:
+    """After `package` was built: the older built packages of its scope (its campaign and municipality, or the
+    whole campaign) beyond the newest ASSESSMENT_PACKAGES_KEEP lose their file — the row stays, saying which
+    package superseded it. Flushes; returns the files the caller deletes once this is committed (a row never
+    points to a file deleted before the row knew)."""
+    scope = (EvidencePackage.municipality_id.is_(None) if package.municipality_id is None
+             else EvidencePackage.municipality_id == package.municipality_id)
+    rows = db.session.scalars(select(EvidencePackage).where(
+        EvidencePackage.campaign_id == package.campaign_id, scope, EvidencePackage.status == "done",
+        EvidencePackage.path.is_not(None), EvidencePackage.id <= package.id)
+        .order_by(EvidencePackage.id.desc())).all()
+    doomed = []
+    for old in rows[current_app.config["ASSESSMENT_PACKAGES_KEEP"]:]:
+        doomed.append(package_path(old))
+        old.path = None
+        old.message = (f"{old.message or ''} Файл удалён: собран более новый пакет № {package.id}.").strip()
+    db.session.flush()
+    return doomed
+
+
 def produce(package: EvidencePackage, *, progress: Callable[[float], None] | None = None) -> None:
     """Build the package's ZIP into a temporary file beside its place and move it there; fill the row. The partial
     file is removed whatever happens. No commit."""
@@ -553,16 +718,16 @@ def produce(package: EvidencePackage, *, progress: Callable[[float], None] | Non
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=".package-", suffix=".zip", dir=target.parent)
     try:
-        with os.fdopen(fd, "w+b") as out:
-            result = build(package.campaign, package.municipality, out, progress=progress)
+        with os.fdopen(fd, "wb") as out:
+            sink = _HashingFile(out)
+            result = build(package.campaign, package.municipality, sink, progress=progress)
             out.flush()
             os.fsync(out.fileno())
-        sha = _file_sha256(Path(temp_name))
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    package.path, package.sha256, package.size = relative, sha, target.stat().st_size
+    package.path, package.sha256, package.size = relative, sink.digest.hexdigest(), sink.size
     package.files, package.problems = result.files, result.problems
     package.status, package.progress, package.finished_at = "done", 100, utcnow()
     package.message = (f"Файлов в пакете: {result.files}."

@@ -8,8 +8,8 @@ from flask_login import current_user
 from app.assessment import bp, package, services
 from app.core.access import signed_in
 from app.core.boundary import on_refusal
-from app.core.errors import NotFound
 from app.core.web import send_stored_file
+from app.extensions import db
 
 
 @bp.route("/campaigns/<int:campaign_id>/packages")
@@ -49,8 +49,8 @@ def package_detail(package_id: int):
 @bp.route("/packages/<int:package_id>/download")
 @signed_in
 def package_download(package_id: int):
-    row, _scope = package.package_for(package_id, current_user)
-    path = package.package_path(row)
-    if row.status != "done" or path is None or not path.is_file():
-        raise NotFound("Пакет ещё не собран или его файл недоступен.")
+    row, path = package.downloadable(package_id, current_user)
+    # A GET keeps nothing by itself (app.core.boundary): the download's audit event is committed here, before the
+    # file goes out — who took a campaign's evidence is on record even if the transfer breaks off.
+    db.session.commit()
     return send_stored_file(path, row.download_name(), "application/zip")
