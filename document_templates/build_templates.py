@@ -13,6 +13,7 @@ An official may instead edit a .docx in Word or LibreOffice (see README.md); thi
 versions shipped with the system, so keep the two in step when changing a template here.
 """
 
+import copy
 import sys
 import zipfile
 from datetime import datetime, timezone
@@ -22,10 +23,11 @@ import yaml
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
+from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 
 HERE = Path(__file__).resolve().parent
@@ -69,6 +71,8 @@ class Template:
         self.key, self.title, self.landscape = key, title, landscape
         self.doc = Document()
         self.variables: dict[str, tuple[str, str]] = {}
+        self._loops = {}  # a table's <w:tbl> → its looped row, until the row is made to keep with what follows
+        self._closings = {}  # the closing table's <w:tbl> → its cell (signature, executor mark)
         section = self.doc.sections[0]
         section.page_width, section.page_height = Mm(210), Mm(297)
         if landscape:
@@ -194,20 +198,56 @@ class Template:
                 self._run(paragraph, text, size=size, bold=bold)
         return row
 
-    def _keep_previous_with_next(self):
+    def _keep_previous_with_next(self, *, table_rows=False):
         """The last text paragraph so far stays on the page of what follows (a table's intro line, the text before
-        a signature); tag paragraphs disappear when rendered, so they are skipped."""
-        for paragraph in reversed(self.doc.paragraphs):
+        a signature); tag paragraphs disappear when rendered, so they are skipped. With `table_rows` (a signature or
+        the executor mark), text ending in a table keeps the table's last row with what follows: LibreOffice then
+        carries that row over with the mark instead of leaving the mark alone on the next page (PDF review: the
+        дорожная карта's executor mark alone on page 2), while a table kept whole would move whole."""
+        for element in reversed(list(self.doc.element.body.iterchildren())):
+            if element.tag == qn("w:tbl"):
+                if table_rows and element in self._loops:
+                    self._keep_last_row(element)
+                return
+            if element.tag != qn("w:p"):
+                continue
+            paragraph = Paragraph(element, self.doc)
             if paragraph.text.startswith("{%"):
                 continue
             paragraph.paragraph_format.keep_with_next = True
-            return
+            # the empty line a table() leaves after it: keep going to the table
+            if paragraph.text or not table_rows:
+                return
+
+    def _keep_last_row(self, tbl):
+        """The looped row of `tbl` twice: every item but the last as it is, the last one with «keep with next» on
+        its paragraphs (docxtpl's `{%tr if not loop.last %} … {%tr else %} … {%tr endif %}`)."""
+        data = self._loops.pop(tbl)
+        kept = copy.deepcopy(data)
+        for p_pr in kept.iter(qn("w:p")):
+            Paragraph(p_pr, self.doc).paragraph_format.keep_with_next = True
+
+        def tag_row(text):
+            row = copy.deepcopy(data)
+            cells = row.findall(qn("w:tc"))
+            for n, cell in enumerate(cells):
+                for paragraph in cell.findall(qn("w:p")):
+                    for run in paragraph.findall(qn("w:r")):
+                        paragraph.remove(run)
+                if n == 0:
+                    Paragraph(cell.find(qn("w:p")), self.doc).add_run(text)
+            return row
+
+        data.addprevious(tag_row("{%tr if not loop.last %}"))
+        data.addnext(tag_row("{%tr endif %}"))
+        data.addnext(kept)
+        data.addnext(tag_row("{%tr else %}"))
 
     def table(self, headers: list[str], cells: list[str], loop: str, *, widths=None, size=TABLE_PT):
         """A bordered table: a header row (repeated on every page) and one row per item of `loop`. Its rows are
         not kept with what follows: LibreOffice then moves the whole table to the next page, leaving the first
-        page with the title alone (tried in the PDF review); the executor mark may end up alone after a table
-        that ends a page."""
+        page with the title alone (tried in the PDF review); only its last row keeps with a signature or the
+        executor mark that follows (`_keep_previous_with_next(table_rows=True)`)."""
         self._keep_previous_with_next()
         widths = widths or [self.text_width_cm / len(headers)] * len(headers)
         if self.landscape:  # widths are given for a portrait page: stretch them over the wider one
@@ -218,7 +258,7 @@ class Template:
         repeat.set(qn("w:val"), "true")
         header._tr.get_or_add_trPr().append(repeat)
         self._row(table, ["{%tr for " + loop + " %}"] + [""] * (len(headers) - 1), size=size)
-        self._row(table, cells, size=size)
+        self._loops[table._tbl] = self._row(table, cells, size=size)._tr
         self._row(table, ["{%tr endfor %}"] + [""] * (len(headers) - 1), size=size)
         self.p()
         return table
@@ -239,36 +279,59 @@ class Template:
     def heading(self, expr="{{ doc.heading }}"):
         self.p(expr, bold=True, align="left", after=12)
 
+    def _closing_cell(self):
+        """The cell that holds the end of the document — its last text paragraph, the signature block and the
+        executor mark — in a borderless one-row table whose row never splits, so LibreOffice moves them together
+        (ГОСТ Р 7.0.97: a signature or the executor mark is never alone on a page). Keep-with-next chains of
+        paragraphs are not enough: LibreOffice 7.4 breaks them (PDF review: the protocol's chair and secretary
+        alone on page 2, whatever the chain). Made once; the last two text paragraphs are moved in when they
+        directly precede (text inside a `{%p for %}` loop cannot move: the template puts its last lines outside)."""
+        body = self.doc.element.body
+        last = [e for e in body.iterchildren() if e.tag != qn("w:sectPr")][-1]
+        if last.tag == qn("w:tbl") and last in self._closings:
+            return self._closings[last]
+        self._keep_previous_with_next(table_rows=True)
+        previous = []  # the last two text paragraphs: ГОСТ wants more than a line of text with a signature
+        for element in reversed(list(body.iterchildren())):
+            if element.tag == qn("w:sectPr"):
+                continue
+            if element.tag != qn("w:p") or Paragraph(element, self.doc).text.startswith("{%") or len(previous) == 2:
+                break
+            previous.insert(0, element)
+        table = self._grid(1, [self.text_width_cm], borders=False)
+        cell = self._row(table, [""], size=BODY_PT).cells[0]
+        cell._tc.remove(cell.paragraphs[0]._p)
+        # no cell margins: the text inside stands where the text outside does
+        margins = OxmlElement("w:tcMar")
+        for side in ("left", "right"):
+            margin = OxmlElement(f"w:{side}")
+            margin.set(qn("w:w"), "0")
+            margin.set(qn("w:type"), "dxa")
+            margins.append(margin)
+        cell._tc.get_or_add_tcPr().append(margins)
+        for element in previous:
+            cell._tc.append(element)
+        self._closings[table._tbl] = cell
+        return cell
+
     def signature(self, position="{{ signer.position }}", name="{{ signer.name }}"):
-        # ГОСТ Р 7.0.97: the signature is never alone on a page; the last lines of the text go with it (PDF review:
-        # the справка's signature and executor mark were alone on page 8).
-        self._keep_previous_with_next()
-        self.p(before=18, keep=True)
-        table = self._grid(2, [10.0, self.text_width_cm - 10.0], borders=False)
-        row = self._row(table, [position, name], size=BODY_PT)
-        row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        for cell in row.cells:
-            cell.paragraphs[0].paragraph_format.keep_with_next = True
+        self.signatures((position, name))
 
     def signatures(self, *signers):
-        """Several signers (a protocol's chair and secretary): one borderless table, a row each, kept on one page
-        (each row's line keeps with the next row's), and the last lines of the text go with them as with one signature
-        (full-suite PDF check: the protocol's two signatures stood alone on page 2)."""
-        self._keep_previous_with_next()
-        self.p(before=18, keep=True)
-        table = self._grid(2, [10.0, self.text_width_cm - 10.0], borders=False)
+        """The signature block: a line per signer, the position on the left and И.О. Фамилия at the right margin (a
+        right tab stop), in the closing cell with the last lines of the text and the executor mark."""
+        cell = self._closing_cell()
+        self.p(before=18, keep=True, container=cell)
         for n, (position, name) in enumerate(signers):
-            row = self._row(table, [position, name], size=BODY_PT)
-            row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            for cell in row.cells:
-                cell.paragraphs[0].paragraph_format.space_before = Pt(12) if n else None
-                cell.paragraphs[0].paragraph_format.keep_with_next = n < len(signers) - 1
+            line = self.p(position + "\t" + name, before=12 if n else 0, keep=True, container=cell)
+            line.paragraph_format.tab_stops.add_tab_stop(Cm(self.text_width_cm), WD_TAB_ALIGNMENT.RIGHT)
 
     def executor_mark(self):
-        self._keep_previous_with_next()
-        self.p(before=24, keep=True)
-        self.p("{{ executor.name }}", size=SMALL_PT, keep=True)
-        self.p("{{ executor.contact }}", size=SMALL_PT)
+        """ГОСТ Р 7.0.97 отметка об исполнителе, in the closing cell (with the signature or the last text)."""
+        cell = self._closing_cell()
+        self.p(before=24, keep=True, container=cell)
+        self.p("{{ executor.name }}", size=SMALL_PT, keep=True, container=cell)
+        self.p("{{ executor.contact }}", size=SMALL_PT, container=cell)
 
     def approval_stamps(self):
         """«СОГЛАСОВАНО» stamps top left, «УТВЕРЖДАЮ» top right, on the first page of an approved document.
@@ -700,6 +763,11 @@ def deficiency_plan():
             "filename": "План устранения недостатков {period} {number}.docx"})
 
 
+DECIDED = "{{ d.number }}. {{ d.text }}. Срок: {{ d.deadline }}. Ответственный: {{ d.responsible }}."
+VOTES = ("Голосовали: «за» — {{ q.votes_for }}, «против» — {{ q.votes_against }}, «воздержались» — "
+         "{{ q.votes_abstained }}.")
+
+
 def protocol():
     t = Template("protocol", "Протокол совещания")
     t.use(COMMON_VARIABLES,
@@ -726,12 +794,19 @@ def protocol():
     t.p("ВЫСТУПИЛИ:", bold=True, before=6)
     t.text("{{ q.spoke }}")
     t.p("РЕШИЛИ:", bold=True, before=6)
+    # The last question's last decision and votes are the protocol's last lines: printed after the loops, so they
+    # go with the signatures (the closing cell).
     t.tag("{%p for d in q.decided %}")
-    t.text("{{ d.number }}. {{ d.text }}. Срок: {{ d.deadline }}. Ответственный: {{ d.responsible }}.")
+    t.tag("{%p if not (loop.last and q is sameas (agenda|last)) %}")
+    t.text(DECIDED)
+    t.tag("{%p endif %}")
     t.tag("{%p endfor %}")
-    t.text("Голосовали: «за» — {{ q.votes_for }}, «против» — {{ q.votes_against }}, «воздержались» — "
-           "{{ q.votes_abstained }}.")
+    t.tag("{%p if not loop.last %}")
+    t.text(VOTES)
+    t.tag("{%p endif %}")
     t.tag("{%p endfor %}")
+    t.text(DECIDED.replace("d.", "((agenda|last).decided|last)."))
+    t.text(VOTES.replace("q.", "(agenda|last)."))
     t.signatures(("Председатель", "{{ meeting.chair }}"), ("Секретарь", "{{ meeting.secretary }}"))
     t.executor_mark()
     t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 1,

@@ -24,6 +24,8 @@ import pytest
 from sqlalchemy import inspect, select, tuple_
 from sqlalchemy.orm import InstanceState, scoped_session, sessionmaker
 
+from app.core.timeutil import academic_year_of
+
 _STATES: dict[str, "Snapshot"] = {}
 
 
@@ -140,6 +142,10 @@ def restore(db_session, snap: Snapshot):
     return _thaw(snap.result, db_session)
 
 
+# The school year of today: a fixture cycle's measures are planned around today and lie within its period.
+CURRENT_PERIOD = academic_year_of(date.today())
+
+
 def cycle_state_fixtures(key: str, drive: Callable[[object, dict], object]):
     """The session fixture `_<key>_snapshot` (a municipal M1.1 cycle of the world's municipality, its official
     responsible, the first deadline in ten days, then `drive(cycle, world)`, built once) and the test fixture
@@ -151,8 +157,9 @@ def cycle_state_fixtures(key: str, drive: Callable[[object, dict], object]):
         from tests.conftest import build_world, org_factory, track_of, user_factory
 
         world = build_world(org_factory, user_factory)
-        cycle = create_cycle(track=track_of("M1.1"), owner=world["mun"], period="2025/26", actor=world["official"],
-                             responsible=world["official"], deadlines={"GOAL": date.today() + timedelta(days=10)})
+        cycle = create_cycle(track=track_of("M1.1"), owner=world["mun"], period=CURRENT_PERIOD,
+                             actor=world["official"], responsible=world["official"],
+                             deadlines={"GOAL": date.today() + timedelta(days=10)})
         drive(cycle, world)
         return {"world": world, "cycle": cycle}
 

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
 from tests.conftest import PASSWORD, IsolatedClient, fill_goal, fill_indicators, fill_method, make_config, track_of
+from tests.snapshots import CURRENT_PERIOD
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PUBLIC_ENDPOINTS = {"auth.login", "health", "static", "bootstrap.static", "api.openapi_document",
@@ -269,7 +270,7 @@ def build_school_b(world, make_cycle, db_session) -> Objects:
     from workflows import engine
 
     director = world["director_b"]
-    cycle = make_cycle(world["school_b"], director, mechanism="I1.1")
+    cycle = make_cycle(world["school_b"], director, mechanism="I1.1", period=CURRENT_PERIOD)
     goal = fill_goal(cycle, director)
     goal_stage = cycle.stage("GOAL")
     # Submitted by someone else (nobody approves their own submission): the municipal official, an editor there.

@@ -292,6 +292,33 @@ def test_bad_finding_input_changes_nothing(world, anl_cycle, make_org, db_sessio
     assert audit_count(db_session) == before
 
 
+def test_a_finding_cannot_rest_on_another_mechanisms_analysis(world, anl_cycle, db_session):
+    """The M1.1 cycle's finding may cite the objectivity signs of its run, not the ШНОР list, which belongs to the
+    mechanism of schools with low results (M1.2, app/analysis/data/mechanism_analyses.yaml): refused in Russian,
+    nothing saved."""
+    from app.core.timeutil import utcnow
+
+    run = services.start_run(anl_cycle, actor=world["official"], enqueue=False)
+    run.status, run.finished_at = "done", utcnow()
+    shnor = AnalysisResult(run_id=run.id, kind="shnor", school_id=world["school_a"].id, year=2026)
+    marker = AnalysisResult(run_id=run.id, kind="marker", school_id=world["school_a"].id, year=2026, sign="K1")
+    db_session.add_all([shnor, marker])
+    db_session.commit()
+    before = audit_count(db_session)
+    with pytest.raises(ValidationFailed) as error:
+        services.create_finding(anl_cycle, _data(world, analysis_run_id=run.id, source_result_id=shnor.id),
+                                actor=world["official"])
+    assert ("относится к анализу «школы с низкими результатами и в неблагоприятных условиях», который не входит в "
+            "механизм «" in error.value.message and "только на анализ своего механизма" in error.value.message)
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(Finding)) == 0
+    assert audit_count(db_session) == before
+    # its own mechanism's analysis is accepted
+    finding = services.create_finding(anl_cycle, _data(world, analysis_run_id=run.id, source_result_id=marker.id),
+                                      actor=world["official"])
+    assert finding.source_result_id == marker.id
+
+
 def test_findings_are_editable_only_while_the_stage_is_a_draft(world, make_cycle, db_session):
     cycle = make_cycle(world["mun"], world["official"])
     db_session.commit()

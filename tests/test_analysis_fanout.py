@@ -161,6 +161,52 @@ def test_staged_frames_come_back_unchanged(world, two_municipalities, db_session
     assert back["task_scores"].map(type).isin([str, type(None)]).all()
 
 
+def test_the_two_rounds_over_municipalities_give_the_single_frames_numbers_to_the_last_bit():
+    """The parts' summaries (round 1) and K2's sums (round 2) put together give every method's frame exactly as one
+    frame of the region's rows does, on a generated region with planted schools and rows in no particular order."""
+    import numpy as np
+
+    from app.analysis.methods import data, pipeline
+    from app.analysis.methods.synthetic import generate_region
+    from app.analysis.methods.thresholds import load_thresholds
+
+    region = generate_region(seed=5, n_schools=60, size_range=(8, 120))
+    frame = data.without_task_text(region.results).sample(frac=1.0, random_state=3).reset_index(drop=True)
+    frame.insert(0, "id", np.arange(1, len(frame) + 1, dtype=np.int64))
+    whole = frame.drop(columns="id")
+    th = load_thresholds()
+    municipality = dict(zip(region.schools["id"], region.schools["municipality_id"]))
+    parts = [part for _m, part in frame.groupby(frame["school_id"].map(municipality), sort=True)]
+    # the municipalities' rows differ in their task count: a part with fewer task columns pads like the region
+    parts[0] = parts[0].drop(columns=[c for c in parts[0].columns if c.startswith("task_") and
+                                      parts[0][c].isna().all()])
+    assert len(parts) == 4
+    blobs = [fanout.stage_part(part, th["k3_near_max_level"], jobs.school_digests(part)) for part in parts]
+    merged = fanout.merge_parts(iter(blobs))
+    rounds = []
+
+    def round2(tmax, easy, hard):
+        rounds.append(1)
+        return fanout.round2(iter(blobs), merged, tmax, easy, hard)
+
+    merged.prepared.cache["k2_round"] = round2
+    years = sorted(region.results["year"].unique().tolist())
+    single = pipeline.compute(whole, region.schools, th, boundaries=None, structures=None, years=years)
+    split = pipeline.compute(merged.prepared, region.schools, th, boundaries=None, structures=None, years=years)
+    assert rounds == [1] and len(merged.prepared.results) == 0, "the split computation never held the rows"
+    assert merged.rows == len(whole) and merged.digests == jobs.school_digests(whole)
+    assert split.prepared.units.equals(single.prepared.units) and split.prepared.works.equals(single.prepared.works)
+    assert split.aggregates.equals(single.aggregates)
+    assert (single.tests["sign"] == "K2").sum() > 100
+    assert split.tests.equals(single.tests)
+    for name in ("markers", "not_computable", "skipped", "units"):
+        assert getattr(split.markers, name).equals(getattr(single.markers, name)), name
+    assert len(split.judged) == len(single.judged) and all(a.equals(b) for a, b in zip(split.judged, single.judged))
+    assert (single.judged[-1]["verdict"] == "flagged").sum() > 0
+    assert split.low.index.equals(single.low.index) and split.low.shnor.equals(single.low.shnor)
+    assert split.stable == single.stable and split.compared.equals(single.compared)
+
+
 def test_the_single_and_combining_jobs_statements_do_not_grow_with_the_municipalities(
         world, anl_cycle, two_municipalities, make_org, db_session, monkeypatch):
     """Bulk reads and writes (issue 15 §4): the single job and the combining job issue as many statements for a

@@ -12,9 +12,9 @@ from app.analysis.methods import stats
 from app.analysis.methods.aggregates import prepare, school_aggregates
 from app.analysis.methods.clusters import ABOVE, BELOW, LEVEL, cluster_schools, compare_with_cluster, kmeans
 from app.analysis.methods.low_results import compute_low_results
-from app.analysis.methods.objectivity import (
-    _task_matrix, compute_markers, municipality_shares, stably_objective)
+from app.analysis.methods.objectivity import compute_markers, municipality_shares, stably_objective
 from app.analysis.methods.synthetic import generate_region
+from app.analysis.methods.tasks import _task_matrix
 from app.analysis.methods.thresholds import SPEC, ThresholdsError, load_thresholds
 
 

@@ -5,6 +5,7 @@ message, and the document refused when it is broken."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from app.core import russian as ru
 from app.core.errors import ValidationFailed
@@ -60,4 +61,28 @@ def test_an_effectiveness_report_is_not_dated_before_a_rated_measure_was_finishe
     db_session.flush()
     assert "завершение мероприятия" in _refusal("effectiveness_report", followed.stage("EFF"))
     assert problems({"not_before": [[(date.today() + timedelta(days=2)).isoformat(), "x"]]}, date.today())
+    db_session.rollback()
+
+
+def test_an_order_cannot_take_effect_with_an_item_already_due(followed, db_session):
+    """An order takes effect when it is signed: the monitoring order (the one order that recorded no date) records
+    each item's deadline, and one already reached on the order's date refuses it."""
+    from app.documents.contexts import build_context
+
+    stage = followed.stage("MON")
+    stage.deadline = date.today() + timedelta(days=5)
+    followed.stage("ANL").deadline = date.today() + timedelta(days=10)
+    db_session.flush()
+    ctx = build_context("monitoring_order", stage)
+    assert [what for _, what in ctx["dating"]["deadlines"]] == [
+        f"исполнение пункта {n} приказа" for n in range(1, len(ctx["items"]) + 1)]
+    # the collection falls due on the day the order would be signed
+    from app.monitoring.models import DataRequest
+
+    stage.deadline = date.today()
+    for request in db_session.scalars(select(DataRequest).where(DataRequest.cycle_id == followed.id)):
+        request.deadline = date.today()
+    db_session.flush()
+    problems = _refusal("monitoring_order", stage)
+    assert "Срок: исполнение пункта 1 приказа" in problems and "не позже даты документа" in problems
     db_session.rollback()

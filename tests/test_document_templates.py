@@ -23,6 +23,7 @@ from app.documents import catalogue, contexts, rendering
 from app.documents.catalogue import document_types, mandatory_types, types_for_stage
 from app.documents.rendering import RenderError
 from tests import services as svc
+from tests.snapshots import CURRENT_PERIOD
 
 TAG = re.compile(r"\{\{|\{%|\{#|\{_|%\}|\}\}")
 BLANK_NUMBER = re.compile(r"(?<!На )№ ______")  # «На № ______ от ______» is a letter's reply line
@@ -100,7 +101,7 @@ def drive_cycle(cycle, official, head):
 def cycle(world, make_cycle, db_session):
     """A municipal cycle of the world's municipality with every stage filled and approved."""
     deadlines = {code: date.today() + timedelta(days=10 * n) for n, code in enumerate(STAGE_ORDER, 1)}
-    made = make_cycle(world["mun"], world["official"], deadlines=deadlines)
+    made = make_cycle(world["mun"], world["official"], period=CURRENT_PERIOD, deadlines=deadlines)
     drive_cycle(made, world["official"], world["head"])
     db_session.commit()
     return made

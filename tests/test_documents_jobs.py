@@ -113,12 +113,12 @@ def _signed_documents(app, n: int, type_keys=("regulation",)) -> tuple[list[int]
         mun = create_organisation(code="RMUN", name="Муниципалитет", kind="municipality", parent=region)
         official = create_user(login="reg_official", full_name="Регистраторова Анна", password="x" * 12,
                                roles=[("official", mun)])
-        cycle = create_cycle(track=track_of("M1.1"), owner=mun, period="2025/26", actor=official,
-                             responsible=official)
         ids = []
         for k in range(n):
-            # One per stage: a stage holds one document of a type (partial unique index).
-            doc = Document(cycle_id=cycle.id, stage_id=cycle.stages[k].id, type_key=type_keys[k % len(type_keys)],
+            # A cycle (a period) of its own each: a cycle holds one положение (partial unique index).
+            cycle = create_cycle(track=track_of("M1.1"), owner=mun, period=f"{2016 + k}/{(17 + k) % 100:02d}",
+                                 actor=official, responsible=official)
+            doc = Document(cycle_id=cycle.id, stage_id=cycle.stages[0].id, type_key=type_keys[k % len(type_keys)],
                            title=f"Документ {k}", state="signed", created_by_id=official.id)
             doc.versions.append(DocumentVersion(number=1, status="done", progress=100, stored_path=f"x/{k}",
                                                 sha256="0" * 64, size=1, signed=True,
@@ -199,41 +199,24 @@ def test_simultaneous_registrations_get_distinct_consecutive_numbers(live_app):
         assert verify().ok
 
 
-@pytest.mark.postgresql_only
-def test_simultaneous_first_generations_create_one_document(live_app):
-    """Two sessions generate the same stage's first regulation at once: the second one's check cannot see the
-    first's uncommitted row, its INSERT waits on the partial unique index and is refused in Russian once the
-    first commits. One document, one version."""
+def _race_regulations(live_app, stage_ids: dict[str, int], official_id: int) -> dict[str, object]:
+    """Sessions "first" and "second" generate a положение at once, each on its stage: the second waits
+    until the first has flushed its row, and the first holds its transaction open 1.5 s so that the second's INSERT
+    waits on a unique index. The document id each made, or the exception it got."""
     import time
 
     from app.auth.models import User
-    from app.auth.services import create_user
-    from app.core.errors import ValidationFailed
-    from app.cycles.services import create_cycle
+    from app.cycles.models import Stage
     from app.documents import services as documents
-    from app.documents.models import Document, DocumentVersion
     from app.extensions import db
-    from app.orgs.services import create_organisation
-
-    with live_app.app_context():
-        region = create_organisation(code="DREG", name="Область Д", kind="region")
-        mun = create_organisation(code="DMUN", name="Муниципалитет Д", kind="municipality", parent=region)
-        official = create_user(login="dup_official", full_name="Дублёва Анна", password="x" * 12,
-                               roles=[("official", mun)])
-        cycle = create_cycle(track=track_of("M1.1"), owner=mun, period="2025/26", actor=official,
-                             responsible=official)
-        db.session.commit()
-        stage_id, official_id = cycle.stage("GOAL").id, official.id
 
     flushed = threading.Event()
     outcomes: dict[str, object] = {}
 
     def generate(name: str):
-        from app.cycles.models import Stage
-
         with live_app.app_context():
             try:
-                stage, actor = db.session.get(Stage, stage_id), db.session.get(User, official_id)
+                stage, actor = db.session.get(Stage, stage_ids[name]), db.session.get(User, official_id)
                 _ = stage.cycle.owner, actor.roles
                 if name == "second":
                     flushed.wait(timeout=20)
@@ -243,7 +226,7 @@ def test_simultaneous_first_generations_create_one_document(live_app):
                     flushed.set()
                     time.sleep(1.5)  # the second session's INSERT is now waiting on the unique index
                 db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+            except Exception as exc:  # noqa: BLE001 - reported by the callers' assertions
                 outcomes[name] = exc
                 flushed.set()
                 db.session.rollback()
@@ -255,10 +238,80 @@ def test_simultaneous_first_generations_create_one_document(live_app):
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert isinstance(outcomes["first"], int), outcomes
-    assert isinstance(outcomes["second"], ValidationFailed) and "уже создан" in outcomes["second"].message
+    return outcomes
+
+
+def _one_document(live_app, where, first_id) -> None:
+    """Exactly the first session's document matches `where`, with one version."""
+    from app.documents.models import Document, DocumentVersion
+    from app.extensions import db
+
     with live_app.app_context():
-        docs = list(db.session.scalars(select(Document).where(Document.stage_id == stage_id)))
-        assert [d.id for d in docs] == [outcomes["first"]]
+        docs = list(db.session.scalars(select(Document).where(where)))
+        assert [d.id for d in docs] == [first_id]
         assert db.session.scalar(select(func.count()).select_from(DocumentVersion).where(
             DocumentVersion.document_id == docs[0].id)) == 1
+
+
+def _race_world(live_app, suffix: str, *, open_ind: bool = False):
+    """A municipality of its own, its official and an M1.1 cycle: (cycle id, {stage code: id}, official id)."""
+    from app.auth.services import create_user
+    from app.cycles.services import create_cycle
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+
+    with live_app.app_context():
+        region = create_organisation(code=f"{suffix}REG", name=f"Область {suffix}", kind="region")
+        mun = create_organisation(code=f"{suffix}MUN", name=f"Муниципалитет {suffix}", kind="municipality",
+                                  parent=region)
+        official = create_user(login=f"{suffix.lower()}_official", full_name="Дублёва Анна", password="x" * 12,
+                               roles=[("official", mun)])
+        cycle = create_cycle(track=track_of("M1.1"), owner=mun, period="2025/26", actor=official,
+                             responsible=official)
+        if open_ind:
+            cycle.stage("IND").state = "draft"  # opened as the GOAL stage is (it waits after creation)
+        db.session.commit()
+        return cycle.id, {s.code: s.id for s in cycle.stages}, official.id
+
+
+@pytest.mark.postgresql_only
+def test_simultaneous_first_generations_create_one_document(live_app):
+    """Two sessions generate the same stage's first regulation at once: the second one's check cannot see the
+    first's uncommitted row, its INSERT waits on the partial unique index and is refused in Russian once the
+    first commits. One document, one version."""
+    from app.core.errors import ValidationFailed
+    from app.documents.models import Document
+
+    _cycle_id, stages, official_id = _race_world(live_app, "D")
+    outcomes = _race_regulations(live_app, {"first": stages["GOAL"], "second": stages["GOAL"]}, official_id)
+    assert isinstance(outcomes["first"], int), outcomes
+    assert isinstance(outcomes["second"], ValidationFailed) and "уже создан" in outcomes["second"].message
+    _one_document(live_app, Document.stage_id == stages["GOAL"], outcomes["first"])
+
+
+@pytest.mark.postgresql_only
+def test_two_stages_making_the_same_regulation_at_once_give_one_document(live_app, monkeypatch):
+    """A catalogue that lists the положение for two stages: GOAL and IND generate it at the same moment. The second
+    session's one-per-track check cannot see the first's uncommitted row; its INSERT waits on the partial unique index
+    uq_documents_cycle_one_per_cycle and is refused in Russian once the first commits. One document, one version."""
+    import dataclasses
+
+    from app.core.errors import ValidationFailed
+    from app.documents import services as documents
+    from app.documents.models import Document
+
+    real_type = documents.get_type
+
+    def two_stages(key):
+        dtype = real_type(key)
+        return dataclasses.replace(dtype, stages=["GOAL", "IND"]) if key == "regulation" else dtype
+
+    monkeypatch.setattr(documents, "get_type", two_stages)
+    cycle_id, stages, official_id = _race_world(live_app, "T", open_ind=True)
+    outcomes = _race_regulations(live_app, {"first": stages["GOAL"], "second": stages["IND"]}, official_id)
+    assert isinstance(outcomes["first"], int), outcomes
+    refusal = outcomes["second"]
+    assert isinstance(refusal, ValidationFailed), outcomes
+    assert ("для этого направления на 2025/26 учебный год уже создан одновременно с вами (второй не создан)"
+            in refusal.message)
+    _one_document(live_app, Document.cycle_id == cycle_id, outcomes["first"])

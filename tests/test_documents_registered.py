@@ -222,6 +222,23 @@ def test_a_simultaneous_duplicate_first_generation_is_refused_and_nothing_is_dup
     assert after == before
 
 
+def test_the_database_refuses_a_second_regulation_of_the_cycle_from_another_stage(world, goal_stage, db_session):
+    """uq_documents_cycle_one_per_cycle: one положение per cycle (its track, owner and period), whichever stage."""
+    from app.documents.models import Document
+
+    other_stage = goal_stage.cycle.stage("IND")
+    db_session.add(Document(cycle_id=goal_stage.cycle_id, stage_id=goal_stage.id, title="Положение", state="draft",
+                            created_by_id=world["official"].id, type_key="regulation"))
+    db_session.commit()
+    db_session.add(Document(cycle_id=goal_stage.cycle_id, stage_id=other_stage.id, title="Положение",
+                            state="draft", created_by_id=world["official"].id, type_key="regulation"))
+    with pytest.raises(IntegrityError):
+        db_session.flush()
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(Document).where(
+        Document.cycle_id == goal_stage.cycle_id, Document.type_key == "regulation")) == 1
+
+
 def test_the_database_refuses_a_second_document_of_the_same_stage_type_and_addressee(world, goal_stage, db_session):
     from app.documents.models import Document
 

@@ -245,7 +245,10 @@ def test_bad_measures_are_refused_and_change_nothing(rec_cycle, world, db_sessio
     from app.core.errors import ValidationFailed
     from app.followup import services
 
+    from app.core.timeutil import period_bounds
+
     start = date.today() + timedelta(days=3)
+    first, last = period_bounds(rec_cycle.period)
     good = dict(actor=world["official"], title="Семинар", kind="training", responsible_id=world["methodologist"].id,
                 start_date=start, end_date=start + timedelta(days=5))
     before = snapshot(db_session)
@@ -257,6 +260,10 @@ def test_bad_measures_are_refused_and_change_nothing(rec_cycle, world, db_sessio
         ({"end_date": start - timedelta(days=1)}, "Дата окончания мероприятия раньше даты начала"),
         ({"title": ""}, "Укажите название"),
         ({"kind": "party"}, "Выберите вид"),
+        # the measures of a roadmap lie within the cycle's period (the school year it is for)
+        ({"end_date": last + timedelta(days=1)}, f"выходят за период цикла {rec_cycle.period} "
+                                                  f"({first:%d.%m.%Y} – {last:%d.%m.%Y}): укажите даты внутри периода"),
+        ({"start_date": first - timedelta(days=1)}, f"выходят за период цикла {rec_cycle.period}"),
     ]
     for change, message in cases:
         with pytest.raises(ValidationFailed) as exc:
@@ -264,6 +271,16 @@ def test_bad_measures_are_refused_and_change_nothing(rec_cycle, world, db_sessio
         assert message in " ".join(exc.value.problems), change
         db_session.rollback()
     assert snapshot(db_session) == before
+    # an edit moving a planned measure out of the period is refused alike, the measure unchanged
+    measure = services.create_measure(rec_cycle, **good)
+    db_session.commit()
+    edit = {k: v for k, v in good.items() if k != "actor"} | {"end_date": last + timedelta(days=30)}
+    with pytest.raises(ValidationFailed) as exc:
+        services.update_measure(measure, actor=world["official"], participants=None, expected_result=None,
+                                recommendation_ids=(), finding_ids=(), indicator_ids=(), **edit)
+    assert "выходят за период цикла" in " ".join(exc.value.problems)
+    db_session.rollback()
+    assert db_session.get(type(measure), measure.id).end_date == good["end_date"]
 
 
 def test_end_before_start_is_also_a_database_constraint(rec_cycle, world, db_session):

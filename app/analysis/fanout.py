@@ -1,21 +1,25 @@
 """A region's analysis run fanned out: one job per municipality plus a combining job, so several worker hosts
-share the reading of a large region's results (domain.md §8; the national picture is many such regions).
+share the reading of a large region's results (domain.md §8; the national picture is many such regions), and no
+job holds the region's rows (issue 15 §4: the combining job holds its units and their statistics).
 
-The jobs are in app/analysis/jobs.py; this module holds the split, the failures and the staged frames.
+The jobs are in app/analysis/jobs.py; this module holds the split, the failures and what the parts stage.
 
     run_analysis(run)            the run's own tracked job: `dispatch` makes one part per municipality (`plan`:
                                  the schools' parent organisation) and enqueues, after its commit, a part job each
                                  and the combining job, which waits for all of them (RQ dependencies)
-    run_part(part)               reads the municipality's result rows of the run's years and parses their task
-                                 scores — the work that grows with the rows — and stages them on the part row
-    combine_analysis(run)        puts the parts together in the rows' id order (the very frame one query over the
-                                 region gives), computes every method once over the region (the verdicts, ШНОР
-                                 and the clusters compare a school with the whole region, so they cannot be
-                                 computed per municipality) and stores the results: identical to the single job
+    run_part(part)               reads the municipality's result rows of the run's years — the work that grows
+                                 with the rows — and stages round 1 (`stage_part`): its units' aggregates and row
+                                 statistics (app/analysis/methods/row_stats.py), each school's input digest, and
+                                 for round 2 each row's unit, total score and task scores
+    combine_analysis(run)        merges the parts' units in the region's order (`merge_parts`: a Prepared frame
+                                 without rows), from which the methods take the region's references; K2's round 2
+                                 (each participant against the region's hard and easy tasks) reads the parts'
+                                 staged rows one part at a time (`round2`); stores the results: identical to the
+                                 single job, which computes the same two rounds over its one frame
 
 A part that fails (its job raised, or the reconciler found its worker gone) fails the run at once with the
 municipality named (the part kind's `after_fail`, in app/analysis/services.py), cancels the other parts and clears
-their staged rows; the combining job of a run that is no longer running does nothing. Nothing is left queued,
+their staged data; the combining job of a run that is no longer running does nothing. Nothing is left queued,
 running or staged. Staged data is plain arrays (numpy .npz, no pickles), cleared by the combining job.
 """
 
@@ -150,39 +154,117 @@ def decode_columns(blob: bytes) -> tuple[list[str], dict]:
     return columns, values
 
 
-def join_staged(blobs):
-    """The parts' staged frames (an iterable of blobs, read one at a time) as the one frame a single query gives:
-    rows in id order, the id column dropped, the task columns task_1 … task_N after the others (NaN where a part's
-    rows have fewer tasks). Column by column: each part's piece of a column is freed once the column is put
-    together, so the join holds the parts' rows once plus one column, not the parts and a concatenated copy."""
+# --- a part's summary and the two rounds (app/analysis/methods/row_stats.py) ----------------------------
+
+def stage_part(frame, near_level: float, digests: dict) -> bytes:
+    """What a municipality's part stages, from its rows (data.load_results with ids): round 1 — its units (their
+    aggregates and the id of each unit's first row, which puts them in the region's order) with their row
+    statistics; for round 2 each row's unit, total score and task scores; the input digest of each school
+    (`digests`, {school id: bytes}); plain arrays in one .npz. Never the rows' other columns."""
+    # Local: heavy: numpy and the statistical methods load only when a computation runs.
+    import numpy as np
+
+    # Local: heavy: the methods' modules load pandas and numpy.
+    from app.analysis.methods import aggregates, row_stats, tasks
+
+    ids = frame["id"].to_numpy()
+    p = aggregates.prepare(frame.drop(columns="id"))
+    stats = row_stats.of(p, near_level)
+    units = p.units.drop(columns="work")
+    _codes, first = np.unique(p.unit, return_index=True)
+    units.insert(0, "first_id", ids[first] if len(first) else np.zeros(0, dtype=np.int64))
+    block = tasks.task_block(p.results)
+    schools = sorted(digests)
+    arrays = {"units": np.frombuffer(encode(units), dtype=np.uint8),
+              **{f"s_{name}": getattr(stats, name) for name in row_stats.ARRAYS},
+              "near_level": np.array([near_level], dtype=float),
+              "r_unit": p.unit, "r_score": p.score,
+              "r_tasks": np.column_stack(block) if block else np.zeros((len(p.unit), 0)),
+              "d_school": np.array(schools, dtype=np.int64),
+              "d_digest": np.array([np.frombuffer(digests[s], dtype=np.uint8) for s in schools],
+                                   dtype=np.uint8).reshape(len(schools), 32)}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+class Merged:
+    """Round 1 of a fanned-out run put together: the region's Prepared frame without rows (its units and works in
+    the very order one query over the region gives them, the merged row statistics attached), the schools'
+    digests and the number of rows; `position[k]` is where the k-th unit of the parts (in part order) went."""
+
+    def __init__(self, prepared, digests: dict, rows: int, position, offsets: list[int]):
+        self.prepared, self.digests, self.rows = prepared, digests, rows
+        self.position, self.offsets = position, offsets
+
+
+def merge_parts(blobs) -> Merged:
+    """Round 1: the parts' staged summaries (an iterable of blobs, read one at a time) as one region's."""
     # Local: heavy: numpy and pandas load only when a computation runs.
     import numpy as np
     import pandas as pd
 
-    # Local: heavy: the methods' data module loads pandas and numpy.
-    from app.analysis.methods import data
+    # Local: heavy: the methods' modules load pandas and numpy.
+    from app.analysis.methods import aggregates, data, row_stats
 
-    pieces, lengths, names = [], [], []
+    frames, pieces, digests, offsets, rows, total = [], [], {}, [], 0, 0
     for blob in blobs:
-        columns, values = decode_columns(blob)
+        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+            units = decode(arrays["units"].tobytes())
+            pieces.append(row_stats.UnitRows(**{name: arrays[f"s_{name}"] for name in row_stats.ARRAYS},
+                                             near_level=float(arrays["near_level"][0])))
+            for school, digest in zip(arrays["d_school"].tolist(), arrays["d_digest"]):
+                digests[int(school)] = digest.tobytes()
+            rows += len(arrays["r_unit"])
         del blob
-        size = len(values[columns[0]]) if columns else 0
-        if not size:
-            continue
-        pieces.append(values)
-        lengths.append(size)
-        names += [c for c in columns if c not in names]
-    if not pieces:
-        return data.empty_results()
-    order = np.argsort(np.concatenate([p.pop("id") for p in pieces]), kind="stable")
-    tasks = sorted((c for c in names if c.startswith("task_") and c[5:].isdigit()), key=lambda c: int(c[5:]))
-    names = [c for c in names if c != "id" and c not in tasks] + tasks
-    joined = {}
-    for name in names:
-        parts = []
-        for values, size in zip(pieces, lengths):
-            piece = values.pop(name, None)
-            parts.append(np.full(size, np.nan) if piece is None else piece)
-        joined[name] = np.concatenate(parts)[order] if len(parts) > 1 else parts[0][order]
-        del parts
-    return pd.DataFrame(joined, columns=names)
+        offsets.append(total)
+        total += len(units)
+        frames.append(units)
+    if not rows:
+        # no rows anywhere: the methods take the empty frame, as the single job's
+        return Merged(data.without_task_text(data.empty_results()), digests, 0, np.zeros(0, dtype=np.int64), offsets)
+    units = pd.concat(frames, ignore_index=True)
+    order = np.argsort(units.pop("first_id").to_numpy(), kind="stable")
+    units = units.iloc[order].reset_index(drop=True)
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    # works numbered by first appearance in the region's order, as aggregates.prepare numbers them
+    columns = ["procedure", "year", "subject", "grade"]
+    codes, _uniques = pd.factorize(pd.MultiIndex.from_arrays([units[c].to_numpy() for c in columns]))
+    _codes, first = np.unique(codes, return_index=True)
+    # built as aggregates.prepare builds it (from plain arrays: the same dtypes pandas infers there)
+    works = pd.DataFrame({"procedure": units["procedure"].to_numpy(dtype=object)[first],
+                          "year": units["year"].to_numpy()[first].astype(int),
+                          "subject": units["subject"].to_numpy(dtype=object)[first],
+                          "grade": units["grade"].to_numpy()[first].astype(int)})
+    units.insert(0, "work", codes.astype(np.int64))
+    empty = np.zeros(0)
+    prepared = aggregates.Prepared(results=pd.DataFrame(), pct=empty, score=empty, max_score=empty, mark=empty,
+                                   term=empty, work=np.zeros(0, dtype=np.int64), unit=np.zeros(0, dtype=np.int64),
+                                   works=works, units=units)
+    prepared.cache["unit_rows"] = row_stats.merge(pieces, order)
+    return Merged(prepared, digests, rows, position, offsets)
+
+
+def round2(blobs, merged: Merged, tmax, easy, hard):
+    """Round 2: K2's sums over every part's rows against the region's hard and easy tasks (row_stats.k2_sums), one
+    part's rows at a time (an iterable of the same blobs in the same order as merge_parts read)."""
+    # Local: heavy: numpy and the statistical methods load only when a computation runs.
+    import numpy as np
+
+    # Local: heavy: the methods' modules load pandas and numpy.
+    from app.analysis.methods import row_stats
+
+    unit_work = merged.prepared.units["work"].to_numpy()
+    nu = len(unit_work)
+    total = None
+    for k, blob in enumerate(blobs):
+        offset = merged.offsets[k]
+        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+            unit = merged.position[offset + arrays["r_unit"]]
+            matrix = arrays["r_tasks"]
+            block = [matrix[:, k] for k in range(matrix.shape[1])]
+            piece = row_stats.k2_sums(unit, unit_work[unit], arrays["r_score"], block, nu, tmax, easy, hard)
+        del blob, matrix, block
+        total = piece if total is None else total.add(piece)
+    return total

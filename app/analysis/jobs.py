@@ -30,7 +30,7 @@ from app.orgs.models import Organisation
 from app.analysis.dashboard import refresh_dashboard
 
 log = logging.getLogger(__name__)
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3  # 3: the rows hashed school by school (fanned-out runs)
 
 
 class NoProgress:
@@ -101,8 +101,8 @@ def reference_school_ids(run: AnalysisRun) -> list[int]:
 
 def load_inputs(run: AnalysisRun, results=None):
     """(results, schools, boundaries, thresholds, structures) the run's numbers are computed from: the reference
-    region's schools, their results over the run's years and the works' mark boundaries. `results`: the rows
-    already read (a fanned-out run's parts put together); read here when None."""
+    region's schools, their results over the run's years and the works' mark boundaries. `results`: what the
+    methods take instead of the rows (a fanned-out run's merged units); the rows are read here when None."""
     # Local: heavy: pandas and the statistical methods load only when a computation runs.
     from app.analysis.methods import data, thresholds
 
@@ -121,40 +121,75 @@ def load_inputs(run: AnalysisRun, results=None):
     return results, schools, boundaries, limits, data.load_structures(years=list(run.years))
 
 
-def fingerprint(results, schools, boundaries, limits, params: dict) -> str:
-    """SHA-256 over the input rows (in a canonical order: sorted by every column), the schools' context, the mark
-    boundaries, parameters and thresholds. Column by column on integer codes: no copy of the region's frame (the
-    rows' order, how they were read, does not change it)."""
+def fingerprint(digests: dict, rows: int, schools, boundaries, limits, params: dict) -> str:
+    """SHA-256 over the input rows (each school's digest, school_digests, in school order), the schools' context,
+    the mark boundaries, parameters and thresholds. Per school, so the parts of a fanned-out run give it without
+    the region's rows ever being in one place; the rows' order, how they were read, does not change it."""
+    digest = hashlib.sha256()
+    digest.update(f"uko-analysis-v{FINGERPRINT_VERSION}\n".encode())
+    digest.update(f"results:{rows}\n".encode())
+    for school in sorted(digests):
+        digest.update(f"{school}:".encode() + digests[school])
+    for name, frame in (("schools", schools), ("boundaries", boundaries)):
+        _hash_rows(digest, name, list(frame.columns), [frame[c].to_numpy() for c in frame.columns])
+    digest.update(_canonical_json(dict(limits)).encode())
+    digest.update(_canonical_json(params).encode())
+    return digest.hexdigest()
+
+
+def school_digests(results) -> dict[int, bytes]:
+    """{school id: SHA-256 of its result rows} (data.load_results' columns but the row ids; task columns past the
+    school's last task score left out, so a part with fewer tasks than the region hashes its rows the same)."""
+    # Local: heavy: numpy loads only when a computation runs.
+    import numpy as np
+
+    names = [c for c in results.columns if c != "id"]
+    if not len(results):
+        return {}
+    arrays = {c: results[c].to_numpy() for c in names}
+    tasks = [c for c in names if c.startswith("task_") and c[5:].isdigit()]
+    others = [c for c in names if c not in tasks]
+    schools = arrays["school_id"]
+    order = np.argsort(schools, kind="stable")
+    heads = np.flatnonzero(np.diff(schools[order], prepend=schools[order[0]] - 1))
+    out = {}
+    for a, b in zip(heads, np.append(heads[1:], len(order))):
+        rows = order[a:b]
+        used = [c for c in tasks if not np.isnan(arrays[c][rows]).all()]
+        columns = others + tasks[:tasks.index(used[-1]) + 1] if used else others
+        digest = hashlib.sha256()
+        _hash_rows(digest, "results", columns, [arrays[c][rows] for c in columns])
+        out[int(schools[rows[0]])] = digest.digest()
+    return out
+
+
+def _hash_rows(digest, name: str, columns: list[str], values: list) -> None:
+    """Rows given column by column into `digest`, in a canonical order (sorted by every column), on integer codes:
+    text as codes of its sorted distinct values, whose canonical JSON is hashed too (missing: −1)."""
     # Local: heavy: numpy and pandas load only when a computation runs.
     import numpy as np
     import pandas as pd
 
-    digest = hashlib.sha256()
-    digest.update(f"uko-analysis-v{FINGERPRINT_VERSION}\n".encode())
-    for name, frame in (("results", results), ("schools", schools), ("boundaries", boundaries)):
-        digest.update(f"{name}:{','.join(map(str, frame.columns))}:{len(frame)}\n".encode())
-        if len(frame) == 0:
+    size = len(values[0]) if values else 0
+    digest.update(f"{name}:{','.join(map(str, columns))}:{size}\n".encode())
+    if not size:
+        return
+    coded = []
+    for column in values:
+        if column.dtype.kind in "iufb":
+            coded.append((column, None))
             continue
-        columns = []
-        for column in frame.columns:
-            values = frame[column]
-            if values.dtype.kind in "iufb":
-                columns.append((values.to_numpy(), None))
-            else:
-                # text as codes of its sorted distinct values, whose canonical JSON is hashed too (missing: −1)
-                try:
-                    codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=True)
-                except TypeError:  # unhashable or unorderable values (lists, mixed types): by their JSON
-                    codes, uniques = pd.factorize(values.map(_canonical_json).to_numpy(dtype=object), sort=True)
-                columns.append((codes, [_canonical_json(u) for u in uniques]))
-        order = np.lexsort([c for c, _u in reversed(columns)])
-        for values, uniques in columns:
-            if uniques is not None:
-                digest.update("\0".join(uniques).encode() + b"\n")
-            digest.update(np.ascontiguousarray(values[order]).tobytes())
-    digest.update(_canonical_json(dict(limits)).encode())
-    digest.update(_canonical_json(params).encode())
-    return digest.hexdigest()
+        column = np.asarray(column, dtype=object)
+        try:
+            codes, uniques = pd.factorize(column, sort=True)
+        except TypeError:  # unhashable or unorderable values (lists, mixed types): by their JSON
+            codes, uniques = pd.factorize(np.array([_canonical_json(v) for v in column], dtype=object), sort=True)
+        coded.append((codes, [_canonical_json(u) for u in uniques]))
+    order = np.lexsort([c for c, _u in reversed(coded)])
+    for column, uniques in coded:
+        if uniques is not None:
+            digest.update("\0".join(uniques).encode() + b"\n")
+        digest.update(np.ascontiguousarray(column[order]).tobytes())
 
 
 def _canonical_json(value) -> str:
@@ -227,9 +262,10 @@ def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None
     return rows
 
 
-def execute(run: AnalysisRun, progress: Progress, results=None) -> dict:
-    """Everything between 'running' and 'done': returns the run's summary; results are flushed. `results`: the
-    result rows when already read (see load_inputs)."""
+def execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None = None) -> dict:
+    """Everything between 'running' and 'done': returns the run's summary; results are flushed. `merged`: a
+    fanned-out run's parts put together (their units and row statistics, not their rows); the rows are read here
+    when None."""
     # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
@@ -237,12 +273,14 @@ def execute(run: AnalysisRun, progress: Progress, results=None) -> dict:
     from app.analysis.methods import pipeline
 
     progress.set(2, force=True)
-    results, schools, boundaries, limits, structures = load_inputs(run, results)
+    results, schools, boundaries, limits, structures = load_inputs(
+        run, None if merged is None else merged.prepared)
+    digests, n_rows = (school_digests(results), len(results)) if merged is None else (merged.digests, merged.rows)
     progress.set(20, force=True)
     # Kept aside until the end: writing the run row now would lock it against the progress updates. How the run
     # was computed (one job or fanned out) is not an input: both give the same numbers and the same fingerprint.
     params = {k: v for k, v in (run.params or {}).items() if k != "fanout"}
-    digest = fingerprint(results, schools, boundaries, limits, {
+    digest = fingerprint(digests, n_rows, schools, boundaries, limits, {
         "years": list(run.years), **params,
         "structures": sorted([list(map(str, key)), list(labels), list(maxima)]
                              for key, (labels, maxima) in structures.items())})
@@ -252,6 +290,10 @@ def execute(run: AnalysisRun, progress: Progress, results=None) -> dict:
     rows = StoredRows()
     done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
                             years=list(run.years), progress=lambda percent: progress.set(percent, force=True))
+    # what is not stored is let go before the result rows are made: the tests (the verdicts carry what they quote)
+    # and the units' row statistics
+    done.tests = None
+    done.prepared.cache.pop("unit_rows", None)
     years_with_data = done.years_with_data
     rows.add(frame_rows(done.aggregates, "aggregate", run.id, value_column="mean_percent", keep=keep))
     markers = done.markers
@@ -293,7 +335,7 @@ def execute(run: AnalysisRun, progress: Progress, results=None) -> dict:
 
     refresh_dashboard(run.cycle, run=run)
     count = rows.count
-    return {"schools": len(keep), "rows": int(len(results)), "years_with_data": years_with_data,
+    return {"schools": len(keep), "rows": int(n_rows), "years_with_data": years_with_data,
             "markers": count.get("marker", 0), "flagged_schools": len(rows.flagged),
             "shnor": count.get("shnor", 0), "shnsu": count.get("shnsu", 0), "resilient": count.get("resilient", 0),
             "clusters": int(getattr(clustering, "k", 0) or 0),
@@ -406,7 +448,7 @@ def read_part(part_id: int) -> int:
     """The part's work: its rows of the run's years, parsed and staged on the part row; the number of rows.
     A part of a run no longer running (another part failed) is refused. Flushes, never commits."""
     # Local: heavy: pandas and the statistical methods load only when a computation runs.
-    from app.analysis.methods import data
+    from app.analysis.methods import data, thresholds
 
     part = db.session.get(AnalysisPart, part_id)
     run = db.session.get(AnalysisRun, part.run_id)
@@ -414,7 +456,8 @@ def read_part(part_id: int) -> int:
         raise ValidationFailed("Расчёт анализа уже не выполняется; чтение результатов муниципалитета отменено.")
     started = time.perf_counter()
     frame = data.load_results(years=list(run.years), school_ids=part.school_ids, with_ids=True, task_text=False)
-    blob = fanout.encode(frame)
+    near_level = thresholds.load_thresholds()["k3_near_max_level"]
+    blob = fanout.stage_part(frame, near_level, school_digests(frame))
     total = db.session.query(AnalysisPart).filter(AnalysisPart.run_id == run.id).count()
     done = db.session.execute(
         update(AnalysisPart).where(AnalysisPart.id == part_id, AnalysisPart.status == "running")
@@ -469,14 +512,22 @@ def combine(run_id: int) -> bool:
         # A part failed (its failure failed the run already, unless that commit was lost) or never ran.
         raise ValidationFailed(fanout.part_failure(unfinished[0].organisation.name,
                                                    unfinished[0].message or "его часть расчёта не была выполнена."))
-    # One streamed query for every part's staged frame (not a query per municipality), each decoded as it arrives
-    # and its blob let go.
-    staged = db.session.execute(select(AnalysisPart.data).where(AnalysisPart.run_id == run_id)
-                                .order_by(AnalysisPart.id).execution_options(stream_results=True, yield_per=1))
-    results = fanout.join_staged(staged.scalars())
+    # Round 1: every part's staged summary by one streamed query (not a query per municipality), each decoded as it
+    # arrives and its blob let go; round 2 (K2's sums against the region's hard and easy tasks, which round 1
+    # decides) reads the parts' rows the same way when the methods ask for it: one part's rows at a time.
+    def staged():
+        result = db.session.execute(select(AnalysisPart.data).where(AnalysisPart.run_id == run_id)
+                                    .order_by(AnalysisPart.id).execution_options(stream_results=True, yield_per=1))
+        try:
+            yield from result.scalars()
+        finally:
+            result.close()  # the server-side cursor, also when a reader stops early
+
+    merged = fanout.merge_parts(staged())
+    merged.prepared.cache["k2_round"] = lambda tmax, easy, hard: fanout.round2(staged(), merged, tmax, easy, hard)
     progress = Progress("analysis_run", run.id, commit_on_sqlite=True)
     try:
-        summary = execute(run, progress, results=results)
+        summary = execute(run, progress, merged=merged)
     finally:
         progress.close()
     run = db.session.get(AnalysisRun, run_id)

@@ -93,9 +93,10 @@ class AnalysisResult(db.Model):
 
 
 class AnalysisPart(db.Model):
-    """One municipality's share of a fanned-out analysis run (app/analysis/fanout.py): its job reads and parses the
-    results of `school_ids` and stages them in `data` for the run's combining job, which clears it. The user
-    watches the run; these rows say which municipality a failed run stopped at and how long each part took."""
+    """One municipality's share of a fanned-out analysis run (app/analysis/fanout.py): its job reads the results of
+    `school_ids` and stages their summary (per-unit statistics, not the rows' columns) in `data` for the run's
+    combining job, which clears it. The user watches the run; these rows say which municipality a failed run
+    stopped at and how long each part took."""
 
     __tablename__ = "analysis_run_parts"
     __table_args__ = (

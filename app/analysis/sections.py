@@ -20,6 +20,12 @@ SECTION_KINDS = {
     "low_results": ("shnor", "shnsu", "resilient"),
     "clusters": ("cluster", "cluster_position"),
 }
+# The sections in words, for messages.
+SECTION_TITLES = {
+    "objectivity": "объективность результатов оценочных процедур",
+    "low_results": "школы с низкими результатами и в неблагоприятных условиях",
+    "clusters": "сравнение школ со схожими условиями",
+}
 # Shown in the report where a section is not the mechanism's own.
 ELSEWHERE = {
     "objectivity": "Объективность результатов оценочных процедур анализируется в механизме оценки качества "
@@ -52,3 +58,8 @@ def sections_for(mechanism_code: str | None) -> frozenset[str]:
 def kinds_for(mechanism_code: str | None) -> frozenset[str]:
     """The AnalysisResult kinds a report or a finding of the mechanism's cycle may draw on."""
     return frozenset(kind for section in sections_for(mechanism_code) for kind in SECTION_KINDS[section])
+
+
+def section_of(kind: str) -> str | None:
+    """The section an AnalysisResult kind belongs to (None for a kind of no section, e.g. a note)."""
+    return next((section for section, kinds in SECTION_KINDS.items() if kind in kinds), None)

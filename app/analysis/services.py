@@ -9,11 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.analysis import sections
 from app.analysis.models import AnalysisPart, AnalysisResult, AnalysisRun, Finding, RiskProfile
 from app.audit import chain
 from app.auth.models import User
 from app.auth.roles import EDITORS
 from app.core.access import scope_condition
+from app.core import russian as ru
 from app.core.checks import check_version, require_role
 from app.core.errors import StaleObject, ValidationFailed
 from app.core.timeutil import utcnow
@@ -208,6 +210,13 @@ def _anl_stage(cycle: Cycle, actor: User) -> tuple[Stage, str]:
     return stage, role
 
 
+def of_own_mechanism(cycle: Cycle, result: AnalysisResult) -> bool:
+    """One computation serves every cycle, but its sections belong to mechanisms (mechanism_analyses.yaml): a
+    finding of this cycle rests only on a result of its own mechanism's sections (or of none, e.g. a note)."""
+    section = sections.section_of(result.kind)
+    return section is None or section in sections.sections_for(cycle.track.mechanism.code)
+
+
 def _clean_finding(cycle: Cycle, data: FindingData) -> tuple[dict, list[Organisation]]:
     problems = []
     problem = (data.problem or "").strip()
@@ -235,6 +244,11 @@ def _clean_finding(cycle: Cycle, data: FindingData) -> tuple[dict, list[Organisa
         row = db.session.get(AnalysisResult, data.source_result_id)
         if row is None or row.run_id != run_id:
             problems.append("Выбранный результат расчёта не относится к указанному расчёту.")
+        elif not of_own_mechanism(cycle, row):
+            section = sections.section_of(row.kind)
+            problems.append(f"Выбранный результат расчёта относится к анализу «{sections.SECTION_TITLES[section]}», "
+                            f"который не входит в механизм {ru.quote(cycle.track.mechanism.title)}: вывод цикла "
+                            "может опираться только на анализ своего механизма.")
     if problems:
         raise ValidationFailed(" ".join(problems), problems=problems)
     return ({"problem": problem, "causes": causes, "evidence": evidence, "analysis_run_id": run_id or None,

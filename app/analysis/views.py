@@ -384,6 +384,8 @@ def new_finding(cycle_id: int):
     result = services.result_in_run(run, request.args.get("result", type=query_id)) if run else None
     if result is not None and result.school_id and not current_user.roles_over(result.school):
         result = None
+    if result is not None and not services.of_own_mechanism(cycle, result):
+        result = None  # another mechanism's analysis: saving it would be refused, so nothing is prefilled
     if run is not None:
         form.analysis_run_id.data = run.id
     if result is not None:

@@ -43,6 +43,20 @@ def academic_year_of(day: date) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
+def period_bounds(period: str) -> tuple[date, date] | None:
+    """The first and last day of a period: '2025/26' -> 1 September 2025 – 31 August 2026 (the academic year);
+    a plain year '2025' -> 1 January – 31 December 2025; None for anything else."""
+    text = (period or "").strip()
+    try:
+        if "/" in text:
+            start = int(text.split("/")[0])
+            return date(start, 9, 1), date(start + 1, 8, 31)
+        year = int(text)
+    except ValueError:
+        return None
+    return date(year, 1, 1), date(year, 12, 31)
+
+
 def next_period(period: str) -> str:
     """'2025/26' -> '2026/27'; a plain year '2025' -> '2026'."""
     if "/" in period:

@@ -445,25 +445,29 @@ def _monitoring_order(dtype, stage, ctx, **_):
     requests = _requests(cycle)
     responsible = person(stage.responsible)
     items = []
-    for req in requests:
-        items.append({"text": f"Провести сбор сведений {ru.quote(req.title)} за {req.period} учебный год по перечню "
-                              "показателей (приложение № 1).", "executor": responsible,
-                      "deadline": fmt_date(req.deadline)})
+
+    def item(text: str, executor: str, day) -> None:
+        # An order takes effect when it is signed: none of its items falls due before that day (the event and the
+        # campaign orders record the start of what they order, the decision order its decisions' deadlines).
+        items.append({"text": text, "executor": executor, "deadline": fmt_date(day)})
+        dating.deadline(ctx, day, f"исполнение пункта {len(items)} приказа")
+
     last = max((r.deadline for r in requests), default=stage.deadline)
     if last is None:
         problems.append("Не указан срок этапа «Мониторинг» и нет ни одного запроса сведений со сроком.")
     if problems:
         refuse(dtype.title, problems)
+    for req in requests:
+        item(f"Провести сбор сведений {ru.quote(req.title)} за {req.period} учебный год по перечню показателей "
+             "(приложение № 1).", responsible, req.deadline)
     if not requests:
-        items.append({"text": "Провести мониторинг показателей по перечню (приложение № 1).",
-                      "executor": responsible, "deadline": fmt_date(last)})
-    items.append({"text": "Руководителям организаций — участников мониторинга (приложение № 2) обеспечить "
-                          "представление достоверных сведений в установленный срок.",
-                  "executor": "руководители образовательных организаций", "deadline": fmt_date(last)})
+        item("Провести мониторинг показателей по перечню (приложение № 1).", responsible, last)
+    item("Руководителям организаций — участников мониторинга (приложение № 2) обеспечить представление "
+         "достоверных сведений в установленный срок.", "руководители образовательных организаций", last)
     analysis = cycle.stage("ANL")
-    items.append({"text": "Подготовить аналитическую справку по результатам мониторинга.",
-                  "executor": person(analysis.responsible if analysis and analysis.responsible else stage.responsible),
-                  "deadline": fmt_date(analysis.deadline if analysis and analysis.deadline else last)})
+    item("Подготовить аналитическую справку по результатам мониторинга.",
+         person(analysis.responsible if analysis and analysis.responsible else stage.responsible),
+         analysis.deadline if analysis and analysis.deadline else last)
     if requests:
         orgs = {s.organisation.id: s.organisation for r in requests for s in r.submissions}
         addressees = sorted(orgs.values(), key=lambda o: o.name)

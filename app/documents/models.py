@@ -67,6 +67,10 @@ SIGN_MEANINGS = {"утверждаю": "утверждаю", "подписано
 
 
 _NO_SUBJECT = "addressee_id IS NULL AND data_request_id IS NULL AND type_key <> 'data_request_letter'"
+# Acts an organisation keeps once per track and period — one per cycle, since a cycle is one (track, owner, period):
+# the положение is one document with editions, never a second one made from another stage.
+ONE_PER_CYCLE_TYPES = ("regulation",)
+_ONE_PER_CYCLE = "type_key IN (" + ", ".join(f"'{key}'" for key in ONE_PER_CYCLE_TYPES) + ")"
 REGISTERED_STATUSES = ("queued", "running", "done", "failed")
 
 
@@ -90,6 +94,9 @@ class Document(Audited, db.Model):
               sqlite_where=text("addressee_id IS NOT NULL"), postgresql_where=text("addressee_id IS NOT NULL")),
         Index("uq_documents_stage_type_data_request", "stage_id", "type_key", "data_request_id", unique=True,
               sqlite_where=text("data_request_id IS NOT NULL"), postgresql_where=text("data_request_id IS NOT NULL")),
+        # One положение per cycle even when two stages make it at the same moment (services refuses it in Russian).
+        Index("uq_documents_cycle_one_per_cycle", "cycle_id", "type_key", unique=True,
+              sqlite_where=text(_ONE_PER_CYCLE), postgresql_where=text(_ONE_PER_CYCLE)),
         # A document owned by an object of a higher feature (an assessment campaign, a municipality of it) instead
         # of a cycle's stage: one per owner and type; the issuing organisation is stored (its journals, its scope).
         CheckConstraint("(stage_id IS NOT NULL AND cycle_id IS NOT NULL AND owner_type IS NULL) OR "

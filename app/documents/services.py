@@ -26,7 +26,7 @@ from app.documents import contexts, owners
 from app.documents.attachments import attach
 from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage, types_of_owner
 from app.documents.jobs import INTERNAL_ERROR, JOB_TIMEOUT, STALLED_REASON, produce_inline  # noqa: F401 - JOB_TIMEOUT for callers
-from app.documents.models import Document, DocumentVersion, Signature
+from app.documents.models import ONE_PER_CYCLE_TYPES, Document, DocumentVersion, Signature
 from app.documents.owned import build_owned_context
 from app.documents.storage import (  # noqa: F401
     Verification,
@@ -113,8 +113,9 @@ def find_document(stage, type_key: str, *, addressee=None, data_request=None) ->
 
 
 # Acts an organisation keeps once per track and period: the положение of a track's system is one document with
-# editions, never a second one made from another stage (a catalogue may list the type for several stages).
-ONE_PER_TRACK_PERIOD = frozenset({"regulation"})
+# editions, never a second one made from another stage (a catalogue may list the type for several stages); the
+# database index uq_documents_cycle_one_per_cycle holds it when two stages make it at the same moment.
+ONE_PER_TRACK_PERIOD = frozenset(ONE_PER_CYCLE_TYPES)
 
 
 def _check_one_per_track_period(stage, doc_type: DocumentType, existing: Document | None) -> None:
@@ -241,6 +242,11 @@ def _new_documents(stage, doc_type: DocumentType, subjects, *, actor, role: str)
             db.session.add_all(docs)
             db.session.flush()
     except IntegrityError:
+        if doc_type.key in ONE_PER_TRACK_PERIOD:
+            raise ValidationFailed(
+                f"Документ «{doc_type.title}» для этого направления на {stage.cycle.period} учебный год уже создан "
+                "одновременно с вами (второй не создан): обновите страницу и сформируйте новую редакцию "
+                "существующего.") from None
         title = docs[0].title if len(docs) == 1 else f"«{doc_type.title}»"
         what = f"Документ «{title}» уже создан" if len(docs) == 1 else f"Документы {title} уже созданы"
         raise ValidationFailed(f"{what} одновременно с вами: обновите страницу этапа и откройте "

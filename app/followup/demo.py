@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.auth.services import users_with_role_at
+from app.core.timeutil import period_bounds
 from app.extensions import db
 from app.cycles.basis import basis_indicators
 from app.followup import services
@@ -167,6 +168,13 @@ MEASURES = [
 ]
 
 
+def _within(cycle, day: date) -> date:
+    """`day` moved into the cycle's period (a measure lies within it): the demo seeded early in September or late in
+    August keeps its measures in the school year."""
+    bounds = period_bounds(cycle.period)
+    return min(max(day, bounds[0]), bounds[1]) if bounds else day
+
+
 def fill_meas(stage, *, official, head, rng, today: date) -> None:
     cycle = stage.cycle
     if db.session.scalar(select(Measure.id).where(Measure.cycle_id == cycle.id).limit(1)):
@@ -185,7 +193,8 @@ def fill_meas(stage, *, official, head, rng, today: date) -> None:
             linked = [r.id for r in recs]  # the last one implements every recommendation
         measure = services.create_measure(
             cycle, actor=official, title=title, kind=kind, responsible_id=responsible.id,
-            start_date=today + timedelta(days=start), end_date=today + timedelta(days=end),
+            start_date=_within(cycle, today + timedelta(days=start)),
+            end_date=_within(cycle, today + timedelta(days=end)),
             participants="Учителя математики школ муниципалитета, методисты ИМЦ",
             expected_result="Рост доли обучающихся, справившихся с заданиями базового уровня",
             recommendation_ids=linked, finding_ids=[findings[n % len(findings)].id] if findings else (),

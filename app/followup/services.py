@@ -24,7 +24,7 @@ from app.core import uploads
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, ValidationFailed
-from app.core.timeutil import today_in, utcnow
+from app.core.timeutil import format_date, period_bounds, today_in, utcnow
 from app.cycles.basis import basis_condition
 from app.cycles.models import Cycle, Indicator, Stage
 from app.extensions import db
@@ -463,6 +463,12 @@ def _measure_fields(cycle: Cycle, *, title, kind, responsible_id, participants, 
         problems.append("Укажите даты начала и окончания мероприятия.")
     elif end_date < start_date:
         problems.append("Дата окончания мероприятия раньше даты начала.")
+    elif (bounds := period_bounds(cycle.period)) and not (bounds[0] <= start_date and end_date <= bounds[1]):
+        # A roadmap is the cycle's: its measures lie within the period it is for (an order or a plan for 2025/26
+        # cannot schedule what happens before or after that school year).
+        problems.append(f"Сроки мероприятия ({format_date(start_date)} – {format_date(end_date)}) выходят за период "
+                        f"цикла {cycle.period} ({format_date(bounds[0])} – {format_date(bounds[1])}): укажите даты "
+                        "внутри периода.")
     recs = _pick(Recommendation, recommendation_ids, Recommendation.cycle_id == cycle.id,
                  "Выбрана рекомендация другого цикла.", problems)
     findings = _pick(Finding, finding_ids, Finding.cycle_id == cycle.id, "Выбран вывод анализа другого цикла.",

@@ -52,18 +52,6 @@ class Prepared:
             self.cache["unit_order"] = (order, starts)
         return self.cache["unit_order"]
 
-    def work_max(self) -> np.ndarray:
-        """Each work's highest maximum score over its rows (K3 of the markers and of the sign tests both use it):
-        per unit by one reduction over the unit-ordered rows, then per work over the units."""
-        if "work_max" not in self.cache:
-            out = np.zeros(len(self.works))
-            if len(self.units):
-                order, starts = self.unit_order()
-                umax = np.maximum.reduceat(self.max_score if order is None else self.max_score[order], starts)
-                np.maximum.at(out, self.units["work"].to_numpy(), umax)
-            self.cache["work_max"] = out
-        return self.cache["work_max"]
-
 
 def _values(column: pd.Series) -> np.ndarray:
     values = column.to_numpy()

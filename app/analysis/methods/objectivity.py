@@ -6,7 +6,6 @@ than `min_participants` are skipped (and listed), and a sign that cannot be comp
 marks, no task-level scores, no next year) is listed with the reason rather than silently missing.
 """
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -16,7 +15,8 @@ import pandas as pd
 from app.analysis.methods import stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.stats import pct
-from app.analysis.methods.tasks import parse_json_rows
+from app.analysis.methods import row_stats
+from app.analysis.methods.tasks import task_block as _task_block, task_columns  # noqa: F401 (their old home)
 
 UNIT = ["year", "procedure", "school_id", "subject", "grade"]
 MARKER_COLUMNS = UNIT + ["sign", "kind", "statistic", "threshold", "detail"]
@@ -115,15 +115,8 @@ def _boundaries(p, given: pd.DataFrame | None) -> np.ndarray:
         for w, m, c in merged[["work", "mark", "min_score"]].itertuples(index=False):
             if 3 <= m <= 5:
                 out[w, int(m) - 3] = c
-    # lowest score with each mark: presence per (work, mark, score) by one bincount, then the first present
-    top = int(np.nanmax(p.score)) + 1 if len(p.score) else 1
-    sel = (p.mark >= 3) & (p.mark <= 5)
-    if not sel.any():
-        return out
-    key = (p.work[sel] * 3 + (p.mark[sel].astype(np.int64) - 3)) * top + np.clip(p.score[sel], 0, top - 1).astype(
-        np.int64)
-    seen = np.bincount(key, minlength=nw * 3 * top).reshape(nw, 3, top) > 0
-    derived = np.where(seen.any(axis=2), seen.argmax(axis=2), np.nan)
+    # lowest score with each mark, from the units' own lowest (row_stats: the same with or without the rows)
+    derived = row_stats.mark_boundaries(row_stats.of(p), p.units["work"].to_numpy(), nw)
     return np.where(np.isnan(out), derived, out)
 
 
@@ -144,50 +137,6 @@ def _group_median(values: np.ndarray, codes: np.ndarray, ngroups: int) -> np.nda
     return out
 
 
-def _pad(lists) -> np.ndarray:
-    width = max((len(x) for x in lists), default=0)
-    return np.array([list(x) + [None] * (width - len(x)) for x in lists], dtype=float).reshape(len(lists), width)
-
-
-def _task_matrix(values: list) -> np.ndarray:
-    """rows × tasks (float, NaN for a missing score) from lists, or from the JSON text load_results
-    returns (parsed in bulk by tasks.parse_json_rows, falling back to json for anything unusual)."""
-    if values and isinstance(values[0], str):
-        parsed = parse_json_rows(values)
-        if parsed is not None:
-            return parsed
-        values = [json.loads(v) for v in values]
-    try:
-        return np.array(values, dtype=float)
-    except ValueError:  # ragged: works imported with different task counts
-        return _pad(values)
-
-
-def task_columns(results: pd.DataFrame) -> list[str]:
-    """The wide per-task score columns task_1 … task_N (float, NaN when missing), in task order."""
-    found = [(int(c[5:]), c) for c in results.columns if isinstance(c, str) and c.startswith("task_")
-             and c[5:].isdigit()]
-    return [c for _n, c in sorted(found)]
-
-
-def _task_block(p) -> list[np.ndarray]:
-    """One float array per task (NaN = no score), from the wide task_N columns (no copy) or parsed
-    from the task_scores lists/JSON; empty when there are no task-level scores."""
-    wide = task_columns(p.results)
-    if wide:
-        return [p.results[c].to_numpy(dtype=float) for c in wide]
-    if "task_scores" not in p.results.columns:
-        return []
-    column = p.results["task_scores"]
-    has = column.notna().to_numpy()
-    if not has.any():
-        return []
-    part = _task_matrix(column[has].tolist())
-    block = np.full((len(column), part.shape[1]), np.nan)
-    block[has] = part
-    return list(block.T)
-
-
 def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     use = mask & ~np.isnan(values)
     count = use.sum(axis=1)
@@ -196,61 +145,19 @@ def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _k2(p, u, ok, th, nc_rows, marker_rows):
-    """K2 on unit × task success rates: sums per unit and task by bincount (no per-school loop)."""
+    """K2 on unit × task success rates, from the units' task sums (row_stats: no per-school loop, no rows)."""
     nu, nw = len(u), len(p.works)
-    block = _task_block(p)
+    rs = row_stats.of(p)
     gap = np.full(nu, np.nan)
     no_groups = np.zeros(nu, dtype=bool)
-    if not block or not len(p.unit):
+    if not rs.tasks or not nu:
         n_tasks = np.zeros(nu, dtype=np.int64)
     else:
-        # each task's scores in unit order, so every per-unit sum, count and maximum is one reduceat pass
-        # over a contiguous column (no rows × tasks copy: on a busy machine that allocation dominates)
-        order, starts = p.unit_order()
-        tasks = len(block)
-        n_rows = u["n"].to_numpy()
-        # a task's maximum is the highest score anyone in the region got for it in that work: when the units
-        # come work by work (as prepare numbers them for data read work by work), each work is one stretch of
-        # the unit-ordered rows and its maximum one fast reduction per stretch; otherwise per unit, then per work
+        # a task's maximum is the highest score anyone in the region got for it in that work (unless declared)
         uw = u["work"].to_numpy()
-        by_work = None if (np.diff(uw) >= 0).all() else np.argsort(uw, kind="stable")
-        w_sorted = uw if by_work is None else uw[by_work]
-        w_starts = np.flatnonzero(np.diff(w_sorted, prepend=-1))
-        w_rows = starts[w_starts] if by_work is None else None
-        tmax = np.full((nw, tasks), -1.0)
-        sums, cnts = np.empty((nu, tasks)), np.empty((nu, tasks))
-        wmax = np.empty((len(w_starts), tasks))
-        complete = True
-        for k, column in enumerate(block):
-            if order is not None:
-                column = column[order]
-            valid = ~np.isnan(column)
-            if valid.all():
-                sums[:, k] = np.add.reduceat(column, starts)
-                cnts[:, k] = n_rows
-            else:
-                sums[:, k] = np.add.reduceat(np.where(valid, column, 0.0), starts)
-                cnts[:, k] = np.add.reduceat(valid, starts, dtype=float)
-                column = np.where(valid, column, -1.0)
-                complete = False
-            if w_rows is not None:
-                wmax[:, k] = np.maximum.reduceat(column, w_rows)
-            else:
-                wmax[:, k] = np.maximum.reduceat(np.maximum.reduceat(column, starts)[by_work], w_starts)
-        tmax[w_sorted[w_starts]] = np.maximum(tmax[w_sorted[w_starts]], wmax)
+        tmax, wsum, wcnt = row_stats.work_tasks(rs, uw, nw)
         tmax = work_tasks.with_declared(p, tmax)
-        if complete:
-            n_tasks = n_rows
-        else:
-            # rows with at least one score: a row missing every task is a row without task-level scores
-            has = np.zeros(len(p.unit), dtype=bool)
-            for column in block:
-                has |= ~np.isnan(column if order is None else column[order])
-            n_tasks = np.add.reduceat(has, starts, dtype=np.int64)
-        wsum, wcnt = np.empty((nw, tasks)), np.empty((nw, tasks))
-        for k in range(tasks):
-            wsum[:, k] = np.bincount(uw, weights=sums[:, k], minlength=nw)
-            wcnt[:, k] = np.bincount(uw, weights=cnts[:, k], minlength=nw)
+        sums, cnts, n_tasks = rs.task_sum, rs.task_cnt, rs.n_tasks
         with np.errstate(invalid="ignore", divide="ignore"):
             p_region = np.where((tmax > 0) & (wcnt > 0), wsum / (np.maximum(wcnt, 1) * np.maximum(tmax, 1)), np.nan)
             p_school = np.where((tmax[uw] > 0) & (cnts > 0),
@@ -305,6 +212,7 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
     th = thresholds
     p = prepare(results)
     work_tasks.attach(p, structures)
+    row_stats.of(p, th["k3_near_max_level"])
     u = p.units
     nu, nw = len(u), len(p.works)
     minp = th["min_participants"]
@@ -362,16 +270,15 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
 
     # K3: heaping at a mark boundary, near-maximal scores, implausibly low spread
     bnd = _boundaries(p, boundaries)
-    wmax = p.work_max()
-    size = (wmax[work] + 1).astype(np.int64)
-    offset = np.concatenate([[0], np.cumsum(size)[:-1]])
-    score = np.clip(p.score, 0, wmax[p.work]).astype(np.int64)
-    counts = np.bincount(offset[p.unit] + score, minlength=int(size.sum()))
+    rs = row_stats.of(p)
+    wmax = row_stats.work_max(rs, work, nw)
+    counts = row_stats.score_counts(rs, work, wmax)
+    rows = np.arange(nu)
     for m in (3, 4, 5):
         c = bnd[work, m - 3]
         valid = ok & ~np.isnan(c) & (c >= 1) & (c <= wmax[work] - 1)
         ci = np.where(valid, c, 1).astype(np.int64)
-        at, below, above = counts[offset + ci], counts[offset + ci - 1], counts[offset + ci + 1]
+        at, below, above = counts[rows, ci], counts[rows, ci - 1], counts[rows, ci + 1]
         nb = (below + above) / 2.0
         flag = valid & (at >= th["k3_heap_min_count"]) & (at >= th["k3_heap_ratio"] * nb)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -385,9 +292,11 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
     if ok.any() and np.isnan(bnd).all(axis=1)[work[ok]].any():
         nc.append(_rows(u, ok & np.isnan(bnd).all(axis=1)[work], sign="K3", reason=(
             "нет отметок и заданных границ отметок: скопление баллов на границе отметки не проверено")))
-    near = p.pct >= 100.0 * th["k3_near_max_level"]
-    u_near = stats.share(near, p.unit, nu)
-    r_near = stats.share(near, p.work, nw)[work]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u_near = np.where(rs.rows > 0, rs.near / np.maximum(rs.rows, 1), np.nan)
+        w_rows = np.bincount(work, weights=rs.rows, minlength=nw)
+        r_near = np.where(w_rows > 0, np.bincount(work, weights=rs.near, minlength=nw) / np.maximum(w_rows, 1),
+                          np.nan)[work]
     flag = ok & (u_near >= th["k3_near_max_share"]) & (u_near >= th["k3_near_max_ratio"] * r_near)
     idx = np.flatnonzero(flag)
     _emit(markers, u, idx, "K3", "near_max", u_near[idx], th["k3_near_max_share"], [
@@ -405,11 +314,9 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
         f"{th['k3_spread_ratio']:.2f})." for i in idx])
 
     # K4
-    both = ~np.isnan(p.mark) & ~np.isnan(p.term)
-    n_term = np.bincount(p.unit, weights=both, minlength=nu).astype(np.int64)
-    with np.errstate(invalid="ignore"):  # comparisons with NaN are False: only rows with both marks count
-        n_lowered = np.bincount(p.unit, weights=p.mark < p.term, minlength=nu)
-        n_raised = np.bincount(p.unit, weights=p.mark > p.term, minlength=nu)
+    n_term = rs.term[:, 0].sum(axis=1)
+    n_lowered = rs.term[:, 1].sum(axis=1).astype(float)
+    n_raised = rs.term[:, 2].sum(axis=1).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         lowered = np.where(n_term > 0, n_lowered / np.maximum(n_term, 1), np.nan)
         raised = np.where(n_term > 0, n_raised / np.maximum(n_term, 1), np.nan)

@@ -27,9 +27,9 @@ for small classes, but a class of three carries no evidence).
 import numpy as np
 import pandas as pd
 
-from app.analysis.methods import work_tasks
+from app.analysis.methods import row_stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
-from app.analysis.methods.objectivity import _boundaries, _task_block
+from app.analysis.methods.objectivity import _boundaries
 from app.analysis.methods.tails import binom_sf, normal_sf
 
 TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "statistic",
@@ -131,102 +131,24 @@ def _num(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
-def _row_sum(parts: list[np.ndarray]) -> np.ndarray:
-    """Σ over `parts` (equal-length arrays) per element, rounded exactly as numpy sums the rows of the
-    rows × parts array they would form: left to right up to 7 parts (numpy's short-row loop), numpy itself
-    beyond (its pairwise blocks) — so the per-task columns need not be copied into a matrix first."""
-    if len(parts) > 7:
-        return np.column_stack(parts).sum(axis=1)
-    total = parts[0].copy()
-    for part in parts[1:]:
-        total += part
-    return total
-
-
-def _success(columns, tmax, mask, gaps) -> np.ndarray:
-    """Each row's mean success (score / maximum) over the tasks of `mask` it has a score for (NaN: none);
-    `columns`: one array of the rows' scores per task, `gaps[k]`: whether task k's column has missing scores."""
-    rates, counts, whole = [], [], 0
-    for k in np.flatnonzero(mask):
-        rate = columns[k] / tmax[k]
-        if not gaps[k] and np.isfinite(tmax[k]) and tmax[k] > 0:
-            rates.append(rate)  # every row has a score: nothing to leave out
-            whole += 1
-            continue
-        use = ~np.isnan(rate)
-        rates.append(np.where(use, rate, 0.0))
-        counts.append(use)
-    if not rates:
-        n = len(columns[0]) if columns else 0
-        return np.zeros(n) / np.zeros(n)
-    return _row_sum(rates) / (np.sum(counts, axis=0) + whole if counts else whole)
-
-
-def _k2(p, u, ok, th):
-    block = _task_block(p)
-    if not block:
+def _k2(p, u, ok, th) -> pd.DataFrame | None:
+    rs = row_stats.of(p)
+    if not rs.tasks:
         return None
-    nu, nw = len(u), len(p.works)
-    # Task by task over the rows in work order: every row of a work has the same hard and easy tasks, so a
-    # participant's success on them is a sum over a few task columns of the work's stretch of rows. No rows ×
-    # tasks matrix is built (copying the task columns into one cost more than all the arithmetic on them).
-    work = p.work
-    order = None if (np.diff(work) >= 0).all() else np.argsort(work, kind="stable")
-    sorted_work = work if order is None else work[order]
-    cuts = np.searchsorted(sorted_work, np.arange(nw + 1))
-    heads = cuts[:-1]  # every work has rows (prepare numbers the works of the rows), so no stretch is empty
-    columns = block if order is None else [column[order] for column in block]
-    declared = work_tasks.declared_maxima(p, len(block))
-    tasks = len(columns)
-    counts, tmax, totals = np.empty((nw, tasks), dtype=np.int64), np.empty((nw, tasks)), np.empty((nw, tasks))
-    lengths = np.diff(cuts)
-    gaps = []
-    for k, column in enumerate(columns):
-        # per work by one reduction over its stretch; the scores are whole points, so their sums are exact in
-        # any order (a task column mostly has no gaps: then it is used as it is)
-        missing = np.isnan(column)
-        gaps.append(bool(missing.any()))
-        if gaps[-1]:
-            has = ~missing
-            counts[:, k] = np.add.reduceat(has, heads, dtype=np.int64)
-            tmax[:, k] = np.maximum.reduceat(np.where(has, column, -np.inf), heads)
-            totals[:, k] = np.add.reduceat(np.where(has, column, 0.0), heads)
-        else:
-            counts[:, k] = lengths
-            tmax[:, k] = np.maximum.reduceat(column, heads)
-            totals[:, k] = np.add.reduceat(column, heads)
+    nw = len(p.works)
+    # the region's success rate of each task of each work, from the units' sums (integer scores: exact in any
+    # order), decides the hard and easy tasks; each participant's g against them is round 2 (row_stats)
+    tmax, sums, counts = row_stats.work_tasks(rs, u["work"].to_numpy(), nw)
     tmax = np.where(counts > 0, tmax, np.nan)
+    declared = work_tasks.declared_maxima(p, rs.tasks)
     if declared is not None:
         tmax = np.where(np.isnan(declared), tmax, declared)
-    g_sorted = np.full(len(work), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        region = np.where((counts > 0) & (tmax > 0), totals / (counts * tmax), np.nan)
-        for w in range(nw):
-            a, b = cuts[w], cuts[w + 1]
-            rows = [column[a:b] for column in columns]
-            easy, hard = region[w] >= th["k2_easy"], region[w] <= th["k2_hard"]
-            g_sorted[a:b] = _success(rows, tmax[w], hard, gaps) - _success(rows, tmax[w], easy, gaps)
-    if order is None:
-        g = g_sorted
-    else:
-        g = np.empty(len(work))
-        g[order] = g_sorted
+        region = np.where((counts > 0) & (tmax > 0), sums / (counts * tmax), np.nan)
+    easy, hard = region >= th["k2_easy"], region <= th["k2_hard"]
     # what g an honest participant with the same total score gets in the region (hard tasks are more often
     # solved by strong participants: a school is compared with its own participants' scores, not a curve)
-    has = ~np.isnan(g)
-    key = p.work * (int(np.nanmax(p.score)) + 1 if len(p.score) else 1) + np.nan_to_num(p.score).astype(np.int64)
-    # per (work, score) by a bincount on the key itself (a small range): the same sums in the same order as
-    # over the sorted unique keys, without sorting the region's rows
-    key = key[has] - (key[has].min() if has.any() else 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        expected = np.bincount(key, weights=g[has]) / np.bincount(key)
-    e = np.full(len(g), np.nan)
-    e[has] = g[has] - expected[key]
-    cnt = np.bincount(p.unit[has], minlength=nu).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_g = np.bincount(p.unit[has], weights=g[has], minlength=nu) / cnt
-        resid = np.bincount(p.unit[has], weights=e[has], minlength=nu) / cnt
-        var_g = np.bincount(p.unit[has], weights=e[has] ** 2, minlength=nu) / cnt - resid ** 2
+    cnt, mean_g, resid, var_g = row_stats.k2_units(p, tmax, easy, hard)
     work = u["work"].to_numpy()
     sel = ok & (cnt >= th["verdict_min_participants"]) & ~np.isnan(resid)
     z = size_aware_z(resid, np.maximum(var_g, 1e-6), np.maximum(cnt, 1), work, nw, sel & ~np.isnan(resid))
@@ -244,13 +166,12 @@ def _k3(p, u, ok, boundaries):
         return None
     work = u["work"].to_numpy()
     bnd = _boundaries(p, boundaries)
-    wmax = p.work_max()
-    size = int(wmax.max()) + 1
-    score = np.clip(p.score, 0, wmax[p.work]).astype(np.int64)
-    counts = np.bincount(p.unit * size + score, minlength=nu * size).reshape(nu, size).astype(float)
-    # the region's counts per work and score over the tested units' rows (whole counts: exact in any order)
-    row_ok = ok[p.unit]
-    region = np.bincount(p.work[row_ok] * size + score[row_ok], minlength=nw * size).reshape(nw, size).astype(float)
+    rs = row_stats.of(p)
+    wmax = row_stats.work_max(rs, work, nw)
+    counts = row_stats.score_counts(rs, work, wmax)
+    size = counts.shape[1]
+    region = np.zeros((nw, size))
+    np.add.at(region, work[ok], counts[ok])
     at_sum, window_sum, expected = np.zeros(nu), np.zeros(nu), np.zeros(nu)
     best, best_excess = np.full((nu, 3), np.nan), np.full(nu, -np.inf)
     for m in (3, 4, 5):
@@ -289,28 +210,23 @@ def _k3(p, u, ok, boundaries):
 
 def _k4(p, u, ok, th) -> list:
     nu, nw = len(u), len(p.works)
-    both = ~np.isnan(p.mark) & ~np.isnan(p.term)
-    n_term = np.bincount(p.unit, weights=both, minlength=nu)
-    with np.errstate(invalid="ignore"):
-        hit_lowered, hit_raised = p.mark < p.term, p.mark > p.term
-    lowered = np.bincount(p.unit, weights=hit_lowered, minlength=nu)
-    raised = np.bincount(p.unit, weights=hit_raised, minlength=nu)
+    term = row_stats.of(p).term
+    n_term = term[:, 0].sum(axis=1).astype(float)
+    lowered, raised = term[:, 1].sum(axis=1).astype(float), term[:, 2].sum(axis=1).astype(float)
     sel = ok & (n_term >= th["verdict_min_participants"])
     out = []
     # a participant with «5» cannot be marked lower, one with «2» higher: the region's share is taken per
     # assessment mark and averaged over the school's own participants (a binomial with the mean of unequal
     # chances has the larger variance, so the tail is not understated)
-    mark = np.where(both, p.mark, 0).astype(np.int64).clip(0, 9)
-    row_sel = both & sel[p.unit]
-    cell = p.work * 10 + mark
-    tested_cell = cell[row_sel]
-    tested = np.bincount(tested_cell, minlength=nw * 10)
-    for kind, hits, hit, word in (("lowered", lowered, hit_lowered, "понизили"),
-                                  ("raised", raised, hit_raised, "повысили")):
+    work = u["work"].to_numpy()
+    cell = (work[:, None] * row_stats.MARKS + np.arange(row_stats.MARKS)[None, :])[sel].ravel()
+    for kind, hits, column in (("lowered", lowered, 1), ("raised", raised, 2)):
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.bincount(tested_cell, weights=hit[row_sel], minlength=nw * 10) / tested
-            chance = np.where(both, share[cell], 0.0)
-            pi = np.bincount(p.unit, weights=np.nan_to_num(chance), minlength=nu) / n_term
+            share = (np.bincount(cell, weights=term[sel, column].ravel(), minlength=nw * row_stats.MARKS)
+                     / np.bincount(cell, weights=term[sel, 0].ravel(), minlength=nw * row_stats.MARKS))
+            chances = term[:, 0] * share.reshape(nw, row_stats.MARKS)[work] if nu else np.zeros((0, row_stats.MARKS))
+            pi = np.nan_to_num(chances).sum(axis=1) / n_term
+        word = "понизили" if kind == "lowered" else "повысили"
         idx = np.flatnonzero(sel & ~np.isnan(pi))
         pv = binom_sf(hits[idx], n_term[idx], pi[idx])
 
@@ -459,6 +375,7 @@ def tests_and_sentences(results, schools: pd.DataFrame, thresholds, *, boundarie
     th = thresholds
     p = prepare(results)
     work_tasks.attach(p, structures)
+    row_stats.of(p, th["k3_near_max_level"])
     u = p.units
     ok = u["n"].to_numpy() >= th["verdict_min_participants"]
     parts = [_k2(p, u, ok, th), _k3(p, u, ok, boundaries), *_k4(p, u, ok, th), *_k1_k5(p, u, ok, schools, th)]

@@ -5,6 +5,8 @@ are joined and parsed as bytes with numpy instead; anything that is not a list o
 integers or null makes the parser give up (None), and the caller falls back to json.
 """
 
+import json
+
 import numpy as np
 
 _ALLOWED = np.frombuffer(b"nul", dtype=np.uint8)
@@ -46,3 +48,47 @@ def parse_json_rows(values: list[str]) -> np.ndarray | None:
     out = np.full((len(values), int(pos.max()) + 1), np.nan)
     out[row, pos] = value
     return out
+
+
+def _pad(lists) -> np.ndarray:
+    width = max((len(x) for x in lists), default=0)
+    return np.array([list(x) + [None] * (width - len(x)) for x in lists], dtype=float).reshape(len(lists), width)
+
+
+def _task_matrix(values: list) -> np.ndarray:
+    """rows × tasks (float, NaN for a missing score) from lists, or from the JSON text load_results
+    returns (parsed in bulk by tasks.parse_json_rows, falling back to json for anything unusual)."""
+    if values and isinstance(values[0], str):
+        parsed = parse_json_rows(values)
+        if parsed is not None:
+            return parsed
+        values = [json.loads(v) for v in values]
+    try:
+        return np.array(values, dtype=float)
+    except ValueError:  # ragged: works imported with different task counts
+        return _pad(values)
+
+
+def task_columns(results) -> list[str]:
+    """The wide per-task score columns task_1 … task_N (float, NaN when missing), in task order."""
+    found = [(int(c[5:]), c) for c in results.columns if isinstance(c, str) and c.startswith("task_")
+             and c[5:].isdigit()]
+    return [c for _n, c in sorted(found)]
+
+
+def task_block(results) -> list[np.ndarray]:
+    """One float array per task of a results frame (NaN = no score), from the wide task_N columns (no copy) or
+    parsed from the task_scores lists/JSON; empty when there are no task-level scores."""
+    wide = task_columns(results)
+    if wide:
+        return [results[c].to_numpy(dtype=float) for c in wide]
+    if "task_scores" not in results.columns:
+        return []
+    column = results["task_scores"]
+    has = column.notna().to_numpy()
+    if not has.any():
+        return []
+    part = _task_matrix(column[has].tolist())
+    block = np.full((len(column), part.shape[1]), np.nan)
+    block[has] = part
+    return list(block.T)

@@ -1,0 +1,307 @@
+"""What the signs need from the result rows themselves, as per-unit sufficient statistics (issue 15 §4).
+
+K2–K4 compare a school with references over the whole region (a task's success rate in the region, the
+region's share of works on a mark boundary, of lowered term marks…). Every such reference is a sum over units
+of per-unit counts and sums, so the methods read the rows only through the statistics here, in two rounds:
+
+    round 1  summarise(p, near_level)   per unit (p.units' order): rows, near-maximal rows, the highest
+                                        maximum, the score histogram, the lowest score with each mark, per task
+                                        the sum, count and highest score, per assessment mark the rows with a
+                                        term mark and how many were lowered / raised — a few hundred numbers a
+                                        unit, however many rows it has
+    round 2  k2_sums(...)               per participant K2's g (success on the region's hard tasks minus on its
+                                        easy ones, which round 1 decides) summed per unit and per (unit, total
+                                        score): what the region's expected g at each score and each school's
+                                        residual are made of
+
+A single job computes both rounds from its frame (`of`, `k2_units`); a fanned-out run (app/analysis/fanout.py)
+computes them per municipality and merges them in the units' region order (`merge`, `Round2`): the same numbers
+in the same order, so the same sums to the last bit. Integer counts and integer task scores add up exactly in any
+order; the only floating sums (g) are added per unit in row order and then over units in unit order, both ways.
+"""
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from app.analysis.methods.tasks import task_block
+
+MARKS = 10  # assessment marks 0..9 (clipped) for the K4 cells
+
+
+@dataclass
+class UnitRows:
+    rows: np.ndarray        # (nu,) rows of the unit
+    near: np.ndarray        # (nu,) rows with percent of maximum ≥ near_level
+    max_score: np.ndarray   # (nu,) highest maximum score of the unit's rows
+    hist: np.ndarray        # (nu, S) rows per primary score (negative scores as 0)
+    mark_min: np.ndarray    # (nu, 3) lowest score (≥ 0) given «3», «4», «5»; NaN when none
+    task_sum: np.ndarray    # (nu, T) sum of the task's scores
+    task_cnt: np.ndarray    # (nu, T) rows with a score for the task
+    task_max: np.ndarray    # (nu, T) highest score for the task, −1 when none
+    n_tasks: np.ndarray     # (nu,) rows with at least one task score
+    term: np.ndarray        # (nu, 3, MARKS) per assessment mark: rows with both marks, lowered, raised
+    near_level: float | None = None
+
+    @property
+    def tasks(self) -> int:
+        return self.task_sum.shape[1]
+
+
+ARRAYS = [f.name for f in fields(UnitRows) if f.name != "near_level"]
+
+
+def of(p, near_level: float | None = None) -> UnitRows:
+    """The unit statistics of a Prepared frame: merged ones a fanned-out run attached, or computed from its rows
+    once (again only when a different near-maximum level is asked and the rows are there)."""
+    found = p.cache.get("unit_rows")
+    if found is None or (near_level is not None and found.near_level != near_level and len(p.unit)):
+        found = p.cache["unit_rows"] = summarise(p, near_level)
+    return found
+
+
+def summarise(p, near_level: float | None) -> UnitRows:
+    """Round 1 over the rows of a Prepared frame (see the module docstring)."""
+    nu, unit = p.n_units, p.unit
+    rows = np.bincount(unit, minlength=nu).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        near = np.bincount(unit, weights=p.pct >= 100.0 * (near_level if near_level is not None else 1.0),
+                           minlength=nu).astype(np.int64)
+    block = task_block(p.results)
+    if not nu:
+        return UnitRows(rows=rows, near=near, max_score=np.zeros(0), hist=np.zeros((0, 1), dtype=np.int32),
+                        mark_min=np.zeros((0, 3)), task_sum=np.zeros((0, len(block))),
+                        task_cnt=np.zeros((0, len(block))), task_max=np.zeros((0, len(block))),
+                        n_tasks=np.zeros(0, dtype=np.int64), term=np.zeros((0, 3, MARKS), dtype=np.int32),
+                        near_level=near_level)
+    order, starts = p.unit_order()
+
+    def by_unit(values):
+        return values if order is None else values[order]
+
+    max_score = np.maximum.reduceat(by_unit(p.max_score), starts)
+    score = np.maximum(p.score, 0).astype(np.int64)
+    size = int(score.max()) + 1
+    # counts as int32 (a unit has far fewer than 2³¹ rows): the merged statistics are a combining job's largest array
+    hist = np.bincount(unit * size + score, minlength=nu * size).reshape(nu, size).astype(np.int32)
+    # the lowest score with each mark: presence per (unit, mark, score) by one bincount, then the first present
+    sel = (p.mark >= 3) & (p.mark <= 5)
+    seen = np.bincount((unit[sel] * 3 + (p.mark[sel].astype(np.int64) - 3)) * size + score[sel],
+                       minlength=nu * 3 * size).reshape(nu, 3, size) > 0
+    mark_min = np.where(seen.any(axis=2), seen.argmax(axis=2), np.nan)
+    tasks = len(block)
+    task_sum, task_cnt, task_max = np.empty((nu, tasks)), np.empty((nu, tasks)), np.empty((nu, tasks))
+    has_any = np.zeros(len(unit), dtype=bool)
+    for k, column in enumerate(block):
+        column = by_unit(column)
+        valid = ~np.isnan(column)
+        has_any |= valid
+        task_sum[:, k] = np.add.reduceat(np.where(valid, column, 0.0), starts)
+        task_cnt[:, k] = np.add.reduceat(valid, starts, dtype=float)
+        task_max[:, k] = np.maximum.reduceat(np.where(valid, column, -1.0), starts)
+    n_tasks = np.add.reduceat(has_any, starts, dtype=np.int64) if tasks else np.zeros(nu, dtype=np.int64)
+    both = ~np.isnan(p.mark) & ~np.isnan(p.term)
+    cell = unit * MARKS + np.where(both, p.mark, 0).astype(np.int64).clip(0, MARKS - 1)
+    with np.errstate(invalid="ignore"):  # comparisons with NaN are False: only rows with both marks count
+        term = np.stack([np.bincount(cell, weights=w, minlength=nu * MARKS)
+                         for w in (both, p.mark < p.term, p.mark > p.term)]).astype(np.int32)
+    return UnitRows(rows=rows, near=near, max_score=max_score, hist=hist, mark_min=mark_min, task_sum=task_sum,
+                    task_cnt=task_cnt, task_max=task_max, n_tasks=n_tasks,
+                    term=term.reshape(3, nu, MARKS).transpose(1, 0, 2).copy(), near_level=near_level)
+
+
+def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
+    """The parts' statistics as one region's: concatenated (task and score columns padded to the widest part)
+    and put in the region's unit order (`order`: positions in the concatenation)."""
+    tasks = max((x.tasks for x in pieces), default=0)
+    width = max((x.hist.shape[1] for x in pieces), default=1)
+
+    def padded(x, name):
+        values = getattr(x, name)
+        if name.startswith("task_") and values.shape[1] < tasks:
+            fill = -1.0 if name == "task_max" else 0.0
+            values = np.hstack([values, np.full((len(values), tasks - values.shape[1]), fill)])
+        if name == "hist" and values.shape[1] < width:
+            values = np.hstack([values, np.zeros((len(values), width - values.shape[1]), dtype=values.dtype)])
+        return values
+
+    merged = {name: np.concatenate([padded(x, name) for x in pieces])[order] for name in ARRAYS}
+    return UnitRows(**merged, near_level=pieces[0].near_level if pieces else None)
+
+
+# --- what the methods read ---------------------------------------------------------------------------------
+
+def _work_max(values: np.ndarray, unit_work: np.ndarray, nw: int, fill: float) -> np.ndarray:
+    """Per work the maximum of the units' `values` (rows: units; `fill` for a work without units): one reduction
+    over the units in work order, not an unbuffered maximum.at."""
+    out = np.full((nw,) + values.shape[1:], fill)
+    if not len(unit_work):
+        return out
+    order = np.argsort(unit_work, kind="stable")
+    ordered = unit_work[order]
+    heads = np.flatnonzero(np.diff(ordered, prepend=-1))
+    out[ordered[heads]] = np.maximum(out[ordered[heads]], np.maximum.reduceat(values[order], heads))
+    return out
+
+
+def work_tasks(s: UnitRows, unit_work: np.ndarray, nw: int):
+    """(tmax, sums, counts): per work × task the highest score anyone in the region got (−1: nobody has one),
+    the sum of the scores and the number of scores, from the units."""
+    tmax = _work_max(s.task_max, unit_work, nw, -1.0)
+    sums, counts = np.empty((nw, s.tasks)), np.empty((nw, s.tasks))
+    for k in range(s.tasks):
+        sums[:, k] = np.bincount(unit_work, weights=s.task_sum[:, k], minlength=nw)
+        counts[:, k] = np.bincount(unit_work, weights=s.task_cnt[:, k], minlength=nw)
+    return tmax, sums, counts
+
+
+def work_max(s: UnitRows, unit_work: np.ndarray, nw: int) -> np.ndarray:
+    """Per work the highest maximum score of its rows (0 when none is higher)."""
+    return _work_max(s.max_score, unit_work, nw, 0.0)
+
+
+def score_counts(s: UnitRows, unit_work: np.ndarray, wmax: np.ndarray) -> np.ndarray:
+    """units × scores 0..max(wmax) (at least three columns): rows per primary score, a score above its work's
+    maximum counted on the maximum."""
+    nu, width = s.hist.shape
+    size = max(int(wmax.max()) + 1 if len(wmax) else 1, 3)
+    top = wmax[unit_work].astype(np.int64) if nu else np.zeros(0, dtype=np.int64)
+    out = np.zeros((nu, size))
+    keep = min(width, size)
+    out[:, :keep] = s.hist[:, :keep]
+    columns = np.arange(width)
+    beyond = (columns[None, :] > top[:, None]) & (s.hist > 0)
+    if beyond.any():
+        rows, cols = np.nonzero(beyond)
+        in_out = cols < size
+        out[rows[in_out], cols[in_out]] -= s.hist[rows[in_out], cols[in_out]]
+        np.add.at(out, (rows, top[rows]), s.hist[rows, cols])
+    return out
+
+
+def mark_boundaries(s: UnitRows, unit_work: np.ndarray, nw: int) -> np.ndarray:
+    """works × marks 3..5: the lowest score that received the mark in the region (NaN when none)."""
+    lowest = -_work_max(-np.where(np.isnan(s.mark_min), np.inf, s.mark_min), unit_work, nw, -np.inf)
+    return np.where(np.isinf(lowest), np.nan, lowest)
+
+
+# --- round 2: K2's g against the region's hard and easy tasks ------------------------------------------
+
+@dataclass
+class Round2:
+    """K2's per-participant sums, per unit (cnt, Σg, Σg²) and per (unit, total score) (n, Σg)."""
+    cnt: np.ndarray
+    sum_g: np.ndarray
+    sum_g2: np.ndarray
+    pair_unit: np.ndarray
+    pair_score: np.ndarray
+    pair_n: np.ndarray
+    pair_g: np.ndarray
+
+    def add(self, other: "Round2") -> "Round2":
+        """Another part's sums (its units are not this one's: adding to zeros is exact)."""
+        return Round2(self.cnt + other.cnt, self.sum_g + other.sum_g, self.sum_g2 + other.sum_g2,
+                      *(np.concatenate([a, b]) for a, b in ((self.pair_unit, other.pair_unit),
+                                                            (self.pair_score, other.pair_score),
+                                                            (self.pair_n, other.pair_n),
+                                                            (self.pair_g, other.pair_g))))
+
+
+def _row_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """Σ over `parts` (equal-length arrays) per element, rounded exactly as numpy sums the rows of the
+    rows × parts array they would form: left to right up to 7 parts (numpy's short-row loop), numpy itself
+    beyond (its pairwise blocks) — so the per-task columns need not be copied into a matrix first."""
+    if len(parts) > 7:
+        return np.column_stack(parts).sum(axis=1)
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def _success(columns, tmax, mask, gaps) -> np.ndarray:
+    """Each row's mean success (score / maximum) over the tasks of `mask` it has a score for (NaN: none);
+    `columns`: one array of the rows' scores per task, `gaps[k]`: whether task k's column may miss scores (the
+    same numbers either way: without gaps the masks are only skipped)."""
+    rates, counts, whole = [], [], 0
+    for k in np.flatnonzero(mask):
+        rate = columns[k] / tmax[k]
+        if not gaps[k] and np.isfinite(tmax[k]) and tmax[k] > 0:
+            rates.append(rate)  # every row has a score: nothing to leave out
+            whole += 1
+            continue
+        use = ~np.isnan(rate)
+        rates.append(np.where(use, rate, 0.0))
+        counts.append(use)
+    if not rates:
+        n = len(columns[0]) if columns else 0
+        return np.zeros(n) / np.zeros(n)
+    return _row_sum(rates) / (np.sum(counts, axis=0) + whole if counts else whole)
+
+
+def k2_sums(unit, work, score, block, nu: int, tmax, easy, hard) -> Round2:
+    """Round 2 over rows (`unit`, `work`: the region's codes of each row; `block`: its task columns)."""
+    g = np.full(len(unit), np.nan)
+    if block and len(unit):
+        order = None if (np.diff(work) >= 0).all() else np.argsort(work, kind="stable")
+        sorted_work = work if order is None else work[order]
+        heads = np.flatnonzero(np.diff(sorted_work, prepend=-1))
+        ends = np.append(heads[1:], len(work))
+        tasks = tmax.shape[1]
+        empty = np.full(len(work), np.nan)
+        columns = [(block[k] if k < len(block) else empty) for k in range(tasks)]
+        columns = columns if order is None else [column[order] for column in columns]
+        gaps = [bool(np.isnan(column).any()) for column in columns]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for a, b in zip(heads, ends):
+                w = sorted_work[a]
+                rows = [column[a:b] for column in columns]
+                values = _success(rows, tmax[w], hard[w], gaps) - _success(rows, tmax[w], easy[w], gaps)
+                if order is None:
+                    g[a:b] = values
+                else:
+                    g[order[a:b]] = values
+    has = ~np.isnan(g)
+    u, gh = unit[has], g[has]
+    s = np.nan_to_num(score[has]).astype(np.int64)
+    low = int(s.min()) if len(s) else 0
+    span = int(s.max()) - low + 1 if len(s) else 1
+    # per (unit, score) by one dense bincount (units × scores is small): no sort, and the pairs in (unit, score)
+    # order; each cell's g added in row order
+    key = u * span + (s - low)
+    n = np.bincount(key, minlength=nu * span)
+    total = np.bincount(key, weights=gh, minlength=nu * span)
+    cells = np.flatnonzero(n)
+    return Round2(cnt=np.bincount(u, minlength=nu).astype(float), sum_g=np.bincount(u, weights=gh, minlength=nu),
+                  sum_g2=np.bincount(u, weights=gh * gh, minlength=nu), pair_unit=cells // span,
+                  pair_score=cells % span + low, pair_n=n[cells].astype(float), pair_g=total[cells])
+
+
+def k2_units(p, tmax, easy, hard):
+    """(cnt, mean g, mean residual, residual variance) per unit: each participant's g against the region's mean
+    g of participants with the same total score in the same work. From the frame's rows, or from the rounds a
+    fanned-out run attached (p.cache["k2_round"]: a function of (tmax, easy, hard) giving the merged Round2)."""
+    nu = p.n_units
+    source = p.cache.get("k2_round")
+    if source is not None:
+        r = source(tmax, easy, hard)
+    else:
+        r = k2_sums(p.unit, p.work, p.score, task_block(p.results), nu, tmax, easy, hard)
+    pu, ps, pn, pg = r.pair_unit, r.pair_score, r.pair_n, r.pair_g
+    if len(pu) > 1 and not ((np.diff(pu) > 0) | ((np.diff(pu) == 0) & (np.diff(ps) > 0))).all():
+        # the parts' pairs come part by part: in (unit, score) order, as one frame gives them
+        order = np.lexsort((ps, pu))
+        pu, ps, pn, pg = pu[order], ps[order], pn[order], pg[order]
+    pw = p.units["work"].to_numpy()[pu] if len(pu) else np.zeros(0, dtype=np.int64)
+    low = int(ps.min()) if len(ps) else 0
+    span = int(ps.max()) - low + 1 if len(ps) else 1
+    cell = pw * span + (ps - low)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = (np.bincount(cell, weights=pg) / np.bincount(cell, weights=pn))[cell] if len(cell) else pg
+        cnt = r.cnt
+        mean_g = r.sum_g / cnt
+        resid = (r.sum_g - np.bincount(pu, weights=pn * expected, minlength=nu)) / cnt
+        square = (r.sum_g2 - 2 * np.bincount(pu, weights=pg * expected, minlength=nu)
+                  + np.bincount(pu, weights=pn * expected * expected, minlength=nu))
+        var_g = square / cnt - resid ** 2
+    return cnt, mean_g, resid, var_g
