@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
@@ -171,6 +171,16 @@ class Template:
 
     def page_break(self):
         self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    def landscape_section(self):
+        """Start a new page in landscape orientation (ГОСТ Р 7.0.97 allows an appendix so): a table of seven
+        columns breaks words in the middle on a portrait page. The page numbering and the header carry on."""
+        section = self.doc.add_section(WD_SECTION.NEW_PAGE)
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(297), Mm(210)
+        section.different_first_page_header_footer = False  # the appendix is never the document's first page
+        self.landscape = True  # tables from here on are stretched over the wider text area
+        self.text_width_cm = (section.page_width - section.left_margin - section.right_margin) / 360000
 
     # --- blocks ---------------------------------------------------------------------------------------
 
@@ -825,7 +835,7 @@ def decision_order():
     t.order_items()
     t.signature()
     t.executor_mark()
-    t.page_break()
+    t.landscape_section()
     t.p("Приложение № 1 к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
     t.p("Управленческие решения: сроки, ответственные, участники", align="center", bold=True, after=6)
     t.table(["№", "Решение", "Вид", "Срок", "Ответственный", "Участники", "Основание"],

@@ -311,6 +311,20 @@ def _template_tables():
         yield path.stem, doc, (section.page_width - section.left_margin - section.right_margin)
 
 
+def _tables_with_text_width(doc):
+    """(table, the text width of the section it stands in): an appendix may be on a landscape page."""
+    from docx.oxml.ns import qn
+    from docx.table import Table
+
+    sections, index = list(doc.sections), 0
+    for child in doc.element.body.iterchildren():
+        if child.tag == qn("w:tbl"):
+            section = sections[index]
+            yield Table(child, doc._body), section.page_width - section.left_margin - section.right_margin
+        elif child.tag == qn("w:p") and child.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            index += 1  # a paragraph carrying sectPr ends its section
+
+
 def test_no_word_of_a_table_header_is_broken_across_lines():
     """Every word of every header cell fits its column in the font it is printed with (Liberation Serif, the
     metrics of Times New Roman), so LibreOffice never breaks it in the middle."""
@@ -342,8 +356,8 @@ def test_tables_fit_the_text_area_and_their_rows_never_split_over_pages():
     from docx.oxml.ns import qn
 
     problems = []
-    for key, doc, text_width in _template_tables():
-        for n, table in enumerate(doc.tables, 1):
+    for key, doc, _width in _template_tables():
+        for n, (table, text_width) in enumerate(_tables_with_text_width(doc), 1):
             widths = [int(col.get(qn("w:w"))) * 635 for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
             if sum(widths) > text_width * 1.001:
                 problems.append(f"{key}, table {n}: {sum(widths) / 360000:.1f} cm wide, the text area "
