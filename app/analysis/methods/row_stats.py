@@ -92,9 +92,16 @@ def summarise(p, near_level: float | None) -> UnitRows:
     tasks = len(block)
     task_sum, task_cnt, task_max = np.empty((nu, tasks)), np.empty((nu, tasks)), np.empty((nu, tasks))
     has_any = np.zeros(len(unit), dtype=bool)
+    lengths = np.diff(np.append(starts, len(unit))).astype(float)
     for k, column in enumerate(block):
         column = by_unit(column)
         valid = ~np.isnan(column)
+        if valid.all():  # every row has the score (the usual case): the same sums without the masked copies
+            has_any[:] = True
+            task_sum[:, k] = np.add.reduceat(column, starts)
+            task_cnt[:, k] = lengths
+            task_max[:, k] = np.maximum.reduceat(column, starts)
+            continue
         has_any |= valid
         task_sum[:, k] = np.add.reduceat(np.where(valid, column, 0.0), starts)
         task_cnt[:, k] = np.add.reduceat(valid, starts, dtype=float)
