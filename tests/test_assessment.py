@@ -290,7 +290,7 @@ def _counts_by_group_bys(cycle_id: int) -> dict[str, int]:
     from sqlalchemy import and_, case, distinct
 
     from app.analysis.models import Finding
-    from app.assessment.evidence import ACKNOWLEDGED_STATES
+    from app.effectiveness.chain_counts import ACKNOWLEDGED_STATES
     from app.cycles.models import CollectionMethod, Goal
     from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
     from app.extensions import db

@@ -29,13 +29,13 @@ from app.core.db import in_ids
 from app.core.timeutil import format_date
 from app.cycles.models import Cycle, Indicator, Stage
 from app.documents.models import Document, DocumentVersion, Signature
+from app.effectiveness.chain_counts import ChainCounts, blocks_of, count_defects
 from app.effectiveness.integrity import LABELS as INTEGRITY_LABELS
-from app.effectiveness.integrity import Chain, CycleHead, count_defects
+from app.effectiveness.integrity import CycleHead
 from app.extensions import db
 from app.monitoring.models import DataRequest
 
 REGISTERED_STATES = ("registered", "published")
-ACKNOWLEDGED_STATES = ("acknowledged", "in_progress", "reported", "accepted", "returned")
 CONTENT_LABELS = {
     "goals": "целей", "goals_justified": "целей с обоснованием", "goals_realistic": "целей с оценкой реалистичности",
     "methods": "методов сбора", "requests_closed": "закрытых запросов сведений", "findings": "выводов анализа",
@@ -121,15 +121,14 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
     # The cycle ids as one bound array (app/core/db.in_ids): every query below is a short statement whatever the
     # region's size.
     ids = list(key_of)
-    # The rows of the cycles' chains (one query per kind of row), read twice: the stages and the content counts
-    # below, and the integrity checks.
-    chain = Chain(heads)
+    # The per-cycle counts of the cycles' chains (one GROUP BY per table), read twice: the stages and the content
+    # counts below, and the integrity checks' defects (counted, not described: the integrity panel describes them).
+    today = today or date.today()
+    counts = ChainCounts(heads, today=today)
     for cycle_id, (owner_id, code) in key_of.items():
-        _count_content(facts[(owner_id, code)], chain, cycle_id)
+        _count_content(facts[(owner_id, code)], counts, cycle_id)
     if integrity:
-        # Only the counts per check are scored: the defects are counted, not described (the integrity panel
-        # describes them).
-        for cycle_id, defects in count_defects(heads, today=today or date.today(), chain=chain).items():
+        for cycle_id, defects in count_defects(heads, today=today, counts=counts).items():
             facts[key_of[cycle_id]].defects.update(defects)
 
     # Documents with their newest registered edition (if any).
@@ -167,40 +166,31 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
     return facts
 
 
-def _filled(text: str | None) -> bool:
-    """The SQL test `length(trim(text)) > 0` of the integrity checks' `nonblank` (trim: spaces only)."""
-    return bool(text and text.strip(" "))
-
-
-def _count_content(facts: Facts, chain: Chain, cycle_id: int) -> None:
-    """Add one cycle's stage states and content counts to its facts, from the rows of its chain."""
-    for code, stage in chain.stages.get(cycle_id, {}).items():
-        if stage.state != "waiting":
-            facts.reached_blocks.add(code)
-            if stage.state == "approved":
-                facts.approved_blocks.add(code)
-    counts = facts.counts
-    if cycle_id in chain.goals:
-        justified, realistic = chain.goals_explained[cycle_id]
-        counts["goals"] += chain.goals[cycle_id]
-        counts["goals_justified"] += justified
-        counts["goals_realistic"] += realistic
-    counts["methods"] += chain.methods.get(cycle_id, 0)
-    findings = chain.findings.get(cycle_id, [])
-    counts["findings"] += len(findings)
-    counts["findings_with_causes"] += sum(1 for f in findings if _filled(f.causes))
-    counts["recommendations_issued"] += sum(1 for r in chain.recommendations.get(cycle_id, [])
-                                            if r.issued_at is not None)
-    counts["items_acknowledged"] += sum(1 for i in chain.items.get(cycle_id, []) if i.state in ACKNOWLEDGED_STATES)
-    measures = chain.measures.get(cycle_id, [])
-    counts["measures"] += sum(1 for m in measures if m.state != "cancelled")
-    counts["measures_done"] += sum(1 for m in measures if m.state in ("done", "verified"))
-    decisions = [d for d in chain.decisions.get(cycle_id, []) if d.state != "draft"]
-    counts["decisions"] += len(decisions)
-    counts["decisions_complete"] += sum(1 for d in decisions if _filled(d.participants))
-    evaluations = chain.evaluations.get(cycle_id, [])
-    counts["evaluations_with_conclusions"] += int(any(_filled(e.conclusions) for e in evaluations))
-    counts["proposals"] += len(chain.proposals.get(cycle_id, []))
+def _count_content(facts: Facts, counts: ChainCounts, cycle_id: int) -> None:
+    """Add one cycle's stage states and content counts to its facts, from its chain's counts."""
+    reached, approved = counts.stages.get(cycle_id, (0, 0))
+    facts.reached_blocks |= blocks_of(reached)
+    facts.approved_blocks |= blocks_of(approved)
+    out = facts.counts
+    goals, justified, realistic = counts.goals.get(cycle_id, (0, 0, 0))
+    out["goals"] += goals
+    out["goals_justified"] += justified
+    out["goals_realistic"] += realistic
+    out["methods"] += counts.methods.get(cycle_id, 0)
+    findings, with_causes, _ = counts.findings.get(cycle_id, (0, 0, 0))
+    out["findings"] += findings
+    out["findings_with_causes"] += with_causes
+    out["recommendations_issued"] += counts.recommendations.get(cycle_id, (0, 0))[1]
+    out["items_acknowledged"] += counts.items.get(cycle_id, (0,))[0]
+    live, done = counts.measures.get(cycle_id, (0, 0))[:2]
+    out["measures"] += live
+    out["measures_done"] += done
+    taken, complete = counts.decisions.get(cycle_id, (0, 0, 0))[1:3]
+    out["decisions"] += taken
+    out["decisions_complete"] += complete
+    conclusions, proposals = counts.evaluations.get(cycle_id, (0, 0, 0))[1:3]
+    out["evaluations_with_conclusions"] += conclusions
+    out["proposals"] += proposals
 
 
 def required_groups(mechanism_codes) -> dict[str, list[str]]:
