@@ -18,8 +18,9 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from datetime import date
+from functools import cache
 
-from sqlalchemy import and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy import Date, and_, bindparam, case, exists, func, literal, not_, or_, select
 
 from app.core.db import in_ids
 from app.cycles.basis import basis_problems
@@ -53,6 +54,11 @@ def _blank(column):
     return func.ltrim(func.coalesce(column, ""), literal(BLANK_CHARACTERS)) == ""
 
 
+def _filled(column):
+    """SQL's own test of a filled text (trim: spaces only), as the content counts have always taken it."""
+    return func.length(func.trim(func.coalesce(column, ""))) > 0
+
+
 def _count(condition):
     return func.sum(case((condition, 1), else_=0))
 
@@ -61,104 +67,126 @@ def _stage_mask(condition):
     return func.sum(case((condition, case(BITS, value=Stage.code, else_=0)), else_=0))
 
 
+@cache
+def _statements() -> dict:
+    """The statements of ChainCounts, built once per process: each run only binds its ids and date (`ids`: the
+    cycles, `basis`: their basis cycles, `today`)."""
+    ids, basis = "ids", "basis"
+    today = bindparam("today", type_=Date())
+    out = {}
+    # cycle id → (reached mask, approved mask) over BITS: reached = past «ожидает предыдущего этапа».
+    out["stages"] = (select(Stage.cycle_id, _stage_mask(Stage.state != "waiting"),
+                            _stage_mask(Stage.state == "approved"))
+                     .where(in_ids(Stage.cycle_id, key=ids)).group_by(Stage.cycle_id))
+    # → (goals, with a justification, with a realism)
+    out["goals"] = (select(Goal.cycle_id, func.count(), nonblank(Goal.justification), nonblank(Goal.realism))
+                    .where(in_ids(Goal.cycle_id, key=ids)).group_by(Goal.cycle_id))
+    # Of the basis cycles: → (indicators, without a method, without an accepted value for their cycle's period).
+    in_period = exists().where(IndicatorValue.indicator_id == Indicator.id, IndicatorValue.period == Cycle.period,
+                               Submission.id == IndicatorValue.submission_id, Submission.state == ACCEPTED)
+    out["indicators"] = (select(Indicator.cycle_id, func.count(), _count(_blank(Indicator.collection_method)),
+                                _count(~in_period))
+                         .join(Cycle, Cycle.id == Indicator.cycle_id)
+                         .where(in_ids(Indicator.cycle_id, key=basis)).group_by(Indicator.cycle_id))
+    out["methods"] = (select(CollectionMethod.cycle_id, func.count())
+                      .where(in_ids(CollectionMethod.cycle_id, key=ids)).group_by(CollectionMethod.cycle_id))
+    # The measures' indicators to be re-measured: (cycle, end date, latest accepted value of the indicator) of the
+    # measures not cancelled with an end date (the latest value as the walk sees it: of an indicator of a basis
+    # cycle, any period).
+    latest = (select(func.max(IndicatorValue.updated_at))
+              .join(Submission, Submission.id == IndicatorValue.submission_id)
+              .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+              .where(IndicatorValue.indicator_id == measure_indicators.c.indicator_id,
+                     Submission.state == ACCEPTED, in_ids(Indicator.cycle_id, key=basis))
+              .scalar_subquery())
+    out["remeasured"] = (select(Measure.cycle_id, Measure.end_date, latest).select_from(measure_indicators)
+                         .join(Measure, Measure.id == measure_indicators.c.measure_id)
+                         .where(in_ids(Measure.cycle_id, key=ids), Measure.state != "cancelled",
+                                Measure.end_date.is_not(None)))
+    answered = exists().where(recommendation_findings.c.finding_id == Finding.id,
+                              Recommendation.id == recommendation_findings.c.recommendation_id,
+                              Recommendation.cycle_id == Finding.cycle_id)
+    # → (findings, with causes, answered by no recommendation of the cycle)
+    out["findings"] = (select(Finding.cycle_id, func.count(), nonblank(Finding.causes), _count(~answered))
+                       .where(in_ids(Finding.cycle_id, key=ids)).group_by(Finding.cycle_id))
+    addressed = exists().where(RecommendationItem.recommendation_id == Recommendation.id)
+    implemented = exists().where(measure_recommendations.c.recommendation_id == Recommendation.id,
+                                 Measure.id == measure_recommendations.c.measure_id,
+                                 Measure.cycle_id == Recommendation.cycle_id, Measure.state != "cancelled")
+    # → (recommendations, issued, without addressees, addressed but not issued, implemented by no measure)
+    out["recommendations"] = (select(Recommendation.cycle_id, func.count(),
+                                     _count(Recommendation.issued_at.is_not(None)), _count(~addressed),
+                                     _count(and_(addressed, Recommendation.issued_at.is_(None))), _count(~implemented))
+                              .where(in_ids(Recommendation.cycle_id, key=ids)).group_by(Recommendation.cycle_id))
+    # → (items acknowledged, items past their answer date unacknowledged)
+    late = and_(RecommendationItem.state.in_(UNACKNOWLEDGED), RecommendationItem.due_date < today)
+    out["items"] = (select(Recommendation.cycle_id, _count(RecommendationItem.state.in_(ACKNOWLEDGED_STATES)),
+                           _count(late))
+                    .join(Recommendation, Recommendation.id == RecommendationItem.recommendation_id)
+                    .where(in_ids(Recommendation.cycle_id, key=ids)).group_by(Recommendation.cycle_id))
+    live = Measure.state != "cancelled"
+    # → (not cancelled, done, not cancelled without a responsible, not cancelled without both dates)
+    out["measures"] = (select(Measure.cycle_id, _count(live), _count(Measure.state.in_(("done", "verified"))),
+                              _count(and_(live, Measure.responsible_id.is_(None))),
+                              _count(and_(live, or_(Measure.start_date.is_(None), Measure.end_date.is_(None)))))
+                       .where(in_ids(Measure.cycle_id, key=ids)).group_by(Measure.cycle_id))
+    with_findings = exists().where(decision_findings.c.decision_id == Decision.id)
+    taken = Decision.state != "draft"
+    # → (decisions, taken, taken with participants, without a responsible, without a deadline, without
+    # participants, without a basis)
+    out["decisions"] = (select(Decision.cycle_id, func.count(), _count(taken),
+                               _count(and_(taken, _filled(Decision.participants))),
+                               _count(Decision.responsible_id.is_(None)), _count(Decision.deadline.is_(None)),
+                               _count(_blank(Decision.participants)),
+                               _count(and_(_blank(Decision.basis), not_(with_findings))))
+                        .where(in_ids(Decision.cycle_id, key=ids)).group_by(Decision.cycle_id))
+    # → (conclusions blank, conclusions filled (SQL trim), proposals, proposals not carried); one evaluation
+    # per cycle.
+    conclusions = EffectivenessEvaluation.conclusions
+    out["evaluations"] = (select(EffectivenessEvaluation.cycle_id, func.max(case((_blank(conclusions), 1), else_=0)),
+                                 func.max(case((_filled(conclusions), 1), else_=0)),
+                                 func.count(EffectivenessProposal.id),
+                                 _count(and_(EffectivenessProposal.id.is_not(None),
+                                             EffectivenessProposal.applied_cycle_id.is_(None))))
+                          .outerjoin(EffectivenessProposal,
+                                     EffectivenessProposal.evaluation_id == EffectivenessEvaluation.id)
+                          .where(in_ids(EffectivenessEvaluation.cycle_id, key=ids))
+                          .group_by(EffectivenessEvaluation.cycle_id))
+    out["continued"] = select(Cycle.previous_id).where(in_ids(Cycle.previous_id, key=ids)).distinct()
+    return out
+
+
 class ChainCounts:
     """Per cycle, the counts of its chain's rows the checks and the content counts need: one GROUP BY per table for
-    all the cycles (a fixed number of statements). Each attribute maps a cycle id to a tuple; cycles without rows are
-    absent."""
+    all the cycles (a fixed number of statements, _statements). Each attribute maps a cycle id to a tuple of counts
+    (described in _statements); cycles without rows are absent."""
 
     def __init__(self, cycles: list[Cycle | CycleHead], *, today: date):
-        ids = [c.id for c in cycles]
         self.today = today
         self.basis = _basis_ids(cycles)
-        basis_ids = sorted({b for v in self.basis.values() for b in v})
-        rows = db.session.connection().execute
-        # cycle id → (reached mask, approved mask) over BITS: reached = past «ожидает предыдущего этапа».
-        self.stages = {r[0]: (r[1] or 0, r[2] or 0) for r in db.session.execute(
-            select(Stage.cycle_id, _stage_mask(Stage.state != "waiting"), _stage_mask(Stage.state == "approved"))
-            .where(in_ids(Stage.cycle_id, ids)).group_by(Stage.cycle_id))}
-        # → (goals, with a justification, with a realism)
-        self.goals = {r[0]: (r[1], int(r[2] or 0), int(r[3] or 0)) for r in rows(
-            select(Goal.cycle_id, func.count(), nonblank(Goal.justification), nonblank(Goal.realism))
-            .where(in_ids(Goal.cycle_id, ids)).group_by(Goal.cycle_id))}
-        # Of the basis cycles: → (indicators, without a method, without an accepted value for their cycle's period).
-        in_period = exists().where(IndicatorValue.indicator_id == Indicator.id, IndicatorValue.period == Cycle.period,
-                                   Submission.id == IndicatorValue.submission_id, Submission.state == ACCEPTED)
-        self.indicators = {r[0]: (r[1], int(r[2] or 0), int(r[3] or 0)) for r in rows(
-            select(Indicator.cycle_id, func.count(), _count(_blank(Indicator.collection_method)), _count(~in_period))
-            .join(Cycle, Cycle.id == Indicator.cycle_id)
-            .where(in_ids(Indicator.cycle_id, basis_ids)).group_by(Indicator.cycle_id))}
-        self.methods = dict(rows(select(CollectionMethod.cycle_id, func.count())
-                                 .where(in_ids(CollectionMethod.cycle_id, ids))
-                                 .group_by(CollectionMethod.cycle_id)).all())
-        # The measures' indicators to be re-measured: → [(end date, latest accepted value of the indicator)] of the
-        # measures not cancelled with an end date (the latest value as the walk sees it: of an indicator of a basis
-        # cycle, any period).
-        latest = (select(func.max(IndicatorValue.updated_at))
-                  .join(Submission, Submission.id == IndicatorValue.submission_id)
-                  .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
-                  .where(IndicatorValue.indicator_id == measure_indicators.c.indicator_id,
-                         Submission.state == ACCEPTED, in_ids(Indicator.cycle_id, basis_ids))
-                  .scalar_subquery())
+        statements = _statements()
+        params = {"ids": [c.id for c in cycles], "basis": sorted({b for v in self.basis.values() for b in v}),
+                  "today": today}
+        # The first through the session, which autoflushes; the rest as plain Core rows on its connection.
+        self.stages = {r[0]: r[1:] for r in db.session.execute(statements["stages"], params).all()}
+        execute = db.session.connection().execute
+
+        def counts(name: str) -> dict[int, tuple]:
+            return {r[0]: r[1:] for r in execute(statements[name], params).all()}
+
+        self.goals = counts("goals")
+        self.indicators = counts("indicators")
+        self.methods = dict(execute(statements["methods"], params).all())
         self.remeasured: dict[int, list] = {}
-        for cycle_id, end, last in rows(
-                select(Measure.cycle_id, Measure.end_date, latest).select_from(measure_indicators)
-                .join(Measure, Measure.id == measure_indicators.c.measure_id)
-                .where(in_ids(Measure.cycle_id, ids), Measure.state != "cancelled", Measure.end_date.is_not(None))):
+        for cycle_id, end, last in execute(statements["remeasured"], params).all():
             self.remeasured.setdefault(cycle_id, []).append((end, _as_date(last)))
-        answered = exists().where(recommendation_findings.c.finding_id == Finding.id,
-                                  Recommendation.id == recommendation_findings.c.recommendation_id,
-                                  Recommendation.cycle_id == Finding.cycle_id)
-        # → (findings, with causes, answered by no recommendation of the cycle)
-        self.findings = {r[0]: (r[1], int(r[2] or 0), int(r[3] or 0)) for r in rows(
-            select(Finding.cycle_id, func.count(), nonblank(Finding.causes), _count(~answered))
-            .where(in_ids(Finding.cycle_id, ids)).group_by(Finding.cycle_id))}
-        addressed = exists().where(RecommendationItem.recommendation_id == Recommendation.id)
-        implemented = exists().where(measure_recommendations.c.recommendation_id == Recommendation.id,
-                                     Measure.id == measure_recommendations.c.measure_id,
-                                     Measure.cycle_id == Recommendation.cycle_id, Measure.state != "cancelled")
-        # → (recommendations, issued, without addressees, addressed but not issued, implemented by no measure)
-        self.recommendations = {r[0]: (r[1], int(r[2] or 0), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
-                                for r in rows(
-            select(Recommendation.cycle_id, func.count(), _count(Recommendation.issued_at.is_not(None)),
-                   _count(~addressed), _count(and_(addressed, Recommendation.issued_at.is_(None))),
-                   _count(~implemented))
-            .where(in_ids(Recommendation.cycle_id, ids)).group_by(Recommendation.cycle_id))}
-        # → (items acknowledged, items past their answer date unacknowledged)
-        self.items = {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in rows(
-            select(Recommendation.cycle_id, _count(RecommendationItem.state.in_(ACKNOWLEDGED_STATES)),
-                   _count(and_(RecommendationItem.state.in_(UNACKNOWLEDGED), RecommendationItem.due_date < today)))
-            .join(Recommendation, Recommendation.id == RecommendationItem.recommendation_id)
-            .where(in_ids(Recommendation.cycle_id, ids)).group_by(Recommendation.cycle_id))}
-        live = Measure.state != "cancelled"
-        # → (not cancelled, done, not cancelled without a responsible, not cancelled without both dates)
-        self.measures = {r[0]: tuple(int(v or 0) for v in r[1:]) for r in rows(
-            select(Measure.cycle_id, _count(live), _count(Measure.state.in_(("done", "verified"))),
-                   _count(and_(live, Measure.responsible_id.is_(None))),
-                   _count(and_(live, or_(Measure.start_date.is_(None), Measure.end_date.is_(None)))))
-            .where(in_ids(Measure.cycle_id, ids)).group_by(Measure.cycle_id))}
-        with_findings = exists().where(decision_findings.c.decision_id == Decision.id)
-        taken = Decision.state != "draft"
-        # → (decisions, taken, taken with participants, without a responsible, without a deadline, without
-        # participants, without a basis)
-        self.decisions = {r[0]: (r[1],) + tuple(int(v or 0) for v in r[2:]) for r in rows(
-            select(Decision.cycle_id, func.count(), _count(taken),
-                   _count(and_(taken, func.length(func.trim(func.coalesce(Decision.participants, ""))) > 0)),
-                   _count(Decision.responsible_id.is_(None)), _count(Decision.deadline.is_(None)),
-                   _count(_blank(Decision.participants)), _count(and_(_blank(Decision.basis), not_(with_findings))))
-            .where(in_ids(Decision.cycle_id, ids)).group_by(Decision.cycle_id))}
-        # → (conclusions blank, conclusions filled (SQL trim), proposals, proposals not carried); one evaluation
-        # per cycle.
-        conclusions = EffectivenessEvaluation.conclusions
-        self.evaluations = {r[0]: tuple(int(v or 0) for v in r[1:]) for r in rows(
-            select(EffectivenessEvaluation.cycle_id, func.max(case((_blank(conclusions), 1), else_=0)),
-                   func.max(case((func.length(func.trim(func.coalesce(conclusions, ""))) > 0, 1), else_=0)),
-                   func.count(EffectivenessProposal.id),
-                   _count(and_(EffectivenessProposal.id.is_not(None),
-                               EffectivenessProposal.applied_cycle_id.is_(None))))
-            .outerjoin(EffectivenessProposal, EffectivenessProposal.evaluation_id == EffectivenessEvaluation.id)
-            .where(in_ids(EffectivenessEvaluation.cycle_id, ids)).group_by(EffectivenessEvaluation.cycle_id))}
-        self.continued = set(rows(select(Cycle.previous_id).where(in_ids(Cycle.previous_id, ids)).distinct())
-                             .scalars())
+        self.findings = counts("findings")
+        self.recommendations = counts("recommendations")
+        self.items = counts("items")
+        self.measures = counts("measures")
+        self.decisions = counts("decisions")
+        self.evaluations = counts("evaluations")
+        self.continued = set(execute(statements["continued"], params).scalars().all())
 
 
 def count_defects(cycles: list[Cycle | CycleHead], *, today: date,
