@@ -123,7 +123,7 @@ class _IdList(TypeDecorator):
         return dialect.type_descriptor(_IntegerArrayText() if dialect.name == "postgresql" else String())
 
     def process_bind_param(self, value, dialect):
-        text = ",".join(str(int(v)) for v in value)
+        text = ",".join(map(str, map(int, value)))
         return f"{{{text}}}" if dialect.name == "postgresql" else f"[{text}]"
 
 
