@@ -7,6 +7,8 @@ import csv
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -112,7 +114,7 @@ def manifest_of(archive: zipfile.ZipFile) -> dict:
     return json.loads(archive.read("manifest.json"))
 
 
-def test_manifest_hashes_match_the_files_in_the_zip(world, scored, db_session):
+def test_manifest_hashes_match_the_files_in_the_zip(world, scored, db_session, tmp_path):
     from app.assessment.models import EvidenceItem
 
     # The same edition recorded earlier for another criterion, before its registered copy existed: the signed file.
@@ -125,6 +127,15 @@ def test_manifest_hashes_match_the_files_in_the_zip(world, scored, db_session):
                                 document_version_id=first.id, title=item.title, sha256=first.sha256))
     db_session.commit()
     archive = build_zip(scored["campaign"], world["mun"])
+    # The ZIP itself (app.core.zipstream, written forwards): zipfile's CRC check and Info-ZIP's, a reader apart
+    # from Python.
+    assert archive.testzip() is None
+    if shutil.which("unzip"):
+        path = tmp_path / "package.zip"
+        archive.fp.seek(0)
+        path.write_bytes(archive.fp.read())
+        done = subprocess.run(["unzip", "-t", str(path)], capture_output=True, text=True)
+        assert done.returncode == 0 and "No errors detected" in done.stdout, done.stdout + done.stderr
     manifest = manifest_of(archive)
     assert manifest["campaign"]["id"] == scored["campaign"].id
     assert manifest["municipality"] == {"code": "MUN", "name": world["mun"].name}
@@ -193,9 +204,16 @@ def _extract(archive, tmp_path) -> Path:
 
 
 def test_the_audit_extract_verifies_and_a_tampered_one_fails_with_its_row(app, world, scored, tmp_path):
+    from app.audit import chain
     from app.audit.models import AuditEvent
     from app.extensions import db
 
+    # An event of the evidence document, and one of a document that is no evidence (not in the extract).
+    involved = chain.record(action="update", object_type="document", object_id=scored["doc"].id,
+                            organisation_id=world["mun"].id)
+    other = chain.record(action="update", object_type="document", object_id=scored["doc"].id + 1000,
+                         organisation_id=world["mun"].id)
+    db.session.commit()
     archive = build_zip(scored["campaign"], world["mun"])
     path = _extract(archive, tmp_path)
     text = path.read_text(encoding="utf-8-sig")
@@ -203,7 +221,8 @@ def test_the_audit_extract_verifies_and_a_tampered_one_fails_with_its_row(app, w
     ids = [int(r[0]) for r in rows[1:]]
     # The events of the objects involved: the campaign, the self-assessment, the evaluation and the document.
     types = set(db.session.scalars(select(AuditEvent.object_type).where(AuditEvent.id.in_(ids))))
-    assert {"assessment_campaign", "self_assessment", "expert_evaluation"} <= types
+    assert {"assessment_campaign", "self_assessment", "expert_evaluation", "document"} <= types
+    assert involved.id in ids and other.id not in ids
     runner = app.test_cli_runner()
     result = runner.invoke(args=["audit", "verify-extract", str(path)])
     assert result.exit_code == 0, result.output

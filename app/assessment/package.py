@@ -34,10 +34,10 @@ import os
 import re
 import tempfile
 import uuid
-import zipfile
 from itertools import groupby
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
+from functools import cache
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,9 +45,8 @@ from types import SimpleNamespace
 
 from flask import current_app, has_request_context
 from sqlalchemy import (
-    BigInteger, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, and_, case, literal, or_,
+    BigInteger, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, and_, bindparam, case, or_,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship, selectinload
 
@@ -64,6 +63,7 @@ from app.core.access import acting_roles_over
 from app.core.errors import NotFound, ValidationFailed
 from app.core.spreadsheets import csv_writer
 from app.core.timeutil import format_date, utcnow
+from app.core.zipstream import ZipStream
 from app.cycles.models import Cycle
 from app.documents.catalogue import document_types
 from app.documents.models import Attachment, Document, DocumentApproval, DocumentVersion, Signature
@@ -84,8 +84,9 @@ MANIFEST_COLUMNS = ("path", "sha256", "criterion", "registration", "signer", "ki
 FILE_STATUSES = {"ok": "включён, хеш совпадает", "mismatch": "не включён: хранимый файл не совпадает с хешем",
                  "missing": "не включён: файла нет в хранилище"}
 CHUNK = 256 * 1024
-TEXT_CHUNK = 64 * 1024  # characters of CSV/JSON gathered before one write into the ZIP
-ROWS_BATCH = 1000  # rows fetched per round trip where a region's rows are streamed
+COMPRESS_LEVEL = 6  # deflate, as zipfile's ZIP_DEFLATED with compresslevel=6 (bench/assessment.py --package)
+TEXT_CHUNK = 16 * 1024  # characters of CSV/JSON gathered before one write into the ZIP
+ROWS_BATCH = 250  # rows fetched per round trip where a region's rows are streamed (≈ 0.1 MB of score rows)
 WHOLE_FILE = 4 * 1024 * 1024  # a stored file up to this size is read once into memory (hashed, then written)
 
 
@@ -259,14 +260,22 @@ def _registration(item) -> str | None:
         else f"№ {item.registration_number}"
 
 
-def _evidence_rows(campaign: Campaign, municipality: Organisation):
+def _evidence_rows(campaign: Campaign, municipality_id: int):
     """One municipality's evidence items as plain rows, each with what the package needs of its edition (files,
     hashes, the edition's PDF) or attachment: one query, no object per item."""
+    return db.session.execute(_evidence_statement(), {"campaign": campaign.id, "municipality": municipality_id}).all()
+
+
+@cache
+def _evidence_statement():
+    """Built once, the campaign and municipality bound at execution: a region's package runs it per municipality,
+    and a statement built each time leaves its construction (aliases, column proxies) as garbage that grows with
+    the region until a full collection."""
     e, c, v, pdf, a = EvidenceItem, Criterion, DocumentVersion, DocumentPdf, Attachment
     owner, issuer = aliased(Organisation), aliased(Organisation)
     # Document.organisation: its issuer when it is not a stage's, else its cycle's owner (the sheets' time zone).
     timezone = case((Document.owner_type.is_not(None), issuer.timezone), else_=owner.timezone)
-    return db.session.execute(
+    return (
         select(e.id, e.document_version_id, e.sha256, e.registration_number, e.registration_date, e.signer, e.kind,
                e.title, e.url, e.comment, c.mechanism_code, c.code.label("criterion"), c.block, v.document_id,
                v.number, v.sha256.label("version_sha256"), v.stored_path, v.registered_sha256, v.registered_path,
@@ -281,7 +290,8 @@ def _evidence_rows(campaign: Campaign, municipality: Organisation):
         .outerjoin(issuer, issuer.id == Document.organisation_id)
         .outerjoin(pdf, and_(pdf.version_id == v.id, pdf.status == "done"))
         .outerjoin(a, a.id == e.attachment_id)
-        .where(e.campaign_id == campaign.id, e.municipality_id == municipality.id).order_by(e.id)).all()
+        .where(e.campaign_id == bindparam("campaign"), e.municipality_id == bindparam("municipality"))
+        .order_by(e.id))
 
 
 @dataclass
@@ -306,28 +316,33 @@ def _editions_for_sheets(rows) -> dict[int, _Edition]:
         for r in rows if r.document_id is not None}
     if not editions:
         return {}
-    a, sig = DocumentApproval, Signature
-    for visa in db.session.execute(
-            select(a.version_id, a.id, a.round, a.position, a.decision, a.approver_position, a.approver_name,
-                   a.decided_at, a.comment).where(a.version_id.in_(editions)).order_by(a.round, a.position)):
+    visas, signatures = _sheet_statements()
+    for visa in db.session.execute(visas, {"versions": list(editions)}):
         editions[visa.version_id].approvals.append(visa)
-    for signature in db.session.execute(
-            select(sig.version_id, sig.meaning, sig.signer_position, sig.signer_name, sig.signed_at,
-                   sig.file_sha256).where(sig.version_id.in_(editions)).order_by(sig.signed_at)):
+    for signature in db.session.execute(signatures, {"versions": list(editions)}):
         editions[signature.version_id].signatures.append(signature)
     return editions
 
 
-def _plan(campaign: Campaign, municipality: Organisation, root: Path, documents: set[int]) -> list[_Planned]:
-    """The files of one municipality to package, in the order of its evidence items; the documents involved are
-    added to `documents` (their audit events go into the extract)."""
-    rows = _evidence_rows(campaign, municipality)
+@cache
+def _sheet_statements():
+    """The visas and the signatures of the editions bound as `versions` (built once: see _evidence_statement)."""
+    a, sig = DocumentApproval, Signature
+    versions = bindparam("versions", expanding=True)
+    return (select(a.version_id, a.id, a.round, a.position, a.decision, a.approver_position, a.approver_name,
+                   a.decided_at, a.comment).where(a.version_id.in_(versions)).order_by(a.round, a.position),
+            select(sig.version_id, sig.meaning, sig.signer_position, sig.signer_name, sig.signed_at,
+                   sig.file_sha256).where(sig.version_id.in_(versions)).order_by(sig.signed_at))
+
+
+def _plan(campaign: Campaign, municipality, root: Path) -> list[_Planned]:
+    """The files of one municipality (its id and code) to package, in the order of its evidence items."""
+    rows = _evidence_rows(campaign, municipality.id)
     # One file per (edition, recorded hash), naming every criterion it stands for.
     grouped: dict[tuple, list] = {}
     for row in rows:
         if row.document_id is not None:
             key = ("version", row.document_version_id, row.sha256)
-            documents.add(row.document_id)
         elif row.attachment_id is not None:
             key = ("attachment", row.attachment_id, row.sha256)
         else:
@@ -386,19 +401,19 @@ def _plan(campaign: Campaign, municipality: Organisation, root: Path, documents:
     return planned
 
 
-def _audit_objects(campaign: Campaign, municipality: Organisation | None, documents: set[int]) -> dict:
-    """The objects whose audit events go into the extract: the campaign, its municipalities', self-assessments' and
-    evaluations' rows of the package's scope (one statement), and the documents that are evidence."""
-    def ids(kind, model):
-        query = select(literal(kind), model.id).where(model.campaign_id == campaign.id)
-        return query if municipality is None else query.where(model.municipality_id == municipality.id)
-    objects = {"assessment_campaign": [campaign.id], "assessment_municipality": [], "self_assessment": [],
-               "expert_evaluation": [], "document": sorted(documents)}
-    for kind, object_id in db.session.execute(union_all(
-            ids("assessment_municipality", CampaignMunicipality), ids("self_assessment", SelfAssessment),
-            ids("expert_evaluation", Assignment))):
-        objects[kind].append(object_id)
-    return objects
+def _audit_objects(campaign: Campaign, municipality_id: int | None) -> dict:
+    """The objects whose audit events go into the extract, kind → their ids as a subquery (not a list: a region's
+    documents are thousands): the campaign, its municipalities', self-assessments' and evaluations' rows of the
+    package's scope, and the documents whose editions are evidence."""
+    def scoped(query, model):
+        query = query.where(model.campaign_id == campaign.id)
+        return query if municipality_id is None else query.where(model.municipality_id == municipality_id)
+    return {"assessment_campaign": [campaign.id],
+            **{kind: scoped(select(model.id), model) for kind, model in (
+                ("assessment_municipality", CampaignMunicipality), ("self_assessment", SelfAssessment),
+                ("expert_evaluation", Assignment))},
+            "document": scoped(select(DocumentVersion.document_id).join(
+                EvidenceItem, EvidenceItem.document_version_id == DocumentVersion.id), EvidenceItem)}
 
 
 def _sheet(version: _Edition) -> bytes | None:
@@ -451,7 +466,7 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _add_stored(archive: zipfile.ZipFile, planned: _Planned) -> Entry:
+def _add_stored(archive: ZipStream, planned: _Planned) -> Entry:
     """Copy one stored file into the ZIP if its bytes still have the recorded hash; otherwise say why not."""
     entry = Entry(planned.path, planned.expected, planned.kind, "; ".join(planned.criteria) or None,
                   planned.registration, planned.signer, note=planned.note)
@@ -459,7 +474,7 @@ def _add_stored(archive: zipfile.ZipFile, planned: _Planned) -> Entry:
         entry.path, entry.status = None, "missing"
         return entry
     if planned.data is not None:
-        archive.writestr(planned.path, planned.data)
+        archive.add(planned.path, planned.data)
         entry.sha256 = hashlib.sha256(planned.data).hexdigest()
         return entry
     if planned.source is None or not planned.source.is_file():
@@ -481,18 +496,18 @@ def _add_stored(archive: zipfile.ZipFile, planned: _Planned) -> Entry:
         entry.extra = {"stored_sha256": actual}
         return entry
     if data is not None:
-        archive.writestr(planned.path, data)
+        archive.add(planned.path, data)
     else:
-        with open(planned.source, "rb") as src, archive.open(planned.path, "w", force_zip64=True) as dst:
+        with open(planned.source, "rb") as src, archive.open(planned.path) as dst:
             while chunk := src.read(CHUNK):
                 dst.write(chunk)
     entry.sha256 = actual
     return entry
 
 
-def _stream_csv(archive: zipfile.ZipFile, path: str, header, rows) -> str:
+def _stream_csv(archive: ZipStream, path: str, header, rows) -> str:
     """Write a CSV member (UTF-8 with BOM, «;») row by row; its SHA-256."""
-    with archive.open(path, "w", force_zip64=True) as member:
+    with archive.open(path) as member:
         sink = _HashingWriter(member)
         sink.write("\ufeff")  # the BOM: Excel opens UTF-8 CSV as UTF-8
         writer = csv_writer(sink, delimiter=";", quoting=csv.QUOTE_MINIMAL)
@@ -504,10 +519,7 @@ def _stream_csv(archive: zipfile.ZipFile, path: str, header, rows) -> str:
 
 
 def _audit_batches(objects: dict):
-    conditions = [and_(AuditEvent.object_type == kind, AuditEvent.object_id.in_(ids))
-                  for kind, ids in objects.items() if ids]
-    if not conditions:
-        return
+    conditions = [and_(AuditEvent.object_type == kind, AuditEvent.object_id.in_(ids)) for kind, ids in objects.items()]
     last = 0
     while True:
         batch = db.session.execute(
@@ -552,8 +564,8 @@ class _Manifest:
         for line in self.lines:
             yield line
 
-    def write(self, archive: zipfile.ZipFile, head: dict) -> None:
-        with archive.open("manifest.json", "w", force_zip64=True) as member:
+    def write(self, archive: ZipStream, head: dict) -> None:
+        with archive.open("manifest.json") as member:
             out = _HashingWriter(member)
             # The head's object with "files" as its last key, the rows streamed into that list.
             out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "files": [')
@@ -568,9 +580,8 @@ class _Manifest:
 
 
 class _HashingFile:
-    """What produce writes the ZIP to: the file, hashed and counted on the way. It cannot seek, so zipfile writes
-    strictly forwards (each member's sizes in a data descriptor after its data) and the hash is the file's —
-    the package's SHA-256 without reading it back."""
+    """What produce writes the ZIP to: the file, hashed and counted on the way (the ZIP is written strictly
+    forwards, app.core.zipstream): the package's SHA-256 without reading it back."""
 
     def __init__(self, raw):
         self.raw, self.digest, self.size = raw, hashlib.sha256(), 0
@@ -593,15 +604,21 @@ def build(campaign: Campaign, municipality: Organisation | None, target, *,
     file object). `progress(fraction)` hears how far it got. One municipality at a time: its evidence is read,
     its files written and forgotten before the next, so memory does not grow with the region."""
     whole = municipality is None
-    municipalities = municipalities_for(campaign, None) if whole else [municipality]
+    # A region's municipalities as plain rows (id, code, name), not objects kept for the whole build.
+    municipalities = db.session.execute(
+        select(Organisation.id, Organisation.code, Organisation.name)
+        .join(CampaignMunicipality, CampaignMunicipality.municipality_id == Organisation.id)
+        .where(CampaignMunicipality.campaign_id == campaign.id).order_by(Organisation.code)).all() \
+        if whole else [municipality]
     tz_name = tz_name or campaign.organisation.timezone or current_app.config["APP_TIMEZONE"]
     root = storage_root()  # once: the helper makes sure the directory exists on every call
-    documents: set[int] = set()
     share = 0.95 / max(len(municipalities), 1)  # the scores, the audit extract and the manifests: the last 5 %
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive, \
-            _Manifest() as manifest:
+    with ExitStack() as stack:
+        out = stack.enter_context(open(target, "wb")) if isinstance(target, (str, os.PathLike)) else target
+        manifest = stack.enter_context(_Manifest())
+        archive = stack.enter_context(ZipStream(out, level=COMPRESS_LEVEL))
         for n, mun in enumerate(municipalities):
-            planned = _plan(campaign, mun, root, documents)
+            planned = _plan(campaign, mun, root)
             for k, item in enumerate(planned, 1):
                 manifest.add(_add_stored(archive, item))
                 if progress is not None:
@@ -610,7 +627,7 @@ def build(campaign: Campaign, municipality: Organisation | None, target, *,
                   for line in score_lines(campaign, None if whole else [municipality.id]))
         manifest.add(Entry("scores.csv", _stream_csv(archive, "scores.csv", SCORE_COLUMNS, scores), "scores",
                            note="Баллы: предложенный, самооценка, эксперт; уровень механизма"))
-        objects = _audit_objects(campaign, municipality, documents)
+        objects = _audit_objects(campaign, None if whole else municipality.id)
         # The audit log's presenter names objects with their page addresses, which need a request; a job has none.
         with nullcontext() if has_request_context() else current_app.test_request_context():
             sha = _stream_csv(archive, "audit.csv", audit_exports.HEADER,
