@@ -86,7 +86,7 @@ FILE_STATUSES = {"ok": "включён, хеш совпадает", "mismatch": 
 CHUNK = 256 * 1024
 COMPRESS_LEVEL = 6  # deflate, as zipfile's ZIP_DEFLATED with compresslevel=6 (bench/assessment.py --package)
 TEXT_CHUNK = 16 * 1024  # characters of CSV/JSON gathered before one write into the ZIP
-ROWS_BATCH = 250  # rows fetched per round trip where a region's rows are streamed (≈ 0.1 MB of score rows)
+SCORE_MUNICIPALITIES = 2  # municipalities whose scores are read per statement (≈ 300 rows of 8 mechanisms)
 WHOLE_FILE = 4 * 1024 * 1024  # a stored file up to this size is read once into memory (hashed, then written)
 
 
@@ -151,38 +151,63 @@ registry.register(registry.TrackedKind(
 def score_lines(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
     """One tuple per (municipality × criterion) in the order of SCORE_COLUMNS, ordered by municipality code,
     mechanism and criterion. `level`: the level of the mechanism's total by the expert's scores once every
-    criterion is scored by the expert, else by the self-assessment's, else empty. One query of plain rows, read in
-    batches and levelled one municipality at a time: a region's scores never sit in memory at once."""
+    criterion is scored by the expert, else by the self-assessment's, else empty. A region's scores never sit in
+    memory at once: see ordered_score_lines."""
+    ids = list(municipality_ids) if municipality_ids is not None else None
+    if ids is None or len(ids) > 1:
+        query = (select(Organisation.id)
+                 .join(CampaignMunicipality, CampaignMunicipality.municipality_id == Organisation.id)
+                 .where(CampaignMunicipality.campaign_id == campaign.id).order_by(Organisation.code, Organisation.id))
+        ids = db.session.scalars(query if ids is None else query.where(Organisation.id.in_(ids))).all()
+    return ordered_score_lines(campaign, ids, mechanism_code)
+
+
+def ordered_score_lines(campaign: Campaign, municipality_ids: list[int], mechanism_code: str | None = None):
+    """score_lines of the municipalities given in the order of their codes: SCORE_MUNICIPALITIES at a time, one
+    plain statement each (no server-side cursor: one municipality's package is one round trip), levelled one
+    municipality at a time."""
+    thresholds = campaign.criteria_set.thresholds
+    statement = _score_statement(mechanism_code is not None)
+    for start in range(0, len(municipality_ids), SCORE_MUNICIPALITIES):
+        chunk = db.session.execute(statement, {
+            "campaign": campaign.id, "municipalities": municipality_ids[start:start + SCORE_MUNICIPALITIES],
+            "mechanisms": list(campaign.mechanisms), "mechanism": mechanism_code}).all()
+        for _mun_id, group in groupby(chunk, key=lambda row: row[0]):
+            yield from _levelled(list(group), thresholds)
+
+
+def _levelled(rows, thresholds):
+    """One municipality's score rows with the level of each mechanism (its levels need all of its rows)."""
+    sums: dict[str, list] = {}
+    for *_head, mechanism, _block, _criterion, maximum, _proposed, own, expert in rows:
+        acc = sums.setdefault(mechanism, [0, 0, 0, True, True])
+        acc[0] += maximum
+        acc[1] += own or 0
+        acc[2] += expert or 0
+        acc[3] &= own is not None
+        acc[4] &= expert is not None
+    levels = {}
+    for mechanism, (maximum, own, expert, self_done, expert_done) in sums.items():
+        total = expert if expert_done else own if self_done else None
+        level = level_of(100 * total / maximum, thresholds) if total is not None and maximum else None
+        levels[mechanism] = LEVELS[level] if level else ""
+    for _id, code, name, mechanism, block, criterion, _max, proposed, own, expert in rows:
+        yield code, name, mechanism, block, criterion, proposed, own, expert, levels[mechanism]
+
+
+@cache
+def _score_statement(one_mechanism: bool):
+    """The scores of the municipalities bound as `municipalities` (built once: see _evidence_statement)."""
     query = (select(Organisation.id, Organisation.code, Organisation.name, Score.mechanism_code, Criterion.block,
                     Criterion.code, Criterion.max_points, Score.proposed_points, Score.self_points,
                     Score.expert_points)
              .select_from(Score).join(Criterion, Criterion.id == Score.criterion_id)
              .join(Organisation, Organisation.id == Score.municipality_id)
-             .where(Score.campaign_id == campaign.id, Score.mechanism_code.in_(campaign.mechanisms))
-             .order_by(Organisation.code, Organisation.id, Score.mechanism_code, Criterion.position, Criterion.id)
-             .execution_options(yield_per=ROWS_BATCH))
-    if municipality_ids is not None:
-        query = query.where(Score.municipality_id.in_(list(municipality_ids)))
-    if mechanism_code is not None:
-        query = query.where(Score.mechanism_code == mechanism_code)
-    thresholds = campaign.criteria_set.thresholds
-    for _mun_id, group in groupby(db.session.execute(query), key=lambda row: row[0]):
-        rows = list(group)  # one municipality's rows: its levels need all of them
-        sums: dict[str, list] = {}
-        for *_head, mechanism, _block, _criterion, maximum, _proposed, own, expert in rows:
-            acc = sums.setdefault(mechanism, [0, 0, 0, True, True])
-            acc[0] += maximum
-            acc[1] += own or 0
-            acc[2] += expert or 0
-            acc[3] &= own is not None
-            acc[4] &= expert is not None
-        levels = {}
-        for mechanism, (maximum, own, expert, self_done, expert_done) in sums.items():
-            total = expert if expert_done else own if self_done else None
-            level = level_of(100 * total / maximum, thresholds) if total is not None and maximum else None
-            levels[mechanism] = LEVELS[level] if level else ""
-        for _id, code, name, mechanism, block, criterion, _max, proposed, own, expert in rows:
-            yield code, name, mechanism, block, criterion, proposed, own, expert, levels[mechanism]
+             .where(Score.campaign_id == bindparam("campaign"),
+                    Score.municipality_id.in_(bindparam("municipalities", expanding=True)),
+                    Score.mechanism_code.in_(bindparam("mechanisms", expanding=True)))
+             .order_by(Organisation.code, Organisation.id, Score.mechanism_code, Criterion.position, Criterion.id))
+    return query.where(Score.mechanism_code == bindparam("mechanism")) if one_mechanism else query
 
 
 def score_rows(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
@@ -624,7 +649,7 @@ def build(campaign: Campaign, municipality: Organisation | None, target, *,
                 if progress is not None:
                     progress((n + k / len(planned)) * share)
         scores = (["" if cell is None else cell for cell in line]
-                  for line in score_lines(campaign, None if whole else [municipality.id]))
+                  for line in ordered_score_lines(campaign, [m.id for m in municipalities]))
         manifest.add(Entry("scores.csv", _stream_csv(archive, "scores.csv", SCORE_COLUMNS, scores), "scores",
                            note="Баллы: предложенный, самооценка, эксперт; уровень механизма"))
         objects = _audit_objects(campaign, None if whole else municipality.id)
