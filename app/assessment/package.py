@@ -45,10 +45,11 @@ from types import SimpleNamespace
 
 from flask import current_app, has_request_context
 from sqlalchemy import (
-    BigInteger, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, and_, bindparam, case, or_,
-    select,
+    BigInteger, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, and_, bindparam, case, literal_column,
+    null, or_, select, union_all,
 )
-from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship, selectinload
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped, aliased, joinedload, mapped_column, relationship, selectinload
 
 from app.assessment import services
 from app.assessment.criteria import level_of
@@ -334,30 +335,43 @@ class _Edition:
 
 
 def _editions_for_sheets(rows) -> dict[int, _Edition]:
-    """The editions of the evidence rows with their visas and signatures (one statement each, for all of them)."""
+    """The editions of the evidence rows with their visas and signatures (one statement for all of them)."""
     editions = {r.document_version_id: _Edition(
         r.number, r.version_registration_number, r.version_registration_date,
         SimpleNamespace(doc_type=document_types().get(r.type_key), organisation=SimpleNamespace(timezone=r.timezone)))
         for r in rows if r.document_id is not None}
     if not editions:
         return {}
-    visas, signatures = _sheet_statements()
-    for visa in db.session.execute(visas, {"versions": list(editions)}):
-        editions[visa.version_id].approvals.append(visa)
-    for signature in db.session.execute(signatures, {"versions": list(editions)}):
-        editions[signature.version_id].signatures.append(signature)
+    for row in db.session.execute(_sheet_statement(), {"versions": list(editions)}):
+        edition = editions[row.version_id]
+        if row.signature:
+            edition.signatures.append(SimpleNamespace(
+                meaning=row.meaning, signer_position=row.position_text, signer_name=row.name, signed_at=row.at,
+                file_sha256=row.file_sha256))
+        else:
+            edition.approvals.append(SimpleNamespace(
+                id=row.id, round=row.round, position=row.position, decision=row.decision,
+                approver_position=row.position_text, approver_name=row.name, decided_at=row.at, comment=row.comment))
     return editions
 
 
 @cache
-def _sheet_statements():
-    """The visas and the signatures of the editions bound as `versions` (built once: see _evidence_statement)."""
+def _sheet_statement():
+    """The visas (round, position order) and then the signatures (in the order signed) of the editions bound as
+    `versions`: one statement for both (a round trip fewer per municipality); built once (see
+    _evidence_statement)."""
     a, sig = DocumentApproval, Signature
     versions = bindparam("versions", expanding=True)
-    return (select(a.version_id, a.id, a.round, a.position, a.decision, a.approver_position, a.approver_name,
-                   a.decided_at, a.comment).where(a.version_id.in_(versions)).order_by(a.round, a.position),
-            select(sig.version_id, sig.meaning, sig.signer_position, sig.signer_name, sig.signed_at,
-                   sig.file_sha256).where(sig.version_id.in_(versions)).order_by(sig.signed_at))
+    zero, blank = literal_column("0"), null()
+    visas = select(a.version_id, zero.label("signature"), a.id, a.round, a.position, a.decision,
+                   a.approver_position.label("position_text"), a.approver_name.label("name"), a.decided_at.label("at"),
+                   a.comment, blank.label("meaning"), blank.label("file_sha256")).where(a.version_id.in_(versions))
+    signatures = select(sig.version_id, literal_column("1"), sig.id, zero, zero, blank, sig.signer_position,
+                        sig.signer_name, sig.signed_at, blank, sig.meaning, sig.file_sha256
+                        ).where(sig.version_id.in_(versions))
+    both = union_all(visas, signatures)
+    columns = both.selected_columns
+    return both.order_by(columns.signature, columns.round, columns.position, columns.at)
 
 
 def _plan(campaign: Campaign, municipality, root: Path) -> list[_Planned]:
@@ -566,42 +580,52 @@ def _campaign_info(campaign: Campaign) -> dict:
 
 
 class _Manifest:
-    """The manifest's rows as the files are written: one JSON line each in a temporary file, not in memory (a
-    region's package has thousands); at the end copied into the ZIP as manifest.json and manifest.csv."""
+    """The manifest's rows as the files are written, not in memory (a region's package has thousands): in two
+    temporary files, the body of manifest.json's list of files and manifest.csv's rows, each copied into the ZIP at
+    the end as it is (no row is read back and re-encoded)."""
 
     def __init__(self):
-        self.lines = tempfile.TemporaryFile("w+", encoding="utf-8")
-        self.files = self.problems = 0
+        self.json = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.csv = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self.csv_writer = csv_writer(self.csv, delimiter=";", quoting=csv.QUOTE_MINIMAL)
+        self.files = self.problems = self.rows = 0
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.lines.close()
+        self.json.close()
+        self.csv.close()
 
     def add(self, entry: Entry) -> None:
-        self.lines.write(json.dumps(entry.as_dict(), ensure_ascii=False) + "\n")
+        self.json.write((", " if self.rows else "") + json.dumps(entry.as_dict(), ensure_ascii=False))
+        self.csv_writer.writerow((entry.path or "", entry.sha256 or "", entry.criterion or "",
+                                  entry.registration or "", entry.signer or "", entry.kind,
+                                  FILE_STATUSES.get(entry.status, entry.status), entry.note or ""))
+        self.rows += 1
         self.files += entry.path is not None
         self.problems += entry.status != "ok"
-
-    def _rows(self):
-        self.lines.seek(0)
-        for line in self.lines:
-            yield line
 
     def write(self, archive: ZipStream, head: dict) -> None:
         with archive.open("manifest.json") as member:
             out = _HashingWriter(member)
-            # The head's object with "files" as its last key, the rows streamed into that list.
+            # The head's object with "files" as its last key, the rows copied into that list.
             out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "files": [')
-            for n, line in enumerate(self._rows()):
-                out.write((", " if n else "") + line.rstrip("\n"))
+            _copy(self.json, out)
             out.write("]}")
             out.flush()
-        rows = ([r["path"] or "", r["sha256"] or "", r["criterion"] or "", r["registration"] or "",
-                 r["signer"] or "", r["kind"], FILE_STATUSES.get(r["status"], r["status"]), r["note"] or ""]
-                for r in map(json.loads, self._rows()))
-        _stream_csv(archive, "manifest.csv", MANIFEST_COLUMNS, rows)
+        with archive.open("manifest.csv") as member:
+            out = _HashingWriter(member)
+            out.write("\ufeff")  # the BOM: Excel opens UTF-8 CSV as UTF-8
+            csv_writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL).writerow(MANIFEST_COLUMNS)
+            _copy(self.csv, out)
+            out.flush()
+
+
+def _copy(source, out: _HashingWriter) -> None:
+    source.seek(0)
+    while text := source.read(TEXT_CHUNK):
+        out.write(text)
 
 
 class _HashingFile:
@@ -629,6 +653,11 @@ def build(campaign: Campaign, municipality: Organisation | None, target, *,
     file object). `progress(fraction)` hears how far it got. One municipality at a time: its evidence is read,
     its files written and forgotten before the next, so memory does not grow with the region."""
     whole = municipality is None
+    # The campaign with the region and the criteria set the package names (and whose thresholds level the scores):
+    # one statement rather than a lazy load each — every round trip counts on a busy server.
+    campaign = db.session.scalars(
+        select(Campaign).options(joinedload(Campaign.organisation), joinedload(Campaign.criteria_set))
+        .where(Campaign.id == sa_inspect(campaign).identity[0])).one()
     # A region's municipalities as plain rows (id, code, name), not objects kept for the whole build.
     municipalities = db.session.execute(
         select(Organisation.id, Organisation.code, Organisation.name)
