@@ -170,6 +170,21 @@ def test_manifest_hashes_match_the_files_in_the_zip(world, scored, db_session, t
                                "self", "expert", "level"]
 
 
+def test_files_above_the_in_memory_size_are_hashed_then_streamed_with_the_same_result(world, scored, monkeypatch):
+    from app.assessment import package
+
+    whole = build_zip(scored["campaign"], world["mun"])
+    monkeypatch.setattr(package, "WHOLE_FILE", 0)  # every stored file takes the streamed path
+    monkeypatch.setattr(package, "CHUNK", 7)  # in many pieces
+    streamed = build_zip(scored["campaign"], world["mun"])
+    assert streamed.testzip() is None
+    files = [f for f in manifest_of(streamed)["files"] if f["path"]]
+    assert [(f["path"], f["sha256"]) for f in files] == \
+        [(f["path"], f["sha256"]) for f in manifest_of(whole)["files"] if f["path"]]
+    for f in files:
+        assert hashlib.sha256(streamed.read(f["path"])).hexdigest() == f["sha256"], f["path"]
+
+
 def test_a_superseded_document_keeps_its_scored_hash_and_changed_bytes_are_not_packaged(world, scored, db_session):
     from app.assessment import services
     from app.documents.storage import registered_path

@@ -32,6 +32,7 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
 import uuid
 from itertools import groupby
@@ -497,14 +498,6 @@ class _HashingWriter:
         self.target.write(data)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _add_stored(archive: ZipStream, planned: _Planned) -> Entry:
     """Copy one stored file into the ZIP if its bytes still have the recorded hash; otherwise say why not."""
     entry = Entry(planned.path, planned.expected, planned.kind, "; ".join(planned.criteria) or None,
@@ -516,32 +509,53 @@ def _add_stored(archive: ZipStream, planned: _Planned) -> Entry:
         archive.add(planned.path, planned.data)
         entry.sha256 = hashlib.sha256(planned.data).hexdigest()
         return entry
-    if planned.source is None or not planned.source.is_file():
+    source = _open_stored(planned.source)
+    if source is None:
         entry.path, entry.status = None, "missing"
         entry.note = planned.note or FILE_STATUSES["missing"]
         return entry
-    # Hashed before it is copied: a file whose bytes changed is never packaged under the recorded hash. A file up to
-    # WHOLE_FILE bytes is read once and hashed in memory; a larger one is hashed, then streamed (memory stays flat).
-    data = None
-    if planned.source.stat().st_size <= WHOLE_FILE:
-        data = planned.source.read_bytes()
-        actual = hashlib.sha256(data).hexdigest()
-    else:
-        actual = _file_sha256(planned.source)
-    if planned.expected and actual != planned.expected:
-        entry.path, entry.status = None, "mismatch"
-        entry.note = (f"Файл в хранилище изменён после оценки: его SHA-256 {actual} не совпадает с записанным "
-                      f"{planned.expected}; в пакет не включён.")
-        entry.extra = {"stored_sha256": actual}
-        return entry
-    if data is not None:
-        archive.add(planned.path, data)
-    else:
-        with open(planned.source, "rb") as src, archive.open(planned.path) as dst:
-            while chunk := src.read(CHUNK):
-                dst.write(chunk)
+    with source:
+        # Hashed before it is copied: a file whose bytes changed is never packaged under the recorded hash. A file
+        # up to WHOLE_FILE bytes is read once and hashed in memory; a larger one is hashed, then streamed from the
+        # same handle (memory stays flat).
+        data = None
+        if os.fstat(source.fileno()).st_size <= WHOLE_FILE:
+            data = source.read()
+            actual = hashlib.sha256(data).hexdigest()
+        else:
+            digest = hashlib.sha256()
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+            actual = digest.hexdigest()
+        if planned.expected and actual != planned.expected:
+            entry.path, entry.status = None, "mismatch"
+            entry.note = (f"Файл в хранилище изменён после оценки: его SHA-256 {actual} не совпадает с записанным "
+                          f"{planned.expected}; в пакет не включён.")
+            entry.extra = {"stored_sha256": actual}
+            return entry
+        if data is not None:
+            archive.add(planned.path, data)
+        else:
+            source.seek(0)
+            with archive.open(planned.path) as dst:
+                while chunk := source.read(CHUNK):
+                    dst.write(chunk)
     entry.sha256 = actual
     return entry
+
+
+def _open_stored(path: Path | None):
+    """The stored file open for reading, or None when there is none (one open and one fstat, no stat first)."""
+    if path is None:
+        return None
+    try:
+        source = open(path, "rb")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+        source.close()
+        return None
+    return source
 
 
 def _stream_csv(archive: ZipStream, path: str, header, rows) -> str:
