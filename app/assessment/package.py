@@ -667,11 +667,15 @@ def build(campaign: Campaign, municipality: Organisation | None, target, *,
     file object). `progress(fraction)` hears how far it got. One municipality at a time: its evidence is read,
     its files written and forgotten before the next, so memory does not grow with the region."""
     whole = municipality is None
-    # The campaign with the region and the criteria set the package names (and whose thresholds level the scores):
-    # one statement rather than a lazy load each — every round trip counts on a busy server.
-    campaign = db.session.scalars(
-        select(Campaign).options(joinedload(Campaign.organisation), joinedload(Campaign.criteria_set))
-        .where(Campaign.id == sa_inspect(campaign).identity[0])).one()
+    # The campaign with the region and the criteria set the package names (and whose thresholds level the scores),
+    # and the municipality: one statement rather than a lazy load each — every round trip counts on a busy server.
+    query = (select(Campaign).options(joinedload(Campaign.organisation), joinedload(Campaign.criteria_set))
+             .where(Campaign.id == sa_inspect(campaign).identity[0]))
+    if whole:
+        campaign = db.session.scalars(query).one()
+    else:
+        campaign, municipality = db.session.execute(
+            query.add_columns(Organisation).where(Organisation.id == sa_inspect(municipality).identity[0])).one()
     # A region's municipalities as plain rows (id, code, name), not objects kept for the whole build.
     municipalities = db.session.execute(
         select(Organisation.id, Organisation.code, Organisation.name)
