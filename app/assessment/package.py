@@ -675,7 +675,10 @@ def build(campaign: Campaign, municipality: Organisation | None, target, *,
         campaign = db.session.scalars(query).one()
     else:
         campaign, municipality = db.session.execute(
-            query.add_columns(Organisation).where(Organisation.id == sa_inspect(municipality).identity[0])).one()
+            query.add_columns(Organisation)
+            .join(CampaignMunicipality, CampaignMunicipality.campaign_id == Campaign.id)
+            .join(Organisation, Organisation.id == CampaignMunicipality.municipality_id)
+            .where(Organisation.id == sa_inspect(municipality).identity[0])).one()
     # A region's municipalities as plain rows (id, code, name), not objects kept for the whole build.
     municipalities = db.session.execute(
         select(Organisation.id, Organisation.code, Organisation.name)
