@@ -63,7 +63,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.access import acting_roles_over
 from app.core.errors import NotFound, ValidationFailed
-from app.core.spreadsheets import csv_writer
+from app.core.spreadsheets import csv_writer, safe_cell
 from app.core.timeutil import format_date, utcnow
 from app.core.zipstream import ZipStream
 from app.cycles.models import Cycle
@@ -268,6 +268,12 @@ def _safe(text: str, limit: int = 80) -> str:
     return _UNSAFE.sub("_", text or "").strip(" .")[:limit] or "файл"
 
 
+def _csv_line(cells) -> str:
+    out = io.StringIO()
+    csv_writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL).writerow(cells)
+    return out.getvalue()
+
+
 def municipalities_for(campaign: Campaign, municipality_code: str | None) -> list[Organisation]:
     """The package's municipalities: the one named by its code (Russian refusal when it is not assessed in the
     campaign), or every municipality of the campaign."""
@@ -391,6 +397,7 @@ def _plan(campaign: Campaign, municipality, root: Path) -> list[_Planned]:
     editions = _editions_for_sheets([group[0] for key, group in grouped.items() if key[0] == "version"])
 
     planned: list[_Planned] = []
+    sheets = _Sheets()
     used: set[str] = set()  # paths start with the municipality's code: unique within one municipality is enough
 
     def unique(path: str) -> str:
@@ -425,7 +432,7 @@ def _plan(campaign: Campaign, municipality, root: Path) -> list[_Planned]:
                 planned.append(_Planned(root / first.pdf_path, unique(f"{base}/{stem}.pdf"), first.pdf_sha256, "pdf",
                                         criteria, registration, signer))
             sheet_path = f"{base}/{stem}-листы согласования и удостоверения.csv"
-            sheet = _sheet(editions[first.document_version_id]) if sheet_path not in used else None
+            sheet = sheets.sheet(editions[first.document_version_id]) if sheet_path not in used else None
             if sheet is not None:
                 planned.append(_Planned(None, unique(sheet_path), None, "sheets", criteria, registration, signer,
                                         data=sheet))
@@ -456,21 +463,32 @@ def _audit_objects(campaign: Campaign, municipality_id: int | None) -> dict:
                 EvidenceItem, EvidenceItem.document_version_id == DocumentVersion.id), EvidenceItem)}
 
 
-def _sheet(version: _Edition) -> bytes | None:
-    """The лист согласования and лист удостоверения of an edition as CSV (app/documents/registered.py's rows)."""
-    visas = approval_rows(version)
-    signature = main_signature(version) if version.signatures else None
-    if not visas and signature is None:
-        return None
-    out = io.StringIO()
-    writer = csv_writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(("лист", "должность / реквизит", "И.О. Фамилия / значение", "решение", "дата", "замечания"))
-    for visa in visas:
-        writer.writerow(("Лист согласования", *visa))
-    if signature is not None:
-        for label, value in stamp_lines(version, signature):
-            writer.writerow(("Лист удостоверения", label, value or "", "", "", ""))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+class _Sheets:
+    """The лист согласования and лист удостоверения of editions as CSV (app/documents/registered.py's rows), one
+    municipality's at a time: one buffer and writer reused, the header line made once — the same text as
+    csv_writer would give (every value through safe_cell), at a fraction of the cost for a region's thousands."""
+
+    HEAD = "\ufeff" + _csv_line(("лист", "должность / реквизит", "И.О. Фамилия / значение", "решение", "дата",
+                                "замечания"))
+
+    def __init__(self):
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL)
+
+    def sheet(self, version: _Edition) -> bytes | None:
+        visas = approval_rows(version)
+        signature = main_signature(version) if version.signatures else None
+        if not visas and signature is None:
+            return None
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        write = self.writer.writerow
+        for visa in visas:
+            write(("Лист согласования", *map(safe_cell, visa)))
+        if signature is not None:
+            for label, value in stamp_lines(version, signature):
+                write(("Лист удостоверения", safe_cell(label), safe_cell(value or ""), "", "", ""))
+        return (self.HEAD + self.buffer.getvalue()).encode("utf-8")
 
 
 # --- writing ---------------------------------------------------------------------------------------------------
