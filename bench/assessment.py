@@ -6,11 +6,11 @@ mechanism (8) of the period, its nine stages (half approved), 3 goals, 6 indicat
 2 collection methods, 2 findings, 2 measures and 1 decision per cycle — rows inserted directly (the bench is about
 reading).
 
-Timed: app.assessment.evidence.gather for all municipalities × mechanisms — the documents, the rows of the cycles'
-chains (app/effectiveness/integrity.py Chain, one query per kind of row for all cycles) from which the stage states
-and content counts are read and the integrity checks' defects counted (count_defects) — and the proposal of every
-criterion of the default set, each rule compiled once (evidence.propose_all: what publishing and «Пересчитать
-предложенные баллы» do).
+Timed: app.assessment.evidence.gather for all municipalities × mechanisms — the documents, the per-cycle counts of the
+cycles' chains (app/effectiveness/chain_counts.py ChainCounts, one GROUP BY per table for all cycles) from which the
+stage states and content counts are read and the integrity checks' defects counted (count_defects) — and the proposal
+of every criterion of the default set, each rule compiled once (evidence.propose_all: what publishing and
+«Пересчитать предложенные баллы» do).
 Baseline: the same counts by plain SQL group-bys (one per table, grouped by owner and mechanism, including those the
 integrity checks rest on: stages reached, indicators without a method, values per indicator, recommendations,
 decisions' missing fields, evaluations) through the same connection, results into dicts.
