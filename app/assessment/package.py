@@ -62,6 +62,7 @@ from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.access import acting_roles_over
+from app.core.db import in_ids
 from app.core.errors import NotFound, ValidationFailed
 from app.core.spreadsheets import csv_writer, safe_cell
 from app.core.timeutil import format_date, utcnow
@@ -206,7 +207,7 @@ def _score_statement(one_mechanism: bool):
              .select_from(Score).join(Criterion, Criterion.id == Score.criterion_id)
              .join(Organisation, Organisation.id == Score.municipality_id)
              .where(Score.campaign_id == bindparam("campaign"),
-                    Score.municipality_id.in_(bindparam("municipalities", expanding=True)),
+                    in_ids(Score.municipality_id, key="municipalities"),
                     Score.mechanism_code.in_(bindparam("mechanisms", expanding=True)))
              .order_by(Organisation.code, Organisation.id, Score.mechanism_code, Criterion.position, Criterion.id))
     return query.where(Score.mechanism_code == bindparam("mechanism")) if one_mechanism else query
@@ -368,14 +369,14 @@ def _sheet_statement():
     `versions`: one statement for both (a round trip fewer per municipality); built once (see
     _evidence_statement)."""
     a, sig = DocumentApproval, Signature
-    versions = bindparam("versions", expanding=True)
     zero, blank = literal_column("0"), null()
     visas = select(a.version_id, zero.label("signature"), a.id, a.round, a.position, a.decision,
                    a.approver_position.label("position_text"), a.approver_name.label("name"), a.decided_at.label("at"),
-                   a.comment, blank.label("meaning"), blank.label("file_sha256")).where(a.version_id.in_(versions))
+                   a.comment, blank.label("meaning"), blank.label("file_sha256")
+                   ).where(in_ids(a.version_id, key="versions"))
     signatures = select(sig.version_id, literal_column("1"), sig.id, zero, zero, blank, sig.signer_position,
                         sig.signer_name, sig.signed_at, blank, sig.meaning, sig.file_sha256
-                        ).where(sig.version_id.in_(versions))
+                        ).where(in_ids(sig.version_id, key="versions"))
     both = union_all(visas, signatures)
     columns = both.selected_columns
     return both.order_by(columns.signature, columns.round, columns.position, columns.at)
