@@ -525,3 +525,23 @@ def test_packages_are_built_by_a_real_rq_worker_and_a_failed_build_is_recorded(t
     finally:
         dispose(app)
         connection.flushdb()
+
+
+@pytest.mark.parametrize("municipality", ["MUN", None])
+def test_flask_assessment_export_writes_a_sound_zip(app, world, scored, tmp_path, municipality):
+    """The CLI's package (a municipality's, and the whole campaign's) to a file: zipfile's CRC check passes and
+    every listed file has its listed hash."""
+    path = tmp_path / "package.zip"
+    args = ["assessment", "export", str(scored["campaign"].id), "--out", str(path)]
+    result = app.test_cli_runner().invoke(args=args + (["--municipality", municipality] if municipality else []))
+    assert result.exit_code == 0, result.output
+    assert "Пакет доказательств записан" in result.output
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        manifest = manifest_of(archive)
+        assert manifest["municipality"] == ({"code": "MUN", "name": world["mun"].name} if municipality else None)
+        assert [m["code"] for m in manifest["municipalities"]] == ["MUN"]
+        for f in manifest["files"]:
+            if f["path"]:
+                assert hashlib.sha256(archive.read(f["path"])).hexdigest() == f["sha256"], f["path"]
+        assert {"scores", "audit", "registered"} <= {f["kind"] for f in manifest["files"]}

@@ -17,11 +17,12 @@ left out and its manifest row says so (`status` «mismatch» with the hash found
 under a recorded hash.
 
 Built by a tracked job (app/assessment/jobs.py) or inline by `flask assessment export`, one municipality at a time
-(its evidence, visas and signatures read as plain rows, its files written, then forgotten); the manifest's rows wait
-in a temporary file and the scores are read in batches, so memory does not grow with the region — but for the ZIP's
-central directory, which zipfile keeps until the archive is closed (a few hundred bytes per file). The job writes
-the ZIP strictly forwards into a temporary file beside its place, hashing it on the way. A newer package of the same
-scope deletes the older ones' files (prune, ASSESSMENT_PACKAGES_KEEP); requests and downloads are audited.
+(its evidence, visas and signatures read as plain rows by statements built once, its files written, then forgotten);
+the manifest's rows wait in temporary files, the scores are read a few municipalities at a time and the audit extract
+names its objects by subqueries, and the ZIP writer (app.core.zipstream) keeps its central directory in a temporary
+file — so memory does not grow with the region. The ZIP is written strictly forwards into a temporary file beside
+its place, hashed on the way. A newer package of the same scope deletes the older ones' files (prune,
+ASSESSMENT_PACKAGES_KEEP); requests and downloads are audited.
 """
 
 from __future__ import annotations
