@@ -450,21 +450,6 @@ def _plan(campaign: Campaign, municipality, root: Path) -> list[_Planned]:
     return planned
 
 
-def _audit_objects(campaign: Campaign, municipality_id: int | None) -> dict:
-    """The objects whose audit events go into the extract, kind → their ids as a subquery (not a list: a region's
-    documents are thousands): the campaign, its municipalities', self-assessments' and evaluations' rows of the
-    package's scope, and the documents whose editions are evidence."""
-    def scoped(query, model):
-        query = query.where(model.campaign_id == campaign.id)
-        return query if municipality_id is None else query.where(model.municipality_id == municipality_id)
-    return {"assessment_campaign": [campaign.id],
-            **{kind: scoped(select(model.id), model) for kind, model in (
-                ("assessment_municipality", CampaignMunicipality), ("self_assessment", SelfAssessment),
-                ("expert_evaluation", Assignment))},
-            "document": scoped(select(DocumentVersion.document_id).join(
-                EvidenceItem, EvidenceItem.document_version_id == DocumentVersion.id), EvidenceItem)}
-
-
 class _Sheets:
     """The лист согласования and лист удостоверения of editions as CSV (app/documents/registered.py's rows), one
     municipality's at a time: one buffer and writer reused, the header line made once — the same text as
@@ -591,19 +576,40 @@ def _stream_csv(archive: ZipStream, path: str, header, rows) -> str:
     return sink.digest.hexdigest()
 
 
-def _audit_batches(objects: dict):
-    conditions = [and_(AuditEvent.object_type == kind, AuditEvent.object_id.in_(ids)) for kind, ids in objects.items()]
+def _audit_batches(campaign_id: int, municipality_id: int | None):
+    """The audit events of the package's objects with their organisations, oldest first, in batches."""
+    statement = _audit_statement(municipality_id is None)
     last = 0
     while True:
-        batch = db.session.execute(
-            select(AuditEvent, Organisation).outerjoin(Organisation, Organisation.id == AuditEvent.organisation_id)
-            .where(or_(*conditions), AuditEvent.id > last).order_by(AuditEvent.id)
-            .limit(audit_exports.BATCH)).all()
+        batch = db.session.execute(statement, {"campaign": campaign_id, "municipality": municipality_id,
+                                               "last": last}).all()
         if batch:
             yield batch
         if len(batch) < audit_exports.BATCH:  # the last one: no statement to learn there is nothing after it
             return
         last = batch[-1][0].id
+
+
+@cache
+def _audit_statement(whole: bool):
+    """The events after `last` of the objects whose audit events go into the extract: the campaign, its
+    municipalities', self-assessments' and evaluations' rows of the package's scope (the campaign's, or the bound
+    municipality's), and the documents whose editions are evidence — named by subqueries, not id lists (a region's
+    documents are thousands). Built once (see _evidence_statement)."""
+    def scoped(query, model):
+        query = query.where(model.campaign_id == bindparam("campaign"))
+        return query if whole else query.where(model.municipality_id == bindparam("municipality"))
+    objects = {kind: scoped(select(model.id), model) for kind, model in (
+        ("assessment_municipality", CampaignMunicipality), ("self_assessment", SelfAssessment),
+        ("expert_evaluation", Assignment))}
+    objects["document"] = scoped(select(DocumentVersion.document_id).join(
+        EvidenceItem, EvidenceItem.document_version_id == DocumentVersion.id), EvidenceItem)
+    event = AuditEvent
+    return (select(event, Organisation).outerjoin(Organisation, Organisation.id == event.organisation_id)
+            .where(or_(and_(event.object_type == "assessment_campaign", event.object_id == bindparam("campaign")),
+                       *(and_(event.object_type == kind, event.object_id.in_(ids)) for kind, ids in objects.items())),
+                   event.id > bindparam("last"))
+            .order_by(event.id).limit(audit_exports.BATCH))
 
 
 def _campaign_info(campaign: Campaign) -> dict:
@@ -722,11 +728,11 @@ def build(campaign: Campaign, municipality: Organisation | None, target, *,
                   for line in ordered_score_lines(campaign, [m.id for m in municipalities]))
         manifest.add(Entry("scores.csv", _stream_csv(archive, "scores.csv", SCORE_COLUMNS, scores), "scores",
                            note="Баллы: предложенный, самооценка, эксперт; уровень механизма"))
-        objects = _audit_objects(campaign, None if whole else municipality.id)
         # The audit log's presenter names objects with their page addresses, which need a request; a job has none.
         with nullcontext() if has_request_context() else current_app.test_request_context():
             sha = _stream_csv(archive, "audit.csv", audit_exports.HEADER,
-                              audit_exports.rows(_audit_batches(objects), tz_name))
+                              audit_exports.rows(_audit_batches(campaign.id, None if whole else municipality.id),
+                                                 tz_name))
         manifest.add(Entry("audit.csv", sha, "audit",
                            note="Выписка журнала аудита: проверка — flask audit verify-extract audit.csv"))
         if progress is not None:
