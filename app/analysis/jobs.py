@@ -379,7 +379,7 @@ STORE_POSTGRES = text(
     "INSERT INTO analysis_results (run_id, kind, school_id, year, procedure, subject, grade, sign, value, payload) "
     "SELECT (e.item->>0)::integer, e.item->>1, (e.item->>2)::integer, (e.item->>3)::smallint, e.item->>4, "
     "e.item->>5, (e.item->>6)::smallint, e.item->>7, (e.item->>8)::float8, (e.item->>9)::json "
-    "FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS e(item, n) ORDER BY e.n")
+    "FROM json_array_elements(convert_from(:rows, 'UTF8')::json) WITH ORDINALITY AS e(item, n) ORDER BY e.n")
 STORE_SQLITE = text(
     "INSERT INTO analysis_results (run_id, kind, school_id, year, procedure, subject, grade, sign, value, payload) "
     "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
@@ -393,10 +393,15 @@ class StoredRows:
     §4: a region of 4,800 schools has ≈ 90,000 rows, which an executemany sends as a statement per page of
     parameters). Each row is kept as its JSON text from the moment it is made (a dict a row weighed several times
     more) and travels in one JSON array per kind; its payload as a JSON text inside it, so the stored text is what
-    the JSON column itself would store (no re-rendering of numbers by the database's JSON functions)."""
+    the JSON column itself would store (no re-rendering of numbers by the database's JSON functions).
+
+    Each kind's array is built as UTF-8 bytes as the rows come, and PostgreSQL gets those very bytes (a bytea
+    parameter the statement decodes): a list of texts joined into one string and encoded for the driver held the
+    kind's rows three times over at the insert — the combining job's peak (107 MB of a region of 473,235 rows,
+    `bench/analysis.py --scale`)."""
 
     def __init__(self):
-        self.texts: dict[str, list[str]] = {}
+        self.arrays: dict[str, bytearray] = {}
         self.count: dict[str, int] = {}
         self.flagged: set[int] = set()
 
@@ -409,17 +414,25 @@ class StoredRows:
             self.count[kind] = self.count.get(kind, 0) + 1
             if kind == "verdict" and row["payload"].get("verdict") == FLAGGED:
                 self.flagged.add(row["school_id"])
-            self.texts.setdefault(kind, []).append(json.dumps(
+            array = self.arrays.get(kind)
+            if array is None:
+                array = self.arrays[kind] = bytearray(b"[")
+            else:
+                array += b","
+            array += json.dumps(
                 [row[name] for name in STORED] + [json.dumps(row["payload"], ensure_ascii=False, allow_nan=False)],
-                ensure_ascii=False, allow_nan=False))
+                ensure_ascii=False, allow_nan=False).encode()
 
     def store(self) -> None:
         """Insert every kind's rows (one statement a kind; flushes nothing else)."""
-        statement = STORE_POSTGRES if db.session.get_bind().dialect.name == "postgresql" else STORE_SQLITE
-        for kind in list(self.texts):
-            texts = self.texts.pop(kind)
-            db.session.execute(statement, {"rows": "[" + ",".join(texts) + "]"})
-            del texts
+        postgres = db.session.get_bind().dialect.name == "postgresql"
+        for kind in list(self.arrays):
+            array = self.arrays.pop(kind)
+            array += b"]"
+            # SQLite's JSON functions take text (a BLOB would be read as its binary JSONB)
+            db.session.execute(STORE_POSTGRES if postgres else STORE_SQLITE,
+                               {"rows": array if postgres else array.decode()})
+            del array
 
 
 def _first(frame, names) -> str | None:
