@@ -485,7 +485,13 @@ def dispatch(run: AnalysisRun) -> list[AnalysisPart]:
 def run_part(part_id: int) -> None:
     """Read and stage one municipality's rows (a tracked job: the part row says done or failed, and a failed part
     fails its run)."""
-    run_tracked("analysis_part", [part_id], lambda _ids: read_part(part_id))
+    run_tracked("analysis_part", [part_id], lambda _ids: _read_part_frozen(part_id))
+
+
+def _read_part_frozen(part_id: int) -> int:
+    # a part is small, but a worker runs many: its chunks of rows triggered the same full collections (frozen_heap)
+    with frozen_heap():
+        return read_part(part_id)
 
 
 def read_part(part_id: int) -> int:
