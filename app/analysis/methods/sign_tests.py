@@ -203,7 +203,7 @@ def _k3(p, u, ok, boundaries):
         return None
     pi = expected[idx] / window_sum[idx]
     pv = binom_sf(at_sum[idx], window_sum[idx], pi)
-    mid = binom_midp(at_sum[idx], window_sum[idx], pi)
+    mid = binom_midp(at_sum[idx], window_sum[idx], pi, sf=pv)
     details = lambda sel: [f"ровно на границах отметок {int(at_sum[i])} из {int(window_sum[i])} работ с баллами от "  # noqa: E731
                f"двух ниже "
                f"границы до одного выше (ожидалось около {_num(expected[i], 1)} по доле в регионе); больше всего — "
