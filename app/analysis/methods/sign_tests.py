@@ -30,9 +30,9 @@ import pandas as pd
 from app.analysis.methods import row_stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.objectivity import _boundaries
-from app.analysis.methods.tails import binom_sf, normal_sf
+from app.analysis.methods.tails import binom_midp, binom_sf, normal_sf
 
-TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "statistic",
+TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "p_mid", "statistic",
                 "detail"]
 MAD = 1.4826  # MAD × this estimates the standard deviation of a normal sample
 
@@ -86,7 +86,7 @@ def _standardised_p(values, work, nw: int, sel) -> tuple[np.ndarray, np.ndarray]
 DETAIL_P = 0.2  # the sentence of a test is written only when it may be quoted (a region has 100,000 tests)
 
 
-def _frame(u, idx, sign, kind, n, p, statistic, details):
+def _frame(u, idx, sign, kind, n, p, statistic, details, p_mid=None):
     """(tests of the units `idx`, their sentence writer): `details(positions)` writes the sentences of the given
     positions of idx; the writer gives the sentence of a test only when it may be quoted (p ≤ DETAIL_P)."""
     p = np.asarray(p, dtype=float)
@@ -102,6 +102,8 @@ def _frame(u, idx, sign, kind, n, p, statistic, details):
     out["sign"], out["kind"] = sign, kind
     out["n"] = np.asarray(n, dtype=np.int64)
     out["p"] = p
+    # the mid-p of a discrete test, for Stouffer's sum in the verdicts (tails.binom_midp); a continuous test's own p
+    out["p_mid"] = p if p_mid is None else np.where(np.isnan(p_mid), p, np.asarray(p_mid, dtype=float))
     out["statistic"] = np.asarray(statistic, dtype=float)
     out["detail"] = ""
     return out, write
@@ -201,11 +203,12 @@ def _k3(p, u, ok, boundaries):
         return None
     pi = expected[idx] / window_sum[idx]
     pv = binom_sf(at_sum[idx], window_sum[idx], pi)
+    mid = binom_midp(at_sum[idx], window_sum[idx], pi, sf=pv)
     details = lambda sel: [f"ровно на границах отметок {int(at_sum[i])} из {int(window_sum[i])} работ с баллами от "  # noqa: E731
                f"двух ниже "
                f"границы до одного выше (ожидалось около {_num(expected[i], 1)} по доле в регионе); больше всего — "
                f"на границе «{int(best[i, 0])}» (первичный балл {int(best[i, 1])})" for i in idx[sel]]
-    return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details)
+    return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details, mid)
 
 
 def _k4(p, u, ok, th) -> list:
@@ -235,6 +238,9 @@ def _k4(p, u, ok, th) -> list:
                     f"({_num(100 * hits[i] / n_term[i], 0)} %) при ожидаемых {_num(100 * pi[i], 0)} % — доле по "
                     "региону у участников с теми же отметками за работу" for i in idx[sel]]
 
+        # no mid-p for K4 (p_mid = p): schools' own marking habits spread the counts beyond the binomial in large
+        # classes, and with the mid-p that spread named honest schools of 60–120 (K4 finds every planted school
+        # without it)
         out.append(_frame(u, idx, "K4", kind, n_term[idx], pv, hits[idx] / n_term[idx], details))
     return out
 
@@ -330,6 +336,7 @@ def _k1_k5(p, u, ok, schools, th) -> list:
                            "grade": np.nan, "school_id": both["school_id"].to_numpy(), "sign": "K1",
                            "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": normal_sf(gz),
                            "statistic": gz})
+        k1["p_mid"] = k1["p"]
         k1["detail"] = ""
         works, dv, de = both["works"].to_numpy(), both["dv"].to_numpy(), both["de"].to_numpy()
 
