@@ -14,6 +14,7 @@ import logging
 import math
 from contextlib import contextmanager
 from datetime import date, datetime
+import threading
 import time
 from decimal import Decimal
 
@@ -36,6 +37,9 @@ FINGERPRINT_VERSION = 3  # 3: the rows hashed school by school (fanned-out runs)
 
 
 _frozen = 0  # depth of frozen_heap blocks in this process
+# Inline jobs (no Redis) run in the web server's threads: the depth must not miss an update, or the heap would stay
+# frozen for the life of the process.
+_frozen_lock = threading.Lock()
 
 
 @contextmanager
@@ -46,17 +50,19 @@ def frozen_heap():
     trigger — ≈ 2 a 100,000 rows — each walked that whole heap again: ≈ 0.2 s each, a quarter of the single job's
     time at 2,400 schools (bench/analysis.py --scale). The job's own objects are collected as before; the frozen
     ones are still freed by reference counting, and any cycle among them waits only until the block ends.
-    Reentrant; one thread a process, as the workers run jobs."""
+    Reentrant and safe across threads (inline jobs); frozen while any block of the process is open."""
     global _frozen
-    if not _frozen:
-        gc.freeze()
-    _frozen += 1
+    with _frozen_lock:
+        if not _frozen:
+            gc.freeze()
+        _frozen += 1
     try:
         yield
     finally:
-        _frozen -= 1
-        if not _frozen:
-            gc.unfreeze()
+        with _frozen_lock:
+            _frozen -= 1
+            if not _frozen:
+                gc.unfreeze()
 
 
 class NoProgress:
