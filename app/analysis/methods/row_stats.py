@@ -279,8 +279,11 @@ def k2_sums(unit, work, score, block, nu: int, tmax, easy, hard) -> Round2:
                 else:
                     g[order[a:b]] = values
     has = ~np.isnan(g)
-    u, gh = unit[has], g[has]
-    s = np.nan_to_num(score[has]).astype(np.int64)
+    if has.all():  # every participant has a g (the usual case): no copies through the mask
+        u, gh, s = unit, g, np.nan_to_num(score).astype(np.int64)
+    else:
+        u, gh = unit[has], g[has]
+        s = np.nan_to_num(score[has]).astype(np.int64)
     low = int(s.min()) if len(s) else 0
     span = int(s.max()) - low + 1 if len(s) else 1
     # per (unit, score) by one dense bincount (units × scores is small): no sort, and the pairs in (unit, score)

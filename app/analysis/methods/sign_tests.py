@@ -172,8 +172,14 @@ def _k3(p, u, ok, boundaries):
     wmax = row_stats.work_max(rs, work, nw)
     counts = row_stats.score_counts(rs, work, wmax)
     size = counts.shape[1]
+    # the region's rows per (work, score): the tested units' counts summed per work by one sort and reduceat
+    # (np.add.at, unbuffered, was a fifth of K3); integer counts, so the same sums in any order
     region = np.zeros((nw, size))
-    np.add.at(region, work[ok], counts[ok])
+    chosen = np.flatnonzero(ok)
+    chosen = chosen[np.argsort(work[chosen], kind="stable")]
+    if len(chosen):
+        heads = np.flatnonzero(np.diff(work[chosen], prepend=-1))
+        region[work[chosen][heads]] = np.add.reduceat(counts[chosen], heads)
     at_sum, window_sum, expected = np.zeros(nu), np.zeros(nu), np.zeros(nu)
     best, best_excess = np.full((nu, 3), np.nan), np.full(nu, -np.inf)
     for m in (3, 4, 5):
@@ -314,8 +320,11 @@ def _k1_k5(p, u, ok, schools, th) -> list:
     # its ОГЭ/ЕГЭ works of that year (pooled: a lift of every ВПР work adds up, the noise of one class does not)
     exempt = np.zeros(nu, dtype=bool)
     if len(schools):
-        profile = dict(zip(schools["id"].tolist(), schools["profile"].tolist()))
-        exempt = np.array([profile.get(s) in th["k1_exempt_profiles"] for s in u["school_id"].tolist()], dtype=bool)
+        # by position in the schools' ids, not a dict look-up per unit (the last row of a repeated id wins)
+        known = schools.drop_duplicates("id", keep="last")
+        exempt_school = known["profile"].isin(list(th["k1_exempt_profiles"])).to_numpy(dtype=bool)
+        at = pd.Index(known["id"]).get_indexer(u["school_id"])
+        exempt = np.where(at >= 0, exempt_school[at], False)
     frame = pd.DataFrame({"year": u["year"].to_numpy(), "school_id": u["school_id"].to_numpy(), "dev": dev,
                           "var": var, "exam": exam, "n": n, "exempt": exempt})
     frame = frame[~np.isnan(dev)]
