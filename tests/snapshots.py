@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import inspect, select, tuple_
 from sqlalchemy.orm import InstanceState, scoped_session, sessionmaker
 
-from app.core.timeutil import academic_year_of
+from app.core.timeutil import academic_year_of, period_bounds
 
 _STATES: dict[str, "Snapshot"] = {}
 
@@ -144,6 +144,21 @@ def restore(db_session, snap: Snapshot):
 
 # The school year of today: a fixture cycle's measures are planned around today and lie within its period.
 CURRENT_PERIOD = academic_year_of(date.today())
+PERIOD_LAST_DAY = period_bounds(CURRENT_PERIOD)[1]
+
+
+def measure_dates(start_days: int, end_days: int) -> dict[str, date]:
+    """A measure's `start_date` and `end_date`, `start_days` and `end_days` from today, inside CURRENT_PERIOD.
+
+    A measure lies within its cycle's school year (followup.services). Late in August, today + a few weeks is past
+    the year's 31 August, so the whole window moves earlier by the overshoot: it keeps its length and still ends
+    on or after today (a test's "not yet due" stays so)."""
+    today = date.today()
+    start, end = today + timedelta(days=start_days), today + timedelta(days=end_days)
+    overshoot = (end - PERIOD_LAST_DAY).days
+    if overshoot > 0:
+        start, end = start - timedelta(days=overshoot), end - timedelta(days=overshoot)
+    return {"start_date": start, "end_date": end}
 
 
 def cycle_state_fixtures(key: str, drive: Callable[[object, dict], object]):

@@ -150,6 +150,39 @@ def test_the_combining_job_of_a_finished_run_does_nothing(world, anl_cycle, two_
         AnalysisResult.run_id == run.id)) == count
 
 
+def test_result_rows_travel_as_one_statement_a_kind_and_come_back_as_made(world, anl_cycle, db_session):
+    """StoredRows builds each kind's JSON array as UTF-8 bytes (PostgreSQL decodes them): Cyrillic, quotes,
+    backslashes, a character outside the BMP and exact floats come back as they were made."""
+    import pandas as pd
+
+    from app.analysis.methods.verdicts import FLAGGED
+    from tests.conftest import counted_statements
+
+    run = AnalysisRun(cycle_id=anl_cycle.id, organisation_id=world["region"].id, years=[2026], status="running",
+                      progress=0, params={})
+    db_session.add(run)
+    db_session.flush()
+    school = world["school_a"].id
+    made = [{"verdict": FLAGGED, "explanation": 'К2 — «трудные» задания: \\ "кавычки" 𝔸', "p": 0.1 + 0.2},
+            {"verdict": "clear", "explanation": "", "p": 1e-300}]
+    rows = jobs.StoredRows()
+    rows.add(jobs.frame_rows(pd.DataFrame(
+        [{"school_id": school, "year": 2026, **m} for m in made]), "verdict", run.id, value_column="p"))
+    rows.add([{"run_id": run.id, "kind": "note", "payload": {"text": "Примечание"}, "value": None,
+               **{name: None for name in jobs.TYPED}}])
+    assert rows.count == {"verdict": 2, "note": 1} and rows.flagged == {school}
+    with counted_statements() as statements:
+        rows.store()
+    assert len(statements) == 2
+    stored = db_session.execute(select(AnalysisResult.kind, AnalysisResult.school_id, AnalysisResult.value,
+                                       AnalysisResult.payload).where(AnalysisResult.run_id == run.id)
+                                .order_by(AnalysisResult.id)).all()
+    assert [(k, s, v) for k, s, v, _p in stored] == [("verdict", school, 0.1 + 0.2), ("verdict", school, 1e-300),
+                                                   ("note", None, None)]
+    assert [p for _k, _s, _v, p in stored] == [{"school_id": school, "year": 2026, **m} for m in made] + [
+        {"text": "Примечание"}]
+
+
 def test_staged_frames_come_back_unchanged(world, two_municipalities, db_session):
     from app.analysis.methods import data
 

@@ -14,7 +14,7 @@ from app.analysis.methods.fdr import benjamini_hochberg, bonferroni_min, fisher,
 from app.analysis.methods.low_results import compute_low_results
 from app.analysis.methods.sign_tests import unit_tests
 from app.analysis.methods.synthetic import ANOMALIES, generate_region
-from app.analysis.methods.tails import binom_sf, normal_isf, normal_sf
+from app.analysis.methods.tails import binom_midp, binom_sf, normal_isf, normal_sf
 from app.analysis.methods.thresholds import ThresholdsError, load_thresholds
 from app.analysis.methods.verdicts import FLAGGED, chance, compute_verdicts, excluded_units
 
@@ -57,6 +57,16 @@ def test_binomial_tail_is_exact():
     assert np.isnan(binom_sf(np.nan, 8, 0.1))
 
 
+def test_mid_p_of_a_discrete_tail():
+    # P(X > k) + ½·P(X = k), by hand
+    for k, n, p in [(0, 5, 0.27), (3, 8, 0.27), (8, 8, 0.3)]:
+        pmf = [math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(n + 1)]
+        assert binom_midp(k, n, p) == pytest.approx(sum(pmf[k + 1:]) + pmf[k] / 2, rel=1e-9)
+    # a window of 5 works with none on the boundary: the exact tail is 1 (z ≈ −8 for Stouffer), the mid-p is not
+    assert binom_sf(0, 5, 0.27) == pytest.approx(1.0) and binom_midp(0, 5, 0.27) == pytest.approx(1 - 0.73 ** 5 / 2)
+    assert normal_isf(binom_sf(0, 5, 0.27)) < -8 < -1.5 < normal_isf(binom_midp(0, 5, 0.27))
+
+
 def test_normal_tails_fisher_stouffer_and_bh():
     assert normal_sf(1.959964) == pytest.approx(0.025, rel=1e-5)
     assert normal_isf(0.025) == pytest.approx(1.959964, rel=1e-5)
@@ -83,6 +93,9 @@ REGIONS = [  # (seed, class sizes, planted anomalies)
     (0, (8, 120), None), (1, (8, 120), None), (2, (8, 120), None), (3, (20, 50), None), (4, (60, 120), None),
     (5, (8, 120), {"hard_better": 4, "inflated_marks": 4, "heaping": 4}),
     (6, (20, 50), {"hard_better": 4, "inflated_marks": 4, "heaping": 4}),
+    # every class of 8–12: heaping is found only when Stouffer sums the mid-p (before: 8 of 12 on seed 3)
+    (3, (8, 12), {"hard_better": 4, "inflated_marks": 4, "heaping": 4}),
+    (4, (8, 12), {"hard_better": 4, "inflated_marks": 4, "heaping": 4}),
 ]
 _pooled: dict = {"hits": 0, "truth": 0}
 

@@ -286,11 +286,11 @@ def test_integrity_checks_named_by_a_criterion_score_it_with_a_russian_reason(wo
 
 def _counts_by_group_bys(cycle_id: int) -> dict[str, int]:
     """The content counts of one cycle as plain SQL group-bys, the way gather() took them before it read them from
-    the integrity checks' rows: the reference its counts must equal."""
+    the per-cycle aggregates it shares with the integrity checks: the reference its counts must equal."""
     from sqlalchemy import and_, case, distinct
 
     from app.analysis.models import Finding
-    from app.assessment.evidence import ACKNOWLEDGED_STATES
+    from app.effectiveness.chain_counts import ACKNOWLEDGED_STATES
     from app.cycles.models import CollectionMethod, Goal
     from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
     from app.extensions import db
@@ -334,9 +334,10 @@ def _counts_by_group_bys(cycle_id: int) -> dict[str, int]:
 
 
 def test_content_counts_read_from_the_chain_equal_plain_group_bys(world, chain, make_cycle, db_session):
-    """gather() counts a cycle's content from the rows the integrity checks load: the counts are those of plain SQL
-    group-bys over the same tables — blank texts (spaces only) not counted as filled, draft decisions and cancelled
-    measures left out, acknowledged addressees only — and the stage states are the stages'."""
+    """gather() counts a cycle's content from the aggregates the integrity checks count from (chain_counts): the
+    counts are those of plain SQL group-bys over the same tables — blank texts (spaces only) not counted as filled,
+    draft decisions and cancelled measures left out, acknowledged addressees only — and the stage states are the
+    stages'."""
     from app.assessment import evidence
     from app.core.timeutil import utcnow
     from app.followup.models import Decision

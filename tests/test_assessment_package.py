@@ -7,6 +7,8 @@ import csv
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -112,7 +114,7 @@ def manifest_of(archive: zipfile.ZipFile) -> dict:
     return json.loads(archive.read("manifest.json"))
 
 
-def test_manifest_hashes_match_the_files_in_the_zip(world, scored, db_session):
+def test_manifest_hashes_match_the_files_in_the_zip(world, scored, db_session, tmp_path):
     from app.assessment.models import EvidenceItem
 
     # The same edition recorded earlier for another criterion, before its registered copy existed: the signed file.
@@ -125,6 +127,15 @@ def test_manifest_hashes_match_the_files_in_the_zip(world, scored, db_session):
                                 document_version_id=first.id, title=item.title, sha256=first.sha256))
     db_session.commit()
     archive = build_zip(scored["campaign"], world["mun"])
+    # The ZIP itself (app.core.zipstream, written forwards): zipfile's CRC check and Info-ZIP's, a reader apart
+    # from Python.
+    assert archive.testzip() is None
+    if shutil.which("unzip"):
+        path = tmp_path / "package.zip"
+        archive.fp.seek(0)
+        path.write_bytes(archive.fp.read())
+        done = subprocess.run(["unzip", "-t", str(path)], capture_output=True, text=True)
+        assert done.returncode == 0 and "No errors detected" in done.stdout, done.stdout + done.stderr
     manifest = manifest_of(archive)
     assert manifest["campaign"]["id"] == scored["campaign"].id
     assert manifest["municipality"] == {"code": "MUN", "name": world["mun"].name}
@@ -157,6 +168,21 @@ def test_manifest_hashes_match_the_files_in_the_zip(world, scored, db_session):
     assert scores[0]["municipality"] == "MUN" and scores[0]["expert"] == "1"
     assert list(scores[0]) == ["municipality", "municipality_name", "mechanism", "block", "criterion", "proposed",
                                "self", "expert", "level"]
+
+
+def test_files_above_the_in_memory_size_are_hashed_then_streamed_with_the_same_result(world, scored, monkeypatch):
+    from app.assessment import package
+
+    whole = build_zip(scored["campaign"], world["mun"])
+    monkeypatch.setattr(package, "WHOLE_FILE", 0)  # every stored file takes the streamed path
+    monkeypatch.setattr(package, "CHUNK", 7)  # in many pieces
+    streamed = build_zip(scored["campaign"], world["mun"])
+    assert streamed.testzip() is None
+    files = [f for f in manifest_of(streamed)["files"] if f["path"]]
+    assert [(f["path"], f["sha256"]) for f in files] == \
+        [(f["path"], f["sha256"]) for f in manifest_of(whole)["files"] if f["path"]]
+    for f in files:
+        assert hashlib.sha256(streamed.read(f["path"])).hexdigest() == f["sha256"], f["path"]
 
 
 def test_a_superseded_document_keeps_its_scored_hash_and_changed_bytes_are_not_packaged(world, scored, db_session):
@@ -193,9 +219,16 @@ def _extract(archive, tmp_path) -> Path:
 
 
 def test_the_audit_extract_verifies_and_a_tampered_one_fails_with_its_row(app, world, scored, tmp_path):
+    from app.audit import chain
     from app.audit.models import AuditEvent
     from app.extensions import db
 
+    # An event of the evidence document, and one of a document that is no evidence (not in the extract).
+    involved = chain.record(action="update", object_type="document", object_id=scored["doc"].id,
+                            organisation_id=world["mun"].id)
+    other = chain.record(action="update", object_type="document", object_id=scored["doc"].id + 1000,
+                         organisation_id=world["mun"].id)
+    db.session.commit()
     archive = build_zip(scored["campaign"], world["mun"])
     path = _extract(archive, tmp_path)
     text = path.read_text(encoding="utf-8-sig")
@@ -203,7 +236,8 @@ def test_the_audit_extract_verifies_and_a_tampered_one_fails_with_its_row(app, w
     ids = [int(r[0]) for r in rows[1:]]
     # The events of the objects involved: the campaign, the self-assessment, the evaluation and the document.
     types = set(db.session.scalars(select(AuditEvent.object_type).where(AuditEvent.id.in_(ids))))
-    assert {"assessment_campaign", "self_assessment", "expert_evaluation"} <= types
+    assert {"assessment_campaign", "self_assessment", "expert_evaluation", "document"} <= types
+    assert involved.id in ids and other.id not in ids
     runner = app.test_cli_runner()
     result = runner.invoke(args=["audit", "verify-extract", str(path)])
     assert result.exit_code == 0, result.output
@@ -491,3 +525,23 @@ def test_packages_are_built_by_a_real_rq_worker_and_a_failed_build_is_recorded(t
     finally:
         dispose(app)
         connection.flushdb()
+
+
+@pytest.mark.parametrize("municipality", ["MUN", None])
+def test_flask_assessment_export_writes_a_sound_zip(app, world, scored, tmp_path, municipality):
+    """The CLI's package (a municipality's, and the whole campaign's) to a file: zipfile's CRC check passes and
+    every listed file has its listed hash."""
+    path = tmp_path / "package.zip"
+    args = ["assessment", "export", str(scored["campaign"].id), "--out", str(path)]
+    result = app.test_cli_runner().invoke(args=args + (["--municipality", municipality] if municipality else []))
+    assert result.exit_code == 0, result.output
+    assert "Пакет доказательств записан" in result.output
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        manifest = manifest_of(archive)
+        assert manifest["municipality"] == ({"code": "MUN", "name": world["mun"].name} if municipality else None)
+        assert [m["code"] for m in manifest["municipalities"]] == ["MUN"]
+        for f in manifest["files"]:
+            if f["path"]:
+                assert hashlib.sha256(archive.read(f["path"])).hexdigest() == f["sha256"], f["path"]
+        assert {"scores", "audit", "registered"} <= {f["kind"] for f in manifest["files"]}

@@ -16,6 +16,7 @@ from app.audit.models import AuditEvent
 from app.core.errors import DomainError, PermissionDenied
 from tests.conftest import PASSWORD, fill_goal
 from tests.fixtures_followup import evidence
+from tests.snapshots import measure_dates
 from workflows import engine
 
 TODAY = date.today()
@@ -130,7 +131,7 @@ def test_follow_up_offer_equals_acceptance(world, deputies, rec_cycle, make_reco
 
     measure = services.create_measure(
         rec_cycle, actor=world["official"], title="Семинар", kind=next(iter(MEASURE_KINDS)),
-        responsible_id=world["methodologist"].id, start_date=TODAY, end_date=TODAY + timedelta(days=20))
+        responsible_id=world["methodologist"].id, **measure_dates(0, 20))
     db_session.commit()
     assert walk(measure, world, deputies, db_session)  # planned: start (responsible or managers), cancel
     # The responsible methodologist runs the measure; another methodologist does not.
@@ -279,19 +280,18 @@ def test_editing_a_measure_or_a_decision_writes_one_audit_event_and_moves_the_ta
 
     kind = next(iter(MEASURE_KINDS))
     measure = services.create_measure(rec_cycle, actor=world["official"], title="Семинар", kind=kind,
-                                      responsible_id=world["methodologist"].id, start_date=TODAY,
-                                      end_date=TODAY + timedelta(days=20))
+                                      responsible_id=world["methodologist"].id, **measure_dates(0, 20))
     db_session.commit()
     before = _audit_count(db_session)
+    edited = measure_dates(0, 40)
     services.update_measure(measure, actor=world["official"], title="Семинар для учителей", kind=kind,
-                            responsible_id=world["official"].id, participants=None, start_date=TODAY,
-                            end_date=TODAY + timedelta(days=40), expected_result=None, recommendation_ids=(),
-                            finding_ids=(), indicator_ids=())
+                            responsible_id=world["official"].id, participants=None, **edited, expected_result=None,
+                            recommendation_ids=(), finding_ids=(), indicator_ids=())
     db_session.commit()
     assert _audit_count(db_session) == before + 1
     (task,) = db_session.scalars(select(Task).where(Task.object_type == "measure", Task.object_id == measure.id,
                                                     Task.state == "open")).all()
-    assert task.due_date == TODAY + timedelta(days=40) and task.assignee_id == world["official"].id
+    assert task.due_date == edited["end_date"] and task.assignee_id == world["official"].id
     assert "Семинар для учителей" in task.title
 
     findings = services.cycle_findings(rec_cycle)
@@ -328,8 +328,7 @@ def test_a_deputy_edits_content_and_the_audit_says_za(world, deputies, rec_cycle
 
     deputy = deputies["official"]
     measure = services.create_measure(rec_cycle, actor=deputy, title="Семинар", kind=next(iter(MEASURE_KINDS)),
-                                      responsible_id=world["methodologist"].id, start_date=TODAY,
-                                      end_date=TODAY + timedelta(days=20))
+                                      responsible_id=world["methodologist"].id, **measure_dates(0, 20))
     db_session.commit()
     event = db_session.scalar(select(AuditEvent).where(
         AuditEvent.object_type == "measure", AuditEvent.object_id == measure.id, AuditEvent.action == "create"))
@@ -337,8 +336,7 @@ def test_a_deputy_edits_content_and_the_audit_says_za(world, deputies, rec_cycle
     # Someone who stands in for nobody with that role is refused, nothing saved.
     with pytest.raises(PermissionDenied):
         services.create_measure(rec_cycle, actor=deputies["director_b"], title="Чужое", kind=next(iter(MEASURE_KINDS)),
-                                responsible_id=world["methodologist"].id, start_date=TODAY,
-                                end_date=TODAY + timedelta(days=20))
+                                responsible_id=world["methodologist"].id, **measure_dates(0, 20))
     db_session.rollback()
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from tests.fixtures_followup import evidence
+from tests.snapshots import PERIOD_LAST_DAY, measure_dates
 from tests.conftest import counted_statements
 
 FOLLOWUP_TABLES = ("recommendations", "recommendation_items", "recommendation_findings", "measures",
@@ -247,10 +248,10 @@ def test_bad_measures_are_refused_and_change_nothing(rec_cycle, world, db_sessio
 
     from app.core.timeutil import period_bounds
 
-    start = date.today() + timedelta(days=3)
     first, last = period_bounds(rec_cycle.period)
     good = dict(actor=world["official"], title="Семинар", kind="training", responsible_id=world["methodologist"].id,
-                start_date=start, end_date=start + timedelta(days=5))
+                **measure_dates(3, 8))
+    start = good["start_date"]
     before = snapshot(db_session)
     cases = [
         ({"responsible_id": None}, "Укажите ответственного"),
@@ -416,10 +417,8 @@ def test_official_rollup_page_shows_addressees_by_status_in_fixed_queries(rec_cy
 def _measure(cycle, world, *, title="Семинар для учителей", start=1, end=10, responsible="methodologist", **kw):
     from app.followup import services
 
-    today = date.today()
     return services.create_measure(cycle, actor=world["official"], title=title, kind="training",
-                                   responsible_id=world[responsible].id, start_date=today + timedelta(days=start),
-                                   end_date=today + timedelta(days=end), **kw)
+                                   responsible_id=world[responsible].id, **measure_dates(start, end), **kw)
 
 
 def test_measure_workflow_tasks_and_proof(rec_cycle, world, make_recommendation, db_session):
@@ -435,7 +434,8 @@ def test_measure_workflow_tasks_and_proof(rec_cycle, world, make_recommendation,
     (task,) = open_tasks(db_session, m)
     assert (task.kind, task.assignee_id, task.due_date) == ("execute_measure", world["methodologist"].id, m.end_date)
 
-    new_end = m.end_date + timedelta(days=7)
+    # Seven days later, or earlier when that would pass the cycle's 31 August (the window is 9 days long).
+    new_end = m.end_date + timedelta(days=7 if m.end_date + timedelta(days=7) <= PERIOD_LAST_DAY else -7)
     services.update_measure(m, actor=world["official"], title=m.title, kind=m.kind, responsible_id=world["head"].id,
                             participants="ИМЦ", start_date=m.start_date, end_date=new_end, expected_result=None,
                             recommendation_ids=[rec.id], finding_ids=(), indicator_ids=[indicator.id])
@@ -591,13 +591,13 @@ def test_new_recommendation_and_measure_over_http(rec_cycle, world, db_session, 
 
     url = f"/followup/cycles/{rec_cycle.id}/measures/new"
     data = {"title": "Семинар", "kind": "training", "responsible_id": str(world["methodologist"].id),
-            "start_date": (date.today() + timedelta(days=9)).isoformat(),
-            "end_date": (date.today() + timedelta(days=2)).isoformat(), "recommendation_ids": [str(rec.id)]}
+            "start_date": measure_dates(2, 9)["end_date"].isoformat(),
+            "end_date": measure_dates(2, 9)["start_date"].isoformat(), "recommendation_ids": [str(rec.id)]}
     before = snapshot(db_session)
     response = client.post(url, data=data)
     assert response.status_code == 422 and "раньше даты начала" in response.get_data(as_text=True)
     assert snapshot(db_session) == before
-    response = client.post(url, data={**data, "end_date": (date.today() + timedelta(days=19)).isoformat()})
+    response = client.post(url, data={**data, **{k: v.isoformat() for k, v in measure_dates(9, 19).items()}})
     assert response.status_code == 302
     assert db_session.scalar(select(func.count()).select_from(Measure).where(Measure.cycle_id == rec_cycle.id)) == 1
 

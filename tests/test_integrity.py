@@ -186,7 +186,8 @@ def test_counted_defects_are_exactly_the_described_ones(chain, world, make_cycle
     from collections import Counter
 
     from app.cycles.models import Cycle
-    from app.effectiveness.integrity import check_cycles, count_defects
+    from app.effectiveness.chain_counts import count_defects
+    from app.effectiveness.integrity import check_cycles
     from tests.fixtures_effectiveness import open_all_stages
 
     official = world["official"]
@@ -212,6 +213,91 @@ def test_counted_defects_are_exactly_the_described_ones(chain, world, make_cycle
     assert count_defects(cycles, today=TODAY) == described
     assert described[chain.cycle.id]["indicator_without_data"] == 1
     assert len(set().union(*described.values())) >= 16, described
+
+
+def test_counted_defects_match_on_every_edge_of_every_check(chain, world, make_cycle, db_session):
+    """count_defects takes its counts in SQL: the edges where SQL and the walk could part — text of Unicode spaces
+    only (blank to str.strip(), not to SQL's trim), values of another period, a measure cancelled or not over yet,
+    a recommendation implemented only by a cancelled measure, a draft decision, a decision whose basis is its
+    findings, values older than a measure's end, a measure naming another cycle's indicator, a partial cycle
+    without its full cycle — give the very counts check_cycles describes, code for code."""
+    from collections import Counter
+    from datetime import datetime, timezone
+
+    from app.cycles.models import Cycle
+    from app.effectiveness.chain_counts import count_defects
+    from app.effectiveness.integrity import check_cycles
+    from app.monitoring.models import IndicatorValue
+    from tests.conftest import fill_goal
+    from tests.fixtures_effectiveness import open_all_stages
+
+    official, a, b = world["official"], world["school_a"], world["school_b"]
+    cycle = chain.cycle
+    spaces = add_indicator(cycle, official, "E-05", baseline=1, target=2)
+    spaces.collection_method = "\u00a0\t\u3000"
+    newline = add_indicator(cycle, official, "E-06", baseline=1, target=2)
+    newline.collection_method = " \n "
+    elsewhere = add_indicator(cycle, official, "E-07", baseline=1, target=2)
+    accepted_values(cycle, official, {(elsewhere, a): 1}, period="2024/25")
+    old = add_indicator(cycle, official, "E-08", baseline=1, target=2)
+    for value in accepted_values(cycle, official, {(old, a): 1, (old, b): 2}):
+        value.updated_at = datetime.combine(TODAY - timedelta(days=40), datetime.min.time(), tzinfo=timezone.utc)
+    make_finding(cycle, official, "Вывод без рекомендации")
+    make_recommendation(cycle, official, [], findings=[chain.finding])  # no addressees
+    late = make_recommendation(cycle, official, [a, b], issued=False, due=TODAY - timedelta(days=2))
+    make_recommendation(cycle, official, [a], due=TODAY - timedelta(days=1))  # issued, past due, unanswered
+    make_recommendation(cycle, official, [b], due=TODAY)  # due today: not late yet
+    make_measure(cycle, official, "Отменённая", recommendations=[late], state="cancelled", cancel_reason="не нужна")
+    make_measure(cycle, official, "Курсы", indicators=[old, elsewhere], start=TODAY - timedelta(days=60),
+                 end=TODAY - timedelta(days=10))
+    make_measure(cycle, official, "Идёт", indicators=[old], start=TODAY - timedelta(days=5), end=TODAY)
+    make_decision(cycle, official, participants="\u2003", basis="\u00a0", state="draft")
+    make_decision(cycle, official, basis=" ", findings=[chain.finding])
+    chain.evaluation.conclusions = "\u2003\n"
+    db_session.add(Cycle(track=cycle.track, owner=cycle.owner, period="2026/27", previous=cycle))
+
+    other = make_cycle(world["mun"], official, mechanism="M1.2")  # every stage open; a measure on E-01 of `cycle`
+    fill_goal(other, official)
+    open_all_stages(other)
+    make_measure(other, official, "Чужой показатель", indicators=[chain.indicators["up"]],
+                 start=TODAY - timedelta(days=30), end=TODAY - timedelta(days=3))
+    lone = make_cycle(world["mun"], official, mechanism="M2.4", track="management")  # no full cycle of M2.4
+    open_all_stages(lone)
+    reached_rec = make_cycle(world["mun"], official, mechanism="M1.3")
+    for stage in reached_rec.stages:
+        stage.state = "waiting" if stage.code in ("MEAS", "DEC", "EFF") else "draft"
+    db_session.flush()
+    assert db_session.query(IndicatorValue).filter_by(indicator_id=elsewhere.id).count() == 1
+    cycles = [cycle, other, lone, reached_rec]
+
+    described = {cycle_id: Counter(d.code for d in defects)
+                 for cycle_id, defects in check_cycles(cycles, today=TODAY).items()}
+    assert count_defects(cycles, today=TODAY) == described
+    mine = described[cycle.id]
+    assert mine["indicator_without_method"] == 2 and mine["indicator_without_data"] == 3, mine
+    assert mine["recommendation_not_acknowledged"] == 3 and mine["decision_without_participants"] == 1, mine
+    assert mine["indicator_not_remeasured"] == 1 and mine["evaluation_without_conclusions"] == 1, mine
+    assert described[lone.id]["no_basis_cycle"] == 2
+    assert described[other.id]["indicator_not_remeasured"] == 1  # no indicators of its own: no values read
+    # Every code but those the schema rules out (a measure's responsible and dates, a decision's responsible and
+    # deadline are NOT NULL) and the two that need a chain intact up to them (tests above).
+    assert len(set().union(*described.values())) >= 19, described
+
+
+def test_counted_defects_follow_the_rows_as_they_are_now(chain, world, db_session):
+    """Nothing is cached between counts: a row changed behind the application's back (a tampered decision, an
+    indicator's method wiped by hand in the database) changes the next count."""
+    from sqlalchemy import update
+
+    from app.cycles.models import Indicator
+    from app.effectiveness.chain_counts import count_defects
+    from app.followup.models import Decision
+
+    assert count_defects([chain.cycle], today=TODAY) == {chain.cycle.id: {}}
+    db_session.execute(update(Decision).where(Decision.id == chain.decision.id).values(participants="\u00a0"))
+    db_session.execute(update(Indicator).where(Indicator.cycle_id == chain.cycle.id).values(collection_method="\t"))
+    assert count_defects([chain.cycle], today=TODAY) == {chain.cycle.id: {"decision_without_participants": 1,
+                                                                          "indicator_without_method": 3}}
 
 
 def test_every_defect_links_to_a_page_that_exists(chain, world, app, db_session):

@@ -68,3 +68,27 @@ def test_numbers_given_before_journals_go_into_a_general_journal(empty_database)
         assert con.execute("SELECT journal_id, last_number FROM registration_journals").fetchall() == [(journal_id, 2)]
         assert con.execute("SELECT registration_journal_id FROM document_versions").fetchall() == [(journal_id,)]
     assert services.run_flask(["db", "downgrade", "d0c5tpl00007"], empty_database).returncode == 0
+
+
+def test_one_regulation_per_cycle_refuses_a_database_with_two_and_changes_nothing(empty_database):
+    """docrules0001: where two stages already made a положение of one cycle at the same moment, the unique index
+    cannot be built; the upgrade stops with both documents named, deletes nothing, and stays at docs0001."""
+    if not empty_database.startswith("sqlite"):
+        pytest.skip("rows are written without their parents (SQLite does not enforce foreign keys here)")
+    import sqlite3
+
+    assert services.run_flask(["db", "upgrade", "docs0001"], empty_database).returncode == 0
+    path = empty_database.split("///", 1)[1]
+    with sqlite3.connect(path) as con:
+        for doc_id, stage_id in ((11, 1), (12, 2)):
+            con.execute("INSERT INTO documents (id, cycle_id, stage_id, type_key, title, state, created_at, version) "
+                        "VALUES (?, 5, ?, 'regulation', 'Положение', 'draft', '2026-01-01', 1)", (doc_id, stage_id))
+    refused = services.run_flask(["db", "upgrade"], empty_database)
+    assert refused.returncode != 0
+    assert "цикл 5: 2 документа (id 11 … 12)" in refused.stderr
+    with sqlite3.connect(path) as con:
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("docs0001",)]
+        assert con.execute("SELECT id FROM documents ORDER BY id").fetchall() == [(11,), (12,)]
+    with sqlite3.connect(path) as con:
+        con.execute("DELETE FROM documents WHERE id = 12")
+    assert services.run_flask(["db", "upgrade"], empty_database).returncode == 0

@@ -7,11 +7,14 @@ left alone (app.jobs.tracked claims it with one conditional UPDATE). Progress is
 connection (as imports do), so the page sees it move while the job's own transaction is still open.
 """
 
+import gc
 import hashlib
 import json
 import logging
 import math
+from contextlib import contextmanager
 from datetime import date, datetime
+import threading
 import time
 from decimal import Decimal
 
@@ -31,6 +34,35 @@ from app.analysis.dashboard import refresh_dashboard
 
 log = logging.getLogger(__name__)
 FINGERPRINT_VERSION = 3  # 3: the rows hashed school by school (fanned-out runs)
+
+
+_frozen = 0  # depth of frozen_heap blocks in this process
+# Inline jobs (no Redis) run in the web server's threads: the depth must not miss an update, or the heap would stay
+# frozen for the life of the process.
+_frozen_lock = threading.Lock()
+
+
+@contextmanager
+def frozen_heap():
+    """The objects alive when the computation starts (the application's modules, SQLAlchemy's and pandas' own:
+    ≈ 330,000 of them) left out of the cyclic garbage collector's full collections until it ends (gc.freeze).
+    Reading and storing a region's rows makes millions of short-lived containers; the full collections they
+    trigger — ≈ 2 a 100,000 rows — each walked that whole heap again: ≈ 0.2 s each, a quarter of the single job's
+    time at 2,400 schools (bench/analysis.py --scale). The job's own objects are collected as before; the frozen
+    ones are still freed by reference counting, and any cycle among them waits only until the block ends.
+    Reentrant and safe across threads (inline jobs); frozen while any block of the process is open."""
+    global _frozen
+    with _frozen_lock:
+        if not _frozen:
+            gc.freeze()
+        _frozen += 1
+    try:
+        yield
+    finally:
+        with _frozen_lock:
+            _frozen -= 1
+            if not _frozen:
+                gc.unfreeze()
 
 
 class NoProgress:
@@ -266,6 +298,11 @@ def execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None =
     """Everything between 'running' and 'done': returns the run's summary; results are flushed. `merged`: a
     fanned-out run's parts put together (their units and row statistics, not their rows); the rows are read here
     when None."""
+    with frozen_heap():
+        return _execute(run, progress, merged)
+
+
+def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None) -> dict:
     # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
@@ -348,7 +385,7 @@ STORE_POSTGRES = text(
     "INSERT INTO analysis_results (run_id, kind, school_id, year, procedure, subject, grade, sign, value, payload) "
     "SELECT (e.item->>0)::integer, e.item->>1, (e.item->>2)::integer, (e.item->>3)::smallint, e.item->>4, "
     "e.item->>5, (e.item->>6)::smallint, e.item->>7, (e.item->>8)::float8, (e.item->>9)::json "
-    "FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS e(item, n) ORDER BY e.n")
+    "FROM json_array_elements(convert_from(:rows, 'UTF8')::json) WITH ORDINALITY AS e(item, n) ORDER BY e.n")
 STORE_SQLITE = text(
     "INSERT INTO analysis_results (run_id, kind, school_id, year, procedure, subject, grade, sign, value, payload) "
     "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
@@ -362,10 +399,15 @@ class StoredRows:
     §4: a region of 4,800 schools has ≈ 90,000 rows, which an executemany sends as a statement per page of
     parameters). Each row is kept as its JSON text from the moment it is made (a dict a row weighed several times
     more) and travels in one JSON array per kind; its payload as a JSON text inside it, so the stored text is what
-    the JSON column itself would store (no re-rendering of numbers by the database's JSON functions)."""
+    the JSON column itself would store (no re-rendering of numbers by the database's JSON functions).
+
+    Each kind's array is built as UTF-8 bytes as the rows come, and PostgreSQL gets those very bytes (a bytea
+    parameter the statement decodes): a list of texts joined into one string and encoded for the driver held the
+    kind's rows three times over at the insert — the combining job's peak (107 MB of a region of 473,235 rows,
+    `bench/analysis.py --scale`)."""
 
     def __init__(self):
-        self.texts: dict[str, list[str]] = {}
+        self.arrays: dict[str, bytearray] = {}
         self.count: dict[str, int] = {}
         self.flagged: set[int] = set()
 
@@ -378,17 +420,25 @@ class StoredRows:
             self.count[kind] = self.count.get(kind, 0) + 1
             if kind == "verdict" and row["payload"].get("verdict") == FLAGGED:
                 self.flagged.add(row["school_id"])
-            self.texts.setdefault(kind, []).append(json.dumps(
+            array = self.arrays.get(kind)
+            if array is None:
+                array = self.arrays[kind] = bytearray(b"[")
+            else:
+                array += b","
+            array += json.dumps(
                 [row[name] for name in STORED] + [json.dumps(row["payload"], ensure_ascii=False, allow_nan=False)],
-                ensure_ascii=False, allow_nan=False))
+                ensure_ascii=False, allow_nan=False).encode()
 
     def store(self) -> None:
         """Insert every kind's rows (one statement a kind; flushes nothing else)."""
-        statement = STORE_POSTGRES if db.session.get_bind().dialect.name == "postgresql" else STORE_SQLITE
-        for kind in list(self.texts):
-            texts = self.texts.pop(kind)
-            db.session.execute(statement, {"rows": "[" + ",".join(texts) + "]"})
-            del texts
+        postgres = db.session.get_bind().dialect.name == "postgresql"
+        for kind in list(self.arrays):
+            array = self.arrays.pop(kind)
+            array += b"]"
+            # SQLite's JSON functions take text (a BLOB would be read as its binary JSONB)
+            db.session.execute(STORE_POSTGRES if postgres else STORE_SQLITE,
+                               {"rows": array if postgres else array.decode()})
+            del array
 
 
 def _first(frame, names) -> str | None:
@@ -441,7 +491,13 @@ def dispatch(run: AnalysisRun) -> list[AnalysisPart]:
 def run_part(part_id: int) -> None:
     """Read and stage one municipality's rows (a tracked job: the part row says done or failed, and a failed part
     fails its run)."""
-    run_tracked("analysis_part", [part_id], lambda _ids: read_part(part_id))
+    run_tracked("analysis_part", [part_id], lambda _ids: _read_part_frozen(part_id))
+
+
+def _read_part_frozen(part_id: int) -> int:
+    # a part is small, but a worker runs many: its chunks of rows triggered the same full collections (frozen_heap)
+    with frozen_heap():
+        return read_part(part_id)
 
 
 def read_part(part_id: int) -> int:
@@ -523,7 +579,8 @@ def combine(run_id: int) -> bool:
         finally:
             result.close()  # the server-side cursor, also when a reader stops early
 
-    merged = fanout.merge_parts(staged())
+    with frozen_heap():
+        merged = fanout.merge_parts(staged())
     merged.prepared.cache["k2_round"] = lambda tmax, easy, hard: fanout.round2(staged(), merged, tmax, easy, hard)
     progress = Progress("analysis_run", run.id, commit_on_sqlite=True)
     try:

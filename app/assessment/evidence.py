@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Callable, NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from app.assessment.models import Criterion
 from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet, StageDefinition, Track
@@ -29,13 +30,13 @@ from app.core.db import in_ids
 from app.core.timeutil import format_date
 from app.cycles.models import Cycle, Indicator, Stage
 from app.documents.models import Document, DocumentVersion, Signature
+from app.effectiveness.chain_counts import ChainCounts, blocks_of, count_defects
 from app.effectiveness.integrity import LABELS as INTEGRITY_LABELS
-from app.effectiveness.integrity import Chain, CycleHead, count_defects
+from app.effectiveness.integrity import CycleHead
 from app.extensions import db
 from app.monitoring.models import DataRequest
 
 REGISTERED_STATES = ("registered", "published")
-ACKNOWLEDGED_STATES = ("acknowledged", "in_progress", "reported", "accepted", "returned")
 CONTENT_LABELS = {
     "goals": "целей", "goals_justified": "целей с обоснованием", "goals_realistic": "целей с оценкой реалистичности",
     "methods": "методов сбора", "requests_closed": "закрытых запросов сведений", "findings": "выводов анализа",
@@ -88,10 +89,36 @@ class Proposal(NamedTuple):
     reason: str
 
 
-def _rows(query):
-    """Plain Core rows on the session's connection: no ORM result processing (gather's first query goes through the
-    session, which autoflushes; nothing is changed after it)."""
-    return db.session.connection().execute(query).all()
+@cache
+def _statements() -> dict:
+    """gather's statements, built once per process: each run only binds its values (`owners`, `period`, `codes`:
+    the municipalities, period and mechanisms; `ids`: their cycles; `versions`: the documents' registered editions)."""
+    out = {}
+    out["cycles"] = (select(Cycle.id, Cycle.owner_id, Mechanism.code, Cycle.period, Cycle.track_id)
+                     .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
+                     .where(in_ids(Cycle.owner_id, key="owners"), Cycle.period == bindparam("period"),
+                            Mechanism.code.in_(bindparam("codes", expanding=True))))
+    # Documents with their newest registered edition (if any).
+    registered = (select(DocumentVersion.document_id, func.max(DocumentVersion.number).label("number"))
+                  .where(DocumentVersion.registration_number.is_not(None)).group_by(DocumentVersion.document_id)
+                  .subquery())
+    out["documents"] = (
+        select(Document.id, Document.cycle_id, Stage.code, Document.title, Document.state, DocumentVersion.id,
+               DocumentVersion.registration_number, DocumentVersion.registration_date,
+               func.coalesce(DocumentVersion.registered_sha256, DocumentVersion.sha256))
+        .join(Stage, Stage.id == Document.stage_id)
+        .outerjoin(registered, registered.c.document_id == Document.id)
+        .outerjoin(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
+                                         DocumentVersion.number == registered.c.number))
+        .where(in_ids(Document.cycle_id, key="ids"), Document.state != "draft").order_by(Document.id))
+    out["signatures"] = (select(Signature.version_id, Signature.signer_name, Signature.signer_position)
+                         .where(in_ids(Signature.version_id, key="versions")).order_by(Signature.signed_at))
+    out["requests"] = (select(DataRequest.cycle_id, func.count())
+                       .where(in_ids(DataRequest.cycle_id, key="ids"), DataRequest.state == "closed")
+                       .group_by(DataRequest.cycle_id))
+    # Not DISTINCT: the set below drops repeats for less than the database's sort would cost.
+    out["groups"] = select(Indicator.cycle_id, Indicator.group_name).where(in_ids(Indicator.cycle_id, key="ids"))
+    return out
 
 
 def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None = None,
@@ -102,12 +129,12 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
     facts: dict[tuple[int, str], Facts] = defaultdict(Facts)
     if not municipality_ids or not mechanism_codes:
         return facts
+    statements = _statements()
     key_of, rows = {}, []
+    # Through the session, which autoflushes; the rest as plain Core rows on its connection (nothing is changed
+    # after it).
     for cycle_id, owner_id, code, cycle_period, track_id in db.session.execute(
-            select(Cycle.id, Cycle.owner_id, Mechanism.code, Cycle.period, Cycle.track_id)
-            .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
-            .where(in_ids(Cycle.owner_id, municipality_ids), Cycle.period == period,
-                   Mechanism.code.in_(mechanism_codes))):
+            statements["cycles"], {"owners": municipality_ids, "period": period, "codes": mechanism_codes}).all():
         key_of[cycle_id] = (owner_id, code)
         rows.append((cycle_id, cycle_period, owner_id, track_id))
         facts[(owner_id, code)].cycle_ids.append(cycle_id)
@@ -120,87 +147,60 @@ def gather(period: str, municipality_ids, mechanism_codes, *, today: date | None
              for cycle_id, cycle_period, owner_id, track_id in rows]
     # The cycle ids as one bound array (app/core/db.in_ids): every query below is a short statement whatever the
     # region's size.
-    ids = list(key_of)
-    # The rows of the cycles' chains (one query per kind of row), read twice: the stages and the content counts
-    # below, and the integrity checks.
-    chain = Chain(heads)
+    params = {"ids": list(key_of)}
+    execute = db.session.connection().execute
+    # The per-cycle counts of the cycles' chains (one GROUP BY per table), read twice: the stages and the content
+    # counts below, and the integrity checks' defects (counted, not described: the integrity panel describes them).
+    today = today or date.today()
+    counts = ChainCounts(heads, today=today)
     for cycle_id, (owner_id, code) in key_of.items():
-        _count_content(facts[(owner_id, code)], chain, cycle_id)
+        _count_content(facts[(owner_id, code)], counts, cycle_id)
     if integrity:
-        # Only the counts per check are scored: the defects are counted, not described (the integrity panel
-        # describes them).
-        for cycle_id, defects in count_defects(heads, today=today or date.today(), chain=chain).items():
+        for cycle_id, defects in count_defects(heads, today=today, counts=counts).items():
             facts[key_of[cycle_id]].defects.update(defects)
 
-    # Documents with their newest registered edition (if any).
-    registered = (select(DocumentVersion.document_id, func.max(DocumentVersion.number).label("number"))
-                  .where(DocumentVersion.registration_number.is_not(None)).group_by(DocumentVersion.document_id)
-                  .subquery())
-    doc_rows = _rows(
-        select(Document.id, Document.cycle_id, Stage.code, Document.title, Document.state, DocumentVersion.id,
-               DocumentVersion.registration_number, DocumentVersion.registration_date,
-               func.coalesce(DocumentVersion.registered_sha256, DocumentVersion.sha256))
-        .join(Stage, Stage.id == Document.stage_id)
-        .outerjoin(registered, registered.c.document_id == Document.id)
-        .outerjoin(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
-                                         DocumentVersion.number == registered.c.number))
-        .where(in_ids(Document.cycle_id, ids), Document.state != "draft").order_by(Document.id))
     by_version = {}
-    for row in doc_rows:
+    for row in execute(statements["documents"], params).all():
         fact = DocumentFact(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8])
         facts[key_of[fact.cycle_id]].documents.append(fact)
         if fact.version_id is not None:
             by_version[fact.version_id] = fact
     if by_version:
-        for version_id, name, position in _rows(
-                select(Signature.version_id, Signature.signer_name, Signature.signer_position)
-                .where(in_ids(Signature.version_id, by_version)).order_by(Signature.signed_at)):
+        for version_id, name, position in execute(statements["signatures"], {"versions": list(by_version)}).all():
             by_version[version_id].signer = f"{position} {name}".strip() if position else name
 
-    for cycle_id, count in _rows(select(DataRequest.cycle_id, func.count())
-                                 .where(in_ids(DataRequest.cycle_id, ids), DataRequest.state == "closed")
-                                 .group_by(DataRequest.cycle_id)):
+    for cycle_id, count in execute(statements["requests"], params).all():
         facts[key_of[cycle_id]].counts["requests_closed"] += count
-    for cycle_id, group_name in _rows(select(Indicator.cycle_id, Indicator.group_name).distinct()
-                                      .where(in_ids(Indicator.cycle_id, ids))):
+    for cycle_id, group_name in execute(statements["groups"], params).all():
         facts[key_of[cycle_id]].groups_covered.add(group_name)
     return facts
 
 
-def _filled(text: str | None) -> bool:
-    """The SQL test `length(trim(text)) > 0` of the integrity checks' `nonblank` (trim: spaces only)."""
-    return bool(text and text.strip(" "))
-
-
-def _count_content(facts: Facts, chain: Chain, cycle_id: int) -> None:
-    """Add one cycle's stage states and content counts to its facts, from the rows of its chain."""
-    for code, stage in chain.stages.get(cycle_id, {}).items():
-        if stage.state != "waiting":
-            facts.reached_blocks.add(code)
-            if stage.state == "approved":
-                facts.approved_blocks.add(code)
-    counts = facts.counts
-    if cycle_id in chain.goals:
-        justified, realistic = chain.goals_explained[cycle_id]
-        counts["goals"] += chain.goals[cycle_id]
-        counts["goals_justified"] += justified
-        counts["goals_realistic"] += realistic
-    counts["methods"] += chain.methods.get(cycle_id, 0)
-    findings = chain.findings.get(cycle_id, [])
-    counts["findings"] += len(findings)
-    counts["findings_with_causes"] += sum(1 for f in findings if _filled(f.causes))
-    counts["recommendations_issued"] += sum(1 for r in chain.recommendations.get(cycle_id, [])
-                                            if r.issued_at is not None)
-    counts["items_acknowledged"] += sum(1 for i in chain.items.get(cycle_id, []) if i.state in ACKNOWLEDGED_STATES)
-    measures = chain.measures.get(cycle_id, [])
-    counts["measures"] += sum(1 for m in measures if m.state != "cancelled")
-    counts["measures_done"] += sum(1 for m in measures if m.state in ("done", "verified"))
-    decisions = [d for d in chain.decisions.get(cycle_id, []) if d.state != "draft"]
-    counts["decisions"] += len(decisions)
-    counts["decisions_complete"] += sum(1 for d in decisions if _filled(d.participants))
-    evaluations = chain.evaluations.get(cycle_id, [])
-    counts["evaluations_with_conclusions"] += int(any(_filled(e.conclusions) for e in evaluations))
-    counts["proposals"] += len(chain.proposals.get(cycle_id, []))
+def _count_content(facts: Facts, counts: ChainCounts, cycle_id: int) -> None:
+    """Add one cycle's stage states and content counts to its facts, from its chain's counts."""
+    reached, approved = counts.stages.get(cycle_id, (0, 0))
+    facts.reached_blocks |= blocks_of(reached)
+    facts.approved_blocks |= blocks_of(approved)
+    out = facts.counts
+    goals, justified, realistic = counts.goals.get(cycle_id, (0, 0, 0))
+    out["goals"] += goals
+    out["goals_justified"] += justified
+    out["goals_realistic"] += realistic
+    out["methods"] += counts.methods.get(cycle_id, 0)
+    findings, with_causes, _ = counts.findings.get(cycle_id, (0, 0, 0))
+    out["findings"] += findings
+    out["findings_with_causes"] += with_causes
+    out["recommendations_issued"] += counts.recommendations.get(cycle_id, (0, 0))[1]
+    out["items_acknowledged"] += counts.items.get(cycle_id, (0,))[0]
+    live, done = counts.measures.get(cycle_id, (0, 0))[:2]
+    out["measures"] += live
+    out["measures_done"] += done
+    taken, complete = counts.decisions.get(cycle_id, (0, 0, 0))[1:3]
+    out["decisions"] += taken
+    out["decisions_complete"] += complete
+    conclusions, proposals = counts.evaluations.get(cycle_id, (0, 0, 0))[1:3]
+    out["evaluations_with_conclusions"] += conclusions
+    out["proposals"] += proposals
 
 
 def required_groups(mechanism_codes) -> dict[str, list[str]]:

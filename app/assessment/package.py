@@ -17,11 +17,12 @@ left out and its manifest row says so (`status` «mismatch» with the hash found
 under a recorded hash.
 
 Built by a tracked job (app/assessment/jobs.py) or inline by `flask assessment export`, one municipality at a time
-(its evidence, visas and signatures read as plain rows, its files written, then forgotten); the manifest's rows wait
-in a temporary file and the scores are read in batches, so memory does not grow with the region — but for the ZIP's
-central directory, which zipfile keeps until the archive is closed (a few hundred bytes per file). The job writes
-the ZIP strictly forwards into a temporary file beside its place, hashing it on the way. A newer package of the same
-scope deletes the older ones' files (prune, ASSESSMENT_PACKAGES_KEEP); requests and downloads are audited.
+(its evidence, visas and signatures read as plain rows by statements built once, its files written, then forgotten);
+the manifest's rows wait in temporary files, the scores are read a few municipalities at a time and the audit extract
+names its objects by subqueries, and the ZIP writer (app.core.zipstream) keeps its central directory in a temporary
+file — so memory does not grow with the region. The ZIP is written strictly forwards into a temporary file beside
+its place, hashed on the way. A newer package of the same scope deletes the older ones' files (prune,
+ASSESSMENT_PACKAGES_KEEP); requests and downloads are audited.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
 import uuid
-import zipfile
 from itertools import groupby
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
+from functools import cache
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,11 +47,11 @@ from types import SimpleNamespace
 
 from flask import current_app, has_request_context
 from sqlalchemy import (
-    BigInteger, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, and_, case, literal, or_,
-    select,
-    union_all,
+    BigInteger, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, and_, bindparam, case, literal_column,
+    null, or_, select, union_all,
 )
-from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship, selectinload
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped, aliased, joinedload, mapped_column, relationship, selectinload
 
 from app.assessment import services
 from app.assessment.criteria import level_of
@@ -61,9 +63,11 @@ from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.access import acting_roles_over
+from app.core.db import in_ids
 from app.core.errors import NotFound, ValidationFailed
-from app.core.spreadsheets import csv_writer
+from app.core.spreadsheets import csv_writer, safe_cell
 from app.core.timeutil import format_date, utcnow
+from app.core.zipstream import ZipStream
 from app.cycles.models import Cycle
 from app.documents.catalogue import document_types
 from app.documents.models import Attachment, Document, DocumentApproval, DocumentVersion, Signature
@@ -84,8 +88,9 @@ MANIFEST_COLUMNS = ("path", "sha256", "criterion", "registration", "signer", "ki
 FILE_STATUSES = {"ok": "включён, хеш совпадает", "mismatch": "не включён: хранимый файл не совпадает с хешем",
                  "missing": "не включён: файла нет в хранилище"}
 CHUNK = 256 * 1024
-TEXT_CHUNK = 64 * 1024  # characters of CSV/JSON gathered before one write into the ZIP
-ROWS_BATCH = 1000  # rows fetched per round trip where a region's rows are streamed
+COMPRESS_LEVEL = 6  # deflate, as zipfile's ZIP_DEFLATED with compresslevel=6 (bench/assessment.py --package)
+TEXT_CHUNK = 16 * 1024  # characters of CSV/JSON gathered before one write into the ZIP
+SCORE_MUNICIPALITIES = 2  # municipalities whose scores are read per statement (≈ 300 rows of 8 mechanisms)
 WHOLE_FILE = 4 * 1024 * 1024  # a stored file up to this size is read once into memory (hashed, then written)
 
 
@@ -150,38 +155,63 @@ registry.register(registry.TrackedKind(
 def score_lines(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
     """One tuple per (municipality × criterion) in the order of SCORE_COLUMNS, ordered by municipality code,
     mechanism and criterion. `level`: the level of the mechanism's total by the expert's scores once every
-    criterion is scored by the expert, else by the self-assessment's, else empty. One query of plain rows, read in
-    batches and levelled one municipality at a time: a region's scores never sit in memory at once."""
+    criterion is scored by the expert, else by the self-assessment's, else empty. A region's scores never sit in
+    memory at once: see ordered_score_lines."""
+    ids = list(municipality_ids) if municipality_ids is not None else None
+    if ids is None or len(ids) > 1:
+        query = (select(Organisation.id)
+                 .join(CampaignMunicipality, CampaignMunicipality.municipality_id == Organisation.id)
+                 .where(CampaignMunicipality.campaign_id == campaign.id).order_by(Organisation.code, Organisation.id))
+        ids = db.session.scalars(query if ids is None else query.where(Organisation.id.in_(ids))).all()
+    return ordered_score_lines(campaign, ids, mechanism_code)
+
+
+def ordered_score_lines(campaign: Campaign, municipality_ids: list[int], mechanism_code: str | None = None):
+    """score_lines of the municipalities given in the order of their codes: SCORE_MUNICIPALITIES at a time, one
+    plain statement each (no server-side cursor: one municipality's package is one round trip), levelled one
+    municipality at a time."""
+    thresholds = campaign.criteria_set.thresholds
+    statement = _score_statement(mechanism_code is not None)
+    for start in range(0, len(municipality_ids), SCORE_MUNICIPALITIES):
+        chunk = db.session.execute(statement, {
+            "campaign": campaign.id, "municipalities": municipality_ids[start:start + SCORE_MUNICIPALITIES],
+            "mechanisms": list(campaign.mechanisms), "mechanism": mechanism_code}).all()
+        for _mun_id, group in groupby(chunk, key=lambda row: row[0]):
+            yield from _levelled(list(group), thresholds)
+
+
+def _levelled(rows, thresholds):
+    """One municipality's score rows with the level of each mechanism (its levels need all of its rows)."""
+    sums: dict[str, list] = {}
+    for *_head, mechanism, _block, _criterion, maximum, _proposed, own, expert in rows:
+        acc = sums.setdefault(mechanism, [0, 0, 0, True, True])
+        acc[0] += maximum
+        acc[1] += own or 0
+        acc[2] += expert or 0
+        acc[3] &= own is not None
+        acc[4] &= expert is not None
+    levels = {}
+    for mechanism, (maximum, own, expert, self_done, expert_done) in sums.items():
+        total = expert if expert_done else own if self_done else None
+        level = level_of(100 * total / maximum, thresholds) if total is not None and maximum else None
+        levels[mechanism] = LEVELS[level] if level else ""
+    for _id, code, name, mechanism, block, criterion, _max, proposed, own, expert in rows:
+        yield code, name, mechanism, block, criterion, proposed, own, expert, levels[mechanism]
+
+
+@cache
+def _score_statement(one_mechanism: bool):
+    """The scores of the municipalities bound as `municipalities` (built once: see _evidence_statement)."""
     query = (select(Organisation.id, Organisation.code, Organisation.name, Score.mechanism_code, Criterion.block,
                     Criterion.code, Criterion.max_points, Score.proposed_points, Score.self_points,
                     Score.expert_points)
              .select_from(Score).join(Criterion, Criterion.id == Score.criterion_id)
              .join(Organisation, Organisation.id == Score.municipality_id)
-             .where(Score.campaign_id == campaign.id, Score.mechanism_code.in_(campaign.mechanisms))
-             .order_by(Organisation.code, Organisation.id, Score.mechanism_code, Criterion.position, Criterion.id)
-             .execution_options(yield_per=ROWS_BATCH))
-    if municipality_ids is not None:
-        query = query.where(Score.municipality_id.in_(list(municipality_ids)))
-    if mechanism_code is not None:
-        query = query.where(Score.mechanism_code == mechanism_code)
-    thresholds = campaign.criteria_set.thresholds
-    for _mun_id, group in groupby(db.session.execute(query), key=lambda row: row[0]):
-        rows = list(group)  # one municipality's rows: its levels need all of them
-        sums: dict[str, list] = {}
-        for *_head, mechanism, _block, _criterion, maximum, _proposed, own, expert in rows:
-            acc = sums.setdefault(mechanism, [0, 0, 0, True, True])
-            acc[0] += maximum
-            acc[1] += own or 0
-            acc[2] += expert or 0
-            acc[3] &= own is not None
-            acc[4] &= expert is not None
-        levels = {}
-        for mechanism, (maximum, own, expert, self_done, expert_done) in sums.items():
-            total = expert if expert_done else own if self_done else None
-            level = level_of(100 * total / maximum, thresholds) if total is not None and maximum else None
-            levels[mechanism] = LEVELS[level] if level else ""
-        for _id, code, name, mechanism, block, criterion, _max, proposed, own, expert in rows:
-            yield code, name, mechanism, block, criterion, proposed, own, expert, levels[mechanism]
+             .where(Score.campaign_id == bindparam("campaign"),
+                    in_ids(Score.municipality_id, key="municipalities"),
+                    Score.mechanism_code.in_(bindparam("mechanisms", expanding=True)))
+             .order_by(Organisation.code, Organisation.id, Score.mechanism_code, Criterion.position, Criterion.id))
+    return query.where(Score.mechanism_code == bindparam("mechanism")) if one_mechanism else query
 
 
 def score_rows(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
@@ -240,6 +270,12 @@ def _safe(text: str, limit: int = 80) -> str:
     return _UNSAFE.sub("_", text or "").strip(" .")[:limit] or "файл"
 
 
+def _csv_line(cells) -> str:
+    out = io.StringIO()
+    csv_writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL).writerow(cells)
+    return out.getvalue()
+
+
 def municipalities_for(campaign: Campaign, municipality_code: str | None) -> list[Organisation]:
     """The package's municipalities: the one named by its code (Russian refusal when it is not assessed in the
     campaign), or every municipality of the campaign."""
@@ -259,14 +295,22 @@ def _registration(item) -> str | None:
         else f"№ {item.registration_number}"
 
 
-def _evidence_rows(campaign: Campaign, municipality: Organisation):
+def _evidence_rows(campaign: Campaign, municipality_id: int):
     """One municipality's evidence items as plain rows, each with what the package needs of its edition (files,
     hashes, the edition's PDF) or attachment: one query, no object per item."""
+    return db.session.execute(_evidence_statement(), {"campaign": campaign.id, "municipality": municipality_id}).all()
+
+
+@cache
+def _evidence_statement():
+    """Built once, the campaign and municipality bound at execution: a region's package runs it per municipality,
+    and a statement built each time leaves its construction (aliases, column proxies) as garbage that grows with
+    the region until a full collection."""
     e, c, v, pdf, a = EvidenceItem, Criterion, DocumentVersion, DocumentPdf, Attachment
     owner, issuer = aliased(Organisation), aliased(Organisation)
     # Document.organisation: its issuer when it is not a stage's, else its cycle's owner (the sheets' time zone).
     timezone = case((Document.owner_type.is_not(None), issuer.timezone), else_=owner.timezone)
-    return db.session.execute(
+    return (
         select(e.id, e.document_version_id, e.sha256, e.registration_number, e.registration_date, e.signer, e.kind,
                e.title, e.url, e.comment, c.mechanism_code, c.code.label("criterion"), c.block, v.document_id,
                v.number, v.sha256.label("version_sha256"), v.stored_path, v.registered_sha256, v.registered_path,
@@ -281,7 +325,8 @@ def _evidence_rows(campaign: Campaign, municipality: Organisation):
         .outerjoin(issuer, issuer.id == Document.organisation_id)
         .outerjoin(pdf, and_(pdf.version_id == v.id, pdf.status == "done"))
         .outerjoin(a, a.id == e.attachment_id)
-        .where(e.campaign_id == campaign.id, e.municipality_id == municipality.id).order_by(e.id)).all()
+        .where(e.campaign_id == bindparam("campaign"), e.municipality_id == bindparam("municipality"))
+        .order_by(e.id))
 
 
 @dataclass
@@ -299,35 +344,53 @@ class _Edition:
 
 
 def _editions_for_sheets(rows) -> dict[int, _Edition]:
-    """The editions of the evidence rows with their visas and signatures (one statement each, for all of them)."""
+    """The editions of the evidence rows with their visas and signatures (one statement for all of them)."""
     editions = {r.document_version_id: _Edition(
         r.number, r.version_registration_number, r.version_registration_date,
         SimpleNamespace(doc_type=document_types().get(r.type_key), organisation=SimpleNamespace(timezone=r.timezone)))
         for r in rows if r.document_id is not None}
     if not editions:
         return {}
-    a, sig = DocumentApproval, Signature
-    for visa in db.session.execute(
-            select(a.version_id, a.id, a.round, a.position, a.decision, a.approver_position, a.approver_name,
-                   a.decided_at, a.comment).where(a.version_id.in_(editions)).order_by(a.round, a.position)):
-        editions[visa.version_id].approvals.append(visa)
-    for signature in db.session.execute(
-            select(sig.version_id, sig.meaning, sig.signer_position, sig.signer_name, sig.signed_at,
-                   sig.file_sha256).where(sig.version_id.in_(editions)).order_by(sig.signed_at)):
-        editions[signature.version_id].signatures.append(signature)
+    for row in db.session.execute(_sheet_statement(), {"versions": list(editions)}):
+        edition = editions[row.version_id]
+        if row.signature:
+            edition.signatures.append(SimpleNamespace(
+                meaning=row.meaning, signer_position=row.position_text, signer_name=row.name, signed_at=row.at,
+                file_sha256=row.file_sha256))
+        else:
+            edition.approvals.append(SimpleNamespace(
+                id=row.id, round=row.round, position=row.position, decision=row.decision,
+                approver_position=row.position_text, approver_name=row.name, decided_at=row.at, comment=row.comment))
     return editions
 
 
-def _plan(campaign: Campaign, municipality: Organisation, root: Path, documents: set[int]) -> list[_Planned]:
-    """The files of one municipality to package, in the order of its evidence items; the documents involved are
-    added to `documents` (their audit events go into the extract)."""
-    rows = _evidence_rows(campaign, municipality)
+@cache
+def _sheet_statement():
+    """The visas (round, position order) and then the signatures (in the order signed) of the editions bound as
+    `versions`: one statement for both (a round trip fewer per municipality); built once (see
+    _evidence_statement)."""
+    a, sig = DocumentApproval, Signature
+    zero, blank = literal_column("0"), null()
+    visas = select(a.version_id, zero.label("signature"), a.id, a.round, a.position, a.decision,
+                   a.approver_position.label("position_text"), a.approver_name.label("name"), a.decided_at.label("at"),
+                   a.comment, blank.label("meaning"), blank.label("file_sha256")
+                   ).where(in_ids(a.version_id, key="versions"))
+    signatures = select(sig.version_id, literal_column("1"), sig.id, zero, zero, blank, sig.signer_position,
+                        sig.signer_name, sig.signed_at, blank, sig.meaning, sig.file_sha256
+                        ).where(in_ids(sig.version_id, key="versions"))
+    both = union_all(visas, signatures)
+    columns = both.selected_columns
+    return both.order_by(columns.signature, columns.round, columns.position, columns.at)
+
+
+def _plan(campaign: Campaign, municipality, root: Path) -> list[_Planned]:
+    """The files of one municipality (its id and code) to package, in the order of its evidence items."""
+    rows = _evidence_rows(campaign, municipality.id)
     # One file per (edition, recorded hash), naming every criterion it stands for.
     grouped: dict[tuple, list] = {}
     for row in rows:
         if row.document_id is not None:
             key = ("version", row.document_version_id, row.sha256)
-            documents.add(row.document_id)
         elif row.attachment_id is not None:
             key = ("attachment", row.attachment_id, row.sha256)
         else:
@@ -336,6 +399,7 @@ def _plan(campaign: Campaign, municipality: Organisation, root: Path, documents:
     editions = _editions_for_sheets([group[0] for key, group in grouped.items() if key[0] == "version"])
 
     planned: list[_Planned] = []
+    sheets = _Sheets()
     used: set[str] = set()  # paths start with the municipality's code: unique within one municipality is enough
 
     def unique(path: str) -> str:
@@ -370,7 +434,7 @@ def _plan(campaign: Campaign, municipality: Organisation, root: Path, documents:
                 planned.append(_Planned(root / first.pdf_path, unique(f"{base}/{stem}.pdf"), first.pdf_sha256, "pdf",
                                         criteria, registration, signer))
             sheet_path = f"{base}/{stem}-листы согласования и удостоверения.csv"
-            sheet = _sheet(editions[first.document_version_id]) if sheet_path not in used else None
+            sheet = sheets.sheet(editions[first.document_version_id]) if sheet_path not in used else None
             if sheet is not None:
                 planned.append(_Planned(None, unique(sheet_path), None, "sheets", criteria, registration, signer,
                                         data=sheet))
@@ -386,36 +450,32 @@ def _plan(campaign: Campaign, municipality: Organisation, root: Path, documents:
     return planned
 
 
-def _audit_objects(campaign: Campaign, municipality: Organisation | None, documents: set[int]) -> dict:
-    """The objects whose audit events go into the extract: the campaign, its municipalities', self-assessments' and
-    evaluations' rows of the package's scope (one statement), and the documents that are evidence."""
-    def ids(kind, model):
-        query = select(literal(kind), model.id).where(model.campaign_id == campaign.id)
-        return query if municipality is None else query.where(model.municipality_id == municipality.id)
-    objects = {"assessment_campaign": [campaign.id], "assessment_municipality": [], "self_assessment": [],
-               "expert_evaluation": [], "document": sorted(documents)}
-    for kind, object_id in db.session.execute(union_all(
-            ids("assessment_municipality", CampaignMunicipality), ids("self_assessment", SelfAssessment),
-            ids("expert_evaluation", Assignment))):
-        objects[kind].append(object_id)
-    return objects
+class _Sheets:
+    """The лист согласования and лист удостоверения of editions as CSV (app/documents/registered.py's rows), one
+    municipality's at a time: one buffer and writer reused, the header line made once — the same text as
+    csv_writer would give (every value through safe_cell), at a fraction of the cost for a region's thousands."""
 
+    HEAD = "\ufeff" + _csv_line(("лист", "должность / реквизит", "И.О. Фамилия / значение", "решение", "дата",
+                                "замечания"))
 
-def _sheet(version: _Edition) -> bytes | None:
-    """The лист согласования and лист удостоверения of an edition as CSV (app/documents/registered.py's rows)."""
-    visas = approval_rows(version)
-    signature = main_signature(version) if version.signatures else None
-    if not visas and signature is None:
-        return None
-    out = io.StringIO()
-    writer = csv_writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(("лист", "должность / реквизит", "И.О. Фамилия / значение", "решение", "дата", "замечания"))
-    for visa in visas:
-        writer.writerow(("Лист согласования", *visa))
-    if signature is not None:
-        for label, value in stamp_lines(version, signature):
-            writer.writerow(("Лист удостоверения", label, value or "", "", "", ""))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    def __init__(self):
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL)
+
+    def sheet(self, version: _Edition) -> bytes | None:
+        visas = approval_rows(version)
+        signature = main_signature(version) if version.signatures else None
+        if not visas and signature is None:
+            return None
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        write = self.writer.writerow
+        for visa in visas:
+            write(("Лист согласования", *map(safe_cell, visa)))
+        if signature is not None:
+            for label, value in stamp_lines(version, signature):
+                write(("Лист удостоверения", safe_cell(label), safe_cell(value or ""), "", "", ""))
+        return (self.HEAD + self.buffer.getvalue()).encode("utf-8")
 
 
 # --- writing ---------------------------------------------------------------------------------------------------
@@ -443,15 +503,7 @@ class _HashingWriter:
         self.target.write(data)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _add_stored(archive: zipfile.ZipFile, planned: _Planned) -> Entry:
+def _add_stored(archive: ZipStream, planned: _Planned) -> Entry:
     """Copy one stored file into the ZIP if its bytes still have the recorded hash; otherwise say why not."""
     entry = Entry(planned.path, planned.expected, planned.kind, "; ".join(planned.criteria) or None,
                   planned.registration, planned.signer, note=planned.note)
@@ -459,40 +511,61 @@ def _add_stored(archive: zipfile.ZipFile, planned: _Planned) -> Entry:
         entry.path, entry.status = None, "missing"
         return entry
     if planned.data is not None:
-        archive.writestr(planned.path, planned.data)
+        archive.add(planned.path, planned.data)
         entry.sha256 = hashlib.sha256(planned.data).hexdigest()
         return entry
-    if planned.source is None or not planned.source.is_file():
+    source = _open_stored(planned.source)
+    if source is None:
         entry.path, entry.status = None, "missing"
         entry.note = planned.note or FILE_STATUSES["missing"]
         return entry
-    # Hashed before it is copied: a file whose bytes changed is never packaged under the recorded hash. A file up to
-    # WHOLE_FILE bytes is read once and hashed in memory; a larger one is hashed, then streamed (memory stays flat).
-    data = None
-    if planned.source.stat().st_size <= WHOLE_FILE:
-        data = planned.source.read_bytes()
-        actual = hashlib.sha256(data).hexdigest()
-    else:
-        actual = _file_sha256(planned.source)
-    if planned.expected and actual != planned.expected:
-        entry.path, entry.status = None, "mismatch"
-        entry.note = (f"Файл в хранилище изменён после оценки: его SHA-256 {actual} не совпадает с записанным "
-                      f"{planned.expected}; в пакет не включён.")
-        entry.extra = {"stored_sha256": actual}
-        return entry
-    if data is not None:
-        archive.writestr(planned.path, data)
-    else:
-        with open(planned.source, "rb") as src, archive.open(planned.path, "w", force_zip64=True) as dst:
-            while chunk := src.read(CHUNK):
-                dst.write(chunk)
+    with source:
+        # Hashed before it is copied: a file whose bytes changed is never packaged under the recorded hash. A file
+        # up to WHOLE_FILE bytes is read once and hashed in memory; a larger one is hashed, then streamed from the
+        # same handle (memory stays flat).
+        data = None
+        if os.fstat(source.fileno()).st_size <= WHOLE_FILE:
+            data = source.read()
+            actual = hashlib.sha256(data).hexdigest()
+        else:
+            digest = hashlib.sha256()
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+            actual = digest.hexdigest()
+        if planned.expected and actual != planned.expected:
+            entry.path, entry.status = None, "mismatch"
+            entry.note = (f"Файл в хранилище изменён после оценки: его SHA-256 {actual} не совпадает с записанным "
+                          f"{planned.expected}; в пакет не включён.")
+            entry.extra = {"stored_sha256": actual}
+            return entry
+        if data is not None:
+            archive.add(planned.path, data)
+        else:
+            source.seek(0)
+            with archive.open(planned.path) as dst:
+                while chunk := source.read(CHUNK):
+                    dst.write(chunk)
     entry.sha256 = actual
     return entry
 
 
-def _stream_csv(archive: zipfile.ZipFile, path: str, header, rows) -> str:
+def _open_stored(path: Path | None):
+    """The stored file open for reading, or None when there is none (one open and one fstat, no stat first)."""
+    if path is None:
+        return None
+    try:
+        source = open(path, "rb")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+        source.close()
+        return None
+    return source
+
+
+def _stream_csv(archive: ZipStream, path: str, header, rows) -> str:
     """Write a CSV member (UTF-8 with BOM, «;») row by row; its SHA-256."""
-    with archive.open(path, "w", force_zip64=True) as member:
+    with archive.open(path) as member:
         sink = _HashingWriter(member)
         sink.write("\ufeff")  # the BOM: Excel opens UTF-8 CSV as UTF-8
         writer = csv_writer(sink, delimiter=";", quoting=csv.QUOTE_MINIMAL)
@@ -503,22 +576,40 @@ def _stream_csv(archive: zipfile.ZipFile, path: str, header, rows) -> str:
     return sink.digest.hexdigest()
 
 
-def _audit_batches(objects: dict):
-    conditions = [and_(AuditEvent.object_type == kind, AuditEvent.object_id.in_(ids))
-                  for kind, ids in objects.items() if ids]
-    if not conditions:
-        return
+def _audit_batches(campaign_id: int, municipality_id: int | None):
+    """The audit events of the package's objects with their organisations, oldest first, in batches."""
+    statement = _audit_statement(municipality_id is None)
     last = 0
     while True:
-        batch = db.session.execute(
-            select(AuditEvent, Organisation).outerjoin(Organisation, Organisation.id == AuditEvent.organisation_id)
-            .where(or_(*conditions), AuditEvent.id > last).order_by(AuditEvent.id)
-            .limit(audit_exports.BATCH)).all()
+        batch = db.session.execute(statement, {"campaign": campaign_id, "municipality": municipality_id,
+                                               "last": last}).all()
         if batch:
             yield batch
         if len(batch) < audit_exports.BATCH:  # the last one: no statement to learn there is nothing after it
             return
         last = batch[-1][0].id
+
+
+@cache
+def _audit_statement(whole: bool):
+    """The events after `last` of the objects whose audit events go into the extract: the campaign, its
+    municipalities', self-assessments' and evaluations' rows of the package's scope (the campaign's, or the bound
+    municipality's), and the documents whose editions are evidence — named by subqueries, not id lists (a region's
+    documents are thousands). Built once (see _evidence_statement)."""
+    def scoped(query, model):
+        query = query.where(model.campaign_id == bindparam("campaign"))
+        return query if whole else query.where(model.municipality_id == bindparam("municipality"))
+    objects = {kind: scoped(select(model.id), model) for kind, model in (
+        ("assessment_municipality", CampaignMunicipality), ("self_assessment", SelfAssessment),
+        ("expert_evaluation", Assignment))}
+    objects["document"] = scoped(select(DocumentVersion.document_id).join(
+        EvidenceItem, EvidenceItem.document_version_id == DocumentVersion.id), EvidenceItem)
+    event = AuditEvent
+    return (select(event, Organisation).outerjoin(Organisation, Organisation.id == event.organisation_id)
+            .where(or_(and_(event.object_type == "assessment_campaign", event.object_id == bindparam("campaign")),
+                       *(and_(event.object_type == kind, event.object_id.in_(ids)) for kind, ids in objects.items())),
+                   event.id > bindparam("last"))
+            .order_by(event.id).limit(audit_exports.BATCH))
 
 
 def _campaign_info(campaign: Campaign) -> dict:
@@ -529,48 +620,57 @@ def _campaign_info(campaign: Campaign) -> dict:
 
 
 class _Manifest:
-    """The manifest's rows as the files are written: one JSON line each in a temporary file, not in memory (a
-    region's package has thousands); at the end copied into the ZIP as manifest.json and manifest.csv."""
+    """The manifest's rows as the files are written, not in memory (a region's package has thousands): in two
+    temporary files, the body of manifest.json's list of files and manifest.csv's rows, each copied into the ZIP at
+    the end as it is (no row is read back and re-encoded)."""
 
     def __init__(self):
-        self.lines = tempfile.TemporaryFile("w+", encoding="utf-8")
-        self.files = self.problems = 0
+        self.json = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.csv = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self.csv_writer = csv_writer(self.csv, delimiter=";", quoting=csv.QUOTE_MINIMAL)
+        self.files = self.problems = self.rows = 0
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.lines.close()
+        self.json.close()
+        self.csv.close()
 
     def add(self, entry: Entry) -> None:
-        self.lines.write(json.dumps(entry.as_dict(), ensure_ascii=False) + "\n")
+        self.json.write((", " if self.rows else "") + json.dumps(entry.as_dict(), ensure_ascii=False))
+        self.csv_writer.writerow((entry.path or "", entry.sha256 or "", entry.criterion or "",
+                                  entry.registration or "", entry.signer or "", entry.kind,
+                                  FILE_STATUSES.get(entry.status, entry.status), entry.note or ""))
+        self.rows += 1
         self.files += entry.path is not None
         self.problems += entry.status != "ok"
 
-    def _rows(self):
-        self.lines.seek(0)
-        for line in self.lines:
-            yield line
-
-    def write(self, archive: zipfile.ZipFile, head: dict) -> None:
-        with archive.open("manifest.json", "w", force_zip64=True) as member:
+    def write(self, archive: ZipStream, head: dict) -> None:
+        with archive.open("manifest.json") as member:
             out = _HashingWriter(member)
-            # The head's object with "files" as its last key, the rows streamed into that list.
+            # The head's object with "files" as its last key, the rows copied into that list.
             out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "files": [')
-            for n, line in enumerate(self._rows()):
-                out.write((", " if n else "") + line.rstrip("\n"))
+            _copy(self.json, out)
             out.write("]}")
             out.flush()
-        rows = ([r["path"] or "", r["sha256"] or "", r["criterion"] or "", r["registration"] or "",
-                 r["signer"] or "", r["kind"], FILE_STATUSES.get(r["status"], r["status"]), r["note"] or ""]
-                for r in map(json.loads, self._rows()))
-        _stream_csv(archive, "manifest.csv", MANIFEST_COLUMNS, rows)
+        with archive.open("manifest.csv") as member:
+            out = _HashingWriter(member)
+            out.write("\ufeff")  # the BOM: Excel opens UTF-8 CSV as UTF-8
+            csv_writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL).writerow(MANIFEST_COLUMNS)
+            _copy(self.csv, out)
+            out.flush()
+
+
+def _copy(source, out: _HashingWriter) -> None:
+    source.seek(0)
+    while text := source.read(TEXT_CHUNK):
+        out.write(text)
 
 
 class _HashingFile:
-    """What produce writes the ZIP to: the file, hashed and counted on the way. It cannot seek, so zipfile writes
-    strictly forwards (each member's sizes in a data descriptor after its data) and the hash is the file's —
-    the package's SHA-256 without reading it back."""
+    """What produce writes the ZIP to: the file, hashed and counted on the way (the ZIP is written strictly
+    forwards, app.core.zipstream): the package's SHA-256 without reading it back."""
 
     def __init__(self, raw):
         self.raw, self.digest, self.size = raw, hashlib.sha256(), 0
@@ -593,28 +693,46 @@ def build(campaign: Campaign, municipality: Organisation | None, target, *,
     file object). `progress(fraction)` hears how far it got. One municipality at a time: its evidence is read,
     its files written and forgotten before the next, so memory does not grow with the region."""
     whole = municipality is None
-    municipalities = municipalities_for(campaign, None) if whole else [municipality]
+    # The campaign with the region and the criteria set the package names (and whose thresholds level the scores),
+    # and the municipality: one statement rather than a lazy load each — every round trip counts on a busy server.
+    query = (select(Campaign).options(joinedload(Campaign.organisation), joinedload(Campaign.criteria_set))
+             .where(Campaign.id == sa_inspect(campaign).identity[0]))
+    if whole:
+        campaign = db.session.scalars(query).one()
+    else:
+        campaign, municipality = db.session.execute(
+            query.add_columns(Organisation)
+            .join(CampaignMunicipality, CampaignMunicipality.campaign_id == Campaign.id)
+            .join(Organisation, Organisation.id == CampaignMunicipality.municipality_id)
+            .where(Organisation.id == sa_inspect(municipality).identity[0])).one()
+    # A region's municipalities as plain rows (id, code, name), not objects kept for the whole build.
+    municipalities = db.session.execute(
+        select(Organisation.id, Organisation.code, Organisation.name)
+        .join(CampaignMunicipality, CampaignMunicipality.municipality_id == Organisation.id)
+        .where(CampaignMunicipality.campaign_id == campaign.id).order_by(Organisation.code)).all() \
+        if whole else [municipality]
     tz_name = tz_name or campaign.organisation.timezone or current_app.config["APP_TIMEZONE"]
     root = storage_root()  # once: the helper makes sure the directory exists on every call
-    documents: set[int] = set()
     share = 0.95 / max(len(municipalities), 1)  # the scores, the audit extract and the manifests: the last 5 %
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive, \
-            _Manifest() as manifest:
+    with ExitStack() as stack:
+        out = stack.enter_context(open(target, "wb")) if isinstance(target, (str, os.PathLike)) else target
+        manifest = stack.enter_context(_Manifest())
+        archive = stack.enter_context(ZipStream(out, level=COMPRESS_LEVEL))
         for n, mun in enumerate(municipalities):
-            planned = _plan(campaign, mun, root, documents)
+            planned = _plan(campaign, mun, root)
             for k, item in enumerate(planned, 1):
                 manifest.add(_add_stored(archive, item))
                 if progress is not None:
                     progress((n + k / len(planned)) * share)
         scores = (["" if cell is None else cell for cell in line]
-                  for line in score_lines(campaign, None if whole else [municipality.id]))
+                  for line in ordered_score_lines(campaign, [m.id for m in municipalities]))
         manifest.add(Entry("scores.csv", _stream_csv(archive, "scores.csv", SCORE_COLUMNS, scores), "scores",
                            note="Баллы: предложенный, самооценка, эксперт; уровень механизма"))
-        objects = _audit_objects(campaign, municipality, documents)
         # The audit log's presenter names objects with their page addresses, which need a request; a job has none.
         with nullcontext() if has_request_context() else current_app.test_request_context():
             sha = _stream_csv(archive, "audit.csv", audit_exports.HEADER,
-                              audit_exports.rows(_audit_batches(objects), tz_name))
+                              audit_exports.rows(_audit_batches(campaign.id, None if whole else municipality.id),
+                                                 tz_name))
         manifest.add(Entry("audit.csv", sha, "audit",
                            note="Выписка журнала аудита: проверка — flask audit verify-extract audit.csv"))
         if progress is not None:

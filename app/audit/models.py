@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -10,6 +10,8 @@ class AuditEvent(db.Model):
     """One audited action. Rows are only ever inserted (see app/audit/chain.py)."""
 
     __tablename__ = "audit_events"
+    # An object's history and the evidence package's extract select by object; the log only grows.
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     occurred_at: Mapped[datetime]

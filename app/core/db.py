@@ -123,7 +123,7 @@ class _IdList(TypeDecorator):
         return dialect.type_descriptor(_IntegerArrayText() if dialect.name == "postgresql" else String())
 
     def process_bind_param(self, value, dialect):
-        text = ",".join(str(int(v)) for v in value)
+        text = ",".join(map(str, map(int, value)))
         return f"{{{text}}}" if dialect.name == "postgresql" else f"[{text}]"
 
 
@@ -138,8 +138,10 @@ class in_ids(FunctionElement):
     inherit_cache = True
     name = "in_ids"
 
-    def __init__(self, column, ids):
-        super().__init__(column, bindparam(None, list(ids), type_=_IdList()))
+    def __init__(self, column, ids=(), *, key: str | None = None):
+        # `key`: a named parameter given at execution (a statement built once and run with other ids each time).
+        param = bindparam(key, type_=_IdList()) if key else bindparam(None, list(ids), type_=_IdList())
+        super().__init__(column, param)
 
 
 @compiles(in_ids)

@@ -14,7 +14,7 @@ lists of the same cycle), so «a goal without indicators» is checked as «the c
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -99,8 +99,8 @@ def _short(text: str | None, limit: int = 90) -> str:
 @dataclass(frozen=True)
 class CycleHead:
     """What the checks read of a cycle besides its chain's rows: enough to check a region's cycles without loading
-    each as an object (check_cycles and count_defects take these or cycles). The title names the cycle in the
-    defects' descriptions: count_defects never reads it (None there)."""
+    each as an object (check_cycles and app/effectiveness/chain_counts.py count_defects take these or cycles). The
+    title names the cycle in the defects' descriptions: count_defects never reads it (None there)."""
 
     id: int
     period: str
@@ -138,8 +138,8 @@ def _basis_ids(cycles: list[Cycle]) -> dict[int, list[int]]:
 
 class Chain:
     """The rows of the traceability chain of many cycles, loaded with one query per kind of row whatever their
-    number (an assessment campaign checks a region's cycles at once), grouped by cycle. An assessment's facts
-    (app/assessment/evidence.py) count the cycles' content from these same rows."""
+    number, grouped by cycle. An assessment, which only counts the defects of a region's cycles, takes per-cycle
+    aggregates instead (app/effectiveness/chain_counts.py)."""
 
     def __init__(self, cycles: list[Cycle]):
         ids = [c.id for c in cycles]
@@ -241,14 +241,14 @@ class _Checker:
 
     def add(self, code: str, stage: str, describe: Callable[[], tuple]) -> None:
         """A broken link: `describe()` gives (message, object type, object id, title[, link]) — called at once, so
-        the loop variables it reads are the current ones (_Counting never calls it)."""
+        the loop variables it reads are the current ones)."""
         message, obj_type, obj_id, title, *link = describe()
         endpoint, args = link[0] if link else self.stage_link(stage)
         self.defects.append(Defect(code, message, stage, obj_type, obj_id, title, endpoint, args))
 
     # --- the chain ---
 
-    def run(self) -> list[Defect] | Counter:
+    def run(self) -> list[Defect]:
         cycle, chain = self.cycle, self.chain
         goal_count = chain.goals.get(cycle.id, 0)
         # A partial cycle's measures are evaluated on the indicators of its full cycle (app/cycles/basis.py); its
@@ -449,17 +449,6 @@ class _Checker:
                         ("cycles.cycle_detail", {"cycle_id": next_cycle})))
 
 
-class _Counting(_Checker):
-    """The checker that counts the defects by code instead of describing them."""
-
-    def __init__(self, cycle, today: date, chain: Chain):
-        super().__init__(cycle, today, chain)
-        self.defects = Counter()
-
-    def add(self, code: str, stage: str, describe: Callable[[], tuple]) -> None:
-        self.defects[code] += 1
-
-
 def nonblank(column):
     """How many rows have the text column filled (SQL's trim: spaces only)."""
     return func.sum(case((func.length(func.trim(func.coalesce(column, ""))) > 0, 1), else_=0))
@@ -486,16 +475,6 @@ def check_cycles(cycles: list[Cycle | CycleHead], *, today: date) -> dict[int, l
         return {}
     chain = Chain(cycles)
     return {c.id: _ordered(_Checker(c, today, chain).run()) for c in cycles}
-
-
-def count_defects(cycles: list[Cycle | CycleHead], *, today: date, chain: Chain | None = None) -> dict[int, Counter]:
-    """{cycle id: Counter(check code → defects)} — what check_cycles finds, counted: the same walk of the same rows,
-    without making a message, title and link for every defect (an assessment scores a region's cycles on the counts
-    alone; tests/test_integrity.py pins the equality). `chain`: the cycles' rows if already loaded."""
-    if not cycles:
-        return {}
-    chain = chain or Chain(cycles)
-    return {c.id: _Counting(c, today, chain).run() for c in cycles}
 
 
 def _ordered(defects: list[Defect]) -> list[Defect]:

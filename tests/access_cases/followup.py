@@ -8,6 +8,8 @@ school_b_objects(world, make_cycle, db_session, objs) → dict of extra school-B
 
 from datetime import date, timedelta
 
+from tests.snapshots import measure_dates
+
 ORG_SCOPED = "organisation"
 
 ROUTE_ARGUMENTS: dict = {
@@ -45,7 +47,8 @@ def _edit_recommendation_form(objs, world, session):
 
 def _measure_data(world, title, version=None):
     data = {"title": title, "kind": "event", "responsible_id": str(world["director_b"].id),
-            "start_date": _day(2), "end_date": _day(12), "participants": "Учителя", "expected_result": "Рост"}
+            **{key: day.isoformat() for key, day in measure_dates(2, 12).items()}, "participants": "Учителя",
+            "expected_result": "Рост"}
     if version is not None:
         data["version"] = str(version)
     return data
@@ -104,7 +107,7 @@ def school_b_objects(world, make_cycle, db_session, objs) -> dict:
         addressee_group="organisations", organisation_ids=[objs.org_id], basis="Анализ ВПР", actor=director,
         today=today, response_deadline=today + timedelta(days=20), finding_ids=findings[:1])
     measure = services.create_measure(cycle, actor=director, title="Семинар", kind="training",
-                                      responsible_id=director.id, start_date=today, end_date=today + timedelta(days=9))
+                                      responsible_id=director.id, **measure_dates(0, 9))
     decision = services.create_decision(cycle, actor=director, today=today, text="Утвердить план", kind="staff",
                                         deadline=today + timedelta(days=9), responsible_id=director.id,
                                         participants="Учителя", basis="Анализ ВПР", measure_ids=[measure.id])

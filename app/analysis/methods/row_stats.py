@@ -93,11 +93,14 @@ def summarise(p, near_level: float | None) -> UnitRows:
     task_sum, task_cnt, task_max = np.empty((nu, tasks)), np.empty((nu, tasks)), np.empty((nu, tasks))
     has_any = np.zeros(len(unit), dtype=bool)
     lengths = np.diff(np.append(starts, len(unit))).astype(float)
+    complete = False  # some task has a score on every row: then every row counts in n_tasks
     for k, column in enumerate(block):
         column = by_unit(column)
         valid = ~np.isnan(column)
-        if valid.all():  # every row has the score (the usual case): the same sums without the masked copies
-            has_any[:] = True
+        if valid.all():
+            # a column without gaps (the usual case) needs no masking: the same sums, counts and maxima from
+            # the column itself (integer scores, so no rounding either way), at a third of the passes
+            complete = True
             task_sum[:, k] = np.add.reduceat(column, starts)
             task_cnt[:, k] = lengths
             task_max[:, k] = np.maximum.reduceat(column, starts)
@@ -106,15 +109,22 @@ def summarise(p, near_level: float | None) -> UnitRows:
         task_sum[:, k] = np.add.reduceat(np.where(valid, column, 0.0), starts)
         task_cnt[:, k] = np.add.reduceat(valid, starts, dtype=float)
         task_max[:, k] = np.maximum.reduceat(np.where(valid, column, -1.0), starts)
-    n_tasks = np.add.reduceat(has_any, starts, dtype=np.int64) if tasks else np.zeros(nu, dtype=np.int64)
+    if complete:
+        n_tasks = lengths.astype(np.int64)
+    else:
+        n_tasks = np.add.reduceat(has_any, starts, dtype=np.int64) if tasks else np.zeros(nu, dtype=np.int64)
     both = ~np.isnan(p.mark) & ~np.isnan(p.term)
-    cell = unit * MARKS + np.where(both, p.mark, 0).astype(np.int64).clip(0, MARKS - 1)
-    with np.errstate(invalid="ignore"):  # comparisons with NaN are False: only rows with both marks count
-        term = np.stack([np.bincount(cell, weights=w, minlength=nu * MARKS)
-                         for w in (both, p.mark < p.term, p.mark > p.term)]).astype(np.int32)
+    mark, term_mark = p.mark[both], p.term[both]
+    # one integer bincount over (unit, assessment mark, same / lowered / raised) of the rows with both marks,
+    # not three weighted ones over all rows: counts, so the same numbers
+    key = ((unit[both] * MARKS + mark.astype(np.int64).clip(0, MARKS - 1)) * 3
+           + (mark < term_mark) + 2 * (mark > term_mark))
+    cells = np.bincount(key, minlength=nu * MARKS * 3).reshape(nu, MARKS, 3)
+    term = np.empty((nu, 3, MARKS), dtype=np.int32)
+    term[:, 0] = cells.sum(axis=2)
+    term[:, 1], term[:, 2] = cells[:, :, 1], cells[:, :, 2]
     return UnitRows(rows=rows, near=near, max_score=max_score, hist=hist, mark_min=mark_min, task_sum=task_sum,
-                    task_cnt=task_cnt, task_max=task_max, n_tasks=n_tasks,
-                    term=term.reshape(3, nu, MARKS).transpose(1, 0, 2).copy(), near_level=near_level)
+                    task_cnt=task_cnt, task_max=task_max, n_tasks=n_tasks, term=term, near_level=near_level)
 
 
 def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
@@ -269,8 +279,11 @@ def k2_sums(unit, work, score, block, nu: int, tmax, easy, hard) -> Round2:
                 else:
                     g[order[a:b]] = values
     has = ~np.isnan(g)
-    u, gh = unit[has], g[has]
-    s = np.nan_to_num(score[has]).astype(np.int64)
+    if has.all():  # every participant has a g (the usual case): no copies through the mask
+        u, gh, s = unit, g, np.nan_to_num(score).astype(np.int64)
+    else:
+        u, gh = unit[has], g[has]
+        s = np.nan_to_num(score[has]).astype(np.int64)
     low = int(s.min()) if len(s) else 0
     span = int(s.max()) - low + 1 if len(s) else 1
     # per (unit, score) by one dense bincount (units × scores is small): no sort, and the pairs in (unit, score)

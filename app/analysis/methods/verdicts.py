@@ -2,8 +2,10 @@
 
 For the year Y the school's tests of the years Y − verdict_years + 1 … Y are combined:
 1. per sign: the school's p-values of that sign over its works and years — by Stouffer's method (a weak
-   but consistent sign in every work adds up) and by the smallest p × their number (one strong sign in
-   one work is not diluted), the better of the two × 2; K1 and K5 compare a school with itself in another
+   but consistent sign in every work adds up; for the exact binomial test of K3 it sums the mid-p,
+   tails.binom_midp, so a class where nothing happened is not read as strong evidence of honesty) and by
+   the smallest p × their number (one strong sign in one work is not diluted), the better of the two × 2;
+   K1 and K5 compare a school with itself in another
    work (the exam, the next year), so their works are not independent and only the second rule is used;
 2. per school: the signs' p by Fisher's method (two moderate signs add up) and by the smallest × their
    number (one strong sign is not diluted), the better × 2 — `combined_p`, the probability that an
@@ -67,7 +69,8 @@ def _signs_of_schools(t: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     a region has 1,500 schools × 6 signs); and each test's row in that frame."""
     # by integer codes and bincounts: a group-by over three keys (two of them text) cost more than the tests
     p = t["p"].to_numpy(dtype=float)
-    z = normal_isf(p)
+    # Stouffer sums the z of the mid-p: an exact tail of 1 (a class where nothing happened) would count as z ≈ −8
+    z = normal_isf(t["p_mid"].to_numpy(dtype=float))
     hc, hu = pd.factorize(t["school_id"].to_numpy(dtype=np.int64), sort=True)
     sc, su = pd.factorize(t["sign"].to_numpy(dtype=object), sort=True)
     kc, ku = pd.factorize(t["kind"].to_numpy(dtype=object), sort=True)
@@ -100,7 +103,8 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     # sentences among them, cost more than the combination); whole rows are taken for the named schools only
     keep = np.flatnonzero(tests["year"].isin(span).to_numpy(dtype=bool) & tests["p"].notna().to_numpy(dtype=bool))
     t = pd.DataFrame({"school_id": tests["school_id"].to_numpy()[keep], "sign": tests["sign"].to_numpy()[keep],
-                      "kind": tests["kind"].to_numpy()[keep], "p": tests["p"].to_numpy(dtype=float)[keep]})
+                      "kind": tests["kind"].to_numpy()[keep], "p": tests["p"].to_numpy(dtype=float)[keep],
+                      "p_mid": (tests["p_mid"] if "p_mid" in tests else tests["p"]).to_numpy(dtype=float)[keep]})
     q_tests = benjamini_hochberg(t["p"].to_numpy()) if len(t) else np.zeros(0)
     signs, group_of = _signs_of_schools(t) if len(t) else (
         pd.DataFrame(columns=["school_id", "sign", "kind", "sp"]), np.zeros(0, dtype=np.int64))
