@@ -79,17 +79,32 @@ def _emit(out: list, u: pd.DataFrame, idx, sign: str, kind: str, statistic, thre
 
 
 def _markers_frame(u: pd.DataFrame, parts: list) -> pd.DataFrame:
-    """All emitted markers as one frame, built once (not one small frame per sign)."""
+    """All emitted markers as one frame, built once (not one small frame per sign), in the order of year, school,
+    subject, grade, sign and kind (stable): the order computed on the arrays by one lexsort, as pandas' stable
+    multi-column sort would give it, without sorting a frame of text columns."""
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in MARKER_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in MARKER_COLUMNS}).sort_values(
+            ORDER, kind="stable").reset_index(drop=True)
     idx = np.concatenate([p[0] for p in parts])
-    frame = pd.DataFrame({c: u[c].to_numpy()[idx] for c in UNIT})
-    frame["sign"] = np.concatenate([np.full(len(p[0]), p[1], dtype=object) for p in parts])
-    frame["kind"] = np.concatenate([np.full(len(p[0]), p[2], dtype=object) for p in parts])
-    frame["statistic"] = np.concatenate([p[3] for p in parts])
-    frame["threshold"] = np.concatenate([np.full(len(p[0]), p[4]) for p in parts])
-    frame["detail"] = _russian_numbers([d for p in parts for d in p[5]])
+    columns = {c: u[c].to_numpy()[idx] for c in UNIT}
+    sign = np.concatenate([np.full(len(p[0]), p[1], dtype=object) for p in parts])
+    kind = np.concatenate([np.full(len(p[0]), p[2], dtype=object) for p in parts])
+
+    def rank(values):  # text keys as their rank in sorted order
+        return np.unique(np.asarray(values, dtype=object), return_inverse=True)[1].ravel()
+
+    order = np.lexsort((rank(kind), rank(sign), columns["grade"], rank(columns["subject"]), columns["school_id"],
+                        columns["year"]))
+    frame = pd.DataFrame({c: values[order] for c, values in columns.items()})
+    frame["sign"] = sign[order]
+    frame["kind"] = kind[order]
+    frame["statistic"] = np.concatenate([p[3] for p in parts])[order]
+    frame["threshold"] = np.concatenate([np.full(len(p[0]), p[4]) for p in parts])[order]
+    frame["detail"] = np.asarray(_russian_numbers([d for p in parts for d in p[5]]), dtype=object)[order]
     return frame
+
+
+ORDER = ["year", "school_id", "subject", "grade", "sign", "kind"]
 
 
 # the literal dot first: the engine then scans for dots instead of trying a lookbehind at every character
@@ -384,8 +399,7 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
                                            + e_school.astype(np.int64))[0], return_index=True)
     first.sort()
     evaluated = pd.DataFrame({"year": e_year[first], "school_id": e_school[first]})
-    result_markers = _markers_frame(u, markers).sort_values(
-        ["year", "school_id", "subject", "grade", "sign", "kind"], kind="stable").reset_index(drop=True)
+    result_markers = _markers_frame(u, markers)
     result_markers.attrs["evaluated"] = _Shared(evaluated)
     return ObjectivityResult(markers=result_markers, not_computable=_frame(nc, NOT_COMPUTABLE_COLUMNS),
                              skipped=_frame([skipped], SKIPPED_COLUMNS), evaluated=evaluated,
