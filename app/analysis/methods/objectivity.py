@@ -53,21 +53,33 @@ class ObjectivityResult:
     prepared: object = field(default=None, repr=False)
 
 
-def _frame(rows: list[pd.DataFrame], columns) -> pd.DataFrame:
-    rows = [r for r in rows if len(r)]
+def _frame(rows: list, columns) -> pd.DataFrame:
+    """The pending rows of `_rows` (in order) as one frame of `columns`, built once: a small frame per reason
+    and their concatenation cost more than the rows themselves."""
+    rows = [r for r in rows if len(r[0])]
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.concat(rows, ignore_index=True)[list(columns)]
+    u = rows[0][2]
+    idx = np.concatenate([r[0] for r in rows])
+    out = {}
+    for c in columns:
+        if c in UNIT:
+            out[c] = u[c].to_numpy()[idx]
+            continue
+        parts = []
+        for r_idx, cols, _u in rows:
+            value = cols[c]
+            value = value(r_idx) if callable(value) else value[r_idx] if isinstance(value, np.ndarray) else (
+                np.full(len(r_idx), value, dtype=object if isinstance(value, str) else None))
+            parts.append(np.asarray(value, dtype=object) if isinstance(value, list) else value)
+        out[c] = np.concatenate(parts)
+    return pd.DataFrame(out)
 
 
-def _rows(u: pd.DataFrame, mask, **cols) -> pd.DataFrame:
-    """Unit rows selected by mask, with extra columns (scalars or arrays over the whole unit frame)."""
-    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-    out = pd.DataFrame({c: u[c].to_numpy()[idx] for c in UNIT})
-    for name, value in cols.items():
-        # a callable builds the column for the selected units only (texts are not built for all units)
-        out[name] = value(idx) if callable(value) else value[idx] if isinstance(value, np.ndarray) else value
-    return out
+def _rows(u: pd.DataFrame, mask, **cols) -> tuple:
+    """Unit rows selected by mask, with extra columns (scalars, arrays over the whole unit frame, or callables
+    building the column for the selected units only: texts are not built for all units), pending until `_frame`."""
+    return np.flatnonzero(np.asarray(mask, dtype=bool)), cols, u
 
 
 def _emit(out: list, u: pd.DataFrame, idx, sign: str, kind: str, statistic, threshold, details: list[str]) -> None:
