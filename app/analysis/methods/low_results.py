@@ -48,9 +48,29 @@ def _flagged_units(u: pd.DataFrame, markers, p=None) -> np.ndarray:
     if not len(markers):
         return np.zeros(len(u), dtype=bool)
     keys = ["year", "procedure", "school_id", "subject", "grade"]
+    if p is not None and p.units is u and len(u):
+        return _units_of(p, markers)
     flagged = markers[keys].drop_duplicates().assign(_flag=True)
     merged = u[keys].merge(flagged, on=keys, how="left")
     return merged["_flag"].fillna(False).to_numpy(dtype=bool)
+
+
+def _units_of(p, markers) -> np.ndarray:
+    """Per unit of `p`: whether `markers` (rows of year, procedure, school_id, subject, grade) name it. By the
+    units' integer codes (work, school) instead of a five-key merge with the units' frame: a work is found by its
+    four keys among the few works, a unit by (work, school)."""
+    works = p.works
+    position = {key: w for w, key in enumerate(zip(works["procedure"].tolist(), works["year"].tolist(),
+                                                    works["subject"].tolist(), works["grade"].tolist()))}
+    marker_work = np.array([position.get(key, -1) for key in zip(*(markers[c].tolist() for c in
+                                                                  ("procedure", "year", "subject", "grade")))],
+                           dtype=np.int64)
+    school = p.units["school_id"].to_numpy().astype(np.int64)
+    low, span = int(school.min()), int(school.max()) - int(school.min()) + 1
+    marker_school = markers["school_id"].to_numpy(dtype=float)
+    usable = (marker_work >= 0) & (marker_school >= low) & (marker_school < low + span)
+    wanted = marker_work[usable] * span + (marker_school[usable].astype(np.int64) - low)
+    return np.isin(p.units["work"].to_numpy().astype(np.int64) * span + (school - low), wanted)
 
 
 def social_index(schools: pd.DataFrame) -> pd.DataFrame:

@@ -27,7 +27,7 @@ for small classes, but a class of three carries no evidence).
 import numpy as np
 import pandas as pd
 
-from app.analysis.methods import row_stats, work_tasks
+from app.analysis.methods import row_stats, stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.objectivity import _boundaries
 from app.analysis.methods.tails import binom_midp, binom_sf, normal_sf
@@ -323,16 +323,29 @@ def _k1_k5(p, u, ok, schools, th) -> list:
         exempt_school = known["profile"].isin(list(th["k1_exempt_profiles"])).to_numpy(dtype=bool)
         at = pd.Index(known["id"]).get_indexer(u["school_id"])
         exempt = np.where(at >= 0, exempt_school[at], False)
-    frame = pd.DataFrame({"year": u["year"].to_numpy(), "school_id": u["school_id"].to_numpy(), "dev": dev,
-                          "var": var, "exam": exam, "n": n, "exempt": exempt})
-    frame = frame[~np.isnan(dev)]
-    vpr = frame[~frame["exam"] & ~frame["exempt"]].groupby(["year", "school_id"]).agg(
-        dv=("dev", "mean"), vv=("var", "sum"), n=("n", "sum"), works=("dev", "size"))
-    vpr["vv"] /= vpr["works"] ** 2
-    exams = frame[frame["exam"]].groupby(["year", "school_id"]).agg(de=("dev", "mean"), ve=("var", "sum"),
-                                                                     ew=("dev", "size"))
-    exams["ve"] /= exams["ew"] ** 2
-    both = vpr.join(exams, how="inner").reset_index()
+    school = u["school_id"].to_numpy()
+    # per (year, school): the ВПР works' and the exam works' mean deviation and summed variance, by one integer
+    # key and compensated sums (pandas' group-by numbers without its frames: a few thousand rows)
+    has_dev = ~np.isnan(dev)
+    year = u["year"].to_numpy().astype(np.int64)
+    school64 = school.astype(np.int64)
+    low = int(school64.min()) if nu else 0
+    span = int(school64.max()) - low + 1 if nu else 1
+    key = year * span + (school64 - low)
+
+    def per_pair(sel):
+        keys, inverse = np.unique(key[sel], return_inverse=True)
+        dev_sum, count = stats.compensated_sums(inverse, dev[sel], len(keys))
+        var_sum, _count = stats.compensated_sums(inverse, var[sel], len(keys))
+        return keys, inverse, dev_sum / count, var_sum / count ** 2, count
+
+    v_sel = has_dev & ~exam & ~exempt
+    v_keys, v_inverse, v_dev, v_var, v_works = per_pair(v_sel)
+    e_keys, _e_inverse, e_dev, e_var, _e_works = per_pair(has_dev & exam)
+    v_n, _count = stats.compensated_sums(v_inverse, n[v_sel], len(v_keys))
+    common, vi, ei = np.intersect1d(v_keys, e_keys, assume_unique=True, return_indices=True)
+    both = pd.DataFrame({"year": common // span, "school_id": common % span + low, "dv": v_dev[vi],
+                         "vv": v_var[vi], "n": v_n[vi], "works": v_works[vi], "de": e_dev[ei], "ve": e_var[ei]})
     if len(both):
         year_code = pd.factorize(both["year"])[0]
         gz = contrast_z(both["dv"], both["vv"], both["de"], both["ve"], year_code, int(year_code.max()) + 1,

@@ -115,3 +115,32 @@ def fmt(value, digits: int = 2) -> str:
 def pct(value, digits: int = 0) -> str:
     """A share 0..1 as Russian per cent text: 0.456 → «46 %»."""
     return fmt(100.0 * value, digits) + " %"
+
+
+def compensated_sums(codes, values, ngroups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sum, count) of `values` per group code 0..ngroups−1, NaN skipped, each group added in row order with
+    Kahan compensation exactly as pandas' group-by sum and mean do: the same numbers without a group-by's frame
+    (a two-key group-by of a few thousand rows costs milliseconds in pandas' machinery). Vectorised over the
+    groups: one step per position within a group, so meant for small groups (a school's works of a year)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    values = np.asarray(values, dtype=float)
+    ok = ~np.isnan(values)
+    codes, values = codes[ok], values[ok]
+    total, comp = np.zeros(ngroups), np.zeros(ngroups)
+    count = np.bincount(codes, minlength=ngroups)
+    if not len(codes):
+        return total, count
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    start = np.flatnonzero(np.diff(ordered, prepend=-1))
+    rank = np.arange(len(ordered)) - np.repeat(start, np.diff(np.append(start, len(ordered))))
+    ordered_values = values[order]
+    for k in range(int(rank.max()) + 1):
+        at = rank == k
+        g, v = ordered[at], ordered_values[at]
+        y = v - comp[g]
+        t = total[g] + y
+        c = (t - total[g]) - y
+        comp[g] = np.where(np.isnan(c), 0.0, c)
+        total[g] = t
+    return total, count
