@@ -173,7 +173,7 @@ def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _k2(p, u, ok, th, nc_rows, marker_rows):
     """K2 on unit × task success rates, from the units' task sums (row_stats: no per-school loop, no rows)."""
-    nu, nw = len(u), len(p.works)
+    nu = len(u)
     rs = row_stats.of(p)
     gap = np.full(nu, np.nan)
     no_groups = np.zeros(nu, dtype=bool)
@@ -182,7 +182,7 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
     else:
         # a task's maximum is the highest score anyone in the region got for it in that work (unless declared)
         uw = u["work"].to_numpy()
-        tmax, wsum, wcnt = row_stats.work_tasks(rs, uw, nw)
+        tmax, wsum, wcnt = row_stats.region_tasks(p)
         tmax = work_tasks.with_declared(p, tmax)
         sums, cnts, n_tasks = rs.task_sum, rs.task_cnt, rs.n_tasks
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -298,8 +298,7 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
     # K3: heaping at a mark boundary, near-maximal scores, implausibly low spread
     bnd = _boundaries(p, boundaries)
     rs = row_stats.of(p)
-    wmax = row_stats.work_max(rs, work, nw)
-    counts = row_stats.score_counts(rs, work, wmax)
+    wmax, counts = row_stats.region_scores(p)
     rows = np.arange(nu)
     for m in (3, 4, 5):
         c = bnd[work, m - 3]

@@ -202,6 +202,33 @@ def mark_boundaries(s: UnitRows, unit_work: np.ndarray, nw: int) -> np.ndarray:
     return np.where(np.isinf(lowest), np.nan, lowest)
 
 
+
+def _kept(p, name: str, compute):
+    """`compute(unit statistics)` once per Prepared frame (K1–K5 and the sign tests both read it), recomputed
+    only when the unit statistics themselves were replaced; the arrays are read-only, as they are shared."""
+    s = of(p)
+    found = p.cache.get(name)
+    if found is None or found[0] is not s:
+        value = compute(s)
+        for array in value:
+            array.setflags(write=False)
+        found = p.cache[name] = (s, value)
+    return found[1]
+
+
+def region_tasks(p):
+    """work_tasks of a Prepared frame's unit statistics (tmax, sums, counts per work × task), kept."""
+    return _kept(p, "region_tasks", lambda s: work_tasks(s, p.units["work"].to_numpy(), len(p.works)))
+
+
+def region_scores(p):
+    """(work_max, score_counts) of a Prepared frame's unit statistics, kept."""
+    def compute(s):
+        work = p.units["work"].to_numpy()
+        wmax = work_max(s, work, len(p.works))
+        return wmax, score_counts(s, work, wmax)
+    return _kept(p, "region_scores", compute)
+
 # --- round 2: K2's g against the region's hard and easy tasks ------------------------------------------
 
 @dataclass

@@ -140,7 +140,7 @@ def _k2(p, u, ok, th) -> pd.DataFrame | None:
     nw = len(p.works)
     # the region's success rate of each task of each work, from the units' sums (integer scores: exact in any
     # order), decides the hard and easy tasks; each participant's g against them is round 2 (row_stats)
-    tmax, sums, counts = row_stats.work_tasks(rs, u["work"].to_numpy(), nw)
+    tmax, sums, counts = row_stats.region_tasks(p)
     tmax = np.where(counts > 0, tmax, np.nan)
     declared = work_tasks.declared_maxima(p, rs.tasks)
     if declared is not None:
@@ -168,9 +168,7 @@ def _k3(p, u, ok, boundaries):
         return None
     work = u["work"].to_numpy()
     bnd = _boundaries(p, boundaries)
-    rs = row_stats.of(p)
-    wmax = row_stats.work_max(rs, work, nw)
-    counts = row_stats.score_counts(rs, work, wmax)
+    wmax, counts = row_stats.region_scores(p)
     size = counts.shape[1]
     # the region's rows per (work, score): the tested units' counts summed per work by one sort and reduceat
     # (np.add.at, unbuffered, was a fifth of K3); integer counts, so the same sums in any order
