@@ -1,5 +1,5 @@
 /* Small page behaviour, served locally (the CSP allows scripts from 'self' only, no inline code).
-   1. data-confirm: a form (or a submit button) carrying it asks in a dialog before it is submitted.
+   1. data-confirm lives in js/confirm.js, loaded in <head> so that no early click goes unasked.
    2. Tables scroll inside themselves: every table of the content is wrapped in .table-responsive.
    3. Text fields show how many characters are left of their maximum, and never cut what is pasted.
    4. data-auto-refresh="N" anywhere on a page reloads it every N seconds while a job runs.
@@ -7,47 +7,6 @@
       «все в группе», which ticks the group's visible choices. */
 (function () {
   "use strict";
-
-  // --- 1. confirmations -------------------------------------------------------------------------
-  var pending = null;  // {form, submitter}
-
-  function confirmText(form, submitter) {
-    if (submitter && submitter.hasAttribute("data-confirm")) return submitter.getAttribute("data-confirm");
-    return form.getAttribute("data-confirm");
-  }
-
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement)) return;
-    var submitter = event.submitter || null;
-    var text = confirmText(form, submitter);
-    if (!text || form.dataset.confirmed === "yes") { delete form.dataset.confirmed; return; }
-    var modalEl = document.getElementById("confirm-modal");
-    if (!modalEl || !window.bootstrap) {  // no dialog available: fall back to the browser's own
-      if (!window.confirm(text)) event.preventDefault();
-      return;
-    }
-    event.preventDefault();
-    pending = {form: form, submitter: submitter};
-    document.getElementById("confirm-modal-text").textContent = text;
-    var ok = document.getElementById("confirm-modal-ok");
-    var label = (submitter && submitter.getAttribute("data-confirm-button")) || form.getAttribute("data-confirm-button");
-    ok.textContent = label || "Подтвердить";
-    window.bootstrap.Modal.getOrCreateInstance(modalEl).show();
-  }, true);
-
-  document.addEventListener("click", function (event) {
-    if (!event.target.closest || !event.target.closest("#confirm-modal-ok") || !pending) return;
-    var p = pending;
-    pending = null;
-    window.bootstrap.Modal.getOrCreateInstance(document.getElementById("confirm-modal")).hide();
-    p.form.dataset.confirmed = "yes";
-    if (p.form.requestSubmit) { p.form.requestSubmit(p.submitter || undefined); } else { p.form.submit(); }
-  });
-
-  document.addEventListener("shown.bs.modal", function (event) {
-    if (event.target.id === "confirm-modal") document.getElementById("confirm-modal-ok").focus();
-  });
 
   // --- 2. tables that scroll inside themselves ----------------------------------------------------
   function wrapTables() {
