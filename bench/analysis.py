@@ -9,7 +9,7 @@ per-school aggregates as aggregates.school_aggregates (n, mean percent, shares o
 
 Full analysis (timed): app.analysis.methods.pipeline.compute, the analysis job's own computation — aggregates.prepare
 once, school_aggregates, objectivity.compute_markers (K1–K5), the sign tests and the per-school verdicts of each year
-(Benjamini–Hochberg, Stouffer/Fisher), stably objective schools, municipality shares, low_results (L, ШНОР, ШНСУ,
+(Benjamini–Hochberg, Stouffer/Bonferroni), stably objective schools, municipality shares, low_results (L, ШНОР, ШНСУ,
 resilient), clusters (k chosen by silhouette) and compare_with_cluster. (Before issue 15's last round the bench
 timed an older subset without the sign tests and verdicts: its 3.6× was not the job's cost.)
 Loading from the database is NOT in these timings; `--db` measures data.load_results separately

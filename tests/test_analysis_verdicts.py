@@ -14,7 +14,7 @@ from app.analysis.methods.fdr import benjamini_hochberg, bonferroni_min, fisher,
 from app.analysis.methods.low_results import compute_low_results
 from app.analysis.methods.sign_tests import unit_tests
 from app.analysis.methods.synthetic import ANOMALIES, generate_region
-from app.analysis.methods.tails import binom_midp, binom_sf, normal_isf, normal_sf
+from app.analysis.methods.tails import beta_reg, binom_midp, binom_sf, normal_isf, normal_sf, student_sf
 from app.analysis.methods.thresholds import ThresholdsError, load_thresholds
 from app.analysis.methods.verdicts import FLAGGED, chance, compute_verdicts, excluded_units
 
@@ -80,6 +80,23 @@ def test_normal_tails_fisher_stouffer_and_bh():
     assert q[:4] == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5]) and np.isnan(q[4])
 
 
+def test_student_tail():
+    """K1 and K5 refer their statistic to Student's t (the spread is estimated from the region's schools)."""
+    t = np.array([-3.0, -0.5, 0.0, 0.7, 2.0, 4.5, 9.0])
+    # closed forms: one degree of freedom (Cauchy) and two
+    assert student_sf(t, 1.0) == pytest.approx(0.5 - np.arctan(t) / np.pi, rel=1e-10)
+    assert student_sf(t, 2.0) == pytest.approx(0.5 * (1 - t / np.sqrt(t * t + 2)), rel=1e-10)
+    assert student_sf(2.086, 20.0) == pytest.approx(0.025, rel=1e-3)
+    # from 20 degrees of freedom Hill's transformation: within 10⁻⁴ of the incomplete beta down to p ≈ 10⁻¹³
+    for df in (20.0, 35.0, 300.0, 1e4):
+        grid = np.linspace(0.0, 8.0 if df < 100 else 7.0, 81)
+        exact = 0.5 * beta_reg(df / 2, 0.5, df / (df + grid * grid))
+        assert student_sf(grid, df) == pytest.approx(exact, rel=1e-4)
+    assert student_sf(3.0, np.inf) == pytest.approx(normal_sf(3.0)) and np.isnan(student_sf(np.nan, 5.0))
+    # heavier than the normal tail: a spread estimated from a few dozen schools
+    assert student_sf(3.5, 40.0) > 2 * normal_sf(3.5)
+
+
 def test_chance_in_words():
     assert chance(1 / 2000) == "вероятность случайно ≈ 1 из 2\u00a0000"
     assert chance(1 / 2345) == "вероятность случайно ≈ 1 из 2\u00a0300"
@@ -96,6 +113,9 @@ REGIONS = [  # (seed, class sizes, planted anomalies)
     # every class of 8–12: heaping is found only when Stouffer sums the mid-p (before: 8 of 12 on seed 3)
     (3, (8, 12), {"hard_better": 4, "inflated_marks": 4, "heaping": 4}),
     (4, (8, 12), {"hard_better": 4, "inflated_marks": 4, "heaping": 4}),
+    # every class of 8–12 with every kind planted: a lifted class is found against the school's other works
+    # (before: 3 and 4 of 15 planted schools missed on these seeds)
+    (1, (8, 12), None), (2, (8, 12), None),
 ]
 _pooled: dict = {"hits": 0, "truth": 0}
 
@@ -112,8 +132,9 @@ def test_verdicts_on_planted_regions(th, seed, sizes, planted, capsys):
     _pooled["hits"] += len(flagged & truth)
     _pooled["truth"] += len(truth)
     assert precision >= 0.8
-    # a single lifted class of a small school (cohort_drop) is the one anomaly a region cannot always see
-    assert recall >= 0.85
+    # a single lifted class of a small school (cohort_drop) is the one anomaly a region cannot always see (README:
+    # «all» 8–12 has regions at 0.80 and 0.87)
+    assert recall >= 0.9
     assert set(missed) <= {"cohort_drop", "heaping", "inflated_scores"}
 
 

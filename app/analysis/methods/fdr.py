@@ -3,7 +3,8 @@
 - `stouffer`: one p from several independent p-values of the same sign (a weak but consistent sign in
   every work adds up);
 - `bonferroni_min`: one p from the smallest of k p-values (one strong sign in one work is not diluted);
-- `fisher`: one p from the p-values of different signs of a school (two moderate signs add up);
+- `fisher`: one p from independent p-values (Fisher; no longer used by the verdicts: a school's signs read the
+  same works and are not independent, so they are combined by Bonferroni);
 - `benjamini_hochberg`: q-values; the schools with q ≤ level form a list whose expected share of false
   entries is at most `level` (Benjamini & Hochberg 1995)."""
 

@@ -14,11 +14,16 @@ The null of every test is "an honest school of this many participants", never a 
   ("понизили") / higher ("повысили") than the term mark — exact binomial tail with the region's share for
   participants with the same assessment marks;
 - K1 (high results not confirmed by exams) and K5 (a high result not confirmed by the same cohort a year
-  later): the school's size-aware z (as for K2) — for K1 its mean over the school's ВПР works of the year
-  minus the mean over its ОГЭ/ЕГЭ works, for K5 minus the same cohort's z a year later — standardised by
-  the region's own median and MAD of that difference (per year / per work): these compare schools with
-  schools, so the region's distribution is the reference. Lyceums, gymnasiums and in-depth schools are
-  not tested for K1 (k1_exempt_profiles).
+  later): each work's deviation from the region's median school, with its sampling variance s²/n. K1: the
+  school's mean deviation over its ВПР works of the year minus the mean over its ОГЭ/ЕГЭ works; K5: a ВПР
+  class minus the school's level predicted by the same cohort a year later and by the inverse-variance mean
+  of the school's other ВПР works of the two years (the class and its cohort left out) — β ≥ 0 by least
+  squares over the region's schools, so where a cohort's own level persists the region gives it the weight,
+  and the other works' mean has a fraction of one class's sampling variance. Each difference against the
+  region's schools (contrast_z, contrast2_z): its median and robust spread, τ² the spread beyond sampling, each
+  school's own sampling variance; the spread of a few dozen schools is itself uncertain, so the statistic is
+  referred to Student's t (Satterthwaite's degrees of freedom, `_against_region`), not the normal. Lyceums,
+  gymnasiums and in-depth schools are not tested for K1 (k1_exempt_profiles).
 
 A unit with fewer than `verdict_min_participants` participants is not tested (the exact tests are valid
 for small classes, but a class of three carries no evidence).
@@ -30,7 +35,7 @@ import pandas as pd
 from app.analysis.methods import row_stats, stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.objectivity import _boundaries
-from app.analysis.methods.tails import binom_midp, binom_sf, normal_sf
+from app.analysis.methods.tails import binom_midp, binom_sf, normal_sf, student_sf
 
 TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "p_mid", "statistic",
                 "detail"]
@@ -275,26 +280,92 @@ def _next_cohort(p, u) -> np.ndarray:
     return out
 
 
-def contrast_z(x, vx, y, vy, group, ngroups: int, sel) -> np.ndarray:
-    """z of x − βy against the region, per group: β by least squares over the group's schools (clipped to
-    0…2), τ² the between-school spread of x − βy beyond sampling (robust), each school's own sampling
-    variance vx + β²·vy: a small school's noisy difference is not taken for a large school's sure one."""
+TRIM = 3.0  # the reweighted spread keeps the schools within 3 MAD-sd of the median
+TRIM_KAPPA = 0.97334  # E[z² | |z| ≤ 3] for a standard normal: the kept values' mean square is this × σ²
+SPREAD_DF = 0.78  # χ² degrees of freedom per school of that spread (simulated normal samples of 30–200: 0.78–0.79)
+
+
+def _spread(d: np.ndarray) -> tuple[float, float, int]:
+    """(median, sd, count) of the non-missing d: the MAD-sd, then the mean square of the values within TRIM of it
+    (one reweighting step; n / (n − 2) for the median and the cut taken from the same values): robust to a few far
+    schools as the MAD is, with about 0.78·n degrees of freedom instead of its 0.37·n."""
+    v = d[~np.isnan(d)]
+    med, sd = _robust(v)
+    if np.isnan(sd) or sd <= 0:
+        return med, sd, len(v)
+    kept = v[np.abs(v - med) <= TRIM * sd]
+    n = len(v)
+    return med, float(np.sqrt(((kept - med) ** 2).mean() / TRIM_KAPPA * n / max(n - 2, 1))), n
+
+
+def _against_region(d: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(statistic, degrees of freedom: its p is student_sf of the two) of each school's difference d (sampling
+    variance v) against the group's schools: their median and robust spread of d, τ² the spread beyond sampling.
+    The spread is estimated from the group's own few dozen schools, so the statistic is referred to Student's t,
+    not the normal: SPREAD_DF·n degrees of freedom for the spread, and a school's df is that × (its variance /
+    the spread)² (Satterthwaite: only τ² is estimated, so a small school, whose known sampling variance
+    dominates, has a tail near the normal). The median's own error (π/2 · sd² / n) is added to the variance."""
+    med, sd, count = _spread(d)
+    if np.isnan(sd) or sd <= 0:
+        return np.full(len(d), np.nan), np.full(len(d), np.inf)
+    s2 = sd * sd
+    tau2 = max(0.0, s2 - float(np.nanmedian(v)))
+    total = np.maximum(tau2 + v, 1e-12)
+    # τ² clipped at zero is not estimated at all: the school's variance is its own sampling variance
+    df = np.where(tau2 > 0, SPREAD_DF * count * (total / s2) ** 2, np.inf)
+    return (d - med) / np.sqrt(total + 0.5 * np.pi * s2 / count), df
+
+
+def contrast_z(x, vx, y, vy, group, ngroups: int, sel) -> tuple[np.ndarray, np.ndarray]:
+    """(statistic, p) of x − βy against the region, per group: β by least squares over the group's schools
+    (clipped to 0…2), τ² the between-school spread of x − βy beyond sampling (robust), each school's own
+    sampling variance vx + β²·vy: a small school's noisy difference is not taken for a large school's sure one."""
     x, vx, y, vy = (np.asarray(a, dtype=float) for a in (x, vx, y, vy))
-    z = np.full(len(x), np.nan)
+    z, df = np.full(len(x), np.nan), np.full(len(x), np.inf)
     d_all = x - y
     for idx in _per_work(d_all, group, sel, ngroups):
         if len(idx) < 5:
             continue
         xc, yc = x[idx] - np.median(x[idx]), y[idx] - np.median(y[idx])
         beta = float(np.clip((xc * yc).sum() / max((yc * yc).sum(), 1e-12), 0.0, 2.0))
-        d = x[idx] - beta * y[idx]
-        v = vx[idx] + beta * beta * vy[idx]
-        med, sd = _robust(d)
-        if np.isnan(sd):
+        z[idx], df[idx] = _against_region(x[idx] - beta * y[idx], vx[idx] + beta * beta * vy[idx])
+    return z, student_sf(z, df)  # one call for all groups: the tail's fixed cost is paid once
+
+
+def _nonnegative_ls(a, b) -> np.ndarray:
+    """Least squares of b on the columns of `a` (two) with βs ≥ 0 (and ≤ 2): the two predictors of a school's
+    level are nearly collinear in large classes, where an unconstrained fit swings to β = (2, −1)."""
+    beta = np.linalg.lstsq(a, b, rcond=None)[0]
+    if (beta < 0).any():
+        best = None
+        for c in range(a.shape[1]):
+            one = np.zeros(a.shape[1])
+            one[c] = max(0.0, float(a[:, c] @ b) / max(float(a[:, c] @ a[:, c]), 1e-12))
+            rss = float(((b - a @ one) ** 2).sum())
+            if best is None or rss < best[0]:
+                best = (rss, one)
+        beta = best[1]
+    return np.clip(beta, 0.0, 2.0)
+
+
+def contrast2_z(x, vx, y, vy, o, vo, group, ngroups: int, sel) -> tuple[np.ndarray, np.ndarray]:
+    """contrast_z with two predictors, x − β₁y − β₂o, the βs ≥ 0 by least squares over the group's schools;
+    the units without `o` by contrast_z."""
+    x, vx, y, vy, o, vo = (np.asarray(a, dtype=float) for a in (x, vx, y, vy, o, vo))
+    z, p = contrast_z(x, vx, y, vy, group, ngroups, sel & np.isnan(o))
+    df = np.full(len(x), np.inf)
+    fitted = np.zeros(len(x), dtype=bool)
+    for idx in _per_work(x - y - o, group, sel, ngroups):
+        if len(idx) < 5:
             continue
-        tau2 = max(0.0, sd * sd - float(np.median(v)))
-        z[idx] = (d - med) / np.sqrt(np.maximum(tau2 + v, 1e-12))
-    return z
+        xc = x[idx] - np.median(x[idx])
+        a = np.column_stack([y[idx] - np.median(y[idx]), o[idx] - np.median(o[idx])])
+        beta = _nonnegative_ls(a, xc)
+        z[idx], df[idx] = _against_region(x[idx] - beta[0] * y[idx] - beta[1] * o[idx],
+                                          vx[idx] + beta[0] ** 2 * vy[idx] + beta[1] ** 2 * vo[idx])
+        fitted[idx] = True
+    p[fitted] = student_sf(z[fitted], df[fitted])
+    return z, p
 
 
 def _k1_k5(p, u, ok, schools, th) -> list:
@@ -348,13 +419,13 @@ def _k1_k5(p, u, ok, schools, th) -> list:
                          "vv": v_var[vi], "n": v_n[vi], "works": v_works[vi], "de": e_dev[ei], "ve": e_var[ei]})
     if len(both):
         year_code = pd.factorize(both["year"])[0]
-        gz = contrast_z(both["dv"], both["vv"], both["de"], both["ve"], year_code, int(year_code.max()) + 1,
-                        np.ones(len(both), dtype=bool))
+        gz, gp = contrast_z(both["dv"], both["vv"], both["de"], both["ve"], year_code,
+                            int(year_code.max()) + 1, np.ones(len(both), dtype=bool))
         keep = ~np.isnan(gz)
-        both, gz = both[keep], gz[keep]
+        both, gz, gp = both[keep], gz[keep], gp[keep]
         k1 = pd.DataFrame({"year": both["year"].to_numpy(), "procedure": "ВПР", "subject": "все предметы",
                            "grade": np.nan, "school_id": both["school_id"].to_numpy(), "sign": "K1",
-                           "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": normal_sf(gz),
+                           "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": gp,
                            "statistic": gz})
         k1["p_mid"] = k1["p"]
         k1["detail"] = ""
@@ -372,14 +443,36 @@ def _k1_k5(p, u, ok, schools, th) -> list:
     has = ~exam & ~np.isnan(nxt) & ~np.isnan(dev)
     j = np.where(has, nxt, 0).astype(np.int64)
     has &= ~np.isnan(dev[j])
-    dz = contrast_z(dev, var, dev[j], var[j], work, nw, has)
+    # the school's level from its other ВПР works of the two years (inverse-variance mean, this unit and its
+    # next cohort left out): a second predictor beside the next cohort, with a far smaller sampling variance
+    w = np.where(~exam & has_dev, 1.0 / np.maximum(var, 1e-12), 0.0)
+    wd = np.where(w > 0, w * np.nan_to_num(dev), 0.0)
+    pair_codes, pair_inverse = np.unique(key, return_inverse=True)
+    w_sum = np.bincount(pair_inverse, weights=w, minlength=len(pair_codes))
+    wd_sum = np.bincount(pair_inverse, weights=wd, minlength=len(pair_codes))
+    later = np.searchsorted(pair_codes, key + span)
+    later_ok = (later < len(pair_codes)) & (pair_codes[np.minimum(later, len(pair_codes) - 1)] == key + span)
+    later = np.minimum(later, len(pair_codes) - 1)
+    ow = w_sum[pair_inverse] + np.where(later_ok, w_sum[later], 0.0) - w - np.where(has, w[j], 0.0)
+    owd = wd_sum[pair_inverse] + np.where(later_ok, wd_sum[later], 0.0) - wd - np.where(has, wd[j], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        other = np.where(ow > 1e-9, owd / ow, np.nan)
+        other_var = np.where(ow > 1e-9, 1.0 / ow, np.nan)
+    dz, dp = contrast2_z(dev, var, dev[j], var[j], other, other_var, work, nw, has)
     idx = np.flatnonzero(~np.isnan(dz) & has)
     later_idx = j[idx]
     unit_year, unit_grade = u["year"].to_numpy(), u["grade"].to_numpy()  # not .iat per sentence: 10× slower
-    out.append(_frame(u, later_idx, "K5", "cohort_drop", n[later_idx], normal_sf(dz[idx]), dz[idx], lambda sel: [
+
+    def others(i):
+        if np.isnan(other[i]):
+            return ": падение необычно для школ региона"
+        return (f", другие работы ВПР школы за эти два года — в среднем на {_num(abs(other[i]))} п. п. "
+                f"{'выше' if other[i] >= 0 else 'ниже'} медианы: результат класса необычно высок для уровня школы")
+
+    out.append(_frame(u, later_idx, "K5", "cohort_drop", n[later_idx], dp[idx], dz[idx], lambda sel: [
         f"в {unit_year[i]} г. в {unit_grade[i]} кл. средний процент выполнения {_num(mean[i])} % "
         f"(медиана школ региона {_num(med[work[i]])} %), через год та же когорта — {_num(mean[k])} % "
-        f"(медиана {_num(med[work[k]])} %): падение необычно для школ региона ({_num(dz[i], 2)} ст. откл.)"
+        f"(медиана {_num(med[work[k]])} %){others(i)} ({_num(dz[i], 2)} ст. откл.)"
         for i, k in zip(idx[sel], later_idx[sel])]))
     return out
 

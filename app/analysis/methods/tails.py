@@ -142,3 +142,95 @@ def normal_isf(p) -> np.ndarray:
     if ok.any():
         out[ok] = -_inv_cdf(np.clip(p[ok], 1e-300, 1 - 1e-16))
     return out
+
+
+_LGAMMA = np.frompyfunc(math.lgamma, 1, 1)
+
+
+def _beta_cf(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The continued fraction of the regularised incomplete beta function (modified Lentz; Numerical Recipes
+    §6.4), elementwise; converges fast for x < (a + 1) / (a + b + 2). Each step works on the elements not yet
+    converged only (a large df needs a few hundred steps, most need a few dozen)."""
+    tiny = 1e-300
+    out = np.empty(x.shape)
+    if not len(x):
+        return out
+    live = np.arange(len(x))
+    a, b, x = a.copy(), b.copy(), x.copy()
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c = np.ones(x.shape)
+    d = 1.0 - qab * x / qap
+    d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
+    h = d.copy()
+    for m in range(1, 1001):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1.0 + aa * d
+            d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
+            c = 1.0 + aa / c
+            c = np.where(np.abs(c) < tiny, tiny, c)
+            step = d * c
+            h = h * step
+        done = np.abs(step - 1.0) < 1e-15
+        if done.any():
+            out[live[done]] = h[done]
+            keep = ~done
+            live, a, b, x, qab, qap, qam, c, d, h = (v[keep] for v in (live, a, b, x, qab, qap, qam, c, d, h))
+            if not len(live):
+                return out
+    out[live] = h
+    return out
+
+
+def beta_reg(a, b, x) -> np.ndarray:
+    """The regularised incomplete beta function I_x(a, b), elementwise (0 < x < 1; 0 and 1 at the ends)."""
+    a, b, x = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, x)))
+    out = np.where(x <= 0, 0.0, 1.0)
+    inner = (x > 0) & (x < 1)
+    if not inner.any():
+        return out
+    a, b, x = a[inner], b[inner], x[inner]
+    log_front = (_LGAMMA(a + b).astype(float) - _LGAMMA(a).astype(float) - _LGAMMA(b).astype(float)
+                 + a * np.log(x) + b * np.log1p(-x))
+    direct = x < (a + 1.0) / (a + b + 2.0)
+    value = np.empty(len(x))
+    value[direct] = np.exp(log_front[direct]) * _beta_cf(a[direct], b[direct], x[direct]) / a[direct]
+    flip = ~direct
+    value[flip] = 1.0 - np.exp(log_front[flip]) * _beta_cf(b[flip], a[flip], 1.0 - x[flip]) / b[flip]
+    out[inner] = value
+    return out
+
+
+HILL_DF = 20  # from this many degrees of freedom the t tail by Hill's normalising transformation
+
+
+def _hill_z(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """The normal deviate with the upper tail of Student's t (Hill 1970, CACM Algorithm 395, its large-df
+    branch): against the incomplete beta its tail is within a relative 10⁻⁴ for df ≥ 20 down to p ≈ 10⁻¹³
+    (tests/test_analysis_verdicts.py), at the cost of a logarithm instead of a continued fraction."""
+    a = df - 0.5
+    b = 48.0 * a * a
+    y = a * np.log1p(t * t / df)
+    return (((((-0.4 * y - 3.3) * y - 24.0) * y - 85.5) / (0.8 * y * y + 100.0 + b) + y + 3.0) / b + 1.0) * np.sqrt(y)
+
+
+def student_sf(t, df) -> np.ndarray:
+    """P(T ≥ t) for Student's T with `df` degrees of freedom (any positive real; infinite: the normal tail),
+    elementwise: ½·I_{df/(df+t²)}(df/2, ½) for t ≥ 0 by the continued fraction below HILL_DF degrees of
+    freedom, Hill's transformation from there (a region's few thousand tests: the fraction's hundreds of steps at
+    a large df were a tenth of the sign tests)."""
+    t, df = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(df, dtype=float))
+    out = np.full(t.shape, np.nan)
+    ok = ~np.isnan(t) & ~np.isnan(df)
+    normal = ok & np.isinf(df)
+    out[normal] = normal_sf(t[normal])
+    large = ok & ~np.isinf(df) & (df >= HILL_DF)
+    if large.any():
+        z = _hill_z(t[large], df[large])
+        out[large] = np.where(t[large] >= 0, normal_sf(z), 1.0 - normal_sf(z))
+    small = ok & (df < HILL_DF)
+    if small.any():
+        tt, nu = t[small], df[small]
+        half = 0.5 * beta_reg(0.5 * nu, 0.5, nu / (nu + tt * tt))
+        out[small] = np.where(tt >= 0, half, 1.0 - half)
+    return out

@@ -5,11 +5,12 @@ For the year Y the school's tests of the years Y − verdict_years + 1 … Y are
    but consistent sign in every work adds up; for the exact binomial test of K3 it sums the mid-p,
    tails.binom_midp, so a class where nothing happened is not read as strong evidence of honesty) and by
    the smallest p × their number (one strong sign in one work is not diluted), the better of the two × 2;
-   K1 and K5 compare a school with itself in another
-   work (the exam, the next year), so their works are not independent and only the second rule is used;
-2. per school: the signs' p by Fisher's method (two moderate signs add up) and by the smallest × their
-   number (one strong sign is not diluted), the better × 2 — `combined_p`, the probability that an
-   honest school shows signs at least this strong;
+   K1 compares each year's ВПР with that year's exams, so its years are correlated through the school's lasting
+   gap: Stouffer's sum has the variance k + k(k − 1)ρ, ρ the correlation of the years over the region's schools;
+   K5 (one class against the school's level) only by the smallest p × their number;
+2. per school: the smallest sign's p × the number of signs (Bonferroni, valid however the signs depend on
+   each other — they read the same works) — `combined_p`, the probability that an honest school shows a sign
+   at least this strong;
 3. the region's list: Benjamini–Hochberg over the schools' combined p at `verdict_fdr` (default 5 %):
    the schools with q ≤ level are «признаки необъективности выявлены» — on average at most 5 % of such
    a list are honest schools; the others with combined p ≤ `verdict_watch` are «есть отдельные признаки
@@ -21,7 +22,7 @@ named in the explanation are those that pass it (or the strongest ones when none
 import numpy as np
 import pandas as pd
 
-from app.analysis.methods.fdr import benjamini_hochberg, fisher_many
+from app.analysis.methods.fdr import benjamini_hochberg
 from app.analysis.methods.tails import normal_isf, normal_sf
 
 FLAGGED, WATCH, CLEAR = "flagged", "watch", "clear"
@@ -33,9 +34,12 @@ SIGN_WORDS = {
     ("K3", "heaping"): "скопление результатов на границе отметки",
     ("K4", "lowered"): "отметки за период выше отметок за работу (завышение текущих отметок)",
     ("K4", "raised"): "отметки за работу выше отметок за период",
-    ("K5", "cohort_drop"): "высокий результат не подтверждён той же когортой через год",
+    ("K5", "cohort_drop"): "высокий результат класса не подтверждён той же когортой через год и другими работами школы",
 }
-CORRELATED = {"K1", "K5"}  # tests of one school against itself: works are not independent
+# a school compared with itself: its tests of these signs are not independent. K1 (each year's ВПР against that
+# year's exams) is summed over the years with their correlation estimated from the region; K5 (one cohort against
+# the school's other works) marks a single class, so only its smallest p counts
+YEARS_CORRELATED, SMALLEST_ONLY = "K1", "K5"
 VERDICT_COLUMNS = ["school_id", "year", "verdict", "verdict_label", "signs", "works", "combined_p", "q",
                    "explanation", "evidence"]
 
@@ -64,6 +68,34 @@ def work_label(row) -> str:
     return _label(row.procedure, row.subject, row.grade, row.year)
 
 
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation turned into the normal-scale correlation 2·sin(π r / 6): ranks, so a few
+    planted schools do not make it."""
+    ra, rb = (np.argsort(np.argsort(x, kind="stable"), kind="stable").astype(float) for x in (a, b))
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    r = float((ra * rb).sum() / np.sqrt((ra * ra).sum() * (rb * rb).sum()))
+    return 2.0 * np.sin(np.pi * r / 6.0)
+
+
+def _year_correlation(t: pd.DataFrame, sign: str) -> float:
+    """The correlation (≥ 0) of a school's z of `sign` in two years, over the region's schools tested in both;
+    the pairs of years averaged by their number of schools. 1 (the sum counts as one test) when under 20."""
+    mine = np.flatnonzero(t["sign"].to_numpy(dtype=object) == sign)
+    year = t["year"].to_numpy()[mine].astype(np.int64)
+    school = t["school_id"].to_numpy()[mine].astype(np.int64)
+    z = normal_isf(t["p"].to_numpy(dtype=float)[mine])
+    years = np.unique(year).tolist()
+    total, weight = 0.0, 0
+    for i, a in enumerate(years):
+        for b in years[i + 1:]:
+            at_a, at_b = np.flatnonzero(year == a), np.flatnonzero(year == b)
+            _common, ia, ib = np.intersect1d(school[at_a], school[at_b], return_indices=True)
+            if len(ia) >= 20:
+                total += len(ia) * _spearman(z[at_a[ia]], z[at_b[ib]])
+                weight += len(ia)
+    return float(np.clip(total / weight, 0.0, 1.0)) if weight else 1.0
+
+
 def _signs_of_schools(t: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Per (school, sign, kind): the combined p of the sign over the school's works and years (vectorised:
     a region has 1,500 schools × 6 signs); and each test's row in that frame."""
@@ -83,10 +115,15 @@ def _signs_of_schools(t: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
                         "kind": np.asarray(ku, dtype=object)[groups % len(ku)],
                         "k": np.bincount(inverse, minlength=len(groups)), "pmin": pmin,
                         "zsum": np.bincount(inverse, weights=z, minlength=len(groups))})
-    stouffer_p = normal_sf(agg["zsum"].to_numpy() / np.sqrt(agg["k"].to_numpy()))
-    bonferroni = np.minimum(1.0, agg["k"].to_numpy() * agg["pmin"].to_numpy())
-    agg["sp"] = np.where(agg["sign"].isin(CORRELATED), bonferroni,
-                         np.minimum(1.0, 2.0 * np.minimum(stouffer_p, bonferroni)))
+    k = agg["k"].to_numpy()
+    sign = agg["sign"].to_numpy(dtype=object)
+    # the sum's variance: k for independent works; k + k(k − 1)ρ for K1's years, ρ the correlation of a school's
+    # years over the region's schools (a school's lasting gap between ВПР and exams is in both): Stouffer stays
+    # valid under that dependence, and a school that lifts its ВПР every year adds its years up
+    rho = np.where(sign == YEARS_CORRELATED, _year_correlation(t, YEARS_CORRELATED), 0.0)
+    stouffer_p = normal_sf(agg["zsum"].to_numpy() / np.sqrt(k + k * (k - 1) * rho))
+    bonferroni = np.minimum(1.0, k * agg["pmin"].to_numpy())
+    agg["sp"] = np.where(sign == SMALLEST_ONLY, bonferroni, np.minimum(1.0, 2.0 * np.minimum(stouffer_p, bonferroni)))
     return agg, inverse
 
 
@@ -104,16 +141,18 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     keep = np.flatnonzero(tests["year"].isin(span).to_numpy(dtype=bool) & tests["p"].notna().to_numpy(dtype=bool))
     t = pd.DataFrame({"school_id": tests["school_id"].to_numpy()[keep], "sign": tests["sign"].to_numpy()[keep],
                       "kind": tests["kind"].to_numpy()[keep], "p": tests["p"].to_numpy(dtype=float)[keep],
+                      "year": tests["year"].to_numpy()[keep],
                       "p_mid": (tests["p_mid"] if "p_mid" in tests else tests["p"]).to_numpy(dtype=float)[keep]})
     q_tests = benjamini_hochberg(t["p"].to_numpy()) if len(t) else np.zeros(0)
     signs, group_of = _signs_of_schools(t) if len(t) else (
         pd.DataFrame(columns=["school_id", "sign", "kind", "sp"]), np.zeros(0, dtype=np.int64))
-    by_school = signs.assign(nl=-np.log(np.clip(signs["sp"].to_numpy(dtype=float), 1e-300, 1.0))).groupby(
-        "school_id", sort=True).agg(half=("nl", "sum"), m=("sp", "size"), spmin=("sp", "min"))
+    # across signs the smallest sign's p × their number (Bonferroni): a school's signs read the same works (K1 and
+    # K5 its ВПР results, K2 and K3 its task scores, K3 and K4 its marks), so they are not independent and Fisher's
+    # χ² (the earlier "better of Fisher and Bonferroni × 2") was not valid for them; Bonferroni is under any
+    # dependence, and a school named by one strong sign no longer pays the × 2
+    by_school = signs.groupby("school_id", sort=True).agg(m=("sp", "size"), spmin=("sp", "min"))
     ids = by_school.index.to_numpy(dtype=np.int64)
-    m = by_school["m"].to_numpy()
-    combined = np.minimum(1.0, 2.0 * np.minimum(fisher_many(by_school["half"].to_numpy(dtype=float), m),
-                                                np.minimum(1.0, m * by_school["spmin"].to_numpy(dtype=float))))
+    combined = np.minimum(1.0, by_school["m"].to_numpy() * by_school["spmin"].to_numpy(dtype=float))
     extra = sorted(set(int(s) for s in (schools if schools is not None else [])) - set(ids.tolist()))
     ids = np.concatenate([ids, np.array(extra, dtype=np.int64)])
     combined = np.concatenate([combined, np.full(len(extra), np.nan)])
