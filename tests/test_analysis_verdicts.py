@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from app.analysis.methods.fdr import benjamini_hochberg, bonferroni_min, fisher, stouffer
+from app.analysis.methods.fdr import benjamini_hochberg, bonferroni_min, stouffer
 from app.analysis.methods.low_results import compute_low_results
 from app.analysis.methods.sign_tests import unit_tests
 from app.analysis.methods.synthetic import ANOMALIES, generate_region
@@ -67,12 +67,9 @@ def test_mid_p_of_a_discrete_tail():
     assert normal_isf(binom_sf(0, 5, 0.27)) < -8 < -1.5 < normal_isf(binom_midp(0, 5, 0.27))
 
 
-def test_normal_tails_fisher_stouffer_and_bh():
+def test_normal_tails_stouffer_and_bh():
     assert normal_sf(1.959964) == pytest.approx(0.025, rel=1e-5)
     assert normal_isf(0.025) == pytest.approx(1.959964, rel=1e-5)
-    # Fisher with two p = 0.05: X = −2·2·ln 0.05, χ² with 4 degrees: e^(−X/2)(1 + X/2)
-    x = -2 * 2 * math.log(0.05)
-    assert fisher([0.05, 0.05]) == pytest.approx(math.exp(-x / 2) * (1 + x / 2))
     assert stouffer([0.5, 0.5]) == pytest.approx(0.5) and stouffer([]) == 1.0
     assert bonferroni_min([0.01, 0.5, np.nan]) == pytest.approx(0.02)
     # Benjamini–Hochberg by hand: sorted 0.01, 0.03, 0.04, 0.5 → 0.04, 0.0533, 0.0533, 0.5
