@@ -55,6 +55,8 @@ def test_binomial_tail_is_exact():
         exact = sum(math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(max(k, 0), n + 1))
         assert binom_sf(k, n, p) == pytest.approx(exact, rel=1e-9, abs=1e-15)
     assert np.isnan(binom_sf(np.nan, 8, 0.1))
+    # p = 1 beside a larger class (one table for all sizes): X = n surely — 1 up to n, 0 above
+    assert binom_sf([3, 5, 6, 2], [5, 5, 5, 120], [1.0, 1.0, 1.0, 0.3]).tolist()[:3] == [1.0, 1.0, 0.0]
 
 
 def test_mid_p_of_a_discrete_tail():

@@ -100,11 +100,7 @@ def binom_sf(k, n, p) -> np.ndarray:
     use = (grid[None, :] >= kk[:, None]) & (grid[None, :] <= nn[:, None])
     pmf = np.zeros(logpmf.shape)
     np.exp(logpmf, out=pmf, where=use)
-    tail = np.clip(pmf.sum(axis=1), 0.0, 1.0)
-    # kept as the grid computed it before (NaN): p = 1 with n below the grid's largest n — a known defect the
-    # verdicts drop as an untested unit; changing it would change verdicts, which a speed-up must not do
-    tail[(pp == 1) & (nn < top)] = np.nan
-    out[ok] = tail
+    out[ok] = np.clip(pmf.sum(axis=1), 0.0, 1.0)
     return out
 
 
