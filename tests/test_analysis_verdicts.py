@@ -14,7 +14,8 @@ from app.analysis.methods.fdr import benjamini_hochberg, bonferroni_min, stouffe
 from app.analysis.methods.low_results import compute_low_results
 from app.analysis.methods.sign_tests import unit_tests
 from app.analysis.methods.synthetic import ANOMALIES, generate_region
-from app.analysis.methods.tails import beta_reg, binom_midp, binom_sf, normal_isf, normal_sf, student_sf
+from app.analysis.methods.tails import (beta_reg, betabinom_sf, binom_midp, binom_sf, normal_isf, normal_sf,
+                                       student_sf)
 from app.analysis.methods.thresholds import ThresholdsError, load_thresholds
 from app.analysis.methods.verdicts import FLAGGED, chance, compute_verdicts, excluded_units
 
@@ -57,6 +58,24 @@ def test_binomial_tail_is_exact():
     assert np.isnan(binom_sf(np.nan, 8, 0.1))
     # p = 1 beside a larger class (one table for all sizes): X = n surely — 1 up to n, 0 above
     assert binom_sf([3, 5, 6, 2], [5, 5, 5, 120], [1.0, 1.0, 1.0, 0.3]).tolist()[:3] == [1.0, 1.0, 0.0]
+
+
+def test_beta_binomial_tail_against_its_sum():
+    """K4's tail under schools' own marking habits: the beta-binomial summed term by term from log-gamma."""
+    def direct(k, n, p, rho):
+        a, b = p * (1 - rho) / rho, (1 - p) * (1 - rho) / rho
+        log_beta = lambda x, y: math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)  # noqa: E731
+        return sum(math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+                            + log_beta(i + a, n - i + b) - log_beta(a, b)) for i in range(max(k, 0), n + 1))
+
+    cases = [(11, 32, 0.09, 0.02), (0, 10, 0.1, 0.1), (5, 8, 0.3, 0.5), (60, 120, 0.3, 0.01), (120, 120, 0.5, 0.05),
+             (3, 11, 0.07, 0.001), (40, 100, 0.1, 0.2)]
+    got = betabinom_sf(*(np.array(c, dtype=float) for c in zip(*cases)))
+    for value, case in zip(got, cases):
+        assert value == pytest.approx(direct(*case), rel=1e-9, abs=1e-15)
+    # ρ = 0 is the binomial; a chance of 0 or 1 a point mass; k outside 0..n gives 1 or 0
+    assert betabinom_sf([11, 3, 3, -1, 9], [32, 8, 8, 8, 8], [0.09, 0.0, 1.0, 0.3, 0.3],
+                        [0.0, 0.1, 0.1, 0.1, 0.1]).tolist() == [binom_sf(11, 32, 0.09), 0.0, 1.0, 1.0, 0.0]
 
 
 def test_mid_p_of_a_discrete_tail():
@@ -153,6 +172,25 @@ def test_clean_regions_name_no_school(th):
         # «наблюдение» is a short list too: a watch list of half the region helps nobody
         assert (verdicts["verdict"] == "watch").sum() <= 0.1 * len(region.schools)
     assert named <= 1
+
+
+def test_honest_marking_habits_name_no_school(th):
+    """Honest schools differ in how often a term mark is a step off the assessment mark (here each class its own
+    chance, 5–30 %, half up and half down): K4's counts are then overdispersed beyond the binomial, which named
+    4 schools in these three regions of 60–120 pupils per class; the beta-binomial with the region's ρ, none."""
+    named = 0
+    for seed in (30, 31, 32):
+        region = _region(seed, planted={}, size_range=(60, 120))
+        res = region.results
+        rng = np.random.default_rng(seed)
+        unit = res.groupby(["year", "procedure", "subject", "grade", "school_id"]).ngroup().to_numpy()
+        habit = rng.uniform(0.05, 0.3, unit.max() + 1)[unit]
+        draw = rng.random(len(res))
+        step = np.where(draw < habit / 2, -1, np.where(draw < habit, 1, 0))
+        res["term_mark"] = np.clip(res["mark"].to_numpy() + step, 2, 5).astype(float)
+        _tests, verdicts = _judge(region, th)
+        named += int((verdicts["verdict"] == FLAGGED).sum())
+    assert named == 0
 
 
 @pytest.mark.parametrize("anomaly", OBJECTIVITY)

@@ -11,8 +11,9 @@ The null of every test is "an honest school of this many participants", never a 
   on c — an exact binomial tail with the region's own share on c for that work, the boundaries of «3»,
   «4» and «5» pooled;
 - K4 (term marks vs. the assessment mark): the number of participants whose assessment mark is lower
-  ("понизили") / higher ("повысили") than the term mark — exact binomial tail with the region's share for
-  participants with the same assessment marks;
+  ("понизили") / higher ("повысили") than the term mark — a beta-binomial tail with the region's share for
+  participants with the same assessment marks and ρ, honest schools' spread of marking habits, both from the
+  schools not far above their expected count (honest_marking; ρ = 0: the exact binomial);
 - K1 (high results not confirmed by exams) and K5 (a high result not confirmed by the same cohort a year
   later): each work's deviation from the region's median school, with its sampling variance s²/n. K1: the
   school's mean deviation over its ВПР works of the year minus the mean over its ОГЭ/ЕГЭ works; K5: a ВПР
@@ -35,7 +36,7 @@ import pandas as pd
 from app.analysis.methods import row_stats, stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.objectivity import _boundaries
-from app.analysis.methods.tails import binom_midp, binom_sf, normal_sf, student_sf
+from app.analysis.methods.tails import betabinom_sf, binom_midp, binom_sf, normal_sf, student_sf
 
 TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "p_mid", "statistic",
                 "detail"]
@@ -68,7 +69,9 @@ def size_aware_z(values, within_var, n, work, nw: int, sel) -> np.ndarray:
         med, sd = _robust(values[idx])
         if np.isnan(sd):
             continue
-        s2 = float(np.average(within_var[idx], weights=n[idx]))
+        # within_var is each unit's mean square about its own mean (divisor n): pooled over the units' n − 1
+        # degrees of freedom, not n (with n, classes of 8–12 had s² a tenth too small and K2 a tail too thin)
+        s2 = float((within_var[idx] * n[idx]).sum() / max(float((n[idx] - 1.0).sum()), 1.0))
         tau2 = max(0.0, sd * sd - float(np.median(s2 / n[idx])))
         scale = np.sqrt(tau2 + s2 / n[idx])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -220,36 +223,88 @@ def _k3(p, u, ok, boundaries):
     return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details, mid)
 
 
+SPREAD_CUT = 3.09  # a unit this many sd above its expected count (one-sided p ≈ 0.001) is not an honest reference
+SPREAD_STEPS = 10  # at most; the units left out settle in two or three
+
+
+def _chances(term, work, kept, nw: int, column: int) -> np.ndarray:
+    """Per unit: the region's share of `column` (1 lowered, 2 raised) per assessment mark among the `kept` units'
+    participants, averaged over the unit's own participants (NaN for a unit without term marks)."""
+    marks = row_stats.MARKS
+    cell = (work[:, None] * marks + np.arange(marks)[None, :])[kept].ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (np.bincount(cell, weights=term[kept, column].ravel(), minlength=nw * marks)
+                 / np.bincount(cell, weights=term[kept, 0].ravel(), minlength=nw * marks))
+        chances = term[:, 0] * share.reshape(nw, marks)[work] if len(work) else np.zeros((0, marks))
+        return np.nan_to_num(chances).sum(axis=1) / term[:, 0].sum(axis=1)
+
+
+def _marking_rho(x, n, pi, work, kept, nw: int) -> np.ndarray:
+    """ρ per work (≥ 0) by the method of moments over the kept units: Σ((x − nπ)² − nπ(1 − π)) / Σ nπ(1 − π)(n − 1),
+    the beta-binomial's variance nπ(1 − π)(1 + (n − 1)ρ) solved for ρ; 0 (the binomial) where it is not above."""
+    e = n * pi * (1.0 - pi)
+    use = kept & (e > 0) & (n > 1)
+    excess = np.bincount(work[use], weights=((x - n * pi) ** 2 - e)[use], minlength=nw)
+    base = np.bincount(work[use], weights=(e * (n - 1.0))[use], minlength=nw)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(base > 0, np.maximum(excess / base, 0.0), 0.0)
+
+
+def honest_marking(term, work, sel, nw: int):
+    """K4's reference, from the region's honest schools: (π lowered, π raised per unit; ρ lowered, ρ raised per
+    work). π is the region's share per assessment mark averaged over the unit's participants; ρ the intra-school
+    correlation of the count — honest schools differ in their own marking habits, so the count is beta-binomial,
+    Var = nπ(1 − π)(1 + (n − 1)ρ), not binomial. Both from the units not far above their expected count in either
+    direction (SPREAD_CUT sd at the current π and ρ): a few schools that inflate their marks would otherwise raise
+    the region's share and, with their counts far from it, ρ; re-estimated until the units left out settle."""
+    x = (term[:, 1].sum(axis=1).astype(float), term[:, 2].sum(axis=1).astype(float))
+    n = term[:, 0].sum(axis=1).astype(float)
+    kept = sel.copy()
+    for step in range(SPREAD_STEPS):
+        pi = [_chances(term, work, kept, nw, column) for column in (1, 2)]
+        # the first cut at the binomial's spread: ρ of all units, the inflating ones among them, would be wide
+        # enough to keep them (a fixed point with ρ ≈ 0.3 in a region of four such schools)
+        rho = [_marking_rho(x[k], n, pi[k], work, kept & ~np.isnan(pi[k]), nw) if step else np.zeros(nw)
+               for k in (0, 1)]
+        far = np.zeros(len(n), dtype=bool)
+        for k in (0, 1):
+            with np.errstate(invalid="ignore"):
+                scale = np.sqrt(n * pi[k] * (1.0 - pi[k]) * (1.0 + (n - 1.0) * rho[k][work]))
+                far |= (x[k] - n * pi[k]) > SPREAD_CUT * np.where(scale > 0, scale, np.inf)
+        settled = sel & ~far
+        if step and (settled == kept).all():
+            break
+        kept = settled
+    return pi[0], pi[1], rho[0], rho[1]
+
+
 def _k4(p, u, ok, th) -> list:
-    nu, nw = len(u), len(p.works)
+    nu = len(u)
     term = row_stats.of(p).term
     n_term = term[:, 0].sum(axis=1).astype(float)
     lowered, raised = term[:, 1].sum(axis=1).astype(float), term[:, 2].sum(axis=1).astype(float)
     sel = ok & (n_term >= th["verdict_min_participants"])
     out = []
     # a participant with «5» cannot be marked lower, one with «2» higher: the region's share is taken per
-    # assessment mark and averaged over the school's own participants (a binomial with the mean of unequal
-    # chances has the larger variance, so the tail is not understated)
-    work = u["work"].to_numpy()
-    cell = (work[:, None] * row_stats.MARKS + np.arange(row_stats.MARKS)[None, :])[sel].ravel()
-    for kind, hits, column in (("lowered", lowered, 1), ("raised", raised, 2)):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = (np.bincount(cell, weights=term[sel, column].ravel(), minlength=nw * row_stats.MARKS)
-                     / np.bincount(cell, weights=term[sel, 0].ravel(), minlength=nw * row_stats.MARKS))
-            chances = term[:, 0] * share.reshape(nw, row_stats.MARKS)[work] if nu else np.zeros((0, row_stats.MARKS))
-            pi = np.nan_to_num(chances).sum(axis=1) / n_term
+    # assessment mark and averaged over the school's own participants (a count with the mean of unequal chances
+    # has the larger variance, so the tail is not understated); the tail is the beta-binomial's with the region's
+    # ρ (honest_marking)
+    work = u["work"].to_numpy() if nu else np.zeros(0, dtype=np.int64)
+    pi_lowered, pi_raised, rho_lowered, rho_raised = honest_marking(term, work, sel, len(p.works))
+    for kind, hits, pi, rho in (("lowered", lowered, pi_lowered, rho_lowered),
+                                ("raised", raised, pi_raised, rho_raised)):
         word = "понизили" if kind == "lowered" else "повысили"
         idx = np.flatnonzero(sel & ~np.isnan(pi))
-        pv = binom_sf(hits[idx], n_term[idx], pi[idx])
+        pv = betabinom_sf(hits[idx], n_term[idx], pi[idx], rho[work[idx]])
 
         def details(sel, hits=hits, word=word, pi=pi, idx=idx):
             return [f"отметку за период {word} {int(hits[i])} из {int(n_term[i])} участников "
                     f"({_num(100 * hits[i] / n_term[i], 0)} %) при ожидаемых {_num(100 * pi[i], 0)} % — доле по "
-                    "региону у участников с теми же отметками за работу" for i in idx[sel]]
+                    "региону у участников с теми же отметками за работу (без школ, где таких расхождений намного "
+                    "больше)" for i in idx[sel]]
 
-        # no mid-p for K4 (p_mid = p): schools' own marking habits spread the counts beyond the binomial in large
-        # classes, and with the mid-p that spread named honest schools of 60–120 (K4 finds every planted school
-        # without it)
+        # no mid-p for K4 (p_mid = p): with it the spread of honest schools' habits named honest schools of 60–120
+        # (K4 finds every planted school without it)
         out.append(_frame(u, idx, "K4", kind, n_term[idx], pv, hits[idx] / n_term[idx], details))
     return out
 

@@ -230,3 +230,48 @@ def student_sf(t, df) -> np.ndarray:
         half = 0.5 * beta_reg(0.5 * nu, 0.5, nu / (nu + tt * tt))
         out[small] = np.where(tt >= 0, half, 1.0 - half)
     return out
+
+
+def betabinom_sf(k, n, p, rho) -> np.ndarray:
+    """P(X ≥ k) for X beta-binomial with n trials, mean chance p and intra-class correlation rho (the chance
+    itself Beta(α, β) with α = p(1 − ρ)/ρ, β = (1 − p)(1 − ρ)/ρ: Var X = n p (1 − p)(1 + (n − 1)ρ)), elementwise;
+    rho ≤ 0 (or NaN) is the binomial (binom_sf). For counts over a school's participants when honest schools
+    differ in their own chance (their marking habits): the binomial's tail is then too thin in large classes.
+
+    The pmf by its ratio of successive terms, summed as logs over a grid 0..max n (no log-gamma per cell):
+    log P(0) = Σ_{j<n} log((β + j)/(α + β + j)), P(j + 1)/P(j) = (n − j)(α + j) / ((j + 1)(β + n − j − 1))."""
+    k, n, p, rho = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (k, n, p, rho)))
+    out = np.full(k.shape, np.nan)
+    ok = ~(np.isnan(k) | np.isnan(n) | np.isnan(p)) & (n >= 0)
+    plain = ok & ~(rho > 0)
+    if plain.any():
+        out[plain] = binom_sf(k[plain], n[plain], p[plain])
+    over = ok & (rho > 0)
+    if not over.any():
+        return out
+    kk, nn = np.ceil(k[over]), n[over].astype(np.int64)
+    pp, rr = np.clip(p[over], 0.0, 1.0), np.clip(rho[over], 1e-12, 1.0 - 1e-9)
+    res = np.where(kk <= 0, 1.0, np.where(kk > nn, 0.0, np.nan))
+    # a chance of 0 or 1 is a point mass at 0 or n, whatever ρ
+    res = np.where(np.isnan(res) & (pp <= 0), 0.0, res)
+    res = np.where(np.isnan(res) & (pp >= 1), 1.0, res)
+    live = np.flatnonzero(np.isnan(res))
+    if len(live):
+        kk, nn, pp, rr = kk[live], nn[live], pp[live], rr[live]
+        scale = (1.0 - rr) / rr
+        a, b = (pp * scale)[:, None], ((1.0 - pp) * scale)[:, None]
+        top = int(nn.max())
+        j = np.arange(top)[None, :]
+        inside = j < nn[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log0 = np.where(inside, np.log(b + j) - np.log(a + b + j), 0.0).sum(axis=1)
+            step = np.where(inside, np.log(nn[:, None] - j) + np.log(a + j) - np.log(j + 1.0)
+                            - np.log(b + nn[:, None] - j - 1.0), -np.inf)
+        logpmf = log0[:, None] + np.concatenate([np.zeros((len(live), 1)), np.cumsum(step, axis=1)], axis=1)
+        grid = np.arange(top + 1)[None, :]
+        use = (grid >= kk[:, None]) & (grid <= nn[:, None])
+        pmf = np.zeros(logpmf.shape)
+        np.exp(logpmf, out=pmf, where=use)
+        res[live] = np.clip(pmf.sum(axis=1), 0.0, 1.0)
+    out[over] = res
+    return out
