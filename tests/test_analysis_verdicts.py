@@ -8,6 +8,7 @@ printed by test_verdicts_on_planted_regions (pytest -s)."""
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from app.analysis.methods.fdr import benjamini_hochberg, bonferroni_min, stouffer
@@ -174,16 +175,45 @@ def test_clean_regions_name_no_school(th):
     assert named <= 1
 
 
-def test_honest_marking_habits_name_no_school(th):
-    """Honest schools differ in how often a term mark is a step off the assessment mark (here each class its own
-    chance, 5–30 %, half up and half down): K4's counts are then overdispersed beyond the binomial, which named
-    4 schools in these three regions of 60–120 pupils per class; the beta-binomial with the region's ρ, none."""
+def test_works_correlation_is_spearmans_over_common_schools():
+    """verdicts._work_correlation (all pairs of works by matrix products) against the correlation per pair by
+    pandas: each work's p ranked over all its schools (ties their mean rank), the ranks correlated over the
+    schools in both works (Spearman's where every school has both)."""
+    from app.analysis.methods.verdicts import _work_correlation
+
+    rng = np.random.default_rng(5)
+    habit = rng.normal(size=40)
+    school = np.repeat(np.arange(40), 3)
+    work = np.tile(np.arange(3), 40)
+    keep = ~((school < 6) & (work == 2))  # six schools without the third work: its pairs have 34 schools
+    school, work = school[keep], work[keep]
+    p = np.round(normal_sf(habit[school] + rng.normal(size=len(school))), 1)  # rounded: ties
+    p[p <= 0.001] = 0.1
+    total = weight = 0.0
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        pa = pd.Series(p[work == a], index=school[work == a]).rank()
+        pb = pd.Series(p[work == b], index=school[work == b]).rank()
+        common = pa.index.intersection(pb.index)
+        r = pa[common].corr(pb[common])
+        total += len(common) * 2 * np.sin(np.pi * r / 6)
+        weight += len(common)
+    assert _work_correlation(school, work, p, np.ones(len(p), dtype=bool), 40, 3) == pytest.approx(total / weight)
+
+
+@pytest.mark.parametrize("keeper", ["class", "school"])
+def test_honest_marking_habits_name_no_school(th, keeper):
+    """Honest schools differ in how often a term mark is a step off the assessment mark (here each class, or each
+    school in all its works, its own chance, 5–30 %, half up and half down): K4's counts are then overdispersed
+    beyond the binomial, which named 4 schools in these three regions of 60–120 pupils per class with a habit per
+    class (the beta-binomial with the region's ρ: none), and a habit kept in all of a school's works adds up over
+    them (25 named with the beta-binomial alone; Stouffer with the works' correlation: none)."""
     named = 0
     for seed in (30, 31, 32):
         region = _region(seed, planted={}, size_range=(60, 120))
         res = region.results
         rng = np.random.default_rng(seed)
-        unit = res.groupby(["year", "procedure", "subject", "grade", "school_id"]).ngroup().to_numpy()
+        keys = ["year", "procedure", "subject", "grade", "school_id"] if keeper == "class" else ["school_id"]
+        unit = res.groupby(keys).ngroup().to_numpy()
         habit = rng.uniform(0.05, 0.3, unit.max() + 1)[unit]
         draw = rng.random(len(res))
         step = np.where(draw < habit / 2, -1, np.where(draw < habit, 1, 0))

@@ -7,6 +7,7 @@ For the year Y the school's tests of the years Y − verdict_years + 1 … Y are
    the smallest p × their number (one strong sign in one work is not diluted), the better of the two × 2;
    K1 compares each year's ВПР with that year's exams, so its years are correlated through the school's lasting
    gap: Stouffer's sum has the variance k + k(k − 1)ρ, ρ the correlation of the years over the region's schools;
+   K4 the same over the school's works (a marking habit the school keeps in all of them, _work_correlation);
    K5 (one class against the school's level) only by the smallest p × their number;
 2. per school: the smallest sign's p × the number of signs (Bonferroni, valid however the signs depend on
    each other — they read the same works) — `combined_p`, the probability that an honest school shows a sign
@@ -40,6 +41,12 @@ SIGN_WORDS = {
 # year's exams) is summed over the years with their correlation estimated from the region; K5 (one cohort against
 # the school's other works) marks a single class, so only its smallest p counts
 YEARS_CORRELATED, SMALLEST_ONLY = "K1", "K5"
+# K4 reads one school's marking in each of its works: a habit the school keeps in all of them (honest schools differ
+# in how leniently they mark) makes its works' tests correlated, so Stouffer's sum has the variance k + k(k − 1)ρ,
+# ρ the correlation of a school's works over the region's schools (tails.betabinom_sf takes the spread of single
+# classes)
+WORKS_CORRELATED = "K4"
+FAR_P = 0.001  # as sign_tests.SPREAD_CUT: a test this far out is not an honest school's
 VERDICT_COLUMNS = ["school_id", "year", "verdict", "verdict_label", "signs", "works", "combined_p", "q",
                    "explanation", "evidence"]
 
@@ -96,6 +103,65 @@ def _year_correlation(t: pd.DataFrame, sign: str) -> float:
     return float(np.clip(total / weight, 0.0, 1.0)) if weight else 1.0
 
 
+def _work_codes(tests: pd.DataFrame, keep: np.ndarray, mine: np.ndarray) -> np.ndarray:
+    """A code per work (year, procedure, subject, grade) for the kept tests where `mine`, −1 elsewhere (only the
+    signs whose works are correlated need it): each column factorised on its own and the codes combined (a
+    factorisation of the four columns' tuples was most of the verdicts' time)."""
+    out = np.full(len(keep), -1, dtype=np.int64)
+    rows = keep[mine]
+    code = np.zeros(len(rows), dtype=np.int64)
+    for column in ("year", "procedure", "subject", "grade"):
+        c, uniques = pd.factorize(tests[column].to_numpy()[rows])
+        code = code * (len(uniques) + 1) + (c + 1)  # NaN (−1) a code of its own
+    out[mine] = pd.factorize(code)[0]  # dense: 0 … works − 1
+    return out
+
+
+def _work_correlation(school, work, p, kind_mask, schools: int, works: int) -> float:
+    """The correlation (≥ 0) of a school's p in two of its works — the tests of one sign (`school`, `work`, `p`), of
+    its kind where `kind_mask` — over the region's schools tested in both: Spearman's on the normal scale, each
+    work's p ranked over its schools (ties their mean rank: K4's many p = 1), averaged over the pairs of works by
+    their number of schools; 0 when no pair has 20. All pairs at once by matrix products over a schools × works
+    table (a loop over the pairs cost a sixth of the analysis)."""
+    # the schools far out in any work of the sign, either kind, are left out: a few that inflate marks in every work
+    # would otherwise make the correlation (ρ ≈ 0.15–0.2 with four such schools among 60 — far above in «lowered»,
+    # and in «raised» at p = 1 in every work)
+    far = np.zeros(schools, dtype=bool)
+    far[school[p <= FAR_P]] = True
+    mine = np.flatnonzero(kind_mask & ~far[school])
+    if not len(mine):
+        return 0.0
+    work, school, p = work[mine], school[mine], p[mine]
+    # each work's p ranked over its schools: one sort by (work, p), ties their mean rank within the work
+    order = np.lexsort((p, work))
+    w_sorted, p_sorted = work[order], p[order]
+    start = np.flatnonzero(np.r_[True, w_sorted[1:] != w_sorted[:-1]])
+    first = np.repeat(start, np.diff(np.r_[start, len(order)]))  # position of the work's first test
+    tie = np.flatnonzero(np.r_[True, (w_sorted[1:] != w_sorted[:-1]) | (p_sorted[1:] != p_sorted[:-1])])
+    tie_end = np.r_[tie[1:], len(order)]
+    tie_of = np.repeat(np.arange(len(tie)), np.diff(np.r_[tie, len(order)]))
+    ranks = np.empty(len(order))
+    ranks[order] = (tie[tie_of] + tie_end[tie_of] + 1) / 2.0 - first
+    present = np.zeros((schools, works))
+    value = np.zeros(present.shape)
+    present[school, work] = 1.0
+    value[school, work] = ranks
+    count = present.T @ present                 # schools in both works
+    sum_a = value.T @ present                   # Σ rank in work a over the schools also in b
+    sum_sq = (value * value).T @ present        # Σ rank² in a over those schools
+    cross = value.T @ value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = cross - sum_a * sum_a.T / count
+        var_a = sum_sq - sum_a * sum_a / count
+        r = cov / np.sqrt(var_a * var_a.T)
+    pair = np.triu(count >= 20, k=1) & np.isfinite(r)
+    if not pair.any():
+        return 0.0
+    weights = count[pair]
+    total = float((weights * 2.0 * np.sin(np.pi * r[pair] / 6.0)).sum())
+    return float(np.clip(total / weights.sum(), 0.0, 1.0))
+
+
 def _signs_of_schools(t: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Per (school, sign, kind): the combined p of the sign over the school's works and years (vectorised:
     a region has 1,500 schools × 6 signs); and each test's row in that frame."""
@@ -121,6 +187,15 @@ def _signs_of_schools(t: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     # years over the region's schools (a school's lasting gap between ВПР and exams is in both): Stouffer stays
     # valid under that dependence, and a school that lifts its ВПР every year adds its years up
     rho = np.where(sign == YEARS_CORRELATED, _year_correlation(t, YEARS_CORRELATED), 0.0)
+    # K4's works: k + k(k − 1)ρ with ρ the correlation of a school's works (WORKS_CORRELATED), per kind
+    at = np.flatnonzero(np.asarray(su, dtype=object) == WORKS_CORRELATED)
+    if len(at) and "work" in t:
+        of_sign = np.flatnonzero(sc == at[0])
+        school, work = hc[of_sign], t["work"].to_numpy()[of_sign]
+        group_sign, group_kind = (groups // len(ku)) % len(su), groups % len(ku)
+        for kind in np.unique(kc[of_sign]).tolist():
+            value = _work_correlation(school, work, p[of_sign], kc[of_sign] == kind, len(hu), int(work.max()) + 1)
+            rho = np.where((group_sign == at[0]) & (group_kind == kind), value, rho)
     stouffer_p = normal_sf(agg["zsum"].to_numpy() / np.sqrt(k + k * (k - 1) * rho))
     bonferroni = np.minimum(1.0, k * agg["pmin"].to_numpy())
     agg["sp"] = np.where(sign == SMALLEST_ONLY, bonferroni, np.minimum(1.0, 2.0 * np.minimum(stouffer_p, bonferroni)))
@@ -143,6 +218,7 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
                       "kind": tests["kind"].to_numpy()[keep], "p": tests["p"].to_numpy(dtype=float)[keep],
                       "year": tests["year"].to_numpy()[keep],
                       "p_mid": (tests["p_mid"] if "p_mid" in tests else tests["p"]).to_numpy(dtype=float)[keep]})
+    t["work"] = _work_codes(tests, keep, t["sign"].to_numpy(dtype=object) == WORKS_CORRELATED)
     q_tests = benjamini_hochberg(t["p"].to_numpy()) if len(t) else np.zeros(0)
     signs, group_of = _signs_of_schools(t) if len(t) else (
         pd.DataFrame(columns=["school_id", "sign", "kind", "sp"]), np.zeros(0, dtype=np.int64))
