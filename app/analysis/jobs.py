@@ -12,10 +12,10 @@ import hashlib
 import json
 import logging
 import math
-from contextlib import contextmanager
-from datetime import date, datetime
 import threading
 import time
+from contextlib import contextmanager
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import case, delete, select, text, update
