@@ -19,6 +19,7 @@ from app.api import bp, openapi, serializers
 from app.catalogue.models import Mechanism, Track
 from app.core.access import TokenRefused, api_token, get_in_scope, public, scope_condition
 from app.core.errors import DomainError, PermissionDenied, StaleObject, ValidationFailed
+from app.core.hardening import json_body
 from app.core.web import HTTP_MESSAGES
 from app.cycles.models import Cycle, Stage
 from app.extensions import db
@@ -236,7 +237,7 @@ def cycle_indicators(cycle_id: int):
 def _json_body() -> dict:
     if not request.is_json:
         raise UnsupportedMediaType("Тело запроса должно быть в формате JSON (Content-Type: application/json).")
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise ValidationFailed("Тело запроса должно быть JSON-объектом.",
                                problems=["Пример: {\"cycle_id\": 1, \"rows\": [{…}]}."])

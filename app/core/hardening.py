@@ -91,12 +91,17 @@ def refuse_control_characters():
             if _CONTROL_ANYWHERE.search(key) or _CONTROL_ANYWHERE.search(storage.filename or ""):
                 _refuse("имя файла")
     elif request.is_json and not api:
-        try:
-            body = request.get_json(silent=True)
-        except RecursionError:  # the JSON parser's own limit; not a ValueError, so `silent` does not cover it
-            raise ValidationFailed("Тело запроса отклонено: слишком глубокая вложенность.") from None
-        _check_json(body, "тело запроса")
+        _check_json(json_body(), "тело запроса")
     return None
+
+
+def json_body():
+    """The request's JSON body, None when it is not JSON; a body nested past the parser's limit is refused
+    with 422 (a RecursionError is not a ValueError, so `silent` does not cover it)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise ValidationFailed("Тело запроса отклонено: слишком глубокая вложенность.") from None
 
 
 # --- the database or Redis is down --------------------------------------------------------------------------

@@ -174,6 +174,15 @@ def test_deeply_nested_json_is_refused_without_a_500(admin_client):
     assert response.status_code < 500
 
 
+def test_deeply_nested_json_to_the_api_is_422(admin_client, api_headers):
+    """The API parses its own JSON bodies (the before_request check leaves /api/ alone): a body nested past the
+    parser's limit was a RecursionError and a 500."""
+    response = admin_client.post("/api/v1/indicator-values", data="[" * 100_000 + "]" * 100_000,
+                                 content_type="application/json", headers=api_headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "Тело запроса отклонено: слишком глубокая вложенность."
+
+
 @pytest.mark.parametrize("fields", [{"organisation_code": "MUN\x00"},
                                     {"organisation_code": "MUN", "file_name": "r\x00.csv"}])
 def test_api_upload_form_with_control_characters_is_422(client, world, db_session, fields):
