@@ -113,6 +113,30 @@ class Form(FlaskForm):
     class Meta:
         locales = ("ru_RU", "ru")
 
+        def get_translations(self, form):
+            return _RussianChoiceMessages(super().get_translations(form))
+
+
+class _RussianChoiceMessages:
+    """WTForms' Russian catalogue leaves the multiple-choice message untranslated (its entry is marked fuzzy),
+    so a forged value in a multiple select was answered in English; this supplies it and defers the rest."""
+
+    PLURAL = {"'%(value)s' is not a valid choice for this field.":
+              "Недопустимое значение: %(value)s. Выберите из списка."}
+
+    def __init__(self, base):
+        self.base = base
+
+    def gettext(self, string):
+        return string if self.base is None else self.base.gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        if singular in self.PLURAL:
+            return self.PLURAL[singular]
+        if self.base is None:
+            return singular if n == 1 else plural
+        return self.base.ngettext(singular, plural, n)
+
 
 def flash_form_errors(form) -> None:
     """For forms whose fields are not rendered with their own error slots (e.g. action buttons)."""
