@@ -1,8 +1,8 @@
 from wtforms import PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import Email, EqualTo
+from wtforms.validators import EqualTo
 
 from app.auth.roles import ROLES
-from app.core.forms import Form, as_choices, length_between, max_length, optional, required
+from app.core.forms import EmailAddress, Form, as_choices, length_between, max_length, optional, required
 
 
 class LoginForm(Form):
@@ -23,8 +23,7 @@ class UserForm(Form):
     login = StringField("Логин", validators=[required(), max_length(80)])
     full_name = StringField("ФИО (Фамилия Имя Отчество)", validators=[required(), max_length(200)])
     position = StringField("Должность", validators=[optional(), max_length(200)])
-    email = StringField("Эл. почта", validators=[optional(), Email(message="Некорректный адрес эл. почты."),
-                                                 max_length(200)])
+    email = StringField("Эл. почта", validators=[optional(), EmailAddress(), max_length(200)])
     password = PasswordField("Пароль", validators=[required(), length_between(10, 200)])
     role = SelectField("Роль", choices=as_choices(ROLES.items()), validators=[required()])
     organisation_id = SelectField("Организация", coerce=int, validators=[required()])

@@ -5,6 +5,7 @@ from wtforms import DateField, DecimalField, HiddenField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.fields.choices import SelectChoice
 from flask import flash
+import re
 import secrets
 
 REQUIRED = "Обязательное поле."
@@ -56,6 +57,20 @@ class NotBlank:
 
     def __call__(self, form, field):
         if isinstance(field.data, str) and not field.data.strip():
+            raise ValidationError(self.message)
+
+
+class EmailAddress:
+    """A syntactic e-mail check (one @, a local part, a dotted domain, no spaces). WTForms' Email validator needs
+    the email_validator package, which the project does not install: it raised on every filled-in address."""
+
+    PATTERN = re.compile(r"[^@\s]{1,64}@(?:[^@\s.]+\.)+[^@\s.]{2,}")
+
+    def __init__(self, message: str = "Некорректный адрес эл. почты."):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data and not self.PATTERN.fullmatch(field.data):
             raise ValidationError(self.message)
 
 
