@@ -1,0 +1,182 @@
+"""Black-box robustness attack on a running instance (manual runs; the defects found get pytest tests in
+tests/security/). Logs in as every demo role and anonymously, crawls every reachable link and form, then
+submits mutated forms and query strings and records every 5xx, every English/technical error text and every
+page that reflects an injected marker unescaped.
+
+    .venv/bin/python bench/attack.py --base http://127.0.0.1:5102 [--roles official,director] [--max-pages 400]
+"""
+
+import argparse
+import re
+import sys
+from collections import Counter
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+PASSWORD = "uko-demo-2026"
+ROLES = ["official", "head", "methodologist", "director", "teacher", "director2", "director3", "deputy3",
+         "official2", "head2", "imc", "rcoko", "region_official", "region_head", "expert2", "expert", "auditor",
+         "admin"]
+# Never follow what ends the session or changes the password (the crawl would lock itself out).
+SKIP = re.compile(r"/logout|/password|/static/|/api/tokens|\.(?:docx|pdf|xlsx|csv|png|svg|zip)(?:$|\?)")
+MARK = "<x-red>\"'"
+MUTATIONS = ["", "   ", "x" * 10_000, "a\x00b", "\x01\x1b\x7f", "\u202eRTL\u202c😀e\u0301", "' OR 1=1 --",
+             MARK, "-1", "0", str(2**63), "1.5", "NaN", "Infinity", "-Infinity", "1e309", "2026-02-30",
+             "99999-01-01", "0001-01-01", "../../etc/passwd"]
+QUERY_MUTATIONS = {"page": ["-1", str(10**12), "x"], "sort": ["unknown", MARK], "dir": ["sideways"],
+                   "per_page": [str(10**9)], "limit": [str(10**12), "-5"], "offset": ["-5", str(10**15)],
+                   "next": ["//evil.example/", "https://evil.example/", "/\\evil.example"],
+                   "date": ["2026-02-30", "99999-01-01"], "date_from": ["0001-01-01"], "year": ["-1", "NaN"]}
+ENGLISH = re.compile(r"Traceback|Internal Server Error|Bad Request|Method Not Allowed|Not Found</h1>|"
+                     r"Field must|This field is required|Not a valid|Invalid (?:input|choice)|sqlalchemy|"
+                     r"psycopg|IntegrityError|ValueError|KeyError", re.I)
+
+
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.forms, self._form = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        elif tag == "form":
+            self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
+                          "enctype": a.get("enctype") or "", "fields": []}
+            self.forms.append(self._form)
+        elif tag in ("input", "select", "textarea") and self._form is not None and a.get("name"):
+            self._form["fields"].append((a["name"], a.get("type") or tag, a.get("value") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+
+
+class Attack:
+    def __init__(self, base, max_pages):
+        self.base, self.max_pages = base.rstrip("/"), max_pages
+        self.findings, self.counts = [], Counter()
+
+    def record(self, role, kind, method, url, detail=""):
+        entry = (role, kind, method, url[:200], detail[:200])
+        if entry not in self.findings:
+            self.findings.append(entry)
+            print("FINDING", *entry, sep=" | ", flush=True)
+
+    def check(self, role, method, url, response):
+        self.counts[role] += 1
+        if response.status_code >= 500:
+            self.record(role, "5xx", method, url, str(response.status_code))
+        ctype = response.headers.get("Content-Type", "")
+        if "html" in ctype or "json" in ctype:
+            text = response.text
+            if match := ENGLISH.search(text):
+                self.record(role, "english", method, url, match.group(0))
+            if "<x-red>" in text:
+                self.record(role, "xss", method, url, "marker unescaped")
+        location = response.headers.get("Location", "")
+        if location and urlsplit(urljoin(url, location)).netloc not in ("", urlsplit(self.base).netloc):
+            self.record(role, "open-redirect", method, url, location)
+
+    def session(self, role):
+        s = requests.Session()
+        if role == "anonymous":
+            return s
+        page = s.get(self.base + "/login")
+        hidden = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', page.text))
+        r = s.post(self.base + "/login", data={**hidden, "login": role, "password": PASSWORD},
+                   allow_redirects=False)
+        if r.status_code != 302:
+            print("login failed", role, r.status_code, file=sys.stderr)
+        return s
+
+    def crawl(self, role, s):
+        seen, queue, forms = set(), ["/"], []
+        while queue and len(seen) < self.max_pages:
+            path = queue.pop(0)
+            if path in seen or SKIP.search(path):
+                continue
+            seen.add(path)
+            url = self.base + path
+            r = s.get(url, allow_redirects=False, timeout=60)
+            self.check(role, "GET", url, r)
+            if "html" not in r.headers.get("Content-Type", ""):
+                continue
+            parser = Page()
+            parser.feed(r.text)
+            for href in parser.links:
+                full = urljoin(url, href)
+                parts = urlsplit(full)
+                if parts.netloc == urlsplit(self.base).netloc:
+                    queue.append(parts.path + (("?" + parts.query) if parts.query else ""))
+            for form in parser.forms:
+                form["page"] = url
+                forms.append(form)
+        return seen, forms
+
+    def fuzz_queries(self, role, s, pages):
+        for path in sorted({p.split("?")[0] for p in pages})[: self.max_pages]:
+            for name, values in QUERY_MUTATIONS.items():
+                for value in values:
+                    url = f"{self.base}{path}"
+                    r = s.get(url, params={name: value}, allow_redirects=False, timeout=60)
+                    self.check(role, "GET", r.url, r)
+            r = s.get(f"{self.base}{path}?page=1&page=x&sort=a&sort=b", allow_redirects=False, timeout=60)
+            self.check(role, "GET", r.url, r)
+
+    def fuzz_forms(self, role, s, forms):
+        done = set()
+        for form in forms:
+            action = urljoin(form["page"], form["action"])
+            key = (urlsplit(action).path, form["method"], tuple(f[0] for f in form["fields"]))
+            if key in done or SKIP.search(action):
+                continue
+            done.add(key)
+            base = {name: value for name, kind, value in form["fields"] if kind not in ("submit", "file")}
+            names = [name for name, kind, _ in form["fields"]
+                     if kind not in ("submit", "file") and name not in ("csrf_token", "form_token")]
+            files = [name for name, kind, _ in form["fields"] if kind == "file"]
+            method = "POST" if form["method"] == "post" else "GET"
+            attempts = [dict(base)]
+            for name in names:
+                attempts.append({k: v for k, v in base.items() if k != name})
+                for value in MUTATIONS:
+                    attempts.append({**base, name: value})
+            attempts.append({**base, "csrf_token": "forged"})
+            for data in attempts:
+                upload = {name: ("../../x\u00e9.csv", b"\xef\xbb\xbfa;b\n\x00\xff", "text/csv") for name in files}
+                if method == "POST":
+                    r = s.post(action, data=data, files=upload or None, allow_redirects=False, timeout=120)
+                else:
+                    r = s.get(action, params=data, allow_redirects=False, timeout=60)
+                self.check(role, method, action, r)
+                if r.status_code in (302, 303) and "/login" in r.headers.get("Location", ""):
+                    s = self.session(role)  # a mutation ended the session: log in again
+
+    def run(self, roles):
+        for role in roles:
+            s = self.session(role)
+            pages, forms = self.crawl(role, s)
+            print(f"{role}: {len(pages)} pages, {len(forms)} forms", flush=True)
+            self.fuzz_queries(role, s, pages)
+            self.fuzz_forms(role, s, forms)
+            print(f"{role}: {self.counts[role]} requests", flush=True)
+        print("TOTAL", sum(self.counts.values()), dict(self.counts))
+        for entry in self.findings:
+            print(*entry, sep=" | ")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", default="http://127.0.0.1:5102")
+    parser.add_argument("--roles", default="anonymous," + ",".join(ROLES))
+    parser.add_argument("--max-pages", type=int, default=400)
+    args = parser.parse_args()
+    Attack(args.base, args.max_pages).run(args.roles.split(","))
+
+
+if __name__ == "__main__":
+    main()
