@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from app.analysis.methods import aggregates, clusters, low_results, objectivity, sign_tests, verdicts
+from app.analysis.methods import aggregates, clusters, low_results, objectivity, row_stats, sign_tests, verdicts
 
 
 @dataclass
@@ -48,6 +48,7 @@ def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame 
     # the tests' sentences are written only for the tests the stored verdicts quote (a few hundred of 65,000)
     tests, sentences = sign_tests.tests_and_sentences(p, schools, limits, boundaries=boundaries,
                                                       structures=structures)
+    row_stats.release(p)  # the signs were the last to read the units' row statistics
     units = p.units
     judged = [verdicts.compute_verdicts(tests, limits, year=y,
                                         schools=units.loc[unit_years == y, "school_id"].unique().tolist(),
