@@ -334,9 +334,10 @@ def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None)
     keep = set(db.session.scalars(select(Organisation.id).where(
         Organisation.in_subtree_of(scope), Organisation.kind == "school")))
     done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
-                            years=list(run.years), progress=lambda percent: progress.set(percent, force=True))
-    # not stored: the tests (the verdicts carry what they quote), the prepared frame and, in the single job, the rows
-    done.tests = done.prepared = results = None
+                            years=list(run.years), progress=lambda percent: progress.set(percent, force=True),
+                            keep_tests=False)  # not stored: the verdicts carry what they quote
+    # not stored either: the prepared frame and, in the single job, the rows
+    done.prepared = results = None
     years_with_data = done.years_with_data
     progress.set(85, force=True)
     progress.close()  # from here on the job's own transaction writes: no second writer on the same rows

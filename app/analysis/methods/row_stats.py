@@ -129,21 +129,38 @@ def summarise(p, near_level: float | None) -> UnitRows:
 
 def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
     """The parts' statistics as one region's: concatenated (task and score columns padded to the widest part)
-    and put in the region's unit order (`order`: positions in the concatenation)."""
+    and put in the region's unit order (`order`: positions in the concatenation). Each array is written straight
+    into its place and the parts' own copy let go as it is taken (`pieces` is emptied), so the region's statistics
+    are in memory about once, not three times (the parts', their concatenation, its reordering)."""
     tasks = max((x.tasks for x in pieces), default=0)
     width = max((x.hist.shape[1] for x in pieces), default=1)
-
-    def padded(x, name):
-        values = getattr(x, name)
-        if name.startswith("task_") and values.shape[1] < tasks:
-            fill = -1.0 if name == "task_max" else 0.0
-            values = np.hstack([values, np.full((len(values), tasks - values.shape[1]), fill)])
-        if name == "hist" and values.shape[1] < width:
-            values = np.hstack([values, np.zeros((len(values), width - values.shape[1]), dtype=values.dtype)])
-        return values
-
-    merged = {name: np.concatenate([padded(x, name) for x in pieces])[order] for name in ARRAYS}
-    return UnitRows(**merged, near_level=pieces[0].near_level if pieces else None)
+    near_level = pieces[0].near_level if pieces else None
+    total = sum(len(x.rows) for x in pieces)
+    position = np.empty(total, dtype=np.int64)  # where each unit of the concatenation goes
+    position[order] = np.arange(total)
+    sizes = [len(x.rows) for x in pieces]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    merged = {}
+    for name in ARRAYS:
+        arrays = [getattr(x, name) for x in pieces]
+        shape, fill = arrays[0].shape[1:], 0
+        if name.startswith("task_"):
+            shape, fill = (tasks,), (-1.0 if name == "task_max" else 0.0)
+        elif name == "hist":
+            shape = (width,)
+        out = np.full((total,) + shape, fill, dtype=np.result_type(*arrays))
+        del arrays
+        padded = name == "hist" or name.startswith("task_")  # columns past a part's own width keep the fill
+        for k, piece in enumerate(pieces):
+            values = getattr(piece, name)
+            if padded:
+                out[position[starts[k]:starts[k + 1]], :values.shape[1]] = values
+            else:
+                out[position[starts[k]:starts[k + 1]]] = values
+            setattr(piece, name, None)
+        merged[name] = out
+    pieces.clear()
+    return UnitRows(**merged, near_level=near_level)
 
 
 # --- what the methods read ---------------------------------------------------------------------------------
