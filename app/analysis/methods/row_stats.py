@@ -360,7 +360,8 @@ def k2_sums(unit, work, score, block, nu: int, tmax, easy, hard) -> Round2:
     present = np.zeros(nu, dtype=bool)
     present[u] = True
     units = np.flatnonzero(present)
-    local = (np.cumsum(present) - 1)[u]
+    # a single job's frame has every unit: its codes are already the local ones (no second array of the rows)
+    local = u if len(units) == nu else (np.cumsum(present) - 1)[u]
     key = local * span + (s - low)
     n = np.bincount(key, minlength=len(units) * span)
     total = np.bincount(key, weights=gh, minlength=len(units) * span)
