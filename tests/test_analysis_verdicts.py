@@ -332,3 +332,28 @@ def test_a_share_of_twos_alone_does_not_make_a_shnor(th):
     low = compute_low_results(region.results, region.schools, None, th, year=2025)
     assert low.shnor.empty
     assert any("доля отметок «2» лишь подтверждает" in n for n in low.notes)
+
+
+def test_k4_level_slope_needs_schools_and_moves_a_share_within_bounds():
+    """K4's level slope is fitted only on a work with LEVEL_MIN_SCHOOLS schools (a work of a few schools keeps
+    the region's share), and moves a share at most LEVEL_SHIFT logits: one school far from the rest cannot drive
+    its own expectation to 0 or 1 (which would make any count of it impossible, p = 0)."""
+    from app.analysis.methods.sign_tests import LEVEL_MIN_SCHOOLS, LEVEL_SHIFT, _level_adjusted
+
+    def logit(v):
+        return np.log(v) - np.log1p(-v)
+
+    few = LEVEL_MIN_SCHOOLS - 1
+    pi, n = np.full(few, 0.2), np.full(few, 80.0)
+    level = np.linspace(30, 90, few)
+    x = np.round(n * (0.1 + 0.003 * (level - 30)))  # lowered share rising with the level
+    kept = np.ones(few, dtype=bool)
+    work = np.zeros(few, dtype=np.int64)
+    assert np.array_equal(_level_adjusted(pi, x, n, level, work, kept, 1), pi)
+    many = 40
+    pi, n = np.full(many, 0.2), np.full(many, 80.0)
+    level = np.append(np.linspace(40, 60, many - 1), 400.0)  # one unit far out on the level
+    x = np.round(n * np.clip(0.2 + 0.01 * (level - 50), 0.01, 0.99))
+    moved = _level_adjusted(pi, x, n, level, np.zeros(many, dtype=np.int64), np.ones(many, dtype=bool), 1)
+    assert moved[:-1].min() < 0.2 < moved[:-1].max()  # the slope is fitted
+    assert abs(logit(moved[-1]) - logit(0.2)) <= LEVEL_SHIFT + 1e-9

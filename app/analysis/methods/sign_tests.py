@@ -240,6 +240,10 @@ def _chances(term, work, kept, nw: int, column: int) -> np.ndarray:
         return np.nan_to_num(chances).sum(axis=1) / term[:, 0].sum(axis=1)
 
 
+LEVEL_MIN_SCHOOLS = 10  # units of a work K4's level slope is fitted on, at least
+LEVEL_SHIFT = 1.5  # logits: the most the level moves a unit's expected share (× 4.5 in odds)
+
+
 def _level_adjusted(pi, x, n, level, work, kept, nw: int) -> np.ndarray:
     """π moved to the unit's own level: logit π + β_w·(level − the work's mean level), β_w per work by weighted
     least squares of the kept units' empirical log-odds excess on their level. A teacher's mark follows what the
@@ -257,8 +261,12 @@ def _level_adjusted(pi, x, n, level, work, kept, nw: int) -> np.ndarray:
         centred = np.nan_to_num(level - mean[work])
         slope = np.bincount(work, weights=weight * centred * np.nan_to_num(excess), minlength=nw) / np.bincount(
             work, weights=weight * centred * centred, minlength=nw)
-        slope = np.where(np.isfinite(slope), slope, 0.0)
-        moved = 1.0 / (1.0 + np.exp(-(base + slope[work] * centred)))
+        # a slope needs schools to be fitted on (a work of a few schools keeps the region's share), and the shift
+        # stays within LEVEL_SHIFT logits: one school far from the rest must not drive its own expectation to 0 or 1
+        fitted = np.bincount(work, weights=use.astype(float), minlength=nw) >= LEVEL_MIN_SCHOOLS
+        slope = np.where(np.isfinite(slope) & fitted, slope, 0.0)
+        shift = np.clip(slope[work] * centred, -LEVEL_SHIFT, LEVEL_SHIFT)
+        moved = 1.0 / (1.0 + np.exp(-(base + shift)))
     return np.where(np.isfinite(base), moved, pi)
 
 
