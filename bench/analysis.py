@@ -30,9 +30,9 @@ worker would run each); and the baseline, a plain SQL group-by per municipality 
 school, subject, grade and year — the least any analysis reads). Printed per size: the rows, the single job's
 time and peak memory; per municipality the part's time and statements against the baseline's; the combining
 job's time and peak memory; memory per result row and the combining job's peak against the largest part's; how
-each grew against the previous size, with the single and combining jobs' statement counts (constant: bulk reads,
-one insert per kind of result). Peak memory (tracemalloc: Python and numpy allocations) is measured in a separate
-pass, so the timings carry no tracing cost.
+each grew against the previous size, with the single and combining jobs' statement counts (constant but for the
+result rows: bulk reads, one insert per kind of result and 4 MB of it). Peak memory (tracemalloc: Python and numpy
+allocations) is measured in a separate pass, so the timings carry no tracing cost.
 """
 
 import argparse

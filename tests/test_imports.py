@@ -636,3 +636,22 @@ def test_organisation_requisites_with_bad_check_digits_are_row_errors(import_org
     assert ["2", "ИНН", "7707083894", "неверное контрольное число — проверьте ИНН."] in rows
     assert ["2", "ОГРН", "102770013219", "13 цифр (ОГРНИП — 15)."] in rows
     assert count(Organisation) == before
+
+
+def test_one_mistake_on_every_row_is_said_in_the_message(import_results, uploads):
+    """A file whose every row has the same mistake (a column filled wrongly throughout) says it in the message,
+    not only in the report: «Во всех строках одна и та же ошибка — в столбце …»; mixed mistakes name the most
+    frequent one."""
+    from app.imports.models import AssessmentResult
+
+    run = import_results(results_csv([result_row(n, mark="7") for n in range(1, 41)]))
+    assert run.status == "rejected"
+    assert run.message.startswith("Файл отклонён: ошибок — 40 в 40 строках; ничего не сохранено.")
+    assert "Во всех строках одна и та же ошибка — в столбце «mark»: отметка должна быть целым числом от 2 до 5" \
+        in run.message, run.message
+    mixed = import_results(results_csv([result_row(n, mark="7") for n in range(1, 6)]
+                                       + [result_row(6, grade="13"), result_row(7)]))
+    assert "Чаще всего (5 раз) — в столбце «mark»" in mixed.message, mixed.message
+    single = import_results(results_csv([result_row(1, grade="13"), result_row(2)]))
+    assert "Чаще всего" not in single.message and "Во всех" not in single.message
+    assert count(AssessmentResult) == 0

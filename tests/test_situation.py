@@ -202,3 +202,27 @@ def test_verdicts_and_low_result_lists_come_from_the_latest_analysis(world, anl_
     assert (f">{flagged}</span>" in body) if flagged else True
     assert f">{shnor}</td>" in body
     assert "нет результатов" not in page[page.index("results-title"):page.index("objectivity-title")]
+
+
+def test_a_centres_analyst_opens_the_centre_at_the_organisation_it_supports(loaded, client, login, make_org,
+                                                                            make_user):
+    """An РЦОКО analyst's role is held at the centre, which has no schools: the centre opens at the organisation
+    the centre supports (the region), with its municipalities, not at the centre's own empty page."""
+    from app.extensions import db
+    from app.orgs.services import add_support
+
+    centre = make_org("assessment_centre", parent=loaded["region"], code="RCOKO", name="РЦОКО")
+    analyst = make_user("analyst", centre, login="analyst")
+    lonely_centre = make_org("assessment_centre", parent=loaded["region"], code="RCOKO2", name="Второй центр")
+    lonely = make_user("analyst", lonely_centre, login="lonely")
+    add_support(centre, loaded["region"], actor=loaded["admin"])
+    db.session.commit()
+    login(analyst)
+    landing = client.get("/situation/", follow_redirects=True)
+    assert landing.request.path == f"/situation/orgs/{loaded['region'].id}"
+    assert loaded["mun"].display_name in landing.get_data(as_text=True)
+    client.post("/logout")
+    login(lonely)  # a centre that supports no one yet: its own page, which says there is nothing to show
+    landing = client.get("/situation/", follow_redirects=True)
+    assert landing.request.path == f"/situation/orgs/{lonely_centre.id}"
+    assert "Подведомственных организаций с циклами управления нет." in landing.get_data(as_text=True)

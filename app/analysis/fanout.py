@@ -257,14 +257,16 @@ def round2(blobs, merged: Merged, tmax, easy, hard):
 
     unit_work = merged.prepared.units["work"].to_numpy()
     nu = len(unit_work)
-    total = None
-    for k, blob in enumerate(blobs):
-        offset = merged.offsets[k]
-        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
-            unit = merged.position[offset + arrays["r_unit"]]
-            matrix = arrays["r_tasks"]
-            block = [matrix[:, k] for k in range(matrix.shape[1])]
-            piece = row_stats.k2_sums(unit, unit_work[unit], arrays["r_score"], block, nu, tmax, easy, hard)
-        del blob, matrix, block
-        total = piece if total is None else total.add(piece)
-    return total
+
+    def pieces():
+        for k, blob in enumerate(blobs):
+            offset = merged.offsets[k]
+            with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+                unit = merged.position[offset + arrays["r_unit"]]
+                matrix = arrays["r_tasks"]
+                block = [matrix[:, t] for t in range(matrix.shape[1])]
+                piece = row_stats.k2_sums(unit, unit_work[unit], arrays["r_score"], block, nu, tmax, easy, hard)
+            del blob, matrix, block
+            yield piece
+
+    return row_stats.Round2.combined(pieces())

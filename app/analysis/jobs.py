@@ -263,21 +263,31 @@ def plain(value):
 TYPED = ("school_id", "year", "procedure", "subject", "grade", "sign")
 
 
-def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None, keep=None) -> list[dict]:
-    """Result rows from a DataFrame (or Series) of a method: the key columns typed, everything in payload."""
+RECORDS_AT_ONCE = 2000  # frame_rows turns a frame into dicts this many rows at a time
+
+
+def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None, keep=None):
+    """Result rows from a DataFrame (or Series) of a method: the key columns typed, everything in payload. Yields
+    them, RECORDS_AT_ONCE frame rows turned into dicts at a time: a region's 24,000 unit aggregates made into dicts
+    at once were the combining job's largest allocation (issue 15 §4)."""
     # Local: heavy: pandas and the statistical methods load only when a computation runs.
     import pandas as pd
 
     if frame is None:
-        return []
+        return
     if isinstance(frame, pd.Series):
         frame = frame.rename(frame.name or "value").reset_index()
     if len(frame) == 0:
-        return []
+        return
     if "school_id" not in frame.columns and frame.index.name == "school_id":
         frame = frame.reset_index()
-    rows = []
-    for record in frame.to_dict("records"):
+    for start in range(0, len(frame), RECORDS_AT_ONCE):
+        yield from _records_as_rows(frame.iloc[start:start + RECORDS_AT_ONCE].to_dict("records"), kind, run_id,
+                                    value_column, keep)
+
+
+def _records_as_rows(records: list[dict], kind: str, run_id: int, value_column: str | None, keep):
+    for record in records:
         record = {str(k): plain(v) for k, v in record.items()}
         school_id = record.get("school_id")
         if keep is not None and school_id is not None and int(school_id) not in keep:
@@ -290,8 +300,7 @@ def frame_rows(frame, kind: str, run_id: int, *, value_column: str | None = None
             row["sign"] = str(row["sign"])[:10]
         stat = record.get(value_column) if value_column else None
         row["value"] = float(stat) if isinstance(stat, (int, float)) and not isinstance(stat, bool) else None
-        rows.append(row)
-    return rows
+        yield row
 
 
 def execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None = None) -> dict:
@@ -324,50 +333,61 @@ def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None)
     scope = run.organisation
     keep = set(db.session.scalars(select(Organisation.id).where(
         Organisation.in_subtree_of(scope), Organisation.kind == "school")))
-    rows = StoredRows()
     done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
-                            years=list(run.years), progress=lambda percent: progress.set(percent, force=True))
-    # what is not stored is let go before the result rows are made: the tests (the verdicts carry what they quote)
-    # and the units' row statistics
-    done.tests = None
-    done.prepared.cache.pop("unit_rows", None)
+                            years=list(run.years), progress=lambda percent: progress.set(percent, force=True),
+                            keep_tests=False)  # not stored: the verdicts carry what they quote
+    # not stored either: the prepared frame and, in the single job, the rows
+    done.prepared = results = None
     years_with_data = done.years_with_data
-    rows.add(frame_rows(done.aggregates, "aggregate", run.id, value_column="mean_percent", keep=keep))
-    markers = done.markers
-    rows.add(frame_rows(markers.markers, "marker", run.id, value_column="statistic", keep=keep))
-    rows.add(frame_rows(getattr(markers, "not_computable", None), "not_computable", run.id, keep=keep))
-    rows.add(frame_rows(getattr(markers, "skipped", None), "skipped", run.id, keep=keep))
+    progress.set(85, force=True)
+    progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
+    run.fingerprint = digest
+    db.session.execute(delete(AnalysisResult).where(AnalysisResult.run_id == run.id))
+
+    # Each kind is inserted as soon as its rows are made, and the frame it came from is let go: a region's result
+    # rows are never all in memory at once, as JSON or as frames (issue 15 §4).
+    rows = StoredRows()
+
+    def put(frame, kind: str, *, value_column: str | None = None, scoped: bool = True) -> None:
+        rows.add(frame_rows(frame, kind, run.id, value_column=value_column, keep=keep if scoped else None))
+        rows.store()
+
+    aggregates, done.aggregates = done.aggregates, None
+    put(aggregates, "aggregate", value_column="mean_percent")
+    del aggregates
+    markers, done.markers = done.markers, None
+    notes = list(getattr(markers, "notes", None) or [])
+    put(markers.markers, "marker", value_column="statistic")
+    put(getattr(markers, "not_computable", None), "not_computable")
+    put(getattr(markers, "skipped", None), "skipped")
+    del markers
     if done.judged:
-        rows.add(frame_rows(done.judged[-1], "verdict", run.id, value_column="combined_p", keep=keep))
-    rows.add(frame_rows(_as_school_frame(done.stable), "stably_objective", run.id, keep=keep))
+        put(done.judged[-1], "verdict", value_column="combined_p")
+    done.judged = None
+    put(_as_school_frame(done.stable), "stably_objective")
     if done.shares is not None:
-        rows.add(frame_rows(done.shares, "municipality_share", run.id, value_column="share"))
-    low = done.low
-    index_value = _first(low.index, ("index", "L", "value"))
-    rows.add(frame_rows(low.index, "low_index", run.id, value_column=index_value, keep=keep))
-    rows.add(frame_rows(low.shnor, "shnor", run.id, keep=keep))
-    rows.add(frame_rows(low.shnsu, "shnsu", run.id, value_column="social_index", keep=keep))
-    rows.add(frame_rows(_as_school_frame(low.resilient), "resilient", run.id, keep=keep))
-    for note in list(getattr(markers, "notes", None) or []) + list(getattr(low, "notes", None) or []):
-        rows.add([{"run_id": run.id, "kind": "note", "payload": {"text": str(note)}, "value": None,
-                   **{name: None for name in TYPED}}])
+        put(done.shares, "municipality_share", value_column="share", scoped=False)
+    low, done.low = done.low, None
+    notes += list(getattr(low, "notes", None) or [])
+    put(low.index, "low_index", value_column=_first(low.index, ("index", "L", "value")))
+    put(low.shnor, "shnor")
+    put(low.shnsu, "shnsu", value_column="social_index")
+    put(_as_school_frame(low.resilient), "resilient")
+    del low
+    rows.add([{"run_id": run.id, "kind": "note", "payload": {"text": str(note)}, "value": None,
+               **{name: None for name in TYPED}} for note in notes])
+    rows.store()
     clustering = done.clustering
     labels = clustering.labels
     label_frame = (labels.rename("cluster").rename_axis("school_id").reset_index()
                    if isinstance(labels, pd.Series) else labels)
-    rows.add(frame_rows(label_frame, "cluster", run.id, value_column="cluster", keep=keep))
+    put(label_frame, "cluster", value_column="cluster")
     profiles = getattr(clustering, "profiles", None)
     if profiles is not None and len(profiles):
         profile_frame = profiles.reset_index() if not isinstance(profiles.index, pd.RangeIndex) else profiles
-        rows.add(frame_rows(profile_frame, "cluster_profile", run.id))
+        put(profile_frame, "cluster_profile", scoped=False)
     if done.compared is not None:
-        rows.add(frame_rows(done.compared, "cluster_position", run.id, value_column="z", keep=keep))
-    progress.set(85, force=True)
-
-    progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
-    run.fingerprint = digest
-    db.session.execute(delete(AnalysisResult).where(AnalysisResult.run_id == run.id))
-    rows.store()
+        put(done.compared, "cluster_position", value_column="z")
     db.session.flush()
 
     refresh_dashboard(run.cycle, run=run)
@@ -395,23 +415,28 @@ STORE_SQLITE = text(
 
 
 class StoredRows:
-    """The run's result rows as they will be inserted: one statement per kind, whatever the region's size (issue 15
-    §4: a region of 4,800 schools has ≈ 90,000 rows, which an executemany sends as a statement per page of
-    parameters). Each row is kept as its JSON text from the moment it is made (a dict a row weighed several times
-    more) and travels in one JSON array per kind; its payload as a JSON text inside it, so the stored text is what
-    the JSON column itself would store (no re-rendering of numbers by the database's JSON functions).
+    """The run's result rows as they will be inserted: one statement per kind and per STATEMENT_BYTES of its rows,
+    whatever the region's size (issue 15 §4: a region of 4,800 schools has ≈ 90,000 rows, which an executemany sends
+    as a statement per page of parameters). Each row is kept as its JSON text from the moment it is made (a dict a
+    row weighed several times more) and travels in one JSON array per statement; its payload as a JSON text inside
+    it, so the stored text is what the JSON column itself would store (no re-rendering of numbers by the database's
+    JSON functions).
 
     Each kind's array is built as UTF-8 bytes as the rows come, and PostgreSQL gets those very bytes (a bytea
     parameter the statement decodes): a list of texts joined into one string and encoded for the driver held the
-    kind's rows three times over at the insert — the combining job's peak (107 MB of a region of 473,235 rows,
-    `bench/analysis.py --scale`)."""
+    kind's rows three times over at the insert. An array that reaches STATEMENT_BYTES is inserted at once, and the
+    job stores each kind as soon as it is made (`store`), so the rows' JSON is never all in memory
+    (`bench/analysis.py --scale`)."""
+
+    STATEMENT_BYTES = 4 << 20
 
     def __init__(self):
         self.arrays: dict[str, bytearray] = {}
         self.count: dict[str, int] = {}
         self.flagged: set[int] = set()
 
-    def add(self, rows: list[dict]) -> None:
+    def add(self, rows) -> None:
+        """Take rows (an iterable of frame_rows' dicts); inserts a kind's array as soon as it is STATEMENT_BYTES."""
         # Local: heavy: the methods' modules load pandas and numpy.
         from app.analysis.methods.verdicts import FLAGGED
 
@@ -428,17 +453,21 @@ class StoredRows:
             array += json.dumps(
                 [row[name] for name in STORED] + [json.dumps(row["payload"], ensure_ascii=False, allow_nan=False)],
                 ensure_ascii=False, allow_nan=False).encode()
+            if len(array) >= self.STATEMENT_BYTES:
+                self._insert(kind)
 
     def store(self) -> None:
-        """Insert every kind's rows (one statement a kind; flushes nothing else)."""
-        postgres = db.session.get_bind().dialect.name == "postgresql"
+        """Insert every kind's rows not inserted yet (one statement a kind; flushes nothing else)."""
         for kind in list(self.arrays):
-            array = self.arrays.pop(kind)
-            array += b"]"
-            # SQLite's JSON functions take text (a BLOB would be read as its binary JSONB)
-            db.session.execute(STORE_POSTGRES if postgres else STORE_SQLITE,
-                               {"rows": array if postgres else array.decode()})
-            del array
+            self._insert(kind)
+
+    def _insert(self, kind: str) -> None:
+        postgres = db.session.get_bind().dialect.name == "postgresql"
+        array = self.arrays.pop(kind)
+        array += b"]"
+        # SQLite's JSON functions take text (a BLOB would be read as its binary JSONB)
+        db.session.execute(STORE_POSTGRES if postgres else STORE_SQLITE,
+                           {"rows": array if postgres else array.decode()})
 
 
 def _first(frame, names) -> str | None:

@@ -118,6 +118,14 @@ def _rejected(report: ErrorReport, total: int) -> Outcome:
     first = report.first[0] if report.first else None
     if first is not None and first[0] == "":
         message = f"Файл отклонён. {first[3]} Ничего не сохранено."
+    else:
+        common = report.most_common()
+        if common is not None and common[2] > 1:
+            column, problem, count = common
+            where = f"в столбце «{column}»: " if column else ""
+            said = ("Во всех строках одна и та же ошибка" if count == report.count
+                    else f"Чаще всего ({_n(count)} раз)")
+            message += f" {said} — {where}{problem.rstrip('.')}."
     return Outcome("rejected", message, total=total, rejected=report.rows_with_errors)
 
 

@@ -11,6 +11,7 @@ REPORT_HEADER = ("Строка", "Столбец", "Значение", "Ошиб
 # The report keeps this many rows; the count of all errors is always exact.
 MAX_REPORTED = 100_000
 FIRST_KEPT = 20
+MAX_KINDS = 200
 
 
 class ErrorReport:
@@ -22,6 +23,9 @@ class ErrorReport:
         self.rows_with_errors = 0
         self._last_row = None
         self.first: list[tuple] = []  # the first few errors, for the summary and the CLI
+        # how many times each (column, message) came, for the summary: a file with one mistake repeated on every
+        # row is said in one sentence (bounded: past MAX_KINDS distinct ones, only those already seen are counted)
+        self.kinds: dict[tuple[str, str], int] = {}
 
     def add(self, row_no, column: str, value, message: str) -> None:
         self.count += 1
@@ -32,6 +36,9 @@ class ErrorReport:
         if len(value) > 200:
             value = value[:200] + "…"
         entry = ("" if row_no is None else row_no, column, value, message)
+        kind = (column or "", message)
+        if kind in self.kinds or len(self.kinds) < MAX_KINDS:
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
         if len(self.first) < FIRST_KEPT:
             self.first.append(entry)
         if self.count > MAX_REPORTED:
@@ -55,6 +62,13 @@ class ErrorReport:
         self.close()
         if self.path.exists():
             self.path.unlink()
+
+    def most_common(self) -> tuple[str, str, int] | None:
+        """(column, message, how many times) of the error that came most often."""
+        if not self.kinds:
+            return None
+        (column, message), count = max(self.kinds.items(), key=lambda item: item[1])
+        return column, message, count
 
     def __bool__(self) -> bool:
         return self.count > 0

@@ -10,12 +10,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from app.analysis.models import AnalysisResult, AnalysisRun
-from app.auth.roles import ASSIGNED_ROLES
+from app.auth.roles import ASSIGNED_ROLES, SUPPORT_ROLES
 from app.catalogue.models import Mechanism, Track
 from app.cycles.models import Cycle, Stage
 from app.extensions import db, reading
 from app.imports.models import ResultSummary
-from app.orgs.models import Organisation
+from app.orgs.models import CENTRE_KINDS, Organisation
 
 # Who reads the situational centre: the authorities' people, experts and auditors (not schools).
 VIEWERS = frozenset({"admin", "official", "head", "methodologist", "expert", "analyst", "auditor"})
@@ -29,8 +29,15 @@ SCHOOL_READERS = frozenset({"director", "staff"})
 
 
 def root_for(user) -> Organisation | None:
-    """Where the centre opens: the highest organisation where the user holds a viewer role, else their school."""
-    found = [r.organisation for r in user.roles if r.role in VIEWERS and r.role not in ASSIGNED_ROLES]
+    """Where the centre opens: the highest organisation whose results the user reads — where they hold a viewer
+    role, or, for a role held at a centre (ИМЦ, РЦОКО analyst), the organisations the centre supports (the centre
+    itself has no schools: opening there showed nothing) — else their school."""
+    at_centre = [r for r in user.roles if r.role in SUPPORT_ROLES and r.organisation.kind in CENTRE_KINDS]
+    found = [r.organisation for r in user.roles
+             if r.role in VIEWERS and r.role not in ASSIGNED_ROLES and r not in at_centre]
+    found += [db.session.get(Organisation, org_id) for role, _, org_id in user.support_grants() if role in VIEWERS]
+    if not found:  # a centre that supports no one yet: its own page
+        found = [r.organisation for r in at_centre if r.role in VIEWERS]
     if not found:  # a regional expert alone reads the municipalities assigned to them
         found = [db.session.get(Organisation, org_id) for role, _, org_id in user.assigned_grants() if role in VIEWERS]
     if not found:

@@ -14,7 +14,7 @@ from app.demo import DEMO_PASSWORD
 pytestmark = pytest.mark.browser
 
 # One demo user per role.
-ROLE_USERS = ("admin", "official", "head", "methodologist", "director", "teacher", "expert", "auditor")
+ROLE_USERS = ("admin", "official", "head", "methodologist", "director", "teacher", "expert", "auditor", "rcoko")
 VIEWPORTS = ({"width": 1366, "height": 768}, {"width": 1920, "height": 1080})
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SCREENSHOTS = Path(os.environ.get("SCREENS_DIR", "")) if os.environ.get("SCREENS_DIR") else None
@@ -66,6 +66,30 @@ def nav_pages(page) -> list[str]:
     return paths
 
 
+# Russian words of a table's cells that the layout broke across lines mid-word: a cell may break anywhere (so nothing
+# widens the page), and a table squeezing a short column beside a long text broke «Гимназия» into «Гимнази|я».
+BROKEN_WORDS = """() => {
+  const out = [];
+  for (const cell of document.querySelectorAll('main td, main th')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/[А-Яа-яЁё]{4,}/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (lines.size > 1) out.push(m[0]);
+      }
+    }
+  }
+  return out;
+}"""
+
+
+def broken_words(page) -> list[str]:
+    return sorted(set(page.evaluate(BROKEN_WORDS)))
+
+
 def serious_violations(axe, page) -> list[str]:
     results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
                                      "resultTypes": ["violations"]})
@@ -99,6 +123,8 @@ def test_navigation_pages_fit_and_pass_axe(browser, live_server, login, tmp_path
                                     f"for a {width[1]} px window")
                 for violation in serious_violations(axe, page):
                     problems.append(f"{login} {viewport['width']}px {path}: {violation}")
+                if broken := broken_words(page):
+                    problems.append(f"{login} {viewport['width']}px {path}: words broken mid-word: {broken[:5]}")
                 if path == "/":
                     target = (SCREENSHOTS or tmp_path) / f"home-{login}-{viewport['width']}.png"
                     target.parent.mkdir(parents=True, exist_ok=True)
@@ -180,6 +206,8 @@ def test_deeper_pages_fit_at_1366_and_pass_axe(browser, live_server, login):
                 problems.append(f"{login} 1366px {path}: page is {width[0]} px wide for a {width[1]} px window")
             for violation in serious_violations(axe, page):
                 problems.append(f"{login} 1366px {path}: {violation}")
+            if broken := broken_words(page):
+                problems.append(f"{login} 1366px {path}: words broken mid-word: {broken[:5]}")
             if SCREENSHOTS:
                 name = re.sub(r"[^a-zA-Z0-9]+", "-", path).strip("-") or "home"
                 page.screenshot(path=str(SCREENSHOTS / f"deep-{login}-{name}.png"), full_page=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from app.analysis.methods import aggregates, clusters, low_results, objectivity, sign_tests, verdicts
+from app.analysis.methods import aggregates, clusters, low_results, objectivity, row_stats, sign_tests, verdicts
 
 
 @dataclass
@@ -31,10 +31,11 @@ class Computed:
 
 
 def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame | None, structures: dict | None,
-            years, progress=None) -> Computed:
+            years, progress=None, keep_tests: bool = True) -> Computed:
     """Every method over `results` (data.load_results' frame, or a Prepared one); `years`: the run's years;
     `progress(percent)` is told how far the run got (30 after the aggregates, 60 after the verdicts, 75 after the
-    low-result lists)."""
+    low-result lists). `keep_tests=False` (the analysis job, which does not store them) lets the tests go once the
+    verdicts and the lists' exclusions are drawn from them: `Computed.tests` is then None."""
     step = progress or (lambda _percent: None)
     p = aggregates.prepare(results)
     boundaries = boundaries if boundaries is not None and len(boundaries) else None
@@ -48,11 +49,16 @@ def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame 
     # the tests' sentences are written only for the tests the stored verdicts quote (a few hundred of 65,000)
     tests, sentences = sign_tests.tests_and_sentences(p, schools, limits, boundaries=boundaries,
                                                       structures=structures)
+    row_stats.release(p)  # the signs were the last to read the units' row statistics
     units = p.units
     judged = [verdicts.compute_verdicts(tests, limits, year=y,
                                         schools=units.loc[unit_years == y, "school_id"].unique().tolist(),
                                         explain=y == years_with_data[-1], sentences=sentences)
               for y in years_with_data]
+    excluded = verdicts.excluded_units(tests, judged, limits)
+    del sentences
+    if not keep_tests:
+        tests = None
     # the share of flagged schools and the stably objective ones follow the verdicts, not single signs
     named = pd.concat([v.loc[v["verdict"] != verdicts.CLEAR, ["year", "school_id"]] for v in judged]
                       ) if judged else pd.DataFrame({"year": [], "school_id": []})
@@ -62,7 +68,7 @@ def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame 
         flagged = judged[-1].loc[judged[-1]["verdict"] == verdicts.FLAGGED, ["year", "school_id"]]
         shares = objectivity.municipality_shares(flagged, schools, p, max(years_with_data))
     step(60)
-    low = low_results.compute_low_results(p, schools, verdicts.excluded_units(tests, judged, limits), limits)
+    low = low_results.compute_low_results(p, schools, excluded, limits)
     step(75)
     clustering = clusters.cluster_schools(schools)
     compared = None

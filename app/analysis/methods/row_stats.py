@@ -129,21 +129,38 @@ def summarise(p, near_level: float | None) -> UnitRows:
 
 def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
     """The parts' statistics as one region's: concatenated (task and score columns padded to the widest part)
-    and put in the region's unit order (`order`: positions in the concatenation)."""
+    and put in the region's unit order (`order`: positions in the concatenation). Each array is written straight
+    into its place and the parts' own copy let go as it is taken (`pieces` is emptied), so the region's statistics
+    are in memory about once, not three times (the parts', their concatenation, its reordering)."""
     tasks = max((x.tasks for x in pieces), default=0)
     width = max((x.hist.shape[1] for x in pieces), default=1)
-
-    def padded(x, name):
-        values = getattr(x, name)
-        if name.startswith("task_") and values.shape[1] < tasks:
-            fill = -1.0 if name == "task_max" else 0.0
-            values = np.hstack([values, np.full((len(values), tasks - values.shape[1]), fill)])
-        if name == "hist" and values.shape[1] < width:
-            values = np.hstack([values, np.zeros((len(values), width - values.shape[1]), dtype=values.dtype)])
-        return values
-
-    merged = {name: np.concatenate([padded(x, name) for x in pieces])[order] for name in ARRAYS}
-    return UnitRows(**merged, near_level=pieces[0].near_level if pieces else None)
+    near_level = pieces[0].near_level if pieces else None
+    total = sum(len(x.rows) for x in pieces)
+    position = np.empty(total, dtype=np.int64)  # where each unit of the concatenation goes
+    position[order] = np.arange(total)
+    sizes = [len(x.rows) for x in pieces]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    merged = {}
+    for name in ARRAYS:
+        arrays = [getattr(x, name) for x in pieces]
+        shape, fill = arrays[0].shape[1:], 0
+        if name.startswith("task_"):
+            shape, fill = (tasks,), (-1.0 if name == "task_max" else 0.0)
+        elif name == "hist":
+            shape = (width,)
+        out = np.full((total,) + shape, fill, dtype=np.result_type(*arrays))
+        del arrays
+        padded = name == "hist" or name.startswith("task_")  # columns past a part's own width keep the fill
+        for k, piece in enumerate(pieces):
+            values = getattr(piece, name)
+            if padded:
+                out[position[starts[k]:starts[k + 1]], :values.shape[1]] = values
+            else:
+                out[position[starts[k]:starts[k + 1]]] = values
+            setattr(piece, name, None)
+        merged[name] = out
+    pieces.clear()
+    return UnitRows(**merged, near_level=near_level)
 
 
 # --- what the methods read ---------------------------------------------------------------------------------
@@ -203,6 +220,17 @@ def mark_boundaries(s: UnitRows, unit_work: np.ndarray, nw: int) -> np.ndarray:
 
 
 
+KEPT = ("unit_rows", "region_tasks", "region_scores", "k2_round")  # what the signs keep on a Prepared frame
+
+
+def release(p) -> None:
+    """Let go of the unit statistics and everything kept from them once the signs are computed (the verdicts, the
+    low-result lists and the clusters read none of it): the largest arrays a combining job holds (≈ 0.6 KB a unit,
+    `bench/analysis.py --scale`), no longer held while the rest of the run computes and stores."""
+    for name in KEPT:
+        p.cache.pop(name, None)
+
+
 def _kept(p, name: str, compute):
     """`compute(unit statistics)` once per Prepared frame (K1–K5 and the sign tests both read it), recomputed
     only when the unit statistics themselves were replaced; the arrays are read-only, as they are shared."""
@@ -242,13 +270,26 @@ class Round2:
     pair_n: np.ndarray
     pair_g: np.ndarray
 
-    def add(self, other: "Round2") -> "Round2":
-        """Another part's sums (its units are not this one's: adding to zeros is exact)."""
-        return Round2(self.cnt + other.cnt, self.sum_g + other.sum_g, self.sum_g2 + other.sum_g2,
-                      *(np.concatenate([a, b]) for a, b in ((self.pair_unit, other.pair_unit),
-                                                            (self.pair_score, other.pair_score),
-                                                            (self.pair_n, other.pair_n),
-                                                            (self.pair_g, other.pair_g))))
+    PAIRS = ("pair_unit", "pair_score", "pair_n", "pair_g")
+
+    @classmethod
+    def combined(cls, pieces) -> "Round2 | None":
+        """The parts' sums (an iterable, taken one at a time) as one: the per-unit sums added as they come (a
+        part's units are not another's: adding to zeros is exact), the pairs concatenated once at the end in part
+        order (adding the parts one by one copied the growing pairs a part each). None for no parts."""
+        sums, pairs = None, []
+        for piece in pieces:
+            if sums is None:
+                # as floats: a part without rows gives its sums as integer zeros
+                sums = [piece.cnt.astype(float), piece.sum_g.astype(float), piece.sum_g2.astype(float)]
+            else:
+                for total, part in zip(sums, (piece.cnt, piece.sum_g, piece.sum_g2)):
+                    total += part
+            pairs.append([getattr(piece, name) for name in cls.PAIRS])
+        if sums is None:
+            return None
+        joined = [np.concatenate([p[k] for p in pairs]) for k in range(len(cls.PAIRS))]
+        return cls(*sums, *joined)
 
 
 def _row_sum(parts: list[np.ndarray]) -> np.ndarray:
@@ -313,15 +354,24 @@ def k2_sums(unit, work, score, block, nu: int, tmax, easy, hard) -> Round2:
         s = np.nan_to_num(score[has]).astype(np.int64)
     low = int(s.min()) if len(s) else 0
     span = int(s.max()) - low + 1 if len(s) else 1
-    # per (unit, score) by one dense bincount (units × scores is small): no sort, and the pairs in (unit, score)
-    # order; each cell's g added in row order
-    key = u * span + (s - low)
-    n = np.bincount(key, minlength=nu * span)
-    total = np.bincount(key, weights=gh, minlength=nu * span)
+    # per (unit, score) by one dense bincount over the units that have rows here (a municipality's part has a
+    # fiftieth of the region's units: a grid of all of them was 11 MB a part at 2,400 schools): no sort, and the
+    # pairs in (unit, score) order; each cell's g added in row order
+    present = np.zeros(nu, dtype=bool)
+    present[u] = True
+    units = np.flatnonzero(present)
+    # a single job's frame has every unit: its codes are already the local ones (no second array of the rows)
+    local = u if len(units) == nu else (np.cumsum(present) - 1)[u]
+    key = local * span + (s - low)
+    n = np.bincount(key, minlength=len(units) * span)
+    total = np.bincount(key, weights=gh, minlength=len(units) * span)
     cells = np.flatnonzero(n)
+    # the pairs' codes and counts as 32-bit integers (a unit has ≈ 15 pairs, the region's pairs are the largest
+    # arrays of round 2; the methods read them as the same numbers)
     return Round2(cnt=np.bincount(u, minlength=nu).astype(float), sum_g=np.bincount(u, weights=gh, minlength=nu),
-                  sum_g2=np.bincount(u, weights=gh * gh, minlength=nu), pair_unit=cells // span,
-                  pair_score=cells % span + low, pair_n=n[cells].astype(float), pair_g=total[cells])
+                  sum_g2=np.bincount(u, weights=gh * gh, minlength=nu),
+                  pair_unit=units[cells // span].astype(np.int32), pair_score=(cells % span + low).astype(np.int32),
+                  pair_n=n[cells].astype(np.int32), pair_g=total[cells])
 
 
 def k2_units(p, tmax, easy, hard):
@@ -335,6 +385,8 @@ def k2_units(p, tmax, easy, hard):
     else:
         r = k2_sums(p.unit, p.work, p.score, task_block(p.results), nu, tmax, easy, hard)
     pu, ps, pn, pg = r.pair_unit, r.pair_score, r.pair_n, r.pair_g
+    cnt, sum_g, sum_g2 = r.cnt, r.sum_g, r.sum_g2
+    del r  # the pairs are re-ordered below: not held twice
     if len(pu) > 1 and not ((np.diff(pu) > 0) | ((np.diff(pu) == 0) & (np.diff(ps) > 0))).all():
         # the parts' pairs come part by part: in (unit, score) order, as one frame gives them
         order = np.lexsort((ps, pu))
@@ -345,10 +397,9 @@ def k2_units(p, tmax, easy, hard):
     cell = pw * span + (ps - low)
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = (np.bincount(cell, weights=pg) / np.bincount(cell, weights=pn))[cell] if len(cell) else pg
-        cnt = r.cnt
-        mean_g = r.sum_g / cnt
-        resid = (r.sum_g - np.bincount(pu, weights=pn * expected, minlength=nu)) / cnt
-        square = (r.sum_g2 - 2 * np.bincount(pu, weights=pg * expected, minlength=nu)
+        mean_g = sum_g / cnt
+        resid = (sum_g - np.bincount(pu, weights=pn * expected, minlength=nu)) / cnt
+        square = (sum_g2 - 2 * np.bincount(pu, weights=pg * expected, minlength=nu)
                   + np.bincount(pu, weights=pn * expected * expected, minlength=nu))
         var_g = square / cnt - resid ** 2
     return cnt, mean_g, resid, var_g

@@ -12,8 +12,9 @@ The null of every test is "an honest school of this many participants", never a 
   «4» and «5» pooled;
 - K4 (term marks vs. the assessment mark): the number of participants whose assessment mark is lower
   ("понизили") / higher ("повысили") than the term mark — a beta-binomial tail with the region's share for
-  participants with the same assessment marks and ρ, honest schools' spread of marking habits, both from the
-  schools not far above their expected count (honest_marking; ρ = 0: the exact binomial);
+  participants with the same assessment marks in schools of the same level (_level_adjusted) and ρ, honest
+  schools' spread of marking habits, both from the schools not far above their expected count (honest_marking;
+  ρ = 0: the exact binomial);
 - K1 (high results not confirmed by exams) and K5 (a high result not confirmed by the same cohort a year
   later): each work's deviation from the region's median school, with its sampling variance s²/n. K1: the
   school's mean deviation over its ВПР works of the year minus the mean over its ОГЭ/ЕГЭ works; K5: a ВПР
@@ -239,6 +240,36 @@ def _chances(term, work, kept, nw: int, column: int) -> np.ndarray:
         return np.nan_to_num(chances).sum(axis=1) / term[:, 0].sum(axis=1)
 
 
+LEVEL_MIN_SCHOOLS = 10  # units of a work K4's level slope is fitted on, at least
+LEVEL_SHIFT = 1.5  # logits: the most the level moves a unit's expected share (× 4.5 in odds)
+
+
+def _level_adjusted(pi, x, n, level, work, kept, nw: int) -> np.ndarray:
+    """π moved to the unit's own level: logit π + β_w·(level − the work's mean level), β_w per work by weighted
+    least squares of the kept units' empirical log-odds excess on their level. A teacher's mark follows what the
+    pupil knows and the work measures it with error, so in a strong school more pupils with a given work mark hold a
+    higher mark for the period (and fewer a lower one) — honestly: the region's share per mark alone read a strong
+    school as inflating its marks (the z of the lowered share correlated 0.55 with the school's mean result in an
+    independently generated region, bench/verdict_oos.py) and, as a spread of honest schools, widened ρ for all."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = np.log(pi) - np.log1p(-pi)
+        excess = np.log((x + 0.5) / (n - x + 0.5)) - base
+        use = kept & np.isfinite(base) & np.isfinite(excess) & ~np.isnan(level) & (n > 0)
+        weight = np.where(use, n, 0.0)
+        mean = np.bincount(work, weights=weight * np.nan_to_num(level), minlength=nw) / np.bincount(
+            work, weights=weight, minlength=nw)
+        centred = np.nan_to_num(level - mean[work])
+        slope = np.bincount(work, weights=weight * centred * np.nan_to_num(excess), minlength=nw) / np.bincount(
+            work, weights=weight * centred * centred, minlength=nw)
+        # a slope needs schools to be fitted on (a work of a few schools keeps the region's share), and the shift
+        # stays within LEVEL_SHIFT logits: one school far from the rest must not drive its own expectation to 0 or 1
+        fitted = np.bincount(work, weights=use.astype(float), minlength=nw) >= LEVEL_MIN_SCHOOLS
+        slope = np.where(np.isfinite(slope) & fitted, slope, 0.0)
+        shift = np.clip(slope[work] * centred, -LEVEL_SHIFT, LEVEL_SHIFT)
+        moved = 1.0 / (1.0 + np.exp(-(base + shift)))
+    return np.where(np.isfinite(base), moved, pi)
+
+
 def _marking_rho(x, n, pi, work, kept, nw: int) -> np.ndarray:
     """ρ per work (≥ 0) by the method of moments over the kept units: Σ((x − nπ)² − nπ(1 − π)) / Σ nπ(1 − π)(n − 1),
     the beta-binomial's variance nπ(1 − π)(1 + (n − 1)ρ) solved for ρ; 0 (the binomial) where it is not above."""
@@ -250,7 +281,7 @@ def _marking_rho(x, n, pi, work, kept, nw: int) -> np.ndarray:
         return np.where(base > 0, np.maximum(excess / base, 0.0), 0.0)
 
 
-def honest_marking(term, work, sel, nw: int):
+def honest_marking(term, work, sel, nw: int, level=None):
     """K4's reference, from the region's honest schools: (π lowered, π raised per unit; ρ lowered, ρ raised per
     work). π is the region's share per assessment mark averaged over the unit's participants; ρ the intra-school
     correlation of the count — honest schools differ in their own marking habits, so the count is beta-binomial,
@@ -262,6 +293,8 @@ def honest_marking(term, work, sel, nw: int):
     kept = sel.copy()
     for step in range(SPREAD_STEPS):
         pi = [_chances(term, work, kept, nw, column) for column in (1, 2)]
+        if level is not None:
+            pi = [_level_adjusted(pi[k], x[k], n, level, work, kept, nw) for k in (0, 1)]
         # the first cut at the binomial's spread: ρ of all units, the inflating ones among them, would be wide
         # enough to keep them (a fixed point with ρ ≈ 0.3 in a region of four such schools)
         rho = [_marking_rho(x[k], n, pi[k], work, kept & ~np.isnan(pi[k]), nw) if step else np.zeros(nw)
@@ -290,7 +323,8 @@ def _k4(p, u, ok, th) -> list:
     # has the larger variance, so the tail is not understated); the tail is the beta-binomial's with the region's
     # ρ (honest_marking)
     work = u["work"].to_numpy() if nu else np.zeros(0, dtype=np.int64)
-    pi_lowered, pi_raised, rho_lowered, rho_raised = honest_marking(term, work, sel, len(p.works))
+    pi_lowered, pi_raised, rho_lowered, rho_raised = honest_marking(term, work, sel, len(p.works),
+                                                                    level=u["mean_percent"].to_numpy(dtype=float))
     for kind, hits, pi, rho in (("lowered", lowered, pi_lowered, rho_lowered),
                                 ("raised", raised, pi_raised, rho_raised)):
         word = "понизили" if kind == "lowered" else "повысили"

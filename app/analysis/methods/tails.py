@@ -89,6 +89,28 @@ def binom_sf(k, n, p) -> np.ndarray:
     sizes = np.arange(top + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         table = lf[sizes][:, None] - lf[grid][None, :] - lf[np.clip(sizes[:, None] - grid[None, :], 0, top)]
+    res = np.empty(len(nn))
+    for a, b in _blocks(len(nn), top + 1):
+        res[a:b] = _binom_tail(kk[a:b], nn[a:b], pp[a:b], table, grid)
+    out[ok] = res
+    return out
+
+
+CELLS = 1 << 18  # the tails' grids are computed this many cells (units × counts) at a time
+
+
+def _blocks(rows: int, width: int):
+    """(start, end) of consecutive row blocks of at most CELLS cells of `width`: the tails' memory is a block's,
+    not a region's units × its largest class (50,000 units × 200 participants made matrices of 80 MB each). Every
+    row is computed on the same grid in any block, so the numbers are the same to the last bit."""
+    step = max(1, CELLS // max(width, 1))
+    for start in range(0, rows, step):
+        yield start, min(start + step, rows)
+
+
+def _binom_tail(kk, nn, pp, table, grid) -> np.ndarray:
+    """binom_sf's sum for a block of rows (table: log binomial coefficients per n and count; grid: 0..max n)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
         logpmf = table[nn] + grid[None, :] * np.log(pp)[:, None] + (nn[:, None] - grid[None, :]) * np.log1p(
             -pp)[:, None]
     # 0·log 0 = 0 (p = 0 or 1): the pmf is then a point mass
@@ -100,8 +122,7 @@ def binom_sf(k, n, p) -> np.ndarray:
     use = (grid[None, :] >= kk[:, None]) & (grid[None, :] <= nn[:, None])
     pmf = np.zeros(logpmf.shape)
     np.exp(logpmf, out=pmf, where=use)
-    out[ok] = np.clip(pmf.sum(axis=1), 0.0, 1.0)
-    return out
+    return np.clip(pmf.sum(axis=1), 0.0, 1.0)
 
 
 def binom_midp(k, n, p, sf=None) -> np.ndarray:
@@ -258,20 +279,28 @@ def betabinom_sf(k, n, p, rho) -> np.ndarray:
     live = np.flatnonzero(np.isnan(res))
     if len(live):
         kk, nn, pp, rr = kk[live], nn[live], pp[live], rr[live]
-        scale = (1.0 - rr) / rr
-        a, b = (pp * scale)[:, None], ((1.0 - pp) * scale)[:, None]
         top = int(nn.max())
-        j = np.arange(top)[None, :]
-        inside = j < nn[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log0 = np.where(inside, np.log(b + j) - np.log(a + b + j), 0.0).sum(axis=1)
-            step = np.where(inside, np.log(nn[:, None] - j) + np.log(a + j) - np.log(j + 1.0)
-                            - np.log(b + nn[:, None] - j - 1.0), -np.inf)
-        logpmf = log0[:, None] + np.concatenate([np.zeros((len(live), 1)), np.cumsum(step, axis=1)], axis=1)
-        grid = np.arange(top + 1)[None, :]
-        use = (grid >= kk[:, None]) & (grid <= nn[:, None])
-        pmf = np.zeros(logpmf.shape)
-        np.exp(logpmf, out=pmf, where=use)
-        res[live] = np.clip(pmf.sum(axis=1), 0.0, 1.0)
+        tail = np.empty(len(live))
+        for a, b in _blocks(len(live), top + 1):
+            tail[a:b] = _betabinom_tail(kk[a:b], nn[a:b], pp[a:b], rr[a:b], top)
+        res[live] = tail
     out[over] = res
     return out
+
+
+def _betabinom_tail(kk, nn, pp, rr, top: int) -> np.ndarray:
+    """betabinom_sf's sum for a block of rows, on the grid 0..top (the largest n of all the rows)."""
+    scale = (1.0 - rr) / rr
+    a, b = (pp * scale)[:, None], ((1.0 - pp) * scale)[:, None]
+    j = np.arange(top)[None, :]
+    inside = j < nn[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log0 = np.where(inside, np.log(b + j) - np.log(a + b + j), 0.0).sum(axis=1)
+        step = np.where(inside, np.log(nn[:, None] - j) + np.log(a + j) - np.log(j + 1.0)
+                        - np.log(b + nn[:, None] - j - 1.0), -np.inf)
+    logpmf = log0[:, None] + np.concatenate([np.zeros((len(nn), 1)), np.cumsum(step, axis=1)], axis=1)
+    grid = np.arange(top + 1)[None, :]
+    use = (grid >= kk[:, None]) & (grid <= nn[:, None])
+    pmf = np.zeros(logpmf.shape)
+    np.exp(logpmf, out=pmf, where=use)
+    return np.clip(pmf.sum(axis=1), 0.0, 1.0)

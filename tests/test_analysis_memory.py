@@ -1,0 +1,103 @@
+"""The analysis's memory at region scale (issue 15 §4): what grows with a region's units is computed a block at a
+time or let go as soon as it is used, with the same numbers to the last bit."""
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from app.analysis import jobs
+from app.analysis.methods import row_stats, tails
+from app.analysis.models import AnalysisResult, AnalysisRun
+from tests.conftest import counted_statements
+
+
+def _cases(rows: int, seed: int = 7):
+    rng = np.random.default_rng(seed)
+    n = rng.integers(0, 240, rows).astype(float)
+    k = np.floor(rng.random(rows) * (n + 3)) - 1
+    p = rng.random(rows)
+    p[::17], p[::19], p[::23] = 0.0, 1.0, np.nan
+    rho = rng.random(rows) * 0.3
+    rho[::5] = 0.0
+    return k, n, p, rho
+
+
+def test_the_tails_give_the_same_numbers_in_blocks_of_any_size(monkeypatch):
+    k, n, p, rho = _cases(5000)
+    whole = tails.binom_sf(k, n, p), tails.betabinom_sf(k, n, p, rho)
+    monkeypatch.setattr(tails, "CELLS", 1000)  # four rows a block: every block boundary is crossed
+    blocks = tails.binom_sf(k, n, p), tails.betabinom_sf(k, n, p, rho)
+    for a, b in zip(whole, blocks):
+        assert np.array_equal(a, b, equal_nan=True)
+    assert np.isfinite(whole[0]).sum() > 4000 and ((whole[1] > 0) & (whole[1] < 1)).sum() > 1000
+
+
+@pytest.mark.parametrize("tail", ["binom", "betabinom"])
+def test_the_tails_memory_does_not_grow_with_the_number_of_units(tail):
+    """A region's units × its largest class were matrices of 80 MB each (50,000 units, classes of 200); in blocks
+    the grid's memory is a block's whatever the number of units: 10× the units, not 10× the peak."""
+    def peak(rows):
+        k, n, p, rho = _cases(rows)
+        tracemalloc.start()
+        try:
+            tails.binom_sf(k, n, p) if tail == "binom" else tails.betabinom_sf(k, n, p, rho)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(4000), peak(40000)
+    # the inputs and outputs themselves grow (a few arrays of the units); the grid (240 cells a unit) does not
+    assert large < small + 40000 * 8 * 12, (small, large)
+    assert large < 40000 * 241 * 8, "a single grid of every unit would be this large"
+
+
+def test_round2_sums_of_parts_are_the_sums_of_the_whole():
+    """K2's round 2 over parts (each with its own units) put together: the same per-unit sums and the same
+    (unit, score) pairs as one pass over all rows, also when a part has no rows."""
+    rng = np.random.default_rng(3)
+    rows, nu, tasks = 3000, 60, 6
+    unit = np.sort(rng.integers(0, nu, rows))
+    work = unit % 3
+    score = rng.integers(0, 12, rows).astype(float)
+    block = [rng.integers(0, 3, rows).astype(float) for _ in range(tasks)]
+    tmax = np.full((3, tasks), 2.0)
+    easy = np.zeros((3, tasks), dtype=bool)
+    hard = np.zeros((3, tasks), dtype=bool)
+    easy[:, :2], hard[:, 4:] = True, True
+    whole = row_stats.k2_sums(unit, work, score, block, nu, tmax, easy, hard)
+    owner = unit % 4  # four parts, the units interleaved between them, and an empty fifth
+    pieces = [row_stats.k2_sums(unit[owner == m], work[owner == m], score[owner == m],
+                                [b[owner == m] for b in block], nu, tmax, easy, hard) for m in range(5)]
+    joined = row_stats.Round2.combined(iter(pieces))
+    for name in ("cnt", "sum_g", "sum_g2"):
+        assert np.array_equal(getattr(joined, name), getattr(whole, name))
+    order = np.lexsort((joined.pair_score, joined.pair_unit))
+    for name in row_stats.Round2.PAIRS:
+        assert np.array_equal(getattr(joined, name)[order], getattr(whole, name)), name
+    assert row_stats.Round2.combined(iter([])) is None
+
+
+def test_a_large_kind_is_inserted_in_several_statements_in_the_order_made(world, anl_cycle, db_session,
+                                                                          monkeypatch):
+    run = AnalysisRun(cycle_id=anl_cycle.id, organisation_id=world["region"].id, years=[2026], status="running",
+                      progress=0, params={})
+    db_session.add(run)
+    db_session.flush()
+    school = world["school_a"].id
+    frame = pd.DataFrame({"school_id": school, "year": 2026, "subject": "Русский язык «ВПР»",
+                          "mean_percent": np.arange(5000) / 7})
+    monkeypatch.setattr(jobs.StoredRows, "STATEMENT_BYTES", 64 * 1024)
+    rows = jobs.StoredRows()
+    with counted_statements() as statements:
+        rows.add(jobs.frame_rows(frame, "aggregate", run.id, value_column="mean_percent"))
+        rows.store()
+    assert rows.count == {"aggregate": 5000}
+    # ≈ 230 bytes a row (its payload's JSON inside the row's): 64 KB ≈ 280 rows a statement, not one a row
+    assert 10 <= len(statements) <= 30, len(statements)
+    stored = db_session.execute(select(AnalysisResult.value, AnalysisResult.payload)
+                                .where(AnalysisResult.run_id == run.id).order_by(AnalysisResult.id)).all()
+    assert [v for v, _p in stored] == (np.arange(5000) / 7).tolist()
+    assert {p["subject"] for _v, p in stored} == {"Русский язык «ВПР»"}
