@@ -59,6 +59,7 @@ class Attack:
     def __init__(self, base, max_pages):
         self.base, self.max_pages = base.rstrip("/"), max_pages
         self.findings, self.counts = [], Counter()
+        self.fresh_tokens = False
 
     def record(self, role, kind, method, url, detail=""):
         entry = (role, kind, method, url[:200], detail[:200])
@@ -147,6 +148,8 @@ class Attack:
                     attempts.append({**base, name: value})
             attempts.append({**base, "csrf_token": "forged"})
             for data in attempts:
+                if self.fresh_tokens and method == "POST":
+                    data = {**data, **self.tokens(s, form["page"], form["action"], data)}
                 upload = {name: ("../../x\u00e9.csv", b"\xef\xbb\xbfa;b\n\x00\xff", "text/csv") for name in files}
                 if method == "POST":
                     r = s.post(action, data=data, files=upload or None, allow_redirects=False, timeout=120)
@@ -155,6 +158,18 @@ class Attack:
                 self.check(role, method, action, r)
                 if r.status_code in (302, 303) and "/login" in r.headers.get("Location", ""):
                     s = self.session(role)  # a mutation ended the session: log in again
+
+    def tokens(self, s, page, action, data):
+        """Fresh one-time tokens from the form's page: a create form answers a second POST of the same token
+        with the first one's redirect, so without them every mutation after a success tests nothing."""
+        if data.get("csrf_token") == "forged":
+            return {}
+        parser = Page()
+        parser.feed(s.get(page, timeout=60).text)
+        for form in parser.forms:
+            if form["action"] == action:
+                return {n: v for n, k, v in form["fields"] if n in ("csrf_token", "form_token")}
+        return {}
 
     def run(self, roles):
         for role in roles:
@@ -174,8 +189,11 @@ def main():
     parser.add_argument("--base", default="http://127.0.0.1:5102")
     parser.add_argument("--roles", default="anonymous," + ",".join(ROLES))
     parser.add_argument("--max-pages", type=int, default=400)
+    parser.add_argument("--fresh-tokens", action="store_true", help="re-read the form's tokens before each POST")
     args = parser.parse_args()
-    Attack(args.base, args.max_pages).run(args.roles.split(","))
+    attack = Attack(args.base, args.max_pages)
+    attack.fresh_tokens = args.fresh_tokens
+    attack.run(args.roles.split(","))
 
 
 if __name__ == "__main__":
