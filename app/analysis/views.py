@@ -331,6 +331,9 @@ def save_risk_profile(org_id: int):
     return redirect(url_for("analysis.school", org_id=org.id))
 
 
+RISK_CSV_MAX_BYTES = 1024 * 1024
+
+
 @bp.route("/schools/<int:org_id>/risk-profile/import", methods=["POST"])
 @roles_required(*services.RISK_EDITORS)
 def import_risk_profile(org_id: int):
@@ -343,7 +346,10 @@ def import_risk_profile(org_id: int):
     on_refusal(lambda exc: (redirect(url_for("analysis.school", org_id=org_id)), 303))
     if upload is None or not upload.filename:
         raise ValidationFailed("Выберите файл CSV с результатами анкетирования.")
-    content = upload.read(1024 * 1024)
+    content = upload.read(RISK_CSV_MAX_BYTES + 1)
+    if len(content) > RISK_CSV_MAX_BYTES:  # a cut-off read would load the file's head and drop its tail unsaid
+        raise ValidationFailed("Файл больше 1 МБ: результаты анкетирования не загружены. Проверьте, тот ли это "
+                               "файл (строки factor;score;priority по одной на фактор).")
     uploads.check("risk_csv", content, upload.filename)
     scores, priorities = parse_csv(content)
     services.save_risk_profile(org, year=form.year.data, scores=scores, priorities=priorities,

@@ -199,6 +199,23 @@ def test_risk_questionnaire_upload_refuses_an_exe_named_csv(world, client, login
     assert _count(db_session, RiskProfile) == 0
 
 
+def test_risk_questionnaire_over_the_limit_is_refused_not_cut(world, client, login, db_session):
+    """The view read the first megabyte only: a larger file was loaded from its head and its tail dropped
+    without a word (here the tail changes every score: the last row of a factor wins)."""
+    from app.analysis.models import RiskProfile
+    from app.analysis.risk_profile import risk_factors
+
+    login(world["director_a"])
+    rows = "".join(f"{f.key};1\n" for f in risk_factors())
+    body = "factor;score\n" + rows * (1024 * 1024 // len(rows) + 1)  # just over 1 MB
+    tail = "".join(f"{f.key};9\n" for f in risk_factors())
+    response = client.post(f"/analysis/schools/{world['school_a'].id}/risk-profile/import",
+                           data={"year": str(date.today().year), "file": (io.BytesIO((body + tail).encode()), "a.csv")},
+                           follow_redirects=True)
+    assert "Файл больше 1 МБ" in response.get_data(as_text=True)
+    assert _count(db_session, RiskProfile) == 0
+
+
 def test_document_template_upload_refuses_an_exe_named_docx(world, client, login, db_session):
     from app.documents.template_admin import TemplateVersion
 
