@@ -156,7 +156,7 @@ def _k2(p, u, ok, th) -> pd.DataFrame | None:
         tmax = np.where(np.isnan(declared), tmax, declared)
     with np.errstate(divide="ignore", invalid="ignore"):
         region = np.where((counts > 0) & (tmax > 0), sums / (counts * tmax), np.nan)
-    easy, hard = region >= th["k2_easy"], region <= th["k2_hard"]
+    easy, hard = work_tasks.difficulty_groups(region, th["k2_easy"], th["k2_hard"], th["k2_relative"])
     # what g an honest participant with the same total score gets in the region (hard tasks are more often
     # solved by strong participants: a school is compared with its own participants' scores, not a curve)
     cnt, mean_g, resid, var_g = row_stats.k2_units(p, tmax, easy, hard)
