@@ -143,6 +143,21 @@ def test_publishing_gives_coordinator_and_expert_tasks_due_at_the_window_end(wor
     assert {t.due_date for t in tasks} == {campaign.window_end}
 
 
+def test_an_experts_assessment_tasks_name_their_mechanism_on_the_home_page_and_in_the_filter(world, assess, client,
+                                                                                             login):
+    # The evaluation is outside any cycle; its task once showed an empty «Механизм» cell.
+    import lxml.html
+
+    login(world["expert"])
+    for url in ("/", "/tasks/?mechanism=M1.2"):
+        rows = lxml.html.fromstring(client.get(url).data).xpath("//tr[td/a[starts-with(., 'Экспертная оценка')]]")
+        cells = {" ".join(r.xpath("td")[1].text_content().split()): r.xpath("td")[2].text_content().strip()
+                 for r in rows}
+        expected = {"M1.2"} if "mechanism" in url else {"M1.1", "M1.2"}
+        assert set(cells.values()) == expected, (url, cells)
+        assert all(code in title for title, code in cells.items())
+
+
 def test_publish_is_refused_while_a_coordinator_or_an_expert_is_missing(world, db_session):
     from app.assessment import services
     from app.assessment.criteria import load_criteria, published_sets
