@@ -115,3 +115,13 @@ def test_a_refused_mechanism_shows_its_error_only_in_its_own_sets_form(world, cl
     form = errors[0].xpath("ancestor::form")[0]
     assert form.get("action").endswith(f"/catalogue/sets/{mset.id}/mechanisms")
     assert len(page.xpath("//input[@value='Дубликат']")) == 1
+
+
+def test_a_partial_track_names_its_stages_by_their_numbers_not_by_codes(world, client, login):
+    import lxml.html
+
+    login(world["official"])
+    page = lxml.html.fromstring(client.get("/catalogue/").data)
+    cell = " ".join(page.xpath("//tr[td[1][starts-with(normalize-space(), 'M2.4')]]/td[3]")[0].text_content().split())
+    assert "Развитие механизмов управления качеством дошкольного образования (только этапы 7, 8, 9)" in cell, cell
+    assert "MEAS" not in cell

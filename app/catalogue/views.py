@@ -36,7 +36,10 @@ def _page(status=200, mechanism_form=None, track_form=None, set_id=None, mechani
     if track_form is not None:
         track_form.blocks.choices = choices
     is_catalogue_admin = any(r.role == "admin" and r.organisation.parent_id is None for r in current_user.roles)
-    return render_template("catalogue/index.html", sets=_sets(), stages=_stage_choices(),
+    stages = _stage_choices()
+    return render_template("catalogue/index.html", sets=_sets(), stages=stages,
+                           # a partial track's blocks by the numbers of the stage list above the table, not codes
+                           stage_numbers={code: n for n, (code, _title) in enumerate(stages, 1)},
                            mechanism_form=MechanismForm(formdata=None), track_form=blank_track,
                            refused_mechanism_form=mechanism_form, refused_set_id=set_id,
                            refused_track_form=track_form, refused_mechanism_id=mechanism_id,
