@@ -57,3 +57,55 @@ def test_a_task_nobody_solved_fully_is_hard_by_its_declared_maximum(th):
     markers = compute_markers(r.results, r.schools, th, structures=seen).markers
     k2 = markers[markers["sign"] == "K2"]
     assert len(k2) and k2["detail"].str.contains(r"Трудные задания \(\d+: \d+К1").all(), k2["detail"].tolist()
+
+
+def test_a_work_without_tasks_beyond_the_fixed_lines_takes_its_hardest_and_easiest_share():
+    success = np.array([[0.9, 0.8, 0.75, 0.6, 0.55, 0.5, 0.45, 0.42, np.nan],   # nothing at or below 40 %
+                        [0.95, 0.3, 0.2, 0.1, 0.5, np.nan, np.nan, np.nan, np.nan],
+                        [0.5, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan]])
+    easy, hard = work_tasks.difficulty_groups(success, 0.70, 0.40, 0.2)
+    # work 0: no task at or below 40 %: its hardest fifth of 8 tasks (2); easy by the 70 % line
+    assert np.flatnonzero(hard[0]).tolist() == [6, 7] and np.flatnonzero(easy[0]).tolist() == [0, 1, 2]
+    # work 1: both lines give tasks, so they alone decide
+    assert np.flatnonzero(hard[1]).tolist() == [1, 2, 3] and np.flatnonzero(easy[1]).tolist() == [0]
+    # a single task cannot be both: hard wins, so the work has no K2 groups
+    assert hard[2].tolist()[:1] == [True] and not easy[2].any()
+    assert not (easy & hard).any() and not (hard | easy)[np.isnan(success)].any()
+    # share 0: the fixed lines only, as before
+    easy0, hard0 = work_tasks.difficulty_groups(success, 0.70, 0.40, 0.0)
+    assert not hard0[0].any() and np.flatnonzero(easy0[0]).tolist() == [0, 1, 2]
+
+
+def _inflated_hard_tasks_region(rng, lift_school=7):
+    """30 schools of 25 pupils, one work of nine one-point tasks done by 45–90 % of the region (none at or below
+    40 %); school `lift_school` gives 60 % of its pupils the point on the three hardest tasks."""
+    chances = np.array([0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.55, 0.5, 0.45])
+    rows = []
+    for school in range(1, 31):
+        ability = rng.normal(0, 0.6, 25)
+        logit = np.log(chances / (1 - chances))[None, :] + ability[:, None]
+        scores = (rng.random((25, 9)) < 1 / (1 + np.exp(-logit))).astype(int)
+        if school == lift_school:
+            lifted = rng.random(25) < 0.6
+            scores[np.ix_(lifted, [6, 7, 8])] = 1
+        for t in scores:
+            rows.append((2025, "ВПР", "Математика", 4, school, int(t.sum()), 9, 3.0, np.nan, t.tolist()))
+    return pd.DataFrame(rows, columns=["year", "procedure", "subject", "grade", "school_id", "primary_score",
+                                       "max_score", "mark", "term_mark", "task_scores"])
+
+
+def test_inflated_hard_tasks_are_found_in_a_work_without_tasks_below_the_fixed_line(th):
+    """A work whose hardest tasks are done at 45–55 % had no «hard» tasks by the fixed 40 % line: K2 tested nothing
+    there and a school that gave its pupils the points on those tasks passed (bench/verdict_oos.py)."""
+    from app.analysis.methods import sign_tests
+    from app.analysis.methods.thresholds import Thresholds
+
+    results = _inflated_hard_tasks_region(np.random.default_rng(5))
+    schools = pd.DataFrame({"id": range(1, 31), "profile": "ordinary"})
+    tests = sign_tests.unit_tests(results, schools, th)
+    k2 = tests[tests["sign"] == "K2"].set_index("school_id")
+    assert k2.loc[7, "p"] < 1e-3, k2.loc[7]
+    assert (k2.drop(index=7)["p"] > 1e-3).all()
+    fixed = Thresholds({**th, "k2_relative": 0.0}, th.descriptions, th.source)
+    old = sign_tests.unit_tests(results, schools, fixed)
+    assert old[old["sign"] == "K2"].empty  # the old rule: no hard tasks, nothing tested

@@ -189,8 +189,7 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
             p_region = np.where((tmax > 0) & (wcnt > 0), wsum / (np.maximum(wcnt, 1) * np.maximum(tmax, 1)), np.nan)
             p_school = np.where((tmax[uw] > 0) & (cnts > 0),
                                 sums / (np.maximum(cnts, 1) * np.maximum(tmax[uw], 1)), np.nan)
-        easy = p_region >= th["k2_easy"]
-        hard = p_region <= th["k2_hard"]
+        easy, hard = work_tasks.difficulty_groups(p_region, th["k2_easy"], th["k2_hard"], th["k2_relative"])
         groups = easy.any(axis=1) & hard.any(axis=1)
         no_groups = ~groups[uw]
         d = p_school - p_region[uw]

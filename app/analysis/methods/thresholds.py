@@ -20,6 +20,7 @@ SPEC: dict[str, tuple[str, float | None, float | None]] = {
     "k1_exempt_profiles": ("profiles", None, None),
     "k2_easy": ("share", 0, 1),
     "k2_hard": ("share", 0, 1),
+    "k2_relative": ("share", 0, 0.5),
     "k2_gap": ("share", 0, 1),
     "k3_heap_ratio": ("number", 1, None),
     "k3_heap_min_count": ("count", 1, None),
