@@ -143,6 +143,32 @@ def test_publishing_gives_coordinator_and_expert_tasks_due_at_the_window_end(wor
     assert {t.due_date for t in tasks} == {campaign.window_end}
 
 
+def test_an_experts_assessment_tasks_name_their_mechanism_on_the_home_page_and_in_the_filter(world, assess, client,
+                                                                                             login):
+    # The evaluation is outside any cycle; its task once showed an empty «Механизм» cell.
+    import lxml.html
+
+    login(world["expert"])
+    for url in ("/", "/tasks/?mechanism=M1.2"):
+        rows = lxml.html.fromstring(client.get(url).data).xpath("//tr[td/a[starts-with(., 'Экспертная оценка')]]")
+        cells = {" ".join(r.xpath("td")[1].text_content().split()): r.xpath("td")[2].text_content().strip()
+                 for r in rows}
+        expected = {"M1.2"} if "mechanism" in url else {"M1.1", "M1.2"}
+        assert set(cells.values()) == expected, (url, cells)
+        assert all(code in title for title, code in cells.items())
+
+
+def test_the_expert_reads_the_comment_rule_in_full_once_above_the_sheet(world, assess, client, login):
+    # As the placeholder of each narrow comment box it showed as «комментарий (обязателен,» — always required.
+    import lxml.html
+
+    login(world["expert"])
+    page = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assess['assignment'].id}").data)
+    rule = " ".join(page.xpath("//*[@id='comment-rule']")[0].text_content().split())
+    assert "отличается от самооценки" in rule and "направить на утверждение" in rule
+    assert {p for p in page.xpath("//form[@id='expert-form']//textarea/@placeholder")} == {"комментарий"}
+
+
 def test_publish_is_refused_while_a_coordinator_or_an_expert_is_missing(world, db_session):
     from app.assessment import services
     from app.assessment.criteria import load_criteria, published_sets

@@ -71,6 +71,27 @@ def test_month_and_week_pages(world, make_cycle, client, login, db_session):
     assert "<script" not in main  # server-rendered tables, no JavaScript calendar
 
 
+def test_bold_marks_the_users_own_items_only_even_when_overdue(world, make_cycle, client, login, db_session):
+    # The legend says «Ваши задачи (жирным)»: someone else's overdue task used to be bold as well.
+    import lxml.html
+
+    late = TODAY - timedelta(days=1)
+    _cycle_due(world, make_cycle, world["school_a"], world["director_a"], late)
+    db_session.commit()
+
+    def overdue_tasks(user):
+        client.post("/logout")
+        login(user)
+        page = lxml.html.fromstring(client.get(f"/deadlines/?view=week&date={late.isoformat()}").data)
+        links = page.xpath("//div[contains(@class, 'cal-item')][@data-kind='task']"
+                           "[span[contains(., 'просрочено')]]/a")
+        assert links, user.login
+        return {"fw-semibold" in a.get("class") for a in links}
+
+    assert overdue_tasks(world["director_a"]) == {True}
+    assert overdue_tasks(world["official"]) == {False}
+
+
 # --- iCalendar ----------------------------------------------------------------------------------
 
 def unfold(text: str) -> list[str]:

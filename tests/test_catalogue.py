@@ -82,3 +82,46 @@ def test_only_a_regional_admin_edits_the_catalogue(world, make_user, client, log
     login(world["official"])
     assert client.post(f"/catalogue/sets/{mset.id}/mechanisms", data={"code": "MZ.1", "title": "x"}).status_code == 403
     assert db_session.scalar(select(Mechanism).where(Mechanism.code == "MZ.1")) is None
+
+
+def test_a_refused_track_shows_its_error_once_beside_the_form_that_was_sent(world, client, login, db_session):
+    import lxml.html
+
+    login(world["admin"])
+    mech = db_session.scalar(select(Mechanism).where(Mechanism.code == "M1.2"))
+    before = db_session.scalar(select(func.count()).select_from(Track))
+    response = client.post(f"/catalogue/mechanisms/{mech.id}/tracks", data={"code": "rural-typed", "title": " "})
+    assert response.status_code == 422
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    errors = page.xpath("//*[contains(@class, 'invalid-feedback')]")
+    assert len(errors) == 1
+    assert errors[0].xpath("ancestor::tr/@id") == [f"m{mech.id}"]
+    assert errors[0].xpath("ancestor::details[@open]")  # not folded away out of sight
+    # What was typed comes back in that form only: neither the other tracks' forms nor the mechanism forms have it.
+    assert page.xpath("//input[@value='rural-typed']/ancestor::tr/@id") == [f"m{mech.id}"]
+    assert db_session.scalar(select(func.count()).select_from(Track)) == before
+
+
+def test_a_refused_mechanism_shows_its_error_only_in_its_own_sets_form(world, client, login, db_session):
+    import lxml.html
+
+    login(world["admin"])
+    mset = db_session.scalar(select(MechanismSet).where(MechanismSet.level == "municipal"))
+    response = client.post(f"/catalogue/sets/{mset.id}/mechanisms", data={"code": "M1.1", "title": "Дубликат"})
+    assert response.status_code == 422
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    errors = page.xpath("//*[contains(@class, 'invalid-feedback')]")
+    assert [" ".join(e.text_content().split()) for e in errors] == [errors[0].text_content().strip()]
+    form = errors[0].xpath("ancestor::form")[0]
+    assert form.get("action").endswith(f"/catalogue/sets/{mset.id}/mechanisms")
+    assert len(page.xpath("//input[@value='Дубликат']")) == 1
+
+
+def test_a_partial_track_names_its_stages_by_their_numbers_not_by_codes(world, client, login):
+    import lxml.html
+
+    login(world["official"])
+    page = lxml.html.fromstring(client.get("/catalogue/").data)
+    cell = " ".join(page.xpath("//tr[td[1][starts-with(normalize-space(), 'M2.4')]]/td[3]")[0].text_content().split())
+    assert "Развитие механизмов управления качеством дошкольного образования (только этапы 7, 8, 9)" in cell, cell
+    assert "MEAS" not in cell

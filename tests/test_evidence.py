@@ -36,3 +36,17 @@ def test_an_empty_cycle_says_so_and_outsiders_get_404(world, goal_stage, client,
     login(world["director_a"])
     assert client.get(f"/evidence/cycles/{goal_stage.cycle_id}").status_code == 404
     assert client.get(f"/evidence/cycles/{goal_stage.cycle_id}/evidence.xlsx").status_code == 404
+
+
+def test_integrity_gaps_name_the_stage_as_people_know_it(world, make_cycle, db_session, client, login):
+    # The gap list said «GOAL: Не сформулировано ни одной цели…» — an internal code, on the page and in the XLSX.
+    cycle = make_cycle(world["mun"], world["official"])  # no goal yet: the chain does not start
+    db_session.commit()
+    login(world["auditor"])
+    text = client.get(f"/evidence/cycles/{cycle.id}").get_data(as_text=True)
+    gaps = text[text.index("Проверка целостности"):]
+    assert "<strong>1. Цели</strong>:" in gaps and "<strong>GOAL</strong>" not in gaps
+    sheet = load_workbook(io.BytesIO(client.get(f"/evidence/cycles/{cycle.id}/evidence.xlsx").data))
+    stages = {row[0] for row in sheet["Проверка целостности"].iter_rows(min_row=2, values_only=True)}
+    assert "1. Цели" in stages and "GOAL" not in stages
+

@@ -26,14 +26,22 @@ SCHOOL = EVERYONE_ENTRIES[:2] + [("Работа", "Рекомендации")] +
     ("Аналитика", "Профиль моей организации"), ("Аналитика", "Организации")]
 # The assessment of municipal mechanisms: every role but the schools'.
 ASSESSMENT = EVERYONE_ENTRIES + [("Аналитика", "Оценка механизмов")]
-AUDIT = ASSESSMENT + [("Администрирование", "Журнал аудита")]
+# The audit log: an administrator's tool, and part of the work of those who check (auditor, expert, head).
+AUDIT = ASSESSMENT + [("Работа", "Журнал аудита")]
 NAVIGATION = {
-    "admin": AUDIT + [("Администрирование", "Пользователи"), ("Администрирование", "Шаблоны документов")],
+    "admin": ASSESSMENT + [("Администрирование", "Журнал аудита"), ("Администрирование", "Пользователи"),
+                           ("Администрирование", "Шаблоны документов")],
     "official": ASSESSMENT, "methodologist": ASSESSMENT,
     "head": AUDIT, "expert": AUDIT, "auditor": AUDIT,
     "director": SCHOOL, "staff": SCHOOL,
 }
 GROUP_ORDER = ("Работа", "Циклы", "Данные", "Аналитика", "Администрирование")
+
+
+def test_an_administrator_who_is_also_an_auditor_sees_the_audit_log_once_among_the_admin_tools(app):
+    with app.app_context():
+        entries = [(e.group, e.label) for e in features.navigation(Holder("auditor", "admin")) if e.group]
+    assert [e for e in entries if e[1] == "Журнал аудита"] == [("Администрирование", "Журнал аудита")]
 
 
 class Holder:

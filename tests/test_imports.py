@@ -640,8 +640,8 @@ def test_organisation_requisites_with_bad_check_digits_are_row_errors(import_org
 
 def test_one_mistake_on_every_row_is_said_in_the_message(import_results, uploads):
     """A file whose every row has the same mistake (a column filled wrongly throughout) says it in the message,
-    not only in the report: «Во всех строках одна и та же ошибка — в столбце …»; mixed mistakes name the most
-    frequent one."""
+    not only in the report: «Во всех строках одна и та же ошибка — в столбце …»; the same mistake on some rows only
+    says on how many of how many; mixed mistakes name the most frequent one."""
     from app.imports.models import AssessmentResult
 
     run = import_results(results_csv([result_row(n, mark="7") for n in range(1, 41)]))
@@ -654,4 +654,10 @@ def test_one_mistake_on_every_row_is_said_in_the_message(import_results, uploads
     assert "Чаще всего (5 раз) — в столбце «mark»" in mixed.message, mixed.message
     single = import_results(results_csv([result_row(1, grade="13"), result_row(2)]))
     assert "Чаще всего" not in single.message and "Во всех" not in single.message
+    # One mistake, but on some rows only: the message must not say «во всех строках».
+    some = import_results(results_csv([result_row(n, mark="7" if n <= 21 else "4") for n in range(1, 41)]))
+    assert some.status == "rejected"
+    assert "Во всех" not in some.message, some.message
+    assert "В 21 строке из 40 одна и та же ошибка — в столбце «mark»: отметка должна быть целым числом от 2 до 5" \
+        in some.message, some.message
     assert count(AssessmentResult) == 0

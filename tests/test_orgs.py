@@ -79,3 +79,18 @@ def test_only_admins_of_the_subtree_manage_organisations(world, make_user, clien
     login(world["official"])
     assert client.get(f"/orgs/{world['school_b'].id}/edit").status_code == 403
     assert client.get("/orgs/new").status_code == 403
+
+
+def test_the_list_is_a_tree_with_siblings_by_code_numbers_by_value(world, make_org, client, login, db_session):
+    # Ordered by the path of ids as text, a school made later (a larger id such as 10 before 9) came first.
+    import lxml.html
+
+    mun = make_org("municipality", parent=world["region"], code="TRE", name="Древесный район")
+    for code in ("TRE-S10", "TRE-S2", "TRE-D01", "TRE-S1"):
+        make_org("school" if "-S" in code else "preschool", parent=mun, code=code, name=f"Организация {code}")
+    db_session.commit()
+    login(world["admin"])
+    page = lxml.html.fromstring(client.get("/orgs/").data)
+    codes = [c.strip() for c in page.xpath("//tbody/tr/td[1]/text()")]
+    assert codes[codes.index("TRE"):codes.index("TRE") + 5] == ["TRE", "TRE-D01", "TRE-S1", "TRE-S2", "TRE-S10"]
+    assert codes.index("TRE") > codes.index(world["region"].code)  # the parent still comes before its subtree

@@ -58,6 +58,11 @@ def test_an_approved_cycle_shows_goals_and_indicators_and_no_persons(world, anl_
         assert world[person].full_name not in text
     mun = client.get(f"/public/orgs/{world['mun'].code}").get_data(as_text=True)
     assert f"/public/cycles/{anl_cycle.id}" in mun
+    # The main track is named as the mechanism: its title is said once as the heading, not again in the line below.
+    import lxml.html
+
+    body = lxml.html.fromstring(text).xpath("//h1/following-sibling::p[1]")[0].text_content()
+    assert anl_cycle.track.mechanism.title not in body and f"период {anl_cycle.period}" in body, body
 
 
 def test_results_of_small_groups_are_suppressed(world, import_results, client):
@@ -119,3 +124,20 @@ def test_the_region_page_takes_a_fixed_number_of_statements(world, make_org, cli
     for n in range(5):
         make_org("municipality", parent=world["region"], code=f"PUB{n}", name=f"Район {n}")
     assert measure() == few
+
+
+def test_a_municipalitys_organisations_are_listed_by_the_names_shown_numbers_by_value(world, make_org, client,
+                                                                                       db_session):
+    # Ordered by the full legal name, the short names came out as «СОШ № 10», «СОШ № 1», «Детский сад № 14», «№ 7».
+    import lxml.html
+
+    mun = make_org("municipality", parent=world["region"], code="PUBSORT", name="Отдел образования Приморского МО")
+    for code, full, short in (("PS10", "МБОУ «Средняя школа № 10»", "СОШ № 10"),
+                              ("PS1", "МБОУ «Средняя школа № 1»", "СОШ № 1"),
+                              ("PS2", "МАОУ «Средняя школа № 2»", "СОШ № 2"),
+                              ("PSL", "МКОУ «Основная школа с. Ёлкино»", "ООШ с. Ёлкино")):
+        make_org("school", parent=mun, code=code, name=full, short_name=short)
+    db_session.commit()
+    page = lxml.html.fromstring(client.get("/public/orgs/PUBSORT").data)
+    assert [a.text_content() for a in page.xpath("//ul[@class='columns-list']/li/a")] == [
+        "ООШ с. Ёлкино", "СОШ № 1", "СОШ № 2", "СОШ № 10"]

@@ -191,6 +191,18 @@ def test_navigation_groups_entries_by_role(client, world, login):
     assert 'href="#content"' in html and "favicon.svg" in html
 
 
+def test_the_audit_log_is_in_the_work_menu_of_an_auditor_and_no_administration_menu_is_shown(client, world, login):
+    import lxml.html
+
+    login(world["auditor"])
+    nav = lxml.html.fromstring(_nav(client.get("/audit/").get_data(as_text=True)).split(">", 1)[1])
+    groups = {" ".join(li.xpath("button")[0].text_content().split()): li.xpath(".//a/@href")
+              for li in nav.xpath("//li[button]")}
+    assert "Администрирование" not in groups
+    assert [h for h in groups["Работа"] if h.startswith("/audit/")] == ["/audit/"]
+    assert "active" in nav.xpath("//li[button[normalize-space()='Работа']]/button/@class")[0]
+
+
 def test_destructive_buttons_ask_first(client, world, login, make_cycle, db_session):
     cycle = make_cycle(world["mun"], world["official"])
     db_session.commit()

@@ -130,6 +130,30 @@ def test_cycles_table_shows_the_block_and_overdue_stages(loaded, client, login, 
     assert "1 просрочено" in body and "Школа Б" in body and "нет открытых циклов" in body
 
 
+def test_cycles_of_two_tracks_of_one_mechanism_are_told_apart(loaded, client, login, make_cycle):
+    # M2.4 has five tracks: its cycles were listed as five identical rows «Система мониторинга качества …».
+    import lxml.html
+
+    from app.extensions import db
+
+    for track in ("teachers", "op-do"):
+        make_cycle(loaded["mun"], loaded["official"], mechanism="M2.4", track=track)
+    make_cycle(loaded["mun"], loaded["official"], mechanism="M1.1")
+    db.session.commit()
+    login(loaded["auditor"])
+    page = lxml.html.fromstring(client.get(f"/situation/orgs/{loaded['region'].id}").data)
+    shown = [" ".join(a.text_content().split()) for a in page.xpath("//section[@aria-labelledby='cycles-title']//a"
+                                                                    "[contains(@href, '/cycles/')]")]
+    m24 = "Система мониторинга качества дошкольного образования"
+    assert sorted(shown) == sorted([
+        "Система оценки качества подготовки обучающихся",  # the main track: the mechanism's own words, once
+        f"{m24} — Профессиональное развитие педагогов",
+        f"{m24} — Повышение качества образовательных программ дошкольного образования"]), shown
+    sheet = load_workbook(io.BytesIO(client.get(f"/situation/orgs/{loaded['region'].id}/cycles.xlsx").data)).active
+    assert f"{m24} — Профессиональное развитие педагогов" in [c for row in sheet.iter_rows(values_only=True)
+                                                             for c in row]
+
+
 def test_schools_and_other_municipalities_cannot_see_it(loaded, client, login, make_org, make_user):
     from app.extensions import db
 

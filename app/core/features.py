@@ -48,8 +48,13 @@ class NavEntry:
     group: str = ""
     args: Callable | None = None  # fn(user) → the endpoint's URL arguments, or None when it does not apply
     also: tuple[str, ...] = ()  # other endpoints that count as this entry (the active group is highlighted)
+    # who never sees it: they have the same page as another entry in another group (a page in «Работа» for those
+    # whose work it is, and under «Администрирование» for an administrator who also holds such a role)
+    except_roles: frozenset[str] = frozenset()
 
     def visible_to(self, user) -> bool:
+        if self.except_roles and user.has_role(*self.except_roles):
+            return False
         return not self.roles or user.has_role(*self.roles)
 
 

@@ -528,6 +528,12 @@ def sentence(text: str | None) -> str:
     return text if text[-1] in ".!?…" else text + "."
 
 
+def sort_key(text: str | None) -> tuple:
+    """Order names as a reader expects: numbers by value («СОШ № 2» before «СОШ № 10»), case and ё ignored."""
+    parts = re.split(r"(\d+)", (text or "").casefold().replace("ё", "е"))
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+
+
 def join_list(items, last: str = " и ") -> str:
     """«А, Б и В»: the words of a list joined as a sentence would join them (never a Python list)."""
     items = [str(x) for x in items if x not in (None, "")]

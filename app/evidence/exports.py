@@ -7,6 +7,7 @@ from openpyxl.styles import Alignment, Font
 
 from app.core.spreadsheets import append_row
 from app.core.timeutil import format_date
+from app.evidence.services import stage_names
 
 HEADER = ["Этап", "Вид документа", "Документ", "Адресат", "Состояние", "Редакция", "Рег. номер", "Дата регистрации",
           "Согласования", "Подписи"]
@@ -59,8 +60,9 @@ def evidence_xlsx(cycle, lines, defects) -> bytes:
     append_row(checks, ["Этап", "Что не так", "Объект"])
     for cell in checks[1]:
         cell.font = Font(bold=True)
+    names = stage_names(cycle)
     for defect in defects:
-        append_row(checks, (defect.stage, defect.message, defect.object_title))
+        append_row(checks, (names.get(defect.stage, defect.stage), defect.message, defect.object_title))
     if not defects:
         append_row(checks, ["", "Разрывов не найдено", ""])
     for column, width in zip("ABC", (16, 80, 48)):

@@ -56,3 +56,8 @@ def lines(cycle) -> list[EvidenceLine]:
                                 edition, registered))
     return sorted(out, key=lambda line: (line.stage_position, line.type_title, line.document.addressee.name
                                          if line.document.addressee else "", line.document.id))
+
+
+def stage_names(cycle) -> dict[str, str]:
+    """Stage code → «N. title»: how a person knows a stage (the integrity check names stages by their codes)."""
+    return {s.code: f"{s.position}. {s.definition.title}" for s in cycle.stages}

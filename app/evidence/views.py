@@ -16,7 +16,7 @@ from app.evidence import bp, exports, services
 def cycle_evidence(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id)
     return render_template("evidence/cycle.html", cycle=cycle, lines=services.lines(cycle),
-                           defects=check_cycle(cycle, today=user_today()))
+                           defects=check_cycle(cycle, today=user_today()), stage_names=services.stage_names(cycle))
 
 
 @bp.route("/cycles/<int:cycle_id>/evidence.xlsx")

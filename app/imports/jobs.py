@@ -123,8 +123,14 @@ def _rejected(report: ErrorReport, total: int) -> Outcome:
         if common is not None and common[2] > 1:
             column, problem, count = common
             where = f"в столбце «{column}»: " if column else ""
-            said = ("Во всех строках одна и та же ошибка" if count == report.count
-                    else f"Чаще всего ({_n(count)} раз)")
+            # A (column, message) comes at most once per row, so `count` is also the number of rows that have it:
+            # «во всех строках» only when that is every data row of the file, not merely every bad one.
+            if count == total:
+                said = "Во всех строках одна и та же ошибка"
+            elif count == report.count:
+                said = f"В {_n(count)} {_rows_word(count)} из {_n(total)} одна и та же ошибка"
+            else:
+                said = f"Чаще всего ({_n(count)} раз)"
             message += f" {said} — {where}{problem.rstrip('.')}."
     return Outcome("rejected", message, total=total, rejected=report.rows_with_errors)
 

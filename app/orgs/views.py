@@ -7,6 +7,7 @@ from app.core.access import get_in_scope, roles_required, scope_condition, signe
 from app.core.boundary import on_refusal
 from app.core.hardening import query_id
 from app.core.forms import as_choices
+from app.core.russian import sort_key
 from app.extensions import db
 from app.orgs import bp, services
 from app.orgs.forms import OrganisationForm, SupportForm
@@ -20,6 +21,10 @@ def org_list():
     orgs = db.session.scalars(
         select(Organisation).where(scope_condition(Organisation.path)).order_by(Organisation.path).limit(5000)
     ).all()
+    # A tree, siblings by code with numbers by value. The path («/1/3/17/») alone ordered them by the text of their
+    # ids: «MUN01-S06» … «MUN01-D01» came before «MUN01-S01».
+    codes = {o.id: sort_key(o.code) for o in orgs}
+    orgs = sorted(orgs, key=lambda o: tuple(codes.get(i, ((0, i, ""),)) for i in o.ancestor_ids()))
     can_add = current_user.has_role("admin")
     return render_template("orgs/list.html", orgs=orgs, can_add=can_add)
 

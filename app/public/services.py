@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.analysis.models import DashboardRow
 from app.audit.models import AuditEvent
 from app.catalogue.models import Mechanism, Track
+from app.core.russian import sort_key
 from app.cycles.basis import basis_cycles, basis_indicators
 from app.cycles.models import Cycle, Stage
 from app.documents.catalogue import document_types
@@ -45,9 +46,11 @@ def organisation(code: str) -> Organisation | None:
 
 
 def children(org: Organisation) -> list[Organisation]:
-    return list(db.session.scalars(select(Organisation).where(Organisation.parent_id == org.id,
-                                                              Organisation.kind.in_(PUBLIC_KINDS))
-                                   .order_by(Organisation.name)))
+    """In the order of the names the page shows (the short ones), numbers by value: ordered by the full legal name,
+    «СОШ № 10» came before «СОШ № 1» and «Детский сад № 14» before «№ 7»."""
+    rows = db.session.scalars(select(Organisation).where(Organisation.parent_id == org.id,
+                                                         Organisation.kind.in_(PUBLIC_KINDS)))
+    return sorted(rows, key=lambda o: sort_key(o.display_name))
 
 
 def _public_cycle_ids(owner_ids) -> set[int]:

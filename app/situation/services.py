@@ -288,16 +288,19 @@ def cycle_lines(kids: list[Organisation], *, today: date) -> list[CycleLine]:
     """Each child's own open cycles: the mechanism, the block it is at, its overdue stages. Two queries."""
     lines = {k.id: CycleLine(k) for k in kids}
     cycles = db.session.execute(
-        select(Cycle, Mechanism.title).join(Track, Track.id == Cycle.track_id)
+        select(Cycle, Mechanism.title, Track.title).join(Track, Track.id == Cycle.track_id)
         .join(Mechanism, Mechanism.id == Track.mechanism_id)
         .where(Cycle.owner_id.in_(list(lines)), Cycle.state == "open")
         .order_by(Mechanism.position, Mechanism.code, Cycle.id)).all()
     stages = defaultdict(list)
     if cycles:
-        for stage in db.session.scalars(select(Stage).where(Stage.cycle_id.in_([c.id for c, _t in cycles]))
+        for stage in db.session.scalars(select(Stage).where(Stage.cycle_id.in_([c.id for c, _m, _t in cycles]))
                                         .order_by(Stage.cycle_id, Stage.position)):
             stages[stage.cycle_id].append(stage)
-    for cycle, title in cycles:
+    for cycle, mechanism_title, track_title in cycles:
+        # A mechanism with several tracks (M2.4 has five) gave as many rows with the same words: name the track
+        # when it is not the mechanism's own main one.
+        title = mechanism_title if track_title == mechanism_title else f"{mechanism_title} — {track_title}"
         own = stages[cycle.id]
         current = next((s for s in own if s.state != "approved"), None)
         overdue = sum(1 for s in own if s.state != "approved" and s.deadline is not None and s.deadline < today)

@@ -15,10 +15,13 @@ DUE_SOON_DAYS = 3
 
 def open_task(obj, *, kind: str, title: str, assignee, due_date: date | None = None) -> Task:
     cycle_id = obj.audit_cycle_id
-    mechanism_code = None
     cycle = getattr(obj, "cycle", None)
     if cycle is not None:
         mechanism_code = cycle.track.mechanism.code
+    else:
+        # An object outside any cycle may still be about one mechanism (an assessment's self-assessment or expert
+        # evaluation, letter 08-70): without this its task showed an empty «Механизм» cell and escaped the filter.
+        mechanism_code = getattr(obj, "mechanism_code", None)
     task = Task(kind=kind, title=title[:500], assignee_id=assignee.id, organisation_id=obj.organisation.id,
                 mechanism_code=mechanism_code, cycle_id=cycle_id, object_type=obj.audit_type,
                 object_id=obj.id, due_date=due_date)

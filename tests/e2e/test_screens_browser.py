@@ -215,3 +215,24 @@ def test_deeper_pages_fit_at_1366_and_pass_axe(browser, live_server, login):
         context.close()
     assert not errors, errors
     assert not problems, "\n".join(problems)
+
+
+def test_a_cycles_stages_keep_one_width_when_the_line_wraps(browser, live_server):
+    """At 1366 px the ninth stage wraps: it used to stretch across the whole second line, as if it were not a stage
+    like the others; every stage has the same width, and no stage title is broken mid-word."""
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        log_in(page, "auditor")
+        open_styled(page, "/cycles")
+        page.get_by_role("link", name="Система оценки качества подготовки обучающихся").first.click()
+        page.wait_for_load_state("load")
+        boxes = page.eval_on_selector_all(".stage-line .stage", "els => els.map(e => e.getBoundingClientRect())"
+                                          ".map(r => [Math.round(r.top), Math.round(r.width)])")
+        assert len(boxes) == 9
+        assert len({width for _top, width in boxes}) == 1, boxes
+        broken = page.evaluate(BROKEN_WORDS.replace("'main td, main th'", "'.stage-line .stage'"))
+        assert not broken, broken
+    finally:
+        context.close()
