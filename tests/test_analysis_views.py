@@ -186,6 +186,27 @@ def test_the_objectivity_page_says_why_each_school_is_flagged(world, anl_cycle, 
     assert "признаки необъективности выявлены" in line and "скопление результатов на границе отметки" in line
 
 
+
+def test_a_stably_objective_school_with_single_threshold_signs_is_not_said_to_have_none(world, anl_cycle, more_schools,
+                                                                                       db_session, client, login):
+    """«Стабильно объективная» follows the verdicts (three years «признаки не выявлены»), while the table below lists
+    single threshold signs: the page said «признаков нет» above a table of signs."""
+    run = _fake_run(anl_cycle, more_schools[:1], db_session)
+    verdict = db_session.scalar(select(AnalysisResult).where(AnalysisResult.run_id == run.id,
+                                                             AnalysisResult.kind == "verdict"))
+    verdict.payload = {**_VERDICT, "verdict": "clear", "verdict_label": "признаки не выявлены", "evidence": [],
+                       "explanation": ""}
+    db_session.commit()
+    login(world["official"])
+    page = client.get(f"/analysis/schools/{more_schools[0].id}").get_data(as_text=True)
+    stable = page.split('id="stable"', 1)[1].split("</li>", 1)[0]
+    markers = page.split('id="school-markers"', 1)[1].split("</table>", 1)[0]
+    assert "K1" in markers  # a single threshold sign of the same run
+    assert "признаков нет" not in page and "вердикт «признаки не выявлены»" in stable
+    assert "может быть случайным" in page.split('id="markers-note"', 1)[1].split("</p>", 1)[0]
+    objectivity = client.get(f"/analysis/cycles/{anl_cycle.id}/objectivity").get_data(as_text=True)
+    assert "Школы без признаков три года подряд" not in objectivity
+
 # --- fixed query counts --------------------------------------------------------------------------
 
 def _fake_run(cycle, schools, db_session):
