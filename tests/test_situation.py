@@ -226,6 +226,13 @@ def test_verdicts_and_low_result_lists_come_from_the_latest_analysis(world, anl_
     assert (f">{flagged}</span>" in body) if flagged else True
     assert f">{shnor}</td>" in body
     assert "нет результатов" not in page[page.index("results-title"):page.index("objectivity-title")]
+    # the municipality's page lists its schools: each row says the school's own verdict, not «1» school with one
+    municipal = client.get(f"/situation/orgs/{anl_cycle.owner.id}?year={year}&procedure=ВПР").get_data(as_text=True)
+    body = municipal[municipal.index("objectivity-title"):municipal.index("cycles-title")]
+    said = [c.split(">", 1)[1].split("</td>", 1)[0] for c in body.split('<td colspan="3" class="school-verdict"')[1:]]
+    labels = {v.payload["verdict_label"] for v in verdicts}
+    assert len(said) == len({v.school_id for v in verdicts}) and all(
+        any(label in cell for label in labels) for cell in said), said
 
 
 def test_a_centres_analyst_opens_the_centre_at_the_organisation_it_supports(loaded, client, login, make_org,
