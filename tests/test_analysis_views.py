@@ -160,15 +160,20 @@ _VERDICT = {
 }
 
 
-def test_the_objectivity_page_says_why_each_school_is_flagged(world, anl_cycle, more_schools, db_session, client,
-                                                              login):
-    run = _fake_run(anl_cycle, more_schools[:2], db_session)
+def _clear(run, school, db_session) -> None:
+    """The school's verdict in the run made «признаки не выявлены»."""
     clear = db_session.scalar(select(AnalysisResult).where(AnalysisResult.run_id == run.id,
                                                            AnalysisResult.kind == "verdict",
-                                                           AnalysisResult.school_id == more_schools[1].id))
+                                                           AnalysisResult.school_id == school.id))
     clear.payload = {**_VERDICT, "verdict": "clear", "verdict_label": "признаки не выявлены", "evidence": [],
                      "explanation": ""}
     db_session.commit()
+
+
+def test_the_objectivity_page_says_why_each_school_is_flagged(world, anl_cycle, more_schools, db_session, client,
+                                                              login):
+    run = _fake_run(anl_cycle, more_schools[:2], db_session)
+    _clear(run, more_schools[1], db_session)
     login(world["official"])
     page = client.get(f"/analysis/cycles/{anl_cycle.id}/objectivity").get_data(as_text=True)
     table = page.split('id="verdicts"', 1)[1].split("</table>", 1)[0]
@@ -191,12 +196,7 @@ def test_a_stably_objective_school_with_single_threshold_signs_is_not_said_to_ha
                                                                                        db_session, client, login):
     """«Стабильно объективная» follows the verdicts (three years «признаки не выявлены»), while the table below lists
     single threshold signs: the page said «признаков нет» above a table of signs."""
-    run = _fake_run(anl_cycle, more_schools[:1], db_session)
-    verdict = db_session.scalar(select(AnalysisResult).where(AnalysisResult.run_id == run.id,
-                                                             AnalysisResult.kind == "verdict"))
-    verdict.payload = {**_VERDICT, "verdict": "clear", "verdict_label": "признаки не выявлены", "evidence": [],
-                       "explanation": ""}
-    db_session.commit()
+    _clear(_fake_run(anl_cycle, more_schools[:1], db_session), more_schools[0], db_session)
     login(world["official"])
     page = client.get(f"/analysis/schools/{more_schools[0].id}").get_data(as_text=True)
     stable = page.split('id="stable"', 1)[1].split("</li>", 1)[0]
