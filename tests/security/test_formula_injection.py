@@ -231,9 +231,14 @@ def test_evidence_table_neutralises_every_cell():
     from types import SimpleNamespace as NS
 
     exports = pytest.importorskip("app.evidence.exports")
-    cycle = NS(title=LINK, owner=NS(display_name="@owner"))
+    # The integrity sheet names a defect's stage by «N. title» when the cycle has it, by its code otherwise.
+    stages = [NS(code="goals", position=1, definition=NS(title="=Цели"))]
+    cycle = NS(title=LINK, owner=NS(display_name="@owner"), stages=stages)
     line = NS(document=NS(title=LINK, addressee=NS(display_name="+школа")), registered=None, stage_position=1,
               stage_title="=этап", type_title="-вид", state="черновик", edition=None, approvals=[], signatures=[])
-    defect = NS(stage="=1", message="@сообщение", object_title="-объект")
-    book = load_workbook(io.BytesIO(exports.evidence_xlsx(cycle, [line], [defect])))
+    defects = [NS(stage="=1", message="@сообщение", object_title="-объект"),
+               NS(stage="goals", message=LINK, object_title="+объект")]
+    book = load_workbook(io.BytesIO(exports.evidence_xlsx(cycle, [line], defects)))
     _assert_no_formula(book)
+    checks = [row for row in book["Проверка целостности"].iter_rows(min_row=2, values_only=True)]
+    assert checks == [("'=1", "'@сообщение", "'-объект"), ("1. =Цели", "'" + LINK, "'+объект")]
