@@ -80,6 +80,45 @@ def test_round2_sums_of_parts_are_the_sums_of_the_whole():
     assert row_stats.Round2.combined(iter([])) is None
 
 
+def test_the_signs_let_go_of_each_unit_statistic_once_its_last_sign_has_read_it(monkeypatch):
+    """The combining job's peak was the signs (issue 15 §4): K2's round 2 ran while the per-task sums of every unit
+    were held, K4, K1 and K5 while the score counts were, and the tests' frames were joined with every part still
+    held. The run lets each array go when its last reader has run, with the same tests to the last bit."""
+    from app.analysis.methods import aggregates, data, pipeline, sign_tests
+    from app.analysis.methods.synthetic import generate_region
+    from app.analysis.methods.thresholds import load_thresholds
+
+    region = generate_region(seed=5, n_schools=40, size_range=(8, 90))
+    frame = data.without_task_text(region.results)
+    th = load_thresholds()
+    seen = {}
+
+    def watch(module, name, key, check):
+        real = getattr(module, name)
+
+        def watched(p, *args, **kwargs):
+            seen[key] = check(p)
+            return real(p, *args, **kwargs)
+
+        monkeypatch.setattr(module, name, watched)
+
+    def released(*names):
+        return lambda p: [name for name in names if getattr(p.cache["unit_rows"], name) is not None]
+
+    watch(row_stats, "k2_units", "round 2", released("task_sum", "task_cnt", "task_max", "n_tasks"))
+    watch(sign_tests, "_k4", "K4", lambda p: released("hist", "max_score", "mark_min")(p) + [
+        name for name in ("region_scores", "k2_round") if name in p.cache])
+    watch(sign_tests, "_k1_k5", "K1 and K5", released("term"))
+    years = sorted(frame["year"].unique().tolist())
+    done = pipeline.compute(frame, region.schools, th, boundaries=None, structures=None, years=years)
+    assert seen == {"round 2": [], "K4": [], "K1 and K5": []}, "still held when the next sign ran"
+    assert "unit_rows" not in done.prepared.cache
+    # what the arrays were let go of changes no number: the same tests as the signs computed alone, none let go
+    alone, _sentences = sign_tests.tests_and_sentences(aggregates.prepare(frame), region.schools, th)
+    assert (alone["sign"] == "K2").sum() > 100 and alone["sign"].nunique() == 5
+    assert done.tests.equals(alone) and done.tests.dtypes.equals(alone.dtypes)
+
+
 def test_a_large_kind_is_inserted_in_several_statements_in_the_order_made(world, anl_cycle, db_session,
                                                                           monkeypatch):
     run = AnalysisRun(cycle_id=anl_cycle.id, organisation_id=world["region"].id, years=[2026], status="running",

@@ -48,7 +48,7 @@ def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame 
     # the per-school verdicts of each year with data (signs of that year and the years before it)
     # the tests' sentences are written only for the tests the stored verdicts quote (a few hundred of 65,000)
     tests, sentences = sign_tests.tests_and_sentences(p, schools, limits, boundaries=boundaries,
-                                                      structures=structures)
+                                                      structures=structures, release=True)
     row_stats.release(p)  # the signs were the last to read the units' row statistics
     units = p.units
     judged = [verdicts.compute_verdicts(tests, limits, year=y,

@@ -221,14 +221,25 @@ def mark_boundaries(s: UnitRows, unit_work: np.ndarray, nw: int) -> np.ndarray:
 
 
 KEPT = ("unit_rows", "region_tasks", "region_scores", "k2_round")  # what the signs keep on a Prepared frame
+TASKS = ("task_sum", "task_cnt", "task_max", "n_tasks")  # read by K2's marker and its references (region_tasks)
+SCORES = ("max_score", "hist", "mark_min", "region_scores")  # read by K3: the works' maxima, boundaries and counts
 
 
-def release(p) -> None:
+def release(p, names=None) -> None:
     """Let go of the unit statistics and everything kept from them once the signs are computed (the verdicts, the
     low-result lists and the clusters read none of it): the largest arrays a combining job holds (≈ 0.6 KB a unit,
-    `bench/analysis.py --scale`), no longer held while the rest of the run computes and stores."""
-    for name in KEPT:
-        p.cache.pop(name, None)
+    `bench/analysis.py --scale`), no longer held while the rest of the run computes and stores. `names`: only
+    those — arrays of the unit statistics (then None: asked for again, they fail loudly rather than be recomputed
+    from rows a combining job does not have) and things kept from them (KEPT) —, for a caller that knows their last
+    reader has run (sign_tests.tests_and_sentences, `release=True`)."""
+    if names is None:
+        names = KEPT
+    s = p.cache.get("unit_rows")
+    for name in names:
+        if name in KEPT:
+            p.cache.pop(name, None)
+        elif s is not None:
+            setattr(s, name, None)
 
 
 def _kept(p, name: str, compute):

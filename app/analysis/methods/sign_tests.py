@@ -94,9 +94,14 @@ def _standardised_p(values, work, nw: int, sel) -> tuple[np.ndarray, np.ndarray]
 DETAIL_P = 0.2  # the sentence of a test is written only when it may be quoted (a region has 100,000 tests)
 
 
+UNIT_KEYS = ["year", "procedure", "subject", "grade", "school_id"]
+TEXT = ("procedure", "subject")  # the units' own text columns: the tests keep the units' dtype for them
+
+
 def _frame(u, idx, sign, kind, n, p, statistic, details, p_mid=None):
-    """(tests of the units `idx`, their sentence writer): `details(positions)` writes the sentences of the given
-    positions of idx; the writer gives the sentence of a test only when it may be quoted (p ≤ DETAIL_P)."""
+    """(tests of the units `idx` as columns — {name: array}, joined into one frame by `_joined` —, their sentence
+    writer): `details(positions)` writes the sentences of the given positions of idx; the writer gives the sentence
+    of a test only when it may be quoted (p ≤ DETAIL_P)."""
     p = np.asarray(p, dtype=float)
 
     def write(positions):
@@ -106,15 +111,45 @@ def _frame(u, idx, sign, kind, n, p, statistic, details, p_mid=None):
             text[quoted] = details(positions[quoted])
         return text
 
-    out = u.iloc[idx][["year", "procedure", "subject", "grade", "school_id"]].reset_index(drop=True)
-    out["sign"], out["kind"] = sign, kind
+    # each key column taken by itself (a frame of the units taken row-wise copied all their columns first)
+    out = {name: _unit_values(u, name)[idx] for name in UNIT_KEYS}
+    out["sign"], out["kind"] = _same(len(idx), sign), _same(len(idx), kind)
     out["n"] = np.asarray(n, dtype=np.int64)
     out["p"] = p
     # the mid-p of a discrete test, for Stouffer's sum in the verdicts (tails.binom_midp); a continuous test's own p
     out["p_mid"] = p if p_mid is None else np.where(np.isnan(p_mid), p, np.asarray(p_mid, dtype=float))
     out["statistic"] = np.asarray(statistic, dtype=float)
-    out["detail"] = ""
     return out, write
+
+
+def _same(count: int, text: str) -> np.ndarray:
+    """`count` references to the one string (np.full makes a string object per element)."""
+    out = np.empty(count, dtype=object)
+    out.fill(text)
+    return out
+
+
+def _unit_values(u, name: str) -> np.ndarray:
+    """A units column as a plain array (text as objects: `_joined` gives it back the units' dtype)."""
+    return u[name].to_numpy(dtype=object) if name in TEXT else u[name].to_numpy()
+
+
+def _joined(parts: list[dict], u) -> pd.DataFrame:
+    """The parts' columns as one frame of TEST_COLUMNS, in part order, `detail` empty: joined one column at a time
+    and each part's copy of it let go as it is taken, so the tests are in memory about once (a frame per part and
+    their concatenation held them twice over, the combining job's peak — `bench/analysis.py --scale`)."""
+    total = sum(len(part["p"]) for part in parts)
+    columns = {}
+    for name in TEST_COLUMNS:
+        if name == "detail":
+            columns[name] = pd.Series(_same(total, ""))
+            continue
+        values = np.concatenate([part.pop(name) for part in parts])
+        # the units' text columns in their own dtype; the signs' names and the sentences as pandas infers text, as
+        # when they were assigned to a frame
+        columns[name] = pd.Series(values, dtype=u[name].dtype) if name in TEXT else pd.Series(values, copy=False)
+        del values
+    return pd.DataFrame(columns, copy=False)
 
 
 class Sentences:
@@ -141,16 +176,16 @@ def _num(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
-def _k2(p, u, ok, th) -> pd.DataFrame | None:
-    rs = row_stats.of(p)
-    if not rs.tasks:
-        return None
-    nw = len(p.works)
+def _k2(p, u, ok, th) -> dict | None:
     # the region's success rate of each task of each work, from the units' sums (integer scores: exact in any
     # order), decides the hard and easy tasks; each participant's g against them is round 2 (row_stats)
     tmax, sums, counts = row_stats.region_tasks(p)
+    tasks = tmax.shape[1]
+    if not tasks:
+        return None
+    nw = len(p.works)
     tmax = np.where(counts > 0, tmax, np.nan)
-    declared = work_tasks.declared_maxima(p, rs.tasks)
+    declared = work_tasks.declared_maxima(p, tasks)
     if declared is not None:
         tmax = np.where(np.isnan(declared), tmax, declared)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -511,12 +546,13 @@ def _k1_k5(p, u, ok, schools, th) -> list:
                             int(year_code.max()) + 1, np.ones(len(both), dtype=bool))
         keep = ~np.isnan(gz)
         both, gz, gp = both[keep], gz[keep], gp[keep]
-        k1 = pd.DataFrame({"year": both["year"].to_numpy(), "procedure": "ВПР", "subject": "все предметы",
-                           "grade": np.nan, "school_id": both["school_id"].to_numpy(), "sign": "K1",
-                           "kind": "high_unexplained", "n": both["n"].to_numpy(dtype=np.int64), "p": gp,
-                           "statistic": gz})
-        k1["p_mid"] = k1["p"]
-        k1["detail"] = ""
+        count = len(both)
+        k1 = {"year": both["year"].to_numpy(), "procedure": _same(count, "ВПР"),
+              "subject": _same(count, "все предметы"), "grade": np.full(count, np.nan),
+              "school_id": both["school_id"].to_numpy(), "sign": _same(count, "K1"),
+              "kind": _same(count, "high_unexplained"), "n": both["n"].to_numpy(dtype=np.int64),
+              "p": np.asarray(gp, dtype=float), "p_mid": np.asarray(gp, dtype=float),
+              "statistic": np.asarray(gz, dtype=float)}
         works, dv, de = both["works"].to_numpy(), both["dv"].to_numpy(), both["de"].to_numpy()
 
         def k1_details(positions):  # every K1 test has its sentence (a few thousand: one per school and year)
@@ -577,18 +613,33 @@ def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.Dat
 
 
 def tests_and_sentences(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None,
-                        structures: dict | None = None) -> tuple[pd.DataFrame, Sentences]:
+                        structures: dict | None = None, release: bool = False) -> tuple[pd.DataFrame, Sentences]:
     """unit_tests with `detail` left empty, and the writer of the sentences (Sentences) for the tests a verdict
-    quotes."""
+    quotes. `release`: the signs are the last to read the unit statistics (pipeline.compute): each of their arrays
+    is let go as soon as its last sign has read it (row_stats.release), so the per-task sums, the score counts and
+    the term marks are not all held while the later signs and the tests' frame are made."""
     th = thresholds
     p = prepare(results)
     work_tasks.attach(p, structures)
     row_stats.of(p, th["k3_near_max_level"])
+
+    def done_with(*names):
+        if release:
+            row_stats.release(p, names)
+
     u = p.units
     ok = u["n"].to_numpy() >= th["verdict_min_participants"]
-    parts = [_k2(p, u, ok, th), _k3(p, u, ok, boundaries), *_k4(p, u, ok, th), *_k1_k5(p, u, ok, schools, th)]
-    parts = [(f, write) for f, write in (x for x in parts if x is not None) if len(f)]
+    row_stats.region_tasks(p)  # K2's references: kept, so the per-task sums can go before its round 2
+    done_with(*row_stats.TASKS)
+    parts = [_k2(p, u, ok, th)]
+    done_with("k2_round")
+    parts.append(_k3(p, u, ok, boundaries))
+    done_with(*row_stats.SCORES)
+    parts += _k4(p, u, ok, th)
+    done_with("term")
+    parts += _k1_k5(p, u, ok, schools, th)
+    parts = [(f, write) for f, write in (x for x in parts if x is not None) if len(f["p"])]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in TEST_COLUMNS}), Sentences([])
-    tests = pd.concat([f for f, _write in parts], ignore_index=True)[TEST_COLUMNS]
-    return tests, Sentences([(len(f), write) for f, write in parts])
+    sentences = Sentences([(len(f["p"]), write) for f, write in parts])
+    return _joined([f for f, _write in parts], u), sentences
