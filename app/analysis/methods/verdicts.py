@@ -35,6 +35,7 @@ SIGN_WORDS = {
     ("K3", "heaping"): "скопление результатов на границе отметки",
     ("K4", "lowered"): "отметки за период выше отметок за работу (завышение текущих отметок)",
     ("K4", "raised"): "отметки за работу выше отметок за период",
+    ("K4", "lowered_by_two"): "отметки за период на две и более выше отметок за работу (завышение текущих отметок)",
     ("K5", "cohort_drop"): "высокий результат класса не подтверждён той же когортой через год и другими работами школы",
 }
 # a school compared with itself: its tests of these signs are not independent. K1 (each year's ВПР against that
@@ -46,7 +47,7 @@ YEARS_CORRELATED, SMALLEST_ONLY = "K1", "K5"
 # ρ the correlation of a school's works over the region's schools (tails.betabinom_sf takes the spread of single
 # classes)
 WORKS_CORRELATED = "K4"
-FAR_P = 0.001  # as sign_tests.SPREAD_CUT: a test this far out is not an honest school's
+FAR_P = 0.001  # as sign_tests.SPREAD_P: a test this far out is not an honest school's
 VERDICT_COLUMNS = ["school_id", "year", "verdict", "verdict_label", "signs", "works", "combined_p", "q",
                    "explanation", "evidence"]
 
