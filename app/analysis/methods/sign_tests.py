@@ -582,8 +582,8 @@ def _k1_k5(p, u, ok, schools, th) -> list:
 
 def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None,
                structures: dict | None = None) -> pd.DataFrame:
-    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 twice: lowered, raised), each
-    quotable test (p ≤ DETAIL_P, every K1 test) with its sentence in `detail`.
+    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 three times: lowered, raised,
+    lowered by two marks), each quotable test (p ≤ DETAIL_P, every K1 test) with its sentence in `detail`.
     `structures` (data.load_structures): the works' declared task maxima, used by K2 where known."""
     tests, sentences = tests_and_sentences(results, schools, thresholds, boundaries=boundaries,
                                            structures=structures)

@@ -3,7 +3,8 @@
 For the year Y the school's tests of the years Y − verdict_years + 1 … Y are combined:
 1. per sign: the school's p-values of that sign over its works and years — by Stouffer's method (a weak
    but consistent sign in every work adds up; for the exact binomial test of K3 it sums the mid-p,
-   tails.binom_midp, so a class where nothing happened is not read as strong evidence of honesty) and by
+   tails.binom_midp, so a class where nothing happened is not read as strong evidence of honesty; so for K4's rare
+   «lowered by two marks») and by
    the smallest p × their number (one strong sign in one work is not diluted), the better of the two × 2;
    K1 compares each year's ВПР with that year's exams, so its years are correlated through the school's lasting
    gap: Stouffer's sum has the variance k + k(k − 1)ρ, ρ the correlation of the years over the region's schools;
