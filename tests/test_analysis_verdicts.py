@@ -6,6 +6,7 @@ with class sizes from 8 to 120; the precision/recall table of README («Верд
 printed by test_verdicts_on_planted_regions (pytest -s)."""
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -387,3 +388,22 @@ def test_k4_level_slope_needs_schools_and_moves_a_share_within_bounds():
     moved = _level_adjusted(pi, x, n, level, np.zeros(many, dtype=np.int64), np.ones(many, dtype=bool), 1)
     assert moved[:-1].min() < 0.2 < moved[:-1].max()  # the slope is fitted
     assert abs(logit(moved[-1]) - logit(0.2)) <= LEVEL_SHIFT + 1e-9
+
+
+def test_the_sentences_agree_with_their_numbers(th):
+    """«из 21 участника», «из 5 работ», «ещё в 1 работе»: every count in the tests' sentences and the verdicts'
+    explanations takes the noun's form for its number (they said «из 21 участников», «ещё в 1 работах»)."""
+    from app.core.russian import plural_form
+
+    region = _region(23, planted={"heaping": 3, "inflated_marks": 3, "hard_better": 3}, size_range=(8, 40))
+    tests, verdicts = _judge(region, th)
+    text = " ".join(tests["detail"].tolist() + verdicts["explanation"].tolist())
+    forms = {"участник": ("участника", "участников", "участников"), "работ": ("работы", "работ", "работ")}
+    checked = 0
+    for number, noun in re.findall(r"(?:из|для) (\d+) (участник\w*|работ\w*)", text):
+        stem = "участник" if noun.startswith("участник") else "работ"
+        assert noun == plural_form(int(number), forms[stem]), f"«{number} {noun}»"
+        checked += 1
+    for number, noun in re.findall(r"ещё в (\d+) (работ\w*)", text):
+        assert noun == plural_form(int(number), ("работе", "работах", "работах")), f"«ещё в {number} {noun}»"
+    assert checked > 20 and any(n.endswith(("1", "21")) for n in re.findall(r"из (\d+) участника", text))

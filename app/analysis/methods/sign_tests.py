@@ -41,10 +41,14 @@ from app.analysis.methods import row_stats, stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.objectivity import _boundaries
 from app.analysis.methods.tails import betabinom_sf, binom_midp, binom_sf, normal_sf, student_sf
+from app.core.russian import plural
 
 TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "p_mid", "statistic",
                 "detail"]
 MAD = 1.4826  # MAD × this estimates the standard deviation of a normal sample
+# genitive after «из 21 …», «для 5 …»: (one, a few, many)
+PARTICIPANTS_OF = ("участника", "участников", "участников")
+WORKS_OF = ("работы", "работ", "работ")
 
 
 def _robust(values: np.ndarray) -> tuple[float, float]:
@@ -144,6 +148,11 @@ def _num(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
+def _share(percent: float) -> str:
+    """A percentage in whole numbers, below 1 % to a tenth: a rare count's expected 0.4 % is not «0 %»."""
+    return _num(percent, 0 if percent >= 0.95 else 1)
+
+
 def _k2(p, u, ok, th) -> pd.DataFrame | None:
     rs = row_stats.of(p)
     if not rs.tasks:
@@ -169,7 +178,8 @@ def _k2(p, u, ok, th) -> pd.DataFrame | None:
     pv = student_sf(z[idx], df[idx])
     details = lambda sel: [f"по трудным заданиям школа выше своего ожидаемого уровня, по лёгким — ниже: разность "  # noqa: E731
                f"{_num(100 * mean_g[i])} п. п. при {_num(100 * (mean_g[i] - resid[i]))} п. п. у школ того же "
-               f"уровня (отклонение {_num(z[i], 2)} ст. откл. для {int(cnt[i])} участников)" for i in idx[sel]]
+               f"уровня (отклонение {_num(z[i], 2)} ст. откл. для {plural(int(cnt[i]), PARTICIPANTS_OF)})"
+               for i in idx[sel]]
     return _frame(u, idx, "K2", "hard_better", cnt[idx], pv, z[idx], details)
 
 
@@ -219,8 +229,8 @@ def _k3(p, u, ok, boundaries):
     pi = expected[idx] / window_sum[idx]
     pv = binom_sf(at_sum[idx], window_sum[idx], pi)
     mid = binom_midp(at_sum[idx], window_sum[idx], pi, sf=pv)
-    details = lambda sel: [f"ровно на границах отметок {int(at_sum[i])} из {int(window_sum[i])} работ с баллами от "  # noqa: E731
-               f"двух ниже "
+    details = lambda sel: [f"ровно на границах отметок {int(at_sum[i])} из "  # noqa: E731
+               f"{plural(int(window_sum[i]), WORKS_OF)} с баллами от двух ниже "
                f"границы до одного выше (ожидалось около {_num(expected[i], 1)} по доле в регионе); больше всего — "
                f"на границе «{int(best[i, 0])}» (первичный балл {int(best[i, 1])})" for i in idx[sel]]
     return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details, mid)
@@ -346,8 +356,8 @@ def _k4(p, u, ok, th) -> list:
                if kind == "lowered_by_two" else None)
 
         def details(sel, hits=hits, word=word, pi=pi, idx=idx):
-            return [f"отметку за период {word} {int(hits[i])} из {int(n_term[i])} участников "
-                    f"({_num(100 * hits[i] / n_term[i], 0)} %) при ожидаемых {_num(100 * pi[i], 0)} % — доле по "
+            return [f"отметку за период {word} {int(hits[i])} из {plural(int(n_term[i]), PARTICIPANTS_OF)} "
+                    f"({_num(100 * hits[i] / n_term[i], 0)} %) при ожидаемых {_share(100 * pi[i])} % — доле по "
                     "региону у участников с теми же отметками за работу (без школ, где таких расхождений намного "
                     "больше)" for i in idx[sel]]
 
@@ -535,7 +545,8 @@ def _k1_k5(p, u, ok, schools, th) -> list:
         works, dv, de = both["works"].to_numpy(), both["dv"].to_numpy(), both["de"].to_numpy()
 
         def k1_details(positions):  # every K1 test has its sentence (a few thousand: one per school and year)
-            return [f"средний процент выполнения {int(works[i])} работ ВПР на {_num(abs(dv[i]))} п. п. "
+            return [f"средний процент выполнения {plural(int(works[i]), WORKS_OF)} ВПР на {_num(abs(dv[i]))} "
+                    "п. п. "
                     f"{'выше' if dv[i] >= 0 else 'ниже'} медианной школы региона, ОГЭ/ЕГЭ — на {_num(abs(de[i]))} "
                     f"п. п. {'выше' if de[i] >= 0 else 'ниже'}: разрыв необычен для школ региона "
                     f"({_num(gz[i], 2)} ст. откл.)" for i in positions]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from app.analysis.methods.fdr import benjamini_hochberg
 from app.analysis.methods.tails import normal_isf, normal_sf
+from app.core.russian import plural
 
 FLAGGED, WATCH, CLEAR = "flagged", "watch", "clear"
 VERDICTS = {FLAGGED: "признаки необъективности выявлены", WATCH: "есть отдельные признаки (наблюдение)",
@@ -279,7 +280,8 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
             words = SIGN_WORDS.get((sign, kind), sign)
             parts.append(f"{sign} — {words}: " + "; ".join(
                 f"{i['work']} ({i['detail']})" if i["detail"] else i["work"] for i in items)
-                + (f"; ещё в {more} работах" if more > 0 else "") + f"; {chance(sp)}")
+                + (f"; ещё в {plural(more, ('работе', 'работах', 'работах'))}" if more > 0 else "")
+                + f"; {chance(sp)}")
             evidence.append({"sign": sign, "kind": kind, "words": words, "p": float(sp), "chance": chance(sp),
                              "works": items})
         explanation = "" if v == CLEAR or not explain else (
