@@ -8,8 +8,7 @@ of per-unit counts and sums, so the methods read the rows only through the stati
                                         maximum, the score histogram, the lowest score with each mark, per task
                                         the sum, count and highest score, per assessment mark the rows with a
                                         term mark and how many were lowered / raised / lowered by two marks or
-                                        more — a few hundred numbers a
-                                        unit, however many rows it has
+                                        more — a few hundred numbers a unit, however many rows it has
     round 2  k2_sums(...)               per participant K2's g (success on the region's hard tasks minus on its
                                         easy ones, which round 1 decides) summed per unit and per (unit, total
                                         score): what the region's expected g at each score and each school's

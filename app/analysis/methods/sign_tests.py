@@ -14,10 +14,9 @@ The null of every test is "an honest school of this many participants", never a 
   ("понизили") / higher ("повысили") than the term mark, and lower by two marks or more ("понизили на две
   отметки и более": an honest school's lenient habit moves a few pupils across one boundary, a school that adds a
   mark to a share of its pupils puts some of those already a mark above two above) — a beta-binomial tail with
-  the region's share for
-  participants with the same assessment marks in schools of the same level (_level_adjusted) and ρ, honest
-  schools' spread of marking habits, both from the schools not far above their expected count (honest_marking;
-  ρ = 0: the exact binomial);
+  the region's share for participants with the same assessment marks in schools of the same level
+  (_level_adjusted) and ρ, honest schools' spread of marking habits, both from the schools not far above their
+  expected count (honest_marking; ρ = 0: the exact binomial);
 - K1 (high results not confirmed by exams) and K5 (a high result not confirmed by the same cohort a year
   later): each work's deviation from the region's median school, with its sampling variance s²/n. K1: the
   school's mean deviation over its ВПР works of the year minus the mean over its ОГЭ/ЕГЭ works; K5: a ВПР
@@ -242,8 +241,8 @@ SPREAD_STEPS = 10  # at most; the units left out settle in two or three
 
 def _chances(term, work, kept, nw: int, column: int) -> np.ndarray:
     """Per unit: the region's share of `column` (1 lowered, 2 raised, 3 lowered by two marks or more) per assessment
-    mark among the `kept` units'
-    participants, averaged over the unit's own participants (NaN for a unit without term marks)."""
+    mark among the `kept` units' participants, averaged over the unit's own participants (NaN for a unit without
+    term marks)."""
     marks = row_stats.MARKS
     cell = (work[:, None] * marks + np.arange(marks)[None, :])[kept].ravel()
     with np.errstate(divide="ignore", invalid="ignore"):
