@@ -6,6 +6,7 @@ with class sizes from 8 to 120; the precision/recall table of README («Верд
 printed by test_verdicts_on_planted_regions (pytest -s)."""
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -225,15 +226,18 @@ def test_honest_marking_habits_name_no_school(th, keeper):
     assert named == 0
 
 
-def _marks_from_what_pupils_know(region, rng, inflating=(), share=0.4):
+def _marks_from_what_pupils_know(region, rng, inflating=(), share=0.4, habit=0.0):
     """Term marks as a teacher gives them: from what the pupil knows — the class's mean percent plus half the
     pupil's own distance from it (the work measures it with error), a little noise — cut at the work's own mark
-    boundaries; the `inflating` schools raise a `share` of their pupils' term marks a step."""
+    boundaries; each school marks with its own honest habit (a shift of what the pupil knows, sd `habit`, kept in
+    all its works); the `inflating` schools raise a `share` of their pupils' term marks a step."""
     res = region.results
     pct = (res["primary_score"] / res["max_score"]).to_numpy()
     keys = [res[k] for k in ("year", "procedure", "subject", "grade", "school_id")]
     mean = pd.Series(pct).groupby(keys).transform("mean").to_numpy()
-    known = mean + 0.5 * (pct - mean) + rng.normal(0, 0.03, len(res))
+    school = res["school_id"].to_numpy()
+    leniency = dict(zip(np.unique(school).tolist(), rng.normal(0, habit, len(np.unique(school)))))
+    known = mean + 0.5 * (pct - mean) + rng.normal(0, 0.03, len(res)) + np.vectorize(leniency.get)(school)
     work = res.groupby(["year", "procedure", "subject", "grade"]).ngroup().to_numpy()
     mark = res["mark"].to_numpy()
     term = np.full(len(res), 2.0)
@@ -263,6 +267,31 @@ def test_term_marks_that_follow_what_pupils_know_name_no_strong_school_and_infla
         planted += len(inflating)
     assert named <= 1, f"{named} honest schools named"
     assert found >= planted - 1, f"{found} of {planted} inflating schools found"
+
+
+def test_term_marks_raised_a_step_over_honest_habits_are_found_by_the_two_mark_gaps(th):
+    """Honest schools mark with habits of their own (a school's shift, kept in all its works): a school raising a
+    quarter of its term marks a step is then only a few habits out in the share «понизили», which alone found 1 of
+    these 9 and named 6 honest schools (bench/verdict_oos.py: 4 of 12 in regions of 60–120). A mark added on top of
+    a pupil's honest term mark puts those already a mark above the work two marks above, where an honest habit moves
+    a pupil across one boundary: with K4 «понизили на две отметки и более» 8 of 9 are found and none named."""
+    named = found = planted = 0
+    for seed in (43, 44, 45):
+        region = _region(seed, planted={}, size_range=(40, 90))
+        rng = np.random.default_rng(seed)
+        inflating = rng.choice(region.schools["id"].to_numpy(), size=3, replace=False).tolist()
+        _marks_from_what_pupils_know(region, rng, inflating, share=0.25, habit=0.035)
+        tests, verdicts = _judge(region, th)
+        flagged = set(verdicts.loc[verdicts["verdict"] == FLAGGED, "school_id"])
+        named += len(flagged - set(inflating))
+        found += len(flagged & set(inflating))
+        planted += len(inflating)
+    print(f"named {named}, found {found} of {planted}")
+    assert named <= 1, f"{named} honest schools named"
+    assert found >= planted - 1, f"{found} of {planted} inflating schools found"
+    gap = verdicts[verdicts["school_id"].isin(inflating)]["evidence"].explode().dropna()
+    assert any(e["kind"] == "lowered_by_two" and "понизили на две отметки и более" in e["works"][0]["detail"]
+               for e in gap)
 
 
 @pytest.mark.parametrize("anomaly", OBJECTIVITY)
@@ -359,3 +388,22 @@ def test_k4_level_slope_needs_schools_and_moves_a_share_within_bounds():
     moved = _level_adjusted(pi, x, n, level, np.zeros(many, dtype=np.int64), np.ones(many, dtype=bool), 1)
     assert moved[:-1].min() < 0.2 < moved[:-1].max()  # the slope is fitted
     assert abs(logit(moved[-1]) - logit(0.2)) <= LEVEL_SHIFT + 1e-9
+
+
+def test_the_sentences_agree_with_their_numbers(th):
+    """«из 21 участника», «из 5 работ», «ещё в 1 работе»: every count in the tests' sentences and the verdicts'
+    explanations takes the noun's form for its number (they said «из 21 участников», «ещё в 1 работах»)."""
+    from app.core.russian import plural_form
+
+    region = _region(23, planted={"heaping": 3, "inflated_marks": 3, "hard_better": 3}, size_range=(8, 40))
+    tests, verdicts = _judge(region, th)
+    text = " ".join(tests["detail"].tolist() + verdicts["explanation"].tolist())
+    forms = {"участник": ("участника", "участников", "участников"), "работ": ("работы", "работ", "работ")}
+    checked = 0
+    for number, noun in re.findall(r"(?:из|для) (\d+) (участник\w*|работ\w*)", text):
+        stem = "участник" if noun.startswith("участник") else "работ"
+        assert noun == plural_form(int(number), forms[stem]), f"«{number} {noun}»"
+        checked += 1
+    for number, noun in re.findall(r"ещё в (\d+) (работ\w*)", text):
+        assert noun == plural_form(int(number), ("работе", "работах", "работах")), f"«ещё в {number} {noun}»"
+    assert checked > 20 and any(n.endswith(("1", "21")) for n in re.findall(r"из (\d+) участника", text))

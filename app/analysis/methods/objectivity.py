@@ -17,6 +17,9 @@ from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.stats import pct
 from app.analysis.methods import row_stats
 from app.analysis.methods.tasks import task_block as _task_block, task_columns  # noqa: F401 (their old home)
+from app.core.russian import plural
+
+PARTICIPANTS_OF = ("участника", "участников", "участников")  # genitive: «лишь у 21 участника»
 
 UNIT = ["year", "procedure", "school_id", "subject", "grade"]
 MARKER_COLUMNS = UNIT + ["sign", "kind", "statistic", "threshold", "detail"]
@@ -216,7 +219,8 @@ def _k2(p, u, ok, th, nc_rows, marker_rows):
     no_tasks = ok & (n_tasks < th["min_participants"])
     nc_rows.append(_rows(u, no_tasks, sign="K2", reason=lambda idx: [
         "нет баллов по заданиям (поэлементных результатов)" if n_tasks[i] == 0 else
-        f"баллы по заданиям есть лишь у {n_tasks[i]} участников (меньше {th['min_participants']})" for i in idx]))
+        f"баллы по заданиям есть лишь у {plural(int(n_tasks[i]), PARTICIPANTS_OF)} "
+        f"(меньше {th['min_participants']})" for i in idx]))
     nc_rows.append(_rows(u, ok & ~no_tasks & no_groups, sign="K2", reason=(
         f"в работе по региону нет лёгких (выполнение ≥ {pct(th['k2_easy'])}) или трудных "
         f"(≤ {pct(th['k2_hard'])}) заданий")))
@@ -310,7 +314,8 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
             ratio = np.where(nb > 0, at / np.where(nb > 0, nb, 1), np.inf)
         idx = np.flatnonzero(flag)
         _emit(markers, u, idx, "K3", f"heaping_{m}", ratio[idx], th["k3_heap_ratio"], [
-            f"Скопление на границе отметки «{m}» (первичный балл {int(ci[i])}): {int(at[i])} работ против "
+            f"Скопление на границе отметки «{m}» (первичный балл {int(ci[i])}): "
+            f"{plural(int(at[i]), ('работа', 'работы', 'работ'))} против "
             f"{int(below[i])} и {int(above[i])} с баллами {int(ci[i]) - 1} и {int(ci[i]) + 1} — в "
             f"{ratio[i]:.1f} раза больше среднего соседних (порог {th['k3_heap_ratio']:.1f}, "
             f"не менее {th['k3_heap_min_count']} работ)." for i in idx])
@@ -353,12 +358,13 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
         idx = np.flatnonzero(k4ok & (values >= limit))
         word = "понизили" if kind == "lowered" else "повысили"
         _emit(markers, u, idx, "K4", kind, values[idx], limit, [
-            f"Из {int(n_term[i])} участников отметку за период понизили {100 * lowered[i]:.0f} %, подтвердили "
+            f"Из {plural(int(n_term[i]), PARTICIPANTS_OF)} отметку за период понизили {100 * lowered[i]:.0f} %, "
+            "подтвердили "
             f"{100 * same[i]:.0f} %, повысили {100 * raised[i]:.0f} %; доля «{word}» не ниже {100 * limit:.0f} % — "
             f"{text}." for i in idx])
     nc.append(_rows(u, ok & (n_term < minp), sign="K4", reason=lambda idx: [
         "нет отметок за период (четверть, полугодие)" if n_term[i] == 0 else
-        f"отметки за период есть лишь у {n_term[i]} участников (меньше {minp})" for i in idx]))
+        f"отметки за период есть лишь у {plural(int(n_term[i]), PARTICIPANTS_OF)} (меньше {minp})" for i in idx]))
 
     # K5: the same cohort (grade g+1) the next year
     years_present = set(u["year"].unique().tolist())

@@ -7,8 +7,8 @@ of per-unit counts and sums, so the methods read the rows only through the stati
     round 1  summarise(p, near_level)   per unit (p.units' order): rows, near-maximal rows, the highest
                                         maximum, the score histogram, the lowest score with each mark, per task
                                         the sum, count and highest score, per assessment mark the rows with a
-                                        term mark and how many were lowered / raised — a few hundred numbers a
-                                        unit, however many rows it has
+                                        term mark and how many were lowered / raised / lowered by two marks or
+                                        more — a few hundred numbers a unit, however many rows it has
     round 2  k2_sums(...)               per participant K2's g (success on the region's hard tasks minus on its
                                         easy ones, which round 1 decides) summed per unit and per (unit, total
                                         score): what the region's expected g at each score and each school's
@@ -27,6 +27,7 @@ import numpy as np
 from app.analysis.methods.tasks import task_block
 
 MARKS = 10  # assessment marks 0..9 (clipped) for the K4 cells
+TERM_COLUMNS = 4  # per assessment mark: rows with both marks, lowered, raised, lowered by two marks or more
 
 
 @dataclass
@@ -40,7 +41,8 @@ class UnitRows:
     task_cnt: np.ndarray    # (nu, T) rows with a score for the task
     task_max: np.ndarray    # (nu, T) highest score for the task, −1 when none
     n_tasks: np.ndarray     # (nu,) rows with at least one task score
-    term: np.ndarray        # (nu, 3, MARKS) per assessment mark: rows with both marks, lowered, raised
+    term: np.ndarray        # (nu, 4, MARKS) per assessment mark: rows with both marks, lowered, raised, and
+                            # lowered by two marks or more (among the lowered)
     near_level: float | None = None
 
     @property
@@ -72,7 +74,7 @@ def summarise(p, near_level: float | None) -> UnitRows:
         return UnitRows(rows=rows, near=near, max_score=np.zeros(0), hist=np.zeros((0, 1), dtype=np.int32),
                         mark_min=np.zeros((0, 3)), task_sum=np.zeros((0, len(block))),
                         task_cnt=np.zeros((0, len(block))), task_max=np.zeros((0, len(block))),
-                        n_tasks=np.zeros(0, dtype=np.int64), term=np.zeros((0, 3, MARKS), dtype=np.int32),
+                        n_tasks=np.zeros(0, dtype=np.int64), term=np.zeros((0, TERM_COLUMNS, MARKS), dtype=np.int32),
                         near_level=near_level)
     order, starts = p.unit_order()
 
@@ -115,14 +117,14 @@ def summarise(p, near_level: float | None) -> UnitRows:
         n_tasks = np.add.reduceat(has_any, starts, dtype=np.int64) if tasks else np.zeros(nu, dtype=np.int64)
     both = ~np.isnan(p.mark) & ~np.isnan(p.term)
     mark, term_mark = p.mark[both], p.term[both]
-    # one integer bincount over (unit, assessment mark, same / lowered / raised) of the rows with both marks,
-    # not three weighted ones over all rows: counts, so the same numbers
-    key = ((unit[both] * MARKS + mark.astype(np.int64).clip(0, MARKS - 1)) * 3
-           + (mark < term_mark) + 2 * (mark > term_mark))
-    cells = np.bincount(key, minlength=nu * MARKS * 3).reshape(nu, MARKS, 3)
-    term = np.empty((nu, 3, MARKS), dtype=np.int32)
+    # one integer bincount over (unit, assessment mark, same / lowered by one / raised / lowered by two or more) of
+    # the rows with both marks, not weighted ones over all rows: counts, so the same numbers
+    key = ((unit[both] * MARKS + mark.astype(np.int64).clip(0, MARKS - 1)) * 4
+           + (mark < term_mark) + 2 * (mark > term_mark) + 2 * (mark + 2 <= term_mark))
+    cells = np.bincount(key, minlength=nu * MARKS * 4).reshape(nu, MARKS, 4)
+    term = np.empty((nu, TERM_COLUMNS, MARKS), dtype=np.int32)
     term[:, 0] = cells.sum(axis=2)
-    term[:, 1], term[:, 2] = cells[:, :, 1], cells[:, :, 2]
+    term[:, 1], term[:, 2], term[:, 3] = cells[:, :, 1] + cells[:, :, 3], cells[:, :, 2], cells[:, :, 3]
     return UnitRows(rows=rows, near=near, max_score=max_score, hist=hist, mark_min=mark_min, task_sum=task_sum,
                     task_cnt=task_cnt, task_max=task_max, n_tasks=n_tasks, term=term, near_level=near_level)
 

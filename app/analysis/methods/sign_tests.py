@@ -11,10 +11,12 @@ The null of every test is "an honest school of this many participants", never a 
   on c — an exact binomial tail with the region's own share on c for that work, the boundaries of «3»,
   «4» and «5» pooled;
 - K4 (term marks vs. the assessment mark): the number of participants whose assessment mark is lower
-  ("понизили") / higher ("повысили") than the term mark — a beta-binomial tail with the region's share for
-  participants with the same assessment marks in schools of the same level (_level_adjusted) and ρ, honest
-  schools' spread of marking habits, both from the schools not far above their expected count (honest_marking;
-  ρ = 0: the exact binomial);
+  ("понизили") / higher ("повысили") than the term mark, and lower by two marks or more ("понизили на две
+  отметки и более": an honest school's lenient habit moves a few pupils across one boundary, a school that adds a
+  mark to a share of its pupils puts some of those already a mark above two above) — a beta-binomial tail with
+  the region's share for participants with the same assessment marks in schools of the same level
+  (_level_adjusted) and ρ, honest schools' spread of marking habits, both from the schools not far above their
+  expected count (honest_marking; ρ = 0: the exact binomial);
 - K1 (high results not confirmed by exams) and K5 (a high result not confirmed by the same cohort a year
   later): each work's deviation from the region's median school, with its sampling variance s²/n. K1: the
   school's mean deviation over its ВПР works of the year minus the mean over its ОГЭ/ЕГЭ works; K5: a ВПР
@@ -38,10 +40,14 @@ from app.analysis.methods import row_stats, stats, work_tasks
 from app.analysis.methods.aggregates import EXAMS, prepare
 from app.analysis.methods.objectivity import _boundaries
 from app.analysis.methods.tails import betabinom_sf, binom_midp, binom_sf, normal_sf, student_sf
+from app.core.russian import plural
 
 TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "p_mid", "statistic",
                 "detail"]
 MAD = 1.4826  # MAD × this estimates the standard deviation of a normal sample
+# genitive after «из 21 …», «для 5 …»: (one, a few, many)
+PARTICIPANTS_OF = ("участника", "участников", "участников")
+WORKS_OF = ("работы", "работ", "работ")
 
 
 def _robust(values: np.ndarray) -> tuple[float, float]:
@@ -176,6 +182,11 @@ def _num(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
+def _share(percent: float) -> str:
+    """A percentage in whole numbers, below 1 % to a tenth: a rare count's expected 0.4 % is not «0 %»."""
+    return _num(percent, 0 if percent >= 0.95 else 1)
+
+
 def _k2(p, u, ok, th) -> dict | None:
     # the region's success rate of each task of each work, from the units' sums (integer scores: exact in any
     # order), decides the hard and easy tasks; each participant's g against them is round 2 (row_stats)
@@ -201,7 +212,8 @@ def _k2(p, u, ok, th) -> dict | None:
     pv = student_sf(z[idx], df[idx])
     details = lambda sel: [f"по трудным заданиям школа выше своего ожидаемого уровня, по лёгким — ниже: разность "  # noqa: E731
                f"{_num(100 * mean_g[i])} п. п. при {_num(100 * (mean_g[i] - resid[i]))} п. п. у школ того же "
-               f"уровня (отклонение {_num(z[i], 2)} ст. откл. для {int(cnt[i])} участников)" for i in idx[sel]]
+               f"уровня (отклонение {_num(z[i], 2)} ст. откл. для {plural(int(cnt[i]), PARTICIPANTS_OF)})"
+               for i in idx[sel]]
     return _frame(u, idx, "K2", "hard_better", cnt[idx], pv, z[idx], details)
 
 
@@ -251,20 +263,21 @@ def _k3(p, u, ok, boundaries):
     pi = expected[idx] / window_sum[idx]
     pv = binom_sf(at_sum[idx], window_sum[idx], pi)
     mid = binom_midp(at_sum[idx], window_sum[idx], pi, sf=pv)
-    details = lambda sel: [f"ровно на границах отметок {int(at_sum[i])} из {int(window_sum[i])} работ с баллами от "  # noqa: E731
-               f"двух ниже "
+    details = lambda sel: [f"ровно на границах отметок {int(at_sum[i])} из "  # noqa: E731
+               f"{plural(int(window_sum[i]), WORKS_OF)} с баллами от двух ниже "
                f"границы до одного выше (ожидалось около {_num(expected[i], 1)} по доле в регионе); больше всего — "
                f"на границе «{int(best[i, 0])}» (первичный балл {int(best[i, 1])})" for i in idx[sel]]
     return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details, mid)
 
 
-SPREAD_CUT = 3.09  # a unit this many sd above its expected count (one-sided p ≈ 0.001) is not an honest reference
+SPREAD_P = 0.001  # a unit whose count is this unlikely at the current π and ρ is not an honest reference
 SPREAD_STEPS = 10  # at most; the units left out settle in two or three
 
 
 def _chances(term, work, kept, nw: int, column: int) -> np.ndarray:
-    """Per unit: the region's share of `column` (1 lowered, 2 raised) per assessment mark among the `kept` units'
-    participants, averaged over the unit's own participants (NaN for a unit without term marks)."""
+    """Per unit: the region's share of `column` (1 lowered, 2 raised, 3 lowered by two marks or more) per assessment
+    mark among the `kept` units' participants, averaged over the unit's own participants (NaN for a unit without
+    term marks)."""
     marks = row_stats.MARKS
     cell = (work[:, None] * marks + np.arange(marks)[None, :])[kept].ravel()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -315,41 +328,49 @@ def _marking_rho(x, n, pi, work, kept, nw: int) -> np.ndarray:
         return np.where(base > 0, np.maximum(excess / base, 0.0), 0.0)
 
 
+KINDS = (("lowered", 1), ("raised", 2), ("lowered_by_two", 3))  # K4's kinds and their column of row_stats' term
+K4_WORDS = {"lowered": "понизили", "raised": "повысили", "lowered_by_two": "понизили на две отметки и более"}
+
+
 def honest_marking(term, work, sel, nw: int, level=None):
-    """K4's reference, from the region's honest schools: (π lowered, π raised per unit; ρ lowered, ρ raised per
-    work). π is the region's share per assessment mark averaged over the unit's participants; ρ the intra-school
+    """K4's reference, from the region's honest schools: a list of (π per unit, ρ per work), one per kind of KINDS.
+    π is the region's share per assessment mark averaged over the unit's participants; ρ the intra-school
     correlation of the count — honest schools differ in their own marking habits, so the count is beta-binomial,
     Var = nπ(1 − π)(1 + (n − 1)ρ), not binomial. Both from the units not far above their expected count in either
-    direction (SPREAD_CUT sd at the current π and ρ): a few schools that inflate their marks would otherwise raise
-    the region's share and, with their counts far from it, ρ; re-estimated until the units left out settle."""
-    x = (term[:, 1].sum(axis=1).astype(float), term[:, 2].sum(axis=1).astype(float))
+    direction (the tail of their count at the current π and ρ ≤ SPREAD_P): a few schools that inflate their marks
+    would otherwise raise the region's share and, with their counts far from it, ρ; re-estimated until the units
+    left out settle. The exact tail, not a number of standard deviations: a count of rare events (lowered by two
+    marks: an expected count below one) is one or two sd above its expectation with a single event, and cutting
+    there took every unit with an event out until the region's share was 0 and any single event "impossible"."""
+    columns = [column for _kind, column in KINDS]
+    x = [term[:, column].sum(axis=1).astype(float) for column in columns]
     n = term[:, 0].sum(axis=1).astype(float)
+    kinds = range(len(columns))
     kept = sel.copy()
     for step in range(SPREAD_STEPS):
-        pi = [_chances(term, work, kept, nw, column) for column in (1, 2)]
+        pi = [_chances(term, work, kept, nw, column) for column in columns]
         if level is not None:
-            pi = [_level_adjusted(pi[k], x[k], n, level, work, kept, nw) for k in (0, 1)]
+            pi = [_level_adjusted(pi[k], x[k], n, level, work, kept, nw) for k in kinds]
         # the first cut at the binomial's spread: ρ of all units, the inflating ones among them, would be wide
         # enough to keep them (a fixed point with ρ ≈ 0.3 in a region of four such schools)
         rho = [_marking_rho(x[k], n, pi[k], work, kept & ~np.isnan(pi[k]), nw) if step else np.zeros(nw)
-               for k in (0, 1)]
+               for k in kinds]
         far = np.zeros(len(n), dtype=bool)
-        for k in (0, 1):
+        for k in kinds:
             with np.errstate(invalid="ignore"):
-                scale = np.sqrt(n * pi[k] * (1.0 - pi[k]) * (1.0 + (n - 1.0) * rho[k][work]))
-                far |= (x[k] - n * pi[k]) > SPREAD_CUT * np.where(scale > 0, scale, np.inf)
+                above = np.flatnonzero(sel & (x[k] > n * pi[k]))
+            far[above[betabinom_sf(x[k][above], n[above], pi[k][above], rho[k][work[above]]) <= SPREAD_P]] = True
         settled = sel & ~far
         if step and (settled == kept).all():
             break
         kept = settled
-    return pi[0], pi[1], rho[0], rho[1]
+    return list(zip(pi, rho))
 
 
 def _k4(p, u, ok, th) -> list:
     nu = len(u)
     term = row_stats.of(p).term
     n_term = term[:, 0].sum(axis=1).astype(float)
-    lowered, raised = term[:, 1].sum(axis=1).astype(float), term[:, 2].sum(axis=1).astype(float)
     sel = ok & (n_term >= th["verdict_min_participants"])
     out = []
     # a participant with «5» cannot be marked lower, one with «2» higher: the region's share is taken per
@@ -357,23 +378,26 @@ def _k4(p, u, ok, th) -> list:
     # has the larger variance, so the tail is not understated); the tail is the beta-binomial's with the region's
     # ρ (honest_marking)
     work = u["work"].to_numpy() if nu else np.zeros(0, dtype=np.int64)
-    pi_lowered, pi_raised, rho_lowered, rho_raised = honest_marking(term, work, sel, len(p.works),
-                                                                    level=u["mean_percent"].to_numpy(dtype=float))
-    for kind, hits, pi, rho in (("lowered", lowered, pi_lowered, rho_lowered),
-                                ("raised", raised, pi_raised, rho_raised)):
-        word = "понизили" if kind == "lowered" else "повысили"
+    reference = honest_marking(term, work, sel, len(p.works), level=u["mean_percent"].to_numpy(dtype=float))
+    for (kind, column), (pi, rho) in zip(KINDS, reference):
+        hits = term[:, column].sum(axis=1).astype(float)
+        word = K4_WORDS[kind]
         idx = np.flatnonzero(sel & ~np.isnan(pi))
         pv = betabinom_sf(hits[idx], n_term[idx], pi[idx], rho[work[idx]])
+        # a rare count (lowered by two marks: most classes have none, p = 1) goes into Stouffer's sum by its mid-p, as
+        # K3's: a class with no such pupil is weak evidence of honesty, not z ≈ −8 against every other work
+        mid = (0.5 * (pv + betabinom_sf(hits[idx] + 1, n_term[idx], pi[idx], rho[work[idx]]))
+               if kind == "lowered_by_two" else None)
 
         def details(sel, hits=hits, word=word, pi=pi, idx=idx):
-            return [f"отметку за период {word} {int(hits[i])} из {int(n_term[i])} участников "
-                    f"({_num(100 * hits[i] / n_term[i], 0)} %) при ожидаемых {_num(100 * pi[i], 0)} % — доле по "
+            return [f"отметку за период {word} {int(hits[i])} из {plural(int(n_term[i]), PARTICIPANTS_OF)} "
+                    f"({_num(100 * hits[i] / n_term[i], 0)} %) при ожидаемых {_share(100 * pi[i])} % — доле по "
                     "региону у участников с теми же отметками за работу (без школ, где таких расхождений намного "
                     "больше)" for i in idx[sel]]
 
         # no mid-p for K4 (p_mid = p): with it the spread of honest schools' habits named honest schools of 60–120
         # (K4 finds every planted school without it)
-        out.append(_frame(u, idx, "K4", kind, n_term[idx], pv, hits[idx] / n_term[idx], details))
+        out.append(_frame(u, idx, "K4", kind, n_term[idx], pv, hits[idx] / n_term[idx], details, p_mid=mid))
     return out
 
 
@@ -556,7 +580,8 @@ def _k1_k5(p, u, ok, schools, th) -> list:
         works, dv, de = both["works"].to_numpy(), both["dv"].to_numpy(), both["de"].to_numpy()
 
         def k1_details(positions):  # every K1 test has its sentence (a few thousand: one per school and year)
-            return [f"средний процент выполнения {int(works[i])} работ ВПР на {_num(abs(dv[i]))} п. п. "
+            return [f"средний процент выполнения {plural(int(works[i]), WORKS_OF)} ВПР на {_num(abs(dv[i]))} "
+                    "п. п. "
                     f"{'выше' if dv[i] >= 0 else 'ниже'} медианной школы региона, ОГЭ/ЕГЭ — на {_num(abs(de[i]))} "
                     f"п. п. {'выше' if de[i] >= 0 else 'ниже'}: разрыв необычен для школ региона "
                     f"({_num(gz[i], 2)} ст. откл.)" for i in positions]
@@ -603,8 +628,8 @@ def _k1_k5(p, u, ok, schools, th) -> list:
 
 def unit_tests(results, schools: pd.DataFrame, thresholds, *, boundaries: pd.DataFrame | None = None,
                structures: dict | None = None) -> pd.DataFrame:
-    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 twice: lowered, raised), each
-    quotable test (p ≤ DETAIL_P, every K1 test) with its sentence in `detail`.
+    """All tests of all units: TEST_COLUMNS, one row per school × work × sign (K4 three times: lowered, raised,
+    lowered by two marks), each quotable test (p ≤ DETAIL_P, every K1 test) with its sentence in `detail`.
     `structures` (data.load_structures): the works' declared task maxima, used by K2 where known."""
     tests, sentences = tests_and_sentences(results, schools, thresholds, boundaries=boundaries,
                                            structures=structures)

@@ -3,7 +3,8 @@
 For the year Y the school's tests of the years Y − verdict_years + 1 … Y are combined:
 1. per sign: the school's p-values of that sign over its works and years — by Stouffer's method (a weak
    but consistent sign in every work adds up; for the exact binomial test of K3 it sums the mid-p,
-   tails.binom_midp, so a class where nothing happened is not read as strong evidence of honesty) and by
+   tails.binom_midp, so a class where nothing happened is not read as strong evidence of honesty; so for K4's rare
+   «lowered by two marks») and by
    the smallest p × their number (one strong sign in one work is not diluted), the better of the two × 2;
    K1 compares each year's ВПР with that year's exams, so its years are correlated through the school's lasting
    gap: Stouffer's sum has the variance k + k(k − 1)ρ, ρ the correlation of the years over the region's schools;
@@ -25,6 +26,7 @@ import pandas as pd
 
 from app.analysis.methods.fdr import benjamini_hochberg
 from app.analysis.methods.tails import normal_isf, normal_sf
+from app.core.russian import plural
 
 FLAGGED, WATCH, CLEAR = "flagged", "watch", "clear"
 VERDICTS = {FLAGGED: "признаки необъективности выявлены", WATCH: "есть отдельные признаки (наблюдение)",
@@ -35,6 +37,7 @@ SIGN_WORDS = {
     ("K3", "heaping"): "скопление результатов на границе отметки",
     ("K4", "lowered"): "отметки за период выше отметок за работу (завышение текущих отметок)",
     ("K4", "raised"): "отметки за работу выше отметок за период",
+    ("K4", "lowered_by_two"): "отметки за период на две и более выше отметок за работу (завышение текущих отметок)",
     ("K5", "cohort_drop"): "высокий результат класса не подтверждён той же когортой через год и другими работами школы",
 }
 # a school compared with itself: its tests of these signs are not independent. K1 (each year's ВПР against that
@@ -46,7 +49,7 @@ YEARS_CORRELATED, SMALLEST_ONLY = "K1", "K5"
 # ρ the correlation of a school's works over the region's schools (tails.betabinom_sf takes the spread of single
 # classes)
 WORKS_CORRELATED = "K4"
-FAR_P = 0.001  # as sign_tests.SPREAD_CUT: a test this far out is not an honest school's
+FAR_P = 0.001  # as sign_tests.SPREAD_P: a test this far out is not an honest school's
 VERDICT_COLUMNS = ["school_id", "year", "verdict", "verdict_label", "signs", "works", "combined_p", "q",
                    "explanation", "evidence"]
 
@@ -277,7 +280,8 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
             words = SIGN_WORDS.get((sign, kind), sign)
             parts.append(f"{sign} — {words}: " + "; ".join(
                 f"{i['work']} ({i['detail']})" if i["detail"] else i["work"] for i in items)
-                + (f"; ещё в {more} работах" if more > 0 else "") + f"; {chance(sp)}")
+                + (f"; ещё в {plural(more, ('работе', 'работах', 'работах'))}" if more > 0 else "")
+                + f"; {chance(sp)}")
             evidence.append({"sign": sign, "kind": kind, "words": words, "p": float(sp), "chance": chance(sp),
                              "works": items})
         explanation = "" if v == CLEAR or not explain else (
