@@ -37,3 +37,16 @@ def test_a_second_regulation_of_the_same_track_and_period_is_refused(world, goal
     doc = generate(goal_stage, "regulation", world["official"], db_session)
     again = generate(goal_stage, "regulation", world["official"], db_session)
     assert again.id == doc.id and [v.number for v in again.versions] == [1, 2]
+
+
+def test_the_analytic_report_counts_the_organisations_that_reported(demo):
+    """«Число организаций, представивших сведения» is the organisations whose values the report shows (the demo's
+    upbringing report printed 11, every school of the municipality, beside a table of 3 schools)."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    ctx = contexts.build_context("analytic_report", cycle.stage("ANL"))
+    shown = {o["name"] for i in ctx["indicators"] for o in i["organisations"]}
+    assert shown and max(int(r["count"]) for r in ctx["indicator_rows"]) == len(shown)
+    assert ctx["report"]["organisations"] == len(shown)

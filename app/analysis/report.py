@@ -147,12 +147,16 @@ def report_context(cycle) -> dict:
         for n, i in enumerate(chart_indicators, 1)}
     if not indicator_charts:
         indicator_charts["indicators"] = (None, charts.indicator_chart("Показатели", [], fmt="png"))
-    schools = services.scope_schools(cycle.owner)
+    # «Число организаций, представивших сведения»: the organisations whose values or results the report reads, not
+    # every school of the owner's scope (the demo's upbringing report said 11 beside a table of 3 schools).
+    reporting = {o["name"] for i in indicators for o in i["organisations"]}
+    reporting |= {school_name(r) for rows in found.values() for r in rows if r.school_id is not None}
+    reporting.discard("")
     conclusions = [p.strip() for p in ((stage.summary or "") if stage else "").split("\n") if p.strip()]
     return {
         # The keys and shapes the analytic report template reads (documents feature).
         "report": {"intro": _intro(cycle, run, flagged, found, own), "period": cycle.period,
-                   "organisations": len(schools),
+                   "organisations": len(reporting),
                    "sources": "результаты оценочных процедур (ВПР, ОГЭ, ЕГЭ), сведения мониторинга показателей, "
                               "контекстные данные образовательных организаций"},
         "indicator_rows": [_indicator_row(n, i) for n, i in enumerate(indicators, 1)],
