@@ -50,3 +50,26 @@ def test_the_analytic_report_counts_the_organisations_that_reported(demo):
     shown = {o["name"] for i in ctx["indicators"] for o in i["organisations"]}
     assert shown and max(int(r["count"]) for r in ctx["indicator_rows"]) == len(shown)
     assert ctx["report"]["organisations"] == len(shown)
+
+
+def test_the_assessment_documents_cite_the_criteria_without_a_screen_word(demo):
+    """The 08-70 order, conclusion and report cite the criteria set by its name: a set loaded before the name was
+    fixed is titled «… (по умолчанию)», which printed in the order («по критериям «… (по умолчанию)»»)."""
+    from app.assessment.models import CriteriaSet
+    from app.documents import owners, rendering
+    from app.documents.catalogue import document_types
+    from app.documents.owned import build_owned_context
+    from tests.test_documents_registered import text_of
+
+    for cset in demo.scalars(select(CriteriaSet)):
+        cset.title = f"{cset.title} (по умолчанию)"
+    demo.flush()
+    printed = 0
+    for dtype in document_types().values():
+        owner = owners.kind_of(dtype.owner).sample() if dtype.owner else None
+        if owner is None:
+            continue
+        text = text_of(rendering.render(dtype.key, build_owned_context(dtype.key, owner)))
+        assert "умолчанию" not in text, dtype.key
+        printed += "Критерии оценки муниципальных механизмов управления качеством образования" in text
+    assert printed == 3

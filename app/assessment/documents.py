@@ -58,6 +58,12 @@ BLOCK_ADVICE = {
 }
 
 
+def _criteria_title(cset) -> str:
+    """The criteria set as an order or a conclusion cites it: a set loaded before 5 December 2026 is titled
+    «… (по умолчанию)», a word of the system's screens, never of a document."""
+    return cset.title.removesuffix(" (по умолчанию)").strip()
+
+
 # --- the owners ------------------------------------------------------------------------------------------------
 
 def _campaign_title(campaign: Campaign) -> str:
@@ -227,7 +233,7 @@ def _order(dtype, campaign: Campaign, ctx, *, params, **_):
                      "формирование,"),
         "items": items, "control": contexts.CONTROL_ITEM, "steps": steps,
         "campaign": {"title": campaign.title, "period": campaign.period, "window": _window(campaign),
-                     "criteria": ru.quotable(campaign.criteria_set.title),
+                     "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),
                      "levels": _levels_text(campaign.criteria_set.thresholds)},
         "mechanisms": number_rows([{"title": titles[c]} for c in campaign.mechanisms]),
         "coordinators": coordinators, "experts": experts,
@@ -326,7 +332,7 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
         "conclusion": {
             "municipality": municipality.name, "campaign": ru.quotable(campaign.title), "period": campaign.period,
             "window": _window(campaign),
-            "experts": ", ".join(expert_names), "criteria": ru.quotable(campaign.criteria_set.title),
+            "experts": ", ".join(expert_names), "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),
             "basis": _order_reference(campaign),
             "points": ru.integer(total_points), "max": ru.integer(total_max), "percent": _pct(overall),
             "level": level,
@@ -437,7 +443,7 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
             "intro": (f"Мониторинг проведён {_window(campaign)} по "
                       f"{ru.plural(len(pic.mechanisms), ('механизму', 'механизмам', 'механизмам'))} управления "
                       f"качеством образования в {ru.plural(len(rows), MUNICIPALITIES_LOCT)} по критериям "
-                      f"{ru.quote(campaign.criteria_set.title)}."),
+                      f"{ru.quote(_criteria_title(campaign.criteria_set))}."),
             "basis": ("Оценка каждого механизма — утверждённая экспертная оценка, а до её утверждения — "
                       "представленная самооценка муниципалитета; уровень сформированности определяется долей "
                       f"максимального балла: {_levels_text(campaign.criteria_set.thresholds)}."),
