@@ -73,3 +73,18 @@ def test_the_assessment_documents_cite_the_criteria_without_a_screen_word(demo):
         assert "умолчанию" not in text, dtype.key
         printed += "Критерии оценки муниципальных механизмов управления качеством образования" in text
     assert printed == 3
+
+
+def test_a_number_keeps_its_percent_and_number_sign_on_the_same_line(demo):
+    """«от 80 % максимального балла» of the 08-70 order broke after «80» in LibreOffice; the values the system
+    writes into a document glue «%» and «№» to their number with a no-break space."""
+    from app.assessment.models import Campaign
+    from app.documents import rendering
+    from app.documents.owned import build_owned_context
+    from tests.test_documents_registered import text_of
+
+    campaign = demo.scalars(select(Campaign).order_by(Campaign.id)).first()
+    text = text_of(rendering.render("assessment_order", build_owned_context("assessment_order", campaign)))
+    assert "от 80\u00a0% максимального балла" in text
+    assert rendering._clean(["МОУ «Гимназия № 3»", "№ ___", "95 %"]) == [
+        "МОУ «Гимназия №\u00a03»", "№\u00a0___", "95\u00a0%"]
