@@ -88,3 +88,17 @@ def test_a_number_keeps_its_percent_and_number_sign_on_the_same_line(demo):
     assert "от 80\u00a0% максимального балла" in text
     assert rendering._clean(["МОУ «Гимназия № 3»", "№ ___", "95 %"]) == [
         "МОУ «Гимназия №\u00a03»", "№\u00a0___", "95\u00a0%"]
+
+
+def test_the_protocol_names_whom_it_heard_in_the_accusative_and_lists_those_present_by_surname(demo):
+    """The demo's protocol printed «СЛУШАЛИ: М.И. Петрова, главный специалист …» (the nominative), «Выявленные
+    проблемы: Значения …» (a capital after the colon) and «С.П. Иванов» under the column «Фамилия, инициалы»."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    ctx = contexts.build_context("protocol", cycle.stage("DEC"))
+    heard = ctx["agenda"][0]["heard"]
+    assert heard.startswith("М.И. Петрову, главного специалиста управления образования, о результатах"), heard
+    assert "Выявленные проблемы: значения" in heard
+    assert "Иванов С.П." in [row["name"] for row in ctx["present"]]

@@ -274,6 +274,13 @@ def initials_surname(person, case: str = "nomn") -> str:
     return _initials_surname(_full_name(person), case)
 
 
+def surname_initials(person) -> str:
+    """«Ковалёва Наталья Ивановна» → «Ковалёва Н.И.»: the order of a list of people («Фамилия, инициалы»)."""
+    surname, first, middle = split_name(_full_name(person))
+    initials = "".join(f"{p[0]}." for p in (first, middle) if p)
+    return f"{surname} {initials}".strip()
+
+
 def name_dative(person) -> str:
     """«Н.И. Ковалёвой» (кому), for the addressee block."""
     return initials_surname(person, "datv")

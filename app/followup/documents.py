@@ -223,6 +223,12 @@ def _meeting_people(org: Organisation) -> list[User]:
         .order_by(User.full_name).distinct()))
 
 
+def _heard(user: User) -> str:
+    """«М.И. Петрову, главного специалиста управления образования,»: the one a protocol «СЛУШАЛИ»."""
+    name = ru.initials_surname(user.full_name, "accs") or user.short_name
+    return f"{name}, {ru.accusative(in_text(user.position))}," if user.position else name
+
+
 def protocol(dtype, stage, ctx, *, params, **_):
     cycle = stage.cycle
     chair = signer_user(dtype, stage)
@@ -247,10 +253,12 @@ def protocol(dtype, stage, ctx, *, params, **_):
         decided = [{"text": row["title"], "deadline": row["dates"], "responsible": row["responsible"]}]
     analysis = cycle.stage("ANL")
     findings = findings_of(cycle)
-    heard = (f"{person(analysis.responsible if analysis and analysis.responsible else secretary)} — о результатах "
+    # «СЛУШАЛИ: М.И. Петрову, главного специалиста …, о …» (whom the meeting heard: the accusative; ВЫСТУПИЛИ keeps
+    # the nominative); the problems continue the sentence after the colon in lower case.
+    heard = (f"{_heard(analysis.responsible if analysis and analysis.responsible else secretary)} о результатах "
              f"мониторинга и анализа ({ctx['cycle']['mechanism']}, {cycle.period} учебный год).")
     if findings:
-        heard += " Выявленные проблемы: " + titles(findings) + "."
+        heard += " Выявленные проблемы: " + ru.lower_first(titles(findings)) + "."
     elif analysis and analysis.summary:
         heard += " " + analysis.summary
     agenda = [{
@@ -269,7 +277,8 @@ def protocol(dtype, stage, ctx, *, params, **_):
                     "chair_position": ru.lower_first(chair.position or "председатель"),
                     "secretary": ru.initials_surname(secretary.full_name),
                     "secretary_position": ru.lower_first(secretary.position or "секретарь")},
-        "present": number_rows([{"name": ru.initials_surname(u.full_name), "position": u.position or DASH}
+        # the column is «Фамилия, инициалы»: «Иванов С.П.», the order of a list of those present
+        "present": number_rows([{"name": ru.surname_initials(u.full_name), "position": u.position or DASH}
                                 for u in people]),
         "agenda": agenda,
         # Who signs as the secretary (the workflow admits only this person to the second signature).
