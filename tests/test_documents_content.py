@@ -102,3 +102,15 @@ def test_the_protocol_names_whom_it_heard_in_the_accusative_and_lists_those_pres
     assert heard.startswith("М.И. Петрову, главного специалиста управления образования, о результатах"), heard
     assert "Выявленные проблемы: значения" in heard
     assert "Иванов С.П." in [row["name"] for row in ctx["present"]]
+
+
+def test_the_regulation_cites_its_legal_basis_after_v_sootvetstvii_s_in_the_instrumental(demo):
+    """«Положение разработано в соответствии с: — Федеральный закон …; — письмо Рособрнадзора …» printed the acts
+    in the nominative; after «в соответствии с» they are «Федеральным законом …», «письмом Рособрнадзора …»."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    basis = contexts.build_context("regulation", cycle.stage("GOAL"))["basis"]
+    assert basis[0].startswith("Федеральным законом от 29.12.2012 № 273-ФЗ")
+    assert basis[1].startswith("письмом Рособрнадзора от 20.04.2021 № 08-70")

@@ -34,7 +34,7 @@ from app.core import russian as ru
 from app.core.errors import NotFound, ValidationFailed
 from app.documents import contexts, owners
 from app.documents import services as document_services
-from app.documents.contexts import DASH, LEGAL_BASIS, local_day, number_rows, person, refuse
+from app.documents.contexts import DASH, LEGAL_BASIS_INSTRUMENTAL, local_day, number_rows, person, refuse
 from app.documents.models import Document
 from app.extensions import db
 
@@ -227,10 +227,9 @@ def _order(dtype, campaign: Campaign, ctx, *, params, **_):
          "municipalities": "; ".join(municipality_names[i] for i in e["municipalities"])}
         for e in by_expert.values()])
     return {
-        "preamble": (f"В соответствии с {LEGAL_BASIS[0].replace('Федеральный закон', 'Федеральным законом')}, "
-                     f"{LEGAL_BASIS[1].replace('письмо', 'письмом', 1)}, в целях выявления проблемных зон "
-                     "муниципальных механизмов управления качеством образования и факторов, влияющих на их "
-                     "формирование,"),
+        "preamble": (f"В соответствии с {LEGAL_BASIS_INSTRUMENTAL[0]}, {LEGAL_BASIS_INSTRUMENTAL[1]}, в целях "
+                     "выявления проблемных зон муниципальных механизмов управления качеством образования и "
+                     "факторов, влияющих на их формирование,"),
         "items": items, "control": contexts.CONTROL_ITEM, "steps": steps,
         "campaign": {"title": campaign.title, "period": campaign.period, "window": _window(campaign),
                      "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),

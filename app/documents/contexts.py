@@ -45,6 +45,9 @@ LEGAL_BASIS = [
     "письмо Рособрнадзора от 20.04.2021 № 08-70 «О направлении методических рекомендаций по организации и "
     "проведению оценки механизмов управления качеством образования»",
 ]
+# The same acts after «в соответствии с» (the instrumental): «разработано в соответствии с: — Федеральным законом …».
+LEGAL_BASIS_INSTRUMENTAL = [LEGAL_BASIS[0].replace("Федеральный закон", "Федеральным законом", 1),
+                            LEGAL_BASIS[1].replace("письмо", "письмом", 1)]
 DASH = "—"
 CONTROL_ITEM = "Контроль за исполнением настоящего приказа оставляю за собой."
 LEVEL_SYSTEM = {"regional": "региональной", "municipal": "муниципальной", "school": "внутренней"}
@@ -410,7 +413,7 @@ def _regulation(dtype, stage, ctx, **_):
                                 "realism": g.realism} for g in cycle.goals]),
         "schedule": number_rows([{"title": s.title, "responsible": person(s.responsible),
                                    "deadline": fmt_date(s.deadline) or DASH} for s in cycle.stages]),
-        "basis": list(LEGAL_BASIS),
+        "basis": list(LEGAL_BASIS_INSTRUMENTAL),
     }
 
 
