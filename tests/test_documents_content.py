@@ -114,3 +114,17 @@ def test_the_regulation_cites_its_legal_basis_after_v_sootvetstvii_s_in_the_inst
     basis = contexts.build_context("regulation", cycle.stage("GOAL"))["basis"]
     assert basis[0].startswith("Федеральным законом от 29.12.2012 № 273-ФЗ")
     assert basis[1].startswith("письмом Рособрнадзора от 20.04.2021 № 08-70")
+
+
+def test_a_measure_with_one_indicator_names_it_in_the_singular(app):
+    """The roadmap's «Ожидаемый результат» printed «(показатели: M2.3-01)» for a single indicator."""
+    from types import SimpleNamespace
+
+    from app.followup.documents import measure_row
+
+    one, two = SimpleNamespace(code="M2.3-01"), SimpleNamespace(code="M2.3-02")
+    measure = SimpleNamespace(title="Семинар", start_date=None, end_date=None, responsible=None, participants=None,
+                              expected_result="Рост доли", indicators=[one])
+    assert measure_row(measure)["expected_result"] == "Рост доли (показатель: M2.3-01)"
+    measure.indicators = [one, two]
+    assert measure_row(measure)["expected_result"] == "Рост доли (показатели: M2.3-01, M2.3-02)"

@@ -107,11 +107,13 @@ def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
 
 
 def measure_row(m) -> dict:
-    indicators = ", ".join(i.code for i in getattr(m, "indicators", []) or [])
+    codes = [i.code for i in getattr(m, "indicators", []) or []]
     expected = m.expected_result or DASH
+    # «(показатель: M2.3-01)» for one, «(показатели: M2.3-01, M2.3-02)» for several
+    label = "показатель" if len(codes) == 1 else "показатели"
     return {"title": m.title, "dates": date_range(m.start_date, m.end_date), "responsible": person(m.responsible),
             "participants": m.participants or DASH,
-            "expected_result": f"{expected} (показатели: {indicators})" if indicators else expected}
+            "expected_result": f"{expected} ({label}: {', '.join(codes)})" if codes else expected}
 
 
 def _summary_row(dtype, stage) -> dict:
