@@ -128,3 +128,16 @@ def test_a_measure_with_one_indicator_names_it_in_the_singular(app):
     assert measure_row(measure)["expected_result"] == "Рост доли (показатель: M2.3-01)"
     measure.indicators = [one, two]
     assert measure_row(measure)["expected_result"] == "Рост доли (показатели: M2.3-01, M2.3-02)"
+
+
+def test_best_practices_name_the_unit_of_a_value_that_is_not_a_percentage(demo):
+    """«Число обучающихся, состоящих на профилактическом учёте» printed «6» and «24,33» with no unit anywhere in
+    its row; the unit now follows the indicator's name (a percentage keeps its «%» by the figure)."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    rows = contexts.build_context("best_practices", cycle.stage("REC"))["practices"]
+    counted = [r for r in rows if "%" not in r["value"]]
+    assert counted and all(r["indicator"].endswith(", чел.") for r in counted), counted
+    assert all(not r["indicator"].endswith("%") for r in rows)

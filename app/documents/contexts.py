@@ -534,7 +534,9 @@ def _best_practices(dtype, stage, ctx, *, params, **_):
         if len(pairs) < 2:
             continue
         best = (max if ind.direction == "up" else min)(pairs, key=lambda p: p[1])
-        practices.append({"organisation": best[0].name, "indicator": f"{ind.code} {ind.name}",
+        # a value in «чел.», «ед.» … is printed bare (units are not declined): the unit follows the indicator's name
+        unit = f", {ind.unit.strip()}" if ind.unit and ind.unit.strip() != "%" else ""
+        practices.append({"organisation": best[0].name, "indicator": f"{ind.code} {ind.name}{unit}",
                           "value": ru.with_unit(best[1], "%" if ind.unit == "%" else None),
                           "average": ru.with_unit(mean([v for _, v in pairs]), "%" if ind.unit == "%" else None)})
     if not practices:
