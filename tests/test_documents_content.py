@@ -141,3 +141,20 @@ def test_best_practices_name_the_unit_of_a_value_that_is_not_a_percentage(demo):
     counted = [r for r in rows if "%" not in r["value"]]
     assert counted and all(r["indicator"].endswith(", чел.") for r in counted), counted
     assert all(not r["indicator"].endswith("%") for r in rows)
+
+
+def test_a_count_of_people_is_whole_in_every_document_of_the_cycle(demo):
+    """The analytic report printed «24» for «Число обучающихся, состоящих на профилактическом учёте», the
+    effectiveness report «24,33» (change «+1,33») and the best practices «24,33» for the same mean."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    report = contexts.build_context("analytic_report", cycle.stage("ANL"))
+    mean = next(r["mean"] for r in report["indicator_rows"] if r["unit"] == "чел.")
+    effect = contexts.build_context("effectiveness_report", cycle.stage("EFF"))
+    row = next(r for r in effect["indicator_rows"] if r["unit"] == "чел.")
+    assert row["actual"] == mean and "," not in row["change"], row
+    practices = contexts.build_context("best_practices", cycle.stage("REC"))["practices"]
+    counted = next(r for r in practices if r["indicator"].endswith(", чел."))
+    assert counted["average"] == mean and "," not in counted["value"]

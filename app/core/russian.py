@@ -387,9 +387,14 @@ def signed(value, digits: int = 2) -> str:
 COUNT_UNITS = frozenset({"чел.", "человек", "ед.", "шт.", "школ", "ОО"})
 
 
+def is_count_unit(unit: str | None) -> bool:
+    """A unit of things counted whole (people, organisations): its values print without a fraction."""
+    return (unit or "").strip() in COUNT_UNITS
+
+
 def amount(value, unit: str | None, digits: int = 2) -> str:
     """A value of an indicator in its unit's precision: a count of people is whole («24», never «24,33»)."""
-    return integer(value) if (unit or "").strip() in COUNT_UNITS else number(value, digits)
+    return integer(value) if is_count_unit(unit) else number(value, digits)
 
 
 def with_unit(value, unit: str | None, digits: int = 2) -> str:

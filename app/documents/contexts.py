@@ -525,6 +525,11 @@ def addressee_org(addressee) -> Organisation | None:
     return db.session.get(Organisation, int(addressee))
 
 
+def _practice_value(value, unit: str | None) -> str:
+    """«59 %», or a count whole as the analytic report prints it («24», never «24,33»)."""
+    return ru.with_unit(value, "%") if unit == "%" else ru.amount(value, unit)
+
+
 def _best_practices(dtype, stage, ctx, *, params, **_):
     cycle = stage.cycle
     values = indicator_values(cycle)
@@ -537,8 +542,8 @@ def _best_practices(dtype, stage, ctx, *, params, **_):
         # a value in «чел.», «ед.» … is printed bare (units are not declined): the unit follows the indicator's name
         unit = f", {ind.unit.strip()}" if ind.unit and ind.unit.strip() != "%" else ""
         practices.append({"organisation": best[0].name, "indicator": f"{ind.code} {ind.name}{unit}",
-                          "value": ru.with_unit(best[1], "%" if ind.unit == "%" else None),
-                          "average": ru.with_unit(mean([v for _, v in pairs]), "%" if ind.unit == "%" else None)})
+                          "value": _practice_value(best[1], ind.unit),
+                          "average": _practice_value(mean([v for _, v in pairs]), ind.unit)})
     if not practices:
         refuse(dtype.title, [f"Нет значений показателей за {cycle.period} учебный год хотя бы по двум "
                               "организациям: выделить успешные практики не из чего."])

@@ -55,8 +55,9 @@ def effectiveness_report(dtype, stage, ctx, **_):
             missed.append(ind)
         change = actual - Decimal(str(ind.baseline)) if actual is not None and ind.baseline is not None else None
         rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": fmt_number(ind.baseline),
-                     "target": fmt_number(ind.target), "actual": fmt_number(actual),
-                     "change": ru.signed(change),
+                     # a count of people is whole, as the analytic report prints it («24», never «24,33»)
+                     "target": fmt_number(ind.target), "actual": ru.amount(actual, ind.unit),
+                     "change": ru.signed(change, 0 if ru.is_count_unit(ind.unit) else 2),
                      "assessment": assessment})
     evaluation = db.session.scalar(select(EffectivenessEvaluation).where(EffectivenessEvaluation.cycle_id == cycle.id))
     assessed = {a.measure_id: a for a in evaluation.assessments} if evaluation is not None else {}
