@@ -229,3 +229,18 @@ def test_attainment_cell_shows_the_capped_figure_and_the_true_one_in_a_tooltip(a
     assert ">0,0<" in under and "Фактически -1350,0 %" in under and "цель не достигнута" in under
     assert "title=" not in plain and ">55,5<" in plain and "цель" not in plain
     assert empty == "—"
+
+
+def test_the_criteria_page_says_in_russian_what_confirms_each_criterion(client, world, login):
+    """«Что подтверждает» showed the evidence rule's JSON ({"content": {"goals": 1}, "integrity": [...]}) and the block
+    column its code (GOAL); now both read in Russian."""
+    from app.assessment.criteria import load_criteria, published_sets
+
+    load_criteria()
+    cset = next(s for s in published_sets() if s.level == "municipal")
+    login(world["admin"])
+    html = client.get(f"/assessment/criteria/{cset.id}").get_data(as_text=True)
+    assert "{&#34;content" not in html and "goals_justified" not in html and "per_group" not in html
+    assert "decision_without_deadline" not in html and "<td>GOAL</td>" not in html
+    assert "целей с обоснованием: не меньше 1" in html and "«Решение без срока»" in html
+    assert "показатели по каждой обязательной группе" in html

@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.assessment import bp, criteria, services
+from app.assessment import bp, criteria, evidence, services
 from app.assessment import documents as campaign_documents
 from app.assessment.models import (
     EVIDENCE_KINDS, EXPERT_STATUSES, LEVEL_STYLES, LEVELS, Assignment, CriteriaSet, EvidenceItem, Expert,
@@ -380,6 +380,7 @@ def criteria_set(criteria_set_id: int):
         by_mechanism.setdefault(c.mechanism_code, []).append(c)
     return render_template("assessment/criteria_set.html", cset=cset, by_mechanism=by_mechanism, editable=editable,
                            transitions=engine.available_transitions(cset, current_user), levels=LEVELS,
+                           titles=evidence.block_titles(), describe_rule=evidence.describe_rule,
                            can_copy=cset.state == "published" and current_user.has_role("admin"))
 
 
