@@ -233,6 +233,11 @@ def test_verdicts_and_low_result_lists_come_from_the_latest_analysis(world, anl_
     labels = {v.payload["verdict_label"] for v in verdicts}
     assert len(said) == len({v.school_id for v in verdicts}) and all(
         any(label in cell for label in labels) for cell in said), said
+    # ... under a header that says so: «Школ с вердиктом» / «Признаки … выявлены» stood over each school's verdict
+    head = body[body.index("<thead>"):body.index("</thead>")]
+    assert ">Вердикт</th>" in head and "Школ с вердиктом" not in head and "Наблюдение" not in head, head
+    region_head = page[page.index("objectivity-title"):page.index("cycles-title")]
+    assert "Школ с вердиктом" in region_head  # the region's page lists municipalities: counts of schools
 
 
 def test_a_centres_analyst_opens_the_centre_at_the_organisation_it_supports(loaded, client, login, make_org,
