@@ -262,3 +262,22 @@ def test_a_centres_analyst_opens_the_centre_at_the_organisation_it_supports(load
     landing = client.get("/situation/", follow_redirects=True)
     assert landing.request.path == f"/situation/orgs/{lonely_centre.id}"
     assert "Подведомственных организаций с циклами управления нет." in landing.get_data(as_text=True)
+
+
+def test_a_director_sees_the_verdict_without_a_link_to_the_municipalitys_analysis(world, anl_cycle, seeded_results,
+                                                                                 client, login, db_session):
+    """A director's school page said «анализ № N» as a link to the municipality's analysis, which answered 404 for
+    her: the run is named (with whose it is), not linked; the official who may open it keeps the link."""
+    from app.analysis.models import AnalysisRun
+
+    login(world["official"])
+    assert client.post(f"/analysis/cycles/{anl_cycle.id}/runs", data={}).status_code == 302
+    run = db_session.scalar(select(AnalysisRun).where(AnalysisRun.cycle_id == anl_cycle.id))
+    year = max(run.years)
+    link = f'href="/analysis/cycles/{anl_cycle.id}"'
+    assert link in client.get(f"/situation/orgs/{anl_cycle.owner.id}?year={year}&procedure=ВПР").get_data(as_text=True)
+    client.post("/logout")
+    login(world["director_a"])
+    assert client.get(f"/analysis/cycles/{anl_cycle.id}").status_code == 404
+    html = client.get(f"/situation/schools/{world['school_a'].id}?year={year}&procedure=ВПР").get_data(as_text=True)
+    assert f"анализ № {run.id}" in html and link not in html
