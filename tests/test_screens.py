@@ -244,3 +244,19 @@ def test_the_criteria_page_says_in_russian_what_confirms_each_criterion(client, 
     assert "decision_without_deadline" not in html and "<td>GOAL</td>" not in html
     assert "целей с обоснованием: не меньше 1" in html and "«Решение без срока»" in html
     assert "показатели по каждой обязательной группе" in html
+
+
+def test_time_zones_are_named_as_a_reader_knows_them(client, world, login):
+    """The audit log said «даты фильтра — по часовому поясу Europe/Moscow»: now «UTC+3 (Москва)»."""
+    from datetime import datetime, timezone
+
+    from app.core.timeutil import zone_label
+
+    winter = datetime(2026, 1, 15, tzinfo=timezone.utc)
+    assert zone_label("Europe/Moscow", winter) == "UTC+3 (Москва)"
+    assert zone_label("Asia/Kamchatka", winter) == "UTC+12 (Петропавловск-Камчатский)"
+    assert zone_label("Asia/Kolkata", winter) == "UTC+5:30"
+    assert zone_label("America/New_York", winter) == "UTC\u22125"
+    login(world["auditor"])
+    html = client.get("/audit/").get_data(as_text=True)
+    assert "Europe/" not in html and "по часовому поясу UTC+" in html
