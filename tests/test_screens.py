@@ -226,7 +226,7 @@ def test_attainment_cell_shows_the_capped_figure_and_the_true_one_in_a_tooltip(a
         html = render_template_string(template)
     over, under, plain, empty = html.strip("[]").split("][")
     assert ">100,0+<" in over and 'title="Фактически 960,0 %' in over and "цель достигнута" in over
-    assert ">0,0<" in under and "Фактически -1350,0 %" in under and "цель не достигнута" in under
+    assert ">0,0<" in under and "Фактически \u22121350,0 %" in under and "цель не достигнута" in under
     assert "title=" not in plain and ">55,5<" in plain and "цель" not in plain
     assert empty == "—"
 
@@ -260,3 +260,15 @@ def test_time_zones_are_named_as_a_reader_knows_them(client, world, login):
     login(world["auditor"])
     html = client.get("/audit/").get_data(as_text=True)
     assert "Europe/" not in html and "по часовому поясу UTC+" in html
+
+
+def test_analysis_numbers_carry_a_real_minus_and_z_stays_on_one_line(app):
+    """The dashboard printed deviations with a hyphen («-21,20», «z = -1,27») and broke «(z =» from its value at
+    1366 px; a negative number now has a real minus, a rounded-away one none."""
+    from app.analysis.views import analysis_number
+
+    assert analysis_number(-21.2) == "\u221221,20" and analysis_number(-1.27, 1) == "\u22121,3"
+    assert analysis_number(-0.001) == "0,00" and analysis_number(0.9) == "0,90" and analysis_number(None) == "—"
+    for name in ("dashboard", "school"):
+        source = app.jinja_env.loader.get_source(app.jinja_env, f"analysis/{name}.html")[0]
+        assert '<span class="text-nowrap">(z = ' in source

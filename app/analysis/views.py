@@ -34,7 +34,9 @@ def analysis_number(value, digits: int = 2) -> str:
     if value is None:
         return "—"
     if isinstance(value, Number):
-        return f"{value:.{digits}f}".replace(".", ",")
+        text = f"{abs(value):.{digits}f}".replace(".", ",")
+        # a real minus (style: deviations), and no «−0,00» for a tiny negative rounded away
+        return "\u2212" + text if value < 0 and text.strip("0,") else text
     return str(value)
 
 
