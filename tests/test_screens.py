@@ -272,3 +272,18 @@ def test_analysis_numbers_carry_a_real_minus_and_z_stays_on_one_line(app):
     for name in ("dashboard", "school"):
         source = app.jinja_env.loader.get_source(app.jinja_env, f"analysis/{name}.html")[0]
         assert '<span class="text-nowrap">(z = ' in source
+
+
+def test_a_sheets_total_not_yet_scored_is_one_dash(app):
+    """The self-assessment's «Итого» under «Эксперт» read «— —» (no total and no level) before the expert scored."""
+    import re
+
+    with app.test_request_context():
+        template = app.jinja_env.get_template("assessment/_sheet.html")
+        html = template.render(scores=[], mode="read", totals={
+            "max": 22, "proposed": 2, "proposed_level": "none", "proposed_percent": 9, "self": 2,
+            "self_level": "none", "self_percent": 9, "expert": None, "expert_level": None})
+    foot = html[html.index("<tfoot>"):html.index("</tfoot>")]
+    cells = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in foot.split("<td>")[1:]]
+    assert cells[2] == "—" and "— —" not in foot
+    assert cells[0].startswith("2 не сформирован")
