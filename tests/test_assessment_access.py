@@ -199,3 +199,36 @@ def test_working_pages_render_for_each_role(app, world, two):
         for path in pages:
             response = client.get(path)
             assert response.status_code == 200, (user.login, path)
+
+
+@pytest.mark.parametrize("hostile", ["²", "①", "١٢", "9" * 30])
+def test_digits_that_are_not_ascii_in_the_forms_are_refused_not_500(app, world, two, db_session, hostile):
+    """Attack 2026-12: «²».isdigit() is true and int("²") raises, so a version, score id, points or criterion id of
+    «²» was a 500 on the scores, transition and evidence forms; a 30-digit id overflowed the id column."""
+    from app.assessment import services
+    from app.audit.models import AuditEvent
+
+    coordinator = app.test_client()
+    _as(coordinator, world["official"])
+    sa = two["sa_a"]
+    score = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")[0]
+    audited = db_session.scalar(select(func.count()).select_from(AuditEvent))
+    forms = [
+        (f"/assessment/self/{sa.id}/scores", {"points-" + hostile: "1", "version": sa.version}),
+        (f"/assessment/self/{sa.id}/scores", {f"points-{score.id}": "", f"version-{score.id}": score.version,
+                                               "version": hostile}),
+        (f"/assessment/self/{sa.id}/scores", {f"points-{score.id}": hostile, f"version-{score.id}": hostile,
+                                               "version": sa.version}),
+        (f"/assessment/self/{sa.id}/transition", {"trigger": "submit", "version": hostile}),
+        (f"/assessment/self/{sa.id}/evidence", {"criterion_id": hostile, "comment": "x", "document_id": hostile,
+                                                 "file": (io.BytesIO(b"%PDF-1.7\n"), "a.pdf")}),
+        (f"/assessment/self/{sa.id}/evidence", {"criterion_id": score.criterion_id, "document_id": hostile}),
+        (f"/assessment/campaigns/{two['campaign'].id}/packages/request", {"municipality_id": hostile}),
+    ]
+    for path, data in forms:
+        response = coordinator.post(path, data=data, content_type="multipart/form-data")
+        assert response.status_code in (303, 404), (path, data, response.status_code)
+    db_session.expire_all()
+    assert score.self_points is None and sa.state == "draft"
+    events = db_session.scalars(select(AuditEvent.action).order_by(AuditEvent.id).offset(audited)).all()
+    assert set(events) <= {"submit"}  # «version» left out is not a refusal: only the transition may have run
