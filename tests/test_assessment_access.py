@@ -85,6 +85,18 @@ def test_an_expert_of_a_cannot_read_b_evidence_unless_assigned(app, world, two, 
     assert expert_a.get(f"/assessment/evidence/{two['item_b'].id}").data == b"%PDF evidence of B"
 
 
+def test_evidence_whose_file_is_lost_from_storage_is_404_not_500(app, world, two, db_session):
+    """Attack 2026-12: an evidence item whose file is missing from STORAGE_DIR (a restore without the files) was a
+    500 (FileNotFoundError in the download); every stored-file download now answers 404 for a missing file."""
+    from app.documents.attachments import attachment_path
+    from app.documents.models import Attachment
+
+    attachment_path(db_session.get(Attachment, two["item_b"].attachment_id)).unlink()
+    auditor = app.test_client()
+    _as(auditor, world["auditor"])
+    assert auditor.get(f"/assessment/evidence/{two['item_b'].id}").status_code == 404
+
+
 def test_an_expert_reads_cycles_documents_and_audit_only_of_assigned_municipalities(app, world, two, make_cycle,
                                                                                    db_session):
     """The expert role is valid only over the municipalities assigned to the expert in a published (or closed)
