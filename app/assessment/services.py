@@ -748,8 +748,11 @@ def add_evidence(sa: SelfAssessment, *, actor, criterion_id, comment: str, docum
     item = EvidenceItem(campaign_id=sa.campaign_id, municipality_id=sa.municipality_id, criterion_id=criterion.id,
                         comment=comment, added_by_id=actor.id, recorded_at=utcnow())
     if document_id:
-        doc = db.session.get(Document, form_int(document_id)) if form_int(document_id) else None
-        if doc is None or not doc.cycle.owner.path.startswith(sa.municipality.path):
+        # only what the picker offers (municipality_documents): a draft, another period's or an assessment's own
+        # document (no cycle: it was a 500) is refused like an unknown id
+        number = form_int(document_id)
+        doc = db.session.scalar(_linkable(sa).where(Document.id == number)) if number else None
+        if doc is None:
             raise ValidationFailed("Документ не найден среди документов муниципалитета.")
         version = db.session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
                                     .order_by(DocumentVersion.registration_number.is_(None),
@@ -775,12 +778,16 @@ def add_evidence(sa: SelfAssessment, *, actor, criterion_id, comment: str, docum
     return item
 
 
+def _linkable(sa: SelfAssessment):
+    """The documents a coordinator may link as evidence: of the municipality's own cycles of the campaign's period,
+    past their draft."""
+    return (select(Document).join(Cycle, Cycle.id == Document.cycle_id)
+            .where(Cycle.owner_id == sa.municipality_id, Cycle.period == sa.campaign.period, Document.state != "draft"))
+
+
 def municipality_documents(sa: SelfAssessment) -> list[Document]:
     """Documents of the municipality's cycles of the campaign's period (to link as evidence)."""
-    return list(db.session.scalars(
-        select(Document).join(Cycle, Cycle.id == Document.cycle_id)
-        .where(Cycle.owner_id == sa.municipality_id, Cycle.period == sa.campaign.period,
-               Document.state != "draft").order_by(Document.title).limit(500)))
+    return list(db.session.scalars(_linkable(sa).order_by(Document.title).limit(500)))
 
 
 # --- the page of one municipality × mechanism --------------------------------------------------------------
