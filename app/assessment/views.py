@@ -19,6 +19,7 @@ from app.assessment.models import (
 )
 from app.core.access import acting_roles_over, roles_required, signed_in
 from app.core.boundary import on_refusal
+from app.core.checks import form_int
 from app.core.errors import NotFound
 from app.core.web import send_stored_file, user_today
 from app.documents.attachments import attachment_path
@@ -41,8 +42,7 @@ def _date(name: str) -> date | None:
 
 
 def _int(raw) -> int | None:
-    raw = (raw or "").strip() if isinstance(raw, str) else raw
-    return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 10 else None
+    return form_int(raw) if isinstance(raw, str) else None
 
 
 def _refused_to(where: str) -> None:
