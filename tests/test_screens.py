@@ -244,6 +244,12 @@ def test_the_criteria_page_says_in_russian_what_confirms_each_criterion(client, 
     assert "decision_without_deadline" not in html and "<td>GOAL</td>" not in html
     assert "целей с обоснованием: не меньше 1" in html and "«Решение без срока»" in html
     assert "показатели по каждой обязательной группе" in html
+    # each mechanism's table is headed by its title too, not by the code alone («M1.1»)
+    from app.assessment.documents import mechanism_titles
+
+    code = cset.criteria[0].mechanism_code
+    title = mechanism_titles([code])[code]
+    assert title != code and f"{code} — {title}" in html
 
 
 def test_time_zones_are_named_as_a_reader_knows_them(client, world, login):

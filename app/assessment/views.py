@@ -381,6 +381,7 @@ def criteria_set(criteria_set_id: int):
     return render_template("assessment/criteria_set.html", cset=cset, by_mechanism=by_mechanism, editable=editable,
                            transitions=engine.available_transitions(cset, current_user), levels=LEVELS,
                            titles=evidence.block_titles(), describe_rule=evidence.describe_rule,
+                           mechanism_titles=campaign_documents.mechanism_titles(by_mechanism),
                            can_copy=cset.state == "published" and current_user.has_role("admin"))
 
 
