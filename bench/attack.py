@@ -4,6 +4,9 @@ submits mutated forms and query strings and records every 5xx, every English/tec
 page that reflects an injected marker unescaped.
 
     .venv/bin/python bench/attack.py --base http://127.0.0.1:5102 [--roles official,director] [--max-pages 400]
+    .venv/bin/python bench/attack.py --base … --downloads 40        # which role gets which file, ids 1..40
+    .venv/bin/python bench/attack.py --base … --roles official \
+        --upload /followup/measures/3,/followup/measures/3/attach,kind=report     # hostile files to one form
 """
 
 import argparse
@@ -29,6 +32,11 @@ QUERY_MUTATIONS = {"page": ["-1", str(10**12), "x"], "sort": ["unknown", MARK], 
                    "per_page": [str(10**9)], "limit": [str(10**12), "-5"], "offset": ["-5", str(10**15)],
                    "next": ["//evil.example/", "https://evil.example/", "/\\evil.example"],
                    "date": ["2026-02-30", "99999-01-01"], "date_from": ["0001-01-01"], "year": ["-1", "NaN"]}
+# File routes, each with one id (bench only: the sweep of --downloads).
+DOWNLOADS = ["/documents/attachments/{}", "/documents/versions/{}/download", "/documents/versions/{}/pdf",
+             "/documents/versions/{}/registered", "/public/documents/{}", "/assessment/evidence/{}",
+             "/assessment/packages/{}/download", "/imports/{}/original", "/monitoring/submissions/{}/xlsx",
+             "/documents/templates/versions/{}/download", "/public/cycles/{}"]
 ENGLISH = re.compile(r"Traceback|Internal Server Error|Bad Request|Method Not Allowed|Not Found</h1>|"
                      r"Field must|This field is required|Not a valid|Invalid (?:input|choice)|sqlalchemy|"
                      r"psycopg|IntegrityError|ValueError|KeyError", re.I)
@@ -171,6 +179,44 @@ class Attack:
                 return {n: v for n, k, v in form["fields"] if n in ("csrf_token", "form_token")}
         return {}
 
+    def sweep_downloads(self, roles, top):
+        """Every file route with ids 1..top for every role: prints which roles get each file (compare with the
+        owners in the database: a 200 outside the owner's subtree is a leak) and records any 5xx."""
+        access = {}
+        sessions = {role: self.session(role) for role in roles}
+        for route in DOWNLOADS:
+            for ident in list(range(1, top + 1)) + [0, -1, 2**31, 2**63]:
+                url = self.base + route.format(ident)
+                for role, s in sessions.items():
+                    r = s.get(url, allow_redirects=False, timeout=60)
+                    self.check(role, "GET", url, r)
+                    if r.status_code == 200:
+                        access.setdefault(route.format(ident), []).append(role)
+        for url, who in sorted(access.items()):
+            print("DOWNLOAD", url, ",".join(who), sep=" | ")
+        return access
+
+    def attack_upload(self, role, page, action, fields):
+        """Hostile files to one upload form (`action`, its file field "file"; fresh tokens from `page`): empty, a
+        program named .pdf, HTML named .pdf, names with ../, a backslash, NUL, CR LF, an RTL override, 400
+        characters, only dots, twice the same name, one byte over ATTACHMENT_MAX_MB (25). Prints each answer and
+        its first alert; a 5xx is recorded."""
+        s = self.session(role)
+        pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+        cases = [("empty", b"", "a.pdf"), ("exe", b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00", "a.pdf"),
+                 ("html", b"<html><script>alert(1)</script>", "x.pdf"), ("dotdot", pdf, "../../../etc/passwd"),
+                 ("backslash", pdf, "..\\..\\win.ini"), ("nul", pdf, "a\x00b.pdf"), ("crlf", pdf, "a\r\nX: y.pdf"),
+                 ("rtl", pdf, "invoice\u202efdp.exe"), ("long", pdf, "я" * 400 + ".pdf"), ("dots", pdf, "..."),
+                 ("same", pdf, "same.pdf"), ("same", pdf, "same.pdf"),
+                 ("over", pdf + b"0" * (25 * 1024 * 1024 + 1 - len(pdf)), "big.pdf")]
+        for label, data, name in cases:
+            form = {**fields, **self.tokens(s, self.base + page, action, {})}
+            r = s.post(self.base + action, data=form, files={"file": (name, data, "application/pdf")},
+                       allow_redirects=False, timeout=120)
+            self.check(role, "POST", self.base + action, r)
+            alert = re.findall(r'alert-(?:danger|warning)[^>]*>\s*([^<]{0,120})', r.text)
+            print("UPLOAD", label, r.status_code, alert[0] if alert else r.headers.get("Location", ""), sep=" | ")
+
     def run(self, roles):
         for role in roles:
             s = self.session(role)
@@ -190,9 +236,22 @@ def main():
     parser.add_argument("--roles", default="anonymous," + ",".join(ROLES))
     parser.add_argument("--max-pages", type=int, default=400)
     parser.add_argument("--fresh-tokens", action="store_true", help="re-read the form's tokens before each POST")
+    parser.add_argument("--downloads", type=int, default=0, metavar="N",
+                        help="only sweep the file routes with ids 1..N for every role (IDOR of files)")
+    parser.add_argument("--upload", metavar="PAGE,ACTION[,name=value...]",
+                        help="only send hostile files to one upload form as the first role, e.g. "
+                             "/followup/measures/3,/followup/measures/3/attach,kind=report")
     args = parser.parse_args()
     attack = Attack(args.base, args.max_pages)
     attack.fresh_tokens = args.fresh_tokens
+    if args.upload:
+        page, action, *pairs = args.upload.split(",")
+        attack.attack_upload(args.roles.split(",")[0], page, action, dict(p.split("=", 1) for p in pairs))
+        return
+    if args.downloads:
+        attack.sweep_downloads(args.roles.split(","), args.downloads)
+        print("TOTAL", sum(attack.counts.values()), dict(attack.counts))
+        return
     attack.run(args.roles.split(","))
 
 

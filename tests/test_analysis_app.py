@@ -96,6 +96,22 @@ def test_a_second_run_is_refused_while_one_is_queued(world, anl_cycle, db_sessio
         services.start_run(anl_cycle, actor=world["official"], enqueue=False)
 
 
+def test_a_closed_cycle_is_not_analysed_again(world, anl_cycle, client, login, db_session):
+    """Attack 2026-12: the page of a closed cycle offers no «Запустить анализ», but a POST of another cycle's form
+    to it queued a run that replaced the analysis the cycle was closed with."""
+    from app.core.timeutil import utcnow
+
+    anl_cycle.state, anl_cycle.closed_at = "closed", utcnow()
+    db_session.commit()
+    with pytest.raises(ValidationFailed, match="Цикл закрыт"):
+        services.start_run(anl_cycle, actor=world["official"], enqueue=False)
+    login(world["official"])
+    response = client.post(f"/analysis/cycles/{anl_cycle.id}/runs", data={"form_token": "t1"})
+    assert response.status_code in (302, 303) and "/runs/" not in response.headers["Location"]
+    assert "Цикл закрыт" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(AnalysisRun)) == 0
+
+
 def test_only_editors_of_the_owner_start_an_analysis(world, anl_cycle, db_session):
     for user in (world["director_a"], world["auditor"], world["expert"]):
         with pytest.raises(PermissionDenied):

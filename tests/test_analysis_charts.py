@@ -166,3 +166,13 @@ def test_redrawing_a_cycles_charts_prunes_its_charts_of_old_data(world, anl_cycl
     _dispatch()
     keys = set(db_session.scalars(select(ChartImage.key).where(ChartImage.cycle_id == anl_cycle.id)))
     assert "0" * 64 not in keys and "1" * 64 in keys and len(keys) == len(draws) + 1
+
+
+def test_the_overviews_sign_chart_names_each_sign_in_words(world, anl_cycle, seeded_results, client, login):
+    """The analysis overview's bar chart labelled its bars «K1» … «K5» only; each now says what the sign is."""
+    login(world["official"])
+    assert client.post(f"/analysis/cycles/{anl_cycle.id}/runs", data={}).status_code == 302
+    page = client.get(f"/analysis/cycles/{anl_cycle.id}").get_data(as_text=True)
+    bodies = [page] + [client.get(url).get_data(as_text=True) for url in _chart_urls(page)]
+    chart = next(b for b in bodies if "Признаки необъективности результатов: число случаев" in b)
+    assert "аномальное распределение" in chart and "трудные задания" in chart

@@ -499,6 +499,33 @@ def test_coordinator_adds_a_file_and_a_link_as_evidence(world, assess, make_cycl
     assert db_session.scalar(select(func.count()).select_from(EvidenceItem)) == 2
 
 
+
+def test_only_a_document_the_picker_offers_can_be_linked_as_evidence(world, assess, make_cycle, db_session):
+    """The coordinator's picker offers the municipality's own cycle documents of the campaign's period past their
+    draft; a forged id of anything else is refused in Russian and adds nothing (an assessment's own document, which
+    has no cycle, was a 500; a draft was linked)."""
+    from app.assessment import services
+    from app.assessment.models import EvidenceItem
+    from app.core.errors import ValidationFailed
+    from app.documents.models import Document
+
+    sa, mun = assess["sa"], world["mun"]
+    criterion = services.scores_of(sa.campaign, mun.id, "M1.1")[0].criterion
+    cycle = make_cycle(mun, world["official"], mechanism="M1.1", period="2025/26")
+    draft = Document(cycle_id=cycle.id, stage_id=cycle.stage("GOAL").id, type_key="goals_order", title="Проект",
+                     state="draft", created_by_id=world["official"].id)
+    own = Document(owner_type=sa.campaign.audit_type, owner_id=sa.campaign.id, organisation_id=world["region"].id,
+                   type_key="assessment_order", title="Приказ о проведении оценки", state="registered",
+                   created_by_id=world["official"].id)
+    db_session.add_all([draft, own])
+    db_session.flush()
+    assert draft not in services.municipality_documents(sa) and own not in services.municipality_documents(sa)
+    for doc in (draft, own):
+        with pytest.raises(ValidationFailed, match="не найден среди документов муниципалитета"):
+            services.add_evidence(sa, actor=world["official"], criterion_id=criterion.id, comment="",
+                                  document_id=doc.id)
+    assert db_session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
+
 # --- 4. self-assessment and expert evaluation ----------------------------------------------------------------------
 
 def test_self_assessment_submit_return_with_comment_resubmit(world, assess, db_session):

@@ -85,6 +85,18 @@ def test_an_expert_of_a_cannot_read_b_evidence_unless_assigned(app, world, two, 
     assert expert_a.get(f"/assessment/evidence/{two['item_b'].id}").data == b"%PDF evidence of B"
 
 
+def test_evidence_whose_file_is_lost_from_storage_is_404_not_500(app, world, two, db_session):
+    """Attack 2026-12: an evidence item whose file is missing from STORAGE_DIR (a restore without the files) was a
+    500 (FileNotFoundError in the download); every stored-file download now answers 404 for a missing file."""
+    from app.documents.attachments import attachment_path
+    from app.documents.models import Attachment
+
+    attachment_path(db_session.get(Attachment, two["item_b"].attachment_id)).unlink()
+    auditor = app.test_client()
+    _as(auditor, world["auditor"])
+    assert auditor.get(f"/assessment/evidence/{two['item_b'].id}").status_code == 404
+
+
 def test_an_expert_reads_cycles_documents_and_audit_only_of_assigned_municipalities(app, world, two, make_cycle,
                                                                                    db_session):
     """The expert role is valid only over the municipalities assigned to the expert in a published (or closed)
@@ -199,3 +211,36 @@ def test_working_pages_render_for_each_role(app, world, two):
         for path in pages:
             response = client.get(path)
             assert response.status_code == 200, (user.login, path)
+
+
+@pytest.mark.parametrize("hostile", ["²", "①", "١٢", "9" * 30])
+def test_digits_that_are_not_ascii_in_the_forms_are_refused_not_500(app, world, two, db_session, hostile):
+    """Attack 2026-12: «²».isdigit() is true and int("²") raises, so a version, score id, points or criterion id of
+    «²» was a 500 on the scores, transition and evidence forms; a 30-digit id overflowed the id column."""
+    from app.assessment import services
+    from app.audit.models import AuditEvent
+
+    coordinator = app.test_client()
+    _as(coordinator, world["official"])
+    sa = two["sa_a"]
+    score = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")[0]
+    audited = db_session.scalar(select(func.count()).select_from(AuditEvent))
+    forms = [
+        (f"/assessment/self/{sa.id}/scores", {"points-" + hostile: "1", "version": sa.version}),
+        (f"/assessment/self/{sa.id}/scores", {f"points-{score.id}": "", f"version-{score.id}": score.version,
+                                               "version": hostile}),
+        (f"/assessment/self/{sa.id}/scores", {f"points-{score.id}": hostile, f"version-{score.id}": hostile,
+                                               "version": sa.version}),
+        (f"/assessment/self/{sa.id}/transition", {"trigger": "submit", "version": hostile}),
+        (f"/assessment/self/{sa.id}/evidence", {"criterion_id": hostile, "comment": "x", "document_id": hostile,
+                                                 "file": (io.BytesIO(b"%PDF-1.7\n"), "a.pdf")}),
+        (f"/assessment/self/{sa.id}/evidence", {"criterion_id": score.criterion_id, "document_id": hostile}),
+        (f"/assessment/campaigns/{two['campaign'].id}/packages/request", {"municipality_id": hostile}),
+    ]
+    for path, data in forms:
+        response = coordinator.post(path, data=data, content_type="multipart/form-data")
+        assert response.status_code in (303, 404), (path, data, response.status_code)
+    db_session.expire_all()
+    assert score.self_points is None and sa.state == "draft"
+    events = db_session.scalars(select(AuditEvent.action).order_by(AuditEvent.id).offset(audited)).all()
+    assert set(events) <= {"submit"}  # «version» left out is not a refusal: only the transition may have run

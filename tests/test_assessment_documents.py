@@ -381,3 +381,23 @@ def test_libreoffice_opens_the_three_documents(camp, world, db_session, tmp_path
     for doc in docs:
         pdf = (tmp_path / f"{doc.type_key}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF") and re.search(rb"/Type\s*/Page\b", pdf), doc.type_key
+
+
+def test_a_published_conclusion_is_not_served_on_the_public_portal(camp, world, db_session, client):
+    """The portal lists the cycles' documents only (an assessment's documents are about named municipalities and
+    experts): its download by id keeps to the same rule, even for a conclusion its registrar published."""
+    from app.assessment import documents
+    from app.documents import services
+
+    approve_a(camp, world, db_session)
+    doc = generated(documents.generate_conclusion(camp["campaign"], camp["mun_a"].id, actor=camp["manager"]),
+                    db_session)
+    services.transition(doc, "to_signature", actor=camp["manager"])
+    services.sign_document(doc, actor=camp["expert_a"], password=PASSWORD)
+    db_session.commit()
+    version = register(doc, camp["manager"], db_session)
+    services.transition(doc, "publish", actor=camp["manager"])
+    db_session.commit()
+    assert doc.state == "published"
+    assert client.get(f"/public/documents/{version.id}").status_code == 404
+    assert doc.title not in client.get(f"/public/orgs/{camp['mun_a'].code}").get_data(as_text=True)

@@ -221,3 +221,26 @@ def test_render_feed_of_no_items_is_still_a_calendar():
                             calendar_name="Сроки, пусто; тест")
     cal = parse_ics(text)
     assert cal["events"] == [] and unescape(cal["props"]["X-WR-CALNAME"][1]) == "Сроки, пусто; тест"
+
+
+def test_a_busy_day_of_the_month_shows_a_few_and_links_its_week(world, make_cycle, client, login, db_session):
+    """A day with thirty stage deadlines listed all of them in its cell (the demo's month was 6 500 px tall): the
+    month shows the first four, overdue and own first, and «ещё сроков: N — неделя» opens the day's week."""
+    import lxml.html
+
+    due = TODAY + timedelta(days=2)
+    for n, mechanism in enumerate(("I1.1", "I1.2", "I1.3")):
+        _cycle_due(world, make_cycle, world["school_a" if n % 2 == 0 else "school_b"],
+                   world["director_a" if n % 2 == 0 else "director_b"], due, mechanism=mechanism)
+    db_session.commit()
+    login(world["official"])
+    items = [i for i in calendar_items(world["official"], due, due, today=TODAY)]
+    assert len(items) > 4
+    month = lxml.html.fromstring(client.get(f"/deadlines/?view=month&date={due.isoformat()}").get_data(as_text=True))
+    cell = next(td for td in month.xpath("//main//td") if td.xpath(".//div[contains(@class, 'cal-item')]"))
+    assert len(cell.xpath(".//div[contains(@class, 'cal-item')]")) == 4
+    (more,) = cell.xpath(".//a[contains(@class, 'cal-more')]")
+    assert more.text_content() == f"ещё сроков: {len(items) - 4} — неделя"
+    assert more.get("href") == f"/deadlines/?view=week&date={due.isoformat()}"
+    week = client.get(more.get("href")).get_data(as_text=True)
+    assert week.count("cal-item") == len(items)

@@ -480,3 +480,23 @@ def test_an_approved_stage_page_shows_gaps_that_appeared_later(client, login, ch
     html = client.get(f"/stages/{rec_stage.id}").get_data(as_text=True)
     assert 'id="stage-integrity"' in html and "не ознакомилась" in html
     assert 'id="stage-integrity"' not in client.get(f"/stages/{chain.cycle.stage('MEAS').id}").get_data(as_text=True)
+
+
+def test_fix_links_are_offered_only_to_who_may_change_the_cycle(client, login, chain, world, db_session):
+    """An auditor (or an analyst, an expert) was offered «Исправить» beside each gap and got «Доступ запрещён»: the
+    panel and the stage page list the gaps for them without the link."""
+    from app.core.timeutil import utcnow
+
+    make_finding(chain.cycle, world["official"], "Вывод без рекомендации")
+    rec_stage = chain.cycle.stage("REC")
+    rec_stage.state, rec_stage.approved_at = "approved", utcnow()
+    db_session.commit()
+    login(world["auditor"])
+    html = client.get(f"/effectiveness/cycles/{chain.cycle.id}/integrity").get_data(as_text=True)
+    assert "Вывод без рекомендации" in html and "Исправить" not in html
+    stage = client.get(f"/stages/{rec_stage.id}").get_data(as_text=True)
+    assert 'id="stage-integrity"' in stage and "Исправить" not in stage
+    client.post("/logout")
+    login(world["official"])
+    assert "Исправить" in client.get(f"/effectiveness/cycles/{chain.cycle.id}/integrity").get_data(as_text=True)
+    assert "Исправить" in client.get(f"/stages/{rec_stage.id}").get_data(as_text=True)

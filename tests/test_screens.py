@@ -226,6 +226,70 @@ def test_attainment_cell_shows_the_capped_figure_and_the_true_one_in_a_tooltip(a
         html = render_template_string(template)
     over, under, plain, empty = html.strip("[]").split("][")
     assert ">100,0+<" in over and 'title="Фактически 960,0 %' in over and "цель достигнута" in over
-    assert ">0,0<" in under and "Фактически -1350,0 %" in under and "цель не достигнута" in under
+    assert ">0,0<" in under and "Фактически \u22121350,0 %" in under and "цель не достигнута" in under
     assert "title=" not in plain and ">55,5<" in plain and "цель" not in plain
     assert empty == "—"
+
+
+def test_the_criteria_page_says_in_russian_what_confirms_each_criterion(client, world, login):
+    """«Что подтверждает» showed the evidence rule's JSON ({"content": {"goals": 1}, "integrity": [...]}) and the block
+    column its code (GOAL); now both read in Russian."""
+    from app.assessment.criteria import load_criteria, published_sets
+
+    load_criteria()
+    cset = next(s for s in published_sets() if s.level == "municipal")
+    login(world["admin"])
+    html = client.get(f"/assessment/criteria/{cset.id}").get_data(as_text=True)
+    assert "{&#34;content" not in html and "goals_justified" not in html and "per_group" not in html
+    assert "decision_without_deadline" not in html and "<td>GOAL</td>" not in html
+    assert "целей с обоснованием: не меньше 1" in html and "«Решение без срока»" in html
+    assert "показатели по каждой обязательной группе" in html
+    # each mechanism's table is headed by its title too, not by the code alone («M1.1»)
+    from app.assessment.documents import mechanism_titles
+
+    code = cset.criteria[0].mechanism_code
+    title = mechanism_titles([code])[code]
+    assert title != code and f"{code} — {title}" in html
+
+
+def test_time_zones_are_named_as_a_reader_knows_them(client, world, login):
+    """The audit log said «даты фильтра — по часовому поясу Europe/Moscow»: now «UTC+3 (Москва)»."""
+    from datetime import datetime, timezone
+
+    from app.core.timeutil import zone_label
+
+    winter = datetime(2026, 1, 15, tzinfo=timezone.utc)
+    assert zone_label("Europe/Moscow", winter) == "UTC+3 (Москва)"
+    assert zone_label("Asia/Kamchatka", winter) == "UTC+12 (Петропавловск-Камчатский)"
+    assert zone_label("Asia/Kolkata", winter) == "UTC+5:30"
+    assert zone_label("America/New_York", winter) == "UTC\u22125"
+    login(world["auditor"])
+    html = client.get("/audit/").get_data(as_text=True)
+    assert "Europe/" not in html and "по часовому поясу UTC+" in html
+
+
+def test_analysis_numbers_carry_a_real_minus_and_z_stays_on_one_line(app):
+    """The dashboard printed deviations with a hyphen («-21,20», «z = -1,27») and broke «(z =» from its value at
+    1366 px; a negative number now has a real minus, a rounded-away one none."""
+    from app.analysis.views import analysis_number
+
+    assert analysis_number(-21.2) == "\u221221,20" and analysis_number(-1.27, 1) == "\u22121,3"
+    assert analysis_number(-0.001) == "0,00" and analysis_number(0.9) == "0,90" and analysis_number(None) == "—"
+    for name in ("dashboard", "school"):
+        source = app.jinja_env.loader.get_source(app.jinja_env, f"analysis/{name}.html")[0]
+        assert '<span class="text-nowrap">(z = ' in source
+
+
+def test_a_sheets_total_not_yet_scored_is_one_dash(app):
+    """The self-assessment's «Итого» under «Эксперт» read «— —» (no total and no level) before the expert scored."""
+    import re
+
+    with app.test_request_context():
+        template = app.jinja_env.get_template("assessment/_sheet.html")
+        html = template.render(scores=[], mode="read", totals={
+            "max": 22, "proposed": 2, "proposed_level": "none", "proposed_percent": 9, "self": 2,
+            "self_level": "none", "self_percent": 9, "expert": None, "expert_level": None})
+    foot = html[html.index("<tfoot>"):html.index("</tfoot>")]
+    cells = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in foot.split("<td>")[1:]]
+    assert cells[2] == "—" and "— —" not in foot
+    assert cells[0].startswith("2 не сформирован")

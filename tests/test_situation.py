@@ -233,6 +233,11 @@ def test_verdicts_and_low_result_lists_come_from_the_latest_analysis(world, anl_
     labels = {v.payload["verdict_label"] for v in verdicts}
     assert len(said) == len({v.school_id for v in verdicts}) and all(
         any(label in cell for label in labels) for cell in said), said
+    # ... under a header that says so: «Школ с вердиктом» / «Признаки … выявлены» stood over each school's verdict
+    head = body[body.index("<thead>"):body.index("</thead>")]
+    assert ">Вердикт</th>" in head and "Школ с вердиктом" not in head and "Наблюдение" not in head, head
+    region_head = page[page.index("objectivity-title"):page.index("cycles-title")]
+    assert "Школ с вердиктом" in region_head  # the region's page lists municipalities: counts of schools
 
 
 def test_a_centres_analyst_opens_the_centre_at_the_organisation_it_supports(loaded, client, login, make_org,
@@ -257,3 +262,22 @@ def test_a_centres_analyst_opens_the_centre_at_the_organisation_it_supports(load
     landing = client.get("/situation/", follow_redirects=True)
     assert landing.request.path == f"/situation/orgs/{lonely_centre.id}"
     assert "Подведомственных организаций с циклами управления нет." in landing.get_data(as_text=True)
+
+
+def test_a_director_sees_the_verdict_without_a_link_to_the_municipalitys_analysis(world, anl_cycle, seeded_results,
+                                                                                 client, login, db_session):
+    """A director's school page said «анализ № N» as a link to the municipality's analysis, which answered 404 for
+    her: the run is named (with whose it is), not linked; the official who may open it keeps the link."""
+    from app.analysis.models import AnalysisRun
+
+    login(world["official"])
+    assert client.post(f"/analysis/cycles/{anl_cycle.id}/runs", data={}).status_code == 302
+    run = db_session.scalar(select(AnalysisRun).where(AnalysisRun.cycle_id == anl_cycle.id))
+    year = max(run.years)
+    link = f'href="/analysis/cycles/{anl_cycle.id}"'
+    assert link in client.get(f"/situation/orgs/{anl_cycle.owner.id}?year={year}&procedure=ВПР").get_data(as_text=True)
+    client.post("/logout")
+    login(world["director_a"])
+    assert client.get(f"/analysis/cycles/{anl_cycle.id}").status_code == 404
+    html = client.get(f"/situation/schools/{world['school_a'].id}?year={year}&procedure=ВПР").get_data(as_text=True)
+    assert f"анализ № {run.id}" in html and link not in html

@@ -112,6 +112,8 @@ def fans_out(reference: Organisation) -> bool:
 def start_run(cycle: Cycle, *, actor: User, enqueue: bool = True) -> AnalysisRun:
     """Queue an analysis of the cycle owner's schools over the cycle's year and the two before it."""
     role = require_role(actor, cycle.owner, ANALYSTS, "Недостаточно прав, чтобы запустить анализ.")
+    if cycle.state != "open":  # its analysis stays what the cycle was closed with (the page offers no button)
+        raise ValidationFailed("Цикл закрыт: новый анализ по нему не запускается.")
     # A run left behind by a dead worker or a Redis that lost its job must not block this one: settle it first.
     reconcile_rows("analysis_run", pending_rows("analysis_run", AnalysisRun.cycle_id == cycle.id))
     running = db.session.execute(select(AnalysisRun.id, AnalysisRun.message).where(

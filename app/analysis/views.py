@@ -34,7 +34,9 @@ def analysis_number(value, digits: int = 2) -> str:
     if value is None:
         return "—"
     if isinstance(value, Number):
-        return f"{value:.{digits}f}".replace(".", ",")
+        text = f"{abs(value):.{digits}f}".replace(".", ",")
+        # a real minus (style: deviations), and no «−0,00» for a tiny negative rounded away
+        return "\u2212" + text if value < 0 and text.strip("0,") else text
     return str(value)
 
 
@@ -65,8 +67,9 @@ def cycle_analysis(cycle_id: int):
         markers = services.results(run, "marker", user=current_user)
         for m in markers:
             counts[m.sign] = counts.get(m.sign, 0) + 1
-        chart = chart_cache.inline("signs", {"counts": dict(sorted(counts.items()))}, cycle_id=cycle.id) \
-            if markers else None
+        # each sign named in words beside its code: «K2» alone told the reader nothing
+        chart = chart_cache.inline("signs", {"counts": dict(sorted(counts.items())), "labels": {
+            code: f"{code} — {title}" for code, title in SIGN_TITLES.items()}}, cycle_id=cycle.id) if markers else None
     return render_template("analysis/cycle.html", cycle=cycle, runs=runs, run=run, active=active,
                            can_run=_can_analyse(cycle) and cycle.state == "open", form=RunForm(),
                            findings=services.findings_of_cycle(cycle), sign_counts=counts, chart=chart,

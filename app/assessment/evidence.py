@@ -241,6 +241,28 @@ def propose_all(criteria, facts: dict[tuple[int, str], Facts], municipality_ids,
             yield municipality_id, criterion, rule(facts.get((municipality_id, mechanism_code), empty))
 
 
+def describe_rule(rule: dict | None, block: str, titles: dict[str, str]) -> list[str]:
+    """What a criterion's evidence rule asks for, in Russian, one phrase per part (the criteria page shows these,
+    never the rule's JSON); an empty list when the expert alone scores the criterion."""
+    rule = rule or {}
+    block_title = titles.get(block, block)
+    parts = []
+    if rule.get("per_group"):
+        parts.append("показатели по каждой обязательной группе (балл за группу)")
+    documents = rule.get("documents")
+    if documents:
+        doc_title = titles.get(documents.get("block", block), documents.get("block", block))
+        parts.append(f"{'зарегистрированный ' if documents.get('registered') else ''}документ этапа «{doc_title}»")
+    if rule.get("stage_approved"):
+        parts.append(f"этап «{block_title}» утверждён")
+    checks = rule.get("integrity") or []
+    if checks:
+        parts.append("нет дефектов: " + ", ".join(f"«{INTEGRITY_LABELS.get(code, code)}»" for code in checks))
+    for name, minimum in (rule.get("content") or {}).items():
+        parts.append(f"{CONTENT_LABELS.get(name, name)}: не меньше {minimum}")
+    return parts
+
+
 def rule_of(criterion: Criterion, *, groups: list[str], titles: dict[str, str]) -> Callable[[Facts], Proposal]:
     """The criterion's evidence rule as a function of the facts: the rule, titles and labels read once, the reason's
     fixed words built once (a region's proposal applies each criterion to every municipality)."""

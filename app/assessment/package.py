@@ -63,6 +63,7 @@ from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.access import acting_roles_over
+from app.core.checks import form_int
 from app.core.db import in_ids
 from app.core.errors import NotFound, ValidationFailed
 from app.core.spreadsheets import csv_writer
@@ -764,7 +765,7 @@ def request_package(campaign: Campaign, scope: services.Scope, *, actor, municip
     """A queued package row; its job is enqueued after commit. Flushes, never commits."""
     if municipality_id in (None, ""):
         municipality_id = None
-    elif not str(municipality_id).isdigit():
+    elif form_int(municipality_id) is None:
         raise ValidationFailed("Выберите муниципалитет или всю кампанию.")
     else:
         municipality_id = int(municipality_id)

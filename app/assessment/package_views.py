@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.assessment import bp, package, services
 from app.core.access import signed_in
 from app.core.boundary import on_refusal
+from app.core.checks import form_int
 from app.core.web import send_stored_file
 from app.extensions import db
 
@@ -28,7 +29,7 @@ def packages(campaign_id: int):
 def request_package(campaign_id: int):
     campaign, scope = services.campaign_for(campaign_id, current_user)
     raw = (request.form.get("municipality_id") or "").strip()
-    if raw == "" or (raw.isdigit() and len(raw) < 10):
+    if raw == "" or form_int(raw) is not None:
         # Outside the user's scope is 404 like any object of the campaign, not a refusal shown on the page.
         package.check_may_package(campaign, scope, int(raw) if raw else None)
     where = url_for("assessment.packages", campaign_id=campaign.id)

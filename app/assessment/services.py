@@ -34,7 +34,7 @@ from app.audit import chain
 from app.auth.models import RoleAssignment, User, bump_assignment_generation
 from app.auth.roles import ASSIGNED_ROLES
 from app.core.access import acting_roles_over
-from app.core.checks import check_version, require_role
+from app.core.checks import check_version, form_int, require_role
 from app.core.spreadsheets import append_row
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleObject, ValidationFailed
 from app.core.timeutil import format_date, utcnow
@@ -204,8 +204,7 @@ def _campaign_fields(region: Organisation, *, title, period, window_start, windo
         problems.append("Укажите начало и окончание периода оценки.")
     elif window_end < window_start:
         problems.append("Окончание периода оценки раньше его начала.")
-    cset = db.session.get(CriteriaSet, int(criteria_set_id)) \
-        if str(criteria_set_id or "").isdigit() and len(str(criteria_set_id)) < 10 else None
+    cset = db.session.get(CriteriaSet, form_int(criteria_set_id)) if form_int(criteria_set_id) else None
     if cset is None or cset.state != "published" or cset.level != "municipal":
         problems.append("Выберите опубликованную версию критериев муниципального уровня.")
     codes = list(dict.fromkeys(mechanisms or []))
@@ -216,7 +215,7 @@ def _campaign_fields(region: Organisation, *, title, period, window_start, windo
     if not codes:
         problems.append("Выберите хотя бы один механизм.")
     allowed = {o.id: o for o in municipalities_of(region)}
-    ids = list(dict.fromkeys(int(i) for i in municipality_ids or [] if str(i).isdigit() and len(str(i)) < 10))
+    ids = list(dict.fromkeys(form_int(i) for i in municipality_ids or [] if form_int(i) is not None))
     if not ids:
         problems.append("Выберите хотя бы один муниципалитет.")
     if any(i not in allowed for i in ids):
@@ -303,7 +302,7 @@ def appoint_coordinator(campaign: Campaign, *, municipality_id: int, user_id, ac
     row = next((m for m in campaign.municipalities if m.municipality_id == municipality_id), None)
     if row is None:
         raise NotFound("Муниципалитет не участвует в кампании.")
-    user = db.session.get(User, int(user_id)) if str(user_id or "").isdigit() else None
+    user = db.session.get(User, form_int(user_id)) if form_int(user_id) else None
     if user is None or not user.active or not _is_user_of(user, row.municipality):
         raise ValidationFailed("Координатором назначается пользователь этого муниципалитета.",
                                problems=[f"Выберите сотрудника: {row.municipality.display_name}."])
@@ -338,7 +337,7 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
         raise NotFound("Муниципалитет не участвует в кампании.")
     if mechanism_code not in campaign.mechanisms:
         raise ValidationFailed("Механизм не оценивается в этой кампании.")
-    expert = db.session.get(Expert, int(expert_id)) if str(expert_id or "").isdigit() else None
+    expert = db.session.get(Expert, form_int(expert_id)) if form_int(expert_id) else None
     if expert is None or expert.register_org_id != campaign.organisation_id:
         raise ValidationFailed("Эксперт не найден в реестре региона.")
     problems = []
@@ -494,8 +493,8 @@ def add_expert(region: Organisation, *, actor, user_id, organisation_id, positio
                included_on: date | None, basis: str, mechanism_codes) -> Expert:
     role = _manager(actor, region)
     problems = []
-    user = db.session.get(User, int(user_id)) if str(user_id or "").isdigit() else None
-    workplace = db.session.get(Organisation, int(organisation_id)) if str(organisation_id or "").isdigit() else None
+    user = db.session.get(User, form_int(user_id)) if form_int(user_id) else None
+    workplace = db.session.get(Organisation, form_int(organisation_id)) if form_int(organisation_id) else None
     if user is None or not user.active:
         problems.append("Выберите пользователя.")
     elif db.session.scalar(select(Expert.id).where(Expert.user_id == user.id)):
@@ -580,7 +579,7 @@ def _parse_points(raw, criterion: Criterion, problems: list[str]) -> int | None:
     text = str(raw if raw is not None else "").strip()
     if text == "":
         return None
-    if not text.lstrip("-").isdigit() or not 0 <= int(text) <= criterion.max_points:
+    if form_int(text) is None or not 0 <= int(text) <= criterion.max_points:
         problems.append(f"Критерий {criterion.code}: балл — целое число от 0 до {criterion.max_points}.")
         return None
     return int(text)
@@ -598,7 +597,7 @@ def _save_scores(obj, campaign, *, actor, role, entries: dict, side: str) -> int
             raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
         points = _parse_points(raw_points, score.criterion, problems)
         comment = _clean(comment, MAX_COMMENT) or None
-        if seen is not None and str(seen).isdigit() and int(seen) != score.version:
+        if form_int(seen) is not None and form_int(seen) != score.version:
             raise StaleObject()
         current = (score.self_points, score.self_comment) if side == "self" else (score.expert_points,
                                                                                  score.expert_comment)
@@ -741,7 +740,7 @@ def add_evidence(sa: SelfAssessment, *, actor, criterion_id, comment: str, docum
         raise PermissionDenied("Доказательства добавляет муниципальный координатор кампании.")
     if sa.state not in ("draft", "returned"):
         raise InvalidTransition("Самооценка представлена: добавить доказательства нельзя.")
-    criterion = db.session.get(Criterion, int(criterion_id)) if str(criterion_id or "").isdigit() else None
+    criterion = db.session.get(Criterion, form_int(criterion_id)) if form_int(criterion_id) else None
     if criterion is None or criterion.set_id != sa.campaign.criteria_set_id \
             or criterion.mechanism_code != sa.mechanism_code:
         raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
@@ -749,8 +748,11 @@ def add_evidence(sa: SelfAssessment, *, actor, criterion_id, comment: str, docum
     item = EvidenceItem(campaign_id=sa.campaign_id, municipality_id=sa.municipality_id, criterion_id=criterion.id,
                         comment=comment, added_by_id=actor.id, recorded_at=utcnow())
     if document_id:
-        doc = db.session.get(Document, int(document_id)) if str(document_id).isdigit() else None
-        if doc is None or not doc.cycle.owner.path.startswith(sa.municipality.path):
+        # only what the picker offers (municipality_documents): a draft, another period's or an assessment's own
+        # document (no cycle: it was a 500) is refused like an unknown id
+        number = form_int(document_id)
+        doc = db.session.scalar(_linkable(sa).where(Document.id == number)) if number else None
+        if doc is None:
             raise ValidationFailed("Документ не найден среди документов муниципалитета.")
         version = db.session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
                                     .order_by(DocumentVersion.registration_number.is_(None),
@@ -776,12 +778,16 @@ def add_evidence(sa: SelfAssessment, *, actor, criterion_id, comment: str, docum
     return item
 
 
+def _linkable(sa: SelfAssessment):
+    """The documents a coordinator may link as evidence: of the municipality's own cycles of the campaign's period,
+    past their draft."""
+    return (select(Document).join(Cycle, Cycle.id == Document.cycle_id)
+            .where(Cycle.owner_id == sa.municipality_id, Cycle.period == sa.campaign.period, Document.state != "draft"))
+
+
 def municipality_documents(sa: SelfAssessment) -> list[Document]:
     """Documents of the municipality's cycles of the campaign's period (to link as evidence)."""
-    return list(db.session.scalars(
-        select(Document).join(Cycle, Cycle.id == Document.cycle_id)
-        .where(Cycle.owner_id == sa.municipality_id, Cycle.period == sa.campaign.period,
-               Document.state != "draft").order_by(Document.title).limit(500)))
+    return list(db.session.scalars(_linkable(sa).order_by(Document.title).limit(500)))
 
 
 # --- the page of one municipality × mechanism --------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.assessment import bp, criteria, services
+from app.assessment import bp, criteria, evidence, services
 from app.assessment import documents as campaign_documents
 from app.assessment.models import (
     EVIDENCE_KINDS, EXPERT_STATUSES, LEVEL_STYLES, LEVELS, Assignment, CriteriaSet, EvidenceItem, Expert,
@@ -19,6 +19,7 @@ from app.assessment.models import (
 )
 from app.core.access import acting_roles_over, roles_required, signed_in
 from app.core.boundary import on_refusal
+from app.core.checks import form_int
 from app.core.errors import NotFound
 from app.core.web import send_stored_file, user_today
 from app.documents.attachments import attachment_path
@@ -41,8 +42,7 @@ def _date(name: str) -> date | None:
 
 
 def _int(raw) -> int | None:
-    raw = (raw or "").strip() if isinstance(raw, str) else raw
-    return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 10 else None
+    return form_int(raw) if isinstance(raw, str) else None
 
 
 def _refused_to(where: str) -> None:
@@ -380,6 +380,8 @@ def criteria_set(criteria_set_id: int):
         by_mechanism.setdefault(c.mechanism_code, []).append(c)
     return render_template("assessment/criteria_set.html", cset=cset, by_mechanism=by_mechanism, editable=editable,
                            transitions=engine.available_transitions(cset, current_user), levels=LEVELS,
+                           titles=evidence.block_titles(), describe_rule=evidence.describe_rule,
+                           mechanism_titles=campaign_documents.mechanism_titles(by_mechanism),
                            can_copy=cset.state == "published" and current_user.has_role("admin"))
 
 

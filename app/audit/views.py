@@ -21,7 +21,7 @@ from app.audit.models import AuditEvent
 from app.audit.present import present
 from app.auth.models import RoleAssignment, User
 from app.core.access import roles_required, scope_condition
-from app.core.timeutil import format_datetime, utcnow
+from app.core.timeutil import format_datetime, utcnow, zone_label
 from app.core.web import user_time_zone, user_today
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -305,4 +305,4 @@ def events():
         older_url=older_url, first_page=before is None and after is None,
         without_actor={k: v for k, v in args.items() if k != "actor"},
         without_cycle={k: v for k, v in args.items() if k != "cycle"},
-        timezone_name=user_time_zone())
+        timezone_name=zone_label(user_time_zone()))

@@ -46,3 +46,10 @@ def check_version(obj, expected_version: int | None) -> None:
     """Optimistic locking for forms: the object changed since the user loaded it → StaleObject."""
     if expected_version is not None and obj.version != expected_version:
         raise StaleObject()
+
+
+def form_int(raw) -> int | None:
+    """A form's id, version or count: ASCII digits only, at most 9 of them (an id of the database), else None.
+    `str.isdigit` alone lets «²» and «①» through, on which `int` raises, and a long number overflows the id column."""
+    text = str(raw if raw is not None else "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None

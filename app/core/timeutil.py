@@ -17,6 +17,26 @@ def today_in(tz_name: str) -> date:
     return datetime.now(ZoneInfo(tz_name)).date()
 
 
+# The Russian zones by the city a reader knows them by; any other zone is named by its offset alone.
+ZONE_CITIES = {
+    "Europe/Kaliningrad": "Калининград", "Europe/Moscow": "Москва", "Europe/Samara": "Самара",
+    "Asia/Yekaterinburg": "Екатеринбург", "Asia/Omsk": "Омск", "Asia/Novosibirsk": "Новосибирск",
+    "Asia/Krasnoyarsk": "Красноярск", "Asia/Irkutsk": "Иркутск", "Asia/Yakutsk": "Якутск",
+    "Asia/Vladivostok": "Владивосток", "Asia/Magadan": "Магадан", "Asia/Kamchatka": "Петропавловск-Камчатский",
+}
+
+
+def zone_label(tz_name: str, at: datetime | None = None) -> str:
+    """«UTC+3 (Москва)»: a time zone as a reader names it, never its IANA id («Europe/Moscow»)."""
+    offset = (at or utcnow()).astimezone(ZoneInfo(tz_name)).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "\u2212"
+    hours, rest = divmod(abs(minutes), 60)
+    text = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    city = ZONE_CITIES.get(tz_name)
+    return f"{text} ({city})" if city else text
+
+
 def format_date(value: date | datetime | None) -> str:
     """ДД.ММ.ГГГГ, the official short date form."""
     if value is None:

@@ -175,6 +175,26 @@ def _is_text(data: bytes) -> bool:
     return controls <= len(data) // 100
 
 
+# The extensions a file of each accepted type may carry; the first is given to a name that has none of them.
+# Not for "ole": a 97–2003 file may be a DOC or an XLS, and a wrong extension would open it in the wrong program.
+SUFFIXES = {"pdf": (".pdf",), "docx": (".docx",), "xlsx": (".xlsx",), "pptx": (".pptx",), "odt": (".odt",),
+            "ods": (".ods",), "jpeg": (".jpg", ".jpeg", ".jpe"), "png": (".png",), "tiff": (".tif", ".tiff"),
+            "cms": (".sig", ".p7s", ".p7m", ".p7b"), "text": (".csv", ".txt")}
+
+
+def named_as(kind: str, name: str, limit: int = 200) -> str:
+    """`name` (already cleaned) ending in an extension of the type the content is, at most `limit` characters: a
+    PDF uploaded as «отчёт.exe» (or as «…‮fdp.exe», whose right-to-left mark the cleaning drops) is downloaded as
+    «отчёт.exe.pdf», and a long name keeps its extension when it is shortened."""
+    suffixes = SUFFIXES.get(kind, ())
+    dot = name.rfind(".")
+    if dot > 0 and name[dot:].lower() in suffixes:
+        stem, suffix = name[:dot], name[dot:]
+    else:
+        stem, suffix = name, (suffixes[0] if suffixes else "")
+    return stem[:limit - len(suffix)] + suffix
+
+
 def describe(kind: str) -> str:
     return TYPES.get(kind, TYPES["unknown"])[0]
 

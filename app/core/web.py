@@ -4,7 +4,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Flask, Response, current_app, flash, jsonify, make_response, render_template, request
+from flask import Flask, Response, abort, current_app, flash, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -138,9 +138,13 @@ def flash_problems(exc: DomainError) -> None:
         flash(problem, "danger")
 
 
-def send_stored_file(path: Path, name: str, mimetype: str) -> Response:
-    """Stream a stored file as an attachment. The file is opened only once the body is read and closed
-    as soon as it is done (or abandoned), so no handle outlives the response."""
+def send_stored_file(path: Path | None, name: str, mimetype: str) -> Response:
+    """Stream a stored file as an attachment; 404 when there is none on disk (a file lost from storage, or not
+    made yet). The file is opened only once the body is read and closed as soon as it is done (or abandoned), so
+    no handle outlives the response."""
+    if path is None or not path.is_file():
+        abort(404)
+
     def chunks():
         with open(path, "rb") as fh:
             while chunk := fh.read(256 * 1024):

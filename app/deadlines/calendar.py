@@ -110,6 +110,10 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+# Items a day's cell of the month shows; the rest are behind a link to the day's week.
+MONTH_CELL_LIMIT = 4
+
+
 def by_day(items: list[CalendarItem]) -> dict[date, list[CalendarItem]]:
     grouped: dict[date, list[CalendarItem]] = {}
     for item in items:

@@ -122,8 +122,9 @@ def attach(obj, *, stream, filename: str | None, kind: str, actor) -> Attachment
         raise ValueError(f"bad attachment kind {kind!r}")
     org = obj.organisation
     role = _writer_role(actor, org)
-    name = clean_filename(filename)
-    detected, stream = uploads.check_stream(UPLOAD_PURPOSES.get(kind, "evidence"), stream, name)
+    name = clean_filename(filename, limit=10_000)
+    detected, stream = uploads.check_stream(UPLOAD_PURPOSES.get(kind, "evidence"), stream, name[:200])
+    name = uploads.named_as(detected, name)
     relative, sha, size = store_stream(stream, subdir="attachments", limit=max_bytes())
     attachment = Attachment(owner_type=obj.audit_type, owner_id=obj.id, organisation_id=org.id, kind=kind,
                             original_name=name, stored_path=relative, content_type=uploads.content_type(detected),

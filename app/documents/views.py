@@ -7,7 +7,7 @@ from app.auth.roles import ROLES
 from app.auth.submissions import submit_once
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
-from app.core.checks import check_version
+from app.core.checks import check_version, form_int
 from app.core.errors import DomainError
 from app.core.forms import flash_form_errors
 from app.core.web import flash_problems, send_stored_file
@@ -322,7 +322,7 @@ def journal_types(org_id: int):
     choices = {}
     for name, value in request.form.items():
         if name.startswith("type-"):
-            if not value.isdigit():
+            if form_int(value) is None:
                 flash("Выберите журнал для каждого вида документа.", "danger")
                 return _journals_page(org, 422)
             choices[name[5:]] = int(value)

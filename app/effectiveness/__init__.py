@@ -1,10 +1,13 @@
 """Effectiveness evaluation (анализ эффективности принятых мер) and the cycle integrity panel."""
 
 from flask import Blueprint
+from flask_login import current_user
 
 bp = Blueprint("effectiveness", __name__, template_folder="templates")
 
 # Below the blueprint: the modules that register routes on it, and what the descriptor names.
+from app.auth.roles import EDITORS  # noqa: E402
+from app.core.access import acting_roles_over  # noqa: E402
 from app.core.features import AuditVocabulary, Feature, Mount  # noqa: E402
 from app.cycles.services import CARRY_OVER_HOOKS  # noqa: E402
 from app.effectiveness import demo, documents, labels, models, views  # noqa: E402, F401
@@ -23,6 +26,13 @@ def cycle_integrity(cycle) -> dict:
 def stage_integrity(stage) -> list:
     """The integrity defects of one stage, for its page."""
     return [d for d in check_cycle(stage.cycle) if d.stage == stage.code]
+
+
+@bp.app_template_global()
+def fixes_integrity(cycle) -> bool:
+    """Whether the signed-in user may change the cycle's content, i.e. follow an integrity gap's «Исправить» (an
+    analyst, an expert or an auditor was offered the link and got «Доступ запрещён»)."""
+    return bool(acting_roles_over(current_user, cycle.owner) & EDITORS)
 
 
 @bp.app_template_global()

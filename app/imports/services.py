@@ -62,13 +62,13 @@ def report_file(run: ImportRun) -> Path | None:
     return upload_dir() / run.error_report_path if run.error_report_path else None
 
 
-def clean_filename(filename: str | None) -> str:
-    """The user's file name for display and download only: no directories, no control characters.
-    It never becomes part of a path on disk (stored files are named by import id and SHA-256)."""
+def clean_filename(filename: str | None, limit: int = 200) -> str:
+    """The user's file name for display and download only: no directories, no control characters, at most
+    `limit` characters. It never becomes part of a path on disk (stored files are named by import id and SHA-256)."""
     name = unicodedata.normalize("NFC", str(filename or ""))
     name = re.split(r"[\\/]", name)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
-    return name[:200] or "file"
+    return name[:limit] or "file"
 
 
 def _suffix(filename: str) -> str:

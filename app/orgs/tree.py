@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.core.checks import form_int
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -44,7 +45,7 @@ def _ids(path: str) -> list[int]:
 
 
 def org_tree(ids) -> list[Group]:
-    ids = [int(i) for i in ids if str(i).isdigit()]
+    ids = [form_int(i) for i in ids if form_int(i) is not None]
     if not ids:
         return []
     orgs = db.session.scalars(select(Organisation).where(Organisation.id.in_(ids))).all()

@@ -167,8 +167,11 @@ def published(*, cycle: Cycle | None = None, within: Organisation | None = None,
 
 
 def published_version(version_id: int) -> DocumentVersion | None:
+    """A registered edition of a published cycle document; None for anything else — an assessment campaign's
+    documents too, which the portal does not list (`published`), so that no id serves what no page offers."""
     version = db.session.get(DocumentVersion, version_id)
-    if version is None or version.document.state != "published" or not version.registration_number:
+    if version is None or version.document.state != "published" or not version.registration_number \
+            or version.document.cycle_id is None:
         return None
     return version
 

@@ -6,7 +6,7 @@ from flask import abort, current_app, redirect, render_template, request, send_f
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.core.access import signed_in
+from app.core.access import acting_roles_over, signed_in
 from app.core.hardening import query_id
 from app.core.timeutil import today_in
 from app.extensions import db
@@ -54,6 +54,13 @@ def index():
     return redirect(url_for("situation.organisation", org_id=root.id))
 
 
+def _openable(standings) -> set[int]:
+    """Ids of the runs whose analysis page the user may open: a school's director sees the verdict the
+    municipality's run gave the school, but that run's page is the municipality's (a link to it answered 404)."""
+    runs = {s.run.id: s.run for s in (standings or {}).values() if s.run is not None}
+    return {run_id for run_id, run in runs.items() if acting_roles_over(current_user, run.organisation)}
+
+
 @bp.route("/orgs/<int:org_id>")
 @signed_in
 def organisation(org_id: int):
@@ -72,7 +79,7 @@ def organisation(org_id: int):
     cycles = services.cycle_lines(kids, today=_today(org))
     return render_template("situation/organisation.html", org=org, trail=_trail(org), f=f, total=total,
                            lines=lines, standings=standings, cycles=cycles, sort=sort, descending=descending,
-                           p=present)
+                           p=present, openable=_openable(standings))
 
 
 @bp.route("/orgs/<int:org_id>/<any(results, objectivity, cycles):table>.xlsx")
@@ -105,7 +112,7 @@ def school(org_id: int):
     works = services.work_lines(org, year=f["year"], procedure=f["procedure"]) if f["year"] else []
     standing = services.standings(org, [org], year=f["year"])[org.id] if f["year"] else None
     return render_template("situation/school.html", org=org, trail=_trail(org), f=f, works=works,
-                           standing=standing, p=present)
+                           standing=standing, p=present, openable=_openable({org.id: standing} if standing else None))
 
 
 @bp.route("/schools/<int:org_id>/works.xlsx")

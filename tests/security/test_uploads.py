@@ -133,6 +133,22 @@ def test_attachments_of_each_kind_refuse_an_exe(world, school_cycle, db_session,
     assert attach(stage, stream=io.BytesIO(good), filename="no-extension", kind=kind, actor=world["director_b"])
 
 
+@pytest.mark.parametrize("filename, stored", [
+    ("invoice\u202efdp.exe", "invoicefdp.exe.pdf"),  # the right-to-left mark dropped, the name then said .exe
+    ("../../etc/passwd", "passwd.pdf"), ("..\\..\\win.ini", "win.ini.pdf"), ("...", "file.pdf"),
+    ("отчёт.PDF", "отчёт.PDF"), ("я" * 400 + ".pdf", "я" * 196 + ".pdf"), ("scan.pdf.exe", "scan.pdf.exe.pdf"),
+])
+def test_an_attachment_is_named_with_the_extension_of_its_content(world, school_cycle, db_session, filename, stored):
+    """Attack 2026-12: a PDF uploaded as «invoice‮fdp.exe» was downloaded as «invoicefdp.exe», and a 400-character
+    name was cut to 200 characters, losing «.pdf»: the download name now ends in the extension of what the file
+    is, and a long name keeps it."""
+    from app.documents.attachments import attach
+
+    attachment = attach(school_cycle.stage("GOAL"), stream=io.BytesIO(PDF), filename=filename, kind="evidence",
+                        actor=world["director_b"])
+    assert attachment.original_name == stored and attachment.content_type == "application/pdf"
+
+
 def test_results_import_refuses_an_exe_named_csv_on_the_web_and_in_the_api(world, client, login, db_session,
                                                                             app, tmp_path, monkeypatch):
     from app.imports.models import ImportRun
