@@ -244,3 +244,19 @@ def test_a_busy_day_of_the_month_shows_a_few_and_links_its_week(world, make_cycl
     assert more.get("href") == f"/deadlines/?view=week&date={due.isoformat()}"
     week = client.get(more.get("href")).get_data(as_text=True)
     assert week.count("cal-item") == len(items)
+
+
+def test_a_busy_days_cell_shows_what_still_needs_doing_before_what_is_done():
+    """Of a busy day's deadlines the month shows four: overdue first, then the user's own, then the others — and a
+    deadline already met last (it took one of the four places before)."""
+    from app.deadlines.calendar import CalendarItem, month_cell
+
+    def item(uid, *, done=False, overdue=False, mine=False):
+        return CalendarItem(uid=uid, day=TODAY, kind="stage", kind_label="Этап", title=uid, organisation="",
+                            link="/", done=done, overdue=overdue, mine=mine)
+
+    items = [item("done-mine", done=True, mine=True), item("done", done=True), item("other"),
+             item("mine", mine=True), item("overdue", overdue=True), item("other2")]
+    shown, more = month_cell(items)
+    assert [i.uid for i in shown] == ["overdue", "mine", "other", "other2"] and more == 2
+    assert month_cell(items[:3]) == (sorted(items[:3], key=lambda i: i.done), 0)

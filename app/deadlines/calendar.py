@@ -114,6 +114,13 @@ def week_start(day: date) -> date:
 MONTH_CELL_LIMIT = 4
 
 
+def month_cell(items: list[CalendarItem], limit: int = MONTH_CELL_LIMIT) -> tuple[list[CalendarItem], int]:
+    """(the items a busy day's cell of the month shows, how many more its week has): what still needs doing first —
+    overdue, then the user's own, then the others —, what is done last (a deadline met took one of the few places)."""
+    ordered = sorted(items, key=lambda i: (i.done, not i.overdue, not i.mine))
+    return ordered[:limit], max(0, len(ordered) - limit)
+
+
 def by_day(items: list[CalendarItem]) -> dict[date, list[CalendarItem]]:
     grouped: dict[date, list[CalendarItem]] = {}
     for item in items:

@@ -55,7 +55,7 @@ def calendar_page():
     return render_template("deadlines/calendar.html", view=view, day=day, today=today, weeks=weeks,
                            items=calendar.by_day(items), count=len(items),
                            overdue=sum(1 for i in items if i.overdue), title=title, prev_day=prev_day,
-                           next_day=next_day, weekdays=calendar.WEEKDAYS, month_cell_limit=calendar.MONTH_CELL_LIMIT)
+                           next_day=next_day, weekdays=calendar.WEEKDAYS, month_cell=calendar.month_cell)
 
 
 # --- iCalendar feed ------------------------------------------------------------------------------
