@@ -397,6 +397,8 @@ def test_official_rollup_page_shows_addressees_by_status_in_fixed_queries(rec_cy
         page = client.get(url).get_data(as_text=True)
     assert 'data-organisation="SCH-A"' in page and 'data-total="issued">1<' in page
     assert 'data-total="acknowledged">1<' in page
+    # counts stand right-aligned under their right-aligned headers, as numbers in a table do
+    assert '<td class="text-end" data-count="issued">' in page and '<th class="text-end">Просрочено</th>' in page
     for n in range(4):
         school = make_org("school", parent=world["mun"], code=f"SCH-X{n}")
         make_user("director", school)
