@@ -226,7 +226,8 @@ def test_the_conclusion_reports_the_approved_scores_per_mechanism_and_block_and_
     assert lint.lint(data, registered=True) == []
 
 
-def test_coordinators_and_schools_cannot_read_another_municipalitys_conclusion(camp, world, db_session, app):
+def registered_conclusion(camp, world, db_session):
+    """The conclusion on municipality A, signed by its expert and registered: (the document, its registered edition)."""
     from app.assessment import documents
     from app.documents import services
 
@@ -236,7 +237,13 @@ def test_coordinators_and_schools_cannot_read_another_municipalitys_conclusion(c
     services.transition(doc, "to_signature", actor=camp["manager"])
     services.sign_document(doc, actor=camp["expert_a"], password=PASSWORD)
     db_session.commit()
-    register(doc, camp["manager"], db_session)
+    return doc, register(doc, camp["manager"], db_session)
+
+
+def test_coordinators_and_schools_cannot_read_another_municipalitys_conclusion(camp, world, db_session, app):
+    from app.documents import services
+
+    doc, _version = registered_conclusion(camp, world, db_session)
     campaign_id, mun_a = camp["campaign"].id, camp["mun_a"].id
     page = f"/assessment/campaigns/{campaign_id}/municipalities/{mun_a}/conclusion"
 
@@ -386,16 +393,9 @@ def test_libreoffice_opens_the_three_documents(camp, world, db_session, tmp_path
 def test_a_published_conclusion_is_not_served_on_the_public_portal(camp, world, db_session, client):
     """The portal lists the cycles' documents only (an assessment's documents are about named municipalities and
     experts): its download by id keeps to the same rule, even for a conclusion its registrar published."""
-    from app.assessment import documents
     from app.documents import services
 
-    approve_a(camp, world, db_session)
-    doc = generated(documents.generate_conclusion(camp["campaign"], camp["mun_a"].id, actor=camp["manager"]),
-                    db_session)
-    services.transition(doc, "to_signature", actor=camp["manager"])
-    services.sign_document(doc, actor=camp["expert_a"], password=PASSWORD)
-    db_session.commit()
-    version = register(doc, camp["manager"], db_session)
+    doc, version = registered_conclusion(camp, world, db_session)
     services.transition(doc, "publish", actor=camp["manager"])
     db_session.commit()
     assert doc.state == "published"
