@@ -190,6 +190,11 @@ class _CampaignFields:
     municipalities: list[Organisation]
 
 
+def _by_form_id(model, raw):
+    """The row a form's id names, or None for a missing or malformed one (core.checks.form_int)."""
+    number = form_int(raw)
+    return db.session.get(model, number) if number else None
+
 def _campaign_fields(region: Organisation, *, title, period, window_start, window_end, criteria_set_id, mechanisms,
                      municipality_ids, refusal: str) -> _CampaignFields:
     """The campaign's settings checked all at once: every problem in Russian, or the cleaned values."""
@@ -204,7 +209,7 @@ def _campaign_fields(region: Organisation, *, title, period, window_start, windo
         problems.append("Укажите начало и окончание периода оценки.")
     elif window_end < window_start:
         problems.append("Окончание периода оценки раньше его начала.")
-    cset = db.session.get(CriteriaSet, form_int(criteria_set_id)) if form_int(criteria_set_id) else None
+    cset = _by_form_id(CriteriaSet, criteria_set_id)
     if cset is None or cset.state != "published" or cset.level != "municipal":
         problems.append("Выберите опубликованную версию критериев муниципального уровня.")
     codes = list(dict.fromkeys(mechanisms or []))
@@ -302,7 +307,7 @@ def appoint_coordinator(campaign: Campaign, *, municipality_id: int, user_id, ac
     row = next((m for m in campaign.municipalities if m.municipality_id == municipality_id), None)
     if row is None:
         raise NotFound("Муниципалитет не участвует в кампании.")
-    user = db.session.get(User, form_int(user_id)) if form_int(user_id) else None
+    user = _by_form_id(User, user_id)
     if user is None or not user.active or not _is_user_of(user, row.municipality):
         raise ValidationFailed("Координатором назначается пользователь этого муниципалитета.",
                                problems=[f"Выберите сотрудника: {row.municipality.display_name}."])
@@ -337,7 +342,7 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
         raise NotFound("Муниципалитет не участвует в кампании.")
     if mechanism_code not in campaign.mechanisms:
         raise ValidationFailed("Механизм не оценивается в этой кампании.")
-    expert = db.session.get(Expert, form_int(expert_id)) if form_int(expert_id) else None
+    expert = _by_form_id(Expert, expert_id)
     if expert is None or expert.register_org_id != campaign.organisation_id:
         raise ValidationFailed("Эксперт не найден в реестре региона.")
     problems = []
@@ -493,8 +498,8 @@ def add_expert(region: Organisation, *, actor, user_id, organisation_id, positio
                included_on: date | None, basis: str, mechanism_codes) -> Expert:
     role = _manager(actor, region)
     problems = []
-    user = db.session.get(User, form_int(user_id)) if form_int(user_id) else None
-    workplace = db.session.get(Organisation, form_int(organisation_id)) if form_int(organisation_id) else None
+    user = _by_form_id(User, user_id)
+    workplace = _by_form_id(Organisation, organisation_id)
     if user is None or not user.active:
         problems.append("Выберите пользователя.")
     elif db.session.scalar(select(Expert.id).where(Expert.user_id == user.id)):
@@ -740,7 +745,7 @@ def add_evidence(sa: SelfAssessment, *, actor, criterion_id, comment: str, docum
         raise PermissionDenied("Доказательства добавляет муниципальный координатор кампании.")
     if sa.state not in ("draft", "returned"):
         raise InvalidTransition("Самооценка представлена: добавить доказательства нельзя.")
-    criterion = db.session.get(Criterion, form_int(criterion_id)) if form_int(criterion_id) else None
+    criterion = _by_form_id(Criterion, criterion_id)
     if criterion is None or criterion.set_id != sa.campaign.criteria_set_id \
             or criterion.mechanism_code != sa.mechanism_code:
         raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
