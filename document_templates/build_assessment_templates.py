@@ -67,7 +67,8 @@ def builders(b):
                                   "summary, pending (оценки не утверждены "
                                   "или пусто)"),
               mechanisms=("list", "Оценка по механизмам: number, title, self, expert, max, percent, level"),
-              blocks=("list", "Оценка по блокам: number, mechanism, block, self, expert, max, percent"),
+              blocks=("list", "Оценка по блокам: number, mechanism (в первой строке механизма — строка-заголовок "
+                                "группы, в остальных пусто), block, self, expert, max, percent"),
               justification=("list", "Обоснование оценки (строки)"),
               recommendations=("list", "Рекомендации (строки)"))
         t.issuer("ЭКСПЕРТНОЕ ЗАКЛЮЧЕНИЕ")
@@ -90,10 +91,10 @@ def builders(b):
         t.text("{{ conclusion.pending }}")
         t.tag("{%p endif %}")
         t.p("2. Оценка по блокам управленческого цикла", bold=True, before=6, after=6, keep=True)
-        t.table(["№", "Механизм", "Блок", "Самооценка", "Эксперт", "Макс.", "Доля"],
-                ["{{ r.number }}", "{{ r.mechanism }}", "{{ r.block }}", "{{ r.self }}", "{{ r.expert }}",
-                 "{{ r.max }}", "{{ r.percent }}"], "r in blocks", widths=[1.0, 4.4, 3.8, 2.4, 2.0, 1.5, 1.9],
-                size=b.SMALL_PT)
+        t.table(["№", "Блок", "Самооценка", "Эксперт", "Макс.", "Доля"],
+                ["{{ r.number }}", "{{ r.block }}", "{{ r.self }}", "{{ r.expert }}", "{{ r.max }}",
+                 "{{ r.percent }}"], "r in blocks", widths=[1.0, 8.2, 2.4, 2.0, 1.5, 1.9], size=b.SMALL_PT,
+                group="r.mechanism")
         t.p("3. Обоснование оценки", bold=True, before=6, after=6, keep=True)
         t.tag("{%p for line in justification %}")
         t.text("3.{{ loop.index }}. {{ line }}")
@@ -113,9 +114,9 @@ def builders(b):
         t.use(b.COMMON_VARIABLES,
               report=("dict", "Отчёт: intro (общие сведения), basis (как определён уровень), distribution "
                               "(распределение по уровням), zones_note (что такое проблемная зона или что их нет)"),
-              heat=("list", "Тепловая карта «муниципалитет × механизм»: municipality (пусто в строках того же "
-                            "муниципалитета), mechanism, self (доля самооценки), expert (доля экспертной оценки), "
-                            "level"),
+              heat=("list", "Тепловая карта «муниципалитет × механизм»: municipality (строка-заголовок группы; пусто "
+                            "в остальных строках того же муниципалитета), mechanism, self (доля самооценки), expert "
+                            "(доля экспертной оценки), level"),
               zones=("list", "Проблемные зоны: number, block, percent, cells (муниципалитетов с блоком ниже порога из "
                              "оценённых)"),
               gaps=("list", "Самооценка и экспертная оценка: number, municipality, self, expert, gap, flag"),
@@ -131,9 +132,9 @@ def builders(b):
             keep=True)
         t.text("Доля максимального балла по самооценке и по утверждённой экспертной оценке; уровень — по "
                "экспертной оценке, а до её утверждения — по самооценке.")
-        t.table(["Муниципальный орган управления образованием", "Механизм", "Самооценка", "Эксперт", "Уровень"],
-                ["{{ h.municipality }}", "{{ h.mechanism }}", "{{ h.self }}", "{{ h.expert }}", "{{ h.level }}"],
-                "h in heat", widths=[4.2, 6.0, 2.4, 2.0, 2.4], size=b.SMALL_PT)
+        t.table(["Механизм", "Самооценка", "Эксперт", "Уровень"],
+                ["{{ h.mechanism }}", "{{ h.self }}", "{{ h.expert }}", "{{ h.level }}"],
+                "h in heat", widths=[9.6, 2.4, 2.0, 3.0], size=b.SMALL_PT, group="h.municipality")
         t.text("{{ report.distribution }}")
         t.p("2. Проблемные зоны", bold=True, before=6, after=6, keep=True)
         t.text("{{ report.zones_note }}")

@@ -253,11 +253,16 @@ class Template:
         data.addnext(kept)
         data.addnext(tag_row("{%tr else %}"))
 
-    def table(self, headers: list[str], cells: list[str], loop: str, *, widths=None, size=TABLE_PT):
+    def table(self, headers: list[str], cells: list[str], loop: str, *, widths=None, size=TABLE_PT, group=None):
         """A bordered table: a header row (repeated on every page) and one row per item of `loop`. Its rows are
         not kept with what follows: LibreOffice then moves the whole table to the next page, leaving the first
         page with the title alone (tried in the PDF review); only its last row keeps with a signature or the
-        executor mark that follows (`_keep_previous_with_next(table_rows=True)`)."""
+        executor mark that follows (`_keep_previous_with_next(table_rows=True)`).
+
+        `group` (e.g. "r.mechanism", a field the builder fills on the first item of each group and leaves empty on
+        the others) prints that value as a row across the table above its group's rows, instead of a column that
+        is blank below the first row: a reader of the next page saw rows without their mechanism (PDF review of
+        the expert conclusion). A group's rows keep together, so no page starts inside a group."""
         self._keep_previous_with_next()
         widths = widths or [self.text_width_cm / len(headers)] * len(headers)
         if self.landscape:  # widths are given for a portrait page: stretch them over the wider one
@@ -267,9 +272,25 @@ class Template:
         repeat = OxmlElement("w:tblHeader")
         repeat.set(qn("w:val"), "true")
         header._tr.get_or_add_trPr().append(repeat)
-        self._row(table, ["{%tr for " + loop + " %}"] + [""] * (len(headers) - 1), size=size)
+        blank = [""] * (len(headers) - 1)
+        self._row(table, ["{%tr for " + loop + " %}"] + blank, size=size)
+        if group:
+            field = group.split(".", 1)[1]
+            self._row(table, ["{%tr if " + group + " %}"] + blank, size=size)
+            heading = self._row(table, ["{{ " + group + " }}"] + blank, size=size, bold=True)
+            heading.cells[0].merge(heading.cells[-1])
+            heading.cells[0].paragraphs[0].paragraph_format.keep_with_next = True
+            self._row(table, ["{%tr endif %}"] + blank, size=size)
+            # every row but the group's last keeps with the next one (docxtpl: one row per branch)
+            self._row(table, ["{%tr if not loop.last and not loop.nextitem." + field + " %}"] + blank, size=size)
+            kept = self._row(table, cells, size=size)
+            for paragraph in (p for cell in kept.cells for p in cell.paragraphs):
+                paragraph.paragraph_format.keep_with_next = True
+            self._row(table, ["{%tr else %}"] + blank, size=size)
         self._loops[table._tbl] = self._row(table, cells, size=size)._tr
-        self._row(table, ["{%tr endfor %}"] + [""] * (len(headers) - 1), size=size)
+        if group:
+            self._row(table, ["{%tr endif %}"] + blank, size=size)
+        self._row(table, ["{%tr endfor %}"] + blank, size=size)
         self.p()
         return table
 

@@ -226,6 +226,44 @@ def test_the_conclusion_reports_the_approved_scores_per_mechanism_and_block_and_
     assert lint.lint(data, registered=True) == []
 
 
+def test_every_row_of_the_conclusions_block_table_stands_under_its_mechanism_on_any_page(camp, world, db_session):
+    """The table by blocks named the mechanism in its first row only (a column left blank below it): a reader of
+    the next page saw scores without their mechanism. Each mechanism is a row across the table above its blocks,
+    its rows keep together (a page never starts inside a mechanism) and the header row repeats on every page."""
+    from docx.oxml.ns import qn
+
+    from app.assessment import documents
+    from app.assessment.documents import mechanism_titles
+    from app.documents import storage
+
+    approve_a(camp, world, db_session, "M1.1")
+    approve_a(camp, world, db_session, "M1.2")
+    doc = generated(documents.generate_conclusion(camp["campaign"], camp["mun_a"].id, actor=camp["manager"]),
+                    db_session)
+    docx = Docx(io.BytesIO(storage.version_path(doc.current).read_bytes()))
+    table = next(t for t in docx.tables if "Блок" in [c.text for c in t.rows[0].cells])
+    header, *rows = table.rows
+    assert [c.text for c in header.cells] == ["№", "Блок", "Самооценка", "Эксперт", "Макс.", "Доля"]
+    assert header._tr.trPr.find(qn("w:tblHeader")) is not None
+    titles = mechanism_titles(["M1.1", "M1.2"])
+    groups = []  # (mechanism, its rows)
+    for row in rows:
+        cells = row._tr.findall(qn("w:tc"))
+        if len(cells) == 1:  # one cell across the table: the mechanism's row
+            assert cells[0].grid_span == 6
+            groups.append((row.cells[0].text, []))
+        else:
+            assert groups, "a block row before any mechanism"
+            groups[-1][1].append(row)
+    assert [g for g, _ in groups] == [titles["M1.1"], titles["M1.2"]]
+
+    def keeps(row):
+        return all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs)
+
+    for _, block_rows in groups:
+        assert block_rows and all(keeps(r) for r in block_rows[:-1]) and not keeps(block_rows[-1])
+
+
 def registered_conclusion(camp, world, db_session):
     """The conclusion on municipality A, signed by its expert and registered: (the document, its registered edition)."""
     from app.assessment import documents
