@@ -158,3 +158,30 @@ def test_a_count_of_people_is_whole_in_every_document_of_the_cycle(demo):
     practices = contexts.build_context("best_practices", cycle.stage("REC"))["practices"]
     counted = next(r for r in practices if r["indicator"].endswith(", чел."))
     assert counted["average"] == mean and "," not in counted["value"]
+
+
+def test_the_numbers_of_one_column_have_the_same_number_of_decimals(demo):
+    """The analytic report's «Среднее» printed «52,9» above «85,93» (trailing zeros stripped), and so did the
+    effectiveness report's «Достигнутое» and «Изменение» and the best practices' «Среднее по ОО»: each column of
+    measured values now has one number of decimals (a count of people stays whole)."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts
+
+    def decimals(text):
+        return len(text.replace("\u00a0%", "").replace(" %", "").partition(",")[2])
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    report = contexts.build_context("analytic_report", cycle.stage("ANL"))["indicator_rows"]
+    effect = contexts.build_context("effectiveness_report", cycle.stage("EFF"))["indicator_rows"]
+    practices = contexts.build_context("best_practices", cycle.stage("REC"))["practices"]
+    tables = {"analytic_report": (report, ("baseline", "target", "mean", "minimum", "maximum"), "unit"),
+              "effectiveness_report": (effect, ("baseline", "target", "actual", "change"), "unit"),
+              "best_practices": (practices, ("value", "average"), None)}
+    for key, (rows, columns, unit) in tables.items():
+        measured = [r for r in rows if (r[unit] != "чел." if unit else not r["indicator"].endswith(", чел."))]
+        assert len(measured) > 2, key
+        for column in columns:
+            shown = {decimals(r[column]) for r in measured if r[column] != "—"}
+            assert len(shown) == 1, (key, column, [r[column] for r in measured])
+    # the mean has the precision of the values (one decimal in the demo), as the chart's «в целом» line
+    assert {decimals(r["mean"]) for r in report if r["unit"] != "чел."} == {1}

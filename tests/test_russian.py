@@ -94,6 +94,20 @@ def test_numbers(value, digits, text):
     assert ru.number(value, digits) == text
 
 
+def test_a_column_of_numbers_has_one_number_of_decimals():
+    """A table column never mixes «52,9» and «85,93»: `fixed` keeps the trailing zeros, `column` takes the precision
+    the most precise value needs (or the one given) and keeps a count whole."""
+    assert ru.number(12, 1, fixed=True) == "12,0"
+    assert ru.number(-0.001, 2, fixed=True) == "0,00"
+    assert ru.number(15000.5, 1, fixed=True) == "15\u00a0000,5"
+    assert ru.decimals([45, 45.5, 52.75, None]) == 2 and ru.decimals([42, "60"]) == 0
+    assert ru.column([52.9, 24.33, 85.93, 72, None], ["%", "чел.", "%", "%", "%"]) == [
+        "52,90", "24", "85,93", "72,00", "—"]
+    assert ru.column([52.9, 85.93], ["%", "%"], 1) == ["52,9", "85,9"]
+    assert ru.column([42, 60], ["%", "%"], least=1) == ["42,0", "60,0"]
+    assert ru.column([3.6, 1, -1.2, 0], ["%", "чел.", "%", "%"], sign=True) == ["+3,6", "+1", "−1,2", "0,0"]
+
+
 def test_percent_integer_signed_units():
     assert ru.percent(72.5) == "72,5 %"
     assert ru.percent(40) == "40 %"

@@ -159,7 +159,7 @@ def report_context(cycle) -> dict:
                    "organisations": len(reporting),
                    "sources": "результаты оценочных процедур (ВПР, ОГЭ, ЕГЭ), сведения мониторинга показателей, "
                               "контекстные данные образовательных организаций"},
-        "indicator_rows": [_indicator_row(n, i) for n, i in enumerate(indicators, 1)],
+        "indicator_rows": _indicator_rows(indicators),
         "chart_list": [{"name": name, "caption": f"Значения показателя {ru.quote(ind['name'])} по организациям"
                         if ind else "Значения показателей по организациям"}
                        for name, (ind, _png) in indicator_charts.items()]
@@ -218,14 +218,19 @@ def _fmt(value, digits: int = 2) -> str:
     return f"{value:.{digits}f}".rstrip("0").rstrip(".").replace(".", ",") if isinstance(value, float) else str(value)
 
 
-def _indicator_row(number: int, ind: dict) -> dict:
-    values = [o["value"] for o in ind["organisations"] if o["value"] is not None]
-    return {"number": str(number), "code": ind["code"], "name": ind["name"], "unit": ind["unit"],
-            "baseline": ru.amount(ind["baseline"], ind["unit"]), "target": ru.amount(ind["target"], ind["unit"]),
-            "mean": ru.amount(ind["value"], ind["unit"]),
-            "minimum": ru.amount(min(values), ind["unit"]) if values else "—",
-            "maximum": ru.amount(max(values), ind["unit"]) if values else "—",
-            "count": str(len(values))}
+def _indicator_rows(indicators: list[dict]) -> list[dict]:
+    """The table of indicator values: each column's numbers with one number of decimals (a count stays whole); the
+    mean, computed, has the precision of the values it is computed from, and at least one decimal."""
+    values = [[o["value"] for o in ind["organisations"] if o["value"] is not None] for ind in indicators]
+    units = [ind["unit"] for ind in indicators]
+    columns = {key: ru.column([ind[key] for ind in indicators], units) for key in ("baseline", "target")}
+    columns["minimum"] = ru.column([min(v) if v else None for v in values], units)
+    columns["maximum"] = ru.column([max(v) if v else None for v in values], units)
+    measured = [x for v, unit in zip(values, units) if not ru.is_count_unit(unit) for x in v]
+    columns["mean"] = ru.column([ind["value"] for ind in indicators], units, max(1, ru.decimals(measured)))
+    return [{"number": str(n), "code": ind["code"], "name": ind["name"], "unit": ind["unit"],
+             **{key: column[n - 1] for key, column in columns.items()}, "count": str(len(v))}
+            for n, (ind, v) in enumerate(zip(indicators, values), 1)]
 
 
 def _subject(cycle) -> str:

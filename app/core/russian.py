@@ -341,18 +341,18 @@ def _decimal(value) -> Decimal | None:
         return None
 
 
-def number(value, digits: int = 2, *, group: bool = True) -> str:
+def number(value, digits: int = 2, *, group: bool = True, fixed: bool = False) -> str:
     """12 → «12», 45.5000 → «45,5», 34.664951 → «34,66», 15000 → «15 000», None → «—»: the decimal comma,
     never more decimals than needed, thousands grouped by a no-break space from 10 000 (a four-digit number
-    is not split)."""
+    is not split). `fixed`: exactly `digits` decimals (12 → «12,0»), as the numbers of one table column."""
     d = _decimal(value)
     if d is None:
         return DASH
     text = f"{d.quantize(Decimal(1).scaleb(-digits)):f}" if digits >= 0 else f"{d:f}"
-    if "." in text:
+    if "." in text and not fixed:
         text = text.rstrip("0").rstrip(".")
-    if text in ("-0", ""):
-        text = "0"
+    if text.lstrip("-").strip("0.") == "":
+        text = text.lstrip("-") or "0"
     whole, _, fraction = text.partition(".")
     sign = "-" if whole.startswith("-") else ""
     whole = whole.lstrip("-")
@@ -373,13 +373,13 @@ def percent(value, digits: int = 1) -> str:
     return text if text == DASH else f"{text} %"
 
 
-def signed(value, digits: int = 2) -> str:
-    """A change: «+3,5», «−1,2» (a real minus sign), «0»."""
+def signed(value, digits: int = 2, *, fixed: bool = False) -> str:
+    """A change: «+3,5», «−1,2» (a real minus sign), «0» (with `fixed`, «+3,50», «0,00»)."""
     d = _decimal(value)
     if d is None:
         return DASH
-    text = number(abs(d), digits)
-    if text == "0":
+    text = number(abs(d), digits, fixed=fixed)
+    if not text.strip("0,"):
         return text
     return ("+" if d > 0 else "−") + text
 
@@ -392,9 +392,31 @@ def is_count_unit(unit: str | None) -> bool:
     return (unit or "").strip() in COUNT_UNITS
 
 
-def amount(value, unit: str | None, digits: int = 2) -> str:
+def amount(value, unit: str | None, digits: int = 2, *, fixed: bool = False) -> str:
     """A value of an indicator in its unit's precision: a count of people is whole («24», never «24,33»)."""
-    return integer(value) if is_count_unit(unit) else number(value, digits)
+    return integer(value) if is_count_unit(unit) else number(value, digits, fixed=fixed)
+
+
+def decimals(values, most: int = 2) -> int:
+    """The decimals the most precise of `values` needs, at most `most`: 45, 45,5 and 52,75 → 2."""
+    needed = 0
+    for value in values:
+        d = _decimal(value)
+        if d is not None:
+            needed = max(needed, len(number(d, most, group=False).partition(",")[2]))
+    return needed
+
+
+def column(values, units, digits: int | None = None, *, least: int = 0, most: int = 2, sign: bool = False) -> list[str]:
+    """The numbers of one table column, each in its row's unit (`units`): a count stays whole, every other value has
+    the same number of decimals — `digits`, or as many as the most precise of them needs (between `least` and
+    `most`) — so a column never mixes «52,9» and «85,93». `sign`: changes («+3,50», «−1,20»)."""
+    units = list(units)
+    if digits is None:
+        digits = max(least, decimals([v for v, u in zip(values, units) if not is_count_unit(u)], most))
+    if sign:
+        return [signed(v, 0 if is_count_unit(u) else digits, fixed=True) for v, u in zip(values, units)]
+    return [amount(v, u, digits, fixed=True) for v, u in zip(values, units)]
 
 
 def with_unit(value, unit: str | None, digits: int = 2) -> str:

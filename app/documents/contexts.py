@@ -525,15 +525,17 @@ def addressee_org(addressee) -> Organisation | None:
     return db.session.get(Organisation, int(addressee))
 
 
-def _practice_value(value, unit: str | None) -> str:
-    """«59 %», or a count whole as the analytic report prints it («24», never «24,33»)."""
-    return ru.with_unit(value, "%") if unit == "%" else ru.amount(value, unit)
+def _practice_values(values, units, digits: int | None = None) -> list[str]:
+    """A column of the practices' table: «59,0 %» beside «95,7 %» (one number of decimals), a count whole as the
+    analytic report prints it («24», never «24,33»)."""
+    return [f"{text} %" if unit == "%" and text != DASH else text
+            for text, unit in zip(ru.column(values, units, digits), units)]
 
 
 def _best_practices(dtype, stage, ctx, *, params, **_):
     cycle = stage.cycle
     values = indicator_values(cycle)
-    practices = []
+    practices, raw, measured = [], [], []
     for ind in basis_indicators(cycle):
         pairs = values.get(ind.id) or []
         if len(pairs) < 2:
@@ -541,12 +543,18 @@ def _best_practices(dtype, stage, ctx, *, params, **_):
         best = (max if ind.direction == "up" else min)(pairs, key=lambda p: p[1])
         # a value in «чел.», «ед.» … is printed bare (units are not declined): the unit follows the indicator's name
         unit = f", {ind.unit.strip()}" if ind.unit and ind.unit.strip() != "%" else ""
-        practices.append({"organisation": best[0].name, "indicator": f"{ind.code} {ind.name}{unit}",
-                          "value": _practice_value(best[1], ind.unit),
-                          "average": _practice_value(mean([v for _, v in pairs]), ind.unit)})
+        practices.append({"organisation": best[0].name, "indicator": f"{ind.code} {ind.name}{unit}"})
+        raw.append((best[1], mean([v for _, v in pairs]), ind.unit))
+        if not ru.is_count_unit(ind.unit):
+            measured += [v for _, v in pairs]
     if not practices:
         refuse(dtype.title, [f"Нет значений показателей за {cycle.period} учебный год хотя бы по двум "
                               "организациям: выделить успешные практики не из чего."])
+    best_values, averages, units = zip(*raw)
+    # the average, computed, with the precision of the values it comes from and at least one decimal
+    for row, value, average in zip(practices, _practice_values(best_values, units),
+                                   _practice_values(averages, units, max(1, ru.decimals(measured)))):
+        row.update(value=value, average=average)
     leaders = list(dict.fromkeys(p["organisation"] for p in practices))
     lines = params.get("recommendations") or [
         f"Организовать изучение опыта: {', '.join(leaders[:5])} — на заседаниях методических объединений и "

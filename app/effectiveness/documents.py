@@ -10,7 +10,6 @@ from app.core import russian as ru
 from app.documents.contexts import (
     DASH,
     date_range,
-    fmt_number,
     indicator_values,
     local_day,
     mean,
@@ -54,11 +53,19 @@ def effectiveness_report(dtype, stage, ctx, **_):
             assessment = "не достигнуто"
             missed.append(ind)
         change = actual - Decimal(str(ind.baseline)) if actual is not None and ind.baseline is not None else None
-        rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": fmt_number(ind.baseline),
-                     # a count of people is whole, as the analytic report prints it («24», never «24,33»)
-                     "target": fmt_number(ind.target), "actual": ru.amount(actual, ind.unit),
-                     "change": ru.signed(change, 0 if ru.is_count_unit(ind.unit) else 2),
-                     "assessment": assessment})
+        rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": ind.baseline,
+                     "target": ind.target, "actual": actual, "change": change, "assessment": assessment})
+    # Each column's numbers with one number of decimals, a count of people whole (as the analytic report prints
+    # them): the computed mean and change with the precision of the values they come from, at least one decimal.
+    units = [r["unit"] for r in rows]
+    measured = [v for ind in indicators if not ru.is_count_unit(ind.unit) for _, v in values.get(ind.id, [])]
+    digits = max(1, ru.decimals(measured))
+    columns = {"baseline": ru.column([r["baseline"] for r in rows], units),
+               "target": ru.column([r["target"] for r in rows], units),
+               "actual": ru.column([r["actual"] for r in rows], units, digits),
+               "change": ru.column([r["change"] for r in rows], units, digits, sign=True)}
+    for n, row in enumerate(rows):
+        row.update({key: column[n] for key, column in columns.items()})
     evaluation = db.session.scalar(select(EffectivenessEvaluation).where(EffectivenessEvaluation.cycle_id == cycle.id))
     assessed = {a.measure_id: a for a in evaluation.assessments} if evaluation is not None else {}
     measure_rows = []
