@@ -556,11 +556,12 @@ def data_request_letter():
     t.letterhead_and_addressee("addressee_block")
     t.heading()
     t.p("Уважаемые руководители!", align="center", after=12)
-    t.text("В рамках мониторинга «{{ request.title }}» ({{ cycle.mechanism }}) {{ org.name }} просит "
-           "представить сведения о значениях показателей за {{ request.period }} учебный год по перечню "
-           "(приложение) в срок до {{ request.deadline_long }} включительно.")
-    t.text("Сведения вносятся ответственным лицом организации в электронную форму запроса в системе УКО-Цикл; "
-           "в случае отсутствия сведений укажите причину в форме.")
+    # The direction once: the request's title («Сведения для мониторинга … по направлению «…»») said it again.
+    t.text("В рамках мониторинга по направлению {{ cycle.mechanism }} {{ org.name }} просит представить в срок "
+           "до {{ request.deadline_long }} включительно сведения о значениях показателей за {{ request.period }} "
+           "учебный год по перечню (приложение).")
+    t.text("Сведения вносит ответственное лицо организации в электронную форму запроса в системе «УКО-Цикл»; "
+           "если сведений нет, в форме указывается причина.")
     t.p("Приложение: {{ appendix.title }} на {{ appendix.sheets }} л. в {{ appendix.copies }} экз.",
         align="justify", before=12)
     t.signature()

@@ -185,3 +185,21 @@ def test_the_numbers_of_one_column_have_the_same_number_of_decimals(demo):
             assert len(shown) == 1, (key, column, [r[column] for r in measured])
     # the mean has the precision of the values (one decimal in the demo), as the chart's «в целом» line
     assert {decimals(r["mean"]) for r in report if r["unit"] != "чел."} == {1}
+
+
+def test_the_data_request_letter_names_its_subject_once(demo):
+    """The letter began «В рамках мониторинга «Сведения для мониторинга показателей по направлению „Организация
+    воспитания обучающихся“» («Организация воспитания обучающихся»)»: the request's title and the direction said
+    the same thing twice in one sentence. A letter names the direction once and asks for the values by a date."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts, rendering
+    from tests.test_documents_registered import text_of
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    ctx = contexts.build_context("data_request_letter", cycle.stage("MON"))
+    text = text_of(rendering.render("data_request_letter", ctx))
+    direction = ctx["cycle"]["mechanism"].strip("«»")
+    assert text.count(direction) == 1, text
+    body = next(line for line in text.splitlines() if "просит представить" in line)
+    assert body.startswith(f"В рамках мониторинга по направлению «{direction}» {ctx['org']['name']} просит")
+    assert ctx["request"]["deadline_long"] in body and "Сведения для мониторинга" not in text
