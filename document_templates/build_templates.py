@@ -14,6 +14,7 @@ versions shipped with the system, so keep the two in step when changing a templa
 """
 
 import copy
+import re
 import sys
 import zipfile
 from datetime import datetime, timezone
@@ -37,6 +38,7 @@ TABLE_PT = 12
 SMALL_PT = 10
 TEXT_WIDTH_CM = 17.0  # A4 210 mm minus margins 30 + 10 mm
 
+GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])")
 BLANK_DATE = "«___» ____________ 20___ г."
 DATE = "{{ doc.date_long or '" + BLANK_DATE + "' }}"
 NUMBER = "№ {{ doc.number or '______' }}"
@@ -136,6 +138,9 @@ class Template:
 
     @staticmethod
     def _run(paragraph, text, *, size=None, bold=False, italic=False):
+        # The template's own «№ 2», «№ {{ doc.number }}» and «80 %» keep together as the values rendering glues do
+        # (app/documents/rendering.py): LibreOffice ended a line of the 08-70 order with «в приложении №».
+        text = GLUED.sub("\u00a0", text)
         run = paragraph.add_run(text)
         run.bold, run.italic = bold or None, italic or None
         if size:

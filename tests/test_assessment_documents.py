@@ -140,7 +140,8 @@ def test_the_order_names_the_window_the_order_the_coordinators_and_the_experts_a
     start, end = campaign.window_start, campaign.window_end
     for expected in ("ПРИКАЗ", "ПРОЕКТ", "О проведении мониторинга муниципальных механизмов управления качеством "
                      "образования в 2025/26 учебном году", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}",
-                     "Приложение № 1", "Порядок проведения мониторинга", "Приложение № 2", "Приложение № 3",
+                     "Приложение №\u00a01", "Порядок проведения мониторинга", "Приложение №\u00a02",
+                     "Приложение №\u00a03",
                      camp["coordinator_a"].full_name, camp["coordinator_b"].full_name, camp["expert_a"].full_name,
                      camp["expert_b"].full_name, camp["mun_b"].name, "ПРИКАЗЫВАЮ", "письмом Рособрнадзора"):
         assert expected in text, expected
@@ -150,7 +151,7 @@ def test_the_order_names_the_window_the_order_the_coordinators_and_the_experts_a
     assert doc.state == "registered" and re.fullmatch(r"\d+-од", version.registration_number)
     data = storage.registered_path(version).read_bytes()
     registered = text_of(data)
-    assert f"№ {version.registration_number}" in registered and "ПРОЕКТ" not in registered
+    assert f"№\u00a0{version.registration_number}" in registered and "ПРОЕКТ" not in registered
     assert "Лист согласования" in registered and "Регионова" in registered.split("Лист согласования")[1]
     assert lint.lint(data, registered=True) == []
 

@@ -26,7 +26,8 @@ from tests import services as svc
 from tests.snapshots import CURRENT_PERIOD
 
 TAG = re.compile(r"\{\{|\{%|\{#|\{_|%\}|\}\}")
-BLANK_NUMBER = re.compile(r"(?<!На )№ ______")  # «На № ______ от ______» is a letter's reply line
+# «На № ______ от ______» is a letter's reply line; «№» and its number are glued by a no-break space
+BLANK_NUMBER = re.compile("(?<!На )№\u00a0______")
 SHORT_DATE = re.compile(r"\b\d{2}\.\d{2}\.\d{4}\b")
 REGISTERED = {"registration_number": "01-07/15", "registration_date": date(2021, 4, 20), "number": 2}
 STAGE_ORDER = ["GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF"]
@@ -219,6 +220,15 @@ def test_the_build_script_reproduces_the_shipped_templates(tmp_path, monkeypatch
         assert (tmp_path / f"{dtype.template}.yaml").read_text() == dtype.sidecar_path.read_text(), dtype.key
 
 
+def test_a_templates_own_number_sign_and_percent_stay_with_their_number():
+    """«перечисленных в приложении № 2» of the 08-70 order ended a line with «№» in LibreOffice: the templates' own
+    text glues «№» and «%» to their number with a no-break space, as rendering does for the values."""
+    for dtype in document_types().values():
+        with zipfile.ZipFile(dtype.template_path) as docx:
+            text = re.sub(r"<[^>]+>", "", docx.read("word/document.xml").decode("utf-8"))
+        assert not re.search(r"№ [\d_{]|\d %", text), (dtype.key, re.findall(r".{30}(?:№ [\d_{]|\d %).{10}", text))
+
+
 # --- rendering every type from a driven cycle --------------------------------------------------------------
 
 def test_every_type_renders_from_cycle_data(cycle, world, db_session):
@@ -247,7 +257,7 @@ def test_every_type_renders_from_cycle_data(cycle, world, db_session):
         data = rendering.render(dtype.key, ctx)
         assert_no_tags(data)
         doc, text = document_text(data)
-        assert "№ 01-07/15" in text and "ПРОЕКТ" not in text and not BLANK_NUMBER.search(text), dtype.key
+        assert "№\u00a001-07/15" in text and "ПРОЕКТ" not in text and not BLANK_NUMBER.search(text), dtype.key
         assert "20.04.2021" in text or "«20» апреля 2021 г." in text, dtype.key
 
 
@@ -284,7 +294,7 @@ def test_monitoring_order_has_numbered_items_with_executor_and_deadline(cycle, w
     assert text.count("Ответственный:") == n
     addressees = table_with_header(doc, ["№", "Организация", "Руководитель"])
     assert len(addressees.rows) == 1 + len({s.organisation_id for s in request.submissions})
-    assert "Приложение № 1 к приказу от __.__.20__ № ______" in text
+    assert "Приложение №\u00a01 к приказу от __.__.20__ №\u00a0______" in text
 
 
 def test_letter_carries_letterhead_reply_line_and_appendix(cycle, world):
@@ -296,7 +306,7 @@ def test_letter_carries_letterhead_reply_line_and_appendix(cycle, world):
                                                                           "reply_number": "01-05/17",
                                                                           "reply_date": "02.03.2026"})
     doc, text = document_text(rendering.render(dtype.key, ctx))
-    assert "На № 01-05/17 от 02.03.2026" in text
+    assert "На №\u00a001-05/17 от 02.03.2026" in text
     assert re.search(r"Приложение: .+ на \d+ л\. в 1 экз\.", text)
     assert contexts.fmt_date_long(request.deadline) in text
     indicators = table_with_header(doc, ["№", "Код", "Показатель", "Ед. изм."])
@@ -408,8 +418,8 @@ def test_signed_version_names_the_recorded_signer_and_approvers(goal_cycle):
 def test_registered_version_prints_its_number_and_date(cycle, world):
     ctx = context_for(document_types()["monitoring_order"], cycle, world, version=REGISTERED)
     doc, text = document_text(rendering.render("monitoring_order", ctx))
-    assert "№ 01-07/15" in text and "«20» апреля 2021 г." in text
-    assert "Приложение № 1 к приказу от 20.04.2021 № 01-07/15" in text
+    assert "№\u00a001-07/15" in text and "«20» апреля 2021 г." in text
+    assert "Приложение №\u00a01 к приказу от 20.04.2021 №\u00a001-07/15" in text
     assert "ПРОЕКТ" not in text and not BLANK_NUMBER.search(text)
     assert rendering.filename("monitoring_order", ctx) == \
         f"Приказ о проведении мониторинга {cycle.period.replace('/', '_')} 01-07_15.docx"
