@@ -515,10 +515,14 @@ def indicators_approval():
             ["{{ i.number }}", "{{ i.code }}", "{{ i.name }} ({{ i.direction }})", "{{ i.unit }}",
              "{{ i.baseline }}", "{{ i.target }}", "{{ i.source }}", "{{ i.periodicity }}", "{{ i.responsible }}"],
             "i in indicators", widths=[0.8, 1.4, 3.8, 1.2, 1.6, 1.6, 2.2, 2.2, 2.2], size=SMALL_PT)
+    # Made at «Показатели», before the methods are described, the перечень lists the indicators only (it printed the
+    # methods' header over no rows); the edition made at «Методы» adds them.
+    t.tag("{%p if methods %}")
     t.p("2. Методы сбора и обработки информации", bold=True, after=6)
     t.table(["№", "Источник информации", "Метод сбора и обработки", "Инструмент", "Сроки"],
             ["{{ m.number }}", "{{ m.source }}", "{{ m.method }}", "{{ m.tool }}", "{{ m.schedule }}"],
             "m in methods", widths=[1.0, 4.0, 5.0, 4.0, 3.0])
+    t.tag("{%p endif %}")
     t.executor_mark()
     t.save({"family": "conceptual", "stages": ["IND", "METH"], "version": 1,
             "filename": "Перечень показателей и методов {period} {number}.docx"})

@@ -276,6 +276,21 @@ def test_indicator_list_is_a_real_table_with_one_row_per_indicator(cycle, world)
     assert len(methods.rows) == 1 + len(cycle.collection_methods)
 
 
+def test_an_indicator_list_made_before_the_methods_lists_the_indicators_only(cycle, world, db_session):
+    """The перечень made at «Показатели» (the demo registers that edition) printed «2. Методы сбора и обработки
+    информации» over a table of its header alone: before the methods are described it is a list of indicators."""
+    for method in list(cycle.collection_methods):
+        db_session.delete(method)
+    db_session.flush()
+    db_session.expire(cycle)
+    ctx = contexts.build_context("indicators_approval", cycle.stage("IND"))
+    doc, text = document_text(rendering.render("indicators_approval", ctx))
+    assert "Методы сбора" not in text and "Источник информации" not in text
+    assert ctx["doc"]["heading"].startswith("показателей («")
+    assert len(table_with_header(doc, ["№", "Код", "Показатель"]).rows) == 1 + len(cycle.indicators)
+    db_session.rollback()
+
+
 def test_monitoring_order_has_numbered_items_with_executor_and_deadline(cycle, world):
     from app.monitoring.models import DataRequest
 

@@ -426,13 +426,12 @@ def _indicators_approval(dtype, stage, ctx, **_):
         problems.append("Не описано ни одного метода сбора информации (этап «Методы»).")
     if problems:
         refuse(dtype.title, problems)
-    ctx["doc"]["heading"] = (f"показателей и методов сбора и обработки информации ({ctx['cycle']['mechanism']}) "
-                             f"на {cycle.period} учебный год")
-    return {
-        "indicators": _indicator_rows(cycle),
-        "methods": number_rows([{"source": m.source, "method": m.method, "tool": m.tool, "schedule": m.schedule}
-                                 for m in cycle.collection_methods]),
-    }
+    methods = number_rows([{"source": m.source, "method": m.method, "tool": m.tool, "schedule": m.schedule}
+                           for m in cycle.collection_methods])
+    # made at «Показатели» before the methods are described, the перечень is of the indicators only
+    subject = "показателей и методов сбора и обработки информации" if methods else "показателей"
+    ctx["doc"]["heading"] = f"{subject} ({ctx['cycle']['mechanism']}) на {cycle.period} учебный год"
+    return {"indicators": _indicator_rows(cycle), "methods": methods}
 
 
 def _requests(cycle) -> list:
