@@ -203,3 +203,24 @@ def test_the_data_request_letter_names_its_subject_once(demo):
     body = next(line for line in text.splitlines() if "просит представить" in line)
     assert body.startswith(f"В рамках мониторинга по направлению «{direction}» {ctx['org']['name']} просит")
     assert ctx["request"]["deadline_long"] in body and "Сведения для мониторинга" not in text
+
+
+def test_text_after_a_colon_goes_on_in_lower_case_and_a_conclusion_ends_with_a_full_stop(demo):
+    """The demo's effectiveness report printed «Предложение (корректировка показателя): Скорректировать … для одного
+    года» (a capital after the colon, no full stop) and «есть эффект. Проведено, …» in its results; the положение
+    «(направление: Развитие муниципальной системы …)»."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    effect = contexts.build_context("effectiveness_report", cycle.stage("EFF"))
+    proposals = [line for line in effect["conclusions"] if line.startswith("Предложение (")]
+    assert proposals
+    for line in proposals:
+        after = line.split("): ", 1)[1]
+        assert after[0].islower() and line.endswith("."), line
+    assert all(line.endswith((".", "!", "?", "…")) for line in effect["conclusions"]), effect["conclusions"]
+    results = [m["result"] for m in effect["measures"]]
+    assert results and all(r[0].isupper() for r in results), results
+    goals = contexts.build_context("regulation", cycle.stage("GOAL"))["goals"]
+    assert goals and all(g["direction"][0].islower() for g in goals), goals

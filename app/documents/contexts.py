@@ -409,8 +409,9 @@ def _regulation(dtype, stage, ctx, **_):
     ctx["doc"]["heading"] = (f"о {level} системе оценки качества образования по направлению "
                              f"{ctx['cycle']['mechanism']}").replace("о  ", "о ")
     return {
-        "goals": number_rows([{"direction": g.direction, "statement": g.statement, "justification": g.justification,
-                                "realism": g.realism} for g in cycle.goals]),
+        # «(направление: развитие …)»: the direction goes on the sentence in lower case
+        "goals": number_rows([{"direction": ru.lower_first(g.direction), "statement": g.statement,
+                                "justification": g.justification, "realism": g.realism} for g in cycle.goals]),
         "schedule": number_rows([{"title": s.title, "responsible": person(s.responsible),
                                    "deadline": fmt_date(s.deadline) or DASH} for s in cycle.stages]),
         "basis": list(LEGAL_BASIS_INSTRUMENTAL),

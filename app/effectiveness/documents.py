@@ -80,6 +80,8 @@ def effectiveness_report(dtype, stage, ctx, **_):
             result = f"{RESULT_SHORT.get(assessment.result, assessment.result)}. {result}"
             if assessment.note:
                 result += f" ({assessment.note})"
+        # the cell's text is a sentence: «Есть эффект. Проведено, …» (it began «есть эффект. Проведено»)
+        result = ru.upper_first(result)
         if m.state in ("done", "verified"):
             # Its effect is rated: the report cannot be dated before the measure was finished.
             dating.not_before(ctx, local_day(m.done_at, cycle.owner), f"завершение мероприятия {ru.quote(m.title)}")
@@ -97,10 +99,12 @@ def effectiveness_report(dtype, stage, ctx, **_):
     if unknown:
         conclusions.append(f"Нет данных для оценки по показателям: {cited(unknown)}.")
     if evaluation is not None:
-        conclusions += [line.strip() for line in (evaluation.conclusions or "").splitlines() if line.strip()]
-        conclusions += [f"Предложение ({p.kind_label}): {p.text}" for p in evaluation.proposals]
+        conclusions += [ru.sentence(line) for line in (evaluation.conclusions or "").splitlines() if line.strip()]
+        # after the colon the proposal goes on in lower case and ends as a sentence («…: скорректировать …»)
+        conclusions += [f"Предложение ({p.kind_label}): {ru.sentence(ru.lower_first(p.text.strip()))}"
+                        for p in evaluation.proposals]
     if stage.summary:
-        conclusions.append(stage.summary)
+        conclusions.append(ru.sentence(stage.summary))
     basis_of = "цикла" if cycle.track.own_indicators else (
         f"полного цикла механизма {ru.quote(cycle.track.mechanism.title)} (направление "
         + ", ".join(f"«{c.track.title}»" for c in basis_cycles(cycle)) + ")")
