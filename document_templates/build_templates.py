@@ -389,14 +389,17 @@ class Template:
         self.p("{{ approval.date or '" + BLANK_DATE + "' }}", before=6, after=6, container=stamp)
         self.p(after=6)
 
-    def order_items(self, intro_lines=True):
-        """«ПРИКАЗЫВАЮ:», numbered items each with executor and deadline, and the control item."""
+    def order_items(self, intro_lines=True, approve=None):
+        """«ПРИКАЗЫВАЮ:», numbered items each with executor and deadline, and the control item. `approve`: an item
+        before the control one approving the appendix (ГОСТ Р 7.0.97: the text refers to each appendix)."""
         self.p("ПРИКАЗЫВАЮ:", bold=True, before=6, after=6)
         self.tag("{%p for item in items %}")
         self.text("{{ loop.index }}. {{ item.text }}")
         self.p("Ответственный: {{ item.executor }}. Срок: {{ item.deadline }}.", indent=True)
         self.tag("{%p endfor %}")
-        self.text("{{ items|length + 1 }}. {{ control }}")
+        if approve:
+            self.text("{{ items|length + 1 }}. " + approve)
+        self.text("{{ items|length + " + ("2" if approve else "1") + " }}. {{ control }}")
 
     def letterhead_and_addressee(self, addressee_expr):
         """A letter's corner: the issuer's letterhead, date/number and «На № … от …» left, addressee right."""
@@ -863,11 +866,13 @@ def decision_order():
     t.date_number()
     t.heading()
     t.text("{{ preamble }}")
-    t.order_items()
+    # the only appendix: referred to in the text and not numbered (ГОСТ Р 7.0.97, п. 5.23)
+    t.order_items(approve="Утвердить перечень управленческих решений с указанием сроков, ответственных и участников "
+                          "(приложение).")
     t.signature()
     t.executor_mark()
     t.landscape_section()
-    t.p("Приложение № 1 к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
+    t.p("Приложение к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
     t.p("Управленческие решения: сроки, ответственные, участники", align="center", bold=True, after=6)
     t.table(["№", "Решение", "Вид", "Срок", "Ответственный", "Участники", "Основание"],
             ["{{ d.number }}", "{{ d.text }}", "{{ d.kind }}", "{{ d.deadline }}", "{{ d.responsible }}",

@@ -360,6 +360,11 @@ def test_roadmap_and_decision_order_state_dates_responsible_and_participants(cyc
     assert len(table.rows) == 1 + len(decisions)
     for d in decisions:
         assert d.deadline.strftime("%d.%m.%Y") in text and d.participants in text
+    # its one appendix is referred to in the text and not numbered («Приложение № 1» stood with no № 2 and no mention)
+    n = len(ctx["items"])
+    assert f"{n + 1}. Утвердить перечень управленческих решений с указанием сроков, ответственных и участников " \
+           "(приложение)." in text and f"{n + 2}. Контроль за исполнением" in text
+    assert "Приложение к приказу от __.__.20__ №\u00a0______" in text and "Приложение №" not in text
 
 
 def test_effectiveness_report_compares_achieved_values_with_targets(cycle, world):
