@@ -744,6 +744,8 @@ def best_practices():
     t.table(["№", "Организация", "Показатель", "Значение", "Среднее по ОО"],
             ["{{ x.number }}", "{{ x.organisation }}", "{{ x.indicator }}", "{{ x.value }}", "{{ x.average }}"],
             "x in practices", widths=[0.9, 5.0, 6.0, 2.5, 2.6])
+    # the numbered lines are infinitives («Организовать …»): they follow a lead-in, not the table's last row
+    t.text("Рекомендуется:")
     t.tag("{%p for line in recommendations %}")
     t.text("{{ loop.index }}. {{ line }}")
     t.tag("{%p endfor %}")

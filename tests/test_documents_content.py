@@ -224,3 +224,24 @@ def test_text_after_a_colon_goes_on_in_lower_case_and_a_conclusion_ends_with_a_f
     assert results and all(r[0].isupper() for r in results), results
     goals = contexts.build_context("regulation", cycle.stage("GOAL"))["goals"]
     assert goals and all(g["direction"][0].islower() for g in goals), goals
+
+
+def test_the_event_order_says_when_in_words_and_the_practices_letter_leads_into_its_list(demo):
+    """The event order printed «Провести мероприятие «…» в срок: 15.12.2026 – 03.02.2027» (a table's range in a
+    sentence); the best practices letter went from its table's last row straight to «1. Организовать изучение
+    опыта …» with nothing to govern the infinitives."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts, rendering
+    from app.followup.models import Measure
+    from tests.test_documents_registered import text_of
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    ctx = contexts.build_context("event_order", cycle.stage("MEAS"))  # the next event not yet begun
+    measure = demo.scalars(select(Measure).where(Measure.cycle_id == cycle.id,
+                                                 Measure.title == ctx["event"]["title"])).one()
+    assert measure.end_date > measure.start_date
+    first = ctx["items"][0]["text"]
+    assert first.endswith(f" в период с {measure.start_date:%d.%m.%Y} по {measure.end_date:%d.%m.%Y}."), first
+    text = text_of(rendering.render("best_practices", contexts.build_context("best_practices", cycle.stage("REC"))))
+    lines = text.splitlines()
+    assert lines[lines.index("Рекомендуется:") + 1].startswith("1. ")

@@ -149,7 +149,7 @@ def event_order(dtype, stage, ctx, *, params, **_):
     purpose = in_text((chosen.expected_result or "").strip().rstrip("."))
     ctx["doc"]["heading"] = f"О проведении мероприятия {ru.quote(event['title'])}"
     items = [
-        {"text": f"Провести мероприятие {ru.quote(event['title'])} в срок: {event['dates']}.",
+        {"text": f"Провести мероприятие {ru.quote(event['title'])}{_when(start, end)}.",
          "executor": event["responsible"], "deadline": fmt_date(end)},
         {"text": f"Обеспечить участие в мероприятии (участники: {in_text(event['participants'])}).",
          "executor": "руководители образовательных организаций", "deadline": fmt_date(start)},
@@ -161,6 +161,15 @@ def event_order(dtype, stage, ctx, *, params, **_):
                     + (f" в целях достижения результата: {purpose}," if purpose else ","),
         "items": items, "control": CONTROL_ITEM, "event": event,
     }
+
+
+def _when(start, end) -> str:
+    """« в период с 15.12.2026 по 03.02.2027», « 15.12.2026» for a one-day event, nothing without dates: the order
+    printed «в срок: 15.12.2026 – 03.02.2027», a table's range where a sentence wants words."""
+    if start and end and start != end:
+        return f" в период с {fmt_date(start)} по {fmt_date(end)}"
+    day = start or end
+    return f" {fmt_date(day)}" if day else ""
 
 
 def roadmap(dtype, stage, ctx, **_):
