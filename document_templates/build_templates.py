@@ -229,10 +229,34 @@ class Template:
             paragraph = Paragraph(element, self.doc)
             if paragraph.text.startswith("{%"):
                 continue
+            following = element.getnext()
+            if following is not None and following.tag == qn("w:p") \
+                    and Paragraph(following, self.doc).text.startswith("{%p endfor"):
+                self._keep_last_item(element)
+                return
             paragraph.paragraph_format.keep_with_next = True
             # the empty line a table() leaves after it: keep going to the table
             if paragraph.text or not table_rows:
                 return
+
+    def _keep_last_item(self, element):
+        """The last paragraph of a `{%p for %}` loop twice: as it is for every item but the last, with «keep with
+        next» for the last one. Kept for every item, the whole list went to the next page with the signature
+        (PDF review: the effectiveness report's «3. Выводы» left two thirds of page 2 blank)."""
+        kept = copy.deepcopy(element)
+        Paragraph(kept, self.doc).paragraph_format.keep_with_next = True
+
+        def tag(text):
+            paragraph = copy.deepcopy(element)
+            for run in paragraph.findall(qn("w:r")):
+                paragraph.remove(run)
+            Paragraph(paragraph, self.doc).add_run(text)
+            return paragraph
+
+        element.addprevious(tag("{%p if not loop.last %}"))
+        element.addnext(tag("{%p endif %}"))
+        element.addnext(kept)
+        element.addnext(tag("{%p else %}"))
 
     def _keep_last_row(self, tbl):
         """The looped row of `tbl` twice: every item but the last as it is, the last one with «keep with next» on

@@ -14,7 +14,9 @@ from datetime import date, timedelta
 import pytest
 import yaml
 from docx import Document
+from docx.oxml.ns import qn
 from docx.shared import Mm
+from docx.text.paragraph import Paragraph
 from sqlalchemy import func, select
 
 from app.core import russian as ru
@@ -227,6 +229,24 @@ def test_a_templates_own_number_sign_and_percent_stay_with_their_number():
         with zipfile.ZipFile(dtype.template_path) as docx:
             text = re.sub(r"<[^>]+>", "", docx.read("word/document.xml").decode("utf-8"))
         assert not re.search(r"№ [\d_{]|\d %", text), (dtype.key, re.findall(r".{30}(?:№ [\d_{]|\d %).{10}", text))
+
+
+def test_only_the_last_item_of_a_list_keeps_with_the_signature():
+    """A list ending the text (conclusions, recommendations) kept every item with the next one: LibreOffice moved the
+    whole list with the signature to a new page (the effectiveness report's page 2 two thirds blank). The loop's
+    paragraph keeps with what follows for its last item only."""
+    checked = 0
+    for dtype in document_types().values():
+        body = Document(dtype.template_path).element.body
+        for element in body.iter(qn("w:p")):
+            following = element.getnext()
+            if following is None or following.tag != qn("w:p"):
+                continue
+            if Paragraph(following, None).text.startswith("{%p endfor"):
+                kept = Paragraph(element, None).paragraph_format.keep_with_next
+                assert not kept, (dtype.key, Paragraph(element, None).text)
+                checked += 1
+    assert checked > 5
 
 
 # --- rendering every type from a driven cycle --------------------------------------------------------------
