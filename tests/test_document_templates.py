@@ -287,10 +287,17 @@ def test_indicator_list_is_a_real_table_with_one_row_per_indicator(cycle, world)
     doc, text = document_text(rendering.render("indicators_approval", ctx))
     table = table_with_header(doc, ["№", "Код", "Показатель"])
     assert len(table.rows) == 1 + len(cycle.indicators)
-    for row, ind in zip(table.rows[1:], cycle.indicators):
+    units = [ind.unit for ind in cycle.indicators]
+    baselines = ru.column([ind.baseline for ind in cycle.indicators], units)
+    targets = ru.column([ind.target for ind in cycle.indicators], units)
+    for row, ind, baseline, target in zip(table.rows[1:], cycle.indicators, baselines, targets):
         cells = [c.text for c in row.cells]
         assert cells[1] == ind.code
-        assert cells[4] == contexts.fmt_number(ind.baseline) and cells[5] == contexts.fmt_number(ind.target)
+        assert cells[4] == baseline and cells[5] == target
+    # one number of decimals in each column (it printed «72» under «50,5»)
+    for column in (4, 5):
+        measured = [r.cells[column].text for r, ind in zip(table.rows[1:], cycle.indicators) if ind.unit == "%"]
+        assert len({len(text.partition(",")[2]) for text in measured}) == 1, measured
     assert "УТВЕРЖДАЮ" in text and "СОГЛАСОВАНО" in text
     methods = table_with_header(doc, ["№", "Источник информации"])
     assert len(methods.rows) == 1 + len(cycle.collection_methods)

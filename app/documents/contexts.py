@@ -387,11 +387,15 @@ def requisites(dtype: DocumentType, org: Organisation, version, params: dict, *,
 
 
 def _indicator_rows(cycle) -> list[dict]:
+    indicators, units = cycle.indicators, [i.unit for i in cycle.indicators]
+    # one number of decimals per column («72,0» under «50,5»), a count whole
+    baselines = ru.column([i.baseline for i in indicators], units)
+    targets = ru.column([i.target for i in indicators], units)
     return number_rows([{
-        "code": i.code, "name": i.name, "unit": i.unit, "baseline": fmt_number(i.baseline),
-        "target": fmt_number(i.target), "direction": i.direction_label, "source": i.source or DASH,
-        "periodicity": i.periodicity or DASH, "responsible": i.responsible or DASH, "group": i.group_name,
-    } for i in cycle.indicators])
+        "code": i.code, "name": i.name, "unit": i.unit, "baseline": baseline, "target": target,
+        "direction": i.direction_label, "source": i.source or DASH, "periodicity": i.periodicity or DASH,
+        "responsible": i.responsible or DASH, "group": i.group_name,
+    } for i, baseline, target in zip(indicators, baselines, targets)])
 
 
 def _organisation_rows(orgs) -> list[dict]:
