@@ -245,3 +245,18 @@ def test_the_event_order_says_when_in_words_and_the_practices_letter_leads_into_
     text = text_of(rendering.render("best_practices", contexts.build_context("best_practices", cycle.stage("REC"))))
     lines = text.splitlines()
     assert lines[lines.index("Рекомендуется:") + 1].startswith("1. ")
+
+
+def test_the_monitoring_order_names_a_single_request_by_what_it_collects(demo):
+    """«Провести сбор сведений «Сведения для мониторинга показателей по направлению „…“»»: the one request's title
+    repeated «сбор сведений» and the preamble's direction; a single request is named by what it collects."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts
+    from app.monitoring.models import DataRequest
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    request = demo.scalars(select(DataRequest).where(DataRequest.cycle_id == cycle.id)).one()
+    ctx = contexts.build_context("monitoring_order", cycle.stage("MON"))
+    first = ctx["items"][0]["text"]
+    assert first == (f"Провести сбор сведений о значениях показателей за {request.period} учебный год по перечню "
+                     "показателей (приложение № 1)."), first

@@ -465,8 +465,11 @@ def _monitoring_order(dtype, stage, ctx, **_):
     if problems:
         refuse(dtype.title, problems)
     for req in requests:
-        item(f"Провести сбор сведений {ru.quote(req.title)} за {req.period} учебный год по перечню показателей "
-             "(приложение № 1).", responsible, req.deadline)
+        # A single request is the monitoring itself: its title («Сведения для мониторинга … по направлению «…»»)
+        # only repeated «сбор сведений» and the direction of the preamble; several are told apart by their titles.
+        which = f" по запросу {ru.quote(req.title)}" if len(requests) > 1 else ""
+        item(f"Провести сбор сведений о значениях показателей{which} за {req.period} учебный год по перечню "
+             "показателей (приложение № 1).", responsible, req.deadline)
     if not requests:
         item("Провести мониторинг показателей по перечню (приложение № 1).", responsible, last)
     item("Руководителям организаций — участников мониторинга (приложение № 2) обеспечить представление "
