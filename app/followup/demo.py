@@ -168,11 +168,20 @@ MEASURES = [
 ]
 
 
-def _within(cycle, day: date) -> date:
-    """`day` moved into the cycle's period (a measure lies within it): the demo seeded early in September or late in
-    August keeps its measures in the school year."""
+def _within(cycle, today: date, offset: int) -> date:
+    """`today + offset` days inside the cycle's period, the measures kept in their order: when the period leaves less
+    room before (or after) today than MEASURES spans, the days on that side are squeezed in proportion. Clamping each
+    day alone put a seminar's start and end and the next measure's start on the same first of September."""
     bounds = period_bounds(cycle.period)
-    return min(max(day, bounds[0]), bounds[1]) if bounds else day
+    day = today + timedelta(days=offset)
+    if not bounds:
+        return day
+    first, last = bounds
+    span = max(-min(m[2] for m in MEASURES), 1) if offset < 0 else max(max(m[3] for m in MEASURES), 1)
+    room = (today - first).days if offset < 0 else (last - today).days
+    if 0 <= room < span:
+        day = today + timedelta(days=round(offset * room / span))
+    return min(max(day, first), last)
 
 
 def fill_meas(stage, *, official, head, rng, today: date) -> None:
@@ -193,8 +202,7 @@ def fill_meas(stage, *, official, head, rng, today: date) -> None:
             linked = [r.id for r in recs]  # the last one implements every recommendation
         measure = services.create_measure(
             cycle, actor=official, title=title, kind=kind, responsible_id=responsible.id,
-            start_date=_within(cycle, today + timedelta(days=start)),
-            end_date=_within(cycle, today + timedelta(days=end)),
+            start_date=_within(cycle, today, start), end_date=_within(cycle, today, end),
             participants="Учителя математики школ муниципалитета, методисты ИМЦ",
             expected_result="Рост доли обучающихся, справившихся с заданиями базового уровня",
             recommendation_ids=linked, finding_ids=[findings[n % len(findings)].id] if findings else (),
