@@ -195,6 +195,22 @@ SUMMARY = {
     "EFF": "Справка об эффективности принятых мер: доля «2» по математике снизилась с 9,4 % до 6,8 %; "
            "мероприятия 3 и 7 не дали эффекта и скорректированы в цели следующего цикла.",
 }
+# A mechanism's own wording where the general one (results in mathematics) would not fit its subject: the closed
+# demo cycle is M2.3 (воспитание).
+SUMMARY_BY_MECHANISM = {
+    "M2.3": {
+        "ANL": "Аналитическая справка: значения показателей за {period}, сравнение с региональными значениями и "
+               "между ОО; выявлены проблемы в основной школе (низкая вовлечённость обучающихся в деятельность "
+               "детских общественных объединений), причины — нехватка советников директоров по воспитанию и "
+               "календарные планы воспитательной работы без учёта интересов обучающихся.",
+        "REC": "Адресные рекомендации направлены руководителям ОО, ИМЦ и методическому объединению заместителей "
+               "директоров по воспитательной работе; опубликованы на сайте УО.",
+        "DEC": "Приказ УО «О мерах по развитию воспитательной работы в общеобразовательных организациях»: сроки, "
+               "ответственные, участники, поощрение педагогов — руководителей детских объединений.",
+        "EFF": "Справка об эффективности принятых мер: сравнение значений показателей с целевыми, оценка каждого "
+               "завершённого мероприятия; мероприятия, не давшие эффекта, учтены в целях следующего цикла.",
+    },
+}
 METHODS = [
     ("ФИС ОКО (результаты ВПР)", "статистический анализ результатов, сравнение с регионом", "выгрузки ФИС ОКО, "
      "шаблон анализа УО", "ежегодно, май–июнь"),
@@ -267,7 +283,8 @@ def fill_stage(stage, *, official, head, rng=None):
     elif stage.code == "METH" and not cycle.collection_methods:
         _fill_methods(cycle, actor)
     elif stage.code not in ("GOAL", "IND", "METH") and not stage.summary:
-        cycles.save_summary(stage, text=SUMMARY[stage.code].format(period=cycle.period), actor=actor)
+        text = SUMMARY_BY_MECHANISM.get(cycle.track.mechanism.code, {}).get(stage.code, SUMMARY[stage.code])
+        cycles.save_summary(stage, text=text.format(period=cycle.period), actor=actor)
     _feature_fillers(stage, actor, rng, head)
 
 
