@@ -169,6 +169,22 @@ def test_the_expert_reads_the_comment_rule_in_full_once_above_the_sheet(world, a
     assert {p for p in page.xpath("//form[@id='expert-form']//textarea/@placeholder")} == {"комментарий"}
 
 
+def test_the_sheet_groups_criteria_under_their_blocks_numbered_in_russian(world, assess, client, login):
+    # Each criterion carried its block twice, in English: «GOAL.1 [GOAL] Цели сформулированы…».
+    import lxml.html
+
+    login(world["expert"])
+    page = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assess['assignment'].id}").data)
+    sheet = page.xpath("//table[@id='sheet']")[0]
+    blocks = [" ".join(th.text_content().split()) for th in sheet.xpath(".//tr[contains(@class, 'sheet-block')]/th")]
+    assert blocks[:2] == ["1. Цели", "2. Показатели"], blocks
+    first = " ".join(sheet.xpath(".//tr[@data-criterion='GOAL.1']/td[1]")[0].text_content().split())
+    assert first.startswith("1.1 Цели сформулированы"), first
+    assert not sheet.xpath(".//span[contains(@class, 'badge')][normalize-space()='GOAL']")
+    assert "GOAL" not in " ".join(sheet.xpath(".//tbody//text()"))
+    assert sheet.xpath(".//input[@aria-label='Балл эксперта по критерию 1.1']")
+
+
 def test_publish_is_refused_while_a_coordinator_or_an_expert_is_missing(world, db_session):
     from app.assessment import services
     from app.assessment.criteria import load_criteria, published_sets

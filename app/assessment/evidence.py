@@ -219,6 +219,11 @@ def block_titles() -> dict[str, str]:
     return dict(db.session.execute(select(StageDefinition.code, StageDefinition.title)).all())
 
 
+def block_positions() -> dict[str, int]:
+    """Block code → its number in the cycle (GOAL → 1): pages number criteria «1.2», never «GOAL.2»."""
+    return dict(db.session.execute(select(StageDefinition.code, StageDefinition.position)).all())
+
+
 def _plain(criterion: Criterion) -> tuple[dict, str, str, int]:
     """The criterion's rule, block, mechanism and maximum, each attribute read once."""
     return criterion.evidence or {}, criterion.block, criterion.mechanism_code, criterion.max_points
