@@ -111,7 +111,9 @@ def test_criteria_edit_refuses_bad_points_and_foreign_criteria_changing_nothing(
     db_session.commit()
     for changes, thresholds, message in [
         ({first.id: ("Текст", "0")}, {"high": "80", "medium": "50", "low": "20"}, "целое число от 1"),
-        ({first.id: ("", "1")}, {"high": "80", "medium": "50", "low": "20"}, "формулировка обязательна"),
+        # the criterion named as its page numbers it («критерий 1.1»), not by the data's code (GOAL.1)
+        ({first.id: ("", "1")}, {"high": "80", "medium": "50", "low": "20"},
+         f"{first.mechanism_code}, критерий 1.1: формулировка обязательна"),
         ({-1: ("", "")}, {"high": "80", "medium": "50", "low": "20"}, "не относится к этой версии"),
         ({}, {"high": "50", "medium": "60", "low": "20"}, "Пороги должны убывать"),
     ]:
@@ -553,7 +555,7 @@ def test_self_assessment_submit_return_with_comment_resubmit(world, assess, db_s
     scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
     with pytest.raises(GuardFailed) as refused:
         services.transition_self(sa, "submit", actor=world["official"], today=today)
-    assert any("Не выставлен балл по критерию GOAL.1" in p for p in refused.value.problems)
+    assert any("Не выставлен балл по критерию 1.1" in p for p in refused.value.problems)
     db_session.rollback()
     services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
     services.transition_self(sa, "submit", actor=world["official"], today=today)
@@ -588,7 +590,7 @@ def test_expert_scores_differently_with_a_comment_and_the_head_approves(world, a
     db_session.commit()
     with pytest.raises(GuardFailed) as refused:
         services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
-    assert refused.value.problems == ["Критерий GOAL.1: балл эксперта отличается от самооценки — нужен комментарий."]
+    assert refused.value.problems == ["Критерий 1.1: балл эксперта отличается от самооценки — нужен комментарий."]
     db_session.rollback()
     first = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")[0]
     services.save_expert_scores(assignment, actor=world["expert"], today=today,
