@@ -150,6 +150,8 @@ USERS = [
      "official", "region"),
     ("region_head", "Зайцев Константин Борисович", "Начальник отдела оценки качества образования министерства",
      "head", "region"),
+    # The head of the authority: a regional order is signed by the minister, not by the head of a department.
+    ("minister", "Полякова Вера Николаевна", "Министр образования Демонстрационной области", "head", "region"),
     ("expert2", "Тихонова Галина Викторовна", "Региональный эксперт", "expert", "region"),
 ]
 
@@ -158,7 +160,7 @@ GOAL_EXAMPLES = {
     "M1.1": ("Повышение объективности и качества подготовки обучающихся",
              "Создание условий для повышения доли обучающихся, достигающих базового уровня подготовки "
              "по результатам ВПР и ГИА",
-             "По итогам ВПР-2025 доля обучающихся 4 классов, не достигших базового уровня по математике, "
+             "По итогам ВПР-{spring} доля обучающихся 4 классов, не достигших базового уровня по математике, "
              "составила 9,4 % "
              "(по региону 6,1 %); у двух школ выявлены признаки необъективности. Основание: ФЗ «Об образовании в РФ», "
              "письмо Рособрнадзора от 20.04.2021 № 08-70, региональная концепция МСОКО.",
@@ -177,18 +179,37 @@ DEFAULT_GOAL = ("Развитие муниципальной системы по
                 "основание: письмо Рособрнадзора от 20.04.2021 № 08-70, муниципальная программа развития образования.",
                 "Ресурсы ИМЦ и образовательных организаций, опыт реализации муниципальных проектов.")
 SUMMARY = {
-    "MON": "Приказ УО о проведении мониторинга от 15.10.2025 № 214; запросы сведений направлены во все ОО, "
+    # No dates or numbers of documents here: the cycle's own registered documents carry them, and a summary that
+    # cited «приказ от 15.10.2025 № 214» beside them contradicted them (and the period, once the demo moved on).
+    "MON": "Приказ УО о проведении мониторинга издан; запросы сведений направлены во все ОО, "
            "сведения получены от 100 % организаций в установленный срок.",
-    "ANL": "Аналитическая справка: значения показателей за 2023/24–2025/26, сравнение с региональными значениями и "
+    "ANL": "Аналитическая справка: значения показателей за {period}, сравнение с региональными значениями и "
            "внутри кластеров ОО; выявлены проблемы в основной школе (доля «2» по математике выше региональной на "
            "3,2 п.п.), причины — дефицит педагогов и низкая адаптивность обучения.",
-    "REC": "Адресные рекомендации направлены руководителям ОО (исх. № 01-12/455 от 20.12.2025), ИМЦ и "
+    "REC": "Адресные рекомендации направлены руководителям ОО, ИМЦ и "
            "методическим объединениям учителей математики; опубликованы на сайте УО.",
-    "MEAS": "Дорожная карта на 2026 год: 12 мероприятий со сроками, ответственными и ожидаемыми результатами.",
-    "DEC": "Приказ УО от 15.01.2026 № 12 «О мерах по повышению качества подготовки обучающихся»: сроки, "
+    "MEAS": "Дорожная карта на {period} учебный год: мероприятия со сроками, ответственными и ожидаемыми "
+            "результатами.",
+    "DEC": "Приказ УО «О мерах по повышению качества подготовки обучающихся»: сроки, "
            "ответственные, участники, поощрение педагогов школ-наставников.",
     "EFF": "Справка об эффективности принятых мер: доля «2» по математике снизилась с 9,4 % до 6,8 %; "
            "мероприятия 3 и 7 не дали эффекта и скорректированы в цели следующего цикла.",
+}
+# A mechanism's own wording where the general one (results in mathematics) would not fit its subject: the closed
+# demo cycle is M2.3 (воспитание).
+SUMMARY_BY_MECHANISM = {
+    "M2.3": {
+        "ANL": "Аналитическая справка: значения показателей за {period}, сравнение с региональными значениями и "
+               "между ОО; выявлены проблемы в основной школе (низкая вовлечённость обучающихся в деятельность "
+               "детских общественных объединений), причины — нехватка советников директоров по воспитанию и "
+               "календарные планы воспитательной работы без учёта интересов обучающихся.",
+        "REC": "Адресные рекомендации направлены руководителям ОО, ИМЦ и методическому объединению заместителей "
+               "директоров по воспитательной работе; опубликованы на сайте УО.",
+        "DEC": "Приказ УО «О мерах по развитию воспитательной работы в общеобразовательных организациях»: сроки, "
+               "ответственные, участники, поощрение педагогов — руководителей детских объединений.",
+        "EFF": "Справка об эффективности принятых мер: сравнение значений показателей с целевыми, оценка каждого "
+               "завершённого мероприятия; мероприятия, не давшие эффекта, учтены в целях следующего цикла.",
+    },
 }
 METHODS = [
     ("ФИС ОКО (результаты ВПР)", "статистический анализ результатов, сравнение с регионом", "выгрузки ФИС ОКО, "
@@ -200,6 +221,8 @@ METHODS = [
 
 def _fill_goals(cycle, actor):
     direction, statement, justification, realism = GOAL_EXAMPLES.get(cycle.track.mechanism.code, DEFAULT_GOAL)
+    # The results a 2026/27 cycle starts from are spring 2026's (app/analysis/demo.py seeds that year).
+    justification = justification.format(spring=cycle.period[:4])
     cycles.save_content(Goal, cycle, actor=actor, data={"direction": direction, "statement": statement,
                                                         "justification": justification, "realism": realism})
 
@@ -260,7 +283,8 @@ def fill_stage(stage, *, official, head, rng=None):
     elif stage.code == "METH" and not cycle.collection_methods:
         _fill_methods(cycle, actor)
     elif stage.code not in ("GOAL", "IND", "METH") and not stage.summary:
-        cycles.save_summary(stage, text=SUMMARY[stage.code], actor=actor)
+        text = SUMMARY_BY_MECHANISM.get(cycle.track.mechanism.code, {}).get(stage.code, SUMMARY[stage.code])
+        cycles.save_summary(stage, text=text.format(period=cycle.period), actor=actor)
     _feature_fillers(stage, actor, rng, head)
 
 
@@ -310,7 +334,7 @@ def seed_demo(today: date | None = None) -> bool:
                         responsible=users["teacher"], deadlines={"GOAL": today + timedelta(days=10)})
     # The region's assessment of the municipal mechanisms, in its window (app/assessment/demo.py).
     seed_campaign(orgs["region"], [orgs["MUN01"], orgs["MUN02"]], manager=users["region_official"],
-                  head=users["region_head"],
+                  head=users["region_head"], signer=users["minister"],
                   coordinators={orgs["MUN01"].id: official, orgs["MUN02"].id: users["official2"]},
                   experts=[users["expert"], users["expert2"]], today=today, period=period)
     # The demo opens with the reminders and escalations its deadlines already call for.

@@ -18,9 +18,12 @@ file formats of the README only (not from synthetic.py), and goes the way an ind
    fresh SQLite database with `flask import organisations|results`, and the list read from
    `flask analysis objectivity --year Y`; precision, recall and false alarms against the planted list.
 
-    .venv/bin/python bench/verdict_oos.py [--seeds 0-9] [--regimes small,large,mixed] [--clean-seeds 0-4] [--jobs 2]
+    .venv/bin/python bench/verdict_oos.py [--seeds 0-9] [--regimes small,medium,large,mixed] [--clean-seeds 0-4]
+        [--jobs 2]
 
-Each region costs ≈ 8 command-line runs (≈ 30 s on one core). `--keep DIR` keeps the files and databases.
+Each region costs ≈ 8 command-line runs (≈ 30 s on one core). `--keep DIR` keeps the files and databases, and
+each region's planted schools in `planted.txt` beside its database. Class sizes: small 8–12, medium 20–50 (the
+region of issue 15), large 60–120, mixed 8–120; the default leaves medium out, as the earlier rounds did.
 """
 
 import argparse
@@ -47,7 +50,7 @@ KIND_WORDS = {"hard_tasks": "баллы за трудные задания", "te
               "heaping": "скопление на границах"}
 # Class sizes of one grade of a school: every school in the range (log-uniform per school).
 TERM_NOISE = 0.07  # the teacher's noise, a share of the work's maximum
-REGIMES = {"small": (8, 12), "large": (60, 120), "mixed": (8, 120)}
+REGIMES = {"small": (8, 12), "medium": (20, 50), "large": (60, 120), "mixed": (8, 120)}
 
 
 @dataclass
@@ -366,7 +369,10 @@ def run_region(args):
         _flask(["import", "results", str(path)], env)
     proc = _flask(["analysis", "objectivity", "--year", str(YEAR), "--all"], env)
     verdicts = list(csv.DictReader(io.StringIO(proc.stdout)))
-    if not keep:
+    if keep:
+        # the planted schools beside the kept database, so a later change can be scored on the same region
+        (work / "planted.txt").write_text("\n".join(region.planted) + "\n", encoding="utf-8")
+    else:
         shutil.rmtree(work, ignore_errors=True)
     return {"seed": seed, "regime": regime, "per_kind": per_kind, "planted": region.planted,
             "schools": region.schools, "verdicts": verdicts, "summary": proc.stderr.strip().splitlines()[-1:],

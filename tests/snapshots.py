@@ -46,13 +46,37 @@ def _rows(connection, metadata) -> dict:
     return out
 
 
+def _parents_first(table, rows: list[dict]) -> list[dict]:
+    """`rows` of a table that references itself (an organisation's parent) with each row after the added row it
+    references: the rows are read in the order the database keeps them, and PostgreSQL moves a row it updated to the
+    end — a municipality changed after its schools were added came after them, and their INSERT failed on the
+    foreign key (seen when two files' demo states were restored in one session)."""
+    links = [(fk.parent.name, fk.column.name) for fk in table.foreign_keys if fk.column.table is table]
+    if not links:
+        return rows
+    added = {(target, row[target]) for _source, target in links for row in rows}
+    placed, ordered, pending = set(), [], list(rows)
+    while pending:
+        ready = [row for row in pending
+                 if all(row[source] is None or (target, row[source]) not in added
+                        or (target, row[source]) in placed for source, target in links)]
+        if not ready:  # a cycle among the added rows: their order cannot help, keep it
+            ready = pending
+        for row in ready:
+            placed.update((target, row[target]) for _source, target in links)
+        ordered += ready
+        ready_ids = {id(row) for row in ready}
+        pending = [row for row in pending if id(row) not in ready_ids]
+    return ordered
+
+
 def _diff(before: dict, after: dict, metadata) -> Snapshot:
     snap = Snapshot()
     for table in metadata.sorted_tables:
         old, new = before[table.name], after[table.name]
         added = [row for key, row in new.items() if key not in old]
         if added:
-            snap.inserts.append((table, added))
+            snap.inserts.append((table, _parents_first(table, added)))
         snap.updates.extend((table, row) for key, row in new.items() if key in old and old[key] != row)
     for table in reversed(metadata.sorted_tables):
         gone = [key for key in before[table.name] if key not in after[table.name]]

@@ -79,6 +79,24 @@ def test_the_refresh_job_draws_the_charts_and_views_draw_nothing(world, anl_cycl
     assert len(draws) == drawn  # neither view drew
 
 
+def test_a_dashboard_chart_states_its_title_once_inside_the_picture(world, anl_cycle, more_schools, db_session,
+                                                                     client, login):
+    # A caption above the image repeated the title the chart draws itself.
+    import lxml.html
+
+    _values(anl_cycle, more_schools, db_session)
+    _dispatch()
+    login(world["official"])
+    page = client.get(f"/analysis/cycles/{anl_cycle.id}/dashboard").get_data(as_text=True)
+    figures = lxml.html.fromstring(page).xpath("//figure[contains(@class, 'chart')]")
+    assert figures
+    ind = anl_cycle.indicators[0]
+    for figure in figures:
+        assert " ".join(figure.text_content().split()) == ""  # no caption beside the picture
+    svg = client.get(_chart_urls(page)[0]).get_data(as_text=True)
+    assert ind.code in svg  # the picture names its indicator
+
+
 def test_a_chart_not_drawn_ahead_is_drawn_on_first_view_only(world, anl_cycle, more_schools, db_session, client,
                                                              login, draws):
     _values(anl_cycle, more_schools, db_session)

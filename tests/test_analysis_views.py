@@ -47,6 +47,12 @@ def test_official_runs_an_analysis_and_sees_every_result_page(world, anl_cycle, 
         assert client.get(f"/analysis/cycles/{anl_cycle.id}/dashboard?sort={sort}&dir=desc").status_code == 200
     school = client.get(f"/analysis/schools/{world['school_a'].id}").get_data(as_text=True)
     assert "Профиль рисков" in school and "Расчёт №" in school
+    # The results' counts and shares stand right-aligned under right-aligned headings (they stood left, as text).
+    import lxml.html
+
+    table = lxml.html.fromstring(school).xpath("//table[@id='school-aggregates']")[0]
+    heads = {th.text_content(): th.get("class") for th in table.xpath(".//thead//th")}
+    assert heads["Участников"] == heads["Средний % выполнения"] == "text-end" and heads["Год"] is None
 
 
 def test_a_marker_prefills_a_finding_which_the_official_saves(world, anl_cycle, analysed, client, login,

@@ -111,7 +111,9 @@ def test_criteria_edit_refuses_bad_points_and_foreign_criteria_changing_nothing(
     db_session.commit()
     for changes, thresholds, message in [
         ({first.id: ("Текст", "0")}, {"high": "80", "medium": "50", "low": "20"}, "целое число от 1"),
-        ({first.id: ("", "1")}, {"high": "80", "medium": "50", "low": "20"}, "формулировка обязательна"),
+        # the criterion named as its page numbers it («критерий 1.1»), not by the data's code (GOAL.1)
+        ({first.id: ("", "1")}, {"high": "80", "medium": "50", "low": "20"},
+         f"{first.mechanism_code}, критерий 1.1: формулировка обязательна"),
         ({-1: ("", "")}, {"high": "80", "medium": "50", "low": "20"}, "не относится к этой версии"),
         ({}, {"high": "50", "medium": "60", "low": "20"}, "Пороги должны убывать"),
     ]:
@@ -167,6 +169,22 @@ def test_the_expert_reads_the_comment_rule_in_full_once_above_the_sheet(world, a
     rule = " ".join(page.xpath("//*[@id='comment-rule']")[0].text_content().split())
     assert "отличается от самооценки" in rule and "направить на утверждение" in rule
     assert {p for p in page.xpath("//form[@id='expert-form']//textarea/@placeholder")} == {"комментарий"}
+
+
+def test_the_sheet_groups_criteria_under_their_blocks_numbered_in_russian(world, assess, client, login):
+    # Each criterion carried its block twice, in English: «GOAL.1 [GOAL] Цели сформулированы…».
+    import lxml.html
+
+    login(world["expert"])
+    page = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assess['assignment'].id}").data)
+    sheet = page.xpath("//table[@id='sheet']")[0]
+    blocks = [" ".join(th.text_content().split()) for th in sheet.xpath(".//tr[contains(@class, 'sheet-block')]/th")]
+    assert blocks[:2] == ["1. Цели", "2. Показатели"], blocks
+    first = " ".join(sheet.xpath(".//tr[@data-criterion='GOAL.1']/td[1]")[0].text_content().split())
+    assert first.startswith("1.1 Цели сформулированы"), first
+    assert not sheet.xpath(".//span[contains(@class, 'badge')][normalize-space()='GOAL']")
+    assert "GOAL" not in " ".join(sheet.xpath(".//tbody//text()"))
+    assert sheet.xpath(".//input[@aria-label='Балл эксперта по критерию 1.1']")
 
 
 def test_publish_is_refused_while_a_coordinator_or_an_expert_is_missing(world, db_session):
@@ -537,7 +555,7 @@ def test_self_assessment_submit_return_with_comment_resubmit(world, assess, db_s
     scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
     with pytest.raises(GuardFailed) as refused:
         services.transition_self(sa, "submit", actor=world["official"], today=today)
-    assert any("Не выставлен балл по критерию GOAL.1" in p for p in refused.value.problems)
+    assert any("Не выставлен балл по критерию 1.1" in p for p in refused.value.problems)
     db_session.rollback()
     services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
     services.transition_self(sa, "submit", actor=world["official"], today=today)
@@ -572,7 +590,7 @@ def test_expert_scores_differently_with_a_comment_and_the_head_approves(world, a
     db_session.commit()
     with pytest.raises(GuardFailed) as refused:
         services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
-    assert refused.value.problems == ["Критерий GOAL.1: балл эксперта отличается от самооценки — нужен комментарий."]
+    assert refused.value.problems == ["Критерий 1.1: балл эксперта отличается от самооценки — нужен комментарий."]
     db_session.rollback()
     first = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")[0]
     services.save_expert_scores(assignment, actor=world["expert"], today=today,

@@ -5,6 +5,7 @@ the linkage with the region's own cycle, a statement count independent of the nu
 
 import io
 import json
+import re
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -338,6 +339,17 @@ def test_page_sorts_and_shows_the_levels(world, make_org, make_user, client, db_
     assert 'data-level="high"' in html and 'data-level="none"' in html
     assert "Учитывается балл эксперта по утверждённой экспертной оценке" in html
     assert "<svg" in html  # the charts inline
+    # Each chart's title once, inside the picture; percentages with one decimal throughout («40» stood by «45,8»).
+    import lxml.html
+
+    tree = lxml.html.fromstring(html)
+    assert tree.xpath("//figure[contains(@class, 'picture-chart')]") and not tree.xpath("//figure//figcaption")
+    cells = [c.text_content().strip() for c in tree.xpath("//table[@id='heatmap']//td[@data-source]")]
+    assert cells and all(re.match(r"\d+,\d(\D|$)", c) for c in cells if c != "—"), cells
+    # Blocks by their numbers and Russian titles, never by their codes (GOAL, MON …), in the tables and the charts.
+    text = " ".join(tree.xpath("//main//text()"))
+    assert "Проблемные зоны" in text
+    assert not re.search(r"\b(GOAL|IND|METH|MON|ANL|REC|MEAS|DEC|EFF)\b", text), re.findall(r"\b[A-Z]{3,4}\b", text)
     html = client.get(f"/assessment/campaigns/{campaign.id}/picture?sort=total").get_data(as_text=True)
     assert html.index("Второй район") > html.index("Тестовый муниципалитет")
     png = client.get(f"/assessment/campaigns/{campaign.id}/picture/heatmap.png")

@@ -192,7 +192,7 @@ def test_expert_scores_outside_0_to_max_are_refused(world, published, db_session
         with pytest.raises(ValidationFailed) as refused:
             services.save_expert_scores(published["assignment"], actor=world["expert"], today=date.today(),
                                         entries={ind.id: (raw, "", ind.version)})
-        assert f"Критерий IND.1: балл — целое число от 0 до {top}." in refused.value.problems
+        assert f"Критерий 2.1: балл — целое число от 0 до {top}." in refused.value.problems
         db_session.rollback()
         assert ind.expert_points is None and _audit_count(db_session) == audited
     services.save_expert_scores(published["assignment"], actor=world["expert"], today=date.today(),

@@ -1,5 +1,7 @@
 """The mechanism catalogue is versioned data: loaded idempotently from YAML, extended by an administrator."""
 
+import re
+
 from sqlalchemy import func, select
 
 from app.catalogue.models import IndicatorGroup, LibraryIndicator, Mechanism, MechanismSet, Track
@@ -125,3 +127,17 @@ def test_a_partial_track_names_its_stages_by_their_numbers_not_by_codes(world, c
     cell = " ".join(page.xpath("//tr[td[1][starts-with(normalize-space(), 'M2.4')]]/td[3]")[0].text_content().split())
     assert "Развитие механизмов управления качеством дошкольного образования (только этапы 7, 8, 9)" in cell, cell
     assert "MEAS" not in cell
+
+
+def test_a_set_shows_its_version_as_a_number_and_a_date_not_the_loaders_key(world, client, login):
+    """«версия 1, загружена ДД.ММ.ГГГГ»: the YAML's key («2021.08-70») says nothing to an official."""
+    import lxml.html
+
+    login(world["official"])
+    page = lxml.html.fromstring(client.get("/catalogue/").data)
+    editions = [" ".join(e.text_content().split()) for e in page.xpath("//span[contains(@class, 'set-edition')]")]
+    assert len(editions) == 3, editions
+    for edition in editions:
+        assert re.fullmatch(r"версия 1, загружена \d\d\.\d\d\.\d{4}", edition), edition
+    text = page.text_content()
+    assert "2021.08-70" not in text and "2026.1-default" not in text and "fioko" not in text

@@ -1,5 +1,7 @@
 """`flask seed demo` builds the documented demo through the real services, once."""
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from app.auth.models import User
@@ -70,3 +72,44 @@ def test_demo_closes_the_loop_as_issue_six_describes(demo, db_session):
     assert check_cycle(closed) == []
     incomplete = next(c for c in db_session.scalars(select(Cycle)) if c.track.mechanism.code == "M2.4")
     assert check_cycle(incomplete) != []
+
+
+def test_the_demos_dates_and_signatures_are_plausible(demo, db_session):
+    """The regional order (08-70) is signed by the head of the authority, not a head of department; the summaries
+    cite no document dated before the cycle's period; the roadmap's measures keep their order inside the period."""
+    from app.assessment.documents import ORDER
+    from app.core.timeutil import period_bounds
+    from app.cycles.models import Stage
+    from app.documents.models import Document, Signature
+    from app.followup.models import Measure
+
+    order = db_session.scalar(select(Document).where(Document.type_key == ORDER))
+    (signature,) = db_session.scalars(select(Signature).where(Signature.version_id == order.current.id)).all()
+    assert signature.signer_position == "Министр образования Демонстрационной области", signature.signer_position
+    for stage in db_session.scalars(select(Stage).where(Stage.summary.is_not(None))):
+        assert "2025" not in stage.summary and "12 мероприятий" not in stage.summary, stage.summary
+    by_cycle: dict = {}
+    for m in db_session.scalars(select(Measure).order_by(Measure.id)):
+        by_cycle.setdefault(m.cycle_id, []).append(m)
+    assert by_cycle
+    for measures in by_cycle.values():
+        if measures[0].cycle.track.mechanism.code == "M2.3":  # воспитание: no seminar for teachers of mathematics
+            assert not any("математик" in m.title or "математик" in (m.participants or "") for m in measures)
+        first, last = period_bounds(measures[0].cycle.period)
+        assert all(first <= m.start_date <= m.end_date <= last for m in measures)
+        starts = [m.start_date for m in measures]
+        assert starts == sorted(starts), starts
+
+
+def test_the_demos_measures_keep_their_order_when_seeded_at_the_start_of_the_period():
+    from types import SimpleNamespace
+
+    from app.followup.demo import MEASURES, _within
+
+    cycle = SimpleNamespace(period="2026/27")
+    today = date(2026, 9, 4)  # four days into the school year: forty days back would leave it
+    starts = [_within(cycle, today, m[2]) for m in MEASURES]
+    ends = [_within(cycle, today, m[3]) for m in MEASURES]
+    assert all(date(2026, 9, 1) <= s <= e for s, e in zip(starts, ends))
+    assert starts == sorted(starts) and len(set(starts)) > 1
+    assert ends[0] < ends[1]  # the seminar is over before the next measure ends

@@ -164,6 +164,24 @@ def test_a_valid_upload_is_validated_activated_and_used_by_new_documents(world, 
     assert client.get("/documents/templates/regulation/builtin/download").data == shipped()
 
 
+def test_the_pages_name_a_template_by_its_document_kind_and_keep_the_key_as_small_print(world, client, login):
+    # The shipped template's row read «regulation.docx / встроенный шаблон (document_templates/)»: a file name and a
+    # folder of the code where the administrator looks for the kind of document.
+    import lxml.html
+
+    login(world["admin"])
+    listing = lxml.html.fromstring(client.get("/documents/templates").data)
+    row = listing.xpath("//tr[@data-type='regulation']/td[1]")[0]
+    assert " ".join(row.xpath("a")[0].text_content().split()) == "Положение о муниципальной системе оценки качества " \
+                                                                    "образования"
+    assert row.xpath("div[contains(@class, 'small')]")[0].text_content().strip() == "regulation"
+    page = lxml.html.fromstring(client.get("/documents/templates/regulation").data)
+    cell = page.xpath("//tr[@data-version='builtin']/td[2]")[0]
+    link = " ".join(cell.xpath("a")[0].text_content().split())
+    assert link == "Встроенный шаблон «Положение о муниципальной системе оценки качества образования»", link
+    assert "document_templates/" not in cell.text_content()
+
+
 def test_a_jinja_syntax_error_is_rejected_with_the_line_and_the_name(world, client, login, db_session):
     login(world["admin"])
     response = post_upload(client, edited("{% frobnicate goals %}"))

@@ -99,6 +99,18 @@ def test_changes_name_fields_and_states_by_their_workflow(app):
     assert all(not RAW["snake_case"].search(" ".join(c)) for c in changes)
 
 
+
+def test_changes_leave_the_transition_and_its_comment_to_their_own_columns(app):
+    # «Состояние: на утверждении → возвращена» and «Комментарий: …» stood beside «состояние: … → …» and
+    # «комментарий при возврате: … → …» in the changes of the same row.
+    event = AuditEvent(object_type="expert_evaluation", action="return", from_state="on_approval",
+                       to_state="returned", reason="Обоснуйте оценку",
+                       before='{"state": "on_approval", "return_comment": null, "version": 3}',
+                       after='{"state": "returned", "return_comment": "Обоснуйте оценку", "version": 4}')
+    with app.test_request_context():
+        assert labels.changes(event, {}) == []
+
+
 # --- the extract ------------------------------------------------------------------------------------
 
 def test_the_filtered_extract_carries_checkable_hashes(world, make_cycle, client, login, db_session):

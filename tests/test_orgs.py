@@ -94,3 +94,6 @@ def test_the_list_is_a_tree_with_siblings_by_code_numbers_by_value(world, make_o
     codes = [c.strip() for c in page.xpath("//tbody/tr/td[1]/text()")]
     assert codes[codes.index("TRE"):codes.index("TRE") + 5] == ["TRE", "TRE-D01", "TRE-S1", "TRE-S2", "TRE-S10"]
     assert codes.index("TRE") > codes.index(world["region"].code)  # the parent still comes before its subtree
+    # The counts of students stand right-aligned under a right-aligned heading, as numbers (they stood left, as text).
+    assert page.xpath("//thead//th[normalize-space()='Обучающихся']/@class") == ["text-end"]
+    assert all("text-end" in c for c in page.xpath("//tbody/tr/td[4]/@class"))

@@ -65,6 +65,17 @@ def test_an_approved_cycle_shows_goals_and_indicators_and_no_persons(world, anl_
     assert anl_cycle.track.mechanism.title not in body and f"период {anl_cycle.period}" in body, body
 
 
+def test_the_organisation_page_names_a_single_track_mechanism_once(world, anl_cycle, client):
+    # The heading «Система оценки …» was followed by the link «Система оценки … — 2025/26»: the same title twice.
+    import lxml.html
+
+    page = lxml.html.fromstring(client.get(f"/public/orgs/{world['mun'].code}").data)
+    mechanism = anl_cycle.track.mechanism
+    section = page.xpath(f"//section[h3[normalize-space()='{mechanism.title}']]")[0]
+    links = [" ".join(a.text_content().split()) for a in section.xpath(".//a")]
+    assert links == [f"Цикл {anl_cycle.period}"], links
+
+
 def test_results_of_small_groups_are_suppressed(world, import_results, client):
     rows = [result_row(n, school_code="SCH-A" if n <= 12 else "SCH-B") for n in range(1, 16)]
     assert import_results(results_csv(rows)).status == "done"

@@ -34,6 +34,7 @@ def within_window(obj, data) -> list[str]:
 
 
 def all_scored(obj, data) -> list[str]:
+    # `unscored`: the criteria's numbers («1.2»), as the sheet shows them (app.assessment.services)
     missing = data.get("unscored") or []
     return [f"Не выставлен балл по критерию {code}." for code in missing]
 

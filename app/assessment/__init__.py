@@ -12,9 +12,16 @@ from flask import Blueprint
 bp = Blueprint("assessment", __name__, template_folder="templates")
 
 from app.assessment import api, documents, labels, models, package_views, picture_views, views  # noqa: E402, F401
+from app.assessment import evidence  # noqa: E402
 from app.assessment.cli import assessment_cli  # noqa: E402
 from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa: E402
 from workflows import expert_evaluation, self_assessment  # noqa: E402
+
+
+@bp.app_template_global()
+def criterion_number_of(criterion, positions):
+    """Templates name a criterion as messages do: «1.2» (assessment/_macros.html)."""
+    return evidence.criterion_number(criterion, positions)
 
 FEATURE = Feature(
     name="assessment", order=75, blueprints=(Mount(bp, "/assessment"),), cli=(assessment_cli,),

@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import flag_modified
 
+from app.assessment import evidence
 from app.assessment.models import DEFAULT_THRESHOLDS, LEVELS, CriteriaSet, Criterion
 from app.audit import chain
 from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet, StageDefinition
@@ -171,6 +172,7 @@ def edit_draft(cset: CriteriaSet, *, actor, thresholds: dict, criteria: dict[int
     if len(values) == 3 and not values["high"] > values["medium"] > values["low"]:
         problems.append("Пороги должны убывать: высокий > средний > низкий.")
     by_id = {c.id: c for c in cset.criteria}
+    positions = evidence.block_positions()
     changes = {}
     for criterion_id, (text, points) in criteria.items():
         c = by_id.get(criterion_id)
@@ -179,11 +181,12 @@ def edit_draft(cset: CriteriaSet, *, actor, thresholds: dict, criteria: dict[int
             continue
         text = (text or "").strip()
         raw = str(points).strip()
+        # named as the page numbers it: the mechanism, then «критерий 1.2»
+        name = f"{c.mechanism_code}, критерий {evidence.criterion_number(c, positions)}"
         if not text or len(text) > 2000:
-            problems.append(f"{c.mechanism_code} {c.code}: формулировка обязательна (до 2000 символов).")
+            problems.append(f"{name}: формулировка обязательна (до 2000 символов).")
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_POINTS_LIMIT:
-            problems.append(f"{c.mechanism_code} {c.code}: максимальный балл — целое число от 1 до "
-                            f"{MAX_POINTS_LIMIT}.")
+            problems.append(f"{name}: максимальный балл — целое число от 1 до {MAX_POINTS_LIMIT}.")
         else:
             changes[c.id] = (text, int(raw))
     if problems:

@@ -23,9 +23,10 @@ from app.documents.demo import complete_document
 from app.extensions import db
 
 
-def seed_campaign(region, municipalities, *, manager, head, coordinators, experts, today, period):
+def seed_campaign(region, municipalities, *, manager, head, coordinators, experts, today, period, signer=None):
     """municipalities: [Organisation]; coordinators: {municipality id: User}; experts: [User] (one per
-    municipality, in the same order). Returns the campaign."""
+    municipality, in the same order); `head` approves the expert evaluations, `signer` (the head of the authority,
+    `head` when not given) signs the regional order. Returns the campaign."""
     load_criteria()
     cset = published_sets()[0]
     mechanisms = [c for c in cset.mechanism_codes() if c != "MX.1"]
@@ -49,7 +50,7 @@ def seed_campaign(region, municipalities, *, manager, head, coordinators, expert
     services.publish_campaign(campaign, actor=manager)
     _regional_cycle(region, manager, today, period)
     order = document_services.generate_for_owner(campaign, campaign_documents.ORDER, actor=manager, inline=True)
-    complete_document(order, official=manager, head=head)
+    complete_document(order, official=manager, head=signer or head)
     # Both municipalities assess themselves from the proposed scores (one point more where they disagree).
     for municipality in municipalities:
         coordinator = coordinators[municipality.id]
@@ -110,6 +111,6 @@ def _regional_cycle(region, manager, today, period):
         "direction": "Повышение объективности оценки качества подготовки обучающихся",
         "statement": "Обеспечить объективность проведения оценочных процедур во всех общеобразовательных "
                      "организациях области",
-        "justification": "По итогам ВПР 2025 года у 12 % школ области выявлены признаки необъективности "
+        "justification": f"По итогам ВПР {period[:4]} года у 12 % школ области выявлены признаки необъективности "
                          "результатов; основание: письмо Рособрнадзора от 20.04.2021 № 08-70.",
         "realism": "Ресурсы РЦОКО, общественное наблюдение, опыт муниципальных систем оценки качества."})

@@ -219,6 +219,18 @@ def block_titles() -> dict[str, str]:
     return dict(db.session.execute(select(StageDefinition.code, StageDefinition.title)).all())
 
 
+def block_positions() -> dict[str, int]:
+    """Block code → its number in the cycle (GOAL → 1): pages number criteria «1.2», never «GOAL.2»."""
+    return dict(db.session.execute(select(StageDefinition.code, StageDefinition.position)).all())
+
+
+def criterion_number(criterion, positions: dict[str, int] | None = None) -> str:
+    """«1.2»: the number of the criterion's block in the cycle and its own number in the block — how pages, documents
+    and messages name a criterion (the data's code, «GOAL.2», when the block is not a stage of the cycle)."""
+    block = (block_positions() if positions is None else positions).get(criterion.block)
+    return f"{block}.{criterion.code.rsplit('.', 1)[-1]}" if block else criterion.code
+
+
 def _plain(criterion: Criterion) -> tuple[dict, str, str, int]:
     """The criterion's rule, block, mechanism and maximum, each attribute read once."""
     return criterion.evidence or {}, criterion.block, criterion.mechanism_code, criterion.max_points

@@ -12,6 +12,7 @@ import base64
 from matplotlib.patches import Patch, Rectangle
 
 from app.analysis import chart_cache
+from app.assessment import evidence
 from app.core import charts
 
 # The colours of the page's level badges and cells (Bootstrap's success / info / warning / danger), so the chart
@@ -92,6 +93,7 @@ def blocks_chart(blocks: list[str], municipalities: list, line: float, title: st
         ax.axhline(line, color="#c0504d", linewidth=1, linestyle="--",
                    label=f"граница проблемной зоны, {line:.0f} %")
     ax.set_xticks(list(xs), blocks)
+    ax.set_xlabel("блок цикла (номер)")
     ax.set_ylim(0, 100)
     ax.set_ylabel("% от максимума")
     ax.set_title(title, fontsize=10)
@@ -119,16 +121,19 @@ def chart_data(picture) -> dict[str, dict]:
     for d in picture.distribution:
         counts.append({**{k: v for k, v in d["counts"].items() if k is not None}, "unscored": d["counts"][None]})
     blocks = list(picture.region_profile)
+    # The axis names a block by its number in the cycle (1 … 9), as the page's tables do: never by its code (GOAL).
+    numbers = evidence.block_positions()
     data = {
         "heatmap": {"names": [r.name for r in rows], "mechanisms": picture.mechanisms,
                     "cells": [[[r.cells[c].percent, r.cells[c].level] for c in picture.mechanisms] for r in rows]},
         "levels": {"mechanisms": picture.mechanisms, "counts": counts},
-        "blocks": {"blocks": blocks, "municipalities": [picture.region_profile[b]["percent"] for b in blocks],
+        "blocks": {"blocks": [str(numbers.get(b, b)) for b in blocks],
+                   "municipalities": [picture.region_profile[b]["percent"] for b in blocks],
                    "line": float(picture.problem_below), "title": "Профиль муниципалитетов по блокам цикла"},
     }
     linkage = picture.linkage
     if linkage is not None:
-        data["linkage"] = {"blocks": [b["block"] for b in linkage.blocks],
+        data["linkage"] = {"blocks": [str(numbers.get(b["block"], b["block"])) for b in linkage.blocks],
                            "municipalities": [b["municipal_mean"] for b in linkage.blocks],
                            "regional": [b["region_percent"] for b in linkage.blocks],
                            "line": float(picture.problem_below),

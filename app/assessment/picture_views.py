@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.analysis import chart_cache
-from app.assessment import bp, picture, picture_charts, services
+from app.assessment import bp, evidence, picture, picture_charts, services
 from app.assessment.models import LEVEL_STYLES, LEVELS
 from app.catalogue.models import StageDefinition
 from app.core.access import signed_in
@@ -53,7 +53,8 @@ def picture_page(campaign_id: int):
     titles = dict(db.session.execute(select(StageDefinition.code, StageDefinition.title)).all())
     return render_template("assessment/picture.html", campaign=campaign, pic=pic, rows=rows, sort=key,
                            descending=descending, full=full, charts=charts, chart_titles=picture_charts.CHARTS,
-                           block_titles=titles, levels=LEVELS, level_styles=LEVEL_STYLES,
+                           block_titles=titles, block_positions=evidence.block_positions(), levels=LEVELS,
+                           level_styles=LEVEL_STYLES,
                            over_gap=picture.OVER_ASSESSMENT_GAP)
 
 

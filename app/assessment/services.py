@@ -580,12 +580,13 @@ def scores_of(campaign: Campaign, municipality_id: int, mechanism_code: str) -> 
         .options(selectinload(Score.criterion)).order_by(Criterion.position)))
 
 
-def _parse_points(raw, criterion: Criterion, problems: list[str]) -> int | None:
+def _parse_points(raw, criterion: Criterion, problems: list[str], positions: dict[str, int]) -> int | None:
     text = str(raw if raw is not None else "").strip()
     if text == "":
         return None
     if form_int(text) is None or not 0 <= int(text) <= criterion.max_points:
-        problems.append(f"Критерий {criterion.code}: балл — целое число от 0 до {criterion.max_points}.")
+        problems.append(f"Критерий {auto.criterion_number(criterion, positions)}: балл — целое число от 0 до "
+                        f"{criterion.max_points}.")
         return None
     return int(text)
 
@@ -596,11 +597,12 @@ def _save_scores(obj, campaign, *, actor, role, entries: dict, side: str) -> int
     own = {s.id: s for s in scores_of(campaign, obj.municipality_id, obj.mechanism_code)}
     problems = []
     changes = []
+    positions = auto.block_positions()
     for score_id, (raw_points, comment, seen) in entries.items():
         score = own.get(score_id)
         if score is None:
             raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
-        points = _parse_points(raw_points, score.criterion, problems)
+        points = _parse_points(raw_points, score.criterion, problems, positions)
         comment = _clean(comment, MAX_COMMENT) or None
         if form_int(seen) is not None and form_int(seen) != score.version:
             raise StaleObject()
@@ -669,13 +671,18 @@ def save_expert_scores(assignment: Assignment, *, actor, entries: dict, today: d
 
 
 def _unscored(obj, side: str) -> list[str]:
-    return [s.criterion.code for s in scores_of(obj.campaign, obj.municipality_id, obj.mechanism_code)
+    """The numbers («1.2») of the criteria without a score of `side`, as the refusal names them."""
+    positions = auto.block_positions()
+    return [auto.criterion_number(s.criterion, positions)
+            for s in scores_of(obj.campaign, obj.municipality_id, obj.mechanism_code)
             if (s.self_points if side == "self" else s.expert_points) is None]
 
 
 def _uncommented(assignment: Assignment) -> list[str]:
-    return [s.criterion.code for s in scores_of(assignment.campaign, assignment.municipality_id,
-                                                assignment.mechanism_code)
+    """The numbers of the criteria whose expert score differs from the self-assessment without a comment."""
+    positions = auto.block_positions()
+    return [auto.criterion_number(s.criterion, positions)
+            for s in scores_of(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
             if s.expert_points is not None and s.self_points is not None and s.expert_points != s.self_points
             and not (s.expert_comment or "").strip()]
 

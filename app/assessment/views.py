@@ -214,7 +214,8 @@ def _sheet(obj, scope):
                                                                                       campaign.criteria_set.thresholds),
                 evidence=services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code),
                 live={s.criterion_id: services.auto.evidence_documents(s.criterion, facts) for s in scores},
-                levels=LEVELS, level_styles=LEVEL_STYLES, evidence_kinds=EVIDENCE_KINDS)
+                levels=LEVELS, level_styles=LEVEL_STYLES, evidence_kinds=EVIDENCE_KINDS,
+                block_titles=evidence.block_titles(), block_positions=evidence.block_positions())
 
 
 def _self_assessment(self_assessment_id: int) -> tuple[SelfAssessment, services.Scope]:
@@ -380,7 +381,8 @@ def criteria_set(criteria_set_id: int):
         by_mechanism.setdefault(c.mechanism_code, []).append(c)
     return render_template("assessment/criteria_set.html", cset=cset, by_mechanism=by_mechanism, editable=editable,
                            transitions=engine.available_transitions(cset, current_user), levels=LEVELS,
-                           titles=evidence.block_titles(), describe_rule=evidence.describe_rule,
+                           titles=evidence.block_titles(), block_positions=evidence.block_positions(),
+                           describe_rule=evidence.describe_rule,
                            mechanism_titles=campaign_documents.mechanism_titles(by_mechanism),
                            can_copy=cset.state == "published" and current_user.has_role("admin"))
 

@@ -260,6 +260,10 @@ def changes(event, names: dict) -> list[tuple[str, str, str]]:
     for key in list(after) + [k for k in before if k not in after]:
         if key in HIDDEN or before.get(key) == after.get(key):
             continue
+        # The transition and its comment have columns of their own: every row of a history said its state twice.
+        if (key == "state" and event.to_state and after.get(key) == event.to_state) or \
+                (event.reason and after.get(key) == event.reason):
+            continue
         rows.append((field_label(event.object_type, key), value_text(event.object_type, key, before.get(key), names),
                      value_text(event.object_type, key, after.get(key), names)))
     return rows

@@ -150,6 +150,18 @@ def load_all() -> None:
     load_mechanism_catalogue()
 
 
+def edition_numbers() -> dict[int, int]:
+    """Each set's number among the versions of its level, oldest first: a user reads «версия 2», while the YAML's
+    version key («2021.08-70», «2026.1-default») is the loader's identifier, not a word of the screens."""
+    numbers: dict[int, int] = {}
+    seen: dict[str, int] = {}
+    for set_id, level in db.session.execute(select(MechanismSet.id, MechanismSet.level)
+                                            .order_by(MechanismSet.loaded_at, MechanismSet.id)):
+        seen[level] = seen.get(level, 0) + 1
+        numbers[set_id] = seen[level]
+    return numbers
+
+
 def active_set(level: str) -> MechanismSet | None:
     return db.session.scalar(select(MechanismSet).where(MechanismSet.level == level, MechanismSet.active.is_(True)))
 

@@ -37,7 +37,7 @@ def _page(status=200, mechanism_form=None, track_form=None, set_id=None, mechani
         track_form.blocks.choices = choices
     is_catalogue_admin = any(r.role == "admin" and r.organisation.parent_id is None for r in current_user.roles)
     stages = _stage_choices()
-    return render_template("catalogue/index.html", sets=_sets(), stages=stages,
+    return render_template("catalogue/index.html", sets=_sets(), stages=stages, editions=services.edition_numbers(),
                            # a partial track's blocks by the numbers of the stage list above the table, not codes
                            stage_numbers={code: n for n, (code, _title) in enumerate(stages, 1)},
                            mechanism_form=MechanismForm(formdata=None), track_form=blank_track,

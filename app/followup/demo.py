@@ -159,6 +159,7 @@ def _acknowledge_by_deputy(item, director, today: date) -> None:
     engine.fire(item, "acknowledge", actor=deputy)
 
 
+# (title, kind, start and end in days from today, state): the measures of a cycle about the results in mathematics.
 MEASURES = [
     ("Семинар для учителей математики «Задания с низкой решаемостью: разбор и приёмы»", "training",
      -40, -30, "verified"),
@@ -166,13 +167,38 @@ MEASURES = [
     ("Мониторинг объективности проведения ВПР (независимые наблюдатели)", "monitoring", -20, -2, "in_progress"),
     ("Муниципальный конкурс методических разработок «Учимся решать задачи»", "event", 10, 60, "planned"),
 ]
+MEASURE_PEOPLE = ("Учителя математики школ муниципалитета, методисты ИМЦ",
+                  "Рост доли обучающихся, справившихся с заданиями базового уровня")
+# A mechanism whose demo cycle reaches the measures gets measures of its own subject: the closed demo cycle is M2.3
+# (воспитание), whose roadmap listed seminars for teachers of mathematics. Same days and states as MEASURES.
+MEASURES_BY_MECHANISM = {
+    "M2.3": ([
+        ("Семинар для заместителей директоров по воспитательной работе «Рабочая программа воспитания: календарный "
+         "план и оценка результатов»", "training", -40, -30, "verified"),
+        ("Методическое сопровождение школ при обновлении рабочих программ воспитания", "methodical_support",
+         -25, -5, "done"),
+        ("Мониторинг занятости во внеурочной деятельности обучающихся, состоящих на профилактическом учёте",
+         "monitoring", -20, -2, "in_progress"),
+        ("Муниципальный фестиваль детских общественных объединений «Вместе»", "event", 10, 60, "planned"),
+    ], ("Заместители директоров по воспитательной работе, советники директоров по воспитанию, методисты ИМЦ",
+        "Рост доли обучающихся, вовлечённых в деятельность детских общественных объединений")),
+}
 
 
-def _within(cycle, day: date) -> date:
-    """`day` moved into the cycle's period (a measure lies within it): the demo seeded early in September or late in
-    August keeps its measures in the school year."""
+def _within(cycle, today: date, offset: int) -> date:
+    """`today + offset` days inside the cycle's period, the measures kept in their order: when the period leaves less
+    room before (or after) today than MEASURES spans, the days on that side are squeezed in proportion. Clamping each
+    day alone put a seminar's start and end and the next measure's start on the same first of September."""
     bounds = period_bounds(cycle.period)
-    return min(max(day, bounds[0]), bounds[1]) if bounds else day
+    day = today + timedelta(days=offset)
+    if not bounds:
+        return day
+    first, last = bounds
+    span = max(-min(m[2] for m in MEASURES), 1) if offset < 0 else max(max(m[3] for m in MEASURES), 1)
+    room = (today - first).days if offset < 0 else (last - today).days
+    if 0 <= room < span:
+        day = today + timedelta(days=round(offset * room / span))
+    return min(max(day, first), last)
 
 
 def fill_meas(stage, *, official, head, rng, today: date) -> None:
@@ -186,17 +212,17 @@ def fill_meas(stage, *, official, head, rng, today: date) -> None:
     findings = services.cycle_findings(cycle)
     indicators = basis_indicators(cycle)  # a partial cycle names its full cycle's indicators
     made = []
-    for n, (title, kind, start, end, state) in enumerate(MEASURES):
+    measures, (participants, expected) = MEASURES_BY_MECHANISM.get(cycle.track.mechanism.code,
+                                                                   (MEASURES, MEASURE_PEOPLE))
+    for n, (title, kind, start, end, state) in enumerate(measures):
         responsible = people[n % len(people)]
         linked = [recs[n % len(recs)].id] if recs else []
-        if n == len(MEASURES) - 1:
+        if n == len(measures) - 1:
             linked = [r.id for r in recs]  # the last one implements every recommendation
         measure = services.create_measure(
             cycle, actor=official, title=title, kind=kind, responsible_id=responsible.id,
-            start_date=_within(cycle, today + timedelta(days=start)),
-            end_date=_within(cycle, today + timedelta(days=end)),
-            participants="Учителя математики школ муниципалитета, методисты ИМЦ",
-            expected_result="Рост доли обучающихся, справившихся с заданиями базового уровня",
+            start_date=_within(cycle, today, start), end_date=_within(cycle, today, end),
+            participants=participants, expected_result=expected,
             recommendation_ids=linked, finding_ids=[findings[n % len(findings)].id] if findings else (),
             indicator_ids=[indicators[n % len(indicators)].id] if indicators else ())
         made.append((measure, state))
