@@ -251,6 +251,20 @@ def test_page_shows_before_after_assessments_and_chart(client, login, chain, wor
     assert "Снизить долю «2» по математике" in html
 
 
+def test_page_prints_each_column_of_numbers_with_one_number_of_decimals(client, login, chain, world):
+    from lxml import html as lxml_html
+
+    login(world["official"])
+    page = lxml_html.fromstring(client.get(f"/effectiveness/cycles/{chain.cycle.id}").get_data(as_text=True))
+    rows = page.xpath("//table[@id='indicator-rows']/tbody/tr[@data-code]")
+    cells = {r.get("data-code"): [" ".join(td.text_content().split()) for td in r.xpath("./td")] for r in rows}
+    # the schools' values are whole, so the means after the measures and the changes get one decimal: the column
+    # read «60» above «8,5» before
+    assert [cells[c][4] for c in ("E-01", "E-02", "E-03")] == ["60,0", "8,5", "11,5"]
+    assert [cells[c][5] for c in ("E-01", "E-02")] == ["+10,0", "−1,5"]
+    assert all(td.get("class", "").split().count("text-end") for r in rows for td in r.xpath("./td")[3:7])
+
+
 def test_conclusions_form_saves_and_refuses_blank(client, login, chain, world, db_session):
     login(world["official"])
     url = f"/effectiveness/cycles/{chain.cycle.id}/conclusions"

@@ -34,6 +34,7 @@ from app.orgs.models import Organisation
 from app.followup.models import Measure
 from workflows.measure import ACTIVE_STATES
 from app.core import charts
+from app.core import russian as ru
 
 UNFINISHED = "мера не завершена — эффект не оценивается"
 
@@ -201,6 +202,28 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
         computed = "not_measurable" if not verdicts else "moved" if all(verdicts) else "not_moved"
         results.append(MeasureResult(m, computed, details))
     return results
+
+
+def shown_numbers(rows: list[IndicatorRow]) -> list[dict]:
+    """Each row's numbers as the page prints them, a column with one number of decimals (it mixed «52,9» and
+    «85,93»): the baseline and the target as entered, the value after the measures and the change with the precision
+    of the organisations' values and at least one decimal (as the effectiveness report), a head count whole; the
+    change signed («+2,1», «−0,4»); each row's organisations' values a column pair of their own."""
+    units = [r.unit for r in rows]
+    measured = [v for r in rows if not ru.is_count_unit(r.unit) for s in r.schools for v in (s.before, s.after)
+                if v is not None]
+    digits = max(1, ru.decimals(measured))
+    columns = {"baseline": ru.column([r.baseline for r in rows], units),
+               "target": ru.column([r.target for r in rows], units),
+               "after": ru.column([r.after for r in rows], units, digits),
+               "change": ru.column([r.change for r in rows], units, digits, sign=True)}
+    out = []
+    for n, r in enumerate(rows):
+        same = [r.unit] * len(r.schools)
+        pair = ru.column([s.before for s in r.schools] + [s.after for s in r.schools], same + same)
+        out.append({**{key: column[n] for key, column in columns.items()},
+                    "schools": list(zip(pair[:len(r.schools)], pair[len(r.schools):]))})
+    return out
 
 
 def _fmt(value) -> str:

@@ -43,6 +43,7 @@ def _page(cycle: Cycle, status: int = 200, **forms):
         conclusions=evaluation.conclusions if evaluation else "", version=evaluation.version if evaluation else None)
     return render_template(
         "effectiveness/evaluation.html", cycle=cycle, stage=stage, evaluation=evaluation, rows=rows,
+        shown=services.shown_numbers(rows),
         measures=measures, stored=stored, chart=Markup(chart.decode()) if chart else None, can_edit=can_edit,  # noqa: S704 (our SVG)
         conclusions=conclusions, proposal_form=_proposal_form(cycle, forms.get("proposal")),
         results=RESULTS, result_short=RESULT_SHORT, fmt=services._fmt, delete_form=DeleteForm(),
