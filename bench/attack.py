@@ -7,11 +7,14 @@ page that reflects an injected marker unescaped.
     .venv/bin/python bench/attack.py --base … --downloads 40        # which role gets which file, ids 1..40
     .venv/bin/python bench/attack.py --base … --roles official \
         --upload /followup/measures/3,/followup/measures/3/attach,kind=report     # hostile files to one form
+    .venv/bin/python bench/attack.py --base … --roles head,head \
+        --race /stages/21,/stages/21/transition/approve                # one action sent at once by two sessions
 """
 
 import argparse
 import re
 import sys
+import threading
 from collections import Counter
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -217,6 +220,34 @@ class Attack:
             alert = re.findall(r'alert-(?:danger|warning)[^>]*>\s*([^<]{0,120})', r.text)
             print("UPLOAD", label, r.status_code, alert[0] if alert else r.headers.get("Location", ""), sep=" | ")
 
+    def race(self, roles, page, action, fields, copies=2):
+        """The same action sent at the same instant: each role in `roles` (a role may repeat: two sessions of
+        one person) reads the form on `page` and posts it to `action`; with one role, one session posts the same
+        form `copies` times at once (a double click that beats the one-time token). Prints each answer and its
+        first alert; a 5xx is recorded. Check the database afterwards: one state change, one audit event."""
+        sessions = [self.session(role) for role in roles]
+        if len(sessions) == 1:
+            sessions = sessions * copies
+            roles = roles * copies
+        forms = [{**self.tokens(s, self.base + page, action, {}), **fields} for s in sessions]
+        start = threading.Barrier(len(sessions))
+        answers = [None] * len(sessions)
+
+        def post(i):
+            start.wait()
+            answers[i] = sessions[i].post(self.base + action, data=forms[i], allow_redirects=False, timeout=120)
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(len(sessions))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for role, r in zip(roles, answers):
+            self.check(role, "POST", self.base + action, r)
+            alert = re.findall(r'alert-(?:danger|warning|success)[^>]*>\s*([^<]{0,120})', r.text)
+            print("RACE", role, r.status_code, alert[0].strip() if alert else r.headers.get("Location", ""), sep=" | ")
+        return answers
+
     def run(self, roles):
         for role in roles:
             s = self.session(role)
@@ -241,12 +272,19 @@ def main():
     parser.add_argument("--upload", metavar="PAGE,ACTION[,name=value...]",
                         help="only send hostile files to one upload form as the first role, e.g. "
                              "/followup/measures/3,/followup/measures/3/attach,kind=report")
+    parser.add_argument("--race", metavar="PAGE,ACTION[,name=value...]",
+                        help="only send one form's action at the same instant from every role given (repeat a "
+                             "role for two sessions of one person; one role: the same form twice from one session)")
     args = parser.parse_args()
     attack = Attack(args.base, args.max_pages)
     attack.fresh_tokens = args.fresh_tokens
     if args.upload:
         page, action, *pairs = args.upload.split(",")
         attack.attack_upload(args.roles.split(",")[0], page, action, dict(p.split("=", 1) for p in pairs))
+        return
+    if args.race:
+        page, action, *pairs = args.race.split(",")
+        attack.race(args.roles.split(","), page, action, dict(p.split("=", 1) for p in pairs))
         return
     if args.downloads:
         attack.sweep_downloads(args.roles.split(","), args.downloads)

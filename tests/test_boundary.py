@@ -6,8 +6,9 @@ These tests run on an app of their own with a database of their own and real com
 around them): what a request kept is read afterwards through a second connection, as another user would."""
 
 import pytest
-from flask import flash, redirect
+from flask import flash, redirect, request
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import access
 from app.core.boundary import on_refusal
@@ -91,6 +92,29 @@ def _add_probe_routes(app) -> None:
         flash("Сохранено.", "success")
         return redirect("/done")
 
+    @route("/probe/taken")
+    def taken():
+        # Another request committed the same key between this one's check and its write (a double click
+        # on «Ознакомлен», two registrars at once): the database refuses the insert.
+        on_refusal(lambda exc: (f"страница формы: {request.form.get('text', '')}", exc.status_code))
+        flash("Сохранено.", "success")
+        _write("a")
+        db.session.execute(text("INSERT INTO boundary_unique (note) VALUES ('taken')"))
+        return redirect("/done")
+
+    @route("/probe/moved")
+    def moved():
+        # An UPDATE … WHERE version = :seen matched nothing at the commit: another request moved the row.
+        on_refusal(lambda exc: (f"страница формы: {request.form.get('text', '')}", exc.status_code))
+        _write("a")
+        raise StaleDataError("UPDATE statement on table 'x' expected to update 1 row(s); 0 were matched.")
+
+    @route("/api/v1/probe-taken")
+    def api_taken():
+        _write("a")
+        db.session.execute(text("INSERT INTO boundary_unique (note) VALUES ('taken')"))
+        return redirect("/done")
+
     @route("/probe/unprocessable")
     def unprocessable():
         _write("a")
@@ -139,6 +163,8 @@ def probe_app(tmp_path_factory):
     _OTHER["engine"] = create_engine(url)
     with _OTHER["engine"].begin() as conn:
         conn.execute(text("CREATE TABLE boundary_probe (note VARCHAR(40) NOT NULL)"))
+        conn.execute(text("CREATE TABLE boundary_unique (note VARCHAR(40) NOT NULL UNIQUE)"))
+        conn.execute(text("INSERT INTO boundary_unique (note) VALUES ('taken')"))
     yield app
     _OTHER.pop("engine").dispose()
     with app.app_context():
@@ -237,4 +263,31 @@ def test_api_endpoints_answer_an_unexpected_error_with_a_json_500(probe):
     response = probe.post("/api/v1/probe-crash")
     assert response.status_code == 500
     assert response.get_json()["error"].startswith("Внутренняя ошибка сервера")
+    assert _committed_notes() == []
+
+
+def test_a_write_refused_by_a_concurrent_one_is_a_409_with_the_views_page_and_keeps_nothing(probe):
+    response = probe.post("/probe/taken", data={"text": "длинный текст, который пользователь набирал"})
+    assert response.status_code == 409
+    # The view's own page again, with what the user typed: nothing typed is lost.
+    assert response.get_data(as_text=True) == "страница формы: длинный текст, который пользователь набирал"
+    assert _committed_notes() == []
+    flashes = _flashes(probe)
+    assert ("success", "Сохранено.") not in flashes
+    assert flashes == [("danger", "Это действие только что выполнено или данные изменены другим запросом; ничего не "
+                                  "сохранено. Обновите страницу и проверьте результат.")]
+
+
+def test_a_row_moved_by_a_concurrent_request_is_a_409_with_the_views_page(probe):
+    response = probe.post("/probe/moved", data={"text": "комментарий к возврату"})
+    assert response.status_code == 409
+    assert response.get_data(as_text=True) == "страница формы: комментарий к возврату"
+    assert _flashes(probe) == [("danger", "Объект изменён другим пользователем, обновите страницу.")]
+    assert _committed_notes() == []
+
+
+def test_api_endpoints_answer_a_concurrent_write_with_a_json_409(probe):
+    response = probe.post("/api/v1/probe-taken")
+    assert response.status_code == 409
+    assert response.get_json()["error"].startswith("Это действие только что выполнено")
     assert _committed_notes() == []

@@ -7,6 +7,9 @@ A view reads its form, calls a service and returns. The boundary, around every v
 - a view that returns a 4xx/5xx status, or raises anything, is rolled back: nothing of the request is kept;
 - a GET (HEAD, OPTIONS) is never committed: what it wrote is discarded when the request ends. (A page that
   must keep something it computed, like the chart cache, commits that itself and says why.)
+- a write the database refuses because another request committed the same one first (a unique key, a foreign
+  key, a row version: IntegrityError, StaleDataError at flush or commit) is a 409 refusal like any other
+  (`ConcurrentChange`, `StaleObject`), so the view's own page comes back with what the user typed;
 - a `DomainError` (app.core.errors) becomes, after the rollback, the answer the view declared with
   `on_refusal(...)` — its page again with the Russian message flashed or set on a form field, or a redirect —
   and otherwise the error page (HTML) or the JSON error body (`/api/`) with the error's status, never a 5xx.
@@ -17,10 +20,12 @@ commits it itself, with a comment saying why; that is the only commit a view wri
 
 from collections.abc import Callable
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import access
-from app.core.errors import DomainError
+from app.core.errors import ConcurrentChange, DomainError, StaleObject
 from app.core.web import flash_problems
 from app.extensions import db
 
@@ -46,13 +51,17 @@ class App(Flask):
         unsafe = request.method not in SAFE_METHODS
         flashed = len(session.get("_flashes", ())) if unsafe else 0
         try:
-            response = self.make_response(super().dispatch_request())
-            if unsafe:
-                if response.status_code < 400:
-                    _commit(flashed)
-                else:
-                    db.session.rollback()
-            return response
+            try:
+                response = self.make_response(super().dispatch_request())
+                if unsafe:
+                    if response.status_code < 400:
+                        _commit(flashed)
+                    else:
+                        db.session.rollback()
+                return response
+            except (IntegrityError, StaleDataError) as exc:
+                _drop_flashes(flashed)  # a success message the view flashed before its write was refused
+                raise _collision(exc) from exc
         except DomainError as exc:
             db.session.rollback()
             declared = g.pop(_ANSWER, None)
@@ -72,11 +81,26 @@ class App(Flask):
             raise
 
 
+def _collision(exc: Exception) -> StaleObject:
+    """A unique key, a foreign key or a row version refused the write at flush or commit: another request that
+    did the same thing (or changed or removed what this one refers to) committed first. The check the service
+    made before writing could not see it, so the database's refusal is the answer: a 409 with the view's own
+    page (what the user typed comes back), nothing kept. Logged, since a constraint that a check should have
+    caught first is worth a look."""
+    current_app.logger.warning("concurrent write refused on %s %s: %s", request.method, request.path,
+                               (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0])
+    return StaleObject() if isinstance(exc, StaleDataError) else ConcurrentChange()
+
+
 def _commit(flashed: int) -> None:
     try:
         db.session.commit()
     except BaseException:
         # The view flashed its success message before this commit failed: the user must not read it.
-        if len(session.get("_flashes", ())) > flashed:
-            session["_flashes"] = session["_flashes"][:flashed]
+        _drop_flashes(flashed)
         raise
+
+
+def _drop_flashes(flashed: int) -> None:
+    if len(session.get("_flashes", ())) > flashed:
+        session["_flashes"] = session["_flashes"][:flashed]

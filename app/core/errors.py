@@ -47,3 +47,12 @@ class StaleObject(DomainError):
 
     def __init__(self, message: str = "Объект изменён другим пользователем, обновите страницу."):
         super().__init__(message)
+
+
+class ConcurrentChange(StaleObject):
+    """A write collided with another request's committed one (a unique key taken, a row gone, a version moved)
+    at the database: the same action sent twice at once. The boundary turns the database's error into this."""
+
+    def __init__(self, message: str = "Это действие только что выполнено или данные изменены другим запросом; "
+                                      "ничего не сохранено. Обновите страницу и проверьте результат."):
+        super().__init__(message)

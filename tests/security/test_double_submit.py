@@ -282,3 +282,35 @@ def test_log_in_page_still_signs_in_with_its_token(app, world, db_session):
     token = form_token(client.get("/login").get_data(as_text=True))
     response = client.post("/login", data={"login": "head", "password": PASSWORD, "form_token": token})
     assert response.status_code == 302
+
+
+def test_acknowledgement_sent_twice_at_once_answers_409_not_500(app, world, goal_stage, fake_generation, db_session,
+                                                                monkeypatch):
+    """«Ознакомлен» sent from two tabs at once: both requests pass the «already acknowledged?» check before either
+    writes, and the second one's row meets the first one's unique key. Here the twin's row lands between the check
+    and the write; the user gets the document page with a Russian message, not the 500 page."""
+    from sqlalchemy import insert
+
+    from app.documents import services
+    from app.documents.models import Signature
+    from app.extensions import db
+    from tests.test_documents import _signed
+
+    doc = _signed(world, goal_stage, db_session)
+    version, official = doc.current, world["official"]
+    twin = {"version_id": version.id, "signer_id": official.id, "signer_name": official.full_name,
+            "signer_role": "official", "meaning": "ознакомлен", "file_sha256": version.sha256}
+    reenter = services._reenter_password
+
+    def twin_commits_meanwhile(*args, **kwargs):
+        reenter(*args, **kwargs)
+        db.session.execute(insert(Signature).values(**twin))
+
+    monkeypatch.setattr(services, "_reenter_password", twin_commits_meanwhile)
+    client = app.test_client()
+    assert client.post("/login", data={"login": official.login, "password": PASSWORD}).status_code == 302
+    response = client.post(f"/documents/versions/{version.id}/acknowledge", data={"password": PASSWORD})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Это действие только что выполнено или данные изменены другим запросом" in page
+    assert doc.title in page  # the document's own page, not the error page
