@@ -178,7 +178,7 @@ class Attack:
         parser = Page()
         parser.feed(s.get(page, timeout=60).text)
         for form in parser.forms:
-            if form["action"] == action:
+            if form["action"] == action or (not form["action"] and urlsplit(page).path == action):
                 return {n: v for n, k, v in form["fields"] if n in ("csrf_token", "form_token")}
         return {}
 
@@ -223,8 +223,11 @@ class Attack:
     def race(self, roles, page, action, fields, copies=2):
         """The same action sent at the same instant: each role in `roles` (a role may repeat: two sessions of
         one person) reads the form on `page` and posts it to `action`; with one role, one session posts the same
-        form `copies` times at once (a double click that beats the one-time token). Prints each answer and its
-        first alert; a 5xx is recorded. Check the database afterwards: one state change, one audit event."""
+        form `copies` times at once (a double click that beats the one-time token). A field given as `name=@path`
+        is sent as that file (two imports of one file at once). Prints each answer and its first alert; a 5xx is
+        recorded. Check the database afterwards: one state change, one audit event, no row twice."""
+        files = {k: v[1:] for k, v in fields.items() if v.startswith("@")}
+        fields = {k: v for k, v in fields.items() if k not in files}
         sessions = [self.session(role) for role in roles]
         if len(sessions) == 1:
             sessions = sessions * copies
@@ -235,7 +238,9 @@ class Attack:
 
         def post(i):
             start.wait()
-            answers[i] = sessions[i].post(self.base + action, data=forms[i], allow_redirects=False, timeout=120)
+            upload = {k: (path.rsplit("/", 1)[-1], open(path, "rb")) for k, path in files.items()}
+            answers[i] = sessions[i].post(self.base + action, data=forms[i], files=upload or None,
+                                          allow_redirects=False, timeout=600)
 
         threads = [threading.Thread(target=post, args=(i,)) for i in range(len(sessions))]
         for t in threads:

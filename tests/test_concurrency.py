@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from app.core.errors import StaleObject
+from app.core.errors import DomainError
 from tests import services
 from tests.conftest import fill_goal, track_of
 
@@ -46,7 +46,8 @@ def _world(app, suffix):
 
 def _at_once(app, keys, prepare, act):
     """Run `act(key, prepare(key))` for every key in its own thread and session, all released together once each
-    has loaded what it needs; commit each. key → "ok" or the StaleObject's Russian message."""
+    has loaded what it needs; commit each. key → "ok" or the refusal's Russian message (StaleObject, or the
+    service's own check once the other one's commit is visible)."""
     from app.extensions import db
 
     barrier = threading.Barrier(len(keys))
@@ -60,7 +61,7 @@ def _at_once(app, keys, prepare, act):
                 act(key, loaded)
                 db.session.commit()
                 outcomes[key] = "ok"
-            except StaleObject as exc:
+            except DomainError as exc:
                 db.session.rollback()
                 outcomes[key] = exc.message
             finally:
@@ -219,3 +220,38 @@ def test_two_saves_of_the_same_expert_evaluation_at_once_one_wins(live_app):
             AuditEvent.object_type == "expert_evaluation", AuditEvent.object_id == ids[0],
             AuditEvent.action == "score_expert")) == 1
         assert verify().ok
+
+
+def test_two_analysts_starting_an_analysis_at_once_start_one_run(live_app):
+    """«Запустить анализ» pressed by two analysts of one cycle at the same moment: both passed the «a run is already
+    going» check before either committed, and the cycle got two runs computing the same thing. The second now
+    waits for the first and is refused with the Russian message naming the first run."""
+    from app.analysis import services
+    from app.analysis.models import AnalysisRun
+    from app.auth.models import User
+    from app.cycles.models import Cycle
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+
+    stage_id, head_ids, cycle_id = _world(live_app, "an")
+    with live_app.app_context():
+        mun = db.session.get(Cycle, cycle_id).owner
+        create_organisation(code="Man-S1", name="Школа № 1", kind="school", parent=mun)
+        db.session.commit()
+
+    def prepare(head_id):
+        cycle = db.session.get(Cycle, cycle_id)
+        _ = cycle.owner, cycle.track
+        return cycle, db.session.get(User, head_id)
+
+    def act(_head_id, loaded):
+        cycle, actor = loaded
+        services.start_run(cycle, actor=actor, enqueue=False)
+
+    outcomes = _at_once(live_app, head_ids, prepare, act)
+    with live_app.app_context():
+        runs = db.session.scalars(select(AnalysisRun.id).where(AnalysisRun.cycle_id == cycle_id)).all()
+        db.session.remove()
+    assert len(runs) == 1
+    assert sorted(outcomes.values()) == [
+        "ok", f"Анализ № {runs[0]} по этому циклу уже выполняется; дождитесь его окончания."]

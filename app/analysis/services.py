@@ -114,6 +114,9 @@ def start_run(cycle: Cycle, *, actor: User, enqueue: bool = True) -> AnalysisRun
     role = require_role(actor, cycle.owner, ANALYSTS, "Недостаточно прав, чтобы запустить анализ.")
     if cycle.state != "open":  # its analysis stays what the cycle was closed with (the page offers no button)
         raise ValidationFailed("Цикл закрыт: новый анализ по нему не запускается.")
+    # Two «Запустить анализ» at once (two analysts, two tabs) must not both pass the «already running» check below:
+    # the cycle's row is locked until this request commits, so the second one waits and then sees the first run.
+    db.session.execute(select(Cycle.id).where(Cycle.id == cycle.id).with_for_update())
     # A run left behind by a dead worker or a Redis that lost its job must not block this one: settle it first.
     reconcile_rows("analysis_run", pending_rows("analysis_run", AnalysisRun.cycle_id == cycle.id))
     running = db.session.execute(select(AnalysisRun.id, AnalysisRun.message).where(
