@@ -134,13 +134,27 @@ def test_header_names_are_case_insensitive(import_results):
     (b"procedure\tyear\tsubject\n", "tabs.csv", "ни при разделителе «;», ни при «,»"),
     (",".join(HEADER).encode() + b"\r\n", "header_only.csv", "нет строк с данными"),
     ("procedure;year;\xff\x98\n".encode("latin-1"), "bad.csv", "не в UTF-8 и не в Windows-1251"),
+    # UTF-32's byte order mark begins with UTF-16's: it was named UTF-16.
+    pytest.param("Процедура;Год\n".encode("utf-32"), "r.csv", "Неизвестная кодировка файла (UTF-32)", id="utf-32"),
+    # A first line of megabytes (a million columns, no line breaks): the header parse died with an internal error.
+    pytest.param(b"procedure;" + b"x" * 300_000 + b"\n", "long.csv",
+                 "Первая строка файла длиннее 262\u00a0144 символов", id="long-header"),
+    pytest.param(";".join(f"c{i}" for i in range(100_000)).encode() + b"\n", "cols.csv", "Первая строка файла длиннее",
+                 id="100000-columns"),
+    # A data line of hundreds of thousands of short values: the csv module built them all (27× the line in memory).
+    pytest.param(",".join(HEADER).encode() + b"\r\n" + b"12," * 100_000 + b"\r\n", "wide.csv",
+                 "Строка 2: строка файла длиннее 262\u00a0144 символов", id="wide-row"),
+    # An unclosed quote: the csv module's English reason was shown as is.
+    pytest.param(",".join(HEADER).encode() + b'\r\n"' + (b"y" * 100_000 + b"\r\n") * 2, "quote.csv",
+                 "значение длиннее 131\u00a0072 символов. Чаще всего это незакрытая кавычка", id="unclosed-quote"),
 ])
 def test_unreadable_files_are_rejected_with_a_reason(import_results, content, filename, fragment, uploads):
     from app.imports.models import AssessmentResult
 
     run = import_results(content, filename=filename)
-    assert run.status == "rejected"
+    assert run.status == "rejected", run.message
     assert fragment in run.message
+    assert "field" not in run.message
     assert "Ничего не сохранено" in run.message
     assert count(AssessmentResult) == 0
     assert any(fragment in row[3] for row in report_rows(run, uploads))
@@ -495,6 +509,52 @@ def test_an_xml_entity_bomb_in_xlsx_is_refused(import_results):
     run = import_results(patched.getvalue(), filename="bomb.xlsx")
     assert run.status == "rejected"
     assert "DTD или объявления сущностей" in run.message
+
+
+def test_an_xlsx_whose_shared_strings_would_fill_the_memory_is_refused_before_reading(import_results, monkeypatch):
+    """openpyxl reads the shared strings (and every other part but the sheets) whole: 4.8 MB of XLSX held 300 MB of
+    text and took 0.6 GB of memory without being a zip bomb by ratio. The budget is checked on the archive's
+    directory; here it is made small so a small book exceeds it."""
+    from app.imports import readers
+    from app.imports.models import AssessmentResult
+
+    monkeypatch.setattr(readers, "XLSX_MAX_WHOLE_PARTS", 64 * 1024)
+    book = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes([result_row(1)]))) as source, \
+            zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        strings = "".join(f"<si><t>код {n} {'я' * 60}</t></si>" for n in range(1000))
+        target.writestr("xl/sharedStrings.xml", '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
+                        f'openxmlformats.org/spreadsheetml/2006/main">{strings}</sst>')
+    content = book.getvalue()
+    run = import_results(content, filename="strings.xlsx")
+    assert run.status == "rejected"
+    assert "слишком много текста вне листов" in run.message and "Ничего не сохранено" in run.message
+    assert count(AssessmentResult) == 0
+    monkeypatch.setattr(readers, "XLSX_MAX_WHOLE_PARTS", 160 * 1024 ** 2)
+    assert import_results(content, filename="strings.xlsx").status == "done"
+
+
+def test_an_xlsx_row_longer_than_the_limit_is_refused_before_openpyxl_builds_it(import_results, monkeypatch):
+    """openpyxl builds a row whole: one 300 MB cell in a 4 MB book took 1.4 GB. Every stretch of a sheet between row
+    starts is bounded (here made small: a row of 5,000 cells exceeds it)."""
+    from openpyxl import Workbook
+
+    from app.imports import readers
+    from app.imports.models import AssessmentResult
+
+    monkeypatch.setattr(readers, "XLSX_MAX_ROW_BYTES", 64 * 1024)
+    wb = Workbook()
+    wb.active.append(HEADER)
+    wb.active.append([result_row(1)[h] for h in HEADER])
+    wb.active.append(list(range(5000)))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    run = import_results(buffer.getvalue(), filename="wide.xlsx")
+    assert run.status == "rejected"
+    assert "на листе есть строка или ячейка длиннее" in run.message
+    assert count(AssessmentResult) == 0
 
 
 # --- organisations ---------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from defusedxml import ElementTree
+
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
 # XLSX is a zip: its directory tells the unpacked sizes before anything is decompressed, so a zip bomb
@@ -25,6 +27,20 @@ XLSX_MAX_UNPACKED = 2 * 1024 ** 3
 XLSX_MAX_RATIO = 100
 XLSX_RATIO_FLOOR = 1024 * 1024  # small members may pack better than the ratio; they cannot hurt
 XML_PROLOG_LIMIT = 1024 * 1024
+# openpyxl streams the worksheets but reads every other part whole, the shared-strings table above all (in memory
+# about twice its unpacked size) before the first row. A results sheet has at most ~1M rows of one short participant
+# code each (≈ 40 MB of strings), so four times that bounds the memory of a file that is not a bomb by ratio.
+XLSX_MAX_WHOLE_PARTS = 160 * 1024 * 1024
+CONTENT_TYPES_MAX = 1024 * 1024
+# openpyxl builds one row of a streamed worksheet whole before yielding it, and keeps what lies outside the rows:
+# no stretch of a worksheet between two row starts (nor before the first, nor after the last) may be longer than
+# this. A row of a results file is a few kilobytes; Excel's longest cell (32,767 characters) is at most 128 KB.
+XLSX_MAX_ROW_BYTES = 8 * 1024 * 1024
+_ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+# The csv module builds a record whole: a 20 MB line of «12;» became 7 million strings (0.75 GB). No line of a file
+# of ours comes near this (a row is a few hundred characters; one value may hold up to csv.field_size_limit()).
+CSV_LINE_MAX_CHARS = 256 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # XLS (Excel 97–2003) and other OLE compound files
 
@@ -223,6 +239,9 @@ def detect_encoding(path: Path) -> str:
     is neither (UTF-16, binary data) is refused. The check streams the file once: it is a fast C loop."""
     with open(path, "rb") as fh:
         head = fh.read(4)
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE starts both
+            raise FileRejected("Неизвестная кодировка файла (UTF-32). Сохраните CSV в кодировке UTF-8 или "
+                               "Windows-1251.")
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise FileRejected("Неизвестная кодировка файла (UTF-16). Сохраните CSV в кодировке UTF-8 или "
                                "Windows-1251.")
@@ -261,7 +280,11 @@ class CsvTable(Table):
         super().__init__(path, spec)
         self.encoding = detect_encoding(self.path)
         with open(self.path, encoding=self.encoding, newline="") as fh:
-            first_line = fh.readline()
+            first_line = fh.readline(CSV_LINE_MAX_CHARS + 1)
+        if len(first_line) > CSV_LINE_MAX_CHARS:
+            raise FileRejected(f"Первая строка файла длиннее {_line_limit()} символов: это не заголовок таблицы. "
+                               "Первая строка должна содержать только названия столбцов, разделённые точкой с запятой "
+                               "или запятой.", value=first_line[:100].strip())
         self.delimiter, cells = self._pick_delimiter(first_line)
         self.header = match_header(cells, spec)
         self._raw = None
@@ -269,7 +292,11 @@ class CsvTable(Table):
     def _pick_delimiter(self, line: str) -> tuple[str, list[str]]:
         best = None
         for delimiter in (";", ","):
-            cells = next(csv.reader([line], delimiter=delimiter), [])
+            try:
+                cells = next(csv.reader([line], delimiter=delimiter), [])
+            except csv.Error as exc:
+                raise FileRejected(f"Не удалось прочитать заголовок: {_csv_problem(exc)}",
+                                   value=line[:100].strip()) from None
             known = sum(1 for c in cells if self.spec.recognise(c))
             if best is None or known > best[0]:
                 best = (known, delimiter, cells)
@@ -286,7 +313,7 @@ class CsvTable(Table):
         self._raw = raw
         try:
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
-            reader = csv.reader(text, delimiter=self.delimiter)
+            reader = csv.reader(_bounded_lines(text), delimiter=self.delimiter)
             try:
                 next(reader)  # header
                 row_no = 1
@@ -308,7 +335,11 @@ class CsvTable(Table):
                     if self.problems:
                         self.problems = []
             except csv.Error as exc:
-                raise FileRejected(f"Строка {row_no + 1}: файл CSV повреждён ({exc}).") from None
+                raise FileRejected(f"Строка {row_no + 1}: файл CSV повреждён: {_csv_problem(exc)}") from None
+            except _LineTooLong:
+                raise FileRejected(f"Строка {row_no + 1}: строка файла длиннее {_line_limit()} символов; в файле "
+                                   "результатов таких не бывает. Проверьте, что это тот файл, и сохраните таблицу "
+                                   "снова как CSV.") from None
         finally:
             raw.close()
             self._raw = None
@@ -317,6 +348,32 @@ class CsvTable(Table):
         if self._raw is None or self._raw.closed or not self.size:
             return 0.0
         return min(1.0, self._raw.tell() / self.size)
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _bounded_lines(text):
+    """The file's physical lines for csv.reader, each at most CSV_LINE_MAX_CHARS long (else _LineTooLong): a quoted
+    value may still span lines, and is bounded by csv.field_size_limit()."""
+    while line := text.readline(CSV_LINE_MAX_CHARS + 1):
+        if len(line) > CSV_LINE_MAX_CHARS:
+            raise _LineTooLong()
+        yield line
+
+
+def _line_limit() -> str:
+    return f"{CSV_LINE_MAX_CHARS:,}".replace(",", "\u00a0")
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """The csv module's reason in Russian (its own text is English and means nothing to the user)."""
+    if "field larger than field limit" in str(exc):
+        limit = f"{csv.field_size_limit():,}".replace(",", "\u00a0")
+        return (f"значение длиннее {limit} символов. Чаще всего это незакрытая кавычка «\"»: всё, что после неё, "
+                "читается как одно значение.")
+    return "нарушена разметка CSV (кавычки или разделители). Пересохраните файл из Excel или LibreOffice как CSV."
 
 
 # --- XLSX ------------------------------------------------------------------------------------
@@ -395,6 +452,54 @@ def check_xlsx_container(path: Path) -> None:
         for info in infos:
             if info.filename.endswith((".xml", ".rels", ".vml")):
                 _check_xml_prolog(archive, info)
+        sheets = _worksheet_parts(archive)
+        for info in infos:
+            if info.filename in sheets:
+                _check_row_stretches(archive, info)
+        whole = sum(i.file_size for i in infos if i.filename not in sheets)
+        if whole > XLSX_MAX_WHOLE_PARTS:
+            raise FileRejected("Файл XLSX отклонён: в нём слишком много текста вне листов (таблица строк и другие "
+                               f"части больше {XLSX_MAX_WHOLE_PARTS // 1024 ** 2} МБ в распакованном виде); в файле "
+                               "результатов столько не бывает. Проверьте файл или сохраните лист как CSV.")
+
+
+def _check_row_stretches(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse a worksheet with a stretch longer than XLSX_MAX_ROW_BYTES between row starts (a giant cell, a row of
+    thousands of cells, megabytes outside the rows), streaming it once: openpyxl would hold such a stretch whole."""
+    since_row = 0  # bytes since the last row start
+    tail = b""  # the end of the previous chunk, so a row start split between two chunks is still seen
+    with archive.open(info) as member:
+        while chunk := member.read(CHUNK_BYTES):
+            data = tail + chunk
+            last = None
+            for match in _ROW_START.finditer(data):
+                last = match.start()
+            if last is None:
+                since_row += len(chunk)
+            else:
+                since_row = len(data) - last
+            if since_row > XLSX_MAX_ROW_BYTES:
+                raise FileRejected(f"Файл XLSX отклонён: на листе есть строка или ячейка длиннее "
+                                   f"{XLSX_MAX_ROW_BYTES // 1024 ** 2} МБ (в ячейке Excel не больше 32 767 "
+                                   "символов). Проверьте файл или сохраните лист как CSV.")
+            tail = data[-64:]
+
+
+def _worksheet_parts(archive: zipfile.ZipFile) -> set[str]:
+    """The members [Content_Types].xml declares worksheets: the only parts openpyxl streams in read-only mode
+    (whatever they are named; the shared strings may be named anything too)."""
+    try:
+        info = archive.getinfo("[Content_Types].xml")
+    except KeyError:
+        return set()
+    if info.file_size > CONTENT_TYPES_MAX:
+        raise FileRejected("Файл XLSX отклонён: его оглавление ([Content_Types].xml) слишком велико.")
+    try:
+        root = ElementTree.fromstring(archive.read(info))
+    except (ElementTree.ParseError, ValueError):  # defusedxml's refusals are ValueErrors
+        raise FileRejected("Файл не является книгой Excel (XLSX): архив повреждён.") from None
+    return {element.get("PartName", "").lstrip("/") for element in root
+            if element.get("ContentType") == WORKSHEET_TYPE}
 
 
 def _cell_text(value) -> str:
