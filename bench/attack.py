@@ -253,6 +253,47 @@ class Attack:
             print("RACE", role, r.status_code, alert[0].strip() if alert else r.headers.get("Location", ""), sep=" | ")
         return answers
 
+    def keep_input(self, role):
+        """Nothing typed is lost: every form with a text field is sent with a long text in each and one other field
+        spoiled (a stale version, else a blank field), with fresh tokens. An answer that refuses it must show the
+        text again: a refusal page without it, or a redirect with an error flashed, is recorded as lost input."""
+        s = self.session(role)
+        pages, forms = self.crawl(role, s)
+        done = set()
+        for form in forms:
+            action = urljoin(form["page"], form["action"])
+            fields = {name: (kind, value) for name, kind, value in form["fields"]}
+            areas = [name for name, (kind, _v) in fields.items() if kind in ("textarea", "text")
+                     and name not in ("csrf_token", "form_token")]
+            key = (urlsplit(action).path, tuple(sorted(fields)))
+            if form["method"] != "post" or not areas or key in done or SKIP.search(action):
+                continue
+            done.add(key)
+            text = "Введённый текст " + "сохранится " * 300 + str(len(done))
+            data = {name: value for name, (kind, value) in fields.items() if kind not in ("submit", "file")}
+            data.update({name: text for name in areas})
+            others = [n for n, (k, _v) in fields.items()
+                      if k not in ("submit", "file", "hidden", "textarea", "checkbox", "radio")]
+            if "version" in data:
+                data["version"] = "999999"
+            elif others:
+                data[others[0]] = ""
+            else:
+                continue
+            data.update(self.tokens(s, form["page"], form["action"], data))
+            r = s.post(action, data=data, allow_redirects=False, timeout=120)
+            self.check(role, "POST", action, r)
+            shown = text[:200] in r.text
+            if r.status_code in (302, 303):
+                page = s.get(urljoin(action, r.headers["Location"]), timeout=60)
+                if "alert-danger" in page.text and text[:200] not in page.text:
+                    self.record(role, "lost-input", "POST", action, "redirect with an error; the text is gone")
+                print("KEEP", r.status_code, action, "redirect", sep=" | ")
+            else:
+                if r.status_code >= 400 and not shown:
+                    self.record(role, "lost-input", "POST", action, f"{r.status_code}; the text is not on the page")
+                print("KEEP", r.status_code, action, "shown" if shown else "NOT SHOWN", sep=" | ")
+
     def run(self, roles):
         for role in roles:
             s = self.session(role)
@@ -280,12 +321,20 @@ def main():
     parser.add_argument("--race", metavar="PAGE,ACTION[,name=value...]",
                         help="only send one form's action at the same instant from every role given (repeat a "
                              "role for two sessions of one person; one role: the same form twice from one session)")
+    parser.add_argument("--keep-input", action="store_true",
+                        help="only check that a refused form shows the typed text again, for every role given")
     args = parser.parse_args()
     attack = Attack(args.base, args.max_pages)
     attack.fresh_tokens = args.fresh_tokens
     if args.upload:
         page, action, *pairs = args.upload.split(",")
         attack.attack_upload(args.roles.split(",")[0], page, action, dict(p.split("=", 1) for p in pairs))
+        return
+    if args.keep_input:
+        for role in args.roles.split(","):
+            attack.keep_input(role)
+        for entry in attack.findings:
+            print(*entry, sep=" | ")
         return
     if args.race:
         page, action, *pairs = args.race.split(",")

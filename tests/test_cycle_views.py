@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import fill_goal, fill_indicators, fill_method, track_of
+from tests.conftest import PASSWORD, fill_goal, fill_indicators, fill_method, track_of
 
 SUMMARY_STAGES = ("MON", "ANL", "REC", "MEAS", "DEC", "EFF")
 STALE = "изменён другим пользователем, обновите страницу"
@@ -808,3 +808,29 @@ def test_next_period_carries_goals_and_indicators_over(client, world, login, cyc
     assert again.status_code == 422
     assert "Цикл по этому направлению на период 2026/27 уже существует." in page(again)
     assert row_counts(db_session) == before
+
+
+def test_a_refused_return_shows_the_comment_that_was_typed(world, make_cycle, db_session, app):
+    """The head writes why the stage goes back, but someone changed the stage meanwhile (or the text is too long):
+    the refusal's page must show the comment again, in the box of the action that was sent, not an empty box."""
+    from workflows import engine
+
+    cycle = make_cycle(world["mun"], world["official"])
+    fill_goal(cycle, world["official"])
+    stage = cycle.stage("GOAL")
+    engine.fire(stage, "submit", actor=world["official"])
+    db_session.commit()
+    head = app.test_client()
+    assert head.post("/login", data={"login": world["head"].login, "password": PASSWORD}).status_code == 302
+    comment = "Цель сформулирована нечётко: уточните, " + "какие показатели и в какие сроки; " * 20
+    response = head.post(f"/stages/{stage.id}/transition/return", data={"version": stage.version - 1,
+                                                                       "comment": comment})
+    assert response.status_code == 409
+    text = page(response)
+    boxes = dict(re.findall(r'<textarea[^>]*id="comment-(\w+)"[^>]*>([^<]*)</textarea>', text))
+    assert html.unescape(boxes["return"]) == comment and boxes["approve"] == ""
+    too_long = head.post(f"/stages/{stage.id}/transition/approve", data={"version": stage.version,
+                                                                        "comment": comment * 5})
+    assert too_long.status_code == 422
+    boxes = dict(re.findall(r'<textarea[^>]*id="comment-(\w+)"[^>]*>([^<]*)</textarea>', page(too_long)))
+    assert html.unescape(boxes["approve"]) == comment * 5 and boxes["return"] == ""

@@ -615,3 +615,25 @@ def test_route_over_http_return_needs_a_comment_and_changes_nothing_without_it(w
     assert response.status_code == 302
     db_session.expire_all()
     assert doc.state == "awaiting_signature"
+
+
+def test_a_refused_return_of_a_document_shows_the_comment_that_was_typed(world, goal_stage, db_session,
+                                                                         fake_generation, app):
+    """«Вернуть на доработку» refused (someone acted on the document meanwhile): the page shows the typed reason in
+    the box again instead of an empty one."""
+    import html
+    import re
+
+    from app.documents import services
+
+    doc = generate(goal_stage, "regulation", world["official"], db_session)
+    services.transition(doc, "to_approval", actor=world["official"])
+    db_session.commit()
+    methodologist = app.test_client()
+    methodologist.post("/login", data={"login": "methodologist", "password": PASSWORD})
+    comment = "Раздел 3 противоречит приказу: " + "исправьте сроки и ответственных; " * 20
+    response = methodologist.post(f"/documents/{doc.id}/transition/return",
+                                  data={"version": doc.version - 1, "comment": comment})
+    assert response.status_code == 409
+    (typed,) = re.findall(r'<textarea name="comment"[^>]*>([^<]*)</textarea>', response.get_data(as_text=True))
+    assert html.unescape(typed) == comment

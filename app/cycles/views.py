@@ -146,7 +146,8 @@ def start_next_period(cycle_id: int):
     return redirect(url_for("cycles.cycle_detail", cycle_id=new.id))
 
 
-def _stage_page(stage: Stage, status: int = 200, **forms):
+def _stage_page(stage: Stage, status: int = 200, sent: str | None = None, **forms):
+    """The stage's page; `sent`: the transition whose form was refused, so its comment box shows what was typed."""
     cycle = stage.cycle
     held = acting_roles_over(current_user, cycle.owner)
     can_edit = stage.state == "draft" and bool(held & EDITORS)
@@ -165,7 +166,7 @@ def _stage_page(stage: Stage, status: int = 200, **forms):
         "cycles/stage.html", stage=stage, cycle=cycle, can_edit=can_edit, transitions=transitions,
         submit_problems=submit_problems, kind=kind, settings=settings, summary=summary,
         can_manage=bool(held & CYCLE_MANAGERS) and stage.state != "approved",
-        transition_form=forms.get("transition") or TransitionForm(version=stage.version),
+        transition_form=forms.get("transition") or TransitionForm(version=stage.version), sent=sent,
         confirm=ConfirmForm(), groups=groups, covered=covered, missing_invariants=missing,
         state_label=engine.workflow_for(stage).state_label,
     ), status
@@ -184,8 +185,8 @@ def stage_transition(stage_id: int, trigger: str):
     form = TransitionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return _stage_page(stage, 422, transition=form)
-    on_refusal(lambda exc: _stage_page(db.session.get(Stage, stage_id), exc.status_code, transition=form))
+        return _stage_page(stage, 422, trigger, transition=form)
+    on_refusal(lambda exc: _stage_page(db.session.get(Stage, stage_id), exc.status_code, trigger, transition=form))
     services.transition_stage(stage, trigger, actor=current_user, comment=form.comment.data,
                               expected_version=form.version.data)
     flash(f"Этап «{stage.title}»: {engine.workflow_for(stage).state_label(stage.state)}.", "success")

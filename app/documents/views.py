@@ -59,7 +59,9 @@ def page_actions(doc: Document, user) -> list:
     return allowed
 
 
-def _document_page(doc: Document, status: int = 200, **_forms):
+def _document_page(doc: Document, status: int = 200, *, action_form=None, sent: str | None = None, **_forms):
+    """The document's page; `action_form` and `sent`: a refused action's form and trigger, so its comment box shows
+    what was typed."""
     user = current_user
     versions = list(reversed(doc.versions))
     # A version whose job waits for Redis says so (JOB_WAITING) instead of reloading the page forever.
@@ -81,7 +83,8 @@ def _document_page(doc: Document, status: int = 200, **_forms):
         kind_label=kind_label, ROLES=ROLES, owner_url=owner_url(doc) if doc.owner_type is not None else None,
         actions=page_actions(doc, user), can_edit=services.can_edit(user, doc),
         can_sign=engine.can(doc, "sign", user) or engine.can(doc, "cosign", user),
-        step=pending_step(doc.current) if doc.state == "on_approval" else None)
+        step=pending_step(doc.current) if doc.state == "on_approval" else None,
+        typed=action_form.comment.data or "" if action_form is not None else "", sent=sent)
     response = make_response(page, status)
     if (generating or pdf_pending) and status == 200:
         response.headers["Refresh"] = "2"  # the page follows the generation job without JavaScript
@@ -155,8 +158,9 @@ def transition(document_id: int, doc_trigger: str):
     form = ActionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return _document_page(doc, 422, action_form=form)
-    on_refusal(lambda exc: _document_page(db.session.get(Document, document_id), exc.status_code, action_form=form))
+        return _document_page(doc, 422, action_form=form, sent=doc_trigger)
+    on_refusal(lambda exc: _document_page(db.session.get(Document, document_id), exc.status_code, action_form=form,
+                                          sent=doc_trigger))
     services.transition(doc, doc_trigger, actor=current_user, comment=form.comment.data,
                         expected_version=form.version.data)
     flash(f"Документ «{doc.title}»: {STATES.get(doc.state, doc.state)}.", "success")
