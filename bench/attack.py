@@ -273,7 +273,7 @@ class Attack:
             data = {name: value for name, (kind, value) in fields.items() if kind not in ("submit", "file")}
             data.update({name: text for name in areas})
             others = [n for n, (k, _v) in fields.items()
-                      if k not in ("submit", "file", "hidden", "textarea", "checkbox", "radio")]
+                      if k not in ("submit", "file", "hidden", "checkbox", "radio") and n not in areas]
             if "version" in data:
                 data["version"] = "999999"
             elif others:

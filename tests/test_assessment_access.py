@@ -196,6 +196,38 @@ def test_bad_scores_through_the_page_are_refused_with_a_russian_message(app, wor
     assert score.self_points == 1
 
 
+def test_a_refused_save_shows_the_scores_and_comments_that_were_typed(app, world, two, db_session):
+    """Nothing typed is lost: a self-assessment refused (a score out of range, or the sheet changed meanwhile) came back
+    as a redirect to the stored sheet, and every comment typed into it was gone. The sheet comes back as sent."""
+    import html
+    import re
+
+    from app.assessment import services
+
+    coordinator = app.test_client()
+    _as(coordinator, world["official"])
+    sa = two["sa_a"]
+    first, second = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")[:2]
+    comment = "Приказ от 01.09 № 15 и протокол совета; " * 10
+    response = coordinator.post(f"/assessment/self/{sa.id}/scores", data={
+        f"points-{first.id}": "7", f"version-{first.id}": first.version,
+        f"points-{second.id}": "1", f"comment-{second.id}": comment, f"version-{second.id}": second.version,
+        "version": sa.version})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "балл — целое число от 0 до 1" in body
+    assert f'name="points-{first.id}" aria-label="Самооценка {first.criterion.code}" value="7"' in body
+    typed = re.search(rf'name="comment-{second.id}"[^>]*>([^<]*)</textarea>', body).group(1)
+    assert html.unescape(typed) == comment
+    response = coordinator.post(f"/assessment/self/{sa.id}/transition", data={
+        "trigger": "submit", "version": sa.version - 1, "comment": comment})
+    assert response.status_code == 409
+    typed = re.search(r'id="sa-comment"[^>]*>([^<]*)</textarea>', response.get_data(as_text=True)).group(1)
+    assert html.unescape(typed) == comment
+    db_session.expire_all()
+    assert first.self_points is None and second.self_points is None and sa.state == "draft"
+
+
 def test_working_pages_render_for_each_role(app, world, two):
     paths = {
         two["manager"]: ["/assessment/", "/assessment/campaigns/new", f"/assessment/campaigns/{two['campaign'].id}",
@@ -239,7 +271,8 @@ def test_digits_that_are_not_ascii_in_the_forms_are_refused_not_500(app, world, 
     ]
     for path, data in forms:
         response = coordinator.post(path, data=data, content_type="multipart/form-data")
-        assert response.status_code in (303, 404), (path, data, response.status_code)
+        # 303 done (or refused back to the campaign page), 404 no such id, 409/422 the form's page with the refusal
+        assert response.status_code in (303, 404, 409, 422), (path, data, response.status_code)
     db_session.expire_all()
     assert score.self_points is None and sa.state == "draft"
     events = db_session.scalars(select(AuditEvent.action).order_by(AuditEvent.id).offset(audited)).all()

@@ -50,10 +50,14 @@ def _refused_to(where: str) -> None:
     on_refusal(lambda exc: redirect(where, code=303))
 
 
-def _act(where: str, action, message):
+def _act(where: str, action, message, page=None):
     """Run one service call (the request boundary commits it): flash `message` (or message(result)), or the Russian
-    refusal; back to `where` either way."""
-    _refused_to(where)
+    refusal; back to `where` either way. `page(status)`: the form's own page, answered on a refusal instead of the
+    redirect, so what the user typed (scores, comments) comes back in the form instead of being lost."""
+    if page is None:
+        _refused_to(where)
+    else:
+        on_refusal(lambda exc: page(exc.status_code))
     result = action()
     flash(message(result) if callable(message) else message, "success")
     return redirect(where, code=303)
@@ -230,13 +234,23 @@ def _self_assessment(self_assessment_id: int) -> tuple[SelfAssessment, services.
 @bp.route("/self/<int:self_assessment_id>")
 @signed_in
 def self_assessment(self_assessment_id: int):
+    return _self_page(self_assessment_id)
+
+
+def _typed() -> dict:
+    """A refused POST's fields, which its page shows again in the form that was sent (`sent`: its endpoint)."""
+    return {"typed": request.form if request.method == "POST" else {}, "sent": request.endpoint}
+
+
+def _self_page(self_assessment_id: int, status: int = 200):
     sa, scope = _self_assessment(self_assessment_id)
     editable = sa.state in ("draft", "returned") and engine.permits(
         engine.registry()["self_assessment"].find("submit")[0].allowed, sa, current_user)
     return render_template("assessment/self.html", sa=sa, editable=editable,
                            assignment=services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code),
                            transitions=engine.available_transitions(sa, current_user),
-                           documents=services.municipality_documents(sa) if editable else [], **_sheet(sa, scope))
+                           documents=services.municipality_documents(sa) if editable else [], **_sheet(sa, scope),
+                           **_typed()), status
 
 
 def _entries() -> dict:
@@ -258,7 +272,8 @@ def save_self_scores(self_assessment_id: int):
     return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
                 lambda: services.save_self_scores(sa, actor=current_user, entries=_entries(), today=user_today(),
                                                   expected_version=_int(request.form.get("version"))),
-                lambda n: f"Самооценка сохранена (изменено критериев: {n}).")
+                lambda n: f"Самооценка сохранена (изменено критериев: {n}).",
+                lambda status: _self_page(self_assessment_id, status))
 
 
 @bp.route("/self/<int:self_assessment_id>/transition", methods=["POST"])
@@ -268,7 +283,8 @@ def self_transition(self_assessment_id: int):
     return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
                 lambda: services.transition_self(sa, request.form.get("trigger") or "", actor=current_user,
                                                  today=user_today(), comment=request.form.get("comment"),
-                                                 expected_version=_int(request.form.get("version"))), "Готово.")
+                                                 expected_version=_int(request.form.get("version"))), "Готово.",
+                lambda status: _self_page(self_assessment_id, status))
 
 
 @bp.route("/self/<int:self_assessment_id>/evidence", methods=["POST"])
@@ -282,7 +298,7 @@ def add_evidence(self_assessment_id: int):
                                               document_id=_int(request.form.get("document_id")),
                                               stream=upload.stream if upload and upload.filename else None,
                                               filename=upload.filename if upload else None),
-                "Доказательство добавлено.")
+                "Доказательство добавлено.", lambda status: _self_page(self_assessment_id, status))
 
 
 def _assignment(assignment_id: int) -> tuple[Assignment, services.Scope]:
@@ -299,6 +315,10 @@ def _assignment(assignment_id: int) -> tuple[Assignment, services.Scope]:
 @bp.route("/evaluations/<int:assignment_id>")
 @signed_in
 def evaluation(assignment_id: int):
+    return _evaluation_page(assignment_id)
+
+
+def _evaluation_page(assignment_id: int, status: int = 200):
     assignment, scope = _assignment(assignment_id)
     editable = assignment.state in ("draft", "returned") and assignment.campaign.state == "published" and \
         engine.permits(engine.registry()["expert_evaluation"].find("submit")[0].allowed, assignment, current_user)
@@ -306,7 +326,7 @@ def evaluation(assignment_id: int):
     return render_template("assessment/evaluation.html", assignment=assignment, editable=editable, sa=sa,
                            self_transitions=engine.available_transitions(sa, current_user) if sa else [],
                            transitions=engine.available_transitions(assignment, current_user),
-                           **_sheet(assignment, scope))
+                           **_sheet(assignment, scope), **_typed()), status
 
 
 @bp.route("/evaluations/<int:assignment_id>/scores", methods=["POST"])
@@ -317,7 +337,8 @@ def save_expert_scores(assignment_id: int):
                 lambda: services.save_expert_scores(assignment, actor=current_user, entries=_entries(),
                                                     today=user_today(),
                                                     expected_version=_int(request.form.get("version"))),
-                lambda n: f"Оценка сохранена (изменено критериев: {n}).")
+                lambda n: f"Оценка сохранена (изменено критериев: {n}).",
+                lambda status: _evaluation_page(assignment_id, status))
 
 
 @bp.route("/evaluations/<int:assignment_id>/transition", methods=["POST"])
@@ -329,7 +350,7 @@ def evaluation_transition(assignment_id: int):
                                                        actor=current_user, today=user_today(),
                                                        comment=request.form.get("comment"),
                                                        expected_version=_int(request.form.get("version"))),
-                "Готово.")
+                "Готово.", lambda status: _evaluation_page(assignment_id, status))
 
 
 @bp.route("/evidence/<int:evidence_id>")
