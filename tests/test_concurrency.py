@@ -255,3 +255,40 @@ def test_two_analysts_starting_an_analysis_at_once_start_one_run(live_app):
     assert len(runs) == 1
     assert sorted(outcomes.values()) == [
         "ok", f"Анализ № {runs[0]} по этому циклу уже выполняется; дождитесь его окончания."]
+
+
+def test_two_imports_of_one_organisations_file_at_once_load_it_once(live_app):
+    """Two administrators upload the same organisations file at the same moment and two workers take the jobs: both
+    found the codes new, the second died on the unique code and its import ended «Внутренняя ошибка». Now the
+    second waits for the first and finds the file loaded; the organisations are there once."""
+    import io
+
+    from app.auth.services import create_user
+    from app.extensions import db
+    from app.imports.jobs import run_import
+    from app.imports.models import ImportRun
+    from app.imports.services import start_import
+    from app.orgs.models import Organisation
+    from app.orgs.services import create_organisation
+
+    lines = ["code;name;kind;parent_code"] + [f"IMP-S{n:04d};Школа № {n};school;MIMP" for n in range(300)]
+    content = ("\n".join(lines) + "\n").encode()
+    with live_app.app_context():
+        region = create_organisation(code="RIMP", name="Область", kind="region")
+        create_organisation(code="MIMP", name="Муниципалитет", kind="municipality", parent=region)
+        admin = create_user(login="imp_admin", full_name="Админова Анна Петровна", password="x" * 12,
+                            roles=[("admin", region)])
+        runs = [start_import("organisations", filename="orgs.csv", stream=io.BytesIO(content), actor=admin,
+                             organisation=region, enqueue=False).id for _ in range(2)]
+        db.session.commit()
+        db.session.remove()
+
+    outcomes = _at_once(live_app, runs, lambda run_id: None, lambda run_id, _loaded: run_import(run_id))
+    assert outcomes == {runs[0]: "ok", runs[1]: "ok"}
+    with live_app.app_context():
+        statuses = sorted(db.session.scalars(select(ImportRun.status).where(ImportRun.id.in_(runs))))
+        made = db.session.scalar(select(func.count()).select_from(Organisation).where(
+            Organisation.code.like("IMP-S%")))
+        db.session.remove()
+    assert statuses == ["done", "unchanged"]
+    assert made == 300

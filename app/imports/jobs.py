@@ -89,6 +89,8 @@ def _work(import_id: int, listener) -> None:
 def _execute(run: ImportRun, progress: Progress, report: ErrorReport) -> Outcome:
     """Everything between 'running' and the outcome. On rejection the import's transaction is rolled
     back here; on success it is left open for run_import to add the status and commit at once."""
+    if run.kind == "organisations":
+        organisations.serialise()  # before looking for an earlier import of the file: it may be finishing now
     earlier = previous_success(run)
     if earlier is not None:
         when = earlier.finished_at or earlier.created_at

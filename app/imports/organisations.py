@@ -42,6 +42,18 @@ class Loaded:
     unchanged: int = 0
 
 
+# Organisations imports run one at a time (PostgreSQL; SQLite has one writer anyway): two of the same file at once
+# both found its codes new and the second died on the unique code instead of finding the first one done.
+ORGANISATIONS_LOCK = 0x55_4B_4F_4F_52_47  # any constant shared by all organisations imports ("UKOORG")
+
+
+def serialise() -> None:
+    """Wait, in the import's transaction, for any other organisations import to commit or roll back."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ORGANISATIONS_LOCK})")
+
+
 def _share(raw: str):
     try:
         value = Decimal(raw.replace(",", ".").replace(" ", ""))
