@@ -216,7 +216,7 @@ def test_a_refused_save_shows_the_scores_and_comments_that_were_typed(app, world
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "балл — целое число от 0 до 1" in body
-    assert f'name="points-{first.id}" aria-label="Самооценка {first.criterion.code}" value="7"' in body
+    assert re.search(rf'name="points-{first.id}"[^>]*value="7"', body)
     typed = re.search(rf'name="comment-{second.id}"[^>]*>([^<]*)</textarea>', body).group(1)
     assert html.unescape(typed) == comment
     response = coordinator.post(f"/assessment/self/{sa.id}/transition", data={
