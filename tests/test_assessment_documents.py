@@ -335,7 +335,8 @@ def test_the_campaign_closes_only_once_its_analytical_report_is_registered(camp,
                     db_session)
     text = text_of(storage.version_path(doc.current).read_bytes())
     for expected in ("АНАЛИТИЧЕСКИЙ ОТЧЁТ", camp["mun_a"].name, "Проблемные зоны", "Самооценка и экспертная оценка",
-                     "Динамика", "Рекомендуемые меры", "Предыдущая кампания мониторинга в системе не проводилась"):
+                     "Динамика", "Рекомендуемые меры", "Предыдущая кампания мониторинга в системе не проводилась",
+                     "срок проведения — с"):
         assert expected in text, expected
     route_and_sign(doc, camp, db_session, signer=camp["head"])
     with pytest.raises(GuardFailed) as refused:  # signed is not enough: registered

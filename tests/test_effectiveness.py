@@ -77,7 +77,8 @@ def test_measures_assessed_from_the_indicators_they_were_to_move(chain, world, d
     assert results[chain.measures["stalls"].id].computed == "not_moved"
     assert results[both.id].computed == "not_moved"
     assert results[none.id].computed == "not_measurable"
-    assert results[chain.measures["moves"].id].details == [("E-01", "50 → 60: улучшился")]
+    # the values as the page's table prints them: the baseline as entered, the mean after with a decimal
+    assert results[chain.measures["moves"].id].details == [("E-01", "50 → 60,0: улучшился")]
 
 
 def test_a_measure_whose_indicator_was_not_measured_after_it_ended_is_not_measurable(chain, world, db_session):
@@ -251,9 +252,11 @@ def test_page_shows_before_after_assessments_and_chart(client, login, chain, wor
     assert "Снизить долю «2» по математике" in html
 
 
-def test_page_prints_each_column_of_numbers_with_one_number_of_decimals(client, login, chain, world):
+def test_page_prints_each_column_of_numbers_with_one_number_of_decimals(client, login, chain, world, db_session):
     from lxml import html as lxml_html
 
+    make_measure(chain.cycle, world["official"], "Без показателей")
+    db_session.commit()
     login(world["official"])
     page = lxml_html.fromstring(client.get(f"/effectiveness/cycles/{chain.cycle.id}").get_data(as_text=True))
     rows = page.xpath("//table[@id='indicator-rows']/tbody/tr[@data-code]")
@@ -263,6 +266,10 @@ def test_page_prints_each_column_of_numbers_with_one_number_of_decimals(client, 
     assert [cells[c][4] for c in ("E-01", "E-02", "E-03")] == ["60,0", "8,5", "11,5"]
     assert [cells[c][5] for c in ("E-01", "E-02")] == ["+10,0", "−1,5"]
     assert all(td.get("class", "").split().count("text-end") for r in rows for td in r.xpath("./td")[3:7])
+    # a note without an indicator is not led by a dash standing for its code («—: мера не завершена»)
+    notes = [" ".join(d.text_content().split()) for d in page.xpath("//tr[@data-measure]/td[3]/div")]
+    assert "не указаны показатели, на которые направлена мера" in notes, notes
+    assert not [n for n in notes if n.startswith("—")], notes
 
 
 def test_conclusions_form_saves_and_refuses_blank(client, login, chain, world, db_session):

@@ -531,3 +531,19 @@ def test_monitoring_stage_needs_a_closed_request(world, mon, db_session):
     # Once the stage is on review, no new request can be made.
     with pytest.raises(ValidationFailed):
         make_request(mon, world["official"], [world["school_a"]])
+
+
+def test_demo_values_lie_near_the_baseline_and_a_head_count_is_shared_by_the_organisations():
+    # a municipality's 23 pupils on the register came back as 73: each school sent a number up to 120
+    import random
+    from types import SimpleNamespace
+
+    from app.monitoring.demo import sample_value
+
+    rng = random.Random(1)
+    count = SimpleNamespace(unit="чел.", baseline=30, direction="down")
+    sums = [sum(int(sample_value(count, rng, 3)) for _ in range(3)) for _ in range(200)]
+    assert 20 <= min(sums) and max(sums) <= 40
+    share = SimpleNamespace(unit="%", baseline=60.5, direction="up")
+    values = [float(sample_value(share, rng).replace(",", ".")) for _ in range(200)]
+    assert 57.5 <= min(values) and max(values) <= 69.5 and sum(values) / len(values) > 60.5

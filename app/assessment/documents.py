@@ -439,10 +439,12 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
     distribution = "; ".join(f"{LEVELS[key]} — {ru.integer(levels.get(key, 0))}" for key in LEVELS)
     return {
         "report": {
-            "intro": (f"Мониторинг проведён {_window(campaign)} по "
-                      f"{ru.plural(len(pic.mechanisms), ('механизму', 'механизмам', 'механизмам'))} управления "
-                      f"качеством образования в {ru.plural(len(rows), MUNICIPALITIES_LOCT)} по критериям "
-                      f"{ru.quote(_criteria_title(campaign.criteria_set))}."),
+            # a report may be signed while the window is still open: the window is its term, not a past event
+            # (it read «Мониторинг проведён с 01.11.2026 по 03.02.2027» in a report of December)
+            "intro": (f"Мониторинг по критериям {ru.quote(_criteria_title(campaign.criteria_set))} охватывает "
+                      f"{ru.plural(len(pic.mechanisms), ('механизм', 'механизма', 'механизмов'))} управления "
+                      f"качеством образования в {ru.plural(len(rows), MUNICIPALITIES_LOCT)}; срок проведения — "
+                      f"{_window(campaign)}."),
             "basis": ("Оценка каждого механизма — утверждённая экспертная оценка, а до её утверждения — "
                       "представленная самооценка муниципалитета; уровень сформированности определяется долей "
                       f"максимального балла: {_levels_text(campaign.criteria_set.thresholds)}."),

@@ -174,6 +174,8 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
     measurable one improved on its baseline, not moved when any did not, not measurable when none can be
     told (no values, no baseline, or not measured again after the measure ended)."""
     by_id = {r.id: r for r in rows}
+    # the values as the page's table prints them («49,3 → 52,9», not «60,6 → 85,93» beside «85,9» in the table)
+    shown = {r.id: n for r, n in zip(rows, shown_numbers(rows))}
     measures = db.session.scalars(
         select(Measure).where(Measure.cycle_id == cycle.id, Measure.state != "cancelled")
         .options(selectinload(Measure.indicators)).order_by(Measure.start_date, Measure.id)).all()
@@ -191,7 +193,7 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
                 details.append((ind.code, "не измерялся после окончания меры"))
             else:
                 verdicts.append(bool(row.improved))
-                details.append((ind.code, f"{_fmt(row.baseline)} → {_fmt(row.after)}: "
+                details.append((ind.code, f"{shown[row.id]['baseline']} → {shown[row.id]['after']}: "
                                           + ("улучшился" if row.improved else "не улучшился")))
         if not m.indicators:
             details.append(("—", "не указаны показатели, на которые направлена мера"))

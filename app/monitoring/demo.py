@@ -3,20 +3,28 @@ drive a cycle past the monitoring stage (whose guard wants closed data requests)
 
 import random
 from datetime import date, timedelta
-from decimal import Decimal
 
 from app.auth.services import users_with_role_at
 from app.monitoring import services
 from app.monitoring.values import save_values, unit_rule
 
 
-def sample_value(indicator, rng: random.Random) -> str:
+def sample_value(indicator, rng: random.Random, organisations: int = 1) -> str:
+    """A plausible value of one organisation: near the indicator's baseline, mostly a little in its direction (so a
+    demo cycle's evaluation finds some indicators improved and some not); a head count is summed over the
+    `organisations` answering, so each has its share of the baseline (a municipality's 23 pupils on the register
+    came back as 73 when each school sent a number up to 120)."""
     rule = unit_rule(indicator.unit)
+    base = float(indicator.baseline) if indicator.baseline is not None else None
+    sign = -1 if indicator.direction == "down" else 1
     if rule == "count":
-        return str(rng.randint(1, 120))
+        share = base / max(organisations, 1) if base is not None else 30.0
+        return str(max(0, round(share * (1 + sign * rng.uniform(-0.25, 0.2)))))
     if rule == "percent":
-        return str(Decimal(rng.randint(400, 980)) / 10).replace(".", ",")
-    return str(rng.randint(1, 100))
+        level = base if base is not None else rng.uniform(40, 98)
+        return f"{min(100.0, max(0.0, level + sign * rng.uniform(-3, 9))):.1f}".replace(".", ",")
+    level = base if base is not None else 50.0
+    return f"{max(0.0, level * (1 + sign * rng.uniform(-0.1, 0.15))):.1f}".replace(".", ",")
 
 
 def complete_monitoring(stage, *, official, today: date, rng: random.Random | None = None,
@@ -44,7 +52,8 @@ def complete_monitoring(stage, *, official, today: date, rng: random.Random | No
         if submission.organisation in answering and people:
             director = people[0]
             rows = [{"indicator_code": item.indicator.code, "organisation_code": submission.organisation.code,
-                     "period": request.period, "value": sample_value(item.indicator, rng)} for item in request.items]
+                     "period": request.period, "value": sample_value(item.indicator, rng, len(answering))}
+                    for item in request.items]
             report = save_values(rows, actor=director, source="form", submission=submission)
             if not report.ok:  # not an assert: the check must hold under python -O too
                 raise RuntimeError("; ".join(report.lines()))
