@@ -5,6 +5,7 @@ Imports run as the job does in production (start_import → commit → the job a
 
 import csv
 import hashlib
+import codecs
 import io
 import zipfile
 from pathlib import Path
@@ -93,6 +94,21 @@ def test_encoding_and_delimiter_are_detected(import_results, encoding, delimiter
     assert run.options["delimiter"] == delimiter
     subjects = set(db_session.scalars(select(AssessmentResult.subject)))
     assert subjects == {"Математика", "Русский язык"}  # decoded right, not mojibake
+
+
+def test_a_windows_1251_file_behind_a_utf8_bom_names_its_columns_without_the_bom(import_results, db_session):
+    from app.imports.models import AssessmentResult
+
+    # an editor put a UTF-8 BOM before text it kept in Windows-1251: the header's first name read «п»їПроцедура»
+    content = codecs.BOM_UTF8 + results_csv([result_row(1)], delimiter=";", encoding="cp1251")
+    run = import_results(content)
+    assert run.status == "done", run.message
+    assert db_session.scalar(select(AssessmentResult.subject)) == "Математика"
+    unknown = codecs.BOM_UTF8 + "Лишний столбец;".encode("cp1251") + results_csv([result_row(1)], delimiter=";",
+                                                                                  encoding="cp1251")
+    refused = import_results(unknown)
+    assert refused.status == "rejected" and "«Лишний столбец»" in refused.message, refused.message
+    assert "п»ї" not in refused.message
 
 
 def test_sample_files_import(import_results, run_file, world, db_session):

@@ -279,8 +279,16 @@ class CsvTable(Table):
     def __init__(self, path: Path, spec: Spec):
         super().__init__(path, spec)
         self.encoding = detect_encoding(self.path)
-        with open(self.path, encoding=self.encoding, newline="") as fh:
-            first_line = fh.readline(CSV_LINE_MAX_CHARS + 1)
+        with open(self.path, "rb") as raw:
+            # a UTF-8 BOM before Windows-1251 text (an editor that added it to a file it did not convert) would be
+            # read as «п»ї», the start of the first column's name in the «unknown columns» message
+            if raw.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+                raw.seek(0)
+            text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
+            try:
+                first_line = text.readline(CSV_LINE_MAX_CHARS + 1)
+            finally:
+                text.detach()  # the file is closed by its own `with`, not by the wrapper's collection
         if len(first_line) > CSV_LINE_MAX_CHARS:
             raise FileRejected(f"Первая строка файла длиннее {_line_limit()} символов: это не заголовок таблицы. "
                                "Первая строка должна содержать только названия столбцов, разделённые точкой с запятой "
