@@ -259,6 +259,25 @@ def test_signature_keeps_name_and_position_after_the_user_is_renamed(world, goal
     assert old_name in page and "Новикова Елена Сергеевна" not in page
 
 
+def test_the_page_names_the_kind_of_document_only_where_its_title_does_not(world, goal_stage, db_session,
+                                                                          fake_generation, login, client):
+    import lxml.html
+
+    doc = _signed(world, goal_stage, db_session)
+    kind = doc.doc_type.title
+    login(world["official"])
+
+    def subtitle():
+        page = lxml.html.fromstring(client.get(f"/documents/{doc.id}").get_data(as_text=True))
+        return " ".join(page.xpath("//p[@id='document-subtitle']")[0].text_content().split())
+
+    # the title is the kind's: it was said again under it («Положение о … · нормативные · …»)
+    assert doc.title == kind and subtitle().startswith(doc.doc_type.family_label), subtitle()
+    doc.title = f"{kind} (новая редакция)"
+    db_session.commit()
+    assert subtitle().startswith(f"{kind} · {doc.doc_type.family_label}")
+
+
 def test_a_tampered_file_fails_verification_and_cannot_be_signed(world, goal_stage, db_session, fake_generation,
                                                                  login, client):
     from app.audit.models import AuditEvent
