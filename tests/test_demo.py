@@ -101,6 +101,23 @@ def test_the_demos_dates_and_signatures_are_plausible(demo, db_session):
         assert starts == sorted(starts), starts
 
 
+def test_the_closed_upbringing_cycle_recommends_and_decides_on_its_own_subject(demo, db_session):
+    """The closed demo cycle is M2.3 (воспитание): its recommendations and decisions were about assessment
+    procedures, tasks with a low success rate and mathematics."""
+    from app.cycles.models import Cycle
+    from app.followup.models import Decision, Recommendation
+
+    cycle = next(c for c in db_session.scalars(select(Cycle).where(Cycle.state == "closed"))
+                 if c.track.mechanism.code == "M2.3")
+    recs = db_session.scalars(select(Recommendation).where(Recommendation.cycle_id == cycle.id)).all()
+    decisions = db_session.scalars(select(Decision).where(Decision.cycle_id == cycle.id)).all()
+    assert recs and decisions
+    texts = [r.text for r in recs] + [r.addressee_note or "" for r in recs] + [d.text for d in decisions]
+    for word in ("оценочных процедур", "решаемост", "математик", "необъективност"):
+        assert not [t for t in texts if word in t], word
+    assert any("воспита" in t for t in texts)
+
+
 def test_the_demos_measures_keep_their_order_when_seeded_at_the_start_of_the_period():
     from types import SimpleNamespace
 

@@ -65,6 +65,31 @@ def _schools(cycle) -> list:
     return sorted(schools, key=lambda o: (not o.code.endswith("-S01"), o.code))
 
 
+# The recommendations of a cycle about the results of assessment procedures (mathematics first), with the addressee
+# group and note of the second one; a mechanism whose demo cycle reaches them gets its own subject's (the closed demo
+# cycle is M2.3, воспитание, which was told to analyse tasks with a low success rate).
+RECOMMENDATIONS = [
+    "Провести внутришкольный анализ результатов оценочных процедур по выявленным проблемам, разработать план "
+    "устранения дефицитов и включить его в план ВСОКО на текущий учебный год.",
+    "Организовать методическое сопровождение учителей-предметников: посещение уроков, разбор заданий с "
+    "низкой решаемостью, участие в работе муниципального методического объединения.",
+    "Обеспечить объективность проведения оценочных процедур: независимые наблюдатели, перекрёстная проверка "
+    "работ, анализ соответствия отметок за работу и текущих отметок.",
+]
+RECOMMENDATIONS_BY_MECHANISM = {
+    "M2.3": ([
+        "Проанализировать выполнение календарного плана воспитательной работы за полугодие, привести его в "
+        "соответствие с рабочей программой воспитания и интересами обучающихся, результаты рассмотреть на "
+        "педагогическом совете.",
+        "Организовать методическое сопровождение классных руководителей: открытые классные часы, разбор "
+        "практик вовлечения обучающихся в детские общественные объединения, участие в работе муниципального "
+        "методического объединения.",
+        "Обеспечить учёт занятости обучающихся во внеурочной деятельности и в каникулярный период, в первую "
+        "очередь состоящих на профилактическом учёте.",
+    ], "directors", None),
+}
+
+
 def fill_rec(stage, *, official, head, rng, today: date) -> None:
     cycle = stage.cycle
     if db.session.scalar(select(Recommendation.id).where(Recommendation.cycle_id == cycle.id).limit(1)):
@@ -74,23 +99,17 @@ def fill_rec(stage, *, official, head, rng, today: date) -> None:
         return
     findings = services.cycle_findings(cycle)
     deadline = today + timedelta(days=45)
-    texts = [
-        "Провести внутришкольный анализ результатов оценочных процедур по выявленным проблемам, разработать план "
-        "устранения дефицитов и включить его в план ВСОКО на текущий учебный год.",
-        "Организовать методическое сопровождение учителей-предметников: посещение уроков, разбор заданий с "
-        "низкой решаемостью, участие в работе муниципального методического объединения.",
-        "Обеспечить объективность проведения оценочных процедур: независимые наблюдатели, перекрёстная проверка "
-        "работ, анализ соответствия отметок за работу и текущих отметок.",
-    ]
+    texts, group_of, group_note = RECOMMENDATIONS_BY_MECHANISM.get(
+        cycle.track.mechanism.code, (RECOMMENDATIONS, "subject_teachers", "математика"))
     basis = None if findings else "Аналитическая справка по результатам мониторинга (раздел «Выводы»)."
     # The main one: three schools (the first is MUN01-S01), answering every finding of the analysis.
     main = services.create_recommendation(
         cycle, text=texts[0], addressee_group="organisations", actor=official, today=today,
         response_deadline=deadline, organisation_ids=[o.id for o in schools[:3]],
         finding_ids=[f.id for f in findings], basis=basis)
-    # A group one: mathematics teachers of the first schools.
+    # A group one: the teachers of the subject (mathematics), or the directors, of the first schools.
     group = services.create_recommendation(
-        cycle, text=texts[1], addressee_group="subject_teachers", addressee_note="математика", actor=official,
+        cycle, text=texts[1], addressee_group=group_of, addressee_note=group_note, actor=official,
         today=today, response_deadline=deadline, organisation_ids=[o.id for o in schools[:MAX_ADDRESSEES]],
         finding_ids=[f.id for f in findings[:1]], basis=basis)
     recs = [main, group]
@@ -238,6 +257,30 @@ def fill_meas(stage, *, official, head, rng, today: date) -> None:
     db.session.flush()
 
 
+# (text, kind, days to the deadline, participants): the decisions of a cycle about the results of assessment
+# procedures; a mechanism whose demo cycle reaches them gets its own (the closed M2.3 cycle, воспитание).
+DECISIONS = [
+    ("Утвердить дорожную карту мероприятий по повышению качества подготовки обучающихся и закрепить "
+     "ответственных за каждое мероприятие.", "organisational", 20, "Специалисты УО, методисты ИМЦ, руководители ОО"),
+    ("Включить школы с признаками необъективности результатов в план выездного контроля; руководителям "
+     "представить планы устранения нарушений.", "corrective", 30, "Руководители ОО, заместители по УВР"),
+    ("Объявить благодарность педагогам, чьи обучающиеся показали наибольший прирост результатов, и "
+     "представить их к поощрению (премированию).", "incentive", 40, "Педагоги ОО, начальник УО"),
+]
+DECISIONS_BY_MECHANISM = {
+    "M2.3": [
+        ("Утвердить дорожную карту мероприятий по развитию воспитательной работы и закрепить ответственных за "
+         "каждое мероприятие.", "organisational", 20, "Специалисты УО, методисты ИМЦ, руководители ОО"),
+        ("Включить в план контроля УО проверку выполнения календарных планов воспитательной работы в школах с "
+         "низкой вовлечённостью обучающихся; руководителям представить планы устранения недостатков.",
+         "corrective", 30, "Руководители ОО, заместители по ВР"),
+        ("Объявить благодарность руководителям детских общественных объединений, показавшим наибольший рост "
+         "вовлечённости обучающихся, и представить их к поощрению (премированию).", "incentive", 40,
+         "Педагоги ОО, начальник УО"),
+    ],
+}
+
+
 def fill_dec(stage, *, official, head, rng, today: date) -> None:
     cycle = stage.cycle
     if db.session.scalar(select(Decision.id).where(Decision.cycle_id == cycle.id).limit(1)):
@@ -248,15 +291,7 @@ def fill_dec(stage, *, official, head, rng, today: date) -> None:
     findings = services.cycle_findings(cycle)
     measures = services.measures_of_cycle(cycle)
     basis = "Аналитическая справка по результатам мониторинга и анализ исполнения адресных рекомендаций."
-    specs = [
-        ("Утвердить дорожную карту мероприятий по повышению качества подготовки обучающихся и закрепить "
-         "ответственных за каждое мероприятие.", "organisational", 20,
-         "Специалисты УО, методисты ИМЦ, руководители ОО"),
-        ("Включить школы с признаками необъективности результатов в план выездного контроля; руководителям "
-         "представить планы устранения нарушений.", "corrective", 30, "Руководители ОО, заместители по УВР"),
-        ("Объявить благодарность педагогам, чьи обучающиеся показали наибольший прирост результатов, и "
-         "представить их к поощрению (премированию).", "incentive", 40, "Педагоги ОО, начальник УО"),
-    ]
+    specs = DECISIONS_BY_MECHANISM.get(cycle.track.mechanism.code, DECISIONS)
     for n, (text, kind, days, participants) in enumerate(specs):
         decision = services.create_decision(
             cycle, actor=official, today=today, text=text, kind=kind, deadline=today + timedelta(days=days),
