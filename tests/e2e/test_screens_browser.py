@@ -14,7 +14,8 @@ from app.demo import DEMO_PASSWORD
 pytestmark = pytest.mark.browser
 
 # One demo user per role.
-ROLE_USERS = ("admin", "official", "head", "methodologist", "director", "teacher", "expert", "auditor", "rcoko")
+ROLE_USERS = ("admin", "official", "head", "methodologist", "director", "teacher", "expert", "auditor", "rcoko",
+              "region_official", "minister", "imc")
 VIEWPORTS = ({"width": 1366, "height": 768}, {"width": 1920, "height": 1080})
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SCREENSHOTS = Path(os.environ.get("SCREENS_DIR", "")) if os.environ.get("SCREENS_DIR") else None
