@@ -130,3 +130,14 @@ def test_the_demos_measures_keep_their_order_when_seeded_at_the_start_of_the_per
     assert all(date(2026, 9, 1) <= s <= e for s, e in zip(starts, ends))
     assert starts == sorted(starts) and len(set(starts)) > 1
     assert ends[0] < ends[1]  # the seminar is over before the next measure ends
+
+
+def test_the_demo_publishes_what_an_authority_puts_on_its_site(demo, db_session, client):
+    """The public pages had no document to show: the closed cycle's положение, analytic report, roadmap and
+    effectiveness report are published once registered; its orders and letters are not."""
+    from app.public.services import published
+
+    kinds = {d.document.type_key for d in published()}
+    assert kinds == {"regulation", "analytic_report", "roadmap", "effectiveness_report"}, kinds
+    page = client.get("/public/orgs/MUN01").get_data(as_text=True)
+    assert "Опубликованных документов пока нет" not in page and "Комплекс мер" in page

@@ -2,7 +2,8 @@
 
 Every stage with mandatory document types gets them (rendered right away, in the demo's transaction), so the
 stage guard passes; the closed demo cycle M2.3 also carries its documents through approval, signature and
-registration, so the demo shows the whole lifecycle.
+registration, and publishes those an authority puts on its site, so the demo shows the whole lifecycle and the
+public pages have documents to show.
 """
 
 from app.auth.models import User
@@ -16,6 +17,9 @@ from workflows import engine
 from workflows.document import awaits_cosignature, cosigner_id, pending_step
 
 FULL_LIFECYCLE_MECHANISMS = ("M2.3",)
+# What the authority puts on its site once registered (the public pages read them): the положение, the analytic
+# report, the roadmap and the effectiveness report — not its internal orders and letters.
+PUBLISHED_TYPES = ("regulation", "analytic_report", "roadmap", "effectiveness_report")
 
 
 def _addressee_for(stage):
@@ -65,6 +69,8 @@ def fill_documents(stage, *, official, head, rng=None, today=None) -> None:
     if stage.cycle.track.mechanism.code in FULL_LIFECYCLE_MECHANISMS and head is not None:
         for doc in made:
             _complete(doc, official=official, head=head)
+            if doc.type_key in PUBLISHED_TYPES and doc.state == "registered":
+                services.transition(doc, "publish", actor=official)
 
 
 STAGE_FILLERS: dict = {code: fill_documents for code in ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC",
