@@ -100,6 +100,15 @@ def test_changes_name_fields_and_states_by_their_workflow(app):
 
 
 
+def test_a_score_change_names_the_criterion_as_the_sheet_numbers_it(app):
+    # the scores are recorded by criterion code: the history read «GOAL.1: — → 2» where the sheet says «1.1»
+    event = AuditEvent(object_type="self_assessment", action="score_self", before='{"GOAL.1": [null], "IND.2": [1]}',
+                       after='{"GOAL.1": [2, null], "IND.2": [0, "нет документа"]}')
+    with app.test_request_context():
+        fields = [field for field, _before, _after in labels.changes(event, {})]
+    assert fields == ["критерий 1.1", "критерий 2.2"]
+
+
 def test_changes_leave_the_transition_and_its_comment_to_their_own_columns(app):
     # «Состояние: на утверждении → возвращена» and «Комментарий: …» stood beside «состояние: … → …» and
     # «комментарий при возврате: … → …» in the changes of the same row.

@@ -1,6 +1,7 @@
 """Russian audit-history labels of the assessment of municipal mechanisms, merged into app.audit.labels."""
 
 from app.assessment.models import EXPERT_STATUSES
+from app.effectiveness.integrity import STAGE_ORDER
 
 ACTIONS: dict[str, str] = {
     "appoint_coordinator": "назначен муниципальный координатор", "assign_expert": "назначен эксперт",
@@ -39,6 +40,10 @@ FIELDS: dict[str, str] = {
     "user_id": "пользователь", "municipalities": "муниципалитеты", "assignments": "назначения экспертов",
     "assessment_package.campaign_id": "кампания (№)", "assessment_package.sha256": "SHA-256 пакета",
 }
+# A score change is recorded by criterion code ({"GOAL.1": [2, "…"]}): the history names it as the sheet numbers it,
+# «критерий 1.1» (the block's place in the cycle, the criterion's number in the block; evidence.criterion_number).
+FIELDS.update({f"{kind}.{block}.{n}": f"критерий {place}.{n}" for kind in ("self_assessment", "expert_evaluation")
+               for place, block in enumerate(STAGE_ORDER, 1) for n in range(1, 21)})
 # The values and references the history names (app.audit.present): people and organisations by name.
 VALUES: dict[str, dict[str, str]] = {"assessment_expert.status": EXPERT_STATUSES}
 REFERENCES: dict[str, str] = {"user_id": "user", "coordinator_id": "user", "expert_user_id": "user",
