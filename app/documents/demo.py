@@ -69,7 +69,8 @@ def fill_documents(stage, *, official, head, rng=None, today=None) -> None:
     if stage.cycle.track.mechanism.code in FULL_LIFECYCLE_MECHANISMS and head is not None:
         for doc in made:
             _complete(doc, official=official, head=head)
-            if doc.type_key in PUBLISHED_TYPES and doc.state == "registered":
+            # the cycle the demo carries to its end (the mechanism's first track), not its other tracks' drafts
+            if doc.type_key in PUBLISHED_TYPES and doc.state == "registered" and stage.cycle.track.position == 1:
                 services.transition(doc, "publish", actor=official)
 
 

@@ -147,7 +147,8 @@ def published(*, cycle: Cycle | None = None, within: Organisation | None = None,
     """Published documents (their registered edition), newest first, of one cycle or of an organisation's subtree."""
     # The portal shows the cycles' documents (an assessment campaign's documents are not published there).
     query = (select(Document).where(Document.state == "published", Document.cycle_id.is_not(None))
-             .options(selectinload(Document.versions), selectinload(Document.cycle).selectinload(Cycle.owner))
+             .options(selectinload(Document.versions), selectinload(Document.cycle).selectinload(Cycle.owner),
+                      selectinload(Document.cycle).selectinload(Cycle.track))
              .order_by(Document.published_at.desc(), Document.id.desc()))
     if cycle is not None:
         query = query.where(Document.cycle_id == cycle.id)
