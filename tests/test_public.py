@@ -2,6 +2,7 @@
 """The open public section (issue 14 §4): no log-in; only approved content and published documents; results as
 aggregates with small groups suppressed; cached by ETag; an embeddable variant; an Atom feed and a sitemap."""
 
+from decimal import Decimal
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -46,6 +47,22 @@ def test_an_unpublished_document_and_an_unapproved_cycle_stay_closed(world, goal
     assert client.get(f"/public/documents/{version.id}").status_code == 404
     assert client.get(f"/public/cycles/{goal_stage.cycle_id}").status_code == 404  # goals not approved yet
     assert client.get("/public/orgs/NO-SUCH").status_code == 404
+
+
+def test_an_approved_cycles_indicators_are_printed_in_russian_numbers(world, anl_cycle, client, db_session):
+    # the baseline and the target were printed as stored: «69.1000» beside «71,9»
+    import lxml.html
+
+    first, second = anl_cycle.indicators[:2]
+    first.unit, first.baseline, first.target = "%", Decimal("69.1"), Decimal("74")
+    second.unit, second.baseline, second.target = "чел.", Decimal("13"), Decimal("11")
+    db_session.commit()
+    page = lxml.html.fromstring(client.get(f"/public/cycles/{anl_cycle.id}").get_data(as_text=True))
+    cells = {" ".join(r.xpath("./td")[0].text_content().split()): [" ".join(td.text_content().split())
+                                                                     for td in r.xpath("./td")[2:4]]
+             for r in page.xpath("//table[.//th[.='Базовое']]//tbody/tr")}
+    # each column with the decimals its values need: the baselines «69,1», the targets whole; a head count whole
+    assert cells[first.name] == ["69,1", "74"] and cells[second.name] == ["13", "11"]
 
 
 def test_an_approved_cycle_shows_goals_and_indicators_and_no_persons(world, anl_cycle, client):

@@ -28,7 +28,7 @@ from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, Eff
                                       EffectivenessProposal, MeasureAssessment)
 from app.extensions import db
 from app.orgs.services import org_today
-from app.monitoring.values import unit_rule
+from app.monitoring.values import owner_value
 from app.monitoring.models import IndicatorValue, Submission
 from app.orgs.models import Organisation
 from app.followup.models import Measure
@@ -65,12 +65,9 @@ def _round(value: Decimal | None) -> Decimal | None:
 
 
 def overall(unit: str, values: list[Decimal]) -> Decimal | None:
-    """The owner's value from its organisations' values: a head count («чел.», «ед.») adds up, anything else
-    (shares, scores) is the mean over the organisations that answered."""
-    if not values:
-        return None
-    total = sum(values, Decimal(0))
-    return _round(total if unit_rule(unit) == "count" else total / len(values))
+    """The owner's value from its organisations' values (monitoring.values.owner_value), to the cent."""
+    value = owner_value(unit, values)
+    return None if value is None else _round(value)
 
 
 @dataclass

@@ -179,6 +179,17 @@ def unit_rule(unit: str | None) -> str:
     return "any"
 
 
+def owner_value(unit: str | None, values: list):
+    """The owner's value from its organisations' values (floats or Decimals): a head count («чел.», «ед.») adds
+    up, anything else (shares, scores) is the mean over the organisations that answered; None without values.
+    One rule for the dashboard, the effectiveness evaluation and the public pages (the dashboard took the mean of
+    a head count: 4,7 pupils on the register where the effectiveness page said 14)."""
+    if not values:
+        return None
+    total = sum(values)
+    return total if unit_rule(unit) == "count" else total / len(values)
+
+
 def check_value(value: Decimal, unit: str | None) -> str | None:
     """A Russian error when `value` is out of range for the indicator's unit, else None."""
     if abs(value) >= MAX_ABS:

@@ -6,7 +6,7 @@ indicators once IND is, measures once MEAS is, the effectiveness conclusions onc
 Documents are public only in the «опубликован» state. Results are the result summaries of the organisation's
 subtree, each group under PUBLIC_MIN_GROUP participants suppressed."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.analysis.models import DashboardRow
 from app.audit.models import AuditEvent
 from app.catalogue.models import Mechanism, Track
+from app.core import russian as ru
 from app.core.russian import sort_key
 from app.cycles.basis import basis_cycles, basis_indicators
 from app.cycles.models import Cycle, Stage
@@ -100,6 +101,8 @@ class IndicatorLine:
     indicator: object
     value: float | None
     period: str | None
+    # as the page prints them: each column with one number of decimals, a head count whole («69,1», never «69.1000»)
+    shown: dict = field(default_factory=dict)
 
 
 def indicator_lines(cycle: Cycle) -> list[IndicatorLine]:
@@ -118,8 +121,16 @@ def indicator_lines(cycle: Cycle) -> list[IndicatorLine]:
     for row in rows:
         if row.value is not None and (row.indicator_id not in newest or row.period > newest[row.indicator_id].period):
             newest[row.indicator_id] = row
-    return [IndicatorLine(ind, newest[ind.id].value if ind.id in newest else None,
-                          newest[ind.id].period if ind.id in newest else None) for ind in indicators]
+    lines = [IndicatorLine(ind, newest[ind.id].value if ind.id in newest else None,
+                           newest[ind.id].period if ind.id in newest else None) for ind in indicators]
+    units = [ind.unit for ind in indicators]
+    columns = {"baseline": ru.column([ind.baseline for ind in indicators], units),
+               "target": ru.column([ind.target for ind in indicators], units),
+               # a computed mean: one decimal, as the analytic report and the effectiveness page print it
+               "value": ru.column([line.value for line in lines], units, 1)}
+    for n, line in enumerate(lines):
+        line.shown = {key: column[n] for key, column in columns.items()}
+    return lines
 
 
 def measures(cycle: Cycle) -> list[Measure]:
