@@ -118,6 +118,11 @@ def test_the_closed_upbringing_cycle_recommends_and_decides_on_its_own_subject(d
     for word in ("оценочных процедур", "решаемост", "математик", "необъективност"):
         assert not [t for t in texts if word in t], word
     assert any("воспита" in t for t in texts)
+    # its goal (the public pages show it) is its own, not «Развитие … по направлению механизма»
+    assert "воспита" in cycle.goals[0].direction and "по направлению механизма" not in cycle.goals[0].statement
+    from app.effectiveness.services import evaluation_of
+
+    assert " по 0" not in evaluation_of(cycle).conclusions  # «целевое значение достигнуто по 0»
 
 
 def test_the_demos_measures_keep_their_order_when_seeded_at_the_start_of_the_period():

@@ -12,9 +12,11 @@ def _conclusions(rows, results) -> str:
     better = [r for r in measured if r.improved]
     reached = [r for r in measured if r.target_met]
     moved = sum(1 for r in results if r.computed == "moved")
+    # «достигнуто по 0» read as a slip: none is said in words
+    reached_text = f"целевое значение достигнуто по {len(reached)}" if reached else \
+        "целевое значение не достигнуто ни по одному"
     lines = [f"Из {len(rows)} показателей цикла значения после мер получены по {len(measured)}; "
-             f"улучшились по сравнению с базовым значением {len(better)}, целевое значение достигнуто по "
-             f"{len(reached)}.",
+             f"улучшились по сравнению с базовым значением {len(better)}, {reached_text}.",
              f"Оценено мер: {len(results)}; дали измеримый эффект: {moved}."]
     lagging = [r for r in measured if not r.improved]
     if lagging:
