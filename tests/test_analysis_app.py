@@ -187,27 +187,6 @@ def test_dashboard_values_match_hand_computed_ones(world, anl_cycle, db_session)
     assert total.change_baseline == pytest.approx(1.5) and total.attainment == pytest.approx(15.0)
 
 
-def test_a_head_count_adds_up_over_the_organisations_as_the_effectiveness_evaluation_adds_it(
-        world, anl_cycle, db_session):
-    # the dashboard took the mean of a head count (4,7 pupils on the register where the effectiveness page said 14)
-    from app.analysis.dashboard import refresh_dashboard
-    from app.effectiveness.services import overall
-    from app.monitoring.models import IndicatorValue
-
-    ind = anl_cycle.indicators[0]
-    ind.unit, ind.baseline, ind.target = "чел.", Decimal("13"), Decimal("11")
-    db_session.execute(IndicatorValue.__table__.delete().where(IndicatorValue.indicator_id.in_(
-        [i.id for i in anl_cycle.indicators])))
-    _value(ind, world["school_a"], anl_cycle.period, "9")
-    _value(ind, world["school_b"], anl_cycle.period, "5")
-    db_session.flush()
-    refresh_dashboard(anl_cycle)
-    total = db_session.scalar(select(DashboardRow).where(DashboardRow.indicator_id == ind.id,
-                                                         DashboardRow.is_total.is_(True)))
-    assert total.value == 14.0 and total.history["summed"] is True and total.history["mean_of"] == 2
-    assert overall("чел.", [Decimal("9"), Decimal("5")]) == Decimal("14.00")  # the effectiveness page's figure
-
-
 def test_dashboard_shows_earlier_periods_and_the_owners_own_value(world, anl_cycle, db_session):
     from app.analysis.dashboard import refresh_dashboard
     from app.cycles.models import Indicator

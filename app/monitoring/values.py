@@ -182,8 +182,8 @@ def unit_rule(unit: str | None) -> str:
 def owner_value(unit: str | None, values: list):
     """The owner's value from its organisations' values (floats or Decimals): a head count («чел.», «ед.») adds
     up, anything else (shares, scores) is the mean over the organisations that answered; None without values.
-    One rule for the dashboard, the effectiveness evaluation and the public pages (the dashboard took the mean of
-    a head count: 4,7 pupils on the register where the effectiveness page said 14)."""
+    (The effectiveness evaluation's rule. The dashboard, the analytic report and the effectiveness report take the
+    mean over the organisations for every unit: README says where they differ.)"""
     if not values:
         return None
     total = sum(values)

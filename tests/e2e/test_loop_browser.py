@@ -209,12 +209,13 @@ def test_registered_document_shows_its_signature_sheet_and_downloads_the_signed_
     open_stage(page, "GOAL")
     row = page.locator("#stage-documents-table tbody tr").filter(
         has=page.get_by_role("link", name="Положение о муниципальной системе оценки качества образования"))
-    expect(row).to_contain_text("зарегистрирован")
+    # registered, then published: the demo puts its положение on the public pages
+    expect(row).to_contain_text("опубликован")
     # the journal's own number format (положения «2-лна»: app/documents/data/journals.yaml)
     expect(row).to_contain_text(re.compile(r"№ \d+-лна от \d{2}\.\d{2}\.\d{4}"))
     row.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/documents/\d+$"))
-    expect(page.locator("#document-state")).to_contain_text("зарегистрирован")
+    expect(page.locator("#document-state")).to_contain_text("опубликован")
 
     # The signature sheet: meaning, position, name, date and time, SHA-256 of the signed file.
     sheet = page.locator("table.signature-sheet").first
