@@ -621,7 +621,8 @@ def analytic_report():
                           "period"),
           run=("dict", "Расчёт анализа, по которому составлена справка, или null: number, years, fingerprint, "
                        "finished_at, message"),
-          indicator_rows=("list", "Значения показателей: number, code, name, unit, baseline, target, mean, "
+          indicator_rows=("list", "Значения показателей: number, code, name, unit, baseline, target, mean "
+                                  "(итоговое: значение органа, ведущего цикл, или сумма/среднее по организациям), "
                                   "minimum, maximum, count"),
           chart_list=("list", "Рисунки: name (ключ в charts), caption"),
           charts=("dict", "Рисунки: имя → PNG (становится InlineImage ~16 см)"),
@@ -650,10 +651,13 @@ def analytic_report():
     t.text("Источники информации: {{ report.sources }}. Число организаций, представивших сведения: "
            "{{ report.organisations }}.")
     t.p("2. Значения показателей", bold=True, before=6, after=6)
-    t.table(["№", "Показатель, единица измерения", "Базовое", "Целевое", "Среднее", "Мин.", "Макс.", "Число ОО"],
+    t.table(["№", "Показатель, единица измерения", "Базовое", "Целевое", "Итоговое", "Мин.", "Макс.", "Число ОО"],
             ["{{ r.number }}", "{{ r.code }} {{ r.name }}, {{ r.unit }}", "{{ r.baseline }}", "{{ r.target }}",
              "{{ r.mean }}", "{{ r.minimum }}", "{{ r.maximum }}", "{{ r.count }}"],
             "r in indicator_rows", widths=[0.8, 5.4, 2.0, 2.0, 2.0, 1.6, 1.6, 1.6], size=SMALL_PT)
+    # The column is the owner's value (monitoring.values.owner_value), not always a mean: the reader is told how.
+    t.p("Итоговое значение — представленное органом, ведущим цикл, а при его отсутствии — среднее по организациям "
+        "(для численности, чел. и ед., — сумма); мин. и макс. — по организациям.", size=TABLE_PT, before=3)
     t.tag("{%p for c in chart_list %}")
     t.p("{{ charts[c.name] }}", align="center", before=6)
     t.p("Рисунок {{ loop.index }}. {{ c.caption }}", align="center", size=TABLE_PT, after=6)
@@ -730,7 +734,7 @@ def analytic_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 2,
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 3,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 

@@ -358,7 +358,7 @@ def test_letter_carries_letterhead_reply_line_and_appendix(cycle, world):
 def test_analytic_report_has_values_table_and_chart(cycle, world):
     ctx = context_for(document_types()["analytic_report"], cycle, world)
     doc, text = document_text(rendering.render("analytic_report", ctx))
-    table = table_with_header(doc, ["№", "Показатель, единица измерения", "Базовое", "Целевое", "Среднее"])
+    table = table_with_header(doc, ["№", "Показатель, единица измерения", "Базовое", "Целевое", "Итоговое"])
     assert len(table.rows) == 1 + len(ctx["indicator_rows"]) == 1 + len(cycle.indicators)
     first = ctx["indicator_rows"][0]
     assert [c.text for c in table.rows[1].cells][1:5] == [f"{first['code']} {first['name']}, {first['unit']}",

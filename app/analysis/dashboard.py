@@ -22,6 +22,7 @@ from app.extensions import db
 from app.jobs.queue import dispatch_ready, enqueue_after_commit, job
 from app.orgs.models import Organisation
 from app.monitoring.models import IndicatorValue, Submission
+from app.monitoring.values import owner_value, owner_value_rule
 
 log = logging.getLogger(__name__)
 HISTORY_CYCLES = 2  # earlier periods shown beside the current one
@@ -117,18 +118,20 @@ def compute_rows(cycle: Cycle, run: AnalysisRun | None = None) -> list[dict]:
 
 
 def _total(ind, owner_id, per_org, cycle, history_ids, values):
-    """The owner's own value where it was reported; the mean over its organisations otherwise."""
+    """The owner's value (monitoring.values.owner_value): its own where it was reported; otherwise its
+    organisations' sum for a head count, their mean for anything else; with how many organisations it was made of
+    (None when it is the owner's own)."""
     if owner_id in per_org and per_org[owner_id][0] is not None:
         return per_org[owner_id][0], per_org[owner_id][1], None
     others = [v for org, (v, _h) in per_org.items() if org != owner_id and v is not None]
-    current = sum(others) / len(others) if others else None
+    current = owner_value(ind.unit, others)
     history = {}
     for period, h in history_ids:
         if h is None:
             continue
         earlier = [v for (i, org, p), v in values.items() if i == h.id and p == period and org != owner_id]
         if earlier:
-            history[period] = sum(earlier) / len(earlier)
+            history[period] = owner_value(ind.unit, earlier)
     return current, history, len(others) or None
 
 
@@ -207,7 +210,9 @@ def _row(cycle, ind, org_id, is_total, current, history, position, mean_of) -> d
             "change_baseline": None if current is None or baseline is None else round(current - baseline, 4),
             "attainment": attainment, "target_met": target_met, "cluster": cluster, "cluster_mean": cluster_mean,
             "cluster_z": cluster_z, "cluster_position": cluster_position,
-            "history": {"periods": history, "mean_of": mean_of}}
+            # mean_of: how many organisations the owner's value was made of, and how («сумма» / «среднее»)
+            "history": {"periods": history, "mean_of": mean_of,
+                        "made_by": owner_value_rule(ind.unit) if mean_of else None}}
 
 
 def refresh_dashboard(cycle: Cycle, *, run: AnalysisRun | None = None) -> int:

@@ -1,7 +1,6 @@
 """Context builder of the effectiveness report (справка об анализе эффективности принятых мер), registered with
 the documents feature at start-up by the descriptor's setup (same contract as app/documents/contexts.py)."""
 
-from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -10,9 +9,7 @@ from app.core import russian as ru
 from app.documents.contexts import (
     DASH,
     date_range,
-    indicator_values,
     local_day,
-    mean,
     number_rows,
     person,
     refuse,
@@ -20,7 +17,7 @@ from app.documents.contexts import (
 )
 from app.cycles.basis import basis_cycles, basis_indicators, basis_problems
 from app.effectiveness.models import RESULT_SHORT, EffectivenessEvaluation
-from app.effectiveness.services import UNFINISHED
+from app.effectiveness.services import UNFINISHED, indicator_rows
 from app.extensions import db
 from app.followup.documents import MEASURE_STATE_LABELS
 from app.followup.models import Measure
@@ -39,26 +36,28 @@ def effectiveness_report(dtype, stage, ctx, **_):
     indicators = basis_indicators(cycle)
     if problems or not indicators:
         refuse(dtype.title, problems or ["Не задано ни одного показателя."])
-    values = indicator_values(cycle)
+    # The values the effectiveness page shows (accepted ones; the owner's value by monitoring.values.owner_value:
+    # a head count summed, not averaged): the signed report says what the page said.
+    evaluated = indicator_rows(cycle)
     rows, reached, missed, unknown = [], [], [], []
-    for ind in indicators:
-        actual = mean([v for _, v in values.get(ind.id, [])])
+    for ind, row in zip(indicators, evaluated):
+        actual = row.after
         if actual is None or ind.target is None:
             assessment = "нет данных"
             unknown.append(ind)
-        elif (actual >= ind.target) if ind.direction == "up" else (actual <= ind.target):
+        elif row.target_met:
             assessment = "достигнуто"
             reached.append(ind)
         else:
             assessment = "не достигнуто"
             missed.append(ind)
-        change = actual - Decimal(str(ind.baseline)) if actual is not None and ind.baseline is not None else None
         rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": ind.baseline,
-                     "target": ind.target, "actual": actual, "change": change, "assessment": assessment})
+                     "target": ind.target, "actual": actual, "change": row.change, "assessment": assessment})
     # Each column's numbers with one number of decimals, a count of people whole (as the analytic report prints
     # them): the computed mean and change with the precision of the values they come from, at least one decimal.
     units = [r["unit"] for r in rows]
-    measured = [v for ind in indicators if not ru.is_count_unit(ind.unit) for _, v in values.get(ind.id, [])]
+    measured = [s.after for ind, row in zip(indicators, evaluated) if not ru.is_count_unit(ind.unit)
+                for s in row.schools]
     digits = max(1, ru.decimals(measured))
     columns = {"baseline": ru.column([r["baseline"] for r in rows], units),
                "target": ru.column([r["target"] for r in rows], units),

@@ -64,9 +64,10 @@ def _round(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(CENT)
 
 
-def overall(unit: str, values: list[Decimal]) -> Decimal | None:
-    """The owner's value from its organisations' values (monitoring.values.owner_value), to the cent."""
-    value = owner_value(unit, values)
+def overall(unit: str, values: list[Decimal], own: Decimal | None = None) -> Decimal | None:
+    """The owner's value (monitoring.values.owner_value: its own where it reported one, else from its
+    organisations' values), to the cent."""
+    value = owner_value(unit, values, own)
     return None if value is None else _round(value)
 
 
@@ -83,8 +84,9 @@ class SchoolValue:
 
 @dataclass
 class IndicatorRow:
-    """One indicator: the municipality's (owner's) value after the measures — the mean over the organisations
-    that answered, or their sum for a head count — against the baseline and target, and each one's value."""
+    """One indicator: the municipality's (owner's) value after the measures — its own where it reported one,
+    otherwise the mean over the organisations that answered, or their sum for a head count — against the baseline
+    and target, and each one's value."""
 
     id: int
     code: str
@@ -153,9 +155,10 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
         by_school = current.get(ind.id, {})
         schools = [SchoolValue(org_id, name, earlier.get(ind.id, {}).get(org_id, (None, None))[1], value)
                    for org_id, (value, name) in by_school.items()]
+        own = by_school.get(cycle.owner_id, (None, None))[0]
+        after = overall(ind.unit, [s.after for s in schools if s.organisation_id != cycle.owner_id], own)
         rows.append(IndicatorRow(ind.id, ind.code, ind.name, ind.unit, ind.direction, _dec(ind.baseline),
-                                 _dec(ind.target), overall(ind.unit, [s.after for s in schools]), schools,
-                                 latest.get(ind.id)))
+                                 _dec(ind.target), after, schools, latest.get(ind.id)))
     return rows
 
 

@@ -179,15 +179,24 @@ def unit_rule(unit: str | None) -> str:
     return "any"
 
 
-def owner_value(unit: str | None, values: list):
-    """The owner's value from its organisations' values (floats or Decimals): a head count («чел.», «ед.») adds
-    up, anything else (shares, scores) is the mean over the organisations that answered; None without values.
-    (The effectiveness evaluation's rule. The dashboard, the analytic report and the effectiveness report take the
-    mean over the organisations for every unit: README says where they differ.)"""
+def owner_value(unit: str | None, values: list, own=None):
+    """The value of the cycle's owner (итоговое значение по органу, ведущему цикл): its own value where it reported
+    one (`own`); otherwise from its organisations' values (floats or Decimals, the owner's own not among them) — a
+    head count («чел.», «ед.») adds up, anything else (shares, scores) is the mean over the organisations that
+    answered; None without values. The one rule of the dashboard (and so of the analytic report and the public
+    cycle page, which read its owner's row), the effectiveness page and the effectiveness report."""
+    if own is not None:
+        return own
     if not values:
         return None
     total = sum(values)
     return total if unit_rule(unit) == "count" else total / len(values)
+
+
+def owner_value_rule(unit: str | None) -> str:
+    """How `owner_value` makes the owner's value from its organisations': «сумма» for a head count, else
+    «среднее» (the pages say which beside the total)."""
+    return "сумма" if unit_rule(unit) == "count" else "среднее"
 
 
 def check_value(value: Decimal, unit: str | None) -> str | None:

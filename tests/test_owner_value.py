@@ -1,0 +1,128 @@
+"""The owner's value of an indicator (итоговое значение по органу, ведущему цикл) is one rule wherever it is shown
+(monitoring.values.owner_value): the owner's own value where it reported one; otherwise a head count («чел.»)
+adds up over its organisations and anything else is their mean. The dashboard, the analytic report and the public
+cycle page read the dashboard's owner row; the effectiveness page and its report compute it from the accepted
+values. Before, the effectiveness page summed a head count while the others averaged it (a municipality's
+21 pupils were «10,5» on the public page and in the signed effectiveness report), and the effectiveness page
+added the municipality's own reported value to its schools'."""
+
+import io
+from decimal import Decimal
+
+import lxml.html
+from docx import Document
+from sqlalchemy import delete, select
+
+from app.analysis.dashboard import refresh_dashboard
+from app.analysis.models import DashboardRow
+from app.documents import contexts, rendering
+from app.effectiveness import services
+from app.monitoring.models import IndicatorValue
+from app.monitoring.values import owner_value
+from tests.fixtures_effectiveness import accepted_values, add_indicator
+
+
+def _doc_rows(data: bytes, first_header: list[str]) -> list[list[str]]:
+    doc = Document(io.BytesIO(data))
+    for table in doc.tables:
+        header = [c.text.strip() for c in table.rows[0].cells]
+        if header[:len(first_header)] == first_header:
+            return [[c.text.strip() for c in row.cells] for row in table.rows]
+    raise AssertionError(f"no table headed {first_header}")
+
+
+def test_the_rule_itself():
+    assert owner_value("чел.", [Decimal(12), Decimal(9)]) == 21
+    assert owner_value("%", [Decimal(12), Decimal(9)]) == Decimal("10.5")
+    assert owner_value("чел.", [Decimal(12), Decimal(9)], Decimal(30)) == 30  # the owner's own figure
+    assert owner_value("чел.", []) is None
+
+
+def _head_count(anl_cycle, world, db_session, *, own=None):
+    """The cycle's first indicator as a head count, schools A and B 12 and 9 pupils (the municipality `own`)."""
+    ind = anl_cycle.indicators[0]
+    ind.unit, ind.baseline, ind.target, ind.direction = "чел.", Decimal("30"), Decimal("25"), "down"
+    db_session.execute(delete(IndicatorValue).where(IndicatorValue.indicator_id == ind.id))
+    values = {(world["school_a"], "12"), (world["school_b"], "9")} | ({(world["mun"], own)} if own else set())
+    for org, value in values:
+        db_session.add(IndicatorValue(indicator=ind, organisation=org, period=anl_cycle.period,
+                                      value=Decimal(value), source="form"))
+    db_session.flush()
+    refresh_dashboard(anl_cycle)
+    db_session.commit()
+    return ind
+
+
+def test_a_head_count_adds_up_on_the_dashboard_the_report_and_the_public_page(world, anl_cycle, db_session, client,
+                                                                              login):
+    ind = _head_count(anl_cycle, world, db_session)
+    total = db_session.scalar(select(DashboardRow).where(DashboardRow.indicator_id == ind.id,
+                                                         DashboardRow.is_total.is_(True)))
+    assert total.value == 21.0 and total.history["mean_of"] == 2 and total.history["made_by"] == "сумма"
+    assert total.change_baseline == -9.0
+
+    login(world["official"])
+    page = client.get(f"/analysis/cycles/{anl_cycle.id}/dashboard?indicator={ind.id}").get_data(as_text=True)
+    assert "(сумма по 2 орг.)" in " ".join(page.split())
+
+    # the analytic report's column is «Итоговое» (it was «Среднее», and a sum stood under it)
+    ctx = contexts.build_context("analytic_report", anl_cycle.stage("ANL"))
+    rows = _doc_rows(rendering.render("analytic_report", ctx), ["№", "Показатель, единица измерения"])
+    assert rows[0][2:8] == ["Базовое", "Целевое", "Итоговое", "Мин.", "Макс.", "Число ОО"]
+    mine = next(r for r in rows[1:] if r[1].startswith(f"{ind.code} "))
+    assert mine[4:8] == ["21", "9", "12", "2"]
+
+    # the public cycle page (the cycle's indicators approved) prints the municipality's 21, not 10,5 a school
+    anl_cycle.stage("IND").state = "approved"
+    db_session.commit()
+    client.post("/logout")
+    public = lxml.html.fromstring(client.get(f"/public/cycles/{anl_cycle.id}").get_data(as_text=True))
+    cells = {" ".join(r.xpath("./td")[0].text_content().split()): [" ".join(td.text_content().split())
+                                                                     for td in r.xpath("./td")]
+             for r in public.xpath("//table[.//th[.='Базовое']]//tbody/tr")}
+    assert cells[ind.name][4] == f"21 ({anl_cycle.period})", cells[ind.name]
+
+
+def test_the_owners_own_figure_stands_and_is_not_added_to_its_schools(world, anl_cycle, db_session):
+    ind = _head_count(anl_cycle, world, db_session, own="30")
+    total = db_session.scalar(select(DashboardRow).where(DashboardRow.indicator_id == ind.id,
+                                                         DashboardRow.is_total.is_(True)))
+    assert total.value == 30.0 and total.history["mean_of"] is None
+
+
+def test_the_effectiveness_page_and_its_report_say_the_same_for_a_head_count(chain, world, db_session):
+    count = add_indicator(chain.cycle, world["official"], "E-05", baseline=30, target=25, direction="down",
+                          unit="чел.")
+    accepted_values(chain.cycle, world["official"], {(count, world["school_a"]): 12, (count, world["school_b"]): 9})
+    db_session.commit()
+    page = next(r for r in services.indicator_rows(chain.cycle) if r.code == "E-05")
+    assert page.after == Decimal("21.00") and page.target_met
+
+    ctx = contexts.build_context("effectiveness_report", chain.cycle.stage("EFF"))
+    rows = _doc_rows(rendering.render("effectiveness_report", ctx), ["№", "Показатель, единица измерения"])
+    mine = next(r for r in rows[1:] if r[1].startswith("E-05 "))
+    # «Достигнутое» 21 (was the mean 10,5 a school, «достигнуто» by accident of the average), change −9
+    assert mine[4:7] == ["21", "\u22129", "достигнуто"], mine
+
+
+def test_the_effectiveness_page_takes_the_municipalitys_own_figure(chain, world, db_session):
+    count = add_indicator(chain.cycle, world["official"], "E-05", baseline=30, target=25, direction="down",
+                          unit="чел.")
+    accepted_values(chain.cycle, world["official"], {(count, world["school_a"]): 12, (count, world["school_b"]): 9,
+                                                     (count, world["mun"]): 24})
+    db_session.commit()
+    page = next(r for r in services.indicator_rows(chain.cycle) if r.code == "E-05")
+    # the municipality's 24, not 24 + 12 + 9 = 45
+    assert page.after == Decimal("24.00") and page.target_met
+
+
+def test_a_summed_figure_is_said_under_the_chart_not_drawn_across_the_schools_bars():
+    from app.analysis import charts
+
+    summed = charts.indicator_chart("E-05", [("Школа А", 12.0), ("Школа Б", 9.0)], target=25, baseline=30,
+                                    total=21, unit="чел.", summed=True).decode()
+    assert "по органу, ведущему цикл: в целом (сумма) 21; базовое 30; целевое 25" in summed
+    assert "stroke-dasharray" not in summed  # no target line (dashed) over a school's bar
+    averaged = charts.indicator_chart("E-01", [("Школа А", 56.0), ("Школа Б", 64.0)], target=60, baseline=50,
+                                      total=60, unit="%").decode()
+    assert "целевое 60" in averaged and "stroke-dasharray" in averaged
