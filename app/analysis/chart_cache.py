@@ -106,12 +106,17 @@ def inline(kind: str, data: dict, *, cycle_id: int | None = None):
 # --- the dashboard's charts ------------------------------------------------------------------------------
 
 def indicator_data(ind, group) -> dict:
-    """What an indicator's chart is drawn from: its organisations' values (in the table's order), total, lines."""
-    return {"title": f"{ind.code} {ind.name}",
+    """What an indicator's chart is drawn from: its organisations' values (in the table's order), total, lines
+    (`summed` only where the total is its organisations' sum: other charts keep the key they were stored under)."""
+    total = next((r for r in group if r.is_total), None)
+    data = {"title": f"{ind.code} {ind.name}",
             "bars": [[r.organisation.display_name, r.value] for r in group if not r.is_total],
-            "total": next((r.value for r in group if r.is_total), None),
+            "total": total.value if total is not None else None,
             "target": float(ind.target) if ind.target is not None else None,
             "baseline": float(ind.baseline) if ind.baseline is not None else None}
+    if total is not None and (total.history or {}).get("made_by") == "сумма":
+        data["summed"] = True
+    return data
 
 
 def by_indicator(cycle, rows) -> list[tuple]:

@@ -27,8 +27,13 @@ def _lines(texts: list[str]) -> int:
 
 def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float | None = None,
                     baseline: float | None = None, total: float | None = None, unit: str | None = None,
-                    fmt: str = "svg") -> bytes:
-    """Horizontal bars: one indicator's value per organisation, with target, baseline and total lines."""
+                    summed: bool = False, fmt: str = "svg") -> bytes:
+    """Horizontal bars: one indicator's value per organisation, with target, baseline and total lines.
+
+    `summed`: the owner's figures are a sum of the organisations' (a head count: monitoring.values.owner_value), so
+    its baseline, target and total are on another scale than any one organisation's bar — said under the plot in
+    words, not drawn as lines across the bars (a target of 25 pupils for the municipality is no line for a school
+    of 12)."""
     bars = [(name, value) for name, value in bars if value is not None]
     names = [_wrap(n) for n, _v in bars][::-1]
     title = _wrap(title, 70)
@@ -38,16 +43,23 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
     values = [v for _n, v in bars][::-1]
     ax.barh(range(len(values)), values, color=BAR)
     ax.set_yticks(range(len(values)), names)
-    if target is not None:
-        ax.axvline(target, color=HIGHLIGHT, linestyle="--", label=f"целевое {ru.number(target)}")
-    if baseline is not None:
-        ax.axvline(baseline, color=MUTED, linestyle=":", label=f"базовое {ru.number(baseline)}")
-    if total is not None:
-        ax.axvline(total, color="#333333", linewidth=1, label=f"в целом {ru.number(total, 1)}")
-    if target is not None or baseline is not None or total is not None:
+    said = []
+    if summed:
+        said = [f"{label} {ru.number(v)}" for label, v in (("в целом (сумма)", total), ("базовое", baseline),
+                                                           ("целевое", target)) if v is not None]
+    else:
+        if target is not None:
+            ax.axvline(target, color=HIGHLIGHT, linestyle="--", label=f"целевое {ru.number(target)}")
+        if baseline is not None:
+            ax.axvline(baseline, color=MUTED, linestyle=":", label=f"базовое {ru.number(baseline)}")
+        if total is not None:
+            ax.axvline(total, color="#333333", linewidth=1, label=f"в целом {ru.number(total, 1)}")
+    if not summed and (target is not None or baseline is not None or total is not None):
         # Below the plot, never over the bars.
         fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
-    ax.set_xlabel(f"значение показателя, {unit}" if unit else "значение показателя")
+    # the owner's summed figures go on a line of the axis label: the layout keeps it inside the picture
+    ax.set_xlabel((f"значение показателя, {unit}" if unit else "значение показателя")
+                  + ("\nпо органу, ведущему цикл: " + "; ".join(said) if said else ""))
     fig.suptitle(title, fontsize=10)
     if not values:
         ax.text(0.5, 0.5, "нет данных", ha="center", va="center", transform=ax.transAxes)

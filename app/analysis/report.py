@@ -71,6 +71,7 @@ def _indicators(cycle, run) -> list[dict]:
             "change_baseline": _num(total["change_baseline"]) if total else None,
             "attainment": _num(total["attainment"], 1) if total else None,
             "target_met": total["target_met"] if total else None,
+            "summed": bool(total) and total["history"].get("made_by") == "сумма",
             "history": {p: _num(v) for p, v in (total["history"]["periods"] if total else {}).items()},
             "organisations": [{
                 "name": names.get(r["organisation_id"], ""), "value": _num(r["value"]),
@@ -143,7 +144,7 @@ def report_context(cycle) -> dict:
     indicator_charts = {
         ("indicators" if n == 1 else f"indicators_{n}"): (i, charts.indicator_chart(
             i["name"], [(o["name"], o["value"]) for o in i["organisations"]], target=i["target"],
-            baseline=i["baseline"], total=i["value"], unit=i["unit"], fmt="png"))
+            baseline=i["baseline"], total=i["value"], unit=i["unit"], summed=i["summed"], fmt="png"))
         for n, i in enumerate(chart_indicators, 1)}
     if not indicator_charts:
         indicator_charts["indicators"] = (None, charts.indicator_chart("Показатели", [], fmt="png"))
