@@ -13,7 +13,13 @@ from decimal import Decimal
 
 import pytest
 
-TODAY = date.today()
+
+
+def today() -> date:
+    """Today when the test runs, not when the module was collected (a suite started before midnight in the
+    region's zone, which conftest sets, ran these tests after it, and a «today» taken at collection was
+    yesterday for the code under test)."""
+    return date.today()
 
 
 @dataclass
@@ -54,7 +60,7 @@ def accepted_values(cycle, actor, values: dict, *, period=None):
     from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorValue, Submission
 
     period = period or cycle.period
-    request = DataRequest(cycle=cycle, title=f"Сведения {period}", period=period, deadline=TODAY,
+    request = DataRequest(cycle=cycle, title=f"Сведения {period}", period=period, deadline=today(),
                           created_by_id=actor.id, state="closed", sent_at=utcnow(), closed_at=utcnow())
     indicators = list(dict.fromkeys(ind for ind, _org in values))
     orgs = list(dict.fromkeys(org for _ind, org in values))
@@ -84,8 +90,8 @@ def make_measure(cycle, actor, title, *, indicators=(), recommendations=(), star
 
         kw.setdefault("done_at", utcnow())
     measure = Measure(cycle_id=cycle.id, stage_id=cycle.stage("MEAS").id, title=title, kind="event",
-                      responsible_id=actor.id, participants="руководители ОО", start_date=start or TODAY,
-                      end_date=end or TODAY + timedelta(days=30), expected_result="рост показателя",
+                      responsible_id=actor.id, participants="руководители ОО", start_date=start or today(),
+                      end_date=end or today() + timedelta(days=30), expected_result="рост показателя",
                       created_by_id=actor.id, **kw)
     measure.indicators = list(indicators)
     measure.recommendations = list(recommendations)
@@ -112,11 +118,11 @@ def make_recommendation(cycle, actor, orgs, *, findings=(), issued=True, due=Non
 
     rec = Recommendation(cycle_id=cycle.id, stage_id=cycle.stage("REC").id, text="Организовать наставничество "
                          "для учителей математики", addressee_group="organisations",
-                         response_deadline=due or TODAY + timedelta(days=20), created_by_id=actor.id)
+                         response_deadline=due or today() + timedelta(days=20), created_by_id=actor.id)
     rec.findings = list(findings)
     if issued:
         rec.issued_at, rec.issued_by_id = utcnow(), actor.id
-    rec.items = [RecommendationItem(organisation_id=org.id, due_date=due or TODAY + timedelta(days=20),
+    rec.items = [RecommendationItem(organisation_id=org.id, due_date=due or today() + timedelta(days=20),
                                     state="issued" if issued else "draft", issued_at=utcnow() if issued else None)
                  for org in orgs]
     db.session.add(rec)
@@ -129,7 +135,7 @@ def make_decision(cycle, actor, *, findings=(), measures=(), **kw):
     from app.followup.models import Decision
 
     data = {"text": "Утвердить дорожную карту по повышению качества подготовки", "kind": "organisational",
-            "deadline": TODAY + timedelta(days=60), "responsible_id": actor.id,
+            "deadline": today() + timedelta(days=60), "responsible_id": actor.id,
             "participants": "руководители ОО, ИМЦ", "basis": "Аналитическая справка по итогам мониторинга", **kw}
     decision = Decision(cycle_id=cycle.id, stage_id=cycle.stage("DEC").id, created_by_id=actor.id, **data)
     decision.findings = list(findings)

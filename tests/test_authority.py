@@ -19,7 +19,13 @@ from tests.fixtures_followup import evidence
 from tests.snapshots import measure_dates
 from workflows import engine
 
-TODAY = date.today()
+
+
+def today() -> date:
+    """Today when the test runs, not when the module was collected (a suite started before midnight in the
+    region's zone, which conftest sets, ran these tests after it, and a «today» taken at collection was
+    yesterday for the code under test)."""
+    return date.today()
 HOLDERS = ("official", "head", "methodologist", "director_a", "staff_a", "director_b")
 DATA = {"comment": "комментарий", "action_plan": "План действий", "planned_completion": None,
         "report": "Отчёт об исполнении"}
@@ -35,8 +41,8 @@ def deputies(world, make_user, db_session):
     for name in HOLDERS:
         absent = world[name]
         deputy = make_user("auditor", absent.home_organisation, login=f"deputy_{name}")
-        create_stand_in(absent=absent, deputy=deputy, start=TODAY, end=TODAY + timedelta(days=3), actor=absent,
-                        today=TODAY)
+        create_stand_in(absent=absent, deputy=deputy, start=today(), end=today() + timedelta(days=3), actor=absent,
+                        today=today())
         out[name] = deputy
     db_session.commit()
     return out
@@ -116,7 +122,7 @@ def test_follow_up_offer_equals_acceptance(world, deputies, rec_cycle, make_reco
     rec = make_recommendation(rec_cycle, [world["school_a"]])
     (item,) = rec.items
     assert walk(item, world, deputies, db_session)  # draft: dispatch (the owner's nearest head)
-    services.issue_recommendation(rec, actor=world["head"], today=TODAY)
+    services.issue_recommendation(rec, actor=world["head"], today=today())
     db_session.commit()
     for step in ("acknowledge", "start", "report", None):
         assert walk(item, world, deputies, db_session)
@@ -143,8 +149,8 @@ def test_follow_up_offer_equals_acceptance(world, deputies, rec_cycle, make_reco
 
     from app.followup.models import DECISION_KINDS
 
-    decision = services.create_decision(rec_cycle, actor=world["official"], today=TODAY, text="Решение",
-                                        kind=next(iter(DECISION_KINDS)), deadline=TODAY + timedelta(days=10),
+    decision = services.create_decision(rec_cycle, actor=world["official"], today=today(), text="Решение",
+                                        kind=next(iter(DECISION_KINDS)), deadline=today() + timedelta(days=10),
                                         responsible_id=world["methodologist"].id, basis="Справка")
     db_session.commit()
     assert walk(decision, world, deputies, db_session)  # draft: adopt (the nearest head)
@@ -212,7 +218,7 @@ def test_head_deputy_issues_a_recommendation(world, deputies, rec_cycle, make_re
     from app.followup import services
 
     rec = make_recommendation(rec_cycle, [world["school_a"]])
-    services.issue_recommendation(rec, actor=deputies["head"], today=TODAY)
+    services.issue_recommendation(rec, actor=deputies["head"], today=today())
     db_session.commit()
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "dispatch"))
     assert event.actor_id == deputies["head"].id and event.on_behalf_of_id == world["head"].id
@@ -227,8 +233,8 @@ def test_who_approved_a_route_step_does_not_sign_the_same_edition_even_as_deputy
     from tests.test_documents import generate
 
     methodologist, head = world["methodologist"], world["head"]
-    create_stand_in(absent=head, deputy=methodologist, start=TODAY, end=TODAY + timedelta(days=3), actor=head,
-                    today=TODAY)
+    create_stand_in(absent=head, deputy=methodologist, start=today(), end=today() + timedelta(days=3), actor=head,
+                    today=today())
     doc = generate(goal_stage, "regulation", world["official"], db_session)
     services.transition(doc, "to_approval", actor=world["official"])
     services.decide_step(doc, "approved", actor=methodologist)
@@ -295,21 +301,21 @@ def test_editing_a_measure_or_a_decision_writes_one_audit_event_and_moves_the_ta
     assert "Семинар для учителей" in task.title
 
     findings = services.cycle_findings(rec_cycle)
-    decision = services.create_decision(rec_cycle, actor=world["official"], today=TODAY, text="Решение",
-                                        kind=next(iter(DECISION_KINDS)), deadline=TODAY + timedelta(days=10),
+    decision = services.create_decision(rec_cycle, actor=world["official"], today=today(), text="Решение",
+                                        kind=next(iter(DECISION_KINDS)), deadline=today() + timedelta(days=10),
                                         responsible_id=world["official"].id, basis="Справка",
                                         finding_ids=[f.id for f in findings[:1]])
     db_session.commit()
     before = _audit_count(db_session)
-    services.update_decision(decision, actor=world["official"], today=TODAY, text="Решение (ред.)",
-                             kind=decision.kind, deadline=TODAY + timedelta(days=15),
+    services.update_decision(decision, actor=world["official"], today=today(), text="Решение (ред.)",
+                             kind=decision.kind, deadline=today() + timedelta(days=15),
                              responsible_id=world["official"].id, participants=None, basis="Справка",
                              finding_ids=(), measure_ids=())
     db_session.commit()
     assert _audit_count(db_session) == before + 1
     tasks = db_session.scalars(select(Task).where(Task.object_type == "decision", Task.object_id == decision.id,
                                                   Task.state == "open")).all()
-    assert tasks and all(t.due_date == TODAY + timedelta(days=15) for t in tasks)
+    assert tasks and all(t.due_date == today() + timedelta(days=15) for t in tasks)
 
 
 def test_internal_transitions_are_fired_only_by_the_system(world, make_cycle, db_session):

@@ -12,7 +12,13 @@ from app.deadlines import ical
 from app.deadlines.calendar import calendar_items
 from app.deadlines.models import CalendarFeed
 
-TODAY = date.today()
+
+
+def today() -> date:
+    """Today when the test runs, not when the module was collected (a suite started before midnight in the
+    region's zone, which conftest sets, ran these tests after it, and a «today» taken at collection was
+    yesterday for the code under test)."""
+    return date.today()
 
 
 def _cycle_due(world, make_cycle, owner, actor, due, mechanism="I1.1"):
@@ -20,38 +26,38 @@ def _cycle_due(world, make_cycle, owner, actor, due, mechanism="I1.1"):
 
 
 def test_calendar_items_are_scoped_to_the_users_subtree(world, make_cycle, db_session):
-    due = TODAY + timedelta(days=3)
+    due = today() + timedelta(days=3)
     cycle_a = _cycle_due(world, make_cycle, world["school_a"], world["director_a"], due)
     cycle_b = _cycle_due(world, make_cycle, world["school_b"], world["director_b"], due, mechanism="I1.2")
     db_session.commit()
-    start, end = TODAY - timedelta(days=31), TODAY + timedelta(days=31)
+    start, end = today() - timedelta(days=31), today() + timedelta(days=31)
 
     def uids(user):
-        return {i.uid for i in calendar_items(user, start, end, today=TODAY)}
+        return {i.uid for i in calendar_items(user, start, end, today=today())}
 
     stage_a, stage_b = f"stage-{cycle_a.stage('GOAL').id}", f"stage-{cycle_b.stage('GOAL').id}"
     assert stage_a in uids(world["director_a"]) and stage_b not in uids(world["director_a"])
     assert stage_b in uids(world["director_b"]) and stage_a not in uids(world["director_b"])
     assert {stage_a, stage_b} <= uids(world["official"])  # the municipality sees both schools
-    a_items = calendar_items(world["director_a"], start, end, today=TODAY)
+    a_items = calendar_items(world["director_a"], start, end, today=today())
     assert all(i.organisation == world["school_a"].display_name for i in a_items)
     (own_task,) = [i for i in a_items if i.kind == "task"]
     assert own_task.mine and own_task.day == due and not own_task.overdue
 
 
 def test_overdue_items_are_marked(world, make_cycle, db_session):
-    cycle = _cycle_due(world, make_cycle, world["school_a"], world["director_a"], TODAY - timedelta(days=2))
+    cycle = _cycle_due(world, make_cycle, world["school_a"], world["director_a"], today() - timedelta(days=2))
     db_session.commit()
-    items = calendar_items(world["director_a"], TODAY - timedelta(days=7), TODAY, today=TODAY)
+    items = calendar_items(world["director_a"], today() - timedelta(days=7), today(), today=today())
     assert {i.uid for i in items if i.overdue} == {f"stage-{cycle.stage('GOAL').id}",
                                                     *(i.uid for i in items if i.kind == "task")}
 
 
 def test_month_and_week_pages(world, make_cycle, client, login, db_session):
-    due = TODAY + timedelta(days=1)
+    due = today() + timedelta(days=1)
     _cycle_due(world, make_cycle, world["school_a"], world["director_a"], due)
     _cycle_due(world, make_cycle, world["school_b"], world["director_b"], due, mechanism="I1.2")
-    late = _cycle_due(world, make_cycle, world["school_a"], world["director_a"], TODAY - timedelta(days=1),
+    late = _cycle_due(world, make_cycle, world["school_a"], world["director_a"], today() - timedelta(days=1),
                       mechanism="I1.3")
     db_session.commit()
     login(world["director_a"])
@@ -62,8 +68,8 @@ def test_month_and_week_pages(world, make_cycle, client, login, db_session):
     assert body.count("<tr>") >= 5  # a week per row
     week = client.get(f"/deadlines/?view=week&date={due.isoformat()}").get_data(as_text=True)
     assert "Неделя" in week and world["school_b"].display_name not in week
-    this_week = client.get(f"/deadlines/?view=week&date={TODAY.isoformat()}").get_data(as_text=True)
-    if TODAY.weekday() > 0:  # yesterday is in this week
+    this_week = client.get(f"/deadlines/?view=week&date={today().isoformat()}").get_data(as_text=True)
+    if today().weekday() > 0:  # yesterday is in this week
         assert "просрочено" in this_week and late.short_title in this_week
     bad = client.get("/deadlines/?date=31.02.2026")
     assert bad.status_code == 200 and "не является датой" in bad.get_data(as_text=True)
@@ -75,7 +81,7 @@ def test_bold_marks_the_users_own_items_only_even_when_overdue(world, make_cycle
     # The legend says «Ваши задачи (жирным)»: someone else's overdue task used to be bold as well.
     import lxml.html
 
-    late = TODAY - timedelta(days=1)
+    late = today() - timedelta(days=1)
     _cycle_due(world, make_cycle, world["school_a"], world["director_a"], late)
     db_session.commit()
 
@@ -151,7 +157,7 @@ def _issue_link(client) -> str:
 
 
 def test_the_feed_is_valid_icalendar_and_stable(world, make_cycle, client, login, db_session):
-    due = TODAY + timedelta(days=4)
+    due = today() + timedelta(days=4)
     cycle = _cycle_due(world, make_cycle, world["school_a"], world["director_a"], due)
     stage = cycle.stage("GOAL")
     # A title with every character RFC 5545 wants escaped, and long enough to be folded.
@@ -228,13 +234,13 @@ def test_a_busy_day_of_the_month_shows_a_few_and_links_its_week(world, make_cycl
     month shows the first four, overdue and own first, and «ещё сроков: N — неделя» opens the day's week."""
     import lxml.html
 
-    due = TODAY + timedelta(days=2)
+    due = today() + timedelta(days=2)
     for n, mechanism in enumerate(("I1.1", "I1.2", "I1.3")):
         _cycle_due(world, make_cycle, world["school_a" if n % 2 == 0 else "school_b"],
                    world["director_a" if n % 2 == 0 else "director_b"], due, mechanism=mechanism)
     db_session.commit()
     login(world["official"])
-    items = [i for i in calendar_items(world["official"], due, due, today=TODAY)]
+    items = [i for i in calendar_items(world["official"], due, due, today=today())]
     assert len(items) > 4
     month = lxml.html.fromstring(client.get(f"/deadlines/?view=month&date={due.isoformat()}").get_data(as_text=True))
     cell = next(td for td in month.xpath("//main//td") if td.xpath(".//div[contains(@class, 'cal-item')]"))
@@ -252,7 +258,7 @@ def test_a_busy_days_cell_shows_what_still_needs_doing_before_what_is_done():
     from app.deadlines.calendar import CalendarItem, month_cell
 
     def item(uid, *, done=False, overdue=False, mine=False):
-        return CalendarItem(uid=uid, day=TODAY, kind="stage", kind_label="Этап", title=uid, organisation="",
+        return CalendarItem(uid=uid, day=today(), kind="stage", kind_label="Этап", title=uid, organisation="",
                             link="/", done=done, overdue=overdue, mine=mine)
 
     items = [item("done-mine", done=True, mine=True), item("done", done=True), item("other"),

@@ -12,7 +12,7 @@ from app.audit.models import AuditEvent
 from app.core.errors import PermissionDenied, StaleObject, ValidationFailed
 from app.effectiveness import services
 from app.effectiveness.integrity import check_cycle
-from tests.fixtures_effectiveness import TODAY, accepted_values, make_measure
+from tests.fixtures_effectiveness import accepted_values, make_measure, today
 
 
 def audit_count(session):
@@ -72,7 +72,7 @@ def test_measures_assessed_from_the_indicators_they_were_to_move(chain, world, d
     both = make_measure(chain.cycle, official, "Обе", indicators=[ind["up"], ind["worse"]])
     none = make_measure(chain.cycle, official, "Без показателей")
     results = {r.measure.id: r for r in services.assess_measures(chain.cycle, services.indicator_rows(chain.cycle),
-                                                                  today=TODAY)}
+                                                                  today=today())}
     assert results[chain.measures["moves"].id].computed == "moved"
     assert results[chain.measures["stalls"].id].computed == "not_moved"
     assert results[both.id].computed == "not_moved"
@@ -87,13 +87,13 @@ def test_a_measure_whose_indicator_was_not_measured_after_it_ended_is_not_measur
     from app.monitoring.models import IndicatorValue
 
     ended = make_measure(chain.cycle, world["official"], "Курсы", indicators=[chain.indicators["up"]],
-                         start=TODAY - timedelta(days=90), end=TODAY - timedelta(days=30))
+                         start=today() - timedelta(days=90), end=today() - timedelta(days=30))
     for value in db_session.scalars(select(IndicatorValue).where(
             IndicatorValue.indicator_id == chain.indicators["up"].id)):
-        value.updated_at = datetime.combine(TODAY - timedelta(days=60), datetime.min.time(), tzinfo=timezone.utc)
+        value.updated_at = datetime.combine(today() - timedelta(days=60), datetime.min.time(), tzinfo=timezone.utc)
     db_session.flush()
     results = {r.measure.id: r for r in services.assess_measures(chain.cycle, services.indicator_rows(chain.cycle),
-                                                                  today=TODAY)}
+                                                                  today=today())}
     assert results[ended.id].computed == "not_measurable"
     assert results[ended.id].details == [("E-01", "не измерялся после окончания меры")]
     assert results[chain.measures["moves"].id].computed == "moved"  # still running: the values count

@@ -11,8 +11,8 @@ from sqlalchemy import event, select
 from app.analysis.models import Finding
 from app.core.errors import GuardFailed
 from app.effectiveness.integrity import check_cycle
-from tests.fixtures_effectiveness import (TODAY, accepted_values, add_indicator, make_decision, make_finding,
-                                          make_measure, make_recommendation)
+from tests.fixtures_effectiveness import (accepted_values, add_indicator, make_decision, make_finding, make_measure,
+                                          make_recommendation, today)
 from workflows import engine
 
 
@@ -88,7 +88,7 @@ def test_recommendation_without_measure_not_issued_and_without_addressees(chain,
 
 def test_recommendation_never_acknowledged_past_due(chain, world, db_session):
     item = chain.items[0]
-    item.due_date = TODAY - timedelta(days=1)
+    item.due_date = today() - timedelta(days=1)
     (defect,) = check_cycle(chain.cycle)
     assert (defect.code, defect.object_type, defect.object_id) == (
         "recommendation_not_acknowledged", "recommendation_item", item.id)
@@ -144,18 +144,18 @@ def test_indicator_never_remeasured_after_the_measure_ended(chain, world, db_ses
     from app.monitoring.models import IndicatorValue
 
     ended = make_measure(chain.cycle, world["official"], "Курсы", indicators=[chain.indicators["down"]],
-                         recommendations=[chain.recommendation], start=TODAY - timedelta(days=60),
-                         end=TODAY - timedelta(days=10))
+                         recommendations=[chain.recommendation], start=today() - timedelta(days=60),
+                         end=today() - timedelta(days=10))
     assert check_cycle(chain.cycle) == []  # the values were entered today, after the measure ended
     for value in db_session.query(IndicatorValue).filter_by(indicator_id=chain.indicators["down"].id):
-        value.updated_at = datetime.combine(TODAY - timedelta(days=40), datetime.min.time(), tzinfo=timezone.utc)
+        value.updated_at = datetime.combine(today() - timedelta(days=40), datetime.min.time(), tzinfo=timezone.utc)
     db_session.flush()
     (defect,) = check_cycle(chain.cycle)
     assert (defect.code, defect.stage, defect.object_id) == ("indicator_not_remeasured", "EFF",
                                                              chain.indicators["down"].id)
     assert "E-02" in defect.message and "Курсы" in defect.message
-    ended.end_date = TODAY + timedelta(days=5)  # not over yet: nothing is owed
-    ended.start_date = TODAY - timedelta(days=60)
+    ended.end_date = today() + timedelta(days=5)  # not over yet: nothing is owed
+    ended.start_date = today() - timedelta(days=60)
     assert check_cycle(chain.cycle) == []
 
 
@@ -195,10 +195,10 @@ def test_counted_defects_are_exactly_the_described_ones(chain, world, make_cycle
     ind.collection_method = "  "
     make_finding(chain.cycle, official, "Вывод без рекомендации")
     make_recommendation(chain.cycle, official, [world["school_a"]], findings=[chain.finding], issued=False)
-    chain.items[0].due_date = TODAY - timedelta(days=1)
+    chain.items[0].due_date = today() - timedelta(days=1)
     make_decision(chain.cycle, official, basis=None, participants=None)
-    make_measure(chain.cycle, official, "Курсы", indicators=[ind], start=TODAY - timedelta(days=60),
-                 end=TODAY - timedelta(days=10))
+    make_measure(chain.cycle, official, "Курсы", indicators=[ind], start=today() - timedelta(days=60),
+                 end=today() - timedelta(days=10))
     chain.evaluation.conclusions = None
     empty = make_cycle(world["mun"], official, mechanism="M1.2")
     open_all_stages(empty)
@@ -209,8 +209,8 @@ def test_counted_defects_are_exactly_the_described_ones(chain, world, make_cycle
     cycles = [chain.cycle, empty, fresh, nxt]
 
     described = {cycle_id: Counter(d.code for d in defects)
-                 for cycle_id, defects in check_cycles(cycles, today=TODAY).items()}
-    assert count_defects(cycles, today=TODAY) == described
+                 for cycle_id, defects in check_cycles(cycles, today=today()).items()}
+    assert count_defects(cycles, today=today()) == described
     assert described[chain.cycle.id]["indicator_without_data"] == 1
     assert len(set().union(*described.values())) >= 16, described
 
@@ -241,16 +241,16 @@ def test_counted_defects_match_on_every_edge_of_every_check(chain, world, make_c
     accepted_values(cycle, official, {(elsewhere, a): 1}, period="2024/25")
     old = add_indicator(cycle, official, "E-08", baseline=1, target=2)
     for value in accepted_values(cycle, official, {(old, a): 1, (old, b): 2}):
-        value.updated_at = datetime.combine(TODAY - timedelta(days=40), datetime.min.time(), tzinfo=timezone.utc)
+        value.updated_at = datetime.combine(today() - timedelta(days=40), datetime.min.time(), tzinfo=timezone.utc)
     make_finding(cycle, official, "Вывод без рекомендации")
     make_recommendation(cycle, official, [], findings=[chain.finding])  # no addressees
-    late = make_recommendation(cycle, official, [a, b], issued=False, due=TODAY - timedelta(days=2))
-    make_recommendation(cycle, official, [a], due=TODAY - timedelta(days=1))  # issued, past due, unanswered
-    make_recommendation(cycle, official, [b], due=TODAY)  # due today: not late yet
+    late = make_recommendation(cycle, official, [a, b], issued=False, due=today() - timedelta(days=2))
+    make_recommendation(cycle, official, [a], due=today() - timedelta(days=1))  # issued, past due, unanswered
+    make_recommendation(cycle, official, [b], due=today())  # due today: not late yet
     make_measure(cycle, official, "Отменённая", recommendations=[late], state="cancelled", cancel_reason="не нужна")
-    make_measure(cycle, official, "Курсы", indicators=[old, elsewhere], start=TODAY - timedelta(days=60),
-                 end=TODAY - timedelta(days=10))
-    make_measure(cycle, official, "Идёт", indicators=[old], start=TODAY - timedelta(days=5), end=TODAY)
+    make_measure(cycle, official, "Курсы", indicators=[old, elsewhere], start=today() - timedelta(days=60),
+                 end=today() - timedelta(days=10))
+    make_measure(cycle, official, "Идёт", indicators=[old], start=today() - timedelta(days=5), end=today())
     make_decision(cycle, official, participants="\u2003", basis="\u00a0", state="draft")
     make_decision(cycle, official, basis=" ", findings=[chain.finding])
     chain.evaluation.conclusions = "\u2003\n"
@@ -260,7 +260,7 @@ def test_counted_defects_match_on_every_edge_of_every_check(chain, world, make_c
     fill_goal(other, official)
     open_all_stages(other)
     make_measure(other, official, "Чужой показатель", indicators=[chain.indicators["up"]],
-                 start=TODAY - timedelta(days=30), end=TODAY - timedelta(days=3))
+                 start=today() - timedelta(days=30), end=today() - timedelta(days=3))
     lone = make_cycle(world["mun"], official, mechanism="M2.4", track="management")  # no full cycle of M2.4
     open_all_stages(lone)
     reached_rec = make_cycle(world["mun"], official, mechanism="M1.3")
@@ -271,8 +271,8 @@ def test_counted_defects_match_on_every_edge_of_every_check(chain, world, make_c
     cycles = [cycle, other, lone, reached_rec]
 
     described = {cycle_id: Counter(d.code for d in defects)
-                 for cycle_id, defects in check_cycles(cycles, today=TODAY).items()}
-    assert count_defects(cycles, today=TODAY) == described
+                 for cycle_id, defects in check_cycles(cycles, today=today()).items()}
+    assert count_defects(cycles, today=today()) == described
     mine = described[cycle.id]
     assert mine["indicator_without_method"] == 2 and mine["indicator_without_data"] == 3, mine
     assert mine["recommendation_not_acknowledged"] == 3 and mine["decision_without_participants"] == 1, mine
@@ -293,10 +293,10 @@ def test_counted_defects_follow_the_rows_as_they_are_now(chain, world, db_sessio
     from app.effectiveness.chain_counts import count_defects
     from app.followup.models import Decision
 
-    assert count_defects([chain.cycle], today=TODAY) == {chain.cycle.id: {}}
+    assert count_defects([chain.cycle], today=today()) == {chain.cycle.id: {}}
     db_session.execute(update(Decision).where(Decision.id == chain.decision.id).values(participants="\u00a0"))
     db_session.execute(update(Indicator).where(Indicator.cycle_id == chain.cycle.id).values(collection_method="\t"))
-    assert count_defects([chain.cycle], today=TODAY) == {chain.cycle.id: {"decision_without_participants": 1,
+    assert count_defects([chain.cycle], today=today()) == {chain.cycle.id: {"decision_without_participants": 1,
                                                                           "indicator_without_method": 3}}
 
 
@@ -474,7 +474,7 @@ def test_an_approved_stage_page_shows_gaps_that_appeared_later(client, login, ch
 
     rec_stage = chain.cycle.stage("REC")
     rec_stage.state, rec_stage.approved_at = "approved", utcnow()
-    chain.items[0].due_date = TODAY - timedelta(days=2)
+    chain.items[0].due_date = today() - timedelta(days=2)
     db_session.commit()
     login(world["official"])
     html = client.get(f"/stages/{rec_stage.id}").get_data(as_text=True)
