@@ -126,3 +126,17 @@ def test_a_summed_figure_is_said_under_the_chart_not_drawn_across_the_schools_ba
     averaged = charts.indicator_chart("E-01", [("Школа А", 56.0), ("Школа Б", 64.0)], target=60, baseline=50,
                                       total=60, unit="%").decode()
     assert "целевое 60" in averaged and "stroke-dasharray" in averaged
+
+
+def test_the_before_after_chart_draws_each_indicator_on_its_own_scale():
+    from app.effectiveness.services import IndicatorRow, before_after_chart
+
+    rows = [IndicatorRow(1, "M-01", "Доля", "%", "up", Decimal("62.5"), Decimal("70"), Decimal("66.1")),
+            IndicatorRow(2, "M-02", "Средний балл", "балл", "up", Decimal("3.6"), Decimal("3.9"), Decimal("3.7")),
+            IndicatorRow(3, "M-03", "Численность", "чел.", "down", Decimal("30"), Decimal("25"), Decimal("21"))]
+    svg = before_after_chart(rows).decode()
+    # one panel an indicator (a mean mark of 3,6 → 3,7 was a sliver on the 0–70 axis of the shares), each with its
+    # unit and its values written at the bars
+    assert svg.count('id="axes_') == 3
+    for text in ("балл", "чел.", "3,6", "3,7", "66,1", "21", "базовое значение", "после мер", "цель"):
+        assert text in svg, text
