@@ -121,7 +121,7 @@ def test_a_summed_figure_is_said_under_the_chart_not_drawn_across_the_schools_ba
 
     summed = charts.indicator_chart("E-05", [("Школа А", 12.0), ("Школа Б", 9.0)], target=25, baseline=30,
                                     total=21, unit="чел.", summed=True).decode()
-    assert "по органу, ведущему цикл: в целом (сумма) 21; базовое 30; целевое 25" in summed
+    assert "в целом (сумма) 21; базовое 30; целевое 25" in summed
     assert "stroke-dasharray" not in summed  # no target line (dashed) over a school's bar
     averaged = charts.indicator_chart("E-01", [("Школа А", 56.0), ("Школа Б", 64.0)], target=60, baseline=50,
                                       total=60, unit="%").decode()
@@ -140,3 +140,24 @@ def test_the_before_after_chart_draws_each_indicator_on_its_own_scale():
     assert svg.count('id="axes_') == 3
     for text in ("балл", "чел.", "3,6", "3,7", "66,1", "21", "базовое значение", "после мер", "цель"):
         assert text in svg, text
+
+
+def test_the_dashboard_prints_a_head_count_whole_and_compares_only_the_total_with_its_target(
+        world, anl_cycle, db_session, client, login):
+    ind = _head_count(anl_cycle, world, db_session)
+    rows = {(r.organisation_id, r.is_total): r for r in db_session.scalars(
+        select(DashboardRow).where(DashboardRow.indicator_id == ind.id))}
+    school = rows[(world["school_a"].id, False)]
+    # a school's 12 pupils were «цель достигнута» (100,0+) and «−18,00» against the municipality's 30 → 25
+    assert (school.change_baseline, school.attainment, school.target_met) == (None, None, None)
+    assert rows[(world["mun"].id, True)].target_met is True
+
+    login(world["official"])
+    page = lxml.html.fromstring(client.get(f"/analysis/cycles/{anl_cycle.id}/dashboard?indicator={ind.id}")
+                                .get_data(as_text=True))
+    cells = {" ".join(tr.xpath("./td")[1].text_content().split()): [" ".join(td.text_content().split())
+                                                                     for td in tr.xpath("./td")]
+             for tr in page.xpath("//table[@id='dashboard']/tbody/tr")}
+    assert cells[world["school_a"].display_name][3] == "12"  # was «12,00»
+    total = next(v for k, v in cells.items() if k.startswith("Итого"))
+    assert total[3] == "21" and total[6] == "30 / 25" and total[7] == "\u22129", total

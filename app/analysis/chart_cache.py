@@ -113,7 +113,8 @@ def indicator_data(ind, group) -> dict:
             "bars": [[r.organisation.display_name, r.value] for r in group if not r.is_total],
             "total": total.value if total is not None else None,
             "target": float(ind.target) if ind.target is not None else None,
-            "baseline": float(ind.baseline) if ind.baseline is not None else None}
+            "baseline": float(ind.baseline) if ind.baseline is not None else None,
+            "unit": ind.unit or None}
     if total is not None and (total.history or {}).get("made_by") == "сумма":
         data["summed"] = True
     return data

@@ -43,10 +43,10 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
     values = [v for _n, v in bars][::-1]
     ax.barh(range(len(values)), values, color=BAR)
     ax.set_yticks(range(len(values)), names)
-    said = []
+    note = ""
     if summed:
-        said = [f"{label} {ru.number(v)}" for label, v in (("в целом (сумма)", total), ("базовое", baseline),
-                                                           ("целевое", target)) if v is not None]
+        note = "; ".join(f"{label} {ru.number(v)}" for label, v in (
+            ("в целом (сумма)", total), ("базовое", baseline), ("целевое", target)) if v is not None)
     else:
         if target is not None:
             ax.axvline(target, color=HIGHLIGHT, linestyle="--", label=f"целевое {ru.number(target)}")
@@ -59,7 +59,7 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
         fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     # the owner's summed figures go on a line of the axis label: the layout keeps it inside the picture
     ax.set_xlabel((f"значение показателя, {unit}" if unit else "значение показателя")
-                  + ("\nпо органу, ведущему цикл: " + "; ".join(said) if said else ""))
+                  + (f"\n{note}" if note else ""))
     fig.suptitle(title, fontsize=10)
     if not values:
         ax.text(0.5, 0.5, "нет данных", ha="center", va="center", transform=ax.transAxes)

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.analysis import chart_cache
 from app.analysis.models import AnalysisResult, AnalysisRun, ChartImage, DashboardRow
+from app.core import russian as ru
 from app.core.access import scope_condition
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
@@ -22,7 +23,7 @@ from app.extensions import db
 from app.jobs.queue import dispatch_ready, enqueue_after_commit, job
 from app.orgs.models import Organisation
 from app.monitoring.models import IndicatorValue, Submission
-from app.monitoring.values import owner_value, owner_value_rule
+from app.monitoring.values import owner_value, owner_value_rule, unit_rule
 
 log = logging.getLogger(__name__)
 HISTORY_CYCLES = 2  # earlier periods shown beside the current one
@@ -200,6 +201,10 @@ def attainment_shown(value: float | None) -> float | None:
 def _row(cycle, ind, org_id, is_total, current, history, position, mean_of) -> dict:
     baseline = float(ind.baseline) if ind.baseline is not None else None
     target = float(ind.target) if ind.target is not None else None
+    if not is_total and unit_rule(ind.unit) == "count":
+        # A head count's baseline and target are the owner's total (monitoring.values.owner_value sums it): a
+        # school's 4 pupils are no «цель достигнута» against a municipality's target of 11.
+        baseline = target = None
     previous_period = next(iter(history), None)  # history is ordered newest first
     previous = history.get(previous_period) if previous_period else None
     attainment, target_met = goal_attainment(current, baseline, target, ind.direction)
@@ -294,6 +299,30 @@ def dashboard_rows(cycle: Cycle, *, user=None, indicator_id: int | None = None, 
         else:
             ordered += group
     return ordered
+
+
+def shown_numbers(rows: list[DashboardRow]) -> dict[int, dict]:
+    """Each row's numbers as the table prints them (row id → texts), the rule of the effectiveness page and the
+    reports (app.core.russian.column): a head count whole; every other value with the decimals its organisations'
+    values have, at least one (a computed mean is not more precise than its data: «71,9», not «71,93»; a
+    value of «68,4» is not «68,40»), one number of decimals down a column; changes signed; baseline and target as
+    entered."""
+    units = [r.indicator.unit for r in rows]
+    measured = [v for r in rows if not r.is_total and unit_rule(r.indicator.unit) != "count"
+                for v in (r.value, *(r.history or {}).get("periods", {}).values()) if v is not None]
+    digits = max(1, ru.decimals(measured))
+    columns = {"value": ru.column([r.value for r in rows], units, digits),
+               "change_previous": ru.column([r.change_previous for r in rows], units, digits, sign=True),
+               "change_baseline": ru.column([r.change_baseline for r in rows], units, digits, sign=True),
+               "baseline": ru.column([r.indicator.baseline for r in rows], units),
+               "target": ru.column([r.indicator.target for r in rows], units)}
+    out = {}
+    for n, r in enumerate(rows):
+        periods = (r.history or {}).get("periods", {})
+        earlier = ru.column(list(periods.values()), [r.indicator.unit] * len(periods), digits)
+        out[r.id] = {**{key: column[n] for key, column in columns.items()},
+                     "periods": list(zip(periods, earlier))}
+    return out
 
 
 def indicators_of(cycle: Cycle) -> list[Indicator]:

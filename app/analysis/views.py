@@ -121,7 +121,8 @@ def dashboard_page(cycle_id: int):
     computed_at = max((r.computed_at for r in rows), default=None)
     return render_template("analysis/dashboard.html", cycle=cycle, rows=rows, sort=sort, descending=descending,
                            indicator_id=indicator_id, sort_labels=dashboard.SORT_LABELS, charts=charts,
-                           position_label=dashboard.position_label, computed_at=computed_at)
+                           position_label=dashboard.position_label, computed_at=computed_at,
+                           shown=dashboard.shown_numbers(rows))
 
 
 @bp.route("/cycles/<int:cycle_id>/dashboard/charts/<int:indicator_id>.svg")

@@ -462,14 +462,16 @@ def before_after_chart(rows: list[IndicatorRow], fmt: str = "svg") -> bytes | No
     rows = [r for r in rows if r.after is not None or r.baseline is not None][:20]
     if not rows:
         return None
-    fig = charts.figure(17, 1.8 + 1.25 * len(rows))
+    fig = charts.figure(17, 1.8 + 1.4 * len(rows))
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
-    for ax, r in zip(axes, rows):
-        pairs = [(1, r.baseline, "#adb5bd", "базовое значение"), (0, r.after, "#0d6efd", "после мер")]
-        for y, value, color, label in pairs:
+    # the values as the table above prints them («71,9», not «71,93»)
+    for ax, r, shown in zip(axes, rows, shown_numbers(rows)):
+        pairs = [(1, r.baseline, shown["baseline"], "#adb5bd", "базовое значение"),
+                 (0, r.after, shown["after"], "#0d6efd", "после мер")]
+        for y, value, text, color, label in pairs:
             ax.barh([y], [float(value or 0)], 0.7, color=color, label=label)
-            ax.text(float(value or 0), y, f" {ru.number(value) if value is not None else 'нет данных'}",
-                    va="center", fontsize=7)
+            ax.text(float(value or 0), y, f" {text if value is not None else 'нет данных'}", va="center",
+                    fontsize=7, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3})
         if r.target is not None:
             ax.axvline(float(r.target), color="#198754", linewidth=2.5, label="цель")
         top = max(float(v) for v in (r.baseline, r.after, r.target, 0) if v is not None)
