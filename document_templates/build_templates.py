@@ -651,13 +651,15 @@ def analytic_report():
     t.text("Источники информации: {{ report.sources }}. Число организаций, представивших сведения: "
            "{{ report.organisations }}.")
     t.p("2. Значения показателей", bold=True, before=6, after=6)
+    # The «Итоговое» column is the owner's value (monitoring.values.owner_value), not always a mean: the reader is
+    # told how before the table (a note after it was left alone at the top of the next page).
+    t.text("Итоговое значение — представленное органом, ведущим цикл, а при его отсутствии — среднее по "
+           "организациям (для численности, чел. и ед., — сумма); мин. и макс. — по организациям.", keep=True,
+           after=6)
     t.table(["№", "Показатель, единица измерения", "Базовое", "Целевое", "Итоговое", "Мин.", "Макс.", "Число ОО"],
             ["{{ r.number }}", "{{ r.code }} {{ r.name }}, {{ r.unit }}", "{{ r.baseline }}", "{{ r.target }}",
              "{{ r.mean }}", "{{ r.minimum }}", "{{ r.maximum }}", "{{ r.count }}"],
             "r in indicator_rows", widths=[0.8, 5.4, 2.0, 2.0, 2.0, 1.6, 1.6, 1.6], size=SMALL_PT)
-    # The column is the owner's value (monitoring.values.owner_value), not always a mean: the reader is told how.
-    t.p("Итоговое значение — представленное органом, ведущим цикл, а при его отсутствии — среднее по организациям "
-        "(для численности, чел. и ед., — сумма); мин. и макс. — по организациям.", size=TABLE_PT, before=3)
     t.tag("{%p for c in chart_list %}")
     t.p("{{ charts[c.name] }}", align="center", before=6)
     t.p("Рисунок {{ loop.index }}. {{ c.caption }}", align="center", size=TABLE_PT, after=6)
