@@ -126,7 +126,7 @@ def indicator_lines(cycle: Cycle) -> list[IndicatorLine]:
     units = [ind.unit for ind in indicators]
     columns = {"baseline": ru.column([ind.baseline for ind in indicators], units),
                "target": ru.column([ind.target for ind in indicators], units),
-               # a computed mean: one decimal, as the analytic report and the effectiveness page print it
+               # the owner's value (monitoring.values.owner_value): a mean with one decimal, a head count whole
                "value": ru.column([line.value for line in lines], units, 1)}
     for n, line in enumerate(lines):
         line.shown = {key: column[n] for key, column in columns.items()}
