@@ -18,7 +18,7 @@ from app.analysis.models import DashboardRow
 from app.documents import contexts, rendering
 from app.effectiveness import services
 from app.monitoring.models import IndicatorValue
-from app.monitoring.values import owner_value
+from app.monitoring.values import owner_value, topmost_answers
 from tests.fixtures_effectiveness import accepted_values, add_indicator
 
 
@@ -36,6 +36,8 @@ def test_the_rule_itself():
     assert owner_value("%", [Decimal(12), Decimal(9)]) == Decimal("10.5")
     assert owner_value("чел.", [Decimal(12), Decimal(9)], Decimal(30)) == 30  # the owner's own figure
     assert owner_value("чел.", []) is None
+    # a municipality's answer stands for its schools'; a school answering under a silent municipality counts
+    assert sorted(topmost_answers({"/1/2/": 21, "/1/2/5/": 12, "/1/2/6/": 9, "/1/3/7/": 4})) == [4, 21]
 
 
 def _head_count(anl_cycle, world, db_session, *, own=None):
@@ -161,3 +163,31 @@ def test_the_dashboard_prints_a_head_count_whole_and_compares_only_the_total_wit
     assert cells[world["school_a"].display_name][3] == "12"  # was «12,00»
     total = next(v for k, v in cells.items() if k.startswith("Итого"))
     assert total[3] == "21" and total[6] == "30 / 25" and total[7] == "\u22129", total
+
+
+def test_a_regional_total_counts_a_municipality_that_answered_from_its_schools_once(world, make_cycle, make_user,
+                                                                                     db_session):
+    """A regional cycle's two-step request: the schools answer the municipality's passed-down request and the
+    municipality's answer is computed from theirs, all on the regional indicator. The region's total takes the
+    municipality's answer, not it and its schools again (21 + 12 + 9 = 42 pupils; a share's mean weighed by the
+    schools' level)."""
+    from app.cycles.models import Indicator
+
+    region, mun, a, b = world["region"], world["mun"], world["school_a"], world["school_b"]
+    official = make_user("official", region, login="reg_off_total")
+    cycle = make_cycle(region, official, mechanism="R1.1")
+    group = cycle.track.mechanism.indicator_groups[0].name
+    count, share = (Indicator(cycle=cycle, code=code, name=code, unit=unit, definition="x", group_name=group,
+                              source="x", collection_method="x", periodicity="x", responsible="x", direction="up")
+                    for code, unit in (("R-01", "чел."), ("R-02", "%")))
+    db_session.add_all([count, share])
+    for ind, values in ((count, {mun: "21", a: "12", b: "9"}), (share, {mun: "61", a: "56", b: "70"})):
+        for org, value in values.items():
+            db_session.add(IndicatorValue(indicator=ind, organisation=org, period=cycle.period,
+                                          value=Decimal(value), source="form"))
+    db_session.flush()
+    refresh_dashboard(cycle)
+    totals = {r.indicator_id: r for r in db_session.scalars(
+        select(DashboardRow).where(DashboardRow.cycle_id == cycle.id, DashboardRow.is_total.is_(True)))}
+    assert (totals[count.id].value, totals[count.id].history["mean_of"]) == (21.0, 1)
+    assert totals[share.id].value == 61.0

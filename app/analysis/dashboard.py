@@ -23,7 +23,7 @@ from app.extensions import db
 from app.jobs.queue import dispatch_ready, enqueue_after_commit, job
 from app.orgs.models import Organisation
 from app.monitoring.models import IndicatorValue, Submission
-from app.monitoring.values import owner_value, owner_value_rule, unit_rule
+from app.monitoring.values import owner_value, owner_value_rule, topmost_answers, unit_rule
 
 log = logging.getLogger(__name__)
 HISTORY_CYCLES = 2  # earlier periods shown beside the current one
@@ -90,8 +90,8 @@ def compute_rows(cycle: Cycle, run: AnalysisRun | None = None) -> list[dict]:
     by_code = {c.id: {i.code: i for i in c.indicators} for c in earlier}
     ids = [i.id for i in indicators] + [i.id for c in earlier for i in c.indicators]
     periods = [cycle.period] + [c.period for c in earlier]
-    in_scope = {o_id for (o_id,) in db.session.execute(
-        select(Organisation.id).where(Organisation.in_subtree_of(owner)))}
+    in_scope = dict(db.session.execute(select(Organisation.id, Organisation.path)
+                                       .where(Organisation.in_subtree_of(owner))).all())
     values: dict[tuple[int, int, str], float] = {}
     for indicator_id, org_id, period, value in _accepted_values(ids, periods):
         if org_id in in_scope and value is not None:
@@ -108,7 +108,7 @@ def compute_rows(cycle: Cycle, run: AnalysisRun | None = None) -> list[dict]:
             current = values.get((ind.id, org_id, cycle.period))
             history = {period: values.get((h.id, org_id, period)) for period, h in history_ids if h is not None}
             per_org[org_id] = (current, {p: v for p, v in history.items() if v is not None})
-        total_current, total_history, mean_of = _total(ind, owner.id, per_org, cycle, history_ids, values)
+        total_current, total_history, mean_of = _total(ind, owner.id, per_org, history_ids, values, in_scope)
         positions = _positions(ind, per_org, labels, exclude=owner.id)
         for org_id, (current, history) in per_org.items():
             if org_id == owner.id:
@@ -118,19 +118,22 @@ def compute_rows(cycle: Cycle, run: AnalysisRun | None = None) -> list[dict]:
     return rows
 
 
-def _total(ind, owner_id, per_org, cycle, history_ids, values):
+def _total(ind, owner_id, per_org, history_ids, values, paths):
     """The owner's value (monitoring.values.owner_value): its own where it was reported; otherwise its
-    organisations' sum for a head count, their mean for anything else; with how many organisations it was made of
+    organisations' sum for a head count, their mean for anything else — of the topmost organisations that answered
+    (`topmost_answers`: a municipality's answer holds its schools'); with how many organisations it was made of
     (None when it is the owner's own)."""
     if owner_id in per_org and per_org[owner_id][0] is not None:
         return per_org[owner_id][0], per_org[owner_id][1], None
-    others = [v for org, (v, _h) in per_org.items() if org != owner_id and v is not None]
+    others = topmost_answers({paths[org]: v for org, (v, _h) in per_org.items()
+                              if org != owner_id and v is not None})
     current = owner_value(ind.unit, others)
     history = {}
     for period, h in history_ids:
         if h is None:
             continue
-        earlier = [v for (i, org, p), v in values.items() if i == h.id and p == period and org != owner_id]
+        earlier = topmost_answers({paths[org]: v for (i, org, p), v in values.items()
+                                   if i == h.id and p == period and org != owner_id})
         if earlier:
             history[period] = owner_value(ind.unit, earlier)
     return current, history, len(others) or None

@@ -28,7 +28,7 @@ from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, Eff
                                       EffectivenessProposal, MeasureAssessment)
 from app.extensions import db
 from app.orgs.services import org_today
-from app.monitoring.values import owner_value
+from app.monitoring.values import owner_value, topmost_answers
 from app.monitoring.models import IndicatorValue, Submission
 from app.orgs.models import Organisation
 from app.followup.models import Measure
@@ -128,7 +128,8 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
     ids = [i.id for i in indicators] + list(source_of)
     values = db.session.execute(
         select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.period,
-               IndicatorValue.value, IndicatorValue.updated_at, Organisation.short_name, Organisation.name)
+               IndicatorValue.value, IndicatorValue.updated_at, Organisation.short_name, Organisation.name,
+               Organisation.path)
         .join(Submission, Submission.id == IndicatorValue.submission_id)
         .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
         .where(IndicatorValue.indicator_id.in_(ids), Submission.state == "accepted")
@@ -145,7 +146,7 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
             if indicator_id not in latest or day > latest[indicator_id]:
                 latest[indicator_id] = day
         if not previous_cycle and v.period == cycle.period:
-            current.setdefault(indicator_id, {})[v.organisation_id] = (v.value, v.short_name or v.name)
+            current.setdefault(indicator_id, {})[v.organisation_id] = (v.value, v.short_name or v.name, v.path)
         elif v.period < cycle.period:
             seen = earlier.setdefault(indicator_id, {}).get(v.organisation_id)
             if seen is None or v.period > seen[0]:
@@ -154,9 +155,12 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
     for ind in indicators:
         by_school = current.get(ind.id, {})
         schools = [SchoolValue(org_id, name, earlier.get(ind.id, {}).get(org_id, (None, None))[1], value)
-                   for org_id, (value, name) in by_school.items()]
-        own = by_school.get(cycle.owner_id, (None, None))[0]
-        after = overall(ind.unit, [s.after for s in schools if s.organisation_id != cycle.owner_id], own)
+                   for org_id, (value, name, _path) in by_school.items()]
+        own = by_school.get(cycle.owner_id, (None,))[0]
+        # the topmost organisations that answered (a municipality's answer holds its schools')
+        below = topmost_answers({path: value for org_id, (value, _name, path) in by_school.items()
+                                 if org_id != cycle.owner_id})
+        after = overall(ind.unit, below, own)
         rows.append(IndicatorRow(ind.id, ind.code, ind.name, ind.unit, ind.direction, _dec(ind.baseline),
                                  _dec(ind.target), after, schools, latest.get(ind.id)))
     return rows

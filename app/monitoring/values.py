@@ -193,6 +193,18 @@ def owner_value(unit: str | None, values: list, own=None):
     return total if unit_rule(unit) == "count" else total / len(values)
 
 
+def topmost_answers(by_path: dict) -> list:
+    """The values (keyed by organisation path, the owner's own not among them) of the organisations no
+    organisation above which answered too: a municipality that answered from its schools («Рассчитать по данным
+    подведомственных организаций», a two-step request of a regional cycle) holds its schools' values in its own,
+    so counting both added a head count twice and weighed a share by the schools' level."""
+    def above(path: str):
+        parts = path.strip("/").split("/")
+        return ("/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts)))
+
+    return [value for path, value in by_path.items() if not any(p in by_path for p in above(path))]
+
+
 def owner_value_rule(unit: str | None) -> str:
     """How `owner_value` makes the owner's value from its organisations': «сумма» for a head count, else
     «среднее» (the pages say which beside the total)."""
