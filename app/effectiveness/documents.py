@@ -1,7 +1,6 @@
 """Context builder of the effectiveness report (справка об анализе эффективности принятых мер), registered with
 the documents feature at start-up by the descriptor's setup (same contract as app/documents/contexts.py)."""
 
-
 from sqlalchemy import select
 
 from app.core import dating
