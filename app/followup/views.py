@@ -179,6 +179,9 @@ def _item_page(item: RecommendationItem, status: int = 200):
     return render_template(
         "followup/item.html", item=item, rec=item.recommendation, available=available, reviewer=reviewer,
         findings=findings, open_findings=open_findings,
+        # The way back: the recommendation itself for whoever sees the issuing cycle (the municipality), the
+        # institution's own list otherwise (a director opening the cycle's pages would get a 404).
+        sees_recommendation=bool(acting_roles_over(current_user, item.recommendation.cycle.owner)),
         state_label=engine.registry()["recommendation_item"].state_label(item.state),
         overdue=services.is_item_overdue(item), attachments=_attachments(item),
         ack_form=AcknowledgeForm(version=item.version), start_form=StartForm(version=item.version),
