@@ -116,6 +116,38 @@ def test_a_recommendation_to_a_school_leads_back(demo, client):
     assert all(client.get(href).status_code == 200 for _, href in crumbs if href)
 
 
+# --- no action offered that the service refuses ---------------------------------------------------------------------
+
+def test_the_auditor_is_not_offered_to_attach_proof_to_a_measure(demo, client):
+    from app.followup.models import Measure
+
+    measure = demo.scalars(select(Measure).where(Measure.state.not_in(("verified", "cancelled")))
+                           .order_by(Measure.id)).first()
+    _login(client, "auditor")
+    page = _page(client, f"/followup/measures/{measure.id}")
+    assert not page.xpath("//form[@id='attach-form']")  # was offered, then «Недостаточно прав…» after the upload
+    client.post("/logout")
+    _login(client, "official")
+    assert _page(client, f"/followup/measures/{measure.id}").xpath("//form[@id='attach-form']")
+
+
+def test_the_auditor_is_not_offered_to_acknowledge_a_signed_document(demo, client):
+    from app.documents.models import Document, DocumentVersion
+
+    doc = demo.scalars(select(Document).join(DocumentVersion, DocumentVersion.document_id == Document.id)
+                       .where(DocumentVersion.signed.is_(True), DocumentVersion.superseded_at.is_(None))
+                       .order_by(Document.id)).first()
+
+    def acknowledge_buttons(login):
+        _login(client, login)
+        page = _page(client, f"/documents/{doc.id}")
+        client.post("/logout")
+        return [b for b in page.xpath("//form[contains(@action, '/acknowledge')]//button")]
+
+    assert acknowledge_buttons("auditor") == []  # was offered, then «Недостаточно прав для ознакомления»
+    assert acknowledge_buttons("region_official") or acknowledge_buttons("official")
+
+
 # --- the journals' names are not cut -----------------------------------------------------------------------------
 
 def test_the_journal_number_columns_are_narrow(demo, client):
