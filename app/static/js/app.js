@@ -38,6 +38,10 @@
       var described = field.getAttribute("aria-describedby");
       field.setAttribute("aria-describedby", (described ? described + " " : "") + counter.id);
       var always = field.tagName === "TEXTAREA" || max >= LONG;
+      // A field the server refused («Обязательное поле.») keeps its red mark until it is edited: the counter
+      // must not clear a mark it did not set.
+      var refused = field.classList.contains("is-invalid");
+      field.addEventListener("input", function () { refused = false; });
       function update() {
         var length = field.value.length, left = max - length;
         var over = left < 0;
@@ -48,7 +52,7 @@
         counter.classList.toggle("fw-semibold", over);
         counter.hidden = !always && left > max * 0.1;
         field.setCustomValidity(over ? counter.textContent : "");
-        field.classList.toggle("is-invalid", over);
+        field.classList.toggle("is-invalid", over || refused);
       }
       field.addEventListener("input", update);
       update();
@@ -105,6 +109,22 @@
     });
   }
 
-  function ready() { wrapTables(); addCounters(); autoRefresh(); orgTrees(); }
+  // --- 3a. a field the server refused says so to a screen reader too: aria-invalid, and its message as its
+  // description (Bootstrap-Flask prints the message beside the field without tying the two).
+  function describeErrors() {
+    document.querySelectorAll("main .is-invalid").forEach(function (field) {
+      var box = field.closest(".mb-3, .form-group, .col, [class*='col-']") || field.parentNode;
+      var feedback = box.querySelector(".invalid-feedback");
+      if (!feedback) return;
+      if (!feedback.id) feedback.id = (field.id || "field-" + Math.random().toString(36).slice(2)) + "-error";
+      field.setAttribute("aria-invalid", "true");
+      var described = field.getAttribute("aria-describedby") || "";
+      if ((" " + described + " ").indexOf(" " + feedback.id + " ") < 0) {
+        field.setAttribute("aria-describedby", (feedback.id + " " + described).trim());
+      }
+    });
+  }
+
+  function ready() { wrapTables(); describeErrors(); addCounters(); autoRefresh(); orgTrees(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready); else ready();
 })();
