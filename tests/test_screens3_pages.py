@@ -188,3 +188,16 @@ def test_the_document_page_groups_sizes_and_names_the_signers_column_as_it_reads
     heads = [_text(th) for th in page.xpath("//table[contains(@class, 'signature-sheet')]//th")]
     # The column holds the full name («Иванов Сергей Петрович»), not «И.О. Фамилия».
     assert "Фамилия, имя, отчество" in heads and "И.О. Фамилия" not in heads
+
+
+# --- the audit log: a score without a comment -----------------------------------------------------------------------
+
+def test_a_logged_score_without_a_comment_reads_as_the_score(app):
+    from app.audit import labels
+
+    with app.test_request_context("/"):
+        assert labels.value_text("expert_evaluation", "GOAL.1", [0, None], {}) == "0"      # was «0, —»
+        assert labels.value_text("expert_evaluation", "GOAL.1", [1, ""], {}) == "1"
+        assert labels.value_text("expert_evaluation", "GOAL.2", [0, "Обоснование не найдено."], {}) == \
+            "0, Обоснование не найдено."
+        assert labels.value_text("expert_evaluation", "GOAL.1", [None, None], {}) == "—"
