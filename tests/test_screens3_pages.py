@@ -201,3 +201,27 @@ def test_a_logged_score_without_a_comment_reads_as_the_score(app):
         assert labels.value_text("expert_evaluation", "GOAL.2", [0, "Обоснование не найдено."], {}) == \
             "0, Обоснование не найдено."
         assert labels.value_text("expert_evaluation", "GOAL.1", [None, None], {}) == "—"
+
+
+# --- an empty analysis page offers «Запустить анализ» only to whoever may start it ------------------------------------
+
+def test_an_unanalysed_cycle_offers_the_run_only_to_an_analyst(demo, client):
+    from app.analysis.models import AnalysisRun
+    from app.cycles.models import Cycle
+
+    analysed = set(demo.scalars(select(AnalysisRun.cycle_id)))
+    cycle = demo.scalars(select(Cycle).where(Cycle.state == "open", Cycle.id.not_in(analysed or {0}))
+                         .order_by(Cycle.id)).first()
+
+    def empty_state(login):
+        _login(client, login)
+        pages = [_page(client, f"/analysis/cycles/{cycle.id}/{tab}") for tab in ("objectivity", "low-results",
+                                                                                 "clusters")]
+        client.post("/logout")
+        return [(" ".join(_text(a) for a in p.xpath("//div[contains(@class, 'alert-secondary')]//a")),
+                 _text(p.xpath("//div[contains(@class, 'alert-secondary')]")[0])) for p in pages]
+
+    for links, text in empty_state("auditor"):  # was «Запустить анализ» → a page without the button
+        assert links == "" and "ещё не выполнен" in text and "когда анализ запустят" in text
+    for links, _ in empty_state("official"):
+        assert links == "Запустить анализ"

@@ -48,6 +48,11 @@ def _can_analyse(cycle: Cycle) -> bool:
     return bool(acting_roles_over(current_user, cycle.owner) & services.ANALYSTS)
 
 
+def _can_run(cycle: Cycle) -> bool:
+    """Whether the user may start an analysis run of the cycle (the «Запустить анализ» button)."""
+    return _can_analyse(cycle) and cycle.state == "open"
+
+
 def _can_edit_findings(cycle: Cycle) -> bool:
     stage = cycle.stage("ANL")
     return (_can_analyse(cycle) and stage is not None and stage.state == "draft" and cycle.state == "open")
@@ -71,7 +76,7 @@ def cycle_analysis(cycle_id: int):
         chart = chart_cache.inline("signs", {"counts": dict(sorted(counts.items())), "labels": {
             code: f"{code} — {title}" for code, title in SIGN_TITLES.items()}}, cycle_id=cycle.id) if markers else None
     return render_template("analysis/cycle.html", cycle=cycle, runs=runs, run=run, active=active,
-                           can_run=_can_analyse(cycle) and cycle.state == "open", form=RunForm(),
+                           can_run=_can_run(cycle), form=RunForm(),
                            findings=services.findings_of_cycle(cycle), sign_counts=counts, chart=chart,
                            can_edit=_can_edit_findings(cycle), stage=cycle.stage("ANL"))
 
@@ -187,7 +192,7 @@ MARKER_SORTS = {"school": lambda r: (r.school.name if r.school else "", -(r.year
 def objectivity(cycle_id: int):
     cycle = _cycle(cycle_id)
     run = services.latest_run(cycle)
-    context = {"cycle": cycle, "run": run, "sign_titles": SIGN_TITLES, "sort": "school"}
+    context = {"cycle": cycle, "run": run, "sign_titles": SIGN_TITLES, "sort": "school", "can_run": _can_run(cycle)}
     if run is not None:
         rows = services.results(run, ("marker", "verdict", "not_computable", "skipped", "stably_objective",
                                       "municipality_share", "note"), user=current_user)
@@ -242,7 +247,7 @@ def _share_percent(row) -> float | None:
 def low_results(cycle_id: int):
     cycle = _cycle(cycle_id)
     run = services.latest_run(cycle)
-    context = {"cycle": cycle, "run": run}
+    context = {"cycle": cycle, "run": run, "can_run": _can_run(cycle)}
     if run is not None:
         rows = services.results(run, ("shnor", "shnsu", "resilient", "low_index", "note"), user=current_user)
         kinds = defaultdict(list)
@@ -262,7 +267,7 @@ def low_results(cycle_id: int):
 def clusters(cycle_id: int):
     cycle = _cycle(cycle_id)
     run = services.latest_run(cycle)
-    context = {"cycle": cycle, "run": run, "position_label": dashboard.position_label}
+    context = {"cycle": cycle, "run": run, "position_label": dashboard.position_label, "can_run": _can_run(cycle)}
     if run is not None:
         rows = services.results(run, ("cluster", "cluster_position", "cluster_profile"), user=current_user)
         labels = {r.school_id: int(r.value) for r in rows if r.kind == "cluster" and r.value is not None}
