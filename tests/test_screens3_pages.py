@@ -225,3 +225,27 @@ def test_an_unanalysed_cycle_offers_the_run_only_to_an_analyst(demo, client):
         assert links == "" and "ещё не выполнен" in text and "когда анализ запустят" in text
     for links, _ in empty_state("official"):
         assert links == "Запустить анализ"
+
+
+# --- a long cycle history comes in pages ------------------------------------------------------------------------------
+
+def test_a_finished_cycles_history_comes_in_pages_that_reach_its_start(demo, client):
+    from sqlalchemy import func
+
+    from app.audit.models import AuditEvent
+
+    cycle_id, count = demo.execute(select(AuditEvent.cycle_id, func.count()).where(AuditEvent.cycle_id.is_not(None))
+                                   .group_by(AuditEvent.cycle_id).order_by(func.count().desc())).first()
+    assert count > 100
+    _login(client, "official")
+    url, seen, pages = f"/cycles/{cycle_id}/history", 0, 0
+    while url:
+        page = _page(client, url)
+        rows = page.xpath("//table[@id='history']/tbody/tr")
+        assert 0 < len(rows) <= 50       # was every event on one page (191 rows, 40 000 px at 1366)
+        seen, pages = seen + len(rows), pages + 1
+        older = page.xpath("//nav[@id='history-pages']//a[contains(., 'Более ранние')]/@href")
+        url = older[0] if older else None
+        if pages > 1:
+            assert page.xpath("//nav[@id='history-pages']//a[contains(., 'К последним')]")
+    assert seen == count and pages == -(-count // 50)
