@@ -249,3 +249,32 @@ def test_a_finished_cycles_history_comes_in_pages_that_reach_its_start(demo, cli
         if pages > 1:
             assert page.xpath("//nav[@id='history-pages']//a[contains(., 'К последним')]")
     assert seen == count and pages == -(-count // 50)
+
+
+# --- the situational centre lists organisations in the order of the names it shows ------------------------------------
+
+def test_the_situational_centre_orders_rows_by_the_names_it_shows(demo, client):
+    from app.core.russian import sort_key
+    from app.orgs.models import Organisation
+
+    region = demo.scalars(select(Organisation).where(Organisation.code == "DEMO")).one()
+    mun = demo.scalars(select(Organisation).where(Organisation.code == "MUN01")).one()
+    _login(client, "region_official")
+
+    def first_columns(url):
+        page = _page(client, url)
+        tables = page.xpath("//main//table[contains(@class, 'situation')]")
+        names = []
+        for table in tables:
+            cells = [_text(tr.xpath("td")[0]) for tr in table.xpath("./tbody/tr[td]")]
+            names.append([c for c in cells if c and not c.startswith("Итого")])
+        return names
+
+    for names in first_columns(f"/situation/orgs/{region.id}"):
+        assert names[:2] == ["ГО Северный", "Озёрный МР"]      # was Озёрный first: «Администрация…» < «Управление…»
+    for names in first_columns(f"/situation/orgs/{mun.id}"):
+        shown = [n for i, n in enumerate(names) if n not in names[:i]]   # the cycles table repeats no name
+        assert shown == sorted(shown, key=sort_key), shown
+        assert shown.index("СОШ № 4") < shown.index("СОШ № 10")        # was «СОШ № 10» before «СОШ № 1»
+    names = first_columns(f"/situation/orgs/{mun.id}?sort=name&dir=desc")[0]
+    assert names == sorted(names, key=sort_key, reverse=True)
