@@ -278,3 +278,23 @@ def test_the_situational_centre_orders_rows_by_the_names_it_shows(demo, client):
         assert shown.index("СОШ № 4") < shown.index("СОШ № 10")        # was «СОШ № 10» before «СОШ № 1»
     names = first_columns(f"/situation/orgs/{mun.id}?sort=name&dir=desc")[0]
     assert names == sorted(names, key=sort_key, reverse=True)
+
+
+def test_analysis_tables_and_the_organisation_page_list_schools_by_the_names_shown(demo, client):
+    from app.analysis.models import AnalysisRun
+    from app.core.russian import sort_key
+    from app.orgs.models import Organisation
+
+    run = demo.scalars(select(AnalysisRun).where(AnalysisRun.status == "done").order_by(AnalysisRun.id.desc())).first()
+    mun = demo.scalars(select(Organisation).where(Organisation.code == "MUN01")).one()
+    _login(client, "official")
+    page = _page(client, f"/analysis/cycles/{run.cycle_id}/low-results")
+    # The ШНОР, ШНСУ and resilient lists by name (the social index table is ordered by its value).
+    lists = [[_text(tr.xpath("td")[0]) for tr in table.xpath("./tbody/tr[td]")]
+             for table in page.xpath("//main//table[@id='shnor' or @id='shnsu' or @id='resilient']")]
+    assert any(len(names) > 1 for names in lists), lists
+    for names in lists:
+        assert names == sorted(names, key=sort_key), names
+    page = _page(client, f"/orgs/{mun.id}")
+    children = [_text(a) for a in page.xpath("//h2[contains(., 'Подведомственные')]/following-sibling::ul[1]/li/a")]
+    assert "СОШ № 10" in children and children == sorted(children, key=sort_key), children

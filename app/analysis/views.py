@@ -19,6 +19,7 @@ from app.core.boundary import on_refusal
 from app.core.errors import ValidationFailed
 from app.core.forms import as_choices, flash_form_errors
 from app.core.hardening import query_id
+from app.core.russian import sort_key
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.jobs.registry import WAITING
@@ -181,9 +182,15 @@ def dashboard_xlsx(cycle_id: int):
 
 # --- objectivity, low results, clusters ------------------------------------------------------
 
-MARKER_SORTS = {"school": lambda r: (r.school.name if r.school else "", -(r.year or 0), r.sign or ""),
-                "sign": lambda r: (r.sign or "", r.school.name if r.school else ""),
-                "year": lambda r: (-(r.year or 0), r.school.name if r.school else ""),
+def _shown(school) -> tuple:
+    """A school's place in a list: by the name the page shows, numbers by value («СОШ № 4» before «СОШ № 10»); the
+    full names ordered «…школа № 10»» before «…школа № 1»»."""
+    return sort_key(school.display_name) if school is not None else ()
+
+
+MARKER_SORTS = {"school": lambda r: (_shown(r.school), -(r.year or 0), r.sign or ""),
+                "sign": lambda r: (r.sign or "", _shown(r.school)),
+                "year": lambda r: (-(r.year or 0), _shown(r.school)),
                 "statistic": lambda r: (-(r.value or 0),)}
 
 
@@ -218,9 +225,9 @@ def objectivity(cycle_id: int):
                                          r.value if r.value is not None else 1.0))
         context.update(markers=markers, sort=sort, years=list(run.years), can_edit=_can_edit_findings(cycle),
                        verdicts=verdicts,
-                       history=sorted(history.items(), key=lambda kv: kv[0].name if kv[0] else ""),
+                       history=sorted(history.items(), key=lambda kv: _shown(kv[0])),
                        not_computable=kinds["not_computable"], skipped=kinds["skipped"],
-                       stable=sorted(kinds["stably_objective"], key=lambda r: r.school.name if r.school else ""),
+                       stable=sorted(kinds["stably_objective"], key=lambda r: _shown(r.school)),
                        shares=shares, share_chart=share_chart, share_name=_share_name, share_percent=_share_percent,
                        notes=kinds["note"])
     return render_template("analysis/objectivity.html", **context)
@@ -253,7 +260,7 @@ def low_results(cycle_id: int):
         kinds = defaultdict(list)
         for r in rows:
             kinds[r.kind].append(r)
-        by_name = lambda r: r.school.name if r.school else ""  # noqa: E731
+        by_name = lambda r: _shown(r.school)  # noqa: E731
         latest = max(run.years)
         index = [r for r in kinds["low_index"] if r.year in (None, latest)]
         context.update(shnor=sorted(kinds["shnor"], key=by_name), shnsu=sorted(kinds["shnsu"], key=by_name),
