@@ -72,3 +72,12 @@ def test_indicator_and_organisation_codes_stay_on_one_line(page, live_app):
     open_styled(page, "/orgs/")
     cells = page.evaluate(CODES_ON_ONE_LINE, "main table tbody tr > td:first-child")
     assert cells and [code for code, lines in cells if lines > 1] == []
+
+
+def test_the_task_filters_sit_on_one_line(page):
+    log_in(page, "director")
+    open_styled(page, "/tasks/")
+    middles = page.evaluate("""() => ['select[name=mechanism]', '#closed', 'label[for=closed]', 'main form button']
+        .map(s => { const r = document.querySelector(s).getBoundingClientRect(); return r.top + r.height / 2; })""")
+    # «показать выполненные» sat above the line of the selects and the button
+    assert max(middles) - min(middles) <= 3, middles
