@@ -81,3 +81,30 @@ def test_the_task_filters_sit_on_one_line(page):
         .map(s => { const r = document.querySelector(s).getBoundingClientRect(); return r.top + r.height / 2; })""")
     # «показать выполненные» sat above the line of the selects and the button
     assert max(middles) - min(middles) <= 3, middles
+
+
+def test_file_fields_speak_russian_whatever_the_browsers_language(page, live_app, tmp_path):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.followup.models import Measure
+    from tests.e2e.test_screens_browser import _axe, serious_violations
+
+    with live_app.app_context():
+        measure = db.session.scalars(select(Measure).where(Measure.state.not_in(("verified", "cancelled")))
+                                     .order_by(Measure.id)).first().id
+    log_in(page, "official")
+    open_styled(page, f"/followup/measures/{measure}")
+    form = page.locator("#attach-form")
+    # The browser's own control («Choose File» / «No file chosen» in an English browser) is out of sight; the
+    # Russian button and line stand in its place, and the field keeps its label.
+    native = form.locator("input[type=file]")
+    assert native.bounding_box()["width"] <= 1
+    assert form.get_by_text("Выберите файл", exact=True).is_visible()
+    assert form.get_by_text("Файл не выбран", exact=True).is_visible()
+    proof = tmp_path / "protokol.pdf"
+    proof.write_bytes(b"%PDF-1.4 test")
+    page.get_by_label("Файл", exact=True).set_input_files(str(proof))
+    assert form.get_by_text("protokol.pdf", exact=True).is_visible()
+    assert serious_violations(_axe(), page) == []
+    page.screenshot(path=str(tmp_path / "measure.png"), full_page=True)

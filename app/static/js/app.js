@@ -4,7 +4,8 @@
    3. Text fields show how many characters are left of their maximum, and never cut what is pasted.
    4. data-auto-refresh="N" anywhere on a page reloads it every N seconds while a job runs.
    5. Organisation pickers (templates/_org_tree.html): a search over the names (with the municipality) and
-      «все в группе», which ticks the group's visible choices. */
+      «все в группе», which ticks the group's visible choices.
+   6. File fields say «Выберите файл» / «Файл не выбран» whatever the browser's own language. */
 (function () {
   "use strict";
 
@@ -125,6 +126,38 @@
     });
   }
 
-  function ready() { wrapTables(); describeErrors(); addCounters(); autoRefresh(); orgTrees(); }
+  // --- 6. file fields in Russian: the browser draws its own button and «no file» text in the language of its
+  // interface (an English browser said «Choose File» / «No file chosen» on a Russian page). The field stays in
+  // place for the keyboard, screen readers and the form; a label drawn as a button opens it, a line says the name.
+  function filePickers() {
+    document.querySelectorAll("main input[type=file]").forEach(function (input) {
+      if (input.dataset.picker) return;
+      input.dataset.picker = "1";
+      if (!input.id) input.id = "file-" + Math.random().toString(36).slice(2);
+      var box = document.createElement("div");
+      box.className = "file-picker input-group" + (input.classList.contains("form-control-sm") ? " input-group-sm" : "");
+      var button = document.createElement("label");
+      button.className = "btn btn-outline-secondary";
+      button.htmlFor = input.id;
+      button.setAttribute("aria-hidden", "true");
+      button.textContent = "Выберите файл";
+      var name = document.createElement("span");
+      name.className = "form-control file-picker-name text-truncate";
+      name.setAttribute("aria-hidden", "true");
+      function show() {
+        var files = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+        name.textContent = files.length ? files.join(", ") : (input.multiple ? "Файлы не выбраны" : "Файл не выбран");
+      }
+      input.parentNode.insertBefore(box, input);
+      box.appendChild(input);
+      box.appendChild(button);
+      box.appendChild(name);
+      input.classList.add("file-picker-input");
+      input.addEventListener("change", show);
+      show();
+    });
+  }
+
+  function ready() { wrapTables(); describeErrors(); addCounters(); filePickers(); autoRefresh(); orgTrees(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready); else ready();
 })();
