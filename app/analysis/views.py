@@ -19,6 +19,7 @@ from app.core.boundary import on_refusal
 from app.core.errors import ValidationFailed
 from app.core.forms import as_choices, flash_form_errors
 from app.core.hardening import query_id
+from app.core.russian import sort_key
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.jobs.registry import WAITING
@@ -48,6 +49,11 @@ def _can_analyse(cycle: Cycle) -> bool:
     return bool(acting_roles_over(current_user, cycle.owner) & services.ANALYSTS)
 
 
+def _can_run(cycle: Cycle) -> bool:
+    """Whether the user may start an analysis run of the cycle (the «Запустить анализ» button)."""
+    return _can_analyse(cycle) and cycle.state == "open"
+
+
 def _can_edit_findings(cycle: Cycle) -> bool:
     stage = cycle.stage("ANL")
     return (_can_analyse(cycle) and stage is not None and stage.state == "draft" and cycle.state == "open")
@@ -71,7 +77,7 @@ def cycle_analysis(cycle_id: int):
         chart = chart_cache.inline("signs", {"counts": dict(sorted(counts.items())), "labels": {
             code: f"{code} — {title}" for code, title in SIGN_TITLES.items()}}, cycle_id=cycle.id) if markers else None
     return render_template("analysis/cycle.html", cycle=cycle, runs=runs, run=run, active=active,
-                           can_run=_can_analyse(cycle) and cycle.state == "open", form=RunForm(),
+                           can_run=_can_run(cycle), form=RunForm(),
                            findings=services.findings_of_cycle(cycle), sign_counts=counts, chart=chart,
                            can_edit=_can_edit_findings(cycle), stage=cycle.stage("ANL"))
 
@@ -177,9 +183,15 @@ def dashboard_xlsx(cycle_id: int):
 
 # --- objectivity, low results, clusters ------------------------------------------------------
 
-MARKER_SORTS = {"school": lambda r: (r.school.name if r.school else "", -(r.year or 0), r.sign or ""),
-                "sign": lambda r: (r.sign or "", r.school.name if r.school else ""),
-                "year": lambda r: (-(r.year or 0), r.school.name if r.school else ""),
+def _shown(school) -> tuple:
+    """A school's place in a list: by the name the page shows, numbers by value («СОШ № 4» before «СОШ № 10»); the
+    full names ordered «…школа № 10»» before «…школа № 1»»."""
+    return sort_key(school.display_name) if school is not None else ()
+
+
+MARKER_SORTS = {"school": lambda r: (_shown(r.school), -(r.year or 0), r.sign or ""),
+                "sign": lambda r: (r.sign or "", _shown(r.school)),
+                "year": lambda r: (-(r.year or 0), _shown(r.school)),
                 "statistic": lambda r: (-(r.value or 0),)}
 
 
@@ -188,7 +200,7 @@ MARKER_SORTS = {"school": lambda r: (r.school.name if r.school else "", -(r.year
 def objectivity(cycle_id: int):
     cycle = _cycle(cycle_id)
     run = services.latest_run(cycle)
-    context = {"cycle": cycle, "run": run, "sign_titles": SIGN_TITLES, "sort": "school"}
+    context = {"cycle": cycle, "run": run, "sign_titles": SIGN_TITLES, "sort": "school", "can_run": _can_run(cycle)}
     if run is not None:
         rows = services.results(run, ("marker", "verdict", "not_computable", "skipped", "stably_objective",
                                       "municipality_share", "note"), user=current_user)
@@ -214,9 +226,9 @@ def objectivity(cycle_id: int):
                                          r.value if r.value is not None else 1.0))
         context.update(markers=markers, sort=sort, years=list(run.years), can_edit=_can_edit_findings(cycle),
                        verdicts=verdicts,
-                       history=sorted(history.items(), key=lambda kv: kv[0].name if kv[0] else ""),
+                       history=sorted(history.items(), key=lambda kv: _shown(kv[0])),
                        not_computable=kinds["not_computable"], skipped=kinds["skipped"],
-                       stable=sorted(kinds["stably_objective"], key=lambda r: r.school.name if r.school else ""),
+                       stable=sorted(kinds["stably_objective"], key=lambda r: _shown(r.school)),
                        shares=shares, share_chart=share_chart, share_name=_share_name, share_percent=_share_percent,
                        notes=kinds["note"])
     return render_template("analysis/objectivity.html", **context)
@@ -243,13 +255,13 @@ def _share_percent(row) -> float | None:
 def low_results(cycle_id: int):
     cycle = _cycle(cycle_id)
     run = services.latest_run(cycle)
-    context = {"cycle": cycle, "run": run}
+    context = {"cycle": cycle, "run": run, "can_run": _can_run(cycle)}
     if run is not None:
         rows = services.results(run, ("shnor", "shnsu", "resilient", "low_index", "note"), user=current_user)
         kinds = defaultdict(list)
         for r in rows:
             kinds[r.kind].append(r)
-        by_name = lambda r: r.school.name if r.school else ""  # noqa: E731
+        by_name = lambda r: _shown(r.school)  # noqa: E731
         latest = max(run.years)
         index = [r for r in kinds["low_index"] if r.year in (None, latest)]
         context.update(shnor=sorted(kinds["shnor"], key=by_name), shnsu=sorted(kinds["shnsu"], key=by_name),
@@ -263,7 +275,7 @@ def low_results(cycle_id: int):
 def clusters(cycle_id: int):
     cycle = _cycle(cycle_id)
     run = services.latest_run(cycle)
-    context = {"cycle": cycle, "run": run, "position_label": dashboard.position_label}
+    context = {"cycle": cycle, "run": run, "position_label": dashboard.position_label, "can_run": _can_run(cycle)}
     if run is not None:
         rows = services.results(run, ("cluster", "cluster_position", "cluster_profile"), user=current_user)
         labels = {r.school_id: int(r.value) for r in rows if r.kind == "cluster" and r.value is not None}

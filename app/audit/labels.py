@@ -206,7 +206,9 @@ def value_text(object_type: str | None, key: str, value, names: dict) -> str:
             parts.append(f"{label} — {_scalar(v, words)}")
         return "; ".join(parts)
     if isinstance(value, (list, tuple)):
-        return ", ".join(_item(object_type, key, v, kind, words, names) for v in value)
+        # A score is logged as [points, comment]: no comment is no text, not «0, —».
+        shown = [_item(object_type, key, v, kind, words, names) for v in value if v is not None and v != ""]
+        return ", ".join(shown) if shown else "—"
     if kind and isinstance(value, str) and "," in value and kind != "organisation_code":
         return ", ".join(name_of(kind, v.strip(), names) for v in value.split(","))
     return _item(object_type, key, value, kind, words, names)

@@ -574,3 +574,8 @@ def join_list(items, last: str = " и ") -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + last + items[-1]
+
+
+def byte_count(n: int | None) -> str:
+    """A file size: «39 967 байт», «40 482 байта» (grouped, agreed with its number); «» for none."""
+    return "" if n is None else f"{number(n, 0)} {plural_form(n, ('байт', 'байта', 'байт'))}"

@@ -37,10 +37,14 @@ def zone_label(tz_name: str, at: datetime | None = None) -> str:
     return f"{text} ({city})" if city else text
 
 
-def format_date(value: date | datetime | None) -> str:
-    """ДД.ММ.ГГГГ, the official short date form."""
+def format_date(value: date | datetime | None, tz_name: str | None = None) -> str:
+    """ДД.ММ.ГГГГ, the official short date form. A moment (an aware datetime, stored in UTC) is dated in `tz_name`:
+    a document published at 01:10 in Moscow on the 6th is dated the 6th, not the UTC 5th beside its registration
+    date of the 6th."""
     if value is None:
         return ""
+    if tz_name is not None and isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(tz_name))
     return value.strftime("%d.%m.%Y")
 
 

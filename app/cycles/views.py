@@ -122,15 +122,23 @@ def cycle_detail(cycle_id: int):
                            can_manage=can_manage, confirm=ConfirmForm(version=cycle.version), today=_today())
 
 
+HISTORY_PAGE = 50
+
+
 @bp.route("/cycles/<int:cycle_id>/history")
 @signed_in
 def cycle_history(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id)
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.cycle_id == cycle.id).order_by(AuditEvent.id.desc()).limit(1000)
-    ).all()
-    rows = present(events)
-    return render_template("cycles/history.html", cycle=cycle, rows=rows)
+    # Pages of HISTORY_PAGE, newest first, like the audit log: a finished cycle's whole history (some two hundred
+    # events, a page 40 000 px tall) no longer comes at once.
+    before = request.args.get("before", type=query_id)
+    query = select(AuditEvent).where(AuditEvent.cycle_id == cycle.id)
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
+    events = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(HISTORY_PAGE + 1)).all()
+    older = events[HISTORY_PAGE - 1].id if len(events) > HISTORY_PAGE else None
+    rows = present(events[:HISTORY_PAGE])
+    return render_template("cycles/history.html", cycle=cycle, rows=rows, older=older, paged=before is not None)
 
 
 @bp.route("/cycles/<int:cycle_id>/next", methods=["POST"])

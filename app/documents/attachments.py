@@ -98,6 +98,12 @@ def store_stream(stream, *, subdir: str, limit: int | None = None) -> tuple[str,
     return relative, digest.hexdigest(), size
 
 
+def may_attach(actor, org) -> bool:
+    """Whether `attach` would accept a file from `actor` for an object of `org` (a page offers its upload form only
+    then: the auditor was shown «Прикрепить» and refused after choosing the file)."""
+    return bool(actor.roles_over(org) - _NON_WRITERS)
+
+
 def _writer_role(actor, org) -> str:
     roles = actor.roles_over(org) - _NON_WRITERS
     if not roles:

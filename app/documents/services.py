@@ -476,10 +476,16 @@ def sign_document(doc: Document, *, actor, password: str, expected_version: int 
     return version.signatures[-1]
 
 
+def acknowledging_roles(actor, doc) -> set[str]:
+    """The roles in which `actor` may mark a document «ознакомлен»: any in scope but the auditor's (who only reads).
+    The document page offers the button only when there is one."""
+    return actor.roles_over(doc.organisation) - {"auditor"}
+
+
 def acknowledge(version: DocumentVersion, *, actor, password: str) -> Signature:
     """«Ознакомлен»: a user in scope confirms having read a signed version (password re-entered)."""
     doc = version.document
-    roles = actor.roles_over(doc.organisation) - {"auditor"}
+    roles = acknowledging_roles(actor, doc)
     if not roles:
         raise PermissionDenied("Недостаточно прав для ознакомления с документом.")
     if not version.signed:

@@ -82,6 +82,7 @@ def _document_page(doc: Document, status: int = 200, *, action_form=None, sent: 
         verifications=verifications, registered_checks=registered_checks, attachments=attachments,
         kind_label=kind_label, ROLES=ROLES, owner_url=owner_url(doc) if doc.owner_type is not None else None,
         actions=page_actions(doc, user), can_edit=services.can_edit(user, doc),
+        can_acknowledge=bool(services.acknowledging_roles(user, doc)),
         can_sign=engine.can(doc, "sign", user) or engine.can(doc, "cosign", user),
         step=pending_step(doc.current) if doc.state == "on_approval" else None,
         typed=action_form.comment.data or "" if action_form is not None else "", sent=sent)

@@ -8,13 +8,14 @@ from openpyxl.styles import Alignment, Font
 from app.core.spreadsheets import append_row
 from app.core.timeutil import format_date
 from app.evidence.services import stage_names
+from app.orgs.services import org_time_zone
 
 HEADER = ["Этап", "Вид документа", "Документ", "Адресат", "Состояние", "Редакция", "Рег. номер", "Дата регистрации",
           "Согласования", "Подписи"]
 
 
 
-def _people(items, name, position, when, extra=None) -> str:
+def _people(items, name, position, when, tz_name, extra=None) -> str:
     parts = []
     for item in items:
         text = getattr(item, name) or ""
@@ -24,7 +25,7 @@ def _people(items, name, position, when, extra=None) -> str:
             text += f" — {extra(item)}"
         moment = getattr(item, when)
         if moment is not None:
-            text += f", {format_date(moment)}"
+            text += f", {format_date(moment, tz_name)}"
         parts.append(text)
     return "; ".join(parts)
 
@@ -39,6 +40,8 @@ def evidence_xlsx(cycle, lines, defects) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     decisions = {"approved": "согласовано", "returned": "возвращено на доработку"}
+    # Signed and approved on the owner's calendar day (the moments are stored in UTC), as the registration dates are.
+    tz_name = org_time_zone(cycle.owner)
     for line in lines:
         doc, reg = line.document, line.registered
         append_row(sheet, (
@@ -46,9 +49,9 @@ def evidence_xlsx(cycle, lines, defects) -> bytes:
             doc.addressee.display_name if doc.addressee else None, line.state,
             line.edition.number if line.edition else None, reg.registration_number if reg else None,
             reg.registration_date if reg else None,
-            _people(line.approvals, "approver_name", "approver_position", "decided_at",
+            _people(line.approvals, "approver_name", "approver_position", "decided_at", tz_name,
                     extra=lambda a: decisions.get(a.decision, a.decision)),
-            _people(line.signatures, "signer_name", "signer_position", "signed_at",
+            _people(line.signatures, "signer_name", "signer_position", "signed_at", tz_name,
                     extra=lambda s: s.meaning)))
         sheet.cell(sheet.max_row, 8).number_format = "DD.MM.YYYY"
     for column, width in zip("ABCDEFGHIJ", (28, 32, 48, 28, 16, 9, 14, 12, 48, 48)):

@@ -26,6 +26,7 @@ from app.followup.timeline import roadmap_svg
 from workflows import engine
 from app.documents.attachments import attachments_of
 from app.documents.attachments import kind_label
+from app.documents.attachments import may_attach
 
 AUTHORS = tuple(services.AUTHORS)
 PROOF_KINDS = ("programme", "protocol", "report", "evidence", "other")
@@ -179,6 +180,9 @@ def _item_page(item: RecommendationItem, status: int = 200):
     return render_template(
         "followup/item.html", item=item, rec=item.recommendation, available=available, reviewer=reviewer,
         findings=findings, open_findings=open_findings,
+        # The way back: the recommendation itself for whoever sees the issuing cycle (the municipality), the
+        # institution's own list otherwise (a director opening the cycle's pages would get a 404).
+        sees_recommendation=bool(acting_roles_over(current_user, item.recommendation.cycle.owner)),
         state_label=engine.registry()["recommendation_item"].state_label(item.state),
         overdue=services.is_item_overdue(item), attachments=_attachments(item),
         ack_form=AcknowledgeForm(version=item.version), start_form=StartForm(version=item.version),
@@ -346,7 +350,8 @@ def _measure_page(measure: Measure, status: int = 200):
     return render_template(
         "followup/measure.html", measure=measure, available=engine.available_transitions(measure, current_user),
         state_label=engine.registry()["measure"].state_label(measure.state),
-        overdue=services.is_measure_overdue(measure), attachments=_attachments(measure), attach_form=form,
+        overdue=services.is_measure_overdue(measure), attachments=_attachments(measure),
+        attach_form=form if may_attach(current_user, measure.organisation) else None,
         action_form=ActionForm(version=measure.version),
         can_write=bool(acting_roles_over(current_user, measure.organisation) & services.AUTHORS)), status
 

@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.auth.submissions import submit_once
-from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
+from app.core.access import acting_roles_over, get_in_scope, roles_required, scope_condition, signed_in
 from app.core.boundary import on_refusal
 from app.core.hardening import query_id
 from app.core.forms import as_choices
@@ -33,18 +33,25 @@ def org_list():
 @signed_in
 def org_detail(org_id: int):
     org = get_in_scope(Organisation, org_id)
-    children = db.session.scalars(
-        select(Organisation).where(Organisation.parent_id == org.id).order_by(Organisation.name)
-    ).all()
+    # In the order of the names shown, numbers by value (the full names put «…школа № 10»» before «…№ 1»»).
+    children = sorted(db.session.scalars(select(Organisation).where(Organisation.parent_id == org.id)),
+                      key=lambda o: sort_key(o.display_name))
     subtree_size = db.session.scalar(
         select(func.count()).select_from(Organisation).where(Organisation.in_subtree_of(org)))
     can_edit = "admin" in current_user.roles_over(org)
+    # The way back up: the ancestors the user may open (a director's school page leads to the list, not to the
+    # municipality's page that would answer 404).
+    trail, parent = [], org.parent
+    while parent is not None:
+        if acting_roles_over(current_user, parent):
+            trail.insert(0, parent)
+        parent = parent.parent
     support_form = None
     if can_edit and org.kind in CENTRE_KINDS:
         support_form = SupportForm()
         support_form.supported_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})")
                                                         for o in services.support_choices(org)])
-    return render_template("orgs/detail.html", org=org, children=children, subtree_size=subtree_size,
+    return render_template("orgs/detail.html", org=org, children=children, subtree_size=subtree_size, trail=trail,
                            SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES, requisites_lines=requisites_lines,
                            can_edit=can_edit, support_form=support_form,
                            supports=services.supports_of(org) if org.kind in CENTRE_KINDS else [],

@@ -2,6 +2,8 @@
 
 from markupsafe import Markup, escape
 
+from app.core.russian import sort_key
+
 
 def num(value, digits: int = 1) -> str:
     """72,5 — comma decimals, a non-breaking minus; «—» when there is no value."""
@@ -37,7 +39,7 @@ def sparkline(series, *, width: int = 96, height: int = 24) -> Markup:
 
 
 RESULT_SORTS = {
-    "name": lambda line: line.organisation.name.lower(),
+    "name": lambda line: sort_key(line.organisation.display_name),  # the name the row shows
     "participants": lambda line: line.current.participants,
     "mean": lambda line: line.current.mean,
     "share2": lambda line: line.current.share(2),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 from app.analysis.models import AnalysisResult, AnalysisRun
 from app.auth.roles import ASSIGNED_ROLES, SUPPORT_ROLES
 from app.catalogue.models import Mechanism, Track
+from app.core.russian import sort_key
 from app.cycles.models import Cycle, Stage
 from app.extensions import db, reading
 from app.imports.models import ResultSummary
@@ -94,8 +95,12 @@ class ResultLine:
 
 
 def children(org: Organisation) -> list[Organisation]:
-    return list(db.session.scalars(select(Organisation).where(
-        Organisation.parent_id == org.id, Organisation.kind.in_(LISTED_KINDS)).order_by(Organisation.name)))
+    """The rows of the centre's tables, in the order of the names they show («ГО Северный» before «Озёрный МР»,
+    «СОШ № 4» before «СОШ № 10»): the full names ordered them otherwise («Администрация Озёрного…» before
+    «Управление образования…», «…школа № 10»» before «…школа № 1»»)."""
+    kids = db.session.scalars(select(Organisation).where(
+        Organisation.parent_id == org.id, Organisation.kind.in_(LISTED_KINDS)))
+    return sorted(kids, key=lambda o: sort_key(o.display_name))
 
 
 def choices(org: Organisation) -> tuple[list[int], list[str], list[str]]:

@@ -79,6 +79,7 @@ def organisation(org_id: int):
     cycles = services.cycle_lines(kids, today=_today(org))
     return render_template("situation/organisation.html", org=org, trail=_trail(org), f=f, total=total,
                            lines=lines, standings=standings, cycles=cycles, sort=sort, descending=descending,
+                           by_name=present.sorted_lines(lines, "name", False) if lines else [],
                            p=present, openable=_openable(standings))
 
 

@@ -4,7 +4,8 @@
    3. Text fields show how many characters are left of their maximum, and never cut what is pasted.
    4. data-auto-refresh="N" anywhere on a page reloads it every N seconds while a job runs.
    5. Organisation pickers (templates/_org_tree.html): a search over the names (with the municipality) and
-      «все в группе», which ticks the group's visible choices. */
+      «все в группе», which ticks the group's visible choices.
+   6. File fields say «Выберите файл» / «Файл не выбран» whatever the browser's own language. */
 (function () {
   "use strict";
 
@@ -38,6 +39,10 @@
       var described = field.getAttribute("aria-describedby");
       field.setAttribute("aria-describedby", (described ? described + " " : "") + counter.id);
       var always = field.tagName === "TEXTAREA" || max >= LONG;
+      // A field the server refused («Обязательное поле.») keeps its red mark until it is edited: the counter
+      // must not clear a mark it did not set.
+      var refused = field.classList.contains("is-invalid");
+      field.addEventListener("input", function () { refused = false; });
       function update() {
         var length = field.value.length, left = max - length;
         var over = left < 0;
@@ -48,7 +53,7 @@
         counter.classList.toggle("fw-semibold", over);
         counter.hidden = !always && left > max * 0.1;
         field.setCustomValidity(over ? counter.textContent : "");
-        field.classList.toggle("is-invalid", over);
+        field.classList.toggle("is-invalid", over || refused);
       }
       field.addEventListener("input", update);
       update();
@@ -105,6 +110,54 @@
     });
   }
 
-  function ready() { wrapTables(); addCounters(); autoRefresh(); orgTrees(); }
+  // --- 3a. a field the server refused says so to a screen reader too: aria-invalid, and its message as its
+  // description (Bootstrap-Flask prints the message beside the field without tying the two).
+  function describeErrors() {
+    document.querySelectorAll("main .is-invalid").forEach(function (field) {
+      var box = field.closest(".mb-3, .form-group, .col, [class*='col-']") || field.parentNode;
+      var feedback = box.querySelector(".invalid-feedback");
+      if (!feedback) return;
+      if (!feedback.id) feedback.id = (field.id || "field-" + Math.random().toString(36).slice(2)) + "-error";
+      field.setAttribute("aria-invalid", "true");
+      var described = field.getAttribute("aria-describedby") || "";
+      if ((" " + described + " ").indexOf(" " + feedback.id + " ") < 0) {
+        field.setAttribute("aria-describedby", (feedback.id + " " + described).trim());
+      }
+    });
+  }
+
+  // --- 6. file fields in Russian: the browser draws its own button and «no file» text in the language of its
+  // interface (an English browser said «Choose File» / «No file chosen» on a Russian page). The field stays in
+  // place for the keyboard, screen readers and the form; a label drawn as a button opens it, a line says the name.
+  function filePickers() {
+    document.querySelectorAll("main input[type=file]").forEach(function (input) {
+      if (input.dataset.picker) return;
+      input.dataset.picker = "1";
+      if (!input.id) input.id = "file-" + Math.random().toString(36).slice(2);
+      var box = document.createElement("div");
+      box.className = "file-picker input-group" + (input.classList.contains("form-control-sm") ? " input-group-sm" : "");
+      var button = document.createElement("label");
+      button.className = "btn btn-outline-secondary";
+      button.htmlFor = input.id;
+      button.setAttribute("aria-hidden", "true");
+      button.textContent = "Выберите файл";
+      var name = document.createElement("span");
+      name.className = "form-control file-picker-name text-truncate";
+      name.setAttribute("aria-hidden", "true");
+      function show() {
+        var files = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+        name.textContent = files.length ? files.join(", ") : (input.multiple ? "Файлы не выбраны" : "Файл не выбран");
+      }
+      input.parentNode.insertBefore(box, input);
+      box.appendChild(input);
+      box.appendChild(button);
+      box.appendChild(name);
+      input.classList.add("file-picker-input");
+      input.addEventListener("change", show);
+      show();
+    });
+  }
+
+  function ready() { wrapTables(); describeErrors(); addCounters(); filePickers(); autoRefresh(); orgTrees(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready); else ready();
 })();
