@@ -191,3 +191,17 @@ def test_a_regional_total_counts_a_municipality_that_answered_from_its_schools_o
         select(DashboardRow).where(DashboardRow.cycle_id == cycle.id, DashboardRow.is_total.is_(True)))}
     assert (totals[count.id].value, totals[count.id].history["mean_of"]) == (21.0, 1)
     assert totals[share.id].value == 61.0
+
+
+def test_the_dashboard_orders_organisations_by_the_name_it_shows():
+    from types import SimpleNamespace
+
+    from app.analysis.dashboard import SORTS
+
+    rows = [SimpleNamespace(organisation=SimpleNamespace(name=name, display_name=shown))
+            for name, shown in (("Муниципальное бюджетное … школа № 10", "СОШ № 10"),
+                                ("Муниципальное бюджетное … школа № 4", "СОШ № 4"),
+                                ("Администрация … гимназия № 3", "Гимназия № 3"))]
+    # by the full names: «…гимназия № 3», «…школа № 10», «…школа № 4»
+    assert [r.organisation.display_name for r in sorted(rows, key=SORTS["org"])] == [
+        "Гимназия № 3", "СОШ № 4", "СОШ № 10"]

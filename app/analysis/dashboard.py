@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 HISTORY_CYCLES = 2  # earlier periods shown beside the current one
 
 SORTS = {
-    "org": lambda r: (r.organisation.name.lower(),),
+    "org": lambda r: ru.sort_key(r.organisation.display_name),  # by the name shown, «СОШ № 4» before «№ 10»
     "value": lambda r: (r.value is None, r.value if r.value is not None else 0),
     "change_baseline": lambda r: (r.change_baseline is None, r.change_baseline or 0),
     "change_previous": lambda r: (r.change_previous is None, r.change_previous or 0),
