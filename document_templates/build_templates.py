@@ -486,7 +486,7 @@ EMBLEM = ("dict", "Рисунки: emblem → PNG/JPEG эмблемы орган
 
 
 def regulation():
-    t = Template("regulation", "Положение о муниципальной системе оценки качества образования")
+    t = Template("regulation", "Положение о системе оценки качества образования")
     t.use(COMMON_VARIABLES, APPROVAL_VARIABLES,
           goals=("list", "Цели: number, direction, statement, justification, realism"),
           schedule=("list", "Этапы цикла: number, title, responsible, deadline"),
@@ -521,7 +521,7 @@ def regulation():
     t.text("5.1. Положение вступает в силу со дня его утверждения и действует до утверждения нового положения.")
     t.executor_mark()
     t.save({"family": "conceptual", "stages": ["GOAL"], "version": 1,
-            "filename": "Положение о МСОКО {period} {number}.docx"})
+            "filename": "Положение о системе оценки качества {period} {number}.docx"})
 
 
 def indicators_approval():

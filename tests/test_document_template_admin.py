@@ -113,7 +113,7 @@ def test_a_valid_upload_is_validated_activated_and_used_by_new_documents(world, 
 
     login(world["admin"])
     page = client.get("/documents/templates").get_data(as_text=True)
-    assert "Положение о муниципальной системе оценки качества образования" in page
+    assert "Положение о системе оценки качества образования" in page
     assert rendering.template_version("regulation") == 1
     data = edited(MARKER)
 
@@ -172,13 +172,12 @@ def test_the_pages_name_a_template_by_its_document_kind_and_keep_the_key_as_smal
     login(world["admin"])
     listing = lxml.html.fromstring(client.get("/documents/templates").data)
     row = listing.xpath("//tr[@data-type='regulation']/td[1]")[0]
-    assert " ".join(row.xpath("a")[0].text_content().split()) == "Положение о муниципальной системе оценки качества " \
-                                                                    "образования"
+    assert " ".join(row.xpath("a")[0].text_content().split()) == "Положение о системе оценки качества образования"
     assert row.xpath("div[contains(@class, 'small')]")[0].text_content().strip() == "regulation"
     page = lxml.html.fromstring(client.get("/documents/templates/regulation").data)
     cell = page.xpath("//tr[@data-version='builtin']/td[2]")[0]
     link = " ".join(cell.xpath("a")[0].text_content().split())
-    assert link == "Встроенный шаблон «Положение о муниципальной системе оценки качества образования»", link
+    assert link == "Встроенный шаблон «Положение о системе оценки качества образования»", link
     assert "document_templates/" not in cell.text_content()
 
 
@@ -236,7 +235,7 @@ def test_a_template_that_does_not_render_with_real_data_is_not_valid(world, goal
     tv = template_admin.upload("regulation", stream=io.BytesIO(edited("{{ goals[5].statement }}")),
                                filename="r.docx", actor=world["admin"])
     assert not tv.valid and tv.problems == [
-        "Нет данных для шаблона «Положение о муниципальной системе оценки качества образования»: "
+        "Нет данных для шаблона «Положение о системе оценки качества образования»: "
         "не задана переменная «5»."]
     good = template_admin.upload("regulation", stream=io.BytesIO(edited(MARKER)), filename="r.docx",
                                  actor=world["admin"])

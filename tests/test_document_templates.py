@@ -492,7 +492,7 @@ def test_user_text_with_markup_characters_renders_literally(goal_cycle, db_sessi
     assert 'Цель <b>"жирная"</b> & \'кавычки\' {{ org }} </w:t> ]]> ' in text
     assert "\x01" not in text and "\x0b" not in text
     period = goal_cycle.period.replace("/", "_")
-    assert rendering.filename("regulation", ctx) == f"Положение о МСОКО {period} проект.docx"
+    assert rendering.filename("regulation", ctx) == f"Положение о системе оценки качества {period} проект.docx"
     db_session.rollback()
 
 
@@ -525,7 +525,7 @@ def test_an_uploaded_template_is_checked_against_its_sidecar(goal_cycle):
     assert rendering.check_template("regulation", edited("{{ unknown_thing }}")) == [
         "Переменная «unknown_thing» не объявлена в описании шаблона."]
     assert rendering.check_template("regulation", b"not a word file") == [
-        "Шаблон вида «Положение о муниципальной системе оценки качества образования» не открывается как "
+        "Шаблон вида «Положение о системе оценки качества образования» не открывается как "
         "документ Word."]
     ctx = contexts.build_context("regulation", goal_cycle.stage("GOAL"))
     assert rendering.check_template("regulation", shipped, sample_context=ctx) == []

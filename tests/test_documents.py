@@ -264,7 +264,7 @@ def test_the_page_names_the_kind_of_document_only_where_its_title_does_not(world
     import lxml.html
 
     doc = _signed(world, goal_stage, db_session)
-    kind = doc.doc_type.title
+    kind = doc.doc_type.title_for("municipal")  # «Положение о муниципальной системе …» of the municipality's cycle
     login(world["official"])
 
     def subtitle():

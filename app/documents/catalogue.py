@@ -24,7 +24,9 @@ SIGN_MEANINGS = ("утверждаю", "подписано")
 SUBJECTS = ("stage", "data_request", "owner")
 FIELDS = ("key", "title", "family", "stages", "mandatory_for", "per_addressee", "approval_route", "signer_roles",
           "sign_meaning", "registered", "template", "subject", "owner")
-OPTIONAL_FIELDS = ("cosigner",)
+OPTIONAL_FIELDS = ("cosigner", "level_titles")
+# The levels a type may be titled for (Organisation.level of the cycle's owner).
+LEVELS = ("regional", "municipal", "school")
 # The capacities a second signer may sign in (the signature's meaning; the table's CHECK lists them too).
 COSIGN_MEANINGS = ("секретарь",)
 
@@ -47,6 +49,13 @@ class DocumentType:
     # A second signer in a named capacity (the protocol's «секретарь»): the context builder names the person
     # (ctx["cosigner"]), who signs before the signer; both signatures are needed before registration.
     cosigner: str | None = None
+    # The document's own title at each level of the cycle's owner, where the type's title names no level («Положение
+    # о системе …»: a school's is «о внутренней системе …», a region's «о региональной …»); pairs, the type is hashable.
+    level_titles: tuple[tuple[str, str], ...] = ()
+
+    def title_for(self, level: str | None) -> str:
+        """The title of a document of this type for a cycle owned at `level` (the type's title where none is set)."""
+        return dict(self.level_titles).get(level or "", self.title)
 
     @property
     def one_per_cycle(self) -> bool:
@@ -136,13 +145,21 @@ def parse_catalogue(data) -> dict[str, DocumentType]:
         if cosigner is not None and cosigner not in COSIGN_MEANINGS:
             problems.append(f"{where}: поле «cosigner» — кем подписывает второй подписант: "
                             f"{', '.join(COSIGN_MEANINGS)}.")
+        level_titles = entry.get("level_titles") or {}
+        if not isinstance(level_titles, dict) or any(
+                level not in LEVELS or not isinstance(title, str) or not title.strip()
+                for level, title in level_titles.items()):
+            problems.append(f"{where}: поле «level_titles» — заголовки документа по уровням "
+                            f"({', '.join(LEVELS)}), каждый — непустая строка.")
+            level_titles = {}
         if problems:
             continue
         types[key] = DocumentType(
             key=key, title=entry["title"].strip(), family=family, stages=stages, mandatory_for=mandatory,
             per_addressee=entry["per_addressee"], approval_route=route, signer_roles=signers,
             sign_meaning=meaning, registered=entry["registered"], template=entry["template"].strip(),
-            subject=subject, owner=owner.strip() if owned else None, cosigner=cosigner)
+            subject=subject, owner=owner.strip() if owned else None, cosigner=cosigner,
+            level_titles=tuple((level, title.strip()) for level, title in sorted(level_titles.items())))
     if problems:
         raise ValidationFailed("Каталог видов документов содержит ошибки.", problems=problems)
     return types

@@ -22,7 +22,8 @@ def mandatory_documents(stage) -> list[str]:
         present |= set(db.session.scalars(
             select(Document.type_key).join(Stage, Stage.id == Document.stage_id)
             .where(Stage.cycle_id == stage.cycle_id, Document.type_key.in_(spanning))))
-    return [f"Нет документа «{t.title}» (хотя бы проекта): сформируйте его в разделе «Документы этапа»."
+    level = stage.cycle.owner.level
+    return [f"Нет документа «{t.title_for(level)}» (хотя бы проекта): сформируйте его в разделе «Документы этапа»."
             for t in types if t.key not in present]
 
 

@@ -150,12 +150,14 @@ def can_edit(user, doc_or_stage) -> bool:
 
 # --- generation ----------------------------------------------------------------------------------
 
-def _title(doc_type: DocumentType, addressee, data_request) -> str:
+def _title(doc_type: DocumentType, addressee, data_request, level: str | None = None) -> str:
+    """The document's title: its type's at the cycle owner's level (`level_titles`), with its addressee or request."""
+    title = doc_type.title_for(level)
     if addressee is not None:
-        return f"{doc_type.title} — {addressee.display_name}"[:500]
+        return f"{title} — {addressee.display_name}"[:500]
     if data_request is not None:
-        return f"{doc_type.title} — «{data_request.title}»"[:500]
-    return doc_type.title
+        return f"{title} — «{data_request.title}»"[:500]
+    return title
 
 
 def _check_subject(stage, doc_type: DocumentType, addressee, data_request) -> None:
@@ -234,7 +236,8 @@ def _new_documents(stage, doc_type: DocumentType, subjects, *, actor, role: str)
     docs = [Document(cycle_id=stage.cycle_id, stage_id=stage.id, type_key=doc_type.key,
                      addressee_id=addressee.id if addressee is not None else None,
                      data_request_id=data_request.id if data_request is not None else None,
-                     title=_title(doc_type, addressee, data_request), state="draft", created_by_id=actor.id,
+                     title=_title(doc_type, addressee, data_request, stage.cycle.owner.level), state="draft",
+                     created_by_id=actor.id,
                      versions=[])  # new: no lazy load of the (empty) editions when the first is appended
             for addressee, data_request in subjects]
     try:

@@ -174,7 +174,7 @@ def published(*, cycle: Cycle | None = None, within: Organisation | None = None,
         version = next((v for v in sorted(doc.versions, key=lambda v: -v.number) if v.registration_number), None)
         if version is not None:
             kind = types.get(doc.type_key)
-            out.append(PublishedDocument(doc, version, kind.title if kind else ""))
+            out.append(PublishedDocument(doc, version, kind.title_for(doc.cycle.owner.level) if kind else ""))
     return out
 
 
