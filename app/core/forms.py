@@ -85,6 +85,11 @@ class RuDecimalField(DecimalField):
         except ValueError:
             self.data = None
             raise ValueError("Введите число (например, 75 или 12,5).") from None
+        # Decimal reads «NaN», «Infinity», «sNaN» too: not a value of anything, and a NaN raised InvalidOperation
+        # in the first comparison of a range check (a 500 on the indicator form).
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError("Введите число (например, 75 или 12,5).")
 
 
 class RuDateField(DateField):
