@@ -118,6 +118,33 @@ def refuse_oversized_fields():
     return None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def refuse_lone_surrogates():
+    """before_request: JSON may escape half of a UTF-16 surrogate pair ("\\ud800"), which becomes a Python string
+    that no UTF-8 encoder writes: the first query binding it failed with UnicodeEncodeError, a 500 (the API's
+    indicator codes, organisation codes, periods, values). Refused with 422 for every JSON body, the API's too."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
+        return None
+    stack = [json_body()]  # a loop, not recursion: the depth of the body is the client's choice
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+        elif isinstance(item, dict):
+            found = any(_SURROGATE.search(str(key)) for key in item)
+            stack.extend(item.values())
+        else:
+            found = False
+            if isinstance(item, list):
+                stack.extend(item)
+        if found:
+            raise ValidationFailed("Тело запроса отклонено: в нём непарный суррогатный символ UTF-16 (например, "
+                                   "«\\ud800»), который не является символом текста. Ничего не изменено.")
+    return None
+
+
 def json_body():
     """The request's JSON body, None when it is not JSON; a body nested past the parser's limit is refused
     with 422 (a RecursionError is not a ValueError, so `silent` does not cover it)."""
@@ -253,6 +280,7 @@ def init_app(app: Flask) -> None:
     _engine_options(app)
     app.before_request(refuse_control_characters)
     app.before_request(refuse_oversized_fields)
+    app.before_request(refuse_lone_surrogates)
     app.after_request(cache_and_transport_headers)
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, database_unavailable)
