@@ -13,13 +13,17 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 FORMATS = ("svg", "png")
 # Figure objects (not pyplot) are thread-safe to create, but font caches are not: one renderer at a time.
 _LOCK = threading.Lock()
 # A fixed hash salt makes SVG element ids, and so the whole SVG, reproducible from the same data.
+# No mathtext: every label is what a user typed or imported (a measure's title, an organisation's name), and
+# matplotlib reads text between two «$» as a formula — «Бюджет $^$» fails to parse (a 500 on the page, a
+# failed document job) and «5$ и 10$» is drawn in italics without its dollars.
 _STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "none", "svg.hashsalt": "uko-cycle",
-          "axes.spines.top": False, "axes.spines.right": False}
+          "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False}
 
 
 def figure(width_cm: float = 16, height_cm: float = 8) -> Figure:
@@ -34,5 +38,9 @@ def render(fig: Figure, fmt: str = "svg", *, dpi: int = 150) -> bytes:
         raise ValueError(f"unknown chart format {fmt}")
     buffer = io.BytesIO()
     with _LOCK, matplotlib.rc_context(_STYLE):
+        # Texts the caller added (titles, tick labels, annotations) took `text.parse_math` from the global
+        # rcParams when they were made, outside this context; those made while drawing take it from _STYLE.
+        for text in fig.findobj(Text):
+            text.set_parse_math(False)
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
     return buffer.getvalue()

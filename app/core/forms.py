@@ -1,7 +1,7 @@
 """Shared form pieces: Russian messages for the standard validators, and the optimistic-lock field."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, HiddenField
+from wtforms import DateField, DecimalField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.fields.choices import SelectChoice
 from flask import flash
@@ -85,6 +85,11 @@ class RuDecimalField(DecimalField):
         except ValueError:
             self.data = None
             raise ValueError("Введите число (например, 75 или 12,5).") from None
+        # Decimal reads «NaN», «Infinity», «sNaN» too: not a value of anything, and a NaN raised InvalidOperation
+        # in the first comparison of a range check (a 500 on the indicator form).
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError("Введите число (например, 75 или 12,5).")
 
 
 class RuDateField(DateField):
@@ -115,8 +120,18 @@ class FormTokenField(HiddenField):
         self.data = valuelist[0] if valuelist else ""
 
 
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def one_line(value):
+    """A single-line field's value with its line breaks made spaces: a browser's <input> cannot send them, a
+    hand-made POST can, and a title with a break went on into task titles and the e-mail Subject header."""
+    return _LINE_BREAKS.sub(" ", value) if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
-    """Base form: WTForms' own Russian messages for its built-in validators and choice checks.
+    """Base form: WTForms' own Russian messages for its built-in validators and choice checks; single-line text
+    fields (every StringField but a textarea or a password) keep no line break (`one_line`).
 
     Every rendered form carries a fresh one-time token (hidden, rendered by hidden_tag() and render_form()).
     A form re-rendered after a refused POST keeps the token it was sent with. Create views decorated with
@@ -127,6 +142,12 @@ class Form(FlaskForm):
 
     class Meta:
         locales = ("ru_RU", "ru")
+
+        def bind_field(self, form, unbound_field, options):
+            cls = unbound_field.field_class
+            if issubclass(cls, StringField) and not issubclass(cls, (TextAreaField, PasswordField)):
+                options = {**options, "filters": (*unbound_field.kwargs.get("filters", ()), one_line)}
+            return super().bind_field(form, unbound_field, options)
 
         def get_translations(self, form):
             return _RussianChoiceMessages(super().get_translations(form))

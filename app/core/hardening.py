@@ -95,6 +95,56 @@ def refuse_control_characters():
     return None
 
 
+# Values one form field may carry (a multiple select: addressees, indicators, findings). A region's schools stay far
+# below it; 70,000 ids went into one `IN (…)` and PostgreSQL's driver refused the statement (at most 65,535
+# parameters) — answered as «нет связи с базой данных», a 503 that was a lie.
+MAX_VALUES_PER_FIELD = 10_000
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "\u00a0")
+
+
+def refuse_oversized_fields():
+    """before_request: a form field sent more than MAX_VALUES_PER_FIELD times is refused with 422."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.mimetype not in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        return None
+    for key, values in request.form.lists():
+        if len(values) > MAX_VALUES_PER_FIELD:
+            raise ValidationFailed(
+                f"Запрос отклонён: в поле «{_CONTROL_ANYWHERE.sub('?', key)[:40]}» выбрано {_thousands(len(values))} "
+                f"значений, допустимо не более {_thousands(MAX_VALUES_PER_FIELD)}. Ничего не изменено.")
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def refuse_lone_surrogates():
+    """before_request: JSON may escape half of a UTF-16 surrogate pair ("\\ud800"), which becomes a Python string
+    that no UTF-8 encoder writes: the first query binding it failed with UnicodeEncodeError, a 500 (the API's
+    indicator codes, organisation codes, periods, values). Refused with 422 for every JSON body, the API's too."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
+        return None
+    stack = [json_body()]  # a loop, not recursion: the depth of the body is the client's choice
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+        elif isinstance(item, dict):
+            found = any(_SURROGATE.search(str(key)) for key in item)
+            stack.extend(item.values())
+        else:
+            found = False
+            if isinstance(item, list):
+                stack.extend(item)
+        if found:
+            raise ValidationFailed("Тело запроса отклонено: в нём непарный суррогатный символ UTF-16 (например, "
+                                   "«\\ud800»), который не является символом текста. Ничего не изменено.")
+    return None
+
+
 def json_body():
     """The request's JSON body, None when it is not JSON; a body nested past the parser's limit is refused
     with 422 (a RecursionError is not a ValueError, so `silent` does not cover it)."""
@@ -229,6 +279,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     _engine_options(app)
     app.before_request(refuse_control_characters)
+    app.before_request(refuse_oversized_fields)
+    app.before_request(refuse_lone_surrogates)
     app.after_request(cache_and_transport_headers)
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, database_unavailable)

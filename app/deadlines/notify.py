@@ -54,10 +54,16 @@ def _add(user, *, kind, title, body, link, obj, task, on_behalf_of=None) -> Noti
 
 # --- e-mail ------------------------------------------------------------------------------------
 
+def _header_text(value: str) -> str:
+    """A header is one line: a title carrying a line break (typed into a form, imported, sent through the API)
+    made `EmailMessage` refuse the header, so the e-mail job failed on every retry; the break becomes a space."""
+    return " ".join(value.split())
+
+
 def build_message(notification: Notification) -> EmailMessage:
     cfg = current_app.config
     message = EmailMessage()
-    message["Subject"] = f"УКО-Цикл: {notification.title}"
+    message["Subject"] = _header_text(f"УКО-Цикл: {notification.title}")
     message["From"] = cfg["MAIL_FROM"]
     message["To"] = notification.user.email
     message["Date"] = formatdate(localtime=False)

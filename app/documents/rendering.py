@@ -16,6 +16,8 @@ import yaml
 from docx.shared import Cm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from app.core.errors import DomainError
 from app.documents.catalogue import document_types, get_type
@@ -49,8 +51,14 @@ class RenderError(DomainError):
     status_code = 422
 
 
-class _Environment(Environment):
-    """Strict about undefined names, autoescaping, and compiling each distinct template source once per process.
+class _Environment(SandboxedEnvironment):
+    """Sandboxed, strict about undefined names, autoescaping, and compiling each distinct template source once
+    per process.
+
+    Sandboxed because a template is uploaded by an administrator of the application, not of the server: in a
+    plain Environment `{{ ''.__class__.__mro__[1].__subclasses__() }}` reaches `subprocess.Popen`, and the
+    upload's own check renders the template at once, in the web process. The sandbox refuses `_`-attributes
+    and unsafe callables (SecurityError, reported as a problem of the upload).
 
     docxtpl compiles every part of a template (body, headers, footers, core properties) with `from_string` on
     every render: for a batch of letters from one template that was about a fifth of the rendering time. A
@@ -233,6 +241,10 @@ def render(type_key: str, context: dict, *, template: bytes | None = None) -> by
                           problems=[f"Не задана переменная «{name}»."]) from exc
     except TemplateSyntaxError as exc:
         raise RenderError(_syntax_message(exc)) from exc
+    except SecurityError as exc:
+        raise RenderError(f"Шаблон «{title}» отклонён: он обращается к внутренним атрибутам или функциям "
+                          "программы, что в шаблонах документов запрещено. Используйте только переменные из "
+                          "описания шаблона.") from exc
     except TemplateError as exc:
         raise RenderError(f"Шаблон «{title}» не удалось заполнить: {exc}") from exc
     out = io.BytesIO()

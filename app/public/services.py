@@ -4,7 +4,8 @@ a published document).
 A cycle's content becomes public block by block as its stage is approved: goals once GOAL is approved,
 indicators once IND is, measures once MEAS is, the effectiveness conclusions once EFF is; drafts never.
 Documents are public only in the «опубликован» state. Results are the result summaries of the organisation's
-subtree, each group under PUBLIC_MIN_GROUP participants suppressed."""
+subtree's schools, each school's group under PUBLIC_MIN_GROUP participants suppressed and kept out of the totals
+above it while that would let a page's difference from its children's pages reveal it (`results`)."""
 
 from dataclasses import dataclass, field
 
@@ -193,36 +194,92 @@ class ResultGroup:
     procedure: str
     subject: str
     grade: int
-    participants: int
+    participants: int  # those the shown figures are of (a group's own count when it is suppressed)
     mean: float | None  # None when suppressed
     share_2: float | None
     share_45: float | None
+    # the figures leave out groups under the threshold below this organisation (a school's too small a group)
+    partial: bool = False
 
     @property
     def suppressed(self) -> bool:
         return self.mean is None
 
 
+def _add(a: tuple, b: tuple) -> tuple:
+    return tuple(x + y for x, y in zip(a, b))
+
+
+def _publishable(rows, top: str, minimum: int) -> tuple:
+    """The sums of SUMS that the page of the organisation at path `top` may show for one work, from its subtree's
+    school rows [(path, sums)]: a school's group under `minimum` is left out, and the groups left out under one
+    organisation are added back as a whole once together they reach `minimum`. So the page of any organisation
+    differs from the sum of its children's pages by nothing or by a group of at least `minimum`."""
+    zero = (0,) * len(SUMS)
+    own: dict[str, tuple] = {}
+    children: dict[str, set] = {}
+    for path, sums in rows:
+        own[path] = _add(own.get(path, zero), sums)
+        node = path
+        while node != top:
+            parent = node[:node.rstrip("/").rindex("/") + 1]
+            children.setdefault(parent, set()).add(node)
+            node = parent
+
+    def walk(node: str) -> tuple[tuple, tuple]:
+        shown, left = zero, zero
+        if node in own:
+            if own[node][0] >= minimum:
+                shown = own[node]
+            else:
+                left = own[node]
+        for child in children.get(node, ()):
+            child_shown, child_left = walk(child)
+            shown, left = _add(shown, child_shown), _add(left, child_left)
+        if left[0] >= minimum:
+            return _add(shown, left), zero
+        return shown, left
+
+    return walk(top)[0]
+
+
 def results(org: Organisation, year: int | None = None) -> tuple[int | None, list[ResultGroup]]:
-    """The newest year's results of the organisation's subtree per work; groups under the threshold suppressed."""
+    """The newest year's results of the organisation's subtree per work, from its schools' groups: a group under
+    PUBLIC_MIN_GROUP participants is suppressed, and left out of the totals above it until the groups left out
+    under one organisation together reach the threshold (`_publishable`).
+
+    Why not the organisation's own subtree total: a municipality's total minus its schools' published figures was
+    the one small school's group (234 participants in ГО Северный, 231 in the ten schools shown: the three of the
+    eleventh, with their mean and marks to the page's rounding), so a suppressed group was public after all."""
     s = ResultSummary.__table__.c
     if year is None:
         year = db.session.scalar(select(func.max(s.year)).where(s.organisation_id == org.id))
     if year is None:
         return None, []
     minimum = current_app.config["PUBLIC_MIN_GROUP"]
+    work = (s.procedure, s.subject, s.grade)
+    schools: dict[tuple, list] = {}
+    for row in db.session.execute(
+            select(Organisation.path, *work, *[getattr(s, c) for c in SUMS])
+            .join(Organisation, Organisation.id == s.organisation_id)
+            .where(Organisation.path.like(org.path + "%"), s.level == "school", s.year == year)):
+        schools.setdefault((row.procedure, row.subject, row.grade), []).append(
+            (row.path, tuple(getattr(row, c) for c in SUMS)))
     out = []
-    for row in db.session.execute(select(s.procedure, s.subject, s.grade, *[getattr(s, c) for c in SUMS])
-                                  .where(s.organisation_id == org.id, s.year == year)
+    for row in db.session.execute(select(*work, s.participants).where(s.organisation_id == org.id, s.year == year)
                                   .order_by(s.procedure, s.grade, s.subject)):
-        if row.participants < minimum:
+        shown = dict(zip(SUMS, _publishable(schools.get((row.procedure, row.subject, row.grade), []), org.path,
+                                            minimum)))
+        if shown["participants"] == 0:
             out.append(ResultGroup(row.procedure, row.subject, row.grade, row.participants, None, None, None))
             continue
-        marked = row.marked or 0
+        marked = shown["marked"] or 0
         out.append(ResultGroup(
-            row.procedure, row.subject, row.grade, row.participants, row.percent_sum / row.participants,
-            100.0 * row.mark_2 / marked if marked else None,
-            100.0 * (row.mark_4 + row.mark_5) / marked if marked else None))
+            row.procedure, row.subject, row.grade, shown["participants"],
+            shown["percent_sum"] / shown["participants"],
+            100.0 * shown["mark_2"] / marked if marked else None,
+            100.0 * (shown["mark_4"] + shown["mark_5"]) / marked if marked else None,
+            partial=shown["participants"] < row.participants))
     return year, out
 
 

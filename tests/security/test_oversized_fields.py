@@ -1,0 +1,29 @@
+"""A form field sent tens of thousands of times (a forged multiple select) is refused with 422 before any view runs:
+70,000 indicator ids on the measure form went into one `IN (…)`, the PostgreSQL driver refused a statement with
+more than 65,535 parameters, and the user read «нет связи с базой данных» on a 503 (attack 4)."""
+
+from app.core.hardening import MAX_VALUES_PER_FIELD
+
+
+def test_a_field_with_too_many_values_is_422_before_the_view(client, login, world):
+    # (A multipart body of as many parts is refused before this, by Flask's MAX_FORM_PARTS: 413.)
+    login(world["official"])
+    data = {"indicator_ids": [str(n) for n in range(1, MAX_VALUES_PER_FIELD + 2)]}
+    response = client.post("/deadlines/notifications/read-all", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "в поле «indicator_ids» выбрано 10\u00a0001 значений, допустимо не более 10\u00a0000" in body
+
+
+def test_a_long_but_possible_list_still_reaches_the_view(client, login, world):
+    login(world["official"])
+    data = {"indicator_ids": [str(n) for n in range(1, MAX_VALUES_PER_FIELD + 1)]}
+    response = client.post("/deadlines/notifications/read-all", data=data)
+    assert response.status_code == 302
+
+
+def test_the_measure_form_with_seventy_thousand_ids_is_422_not_503(client, login, world, rec_cycle):
+    login(world["official"])
+    data = {"title": "Массовый выбор", "kind": "event", "indicator_ids": [str(n) for n in range(1, 70_000)]}
+    response = client.post(f"/followup/cycles/{rec_cycle.id}/measures/new", data=data)
+    assert response.status_code == 422
