@@ -53,3 +53,31 @@ def test_the_catalogue_refuses_a_title_for_an_unknown_level():
     with pytest.raises(ValidationFailed) as refused:
         catalogue.parse_catalogue(data)
     assert any("level_titles" in p for p in refused.value.problems)
+
+
+def test_a_closed_cycle_makes_no_new_document_nor_edition(world, goal_stage, db_session, client, login):
+    """The screens review: «Сформировать» on an approved stage of a finished cycle made redaction 2 of its
+    registered order. A closed cycle's evidence is what it was closed with."""
+    from app.audit.models import AuditEvent
+    from app.documents.models import DocumentVersion
+    from sqlalchemy import func
+
+    doc = generate_document(goal_stage, "regulation", actor=world["official"])
+    cycle = goal_stage.cycle
+    cycle.state, cycle.closed_at = "closed", cycle.created_at
+    db_session.commit()
+    login(world["official"])  # (a log-in is an audit event of its own)
+    before = (db_session.scalar(select(func.count()).select_from(DocumentVersion)),
+              db_session.scalar(select(func.count()).select_from(AuditEvent)))
+    with pytest.raises(ValidationFailed, match="Цикл закрыт"):
+        generate_document(goal_stage, "regulation", actor=world["official"])
+    db_session.rollback()
+    page = client.get(f"/stages/{goal_stage.id}").get_data(as_text=True)
+    assert "Сформировать:" not in page
+    document_page = client.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert "Сформировать заново" not in document_page and "Подготовить новую редакцию" not in document_page
+    assert client.post(f"/documents/{doc.id}/regenerate", data={"version": doc.version}).status_code < 500
+    response = client.post(f"/documents/stages/{goal_stage.id}/generate", data={"type_key": "regulation"})
+    assert response.status_code < 500
+    assert (db_session.scalar(select(func.count()).select_from(DocumentVersion)),
+            db_session.scalar(select(func.count()).select_from(AuditEvent))) == before

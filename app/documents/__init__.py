@@ -31,7 +31,8 @@ from workflows import document  # noqa: E402
 def stage_documents(stage) -> dict:
     """The stage's documents with their states, and what the current user may generate, for the stage page."""
     overview = services.stage_overview(stage)
-    can_generate = stage.state != "waiting" and services.can_edit(current_user, stage)
+    can_generate = (stage.state != "waiting" and stage.cycle.state == "open"
+                    and services.can_edit(current_user, stage))
     needs_addressee = any(t.per_addressee for t in overview["types"])
     needs_request = any(t.subject == "data_request" for t in overview["types"])
     return {

@@ -161,6 +161,9 @@ def _title(doc_type: DocumentType, addressee, data_request, level: str | None = 
 
 
 def _check_subject(stage, doc_type: DocumentType, addressee, data_request) -> None:
+    if stage.cycle.state != "open":
+        # A closed cycle's evidence is what it was closed with: no new document, no new edition of a registered one.
+        raise ValidationFailed("Цикл закрыт: документы его этапов больше не формируются и не переиздаются.")
     if stage.code not in doc_type.stages:
         raise ValidationFailed(f"Документ «{doc_type.title}» не относится к этапу «{stage.title}».")
     if stage.state == "waiting":
