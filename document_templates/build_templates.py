@@ -737,13 +737,17 @@ def analytic_report():
 def addressed_recommendations():
     t = Template("addressed_recommendations", "Адресные рекомендации")
     t.use(COMMON_VARIABLES, letter=LETTER, charts=EMBLEM,
-          addressee=("dict", "Адресат: name, short_name, head (И.О. Фамилия руководителя), lines (блок адресата)"),
+          addressee=("dict", "Адресат: name, name_genitive (наименование в родительном падеже), short_name, "
+                             "head (И.О. Фамилия руководителя), lines (блок адресата)"),
           recommendations=("list", "Рекомендации адресату: number, text, basis (выявленная проблема), due_date"),
           response_deadline=("str", "Срок представления плана и отчёта (ДД.ММ.ГГГГ)"))
     t.letterhead_and_addressee("addressee.lines")
     t.heading()
+    # «для» takes the genitive («для муниципального бюджетного … учреждения «…»»); a data snapshot made before the
+    # context had the genitive (a registered copy re-renders it) falls back to the name as it was printed then.
     t.text("По результатам мониторинга и анализа ({{ cycle.mechanism }}, {{ cycle.period }} учебный год) "
-           "{{ org.name }} направляет адресные рекомендации для {{ addressee.name }}.")
+           "{{ org.name }} направляет адресные рекомендации для "
+           "{{ addressee.name_genitive|default(addressee.name) }}.")
     t.table(["№", "Рекомендация", "Основание (выявленная проблема)", "Срок"],
             ["{{ r.number }}", "{{ r.text }}", "{{ r.basis }}", "{{ r.due_date }}"], "r in recommendations",
             widths=[1.0, 7.4, 5.6, 3.0])

@@ -293,6 +293,16 @@ def _name_after_position(org: Organisation) -> str:
     return ru.lower_first(ru.genitive(org.name))
 
 
+def name_genitive(org: Organisation) -> str:
+    """The organisation's full name after «для», «в адрес» (кого / чего): «муниципального бюджетного
+    общеобразовательного учреждения «…»»; a name that starts with its legal form's abbreviation («МОУ „Гимназия
+    № 3“») is not declined."""
+    first = (org.name or "").split(" ", 1)[0]
+    if len(first) > 1 and first.isupper():
+        return org.name
+    return ru.lower_first(ru.genitive(org.name))
+
+
 def _place(org: Organisation) -> str:
     node = org
     while node is not None and node.kind not in ("municipality", "region"):

@@ -190,14 +190,19 @@ def check_template(type_key: str, template: bytes, sample_context: dict | None =
 
 # A number and its sign never part at the end of a line (ГОСТ Р 7.0.97 typography): «80 %», «№ 3» — LibreOffice
 # printed «от 80» at the end of one line and «% максимального балла» at the start of the next.
-_GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_])")
+_GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_])|(?<=(?<![А-Яа-яЁё])[А-ЯЁ]\.) (?=[А-ЯЁ][а-яё])")
+# Nor does a name part at its hyphen: «А.С. Римская-» ended the signature line and «Корсакова» began the next
+# (PDF review, 5 December 2026). The hyphen of a compound proper name («Римская-Корсакова», «Ким-Ковалевская»,
+# «Петропавловск-Камчатский», the initials «А.-М.») is a non-breaking one (U+2011, in Times New Roman and its
+# metric twin Liberation Serif), and the initials keep to the surname (above).
+_NAME_HYPHEN = re.compile(r"(?<=[а-яё])-(?=[А-ЯЁ])|(?<=[А-ЯЁ]\.)-(?=[А-ЯЁ]\.)")
 
 
 def _clean(value):
-    """Drop characters XML cannot hold from every string of the context (recursively) and glue a number to its
-    «%» or «№» with a no-break space."""
+    """Drop characters XML cannot hold from every string of the context (recursively), glue a number to its
+    «%» or «№» and initials to their surname with a no-break space, and make a proper name's hyphen non-breaking."""
     if isinstance(value, str):
-        return _GLUED.sub("\u00a0", _XML_INVALID.sub("", value))
+        return _NAME_HYPHEN.sub("\u2011", _GLUED.sub("\u00a0", _XML_INVALID.sub("", value)))
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -1,0 +1,65 @@
+"""Documents of the demo's closed cycle made from harder data than the demo's own (PDF review of 5 December 2026):
+an addressee with a long full name and no abbreviation in front, double-barrelled names of the head and the
+addressee, forty recommendations."""
+
+from sqlalchemy import select
+
+from app.documents import lint
+
+
+def _closed_cycle(db):
+    from app.cycles.models import Cycle
+
+    return next(c for c in db.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+
+
+def _org(db, code):
+    from app.orgs.models import Organisation
+
+    return db.scalars(select(Organisation).where(Organisation.code == code)).one()
+
+
+def _user(db, login):
+    from app.auth.models import User
+
+    return db.scalars(select(User).where(User.login == login)).one()
+
+
+LONG = ("Муниципальное бюджетное общеобразовательное учреждение «Средняя общеобразовательная школа № 12 "
+        "с углублённым изучением отдельных предметов имени Героя Советского Союза Ивана Степановича Полбина»")
+
+
+def test_addressed_recommendations_to_a_long_full_name_and_double_barrelled_people(demo):
+    from app.documents import contexts, rendering
+    from tests.test_document_templates import document_text
+
+    school = _org(demo, "MUN01-S03")
+    school.name, school.short_name = LONG, "МБОУ «СОШ № 12 имени Героя Советского Союза И.С. Полбина»"
+    head = _user(demo, "head")
+    head.full_name = "Римская-Корсакова Анна-Мария Сергеевна"
+    _user(demo, "director3").full_name = "Ким-Ковалевская Ирина Вячеславовна"
+    demo.flush()
+    stage = _closed_cycle(demo).stage("REC")
+    ctx = contexts.build_context("addressed_recommendations", stage, addressee=school)
+    data = rendering.render("addressed_recommendations", ctx)
+    _, text = document_text(data)
+    # «для» governs the genitive: it printed «для Муниципальное бюджетное общеобразовательное учреждение «…»»
+    assert "адресные рекомендации для муниципального бюджетного общеобразовательного учреждения «Средняя" in text
+    assert "для Муниципальное" not in text
+    # the head's double given name has two initials, the names do not part at the hyphen or after the initials
+    assert "А.\u2011М.С.\u00a0Римская\u2011Корсакова" in text
+    assert "И.В.\u00a0Ким\u2011Ковалевской" in text
+    assert not lint.lint(data)
+
+
+def test_a_deputy_in_the_addressee_block_is_in_the_dative(demo):
+    from app.documents import contexts, rendering
+    from tests.test_document_templates import document_text
+
+    school = _org(demo, "MUN01-S03")
+    school.head_position = "Временно исполняющий обязанности директора"
+    demo.flush()
+    stage = _closed_cycle(demo).stage("REC")
+    ctx = contexts.build_context("addressed_recommendations", stage, addressee=school)
+    _, text = document_text(rendering.render("addressed_recommendations", ctx))
+    assert "Временно исполняющему обязанности директора МОУ «Гимназия №\u00a03»" in text
