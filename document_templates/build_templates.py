@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
+from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
@@ -37,6 +37,8 @@ BODY_PT = 14
 TABLE_PT = 12
 SMALL_PT = 10
 TEXT_WIDTH_CM = 17.0  # A4 210 mm minus margins 30 + 10 mm
+# The расшифровка подписи's cell: «А.-М.С. Римская-Корсакова» at 14 pt on one line.
+SIGNATURE_NAME_CM = 6.5
 
 GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])")
 BLANK_DATE = "«___» ____________ 20___ г."
@@ -357,6 +359,11 @@ class Template:
                 continue
             if element.tag != qn("w:p") or Paragraph(element, self.doc).text.startswith("{%") or len(previous) == 2:
                 break
+            if not Paragraph(element, self.doc).text and element.getprevious() is not None \
+                    and element.getprevious().tag == qn("w:tbl"):
+                # the empty line after a table stays out: LibreOffice joins two tables with nothing between them,
+                # and the closing cell took the table's borders (PDF review: a frame round the signature)
+                break
             previous.insert(0, element)
         table = self._grid(1, [self.text_width_cm], borders=False)
         cell = self._row(table, [""], size=BODY_PT).cells[0]
@@ -378,13 +385,39 @@ class Template:
         self.signatures((position, name))
 
     def signatures(self, *signers):
-        """The signature block: a line per signer, the position on the left and И.О. Фамилия at the right margin (a
-        right tab stop), in the closing cell with the last lines of the text and the executor mark."""
+        """The signature block: a row per signer, the position on the left and И.О. Фамилия at the right margin on
+        the level of the position's last line (ГОСТ Р 7.0.97, п. 5.23), in the closing cell with the last lines of
+        the text and the executor mark. Two cells, not a tab stop: a long position («Начальник управления
+        образования и молодёжной политики») pushed the name past the margin and broke it onto the next line at the
+        left (PDF review, 5 December 2026); in its own cell the position wraps and the name stays whole."""
         cell = self._closing_cell()
         self.p(before=18, keep=True, container=cell)
+        name_cm = SIGNATURE_NAME_CM
+        table = cell.add_table(rows=0, cols=2)
+        table.autofit = False
+        widths = [self.text_width_cm - name_cm, name_cm]
+        for column, width in zip(table.columns, widths):
+            column.width = Cm(width)
         for n, (position, name) in enumerate(signers):
-            line = self.p(position + "\t" + name, before=12 if n else 0, keep=True, container=cell)
-            line.paragraph_format.tab_stops.add_tab_stop(Cm(self.text_width_cm), WD_TAB_ALIGNMENT.RIGHT)
+            row = table.add_row()
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            for part, text, width in zip(row.cells, (position, name), widths):
+                part.width = Cm(width)
+                part.vertical_alignment = WD_ALIGN_VERTICAL.BOTTOM
+                margins = OxmlElement("w:tcMar")  # no cell margins: the text stands where the text outside does
+                for side in ("left", "right"):
+                    margin = OxmlElement(f"w:{side}")
+                    margin.set(qn("w:w"), "0")
+                    margin.set(qn("w:type"), "dxa")
+                    margins.append(margin)
+                part._tc.get_or_add_tcPr().append(margins)
+                paragraph = part.paragraphs[0]
+                paragraph.paragraph_format.space_before = Pt(12 if n else 0)
+                paragraph.paragraph_format.keep_with_next = True
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if text is name else WD_ALIGN_PARAGRAPH.LEFT
+                self._run(paragraph, text)
+        # (python-docx puts the empty paragraph Word wants after a table in a cell)
+        cell.paragraphs[-1].paragraph_format.keep_with_next = True
 
     def executor_mark(self):
         """ГОСТ Р 7.0.97 отметка об исполнителе, in the closing cell (with the signature or the last text)."""

@@ -63,3 +63,32 @@ def test_a_deputy_in_the_addressee_block_is_in_the_dative(demo):
     ctx = contexts.build_context("addressed_recommendations", stage, addressee=school)
     _, text = document_text(rendering.render("addressed_recommendations", ctx))
     assert "Временно исполняющему обязанности директора МОУ «Гимназия №\u00a03»" in text
+
+
+def test_a_long_position_wraps_beside_the_name_and_the_name_stays_whole(demo, tmp_path):
+    """The signature block with a long position and a double-barrelled name, read in LibreOffice: with a tab stop the
+    name went past the margin and broke at its hyphen («… молодёжной политики  А.С. Римская-» / «Корсакова»). The
+    position wraps in its own cell and the name stands whole at the right margin, on the level of the position's
+    last line (ГОСТ Р 7.0.97, п. 5.23)."""
+    from app.documents import contexts, rendering
+    from tests import services as svc
+    from tests.test_documents_pdf import _convert_all
+
+    soffice = svc.require_soffice()
+    head = _user(demo, "head")
+    head.full_name = "Римская-Корсакова Анна-Мария Сергеевна"
+    head.position = "Начальник управления образования и молодёжной политики"
+    _org(demo, "MUN01").head_position = head.position
+    demo.flush()
+    cycle = _closed_cycle(demo)
+    files = {key: rendering.render(key, contexts.build_context(key, cycle.stage(stage)))
+             for key, stage in (("monitoring_order", "MON"), ("decision_order", "DEC"))}
+    for key, pages in _convert_all(soffice, files, tmp_path).items():
+        # pdftotext gives the non-breaking hyphen back as «-»
+        lines = [line.strip().replace("\u2011", "-") for page in pages for line in page.splitlines() if line.strip()]
+        signed = [line for line in lines if "Римская-Корсакова" in line]
+        assert signed, (key, lines[-12:])
+        line = signed[-1]
+        assert line.startswith("молодёжной политики") and line.endswith("А.-М.С. Римская-Корсакова"), \
+            (key, lines[-12:])
+        assert not any(line.endswith("Римская-") for line in lines), key
