@@ -452,7 +452,9 @@ class Template:
         self.p("ПРИКАЗЫВАЮ:", bold=True, before=6, after=6)
         self.tag("{%p for item in items %}")
         self.text("{{ loop.index }}. {{ item.text }}")
-        self.p("Ответственный: {{ item.executor }}. Срок: {{ item.deadline }}.", indent=True)
+        # «Ответственные: руководители …» before a group; a data snapshot made before the label says «Ответственный»
+        self.p("{{ item.label|default('Ответственный') }}: {{ item.executor }}. Срок: {{ item.deadline }}.",
+               indent=True)
         self.tag("{%p endfor %}")
         if approve:
             self.text("{{ items|length + 1 }}. " + approve)
@@ -511,7 +513,8 @@ def _normalise_zip(path: Path) -> None:
 
 # --- the templates ------------------------------------------------------------------------------------
 
-ITEMS = ("list", "Пункты распорядительной части: text, executor (ответственный), deadline (ДД.ММ.ГГГГ)")
+ITEMS = ("list", "Пункты распорядительной части: text, executor (ответственный), label («Ответственный» или "
+                 "«Ответственные»), deadline (ДД.ММ.ГГГГ)")
 CONTROL = ("str", "Пункт о контроле за исполнением")
 PREAMBLE = ("str", "Преамбула: основание и цель")
 LETTER = ("dict", "Реквизиты письма: reply_number, reply_date («На № … от …», пусто для инициативного письма)")

@@ -83,3 +83,14 @@ def test_the_head_signing_in_person_keeps_their_own_position(world, goal_stage, 
     db_session.commit()
     doc = signed_regulation(world, goal_stage, db_session)
     assert doc.current.signatures[-1].signer_position == "Начальник управления образования"
+
+
+@pytest.mark.parametrize("executor, label", [
+    ("руководители образовательных организаций", "Ответственные"),
+    ("муниципальные координаторы (приложение № 2)", "Ответственные"),
+    ("М.И. Петрова, главный специалист управления образования", "Ответственный"),
+    ("Методист ИМЦ", "Ответственный"),
+    ("", "Ответственный"),
+])
+def test_the_responsible_label_agrees_with_the_executor(executor, label):
+    assert ru.responsible_label(executor) == label

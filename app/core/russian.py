@@ -332,6 +332,17 @@ def deputy_for(person) -> str:
     return f"за {name}" if name else ""
 
 
+def responsible_label(executor: str | None) -> str:
+    """«Ответственный» before one person, «Ответственные» before a plural group («руководители образовательных
+    организаций», «муниципальные координаторы»): an order printed «Ответственный: руководители …»."""
+    first = _WORD.match((executor or "").strip())
+    if first is not None:
+        parses = _nominative_parses(first.group(0))
+        if parses and all(p.tag.number == "plur" for p in parses):
+            return "Ответственные"
+    return "Ответственный"
+
+
 _ACTING_ALREADY = re.compile(r"^(временно\s+)?исполняющ|^и\.\s?о\.|^врио", re.IGNORECASE)
 
 

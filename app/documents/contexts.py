@@ -466,7 +466,8 @@ def _monitoring_order(dtype, stage, ctx, **_):
     def item(text: str, executor: str, day) -> None:
         # An order takes effect when it is signed: none of its items falls due before that day (the event and the
         # campaign orders record the start of what they order, the decision order its decisions' deadlines).
-        items.append({"text": text, "executor": executor, "deadline": fmt_date(day)})
+        items.append({"text": text, "executor": executor, "label": ru.responsible_label(executor),
+                      "deadline": fmt_date(day)})
         dating.deadline(ctx, day, f"исполнение пункта {len(items)} приказа")
 
     last = max((r.deadline for r in requests), default=stage.deadline)

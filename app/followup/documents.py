@@ -158,6 +158,8 @@ def event_order(dtype, stage, ctx, *, params, **_):
         {"text": "Представить информацию о результатах мероприятия с подтверждающими материалами.",
          "executor": event["responsible"], "deadline": fmt_date(end)},
     ]
+    for item in items:
+        item["label"] = ru.responsible_label(item["executor"])
     return {
         "preamble": f"Во исполнение комплекса мер ({ctx['cycle']['mechanism']}, {stage.cycle.period} учебный год)"
                     + (f" в целях достижения результата: {purpose}," if purpose else ","),
