@@ -48,15 +48,16 @@ def test_the_acting_position_of_a_deputy():
 def test_a_deputy_signs_for_the_absent_head_as_acting_head(world, goal_stage, head_on_leave, deputy_of_head,
                                                             db_session):
     """The deputy (a specialist standing in for the head on leave) signed the положение under their own position;
-    the registered copy's signature block and лист удостоверения said «official  А.С. Заместова» under the head's
-    УТВЕРЖДАЮ. They sign as «Исполняющий обязанности начальника управления образования»."""
+    the registered copy's signature block and лист удостоверения said «Главный специалист … А.С. Заместова» under the
+    head's УТВЕРЖДАЮ. They sign as «Исполняющий обязанности начальника управления образования» (a deputy whose own
+    position says «Заместитель …» keeps it: tests/test_documents.py)."""
     from app.documents import services
     from app.jobs.queue import dispatch_ready
     from tests.test_document_templates import document_text
     from tests.test_documents_registered import register
 
     world["head"].position = "Начальник управления образования"
-    deputy_of_head.position = "Заместитель начальника управления образования"
+    deputy_of_head.position = "Главный специалист управления образования"
     db_session.commit()
     doc = services.generate_document(goal_stage, "regulation", actor=world["official"])
     db_session.commit()
@@ -73,7 +74,18 @@ def test_a_deputy_signs_for_the_absent_head_as_acting_head(world, goal_stage, he
     _, text = document_text(services.registered_path(version).read_bytes())
     assert "Исполняющий обязанности начальника управления образования" in text
     assert "А.С. Заместова" in text
-    assert "Заместитель начальника управления образования" not in text
+    assert "Главный специалист управления образования" not in text
+
+
+def test_the_signing_position_of_a_deputy():
+    assert ru.signing_position("Методист ИМЦ", "Начальник управления образования") == \
+        "Исполняющий обязанности начальника управления образования"
+    # ГОСТ Р 7.0.97, п. 5.23: a deputy's actual position is theirs («Заместитель …»), an acting one's too
+    assert ru.signing_position("Заместитель начальника", "Начальник управления образования") == \
+        "Заместитель начальника"
+    assert ru.signing_position("Первый заместитель министра", "Министр") == "Первый заместитель министра"
+    assert ru.signing_position("И.о. директора", "Директор") == "И.о. директора"
+    assert ru.signing_position(None, None) == "Исполняющий обязанности руководителя"
 
 
 def test_the_head_signing_in_person_keeps_their_own_position(world, goal_stage, db_session):

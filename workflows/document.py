@@ -321,11 +321,11 @@ def _add_signature(ctx, meaning: str, now) -> None:
     from app.documents.models import Signature
 
     version = ctx.obj.current
-    # A deputy signing in place of the absent official signs as «Исполняющий обязанности …» of the absent one's
-    # position: their own («Методист ИМЦ») under an order of the head's body is not the capacity they sign in.
+    # A deputy signing in place of the absent official signs as «Заместитель …» (their own position) or else as
+    # «Исполняющий обязанности …» of the absent one's: «Методист ИМЦ» under the head's order is not a capacity.
     position = ctx.actor.position
     if ctx.on_behalf_of is not None:
-        position = russian.acting_position(ctx.on_behalf_of.position or "Руководитель")
+        position = russian.signing_position(ctx.actor.position, ctx.on_behalf_of.position)
     version.signatures.append(Signature(
         signer_id=ctx.actor.id, signer_name=ctx.actor.full_name, signer_position=position,
         signer_role=ctx.role, meaning=meaning, signed_at=now, file_sha256=version.sha256))

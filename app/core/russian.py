@@ -344,6 +344,18 @@ def responsible_label(executor: str | None) -> str:
 
 
 _ACTING_ALREADY = re.compile(r"^(временно\s+)?исполняющ|^и\.\s?о\.|^врио", re.IGNORECASE)
+_DEPUTY = re.compile(r"^(первый\s+)?заместитель\b", re.IGNORECASE)
+
+
+def signing_position(own: str | None, absent: str | None) -> str:
+    """The position a deputy signs with for the absent official (ГОСТ Р 7.0.97, п. 5.23: the signer's actual
+    position — «Заместитель …», «Исполняющий обязанности …» — never «за» or a slash): their own when it already says
+    they are a deputy or acting, else «Исполняющий обязанности» of the absent one's position («Методист ИМЦ» under a
+    head's order is not the capacity they sign in)."""
+    own = (own or "").strip()
+    if own and (_DEPUTY.match(own) or _ACTING_ALREADY.match(own)):
+        return own
+    return acting_position(absent or "Руководитель")
 
 
 def acting_position(position: str | None) -> str:
