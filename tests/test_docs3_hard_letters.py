@@ -92,3 +92,39 @@ def test_a_long_position_wraps_beside_the_name_and_the_name_stays_whole(demo, tm
         assert line.startswith("молодёжной политики") and line.endswith("А.-М.С. Римская-Корсакова"), \
             (key, lines[-12:])
         assert not any(line.endswith("Римская-") for line in lines), key
+
+
+def test_an_order_names_a_group_of_executors_in_the_plural(demo):
+    """«Ответственный: руководители образовательных организаций» (the monitoring and event orders), «Ответственный:
+    муниципальные координаторы» (the 08-70 order): the label agrees with a plural group; one person keeps it
+    singular."""
+    from app.documents import contexts, lint, rendering
+    from app.documents.catalogue import document_types
+    from tests.test_document_templates import document_text
+
+    cycle = _closed_cycle(demo)
+    texts = {}
+    for key in ("monitoring_order", "event_order"):
+        ctx = contexts.build_context(key, cycle.stage(document_types()[key].stages[0]))
+        texts[key] = document_text(rendering.render(key, ctx))[1]
+    texts["assessment_order"] = next(document_text(data)[1] for label, data, registered in lint.demo_documents()
+                                     if label.startswith("Приказ о проведении мониторинга механизмов")
+                                     and "(проект," in label)
+    for key, text in texts.items():
+        assert "Ответственный: руководители" not in text and "Ответственный: муниципальные" not in text, key
+        assert "Ответственные: " in text and "Ответственный: " in text, key
+    assert "Ответственные: руководители образовательных организаций." in texts["monitoring_order"]
+    assert "Ответственные: муниципальные координаторы" in texts["assessment_order"]
+
+
+def test_the_ministry_order_names_the_minister_who_signs_it(demo):
+    """Two users hold the head role at the ministry: a head of department (created first) and the minister. The 08-70
+    order's draft — the file the minister then signs — named «Начальник отдела … министерства К.Б. Зайцев» under
+    the ministry's ПРИКАЗ. The organisation's «должность руководителя» («Министр») picks the minister."""
+    from app.documents import lint
+    from tests.test_document_templates import document_text, plain
+
+    text = plain(next(document_text(data)[1] for label, data, registered in lint.demo_documents()
+                      if label.startswith("Приказ о проведении мониторинга механизмов") and "(проект," in label))
+    assert "В.Н. Полякова" in text and "Министр образования Демонстрационной области" in text
+    assert "К.Б. Зайцев" not in text

@@ -235,9 +235,22 @@ def _users_at(org: Organisation, role: str) -> list[User]:
     return users
 
 
+def first_of(org: Organisation, users: list[User]) -> User | None:
+    """The one of `users` (holders of one role at `org`) a document names: the one whose position is the
+    organisation's «должность руководителя» (its requisite), else the first. Two holders of the head role at a
+    ministry — the minister and a head of department — made the 08-70 order's draft name the head of department
+    under the ministry's ПРИКАЗ, while the minister signed it (PDF review, 5 December 2026)."""
+    title = (org.head_position or "").strip().lower()
+    if title:
+        for user in users:
+            if (user.position or "").strip().lower().startswith(title):
+                return user
+    return users[0] if users else None
+
+
 def signer_user(dtype: DocumentType, stage) -> User | None:
-    """Who signs: the stage's responsible person when they hold a signer role over the owner, else the first
-    user holding the first signer role that someone holds at the owner organisation itself."""
+    """Who signs: the stage's responsible person when they hold a signer role over the owner, else the holder
+    of the first signer role that someone holds at the owner organisation itself (its head first, `first_of`)."""
     org = stage.cycle.owner
     responsible = stage.responsible
     held = responsible.roles_over(org) if responsible is not None and responsible.active else set()
@@ -247,7 +260,7 @@ def signer_user(dtype: DocumentType, stage) -> User | None:
             return responsible
         users = _users_at(org, role)
         if users:
-            return users[0]
+            return first_of(org, users)
     return None
 
 
@@ -255,7 +268,7 @@ def _head_user(org: Organisation) -> User | None:
     for role in HEAD_ROLES:
         users = _users_at(org, role)
         if users:
-            return users[0]
+            return first_of(org, users)
     return None
 
 
