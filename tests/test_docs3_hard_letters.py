@@ -135,3 +135,23 @@ def test_the_ministry_order_names_the_minister_who_signs_it(demo):
                       if label.startswith("Приказ о проведении мониторинга механизмов") and "(проект," in label))
     assert "В.Н. Полякова" in text and "Министр образования Демонстрационной области" in text
     assert "К.Б. Зайцев" not in text
+
+
+def test_the_place_of_issue_is_the_town_of_the_issuers_address(demo):
+    """ГОСТ Р 7.0.97 место составления: the town, not the territory's short name («ГО Северный»; a ministry's order
+    said «Демонстрационная область»). An issuer without an address keeps its territory's name."""
+    from app.documents import contexts, lint, rendering
+    from tests.test_document_templates import document_text
+
+    cycle = _closed_cycle(demo)
+    ctx = contexts.build_context("monitoring_order", cycle.stage("MON"))
+    assert ctx["org"]["place"] == "г. Северный"
+    lines = document_text(rendering.render("monitoring_order", ctx))[1].splitlines()
+    assert "г. Северный" in lines and "ГО Северный" not in lines
+    order = next(document_text(data)[1] for label, data, registered in lint.demo_documents()
+                 if label.startswith("Приказ о проведении мониторинга механизмов") and "(проект," in label)
+    assert "г. Демоград" in order.splitlines() and "Демонстрационная область" not in order.splitlines()
+    mun = _org(demo, "MUN01")
+    mun.address = None
+    demo.flush()
+    assert contexts.build_context("monitoring_order", cycle.stage("MON"))["org"]["place"] == "ГО Северный"

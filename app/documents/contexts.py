@@ -12,6 +12,7 @@ and decisions from the follow-up, the effectiveness report) are built by that fe
 start-up (`register_builder`, called from the feature descriptor's setup): this package never imports them.
 """
 
+import re
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -316,7 +317,23 @@ def name_genitive(org: Organisation) -> str:
     return ru.lower_first(ru.genitive(org.name))
 
 
+# A settlement in an address: «г. Северный», «пос. Лесной», «с. Заречье» (a capital letter follows, so «д. 12», a
+# house number, is not one).
+_SETTLEMENT = re.compile(r"(?:^|,)\s*((?:пгт\.?|(?:г|гор|пос|п|с|д|дер|ст-ца|х)\.)\s?[А-ЯЁ][^,]*)")
+
+
 def _place(org: Organisation) -> str:
+    """The place of issue (ГОСТ Р 7.0.97, место составления документа): the settlement of the issuer's address
+    («г. Северный»), else its municipality's or region's name. The territory's short name alone gave «ГО Северный»,
+    and a ministry's order «Демонстрационная область», where the form wants the town."""
+    node = org
+    while node is not None:
+        match = _SETTLEMENT.search(getattr(node, "address", None) or "")
+        if match:
+            return match.group(1).strip()
+        if node.kind in ("municipality", "region"):
+            break
+        node = node.parent
     node = org
     while node is not None and node.kind not in ("municipality", "region"):
         node = node.parent
