@@ -73,7 +73,7 @@ def test_a_deputy_signs_for_the_absent_head_as_acting_head(world, goal_stage, he
     assert version.registered_status == "done", version.registered_error
     _, text = document_text(services.registered_path(version).read_bytes())
     assert "Исполняющий обязанности начальника управления образования" in text
-    assert "А.С. Заместова" in text
+    assert "А.С.\u00a0Заместова" in text
     assert "Главный специалист управления образования" not in text
 
 
@@ -106,3 +106,27 @@ def test_the_head_signing_in_person_keeps_their_own_position(world, goal_stage, 
 ])
 def test_the_responsible_label_agrees_with_the_executor(executor, label):
     assert ru.responsible_label(executor) == label
+
+
+def test_the_lists_of_the_registered_copy_keep_a_signers_name_whole(demo):
+    """The лист удостоверения of the demo's registered 08-70 order ended a line with «…области, В.Н.» and began the
+    next with «Полякова»: the signer's and the approvers' names keep their initials with the surname."""
+    from sqlalchemy import select
+
+    from app.documents import storage
+    from app.documents.models import Document
+    from app.documents.registered import approval_rows, stamp_lines
+    from tests.test_document_templates import document_text
+
+    version = next(d.current for d in demo.scalars(select(Document).where(Document.type_key == "assessment_order")))
+    signature = next(s for s in version.signatures if s.meaning == "подписано")
+    # the lines themselves stay plain (the evidence package's manifest reads them); the page glues the names
+    lines = dict(stamp_lines(version, signature))
+    assert lines["Документ подписал (отметка «подписано»)"] == \
+        "Министр образования Демонстрационной области, В.Н. Полякова"
+    doc, text = document_text(storage.registered_path(version).read_bytes())
+    assert "Документ подписал (отметка «подписано»): Министр образования Демонстрационной области, " \
+           "В.Н.\u00a0Полякова" in text
+    visas = doc.tables[-1]
+    names = [row.cells[1].text for row in visas.rows[1:]]
+    assert names == [row[1].replace(" ", "\u00a0") for row in approval_rows(version)] and names
