@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
+from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
@@ -37,6 +37,8 @@ BODY_PT = 14
 TABLE_PT = 12
 SMALL_PT = 10
 TEXT_WIDTH_CM = 17.0  # A4 210 mm minus margins 30 + 10 mm
+# The расшифровка подписи's cell: «А.-М.С. Римская-Корсакова» at 14 pt on one line.
+SIGNATURE_NAME_CM = 6.5
 
 GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])")
 BLANK_DATE = "«___» ____________ 20___ г."
@@ -357,6 +359,11 @@ class Template:
                 continue
             if element.tag != qn("w:p") or Paragraph(element, self.doc).text.startswith("{%") or len(previous) == 2:
                 break
+            if not Paragraph(element, self.doc).text and element.getprevious() is not None \
+                    and element.getprevious().tag == qn("w:tbl"):
+                # the empty line after a table stays out: LibreOffice joins two tables with nothing between them,
+                # and the closing cell took the table's borders (PDF review: a frame round the signature)
+                break
             previous.insert(0, element)
         table = self._grid(1, [self.text_width_cm], borders=False)
         cell = self._row(table, [""], size=BODY_PT).cells[0]
@@ -378,13 +385,39 @@ class Template:
         self.signatures((position, name))
 
     def signatures(self, *signers):
-        """The signature block: a line per signer, the position on the left and И.О. Фамилия at the right margin (a
-        right tab stop), in the closing cell with the last lines of the text and the executor mark."""
+        """The signature block: a row per signer, the position on the left and И.О. Фамилия at the right margin on
+        the level of the position's last line (ГОСТ Р 7.0.97, п. 5.23), in the closing cell with the last lines of
+        the text and the executor mark. Two cells, not a tab stop: a long position («Начальник управления
+        образования и молодёжной политики») pushed the name past the margin and broke it onto the next line at the
+        left (PDF review, 5 December 2026); in its own cell the position wraps and the name stays whole."""
         cell = self._closing_cell()
         self.p(before=18, keep=True, container=cell)
+        name_cm = SIGNATURE_NAME_CM
+        table = cell.add_table(rows=0, cols=2)
+        table.autofit = False
+        widths = [self.text_width_cm - name_cm, name_cm]
+        for column, width in zip(table.columns, widths):
+            column.width = Cm(width)
         for n, (position, name) in enumerate(signers):
-            line = self.p(position + "\t" + name, before=12 if n else 0, keep=True, container=cell)
-            line.paragraph_format.tab_stops.add_tab_stop(Cm(self.text_width_cm), WD_TAB_ALIGNMENT.RIGHT)
+            row = table.add_row()
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            for part, text, width in zip(row.cells, (position, name), widths):
+                part.width = Cm(width)
+                part.vertical_alignment = WD_ALIGN_VERTICAL.BOTTOM
+                margins = OxmlElement("w:tcMar")  # no cell margins: the text stands where the text outside does
+                for side in ("left", "right"):
+                    margin = OxmlElement(f"w:{side}")
+                    margin.set(qn("w:w"), "0")
+                    margin.set(qn("w:type"), "dxa")
+                    margins.append(margin)
+                part._tc.get_or_add_tcPr().append(margins)
+                paragraph = part.paragraphs[0]
+                paragraph.paragraph_format.space_before = Pt(12 if n else 0)
+                paragraph.paragraph_format.keep_with_next = True
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if text is name else WD_ALIGN_PARAGRAPH.LEFT
+                self._run(paragraph, text)
+        # (python-docx puts the empty paragraph Word wants after a table in a cell)
+        cell.paragraphs[-1].paragraph_format.keep_with_next = True
 
     def executor_mark(self):
         """ГОСТ Р 7.0.97 отметка об исполнителе, in the closing cell (with the signature or the last text)."""
@@ -419,7 +452,9 @@ class Template:
         self.p("ПРИКАЗЫВАЮ:", bold=True, before=6, after=6)
         self.tag("{%p for item in items %}")
         self.text("{{ loop.index }}. {{ item.text }}")
-        self.p("Ответственный: {{ item.executor }}. Срок: {{ item.deadline }}.", indent=True)
+        # «Ответственные: руководители …» before a group; a data snapshot made before the label says «Ответственный»
+        self.p("{{ item.label|default('Ответственный') }}: {{ item.executor }}. Срок: {{ item.deadline }}.",
+               indent=True)
         self.tag("{%p endfor %}")
         if approve:
             self.text("{{ items|length + 1 }}. " + approve)
@@ -478,7 +513,8 @@ def _normalise_zip(path: Path) -> None:
 
 # --- the templates ------------------------------------------------------------------------------------
 
-ITEMS = ("list", "Пункты распорядительной части: text, executor (ответственный), deadline (ДД.ММ.ГГГГ)")
+ITEMS = ("list", "Пункты распорядительной части: text, executor (ответственный), label («Ответственный» или "
+                 "«Ответственные»), deadline (ДД.ММ.ГГГГ)")
 CONTROL = ("str", "Пункт о контроле за исполнением")
 PREAMBLE = ("str", "Преамбула: основание и цель")
 LETTER = ("dict", "Реквизиты письма: reply_number, reply_date («На № … от …», пусто для инициативного письма)")
@@ -743,13 +779,17 @@ def analytic_report():
 def addressed_recommendations():
     t = Template("addressed_recommendations", "Адресные рекомендации")
     t.use(COMMON_VARIABLES, letter=LETTER, charts=EMBLEM,
-          addressee=("dict", "Адресат: name, short_name, head (И.О. Фамилия руководителя), lines (блок адресата)"),
+          addressee=("dict", "Адресат: name, name_genitive (наименование в родительном падеже), short_name, "
+                             "head (И.О. Фамилия руководителя), lines (блок адресата)"),
           recommendations=("list", "Рекомендации адресату: number, text, basis (выявленная проблема), due_date"),
           response_deadline=("str", "Срок представления плана и отчёта (ДД.ММ.ГГГГ)"))
     t.letterhead_and_addressee("addressee.lines")
     t.heading()
+    # «для» takes the genitive («для муниципального бюджетного … учреждения «…»»); a data snapshot made before the
+    # context had the genitive (a registered copy re-renders it) falls back to the name as it was printed then.
     t.text("По результатам мониторинга и анализа ({{ cycle.mechanism }}, {{ cycle.period }} учебный год) "
-           "{{ org.name }} направляет адресные рекомендации для {{ addressee.name }}.")
+           "{{ org.name }} направляет адресные рекомендации для "
+           "{{ addressee.name_genitive|default(addressee.name) }}.")
     t.table(["№", "Рекомендация", "Основание (выявленная проблема)", "Срок"],
             ["{{ r.number }}", "{{ r.text }}", "{{ r.basis }}", "{{ r.due_date }}"], "r in recommendations",
             widths=[1.0, 7.4, 5.6, 3.0])

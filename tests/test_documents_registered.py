@@ -88,7 +88,8 @@ def test_registration_over_http_makes_the_registered_copy_and_keeps_the_original
     signature = version.signatures[0]
     assert version.registration_number in text
     assert version.registration_date.strftime("%d.%m.%Y") in text
-    assert initials_name(world["head"].full_name) in text and world["head"].position in text
+    # a signer's name is kept whole on the page (initials and surname glued with a no-break space)
+    assert initials_name(world["head"].full_name).replace(" ", "\u00a0") in text and world["head"].position in text
     assert "Подписано: " in text and version.sha256 in text
     assert "ПРОЕКТ" not in text and "{{" not in text and "{%" not in text
     assert STATEMENT in text  # the content is the signed content

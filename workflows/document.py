@@ -24,6 +24,7 @@ from flask import current_app
 from app.auth.roles import EDITORS, ROLES
 from app.auth.models import User
 from app.auth.services import users_with_role_at
+from app.core import russian
 from app.core.dating import problems as dating_problems
 from app.core.timeutil import today_in, utcnow
 from app.extensions import db
@@ -320,8 +321,13 @@ def _add_signature(ctx, meaning: str, now) -> None:
     from app.documents.models import Signature
 
     version = ctx.obj.current
+    # A deputy signing in place of the absent official signs as «Заместитель …» (their own position) or else as
+    # «Исполняющий обязанности …» of the absent one's: «Методист ИМЦ» under the head's order is not a capacity.
+    position = ctx.actor.position
+    if ctx.on_behalf_of is not None:
+        position = russian.signing_position(ctx.actor.position, ctx.on_behalf_of.position)
     version.signatures.append(Signature(
-        signer_id=ctx.actor.id, signer_name=ctx.actor.full_name, signer_position=ctx.actor.position,
+        signer_id=ctx.actor.id, signer_name=ctx.actor.full_name, signer_position=position,
         signer_role=ctx.role, meaning=meaning, signed_at=now, file_sha256=version.sha256))
 
 

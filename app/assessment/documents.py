@@ -200,6 +200,8 @@ def _order(dtype, campaign: Campaign, ctx, *, params, **_):
         {"text": "Подготовить аналитический отчёт по результатам мониторинга.", "executor": executor,
          "deadline": ru.date_short(report_due)},
     ]
+    for item in items:
+        item["label"] = ru.responsible_label(item["executor"])
     steps = number_rows([
         {"step": "Самооценка муниципальных механизмов по критериям мониторинга, представление подтверждающих "
                  "документов", "who": "муниципальные координаторы",

@@ -94,6 +94,11 @@ def _nominative_parses(word: str) -> list:
             and "Abbr" not in parse.tag]
 
 
+def _is_adverb(word: str) -> bool:
+    parses = morph().parse(word)
+    return bool(parses) and parses[0].tag.POS == "ADVB"
+
+
 def _agrees(modifier, noun) -> bool:
     if modifier.tag.number != noun.tag.number:
         return False
@@ -140,6 +145,10 @@ def inflect_phrase(text: str, case: str) -> str:
     out, pos = [], 0
     for i, match in enumerate(words):
         word = match.group(0)
+        if not out and _is_adverb(word):
+            # «Временно исполняющий обязанности …»: an adverb in front of the head stays as it is (the phrase was
+            # left in the nominative: «Временно исполняющий обязанности» in the addressee block).
+            continue
         # The words right after this one (only spaces between) can hold the noun it agrees with.
         following = []
         for prev, nxt in zip(words[i:], words[i + 1:]):
@@ -221,7 +230,7 @@ def split_name(person) -> tuple[str, str, str]:
     if len(parts) > 3 and parts[-1].lower() in ("оглы", "кызы", "улы", "гызы"):
         parts = parts[:2] + [" ".join(parts[2:])]
     if parts[0].endswith(".") and len(parts) >= 2:  # «Н.И. Ковалёва» / «Н. И. Ковалёва»
-        initials = re.findall(r"[^\W\d_]\.", "".join(parts[:-1]))
+        initials = re.findall(r"[^\W\d_]\.(?:-[^\W\d_]\.)?", "".join(parts[:-1]))
         return parts[-1], initials[0] if initials else "", initials[1] if len(initials) > 1 else ""
     return parts[0], parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
 
@@ -258,6 +267,12 @@ def _surname_in(surname: str, case: str, gender: str) -> str:
     return "-".join(out)
 
 
+def _initials(*names: str) -> str:
+    """«Анна-Мария», «Сергеевна» → «А.-М.С.»: a double given name keeps an initial per part, joined by a hyphen
+    (an already shortened «Н.» stays as it is)."""
+    return "".join("-".join(f"{part[0]}." for part in name.split("-") if part) for name in names if name)
+
+
 @lru_cache(maxsize=4096)
 def _initials_surname(full_name: str, case: str) -> str:
     surname, first, middle = split_name(full_name)
@@ -265,7 +280,7 @@ def _initials_surname(full_name: str, case: str) -> str:
         return ""
     if not first:
         return _surname_in(surname, case, gender_of(full_name))
-    initials = "".join(f"{p[0]}." for p in (first, middle) if p)
+    initials = _initials(first, middle)
     return f"{initials} {_surname_in(surname, case, gender_of(full_name))}"
 
 
@@ -277,8 +292,7 @@ def initials_surname(person, case: str = "nomn") -> str:
 def surname_initials(person) -> str:
     """«Ковалёва Наталья Ивановна» → «Ковалёва Н.И.»: the order of a list of people («Фамилия, инициалы»)."""
     surname, first, middle = split_name(_full_name(person))
-    initials = "".join(f"{p[0]}." for p in (first, middle) if p)
-    return f"{surname} {initials}".strip()
+    return f"{surname} {_initials(first, middle)}".strip()
 
 
 def name_dative(person) -> str:
@@ -316,6 +330,42 @@ def deputy_for(person) -> str:
     """«за Н.И. Ковалёву»: the mark of a deputy signing for the absent head (винительный падеж)."""
     name = initials_surname(person, "accs")
     return f"за {name}" if name else ""
+
+
+def responsible_label(executor: str | None) -> str:
+    """«Ответственный» before one person, «Ответственные» before a plural group («руководители образовательных
+    организаций», «муниципальные координаторы»): an order printed «Ответственный: руководители …»."""
+    first = _WORD.match((executor or "").strip())
+    if first is not None:
+        parses = _nominative_parses(first.group(0))
+        if parses and all(p.tag.number == "plur" for p in parses):
+            return "Ответственные"
+    return "Ответственный"
+
+
+_ACTING_ALREADY = re.compile(r"^(временно\s+)?исполняющ|^и\.\s?о\.|^врио", re.IGNORECASE)
+_DEPUTY = re.compile(r"^(первый\s+)?заместитель\b", re.IGNORECASE)
+
+
+def signing_position(own: str | None, absent: str | None) -> str:
+    """The position a deputy signs with for the absent official (ГОСТ Р 7.0.97, п. 5.23: the signer's actual
+    position — «Заместитель …», «Исполняющий обязанности …» — never «за» or a slash): their own when it already says
+    they are a deputy or acting, else «Исполняющий обязанности» of the absent one's position («Методист ИМЦ» under a
+    head's order is not the capacity they sign in)."""
+    own = (own or "").strip()
+    if own and (_DEPUTY.match(own) or _ACTING_ALREADY.match(own)):
+        return own
+    return acting_position(absent or "Руководитель")
+
+
+def acting_position(position: str | None) -> str:
+    """«Начальник управления образования» → «Исполняющий обязанности начальника управления образования»: the
+    position a deputy signs with in place of the absent official (ГОСТ Р 7.0.97, п. 5.23: the signer's actual
+    position, never «за» or a slash before the absent one's)."""
+    absent = lower_first((position or "").strip())
+    if _ACTING_ALREADY.match(absent):
+        return upper_first(absent)  # the absent one was themselves acting: their position says so already
+    return f"Исполняющий обязанности {genitive(absent)}" if absent else "Исполняющий обязанности"
 
 
 def addressee_lines(position: str | None, organisation: str | None, person=None) -> list[str]:

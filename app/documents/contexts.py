@@ -12,6 +12,7 @@ and decisions from the follow-up, the effectiveness report) are built by that fe
 start-up (`register_builder`, called from the feature descriptor's setup): this package never imports them.
 """
 
+import re
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -235,9 +236,22 @@ def _users_at(org: Organisation, role: str) -> list[User]:
     return users
 
 
+def first_of(org: Organisation, users: list[User]) -> User | None:
+    """The one of `users` (holders of one role at `org`) a document names: the one whose position is the
+    organisation's «должность руководителя» (its requisite), else the first. Two holders of the head role at a
+    ministry — the minister and a head of department — made the 08-70 order's draft name the head of department
+    under the ministry's ПРИКАЗ, while the minister signed it (PDF review, 5 December 2026)."""
+    title = (org.head_position or "").strip().lower()
+    if title:
+        for user in users:
+            if (user.position or "").strip().lower().startswith(title):
+                return user
+    return users[0] if users else None
+
+
 def signer_user(dtype: DocumentType, stage) -> User | None:
-    """Who signs: the stage's responsible person when they hold a signer role over the owner, else the first
-    user holding the first signer role that someone holds at the owner organisation itself."""
+    """Who signs: the stage's responsible person when they hold a signer role over the owner, else the holder
+    of the first signer role that someone holds at the owner organisation itself (its head first, `first_of`)."""
     org = stage.cycle.owner
     responsible = stage.responsible
     held = responsible.roles_over(org) if responsible is not None and responsible.active else set()
@@ -247,7 +261,7 @@ def signer_user(dtype: DocumentType, stage) -> User | None:
             return responsible
         users = _users_at(org, role)
         if users:
-            return users[0]
+            return first_of(org, users)
     return None
 
 
@@ -255,7 +269,7 @@ def _head_user(org: Organisation) -> User | None:
     for role in HEAD_ROLES:
         users = _users_at(org, role)
         if users:
-            return users[0]
+            return first_of(org, users)
     return None
 
 
@@ -293,7 +307,33 @@ def _name_after_position(org: Organisation) -> str:
     return ru.lower_first(ru.genitive(org.name))
 
 
+def name_genitive(org: Organisation) -> str:
+    """The organisation's full name after «для», «в адрес» (кого / чего): «муниципального бюджетного
+    общеобразовательного учреждения «…»»; a name that starts with its legal form's abbreviation («МОУ „Гимназия
+    № 3“») is not declined."""
+    first = (org.name or "").split(" ", 1)[0]
+    if len(first) > 1 and first.isupper():
+        return org.name
+    return ru.lower_first(ru.genitive(org.name))
+
+
+# A settlement in an address: «г. Северный», «пос. Лесной», «с. Заречье» (a capital letter follows, so «д. 12», a
+# house number, is not one).
+_SETTLEMENT = re.compile(r"(?:^|,)\s*((?:пгт\.?|(?:г|гор|пос|п|с|д|дер|ст-ца|х)\.)\s?[А-ЯЁ][^,]*)")
+
+
 def _place(org: Organisation) -> str:
+    """The place of issue (ГОСТ Р 7.0.97, место составления документа): the settlement of the issuer's address
+    («г. Северный»), else its municipality's or region's name. The territory's short name alone gave «ГО Северный»,
+    and a ministry's order «Демонстрационная область», where the form wants the town."""
+    node = org
+    while node is not None:
+        match = _SETTLEMENT.search(getattr(node, "address", None) or "")
+        if match:
+            return match.group(1).strip()
+        if node.kind in ("municipality", "region"):
+            break
+        node = node.parent
     node = org
     while node is not None and node.kind not in ("municipality", "region"):
         node = node.parent
@@ -456,7 +496,8 @@ def _monitoring_order(dtype, stage, ctx, **_):
     def item(text: str, executor: str, day) -> None:
         # An order takes effect when it is signed: none of its items falls due before that day (the event and the
         # campaign orders record the start of what they order, the decision order its decisions' deadlines).
-        items.append({"text": text, "executor": executor, "deadline": fmt_date(day)})
+        items.append({"text": text, "executor": executor, "label": ru.responsible_label(executor),
+                      "deadline": fmt_date(day)})
         dating.deadline(ctx, day, f"исполнение пункта {len(items)} приказа")
 
     last = max((r.deadline for r in requests), default=stage.deadline)

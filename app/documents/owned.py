@@ -16,11 +16,11 @@ from app.documents.rendering import declared_variables
 
 
 def default_signer(dtype: DocumentType, org):
-    """The first user holding the first of the type's signer roles that someone holds at `org` itself."""
+    """The holder of the first of the type's signer roles that someone holds at `org` itself (its head first)."""
     for role in dtype.signer_roles:
         users = contexts._users_at(org, role)
         if users:
-            return users[0]
+            return contexts.first_of(org, users)
     return None
 
 

@@ -128,14 +128,16 @@ def _append_stamp(data: bytes, version, signature) -> bytes:
         for cell, title in zip(table.rows[0].cells, ("Должность", "И.О. Фамилия", "Решение", "Дата", "Замечания")):
             _small(cell.paragraphs[0], title, bold=True)
         for visa in visas:
-            for cell, value in zip(table.add_row().cells, visa):
-                _small(cell.paragraphs[0], value)
+            for n, (cell, value) in enumerate(zip(table.add_row().cells, visa)):
+                _small(cell.paragraphs[0], rendering.unbroken(value) if n == 1 else value)
         docx.add_paragraph()
     _small(docx.add_paragraph(), STAMP_HEADING, bold=True)
     for label, value in stamp_lines(version, signature):
         paragraph = docx.add_paragraph()
         _small(paragraph, f"{label}: ")
-        _small(paragraph, value or "")
+        # a name whole on the page: «… области, В.Н.» ended a line and «Полякова» began the next (the lines stay
+        # plain for the evidence package's manifest, which reads them too)
+        _small(paragraph, rendering.unbroken(value or "") if label.startswith("Документ подписал") else value or "")
     _small(docx.add_paragraph(), "Экземпляр изготовлен с подписанной редакции; подлинность подписанного файла "
                                  "проверяется по его контрольной сумме SHA-256 на странице документа.")
     out = io.BytesIO()

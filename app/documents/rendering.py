@@ -199,6 +199,36 @@ def check_template(type_key: str, template: bytes, sample_context: dict | None =
 # A number and its sign never part at the end of a line (ГОСТ Р 7.0.97 typography): «80 %», «№ 3» — LibreOffice
 # printed «от 80» at the end of one line and «% максимального балла» at the start of the next.
 _GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_])")
+# Nor does a signature's or an addressee's name part: «А.С. Римская-» ended the signature line and «Корсакова» began
+# the next (PDF review, 5 December 2026). There the initials keep to the surname (a no-break space) and the hyphen
+# of a compound name («Римская-Корсакова», «А.-М.») is a non-breaking one (U+2011, in Times New Roman and its
+# metric twin Liberation Serif). Only there: in a narrow table column a name unbroken at its hyphen was cut in the
+# middle of a word («Римская-Корсако» / «ва»).
+_NAME_SPACE = re.compile(r"(?<=(?<![А-Яа-яЁё])[А-ЯЁ]\.) (?=[А-ЯЁ][а-яё])")
+_NAME_HYPHEN = re.compile(r"(?<=[а-яё])-(?=[А-ЯЁ])|(?<=[А-ЯЁ]\.)-(?=[А-ЯЁ]\.)")
+# (the context's dict, the key) holding a name that signs or is addressed, as the shared requisites and the
+# protocol's meeting name them
+_NAMES = (("signer", "name"), ("approval", "name"), ("meeting", "chair"), ("meeting", "secretary"))
+
+
+def unbroken(text):
+    """`text` (a name) with its initials kept to the surname and its hyphens non-breaking."""
+    if not isinstance(text, str):
+        return text
+    return _NAME_HYPHEN.sub("\u2011", _NAME_SPACE.sub("\u00a0", text))
+
+
+def _unbreak_names(data: dict) -> dict:
+    """The signature and addressee names of a cleaned context made unbreakable (a copy where changed)."""
+    for outer, key in _NAMES:
+        if isinstance(data.get(outer), dict) and key in data[outer]:
+            data[outer] = {**data[outer], key: unbroken(data[outer][key])}
+    if isinstance(data.get("agreements"), list):
+        data["agreements"] = [{**a, "name": unbroken(a.get("name"))} if isinstance(a, dict) else a
+                              for a in data["agreements"]]
+    if isinstance(data.get("addressee"), dict) and isinstance(data["addressee"].get("lines"), list):
+        data["addressee"] = {**data["addressee"], "lines": [unbroken(line) for line in data["addressee"]["lines"]]}
+    return data
 
 
 def _clean(value):
@@ -229,7 +259,7 @@ def render(type_key: str, context: dict, *, template: bytes | None = None) -> by
         names = ", ".join(f"«{name}»" for name in missing)
         raise RenderError(f"Нет данных для шаблона «{title}»: не заданы переменные {names}.",
                           problems=[f"Не задана переменная «{name}»." for name in missing])
-    data = {key: _clean(value) for key, value in context.items() if key != "charts"}
+    data = _unbreak_names({key: _clean(value) for key, value in context.items() if key != "charts"})
     if "charts" in context:
         data["charts"] = {name: InlineImage(tpl, io.BytesIO(png), width=Cm(IMAGE_WIDTH_CM.get(name, CHART_WIDTH_CM)))
                           for name, png in (context["charts"] or {}).items()}

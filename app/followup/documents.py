@@ -21,6 +21,7 @@ from app.documents.contexts import (
     fmt_date,
     head_user,
     in_text,
+    name_genitive,
     number_rows,
     person,
     recalled,
@@ -98,7 +99,8 @@ def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
     ctx["doc"]["heading"] = "О направлении адресных рекомендаций"
     return {
         "letter": {"reply_number": params.get("reply_number"), "reply_date": params.get("reply_date")},
-        "addressee": {"name": org.name, "short_name": org.display_name,
+        # the sentence says «направляет адресные рекомендации для …»: the name in the genitive
+        "addressee": {"name": org.name, "name_genitive": name_genitive(org), "short_name": org.display_name,
                       "head": ru.initials_surname(head.full_name) if head is not None else DASH,
                       "lines": addressee_lines(org, head)},
         "recommendations": number_rows(rows),
@@ -156,6 +158,8 @@ def event_order(dtype, stage, ctx, *, params, **_):
         {"text": "Представить информацию о результатах мероприятия с подтверждающими материалами.",
          "executor": event["responsible"], "deadline": fmt_date(end)},
     ]
+    for item in items:
+        item["label"] = ru.responsible_label(item["executor"])
     return {
         "preamble": f"Во исполнение комплекса мер ({ctx['cycle']['mechanism']}, {stage.cycle.period} учебный год)"
                     + (f" в целях достижения результата: {purpose}," if purpose else ","),
