@@ -107,6 +107,10 @@ def test_each_mechanism_gets_only_its_own_analyses(world, anl_cycle, seeded_resu
     ctx = contexts.build_context("analytic_report", _as_mechanism(anl_cycle, "M2.3", db_session).stage("ANL"))
     assert not any(ctx[k] for k in ("flagged_schools", "shnor", "shnsu", "clusters", "stably_objective"))
     assert "рассматриваются в справках механизмов" in ctx["report"]["intro"]
+    # an upbringing (or preschool) report rests on its indicators, not on ВПР, ОГЭ, ЕГЭ (docs review)
+    assert ctx["report"]["sources"] == "сведения мониторинга показателей"
+    assert m11["report"]["sources"] == ("результаты оценочных процедур (ВПР, ОГЭ, ЕГЭ), сведения мониторинга "
+                                        "показателей, контекстные данные образовательных организаций")
     text = _text(rendering.render("analytic_report", ctx))
     for section in ("objectivity", "low_results", "clusters"):
         assert ELSEWHERE[section] in text

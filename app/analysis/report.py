@@ -158,8 +158,7 @@ def report_context(cycle) -> dict:
         # The keys and shapes the analytic report template reads (documents feature).
         "report": {"intro": _intro(cycle, run, flagged, found, own), "period": cycle.period,
                    "organisations": len(reporting),
-                   "sources": "результаты оценочных процедур (ВПР, ОГЭ, ЕГЭ), сведения мониторинга показателей, "
-                              "контекстные данные образовательных организаций"},
+                   "sources": _sources(run, own)},
         "indicator_rows": _indicator_rows(indicators),
         "chart_list": [{"name": name, "caption": f"Значения показателя {ru.quote(ind['name'])} по организациям"
                         if ind else "Значения показателей по организациям"}
@@ -232,6 +231,19 @@ def _indicator_rows(indicators: list[dict]) -> list[dict]:
     return [{"number": str(n), "code": ind["code"], "name": ind["name"], "unit": ind["unit"],
              **{key: column[n - 1] for key, column in columns.items()}, "count": str(len(v))}
             for n, (ind, v) in enumerate(zip(indicators, values), 1)]
+
+
+def _sources(run, own) -> str:
+    """What the report rests on: the indicators' values always; the assessment results and the schools' context
+    only where the mechanism's own sections read them and a calculation ran (a preschool report named «ВПР, ОГЭ,
+    ЕГЭ» among its sources)."""
+    sources = []
+    if run is not None and own:
+        sources.append("результаты оценочных процедур (ВПР, ОГЭ, ЕГЭ)")
+    sources.append("сведения мониторинга показателей")
+    if run is not None and own & {"low_results", "clusters"}:
+        sources.append("контекстные данные образовательных организаций")
+    return ", ".join(sources)
 
 
 def _subject(cycle) -> str:
