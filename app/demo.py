@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app.analysis.sections import sections_for
 from app.assessment.demo import seed_campaign
 from app.auth.models import User
 from app.auth.services import create_user
@@ -190,6 +191,8 @@ DEFAULT_GOAL = ("Развитие муниципальной системы по
 SUMMARY = {
     # No dates or numbers of documents here: the cycle's own registered documents carry them, and a summary that
     # cited «приказ от 15.10.2025 № 214» beside them contradicted them (and the period, once the demo moved on).
+    # The wording about results in mathematics is the results mechanisms' (RESULTS_SUMMARY): the other mechanisms'
+    # reports said «доля «2» по математике» of a preschool or a teachers' development cycle (docs review).
     "MON": "Приказ УО о проведении мониторинга издан; запросы сведений направлены во все ОО, "
            "сведения получены от 100 % организаций в установленный срок.",
     "ANL": "Аналитическая справка: значения показателей за {period}, сравнение с региональными значениями и "
@@ -203,6 +206,16 @@ SUMMARY = {
            "ответственные, участники, поощрение педагогов школ-наставников.",
     "EFF": "Справка об эффективности принятых мер: доля «2» по математике снизилась с 9,4 % до 6,8 %; "
            "мероприятия 3 и 7 не дали эффекта и скорректированы в цели следующего цикла.",
+}
+# A mechanism whose analysis reads no assessment results (app/analysis/sections.py): its own indicators speak.
+NEUTRAL_SUMMARY = {
+    "ANL": "Аналитическая справка: значения показателей за {period}, сравнение с целевыми и региональными значениями "
+           "и между организациями; выявлены организации со значениями ниже целевых, причины — кадровые дефициты и "
+           "недостаточная методическая поддержка.",
+    "REC": "Адресные рекомендации направлены руководителям организаций и ИМЦ; опубликованы на сайте УО.",
+    "DEC": "Приказ УО о мерах по направлению механизма: сроки, ответственные, участники, поощрение педагогов.",
+    "EFF": "Справка об эффективности принятых мер: сравнение значений показателей с целевыми, оценка каждого "
+           "завершённого мероприятия; мероприятия, не давшие эффекта, учтены в целях следующего цикла.",
 }
 # A mechanism's own wording where the general one (results in mathematics) would not fit its subject: the closed
 # demo cycle is M2.3 (воспитание).
@@ -292,7 +305,9 @@ def fill_stage(stage, *, official, head, rng=None):
     elif stage.code == "METH" and not cycle.collection_methods:
         _fill_methods(cycle, actor)
     elif stage.code not in ("GOAL", "IND", "METH") and not stage.summary:
-        text = SUMMARY_BY_MECHANISM.get(cycle.track.mechanism.code, {}).get(stage.code, SUMMARY[stage.code])
+        code = cycle.track.mechanism.code
+        general = SUMMARY if sections_for(code) & {"objectivity", "low_results"} else {**SUMMARY, **NEUTRAL_SUMMARY}
+        text = SUMMARY_BY_MECHANISM.get(code, {}).get(stage.code, general[stage.code])
         cycles.save_summary(stage, text=text.format(period=cycle.period), actor=actor)
     _feature_fillers(stage, actor, rng, head)
 

@@ -125,6 +125,18 @@ def test_the_closed_upbringing_cycle_recommends_and_decides_on_its_own_subject(d
     assert " по 0" not in evaluation_of(cycle).conclusions  # «целевое значение достигнуто по 0»
 
 
+def test_no_mechanism_but_the_results_ones_summarises_mathematics(demo, db_session):
+    """The documents review: the preschool (M2.4) and teachers' (M2.2) reports concluded on «доля «2» по
+    математике в основной школе» — the stages' summaries were the results mechanisms' for every mechanism."""
+    from app.analysis.sections import sections_for
+    from app.cycles.models import Stage
+
+    summaries = [(s.cycle.track.mechanism.code, s.summary) for s in db_session.scalars(
+        select(Stage).where(Stage.summary.is_not(None)))]
+    others = [(code, text) for code, text in summaries if not sections_for(code) & {"objectivity", "low_results"}]
+    assert others and not [(code, text) for code, text in others if "математик" in text]
+
+
 def test_the_demos_measures_keep_their_order_when_seeded_at_the_start_of_the_period():
     from types import SimpleNamespace
 
