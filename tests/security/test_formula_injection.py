@@ -233,7 +233,7 @@ def test_evidence_table_neutralises_every_cell():
     exports = pytest.importorskip("app.evidence.exports")
     # The integrity sheet names a defect's stage by «N. title» when the cycle has it, by its code otherwise.
     stages = [NS(code="goals", position=1, definition=NS(title="=Цели"))]
-    cycle = NS(title=LINK, owner=NS(display_name="@owner"), stages=stages)
+    cycle = NS(title=LINK, owner=NS(display_name="@owner", timezone="Europe/Moscow", parent=None), stages=stages)
     line = NS(document=NS(title=LINK, addressee=NS(display_name="+школа")), registered=None, stage_position=1,
               stage_title="=этап", type_title="-вид", state="черновик", edition=None, approvals=[], signatures=[])
     defects = [NS(stage="=1", message="@сообщение", object_title="-объект"),
