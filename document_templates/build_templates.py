@@ -68,6 +68,17 @@ APPROVAL_VARIABLES = {
 }
 
 
+def _no_side_margins(cell) -> None:
+    """No left and right cell margins: the text inside a cell stands where the text outside it does."""
+    margins = OxmlElement("w:tcMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), "0")
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    cell._tc.get_or_add_tcPr().append(margins)
+
+
 class Template:
     """A Word document being assembled with the house formatting."""
 
@@ -368,14 +379,7 @@ class Template:
         table = self._grid(1, [self.text_width_cm], borders=False)
         cell = self._row(table, [""], size=BODY_PT).cells[0]
         cell._tc.remove(cell.paragraphs[0]._p)
-        # no cell margins: the text inside stands where the text outside does
-        margins = OxmlElement("w:tcMar")
-        for side in ("left", "right"):
-            margin = OxmlElement(f"w:{side}")
-            margin.set(qn("w:w"), "0")
-            margin.set(qn("w:type"), "dxa")
-            margins.append(margin)
-        cell._tc.get_or_add_tcPr().append(margins)
+        _no_side_margins(cell)
         for element in previous:
             cell._tc.append(element)
         self._closings[table._tbl] = cell
@@ -404,13 +408,7 @@ class Template:
             for part, text, width in zip(row.cells, (position, name), widths):
                 part.width = Cm(width)
                 part.vertical_alignment = WD_ALIGN_VERTICAL.BOTTOM
-                margins = OxmlElement("w:tcMar")  # no cell margins: the text stands where the text outside does
-                for side in ("left", "right"):
-                    margin = OxmlElement(f"w:{side}")
-                    margin.set(qn("w:w"), "0")
-                    margin.set(qn("w:type"), "dxa")
-                    margins.append(margin)
-                part._tc.get_or_add_tcPr().append(margins)
+                _no_side_margins(part)
                 paragraph = part.paragraphs[0]
                 paragraph.paragraph_format.space_before = Pt(12 if n else 0)
                 paragraph.paragraph_format.keep_with_next = True
