@@ -14,9 +14,7 @@ from sqlalchemy import func, select
 from app.analysis import services
 from app.analysis.models import AnalysisResult
 from app.analysis.sections import kinds_for
-from app.cycles.models import Indicator
 from app.extensions import db
-from app.monitoring.models import IndicatorValue
 from app.orgs.models import Organisation
 from app.imports import partitions, summaries
 from app.imports.models import AssessmentResult
@@ -132,10 +130,7 @@ def _findings(cycle, run) -> list[services.FindingData]:
             evidence=finding_text.prefill(below)[1],
             organisation_ids=[below.school_id], analysis_run_id=run.id, source_result_id=below.id))
     if len(out) < 2:
-        # A mechanism's own finding names organisations that answered for its indicators; the results finding
-        # names schools.
-        answered = [] if own else _answered(cycle)
-        affected = answered[:2] or [s.id for s in schools[:2]] or [cycle.owner_id]
+        affected = [s.id for s in schools[:2]] or [cycle.owner_id]
         # A mechanism without the assessment analyses gets a finding about its own indicators, not the ВПР.
         problem = ("Доля обучающихся, не достигших базового уровня, выше региональной в части школ округа."
                    if own else f"Значения части показателей механизма {ru.quote(cycle.track.mechanism.title)} "
@@ -147,16 +142,6 @@ def _findings(cycle, run) -> list[services.FindingData]:
             evidence="Сведения мониторинга показателей текущего периода (см. значения показателей).",
             organisation_ids=affected, analysis_run_id=run.id if run else None))
     return out
-
-
-def _answered(cycle) -> list[int]:
-    """The organisations below the owner with values of the cycle's indicators for its period, by code."""
-    return list(db.session.scalars(
-        select(Organisation.id).join(IndicatorValue, IndicatorValue.organisation_id == Organisation.id)
-        .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
-        .where(Indicator.cycle_id == cycle.id, IndicatorValue.period == cycle.period,
-               Organisation.id != cycle.owner_id)
-        .group_by(Organisation.id, Organisation.code).order_by(Organisation.code)))
 
 
 STAGE_FILLERS: dict = {"ANL": fill_anl}
