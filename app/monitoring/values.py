@@ -37,7 +37,7 @@ from app.audit import chain
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorValue, Submission
-from app.orgs.models import Organisation
+from app.orgs.models import Organisation, ancestor_paths
 from workflows import engine
 from workflows.submission import FILL, STATES
 
@@ -198,11 +198,7 @@ def topmost_answers(by_path: dict) -> list:
     organisation above which answered too: a municipality that answered from its schools («Рассчитать по данным
     подведомственных организаций», a two-step request of a regional cycle) holds its schools' values in its own,
     so counting both added a head count twice and weighed a share by the schools' level."""
-    def above(path: str):
-        parts = path.strip("/").split("/")
-        return ("/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts)))
-
-    return [value for path, value in by_path.items() if not any(p in by_path for p in above(path))]
+    return [value for path, value in by_path.items() if not any(p in by_path for p in ancestor_paths(path))]
 
 
 def owner_value_rule(unit: str | None) -> str:

@@ -29,6 +29,13 @@ PROFILES = {"ordinary": "общеобразовательная", "lyceum": "л�
             "in_depth": "с углублённым изучением предметов"}
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The materialised paths of the organisations above the one at `path`, the root first ("/1/4/17/" →
+    ["/1/", "/1/4/"]): a subtree's organisation finds its municipality or region among rows keyed by path."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts))]
+
+
 class Organisation(Audited, db.Model):
     """Организация: a node of the region → municipality → institution hierarchy.
 

@@ -18,7 +18,7 @@ from app.cycles.aggregation import Part, combine, meets, part
 from app.cycles.models import Cycle, Goal, Indicator
 from app.extensions import db
 from app.monitoring.models import IndicatorValue
-from app.orgs.models import Organisation
+from app.orgs.models import Organisation, ancestor_paths
 
 INSTITUTION_KINDS = ("school", "preschool", "additional")
 # The organisations one level down, whose values roll up into the level of the key.
@@ -146,7 +146,7 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
     if within.kind == "region":
         by_path = {u.path: u.id for u in units}
         for inst in institutions:
-            unit_id = next((by_path[p] for p in _prefixes(inst.path) if p in by_path), None)
+            unit_id = next((by_path[p] for p in ancestor_paths(inst.path) if p in by_path), None)
             if unit_id is not None:
                 below[unit_id].append(inst)
     result.units = units
@@ -190,11 +190,6 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
         item.rows = list(rows.values())
         result.indicators.append(item)
     return result
-
-
-def _prefixes(path: str) -> list[str]:
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts))]
 
 
 def _unit(ind: Indicator, unit: Organisation, institutions: list[Organisation], period: str, latest) -> tuple:
@@ -323,7 +318,7 @@ def _municipal_students(paths: set[str]) -> dict[str, int]:
     for path, students in db.session.execute(
             select(Organisation.path, Organisation.students).where(
                 Organisation.kind.in_(INSTITUTION_KINDS), or_(*[Organisation.path.like(p + "%") for p in paths]))):
-        for p in _prefixes(path):
+        for p in ancestor_paths(path):
             if p in totals:
                 totals[p] += students or 0
     return totals
