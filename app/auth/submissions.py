@@ -12,7 +12,6 @@ import hashlib
 import re
 from datetime import timedelta
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
@@ -21,6 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from app.core.forms import FORM_TOKEN_FIELD, new_form_token
+from app.core.redirects import same_site_path
 from app.core.timeutil import utcnow
 from app.extensions import db
 
@@ -44,12 +44,7 @@ def _token() -> str | None:
 
 
 def _same_site(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.netloc and parts.netloc != request.host:
-        return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return same_site_path(target, request.host)
 
 
 def _replay(row):
