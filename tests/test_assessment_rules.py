@@ -292,3 +292,33 @@ def test_two_sessions_saving_the_same_evaluation_one_wins(app, world, published,
     db_session.expire_all()
     assert (score.expert_points, score.expert_comment) == (1, "первый")
     assert _audit_count(db_session) == audited
+
+
+@pytest.mark.parametrize("window_end, message", [
+    ("9999-12-31", "Укажите дату между 01.01.2000 и 31.12."),
+    ("31.02.2026", "«31.02.2026» не является датой (ожидается ДД.ММ.ГГГГ)."),
+])
+def test_campaign_window_with_an_impossible_date_is_refused(app, world, draft, db_session, window_end, message):
+    # A malformed date read as «not given» and «31.12.9999» was kept as the window's end.
+    campaign = draft["campaign"]
+    manager = _signed_in(app, draft["manager"])
+    data = {"title": "Новое название", "period": "2025/26", "window_start": "2026-07-01", "window_end": window_end,
+            "criteria_set_id": campaign.criteria_set_id, "mechanisms": ["M1.1"],
+            "municipality_ids": [world["mun"].id], "version": campaign.version}
+    audited = _audit_count(db_session)
+    response = manager.post(f"/assessment/campaigns/{campaign.id}/edit", data=data, follow_redirects=True)
+    assert message in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert campaign.title == "Мониторинг 2026" and _audit_count(db_session) == audited
+
+
+def test_campaign_window_typed_as_people_write_it_is_taken(app, world, draft, db_session):
+    campaign = draft["campaign"]
+    manager = _signed_in(app, draft["manager"])
+    data = {"title": "Новое название", "period": "2025/26", "window_start": "01.07.2026", "window_end": "30.09.2026",
+            "criteria_set_id": campaign.criteria_set_id, "mechanisms": ["M1.1"],
+            "municipality_ids": [world["mun"].id], "version": campaign.version}
+    response = manager.post(f"/assessment/campaigns/{campaign.id}/edit", data=data, follow_redirects=True)
+    assert "Условия кампании сохранены." in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert campaign.window_end == date(2026, 9, 30)

@@ -414,6 +414,35 @@ def test_stage_deadline_in_the_past_is_refused(app, client, world, login, cycle,
     assert stage.deadline == old_deadline and stage.version == old_version
 
 
+def test_stage_deadline_in_year_9999_is_refused(app, client, world, login, cycle, db_session):
+    # «31.12.9999» was kept: the stage never fell due, nor was it ever counted overdue.
+    login(world["official"])
+    stage = cycle.stage("GOAL")
+    before, old_deadline, old_version = row_counts(db_session), stage.deadline, stage.version
+
+    response = client.post(f"/stages/{stage.id}/settings", data={
+        "responsible_id": world["official"].id, "deadline": "9999-12-31", "version": stage.version})
+
+    assert response.status_code == 422
+    assert f"Укажите дату между 01.01.2000 и 31.12.{today(app).year + 10}." in page(response)
+    assert row_counts(db_session) == before
+    assert stage.deadline == old_deadline and stage.version == old_version
+
+
+def test_stage_deadline_typed_as_people_write_it_is_taken(app, client, world, login, cycle, db_session):
+    # Without a date picker (an older browser, a hand-typed field) the date comes as ДД.ММ.ГГГГ.
+    login(world["official"])
+    stage = cycle.stage("GOAL")
+    day = today(app) + timedelta(days=20)
+
+    response = client.post(f"/stages/{stage.id}/settings", data={
+        "responsible_id": world["official"].id, "deadline": day.strftime("%d.%m.%Y"), "version": stage.version})
+
+    assert response.status_code == 302, page(response)[:2000]
+    db_session.refresh(stage)
+    assert stage.deadline == day
+
+
 # --- 3. transition errors ------------------------------------------------------------------------------
 
 def test_submit_goal_stage_without_goals_shows_guard_problems(client, world, login, cycle, db_session):

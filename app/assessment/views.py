@@ -20,7 +20,8 @@ from app.assessment.models import (
 from app.core.access import acting_roles_over, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import form_int
-from app.core.errors import NotFound
+from app.core.errors import NotFound, ValidationFailed
+from app.core.forms import implausible_date, parse_day
 from app.core.web import send_stored_file, user_today
 from app.documents.attachments import attachment_path
 from app.documents.storage import registered_download_name, registered_path
@@ -34,11 +35,18 @@ REGISTER_READERS = ("official", "head", "admin", "auditor")
 
 
 def _date(name: str) -> date | None:
+    """A date field of the hand-written forms (ISO as the date picker sends it, or ДД.ММ.ГГГГ typed); a malformed
+    or implausible one is refused with the reason (it read as «not given» before, and «31.12.9999» was kept)."""
     raw = (request.form.get(name) or "").strip()
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
+    if not raw:
         return None
+    day = parse_day(raw)
+    if day is None:
+        raise ValidationFailed(f"«{raw[:20]}» не является датой (ожидается ДД.ММ.ГГГГ).")
+    reason = implausible_date(day)
+    if reason:
+        raise ValidationFailed(reason)
+    return day
 
 
 def _int(raw) -> int | None:

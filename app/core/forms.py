@@ -7,6 +7,9 @@ from wtforms.fields.choices import SelectChoice
 from flask import flash
 import re
 import secrets
+from datetime import datetime
+
+from app.core.timeutil import utcnow
 
 REQUIRED = "Обязательное поле."
 
@@ -79,7 +82,15 @@ class RuDecimalField(DecimalField):
 
     def process_formdata(self, valuelist):
         if valuelist and valuelist[0].strip():
-            valuelist = [valuelist[0].strip().replace(" ", "").replace(",", ".")]
+            # Thousands are grouped by a space, or by a no-break or narrow no-break one when copied from Word or
+            # Excel («1 234,5»).
+            text = re.sub(r"[ \u00a0\u202f]", "", valuelist[0].strip()).replace(",", ".")
+            if not text.isascii():
+                # Decimal reads any script's digits («٣٥» is 35): a figure of a Russian report is typed in 0–9,
+                # and one in other digits would be shown back and printed in digits nobody typed.
+                self.data = None
+                raise ValueError("Введите число цифрами 0–9 (например, 75 или 12,5).")
+            valuelist = [text]
         try:
             super().process_formdata(valuelist)
         except ValueError:
@@ -92,12 +103,50 @@ class RuDecimalField(DecimalField):
             raise ValueError("Введите число (например, 75 или 12,5).")
 
 
+FIRST_YEAR = 2000  # no document, deadline or window of this system is older
+HORIZON_YEARS = 10  # programmes run to 2030–2036: a date further ahead than this is a typo («31.12.9999»)
+
+
+def implausible_date(day) -> str | None:
+    """The Russian reason a date typed into a form cannot be meant, or None. A year 9999 deadline was accepted and
+    then never fell due, nor counted as overdue."""
+    if day is None:
+        return None
+    last = utcnow().year + HORIZON_YEARS
+    if not FIRST_YEAR <= day.year <= last:
+        return f"Укажите дату между 01.01.{FIRST_YEAR} и 31.12.{last}."
+    return None
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")  # the date picker's ISO first (it renders the value), then as people type it
+
+
+def parse_day(raw: str):
+    """A date in one of DATE_FORMATS, or None."""
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
 class RuDateField(DateField):
+    """A date as the picker sends it or as typed (ДД.ММ.ГГГГ), within plausible years, refused in Russian."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["format"] = list(DATE_FORMATS)
+        super().__init__(*args, **kwargs)
+
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Введите корректную дату.") from None
+        reason = implausible_date(self.data)
+        if reason:
+            self.data = None
+            raise ValueError(reason)
 
 
 def as_choices(pairs) -> list:

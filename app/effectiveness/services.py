@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -28,7 +28,7 @@ from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, Eff
                                       EffectivenessProposal, MeasureAssessment)
 from app.extensions import db
 from app.orgs.services import org_today
-from app.monitoring.values import owner_value, topmost_answers
+from app.monitoring.values import owner_value, parse_number, topmost_answers
 from app.monitoring.models import IndicatorValue, Submission
 from app.orgs.models import Organisation
 from app.followup.models import Measure
@@ -343,14 +343,8 @@ def override_assessment(evaluation: EffectivenessEvaluation, *, measure_id: int,
 def parse_target(raw) -> Decimal | None:
     if raw is None or isinstance(raw, Decimal):
         return raw
-    text = str(raw).strip().replace(" ", "").replace(",", ".")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValidationFailed("Новое целевое значение должно быть числом (например, 75 или 12,5).") from None
-    if not value.is_finite():
+    value, error = parse_number(raw)
+    if error:
         raise ValidationFailed("Новое целевое значение должно быть числом (например, 75 или 12,5).")
     return value
 

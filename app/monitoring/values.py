@@ -56,7 +56,8 @@ PERCENT_UNITS = {"%", "процент", "проценты", "процентов"
 COUNT_UNITS = {"ед.", "ед", "единиц", "единица", "чел.", "чел", "человек", "шт.", "шт", "кол-во", "количество"}
 NON_NEGATIVE_UNITS = {"балл", "баллы", "баллов", "руб.", "руб", "рублей", "тыс. руб.", "ч.", "час", "часов", "дн.",
                       "дней"}
-_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+# ASCII: \d matches any script's digits and Decimal reads them («٣٥» is 35), a figure nobody typed in 0–9.
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", re.ASCII)
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009\t")
 
 
