@@ -19,8 +19,11 @@ from tests.conftest import make_config
 log = logging.getLogger(__name__)
 
 CHROMIUM = "/usr/bin/chromium"
+L10N = "/usr/share/doc/chromium-l10n"  # Debian's package of Chromium's translations
 # Playwright's own browser download is not available here; Debian's package is.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+# --lang: the browser of a Russian office (date fields «дд.мм.гггг», not «mm/dd/yyyy»; the context's locale alone
+# sets navigator.language and Accept-Language only); its Russian resources come with Debian's chromium-l10n.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--lang=ru-RU",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
@@ -39,15 +42,16 @@ def _say(config, message: str) -> None:
 
 
 def ensure_chromium(say, path: str = CHROMIUM) -> str:
-    """Return the Chromium executable, installing Debian's package first when it is missing."""
-    if os.path.exists(path):
+    """Return the Chromium executable, installing Debian's packages (chromium, chromium-l10n) first when missing."""
+    if os.path.exists(path) and os.path.isdir(L10N):
         return path
     if shutil.which("apt-get") is None:
         _unavailable(f"{path} is missing and apt-get is not available to install it")
-    say(f"{path} is missing: installing Debian's chromium with apt-get (this may take a minute or two)")
+    say(f"{path} or its Russian resources are missing: installing Debian's chromium and chromium-l10n with apt-get "
+        "(this may take a minute or two)")
     started = time.monotonic()
     try:
-        result = subprocess.run("apt-get update -qq && apt-get install -y -qq chromium", shell=True,  # noqa: S602 (fixed)
+        result = subprocess.run("apt-get update -qq && apt-get install -y -qq chromium chromium-l10n", shell=True,  # noqa: S602 (fixed)
                                 capture_output=True, text=True, timeout=900,
                                 env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     except subprocess.TimeoutExpired:
