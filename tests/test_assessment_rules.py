@@ -107,6 +107,9 @@ def test_a_draft_campaign_is_edited_in_one_audited_step(world, draft, db_session
     ({"mechanisms": []}, "Выберите хотя бы один механизм."),
     ({"municipality_ids": []}, "Выберите хотя бы один муниципалитет."),
     ({"criteria_set_id": "999999"}, "Выберите опубликованную версию критериев муниципального уровня."),
+    # the period finds the municipalities' cycles: «2025-2026» found none and every mechanism read «нет цикла»
+    ({"period": "2025-2026"}, "Период «2025-2026» указывается как учебный год оцениваемых циклов, например 2025/26."),
+    ({"period": "2025/27"}, "Период «2025/27» указывается как учебный год оцениваемых циклов, например 2025/26."),
 ])
 def test_bad_campaign_edits_are_refused_and_change_nothing(world, draft, db_session, changes, message):
     from app.assessment import services

@@ -355,7 +355,7 @@ PERIOD_FORMAT = "Период указывается как учебный го�
 
 @pytest.mark.parametrize("period, message", [
     ("2025-26", PERIOD_FORMAT), ("2025/27", PERIOD_FORMAT), ("25/26", PERIOD_FORMAT), ("2025/2026", PERIOD_FORMAT),
-    ("2025", PERIOD_FORMAT), ("", "Обязательное поле."), ("  ", "Обязательное поле.")])
+    ("2025", PERIOD_FORMAT), ("٢٠٢٥/٢٦", PERIOD_FORMAT), ("", "Обязательное поле."), ("  ", "Обязательное поле.")])
 def test_cycle_period_in_wrong_format_is_refused(client, world, login, db_session, period, message):
     login(world["official"])
     before = row_counts(db_session)

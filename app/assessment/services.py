@@ -37,7 +37,7 @@ from app.core.access import acting_roles_over
 from app.core.checks import check_version, form_int, require_role
 from app.core.spreadsheets import append_row
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleObject, ValidationFailed
-from app.core.timeutil import format_date, utcnow
+from app.core.timeutil import format_date, is_academic_year, utcnow
 from app.cycles.models import Cycle
 from app.documents.attachments import attach
 from app.documents.models import Document, DocumentVersion
@@ -205,6 +205,10 @@ def _campaign_fields(region: Organisation, *, title, period, window_start, windo
         problems.append("Укажите название кампании.")
     if not period:
         problems.append("Укажите период оцениваемых циклов (например, 2025/26).")
+    elif not is_academic_year(period):
+        # The period finds the municipalities' cycles (Cycle.period) and is printed «в … учебном году»: «2025-2026»
+        # found none of them and every mechanism read «нет цикла».
+        problems.append(f"Период «{period}» указывается как учебный год оцениваемых циклов, например 2025/26.")
     if window_start is None or window_end is None:
         problems.append("Укажите начало и окончание периода оценки.")
     elif window_end < window_start:

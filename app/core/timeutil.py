@@ -67,6 +67,14 @@ def academic_year_of(day: date) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
+def is_academic_year(text: str | None) -> bool:
+    """Whether `text` names an academic year as cycles carry it: '2025/26' (digits 0–9, consecutive years)."""
+    text = (text or "").strip()
+    if len(text) != 7 or text[4] != "/" or not (text[:4] + text[5:]).isascii() or not (text[:4] + text[5:]).isdigit():
+        return False
+    return (int(text[:4]) + 1) % 100 == int(text[5:])
+
+
 def period_bounds(period: str) -> tuple[date, date] | None:
     """The first and last day of a period: '2025/26' -> 1 September 2025 – 31 August 2026 (the academic year);
     a plain year '2025' -> 1 January – 31 December 2025; None for anything else."""

@@ -1,4 +1,3 @@
-import re
 
 
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
@@ -6,9 +5,9 @@ from wtforms.validators import ValidationError
 
 from app.core.forms import (Form, NotBlank, RuDateField, RuDecimalField, VersionField, as_choices, max_length, optional,
                             required)
+from app.core.timeutil import is_academic_year
 from app.core.web import user_today
 
-PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")
 DIRECTIONS = [("up", "чем больше, тем лучше"), ("down", "чем меньше, тем лучше")]
 AGGREGATION_CHOICES = [("mean_weighted", "среднее, взвешенное по числу обучающихся"), ("sum", "сумма"),
                        ("share_meeting", "доля организаций, достигших целевого значения")]
@@ -25,8 +24,7 @@ def not_in_past(form, field):
 
 
 def valid_period(form, field):
-    match = PERIOD_RE.match((field.data or "").strip())
-    if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+    if not is_academic_year(field.data):
         raise ValidationError("Период указывается как учебный год, например 2025/26.")
 
 

@@ -6,7 +6,7 @@ from wtforms.validators import InputRequired, ValidationError
 from app.core.forms import REQUIRED, Form, NotBlank, RuDateField, VersionField, max_length, optional, required
 from app.cycles.forms import not_in_past
 
-PERIOD_RE = re.compile(r"^\d{4}(/\d{2})?$")
+PERIOD_RE = re.compile(r"^\d{4}(/\d{2})?$", re.ASCII)  # ASCII: \d takes any script's digits
 
 
 def valid_period(form, field):
