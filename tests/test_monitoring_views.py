@@ -106,6 +106,7 @@ def test_choosing_some_addressees_only(client, login, world, mon, db_session):
     ({"deadline": "завтра"}, "Введите корректную дату."),
     ({"title": "  "}, "Обязательное поле."),
     ({"period": "2025-26"}, "Период указывается как учебный год (2025/26) или календарный год (2025)."),
+    ({"period": "2025/27"}, "Период указывается как учебный год (2025/26) или календарный год (2025)."),
 ])
 def test_bad_request_form_is_refused_with_a_russian_message(client, login, world, mon, db_session, overrides,
                                                             message):

@@ -3,14 +3,16 @@ import re
 from wtforms import BooleanField, FileField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
+from app.core.timeutil import is_academic_year
 from app.core.forms import REQUIRED, Form, NotBlank, RuDateField, VersionField, max_length, optional, required
 from app.cycles.forms import not_in_past
 
-PERIOD_RE = re.compile(r"^\d{4}(/\d{2})?$", re.ASCII)  # ASCII: \d takes any script's digits
+YEAR_RE = re.compile(r"^\d{4}$", re.ASCII)  # ASCII: \d takes any script's digits
 
 
 def valid_period(form, field):
-    if not PERIOD_RE.match((field.data or "").strip()):
+    text = (field.data or "").strip()
+    if not (YEAR_RE.match(text) or is_academic_year(text)):  # «2025/27» is no academic year
         raise ValidationError("Период указывается как учебный год (2025/26) или календарный год (2025).")
 
 
