@@ -188,3 +188,28 @@ def test_a_running_import_shows_its_progress_and_refreshes_itself(world, client_
     run.status, run.progress, run.message = "done", 100, "Загружено."
     db_session.commit()
     assert "Refresh" not in client.get(f"/imports/{run.id}").headers
+
+
+def test_taking_a_results_file_is_logged(world, client_for, uploads, db_session):
+    # domain.md §10 (152-ФЗ): pupils' results are personal data of minors; who took the rows as uploaded, or the
+    # refused rows' values, is in the audit log — and a refused download (outside the subtree) logs nothing.
+    from app.audit.models import AuditEvent
+    from app.imports.models import ImportRun
+
+    def downloads():
+        db_session.expire_all()
+        return db_session.execute(select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.object_id)
+                                  .where(AuditEvent.action.like("download_%")).order_by(AuditEvent.id)).all()
+
+    client = client_for(world["official"])
+    assert upload(client, "results", results_csv([result_row(1), result_row(2, mark="7")]), "плохой.csv",
+                  world["mun"].id).status_code == 302
+    run = db_session.scalars(select(ImportRun)).one()
+    assert status_of(client, f"/imports/{run.id}/original") == 200
+    assert status_of(client, f"/imports/{run.id}/report") == 200
+    official = world["official"].id
+    assert downloads() == [("download_original", official, run.id), ("download_report", official, run.id)]
+    assert status_of(client_for(world["director_b"]), f"/imports/{run.id}/original") == 404
+    assert len(downloads()) == 2
+    history = client_for(world["admin"]).get("/audit/").get_data(as_text=True)
+    assert "выгрузка исходного файла результатов" in history

@@ -27,6 +27,8 @@ ACTIONS = {
     "accept": "принято", "mark_not_provided": "отмечено «не представлено»", "delegate": "поручено исполнителю",
     "remind": "напоминание",
     "issue_api_token": "выпуск API-токена", "revoke_api_token": "отзыв API-токена", "import": "импорт файла",
+    "download_original": "выгрузка исходного файла результатов",
+    "download_report": "выгрузка отчёта об ошибках импорта",
 }
 OBJECTS = {
     "cycle": "цикл", "stage": "этап", "goal": "цель", "indicator": "показатель",

@@ -19,6 +19,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from app.audit import chain
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -60,6 +61,19 @@ def stored_file(run: ImportRun) -> Path:
 
 def report_file(run: ImportRun) -> Path | None:
     return upload_dir() / run.error_report_path if run.error_report_path else None
+
+
+def record_file_access(run: ImportRun, actor, *, what: str) -> None:
+    """Log who took a results import's file (domain.md §10, 152-ФЗ: pupils' results are personal data of minors,
+    and access to personalised results is logged): `what` is «original» (the rows as uploaded, with the
+    participants' codes) or «report» (the error report: each refused row's values, codes hidden). An organisations
+    import holds no personal data and is not logged. Flushes, never commits."""
+    if run.kind != "results":
+        return
+    held = sorted(actor.roles_over(run.organisation))
+    chain.record(action=f"download_{what}", object_type="import_run", object_id=run.id, actor=actor,
+                 actor_role=held[0] if held else None, organisation_id=run.organisation_id,
+                 after={"file": run.original_filename, "sha256": run.file_sha256})
 
 
 def clean_filename(filename: str | None, limit: int = 200) -> str:

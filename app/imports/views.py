@@ -16,8 +16,8 @@ from app.imports import bp
 from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
 from app.imports.forms import UploadForm
 from app.imports.models import ImportRun
-from app.imports.services import (FINISHED, IMPORT_ROLES, KINDS, STATUSES, can_import, report_file, start_import,
-                                  stored_file)
+from app.imports.services import (FINISHED, IMPORT_ROLES, KINDS, STATUSES, can_import, record_file_access,
+                                  report_file, start_import, stored_file)
 from app.jobs.registry import WAITING
 from app.orgs.models import Organisation
 
@@ -107,7 +107,15 @@ def error_report(import_id: int):
     path = report_file(run)
     if path is None or not path.exists():
         abort(404)
+    _log_access(run, "report")
     return send_stored_file(path, f"import-{run.id}-errors.csv", "text/csv; charset=utf-8")
+
+
+def _log_access(run: ImportRun, what: str) -> None:
+    record_file_access(run, current_user, what=what)
+    # A GET is never committed by the boundary; this access-log entry is kept by its own commit (152-ФЗ: who read
+    # pupils' results is logged whether or not the download completes).
+    db.session.commit()
 
 
 @bp.route("/<int:import_id>/original")
@@ -117,4 +125,5 @@ def original_file(import_id: int):
     path = stored_file(run)
     if not run.stored_path or not path.is_file():
         abort(404)
+    _log_access(run, "original")
     return send_stored_file(path, run.original_filename, "application/octet-stream")
