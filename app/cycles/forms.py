@@ -1,5 +1,3 @@
-
-
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
