@@ -2,6 +2,7 @@
 feed: valid RFC 5545 behind a secret link that can be regenerated and revoked."""
 
 import re
+from urllib.parse import urlsplit
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -153,7 +154,9 @@ def _issue_link(client) -> str:
     assert response.status_code == 201
     assert response.headers["Cache-Control"] == "no-store"
     (url,) = re.findall(r'<code[^>]*id="feed-url">([^<]+)<', response.get_data(as_text=True))
-    return url.replace("http://localhost", "")
+    # The link is absolute, on the configured address (APP_BASE_URL), never the request's Host: keep its path.
+    assert url.startswith(client.application.config["APP_BASE_URL"].rstrip("/") + "/")
+    return urlsplit(url).path
 
 
 def test_the_feed_is_valid_icalendar_and_stable(world, make_cycle, client, login, db_session):

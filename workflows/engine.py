@@ -23,6 +23,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import Machine
 
@@ -399,6 +400,12 @@ def _run(wf: Workflow, spec: TransitionSpec, obj, *, actor, role, on_behalf_of, 
     source = obj.state
     before = obj.audit_snapshot()
     wf.machine.events[spec.trigger].trigger(obj)
+    if obj.state == source:
+        # A transition that keeps the state (a route step agreed, the second signer's signature) changes only rows
+        # hanging off the object, so no UPDATE of it would be sent and its version would not be checked: two such
+        # requests at once both passed (two «cosign» signatures of one edition, one while another request withdrew
+        # the document). Marking the state sends the UPDATE … WHERE version = :seen as any other transition does.
+        flag_modified(obj, "state")
     ctx = TransitionContext(obj, actor, role, spec, source, comment, on_behalf_of, data)
     if spec.dest in wf.on_enter:
         wf.on_enter[spec.dest](ctx)

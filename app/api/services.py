@@ -48,6 +48,11 @@ def issue_token(user: User, *, name: str, actor: User) -> IssuedToken:
         raise ValidationFailed("Укажите название токена (например, «Выгрузка из АИС»).")
     if len(name) > 200:
         raise ValidationFailed("Название токена — не более 200 символов.")
+    # Tokens issued at the same moment would each count the others' absence and pass the limit together: the owner's
+    # row is locked first (PostgreSQL; SQLite serialises writers), so the second waits and counts the first. FOR NO
+    # KEY UPDATE, not FOR UPDATE: the request has already inserted rows referring to the user (its one-time form
+    # token), each holding a KEY SHARE lock on it, and two FOR UPDATE behind the other's KEY SHARE deadlocked.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     active = db.session.scalar(select(func.count()).select_from(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
     if active >= MAX_ACTIVE_TOKENS:

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 from functools import cache
+import re
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,6 +22,12 @@ from app.orgs.models import Organisation, OrganisationSupport
 import secrets
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+# A login is what the audit log, task lists and signatures name a person by, so two must never look alike: Latin
+# letters, digits and . _ - @ only. Any letter outside ASCII let an administrator create «оfficial» (Cyrillic «о»),
+# «official» with a zero-width space, a soft hyphen or a right-to-left mark — each shown exactly as «official».
+LOGIN_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9._@-]{0,78}[a-z0-9])?")
+LOGIN_RULE = ("Логин: от 1 до 80 латинских букв, цифр и знаков «.», «_», «-», «@» (начинается и кончается буквой или "
+              "цифрой), без пробелов, кириллицы и невидимых символов. Например: ivanova.mi")
 WeakPassword = passwords.WeakPassword
 
 
@@ -101,9 +109,15 @@ def check_throttle(login: str, address: str) -> None:
         raise LoginThrottled(f"Слишком много неудачных попыток входа с этого адреса. Повторите через {minutes} мин.")
 
 
+def normalise_login(login: str | None) -> str:
+    """The login as stored and looked up: NFKC (a full-width «ｈｅａｄ» typed with an IME is «head»), trimmed, lower
+    case. Whether it is a valid login at all is `create_user`'s question (LOGIN_PATTERN)."""
+    return unicodedata.normalize("NFKC", login or "").strip().lower()
+
+
 def authenticate(login: str, password: str, *, address: str) -> User:
     """Return the user for valid credentials, recording the attempt; raise with a Russian message otherwise."""
-    login = (login or "").strip().lower()
+    login = normalise_login(login)
     check_throttle(login, address)
     user = db.session.scalar(select(User).where(User.login == login))
     if user is None:
@@ -195,7 +209,9 @@ def create_user(*, login: str, full_name: str, password: str, position: str | No
     """Create a user with (role, organisation) pairs; passwords are hashed with argon2id.
 
     `password_policy=False` is for the demo seed only, whose users share a published password."""
-    login = login.strip().lower()
+    login = normalise_login(login)
+    if not LOGIN_PATTERN.fullmatch(login):
+        raise ValidationFailed(LOGIN_RULE)
     if db.session.scalar(select(User.id).where(User.login == login)) is not None:
         raise ValidationFailed(f"Пользователь с логином «{login}» уже существует.")
     if password_policy:

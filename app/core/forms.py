@@ -11,6 +11,8 @@ from datetime import datetime
 
 from app.core.timeutil import utcnow
 
+from app.core.hardening import without_invisible
+
 REQUIRED = "Обязательное поле."
 
 
@@ -174,13 +176,16 @@ _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 def one_line(value):
     """A single-line field's value with its line breaks made spaces: a browser's <input> cannot send them, a
-    hand-made POST can, and a title with a break went on into task titles and the e-mail Subject header."""
-    return _LINE_BREAKS.sub(" ", value) if isinstance(value, str) else value
+    hand-made POST can, and a title with a break went on into task titles and the e-mail Subject header. Characters
+    that print as nothing go too: a name with a zero-width space or a right-to-left override showed exactly like
+    (or reversed against) another, in lists, the audit log and the documents signed with it."""
+    return without_invisible(_LINE_BREAKS.sub(" ", value)) if isinstance(value, str) else value
 
 
 class Form(FlaskForm):
     """Base form: WTForms' own Russian messages for its built-in validators and choice checks; single-line text
-    fields (every StringField but a textarea or a password) keep no line break (`one_line`).
+    fields (every StringField but a textarea or a password) keep no line break and no invisible character
+    (`one_line`).
 
     Every rendered form carries a fresh one-time token (hidden, rendered by hidden_tag() and render_form()).
     A form re-rendered after a refused POST keeps the token it was sent with. Create views decorated with

@@ -26,6 +26,15 @@ STATIC_ENDPOINTS = ("static", "bootstrap.static")
 # sends \r\n); a query string, a field name and a file name may not.
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_ANYWHERE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Characters that print as nothing: soft hyphen, zero-width space and joiners, the bidirectional marks and overrides,
+# word joiner, BOM. Copied from a web page or a report they ride inside a value, and two values then look the same
+# and are not: «S-0001» with a zero-width space was another student, «Математика» with one another work.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+
+
+def without_invisible(text: str) -> str:
+    """`text` without the characters that print as nothing (ASCII, the common case, is returned as it is)."""
+    return text if text.isascii() else _INVISIBLE.sub("", text)
 _ID = re.compile(r"[0-9]{1,10}")
 
 

@@ -4,7 +4,8 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Flask, Response, abort, current_app, flash, jsonify, make_response, render_template, request
+from flask import (Flask, Response, abort, current_app, flash, jsonify, make_response, render_template, request,
+                   url_for)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -58,6 +59,14 @@ def _error_response(status: int, message: str, problems=None):
         # The layout needs the signed-in user, so the database: it is down, and that is what the user is told.
         db.session.rollback()
         return unavailable_response()
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute link that leaves the page it is on (the sitemap, an Atom feed, an iCalendar feed and the link to
+    it): the configured address of the application (APP_BASE_URL), never the request's Host header. Built from the
+    Host, a request sent with «Host: evil.example» wrote that host into the public sitemap and feeds, which a proxy
+    or a browser then keeps for PUBLIC_MAX_AGE and hands to everyone (cache poisoning)."""
+    return current_app.config["APP_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def init_app(app: Flask) -> None:
@@ -124,6 +133,7 @@ def init_app(app: Flask) -> None:
     # «39 967 байт», «40 482 байта»: a file size grouped and agreed with its number.
     app.jinja_env.filters["bytes"] = byte_count
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, user_time_zone())
+    app.jinja_env.globals["absolute_url"] = absolute_url
 
     @app.route("/health")
     @access.public

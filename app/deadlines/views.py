@@ -9,7 +9,7 @@ from app.auth.submissions import submit_once
 from app.core.access import public, signed_in
 from app.core.boundary import on_refusal
 from app.core.timeutil import utcnow
-from app.core.web import user_today
+from app.core.web import absolute_url, user_today
 from app.core.forms import as_choices
 from app.deadlines import bp, calendar, ical, services, standins
 from app.deadlines.forms import ButtonForm, StandInForm
@@ -61,7 +61,7 @@ def calendar_page():
 # --- iCalendar feed ------------------------------------------------------------------------------
 
 def _feed_page(status: int = 200, secret: str | None = None):
-    feed_url = url_for("deadlines.ical_feed", feed_token=secret, _external=True) if secret else None
+    feed_url = absolute_url("deadlines.ical_feed", feed_token=secret) if secret else None
     return render_template("deadlines/ical.html", feed=ical.active_feed(current_user), feed_url=feed_url,
                            form=ButtonForm()), status
 
@@ -97,7 +97,7 @@ def ical_feed(feed_token: str):
     user = ical.user_for_secret(feed_token)
     if user is None:
         abort(404)
-    body = ical.feed_for(user, now=utcnow(), base_url=request.host_url)
+    body = ical.feed_for(user, now=utcnow(), base_url=current_app.config["APP_BASE_URL"])
     return current_app.response_class(body, mimetype="text/calendar", headers={
         "Content-Disposition": 'inline; filename="uko-deadlines.ics"', "Cache-Control": "private, no-store"})
 

@@ -19,6 +19,8 @@ from typing import Callable
 
 from defusedxml import ElementTree
 
+from app.core.hardening import without_invisible
+
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
 # XLSX is a zip: its directory tells the unpacked sizes before anything is decompressed, so a zip bomb
@@ -57,7 +59,7 @@ class FileRejected(Exception):
 
 def normalise_header(text) -> str:
     """Header cell → comparable form: lower case, ё→е, punctuation and underscores as spaces, single spaces."""
-    text = str(text or "").replace("\ufeff", "").lower().replace("ё", "е")
+    text = without_invisible(str(text or "")).lower().replace("ё", "е")
     text = re.sub(r"[_%,.:;()\"'«»\-/]+", " ", text)
     return " ".join(text.split())
 
@@ -339,7 +341,7 @@ class CsvTable(Table):
                             cells = cells[:width]
                     elif not any(cells):
                         continue
-                    yield row_no, cells
+                    yield row_no, [without_invisible(c) for c in cells]
                     if self.problems:
                         self.problems = []
             except csv.Error as exc:
@@ -589,7 +591,7 @@ class XlsxTable(Table):
                 if not problems and not any(c.strip() for c in cells):
                     continue
                 self.problems = problems
-                yield row_no, cells
+                yield row_no, [without_invisible(c) for c in cells]
                 self.problems = []
         except FileRejected:
             raise

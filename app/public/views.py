@@ -6,11 +6,12 @@ import hashlib
 from datetime import datetime, timezone
 from functools import wraps
 
-from flask import Response, abort, current_app, make_response, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, make_response, render_template, request, send_file
 
 from sqlalchemy import select
 
 from app.core.access import public
+from app.core.web import absolute_url
 from app.documents import pdf
 from app.documents.services import registered_path
 from app.extensions import db
@@ -119,7 +120,7 @@ def feed(code: str):
 @public
 @cached
 def sitemap():
-    urls = [url_for(endpoint, _external=True, **args) for endpoint, args in services.sitemap_entries()]
+    urls = [absolute_url(endpoint, **args) for endpoint, args in services.sitemap_entries()]
     return Response(render_template("public/sitemap.xml", urls=urls), mimetype="application/xml")
 
 

@@ -1,0 +1,84 @@
+"""«At most 20 active tokens per user» held one request at a time only: the count and the new row were two steps,
+so tokens issued at the same moment (a script, two tabs) each counted 19 and each added one — the attack on the
+running server got 21 (PostgreSQL, real commits). Issuing locks the owner's row first, so the second waits for the
+first and then counts it."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import services
+
+pytestmark = pytest.mark.postgresql_only
+DB_NAME = "uko_test_token_limit"
+PASSWORD = "tram-lilac-9031"
+THREADS = 5
+
+
+@pytest.fixture(scope="module")
+def live_app():
+    with services.migrated_postgres_app(DB_NAME) as app:
+        yield app
+
+
+def test_tokens_issued_at_once_stop_at_the_limit(live_app, monkeypatch):
+    from app.api import services as api
+    from app.api.models import ApiToken
+    from app.audit import chain
+    from app.auth.services import create_user
+    from app.core.errors import ValidationFailed
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+
+    with live_app.app_context():
+        region = create_organisation(code="RTOK", name="Область", kind="region")
+        user = create_user(login="tokens", full_name="Петрова Мария Ивановна", password=PASSWORD,
+                           roles=[("official", region)])
+        for n in range(api.MAX_ACTIVE_TOKENS - 1):
+            api.issue_token(user, name=f"t{n}", actor=user)
+        db.session.commit()
+        user_id = user.id
+        db.session.remove()
+
+    # Every request that passed the count waits here for the others (or 2 s, when the others wait for its lock):
+    # without the lock all of them pass the count before any adds its token.
+    barrier = threading.Barrier(THREADS)
+    record = chain.record
+
+    def record_after_the_others(*args, **kwargs):
+        if kwargs.get("action") == "issue_api_token":
+            try:
+                barrier.wait(timeout=2)
+            except threading.BrokenBarrierError:
+                pass
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(chain, "record", record_after_the_others)
+    outcomes = []
+
+    def issue(n):
+        with live_app.app_context():
+            try:
+                owner = db.session.get(api.User, user_id)
+                api.issue_token(owner, name=f"at once {n}", actor=owner)
+                db.session.commit()
+                outcomes.append("issued")
+            except ValidationFailed as exc:
+                db.session.rollback()
+                outcomes.append(exc.message)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=issue, args=(n,)) for n in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcomes.count("issued") == 1
+    assert all("действующих токенов" in o for o in outcomes if o != "issued")
+    with live_app.app_context():
+        active = db.session.scalar(select(func.count()).select_from(ApiToken).where(
+            ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)))
+        db.session.remove()
+    assert active == api.MAX_ACTIVE_TOKENS
