@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+DEV_BASE_URL = "http://127.0.0.1:5000"
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 (production refuses to start with it)
 DEV_STUDENT_CODE_SALT = "dev-student-code-salt"
 
@@ -121,8 +122,9 @@ class Config:
     SMTP_PASSWORD = env_str("SMTP_PASSWORD")
     SMTP_TLS = env_bool("SMTP_TLS", False)  # STARTTLS after connecting
     SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
-    # Where the application is reachable, for links in e-mails (pages build their links from the request).
-    APP_BASE_URL = env_str("APP_BASE_URL", "http://127.0.0.1:5000")
+    # Where the application is reachable: links in e-mails, the public sitemap and feeds, the iCalendar feed — never
+    # the request's Host. Production must name it (validate).
+    APP_BASE_URL = env_str("APP_BASE_URL", DEV_BASE_URL)
     # Public pages (/public/, 152-ФЗ): results of a group smaller than this are not shown; how long a public page
     # may be cached; which sites may embed the embeddable variant (?embed=1) — a CSP frame-ancestors source list.
     PUBLIC_MIN_GROUP = env_int("PUBLIC_MIN_GROUP", 10)
@@ -169,6 +171,11 @@ class ProductionConfig(Config):
             )
         if not cls.STUDENT_CODE_SALT or cls.STUDENT_CODE_SALT == DEV_STUDENT_CODE_SALT:
             raise RuntimeError("Production configuration refuses to start: set STUDENT_CODE_SALT.")
+        if not cls.APP_BASE_URL or cls.APP_BASE_URL == DEV_BASE_URL or not cls.APP_BASE_URL.startswith(
+                ("https://", "http://")):
+            # Left at the laptop's address, every e-mail's link and the public feeds point at 127.0.0.1.
+            raise RuntimeError("Production configuration refuses to start: set APP_BASE_URL to the address users "
+                               "reach the application at (https://…).")
         if cls.AUDIT_CHECKPOINT_KEY and len(cls.AUDIT_CHECKPOINT_KEY) < 32:
             raise RuntimeError("Production configuration refuses to start: AUDIT_CHECKPOINT_KEY must be at least "
                                "32 characters.")

@@ -18,18 +18,19 @@ pytestmark = pytest.mark.db_independent  # no test database: the SQLite pass onl
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_KEY = "k" * 16 + "0123456789abcdef"  # exactly 32 characters
 GOOD_SALT = "municipal-salt-2025"
+GOOD_BASE_URL = "https://uko.edu.example.ru"
 
 # Everything config.py (or the app factory) reads; cleared so the developer's shell cannot leak in.
 CONFIG_VARS = (
     "APP_CONFIG", "DATABASE_URL", "TEST_DATABASE_URL", "REDIS_URL", "SECRET_KEY", "UPLOAD_DIR", "STORAGE_DIR",
     "APP_TIMEZONE", "JOBS_MODE", "MAX_UPLOAD_MB", "LOGIN_WINDOW_SECONDS", "LOGIN_MAX_FAILURES_PER_ACCOUNT",
-    "LOGIN_MAX_FAILURES_PER_ADDRESS", "STUDENT_CODE_SALT", "SESSION_COOKIE_SECURE", "FLASK_DEBUG",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS", "STUDENT_CODE_SALT", "SESSION_COOKIE_SECURE", "FLASK_DEBUG", "APP_BASE_URL",
 )
 
 
 def production(**attrs):
     """A ProductionConfig subclass with the given settings; never touches os.environ."""
-    base = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "JOBS_MODE": "inline"}
+    base = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "JOBS_MODE": "inline", "APP_BASE_URL": GOOD_BASE_URL}
     return type("ProductionUnderTest", (ProductionConfig,), {**base, **attrs})
 
 
@@ -69,6 +70,17 @@ def test_production_refuses_to_start_with_the_default_student_code_salt():
 
     with pytest.raises(RuntimeError, match="STUDENT_CODE_SALT"):
         create_app(production(SECRET_KEY=GOOD_KEY, STUDENT_CODE_SALT="dev-student-code-salt"))
+
+
+@pytest.mark.parametrize("address", [None, "", "http://127.0.0.1:5000", "uko.example.ru"],
+                         ids=["none", "empty", "the development address", "no scheme"])
+def test_production_refuses_to_start_without_its_own_address(address):
+    # The links of e-mails and of the public sitemap and feeds are built on APP_BASE_URL (never on the request's
+    # Host): left at the laptop's address they all pointed at 127.0.0.1.
+    from app import create_app
+
+    with pytest.raises(RuntimeError, match="set APP_BASE_URL"):
+        create_app(production(SECRET_KEY=GOOD_KEY, STUDENT_CODE_SALT=GOOD_SALT, APP_BASE_URL=address))
 
 
 def test_production_starts_with_a_proper_key_and_salt():
@@ -111,7 +123,7 @@ def test_wsgi_entry_point_starts_in_production_with_proper_settings():
         "import wsgi; c = wsgi.app.config; "
         "print(c['ENV_NAME'], c['SESSION_COOKIE_SECURE'], c['REMEMBER_COOKIE_SECURE'], "
         "c['SQLALCHEMY_DATABASE_URI'])",
-        APP_CONFIG="production", SECRET_KEY=GOOD_KEY, STUDENT_CODE_SALT=GOOD_SALT,
+        APP_CONFIG="production", SECRET_KEY=GOOD_KEY, STUDENT_CODE_SALT=GOOD_SALT, APP_BASE_URL=GOOD_BASE_URL,
         DATABASE_URL="postgres://uko:pw@db.internal:5432/uko", JOBS_MODE="inline")
     assert result.returncode == 0, result.stderr
     # Production cookies are HTTPS-only unless the operator says otherwise.

@@ -127,7 +127,7 @@ def production_app(app, database_url):
              ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "STORAGE_DIR")}
     config = type("ProductionUnderTest", (ProductionConfig,), {
         **attrs, "SECRET_KEY": "p" * 40, "STUDENT_CODE_SALT": "production-salt", "JOBS_MODE": "inline",
-        "WTF_CSRF_ENABLED": False})
+        "WTF_CSRF_ENABLED": False, "APP_BASE_URL": "https://uko.edu.example.ru"})
     production = create_app(config)
     production.test_client_class = app.test_client_class
     yield production
