@@ -40,7 +40,8 @@ TEXT_WIDTH_CM = 17.0  # A4 210 mm minus margins 30 + 10 mm
 # The расшифровка подписи's cell: «А.-М.С. Римская-Корсакова» at 14 pt on one line.
 SIGNATURE_NAME_CM = 6.5
 
-GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])")
+# «Срок: 01.02.2027» keeps together too: the orders' items ended a line with «Срок:» and began the next with the date.
+GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])|(?<=Срок:) (?=[\d{])")
 BLANK_DATE = "«___» ____________ 20___ г."
 DATE = "{{ doc.date_long or '" + BLANK_DATE + "' }}"
 NUMBER = "№ {{ doc.number or '______' }}"

@@ -450,6 +450,10 @@ def test_every_document_type_of_the_demo_prints_as_a_signable_document(app, demo
         # ГОСТ Р 7.0.97 dates (06.12.2026, 6 декабря 2026 г.), never a hand-filled blank's «06» декабря 2026 г.
         for match in re.finditer(r"«\d\d» [а-я]+ \d{4}", everything):
             problems.append(f"{label}: date «{match.group()}»")
+        # a label ends no line with its value on the next («Срок:» / «01.02.2027.»)
+        for line in everything.splitlines():
+            if re.search(r"Срок:\s*$", line):
+                problems.append(f"{label}: «{line.strip()[-60:]}» ends a line")
         # the executor mark: the demo's executor is a user of the issuer (an official; an expert for a conclusion)
         marked = [t for t in texts if "@demo.example" in t]
         if not marked:
