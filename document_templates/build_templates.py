@@ -450,11 +450,15 @@ class Template:
         before the control one approving the appendix (ГОСТ Р 7.0.97: the text refers to each appendix)."""
         self.p("ПРИКАЗЫВАЮ:", bold=True, before=6, after=6)
         self.tag("{%p for item in items %}")
-        self.text("{{ loop.index }}. {{ item.text }}")
+        # An item keeps with its executor and deadline, and the last item with the control item and the signature:
+        # the 08-70 order's page 2 held the control item alone above the minister's signature (ГОСТ Р 7.0.97 wants
+        # more than one line of text with a signature; PDF review, 6 December 2026).
+        self.text("{{ loop.index }}. {{ item.text }}", keep=True)
         # «Ответственные: руководители …» before a group; a data snapshot made before the label says «Ответственный»
-        self.p("{{ item.label|default('Ответственный') }}: {{ item.executor }}. Срок: {{ item.deadline }}.",
-               indent=True)
+        executor = self.p("{{ item.label|default('Ответственный') }}: {{ item.executor }}. Срок: {{ item.deadline }}.",
+                          indent=True)
         self.tag("{%p endfor %}")
+        self._keep_last_item(executor._p)
         if approve:
             self.text("{{ items|length + 1 }}. " + approve)
         self.text("{{ items|length + " + ("2" if approve else "1") + " }}. {{ control }}")

@@ -48,3 +48,20 @@ def test_a_deadline_is_glued_to_its_label_in_every_template():
              if any("Срок:\u00a0" in text for text in _template_paragraphs(path))]
     assert {"monitoring_order.docx", "event_order.docx", "decision_order.docx", "protocol.docx",
             "assessment_order.docx"} <= set(glued)
+
+
+def test_an_orders_last_item_keeps_with_the_control_item_and_the_signature():
+    # The 08-70 order's page 2 held «5. Контроль …» alone above the minister's signature: an item now keeps with its
+    # executor line, and the last item's executor line with the closing cell (the control item and the signature).
+    orders = 0
+    for path in sorted(TEMPLATES.glob("*.docx")):
+        doc = Document(io.BytesIO(path.read_bytes()))
+        if not any(p.text == "ПРИКАЗЫВАЮ:" for p in doc.paragraphs):
+            continue
+        orders += 1
+        texts = [p for p in doc.paragraphs if p.text == "{{ loop.index }}. {{ item.text }}"]
+        executors = [p for p in doc.paragraphs if p.text.startswith("{{ item.label")]
+        assert texts and all(p.paragraph_format.keep_with_next for p in texts), path.name
+        # the loop's last item is a copy of the executor line that keeps with what follows
+        assert [bool(p.paragraph_format.keep_with_next) for p in executors] == [False, True], path.name
+    assert orders == 4  # the monitoring, event, decision and 08-70 orders
