@@ -976,9 +976,14 @@ def effectiveness_report():
             widths=[0.8, 4.8, 2.0, 2.0, 2.6, 2.2, 2.6], size=SMALL_PT)
     t.text("Целевые значения достигнуты по {{ report.achieved }} из {{ report.total }} показателей.")
     t.p("2. Исполнение принятых мер", bold=True, before=6, after=6)
+    # A cycle without measures says so: the section printed a table header over no rows (PDF review, 6 December).
+    t.tag("{%p if measures %}")
     t.table(["№", "Мероприятие", "Сроки", "Ответственный", "Состояние", "Результат"],
             ["{{ m.number }}", "{{ m.title }}", "{{ m.dates }}", "{{ m.responsible }}", "{{ m.state }}",
              "{{ m.result }}"], "m in measures", widths=[0.8, 4.6, 2.4, 3.0, 2.7, 3.5], size=SMALL_PT)
+    t.tag("{%p else %}")
+    t.text("Мероприятия в цикле не проводились.")
+    t.tag("{%p endif %}")
     t.p("3. Выводы", bold=True, before=6, after=6)
     t.tag("{%p for line in conclusions %}")
     t.text("3.{{ loop.index }}. {{ line }}")

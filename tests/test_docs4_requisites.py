@@ -1,5 +1,7 @@
 """Requisites of the documents read as a records office reads them before signing (fourth PDF review, 6 December
-2026): the date in a form ГОСТ Р 7.0.97-2016 knows, a deadline that stays on the line of its label."""
+2026): the date in a form ГОСТ Р 7.0.97-2016 knows, a deadline that stays on the line of its label, an order's
+signature page with more than its control item, an empty section that says so instead of printing a table header
+over no rows."""
 
 import io
 import re
@@ -65,3 +67,18 @@ def test_an_orders_last_item_keeps_with_the_control_item_and_the_signature():
         # the loop's last item is a copy of the executor line that keeps with what follows
         assert [bool(p.paragraph_format.keep_with_next) for p in executors] == [False, True], path.name
     assert orders == 4  # the monitoring, event, decision and 08-70 orders
+
+
+def test_an_effectiveness_report_of_a_cycle_without_measures_says_so(app):
+    # «2. Исполнение принятых мер» printed the table's header over no rows for a cycle with no measures.
+    from app.documents import rendering, template_admin
+
+    def text(data: bytes) -> str:
+        return "\n".join(_paragraphs(Document(io.BytesIO(data))))
+
+    context = template_admin.synthetic_context("effectiveness_report")
+    with_measures = text(rendering.render("effectiveness_report", context))
+    assert "Ответственный" in with_measures and "Мероприятия в цикле не проводились." not in with_measures
+    context["measures"] = []
+    without = text(rendering.render("effectiveness_report", context))
+    assert "Мероприятия в цикле не проводились." in without and "Ответственный" not in without
