@@ -39,6 +39,8 @@ SMALL_PT = 10
 TEXT_WIDTH_CM = 17.0  # A4 210 mm minus margins 30 + 10 mm
 # The расшифровка подписи's cell: «А.-М.С. Римская-Корсакова» at 14 pt on one line.
 SIGNATURE_NAME_CM = 6.5
+# The line a stamp's signer signs on, before И.О. Фамилия (see approval_stamps).
+STAMP_LINE = "________"
 
 # «Срок: 01.02.2027» keeps together too: the orders' items ended a line with «Срок:» and began the next with the date.
 GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])|(?<=Срок:) (?=[\d{])")
@@ -430,18 +432,21 @@ class Template:
         After the text, as they were first placed, the stamps ended up alone on the last page of every document whose
         text ends with a table (PDF review: дорожная карта, план, перечень), since a table cannot be kept with what
         follows it; the first page is where such documents carry them in practice."""
-        right = 7.5
+        # Half a portrait page (9.5 cm at the right of a landscape one), and a signature line of 8 underscores:
+        # «________ А.-М.С. Римская-Корсакова» (SIGNATURE_NAME_CM) fits either stamp on one line. The УТВЕРЖДАЮ stamp
+        # of 7.5 cm with 12 underscores put a long name on a line of its own (PDF review, 6 December 2026).
+        right = min(self.text_width_cm / 2, 9.5)
         table = self._grid(2, [self.text_width_cm - right, right], borders=False)
         row = self._row(table, ["{%p for a in agreements %}", ""], size=BODY_PT)
         left, stamp = row.cells
         self.p("СОГЛАСОВАНО", bold=True, container=left)
         self.p("{{ a.position }}", container=left)
-        self.p("____________ {{ a.name }}", before=6, container=left)
+        self.p(STAMP_LINE + " {{ a.name }}", before=6, container=left)
         self.p("{{ a.date or '" + BLANK_DATE + "' }}", before=6, after=6, container=left)
         self.tag("{%p endfor %}", container=left)
         self._run(stamp.paragraphs[0], "УТВЕРЖДАЮ", bold=True)
         self.p("{{ approval.position }}", container=stamp)
-        self.p("____________ {{ approval.name }}", before=6, container=stamp)
+        self.p(STAMP_LINE + " {{ approval.name }}", before=6, container=stamp)
         self.p("{{ approval.date or '" + BLANK_DATE + "' }}", before=6, after=6, container=stamp)
         self.p(after=6)
 

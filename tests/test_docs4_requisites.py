@@ -82,3 +82,28 @@ def test_an_effectiveness_report_of_a_cycle_without_measures_says_so(app):
     context["measures"] = []
     without = text(rendering.render("effectiveness_report", context))
     assert "Мероприятия в цикле не проводились." in without and "Ответственный" not in without
+
+
+def test_a_stamps_signature_line_and_a_long_name_fit_on_one_line():
+    # The УТВЕРЖДАЮ stamp (7.5 cm) broke «____________ А.-М.С. Римская-Корсакова» after the line: the name stood
+    # under it on a line of its own. The line and the longest name a signature block is made for must fit the
+    # stamp's column in the font it is printed with (Liberation Serif has Times New Roman's metrics).
+    from docx.shared import Emu
+
+    from tests.test_documents_pdf import CELL_MARGINS_CM, _liberation
+
+    font = _liberation(False, 14)
+    name = "А.-М.С.\u00a0Римская\u2011Корсакова"  # as rendering writes it: no-break space and hyphen
+    stamped = 0
+    for path in sorted(TEMPLATES.glob("*.docx")):
+        doc = Document(io.BytesIO(path.read_bytes()))
+        for table in doc.tables:
+            for cell in table.rows[0].cells:
+                lines = [p.text for p in cell.paragraphs if re.match(r"_+ \{\{ (a|approval)\.name \}\}", p.text)]
+                if not lines:
+                    continue
+                stamped += 1
+                room = Emu(cell.width).pt - CELL_MARGINS_CM / 2.54 * 72
+                needed = font.getlength(lines[0].split("{{")[0] + name) / 10
+                assert needed <= room, f"{path.name}: «{lines[0]}» needs {needed:.0f} pt, the stamp has {room:.0f}"
+    assert stamped == 2 * 4  # СОГЛАСОВАНО and УТВЕРЖДАЮ: положение, перечень, дорожная карта, план
