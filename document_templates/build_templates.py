@@ -39,8 +39,11 @@ SMALL_PT = 10
 TEXT_WIDTH_CM = 17.0  # A4 210 mm minus margins 30 + 10 mm
 # The расшифровка подписи's cell: «А.-М.С. Римская-Корсакова» at 14 pt on one line.
 SIGNATURE_NAME_CM = 6.5
+# The line a stamp's signer signs on, before И.О. Фамилия (see approval_stamps).
+STAMP_LINE = "________"
 
-GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])")
+# «Срок: 01.02.2027» keeps together too: the orders' items ended a line with «Срок:» and began the next with the date.
+GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])|(?<=Срок:) (?=[\d{])")
 BLANK_DATE = "«___» ____________ 20___ г."
 DATE = "{{ doc.date_long or '" + BLANK_DATE + "' }}"
 NUMBER = "№ {{ doc.number or '______' }}"
@@ -429,18 +432,21 @@ class Template:
         After the text, as they were first placed, the stamps ended up alone on the last page of every document whose
         text ends with a table (PDF review: дорожная карта, план, перечень), since a table cannot be kept with what
         follows it; the first page is where such documents carry them in practice."""
-        right = 7.5
+        # Half a portrait page (9.5 cm at the right of a landscape one), and a signature line of 8 underscores:
+        # «________ А.-М.С. Римская-Корсакова» (SIGNATURE_NAME_CM) fits either stamp on one line. The УТВЕРЖДАЮ stamp
+        # of 7.5 cm with 12 underscores put a long name on a line of its own (PDF review, 6 December 2026).
+        right = min(self.text_width_cm / 2, 9.5)
         table = self._grid(2, [self.text_width_cm - right, right], borders=False)
         row = self._row(table, ["{%p for a in agreements %}", ""], size=BODY_PT)
         left, stamp = row.cells
         self.p("СОГЛАСОВАНО", bold=True, container=left)
         self.p("{{ a.position }}", container=left)
-        self.p("____________ {{ a.name }}", before=6, container=left)
+        self.p(STAMP_LINE + " {{ a.name }}", before=6, container=left)
         self.p("{{ a.date or '" + BLANK_DATE + "' }}", before=6, after=6, container=left)
         self.tag("{%p endfor %}", container=left)
         self._run(stamp.paragraphs[0], "УТВЕРЖДАЮ", bold=True)
         self.p("{{ approval.position }}", container=stamp)
-        self.p("____________ {{ approval.name }}", before=6, container=stamp)
+        self.p(STAMP_LINE + " {{ approval.name }}", before=6, container=stamp)
         self.p("{{ approval.date or '" + BLANK_DATE + "' }}", before=6, after=6, container=stamp)
         self.p(after=6)
 
@@ -449,11 +455,15 @@ class Template:
         before the control one approving the appendix (ГОСТ Р 7.0.97: the text refers to each appendix)."""
         self.p("ПРИКАЗЫВАЮ:", bold=True, before=6, after=6)
         self.tag("{%p for item in items %}")
-        self.text("{{ loop.index }}. {{ item.text }}")
+        # An item keeps with its executor and deadline, and the last item with the control item and the signature:
+        # the 08-70 order's page 2 held the control item alone above the minister's signature (ГОСТ Р 7.0.97 wants
+        # more than one line of text with a signature; PDF review, 6 December 2026).
+        self.text("{{ loop.index }}. {{ item.text }}", keep=True)
         # «Ответственные: руководители …» before a group; a data snapshot made before the label says «Ответственный»
-        self.p("{{ item.label|default('Ответственный') }}: {{ item.executor }}. Срок: {{ item.deadline }}.",
-               indent=True)
+        executor = self.p("{{ item.label|default('Ответственный') }}: {{ item.executor }}. Срок: {{ item.deadline }}.",
+                          indent=True)
         self.tag("{%p endfor %}")
+        self._keep_last_item(executor._p)
         if approve:
             self.text("{{ items|length + 1 }}. " + approve)
         self.text("{{ items|length + " + ("2" if approve else "1") + " }}. {{ control }}")
@@ -971,9 +981,14 @@ def effectiveness_report():
             widths=[0.8, 4.8, 2.0, 2.0, 2.6, 2.2, 2.6], size=SMALL_PT)
     t.text("Целевые значения достигнуты по {{ report.achieved }} из {{ report.total }} показателей.")
     t.p("2. Исполнение принятых мер", bold=True, before=6, after=6)
+    # A cycle without measures says so: the section printed a table header over no rows (PDF review, 6 December).
+    t.tag("{%p if measures %}")
     t.table(["№", "Мероприятие", "Сроки", "Ответственный", "Состояние", "Результат"],
             ["{{ m.number }}", "{{ m.title }}", "{{ m.dates }}", "{{ m.responsible }}", "{{ m.state }}",
              "{{ m.result }}"], "m in measures", widths=[0.8, 4.6, 2.4, 3.0, 2.7, 3.5], size=SMALL_PT)
+    t.tag("{%p else %}")
+    t.text("Мероприятия в цикле не проводились.")
+    t.tag("{%p endif %}")
     t.p("3. Выводы", bold=True, before=6, after=6)
     t.tag("{%p for line in conclusions %}")
     t.text("3.{{ loop.index }}. {{ line }}")

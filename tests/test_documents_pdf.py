@@ -414,7 +414,7 @@ def _requisite_line(line: str, executor: str) -> bool:
     line = line.strip()
     return (not line or line.isdigit() or line == "ПРОЕКТ" or line.startswith(("+7", executor))
             or bool(SIGNATURE.search(line)) or line == "СОГЛАСОВАНО"
-            or bool(re.match(r"^«(\d\d|___)»", line)))
+            or bool(re.match(r"^(«___»|\d{1,2} [а-я]+ \d{4} г\.)", line)))
 
 
 def test_every_document_type_of_the_demo_prints_as_a_signable_document(app, demo, tmp_path):
@@ -447,11 +447,22 @@ def test_every_document_type_of_the_demo_prints_as_a_signable_document(app, demo
         for bad in ("None", "{{", "{%", "}}"):
             if bad in everything:
                 problems.append(f"{label}: «{bad}» printed")
+        # ГОСТ Р 7.0.97 dates (06.12.2026, 6 декабря 2026 г.), never a hand-filled blank's «06» декабря 2026 г.
+        for match in re.finditer(r"«\d\d» [а-я]+ \d{4}", everything):
+            problems.append(f"{label}: date «{match.group()}»")
+        # a label ends no line with its value on the next («Срок:» / «01.02.2027.»)
+        for line in everything.splitlines():
+            if re.search(r"Срок:\s*$", line):
+                problems.append(f"{label}: «{line.strip()[-60:]}» ends a line")
         # the executor mark: the demo's executor is a user of the issuer (an official; an expert for a conclusion)
         marked = [t for t in texts if "@demo.example" in t]
         if not marked:
             problems.append(f"{label}: no executor mark")
             continue
+        # an order's signature page carries an item with its executor and deadline, not the control item alone (the
+        # 08-70 order's page 2: «5. Контроль …» and the minister's signature)
+        if label.startswith("Приказ") and "Срок:" not in marked[-1]:
+            problems.append(f"{label}: the control item alone with the signature")
         executor = "Петрова Мария"  # the demo's executor: her mark is not text of the document
         lines = [line.strip() for line in marked[-1].splitlines() if line.strip()]
         body = [line for line in lines if not _requisite_line(line, executor)]

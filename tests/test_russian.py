@@ -133,11 +133,11 @@ def test_plural_agreement(n, word, text):
 
 def test_dates():
     day = date(2026, 4, 20)
-    assert ru.date_long(day) == "«20» апреля 2026 г."
     assert ru.date_words(day) == "20 апреля 2026 г."
+    assert ru.date_words(date(2026, 12, 6)) == "6 декабря 2026 г."  # ГОСТ Р 7.0.97: no quotes, no leading zero
     assert ru.date_short(date(2026, 12, 3)) == "03.12.2026"
     assert ru.date_short(datetime(2026, 12, 3, 15, 0)) == "03.12.2026"
-    assert ru.date_short(None) == "" and ru.date_long(None) == ""
+    assert ru.date_short(None) == "" and ru.date_words(None) == ""
     assert ru.date_range(date(2026, 9, 1), date(2026, 9, 30)) == "01.09.2026 – 30.09.2026"
     assert ru.date_range(None, None) == "—"
 

@@ -9,7 +9,7 @@ each inflection is cached too, since a batch names the same few people and posit
     dative("Директор МБОУ «Лицей № 2»")         → «Директору МБОУ «Лицей № 2»»
     name_dative("Ковалёва Наталья Ивановна")     → «Н.И. Ковалёвой»
     deputy_for("Ковалёва Наталья Ивановна")      → «за Н.И. Ковалёву»
-    percent(72.5) → «72,5 %»; date_long(d) → «"20" апреля 2026 г.»; plural(3, "школа") → «3 школы»
+    percent(72.5) → «72,5 %»; date_words(d) → «20 апреля 2026 г.»; plural(3, "школа") → «3 школы»
     quote('МБОУ «Лицей № 2»') → «МБОУ „Лицей № 2“» in outer «…»
 
 Nothing here knows the application's vocabulary: a "person" is a full name (Фамилия Имя Отчество) or any
@@ -523,16 +523,10 @@ def date_short(value) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
 
 
-def date_long(value) -> str:
-    """«20» апреля 2026 г. (the date of a document); '' for None."""
-    value = _as_date(value)
-    if not value:
-        return ""
-    return f"«{value.day:02d}» {MONTHS_GENITIVE[value.month - 1]} {value.year} г."
-
-
 def date_words(value) -> str:
-    """20 апреля 2026 г. (a date inside a sentence); '' for None."""
+    """6 апреля 2026 г.: the словесно-цифровой form of ГОСТ Р 7.0.97-2016 (5.11), for the date of a document, of a
+    stamp and inside a sentence alike; '' for None. The day in quotes with a leading zero («06» апреля) is how a
+    blank is filled in by hand, not a form the standard knows."""
     value = _as_date(value)
     if not value:
         return ""

@@ -52,7 +52,7 @@ def format_date_long(value: date | None) -> str:
     """«20 апреля 2021 г.», the long form used in documents."""
     if value is None:
         return ""
-    return f"«{value.day:02d}» {MONTHS_GENITIVE[value.month - 1]} {value.year} г."
+    return f"{value.day} {MONTHS_GENITIVE[value.month - 1]} {value.year} г."
 
 
 def format_datetime(value: datetime | None, tz_name: str) -> str:

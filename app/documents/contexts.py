@@ -2,7 +2,7 @@
 
 `build_context(type_key, stage, *, addressee=None, params=None, version=None)` returns only primitives
 (str / int / float / None, lists and dicts of them; `charts` maps names to PNG bytes): no ORM object leaves
-this module, dates are already formatted (ДД.ММ.ГГГГ, «20» апреля 2021 г.), numbers use the decimal comma.
+this module, dates are already formatted (ДД.ММ.ГГГГ, 20 апреля 2021 г.), numbers use the decimal comma.
 When the data a type needs is missing the builder raises ValidationFailed listing what is missing, so an
 official document never goes out with an empty spot.
 
@@ -62,8 +62,9 @@ def fmt_date(value: date | datetime | None) -> str | None:
 
 
 def fmt_date_long(value: date | None) -> str | None:
-    """«20» апреля 2026 г., or None."""
-    return ru.date_long(value) or None
+    """6 апреля 2026 г. (ГОСТ Р 7.0.97-2016, 5.11), or None. The registered orders printed «06» декабря 2026 г., a
+    form the standard does not know, beside 06.12.2026 in their annex marks."""
+    return ru.date_words(value) or None
 
 
 def fmt_number(value, digits: int = 2) -> str:
