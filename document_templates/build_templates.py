@@ -965,7 +965,8 @@ def decision_order():
 def effectiveness_report():
     t = Template("effectiveness_report", "Справка об анализе эффективности принятых мер")
     t.use(COMMON_VARIABLES,
-          report=("dict", "Справка: intro, period, achieved (число достигнутых целевых значений), total"),
+          report=("dict", "Справка: intro, period, achieved (число достигнутых целевых значений), total, summary "
+                          "(итог раздела 1 одной фразой)"),
           indicator_rows=("list", "Показатели: number, code, name, unit, baseline, target, actual, change, "
                                   "assessment"),
           measures=("list", "Принятые меры: number, title, dates, responsible, state, result"),
@@ -979,7 +980,10 @@ def effectiveness_report():
             ["{{ r.number }}", "{{ r.code }} {{ r.name }}, {{ r.unit }}", "{{ r.baseline }}", "{{ r.target }}",
              "{{ r.actual }}", "{{ r.change }}", "{{ r.assessment }}"], "r in indicator_rows",
             widths=[0.8, 4.8, 2.0, 2.0, 2.6, 2.2, 2.6], size=SMALL_PT)
-    t.text("Целевые значения достигнуты по {{ report.achieved }} из {{ report.total }} показателей.")
+    # One sentence made by the builder: «из 1 показателя», and no «по 0 из 9» where no value was there to compare.
+    # The data of a report signed before it was made have no summary: their registered copy says it as it did.
+    t.text("{% if report.summary is defined %}{{ report.summary }}{% else %}Целевые значения достигнуты по "
+           "{{ report.achieved }} из {{ report.total }} показателей.{% endif %}")
     t.p("2. Исполнение принятых мер", bold=True, before=6, after=6)
     # A cycle without measures says so: the section printed a table header over no rows (PDF review, 6 December).
     t.tag("{%p if measures %}")

@@ -89,12 +89,21 @@ def effectiveness_report(dtype, stage, ctx, **_):
     achieved = len(reached)
     # Each indicator is cited by its name with its code from the cycle's list («…» (M2.3-02)): the reader finds
     # it in the table and in the перечень показателей.
-    conclusions = [f"Целевые значения достигнуты по {achieved} из {len(rows)} показателей"
-                   + (f": {cited(reached)}." if reached else ".")]
+    if reached or missed:
+        # «из 1 показателя», «из 21 показателя», «из 5 показателей»
+        of = ru.plural_form(len(rows), ("показателя", "показателей", "показателей"))
+        summary = f"Целевые значения достигнуты по {achieved} из {len(rows)} {of}"
+        conclusions = [summary + (f": {cited(reached)}." if reached else ".")]
+        summary += "."
+    else:
+        # No value to compare: «достигнуты по 0 из 9 показателей» read as nine targets missed.
+        summary = (f"Достижение целевых значений оценить нельзя: нет принятых значений показателей за "
+                   f"{cycle.period} учебный год.")
+        conclusions = [summary]
     if missed:
         conclusions.append(f"Не достигли целевых значений показатели: {cited(missed)}. Причины и меры "
                            "предлагается учесть в целях следующего цикла.")
-    if unknown:
+    if unknown and (reached or missed):
         conclusions.append(f"Нет данных для оценки по показателям: {cited(unknown)}.")
     if evaluation is not None:
         conclusions += [ru.sentence(line) for line in (evaluation.conclusions or "").splitlines() if line.strip()]
@@ -112,7 +121,7 @@ def effectiveness_report(dtype, stage, ctx, **_):
         "report": {"intro": f"Эффективность мер оценена по изменению значений показателей {basis_of} "
                             f"({ru.plural(len(rows), 'показатель')}) за {cycle.period} учебный год относительно "
                             "базовых и целевых значений.",
-                   "period": cycle.period, "achieved": achieved, "total": len(rows)},
+                   "period": cycle.period, "achieved": achieved, "total": len(rows), "summary": summary},
         "indicator_rows": number_rows(rows), "measures": number_rows(measure_rows), "conclusions": conclusions,
     }
 
