@@ -1,0 +1,74 @@
+"""Screens, fourth review: what a user meets on the demo's pages at 1366 px — a way back from every page that is
+not a section's own start, and the words of a landmark in the reader's language."""
+
+import lxml.html
+from sqlalchemy import select
+
+from app.demo import DEMO_PASSWORD
+
+
+def _login(client, login):
+    response = client.post("/login", data={"login": login, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+
+
+def _page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
+def _text(node) -> str:
+    return " ".join(node.text_content().split())
+
+
+def _crumbs(doc) -> list[tuple[str, str | None]]:
+    return [(_text(li), (li.xpath("./a/@href") or [None])[0]) for li in doc.xpath("//ol[contains(@class, 'breadcrumb')]/li")]
+
+
+def _school(demo, code="MUN01-S01"):
+    from app.orgs.models import Organisation
+
+    return demo.scalars(select(Organisation).where(Organisation.code == code)).one()
+
+
+# --- a way back -----------------------------------------------------------------------------------------------------
+
+def test_a_schools_analysis_leads_back_through_the_cycle_the_official_opened(demo, client):
+    from app.analysis.services import latest_run_for_school
+
+    school = _school(demo)
+    run = latest_run_for_school(school)
+    _login(client, "official")
+    crumbs = _crumbs(_page(client, f"/analysis/schools/{school.id}"))
+    assert crumbs == [("Циклы", "/cycles"), (run.cycle.short_title, f"/cycles/{run.cycle_id}"),
+                      ("Анализ", f"/analysis/cycles/{run.cycle_id}"), ("СОШ № 1", None)]
+    assert all(client.get(href).status_code == 200 for _, href in crumbs if href)
+
+
+def test_a_schools_analysis_leads_the_director_back_through_what_she_may_open(demo, client):
+    """The run is the municipality's: its cycle's page answers 404 to the school's director."""
+    school = _school(demo)
+    _login(client, "director")
+    crumbs = _crumbs(_page(client, f"/analysis/schools/{school.id}"))
+    assert crumbs == [("Организации", "/orgs/"), ("СОШ № 1", f"/orgs/{school.id}"), ("Результаты анализа", None)]
+    assert all(client.get(href).status_code == 200 for _, href in crumbs if href)
+
+
+def test_the_import_pages_lead_back_to_the_list(demo, client, app, tmp_path, monkeypatch):
+    import io
+
+    from app.auth.models import User
+    from app.imports.services import start_import
+
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    rcoko = demo.scalars(select(User).where(User.login == "rcoko")).one()
+    run = start_import("results", filename="впр.csv", stream=io.BytesIO(b"procedure\n"), actor=rcoko,
+                       organisation=rcoko.roles[0].organisation, enqueue=False)
+    demo.commit()
+    _login(client, "rcoko")
+    listing = _page(client, "/imports/")
+    assert _text(listing.xpath("//h1")[0]) == "Импорт данных"  # the navigation's name, not «Импорт файлов»
+    assert _crumbs(_page(client, "/imports/results/new")) == [
+        ("Импорт данных", "/imports/"), ("Импорт: результаты оценочных процедур", None)]
+    assert _crumbs(_page(client, f"/imports/{run.id}")) == [("Импорт данных", "/imports/"), (f"Импорт № {run.id}", None)]
