@@ -23,7 +23,8 @@ def _text(node) -> str:
 
 
 def _crumbs(doc) -> list[tuple[str, str | None]]:
-    return [(_text(li), (li.xpath("./a/@href") or [None])[0]) for li in doc.xpath("//ol[contains(@class, 'breadcrumb')]/li")]
+    return [(_text(li), (li.xpath("./a/@href") or [None])[0])
+            for li in doc.xpath("//ol[contains(@class, 'breadcrumb')]/li")]
 
 
 def _school(demo, code="MUN01-S01"):
@@ -71,4 +72,35 @@ def test_the_import_pages_lead_back_to_the_list(demo, client, app, tmp_path, mon
     assert _text(listing.xpath("//h1")[0]) == "Импорт данных"  # the navigation's name, not «Импорт файлов»
     assert _crumbs(_page(client, "/imports/results/new")) == [
         ("Импорт данных", "/imports/"), ("Импорт: результаты оценочных процедур", None)]
-    assert _crumbs(_page(client, f"/imports/{run.id}")) == [("Импорт данных", "/imports/"), (f"Импорт № {run.id}", None)]
+    assert _crumbs(_page(client, f"/imports/{run.id}")) == [("Импорт данных", "/imports/"),
+                                                            (f"Импорт № {run.id}", None)]
+
+
+def test_every_page_of_a_cycle_leads_back_through_the_cycles_list(demo, client):
+    """Follow-up, history, a content form and a data request began with the cycle itself, other pages of the same
+    cycle with «Циклы»; the decision form's last step read «Решение» where the page creates one."""
+    from app.cycles.models import Cycle
+    from app.followup.models import Decision, Measure, Recommendation
+    from app.monitoring.models import DataRequest
+
+    measure = demo.scalars(select(Measure).order_by(Measure.id)).first()
+    cycle = measure.cycle
+    decision = demo.scalars(select(Decision).order_by(Decision.id)).first()
+    rec = demo.scalars(select(Recommendation).order_by(Recommendation.id)).first()
+    req = demo.scalars(select(DataRequest).order_by(DataRequest.id)).first()
+    goals_cycle = demo.scalars(select(Cycle).where(Cycle.owner_id == _school(demo).parent_id)
+                               .order_by(Cycle.id)).first()
+    _login(client, "official")
+    pages = [f"/followup/cycles/{cycle.id}/measures", f"/followup/measures/{measure.id}",
+             f"/followup/cycles/{cycle.id}/measures/new", f"/followup/cycles/{cycle.id}/decisions",
+             f"/followup/decisions/{decision.id}", f"/followup/cycles/{cycle.id}/decisions/new",
+             f"/followup/recommendations/{rec.id}", f"/followup/cycles/{cycle.id}/recommendations",
+             f"/cycles/{cycle.id}/history", f"/cycles/{goals_cycle.id}/goals/new", f"/monitoring/requests/{req.id}"]
+    for url in pages:
+        doc = _page(client, url)
+        crumbs = _crumbs(doc)
+        assert crumbs[0] == ("Циклы", "/cycles"), (url, crumbs)
+        assert crumbs[1][1].startswith("/cycles/"), (url, crumbs)
+        # the landmark is announced in Russian («breadcrumb» was read out in English)
+        assert doc.xpath("//nav[ol[contains(@class, 'breadcrumb')]]/@aria-label") == ["Навигационная цепочка"], url
+    assert _crumbs(_page(client, f"/followup/cycles/{cycle.id}/decisions/new"))[-1] == ("Новое решение", None)
