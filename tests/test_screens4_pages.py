@@ -104,3 +104,23 @@ def test_every_page_of_a_cycle_leads_back_through_the_cycles_list(demo, client):
         # the landmark is announced in Russian («breadcrumb» was read out in English)
         assert doc.xpath("//nav[ol[contains(@class, 'breadcrumb')]]/@aria-label") == ["Навигационная цепочка"], url
     assert _crumbs(_page(client, f"/followup/cycles/{cycle.id}/decisions/new"))[-1] == ("Новое решение", None)
+
+
+def test_forms_of_the_administration_and_a_new_cycle_lead_back(demo, client):
+    """A new user, a user's page, an organisation's forms and a new cycle had no way back but the navigation."""
+    from app.auth.models import User
+
+    school = _school(demo)
+    user = demo.scalars(select(User).where(User.login == "director")).one()
+    _login(client, "admin")
+    expected = {"/admin/users/new": [("Пользователи", "/admin/users"), ("Новый пользователь", None)],
+                f"/admin/users/{user.id}": [("Пользователи", "/admin/users"), (user.full_name, None)],
+                "/orgs/new": [("Организации", "/orgs/"), ("Новая организация", None)],
+                f"/orgs/{school.id}/edit": [("Организации", "/orgs/"), ("СОШ № 1", f"/orgs/{school.id}"),
+                                            ("Изменение", None)]}
+    for url, crumbs in expected.items():
+        assert _crumbs(_page(client, url)) == crumbs, url
+        assert all(client.get(href).status_code == 200 for _, href in crumbs if href)
+    client.post("/logout")
+    _login(client, "official")
+    assert _crumbs(_page(client, "/cycles/new")) == [("Циклы", "/cycles"), ("Новый цикл", None)]
