@@ -124,3 +124,57 @@ def test_forms_of_the_administration_and_a_new_cycle_lead_back(demo, client):
     client.post("/logout")
     _login(client, "official")
     assert _crumbs(_page(client, "/cycles/new")) == [("Циклы", "/cycles"), ("Новый цикл", None)]
+
+
+def _feedback(doc, field_id) -> list[str]:
+    return [_text(d) for d in doc.xpath(f"//*[@id='{field_id}']/following-sibling::div[contains(@class, "
+                                        "'invalid-feedback')]")]
+
+
+def test_a_refused_stand_in_says_what_is_wrong_beside_the_field_at_fault(demo, client):
+    """«Укажите период…» stood under «Заместитель», and the empty dates were not marked."""
+    from datetime import date, timedelta
+
+    from app.auth.models import User
+    from app.deadlines.standins import deputy_candidates
+
+    _login(client, "head")
+    head = demo.scalars(select(User).where(User.login == "head")).one()
+    deputy = deputy_candidates(head)[0]
+    response = client.post("/deadlines/standins/new", data={"deputy_id": "0", "start": "", "end": "", "reason": ""})
+    assert response.status_code == 422
+    doc = lxml.html.fromstring(response.get_data(as_text=True))
+    assert _feedback(doc, "deputy_id") == ["Укажите заместителя."]
+    assert _feedback(doc, "start") == ["Укажите дату начала."]
+    assert _feedback(doc, "end") == ["Укажите дату окончания."]
+    assert "is-invalid" in doc.get_element_by_id("end").get("class")
+    # a period the service refuses (it is over) is said beside the dates, not beside the deputy
+    past = date.today() - timedelta(days=30)
+    response = client.post("/deadlines/standins/new", data={
+        "deputy_id": str(deputy.id), "start": past.isoformat(), "end": (past + timedelta(days=3)).isoformat(),
+        "reason": ""})
+    assert response.status_code == 422
+    doc = lxml.html.fromstring(response.get_data(as_text=True))
+    assert _feedback(doc, "deputy_id") == []
+    assert any("уже закончился" in text for text in _feedback(doc, "end")), _feedback(doc, "end")
+
+
+def test_forms_leave_their_messages_to_the_server_which_puts_them_beside_the_field(demo, client):
+    """The forms drawn whole by render_form let the browser refuse an empty field first, with its own bubble in the
+    browser's language («Please fill out this field.» in an English browser), gone as soon as the reader clicks;
+    every other form of the application is novalidate and gets «Обязательное поле.» beside the field."""
+    from app.auth.models import User
+
+    def post_forms(url):
+        return [f for f in _page(client, url).xpath("//main//form") if (f.get("method") or "").lower() == "post"]
+
+    assert all(f.get("novalidate") is not None for f in post_forms("/login"))
+    _login(client, "admin")
+    user = demo.scalars(select(User).where(User.login == "director")).one()
+    for url in ("/password", "/admin/users/new", f"/admin/users/{user.id}", "/tokens/", "/deadlines/standins",
+                "/catalogue/"):
+        forms = [f for f in post_forms(url) if f.xpath(".//*[@required]")]
+        assert all(f.get("novalidate") is not None for f in forms), url
+    client.post("/logout")
+    _login(client, "official")
+    assert all(f.get("novalidate") is not None for f in post_forms("/cycles/new"))
