@@ -178,3 +178,15 @@ def test_forms_leave_their_messages_to_the_server_which_puts_them_beside_the_fie
     client.post("/logout")
     _login(client, "official")
     assert all(f.get("novalidate") is not None for f in post_forms("/cycles/new"))
+
+
+def test_an_edition_is_said_to_be_made_in_the_feminine(demo, client):
+    """«Редакция 1 сформирован»: the badge beside an edition agreed with «документ», not with «редакция»."""
+    from app.documents.models import Document, DocumentVersion
+
+    doc = demo.scalars(select(Document).join(DocumentVersion, DocumentVersion.document_id == Document.id)
+                       .where(DocumentVersion.status == "done").order_by(Document.id)).first()
+    _login(client, "admin")
+    page = _page(client, f"/documents/{doc.id}")
+    badges = {_text(b) for b in page.xpath("//span[@data-status='done']")}
+    assert badges == {"сформирована"}, badges
