@@ -190,3 +190,18 @@ def test_an_edition_is_said_to_be_made_in_the_feminine(demo, client):
     page = _page(client, f"/documents/{doc.id}")
     badges = {_text(b) for b in page.xpath("//span[@data-status='done']")}
     assert badges == {"сформирована"}, badges
+
+
+def test_a_stage_that_cannot_go_for_approval_does_not_offer_to_send_it(demo, client):
+    """«Отправить на утверждение» stood active under «Чтобы отправить этап на утверждение: не сформулировано ни
+    одной цели…», and pressing it only brought the same list back as a refusal."""
+    from app.cycles.models import Cycle
+
+    cycle = demo.scalars(select(Cycle).where(Cycle.owner_id == _school(demo).id).order_by(Cycle.id)).first()
+    stage = cycle.stage("GOAL")
+    assert stage.state == "draft" and not stage.cycle.goals, "the demo leaves the school's goals to be written"
+    _login(client, "director")
+    page = _page(client, f"/stages/{stage.id}")
+    assert page.xpath("//*[@id='submit-problems']//li")
+    (button,) = page.xpath("//button[@data-trigger='submit']")
+    assert button.get("disabled") is not None and button.get("aria-describedby") == "submit-problems"
