@@ -122,6 +122,24 @@ def test_score_changes_come_in_the_order_of_the_sheet_not_of_the_stored_codes(ap
                       "критерий 4.1", "критерий 5.1", "критерий 7.1", "критерий 8.1", "критерий 9.1"]
 
 
+def test_a_granted_role_names_its_organisation(demo, app):
+    # the demo grants no role after its seed: an administrator's grant read «organisation: DEMO» in the history
+    from app.audit.present import present
+    from app.auth.models import User
+    from app.auth.services import grant_role
+    from app.orgs.models import Organisation
+
+    admin = demo.scalars(select(User).where(User.login == "admin")).one()
+    director = demo.scalars(select(User).where(User.login == "director")).one()
+    region = demo.scalars(select(Organisation).where(Organisation.code == "DEMO")).one()
+    grant_role(director, "auditor", region, actor=admin)
+    event = demo.scalars(select(AuditEvent).where(AuditEvent.action == "grant_role")
+                         .order_by(AuditEvent.id.desc())).first()
+    with app.test_request_context():
+        (row,) = present([event])
+    assert ("организация", "—", region.display_name) in row.changes, row.changes
+
+
 def test_changes_leave_the_transition_and_its_comment_to_their_own_columns(app):
     # «Состояние: на утверждении → возвращена» and «Комментарий: …» stood beside «состояние: … → …» and
     # «комментарий при возврате: … → …» in the changes of the same row.
