@@ -109,6 +109,37 @@ def test_a_score_change_names_the_criterion_as_the_sheet_numbers_it(app):
     assert fields == ["критерий 1.1", "критерий 2.2"]
 
 
+def test_score_changes_come_in_the_order_of_the_sheet_not_of_the_stored_codes(app):
+    # the snapshot's keys are sorted for the hash: ANL.1 (block 5) came first, GOAL.1 (block 1) after MEAS (block 7)
+    from app.audit.chain import to_json
+
+    codes = ["GOAL.1", "GOAL.2", "IND.1", "METH.1", "MON.1", "ANL.1", "MEAS.1", "DEC.1", "EFF.1", "GOAL.10"]
+    event = AuditEvent(object_type="expert_evaluation", action="score_expert", before="{}",
+                       after=to_json({code: [0, None] for code in codes}))
+    with app.test_request_context():
+        fields = [field for field, _before, _after in labels.changes(event, {})]
+    assert fields == ["критерий 1.1", "критерий 1.2", "критерий 1.10", "критерий 2.1", "критерий 3.1",
+                      "критерий 4.1", "критерий 5.1", "критерий 7.1", "критерий 8.1", "критерий 9.1"]
+
+
+def test_a_granted_role_names_its_organisation(demo, app):
+    # the demo grants no role after its seed: an administrator's grant read «organisation: DEMO» in the history
+    from app.audit.present import present
+    from app.auth.models import User
+    from app.auth.services import grant_role
+    from app.orgs.models import Organisation
+
+    admin = demo.scalars(select(User).where(User.login == "admin")).one()
+    director = demo.scalars(select(User).where(User.login == "director")).one()
+    region = demo.scalars(select(Organisation).where(Organisation.code == "DEMO")).one()
+    grant_role(director, "auditor", region, actor=admin)
+    event = demo.scalars(select(AuditEvent).where(AuditEvent.action == "grant_role")
+                         .order_by(AuditEvent.id.desc())).first()
+    with app.test_request_context():
+        (row,) = present([event])
+    assert ("организация", "—", region.display_name) in row.changes, row.changes
+
+
 def test_changes_leave_the_transition_and_its_comment_to_their_own_columns(app):
     # «Состояние: на утверждении → возвращена» and «Комментарий: …» stood beside «состояние: … → …» and
     # «комментарий при возврате: … → …» in the changes of the same row.

@@ -24,6 +24,7 @@ from app.cycles.models import Cycle
 from app.extensions import db
 from app.jobs.registry import WAITING
 from app.orgs.models import Organisation
+from app.orgs.services import visible_ancestors
 import io
 from sqlalchemy import select
 
@@ -293,6 +294,18 @@ def clusters(cycle_id: int):
 
 # --- a school: history of signs, cluster position, risk profile ------------------------------
 
+def _school_crumbs(school: Organisation, run: AnalysisRun | None) -> list[tuple[str, str | None]]:
+    """The way back from a school's analysis: through the analysis of the cycle whose run the page shows, when the
+    reader may open that cycle; otherwise through the organisations above the school that the reader sees."""
+    if run is not None and acting_roles_over(current_user, run.cycle.organisation):
+        return [("Циклы", url_for("cycles.cycle_list")),
+                (run.cycle.short_title, url_for("cycles.cycle_detail", cycle_id=run.cycle_id)),
+                ("Анализ", url_for("analysis.cycle_analysis", cycle_id=run.cycle_id)), (school.display_name, None)]
+    above = [(o.display_name, url_for("orgs.org_detail", org_id=o.id)) for o in visible_ancestors(school, current_user)]
+    return [("Организации", url_for("orgs.org_list")), *above,
+            (school.display_name, url_for("orgs.org_detail", org_id=school.id)), ("Результаты анализа", None)]
+
+
 @bp.route("/schools/<int:org_id>")
 @signed_in
 def school(org_id: int):
@@ -300,7 +313,8 @@ def school(org_id: int):
     if org.kind != "school":
         abort(404)
     run = services.latest_run_for_school(org)
-    context = {"school": org, "run": run, "sign_titles": SIGN_TITLES, "position_label": dashboard.position_label}
+    context = {"school": org, "run": run, "sign_titles": SIGN_TITLES, "position_label": dashboard.position_label,
+               "crumbs": _school_crumbs(org, run)}
     if run is not None:
         rows = services.results(run, ("marker", "verdict", "aggregate", "cluster_position", "shnor", "shnsu",
                                       "resilient", "stably_objective", "not_computable"), school_id=org.id)

@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime
 
 from app.core import hooks
-from app.core.russian import lower_first, number
+from app.core.russian import lower_first, number, sort_key
 from app.core.timeutil import format_date
 
 ACTIONS = {
@@ -270,4 +270,6 @@ def changes(event, names: dict) -> list[tuple[str, str, str]]:
             continue
         rows.append((field_label(event.object_type, key), value_text(event.object_type, key, before.get(key), names),
                      value_text(event.object_type, key, after.get(key), names)))
-    return rows
+    # The snapshots are stored with sorted keys (the hash needs one spelling), so their order is that of the codes —
+    # «критерий 5.1» (ANL) came before «критерий 1.1» (GOAL). The reader's order is that of the names shown.
+    return sorted(rows, key=lambda row: sort_key(row[0]))

@@ -89,7 +89,10 @@ def install() -> None:
     labels.FIELDS.update({f"organisation.{k}": labels.lower_first(v) for k, v in REQUISITE_LABELS.items()})
     labels.FIELDS.update({"organisation.parent": "вышестоящая организация", "organisation.emblem_sha256": "герб",
                           "organisation.timezone": "часовой пояс"})
-    labels.REFERENCES.update({"organisation.parent": "organisation_code", "roles": "role_grant"})
+    # A role granted or revoked names its organisation by code (auth.services.grant_role): «organisation: DEMO».
+    labels.FIELDS.update({"user.organisation": "организация"})
+    labels.REFERENCES.update({"organisation.parent": "organisation_code", "roles": "role_grant",
+                              "user.organisation": "organisation_code"})
     labels.NAMERS.update({"user": name_users, "organisation": name_organisations,
                           "organisation_code": name_organisation_codes, "role_grant": name_role_grants})
 

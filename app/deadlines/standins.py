@@ -46,6 +46,10 @@ def deputy_candidates(absent) -> list[User]:
         .order_by(User.full_name).distinct())]
 
 
+class PeriodRefused(ValidationFailed):
+    """The stand-in's period is refused (missing, reversed, over, too long, overlapping another)."""
+
+
 def create_stand_in(*, absent: User, deputy: User | None, start: date | None, end: date | None,
                     reason: str = "", actor: User, today: date) -> StandIn:
     """Name `deputy` for `absent` from `start` to `end`; flushes and audits, never commits.
@@ -63,6 +67,7 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
     elif deputy.id not in {u.id for u in deputy_candidates(absent)}:
         problems.append(f"{deputy.short_name} не работает в вашей организации: заместителем может быть только "
                         "сотрудник той же организации.")
+    about_deputy = len(problems)
     if start is None or end is None:
         problems.append("Укажите период: дату начала и дату окончания.")
     else:
@@ -83,7 +88,8 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
             problems.append(f"Период пересекается с уже назначенным заместительством с {format_date(clash.start_date)}"
                             f" по {format_date(clash.end_date)} (заместитель {clash.deputy.short_name}).")
     if problems:
-        raise ValidationFailed(problems[0], problems=problems[1:])
+        # A refusal of the period alone is shown beside the dates, one about the deputy beside the deputy.
+        raise (ValidationFailed if about_deputy else PeriodRefused)(problems[0], problems=problems[1:])
     org = absent.home_organisation
     stand_in = StandIn(absent=absent, deputy=deputy, start_date=start, end_date=end, reason=reason,
                        organisation_id=org.id, created_by=actor)

@@ -163,7 +163,8 @@ def standin_create():
         return _standins_page(form, 422)
 
     deputy = db.session.get(User, form.deputy_id.data) if form.deputy_id.data else None
-    on_refusal(lambda exc: _standins_page(_standin_form(form), 422), field=form.deputy_id)
+    on_refusal(lambda exc: _standins_page(_standin_form(form), 422),
+               field=lambda exc: form.end if isinstance(exc, standins.PeriodRefused) else form.deputy_id)
     stand_in = standins.create_stand_in(absent=current_user, deputy=deputy, start=form.start.data,
                                         end=form.end.data, reason=form.reason.data or "", actor=current_user,
                                         today=user_today())

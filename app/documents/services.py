@@ -66,7 +66,8 @@ registry.register(registry.TrackedKind(
 # Letters of one click rendered per job: the batch shares one claim, load and commit (see jobs.generate_versions)
 # and becomes ready together, well under a second for letters.
 GENERATION_BATCH = 25
-GENERATION_STATUSES = {"queued": "в очереди", "running": "формируется", "done": "сформирован", "failed": "ошибка"}
+# The status of an edition (редакция, feminine): «Редакция 1 сформирована», the column «Редакция»: «2 сформирована».
+GENERATION_STATUSES = {"queued": "в очереди", "running": "формируется", "done": "сформирована", "failed": "ошибка"}
 # Triggers a user fires from the document page with the plain transition form (sign has its own form with the
 # password; approve/return on a route step go through decide_step; revise happens by generating anew).
 PAGE_TRIGGERS = ("to_approval", "to_signature", "withdraw", "register", "publish", "return", "agree")

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.audit import chain
+from app.core.access import acting_roles_over
 from app.core.errors import ValidationFailed
 from app.core.timeutil import today_in
 from app.extensions import db
@@ -91,6 +92,17 @@ def update_organisation(org: Organisation, *, data: dict, actor) -> None:
 
 
 # --- time ---
+
+def visible_ancestors(org: Organisation, user) -> list[Organisation]:
+    """The organisations above `org`, top first, that the user may open: the links of a way back (a school's
+    director is not shown the municipality, whose page answers 404 to her)."""
+    trail, parent = [], org.parent
+    while parent is not None:
+        if acting_roles_over(user, parent):
+            trail.insert(0, parent)
+        parent = parent.parent
+    return trail
+
 
 def org_time_zone(org: Organisation | None) -> str:
     """The organisation's time zone, or its nearest ancestor's, or the application default (APP_TIMEZONE)."""

@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.auth.submissions import submit_once
-from app.core.access import acting_roles_over, get_in_scope, roles_required, scope_condition, signed_in
+from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.boundary import on_refusal
 from app.core.hardening import query_id
 from app.core.forms import as_choices
@@ -41,11 +41,7 @@ def org_detail(org_id: int):
     can_edit = "admin" in current_user.roles_over(org)
     # The way back up: the ancestors the user may open (a director's school page leads to the list, not to the
     # municipality's page that would answer 404).
-    trail, parent = [], org.parent
-    while parent is not None:
-        if acting_roles_over(current_user, parent):
-            trail.insert(0, parent)
-        parent = parent.parent
+    trail = services.visible_ancestors(org, current_user)
     support_form = None
     if can_edit and org.kind in CENTRE_KINDS:
         support_form = SupportForm()

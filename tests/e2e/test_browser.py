@@ -113,7 +113,7 @@ def test_official_submits_goal_and_head_approves_it(page, live_server, request_l
     page.screenshot(path=str(tmp_path / "stage-approved.png"), full_page=True)
 
     # --- the cycle page: GOAL approved, «Показатели» open (and METH, which runs in parallel with it) ---
-    page.locator("nav[aria-label='breadcrumb']").get_by_role("link", name=re.compile(MUNICIPALITY)).click()
+    page.locator("nav[aria-label='Навигационная цепочка']").get_by_role("link", name=re.compile(MUNICIPALITY)).click()
     expect(page).to_have_url(cycle_url)
     expect(stage_block(page, "GOAL")).to_have_attribute("data-state", "approved")
     expect(stage_block(page, "GOAL")).to_contain_text("утверждён")

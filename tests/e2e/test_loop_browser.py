@@ -189,7 +189,7 @@ def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rol
     school_row = page.locator("#items tbody tr").filter(has=page.get_by_role("link", name=SCHOOL, exact=True))
     expect(school_row.locator("[data-state]")).to_have_text("исполняется")
     expect(school_row.locator("td").nth(3)).to_have_text(re.compile(r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}$"))
-    page.locator("nav[aria-label='breadcrumb']").get_by_role("link", name="Адресные рекомендации").click()
+    page.locator("nav[aria-label='Навигационная цепочка']").get_by_role("link", name="Адресные рекомендации").click()
     rollup_row = page.locator("#rollup tbody tr").filter(has=page.get_by_role("cell", name=SCHOOL, exact=True))
     expect(rollup_row.locator("td[data-count='issued']")).to_have_text("")
     expect(rollup_row.locator("td[data-count='in_progress']")).to_have_text("1")
