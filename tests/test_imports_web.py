@@ -213,3 +213,30 @@ def test_taking_a_results_file_is_logged(world, client_for, uploads, db_session)
     assert len(downloads()) == 2
     history = client_for(world["admin"]).get("/audit/").get_data(as_text=True)
     assert "выгрузка исходного файла результатов" in history
+
+
+def test_only_those_who_load_results_take_the_files_back(world, client_for, uploads, db_session, make_user,
+                                                        make_org):
+    # The rows as uploaded carry the participants' codes and marks: a regional auditor reads the import's outcome
+    # but does not take the file (it downloaded every municipality's results files before).
+    from app.audit.models import AuditEvent
+    from app.imports.models import ImportRun
+
+    official = client_for(world["official"])
+    assert upload(official, "results", results_csv([result_row(1), result_row(2, mark="7")]), "плохой.csv",
+                  world["mun"].id).status_code == 302
+    run = db_session.scalars(select(ImportRun)).one()
+    auditor = client_for(make_user("auditor", world["region"]))
+    page = auditor.get(f"/imports/{run.id}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert f"/imports/{run.id}/original" not in body and f"/imports/{run.id}/report" not in body
+    for suffix in ("/original", "/report"):
+        assert status_of(auditor, f"/imports/{run.id}{suffix}") == 403
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action.like("download_%"))) == 0
+    assert status_of(official, f"/imports/{run.id}/original") == 200
+    # a methodologist of another municipality holds an importing role, but not over this import's organisation
+    elsewhere = make_org("municipality", code="MUN-X", name="Другой район", parent=world["region"])
+    other = client_for(make_user("methodologist", elsewhere))
+    assert status_of(other, f"/imports/{run.id}/original") == 404

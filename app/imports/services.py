@@ -63,6 +63,15 @@ def report_file(run: ImportRun) -> Path | None:
     return upload_dir() / run.error_report_path if run.error_report_path else None
 
 
+def may_take_files(user, run: ImportRun) -> bool:
+    """Whether `user` may download the import's original file and error report. The rows as uploaded carry the
+    participants' codes and marks: those who may load such data for the organisation take them back, and a
+    school's director her own school's; a reader of the import's outcome (an expert, an auditor) sees its counts
+    and messages only."""
+    return can_import(user, run.kind, run.organisation) or (
+        run.organisation.kind == "school" and "director" in user.roles_over(run.organisation))
+
+
 def record_file_access(run: ImportRun, actor, *, what: str) -> None:
     """Log who took a results import's file (domain.md §10, 152-ФЗ: pupils' results are personal data of minors,
     and access to personalised results is logged): `what` is «original» (the rows as uploaded, with the

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from app.auth.submissions import submit_once
 from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
 from app.core.boundary import on_refusal
+from app.core.errors import PermissionDenied
 from app.core.forms import as_choices
 from app.core.web import send_stored_file
 from app.extensions import db
@@ -16,12 +17,14 @@ from app.imports import bp
 from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
 from app.imports.forms import UploadForm
 from app.imports.models import ImportRun
-from app.imports.services import (FINISHED, IMPORT_ROLES, KINDS, STATUSES, can_import, record_file_access,
-                                  report_file, start_import, stored_file)
+from app.imports.services import (FINISHED, IMPORT_ROLES, KINDS, STATUSES, can_import, may_take_files,
+                                  record_file_access, report_file, start_import, stored_file)
 from app.jobs.registry import WAITING
 from app.orgs.models import Organisation
 
 LIST_LIMIT = 200
+# Who may take an import's files at all (services.may_take_files decides for the import's organisation).
+FILE_TAKERS = sorted(set().union(*IMPORT_ROLES.values()) | {"director"})
 
 
 @bp.route("/")
@@ -96,12 +99,13 @@ def import_detail(import_id: int):
     running = _moving(run)
     page = render_template("imports/detail.html", run=run, STATUSES=STATUSES, KINDS=KINDS, running=running,
                            has_report=bool(report and report.exists()),
-                           can_import=can_import(current_user, run.kind, run.organisation))
+                           can_import=can_import(current_user, run.kind, run.organisation),
+                           may_take_files=may_take_files(current_user, run))
     return _refreshing(page, running)
 
 
 @bp.route("/<int:import_id>/report")
-@signed_in
+@roles_required(*FILE_TAKERS)
 def error_report(import_id: int):
     run = get_in_scope(ImportRun, import_id)
     path = report_file(run)
@@ -112,6 +116,9 @@ def error_report(import_id: int):
 
 
 def _log_access(run: ImportRun, what: str) -> None:
+    if not may_take_files(current_user, run):
+        raise PermissionDenied("Файлы импорта (исходный файл и отчёт об ошибках) выгружают только те, кто "
+                               "загружает такие данные в этой организации.")
     record_file_access(run, current_user, what=what)
     # A GET is never committed by the boundary; this access-log entry is kept by its own commit (152-ФЗ: who read
     # pupils' results is logged whether or not the download completes).
@@ -119,7 +126,7 @@ def _log_access(run: ImportRun, what: str) -> None:
 
 
 @bp.route("/<int:import_id>/original")
-@signed_in
+@roles_required(*FILE_TAKERS)
 def original_file(import_id: int):
     run = get_in_scope(ImportRun, import_id)
     path = stored_file(run)
