@@ -3,18 +3,19 @@ cycle with no value to compare does not read «достигнуты по 0 из 
 the sentence and again in conclusion 3.1 (fourth PDF review, 6 December 2026)."""
 
 import io
+from pathlib import Path
 
 from docx import Document
 from sqlalchemy import select
 
 
-TEMPLATE = "document_templates/effectiveness_report.docx"
+TEMPLATE = Path(__file__).resolve().parent.parent / "document_templates" / "effectiveness_report.docx"
 
 
 def _text(context) -> str:
     from app.documents import rendering
 
-    data = rendering.render("effectiveness_report", context, template=open(TEMPLATE, "rb").read())
+    data = rendering.render("effectiveness_report", context, template=TEMPLATE.read_bytes())
     return "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
 
 
