@@ -608,7 +608,8 @@ def _save_scores(obj, campaign, *, actor, role, entries: dict, side: str) -> int
             raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
         points = _parse_points(raw_points, score.criterion, problems, positions)
         comment = _clean(comment, MAX_COMMENT) or None
-        if form_int(seen) is not None and form_int(seen) != score.version:
+        # A version the form sent must be this score's; one that is not a number is no proof of freshness either.
+        if str(seen if seen is not None else "").strip() and form_int(seen) != score.version:
             raise StaleObject()
         current = (score.self_points, score.self_comment) if side == "self" else (score.expert_points,
                                                                                  score.expert_comment)

@@ -77,3 +77,33 @@ def test_a_save_moves_the_version_on_so_a_stale_submit_is_refused(world, assess,
     assert sa.version == seen + 1 and sa.state == "draft"
     with pytest.raises(StaleObject):
         services.transition_self(sa, "submit", actor=world["official"], today=date.today(), expected_version=seen)
+
+
+@pytest.mark.parametrize("version", ["abc", "-1", "1e3", "²"])
+def test_a_version_that_is_not_a_number_is_refused_not_skipped(world, assess, client, login, db_session,  # noqa: F811
+                                                               version):
+    """The assessment forms read a malformed version as «none sent», which skips the staleness check: a form
+    rendered before another tab's changes went through. Refused now, as VersionField refuses it elsewhere."""
+    from app.assessment import services
+    from app.assessment.models import Score
+
+    sa = assess["sa"]
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=date.today())
+    db_session.commit()
+    seen = sa.version
+    login(world["official"])
+    page = client.post(f"/assessment/self/{sa.id}/transition", data={"trigger": "submit", "version": version})
+    assert page.status_code in (303, 409, 422)
+    db_session.expire_all()
+    assert (sa.state, sa.version) == ("draft", seen)
+    follow = client.get(f"/assessment/self/{sa.id}")
+    assert "Некорректная версия формы" in follow.get_data(as_text=True) or "Некорректная версия формы" in \
+        page.get_data(as_text=True)
+    score = scores[0]
+    other = "1" if score.proposed_points != 1 else "0"
+    data = {"version": str(seen), f"points-{score.id}": other, f"comment-{score.id}": "",
+            f"version-{score.id}": version}
+    client.post(f"/assessment/self/{sa.id}/scores", data=data)
+    db_session.expire_all()
+    assert db_session.get(Score, score.id).self_points == score.proposed_points
