@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.core.errors import PermissionDenied, ValidationFailed
+from app.core.russian import gender_of
 from app.core.timeutil import format_date, utcnow
 from app.deadlines.cover import forget_cover, absent_people_covered_by, deputies_of
 from app.deadlines.models import StandIn
@@ -89,7 +90,8 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
             StandIn.absent_id == deputy.id, StandIn.revoked_at.is_(None),
             StandIn.start_date <= end, StandIn.end_date >= start).order_by(StandIn.start_date)).first()
         if away is not None:
-            problems.append(f"{deputy.short_name} сам(а) отсутствует с {format_date(away.start_date)} по "
+            herself = "сама" if gender_of(deputy.full_name) == "female" else "сам"
+            problems.append(f"{deputy.short_name} {herself} отсутствует с {format_date(away.start_date)} по "
                             f"{format_date(away.end_date)} (заместитель {away.deputy.short_name}) и не может "
                             "замещать в этот период: выберите другого заместителя или другие даты.")
     if not problems:

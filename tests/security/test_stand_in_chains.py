@@ -32,7 +32,8 @@ def test_two_people_cannot_stand_in_for_each_other(world, head_on_leave, deputy_
         create_stand_in(absent=deputy_of_head, deputy=world["head"], start=today, end=today + timedelta(days=3),
                         actor=deputy_of_head, today=today)
     db_session.rollback()
-    assert "сам(а) отсутствует" in refused.value.message and "не может замещать" in refused.value.message
+    assert refused.value.message.startswith(f"{world['head'].short_name} сам отсутствует с ")  # «Иван Петрович»
+    assert "не может замещать" in refused.value.message
     assert _counts(db_session) == before
     assert absent_people_covered_by(world["head"], today) == []
 
@@ -52,6 +53,12 @@ def test_a_deputy_who_is_away_in_the_period_is_refused(world, head_on_leave, dep
     # After the leave, or once it is revoked, the head may stand in again.
     create_stand_in(absent=colleague, deputy=world["head"], start=today + timedelta(days=8),
                     end=today + timedelta(days=10), actor=colleague, today=today)
+    db_session.commit()
+    with pytest.raises(ValidationFailed) as refused:  # the sentence agrees with a woman's name
+        create_stand_in(absent=world["head"], deputy=colleague, start=today + timedelta(days=9),
+                        end=today + timedelta(days=12), actor=world["head"], today=today)
+    db_session.rollback()
+    assert refused.value.message.startswith(f"{colleague.short_name} сама отсутствует с ")
     revoke_stand_in(head_on_leave, actor=world["head"])
     create_stand_in(absent=deputy_of_head, deputy=world["head"], start=today, end=today + timedelta(days=3),
                     actor=deputy_of_head, today=today)
