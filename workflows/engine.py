@@ -377,6 +377,15 @@ def fire_system(obj, trigger: str, *, actor=None, comment: str | None = None, **
                 expected_version=None, data=data)
 
 
+def pin(obj) -> None:
+    """Rows hanging off `obj` are about to change on the strength of its state (the scores of a self-assessment or
+    an evaluation, allowed only while it is a draft or returned). Their own versions do not see a transition of
+    `obj` committed meanwhile, so a save racing a «submit» changed the scores after submission. Pinned, the next
+    flush sends UPDATE … WHERE version = :seen for `obj` too; a concurrent winner makes it match nothing (StaleObject).
+    """
+    flag_modified(obj, "state")
+
+
 def start(obj, *, actor=None) -> None:
     """A new row in its initial state: open what that state owes (its AFTER effect). No audit event of its own:
     the service's «create» event is the record of the user's action."""
@@ -405,7 +414,7 @@ def _run(wf: Workflow, spec: TransitionSpec, obj, *, actor, role, on_behalf_of, 
         # hanging off the object, so no UPDATE of it would be sent and its version would not be checked: two such
         # requests at once both passed (two «cosign» signatures of one edition, one while another request withdrew
         # the document). Marking the state sends the UPDATE … WHERE version = :seen as any other transition does.
-        flag_modified(obj, "state")
+        pin(obj)
     ctx = TransitionContext(obj, actor, role, spec, source, comment, on_behalf_of, data)
     if spec.dest in wf.on_enter:
         wf.on_enter[spec.dest](ctx)

@@ -608,7 +608,8 @@ def _save_scores(obj, campaign, *, actor, role, entries: dict, side: str) -> int
             raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
         points = _parse_points(raw_points, score.criterion, problems, positions)
         comment = _clean(comment, MAX_COMMENT) or None
-        if form_int(seen) is not None and form_int(seen) != score.version:
+        # A version the form sent must be this score's; one that is not a number is no proof of freshness either.
+        if str(seen if seen is not None else "").strip() and form_int(seen) != score.version:
             raise StaleObject()
         current = (score.self_points, score.self_comment) if side == "self" else (score.expert_points,
                                                                                  score.expert_comment)
@@ -619,6 +620,7 @@ def _save_scores(obj, campaign, *, actor, role, entries: dict, side: str) -> int
     if not changes:
         return 0
     before = {s.criterion.code: [s.self_points if side == "self" else s.expert_points] for s, _, _ in changes}
+    engine.pin(obj)  # the state checked by the caller must still hold when the scores are written
     for score, points, comment in changes:
         if side == "self":
             score.self_points, score.self_comment = points, comment
@@ -756,6 +758,11 @@ def add_evidence(sa: SelfAssessment, *, actor, criterion_id, comment: str, docum
         raise PermissionDenied("Доказательства добавляет муниципальный координатор кампании.")
     if sa.state not in ("draft", "returned"):
         raise InvalidTransition("Самооценка представлена: добавить доказательства нельзя.")
+    engine.pin(sa)  # a «submit» committed meanwhile refuses this now, before a file is stored
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleObject() from None
     criterion = _by_form_id(Criterion, criterion_id)
     if criterion is None or criterion.set_id != sa.campaign.criteria_set_id \
             or criterion.mechanism_code != sa.mechanism_code:

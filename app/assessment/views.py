@@ -53,6 +53,18 @@ def _int(raw) -> int | None:
     return form_int(raw) if isinstance(raw, str) else None
 
 
+def _form_version() -> int | None:
+    """The version the form was rendered with; None when the form sends none. A value that is not a version is
+    refused (as VersionField refuses it elsewhere): read as «none» it skipped the staleness check altogether."""
+    raw = request.form.get("version")
+    if raw is None or not raw.strip():
+        return None
+    version = form_int(raw)
+    if version is None:
+        raise ValidationFailed("Некорректная версия формы. Обновите страницу.")
+    return version
+
+
 def _refused_to(where: str) -> None:
     """A refusal from here on (rolled back by the request boundary) flashes the Russian reason and goes to `where`."""
     on_refusal(lambda exc: redirect(where, code=303))
@@ -152,7 +164,7 @@ def edit_campaign(campaign_id: int):
             window_start=_date("window_start"), window_end=_date("window_end"),
             criteria_set_id=request.form.get("criteria_set_id"), mechanisms=request.form.getlist("mechanisms"),
             municipality_ids=request.form.getlist("municipality_ids"),
-            expected_version=_int(request.form.get("version")))
+            expected_version=_form_version())
         return "Условия кампании сохранены."
     return _campaign_action(campaign_id, act)
 
@@ -163,7 +175,7 @@ def appoint_coordinator(campaign_id: int):
     def act(campaign):
         services.appoint_coordinator(campaign, municipality_id=_int(request.form.get("municipality_id")) or 0,
                                      user_id=request.form.get("user_id"), actor=current_user,
-                                     expected_version=_int(request.form.get("version")))
+                                     expected_version=_form_version())
         return "Координатор назначен."
     return _campaign_action(campaign_id, act)
 
@@ -184,7 +196,7 @@ def assign_expert(campaign_id: int):
 def campaign_transition(campaign_id: int):
     def act(campaign):
         trigger = request.form.get("trigger") or ""
-        version = _int(request.form.get("version"))
+        version = _form_version()
         if trigger == "publish":
             services.publish_campaign(campaign, actor=current_user, expected_version=version)
             return "Кампания опубликована: координаторы и эксперты получили задачи."
@@ -200,7 +212,7 @@ def extend_campaign(campaign_id: int):
     def act(campaign):
         services.extend_campaign(campaign, actor=current_user, until=_date("until"),
                                  reason=request.form.get("reason") or "",
-                                 expected_version=_int(request.form.get("version")))
+                                 expected_version=_form_version())
         return "Срок оценки продлён."
     return _campaign_action(campaign_id, act)
 
@@ -279,7 +291,7 @@ def save_self_scores(self_assessment_id: int):
     sa, _ = _self_assessment(self_assessment_id)
     return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
                 lambda: services.save_self_scores(sa, actor=current_user, entries=_entries(), today=user_today(),
-                                                  expected_version=_int(request.form.get("version"))),
+                                                  expected_version=_form_version()),
                 lambda n: f"Самооценка сохранена (изменено критериев: {n}).",
                 lambda status: _self_page(self_assessment_id, status))
 
@@ -291,7 +303,7 @@ def self_transition(self_assessment_id: int):
     return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
                 lambda: services.transition_self(sa, request.form.get("trigger") or "", actor=current_user,
                                                  today=user_today(), comment=request.form.get("comment"),
-                                                 expected_version=_int(request.form.get("version"))), "Готово.",
+                                                 expected_version=_form_version()), "Готово.",
                 lambda status: _self_page(self_assessment_id, status))
 
 
@@ -344,7 +356,7 @@ def save_expert_scores(assignment_id: int):
     return _act(url_for("assessment.evaluation", assignment_id=assignment.id),
                 lambda: services.save_expert_scores(assignment, actor=current_user, entries=_entries(),
                                                     today=user_today(),
-                                                    expected_version=_int(request.form.get("version"))),
+                                                    expected_version=_form_version()),
                 lambda n: f"Оценка сохранена (изменено критериев: {n}).",
                 lambda status: _evaluation_page(assignment_id, status))
 
@@ -357,7 +369,7 @@ def evaluation_transition(assignment_id: int):
                 lambda: services.transition_evaluation(assignment, request.form.get("trigger") or "",
                                                        actor=current_user, today=user_today(),
                                                        comment=request.form.get("comment"),
-                                                       expected_version=_int(request.form.get("version"))),
+                                                       expected_version=_form_version()),
                 "Готово.", lambda status: _evaluation_page(assignment_id, status))
 
 
@@ -445,7 +457,7 @@ def criteria_edit(criteria_set_id: int):
             changes[-1] = ("", "")  # a criterion of another set: refused by the service
     thresholds = {k: request.form.get(f"threshold-{k}", "") for k in ("high", "medium", "low")}
     return _act(where, lambda: criteria.edit_draft(cset, actor=current_user, criteria=changes, thresholds=thresholds,
-                                                   expected_version=_int(request.form.get("version"))),
+                                                   expected_version=_form_version()),
                 "Изменения сохранены.")
 
 
@@ -500,7 +512,7 @@ def exclude_expert(expert_id: int):
         raise NotFound()
     return _act(url_for("assessment.experts"), lambda: services.exclude_expert(
         expert, actor=current_user, on=_date("excluded_on"), reason=request.form.get("reason") or "",
-        expected_version=_int(request.form.get("version"))), "Эксперт исключён из реестра.")
+        expected_version=_form_version()), "Эксперт исключён из реестра.")
 
 
 @bp.route("/experts.xlsx")

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.core.errors import PermissionDenied, ValidationFailed
+from app.core.russian import gender_of
 from app.core.timeutil import format_date, utcnow
 from app.deadlines.cover import forget_cover, absent_people_covered_by, deputies_of
 from app.deadlines.models import StandIn
@@ -55,8 +56,9 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
     """Name `deputy` for `absent` from `start` to `end`; flushes and audits, never commits.
 
     Refused, with a Russian message and nothing changed: no deputy or oneself, a period missing or ending
-    before it starts or already over, a deputy outside the absent person's organisation, a period that
-    overlaps another stand-in of the same person."""
+    before it starts or already over, a deputy outside the absent person's organisation, a deputy who is away
+    themselves during the period (a chain or a pair naming each other), a period that overlaps another stand-in
+    of the same person."""
     problems = []
     if deputy is None:
         problems.append("Укажите заместителя.")
@@ -80,6 +82,18 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
     reason = (reason or "").strip()
     if len(reason) > 300:
         problems.append("Основание — не более 300 символов.")
+    if not problems:
+        # A deputy who is away themselves in the period covers nobody: naming them would leave the absent person's
+        # work with someone who is not there (and two people naming each other, A for B and B for A, would each
+        # hand their tasks to the other while both are away). Stand-ins do not chain, so this is refused outright.
+        away = db.session.scalars(select(StandIn).where(
+            StandIn.absent_id == deputy.id, StandIn.revoked_at.is_(None),
+            StandIn.start_date <= end, StandIn.end_date >= start).order_by(StandIn.start_date)).first()
+        if away is not None:
+            herself = "сама" if gender_of(deputy.full_name) == "female" else "сам"
+            problems.append(f"{deputy.short_name} {herself} отсутствует с {format_date(away.start_date)} по "
+                            f"{format_date(away.end_date)} (заместитель {away.deputy.short_name}) и не может "
+                            "замещать в этот период: выберите другого заместителя или другие даты.")
     if not problems:
         clash = db.session.scalars(select(StandIn).where(
             StandIn.absent_id == absent.id, StandIn.revoked_at.is_(None),
