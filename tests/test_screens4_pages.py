@@ -4,22 +4,7 @@ not a section's own start, and the words of a landmark in the reader's language.
 import lxml.html
 from sqlalchemy import select
 
-from app.demo import DEMO_PASSWORD
-
-
-def _login(client, login):
-    response = client.post("/login", data={"login": login, "password": DEMO_PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-
-
-def _page(client, url):
-    response = client.get(url)
-    assert response.status_code == 200, url
-    return lxml.html.fromstring(response.get_data(as_text=True))
-
-
-def _text(node) -> str:
-    return " ".join(node.text_content().split())
+from tests.test_screens3_pages import _login, _page, _text
 
 
 def _crumbs(doc) -> list[tuple[str, str | None]]:
