@@ -375,7 +375,11 @@ def _agreements(dtype: DocumentType, org: Organisation, version) -> list[dict]:
 def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
     cycle = stage.cycle
     signer = signer_user(dtype, stage)
-    ctx = requisites(dtype, cycle.owner, version, params, signer=signer, executor=stage.responsible or signer)
+    # The executor (исполнитель) is who prepared the document: the stage's responsible person, else whoever made
+    # the edition; only where neither is known, the signer (a head is seldom the executor of what he signs).
+    preparer = _attr(version, "created_by")
+    ctx = requisites(dtype, cycle.owner, version, params, signer=signer,
+                     executor=stage.responsible or (preparer if isinstance(preparer, User) else None) or signer)
     mechanism = cycle.track.mechanism
     ctx["doc"]["period"] = cycle.period
     # The direction in words: the track's own title where the mechanism has several tracks (two cycles of one
