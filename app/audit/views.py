@@ -21,6 +21,7 @@ from app.audit.models import AuditEvent
 from app.audit.present import present
 from app.auth.models import RoleAssignment, User
 from app.core.access import roles_required, scope_condition
+from app.core.forms import parse_day
 from app.core.timeutil import format_datetime, utcnow, zone_label
 from app.core.web import user_time_zone, user_today
 from app.extensions import db
@@ -74,14 +75,8 @@ def _positive_int(raw: str, limit: int = MAX_ID, lowest: int = 1) -> int | None:
 
 
 def _parse_date(raw: str) -> date | None:
-    """ДД.ММ.ГГГГ as people type it, or ISO (ГГГГ-ММ-ДД) as a date picker sends it."""
-    for parse in (lambda s: datetime.strptime(s, "%d.%m.%Y").date(), date.fromisoformat):
-        try:
-            day = parse(raw)
-        except ValueError:
-            continue
-        return day if MIN_YEAR <= day.year <= MAX_YEAR else None
-    return None
+    day = parse_day(raw)
+    return day if day is not None and MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
 def _day_start_utc(day: date) -> datetime:

@@ -7,11 +7,10 @@ from wtforms.fields.choices import SelectChoice
 from flask import flash
 import re
 import secrets
-from datetime import datetime
-
-from app.core.timeutil import utcnow
+from datetime import date, datetime
 
 from app.core.hardening import without_invisible
+from app.core.timeutil import utcnow
 
 REQUIRED = "Обязательное поле."
 
@@ -120,14 +119,15 @@ def implausible_date(day) -> str | None:
     return None
 
 
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")  # the date picker's ISO first (it renders the value), then as people type it
+# RuDateField's formats: the date picker's ISO first (it renders the value), then as people type it.
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 
-def parse_day(raw: str):
-    """A date in one of DATE_FORMATS, or None."""
-    for pattern in DATE_FORMATS:
+def parse_day(raw: str) -> date | None:
+    """ДД.ММ.ГГГГ as people type it, or ISO (ГГГГ-ММ-ДД) as a date picker sends it; None for anything else."""
+    for parse in (lambda s: datetime.strptime(s, "%d.%m.%Y").date(), date.fromisoformat):
         try:
-            return datetime.strptime(raw, pattern).date()
+            return parse(raw)
         except ValueError:
             continue
     return None

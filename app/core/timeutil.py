@@ -1,5 +1,6 @@
 """Time helpers: everything is stored in UTC and shown in the organisation's time zone."""
 
+import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -69,10 +70,8 @@ def academic_year_of(day: date) -> str:
 
 def is_academic_year(text: str | None) -> bool:
     """Whether `text` names an academic year as cycles carry it: '2025/26' (digits 0–9, consecutive years)."""
-    text = (text or "").strip()
-    if len(text) != 7 or text[4] != "/" or not (text[:4] + text[5:]).isascii() or not (text[:4] + text[5:]).isdigit():
-        return False
-    return (int(text[:4]) + 1) % 100 == int(text[5:])
+    match = re.fullmatch(r"(\d{4})/(\d{2})", (text or "").strip(), re.ASCII)  # ASCII: \d takes any script's digits
+    return match is not None and (int(match[1]) + 1) % 100 == int(match[2])
 
 
 def period_bounds(period: str) -> tuple[date, date] | None:
