@@ -73,10 +73,14 @@ def may_take_files(user, run: ImportRun) -> bool:
 
 
 def record_file_access(run: ImportRun, actor, *, what: str) -> None:
-    """Log who took a results import's file (domain.md §10, 152-ФЗ: pupils' results are personal data of minors,
-    and access to personalised results is logged): `what` is «original» (the rows as uploaded, with the
-    participants' codes) or «report» (the error report: each refused row's values, codes hidden). An organisations
-    import holds no personal data and is not logged. Flushes, never commits."""
+    """Refuse `actor` the import's file unless `may_take_files`, else log who took a results import's file
+    (domain.md §10, 152-ФЗ: pupils' results are personal data of minors, and access to personalised results is
+    logged): `what` is «original» (the rows as uploaded, with the participants' codes) or «report» (the error report:
+    each refused row's values, codes hidden). An organisations import holds no personal data and is not logged.
+    Flushes, never commits."""
+    if not may_take_files(actor, run):
+        raise PermissionDenied("Файлы импорта (исходный файл и отчёт об ошибках) выгружают только те, кто "
+                               "загружает такие данные в этой организации.")
     if run.kind != "results":
         return
     held = sorted(actor.roles_over(run.organisation))
