@@ -21,8 +21,9 @@ from sqlalchemy.orm import selectinload
 
 from app.assessment.criteria import level_label, level_of
 from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Criterion, Score, SelfAssessment
-from app.core.spreadsheets import append_row
+from app.core.spreadsheets import DECIMAL_1, append_row, generated_note, print_setup
 from app.extensions import db
+from app.orgs.services import org_time_zone
 
 BLOCKS = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
 # A municipality over-assesses itself when its self-assessment exceeds the expert's by this many points of percent
@@ -458,15 +459,19 @@ def scores_xlsx(picture: Picture) -> bytes:
 
     wb = Workbook(write_only=True)
 
-    def header(sheet, names):
+    # What, whose and as of when, above the header of each sheet (a printed page said none of it).
+    campaign = picture.campaign
+    title = (f"{campaign.title}, {campaign.period}: {campaign.organisation.name} "
+             f"({generated_note(org_time_zone(campaign.organisation))})")
+
+    def header(sheet, what, names):
+        append_row(sheet, [f"{what} — {title}"], bold=True)
         append_row(sheet, names, bold=True)
 
     ws = wb.create_sheet("Баллы")
-    # Widths and the frozen header must be set before the first row in write-only mode.
-    for column, width in zip("ABCDEFGHIJKLMN", (14, 36, 10, 8, 10, 60, 10, 12, 12, 10, 12, 30, 16, 22)):
-        ws.column_dimensions[column].width = width
-    ws.freeze_panes = "A2"
-    header(ws, XLSX_HEADER)
+    # Widths, the frozen header and the page setup must be set before the first row in write-only mode.
+    print_setup(ws, header_row=2, widths=(14, 36, 10, 8, 10, 60, 10, 12, 12, 10, 12, 30, 16, 22))
+    header(ws, "Баллы по критериям", XLSX_HEADER)
     by_id = {r.municipality.id: r for r in picture.rows}
     for c in picture.criterion_rows:
         row = by_id.get(c.municipality_id)
@@ -478,11 +483,14 @@ def scores_xlsx(picture: Picture) -> bytes:
                         SOURCE_LABELS[cell.source], SELF_STATES.get(cell.self_state, "—"),
                         EXPERT_STATES.get(cell.expert_state, "эксперт не назначен")])
     heat = wb.create_sheet("Тепловая карта")
-    heat.column_dimensions["A"].width = 36
-    header(heat, ["Муниципалитет", *picture.mechanisms, "Итого, %", "Уровень"])
+    n = len(picture.mechanisms)
+    print_setup(heat, header_row=2, widths=(36, *[9] * (n + 1), 16))
+    header(heat, "Доля максимального балла по механизмам, %", ["Муниципалитет", *picture.mechanisms, "Итого, %",
+                                                               "Уровень"])
+    percents = {column: DECIMAL_1 for column in range(2, n + 3)}  # 4,5 and 40,0 alike, not «40» under «4,5»
     for r in picture.rows:
         append_row(heat, [r.name, *[r.cells[code].percent for code in picture.mechanisms], r.percent,
-                          level_label(r.level)])
+                          level_label(r.level)], formats=percents)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

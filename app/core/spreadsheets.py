@@ -65,20 +65,96 @@ def xlsx_cell(value):
     return safe_cell(value)
 
 
-def append_row(sheet, values, *, bold: bool = False) -> None:
+def append_row(sheet, values, *, bold: bool = False, formats: dict[int, str] | None = None) -> None:
     """Worksheet.append with every value passed through xlsx_cell: no string becomes a formula cell. `bold`: a
-    header row (styled cells, which a write-only worksheet accepts only as WriteOnlyCell)."""
+    header row; `formats`: {column number (1-based): number format} for the row's numbers and dates (styled cells,
+    which a write-only worksheet accepts only as WriteOnlyCell)."""
     cells = [xlsx_cell(value) for value in values]
-    if bold:
+    if bold or formats:
         # openpyxl loaded here, as by every caller that has a worksheet: a CSV-only caller never pays for it.
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
 
         font = Font(bold=True)
         styled = []
-        for value in cells:
+        for column, value in enumerate(cells, 1):
             cell = WriteOnlyCell(sheet, value=value)
-            cell.font = font
+            if bold:
+                cell.font = font
+            if formats and column in formats and value is not None and not isinstance(value, (str, bool)):
+                cell.number_format = formats[column]
             styled.append(cell)
         cells = styled
     sheet.append(cells)
+
+
+# --- a sheet a person prints -----------------------------------------------------------------------------------
+
+DECIMAL_1 = "0.0"  # shares and means: 8,0 beside 57,2 (General printed «8» under «57,2»)
+INTEGER = "0"
+DATE = "DD.MM.YYYY"
+DATETIME = "DD.MM.YYYY HH:MM"
+
+
+def generated_note(tz_name: str) -> str:
+    """«сформировано 06.12.2026 08:30» on the organisation's clock: a printed table says as of when it holds."""
+    from app.core.timeutil import format_datetime, utcnow
+
+    return f"сформировано {format_datetime(utcnow(), tz_name)}"
+
+
+def print_setup(sheet, *, header_row: int, widths=()) -> None:
+    """Column widths, the header frozen, and a page setup that prints: A4 landscape, every column on the width of
+    the page (as many pages down as it takes), the header row repeated on every page. A write-only sheet takes it
+    before its first row. Without it a 16-column table printed over three pages across, the header on the first
+    only."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    for index, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = 9  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+
+
+def finish_sheet(sheet, *, header_row: int, widths=(), formats: dict[int, str] | None = None) -> None:
+    """A filled (not write-only) sheet made printable: `print_setup`, the title rows and the header bold, the data
+    cells wrapped and top-aligned (a long name takes lines, not the next column), and `formats` — {column number
+    (1-based): number format} — on the numbers and dates of those columns."""
+    from datetime import date
+
+    from openpyxl.styles import Alignment, Font
+
+    print_setup(sheet, header_row=header_row, widths=widths)
+    bold = Font(bold=True)
+    for row in sheet.iter_rows(min_row=1, max_row=header_row):
+        for cell in row:
+            cell.font = bold
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows(min_row=header_row):
+        lines = 1
+        for cell in row:
+            cell.alignment = wrap
+            fmt = (formats or {}).get(cell.column)
+            if fmt and row[0].row > header_row and isinstance(cell.value, (int, float, date)) \
+                    and not isinstance(cell.value, bool):
+                cell.number_format = fmt
+            if isinstance(cell.value, str):
+                lines = max(lines, _lines_in(cell.value, sheet.column_dimensions[cell.column_letter].width or 8.43))
+        # LibreOffice does not grow a row for its wrapped text on opening the file: the lines of a long name were
+        # printed over the next rows. The height is set from the text (a line ≈ 15 pt at the default 11 pt).
+        if lines > 1:
+            sheet.row_dimensions[row[0].row].height = 15 * lines
+
+
+def _lines_in(text: str, width: float) -> int:
+    """About how many lines `text` takes wrapped in a column `width` characters wide (words are not split, so a
+    line holds a little less than the width; Cyrillic letters are a little wider than the digit the width
+    counts)."""
+    per_line = max(1, int(width * 0.85))
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
