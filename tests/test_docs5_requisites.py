@@ -54,6 +54,9 @@ def test_the_registered_order_and_the_conclusion_name_the_ministry_that_issued_t
     conclusion = generated(documents.generate_conclusion(campaign, camp["mun_a"].id, actor=camp["manager"]),
                            db_session)
     text = text_of(storage.version_path(conclusion.current).read_bytes())
+    # the heading says whose mechanisms and which year (one heading for every conclusion in the journal before)
+    assert ("О результатах оценки механизмов управления качеством образования в 2025/26 учебном году "
+            f"({camp['mun_a'].display_name})") in text
     assert (f"Основание: приказ министерства образования Тестовой области от "
             f"{version.registration_date:%d.%m.%Y} №\u00a0{version.registration_number}.") in text
 
@@ -102,3 +105,83 @@ def test_the_charts_label_a_school_and_a_municipality_by_their_short_form():
     svg = _svg_texts(picture_charts.heatmap_chart(
         ["Управление образования администрации городского округа Северный"], ["M1.1"], [[[50, "medium"]]]))
     assert "ГО Северный" in svg and "администрации" not in svg
+
+
+# --- XLSX exports: printable as they are ---------------------------------------------------------------------------
+
+def _results_book(app, n: int) -> bytes:
+    """The situational centre's results table of `n` schools (plain stand-ins for the organisations and figures)."""
+    from types import SimpleNamespace
+
+    from app.situation import exports
+    from app.situation.services import Figures, ResultLine
+
+    def org(name, code):
+        return SimpleNamespace(display_name=name, code=code, timezone="Europe/Moscow", parent=None)
+
+    def line(name, code, k):
+        return ResultLine(org(name, code), Figures(participants=20 + k, percent_sum=(20 + k) * 57.25, marked=20 + k,
+                                                   marks=(2, 8, 6 + k, 4)), None, [])
+
+    total = line("ГО Северный", "MUN01", 0)
+    with app.test_request_context():
+        return exports.results_xlsx(org("ГО Северный", "MUN01"), {"procedure": "ВПР", "year": 2026, "subject": None},
+                                    total, [line(f"{LONG_SCHOOL[:-1]} {k}»", f"S{k:02d}", k) for k in range(n)])
+
+
+def test_the_situational_centres_table_prints_with_its_title_header_and_one_decimal(app):
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(_results_book(app, 3)))
+    try:
+        sheet = book.active
+        from tests import services as svc
+
+        svc.assert_printable(sheet, header_row=2)
+        assert sheet.title == "Результаты" and "сформировано" in sheet["A1"].value
+        mean, share_2 = sheet["D3"], sheet["E3"]
+        assert isinstance(mean.value, float) and mean.number_format == "0.0" and share_2.number_format == "0.0"
+        assert sheet["C3"].number_format == "0"
+        # a long name wraps within its row, whose height is set for its lines (LibreOffice printed them over the
+        # next rows)
+        assert sheet["A4"].alignment.wrap_text and sheet.row_dimensions[4].height >= 30
+    finally:
+        book.close()
+
+
+def test_the_audit_extract_prints_its_readable_columns_with_the_header_on_every_page():
+    from openpyxl import load_workbook
+
+    from app.audit import exports
+    from tests import services as svc
+
+    book = load_workbook(io.BytesIO(exports.to_xlsx([], "Europe/Moscow", "Выгрузка журнала аудита от 06.12.2026")))
+    try:
+        sheet = book.active
+        svc.assert_printable(sheet, header_row=2)
+        assert sheet.column_dimensions["G"].width >= 30  # «объект» at Excel's default 8.43 cut every name
+        assert sheet.print_area.endswith("$A$1:$M$1048576")
+    finally:
+        book.close()
+
+
+def test_libreoffice_prints_a_long_table_on_pages_of_the_width_each_with_its_header(app, tmp_path):
+    # LibreOffice Calc, as an office prints: before, 7 columns of a long table went over pages across and only the
+    # first page had the header; now each page is the whole width and repeats it.
+    import subprocess
+
+    from tests import services as svc
+
+    soffice = svc.require_soffice_calc()
+    (tmp_path / "results.xlsx").write_bytes(_results_book(app, 80))
+    result = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                             "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "results.xlsx")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and (tmp_path / "results.pdf").exists(), result.stdout + result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "results.pdf"), "-"], capture_output=True,
+                          text=True, timeout=60).stdout
+    pages = [page for page in text.split("\f") if page.strip()]
+    assert len(pages) >= 2
+    for page in pages:
+        # the header on every page, its first and its last column (the whole width on one page)
+        assert "Организация" in page and "Участников" in page and "Изменение" in page, page[:300]

@@ -326,7 +326,10 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
                              "найденными в системе по каждому критерию.")
     approved_on = max(_day(a.approved_at, org) for a in approved)
     dating.not_before(ctx, approved_on, "экспертная оценка утверждена")
-    ctx["doc"]["heading"] = "О результатах оценки механизмов управления качеством образования"
+    # The heading names whose mechanisms and which year: the journal of conclusions listed one heading for every
+    # municipality and campaign, and a conclusion filed at the municipality did not say which year it assessed.
+    ctx["doc"]["heading"] = (f"О результатах оценки механизмов управления качеством образования в {campaign.period} "
+                             f"учебном году ({municipality.display_name})")
     ctx["doc"]["period"] = campaign.period
     expert_names = list(dict.fromkeys(a.expert_user.full_name for a in approved))
     return {
