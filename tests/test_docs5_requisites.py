@@ -185,3 +185,17 @@ def test_libreoffice_prints_a_long_table_on_pages_of_the_width_each_with_its_hea
     for page in pages:
         # the header on every page, its first and its last column (the whole width on one page)
         assert "Организация" in page and "Участников" in page and "Изменение" in page, page[:300]
+
+
+def test_an_effectiveness_report_with_no_target_reached_says_none_not_a_nought(demo):
+    # «Целевые значения достигнуты по 0 из 7 показателей» (the demo's closed cycle, in the sentence and in 3.1)
+    from app.documents import contexts, rendering
+    from tests.test_docs3_hard_letters import _closed_cycle
+    from tests.test_document_templates import document_text
+
+    ctx = contexts.build_context("effectiveness_report", _closed_cycle(demo).stage("EFF"))
+    assert ctx["report"]["achieved"] == 0 and ctx["report"]["total"] > 1
+    _, text = document_text(rendering.render("effectiveness_report", ctx))
+    total = ctx["report"]["total"]
+    assert f"Целевые значения не достигнуты ни по одному из {total} показателей" in text
+    assert "по 0 из" not in text
