@@ -326,6 +326,8 @@ def test_xlsx_has_one_row_per_municipality_mechanism_and_criterion(world, make_o
     for sheet in wb.worksheets:
         svc.assert_printable(sheet, header_row=2)
     assert wb["Тепловая карта"]["B3"].number_format == "0.0"
+    # the criterion's wording wraps in a row high enough for it (it was cut at the column on paper)
+    assert wb["Баллы"]["F3"].alignment.wrap_text and wb["Баллы"]["B2"].alignment.wrap_text
 
 
 def test_page_sorts_and_shows_the_levels(world, make_org, make_user, client, db_session):

@@ -65,22 +65,26 @@ def xlsx_cell(value):
     return safe_cell(value)
 
 
-def append_row(sheet, values, *, bold: bool = False, formats: dict[int, str] | None = None) -> None:
+def append_row(sheet, values, *, bold: bool = False, formats: dict[int, str] | None = None,
+               wrap: bool = False) -> None:
     """Worksheet.append with every value passed through xlsx_cell: no string becomes a formula cell. `bold`: a
-    header row; `formats`: {column number (1-based): number format} for the row's numbers and dates (styled cells,
-    which a write-only worksheet accepts only as WriteOnlyCell)."""
+    header row; `formats`: {column number (1-based): number format} for the row's numbers and dates; `wrap`: the
+    text wraps within its column (styled cells, which a write-only worksheet accepts only as WriteOnlyCell)."""
     cells = [xlsx_cell(value) for value in values]
-    if bold or formats:
+    if bold or formats or wrap:
         # openpyxl loaded here, as by every caller that has a worksheet: a CSV-only caller never pays for it.
         from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
+        from openpyxl.styles import Alignment, Font
 
         font = Font(bold=True)
+        wrapped = Alignment(wrap_text=True, vertical="top")
         styled = []
         for column, value in enumerate(cells, 1):
             cell = WriteOnlyCell(sheet, value=value)
             if bold:
                 cell.font = font
+            if wrap:
+                cell.alignment = wrapped
             if formats and column in formats and value is not None and not isinstance(value, (str, bool)):
                 cell.number_format = formats[column]
             styled.append(cell)
@@ -152,9 +156,17 @@ def finish_sheet(sheet, *, header_row: int, widths=(), formats: dict[int, str] |
             sheet.row_dimensions[row[0].row].height = 15 * lines
 
 
+def fit_row_height(sheet, row: int, values, widths) -> None:
+    """The height of a write-only sheet's wrapped row `row` from its `values`, set before the row is written:
+    LibreOffice does not grow a row for its wrapped text and printed the lines over the next rows."""
+    lines = max([_lines_in(value, width) for value, width in zip(values, widths) if isinstance(value, str)] + [1])
+    if lines > 1:
+        sheet.row_dimensions[row].height = 15 * lines
+
+
 def _lines_in(text: str, width: float) -> int:
     """About how many lines `text` takes wrapped in a column `width` characters wide (words are not split, so a
     line holds a little less than the width; Cyrillic letters are a little wider than the digit the width
     counts)."""
-    per_line = max(1, int(width * 0.85))
+    per_line = max(1, int(width * 0.95))
     return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
