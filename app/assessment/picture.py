@@ -471,6 +471,7 @@ def scores_xlsx(picture: Picture) -> bytes:
         append_row(sheet, names, bold=True, wrap=True)
 
     ws = wb.create_sheet("Баллы")
+    wrapped = {2, 6, 12, 13, 14}  # the municipality, the wording and the states: the texts longer than a column
     # Widths, the frozen header and the page setup must be set before the first row in write-only mode.
     widths = (14, 36, 10, 8, 10, 60, 11, 12, 12, 10, 13, 30, 16, 22)
     print_setup(ws, header_row=2, widths=widths)
@@ -489,7 +490,7 @@ def scores_xlsx(picture: Picture) -> bytes:
         # the criterion's wording and the municipality's name wrap (they were cut at the column on paper)
         number += 1
         fit_row_height(ws, number, values, widths)
-        append_row(ws, values, wrap=True)
+        append_row(ws, values, wrap=wrapped)
     heat = wb.create_sheet("Тепловая карта")
     n = len(picture.mechanisms)
     widths = (36, *[9] * (n + 1), 16)

@@ -10,8 +10,10 @@ every string.
 
 from __future__ import annotations
 
+import copy
 import csv
 import re
+import weakref
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
@@ -66,30 +68,54 @@ def xlsx_cell(value):
 
 
 def append_row(sheet, values, *, bold: bool = False, formats: dict[int, str] | None = None,
-               wrap: bool = False) -> None:
+               wrap: bool | frozenset | set = False) -> None:
     """Worksheet.append with every value passed through xlsx_cell: no string becomes a formula cell. `bold`: a
     header row; `formats`: {column number (1-based): number format} for the row's numbers and dates; `wrap`: the
-    text wraps within its column (styled cells, which a write-only worksheet accepts only as WriteOnlyCell)."""
+    text wraps within its column (True: every cell; a set: those column numbers). Styled cells are WriteOnlyCells
+    (all a write-only worksheet accepts), made only where a style is asked: a cell object per value made a
+    region's 6,400-row export four times slower."""
     cells = [xlsx_cell(value) for value in values]
     if bold or formats or wrap:
         # openpyxl loaded here, as by every caller that has a worksheet: a CSV-only caller never pays for it.
         from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font
 
-        font = Font(bold=True)
-        wrapped = Alignment(wrap_text=True, vertical="top")
         styled = []
         for column, value in enumerate(cells, 1):
+            number = formats.get(column) if formats and value is not None and not isinstance(value, (str, bool)) \
+                else None
+            wraps = wrap is True or (bool(wrap) and column in wrap)
+            if not (bold or number or wraps):
+                styled.append(value)
+                continue
             cell = WriteOnlyCell(sheet, value=value)
-            if bold:
-                cell.font = font
-            if wrap:
-                cell.alignment = wrapped
-            if formats and column in formats and value is not None and not isinstance(value, (str, bool)):
-                cell.number_format = formats[column]
+            # a copy of the style's indices, registered once per workbook and style: setting font / alignment per
+            # cell looked each up again (2.3× the time of plain values over 6,400 rows; now ≈ 1.1×)
+            cell._style = copy.copy(_style_of(sheet, bold, wraps, number))
             styled.append(cell)
         cells = styled
     sheet.append(cells)
+
+
+_STYLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _style_of(sheet, bold: bool, wraps: bool, number: str | None):
+    """The style array (font, alignment, number format indices) of a styled cell of `sheet`'s workbook."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    known = _STYLES.setdefault(sheet.parent, {})
+    key = (bold, wraps, number)
+    if key not in known:
+        model = WriteOnlyCell(sheet)
+        if bold:
+            model.font = Font(bold=True)
+        if wraps:
+            model.alignment = Alignment(wrap_text=True, vertical="top")
+        if number:
+            model.number_format = number
+        known[key] = model._style
+    return known[key]
 
 
 # --- a sheet a person prints -----------------------------------------------------------------------------------
