@@ -28,8 +28,7 @@ def builders(b):
         t.signature()
         t.executor_mark()
         # A new page by the appendix's own paragraph: a page-break paragraph after a full page leaves a blank one.
-        t.p("Приложение № 1 к приказу от " + b.SHORT_DATE + " " + b.NUMBER, align="right", size=b.TABLE_PT,
-            after=12).paragraph_format.page_break_before = True
+        t.annex_mark("Приложение № 1", new_page=True)
         t.p("Порядок проведения мониторинга", align="center", bold=True, after=6)
         t.text("1. Мониторинг проводится {{ campaign.window }} по критериям «{{ campaign.criteria }}» в "
                "муниципальных образованиях, перечисленных в приложении № 2.")
@@ -41,14 +40,12 @@ def builders(b):
         t.table(["№", "Этап", "Исполнители", "Сроки"],
                 ["{{ s.number }}", "{{ s.step }}", "{{ s.who }}", "{{ s.dates }}"], "s in steps",
                 widths=[1.3, 7.7, 4.2, 3.8])
-        t.p("Приложение № 2 к приказу от " + b.SHORT_DATE + " " + b.NUMBER, align="right", size=b.TABLE_PT,
-            after=12).paragraph_format.page_break_before = True
+        t.annex_mark("Приложение № 2", new_page=True)
         t.p("Муниципальные координаторы мониторинга", align="center", bold=True, after=6)
         t.table(["№", "Муниципальный орган управления образованием", "Координатор", "Должность"],
                 ["{{ c.number }}", "{{ c.municipality }}", "{{ c.name }}", "{{ c.position }}"], "c in coordinators",
                 widths=[1.3, 5.7, 5.0, 5.0])
-        t.p("Приложение № 3 к приказу от " + b.SHORT_DATE + " " + b.NUMBER, align="right", size=b.TABLE_PT,
-            after=12)
+        t.annex_mark("Приложение № 3")
         t.p("Региональные эксперты и закрепление за муниципальными образованиями", align="center", bold=True,
             after=6)
         t.table(["№", "Эксперт", "Должность, место работы", "Механизмы", "Муниципальные органы управления "

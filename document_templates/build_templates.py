@@ -52,9 +52,10 @@ SHORT_DATE = "{{ doc.date or '__.__.20__' }}"
 # --- variables shared by every template (declared in each sidecar that uses them) -----------------------
 
 COMMON_VARIABLES = {
-    "org": ("dict", "Организация, издающая документ: name (полное наименование), short_name, place (место "
-                    "составления), letterhead (строки углового штампа бланка: адрес, телефон, e-mail, реквизиты), "
-                    "head_position, address, phone, email, website, okpo, ogrn, inn, kpp"),
+    "org": ("dict", "Организация, издающая документ: name (полное наименование), name_genitive (оно же в "
+                    "родительном падеже, для отметки о приложении: «к приказу министерства …»), short_name, "
+                    "place (место составления), letterhead (строки углового штампа бланка: адрес, телефон, e-mail, "
+                    "реквизиты), head_position, address, phone, email, website, okpo, ogrn, inn, kpp"),
     "doc": ("dict", "Реквизиты документа: type_title (вид документа прописными), title (вид документа), heading "
                     "(заголовок «О …»), date (ДД.ММ.ГГГГ или null в проекте), date_long («20 апреля 2021 г.» или "
                     "null), number (регистрационный номер или null в проекте), draft_mark («ПРОЕКТ» или пусто), "
@@ -192,6 +193,21 @@ class Template:
 
     def page_break(self):
         self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    def annex_mark(self, label: str, kind: str = "приказу", *, new_page=False):
+        """The отметка о приложении (ГОСТ Р 7.0.97, п. 5.23): «Приложение № 1 / к приказу <issuer in the genitive> /
+        от 06.12.2026 № 1-од» in the upper right corner, one line each. A mark without the issuer («к приказу от …»)
+        did not say whose order the appendix belongs to once it is filed or sent apart; the lines are left-aligned
+        from the middle of the page, where one right-aligned line wrapped the issuer's long name anyhow. The
+        snapshot of an edition made before `org.name_genitive` existed falls back to the name as it is."""
+        paragraph = self.p(align="left", size=TABLE_PT, left_cm=self.text_width_cm / 2, after=12)
+        paragraph.paragraph_format.page_break_before = new_page or None
+        lines = [label, f"к {kind} {{{{ org.name_genitive|default(org.name) }}}}", "от " + SHORT_DATE + " " + NUMBER]
+        for index, line in enumerate(lines):
+            run = self._run(paragraph, line, size=TABLE_PT)
+            if index < len(lines) - 1:
+                run.add_break()
+        return paragraph
 
     def landscape_section(self):
         """Start a new page in landscape orientation (ГОСТ Р 7.0.97 allows an appendix so): a table of seven
@@ -612,12 +628,12 @@ def monitoring_order():
     t.signature()
     t.executor_mark()
     t.page_break()
-    t.p("Приложение № 1 к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
+    t.annex_mark("Приложение № 1")
     t.p("Перечень показателей мониторинга", align="center", bold=True, after=6)
     t.table(["№", "Код", "Показатель", "Ед. изм.", "Источник"],
             ["{{ i.number }}", "{{ i.code }}", "{{ i.name }}", "{{ i.unit }}", "{{ i.source }}"],
             "i in indicators", widths=[0.9, 2.2, 7.9, 1.8, 4.2])
-    t.p("Приложение № 2 к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
+    t.annex_mark("Приложение № 2")
     t.p("Участники мониторинга", align="center", bold=True, after=6)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
             "a in addressees", widths=[1.0, 10.5, 5.5])
@@ -647,7 +663,7 @@ def data_request_letter():
     t.signature()
     t.executor_mark()
     t.page_break()
-    t.p("Приложение к письму от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
+    t.annex_mark("Приложение", "письму")
     t.p("Перечень запрашиваемых показателей", align="center", bold=True, after=6)
     t.table(["№", "Код", "Показатель", "Ед. изм."], ["{{ i.number }}", "{{ i.code }}", "{{ i.name }}",
                                                      "{{ i.unit }}"], "i in indicators", widths=[1.0, 2.0, 11.5, 2.5])
@@ -952,7 +968,7 @@ def decision_order():
     t.signature()
     t.executor_mark()
     t.landscape_section()
-    t.p("Приложение к приказу от " + SHORT_DATE + " " + NUMBER, align="right", size=TABLE_PT, after=12)
+    t.annex_mark("Приложение")
     t.p("Управленческие решения: сроки, ответственные, участники", align="center", bold=True, after=6)
     t.table(["№", "Решение", "Вид", "Срок", "Ответственный", "Участники", "Основание"],
             ["{{ d.number }}", "{{ d.text }}", "{{ d.kind }}", "{{ d.deadline }}", "{{ d.responsible }}",

@@ -161,6 +161,36 @@ def require_soffice() -> str:
     pytest.skip(message)
 
 
+def require_soffice_calc() -> str:
+    """LibreOffice with its spreadsheet module (package libreoffice-calc-nogui): without it `--convert-to pdf` of an
+    XLSX answers «source file could not be loaded». Fails under CI=true, skips otherwise."""
+    path = require_soffice()
+    program = Path(os.path.realpath(path)).parent
+    if (program / "libsclo.so").exists() or (program / "sclo.dll").exists():
+        return path
+    message = "LibreOffice Calc (libreoffice-calc-nogui) is not installed"
+    if in_ci():
+        pytest.fail(message + " (CI=true: a missing service is a failure, not a skip)")
+    pytest.skip(message)
+
+
+def assert_printable(sheet, *, header_row: int) -> None:
+    """An XLSX sheet a person can print (fifth document review): a Russian name of at most 31 characters, a title row
+    above the header that says what it is, the header bold and frozen, A4 landscape on the width of one page, the
+    header row repeated on every printed page."""
+    import re
+
+    assert len(sheet.title) <= 31 and re.search("[А-Яа-яЁё]", sheet.title), sheet.title
+    if header_row > 1:
+        assert sheet.cell(1, 1).value and re.search("[А-Яа-яЁё]", sheet.cell(1, 1).value)
+    assert all(c.font.b for c in sheet[header_row] if c.value is not None), sheet.title
+    assert sheet.freeze_panes == f"A{header_row + 1}", sheet.title
+    assert (sheet.print_title_rows or "").replace("$", "") == f"{header_row}:{header_row}", sheet.title
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0), sheet.title
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+
+
 @contextmanager
 def migrated_postgres_app(name: str):
     """An app on its own PostgreSQL database `name`, migrated and with the catalogue loaded, for tests that need

@@ -11,6 +11,7 @@ from app.analysis import services
 from app.analysis.models import AnalysisResult, AnalysisRun, DashboardRow, Finding, RiskProfile
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
+from tests import services as svc
 
 
 def audit_count(session):
@@ -255,6 +256,8 @@ def test_xlsx_export_opens_and_holds_the_rows(world, anl_cycle, db_session, clie
     assert rows[1][0] == "Показатель" and rows[1][2] == "Организация"
     assert len(rows) - 2 == expected
     assert any(str(r[2]).startswith("Итого: ") for r in rows[2:])
+    svc.assert_printable(sheet, header_row=2)
+    assert "сформировано" in rows[0][0]
 
 
 # --- findings ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import event, func, select
 
 from tests.access_cases.assessment import make_campaign
 from tests.conftest import PASSWORD, fill_goal
+from tests import services as svc
 
 
 @pytest.fixture
@@ -263,9 +264,13 @@ def test_register_exports_to_xlsx(world, assess, client, login):
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.data)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:3] == ("№", "ФИО", "Место работы")
-    assert rows[1][1] == world["expert"].full_name and rows[1][5] == "действующий"
-    assert "приказ" in rows[1][7]
+    assert rows[0][0].startswith("Реестр региональных экспертов: ")  # what, whose, as of when
+    assert rows[1][:3] == ("№", "ФИО", "Место работы")
+    assert rows[2][1] == world["expert"].full_name and rows[2][5] == "действующий"
+    assert "приказ" in rows[2][7]
+    # the inclusion date is a date (ДД.ММ.ГГГГ by its format): a text date neither sorts nor filters as one
+    assert hasattr(rows[2][6], "year") and ws["G3"].number_format == "DD.MM.YYYY"
+    svc.assert_printable(ws, header_row=2)
 
 
 # --- 3. evidence found automatically ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from tests.access_cases.assessment import make_campaign
 from tests.conftest import PASSWORD, counted_statements, fill_goal
+from tests import services as svc
 
 THRESHOLDS = {"high": 80, "medium": 50, "low": 20}
 
@@ -308,7 +309,7 @@ def test_xlsx_has_one_row_per_municipality_mechanism_and_criterion(world, make_o
     response = client.get(f"/assessment/campaigns/{campaign.id}/picture.xlsx")
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(response.data))
-    rows = list(wb["Баллы"].iter_rows(values_only=True))
+    rows = list(wb["Баллы"].iter_rows(values_only=True))[1:]  # row 1: what, whose, as of when
     assert rows[0] == ("Код муниципалитета", "Муниципалитет", "Механизм", "Блок", "Критерий", "Формулировка",
                        "Максимум", "Предложено", "Самооценка", "Эксперт", "Учитывается",
                        "Источник учитываемого балла", "Состояние самооценки", "Состояние экспертной оценки")
@@ -320,8 +321,13 @@ def test_xlsx_has_one_row_per_municipality_mechanism_and_criterion(world, make_o
     assert "'=HYPERLINK(\"http://x\")" in names  # the formula guard
     first = rows[1]
     assert first[8] == first[10] and first[11] == "самооценка"
-    assert wb["Тепловая карта"].max_row == 3
-    assert wb["Баллы"]["A1"].font.bold and wb["Баллы"].freeze_panes == "A2"
+    assert wb["Тепловая карта"].max_row == 4
+    assert wb["Баллы"]["A2"].font.bold and wb["Баллы"].freeze_panes == "A3"
+    for sheet in wb.worksheets:
+        svc.assert_printable(sheet, header_row=2)
+    assert wb["Тепловая карта"]["B3"].number_format == "0.0"
+    # the criterion's wording wraps in a row high enough for it (it was cut at the column on paper)
+    assert wb["Баллы"]["F3"].alignment.wrap_text and wb["Баллы"]["B2"].alignment.wrap_text
 
 
 def test_page_sorts_and_shows_the_levels(world, make_org, make_user, client, db_session):
@@ -386,7 +392,7 @@ def test_access_expert_sees_only_assigned_coordinator_and_school_nothing(world, 
     assert response.status_code == 200 and "Тестовый муниципалитет" in html and "Другой район" not in html
     assert "Показаны муниципалитеты, назначенные вам" in html
     xlsx = load_workbook(io.BytesIO(client.get(url + ".xlsx").data))
-    assert {r[0] for r in list(xlsx["Баллы"].iter_rows(values_only=True))[1:]} == {"MUN"}
+    assert {r[0] for r in list(xlsx["Баллы"].iter_rows(values_only=True))[2:]} == {"MUN"}
     for user in (world["official"], world["director_b"]):  # the coordinator; a school
         client.post("/logout")
         _login(client, user)

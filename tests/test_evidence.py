@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 
 from app.demo import fill_stage  # noqa: F401  (loads the app's packages in order before the engine)
 from tests.test_documents_registered import register, signed_regulation
+from tests import services as svc
 
 
 def test_the_evidence_page_lists_each_document_with_its_requisites(world, goal_stage, db_session, client, login):
@@ -27,6 +28,8 @@ def test_the_evidence_page_lists_each_document_with_its_requisites(world, goal_s
     row = next(r for r in rows if r[2] == doc.title)
     assert row[6] == version.registration_number and world["head"].full_name in row[9]
     assert "согласовано" in row[8] and sheet["Проверка целостности"]["A1"].value == "Этап"
+    svc.assert_printable(sheet["Документы"], header_row=2)
+    svc.assert_printable(sheet["Проверка целостности"], header_row=1)
 
 
 def test_an_empty_cycle_says_so_and_outsiders_get_404(world, goal_stage, client, login):

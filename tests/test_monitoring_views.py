@@ -327,6 +327,9 @@ def test_xlsx_round_trip(client, login, world, sent, db_session, uploads):
     assert [c.value for c in ws[1]] == ["indicator_code", "organisation_code", "period", "value", "comment",
                                         "indicator_name", "unit"]
     assert [c.value for c in ws[2]][:5] == ["Код показателя", "Код организации", "Период", "Значение", "Комментарий"]
+    # printable: the Russian header repeated on every page, landscape on the width of one page (fifth review)
+    assert ws.freeze_panes == "A3" and (ws.print_title_rows or "").replace("$", "") == "2:2"
+    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
     assert [(r[0].value, r[1].value, r[2].value, r[3].value, r[6].value) for r in ws.iter_rows(min_row=3)] == [
         ("I-01", "SCH-A", sent.period, 7.5, "%"), ("I-02", "SCH-A", sent.period, None, "%"),
         ("N-01", "SCH-A", sent.period, None, "чел.")]

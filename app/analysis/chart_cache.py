@@ -33,7 +33,7 @@ from app.analysis.models import ChartImage
 from app.extensions import db
 from markupsafe import Markup
 
-VERSION = 1  # bump when the drawing code changes: every chart gets a new key and is drawn again
+VERSION = 2  # bump when the drawing code changes: every chart gets a new key and is drawn again (2: short names)
 MEMORY_LIMIT = 128  # charts kept in each process (≈ 20–60 KB each)
 KEEP_OLD = timedelta(days=1)  # charts of a cycle older than this are pruned when its charts are redrawn
 

@@ -21,6 +21,13 @@ def _wrap(text: str, width: int = 30) -> str:
     return "\n".join(textwrap.wrap(text or "", width)) or ""
 
 
+def _names(names: list[str], width: int = 30) -> list[str]:
+    """Organisations' names as an axis shows them: the short form of a full name (ru.short_org_names — a school
+    entered without a short name, «Муниципальное бюджетное общеобразовательное учреждение «Средняя
+    общеобразовательная школа № 5 …»», took four lines and half the width of a 16 cm chart), wrapped."""
+    return [_wrap(n, width) for n in ru.short_org_names(names)]
+
+
 def _lines(texts: list[str]) -> int:
     return sum(t.count("\n") + 1 for t in texts)
 
@@ -35,7 +42,7 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
     words, not drawn as lines across the bars (a target of 25 pupils for the municipality is no line for a school
     of 12)."""
     bars = [(name, value) for name, value in bars if value is not None]
-    names = [_wrap(n) for n, _v in bars][::-1]
+    names = _names([n for n, _v in bars])[::-1]
     title = _wrap(title, 70)
     height = max(6.0, 2.5 + 0.6 * _lines(names) + 0.5 * title.count("\n"))
     fig = charts.figure(16, min(height, 24))
@@ -68,7 +75,7 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
 
 def shares_chart(rows: list[tuple[str, float]], *, title: str, fmt: str = "svg") -> bytes:
     """Bars of a share (0–100 %) per named unit, e.g. the share of schools with signs per municipality."""
-    names = [_wrap(n) for n, _v in rows][::-1]
+    names = _names([n for n, _v in rows])[::-1]
     fig = charts.figure(16, max(5.0, 2.0 + 0.6 * _lines(names)))
     ax = fig.add_subplot()
     values = [v or 0 for _n, v in rows][::-1]

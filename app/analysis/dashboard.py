@@ -22,6 +22,7 @@ from app.cycles.models import Cycle, Indicator
 from app.extensions import db
 from app.jobs.queue import dispatch_ready, enqueue_after_commit, job
 from app.orgs.models import Organisation
+from app.orgs.services import org_time_zone
 from app.monitoring.models import IndicatorValue, Submission
 from app.monitoring.values import owner_value, owner_value_rule, topmost_answers, unit_rule
 
@@ -340,17 +341,15 @@ XLSX_HEADER = ["Показатель", "Код", "Организация", "Пе
 def xlsx_bytes(cycle: Cycle, rows: list[DashboardRow]) -> bytes:
     # Local: heavy: openpyxl loads only when a spreadsheet is read or written.
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
-    from app.core.spreadsheets import append_row  # loads openpyxl, like the imports above: only when asked
+    # loads openpyxl, like the import above: only when asked
+    from app.core.spreadsheets import DECIMAL_1, INTEGER, append_row, finish_sheet, generated_note
 
     book = Workbook()
     sheet = book.active
     sheet.title = "Показатели"
-    append_row(sheet, [f"Показатели цикла: {cycle.short_title}"])
+    append_row(sheet, [f"Показатели цикла: {cycle.short_title} ({generated_note(org_time_zone(cycle.owner))})"])
     append_row(sheet, XLSX_HEADER)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
     for r in rows:
         ind = r.indicator
         append_row(sheet, [ind.name, ind.code, ("Итого: " if r.is_total else "") + r.organisation.display_name,
@@ -361,8 +360,14 @@ def xlsx_bytes(cycle: Cycle, rows: list[DashboardRow]) -> bytes:
                            None if r.target_met is None else ("да" if r.target_met else "нет"),
                            r.cluster, r.cluster_mean, r.cluster_z,
                            position_label(r.cluster_position) if r.cluster_position else None])
-    for column, width in zip("ABCDEFGHIJKLMNOP", (40, 10, 36, 10, 10, 12, 12, 10, 10, 12, 12, 10, 8, 12, 10, 40)):
-        sheet.column_dimensions[column].width = width
+    # values, changes, baseline, target, attainment and cluster mean with one decimal, z with two (General printed
+    # «8» under «57,2» and «0,333333» for a z); a head count stays whole
+    finish_sheet(sheet, header_row=2, widths=(40, 10, 30, 10, 10, 12, 12, 10, 10, 12, 12, 10, 8, 12, 10, 30),
+                 formats={**{c: DECIMAL_1 for c in (5, 6, 7, 8, 9, 10, 11, 14)}, 15: "0.00"})
+    for line, r in zip(sheet.iter_rows(min_row=3, min_col=5, max_col=10), rows):
+        if ru.is_count_unit(r.indicator.unit):
+            for cell in line:
+                cell.number_format = INTEGER
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -34,7 +34,7 @@ from app.core import russian as ru
 from app.core.errors import NotFound, ValidationFailed
 from app.documents import contexts, owners
 from app.documents import services as document_services
-from app.documents.contexts import DASH, LEGAL_BASIS_INSTRUMENTAL, local_day, number_rows, person, refuse
+from app.documents.contexts import DASH, LEGAL_BASIS_INSTRUMENTAL, local_day, name_genitive, number_rows, person, refuse
 from app.documents.models import Document
 from app.extensions import db
 
@@ -326,7 +326,10 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
                              "найденными в системе по каждому критерию.")
     approved_on = max(_day(a.approved_at, org) for a in approved)
     dating.not_before(ctx, approved_on, "экспертная оценка утверждена")
-    ctx["doc"]["heading"] = "О результатах оценки механизмов управления качеством образования"
+    # The heading names whose mechanisms and which year: the journal of conclusions listed one heading for every
+    # municipality and campaign, and a conclusion filed at the municipality did not say which year it assessed.
+    ctx["doc"]["heading"] = (f"О результатах оценки механизмов управления качеством образования в {campaign.period} "
+                             f"учебном году ({municipality.display_name})")
     ctx["doc"]["period"] = campaign.period
     expert_names = list(dict.fromkeys(a.expert_user.full_name for a in approved))
     return {
@@ -351,12 +354,15 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
 
 
 def _order_reference(campaign: Campaign) -> str:
-    """«приказ от 04.12.2026 № 1-од»: the registered order on the campaign, or «—» while there is none."""
+    """«приказ министерства образования … от 04.12.2026 № 1-од»: the registered order on the campaign, or «—» while
+    there is none. The issuer is named (ГОСТ Р 7.0.97 reference to a document: its author, type, date and number):
+    «приказ от … № 1-од» alone did not say whose order it is in a conclusion filed at the municipality."""
     doc = document_services.find_owned(campaign, ORDER)
     version = next((v for v in reversed(doc.versions) if v.registration_number), None) if doc else None
     if version is None:
         return DASH
-    return f"приказ от {ru.date_short(version.registration_date)} № {version.registration_number}"
+    return (f"приказ {name_genitive(doc.organisation)} от {ru.date_short(version.registration_date)} "
+            f"№ {version.registration_number}")
 
 
 def _of_points(got: int, most: int) -> str:

@@ -21,8 +21,9 @@ from sqlalchemy.orm import selectinload
 
 from app.assessment.criteria import level_label, level_of
 from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Criterion, Score, SelfAssessment
-from app.core.spreadsheets import append_row
+from app.core.spreadsheets import DECIMAL_1, append_row, generated_note, fit_row_height, print_setup
 from app.extensions import db
+from app.orgs.services import org_time_zone
 
 BLOCKS = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
 # A municipality over-assesses itself when its self-assessment exceeds the expert's by this many points of percent
@@ -458,31 +459,48 @@ def scores_xlsx(picture: Picture) -> bytes:
 
     wb = Workbook(write_only=True)
 
-    def header(sheet, names):
-        append_row(sheet, names, bold=True)
+    # What, whose and as of when, above the header of each sheet (a printed page said none of it).
+    campaign = picture.campaign
+    # the period once: a campaign's title usually holds it already («…, 2026/27, 2026/27» printed it twice)
+    named = campaign.title if campaign.period in campaign.title else f"{campaign.title}, {campaign.period}"
+    title = f"{named}: {campaign.organisation.name} ({generated_note(org_time_zone(campaign.organisation))})"
+
+    def header(sheet, what, names, widths):
+        append_row(sheet, [f"{what} — {title}"], bold=True)
+        fit_row_height(sheet, 2, names, widths)
+        append_row(sheet, names, bold=True, wrap=True)
 
     ws = wb.create_sheet("Баллы")
-    # Widths and the frozen header must be set before the first row in write-only mode.
-    for column, width in zip("ABCDEFGHIJKLMN", (14, 36, 10, 8, 10, 60, 10, 12, 12, 10, 12, 30, 16, 22)):
-        ws.column_dimensions[column].width = width
-    ws.freeze_panes = "A2"
-    header(ws, XLSX_HEADER)
+    wrapped = {2, 6, 12, 13, 14}  # the municipality, the wording and the states: the texts longer than a column
+    # Widths, the frozen header and the page setup must be set before the first row in write-only mode.
+    widths = (14, 36, 10, 8, 10, 60, 11, 12, 12, 10, 13, 30, 16, 22)
+    print_setup(ws, header_row=2, widths=widths)
+    header(ws, "Баллы по критериям", XLSX_HEADER, widths)
     by_id = {r.municipality.id: r for r in picture.rows}
+    number = 2  # the row written last: a write-only sheet takes a row's height before the row
     for c in picture.criterion_rows:
         row = by_id.get(c.municipality_id)
         if row is None:
             continue
         cell = row.cells[c.mechanism]
-        append_row(ws, [row.municipality.code, row.municipality.name, c.mechanism, c.block, c.code, c.text,
-                        c.max_points, c.proposed, c.self_points, c.expert_points, counted_points(c, cell.source),
-                        SOURCE_LABELS[cell.source], SELF_STATES.get(cell.self_state, "—"),
-                        EXPERT_STATES.get(cell.expert_state, "эксперт не назначен")])
+        values = [row.municipality.code, row.municipality.name, c.mechanism, c.block, c.code, c.text,
+                  c.max_points, c.proposed, c.self_points, c.expert_points, counted_points(c, cell.source),
+                  SOURCE_LABELS[cell.source], SELF_STATES.get(cell.self_state, "—"),
+                  EXPERT_STATES.get(cell.expert_state, "эксперт не назначен")]
+        # the criterion's wording and the municipality's name wrap (they were cut at the column on paper)
+        number += 1
+        fit_row_height(ws, number, values, widths)
+        append_row(ws, values, wrap=wrapped)
     heat = wb.create_sheet("Тепловая карта")
-    heat.column_dimensions["A"].width = 36
-    header(heat, ["Муниципалитет", *picture.mechanisms, "Итого, %", "Уровень"])
+    n = len(picture.mechanisms)
+    widths = (36, *[9] * (n + 1), 16)
+    print_setup(heat, header_row=2, widths=widths)
+    header(heat, "Доля максимального балла по механизмам, %", ["Муниципалитет", *picture.mechanisms, "Итого, %",
+                                                               "Уровень"], widths)
+    percents = {column: DECIMAL_1 for column in range(2, n + 3)}  # 4,5 and 40,0 alike, not «40» under «4,5»
     for r in picture.rows:
         append_row(heat, [r.name, *[r.cells[code].percent for code in picture.mechanisms], r.percent,
-                          level_label(r.level)])
+                          level_label(r.level)], formats=percents)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -8,12 +8,14 @@ under its own kind, base64 in the store's text column.
 from __future__ import annotations
 
 import base64
+import textwrap
 
 from matplotlib.patches import Patch, Rectangle
 
 from app.analysis import chart_cache
 from app.assessment import evidence
 from app.core import charts
+from app.core import russian as ru
 
 # The colours of the page's level badges and cells (Bootstrap's success / info / warning / danger), so the chart
 # and the table read alike.
@@ -29,7 +31,11 @@ def _pct(value) -> str:
 
 def heatmap_chart(names: list[str], mechanisms: list[str], cells: list[list], fmt: str = "svg") -> bytes:
     """cells[i][j] = [percent, level] of municipality i and mechanism j."""
-    fig = charts.figure(17, max(5.0, 2.5 + 0.7 * len(names)))
+    # Short, wrapped names: «Управление образования администрации городского округа Северный» on one line took
+    # two thirds of the width and pushed the title off the picture.
+    names = ["\n".join(textwrap.wrap(n, 24)) for n in ru.short_org_names(names)]
+    lines = sum(n.count("\n") + 1 for n in names)
+    fig = charts.figure(17, max(5.0, 2.5 + 0.7 * len(names) + 0.35 * (lines - len(names))))
     ax = fig.add_subplot()
     for i, row in enumerate(cells):
         for j, (percent, level) in enumerate(row):

@@ -35,7 +35,7 @@ from app.auth.models import RoleAssignment, User, bump_assignment_generation
 from app.auth.roles import ASSIGNED_ROLES
 from app.core.access import acting_roles_over
 from app.core.checks import check_version, form_int, require_role
-from app.core.spreadsheets import append_row
+from app.core.spreadsheets import DATE, INTEGER, append_row, finish_sheet, generated_note
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleObject, ValidationFailed
 from app.core.timeutil import format_date, is_academic_year, utcnow
 from app.cycles.models import Cycle
@@ -43,7 +43,7 @@ from app.documents.attachments import attach
 from app.documents.models import Document, DocumentVersion
 from app.extensions import db
 from app.orgs.models import Organisation
-from app.orgs.services import org_today
+from app.orgs.services import org_time_zone, org_today
 from app.tasks import services as tasks
 from workflows import engine
 from workflows import expert_evaluation as evaluation_flow
@@ -554,21 +554,20 @@ def register_xlsx(region: Organisation) -> bytes:
     """The register of experts as XLSX (one row per expert)."""
     # openpyxl is heavy: loaded only when the export is asked for.
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Реестр экспертов"
+    # What, whose and as of when: the header alone said none of it on a printed page.
+    append_row(ws, [f"Реестр региональных экспертов: {region.name} ({generated_note(org_time_zone(region))})"])
     header = ["№", "ФИО", "Место работы", "Должность", "Компетенции (механизмы)", "Статус", "Дата включения",
               "Основание включения", "Дата исключения"]
     append_row(ws, header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
     for n, e in enumerate(experts_of(region), start=1):
+        # dates as dates (ДД.ММ.ГГГГ by the cell's format): text dates neither sort nor filter as dates
         append_row(ws, [n, e.user.full_name, e.workplace.name, e.position, ", ".join(e.competences or []),
-                        EXPERT_STATUSES[e.status], format_date(e.included_on), e.basis, format_date(e.excluded_on)])
-    for column, width in zip("ABCDEFGHI", (5, 36, 40, 30, 30, 14, 14, 36, 14)):
-        ws.column_dimensions[column].width = width
+                        EXPERT_STATUSES[e.status], e.included_on, e.basis, e.excluded_on])
+    finish_sheet(ws, header_row=2, widths=(5, 36, 40, 30, 30, 14, 14, 36, 14), formats={1: INTEGER, 7: DATE, 9: DATE})
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

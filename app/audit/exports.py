@@ -20,7 +20,7 @@ from app.audit import labels
 from app.audit.chain import hashed_content
 from app.audit.present import present
 from app.auth.roles import ROLES
-from app.core.spreadsheets import append_row, csv_writer, unescape_cell
+from app.core.spreadsheets import append_row, csv_writer, print_setup, unescape_cell
 from app.core.timeutil import format_datetime
 
 BATCH = 500  # events named per round of queries (app.audit.present: a fixed number of statements per batch)
@@ -63,8 +63,14 @@ def to_csv(batches, tz_name: str) -> bytes:
 def to_xlsx(batches, tz_name: str, note: str) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Журнал аудита")
-    append_row(sheet, [note])
-    append_row(sheet, HEADER)
+    # Before the first row (write-only): widths, the frozen header repeated on every printed page, landscape on the
+    # width of the page — the columns at Excel's default width cut every name and action.
+    print_setup(sheet, header_row=2, widths=(9, 16, 19, 26, 22, 22, 36, 24, 24, 16, 16, 30, 40, 40, 20, 20))
+    # The page prints what a person reads (№ … изменения); the content and hashes that check the chain stay in the
+    # file and its CSV — on the width of one page with them the text came out a few points high.
+    sheet.print_area = "A1:M1048576"
+    append_row(sheet, [note], bold=True)
+    append_row(sheet, HEADER, bold=True)
     for cells in rows(batches, tz_name):
         append_row(sheet, cells)
     out = io.BytesIO()

@@ -623,3 +623,73 @@ def join_list(items, last: str = " и ") -> str:
 def byte_count(n: int | None) -> str:
     """A file size: «39 967 байт», «40 482 байта» (grouped, agreed with its number); «» for none."""
     return "" if n is None else f"{number(n, 0)} {plural_form(n, ('байт', 'байта', 'байт'))}"
+
+
+# --- short names of organisations (chart labels) ----------------------------------------------------------
+
+# The legal form at the head of a name, spelled out («Муниципальное бюджетное общеобразовательное учреждение») or as
+# its abbreviation («МБОУ», «МАДОУ», «МУ ДО»): it tells schools of one municipality nothing apart.
+_LEGAL_FORM = re.compile(
+    r"^(?:(?:муниципальное|государственное|частное|негосударственное)\s+(?:(?:бюджетное|автономное|казённое|казенное)"
+    r"\s+)?(?:общеобразовательное\s+|(?:дошкольное\s+)?образовательное\s+)?учреждение"
+    r"(?:\s+дополнительного\s+образования)?|[МГЧН][БАК]?(?:ОУ|ДОУ|У\s+ДО|ОУ\s+ДО)(?=[\s«\"„]))\s*", re.IGNORECASE)
+_SCHOOL_KINDS = ((re.compile(r"средняя\s+общеобразовательная\s+школа", re.IGNORECASE), "СОШ"),
+                 (re.compile(r"основная\s+общеобразовательная\s+школа", re.IGNORECASE), "ООШ"),
+                 (re.compile(r"начальная\s+общеобразовательная\s+школа", re.IGNORECASE), "НОШ"),
+                 (re.compile(r"средняя\s+школа", re.IGNORECASE), "СШ"),
+                 (re.compile(r"\bимени\b", re.IGNORECASE), "им."))
+# «с углублённым изучением отдельных предметов», up to a settlement («г. Северный») or the end: the number says which
+# school it is, the profile is in the tables.
+_IN_DEPTH = re.compile(r"\s*с\s+углубл[её]нным\s+изучением\s+.*?(?=\s+(?:г|с|п|пос|д|пгт)\.\s|$)", re.IGNORECASE)
+# «Управление образования администрации …», «Отдел образования администрации …», «Комитет по образованию …»
+_AUTHORITY = re.compile(r"^(?:управление|отдел|комитет|департамент|министерство)\s+(?:образования|по\s+образованию)"
+                        r"(?:\s+и\s+[а-яё]+)?(?:\s+администрации)?\s+", re.IGNORECASE)
+_TERRITORIES = (("муниципального района", "МР"), ("муниципального округа", "МО"), ("городского округа", "ГО"),
+                ("городского поселения", "ГП"))
+_QUOTES = str.maketrans("", "", "«»„“”\"")
+
+
+def _territory(rest: str) -> str:
+    """«городского округа Северный» → «ГО Северный», «Озёрного муниципального района» → «Озёрный МР»."""
+    for words, short in _TERRITORIES:
+        head, found, tail = rest.partition(words)
+        if not found:
+            continue
+        if not head.strip():
+            return f"{short} {tail.strip()}".strip()
+        # the territory's own adjective stands in the genitive before it: back to the nominative («Озёрный»)
+        adjectives = []
+        for word in head.split():
+            parse = next((p for p in morph().parse(word) if {"ADJF", "gent"} <= p.tag.grammemes), None)
+            nominative = parse.inflect({"nomn", "masc"}) if parse else None
+            adjectives.append(_like(word, nominative.word) if nominative else word)
+        return " ".join([*adjectives, short, tail.strip()]).strip()
+    return rest
+
+
+def short_org_name(name: str) -> str:
+    """A short form of an organisation's full name for a chart's axis, where a name the user gave no short form for
+    took half the width of the picture: «Муниципальное бюджетное общеобразовательное учреждение «Средняя
+    общеобразовательная школа № 5 г. Северный»» → «СОШ № 5 г. Северный»; «Отдел образования администрации Озёрного
+    муниципального района» → «Озёрный МР». A name without a known pattern is returned as it is."""
+    text = " ".join((name or "").split())
+    rest = _LEGAL_FORM.sub("", text, count=1).translate(_QUOTES).strip()
+    if rest.strip(" ()"):
+        text = rest
+    for pattern, short in _SCHOOL_KINDS:
+        text = pattern.sub(short, text)
+    text = _IN_DEPTH.sub("", text)
+    authority = _AUTHORITY.sub("", text, count=1)
+    if authority != text and _territory(authority) != authority:  # a ministry's «… области» stays as it is
+        text = _territory(authority)
+    return " ".join(text.translate(_QUOTES).split()) or (name or "")
+
+
+def short_org_names(names: list[str]) -> list[str]:
+    """`short_org_name` of each; two names that would read alike keep their full form (two «СОШ № 1» of different
+    settlements named without the settlement must not become one label)."""
+    shorts = [short_org_name(n) for n in names]
+    seen: dict[str, int] = {}
+    for short in shorts:
+        seen[short] = seen.get(short, 0) + 1
+    return [short if seen[short] == 1 else " ".join((name or "").split()) for name, short in zip(names, shorts)]

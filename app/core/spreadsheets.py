@@ -10,8 +10,10 @@ every string.
 
 from __future__ import annotations
 
+import copy
 import csv
 import re
+import weakref
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
@@ -65,20 +67,132 @@ def xlsx_cell(value):
     return safe_cell(value)
 
 
-def append_row(sheet, values, *, bold: bool = False) -> None:
+def append_row(sheet, values, *, bold: bool = False, formats: dict[int, str] | None = None,
+               wrap: bool | frozenset | set = False) -> None:
     """Worksheet.append with every value passed through xlsx_cell: no string becomes a formula cell. `bold`: a
-    header row (styled cells, which a write-only worksheet accepts only as WriteOnlyCell)."""
+    header row; `formats`: {column number (1-based): number format} for the row's numbers and dates; `wrap`: the
+    text wraps within its column (True: every cell; a set: those column numbers). Styled cells are WriteOnlyCells
+    (all a write-only worksheet accepts), made only where a style is asked: a cell object per value made a
+    region's 6,400-row export four times slower."""
     cells = [xlsx_cell(value) for value in values]
-    if bold:
+    if bold or formats or wrap:
         # openpyxl loaded here, as by every caller that has a worksheet: a CSV-only caller never pays for it.
         from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
 
-        font = Font(bold=True)
         styled = []
-        for value in cells:
+        for column, value in enumerate(cells, 1):
+            number = formats.get(column) if formats and value is not None and not isinstance(value, (str, bool)) \
+                else None
+            wraps = wrap is True or (bool(wrap) and column in wrap)
+            if not (bold or number or wraps):
+                styled.append(value)
+                continue
             cell = WriteOnlyCell(sheet, value=value)
-            cell.font = font
+            # a copy of the style's indices, registered once per workbook and style: setting font / alignment per
+            # cell looked each up again (2.3× the time of plain values over 6,400 rows; now ≈ 1.1×)
+            cell._style = copy.copy(_style_of(sheet, bold, wraps, number))
             styled.append(cell)
         cells = styled
     sheet.append(cells)
+
+
+_STYLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _style_of(sheet, bold: bool, wraps: bool, number: str | None):
+    """The style array (font, alignment, number format indices) of a styled cell of `sheet`'s workbook."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    known = _STYLES.setdefault(sheet.parent, {})
+    key = (bold, wraps, number)
+    if key not in known:
+        model = WriteOnlyCell(sheet)
+        if bold:
+            model.font = Font(bold=True)
+        if wraps:
+            model.alignment = Alignment(wrap_text=True, vertical="top")
+        if number:
+            model.number_format = number
+        known[key] = model._style
+    return known[key]
+
+
+# --- a sheet a person prints -----------------------------------------------------------------------------------
+
+DECIMAL_1 = "0.0"  # shares and means: 8,0 beside 57,2 (General printed «8» under «57,2»)
+INTEGER = "0"
+DATE = "DD.MM.YYYY"
+DATETIME = "DD.MM.YYYY HH:MM"
+
+
+def generated_note(tz_name: str) -> str:
+    """«сформировано 06.12.2026 08:30» on the organisation's clock: a printed table says as of when it holds."""
+    from app.core.timeutil import format_datetime, utcnow
+
+    return f"сформировано {format_datetime(utcnow(), tz_name)}"
+
+
+def print_setup(sheet, *, header_row: int, widths=()) -> None:
+    """Column widths, the header frozen, and a page setup that prints: A4 landscape, every column on the width of
+    the page (as many pages down as it takes), the header row repeated on every page. A write-only sheet takes it
+    before its first row. Without it a 16-column table printed over three pages across, the header on the first
+    only."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    for index, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = 9  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+
+
+def finish_sheet(sheet, *, header_row: int, widths=(), formats: dict[int, str] | None = None) -> None:
+    """A filled (not write-only) sheet made printable: `print_setup`, the title rows and the header bold, the data
+    cells wrapped and top-aligned (a long name takes lines, not the next column), and `formats` — {column number
+    (1-based): number format} — on the numbers and dates of those columns."""
+    from datetime import date
+
+    from openpyxl.styles import Alignment, Font
+
+    print_setup(sheet, header_row=header_row, widths=widths)
+    bold = Font(bold=True)
+    for row in sheet.iter_rows(min_row=1, max_row=header_row):
+        for cell in row:
+            cell.font = bold
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows(min_row=header_row):
+        lines = 1
+        for cell in row:
+            cell.alignment = wrap
+            fmt = (formats or {}).get(cell.column)
+            if fmt and row[0].row > header_row and isinstance(cell.value, (int, float, date)) \
+                    and not isinstance(cell.value, bool):
+                cell.number_format = fmt
+            if isinstance(cell.value, str):
+                lines = max(lines, _lines_in(cell.value, sheet.column_dimensions[cell.column_letter].width or 8.43))
+        # LibreOffice does not grow a row for its wrapped text on opening the file: the lines of a long name were
+        # printed over the next rows. The height is set from the text (a line ≈ 15 pt at the default 11 pt).
+        if lines > 1:
+            sheet.row_dimensions[row[0].row].height = 15 * lines
+
+
+def fit_row_height(sheet, row: int, values, widths) -> None:
+    """The height of a write-only sheet's wrapped row `row` from its `values`, set before the row is written:
+    LibreOffice does not grow a row for its wrapped text and printed the lines over the next rows."""
+    lines = max([_lines_in(value, width) for value, width in zip(values, widths) if isinstance(value, str)] + [1])
+    if lines > 1:
+        sheet.row_dimensions[row].height = 15 * lines
+
+
+def _lines_in(text: str, width: float) -> int:
+    """About how many lines `text` takes wrapped in a column `width` characters wide (words are not split, so a
+    line holds a little less than the width; Cyrillic letters are a little wider than the digit the width
+    counts)."""
+    per_line = max(1, int(width * 0.95))
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))

@@ -412,7 +412,8 @@ def requisites(dtype: DocumentType, org: Organisation, version, params: dict, *,
     # The бланк's справочные данные (address, phone, e-mail, ОКПО/ОГРН/ИНН/КПП); the place when there are none.
     letterhead = [line for line in params.get("letterhead") or [] if line] or requisites_lines(org) or [_place(org)]
     return {
-        "org": {"name": org.name, "short_name": org.display_name, "place": params.get("place") or _place(org),
+        "org": {"name": org.name, "name_genitive": name_genitive(org), "short_name": org.display_name,
+                "place": params.get("place") or _place(org),
                 "letterhead": letterhead, "head_position": org.head_position,
                 **{key: getattr(org, key) for key in ("address", "phone", "email", "website", "okpo", "ogrn", "inn",
                                                       "kpp")}},

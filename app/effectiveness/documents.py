@@ -93,6 +93,10 @@ def effectiveness_report(dtype, stage, ctx, **_):
         # «из 1 показателя», «из 21 показателя», «из 5 показателей»
         of = ru.plural_form(len(rows), ("показателя", "показателей", "показателей"))
         summary = f"Целевые значения достигнуты по {achieved} из {len(rows)} {of}"
+        if not achieved:
+            # «достигнуты по 0 из 7 показателей» said a nought where the sentence should say none
+            summary = (f"Целевые значения не достигнуты ни по одному из {len(rows)} {of}" if len(rows) > 1 else
+                       "Целевое значение показателя не достигнуто")
         conclusions = [summary + (f": {cited(reached)}." if reached else ".")]
         summary += "."
     else:

@@ -3,9 +3,8 @@
 import io
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
-from app.core.spreadsheets import append_row
+from app.core.spreadsheets import DATE, INTEGER, append_row, finish_sheet, generated_note
 from app.core.timeutil import format_date
 from app.evidence.services import stage_names
 from app.orgs.services import org_time_zone
@@ -34,14 +33,12 @@ def evidence_xlsx(cycle, lines, defects) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Документы"
-    append_row(sheet, [f"Доказательная база цикла: {cycle.title} ({cycle.owner.display_name})"])
-    sheet["A1"].font = Font(bold=True)
-    append_row(sheet, HEADER)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    decisions = {"approved": "согласовано", "returned": "возвращено на доработку"}
     # Signed and approved on the owner's calendar day (the moments are stored in UTC), as the registration dates are.
     tz_name = org_time_zone(cycle.owner)
+    append_row(sheet, [f"Доказательная база цикла: {cycle.title} ({cycle.owner.display_name}; "
+                       f"{generated_note(tz_name)})"])
+    append_row(sheet, HEADER)
+    decisions = {"approved": "согласовано", "returned": "возвращено на доработку"}
     for line in lines:
         doc, reg = line.document, line.registered
         append_row(sheet, (
@@ -53,23 +50,15 @@ def evidence_xlsx(cycle, lines, defects) -> bytes:
                     extra=lambda a: decisions.get(a.decision, a.decision)),
             _people(line.signatures, "signer_name", "signer_position", "signed_at", tz_name,
                     extra=lambda s: s.meaning)))
-        sheet.cell(sheet.max_row, 8).number_format = "DD.MM.YYYY"
-    for column, width in zip("ABCDEFGHIJ", (28, 32, 48, 28, 16, 9, 14, 12, 48, 48)):
-        sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=3):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    finish_sheet(sheet, header_row=2, widths=(28, 32, 48, 28, 16, 9, 14, 12, 48, 48), formats={6: INTEGER, 8: DATE})
     checks = book.create_sheet("Проверка целостности")
     append_row(checks, ["Этап", "Что не так", "Объект"])
-    for cell in checks[1]:
-        cell.font = Font(bold=True)
     names = stage_names(cycle)
     for defect in defects:
         append_row(checks, (names.get(defect.stage, defect.stage), defect.message, defect.object_title))
     if not defects:
         append_row(checks, ["", "Разрывов не найдено", ""])
-    for column, width in zip("ABC", (16, 80, 48)):
-        checks.column_dimensions[column].width = width
+    finish_sheet(checks, header_row=1, widths=(16, 80, 48))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.core.errors import ValidationFailed
-from app.core.spreadsheets import append_row, unescape_cell
+from app.core.spreadsheets import append_row, finish_sheet, unescape_cell
 from app.core.timeutil import utcnow
 from app.monitoring.values import COLUMNS, unit_rule
 
@@ -90,9 +90,9 @@ def build_workbook(submission, values: dict) -> bytes:
         rule = unit_rule(ind.unit)
         if rule in validations:
             validations[rule].add(f"D{n}")
-    for col, width in zip("ABCDEFG", (16, 18, 10, 14, 40, 70, 12)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A3"
+    # Frozen under the Russian header, which repeats on every printed page; landscape on the width of one page; the
+    # rows as high as their wrapped indicator names (LibreOffice printed them over the next rows).
+    finish_sheet(ws, header_row=2, widths=(16, 18, 10, 14, 40, 70, 12))
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False

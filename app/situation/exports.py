@@ -3,25 +3,23 @@
 import io
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from app.core.spreadsheets import append_row
+from app.core.spreadsheets import DECIMAL_1, INTEGER, append_row, finish_sheet, generated_note
+from app.orgs.services import org_time_zone
+
+# results: participants whole, means and shares with one decimal
+RESULTS_FORMATS = {3: INTEGER, 4: DECIMAL_1, 5: DECIMAL_1, 6: DECIMAL_1, 7: DECIMAL_1}
 
 
-
-def _book(title: str, header: list[str], rows, widths) -> bytes:
+def _book(title: str, header: list[str], rows, widths, *, org, sheet_name: str, formats=None) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = "Таблица"
-    append_row(sheet, [title])
-    sheet["A1"].font = Font(bold=True)
+    sheet.title = sheet_name
+    append_row(sheet, [f"{title} ({generated_note(org_time_zone(org))})"])
     append_row(sheet, header)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
     for row in rows:
         append_row(sheet, row)
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    finish_sheet(sheet, header_row=2, widths=widths, formats=formats)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -43,7 +41,8 @@ OBJECTIVITY_HEADER = ["Организация", "Код", "Школ с верд�
 
 def empty_xlsx(org, table: str) -> bytes:
     header = RESULTS_HEADER if table == "results" else OBJECTIVITY_HEADER
-    return _book(f"{org.display_name}: результатов оценочных процедур пока нет", header, [], [40] * len(header))
+    return _book(f"{org.display_name}: результатов оценочных процедур пока нет", header, [], [40] * len(header),
+                 org=org, sheet_name="Результаты" if table == "results" else "Объективность")
 
 
 def results_xlsx(org, f, total, lines) -> bytes:
@@ -51,7 +50,8 @@ def results_xlsx(org, f, total, lines) -> bytes:
     rows = [[("Итого: " if line is total else "") + line.organisation.display_name, line.organisation.code,
              line.current.participants, _r(line.current.mean), _r(line.current.share(2)),
              _r(line.current.share(4, 5)), _r(line.delta)] for line in [total, *lines]]
-    return _book(f"Результаты: {org.display_name} — {_filters_text(f)}", header, rows, (40, 12, 12, 14, 12, 14, 16))
+    return _book(f"Результаты: {org.display_name} — {_filters_text(f)}", header, rows, (40, 12, 12, 14, 12, 14, 16),
+                 org=org, sheet_name="Результаты", formats=RESULTS_FORMATS)
 
 
 def objectivity_xlsx(org, f, kids, standings) -> bytes:
@@ -62,7 +62,8 @@ def objectivity_xlsx(org, f, kids, standings) -> bytes:
         rows.append([kid.display_name, kid.code, s.schools, s.flagged, s.watch, s.shnor, s.shnsu,
                      s.run.id if s.run else None])
     return _book(f"Объективность и низкие результаты: {org.display_name} — {f['year']} г.", header, rows,
-                 (40, 12, 14, 18, 12, 8, 8, 12))
+                 (40, 12, 14, 18, 12, 8, 8, 12), org=org, sheet_name="Объективность",
+                 formats={c: INTEGER for c in range(3, 9)})
 
 
 def cycles_xlsx(org, lines) -> bytes:
@@ -75,7 +76,8 @@ def cycles_xlsx(org, lines) -> bytes:
         for c in line.cycles:
             rows.append([line.organisation.display_name, line.organisation.code, c.mechanism, c.cycle.period,
                          c.block or "все этапы утверждены", c.overdue])
-    return _book(f"Циклы управления: {org.display_name}", header, rows, (40, 12, 50, 14, 36, 12))
+    return _book(f"Циклы управления: {org.display_name}", header, rows, (40, 12, 50, 14, 36, 12), org=org,
+                 sheet_name="Циклы", formats={6: INTEGER})
 
 
 def works_xlsx(school, f, works) -> bytes:
@@ -86,4 +88,5 @@ def works_xlsx(school, f, works) -> bytes:
              _r(w.region.mean) if w.region else None] for w in works]
     when = f"{f['year']} г." if f["year"] else "результатов пока нет"
     return _book(f"Результаты по работам: {school.display_name} — {when}", header, rows,
-                 (10, 24, 8, 12, 14, 12, 14, 16, 16, 14))
+                 (10, 24, 8, 12, 14, 12, 14, 16, 16, 14), org=school, sheet_name="Работы",
+                 formats={3: INTEGER, 4: INTEGER, **{c: DECIMAL_1 for c in range(5, 11)}})

@@ -218,7 +218,10 @@ def test_situation_tables_neutralise_every_cell():
     """The situational centre's export (app/situation/exports.py, merged from another branch) writes through
     the same appender: title, header and rows."""
     exports = pytest.importorskip("app.situation.exports")
-    data = exports._book(LINK, ["Организация", "@header"], [[LINK, 5, "-5"], ["+1+2", None, -7.5]], [10, 10, 10])
+    from types import SimpleNamespace as NS
+
+    data = exports._book(LINK, ["Организация", "@header"], [[LINK, 5, "-5"], ["+1+2", None, -7.5]], [10, 10, 10],
+                         org=NS(timezone="Europe/Moscow", parent=None), sheet_name="Результаты")
     book = load_workbook(io.BytesIO(data))
     _assert_no_formula(book)
     values = [cell for row in book.active.iter_rows(values_only=True) for cell in row]
