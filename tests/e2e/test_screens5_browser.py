@@ -1,0 +1,76 @@
+"""Screens, fifth review, in the browser at 1366×768: a reviewer sees at the top of a long stage that a decision waits
+and gets to it with the keyboard; a confirmation dialog closed with Esc or «Отмена» gives the focus back."""
+
+import pytest
+
+from tests.e2e.test_screens_browser import log_in, open_styled
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport=VIEWPORT)
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def _indicators_on_review(live_app) -> int:
+    """The M2.3 indicators stage of ГО Северный, on review in the demo: a table of indicators two screens long."""
+    from sqlalchemy import select
+
+    from app.cycles.models import Stage
+    from app.extensions import db
+
+    with live_app.app_context():
+        stages = db.session.scalars(select(Stage).where(Stage.state == "on_review").order_by(Stage.id)).all()
+        return max((s for s in stages if s.code == "IND"), key=lambda s: len(s.cycle.indicators)).id
+
+
+def _in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"]
+
+
+def test_a_reviewer_sees_the_decision_waits_and_reaches_it_by_keyboard(page, live_app):
+    """«Утвердить» stood two screens below the status, after every indicator: nothing above the fold said that
+    the stage waited for this reader's decision."""
+    stage_id = _indicators_on_review(live_app)
+    log_in(page, "methodologist")
+    open_styled(page, f"/stages/{stage_id}")
+    approve = page.locator("button[data-trigger='approve']")
+    assert not _in_view(page, approve), "the stage's content pushes the decision below the fold"
+    jump = page.locator("#approval-jump a")
+    assert _in_view(page, jump)
+    assert jump.inner_text().startswith("Ваше действие: Утвердить, Вернуть на доработку")
+    jump.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert _in_view(page, approve)
+    # the heading of the section takes the focus: the next Tab goes on from there, not from the top of the page
+    assert page.evaluate("document.activeElement.id") == "approval"
+
+
+@pytest.mark.parametrize("close", ["Escape", "Отмена"])
+def test_a_closed_confirmation_gives_the_focus_back_to_its_button(page, live_app, close):
+    """After Esc or «Отмена» the focus fell to <body>: the next Tab started from the navigation again."""
+    from playwright.sync_api import expect
+
+    stage_id = _indicators_on_review(live_app)
+    log_in(page, "methodologist")
+    open_styled(page, f"/stages/{stage_id}")
+    approve = page.locator("button[data-trigger='approve']")
+    approve.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm-modal-ok")).to_be_focused()
+    if close == "Escape":
+        page.keyboard.press("Escape")
+    else:
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == "Отмена"
+        page.keyboard.press("Enter")
+    page.wait_for_selector("#confirm-modal", state="hidden")
+    expect(approve).to_be_focused()
