@@ -105,3 +105,115 @@ def _a_criteria_set(demo) -> int:
     from app.assessment.models import CriteriaSet
 
     return demo.scalars(select(CriteriaSet.id).order_by(CriteriaSet.id)).first()
+
+
+# --- error pages: in Russian, in the reader's layout, with a way on -------------------------------------------------
+
+def _error_page(response, status):
+    import lxml.html
+
+    assert response.status_code == status
+    doc = lxml.html.fromstring(response.get_data(as_text=True))
+    assert doc.get("lang") == "ru"
+    return doc, [(_text(a), a.get("href")) for a in doc.xpath("//main//a[contains(@class, 'btn')]")]
+
+
+def test_a_public_visitor_is_led_back_to_the_public_pages(client):
+    """A mistyped public address showed the staff layout and «На главную», which led to the log-in form."""
+    doc, ways = _error_page(client.get("/public/orgs/NO-SUCH-ORG"), 404)
+    assert ways == [("К открытым данным", "/public/")]
+    assert "Вход для сотрудников" in _text(doc)  # the public header, not the staff navigation
+    assert _text(doc.get_element_by_id("error-advice")).startswith("Проверьте адрес")
+
+
+def test_an_anonymous_reader_is_offered_the_log_in_form_by_its_name(client):
+    _doc, ways = _error_page(client.get("/no-such-page"), 404)
+    assert ways == [("Войти в систему", "/login")]
+
+
+def test_a_refusal_says_what_the_reader_can_do(demo, client):
+    _login(client, "teacher")
+    doc, ways = _error_page(client.get("/admin/users"), 403)
+    assert ways == [("На главную", "/")]
+    assert "обратитесь к администратору" in _text(doc.get_element_by_id("error-advice"))
+
+
+def test_a_too_large_upload_says_what_to_do(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    doc, _ways = _error_page(client.post("/login", data={"login": "x" * 4096}), 413)
+    assert "Файл слишком большой." in _text(doc)
+    assert "загрузите файл меньшего размера" in _text(doc.get_element_by_id("error-advice"))
+
+
+# --- empty lists say what to do next --------------------------------------------------------------------------------
+
+def _newcomer(demo, role, kind="school"):
+    """A user of a new organisation under ГО Северный: no cycles, tasks, recommendations or imports of its own."""
+    from tests.conftest import org_factory, user_factory
+
+    org = org_factory(kind, parent=_school(demo).parent if kind == "school" else _school(demo).parent.parent)
+    user = user_factory(role, org, login=f"newcomer-{role}")
+    demo.commit()
+    return user
+
+
+def test_an_empty_cycles_list_says_who_opens_cycles_or_how(demo, client):
+    from tests.conftest import PASSWORD
+
+    director = _newcomer(demo, "director")
+    client.post("/login", data={"login": director.login, "password": PASSWORD})
+    empty = _text(_page(client, "/cycles").get_element_by_id("cycles-empty"))
+    assert empty.startswith("Циклов пока нет. Откройте первый кнопкой «Открыть цикл»"), empty
+    assert _page(client, "/").xpath("//*[@id='dashboard-cycles-empty']/a/@href") == ["/cycles/new"]
+    items = _text(_page(client, "/followup/my").get_element_by_id("items-empty"))
+    assert "ознакомиться и отчитаться" in items
+    # a filter that finds nothing offers to drop it
+    doc = _page(client, "/cycles?state=closed")
+    assert doc.xpath("//*[@id='cycles-empty']/a/@href") == ["/cycles"]
+
+
+def test_a_reader_who_opens_no_cycles_is_told_who_does(demo, client):
+    _login(client, "auditor")
+    empty = _text(_page(client, "/cycles?mechanism=NONE").get_element_by_id("cycles-empty"))
+    assert empty.startswith("Циклов с такими условиями нет")
+    from tests.conftest import PASSWORD
+
+    teacher = _newcomer(demo, "staff")
+    client.post("/logout")
+    client.post("/login", data={"login": teacher.login, "password": PASSWORD})
+    empty = _text(_page(client, "/cycles").get_element_by_id("cycles-empty"))
+    assert empty.startswith("Циклов в вашей зоне ответственности пока нет. Их открывают"), empty
+
+
+def test_an_empty_import_list_names_the_button_to_press(demo, client):
+    from tests.conftest import PASSWORD
+
+    official = _newcomer(demo, "official", kind="municipality")
+    client.post("/login", data={"login": official.login, "password": PASSWORD})
+    assert "Загрузите файл кнопкой «Загрузить результаты»" in _text(_page(client, "/imports/").get_element_by_id(
+        "imports-empty"))
+
+
+# --- the home page counts what waits ----------------------------------------------------------------------------------
+
+def test_the_home_page_says_how_many_tasks_wait_and_how_many_are_late(demo, client, app):
+    """The home page showed the first ten tasks and no count: seventeen waiting read like ten."""
+    from app.auth.models import User
+    from app.core.russian import plural
+    from app.core.timeutil import today_in
+    from app.tasks.services import inbox_query
+
+    official = demo.scalars(select(User).where(User.login == "official")).one()
+    org = official.home_organisation
+    while org is not None and not org.timezone:
+        org = org.parent
+    today = today_in(org.timezone if org is not None else app.config["APP_TIMEZONE"])
+    tasks = demo.scalars(inbox_query(official, today=today)).all()
+    late = sum(1 for t in tasks if t.due_date and t.due_date < today)
+    assert len(tasks) > 10 and late, "the demo gives the official more than a page of tasks, some overdue"
+    _login(client, "official")
+    count = _text(_page(client, "/").get_element_by_id("task-count"))
+    assert count == f"{plural(len(tasks), 'задача')}, просроченных: {late}; показаны 10 с ближайшим сроком"
+    client.post("/logout")
+    _login(client, "teacher")
+    assert _text(_page(client, "/").get_element_by_id("task-count")) == "1 задача"
