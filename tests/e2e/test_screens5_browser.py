@@ -74,3 +74,29 @@ def test_a_closed_confirmation_gives_the_focus_back_to_its_button(page, live_app
         page.keyboard.press("Enter")
     page.wait_for_selector("#confirm-modal", state="hidden")
     expect(approve).to_be_focused()
+
+
+def test_a_long_unbroken_name_keeps_the_page_at_the_screens_width(page, live_app):
+    """A school named without spaces widened its table, which scrolls inside its wrapper, yet the page scrolled
+    sideways too: the hidden words of the stage dots (absolutely positioned) escaped the static wrapper."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.orgs.models import Organisation
+
+    long_name = "СОШ№1имениГероевСоветскогоСоюзаИвановаПетроваСидорова" * 2
+    with live_app.app_context():
+        school = db.session.scalars(select(Organisation).where(Organisation.code == "MUN01-S01")).one()
+        school_id, before = school.id, school.short_name
+        school.short_name = long_name
+        db.session.commit()
+    try:
+        log_in(page, "official")
+        for path in ("/", "/cycles", "/tasks/"):
+            open_styled(page, path)
+            widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert widths[0] <= widths[1], (path, widths)
+    finally:
+        with live_app.app_context():
+            db.session.get(Organisation, school_id).short_name = before
+            db.session.commit()
