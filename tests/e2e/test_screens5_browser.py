@@ -100,3 +100,34 @@ def test_a_long_unbroken_name_keeps_the_page_at_the_screens_width(page, live_app
         with live_app.app_context():
             db.session.get(Organisation, school_id).short_name = before
             db.session.commit()
+
+
+def test_a_measure_named_without_spaces_leaves_room_for_its_dates_and_state(page, live_app):
+    """A 200-letter title made its column 1 300 px wide: the dates, the responsible person and the state were
+    squeezed into slivers a word a line, and the roadmap scrolled sideways."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.followup.models import Measure
+
+    long_title = "Мониторингзанятостиобучающихсявовнеурочнойдеятельности" * 4
+    with live_app.app_context():
+        measure = db.session.scalars(select(Measure).order_by(Measure.id)).first()
+        measure_id, cycle_id, before = measure.id, measure.cycle_id, measure.title
+        measure.title = long_title
+        db.session.commit()
+    try:
+        log_in(page, "official")
+        open_styled(page, f"/followup/cycles/{cycle_id}/measures")
+        table = page.locator("main table").first
+        fits = table.evaluate("t => [t.scrollWidth, t.closest('.table-responsive').clientWidth]")
+        assert fits[0] <= fits[1], fits
+        row = page.locator(f"main table tr:has(a[href='/followup/measures/{measure_id}'])")
+        dates = row.locator("td").nth(2)
+        assert dates.evaluate("c => c.getBoundingClientRect().width") > 150
+        # a cell of ordinary words keeps them whole
+        assert page.locator("main td.break-long").count() == 1
+    finally:
+        with live_app.app_context():
+            db.session.get(Measure, measure_id).title = before
+            db.session.commit()

@@ -20,6 +20,16 @@
     });
   }
 
+  // A cell wraps at word boundaries only (static/css/screens.css), so one unbroken «word» of 40 letters (a name typed
+  // without spaces, a long file name) made its column as wide as itself and squeezed the dates and states beside it
+  // into slivers. Only such a cell may break anywhere; every other cell keeps its words whole.
+  var UNBROKEN = /[^\s\u00ad\u200b-]{32,}/;
+  function breakLongWords() {
+    document.querySelectorAll("main .table-responsive td").forEach(function (cell) {
+      if (UNBROKEN.test(cell.textContent)) cell.classList.add("break-long");
+    });
+  }
+
   // --- 3. limits: shown, never cut ---------------------------------------------------------------
   // The server's maximum arrives as maxlength. A browser silently cuts pasted text at maxlength, so the
   // attribute becomes a counter instead: the text stays whole, the field says how much is over, the form
@@ -158,6 +168,6 @@
     });
   }
 
-  function ready() { wrapTables(); describeErrors(); addCounters(); filePickers(); autoRefresh(); orgTrees(); }
+  function ready() { wrapTables(); breakLongWords(); describeErrors(); addCounters(); filePickers(); autoRefresh(); orgTrees(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready); else ready();
 })();
