@@ -20,13 +20,34 @@
     });
   }
 
-  // A cell wraps at word boundaries only (static/css/screens.css), so one unbroken «word» of 40 letters (a name typed
+  // A cell wraps at word boundaries only (static/css/screens.css), so one unbroken «word» of 32 letters (a name typed
   // without spaces, a long file name) made its column as wide as itself and squeezed the dates and states beside it
-  // into slivers. Only such a cell may break anywhere; every other cell keeps its words whole.
-  var UNBROKEN = /[^\s\u00ad\u200b-]{32,}/;
+  // into slivers. Only such a word is put in a span that may break anywhere; the words around it stay whole.
+  var UNBROKEN = /[^\s\u00ad\u200b-]{32,}/g;
   function breakLongWords() {
     document.querySelectorAll("main .table-responsive td").forEach(function (cell) {
-      if (UNBROKEN.test(cell.textContent)) cell.classList.add("break-long");
+      if (!/[^\s\u00ad\u200b-]{32,}/.test(cell.textContent)) return;
+      var walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      var nodes = [];
+      while (walker.nextNode()) nodes.push(walker.currentNode);
+      nodes.forEach(function (node) {
+        var text = node.nodeValue;
+        UNBROKEN.lastIndex = 0;
+        if (!UNBROKEN.test(text) || node.parentNode.closest(".break-long, .break-anywhere")) return;
+        var fragment = document.createDocumentFragment();
+        var last = 0;
+        text.replace(UNBROKEN, function (word, at) {
+          if (at > last) fragment.appendChild(document.createTextNode(text.slice(last, at)));
+          var span = document.createElement("span");
+          span.className = "break-long";
+          span.textContent = word;
+          fragment.appendChild(span);
+          last = at + word.length;
+          return word;
+        });
+        if (last < text.length) fragment.appendChild(document.createTextNode(text.slice(last)));
+        node.parentNode.replaceChild(fragment, node);
+      });
     });
   }
 
