@@ -217,3 +217,16 @@ def test_the_home_page_says_how_many_tasks_wait_and_how_many_are_late(demo, clie
     client.post("/logout")
     _login(client, "teacher")
     assert _text(_page(client, "/").get_element_by_id("task-count")) == "1 задача"
+
+
+def test_a_closed_cycles_document_shows_no_empty_action_box(demo, client):
+    """Its editor saw an empty bordered box under the title: the card of actions stood for «may edit» while the
+    cycle was closed and nothing was left to do."""
+    from app.cycles.models import Cycle
+    from app.documents.models import Document
+
+    doc = demo.scalars(select(Document).join(Cycle, Document.cycle_id == Cycle.id)
+                       .where(Cycle.state == "closed", Document.state == "published").order_by(Document.id)).first()
+    _login(client, "head")
+    page = _page(client, f"/documents/{doc.id}")
+    assert [_text(c) for c in page.xpath("//main//div[contains(@class, 'card-body')]") if not _text(c)] == []
