@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from app.core import access
 from app.core.errors import DomainError, StaleObject
 from app.core import hardening
-from app.core.russian import byte_count, number as russian_number
+from app.core.russian import byte_count, number as russian_number, plural
 from app.core.hardening import DATABASE_ERRORS, health_report, unavailable_response
 from app.core.timeutil import format_date, format_date_long, format_datetime, today_in
 from app.extensions import db, login_manager
@@ -50,11 +50,23 @@ def user_today():
     return today_in(user_time_zone())
 
 
+# What a reader of an error page can do next (the page only; the API's errors keep their one message).
+ERROR_ADVICE = {
+    400: "Вернитесь на предыдущую страницу, обновите её и повторите действие.",
+    403: "Если эта страница нужна вам для работы, обратитесь к администратору вашей организации.",
+    404: "Проверьте адрес: объект мог быть удалён или быть вам недоступен.",
+    405: "Откройте страницу по ссылке из системы.",
+    413: "Вернитесь на предыдущую страницу и загрузите файл меньшего размера.",
+    429: "Подождите несколько минут и повторите.",
+}
+
+
 def _error_response(status: int, message: str, problems=None):
     if access.wants_json():
         return jsonify({"error": message, "problems": problems or []}), status
     try:
-        return render_template("error.html", status=status, message=message, problems=problems or []), status
+        return render_template("error.html", status=status, message=message, problems=problems or [],
+                               advice=None if problems else ERROR_ADVICE.get(status)), status
     except DATABASE_ERRORS:
         # The layout needs the signed-in user, so the database: it is down, and that is what the user is told.
         db.session.rollback()
@@ -132,6 +144,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["number"] = russian_number
     # «39 967 байт», «40 482 байта»: a file size grouped and agreed with its number.
     app.jinja_env.filters["bytes"] = byte_count
+    # «1 задача», «3 задачи», «12 задач»: a count agreed with its noun.
+    app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, user_time_zone())
     app.jinja_env.globals["absolute_url"] = absolute_url
 

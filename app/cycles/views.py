@@ -25,7 +25,7 @@ from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
 from app.core.forms import as_choices, flash_form_errors
 from app.extensions import db
 from app.orgs.models import Organisation
-from app.tasks.services import inbox_query, urgency
+from app.tasks.services import inbox_counts, inbox_query, urgency
 from workflows import engine
 from app.catalogue.models import LibraryIndicator
 
@@ -46,8 +46,10 @@ def _today():
 def dashboard():
     today = _today()
     tasks = db.session.scalars(inbox_query(current_user, today=today).limit(10)).all()
+    total, overdue = inbox_counts(current_user, today=today)
     cycles = db.session.scalars(services.cycles_in_scope(current_user, state="open").limit(200)).all()
-    return render_template("cycles/dashboard.html", tasks=tasks, cycles=cycles, today=today, urgency=urgency)
+    return render_template("cycles/dashboard.html", tasks=tasks, cycles=cycles, today=today, urgency=urgency,
+                           task_total=total, task_overdue=overdue)
 
 
 @bp.route("/cycles")

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.jobs.registry import WAITING
 from app.monitoring.models import DataRequest
 from app.orgs.models import Organisation
+from app.orgs.services import visible_ancestors
 from workflows import engine
 from workflows.document import STATES, pending_step
 
@@ -266,7 +267,8 @@ def _journals_page(org: Organisation, status: int = 200, new_form: JournalForm |
         "documents/journals.html", org=org, set_up=journals.is_set_up(org), journals=journals.journals_of(org),
         mapping=journals.mapping_of(org), types=list(document_types().values()), defaults=journals.default_journals(),
         default_format=lambda spec: DocumentJournal(**{k: spec[k] for k in ("prefix", "suffix", "file_index")}),
-        new_form=new_form or JournalForm(formdata=None), types_form=JournalTypesForm(formdata=None)), status
+        new_form=new_form or JournalForm(formdata=None), types_form=JournalTypesForm(formdata=None),
+        trail=visible_ancestors(org, current_user)), status
 
 
 def _to_journals(org: Organisation):

@@ -3,7 +3,7 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core import hooks
 from app.core.timeutil import utcnow
@@ -74,6 +74,14 @@ def inbox_query(user, *, today: date, mechanism_code: str | None = None, organis
     if organisation_id:
         query = query.where(Task.organisation_id == organisation_id)
     return query.order_by(Task.due_date.is_(None), Task.due_date, Task.id)
+
+
+def inbox_counts(user, *, today: date) -> tuple[int, int]:
+    """(open tasks, of them overdue) in the user's inbox: the home page shows only the first few."""
+    inbox = inbox_query(user, today=today).order_by(None).subquery()
+    total, overdue = db.session.execute(
+        select(func.count(), func.count().filter(inbox.c.due_date < today)).select_from(inbox)).one()
+    return total, overdue
 
 
 def urgency(task: Task, today: date) -> str | None:

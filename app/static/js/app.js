@@ -20,6 +20,37 @@
     });
   }
 
+  // A cell wraps at word boundaries only (static/css/screens.css), so one unbroken «word» of 32 letters (a name typed
+  // without spaces, a long file name) made its column as wide as itself and squeezed the dates and states beside it
+  // into slivers. Only such a word is put in a span that may break anywhere; the words around it stay whole.
+  var UNBROKEN = /[^\s\u00ad\u200b-]{32,}/g;
+  function breakLongWords() {
+    document.querySelectorAll("main .table-responsive td").forEach(function (cell) {
+      if (!/[^\s\u00ad\u200b-]{32,}/.test(cell.textContent)) return;
+      var walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      var nodes = [];
+      while (walker.nextNode()) nodes.push(walker.currentNode);
+      nodes.forEach(function (node) {
+        var text = node.nodeValue;
+        UNBROKEN.lastIndex = 0;
+        if (!UNBROKEN.test(text) || node.parentNode.closest(".break-long, .break-anywhere")) return;
+        var fragment = document.createDocumentFragment();
+        var last = 0;
+        text.replace(UNBROKEN, function (word, at) {
+          if (at > last) fragment.appendChild(document.createTextNode(text.slice(last, at)));
+          var span = document.createElement("span");
+          span.className = "break-long";
+          span.textContent = word;
+          fragment.appendChild(span);
+          last = at + word.length;
+          return word;
+        });
+        if (last < text.length) fragment.appendChild(document.createTextNode(text.slice(last)));
+        node.parentNode.replaceChild(fragment, node);
+      });
+    });
+  }
+
   // --- 3. limits: shown, never cut ---------------------------------------------------------------
   // The server's maximum arrives as maxlength. A browser silently cuts pasted text at maxlength, so the
   // attribute becomes a counter instead: the text stays whole, the field says how much is over, the form
@@ -158,6 +189,6 @@
     });
   }
 
-  function ready() { wrapTables(); describeErrors(); addCounters(); filePickers(); autoRefresh(); orgTrees(); }
+  function ready() { wrapTables(); breakLongWords(); describeErrors(); addCounters(); filePickers(); autoRefresh(); orgTrees(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready); else ready();
 })();

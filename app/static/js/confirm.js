@@ -7,6 +7,7 @@
 
   var pending = null;  // {form, submitter}
   var waiting = false;  // a held submit waits for the page to finish loading
+  var opener = null;  // what had the focus when the dialog opened: it gets it back when the dialog closes
 
   function confirmText(form, submitter) {
     if (submitter && submitter.hasAttribute("data-confirm")) return submitter.getAttribute("data-confirm");
@@ -29,6 +30,7 @@
       if (window.confirm(text)) submitConfirmed(p);
       return;
     }
+    opener = (pending.submitter && pending.submitter.isConnected) ? pending.submitter : document.activeElement;
     document.getElementById("confirm-modal-text").textContent = text;
     var ok = document.getElementById("confirm-modal-ok");
     var label = (pending.submitter && pending.submitter.getAttribute("data-confirm-button"))
@@ -58,6 +60,15 @@
     pending = null;
     window.bootstrap.Modal.getOrCreateInstance(document.getElementById("confirm-modal")).hide();
     submitConfirmed(p);
+  });
+
+  // A dialog shown from script (not by a data-bs-toggle) leaves the focus on <body> when it closes: after Esc or
+  // «Отмена» a keyboard user started again from the top of the page, far from the button they had pressed.
+  document.addEventListener("hidden.bs.modal", function (event) {
+    if (event.target.id !== "confirm-modal" || !opener) return;
+    var back = opener;
+    opener = null;
+    if (back.isConnected && back !== document.body) back.focus();
   });
 
   document.addEventListener("shown.bs.modal", function (event) {
