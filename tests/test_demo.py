@@ -196,6 +196,12 @@ def test_the_preschool_mechanism_asks_the_kindergartens(demo, db_session):
     texts = " ".join(r.text for r in recs)
     assert "оценочных процедур" not in texts and "дошкольн" in texts
     assert db_session.scalar(select(func.count()).select_from(AnalysisRun).where(AnalysisRun.cycle_id == cycle.id)) == 0
+    # its indicator dashboard holds the kindergartens' accepted values (no run rebuilt it)
+    from app.analysis.models import DashboardRow
+
+    rows = db_session.scalars(select(DashboardRow).where(DashboardRow.cycle_id == cycle.id))
+    shown = {r.organisation.kind for r in rows}
+    assert shown == {"preschool", "municipality"}
     kinds = set(db_session.scalars(select(Organisation.kind).join(
         AnalysisResult, AnalysisResult.school_id == Organisation.id).distinct()))
     assert kinds == {"school"}
