@@ -64,7 +64,8 @@ def _director(org):
 def _schools(cycle) -> list:
     """The institutions the cycle's recommendations go to: its monitoring's addressees (the kindergartens of the
     preschool mechanism, the schools of the others)."""
-    schools = services.institutions(cycle, addressee_kinds(cycle))
+    schools = (services.institutions(cycle, addressee_kinds(cycle))
+               or services.institutions(cycle, services.SCHOOL_KINDS))  # a world without kindergartens
     # The demo's first school (MUN01-S01, director `director`) goes first when it is there.
     return sorted(schools, key=lambda o: (not o.code.endswith("-S01"), o.code))
 
