@@ -241,3 +241,14 @@ def test_the_indicators_name_the_demos_people_as_responsible(demo, db_session):
     named = set(db_session.scalars(select(Indicator.responsible).distinct()))
     assert named == {people["official"], people["methodologist"]}, named
     assert people["official"] == "Петрова М.И., главный специалист управления образования"
+
+
+def test_the_preschool_analysis_page_does_not_ask_for_a_results_run(demo, db_session, client):
+    """The preschool cycle's approved analysis stage read «Анализ по этому циклу ещё не выполнялся» once it no longer
+    computed the schools' ВПР: the page says such a calculation is not the mechanism's."""
+    cycle = _m24(db_session)
+    client.post("/login", data={"login": "official", "password": DEMO_PASSWORD})
+    page = client.get(f"/analysis/cycles/{cycle.id}").get_data(as_text=True)
+    assert "ещё не выполнялся" not in page and "к механизму M2.4" in page
+    stage = client.get(f"/stages/{cycle.stage('ANL').id}").get_data(as_text=True)
+    assert "ещё не выполнялся" not in stage and "не относится" in stage
