@@ -11,10 +11,11 @@ from sqlalchemy import select
 from app.analysis.sections import sections_for
 from app.assessment.demo import seed_campaign
 from app.auth.models import User
-from app.auth.services import create_user
+from app.auth.services import create_user, users_with_role_at
 from app.catalogue.models import LibraryIndicator, Mechanism, MechanismSet, Track
 from app.catalogue.services import load_all
 from app.core import features
+from app.core import russian as ru
 from app.core.timeutil import academic_year_of, today_in, utcnow
 from app.cycles import services as cycles
 from app.cycles.models import CollectionMethod, Goal, Indicator
@@ -116,7 +117,7 @@ def _organisations(rng: random.Random) -> dict[str, Organisation]:
                                                "Директор", f"2-{20 + i:02d}-{10 + i:02d}"))
             orgs[school.code] = school
         for i in range(1, 4 if code == "MUN01" else 3):
-            create_organisation(code=f"{code}-D{i:02d}", kind="preschool", parent=mun,
+            orgs[f"{code}-D{i:02d}"] = create_organisation(code=f"{code}-D{i:02d}", kind="preschool", parent=mun,
                                 name=f"МДОУ «Детский сад № {i * 7}»", short_name=f"Детский сад № {i * 7}",
                                 students=rng.randint(60, 220), settlement="city" if code == "MUN01" else "village",
                                 **req(base + 40 + i, f"ул. Садовая, д. {i * 3}", f"ds{i * 7}-{domain}.demo.ru",
@@ -139,6 +140,10 @@ USERS = [
     ("teacher", "Васильева Елена Сергеевна", "Заместитель директора по УВР СОШ № 1", "staff", "MUN01-S01"),
     ("director2", "Морозов Дмитрий Алексеевич", "Директор Лицея № 2", "director", "MUN01-S02"),
     ("director3", "Ковалёва Наталья Игоревна", "Директор Гимназии № 3", "director", "MUN01-S03"),
+    # The preschool mechanism (M2.4) asks the kindergartens: their heads (заведующие) answer its data requests and
+    # receive its recommendations.
+    ("kindergarten", "Соловьёва Людмила Андреевна", "Заведующий МДОУ «Детский сад № 7»", "director", "MUN01-D01"),
+    ("kindergarten2", "Карпова Елена Викторовна", "Заведующий МДОУ «Детский сад № 14»", "director", "MUN01-D02"),
     ("deputy3", "Белов Игорь Олегович", "Заместитель директора по УВР Гимназии № 3", "staff", "MUN01-S03"),
     ("expert", "Фёдорова Татьяна Михайловна", "Региональный эксперт", "expert", "region"),
     ("auditor", "Николаев Павел Андреевич", "Аудитор", "auditor", "region"),
@@ -249,8 +254,28 @@ def _fill_goals(cycle, actor):
                                                         "justification": justification, "realism": realism})
 
 
+# Indicator groups about teachers and methodical work: the methodologist answers for them, the official for the rest.
+METHODICAL_WORDS = ("педагог", "методическ", "квалификац", "наставничеств", "компетен")
+
+
+def _person(user) -> str:
+    """«Петрова М.И., главный специалист управления образования»: a real user of the demo, as the indicator's
+    «Ответственный» (free text in the model) names them."""
+    return f"{ru.surname_initials(user)}, {ru.lower_first(user.position or '')}".rstrip(", ")
+
+
+def _indicator_responsibles(cycle, actor) -> tuple[str, str]:
+    """(for the indicators in general, for the methodical ones): the official responsible for the stage and the
+    methodologist of the owner (the official again where there is none)."""
+    stage = cycle.stage("IND")
+    official = (stage.responsible if stage is not None else None) or actor
+    methodologists = users_with_role_at(cycle.owner, {"methodologist"})
+    return _person(official), _person(methodologists[0] if methodologists else official)
+
+
 def _fill_indicators(cycle, actor, rng):
     mech_code = cycle.track.mechanism.code
+    general, methodical = _indicator_responsibles(cycle, actor)
     for li in db.session.scalars(select(LibraryIndicator).where(LibraryIndicator.mechanism_code == mech_code)
                                  .order_by(LibraryIndicator.code)):
         base = round(rng.uniform(40, 85), 1) if li.unit == "%" else float(rng.randint(2, 40))
@@ -260,7 +285,8 @@ def _fill_indicators(cycle, actor, rng):
             "code": li.code, "name": li.name, "unit": li.unit, "definition": li.formula or li.name,
             "group_name": li.group_name, "source": li.source or "", "collection_method": li.source or "",
             "periodicity": li.periodicity or "ежегодно", "direction": li.direction,
-            "baseline": base, "target": target, "responsible": "Петрова М.И., главный специалист УО"})
+            "baseline": base, "target": target,
+            "responsible": methodical if any(w in li.group_name.lower() for w in METHODICAL_WORDS) else general})
 
 
 def _fill_methods(cycle, actor):

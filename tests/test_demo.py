@@ -167,3 +167,88 @@ def test_the_demo_publishes_what_an_authority_puts_on_its_site(demo, db_session,
     for cell, d in zip(cells, documents):
         title, under = (" ".join(cell.xpath(path)[0].text_content().split()) for path in ("./a", "./div"))
         assert (title, under) == (d.document.title, f"{d.document.cycle.track.title}, {d.document.cycle.period}")
+
+
+def _m24(db_session):
+    """The full M2.4 cycle of ГО Северный (its first track) that reached the recommendations."""
+    return next(c for c in db_session.scalars(select(Cycle)) if c.owner.code == "MUN01"
+                and c.track.mechanism.code == "M2.4" and c.track.position == 1)
+
+
+def test_the_preschool_mechanism_asks_the_kindergartens(demo, db_session):
+    """M2.4 (дошкольное образование) was answered by СОШ № 1, Лицей № 2 and Гимназия № 3: its data request, its
+    finding and its recommendations named schools. Now the kindergartens answer, and the schools' assessment analysis
+    (ВПР, ОГЭ) neither runs for it nor lists a kindergarten anywhere."""
+    from app.analysis.models import AnalysisResult, AnalysisRun, Finding
+    from app.followup.models import Recommendation
+    from app.monitoring.models import DataRequest
+
+    cycle = _m24(db_session)
+    requests = db_session.scalars(select(DataRequest)).all()
+    answering = {(r.cycle.track.mechanism.code == "M2.4", s.organisation.kind, s.state)
+                 for r in requests for s in r.submissions}
+    assert answering == {(True, "preschool", "accepted"), (False, "school", "accepted")}
+    assert {r.cycle_id for r in requests if r.cycle.track.mechanism.code == "M2.4"} == {cycle.id}
+    findings = db_session.scalars(select(Finding).where(Finding.cycle_id == cycle.id)).all()
+    assert findings and {o.kind for f in findings for o in f.organisations} == {"preschool"}
+    recs = db_session.scalars(select(Recommendation).where(Recommendation.cycle_id == cycle.id)).all()
+    assert recs and {i.organisation.kind for r in recs for i in r.items} == {"preschool"}
+    texts = " ".join(r.text for r in recs)
+    assert "оценочных процедур" not in texts and "дошкольн" in texts
+    assert db_session.scalar(select(func.count()).select_from(AnalysisRun).where(AnalysisRun.cycle_id == cycle.id)) == 0
+    # its indicator dashboard holds the kindergartens' accepted values (no run rebuilt it)
+    from app.analysis.models import DashboardRow
+
+    rows = db_session.scalars(select(DashboardRow).where(DashboardRow.cycle_id == cycle.id))
+    shown = {r.organisation.kind for r in rows}
+    assert shown == {"preschool", "municipality"}
+    kinds = set(db_session.scalars(select(Organisation.kind).join(
+        AnalysisResult, AnalysisResult.school_id == Organisation.id).distinct()))
+    assert kinds == {"school"}
+
+
+def test_the_heads_of_institutions_and_the_experts_start_the_day_with_tasks(demo, db_session, client):
+    """The director of СОШ № 1 had no open task in the demo: every recommendation to the school was already
+    reported or accepted. Each head now has one to sign off («Ознакомлен») or to carry out, and the home page
+    lists it."""
+    from app.core.timeutil import today_in
+    from app.tasks.services import inbox_query
+
+    today = today_in("Europe/Moscow")
+
+    def tasks_of(login):
+        user = db_session.scalar(select(User).where(User.login == login))
+        return {t.kind for t in db_session.scalars(inbox_query(user, today=today))}
+
+    assert {"acknowledge_recommendation", "execute_recommendation"} <= tasks_of("director")
+    kinds = {login: tasks_of(login) for login in ("kindergarten", "kindergarten2", "expert", "expert2")}
+    assert "acknowledge_recommendation" in kinds["kindergarten"]
+    assert "execute_recommendation" in kinds["kindergarten2"]
+    assert "evaluate_mechanism" in kinds["expert"] and "evaluate_mechanism" in kinds["expert2"]
+    client.post("/login", data={"login": "director", "password": DEMO_PASSWORD})
+    home = client.get("/").get_data(as_text=True)
+    assert "Ознакомиться с рекомендацией" in home and "Исполнить рекомендацию и отчитаться" in home
+
+
+def test_the_indicators_name_the_demos_people_as_responsible(demo, db_session):
+    """«Ответственный» of every indicator was «Петрова М.И., главный специалист УО», a text no demo user's position
+    reads; it names the official or, for the indicators about teachers and methodical work, the methodologist."""
+    from app.core import russian as ru
+    from app.cycles.models import Indicator
+
+    people = {login: f"{ru.surname_initials(u)}, {ru.lower_first(u.position)}"
+              for login, u in ((u.login, u) for u in db_session.scalars(select(User)))}
+    named = set(db_session.scalars(select(Indicator.responsible).distinct()))
+    assert named == {people["official"], people["methodologist"]}, named
+    assert people["official"] == "Петрова М.И., главный специалист управления образования"
+
+
+def test_the_preschool_analysis_page_does_not_ask_for_a_results_run(demo, db_session, client):
+    """The preschool cycle's approved analysis stage read «Анализ по этому циклу ещё не выполнялся» once it no longer
+    computed the schools' ВПР: the page says such a calculation is not the mechanism's."""
+    cycle = _m24(db_session)
+    client.post("/login", data={"login": "official", "password": DEMO_PASSWORD})
+    page = client.get(f"/analysis/cycles/{cycle.id}").get_data(as_text=True)
+    assert "ещё не выполнялся" not in page and "к механизму M2.4" in page
+    stage = client.get(f"/stages/{cycle.stage('ANL').id}").get_data(as_text=True)
+    assert "ещё не выполнялся" not in stage and "не относится" in stage

@@ -64,6 +64,24 @@ def test_group_recommendation_expands_into_one_item_per_addressee(rec_cycle, wor
     assert directors.findings == [finding]
 
 
+def test_the_heads_of_chosen_kindergartens_are_addressees(rec_cycle, world, db_session, make_org):
+    """«Руководители образовательных организаций» with a kindergarten ticked (the preschool mechanism's addressees)
+    was refused: «Не выбран ни один адресат» — the group took only schools."""
+    from app.followup import services
+
+    garden = make_org("preschool", parent=world["mun"], code="DOO-1", name="МДОУ «Детский сад № 1»")
+    finding = services.cycle_findings(rec_cycle)[0]
+    rec = services.create_recommendation(
+        rec_cycle, text="Заведующим: план ВСОКО ДОО", addressee_group="directors", actor=world["official"],
+        today=date.today(), response_deadline=date.today() + timedelta(days=20), finding_ids=[finding.id],
+        organisation_ids=[garden.id, world["school_a"].id])
+    assert sorted(i.organisation.code for i in rec.items) == ["DOO-1", "SCH-A"]
+    # none ticked: all the schools, as before (not the kindergartens)
+    assert sorted(o.code for o in services.expand_addressees(rec_cycle, "directors")) == ["SCH-A", "SCH-B"]
+    # the subject teachers are a school's: a ticked kindergarten has none
+    assert services.expand_addressees(rec_cycle, "subject_teachers", organisation_ids=[garden.id]) == []
+
+
 def test_cluster_group_takes_the_schools_of_the_analysis_cluster(rec_cycle, world, db_session):
     from app.analysis.models import AnalysisResult, AnalysisRun
     from app.followup import services

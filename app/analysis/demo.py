@@ -18,6 +18,8 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.imports import partitions, summaries
 from app.imports.models import AssessmentResult
+from app.monitoring.demo import addressee_kinds, answered
+from app.analysis.dashboard import refresh_dashboard
 from app.analysis.jobs import run_now
 from app.analysis import finding_text
 from app.core import russian as ru
@@ -60,10 +62,14 @@ def fill_anl(stage, *, official, head, rng: random.Random, today: date) -> None:
     """Results, an analysis run and two or three findings for the demo's analysis stage."""
     cycle = stage.cycle
     run = None
-    if len(services.scope_schools(cycle.owner)) >= MIN_SCHOOLS:
+    if _reads_results(cycle) and len(services.scope_schools(cycle.owner)) >= MIN_SCHOOLS:
         seed_results(cycle.owner, year=results_year(cycle.period))
         run = services.start_run(cycle, actor=official, enqueue=False)
-        run_now(run)
+        run_now(run)  # rebuilds the indicator dashboard too
+    else:
+        # No run to rebuild the dashboard, and the demo's accepted answers enqueue their refresh after a commit the
+        # seed does not make: the preschool cycle's page said «Принятых значений показателей пока нет».
+        refresh_dashboard(cycle)
     for data in _findings(cycle, run):
         services.create_finding(cycle, data, actor=official)
 
@@ -77,8 +83,15 @@ def _pick(run, kind: str, **where):
     return db.session.scalar(query.order_by(AnalysisResult.value.desc().nulls_last(), AnalysisResult.id).limit(1))
 
 
+def _reads_results(cycle) -> bool:
+    """Whether the cycle's analysis reads the schools' assessment results (ВПР, ОГЭ): not the preschool mechanism's,
+    whose monitoring asks the kindergartens (its findings name them, not schools)."""
+    return cycle.owner.kind != "municipality" or "school" in addressee_kinds(cycle)
+
+
 def _findings(cycle, run) -> list[services.FindingData]:
-    schools = services.scope_schools(cycle.owner)
+    # a mechanism not reading the results names the institutions that answered its monitoring (kindergartens)
+    schools = services.scope_schools(cycle.owner) if _reads_results(cycle) else answered(cycle)
     out = []
     # Only findings of the analyses that belong to the cycle's mechanism (app/analysis/sections.py).
     own = kinds_for(cycle.track.mechanism.code)

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.analysis import bp, chart_cache, dashboard, finding_text, services
 from app.analysis.report import SIGN_TITLES
+from app.analysis.sections import sections_for
 from app.analysis.forms import FindingForm, RiskCsvForm, RiskProfileForm, RunForm, VersionForm
 from app.analysis.models import AnalysisRun, Finding
 from app.analysis.risk_profile import MAX_PRIORITIES, parse_csv, profile_view, risk_factors
@@ -80,7 +81,8 @@ def cycle_analysis(cycle_id: int):
     return render_template("analysis/cycle.html", cycle=cycle, runs=runs, run=run, active=active,
                            can_run=_can_run(cycle), form=RunForm(),
                            findings=services.findings_of_cycle(cycle), sign_counts=counts, chart=chart,
-                           can_edit=_can_edit_findings(cycle), stage=cycle.stage("ANL"))
+                           can_edit=_can_edit_findings(cycle), stage=cycle.stage("ANL"),
+                           reads_results=bool(sections_for(cycle.track.mechanism.code)))
 
 
 @bp.route("/cycles/<int:cycle_id>/runs", methods=["POST"])

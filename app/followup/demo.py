@@ -1,9 +1,10 @@
 """Demo data of the follow-up feature, called from app.demo while it fills the REC, MEAS and DEC stages.
 
 REC: a recommendation answering every finding of the cycle (or a free-text basis when there are none), issued
-by the head to three schools: MUN01-S01's director acknowledged it and reported with evidence (the official has it
-to check), MUN01-S02's started and is overdue, the third waits; a recommendation to mathematics teachers (accepted
-for the first school, acknowledged by the second) and one per finding to the schools it names.
+by the head to three schools (kindergartens for the preschool mechanism): MUN01-S01's director acknowledged it and
+reported with evidence (the official has it to check), MUN01-S02's started and is overdue, the third waits; a
+recommendation to mathematics teachers (accepted for the first school, acknowledged by the second) and one per
+finding to the schools it names. The open cycles leave the directors work to do (PROGRESS_PLANS).
 MEAS: a roadmap implementing every recommendation, each measure aimed at an indicator: one verified, one done,
 one running and overdue, one planned. DEC: an organisational decision, a corrective one and an incentive
 (поощрение), each resting on the analysis, with deadlines, responsible persons and participants.
@@ -20,6 +21,7 @@ from app.extensions import db
 from app.cycles.basis import basis_indicators
 from app.followup import services
 from app.followup.models import Decision, Measure, Recommendation
+from app.monitoring.demo import addressee_kinds
 from workflows import engine
 from app.documents.attachments import attach
 from app.tasks.models import Task
@@ -60,7 +62,10 @@ def _director(org):
 
 
 def _schools(cycle) -> list:
-    schools = services.institutions(cycle, services.SCHOOL_KINDS)
+    """The institutions the cycle's recommendations go to: its monitoring's addressees (the kindergartens of the
+    preschool mechanism, the schools of the others)."""
+    schools = (services.institutions(cycle, addressee_kinds(cycle))
+               or services.institutions(cycle, services.SCHOOL_KINDS))  # a world without kindergartens
     # The demo's first school (MUN01-S01, director `director`) goes first when it is there.
     return sorted(schools, key=lambda o: (not o.code.endswith("-S01"), o.code))
 
@@ -87,7 +92,29 @@ RECOMMENDATIONS_BY_MECHANISM = {
         "Обеспечить учёт занятости обучающихся во внеурочной деятельности и в каникулярный период, в первую "
         "очередь состоящих на профилактическом учёте.",
     ], "directors", None),
+    # дошкольное образование: the heads of the kindergartens that answered the monitoring
+    "M2.4": ([
+        "Проанализировать результаты мониторинга качества дошкольного образования, разработать план устранения "
+        "выявленных дефицитов (образовательная программа, развивающая предметно-пространственная среда, "
+        "взаимодействие с семьями) и включить его в план внутренней системы оценки качества ДОО.",
+        "Организовать методическое сопровождение воспитателей: открытые просмотры образовательной деятельности, "
+        "разбор практик индивидуализации, участие в работе муниципального методического объединения педагогов "
+        "дошкольного образования.",
+        "Обеспечить реализацию адаптированных образовательных программ для детей с ОВЗ и их "
+        "психолого-педагогическое сопровождение, привлечь учителя-логопеда и педагога-психолога в рамках "
+        "сетевого взаимодействия.",
+    ], "directors", None),
 }
+# How far the first addressees of the main and the group recommendation get (`_progress`). The closed cycle shows
+# the whole loop; the cycles still open leave the directors work to do: СОШ № 1's director has a recommendation
+# to sign off («Ознакомлен») and another to carry out and report on; the kindergartens' heads likewise.
+PROGRESS_PLANS = {
+    "M2.2": (("start", "overdue", "deputy"), ("wait", "acknowledge")),
+    # (no overdue kindergarten: the demo's letter of recommendations goes to «Детский сад № 14», the first by name,
+    # and a letter cannot state a response date already passed)
+    "M2.4": (("report", "start"), ("wait", "acknowledge")),
+}
+DEFAULT_PLAN = (("report", "overdue", "deputy"), ("accept", "acknowledge"))
 
 
 def fill_rec(stage, *, official, head, rng, today: date) -> None:
@@ -122,13 +149,22 @@ def fill_rec(stage, *, official, head, rng, today: date) -> None:
                 today=today, response_deadline=deadline, organisation_ids=concerned, finding_ids=[finding.id]))
     for rec in recs:
         services.issue_recommendation(rec, actor=head, today=today)
-    _progress(main, official=official, today=today, plan=("report", "overdue", "deputy"))
-    _progress(group, official=official, today=today, plan=("accept", "acknowledge"))
+    main_plan, group_plan = PROGRESS_PLANS.get(cycle.track.mechanism.code, DEFAULT_PLAN)
+    _progress(main, official=official, today=today, plan=main_plan)
+    _progress(group, official=official, today=today, plan=group_plan)
 
 
 PLAN = ("1. Педсовет по результатам анализа — в течение двух недель.\n"
         "2. План устранения дефицитов — до конца месяца.\n"
         "3. Посещение уроков заместителем директора — ежемесячно.")
+REPORT = ("Проведён педсовет, утверждён план устранения дефицитов, организовано посещение уроков. Приказ и "
+          "протокол прилагаются.")
+# A kindergarten has no lessons (уроки) and no deputy for teaching: its head plans and reports in its own words.
+PRESCHOOL_PLAN = ("1. Педсовет по результатам мониторинга — в течение двух недель.\n"
+                  "2. План устранения дефицитов — до конца месяца.\n"
+                  "3. Просмотры образовательной деятельности старшим воспитателем — ежемесячно.")
+PRESCHOOL_REPORT = ("Проведён педсовет, утверждён план устранения дефицитов, организованы просмотры образовательной "
+                    "деятельности. Приказ и протокол прилагаются.")
 
 
 def _progress(rec, *, official, today: date, plan) -> None:
@@ -136,7 +172,7 @@ def _progress(rec, *, official, today: date, plan) -> None:
     items = sorted(rec.items, key=lambda i: (not i.organisation.code.endswith("-S01"), i.organisation.code))
     for item, how_far in zip(items, plan):
         director = _director(item.organisation)
-        if director is None:
+        if director is None or how_far == "wait":  # "wait": issued, the director still to sign off
             continue
         if how_far == "deputy":
             _acknowledge_by_deputy(item, director, today)
@@ -144,14 +180,17 @@ def _progress(rec, *, official, today: date, plan) -> None:
         engine.fire(item, "acknowledge", actor=director)  # the demo skips the password re-entry
         if how_far == "acknowledge":
             continue
-        services.start_item(item, actor=director, planned_completion=item.due_date, action_plan=PLAN)
+        preschool = item.organisation.kind == "preschool"
+        services.start_item(item, actor=director, planned_completion=item.due_date,
+                            action_plan=PRESCHOOL_PLAN if preschool else PLAN)
+        if how_far == "start":  # carrying it out: the report is due by the response date
+            continue
         if how_far == "overdue":
             # Overdue on purpose: started, but the response date has passed without a report.
             item.due_date = today - timedelta(days=3)
             _backdate_tasks(item, item.due_date)
             continue
-        services.report_item(item, actor=director, report="Проведён педсовет, утверждён план устранения "
-                             "дефицитов, организовано посещение уроков. Приказ и протокол прилагаются.",
+        services.report_item(item, actor=director, report=PRESCHOOL_REPORT if preschool else REPORT,
                              files=[(io.BytesIO(b"%PDF demo order"), "prikaz-o-plane.pdf")])
         if how_far == "accept":
             services.review_item(item, "accept", actor=official)

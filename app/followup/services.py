@@ -49,6 +49,7 @@ AUTHORS = frozenset({"official", "head", "methodologist", "director"})
 MANAGERS = CYCLE_MANAGERS
 SCHOOL_KINDS = ("school",)
 INSTITUTION_KINDS = ("school", "preschool", "additional", "methodical_centre")
+EDUCATIONAL_KINDS = ("school", "preschool", "additional")  # образовательные организации: heads, parents, pupils
 MAX_TEXT = 10000
 
 
@@ -180,8 +181,12 @@ def expand_addressees(cycle: Cycle, group: str, *, organisation_ids=(), cluster=
         return [o for o in institutions(cycle, SCHOOL_KINDS) if o.id in members]
     if group == "methodical_centre":
         return institutions(cycle, ("methodical_centre",))
+    if group in ("directors", "parents") and chosen:
+        # The heads (the parents) of the chosen educational organisations: a kindergarten's head too, whom the
+        # preschool mechanism's recommendations go to (only schools were kept: «не выбран ни один адресат»).
+        return [o for o in institutions(cycle, EDUCATIONAL_KINDS) if o.id in chosen]
     if group in ("directors", "subject_teachers", "parents"):
-        # All schools of the owner, or the chosen ones among them.
+        # All schools of the owner, or the chosen ones among them (subject teachers are a school's).
         schools = institutions(cycle, SCHOOL_KINDS)
         return [o for o in schools if o.id in chosen] if chosen else schools
     return []

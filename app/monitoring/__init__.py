@@ -9,7 +9,7 @@ from flask_login import current_user  # noqa: E402
 
 from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa: E402
 from app.monitoring import labels, models, services, views  # noqa: E402, F401
-from app.monitoring.demo import complete_monitoring  # noqa: E402
+from app.monitoring.demo import complete_monitoring, demo_addressees  # noqa: E402
 
 from workflows import engine, submission  # noqa: E402
 from workflows.data_request import REQUESTER  # noqa: E402
@@ -27,7 +27,7 @@ def monitoring_requests(cycle) -> dict:
 
 
 def _fill_monitoring(stage, *, official, head, rng, today) -> None:
-    complete_monitoring(stage, official=official, today=today, rng=rng)
+    complete_monitoring(stage, official=official, today=today, rng=rng, organisations=demo_addressees(stage.cycle))
 
 
 FEATURE = Feature(
