@@ -198,8 +198,10 @@ SUMMARY = {
     # cited «приказ от 15.10.2025 № 214» beside them contradicted them (and the period, once the demo moved on).
     # The wording about results in mathematics is the results mechanisms' (RESULTS_SUMMARY): the other mechanisms'
     # reports said «доля «2» по математике» of a preschool or a teachers' development cycle (docs review).
-    "MON": "Приказ УО о проведении мониторинга издан; запросы сведений направлены во все ОО, "
-           "сведения получены от 100 % организаций в установленный срок.",
+    # No count of organisations either: the requests' own page counts who was asked and who answered (the demo asks
+    # only the organisations with a head among its users, so «во все ОО, от 100 %» was untrue).
+    "MON": "Приказ УО о проведении мониторинга издан; запросы сведений направлены в образовательные организации, "
+           "сведения получены и проверены.",
     "ANL": "Аналитическая справка: значения показателей за {period}, сравнение с региональными значениями и "
            "внутри кластеров ОО; выявлены проблемы в основной школе (доля «2» по математике выше региональной на "
            "3,2\u00a0п.\u00a0п.), причины — дефицит педагогов и низкая адаптивность обучения.",
