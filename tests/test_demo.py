@@ -252,3 +252,18 @@ def test_the_preschool_analysis_page_does_not_ask_for_a_results_run(demo, db_ses
     assert "ещё не выполнялся" not in page and "к механизму M2.4" in page
     stage = client.get(f"/stages/{cycle.stage('ANL').id}").get_data(as_text=True)
     assert "ещё не выполнялся" not in stage and "не относится" in stage
+
+
+def test_every_open_mechanisms_recommendations_speak_of_its_own_subject(demo, db_session):
+    """M2.2 (профессиональное развитие педагогов) was told to «обеспечить объективность проведения оценочных
+    процедур» — the results mechanisms' wording; its recommendations now speak of teachers' development."""
+    from app.catalogue.models import Mechanism, Track
+    from app.cycles.models import Cycle
+    from app.followup.models import Recommendation
+
+    texts = " ".join(db_session.scalars(
+        select(Recommendation.text).join(Cycle, Cycle.id == Recommendation.cycle_id)
+        .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
+        .where(Mechanism.code == "M2.2")))
+    assert texts and "оценочных процедур" not in texts
+    assert "повышения квалификации" in texts and "наставни" in texts

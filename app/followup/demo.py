@@ -72,7 +72,8 @@ def _schools(cycle) -> list:
 
 # The recommendations of a cycle about the results of assessment procedures (mathematics first), with the addressee
 # group and note of the second one; a mechanism whose demo cycle reaches them gets its own subject's (the closed demo
-# cycle is M2.3, воспитание, which was told to analyse tasks with a low success rate).
+# cycle is M2.3, воспитание, which was told to analyse tasks with a low success rate; M2.2, teachers' professional
+# development, was told to ensure the objectivity of assessment procedures).
 RECOMMENDATIONS = [
     "Провести внутришкольный анализ результатов оценочных процедур по выявленным проблемам, разработать план "
     "устранения дефицитов и включить его в план ВСОКО на текущий учебный год.",
@@ -91,6 +92,18 @@ RECOMMENDATIONS_BY_MECHANISM = {
         "методического объединения.",
         "Обеспечить учёт занятости обучающихся во внеурочной деятельности и в каникулярный период, в первую "
         "очередь состоящих на профилактическом учёте.",
+    ], "directors", None),
+    # профессиональное развитие педагогов: the schools' heads, who send teachers to training and appoint mentors
+    "M2.2": ([
+        "Провести анализ профессиональных дефицитов педагогических работников по результатам диагностики, "
+        "составить индивидуальные образовательные маршруты педагогов и включить их в план методической работы "
+        "образовательной организации.",
+        "Обеспечить участие педагогов с выявленными дефицитами в программах повышения квалификации из "
+        "федерального реестра дополнительных профессиональных программ педагогического образования и в работе "
+        "муниципальных методических объединений.",
+        "Организовать наставничество для молодых педагогов и педагогов, испытывающих затруднения: закрепить "
+        "наставников приказом по образовательной организации, предусмотреть взаимопосещение уроков и отчёт "
+        "наставника по итогам полугодия.",
     ], "directors", None),
     # дошкольное образование: the heads of the kindergartens that answered the monitoring
     "M2.4": ([
