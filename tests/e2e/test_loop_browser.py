@@ -72,6 +72,20 @@ ACTION_PLAN = "1. Педсовет по итогам анализа — до к�
 M22 = ("M2.2", "Система обеспечения профессионального развития педагогических работников")
 
 
+def _rollup_counts(page) -> dict[str, int]:
+    """СОШ № 1's counts in the roll-up by status (an empty cell is none; no row, none at all): the demo leaves
+    recommendations of its own to the school there, issued and in progress."""
+    row = page.locator("#rollup tbody tr").filter(has=page.get_by_role("cell", name=SCHOOL, exact=True))
+    expect(page.locator("#rollup")).to_be_visible()
+    if row.count() == 0:
+        return {"issued": 0, "in_progress": 0}
+    return {s: int(row.locator(f"td[data-count='{s}']").inner_text().strip() or 0) for s in ("issued", "in_progress")}
+
+
+def _shown(n: int) -> str:
+    return str(n) if n else ""
+
+
 def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rollup(page, live_server):
     deadline = date.today() + timedelta(days=30)
     planned = date.today() + timedelta(days=20)
@@ -101,6 +115,9 @@ def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rol
     expect(page.locator(".alert-success")).to_contain_text("Рекомендация сохранена (черновик), адресатов: 1.")
     rec_url = page.url
     assert re.search(r"/recommendations/\d+$", rec_url), rec_url
+    page.goto(stage_url)
+    page.get_by_role("link", name="Все рекомендации").click()
+    before = _rollup_counts(page)
     log_out(page)
 
     # The head issues it from the stage page's list.
@@ -117,14 +134,14 @@ def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rol
     expect(school_row.locator("[data-state]")).to_have_text("направлена, ожидает ознакомления")
     log_out(page)
 
-    # The official's roll-up: СОШ № 1 has one recommendation waiting for its director.
+    # The official's roll-up: СОШ № 1 has one more recommendation waiting for its director.
     log_in(page, "official")
     page.goto(stage_url)
     page.get_by_role("link", name="Все рекомендации").click()
     rollup_row = page.locator("#rollup tbody tr").filter(has=page.get_by_role("cell", name=SCHOOL, exact=True))
     expect(rollup_row).to_have_count(1)
-    expect(rollup_row.locator("td[data-count='issued']")).to_have_text("1")
-    expect(rollup_row.locator("td[data-count='in_progress']")).to_have_text("")
+    expect(rollup_row.locator("td[data-count='issued']")).to_have_text(_shown(before["issued"] + 1))
+    expect(rollup_row.locator("td[data-count='in_progress']")).to_have_text(_shown(before["in_progress"]))
     log_out(page)
 
     # The director finds it in his tasks and in his school's recommendations.
@@ -191,8 +208,8 @@ def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rol
     expect(school_row.locator("td").nth(3)).to_have_text(re.compile(r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}$"))
     page.locator("nav[aria-label='Навигационная цепочка']").get_by_role("link", name="Адресные рекомендации").click()
     rollup_row = page.locator("#rollup tbody tr").filter(has=page.get_by_role("cell", name=SCHOOL, exact=True))
-    expect(rollup_row.locator("td[data-count='issued']")).to_have_text("")
-    expect(rollup_row.locator("td[data-count='in_progress']")).to_have_text("1")
+    expect(rollup_row.locator("td[data-count='issued']")).to_have_text(_shown(before["issued"]))
+    expect(rollup_row.locator("td[data-count='in_progress']")).to_have_text(_shown(before["in_progress"] + 1))
     headers = page.locator("#rollup thead th")
     expect(headers.nth(0)).to_have_text("Организация")
     expect(page.locator("#rollup thead")).to_contain_text("исполняется")
