@@ -370,10 +370,10 @@ def render(type_key: str, context: dict, *, template: bytes | None = None) -> by
     try:
         tpl.render(data, jinja_env=jinja_env(), autoescape=True)
     except TemplateBudgetExceeded as exc:
+        items = f"{MAX_ITEMS:,}".replace(",", "\u00a0")
         raise RenderError(f"Шаблон «{title}» отклонён: он требует слишком много работы (цикл в цикле, строка или "
-                          f"список больше {MAX_ITEMS:,} элементов, заполнение дольше {RENDER_SECONDS} с). Документ "
-                          "не может быть таким большим; проверьте циклы и повторения в шаблоне."
-                          .replace(",", "\u00a0")) from exc
+                          f"список больше {items} элементов, заполнение дольше {RENDER_SECONDS} с). Документ "
+                          "не может быть таким большим; проверьте циклы и повторения в шаблоне.") from exc
     except UndefinedError as exc:
         name = _missing_name(exc)
         raise RenderError(f"Нет данных для шаблона «{title}»: не задана переменная «{name}».",
