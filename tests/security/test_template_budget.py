@@ -57,3 +57,23 @@ def test_ordinary_template_arithmetic_and_loops_still_render(app):
               '{{ 3 * "ab" }} {{ ([1] + [2])|length }} {{ "x"|center(5) }}')
     with app.app_context():
         assert jinja_env().from_string(source).render() == "11;22;33; ab 1024 ababab 2   x  "
+
+
+@pytest.mark.parametrize("payload, message", [
+    ('{% include "letterhead.docx" %}', "нельзя подключать другие шаблоны"),
+    ('{% import "macros" as m %}', "нельзя подключать другие шаблоны"),
+    ('{{ "%s и %s"|format(1) }}', "выражение в шаблоне не вычисляется"),
+    ("{{ 1 / 0 }}", "выражение в шаблоне не вычисляется"),
+], ids=["include", "import", "format", "division"])
+def test_a_template_whose_own_code_fails_is_stored_as_not_valid(world, client, login, db_session, payload, message):
+    """These raised TypeError or ZeroDivisionError out of the upload's check: a 500, and nothing said why."""
+    from app.documents.template_admin import TemplateVersion
+
+    login(world["admin"])
+    response = client.post("/documents/templates/regulation/upload",
+                           data={"file": (io.BytesIO(_regulation_with(payload)), "regulation.docx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    db_session.expire_all()
+    (tv,) = db_session.scalars(select(TemplateVersion))
+    assert not tv.valid and len(tv.problems) == 1 and message in tv.problems[0]
