@@ -107,7 +107,16 @@ def parse_csv(content: bytes) -> tuple[dict, list[dict]]:
     by_title = {f.title.lower(): f.key for f in risk_factors()}
     keys = {f.key for f in risk_factors()}
     scores, priorities, problems = {}, [], []
-    for n, row in enumerate(reader, start=2):
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # a field past the csv module's limit, a broken quote: not a questionnaire
+        raise ValidationFailed(f"Строка {reader.line_num}: файл не читается как таблица CSV ({exc}). Проверьте "
+                               "кавычки и разделители: по строке на фактор, factor;score;priority.") from None
+    for n, row in enumerate(rows, start=2):
+        if None in row:  # DictReader puts the values past the header's columns under None, as a list
+            problems.append(f"Строка {n}: значений больше, чем столбцов в заголовке ({len(reader.fieldnames)}); "
+                            "проверьте разделители.")
+            continue
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         name = row.get("factor", "")
         key = name if name in keys else by_title.get(name.lower())
@@ -117,6 +126,8 @@ def parse_csv(content: bytes) -> tuple[dict, list[dict]]:
         scores[key] = row.get("score", "")
         if row.get("priority"):
             try:
+                if not row["priority"].isascii():  # int() reads «٣» as 3
+                    raise ValueError(row["priority"])
                 rank = int(row["priority"])
             except ValueError:
                 problems.append(f"Строка {n}: приоритет должен быть числом от 1 до {MAX_PRIORITIES}.")

@@ -57,6 +57,13 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         return any(r.role in roles for r in self.roles)
 
+    @property
+    def is_regional_admin(self) -> bool:
+        """An administrator at the top of a tree (the region): what is shared by every organisation below it (the
+        catalogue of mechanisms, the document templates) is changed only by such an administrator, never by one
+        of a municipality, whose rights hold in its own subtree."""
+        return any(r.role == "admin" and r.organisation.parent_id is None for r in self.roles)
+
     def roles_over(self, org: Organisation) -> set[str]:
         """Roles this user holds over `org`: those assigned at org itself or at one of its ancestors, the support
         roles held at a centre that supports org or one of its ancestors (support_grants), and the assignment-scoped

@@ -15,7 +15,7 @@ from app.audit import chain
 from app.auth import passwords
 from app.auth.models import LoginAttempt, RoleAssignment, User
 from app.auth.roles import ROLES
-from app.core.errors import DomainError, ValidationFailed
+from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation, OrganisationSupport
@@ -195,6 +195,15 @@ def change_password(user: User, *, current: str, new: str, actor: User) -> None:
 
 
 def set_active(user: User, active: bool, *, actor: User) -> None:
+    """Enable or disable `user`'s account. An account is one for all the user's roles, so only an administrator
+    over every organisation where the user holds a role may switch it: a municipality's administrator disabled the
+    regional administrator, who also held a role in that municipality (attack 7)."""
+    beyond = sorted({r.organisation.display_name for r in user.roles
+                     if "admin" not in actor.roles_over(r.organisation)})
+    if beyond:
+        raise PermissionDenied("Пользователь работает и в организациях вне вашей зоны администрирования ("
+                               + ", ".join(beyond) + "): включить или отключить его учётную запись может только "
+                               "администратор, которому подчинены они все.")
     before = {"active": user.active}
     user.active = active
     if not active:

@@ -54,7 +54,7 @@ def index():
 
 def _require_catalogue_admin():
     # The catalogue is shared by the whole region: only a regional administrator edits it.
-    if not any(r.role == "admin" and r.organisation.parent_id is None for r in current_user.roles):
+    if not current_user.is_regional_admin:
         raise PermissionDenied("Перечень механизмов изменяет только администратор регионального уровня.")
 
 

@@ -68,6 +68,9 @@ class Purpose:
     # parser, whose message is more precise than «повреждённый архив».
     parsed: bool = False
     hint: str = ""
+    # For a ZIP package parsed in the web process: the most its parts may unpack to, in bytes (None: not checked
+    # here; the import and the school's workbook have their own, stricter readers).
+    max_unpacked: int | None = None
 
 
 EVIDENCE_TYPES = ("pdf", "docx", "xlsx", "pptx", "odt", "ods", "ole", "jpeg", "png", "tiff")
@@ -82,8 +85,14 @@ PURPOSES = {
     "risk_csv": Purpose("результаты анкетирования", ("text",), hint="Нужен файл CSV."),
     "template": Purpose("шаблон документа", ("docx",), parsed=True,
                         hint="Загрузите шаблон в формате Word .docx: откройте его в Word или LibreOffice и сохраните "
-                             "как .docx."),
+                             "как .docx.",
+                        # the shipped templates unpack to under 1 MB; a 158 KB upload that unpacked to 100 MB of
+                        # text took the web worker to 6 GB before gunicorn killed it (attack 7)
+                        max_unpacked=32 * 1024 * 1024),
 }
+# A part over 1 MB that unpacked more than this many times its packed size is a zip bomb, not a document (real
+# XML packs at most about 30:1).
+MAX_PACKING_RATIO = 100
 
 _MAGIC = (
     (b"%PDF", "pdf"),
@@ -210,6 +219,8 @@ def check(purpose: str, data: bytes, filename: str | None, whole=None) -> str:
         raise ValidationFailed("Файл пуст.")
     kind = sniff(data[:HEAD_BYTES], whole if whole is not None else data)
     if kind in spec.types:
+        if kind in ZIP_TYPES and spec.max_unpacked is not None:
+            _check_unpacked(whole if whole is not None else data, spec.max_unpacked)
         return kind
     if spec.parsed and _DEFERRED.get(kind, frozenset()) & set(spec.types):
         return kind
@@ -220,6 +231,27 @@ def check(purpose: str, data: bytes, filename: str | None, whole=None) -> str:
     if spec.hint:
         message += " " + spec.hint
     raise ValidationFailed(message)
+
+
+def _check_unpacked(source, limit: int) -> None:
+    """Refuse a ZIP package whose parts would unpack past `limit` bytes or pack suspiciously well, judged from
+    its central directory before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return  # a broken package is the parser's to report (Purpose.parsed)
+    finally:
+        if not isinstance(source, bytes):
+            source.seek(0)
+    for info in members:
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_PACKING_RATIO * max(info.compress_size, 1):
+            raise ValidationFailed(f"Файл отклонён: часть «{info.filename[:80]}» сжата подозрительно сильно "
+                                   f"(в {info.file_size // max(info.compress_size, 1)} раз) — это «zip-бомба», а не "
+                                   "документ.")
+    if sum(info.file_size for info in members) > limit:
+        raise ValidationFailed(f"Файл отклонён: в распакованном виде он больше {limit // 1024 // 1024} МБ; "
+                               "документ такого объёма не бывает.")
 
 
 def check_stream(purpose: str, stream, filename: str | None):

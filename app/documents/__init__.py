@@ -60,5 +60,6 @@ FEATURE = Feature(
     stage_partials=("documents/_stage.html",), demo=demo.STAGE_FILLERS, demo_order=90,
     access_cases="tests.access_cases.documents", cli=(lint.documents_cli,),
     navigation=(NavEntry(30, "Шаблоны документов", "documents.templates_list", roles=frozenset({"admin"}),
-                         group="Администрирование"),),
+                         group="Администрирование",
+                         args=lambda user: {} if user.is_regional_admin else None),),
 )

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -98,6 +99,26 @@ def find_soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def _run(command: list[str], *, timeout: int, cwd: Path) -> subprocess.CompletedProcess:
+    """subprocess.run in a process group of its own, all of which is killed on timeout. `soffice` is a launcher
+    (a script, then oosplash) whose child soffice.bin does the work: run()'s own timeout killed only the launcher,
+    and soffice.bin went on for minutes with a gigabyte of memory, once per retried job, writing into a deleted
+    directory (attack 7: a document with a picture of 30,000 × 30,000 pixels)."""
+    # S603: an argument list (no shell); the program is the configured soffice, the paths our temp files.
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,  # noqa: S603
+                          start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # the group ended by itself meanwhile
+            process.communicate()
+            raise
+        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
 def convert_docx(data: bytes, *, soffice: str | None = None, timeout: int | None = None) -> bytes:
     """The PDF bytes of a .docx, converted by LibreOffice in a private temporary directory (its own user
     profile, input and output), so conversions running at the same time never collide. Raises
@@ -115,8 +136,7 @@ def convert_docx(data: bytes, *, soffice: str | None = None, timeout: int | None
                    f"-env:UserInstallation={(work / 'profile').as_uri()}",
                    "--convert-to", "pdf", "--outdir", str(out), str(source)]
         try:
-            # S603: an argument list (no shell); the program is the configured soffice, the paths our temp files.
-            result = subprocess.run(command, capture_output=True, timeout=timeout, cwd=work)  # noqa: S603
+            result = _run(command, timeout=timeout, cwd=work)
         except subprocess.TimeoutExpired:
             raise ConversionFailed(f"Не удалось преобразовать документ в PDF: LibreOffice не уложился в {timeout} с."
                                    ) from None

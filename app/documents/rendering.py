@@ -6,16 +6,18 @@ and quotes in user text come out literally instead of breaking the document's XM
 forbids (control characters pasted from other programs) are dropped before rendering for the same reason.
 """
 
+import contextvars
 import functools
 import io
 import logging
 import re
+import time
 from pathlib import Path
 
 import yaml
 from docx.shared import Cm
 from docxtpl import DocxTemplate, InlineImage
-from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -51,6 +53,59 @@ class RenderError(DomainError):
     status_code = 422
 
 
+# The work one rendering may do. The sandbox keeps a template from Python's internals but not from work without end:
+# `{% for i in range(100000) %}{% for j in range(100000) %}` or `{{ "x" * 400000000 }}` in an uploaded template
+# held the web worker (its upload check renders at once) until gunicorn killed it, and the administrator saw a 500.
+RENDER_SECONDS = 10
+MAX_ITEMS = 2_000_000  # characters of one string, items of one list a template may make
+_BITS = 4096  # of an integer a template computes
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("render_deadline", default=None)
+
+
+class TemplateBudgetExceeded(TemplateError):
+    """A template asked for more work than one document needs (see RENDER_SECONDS, MAX_ITEMS)."""
+
+
+def _check_time() -> None:
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise TemplateBudgetExceeded("time")
+
+
+def _check_size(value):
+    if isinstance(value, (str, bytes, list, tuple, dict)) and len(value) > MAX_ITEMS:
+        raise TemplateBudgetExceeded("size")
+    return value
+
+
+def _check_args(args, kwargs) -> None:
+    # A width or count far past any document's (`"x"|center(10**10)`, `lipsum(10**8)`) is refused before the
+    # call allocates it.
+    for arg in (*args, *kwargs.values()):
+        if isinstance(arg, int) and not isinstance(arg, bool) and abs(arg) > MAX_ITEMS:
+            raise TemplateBudgetExceeded("size")
+
+
+def _budgeted(func):
+    @functools.wraps(func)  # keeps jinja's pass_context/pass_eval_ctx marks
+    def call(*args, **kwargs):
+        _check_time()
+        _check_args(args, kwargs)
+        try:
+            return _check_size(func(*args, **kwargs))
+        except (MemoryError, OverflowError):
+            raise TemplateBudgetExceeded("size") from None
+    return call
+
+
+def _iterate(iterable):
+    """Every `{% for %}` of a template goes through this (see _Environment._parse): a loop of loops over a
+    prepared list calls nothing else the budget could watch."""
+    for item in iterable:
+        _check_time()
+        yield item
+
+
 class _Environment(SandboxedEnvironment):
     """Sandboxed, strict about undefined names, autoescaping, and compiling each distinct template source once
     per process.
@@ -66,9 +121,48 @@ class _Environment(SandboxedEnvironment):
     needs no invalidation: an edited or uploaded template has a different source and compiles anew. Bounded,
     and `lru_cache` is safe across a worker's threads; a syntax error is raised, never cached."""
 
+    # `*` and `**` are checked before they compute (a string of 10^10 characters is never made); `+` and `~`
+    # after (each can at most double what already passed the check).
+    intercepted_binops = frozenset({"*", "**", "+"})
+
     def __init__(self):
         super().__init__(undefined=StrictUndefined, autoescape=True)
         self._compiled = functools.lru_cache(maxsize=_COMPILED_TEMPLATES)(super().from_string)
+        self.filters = {name: _budgeted(func) for name, func in self.filters.items()}
+        self.filters["_budget_iter"] = _iterate
+        self.filters["_budget_value"] = _check_size
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - jinja's own signature
+        _check_time()
+        _check_args(args, kwargs)
+        try:
+            return _check_size(super().call(__context, __obj, *args, **kwargs))
+        except (MemoryError, OverflowError):
+            raise TemplateBudgetExceeded("size") from None
+
+    def call_binop(self, context, operator, left, right):
+        _check_time()
+        if operator == "*":
+            sized, count = (left, right) if isinstance(right, int) else (right, left)
+            if isinstance(sized, (str, list, tuple)) and isinstance(count, int) and len(sized) * count > MAX_ITEMS:
+                raise TemplateBudgetExceeded("size")
+        if isinstance(left, int) and isinstance(right, int) and _BITS < (
+                abs(left).bit_length() * abs(right) if operator == "**" else left.bit_length() + right.bit_length()):
+            raise TemplateBudgetExceeded("size")  # no document prints a number of thousands of digits
+        return _check_size(super().call_binop(context, operator, left, right))
+
+    def _parse(self, source, name, filename):
+        tree = super()._parse(source, name, filename)
+        # No loader: `{% include %}` and the like raised TypeError at render time, a 500 on upload (attack 7).
+        for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+            raise TemplateSyntaxError("в шаблоне документа нельзя подключать другие шаблоны ({% include %}, "
+                                      "{% import %}, {% extends %}): весь текст документа — в одном файле",
+                                      node.lineno, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, "_budget_iter", [], [], None, None, lineno=loop.lineno)
+        for node in list(tree.find_all(nodes.Concat)):
+            _wrap(tree, node, "_budget_value")
+        return tree
 
     def from_string(self, source, globals=None, template_class=None):
         if globals is None and template_class is None and isinstance(source, str):
@@ -88,6 +182,20 @@ class _DocxTemplate(DocxTemplate):
 def _patched_xml(src_xml: str) -> str:
     # docxtpl's patch_xml is a pure function of the XML string (it never reads the instance).
     return DocxTemplate.patch_xml(None, src_xml)
+
+
+def _wrap(tree, target, filter_name: str) -> None:
+    """Replace `target` (a node of `tree`) with `target|filter_name` where its parent holds it."""
+    for parent in tree.find_all(nodes.Node):
+        for field, value in parent.iter_fields():
+            if value is target:
+                setattr(parent, field, nodes.Filter(target, filter_name, [], [], None, None, lineno=target.lineno))
+                return
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if item is target:
+                        value[i] = nodes.Filter(target, filter_name, [], [], None, None, lineno=target.lineno)
+                        return
 
 
 _ENV = _Environment()
@@ -263,8 +371,14 @@ def render(type_key: str, context: dict, *, template: bytes | None = None) -> by
     if "charts" in context:
         data["charts"] = {name: InlineImage(tpl, io.BytesIO(png), width=Cm(IMAGE_WIDTH_CM.get(name, CHART_WIDTH_CM)))
                           for name, png in (context["charts"] or {}).items()}
+    deadline = _deadline.set(time.monotonic() + RENDER_SECONDS)
     try:
         tpl.render(data, jinja_env=jinja_env(), autoescape=True)
+    except TemplateBudgetExceeded as exc:
+        items = f"{MAX_ITEMS:,}".replace(",", "\u00a0")
+        raise RenderError(f"Шаблон «{title}» отклонён: он требует слишком много работы (цикл в цикле, строка или "
+                          f"список больше {items} элементов, заполнение дольше {RENDER_SECONDS} с). Документ "
+                          "не может быть таким большим; проверьте циклы и повторения в шаблоне.") from exc
     except UndefinedError as exc:
         name = _missing_name(exc)
         raise RenderError(f"Нет данных для шаблона «{title}»: не задана переменная «{name}».",
@@ -277,6 +391,14 @@ def render(type_key: str, context: dict, *, template: bytes | None = None) -> by
                           "описания шаблона.") from exc
     except TemplateError as exc:
         raise RenderError(f"Шаблон «{title}» не удалось заполнить: {exc}") from exc
+    except (MemoryError, OverflowError, RecursionError) as exc:
+        raise RenderError(f"Шаблон «{title}» отклонён: он требует слишком много памяти или вложенных вызовов.") from exc
+    except Exception as exc:  # noqa: BLE001 - the template's own expressions (`1/0`, `"%s %s"|format(1)`): a 500 before
+        log.info("template of %s failed: %r", type_key, exc)
+        raise RenderError(f"Шаблон «{title}» не удалось заполнить: выражение в шаблоне не вычисляется "
+                          f"({type(exc).__name__}: {exc}). Проверьте выражения в фигурных скобках.") from exc
+    finally:
+        _deadline.reset(deadline)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()

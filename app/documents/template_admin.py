@@ -44,7 +44,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit import chain
 from app.auth.models import User
-from app.core.errors import GuardFailed, ValidationFailed
+from app.core.errors import GuardFailed, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.documents import rendering, snapshot
 from app.documents.catalogue import document_types, get_type
@@ -327,10 +327,19 @@ def snapshot_of(tv: TemplateVersion) -> dict:
             "size": tv.size, "valid": tv.valid, "problems": list(tv.problems or [])}
 
 
+def require_template_admin(actor) -> None:
+    """A template renders the documents of every organisation of the region: only a regional administrator
+    manages templates (a municipality's administrator activated the region's order template; attack 7)."""
+    if not actor.is_regional_admin:
+        raise PermissionDenied("Шаблоны документов общие для всего региона: их загружает и меняет только "
+                               "администратор регионального уровня.")
+
+
 def upload(type_key: str, *, stream, filename: str | None, actor) -> TemplateVersion:
     """Store and validate a new version of the type's template; it is not activated. A file that is not a
     Word .docx is refused (ValidationFailed, nothing stored); a .docx with problems is kept in the history as
     not valid, with the problems. Flushes and audits, never commits."""
+    require_template_admin(actor)
     get_type(type_key)
     name = clean_filename(filename)
     if not name.lower().endswith(".docx"):
@@ -371,6 +380,7 @@ def _lock_type(type_key: str) -> None:
 def activate(tv: TemplateVersion, *, actor) -> None:
     """Make `tv` the active template of its type. Only a valid upload, and only if it still passes the check
     against today's sidecar and sample data. Flushes and audits, never commits."""
+    require_template_admin(actor)
     if not tv.valid:
         raise GuardFailed(f"Версия {tv.number} не прошла проверку и не может стать действующей.",
                           problems=list(tv.problems or []))
@@ -396,6 +406,7 @@ def activate(tv: TemplateVersion, *, actor) -> None:
 
 def activate_builtin(type_key: str, *, actor) -> None:
     """Return the type to its shipped template (version 1). Flushes and audits, never commits."""
+    require_template_admin(actor)
     get_type(type_key)
     _lock_type(type_key)
     previous = active_version(type_key)

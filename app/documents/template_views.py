@@ -58,12 +58,14 @@ def _back(type_key: str):
 @bp.route("/templates")
 @roles_required("admin")
 def templates_list():
+    template_admin.require_template_admin(current_user)
     return render_template("documents/templates_list.html", rows=template_admin.overview())
 
 
 @bp.route("/templates/<template_type>")
 @roles_required("admin")
 def templates_type(template_type: str):
+    template_admin.require_template_admin(current_user)
     return _type_page(_type_or_404(template_type))
 
 
@@ -71,6 +73,7 @@ def templates_type(template_type: str):
 @roles_required("admin")
 @submit_once
 def templates_upload(template_type: str):
+    template_admin.require_template_admin(current_user)
     doc_type = _type_or_404(template_type)
     form = TemplateUploadForm()
     upload = request.files.get("file")
@@ -94,6 +97,7 @@ def templates_upload(template_type: str):
 @bp.route("/templates/versions/<int:template_version_id>/activate", methods=["POST"])
 @roles_required("admin")
 def templates_activate(template_version_id: int):
+    template_admin.require_template_admin(current_user)
     tv = _version_or_404(template_version_id)
     type_key = tv.type_key
     form = TemplateActionForm()
@@ -109,6 +113,7 @@ def templates_activate(template_version_id: int):
 @bp.route("/templates/<template_type>/builtin/activate", methods=["POST"])
 @roles_required("admin")
 def templates_activate_builtin(template_type: str):
+    template_admin.require_template_admin(current_user)
     doc_type = _type_or_404(template_type)
     form = TemplateActionForm()
     if not form.validate_on_submit():
@@ -123,6 +128,7 @@ def templates_activate_builtin(template_type: str):
 @bp.route("/templates/versions/<int:template_version_id>/download")
 @roles_required("admin")
 def templates_download(template_version_id: int):
+    template_admin.require_template_admin(current_user)
     tv = _version_or_404(template_version_id)
     path = template_admin.storage_root() / tv.stored_path
     if not path.is_file():
@@ -133,6 +139,7 @@ def templates_download(template_version_id: int):
 @bp.route("/templates/<template_type>/builtin/download")
 @roles_required("admin")
 def templates_download_builtin(template_type: str):
+    template_admin.require_template_admin(current_user)
     doc_type = _type_or_404(template_type)
     builtin = template_admin.builtin(doc_type.key)
     return send_file(io.BytesIO(builtin.data), mimetype=DOCX_MIME, as_attachment=True,

@@ -13,6 +13,10 @@ LABELS = {"address": "Адрес", "phone": "Телефон", "email": "Элек
           "emblem": "Эмблема (герб)"}
 MAX_LENGTH = {"address": 500, "phone": 100, "email": 200, "website": 200, "head_position": 200}
 EMBLEM_MAX_BYTES = 512 * 1024
+# The emblem is printed 1.5 cm wide: 2,000 pixels a side is over 3,000 dpi. The file size alone does not bound the
+# picture: a 109 KB PNG of 30,000 × 30,000 pixels made LibreOffice take 1 GB and over a minute for the PDF of every
+# registered document of the organisation (attack 7).
+EMBLEM_MAX_PIXELS = 2000
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SITE = re.compile(r"^(https?://)?([A-Za-zА-Яа-яЁё0-9-]+\.)+[A-Za-zА-Яа-яЁё]{2,}(/\S*)?$")
@@ -146,9 +150,13 @@ def check_emblem(data: bytes | None) -> bytes | None:
     from docx.image.image import Image
 
     try:
-        Image.from_blob(data)
+        image = Image.from_blob(data)
     except Exception as exc:  # noqa: BLE001 - any parser failure means the picture is unusable
         raise ValidationFailed("Эмблема: изображение повреждено или не читается.") from exc
+    if max(image.px_width, image.px_height) > EMBLEM_MAX_PIXELS:
+        raise ValidationFailed(f"Эмблема: изображение {image.px_width} × {image.px_height} пикселей больше "
+                               f"допустимого ({EMBLEM_MAX_PIXELS} пикселей по стороне); для печати шириной 1,5 см "
+                               "достаточно 600 пикселей. Уменьшите изображение.")
     return data
 
 
