@@ -394,7 +394,8 @@ def render(type_key: str, context: dict, *, template: bytes | None = None) -> by
     except (MemoryError, OverflowError, RecursionError) as exc:
         raise RenderError(f"Шаблон «{title}» отклонён: он требует слишком много памяти или вложенных вызовов.") from exc
     except Exception as exc:  # noqa: BLE001 - the template's own expressions (`1/0`, `"%s %s"|format(1)`): a 500 before
-        log.info("template of %s failed: %r", type_key, exc)
+        # With its traceback: a built-in template failing here is our defect, not an uploader's.
+        log.warning("template of %s failed: %r", type_key, exc, exc_info=True)
         raise RenderError(f"Шаблон «{title}» не удалось заполнить: выражение в шаблоне не вычисляется "
                           f"({type(exc).__name__}: {exc}). Проверьте выражения в фигурных скобках.") from exc
     finally:
