@@ -718,3 +718,43 @@ def test_demo_campaign_is_in_its_window_with_one_approved_and_one_returned(world
     states = {(r["municipality"].id, r["mechanism"]): r["assignment"].state for r in rows}
     assert states[(world["mun"].id, "M2.3")] == "approved" and states[(world["mun"].id, "M1.1")] == "returned"
     assert services.assignment_for(campaign, world["mun"].id, "M1.1").return_comment.startswith("Обоснуйте")
+
+
+def _history_rows(page) -> list[str]:
+    return [" | ".join(" ".join(td.text_content().split()) for td in tr.xpath("td"))
+            for tr in page.xpath("//table[@id='history']/tbody/tr")]
+
+
+def test_the_auditor_reads_who_did_what_and_when_on_the_evaluation_and_self_assessment_pages(world, assess, client,
+                                                                                               login, db_session):
+    # Neither page said who submitted, returned or approved, nor when: «Возвращено руководителем: …» named no one
+    # and no date, so an auditor checking the trail of a score had to comb the whole audit log.
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores), today=today)
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today,
+                                   comment="Обоснуйте блок «Показатели»")
+    db_session.commit()
+
+    login(world["auditor"])
+    page = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
+    rows = _history_rows(page)
+    assert any(world["expert"].full_name in r and "оценка направлена на утверждение" in r for r in rows), rows
+    assert any(assess["head"].full_name in r and "оценка возвращена эксперту" in r
+               and "Обоснуйте блок «Показатели»" in r for r in rows), rows
+    assert any(world["official"].full_name in r and "самооценка представлена" in r for r in rows), rows
+    assert all(today.strftime("%d.%m.%Y") in r for r in rows), rows
+
+    page = lxml.html.fromstring(client.get(f"/assessment/self/{sa.id}").data)
+    rows = _history_rows(page)
+    assert any(world["official"].full_name in r and "самооценка представлена" in r for r in rows), rows
+    # The auditor reads; the page offers them nothing to change.
+    assert not page.xpath("//form[@method='post' and contains(@action, '/assessment/')]")

@@ -31,6 +31,7 @@ from app.assessment.models import (
     SelfAssessment,
 )
 from app.audit import chain
+from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User, bump_assignment_generation
 from app.auth.roles import ASSIGNED_ROLES
 from app.core.access import acting_roles_over
@@ -147,6 +148,19 @@ def manager_regions(user) -> list[Organisation]:
     """Regions where the user may organise campaigns (official or head of a region)."""
     return sorted({r.organisation for r in user.roles if r.role in MANAGERS and r.organisation.kind == "region"},
                   key=lambda o: o.name)
+
+
+def history(*objects) -> list[AuditEvent]:
+    """The audit events of self-assessments and expert evaluations, oldest first: who scored, submitted, returned,
+    approved and attached evidence, when and with what comment. Their pages show it so that an auditor (and the head
+    deciding on a returned evaluation) reads the trail of a score where the score is, not by combing the audit log."""
+    pairs = [(o.audit_type, o.id) for o in objects if o is not None]
+    if not pairs:
+        return []
+    return list(db.session.scalars(
+        select(AuditEvent).where(or_(*((AuditEvent.object_type == kind) & (AuditEvent.object_id == oid)
+                                       for kind, oid in pairs)))
+        .order_by(AuditEvent.id)))
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from app.assessment.models import (
     EVIDENCE_KINDS, EXPERT_STATUSES, LEVEL_STYLES, LEVELS, Assignment, CriteriaSet, EvidenceItem, Expert,
     SelfAssessment,
 )
+from app.audit.present import present
 from app.core.access import acting_roles_over, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import form_int
@@ -270,6 +271,7 @@ def _self_page(self_assessment_id: int, status: int = 200):
                            assignment=services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code),
                            transitions=engine.available_transitions(sa, current_user),
                            documents=services.municipality_documents(sa) if editable else [], **_sheet(sa, scope),
+                           history=present(services.history(sa)),
                            **_typed()), status
 
 
@@ -346,6 +348,7 @@ def _evaluation_page(assignment_id: int, status: int = 200):
     return render_template("assessment/evaluation.html", assignment=assignment, editable=editable, sa=sa,
                            self_transitions=engine.available_transitions(sa, current_user) if sa else [],
                            transitions=engine.available_transitions(assignment, current_user),
+                           history=present(services.history(assignment, sa)),
                            **_sheet(assignment, scope), **_typed()), status
 
 
