@@ -758,3 +758,17 @@ def test_the_auditor_reads_who_did_what_and_when_on_the_evaluation_and_self_asse
     assert any(world["official"].full_name in r and "самооценка представлена" in r for r in rows), rows
     # The auditor reads; the page offers them nothing to change.
     assert not page.xpath("//form[@method='post' and contains(@action, '/assessment/')]")
+
+
+def test_the_evidence_picker_names_criteria_as_the_sheet_numbers_them(world, assess, client, login):
+    # The coordinator's «Критерий» list of the evidence form read «GOAL.1», «IND.1», «MEAS.2» while the sheet above
+    # numbers the same criteria «1.1», «2.1», «7.2»: she could not tell which row a document would support.
+    import lxml.html
+
+    login(world["official"])
+    page = lxml.html.fromstring(client.get(f"/assessment/self/{assess['sa'].id}").data)
+    sheet = [" ".join(td.text_content().split()).split("макс.")[0].strip()
+             for td in page.xpath("//form[@id='self-form']//tr[@data-criterion]/td[1]")]
+    options = [" ".join(o.text_content().split()) for o in page.xpath("//select[@id='criterion_id']/option")]
+    assert sheet and options == sheet
+    assert not [o for o in options if any(code in o for code in ("GOAL", "IND.", "MEAS", "EFF."))]
