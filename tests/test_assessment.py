@@ -772,3 +772,39 @@ def test_the_evidence_picker_names_criteria_as_the_sheet_numbers_them(world, ass
     options = [" ".join(o.text_content().split()) for o in page.xpath("//select[@id='criterion_id']/option")]
     assert sheet and options == sheet
     assert not [o for o in options if any(code in o for code in ("GOAL", "IND.", "MEAS", "EFF."))]
+
+
+def test_the_campaign_page_and_the_region_picture_show_the_same_percent_of_an_approved_evaluation(
+        world, assess, client, login, db_session):
+    # 1 point of 22: the campaign page and the evaluation's total said «5 %» (a whole number) while the heat map of
+    # the region picture said «4,5» for the same approved score.
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    assert sum(s.criterion.max_points for s in scores) == 22
+    entries = {s.id: (1 if n == 0 else 0, None, s.version) for n, s in enumerate(scores)}
+    services.save_self_scores(sa, actor=world["official"], entries=entries, today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    entries = {s.id: (1 if n == 0 else 0, None, s.version) for n, s in enumerate(scores)}
+    services.save_expert_scores(assignment, actor=world["expert"], entries=entries, today=today)
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    services.transition_evaluation(assignment, "approve", actor=assess["head"], today=today)
+    db_session.commit()
+
+    login(assess["manager"])
+    campaign_id = sa.campaign.id
+    page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{campaign_id}").data)
+    badges = [" ".join(b.text_content().split()) for b in page.xpath(
+        "//tr[td[2][normalize-space()='M1.1']]/td[6]//span[@data-level]")]
+    picture = lxml.html.fromstring(client.get(f"/assessment/campaigns/{campaign_id}/picture").data)
+    columns = [" ".join(th.text_content().split()) for th in picture.xpath("//table[@id='heatmap']/thead/tr/th")]
+    cell = picture.xpath(f"//table[@id='heatmap']/tbody/tr[@data-municipality='{sa.municipality_id}']/*")[
+        columns.index("M1.1")]
+    assert cell.text_content().strip().startswith("4,5")
+    assert badges == ["не сформирован · 4,5 %"]
+    sheet = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
+    assert "не сформирован · 4,5 %" in " ".join(sheet.xpath("//tfoot")[0].text_content().split())

@@ -840,8 +840,11 @@ def totals(scores: list[Score], thresholds: dict) -> dict:
             continue
         total = sum(values)
         out[side] = total
-        out[f"{side}_percent"] = round(100 * total / maximum)
-        out[f"{side}_level"] = level_of(100 * total / maximum, thresholds)
+        # One decimal, and the level read from that same number, as the region picture (picture._percent) has
+        # them: rounded to a whole number the campaign page said «5 %» where the heat map said «4,5».
+        percent = round(100 * total / maximum, 1)
+        out[f"{side}_percent"] = percent
+        out[f"{side}_level"] = level_of(percent, thresholds)
     return out
 
 
