@@ -808,3 +808,27 @@ def test_the_campaign_page_and_the_region_picture_show_the_same_percent_of_an_ap
     assert badges == ["не сформирован · 4,5 %"]
     sheet = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
     assert "не сформирован · 4,5 %" in " ".join(sheet.xpath("//tfoot")[0].text_content().split())
+
+
+def test_the_audit_log_names_which_evaluation_and_self_assessment_an_event_is_about(world, assess, client, login,
+                                                                                    db_session):
+    # «экспертная оценка утверждена … экспертная оценка механизма» named neither the mechanism nor linked to the
+    # evaluation: with eight mechanisms per municipality an auditor could not tell which score was approved.
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    db_session.commit()
+
+    login(world["auditor"])
+    for kind, url in (("self_assessment", f"/assessment/self/{sa.id}"),
+                      ("expert_evaluation", f"/assessment/evaluations/{assignment.id}")):
+        page = lxml.html.fromstring(client.get(f"/audit/?object={kind}").data)
+        cells = page.xpath("//table//tbody/tr/td")
+        assert cells, kind
+        assert any(url in (a.get("href") or "") and "M1.1" in a.text_content()
+                   for a in page.xpath("//table//tbody//a")), kind
