@@ -832,3 +832,26 @@ def test_the_audit_log_names_which_evaluation_and_self_assessment_an_event_is_ab
         assert cells, kind
         assert any(url in (a.get("href") or "") and "M1.1" in a.text_content()
                    for a in page.xpath("//table//tbody//a")), kind
+
+
+def test_a_transition_says_what_was_done_not_just_ready(world, assess, client, login, db_session):
+    # After «Направить на утверждение», «Утвердить» or «Вернуть» the page said only «Готово.».
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores), today=today)
+    db_session.commit()
+
+    login(world["expert"])
+    response = client.post(f"/assessment/evaluations/{assignment.id}/transition", follow_redirects=True,
+                           data={"trigger": "submit", "version": assignment.version})
+    page = lxml.html.fromstring(response.data)
+    flashes = [" ".join(a.text_content().split()) for a in page.xpath("//*[contains(@class, 'alert-success')]")]
+    assert "Оценка направлена на утверждение." in flashes, flashes
+    assert not [f for f in flashes if f == "Готово."]

@@ -17,6 +17,7 @@ from app.assessment.models import (
     EVIDENCE_KINDS, EXPERT_STATUSES, LEVEL_STYLES, LEVELS, Assignment, CriteriaSet, EvidenceItem, Expert,
     SelfAssessment,
 )
+from app.audit.labels import action_label
 from app.audit.present import present
 from app.core.access import acting_roles_over, roles_required, signed_in
 from app.core.boundary import on_refusal
@@ -82,6 +83,13 @@ def _act(where: str, action, message, page=None):
     result = action()
     flash(message(result) if callable(message) else message, "success")
     return redirect(where, code=303)
+
+
+def _done(obj, trigger: str) -> str:
+    """What was done, in the words of the history («Оценка направлена на утверждение.»): «Готово.» after «Вернуть»
+    or «Утвердить» did not say which object moved where."""
+    text = action_label(trigger, obj.audit_type)
+    return text[:1].upper() + text[1:] + "."
 
 
 def _region_for(user) -> Organisation | None:
@@ -203,7 +211,7 @@ def campaign_transition(campaign_id: int):
             return "Кампания опубликована: координаторы и эксперты получили задачи."
         engine.fire(campaign, trigger, actor=current_user, comment=request.form.get("comment"),
                     expected_version=version)
-        return "Готово."
+        return _done(campaign, trigger)
     return _campaign_action(campaign_id, act)
 
 
@@ -305,7 +313,8 @@ def self_transition(self_assessment_id: int):
     return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
                 lambda: services.transition_self(sa, request.form.get("trigger") or "", actor=current_user,
                                                  today=user_today(), comment=request.form.get("comment"),
-                                                 expected_version=_form_version()), "Готово.",
+                                                 expected_version=_form_version()),
+                lambda _: _done(sa, request.form.get("trigger") or ""),
                 lambda status: _self_page(self_assessment_id, status))
 
 
@@ -373,7 +382,8 @@ def evaluation_transition(assignment_id: int):
                                                        actor=current_user, today=user_today(),
                                                        comment=request.form.get("comment"),
                                                        expected_version=_form_version()),
-                "Готово.", lambda status: _evaluation_page(assignment_id, status))
+                lambda _: _done(assignment, request.form.get("trigger") or ""),
+                lambda status: _evaluation_page(assignment_id, status))
 
 
 @bp.route("/evidence/<int:evidence_id>")
