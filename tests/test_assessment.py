@@ -855,3 +855,29 @@ def test_a_transition_says_what_was_done_not_just_ready(world, assess, client, l
     flashes = [" ".join(a.text_content().split()) for a in page.xpath("//*[contains(@class, 'alert-success')]")]
     assert "Оценка направлена на утверждение." in flashes, flashes
     assert not [f for f in flashes if f == "Готово."]
+
+
+def test_the_expert_returning_a_self_assessment_stays_on_their_evaluation(world, assess, client, login, db_session):
+    # The «Самооценка: вернуть на доработку» form of the evaluation page led the expert to the coordinator's page,
+    # which had no link back to the evaluation.
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    db_session.commit()
+
+    login(world["expert"])
+    form = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data).xpath(
+        "//form[@id='return-self']")[0]
+    data = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
+    data.update(trigger="return", comment="Приложите приказ об утверждении показателей")
+    response = client.post(form.get("action"), data=data)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/assessment/evaluations/{assignment.id}")
+    assert services.self_assessment_for(sa.campaign, sa.municipality_id, "M1.1").state == "returned"
+    page = lxml.html.fromstring(client.get(f"/assessment/self/{sa.id}").data)
+    assert page.xpath("//a[@id='evaluation-link']/@href")[0].endswith(f"/assessment/evaluations/{assignment.id}")

@@ -310,7 +310,13 @@ def save_self_scores(self_assessment_id: int):
 @signed_in
 def self_transition(self_assessment_id: int):
     sa, _ = _self_assessment(self_assessment_id)
-    return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
+    where = url_for("assessment.self_assessment", self_assessment_id=sa.id)
+    # The expert returns the self-assessment from their evaluation page: back there, where their own work goes on
+    # (they landed on the coordinator's page, with no link back to the evaluation).
+    assignment = services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code)
+    if request.form.get("back") == "evaluation" and assignment is not None:
+        where = url_for("assessment.evaluation", assignment_id=assignment.id)
+    return _act(where,
                 lambda: services.transition_self(sa, request.form.get("trigger") or "", actor=current_user,
                                                  today=user_today(), comment=request.form.get("comment"),
                                                  expected_version=_form_version()),
