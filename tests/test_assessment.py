@@ -881,3 +881,35 @@ def test_the_expert_returning_a_self_assessment_stays_on_their_evaluation(world,
     assert services.self_assessment_for(sa.campaign, sa.municipality_id, "M1.1").state == "returned"
     page = lxml.html.fromstring(client.get(f"/assessment/self/{sa.id}").data)
     assert page.xpath("//a[@id='evaluation-link']/@href")[0].endswith(f"/assessment/evaluations/{assignment.id}")
+
+
+def test_a_recorded_evidence_document_shows_the_registration_it_was_scored_with(world, assess, make_cycle, client,
+                                                                                login, db_session):
+    # The sheet listed a recorded document by its title and hash only: two положения «№ 1-лна» and «№ 2-лна» read
+    # the same, and after a new edition an auditor could not tell which registration the expert had scored.
+    import lxml.html
+
+    from app.assessment import services
+    from app.documents.models import Document, DocumentVersion
+
+    campaign, mun, assignment = assess["campaign"], world["mun"], assess["assignment"]
+    cycle = make_cycle(mun, world["official"], mechanism="M1.1", period="2025/26")
+    fill_goal(cycle, world["official"])
+    doc = Document(cycle_id=cycle.id, stage_id=cycle.stage("GOAL").id, type_key="goals_order",
+                   title="Приказ об утверждении целей", state="registered", created_by_id=world["official"].id)
+    doc.versions.append(DocumentVersion(number=1, status="done", sha256="a" * 64, registration_number="0007/2026",
+                                        registration_seq=7, registration_year=2026,
+                                        registration_date=date(2026, 3, 12)))
+    db_session.add(doc)
+    db_session.flush()
+    scores = services.scores_of(campaign, mun.id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], today=date.today(),
+                                entries={scores[0].id: (1, "есть приказ", scores[0].version)})
+    doc.versions.append(DocumentVersion(number=2, status="done", sha256="b" * 64, registration_number="0009/2026",
+                                        registration_seq=9, registration_year=2026, registration_date=date(2026, 4, 1)))
+    db_session.commit()
+
+    login(world["auditor"])
+    page = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
+    items = [" ".join(d.text_content().split()) for d in page.xpath("//div[contains(@class, 'evidence-item')]")]
+    assert any("Приказ об утверждении целей" in i and "№ 0007/2026 от 12.03.2026" in i for i in items), items
