@@ -913,3 +913,30 @@ def test_a_recorded_evidence_document_shows_the_registration_it_was_scored_with(
     page = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
     items = [" ".join(d.text_content().split()) for d in page.xpath("//div[contains(@class, 'evidence-item')]")]
     assert any("Приказ об утверждении целей" in i and "№ 0007/2026 от 12.03.2026" in i for i in items), items
+
+
+def test_an_expert_who_came_to_work_in_the_municipality_cannot_submit_or_have_approved_its_evaluation(
+        world, assess, db_session):
+    # The conflict of interest was checked only when the expert was assigned: an expert who later took a post in
+    # the municipality (a role there) went on scoring it and the head could approve it.
+    from app.assessment import services
+    from app.auth.models import RoleAssignment
+    from app.core.errors import GuardFailed
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores), today=today)
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.add(RoleAssignment(user_id=world["expert"].id, role="methodologist",
+                                  organisation_id=world["mun"].id))
+    db_session.commit()
+    db_session.refresh(world["expert"])
+    with pytest.raises(GuardFailed) as refused:
+        services.transition_evaluation(assignment, "approve", actor=assess["head"], today=today)
+    assert any("Конфликт интересов" in p for p in refused.value.problems)
+    db_session.rollback()
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today, comment="Проверьте")
+    db_session.commit()
+    with pytest.raises(GuardFailed) as refused:
+        services.transition_evaluation(assignment, "resubmit", actor=world["expert"], today=today)
+    assert any("Конфликт интересов" in p for p in refused.value.problems)

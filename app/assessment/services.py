@@ -713,11 +713,22 @@ def transition_self(sa: SelfAssessment, trigger: str, *, actor, today: date, com
                 unscored=_unscored(sa, "self") if trigger in ("submit", "resubmit") else [])
 
 
+def _conflicts(assignment: Assignment) -> list[str]:
+    """The conflict of interest as it stands now (the expert may have taken a post in the municipality since the
+    assignment): the evaluation's guard refuses with these words."""
+    if not conflict_of_interest(assignment.expert, assignment.municipality):
+        return []
+    return [f"Конфликт интересов: эксперт {assignment.expert_user.full_name} работает в муниципалитете "
+            f"«{assignment.municipality.display_name}» и не может его оценивать; назначьте другого эксперта."]
+
+
 def transition_evaluation(assignment: Assignment, trigger: str, *, actor, today: date, comment: str | None = None,
                           expected_version: int | None = None) -> None:
     data = {"today": today}
     if trigger in ("submit", "resubmit"):
         data.update(unscored=_unscored(assignment, "expert"), uncommented=_uncommented(assignment))
+    if trigger in ("submit", "resubmit", "approve"):
+        data["conflicts"] = _conflicts(assignment)
     engine.fire(assignment, trigger, actor=actor, comment=comment, expected_version=expected_version, **data)
 
 
