@@ -723,3 +723,225 @@ def test_demo_campaign_is_in_its_window_with_one_approved_and_one_returned(world
     states = {(r["municipality"].id, r["mechanism"]): r["assignment"].state for r in rows}
     assert states[(world["mun"].id, "M2.3")] == "approved" and states[(world["mun"].id, "M1.1")] == "returned"
     assert services.assignment_for(campaign, world["mun"].id, "M1.1").return_comment.startswith("Обоснуйте")
+
+
+def _history_rows(page) -> list[str]:
+    return [" | ".join(" ".join(td.text_content().split()) for td in tr.xpath("td"))
+            for tr in page.xpath("//table[@id='history']/tbody/tr")]
+
+
+def test_the_auditor_reads_who_did_what_and_when_on_the_evaluation_and_self_assessment_pages(world, assess, client,
+                                                                                               login, db_session):
+    # Neither page said who submitted, returned or approved, nor when: «Возвращено руководителем: …» named no one
+    # and no date, so an auditor checking the trail of a score had to comb the whole audit log.
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores), today=today)
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today,
+                                   comment="Обоснуйте блок «Показатели»")
+    db_session.commit()
+
+    login(world["auditor"])
+    page = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
+    rows = _history_rows(page)
+    assert any(world["expert"].full_name in r and "оценка направлена на утверждение" in r for r in rows), rows
+    assert any(assess["head"].full_name in r and "оценка возвращена эксперту" in r
+               and "Обоснуйте блок «Показатели»" in r for r in rows), rows
+    assert any(world["official"].full_name in r and "самооценка представлена" in r for r in rows), rows
+    assert all(today.strftime("%d.%m.%Y") in r for r in rows), rows
+
+    page = lxml.html.fromstring(client.get(f"/assessment/self/{sa.id}").data)
+    rows = _history_rows(page)
+    assert any(world["official"].full_name in r and "самооценка представлена" in r for r in rows), rows
+    # The auditor reads; the page offers them nothing to change.
+    assert not page.xpath("//form[@method='post' and contains(@action, '/assessment/')]")
+
+
+def test_the_evidence_picker_names_criteria_as_the_sheet_numbers_them(world, assess, client, login):
+    # The coordinator's «Критерий» list of the evidence form read «GOAL.1», «IND.1», «MEAS.2» while the sheet above
+    # numbers the same criteria «1.1», «2.1», «7.2»: she could not tell which row a document would support.
+    import lxml.html
+
+    login(world["official"])
+    page = lxml.html.fromstring(client.get(f"/assessment/self/{assess['sa'].id}").data)
+    sheet = [" ".join(td.text_content().split()).split("макс.")[0].strip()
+             for td in page.xpath("//form[@id='self-form']//tr[@data-criterion]/td[1]")]
+    options = [" ".join(o.text_content().split()) for o in page.xpath("//select[@id='criterion_id']/option")]
+    assert sheet and options == sheet
+    assert not [o for o in options if any(code in o for code in ("GOAL", "IND.", "MEAS", "EFF."))]
+
+
+def test_the_campaign_page_and_the_region_picture_show_the_same_percent_of_an_approved_evaluation(
+        world, assess, client, login, db_session):
+    # 1 point of 22: the campaign page and the evaluation's total said «5 %» (a whole number) while the heat map of
+    # the region picture said «4,5» for the same approved score.
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    assert sum(s.criterion.max_points for s in scores) == 22
+    entries = {s.id: (1 if n == 0 else 0, None, s.version) for n, s in enumerate(scores)}
+    services.save_self_scores(sa, actor=world["official"], entries=entries, today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    entries = {s.id: (1 if n == 0 else 0, None, s.version) for n, s in enumerate(scores)}
+    services.save_expert_scores(assignment, actor=world["expert"], entries=entries, today=today)
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    services.transition_evaluation(assignment, "approve", actor=assess["head"], today=today)
+    db_session.commit()
+
+    login(assess["manager"])
+    campaign_id = sa.campaign.id
+    page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{campaign_id}").data)
+    badges = [" ".join(b.text_content().split()) for b in page.xpath(
+        "//tr[td[2][normalize-space()='M1.1']]/td[6]//span[@data-level]")]
+    picture = lxml.html.fromstring(client.get(f"/assessment/campaigns/{campaign_id}/picture").data)
+    columns = [" ".join(th.text_content().split()) for th in picture.xpath("//table[@id='heatmap']/thead/tr/th")]
+    cell = picture.xpath(f"//table[@id='heatmap']/tbody/tr[@data-municipality='{sa.municipality_id}']/*")[
+        columns.index("M1.1")]
+    assert cell.text_content().strip().startswith("4,5")
+    assert badges == ["не сформирован · 4,5 %"]
+    sheet = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
+    assert "не сформирован · 4,5 %" in " ".join(sheet.xpath("//tfoot")[0].text_content().split())
+
+
+def test_the_audit_log_names_which_evaluation_and_self_assessment_an_event_is_about(world, assess, client, login,
+                                                                                    db_session):
+    # «экспертная оценка утверждена … экспертная оценка механизма» named neither the mechanism nor linked to the
+    # evaluation: with eight mechanisms per municipality an auditor could not tell which score was approved.
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    db_session.commit()
+
+    login(world["auditor"])
+    for kind, url in (("self_assessment", f"/assessment/self/{sa.id}"),
+                      ("expert_evaluation", f"/assessment/evaluations/{assignment.id}")):
+        page = lxml.html.fromstring(client.get(f"/audit/?object={kind}").data)
+        cells = page.xpath("//table//tbody/tr/td")
+        assert cells, kind
+        assert any(url in (a.get("href") or "") and "M1.1" in a.text_content()
+                   for a in page.xpath("//table//tbody//a")), kind
+
+
+def test_a_transition_says_what_was_done_not_just_ready(world, assess, client, login, db_session):
+    # After «Направить на утверждение», «Утвердить» or «Вернуть» the page said only «Готово.».
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores), today=today)
+    db_session.commit()
+
+    login(world["expert"])
+    response = client.post(f"/assessment/evaluations/{assignment.id}/transition", follow_redirects=True,
+                           data={"trigger": "submit", "version": assignment.version})
+    page = lxml.html.fromstring(response.data)
+    flashes = [" ".join(a.text_content().split()) for a in page.xpath("//*[contains(@class, 'alert-success')]")]
+    assert "Оценка направлена на утверждение." in flashes, flashes
+    assert not [f for f in flashes if f == "Готово."]
+
+
+def test_the_expert_returning_a_self_assessment_stays_on_their_evaluation(world, assess, client, login, db_session):
+    # The «Самооценка: вернуть на доработку» form of the evaluation page led the expert to the coordinator's page,
+    # which had no link back to the evaluation.
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    db_session.commit()
+
+    login(world["expert"])
+    form = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data).xpath(
+        "//form[@id='return-self']")[0]
+    data = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
+    data.update(trigger="return", comment="Приложите приказ об утверждении показателей")
+    response = client.post(form.get("action"), data=data)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/assessment/evaluations/{assignment.id}")
+    assert services.self_assessment_for(sa.campaign, sa.municipality_id, "M1.1").state == "returned"
+    page = lxml.html.fromstring(client.get(f"/assessment/self/{sa.id}").data)
+    assert page.xpath("//a[@id='evaluation-link']/@href")[0].endswith(f"/assessment/evaluations/{assignment.id}")
+
+
+def test_a_recorded_evidence_document_shows_the_registration_it_was_scored_with(world, assess, make_cycle, client,
+                                                                                login, db_session):
+    # The sheet listed a recorded document by its title and hash only: two положения «№ 1-лна» and «№ 2-лна» read
+    # the same, and after a new edition an auditor could not tell which registration the expert had scored.
+    import lxml.html
+
+    from app.assessment import services
+    from app.documents.models import Document, DocumentVersion
+
+    campaign, mun, assignment = assess["campaign"], world["mun"], assess["assignment"]
+    cycle = make_cycle(mun, world["official"], mechanism="M1.1", period="2025/26")
+    fill_goal(cycle, world["official"])
+    doc = Document(cycle_id=cycle.id, stage_id=cycle.stage("GOAL").id, type_key="goals_order",
+                   title="Приказ об утверждении целей", state="registered", created_by_id=world["official"].id)
+    doc.versions.append(DocumentVersion(number=1, status="done", sha256="a" * 64, registration_number="0007/2026",
+                                        registration_seq=7, registration_year=2026,
+                                        registration_date=date(2026, 3, 12)))
+    db_session.add(doc)
+    db_session.flush()
+    scores = services.scores_of(campaign, mun.id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], today=date.today(),
+                                entries={scores[0].id: (1, "есть приказ", scores[0].version)})
+    doc.versions.append(DocumentVersion(number=2, status="done", sha256="b" * 64, registration_number="0009/2026",
+                                        registration_seq=9, registration_year=2026, registration_date=date(2026, 4, 1)))
+    db_session.commit()
+
+    login(world["auditor"])
+    page = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
+    items = [" ".join(d.text_content().split()) for d in page.xpath("//div[contains(@class, 'evidence-item')]")]
+    assert any("Приказ об утверждении целей" in i and "№ 0007/2026 от 12.03.2026" in i for i in items), items
+
+
+def test_an_expert_who_came_to_work_in_the_municipality_cannot_submit_or_have_approved_its_evaluation(
+        world, assess, db_session):
+    # The conflict of interest was checked only when the expert was assigned: an expert who later took a post in
+    # the municipality (a role there) went on scoring it and the head could approve it.
+    from app.assessment import services
+    from app.auth.models import RoleAssignment
+    from app.core.errors import GuardFailed
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores), today=today)
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.add(RoleAssignment(user_id=world["expert"].id, role="methodologist",
+                                  organisation_id=world["mun"].id))
+    db_session.commit()
+    db_session.refresh(world["expert"])
+    with pytest.raises(GuardFailed) as refused:
+        services.transition_evaluation(assignment, "approve", actor=assess["head"], today=today)
+    assert any("Конфликт интересов" in p for p in refused.value.problems)
+    db_session.rollback()
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today, comment="Проверьте")
+    db_session.commit()
+    with pytest.raises(GuardFailed) as refused:
+        services.transition_evaluation(assignment, "resubmit", actor=world["expert"], today=today)
+    assert any("Конфликт интересов" in p for p in refused.value.problems)

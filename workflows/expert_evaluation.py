@@ -30,15 +30,21 @@ def comments_where_different(obj, data) -> list[str]:
             for code in data.get("uncommented") or []]
 
 
+def no_conflict_of_interest(obj, data) -> list[str]:
+    """Checked again when the evaluation moves, not only at assignment: an expert who has since taken a post in
+    the municipality (services.conflict_of_interest, passed in as `conflicts`) neither submits nor has it approved."""
+    return list(data.get("conflicts") or [])
+
+
 TRANSITIONS = [
     {"trigger": "submit", "source": "draft", "dest": "submitted", "label": "Направить на утверждение",
-     "allowed": EXPERT, "guards": [within_window, all_scored, comments_where_different], "style": "success",
-     "denied": "Направить оценку может только назначенный эксперт."},
+     "allowed": EXPERT, "guards": [within_window, all_scored, comments_where_different, no_conflict_of_interest],
+     "style": "success", "denied": "Направить оценку может только назначенный эксперт."},
     {"trigger": "resubmit", "source": "returned", "dest": "submitted", "label": "Направить повторно",
-     "allowed": EXPERT, "guards": [within_window, all_scored, comments_where_different], "style": "success",
-     "denied": "Направить оценку может только назначенный эксперт."},
+     "allowed": EXPERT, "guards": [within_window, all_scored, comments_where_different, no_conflict_of_interest],
+     "style": "success", "denied": "Направить оценку может только назначенный эксперт."},
     {"trigger": "approve", "source": "submitted", "dest": "approved", "label": "Утвердить оценку",
-     "allowed": HEAD, "style": "success",
+     "allowed": HEAD, "guards": [no_conflict_of_interest], "style": "success",
      "denied": "Утвердить экспертную оценку может руководитель регионального органа."},
     {"trigger": "return", "source": "submitted", "dest": "returned", "label": "Вернуть эксперту",
      "allowed": HEAD, "requires_comment": True, "style": "warning",

@@ -31,6 +31,7 @@ from app.assessment.models import (
     SelfAssessment,
 )
 from app.audit import chain
+from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User, bump_assignment_generation
 from app.auth.roles import ASSIGNED_ROLES
 from app.core.access import acting_roles_over
@@ -147,6 +148,19 @@ def manager_regions(user) -> list[Organisation]:
     """Regions where the user may organise campaigns (official or head of a region)."""
     return sorted({r.organisation for r in user.roles if r.role in MANAGERS and r.organisation.kind == "region"},
                   key=lambda o: o.name)
+
+
+def history(*objects) -> list[AuditEvent]:
+    """The audit events of self-assessments and expert evaluations, oldest first: who scored, submitted, returned,
+    approved and attached evidence, when and with what comment. Their pages show it so that an auditor (and the head
+    deciding on a returned evaluation) reads the trail of a score where the score is, not by combing the audit log."""
+    pairs = [(o.audit_type, o.id) for o in objects if o is not None]
+    if not pairs:
+        return []
+    return list(db.session.scalars(
+        select(AuditEvent).where(or_(*((AuditEvent.object_type == kind) & (AuditEvent.object_id == oid)
+                                       for kind, oid in pairs)))
+        .order_by(AuditEvent.id)))
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -698,11 +712,22 @@ def transition_self(sa: SelfAssessment, trigger: str, *, actor, today: date, com
                 unscored=_unscored(sa, "self") if trigger in ("submit", "resubmit") else [])
 
 
+def _conflicts(assignment: Assignment) -> list[str]:
+    """The conflict of interest as it stands now (the expert may have taken a post in the municipality since the
+    assignment): the evaluation's guard refuses with these words."""
+    if not conflict_of_interest(assignment.expert, assignment.municipality):
+        return []
+    return [f"Конфликт интересов: эксперт {assignment.expert_user.full_name} работает в муниципалитете "
+            f"«{assignment.municipality.display_name}» и не может его оценивать; назначьте другого эксперта."]
+
+
 def transition_evaluation(assignment: Assignment, trigger: str, *, actor, today: date, comment: str | None = None,
                           expected_version: int | None = None) -> None:
     data = {"today": today}
     if trigger in ("submit", "resubmit"):
         data.update(unscored=_unscored(assignment, "expert"), uncommented=_uncommented(assignment))
+    if trigger in ("submit", "resubmit", "approve"):
+        data["conflicts"] = _conflicts(assignment)
     engine.fire(assignment, trigger, actor=actor, comment=comment, expected_version=expected_version, **data)
 
 
@@ -825,8 +850,11 @@ def totals(scores: list[Score], thresholds: dict) -> dict:
             continue
         total = sum(values)
         out[side] = total
-        out[f"{side}_percent"] = round(100 * total / maximum)
-        out[f"{side}_level"] = level_of(100 * total / maximum, thresholds)
+        # One decimal, and the level read from that same number, as the region picture (picture._percent) has
+        # them: rounded to a whole number the campaign page said «5 %» where the heat map said «4,5».
+        percent = round(100 * total / maximum, 1)
+        out[f"{side}_percent"] = percent
+        out[f"{side}_level"] = level_of(percent, thresholds)
     return out
 
 

@@ -17,6 +17,8 @@ from app.assessment.models import (
     EVIDENCE_KINDS, EXPERT_STATUSES, LEVEL_STYLES, LEVELS, Assignment, CriteriaSet, EvidenceItem, Expert,
     SelfAssessment,
 )
+from app.audit.labels import action_label
+from app.audit.present import present
 from app.core.access import acting_roles_over, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import form_int
@@ -81,6 +83,13 @@ def _act(where: str, action, message, page=None):
     result = action()
     flash(message(result) if callable(message) else message, "success")
     return redirect(where, code=303)
+
+
+def _done(obj, trigger: str) -> str:
+    """What was done, in the words of the history («Оценка направлена на утверждение.»): «Готово.» after «Вернуть»
+    or «Утвердить» did not say which object moved where."""
+    text = action_label(trigger, obj.audit_type)
+    return text[:1].upper() + text[1:] + "."
 
 
 def _region_for(user) -> Organisation | None:
@@ -202,7 +211,7 @@ def campaign_transition(campaign_id: int):
             return "Кампания опубликована: координаторы и эксперты получили задачи."
         engine.fire(campaign, trigger, actor=current_user, comment=request.form.get("comment"),
                     expected_version=version)
-        return "Готово."
+        return _done(campaign, trigger)
     return _campaign_action(campaign_id, act)
 
 
@@ -270,6 +279,7 @@ def _self_page(self_assessment_id: int, status: int = 200):
                            assignment=services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code),
                            transitions=engine.available_transitions(sa, current_user),
                            documents=services.municipality_documents(sa) if editable else [], **_sheet(sa, scope),
+                           history=present(services.history(sa)),
                            **_typed()), status
 
 
@@ -300,10 +310,17 @@ def save_self_scores(self_assessment_id: int):
 @signed_in
 def self_transition(self_assessment_id: int):
     sa, _ = _self_assessment(self_assessment_id)
-    return _act(url_for("assessment.self_assessment", self_assessment_id=sa.id),
+    where = url_for("assessment.self_assessment", self_assessment_id=sa.id)
+    # The expert returns the self-assessment from their evaluation page: back there, where their own work goes on
+    # (they landed on the coordinator's page, with no link back to the evaluation).
+    assignment = services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code)
+    if request.form.get("back") == "evaluation" and assignment is not None:
+        where = url_for("assessment.evaluation", assignment_id=assignment.id)
+    return _act(where,
                 lambda: services.transition_self(sa, request.form.get("trigger") or "", actor=current_user,
                                                  today=user_today(), comment=request.form.get("comment"),
-                                                 expected_version=_form_version()), "Готово.",
+                                                 expected_version=_form_version()),
+                lambda _: _done(sa, request.form.get("trigger") or ""),
                 lambda status: _self_page(self_assessment_id, status))
 
 
@@ -346,6 +363,7 @@ def _evaluation_page(assignment_id: int, status: int = 200):
     return render_template("assessment/evaluation.html", assignment=assignment, editable=editable, sa=sa,
                            self_transitions=engine.available_transitions(sa, current_user) if sa else [],
                            transitions=engine.available_transitions(assignment, current_user),
+                           history=present(services.history(assignment, sa)),
                            **_sheet(assignment, scope), **_typed()), status
 
 
@@ -370,7 +388,8 @@ def evaluation_transition(assignment_id: int):
                                                        actor=current_user, today=user_today(),
                                                        comment=request.form.get("comment"),
                                                        expected_version=_form_version()),
-                "Готово.", lambda status: _evaluation_page(assignment_id, status))
+                lambda _: _done(assignment, request.form.get("trigger") or ""),
+                lambda status: _evaluation_page(assignment_id, status))
 
 
 @bp.route("/evidence/<int:evidence_id>")
