@@ -14,6 +14,9 @@ import copy
 import csv
 import re
 import weakref
+from datetime import date
+
+from app.core.timeutil import format_datetime, utcnow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
@@ -101,6 +104,7 @@ _STYLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _style_of(sheet, bold: bool, wraps: bool, number: str | None):
     """The style array (font, alignment, number format indices) of a styled cell of `sheet`'s workbook."""
+    # Local: openpyxl loads only when a sheet is written (a CSV-only caller never pays for it).
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
 
@@ -128,8 +132,6 @@ DATETIME = "DD.MM.YYYY HH:MM"
 
 def generated_note(tz_name: str) -> str:
     """«сформировано 06.12.2026 08:30» on the organisation's clock: a printed table says as of when it holds."""
-    from app.core.timeutil import format_datetime, utcnow
-
     return f"сформировано {format_datetime(utcnow(), tz_name)}"
 
 
@@ -138,6 +140,7 @@ def print_setup(sheet, *, header_row: int, widths=()) -> None:
     the page (as many pages down as it takes), the header row repeated on every page. A write-only sheet takes it
     before its first row. Without it a 16-column table printed over three pages across, the header on the first
     only."""
+    # Local: openpyxl loads only when a sheet is written (a CSV-only caller never pays for it).
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -156,8 +159,7 @@ def finish_sheet(sheet, *, header_row: int, widths=(), formats: dict[int, str] |
     """A filled (not write-only) sheet made printable: `print_setup`, the title rows and the header bold, the data
     cells wrapped and top-aligned (a long name takes lines, not the next column), and `formats` — {column number
     (1-based): number format} — on the numbers and dates of those columns."""
-    from datetime import date
-
+    # Local: openpyxl loads only when a sheet is written (a CSV-only caller never pays for it).
     from openpyxl.styles import Alignment, Font
 
     print_setup(sheet, header_row=header_row, widths=widths)
