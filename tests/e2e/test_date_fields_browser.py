@@ -7,9 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.demo import DEMO_PASSWORD
 from tests.e2e.conftest import CHROMIUM_ARGS
-from tests.e2e.test_screens_browser import _axe, serious_violations
+from tests.e2e.test_screens_browser import _axe, log_in, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -38,21 +37,11 @@ def english_page(english_browser, live_server):
         context.close()
 
 
-def _log_in(page, login: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto("/login")
-    page.get_by_label("Логин", exact=True).fill(login)
-    page.get_by_label("Пароль", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_role("button", name="Выйти")).to_be_attached()
-
-
 def test_an_english_browser_shows_russian_date_fields_and_calendar(english_page):
     from playwright.sync_api import expect
 
     page = english_page
-    _log_in(page, "admin")
+    log_in(page, "admin")
     page.goto("/audit/?date_from=2026-11-03")
     page.wait_for_load_state("load")
     since = page.locator("#f-date-from")
@@ -95,7 +84,7 @@ def test_a_typed_date_moves_the_calendar_and_is_saved(english_page, live_app):
     from app.extensions import db
 
     page = english_page
-    _log_in(page, "methodologist")
+    log_in(page, "methodologist")
     page.goto("/deadlines/standins")
     page.wait_for_load_state("load")
     start, end = date.today() + timedelta(days=40), date.today() + timedelta(days=47)
