@@ -7,10 +7,10 @@ template is stored as not valid with a Russian reason."""
 import io
 
 import pytest
-from docx import Document as Docx
 from sqlalchemy import select
 
 from app.demo import fill_stage  # noqa: F401  (loads the app's packages in order before the engine)
+from tests.security.test_template_sandbox import _regulation_with
 
 LOOPS = "{% set r = range(3000)|list %}{% for a in r %}{% for b in r %}{% endfor %}{% endfor %}"
 HUGE_STRING = '{{ "x" * 3000000 }}'
@@ -19,14 +19,17 @@ DOUBLING = '{% set ns = namespace(s="ab") %}{% for i in range(30) %}{% set ns.s 
 HUGE_NUMBER = "{{ 7 ** 100000 }}"
 
 
-def _regulation_with(text: str) -> bytes:
-    from app.documents.catalogue import get_type
+def _uploaded(client, db_session, payload: str):
+    """The regulation's built-in template with `payload` as a paragraph, uploaded: its stored version."""
+    from app.documents.template_admin import TemplateVersion
 
-    doc = Docx(io.BytesIO(get_type("regulation").template_path.read_bytes()))
-    doc.add_paragraph(text)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    response = client.post("/documents/templates/regulation/upload",
+                           data={"file": (io.BytesIO(_regulation_with(payload)), "regulation.docx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    db_session.expire_all()
+    (tv,) = db_session.scalars(select(TemplateVersion))
+    return tv
 
 
 @pytest.mark.parametrize("payload", [LOOPS, HUGE_STRING, HUGE_WIDTH, DOUBLING, HUGE_NUMBER],
@@ -34,18 +37,12 @@ def _regulation_with(text: str) -> bytes:
 def test_a_template_asking_for_endless_work_is_refused_with_a_reason(world, client, login, db_session, monkeypatch,
                                                                      payload):
     from app.documents import rendering
-    from app.documents.template_admin import TemplateVersion
 
     # the loops take about a second unchecked; a short budget keeps the test fast (raising=False: the old code has
     # no budget, and its upload then passes the check)
     monkeypatch.setattr(rendering, "RENDER_SECONDS", 0.05, raising=False)
     login(world["admin"])
-    response = client.post("/documents/templates/regulation/upload",
-                           data={"file": (io.BytesIO(_regulation_with(payload)), "regulation.docx")},
-                           content_type="multipart/form-data")
-    assert response.status_code == 302
-    db_session.expire_all()
-    (tv,) = db_session.scalars(select(TemplateVersion))
+    tv = _uploaded(client, db_session, payload)
     assert not tv.valid and not tv.active
     assert len(tv.problems) == 1 and "слишком много работы (цикл в цикле, строка или список" in tv.problems[0]
 
@@ -67,13 +64,6 @@ def test_ordinary_template_arithmetic_and_loops_still_render(app):
 ], ids=["include", "import", "format", "division"])
 def test_a_template_whose_own_code_fails_is_stored_as_not_valid(world, client, login, db_session, payload, message):
     """These raised TypeError or ZeroDivisionError out of the upload's check: a 500, and nothing said why."""
-    from app.documents.template_admin import TemplateVersion
-
     login(world["admin"])
-    response = client.post("/documents/templates/regulation/upload",
-                           data={"file": (io.BytesIO(_regulation_with(payload)), "regulation.docx")},
-                           content_type="multipart/form-data")
-    assert response.status_code == 302
-    db_session.expire_all()
-    (tv,) = db_session.scalars(select(TemplateVersion))
+    tv = _uploaded(client, db_session, payload)
     assert not tv.valid and len(tv.problems) == 1 and message in tv.problems[0]
