@@ -462,11 +462,10 @@ def test_evidence_proposal_statement_count_does_not_depend_on_the_municipalities
     assert counts[0] == counts[1] <= 45  # the facts' group-bys and the integrity checks' one query per kind
 
 
-def test_evidence_hash_is_the_one_recorded_at_scoring_time(world, assess, make_cycle, db_session):
-    """A registered document that is evidence keeps the SHA-256 it had when the expert scored, even after a later
-    edition supersedes it."""
+def _goals_order_scored_as_evidence(world, assess, make_cycle, db_session):
+    """A registered goals order (edition 1, № 0007/2026 of 12.03.2026) that the expert scored M1.1's first criterion
+    with: it is recorded as evidence then."""
     from app.assessment import services
-    from app.assessment.models import EvidenceItem
     from app.documents.models import Document, DocumentVersion
 
     campaign, mun, assignment = assess["campaign"], world["mun"], assess["assignment"]
@@ -482,6 +481,18 @@ def test_evidence_hash_is_the_one_recorded_at_scoring_time(world, assess, make_c
     scores = services.scores_of(campaign, mun.id, "M1.1")
     services.save_expert_scores(assignment, actor=world["expert"], today=date.today(),
                                 entries={scores[0].id: (1, "есть приказ", scores[0].version)})
+    return doc
+
+
+def test_evidence_hash_is_the_one_recorded_at_scoring_time(world, assess, make_cycle, db_session):
+    """A registered document that is evidence keeps the SHA-256 it had when the expert scored, even after a later
+    edition supersedes it."""
+    from app.assessment import services
+    from app.assessment.models import EvidenceItem
+    from app.documents.models import DocumentVersion
+
+    campaign, mun = assess["campaign"], world["mun"]
+    doc = _goals_order_scored_as_evidence(world, assess, make_cycle, db_session)
     item = db_session.scalar(select(EvidenceItem).where(EvidenceItem.document_id == doc.id))
     assert (item.sha256, item.registration_number, item.kind) == ("a" * 64, "0007/2026", "document")
     # A new registered edition later: the recorded item is unchanged.
@@ -894,22 +905,10 @@ def test_a_recorded_evidence_document_shows_the_registration_it_was_scored_with(
     # the same, and after a new edition an auditor could not tell which registration the expert had scored.
     import lxml.html
 
-    from app.assessment import services
-    from app.documents.models import Document, DocumentVersion
+    from app.documents.models import DocumentVersion
 
-    campaign, mun, assignment = assess["campaign"], world["mun"], assess["assignment"]
-    cycle = make_cycle(mun, world["official"], mechanism="M1.1", period="2025/26")
-    fill_goal(cycle, world["official"])
-    doc = Document(cycle_id=cycle.id, stage_id=cycle.stage("GOAL").id, type_key="goals_order",
-                   title="Приказ об утверждении целей", state="registered", created_by_id=world["official"].id)
-    doc.versions.append(DocumentVersion(number=1, status="done", sha256="a" * 64, registration_number="0007/2026",
-                                        registration_seq=7, registration_year=2026,
-                                        registration_date=date(2026, 3, 12)))
-    db_session.add(doc)
-    db_session.flush()
-    scores = services.scores_of(campaign, mun.id, "M1.1")
-    services.save_expert_scores(assignment, actor=world["expert"], today=date.today(),
-                                entries={scores[0].id: (1, "есть приказ", scores[0].version)})
+    assignment = assess["assignment"]
+    doc = _goals_order_scored_as_evidence(world, assess, make_cycle, db_session)
     doc.versions.append(DocumentVersion(number=2, status="done", sha256="b" * 64, registration_number="0009/2026",
                                         registration_seq=9, registration_year=2026, registration_date=date(2026, 4, 1)))
     db_session.commit()
