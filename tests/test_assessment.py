@@ -462,6 +462,18 @@ def test_evidence_proposal_statement_count_does_not_depend_on_the_municipalities
     assert counts[0] == counts[1] <= 45  # the facts' group-bys and the integrity checks' one query per kind
 
 
+def _self_assessment_submitted(world, assess, db_session):
+    """M1.1's self-assessment scored and submitted by the coordinator (committed): (it, the expert's evaluation)."""
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    db_session.commit()
+    return sa, assignment
+
+
 def _goals_order_scored_as_evidence(world, assess, make_cycle, db_session):
     """A registered goals order (edition 1, № 0007/2026 of 12.03.2026) that the expert scored M1.1's first criterion
     with: it is recorded as evidence then."""
@@ -832,13 +844,7 @@ def test_the_audit_log_names_which_evaluation_and_self_assessment_an_event_is_ab
     # evaluation: with eight mechanisms per municipality an auditor could not tell which score was approved.
     import lxml.html
 
-    from app.assessment import services
-
-    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
-    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
-    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
-    services.transition_self(sa, "submit", actor=world["official"], today=today)
-    db_session.commit()
+    sa, assignment = _self_assessment_submitted(world, assess, db_session)
 
     login(world["auditor"])
     for kind, url in (("self_assessment", f"/assessment/self/{sa.id}"),
@@ -880,11 +886,7 @@ def test_the_expert_returning_a_self_assessment_stays_on_their_evaluation(world,
 
     from app.assessment import services
 
-    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
-    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
-    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
-    services.transition_self(sa, "submit", actor=world["official"], today=today)
-    db_session.commit()
+    sa, assignment = _self_assessment_submitted(world, assess, db_session)
 
     login(world["expert"])
     form = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data).xpath(

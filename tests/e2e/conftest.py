@@ -163,6 +163,18 @@ def page(browser, live_server, request_log, tmp_path):
         context.close()
 
 
+OFFICE_SCREEN = {"width": 1366, "height": 768}  # the office monitor every screen review looks at
+
+
+def office_page(browser, live_server):
+    """A page at 1366×768 for a screen review's own `page` fixture (`yield from office_page(browser, live_server)`),
+    without the request log of the general one."""
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport=OFFICE_SCREEN)
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
 def nav_to(page, group: str, entry: str) -> None:
     """Follow an entry of the navigation bar: open its group's dropdown, click the entry."""
     page.wait_for_load_state("load")  # the dropdown needs Bootstrap's script, which runs after the page is shown

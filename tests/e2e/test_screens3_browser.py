@@ -3,11 +3,12 @@ field; short codes («M2.3-01», «MUN01-S01») are never split across lines."""
 
 import pytest
 
+from tests.e2e.conftest import OFFICE_SCREEN, office_page
 from tests.e2e.test_screens_browser import log_in, open_styled
 
 pytestmark = pytest.mark.browser
 
-VIEWPORT = {"width": 1366, "height": 768}
+VIEWPORT = OFFICE_SCREEN
 
 
 def _ids(live_app):
@@ -28,10 +29,7 @@ def _ids(live_app):
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+    yield from office_page(browser, live_server)
 
 
 def test_a_refused_form_keeps_its_marks_and_ties_each_message_to_its_field(page, live_app):

@@ -3,19 +3,17 @@ of the other screen tests therefore never opened, passes axe-core's WCAG 2.1 AA 
 
 import pytest
 
+from tests.e2e.conftest import OFFICE_SCREEN, office_page
 from tests.e2e.test_screens_browser import _axe, serious_violations
 
 pytestmark = pytest.mark.browser
 
-VIEWPORT = {"width": 1366, "height": 768}
+VIEWPORT = OFFICE_SCREEN
 
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+    yield from office_page(browser, live_server)
 
 
 def test_the_public_pages_pass_axe(page):

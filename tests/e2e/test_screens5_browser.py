@@ -3,19 +3,17 @@ and gets to it with the keyboard; a confirmation dialog closed with Esc or «О�
 
 import pytest
 
+from tests.e2e.conftest import OFFICE_SCREEN, office_page
 from tests.e2e.test_screens_browser import log_in, open_styled
 
 pytestmark = pytest.mark.browser
 
-VIEWPORT = {"width": 1366, "height": 768}
+VIEWPORT = OFFICE_SCREEN
 
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+    yield from office_page(browser, live_server)
 
 
 def _indicators_on_review(live_app) -> int:
