@@ -761,10 +761,8 @@ def test_the_auditor_reads_who_did_what_and_when_on_the_evaluation_and_self_asse
 
     from app.assessment import services
 
-    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
-    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
-    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
-    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    sa, assignment = _self_assessment_submitted(world, assess, db_session)
+    today = date.today()
     scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
     services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores), today=today)
     services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
@@ -862,10 +860,8 @@ def test_a_transition_says_what_was_done_not_just_ready(world, assess, client, l
 
     from app.assessment import services
 
-    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
-    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
-    services.save_self_scores(sa, actor=world["official"], entries=_entries(scores), today=today)
-    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    sa, assignment = _self_assessment_submitted(world, assess, db_session)
+    today = date.today()
     scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
     services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores), today=today)
     db_session.commit()
