@@ -62,7 +62,7 @@ def fill_anl(stage, *, official, head, rng: random.Random, today: date) -> None:
     """Results, an analysis run and two or three findings for the demo's analysis stage."""
     cycle = stage.cycle
     run = None
-    if _reads_results(cycle) and len(services.scope_schools(cycle.owner)) >= MIN_SCHOOLS:
+    if _about_schools(cycle) and len(services.scope_schools(cycle.owner)) >= MIN_SCHOOLS:
         seed_results(cycle.owner, year=results_year(cycle.period))
         run = services.start_run(cycle, actor=official, enqueue=False)
         run_now(run)  # rebuilds the indicator dashboard too
@@ -83,15 +83,16 @@ def _pick(run, kind: str, **where):
     return db.session.scalar(query.order_by(AnalysisResult.value.desc().nulls_last(), AnalysisResult.id).limit(1))
 
 
-def _reads_results(cycle) -> bool:
-    """Whether the cycle's analysis reads the schools' assessment results (ВПР, ОГЭ): not the preschool mechanism's,
-    whose monitoring asks the kindergartens (its findings name them, not schools)."""
+def _about_schools(cycle) -> bool:
+    """Whether the demo seeds the schools' assessment results (ВПР, ОГЭ) and runs a calculation for the cycle: not
+    for the preschool mechanism, whose monitoring asks the kindergartens (its findings name them, not schools).
+    (Which sections a run's pages show is the mechanism's own, app/analysis/sections.py: not the demo's question.)"""
     return cycle.owner.kind != "municipality" or "school" in addressee_kinds(cycle)
 
 
 def _findings(cycle, run) -> list[services.FindingData]:
     # a mechanism not reading the results names the institutions that answered its monitoring (kindergartens)
-    schools = services.scope_schools(cycle.owner) if _reads_results(cycle) else answered(cycle)
+    schools = services.scope_schools(cycle.owner) if _about_schools(cycle) else answered(cycle)
     out = []
     # Only findings of the analyses that belong to the cycle's mechanism (app/analysis/sections.py).
     own = kinds_for(cycle.track.mechanism.code)
