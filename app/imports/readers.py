@@ -20,14 +20,13 @@ from typing import Callable
 from defusedxml import ElementTree
 
 from app.core.hardening import without_invisible
+from app.core.uploads import overpacked
 
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
 # XLSX is a zip: its directory tells the unpacked sizes before anything is decompressed, so a zip bomb
-# is refused up front. Worksheet XML packs 10–30× in practice; a bomb packs ~1000×.
+# is refused up front (app/core/uploads.py overpacked). Worksheet XML packs 10–30× in practice; a bomb packs ~1000×.
 XLSX_MAX_UNPACKED = 2 * 1024 ** 3
-XLSX_MAX_RATIO = 100
-XLSX_RATIO_FLOOR = 1024 * 1024  # small members may pack better than the ratio; they cannot hurt
 XML_PROLOG_LIMIT = 1024 * 1024
 # openpyxl streams the worksheets but reads every other part whole, the shared-strings table above all (in memory
 # about twice its unpacked size) before the first row. A results sheet has at most ~1M rows of one short participant
@@ -451,12 +450,9 @@ def check_xlsx_container(path: Path) -> None:
         names = {i.filename for i in infos}
         if "xl/workbook.xml" not in names:
             raise FileRejected("Файл не является книгой Excel (XLSX): в архиве нет книги.")
-        total = 0
-        for info in infos:
-            total += info.file_size
-            if info.file_size > XLSX_RATIO_FLOOR and info.file_size > XLSX_MAX_RATIO * max(info.compress_size, 1):
-                raise FileRejected("Файл XLSX отклонён: степень сжатия подозрительно велика (возможна «zip-бомба»).")
-        if total > XLSX_MAX_UNPACKED:
+        if overpacked(infos) is not None:
+            raise FileRejected("Файл XLSX отклонён: степень сжатия подозрительно велика (возможна «zip-бомба»).")
+        if sum(info.file_size for info in infos) > XLSX_MAX_UNPACKED:
             raise FileRejected("Файл XLSX отклонён: в распакованном виде он больше "
                                f"{XLSX_MAX_UNPACKED // 1024 ** 3} ГБ.")
         for info in infos:

@@ -22,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.core.errors import ValidationFailed
 from app.core.spreadsheets import append_row, finish_sheet, unescape_cell
+from app.core.uploads import overpacked
 from app.core.timeutil import utcnow
 from app.monitoring.values import COLUMNS, unit_rule
 
@@ -39,7 +40,6 @@ ALIASES = {
 }
 MAX_ROWS = 5000
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
-MAX_RATIO = 100  # uncompressed/compressed for any member larger than 1 MB: a zip bomb, not a spreadsheet
 MAX_MEMBERS = 2000
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -139,12 +139,9 @@ def _check_container(data: bytes) -> None:
             members = archive.infolist()
             if len(members) > MAX_MEMBERS:
                 raise UploadRejected("Файл не похож на книгу Excel: слишком много частей в архиве.")
-            total = 0
-            for info in members:
-                total += info.file_size
-                if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                    raise UploadRejected("Файл отклонён: подозрительно высокая степень сжатия (zip-бомба).")
-            if total > MAX_UNCOMPRESSED:
+            if overpacked(members) is not None:
+                raise UploadRejected("Файл отклонён: подозрительно высокая степень сжатия (zip-бомба).")
+            if sum(info.file_size for info in members) > MAX_UNCOMPRESSED:
                 raise UploadRejected("Файл отклонён: слишком большой объём данных после распаковки.")
             names = {info.filename for info in members}
             if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
