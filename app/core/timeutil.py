@@ -4,12 +4,6 @@ import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-MONTHS_GENITIVE = [
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-]
-
-
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -47,13 +41,6 @@ def format_date(value: date | datetime | None, tz_name: str | None = None) -> st
     if tz_name is not None and isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(ZoneInfo(tz_name))
     return value.strftime("%d.%m.%Y")
-
-
-def format_date_long(value: date | None) -> str:
-    """«20 апреля 2021 г.», the long form used in documents."""
-    if value is None:
-        return ""
-    return f"{value.day} {MONTHS_GENITIVE[value.month - 1]} {value.year} г."
 
 
 def format_datetime(value: datetime | None, tz_name: str) -> str:

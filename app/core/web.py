@@ -17,7 +17,7 @@ from app.core.errors import DomainError, StaleObject
 from app.core import hardening
 from app.core.russian import byte_count, number as russian_number, plural
 from app.core.hardening import DATABASE_ERRORS, health_report, unavailable_response
-from app.core.timeutil import format_date, format_date_long, format_datetime, today_in
+from app.core.timeutil import format_date, format_datetime, today_in
 from app.extensions import db, login_manager
 
 HTTP_MESSAGES = {
@@ -139,7 +139,6 @@ def init_app(app: Flask) -> None:
 
     # A moment shown as a date is dated where the reader works, like the time of `datetime`.
     app.jinja_env.filters["date"] = lambda value: format_date(value, user_time_zone())
-    app.jinja_env.filters["date_long"] = format_date_long
     # «8,4», «15 000»: a stored Decimal printed as it is reads «8.40» (a point, trailing zeros).
     app.jinja_env.filters["number"] = russian_number
     # «39 967 байт», «40 482 байта»: a file size grouped and agreed with its number.
