@@ -230,3 +230,15 @@ def test_a_closed_cycles_document_shows_no_empty_action_box(demo, client):
     _login(client, "head")
     page = _page(client, f"/documents/{doc.id}")
     assert [_text(c) for c in page.xpath("//main//div[contains(@class, 'card-body')]") if not _text(c)] == []
+
+
+def test_a_redirect_says_in_russian_where_the_page_is(client):
+    """Werkzeug's «Redirecting... You should be redirected automatically» stood under every redirect: the router's
+    added slash, the log-in redirect, a view's own."""
+    for url in ("/situation", "/cycles", "/situation/"):
+        response = client.get(url)
+        assert 300 <= response.status_code < 400, url
+        body = response.get_data(as_text=True)
+        assert "Redirecting" not in body and "redirected" not in body, url
+        assert 'lang="ru"' in body and "Страница находится по другому адресу" in body, url
+        assert f'href="{response.location}"' in body.replace("&amp;", "&"), url

@@ -8,6 +8,7 @@ from flask import (Flask, Response, abort, current_app, flash, jsonify, make_res
                    url_for)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
@@ -81,6 +82,13 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["APP_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
+def redirect_body(location: str) -> str:
+    """The page under a redirect: what a client that does not follow it shows."""
+    target = escape(location)
+    return ('<!doctype html>\n<html lang="ru">\n<meta charset="utf-8">\n<title>Переход на другую страницу</title>\n'
+            f'<p>Страница находится по другому адресу: <a href="{target}">{target}</a>.</p>\n')
+
+
 def init_app(app: Flask) -> None:
     hardening.ERROR_RESPONSE = _error_response
     login_manager.login_view = "auth.login"
@@ -101,6 +109,15 @@ def init_app(app: Flask) -> None:
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.after_request
+    def russian_redirect_body(response):
+        # Werkzeug writes «Redirecting... You should be redirected automatically to the target URL» under every
+        # redirect (ours, Flask-Login's, the router's added slash). A browser follows the Location unseen, but a
+        # client that shows the body — curl, a mail client's preview, a proxy's log — read English.
+        if 300 <= response.status_code < 400 and response.location and response.mimetype == "text/html":
+            response.set_data(redirect_body(response.location))
         return response
 
     @app.errorhandler(DomainError)
