@@ -298,16 +298,18 @@ def _fill_methods(cycle, actor):
 
 
 def _advance(cycle, approvals: int, official, head, rng, leave: str = "draft"):
-    """Fill, submit and approve the first open stage `approvals` times; optionally submit the next one."""
+    """Fill, submit and approve the first open stage `approvals` times; then leave the next one empty ("draft"),
+    filled in its draft ("filled": the official's to read and send) or submitted ("on_review")."""
     for _ in range(min(approvals, len(cycle.stages))):
         stage = next(s for s in cycle.stages if s.state == "draft")
         fill_stage(stage, official=official, head=head, rng=rng)
         engine.fire(stage, "submit", actor=official)
         engine.fire(stage, "approve", actor=head)
-    if leave == "on_review" and cycle.state == "open":
+    if leave in ("filled", "on_review") and cycle.state == "open":
         stage = next(s for s in cycle.stages if s.state == "draft")
         fill_stage(stage, official=official, head=head, rng=rng)
-        engine.fire(stage, "submit", actor=official)
+        if leave == "on_review":
+            engine.fire(stage, "submit", actor=official)
 
 
 def _today() -> date:
@@ -340,9 +342,10 @@ def fill_stage(stage, *, official, head, rng=None):
     _feature_fillers(stage, actor, rng, head)
 
 
-# How far each municipal mechanism's demo cycle has got: (approved stages, state of the next one).
+# How far each municipal mechanism's demo cycle has got: (approved stages, state of the next one). M2.1's analysis
+# stage holds the demo's calculation over the schools' results (a section of it belongs to M2.1; M2.2–M2.4 have none).
 PROGRESS = {"M1.1": (0, "draft"), "M1.2": (1, "draft"), "M1.3": (2, "on_review"), "M1.4": (3, "draft"),
-            "M2.1": (4, "draft"), "M2.2": (5, "on_review"), "M2.3": (9, "draft"), "M2.4": (6, "draft")}
+            "M2.1": (4, "filled"), "M2.2": (5, "on_review"), "M2.3": (9, "draft"), "M2.4": (6, "draft")}
 
 
 def seed_demo(today: date | None = None) -> bool:

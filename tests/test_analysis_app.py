@@ -113,6 +113,23 @@ def test_a_closed_cycle_is_not_analysed_again(world, anl_cycle, client, login, d
     assert db_session.scalar(select(func.count()).select_from(AnalysisRun)) == 0
 
 
+def test_a_cycle_whose_mechanism_reads_no_results_offers_and_takes_no_run(world, make_cycle, client, login,
+                                                                          db_session):
+    """The preschool cycle's analysis page said the ВПР/ОГЭ calculation did not belong to its mechanism, and
+    offered «Запустить анализ» below: a run none of its pages or reports would ever show."""
+    cycle = make_cycle(world["mun"], world["official"], mechanism="M2.4", track="op-do")
+    db_session.commit()
+    with pytest.raises(ValidationFailed, match="к механизму M2.4 не относится"):
+        services.start_run(cycle, actor=world["official"], enqueue=False)
+    login(world["official"])
+    page = client.get(f"/analysis/cycles/{cycle.id}").get_data(as_text=True)
+    assert "не относится" in page and "Запустить анализ" not in page
+    response = client.post(f"/analysis/cycles/{cycle.id}/runs", data={"form_token": "t3"})
+    assert response.status_code in (302, 303)
+    assert "не относится" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(AnalysisRun)) == 0
+
+
 def test_only_editors_of_the_owner_start_an_analysis(world, anl_cycle, db_session):
     for user in (world["director_a"], world["auditor"], world["expert"]):
         with pytest.raises(PermissionDenied):

@@ -10,7 +10,6 @@ from flask_login import current_user  # noqa: E402
 from app.analysis import demo, labels, models, report, services, views  # noqa: E402,F401
 from app.analysis.cli import cli  # noqa: E402
 from app.analysis.dashboard import refresh_after_import, refresh_cycle_dashboard  # noqa: E402
-from app.analysis.sections import sections_for  # noqa: E402
 from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa: E402
 from app.imports.jobs import AFTER_IMPORT  # noqa: E402
 from app.monitoring.services import AFTER_ACCEPT  # noqa: E402
@@ -23,8 +22,8 @@ def analysis_stage(stage) -> dict:
     runs = services.runs_of_cycle(cycle, limit=1)
     can_analyse = bool(current_user.roles_over(cycle.owner) & services.ANALYSTS)
     return {"run": runs[0] if runs else None, "findings": services.findings_of_cycle(cycle),
-            "reads_results": bool(sections_for(cycle.track.mechanism.code)),
-            "can_run": can_analyse and cycle.state == "open",
+            "reads_results": services.reads_results(cycle),
+            "can_run": can_analyse and services.may_start_run(cycle),
             "can_edit": can_analyse and stage.state == "draft" and cycle.state == "open"}
 
 

@@ -62,8 +62,10 @@ def fill_anl(stage, *, official, head, rng: random.Random, today: date) -> None:
     """Results, an analysis run and two or three findings for the demo's analysis stage."""
     cycle = stage.cycle
     run = None
-    if _about_schools(cycle) and len(services.scope_schools(cycle.owner)) >= MIN_SCHOOLS:
+    seeded = _about_schools(cycle) and len(services.scope_schools(cycle.owner)) >= MIN_SCHOOLS
+    if seeded:  # the schools' results serve the situational centre and the other mechanisms' cycles too
         seed_results(cycle.owner, year=results_year(cycle.period))
+    if seeded and services.reads_results(cycle):  # a run only where the mechanism's pages show one
         run = services.start_run(cycle, actor=official, enqueue=False)
         run_now(run)  # rebuilds the indicator dashboard too
     else:

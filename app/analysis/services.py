@@ -109,11 +109,26 @@ def fans_out(reference: Organisation) -> bool:
         Organisation.in_subtree_of(reference), Organisation.kind == "school")) >= least
 
 
+def reads_results(cycle: Cycle) -> bool:
+    """Whether a calculation over the assessment results (ВПР, ОГЭ) belongs to the cycle's mechanism: some section of
+    it does (mechanism_analyses.yaml). A preschool or an upbringing cycle is analysed by its indicators instead."""
+    return bool(sections.sections_for(cycle.track.mechanism.code))
+
+
+def may_start_run(cycle: Cycle) -> bool:
+    """Whether the cycle takes a new run at all (the pages offer «Запустить анализ» only then)."""
+    return cycle.state == "open" and reads_results(cycle)
+
+
 def start_run(cycle: Cycle, *, actor: User, enqueue: bool = True) -> AnalysisRun:
     """Queue an analysis of the cycle owner's schools over the cycle's year and the two before it."""
     role = require_role(actor, cycle.owner, ANALYSTS, "Недостаточно прав, чтобы запустить анализ.")
     if cycle.state != "open":  # its analysis stays what the cycle was closed with (the page offers no button)
         raise ValidationFailed("Цикл закрыт: новый анализ по нему не запускается.")
+    if not reads_results(cycle):  # none of its pages or reports would show the run
+        raise ValidationFailed(f"Расчёт по результатам оценочных процедур (ВПР, ОГЭ) к механизму "
+                               f"{cycle.track.mechanism.code} не относится: его анализ — значения показателей "
+                               "(вкладка «Показатели») и выводы.")
     # Two «Запустить анализ» at once (two analysts, two tabs) must not both pass the «already running» check below:
     # the cycle's row is locked until this request commits, so the second one waits and then sees the first run.
     db.session.execute(select(Cycle.id).where(Cycle.id == cycle.id).with_for_update())

@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from app.analysis import bp, chart_cache, dashboard, finding_text, services
 from app.analysis.report import SIGN_TITLES
-from app.analysis.sections import sections_for
 from app.analysis.forms import FindingForm, RiskCsvForm, RiskProfileForm, RunForm, VersionForm
 from app.analysis.models import AnalysisRun, Finding
 from app.analysis.risk_profile import MAX_PRIORITIES, parse_csv, profile_view, risk_factors
@@ -53,7 +52,7 @@ def _can_analyse(cycle: Cycle) -> bool:
 
 def _can_run(cycle: Cycle) -> bool:
     """Whether the user may start an analysis run of the cycle (the «Запустить анализ» button)."""
-    return _can_analyse(cycle) and cycle.state == "open"
+    return _can_analyse(cycle) and services.may_start_run(cycle)
 
 
 def _can_edit_findings(cycle: Cycle) -> bool:
@@ -82,7 +81,7 @@ def cycle_analysis(cycle_id: int):
                            can_run=_can_run(cycle), form=RunForm(),
                            findings=services.findings_of_cycle(cycle), sign_counts=counts, chart=chart,
                            can_edit=_can_edit_findings(cycle), stage=cycle.stage("ANL"),
-                           reads_results=bool(sections_for(cycle.track.mechanism.code)))
+                           reads_results=services.reads_results(cycle))
 
 
 @bp.route("/cycles/<int:cycle_id>/runs", methods=["POST"])
