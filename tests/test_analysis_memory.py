@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.analysis import jobs
-from app.analysis.methods import row_stats, tails
+from app.analysis.methods import row_stats, stats, tails
 from app.analysis.models import AnalysisResult, AnalysisRun
 from tests.conftest import counted_statements
 
@@ -117,6 +117,141 @@ def test_the_signs_let_go_of_each_unit_statistic_once_its_last_sign_has_read_it(
     alone, _sentences = sign_tests.tests_and_sentences(aggregates.prepare(frame), region.schools, th)
     assert (alone["sign"] == "K2").sum() > 100 and alone["sign"].nunique() == 5
     assert done.tests.equals(alone) and done.tests.dtypes.equals(alone.dtypes)
+
+
+def test_blockwise_helpers_give_the_same_numbers_and_codes(monkeypatch):
+    """The normal tails and the sorted factorisation taken a block at a time give what one pass gives."""
+    rng = np.random.default_rng(11)
+    p = rng.random(10000)
+    p[::13], p[::29], p[::31] = np.nan, 0.0, 1.0
+    z = rng.normal(size=10000) * 4
+    z[::17] = np.nan
+    labels = rng.choice(np.array(["K4", "K1", "K2", "K3", "K5"], dtype=object), 10000)
+    ids = rng.integers(1, 5000, 10000)
+    whole = tails.normal_isf(p), tails.normal_sf(z), pd.factorize(labels, sort=True), pd.factorize(ids, sort=True)
+    monkeypatch.setattr(tails, "VALUES", 700)
+    monkeypatch.setattr(stats, "BLOCK", 333)
+    blocks = tails.normal_isf(p), tails.normal_sf(z), stats.factorize_sorted(labels), stats.factorize_sorted(ids)
+    assert np.array_equal(whole[0], blocks[0], equal_nan=True) and np.array_equal(whole[1], blocks[1], equal_nan=True)
+    for (codes, uniques), (b_codes, b_uniques) in zip(whole[2:], blocks[2:]):
+        assert np.array_equal(codes, b_codes) and list(uniques) == list(b_uniques)
+        assert b_uniques.dtype == uniques.dtype
+
+
+@pytest.fixture(scope="module")
+def region_tests():
+    from app.analysis.methods import aggregates, data, sign_tests
+    from app.analysis.methods.synthetic import generate_region
+    from app.analysis.methods.thresholds import load_thresholds
+
+    region = generate_region(n_schools=300, n_municipalities=10, years=(2024, 2025), seed=16, students=20)
+    prepared = aggregates.prepare(data.without_task_text(region.results))
+    th = load_thresholds()
+    tests, sentences = sign_tests.tests_and_sentences(prepared, region.schools, th)
+    return region, prepared, th, tests, sentences
+
+
+def test_the_verdicts_hold_little_beside_the_region_tests(region_tests, monkeypatch):
+    """The last year's verdicts were the combining job's peak at 16× (issue 15 §4, bench/analysis.py --scale): the
+    window's copy of the tests beside each sign's factorisation of a whole column (a hash table of several MB for
+    half a dozen signs) and the normal quantiles' Python floats, ≈ 1.75× the tests' frame. Blockwise (blocks small
+    here, so that a region of 16,000 tests has many, as a region of 130,000 has at the default sizes) and with the
+    window's tests let go once read: ≈ 1.4×."""
+    from app.analysis.methods import verdicts
+
+    _region, _prepared, th, tests, sentences = region_tests
+    monkeypatch.setattr(tails, "VALUES", 4096, raising=False)
+    monkeypatch.setattr(stats, "BLOCK", 2048, raising=False)
+    size = tests.memory_usage(deep=False).sum()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        verdicts.compute_verdicts(tests, th, year=2025, explain=True, sentences=sentences)
+        extra = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert len(tests) > 10000
+    assert extra < 1.55 * size, extra / size
+
+
+def test_the_markers_frame_takes_each_sign_sentences_once(region_tests, monkeypatch):
+    """The markers' sentences were all rewritten (decimal commas) at once beside the originals: ≈ 2.1× the frame
+    while it was made, the second peak of the combining job. Part by part, each original let go: ≈ 0.85×."""
+    from app.analysis.methods import objectivity
+
+    region, prepared, th, _tests, _sentences = region_tests
+    made = objectivity._markers_frame
+    seen = []
+
+    def measured(units, parts):
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            frame = made(units, parts)
+            seen.append((tracemalloc.get_traced_memory()[1] - base, frame.memory_usage(deep=True).sum()))
+        finally:
+            tracemalloc.stop()
+        return frame
+
+    monkeypatch.setattr(objectivity, "_markers_frame", measured)
+    markers = objectivity.compute_markers(prepared, region.schools, th).markers
+    (extra, size), = seen
+    assert len(markers) > 300 and markers["detail"].str.contains(",").any()
+    assert extra < 1.2 * size, extra / size
+
+
+def test_the_job_computation_lets_go_of_what_it_does_not_store(region_tests):
+    """The analysis job (keep_tests=False) stores neither the tests nor the markers' unit statistics: both are let
+    go (the units' frame at once, not held through the verdicts), the stored frames the same."""
+    from app.analysis.methods import data, pipeline
+
+    region, _prepared, th, _tests, _sentences = region_tests
+    frame = data.without_task_text(region.results)
+    kept = pipeline.compute(frame, region.schools, th, boundaries=None, structures=None, years=[2024, 2025])
+    job = pipeline.compute(frame, region.schools, th, boundaries=None, structures=None, years=[2024, 2025],
+                           keep_tests=False)
+    assert job.tests is None and job.markers.units is None and len(kept.markers.units) > 1000
+    assert job.markers.markers.equals(kept.markers.markers) and job.judged[-1].equals(kept.judged[-1])
+    assert job.low.shnor.equals(kept.low.shnor)
+
+
+def test_k2_reorders_a_fanned_out_run_pairs_one_array_at_a_time(region_tests, monkeypatch):
+    """A fanned-out run's (unit, score) pairs of K2's round 2 come part by part and are put in the single frame's
+    order: the four arrays re-ordered at once held the region's pairs twice (≈ 10 MB at 2,400 schools, the combining
+    job's peak in the signs). One at a time, each old copy let go: the same numbers, about half the extra memory."""
+    from app.analysis import fanout
+    from app.analysis.methods import aggregates, data, sign_tests
+
+    region, _prepared, th, _tests, _sentences = region_tests
+    frame = data.without_task_text(region.results).sample(frac=1.0, random_state=3).reset_index(drop=True)
+    frame.insert(0, "id", np.arange(1, len(frame) + 1, dtype=np.int64))
+    municipality = dict(zip(region.schools["id"], region.schools["municipality_id"]))
+    blobs = [fanout.stage_part(part, th["k3_near_max_level"], jobs.school_digests(part))
+             for _m, part in frame.groupby(frame["school_id"].map(municipality), sort=True)]
+    merged = fanout.merge_parts(iter(blobs))
+    real = row_stats.k2_units
+    seen = []
+
+    def measured(p, tmax, easy, hard):
+        made = [fanout.round2(iter(blobs), merged, tmax, easy, hard)]  # before the tracing: given away once read
+        pairs = sum(getattr(made[0], name).nbytes for name in row_stats.Round2.PAIRS)
+        p.cache["k2_round"] = lambda *_args: made.pop()
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            out = real(p, tmax, easy, hard)
+            seen.append((tracemalloc.get_traced_memory()[1] - base, pairs))
+        finally:
+            tracemalloc.stop()
+        return out
+
+    monkeypatch.setattr(row_stats, "k2_units", measured)
+    split, _s = sign_tests.tests_and_sentences(merged.prepared, region.schools, th)
+    (extra, pairs), = seen
+    monkeypatch.setattr(row_stats, "k2_units", real)
+    whole, _s = sign_tests.tests_and_sentences(aggregates.prepare(frame.drop(columns="id")), region.schools, th)
+    assert split.equals(whole) and (split["sign"] == "K2").sum() > 1000
+    assert extra < 2.8 * pairs, extra / pairs  # 3.5× before, 2.3× now (the sort, the expected g and its products)
 
 
 def test_a_large_kind_is_inserted_in_several_statements_in_the_order_made(world, anl_cycle, db_session,

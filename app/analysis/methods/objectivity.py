@@ -115,7 +115,14 @@ def _markers_frame(u: pd.DataFrame, parts: list) -> pd.DataFrame:
     frame["kind"] = kind[order]
     frame["statistic"] = np.concatenate([p[3] for p in parts])[order]
     frame["threshold"] = np.concatenate([np.full(len(p[0]), p[4]) for p in parts])[order]
-    frame["detail"] = np.asarray(_russian_numbers([d for p in parts for d in p[5]]), dtype=object)[order]
+    # each part's sentences rewritten and its own list let go as it is taken (a region's sentences are megabytes:
+    # all of them rewritten at once beside the originals was the markers' peak, bench/analysis.py --scale)
+    detail, at = np.empty(len(idx), dtype=object), 0
+    for i, part in enumerate(parts):
+        detail[at:at + len(part[0])] = _russian_numbers(part[5])
+        at += len(part[0])
+        parts[i] = (*part[:5], None)
+    frame["detail"] = detail[order]
     return frame
 
 

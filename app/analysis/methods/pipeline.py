@@ -35,7 +35,8 @@ def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame 
     """Every method over `results` (data.load_results' frame, or a Prepared one); `years`: the run's years;
     `progress(percent)` is told how far the run got (30 after the aggregates, 60 after the verdicts, 75 after the
     low-result lists). `keep_tests=False` (the analysis job, which does not store them) lets the tests go once the
-    verdicts and the lists' exclusions are drawn from them: `Computed.tests` is then None."""
+    verdicts and the lists' exclusions are drawn from them, and the markers' unit statistics at once:
+    `Computed.tests` and `Computed.markers.units` are then None."""
     step = progress or (lambda _percent: None)
     p = aggregates.prepare(results)
     boundaries = boundaries if boundaries is not None and len(boundaries) else None
@@ -45,6 +46,8 @@ def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame 
     agg = aggregates.school_aggregates(p)
     step(30)
     markers = objectivity.compute_markers(p, schools, limits, boundaries=boundaries, structures=structures)
+    if not keep_tests:
+        markers.units = None  # a frame of the region's units (2.5 MB at 2,400 schools) held through the verdicts
     # the per-school verdicts of each year with data (signs of that year and the years before it)
     # the tests' sentences are written only for the tests the stored verdicts quote (a few hundred of 65,000)
     tests, sentences = sign_tests.tests_and_sentences(p, schools, limits, boundaries=boundaries,

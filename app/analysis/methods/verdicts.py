@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from app.analysis.methods.fdr import benjamini_hochberg
+from app.analysis.methods.stats import factorize_sorted
 from app.analysis.methods.tails import normal_isf, normal_sf
 from app.core.russian import plural
 
@@ -169,21 +170,25 @@ def _signs_of_schools(t: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Per (school, sign, kind): the combined p of the sign over the school's works and years (vectorised:
     a region has 1,500 schools × 6 signs); and each test's row in that frame."""
     # by integer codes and bincounts: a group-by over three keys (two of them text) cost more than the tests
+    # (a region's tests are some 130,000: each array of them is 1 MB, so the codes are kept small and every array
+    # let go once read — this function was the combining job's peak, bench/analysis.py --scale)
     p = t["p"].to_numpy(dtype=float)
-    # Stouffer sums the z of the mid-p: an exact tail of 1 (a class where nothing happened) would count as z ≈ −8
-    z = normal_isf(t["p_mid"].to_numpy(dtype=float))
-    hc, hu = pd.factorize(t["school_id"].to_numpy(dtype=np.int64), sort=True)
-    sc, su = pd.factorize(t["sign"].to_numpy(dtype=object), sort=True)
-    kc, ku = pd.factorize(t["kind"].to_numpy(dtype=object), sort=True)
+    hc, hu = factorize_sorted(t["school_id"].to_numpy(dtype=np.int64))
+    sc, su = factorize_sorted(t["sign"].to_numpy(dtype=object))
+    kc, ku = factorize_sorted(t["kind"].to_numpy(dtype=object))
     key = (hc.astype(np.int64) * len(su) + sc) * len(ku) + kc
+    # a handful of signs and kinds, a region's schools: the codes fit in small integers (the same values)
+    hc, sc, kc = hc.astype(np.int32), sc.astype(np.int8), kc.astype(np.int8)
     groups, inverse = np.unique(key, return_inverse=True)
+    del key
     pmin = np.full(len(groups), np.inf)
     np.minimum.at(pmin, inverse, p)
+    # Stouffer sums the z of the mid-p: an exact tail of 1 (a class where nothing happened) would count as z ≈ −8
+    zsum = np.bincount(inverse, weights=normal_isf(t["p_mid"].to_numpy(dtype=float)), minlength=len(groups))
     agg = pd.DataFrame({"school_id": np.asarray(hu, dtype=np.int64)[groups // (len(su) * len(ku))],
                         "sign": np.asarray(su, dtype=object)[(groups // len(ku)) % len(su)],
                         "kind": np.asarray(ku, dtype=object)[groups % len(ku)],
-                        "k": np.bincount(inverse, minlength=len(groups)), "pmin": pmin,
-                        "zsum": np.bincount(inverse, weights=z, minlength=len(groups))})
+                        "k": np.bincount(inverse, minlength=len(groups)), "pmin": pmin, "zsum": zsum})
     k = agg["k"].to_numpy()
     sign = agg["sign"].to_numpy(dtype=object)
     # the sum's variance: k for independent works; k + k(k − 1)ρ for K1's years, ρ the correlation of a school's
@@ -259,6 +264,8 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
                    tests["year"].to_numpy()[rows].tolist(), t["p"].to_numpy()[mine].tolist(), q_tests[mine].tolist(),
                    rows.tolist()):
         test_rows.setdefault(row[0], []).append(row[1:])
+    # the window's tests are read: let them go before the explanations are written (a region's are 1 MB a column)
+    del t, keep, q_tests, group_of, signs, sel, mine
     # which tests each named school's explanation cites, then their sentences in one call
     cites: dict = {}
     for school_id, chosen in named_signs.items():
