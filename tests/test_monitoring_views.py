@@ -158,6 +158,22 @@ def test_grid_shows_status_overdue_who_and_counts_and_sends_reminders(client, lo
     assert task.assignee_id == world["director_b"].id
 
 
+def test_grid_lists_the_addressees_by_the_names_it_shows_numbers_by_value(client, login, world, mon, make_org,
+                                                                         db_session):
+    """The table of answers was ordered by the full legal names: «СОШ № 10» came before «СОШ № 1» and the
+    kindergartens before the gymnasium, while the form that chose them listed «СОШ № 1, № 2, № 10»."""
+    mun = world["mun"]
+    tenth = make_org("school", parent=mun, code="SCH-10", name="МОУ «Основная школа № 10»", short_name="СОШ № 10")
+    second = make_org("school", parent=mun, code="SCH-02", name="МОУ «Средняя школа № 2»", short_name="СОШ № 2")
+    garden = make_org("preschool", parent=mun, code="DOU-7", name="МДОУ «Детский сад № 7»", short_name="Д/с № 7")
+    req = make_request(mon, world["official"], [tenth, garden, second])
+    db_session.commit()
+    sign_in(client, login, world["official"])
+    html = page(client.get(f"/monitoring/requests/{req.id}"))
+    shown = re.findall(r'data-organisation="([^"]+)"', html)
+    assert shown == ["DOU-7", "SCH-02", "SCH-10"]
+
+
 def test_reminder_is_post_only_and_for_the_owner(client, login, world, sent, db_session):
     sign_in(client, login, world["official"])
     assert client.get(f"/monitoring/requests/{sent.id}/remind").status_code == 405
