@@ -704,6 +704,9 @@ def test_a_schools_copy_cites_only_the_findings_about_itself(rec_cycle, world, m
     item_a = item_of(rec, world["school_a"])
     page_a = client_for(world["director_a"]).get(f"/followup/items/{item_a.id}").get_data(as_text=True)
     assert f'data-finding="{finding.id}"' not in page_a and finding.problem not in page_a
+    # …but the copy still says it rests on the analysis: «Основание —» read as a recommendation without a basis
+    basis = page_a[page_a.index("Основание</dt>"):page_a.index("Ознакомлен</dt>")]
+    assert "Выводы анализа о других организациях (не показываются)" in basis and "—" not in basis
     page_b = client_for(world["director_b"]).get(f"/followup/items/{item_of(rec, world['school_b']).id}")
     assert f'data-finding="{finding.id}"' in page_b.get_data(as_text=True)
     owner = client_for(world["official"]).get(f"/followup/items/{item_a.id}").get_data(as_text=True)

@@ -180,6 +180,8 @@ def _item_page(item: RecommendationItem, status: int = 200):
     return render_template(
         "followup/item.html", item=item, rec=item.recommendation, available=available, reviewer=reviewer,
         findings=findings, open_findings=open_findings,
+        # cited findings about other organisations are not shown, but they are the basis: «—» read as «no basis»
+        withheld=len(item.recommendation.findings) - len(findings),
         # The way back: the recommendation itself for whoever sees the issuing cycle (the municipality), the
         # institution's own list otherwise (a director opening the cycle's pages would get a 404).
         sees_recommendation=bool(acting_roles_over(current_user, item.recommendation.cycle.owner)),
