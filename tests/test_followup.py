@@ -541,6 +541,22 @@ def test_decision_workflow_and_tasks(rec_cycle, world, db_session):
     assert d.state == "verified" and d.execution_note == "Приказ № 12 от 01.12"
 
 
+
+def test_a_decision_adopted_over_http_says_it_is_adopted(rec_cycle, world, db_session, client_for):
+    """«Состояние решения изменено.» did not say to what: the head reads «Решение: принято.»"""
+    from app.followup import services
+
+    d = services.create_decision(rec_cycle, actor=world["official"], today=date.today(), text="Поощрить педагогов",
+                                 kind="incentive", deadline=date.today() + timedelta(days=30),
+                                 responsible_id=world["official"].id, participants="Педагоги ОО",
+                                 finding_ids=[services.cycle_findings(rec_cycle)[0].id])
+    db_session.commit()
+    response = client_for(world["head"]).post(f"/followup/decisions/{d.id}/transition",
+                                              data={"trigger": "adopt", "version": str(d.version)},
+                                              follow_redirects=True)
+    assert "Решение: принято." in response.get_data(as_text=True)
+
+
 # --- the demo fillers -------------------------------------------------------------------------------------
 
 def test_demo_fillers_give_the_stages_real_content(rec_cycle, world, db_session):
@@ -620,6 +636,11 @@ def test_new_recommendation_and_measure_over_http(rec_cycle, world, db_session, 
     response = client.post(url, data={**data, **{k: v.isoformat() for k, v in measure_dates(9, 19).items()}})
     assert response.status_code == 302
     assert db_session.scalar(select(func.count()).select_from(Measure).where(Measure.cycle_id == rec_cycle.id)) == 1
+    # a change of course says what the measure now is («Состояние мероприятия изменено» did not)
+    measure = db_session.scalar(select(Measure).where(Measure.cycle_id == rec_cycle.id))
+    response = client.post(f"/followup/measures/{measure.id}/transition",
+                           data={"trigger": "start", "version": str(measure.version)}, follow_redirects=True)
+    assert "Мероприятие: выполняется." in response.get_data(as_text=True)
 
 
 def test_a_deputy_signs_off_during_the_directors_leave_and_the_audit_says_so(rec_cycle, world, make_recommendation,

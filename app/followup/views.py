@@ -375,7 +375,8 @@ def measure_transition(measure_id: int):
     on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
     services.transition_measure(measure, form.trigger.data, actor=current_user, comment=form.comment.data,
                                 expected_version=form.version.data)
-    flash("Состояние мероприятия изменено.", "success")
+    # what it is now, not that it changed: the reader could not tell «выполнено» from «исполнение подтверждено»
+    flash(f"Мероприятие: {engine.registry()['measure'].state_label(measure.state)}.", "success")
     return redirect(url_for("followup.measure_detail", measure_id=measure.id))
 
 
@@ -482,5 +483,5 @@ def decision_transition(decision_id: int):
     on_refusal(lambda exc: _decision_page(get_in_scope(Decision, decision_id), status=exc.status_code))
     services.transition_decision(decision, form.trigger.data, actor=current_user, comment=form.comment.data,
                                  expected_version=form.version.data)
-    flash("Состояние решения изменено.", "success")
+    flash(f"Решение: {engine.registry()['decision'].state_label(decision.state)}.", "success")
     return redirect(url_for("followup.decision_detail", decision_id=decision.id))
