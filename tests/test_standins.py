@@ -118,9 +118,13 @@ def test_the_deputy_sees_the_absent_heads_review_task_only_during_the_leave(worl
 def test_the_inbox_page_lists_the_absent_persons_task_for_the_deputy(world, make_cycle, head_on_leave,
                                                                      deputy_of_head, client, login, db_session):
     stage = _stage_on_review(world, make_cycle, db_session)
+    world["head"].full_name = "Иванов Сергей Петрович"
+    db_session.commit()
     login(deputy_of_head)
     page = client.get("/tasks/").get_data(as_text=True)
     assert stage.title in page and "Рассмотреть этап" in page
+    # whose task it is, in the accusative «за» takes: the badge read «за С.П. Иванов»
+    assert ">за С.П. Иванова</span>" in page and "за С.П. Иванов<" not in page
 
 
 def test_a_deputy_approves_for_the_absent_head_and_the_audit_says_so(world, make_cycle, deputy_of_head, db_session):
@@ -188,6 +192,11 @@ def test_the_history_page_names_the_deputy_and_the_absent_person(world, make_cyc
     login(world["head"])
     page = client.get("/audit/").get_data(as_text=True)
     assert f"{deputy_of_head.full_name} ({deputy_for(world['head'])})" in page
+    # the stand-in itself is named the same way in the log: it read «… за С.П. Иванов»
+    world["head"].full_name = "Иванов Сергей Петрович"
+    db_session.commit()
+    page = client.get("/audit/").get_data(as_text=True)
+    assert f"{deputy_of_head.short_name} за С.П. Иванова" in page and "за С.П. Иванов<" not in page
 
 
 # --- pages ------------------------------------------------------------------------------------
