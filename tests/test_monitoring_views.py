@@ -174,6 +174,19 @@ def test_grid_lists_the_addressees_by_the_names_it_shows_numbers_by_value(client
     assert shown == ["DOU-7", "SCH-02", "SCH-10"]
 
 
+def test_a_draft_request_does_not_show_its_addressees_as_waiting_for_an_answer(client, login, world, mon,
+                                                                               db_session):
+    """A saved draft listed every addressee «ожидает ответа» and counted them waiting: the official could take the
+    request for sent. A draft says it is not sent yet and what sends it."""
+    req = make_request(mon, world["official"], [world["school_a"], world["school_b"]])
+    db_session.commit()
+    sign_in(client, login, world["official"])
+    html = page(client.get(f"/monitoring/requests/{req.id}"))
+    grid = html[html.index('id="grid-counts"'):html.index("</table>")]
+    assert "ожидает ответа" not in grid and grid.count('<span class="text-muted">не направлен</span>') == 2
+    assert "Запрос ещё не направлен" in grid and "Направить запрос" in grid
+
+
 def test_reminder_is_post_only_and_for_the_owner(client, login, world, sent, db_session):
     sign_in(client, login, world["official"])
     assert client.get(f"/monitoring/requests/{sent.id}/remind").status_code == 405
