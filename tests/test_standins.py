@@ -28,6 +28,7 @@ def _audit_count(db_session) -> int:
 
 
 def test_naming_a_deputy_is_audited_and_notifies_the_deputy(world, deputy_of_head, db_session):
+    world["head"].full_name = "Ковалёва Наталья Игоревна"  # the notice read «заместителем Н.И. Ковалёва», «его»
     before = _audit_count(db_session)
     stand_in = create_stand_in(absent=world["head"], deputy=deputy_of_head, start=today(),
                                end=today() + timedelta(days=14), reason="отпуск", actor=world["head"], today=today())
@@ -37,7 +38,9 @@ def test_naming_a_deputy_is_audited_and_notifies_the_deputy(world, deputy_of_hea
     assert event.object_id == stand_in.id and event.actor_id == world["head"].id
     assert _audit_count(db_session) == before + 1
     (note,) = notifications_for(deputy_of_head, "standin")
-    assert world["head"].short_name in note.title
+    assert note.title.startswith("Вы назначены заместителем Н.И. Ковалёвой с ")
+    assert "видите задачи Н.И. Ковалёвой" in note.body and "выполнять действия за Н.И. Ковалёву" in note.body
+    assert "его" not in note.body and "за него" not in note.body
     assert [p.id for p in absent_people_covered_by(deputy_of_head, today())] == [world["head"].id]
     assert absent_people_covered_by(deputy_of_head, today() + timedelta(days=15)) == []
     assert absent_people_covered_by(deputy_of_head, today() - timedelta(days=1)) == []
