@@ -514,6 +514,9 @@ def test_return_with_comment_reopens_draft_with_rework_task(client, world, login
     rework = db_session.scalar(select(Task).where(Task.object_id == stage.id, Task.object_type == "stage",
                                                   Task.state == "open"))
     assert rework.kind == "rework_stage" and rework.assignee_id == world["official"].id
+    # the head reads what happened and to whom it went («Этап «Цели»: черновик.» said neither)
+    shown = page(client.get(response.headers["Location"]))
+    assert f"Этап «{stage.title}» возвращён на доработку ответственному ({world['official'].short_name})." in shown
 
 
 def test_approve_by_official_is_forbidden(client, world, login, goal_on_review, db_session):
