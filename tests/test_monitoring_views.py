@@ -140,6 +140,7 @@ def test_grid_shows_status_overdue_who_and_counts_and_sends_reminders(client, lo
     sign_in(client, login, world["official"])
     html = page(client.get(f"/monitoring/requests/{sent.id}"))
     assert 'data-count="submitted">1<' in html and 'data-count="pending">1<' in html
+    assert "Всего адресатов: <b>2</b>; " in html  # not «2 ;»: no space before the semicolon
     assert 'data-count="overdue" class="text-danger">1<' in html
     row_a = html[html.index('data-organisation="SCH-A"'):html.index('data-organisation="SCH-B"')]
     row_b = html[html.index('data-organisation="SCH-B"'):]
