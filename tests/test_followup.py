@@ -542,6 +542,26 @@ def test_decision_workflow_and_tasks(rec_cycle, world, db_session):
 
 
 
+def test_reviewing_a_report_over_http_says_what_was_decided(rec_cycle, world, make_recommendation, db_session,
+                                                           client_for):
+    """«Решение по отчёту сохранено.» read the same after «Вернуть» and after «Принять»."""
+    from app.followup import services
+
+    item = item_of(make_recommendation(rec_cycle, [world["school_a"]], issue=True), world["school_a"])
+    services.acknowledge_item(item, actor=world["director_a"], password=PASSWORD)
+    services.start_item(item, actor=world["director_a"], action_plan="Педсовет", planned_completion=item.due_date)
+    services.report_item(item, actor=world["director_a"], report="Проведён педсовет", files=[evidence()])
+    db_session.commit()
+    official = client_for(world["official"])
+    shown = official.post(f"/followup/items/{item.id}/review", follow_redirects=True, data={
+        "trigger": "return", "comment": "Приложите протокол", "version": str(item.version)}).get_data(as_text=True)
+    assert "Рекомендация: отчёт возвращён на доработку." in shown
+    services.report_item(item, actor=world["director_a"], report="Протокол приложен", files=[evidence("p.pdf")])
+    db_session.commit()
+    shown = official.post(f"/followup/items/{item.id}/review", follow_redirects=True, data={
+        "trigger": "accept", "version": str(item.version)}).get_data(as_text=True)
+    assert "Рекомендация: исполнение принято." in shown
+
 def test_a_decision_adopted_over_http_says_it_is_adopted(rec_cycle, world, db_session, client_for):
     """«Состояние решения изменено.» did not say to what: the head reads «Решение: принято.»"""
     from app.followup import services

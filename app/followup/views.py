@@ -211,7 +211,7 @@ def _item_action(rec_item_id: int, form_class, call, message: str):
         db.session.commit()  # kept although refused: throttling counts the failed password re-entry, the audit shows it
         flash_problems(exc)
         return _item_page(_load_item(rec_item_id), exc.status_code)
-    flash(message, "success")
+    flash(message(item) if callable(message) else message, "success")
     return redirect(url_for("followup.item_detail", rec_item_id=item.id))
 
 
@@ -247,7 +247,9 @@ def review_item(rec_item_id: int):
     def call(item, form):
         services.review_item(item, form.trigger.data, actor=current_user, comment=form.comment.data,
                              expected_version=form.version.data)
-    return _item_action(rec_item_id, ActionForm, call, "Решение по отчёту сохранено.")
+    # what was decided: «Решение по отчёту сохранено» read the same for «принять» and «вернуть»
+    return _item_action(rec_item_id, ActionForm, call, lambda item: "Рекомендация: {}.".format(
+        engine.registry()["recommendation_item"].state_label(item.state)))
 
 
 @bp.route("/my")
