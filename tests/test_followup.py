@@ -562,6 +562,21 @@ def test_reviewing_a_report_over_http_says_what_was_decided(rec_cycle, world, ma
         "trigger": "accept", "version": str(item.version)}).get_data(as_text=True)
     assert "Рекомендация: исполнение принято." in shown
 
+def test_a_measure_page_says_what_marking_it_done_needs_before_the_click(rec_cycle, world, db_session, client_for):
+    """«Отметить выполненным» stood above the form that attaches the proof and was refused after the click: the page
+    says first what it needs, and says nothing once the proof is attached."""
+    from app.followup import services
+
+    measure = _measure(rec_cycle, world)
+    services.transition_measure(measure, "start", actor=world["official"])
+    db_session.commit()
+    official = client_for(world["official"])
+    shown = official.get(f"/followup/measures/{measure.id}").get_data(as_text=True)
+    assert 'id="complete-problems"' in shown and "Прикрепите подтверждение проведения" in shown
+    services.attach_to(measure, stream=evidence()[0], filename="protokol.pdf", kind="protocol", actor=world["official"])
+    db_session.commit()
+    assert 'id="complete-problems"' not in official.get(f"/followup/measures/{measure.id}").get_data(as_text=True)
+
 def test_a_decision_adopted_over_http_says_it_is_adopted(rec_cycle, world, db_session, client_for):
     """«Состояние решения изменено.» did not say to what: the head reads «Решение: принято.»"""
     from app.followup import services

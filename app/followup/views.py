@@ -351,8 +351,12 @@ def edit_measure(measure_id: int):
 def _measure_page(measure: Measure, status: int = 200):
     form = AttachForm()
     form.kind.choices = _kind_choices()
+    available = engine.available_transitions(measure, current_user)
     return render_template(
-        "followup/measure.html", measure=measure, available=engine.available_transitions(measure, current_user),
+        "followup/measure.html", measure=measure, available=available,
+        # what «Отметить выполненным» still needs, said before the click (the proof's form is below the button)
+        complete_problems=engine.check_guards(measure, "complete")
+        if any(t.trigger == "complete" for t in available) else [],
         state_label=engine.registry()["measure"].state_label(measure.state),
         overdue=services.is_measure_overdue(measure), attachments=_attachments(measure),
         attach_form=form if may_attach(current_user, measure.organisation) else None,
