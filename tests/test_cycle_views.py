@@ -514,6 +514,9 @@ def test_return_with_comment_reopens_draft_with_rework_task(client, world, login
     rework = db_session.scalar(select(Task).where(Task.object_id == stage.id, Task.object_type == "stage",
                                                   Task.state == "open"))
     assert rework.kind == "rework_stage" and rework.assignee_id == world["official"].id
+    # the head reads what happened and to whom it went («Этап «Цели»: черновик.» said neither)
+    shown = page(client.get(response.headers["Location"]))
+    assert f"Этап «{stage.title}» возвращён на доработку ответственному ({world['official'].short_name})." in shown
 
 
 def test_approve_by_official_is_forbidden(client, world, login, goal_on_review, db_session):
@@ -863,3 +866,13 @@ def test_a_refused_return_shows_the_comment_that_was_typed(world, make_cycle, db
     assert too_long.status_code == 422
     boxes = dict(re.findall(r'<textarea[^>]*id="comment-(\w+)"[^>]*>([^<]*)</textarea>', page(too_long)))
     assert html.unescape(boxes["approve"]) == comment * 5 and boxes["return"] == ""
+
+
+def test_the_stage_marks_of_a_cycle_agree_with_any_block_title(client, world, login, ind_cycle):
+    """The marks of the cycles list read «Цели: утверждён», «Показатели: ожидает»: a masculine singular after
+    plural titles. Their words now agree with any title."""
+    login(world["official"])
+    html = page(client.get("/cycles"))
+    assert "Цели: этап утверждён" in html and "Показатели: в работе" in html
+    assert "Анализ эффективности принятых мер: в ожидании" in html
+    assert "Цели: утверждён" not in html and ": ожидает" not in html

@@ -28,12 +28,13 @@ def test_notifications_page_and_marking_read(world, client, login, db_session):
 
 
 def test_a_notification_reaches_the_deputy_of_an_absent_person_too(world, head_on_leave, deputy_of_head, db_session):
+    world["head"].full_name = "Иванов Сергей Петрович"  # a surname that changes in the accusative
     notify(world["head"], kind="escalation", title="Просрочка у школы")
     db_session.commit()
     assert [n.title for n in notifications_for(world["head"])] == ["Просрочка у школы"]
     copies = [n for n in notifications_for(deputy_of_head) if n.kind == "escalation"]
     assert [(n.title, n.on_behalf_of_id) for n in copies] == [
-        (f"За {world['head'].short_name}: Просрочка у школы", world["head"].id)]
+        ("За С.П. Иванова: Просрочка у школы", world["head"].id)]  # «за» + accusative, not «За С.П. Иванов»
 
 
 def test_the_navigation_bar_shows_the_unread_count(world, client, login, db_session):

@@ -656,3 +656,18 @@ def test_a_refused_return_of_a_document_shows_the_comment_that_was_typed(world, 
     assert response.status_code == 409
     (typed,) = re.findall(r'<textarea name="comment"[^>]*>([^<]*)</textarea>', response.get_data(as_text=True))
     assert html.unescape(typed) == comment
+
+
+def test_addressees_of_a_letter_are_listed_by_their_shown_names_numbers_by_value(world, make_org, db_session):
+    """The addressee list of «Сформировать: Адресные рекомендации» was ordered by the full legal names: «СОШ № 10»
+    before «СОШ № 1», «Детский сад № 14» before «Детский сад № 7»."""
+    from app.documents.services import addressee_choices
+
+    mun = world["mun"]
+    made = [make_org("school", parent=mun, code="S-10", name="МОУ «Основная школа № 10»", short_name="ш. № 10"),
+            make_org("school", parent=mun, code="S-02", name="МОУ «Средняя школа № 2»", short_name="ш. № 2"),
+            make_org("preschool", parent=mun, code="D-14", name="МДОУ «Детский сад № 14»", short_name="д/с № 14"),
+            make_org("preschool", parent=mun, code="D-07", name="МДОУ «Детский сад № 7»", short_name="д/с № 7")]
+    db_session.flush()
+    shown = [o.code for o in addressee_choices(mun) if o in made]
+    assert shown == ["D-07", "D-14", "S-02", "S-10"]

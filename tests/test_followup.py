@@ -541,6 +541,57 @@ def test_decision_workflow_and_tasks(rec_cycle, world, db_session):
     assert d.state == "verified" and d.execution_note == "Приказ № 12 от 01.12"
 
 
+
+def test_reviewing_a_report_over_http_says_what_was_decided(rec_cycle, world, make_recommendation, db_session,
+                                                           client_for):
+    """«Решение по отчёту сохранено.» read the same after «Вернуть» and after «Принять»."""
+    from app.followup import services
+
+    item = item_of(make_recommendation(rec_cycle, [world["school_a"]], issue=True), world["school_a"])
+    services.acknowledge_item(item, actor=world["director_a"], password=PASSWORD)
+    services.start_item(item, actor=world["director_a"], action_plan="Педсовет", planned_completion=item.due_date)
+    services.report_item(item, actor=world["director_a"], report="Проведён педсовет", files=[evidence()])
+    db_session.commit()
+    official = client_for(world["official"])
+    shown = official.post(f"/followup/items/{item.id}/review", follow_redirects=True, data={
+        "trigger": "return", "comment": "Приложите протокол", "version": str(item.version)}).get_data(as_text=True)
+    assert "Рекомендация: отчёт возвращён на доработку." in shown
+    services.report_item(item, actor=world["director_a"], report="Протокол приложен", files=[evidence("p.pdf")])
+    db_session.commit()
+    shown = official.post(f"/followup/items/{item.id}/review", follow_redirects=True, data={
+        "trigger": "accept", "version": str(item.version)}).get_data(as_text=True)
+    assert "Рекомендация: исполнение принято." in shown
+
+def test_a_measure_page_says_what_marking_it_done_needs_before_the_click(rec_cycle, world, db_session, client_for):
+    """«Отметить выполненным» stood above the form that attaches the proof and was refused after the click: the page
+    says first what it needs, and says nothing once the proof is attached."""
+    from app.followup import services
+
+    measure = _measure(rec_cycle, world)
+    services.transition_measure(measure, "start", actor=world["official"])
+    db_session.commit()
+    official = client_for(world["official"])
+    shown = official.get(f"/followup/measures/{measure.id}").get_data(as_text=True)
+    assert 'id="complete-problems"' in shown and "Прикрепите подтверждение проведения" in shown
+    services.attach_to(measure, stream=evidence()[0], filename="protokol.pdf", kind="protocol", actor=world["official"])
+    db_session.commit()
+    assert 'id="complete-problems"' not in official.get(f"/followup/measures/{measure.id}").get_data(as_text=True)
+
+def test_a_decision_adopted_over_http_says_it_is_adopted(rec_cycle, world, db_session, client_for):
+    """«Состояние решения изменено.» did not say to what: the head reads «Решение: принято.»"""
+    from app.followup import services
+
+    d = services.create_decision(rec_cycle, actor=world["official"], today=date.today(), text="Поощрить педагогов",
+                                 kind="incentive", deadline=date.today() + timedelta(days=30),
+                                 responsible_id=world["official"].id, participants="Педагоги ОО",
+                                 finding_ids=[services.cycle_findings(rec_cycle)[0].id])
+    db_session.commit()
+    response = client_for(world["head"]).post(f"/followup/decisions/{d.id}/transition",
+                                              data={"trigger": "adopt", "version": str(d.version)},
+                                              follow_redirects=True)
+    assert "Решение: принято." in response.get_data(as_text=True)
+
+
 # --- the demo fillers -------------------------------------------------------------------------------------
 
 def test_demo_fillers_give_the_stages_real_content(rec_cycle, world, db_session):
@@ -620,6 +671,11 @@ def test_new_recommendation_and_measure_over_http(rec_cycle, world, db_session, 
     response = client.post(url, data={**data, **{k: v.isoformat() for k, v in measure_dates(9, 19).items()}})
     assert response.status_code == 302
     assert db_session.scalar(select(func.count()).select_from(Measure).where(Measure.cycle_id == rec_cycle.id)) == 1
+    # a change of course says what the measure now is («Состояние мероприятия изменено» did not)
+    measure = db_session.scalar(select(Measure).where(Measure.cycle_id == rec_cycle.id))
+    response = client.post(f"/followup/measures/{measure.id}/transition",
+                           data={"trigger": "start", "version": str(measure.version)}, follow_redirects=True)
+    assert "Мероприятие: выполняется." in response.get_data(as_text=True)
 
 
 def test_a_deputy_signs_off_during_the_directors_leave_and_the_audit_says_so(rec_cycle, world, make_recommendation,
@@ -704,6 +760,9 @@ def test_a_schools_copy_cites_only_the_findings_about_itself(rec_cycle, world, m
     item_a = item_of(rec, world["school_a"])
     page_a = client_for(world["director_a"]).get(f"/followup/items/{item_a.id}").get_data(as_text=True)
     assert f'data-finding="{finding.id}"' not in page_a and finding.problem not in page_a
+    # …but the copy still says it rests on the analysis: «Основание —» read as a recommendation without a basis
+    basis = page_a[page_a.index("Основание</dt>"):page_a.index("Ознакомлен</dt>")]
+    assert "Выводы анализа о других организациях (не показываются)" in basis and "—" not in basis
     page_b = client_for(world["director_b"]).get(f"/followup/items/{item_of(rec, world['school_b']).id}")
     assert f'data-finding="{finding.id}"' in page_b.get_data(as_text=True)
     owner = client_for(world["official"]).get(f"/followup/items/{item_a.id}").get_data(as_text=True)

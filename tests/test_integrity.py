@@ -500,3 +500,20 @@ def test_fix_links_are_offered_only_to_who_may_change_the_cycle(client, login, c
     login(world["official"])
     assert "Исправить" in client.get(f"/effectiveness/cycles/{chain.cycle.id}/integrity").get_data(as_text=True)
     assert "Исправить" in client.get(f"/stages/{rec_stage.id}").get_data(as_text=True)
+
+
+def test_a_stage_page_says_how_many_gaps_it_does_not_list(client, login, chain, world, db_session):
+    """«Разрывы цепочки на этом этапе (6):» listed five and said nothing of the sixth: the reader counted five and
+    looked for the missing one. The count of those left to the panel is given under the list."""
+    from app.core.timeutil import utcnow
+
+    for n in range(6):
+        make_finding(chain.cycle, world["official"], f"Вывод без рекомендации № {n + 1}")
+    rec_stage = chain.cycle.stage("REC")
+    rec_stage.state, rec_stage.approved_at = "approved", utcnow()
+    db_session.commit()
+    login(world["official"])
+    html = client.get(f"/stages/{rec_stage.id}").get_data(as_text=True)
+    assert "Разрывы цепочки на этом этапе (6):" in html
+    assert html.count("Вывод без рекомендации № ") == 5
+    assert "и ещё 1 разрыв — на панели целостности" in html

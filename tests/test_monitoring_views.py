@@ -140,6 +140,7 @@ def test_grid_shows_status_overdue_who_and_counts_and_sends_reminders(client, lo
     sign_in(client, login, world["official"])
     html = page(client.get(f"/monitoring/requests/{sent.id}"))
     assert 'data-count="submitted">1<' in html and 'data-count="pending">1<' in html
+    assert "Всего адресатов: <b>2</b>; " in html  # not «2 ;»: no space before the semicolon
     assert 'data-count="overdue" class="text-danger">1<' in html
     row_a = html[html.index('data-organisation="SCH-A"'):html.index('data-organisation="SCH-B"')]
     row_b = html[html.index('data-organisation="SCH-B"'):]
@@ -156,6 +157,35 @@ def test_grid_shows_status_overdue_who_and_counts_and_sends_reminders(client, lo
     assert count(db_session, AuditEvent) == audited + 1
     (task,) = open_tasks(db_session, sub_b)
     assert task.assignee_id == world["director_b"].id
+
+
+def test_grid_lists_the_addressees_by_the_names_it_shows_numbers_by_value(client, login, world, mon, make_org,
+                                                                         db_session):
+    """The table of answers was ordered by the full legal names: «СОШ № 10» came before «СОШ № 1» and the
+    kindergartens before the gymnasium, while the form that chose them listed «СОШ № 1, № 2, № 10»."""
+    mun = world["mun"]
+    tenth = make_org("school", parent=mun, code="SCH-10", name="МОУ «Основная школа № 10»", short_name="СОШ № 10")
+    second = make_org("school", parent=mun, code="SCH-02", name="МОУ «Средняя школа № 2»", short_name="СОШ № 2")
+    garden = make_org("preschool", parent=mun, code="DOU-7", name="МДОУ «Детский сад № 7»", short_name="Д/с № 7")
+    req = make_request(mon, world["official"], [tenth, garden, second])
+    db_session.commit()
+    sign_in(client, login, world["official"])
+    html = page(client.get(f"/monitoring/requests/{req.id}"))
+    shown = re.findall(r'data-organisation="([^"]+)"', html)
+    assert shown == ["DOU-7", "SCH-02", "SCH-10"]
+
+
+def test_a_draft_request_does_not_show_its_addressees_as_waiting_for_an_answer(client, login, world, mon,
+                                                                               db_session):
+    """A saved draft listed every addressee «ожидает ответа» and counted them waiting: the official could take the
+    request for sent. A draft says it is not sent yet and what sends it."""
+    req = make_request(mon, world["official"], [world["school_a"], world["school_b"]])
+    db_session.commit()
+    sign_in(client, login, world["official"])
+    html = page(client.get(f"/monitoring/requests/{req.id}"))
+    grid = html[html.index('id="grid-counts"'):html.index("</table>")]
+    assert "ожидает ответа" not in grid and grid.count('<span class="text-muted">не направлен</span>') == 2
+    assert "Запрос ещё не направлен" in grid and "Направить запрос" in grid
 
 
 def test_reminder_is_post_only_and_for_the_owner(client, login, world, sent, db_session):

@@ -169,3 +169,21 @@ def test_a_municipalitys_organisations_are_listed_by_the_names_shown_numbers_by_
     page = lxml.html.fromstring(client.get("/public/orgs/PUBSORT").data)
     assert [a.text_content() for a in page.xpath("//ul[@class='columns-list']/li/a")] == [
         "ООШ с. Ёлкино", "СОШ № 1", "СОШ № 2", "СОШ № 10"]
+
+
+def test_the_public_roadmap_gives_each_measures_dates_as_one_unbroken_range(demo, client):
+    """The public page printed «27.10.2026 —» on one line and the end date on the next (a spaced em dash, unlike every
+    other page's «27.10.2026 – 06.11.2026»)."""
+    import re
+
+    from sqlalchemy import select
+
+    from app.cycles.models import Stage
+    from app.public.services import measures
+
+    meas = demo.scalars(select(Stage).where(Stage.code == "MEAS", Stage.state == "approved")).first()
+    html = client.get(f"/public/cycles/{meas.cycle_id}").get_data(as_text=True)
+    ranges = re.findall(r'<td class="text-nowrap">(\d\d\.\d\d\.\d{4}) – (\d\d\.\d\d\.\d{4})</td>', html)
+    assert ranges and len(ranges) == len(measures(meas.cycle))
+    roadmap = html.split("Ожидаемый результат")[1].split("</table>")[0]
+    assert " — " not in roadmap

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.core.russian import deputy_for
 from app.deadlines.models import Notification, ReminderSent
 from app.deadlines.reminders import run_reminders
 from tests.fixtures_deadlines import DUE, at, count, notifications_for
@@ -125,7 +126,7 @@ def test_the_deputy_of_an_absent_assignee_gets_a_copy(official_task, world, make
     db_session.commit()
     assert _run(at(day), db_session) == 2
     (copy,) = notifications_for(colleague, "reminder")
-    assert copy.title.startswith(f"За {world['official'].short_name}: ")
+    assert copy.title.startswith("З" + deputy_for(world["official"])[1:] + ": ")
     assert copy.on_behalf_of_id == world["official"].id
     assert len(notifications_for(world["official"], "reminder")) == 1
 

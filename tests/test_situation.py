@@ -281,3 +281,20 @@ def test_a_director_sees_the_verdict_without_a_link_to_the_municipalitys_analysi
     assert client.get(f"/analysis/cycles/{anl_cycle.id}").status_code == 404
     html = client.get(f"/situation/schools/{world['school_a'].id}?year={year}&procedure=ВПР").get_data(as_text=True)
     assert f"анализ № {run.id}" in html and link not in html
+    # whose run it is, after a comma: «(2026 г., анализ № 2 (ГО Северный)):» closed two brackets at once
+    assert f"анализ № {run.id}, {run.organisation.display_name}):" in html
+
+
+def test_the_head_of_a_kindergarten_is_not_offered_the_centre(world, client, login, make_org, make_user, db_session):
+    """The centre lists no kindergarten, so it opens nowhere for a kindergarten's head: «Ситуационный центр» stood in
+    her menu and answered 404. A school's director keeps the entry (it opens at her school)."""
+    kindergarten = make_org("preschool", parent=world["mun"], code="KG-7", name="Детский сад № 7")
+    head = make_user("director", kindergarten, login="kg_head")
+    db_session.commit()
+    login(head)
+    page = client.get("/tasks/").get_data(as_text=True)
+    assert "Ситуационный центр" not in page
+    assert client.get("/situation/").status_code == 404
+    client.post("/logout")
+    login(world["director_a"])
+    assert 'href="/situation/">Ситуационный центр' in client.get("/tasks/").get_data(as_text=True)

@@ -28,6 +28,7 @@ def _audit_count(db_session) -> int:
 
 
 def test_naming_a_deputy_is_audited_and_notifies_the_deputy(world, deputy_of_head, db_session):
+    world["head"].full_name = "Ковалёва Наталья Игоревна"  # the notice read «заместителем Н.И. Ковалёва», «его»
     before = _audit_count(db_session)
     stand_in = create_stand_in(absent=world["head"], deputy=deputy_of_head, start=today(),
                                end=today() + timedelta(days=14), reason="отпуск", actor=world["head"], today=today())
@@ -37,7 +38,9 @@ def test_naming_a_deputy_is_audited_and_notifies_the_deputy(world, deputy_of_hea
     assert event.object_id == stand_in.id and event.actor_id == world["head"].id
     assert _audit_count(db_session) == before + 1
     (note,) = notifications_for(deputy_of_head, "standin")
-    assert world["head"].short_name in note.title
+    assert note.title.startswith("Вы назначены заместителем Н.И. Ковалёвой с ")
+    assert "видите задачи Н.И. Ковалёвой" in note.body and "выполнять действия за Н.И. Ковалёву" in note.body
+    assert "его" not in note.body and "за него" not in note.body
     assert [p.id for p in absent_people_covered_by(deputy_of_head, today())] == [world["head"].id]
     assert absent_people_covered_by(deputy_of_head, today() + timedelta(days=15)) == []
     assert absent_people_covered_by(deputy_of_head, today() - timedelta(days=1)) == []
@@ -118,9 +121,13 @@ def test_the_deputy_sees_the_absent_heads_review_task_only_during_the_leave(worl
 def test_the_inbox_page_lists_the_absent_persons_task_for_the_deputy(world, make_cycle, head_on_leave,
                                                                      deputy_of_head, client, login, db_session):
     stage = _stage_on_review(world, make_cycle, db_session)
+    world["head"].full_name = "Иванов Сергей Петрович"
+    db_session.commit()
     login(deputy_of_head)
     page = client.get("/tasks/").get_data(as_text=True)
     assert stage.title in page and "Рассмотреть этап" in page
+    # whose task it is, in the accusative «за» takes: the badge read «за С.П. Иванов»
+    assert ">за С.П. Иванова</span>" in page and "за С.П. Иванов<" not in page
 
 
 def test_a_deputy_approves_for_the_absent_head_and_the_audit_says_so(world, make_cycle, deputy_of_head, db_session):
@@ -188,6 +195,11 @@ def test_the_history_page_names_the_deputy_and_the_absent_person(world, make_cyc
     login(world["head"])
     page = client.get("/audit/").get_data(as_text=True)
     assert f"{deputy_of_head.full_name} ({deputy_for(world['head'])})" in page
+    # the stand-in itself is named the same way in the log: it read «… за С.П. Иванов»
+    world["head"].full_name = "Иванов Сергей Петрович"
+    db_session.commit()
+    page = client.get("/audit/").get_data(as_text=True)
+    assert f"{deputy_of_head.short_name} за С.П. Иванова" in page and "за С.П. Иванов<" not in page
 
 
 # --- pages ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from app.core import access
 from app.core.errors import DomainError, StaleObject
 from app.core import hardening
-from app.core.russian import byte_count, number as russian_number, plural
+from app.core.russian import byte_count, deputy_for, number as russian_number, plural
 from app.core.hardening import DATABASE_ERRORS, health_report, unavailable_response
 from app.core.timeutil import format_date, format_datetime, today_in
 from app.extensions import db, login_manager
@@ -162,6 +162,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["bytes"] = byte_count
     # «1 задача», «3 задачи», «12 задач»: a count agreed with its noun.
     app.jinja_env.filters["plural"] = plural
+    # «за Н.И. Ковалёву»: «за» takes the accusative (the inbox marked a deputy's task «за Н.И. Ковалёва»).
+    app.jinja_env.filters["deputy_for"] = deputy_for
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, user_time_zone())
     app.jinja_env.globals["absolute_url"] = absolute_url
 

@@ -199,7 +199,11 @@ def stage_transition(stage_id: int, trigger: str):
     on_refusal(lambda exc: _stage_page(db.session.get(Stage, stage_id), exc.status_code, trigger, transition=form))
     services.transition_stage(stage, trigger, actor=current_user, comment=form.comment.data,
                               expected_version=form.version.data)
-    flash(f"Этап «{stage.title}»: {engine.workflow_for(stage).state_label(stage.state)}.", "success")
+    if trigger == "return":  # «…: черновик» did not say that it went back, nor to whom
+        who = f" ответственному ({stage.responsible.short_name})" if stage.responsible else ""
+        flash(f"Этап «{stage.title}» возвращён на доработку{who}.", "success")
+    else:
+        flash(f"Этап «{stage.title}»: {engine.workflow_for(stage).state_label(stage.state)}.", "success")
     return redirect(url_for("cycles.stage_detail", stage_id=stage.id))
 
 

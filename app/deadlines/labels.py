@@ -1,6 +1,7 @@
 """Russian audit-history labels of this feature, merged into app.audit.labels at start-up."""
 
 from app.audit.present import namer
+from app.core.russian import deputy_for
 from app.deadlines.models import StandIn
 
 ACTIONS: dict[str, str] = {
@@ -17,4 +18,4 @@ FIELDS: dict[str, str] = {
 }
 
 REFERENCES: dict[str, str] = {"absent_id": "user", "deputy_id": "user"}
-NAMERS = {"stand_in": namer(StandIn, lambda s: f"{s.deputy.short_name} за {s.absent.short_name}")}
+NAMERS = {"stand_in": namer(StandIn, lambda s: f"{s.deputy.short_name} {deputy_for(s.absent)}")}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.core.russian import deputy_for
 from app.core.timeutil import utcnow
 from app.deadlines.cover import deputies_of
 from app.deadlines.models import Notification
@@ -33,7 +34,9 @@ def notify(user, *, kind: str, title: str, body: str = "", link: str | None = No
     made = [_add(user, kind=kind, title=title, body=body, link=link, obj=obj, task=task)]
     if deputies:
         for deputy in deputies_of(user, day):
-            made.append(_add(deputy, kind=kind, title=f"За {user.short_name}: {title}", body=body, link=link,
+            # «За С.П. Иванова: …»: «за» takes the accusative (it read «За С.П. Иванов»)
+            on_behalf = deputy_for(user) or f"за {user.short_name}"
+            made.append(_add(deputy, kind=kind, title=f"З{on_behalf[1:]}: {title}", body=body, link=link,
                              obj=obj, task=task, on_behalf_of=user))
     db.session.flush()
     for notification in made:

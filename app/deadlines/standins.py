@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.core.errors import PermissionDenied, ValidationFailed
-from app.core.russian import gender_of
+from app.core.russian import deputy_for, gender_of, initials_surname
 from app.core.timeutil import format_date, utcnow
 from app.deadlines.cover import forget_cover, absent_people_covered_by, deputies_of
 from app.deadlines.models import StandIn
@@ -112,10 +112,13 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
     forget_cover(db.session)
     chain.record(action="create_stand_in", object_type=StandIn.audit_type, object_id=stand_in.id, actor=actor,
                  organisation_id=org.id, after=stand_in.audit_snapshot())
+    # «заместителем Н.И. Ковалёвой», «за Н.И. Ковалёву»: the cases the words govern, and no «его» for a woman
+    whose = initials_surname(absent, "gent") or absent.short_name
+    for_whom = deputy_for(absent) or f"за {absent.short_name}"
     notify(deputy, kind="standin",
-           title=f"Вы назначены заместителем {absent.short_name} с {format_date(start)} по {format_date(end)}",
-           body=("На это время вы видите задачи отсутствующего в «Мои задачи» и можете выполнять его действия; "
-                 "в журнале аудита они записываются как выполненные вами за него.")
+           title=f"Вы назначены заместителем {whose} с {format_date(start)} по {format_date(end)}",
+           body=(f"На это время вы видите задачи {whose} в «Мои задачи» и можете выполнять действия {for_whom}; "
+                 f"в журнале аудита они записываются как выполненные вами {for_whom}.")
            + (f"\nОснование: {reason}" if reason else ""),
            link="/tasks/", obj=stand_in, deputies=False)
     return stand_in

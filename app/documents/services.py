@@ -21,6 +21,7 @@ from app.auth.roles import EDITORS
 from app.core.access import acting_roles_over
 from app.core.checks import check_version, require_role
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
+from app.core.russian import sort_key
 from app.cycles.models import Cycle, Stage
 from app.documents import contexts, owners
 from app.documents.attachments import attach
@@ -139,10 +140,11 @@ def _check_one_per_track_period(stage, doc_type: DocumentType, existing: Documen
 
 
 def addressee_choices(owner: Organisation) -> list[Organisation]:
-    """Organisations a per-addressee document may be addressed to: institutions in the owner's subtree."""
-    return list(db.session.scalars(select(Organisation).where(
-        Organisation.in_subtree_of(owner), Organisation.id != owner.id, Organisation.kind.in_(ADDRESSEE_KINDS))
-        .order_by(Organisation.name)))
+    """Organisations a per-addressee document may be addressed to: institutions in the owner's subtree, in the order
+    of the names the list shows, numbers by value (by the full names «СОШ № 10» came before «СОШ № 1»)."""
+    return sorted(db.session.scalars(select(Organisation).where(
+        Organisation.in_subtree_of(owner), Organisation.id != owner.id, Organisation.kind.in_(ADDRESSEE_KINDS))),
+        key=lambda o: (sort_key(o.display_name), o.id))
 
 
 def can_edit(user, doc_or_stage) -> bool:

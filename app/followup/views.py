@@ -180,6 +180,8 @@ def _item_page(item: RecommendationItem, status: int = 200):
     return render_template(
         "followup/item.html", item=item, rec=item.recommendation, available=available, reviewer=reviewer,
         findings=findings, open_findings=open_findings,
+        # cited findings about other organisations are not shown, but they are the basis: «—» read as «no basis»
+        withheld=len(item.recommendation.findings) - len(findings),
         # The way back: the recommendation itself for whoever sees the issuing cycle (the municipality), the
         # institution's own list otherwise (a director opening the cycle's pages would get a 404).
         sees_recommendation=bool(acting_roles_over(current_user, item.recommendation.cycle.owner)),
@@ -209,7 +211,7 @@ def _item_action(rec_item_id: int, form_class, call, message: str):
         db.session.commit()  # kept although refused: throttling counts the failed password re-entry, the audit shows it
         flash_problems(exc)
         return _item_page(_load_item(rec_item_id), exc.status_code)
-    flash(message, "success")
+    flash(message(item) if callable(message) else message, "success")
     return redirect(url_for("followup.item_detail", rec_item_id=item.id))
 
 
@@ -245,7 +247,9 @@ def review_item(rec_item_id: int):
     def call(item, form):
         services.review_item(item, form.trigger.data, actor=current_user, comment=form.comment.data,
                              expected_version=form.version.data)
-    return _item_action(rec_item_id, ActionForm, call, "Решение по отчёту сохранено.")
+    # what was decided: «Решение по отчёту сохранено» read the same for «принять» and «вернуть»
+    return _item_action(rec_item_id, ActionForm, call, lambda item: "Рекомендация: {}.".format(
+        engine.registry()["recommendation_item"].state_label(item.state)))
 
 
 @bp.route("/my")
@@ -347,8 +351,12 @@ def edit_measure(measure_id: int):
 def _measure_page(measure: Measure, status: int = 200):
     form = AttachForm()
     form.kind.choices = _kind_choices()
+    available = engine.available_transitions(measure, current_user)
     return render_template(
-        "followup/measure.html", measure=measure, available=engine.available_transitions(measure, current_user),
+        "followup/measure.html", measure=measure, available=available,
+        # what «Отметить выполненным» still needs, said before the click (the proof's form is below the button)
+        complete_problems=engine.check_guards(measure, "complete")
+        if any(t.trigger == "complete" for t in available) else [],
         state_label=engine.registry()["measure"].state_label(measure.state),
         overdue=services.is_measure_overdue(measure), attachments=_attachments(measure),
         attach_form=form if may_attach(current_user, measure.organisation) else None,
@@ -373,7 +381,8 @@ def measure_transition(measure_id: int):
     on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
     services.transition_measure(measure, form.trigger.data, actor=current_user, comment=form.comment.data,
                                 expected_version=form.version.data)
-    flash("Состояние мероприятия изменено.", "success")
+    # what it is now, not that it changed: the reader could not tell «выполнено» from «исполнение подтверждено»
+    flash(f"Мероприятие: {engine.registry()['measure'].state_label(measure.state)}.", "success")
     return redirect(url_for("followup.measure_detail", measure_id=measure.id))
 
 
@@ -480,5 +489,5 @@ def decision_transition(decision_id: int):
     on_refusal(lambda exc: _decision_page(get_in_scope(Decision, decision_id), status=exc.status_code))
     services.transition_decision(decision, form.trigger.data, actor=current_user, comment=form.comment.data,
                                  expected_version=form.version.data)
-    flash("Состояние решения изменено.", "success")
+    flash(f"Решение: {engine.registry()['decision'].state_label(decision.state)}.", "success")
     return redirect(url_for("followup.decision_detail", decision_id=decision.id))

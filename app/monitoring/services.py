@@ -16,6 +16,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
+from app.core.russian import sort_key
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
@@ -294,11 +295,13 @@ def preload(request: DataRequest) -> DataRequest:
 def grid(request: DataRequest, today: date) -> Grid:
     """The official's table of addressees × status, in a fixed number of queries whatever its size."""
     preload(request)
-    submissions = db.session.scalars(
-        select(Submission).join(Submission.organisation).where(Submission.request_id == request.id)
+    # by the name the table shows, numbers by value («СОШ № 1», «СОШ № 4», «СОШ № 10»), as the form that chose them
+    # lists them; the full legal names put «№ 10» before «№ 1» and the kindergartens before the gymnasium
+    submissions = sorted(db.session.scalars(
+        select(Submission).where(Submission.request_id == request.id)
         .options(selectinload(Submission.organisation), selectinload(Submission.delegate),
-                 selectinload(Submission.submitted_by))
-        .order_by(Organisation.name, Organisation.id)).all()
+                 selectinload(Submission.submitted_by))),
+        key=lambda s: (sort_key(s.organisation.display_name), s.organisation_id))
     indicator_ids = [item.indicator_id for item in request.items]
     org_ids = [s.organisation_id for s in submissions]
     filled: dict[int, int] = {}
