@@ -20,8 +20,10 @@ edition does not sign that edition, and the second signer does not also sign as 
 """
 
 from flask import current_app
+from sqlalchemy import select
 
-from app.auth.roles import EDITORS, ROLES
+from app.audit.models import AuditEvent
+from app.auth.roles import APPROVERS, EDITORS, ROLES
 from app.auth.models import User
 from app.auth.services import users_with_role_at
 from app.core import russian
@@ -229,6 +231,23 @@ def route_approvers(doc) -> set[int]:
     return {a.approver_id for a in current.approvals if a.decision == "approved"}
 
 
+def preparers(doc) -> set[int]:
+    """Who prepared the current edition — made it, or sent it for approval or signature (and whom they stood in for
+    then) — does not sign it: the signature approves someone else's work, so a deputy head who drafted an order does
+    not sign it as «исполняющий обязанности» either. Not for a type signed by whoever compiles it (an analytic report
+    signed by the official who wrote it, an expert's own conclusion): there the signature is authorship."""
+    current = doc.current
+    if current is None or set(signer_roles(doc)) - APPROVERS:
+        return set()
+    row = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.on_behalf_of_id)
+        .where(AuditEvent.object_type == OBJECT_TYPE, AuditEvent.object_id == doc.id,
+               AuditEvent.action.in_(("to_approval", "to_signature")))
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    sent = set(row) if row is not None else set()
+    return {i for i in sent | {current.created_by_id} if i is not None}
+
+
 def second_signers(doc) -> set[int]:
     """Who signed the current edition as its second signer: they do not sign it again as the signer."""
     return {s.signer_id for s in cosignatures(doc)}
@@ -240,6 +259,9 @@ SEPARATION_OF_DUTIES = [
     {"triggers": {"sign"}, "excluded": second_signers,
      "reason": "Подписавший документ вторым подписантом (секретарь) не подписывает его за председателя "
                "(разделение обязанностей)."},
+    {"triggers": {"sign"}, "excluded": preparers,
+     "reason": "Подписать редакцию не может тот, кто её подготовил или передал на подпись, — ни за себя, ни как "
+               "исполняющий обязанности (разделение обязанностей)."},
 ]
 
 TRANSITIONS = [
