@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 from tests.access_cases.assessment import make_campaign
 from tests.conftest import PASSWORD, fill_goal
 from tests import services as svc
+from tests.test_api_tokens import token_for  # noqa: F401  (a fixture)
 
 
 @pytest.fixture
@@ -573,6 +574,54 @@ def test_only_a_document_the_picker_offers_can_be_linked_as_evidence(world, asse
     assert db_session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
 
 # --- 4. self-assessment and expert evaluation ----------------------------------------------------------------------
+
+def test_the_expert_sees_the_self_assessment_only_once_it_is_submitted(world, assess, client, login, app,
+                                                                         db_session, token_for):  # noqa: F811
+    """The coordinator's draft is their work in progress: its points and comments reach the expert — on the evaluation
+    sheet, the self-assessment page, the campaign table, the region picture and the API — once submitted."""
+    import lxml.html
+
+    from app.assessment import services
+    from tests.test_api_tokens import bearer
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    campaign = sa.campaign
+    scores = services.scores_of(campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], today=today,
+                              entries={s.id: (s.criterion.max_points, "черновой довод", s.version) for s in scores})
+    db_session.commit()
+    secret = token_for(world["expert"])
+    total = sum(s.criterion.max_points for s in scores)
+
+    def seen() -> dict:
+        login(world["expert"])
+        sheet = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
+        own = lxml.html.fromstring(client.get(f"/assessment/self/{sa.id}").data)
+        overview = lxml.html.fromstring(client.get(f"/assessment/campaigns/{campaign.id}").data)
+        cell = overview.xpath("//table[@id='overview']//tr[td[2][normalize-space()='M1.1']]/td[4]")[0]
+        picture = client.get(f"/assessment/campaigns/{campaign.id}/picture").get_data(as_text=True)
+        api = client.get(f"/api/v1/assessment/campaigns/{campaign.id}/scores?mechanism=M1.1",
+                         headers=bearer(secret)).get_json()
+        return {"sheet": sheet.xpath("//table[@id='sheet']//span[contains(@class, 'self-points')]/text()"),
+                "page": own.xpath("//table[@id='sheet']//span[contains(@class, 'self-points')]/text()"),
+                "comment": "черновой довод" in lxml.html.tostring(sheet, encoding="unicode")
+                or "черновой довод" in lxml.html.tostring(own, encoding="unicode"),
+                "overview": str(total) in cell.text_content().split(), "picture": "Самооценка: 100" in picture,
+                "api": {item["self"] for item in api["items"]}}
+
+    hidden = seen()
+    assert hidden == {"sheet": [], "page": [], "comment": False, "overview": False, "picture": False,
+                      "api": {None}}, hidden
+    # The coordinator still sees the draft as it stands.
+    coordinator = app.test_client()
+    coordinator.post("/login", data={"login": world["official"].login, "password": PASSWORD})
+    assert "черновой довод" in coordinator.get(f"/assessment/self/{sa.id}").get_data(as_text=True)
+
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    db_session.commit()
+    shown = seen()
+    assert shown["sheet"] and shown["page"] and shown["comment"] and shown["overview"] and shown["api"] != {None}, shown
+
 
 def test_self_assessment_submit_return_with_comment_resubmit(world, assess, db_session):
     from app.assessment import services

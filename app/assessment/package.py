@@ -153,21 +153,24 @@ registry.register(registry.TrackedKind(
 
 # --- scores ----------------------------------------------------------------------------------------------------
 
-def score_lines(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
+def score_lines(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None, *,
+                hidden=frozenset()):
     """One tuple per (municipality × criterion) in the order of SCORE_COLUMNS, ordered by municipality code,
     mechanism and criterion. `level`: the level of the mechanism's total by the expert's scores once every
     criterion is scored by the expert, else by the self-assessment's, else empty. A region's scores never sit in
-    memory at once: see ordered_score_lines."""
+    memory at once: see ordered_score_lines. `hidden`: (municipality id, mechanism) whose self-assessment points the
+    reader may not see yet (services.hidden_self): blank, and no level from them."""
     ids = list(municipality_ids) if municipality_ids is not None else None
     if ids is None or len(ids) > 1:
         query = (select(Organisation.id)
                  .join(CampaignMunicipality, CampaignMunicipality.municipality_id == Organisation.id)
                  .where(CampaignMunicipality.campaign_id == campaign.id).order_by(Organisation.code, Organisation.id))
         ids = db.session.scalars(query if ids is None else query.where(Organisation.id.in_(ids))).all()
-    return ordered_score_lines(campaign, ids, mechanism_code)
+    return ordered_score_lines(campaign, ids, mechanism_code, hidden=hidden)
 
 
-def ordered_score_lines(campaign: Campaign, municipality_ids: list[int], mechanism_code: str | None = None):
+def ordered_score_lines(campaign: Campaign, municipality_ids: list[int], mechanism_code: str | None = None, *,
+                        hidden=frozenset()):
     """score_lines of the municipalities given in the order of their codes: SCORE_MUNICIPALITIES at a time, one
     plain statement each (no server-side cursor: one municipality's package is one round trip), levelled one
     municipality at a time."""
@@ -178,7 +181,8 @@ def ordered_score_lines(campaign: Campaign, municipality_ids: list[int], mechani
             "campaign": campaign.id, "municipalities": municipality_ids[start:start + SCORE_MUNICIPALITIES],
             "mechanisms": list(campaign.mechanisms), "mechanism": mechanism_code}).all()
         for _mun_id, group in groupby(chunk, key=lambda row: row[0]):
-            yield from _levelled(list(group), thresholds)
+            rows = [(*row[:8], None, row[9]) if (row[0], row[3]) in hidden else row for row in group]
+            yield from _levelled(rows, thresholds)
 
 
 def _levelled(rows, thresholds):
@@ -215,9 +219,9 @@ def _score_statement(one_mechanism: bool):
     return query.where(Score.mechanism_code == bindparam("mechanism")) if one_mechanism else query
 
 
-def score_rows(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
+def score_rows(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None, *, hidden=frozenset()):
     """score_lines as dicts keyed by SCORE_COLUMNS."""
-    for line in score_lines(campaign, municipality_ids, mechanism_code):
+    for line in score_lines(campaign, municipality_ids, mechanism_code, hidden=hidden):
         yield dict(zip(SCORE_COLUMNS, line))
 
 

@@ -77,6 +77,31 @@ class Scope:
     def __bool__(self) -> bool:
         return self.all or bool(self.municipality_ids)
 
+    def shows_self(self, municipality_id: int, state: str | None) -> bool:
+        """The self-assessment's points are the coordinator's work until submitted: the readers of the whole campaign
+        and the municipality's coordinator see them as they stand, an expert (who reads the municipality by an
+        assignment only) once the coordinator has submitted them — not a draft, nor a returned one being revised."""
+        return self.all or municipality_id in self.coordinated or state in SELF_SHOWN
+
+
+# The self-assessment states whose points an assigned expert reads (Scope.shows_self).
+SELF_SHOWN = frozenset({"submitted"})
+
+
+def hidden_self(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]]:
+    """(municipality id, mechanism) of the self-assessments whose points `scope` may not see (one query; none for
+    the readers of the whole campaign)."""
+    if scope.all:
+        return frozenset()
+    return frozenset((mid, code) for mid, code, state in db.session.execute(
+        select(SelfAssessment.municipality_id, SelfAssessment.mechanism_code, SelfAssessment.state)
+        .where(SelfAssessment.campaign_id == campaign.id)) if not scope.shows_self(mid, state))
+
+
+def without_self(totals_: dict) -> dict:
+    """Totals with the self-assessment's side blanked (its points not shown to this reader yet)."""
+    return {**totals_, "self": None, "self_level": None, "self_percent": None}
+
 
 def scope_of(campaign: Campaign, user) -> Scope:
     roles = acting_roles_over(user, campaign.organisation)
@@ -698,7 +723,11 @@ def _unscored(obj, side: str) -> list[str]:
 
 
 def _uncommented(assignment: Assignment) -> list[str]:
-    """The numbers of the criteria whose expert score differs from the self-assessment without a comment."""
+    """The numbers of the criteria whose expert score differs from the self-assessment without a comment — a
+    submitted self-assessment: the points of a draft are not the expert's to see (Scope.shows_self), nor to answer."""
+    sa = self_assessment_for(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
+    if sa is None or sa.state not in SELF_SHOWN:
+        return []
     positions = auto.block_positions()
     return [auto.criterion_number(s.criterion, positions)
             for s in scores_of(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
@@ -885,9 +914,12 @@ def overview(campaign: Campaign, scope: Scope) -> list[dict]:
             continue
         for code in campaign.mechanisms:
             key = (m.municipality_id, code)
+            sa = sas.get(key)
+            sums = totals(scores.get(key, []), campaign.criteria_set.thresholds)
             rows.append({"municipality": m.municipality, "coordinator": m.coordinator, "mechanism": code,
-                         "self_assessment": sas.get(key), "assignment": assignments.get(key),
-                         "totals": totals(scores.get(key, []), campaign.criteria_set.thresholds)})
+                         "self_assessment": sa, "assignment": assignments.get(key),
+                         "totals": sums if scope.shows_self(m.municipality_id, sa and sa.state) else
+                         without_self(sums)})
     return rows
 
 
