@@ -237,6 +237,31 @@ def test_an_expert_never_assesses_their_own_municipality(world, assess, make_use
     assert _audit_count(db_session) == audited
 
 
+def test_a_coordinator_appointed_after_the_experts_is_not_the_municipalitys_expert(world, assess, db_session):
+    """The expert's assignment refuses a municipality the expert works in; the coordinator's appointment, made after
+    the experts, refuses the same conflict from the other side: the expert who took a post in the municipality is not
+    made its coordinator (they would evaluate and return the self-assessment they wrote)."""
+    from app.assessment import services
+    from app.auth.services import grant_role
+    from app.core.errors import ValidationFailed
+
+    campaign, manager, expert = assess["campaign"], assess["manager"], world["expert"]
+    grant_role(expert, "official", world["mun"], actor=world["admin"])  # a post in the municipality, taken later
+    db_session.commit()
+    audited = _audit_count(db_session)
+    with pytest.raises(ValidationFailed) as refused:
+        services.appoint_coordinator(campaign, municipality_id=world["mun"].id, user_id=expert.id, actor=manager)
+    assert any("Конфликт интересов" in p and "не может координировать его самооценку" in p and "M1.1, M1.2" in p
+               for p in refused.value.problems), refused.value.problems
+    db_session.rollback()
+    row = next(m for m in campaign.municipalities if m.municipality_id == world["mun"].id)
+    assert row.coordinator_id == world["official"].id and assess["sa"].coordinator_id == world["official"].id
+    assert _audit_count(db_session) == audited
+    # Another person of the municipality is appointed as before.
+    services.appoint_coordinator(campaign, municipality_id=world["mun"].id, user_id=world["head"].id, actor=manager)
+    assert row.coordinator_id == world["head"].id
+
+
 def test_only_active_experts_with_the_competence_are_assigned(world, assess, make_user, db_session):
     from app.assessment import services
     from app.core.errors import ValidationFailed

@@ -354,6 +354,15 @@ def appoint_coordinator(campaign: Campaign, *, municipality_id: int, user_id, ac
     if user is None or not user.active or not _is_user_of(user, row.municipality):
         raise ValidationFailed("Координатором назначается пользователь этого муниципалитета.",
                                problems=[f"Выберите сотрудника: {row.municipality.display_name}."])
+    # The conflict the expert's assignment refuses, seen from the other side: the municipality's coordinator would
+    # evaluate (and return) the self-assessment they wrote. Experts appointed first are checked here.
+    assessed = sorted(a.mechanism_code for a in campaign.assignments
+                      if a.municipality_id == municipality_id and a.expert_user_id == user.id)
+    if assessed:
+        raise ValidationFailed("Координатор не назначен.", problems=[
+            f"Конфликт интересов: {user.full_name} — эксперт по муниципалитету «{row.municipality.display_name}» "
+            f"(механизмы {', '.join(assessed)}) и не может координировать его самооценку; назначьте другого "
+            "координатора или замените эксперта."])
     before = row.audit_snapshot()
     row.coordinator_id = user.id
     # The self-assessments (after publishing) move to the new coordinator, with their open tasks.
