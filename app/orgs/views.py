@@ -44,6 +44,7 @@ def org_detail(org_id: int):
     trail = services.visible_ancestors(org, current_user)
     support_form = None
     supports = services.supports_of(org) if org.kind in CENTRE_KINDS else []
+    removable = {s.supported_id for s in supports if can_edit and services.administers(current_user, s.supported)}
     if can_edit and org.kind in CENTRE_KINDS:
         support_form = SupportForm()
         support_form.supported_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})")
@@ -51,8 +52,7 @@ def org_detail(org_id: int):
     return render_template("orgs/detail.html", org=org, children=children, subtree_size=subtree_size, trail=trail,
                            SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES, requisites_lines=requisites_lines,
                            can_edit=can_edit, support_form=support_form,
-                           supports=supports, removable={s.supported_id for s in supports
-                                                         if can_edit and services.administers(current_user, s.supported)},
+                           supports=supports, removable=removable,
                            supporters=services.supporting_centres(org) if org.kind in SUPPORTED_KINDS else [])
 
 
