@@ -648,6 +648,40 @@ def test_the_expert_sees_the_self_assessment_only_once_it_is_submitted(world, as
     assert shown["sheet"] and shown["page"] and shown["comment"] and shown["overview"] and shown["api"] != {None}, shown
 
 
+def test_the_experts_level_shows_once_submitted_and_not_while_returned_to_the_expert(world, assess, client, login,
+                                                                                     db_session):
+    """«Уровень (эксперт)» of the campaign table: the level of a submitted (or approved) evaluation; a draft shows
+    none, one returned to the expert «на доработке» until it is submitted again."""
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = _self_assessment_submitted(world, assess, db_session)[0], assess["assignment"], \
+        date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={s.id: (s.self_points, None, s.version) for s in scores})
+    db_session.commit()
+    login(assess["manager"])
+
+    def level() -> str:
+        page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{sa.campaign_id}").data)
+        cell = page.xpath("//table[@id='overview']//tr[td[2][normalize-space()='M1.1']]/td[6]")[0]
+        return " ".join(cell.text_content().split())
+
+    assert level() == "—"  # the expert's draft
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.commit()
+    submitted = level()
+    assert submitted != "—" and "%" in submitted
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today, comment="Уточните")
+    db_session.commit()
+    assert level() == "на доработке"
+    services.transition_evaluation(assignment, "resubmit", actor=world["expert"], today=today)
+    db_session.commit()
+    assert level() == submitted
+
+
 def test_self_assessment_submit_return_with_comment_resubmit(world, assess, db_session):
     from app.assessment import services
     from app.audit.models import AuditEvent

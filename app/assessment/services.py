@@ -86,6 +86,9 @@ class Scope:
 
 # The self-assessment states whose points an assigned expert reads (Scope.shows_self).
 SELF_SHOWN = frozenset({"submitted"})
+# The evaluation states whose level the campaign table shows as the expert's: submitted or approved. A draft is the
+# expert's work in progress, and one returned to the expert is being revised («на доработке») until resubmitted.
+EXPERT_LEVEL_SHOWN = frozenset({"submitted", "approved"})
 
 
 def hidden_self(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]]:
@@ -923,10 +926,13 @@ def overview(campaign: Campaign, scope: Scope) -> list[dict]:
             continue
         for code in campaign.mechanisms:
             key = (m.municipality_id, code)
-            sa = sas.get(key)
+            sa, assignment = sas.get(key), assignments.get(key)
             sums = totals(scores.get(key, []), campaign.criteria_set.thresholds)
+            if assignment is None or assignment.state not in EXPERT_LEVEL_SHOWN:
+                sums = {**sums, "expert_level": None, "expert_percent": None}
             rows.append({"municipality": m.municipality, "coordinator": m.coordinator, "mechanism": code,
-                         "self_assessment": sa, "assignment": assignments.get(key),
+                         "self_assessment": sa, "assignment": assignment,
+                         "returned_to_expert": assignment is not None and assignment.state == "returned",
                          "totals": sums if scope.shows_self(m.municipality_id, sa and sa.state) else
                          without_self(sums)})
     return rows
