@@ -21,7 +21,7 @@ from app.audit.labels import action_label
 from app.audit.present import present
 from app.core.access import acting_roles_over, roles_required, signed_in
 from app.core.boundary import on_refusal
-from app.core.checks import form_int
+from app.core.checks import MISSING_VERSION, form_int
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import implausible_date, parse_day
 from app.core.web import send_stored_file, user_today
@@ -55,12 +55,13 @@ def _int(raw) -> int | None:
     return form_int(raw) if isinstance(raw, str) else None
 
 
-def _form_version() -> int | None:
-    """The version the form was rendered with; None when the form sends none. A value that is not a version is
-    refused (as VersionField refuses it elsewhere): read as «none» it skipped the staleness check altogether."""
+def _form_version() -> int:
+    """The version the form was rendered with. A form that sends none (absent or blank) is refused as stale, as
+    VersionField does (MISSING_VERSION), and so is a value that is not a version: read as «none» either skipped the
+    staleness check altogether."""
     raw = request.form.get("version")
     if raw is None or not raw.strip():
-        return None
+        return MISSING_VERSION
     version = form_int(raw)
     if version is None:
         raise ValidationFailed("Некорректная версия формы. Обновите страницу.")
@@ -287,6 +288,11 @@ def _self_page(self_assessment_id: int, status: int = 200):
                            **_typed()), status
 
 
+def _seen(raw: str | None):
+    """A score's version as the form sent it; none (absent or blank) is refused as stale (MISSING_VERSION)."""
+    return raw if raw is not None and raw.strip() else MISSING_VERSION
+
+
 def _entries() -> dict:
     entries = {}
     for key in request.form:
@@ -295,7 +301,7 @@ def _entries() -> dict:
             if score_id is None:
                 continue
             entries[score_id] = (request.form.get(key), request.form.get(f"comment-{score_id}"),
-                                 request.form.get(f"version-{score_id}"))
+                                 _seen(request.form.get(f"version-{score_id}")))
     return entries
 
 
