@@ -682,6 +682,64 @@ def test_the_experts_level_shows_once_submitted_and_not_while_returned_to_the_ex
     assert level() == submitted
 
 
+def test_the_municipal_head_reads_their_municipalitys_results_as_they_are_submitted_and_approved(
+        world, assess, app, make_user, make_org, db_session):
+    """The head of the municipality's education authority, who neither coordinates nor evaluates, reads its part of a
+    published campaign: the self-assessment once submitted, the expert's points once approved, the conclusion — and
+    nothing of another municipality, nor the working evidence package."""
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    campaign = sa.campaign
+    scores = services.scores_of(campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], today=today,
+                              entries={s.id: (s.criterion.max_points, "довод координатора", s.version) for s in scores})
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={s.id: (0, "довод эксперта", s.version) for s in scores})
+    db_session.commit()
+    head = app.test_client()
+    head.post("/login", data={"login": world["head"].login, "password": PASSWORD})
+
+    def sheet(url) -> tuple[list, list]:
+        page = lxml.html.fromstring(head.get(url).data)
+        return (page.xpath("//table[@id='sheet']//span[contains(@class, 'self-points')]/text()"),
+                page.xpath("//table[@id='sheet']//span[contains(@class, 'expert-points')]/text()"))
+
+    assert campaign.title in head.get("/assessment/").get_data(as_text=True)
+    page = head.get(f"/assessment/campaigns/{campaign.id}")
+    assert page.status_code == 200 and world["mun"].display_name in page.get_data(as_text=True)
+    assert "довод" not in head.get(f"/assessment/self/{sa.id}").get_data(as_text=True)
+    assert sheet(f"/assessment/evaluations/{assignment.id}") == ([], [])
+    conclusion = f"/assessment/campaigns/{campaign.id}/municipalities/{sa.municipality_id}/conclusion"
+    assert head.get(conclusion).status_code == 200
+    assert head.get(f"/assessment/campaigns/{campaign.id}/packages").status_code == 404
+    # Read only: no form to score, nothing offered to do.
+    body = head.get(f"/assessment/self/{sa.id}").get_data(as_text=True)
+    assert 'name="points-' not in body and "Представить самооценку" not in body
+
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.commit()
+    own, expert = sheet(f"/assessment/evaluations/{assignment.id}")
+    assert own and not expert  # the self-assessment is submitted, the evaluation not yet approved
+    services.transition_evaluation(assignment, "approve", actor=assess["head"], today=today)
+    db_session.commit()
+    own, expert = sheet(f"/assessment/evaluations/{assignment.id}")
+    assert own and expert and set(expert) == {"0"}
+
+    # Another municipality's head sees nothing of the campaign.
+    other = make_user("head", make_org("municipality", parent=world["region"], code="MUN9"), login="head9")
+    db_session.commit()
+    outsider = app.test_client()
+    outsider.post("/login", data={"login": other.login, "password": PASSWORD})
+    assert campaign.title not in outsider.get("/assessment/").get_data(as_text=True)
+    for url in (f"/assessment/campaigns/{campaign.id}", f"/assessment/self/{sa.id}",
+                f"/assessment/evaluations/{assignment.id}"):
+        assert outsider.get(url).status_code == 404, url
+
+
 def test_self_assessment_submit_return_with_comment_resubmit(world, assess, db_session):
     from app.assessment import services
     from app.audit.models import AuditEvent

@@ -240,15 +240,18 @@ def refresh_proposals(campaign_id: int):
 
 # --- self-assessment and expert evaluation ---------------------------------------------------------------------
 
-def _sheet(obj, scope, sa):
-    """The side-by-side sheet; the self-assessment's points only where `scope` may see them (Scope.shows_self)."""
+def _sheet(obj, scope, sa, assignment):
+    """The side-by-side sheet; the self-assessment's and the expert's points only where `scope` may see them
+    (Scope.shows_self, Scope.shows_expert)."""
     campaign = obj.campaign
     scores = services.scores_of(campaign, obj.municipality_id, obj.mechanism_code)
     facts = services.live_facts(campaign, obj.municipality_id, obj.mechanism_code)
     show_self = scope.shows_self(obj.municipality_id, sa.state if sa is not None else None)
+    show_expert = scope.shows_expert(obj.municipality_id, assignment.state if assignment is not None else None)
     sums = services.totals(scores, campaign.criteria_set.thresholds)
-    return dict(campaign=campaign, scope=scope, scores=scores, show_self=show_self,
-                totals=sums if show_self else services.without_self(sums),
+    sums = sums if show_self else services.without_self(sums)
+    return dict(campaign=campaign, scope=scope, scores=scores, show_self=show_self, show_expert=show_expert,
+                totals=sums if show_expert else services.without_expert(sums),
                 evidence=services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code),
                 live={s.criterion_id: services.auto.evidence_documents(s.criterion, facts) for s in scores},
                 levels=LEVELS, level_styles=LEVEL_STYLES, evidence_kinds=EVIDENCE_KINDS,
@@ -279,9 +282,9 @@ def _self_page(self_assessment_id: int, status: int = 200):
     sa, scope = _self_assessment(self_assessment_id)
     editable = sa.state in ("draft", "returned") and engine.permits(
         engine.registry()["self_assessment"].find("submit")[0].allowed, sa, current_user)
-    sheet = _sheet(sa, scope, sa)
-    return render_template("assessment/self.html", sa=sa, editable=editable,
-                           assignment=services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code),
+    assignment = services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code)
+    sheet = _sheet(sa, scope, sa, assignment)
+    return render_template("assessment/self.html", sa=sa, editable=editable, assignment=assignment,
                            transitions=engine.available_transitions(sa, current_user),
                            documents=services.municipality_documents(sa) if editable else [], **sheet,
                            history=present(services.history(sa)) if sheet["show_self"] else [],
@@ -370,12 +373,12 @@ def _evaluation_page(assignment_id: int, status: int = 200):
     editable = assignment.state in ("draft", "returned") and assignment.campaign.state == "published" and \
         engine.permits(engine.registry()["expert_evaluation"].find("submit")[0].allowed, assignment, current_user)
     sa = services.self_assessment_for(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
-    sheet = _sheet(assignment, scope, sa)
+    sheet = _sheet(assignment, scope, sa, assignment)
     return render_template("assessment/evaluation.html", assignment=assignment, editable=editable, sa=sa,
                            self_transitions=engine.available_transitions(sa, current_user) if sa else [],
                            transitions=engine.available_transitions(assignment, current_user),
-                           history=present(services.history(assignment, sa) if sheet["show_self"] else
-                                           services.history(assignment)),
+                           history=present(services.history(assignment if sheet["show_expert"] else None,
+                                                            sa if sheet["show_self"] else None)),
                            **sheet, **_typed()), status
 
 
