@@ -226,6 +226,21 @@ def test_head_deputy_issues_a_recommendation(world, deputies, rec_cycle, make_re
 
 # --- separation of duties --------------------------------------------------------------------------------
 
+def _refused_to_sign(doc, person, words: str, db_session) -> None:
+    """The edition awaiting signature is not offered to `person` to sign, and signing it is refused with `words`,
+    nothing recorded."""
+    from app.documents import services
+
+    assert doc.state == "awaiting_signature"
+    assert not engine.can(doc, "sign", person)
+    assert "sign" not in {t.trigger for t in engine.available_transitions(doc, person)}
+    before = _audit_count(db_session)
+    with pytest.raises(PermissionDenied, match=words):
+        services.sign_document(doc, actor=person, password=PASSWORD)
+    db_session.rollback()
+    assert _audit_count(db_session) == before and doc.state == "awaiting_signature"
+
+
 def test_who_approved_a_route_step_does_not_sign_the_same_edition_even_as_deputy(world, make_user, goal_stage,
                                                                                  db_session, fake_generation):
     from app.deadlines.standins import create_stand_in
@@ -239,15 +254,8 @@ def test_who_approved_a_route_step_does_not_sign_the_same_edition_even_as_deputy
     services.transition(doc, "to_approval", actor=world["official"])
     services.decide_step(doc, "approved", actor=methodologist)
     db_session.commit()
-    assert doc.state == "awaiting_signature"
     # Standing in for the head would make the methodologist a signer: the engine refuses, and never offers it.
-    assert not engine.can(doc, "sign", methodologist)
-    assert "sign" not in {t.trigger for t in engine.available_transitions(doc, methodologist)}
-    before = _audit_count(db_session)
-    with pytest.raises(PermissionDenied, match="разделение обязанностей"):
-        services.sign_document(doc, actor=methodologist, password=PASSWORD)
-    db_session.rollback()
-    assert _audit_count(db_session) == before and doc.state == "awaiting_signature"
+    _refused_to_sign(doc, methodologist, "разделение обязанностей", db_session)
     # The head, who did not approve the step, signs.
     assert engine.can(doc, "sign", head)
     services.sign_document(doc, actor=head, password=PASSWORD)
@@ -267,14 +275,7 @@ def test_who_prepared_an_edition_does_not_sign_it_neither_as_themselves_nor_as_t
     services.transition(doc, "to_approval", actor=deputy)
     services.decide_step(doc, "approved", actor=world["methodologist"])
     db_session.commit()
-    assert doc.state == "awaiting_signature"
-    assert not engine.can(doc, "sign", deputy)
-    assert "sign" not in {t.trigger for t in engine.available_transitions(doc, deputy)}
-    before = _audit_count(db_session)
-    with pytest.raises(PermissionDenied, match="подготовил или передал на подпись"):
-        services.sign_document(doc, actor=deputy, password=PASSWORD)
-    db_session.rollback()
-    assert _audit_count(db_session) == before and doc.state == "awaiting_signature"
+    _refused_to_sign(doc, deputy, "подготовил или передал на подпись", db_session)
     # The head, who prepared nothing of it, signs it on return.
     assert engine.can(doc, "sign", world["head"])
 
