@@ -740,6 +740,31 @@ def test_the_municipal_head_reads_their_municipalitys_results_as_they_are_submit
         assert outsider.get(url).status_code == 404, url
 
 
+def test_who_sent_the_evaluation_in_for_the_expert_does_not_approve_it(world, assess, db_session):
+    """Separation of duties holds for a stand-in as for the expert: the region's head standing in for the expert on
+    leave sends the evaluation in «за» the expert, and then may neither approve nor return it."""
+    from app.assessment import services
+    from app.core.errors import PermissionDenied
+    from app.deadlines.standins import create_stand_in
+    from workflows import engine
+
+    sa, assignment = _self_assessment_submitted(world, assess, db_session)
+    today, head, expert = date.today(), assess["head"], world["expert"]
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=expert, today=today,
+                                entries={s.id: (s.self_points, None, s.version) for s in scores})
+    create_stand_in(absent=expert, deputy=head, start=today, end=today + timedelta(days=3), actor=expert, today=today)
+    db_session.commit()
+    services.transition_evaluation(assignment, "submit", actor=head, today=today)
+    db_session.commit()
+    assert assignment.state == "submitted"
+    assert not engine.can(assignment, "approve", head) and not engine.can(assignment, "return", head)
+    with pytest.raises(PermissionDenied, match="направил её за эксперта"):
+        services.transition_evaluation(assignment, "approve", actor=head, today=today)
+    db_session.rollback()
+    assert assignment.state == "submitted"
+
+
 def test_self_assessment_submit_return_with_comment_resubmit(world, assess, db_session):
     from app.assessment import services
     from app.audit.models import AuditEvent

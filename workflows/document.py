@@ -20,9 +20,7 @@ edition does not sign that edition, and the second signer does not also sign as 
 """
 
 from flask import current_app
-from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.auth.roles import APPROVERS, EDITORS, ROLES
 from app.auth.models import User
 from app.auth.services import users_with_role_at
@@ -30,7 +28,7 @@ from app.core import russian
 from app.core.dating import problems as dating_problems
 from app.core.timeutil import today_in, utcnow
 from app.extensions import db
-from workflows.permissions import Permission, has_role
+from workflows.permissions import Permission, acted_by, has_role
 
 NAME = "document"
 OBJECT_TYPE = "document"
@@ -239,13 +237,7 @@ def preparers(doc) -> set[int]:
     current = doc.current
     if current is None or set(signer_roles(doc)) - APPROVERS:
         return set()
-    row = db.session.execute(
-        select(AuditEvent.actor_id, AuditEvent.on_behalf_of_id)
-        .where(AuditEvent.object_type == OBJECT_TYPE, AuditEvent.object_id == doc.id,
-               AuditEvent.action.in_(("to_approval", "to_signature")))
-        .order_by(AuditEvent.id.desc()).limit(1)).first()
-    sent = set(row) if row is not None else set()
-    return {i for i in sent | {current.created_by_id} if i is not None}
+    return acted_by(doc, ("to_approval", "to_signature")) | ({current.created_by_id} - {None})
 
 
 def second_signers(doc) -> set[int]:
