@@ -16,7 +16,8 @@ signed version stays as it is and is marked superseded once the new one is signe
 Who approves each step, who may sign and whether the type is registered are catalogue data
 (app/documents/data/document_types.yaml), read from the document's type by the permissions below; the
 service checks the password before firing. Separation of duties: whoever agreed a route step of an
-edition does not sign that edition, and the second signer does not also sign as the signer.
+edition does not sign that edition, the second signer does not also sign as the signer, and whoever prepared the
+edition (made it, or sent it for approval or signature) does not sign it — as themselves or as a stand-in.
 """
 
 from flask import current_app
