@@ -225,6 +225,15 @@ def test_assessment_forms_without_their_versions_are_refused_as_stale(app, world
     db_session.expire_all()
     assert score.self_points is None and sa.state == "draft"
     assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == audited
+    # The campaign page's own coordinator form sends its version (it sent none, which the check let through).
+    import lxml.html
+
+    page = lxml.html.fromstring(manager.get(f"/assessment/campaigns/{sa.campaign_id}").data)
+    (form,) = [f for f in page.xpath("//form[contains(@action, '/coordinator')]")
+               if f.xpath(f".//input[@name='municipality_id'][@value='{sa.municipality_id}']")]
+    data = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
+    response = manager.post(form.get("action"), data={**data, "user_id": world["official"].id}, follow_redirects=True)
+    assert "Координатор назначен." in response.get_data(as_text=True)
 
 
 def test_a_refused_save_shows_the_scores_and_comments_that_were_typed(app, world, two, db_session):
