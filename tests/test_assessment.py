@@ -637,6 +637,14 @@ def test_the_expert_sees_the_self_assessment_only_once_it_is_submitted(world, as
     hidden = seen()
     assert hidden == {"sheet": [], "page": [], "comment": False, "overview": False, "picture": False,
                       "api": {None}}, hidden
+    # Nor in an evidence package, which carries the scores and their audit trail.
+    from app.assessment import package
+    from app.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="после того, как координатор представит самооценку"):
+        package.request_package(campaign, services.scope_of(campaign, world["expert"]), actor=world["expert"],
+                                municipality_id=sa.municipality_id)
+    db_session.rollback()
     # The coordinator still sees the draft as it stands.
     coordinator = app.test_client()
     coordinator.post("/login", data={"login": world["official"].login, "password": PASSWORD})

@@ -781,6 +781,12 @@ def request_package(campaign: Campaign, scope: services.Scope, *, actor, municip
         if municipality_id not in {m.municipality_id for m in campaign.municipalities}:
             raise ValidationFailed("Муниципалитет не участвует в кампании.")
     check_may_package(campaign, scope, municipality_id)
+    drafts = sorted(code for mid, code in services.hidden_self(campaign, scope) if mid == municipality_id)
+    if drafts:
+        # The package carries the scores and their audit trail: an expert's would show a self-assessment not yet
+        # submitted (services.Scope.shows_self).
+        raise ValidationFailed(f"Пакет доказательств муниципалитета собирается после того, как координатор представит "
+                               f"самооценку: не представлена по механизмам {', '.join(drafts)}.")
     package = EvidencePackage(campaign_id=campaign.id, municipality_id=municipality_id, requested_by_id=actor.id)
     db.session.add(package)
     db.session.flush()
