@@ -1,7 +1,7 @@
 """Shared form pieces: Russian messages for the standard validators, and the optimistic-lock field."""
 
 from flask_wtf import FlaskForm
-from flask_wtf.form import SUBMIT_METHODS, _Auto as _AUTO
+from flask_wtf.form import SUBMIT_METHODS, _Auto as _AUTO  # Flask-WTF's «bind the request» default (wrap_formdata)
 from wtforms import DateField, DecimalField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.fields.choices import SelectChoice
