@@ -90,6 +90,37 @@ def test_an_administrator_configures_the_relation_on_the_centre_page(world, cent
     assert client_for(centres["imc"]).get(f"/cycles/{centres['cycles']['mun'].id}").status_code == 404
 
 
+def test_a_municipal_administrator_does_not_remove_a_support_outside_their_area(world, centres, client_for, make_user,
+                                                                                   db_session):
+    """The ИМЦ lies in the municipality's subtree, but its support of another municipality was set by the region's
+    administrator: the municipality's administrator may not take it away (nor offered to), only their own."""
+    from app.orgs.models import OrganisationSupport
+    from app.orgs.services import add_support, remove_support
+
+    imc, mun2 = centres["imc_centre"], centres["mun2"]
+    add_support(imc, world["mun"], actor=world["admin"])
+    add_support(imc, mun2, actor=world["admin"])
+    local_admin = make_user("admin", world["mun"], login="mun_admin")
+    db_session.commit()
+    client = client_for(local_admin)
+    page = client.get(f"/orgs/{imc.id}").get_data(as_text=True)
+    assert f"/orgs/{imc.id}/supports/{world['mun'].id}/remove" in page
+    assert f"/orgs/{imc.id}/supports/{mun2.id}/remove" not in page
+    response = client.post(f"/orgs/{imc.id}/supports/{mun2.id}/remove", follow_redirects=True)
+    assert "может администратор, в ведении которого" in response.get_data(as_text=True)
+    with pytest.raises(PermissionDenied, match="в ведении которого"):
+        remove_support(imc, mun2.id, actor=local_admin)
+    db_session.rollback()
+    assert {s.supported_id for s in db_session.scalars(select(OrganisationSupport))} == {world["mun"].id, mun2.id}
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "remove_support")) == 0
+    # Their own municipality's support is theirs to remove; the region's administrator removes the other.
+    assert client.post(f"/orgs/{imc.id}/supports/{world['mun'].id}/remove").status_code == 302
+    remove_support(imc, mun2.id, actor=world["admin"])
+    db_session.commit()
+    assert db_session.scalar(select(func.count()).select_from(OrganisationSupport)) == 0
+
+
 @pytest.mark.parametrize("who", ["official", "director_a", "imc", "rcoko"])
 def test_only_an_administrator_changes_the_relation(world, centres, client_for, db_session, who):
     user = centres[who] if who in centres else world[who]

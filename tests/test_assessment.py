@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 from tests.access_cases.assessment import make_campaign
 from tests.conftest import PASSWORD, fill_goal
 from tests import services as svc
+from tests.test_api_tokens import token_for  # noqa: F401  (a fixture)
 
 
 @pytest.fixture
@@ -234,6 +235,31 @@ def test_an_expert_never_assesses_their_own_municipality(world, assess, make_use
     db_session.rollback()
     assert services.assignment_for(campaign, world["mun"].id, "M1.1").expert_id == before
     assert _audit_count(db_session) == audited
+
+
+def test_a_coordinator_appointed_after_the_experts_is_not_the_municipalitys_expert(world, assess, db_session):
+    """The expert's assignment refuses a municipality the expert works in; the coordinator's appointment, made after
+    the experts, refuses the same conflict from the other side: the expert who took a post in the municipality is not
+    made its coordinator (they would evaluate and return the self-assessment they wrote)."""
+    from app.assessment import services
+    from app.auth.services import grant_role
+    from app.core.errors import ValidationFailed
+
+    campaign, manager, expert = assess["campaign"], assess["manager"], world["expert"]
+    grant_role(expert, "official", world["mun"], actor=world["admin"])  # a post in the municipality, taken later
+    db_session.commit()
+    audited = _audit_count(db_session)
+    with pytest.raises(ValidationFailed) as refused:
+        services.appoint_coordinator(campaign, municipality_id=world["mun"].id, user_id=expert.id, actor=manager)
+    assert any("Конфликт интересов" in p and "не может координировать его самооценку" in p and "M1.1, M1.2" in p
+               for p in refused.value.problems), refused.value.problems
+    db_session.rollback()
+    row = next(m for m in campaign.municipalities if m.municipality_id == world["mun"].id)
+    assert row.coordinator_id == world["official"].id and assess["sa"].coordinator_id == world["official"].id
+    assert _audit_count(db_session) == audited
+    # Another person of the municipality is appointed as before.
+    services.appoint_coordinator(campaign, municipality_id=world["mun"].id, user_id=world["head"].id, actor=manager)
+    assert row.coordinator_id == world["head"].id
 
 
 def test_only_active_experts_with_the_competence_are_assigned(world, assess, make_user, db_session):
@@ -573,6 +599,179 @@ def test_only_a_document_the_picker_offers_can_be_linked_as_evidence(world, asse
     assert db_session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
 
 # --- 4. self-assessment and expert evaluation ----------------------------------------------------------------------
+
+def test_the_expert_sees_the_self_assessment_only_once_it_is_submitted(world, assess, client, login, app,
+                                                                         db_session, token_for):  # noqa: F811
+    """The coordinator's draft is their work in progress: its points and comments reach the expert — on the evaluation
+    sheet, the self-assessment page, the campaign table, the region picture and the API — once submitted."""
+    import lxml.html
+
+    from app.assessment import services
+    from tests.test_api_tokens import bearer
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    campaign = sa.campaign
+    scores = services.scores_of(campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], today=today,
+                              entries={s.id: (s.criterion.max_points, "черновой довод", s.version) for s in scores})
+    db_session.commit()
+    secret = token_for(world["expert"])
+    total = sum(s.criterion.max_points for s in scores)
+
+    def seen() -> dict:
+        login(world["expert"])
+        sheet = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
+        own = lxml.html.fromstring(client.get(f"/assessment/self/{sa.id}").data)
+        overview = lxml.html.fromstring(client.get(f"/assessment/campaigns/{campaign.id}").data)
+        cell = overview.xpath("//table[@id='overview']//tr[td[2][normalize-space()='M1.1']]/td[4]")[0]
+        picture = client.get(f"/assessment/campaigns/{campaign.id}/picture").get_data(as_text=True)
+        api = client.get(f"/api/v1/assessment/campaigns/{campaign.id}/scores?mechanism=M1.1",
+                         headers=bearer(secret)).get_json()
+        return {"sheet": sheet.xpath("//table[@id='sheet']//span[contains(@class, 'self-points')]/text()"),
+                "page": own.xpath("//table[@id='sheet']//span[contains(@class, 'self-points')]/text()"),
+                "comment": "черновой довод" in lxml.html.tostring(sheet, encoding="unicode")
+                or "черновой довод" in lxml.html.tostring(own, encoding="unicode"),
+                "overview": str(total) in cell.text_content().split(), "picture": "Самооценка: 100" in picture,
+                "api": {item["self"] for item in api["items"]}}
+
+    hidden = seen()
+    assert hidden == {"sheet": [], "page": [], "comment": False, "overview": False, "picture": False,
+                      "api": {None}}, hidden
+    # Nor in an evidence package, which carries the scores and their audit trail.
+    from app.assessment import package
+    from app.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="после того, как координатор представит самооценку"):
+        package.request_package(campaign, services.scope_of(campaign, world["expert"]), actor=world["expert"],
+                                municipality_id=sa.municipality_id)
+    db_session.rollback()
+    # The coordinator still sees the draft as it stands.
+    coordinator = app.test_client()
+    coordinator.post("/login", data={"login": world["official"].login, "password": PASSWORD})
+    assert "черновой довод" in coordinator.get(f"/assessment/self/{sa.id}").get_data(as_text=True)
+
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    db_session.commit()
+    shown = seen()
+    assert shown["sheet"] and shown["page"] and shown["comment"] and shown["overview"] and shown["api"] != {None}, shown
+
+
+def test_the_experts_level_shows_once_submitted_and_not_while_returned_to_the_expert(world, assess, client, login,
+                                                                                     db_session):
+    """«Уровень (эксперт)» of the campaign table: the level of a submitted (or approved) evaluation; a draft shows
+    none, one returned to the expert «на доработке» until it is submitted again."""
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = _self_assessment_submitted(world, assess, db_session)[0], assess["assignment"], \
+        date.today()
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={s.id: (s.self_points, None, s.version) for s in scores})
+    db_session.commit()
+    login(assess["manager"])
+
+    def level() -> str:
+        page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{sa.campaign_id}").data)
+        cell = page.xpath("//table[@id='overview']//tr[td[2][normalize-space()='M1.1']]/td[6]")[0]
+        return " ".join(cell.text_content().split())
+
+    assert level() == "—"  # the expert's draft
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.commit()
+    submitted = level()
+    assert submitted != "—" and "%" in submitted
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today, comment="Уточните")
+    db_session.commit()
+    assert level() == "на доработке"
+    services.transition_evaluation(assignment, "resubmit", actor=world["expert"], today=today)
+    db_session.commit()
+    assert level() == submitted
+
+
+def test_the_municipal_head_reads_their_municipalitys_results_as_they_are_submitted_and_approved(
+        world, assess, app, make_user, make_org, db_session):
+    """The head of the municipality's education authority, who neither coordinates nor evaluates, reads its part of a
+    published campaign: the self-assessment once submitted, the expert's points once approved, the conclusion — and
+    nothing of another municipality, nor the working evidence package."""
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    campaign = sa.campaign
+    scores = services.scores_of(campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], today=today,
+                              entries={s.id: (s.criterion.max_points, "довод координатора", s.version) for s in scores})
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={s.id: (0, "довод эксперта", s.version) for s in scores})
+    db_session.commit()
+    head = app.test_client()
+    head.post("/login", data={"login": world["head"].login, "password": PASSWORD})
+
+    def sheet(url) -> tuple[list, list]:
+        page = lxml.html.fromstring(head.get(url).data)
+        return (page.xpath("//table[@id='sheet']//span[contains(@class, 'self-points')]/text()"),
+                page.xpath("//table[@id='sheet']//span[contains(@class, 'expert-points')]/text()"))
+
+    assert campaign.title in head.get("/assessment/").get_data(as_text=True)
+    page = head.get(f"/assessment/campaigns/{campaign.id}")
+    assert page.status_code == 200 and world["mun"].display_name in page.get_data(as_text=True)
+    assert "довод" not in head.get(f"/assessment/self/{sa.id}").get_data(as_text=True)
+    assert sheet(f"/assessment/evaluations/{assignment.id}") == ([], [])
+    conclusion = f"/assessment/campaigns/{campaign.id}/municipalities/{sa.municipality_id}/conclusion"
+    assert head.get(conclusion).status_code == 200
+    assert head.get(f"/assessment/campaigns/{campaign.id}/packages").status_code == 404
+    # Read only: no form to score, nothing offered to do.
+    body = head.get(f"/assessment/self/{sa.id}").get_data(as_text=True)
+    assert 'name="points-' not in body and "Представить самооценку" not in body
+
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.commit()
+    own, expert = sheet(f"/assessment/evaluations/{assignment.id}")
+    assert own and not expert  # the self-assessment is submitted, the evaluation not yet approved
+    services.transition_evaluation(assignment, "approve", actor=assess["head"], today=today)
+    db_session.commit()
+    own, expert = sheet(f"/assessment/evaluations/{assignment.id}")
+    assert own and expert and set(expert) == {"0"}
+
+    # Another municipality's head sees nothing of the campaign.
+    other = make_user("head", make_org("municipality", parent=world["region"], code="MUN9"), login="head9")
+    db_session.commit()
+    outsider = app.test_client()
+    outsider.post("/login", data={"login": other.login, "password": PASSWORD})
+    assert campaign.title not in outsider.get("/assessment/").get_data(as_text=True)
+    for url in (f"/assessment/campaigns/{campaign.id}", f"/assessment/self/{sa.id}",
+                f"/assessment/evaluations/{assignment.id}"):
+        assert outsider.get(url).status_code == 404, url
+
+
+def test_who_sent_the_evaluation_in_for_the_expert_does_not_approve_it(world, assess, db_session):
+    """Separation of duties holds for a stand-in as for the expert: the region's head standing in for the expert on
+    leave sends the evaluation in «за» the expert, and then may neither approve nor return it."""
+    from app.assessment import services
+    from app.core.errors import PermissionDenied
+    from app.deadlines.standins import create_stand_in
+    from workflows import engine
+
+    sa, assignment = _self_assessment_submitted(world, assess, db_session)
+    today, head, expert = date.today(), assess["head"], world["expert"]
+    scores = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=expert, today=today,
+                                entries={s.id: (s.self_points, None, s.version) for s in scores})
+    create_stand_in(absent=expert, deputy=head, start=today, end=today + timedelta(days=3), actor=expert, today=today)
+    db_session.commit()
+    services.transition_evaluation(assignment, "submit", actor=head, today=today)
+    db_session.commit()
+    assert assignment.state == "submitted"
+    assert not engine.can(assignment, "approve", head) and not engine.can(assignment, "return", head)
+    with pytest.raises(PermissionDenied, match="направил её за эксперта"):
+        services.transition_evaluation(assignment, "approve", actor=head, today=today)
+    db_session.rollback()
+    assert assignment.state == "submitted"
+
 
 def test_self_assessment_submit_return_with_comment_resubmit(world, assess, db_session):
     from app.assessment import services

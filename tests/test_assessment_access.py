@@ -196,6 +196,46 @@ def test_bad_scores_through_the_page_are_refused_with_a_russian_message(app, wor
     assert score.self_points == 1
 
 
+def test_assessment_forms_without_their_versions_are_refused_as_stale(app, world, two, db_session):
+    """The sheet's own version, a score's version and a transition's version: a form that sends none (absent or
+    blank) is refused like a stale one — it skipped the staleness check and overwrote what changed meanwhile."""
+    from app.assessment import services
+    from app.audit.models import AuditEvent
+
+    coordinator = app.test_client()
+    _as(coordinator, world["official"])
+    sa = two["sa_a"]
+    score = services.scores_of(sa.campaign, sa.municipality_id, "M1.1")[0]
+    manager = app.test_client()
+    _as(manager, two["manager"])
+    audited = db_session.scalar(select(func.count()).select_from(AuditEvent))
+    posts = [(f"/assessment/self/{sa.id}/scores", {f"points-{score.id}": "1", f"version-{score.id}": score.version}),
+             (f"/assessment/self/{sa.id}/scores", {f"points-{score.id}": "1", f"version-{score.id}": score.version,
+                                                   "version": " "}),
+             (f"/assessment/self/{sa.id}/scores", {f"points-{score.id}": "1", "version": sa.version}),
+             (f"/assessment/self/{sa.id}/scores", {f"points-{score.id}": "1", f"version-{score.id}": "",
+                                                   "version": sa.version}),
+             (f"/assessment/self/{sa.id}/transition", {"trigger": "submit"})]
+    for client, (url, data) in [*((coordinator, post) for post in posts),
+                                (manager, (f"/assessment/campaigns/{sa.campaign_id}/coordinator",
+                                           {"municipality_id": sa.municipality_id, "user_id": world["official"].id}))]:
+        response = client.post(url, data=data, follow_redirects=True)
+        assert "Объект изменён другим пользователем, обновите страницу." in response.get_data(as_text=True), \
+            (url, data)
+    db_session.expire_all()
+    assert score.self_points is None and sa.state == "draft"
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == audited
+    # The campaign page's own coordinator form sends its version (it sent none, which the check let through).
+    import lxml.html
+
+    page = lxml.html.fromstring(manager.get(f"/assessment/campaigns/{sa.campaign_id}").data)
+    (form,) = [f for f in page.xpath("//form[contains(@action, '/coordinator')]")
+               if f.xpath(f".//input[@name='municipality_id'][@value='{sa.municipality_id}']")]
+    data = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
+    response = manager.post(form.get("action"), data={**data, "user_id": world["official"].id}, follow_redirects=True)
+    assert "Координатор назначен." in response.get_data(as_text=True)
+
+
 def test_a_refused_save_shows_the_scores_and_comments_that_were_typed(app, world, two, db_session):
     """Nothing typed is lost: a self-assessment refused (a score out of range, or the sheet changed meanwhile) came back
     as a redirect to the stored sheet, and every comment typed into it was gone. The sheet comes back as sent."""

@@ -226,6 +226,21 @@ def test_head_deputy_issues_a_recommendation(world, deputies, rec_cycle, make_re
 
 # --- separation of duties --------------------------------------------------------------------------------
 
+def _refused_to_sign(doc, person, words: str, db_session) -> None:
+    """The edition awaiting signature is not offered to `person` to sign, and signing it is refused with `words`,
+    nothing recorded."""
+    from app.documents import services
+
+    assert doc.state == "awaiting_signature"
+    assert not engine.can(doc, "sign", person)
+    assert "sign" not in {t.trigger for t in engine.available_transitions(doc, person)}
+    before = _audit_count(db_session)
+    with pytest.raises(PermissionDenied, match=words):
+        services.sign_document(doc, actor=person, password=PASSWORD)
+    db_session.rollback()
+    assert _audit_count(db_session) == before and doc.state == "awaiting_signature"
+
+
 def test_who_approved_a_route_step_does_not_sign_the_same_edition_even_as_deputy(world, make_user, goal_stage,
                                                                                  db_session, fake_generation):
     from app.deadlines.standins import create_stand_in
@@ -239,20 +254,39 @@ def test_who_approved_a_route_step_does_not_sign_the_same_edition_even_as_deputy
     services.transition(doc, "to_approval", actor=world["official"])
     services.decide_step(doc, "approved", actor=methodologist)
     db_session.commit()
-    assert doc.state == "awaiting_signature"
     # Standing in for the head would make the methodologist a signer: the engine refuses, and never offers it.
-    assert not engine.can(doc, "sign", methodologist)
-    assert "sign" not in {t.trigger for t in engine.available_transitions(doc, methodologist)}
-    before = _audit_count(db_session)
-    with pytest.raises(PermissionDenied, match="разделение обязанностей"):
-        services.sign_document(doc, actor=methodologist, password=PASSWORD)
-    db_session.rollback()
-    assert _audit_count(db_session) == before and doc.state == "awaiting_signature"
+    _refused_to_sign(doc, methodologist, "разделение обязанностей", db_session)
     # The head, who did not approve the step, signs.
     assert engine.can(doc, "sign", head)
     services.sign_document(doc, actor=head, password=PASSWORD)
     db_session.commit()
     assert doc.state == "signed"
+
+
+def test_who_prepared_an_edition_does_not_sign_it_neither_as_themselves_nor_as_the_acting_head(
+        world, goal_stage, deputy_of_head, head_on_leave, db_session, fake_generation):
+    from app.documents import services
+    from tests.test_documents import generate
+
+    # The deputy head (an official) drafts the положение and sends it on its way; the head is on leave and the deputy
+    # stands in: signing it as «исполняющий обязанности» would approve her own work.
+    deputy = deputy_of_head
+    doc = generate(goal_stage, "regulation", deputy, db_session)
+    services.transition(doc, "to_approval", actor=deputy)
+    services.decide_step(doc, "approved", actor=world["methodologist"])
+    db_session.commit()
+    _refused_to_sign(doc, deputy, "подготовил или передал на подпись", db_session)
+    # The head, who prepared nothing of it, signs it on return.
+    assert engine.can(doc, "sign", world["head"])
+
+    # The principal is held to the same rule: an edition the head sent on its way is not the head's to sign, nor
+    # anybody's standing in for the head.
+    services.transition(doc, "return", actor=world["head"], comment="Доработать")
+    services.transition(doc, "to_approval", actor=world["head"])
+    services.decide_step(doc, "approved", actor=world["methodologist"])
+    db_session.commit()
+    for person in (world["head"], deputy):
+        assert not engine.can(doc, "sign", person)
 
 
 def test_nobody_accepts_their_own_report(world, rec_cycle, make_recommendation, db_session):

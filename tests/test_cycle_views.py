@@ -678,6 +678,29 @@ def test_goal_delete_with_outdated_version_is_refused(client, world, login, swit
     assert row_counts(db_session) == before
 
 
+@pytest.mark.parametrize("sent", ["absent", "blank"])
+def test_a_form_without_its_version_is_refused_as_stale(client, world, login, cycle, db_session, sent):
+    """A form that does not send the version it was rendered with proves nothing about freshness: it is refused like
+    a stale one (it skipped the check and overwrote whatever had changed meanwhile), and nothing is written."""
+    goal = fill_goal(cycle, world["official"])
+    stage = cycle.stage("GOAL")
+    db_session.commit()
+    login(world["official"])
+    extra = {} if sent == "absent" else {"version": "  "}
+    before = row_counts(db_session)
+    for url, data in ((f"/goals/{goal.id}/edit", goal_form(statement="Без версии", **extra)),
+                      (f"/goals/{goal.id}/delete", extra), (f"/stages/{stage.id}/transition/submit", extra)):
+        response = client.post(url, data=data)
+        assert response.status_code == 409, url
+        assert STALE in page(response), url
+    assert row_counts(db_session) == before
+    db_session.refresh(goal)
+    assert goal.statement != "Без версии" and stage.state == "draft"
+    # A new goal has no version to send: its form is accepted without one.
+    response = client.post(f"/cycles/{cycle.id}/goals/new", data=goal_form(statement="Новая цель"))
+    assert response.status_code in (302, 303)
+
+
 # --- 5. content of a stage on review or approved is read-only --------------------------------------------
 
 @pytest.mark.parametrize("approved", [False, True], ids=["on_review", "approved"])

@@ -447,7 +447,7 @@ def test_data_request_letter_belongs_to_a_data_request(world, mon, sent, db_sess
 
 # --- scope -------------------------------------------------------------------------------------
 
-def test_school_a_gets_404_on_school_b_documents_versions_and_attachments(world, make_cycle, db_session,
+def test_school_a_gets_404_on_school_b_documents_versions_and_attachments(world, make_cycle, make_user, db_session,
                                                                           fake_generation, app):
     import io
 
@@ -457,8 +457,10 @@ def test_school_a_gets_404_on_school_b_documents_versions_and_attachments(world,
     fill_goal(cycle, world["director_b"])
     stage = cycle.stage("GOAL")
     db_session.commit()
-    doc = generate(stage, "regulation", world["director_b"], db_session)
-    services.transition(doc, "to_approval", actor=world["director_b"])
+    # The school's deputy prepares it, the director signs (who prepared an edition does not sign it).
+    staff_b = make_user("staff", world["school_b"], login="staff_b")
+    doc = generate(stage, "regulation", staff_b, db_session)
+    services.transition(doc, "to_approval", actor=staff_b)
     services.decide_step(doc, "approved", actor=world["methodologist"])
     services.sign_document(doc, actor=world["director_b"], password=PASSWORD)
     services.transition(doc, "register", actor=world["director_b"])

@@ -16,19 +16,20 @@ signed version stays as it is and is marked superseded once the new one is signe
 Who approves each step, who may sign and whether the type is registered are catalogue data
 (app/documents/data/document_types.yaml), read from the document's type by the permissions below; the
 service checks the password before firing. Separation of duties: whoever agreed a route step of an
-edition does not sign that edition, and the second signer does not also sign as the signer.
+edition does not sign that edition, the second signer does not also sign as the signer, and whoever prepared the
+edition (made it, or sent it for approval or signature) does not sign it — as themselves or as a stand-in.
 """
 
 from flask import current_app
 
-from app.auth.roles import EDITORS, ROLES
+from app.auth.roles import APPROVERS, EDITORS, ROLES
 from app.auth.models import User
 from app.auth.services import users_with_role_at
 from app.core import russian
 from app.core.dating import problems as dating_problems
 from app.core.timeutil import today_in, utcnow
 from app.extensions import db
-from workflows.permissions import Permission, has_role
+from workflows.permissions import Permission, acted_by, has_role
 
 NAME = "document"
 OBJECT_TYPE = "document"
@@ -229,6 +230,17 @@ def route_approvers(doc) -> set[int]:
     return {a.approver_id for a in current.approvals if a.decision == "approved"}
 
 
+def preparers(doc) -> set[int]:
+    """Who prepared the current edition — made it, or sent it for approval or signature (and whom they stood in for
+    then) — does not sign it: the signature approves someone else's work, so a deputy head who drafted an order does
+    not sign it as «исполняющий обязанности» either. Not for a type signed by whoever compiles it (an analytic report
+    signed by the official who wrote it, an expert's own conclusion): there the signature is authorship."""
+    current = doc.current
+    if current is None or set(signer_roles(doc)) - APPROVERS:
+        return set()
+    return acted_by(doc, ("to_approval", "to_signature")) | ({current.created_by_id} - {None})
+
+
 def second_signers(doc) -> set[int]:
     """Who signed the current edition as its second signer: they do not sign it again as the signer."""
     return {s.signer_id for s in cosignatures(doc)}
@@ -240,6 +252,9 @@ SEPARATION_OF_DUTIES = [
     {"triggers": {"sign"}, "excluded": second_signers,
      "reason": "Подписавший документ вторым подписантом (секретарь) не подписывает его за председателя "
                "(разделение обязанностей)."},
+    {"triggers": {"sign"}, "excluded": preparers,
+     "reason": "Подписать редакцию не может тот, кто её подготовил или передал на подпись, — ни за себя, ни как "
+               "исполняющий обязанности (разделение обязанностей)."},
 ]
 
 TRANSITIONS = [

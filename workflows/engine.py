@@ -252,16 +252,14 @@ class Admission:
         return self.role is not None
 
 
-def _excluded(wf: Workflow, spec: TransitionSpec, obj) -> tuple[set[int], str | None]:
-    ids: set[int] = set()
-    reason = None
+def _excluded(wf: Workflow, spec: TransitionSpec, obj, *people) -> str | None:
+    """The reason of the first separation-of-duties rule of `spec` that excludes one of `people` (ids), else None —
+    the rule that excludes them, not another rule that only excludes somebody else."""
+    wanted = set(people)
     for rule in wf.separation:
-        if spec.trigger in rule.triggers:
-            found = {i for i in rule.excluded(obj) if i is not None}
-            if found:
-                ids |= found
-                reason = reason or rule.reason
-    return ids, reason
+        if spec.trigger in rule.triggers and wanted & set(rule.excluded(obj)):
+            return rule.reason
+    return None
 
 
 def decide(spec: TransitionSpec, obj, actor, wf: Workflow | None = None) -> Admission:
@@ -275,15 +273,15 @@ def decide(spec: TransitionSpec, obj, actor, wf: Workflow | None = None) -> Admi
     if role is not None:
         # Permitted, unless they did the conflicting step: then the refusal says why. (Asked only now: finding
         # who did the conflicting step may take a query.)
-        excluded, reason = _excluded(wf, spec, obj)
-        return Admission(role) if actor.id not in excluded else Admission(None, refusal=reason)
+        reason = _excluded(wf, spec, obj, actor.id)
+        return Admission(role) if reason is None else Admission(None, refusal=reason)
     refusal = spec.refusal(obj)
     for absent in hooks.covered_people(actor):
         role = spec.allowed(obj, absent)
         if role is None:
             continue
-        excluded, reason = _excluded(wf, spec, obj)
-        if actor.id in excluded or absent.id in excluded:
+        reason = _excluded(wf, spec, obj, actor.id, absent.id)
+        if reason is not None:
             refusal = reason
             continue
         return Admission(role, absent)

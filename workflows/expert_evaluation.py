@@ -6,7 +6,7 @@ head, with a mandatory comment) → submitted (resubmit: the expert). The expert
 """
 
 from app.core.timeutil import utcnow
-from workflows.permissions import has_role, is_person
+from workflows.permissions import acted_by, has_role, is_person
 from workflows.self_assessment import all_scored, within_window
 
 NAME = "expert_evaluation"
@@ -51,9 +51,16 @@ TRANSITIONS = [
      "denied": "Вернуть экспертную оценку может руководитель регионального органа."},
 ]
 
+def evaluators(assignment) -> set[int]:
+    """The assigned expert, and whoever sent the evaluation in (a deputy standing in for the expert) with whom they
+    stood in for: none of them approves or returns it."""
+    return {assignment.expert_user_id} | acted_by(assignment, ("submit", "resubmit"))
+
+
 SEPARATION_OF_DUTIES = [
-    {"triggers": {"approve", "return"}, "excluded": lambda a: {a.expert_user_id},
-     "reason": "Эксперт не утверждает собственную оценку."},
+    {"triggers": {"approve", "return"}, "excluded": evaluators,
+     "reason": "Эксперт не утверждает собственную оценку, и тот, кто направил её за эксперта, — тоже (разделение "
+               "обязанностей)."},
 ]
 
 

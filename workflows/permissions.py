@@ -17,7 +17,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
 from app.auth.services import users_with_role_at
+from app.extensions import db
 
 Roles = Iterable[str] | Callable[[Any], Iterable[str]]
 
@@ -125,6 +129,19 @@ def all_of(*permissions: Permission, describe: str | None = None) -> Permission:
 
     return Permission(check, describe or " и ".join(p.describe for p in permissions),
                       frozenset.intersection(*(p.roles for p in permissions)) if permissions else frozenset())
+
+
+def acted_by(obj, actions: Iterable[str]) -> set[int]:
+    """Who did the latest of `actions` on `obj` — the actor and, when they stood in for someone, the absent person
+    too — from the audit log: the people a separation-of-duties rule excludes from the next step. A deputy who
+    prepared the work as themselves, or the absent person in whose name it was prepared, decides on it neither
+    themselves nor for each other (the engine excludes the actor and the person acted for)."""
+    row = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.on_behalf_of_id)
+        .where(AuditEvent.object_type == obj.audit_type, AuditEvent.object_id == obj.id,
+               AuditEvent.action.in_(tuple(actions)))
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return {i for i in row if i is not None} if row is not None else set()
 
 
 SYSTEM = None  # a transition without a permission is fired only by the engine's cascades (fire_system)

@@ -15,7 +15,7 @@ The action plan (start) and the report text (report) come as the transition's da
 from app.auth.roles import APPROVERS, CYCLE_MANAGERS
 from app.core.timeutil import utcnow
 from workflows import hooks
-from workflows.permissions import has_role
+from workflows.permissions import acted_by, has_role
 
 NAME = "recommendation_item"
 OBJECT_TYPE = "recommendation_item"
@@ -70,7 +70,8 @@ def has_action_plan(item, data) -> list[str]:
 
 
 def reporter(item) -> set[int]:
-    return {item.reported_by_id} if item.reported_by_id else set()
+    """Who reported on the execution, and whom they stood in for when they did."""
+    return ({item.reported_by_id} - {None}) | acted_by(item, ("report",))
 
 
 SEPARATION_OF_DUTIES = [

@@ -5,15 +5,12 @@ draft → on_review (submit, guarded by the stage's required content)
 on_review → approved | draft (return, with a mandatory comment)
 """
 
-from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.auth.roles import APPROVERS, EDITORS
 from app.auth.services import users_supporting
 from app.core.timeutil import utcnow
-from app.extensions import db
 from workflows import hooks
-from workflows.permissions import any_of, has_role, supports
+from workflows.permissions import acted_by, any_of, has_role, supports
 
 NAME = "stage"
 OBJECT_TYPE = "stage"
@@ -112,11 +109,7 @@ APPROVE = any_of(has_role(APPROVERS, nearest=True),
 
 def submitter(stage) -> set[int]:
     """Who sent the stage for review (and whom they stood in for): the audit log's latest «submit» of it."""
-    row = db.session.execute(
-        select(AuditEvent.actor_id, AuditEvent.on_behalf_of_id)
-        .where(AuditEvent.object_type == OBJECT_TYPE, AuditEvent.object_id == stage.id, AuditEvent.action == "submit")
-        .order_by(AuditEvent.id.desc()).limit(1)).first()
-    return {i for i in row if i is not None} if row is not None else set()
+    return acted_by(stage, ("submit",))
 
 
 # Nobody approves their own submission (a school's staff submit, its director approves).

@@ -13,7 +13,7 @@ over the request's owner. Separation of duties: whoever submitted an answer does
 from app.auth.roles import CYCLE_MANAGERS
 from app.core.timeutil import utcnow
 from app.tasks import services as tasks
-from workflows.permissions import Permission, all_of, any_of, has_role, is_person
+from workflows.permissions import Permission, acted_by, all_of, any_of, has_role, is_person
 
 NAME = "submission"
 OBJECT_TYPE = "submission"
@@ -83,7 +83,8 @@ def values_complete(submission) -> list[str]:
 
 
 def submitter(submission) -> set[int]:
-    return {submission.submitted_by_id} if submission.submitted_by_id else set()
+    """Who sent the answer, and whom they stood in for when they did."""
+    return ({submission.submitted_by_id} - {None}) | acted_by(submission, ("submit", "resubmit"))
 
 
 SEPARATION_OF_DUTIES = [

@@ -56,7 +56,8 @@ def assessment_scores(campaign_id: int):
     if problems:
         raise ValidationFailed("Некорректные параметры запроса.", problems=problems)
     ids = [seen[municipality_code]] if municipality_code is not None else list(seen.values())
-    rows = list(package.score_rows(campaign, ids, mechanism))
+    rows = list(package.score_rows(campaign, ids, mechanism, hidden=services.hidden_self(campaign, scope),
+                                   hidden_expert=services.hidden_expert(campaign, scope)))
     items = [{**row, "level": row["level"] or None} for row in rows[offset:offset + limit]]
     return json_response({**_listing(items, len(rows), limit, offset), "campaign_id": campaign.id})
 

@@ -153,21 +153,25 @@ registry.register(registry.TrackedKind(
 
 # --- scores ----------------------------------------------------------------------------------------------------
 
-def score_lines(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
+def score_lines(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None, *,
+                hidden=frozenset(), hidden_expert=frozenset()):
     """One tuple per (municipality × criterion) in the order of SCORE_COLUMNS, ordered by municipality code,
     mechanism and criterion. `level`: the level of the mechanism's total by the expert's scores once every
     criterion is scored by the expert, else by the self-assessment's, else empty. A region's scores never sit in
-    memory at once: see ordered_score_lines."""
+    memory at once: see ordered_score_lines. `hidden`: (municipality id, mechanism) whose self-assessment points the
+    reader may not see yet (services.hidden_self), `hidden_expert` those whose expert points (services.hidden_expert):
+    blank, and no level from them."""
     ids = list(municipality_ids) if municipality_ids is not None else None
     if ids is None or len(ids) > 1:
         query = (select(Organisation.id)
                  .join(CampaignMunicipality, CampaignMunicipality.municipality_id == Organisation.id)
                  .where(CampaignMunicipality.campaign_id == campaign.id).order_by(Organisation.code, Organisation.id))
         ids = db.session.scalars(query if ids is None else query.where(Organisation.id.in_(ids))).all()
-    return ordered_score_lines(campaign, ids, mechanism_code)
+    return ordered_score_lines(campaign, ids, mechanism_code, hidden=hidden, hidden_expert=hidden_expert)
 
 
-def ordered_score_lines(campaign: Campaign, municipality_ids: list[int], mechanism_code: str | None = None):
+def ordered_score_lines(campaign: Campaign, municipality_ids: list[int], mechanism_code: str | None = None, *,
+                        hidden=frozenset(), hidden_expert=frozenset()):
     """score_lines of the municipalities given in the order of their codes: SCORE_MUNICIPALITIES at a time, one
     plain statement each (no server-side cursor: one municipality's package is one round trip), levelled one
     municipality at a time."""
@@ -178,7 +182,9 @@ def ordered_score_lines(campaign: Campaign, municipality_ids: list[int], mechani
             "campaign": campaign.id, "municipalities": municipality_ids[start:start + SCORE_MUNICIPALITIES],
             "mechanisms": list(campaign.mechanisms), "mechanism": mechanism_code}).all()
         for _mun_id, group in groupby(chunk, key=lambda row: row[0]):
-            yield from _levelled(list(group), thresholds)
+            rows = [(*row[:8], None if (row[0], row[3]) in hidden else row[8],
+                     None if (row[0], row[3]) in hidden_expert else row[9]) for row in group]
+            yield from _levelled(rows, thresholds)
 
 
 def _levelled(rows, thresholds):
@@ -215,9 +221,10 @@ def _score_statement(one_mechanism: bool):
     return query.where(Score.mechanism_code == bindparam("mechanism")) if one_mechanism else query
 
 
-def score_rows(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None):
+def score_rows(campaign: Campaign, municipality_ids=None, mechanism_code: str | None = None, *, hidden=frozenset(),
+               hidden_expert=frozenset()):
     """score_lines as dicts keyed by SCORE_COLUMNS."""
-    for line in score_lines(campaign, municipality_ids, mechanism_code):
+    for line in score_lines(campaign, municipality_ids, mechanism_code, hidden=hidden, hidden_expert=hidden_expert):
         yield dict(zip(SCORE_COLUMNS, line))
 
 
@@ -758,7 +765,9 @@ def check_may_package(campaign: Campaign, scope: services.Scope, municipality_id
         if not scope.all:
             raise NotFound()
         return
-    services.require_sees(campaign, scope, municipality_id)
+    # The municipality's head reads its results as published, not the working evidence with every score as it stands.
+    if not (scope.all or municipality_id in scope.working_ids):
+        raise NotFound()
 
 
 def request_package(campaign: Campaign, scope: services.Scope, *, actor, municipality_id) -> EvidencePackage:
@@ -772,6 +781,12 @@ def request_package(campaign: Campaign, scope: services.Scope, *, actor, municip
         if municipality_id not in {m.municipality_id for m in campaign.municipalities}:
             raise ValidationFailed("Муниципалитет не участвует в кампании.")
     check_may_package(campaign, scope, municipality_id)
+    drafts = sorted(code for mid, code in services.hidden_self(campaign, scope) if mid == municipality_id)
+    if drafts:
+        # The package carries the scores and their audit trail: an expert's would show a self-assessment not yet
+        # submitted (services.Scope.shows_self).
+        raise ValidationFailed(f"Пакет доказательств муниципалитета собирается после того, как координатор представит "
+                               f"самооценку: не представлена по механизмам {', '.join(drafts)}.")
     package = EvidencePackage(campaign_id=campaign.id, municipality_id=municipality_id, requested_by_id=actor.id)
     db.session.add(package)
     db.session.flush()
@@ -857,7 +872,7 @@ def packages_of(campaign: Campaign, scope: services.Scope, limit: int = 50) -> l
     """The campaign's packages the user may download, newest first."""
     query = select(EvidencePackage).where(EvidencePackage.campaign_id == campaign.id)
     if not scope.all:
-        query = query.where(EvidencePackage.municipality_id.in_(list(scope.municipality_ids)))
+        query = query.where(EvidencePackage.municipality_id.in_(list(scope.working_ids)))
     return list(db.session.scalars(query.options(selectinload(EvidencePackage.municipality),
                                                  selectinload(EvidencePackage.requested_by))
                                    .order_by(EvidencePackage.id.desc()).limit(limit)))

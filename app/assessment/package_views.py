@@ -9,6 +9,7 @@ from app.assessment import bp, package, services
 from app.core.access import signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import form_int
+from app.core.errors import NotFound
 from app.core.web import send_stored_file
 from app.extensions import db
 
@@ -17,8 +18,10 @@ from app.extensions import db
 @signed_in
 def packages(campaign_id: int):
     campaign, scope = services.campaign_for(campaign_id, current_user)
+    if not (scope.all or scope.working_ids):
+        raise NotFound()  # the municipality's head reads the published results, not the working evidence
     rows = package.packages_of(campaign, scope)
-    choices = [m.municipality for m in campaign.municipalities if scope.sees(m.municipality_id)]
+    choices = [m.municipality for m in campaign.municipalities if scope.all or m.municipality_id in scope.working_ids]
     return render_template("assessment/packages.html", campaign=campaign, scope=scope, packages=rows,
                            choices=sorted(choices, key=lambda o: o.name), statuses=package.STATUSES,
                            running=any(p.pending for p in rows))

@@ -117,9 +117,11 @@ class CampaignData:
     thresholds: dict
 
 
-def campaign_data(campaign: Campaign, municipality_ids=None) -> CampaignData:
+def campaign_data(campaign: Campaign, municipality_ids=None, hidden=frozenset()) -> CampaignData:
     """The campaign's scores as plain rows: 4 statements whatever the size (municipalities, assignments,
-    self-assessments, scores joined with their criteria). `municipality_ids`: limit to these (a user's scope)."""
+    self-assessments, scores joined with their criteria). `municipality_ids`: limit to these (a user's scope);
+    `hidden`: (municipality id, mechanism) whose self-assessment points the reader may not see yet (a draft, for its
+    expert: services.hidden_self), left blank."""
     members = db.session.scalars(select(CampaignMunicipality).where(CampaignMunicipality.campaign_id == campaign.id)
                                  .options(selectinload(CampaignMunicipality.municipality))
                                  .order_by(CampaignMunicipality.id)).all()
@@ -141,6 +143,9 @@ def campaign_data(campaign: Campaign, municipality_ids=None) -> CampaignData:
     if wanted is not None:
         query = query.where(Score.municipality_id.in_(ids))
     rows = [CriterionRow(*r) for r in db.session.execute(query)] if ids else []
+    for row in rows:
+        if (row.municipality_id, row.mechanism) in hidden:
+            row.self_points = None
     return CampaignData(campaign=campaign, municipalities=municipalities, mechanisms=list(campaign.mechanisms),
                         rows=rows, self_states=self_states, expert_states=expert_states,
                         thresholds=dict(campaign.criteria_set.thresholds))
@@ -425,11 +430,12 @@ def sort_rows(rows: list[MunicipalityRow], key: str, descending: bool) -> list[M
     return sorted(scored, key=lambda r: (value(r), r.name.lower()), reverse=descending) + unscored
 
 
-def region_picture(campaign: Campaign, municipality_ids=None, *, with_factors: bool = True) -> Picture:
+def region_picture(campaign: Campaign, municipality_ids=None, *, with_factors: bool = True,
+                   hidden=frozenset()) -> Picture:
     """The whole picture of a campaign (or of the given municipalities, an expert's scope): heat map rows, problem
     zones, distribution, dynamics against the previous campaign, the gap, and (item 8) the factors table and the
     region-vs-municipalities linkage. A fixed number of statements whatever the number of municipalities."""
-    data = campaign_data(campaign, municipality_ids)
+    data = campaign_data(campaign, municipality_ids, hidden)
     prior = previous_campaign(campaign)
     previous = campaign_data(prior, municipality_ids) if prior is not None else None
     picture = compute(data, previous)

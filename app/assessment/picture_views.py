@@ -28,7 +28,7 @@ def _picture_for(campaign_id: int):
         ids = scope.assigned  # an expert: the municipalities assigned to them
     else:
         raise NotFound()
-    return campaign, picture.region_picture(campaign, ids), ids is None
+    return campaign, picture.region_picture(campaign, ids, hidden=services.hidden_self(campaign, scope)), ids is None
 
 
 def _sort_args() -> tuple[str, bool]:

@@ -60,22 +60,89 @@ MAX_TITLE = 500
 
 @dataclass(frozen=True)
 class Scope:
-    """What one user may read of one campaign: everything, or the municipalities coordinated / assigned."""
+    """What one user may read of one campaign: everything, or the municipalities coordinated / assigned, or — read
+    only, the results as they are submitted and approved — the municipalities whose education authority they head."""
 
     all: bool
     coordinated: frozenset[int]
     assigned: frozenset[int]
     manager: bool
+    headed: frozenset[int] = frozenset()
+
+    @property
+    def working_ids(self) -> frozenset[int]:
+        """The municipalities the user works on in the campaign (coordinates or evaluates)."""
+        return self.coordinated | self.assigned
 
     @property
     def municipality_ids(self) -> frozenset[int]:
-        return self.coordinated | self.assigned
+        return self.coordinated | self.assigned | self.headed
 
     def sees(self, municipality_id: int) -> bool:
         return self.all or municipality_id in self.municipality_ids
 
     def __bool__(self) -> bool:
         return self.all or bool(self.municipality_ids)
+
+    def shows_self(self, municipality_id: int, state: str | None) -> bool:
+        """The self-assessment's points are the coordinator's work until submitted: the readers of the whole campaign
+        and the municipality's coordinator see them as they stand, an expert (who reads the municipality by an
+        assignment only) and the municipality's head once the coordinator has submitted them — not a draft, nor a
+        returned one being revised."""
+        return self.all or municipality_id in self.coordinated or state in SELF_SHOWN
+
+    def shows_expert(self, municipality_id: int, state: str | None) -> bool:
+        """The expert's points: as they stand to the whole campaign's readers and the people working on the
+        municipality; to the municipality's head once the region's head has approved the evaluation."""
+        return self.all or municipality_id in self.working_ids or state in EXPERT_PUBLISHED
+
+
+# The self-assessment states whose points an assigned expert (and the municipality's head) reads (Scope.shows_self).
+SELF_SHOWN = frozenset({"submitted"})
+# The evaluation states whose level the campaign table shows as the expert's: submitted or approved. A draft is the
+# expert's work in progress, and one returned to the expert is being revised («на доработке») until resubmitted.
+EXPERT_LEVEL_SHOWN = frozenset({"submitted", "approved"})
+# The evaluation states whose points the municipality's head reads (Scope.shows_expert): approved by the region.
+EXPERT_PUBLISHED = frozenset({"approved"})
+# Who reads their own municipality's part of a published campaign without working on it: the head of its education
+# authority (or their deputy while standing in), read-only.
+MUNICIPAL_READERS = frozenset({"head"})
+
+
+def hidden_self(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]]:
+    """(municipality id, mechanism) of the self-assessments whose points `scope` may not see (one query; none for
+    the readers of the whole campaign)."""
+    if scope.all:
+        return frozenset()
+    return frozenset((mid, code) for mid, code, state in db.session.execute(
+        select(SelfAssessment.municipality_id, SelfAssessment.mechanism_code, SelfAssessment.state)
+        .where(SelfAssessment.campaign_id == campaign.id)) if not scope.shows_self(mid, state))
+
+
+def hidden_expert(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]]:
+    """(municipality id, mechanism) of the evaluations whose points `scope` may not see yet (Scope.shows_expert)."""
+    if scope.all or not scope.headed:
+        return frozenset()
+    return frozenset((a.municipality_id, a.mechanism_code) for a in campaign.assignments
+                     if not scope.shows_expert(a.municipality_id, a.state))
+
+
+def without_self(totals_: dict) -> dict:
+    """Totals with the self-assessment's side blanked (its points not shown to this reader yet)."""
+    return {**totals_, "self": None, "self_level": None, "self_percent": None}
+
+
+def without_expert(totals_: dict) -> dict:
+    """Totals with the expert's side blanked (not approved yet, for the municipality's head)."""
+    return {**totals_, "expert": None, "expert_level": None, "expert_percent": None}
+
+
+def headed_municipalities(campaign: Campaign, user) -> frozenset[int]:
+    """The campaign's municipalities whose authority `user` heads (or stands in for its head), once published."""
+    if campaign.state == "draft":
+        return frozenset()
+    return frozenset(m.municipality_id for m in campaign.municipalities
+                     if acting_roles_over(user, m.municipality) & MUNICIPAL_READERS)
 
 
 def scope_of(campaign: Campaign, user) -> Scope:
@@ -87,8 +154,10 @@ def scope_of(campaign: Campaign, user) -> Scope:
         select(Assignment.municipality_id).join(Expert, Expert.id == Assignment.expert_id)
         .where(Assignment.campaign_id == campaign.id, Assignment.expert_user_id == user.id,
                Expert.status == "active"))) if campaign.state != "draft" else frozenset()
-    return Scope(all=bool(roles & READERS), coordinated=coordinated if campaign.state != "draft" else frozenset(),
-                 assigned=assigned, manager=bool(roles & MANAGERS))
+    readers = bool(roles & READERS)
+    return Scope(all=readers, coordinated=coordinated if campaign.state != "draft" else frozenset(),
+                 assigned=assigned, manager=bool(roles & MANAGERS),
+                 headed=frozenset() if readers else headed_municipalities(campaign, user))
 
 
 def assigned_municipalities(user) -> list[tuple[str, int]]:
@@ -130,7 +199,7 @@ def require_sees(campaign: Campaign, scope: Scope, municipality_id: int) -> None
 
 def campaigns_of(user) -> list[Campaign]:
     """Campaigns the user reads: of a region they hold a reading role over, or where they coordinate / are
-    assigned (published campaigns only)."""
+    assigned / head a municipality's authority (published campaigns only)."""
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.window_start.desc(), Campaign.id.desc())
                                    .options(selectinload(Campaign.organisation))).all()
     coordinated = set(db.session.scalars(select(CampaignMunicipality.campaign_id).where(
@@ -139,7 +208,7 @@ def campaigns_of(user) -> list[Campaign]:
     out = []
     for c in campaigns:
         if acting_roles_over(user, c.organisation) & READERS or (
-                c.state != "draft" and (c.id in coordinated or c.id in assigned)):
+                c.state != "draft" and (c.id in coordinated or c.id in assigned or headed_municipalities(c, user))):
             out.append(c)
     return out
 
@@ -329,6 +398,15 @@ def appoint_coordinator(campaign: Campaign, *, municipality_id: int, user_id, ac
     if user is None or not user.active or not _is_user_of(user, row.municipality):
         raise ValidationFailed("Координатором назначается пользователь этого муниципалитета.",
                                problems=[f"Выберите сотрудника: {row.municipality.display_name}."])
+    # The conflict the expert's assignment refuses, seen from the other side: the municipality's coordinator would
+    # evaluate (and return) the self-assessment they wrote. Experts appointed first are checked here.
+    assessed = sorted(a.mechanism_code for a in campaign.assignments
+                      if a.municipality_id == municipality_id and a.expert_user_id == user.id)
+    if assessed:
+        raise ValidationFailed("Координатор не назначен.", problems=[
+            f"Конфликт интересов: {user.full_name} — эксперт по муниципалитету «{row.municipality.display_name}» "
+            f"(механизмы {', '.join(assessed)}) и не может координировать его самооценку; назначьте другого "
+            "координатора или замените эксперта."])
     before = row.audit_snapshot()
     row.coordinator_id = user.id
     # The self-assessments (after publishing) move to the new coordinator, with their open tasks.
@@ -698,7 +776,11 @@ def _unscored(obj, side: str) -> list[str]:
 
 
 def _uncommented(assignment: Assignment) -> list[str]:
-    """The numbers of the criteria whose expert score differs from the self-assessment without a comment."""
+    """The numbers of the criteria whose expert score differs from the self-assessment without a comment — a
+    submitted self-assessment: the points of a draft are not the expert's to see (Scope.shows_self), nor to answer."""
+    sa = self_assessment_for(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
+    if sa is None or sa.state not in SELF_SHOWN:
+        return []
     positions = auto.block_positions()
     return [auto.criterion_number(s.criterion, positions)
             for s in scores_of(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
@@ -885,9 +967,17 @@ def overview(campaign: Campaign, scope: Scope) -> list[dict]:
             continue
         for code in campaign.mechanisms:
             key = (m.municipality_id, code)
+            sa, assignment = sas.get(key), assignments.get(key)
+            sums = totals(scores.get(key, []), campaign.criteria_set.thresholds)
+            if assignment is None or assignment.state not in EXPERT_LEVEL_SHOWN:
+                sums = {**sums, "expert_level": None, "expert_percent": None}
+            if not scope.shows_expert(m.municipality_id, assignment.state if assignment else None):
+                sums = without_expert(sums)
             rows.append({"municipality": m.municipality, "coordinator": m.coordinator, "mechanism": code,
-                         "self_assessment": sas.get(key), "assignment": assignments.get(key),
-                         "totals": totals(scores.get(key, []), campaign.criteria_set.thresholds)})
+                         "self_assessment": sa, "assignment": assignment,
+                         "returned_to_expert": assignment is not None and assignment.state == "returned",
+                         "totals": sums if scope.shows_self(m.municipality_id, sa and sa.state) else
+                         without_self(sums)})
     return rows
 
 

@@ -21,7 +21,7 @@ from app.audit.labels import action_label
 from app.audit.present import present
 from app.core.access import acting_roles_over, roles_required, signed_in
 from app.core.boundary import on_refusal
-from app.core.checks import form_int
+from app.core.checks import MISSING_VERSION, form_int
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import implausible_date, parse_day
 from app.core.web import send_stored_file, user_today
@@ -55,12 +55,13 @@ def _int(raw) -> int | None:
     return form_int(raw) if isinstance(raw, str) else None
 
 
-def _form_version() -> int | None:
-    """The version the form was rendered with; None when the form sends none. A value that is not a version is
-    refused (as VersionField refuses it elsewhere): read as «none» it skipped the staleness check altogether."""
+def _form_version() -> int:
+    """The version the form was rendered with. A form that sends none (absent or blank) is refused as stale, as
+    VersionField does (MISSING_VERSION), and so is a value that is not a version: read as «none» either skipped the
+    staleness check altogether."""
     raw = request.form.get("version")
     if raw is None or not raw.strip():
-        return None
+        return MISSING_VERSION
     version = form_int(raw)
     if version is None:
         raise ValidationFailed("Некорректная версия формы. Обновите страницу.")
@@ -239,12 +240,18 @@ def refresh_proposals(campaign_id: int):
 
 # --- self-assessment and expert evaluation ---------------------------------------------------------------------
 
-def _sheet(obj, scope):
+def _sheet(obj, scope, sa, assignment):
+    """The side-by-side sheet; the self-assessment's and the expert's points only where `scope` may see them
+    (Scope.shows_self, Scope.shows_expert)."""
     campaign = obj.campaign
     scores = services.scores_of(campaign, obj.municipality_id, obj.mechanism_code)
     facts = services.live_facts(campaign, obj.municipality_id, obj.mechanism_code)
-    return dict(campaign=campaign, scope=scope, scores=scores, totals=services.totals(scores,
-                                                                                      campaign.criteria_set.thresholds),
+    show_self = scope.shows_self(obj.municipality_id, sa.state if sa is not None else None)
+    show_expert = scope.shows_expert(obj.municipality_id, assignment.state if assignment is not None else None)
+    sums = services.totals(scores, campaign.criteria_set.thresholds)
+    sums = sums if show_self else services.without_self(sums)
+    return dict(campaign=campaign, scope=scope, scores=scores, show_self=show_self, show_expert=show_expert,
+                totals=sums if show_expert else services.without_expert(sums),
                 evidence=services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code),
                 live={s.criterion_id: services.auto.evidence_documents(s.criterion, facts) for s in scores},
                 levels=LEVELS, level_styles=LEVEL_STYLES, evidence_kinds=EVIDENCE_KINDS,
@@ -275,12 +282,18 @@ def _self_page(self_assessment_id: int, status: int = 200):
     sa, scope = _self_assessment(self_assessment_id)
     editable = sa.state in ("draft", "returned") and engine.permits(
         engine.registry()["self_assessment"].find("submit")[0].allowed, sa, current_user)
-    return render_template("assessment/self.html", sa=sa, editable=editable,
-                           assignment=services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code),
+    assignment = services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code)
+    sheet = _sheet(sa, scope, sa, assignment)
+    return render_template("assessment/self.html", sa=sa, editable=editable, assignment=assignment,
                            transitions=engine.available_transitions(sa, current_user),
-                           documents=services.municipality_documents(sa) if editable else [], **_sheet(sa, scope),
-                           history=present(services.history(sa)),
+                           documents=services.municipality_documents(sa) if editable else [], **sheet,
+                           history=present(services.history(sa)) if sheet["show_self"] else [],
                            **_typed()), status
+
+
+def _seen(raw: str | None):
+    """A score's version as the form sent it; none (absent or blank) is refused as stale (MISSING_VERSION)."""
+    return raw if raw is not None and raw.strip() else MISSING_VERSION
 
 
 def _entries() -> dict:
@@ -291,7 +304,7 @@ def _entries() -> dict:
             if score_id is None:
                 continue
             entries[score_id] = (request.form.get(key), request.form.get(f"comment-{score_id}"),
-                                 request.form.get(f"version-{score_id}"))
+                                 _seen(request.form.get(f"version-{score_id}")))
     return entries
 
 
@@ -360,11 +373,13 @@ def _evaluation_page(assignment_id: int, status: int = 200):
     editable = assignment.state in ("draft", "returned") and assignment.campaign.state == "published" and \
         engine.permits(engine.registry()["expert_evaluation"].find("submit")[0].allowed, assignment, current_user)
     sa = services.self_assessment_for(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
+    sheet = _sheet(assignment, scope, sa, assignment)
     return render_template("assessment/evaluation.html", assignment=assignment, editable=editable, sa=sa,
                            self_transitions=engine.available_transitions(sa, current_user) if sa else [],
                            transitions=engine.available_transitions(assignment, current_user),
-                           history=present(services.history(assignment, sa)),
-                           **_sheet(assignment, scope), **_typed()), status
+                           history=present(services.history(assignment if sheet["show_expert"] else None,
+                                                            sa if sheet["show_self"] else None)),
+                           **sheet, **_typed()), status
 
 
 @bp.route("/evaluations/<int:assignment_id>/scores", methods=["POST"])

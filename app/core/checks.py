@@ -42,6 +42,12 @@ event.listen(Session, "after_commit", _forget)
 event.listen(Session, "after_soft_rollback", _forget)
 
 
+# What a form sent without its version field stands for: no object has it (versions start at 1), so the staleness
+# check refuses it like a stale one. Left as None (no check, for callers without a form) it let a form that dropped
+# the field overwrite whatever had changed since the page was loaded.
+MISSING_VERSION = 0
+
+
 def check_version(obj, expected_version: int | None) -> None:
     """Optimistic locking for forms: the object changed since the user loaded it → StaleObject."""
     if expected_version is not None and obj.version != expected_version:

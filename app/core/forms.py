@@ -1,14 +1,16 @@
 """Shared form pieces: Russian messages for the standard validators, and the optimistic-lock field."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.form import SUBMIT_METHODS, _Auto as _AUTO  # Flask-WTF's «bind the request» default (wrap_formdata)
 from wtforms import DateField, DecimalField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.fields.choices import SelectChoice
-from flask import flash
+from flask import flash, request
 import re
 import secrets
 from datetime import date, datetime
 
+from app.core.checks import MISSING_VERSION
 from app.core.hardening import without_invisible
 from app.core.timeutil import utcnow
 
@@ -42,12 +44,17 @@ def optional():
 
 
 class VersionField(HiddenField):
-    """The version of the object the form was rendered from; a mismatch on save means a stale form."""
+    """The version of the object the form was rendered from; a mismatch on save means a stale form. A submitted form
+    without it (absent or blank) carries MISSING_VERSION, which no object has: the save is refused as stale, not let
+    through unchecked (a form made for a new object has no version, and its view passes none to the service)."""
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = MISSING_VERSION
+            return
         try:
-            self.data = int(self.data) if self.data not in (None, "") else None
+            self.data = int(self.data)
         except ValueError:
             self.data = None
             raise ValidationError("Некорректная версия формы. Обновите страницу.") from None
@@ -205,6 +212,15 @@ class Form(FlaskForm):
 
         def get_translations(self, form):
             return _RussianChoiceMessages(super().get_translations(form))
+
+        def wrap_formdata(self, form, formdata):
+            """A submitted request with an empty body is a form sent with nothing, not a form to fill from its
+            object: Flask-WTF binds none then, and a VersionField kept the object's own version — a POST without
+            any field passed the staleness check by construction."""
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is None and formdata is _AUTO and request.method in SUBMIT_METHODS and not request.is_json:
+                return request.form
+            return wrapped
 
 
 class _RussianChoiceMessages:

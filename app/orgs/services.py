@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.audit import chain
 from app.core.access import acting_roles_over
-from app.core.errors import ValidationFailed
+from app.core.errors import PermissionDenied, ValidationFailed
 from app.core.timeutil import today_in
 from app.extensions import db
 from app.orgs.models import (CENTRE_KINDS, ORG_KINDS, SUPPORTED_KINDS, Organisation, OrganisationSupport,
@@ -168,10 +168,21 @@ def add_support(centre: Organisation, supported: Organisation | None, *, actor) 
     return support
 
 
+def administers(actor, org: Organisation) -> bool:
+    """The actor is an administrator over `org` (a role held there or above): whose support relations they change."""
+    return actor is not None and "admin" in actor.roles_over(org)
+
+
 def remove_support(centre: Organisation, supported_id: int, *, actor) -> None:
+    """The centre stops serving `supported_id`. Both ends are the administrator's: a municipality's administrator
+    whose subtree holds the centre does not take away its support of another municipality or of the region (set by
+    the region's administrator), as they could not have added it."""
     support = next((s for s in supports_of(centre) if s.supported_id == supported_id), None)
     if support is None:
         raise ValidationFailed("Центр не сопровождает эту организацию.")
+    if not administers(actor, support.supported):
+        raise PermissionDenied(f"Снять сопровождение «{support.supported.display_name}» может администратор, в ведении "
+                               "которого эта организация.")
     chain.record(action="remove_support", object_type="organisation", object_id=centre.id, actor=actor,
                  actor_role="admin", organisation_id=centre.id,
                  before={"supported_id": support.supported_id})

@@ -43,6 +43,8 @@ def org_detail(org_id: int):
     # municipality's page that would answer 404).
     trail = services.visible_ancestors(org, current_user)
     support_form = None
+    supports = services.supports_of(org) if org.kind in CENTRE_KINDS else []
+    removable = {s.supported_id for s in supports if can_edit and services.administers(current_user, s.supported)}
     if can_edit and org.kind in CENTRE_KINDS:
         support_form = SupportForm()
         support_form.supported_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})")
@@ -50,7 +52,7 @@ def org_detail(org_id: int):
     return render_template("orgs/detail.html", org=org, children=children, subtree_size=subtree_size, trail=trail,
                            SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES, requisites_lines=requisites_lines,
                            can_edit=can_edit, support_form=support_form,
-                           supports=services.supports_of(org) if org.kind in CENTRE_KINDS else [],
+                           supports=supports, removable=removable,
                            supporters=services.supporting_centres(org) if org.kind in SUPPORTED_KINDS else [])
 
 
@@ -61,7 +63,7 @@ def add_support(org_id: int):
     centre = get_in_scope(Organisation, org_id, roles={"admin"})
     form = SupportForm()
     supported = db.session.get(Organisation, form.supported_id.data) if form.supported_id.data else None
-    if supported is not None and "admin" not in current_user.roles_over(supported):
+    if supported is not None and not services.administers(current_user, supported):
         supported = None  # outside the administrator's subtree: treated as not chosen, its existence not shown
     on_refusal(lambda exc: redirect(url_for("orgs.org_detail", org_id=org_id, _anchor="supports")))
     services.add_support(centre, supported, actor=current_user)
