@@ -1,0 +1,78 @@
+"""The per-account log-in limit under guesses sent at the same moment (PostgreSQL, real commits). Counting the failures
+and recording the attempt were two steps, so guesses in flight together (one per web worker) each counted the failures
+before any was recorded: the attack on the running server (gunicorn, two workers) got six wrong passwords checked
+against a limit of five, and more workers give more. Attempts at one account now wait for each other."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import services
+
+pytestmark = pytest.mark.postgresql_only
+DB_NAME = "uko_test_login_throttle"
+PASSWORD = "tram-lilac-9031"
+THREADS = 8
+
+
+@pytest.fixture(scope="module")
+def live_app():
+    with services.migrated_postgres_app(DB_NAME) as app:
+        yield app
+
+
+def test_guesses_at_once_stop_at_the_account_limit(live_app, monkeypatch):
+    from app.auth import services as auth
+    from app.auth.models import LoginAttempt
+    from app.auth.services import create_user
+    from app.core.errors import DomainError
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+
+    with live_app.app_context():
+        region = create_organisation(code="RTHR", name="Область", kind="region")
+        create_user(login="guessed", full_name="Петрова Мария Ивановна", password=PASSWORD,
+                    roles=[("official", region)])
+        db.session.commit()
+        db.session.remove()
+    limit = live_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    assert THREADS > limit
+
+    # Every guess that passed the count waits here for the others (or 2 s, when the others wait for its lock):
+    # without the lock all of them pass the count before any records its failure.
+    barrier = threading.Barrier(THREADS)
+    verify = auth._verify
+
+    def verify_after_the_others(*args, **kwargs):
+        try:
+            barrier.wait(timeout=2)
+        except threading.BrokenBarrierError:
+            pass
+        return verify(*args, **kwargs)
+
+    monkeypatch.setattr(auth, "_verify", verify_after_the_others)
+    outcomes = []
+
+    def guess(n):
+        with live_app.app_context():
+            try:
+                auth.authenticate("guessed", f"wrong guess {n}", address=f"192.0.2.{n + 1}")
+            except DomainError as exc:
+                outcomes.append(type(exc).__name__)
+            finally:
+                db.session.commit()  # as the log-in view: the refused attempt is kept
+                db.session.remove()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(outcomes) == THREADS
+    assert outcomes.count("LoginThrottled") == THREADS - limit
+    with live_app.app_context():
+        checked = db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.login == "guessed", LoginAttempt.succeeded.is_(False)))
+        db.session.remove()
+    assert checked == limit
