@@ -6,6 +6,10 @@
   the number, as `int` reads it: the organisation got 123 pupils nobody typed, and results the same.
 Both are refused with the reason, nothing saved."""
 
+import csv
+import io
+from pathlib import Path
+
 import pytest
 
 from tests.test_imports import (  # noqa: F401  (fixtures)
@@ -67,4 +71,21 @@ def test_results_in_other_digits_are_refused(import_results, column, value):  # 
 
     run = import_results(results_csv([result_row(1), result_row(2, **{column: value})]))
     assert run.status == "rejected", run.message
+    assert count(AssessmentResult) == 0
+
+
+@pytest.mark.parametrize("column, typed", [(6, "²"), (6, "١"), (7, "٢(٣)")])
+def test_rcoi_parts_in_other_digits_are_refused_with_the_reason(import_results, uploads, column, typed):  # noqa: F811
+    """Part 1 «+-1²…»: «²» passed `str.isdigit` and int() raised, so the import «failed» with Python's English
+    «ValueError: invalid literal for int()»; Arabic-Indic digits were read as points."""
+    from app.imports.models import AssessmentResult
+
+    path = Path(__file__).parents[1] / "data" / "results_rcoi.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    rows[1][column] = typed + rows[1][column][1:] if column == 6 else typed + rows[1][column][4:]
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    run = import_results(out.getvalue().encode("utf-8"))
+    assert run.status == "rejected", run.message
+    assert "Error" not in run.message
     assert count(AssessmentResult) == 0
