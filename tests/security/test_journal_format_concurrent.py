@@ -16,10 +16,7 @@ PASSWORD = "tram-lilac-9031"
 THREADS = 2
 
 
-@pytest.fixture(scope="module")
-def live_app():
-    with services.migrated_postgres_app(DB_NAME) as app:
-        yield app
+live_app = services.live_postgres_app(DB_NAME)
 
 
 def test_two_journals_with_one_format_at_once_keep_one(live_app, monkeypatch):
@@ -42,20 +39,9 @@ def test_two_journals_with_one_format_at_once_keep_one(live_app, monkeypatch):
         org_id, admin_id = region.id, admin.id
         db.session.remove()
 
-    # Every journal that passed the check waits here for the other (or 2 s, when the other waits for its lock):
-    # without the lock both pass the check before either is written.
-    barrier = threading.Barrier(THREADS)
-    record = chain.record
-
-    def record_after_the_others(*args, **kwargs):
-        if kwargs.get("object_type") == "document_journal":
-            try:
-                barrier.wait(timeout=2)
-            except threading.BrokenBarrierError:
-                pass
-        return record(*args, **kwargs)
-
-    monkeypatch.setattr(chain, "record", record_after_the_others)
+    # Without the lock both journals pass the check before either is written.
+    monkeypatch.setattr(chain, "record", services.after_the_others(
+        threading.Barrier(THREADS), chain.record, when=lambda *a, **kw: kw.get("object_type") == "document_journal"))
     outcomes = []
 
     def create(n):
@@ -73,11 +59,7 @@ def test_two_journals_with_one_format_at_once_keep_one(live_app, monkeypatch):
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=create, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    services.at_once(create, [(n,) for n in range(THREADS)])
     assert outcomes.count("created") == 1, outcomes
     assert any("Такой же формат номера" in o for o in outcomes if o != "created")
     with live_app.app_context():

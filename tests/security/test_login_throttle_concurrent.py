@@ -16,10 +16,7 @@ PASSWORD = "tram-lilac-9031"
 THREADS = 8
 
 
-@pytest.fixture(scope="module")
-def live_app():
-    with services.migrated_postgres_app(DB_NAME) as app:
-        yield app
+live_app = services.live_postgres_app(DB_NAME)
 
 
 def test_guesses_at_once_stop_at_the_account_limit(live_app, monkeypatch):
@@ -39,19 +36,8 @@ def test_guesses_at_once_stop_at_the_account_limit(live_app, monkeypatch):
     limit = live_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
     assert THREADS > limit
 
-    # Every guess that passed the count waits here for the others (or 2 s, when the others wait for its lock):
-    # without the lock all of them pass the count before any records its failure.
-    barrier = threading.Barrier(THREADS)
-    verify = auth._verify
-
-    def verify_after_the_others(*args, **kwargs):
-        try:
-            barrier.wait(timeout=2)
-        except threading.BrokenBarrierError:
-            pass
-        return verify(*args, **kwargs)
-
-    monkeypatch.setattr(auth, "_verify", verify_after_the_others)
+    # Without the lock every guess passes the count before any records its failure.
+    monkeypatch.setattr(auth, "_verify", services.after_the_others(threading.Barrier(THREADS), auth._verify))
     outcomes = []
 
     def guess(n):
@@ -64,11 +50,7 @@ def test_guesses_at_once_stop_at_the_account_limit(live_app, monkeypatch):
                 db.session.commit()  # as the log-in view: the refused attempt is kept
                 db.session.remove()
 
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    services.at_once(guess, [(n,) for n in range(THREADS)])
     assert len(outcomes) == THREADS
     assert outcomes.count("LoginThrottled") == THREADS - limit
     with live_app.app_context():

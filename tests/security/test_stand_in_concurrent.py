@@ -17,10 +17,7 @@ DB_NAME = "uko_test_stand_in_race"
 PASSWORD = "tram-lilac-9031"
 
 
-@pytest.fixture(scope="module")
-def live_app():
-    with services.migrated_postgres_app(DB_NAME) as app:
-        yield app
+live_app = services.live_postgres_app(DB_NAME)
 
 
 def _people(live_app, code):
@@ -48,19 +45,8 @@ def _at_once(live_app, monkeypatch, pairs):
     from app.deadlines import standins
     from app.extensions import db
 
-    # Every stand-in that passed the checks waits here for the others (or 2 s, when the others wait for its lock):
-    # without the lock all of them pass the checks before any is written.
-    barrier = threading.Barrier(len(pairs))
-    notify = standins.notify
-
-    def notify_after_the_others(*args, **kwargs):
-        try:
-            barrier.wait(timeout=2)
-        except threading.BrokenBarrierError:
-            pass
-        return notify(*args, **kwargs)
-
-    monkeypatch.setattr(standins, "notify", notify_after_the_others)
+    # Without the lock every stand-in passes the checks before any is written.
+    monkeypatch.setattr(standins, "notify", services.after_the_others(threading.Barrier(len(pairs)), standins.notify))
     outcomes = []
     start = date.today() + timedelta(days=10)
 
@@ -78,11 +64,7 @@ def _at_once(live_app, monkeypatch, pairs):
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=create, args=pair) for pair in pairs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    services.at_once(create, pairs)
     return outcomes
 
 

@@ -16,10 +16,7 @@ PASSWORD = "tram-lilac-9031"
 THREADS = 5
 
 
-@pytest.fixture(scope="module")
-def live_app():
-    with services.migrated_postgres_app(DB_NAME) as app:
-        yield app
+live_app = services.live_postgres_app(DB_NAME)
 
 
 def test_tokens_issued_at_once_stop_at_the_limit(live_app, monkeypatch):
@@ -43,18 +40,8 @@ def test_tokens_issued_at_once_stop_at_the_limit(live_app, monkeypatch):
 
     # Every request that passed the count waits here for the others (or 2 s, when the others wait for its lock):
     # without the lock all of them pass the count before any adds its token.
-    barrier = threading.Barrier(THREADS)
-    record = chain.record
-
-    def record_after_the_others(*args, **kwargs):
-        if kwargs.get("action") == "issue_api_token":
-            try:
-                barrier.wait(timeout=2)
-            except threading.BrokenBarrierError:
-                pass
-        return record(*args, **kwargs)
-
-    monkeypatch.setattr(chain, "record", record_after_the_others)
+    monkeypatch.setattr(chain, "record", services.after_the_others(
+        threading.Barrier(THREADS), chain.record, when=lambda *a, **kw: kw.get("action") == "issue_api_token"))
     outcomes = []
 
     def issue(n):
@@ -70,11 +57,7 @@ def test_tokens_issued_at_once_stop_at_the_limit(live_app, monkeypatch):
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=issue, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    services.at_once(issue, [(n,) for n in range(THREADS)])
     assert outcomes.count("issued") == 1
     assert all("действующих токенов" in o for o in outcomes if o != "issued")
     with live_app.app_context():
