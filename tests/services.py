@@ -248,3 +248,21 @@ def at_once(target, calls) -> None:
         t.start()
     for t in threads:
         t.join(timeout=60)
+
+
+def region_with_user(app, *, code: str, login: str, role: str, password: str, then=None) -> tuple[int, int]:
+    """A region and one user holding `role` there, committed on `app`'s database; `then(region, user)` runs before
+    the commit (more of the setup). Returns (region id, user id)."""
+    from app.auth.services import create_user
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+
+    with app.app_context():
+        region = create_organisation(code=code, name="Область", kind="region")
+        user = create_user(login=login, full_name="Петрова Мария Ивановна", password=password, roles=[(role, region)])
+        if then is not None:
+            then(region, user)
+        db.session.commit()
+        ids = region.id, user.id
+        db.session.remove()
+    return ids

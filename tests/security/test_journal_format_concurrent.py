@@ -22,22 +22,15 @@ live_app = services.live_postgres_app(DB_NAME)
 def test_two_journals_with_one_format_at_once_keep_one(live_app, monkeypatch):
     from app.audit import chain
     from app.auth.models import User
-    from app.auth.services import create_user
     from app.core.errors import ValidationFailed
     from app.documents import journals
     from app.documents.models import DocumentJournal
     from app.extensions import db
     from app.orgs.models import Organisation
-    from app.orgs.services import create_organisation
 
-    with live_app.app_context():
-        region = create_organisation(code="RJRN", name="Область", kind="region")
-        admin = create_user(login="journals", full_name="Петрова Мария Ивановна", password=PASSWORD,
-                            roles=[("admin", region)])
-        journals.ensure_journals(region)
-        db.session.commit()
-        org_id, admin_id = region.id, admin.id
-        db.session.remove()
+    org_id, admin_id = services.region_with_user(live_app, code="RJRN", login="journals", role="admin",
+                                                 password=PASSWORD,
+                                                 then=lambda region, _admin: journals.ensure_journals(region))
 
     # Without the lock both journals pass the check before either is written.
     monkeypatch.setattr(chain, "record", services.after_the_others(

@@ -22,17 +22,10 @@ live_app = services.live_postgres_app(DB_NAME)
 def test_guesses_at_once_stop_at_the_account_limit(live_app, monkeypatch):
     from app.auth import services as auth
     from app.auth.models import LoginAttempt
-    from app.auth.services import create_user
     from app.core.errors import DomainError
     from app.extensions import db
-    from app.orgs.services import create_organisation
 
-    with live_app.app_context():
-        region = create_organisation(code="RTHR", name="Область", kind="region")
-        create_user(login="guessed", full_name="Петрова Мария Ивановна", password=PASSWORD,
-                    roles=[("official", region)])
-        db.session.commit()
-        db.session.remove()
+    services.region_with_user(live_app, code="RTHR", login="guessed", role="official", password=PASSWORD)
     limit = live_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
     assert THREADS > limit
 

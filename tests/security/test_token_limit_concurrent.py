@@ -23,20 +23,15 @@ def test_tokens_issued_at_once_stop_at_the_limit(live_app, monkeypatch):
     from app.api import services as api
     from app.api.models import ApiToken
     from app.audit import chain
-    from app.auth.services import create_user
     from app.core.errors import ValidationFailed
     from app.extensions import db
-    from app.orgs.services import create_organisation
 
-    with live_app.app_context():
-        region = create_organisation(code="RTOK", name="Область", kind="region")
-        user = create_user(login="tokens", full_name="Петрова Мария Ивановна", password=PASSWORD,
-                           roles=[("official", region)])
+    def tokens_but_one(_region, user):
         for n in range(api.MAX_ACTIVE_TOKENS - 1):
             api.issue_token(user, name=f"t{n}", actor=user)
-        db.session.commit()
-        user_id = user.id
-        db.session.remove()
+
+    _region_id, user_id = services.region_with_user(live_app, code="RTOK", login="tokens", role="official",
+                                                    password=PASSWORD, then=tokens_but_one)
 
     # Every request that passed the count waits here for the others (or 2 s, when the others wait for its lock):
     # without the lock all of them pass the count before any adds its token.
