@@ -5,6 +5,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 import socket
+import threading
 
 import pytest
 
@@ -214,3 +215,54 @@ def migrated_postgres_app(name: str):
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def live_postgres_app(name: str):
+    """A module-scoped `live_app` fixture: `migrated_postgres_app(name)`. A module names it `live_app = ...`."""
+    @pytest.fixture(scope="module")
+    def live_app():
+        with migrated_postgres_app(name) as app:
+            yield app
+    return live_app
+
+
+def after_the_others(barrier, func, *, when=None):
+    """`func` that first waits at `barrier` for the other threads (2 s at most: when they wait for a lock this one
+    holds, the barrier breaks and it goes on), for the calls `when(*args, **kwargs)` accepts (all without `when`).
+    Put after a service's checks and before its write, it makes requests sent at once all pass the checks before
+    any writes, unless the service serialises them."""
+    def wrapper(*args, **kwargs):
+        if when is None or when(*args, **kwargs):
+            try:
+                barrier.wait(timeout=2)
+            except threading.BrokenBarrierError:
+                pass
+        return func(*args, **kwargs)
+    return wrapper
+
+
+def at_once(target, calls) -> None:
+    """Run `target(*args)` for each args of `calls`, each in its own thread, and wait for them all (60 s each)."""
+    threads = [threading.Thread(target=target, args=args) for args in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+
+def region_with_user(app, *, code: str, login: str, role: str, password: str, then=None) -> tuple[int, int]:
+    """A region and one user holding `role` there, committed on `app`'s database; `then(region, user)` runs before
+    the commit (more of the setup). Returns (region id, user id)."""
+    from app.auth.services import create_user
+    from app.extensions import db
+    from app.orgs.services import create_organisation
+
+    with app.app_context():
+        region = create_organisation(code=code, name="Область", kind="region")
+        user = create_user(login=login, full_name="Петрова Мария Ивановна", password=password, roles=[(role, region)])
+        if then is not None:
+            then(region, user)
+        db.session.commit()
+        ids = region.id, user.id
+        db.session.remove()
+    return ids

@@ -48,7 +48,10 @@ def validate_profile(year, scores: dict, priorities: list[dict]) -> tuple[dict, 
             problems.append(f"Не указана оценка фактора «{title}».")
             continue
         try:
-            value = float(str(raw).replace(",", "."))
+            text = str(raw).replace(",", ".")
+            if not text.isascii():  # float() reads a full-width «１０» or an Arabic-Indic «٣» as a number too
+                raise ValueError(text)
+            value = float(text)
         except ValueError:
             problems.append(f"Оценка фактора «{title}» должна быть числом от {SCORE_MIN} до {SCORE_MAX}.")
             continue

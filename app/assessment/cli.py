@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from app.assessment import package
 from app.assessment.criteria import load_criteria
 from app.assessment.models import Campaign
+from app.core.checks import form_int
 from app.core.errors import DomainError
 from app.core.spreadsheets import csv_writer
 from app.extensions import db
@@ -32,7 +33,7 @@ def _fail(message: str) -> None:
 
 
 def _campaign(raw: str) -> Campaign:
-    campaign_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    campaign_id = form_int(raw)  # `str.isdigit` let «²» through, on which int() raised (a traceback)
     campaign = db.session.get(Campaign, campaign_id) if campaign_id else None
     if campaign is None:
         _fail(f"Кампания оценки механизмов № {raw[:20]} не найдена.")

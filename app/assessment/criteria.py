@@ -14,7 +14,7 @@ from app.assessment import evidence
 from app.assessment.models import DEFAULT_THRESHOLDS, LEVELS, CriteriaSet, Criterion
 from app.audit import chain
 from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet, StageDefinition
-from app.core.checks import require_role
+from app.core.checks import form_int, require_role
 from app.core.errors import InvalidTransition, StaleObject, ValidationFailed
 from app.core.timeutil import utcnow
 from app.effectiveness.integrity import LABELS as INTEGRITY_LABELS
@@ -164,11 +164,13 @@ def edit_draft(cset: CriteriaSet, *, actor, thresholds: dict, criteria: dict[int
     problems = []
     values = {}
     for key in ("high", "medium", "low"):
-        raw = str(thresholds.get(key, "")).strip()
-        if not raw.isdigit() or not 0 < int(raw) <= 100:
+        # form_int: ASCII digits only. `str.isdigit` let «²» through, on which int() raised (a 500 for the
+        # administrator), and «٥٠» (Arabic-Indic), which int() reads as 50 (attack 8).
+        number = form_int(thresholds.get(key, ""))
+        if number is None or not 0 < number <= 100:
             problems.append(f"Порог уровня «{LEVELS[key]}» — целое число от 1 до 100.")
         else:
-            values[key] = int(raw)
+            values[key] = number
     if len(values) == 3 and not values["high"] > values["medium"] > values["low"]:
         problems.append("Пороги должны убывать: высокий > средний > низкий.")
     by_id = {c.id: c for c in cset.criteria}
@@ -180,15 +182,15 @@ def edit_draft(cset: CriteriaSet, *, actor, thresholds: dict, criteria: dict[int
             problems.append("Критерий не относится к этой версии набора.")
             continue
         text = (text or "").strip()
-        raw = str(points).strip()
         # named as the page numbers it: the mechanism, then «критерий 1.2»
         name = f"{c.mechanism_code}, критерий {evidence.criterion_number(c, positions)}"
         if not text or len(text) > 2000:
             problems.append(f"{name}: формулировка обязательна (до 2000 символов).")
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_POINTS_LIMIT:
+        number = form_int(points)
+        if number is None or not 1 <= number <= MAX_POINTS_LIMIT:
             problems.append(f"{name}: максимальный балл — целое число от 1 до {MAX_POINTS_LIMIT}.")
         else:
-            changes[c.id] = (text, int(raw))
+            changes[c.id] = (text, number)
     if problems:
         raise ValidationFailed("Изменения не сохранены.", problems=problems)
     before = _snapshot(cset)

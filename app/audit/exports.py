@@ -136,7 +136,9 @@ def verify_extract(lines, stored_hash=None) -> ExtractCheck:
             return broken(line, event_id, "хеш предыдущей записи не совпадает с указанным в содержании")
         if _utc_text(hashed.get("occurred_at")) != row[utc_col]:
             return broken(line, event_id, "время записи не совпадает с её содержанием")
-        if not event_id.isdigit() or (previous_id is not None and int(event_id) <= previous_id):
+        # 0–9 only: `str.isdigit` says yes to «²», on which int() raised (a traceback, attack 8)
+        if not (event_id.isascii() and event_id.isdigit()) or (
+                previous_id is not None and int(event_id) <= previous_id):
             return broken(line, event_id, "номера записей должны возрастать")
         if stored_hash is not None and stored_hash(int(event_id)) != row_hash:
             return broken(line, event_id, "запись не совпадает с журналом аудита в базе данных")

@@ -9,7 +9,7 @@ import unicodedata
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.audit import chain
 from app.auth import passwords
@@ -88,12 +88,30 @@ def _failures_since(column, value, since, *, reset_on_success: bool) -> int:
     )
 
 
+# The key space of the per-account lock of log-in attempts (PostgreSQL advisory locks: class, hashtext(login)).
+ATTEMPTS_LOCK = 0x554B4F4C  # "UKOL"
+
+
+def _serialise_attempts(login: str) -> None:
+    """Wait, in this request's transaction, for any other attempt at the same account to commit or roll back.
+
+    Counting the failures and recording this attempt are two steps: guesses sent at the same moment (one per web
+    worker) each counted the failures before any was recorded, so a burst got a guess past the limit per worker
+    (attack 8: six recorded failures against a limit of five, with two workers). SQLite has one writer anyway."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:login))"),
+                     {"space": ATTEMPTS_LOCK, "login": login})
+
+
 def check_throttle(login: str, address: str) -> None:
     """Refuse further attempts after too many failures in a sliding window.
 
     The window is short (10 minutes by default), so an attacker guessing at an account delays its
-    owner only briefly; a success from the owner resets the account's count.
+    owner only briefly; a success from the owner resets the account's count. Attempts at one account are
+    serialised until the caller commits the one it records, so the count is never read stale.
     """
+    _serialise_attempts(login)
     cfg = current_app.config
     window = cfg["LOGIN_WINDOW_SECONDS"]
     since = utcnow() - timedelta(seconds=window)

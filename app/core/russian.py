@@ -609,7 +609,9 @@ def sentence(text: str | None) -> str:
 def sort_key(text: str | None) -> tuple:
     """Order names as a reader expects: numbers by value («СОШ № 2» before «СОШ № 10»), case and ё ignored."""
     parts = re.split(r"(\d+)", (text or "").casefold().replace("ё", "е"))
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+    # The runs of digits are the odd parts of the split. Telling them by `str.isdigit` took a «²» after a number
+    # («Школа 1²») for one and int() raised: every page sorting that name was a 500 (attack 8).
+    return tuple((0, int(p), "") if n % 2 else (1, 0, p) for n, p in enumerate(parts) if p)
 
 
 def join_list(items, last: str = " и ") -> str:

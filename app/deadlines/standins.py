@@ -47,6 +47,17 @@ def deputy_candidates(absent) -> list[User]:
         .order_by(User.full_name).distinct())]
 
 
+def _lock_people(*people: User) -> None:
+    """Lock the rows of the absent person and the deputy (PostgreSQL; SQLite serialises writers) before the checks
+    that read their stand-ins, so two stand-ins named at the same moment are checked one after the other. Without
+    it, A naming B and B naming A at once each found the other present and both were created: the pair this module
+    refuses outright (attack 8), and likewise two overlapping periods of one person sent from two tabs. In id order,
+    so two requests locking the same pair never wait for each other crosswise; FOR NO KEY UPDATE, as
+    app.api.services.issue_token explains."""
+    db.session.execute(select(User.id).where(User.id.in_(sorted({p.id for p in people})))
+                       .order_by(User.id).with_for_update(key_share=True))
+
+
 class PeriodRefused(ValidationFailed):
     """The stand-in's period is refused (missing, reversed, over, too long, overlapping another)."""
 
@@ -83,6 +94,7 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
     if len(reason) > 300:
         problems.append("Основание — не более 300 символов.")
     if not problems:
+        _lock_people(absent, deputy)
         # A deputy who is away themselves in the period covers nobody: naming them would leave the absent person's
         # work with someone who is not there (and two people naming each other, A for B and B for A, would each
         # hand their tasks to the other while both are away). Stand-ins do not chain, so this is refused outright.

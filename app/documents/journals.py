@@ -18,6 +18,7 @@ from app.core.errors import ValidationFailed
 from app.documents.catalogue import document_types
 from app.documents.models import DocumentJournal, JournalType
 from app.extensions import db
+from app.orgs.models import Organisation
 
 DEFAULTS_PATH = Path(__file__).parent / "data" / "journals.yaml"
 FALLBACK_CODE = "other"
@@ -124,7 +125,12 @@ def _clean_format(data: dict) -> dict:
 
 
 def _refuse_same_format(org, cleaned: dict, own_id: int | None) -> None:
-    """Two journals with one format would give the same number text to two documents of a year."""
+    """Two journals with one format would give the same number text to two documents of a year.
+
+    The organisation's row is locked first (PostgreSQL; SQLite serialises writers): two journals saved at the same
+    moment with one format each found the other absent and both were kept (attack 8), and the first registration in
+    each gave the same number «…/1» to two documents. FOR NO KEY UPDATE, as app.api.services.issue_token explains."""
+    db.session.execute(select(Organisation.id).where(Organisation.id == org.id).with_for_update(key_share=True))
     for other in journals_of(org):
         if other.id != own_id and (other.prefix, other.file_index, other.suffix) == (
                 cleaned["prefix"], cleaned["file_index"], cleaned["suffix"]):

@@ -55,6 +55,8 @@ def serialise() -> None:
 
 
 def _share(raw: str):
+    if not raw.isascii():
+        return None  # only the digits 0–9 (results._int says why)
     try:
         value = Decimal(raw.replace(",", ".").replace(" ", ""))
     except InvalidOperation:
@@ -65,6 +67,8 @@ def _share(raw: str):
 
 
 def _count(raw: str, hi: int):
+    if not raw.isascii():
+        return None  # only the digits 0–9 (results._int says why)
     try:
         value = int(raw.replace(" ", ""))
     except ValueError:

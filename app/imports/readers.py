@@ -266,11 +266,30 @@ def detect_encoding(path: Path) -> str:
     if utf8:
         return "utf-8-sig"
     # Windows-1251 maps every byte but 0x98; a file that is not UTF-8 and has it is neither encoding.
+    # It maps every other byte, so a UTF-8 file with one broken sequence (a damaged copy, two files glued together)
+    # was read whole as Windows-1251 and its names stored as «РЁРєРѕР»Р°» (attack 8). Read as UTF-8 with the broken
+    # sequences replaced, Windows-1251 Cyrillic is nearly all broken sequences, UTF-8 nearly none: more good
+    # non-ASCII characters than broken ones is a damaged UTF-8 file, refused naming the line of the first break.
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    good = broken = lines = 0
+    first_broken_line = None
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK_BYTES):
             if b"\x98" in chunk:
                 raise FileRejected("Неизвестная кодировка файла: он не в UTF-8 и не в Windows-1251. Сохраните CSV "
                                    "в одной из этих кодировок.")
+            text = decoder.decode(chunk)
+            n = text.count("\ufffd")
+            if n and first_broken_line is None:
+                first_broken_line = lines + text.count("\n", 0, text.index("\ufffd")) + 1
+            broken += n
+            good += len(text) - len(text.encode("ascii", "ignore")) - n
+            lines += text.count("\n")
+    broken += decoder.decode(b"", final=True).count("\ufffd")
+    if good > broken:
+        raise FileRejected(f"Файл записан в UTF-8, но в строке {first_broken_line or lines + 1} есть байты, которые в "
+                           "этой кодировке не читаются: файл повреждён или собран из частей в разных кодировках. "
+                           "Сохраните CSV заново в кодировке UTF-8.")
     return "cp1251"
 
 

@@ -89,6 +89,10 @@ def student_hasher():
 
 
 def _int(value: str):
+    if not value.isascii():
+        # int() and float() read any script's digits (a full-width «２０２５», an Arabic-Indic «٣٥»): a result is
+        # typed in 0–9, and one in other digits would be stored as a number nobody typed (attack 8).
+        return None
     try:
         return int(value)
     except ValueError:
@@ -449,14 +453,19 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
         if fast and not table.problems:
             try:
                 procedure = fast_procedures[cells[i_proc]]
+                max_raw = cells[i_max] if i_max is not None else ""
+                term_raw = cells[i_term] if i_term is not None else ""
+                task_cells = get_tasks(cells) if get_tasks else ()
+                if not (cells[i_year] + cells[i_grade] + cells[i_primary] + cells[i_mark] + max_raw + term_raw
+                        + "".join(task_cells)).isascii():
+                    raise ValueError  # digits other than 0–9, which int() reads: the checker refuses them (_int)
                 year = int(cells[i_year])
                 grade = int(cells[i_grade])
                 primary = int(cells[i_primary])
-                max_score = int(cells[i_max]) if i_max is not None else None
+                max_score = int(max_raw) if i_max is not None else None
                 mark = int(cells[i_mark])
-                term_raw = cells[i_term] if i_term is not None else ""
                 term_mark = int(term_raw) if term_raw else None
-                tasks = list(map(int, get_tasks(cells))) if get_tasks else None
+                tasks = list(map(int, task_cells)) if get_tasks else None
             except (KeyError, ValueError):
                 pass
             else:

@@ -20,9 +20,11 @@ DATA_FILE = Path(__file__).parent / "data" / "work_structures.yaml"
 
 # A task label as written in a header cell: an optional «задание»/«task»/«№» prefix, then the number with
 # parts (3(1)), criteria (1К1) or sub-items (5.2) in any sequence.
+# Digits are 0–9 only: `\d` and `str.isdigit` take other scripts' digits (and «²») too (attack 8).
 _LABEL = re.compile(r"(?:(?:задание|зад\.?|з\.?|task_?|№)\s*№?\s*)?"
-                    r"(\d{1,3}(?:\s*[КкKk]\s*\d{1,2}|\s*\(\s*\d{1,2}\s*\)|\.\d{1,2})*)", re.IGNORECASE)
-_PART2 = re.compile(r"(\d{1,2})\((\d{1,2})\)")
+                    r"([0-9]{1,3}(?:\s*[КкKk]\s*[0-9]{1,2}|\s*\(\s*[0-9]{1,2}\s*\)|\.[0-9]{1,2})*)", re.IGNORECASE)
+_PART2 = re.compile(r"([0-9]{1,2})\(([0-9]{1,2})\)")
+DIGITS = frozenset("0123456789")
 PART1_MARKS = {"+": 1, "-": 0, "−": 0, "–": 0}
 
 
@@ -87,7 +89,7 @@ def parse_part1(text: str) -> tuple[list[int] | None, str]:
     for position, char in enumerate(text.replace(" ", ""), 1):
         if char in PART1_MARKS:
             scores.append(PART1_MARKS[char])
-        elif char.isdigit():
+        elif char in DIGITS:  # «²» passed str.isdigit and made int() raise: the import failed in English
             scores.append(int(char))
         else:
             return None, (f"недопустимый знак «{char}» в позиции {position}: в части 1 допустимы «+», «-» и "

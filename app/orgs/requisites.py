@@ -21,7 +21,14 @@ EMBLEM_MAX_PIXELS = 2000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SITE = re.compile(r"^(https?://)?([A-Za-zА-Яа-яЁё0-9-]+\.)+[A-Za-zА-Яа-яЁё]{2,}(/\S*)?$")
 _PHONE_CHARS = re.compile(r"^[0-9\s()+\-.,;:доб.факсФАКСтел]+$", re.IGNORECASE)
-_KPP = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+_KPP = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$", re.ASCII)
+
+
+def _number(value: str) -> bool:
+    """Digits 0–9 only. `str.isdigit` also says yes to «²», on which int() raised (a 500 for the administrator saving
+    the requisites, a failed import), and to «٧٧٠٧…» (Arabic-Indic) or a full-width «７７０７…», stored as typed and
+    printed on the бланк as such (attack 8)."""
+    return value.isascii() and value.isdigit()
 
 
 def _weighted(digits: str, weights) -> int:
@@ -30,7 +37,7 @@ def _weighted(digits: str, weights) -> int:
 
 def inn_valid(inn: str) -> bool:
     """ИНН of an organisation (10 digits) or of a person (12 digits) with correct check digits."""
-    if not inn.isdigit():
+    if not _number(inn):
         return False
     if len(inn) == 10:
         return _weighted(inn, (2, 4, 10, 3, 5, 9, 4, 6, 8)) % 11 % 10 == int(inn[9])
@@ -43,7 +50,7 @@ def inn_valid(inn: str) -> bool:
 
 def ogrn_valid(ogrn: str) -> bool:
     """ОГРН (13 digits: the first 12 mod 11, last digit) or ОГРНИП (15 digits: the first 14 mod 13)."""
-    if not ogrn.isdigit():
+    if not _number(ogrn):
         return False
     if len(ogrn) == 13:
         return int(ogrn[:12]) % 11 % 10 == int(ogrn[12])
@@ -62,7 +69,7 @@ def okpo_check_digit(body: str) -> int:
 
 def okpo_valid(okpo: str) -> bool:
     """ОКПО of an organisation (8 digits) or of an individual entrepreneur (10 digits)."""
-    return okpo.isdigit() and len(okpo) in (8, 10) and okpo_check_digit(okpo[:-1]) == int(okpo[-1])
+    return _number(okpo) and len(okpo) in (8, 10) and okpo_check_digit(okpo[:-1]) == int(okpo[-1])
 
 
 def with_inn_check(base9: str) -> str:
@@ -103,17 +110,17 @@ def clean_requisites(data: dict) -> tuple[dict, list[str]]:
 def _check(key: str, value: str) -> tuple[str, str | None]:
     if key == "inn":
         value = _digits(value)
-        if not value.isdigit() or len(value) not in (10, 12):
+        if not _number(value) or len(value) not in (10, 12):
             return value, "10 цифр для организации (12 — для физического лица)."
         return value, None if inn_valid(value) else "неверное контрольное число — проверьте ИНН."
     if key == "ogrn":
         value = _digits(value)
-        if not value.isdigit() or len(value) not in (13, 15):
+        if not _number(value) or len(value) not in (13, 15):
             return value, "13 цифр (ОГРНИП — 15)."
         return value, None if ogrn_valid(value) else "неверное контрольное число — проверьте ОГРН."
     if key == "okpo":
         value = _digits(value)
-        if not value.isdigit() or len(value) not in (8, 10):
+        if not _number(value) or len(value) not in (8, 10):
             return value, "8 цифр для организации (10 — для индивидуального предпринимателя)."
         return value, None if okpo_valid(value) else "неверное контрольное число — проверьте ОКПО."
     if key == "kpp":

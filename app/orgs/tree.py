@@ -7,12 +7,12 @@ its full label («СОШ № 1, ГО Северный»), so two schools of the 
 for a screen reader and for the picker's search. Two queries, whatever the number of choices.
 """
 
-import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from app.core.checks import form_int
+from app.core.russian import sort_key
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -33,11 +33,6 @@ class Choice:
 class Group:
     label: str
     choices: list[Choice] = field(default_factory=list)
-
-
-def _natural(text: str) -> list:
-    """«СОШ № 2» before «СОШ № 10»."""
-    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", text)]
 
 
 def _ids(path: str) -> list[int]:
@@ -71,6 +66,6 @@ def org_tree(ids) -> list[Group]:
             group.choices.append(Choice(org.id, org.display_name, municipality.display_name))
     for group in groups.values():
         own = [c for c in group.choices if c.own_group]
-        group.choices = own + sorted((c for c in group.choices if not c.own_group), key=lambda c: _natural(c.name))
+        group.choices = own + sorted((c for c in group.choices if not c.own_group), key=lambda c: sort_key(c.name))
     ordered = [groups[None]] if None in groups else []
-    return ordered + sorted((g for k, g in groups.items() if k is not None), key=lambda g: _natural(g.label))
+    return ordered + sorted((g for k, g in groups.items() if k is not None), key=lambda g: sort_key(g.label))

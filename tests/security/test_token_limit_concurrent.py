@@ -16,45 +16,27 @@ PASSWORD = "tram-lilac-9031"
 THREADS = 5
 
 
-@pytest.fixture(scope="module")
-def live_app():
-    with services.migrated_postgres_app(DB_NAME) as app:
-        yield app
+live_app = services.live_postgres_app(DB_NAME)
 
 
 def test_tokens_issued_at_once_stop_at_the_limit(live_app, monkeypatch):
     from app.api import services as api
     from app.api.models import ApiToken
     from app.audit import chain
-    from app.auth.services import create_user
     from app.core.errors import ValidationFailed
     from app.extensions import db
-    from app.orgs.services import create_organisation
 
-    with live_app.app_context():
-        region = create_organisation(code="RTOK", name="Область", kind="region")
-        user = create_user(login="tokens", full_name="Петрова Мария Ивановна", password=PASSWORD,
-                           roles=[("official", region)])
+    def tokens_but_one(_region, user):
         for n in range(api.MAX_ACTIVE_TOKENS - 1):
             api.issue_token(user, name=f"t{n}", actor=user)
-        db.session.commit()
-        user_id = user.id
-        db.session.remove()
+
+    _region_id, user_id = services.region_with_user(live_app, code="RTOK", login="tokens", role="official",
+                                                    password=PASSWORD, then=tokens_but_one)
 
     # Every request that passed the count waits here for the others (or 2 s, when the others wait for its lock):
     # without the lock all of them pass the count before any adds its token.
-    barrier = threading.Barrier(THREADS)
-    record = chain.record
-
-    def record_after_the_others(*args, **kwargs):
-        if kwargs.get("action") == "issue_api_token":
-            try:
-                barrier.wait(timeout=2)
-            except threading.BrokenBarrierError:
-                pass
-        return record(*args, **kwargs)
-
-    monkeypatch.setattr(chain, "record", record_after_the_others)
+    monkeypatch.setattr(chain, "record", services.after_the_others(
+        threading.Barrier(THREADS), chain.record, when=lambda *a, **kw: kw.get("action") == "issue_api_token"))
     outcomes = []
 
     def issue(n):
@@ -70,11 +52,7 @@ def test_tokens_issued_at_once_stop_at_the_limit(live_app, monkeypatch):
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=issue, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    services.at_once(issue, [(n,) for n in range(THREADS)])
     assert outcomes.count("issued") == 1
     assert all("действующих токенов" in o for o in outcomes if o != "issued")
     with live_app.app_context():
