@@ -124,6 +124,10 @@ def test_a_cycle_whose_mechanism_reads_no_results_offers_and_takes_no_run(world,
     login(world["official"])
     page = client.get(f"/analysis/cycles/{cycle.id}").get_data(as_text=True)
     assert "не относится" in page and "Запустить анализ" not in page
+    assert f"/analysis/cycles/{cycle.id}/objectivity" not in page  # no tab to a section that is not its own
+    page = client.get(f"/analysis/cycles/{cycle.id}/objectivity").get_data(as_text=True)
+    assert "не относится" in page and "когда анализ запустят" not in page
+    assert f"/analysis/cycles/{cycle.id}/objectivity" not in client.get(f"/cycles/{cycle.id}").get_data(as_text=True)
     response = client.post(f"/analysis/cycles/{cycle.id}/runs", data={"form_token": "t3"})
     assert response.status_code in (302, 303)
     assert "не относится" in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -16,6 +16,12 @@ from app.monitoring.services import AFTER_ACCEPT  # noqa: E402
 
 
 @bp.app_template_global()
+def analysis_reads_results(cycle) -> bool:
+    """Whether a section of the calculation belongs to the cycle's mechanism (its pages link the sections)."""
+    return services.reads_results(cycle)
+
+
+@bp.app_template_global()
 def analysis_stage(stage) -> dict:
     """What the ANL stage page shows: the latest run, the findings and whether the user may add them."""
     cycle = stage.cycle

@@ -264,9 +264,12 @@ def test_registered_document_shows_its_signature_sheet_and_downloads_the_signed_
 
 # --- 3. analysis: flagged schools with their statistics, ШНОР/ШНСУ, cluster positions ---
 
+M21 = ("M2.1", "Система мониторинга эффективности руководителей образовательных организаций")
+
+
 def test_official_sees_flagged_schools_low_result_lists_and_cluster_positions(page, live_server):
     log_in(page, "official")
-    open_cycle(page, *M23)
+    open_cycle(page, *M21)  # the demo's calculation: M2.1's analysis stage, filled in its draft
     cycle_url = page.url
     analysis = page.locator("#cycle-analysis")
 
