@@ -250,6 +250,24 @@ def at_once(target, calls) -> None:
         t.join(timeout=60)
 
 
+def as_one_request(app, outcomes: list, done: str, action) -> None:
+    """`action()` in an app context and a transaction of its own, as one request would run it: committed and
+    `done` recorded in `outcomes`, or rolled back and the refusal recorded (its message and problems)."""
+    from app.core.errors import ValidationFailed
+    from app.extensions import db
+
+    with app.app_context():
+        try:
+            action()
+            db.session.commit()
+            outcomes.append(done)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            outcomes.append(" ".join([exc.message, *exc.problems]))
+        finally:
+            db.session.remove()
+
+
 def region_with_user(app, *, code: str, login: str, role: str, password: str, then=None) -> tuple[int, int]:
     """A region and one user holding `role` there, committed on `app`'s database; `then(region, user)` runs before
     the commit (more of the setup). Returns (region id, user id)."""

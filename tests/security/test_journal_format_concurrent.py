@@ -22,7 +22,6 @@ live_app = services.live_postgres_app(DB_NAME)
 def test_two_journals_with_one_format_at_once_keep_one(live_app, monkeypatch):
     from app.audit import chain
     from app.auth.models import User
-    from app.core.errors import ValidationFailed
     from app.documents import journals
     from app.documents.models import DocumentJournal
     from app.extensions import db
@@ -38,19 +37,9 @@ def test_two_journals_with_one_format_at_once_keep_one(live_app, monkeypatch):
     outcomes = []
 
     def create(n):
-        with live_app.app_context():
-            try:
-                org, actor = db.session.get(Organisation, org_id), db.session.get(User, admin_id)
-                journals.create_journal(org, code=f"same_{n}", actor=actor,
-                                        data={"title": f"Журнал {n}", "prefix": "", "file_index": "01-77",
-                                              "suffix": ""})
-                db.session.commit()
-                outcomes.append("created")
-            except ValidationFailed as exc:
-                db.session.rollback()
-                outcomes.append(" ".join([exc.message, *exc.problems]))
-            finally:
-                db.session.remove()
+        services.as_one_request(live_app, outcomes, "created", lambda: journals.create_journal(
+            db.session.get(Organisation, org_id), code=f"same_{n}", actor=db.session.get(User, admin_id),
+            data={"title": f"Журнал {n}", "prefix": "", "file_index": "01-77", "suffix": ""}))
 
     services.at_once(create, [(n,) for n in range(THREADS)])
     assert outcomes.count("created") == 1, outcomes

@@ -41,7 +41,6 @@ def _people(live_app, code):
 
 def _at_once(live_app, monkeypatch, pairs):
     """Create the stand-ins (absent id, deputy id) in threads, each waiting after its checks for the others."""
-    from app.core.errors import ValidationFailed
     from app.deadlines import standins
     from app.extensions import db
 
@@ -51,18 +50,11 @@ def _at_once(live_app, monkeypatch, pairs):
     start = date.today() + timedelta(days=10)
 
     def create(absent_id, deputy_id):
-        with live_app.app_context():
-            try:
-                absent, deputy = db.session.get(standins.User, absent_id), db.session.get(standins.User, deputy_id)
-                standins.create_stand_in(absent=absent, deputy=deputy, start=start, end=start + timedelta(days=7),
-                                         actor=absent, today=date.today())
-                db.session.commit()
-                outcomes.append("created")
-            except ValidationFailed as exc:
-                db.session.rollback()
-                outcomes.append(exc.message)
-            finally:
-                db.session.remove()
+        def action():
+            absent, deputy = db.session.get(standins.User, absent_id), db.session.get(standins.User, deputy_id)
+            standins.create_stand_in(absent=absent, deputy=deputy, start=start, end=start + timedelta(days=7),
+                                     actor=absent, today=date.today())
+        services.as_one_request(live_app, outcomes, "created", action)
 
     services.at_once(create, pairs)
     return outcomes

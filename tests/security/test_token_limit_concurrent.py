@@ -23,7 +23,6 @@ def test_tokens_issued_at_once_stop_at_the_limit(live_app, monkeypatch):
     from app.api import services as api
     from app.api.models import ApiToken
     from app.audit import chain
-    from app.core.errors import ValidationFailed
     from app.extensions import db
 
     def tokens_but_one(_region, user):
@@ -40,17 +39,10 @@ def test_tokens_issued_at_once_stop_at_the_limit(live_app, monkeypatch):
     outcomes = []
 
     def issue(n):
-        with live_app.app_context():
-            try:
-                owner = db.session.get(api.User, user_id)
-                api.issue_token(owner, name=f"at once {n}", actor=owner)
-                db.session.commit()
-                outcomes.append("issued")
-            except ValidationFailed as exc:
-                db.session.rollback()
-                outcomes.append(exc.message)
-            finally:
-                db.session.remove()
+        def action():
+            owner = db.session.get(api.User, user_id)
+            api.issue_token(owner, name=f"at once {n}", actor=owner)
+        services.as_one_request(live_app, outcomes, "issued", action)
 
     services.at_once(issue, [(n,) for n in range(THREADS)])
     assert outcomes.count("issued") == 1
