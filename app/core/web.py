@@ -67,11 +67,13 @@ def too_large_message() -> tuple[str, str | None]:
     """What a 413 refused and the advice for it. Werkzeug raises the same RequestEntityTooLarge for a body over
     MAX_CONTENT_LENGTH and for a multipart form over MAX_FORM_PARTS parts (or with one text field over
     MAX_FORM_MEMORY_SIZE), and «Файл слишком большой» misled whoever sent a small form of two thousand fields. A
-    multipart body within MAX_CONTENT_LENGTH was refused for its parts; if it is no longer than
-    MAX_FORM_MEMORY_SIZE, no field of it can be too long, so it is the number of parts."""
+    multipart body within MAX_CONTENT_LENGTH whose form was not parsed (a parsed form is kept in the request's
+    __dict__; a view's own 413, for a file over its limit, comes after it) was refused for its parts; if it is no
+    longer than MAX_FORM_MEMORY_SIZE, no field of it can be too long, so it is the number of parts."""
     config = current_app.config
     limit, length = config.get("MAX_CONTENT_LENGTH"), request.content_length
-    if request.mimetype != "multipart/form-data" or length is None or (limit is not None and length > limit):
+    if (request.mimetype != "multipart/form-data" or "form" in request.__dict__ or length is None
+            or (limit is not None and length > limit)):
         return HTTP_MESSAGES[413], ERROR_ADVICE[413]
     parts = russian_number(config.get("MAX_FORM_PARTS") or 0, 0)
     field_limit = config.get("MAX_FORM_MEMORY_SIZE")
