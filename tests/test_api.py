@@ -433,16 +433,17 @@ def uploads(app, tmp_path, monkeypatch):
     return tmp_path / "uploads"
 
 
-def upload(api, user, content: bytes, filename="впр-2025.csv", **fields):
+def upload(api, user, content: bytes, filename="впр-2025.csv", file_last=False, **fields):
     """A multipart upload encoded in memory (the test client spools large bodies to a temporary file that
-    nobody closes when the application refuses to read it, as it does with a 413)."""
+    nobody closes when the application refuses to read it, as it does with a 413). `file_last`: the file part
+    after the fields (a refusal met before it leaves no spooled file behind)."""
     from io import BytesIO
 
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart
 
-    boundary, body = encode_multipart({"file": FileStorage(BytesIO(content), filename=filename,
-                                                           content_type="text/csv"), **fields})
+    file = {"file": FileStorage(BytesIO(content), filename=filename, content_type="text/csv")}
+    boundary, body = encode_multipart(fields | file if file_last else file | fields)
     return api(user, "/api/v1/imports/results", "POST", data=body,
                content_type=f"multipart/form-data; boundary={boundary}")
 
@@ -505,6 +506,16 @@ def test_upload_over_the_size_limit_is_413(world, api, uploads, db_session, app,
     assert response.status_code == 413
     assert response.get_json() == {"error": "Файл слишком большой.",
                                    "problems": ["Наибольший допустимый размер запроса — 1 МБ."]}
+    assert changed_tables(before, db_state(db_session)) == []
+
+
+def test_upload_of_too_many_parts_is_413_that_names_them(world, api, uploads, db_session, app):
+    api(world["official"], "/api/v1/organisations")
+    before = db_state(db_session)
+    fields = {f"field{n}": "x" for n in range(app.config["MAX_FORM_PARTS"])}
+    response = upload(api, world["official"], RESULTS_CSV.encode(), file_last=True, **fields)
+    assert response.status_code == 413
+    assert response.get_json() == {"error": "В форме слишком много полей: допустимо не более 1000.", "problems": []}
     assert changed_tables(before, db_state(db_session)) == []
 
 

@@ -240,3 +240,29 @@ def test_only_those_who_load_results_take_the_files_back(world, client_for, uplo
     elsewhere = make_org("municipality", code="MUN-X", name="Другой район", parent=world["region"])
     other = client_for(make_user("methodologist", elsewhere))
     assert status_of(other, f"/imports/{run.id}/original") == 404
+
+
+def test_results_written_without_an_import_are_told_not_hidden_behind_no_imports(world, seeded_results, client,
+                                                                               login, db_session):
+    # The demo writes its results straight to the table: the list said «Импортов пока не было» to a region
+    # official whose region is full of results.
+    from app.core.russian import plural
+    from app.imports.models import AssessmentResult
+
+    def loaded(user):
+        login(user)
+        body = client.get("/imports/").get_data(as_text=True)
+        client.post("/logout")
+        assert "Импортов пока не было" not in body
+        return " ".join(body[body.index('id="imports-loaded"'):].split("</p>")[0].split())
+
+    years = sorted(db_session.scalars(select(AssessmentResult.year).distinct()), reverse=True)
+    shown = loaded(world["official"])
+    assert f"загружены: {plural(seeded_results, ('строка', 'строки', 'строк'))} (ВПР — " in shown, shown
+    assert f"ВПР — {', '.join(map(str, years))} г." in shown, shown
+    assert "импорты, загруженные здесь, будут перечислены в этом списке" in shown
+    # a school's director: the school's own rows, not the municipality's
+    school = db_session.scalar(select(func.count()).select_from(AssessmentResult)
+                               .where(AssessmentResult.school_id == world["school_b"].id))
+    assert 0 < school < seeded_results
+    assert f"загружены: {plural(school, ('строка', 'строки', 'строк'))} (" in loaded(world["director_b"])

@@ -154,6 +154,27 @@ def test_cycles_of_two_tracks_of_one_mechanism_are_told_apart(loaded, client, lo
                                                              for c in row]
 
 
+def test_the_municipality_page_lists_its_own_cycles_first(loaded, client, login, make_cycle):
+    # They were listed on the region's page only: the ИМЦ, whose centre opens at the municipality, never saw them.
+    import lxml.html
+
+    from app.extensions import db
+
+    own = make_cycle(loaded["mun"], loaded["official"], mechanism="M1.1")
+    make_cycle(loaded["school_a"], loaded["director_a"], mechanism="I1.1")
+    db.session.commit()
+    login(loaded["methodologist"])
+    page = lxml.html.fromstring(client.get(f"/situation/orgs/{loaded['mun'].id}").data)
+    rows = [" ".join(r.text_content().split())
+            for r in page.xpath("//section[@aria-labelledby='cycles-title']//tbody/tr")]
+    assert rows[0].startswith("Тестовый муниципалитет (собственные циклы) Система оценки качества подготовки"), rows
+    assert page.xpath(f"//section[@aria-labelledby='cycles-title']//a[@href='/cycles/{own.id}']")
+    assert rows[1].startswith("Школа А Оценка качества") and rows[2].startswith("Школа Б"), rows
+    sheet = load_workbook(io.BytesIO(client.get(f"/situation/orgs/{loaded['mun'].id}/cycles.xlsx").data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)] == [
+        "Тестовый муниципалитет", "Школа А", "Школа Б"]
+
+
 def test_schools_and_other_municipalities_cannot_see_it(loaded, client, login, make_org, make_user):
     from app.extensions import db
 
@@ -174,15 +195,14 @@ def test_schools_and_other_municipalities_cannot_see_it(loaded, client, login, m
     assert client.get("/situation/", follow_redirects=True).status_code == 200  # its own municipality
 
 
-def test_the_region_page_takes_a_constant_number_of_statements(loaded, client, login, make_org, make_user,
-                                                               make_cycle):
+def test_the_region_and_municipality_pages_take_a_constant_number_of_statements(loaded, client, login, make_org,
+                                                                              make_user, make_cycle):
     from app.extensions import db
 
     from tests.conftest import counted_statements
 
-    url = f"/situation/orgs/{loaded['region'].id}?year=2025&procedure=ВПР"
-
-    def measure():
+    def measure(org="region"):
+        url = f"/situation/orgs/{loaded[org].id}?year=2025&procedure=ВПР"
         db.session.commit()
         login(loaded["auditor"])
         with counted_statements() as statements:
@@ -191,13 +211,17 @@ def test_the_region_page_takes_a_constant_number_of_statements(loaded, client, l
         return len(statements)
 
     make_cycle(loaded["mun"], loaded["official"])
-    few = measure()
+    few, municipal = measure(), measure("mun")
     for n in range(4):
         mun = make_org("municipality", parent=loaded["region"], code=f"MX{n}", name=f"Муниципалитет {n}")
         official = make_user("official", mun, login=f"official_mx{n}")
         make_cycle(mun, official, mechanism="M1.1")
         make_cycle(mun, official, mechanism="M1.2")
+        # the municipality's page lists its own cycles and its schools': as many more, no more statements
+        make_cycle(loaded["mun"], loaded["official"], mechanism="M1.2", period=f"203{n}/3{n + 1}")
+        make_cycle(loaded["school_a"], loaded["director_a"], mechanism="I1.1", period=f"203{n}/3{n + 1}")
     assert measure() == few
+    assert measure("mun") == municipal
 
 
 def test_verdicts_and_low_result_lists_come_from_the_latest_analysis(world, anl_cycle, seeded_results, client, login,

@@ -20,7 +20,7 @@ from app.catalogue.models import Mechanism, Track
 from app.core.access import TokenRefused, api_token, get_in_scope, public, scope_condition
 from app.core.errors import DomainError, PermissionDenied, StaleObject, ValidationFailed
 from app.core.hardening import json_body
-from app.core.web import HTTP_MESSAGES
+from app.core.web import HTTP_MESSAGES, too_large_message
 from app.cycles.models import Cycle, Stage
 from app.extensions import db
 from app.imports.models import ImportRun
@@ -61,11 +61,13 @@ def _http_error(exc: HTTPException):
         # RFC 6750: tell the client which scheme the API expects.
         return error_response(401, HTTP_MESSAGES[401], [exc.description],
                               headers={"WWW-Authenticate": 'Bearer realm="uko-api"'})
-    problems = []
+    problems, message = [], HTTP_MESSAGES.get(exc.code, exc.description)
     if isinstance(exc, RequestEntityTooLarge):
-        limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-        problems = [f"Наибольший допустимый размер запроса — {limit_mb} МБ."]
-    return error_response(exc.code or 500, HTTP_MESSAGES.get(exc.code, exc.description), problems)
+        message, _advice = too_large_message()
+        if message == HTTP_MESSAGES[413]:
+            limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+            problems = [f"Наибольший допустимый размер запроса — {limit_mb} МБ."]
+    return error_response(exc.code or 500, message, problems)
 
 
 @bp.errorhandler(DomainError)

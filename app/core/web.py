@@ -58,16 +58,37 @@ ERROR_ADVICE = {
     404: "Проверьте адрес: объект мог быть удалён или быть вам недоступен.",
     405: "Откройте страницу по ссылке из системы.",
     413: "Вернитесь на предыдущую страницу и загрузите файл меньшего размера.",
+    "form": "Вернитесь на предыдущую страницу, обновите её и отправьте форму оттуда, не добавляя в неё полей.",
     429: "Подождите несколько минут и повторите.",
 }
 
 
-def _error_response(status: int, message: str, problems=None):
+def too_large_message() -> tuple[str, str | None]:
+    """What a 413 refused and the advice for it. Werkzeug raises the same RequestEntityTooLarge for a body over
+    MAX_CONTENT_LENGTH and for a multipart form over MAX_FORM_PARTS parts (or with one text field over
+    MAX_FORM_MEMORY_SIZE), and «Файл слишком большой» misled whoever sent a small form of two thousand fields. A
+    multipart body within MAX_CONTENT_LENGTH whose form was not parsed (a parsed form is kept in the request's
+    __dict__; a view's own 413, for a file over its limit, comes after it) was refused for its parts; if it is no
+    longer than MAX_FORM_MEMORY_SIZE, no field of it can be too long, so it is the number of parts."""
+    config = current_app.config
+    limit, length = config.get("MAX_CONTENT_LENGTH"), request.content_length
+    if (request.mimetype != "multipart/form-data" or "form" in request.__dict__ or length is None
+            or (limit is not None and length > limit)):
+        return HTTP_MESSAGES[413], ERROR_ADVICE[413]
+    parts = russian_number(config.get("MAX_FORM_PARTS") or 0, 0)
+    field_limit = config.get("MAX_FORM_MEMORY_SIZE")
+    if field_limit is None or length <= field_limit:
+        return f"В форме слишком много полей: допустимо не более {parts}.", ERROR_ADVICE["form"]
+    return (f"В форме слишком много полей (допустимо не более {parts}) или слишком длинное текстовое поле "
+            f"(не более {byte_count(field_limit)}).", ERROR_ADVICE["form"])
+
+
+def _error_response(status: int, message: str, problems=None, advice: str | None = None):
     if access.wants_json():
         return jsonify({"error": message, "problems": problems or []}), status
     try:
         return render_template("error.html", status=status, message=message, problems=problems or [],
-                               advice=None if problems else ERROR_ADVICE.get(status)), status
+                               advice=None if problems else advice or ERROR_ADVICE.get(status)), status
     except DATABASE_ERRORS:
         # The layout needs the signed-in user, so the database: it is down, and that is what the user is told.
         db.session.rollback()
@@ -141,7 +162,9 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if exc.code in (301, 302, 303, 307, 308):
             return exc.get_response()
-        response = make_response(_error_response(exc.code or 500, HTTP_MESSAGES.get(exc.code, exc.description)))
+        message, advice = (too_large_message() if exc.code == 413
+                           else (HTTP_MESSAGES.get(exc.code, exc.description), None))
+        response = make_response(_error_response(exc.code or 500, message, advice=advice))
         # Keep what the exception says in headers (a 405's Allow, a 401's WWW-Authenticate …).
         for name, value in exc.get_headers():
             if name.lower() != "content-type":

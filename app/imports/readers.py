@@ -1,4 +1,4 @@
-"""Streaming readers for import files: CSV (UTF-8 with or without BOM, or Windows-1251; `;` or `,`) and
+"""Streaming readers for import files: CSV (UTF-8 with or without BOM, Windows-1251 or KOI8-R; `;` or `,`) and
 XLSX (first sheet, openpyxl read-only mode).
 
 A reader recognises the header against a column specification (canonical names plus documented
@@ -236,8 +236,9 @@ def open_table(path, spec: Spec) -> Table:
 # --- CSV -------------------------------------------------------------------------------------
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (a BOM is dropped) when the whole file decodes as UTF-8, else Windows-1251; anything that
-    is neither (UTF-16, binary data) is refused. The check streams the file once: it is a fast C loop."""
+    """UTF-8 (a BOM is dropped) when the whole file decodes as UTF-8, else Windows-1251 or KOI8-R (is_koi8_r);
+    anything that is none of them (UTF-16, binary data) is refused. The check streams the file once: it is a fast
+    C loop."""
     with open(path, "rb") as fh:
         head = fh.read(4)
         if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE starts both
@@ -273,8 +274,10 @@ def detect_encoding(path: Path) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     good = broken = lines = 0
     first_broken_line = None
+    sample = b""
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK_BYTES):
+            sample = sample or chunk
             if b"\x98" in chunk:
                 raise FileRejected("Неизвестная кодировка файла: он не в UTF-8 и не в Windows-1251. Сохраните CSV "
                                    "в одной из этих кодировок.")
@@ -290,7 +293,29 @@ def detect_encoding(path: Path) -> str:
         raise FileRejected(f"Файл записан в UTF-8, но в строке {first_broken_line or lines + 1} есть байты, которые в "
                            "этой кодировке не читаются: файл повреждён или собран из частей в разных кодировках. "
                            "Сохраните CSV заново в кодировке UTF-8.")
-    return "cp1251"
+    return "koi8-r" if is_koi8_r(sample) else "cp1251"
+
+
+# The letters о, е, а, и: about a third of the letters of any Russian text, in capitals or not.
+_COMMON_LETTERS = "оеаи"
+
+
+def is_koi8_r(sample: bytes) -> bool:
+    """Whether single-byte Cyrillic text (the file's first megabyte) is KOI8-R rather than Windows-1251. KOI8-R
+    read as Windows-1251 was stored as «нпх "ыЛПМБ и"»: the two encodings put the letters in the same byte range
+    with the case swapped (0xC0–0xDF: capitals in Windows-1251, small letters in KOI8-R). In Russian text small
+    letters dominate, so KOI8-R read as Windows-1251 shows mostly capitals. A Windows-1251 file written in capitals
+    («МОУ «ПРИЁМНАЯ ШКОЛА»») shows them too, so a second sign decides: о, е, а, и are a third of the letters of
+    Russian text in its right reading and under a fifth in the wrong one. KOI8-R when both signs say so."""
+    capitals = sum(sample.count(bytes([b])) for b in range(0xC0, 0xE0))
+    small = sum(sample.count(bytes([b])) for b in range(0xE0, 0x100))
+    if capitals <= small:
+        return False
+
+    def common(encoding: str) -> int:
+        text = sample.decode(encoding, errors="replace").lower()
+        return sum(text.count(letter) for letter in _COMMON_LETTERS)
+    return common("koi8-r") > common("cp1251")
 
 
 class CsvTable(Table):

@@ -4,9 +4,13 @@ Rebuilt set-based (two INSERT … SELECT per work) inside the transaction that c
 are never out of step with them: after each results import (results.load), after synthetic data is written
 (the demo), and all at once by `flask imports summaries`."""
 
-from sqlalchemy import text
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
 
 from app.extensions import db
+from app.imports.models import ResultSummary
+from app.orgs.models import Organisation
 
 _WORK = "procedure = :procedure AND year = :year AND subject = :subject AND grade = :grade"
 _MARKS = ", ".join(f"SUM(CASE WHEN r.mark = {m} THEN 1 ELSE 0 END)" for m in (2, 3, 4, 5))
@@ -45,3 +49,30 @@ def refresh_all() -> int:
         db.session.execute(text(SCHOOLS.format(where=" AND ".join(f"r.{c} = :{c}" for c in params))), params)
         db.session.execute(text(GROUPS.format(where=" AND ".join(f"s.{c} = :{c}" for c in params))), params)
     return len(works)
+
+
+@dataclass
+class LoadedResults:
+    """What results the subtrees hold, by procedure: its years (newest first), and the result rows of all."""
+    rows: int
+    years: dict  # procedure → [year, …]
+
+
+def loaded_results(paths: list[str]) -> LoadedResults | None:
+    """The results stored for the subtrees at `paths` (each counted once: a path inside another is dropped), from
+    the summaries of their top organisations; None when there are none. One query. The demo writes its results
+    without an import run, and the imports page said «Импортов пока не было» over a region full of results."""
+    top = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    if not top:
+        return None
+    found = db.session.execute(
+        select(ResultSummary.procedure, ResultSummary.year, func.sum(ResultSummary.participants))
+        .join(Organisation, Organisation.id == ResultSummary.organisation_id).where(Organisation.path.in_(top))
+        .group_by(ResultSummary.procedure, ResultSummary.year)
+        .order_by(ResultSummary.procedure, ResultSummary.year.desc())).all()
+    if not found:
+        return None
+    years: dict = {}
+    for procedure, year, _rows in found:
+        years.setdefault(procedure, []).append(year)
+    return LoadedResults(sum(int(rows or 0) for _p, _y, rows in found), years)

@@ -7,12 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.auth.submissions import submit_once
-from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
+from app.core.access import acting_scope_paths, get_in_scope, roles_required, scope_condition, signed_in
 from app.core.boundary import on_refusal
 from app.core.forms import as_choices
 from app.core.web import send_stored_file
 from app.extensions import db
-from app.imports import bp
+from app.imports import bp, summaries
 from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
 from app.imports.forms import UploadForm
 from app.imports.models import ImportRun
@@ -35,7 +35,9 @@ def import_list():
         .order_by(ImportRun.id.desc()).limit(LIST_LIMIT)
     ).all()
     running = any(_moving(run) for run in runs)
+    loaded = None if runs else summaries.loaded_results(acting_scope_paths(current_user))
     page = render_template("imports/list.html", runs=runs, running=running, STATUSES=STATUSES, KINDS=KINDS,
+                           loaded=loaded,
                            can_import={kind: current_user.has_role(*roles) for kind, roles in IMPORT_ROLES.items()})
     return _refreshing(page, running)
 

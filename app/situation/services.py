@@ -289,9 +289,12 @@ class CycleLine:
         return sum(c.overdue for c in self.cycles)
 
 
-def cycle_lines(kids: list[Organisation], *, today: date) -> list[CycleLine]:
-    """Each child's own open cycles: the mechanism, the block it is at, its overdue stages. Two queries."""
-    lines = {k.id: CycleLine(k) for k in kids}
+def cycle_lines(org: Organisation, kids: list[Organisation], *, today: date) -> list[CycleLine]:
+    """The open cycles of `org` itself (first, when it has any) and of each child: the mechanism, the block it is
+    at, its overdue stages. Two queries. (The municipality's own cycles were listed on the region's page only, so
+    the ИМЦ, whose centre opens at the municipality, never saw them.)"""
+    listed = [org, *kids]
+    lines = {k.id: CycleLine(k) for k in listed}
     cycles = db.session.execute(
         select(Cycle, Mechanism.title, Track.title).join(Track, Track.id == Cycle.track_id)
         .join(Mechanism, Mechanism.id == Track.mechanism_id)
@@ -311,4 +314,4 @@ def cycle_lines(kids: list[Organisation], *, today: date) -> list[CycleLine]:
         overdue = sum(1 for s in own if s.state != "approved" and s.deadline is not None and s.deadline < today)
         lines[cycle.owner_id].cycles.append(CycleState(cycle, title, current.definition.title if current else None,
                                                        overdue))
-    return [lines[k.id] for k in kids]
+    return [lines[k.id] for k in listed if k is not org or lines[k.id].cycles]

@@ -76,7 +76,7 @@ def organisation(org_id: int):
                                              subject=f["subject"])
         lines = present.sorted_lines(lines, sort, descending)
         standings = services.standings(org, kids, year=f["year"])
-    cycles = services.cycle_lines(kids, today=_today(org))
+    cycles = services.cycle_lines(org, kids, today=_today(org))
     return render_template("situation/organisation.html", org=org, trail=_trail(org), f=f, total=total,
                            lines=lines, standings=standings, cycles=cycles, sort=sort, descending=descending,
                            by_name=present.sorted_lines(lines, "name", False) if lines else [],
@@ -90,7 +90,7 @@ def organisation_xlsx(org_id: int, table: str):
     f = _filters(org)
     kids = services.children(org)
     if table == "cycles":
-        data = exports.cycles_xlsx(org, services.cycle_lines(kids, today=_today(org)))
+        data = exports.cycles_xlsx(org, services.cycle_lines(org, kids, today=_today(org)))
     elif f["year"] is None:  # no results yet: the table's header and nothing under it
         data = exports.empty_xlsx(org, table)
     elif table == "results":

@@ -41,6 +41,29 @@ def test_a_windows_1251_file_of_capitals_and_yo_is_still_read(import_orgs, db_se
     assert db_session.query(Organisation).filter_by(code="ODD-3").one().name == "МОУ «ПРИЁМНАЯ ШКОЛА»"
 
 
+def test_a_koi8_r_file_is_read_in_koi8_r_not_as_windows_1251(import_orgs, db_session, world, client,  # noqa: F811
+                                                             login):
+    from app.orgs.models import Organisation
+
+    # It was read as Windows-1251: «МОУ "Школа и"» stored as «нпх "ыЛПМБ и"».
+    line = 'ODD-4;МОУ "Средняя школа имени Пушкина";Школа Пушкина;school;MUN;city;0;120;ordinary;1;1;1'
+    run = import_orgs(orgs_csv(line).decode("cp1251").encode("koi8-r"))
+    assert run.status == "done", run.message
+    assert run.options["encoding"] == "koi8-r"
+    assert db_session.query(Organisation).filter_by(code="ODD-4").one().name == 'МОУ "Средняя школа имени Пушкина"'
+    login(world["admin"])
+    assert "кодировка KOI8-R, разделитель «;»" in client.get(f"/imports/{run.id}").get_data(as_text=True)
+
+
+def test_a_windows_1251_file_of_capitals_stays_windows_1251_though_capitals_dominate():
+    from app.imports.readers import is_koi8_r
+
+    # capitals dominate here as in KOI8-R read as Windows-1251; о, е, а, и tell the two apart
+    assert not is_koi8_r("ОДД;МОУ СРЕДНЯЯ ШКОЛА ИМЕНИ ПУШКИНА;ШКОЛА ПУШКИНА".encode("cp1251"))
+    assert is_koi8_r("ОДД;МОУ Средняя школа имени Пушкина;Школа Пушкина".encode("koi8-r"))
+    assert not is_koi8_r("ОДД;МОУ Средняя школа имени Пушкина;Школа Пушкина".encode("cp1251"))
+
+
 def _utf8(*lines) -> bytes:
     return orgs_csv(*lines).decode("cp1251").encode("utf-8")
 
