@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.catalogue.models import Mechanism, MechanismSet
 from app.core.errors import ValidationFailed
 from app.cycles import services as cycles
+from app.followup import services as followup
 from app.monitoring import services
 from app.monitoring.demo import addressee_kinds, demo_addressees
 from app.monitoring.models import DataRequest
@@ -55,6 +56,10 @@ def test_all_addressees_of_the_preschool_mechanism_are_the_kindergartens(world, 
     cycle = make_cycle(world["mun"], world["official"], mechanism="M2.4", track="op-do")
     assert [o.code for o in services.audience_addressees(cycle)] == ["DOU-1"]
     assert [o.code for o in demo_addressees(cycle)] == ["DOU-1"]
+    # a recommendation to «руководители» (parents) with none ticked: the kindergartens' heads, not the schools'
+    assert [o.code for o in followup.expand_addressees(cycle, "directors")] == ["DOU-1"]
+    assert [o.code for o in followup.expand_addressees(cycle, "parents")] == ["DOU-1"]
+    assert sorted(o.code for o in followup.expand_addressees(cycle, "subject_teachers")) == ["SCH-A", "SCH-B"]
 
 
 # --- opening a cycle ---------------------------------------------------------------------------------
