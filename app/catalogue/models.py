@@ -6,6 +6,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.timeutil import utcnow
 from app.extensions import db
 
+# Whom a mechanism concerns (its audience): the preschool mechanism M2.4 and the mechanisms that mirror it one level
+# down (I2.4, `upper: M2.4`) the kindergartens (ДОО, kind `preschool`), every other mechanism the schools. The one
+# rule behind «все образовательные организации» of a data request, the demo's addressees and the mechanisms offered
+# to an institution opening its own cycle (README, «Audience of a mechanism»).
+PRESCHOOL_MECHANISMS = frozenset({"M2.4"})
+PRESCHOOL_AUDIENCE = ("preschool",)
+SCHOOL_AUDIENCE = ("school",)
+AUDIENCE_LABELS = {"preschool": "детские сады", "school": "школы"}
+INSTITUTION_KINDS = ("school", "preschool", "additional")
+
+
 class StageDefinition(db.Model):
     """Блок цикла: one of the nine stages, as data (title, order, whether it may run in parallel)."""
 
@@ -71,6 +82,24 @@ class Mechanism(db.Model):
     @property
     def level(self) -> str:
         return self.mechanism_set.level
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        """The kinds of educational organisation the mechanism concerns (PRESCHOOL_MECHANISMS above)."""
+        preschool = self.code in PRESCHOOL_MECHANISMS or self.upper_code in PRESCHOOL_MECHANISMS
+        return PRESCHOOL_AUDIENCE if preschool else SCHOOL_AUDIENCE
+
+    def concerns(self, kind: str) -> bool:
+        """Whether an organisation of `kind` runs this mechanism's cycles: a kindergarten only the preschool
+        mechanisms (I2.4), a school or an institution of additional education only the others; an authority all."""
+        if kind not in INSTITUTION_KINDS:
+            return True
+        return (kind == "preschool") == (self.audience == PRESCHOOL_AUDIENCE)
+
+    @property
+    def audience_label(self) -> str:
+        """The audience in words, for the «все …» choice of a data request: «школы», «детские сады»."""
+        return ", ".join(AUDIENCE_LABELS[kind] for kind in self.audience)
 
 
 class Track(db.Model):

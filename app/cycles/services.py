@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit import chain
 from app.auth.models import User
-from app.auth.roles import CYCLE_MANAGERS, EDITORS
+from app.auth.roles import CYCLE_MANAGERS, EDITORS, SUPPORT_ROLES
 from app.catalogue.models import Mechanism, StageDefinition, Track
 from app.core.access import scope_condition
 from app.core.checks import check_version, require_role
@@ -52,15 +52,34 @@ def cycles_in_scope(user: User, *, mechanism_code: str | None = None, organisati
     return query
 
 
+def _held_within(user: User, org: Organisation) -> bool:
+    """The user's editing role over `org` is held in its subtree: at `org` itself, or a support role at a centre
+    within it (the municipality's ИМЦ methodologist), not at a level above."""
+    return any(r.role in EDITORS and (r.organisation_id == org.id
+                                      or (r.role in SUPPORT_ROLES and r.organisation.is_within(org)))
+               for r in user.roles) and bool(user.roles_over(org) & EDITORS)
+
+
 def eligible_responsibles(org: Organisation) -> list[User]:
-    """Users who may be made responsible for a stage of `org`'s cycle: editors over that organisation."""
-    ancestor_ids = org.ancestor_ids()
-    return list(db.session.scalars(
+    """Whom the «Ответственный» choice of `org`'s cycle offers: its own people, editors whose role is held in its
+    subtree (a ministry official holds a role over every municipality, but a municipal or a kindergarten's cycle is
+    that organisation's own work); an organisation without any gets the editors over it from above, whose role holds
+    in its subtree (domain.md §2), as the stage's approval falls back to the nearest head above. The service accepts
+    either (_validate_responsible)."""
+    above = list(db.session.scalars(
         select(User).join(RoleAssignment)
-        .where(RoleAssignment.organisation_id.in_(ancestor_ids), RoleAssignment.role.in_(EDITORS),
+        .where(RoleAssignment.organisation_id.in_(org.ancestor_ids()), RoleAssignment.role.in_(EDITORS),
                User.active.is_(True))
+        .options(selectinload(User.roles).selectinload(RoleAssignment.organisation))
         .order_by(User.full_name).distinct()
     ))
+    own = list(db.session.scalars(
+        select(User).join(RoleAssignment).join(Organisation, Organisation.id == RoleAssignment.organisation_id)
+        .where(Organisation.in_subtree_of(org), RoleAssignment.role.in_(SUPPORT_ROLES), User.active.is_(True))
+        .options(selectinload(User.roles).selectinload(RoleAssignment.organisation))
+        .order_by(User.full_name).distinct()))
+    people = {u.id: u for u in above + own if _held_within(u, org)}
+    return sorted(people.values(), key=lambda u: (u.full_name, u.id)) or above
 
 
 def _validate_responsible(user: User | None, org: Organisation) -> None:
@@ -77,6 +96,9 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
     if track.mechanism.level != owner.level:
         raise ValidationFailed(
             f"Механизм {track.mechanism.code} относится к другому уровню управления, чем «{owner.display_name}».")
+    if not track.mechanism.concerns(owner.kind):
+        raise ValidationFailed(f"Механизм {track.mechanism.code} «{track.mechanism.title}» не относится к "
+                               f"организации «{owner.display_name}» ({owner.kind_label}).")
     period = period.strip()
     duplicate = db.session.scalar(select(Cycle.id).where(
         Cycle.track_id == track.id, Cycle.owner_id == owner.id, Cycle.period == period))

@@ -185,7 +185,11 @@ def expand_addressees(cycle: Cycle, group: str, *, organisation_ids=(), cluster=
         # The heads (the parents) of the chosen educational organisations: a kindergarten's head too, whom the
         # preschool mechanism's recommendations go to (only schools were kept: «не выбран ни один адресат»).
         return [o for o in institutions(cycle, EDUCATIONAL_KINDS) if o.id in chosen]
-    if group in ("directors", "subject_teachers", "parents"):
+    if group in ("directors", "parents") and not chosen:
+        # None chosen: the institutions the mechanism concerns (Mechanism.audience), the kindergartens of the
+        # preschool mechanism rather than the schools.
+        return institutions(cycle, cycle.track.mechanism.audience)
+    if group == "subject_teachers":
         # All schools of the owner, or the chosen ones among them (subject teachers are a school's).
         schools = institutions(cycle, SCHOOL_KINDS)
         return [o for o in schools if o.id in chosen] if chosen else schools

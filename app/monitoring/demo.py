@@ -27,26 +27,17 @@ def sample_value(indicator, rng: random.Random, organisations: int = 1) -> str:
     return f"{max(0.0, level * (1 + sign * rng.uniform(-0.1, 0.15))):.1f}".replace(".", ",")
 
 
-# Whom a mechanism's demo monitoring asks: the preschool mechanism (M2.4) its kindergartens (ДОО), the others the
-# schools. [default] demo data: in the UI the official picks the addressees of each request.
-ADDRESSEE_KINDS = {"M2.4": ("preschool",)}
-DEFAULT_ADDRESSEE_KINDS = ("school",)
-
-
 def addressee_kinds(cycle) -> tuple[str, ...]:
-    """The kinds of institution the cycle's mechanism concerns, for the demo's requests and recommendations."""
-    return ADDRESSEE_KINDS.get(cycle.track.mechanism.code, DEFAULT_ADDRESSEE_KINDS)
+    """The kinds of institution the cycle's mechanism concerns, for the demo's requests and recommendations: its
+    audience, the rule the request form's «все образовательные организации» follows too (Mechanism.audience)."""
+    return cycle.track.mechanism.audience
 
 
 def demo_addressees(cycle) -> list:
-    """The institutions a municipal cycle's demo request addresses: those of the mechanism's kinds (a kindergarten
-    answered nothing about ВПР, a school nothing about preschool education); any other owner's, as the UI offers."""
-    choices = services.addressee_choices(cycle)
-    if cycle.owner.kind != "municipality":
-        return choices
-    kinds = addressee_kinds(cycle)
-    # a municipality without any (a test's world has no kindergarten) asks its institutions, as the UI offers
-    return [org for org in choices if org.kind in kinds] or choices
+    """The institutions a cycle's demo request addresses: what «все образовательные организации» of the request
+    form means (services.audience_addressees); a municipality without any of them (a test's world has no
+    kindergarten) asks all its institutions, as the UI offers them one by one."""
+    return services.audience_addressees(cycle) or services.addressee_choices(cycle)
 
 
 def answered(cycle) -> list:

@@ -59,6 +59,18 @@ def addressee_choices(cycle: Cycle) -> list[Organisation]:
         .order_by(Organisation.kind != "municipality", Organisation.name, Organisation.id).limit(5000)))
 
 
+def audience_addressees(cycle: Cycle) -> list[Organisation]:
+    """Whom «все образовательные организации» of the cycle's data request means: the addressee choices of the kinds
+    the cycle's mechanism concerns (Mechanism.audience: the kindergartens of the preschool mechanism M2.4, the schools
+    of the others; a kindergarten answers nothing about ВПР, a school nothing about preschool education) and a
+    regional cycle's municipalities; an institution's own cycle addresses the institution itself."""
+    choices = addressee_choices(cycle)
+    if cycle.owner.kind not in ("municipality", "region"):
+        return choices
+    kinds = set(cycle.track.mechanism.audience) | {"municipality"}
+    return [org for org in choices if org.kind in kinds]
+
+
 def delegate_choices(submission: Submission) -> list[User]:
     """Active staff members of the addressee organisation."""
     return list(db.session.scalars(

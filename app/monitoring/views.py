@@ -79,8 +79,13 @@ def _request_form(cycle: Cycle, obj: DataRequest | None = None, formdata=True) -
     form.indicator_ids.choices = as_choices([(i.id, f"{i.code} {i.name}") for i in cycle.indicators])
     orgs = services.addressee_choices(cycle)
     form.organisation_ids.choices = as_choices([(o.id, o.display_name) for o in orgs])
-    form.all_organisations.label.text = f"Все образовательные организации: {cycle.owner.display_name} ({len(orgs)})"
-    form.orgs = orgs
+    # «Все» means the mechanism's audience (the schools, or the kindergartens of the preschool mechanism), not every
+    # institution of the owner: the checkboxes below still offer the others one by one.
+    audience = services.audience_addressees(cycle)
+    who = f" ({cycle.track.mechanism.audience_label})" if len(audience) < len(orgs) else ""
+    form.all_organisations.label.text = (f"Все образовательные организации{who}: {cycle.owner.display_name} "
+                                         f"({len(audience)})")
+    form.orgs = audience
     if request.method == "GET":
         if obj is None:
             form.period.data = cycle.period

@@ -1,0 +1,127 @@
+"""A mechanism's audience (Mechanism.audience): «все образовательные организации» of a data request means the schools
+of a school mechanism and the kindergartens of the preschool one; a kindergarten opens only preschool mechanisms'
+cycles and a school only the others; the «Ответственный» choice of a cycle offers the owner's own people, not the
+ministry's."""
+
+import pytest
+from sqlalchemy import select
+
+from app.catalogue.models import Mechanism, MechanismSet
+from app.core.errors import ValidationFailed
+from app.cycles import services as cycles
+from app.followup import services as followup
+from app.monitoring import services
+from app.monitoring.demo import addressee_kinds, demo_addressees
+from app.monitoring.models import DataRequest
+from tests.conftest import track_of
+from tests.test_monitoring_views import _form, page, sign_in
+
+
+@pytest.fixture
+def institutions(world, make_org, db_session):
+    """A kindergarten and a house of children's creativity (ДДТ) beside the two schools of the municipality."""
+    garden = make_org("preschool", parent=world["mun"], code="DOU-1", name="МДОУ «Детский сад № 1»")
+    ddt = make_org("additional", parent=world["mun"], code="DDT-1", name="МБУ ДО «Дом детского творчества»")
+    db_session.commit()
+    return {"garden": garden, "ddt": ddt}
+
+
+def _mechanism(code):
+    return track_of(code, "op-do" if code == "M2.4" else "main").mechanism
+
+
+def test_the_audience_of_a_mechanism(world, db_session):
+    assert _mechanism("M2.4").audience == ("preschool",)
+    assert _mechanism("I2.4").audience == ("preschool",)  # mirrors M2.4 one level down
+    assert _mechanism("M1.4").audience == ("school",) and _mechanism("I1.1").audience == ("school",)
+    assert _mechanism("I2.4").concerns("preschool") and not _mechanism("I2.4").concerns("school")
+    assert not _mechanism("I1.1").concerns("preschool") and _mechanism("I1.1").concerns("additional")
+    assert _mechanism("M2.4").concerns("municipality")
+
+
+def test_all_addressees_of_a_school_mechanism_are_the_schools(client, login, world, mon, institutions, db_session):
+    sign_in(client, login, world["official"])
+    form = page(client.get(f"/monitoring/cycles/{mon.id}/requests/new"))
+    assert "Все образовательные организации (школы): Тестовый муниципалитет (2)" in form
+    assert "Детский сад № 1" in form  # still offered one by one
+    response = client.post(f"/monitoring/cycles/{mon.id}/requests/new", data=_form(mon))
+    assert response.status_code == 302
+    req = db_session.scalar(select(DataRequest))
+    assert sorted(s.organisation.code for s in req.submissions) == ["SCH-A", "SCH-B"]
+    assert addressee_kinds(mon) == ("school",)
+    assert sorted(o.code for o in demo_addressees(mon)) == ["SCH-A", "SCH-B"]
+
+
+def test_all_addressees_of_the_preschool_mechanism_are_the_kindergartens(world, make_cycle, institutions, db_session):
+    cycle = make_cycle(world["mun"], world["official"], mechanism="M2.4", track="op-do")
+    assert [o.code for o in services.audience_addressees(cycle)] == ["DOU-1"]
+    assert [o.code for o in demo_addressees(cycle)] == ["DOU-1"]
+    # a recommendation to «руководители» (parents) with none ticked: the kindergartens' heads, not the schools'
+    assert [o.code for o in followup.expand_addressees(cycle, "directors")] == ["DOU-1"]
+    assert [o.code for o in followup.expand_addressees(cycle, "parents")] == ["DOU-1"]
+    assert sorted(o.code for o in followup.expand_addressees(cycle, "subject_teachers")) == ["SCH-A", "SCH-B"]
+
+
+# --- opening a cycle ---------------------------------------------------------------------------------
+
+def _offered(client):
+    response = client.get("/cycles/new")
+    assert response.status_code == 200
+    text = page(response)
+    return {code for code in ("I1.1", "I1.4", "I2.3", "I2.4") if f">{code} " in text}
+
+
+def test_a_kindergarten_is_offered_the_preschool_mechanisms_only(client, login, world, institutions, make_user,
+                                                                db_session):
+    head = make_user("director", institutions["garden"], login="garden_head")
+    db_session.commit()
+    sign_in(client, login, head)
+    assert _offered(client) == {"I2.4"}
+    sign_in(client, login, world["director_a"])
+    assert _offered(client) == {"I1.1", "I1.4", "I2.3"}
+
+
+def test_a_cycle_of_a_mechanism_the_organisation_does_not_run_is_refused(world, institutions, make_user,
+                                                                         db_session):
+    head = make_user("director", institutions["garden"], login="garden_head")
+    with pytest.raises(ValidationFailed, match="Механизм I1.1 .* не относится к организации «МДОУ"):
+        cycles.create_cycle(track=track_of("I1.1"), owner=institutions["garden"], period="2025/26", actor=head)
+    with pytest.raises(ValidationFailed, match="Механизм I2.4 .* не относится к организации «Школа А»"):
+        cycles.create_cycle(track=track_of("I2.4"), owner=world["school_a"], period="2025/26",
+                            actor=world["director_a"])
+    cycle = cycles.create_cycle(track=track_of("I2.4"), owner=institutions["garden"], period="2025/26", actor=head,
+                                responsible=head)
+    assert cycle.owner == institutions["garden"]
+
+
+# --- the responsible -----------------------------------------------------------------------------------
+
+def test_the_responsible_choice_lists_the_owners_people(client, login, world, make_cycle, make_user, make_org,
+                                                        institutions, db_session):
+    minister = make_user("official", world["region"], login="minister", full_name="Министров Пётр Иванович")
+    garden_head = make_user("director", institutions["garden"], login="garden_head",
+                            full_name="Садова Мария Ивановна")
+    empty = make_org("municipality", parent=world["region"], code="MUN-E", name="Муниципалитет без специалистов")
+    cycle = make_cycle(world["mun"], world["official"])
+    garden_cycle = make_cycle(institutions["garden"], garden_head, mechanism="I2.4")
+    db_session.commit()
+
+    people = cycles.eligible_responsibles(world["mun"])
+    assert minister not in people and {world["official"], world["head"], world["methodologist"]} <= set(people)
+    assert cycles.eligible_responsibles(institutions["garden"]) == [garden_head]
+    assert minister in cycles.eligible_responsibles(world["region"])  # the region's own cycle
+    # a municipality without people of its own: the region's, whose role holds there (domain.md §2)
+    assert minister in cycles.eligible_responsibles(empty)
+
+    sign_in(client, login, world["official"])
+    stage_page = page(client.get(f"/stages/{cycle.stage('GOAL').id}"))
+    assert "Тестов" in stage_page and "Министров" not in stage_page and "Садова" not in stage_page
+    sign_in(client, login, garden_head)
+    garden_page = page(client.get(f"/stages/{garden_cycle.stage('GOAL').id}"))
+    assert "Садова" in garden_page and "Министров" not in garden_page and world["official"].full_name not in garden_page
+
+
+def test_the_school_set_has_a_preschool_mechanism(db_session):
+    mset = db_session.scalar(select(MechanismSet).where(MechanismSet.level == "school", MechanismSet.active))
+    assert [m.code for m in mset.mechanisms if m.audience == ("preschool",)] == ["I2.4"]
+    assert db_session.scalar(select(Mechanism).where(Mechanism.code == "I2.4")).upper_code == "M2.4"
