@@ -125,3 +125,13 @@ def test_the_school_set_has_a_preschool_mechanism(db_session):
     mset = db_session.scalar(select(MechanismSet).where(MechanismSet.level == "school", MechanismSet.active))
     assert [m.code for m in mset.mechanisms if m.audience == ("preschool",)] == ["I2.4"]
     assert db_session.scalar(select(Mechanism).where(Mechanism.code == "I2.4")).upper_code == "M2.4"
+
+
+def test_the_words_of_all_addressees_name_a_regional_cycles_municipalities(world, make_user, make_cycle, mon,
+                                                                          db_session):
+    """A regional cycle's «все» takes its municipalities too: its label said «(школы)» alone."""
+    official = make_user("official", world["region"], login="r_official")
+    regional = make_cycle(world["region"], official, mechanism="R1.1")
+    assert services.audience_words(regional) == "муниципалитеты, школы"
+    assert "municipality" in {o.kind for o in services.audience_addressees(regional)}
+    assert services.audience_words(mon) == "школы"

@@ -71,6 +71,13 @@ def audience_addressees(cycle: Cycle) -> list[Organisation]:
     return [org for org in choices if org.kind in kinds]
 
 
+def audience_words(cycle: Cycle) -> str:
+    """What «все образовательные организации» of the cycle's request means, in words: «школы», «детские сады»; a
+    regional cycle's «все» takes its municipalities too («муниципалитеты, школы»)."""
+    words = cycle.track.mechanism.audience_label
+    return f"муниципалитеты, {words}" if cycle.owner.kind == "region" else words
+
+
 def delegate_choices(submission: Submission) -> list[User]:
     """Active staff members of the addressee organisation."""
     return list(db.session.scalars(

@@ -82,7 +82,7 @@ def _request_form(cycle: Cycle, obj: DataRequest | None = None, formdata=True) -
     # «Все» means the mechanism's audience (the schools, or the kindergartens of the preschool mechanism), not every
     # institution of the owner: the checkboxes below still offer the others one by one.
     audience = services.audience_addressees(cycle)
-    who = f" ({cycle.track.mechanism.audience_label})" if len(audience) < len(orgs) else ""
+    who = f" ({services.audience_words(cycle)})" if len(audience) < len(orgs) else ""
     form.all_organisations.label.text = (f"Все образовательные организации{who}: {cycle.owner.display_name} "
                                          f"({len(audience)})")
     form.orgs = audience
