@@ -64,7 +64,7 @@ def _actor_name(actor, on_behalf_of) -> str | None:
     name = getattr(actor, "full_name", None)
     if name and on_behalf_of is not None:
         # «за» takes the accusative: «(за Н.И. Ковалёву)», «(за С.П. Иванова)».
-        name = f"{name} ({deputy_for(on_behalf_of) or 'за ' + on_behalf_of.short_name})"[:200]
+        name = f"{name} ({deputy_for(on_behalf_of)})"[:200]
     return name
 
 

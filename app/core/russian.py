@@ -327,8 +327,9 @@ def full_name_in(person, case: str) -> str:
 
 
 def deputy_for(person) -> str:
-    """«за Н.И. Ковалёву»: the mark of a deputy signing for the absent head (винительный падеж)."""
-    name = initials_surname(person, "accs")
+    """«за Н.И. Ковалёву»: the mark of a deputy signing for the absent head (винительный падеж); a name the
+    initials cannot be made of stands as it is (its short name)."""
+    name = initials_surname(person, "accs") or getattr(person, "short_name", None) or ""
     return f"за {name}" if name else ""
 
 

@@ -35,7 +35,7 @@ def notify(user, *, kind: str, title: str, body: str = "", link: str | None = No
     if deputies:
         for deputy in deputies_of(user, day):
             # «За С.П. Иванова: …»: «за» takes the accusative (it read «За С.П. Иванов»)
-            on_behalf = deputy_for(user) or f"за {user.short_name}"
+            on_behalf = deputy_for(user)
             made.append(_add(deputy, kind=kind, title=f"З{on_behalf[1:]}: {title}", body=body, link=link,
                              obj=obj, task=task, on_behalf_of=user))
     db.session.flush()

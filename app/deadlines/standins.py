@@ -126,7 +126,7 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
                  organisation_id=org.id, after=stand_in.audit_snapshot())
     # «заместителем Н.И. Ковалёвой», «за Н.И. Ковалёву»: the cases the words govern, and no «его» for a woman
     whose = initials_surname(absent, "gent") or absent.short_name
-    for_whom = deputy_for(absent) or f"за {absent.short_name}"
+    for_whom = deputy_for(absent)
     notify(deputy, kind="standin",
            title=f"Вы назначены заместителем {whose} с {format_date(start)} по {format_date(end)}",
            body=(f"На это время вы видите задачи {whose} в «Мои задачи» и можете выполнять действия {for_whom}; "
