@@ -30,13 +30,14 @@ def _mechanism(code):
     return track_of(code, "op-do" if code == "M2.4" else "main").mechanism
 
 
-def test_the_audience_of_a_mechanism(world, db_session):
+def test_the_audience_of_a_mechanism(world, institutions, db_session):
+    school, garden, ddt = world["school_a"], institutions["garden"], institutions["ddt"]
     assert _mechanism("M2.4").audience == ("preschool",)
     assert _mechanism("I2.4").audience == ("preschool",)  # mirrors M2.4 one level down
     assert _mechanism("M1.4").audience == ("school",) and _mechanism("I1.1").audience == ("school",)
-    assert _mechanism("I2.4").concerns("preschool") and not _mechanism("I2.4").concerns("school")
-    assert not _mechanism("I1.1").concerns("preschool") and _mechanism("I1.1").concerns("additional")
-    assert _mechanism("M2.4").concerns("municipality")
+    assert _mechanism("I2.4").concerns(garden) and not _mechanism("I2.4").concerns(school)
+    assert not _mechanism("I1.1").concerns(garden) and _mechanism("I1.1").concerns(ddt)
+    assert _mechanism("M2.4").concerns(world["mun"])
 
 
 def test_all_addressees_of_a_school_mechanism_are_the_schools(client, login, world, mon, institutions, db_session):
@@ -135,3 +136,52 @@ def test_the_words_of_all_addressees_name_a_regional_cycles_municipalities(world
     assert services.audience_words(regional) == "муниципалитеты, школы"
     assert "municipality" in {o.kind for o in services.audience_addressees(regional)}
     assert services.audience_words(mon) == "школы"
+
+
+# --- a school with preschool groups --------------------------------------------------------------------
+
+def test_a_school_with_preschool_groups_is_asked_with_the_kindergartens(client, login, world, make_cycle,
+                                                                      institutions, db_session):
+    """I2.4 is «для ОО, реализующих программы ДО»: a school with preschool groups runs it and answers the preschool
+    mechanism's requests; it was offered neither (a school was only ever the school mechanisms')."""
+    school_b = world["school_b"]
+    school_b.preschool_groups = True
+    db_session.commit()
+    cycle = make_cycle(world["mun"], world["official"], mechanism="M2.4", track="op-do")
+    assert sorted(o.code for o in services.audience_addressees(cycle)) == ["DOU-1", "SCH-B"]
+    assert sorted(o.code for o in followup.expand_addressees(cycle, "directors")) == ["DOU-1", "SCH-B"]
+    assert services.audience_words(cycle) == "детские сады и школы с дошкольными группами"
+    # the school mechanisms still ask it as a school, and never the kindergarten
+    school_cycle = make_cycle(world["mun"], world["official"])
+    assert sorted(o.code for o in services.audience_addressees(school_cycle)) == ["SCH-A", "SCH-B"]
+
+    sign_in(client, login, world["director_b"])
+    assert _offered(client) == {"I1.1", "I1.4", "I2.3", "I2.4"}
+    sign_in(client, login, world["director_a"])
+    assert _offered(client) == {"I1.1", "I1.4", "I2.3"}
+    own = cycles.create_cycle(track=track_of("I2.4"), owner=school_b, period="2025/26", actor=world["director_b"],
+                              responsible=world["director_b"])
+    assert own.owner == school_b
+    with pytest.raises(ValidationFailed, match="Механизм I2.4 .* не относится к организации «Школа А»"):
+        cycles.create_cycle(track=track_of("I2.4"), owner=world["school_a"], period="2025/26",
+                            actor=world["director_a"])
+
+
+def test_only_a_school_has_preschool_groups(client, login, world, institutions, db_session):
+    from app.orgs import services as orgs
+
+    garden = institutions["garden"]
+    with pytest.raises(ValidationFailed, match="Дошкольные группы отмечаются только у школы"):
+        orgs.update_organisation(garden, data={"preschool_groups": True}, actor=world["admin"])
+    db_session.rollback()
+    assert garden.preschool_groups is False
+
+    sign_in(client, login, world["admin"])
+    form = page(client.get(f"/orgs/{world['school_b'].id}/edit"))
+    assert "Есть дошкольные группы" in form
+    response = client.post(f"/orgs/{world['school_b'].id}/edit", data={
+        "name": world["school_b"].name, "preschool_groups": "y"})
+    assert response.status_code == 302, page(response)
+    db_session.expire_all()
+    assert world["school_b"].preschool_groups is True
+    assert "Дошкольные группы</th><td>есть" in page(client.get(f"/orgs/{world['school_b'].id}"))

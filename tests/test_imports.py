@@ -647,6 +647,26 @@ def test_organisation_row_errors(import_orgs, uploads, line, column, message):
     assert count(Organisation) == before
 
 
+def test_a_schools_preschool_groups_are_imported_and_only_a_school_has_them(import_orgs, uploads, db_session):
+    from app.orgs.models import Organisation
+
+    header = "Код;Наименование;Тип;Код вышестоящей;Дошкольные группы"
+    run = import_orgs(orgs_csv("SCH-G;Школа с группами;школа;MUN;1", "SCH-H;Школа без групп;школа;MUN;",
+                               header=header))
+    assert run.status == "done", run.message
+    groups = dict(db_session.execute(select(Organisation.code, Organisation.preschool_groups)
+                                     .where(Organisation.code.in_(["SCH-G", "SCH-H"]))).all())
+    assert groups == {"SCH-G": True, "SCH-H": False}
+    before = count(Organisation)
+    run = import_orgs(orgs_csv("SCH-Q;Школа Ку;школа;MUN;2", "DOU-Q;Детский сад Ку;детский сад;MUN;1",
+                               header=header))
+    assert run.status == "rejected"
+    rows = {r[0]: r for r in report_rows(run, uploads)}
+    assert rows["2"][1] == "Дошкольные группы" and "укажите 1 (есть дошкольные группы) или 0 (нет)" in rows["2"][3]
+    assert "дошкольные группы отмечаются только у школы" in rows["3"][3]
+    assert count(Organisation) == before
+
+
 def test_parents_that_refer_to_each_other_are_an_error(import_orgs, uploads):
     run = import_orgs(orgs_csv("M-1;Один;;municipality;M-2;;;;;;;", "M-2;Два;;municipality;M-1;;;;;;;"))
     assert run.status == "rejected"

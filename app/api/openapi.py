@@ -43,6 +43,8 @@ ORGANISATION = _object({
     "timezone": TEXT_OR_NULL,
     "settlement": {"type": ["string", "null"], "enum": [*sorted(SETTLEMENTS), None]},
     "remote": {"type": ["boolean", "null"]},
+    "preschool_groups": {"type": "boolean", "description": "Есть дошкольные группы (школа реализует программы "
+                                                           "дошкольного образования)."},
     "students": {"type": ["integer", "null"], "minimum": 0},
     "profile": {"type": ["string", "null"], "enum": [*sorted(PROFILES), None]},
     "low_income_share": {**NUMBER_OR_NULL, "description": "Доля обучающихся из малообеспеченных семей, %."},

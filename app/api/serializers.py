@@ -35,6 +35,7 @@ def organisation(org, parent_code: str | None) -> dict:
         "timezone": org.timezone,
         "settlement": org.settlement,
         "remote": org.remote,
+        "preschool_groups": org.preschool_groups,
         "students": org.students,
         "profile": org.profile,
         "low_income_share": number(org.low_income_share),

@@ -7,13 +7,14 @@ from app.core.timeutil import utcnow
 from app.extensions import db
 
 # Whom a mechanism concerns (its audience): the preschool mechanism M2.4 and the mechanisms that mirror it one level
-# down (I2.4, `upper: M2.4`) the kindergartens (ДОО, kind `preschool`), every other mechanism the schools. The one
+# down (I2.4, `upper: M2.4`) the kindergartens (ДОО, kind `preschool`) and the schools with preschool groups
+# (Organisation.serves), every other mechanism the schools. The one
 # rule behind «все образовательные организации» of a data request, the demo's addressees and the mechanisms offered
 # to an institution opening its own cycle (README, «Audience of a mechanism»).
 PRESCHOOL_MECHANISMS = frozenset({"M2.4"})
 PRESCHOOL_AUDIENCE = ("preschool",)
 SCHOOL_AUDIENCE = ("school",)
-AUDIENCE_LABELS = {"preschool": "детские сады", "school": "школы"}
+AUDIENCE_LABELS = {"preschool": "детские сады и школы с дошкольными группами", "school": "школы"}
 INSTITUTION_KINDS = ("school", "preschool", "additional")
 
 
@@ -89,16 +90,20 @@ class Mechanism(db.Model):
         preschool = self.code in PRESCHOOL_MECHANISMS or self.upper_code in PRESCHOOL_MECHANISMS
         return PRESCHOOL_AUDIENCE if preschool else SCHOOL_AUDIENCE
 
-    def concerns(self, kind: str) -> bool:
-        """Whether an organisation of `kind` runs this mechanism's cycles: a kindergarten only the preschool
-        mechanisms (I2.4), a school or an institution of additional education only the others; an authority all."""
-        if kind not in INSTITUTION_KINDS:
+    def concerns(self, org) -> bool:
+        """Whether the organisation `org` runs this mechanism's cycles: a kindergarten only the preschool mechanisms
+        (I2.4), a school with preschool groups those too (`Organisation.serves`), a school or an institution of
+        additional education the others; an authority all."""
+        if org.kind not in INSTITUTION_KINDS:
             return True
-        return (kind == "preschool") == (self.audience == PRESCHOOL_AUDIENCE)
+        if self.audience == PRESCHOOL_AUDIENCE:
+            return org.serves(PRESCHOOL_AUDIENCE)
+        return org.kind != "preschool"
 
     @property
     def audience_label(self) -> str:
-        """The audience in words, for the «все …» choice of a data request: «школы», «детские сады»."""
+        """The audience in words, for the «все …» choice of a data request: «школы», «детские сады и школы с
+        дошкольными группами»."""
         return ", ".join(AUDIENCE_LABELS[kind] for kind in self.audience)
 
 

@@ -96,7 +96,7 @@ def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
     if track.mechanism.level != owner.level:
         raise ValidationFailed(
             f"Механизм {track.mechanism.code} относится к другому уровню управления, чем «{owner.display_name}».")
-    if not track.mechanism.concerns(owner.kind):
+    if not track.mechanism.concerns(owner):
         raise ValidationFailed(f"Механизм {track.mechanism.code} «{track.mechanism.title}» не относится к "
                                f"организации «{owner.display_name}» ({owner.kind_label}).")
     period = period.strip()

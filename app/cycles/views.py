@@ -91,8 +91,9 @@ def new_cycle():
         .where(MechanismSet.active.is_(True), MechanismSet.level.in_(levels))
         .order_by(MechanismSet.level, Mechanism.position, Track.position)
     ).all()
-    # Only the mechanisms one of the organisations runs: a kindergarten the preschool ones, a school the others.
-    tracks = [t for t in tracks if any(o.level == t.mechanism.level and t.mechanism.concerns(o.kind) for o in orgs)]
+    # Only the mechanisms one of the organisations runs: a kindergarten the preschool ones, a school the others
+    # (and the preschool ones too where it has preschool groups).
+    tracks = [t for t in tracks if any(o.level == t.mechanism.level and t.mechanism.concerns(o) for o in orgs)]
     form.track_id.choices = as_choices(
         [(t.id, f"{t.mechanism.code} {t.title}" + ("" if t.full_cycle else " (неполный цикл)")) for t in tracks])
     form.owner_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})") for o in orgs])

@@ -148,9 +148,10 @@ def _audit(action: str, obj, *, actor, role: str, before=None, after=None) -> No
 def institutions(cycle: Cycle, kinds=INSTITUTION_KINDS) -> list[Organisation]:
     """Possible addressees: the institutions below the owner; a school's own cycle addresses the school itself."""
     if cycle.owner.kind != "municipality" and cycle.owner.kind != "region":
-        return [cycle.owner] if cycle.owner.kind in kinds or kinds == SCHOOL_KINDS else []
+        return [cycle.owner] if cycle.owner.serves(kinds) or kinds == SCHOOL_KINDS else []
+    # `serving`: where the kindergartens are asked, the schools with preschool groups are too.
     return list(db.session.scalars(
-        select(Organisation).where(Organisation.in_subtree_of(cycle.owner), Organisation.kind.in_(kinds),
+        select(Organisation).where(Organisation.in_subtree_of(cycle.owner), Organisation.serving(kinds),
                                    Organisation.id != cycle.owner_id)
         .order_by(Organisation.name, Organisation.id).limit(5000)))
 

@@ -19,8 +19,8 @@ from app.orgs.requisites import REQUISITE_FIELDS, clean_requisites
 from app.orgs.services import ALLOWED_PARENTS, CODE_RE, create_organisation, update_organisation
 
 MAX_ROWS = 50_000
-FIELDS = ("short_name", "settlement", "remote", "students", "profile", "low_income_share", "non_native_share",
-          "ovz_share", "unqualified_teachers_share", "teacher_vacancies") + REQUISITE_FIELDS
+FIELDS = ("short_name", "settlement", "remote", "preschool_groups", "students", "profile", "low_income_share",
+          "non_native_share", "ovz_share", "unqualified_teachers_share", "teacher_vacancies") + REQUISITE_FIELDS
 SHARES = ("low_income_share", "non_native_share", "ovz_share", "unqualified_teachers_share")
 CENT = Decimal("0.01")
 
@@ -126,6 +126,14 @@ def _parse_row(row_no, cells, pos, titles, add) -> OrgRow | None:
         if raw and value is None:
             bad("remote", raw, "укажите 1 (удалённая) или 0 (нет)")
         data["remote"] = value
+    if "preschool_groups" in pos:
+        raw = cell("preschool_groups")
+        value = BOOLEANS.get(raw.lower()) if raw else False
+        if raw and value is None:
+            bad("preschool_groups", raw, "укажите 1 (есть дошкольные группы) или 0 (нет)")
+        elif value and kind is not None and kind != "school":
+            bad("preschool_groups", raw, "дошкольные группы отмечаются только у школы")
+        data["preschool_groups"] = bool(value)
     for column, hi in (("students", 100_000), ("teacher_vacancies", 1000)):
         if column in pos:
             raw = cell(column)

@@ -61,19 +61,20 @@ def addressee_choices(cycle: Cycle) -> list[Organisation]:
 
 def audience_addressees(cycle: Cycle) -> list[Organisation]:
     """Whom «все образовательные организации» of the cycle's data request means: the addressee choices of the kinds
-    the cycle's mechanism concerns (Mechanism.audience: the kindergartens of the preschool mechanism M2.4, the schools
-    of the others; a kindergarten answers nothing about ВПР, a school nothing about preschool education) and a
-    regional cycle's municipalities; an institution's own cycle addresses the institution itself."""
+    the cycle's mechanism concerns (Mechanism.audience: the kindergartens and the schools with preschool groups of the
+    preschool mechanism M2.4, the schools of the others; a kindergarten answers nothing about ВПР, a school without
+    preschool groups nothing about preschool education) and a regional cycle's municipalities; an institution's own
+    cycle addresses the institution itself."""
     choices = addressee_choices(cycle)
     if cycle.owner.kind not in ("municipality", "region"):
         return choices
-    kinds = set(cycle.track.mechanism.audience) | {"municipality"}
-    return [org for org in choices if org.kind in kinds]
+    audience = cycle.track.mechanism.audience
+    return [org for org in choices if org.kind == "municipality" or org.serves(audience)]
 
 
 def audience_words(cycle: Cycle) -> str:
-    """What «все образовательные организации» of the cycle's request means, in words: «школы», «детские сады»; a
-    regional cycle's «все» takes its municipalities too («муниципалитеты, школы»)."""
+    """What «все образовательные организации» of the cycle's request means, in words: «школы», «детские сады и школы
+    с дошкольными группами»; a regional cycle's «все» takes its municipalities too («муниципалитеты, школы»)."""
     words = cycle.track.mechanism.audience_label
     return f"муниципалитеты, {words}" if cycle.owner.kind == "region" else words
 

@@ -48,6 +48,7 @@ class OrganisationForm(Form):
                              validators=[optional()])
     remote = SelectField("Удалённость", choices=as_choices(_EMPTY + [("1", "удалённая"), ("0", "нет")]),
                          validators=[optional()])
+    preschool_groups = BooleanField("Есть дошкольные группы (школа реализует программы дошкольного образования)")
     students = IntegerField("Число обучающихся", validators=[optional(), number_range(0, 100000)])
     profile = SelectField("Профиль", choices=as_choices(_EMPTY + list(PROFILES.items())), validators=[optional()])
     low_income_share = _share("Доля обучающихся из малообеспеченных семей, %")
@@ -73,6 +74,7 @@ class OrganisationForm(Form):
             "timezone": (self.timezone.data or "").strip() or None,
             "settlement": self.settlement.data or None,
             "remote": {"1": True, "0": False}.get(self.remote.data),
+            "preschool_groups": bool(self.preschool_groups.data),
             "students": self.students.data,
             "profile": self.profile.data or None,
             "low_income_share": self.low_income_share.data,

@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, Numeric, String, UniqueConstraint
+from sqlalchemy import (CheckConstraint, ForeignKey, Integer, LargeBinary, Numeric, String, UniqueConstraint, and_,
+                        false, or_)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.core.db import Audited
@@ -64,6 +65,9 @@ class Organisation(Audited, db.Model):
     # Context attributes (domain.md §2) for fair comparison of schools.
     settlement: Mapped[str | None] = mapped_column(String(20))
     remote: Mapped[bool | None]
+    # Дошкольные группы: a school that also runs preschool programmes, so the preschool mechanisms concern it beside
+    # the kindergartens (I2.4 «для ОО, реализующих программы ДО»; `serves`).
+    preschool_groups: Mapped[bool] = mapped_column(default=False, server_default=false())
     students: Mapped[int | None] = mapped_column(Integer)
     profile: Mapped[str | None] = mapped_column(String(20))
     low_income_share: Mapped[float | None] = mapped_column(Numeric(5, 2))
@@ -87,10 +91,10 @@ class Organisation(Audited, db.Model):
     emblem_sha256: Mapped[str | None] = mapped_column(String(64))
 
     audit_type = "organisation"
-    audit_fields = ("code", "kind", "name", "short_name", "timezone", "settlement", "remote", "students", "profile",
-                    "low_income_share", "non_native_share", "ovz_share", "unqualified_teachers_share",
-                    "teacher_vacancies", "address", "phone", "email", "website", "okpo", "ogrn", "inn", "kpp",
-                    "head_position", "emblem_sha256")
+    audit_fields = ("code", "kind", "name", "short_name", "timezone", "settlement", "remote", "preschool_groups",
+                    "students", "profile", "low_income_share", "non_native_share", "ovz_share",
+                    "unqualified_teachers_share", "teacher_vacancies", "address", "phone", "email", "website", "okpo",
+                    "ogrn", "inn", "kpp", "head_position", "emblem_sha256")
 
     parent: Mapped["Organisation | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Organisation"]] = relationship(back_populates="parent", order_by="Organisation.name")
@@ -116,6 +120,20 @@ class Organisation(Audited, db.Model):
     def in_subtree_of(cls, org: "Organisation"):
         """SQL condition: the row is `org` or lies below it."""
         return cls.path.like(org.path + "%")
+
+    def serves(self, audience) -> bool:
+        """Whether the organisation is among the institutions of `audience` (kinds, Mechanism.audience): one of
+        those kinds, or a school with preschool groups where the kindergartens are asked."""
+        return self.kind in audience or ("preschool" in audience and self.kind == "school"
+                                         and bool(self.preschool_groups))
+
+    @classmethod
+    def serving(cls, audience):
+        """SQL condition: `serves` for a row."""
+        condition = cls.kind.in_(tuple(audience))
+        if "preschool" in audience:
+            condition = or_(condition, and_(cls.kind == "school", cls.preschool_groups.is_(True)))
+        return condition
 
     def is_within(self, other: "Organisation") -> bool:
         """True when self is `other` or lies in its subtree."""

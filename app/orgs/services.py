@@ -17,8 +17,8 @@ from app.orgs.models import (CENTRE_KINDS, ORG_KINDS, SUPPORTED_KINDS, Organisat
 from app.orgs.requisites import REQUISITE_FIELDS, check_emblem, check_requisites
 
 CODE_RE = re.compile(r"^[A-Za-z0-9А-Яа-яЁё._-]{1,40}$")
-CONTEXT_FIELDS = ("settlement", "remote", "students", "profile", "low_income_share", "non_native_share",
-                  "ovz_share", "unqualified_teachers_share", "teacher_vacancies", "timezone")
+CONTEXT_FIELDS = ("settlement", "remote", "preschool_groups", "students", "profile", "low_income_share",
+                  "non_native_share", "ovz_share", "unqualified_teachers_share", "teacher_vacancies", "timezone")
 # Which kinds may sit under which parent kind.
 ALLOWED_PARENTS = {
     "region": {None},
@@ -47,6 +47,7 @@ def create_organisation(*, code: str, name: str, kind: str, parent: Organisation
     unknown = set(context) - set(CONTEXT_FIELDS) - set(REQUISITE_FIELDS) - {"emblem"}
     if unknown:
         raise TypeError(f"unknown organisation fields: {sorted(unknown)}")
+    _check_preschool_groups(kind, context)
     context.update(check_requisites({k: v for k, v in context.items() if k in REQUISITE_FIELDS}))
     if "emblem" in context:
         context["emblem"] = check_emblem(context["emblem"])
@@ -60,6 +61,15 @@ def create_organisation(*, code: str, name: str, kind: str, parent: Organisation
                  actor_role="admin" if actor else "system", organisation_id=org.id,
                  after={**org.audit_snapshot(), "parent": parent.code if parent else None})
     return org
+
+
+def _check_preschool_groups(kind: str, data: dict) -> None:
+    # A kindergarten runs preschool programmes by definition, an authority or a centre none: only a school has groups.
+    if data.get("preschool_groups") and kind != "school":
+        raise ValidationFailed("Дошкольные группы отмечаются только у школы (детский сад и так реализует программы "
+                               "дошкольного образования).")
+    if "preschool_groups" in data:
+        data["preschool_groups"] = bool(data["preschool_groups"])
 
 
 def _digest(data: bytes | None) -> str | None:
@@ -78,6 +88,7 @@ def update_organisation(org: Organisation, *, data: dict, actor) -> None:
         raise TypeError(f"not editable: {sorted(unknown)}")
     if "name" in data and not (data.get("name") or "").strip():
         raise ValidationFailed("Укажите полное наименование организации.")
+    _check_preschool_groups(org.kind, data)
     data = {**data, **check_requisites({k: v for k, v in data.items() if k in REQUISITE_FIELDS})}
     if "emblem" in data:
         data["emblem"] = check_emblem(data["emblem"])
