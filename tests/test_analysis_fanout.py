@@ -107,6 +107,46 @@ def test_a_failed_municipality_fails_the_run_with_its_name_and_strands_nothing(
     assert again.status == "done", again.message
 
 
+def test_a_failed_municipality_takes_the_aggregates_the_finished_ones_stored_with_it(
+        world, anl_cycle, two_municipalities, db_session, monkeypatch):
+    """The parts before the failing one stored their units' aggregate rows and committed: the failure deletes them
+    (and a failed combining job likewise)."""
+    fanned(monkeypatch, True)
+    real, seen = jobs.read_part, []
+
+    def last_part_breaks(part_id):
+        rows = real(part_id)
+        seen.append((part_id, aggregate_rows(db.session, db.session.get(AnalysisPart, part_id).run_id)))
+        if len(seen) == 3:
+            raise RuntimeError("disk full")
+        return rows
+
+    monkeypatch.setattr(jobs, "read_part", last_part_breaks)
+    run = run_job(anl_cycle, world["official"], db_session)
+    assert run.status == "failed"
+    assert [p.status for p in parts_of(db_session, run.id)] == ["done", "done", "failed"]
+    assert seen[1][1] > 0, "the second part stored its aggregates before the third failed"
+    assert db_session.scalar(select(func.count()).select_from(AnalysisResult).where(
+        AnalysisResult.run_id == run.id)) == 0
+
+    monkeypatch.setattr(jobs, "read_part", real)
+    real_combine = jobs.combine
+
+    def combining_breaks(run_id):
+        assert aggregate_rows(db.session, run_id) > 0
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(jobs, "combine", combining_breaks)
+    with pytest.raises(RuntimeError, match="out of memory"):  # inline, the combining job's error is raised on
+        run_job(anl_cycle, world["official"], db_session)
+    db_session.rollback()
+    run = db_session.scalar(select(AnalysisRun).order_by(AnalysisRun.id.desc()).limit(1))
+    assert run.status == "failed" and run.message.startswith("Внутренняя ошибка при расчёте")
+    assert db_session.scalar(select(func.count()).select_from(AnalysisResult).where(
+        AnalysisResult.run_id == run.id)) == 0
+    monkeypatch.setattr(jobs, "combine", real_combine)
+
+
 def test_a_part_whose_worker_died_fails_the_run_through_the_reconciler(world, anl_cycle, two_municipalities,
                                                                        db_session, monkeypatch):
     """Inline, a part still pending after twice its job's timeout died with its process: the reconciler fails it,
@@ -136,6 +176,44 @@ def test_a_part_whose_worker_died_fails_the_run_through_the_reconciler(world, an
     assert run.status == "failed"
     assert "фоновый процесс, читавший результаты муниципалитета, был остановлен" in run.message
     assert {p.status for p in parts_of(db_session, run.id)} == {"failed"}
+
+
+def aggregate_rows(session, run_id):
+    return session.scalar(select(func.count()).select_from(AnalysisResult).where(
+        AnalysisResult.run_id == run_id, AnalysisResult.kind == "aggregate"))
+
+
+def test_the_parts_store_their_units_aggregates_and_a_lost_combining_job_strands_none(
+        world, anl_cycle, two_municipalities, db_session, monkeypatch):
+    """Each part stores its units' aggregate rows in its own transaction (the combining job does not make them); when
+    the reconciler finds the combining job's worker gone, the run fails and those rows go with it."""
+    from datetime import timedelta
+
+    from app.core.timeutil import utcnow
+    from app.jobs.tracked import reconcile_all
+
+    fanned(monkeypatch, False)
+    single = run_job(anl_cycle, world["official"], db_session)
+    fanned(monkeypatch, True)
+    monkeypatch.setattr(jobs, "combine", lambda _run_id: False)  # its worker "dies" before it starts
+    run = run_job(anl_cycle, world["official"], db_session)
+    assert run.status == "running" and {p.status for p in parts_of(db_session, run.id)} == {"done"}
+    stored = aggregate_rows(db_session, run.id)
+    assert stored == aggregate_rows(db_session, single.id) > 0
+    assert db_session.scalar(select(func.count()).select_from(AnalysisResult).where(
+        AnalysisResult.run_id == run.id)) == stored, "only the aggregates: the rest is the combining job's"
+
+    db_session.execute(update(AnalysisRun).where(AnalysisRun.id == run.id)
+                       .values(created_at=utcnow() - timedelta(hours=3)))
+    db_session.commit()
+    outcomes = reconcile_all(["analysis_run"])
+    assert outcomes["analysis_run"].failed == [run.id]
+    db_session.expire_all()
+    assert db_session.get(AnalysisRun, run.id).status == "failed"
+    assert db_session.scalar(select(func.count()).select_from(AnalysisResult).where(
+        AnalysisResult.run_id == run.id)) == 0
+    assert staged(db_session, run.id) == 0
+    assert aggregate_rows(db_session, single.id) == stored, "another run's rows are left alone"
 
 
 def test_the_combining_job_of_a_finished_run_does_nothing(world, anl_cycle, two_municipalities, db_session,

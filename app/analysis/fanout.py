@@ -8,7 +8,8 @@ The jobs are in app/analysis/jobs.py; this module holds the split, the failures 
                                  the schools' parent organisation) and enqueues, after its commit, a part job each
                                  and the combining job, which waits for all of them (RQ dependencies)
     run_part(part)               reads the municipality's result rows of the run's years — the work that grows
-                                 with the rows — and stages round 1 (`stage_part`): its units' aggregates and row
+                                 with the rows —, stores its units' aggregate result rows (they need nothing of
+                                 the region) and stages round 1 (`stage_part`): its units' aggregates and row
                                  statistics (app/analysis/methods/row_stats.py), each school's input digest, and
                                  for round 2 each row's unit, total score and task scores
     combine_analysis(run)        merges the parts' units in the region's order (`merge_parts`: a Prepared frame
@@ -19,15 +20,17 @@ The jobs are in app/analysis/jobs.py; this module holds the split, the failures 
 
 A part that fails (its job raised, or the reconciler found its worker gone) fails the run at once with the
 municipality named (the part kind's `after_fail`, in app/analysis/services.py), cancels the other parts and clears
-their staged data; the combining job of a run that is no longer running does nothing. Nothing is left queued,
-running or staged. Staged data is plain arrays (numpy .npz, no pickles), cleared by the combining job.
+their staged data and the result rows the finished parts stored (so does a failed combining job, and the
+reconciler finding the combining job's worker gone: the run kind's `after_fail`); the combining job of a run that is
+no longer running does nothing. Nothing is left queued, running, staged or stored. Staged data is plain arrays (numpy
+.npz, no pickles), cleared by the combining job.
 """
 
 import io
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from app.analysis.models import AnalysisPart
+from app.analysis.models import AnalysisPart, AnalysisResult
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.jobs import registry
@@ -84,12 +87,25 @@ def fail_run(run_id: int, message: str) -> None:
 
 
 def cancel_parts(run_id: int, message: str) -> None:
-    """Fail the run's parts still waiting or running with `message` and clear every part's staged rows (flushes)."""
+    """Fail the run's parts still waiting or running with `message`, clear every part's staged rows and delete the
+    result rows the finished parts stored (flushes). The parts are failed first: a part finishing at that moment
+    either is failed here (its update then changes nothing and it stores nothing) or has committed, and its rows are
+    deleted by the statement after."""
     db.session.execute(update(AnalysisPart).where(AnalysisPart.run_id == run_id,
                                                   AnalysisPart.status.in_(registry.PENDING))
                        .values(status="failed", message=message, finished_at=utcnow())
                        .execution_options(synchronize_session=False))
     clear_staged(run_id)
+    db.session.execute(delete(AnalysisResult).where(AnalysisResult.run_id == run_id)
+                       .execution_options(synchronize_session=False))
+
+
+def runs_failed(run_ids: list[int]) -> None:
+    """The run kind's `after_fail` (its job raised, or the reconciler found the worker gone): a fanned-out run's parts
+    are cancelled and what they staged or stored is deleted (nothing, for a single job: its rows were rolled back).
+    Flushes."""
+    for run_id in run_ids:
+        cancel_parts(run_id, "Отменено: расчёт анализа не выполнен.")
 
 
 def clear_staged(run_id: int) -> None:
@@ -156,11 +172,15 @@ def decode_columns(blob: bytes) -> tuple[list[str], dict]:
 
 # --- a part's summary and the two rounds (app/analysis/methods/row_stats.py) ----------------------------
 
-def stage_part(frame, near_level: float, digests: dict) -> bytes:
+def stage_part(frame, near_level: float, digests: dict, store=None) -> bytes:
     """What a municipality's part stages, from its rows (data.load_results with ids): round 1 — its units (their
     aggregates and the id of each unit's first row, which puts them in the region's order) with their row
     statistics; for round 2 each row's unit, total score and task scores; the input digest of each school
-    (`digests`, {school id: bytes}); plain arrays in one .npz. Never the rows' other columns."""
+    (`digests`, {school id: bytes}); plain arrays in one .npz. Never the rows' other columns.
+
+    `store(frame)`: stores the units' aggregates (aggregates.school_aggregates: a unit's own numbers, nothing of the
+    region's) as the run's result rows and gives their number, staged for the run's summary — a region's largest
+    kind of result rows, made by the parts instead of the combining job."""
     # Local: heavy: numpy and the statistical methods load only when a computation runs.
     import numpy as np
 
@@ -175,7 +195,8 @@ def stage_part(frame, near_level: float, digests: dict) -> bytes:
     units.insert(0, "first_id", ids[first] if len(first) else np.zeros(0, dtype=np.int64))
     block = tasks.task_block(p.results)
     schools = sorted(digests)
-    arrays = {"units": np.frombuffer(encode(units), dtype=np.uint8),
+    stored = store(aggregates.school_aggregates(p)) if store is not None else 0
+    arrays = {"units": np.frombuffer(encode(units), dtype=np.uint8), "aggregates": np.array([stored], dtype=np.int64),
               **{f"s_{name}": getattr(stats, name) for name in row_stats.ARRAYS},
               "near_level": np.array([near_level], dtype=float),
               "r_unit": p.unit, "r_score": p.score,
@@ -191,11 +212,12 @@ def stage_part(frame, near_level: float, digests: dict) -> bytes:
 class Merged:
     """Round 1 of a fanned-out run put together: the region's Prepared frame without rows (its units and works in
     the very order one query over the region gives them, the merged row statistics attached), the schools'
-    digests and the number of rows; `position[k]` is where the k-th unit of the parts (in part order) went."""
+    digests, the number of rows and of the aggregate result rows the parts stored; `position[k]` is where the k-th
+    unit of the parts (in part order) went."""
 
-    def __init__(self, prepared, digests: dict, rows: int, position, offsets: list[int]):
+    def __init__(self, prepared, digests: dict, rows: int, position, offsets: list[int], aggregates: int = 0):
         self.prepared, self.digests, self.rows = prepared, digests, rows
-        self.position, self.offsets = position, offsets
+        self.position, self.offsets, self.aggregates = position, offsets, aggregates
 
 
 def merge_parts(blobs) -> Merged:
@@ -207,10 +229,11 @@ def merge_parts(blobs) -> Merged:
     # Local: heavy: the methods' modules load pandas and numpy.
     from app.analysis.methods import aggregates, data, row_stats
 
-    frames, pieces, digests, offsets, rows, total = [], [], {}, [], 0, 0
+    frames, pieces, digests, offsets, rows, total, stored = [], [], {}, [], 0, 0, 0
     for blob in blobs:
         with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
             units = decode(arrays["units"].tobytes())
+            stored += int(arrays["aggregates"][0])
             pieces.append(row_stats.UnitRows(**{name: arrays[f"s_{name}"] for name in row_stats.ARRAYS},
                                              near_level=float(arrays["near_level"][0])))
             for school, digest in zip(arrays["d_school"].tolist(), arrays["d_digest"]):
@@ -222,7 +245,8 @@ def merge_parts(blobs) -> Merged:
         frames.append(units)
     if not rows:
         # no rows anywhere: the methods take the empty frame, as the single job's
-        return Merged(data.without_task_text(data.empty_results()), digests, 0, np.zeros(0, dtype=np.int64), offsets)
+        return Merged(data.without_task_text(data.empty_results()), digests, 0, np.zeros(0, dtype=np.int64), offsets,
+                      stored)
     units = pd.concat(frames, ignore_index=True)
     order = np.argsort(units.pop("first_id").to_numpy(), kind="stable")
     units = units.iloc[order].reset_index(drop=True)
@@ -243,7 +267,7 @@ def merge_parts(blobs) -> Merged:
                                    term=empty, work=np.zeros(0, dtype=np.int64), unit=np.zeros(0, dtype=np.int64),
                                    works=works, units=units)
     prepared.cache["unit_rows"] = row_stats.merge(pieces, order)
-    return Merged(prepared, digests, rows, position, offsets)
+    return Merged(prepared, digests, rows, position, offsets, stored)
 
 
 def round2(blobs, merged: Merged, tmax, easy, hard):

@@ -335,18 +335,23 @@ def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None)
         Organisation.in_subtree_of(scope), Organisation.kind == "school")))
     done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
                             years=list(run.years), progress=lambda percent: progress.set(percent, force=True),
-                            keep_tests=False)  # not stored: the verdicts carry what they quote
+                            keep_tests=False,  # not stored: the verdicts carry what they quote
+                            with_aggregates=merged is None)  # a fanned-out run's parts stored them (read_part)
     # not stored either: the prepared frame and, in the single job, the rows
     done.prepared = results = None
     years_with_data = done.years_with_data
     progress.set(85, force=True)
     progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
     run.fingerprint = digest
-    db.session.execute(delete(AnalysisResult).where(AnalysisResult.run_id == run.id))
+    stale = delete(AnalysisResult).where(AnalysisResult.run_id == run.id)
+    # a fanned-out run's aggregate rows are its parts' (committed before this job ran)
+    db.session.execute(stale if merged is None else stale.where(AnalysisResult.kind != "aggregate"))
 
     # Each kind is inserted as soon as its rows are made, and the frame it came from is let go: a region's result
     # rows are never all in memory at once, as JSON or as frames (issue 15 §4).
     rows = StoredRows()
+    if merged is not None and merged.aggregates:
+        rows.count["aggregate"] = merged.aggregates  # for the summary, as the single job counts what it stores
 
     def put(frame, kind: str, *, value_column: str | None = None, scoped: bool = True) -> None:
         rows.add(frame_rows(frame, kind, run.id, value_column=value_column, keep=keep if scoped else None))
@@ -542,19 +547,33 @@ def read_part(part_id: int) -> int:
     started = time.perf_counter()
     frame = data.load_results(years=list(run.years), school_ids=part.school_ids, with_ids=True, task_text=False)
     near_level = thresholds.load_thresholds()["k3_near_max_level"]
-    blob = fanout.stage_part(frame, near_level, school_digests(frame))
+    # its units' aggregate rows are the run's result rows as they are (the same for the run's schools as the single
+    # job's): stored here, in the part's transaction, not by the combining job
+    keep = set(db.session.scalars(select(Organisation.id).where(
+        Organisation.in_subtree_of(run.organisation), Organisation.kind == "school",
+        Organisation.id.in_(list(part.school_ids)))))
+    rows = StoredRows()
+
+    def store(aggregates) -> int:
+        rows.add(frame_rows(aggregates, "aggregate", run.id, value_column="mean_percent", keep=keep))
+        rows.store()
+        return rows.count.get("aggregate", 0)
+
+    blob = fanout.stage_part(frame, near_level, school_digests(frame), store=store)
     total = db.session.query(AnalysisPart).filter(AnalysisPart.run_id == run.id).count()
     done = db.session.execute(
         update(AnalysisPart).where(AnalysisPart.id == part_id, AnalysisPart.status == "running")
         .values(status="done", data=blob, rows=len(frame), seconds=round(time.perf_counter() - started, 3),
                 finished_at=utcnow()).execution_options(synchronize_session=False))
-    if done.rowcount:
-        step = max(1, fanout.READ_SHARE // max(total, 1))
-        db.session.execute(
-            update(AnalysisRun).where(AnalysisRun.id == run.id, AnalysisRun.status == "running")
-            .values(progress=case((AnalysisRun.progress + step > 5 + fanout.READ_SHARE, 5 + fanout.READ_SHARE),
-                                  else_=AnalysisRun.progress + step))
-            .execution_options(synchronize_session=False))
+    if not done.rowcount:
+        # cancelled meanwhile (another part failed): its result rows must not outlive the run (rolled back)
+        raise ValidationFailed("Расчёт анализа уже не выполняется; результаты муниципалитета не сохранены.")
+    step = max(1, fanout.READ_SHARE // max(total, 1))
+    db.session.execute(
+        update(AnalysisRun).where(AnalysisRun.id == run.id, AnalysisRun.status == "running")
+        .values(progress=case((AnalysisRun.progress + step > 5 + fanout.READ_SHARE, 5 + fanout.READ_SHARE),
+                              else_=AnalysisRun.progress + step))
+        .execution_options(synchronize_session=False))
     db.session.expire(part)
     return len(frame)
 

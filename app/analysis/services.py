@@ -35,12 +35,22 @@ ANALYSTS = EDITORS | {"analyst"}
 RISK_EDITORS = frozenset({"director", "staff", "official", "methodologist", "head"})
 MAX_FINDING_TEXT = 10_000
 
+def _runs_failed(run_ids: list[int]) -> None:
+    # Local: the fan-out's jobs module loads the computation's modules; the registry only needs the hook.
+    from app.analysis.fanout import runs_failed
+
+    runs_failed(run_ids)
+
+
+# A failed run (its job raised, or the reconciler found its worker gone — a fanned-out run's combining job among
+# them) keeps none of its result rows: the parts of a fanned-out run store theirs in their own transactions.
 registry.register(registry.TrackedKind(
     name="analysis_run", model=AnalysisRun, job="app.analysis.jobs.run_analysis", label="расчёт анализа",
     lost="Расчёт прерван: фоновый процесс был остановлен; результаты не сохранены. Запустите анализ снова.",
     internal_error="Внутренняя ошибка при расчёте; результаты не сохранены. Сообщите администратору системы "
                    "номер расчёта.", raise_inline=True,
-    on_claim=lambda: {"started_at": utcnow(), "progress": 0}, on_fail=lambda: {"finished_at": utcnow()}))
+    on_claim=lambda: {"started_at": utcnow(), "progress": 0}, on_fail=lambda: {"finished_at": utcnow()},
+    after_fail=_runs_failed))
 
 
 def _parts_failed(part_ids: list[int]) -> None:

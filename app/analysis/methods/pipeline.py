@@ -18,7 +18,7 @@ from app.analysis.methods import aggregates, clusters, low_results, objectivity,
 class Computed:
     prepared: aggregates.Prepared
     years_with_data: list[int]
-    aggregates: pd.DataFrame
+    aggregates: pd.DataFrame | None  # None with with_aggregates=False (a fanned-out run's parts stored them)
     markers: objectivity.ObjectivityResult
     tests: pd.DataFrame               # sign_tests.tests_and_sentences: `detail` empty (the verdicts quote theirs)
     judged: list[pd.DataFrame]        # the verdicts of each year with data: the last one is stored and
@@ -31,19 +31,20 @@ class Computed:
 
 
 def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame | None, structures: dict | None,
-            years, progress=None, keep_tests: bool = True) -> Computed:
+            years, progress=None, keep_tests: bool = True, with_aggregates: bool = True) -> Computed:
     """Every method over `results` (data.load_results' frame, or a Prepared one); `years`: the run's years;
     `progress(percent)` is told how far the run got (30 after the aggregates, 60 after the verdicts, 75 after the
     low-result lists). `keep_tests=False` (the analysis job, which does not store them) lets the tests go once the
     verdicts and the lists' exclusions are drawn from them, and the markers' unit statistics at once:
-    `Computed.tests` and `Computed.markers.units` are then None."""
+    `Computed.tests` and `Computed.markers.units` are then None. `with_aggregates=False` (a fanned-out run's combining
+    job: each part stored its own units' aggregates, app/analysis/fanout.py) leaves `Computed.aggregates` None."""
     step = progress or (lambda _percent: None)
     p = aggregates.prepare(results)
     boundaries = boundaries if boundaries is not None and len(boundaries) else None
     unit_years = p.units["year"].to_numpy()
     years_with_data = sorted({int(y) for y in np.unique(unit_years)})
 
-    agg = aggregates.school_aggregates(p)
+    agg = aggregates.school_aggregates(p) if with_aggregates else None
     step(30)
     markers = objectivity.compute_markers(p, schools, limits, boundaries=boundaries, structures=structures)
     if not keep_tests:
@@ -75,16 +76,17 @@ def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame 
     step(75)
     clustering = clusters.cluster_schools(schools)
     compared = None
-    school_values = _school_results(agg, years_with_data)
+    school_values = _school_results(p.units, years_with_data)
     if len(school_values):
         compared = clusters.compare_with_cluster(school_values, clustering.labels, higher_is_better=True)
     return Computed(prepared=p, years_with_data=years_with_data, aggregates=agg, markers=markers, tests=tests,
                     judged=judged, stable=stable, shares=shares, low=low, clustering=clustering, compared=compared)
 
 
-def _school_results(agg, years):
-    """Each school's mean percent of maximum over its subjects and grades in the latest year with data."""
-    if agg is None or len(agg) == 0 or not years:
+def _school_results(units, years):
+    """Each school's mean percent of maximum over its subjects and grades in the latest year with data (from the
+    units: the aggregates are their copy, and a combining job does not make them)."""
+    if units is None or len(units) == 0 or not years:
         return pd.Series(dtype=float)
-    latest = agg[agg["year"] == max(years)]
+    latest = units.loc[units["year"] == max(years), ["school_id", "mean_percent"]]
     return latest.groupby("school_id")["mean_percent"].mean().sort_index()
