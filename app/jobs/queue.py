@@ -71,7 +71,8 @@ def init_app(app: Flask) -> None:
             log.warning("Redis is not reachable at %s: background jobs run inline in the web process",
                         app.config["REDIS_URL"])
         else:
-            log.info("Background jobs go to Redis at %s (start a worker: flask jobs worker)", app.config["REDIS_URL"])
+            log.info("Background jobs go to Redis at %s: a worker runs them (flask jobs worker; make run starts one)",
+                     app.config["REDIS_URL"])
     app.config["JOBS_EFFECTIVE_MODE"] = mode
     # Pages compare a tracked row's message with it: a row waiting for Redis says so and stops reloading itself.
     app.jinja_env.globals["JOB_WAITING"] = registry.WAITING
