@@ -277,6 +277,9 @@ def test_download_is_scoped_an_unassigned_expert_gets_404(world, scored, make_us
     outsider = make_user("expert", world["region"], login="expert_other", full_name="Сторонний Эксперт Петрович")
     mun2 = make_org("municipality", parent=world["region"], code="MUN2", name="Другой муниципалитет")
     official2 = make_user("official", mun2, login="official_mun2")
+    # Submitted by the coordinator: an expert takes no package holding a draft (test_package_self_drafts.py).
+    sa = services.self_assessment_for(campaign, world["mun"].id, "M1.1")
+    sa.state, sa.submitted_at = "submitted", datetime(2020, 1, 1, tzinfo=timezone.utc)
     row = package.request_package(campaign, services.scope_of(campaign, world["auditor"]), actor=world["auditor"],
                                   municipality_id=world["mun"].id)
     db_session.commit()

@@ -3,6 +3,7 @@
 from sqlalchemy.orm import selectinload
 
 from app.assessment.models import EXPERT_STATUSES, Assignment, Campaign, SelfAssessment
+from app.assessment.services import withheld_evaluations, withheld_self_assessments
 from app.audit.present import namer, quoted
 from app.effectiveness.integrity import STAGE_ORDER
 
@@ -62,3 +63,6 @@ NAMERS = {
                                "assessment.evaluation", "assignment_id",
                                options=(selectinload(Assignment.municipality),)),
 }
+# The audit log withholds a self-assessment's events from whoever sees its points only once submitted (its expert,
+# the municipality's head) and an evaluation's from whoever sees them only once approved (the head), as the pages do.
+WITHHELD = {"self_assessment": withheld_self_assessments, "expert_evaluation": withheld_evaluations}

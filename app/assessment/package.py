@@ -770,6 +770,30 @@ def check_may_package(campaign: Campaign, scope: services.Scope, municipality_id
         raise NotFound()
 
 
+def check_shows_self(campaign: Campaign, scope: services.Scope, municipality_id: int | None,
+                     built_since: datetime | None = None) -> None:
+    """The package carries the self-assessments' points and their audit trail as they stood when it was built, for
+    whoever asked. A reader who sees a self-assessment only once it is submitted (an assigned expert:
+    services.Scope.shows_self) asks for or takes a municipality's package only when none of its self-assessments is a
+    draft or returned for revision, and takes one built since `built_since` only when none was submitted after that
+    (it was a draft or being revised when the package was built). Attack 9: a package the region's specialist
+    collected while the coordinator revised a returned self-assessment gave the expert the revision's points and
+    comments, which the expert's own pages hide."""
+    drafts = sorted(code for mid, code in services.hidden_self(campaign, scope) if mid == municipality_id)
+    if drafts:
+        raise ValidationFailed(f"Пакет доказательств муниципалитета собирается после того, как координатор представит "
+                               f"самооценку: не представлена по механизмам {', '.join(drafts)}.")
+    if built_since is None or municipality_id is None or scope.all or municipality_id in scope.coordinated:
+        return
+    later = sorted(db.session.scalars(
+        select(SelfAssessment.mechanism_code).where(SelfAssessment.campaign_id == campaign.id,
+                                                    SelfAssessment.municipality_id == municipality_id,
+                                                    SelfAssessment.submitted_at > built_since)))
+    if later:
+        raise ValidationFailed(f"Пакет собран до того, как координатор представил самооценку по механизмам "
+                               f"{', '.join(later)}: соберите новый пакет.")
+
+
 def request_package(campaign: Campaign, scope: services.Scope, *, actor, municipality_id) -> EvidencePackage:
     """A queued package row; its job is enqueued after commit. Flushes, never commits."""
     if municipality_id in (None, ""):
@@ -781,12 +805,7 @@ def request_package(campaign: Campaign, scope: services.Scope, *, actor, municip
         if municipality_id not in {m.municipality_id for m in campaign.municipalities}:
             raise ValidationFailed("Муниципалитет не участвует в кампании.")
     check_may_package(campaign, scope, municipality_id)
-    drafts = sorted(code for mid, code in services.hidden_self(campaign, scope) if mid == municipality_id)
-    if drafts:
-        # The package carries the scores and their audit trail: an expert's would show a self-assessment not yet
-        # submitted (services.Scope.shows_self).
-        raise ValidationFailed(f"Пакет доказательств муниципалитета собирается после того, как координатор представит "
-                               f"самооценку: не представлена по механизмам {', '.join(drafts)}.")
+    check_shows_self(campaign, scope, municipality_id)
     package = EvidencePackage(campaign_id=campaign.id, municipality_id=municipality_id, requested_by_id=actor.id)
     db.session.add(package)
     db.session.flush()
@@ -813,8 +832,10 @@ def _audit(action: str, package: EvidencePackage, actor) -> None:
 
 def downloadable(package_id: int, user) -> tuple[EvidencePackage, Path]:
     """A built package the user may download and its file, the download recorded in the audit log (flushed, the
-    caller commits); NotFound with the reason otherwise."""
-    package, _scope = package_for(package_id, user)
+    caller commits); NotFound with the reason otherwise, ValidationFailed when it holds a self-assessment the user
+    may not see (check_shows_self)."""
+    package, scope = package_for(package_id, user)
+    check_shows_self(package.campaign, scope, package.municipality_id, built_since=package.created_at)
     path = package_path(package)
     if package.status == "done" and path is None:
         raise NotFound("Файл пакета удалён: собран более новый пакет той же кампании и муниципалитета.")

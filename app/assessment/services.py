@@ -127,6 +127,29 @@ def hidden_expert(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]
                      if not scope.shows_expert(a.municipality_id, a.state))
 
 
+def _withheld(user, model, shown) -> set[int]:
+    """Ids of the `model` rows (self-assessments or evaluations) of every campaign whose points `user` may not read
+    yet (`shown`: Scope.shows_self or Scope.shows_expert): the audit log withholds their events as the pages
+    withhold them (labels.WITHHELD)."""
+    hidden: set[int] = set()
+    for campaign in db.session.scalars(select(Campaign)):  # a handful: one a year per region
+        scope = scope_of(campaign, user)
+        if scope.all:
+            continue
+        hidden.update(row_id for row_id, mid, state in db.session.execute(
+            select(model.id, model.municipality_id, model.state).where(model.campaign_id == campaign.id))
+            if not shown(scope, mid, state))
+    return hidden
+
+
+def withheld_self_assessments(user) -> set[int]:
+    return _withheld(user, SelfAssessment, Scope.shows_self)
+
+
+def withheld_evaluations(user) -> set[int]:
+    return _withheld(user, Assignment, Scope.shows_expert)
+
+
 def without_self(totals_: dict) -> dict:
     """Totals with the self-assessment's side blanked (its points not shown to this reader yet)."""
     return {**totals_, "self": None, "self_level": None, "self_percent": None}

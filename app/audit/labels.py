@@ -57,6 +57,7 @@ def init_app(app, vocabularies=()) -> None:
             VALUES.setdefault(name, {}).update(words)
         REFERENCES.update(vocabulary.references)
         NAMERS.update(vocabulary.namers)
+        WITHHELD.update(vocabulary.withheld)
     app.jinja_env.filters["audit_action"] = action_label
     app.jinja_env.filters["audit_object"] = lambda v: OBJECTS.get(v, v)
     app.jinja_env.filters["audit_state"] = state_label
@@ -109,6 +110,8 @@ REFERENCES: dict[str, str] = {"responsible_id": "user", "organisation_id": "orga
                               "parent_goal_id": "goal"}
 # Kind → fn(set of ids or codes) → {id or code: (name, url or None)}: filled by app.audit.present and the features.
 NAMERS: dict = {}
+# Object type → fn(user) → ids of its objects whose events the user may not read: filled by the features.
+WITHHELD: dict = {}
 
 
 def scoped(table: dict, object_type: str | None, key: str):

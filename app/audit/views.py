@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import flash, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import lazyload
 
 from app.audit import bp, exports, labels
@@ -174,6 +174,13 @@ def _visible(user):
     condition = scope_condition(Organisation.path, user, roles=AUDIT_ROLES)
     if _regional_admin(user):
         condition = or_(condition, AuditEvent.organisation_id.is_(None))
+    # What a feature's pages withhold from the user is withheld here too (attack 9: an expert read the coordinator's
+    # draft self-assessment scores in the log of the municipality assigned to them).
+    for object_type, withheld in labels.WITHHELD.items():
+        ids = withheld(user)
+        if ids:
+            condition = and_(condition, or_(AuditEvent.object_type != object_type,
+                                            AuditEvent.object_id.not_in(sorted(ids))))
     return condition
 
 

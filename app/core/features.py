@@ -73,15 +73,19 @@ class AuditVocabulary:
     references: Mapping[str, str] = field(default_factory=dict)
     # Kind → fn(set of ids or codes) → {id or code: (name, url or None)}; one query per page and kind.
     namers: Mapping[str, Callable] = field(default_factory=dict)
+    # Object type → fn(user) → ids of objects of that type whose events the user may not read in the audit log
+    # (what the feature's own pages withhold from that user, e.g. a self-assessment's draft from its expert).
+    withheld: Mapping[str, Callable] = field(default_factory=dict)
 
     @classmethod
     def of(cls, module) -> "AuditVocabulary":
         """The vocabulary a feature's `labels.py` declares (ACTIONS, OBJECTS, STATES, FIELDS, OBJECT_ACTIONS,
-        VALUES, REFERENCES, NAMERS)."""
+        VALUES, REFERENCES, NAMERS, WITHHELD)."""
         return cls(actions=getattr(module, "ACTIONS", {}), objects=getattr(module, "OBJECTS", {}),
                    states=getattr(module, "STATES", {}), fields=getattr(module, "FIELDS", {}),
                    object_actions=getattr(module, "OBJECT_ACTIONS", {}), values=getattr(module, "VALUES", {}),
-                   references=getattr(module, "REFERENCES", {}), namers=getattr(module, "NAMERS", {}))
+                   references=getattr(module, "REFERENCES", {}), namers=getattr(module, "NAMERS", {}),
+                   withheld=getattr(module, "WITHHELD", {}))
 
 
 @dataclass(frozen=True)

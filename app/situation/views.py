@@ -21,6 +21,10 @@ def _organisation(org_id: int) -> Organisation:
     return org
 
 
+# The query arguments `_filters` reads: what a link or redirect to another page of the centre carries over.
+FILTER_ARGS = ("year", "procedure", "subject")
+
+
 def _filters(org: Organisation):
     years, procedures, subjects = services.choices(org)
     year = request.args.get("year", type=query_id)
@@ -66,7 +70,10 @@ def _openable(standings) -> set[int]:
 def organisation(org_id: int):
     org = _organisation(org_id)
     if org.kind == "school":
-        return redirect(url_for("situation.school", org_id=org.id, **request.args))
+        # The filters only: the whole query string passed to url_for could name `org_id` or its `_method` (a 500)
+        # or `_external` (attack 9).
+        kept = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+        return redirect(url_for("situation.school", org_id=org.id, **kept))
     f = _filters(org)
     kids = services.children(org)
     sort, descending = request.args.get("sort", "name"), request.args.get("dir") == "desc"
