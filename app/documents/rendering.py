@@ -23,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from app.core.errors import DomainError
 from app.documents.catalogue import document_types, get_type
+from app.documents.outside_links import outside_links
 
 # Which template is active for a type (an uploaded version an administrator activated, else the shipped file) is
 # the template store's answer (template_admin). That module validates uploads with this one, so instead of
@@ -286,17 +287,22 @@ def _syntax_message(exc: TemplateSyntaxError) -> str:
 def check_template(type_key: str, template: bytes, sample_context: dict | None = None) -> list[str]:
     """Problems (in Russian) that keep `template` from becoming the active template of the type: not a
     Word file, a Jinja syntax error (with its place), variables used but not declared in the sidecar,
-    declared but unused, and — given sample data — any error rendering it. Empty list: the template is fine."""
+    declared but unused, anything that points outside the package (outside_links), and — given sample data — any
+    error rendering it or a rendering that points outside. Empty list: the template is fine."""
     try:
         used = undeclared_variables(type_key, template)
     except RenderError as exc:
         return [exc.message]
+    outside = outside_links(template)
+    if outside:
+        return outside
     declared = declared_variables(type_key)
     problems = [f"Переменная «{name}» не объявлена в описании шаблона." for name in sorted(used - declared)]
     problems += [f"Объявленная переменная «{name}» в шаблоне не используется." for name in sorted(declared - used)]
     if not problems and sample_context is not None:
         try:
-            render(type_key, sample_context, template=template)
+            # what the template makes of data must not point outside either (a field spelt by Jinja)
+            problems += outside_links(render(type_key, sample_context, template=template))
         except RenderError as exc:
             problems.append(exc.message)
     return problems
