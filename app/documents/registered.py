@@ -163,5 +163,7 @@ def registered_copy(version) -> bytes:
     context = requisites(snapshot.load(version.context_snapshot), version, signature)
     # With the template version the signed file was made from, not today's active one.
     template = template_for(version.document.type_key, version.template_version)
-    data = rendering.render(version.document.type_key, context, template=template)
+    # That template needs the variables it uses, which the snapshot holds: not a variable the sidecar declared later.
+    data = rendering.render(version.document.type_key, context, template=template,
+                            required=rendering.undeclared_variables(version.document.type_key, template))
     return _append_stamp(data, version, signature)

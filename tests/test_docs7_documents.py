@@ -1,0 +1,114 @@
+"""Documents read as a records office reads them before a head signs (seventh PDF review, 6 December 2026): the 08-70
+analytical report shows its picture of the region, a document signed before its built-in template changed is still
+registered from the template it was made with."""
+
+import io
+import zipfile
+
+from docx import Document
+
+from tests.test_assessment_documents import approve_a, camp, generated, register, route_and_sign, text_of  # noqa: F401
+
+
+def _pictures(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return [name for name in package.namelist() if name.startswith("word/media/")]
+
+
+def test_the_analytical_report_shows_the_heat_map_and_the_blocks_profile(camp, world, db_session):  # noqa: F811
+    """The report of the assessment of mechanisms had tables only: the levels of every municipality per mechanism
+    (the heat map) and the blocks' profile against the problem-zone line are now pictures with numbered captions,
+    and the heat map's percents are the table's (whole, rounded alike), its mechanisms numbered and named in words."""
+    from app.assessment import documents, picture_charts
+    from app.documents import lint, storage
+
+    approve_a(camp, world, db_session)
+    drawn = {}
+    real_png = picture_charts.png
+
+    def recording(name, data):
+        drawn[name] = data
+        return real_png(name, data)
+
+    picture_charts.png = recording
+    try:
+        doc = generated(documents.generate_campaign_document(camp["campaign"], documents.REPORT,
+                                                             actor=camp["manager"]), db_session)
+    finally:
+        picture_charts.png = real_png
+    data = storage.version_path(doc.current).read_bytes()
+    assert len(_pictures(data)) == 2
+    text = text_of(data)
+    assert "Рисунок 1. Доля максимального балла по механизмам в муниципальных образованиях" in text
+    assert "Рисунок 2. Средняя по региону доля максимального балла по блокам управленческого цикла: 1 — «Цели»" in text
+    assert "Механизмы: 1 — «" in text
+    assert drawn["heatmap"]["mechanisms"] == ["1", "2"]
+    assert lint.lint(data) == []  # no Latin mechanism code in the text
+    assert set(drawn) == {"heatmap", "blocks"}
+    percents = [percent for row in drawn["heatmap"]["cells"] for percent, _level in row if percent is not None]
+    assert percents and all(isinstance(p, int) for p in percents)
+    # the picture keeps with its caption: never a chart at the foot of a page and its caption on the next
+    pictured = [p for p in Document(io.BytesIO(data)).paragraphs if p._p.xpath(".//w:drawing")]
+    assert len(pictured) == 2 and all(p.paragraph_format.keep_with_next for p in pictured)
+
+
+def test_a_report_made_from_the_previous_built_in_template_is_registered_from_it(camp, world, db_session):  # noqa: F811
+    """A report signed from version 1 of the shipped template (no pictures) and registered after the template was
+    rebuilt as version 2: the registered copy is rendered from version 1 (kept in document_templates/previous/) with
+    the signed data, not refused for a template «не найдена» nor for a picture the signed data never had."""
+    from app.assessment import documents
+    from app.documents import rendering, storage
+    from app.documents.template_admin import template_for
+
+    assert rendering.template_version("assessment_report", builtin=True) == 2
+    assert "charts" not in rendering.undeclared_variables("assessment_report", template_for("assessment_report", "1"))
+    approve_a(camp, world, db_session)
+    doc = generated(documents.generate_campaign_document(camp["campaign"], documents.REPORT, actor=camp["manager"]),
+                    db_session)
+    version = doc.current
+    # As a version made before the rebuild recorded it: template 1, and signed data without pictures.
+    version.template_version = "1"
+    snapshot = dict(version.context_snapshot)
+    snapshot["context"] = {k: v for k, v in snapshot["context"].items() if k != "charts"}
+    snapshot["charts"], snapshot["has_charts"] = {}, False
+    version.context_snapshot = snapshot
+    db_session.commit()
+    route_and_sign(doc, camp, db_session, signer=camp["head"])
+    registered = register(doc, camp["manager"], db_session)
+    data = storage.registered_path(registered).read_bytes()
+    assert _pictures(data) == []
+    assert registered.registration_number in text_of(data)
+
+
+def test_the_effectiveness_chart_writes_no_value_over_the_target_line(monkeypatch):
+    """The before/after chart wrote «69,1» and «46,9» in white boxes right over the green target line (the box cut
+    the line): a label the line would cross now starts beyond it, and the axis reads «12,5», not «12.5»."""
+    from decimal import Decimal
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.lines import Line2D
+
+    from app.core import charts
+    from app.effectiveness.services import IndicatorRow, before_after_chart
+
+    rows = [IndicatorRow(1, "M2.3-01", "Доля", "%", "up", Decimal("69.1"), Decimal("74.1"), Decimal("71.9")),
+            IndicatorRow(2, "M2.3-03", "Доля", "%", "up", Decimal("42.0"), Decimal("47.0"), Decimal("46.9")),
+            IndicatorRow(3, "M2.3-02", "Численность", "чел.", "down", Decimal("13"), Decimal("11"), Decimal("14"))]
+    figures = []
+    monkeypatch.setattr(charts, "render", lambda fig, fmt="svg", **_kw: figures.append(fig) or b"")
+    before_after_chart(rows)
+    fig, = figures
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    panels = [ax for ax in fig.axes if ax.get_ylabel()]
+    assert len(panels) == 3
+    for ax in panels:
+        target = next(line for line in ax.get_lines() if isinstance(line, Line2D) and line.get_label() == "цель")
+        x = ax.transData.transform((target.get_xdata()[0], 0))[0]
+        width = target.get_linewidth() * fig.dpi / 72
+        for text in ax.texts:
+            box = text.get_window_extent(renderer)
+            assert not (box.x0 - width / 2 <= x <= box.x1 + width / 2), (ax.get_ylabel(), text.get_text())
+        ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert not any("." in t for t in ticks), ticks
