@@ -5,6 +5,7 @@ registered from the template it was made with."""
 import io
 import zipfile
 
+import pytest
 from docx import Document
 
 from tests.test_assessment_documents import approve_a, camp, generated, register, route_and_sign, text_of  # noqa: F401
@@ -112,3 +113,86 @@ def test_the_effectiveness_chart_writes_no_value_over_the_target_line(monkeypatc
             assert not (box.x0 - width / 2 <= x <= box.x1 + width / 2), (ax.get_ylabel(), text.get_text())
         ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
         assert not any("." in t for t in ticks), ticks
+
+
+def test_the_demos_attached_files_have_russian_names_and_are_real_pages(demo):
+    """The demo's evidence was «prikaz-o-plane.pdf» («%PDF demo order» inside) and «protokol-meropriyatiya.pdf»
+    saying «UKO-Cikl demo document»: a school names its order in Russian, and the file opens as a page."""
+    import re
+
+    from sqlalchemy import select
+
+    from app.documents.attachments import attachment_path
+    from app.documents.models import Attachment
+
+    attachments = list(demo.scalars(select(Attachment)))
+    assert attachments
+    names = {a.original_name for a in attachments}
+    assert names == {"Приказ об утверждении плана устранения дефицитов.pdf", "Протокол мероприятия.pdf"}, names
+    for attachment in attachments:
+        assert not re.search(r"[A-Za-z]", attachment.original_name.removesuffix(".pdf")), attachment.original_name
+        data = attachment_path(attachment).read_bytes()
+        assert data.startswith(b"%PDF") and b"/Type /Page" in data and b"demo" not in data.lower()
+
+
+def test_the_demos_effectiveness_conclusions_agree_with_one_lagging_indicator():
+    """«Не удалось улучшить: M2.3-02. Меры по этим показателям требуют …» in the signed effectiveness report: one
+    indicator takes the singular."""
+    from decimal import Decimal
+
+    from app.effectiveness.demo import _conclusions
+    from app.effectiveness.services import IndicatorRow
+
+    def row(code, after):
+        return IndicatorRow(1, code, "Доля", "%", "up", Decimal("50"), Decimal("55"), Decimal(after))
+
+    one = _conclusions([row("M2.3-01", "56"), row("M2.3-02", "49")], [])
+    assert "Не удалось улучшить: M2.3-02. Меры по этому показателю требуют корректировки" in one
+    two = _conclusions([row("M2.3-01", "48"), row("M2.3-02", "49")], [])
+    assert "Меры по этим показателям требуют корректировки" in two
+
+
+def test_a_printed_export_keeps_every_word_of_its_columns_whole():
+    """LibreOffice breaks a word wider than its column in the middle: the printed evidence list read «Редакци/я» and
+    «Дата регистраци/и», the cycles' list «Просроченн/ых этапов», the 08-70 scores «Код муниципалите/та». A column is
+    widened to its longest word (a bold header's letters are wider); the widths given stay where they suffice."""
+    from openpyxl import Workbook
+
+    from app.core.spreadsheets import append_row, finish_sheet, header_widths
+
+    book = Workbook()
+    sheet = book.active
+    append_row(sheet, ["Заголовок листа, длинный, в одну строку"])
+    append_row(sheet, ["Редакция", "Дата регистрации", "Документ"])
+    append_row(sheet, [1, "06.12.2026", "цель достигнута"])
+    finish_sheet(sheet, header_row=2, widths=(9, 12, 48))
+    widths = [sheet.column_dimensions[letter].width for letter in "ABC"]
+    assert widths[0] >= len("Редакция") * 1.2 + 2 and widths[1] >= len("регистрации") * 1.2 + 2
+    assert widths[2] == 48
+    fitted = header_widths(["Код муниципалитета", "Муниципалитет"], (14, 36))
+    assert fitted == [pytest.approx(len("муниципалитета") * 1.2 + 2), 36]
+
+
+def test_no_registered_copy_of_the_demo_has_a_blank_page(demo, tmp_path):
+    """The registered copy of the demo's recommendations printed page 1 (the letter, to its last line), a blank page 2
+    and the лист согласования on page 3: the page break was a paragraph of its own, which a full page pushed onto a
+    page alone. Every registered copy of the demo, read in LibreOffice: every page holds more than its number."""
+    from sqlalchemy import select
+
+    from app.documents.models import Document as Doc
+    from app.documents.registered import registered_copy
+    from tests import services as svc
+    from tests.test_documents_pdf import _convert_all
+
+    soffice = svc.require_soffice()
+    files = {}
+    for doc in demo.scalars(select(Doc).order_by(Doc.id)):
+        version = doc.current
+        if version is not None and version.registration_number and doc.type_key not in {d.split("-")[0] for d in files}:
+            files[f"{doc.type_key}-{doc.id}"] = registered_copy(version)
+    assert any(name.startswith("addressed_recommendations") for name in files), files.keys()
+    for name, pages in _convert_all(soffice, files, tmp_path).items():
+        for number, text in enumerate(pages, 1):
+            words = [line for line in text.split("\n") if line.strip() and not line.strip().isdigit()]
+            assert words, f"{name}: page {number} of {len(pages)} is blank"
+        assert "Лист удостоверения" in pages[-1], name
