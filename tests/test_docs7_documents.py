@@ -196,3 +196,20 @@ def test_no_registered_copy_of_the_demo_has_a_blank_page(demo, tmp_path):
             words = [line for line in text.split("\n") if line.strip() and not line.strip().isdigit()]
             assert words, f"{name}: page {number} of {len(pages)} is blank"
         assert "Лист удостоверения" in pages[-1], name
+
+
+def test_the_decision_orders_appendix_spreads_its_columns_over_the_landscape_page():
+    """The appendix (seven columns, a landscape page of 25.7 cm between the margins) kept the 17 cm of portrait widths,
+    stretched: «Вид» and «Срок» wide, the decision itself ten lines deep. The decision's text is the widest column and
+    the columns fill the landscape width; version 2 of the template, version 1 kept for documents made from it."""
+    from docx.shared import Cm
+
+    from app.documents import catalogue, rendering
+
+    doc = Document(str(catalogue.get_type("decision_order").template_path))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "№" and len(t.columns) == 7)
+    widths = [column.width for column in table.columns]
+    assert widths[1] == max(widths) and widths[1] >= Cm(6.5)
+    assert abs(sum(widths) - Cm(25.7)) < Cm(0.2)
+    assert rendering.template_version("decision_order", builtin=True) == 2
+    assert rendering.previous_template_bytes("decision_order", 1) is not None
