@@ -111,7 +111,8 @@ def builders(b):
         t.use(b.COMMON_VARIABLES,
               report=("dict", "Отчёт: intro (общие сведения), basis (как определён уровень), distribution "
                               "(распределение по уровням), codes (номера механизмов на тепловой карте), blocks (номера "
-                              "блоков на профиле), zones_note (что такое проблемная зона или что их нет)"),
+                              "блоков на профиле), figures (имена рисунков в charts: heatmap, blocks), zones_note "
+                              "(что такое проблемная зона или что их нет)"),
               charts=("dict", "Рисунки (PNG): heatmap (тепловая карта «муниципалитет × механизм»), blocks (профиль "
                               "по блокам цикла)"),
               heat=("list", "Тепловая карта «муниципалитет × механизм»: municipality (строка-заголовок группы; пусто "
@@ -137,7 +138,7 @@ def builders(b):
                 "h in heat", widths=[9.6, 2.4, 2.0, 3.0], size=b.SMALL_PT, group="h.municipality")
         t.text("{{ report.distribution }}")
         # The picture keeps with its caption, so neither starts a page alone.
-        t.p("{{ charts['heatmap'] }}", align="center", before=6, keep=True)
+        t.p("{{ charts[report.figures.heatmap] }}", align="center", before=6, keep=True)
         t.p("Рисунок 1. Доля максимального балла по механизмам в муниципальных образованиях (цвет — уровень "
             "сформированности)", align="center", size=b.TABLE_PT, keep=True)
         t.p("{{ report.codes }}", align="justify", size=b.SMALL_PT, after=6)
@@ -149,7 +150,7 @@ def builders(b):
                 ["{{ z.number }}", "{{ z.block }}", "{{ z.percent }}", "{{ z.cells }}"], "z in zones",
                 widths=[1.3, 6.7, 4.5, 4.5])
         t.tag("{%p endif %}")
-        t.p("{{ charts['blocks'] }}", align="center", before=6, keep=True)
+        t.p("{{ charts[report.figures.blocks] }}", align="center", before=6, keep=True)
         t.p("Рисунок 2. Средняя по региону доля максимального балла по блокам управленческого цикла: "
             "{{ report.blocks }}.", align="center", size=b.TABLE_PT, after=6)
         t.p("3. Самооценка и экспертная оценка", bold=True, before=6, after=6, keep=True)

@@ -470,6 +470,9 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
             "distribution": f"Распределение оценок механизмов по уровням: {distribution}.",
             "codes": "Механизмы: " + "; ".join(f"{n} — {ru.quote(titles[code])}"
                                                for n, code in enumerate(pic.mechanisms, 1)) + ".",
+            # the pictures by name (the template asks `charts[report.figures.heatmap]`, as the analytic report's
+            # `charts[c.name]`: a template checked with sample data finds a sample picture under a sample name)
+            "figures": {name: name for name in charts},
             "blocks": "; ".join(f"{number} — {ru.quote(blocks.get(code, code))}" for number, code in zip(
                 drawn["blocks"]["blocks"], pic.region_profile)),
             "zones_note": (f"Проблемные зоны — блоки управленческого цикла, набравшие в среднем по региону менее "
