@@ -110,7 +110,11 @@ def builders(b):
                                             "качеством образования")
         t.use(b.COMMON_VARIABLES,
               report=("dict", "Отчёт: intro (общие сведения), basis (как определён уровень), distribution "
-                              "(распределение по уровням), zones_note (что такое проблемная зона или что их нет)"),
+                              "(распределение по уровням), codes (номера механизмов на тепловой карте), blocks (номера "
+                              "блоков на профиле), figures (имена рисунков в charts: heatmap, blocks), zones_note "
+                              "(что такое проблемная зона или что их нет)"),
+              charts=("dict", "Рисунки (PNG): heatmap (тепловая карта «муниципалитет × механизм»), blocks (профиль "
+                              "по блокам цикла)"),
               heat=("list", "Тепловая карта «муниципалитет × механизм»: municipality (строка-заголовок группы; пусто "
                             "в остальных строках того же муниципалитета), mechanism, self (доля самооценки), expert "
                             "(доля экспертной оценки), level"),
@@ -133,6 +137,11 @@ def builders(b):
                 ["{{ h.mechanism }}", "{{ h.self }}", "{{ h.expert }}", "{{ h.level }}"],
                 "h in heat", widths=[9.6, 2.4, 2.0, 3.0], size=b.SMALL_PT, group="h.municipality")
         t.text("{{ report.distribution }}")
+        # The picture keeps with its caption, so neither starts a page alone.
+        t.p("{{ charts[report.figures.heatmap] }}", align="center", before=6, keep=True)
+        t.p("Рисунок 1. Доля максимального балла по механизмам в муниципальных образованиях (цвет — уровень "
+            "сформированности)", align="center", size=b.TABLE_PT, keep=True)
+        t.p("{{ report.codes }}", align="justify", size=b.SMALL_PT, after=6)
         t.p("2. Проблемные зоны", bold=True, before=6, after=6, keep=True)
         t.text("{{ report.zones_note }}")
         t.tag("{%p if zones %}")
@@ -141,6 +150,9 @@ def builders(b):
                 ["{{ z.number }}", "{{ z.block }}", "{{ z.percent }}", "{{ z.cells }}"], "z in zones",
                 widths=[1.3, 6.7, 4.5, 4.5])
         t.tag("{%p endif %}")
+        t.p("{{ charts[report.figures.blocks] }}", align="center", before=6, keep=True)
+        t.p("Рисунок 2. Средняя по региону доля максимального балла по блокам управленческого цикла: "
+            "{{ report.blocks }}.", align="center", size=b.TABLE_PT, after=6)
         t.p("3. Самооценка и экспертная оценка", bold=True, before=6, after=6, keep=True)
         t.tag("{%p if gaps %}")
         t.table(["№", "Муниципальный орган управления образованием", "Самооценка", "Эксперт", "Разница",
@@ -174,7 +186,8 @@ def builders(b):
         t.tag("{%p endfor %}")
         t.signature()
         t.executor_mark()
-        t.save({"family": "procedural", "stages": [], "version": 1,
+        # 2: the heat map and the blocks' profile as pictures
+        t.save({"family": "procedural", "stages": [], "version": 2,
                 "filename": "Аналитический отчёт по мониторингу механизмов {period} {number}.docx"})
 
     return {f.__name__: f for f in (assessment_order, expert_conclusion, assessment_report)}

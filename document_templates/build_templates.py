@@ -973,8 +973,10 @@ def decision_order():
     t.table(["№", "Решение", "Вид", "Срок", "Ответственный", "Участники", "Основание"],
             ["{{ d.number }}", "{{ d.text }}", "{{ d.kind }}", "{{ d.deadline }}", "{{ d.responsible }}",
              "{{ d.participants }}", "{{ d.basis }}"], "d in decisions",
-            widths=[0.8, 3.6, 2.8, 2.1, 3.0, 2.2, 2.5], size=SMALL_PT)
-    t.save({"family": "managerial", "stages": ["DEC"], "version": 1,
+            widths=[0.8, 7.0, 3.2, 2.3, 4.4, 4.0, 4.0], size=SMALL_PT)
+    # 2: the appendix's columns over the landscape width (25.7 cm), the decision's text the widest; they were
+    # 17 cm of portrait widths stretched, «Вид» and «Срок» wide and the decision ten lines deep.
+    t.save({"family": "managerial", "stages": ["DEC"], "version": 2,
             "filename": "Приказ об управленческих решениях {period} {number}.docx"})
 
 

@@ -77,7 +77,7 @@ def fake_generation(monkeypatch):
         return {"type_key": type_key, "stage": stage.title, "version": number,
                 "addressee": addressee.display_name if addressee else "", "note": params.get("note", "")}
 
-    def render(type_key, context, *, template=None):
+    def render(type_key, context, *, template=None, required=None):
         if context.get("note") == "crash":
             raise RuntimeError("renderer crashed")
         return tiny_docx(f"{context['type_key']} ред. {context['version']} {context['addressee']} {context['note']}")

@@ -24,7 +24,7 @@ from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.assessment import picture
+from app.assessment import picture, picture_charts
 from app.assessment.criteria import level_label, level_of
 from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Expert, Score
 from app.auth.models import User
@@ -445,6 +445,17 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
                              f"в {campaign.period} учебном году")
     ctx["doc"]["period"] = campaign.period
     distribution = "; ".join(f"{LEVELS[key]} — {ru.integer(levels.get(key, 0))}" for key in LEVELS)
+    # The region picture's own charts, drawn once per data change (picture_charts.png): the heat map shows every
+    # municipality's level per mechanism at a glance, the blocks' profile the problem zones against their line.
+    drawn = picture_charts.chart_data(pic)
+    # Whole percents on the heat map, rounded as the table above it rounds them (the page's chart shows tenths):
+    # «95,5» in the picture under «96 %» in the table read as two different scores.
+    drawn["heatmap"]["cells"] = [[[None if percent is None else int(ru.number(percent, 0)), level]
+                                  for percent, level in row] for row in drawn["heatmap"]["cells"]]
+    # Mechanisms by their numbers in the order's appendix № 1 (same order), not by Latin codes: a document names
+    # them in words, and eight titles do not fit under a 17 cm picture — the caption says which is which.
+    drawn["heatmap"]["mechanisms"] = [str(n) for n in range(1, len(pic.mechanisms) + 1)]
+    charts = {name: picture_charts.png(name, drawn[name])[1] for name in ("heatmap", "blocks")}
     return {
         "report": {
             # a report may be signed while the window is still open: the window is its term, not a past event
@@ -457,6 +468,13 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
                       "представленная самооценка муниципалитета; уровень сформированности определяется долей "
                       f"максимального балла: {_levels_text(campaign.criteria_set.thresholds)}."),
             "distribution": f"Распределение оценок механизмов по уровням: {distribution}.",
+            "codes": "Механизмы: " + "; ".join(f"{n} — {ru.quote(titles[code])}"
+                                               for n, code in enumerate(pic.mechanisms, 1)) + ".",
+            # the pictures by name (the template asks `charts[report.figures.heatmap]`, as the analytic report's
+            # `charts[c.name]`: a template checked with sample data finds a sample picture under a sample name)
+            "figures": {name: name for name in charts},
+            "blocks": "; ".join(f"{number} — {ru.quote(blocks.get(code, code))}" for number, code in zip(
+                drawn["blocks"]["blocks"], pic.region_profile)),
             "zones_note": (f"Проблемные зоны — блоки управленческого цикла, набравшие в среднем по региону менее "
                            f"{ru.integer(pic.problem_below)} % максимального балла; в последнем столбце — у скольких "
                            "муниципалитетов блок ниже этого порога.")
@@ -464,6 +482,7 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
                            f"региону не менее {ru.integer(pic.problem_below)} % максимального балла."),
         },
         "heat": heat, "zones": zones, "gaps": gaps, "dynamics": dynamics, "factors": factors, "measures": measures,
+        "charts": charts,
     }
 
 

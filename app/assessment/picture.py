@@ -21,7 +21,8 @@ from sqlalchemy.orm import selectinload
 
 from app.assessment.criteria import level_label, level_of
 from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Criterion, Score, SelfAssessment
-from app.core.spreadsheets import DECIMAL_1, append_row, generated_note, fit_row_height, print_setup
+from app.core.spreadsheets import (DECIMAL_1, append_row, fit_row_height, generated_note, header_widths,
+                                  print_setup)
 from app.extensions import db
 from app.orgs.services import org_time_zone
 
@@ -479,7 +480,8 @@ def scores_xlsx(picture: Picture) -> bytes:
     ws = wb.create_sheet("Баллы")
     wrapped = {2, 6, 12, 13, 14}  # the municipality, the wording and the states: the texts longer than a column
     # Widths, the frozen header and the page setup must be set before the first row in write-only mode.
-    widths = (14, 36, 10, 8, 10, 60, 11, 12, 12, 10, 13, 30, 16, 22)
+    # «Код муниципалитета» was printed «Код муниципалите/та»: a header's words are kept whole
+    widths = header_widths(XLSX_HEADER, (14, 36, 10, 8, 10, 60, 11, 12, 12, 10, 13, 30, 16, 22))
     print_setup(ws, header_row=2, widths=widths)
     header(ws, "Баллы по критериям", XLSX_HEADER, widths)
     by_id = {r.municipality.id: r for r in picture.rows}
@@ -499,10 +501,10 @@ def scores_xlsx(picture: Picture) -> bytes:
         append_row(ws, values, wrap=wrapped)
     heat = wb.create_sheet("Тепловая карта")
     n = len(picture.mechanisms)
-    widths = (36, *[9] * (n + 1), 16)
+    names = ["Муниципалитет", *picture.mechanisms, "Итого, %", "Уровень"]
+    widths = header_widths(names, (36, *[9] * (n + 1), 16))
     print_setup(heat, header_row=2, widths=widths)
-    header(heat, "Доля максимального балла по механизмам, %", ["Муниципалитет", *picture.mechanisms, "Итого, %",
-                                                               "Уровень"], widths)
+    header(heat, "Доля максимального балла по механизмам, %", names, widths)
     percents = {column: DECIMAL_1 for column in range(2, n + 3)}  # 4,5 and 40,0 alike, not «40» under «4,5»
     for r in picture.rows:
         append_row(heat, [r.name, *[r.cells[code].percent for code in picture.mechanisms], r.percent,

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-FORMATS = ("svg", "png")
+FORMATS = ("svg", "png", "pdf")  # pdf: a page of text with Cyrillic (the demo's attached files)
 # Figure objects (not pyplot) are thread-safe to create, but font caches are not: one renderer at a time.
 _LOCK = threading.Lock()
 # A fixed hash salt makes SVG element ids, and so the whole SVG, reproducible from the same data.
@@ -26,6 +26,10 @@ _STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "none", 
           "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False}
 
 
+# No creation date in the file: the same figure gives the same bytes.
+_NO_DATE = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
 def figure(width_cm: float = 16, height_cm: float = 8) -> Figure:
     """A new figure of the given size (a document page is ~17 cm wide between ГОСТ margins)."""
     with matplotlib.rc_context(_STYLE):
@@ -33,7 +37,7 @@ def figure(width_cm: float = 16, height_cm: float = 8) -> Figure:
 
 
 def render(fig: Figure, fmt: str = "svg", *, dpi: int = 150) -> bytes:
-    """The figure as SVG (text kept as text, so pages stay small and searchable) or PNG bytes."""
+    """The figure as SVG (text kept as text, so pages stay small and searchable), PNG or PDF bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt}")
     buffer = io.BytesIO()
@@ -42,5 +46,5 @@ def render(fig: Figure, fmt: str = "svg", *, dpi: int = 150) -> bytes:
         # rcParams when they were made, outside this context; those made while drawing take it from _STYLE.
         for text in fig.findobj(Text):
             text.set_parse_math(False)
-        fig.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_NO_DATE.get(fmt))
     return buffer.getvalue()

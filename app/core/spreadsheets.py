@@ -162,7 +162,7 @@ def finish_sheet(sheet, *, header_row: int, widths=(), formats: dict[int, str] |
     # Local: openpyxl loads only when a sheet is written (a CSV-only caller never pays for it).
     from openpyxl.styles import Alignment, Font
 
-    print_setup(sheet, header_row=header_row, widths=widths)
+    print_setup(sheet, header_row=header_row, widths=_words_fit(sheet, header_row, widths))
     bold = Font(bold=True)
     for row in sheet.iter_rows(min_row=1, max_row=header_row):
         for cell in row:
@@ -182,6 +182,33 @@ def finish_sheet(sheet, *, header_row: int, widths=(), formats: dict[int, str] |
         # printed over the next rows. The height is set from the text (a line ≈ 15 pt at the default 11 pt).
         if lines > 1:
             sheet.row_dimensions[row[0].row].height = 15 * lines
+
+
+def _words_fit(sheet, header_row: int, widths) -> list[float]:
+    """`widths`, each widened to hold the longest word of its column: LibreOffice breaks a word that does not fit
+    in the middle — the printed evidence list read «Редакци/я», «Дата регистраци/и», the cycles «Просроченн/ых»,
+    the dashboard «достигнут/а». A bold header letter is a little wider; a word of more than 30 letters (a link)
+    breaks anyway."""
+    widths = list(widths)
+    for row in sheet.iter_rows(min_row=header_row):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.column <= len(widths):
+                widths[cell.column - 1] = max(widths[cell.column - 1],
+                                              word_width(cell.value, bold=cell.row == header_row))
+    return widths
+
+
+def word_width(text: str, *, bold: bool = False) -> float:
+    """The column width that holds the longest word of `text` whole (see _words_fit)."""
+    longest = min(30, max((len(word) for word in text.split()), default=0))
+    return round(longest * (1.2 if bold else 1.1) + 2, 1)
+
+
+def header_widths(names, widths) -> list[float]:
+    """A write-only sheet's `widths`, each widened to hold the longest word of its column's header `names` (the
+    data rows are not known before the widths are set)."""
+    return [max(width, word_width(name, bold=True)) if isinstance(name, str) else width
+            for width, name in zip(widths, list(names) + [None] * (len(widths) - len(names)))]
 
 
 def fit_row_height(sheet, row: int, values, widths) -> None:

@@ -75,6 +75,11 @@ class DocumentType:
     def sidecar_path(self) -> Path:
         return TEMPLATES_DIR / f"{self.template}.yaml"
 
+    def previous_template_path(self, number: int) -> Path:
+        """The shipped template of an earlier version (`previous/<template>.v<N>.docx`), kept when a rebuilt one
+        raised the sidecar's version: documents made from it are still re-rendered from it."""
+        return TEMPLATES_DIR / "previous" / f"{self.template}.v{number}.docx"
+
 
 def _codes(entry: dict, field: str, allowed, where: str, problems: list[str], *, allow_empty=True) -> tuple:
     value = entry.get(field)

@@ -17,7 +17,6 @@ import io
 from zoneinfo import ZoneInfo
 
 from docx import Document as Docx
-from docx.enum.text import WD_BREAK
 from docx.shared import Pt
 from flask import current_app
 
@@ -115,14 +114,23 @@ def _small(paragraph, text, *, bold=False):
     return run
 
 
+def _first(docx):
+    """The stamp page's first paragraph: it starts a new page and keeps with the lines under it."""
+    paragraph = docx.add_paragraph()
+    paragraph.paragraph_format.page_break_before = True
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
 def _append_stamp(data: bytes, version, signature) -> bytes:
     """A last page after the body: the лист согласования (визы of the approvals that happened) and the лист
     удостоверения (registration, signature, SHA-256 of the signed file, edition)."""
     docx = Docx(io.BytesIO(data))
-    docx.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    # A new page by the heading's own «page break before»: a paragraph holding a page break, after a body that
+    # filled its last page, stood alone on a blank page of its own (the registered recommendations' page 2 of 3).
     visas = approval_rows(version)
     if visas:
-        _small(docx.add_paragraph(), SHEET_HEADING, bold=True)
+        _small(_first(docx), SHEET_HEADING, bold=True)
         table = docx.add_table(rows=1, cols=5)
         table.style = docx.styles["Table Grid"] if "Table Grid" in [s.name for s in docx.styles] else None
         for cell, title in zip(table.rows[0].cells, ("Должность", "И.О. Фамилия", "Решение", "Дата", "Замечания")):
@@ -131,7 +139,7 @@ def _append_stamp(data: bytes, version, signature) -> bytes:
             for n, (cell, value) in enumerate(zip(table.add_row().cells, visa)):
                 _small(cell.paragraphs[0], rendering.unbroken(value) if n == 1 else value)
         docx.add_paragraph()
-    _small(docx.add_paragraph(), STAMP_HEADING, bold=True)
+    _small(docx.add_paragraph() if visas else _first(docx), STAMP_HEADING, bold=True)
     for label, value in stamp_lines(version, signature):
         paragraph = docx.add_paragraph()
         _small(paragraph, f"{label}: ")
@@ -163,5 +171,7 @@ def registered_copy(version) -> bytes:
     context = requisites(snapshot.load(version.context_snapshot), version, signature)
     # With the template version the signed file was made from, not today's active one.
     template = template_for(version.document.type_key, version.template_version)
-    data = rendering.render(version.document.type_key, context, template=template)
+    # That template needs the variables it uses, which the snapshot holds: not a variable the sidecar declared later.
+    data = rendering.render(version.document.type_key, context, template=template,
+                            required=rendering.undeclared_variables(version.document.type_key, template))
     return _append_stamp(data, version, signature)

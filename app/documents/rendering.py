@@ -229,6 +229,12 @@ def template_bytes(type_key: str) -> bytes:
     return _cached_file(get_type(type_key).template_path, Path.read_bytes)
 
 
+def previous_template_bytes(type_key: str, number: int) -> bytes | None:
+    """The shipped template of an earlier built-in version, if it was kept (catalogue: previous_template_path)."""
+    path = get_type(type_key).previous_template_path(number)
+    return _cached_file(path, Path.read_bytes) if path.is_file() else None
+
+
 def sidecar(type_key: str) -> dict:
     """The template's sidecar: title, family, stages, filename pattern, declared variables, version."""
     def load(path: Path) -> dict:
@@ -362,13 +368,14 @@ def _missing_name(exc: Exception) -> str:
     return next((g for g in match.groups() if g), str(exc)) if match else str(exc)
 
 
-def render(type_key: str, context: dict, *, template: bytes | None = None) -> bytes:
+def render(type_key: str, context: dict, *, template: bytes | None = None, required: set[str] | None = None) -> bytes:
     """The .docx bytes of the type's template (or of `template`, an uploaded version) rendered with
     `context`. `context["charts"]` ({name: png bytes}) become inline images ~16 cm wide under the same
-    names. Raises RenderError naming the missing variable when the context lacks one."""
+    names. Raises RenderError naming the missing variable when the context lacks one of `required` (by default
+    the variables the sidecar declares today; an earlier template needs only its own)."""
     title = get_type(type_key).title
     tpl = _open(type_key, template)
-    missing = sorted(declared_variables(type_key) - set(context))
+    missing = sorted((declared_variables(type_key) if required is None else required) - set(context))
     if missing:
         names = ", ".join(f"«{name}»" for name in missing)
         raise RenderError(f"Нет данных для шаблона «{title}»: не заданы переменные {names}.",

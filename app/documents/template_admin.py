@@ -1,7 +1,9 @@
 """Template administration (issue 3 item 7): uploaded versions of a document type's Word template.
 
-The shipped file in document_templates/ is version 1 of each type (its sidecar's `version`), the built-in
-fallback. An administrator uploads a new .docx for a type; it is stored under STORAGE_DIR/document_templates/
+The shipped file in document_templates/ is the built-in fallback, numbered by its sidecar's `version` (1 unless
+raised); a rebuilt template that changed what it prints raises it and keeps the file it replaces in
+document_templates/previous/, so a version made from the earlier one is still re-rendered from it. An
+administrator uploads a new .docx for a type; it is stored under STORAGE_DIR/document_templates/
 (named by a uuid, SHA-256 recorded, never overwritten) and validated at once (rendering.check_template: Word
 file, Jinja syntax with the line, variables used but not declared in the sidecar or declared but unused, and a
 rendering against sample data). Every upload stays in the history with its validation result; only a valid
@@ -172,6 +174,9 @@ def template_for(type_key: str, label: str | None) -> bytes:
             return read_version(upload)
     if label is None or str(label) == str(builtin_number(type_key)):
         return builtin(type_key).data
+    previous = rendering.previous_template_bytes(type_key, int(label)) if str(label).isdigit() else None
+    if previous is not None:
+        return previous
     raise RenderError(f"Версия шаблона {label}, с которой сформирован документ, не найдена.")
 
 

@@ -20,8 +20,10 @@ def _conclusions(rows, results) -> str:
              f"Оценено мер: {len(results)}; дали измеримый эффект: {moved}."]
     lagging = [r for r in measured if not r.improved]
     if lagging:
+        # «Меры по этим показателям» after a single code read as a slip in the signed report
+        which = "этим показателям" if len(lagging) > 1 else "этому показателю"
         lines.append("Не удалось улучшить: " + ", ".join(r.code for r in lagging[:5])
-                     + ". Меры по этим показателям требуют корректировки в следующем цикле.")
+                     + f". Меры по {which} требуют корректировки в следующем цикле.")
     return "\n".join(lines)
 
 

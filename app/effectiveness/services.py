@@ -466,14 +466,26 @@ def before_after_chart(rows: list[IndicatorRow], fmt: str = "svg") -> bytes | No
     for ax, r, shown in zip(axes, rows, shown_numbers(rows)):
         pairs = [(1, r.baseline, shown["baseline"], "#adb5bd", "базовое значение"),
                  (0, r.after, shown["after"], "#0d6efd", "после мер")]
-        for y, value, text, color, label in pairs:
-            ax.barh([y], [float(value or 0)], 0.7, color=color, label=label)
-            ax.text(float(value or 0), y, f" {text if value is not None else 'нет данных'}", va="center",
-                    fontsize=7, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3})
-        if r.target is not None:
-            ax.axvline(float(r.target), color="#198754", linewidth=2.5, label="цель")
         top = max(float(v) for v in (r.baseline, r.after, r.target, 0) if v is not None)
-        ax.set_xlim(0, top * 1.22 or 1)  # room for the value beside the longest bar
+        right = top * 1.3 or 1  # room for the value beside the longest bar, or beside the target line
+        target = float(r.target) if r.target is not None else None
+        for y, value, text, color, label in pairs:
+            ax.barh([y], [float(value or 0)], 0.6, color=color, label=label)
+            text = text if value is not None else "нет данных"
+            x = float(value or 0)
+            # A value written over the target line (the white box of «69,1» cut the line at 74,1): a label the line
+            # would cross starts beyond it. A 7 pt character takes about 1.1 % of a panel's width.
+            if target is not None and x - right * 0.01 <= target <= x + right * 0.011 * (len(text) + 2):
+                x = target + right * 0.008
+            ax.text(x, y, f" {text}", va="center", fontsize=7)
+        if target is not None:
+            ax.axvline(target, color="#198754", linewidth=2.5, label="цель")
+        ax.set_xlim(0, right)
+        ax.set_ylim(-0.6, 1.6)  # the labels stay inside the panel's frame
+        # Russian numbers on the axis («12,5», not «12.5»); a head count's axis in whole pupils
+        ax.xaxis.set_major_formatter(lambda v, _pos: ru.number(v, 2))
+        if ru.is_count_unit(r.unit):
+            ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_yticks([])
         ax.set_ylabel(r.code, rotation=0, ha="right", va="center", fontsize=8)
         ax.set_xlabel(r.unit or "", fontsize=7, loc="right", labelpad=0)

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.auth.services import users_with_role_at
+from app.core import charts
 from app.core.timeutil import period_bounds
 from app.extensions import db
 from app.cycles.basis import basis_indicators
@@ -32,28 +33,18 @@ MAX_ADDRESSEES = 4
 
 
 def _evidence(item_or_measure, actor, name: str, kind: str = "evidence") -> None:
-    attach(item_or_measure, stream=io.BytesIO(_demo_pdf(f"UKO-Cikl demo document: {name}")), filename=name,
-           kind=kind, actor=actor)
+    attach(item_or_measure, stream=io.BytesIO(_demo_pdf(name)), filename=name, kind=kind, actor=actor)
 
 
-def _demo_pdf(line: str) -> bytes:
-    """A one-page PDF with one line of ASCII text: attachments are checked by content (app/core/uploads.py)."""
-    text = line.replace("\\", "").replace("(", "").replace(")", "")
-    content = f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode("ascii")
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
-               b"/Contents 5 0 R >>",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+def _demo_pdf(name: str) -> bytes:
+    """A one-page A4 PDF naming the document in Russian (attachments are checked by content, app/core/uploads.py):
+    the demo's files are named and read as a school's or a municipality's would be («Протокол мероприятия.pdf»),
+    never «protokol-meropriyatiya.pdf» saying «UKO-Cikl demo document» inside."""
+    fig = charts.figure(21, 29.7)
+    fig.set_layout_engine("none")  # fixed places on the page, as a typed document has
+    fig.text(0.12, 0.9, name.removesuffix(".pdf"), fontsize=14, fontweight="bold")
+    fig.text(0.12, 0.87, "Демонстрационный файл системы «УКО-Цикл»: образец подтверждающего документа.", fontsize=11)
+    return charts.render(fig, "pdf")
 
 
 def _director(org):
@@ -176,6 +167,8 @@ REPORT = ("Проведён педсовет, утверждён план уст
 PRESCHOOL_PLAN = ("1. Педсовет по результатам мониторинга — в течение двух недель.\n"
                   "2. План устранения дефицитов — до конца месяца.\n"
                   "3. Просмотры образовательной деятельности старшим воспитателем — ежемесячно.")
+# The order the report says is attached («Приказ … прилагаются»), attached under a name a school would give it.
+PLAN_ORDER = "Приказ об утверждении плана устранения дефицитов.pdf"
 PRESCHOOL_REPORT = ("Проведён педсовет, утверждён план устранения дефицитов, организованы просмотры образовательной "
                     "деятельности. Приказ и протокол прилагаются.")
 
@@ -204,7 +197,7 @@ def _progress(rec, *, official, today: date, plan) -> None:
             _backdate_tasks(item, item.due_date)
             continue
         services.report_item(item, actor=director, report=PRESCHOOL_REPORT if preschool else REPORT,
-                             files=[(io.BytesIO(b"%PDF demo order"), "prikaz-o-plane.pdf")])
+                             files=[(io.BytesIO(_demo_pdf(PLAN_ORDER)), PLAN_ORDER)])
         if how_far == "accept":
             services.review_item(item, "accept", actor=official)
     db.session.flush()
@@ -302,7 +295,7 @@ def fill_meas(stage, *, official, head, rng, today: date) -> None:
             continue
         engine.fire(measure, "start", actor=official)
         if state in ("done", "verified"):
-            _evidence(measure, official, "protokol-meropriyatiya.pdf", kind="protocol")
+            _evidence(measure, official, "Протокол мероприятия.pdf", kind="protocol")
             engine.fire(measure, "complete", actor=official, comment="Проведено, участников: 27.")
         if state == "verified":
             engine.fire(measure, "verify", actor=head)
