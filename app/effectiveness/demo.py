@@ -3,6 +3,7 @@ computed from the cycle's accepted values, conclusions written from those number
 next period (a corrected target, or a goal when nothing was measured), so the closed demo cycle passes the EFF guard."""
 
 from decimal import Decimal
+from app.core import russian as ru
 from app.effectiveness import services
 from app.monitoring.values import unit_rule
 
@@ -20,7 +21,8 @@ def _conclusions(rows, results) -> str:
              f"Оценено мер: {len(results)}; дали измеримый эффект: {moved}."]
     lagging = [r for r in measured if not r.improved]
     if lagging:
-        lines.append("Не удалось улучшить: " + ", ".join(r.code for r in lagging[:5])
+        # named as the report cites them («name» (code)): the public page shows this text to citizens
+        lines.append("Не удалось улучшить: " + "; ".join(f"{ru.quote(r.name)} ({r.code})" for r in lagging[:5])
                      + ". Меры по этим показателям требуют корректировки в следующем цикле.")
     return "\n".join(lines)
 

@@ -1,0 +1,56 @@
+"""Screens, seventh walk (the regional expert, auditor, administrators, ИМЦ and the public pages at 1366 px): table
+headers a screen reader can name, and public pages a citizen can read without the system's codes and jargon."""
+
+import pathlib
+import re
+
+from sqlalchemy import select
+
+from tests.test_screens3_pages import _page, _text
+
+APP = pathlib.Path(__file__).resolve().parents[1] / "app"
+EMPTY_HEADER = re.compile(r"<th[^>]*>\s*</th>")
+
+
+def test_no_table_has_a_header_cell_without_a_name():
+    """A column of buttons had an empty <th>: a screen reader announced nothing for it (axe «empty-table-header» on
+    the stand-ins, notifications, tokens, stage, campaign, effectiveness and analysis pages)."""
+    empty = sorted(f"{p.relative_to(APP)}: {m.group(0)}" for p in APP.rglob("*.html")
+                   for m in EMPTY_HEADER.finditer(p.read_text(encoding="utf-8")))
+    assert empty == []
+
+
+def _published_evaluation(demo):
+    """The demo's closed M2.3 cycle: its effectiveness evaluation is approved, so the public page shows it."""
+    from app.cycles.models import Cycle
+    from app.effectiveness.models import EffectivenessEvaluation
+
+    evaluation = demo.scalars(select(EffectivenessEvaluation).join(Cycle, Cycle.id == EffectivenessEvaluation.cycle_id)
+                              .where(Cycle.state == "closed").order_by(Cycle.id)).first()
+    return demo.get(Cycle, evaluation.cycle_id)
+
+
+def test_the_public_effectiveness_text_names_the_indicators_it_cites(demo, client):
+    """«Не удалось улучшить: M2.3-02.» — a citizen has no list of codes: the text cites each indicator by its name,
+    the indicators' table shows the codes, and each line of the conclusions is its own paragraph (one <p> ran them
+    into one sentence)."""
+    cycle = _published_evaluation(demo)
+    doc = _page(client, f"/public/cycles/{cycle.id}")
+    (heading,) = doc.xpath("//h2[normalize-space()='Эффективность принятых мер']")
+    paragraphs = [_text(p) for p in heading.xpath("following-sibling::p[following-sibling::h2]")]
+    assert len(paragraphs) >= 2, paragraphs
+    names = {i.code: i.name for i in cycle.indicators}
+    cited = [(code, line) for line in paragraphs for code in re.findall(r"\b[MRI]\d\.\d-\d+\b", line)]
+    assert cited, paragraphs  # the demo's evaluation has an indicator it failed to improve
+    for code, line in cited:
+        assert f"«{names[code]}» ({code})" in line, line
+    table = _text(doc.xpath("//h2[normalize-space()='Показатели']/following-sibling::div[1]//table")[0])
+    assert all(code in table for code in names)
+
+
+def test_the_public_page_offers_a_subscription_in_plain_words(demo, client):
+    """«Лента новых документов (Atom)» meant nothing to a citizen."""
+    doc = _page(client, "/public/orgs/MUN01")
+    (link,) = doc.xpath("//a[contains(@href, 'feed.atom')]")
+    assert _text(link).startswith("Подписка на новые документы")
+    assert "Лента" not in _text(doc.body)
