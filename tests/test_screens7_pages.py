@@ -54,3 +54,21 @@ def test_the_public_page_offers_a_subscription_in_plain_words(demo, client):
     (link,) = doc.xpath("//a[contains(@href, 'feed.atom')]")
     assert _text(link).startswith("Подписка на новые документы")
     assert "Лента" not in _text(doc.body)
+
+
+def test_the_user_forms_preselect_no_role(app, world, db_session):
+    """The role list opened on «Администратор» (its first entry) over the region (the first organisation): the
+    administrator who sent «Назначить роль» as it opened made the user an administrator of the whole region."""
+    from tests.test_auth import signed_in_client
+
+    staff = world["staff_a"]
+    client = signed_in_client(app, world["admin"])
+    for url in ("/admin/users/new", f"/admin/users/{staff.id}"):
+        (role,) = _page(client, url).xpath("//select[@name='role']")
+        chosen = role.xpath("./option[@selected]") or role.xpath("./option[1]")
+        assert chosen[0].get("value") == "" and _text(chosen[0]) == "— выберите роль —", url
+    before = sorted(r.role for r in staff.roles)
+    response = client.post(f"/admin/users/{staff.id}", data={"role": "", "organisation_id": str(world["region"].id)})
+    assert response.status_code == 422 and "Обязательное поле." in response.get_data(as_text=True)
+    db_session.refresh(staff)
+    assert sorted(r.role for r in staff.roles) == before == ["staff"]
