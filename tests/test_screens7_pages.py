@@ -72,3 +72,25 @@ def test_the_user_forms_preselect_no_role(app, world, db_session):
     assert response.status_code == 422 and "Обязательное поле." in response.get_data(as_text=True)
     db_session.refresh(staff)
     assert sorted(r.role for r in staff.roles) == before == ["staff"]
+
+
+def test_going_back_to_the_shipped_template_names_its_own_version(app, world, db_session, client, login):
+    """«Действует встроенный шаблон (версия 1)» was said of every type, and the list said «Версия 1 — встроенный
+    шаблон», while the shipped analytic report is version 3 (the number the list's own column shows)."""
+    import io
+
+    from app.documents import rendering, template_admin
+
+    builtin = template_admin.builtin_number("analytic_report")
+    assert builtin != 1  # the case the fixed text got wrong
+    upload = template_admin.upload("analytic_report", stream=io.BytesIO(rendering.template_bytes("analytic_report")),
+                                   filename="own.docx", actor=world["admin"])
+    template_admin.activate(upload, actor=world["admin"])
+    db_session.commit()
+    login(world["admin"])
+    page = client.post("/documents/templates/analytic_report/builtin/activate", data={}, follow_redirects=True)
+    assert f"Действует встроенный шаблон (версия {builtin})." in page.get_data(as_text=True)
+    listing = _text(_page(client, "/documents/templates").body)
+    assert "Версия 1 — встроенный" not in listing
+    (row,) = [r for r in _page(client, "/documents/templates").xpath("//tr[.//a[contains(@href, 'analytic_report')]]")]
+    assert _text(row.xpath(".//td[contains(@class, 'active-version')]")[0]) == f"{builtin} (встроенный)"
