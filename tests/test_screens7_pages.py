@@ -94,3 +94,4 @@ def test_going_back_to_the_shipped_template_names_its_own_version(app, world, db
     assert "Версия 1 — встроенный" not in listing
     (row,) = [r for r in _page(client, "/documents/templates").xpath("//tr[.//a[contains(@href, 'analytic_report')]]")]
     assert _text(row.xpath(".//td[contains(@class, 'active-version')]")[0]) == f"{builtin} (встроенный)"
+
