@@ -95,3 +95,15 @@ def test_going_back_to_the_shipped_template_names_its_own_version(app, world, db
     (row,) = [r for r in _page(client, "/documents/templates").xpath("//tr[.//a[contains(@href, 'analytic_report')]]")]
     assert _text(row.xpath(".//td[contains(@class, 'active-version')]")[0]) == f"{builtin} (встроенный)"
 
+
+
+def test_the_region_pictures_problem_zones_say_of_how_many_municipalities(demo, client):
+    """«(ниже границы у 2 из 2)» left the reader to guess two of what."""
+    from app.assessment.models import Campaign
+    from tests.test_screens3_pages import _login
+
+    campaign = demo.scalars(select(Campaign).order_by(Campaign.id)).first()
+    _login(client, "region_official")
+    zones = [_text(li) for li in _page(client, f"/assessment/campaigns/{campaign.id}/picture")
+             .xpath("//ol[@id='region-zones']/li")]
+    assert zones and all(re.search(r"\(ниже границы у \d+ из \d+ муниципалитет(а|ов)\)$", z) for z in zones), zones
