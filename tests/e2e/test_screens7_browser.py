@@ -33,13 +33,23 @@ def _ids(live_app):
 
 
 def test_the_nine_blocks_of_a_cycle_sit_on_one_row(page, live_app):
-    """At 1366 px the ninth card («Анализ эффективности принятых мер») wrapped alone onto a second row."""
+    """At 1366 px the ninth card («Анализ эффективности принятых мер») wrapped alone onto a second row; narrower
+    cards then cut «Управленческие» and «эффективности» in two."""
     cycle_id, _, _ = _ids(live_app)
     log_in(page, "official")
     open_styled(page, f"/cycles/{cycle_id}")
     tops = page.eval_on_selector_all(".stage-line .stage",
                                      "els => els.map(e => Math.round(e.getBoundingClientRect().top))")
     assert len(tops) == 9 and len(set(tops)) == 1, tops
+    # and no block's title has a word cut in two (the page breaks long words anywhere when they do not fit):
+    # the widest word of each title, measured in the title's own font, fits its card
+    cut = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d'); const cut = [];
+      for (const t of document.querySelectorAll('.stage-line .stage > div:nth-child(2)')) {
+        const cs = getComputedStyle(t);
+        c.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+        for (const w of t.innerText.split(/\\s+/)) if (c.measureText(w).width > t.clientWidth) cut.push(w); }
+      return cut; }""")
+    assert cut == [], cut
 
 
 def test_the_expert_saves_the_sheet_without_scrolling_to_its_end(page, live_app):
