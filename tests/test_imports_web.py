@@ -260,9 +260,12 @@ def test_results_written_without_an_import_are_told_not_hidden_behind_no_imports
     shown = loaded(world["official"])
     assert f"загружены: {plural(seeded_results, ('строка', 'строки', 'строк'))} (ВПР — " in shown, shown
     assert f"ВПР — {', '.join(map(str, years))} г." in shown, shown
-    assert "импорты, загруженные здесь, будут перечислены в этом списке" in shown
+    assert shown.endswith("файлы, загруженные здесь, появятся на этой странице с отчётами о загрузке.")
     # a school's director: the school's own rows, not the municipality's
     school = db_session.scalar(select(func.count()).select_from(AssessmentResult)
                                .where(AssessmentResult.school_id == world["school_b"].id))
     assert 0 < school < seeded_results
-    assert f"загружены: {plural(school, ('строка', 'строки', 'строк'))} (" in loaded(world["director_b"])
+    shown = loaded(world["director_b"])
+    assert f"загружены: {plural(school, ('строка', 'строки', 'строк'))} (" in shown
+    # who may not import is not promised a list of «импорты, загруженные здесь» on a page with no upload button
+    assert "загруженные здесь" not in shown and "Загрузка файлов вашей роли недоступна" in shown

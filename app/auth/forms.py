@@ -4,6 +4,10 @@ from wtforms.validators import EqualTo
 from app.auth.roles import ROLES
 from app.core.forms import EmailAddress, Form, as_choices, length_between, max_length, optional, required
 
+# No role is preselected: the first of the list is «Администратор», so a form sent as it opened granted it (over the
+# region, the first organisation); the blank choice fails `required` with the usual message instead.
+ROLE_CHOICES = as_choices([("", "— выберите роль —"), *ROLES.items()])
+
 
 class LoginForm(Form):
     login = StringField("Логин", validators=[required(), max_length(80)])
@@ -25,13 +29,13 @@ class UserForm(Form):
     position = StringField("Должность", validators=[optional(), max_length(200)])
     email = StringField("Эл. почта", validators=[optional(), EmailAddress(), max_length(200)])
     password = PasswordField("Пароль", validators=[required(), length_between(10, 200)])
-    role = SelectField("Роль", choices=as_choices(ROLES.items()), validators=[required()])
+    role = SelectField("Роль", choices=ROLE_CHOICES, validators=[required()])
     organisation_id = SelectField("Организация", coerce=int, validators=[required()])
     submit = SubmitField("Создать пользователя")
 
 
 class RoleForm(Form):
-    role = SelectField("Роль", choices=as_choices(ROLES.items()), validators=[required()])
+    role = SelectField("Роль", choices=ROLE_CHOICES, validators=[required()])
     organisation_id = SelectField("Организация", coerce=int, validators=[required()])
     submit = SubmitField("Назначить роль")
 

@@ -410,7 +410,7 @@ def activate(tv: TemplateVersion, *, actor) -> None:
 
 
 def activate_builtin(type_key: str, *, actor) -> None:
-    """Return the type to its shipped template (version 1). Flushes and audits, never commits."""
+    """Return the type to its shipped template (its sidecar's version). Flushes and audits, never commits."""
     require_template_admin(actor)
     get_type(type_key)
     _lock_type(type_key)

@@ -121,7 +121,8 @@ def templates_activate_builtin(template_type: str):
         return _type_page(doc_type, 422)
     on_refusal(lambda exc: _type_page(doc_type, exc.status_code))
     template_admin.activate_builtin(doc_type.key, actor=current_user)
-    flash("Действует встроенный шаблон (версия 1).", "success")
+    # the shipped template's number is its sidecar's version (3 for the analytic report), not always 1
+    flash(f"Действует встроенный шаблон (версия {template_admin.builtin_number(doc_type.key)}).", "success")
     return _back(doc_type.key)
 
 

@@ -3,6 +3,7 @@ computed from the cycle's accepted values, conclusions written from those number
 next period (a corrected target, or a goal when nothing was measured), so the closed demo cycle passes the EFF guard."""
 
 from decimal import Decimal
+from app.core import russian as ru
 from app.effectiveness import services
 from app.monitoring.values import unit_rule
 
@@ -20,9 +21,10 @@ def _conclusions(rows, results) -> str:
              f"Оценено мер: {len(results)}; дали измеримый эффект: {moved}."]
     lagging = [r for r in measured if not r.improved]
     if lagging:
-        # «Меры по этим показателям» after a single code read as a slip in the signed report
+        # named as the report cites them («name» (code)): the public page shows this text to citizens; «Меры по
+        # этим показателям» after a single one read as a slip in the signed report
         which = "этим показателям" if len(lagging) > 1 else "этому показателю"
-        lines.append("Не удалось улучшить: " + ", ".join(r.code for r in lagging[:5])
+        lines.append("Не удалось улучшить: " + "; ".join(f"{ru.quote(r.name)} ({r.code})" for r in lagging[:5])
                      + f". Меры по {which} требуют корректировки в следующем цикле.")
     return "\n".join(lines)
 
