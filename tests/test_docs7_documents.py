@@ -136,7 +136,7 @@ def test_the_demos_attached_files_have_russian_names_and_are_real_pages(demo):
 
 
 def test_the_demos_effectiveness_conclusions_agree_with_one_lagging_indicator():
-    """«Не удалось улучшить: M2.3-02. Меры по этим показателям требуют …» in the signed effectiveness report: one
+    """«Не удалось улучшить: «Доля» (M2.3-02). Меры по этим показателям требуют …» in the signed effectiveness report: one
     indicator takes the singular."""
     from decimal import Decimal
 
@@ -147,7 +147,7 @@ def test_the_demos_effectiveness_conclusions_agree_with_one_lagging_indicator():
         return IndicatorRow(1, code, "Доля", "%", "up", Decimal("50"), Decimal("55"), Decimal(after))
 
     one = _conclusions([row("M2.3-01", "56"), row("M2.3-02", "49")], [])
-    assert "Не удалось улучшить: M2.3-02. Меры по этому показателю требуют корректировки" in one
+    assert "Не удалось улучшить: «Доля» (M2.3-02). Меры по этому показателю требуют корректировки" in one
     two = _conclusions([row("M2.3-01", "48"), row("M2.3-02", "49")], [])
     assert "Меры по этим показателям требуют корректировки" in two
 
