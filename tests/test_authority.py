@@ -421,3 +421,31 @@ def test_nobody_approves_the_stage_they_submitted_nor_their_deputy_for_them(worl
     engine.fire(stage, "submit", actor=world["official"])
     engine.fire(stage, "approve", actor=head)
     assert stage.state == "approved"
+
+
+def test_a_deputys_sign_off_names_the_director_it_was_for(world, make_user, rec_cycle, make_recommendation, client,
+                                                          login, db_session):
+    """The item's page said «Ознакомлен: Белов И.О.» for a deputy's sign-off, as if he were the addressee's head;
+    the audit log knew he signed for the director on leave (walk 7)."""
+    from app.deadlines.standins import create_stand_in
+    from app.followup import services
+
+    deputy = make_user("staff", world["school_a"], login="deputy_a", full_name="Белов Иван Олегович")
+    create_stand_in(absent=world["director_a"], deputy=deputy, start=today(), end=today() + timedelta(days=3),
+                    actor=world["director_a"], today=today())
+    rec = make_recommendation(rec_cycle, [world["school_a"], world["school_b"]])
+    services.issue_recommendation(rec, actor=world["head"], today=today())
+    db_session.commit()
+    item_a, item_b = sorted(rec.items, key=lambda i: i.organisation.code)
+    services.acknowledge_item(item_a, actor=deputy, password=PASSWORD)
+    services.acknowledge_item(item_b, actor=world["director_b"], password=PASSWORD)
+    db_session.commit()
+    assert services.acknowledged_for(item_a) == world["director_a"] and services.acknowledged_for(item_b) is None
+
+    login(world["head"])
+    shown = client.get(f"/followup/items/{item_a.id}").get_data(as_text=True)
+    from app.core.russian import deputy_for
+
+    assert f"Белов Иван Олегович {deputy_for(world['director_a'])}, " in shown
+    own = client.get(f"/followup/items/{item_b.id}").get_data(as_text=True)
+    assert f"{world['director_b'].full_name}, " in own

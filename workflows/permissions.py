@@ -144,4 +144,14 @@ def acted_by(obj, actions: Iterable[str]) -> set[int]:
     return {i for i in row if i is not None} if row is not None else set()
 
 
+def acted_for(obj, actions: Iterable[str]) -> int | None:
+    """The absent person the latest of `actions` on `obj` was done for (a deputy's step, «за Н.И. Ковалёву»), from
+    the audit log; None when it was done in one's own name."""
+    return db.session.scalar(
+        select(AuditEvent.on_behalf_of_id)
+        .where(AuditEvent.object_type == obj.audit_type, AuditEvent.object_id == obj.id,
+               AuditEvent.action.in_(tuple(actions)))
+        .order_by(AuditEvent.id.desc()).limit(1))
+
+
 SYSTEM = None  # a transition without a permission is fired only by the engine's cascades (fire_system)

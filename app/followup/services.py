@@ -36,6 +36,7 @@ from app.orgs.services import org_time_zone, org_today
 from app.tasks import services as tasks
 from workflows import decision as decision_flow
 from workflows import engine
+from workflows.permissions import acted_for
 from workflows import measure as measure_flow
 from workflows.measure import ACTIVE_STATES
 from workflows.recommendation_item import EVIDENCE_KIND, EXECUTORS, OWED_STATES
@@ -170,6 +171,15 @@ def clusters(cycle: Cycle) -> dict[int, list[int]]:
                    AnalysisResult.school_id.is_not(None), AnalysisResult.value.is_not(None))):
         out.setdefault(int(value), []).append(school_id)
     return dict(sorted(out.items()))
+
+
+def acknowledged_for(item: RecommendationItem) -> User | None:
+    """The director in whose name a deputy signed off «ознакомлен» (the item's page: «Белов И.О. за Н.И.
+    Ковалёву»); None when the addressee's head signed it themselves or it is not signed off yet."""
+    if item.acknowledged_at is None:
+        return None
+    absent = acted_for(item, ("acknowledge",))
+    return db.session.get(User, absent) if absent is not None else None
 
 
 def expand_addressees(cycle: Cycle, group: str, *, organisation_ids=(), cluster=None) -> list[Organisation]:

@@ -189,7 +189,7 @@ def _item_page(item: RecommendationItem, status: int = 200):
         overdue=services.is_item_overdue(item), attachments=_attachments(item),
         ack_form=AcknowledgeForm(version=item.version), start_form=StartForm(version=item.version),
         report_form=ReportForm(version=item.version), action_form=ActionForm(version=item.version),
-        today=services.org_today(item.organisation)), status
+        today=services.org_today(item.organisation), acknowledged_for=services.acknowledged_for(item)), status
 
 
 @bp.route("/items/<int:rec_item_id>")
