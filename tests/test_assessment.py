@@ -933,9 +933,10 @@ def test_demo_campaign_is_in_its_window_with_one_approved_and_one_returned(world
     official2 = make_user("official", mun2, login="official_2")
     manager = make_user("official", world["region"], login="reg_official")
     head = make_user("head", world["region"], login="reg_head")
+    minister = make_user("head", world["region"], login="minister")
     expert2 = make_user("expert", world["region"], login="expert_2")
     today = date.today()
-    campaign = seed_campaign(world["region"], [world["mun"], mun2], manager=manager, head=head,
+    campaign = seed_campaign(world["region"], [world["mun"], mun2], manager=manager, head=head, signer=minister,
                              coordinators={world["mun"].id: world["official"], mun2.id: official2},
                              experts=[world["expert"], expert2], today=today, period=academic_year_of(today))
     assert campaign.is_open_on(today)
