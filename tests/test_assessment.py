@@ -748,6 +748,66 @@ def test_the_municipal_head_reads_their_municipalitys_results_as_they_are_submit
         assert outsider.get(url).status_code == 404, url
 
 
+def test_the_coordinator_reads_the_experts_points_once_sent_for_approval_not_a_draft_nor_a_returned_one(
+        world, assess, app, db_session):
+    """The expert's points are the expert's work until sent for approval: the municipality's coordinator does not read
+    a draft, nor an evaluation the region's head returned to the expert (being revised); the region reads them as
+    they stand, the expert their own."""
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    campaign = sa.campaign
+    scores = services.scores_of(campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], today=today, entries=_entries(scores))
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={s.id: (0, "довод эксперта", s.version) for s in scores})
+    db_session.commit()
+    clients = {}
+    for user in (world["official"], world["expert"], assess["manager"]):
+        clients[user.login] = app.test_client()
+        clients[user.login].post("/login", data={"login": user.login, "password": PASSWORD})
+
+    def expert_points(user) -> list:
+        """The expert's points on the self-assessment's and the evaluation's pages (the coordinator's: none shown,
+        none of the comments either)."""
+        client = clients[user.login]
+        points = []
+        for url in (f"/assessment/self/{sa.id}", f"/assessment/evaluations/{assignment.id}"):
+            response = client.get(url)
+            assert response.status_code == 200
+            shown = lxml.html.fromstring(response.data).xpath(
+                "//table[@id='sheet']//span[contains(@class, 'expert-points')]/text()")
+            assert shown or user is not world["official"] or "довод эксперта" not in response.get_data(as_text=True)
+            points += shown
+        return points
+
+    def table_total(user):
+        row, = [r for r in services.overview(campaign, services.scope_of(campaign, user)) if r["mechanism"] == "M1.1"]
+        return row["totals"]["expert"]
+
+    coordinator, manager = world["official"], assess["manager"]
+    # A draft: the coordinator reads nothing of it, on the pages, in the campaign table, in the API's rows.
+    assert expert_points(coordinator) == [] and table_total(coordinator) is None
+    assert (sa.municipality_id, "M1.1") in services.hidden_expert(campaign, services.scope_of(campaign, coordinator))
+    assert expert_points(manager) and table_total(manager) == 0
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.commit()
+    assert set(expert_points(coordinator)) == {"0"} and table_total(coordinator) == 0
+    # Returned to the expert: being revised, not the coordinator's to read until sent again.
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today, comment="Уточните")
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={s.id: (1, "довод эксперта", s.version) for s in scores})
+    db_session.commit()
+    assert expert_points(coordinator) == [] and table_total(coordinator) is None
+    assert set(expert_points(world["expert"])) == {"1"} and set(expert_points(manager)) == {"1"}
+    services.transition_evaluation(assignment, "resubmit", actor=world["expert"], today=today)
+    db_session.commit()
+    assert set(expert_points(coordinator)) == {"1"}
+
+
 def test_who_sent_the_evaluation_in_for_the_expert_does_not_approve_it(world, assess, db_session):
     """Separation of duties holds for a stand-in as for the expert: the region's head standing in for the expert on
     leave sends the evaluation in «за» the expert, and then may neither approve nor return it."""

@@ -811,10 +811,43 @@ def _audit(action: str, package: EvidencePackage, actor) -> None:
                         **({"sha256": package.sha256} if package.sha256 else {})})
 
 
+def withheld(package: EvidencePackage, scope: services.Scope) -> str | None:
+    """Why `scope` may not take a municipality's package, or None. The package holds the scores as they stood when
+    it was built, whoever asked for it: a reader who sees a side's points only once they are sent on (an expert, the
+    self-assessment once the coordinator submitted it; the coordinator, the expert's once sent for approval —
+    services.Scope) takes a package built after the latest sending only, not one the coordinator or the region built
+    while they were a draft or being revised."""
+    if scope.all or package.municipality_id is None:
+        return None
+    mid = package.municipality_id
+    sides = (
+        (SelfAssessment, scope.shows_self, mid in scope.coordinated,
+         "самооценка по механизму {code} ещё не представлена координатором",
+         "самооценку по механизму {code} координатор представил после того, как пакет был запрошен"),
+        (Assignment, scope.shows_expert, mid in scope.assigned,
+         "экспертная оценка по механизму {code} ещё не направлена на утверждение",
+         "экспертную оценку по механизму {code} эксперт направил после того, как пакет был запрошен"),
+    )
+    for model, shows, own, unsent, later in sides:
+        for code, state, submitted_at in db.session.execute(
+                select(model.mechanism_code, model.state, model.submitted_at)
+                .where(model.campaign_id == package.campaign_id, model.municipality_id == mid)
+                .order_by(model.mechanism_code)):
+            if not shows(mid, state):
+                return unsent.format(code=code)
+            if not own and (submitted_at is None or submitted_at > package.created_at):
+                return later.format(code=code)
+    return None
+
+
 def downloadable(package_id: int, user) -> tuple[EvidencePackage, Path]:
     """A built package the user may download and its file, the download recorded in the audit log (flushed, the
     caller commits); NotFound with the reason otherwise."""
-    package, _scope = package_for(package_id, user)
+    package, scope = package_for(package_id, user)
+    reason = withheld(package, scope)
+    if reason is not None:
+        raise NotFound(f"Этот пакет вам недоступен: {reason}, а пакет содержит баллы в том виде, в каком они были при "
+                       "его сборке. Запросите новый пакет, когда оценка будет направлена.")
     path = package_path(package)
     if package.status == "done" and path is None:
         raise NotFound("Файл пакета удалён: собран более новый пакет той же кампании и муниципалитета.")
