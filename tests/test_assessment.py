@@ -103,6 +103,33 @@ def test_admin_publishes_a_new_version_and_a_campaign_keeps_its_frozen_one(world
         criteria.edit_draft(base, actor=world["admin"], thresholds=base.thresholds, criteria={})
 
 
+def test_the_publish_form_sends_the_versions_lock_and_a_publish_without_it_or_stale_is_refused(
+        world, assess, client, login, db_session):
+    import lxml.html
+
+    from app.assessment import criteria
+
+    draft = criteria.new_version(assess["campaign"].criteria_set, version="2027.3", title="Набор",
+                                 actor=world["admin"], region=world["region"])
+    db_session.commit()
+    login(world["admin"])
+    url = f"/assessment/criteria/{draft.id}/publish"
+    form = lxml.html.fromstring(client.get(f"/assessment/criteria/{draft.id}").data).get_element_by_id("publish-set")
+    sent = {i.name: i.value for i in form.xpath(".//input[@type='hidden']")}
+    assert sent["version"] == str(draft.version_counter)
+    audited = _audit_count(db_session)
+    # Without the version (a form of an older page, a hand-made request): refused as stale, nothing published.
+    for data in ({}, {"version": ""}, {"version": str(draft.version_counter + 1)}):
+        response = client.post(url, data=data, follow_redirects=True)
+        assert response.status_code in (200, 409)
+        assert "изменён другим пользователем" in response.get_data(as_text=True)
+        db_session.expire_all()
+        assert draft.state == "draft" and _audit_count(db_session) == audited
+    assert client.post(url, data={"version": sent["version"]}).status_code == 303
+    db_session.expire_all()
+    assert draft.state == "published"
+
+
 def test_criteria_edit_refuses_bad_points_and_foreign_criteria_changing_nothing(world, assess, db_session):
     from app.assessment import criteria
     from app.core.errors import ValidationFailed
