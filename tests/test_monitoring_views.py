@@ -274,6 +274,9 @@ def test_return_with_comment_resubmit_and_accept_over_http(client, login, world,
     services.transition_submission(sub_a, "submit", actor=world["director_a"])
     db_session.commit()
     sign_in(client, login, world["official"])
+    # the page marks the return's comment required, as the server holds it
+    assert 'id="comment-return" rows="2" maxlength="2000" required' in page(
+        client.get(f"/monitoring/submissions/{sub_a.id}"))
     response = client.post(f"/monitoring/submissions/{sub_a.id}/transition",
                            data={"trigger": "return", "comment": "", "version": sub_a.version})
     assert response.status_code == 422
