@@ -314,6 +314,24 @@ def test_who_prepared_an_edition_does_not_agree_its_route_step(world, make_user,
     assert doc.state == "awaiting_signature"
 
 
+def test_an_edition_whose_maker_is_the_only_one_to_agree_it_is_not_sent_for_approval(world, goal_stage, db_session,
+                                                                                   fake_generation):
+    """The municipality's only methodologist made the положение: sent for approval it would wait on a step nobody may
+    agree, so sending it is refused with the reason, nothing changed."""
+    from app.core.errors import GuardFailed
+    from app.documents import services
+    from tests.test_documents import generate
+
+    doc = generate(goal_stage, "regulation", world["methodologist"], db_session)
+    before = _audit_count(db_session)
+    with pytest.raises(GuardFailed) as refused:
+        services.transition(doc, "to_approval", actor=world["official"])
+    assert any("единственный пользователь с ролью «Методист» подготовил эту редакцию" in p
+               for p in refused.value.problems), refused.value.problems
+    db_session.rollback()
+    assert doc.state == "draft" and _audit_count(db_session) == before
+
+
 def test_who_prepared_an_edition_does_not_sign_it_neither_as_themselves_nor_as_the_acting_head(
         world, goal_stage, deputy_of_head, head_on_leave, db_session, fake_generation):
     from app.documents import services

@@ -78,10 +78,17 @@ def no_route(doc) -> list[str]:
 
 
 def route_staffed(doc) -> list[str]:
+    """Each step of the route has someone to agree it: a holder of its role, other than who made the edition (who
+    may not agree it: edition_preparers) — else the document would wait on a step nobody may take."""
     problems = []
+    maker = doc.current.created_by_id if doc.current is not None else None
     for role in doc.doc_type.approval_route if doc.doc_type else ():
-        if not users_with_role_at(doc.organisation, {role}):
+        holders = users_with_role_at(doc.organisation, {role})
+        if not holders:
             problems.append(f"Некому согласовать документ: нет пользователя с ролью «{ROLES.get(role, role)}».")
+        elif all(u.id == maker for u in holders):
+            problems.append(f"Некому согласовать документ: единственный пользователь с ролью «{ROLES.get(role, role)}» "
+                            "подготовил эту редакцию, а согласует её другой (разделение обязанностей).")
     return problems
 
 
