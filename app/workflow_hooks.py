@@ -15,7 +15,7 @@ def register(app=None) -> None:
     from app.assessment.services import assigned_municipalities
     from app.core import hooks as core_hooks
     from app.cycles.services import invariant_problems
-    from app.deadlines.cover import absent_people_covered_by
+    from app.deadlines.cover import absent_people_covered_by, deputies_on
     from app.documents.attachments import attachments_of
     from app.documents.guards import mandatory_documents, registered_document
     from app.effectiveness.guards import stage_content as follow_up_content
@@ -25,6 +25,7 @@ def register(app=None) -> None:
     from workflows.data_request import monitoring_stage_problems
 
     core_hooks.covered_people.register(absent_people_covered_by)
+    core_hooks.deputies_on.register(deputies_on)
     core_hooks.bearer_user.register(user_for_bearer)
     core_hooks.assigned_organisations.register(assigned_municipalities)
     core_hooks.state_label.register(engine.state_label_for)

@@ -495,6 +495,31 @@ def test_risk_profile_csv_is_parsed(world, db_session):
         parse_csv(b"a,b\n1,2\n")
 
 
+@pytest.mark.parametrize("encoding", ["cp1251", "koi8-r", "utf-8"])
+def test_a_risk_profile_csv_in_any_encoding_the_imports_read_is_read_alike(encoding):
+    """KOI8-R was read as Windows-1251: the factors' titles came out as «ОЕИЧБФЛБ …», every one «неизвестный»."""
+    from app.analysis.risk_profile import parse_csv, risk_factors
+
+    factors = risk_factors()
+    lines = ["factor;score;priority;programme"] + [f"{f.title};{n % 10};;" for n, f in enumerate(factors)]
+    lines[1] = f"{factors[0].title.upper()};7;1;Программа ШАГ ВПЕРЁД"
+    scores, priorities = parse_csv("\n".join(lines).encode(encoding))
+    assert scores == {f.key: "7" if n == 0 else str(n % 10) for n, f in enumerate(factors)}
+    assert priorities == [{"factor": factors[0].key, "programme": "Программа ШАГ ВПЕРЁД"}]
+
+
+@pytest.mark.parametrize("text", ['ОДД;МОУ "СРЕДНЯЯ ШКОЛА ИМЕНИ ПУШКИНА";ШКОЛА ПУШКИНА', "КОД;НАИМЕНОВАНИЕ", "ДА",
+                                  "Средняя школа", "код;наименование"])
+def test_koi8_r_is_told_from_windows_1251_in_capitals_too(text):
+    """All-caps KOI8-R text reads as small letters in Windows-1251: deciding by the case first took it for
+    Windows-1251 (a list of organisations typed in capitals was stored as «пдд;нпх …»)."""
+    from app.imports.readers import is_koi8_r, single_byte_encoding
+
+    assert is_koi8_r(text.encode("koi8-r"))
+    assert not is_koi8_r(text.encode("cp1251"))
+    assert single_byte_encoding(text.encode("koi8-r")) == "koi8-r"
+
+
 # --- the report context --------------------------------------------------------------------------
 
 def test_report_context_is_plain_data_with_png_charts(world, anl_cycle, seeded_results, db_session):

@@ -507,6 +507,13 @@ def test_upload_over_the_size_limit_is_413(world, api, uploads, db_session, app,
     assert response.get_json() == {"error": "Файл слишком большой.",
                                    "problems": ["Наибольший допустимый размер запроса — 1 МБ."]}
     assert changed_tables(before, db_state(db_session)) == []
+    # The OpenAPI document says the same words, with this deployment's limit, for each operation that takes a body.
+    document = api(world["official"], "/api/v1/openapi.json").get_json()
+    said = document["components"]["responses"]["TooLarge"]["description"]
+    assert "«Файл слишком большой.»" in said and "«Наибольший допустимый размер запроса — 1 МБ.»" in said
+    assert "В форме слишком много полей" in said
+    for path in ("/indicator-values", "/imports/results"):
+        assert document["paths"][path]["post"]["responses"]["413"] == {"$ref": "#/components/responses/TooLarge"}
 
 
 def test_upload_of_too_many_parts_is_413_that_names_them(world, api, uploads, db_session, app):

@@ -103,6 +103,33 @@ def test_admin_publishes_a_new_version_and_a_campaign_keeps_its_frozen_one(world
         criteria.edit_draft(base, actor=world["admin"], thresholds=base.thresholds, criteria={})
 
 
+def test_the_publish_form_sends_the_versions_lock_and_a_publish_without_it_or_stale_is_refused(
+        world, assess, client, login, db_session):
+    import lxml.html
+
+    from app.assessment import criteria
+
+    draft = criteria.new_version(assess["campaign"].criteria_set, version="2027.3", title="Набор",
+                                 actor=world["admin"], region=world["region"])
+    db_session.commit()
+    login(world["admin"])
+    url = f"/assessment/criteria/{draft.id}/publish"
+    form = lxml.html.fromstring(client.get(f"/assessment/criteria/{draft.id}").data).get_element_by_id("publish-set")
+    sent = {i.name: i.value for i in form.xpath(".//input[@type='hidden']")}
+    assert sent["version"] == str(draft.version_counter)
+    audited = _audit_count(db_session)
+    # Without the version (a form of an older page, a hand-made request): refused as stale, nothing published.
+    for data in ({}, {"version": ""}, {"version": str(draft.version_counter + 1)}):
+        response = client.post(url, data=data, follow_redirects=True)
+        assert response.status_code in (200, 409)
+        assert "изменён другим пользователем" in response.get_data(as_text=True)
+        db_session.expire_all()
+        assert draft.state == "draft" and _audit_count(db_session) == audited
+    assert client.post(url, data={"version": sent["version"]}).status_code == 303
+    db_session.expire_all()
+    assert draft.state == "published"
+
+
 def test_criteria_edit_refuses_bad_points_and_foreign_criteria_changing_nothing(world, assess, db_session):
     from app.assessment import criteria
     from app.core.errors import ValidationFailed
@@ -748,6 +775,66 @@ def test_the_municipal_head_reads_their_municipalitys_results_as_they_are_submit
         assert outsider.get(url).status_code == 404, url
 
 
+def test_the_coordinator_reads_the_experts_points_once_sent_for_approval_not_a_draft_nor_a_returned_one(
+        world, assess, app, db_session):
+    """The expert's points are the expert's work until sent for approval: the municipality's coordinator does not read
+    a draft, nor an evaluation the region's head returned to the expert (being revised); the region reads them as
+    they stand, the expert their own."""
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment, today = assess["sa"], assess["assignment"], date.today()
+    campaign = sa.campaign
+    scores = services.scores_of(campaign, sa.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], today=today, entries=_entries(scores))
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={s.id: (0, "довод эксперта", s.version) for s in scores})
+    db_session.commit()
+    clients = {}
+    for user in (world["official"], world["expert"], assess["manager"]):
+        clients[user.login] = app.test_client()
+        clients[user.login].post("/login", data={"login": user.login, "password": PASSWORD})
+
+    def expert_points(user) -> list:
+        """The expert's points on the self-assessment's and the evaluation's pages (the coordinator's: none shown,
+        none of the comments either)."""
+        client = clients[user.login]
+        points = []
+        for url in (f"/assessment/self/{sa.id}", f"/assessment/evaluations/{assignment.id}"):
+            response = client.get(url)
+            assert response.status_code == 200
+            shown = lxml.html.fromstring(response.data).xpath(
+                "//table[@id='sheet']//span[contains(@class, 'expert-points')]/text()")
+            assert shown or user is not world["official"] or "довод эксперта" not in response.get_data(as_text=True)
+            points += shown
+        return points
+
+    def table_total(user):
+        row, = [r for r in services.overview(campaign, services.scope_of(campaign, user)) if r["mechanism"] == "M1.1"]
+        return row["totals"]["expert"]
+
+    coordinator, manager = world["official"], assess["manager"]
+    # A draft: the coordinator reads nothing of it, on the pages, in the campaign table, in the API's rows.
+    assert expert_points(coordinator) == [] and table_total(coordinator) is None
+    assert (sa.municipality_id, "M1.1") in services.hidden_expert(campaign, services.scope_of(campaign, coordinator))
+    assert expert_points(manager) and table_total(manager) == 0
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.commit()
+    assert set(expert_points(coordinator)) == {"0"} and table_total(coordinator) == 0
+    # Returned to the expert: being revised, not the coordinator's to read until sent again.
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today, comment="Уточните")
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={s.id: (1, "довод эксперта", s.version) for s in scores})
+    db_session.commit()
+    assert expert_points(coordinator) == [] and table_total(coordinator) is None
+    assert set(expert_points(world["expert"])) == {"1"} and set(expert_points(manager)) == {"1"}
+    services.transition_evaluation(assignment, "resubmit", actor=world["expert"], today=today)
+    db_session.commit()
+    assert set(expert_points(coordinator)) == {"1"}
+
+
 def test_who_sent_the_evaluation_in_for_the_expert_does_not_approve_it(world, assess, db_session):
     """Separation of duties holds for a stand-in as for the expert: the region's head standing in for the expert on
     leave sends the evaluation in «за» the expert, and then may neither approve nor return it."""
@@ -933,9 +1020,10 @@ def test_demo_campaign_is_in_its_window_with_one_approved_and_one_returned(world
     official2 = make_user("official", mun2, login="official_2")
     manager = make_user("official", world["region"], login="reg_official")
     head = make_user("head", world["region"], login="reg_head")
+    minister = make_user("head", world["region"], login="minister")
     expert2 = make_user("expert", world["region"], login="expert_2")
     today = date.today()
-    campaign = seed_campaign(world["region"], [world["mun"], mun2], manager=manager, head=head,
+    campaign = seed_campaign(world["region"], [world["mun"], mun2], manager=manager, head=head, signer=minister,
                              coordinators={world["mun"].id: world["official"], mun2.id: official2},
                              experts=[world["expert"], expert2], today=today, period=academic_year_of(today))
     assert campaign.is_open_on(today)

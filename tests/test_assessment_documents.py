@@ -45,6 +45,9 @@ def camp(world, make_org, make_user, db_session):
                         position="Консультант отдела оценки качества")
     head = make_user("head", region, login="reg_head", full_name="Начальникова Ирина Львовна",
                      position="Начальник управления")
+    # agrees the region's documents the manager prepares (who prepares a document does not agree it)
+    lawyer = make_user("official", region, login="reg_lawyer", full_name="Правова Елена Сергеевна",
+                       position="Консультант правового отдела")
     expert2 = make_user("expert", region, login="expert2", full_name="Экспертова Галина Викторовна")
     today = date.today()
     campaign = services.create_campaign(
@@ -63,7 +66,7 @@ def camp(world, make_org, make_user, db_session):
                                    actor=manager)
     services.publish_campaign(campaign, actor=manager)
     db_session.commit()
-    return {"campaign": campaign, "manager": manager, "head": head, "mun_a": mun_a, "mun_b": mun_b,
+    return {"campaign": campaign, "manager": manager, "head": head, "lawyer": lawyer, "mun_a": mun_a, "mun_b": mun_b,
             "coordinator_a": world["official"], "coordinator_b": coordinator_b, "expert_a": world["expert"],
             "expert_b": expert2}
 
@@ -117,7 +120,7 @@ def route_and_sign(doc, camp, db_session, *, signer):
 
     if doc.doc_type.approval_route:
         services.transition(doc, "to_approval", actor=camp["manager"])
-        services.decide_step(doc, "approved", actor=camp["manager"])
+        services.decide_step(doc, "approved", actor=camp["lawyer"])
     else:
         services.transition(doc, "to_signature", actor=camp["manager"])
     services.sign_document(doc, actor=signer, password=PASSWORD)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import services as test_services
 from tests.access_cases.assessment import make_campaign
@@ -99,6 +99,18 @@ def client_for(app, db_session):
         assert client.post("/login", data={"login": user.login, "password": PASSWORD}).status_code == 302
         return client
     return make
+
+
+def submit_self(world, campaign, db_session) -> None:
+    """MUN's self-assessment of M1.1 scored (the proposed points) and submitted by its coordinator; committed."""
+    from app.assessment import services
+
+    sa = services.self_assessment_for(campaign, world["mun"].id, "M1.1")
+    scores = services.scores_of(campaign, world["mun"].id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], today=date.today(),
+                              entries={s.id: (s.proposed_points or 0, None, s.version) for s in scores})
+    services.transition_self(sa, "submit", actor=world["official"], today=date.today())
+    db_session.commit()
 
 
 def build_zip(campaign, municipality=None) -> zipfile.ZipFile:
@@ -277,9 +289,7 @@ def test_download_is_scoped_an_unassigned_expert_gets_404(world, scored, make_us
     outsider = make_user("expert", world["region"], login="expert_other", full_name="Сторонний Эксперт Петрович")
     mun2 = make_org("municipality", parent=world["region"], code="MUN2", name="Другой муниципалитет")
     official2 = make_user("official", mun2, login="official_mun2")
-    # Submitted by the coordinator: an expert takes no package holding a draft (test_package_self_drafts.py).
-    sa = services.self_assessment_for(campaign, world["mun"].id, "M1.1")
-    sa.state, sa.submitted_at = "submitted", datetime(2020, 1, 1, tzinfo=timezone.utc)
+    submit_self(world, campaign, db_session)  # an expert takes the package once the self-assessment is submitted
     row = package.request_package(campaign, services.scope_of(campaign, world["auditor"]), actor=world["auditor"],
                                   municipality_id=world["mun"].id)
     db_session.commit()
@@ -316,6 +326,60 @@ def test_download_is_scoped_an_unassigned_expert_gets_404(world, scored, make_us
     assert f"/assessment/campaigns/{campaign.id}/packages" in expert.get(f"/assessment/campaigns/{campaign.id}") \
         .get_data(as_text=True)
     assert str(whole.id) in auditor.get(urls[0]).get_data(as_text=True)
+
+
+def test_a_package_built_before_a_side_was_sent_on_is_not_given_to_who_reads_that_side_only_once_sent(
+        world, scored, client_for, db_session):
+    """The package holds the scores as they stood when it was built: one the auditor built while the self-assessment
+    was a draft is not the expert's, nor after the coordinator submitted it (the draft is still inside); one built
+    after it is. The coordinator likewise does not take a package holding the expert's unsent points."""
+    from app.assessment import package, services
+    from app.audit.models import AuditEvent
+    from app.jobs.queue import dispatch_ready
+
+    campaign = scored["campaign"]
+
+    def built_for(user):
+        row = package.request_package(campaign, services.scope_of(campaign, user), actor=user,
+                                      municipality_id=world["mun"].id)
+        db_session.commit()
+        dispatch_ready()
+        db_session.refresh(row)
+        assert row.status == "done"
+        return row
+
+    def downloads():
+        return db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "download"))
+
+    expert, coordinator = client_for(world["expert"]), client_for(world["official"])
+    early = built_for(world["auditor"])  # the self-assessment is a draft, the expert's evaluation too
+    response = expert.get(f"/assessment/packages/{early.id}/download")
+    assert response.status_code == 422 and response.mimetype != "application/zip"
+    assert "самооценка по механизму M1.1 ещё не представлена" in response.get_data(as_text=True)
+    response = coordinator.get(f"/assessment/packages/{early.id}/download")
+    assert response.status_code == 422
+    assert "экспертная оценка по механизму M1.1 ещё не направлена" in response.get_data(as_text=True)
+    assert downloads() == 0
+
+    submit_self(world, campaign, db_session)
+    response = expert.get(f"/assessment/packages/{early.id}/download")
+    assert response.status_code == 422
+    assert "представил после того, как пакет был запрошен" in response.get_data(as_text=True)
+    # Built after the submission, the expert takes it (and the readers of the whole campaign any package).
+    later = built_for(world["expert"])
+    assert expert.get(f"/assessment/packages/{later.id}/download").status_code == 200
+    assert client_for(world["auditor"]).get(f"/assessment/packages/{later.id}/download").status_code == 200
+
+    # The expert's evaluation, sent for approval: the coordinator takes a package built after that, not before.
+    assignment = scored["assignment"]
+    scores = services.scores_of(campaign, world["mun"].id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], today=date.today(),
+                                entries={s.id: (s.self_points, None, s.version) for s in scores})
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=date.today())
+    db_session.commit()
+    response = coordinator.get(f"/assessment/packages/{later.id}/download")
+    assert response.status_code == 422 and "направил после того" in response.get_data(as_text=True)
+    assert coordinator.get(f"/assessment/packages/{built_for(world['official']).id}/download").status_code == 200
 
 
 def test_the_job_reports_progress_and_a_failure_leaves_no_stranded_row_nor_file(world, scored, db_session,

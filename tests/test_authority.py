@@ -263,6 +263,75 @@ def test_who_approved_a_route_step_does_not_sign_the_same_edition_even_as_deputy
     assert doc.state == "signed"
 
 
+def _refused_to_agree(doc, person, db_session) -> None:
+    """The route step is not offered to `person`, and agreeing it is refused by separation of duties, nothing
+    recorded."""
+    from app.documents import services
+
+    assert doc.state == "on_approval"
+    assert not engine.can(doc, "agree", person)
+    assert "agree" not in {t.trigger for t in engine.available_transitions(doc, person)}
+    before = _audit_count(db_session)
+    with pytest.raises(PermissionDenied, match="подготовил или отправил на согласование"):
+        services.decide_step(doc, "approved", actor=person)
+    db_session.rollback()
+    assert _audit_count(db_session) == before and doc.state == "on_approval"
+
+
+def test_who_prepared_an_edition_does_not_agree_its_route_step(world, make_user, goal_stage, db_session,
+                                                               fake_generation):
+    from app.deadlines.standins import create_stand_in
+    from app.documents import services
+    from tests.test_documents import generate
+
+    methodologist = world["methodologist"]
+    colleague = make_user("methodologist", world["mun"], login="methodologist2", full_name="Второва Ольга Петровна")
+    # The methodologist drafts the положение and sends it for approval: the visa on the methodologist's step would be
+    # their own (the route of the положение is one methodologist's step).
+    doc = generate(goal_stage, "regulation", methodologist, db_session)
+    services.transition(doc, "to_approval", actor=methodologist)
+    db_session.commit()
+    _refused_to_agree(doc, methodologist, db_session)
+    # Another methodologist agrees it.
+    services.decide_step(doc, "approved", actor=colleague)
+    db_session.commit()
+    assert doc.state == "awaiting_signature"
+
+    # A new edition made by the official, sent for approval by the methodologist: sending it on is preparing it too.
+    services.transition(doc, "return", actor=world["head"], comment="Уточнить сроки")
+    db_session.commit()
+    doc = generate(goal_stage, "regulation", world["official"], db_session)
+    services.transition(doc, "to_approval", actor=methodologist)
+    db_session.commit()
+    _refused_to_agree(doc, methodologist, db_session)
+    # Nor does the official who made it agree it standing in for the absent colleague.
+    create_stand_in(absent=colleague, deputy=world["official"], start=today(), end=today() + timedelta(days=3),
+                    actor=colleague, today=today())
+    db_session.commit()
+    _refused_to_agree(doc, world["official"], db_session)
+    services.decide_step(doc, "approved", actor=colleague)
+    db_session.commit()
+    assert doc.state == "awaiting_signature"
+
+
+def test_an_edition_whose_maker_is_the_only_one_to_agree_it_is_not_sent_for_approval(world, goal_stage, db_session,
+                                                                                   fake_generation):
+    """The municipality's only methodologist made the положение: sent for approval it would wait on a step nobody may
+    agree, so sending it is refused with the reason, nothing changed."""
+    from app.core.errors import GuardFailed
+    from app.documents import services
+    from tests.test_documents import generate
+
+    doc = generate(goal_stage, "regulation", world["methodologist"], db_session)
+    before = _audit_count(db_session)
+    with pytest.raises(GuardFailed) as refused:
+        services.transition(doc, "to_approval", actor=world["official"])
+    assert any("единственный пользователь с ролью «Методист» подготовил эту редакцию" in p
+               for p in refused.value.problems), refused.value.problems
+    db_session.rollback()
+    assert doc.state == "draft" and _audit_count(db_session) == before
+
+
 def test_who_prepared_an_edition_does_not_sign_it_neither_as_themselves_nor_as_the_acting_head(
         world, goal_stage, deputy_of_head, head_on_leave, db_session, fake_generation):
     from app.documents import services

@@ -487,6 +487,17 @@ def goal_on_review(cycle, world, db_session):
     return cycle.stage("GOAL")
 
 
+def test_the_return_forms_comment_is_marked_required_and_the_approvals_is_not(client, world, login, goal_on_review):
+    """The server refuses a return without a comment: the page says so on the field itself (required, read out by a
+    screen reader; the form stays novalidate so the server's Russian message is what the user sees)."""
+    import lxml.html
+
+    login(world["head"])
+    page_ = lxml.html.fromstring(client.get(f"/stages/{goal_on_review.id}").data)
+    assert page_.get_element_by_id("comment-return").get("required") is not None
+    assert page_.get_element_by_id("comment-approve").get("required") is None
+
+
 @pytest.mark.parametrize("comment", ["", "   \n  "])
 def test_return_without_comment_is_refused(client, world, login, goal_on_review, db_session, comment):
     login(world["head"])

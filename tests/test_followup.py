@@ -130,6 +130,8 @@ def test_full_item_workflow_with_return_and_tasks(rec_cycle, world, make_recomme
     (task,) = open_tasks(db_session, item)
     assert (task.kind, task.assignee_id, task.due_date) == ("acknowledge_recommendation", world["director_a"].id,
                                                             item.due_date)
+    # the deadline is the task's due date, shown beside the title, not repeated in it
+    assert task.title == f"Ознакомиться с рекомендацией: «{rec.title}»"
     assert [t.assignee_id for t in open_tasks(db_session, item_of(rec, world["school_b"]))] == [world["director_b"].id]
 
     services.acknowledge_item(item, actor=world["director_a"], password=PASSWORD, expected_version=item.version)
@@ -534,8 +536,8 @@ def test_decision_workflow_and_tasks(rec_cycle, world, db_session):
     services.transition_decision(d, "adopt", actor=world["head"])
     db_session.commit()
     assert d.adopted_by_id == world["head"].id
-    assert [(t.kind, t.assignee_id, t.due_date) for t in open_tasks(db_session, d)] == [
-        ("execute_decision", world["official"].id, d.deadline)]
+    assert [(t.kind, t.assignee_id, t.due_date, t.title) for t in open_tasks(db_session, d)] == [
+        ("execute_decision", world["official"].id, d.deadline, f"Исполнить решение «{d.title}»")]
     services.transition_decision(d, "execute", actor=world["official"], comment="Приказ № 12 от 01.12")
     services.transition_decision(d, "verify", actor=world["head"])
     assert d.state == "verified" and d.execution_note == "Приказ № 12 от 01.12"

@@ -169,7 +169,8 @@ def test_sending_opens_a_task_for_each_addressee_director(world, sent, db_sessio
         sub = submission_of(sent, org)
         (task,) = open_tasks(db_session, sub)
         assert (task.kind, task.assignee_id, task.due_date) == ("fill_submission", director.id, FUTURE)
-        assert "Сведения о результатах" in task.title
+        # the deadline is the task's due date, shown beside the title, not repeated in it
+        assert task.title == f"Представить сведения по запросу «{sent.title}»"
         (issued,) = events(db_session, sub, "issue")
         assert issued.actor_role == "system" and issued.organisation_id == org.id
     (send,) = events(db_session, sent, "send")

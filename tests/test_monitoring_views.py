@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, update
 
 from app.audit.models import AuditEvent
+from app.core.russian import deputy_for
 from app.monitoring import services
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
 from app.monitoring.values import save_values
@@ -159,6 +160,24 @@ def test_grid_shows_status_overdue_who_and_counts_and_sends_reminders(client, lo
     assert task.assignee_id == world["director_b"].id
 
 
+def test_grid_names_the_stand_in_of_a_director_on_leave_as_the_executor(client, login, world, sent, make_user,
+                                                                       db_session):
+    """A director on leave: «Исполнитель» names who acts for them, as their task goes to the deputy."""
+    from app.deadlines.standins import create_stand_in
+
+    deputy = make_user("staff", world["school_a"], login="deputy_a", full_name="Замова Ирина Петровна")
+    create_stand_in(absent=world["director_a"], deputy=deputy, start=date.today() - timedelta(days=1),
+                    end=date.today() + timedelta(days=5), actor=world["director_a"], today=date.today())
+    db_session.commit()
+    sign_in(client, login, world["official"])
+    html = page(client.get(f"/monitoring/requests/{sent.id}"))
+    row_a = html[html.index('data-organisation="SCH-A"'):html.index('data-organisation="SCH-B"')]
+    row_b = html[html.index('data-organisation="SCH-B"'):html.index("</table>")]
+    executor_a = re.findall(r'<td class="small">([^<]*)</td>', row_a)[-1]
+    assert executor_a == f"{deputy.full_name} ({deputy_for(world['director_a'])})"
+    assert world["director_b"].full_name in row_b
+
+
 def test_grid_lists_the_addressees_by_the_names_it_shows_numbers_by_value(client, login, world, mon, make_org,
                                                                          db_session):
     """The table of answers was ordered by the full legal names: «СОШ № 10» came before «СОШ № 1» and the
@@ -274,6 +293,9 @@ def test_return_with_comment_resubmit_and_accept_over_http(client, login, world,
     services.transition_submission(sub_a, "submit", actor=world["director_a"])
     db_session.commit()
     sign_in(client, login, world["official"])
+    # the page marks the return's comment required, as the server holds it
+    assert 'id="comment-return" rows="2" maxlength="2000" required' in page(
+        client.get(f"/monitoring/submissions/{sub_a.id}"))
     response = client.post(f"/monitoring/submissions/{sub_a.id}/transition",
                            data={"trigger": "return", "comment": "", "version": sub_a.version})
     assert response.status_code == 422

@@ -79,8 +79,9 @@ def _after_draft(ctx) -> None:
 
 def _after_adopted(ctx) -> None:
     decision = ctx.obj
+    # the deadline is the task's due date, shown beside its title (task_title of workflows/submission.py)
     ctx.open_task(kind="execute_decision", assignee=decision.responsible, due_date=decision.deadline,
-                  title=f"Исполнить решение «{decision.title}» (срок {decision.deadline:%d.%m.%Y})")
+                  title=f"Исполнить решение «{decision.title}»")
 
 
 def _after_executed(ctx) -> None:

@@ -15,8 +15,9 @@ signed version stays as it is and is marked superseded once the new one is signe
 
 Who approves each step, who may sign and whether the type is registered are catalogue data
 (app/documents/data/document_types.yaml), read from the document's type by the permissions below; the
-service checks the password before firing. Separation of duties: whoever agreed a route step of an
-edition does not sign that edition, the second signer does not also sign as the signer, and whoever prepared the
+service checks the password before firing. Separation of duties: whoever prepared an edition (made it, or sent
+it for approval) does not agree a step of its route; whoever agreed a route step of an edition does not sign that
+edition, the second signer does not also sign as the signer, and whoever prepared the
 edition (made it, or sent it for approval or signature) does not sign it — as themselves or as a stand-in.
 """
 
@@ -77,10 +78,17 @@ def no_route(doc) -> list[str]:
 
 
 def route_staffed(doc) -> list[str]:
+    """Each step of the route has someone to agree it: a holder of its role, other than who made the edition (who
+    may not agree it: edition_preparers) — else the document would wait on a step nobody may take."""
     problems = []
+    maker = doc.current.created_by_id if doc.current is not None else None
     for role in doc.doc_type.approval_route if doc.doc_type else ():
-        if not users_with_role_at(doc.organisation, {role}):
+        holders = users_with_role_at(doc.organisation, {role})
+        if not holders:
             problems.append(f"Некому согласовать документ: нет пользователя с ролью «{ROLES.get(role, role)}».")
+        elif all(u.id == maker for u in holders):
+            problems.append(f"Некому согласовать документ: единственный пользователь с ролью «{ROLES.get(role, role)}» "
+                            "подготовил эту редакцию, а согласует её другой (разделение обязанностей).")
     return problems
 
 
@@ -230,15 +238,23 @@ def route_approvers(doc) -> set[int]:
     return {a.approver_id for a in current.approvals if a.decision == "approved"}
 
 
-def preparers(doc) -> set[int]:
-    """Who prepared the current edition — made it, or sent it for approval or signature (and whom they stood in for
-    then) — does not sign it: the signature approves someone else's work, so a deputy head who drafted an order does
-    not sign it as «исполняющий обязанности» either. Not for a type signed by whoever compiles it (an analytic report
-    signed by the official who wrote it, an expert's own conclusion): there the signature is authorship."""
+def edition_preparers(doc) -> set[int]:
+    """Who prepared the current edition: made it, or sent it for approval or signature (and whom they stood in for
+    then). They do not agree a step of its route: a visa checks someone else's work, whatever the type."""
     current = doc.current
-    if current is None or set(signer_roles(doc)) - APPROVERS:
+    if current is None:
         return set()
     return acted_by(doc, ("to_approval", "to_signature")) | ({current.created_by_id} - {None})
+
+
+def preparers(doc) -> set[int]:
+    """Who prepared the current edition (edition_preparers) does not sign it: the signature approves someone else's
+    work, so a deputy head who drafted an order does not sign it as «исполняющий обязанности» either. Not for a type
+    signed by whoever compiles it (an analytic report signed by the official who wrote it, an expert's own
+    conclusion): there the signature is authorship."""
+    if set(signer_roles(doc)) - APPROVERS:
+        return set()
+    return edition_preparers(doc)
 
 
 def second_signers(doc) -> set[int]:
@@ -247,6 +263,9 @@ def second_signers(doc) -> set[int]:
 
 
 SEPARATION_OF_DUTIES = [
+    {"triggers": {"agree"}, "excluded": edition_preparers,
+     "reason": "Согласовать редакцию не может тот, кто её подготовил или отправил на согласование, — ни за себя, ни "
+               "как исполняющий обязанности (разделение обязанностей)."},
     {"triggers": {"sign", "cosign"}, "excluded": route_approvers,
      "reason": "Подписать редакцию не может тот, кто согласовал её на маршруте (разделение обязанностей)."},
     {"triggers": {"sign"}, "excluded": second_signers,

@@ -150,7 +150,9 @@ def task_title(item, kind: str) -> str:
     rec = item.recommendation
     if kind == "review_recommendation":
         return f"Проверить отчёт: {item.organisation.display_name} — «{rec.title}»"
-    return f"{TASK_KINDS[kind]}: «{rec.title}» (срок {item.due_date:%d.%m.%Y})"
+    # No «(срок …)»: the deadline is the task's due date, which task lists show beside the title and which follows
+    # the deadline when it moves (the title repeated it, and kept the old date).
+    return f"{TASK_KINDS[kind]}: «{rec.title}»"
 
 
 def reviewers_of(rec, users_with_role) -> list:

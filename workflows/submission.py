@@ -163,7 +163,9 @@ def task_title(submission, kind: str) -> str:
     request = submission.request
     if kind == "review_submission":
         return f"Проверить сведения: {submission.organisation.display_name} — «{request.title}»"
-    return f"{TASK_KINDS[kind]} по запросу «{request.title}» (срок {request.deadline:%d.%m.%Y})"
+    # No «(срок …)»: the deadline is the task's due date, which task lists show beside the title and which follows
+    # the deadline when it moves (the title repeated it, and kept the old date).
+    return f"{TASK_KINDS[kind]} по запросу «{request.title}»"
 
 
 def fillers_of(submission, users_with_role) -> list:

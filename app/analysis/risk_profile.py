@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from app.core.errors import ValidationFailed
+from app.imports.readers import CHUNK_BYTES as SAMPLE_BYTES, single_byte_encoding
 
 FACTORS_FILE = Path(__file__).parent / "data" / "risk_factors.yaml"
 MAX_PRIORITIES = 3
@@ -91,15 +92,16 @@ def suggested_priorities(scores: dict) -> list[str]:
 
 def parse_csv(content: bytes) -> tuple[dict, list[dict]]:
     """Questionnaire results from CSV: columns `factor` (key or title) and `score`, optionally `priority`
-    (1–3) and `programme`. UTF-8 (with or without BOM) or Windows-1251; `;` or `,` separated."""
-    for encoding in ("utf-8-sig", "cp1251"):
+    (1–3) and `programme`. UTF-8 (with or without BOM), else Windows-1251 or KOI8-R told apart as every import does
+    (app.imports.readers.single_byte_encoding: KOI8-R was read as Windows-1251, «нехватка педагогов» as «ОЕИЧБФЛБ
+    РЕДБЗПЗПЧ», an unknown factor); `;` or `,` separated."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
         try:
-            text = content.decode(encoding)
-            break
+            text = content.decode(single_byte_encoding(content[:SAMPLE_BYTES]))
         except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationFailed("Не удалось прочитать файл: сохраните его в кодировке UTF-8.")
+            raise ValidationFailed("Не удалось прочитать файл: сохраните его в кодировке UTF-8.") from None
     if not text.strip():
         raise ValidationFailed("Файл пуст.")
     delimiter = ";" if text.splitlines()[0].count(";") >= text.splitlines()[0].count(",") else ","

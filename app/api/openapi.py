@@ -6,6 +6,9 @@ map and run schemathesis against it, so a route or a field added to one side onl
 
 from copy import deepcopy
 
+from flask import current_app, has_app_context
+
+from app.core.web import HTTP_MESSAGES, too_large_problem
 from app.orgs.models import ORG_KINDS, PROFILES, SETTLEMENTS
 from workflows.cycle import STATES as CYCLE_STATES
 from workflows.stage import STATES as STAGE_STATES
@@ -203,6 +206,15 @@ def _ok(description: str, ref: str, headers: dict | None = None) -> dict:
 UNAUTHORIZED = {"$ref": "#/components/responses/Unauthorized"}
 NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
 INVALID = {"$ref": "#/components/responses/Invalid"}
+TOO_LARGE = {"$ref": "#/components/responses/TooLarge"}
+
+
+def _too_large(limit: int | None) -> dict:
+    """The 413 as the API answers it (app/api/views.py _http_error), with the deployment's limit when known."""
+    size = too_large_problem(limit) if limit else "Наибольший допустимый размер запроса задаёт MAX_UPLOAD_MB."
+    return _error(f"Запрос слишком большой: error — «{HTTP_MESSAGES[413]}», problems — [«{size}»]. Форма "
+                  "multipart/form-data со слишком многими полями или слишком длинным текстовым полем: error — «В "
+                  "форме слишком много полей …» с допустимым числом полей.")
 
 PAGE_PARAMETERS = [
     {"name": "limit", "in": "query", "required": False, "description": "Сколько записей вернуть (по умолчанию 100).",
@@ -315,7 +327,7 @@ _DOCUMENT = {
                     "200": _ok("Значения сохранены", "#/components/schemas/IndicatorValuesReport"),
                     "401": UNAUTHORIZED, "403": _error("Недостаточно прав"), "404": NOT_FOUND,
                     "409": _error("Конфликт: данные изменены одновременно другим пользователем"),
-                    "413": _error("Запрос слишком большой"),
+                    "413": TOO_LARGE,
                     "415": _error("Тело запроса не JSON"), "422": INVALID,
                 },
             },
@@ -333,7 +345,7 @@ _DOCUMENT = {
                                headers={"Location": {"description": "Адрес статуса импорта",
                                                      "required": True, "schema": {"type": "string"}}}),
                     "401": UNAUTHORIZED, "403": _error("Недостаточно прав для импорта"),
-                    "413": _error("Файл слишком большой"), "422": INVALID,
+                    "413": TOO_LARGE, "422": INVALID,
                 },
             },
         },
@@ -402,6 +414,8 @@ def extend(paths: dict[str, dict], schemas: dict[str, dict]) -> None:
 def document() -> dict:
     """A copy, so no caller can change the served document."""
     doc = deepcopy(_DOCUMENT)
+    doc["components"]["responses"]["TooLarge"] = _too_large(
+        current_app.config.get("MAX_CONTENT_LENGTH") if has_app_context() else None)
     doc["paths"].update(deepcopy(_EXTRA_PATHS))
     doc["components"]["schemas"].update(deepcopy(_EXTRA_SCHEMAS))
     return doc

@@ -20,7 +20,7 @@ from app.catalogue.models import Mechanism, Track
 from app.core.access import TokenRefused, api_token, get_in_scope, public, scope_condition
 from app.core.errors import DomainError, PermissionDenied, StaleObject, ValidationFailed
 from app.core.hardening import json_body
-from app.core.web import HTTP_MESSAGES, too_large_message
+from app.core.web import HTTP_MESSAGES, too_large_message, too_large_problem
 from app.cycles.models import Cycle, Stage
 from app.extensions import db
 from app.imports.models import ImportRun
@@ -65,8 +65,7 @@ def _http_error(exc: HTTPException):
     if isinstance(exc, RequestEntityTooLarge):
         message, _advice = too_large_message()
         if message == HTTP_MESSAGES[413]:
-            limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-            problems = [f"Наибольший допустимый размер запроса — {limit_mb} МБ."]
+            problems = [too_large_problem(current_app.config.get("MAX_CONTENT_LENGTH"))]
     return error_response(exc.code or 500, message, problems)
 
 

@@ -203,5 +203,8 @@ def edit_draft(cset: CriteriaSet, *, actor, thresholds: dict, criteria: dict[int
                  organisation_id=cset.organisation.id, to_state=cset.state, before=before, after=_snapshot(cset))
 
 
-def publish(cset: CriteriaSet, *, actor) -> None:
+def publish(cset: CriteriaSet, *, actor, expected_version: int | None = None) -> None:
+    """Publish a draft version; `expected_version`: the lock counter the page showed (its `version` is the name)."""
+    if expected_version is not None and cset.version_counter != expected_version:
+        raise StaleObject()
     engine.fire(cset, "publish", actor=actor)

@@ -23,10 +23,10 @@ from app.documents.demo import complete_document
 from app.extensions import db
 
 
-def seed_campaign(region, municipalities, *, manager, head, coordinators, experts, today, period, signer=None):
+def seed_campaign(region, municipalities, *, manager, head, coordinators, experts, today, period, signer):
     """municipalities: [Organisation]; coordinators: {municipality id: User}; experts: [User] (one per
-    municipality, in the same order); `head` approves the expert evaluations, `signer` (the head of the authority,
-    `head` when not given) signs the regional order. Returns the campaign."""
+    municipality, in the same order); `head` prepares the regional order and approves the expert evaluations,
+    `signer` (the head of the authority) signs the order. Returns the campaign."""
     load_criteria()
     cset = published_sets()[0]
     mechanisms = [c for c in cset.mechanism_codes() if c != "MX.1"]
@@ -49,8 +49,10 @@ def seed_campaign(region, municipalities, *, manager, head, coordinators, expert
                                    expert_id=entry.id, actor=manager)
     services.publish_campaign(campaign, actor=manager)
     _regional_cycle(region, manager, today, period)
-    order = document_services.generate_for_owner(campaign, campaign_documents.ORDER, actor=manager, inline=True)
-    complete_document(order, official=manager, head=signer or head)
+    # The department's head prepares the order for the authority's head to sign; the manager, an official, agrees it
+    # on its route (whoever prepared it neither agrees nor signs it: separation of duties).
+    order = document_services.generate_for_owner(campaign, campaign_documents.ORDER, actor=head, inline=True)
+    complete_document(order, official=manager, head=signer, sender=head)
     # Both municipalities assess themselves from the proposed scores (one point more where they disagree).
     for municipality in municipalities:
         coordinator = coordinators[municipality.id]

@@ -770,28 +770,15 @@ def check_may_package(campaign: Campaign, scope: services.Scope, municipality_id
         raise NotFound()
 
 
-def check_shows_self(campaign: Campaign, scope: services.Scope, municipality_id: int | None,
-                     built_since: datetime | None = None) -> None:
-    """The package carries the self-assessments' points and their audit trail as they stood when it was built, for
-    whoever asked. A reader who sees a self-assessment only once it is submitted (an assigned expert:
-    services.Scope.shows_self) asks for or takes a municipality's package only when none of its self-assessments is a
-    draft or returned for revision, and takes one built since `built_since` only when none was submitted after that
-    (it was a draft or being revised when the package was built). Attack 9: a package the region's specialist
-    collected while the coordinator revised a returned self-assessment gave the expert the revision's points and
-    comments, which the expert's own pages hide."""
+def check_shows_self(campaign: Campaign, scope: services.Scope, municipality_id: int | None) -> None:
+    """The package carries the self-assessments' points and their audit trail as they stand when it is built, for
+    whoever asked: a reader who sees a self-assessment only once it is submitted (an assigned expert:
+    services.Scope.shows_self) asks for a municipality's package only when none of its self-assessments is a draft
+    or returned for revision. What a package built earlier holds is `withheld`'s to judge at the download."""
     drafts = sorted(code for mid, code in services.hidden_self(campaign, scope) if mid == municipality_id)
     if drafts:
         raise ValidationFailed(f"Пакет доказательств муниципалитета собирается после того, как координатор представит "
                                f"самооценку: не представлена по механизмам {', '.join(drafts)}.")
-    if built_since is None or municipality_id is None or scope.all or municipality_id in scope.coordinated:
-        return
-    later = sorted(db.session.scalars(
-        select(SelfAssessment.mechanism_code).where(SelfAssessment.campaign_id == campaign.id,
-                                                    SelfAssessment.municipality_id == municipality_id,
-                                                    SelfAssessment.submitted_at > built_since)))
-    if later:
-        raise ValidationFailed(f"Пакет собран до того, как координатор представил самооценку по механизмам "
-                               f"{', '.join(later)}: соберите новый пакет.")
 
 
 def request_package(campaign: Campaign, scope: services.Scope, *, actor, municipality_id) -> EvidencePackage:
@@ -830,12 +817,44 @@ def _audit(action: str, package: EvidencePackage, actor) -> None:
                         **({"sha256": package.sha256} if package.sha256 else {})})
 
 
+def withheld(package: EvidencePackage, scope: services.Scope) -> str | None:
+    """Why `scope` may not take a municipality's package, or None. The package holds the scores as they stood when
+    it was built, whoever asked for it: a reader who sees a side's points only once they are sent on (an expert, the
+    self-assessment once the coordinator submitted it; the coordinator, the expert's once sent for approval —
+    services.Scope) takes a package built after the latest sending only, not one the coordinator or the region built
+    while they were a draft or being revised."""
+    if scope.all or package.municipality_id is None:
+        return None
+    mid = package.municipality_id
+    sides = (
+        (SelfAssessment, scope.shows_self, mid in scope.coordinated,
+         "самооценка по механизму {code} ещё не представлена координатором",
+         "самооценку по механизму {code} координатор представил после того, как пакет был запрошен"),
+        (Assignment, scope.shows_expert, mid in scope.assigned,
+         "экспертная оценка по механизму {code} ещё не направлена на утверждение",
+         "экспертную оценку по механизму {code} эксперт направил после того, как пакет был запрошен"),
+    )
+    for model, shows, own, unsent, later in sides:
+        for code, state, submitted_at in db.session.execute(
+                select(model.mechanism_code, model.state, model.submitted_at)
+                .where(model.campaign_id == package.campaign_id, model.municipality_id == mid)
+                .order_by(model.mechanism_code)):
+            if not shows(mid, state):
+                return unsent.format(code=code)
+            if not own and (submitted_at is None or submitted_at > package.created_at):
+                return later.format(code=code)
+    return None
+
+
 def downloadable(package_id: int, user) -> tuple[EvidencePackage, Path]:
     """A built package the user may download and its file, the download recorded in the audit log (flushed, the
-    caller commits); NotFound with the reason otherwise, ValidationFailed when it holds a self-assessment the user
-    may not see (check_shows_self)."""
+    caller commits); NotFound with the reason otherwise, ValidationFailed when it holds points the user may not read
+    (`withheld`)."""
     package, scope = package_for(package_id, user)
-    check_shows_self(package.campaign, scope, package.municipality_id, built_since=package.created_at)
+    reason = withheld(package, scope)
+    if reason is not None:
+        raise ValidationFailed(f"Этот пакет вам недоступен: {reason}, а пакет содержит баллы в том виде, в каком они "
+                               "были при его сборке. Соберите новый пакет, когда оценка будет направлена.")
     path = package_path(package)
     if package.status == "done" and path is None:
         raise NotFound("Файл пакета удалён: собран более новый пакет той же кампании и муниципалитета.")

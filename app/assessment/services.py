@@ -92,15 +92,20 @@ class Scope:
         return self.all or municipality_id in self.coordinated or state in SELF_SHOWN
 
     def shows_expert(self, municipality_id: int, state: str | None) -> bool:
-        """The expert's points: as they stand to the whole campaign's readers and the people working on the
-        municipality; to the municipality's head once the region's head has approved the evaluation."""
-        return self.all or municipality_id in self.working_ids or state in EXPERT_PUBLISHED
+        """The expert's points are the expert's work until sent for approval, as the self-assessment's are the
+        coordinator's: the readers of the whole campaign (who organise the assessment and approve it) and the assigned
+        expert see them as they stand; the municipality's coordinator once the expert has sent them (on approval or
+        approved) — not a draft, nor one the region's head returned to the expert, being revised; the municipality's
+        head once the region's head has approved them."""
+        return (self.all or municipality_id in self.assigned
+                or (municipality_id in self.coordinated and state in EXPERT_LEVEL_SHOWN) or state in EXPERT_PUBLISHED)
 
 
 # The self-assessment states whose points an assigned expert (and the municipality's head) reads (Scope.shows_self).
 SELF_SHOWN = frozenset({"submitted"})
-# The evaluation states whose level the campaign table shows as the expert's: submitted or approved. A draft is the
-# expert's work in progress, and one returned to the expert is being revised («на доработке») until resubmitted.
+# The evaluation states whose level the campaign table shows as the expert's, and whose points the municipality's
+# coordinator reads (Scope.shows_expert): submitted or approved. A draft is the expert's work in progress, and one
+# returned to the expert is being revised («на доработке») until resubmitted.
 EXPERT_LEVEL_SHOWN = frozenset({"submitted", "approved"})
 # The evaluation states whose points the municipality's head reads (Scope.shows_expert): approved by the region.
 EXPERT_PUBLISHED = frozenset({"approved"})
@@ -121,7 +126,7 @@ def hidden_self(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]]:
 
 def hidden_expert(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]]:
     """(municipality id, mechanism) of the evaluations whose points `scope` may not see yet (Scope.shows_expert)."""
-    if scope.all or not scope.headed:
+    if scope.all or not (scope.headed or scope.coordinated):
         return frozenset()
     return frozenset((a.municipality_id, a.mechanism_code) for a in campaign.assignments
                      if not scope.shows_expert(a.municipality_id, a.state))

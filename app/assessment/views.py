@@ -500,7 +500,7 @@ def criteria_edit(criteria_set_id: int):
 def criteria_publish(criteria_set_id: int):
     cset = _criteria_set(criteria_set_id)
     return _act(url_for("assessment.criteria_set", criteria_set_id=cset.id),
-                lambda: criteria.publish(cset, actor=current_user),
+                lambda: criteria.publish(cset, actor=current_user, expected_version=_form_version()),
                 "Версия опубликована: её можно выбрать для новой кампании.")
 
 

@@ -35,6 +35,8 @@ class Hook:
 
 # The people `user` stands in for (заместитель) on `day` (default: the user's today); filled by deadlines.
 covered_people = Hook("covered_people", lambda user, day=None: [])
+# {absent person's id: the people standing in for them on `day`} for `people` (one query); filled by deadlines.
+deputies_on = Hook("deputies_on", lambda people, day: {})
 # The active user a personal API token belongs to, or None; filled by the API feature.
 bearer_user = Hook("bearer_user", lambda secret: None)
 # The Russian label of `state` as the workflow of `object_type` names it, or None; filled by the workflows.

@@ -63,6 +63,12 @@ ERROR_ADVICE = {
 }
 
 
+def too_large_problem(limit: int | None) -> str:
+    """The API's detail of a body over MAX_CONTENT_LENGTH (`limit`, bytes), beside HTTP_MESSAGES[413]: the API's
+    answer and its OpenAPI document say it in the same words."""
+    return f"Наибольший допустимый размер запроса — {(limit or 0) // (1024 * 1024)} МБ."
+
+
 def too_large_message() -> tuple[str, str | None]:
     """What a 413 refused and the advice for it. Werkzeug raises the same RequestEntityTooLarge for a body over
     MAX_CONTENT_LENGTH and for a multipart form over MAX_FORM_PARTS parts (or with one text field over

@@ -52,3 +52,18 @@ def deputies_of(absent, day: date | None = None) -> list[User]:
         select(User).join(StandIn, StandIn.deputy_id == User.id)
         .where(StandIn.absent_id == absent.id, _active_on(day), User.active.is_(True))
         .order_by(User.id).distinct()))
+
+
+def deputies_on(people, day: date) -> dict[int, list[User]]:
+    """{absent person's id: who stands in for them on `day`} for each of `people` who is away, in one query (a
+    list of addressees names the stand-in of every director on leave)."""
+    ids = {p.id for p in people}
+    out: dict[int, list[User]] = {}
+    if not ids:
+        return out
+    for absent_id, deputy in db.session.execute(
+            select(StandIn.absent_id, User).join(User, User.id == StandIn.deputy_id)
+            .where(StandIn.absent_id.in_(sorted(ids)), _active_on(day), User.active.is_(True))
+            .order_by(User.full_name, User.id).distinct()):
+        out.setdefault(absent_id, []).append(deputy)
+    return out

@@ -31,18 +31,21 @@ def _addressee_for(stage):
     return choices[0] if choices else stage.organisation
 
 
-def _complete(doc, *, official, head) -> None:
-    """Route, sign and register a generated document as the demo's people would."""
+def _complete(doc, *, official, head, sender=None) -> None:
+    """Route, sign and register a generated document as the demo's people would: `sender` (default `official`)
+    sends it on, `official` registers it."""
     if doc.current is None or doc.current.status != "done":
         return
     if doc.doc_type.approval_route:
-        services.transition(doc, "to_approval", actor=official)
+        services.transition(doc, "to_approval", actor=sender or official)
         while doc.state == "on_approval":
             step = pending_step(doc.current)
-            approver = users_with_role_at(doc.organisation, {step.role})[0]
+            # whoever holds the step's role and may agree it: not who prepared the edition (separation of duties)
+            approver = next(u for u in users_with_role_at(doc.organisation, {step.role})
+                            if engine.can(doc, "agree", u))
             services.decide_step(doc, "approved", actor=approver, comment=None)
     else:
-        services.transition(doc, "to_signature", actor=official)
+        services.transition(doc, "to_signature", actor=sender or official)
     # The demo signs as the head would; the password re-entry is the page's check, not the data's. A protocol is
     # first signed by the secretary it names.
     if awaits_cosignature(doc):

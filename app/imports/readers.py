@@ -293,7 +293,7 @@ def detect_encoding(path: Path) -> str:
         raise FileRejected(f"Файл записан в UTF-8, но в строке {first_broken_line or lines + 1} есть байты, которые в "
                            "этой кодировке не читаются: файл повреждён или собран из частей в разных кодировках. "
                            "Сохраните CSV заново в кодировке UTF-8.")
-    return "koi8-r" if is_koi8_r(sample) else "cp1251"
+    return single_byte_encoding(sample)
 
 
 # The letters о, е, а, и: about a third of the letters of any Russian text, in capitals or not.
@@ -303,19 +303,26 @@ _COMMON_LETTERS = "оеаи"
 def is_koi8_r(sample: bytes) -> bool:
     """Whether single-byte Cyrillic text (the file's first megabyte) is KOI8-R rather than Windows-1251. KOI8-R
     read as Windows-1251 was stored as «нпх "ыЛПМБ и"»: the two encodings put the letters in the same byte range
-    with the case swapped (0xC0–0xDF: capitals in Windows-1251, small letters in KOI8-R). In Russian text small
-    letters dominate, so KOI8-R read as Windows-1251 shows mostly capitals. A Windows-1251 file written in capitals
-    («МОУ «ПРИЁМНАЯ ШКОЛА»») shows them too, so a second sign decides: о, е, а, и are a third of the letters of
-    Russian text in its right reading and under a fifth in the wrong one. KOI8-R when both signs say so."""
-    capitals = sum(sample.count(bytes([b])) for b in range(0xC0, 0xE0))
-    small = sum(sample.count(bytes([b])) for b in range(0xE0, 0x100))
-    if capitals <= small:
-        return False
-
+    with the case swapped (0xC0–0xDF: capitals in Windows-1251, small letters in KOI8-R). What decides is a sign
+    the case does not change: о, е, а, и are a third of the letters of Russian text in its right reading and under a
+    fifth in the wrong one — so a Windows-1251 file written in capitals («МОУ «ПРИЁМНАЯ ШКОЛА»») stays Windows-1251,
+    and a KOI8-R one written in capitals is KOI8-R (deciding by the case first read it as Windows-1251). Only when
+    that sign is even (too few letters to tell) does the case decide: in Russian text small letters dominate."""
     def common(encoding: str) -> int:
         text = sample.decode(encoding, errors="replace").lower()
         return sum(text.count(letter) for letter in _COMMON_LETTERS)
-    return common("koi8-r") > common("cp1251")
+
+    koi8, cp1251 = common("koi8-r"), common("cp1251")
+    if koi8 != cp1251:
+        return koi8 > cp1251
+    capitals = sum(sample.count(bytes([b])) for b in range(0xC0, 0xE0))
+    small = sum(sample.count(bytes([b])) for b in range(0xE0, 0x100))
+    return capitals > small
+
+
+def single_byte_encoding(sample: bytes) -> str:
+    """The codec of single-byte Cyrillic text that is not UTF-8: KOI8-R or Windows-1251 (is_koi8_r)."""
+    return "koi8-r" if is_koi8_r(sample) else "cp1251"
 
 
 class CsvTable(Table):

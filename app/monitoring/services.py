@@ -16,7 +16,8 @@ from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
-from app.core.russian import sort_key
+from app.core import hooks
+from app.core.russian import deputy_for, sort_key
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
@@ -277,6 +278,9 @@ class GridRow:
     filled: int
     total: int
     assignees: list[User] = field(default_factory=list)
+    # «Исполнитель» as the table names it: each assignee, or whoever stands in for them today («… (за И.И. Иванова)»),
+    # as the deputy takes over their tasks while they are away.
+    executors: list[str] = field(default_factory=list)
     # Two-step request: the request this addressee passed down to its institutions, and their answers by state.
     passed_down: DataRequest | None = None
     lower_counts: dict[str, int] = field(default_factory=dict)
@@ -343,14 +347,18 @@ def grid(request: DataRequest, today: date) -> Grid:
         children = {c.parent_submission_id: c for c in db.session.scalars(
             select(DataRequest).where(DataRequest.parent_submission_id.in_([s.id for s in submissions])))}
     lower = state_counts([c.id for c in children.values()])
+    owing = {s.id: [s.delegate] if s.delegate is not None and s.delegate.active
+             else directors.get(s.organisation_id, []) for s in submissions}
+    away = hooks.deputies_on([u for people in owing.values() for u in people], today)
     rows, counts = [], {state: 0 for state in SUBMISSION_STATES}
     for s in submissions:
         counts[s.state] += 1
-        assignees = [s.delegate] if s.delegate is not None and s.delegate.active else directors.get(
-            s.organisation_id, [])
+        assignees = owing[s.id]
+        executors = [name for u in assignees for name in (
+            [f"{d.full_name} ({deputy_for(u)})" for d in away[u.id]] if u.id in away else [u.full_name])]
         child = children.get(s.id)
         rows.append(GridRow(s, is_overdue(s, today), filled.get(s.organisation_id, 0), len(indicator_ids), assignees,
-                            child, lower.get(child.id, {}) if child is not None else {}))
+                            executors, child, lower.get(child.id, {}) if child is not None else {}))
     return Grid(rows, counts, sum(1 for r in rows if r.overdue))
 
 
