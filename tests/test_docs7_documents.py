@@ -136,8 +136,8 @@ def test_the_demos_attached_files_have_russian_names_and_are_real_pages(demo):
 
 
 def test_the_demos_effectiveness_conclusions_agree_with_one_lagging_indicator():
-    """«Не удалось улучшить: «Доля» (M2.3-02). Меры по этим показателям требуют …» in the signed effectiveness report: one
-    indicator takes the singular."""
+    """«Не удалось улучшить: «Доля» (M2.3-02). Меры по этим показателям требуют …» in the signed effectiveness
+    report: one indicator takes the singular."""
     from decimal import Decimal
 
     from app.effectiveness.demo import _conclusions
