@@ -20,6 +20,7 @@ import base64
 import hashlib
 import io
 import os
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -167,14 +168,16 @@ def active_template(type_key: str) -> ResolvedTemplate:
 def template_for(type_key: str, label: str | None) -> bytes:
     """The bytes of the template version `label` (as recorded on a DocumentVersion) of the type. A version made
     before versions were recorded (no label) was made from the shipped template."""
-    if label is not None and str(label).isdigit():
+    # a stored label, read as the rest of the code reads numbers: the digits 0–9 only (str.isdigit takes «²»)
+    number = int(label) if label is not None and re.fullmatch(r"[0-9]{1,4}", str(label)) else None
+    if number is not None:
         upload = db.session.scalar(select(TemplateVersion).where(TemplateVersion.type_key == type_key,
-                                                                 TemplateVersion.number == int(label)))
+                                                                 TemplateVersion.number == number))
         if upload is not None:
             return read_version(upload)
     if label is None or str(label) == str(builtin_number(type_key)):
         return builtin(type_key).data
-    previous = rendering.previous_template_bytes(type_key, int(label)) if str(label).isdigit() else None
+    previous = rendering.previous_template_bytes(type_key, number) if number is not None else None
     if previous is not None:
         return previous
     raise RenderError(f"Версия шаблона {label}, с которой сформирован документ, не найдена.")
