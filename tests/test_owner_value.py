@@ -82,7 +82,8 @@ def test_a_head_count_adds_up_on_the_dashboard_the_report_and_the_public_page(wo
     cells = {" ".join(r.xpath("./td")[0].text_content().split()): [" ".join(td.text_content().split())
                                                                      for td in r.xpath("./td")]
              for r in public.xpath("//table[.//th[.='Базовое']]//tbody/tr")}
-    assert cells[ind.name][4] == f"21 ({anl_cycle.period})", cells[ind.name]
+    row = cells[f"{ind.code} {ind.name}"]  # the row begins with the indicator's code
+    assert row[4] == f"21 ({anl_cycle.period})", row
 
 
 def test_the_owners_own_figure_stands_and_is_not_added_to_its_schools(world, anl_cycle, db_session):
