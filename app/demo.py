@@ -52,6 +52,9 @@ def _school_context(rng: random.Random, name: str) -> dict:
     profile = profile or ("in_depth" if "углублённым" in name else "ordinary")
     return {
         "settlement": "village" if village else "town" if town else "city",
+        # A village primary school often keeps the village's preschool groups («начальная школа — детский сад»), so the
+        # preschool mechanism (M2.4) addresses a school as well as the kindergartens.
+        "preschool_groups": name.startswith("Начальная"),
         "remote": village and rng.random() < 0.6,
         "students": rng.randint(40, 180) if village else rng.randint(350, 1200),
         "profile": profile,

@@ -192,7 +192,9 @@ def test_the_preschool_mechanism_asks_the_kindergartens(demo, db_session):
     findings = db_session.scalars(select(Finding).where(Finding.cycle_id == cycle.id)).all()
     assert findings and {o.kind for f in findings for o in f.organisations} == {"preschool"}
     recs = db_session.scalars(select(Recommendation).where(Recommendation.cycle_id == cycle.id)).all()
-    assert recs and {i.organisation.kind for r in recs for i in r.items} == {"preschool"}
+    # the kindergartens and the village primary school that keeps preschool groups (НОШ д. Боровое)
+    assert recs and {(i.organisation.kind, i.organisation.preschool_groups)
+                     for r in recs for i in r.items} == {("preschool", False), ("school", True)}
     texts = " ".join(r.text for r in recs)
     assert "оценочных процедур" not in texts and "дошкольн" in texts
     assert db_session.scalar(select(func.count()).select_from(AnalysisRun).where(AnalysisRun.cycle_id == cycle.id)) == 0
