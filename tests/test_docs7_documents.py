@@ -113,6 +113,13 @@ def test_the_effectiveness_chart_writes_no_value_over_the_target_line(monkeypatc
             assert not (box.x0 - width / 2 <= x <= box.x1 + width / 2), (ax.get_ylabel(), text.get_text())
         ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
         assert not any("." in t for t in ticks), ticks
+        # the unit is named at the panel and touches no tick label (a «%» under the axis's end read «60%»)
+        labels = [ax.yaxis.label, ax.xaxis.label, *ax.get_xticklabels()]
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in labels if t.get_text()]
+        assert any(row.unit in text for text, _box in boxes for row in rows if row.code in ax.get_ylabel())
+        for i, (text, box) in enumerate(boxes):
+            for other, other_box in boxes[i + 1:]:
+                assert not box.overlaps(other_box), (text, other)
 
 
 def test_the_demos_attached_files_have_russian_names_and_are_real_pages(demo):

@@ -487,8 +487,9 @@ def before_after_chart(rows: list[IndicatorRow], fmt: str = "svg") -> bytes | No
         if ru.is_count_unit(r.unit):
             ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_yticks([])
-        ax.set_ylabel(r.code, rotation=0, ha="right", va="center", fontsize=8)
-        ax.set_xlabel(r.unit or "", fontsize=7, loc="right", labelpad=0)
+        # The unit under the code, left of the panel: at the axis's right end it touched the last tick («60%»).
+        ax.set_ylabel(f"{r.code}\n{r.unit}" if r.unit else r.code, rotation=0, ha="right", va="center", fontsize=8,
+                      linespacing=1.4)
         ax.tick_params(axis="x", labelsize=7)
     handles, labels = axes[0].get_legend_handles_labels()
     order = sorted(range(len(labels)), key=lambda i: ["базовое значение", "после мер", "цель"].index(labels[i]))
