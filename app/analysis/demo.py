@@ -51,11 +51,21 @@ def seed_results(owner: Organisation, *, year: int, seed: int = 2026) -> int:
     region = synthetic.generate_region(n_schools=n, n_municipalities=1, years=(year - 2, year - 1, year),
                                        students=22, seed=seed, planted=planted)
     mapping = {i + 1: school.id for i, school in enumerate(schools)}
+    # The generator knows no kinds of school: a primary school (НОШ) wrote ОГЭ of the 9th grade. Each school keeps
+    # the works of the grades it teaches.
+    top_grade = region.results["school_id"].map({i + 1: _top_grade(school) for i, school in enumerate(schools)})
+    region.results = region.results[region.results["grade"] <= top_grade]
     partitions.ensure_years(region.results["year"].unique().tolist())
     written = synthetic.insert_results(db.session, region.results, mapping)
     summaries.refresh(set(region.results[["procedure", "year", "subject", "grade"]]
                           .drop_duplicates().itertuples(index=False, name=None)))
     return written
+
+
+def _top_grade(school: Organisation) -> int:
+    """The last grade a demo school teaches, read from its name: начальная (1–4), основная (1–9), средняя (1–11)."""
+    name = school.name.lower()
+    return 4 if "начальная" in name else 9 if "основная" in name else 11
 
 
 def fill_anl(stage, *, official, head, rng: random.Random, today: date) -> None:
