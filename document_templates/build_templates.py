@@ -83,6 +83,10 @@ def _no_side_margins(cell) -> None:
     cell._tc.get_or_add_tcPr().append(margins)
 
 
+# The width of the отметка о приложении: the right half of a portrait page's text area (17 cm).
+ANNEX_MARK_CM = 8.5
+
+
 class Template:
     """A Word document being assembled with the house formatting."""
 
@@ -200,7 +204,9 @@ class Template:
         did not say whose order the appendix belongs to once it is filed or sent apart; the lines are left-aligned
         from the middle of the page, where one right-aligned line wrapped the issuer's long name anyhow. The
         snapshot of an edition made before `org.name_genitive` existed falls back to the name as it is."""
-        paragraph = self.p(align="left", size=TABLE_PT, left_cm=self.text_width_cm / 2, after=12)
+        # as wide as half a portrait page on a landscape one too: over its wider half the issuer's name left its last
+        # word alone on a line («… городского округа / Северный»)
+        paragraph = self.p(align="left", size=TABLE_PT, left_cm=self.text_width_cm - ANNEX_MARK_CM, after=12)
         paragraph.paragraph_format.page_break_before = new_page or None
         lines = [label, f"к {kind} {{{{ org.name_genitive|default(org.name) }}}}", "от " + SHORT_DATE + " " + NUMBER]
         for index, line in enumerate(lines):
@@ -976,7 +982,8 @@ def decision_order():
             widths=[0.8, 7.0, 3.2, 2.3, 4.4, 4.0, 4.0], size=SMALL_PT)
     # 2: the appendix's columns over the landscape width (25.7 cm), the decision's text the widest; they were
     # 17 cm of portrait widths stretched, «Вид» and «Срок» wide and the decision ten lines deep.
-    t.save({"family": "managerial", "stages": ["DEC"], "version": 2,
+    # 3: the appendix's mark as wide as on a portrait page (its issuer's last word was alone on a line).
+    t.save({"family": "managerial", "stages": ["DEC"], "version": 3,
             "filename": "Приказ об управленческих решениях {period} {number}.docx"})
 
 

@@ -3,6 +3,7 @@ SHA-256 and served from storage; refused in Russian for an unregistered version;
 is missing; a failed conversion is recorded; outsiders get 404."""
 
 import hashlib
+import itertools
 import re
 import shutil
 import stat
@@ -454,6 +455,14 @@ def test_every_document_type_of_the_demo_prints_as_a_signable_document(app, demo
         for line in everything.splitlines():
             if re.search(r"Срок:\s*$", line):
                 problems.append(f"{label}: «{line.strip()[-60:]}» ends a line")
+        # the appendix's mark (ГОСТ Р 7.0.97, п. 5.23) never leaves the issuer's last word alone on a line (the
+        # decision order's landscape appendix printed «… администрации городского округа» / «Северный»)
+        lines = [line.strip() for line in everything.splitlines()]
+        for i, line in enumerate(lines):
+            if line.startswith(("к приказу", "к письму")):
+                for issuer_line in itertools.takewhile(lambda x: not x.startswith("от "), lines[i:i + 4]):
+                    if len(issuer_line.split()) < 2:
+                        problems.append(f"{label}: the appendix's mark wraps «{issuer_line}» alone")
         # the executor mark: the demo's executor is a user of the issuer (an official; an expert for a conclusion)
         marked = [t for t in texts if "@demo.example" in t]
         if not marked:
