@@ -518,3 +518,22 @@ def test_a_deputys_sign_off_names_the_director_it_was_for(world, make_user, rec_
     assert f"Белов Иван Олегович {deputy_for(world['director_a'])}, " in shown
     own = client.get(f"/followup/items/{item_b.id}").get_data(as_text=True)
     assert f"{world['director_b'].full_name}, " in own
+
+
+def test_the_deputy_is_shown_the_links_and_buttons_of_the_pages_that_admit_them(client, login, world, deputies,
+                                                                               make_user, db_session):
+    """What a page admits and what the menus and buttons offer agree for a deputy: the director's deputy (an auditor
+    of the school) may open a cycle and read the school's recommendations, so «Открыть цикл» and «Рекомендации»
+    are shown to them — they were shown only to holders of the role themselves."""
+    login(deputies["director_a"])
+    assert client.get("/cycles/new").status_code == 200
+    listing = client.get("/cycles").get_data(as_text=True)
+    assert 'href="/cycles/new"' in listing
+    assert 'href="/followup/my"' in listing
+    # Without a stand-in the same kind of user (an auditor of the school) is offered neither.
+    auditor = make_user("auditor", world["school_a"], login="auditor_without_stand_in")
+    db_session.commit()
+    client.post("/logout")
+    login(auditor)
+    stranger = client.get("/cycles").get_data(as_text=True)
+    assert 'href="/cycles/new"' not in stranger and 'href="/followup/my"' not in stranger

@@ -67,6 +67,23 @@ def test_reassigning_a_stage_moves_its_open_task(world, make_cycle, db_session):
     assert [(t.assignee_id, t.due_date) for t in open_tasks] == [(world["methodologist"].id, new_deadline)]
 
 
+def test_reassigning_a_returned_stage_keeps_its_rework_task(world, make_cycle, db_session):
+    """A stage sent back for rework owes «Доработать этап после возврата»; a new responsible person or deadline moves
+    that task, it does not turn it into «Заполнить этап» as if the stage had never been reviewed."""
+    cycle = make_cycle(world["mun"], world["official"])
+    stage = cycle.stage("GOAL")
+    fill_goal(cycle, world["official"])
+    engine.fire(stage, "submit", actor=world["official"])
+    engine.fire(stage, "return", actor=world["head"], comment="Уточните цели")
+    new_deadline = date.today() + timedelta(days=30)
+    update_stage_settings(stage, responsible=world["methodologist"], deadline=new_deadline, actor=world["official"])
+    open_tasks = db_session.scalars(select(Task).where(Task.object_id == stage.id, Task.object_type == "stage",
+                                                       Task.state == "open")).all()
+    assert [(t.kind, t.assignee_id, t.due_date) for t in open_tasks] == \
+        [("rework_stage", world["methodologist"].id, new_deadline)]
+    assert open_tasks[0].title.startswith("Доработать этап")
+
+
 def test_task_link_leads_to_the_stage_and_is_private(world, make_cycle, db_session, client, login):
     cycle = make_cycle(world["school_b"], world["director_b"], mechanism="I1.1")
     task = db_session.scalars(select(Task).where(Task.cycle_id == cycle.id)).one()

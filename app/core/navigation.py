@@ -8,6 +8,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 
 from app.core import features
+from app.core.access import acting_has_role
 from app.core.features import NavEntry
 
 
@@ -59,3 +60,5 @@ def user_menu() -> list[dict]:
 
 def init_app(app) -> None:
     app.context_processor(lambda: {"navigation": navigation, "user_menu": user_menu})
+    # A button leading to a role-gated page asks what the page admits (a deputy included), not `has_role`.
+    app.jinja_env.globals["acting_has_role"] = acting_has_role

@@ -140,10 +140,13 @@ def update_stage_settings(stage: Stage, *, responsible: User | None, deadline: d
     chain.record(action="update_settings", object_type="stage", object_id=stage.id, actor=actor, actor_role=role,
                  cycle_id=stage.cycle_id, organisation_id=stage.organisation.id, before=before, after=after)
     if stage.state == "draft" and (changed_person or before["deadline"] != after["deadline"]):
-        tasks.close_tasks_for(stage)
-        if responsible is not None:
-            tasks.open_task(stage, kind="fill_stage", title=stage_workflow.task_title(stage, "fill_stage"),
-                            assignee=responsible, due_date=deadline)
+        # The owed task moves and keeps its kind: a returned stage still owes «Доработать», not «Заполнить».
+        if responsible is None:
+            tasks.close_tasks_for(stage)
+        elif not tasks.reschedule(stage, due_date=deadline, assignee=responsible):
+            kind = "rework_stage" if stage.return_comment else "fill_stage"
+            tasks.open_task(stage, kind=kind, title=stage_workflow.task_title(stage, kind), assignee=responsible,
+                            due_date=deadline)
 
 
 def _editable_stage(cycle: Cycle, code: str, actor: User) -> Stage:

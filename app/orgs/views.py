@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.auth.submissions import submit_once
-from app.core.access import get_in_scope, roles_required, scope_condition, signed_in
+from app.core.access import acting_has_role, get_in_scope, roles_required, scope_condition, signed_in
 from app.core.boundary import on_refusal
 from app.core.hardening import query_id
 from app.core.forms import as_choices
@@ -25,7 +25,7 @@ def org_list():
     # ids: «MUN01-S06» … «MUN01-D01» came before «MUN01-S01».
     codes = {o.id: sort_key(o.code) for o in orgs}
     orgs = sorted(orgs, key=lambda o: tuple(codes.get(i, ((0, i, ""),)) for i in o.ancestor_ids()))
-    can_add = current_user.has_role("admin")
+    can_add = acting_has_role(current_user, "admin")  # as the page it leads to admits (a deputy included)
     return render_template("orgs/list.html", orgs=orgs, can_add=can_add)
 
 
