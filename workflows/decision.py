@@ -9,7 +9,7 @@ the head's task to the new deadline (app/tasks/services.py reschedule), so one e
 
 from app.auth.roles import APPROVERS, CYCLE_MANAGERS
 from app.core.timeutil import utcnow
-from workflows.permissions import any_of, has_role, is_person
+from workflows.permissions import acted_by, any_of, has_role, is_person
 
 NAME = "decision"
 OBJECT_TYPE = "decision"
@@ -31,6 +31,18 @@ def has_basis(decision) -> list[str]:
         return []
     return ["Укажите анализ, на котором основано решение (выводы анализа или текстом)."]
 
+
+def executor(decision) -> set[int]:
+    """Who reported the decision executed (and whom they stood in for): the audit log's latest «execute» of it."""
+    return acted_by(decision, ("execute",))
+
+
+# A confirmation by the one who reported the execution would confirm nothing (as for recommendation reports).
+SEPARATION_OF_DUTIES = [
+    {"triggers": {"verify"}, "excluded": executor,
+     "reason": "Подтвердить исполнение решения не может тот, кто отметил его исполненным "
+               "(разделение обязанностей)."},
+]
 
 TRANSITIONS = [
     {"trigger": "adopt", "source": "draft", "dest": "adopted", "label": "Принять решение",
@@ -86,8 +98,11 @@ def _after_adopted(ctx) -> None:
 
 def _after_executed(ctx) -> None:
     decision = ctx.obj
-    people = [u for u in ctx.users_with_role(decision.organisation, VERIFIERS) if u.id != decision.responsible_id]
-    for person in people or ctx.users_with_role(decision.organisation, VERIFIERS):
+    # Not whoever reported the execution (SEPARATION_OF_DUTIES); not the responsible person either, when
+    # somebody else can confirm.
+    reporters = {ctx.actor.id, getattr(ctx.on_behalf_of, "id", None)}
+    others = [u for u in ctx.users_with_role(decision.organisation, VERIFIERS) if u.id not in reporters]
+    for person in [u for u in others if u.id != decision.responsible_id] or others:
         ctx.open_task(kind="verify_decision", assignee=person, due_date=decision.deadline,
                       title=f"Подтвердить исполнение решения «{decision.title}»")
 

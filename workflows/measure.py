@@ -9,7 +9,7 @@ that task to the new dates (app/tasks/services.py reschedule), so one edit write
 from app.auth.roles import CYCLE_MANAGERS
 from app.core.timeutil import utcnow
 from workflows import hooks
-from workflows.permissions import any_of, has_role, is_person
+from workflows.permissions import acted_by, any_of, has_role, is_person
 
 NAME = "measure"
 OBJECT_TYPE = "measure"
@@ -39,6 +39,19 @@ def has_proof(measure) -> list[str]:
 RUNNERS = any_of(is_person("responsible_id", describe="ответственный за мероприятие"), has_role(VERIFIERS),
                  describe="ответственный за мероприятие, специалист или руководитель")
 RUNNERS_DENIED = "Отмечать ход мероприятия может ответственный за него, специалист или руководитель."
+
+
+def completer(measure) -> set[int]:
+    """Who marked the measure done (and whom they stood in for): the audit log's latest «complete» of it."""
+    return acted_by(measure, ("complete",))
+
+
+# A confirmation by the one who reported the execution would confirm nothing (as for recommendation reports).
+SEPARATION_OF_DUTIES = [
+    {"triggers": {"verify"}, "excluded": completer,
+     "reason": "Подтвердить исполнение мероприятия не может тот, кто отметил его выполненным "
+               "(разделение обязанностей)."},
+]
 
 TRANSITIONS = [
     {"trigger": "start", "source": "planned", "dest": "in_progress", "label": "Начать выполнение",
@@ -87,8 +100,11 @@ def _after_active(ctx) -> None:
 
 def _after_done(ctx) -> None:
     measure = ctx.obj
-    people = [u for u in ctx.users_with_role(measure.organisation, VERIFIERS) if u.id != measure.responsible_id]
-    for person in people or ctx.users_with_role(measure.organisation, VERIFIERS):
+    # Not whoever reported the execution (SEPARATION_OF_DUTIES); not the responsible person either, when
+    # somebody else can confirm.
+    reporters = {ctx.actor.id, getattr(ctx.on_behalf_of, "id", None)}
+    others = [u for u in ctx.users_with_role(measure.organisation, VERIFIERS) if u.id not in reporters]
+    for person in [u for u in others if u.id != measure.responsible_id] or others:
         ctx.open_task(kind="verify_measure", assignee=person, due_date=measure.end_date,
                       title=f"Подтвердить исполнение мероприятия «{measure.title}»")
 

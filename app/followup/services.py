@@ -84,6 +84,16 @@ def _open_stage(cycle: Cycle, code: str) -> Stage:
     return stage
 
 
+def _stage_not_on_review(stage: Stage) -> None:
+    """An edit of a measure or decision already planned: refused while the stage is on review (the head approves
+    what was sent to them), as a new one is; the edit bumps the stage like a new one (racing a submit)."""
+    if stage.state == "on_review":
+        raise ValidationFailed(f"Этап «{stage.title}» на утверждении: изменять его содержание можно, пока он не "
+                               "отправлен на утверждение (или после возврата на доработку).")
+    if stage.state in ("waiting", "draft"):
+        _touch(stage)
+
+
 def _touch(stage: Stage) -> None:
     # Bumps the stage version: an edit and a concurrent submit of the stage cannot both win.
     stage.content_updated_at = utcnow()
@@ -536,6 +546,7 @@ def update_measure(measure: Measure, *, actor: User, expected_version: int | Non
     check_version(measure, expected_version)
     if measure.state not in ACTIVE_STATES:
         raise InvalidTransition("Выполненное или отменённое мероприятие изменить нельзя.")
+    _stage_not_on_review(measure.stage)
     fields, recs, findings, indicators = _measure_fields(measure.cycle, **data)
     before = _measure_snapshot(measure)
     measure.recommendations, measure.findings, measure.indicators = recs, findings, indicators
@@ -641,6 +652,7 @@ def update_decision(decision: Decision, *, actor: User, today: date, expected_ve
     check_version(decision, expected_version)
     if decision.state != "draft":
         raise InvalidTransition("Принятое решение изменить нельзя.")
+    _stage_not_on_review(decision.stage)
     fields, findings, measures = _decision_fields(decision.cycle, today=today, **data)
     before = _decision_snapshot(decision)
     decision.findings, decision.measures = findings, measures

@@ -39,6 +39,9 @@ ALIASES = {
     "ед. изм.": "unit", "наименование": "indicator_name",
 }
 MAX_ROWS = 5000
+# Rows of the sheet read at all, blank ones included: a file of a few kilobytes declaring a row 1 048 576 (or a
+# dimension of A1:XFD1048576) made the reader walk a million empty rows — seconds of a web worker per upload.
+MAX_SHEET_ROWS = 2 * MAX_ROWS
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_MEMBERS = 2000
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -202,7 +205,10 @@ def read_rows(data: bytes) -> list[dict]:
             raise UploadRejected("Неизвестные столбцы в заголовке: " + ", ".join(f"«{u}»" for u in unknown)
                                  + ". Используйте форму, скачанную из системы.")
         result = []
-        for cells in rows:
+        for read, cells in enumerate(rows, 2):
+            if read > MAX_SHEET_ROWS:
+                raise UploadRejected(f"На листе больше {MAX_SHEET_ROWS} строк (считая пустые), а в форме сведений "
+                                     f"их не больше {MAX_ROWS}: удалите лишние строки или скачайте форму заново.")
             number = cells[0].row if cells and hasattr(cells[0], "row") else len(result) + 2
             record = {name: _cell_value(cells[idx]) for idx, name in columns.items() if idx < len(cells)}
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in record.values()):
