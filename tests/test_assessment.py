@@ -311,6 +311,53 @@ def test_only_active_experts_with_the_competence_are_assigned(world, assess, mak
     assert any("исключён" in p for p in refused.value.problems)
 
 
+def test_an_excluded_experts_unfinished_evaluation_passes_to_another_expert(world, assess, make_user, db_session,
+                                                                            client, login):
+    """An expert excluded from the register kept her «Провести экспертную оценку» tasks (they led to a 404), and once
+    she had entered a point nobody could be assigned instead («замена невозможна»): the evaluation was stuck. Now
+    her tasks close, the region assigns another expert, who gets the task and the points entered so far."""
+    from app.assessment import services
+    from app.core.errors import InvalidTransition
+    from app.tasks.models import Task
+
+    campaign, manager, assignment, today = assess["campaign"], assess["manager"], assess["assignment"], date.today()
+    sa = assess["sa"]
+    scores = services.scores_of(campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], entries=_entries(scores[:1], points=0),
+                                today=today)
+
+    def open_tasks():
+        return {(t.assignee_id, t.kind) for t in db_session.scalars(select(Task).where(
+            Task.object_type == "expert_evaluation", Task.object_id == assignment.id, Task.state == "open"))}
+
+    assert open_tasks() == {(world["expert"].id, "evaluate_mechanism")}
+    services.exclude_expert(assignment.expert, actor=manager, on=today, reason="приказ № 12")
+    assert open_tasks() == set()
+    db_session.commit()
+    login(manager)
+    page = client.get(f"/assessment/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "исключён(а) из реестра: назначьте другого эксперта" in page
+    other = make_user("expert", world["region"], login="other_expert", full_name="Другова Нина Олеговна")
+    replacement = services.add_expert(world["region"], actor=manager, user_id=other.id,
+                                      organisation_id=world["region"].id, position="методист", competences=["M1.1"],
+                                      included_on=today, basis="приказ № 13",
+                                      mechanism_codes=campaign.criteria_set.mechanism_codes())
+    services.assign_expert(campaign, municipality_id=sa.municipality_id, mechanism_code="M1.1",
+                           expert_id=replacement.id, actor=manager)
+    db_session.commit()
+    assert (assignment.expert_user_id, assignment.state) == (other.id, "draft")
+    assert open_tasks() == {(other.id, "evaluate_mechanism")}
+    assert services.scores_of(campaign, sa.municipality_id, "M1.1")[0].expert_points == 0
+    # an active expert who has started is still not replaced
+    third = make_user("expert", world["region"], login="third_expert", full_name="Третьякова Ольга Ивановна")
+    spare = services.add_expert(world["region"], actor=manager, user_id=third.id, organisation_id=world["region"].id,
+                                position="методист", competences=["M1.1"], included_on=today, basis="приказ № 14",
+                                mechanism_codes=campaign.criteria_set.mechanism_codes())
+    with pytest.raises(InvalidTransition, match="замена невозможна"):
+        services.assign_expert(campaign, municipality_id=sa.municipality_id, mechanism_code="M1.1",
+                               expert_id=spare.id, actor=manager)
+
+
 def test_register_exports_to_xlsx(world, assess, client, login):
     login(assess["manager"])
     response = client.get("/assessment/experts.xlsx")

@@ -85,10 +85,25 @@ def _title(obj, verb: str) -> str:
     return f"{verb}: {obj.mechanism_code}, {obj.municipality.display_name} — {obj.campaign.title}"
 
 
-def _after_draft(ctx) -> None:
+def expert_task(obj) -> tuple[str, str]:
+    """(kind, title) of what the assigned expert owes on a draft or returned evaluation."""
+    if obj.state == "returned":
+        return "revise_evaluation", _title(obj, "Доработать экспертную оценку")
+    return "evaluate_mechanism", _title(obj, "Экспертная оценка")
+
+
+def _open_expert_task(ctx) -> None:
     obj = ctx.obj
-    ctx.open_task(kind="evaluate_mechanism", assignee=obj.expert_user, due_date=obj.campaign.window_closes,
-                  title=_title(obj, "Экспертная оценка"))
+    # An expert excluded from the register can no longer open the evaluation: nothing is owed by her; the region
+    # assigns another expert, who gets the task (app.assessment.services.assign_expert).
+    if obj.expert is not None and obj.expert.status != "active":
+        return
+    kind, title = expert_task(obj)
+    ctx.open_task(kind=kind, assignee=obj.expert_user, due_date=obj.campaign.window_closes, title=title)
+
+
+def _after_draft(ctx) -> None:
+    _open_expert_task(ctx)
 
 
 def _after_submitted(ctx) -> None:
@@ -100,9 +115,7 @@ def _after_submitted(ctx) -> None:
 
 
 def _after_returned(ctx) -> None:
-    obj = ctx.obj
-    ctx.open_task(kind="revise_evaluation", assignee=obj.expert_user, due_date=obj.campaign.window_closes,
-                  title=_title(obj, "Доработать экспертную оценку"))
+    _open_expert_task(ctx)
 
 
 AFTER = {"draft": _after_draft, "submitted": _after_submitted, "returned": _after_returned}

@@ -486,12 +486,17 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
         Assignment.campaign_id == campaign.id, Assignment.municipality_id == municipality_id,
         Assignment.mechanism_code == mechanism_code))
     if existing is not None:
-        if existing.state != "draft" or _has_expert_scores(existing):
+        # An unfinished evaluation of an expert excluded from the register passes to the new one with the points
+        # entered so far (the audit log keeps who entered them): nobody else could ever finish it.
+        taken_over = existing.expert.status != "active" and existing.state in ("draft", "returned")
+        if not taken_over and (existing.state != "draft" or _has_expert_scores(existing)):
             raise InvalidTransition("Эксперт уже начал оценку этого механизма: замена невозможна.")
         before = existing.audit_snapshot()
-        existing.expert_id, existing.expert_user_id = expert.id, expert.user_id
-        if campaign.state == "published":
-            tasks.reschedule(existing, due_date=campaign.window_closes, assignee=expert.user)
+        existing.expert, existing.expert_user = expert, expert.user
+        if campaign.state == "published" and not tasks.reschedule(
+                existing, due_date=campaign.window_closes, assignee=expert.user):
+            kind, title = evaluation_flow.expert_task(existing)  # the excluded expert's task was closed
+            tasks.open_task(existing, kind=kind, title=title, assignee=expert.user, due_date=campaign.window_closes)
         _set_self_expert(campaign, municipality_id, mechanism_code, expert.user_id)
         db.session.flush()
         bump_assignment_generation()  # the replaced and the new expert read other municipalities now
@@ -665,6 +670,12 @@ def exclude_expert(expert: Expert, *, actor, on: date | None, reason: str,
         raise ValidationFailed("Эксперт не исключён.", problems=["Укажите дату и основание исключения."])
     before = expert.audit_snapshot()
     expert.status, expert.excluded_on = "excluded", on
+    # Her unfinished evaluations wait for the expert the region assigns instead (assign_expert): the tasks close,
+    # they led to pages she may no longer open.
+    for assignment in db.session.scalars(select(Assignment).join(Campaign).where(
+            Assignment.expert_id == expert.id, Campaign.state != "closed",
+            Assignment.state.in_(("draft", "returned")))):
+        tasks.close_tasks_for(assignment)
     bump_assignment_generation()
     try:
         db.session.flush()
