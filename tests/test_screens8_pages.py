@@ -1,0 +1,27 @@
+"""Screens, eighth walk (officials, heads, directors and the municipal level at 1366 px): forms that open on a choice
+the service then refuses, and the pages a user reaches after an action."""
+
+from tests.test_screens3_pages import _page, _text
+
+
+def test_a_new_organisation_has_no_type_until_the_administrator_picks_one(world, client, login):
+    """«Тип» opened on «Регион» (its first entry) under «Тестовая область»: sent as it opened, the form came back with
+    «Организация типа «Регион» не может входить в «Регион»»; it now asks for a type."""
+    login(world["admin"])
+    (kind,) = _page(client, "/orgs/new").xpath("//select[@name='kind']")
+    chosen = kind.xpath("./option[@selected]") or kind.xpath("./option[1]")
+    assert chosen[0].get("value") == "" and _text(chosen[0]) == "— выберите тип —"
+    response = client.post("/orgs/new", data={"code": "SCH-N", "name": "МОУ «Новая школа»", "kind": "",
+                                              "parent_id": str(world["mun"].id)})
+    assert response.status_code == 422 and "Обязательное поле." in response.get_data(as_text=True)
+
+
+def test_only_a_schools_form_offers_preschool_groups(world, client, login, make_org):
+    """The municipality's and a kindergarten's forms offered «Есть дошкольные группы (школа …)»; ticking it was refused
+    on saving («Дошкольные группы отмечаются только у школы»). A school's form and a new organisation's keep it."""
+    garden = make_org("preschool", parent=world["mun"], code="DOU-1", name="МДОУ «Детский сад № 1»")
+    login(world["admin"])
+    forms = {"municipality": f"/orgs/{world['mun'].id}/edit", "kindergarten": f"/orgs/{garden.id}/edit",
+             "school": f"/orgs/{world['school_a'].id}/edit", "new": "/orgs/new"}
+    offered = {name: bool(_page(client, url).xpath("//input[@name='preschool_groups']")) for name, url in forms.items()}
+    assert offered == {"municipality": False, "kindergarten": False, "school": True, "new": True}
