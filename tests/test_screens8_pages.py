@@ -25,3 +25,17 @@ def test_only_a_schools_form_offers_preschool_groups(world, client, login, make_
              "school": f"/orgs/{world['school_a'].id}/edit", "new": "/orgs/new"}
     offered = {name: bool(_page(client, url).xpath("//input[@name='preschool_groups']")) for name, url in forms.items()}
     assert offered == {"municipality": False, "kindergarten": False, "school": True, "new": True}
+
+
+def test_the_roadmap_chart_dates_its_axis_with_the_full_year():
+    """The roadmap's chart under the table of dates «27.10.2026 – 06.11.2026» labelled its axis «03.11.26»."""
+    import re
+    from datetime import date
+    from types import SimpleNamespace
+
+    from app.followup.timeline import roadmap_svg
+
+    measures = [SimpleNamespace(id=n, title=f"Мероприятие {n}", state="planned", start_date=date(2026, 10, 27 + n),
+                                end_date=date(2027, 1, 10 + n)) for n in range(3)]
+    ticks = re.findall(r">\s*(\d\d\.\d\d\.\d+)\s*<", roadmap_svg(measures, date(2026, 12, 6)))
+    assert ticks and all(re.fullmatch(r"\d\d\.\d\d\.20\d\d", t) for t in ticks), ticks
