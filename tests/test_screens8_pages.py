@@ -1,6 +1,8 @@
 """Screens, eighth walk (officials, heads, directors and the municipal level at 1366 px): forms that open on a choice
 the service then refuses, and the pages a user reaches after an action."""
 
+from sqlalchemy import select
+
 from tests.test_screens3_pages import _page, _text
 
 
@@ -39,3 +41,21 @@ def test_the_roadmap_chart_dates_its_axis_with_the_full_year():
                                 end_date=date(2027, 1, 10 + n)) for n in range(3)]
     ticks = re.findall(r">\s*(\d\d\.\d\d\.\d+)\s*<", roadmap_svg(measures, date(2026, 12, 6)))
     assert ticks and all(re.fullmatch(r"\d\d\.\d\d\.20\d\d", t) for t in ticks), ticks
+
+
+def test_the_indicator_dashboard_sets_the_headings_of_its_numbers_over_them(demo, client):
+    """«Значение» and «Изменение к базовому» stood left while their numbers stood right, a column apart on an office
+    monitor (the M2.1 cycle's dashboard, where the demo's analysis filled every row)."""
+    from app.cycles.models import Cycle
+    from tests.test_screens3_pages import _login
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id))
+                 if c.track.mechanism.code == "M2.1" and c.owner.code == "MUN01")
+    _login(client, "official")
+    (table,) = _page(client, f"/analysis/cycles/{cycle.id}/dashboard").xpath("//table[@id='dashboard']")
+    heads = table.xpath("./thead/tr/th")
+    rows = [r.xpath("./td") for r in table.xpath("./tbody/tr")]
+    assert len(rows) > 3
+    numeric = [th for n, th in enumerate(heads) if all("text-end" in r[n].get("class", "") for r in rows)]
+    assert len(numeric) >= 3  # value, change to the previous period, change to the baseline
+    assert [_text(th) for th in numeric if "text-end" not in th.get("class", "")] == []
