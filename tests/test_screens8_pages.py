@@ -59,3 +59,20 @@ def test_the_indicator_dashboard_sets_the_headings_of_its_numbers_over_them(demo
     numeric = [th for n, th in enumerate(heads) if all("text-end" in r[n].get("class", "") for r in rows)]
     assert len(numeric) >= 3  # value, change to the previous period, change to the baseline
     assert [_text(th) for th in numeric if "text-end" not in th.get("class", "")] == []
+
+
+def test_a_sent_submission_sets_its_values_right_under_a_right_heading(demo, client):
+    """The director's accepted answer listed «69,8», «5», «42,2» flush left under «Значение», as if they were text;
+    the numbers stand right, with their heading, as on the analysis and situation pages."""
+    from app.monitoring.models import Submission
+    from tests.test_screens3_pages import _login
+
+    _login(client, "director")
+    sub = next(s for s in demo.scalars(select(Submission).order_by(Submission.id))
+               if s.state == "accepted" and s.organisation.code == "MUN01-S01")
+    (table,) = _page(client, f"/monitoring/submissions/{sub.id}").xpath("//table[@id='values']")
+    heads = [_text(th) for th in table.xpath("./thead/tr/th")]
+    column = heads.index("Значение")
+    assert "text-end" in table.xpath("./thead/tr/th")[column].get("class", "")
+    cells = [r.xpath("./td")[column] for r in table.xpath("./tbody/tr")]
+    assert len(cells) >= 3 and all("text-end" in td.get("class", "") for td in cells)
