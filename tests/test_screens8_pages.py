@@ -76,3 +76,28 @@ def test_a_sent_submission_sets_its_values_right_under_a_right_heading(demo, cli
     assert "text-end" in table.xpath("./thead/tr/th")[column].get("class", "")
     cells = [r.xpath("./td")[column] for r in table.xpath("./tbody/tr")]
     assert len(cells) >= 3 and all("text-end" in td.get("class", "") for td in cells)
+
+
+def test_the_indicators_stage_prints_its_baselines_and_targets_with_a_decimal_comma(demo, client):
+    """The head reviewing «Показатели» read «54.7», «30.0» in «База» and «Цель» (the analysis pages say «54,7»), and
+    «документы ОО» twice in «Источник / метод» when the method is the source."""
+    import re
+
+    from app.cycles.models import Cycle, Stage
+    from tests.test_screens3_pages import _login
+
+    _login(client, "head")
+    on_review = select(Stage).join(Cycle).where(Stage.code == "IND", Stage.state == "on_review").order_by(Stage.id)
+    stage = next(s for s in demo.scalars(on_review) if s.cycle.indicators)
+    (table,) = _page(client, f"/stages/{stage.id}").xpath("//table[@id='indicators']")
+    heads = [_text(th) for th in table.xpath("./thead/tr/th")]
+    rows = [r.xpath("./td") for r in table.xpath("./tbody/tr")]
+    for name in ("База", "Цель"):
+        n = heads.index(name)
+        values = [_text(r[n]) for r in rows]
+        assert all(re.fullmatch(r"-?\d+(,\d+)?|—", v) for v in values), values
+        assert all("text-end" in r[n].get("class", "") for r in rows)
+    source = heads.index("Источник / метод")
+    for r in rows:
+        lines = [t.strip() for t in r[source].itertext() if t.strip()]
+        assert len(lines) == len(set(lines)), lines
