@@ -101,3 +101,23 @@ def test_the_indicators_stage_prints_its_baselines_and_targets_with_a_decimal_co
     for r in rows:
         lines = [t.strip() for t in r[source].itertext() if t.strip()]
         assert len(lines) == len(set(lines)), lines
+
+
+def test_the_calendar_names_a_tasks_kind_once(demo, client):
+    """«Подтвердить исполнение мероприятия «Методическое сопровождение …» — М.И. Петрова · Подтвердить исполнение
+    мероприятия, ГО Северный»: the kind repeated the title's first words in every entry of the official's month, in a
+    seventh of the screen's width."""
+    from datetime import date
+
+    from tests.test_screens3_pages import _login
+
+    _login(client, "official")
+    entries = _page(client, f"/deadlines/?view=month&date={date.today().replace(day=1).isoformat()}").xpath(
+        "//div[contains(@class, 'cal-item')]")
+    tasks = [e for e in entries if e.get("data-kind") == "task"]
+    assert tasks
+    for entry in tasks:
+        title = _text(entry.xpath("./a")[0])
+        note = _text(entry.xpath("./span[@class='text-muted']")[0])
+        kind = note.removeprefix("· ").rsplit(", ", 1)[0]
+        assert not title.startswith(kind), (title, note)
