@@ -40,7 +40,10 @@ class OrganisationForm(Form):
     code = StringField("Код (уникальный, не меняется)", validators=[required(), NotBlank(), max_length(40)])
     name = StringField("Полное наименование", validators=[required(), NotBlank(), max_length(500)])
     short_name = StringField("Краткое наименование", validators=[optional(), max_length(200)])
-    kind = SelectField("Тип", choices=as_choices(ORG_KINDS.items()), validators=[required()])
+    # No type is preselected: the list opened on «Регион» (its first entry), and an administrator who sent the form
+    # as it opened was refused with «Регион не может входить в регион».
+    kind = SelectField("Тип", choices=as_choices([("", "— выберите тип —"), *ORG_KINDS.items()]),
+                       validators=[required()])
     parent_id = SelectField("Входит в", coerce=int, validators=[required()])
     timezone = StringField("Часовой пояс (если отличается от региона)", validators=[optional(), max_length(60),
                                                                                     _known_time_zone])
