@@ -333,22 +333,15 @@ def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None)
     scope = run.organisation
     keep = set(db.session.scalars(select(Organisation.id).where(
         Organisation.in_subtree_of(scope), Organisation.kind == "school")))
-    done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
-                            years=list(run.years), progress=lambda percent: progress.set(percent, force=True),
-                            keep_tests=False,  # not stored: the verdicts carry what they quote
-                            with_aggregates=merged is None)  # a fanned-out run's parts stored them (read_part)
-    # not stored either: the prepared frame and, in the single job, the rows
-    done.prepared = results = None
-    years_with_data = done.years_with_data
-    progress.set(85, force=True)
-    progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
-    run.fingerprint = digest
     stale = delete(AnalysisResult).where(AnalysisResult.run_id == run.id)
     # a fanned-out run's aggregate rows are its parts' (committed before this job ran)
     db.session.execute(stale if merged is None else stale.where(AnalysisResult.kind != "aggregate"))
 
     # Each kind is inserted as soon as its rows are made, and the frame it came from is let go: a region's result
-    # rows are never all in memory at once, as JSON or as frames (issue 15 §4).
+    # rows are never all in memory at once, as JSON or as frames (issue 15 §4). The aggregates and the markers are
+    # stored as soon as the markers are made, before the signs' tests and the verdicts (`store`), in the same order
+    # as the rest. A failed run's rows are deleted by its kind's `after_fail` (fanout.runs_failed), also those a
+    # progress commit on SQLite made durable.
     rows = StoredRows()
     if merged is not None and merged.aggregates:
         rows.count["aggregate"] = merged.aggregates  # for the summary, as the single job counts what it stores
@@ -357,15 +350,30 @@ def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None)
         rows.add(frame_rows(frame, kind, run.id, value_column=value_column, keep=keep if scoped else None))
         rows.store()
 
-    aggregates, done.aggregates = done.aggregates, None
-    put(aggregates, "aggregate", value_column="mean_percent")
-    del aggregates
-    markers, done.markers = done.markers, None
-    notes = list(getattr(markers, "notes", None) or [])
-    put(markers.markers, "marker", value_column="statistic")
-    put(getattr(markers, "not_computable", None), "not_computable")
-    put(getattr(markers, "skipped", None), "skipped")
-    del markers
+    notes = []
+
+    def store(aggregates, markers) -> None:
+        put(aggregates, "aggregate", value_column="mean_percent")
+        notes.extend(getattr(markers, "notes", None) or [])
+        put(markers.markers, "marker", value_column="statistic")
+        put(getattr(markers, "not_computable", None), "not_computable")
+        put(getattr(markers, "skipped", None), "skipped")
+        # on SQLite the job's session commits its progress (Progress, commit_on_sqlite): that also ends the write
+        # lock these inserts took, which would otherwise block every other writer while the signs are computed
+        progress.set(40, force=True)
+
+    done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
+                            years=list(run.years), progress=lambda percent: progress.set(percent, force=True),
+                            keep_tests=False,  # not stored: the verdicts carry what they quote
+                            with_aggregates=merged is None,  # a fanned-out run's parts stored them (read_part)
+                            store=store)
+    # not stored either: the prepared frame and, in the single job, the rows
+    done.prepared = results = None
+    years_with_data = done.years_with_data
+    progress.set(85, force=True)
+    progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
+    run.fingerprint = digest
+    done.markers = None
     if done.judged:
         put(done.judged[-1], "verdict", value_column="combined_p")
     done.judged = None
