@@ -68,6 +68,8 @@ def frozen_heap():
 class NoProgress:
     """For runs computed in the caller's transaction (demo, CLI): nobody watches a progress bar."""
 
+    commits_session = False
+
     def set(self, percent: float, *, force: bool = False) -> None:
         pass
 
@@ -340,8 +342,8 @@ def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None)
     # Each kind is inserted as soon as its rows are made, and the frame it came from is let go: a region's result
     # rows are never all in memory at once, as JSON or as frames (issue 15 §4). The aggregates and the markers are
     # stored as soon as the markers are made, before the signs' tests and the verdicts (`store`), in the same order
-    # as the rest. A failed run's rows are deleted by its kind's `after_fail` (fanout.runs_failed), also those a
-    # progress commit on SQLite made durable.
+    # as the rest — unless a progress update commits the job's session (SQLite): no result is seen before the run's
+    # own commit, so there they are stored after the verdicts.
     rows = StoredRows()
     if merged is not None and merged.aggregates:
         rows.count["aggregate"] = merged.aggregates  # for the summary, as the single job counts what it stores
@@ -358,22 +360,22 @@ def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None)
         put(markers.markers, "marker", value_column="statistic")
         put(getattr(markers, "not_computable", None), "not_computable")
         put(getattr(markers, "skipped", None), "skipped")
-        # on SQLite the job's session commits its progress (Progress, commit_on_sqlite): that also ends the write
-        # lock these inserts took, which would otherwise block every other writer while the signs are computed
-        progress.set(40, force=True)
 
+    early = not progress.commits_session
     done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
                             years=list(run.years), progress=lambda percent: progress.set(percent, force=True),
                             keep_tests=False,  # not stored: the verdicts carry what they quote
                             with_aggregates=merged is None,  # a fanned-out run's parts stored them (read_part)
-                            store=store)
+                            store=store if early else None)
     # not stored either: the prepared frame and, in the single job, the rows
     done.prepared = results = None
     years_with_data = done.years_with_data
     progress.set(85, force=True)
     progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
     run.fingerprint = digest
-    done.markers = None
+    if not early:
+        store(done.aggregates, done.markers)
+    done.aggregates = done.markers = None
     if done.judged:
         put(done.judged[-1], "verdict", value_column="combined_p")
     done.judged = None
