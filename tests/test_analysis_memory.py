@@ -327,7 +327,7 @@ def test_a_run_failing_after_its_markers_were_stored_keeps_no_results(world, anl
     from sqlalchemy import func
 
     from app.analysis.methods import verdicts
-    from tests.test_analysis_app import run_job
+    from tests.test_analysis_app import run_fails_and_keeps_no_results
 
     def broken(*_args, **_kwargs):
         assert db_session.scalar(select(func.count()).select_from(AnalysisResult).where(
@@ -335,10 +335,4 @@ def test_a_run_failing_after_its_markers_were_stored_keeps_no_results(world, anl
         raise RuntimeError("boom")
 
     monkeypatch.setattr(verdicts, "compute_verdicts", broken)
-    with pytest.raises(RuntimeError):
-        run_job(anl_cycle, world["official"], db_session)
-    db_session.rollback()
-    run = db_session.scalar(select(AnalysisRun).order_by(AnalysisRun.id.desc()))
-    assert run.status == "failed" and "Внутренняя ошибка" in run.message
-    assert db_session.scalar(select(func.count()).select_from(AnalysisResult).where(
-        AnalysisResult.run_id == run.id)) == 0
+    run_fails_and_keeps_no_results(anl_cycle, world["official"], db_session)
