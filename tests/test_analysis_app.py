@@ -151,12 +151,17 @@ def test_a_failing_computation_marks_the_run_failed_and_keeps_no_results(world, 
         raise RuntimeError("boom")
 
     monkeypatch.setattr(jobs, "execute", broken)
+    run_fails_and_keeps_no_results(anl_cycle, world["official"], db_session)
+
+
+def run_fails_and_keeps_no_results(cycle, actor, session) -> None:
+    """A run whose job raises: failed with the internal error's message, and none of its result rows kept."""
     with pytest.raises(RuntimeError):
-        run_job(anl_cycle, world["official"], db_session)
-    db_session.rollback()
-    run = db_session.scalar(select(AnalysisRun).order_by(AnalysisRun.id.desc()))
+        run_job(cycle, actor, session)
+    session.rollback()
+    run = session.scalar(select(AnalysisRun).order_by(AnalysisRun.id.desc()))
     assert run.status == "failed" and "Внутренняя ошибка" in run.message and run.finished_at
-    assert db_session.scalar(select(func.count()).select_from(AnalysisResult).where(
+    assert session.scalar(select(func.count()).select_from(AnalysisResult).where(
         AnalysisResult.run_id == run.id)) == 0
 
 

@@ -68,6 +68,8 @@ def frozen_heap():
 class NoProgress:
     """For runs computed in the caller's transaction (demo, CLI): nobody watches a progress bar."""
 
+    commits_session = False
+
     def set(self, percent: float, *, force: bool = False) -> None:
         pass
 
@@ -333,22 +335,15 @@ def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None)
     scope = run.organisation
     keep = set(db.session.scalars(select(Organisation.id).where(
         Organisation.in_subtree_of(scope), Organisation.kind == "school")))
-    done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
-                            years=list(run.years), progress=lambda percent: progress.set(percent, force=True),
-                            keep_tests=False,  # not stored: the verdicts carry what they quote
-                            with_aggregates=merged is None)  # a fanned-out run's parts stored them (read_part)
-    # not stored either: the prepared frame and, in the single job, the rows
-    done.prepared = results = None
-    years_with_data = done.years_with_data
-    progress.set(85, force=True)
-    progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
-    run.fingerprint = digest
     stale = delete(AnalysisResult).where(AnalysisResult.run_id == run.id)
     # a fanned-out run's aggregate rows are its parts' (committed before this job ran)
     db.session.execute(stale if merged is None else stale.where(AnalysisResult.kind != "aggregate"))
 
     # Each kind is inserted as soon as its rows are made, and the frame it came from is let go: a region's result
-    # rows are never all in memory at once, as JSON or as frames (issue 15 §4).
+    # rows are never all in memory at once, as JSON or as frames (issue 15 §4). The aggregates and the markers are
+    # stored as soon as the markers are made, before the signs' tests and the verdicts (`store`), in the same order
+    # as the rest — unless a progress update commits the job's session (SQLite): no result is seen before the run's
+    # own commit, so there they are stored after the verdicts.
     rows = StoredRows()
     if merged is not None and merged.aggregates:
         rows.count["aggregate"] = merged.aggregates  # for the summary, as the single job counts what it stores
@@ -357,15 +352,30 @@ def _execute(run: AnalysisRun, progress: Progress, merged: fanout.Merged | None)
         rows.add(frame_rows(frame, kind, run.id, value_column=value_column, keep=keep if scoped else None))
         rows.store()
 
-    aggregates, done.aggregates = done.aggregates, None
-    put(aggregates, "aggregate", value_column="mean_percent")
-    del aggregates
-    markers, done.markers = done.markers, None
-    notes = list(getattr(markers, "notes", None) or [])
-    put(markers.markers, "marker", value_column="statistic")
-    put(getattr(markers, "not_computable", None), "not_computable")
-    put(getattr(markers, "skipped", None), "skipped")
-    del markers
+    notes = []
+
+    def store(aggregates, markers) -> None:
+        put(aggregates, "aggregate", value_column="mean_percent")
+        notes.extend(getattr(markers, "notes", None) or [])
+        put(markers.markers, "marker", value_column="statistic")
+        put(getattr(markers, "not_computable", None), "not_computable")
+        put(getattr(markers, "skipped", None), "skipped")
+
+    early = not progress.commits_session
+    done = pipeline.compute(results, schools, limits, boundaries=boundaries, structures=structures,
+                            years=list(run.years), progress=lambda percent: progress.set(percent, force=True),
+                            keep_tests=False,  # not stored: the verdicts carry what they quote
+                            with_aggregates=merged is None,  # a fanned-out run's parts stored them (read_part)
+                            store=store if early else None)
+    # not stored either: the prepared frame and, in the single job, the rows
+    done.prepared = results = None
+    years_with_data = done.years_with_data
+    progress.set(85, force=True)
+    progress.close()  # from here on the job's own transaction writes: no second writer on the same rows
+    run.fingerprint = digest
+    if not early:
+        store(done.aggregates, done.markers)
+    done.aggregates = done.markers = None
     if done.judged:
         put(done.judged[-1], "verdict", value_column="combined_p")
     done.judged = None

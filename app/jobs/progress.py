@@ -74,6 +74,12 @@ class Progress:
         """A callable mapping a fraction 0–1 of one phase onto the overall percentage."""
         return lambda fraction: self.set(start + (end - start) * fraction)
 
+    @property
+    def commits_session(self) -> bool:
+        """Whether an update commits the job's own session (SQLite, `commit_on_sqlite`): what the job wrote before it
+        is then visible to every connection, and durable."""
+        return self.sqlite and self.commit_on_sqlite and not self.shared
+
     def close(self) -> None:
         # After this the job's own transaction updates the row: a separate writer would then wait on
         # the row lock held by the very transaction it is waiting for.

@@ -31,13 +31,16 @@ class Computed:
 
 
 def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame | None, structures: dict | None,
-            years, progress=None, keep_tests: bool = True, with_aggregates: bool = True) -> Computed:
+            years, progress=None, keep_tests: bool = True, with_aggregates: bool = True, store=None) -> Computed:
     """Every method over `results` (data.load_results' frame, or a Prepared one); `years`: the run's years;
     `progress(percent)` is told how far the run got (30 after the aggregates, 60 after the verdicts, 75 after the
     low-result lists). `keep_tests=False` (the analysis job, which does not store them) lets the tests go once the
     verdicts and the lists' exclusions are drawn from them, and the markers' unit statistics at once:
     `Computed.tests` and `Computed.markers.units` are then None. `with_aggregates=False` (a fanned-out run's combining
-    job: each part stored its own units' aggregates, app/analysis/fanout.py) leaves `Computed.aggregates` None."""
+    job: each part stored its own units' aggregates, app/analysis/fanout.py) leaves `Computed.aggregates` None.
+    `store(aggregates, markers)` (the analysis job) is given the aggregates and the markers as soon as the markers are
+    made, to store them; they are then let go — `Computed.aggregates` and the markers' `markers`, `not_computable` and
+    `skipped` are None —, so the signs' tests and the verdicts, the job's peak, are computed without them beside."""
     step = progress or (lambda _percent: None)
     p = aggregates.prepare(results)
     boundaries = boundaries if boundaries is not None and len(boundaries) else None
@@ -49,6 +52,11 @@ def compute(results, schools: pd.DataFrame, limits, *, boundaries: pd.DataFrame 
     markers = objectivity.compute_markers(p, schools, limits, boundaries=boundaries, structures=structures)
     if not keep_tests:
         markers.units = None  # a frame of the region's units (2.5 MB at 2,400 schools) held through the verdicts
+    if store is not None:
+        # the markers' sentences and the not-computable works (≈ 3.4 MB at 2,400 schools) were held through the
+        # verdicts only to be stored after them (bench/analysis.py --scale)
+        store(agg, markers)
+        agg = markers.markers = markers.not_computable = markers.skipped = None
     # the per-school verdicts of each year with data (signs of that year and the years before it)
     # the tests' sentences are written only for the tests the stored verdicts quote (a few hundred of 65,000)
     tests, sentences = sign_tests.tests_and_sentences(p, schools, limits, boundaries=boundaries,
