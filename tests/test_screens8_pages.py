@@ -121,3 +121,25 @@ def test_the_calendar_names_a_tasks_kind_once(demo, client):
         note = _text(entry.xpath("./span[@class='text-muted']")[0])
         kind = note.removeprefix("· ").rsplit(", ", 1)[0]
         assert not title.startswith(kind), (title, note)
+
+
+def test_the_rec_stage_sets_its_counts_right_and_keeps_a_registration_on_one_line(demo, client):
+    """Walk 8 left these: «Адресатов» (a count) stood left under a left heading, and «Рег. №» wrapped onto two lines
+    over «№ 1-р от 06.12.2026» broken anyhow (the closed M2.3 cycle's recommendations stage, registered letters)."""
+    from app.cycles.models import Cycle
+    from tests.test_screens3_pages import _login
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id))
+                 if c.track.mechanism.code == "M2.3" and c.owner.code == "MUN01" and c.stage("REC") is not None)
+    _login(client, "official")
+    page = _page(client, f"/stages/{cycle.stage('REC').id}")
+    (recs,) = page.xpath("//table[@id='recommendations']")
+    column = [_text(th) for th in recs.xpath("./thead/tr/th")].index("Адресатов")
+    cells = [r.xpath("./td")[column] for r in recs.xpath("./tbody/tr")]
+    assert cells and all("text-end" in c.get("class", "") for c in cells)
+    assert "text-end" in recs.xpath("./thead/tr/th")[column].get("class", "")
+    (docs,) = page.xpath("//table[@id='stage-documents-table']")
+    column = [_text(th) for th in docs.xpath("./thead/tr/th")].index("Рег. №")
+    assert "text-nowrap" in docs.xpath("./thead/tr/th")[column].get("class", "")
+    registered = [r.xpath("./td")[-1] for r in docs.xpath("./tbody/tr") if _text(r.xpath("./td")[-1]).startswith("№")]
+    assert registered and all("text-nowrap" in c.get("class", "") for c in registered)
