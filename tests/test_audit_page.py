@@ -210,6 +210,30 @@ def test_events_without_organisation_are_shown_to_the_regional_admin_only(two_mu
 
 # --- what a row says -------------------------------------------------------------------------------
 
+def test_an_event_of_many_changes_folds_all_but_its_first_lines(two_municipalities, client, login, db_session):
+    """An 08-70 sheet saved writes one event of 18 criteria: 18 lines in the narrow «Изменения» column made the row a
+    screen tall and the log 15 000 px long (walk 8). The first six show; the rest fold under «ещё 12 изменений»."""
+    import lxml.html
+
+    from app.audit import chain
+
+    w = two_municipalities
+    before = {f"field_{n:02d}": None for n in range(18)}
+    after = {f"field_{n:02d}": n for n in range(18)}
+    event = chain.record(action="update", object_type="organisation", object_id=w["mun"].id, actor=w["admin"],
+                         actor_role="admin", organisation_id=w["mun"].id, before=before, after=after)
+    few = chain.record(action="update", object_type="organisation", object_id=w["mun"].id, actor=w["admin"],
+                       actor_role="admin", organisation_id=w["mun"].id, before={"a": 1, "b": 2}, after={"a": 3, "b": 4})
+    db_session.commit()
+    login(w["admin"])
+    row = lxml.html.fragment_fromstring(row_html(client.get(URL), event.id) + "</tr>", create_parent="table")
+    (cell,) = row.xpath(".//td[contains(@class, 'json-diff')]")
+    assert len(cell.xpath("./div")) == 6
+    (folded,) = cell.xpath("./details")
+    assert folded.xpath("./summary")[0].text_content() == "ещё 12 изменений" and len(folded.xpath("./div")) == 12
+    assert "<details" not in row_html(client.get(URL), few.id)
+
+
 def test_rows_speak_russian_and_link_the_cycle_history(two_municipalities, client, login, db_session):
     w = two_municipalities
     cycle = w["mun_cycle"]
