@@ -1229,3 +1229,16 @@ def test_an_expert_who_came_to_work_in_the_municipality_cannot_submit_or_have_ap
     with pytest.raises(GuardFailed) as refused:
         services.transition_evaluation(assignment, "resubmit", actor=world["expert"], today=today)
     assert any("Конфликт интересов" in p for p in refused.value.problems)
+
+
+def test_close_is_not_offered_while_the_analytical_report_is_missing_and_the_page_says_why(world, assess, client,
+                                                                                           login):
+    # The page offered «Завершить кампанию» though the engine refuses it until the report is registered.
+    import lxml.html
+
+    login(assess["manager"])
+    page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{assess['campaign'].id}").data)
+    buttons = [" ".join(b.text_content().split()) for b in page.xpath("//form[@id='campaign-actions']//button")]
+    assert "Завершить кампанию" not in buttons
+    reasons = [" ".join(li.text_content().split()) for li in page.xpath("//form[@id='campaign-actions']//li")]
+    assert reasons and reasons[0].startswith("Кампанию нельзя завершить: нет документа «Аналитический отчёт"), reasons

@@ -144,10 +144,17 @@ def create_campaign():
 def campaign_detail(campaign_id: int):
     campaign, scope = services.campaign_for(campaign_id, current_user)
     manage = scope.manager and campaign.state != "closed"
+    transitions = engine.available_transitions(campaign, current_user)
+    problems = []
+    if manage:
+        problems = engine.check_guards(campaign, "publish" if campaign.state == "draft" else "close")
+    # «Завершить кампанию» is not offered while its guard refuses (the analytical report is not registered): the
+    # page says why instead of a button that can only fail.
+    if problems:
+        transitions = [t for t in transitions if t.trigger != "close"]
     return render_template(
         "assessment/campaign.html", campaign=campaign, scope=scope, rows=services.overview(campaign, scope),
-        manage=manage, transitions=engine.available_transitions(campaign, current_user),
-        problems=engine.check_guards(campaign, "publish") if campaign.state == "draft" and manage else [],
+        manage=manage, transitions=transitions, problems=problems,
         experts=services.experts_for_assignment(campaign) if manage else [],
         coordinator_choices={m.municipality_id: services.coordinator_choices(m.municipality)
                              for m in campaign.municipalities} if manage else {},
