@@ -35,6 +35,12 @@ HTTP_MESSAGES = {
 }
 
 
+def reading() -> bool:
+    """Whether the request only reads the page: GET or HEAD. HEAD is GET without the body (RFC 9110), so a view
+    that branches on the method treats both alike — `request.method == "GET"` sent HEAD down the POST branch."""
+    return request.method in ("GET", "HEAD")
+
+
 def user_time_zone() -> str:
     """The time zone of the signed-in user's organisation (or its nearest ancestor that sets one)."""
     if current_user.is_authenticated:

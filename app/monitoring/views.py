@@ -13,7 +13,7 @@ from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import check_version
 from app.core.forms import as_choices, flash_form_errors
-from app.core.web import user_today
+from app.core.web import reading, user_today
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.monitoring import bp, services, xlsx
@@ -86,7 +86,7 @@ def _request_form(cycle: Cycle, obj: DataRequest | None = None, formdata=True) -
     form.all_organisations.label.text = (f"Все образовательные организации{who}: {cycle.owner.display_name} "
                                          f"({len(audience)})")
     form.orgs = audience
-    if request.method == "GET":
+    if reading():
         if obj is None:
             form.period.data = cycle.period
             form.indicator_ids.data = [i.id for i in cycle.indicators]
@@ -126,7 +126,7 @@ def _save_request(cycle: Cycle, obj: DataRequest | None):
 def new_request(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id, roles=REQUESTERS)
     stage = cycle.stage("MON")
-    if request.method == "GET" and (stage is None or stage.state != "draft" or cycle.state != "open"):
+    if reading() and (stage is None or stage.state != "draft" or cycle.state != "open"):
         flash("Запрос сведений можно создать, пока этап «Мониторинг показателей» открыт (черновик).", "warning")
         return redirect(url_for("monitoring.cycle_requests", cycle_id=cycle.id))
     return _save_request(cycle, None)
@@ -136,7 +136,7 @@ def new_request(cycle_id: int):
 @roles_required(*REQUESTERS)
 def edit_request(request_id: int):
     obj = _load_request(request_id, roles=REQUESTERS)
-    if request.method == "GET" and obj.state != "draft":
+    if reading() and obj.state != "draft":
         flash("Запрос уже направлен адресатам: изменить его нельзя.", "warning")
         return redirect(url_for("monitoring.request_detail", request_id=obj.id))
     return _save_request(obj.cycle, obj)
