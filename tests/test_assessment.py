@@ -1242,3 +1242,22 @@ def test_close_is_not_offered_while_the_analytical_report_is_missing_and_the_pag
     assert "Завершить кампанию" not in buttons
     reasons = [" ".join(li.text_content().split()) for li in page.xpath("//form[@id='campaign-actions']//li")]
     assert reasons and reasons[0].startswith("Кампанию нельзя завершить: нет документа «Аналитический отчёт"), reasons
+
+
+def test_the_expert_form_opens_on_a_blank_user_and_an_unsent_choice_is_refused(world, assess, client, login,
+                                                                                db_session):
+    # The list preselected the first user: one careless «Включить» put that person in the register.
+    import lxml.html
+
+    from app.assessment.models import Expert
+
+    login(assess["manager"])
+    page = lxml.html.fromstring(client.get("/assessment/experts").data)
+    first = page.xpath("//select[@id='user_id']/option")[0]
+    assert first.get("value") == "" and first.get("selected") is None
+    before = db_session.scalar(select(func.count()).select_from(Expert))
+    response = client.post("/assessment/experts/add", follow_redirects=True, data={
+        "user_id": "", "organisation_id": world["region"].id, "position": "методист", "competences": "M1.1",
+        "included_on": "2026-09-01", "basis": "приказ от 01.09.2026 № 5"})
+    assert "Пользователь: Обязательное поле." in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Expert)) == before
