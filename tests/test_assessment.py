@@ -1261,3 +1261,15 @@ def test_the_expert_form_opens_on_a_blank_user_and_an_unsent_choice_is_refused(w
         "included_on": "2026-09-01", "basis": "приказ от 01.09.2026 № 5"})
     assert "Пользователь: Обязательное поле." in response.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(Expert)) == before
+
+
+def test_the_new_campaign_form_suggests_the_current_academic_year(world, assess, client, login, monkeypatch):
+    # The placeholder said «2025/26» whatever the year.
+    import lxml.html
+
+    from app.assessment import views
+
+    monkeypatch.setattr(views, "user_today", lambda: date(2031, 9, 2))
+    login(assess["manager"])
+    page = lxml.html.fromstring(client.get("/assessment/campaigns/new").data)
+    assert page.xpath("//input[@id='period']")[0].get("placeholder") == "2031/32"

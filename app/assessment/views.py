@@ -24,6 +24,7 @@ from app.core.boundary import on_refusal
 from app.core.checks import MISSING_VERSION, form_int
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import implausible_date, parse_day
+from app.core.timeutil import academic_year_of
 from app.core.web import send_stored_file, user_today
 from app.documents.attachments import attachment_path
 from app.documents.storage import registered_download_name, registered_path
@@ -120,7 +121,8 @@ def new_campaign():
     region = regions[0]
     sets = criteria.published_sets()
     return render_template("assessment/campaign_new.html", region=region, sets=sets,
-                           municipalities=services.municipalities_of(region))
+                           municipalities=services.municipalities_of(region),
+                           period_example=academic_year_of(user_today()))
 
 
 @bp.route("/campaigns", methods=["POST"])
