@@ -5,6 +5,7 @@ access, and the refusals of bad input — each refused with a Russian message an
 import io
 from contextlib import contextmanager
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
@@ -315,6 +316,9 @@ def test_register_exports_to_xlsx(world, assess, client, login):
     login(assess["manager"])
     response = client.get("/assessment/experts.xlsx")
     assert response.status_code == 200
+    # A Russian file name (filename*, RFC 6266) with an ASCII fallback, not «reestr-ekspertov.xlsx».
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=file.xlsx; filename*=UTF-8''" + quote("Реестр региональных экспертов.xlsx"))
     ws = load_workbook(io.BytesIO(response.data)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0].startswith("Реестр региональных экспертов: ")  # what, whose, as of when

@@ -4,10 +4,9 @@ campaign's (`services.campaign_for`, `services.require_sees`): outside it, 404."
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -25,7 +24,7 @@ from app.core.checks import MISSING_VERSION, form_int
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import implausible_date, parse_day
 from app.core.timeutil import academic_year_of
-from app.core.web import send_stored_file, user_today
+from app.core.web import send_download, send_stored_file, user_today
 from app.documents.attachments import attachment_path
 from app.documents.storage import registered_download_name, registered_path
 from app.documents.models import Attachment
@@ -564,9 +563,7 @@ def experts_xlsx():
     region = _region_for(current_user)
     if region is None:
         abort(403)
-    return send_file(io.BytesIO(services.register_xlsx(region)), as_attachment=True,
-                     download_name="reestr-ekspertov.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(services.register_xlsx(region), "Реестр региональных экспертов.xlsx")
 
 
 # --- documents of the campaign (issue 16, item 9; app/assessment/documents.py) ---------------------------------

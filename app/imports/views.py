@@ -113,7 +113,7 @@ def error_report(import_id: int):
     if path is None or not path.exists():
         abort(404)
     _take_file(run, "report")
-    return send_stored_file(path, f"import-{run.id}-errors.csv", "text/csv; charset=utf-8")
+    return send_stored_file(path, f"Ошибки загрузки № {run.id}.csv", "text/csv; charset=utf-8")
 
 
 def _take_file(run: ImportRun, what: str) -> None:

@@ -1,9 +1,8 @@
 """URL table of data requests and submissions. Views are thin: form → service → redirect (the request boundary
 commits)."""
 
-import io
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.models import User
@@ -13,7 +12,7 @@ from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import check_version
 from app.core.forms import as_choices, flash_form_errors
-from app.core.web import reading, user_today
+from app.core.web import reading, send_download, user_today
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.monitoring import bp, services, xlsx
@@ -279,8 +278,7 @@ def save_form_values(submission_id: int):
 def submission_xlsx(submission_id: int):
     sub = _load_submission(submission_id)
     data = xlsx.build_workbook(sub, services.current_values(sub))
-    return send_file(io.BytesIO(data), mimetype=xlsx.XLSX_MIME, as_attachment=True,
-                     download_name=xlsx.download_name(sub))
+    return send_download(data, xlsx.download_name(sub))
 
 
 @bp.route("/submissions/<int:submission_id>/upload", methods=["POST"])

@@ -123,7 +123,7 @@ def build_workbook(submission, values: dict) -> bytes:
 
 def download_name(submission) -> str:
     request = submission.request
-    return f"svedeniya-{request.id}-{submission.organisation.code}.xlsx"
+    return f"Сведения по запросу № {request.id} — {submission.organisation.display_name}.xlsx"
 
 
 # --- upload ---
