@@ -1277,3 +1277,20 @@ def test_the_new_campaign_form_suggests_the_current_academic_year(world, assess,
     login(assess["manager"])
     page = lxml.html.fromstring(client.get("/assessment/campaigns/new").data)
     assert page.xpath("//input[@id='period']")[0].get("placeholder") == "2031/32"
+
+
+def test_the_extend_form_keeps_its_fields_top_aligned_with_the_button_on_its_own_line(world, assess, client, login):
+    # At 1366 px the reason's character counter pushed an end-aligned row out of line: «Продлить до» sat lower than
+    # «Основание» and the button beside the counter (checked by a screenshot; this pins the structure that fixed it).
+    import lxml.html
+
+    login(assess["manager"])
+    page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{assess['campaign'].id}").data)
+    form = page.xpath("//form[@id='extend-form']")[0]
+    assert "row" not in form.get("class").split()  # a bordered form that is itself a row overflows its padding
+    row = form.xpath("./div[contains(@class, 'row')]")[0]
+    assert "align-items-start" in row.get("class").split()
+    columns = row.xpath("./div")
+    assert [c.xpath(".//input/@id") or c.xpath(".//button/text()") for c in columns] == [
+        ["until"], ["reason"], ["Продлить срок"]]
+    assert "col-12" in columns[2].get("class").split()
