@@ -752,3 +752,20 @@ def test_a_route_without_access_rule_is_reported_and_refused(database_url, world
     finally:
         with fresh.app_context():
             db.engine.dispose()
+
+
+def test_head_answers_as_get_on_every_reading_route(app, world, school_b, client_for):
+    """HEAD is GET without the body (RFC 9110): a monitor or a link checker asking HEAD must get the status GET
+    gets, not a 405 or an error from a view that branches on the method."""
+    director_b, admin = client_for(world["director_b"]), client_for(world["admin"])
+    requests_ = [(path, rule) for method, path, rule in _object_requests(app, school_b) if method == "GET"]
+    requests_ += [(rule.rule, rule) for rule in rules(app, public=None) if not rule.arguments and "GET" in rule.methods]
+    failures = []
+    for path, rule in requests_:
+        client = admin if rule.arguments and scope_of(rule) in (ADMIN_ONLY, REGION_SCOPED) else director_b
+        head, get = client.head(path), client.get(path)
+        if head.status_code != get.status_code or head.data:
+            failures.append(f"{rule.endpoint} {path}: HEAD {head.status_code} ({len(head.data)} bytes), "
+                            f"GET {get.status_code}")
+    assert failures == [], "\n".join(failures)
+    assert len(requests_) > 100

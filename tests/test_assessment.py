@@ -5,6 +5,7 @@ access, and the refusals of bad input — each refused with a Russian message an
 import io
 from contextlib import contextmanager
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
@@ -362,6 +363,9 @@ def test_register_exports_to_xlsx(world, assess, client, login):
     login(assess["manager"])
     response = client.get("/assessment/experts.xlsx")
     assert response.status_code == 200
+    # A Russian file name (filename*, RFC 6266) with an ASCII fallback, not «reestr-ekspertov.xlsx».
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=file.xlsx; filename*=UTF-8''" + quote("Реестр региональных экспертов.xlsx"))
     ws = load_workbook(io.BytesIO(response.data)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0].startswith("Реестр региональных экспертов: ")  # what, whose, as of when
@@ -1276,3 +1280,64 @@ def test_an_expert_who_came_to_work_in_the_municipality_cannot_submit_or_have_ap
     with pytest.raises(GuardFailed) as refused:
         services.transition_evaluation(assignment, "resubmit", actor=world["expert"], today=today)
     assert any("Конфликт интересов" in p for p in refused.value.problems)
+
+
+def test_close_is_not_offered_while_the_analytical_report_is_missing_and_the_page_says_why(world, assess, client,
+                                                                                           login):
+    # The page offered «Завершить кампанию» though the engine refuses it until the report is registered.
+    import lxml.html
+
+    login(assess["manager"])
+    page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{assess['campaign'].id}").data)
+    buttons = [" ".join(b.text_content().split()) for b in page.xpath("//form[@id='campaign-actions']//button")]
+    assert "Завершить кампанию" not in buttons
+    reasons = [" ".join(li.text_content().split()) for li in page.xpath("//form[@id='campaign-actions']//li")]
+    assert reasons and reasons[0].startswith("Кампанию нельзя завершить: нет документа «Аналитический отчёт"), reasons
+
+
+def test_the_expert_form_opens_on_a_blank_user_and_an_unsent_choice_is_refused(world, assess, client, login,
+                                                                                db_session):
+    # The list preselected the first user: one careless «Включить» put that person in the register.
+    import lxml.html
+
+    from app.assessment.models import Expert
+
+    login(assess["manager"])
+    page = lxml.html.fromstring(client.get("/assessment/experts").data)
+    first = page.xpath("//select[@id='user_id']/option")[0]
+    assert first.get("value") == "" and first.get("selected") is None
+    before = db_session.scalar(select(func.count()).select_from(Expert))
+    response = client.post("/assessment/experts/add", follow_redirects=True, data={
+        "user_id": "", "organisation_id": world["region"].id, "position": "методист", "competences": "M1.1",
+        "included_on": "2026-09-01", "basis": "приказ от 01.09.2026 № 5"})
+    assert "Пользователь: Обязательное поле." in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Expert)) == before
+
+
+def test_the_new_campaign_form_suggests_the_current_academic_year(world, assess, client, login, monkeypatch):
+    # The placeholder said «2025/26» whatever the year.
+    import lxml.html
+
+    from app.assessment import views
+
+    monkeypatch.setattr(views, "user_today", lambda: date(2031, 9, 2))
+    login(assess["manager"])
+    page = lxml.html.fromstring(client.get("/assessment/campaigns/new").data)
+    assert page.xpath("//input[@id='period']")[0].get("placeholder") == "2031/32"
+
+
+def test_the_extend_form_keeps_its_fields_top_aligned_with_the_button_on_its_own_line(world, assess, client, login):
+    # At 1366 px the reason's character counter pushed an end-aligned row out of line: «Продлить до» sat lower than
+    # «Основание» and the button beside the counter (checked by a screenshot; this pins the structure that fixed it).
+    import lxml.html
+
+    login(assess["manager"])
+    page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{assess['campaign'].id}").data)
+    form = page.xpath("//form[@id='extend-form']")[0]
+    assert "row" not in form.get("class").split()  # a bordered form that is itself a row overflows its padding
+    row = form.xpath("./div[contains(@class, 'row')]")[0]
+    assert "align-items-start" in row.get("class").split()
+    columns = row.xpath("./div")
+    assert [c.xpath(".//input/@id") or c.xpath(".//button/text()") for c in columns] == [
+        ["until"], ["reason"], ["Продлить срок"]]
+    assert "col-12" in columns[2].get("class").split()

@@ -147,7 +147,7 @@ def test_a_valid_upload_is_validated_activated_and_used_by_new_documents(world, 
     dispatch_ready()
     db_session.refresh(doc)
     assert doc.current.number == 2 and doc.current.status == "done", doc.current.error
-    assert doc.current.template_version == "2" and MARKER in text_of(version_file(doc))
+    assert doc.current.template_version == "з2" and MARKER in text_of(version_file(doc))
     assert doc.versions[0].template_version == "1"
 
     # Audited: the upload (with its hash and result) and the activation (from 1 to 2).
@@ -324,7 +324,7 @@ def test_a_document_keeps_its_template_version_for_the_registered_copy(world, go
 
     # And the other way round: made with version 2, registered after the shipped template is back in force.
     later = generate_regulation(world, _fresh_goal_stage(world, make_cycle, db_session), db_session)
-    assert later.current.template_version == "2" and MARKER in text_of(version_file(later))
+    assert later.current.template_version == "з2" and MARKER in text_of(version_file(later))
     sign(later, world, db_session)
     login(world["admin"])
     assert client.post("/documents/templates/regulation/builtin/activate", data={}).status_code == 302
@@ -369,3 +369,23 @@ def test_an_altered_stored_template_is_refused(world, goal_stage, db_session):
     assert version.status == "failed" and "изменён в хранилище" in version.error
     assert db_session.scalar(select(func.count()).select_from(DocumentVersion).where(
         DocumentVersion.sha256.is_not(None), DocumentVersion.document_id == doc.id)) == 0
+
+
+def test_an_upload_numbered_like_a_later_built_in_version_is_not_taken_for_it(app, db_session, monkeypatch):
+    # Uploads and shipped versions were numbered alike: once a release shipped version N, a document recorded
+    # «N» got the administrator's upload N instead (and the upload's documents the shipped file the other way).
+    from app.documents import rendering, template_admin
+    from app.documents.template_admin import TemplateVersion, template_for
+
+    number = template_admin.next_number("regulation")  # what an upload gets today
+    upload = TemplateVersion(type_key="regulation", number=number, original_name="свой.docx", sha256="0" * 64,
+                             stored_path="templates/regulation/test-collision.docx", size=1, valid=True,
+                             problems=[], active=False)
+    db_session.add(upload)
+    db_session.flush()
+    monkeypatch.setattr(template_admin, "read_version", lambda tv: b"UPLOADED" if tv is upload else b"?")
+    assert upload.label == f"з{number}"
+    # a later release ships the built-in version of the same number
+    monkeypatch.setattr(template_admin, "builtin_number", lambda key: number)
+    assert template_for("regulation", str(number)) == rendering.template_bytes("regulation")
+    assert template_for("regulation", f"з{number}") == b"UPLOADED"

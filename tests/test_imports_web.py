@@ -3,6 +3,7 @@ report, original upload), 404 outside scope, 413 for an oversized upload, self-r
 
 import io
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -82,7 +83,7 @@ def test_a_rejected_upload_offers_its_error_report_and_original(world, client_fo
     report = client.get(f"/imports/{run.id}/report")
     assert report.status_code == 200
     assert report.mimetype == "text/csv"
-    assert f"import-{run.id}-errors.csv" in report.headers["Content-Disposition"]
+    assert f"filename*=UTF-8''{quote(f'Ошибки загрузки № {run.id}.csv')}" in report.headers["Content-Disposition"]
     raw = report.get_data()
     report.close()
     assert raw.startswith(b"\xef\xbb\xbf")

@@ -379,6 +379,8 @@ def test_xlsx_round_trip(client, login, world, sent, db_session, uploads):
     assert [c.value for c in ws[1]] == ["indicator_code", "organisation_code", "period", "value", "comment",
                                         "indicator_name", "unit"]
     assert [c.value for c in ws[2]][:5] == ["Код показателя", "Код организации", "Период", "Значение", "Комментарий"]
+    # the machine keys the upload reads are hidden: the school sees the Russian headings on top
+    assert ws.row_dimensions[1].hidden and not ws.row_dimensions[2].hidden
     # printable: the Russian header repeated on every page, landscape on the width of one page (fifth review)
     assert ws.freeze_panes == "A3" and (ws.print_title_rows or "").replace("$", "") == "2:2"
     assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage

@@ -4,7 +4,7 @@ result pages read the stored results of the cycle's latest finished run, limited
 from collections import defaultdict
 from numbers import Number
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.analysis import bp, chart_cache, dashboard, finding_text, services
@@ -20,12 +20,12 @@ from app.core.errors import ValidationFailed
 from app.core.forms import as_choices, flash_form_errors
 from app.core.hardening import query_id
 from app.core.russian import sort_key
+from app.core.web import send_download
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.jobs.registry import WAITING
 from app.orgs.models import Organisation
 from app.orgs.services import visible_ancestors
-import io
 from sqlalchemy import select
 
 
@@ -178,9 +178,7 @@ def dashboard_xlsx(cycle_id: int):
     rows = dashboard.dashboard_rows(cycle, user=current_user, indicator_id=request.args.get("indicator", type=query_id),
                                     sort=sort, descending=descending)
 
-    return send_file(io.BytesIO(dashboard.xlsx_bytes(cycle, rows)), as_attachment=True,
-                     download_name=f"pokazateli-{cycle.id}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(dashboard.xlsx_bytes(cycle, rows), f"Показатели — {cycle.title}.xlsx")
 
 
 # --- objectivity, low results, clusters ------------------------------------------------------

@@ -17,6 +17,7 @@ from app.assessment.models import LEVEL_STYLES, LEVELS
 from app.catalogue.models import StageDefinition
 from app.core.access import signed_in
 from app.core.errors import NotFound
+from app.core.web import send_download
 from app.extensions import db
 
 
@@ -62,9 +63,7 @@ def picture_page(campaign_id: int):
 @signed_in
 def picture_xlsx(campaign_id: int):
     campaign, pic, _ = _picture_for(campaign_id)
-    return send_file(io.BytesIO(picture.scores_xlsx(pic)), as_attachment=True,
-                     download_name=f"ocenka-mehanizmov-{campaign.id}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(picture.scores_xlsx(pic), f"Оценка механизмов — {campaign.title}.xlsx")
 
 
 @bp.route("/campaigns/<int:campaign_id>/picture/<any(heatmap, levels, blocks, linkage):chart>.png")

@@ -37,6 +37,7 @@ from app.auth.roles import ASSIGNED_ROLES
 from app.core.access import acting_has_role, acting_roles_over
 from app.core.checks import check_version, form_int, require_role
 from app.core.spreadsheets import DATE, INTEGER, append_row, finish_sheet, generated_note
+from app.core.forms import REQUIRED
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleObject, ValidationFailed
 from app.core.timeutil import format_date, is_academic_year, utcnow
 from app.cycles.models import Cycle
@@ -632,7 +633,10 @@ def add_expert(region: Organisation, *, actor, user_id, organisation_id, positio
     problems = []
     user = _by_form_id(User, user_id)
     workplace = _by_form_id(Organisation, organisation_id)
-    if user is None or not user.active:
+    if form_int(user_id) is None:
+        # The list opens on a blank choice (a preselected first user was included by a careless click).
+        problems.append(f"Пользователь: {REQUIRED}")
+    elif user is None or not user.active:
         problems.append("Выберите пользователя.")
     elif db.session.scalar(select(Expert.id).where(Expert.user_id == user.id)):
         problems.append(f"{user.full_name} уже в реестре экспертов.")

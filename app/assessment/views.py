@@ -4,10 +4,9 @@ campaign's (`services.campaign_for`, `services.require_sees`): outside it, 404."
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,7 +23,8 @@ from app.core.boundary import on_refusal
 from app.core.checks import MISSING_VERSION, form_int
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import implausible_date, parse_day
-from app.core.web import send_stored_file, user_today
+from app.core.timeutil import academic_year_of
+from app.core.web import send_download, send_stored_file, user_today
 from app.documents.attachments import attachment_path
 from app.documents.storage import registered_download_name, registered_path
 from app.documents.models import Attachment
@@ -120,7 +120,8 @@ def new_campaign():
     region = regions[0]
     sets = criteria.published_sets()
     return render_template("assessment/campaign_new.html", region=region, sets=sets,
-                           municipalities=services.municipalities_of(region))
+                           municipalities=services.municipalities_of(region),
+                           period_example=academic_year_of(user_today()))
 
 
 @bp.route("/campaigns", methods=["POST"])
@@ -144,10 +145,17 @@ def create_campaign():
 def campaign_detail(campaign_id: int):
     campaign, scope = services.campaign_for(campaign_id, current_user)
     manage = scope.manager and campaign.state != "closed"
+    transitions = engine.available_transitions(campaign, current_user)
+    problems = []
+    if manage:
+        problems = engine.check_guards(campaign, "publish" if campaign.state == "draft" else "close")
+    # «Завершить кампанию» is not offered while its guard refuses (the analytical report is not registered): the
+    # page says why instead of a button that can only fail.
+    if problems:
+        transitions = [t for t in transitions if t.trigger != "close"]
     return render_template(
         "assessment/campaign.html", campaign=campaign, scope=scope, rows=services.overview(campaign, scope),
-        manage=manage, transitions=engine.available_transitions(campaign, current_user),
-        problems=engine.check_guards(campaign, "publish") if campaign.state == "draft" and manage else [],
+        manage=manage, transitions=transitions, problems=problems,
         experts=services.experts_for_assignment(campaign) if manage else [],
         coordinator_choices={m.municipality_id: services.coordinator_choices(m.municipality)
                              for m in campaign.municipalities} if manage else {},
@@ -555,9 +563,7 @@ def experts_xlsx():
     region = _region_for(current_user)
     if region is None:
         abort(403)
-    return send_file(io.BytesIO(services.register_xlsx(region)), as_attachment=True,
-                     download_name="reestr-ekspertov.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(services.register_xlsx(region), "Реестр региональных экспертов.xlsx")
 
 
 # --- documents of the campaign (issue 16, item 9; app/assessment/documents.py) ---------------------------------

@@ -6,12 +6,11 @@ OFFSET). Everything a row shows beyond the event itself (organisation, stage tit
 people named in changes) is loaded once per page, so the page costs a fixed number of statements.
 """
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import flash, render_template, request, send_file, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import lazyload
@@ -23,7 +22,7 @@ from app.auth.models import RoleAssignment, User
 from app.core.access import roles_required, scope_condition
 from app.core.forms import parse_day
 from app.core.timeutil import format_datetime, utcnow, zone_label
-from app.core.web import user_time_zone, user_today
+from app.core.web import send_download, user_time_zone, user_today
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -271,8 +270,7 @@ def _export(fmt: str):
                 "«содержание для проверки».")
         data = exports.to_xlsx(_batches(conditions), tz_name, note)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=f"audit-{stamp}.{fmt}")
+    return send_download(data, f"Журнал аудита {stamp}.{fmt}", mimetype)
 
 
 @bp.route("/")

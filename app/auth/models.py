@@ -164,18 +164,22 @@ class RoleAssignment(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Failed and successful log-ins, kept for throttling per account and per address."""
+    """Failed and successful log-ins and password re-entries (`kind`), kept for throttling per account and per
+    address."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (
         Index("ix_login_attempts_login_created", "login", "created_at"),
         Index("ix_login_attempts_address_created", "address", "created_at"),
+        CheckConstraint("kind IN ('login','reauth')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool]
+    # «login»: the log-in page; «reauth»: a password re-entered at signing, «Ознакомлен» or a password change.
+    kind: Mapped[str] = mapped_column(String(10), default="login", server_default="login")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

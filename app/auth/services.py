@@ -75,8 +75,12 @@ class LoginThrottled(DomainError):
     status_code = 429
 
 
-def _failures_since(column, value, since, *, reset_on_success: bool) -> int:
-    """Failures for this account/address in the window (for an account: after its last success)."""
+LOGIN, REAUTH = "login", "reauth"  # LoginAttempt.kind
+
+
+def _failures_since(column, value, since, *, reset_on_success: bool, kinds=(LOGIN,)) -> int:
+    """Failures of `kinds` for this account/address in the window (for an account: after its last success of any
+    kind — the owner proved the password)."""
     start = since
     if reset_on_success:
         last_success = db.session.scalar(
@@ -84,7 +88,8 @@ def _failures_since(column, value, since, *, reset_on_success: bool) -> int:
         start = max(since, last_success) if last_success else since
     return db.session.scalar(
         select(func.count()).select_from(LoginAttempt)
-        .where(column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > start)
+        .where(column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > start,
+               LoginAttempt.kind.in_(kinds))
     )
 
 
@@ -104,25 +109,27 @@ def _serialise_attempts(login: str) -> None:
                      {"space": ATTEMPTS_LOCK, "login": login})
 
 
-def check_throttle(login: str, address: str) -> None:
-    """Refuse further attempts after too many failures in a sliding window.
+def check_throttle(login: str, address: str, *, kinds=(LOGIN,)) -> None:
+    """Refuse further attempts after too many failures (of `kinds`) in a sliding window.
 
     The window is short (10 minutes by default), so an attacker guessing at an account delays its
     owner only briefly; a success from the owner resets the account's count. Attempts at one account are
     serialised until the caller commits the one it records, so the count is never read stale.
+    The log-in counts log-in failures only: a signer mistyping the password at a signature must not be locked
+    out of the system (a re-entry has its own count, `verify_password_reentry`).
     """
     _serialise_attempts(login)
     cfg = current_app.config
     window = cfg["LOGIN_WINDOW_SECONDS"]
     since = utcnow() - timedelta(seconds=window)
     minutes = max(1, window // 60)
-    account_failures = _failures_since(LoginAttempt.login, login, since, reset_on_success=True)
+    account_failures = _failures_since(LoginAttempt.login, login, since, reset_on_success=True, kinds=kinds)
     if account_failures >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
         raise LoginThrottled(f"Слишком много неудачных попыток входа для этой учётной записи. "
                              f"Повторите через {minutes} мин.")
     # An address's count is not reset by a success: logging into one's own account between guesses at
     # other accounts must not reopen the door.
-    address_failures = _failures_since(LoginAttempt.address, address, since, reset_on_success=False)
+    address_failures = _failures_since(LoginAttempt.address, address, since, reset_on_success=False, kinds=kinds)
     if address_failures >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
         raise LoginThrottled(f"Слишком много неудачных попыток входа с этого адреса. Повторите через {minutes} мин.")
 
@@ -173,16 +180,18 @@ def _client_address() -> str:
 
 def verify_password_reentry(user: User, password: str | None, *, purpose: str, message: str,
                             audit: bool = True, address: str | None = None) -> None:
-    """Check a re-entered password (password change, signing, «Ознакомлен») under the log-in throttle.
+    """Check a re-entered password (password change, signing, «Ознакомлен») under the log-in throttle's limits.
 
-    Failures count together with failed log-ins, per account and per address, in the same sliding window:
-    a stolen session gives no more guesses than the log-in page. Past the limit even the right password
-    is refused (429) until the window has passed. Each failure is recorded (and audited unless the caller
-    audits it itself), so the caller commits on ReauthRefused.
+    A re-entry is refused once the re-entry and log-in failures together reach the limits, per account and per
+    address, in the same sliding window: an account locked at the log-in page gives no guesses here. The log-in
+    page counts only its own failures, so wrong passwords typed at a signature do not lock the signer out of the
+    system; a stolen session thus gets at most one limit of guesses here besides the log-in page's. Past the
+    limit even the right password is refused (429) until the window has passed. Each failure is recorded (and
+    audited unless the caller audits it itself), so the caller commits on ReauthRefused.
     """
     address = address or _client_address()
     try:
-        check_throttle(user.login, address)
+        check_throttle(user.login, address, kinds=(LOGIN, REAUTH))
     except LoginThrottled:
         minutes = max(1, current_app.config["LOGIN_WINDOW_SECONDS"] // 60)
         if audit:
@@ -190,7 +199,7 @@ def verify_password_reentry(user: User, password: str | None, *, purpose: str, m
                          after={"purpose": purpose, "address": address})
         raise ReauthThrottled(minutes) from None
     ok = bool(password) and check_password(user, password)
-    db.session.add(LoginAttempt(login=user.login, address=address, succeeded=ok))
+    db.session.add(LoginAttempt(login=user.login, address=address, succeeded=ok, kind=REAUTH))
     if not ok:
         if audit:
             chain.record(action="reauth_failed", object_type="user", object_id=user.id, actor=user,

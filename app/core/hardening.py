@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, current_app, jsonify, request, session
+from flask import Flask, Request, current_app, jsonify, request, session
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
+from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter
 
 from app.core.errors import ValidationFailed
@@ -323,8 +324,37 @@ def _engine_options(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+class ClosingFormDataParser(FormDataParser):
+    """Werkzeug's form parser, closing the files it spooled when it refuses a multipart body part-way (over
+    MAX_FORM_PARTS, or a field over MAX_FORM_MEMORY_SIZE: RequestEntityTooLarge). The files already received were
+    then dropped unclosed — a temporary file left to the garbage collector (ResourceWarning) on each refusal."""
+
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        opened, factory = [], self.stream_factory
+
+        def tracking_factory(*args, **kwargs):
+            container = factory(*args, **kwargs)
+            opened.append(container)
+            return container
+
+        self.stream_factory = tracking_factory
+        try:
+            return super()._parse_multipart(stream, mimetype, content_length, options)
+        except BaseException:
+            for container in opened:
+                container.close()
+            raise
+        finally:
+            self.stream_factory = factory
+
+
+class HardenedRequest(Request):
+    form_data_parser_class = ClosingFormDataParser
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
+    app.request_class = HardenedRequest
     _engine_options(app)
     app.before_request(refuse_control_characters)
     app.before_request(refuse_oversized_fields)

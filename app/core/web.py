@@ -35,6 +35,12 @@ HTTP_MESSAGES = {
 }
 
 
+def reading() -> bool:
+    """Whether the request only reads the page: GET or HEAD. HEAD is GET without the body (RFC 9110), so a view
+    that branches on the method treats both alike — `request.method == "GET"` sent HEAD down the POST branch."""
+    return request.method in ("GET", "HEAD")
+
+
 def user_time_zone() -> str:
     """The time zone of the signed-in user's organisation (or its nearest ancestor that sets one)."""
     if current_user.is_authenticated:
@@ -227,14 +233,38 @@ def send_stored_file(path: Path | None, name: str, mimetype: str) -> Response:
             while chunk := fh.read(256 * 1024):
                 yield chunk
 
+    headers = _attachment_headers(name)
+    headers.set("Content-Length", str(path.stat().st_size))
+    return Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Characters a Windows file name cannot hold (an organisation's name may carry quotes or a slash).
+_UNSAFE_IN_NAME = str.maketrans({c: " " for c in '\\/:*?"<>|'})
+
+
+def send_download(data: bytes, name: str, mimetype: str = XLSX_MIME) -> Response:
+    """A generated export (XLSX, CSV) as an attachment named in Russian: «Реестр экспертов.xlsx» rather than
+    a transliteration. The name goes as filename* (UTF-8, RFC 6266) with an ASCII fallback for old clients."""
+    headers = _attachment_headers(name)
+    headers.set("Content-Length", str(len(data)))
+    return Response(data, mimetype=mimetype, headers=headers)
+
+
+def _attachment_headers(name: str) -> Headers:
+    name = " ".join(name.translate(_UNSAFE_IN_NAME).split())
     headers = Headers()
     try:
         name.encode("ascii")
         names = {"filename": name}
     except UnicodeEncodeError:
         simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-        names = {"filename": simple or "file", "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")}
+        _, dot, ext = name.rpartition(".")
+        fallback = " ".join(simple.split())
+        # A fully Cyrillic name leaves only its extension: the fallback is then «file.xlsx», not «.xlsx».
+        if not fallback.rpartition(".")[0].strip(" -—"):
+            fallback = f"file.{ext}" if dot else "file"
+        names = {"filename": fallback, "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")}
     headers.set("Content-Disposition", "attachment", **names)
-    headers.set("Content-Length", str(path.stat().st_size))
     headers.set("Cache-Control", "no-store")
-    return Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)
+    return headers

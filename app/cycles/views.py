@@ -17,7 +17,7 @@ from app.core.access import acting_roles_over, get_in_scope, roles_required, sco
 from app.core.boundary import on_refusal
 from app.core.hardening import query_id
 from app.core.timeutil import academic_year_of
-from app.core.web import user_today
+from app.core.web import reading, user_today
 from app.cycles import bp, services
 from app.cycles.forms import (CollectionMethodForm, ConfirmForm, CycleForm, GoalForm, IndicatorForm, StageSettingsForm,
                               SummaryForm, TransitionForm)
@@ -101,7 +101,7 @@ def new_cycle():
     people = services.eligible_responsibles(home) if home else []
     form.responsible_id.choices = as_choices([(0, "— не назначен —")] + [(u.id, f"{u.full_name}, {u.position or ''}")
                                                            for u in people])
-    if request.method == "GET":
+    if reading():
         form.period.data = academic_year_of(_today())
     if form.validate_on_submit():
         owner = get_in_scope(Organisation, form.owner_id.data, roles=CYCLE_MANAGERS)
@@ -276,7 +276,7 @@ def _save_content(kind: str, cycle: Cycle, obj=None):
                               expected_version=form.version.data if obj is not None else None)
         flash("Сохранено.", "success")
         return redirect(url_for("cycles.stage_detail", stage_id=cycle.stage(CONTENT_KINDS[kind][2]).id))
-    if request.method == "GET" and obj is not None:
+    if reading() and obj is not None:
         form.version.data = obj.version
     return _content_page(kind, cycle, form, obj, 422 if request.method == "POST" else 200)
 

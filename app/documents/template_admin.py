@@ -102,7 +102,16 @@ class TemplateVersion(db.Model):
 
     @property
     def label(self) -> str:
-        return str(self.number)
+        return upload_label(self.number)
+
+
+# An uploaded version's label on a document carries a mark the built-in versions' labels never have: numbered alike,
+# an upload «3» was taken for the shipped version 3 of a later release (or the other way round).
+UPLOAD_MARK = "з"
+
+
+def upload_label(number: int) -> str:
+    return f"{UPLOAD_MARK}{number}"
 
 
 # --- which template renders ------------------------------------------------------------------------
@@ -117,7 +126,7 @@ class ResolvedTemplate:
 
     @property
     def label(self) -> str:
-        return str(self.number)
+        return upload_label(self.number) if self.upload is not None else str(self.number)
 
 
 def builtin_number(type_key: str) -> int:
@@ -165,21 +174,31 @@ def active_template(type_key: str) -> ResolvedTemplate:
     return ResolvedTemplate(upload.number, read_version(upload), upload)
 
 
+def _upload_numbered(type_key: str, number: int) -> TemplateVersion | None:
+    return db.session.scalar(select(TemplateVersion).where(TemplateVersion.type_key == type_key,
+                                                           TemplateVersion.number == number))
+
+
 def template_for(type_key: str, label: str | None) -> bytes:
     """The bytes of the template version `label` (as recorded on a DocumentVersion) of the type. A version made
     before versions were recorded (no label) was made from the shipped template."""
     # a stored label, read as the rest of the code reads numbers: the digits 0–9 only (str.isdigit takes «²»)
-    number = int(label) if label is not None and re.fullmatch(r"[0-9]{1,4}", str(label)) else None
-    if number is not None:
-        upload = db.session.scalar(select(TemplateVersion).where(TemplateVersion.type_key == type_key,
-                                                                 TemplateVersion.number == number))
+    match = re.fullmatch(rf"({UPLOAD_MARK}?)([0-9]{{1,4}})", str(label)) if label is not None else None
+    number = int(match[2]) if match else None
+    if match and match[1]:  # an uploaded version, and only that
+        upload = _upload_numbered(type_key, number)
         if upload is not None:
             return read_version(upload)
-    if label is None or str(label) == str(builtin_number(type_key)):
+    elif label is None or number == builtin_number(type_key):
         return builtin(type_key).data
-    previous = rendering.previous_template_bytes(type_key, number) if number is not None else None
-    if previous is not None:
-        return previous
+    elif number is not None:
+        previous = rendering.previous_template_bytes(type_key, number)
+        if previous is not None:
+            return previous
+        # A plain number recorded before uploads had their own labels, of no built-in version kept: an upload.
+        upload = _upload_numbered(type_key, number)
+        if upload is not None:
+            return read_version(upload)
     raise RenderError(f"Версия шаблона {label}, с которой сформирован документ, не найдена.")
 
 

@@ -1,11 +1,10 @@
 """URL table of a cycle's evidence: the page and its XLSX export, for everyone who may read the cycle."""
 
-import io
 
-from flask import render_template, send_file
+from flask import render_template
 
 from app.core.access import get_in_scope, signed_in
-from app.core.web import user_today
+from app.core.web import send_download, user_today
 from app.cycles.models import Cycle
 from app.effectiveness.integrity import check_cycle
 from app.evidence import bp, exports, services
@@ -24,5 +23,4 @@ def cycle_evidence(cycle_id: int):
 def cycle_evidence_xlsx(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id)
     data = exports.evidence_xlsx(cycle, services.lines(cycle), check_cycle(cycle, today=user_today()))
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"evidence-cycle-{cycle.id}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(data, f"Доказательная база — {cycle.title}.xlsx")

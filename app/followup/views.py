@@ -10,7 +10,7 @@ from app.core.hardening import query_id
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.forms import as_choices, flash_form_errors
-from app.core.web import flash_problems, user_today
+from app.core.web import flash_problems, reading, user_today
 from app.cycles.basis import basis_indicators, indicator_label
 from app.cycles.models import Cycle
 from app.extensions import db
@@ -70,7 +70,7 @@ def _recommendation_page(cycle, form, rec=None, status=200):
 
 def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
     form = _recommendation_form(cycle)
-    if request.method == "GET":
+    if reading():
         # From the integrity panel: «Исправить» on a finding with no recommendation preselects that finding.
         finding = request.args.get("finding", type=query_id)
         if rec is None and finding in {choice.value for choice in form.finding_ids.choices}:
@@ -111,7 +111,7 @@ def new_recommendation(cycle_id: int):
 @roles_required(*AUTHORS)
 def edit_recommendation(recommendation_id: int):
     rec = get_in_scope(Recommendation, recommendation_id, roles=services.AUTHORS)
-    if request.method == "GET" and not rec.is_draft:
+    if reading() and not rec.is_draft:
         flash("Рекомендация уже направлена адресатам: изменить её нельзя.", "warning")
         return redirect(url_for("followup.recommendation_detail", recommendation_id=rec.id))
     return _save_recommendation(rec.cycle, rec)
@@ -284,7 +284,7 @@ def _measure_form(cycle: Cycle, measure: Measure | None = None) -> MeasureForm:
     form.finding_ids.choices = as_choices([(f.id, f.title) for f in services.cycle_findings(cycle)])
     # A partial cycle's measures name the indicators of the full cycle it belongs to (app/cycles/basis.py).
     form.indicator_ids.choices = as_choices([(i.id, indicator_label(i, cycle)) for i in basis_indicators(cycle)])
-    if request.method == "GET" and measure is not None:
+    if reading() and measure is not None:
         for name in ("title", "kind", "responsible_id", "participants", "start_date", "end_date", "expected_result"):
             getattr(form, name).data = getattr(measure, name)
         form.recommendation_ids.data = [r.id for r in measure.recommendations]
@@ -424,7 +424,7 @@ def _decision_form(cycle: Cycle, decision: Decision | None = None) -> DecisionFo
                                                           for u in services.responsible_choices(cycle)])
     form.finding_ids.choices = as_choices([(f.id, f.title) for f in services.cycle_findings(cycle)])
     form.measure_ids.choices = as_choices([(m.id, m.title) for m in services.measures_of_cycle(cycle)])
-    if request.method == "GET" and decision is not None:
+    if reading() and decision is not None:
         for name in ("text", "kind", "deadline", "responsible_id", "participants", "basis"):
             getattr(form, name).data = getattr(decision, name)
         form.finding_ids.data = [f.id for f in decision.findings]

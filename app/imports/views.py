@@ -10,7 +10,7 @@ from app.auth.submissions import submit_once
 from app.core.access import acting_scope_paths, get_in_scope, roles_required, scope_condition, signed_in
 from app.core.boundary import on_refusal
 from app.core.forms import as_choices
-from app.core.web import send_stored_file
+from app.core.web import reading, send_stored_file
 from app.extensions import db
 from app.imports import bp, summaries
 from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
@@ -60,7 +60,7 @@ def _upload(kind: str):
     orgs = sorted({r.organisation for r in current_user.roles if r.role in IMPORT_ROLES[kind]}, key=lambda o: o.path)
     form = UploadForm()
     form.organisation_id.choices = as_choices([(o.id, f"{o.display_name} ({o.code})") for o in orgs])
-    if request.method == "GET" and orgs:
+    if reading() and orgs:
         form.organisation_id.data = orgs[0].id
 
     def page(status: int):
@@ -113,7 +113,7 @@ def error_report(import_id: int):
     if path is None or not path.exists():
         abort(404)
     _take_file(run, "report")
-    return send_stored_file(path, f"import-{run.id}-errors.csv", "text/csv; charset=utf-8")
+    return send_stored_file(path, f"Ошибки загрузки № {run.id}.csv", "text/csv; charset=utf-8")
 
 
 def _take_file(run: ImportRun, what: str) -> None:

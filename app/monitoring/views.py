@@ -1,9 +1,8 @@
 """URL table of data requests and submissions. Views are thin: form → service → redirect (the request boundary
 commits)."""
 
-import io
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.models import User
@@ -13,7 +12,7 @@ from app.core.access import get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import check_version
 from app.core.forms import as_choices, flash_form_errors
-from app.core.web import user_today
+from app.core.web import reading, send_download, user_today
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.monitoring import bp, services, xlsx
@@ -86,7 +85,7 @@ def _request_form(cycle: Cycle, obj: DataRequest | None = None, formdata=True) -
     form.all_organisations.label.text = (f"Все образовательные организации{who}: {cycle.owner.display_name} "
                                          f"({len(audience)})")
     form.orgs = audience
-    if request.method == "GET":
+    if reading():
         if obj is None:
             form.period.data = cycle.period
             form.indicator_ids.data = [i.id for i in cycle.indicators]
@@ -126,7 +125,7 @@ def _save_request(cycle: Cycle, obj: DataRequest | None):
 def new_request(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id, roles=REQUESTERS)
     stage = cycle.stage("MON")
-    if request.method == "GET" and (stage is None or stage.state != "draft" or cycle.state != "open"):
+    if reading() and (stage is None or stage.state != "draft" or cycle.state != "open"):
         flash("Запрос сведений можно создать, пока этап «Мониторинг показателей» открыт (черновик).", "warning")
         return redirect(url_for("monitoring.cycle_requests", cycle_id=cycle.id))
     return _save_request(cycle, None)
@@ -136,7 +135,7 @@ def new_request(cycle_id: int):
 @roles_required(*REQUESTERS)
 def edit_request(request_id: int):
     obj = _load_request(request_id, roles=REQUESTERS)
-    if request.method == "GET" and obj.state != "draft":
+    if reading() and obj.state != "draft":
         flash("Запрос уже направлен адресатам: изменить его нельзя.", "warning")
         return redirect(url_for("monitoring.request_detail", request_id=obj.id))
     return _save_request(obj.cycle, obj)
@@ -279,8 +278,7 @@ def save_form_values(submission_id: int):
 def submission_xlsx(submission_id: int):
     sub = _load_submission(submission_id)
     data = xlsx.build_workbook(sub, services.current_values(sub))
-    return send_file(io.BytesIO(data), mimetype=xlsx.XLSX_MIME, as_attachment=True,
-                     download_name=xlsx.download_name(sub))
+    return send_download(data, xlsx.download_name(sub))
 
 
 @bp.route("/submissions/<int:submission_id>/upload", methods=["POST"])

@@ -1,10 +1,11 @@
 """The submission's XLSX form: a pre-filled workbook to download, and the checks on the file uploaded back.
 
 Layout of the sheet «Сведения»: row 1 holds the v1 column names (indicator_code, organisation_code, period,
-value, comment) followed by the reference columns indicator_name and unit; row 2 repeats them in Russian;
-data start on row 3. Only the value and comment cells are unlocked: the sheet is protected (without a
-password) so the key columns are not changed by accident. An uploaded file is kept as it came, whatever
-the outcome, under UPLOAD_DIR/monitoring/submission-<id>/, with a JSON note beside it (who, when, result).
+value, comment) followed by the reference columns indicator_name and unit, hidden (a school sees the Russian
+headings); row 2 repeats them in Russian; data start on row 3. Only the value and comment cells are unlocked:
+the sheet is protected (without a password) so the key columns are not changed by accident. An uploaded file is
+kept as it came, whatever the outcome, under UPLOAD_DIR/monitoring/submission-<id>/, with a JSON note beside it
+(who, when, result).
 """
 
 from __future__ import annotations
@@ -96,6 +97,9 @@ def build_workbook(submission, values: dict) -> bytes:
     # Frozen under the Russian header, which repeats on every printed page; landscape on the width of one page; the
     # rows as high as their wrapped indicator names (LibreOffice printed them over the next rows).
     finish_sheet(ws, header_row=2, widths=(16, 18, 10, 14, 40, 70, 12))
+    # The machine keys stay in row 1 for the upload (read_rows takes row 1 as the header) but hidden: a school
+    # sees the Russian column headings on top, not «indicator_code».
+    ws.row_dimensions[1].hidden = True
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
@@ -126,7 +130,7 @@ def build_workbook(submission, values: dict) -> bytes:
 
 def download_name(submission) -> str:
     request = submission.request
-    return f"svedeniya-{request.id}-{submission.organisation.code}.xlsx"
+    return f"Сведения по запросу № {request.id} — {submission.organisation.display_name}.xlsx"
 
 
 # --- upload ---

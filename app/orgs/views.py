@@ -8,6 +8,7 @@ from app.core.boundary import on_refusal
 from app.core.hardening import query_id
 from app.core.forms import as_choices
 from app.core.russian import sort_key
+from app.core.web import reading
 from app.extensions import db
 from app.orgs import bp, services
 from app.orgs.forms import OrganisationForm, SupportForm
@@ -94,7 +95,7 @@ def _parents_in_admin_scope():
 def new_org():
     form = OrganisationForm()
     form.parent_id.choices = as_choices([(o.id, o.display_name) for o in _parents_in_admin_scope()])
-    if request.method == "GET" and request.args.get("parent", type=query_id):
+    if reading() and request.args.get("parent", type=query_id):
         form.parent_id.data = request.args.get("parent", type=query_id)
     if form.validate_on_submit():
         parent = get_in_scope(Organisation, form.parent_id.data, roles={"admin"})
@@ -115,7 +116,7 @@ def edit_org(org_id: int):
     form = OrganisationForm(obj=org)
     # Code, type and parent are fixed once created; the form shows them but they are not taken from it.
     form.parent_id.choices = as_choices([(org.parent_id or 0, org.parent.display_name if org.parent else "—")])
-    if request.method == "GET":
+    if reading():
         form.remote.data = {True: "1", False: "0"}.get(org.remote, "")
         form.parent_id.data = org.parent_id or 0
     else:

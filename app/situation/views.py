@@ -1,14 +1,14 @@
 """URL table of the situational centre: read-only pages and their XLSX exports, limited to the user's subtree."""
 
-import io
 
-from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.core.access import acting_roles_over, signed_in
 from app.core.hardening import query_id
 from app.core.timeutil import today_in
+from app.core.web import send_download
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.situation import bp, exports, present, services
@@ -90,6 +90,11 @@ def organisation(org_id: int):
                            p=present, openable=_openable(standings))
 
 
+# The download's name says what the table is (the titles of its sheet's first line).
+XLSX_TITLES = {"results": "Результаты", "objectivity": "Объективность и низкие результаты",
+               "cycles": "Циклы управления"}
+
+
 @bp.route("/orgs/<int:org_id>/<any(results, objectivity, cycles):table>.xlsx")
 @signed_in
 def organisation_xlsx(org_id: int, table: str):
@@ -106,8 +111,7 @@ def organisation_xlsx(org_id: int, table: str):
         data = exports.results_xlsx(org, f, total, lines)
     else:
         data = exports.objectivity_xlsx(org, f, kids, services.standings(org, kids, year=f["year"]))
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"situation-{table}-{org.code}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(data, f"{XLSX_TITLES[table]} — {org.display_name}.xlsx")
 
 
 @bp.route("/schools/<int:org_id>")
@@ -132,8 +136,7 @@ def school_xlsx(org_id: int):
         abort(404)
     works = services.work_lines(org, year=f["year"], procedure=f["procedure"]) if f["year"] else []
     data = exports.works_xlsx(org, f, works)
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"situation-works-{org.code}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(data, f"Результаты по работам — {org.display_name}.xlsx")
 
 
 @bp.route("/schools/<int:org_id>/work")

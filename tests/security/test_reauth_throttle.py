@@ -80,15 +80,26 @@ def test_password_change_is_locked_after_the_limit_and_every_failure_is_audited(
     assert services.check_password(head, NEW_PASSWORD)
 
 
-def test_reentry_failures_count_with_log_in_failures(app, world, db_session):
-    """A stolen session gives no more guesses than the log-in page: they share one counter."""
+def test_reentry_failures_lock_the_reentry_not_the_log_in(app, world, db_session):
+    """Wrong passwords typed at a re-entry (a signature, a password change) locked the signer out of the system:
+    they have their own count now, and the log-in page counts only its own failures."""
     head = world["head"]
     limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
     client = signed_in(app, head)
     for _ in range(limit):
         change(client, "wrong-current-pw")
+    assert change(client, PASSWORD).status_code == 429
     response = app.test_client().post("/login", data={"login": head.login, "password": PASSWORD})
-    assert response.status_code == 429
+    assert response.status_code == 302
+
+
+def test_an_account_locked_at_the_log_in_gives_no_guesses_at_a_reentry(app, world, db_session):
+    """A stolen session gets no guesses while the log-in page refuses the account."""
+    head = world["head"]
+    client = signed_in(app, head)
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        app.test_client().post("/login", data={"login": head.login, "password": "wrong-password"})
+    assert change(client, PASSWORD).status_code == 429
 
 
 def test_reentry_is_throttled_per_address_across_accounts(app, world, db_session, limits):
@@ -132,6 +143,9 @@ def test_signing_is_locked_for_the_window_after_the_limit(app, world, goal_stage
     db_session.expire_all()
     assert doc.state == "awaiting_signature"
     assert db_session.scalar(select(func.count()).select_from(Signature)) == 0
+    # The signature is locked, not the signer's log-in.
+    login = app.test_client().post("/login", data={"login": world["head"].login, "password": PASSWORD})
+    assert login.status_code == 302
     move_attempts_out_of_window(app, db_session, world["head"].login)
     response = client.post(f"/documents/{doc.id}/sign", data={"password": PASSWORD, "version": doc.version})
     assert response.status_code == 302
