@@ -376,6 +376,27 @@ def test_reminder_audits_renews_the_task_and_stamps_the_answer(world, sent, db_s
         services.remind(sent, actor=world["director_a"])
 
 
+def test_an_addressee_reminded_within_twelve_hours_is_not_reminded_again(world, sent, db_session):
+    """Each «Напомнить» renewed every silent addressee's task and wrote to them: a few clicks flooded a school's list
+    with the same request (attack 10). An addressee reminded within 12 hours is skipped; when all are, the click is
+    refused in Russian and nothing is written."""
+    from datetime import timedelta
+
+    from app.core.errors import ValidationFailed
+    from app.core.timeutil import utcnow
+    from app.monitoring import services
+
+    assert services.remind(sent, actor=world["official"]) == 2
+    db_session.commit()
+    reminded = len(events(db_session, sent.submissions[0], "remind"))
+    with pytest.raises(ValidationFailed, match="уже напоминали за последние 12 часов"):
+        services.remind(sent, actor=world["official"])
+    db_session.rollback()
+    assert len(events(db_session, sent.submissions[0], "remind")) == reminded
+    sent.submissions[0].last_reminded_at = utcnow() - timedelta(hours=13)
+    assert services.remind(sent, actor=world["official"]) == 1
+
+
 def test_reminding_when_everyone_answered_is_refused(world, sent):
     for org in ("school_a", "school_b"):
         services.transition_submission(submission_of(sent, world[org]), "mark_not_provided", actor=world["official"],

@@ -5,7 +5,7 @@ never commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
@@ -247,9 +247,15 @@ def delegate_submission(submission: Submission, *, delegate: User | None, actor:
     engine.fire(submission, "delegate", actor=actor, expected_version=expected_version, delegate=delegate)
 
 
+# An addressee reminded within this time is not reminded again: each «Напомнить» renewed every addressee's task and
+# wrote to them, so a few clicks flooded a school's list with the same request (attack 10).
+REMIND_INTERVAL = timedelta(hours=12)
+
+
 def remind(request: DataRequest, *, actor: User, submission_ids=None) -> int:
-    """Remind the addressees who have not answered (all of them, or the chosen ones): each reminder is
-    audited, renews the addressee's task and stamps the submission's last_reminded_at."""
+    """Remind the addressees who have not answered (all of them, or the chosen ones) and were not reminded within
+    REMIND_INTERVAL: each reminder is audited, renews the addressee's task and stamps the submission's
+    last_reminded_at. Returns how many were reminded."""
     if not engine.permits(REQUESTER, request, actor):
         raise PermissionDenied("Напоминать адресатам может специалист или руководитель.")
     if request.state != "sent":
@@ -258,6 +264,11 @@ def remind(request: DataRequest, *, actor: User, submission_ids=None) -> int:
     targets = [s for s in request.submissions if s.state in OPEN_STATES and (chosen is None or s.id in chosen)]
     if not targets:
         raise ValidationFailed("Нет адресатов, которым нужно напомнить: все ответили.")
+    recent = utcnow() - REMIND_INTERVAL
+    targets = [s for s in targets if s.last_reminded_at is None or s.last_reminded_at <= recent]
+    if not targets:
+        raise ValidationFailed("Этим адресатам уже напоминали за последние 12 часов: повторное напоминание можно "
+                               "отправить позже.")
     for submission in targets:
         engine.fire(submission, "remind", actor=actor)
     return len(targets)
