@@ -100,8 +100,8 @@ def _after_executed(ctx) -> None:
     decision = ctx.obj
     # Not whoever reported the execution (SEPARATION_OF_DUTIES); not the responsible person either, when
     # somebody else can confirm.
-    reporters = {ctx.actor.id, getattr(ctx.on_behalf_of, "id", None)}
-    others = [u for u in ctx.users_with_role(decision.organisation, VERIFIERS) if u.id not in reporters]
+    excluded = ctx.excluded_from("verify")
+    others = [u for u in ctx.users_with_role(decision.organisation, VERIFIERS) if u.id not in excluded]
     for person in [u for u in others if u.id != decision.responsible_id] or others:
         ctx.open_task(kind="verify_decision", assignee=person, due_date=decision.deadline,
                       title=f"Подтвердить исполнение решения «{decision.title}»")

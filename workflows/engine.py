@@ -137,6 +137,12 @@ class TransitionContext:
     def users_with_role(self, org, roles) -> list:
         return users_with_role_at(org, roles)
 
+    def excluded_from(self, trigger: str) -> set[int]:
+        """Who the workflow's separation-of-duties rules keep from `trigger` on the object (ids), this transition's
+        audit event included: a task asking for that step is not theirs."""
+        return {i for rule in workflow_for(self.obj).separation if trigger in rule.triggers
+                for i in rule.excluded(self.obj)}
+
 
 def _guard(fn) -> Guard:
     """Guards take the object, and the transition data when they declare a second parameter."""
