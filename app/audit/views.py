@@ -22,6 +22,7 @@ from app.auth.models import RoleAssignment, User
 from app.core.access import roles_required, scope_condition
 from app.core.forms import parse_day
 from app.core.timeutil import format_datetime, utcnow, zone_label
+from app.core.uploads import XLSX_MIME
 from app.core.web import send_download, user_time_zone, user_today
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -269,7 +270,7 @@ def _export(fmt: str):
                 f"не более {EXPORT_LIMIT} записей, сначала старые. Хеш записи = SHA-256 (UTF-8) текста "
                 "«содержание для проверки».")
         data = exports.to_xlsx(_batches(conditions), tz_name, note)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        mimetype = XLSX_MIME
     return send_download(data, f"Журнал аудита {stamp}.{fmt}", mimetype)
 
 

@@ -27,11 +27,12 @@ import binascii
 
 HEAD_BYTES = 8192
 
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # type → (Russian description, MIME type served on download)
 TYPES = {
     "pdf": ("документ PDF", "application/pdf"),
     "docx": ("документ Word (DOCX)", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    "xlsx": ("книга Excel (XLSX)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "xlsx": ("книга Excel (XLSX)", XLSX_MIME),
     "pptx": ("презентация PowerPoint (PPTX)",
              "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
     "odt": ("документ OpenDocument (ODT)", "application/vnd.oasis.opendocument.text"),

@@ -19,6 +19,7 @@ from app.core import hardening
 from app.core.russian import byte_count, deputy_for, number as russian_number, plural
 from app.core.hardening import DATABASE_ERRORS, health_report, unavailable_response
 from app.core.timeutil import format_date, format_datetime, today_in
+from app.core.uploads import XLSX_MIME
 from app.extensions import db, login_manager
 
 HTTP_MESSAGES = {
@@ -238,7 +239,6 @@ def send_stored_file(path: Path | None, name: str, mimetype: str) -> Response:
     return Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)
 
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Characters a Windows file name cannot hold (an organisation's name may carry quotes or a slash).
 _UNSAFE_IN_NAME = str.maketrans({c: " " for c in '\\/:*?"<>|'})
 

@@ -45,7 +45,6 @@ MAX_ROWS = 5000
 MAX_SHEET_ROWS = 2 * MAX_ROWS
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_MEMBERS = 2000
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadRejected(ValidationFailed):
