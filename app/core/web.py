@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadHost, HTTPException
 
 from app.core import access
 from app.core.errors import DomainError, StaleObject
@@ -99,6 +99,8 @@ def too_large_message() -> tuple[str, str | None]:
 def _error_response(status: int, message: str, problems=None, advice: str | None = None):
     if access.wants_json():
         return jsonify({"error": message, "problems": problems or []}), status
+    if isinstance(request.routing_exception, BadHost):
+        return _unbound_page(status, message, advice or ERROR_ADVICE.get(status)), status
     try:
         return render_template("error.html", status=status, message=message, problems=problems or [],
                                advice=None if problems else advice or ERROR_ADVICE.get(status)), status
@@ -106,6 +108,16 @@ def _error_response(status: int, message: str, problems=None, advice: str | None
         # The layout needs the signed-in user, so the database: it is down, and that is what the user is told.
         db.session.rollback()
         return unavailable_response()
+
+
+def _unbound_page(status: int, message: str, advice: str | None) -> str:
+    """The error page of a request Werkzeug could not bind to the URL map: a Host header it cannot encode (a name
+    part over 63 characters: BadHost). No url_for works in such a request, and the layout builds its links with
+    it, so the error page itself failed and a 400 became gunicorn's 500 (attack 11)."""
+    advice_line = f"<p>{escape(advice)}</p>\n" if advice else ""
+    return ('<!doctype html>\n<html lang="ru">\n<meta charset="utf-8">\n'
+            f"<title>Ошибка {status} — УКО-Цикл</title>\n<h1>УКО-Цикл: ошибка {status}</h1>\n"
+            f"<p>{escape(message)}</p>\n{advice_line}")
 
 
 def absolute_url(endpoint: str, **values) -> str:

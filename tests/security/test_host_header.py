@@ -43,3 +43,19 @@ def test_the_calendar_link_and_feed_name_the_configured_address(world, make_cycl
     assert url.startswith(base + "/deadlines/ical/")
     feed = client.get(url[len(base):], headers={"Host": EVIL}).get_data(as_text=True)
     assert EVIL not in feed and f"URL:{base}/" in feed
+
+
+@pytest.mark.parametrize("path", ["/login", "/public/", "/no-such-page"])
+def test_a_host_werkzeug_cannot_encode_gets_a_russian_400(client, path):
+    """A Host with a name part over 63 characters cannot be IDNA-encoded: Werkzeug refuses to bind the request
+    (BadHost), and the error page, built with url_for, failed in turn — a 500 for a bad request (attack 11)."""
+    response = client.get(path, headers={"Host": "x" * 64})
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Некорректный запрос" in text and "Bad Request" not in text
+
+
+def test_a_host_werkzeug_cannot_encode_gets_the_api_json(client):
+    response = client.get("/api/v1/cycles", headers={"Host": "x" * 64})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "Некорректный запрос."
