@@ -128,7 +128,9 @@ class _Checker:
         titles = table.header.titles
         pos = {name: i for i, name in enumerate(table.columns) if name}
         self.pos = pos
-        self.t = {name: titles.get(name, name) for name in RESULTS_SPEC_NAMES}
+        # A column absent from the file (max_score, which a declared structure makes optional) is named in the
+        # error report by its Russian label: its key («max_score») read as English to the person fixing the file.
+        self.t = {name: titles.get(name) or RESULTS_SPEC.label(name) for name in RESULTS_SPEC_NAMES}
         self.tasks = [(pos[name], titles[name]) for name in table.header.numbered]
         self.labels = tuple(table.header.labels)
         self.rcoi = "part1" in pos or "part2" in pos
@@ -316,7 +318,7 @@ class _Checker:
             elif (labels and work is not None and known is None) or (self.rcoi and labels is None):
                 pass  # the tasks themselves were refused: that is the problem to fix
             else:
-                errors.append((t.get("max_score", "max_score"), "", "не указан максимальный балл (структура работы "
+                errors.append((t["max_score"], "", "не указан максимальный балл (структура работы "
                                "не задаёт максимумы всех заданий)"))
         elif max_score is not None and known is not None and known.total is not None and max_score != known.total:
             errors.append((t["max_score"], raw_max, f"максимальный балл не равен сумме максимумов заданий по "
@@ -350,7 +352,7 @@ class _Checker:
                 if not errors:
                     self.works[work] = (max_score, row_no, {school[0]})
             elif known[0] != max_score:
-                errors.append((t.get("max_score", "max_score"), raw_max, "максимальный балл отличается от указанного "
+                errors.append((t["max_score"], raw_max, "максимальный балл отличается от указанного "
                                f"для этой работы в строке {known[1]} ({known[0]})"))
         if errors:
             if problems:
