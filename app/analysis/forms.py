@@ -22,8 +22,8 @@ class FindingForm(Form):
     evidence = TextAreaField("Доказательства (данные анализа)", validators=[required(), NotBlank(),
                                                                            max_length(10_000)])
     organisation_ids = SelectMultipleField("Затронутые организации", coerce=int)
-    analysis_run_id = HiddenField(filters=[_optional_int])
-    source_result_id = HiddenField(filters=[_optional_int])
+    analysis_run_id = HiddenField("Расчёт", filters=[_optional_int])
+    source_result_id = HiddenField("Результат расчёта", filters=[_optional_int])
     version = VersionField()
     submit = SubmitField("Сохранить вывод")
 

@@ -48,6 +48,10 @@ class VersionField(HiddenField):
     without it (absent or blank) carries MISSING_VERSION, which no object has: the save is refused as stale, not let
     through unchecked (a form made for a new object has no version, and its view passes none to the service)."""
 
+    def __init__(self, label="Версия формы", **kwargs):
+        # WTForms' default label is the name, «Version», printed before the field's error on the page
+        super().__init__(label, **kwargs)
+
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if not valuelist or not str(valuelist[0]).strip():
@@ -173,6 +177,9 @@ def new_form_token() -> str:
 
 class FormTokenField(HiddenField):
     """A fresh token when the form is rendered from scratch; what was posted (or nothing) when it is re-rendered."""
+
+    def __init__(self, label="Одноразовый токен формы", **kwargs):
+        super().__init__(label, **kwargs)
 
     def process_formdata(self, valuelist):
         self.data = valuelist[0] if valuelist else ""

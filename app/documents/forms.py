@@ -15,10 +15,10 @@ from app.core.forms import Form, VersionField, as_choices, max_length, optional,
 class GenerateForm(Form):
     """Generate (or regenerate) a stage's document of one type; addressee or data request where the type needs it."""
 
-    type_key = StringField(validators=[required(), max_length(60)])
-    addressee_id = IntegerField(validators=[optional()])
-    data_request_id = IntegerField(validators=[optional()])
-    all_addressees = BooleanField()
+    type_key = StringField("Вид документа", validators=[required(), max_length(60)])
+    addressee_id = IntegerField("Адресат", validators=[optional()])
+    data_request_id = IntegerField("Запрос сведений", validators=[optional()])
+    all_addressees = BooleanField("Всем адресатам")
     submit = SubmitField("Сформировать")
 
 

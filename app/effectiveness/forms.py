@@ -14,7 +14,7 @@ class ConclusionsForm(Form):
 
 
 class AssessmentForm(Form):
-    measure_id = IntegerField(validators=[required()])
+    measure_id = IntegerField("Мероприятие", validators=[required()])
     result = SelectField("Оценка", choices=as_choices([("", "как рассчитано")] + list(RESULTS.items())),
                          validators=[optional()])
     note = StringField("Обоснование", validators=[optional(), max_length(2000)])
@@ -32,4 +32,4 @@ class ProposalForm(Form):
 
 class DeleteForm(Form):
     version = VersionField()
-    confirm = HiddenField()
+    confirm = HiddenField("Подтверждение")

@@ -51,7 +51,7 @@ class DecisionForm(Form):
 
 
 class ActionForm(Form):
-    trigger = StringField(validators=[required()])
+    trigger = StringField("Действие", validators=[required()])
     comment = TextAreaField("Комментарий", validators=[optional(), max_length(4000)])
     version = VersionField()
 

@@ -40,7 +40,7 @@ class RequestForm(Form):
 class ActionForm(Form):
     """A workflow action from a page: the object's version and, where needed, a comment."""
 
-    trigger = StringField(validators=[required()])
+    trigger = StringField("Действие", validators=[required()])
     comment = TextAreaField("Комментарий", validators=[optional(), max_length(2000)])
     version = VersionField()
 
@@ -67,4 +67,4 @@ class UploadForm(Form):
 
 
 class RemindForm(Form):
-    submission_ids = SelectMultipleField(coerce=int, validate_choice=False)
+    submission_ids = SelectMultipleField("Адресаты", coerce=int, validate_choice=False)
