@@ -172,19 +172,25 @@ def published(*, cycle: Cycle | None = None, within: Organisation | None = None,
     types = document_types()
     out = []
     for doc in db.session.scalars(query):
-        version = next((v for v in sorted(doc.versions, key=lambda v: -v.number) if v.registration_number), None)
+        version = _shown_edition(doc)
         if version is not None:
             kind = types.get(doc.type_key)
             out.append(PublishedDocument(doc, version, kind.title_for(doc.cycle.owner.level) if kind else ""))
     return out
 
 
+def _shown_edition(doc: Document) -> DocumentVersion | None:
+    """The edition of a published document the portal shows: its newest registered one."""
+    return next((v for v in sorted(doc.versions, key=lambda v: -v.number) if v.registration_number), None)
+
+
 def published_version(version_id: int) -> DocumentVersion | None:
-    """A registered edition of a published cycle document; None for anything else — an assessment campaign's
-    documents too, which the portal does not list (`published`), so that no id serves what no page offers."""
+    """The edition a public page shows of a published cycle document; None for anything else — an assessment
+    campaign's documents too, which the portal does not list (`published`), and an earlier registered edition of a
+    document redone since (registered, perhaps never published), so that no id serves what no page offers."""
     version = db.session.get(DocumentVersion, version_id)
-    if version is None or version.document.state != "published" or not version.registration_number \
-            or version.document.cycle_id is None:
+    if version is None or version.document.state != "published" or version.document.cycle_id is None \
+            or _shown_edition(version.document) is not version:
         return None
     return version
 
