@@ -155,6 +155,10 @@ def init_app(app: Flask) -> None:
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # A browser that does not read CSP's frame-ancestors reads only X-Frame-Options: a page nobody may frame says
+        # so in both (a public page with ?embed=1 allows its frame-ancestors, which X-Frame-Options cannot express).
+        if "frame-ancestors 'none'" in response.headers.get("Content-Security-Policy", ""):
+            response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
     @app.after_request

@@ -17,6 +17,8 @@ def _check(response, where, published_ok=False):
     for directive in ("default-src 'self'", "base-uri 'none'", "object-src 'none'", "frame-ancestors 'none'"):
         assert directive in csp, (where, csp)
     assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+    # the older browsers' equivalent of frame-ancestors 'none' (attack 11: it was missing everywhere)
+    assert response.headers.get("X-Frame-Options") == "DENY", where
     cache = response.headers.get("Cache-Control")
     if published_ok and cache and cache.startswith("public"):
         return
@@ -158,3 +160,12 @@ def test_production_sends_hsts_and_host_prefixed_cookies(production_app, world, 
             response = client.get(_path(rule, 1, real), base_url="https://uko.example")
             assert response.headers["Strict-Transport-Security"] == hsts, rule.rule
             response.close()
+
+
+def test_an_embeddable_public_page_is_not_denied_framing(client):
+    """?embed=1 lets PUBLIC_FRAME_ANCESTORS frame the page: X-Frame-Options (DENY or SAMEORIGIN only) would forbid
+    what the CSP allows, in the browsers that read both."""
+    page = client.get("/public/?embed=1")
+    assert "frame-ancestors https:" in page.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in page.headers
+    assert client.get("/public/").headers["X-Frame-Options"] == "DENY"
