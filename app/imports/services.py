@@ -27,7 +27,7 @@ from app.core.timeutil import utcnow
 from app.extensions import db
 from app.imports.models import ImportRun
 from app.jobs import registry
-from app.jobs.tracked import enqueue_tracked
+from app.jobs.tracked import enqueue_tracked, synchronous_job_id
 from app.orgs.models import Organisation
 from app.core import uploads
 
@@ -47,6 +47,8 @@ INTERNAL_ERROR = "Внутренняя ошибка при импорте; ни�
 registry.register(registry.TrackedKind(
     name="import", model=ImportRun, job="app.imports.jobs.run_import", label="импорт",
     lost="Импорт прерван: фоновый процесс был остановлен; ничего не сохранено. Загрузите файл снова.",
+    lost_by_command="Импорт прерван: команда импорта была остановлена, не завершив его; ничего не сохранено. "
+                    "Запустите импорт снова.",
     internal_error=INTERNAL_ERROR, raise_inline=True,
     on_claim=lambda: {"started_at": utcnow(), "progress": 0}, on_fail=lambda: {"finished_at": utcnow()}))
 
@@ -162,7 +164,9 @@ def start_import(kind: str, *, filename: str, stream, actor, organisation, optio
     if enqueue:
         enqueue_tracked("import", run.id, job_id=run.rq_job_id)
     else:
-        run.rq_job_id = None
+        # The caller (the CLI) runs the job in this process: the id names it, so a run killed mid-way is failed by
+        # the reconciler instead of showing «выполняется» forever.
+        run.rq_job_id = synchronous_job_id()
     return run
 
 
