@@ -119,11 +119,12 @@ def test_the_publish_form_sends_the_versions_lock_and_a_publish_without_it_or_st
     sent = {i.name: i.value for i in form.xpath(".//input[@type='hidden']")}
     assert sent["version"] == str(draft.version_counter)
     audited = _audit_count(db_session)
-    # Without the version (a form of an older page, a hand-made request): refused as stale, nothing published.
-    for data in ({}, {"version": ""}, {"version": str(draft.version_counter + 1)}):
+    # Without the version (a hand-made request): refused as incomplete; a stale one as stale; nothing published.
+    for data, said in (({}, "Форма отправлена не полностью"), ({"version": ""}, "Форма отправлена не полностью"),
+                       ({"version": str(draft.version_counter + 1)}, "изменён другим пользователем")):
         response = client.post(url, data=data, follow_redirects=True)
-        assert response.status_code in (200, 409)
-        assert "изменён другим пользователем" in response.get_data(as_text=True)
+        assert response.status_code in (200, 409, 422)
+        assert said in response.get_data(as_text=True)
         db_session.expire_all()
         assert draft.state == "draft" and _audit_count(db_session) == audited
     assert client.post(url, data={"version": sent["version"]}).status_code == 303

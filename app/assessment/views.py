@@ -56,9 +56,9 @@ def _int(raw) -> int | None:
 
 
 def _form_version() -> int:
-    """The version the form was rendered with. A form that sends none (absent or blank) is refused as stale, as
-    VersionField does (MISSING_VERSION), and so is a value that is not a version: read as «none» either skipped the
-    staleness check altogether."""
+    """The version the form was rendered with. A form that sends none (absent or blank) is refused as incomplete, as
+    VersionField's MISSING_VERSION is (app/core/checks.py: check_seen), and so is a value that is not a version: read
+    as «none» either skipped the staleness check altogether."""
     raw = request.form.get("version")
     if raw is None or not raw.strip():
         return MISSING_VERSION
@@ -300,7 +300,7 @@ def _self_page(self_assessment_id: int, status: int = 200):
 
 
 def _seen(raw: str | None):
-    """A score's version as the form sent it; none (absent or blank) is refused as stale (MISSING_VERSION)."""
+    """A score's version as the form sent it; none (absent or blank) is refused as incomplete (MISSING_VERSION)."""
     return raw if raw is not None and raw.strip() else MISSING_VERSION
 
 
