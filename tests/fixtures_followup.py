@@ -70,5 +70,17 @@ def make_recommendation(world, db_session):
     return factory
 
 
+@pytest.fixture
+def client_for(app, db_session):
+    """A signed-in test client for `user` (the pages of the followup feature)."""
+    from tests.conftest import PASSWORD, IsolatedClient
+
+    def make(user):
+        client = IsolatedClient(app, app.response_class, use_cookies=True)
+        assert client.post("/login", data={"login": user.login, "password": PASSWORD}).status_code == 302
+        return client
+    return make
+
+
 def evidence(name="otchet.pdf", body=b"%PDF report"):
     return (io.BytesIO(body), name)

@@ -119,11 +119,12 @@ def test_the_publish_form_sends_the_versions_lock_and_a_publish_without_it_or_st
     sent = {i.name: i.value for i in form.xpath(".//input[@type='hidden']")}
     assert sent["version"] == str(draft.version_counter)
     audited = _audit_count(db_session)
-    # Without the version (a form of an older page, a hand-made request): refused as stale, nothing published.
-    for data in ({}, {"version": ""}, {"version": str(draft.version_counter + 1)}):
+    # Without the version (a hand-made request): refused as incomplete; a stale one as stale; nothing published.
+    for data, said in (({}, "Форма отправлена не полностью"), ({"version": ""}, "Форма отправлена не полностью"),
+                       ({"version": str(draft.version_counter + 1)}, "изменён другим пользователем")):
         response = client.post(url, data=data, follow_redirects=True)
-        assert response.status_code in (200, 409)
-        assert "изменён другим пользователем" in response.get_data(as_text=True)
+        assert response.status_code in (200, 409, 422)
+        assert said in response.get_data(as_text=True)
         db_session.expire_all()
         assert draft.state == "draft" and _audit_count(db_session) == audited
     assert client.post(url, data={"version": sent["version"]}).status_code == 303
@@ -1341,3 +1342,26 @@ def test_the_extend_form_keeps_its_fields_top_aligned_with_the_button_on_its_own
     assert [c.xpath(".//input/@id") or c.xpath(".//button/text()") for c in columns] == [
         ["until"], ["reason"], ["Продлить срок"]]
     assert "col-12" in columns[2].get("class").split()
+
+
+def test_an_empty_or_invalid_new_campaign_form_is_answered_422_with_the_input_kept(world, assess, client, login,
+                                                                                  db_session):
+    """As every other form: a refused new campaign re-renders its form with 422, the reason and what was typed;
+    nothing is created (it answered with a redirect to an empty form, 200 after following it)."""
+    import lxml.html
+
+    from app.assessment.models import Campaign
+
+    login(assess["manager"])
+    before = db_session.scalar(select(func.count()).select_from(Campaign))
+    response = client.post("/assessment/campaigns", data={})
+    assert response.status_code == 422
+    assert 'id="campaign-form"' in response.get_data(as_text=True)
+    response = client.post("/assessment/campaigns", data={
+        "title": "Оценка без периода", "period": "", "window_start": "2026-07-01", "window_end": "2026-09-30"})
+    assert response.status_code == 422
+    page = lxml.html.fromstring(response.data)
+    assert page.xpath("//input[@id='title']")[0].get("value") == "Оценка без периода"
+    assert page.xpath("//input[@id='window_end']")[0].get("value") == "2026-09-30"
+    assert page.xpath("//div[contains(@class, 'alert-danger')]")
+    assert db_session.scalar(select(func.count()).select_from(Campaign)) == before

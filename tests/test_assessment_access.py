@@ -196,9 +196,10 @@ def test_bad_scores_through_the_page_are_refused_with_a_russian_message(app, wor
     assert score.self_points == 1
 
 
-def test_assessment_forms_without_their_versions_are_refused_as_stale(app, world, two, db_session):
+def test_assessment_forms_without_their_versions_are_refused_as_incomplete(app, world, two, db_session):
     """The sheet's own version, a score's version and a transition's version: a form that sends none (absent or
-    blank) is refused like a stale one — it skipped the staleness check and overwrote what changed meanwhile."""
+    blank) is refused — it skipped the staleness check and overwrote what changed meanwhile — as an incomplete form,
+    not as a stale one (nobody changed anything)."""
     from app.assessment import services
     from app.audit.models import AuditEvent
 
@@ -220,8 +221,7 @@ def test_assessment_forms_without_their_versions_are_refused_as_stale(app, world
                                 (manager, (f"/assessment/campaigns/{sa.campaign_id}/coordinator",
                                            {"municipality_id": sa.municipality_id, "user_id": world["official"].id}))]:
         response = client.post(url, data=data, follow_redirects=True)
-        assert "Объект изменён другим пользователем, обновите страницу." in response.get_data(as_text=True), \
-            (url, data)
+        assert "Форма отправлена не полностью" in response.get_data(as_text=True), (url, data)
     db_session.expire_all()
     assert score.self_points is None and sa.state == "draft"
     assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == audited

@@ -690,9 +690,10 @@ def test_goal_delete_with_outdated_version_is_refused(client, world, login, swit
 
 
 @pytest.mark.parametrize("sent", ["absent", "blank"])
-def test_a_form_without_its_version_is_refused_as_stale(client, world, login, cycle, db_session, sent):
-    """A form that does not send the version it was rendered with proves nothing about freshness: it is refused like
-    a stale one (it skipped the check and overwrote whatever had changed meanwhile), and nothing is written."""
+def test_a_form_without_its_version_is_refused_as_incomplete(client, world, login, cycle, db_session, sent):
+    """A form that does not send the version it was rendered with proves nothing about freshness: it is refused (it
+    skipped the check and overwrote whatever had changed meanwhile), and nothing is written — as an incomplete form
+    (422), not as a stale one (409, «изменён другим пользователем»: nobody changed it)."""
     goal = fill_goal(cycle, world["official"])
     stage = cycle.stage("GOAL")
     db_session.commit()
@@ -702,8 +703,8 @@ def test_a_form_without_its_version_is_refused_as_stale(client, world, login, cy
     for url, data in ((f"/goals/{goal.id}/edit", goal_form(statement="Без версии", **extra)),
                       (f"/goals/{goal.id}/delete", extra), (f"/stages/{stage.id}/transition/submit", extra)):
         response = client.post(url, data=data)
-        assert response.status_code == 409, url
-        assert STALE in page(response), url
+        assert response.status_code == 422, url
+        assert "Форма отправлена не полностью" in page(response) and STALE not in page(response), url
     assert row_counts(db_session) == before
     db_session.refresh(goal)
     assert goal.statement != "Без версии" and stage.state == "draft"

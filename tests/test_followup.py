@@ -392,17 +392,6 @@ def test_a_school_sees_and_acts_only_on_its_own_items(app, rec_cycle, world, mak
     assert a.state == "acknowledged" and b.state == "issued"
 
 
-@pytest.fixture
-def client_for(app, db_session):
-    from tests.conftest import IsolatedClient
-
-    def make(user):
-        client = IsolatedClient(app, app.response_class, use_cookies=True)
-        assert client.post("/login", data={"login": user.login, "password": PASSWORD}).status_code == 302
-        return client
-    return make
-
-
 def test_official_rollup_page_shows_addressees_by_status_in_fixed_queries(rec_cycle, world, make_org, make_user,
                                                                           make_recommendation, db_session, client_for):
     rec = make_recommendation(rec_cycle, issue=True)

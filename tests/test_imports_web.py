@@ -270,3 +270,28 @@ def test_results_written_without_an_import_are_told_not_hidden_behind_no_imports
     assert f"загружены: {plural(school, ('строка', 'строки', 'строк'))} (" in shown
     # who may not import is not promised a list of «импорты, загруженные здесь» on a page with no upload button
     assert "загруженные здесь" not in shown and "Загрузка файлов вашей роли недоступна" in shown
+
+
+def test_a_deputy_loads_results_where_the_absent_official_could(world, client_for, uploads, db_session, make_user):
+    """The page a deputy is shown is the one she can use: she loads for the absent official, and the log says «за»."""
+    from datetime import date, timedelta
+
+    from app.audit.models import AuditEvent
+    from app.deadlines.standins import create_stand_in
+    from app.imports.models import ImportRun
+
+    deputy = make_user("auditor", world["mun"], login="deputy_imports", full_name="Заместова Ирина Петровна")
+    today = date.today()
+    create_stand_in(absent=world["official"], deputy=deputy, start=today - timedelta(days=1),
+                    end=today + timedelta(days=7), reason="ежегодный отпуск", actor=world["official"], today=today)
+    db_session.commit()
+    client = client_for(deputy)
+    assert "Загрузить результаты" in client.get("/imports/").get_data(as_text=True)
+    page = client.get("/imports/results/new").get_data(as_text=True)
+    assert f'<option selected value="{world["mun"].id}"' in page or f'value="{world["mun"].id}"' in page
+    response = upload(client, "results", (DATA / "results_utf8.csv").read_bytes(), "результаты.csv", world["mun"].id)
+    assert response.status_code == 302
+    run = db_session.scalars(select(ImportRun)).one()
+    assert run.created_by_id == deputy.id and run.status == "done"
+    event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).one()
+    assert (event.actor_id, event.on_behalf_of_id, event.actor_role) == (deputy.id, world["official"].id, "official")

@@ -223,6 +223,41 @@ def test_inline_the_reconciler_fails_rows_a_dead_process_left_and_spares_young_o
     assert db_session.scalar(select(func.count()).select_from(ImportRun).where(ImportRun.status == "failed")) == 1
 
 
+def test_a_command_import_killed_midway_is_failed_and_a_running_one_is_spared(world, uploads, db_session, app,
+                                                                             monkeypatch):
+    """`flask import results` runs the import in its own process, without a worker: killed mid-way (SIGKILL, a closed
+    terminal), its row must not say «выполняется» forever. A command still running (this process) is left alone."""
+    import subprocess
+    import sys
+
+    from app.imports.services import start_import
+    from app.jobs import tracked
+
+    def command_run():
+        run = start_import("results", filename="r.csv", stream=io.BytesIO(results_csv([result_row(1)])),
+                           actor=world["official"], organisation=world["mun"], enqueue=False)
+        run.status = "running"
+        return run
+
+    running = command_run()
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    with monkeypatch.context() as patched:
+        patched.setattr(tracked.os, "getpid", lambda: int(finished.stdout))  # that process is gone
+        killed = command_run()
+    db_session.commit()
+    db_session.info.pop("uko_ready_jobs", None)
+
+    result = app.test_cli_runner().invoke(args=["jobs", "reconcile"])
+    assert result.exit_code == 0, result.output
+    assert "импорт: снова в очереди 0, прервано 1." in result.output
+    db_session.expire_all()
+    assert killed.status == "failed" and killed.finished_at is not None
+    assert killed.message == ("Импорт прерван: команда импорта была остановлена, не завершив его; ничего не "
+                              "сохранено. Запустите импорт снова.")
+    assert running.status == "running"
+
+
 def test_the_page_of_a_failed_import_stops_reloading(world, uploads, db_session, client, login):
     run = _queued_import(world, db_session, status="failed", message="Импорт прерван.")
     login(world["official"])

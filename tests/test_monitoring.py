@@ -365,7 +365,7 @@ def test_reminder_audits_renews_the_task_and_stamps_the_answer(world, sent, db_s
     fill_all(sub_b, world["director_b"])
     services.transition_submission(sub_b, "submit", actor=world["director_b"])
     (old_task,) = open_tasks(db_session, sub_a)
-    assert services.remind(sent, actor=world["official"]) == 1  # only the one who has not answered
+    assert services.remind(sent, actor=world["official"]).sent == 1  # only the one who has not answered
     (new_task,) = open_tasks(db_session, sub_a)
     assert new_task.id != old_task.id and db_session.get(Task, old_task.id).state == "closed"
     assert new_task.assignee_id == world["director_a"].id
@@ -386,7 +386,7 @@ def test_an_addressee_reminded_within_twelve_hours_is_not_reminded_again(world, 
     from app.core.timeutil import utcnow
     from app.monitoring import services
 
-    assert services.remind(sent, actor=world["official"]) == 2
+    assert services.remind(sent, actor=world["official"]) == services.Reminded(sent=2, skipped=0)
     db_session.commit()
     reminded = len(events(db_session, sent.submissions[0], "remind"))
     with pytest.raises(ValidationFailed, match="уже напоминали за последние 12 часов"):
@@ -394,7 +394,7 @@ def test_an_addressee_reminded_within_twelve_hours_is_not_reminded_again(world, 
     db_session.rollback()
     assert len(events(db_session, sent.submissions[0], "remind")) == reminded
     sent.submissions[0].last_reminded_at = utcnow() - timedelta(hours=13)
-    assert services.remind(sent, actor=world["official"]) == 1
+    assert services.remind(sent, actor=world["official"]) == services.Reminded(sent=1, skipped=1)
 
 
 def test_reminding_when_everyone_answered_is_refused(world, sent):
@@ -569,3 +569,14 @@ def test_demo_values_lie_near_the_baseline_and_a_head_count_is_shared_by_the_org
     share = SimpleNamespace(unit="%", baseline=60.5, direction="up")
     values = [float(sample_value(share, rng).replace(",", ".")) for _ in range(200)]
     assert 57.5 <= min(values) and max(values) <= 69.5 and sum(values) / len(values) > 60.5
+
+
+@pytest.mark.parametrize("sent, skipped, message", [
+    (3, 0, "Напоминание отправлено 3 адресатам."),
+    (21, 2, "Напоминание отправлено 21 адресату; 2 адресата пропущены: им напоминали менее 12 часов назад."),
+    (5, 11, "Напоминание отправлено 5 адресатам; 11 адресатов пропущены: им напоминали менее 12 часов назад."),
+])
+def test_the_reminder_message_agrees_in_number(sent, skipped, message):
+    from app.monitoring.services import Reminded
+
+    assert Reminded(sent=sent, skipped=skipped).message == message

@@ -151,7 +151,7 @@ def test_grid_shows_status_overdue_who_and_counts_and_sends_reminders(client, lo
     audited = count(db_session, AuditEvent)
     response = client.post(f"/monitoring/requests/{sent.id}/remind", data={})
     assert response.status_code == 302
-    assert "Напоминание направлено адресатам: 1." in page(client.get(response.headers["Location"]))
+    assert "Напоминание отправлено 1 адресату." in page(client.get(response.headers["Location"]))
     db_session.expire_all()
     sub_b = submission_of(sent, world["school_b"])
     assert sub_b.last_reminded_at is not None and sub_a.last_reminded_at is None
@@ -700,3 +700,18 @@ def test_cycle_history_names_monitoring_events_in_russian(client, login, world, 
     html = page(client.get(f"/cycles/{sent.cycle_id}/history"))
     text = re.sub(r"<[^>]+>", " ", html)  # the words, not the links' addresses (/monitoring/submissions/…)
     assert "data_request" not in text and "submission" not in text and " issue " not in text
+
+
+def test_the_reminder_message_counts_the_addressees_skipped_as_reminded_lately(client, login, world, sent,
+                                                                                db_session):
+    """«Напомнить всем» after one addressee was reminded an hour ago: the message says how many got the reminder and
+    how many were skipped and why, in agreeing Russian forms."""
+    from app.core.timeutil import utcnow
+
+    submission_of(sent, world["school_a"]).last_reminded_at = utcnow() - timedelta(hours=1)
+    db_session.commit()
+    sign_in(client, login, world["official"])
+    response = client.post(f"/monitoring/requests/{sent.id}/remind", data={})
+    assert response.status_code == 302
+    assert ("Напоминание отправлено 1 адресату; 1 адресат пропущен: ему напоминали менее 12 часов назад."
+            in page(client.get(response.headers["Location"])))

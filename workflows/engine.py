@@ -29,6 +29,7 @@ from transitions import Machine
 
 from app.audit import chain
 from app.auth.services import users_with_role_at
+from app.core.checks import check_seen
 from app.core.errors import GuardFailed, InvalidTransition, PermissionDenied, StaleObject, ValidationFailed
 from app.extensions import db
 from app.tasks import services as tasks
@@ -401,8 +402,7 @@ def start(obj, *, actor=None) -> None:
 
 def _run(wf: Workflow, spec: TransitionSpec, obj, *, actor, role, on_behalf_of, comment, expected_version,
          data) -> TransitionSpec:
-    if expected_version is not None and obj.version != expected_version:
-        raise StaleObject()
+    check_seen(obj.version, expected_version)
     comment = (comment or "").strip() or None
     if spec.requires_comment and not comment:
         raise ValidationFailed(f"Для действия «{spec.label}» обязателен комментарий.")

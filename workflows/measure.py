@@ -2,14 +2,18 @@
 
 planned → in_progress (start) → done (complete: proof of execution attached) → verified (verify, by the official
 or head); planned | in_progress → cancelled (cancel, with a mandatory reason).
+planned | in_progress → the same state (reschedule): once the roadmap (the MEAS stage) is approved, its measures are
+what the head approved, so the service refuses edits and only the stage's approver moves a measure's dates, with a
+reason, recorded as a transition of its own.
 A new measure opens the responsible person's task (engine.start); an edit is no transition: the service moves
 that task to the new dates (app/tasks/services.py reschedule), so one edit writes one audit event.
 """
 
 from app.auth.roles import CYCLE_MANAGERS
-from app.core.timeutil import utcnow
+from app.core.timeutil import format_date, period_bounds, utcnow
 from workflows import hooks
-from workflows.permissions import acted_by, any_of, has_role, is_person
+from workflows.permissions import Permission, acted_by, all_of, any_of, has_role, is_person
+from workflows.stage import APPROVE
 
 NAME = "measure"
 OBJECT_TYPE = "measure"
@@ -33,6 +37,43 @@ def has_proof(measure) -> list[str]:
     if hooks.attachments_of(measure):
         return []
     return ["Прикрепите подтверждение проведения (программу, протокол, отчёт)."]
+
+
+def date_problems(period: str, start_date, end_date) -> list[str]:
+    """A measure's dates: both given, the end not before the start, both inside its cycle's period (a roadmap for
+    2025/26 cannot schedule what happens before or after that school year)."""
+    if start_date is None or end_date is None:
+        return ["Укажите даты начала и окончания мероприятия."]
+    if end_date < start_date:
+        return ["Дата окончания мероприятия раньше даты начала."]
+    bounds = period_bounds(period)
+    if bounds and not (bounds[0] <= start_date and end_date <= bounds[1]):
+        return [f"Сроки мероприятия ({format_date(start_date)} – {format_date(end_date)}) выходят за период "
+                f"цикла {period} ({format_date(bounds[0])} – {format_date(bounds[1])}): укажите даты внутри периода."]
+    return []
+
+
+def new_dates(measure, data) -> list[str]:
+    start_date, end_date = data.get("start_date"), data.get("end_date")
+    if (start_date, end_date) == (measure.start_date, measure.end_date):
+        return ["Новые сроки совпадают с прежними."]
+    return date_problems(measure.cycle.period, start_date, end_date)
+
+
+def roadmap_approved(measure) -> bool:
+    return measure.stage.state == "approved"
+
+
+# Who approved the roadmap (the stage's approvers: the owner's nearest head, or the methodologist of a supporting
+# centre) moves the dates of its measures, and only once it is approved: before that the roadmap is edited freely.
+RESCHEDULERS = all_of(APPROVE, Permission(lambda measure, _person: "approved" if roadmap_approved(measure) else None,
+                                          "дорожная карта утверждена"))
+
+
+def reschedule_denied(measure) -> str:
+    if not roadmap_approved(measure):
+        return ("Дорожная карта ещё не утверждена: сроки мероприятия меняются в его карточке («Изменить»).")
+    return "Перенести сроки мероприятия утверждённой дорожной карты может руководитель, утвердивший её."
 
 
 # The course of a measure is marked by its responsible person, or by the owner's official or head.
@@ -62,6 +103,9 @@ TRANSITIONS = [
      "allowed": has_role(VERIFIERS), "style": "success"},
     {"trigger": "cancel", "source": ["planned", "in_progress"], "dest": "cancelled", "label": "Отменить",
      "allowed": has_role(VERIFIERS), "requires_comment": True, "style": "danger"},
+    *({"trigger": "reschedule", "source": state, "dest": state, "label": "Перенести сроки",
+       "allowed": RESCHEDULERS, "denied": reschedule_denied, "guards": [new_dates], "requires_comment": True,
+       "style": "warning"} for state in ACTIVE_STATES),
 ]
 
 
@@ -80,7 +124,12 @@ def _enter_cancelled(ctx) -> None:
     ctx.obj.cancel_reason = ctx.comment
 
 
-ON_ENTER = {"done": _enter_done,
+def _enter_active(ctx) -> None:
+    if ctx.spec.trigger == "reschedule":
+        ctx.obj.start_date, ctx.obj.end_date = ctx.data["start_date"], ctx.data["end_date"]
+
+
+ON_ENTER = {"planned": _enter_active, "in_progress": _enter_active, "done": _enter_done,
             "verified": _enter_verified, "cancelled": _enter_cancelled}
 
 TASK_KINDS = {"execute_measure": "Провести мероприятие", "verify_measure": "Подтвердить исполнение мероприятия"}

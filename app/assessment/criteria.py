@@ -14,8 +14,8 @@ from app.assessment import evidence
 from app.assessment.models import DEFAULT_THRESHOLDS, LEVELS, CriteriaSet, Criterion
 from app.audit import chain
 from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet, StageDefinition
-from app.core.checks import form_int, require_role
-from app.core.errors import InvalidTransition, StaleObject, ValidationFailed
+from app.core.checks import check_seen, form_int, require_role
+from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.timeutil import utcnow
 from app.effectiveness.integrity import LABELS as INTEGRITY_LABELS
 from app.extensions import db
@@ -159,8 +159,7 @@ def edit_draft(cset: CriteriaSet, *, actor, thresholds: dict, criteria: dict[int
     role = require_role(actor, cset.organisation, {"admin"}, "Изменять критерии может администратор региона.")
     if cset.frozen:
         raise InvalidTransition("Версия опубликована и не изменяется: создайте новую версию.")
-    if expected_version is not None and cset.version_counter != expected_version:
-        raise StaleObject()
+    check_seen(cset.version_counter, expected_version)
     problems = []
     values = {}
     for key in ("high", "medium", "low"):
@@ -205,6 +204,5 @@ def edit_draft(cset: CriteriaSet, *, actor, thresholds: dict, criteria: dict[int
 
 def publish(cset: CriteriaSet, *, actor, expected_version: int | None = None) -> None:
     """Publish a draft version; `expected_version`: the lock counter the page showed (its `version` is the name)."""
-    if expected_version is not None and cset.version_counter != expected_version:
-        raise StaleObject()
+    check_seen(cset.version_counter, expected_version)
     engine.fire(cset, "publish", actor=actor)

@@ -35,7 +35,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User, bump_assignment_generation
 from app.auth.roles import ASSIGNED_ROLES
 from app.core.access import acting_has_role, acting_roles_over
-from app.core.checks import check_version, form_int, require_role
+from app.core.checks import FORM_INCOMPLETE, MISSING_VERSION, check_version, form_int, require_role
 from app.core.spreadsheets import DATE, INTEGER, append_row, finish_sheet, generated_note
 from app.core.forms import REQUIRED
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleObject, ValidationFailed
@@ -746,6 +746,8 @@ def _save_scores(obj, campaign, *, actor, role, entries: dict, side: str) -> int
         points = _parse_points(raw_points, score.criterion, problems, positions)
         comment = _clean(comment, MAX_COMMENT) or None
         # A version the form sent must be this score's; one that is not a number is no proof of freshness either.
+        if seen == MISSING_VERSION:
+            raise ValidationFailed(FORM_INCOMPLETE)
         if str(seen if seen is not None else "").strip() and form_int(seen) != score.version:
             raise StaleObject()
         current = (score.self_points, score.self_comment) if side == "self" else (score.expert_points,

@@ -56,9 +56,9 @@ def _int(raw) -> int | None:
 
 
 def _form_version() -> int:
-    """The version the form was rendered with. A form that sends none (absent or blank) is refused as stale, as
-    VersionField does (MISSING_VERSION), and so is a value that is not a version: read as «none» either skipped the
-    staleness check altogether."""
+    """The version the form was rendered with. A form that sends none (absent or blank) is refused as incomplete, as
+    VersionField's MISSING_VERSION is (app/core/checks.py: check_seen), and so is a value that is not a version: read
+    as «none» either skipped the staleness check altogether."""
     raw = request.form.get("version")
     if raw is None or not raw.strip():
         return MISSING_VERSION
@@ -111,28 +111,33 @@ def index():
                            criteria_sets=criteria.published_sets(), region=_region_for(current_user))
 
 
-@bp.route("/campaigns/new")
-@roles_required(*MANAGERS)
-def new_campaign():
+def _managed_region() -> Organisation:
     regions = services.manager_regions(current_user)
     if not regions:
         abort(403)
-    region = regions[0]
-    sets = criteria.published_sets()
-    return render_template("assessment/campaign_new.html", region=region, sets=sets,
+    return regions[0]
+
+
+def _new_campaign_page(region: Organisation, status: int = 200, posted=None):
+    """The new campaign's form; `posted`: the refused form's input, shown again (with 422, as every refused form)."""
+    return render_template("assessment/campaign_new.html", region=region, sets=criteria.published_sets(),
                            municipalities=services.municipalities_of(region),
-                           period_example=academic_year_of(user_today()))
+                           period_example=academic_year_of(user_today()), posted=posted), status
+
+
+@bp.route("/campaigns/new")
+@roles_required(*MANAGERS)
+def new_campaign():
+    return _new_campaign_page(_managed_region())
 
 
 @bp.route("/campaigns", methods=["POST"])
 @roles_required(*MANAGERS)
 def create_campaign():
-    regions = services.manager_regions(current_user)
-    if not regions:
-        abort(403)
-    _refused_to(url_for("assessment.new_campaign"))
+    region = _managed_region()
+    on_refusal(lambda exc: _new_campaign_page(region, exc.status_code, request.form))
     campaign = services.create_campaign(
-        regions[0], actor=current_user, title=request.form.get("title"), period=request.form.get("period"),
+        region, actor=current_user, title=request.form.get("title"), period=request.form.get("period"),
         window_start=_date("window_start"), window_end=_date("window_end"),
         criteria_set_id=request.form.get("criteria_set_id"), mechanisms=request.form.getlist("mechanisms"),
         municipality_ids=request.form.getlist("municipality_ids"))
@@ -300,7 +305,7 @@ def _self_page(self_assessment_id: int, status: int = 200):
 
 
 def _seen(raw: str | None):
-    """A score's version as the form sent it; none (absent or blank) is refused as stale (MISSING_VERSION)."""
+    """A score's version as the form sent it; none (absent or blank) is refused as incomplete (MISSING_VERSION)."""
     return raw if raw is not None and raw.strip() else MISSING_VERSION
 
 

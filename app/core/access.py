@@ -89,6 +89,13 @@ def acting_has_role(user, *roles: str) -> bool:
     return any(absent.has_role(*roles) for absent in hooks.covered_people(user))
 
 
+def acting_role_organisations(user, roles) -> list:
+    """The organisations where the user, or someone they stand in for today, holds one of `roles`: the choice a
+    form offers (an upload's organisation), the same the service then admits."""
+    people = [user, *hooks.covered_people(user)]
+    return sorted({r.organisation for p in people for r in p.roles if r.role in roles}, key=lambda o: o.path)
+
+
 def acting_scope_paths(user, roles=None) -> list[str]:
     paths = set(user.scope_paths(roles))
     for absent in hooks.covered_people(user):

@@ -4,7 +4,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.core import hooks
-from app.core.errors import PermissionDenied, StaleObject
+from app.core.errors import PermissionDenied, StaleObject, ValidationFailed
 from app.extensions import db
 
 # actor id → the absent person a deputy was admitted for by `require_role` in this unit of work: the audit event
@@ -42,16 +42,30 @@ event.listen(Session, "after_commit", _forget)
 event.listen(Session, "after_soft_rollback", _forget)
 
 
-# What a form sent without its version field stands for: no object has it (versions start at 1), so the staleness
-# check refuses it like a stale one. Left as None (no check, for callers without a form) it let a form that dropped
-# the field overwrite whatever had changed since the page was loaded.
-MISSING_VERSION = 0
+# What a form sent without its version field stands for: no object has it (versions start at 1), nor does a form
+# send it (a «0» it sends is a version, refused as stale like any other wrong one). Left as None (no
+# check, for callers without a form) it let a form that dropped the field overwrite whatever had changed since the
+# page was loaded; it is refused as an incomplete form (422), not as a stale one: nobody changed the object, and
+# «изменён другим пользователем» sent the user looking for a change that never happened.
+MISSING_VERSION = -1
+FORM_INCOMPLETE = ("Форма отправлена не полностью: в ней нет версии объекта, с которой открывалась страница. "
+                   "Ничего не изменено — обновите страницу и отправьте форму снова.")
+
+
+def check_seen(current: int, expected: int | None) -> None:
+    """Optimistic locking: `expected` is the version the form was rendered with (None: the caller has no form).
+    None of it sent → ValidationFailed (the form is incomplete); another version → StaleObject."""
+    if expected is None:
+        return
+    if expected == MISSING_VERSION:
+        raise ValidationFailed(FORM_INCOMPLETE)
+    if current != expected:
+        raise StaleObject()
 
 
 def check_version(obj, expected_version: int | None) -> None:
     """Optimistic locking for forms: the object changed since the user loaded it → StaleObject."""
-    if expected_version is not None and obj.version != expected_version:
-        raise StaleObject()
+    check_seen(obj.version, expected_version)
 
 
 def form_int(raw) -> int | None:

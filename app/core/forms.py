@@ -45,8 +45,9 @@ def optional():
 
 class VersionField(HiddenField):
     """The version of the object the form was rendered from; a mismatch on save means a stale form. A submitted form
-    without it (absent or blank) carries MISSING_VERSION, which no object has: the save is refused as stale, not let
-    through unchecked (a form made for a new object has no version, and its view passes none to the service)."""
+    without it (absent or blank) carries MISSING_VERSION, which no object has: the save is refused as an incomplete
+    form (check_seen, 422), not let through unchecked (a form made for a new object has no version, and its view
+    passes none to the service)."""
 
     def __init__(self, label="Версия формы", **kwargs):
         # WTForms' default label is the name, «Version», printed before the field's error on the page

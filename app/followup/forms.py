@@ -56,6 +56,13 @@ class ActionForm(Form):
     version = VersionField()
 
 
+class RescheduleForm(Form):
+    start_date = RuDateField("Новая дата начала", validators=[Optional()], format="%Y-%m-%d")
+    end_date = RuDateField("Новая дата окончания", validators=[Optional()], format="%Y-%m-%d")
+    comment = TextAreaField("Причина переноса", validators=[optional(), max_length(4000)])
+    version = VersionField()
+
+
 class AcknowledgeForm(Form):
     password = PasswordField("Пароль (для подтверждения ознакомления)")
     version = VersionField()

@@ -24,7 +24,7 @@ from app.core import uploads
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, ValidationFailed
-from app.core.timeutil import format_date, period_bounds, today_in, utcnow
+from app.core.timeutil import today_in, utcnow
 from app.cycles.basis import basis_condition
 from app.cycles.models import Cycle, Indicator, Stage
 from app.extensions import db
@@ -489,16 +489,7 @@ def _measure_fields(cycle: Cycle, *, title, kind, responsible_id, participants, 
     if kind not in MEASURE_KINDS:
         problems.append("Выберите вид мероприятия.")
     responsible = _responsible(cycle, responsible_id, problems, "мероприятие")
-    if start_date is None or end_date is None:
-        problems.append("Укажите даты начала и окончания мероприятия.")
-    elif end_date < start_date:
-        problems.append("Дата окончания мероприятия раньше даты начала.")
-    elif (bounds := period_bounds(cycle.period)) and not (bounds[0] <= start_date and end_date <= bounds[1]):
-        # A roadmap is the cycle's: its measures lie within the period it is for (an order or a plan for 2025/26
-        # cannot schedule what happens before or after that school year).
-        problems.append(f"Сроки мероприятия ({format_date(start_date)} – {format_date(end_date)}) выходят за период "
-                        f"цикла {cycle.period} ({format_date(bounds[0])} – {format_date(bounds[1])}): укажите даты "
-                        "внутри периода.")
+    problems += measure_flow.date_problems(cycle.period, start_date, end_date)
     recs = _pick(Recommendation, recommendation_ids, Recommendation.cycle_id == cycle.id,
                  "Выбрана рекомендация другого цикла.", problems)
     findings = _pick(Finding, finding_ids, Finding.cycle_id == cycle.id, "Выбран вывод анализа другого цикла.",
@@ -546,6 +537,12 @@ def update_measure(measure: Measure, *, actor: User, expected_version: int | Non
     check_version(measure, expected_version)
     if measure.state not in ACTIVE_STATES:
         raise InvalidTransition("Выполненное или отменённое мероприятие изменить нельзя.")
+    if measure_flow.roadmap_approved(measure):
+        # What the head approved does not change silently: its dates move only through the engine (reschedule).
+        raise ValidationFailed(f"Этап «{measure.stage.title}» утверждён: мероприятие утверждённой дорожной карты "
+                               "не редактируется. Перенести сроки может руководитель, утвердивший её («Перенести "
+                               "сроки» на странице мероприятия, с указанием причины); ненужное мероприятие "
+                               "отменяют («Отменить», с причиной).")
     _stage_not_on_review(measure.stage)
     fields, recs, findings, indicators = _measure_fields(measure.cycle, **data)
     before = _measure_snapshot(measure)
@@ -557,6 +554,19 @@ def update_measure(measure: Measure, *, actor: User, expected_version: int | Non
                      assignee=db.session.get(User, measure.responsible_id),
                      title=measure_flow.execute_title(measure))
     _audit("update", measure, actor=actor, role=role, before=before, after=_measure_snapshot(measure))
+
+
+def measure_editable(measure: Measure) -> bool:
+    """The edit form applies: an active measure of a roadmap that is neither on review nor approved."""
+    return measure.state in ACTIVE_STATES and measure.stage.state in ("waiting", "draft")
+
+
+def reschedule_measure(measure: Measure, *, actor: User, start_date, end_date, comment: str | None,
+                       expected_version: int | None = None) -> None:
+    """New dates of a measure of the approved roadmap: the engine's «reschedule» (the roadmap's approver, a reason
+    required); the responsible person's task moves to the new end date."""
+    engine.fire(measure, "reschedule", actor=actor, comment=comment, expected_version=expected_version,
+                start_date=start_date, end_date=end_date)
 
 
 def transition_measure(measure: Measure, trigger: str, *, actor: User, comment: str | None = None,

@@ -10,14 +10,15 @@ from app.core.hardening import query_id
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.forms import as_choices, flash_form_errors
+from app.core.timeutil import format_date
 from app.core.web import flash_problems, reading, user_today
 from app.cycles.basis import basis_indicators, indicator_label
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.followup import bp, services
 from app.followup.forms import (
-    AcknowledgeForm, ActionForm, AttachForm, DecisionForm, MeasureForm, RecommendationForm, ReportForm, StartForm,
-    VersionForm,
+    AcknowledgeForm, ActionForm, AttachForm, DecisionForm, MeasureForm, RecommendationForm, ReportForm,
+    RescheduleForm, StartForm, VersionForm,
 )
 from app.followup.models import (
     ADDRESSEE_GROUPS, DECISION_KINDS, MEASURE_KINDS, Decision, Measure, Recommendation, RecommendationItem,
@@ -352,8 +353,13 @@ def _measure_page(measure: Measure, status: int = 200):
     form = AttachForm()
     form.kind.choices = _kind_choices()
     available = engine.available_transitions(measure, current_user)
+    reschedule = None
+    if any(t.trigger == "reschedule" for t in available):
+        reschedule = RescheduleForm(version=measure.version, start_date=measure.start_date, end_date=measure.end_date)
     return render_template(
-        "followup/measure.html", measure=measure, available=available,
+        "followup/measure.html", measure=measure, reschedule_form=reschedule,
+        # «Перенести сроки» carries new dates: its own form below, not a button of the plain actions
+        available=[t for t in available if t.trigger != "reschedule"],
         # what «Отметить выполненным» still needs, said before the click (the proof's form is below the button)
         complete_problems=engine.check_guards(measure, "complete")
         if any(t.trigger == "complete" for t in available) else [],
@@ -361,7 +367,8 @@ def _measure_page(measure: Measure, status: int = 200):
         overdue=services.is_measure_overdue(measure), attachments=_attachments(measure),
         attach_form=form if may_attach(current_user, measure.organisation) else None,
         action_form=ActionForm(version=measure.version),
-        can_write=bool(acting_roles_over(current_user, measure.organisation) & services.AUTHORS)), status
+        can_edit=services.measure_editable(measure)
+        and bool(acting_roles_over(current_user, measure.organisation) & services.AUTHORS)), status
 
 
 @bp.route("/measures/<int:measure_id>")
@@ -383,6 +390,23 @@ def measure_transition(measure_id: int):
                                 expected_version=form.version.data)
     # what it is now, not that it changed: the reader could not tell «выполнено» from «исполнение подтверждено»
     flash(f"Мероприятие: {engine.registry()['measure'].state_label(measure.state)}.", "success")
+    return redirect(url_for("followup.measure_detail", measure_id=measure.id))
+
+
+@bp.route("/measures/<int:measure_id>/reschedule", methods=["POST"])
+@signed_in
+def measure_reschedule(measure_id: int):
+    measure = get_in_scope(Measure, measure_id)
+    form = RescheduleForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _measure_page(measure, 422)
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
+    services.reschedule_measure(measure, actor=current_user, start_date=form.start_date.data,
+                                end_date=form.end_date.data, comment=form.comment.data,
+                                expected_version=form.version.data)
+    flash(f"Сроки мероприятия перенесены: {format_date(measure.start_date)} – {format_date(measure.end_date)}.",
+          "success")
     return redirect(url_for("followup.measure_detail", measure_id=measure.id))
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app
 
 from app.audit import chain
+from app.auth.models import User
 from app.core.timeutil import format_datetime, utcnow
 from app.extensions import db
 from app.imports import organisations, results
@@ -208,12 +209,14 @@ def _summary(total: int, inserted: int, updated: int, unchanged: int, *, extra: 
 
 def _audit(run: ImportRun, outcome: Outcome) -> None:
     actor = run.created_by
+    absent_id = (run.options or {}).get("on_behalf_of_id")  # a deputy's upload (start_import)
+    absent = db.session.get(User, absent_id) if absent_id else None
     role = "system"
     if actor is not None:
-        held = sorted(actor.roles_over(run.organisation) & IMPORT_ROLES[run.kind])
+        held = sorted((absent or actor).roles_over(run.organisation) & IMPORT_ROLES[run.kind])
         role = held[0] if held else None
     chain.record(action="import", object_type="import_run", object_id=run.id, actor=actor, actor_role=role,
-                 organisation_id=run.organisation_id,
+                 organisation_id=run.organisation_id, on_behalf_of=absent,
                  after={"kind": run.kind, "file": run.original_filename, "sha256": run.file_sha256,
                         "rows": outcome.total, "inserted": outcome.inserted, "updated": outcome.updated,
                         "unchanged": outcome.unchanged})

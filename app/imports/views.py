@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.auth.submissions import submit_once
-from app.core.access import acting_scope_paths, get_in_scope, roles_required, scope_condition, signed_in
+from app.core.access import (acting_has_role, acting_role_organisations, acting_scope_paths, get_in_scope,
+                             roles_required, scope_condition, signed_in)
 from app.core.boundary import on_refusal
 from app.core.forms import as_choices
 from app.core.web import reading, send_stored_file
@@ -38,7 +39,8 @@ def import_list():
     loaded = None if runs else summaries.loaded_results(acting_scope_paths(current_user))
     page = render_template("imports/list.html", runs=runs, running=running, STATUSES=STATUSES, KINDS=KINDS,
                            loaded=loaded,
-                           can_import={kind: current_user.has_role(*roles) for kind, roles in IMPORT_ROLES.items()})
+                           can_import={kind: acting_has_role(current_user, *roles)
+                                       for kind, roles in IMPORT_ROLES.items()})
     return _refreshing(page, running)
 
 
@@ -57,7 +59,7 @@ def _refreshing(page: str, running: bool):
 
 
 def _upload(kind: str):
-    orgs = sorted({r.organisation for r in current_user.roles if r.role in IMPORT_ROLES[kind]}, key=lambda o: o.path)
+    orgs = acting_role_organisations(current_user, IMPORT_ROLES[kind])
     form = UploadForm()
     form.organisation_id.choices = as_choices([(o.id, f"{o.display_name} ({o.code})") for o in orgs])
     if reading() and orgs:

@@ -42,6 +42,12 @@ class TrackedKind:
     # Called with the ids just failed (by their job or by the reconciler), in that transaction: a row that is part of
     # a larger run fails the run with it (app/analysis/fanout.py). Flushes, never commits.
     after_fail: Callable[[list[int]], None] | None = None
+    # Russian reason when a command running the row in its own process (no worker) was stopped; default: `lost`.
+    lost_by_command: str | None = None
+
+    @property
+    def lost_command(self) -> str:
+        return self.lost_by_command or self.lost
 
     def column(self, name: str):
         return getattr(self.model, getattr(self, name))

@@ -10,7 +10,9 @@ A row is `queued` until its job claims it (one conditional UPDATE, so of two del
 The reconciler closes the two holes a queue leaves: a queued row whose job Redis does not know (Redis was down
 when the action committed, or lost its data) is enqueued again; a running row whose job is over or whose worker
 is gone (killed, out of memory, a lost host) is failed with the kind's Russian reason, so no page says
-«выполняется» forever and nothing waits behind it.
+«выполняется» forever and nothing waits behind it. A row a command runs in its own process (`flask import
+results`: no queue) carries a job id naming that process (`synchronous_job_id`); killed mid-way, it is failed
+once its process is gone (on this host) or, seen from another host, once it is older than twice the job's timeout.
 """
 
 import logging
@@ -32,6 +34,28 @@ from app.jobs.registry import KINDS
 
 log = logging.getLogger(__name__)
 _OVER = {"finished", "failed", "stopped", "canceled"}
+SYNC_PREFIX = "sync:"  # the job id of a row run by a command in its own process, not by a worker
+
+
+def synchronous_job_id() -> str:
+    """The job id of a row the calling process runs itself (a command, no queue): its host and process id, so the
+    reconciler can tell a run still going from one whose process was killed."""
+    return f"{SYNC_PREFIX}{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def _process_gone(job_id: str, since, limit) -> bool:
+    """The command that ran a synchronous row is gone: on this host its process no longer exists; from another
+    host (where it cannot be asked) the row is older than `limit`."""
+    host, _, pid = job_id[len(SYNC_PREFIX):].rpartition(":")
+    if host != socket.gethostname()[:40] or not pid.isdigit():
+        return since < limit
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # a process of another user holds that id: alive
+    return False
 
 
 def in_worker() -> bool:
@@ -209,6 +233,10 @@ def _judge(kind: TrackedKind, rows) -> tuple[list, list] | None:
     return requeue, lost
 
 
+def _synchronous(kind: TrackedKind, row) -> bool:
+    return (kind.job_id_of(row) or "").startswith(SYNC_PREFIX)
+
+
 def reconcile_rows(name: str, rows) -> Outcome:
     """Reconcile pending rows of one kind: enqueue again (after commit) those whose job Redis does not know, fail
     those whose job is over or whose worker is gone with the kind's reason. Flushes, never commits."""
@@ -216,13 +244,21 @@ def reconcile_rows(name: str, rows) -> Outcome:
     rows = [row for row in rows if getattr(row, kind.status) in PENDING and kind.job_id_of(row)]
     if not rows:
         return Outcome()
-    judged = _judge(kind, rows)
+    limit = utcnow() - _age_limit(kind)
+    stopped = [row for row in rows if _synchronous(kind, row)
+               and _process_gone(kind.job_id_of(row), getattr(row, kind.since), limit)]
+    queued_rows = [row for row in rows if not _synchronous(kind, row)]
+    judged = _judge(kind, queued_rows) if queued_rows else ([], [])
     if judged is None:
-        return Outcome(judged=False)
+        if not stopped:
+            return Outcome(judged=False)
+        judged = ([], [])  # Redis is down: the queue's rows wait, a dead command's rows are failed all the same
+    judged = (judged[0], judged[1] + stopped)
     requeue, lost = judged
     outcome = Outcome()
     if lost:
-        outcome.failed = fail(kind, [row.id for row in lost], kind.lost)
+        outcome.failed = fail(kind, [row.id for row in lost if not _synchronous(kind, row)], kind.lost)
+        outcome.failed += fail(kind, [row.id for row in lost if _synchronous(kind, row)], kind.lost_command)
         if outcome.failed and kind.after_fail is not None:
             kind.after_fail(outcome.failed)
         for row in lost:

@@ -17,7 +17,7 @@ from app.auth.models import RoleAssignment, User
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core import hooks
-from app.core.russian import deputy_for, sort_key
+from app.core.russian import deputy_for, plural, plural_form, sort_key
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
@@ -252,10 +252,27 @@ def delegate_submission(submission: Submission, *, delegate: User | None, actor:
 REMIND_INTERVAL = timedelta(hours=12)
 
 
-def remind(request: DataRequest, *, actor: User, submission_ids=None) -> int:
+@dataclass(frozen=True)
+class Reminded:
+    """What one «Напомнить» did: addressees reminded, and those skipped as reminded within REMIND_INTERVAL."""
+
+    sent: int
+    skipped: int
+
+    @property
+    def message(self) -> str:
+        text = f"Напоминание отправлено {plural(self.sent, ('адресату', 'адресатам', 'адресатам'))}"
+        if not self.skipped:
+            return text + "."
+        skipped = plural(self.skipped, ("адресат пропущен", "адресата пропущены", "адресатов пропущены"))
+        them = plural_form(self.skipped, ("ему", "им", "им"))
+        return f"{text}; {skipped}: {them} напоминали менее 12 часов назад."
+
+
+def remind(request: DataRequest, *, actor: User, submission_ids=None) -> Reminded:
     """Remind the addressees who have not answered (all of them, or the chosen ones) and were not reminded within
     REMIND_INTERVAL: each reminder is audited, renews the addressee's task and stamps the submission's
-    last_reminded_at. Returns how many were reminded."""
+    last_reminded_at. Returns how many were reminded and how many skipped."""
     if not engine.permits(REQUESTER, request, actor):
         raise PermissionDenied("Напоминать адресатам может специалист или руководитель.")
     if request.state != "sent":
@@ -265,13 +282,13 @@ def remind(request: DataRequest, *, actor: User, submission_ids=None) -> int:
     if not targets:
         raise ValidationFailed("Нет адресатов, которым нужно напомнить: все ответили.")
     recent = utcnow() - REMIND_INTERVAL
-    targets = [s for s in targets if s.last_reminded_at is None or s.last_reminded_at <= recent]
-    if not targets:
+    due = [s for s in targets if s.last_reminded_at is None or s.last_reminded_at <= recent]
+    if not due:
         raise ValidationFailed("Этим адресатам уже напоминали за последние 12 часов: повторное напоминание можно "
                                "отправить позже.")
-    for submission in targets:
+    for submission in due:
         engine.fire(submission, "remind", actor=actor)
-    return len(targets)
+    return Reminded(sent=len(due), skipped=len(targets) - len(due))
 
 
 # --- reading ---

@@ -201,8 +201,8 @@ def remind(request_id: int):
     if not form.validate_on_submit():
         abort(400)
     on_refusal(lambda exc: _request_page(db.session.get(DataRequest, request_id), exc.status_code))
-    n = services.remind(obj, actor=current_user, submission_ids=form.submission_ids.data or None)
-    flash(f"Напоминание направлено адресатам: {n}.", "success")
+    reminded = services.remind(obj, actor=current_user, submission_ids=form.submission_ids.data or None)
+    flash(reminded.message, "success")
     return redirect(url_for("monitoring.request_detail", request_id=obj.id))
 
 
