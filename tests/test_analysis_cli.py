@@ -47,7 +47,9 @@ def test_objectivity_prints_one_row_per_flagged_school(app, stored):
     planted = {_code(region, s) for s in region.truth["inflated_marks"]}
     assert planted <= {r["school_code"] for r in rows}
     row = next(r for r in rows if r["school_code"] in planted)
-    assert "K4" in row["signs"] and "ВПР" in row["works"] and float(row["combined_p"]) < 0.001
+    assert "K4" in row["signs"] and "ВПР" in row["works"] and float(row["combined_p"].lstrip("<")) < 0.001
+    # a probability that underflowed is printed as a bound («<1e-300»), never as 0
+    assert all(float(r["combined_p"].lstrip("<")) > 0 for r in rows)
     assert "завышение текущих отметок" in row["explanation"] and "вероятность случайно" in row["explanation"]
     # the list is one a ministry can publish: most of it is planted schools
     truth = {_code(region, s) for a in OBJECTIVITY for s in region.truth[a]}
@@ -125,3 +127,14 @@ def test_bad_thresholds_file(app, stored, tmp_path):
     finally:
         app.config["ANALYSIS_THRESHOLDS_FILE"] = ""
     assert result.exit_code == 1 and "Порог «k1_z»" in result.stderr
+
+
+@pytest.mark.parametrize("p, printed", [(0.0, "<1e-300"), (5e-324, "<1e-300"), (3.2e-301, "<1e-300"),
+                                        (2.5e-300, "2.5e-300"), (0.000123456, "0.000123"), (0.5, "0.5"),
+                                        (None, ""), (float("nan"), "")])
+def test_combined_p_is_never_printed_as_zero(p, printed):
+    """A probability that underflowed to 0 (or to a denormal without precision) said «p = 0» to an expert: it is
+    printed as a bound instead."""
+    from app.analysis.cli import _p
+
+    assert _p(p) == printed

@@ -185,3 +185,19 @@ def test_only_a_school_has_preschool_groups(client, login, world, institutions, 
     db_session.expire_all()
     assert world["school_b"].preschool_groups is True
     assert "Дошкольные группы</th><td>есть" in page(client.get(f"/orgs/{world['school_b'].id}"))
+
+
+def test_all_addressees_of_the_talent_and_upbringing_mechanisms_take_the_ddt_too(world, make_cycle, institutions,
+                                                                                 db_session):
+    """Programmes for highly motivated children (M1.3) and children's associations, volunteering and holidays (M2.3,
+    domain.md §5) are the work of additional education too: «все образовательные организации» of their requests and
+    recommendations left the house of children's creativity out, as if it were a kindergarten."""
+    for code in ("M1.3", "M2.3"):
+        assert _mechanism(code).audience == ("school", "additional")
+        cycle = make_cycle(world["mun"], world["official"], mechanism=code)
+        assert sorted(o.code for o in services.audience_addressees(cycle)) == ["DDT-1", "SCH-A", "SCH-B"], code
+        assert sorted(o.code for o in followup.expand_addressees(cycle, "directors")) == ["DDT-1", "SCH-A", "SCH-B"]
+        assert services.audience_words(cycle) == "школы, организации дополнительного образования"
+    assert _mechanism("I2.3").audience == ("school", "additional")  # mirrors M2.3 one level down
+    # the assessment results' mechanisms still ask the schools alone
+    assert _mechanism("M1.1").audience == ("school",) and _mechanism("M1.2").audience == ("school",)

@@ -100,9 +100,16 @@ def objectivity_command(year, municipality_code, show_all):
                f"{thresholds['verdict_fdr'] * 100:g} %.", err=True)
 
 
+# Below this a combined probability has underflowed (0.0) or lost its precision (a denormal): printed as a bound, so
+# an expert never reads «p = 0» — a probability that small is not zero, only smaller than a double can tell.
+P_FLOOR = 1e-300
+
+
 def _p(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if value < P_FLOOR:
+        return f"<{P_FLOOR:g}"
     return f"{value:.3g}"
 
 

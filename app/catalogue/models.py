@@ -12,9 +12,16 @@ from app.extensions import db
 # rule behind «все образовательные организации» of a data request, the demo's addressees and the mechanisms offered
 # to an institution opening its own cycle (README, «Audience of a mechanism»).
 PRESCHOOL_MECHANISMS = frozenset({"M2.4"})
+# The mechanisms of children's talents (M1.3: programmes for highly motivated children, olympiad preparation) and of
+# upbringing (M2.3: children's associations, volunteering, holidays; regionally R1.3 and R2.5), which the
+# institutions of additional education (ДДТ, kind `additional`) run beside the schools (domain.md §2, §5): their
+# requests and recommendations go to both. The mechanisms of assessment results (ВПР, ОГЭ) stay the schools'.
+ADDITIONAL_MECHANISMS = frozenset({"M1.3", "M2.3", "R1.3", "R2.5"})
 PRESCHOOL_AUDIENCE = ("preschool",)
 SCHOOL_AUDIENCE = ("school",)
-AUDIENCE_LABELS = {"preschool": "детские сады и школы с дошкольными группами", "school": "школы"}
+SCHOOL_AND_ADDITIONAL_AUDIENCE = ("school", "additional")
+AUDIENCE_LABELS = {"preschool": "детские сады и школы с дошкольными группами", "school": "школы",
+                   "additional": "организации дополнительного образования"}
 INSTITUTION_KINDS = ("school", "preschool", "additional")
 
 
@@ -86,9 +93,13 @@ class Mechanism(db.Model):
 
     @property
     def audience(self) -> tuple[str, ...]:
-        """The kinds of educational organisation the mechanism concerns (PRESCHOOL_MECHANISMS above)."""
-        preschool = self.code in PRESCHOOL_MECHANISMS or self.upper_code in PRESCHOOL_MECHANISMS
-        return PRESCHOOL_AUDIENCE if preschool else SCHOOL_AUDIENCE
+        """The kinds of educational organisation the mechanism concerns (PRESCHOOL_MECHANISMS, ADDITIONAL_MECHANISMS
+        above)."""
+        if self.code in PRESCHOOL_MECHANISMS or self.upper_code in PRESCHOOL_MECHANISMS:
+            return PRESCHOOL_AUDIENCE
+        if self.code in ADDITIONAL_MECHANISMS or self.upper_code in ADDITIONAL_MECHANISMS:
+            return SCHOOL_AND_ADDITIONAL_AUDIENCE
+        return SCHOOL_AUDIENCE
 
     def concerns(self, org) -> bool:
         """Whether the organisation `org` runs this mechanism's cycles: a kindergarten only the preschool mechanisms

@@ -57,8 +57,11 @@ def _schools(cycle) -> list:
     preschool mechanism, the schools of the others)."""
     schools = (services.institutions(cycle, addressee_kinds(cycle))
                or services.institutions(cycle, services.SCHOOL_KINDS))  # a world without kindergartens
-    # The demo's first school (MUN01-S01, director `director`) goes first when it is there.
-    return sorted(schools, key=lambda o: (not o.code.endswith("-S01"), o.code))
+    # The demo's first school (MUN01-S01, director `director`) goes first when it is there, then the institutions of
+    # the audience's first kind (the main recommendation's story is three schools', or three kindergartens'), then
+    # the others (the house of children's creativity of M1.3 and M2.3, the schools with preschool groups of M2.4).
+    first_kind = addressee_kinds(cycle)[0]
+    return sorted(schools, key=lambda o: (not o.code.endswith("-S01"), o.kind != first_kind, o.code))
 
 
 # The recommendations of a cycle about the results of assessment procedures (mathematics first), with the addressee
