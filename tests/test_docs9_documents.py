@@ -1,0 +1,69 @@
+"""Documents read as a records office reads them before a head signs (ninth PDF review, 6 December 2026), on data
+harder than the demo's: addressees whose surnames end in -а/-я (Сорока, Лисица), a one-syllable -ой surname (Цой),
+a double given name in a full name, a compound position joined by a dash."""
+
+import pytest
+
+from app.core import russian as ru
+from tests.test_document_templates import _an_addressee, cycle, document_text  # noqa: F401
+
+
+@pytest.mark.parametrize("full_name, genitive, dative, accusative, instrumental", [
+    # petrovich left a surname in -а after a consonant as it was: «Директору … / Д.А. Сорока»
+    ("Сорока Дмитрий Алексеевич", "Д.А. Сороки", "Д.А. Сороке", "Д.А. Сороку", "Д.А. Сорокой"),
+    ("Сорока Ирина Петровна", "И.П. Сороки", "И.П. Сороке", "И.П. Сороку", "И.П. Сорокой"),
+    ("Лисица Ольга Андреевна", "О.А. Лисицы", "О.А. Лисице", "О.А. Лисицу", "О.А. Лисицей"),
+    ("Мазепа Иван Степанович", "И.С. Мазепы", "И.С. Мазепе", "И.С. Мазепу", "И.С. Мазепой"),
+    ("Зозуля Анна Петровна", "А.П. Зозули", "А.П. Зозуле", "А.П. Зозулю", "А.П. Зозулей"),
+    ("Шульга Ирина Олеговна", "И.О. Шульги", "И.О. Шульге", "И.О. Шульгу", "И.О. Шульгой"),
+    # …and took a one-syllable -ой for an adjective: «В.Р. Цому»
+    ("Цой Виктор Робертович", "В.Р. Цоя", "В.Р. Цою", "В.Р. Цоя", "В.Р. Цоем"),
+    # unchanged: the adjectival female surnames, the indeclinable ones, a woman's consonant-ending surname
+    ("Мухина Анна Ильинична", "А.И. Мухиной", "А.И. Мухиной", "А.И. Мухину", "А.И. Мухиной"),
+    ("Толстой Лев Николаевич", "Л.Н. Толстого", "Л.Н. Толстому", "Л.Н. Толстого", "Л.Н. Толстым"),
+    ("Цой Мария Олеговна", "М.О. Цой", "М.О. Цой", "М.О. Цой", "М.О. Цой"),
+    ("Бондаренко Любовь Ивановна", "Л.И. Бондаренко", "Л.И. Бондаренко", "Л.И. Бондаренко", "Л.И. Бондаренко"),
+    ("Гарсия Анна Ильинична", "А.И. Гарсия", "А.И. Гарсия", "А.И. Гарсия", "А.И. Гарсия"),
+    ("Шевчук Оксана Игоревна", "О.И. Шевчук", "О.И. Шевчук", "О.И. Шевчук", "О.И. Шевчук"),
+])
+def test_a_surname_in_a_or_ya_is_declined_as_a_noun(full_name, genitive, dative, accusative, instrumental):
+    assert [ru.initials_surname(full_name, case) for case in ("gent", "datv", "accs", "ablt")] == \
+        [genitive, dative, accusative, instrumental]
+
+
+def test_each_part_of_a_double_given_name_keeps_its_capital_in_a_full_name():
+    # «Римской-Корсаковой Анне-марии Сергеевне»
+    assert ru.full_name_in("Римская-Корсакова Анна-Мария Сергеевна", "datv") == \
+        "Римской-Корсаковой Анне-Марии Сергеевне"
+    assert ru.full_name_in("Сорока Дмитрий Алексеевич", "datv") == "Сороке Дмитрию Алексеевичу"
+
+
+def test_a_compound_position_joined_by_a_dash_is_declined_in_each_part():
+    # «Заместителю начальника управления — начальник отдела общего образования» in an addressee block
+    position = "Заместитель начальника управления — начальник отдела общего образования"
+    assert ru.dative(position) == "Заместителю начальника управления — начальнику отдела общего образования"
+    assert ru.acting_position(position) == \
+        "Исполняющий обязанности заместителя начальника управления — начальника отдела общего образования"
+    # a dash inside an organisation's name in quotes is not a second position
+    assert ru.dative("Директор МБОУ «Школа — интернат № 1»") == "Директору МБОУ «Школа — интернат № 1»"
+
+
+def test_the_addressed_recommendations_name_the_director_in_the_dative(cycle, world, db_session):  # noqa: F811
+    """The letter of addressed recommendations to a school whose director is Сорока Дмитрий Алексеевич and whose head
+    holds a compound position: its addressee block read «Заместителю директора — руководитель филиала» /
+    «Д.А. Сорока»; both lines are in the dative now, and the linter finds nothing."""
+    from app.documents import contexts, lint, rendering
+
+    addressee = _an_addressee(cycle)
+    addressee.head_position = "Заместитель директора — руководитель филиала"
+    head = contexts.head_user(addressee)
+    assert head is not None
+    head.full_name = "Сорока Дмитрий Алексеевич"
+    db_session.flush()
+    ctx = contexts.build_context("addressed_recommendations", cycle.stage("REC"), addressee=addressee)
+    data = rendering.render("addressed_recommendations", ctx)
+    doc, _ = document_text(data)
+    block = [p.text for p in doc.tables[0].rows[0].cells[-1].paragraphs if p.text.strip()]
+    assert block == ["Заместителю директора — руководителю филиала школы А", "Д.А.\u00a0Сороке"]
+    assert lint.lint(data) == []
+    db_session.rollback()
