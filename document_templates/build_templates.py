@@ -793,8 +793,13 @@ def analytic_report():
     t.tag("{%p for f in findings %}")
     t.text("6.{{ f.number }}. {{ f.problem }}")
     t.text("Подтверждение: {{ f.evidence }}")
+    # causes and organisations are optional in a finding: no label stands before a blank in a signed справка
+    t.tag("{%p if f.causes %}")
     t.text("Причины: {{ f.causes }}")
+    t.tag("{%p endif %}")
+    t.tag("{%p if f.organisations %}")
     t.text("Организации: {{ f.organisations }}")
+    t.tag("{%p endif %}")
     t.tag("{%p endfor %}")
     t.p("7. Выводы", bold=True, before=6, after=6)
     t.tag("{%p for line in conclusions %}")
@@ -802,7 +807,7 @@ def analytic_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 3,
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 4,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 

@@ -67,3 +67,23 @@ def test_the_addressed_recommendations_name_the_director_in_the_dative(cycle, wo
     assert block == ["Заместителю директора — руководителю филиала школы А", "Д.А.\u00a0Сороке"]
     assert lint.lint(data) == []
     db_session.rollback()
+
+
+def test_a_finding_without_causes_or_organisations_prints_no_empty_label(world, anl_cycle, db_session):
+    """The analytic report printed each finding's «Причины:» and «Организации:» even when the finding has none (both
+    are optional): a label before a blank in a signed справка. The evidence after its colon starts in lower case and
+    ends with a full stop («Подтверждение: сведения мониторинга …»)."""
+    from app.analysis.models import Finding
+    from app.documents import contexts, rendering
+
+    db_session.add(Finding(cycle_id=anl_cycle.id, stage_id=anl_cycle.stage("ANL").id,
+                           created_by_id=world["official"].id, problem="Доля «2» по математике выше региональной",
+                           evidence="Сведения мониторинга показателей текущего периода"))
+    db_session.flush()
+    ctx = contexts.build_context("analytic_report", anl_cycle.stage("ANL"))
+    doc, _ = document_text(rendering.render("analytic_report", ctx))
+    lines = [p.text for p in doc.paragraphs]
+    first = lines.index("6.1. Доля «2» по математике выше региональной")
+    assert lines[first + 1] == "Подтверждение: сведения мониторинга показателей текущего периода."
+    assert not any(line.startswith(("Причины:", "Организации:")) for line in lines)
+    db_session.rollback()
