@@ -87,3 +87,38 @@ def test_a_finding_without_causes_or_organisations_prints_no_empty_label(world, 
     assert lines[first + 1] == "Подтверждение: сведения мониторинга показателей текущего периода."
     assert not any(line.startswith(("Причины:", "Организации:")) for line in lines)
     db_session.rollback()
+
+
+def test_a_printed_export_keeps_a_rows_short_cells_on_its_first_line(app, tmp_path):
+    """LibreOffice Calc prints the 08-70 scores export: a row whose municipality's name wraps over two lines printed
+    its code and numbers at the foot of the row («MUN01 … M1.1 GOAL GOAL.1 … 1 0 0» level with the next row's name),
+    the texts at the top. Every cell of a row that wraps stands at the top now."""
+    import subprocess
+
+    from openpyxl import Workbook
+
+    from app.core.spreadsheets import append_row, fit_row_height, header_widths, print_setup
+    from tests import services as svc
+
+    soffice = svc.require_soffice_calc()
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Баллы")
+    names = ["Код", "Муниципалитет", "Критерий", "Максимум"]
+    widths = header_widths(names, (10, 24, 10, 10))
+    print_setup(sheet, header_row=1, widths=widths)
+    append_row(sheet, names, bold=True)
+    for number, code in enumerate(("MUN01", "MUN02"), 2):
+        values = [code, "Управление образования администрации городского округа Северный", "ЦЕЛИ.1", 7]
+        fit_row_height(sheet, number, values, widths)
+        append_row(sheet, values, wrap={2})
+    book.save(tmp_path / "scores.xlsx")
+    result = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                             "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "scores.xlsx")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and (tmp_path / "scores.pdf").exists(), result.stdout + result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "scores.pdf"), "-"], capture_output=True,
+                          text=True, timeout=60).stdout
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    for code in ("MUN01", "MUN02"):
+        first = next(line for line in lines if code in line)
+        assert first.startswith(f"{code} Управление") and first.endswith("ЦЕЛИ.1 7"), lines
