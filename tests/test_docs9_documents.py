@@ -122,3 +122,29 @@ def test_a_printed_export_keeps_a_rows_short_cells_on_its_first_line(app, tmp_pa
     for code in ("MUN01", "MUN02"):
         first = next(line for line in lines if code in line)
         assert first.startswith(f"{code} Управление") and first.endswith("ЦЕЛИ.1 7"), lines
+
+
+def test_the_data_request_forms_instructions_print_on_one_page_width(world, sent, db_session, tmp_path):
+    """The school's XLSX form printed through LibreOffice Calc: the «Инструкция» sheet put its labels on one page and
+    its texts on the next (no fit to the page width) and printed the wrapped lines over one another (no row heights).
+    Its page now carries the labels with their texts, the whole instruction."""
+    import subprocess
+
+    from app.monitoring import xlsx
+    from tests import services as svc
+    from tests.test_monitoring import submission_of
+
+    soffice = svc.require_soffice_calc()
+    submission = submission_of(sent, world["school_a"])
+    (tmp_path / "form.xlsx").write_bytes(xlsx.build_workbook(submission, {}))
+    result = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                             "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "form.xlsx")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and (tmp_path / "form.pdf").exists(), result.stdout + result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "form.pdf"), "-"], capture_output=True,
+                          text=True, timeout=60).stdout
+    page = next(p for p in text.split("\f") if "Как заполнить" in p)
+    flat = " ".join(page.split())
+    assert "Срок представления" in flat and submission.request.deadline.strftime("%d.%m.%Y") in flat
+    assert "Введите значения в столбец «Значение» (D)" in flat and "«сохранить корректные строки»." in flat
+    assert submission.organisation.name in flat
