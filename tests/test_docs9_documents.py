@@ -2,10 +2,23 @@
 harder than the demo's: addressees whose surnames end in -а/-я (Сорока, Лисица), a one-syllable -ой surname (Цой),
 a double given name in a full name, a compound position joined by a dash."""
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from app.core import russian as ru
 from tests.test_document_templates import _an_addressee, cycle, document_text  # noqa: F401
+
+
+def _printed(soffice: str, path: Path) -> str:
+    """The text of `path` (a spreadsheet) as LibreOffice Calc prints it, page by page (form feeds between)."""
+    result = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{path.parent}/profile",
+                             "--convert-to", "pdf", "--outdir", str(path.parent), str(path)],
+                            capture_output=True, text=True, timeout=300)
+    pdf = path.with_suffix(".pdf")
+    assert result.returncode == 0 and pdf.exists(), result.stdout + result.stderr
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
 
 
 @pytest.mark.parametrize("full_name, genitive, dative, accusative, instrumental", [
@@ -93,8 +106,6 @@ def test_a_printed_export_keeps_a_rows_short_cells_on_its_first_line(app, tmp_pa
     """LibreOffice Calc prints the 08-70 scores export: a row whose municipality's name wraps over two lines printed
     its code and numbers at the foot of the row («MUN01 … M1.1 GOAL GOAL.1 … 1 0 0» level with the next row's name),
     the texts at the top. Every cell of a row that wraps stands at the top now."""
-    import subprocess
-
     from openpyxl import Workbook
 
     from app.core.spreadsheets import append_row, fit_row_height, header_widths, print_setup
@@ -112,12 +123,7 @@ def test_a_printed_export_keeps_a_rows_short_cells_on_its_first_line(app, tmp_pa
         fit_row_height(sheet, number, values, widths)
         append_row(sheet, values, wrap={2})
     book.save(tmp_path / "scores.xlsx")
-    result = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-                             "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "scores.xlsx")],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0 and (tmp_path / "scores.pdf").exists(), result.stdout + result.stderr
-    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "scores.pdf"), "-"], capture_output=True,
-                          text=True, timeout=60).stdout
+    text = _printed(soffice, tmp_path / "scores.xlsx")
     lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
     for code in ("MUN01", "MUN02"):
         first = next(line for line in lines if code in line)
@@ -128,8 +134,6 @@ def test_the_data_request_forms_instructions_print_on_one_page_width(world, sent
     """The school's XLSX form printed through LibreOffice Calc: the «Инструкция» sheet put its labels on one page and
     its texts on the next (no fit to the page width) and printed the wrapped lines over one another (no row heights).
     Its page now carries the labels with their texts, the whole instruction."""
-    import subprocess
-
     from app.monitoring import xlsx
     from tests import services as svc
     from tests.test_monitoring import submission_of
@@ -137,12 +141,7 @@ def test_the_data_request_forms_instructions_print_on_one_page_width(world, sent
     soffice = svc.require_soffice_calc()
     submission = submission_of(sent, world["school_a"])
     (tmp_path / "form.xlsx").write_bytes(xlsx.build_workbook(submission, {}))
-    result = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-                             "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "form.xlsx")],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0 and (tmp_path / "form.pdf").exists(), result.stdout + result.stderr
-    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "form.pdf"), "-"], capture_output=True,
-                          text=True, timeout=60).stdout
+    text = _printed(soffice, tmp_path / "form.xlsx")
     page = next(p for p in text.split("\f") if "Как заполнить" in p)
     flat = " ".join(page.split())
     assert "Срок представления" in flat and submission.request.deadline.strftime("%d.%m.%Y") in flat
