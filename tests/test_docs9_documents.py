@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.core import russian as ru
+from tests.test_assessment_documents import camp  # noqa: F401
 from tests.test_document_templates import _an_addressee, cycle, document_text  # noqa: F401
 
 
@@ -176,3 +177,18 @@ def test_the_08_70_scores_export_names_blocks_and_criteria_as_pages_do(world, ma
     goals = [r for r in rows if r[3] == "Цели"]
     assert goals and all(r[4].startswith("1.") for r in goals)
     assert not any(r[4].startswith(("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")) for r in rows)
+
+
+def test_the_08_70_order_names_an_experts_place_of_work_in_full(camp, world, db_session):  # noqa: F811
+    """Appendix № 3 of the order on the monitoring of mechanisms printed the experts' «Должность, место работы» as
+    «региональный эксперт, Демонстрационная область»: the ministry's short name is its region's. It gives the
+    workplace's full name, as the register of experts does."""
+    from app.assessment import documents
+    from app.documents.owned import build_owned_context
+
+    region = world["region"]
+    region.short_name = "Тестовая обл."
+    db_session.flush()
+    ctx = build_owned_context(documents.ORDER, camp["campaign"])
+    positions = [e["position"] for e in ctx["experts"]]
+    assert positions and all(p.endswith(f", {region.name}") for p in positions), positions
