@@ -192,3 +192,20 @@ def test_the_08_70_order_names_an_experts_place_of_work_in_full(camp, world, db_
     ctx = build_owned_context(documents.ORDER, camp["campaign"])
     positions = [e["position"] for e in ctx["experts"]]
     assert positions and all(p.endswith(f", {region.name}") for p in positions), positions
+
+
+def test_chart_axes_print_the_decimal_comma_and_a_head_count_in_whole_numbers():
+    """The analytic report's charts printed their axes in English: «0.5 … 3.5» on the axis of a head count («Число
+    лиц в муниципальном кадровом резерве», чел.), «1.0», «−1.5» on the clusters' deviations."""
+    import re
+
+    from app.analysis import charts
+
+    def ticks(svg: bytes) -> set[str]:
+        return set(re.findall(r">\s*([−-]?\d+(?:[.,]\d+)?)\s*<", svg.decode()))
+
+    people = ticks(charts.indicator_chart("Число лиц в кадровом резерве", [("СОШ № 1", 4), ("Лицей № 2", 3)],
+                                          unit="чел.", summed=True, total=7, baseline=6, target=8))
+    assert people and all(re.fullmatch(r"\d+", t) for t in people), people
+    deviations = ticks(charts.cluster_chart([(1, 1.05, "выше"), (1, -1.9, "ниже"), (2, 0.3, "на уровне")]))
+    assert "−1,5" in deviations and not any("." in t for t in deviations), deviations
