@@ -798,7 +798,7 @@ def analytic_report():
     t.text("Причины: {{ f.causes }}")
     t.tag("{%p endif %}")
     t.tag("{%p if f.organisations %}")
-    t.text("Организации: {{ f.organisations }}")
+    t.text("Организации: {{ f.organisations }}.")
     t.tag("{%p endif %}")
     t.tag("{%p endfor %}")
     t.p("7. Выводы", bold=True, before=6, after=6)

@@ -132,11 +132,11 @@ def report_context(cycle) -> dict:
     indicators = _indicators(cycle, run)
     stage = cycle.stage("ANL")
     # Evidence and causes follow a label and a colon («Причины: недостаточная …»): a lower-case start (an acronym
-    # stays) and one full stop; the organisations end with one too.
+    # stays) and one full stop (the template ends the organisations' list with one).
     findings = [{
         "number": n, "problem": f.problem, "causes": ru.sentence(ru.lower_first((f.causes or "").strip())),
         "evidence": ru.sentence(ru.lower_first((f.evidence or "").strip())),
-        "organisations": ru.sentence(", ".join(o.display_name for o in f.organisations)),
+        "organisations": ", ".join(o.display_name for o in f.organisations),
     } for n, f in enumerate(services.findings_of_cycle(cycle), 1)]
     sign_counts: dict[str, int] = {}
     for r in found["marker"]:
