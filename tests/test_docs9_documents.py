@@ -209,3 +209,44 @@ def test_chart_axes_print_the_decimal_comma_and_a_head_count_in_whole_numbers():
     assert people and all(re.fullmatch(r"\d+", t) for t in people), people
     deviations = ticks(charts.cluster_chart([(1, 1.05, "выше"), (1, -1.9, "ниже"), (2, 0.3, "на уровне")]))
     assert "−1,5" in deviations and not any("." in t for t in deviations), deviations
+
+
+def test_the_data_request_letters_appendix_mark_counts_the_sheets_it_prints_on(demo, tmp_path):
+    """«Приложение: перечень запрашиваемых показателей и список рассылки на N л.»: N was «1 + (indicators +
+    organisations) // 30», which said 3 sheets for 10 indicators and 60 schools that print on 2. Converted by
+    LibreOffice, the appendix takes the sheets its mark says, and the mailing list numbers its hundredth school and
+    on in one piece (the «№» column broke «100» as «10» / «0»)."""
+    import copy
+    import re
+
+    from app.documents import contexts, rendering
+    from tests import services as svc
+    from tests.test_docs3_hard_letters import _closed_cycle
+    from tests.test_documents_pdf import _convert_all
+
+    soffice = svc.require_soffice()
+    base = contexts.build_context("data_request_letter", _closed_cycle(demo).stage("MON"))
+    long_name = {"name": "Муниципальное бюджетное общеобразовательное учреждение «Средняя общеобразовательная школа "
+                         "№ 4 с углублённым изучением отдельных предметов имени Героя Советского Союза И.И. Иванова»",
+                 "head": "А.-М.С. Римская-Корсакова"}
+    files, stated = {}, {}
+    for n_indicators, n_schools, named in [(7, 3, None), (15, 15, None), (10, 60, None), (30, 60, None),
+                                           (5, 150, None), (20, 40, long_name)]:
+        ctx = copy.deepcopy(base)
+        ctx["indicators"] = [dict(base["indicators"][i % len(base["indicators"])], number=i + 1)
+                             for i in range(n_indicators)]
+        ctx["addressees"] = [dict(named or base["addressees"][i % len(base["addressees"])], number=i + 1)
+                             for i in range(n_schools)]
+        ctx["appendix"]["sheets"] = contexts.appendix_sheets(ctx["indicators"], ctx["addressees"])
+        name = f"letter_{n_indicators}_{n_schools}_{'long' if named else 'demo'}"
+        files[name], stated[name] = rendering.render("data_request_letter", ctx), ctx["appendix"]["sheets"]
+    wrong = []
+    for name, pages in _convert_all(soffice, files, tmp_path).items():
+        first = next(n for n, page in enumerate(pages) if re.search(r"Приложение\s*\n\s*к письму", page))
+        if len(pages) - first != stated[name]:
+            wrong.append(f"{name}: «на {stated[name]} л.», printed on {len(pages) - first}")
+        if name == "letter_5_150_demo":
+            # the «№» column held two digits: «10» / «0» on two lines from the hundredth school on
+            numbers = {int(m) for m in re.findall(r"^\s*(\d+)\s+МОУ", "\n".join(pages), re.MULTILINE)}
+            assert set(range(1, 151)) <= numbers, sorted(set(range(1, 151)) - numbers)
+    assert not wrong, wrong
