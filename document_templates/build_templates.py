@@ -621,6 +621,10 @@ def indicators_approval():
             "filename": "Перечень показателей и методов {period} {number}.docx"})
 
 
+# The «№» column of a list of organisations: three digits within the cell's margins (a city lists 100 and more).
+ORG_LIST_NUMBER_CM = 1.3
+
+
 def monitoring_order():
     t = Template("monitoring_order", "Приказ о проведении мониторинга")
     t.use(COMMON_VARIABLES, preamble=PREAMBLE, items=ITEMS, control=CONTROL,
@@ -641,9 +645,10 @@ def monitoring_order():
             "i in indicators", widths=[0.9, 2.2, 7.9, 1.8, 4.2])
     t.annex_mark("Приложение № 2")
     t.p("Участники мониторинга", align="center", bold=True, after=6)
+    # a municipality's list runs past 99: «№» holds three digits («10» / «0» broke a number over two lines)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
-            "a in addressees", widths=[1.0, 10.5, 5.5])
-    t.save({"family": "procedural", "stages": ["MON"], "version": 1,
+            "a in addressees", widths=[ORG_LIST_NUMBER_CM, 10.2, 5.5])
+    t.save({"family": "procedural", "stages": ["MON"], "version": 2,
             "filename": "Приказ о проведении мониторинга {period} {number}.docx"})
 
 
@@ -675,8 +680,8 @@ def data_request_letter():
                                                      "{{ i.unit }}"], "i in indicators", widths=[1.0, 2.0, 11.5, 2.5])
     t.p("Список рассылки", align="center", bold=True, after=6)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
-            "a in addressees", widths=[1.0, 10.5, 5.5])
-    t.save({"family": "procedural", "stages": ["MON"], "version": 1,
+            "a in addressees", widths=[ORG_LIST_NUMBER_CM, 10.2, 5.5])
+    t.save({"family": "procedural", "stages": ["MON"], "version": 2,
             "filename": "Письмо о предоставлении сведений {period} {number}.docx"})
 
 
@@ -793,8 +798,13 @@ def analytic_report():
     t.tag("{%p for f in findings %}")
     t.text("6.{{ f.number }}. {{ f.problem }}")
     t.text("Подтверждение: {{ f.evidence }}")
+    # causes and organisations are optional in a finding: no label stands before a blank in a signed справка
+    t.tag("{%p if f.causes %}")
     t.text("Причины: {{ f.causes }}")
-    t.text("Организации: {{ f.organisations }}")
+    t.tag("{%p endif %}")
+    t.tag("{%p if f.organisations %}")
+    t.text("Организации: {{ f.organisations }}.")
+    t.tag("{%p endif %}")
     t.tag("{%p endfor %}")
     t.p("7. Выводы", bold=True, before=6, after=6)
     t.tag("{%p for line in conclusions %}")
@@ -802,7 +812,7 @@ def analytic_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 3,
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 4,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 

@@ -50,6 +50,8 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
     values = [v for _n, v in bars][::-1]
     ax.barh(range(len(values)), values, color=BAR)
     ax.set_yticks(range(len(values)), names)
+    if ru.is_count_unit(unit):
+        ax.xaxis.get_major_locator().set_params(integer=True)  # people are whole: no «0,5» … «3,5» on the axis
     note = ""
     if summed:
         note = "; ".join(f"{label} {ru.number(v)}" for label, v in (

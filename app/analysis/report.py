@@ -131,8 +131,11 @@ def report_context(cycle) -> dict:
     } for r in sorted(found["cluster_position"], key=lambda r: (labels.get(r.school_id, 0), school_name(r)))]
     indicators = _indicators(cycle, run)
     stage = cycle.stage("ANL")
+    # Evidence and causes follow a label and a colon («Причины: недостаточная …»): a lower-case start (an acronym
+    # stays) and one full stop (the template ends the organisations' list with one).
     findings = [{
-        "number": n, "problem": f.problem, "causes": f.causes or "", "evidence": f.evidence,
+        "number": n, "problem": f.problem, "causes": ru.sentence(ru.lower_first((f.causes or "").strip())),
+        "evidence": ru.sentence(ru.lower_first((f.evidence or "").strip())),
         "organisations": ", ".join(o.display_name for o in f.organisations),
     } for n, f in enumerate(services.findings_of_cycle(cycle), 1)]
     sign_counts: dict[str, int] = {}

@@ -254,7 +254,9 @@ def _mechanism_numbers(codes: list[str], assigned) -> str:
 
 
 def _expert_position(expert: Expert) -> str:
-    workplace = expert.workplace.display_name if expert.workplace else ""
+    # the workplace's full name, as the register of experts gives it: a ministry's short name is its region's
+    # («региональный эксперт, Демонстрационная область» read as a place, not a place of work)
+    workplace = expert.workplace.name if expert.workplace else ""
     position = ru.lower_first(expert.position) if expert.position else ""
     return ", ".join(x for x in (position, workplace) if x) or DASH
 

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
+from matplotlib.ticker import ScalarFormatter  # noqa: E402
 
 FORMATS = ("svg", "png", "pdf")  # pdf: a page of text with Cyrillic (the demo's attached files)
 # Figure objects (not pyplot) are thread-safe to create, but font caches are not: one renderer at a time.
@@ -36,6 +37,21 @@ def figure(width_cm: float = 16, height_cm: float = 8) -> Figure:
         return Figure(figsize=(width_cm / 2.54, height_cm / 2.54), layout="constrained")
 
 
+class _DecimalComma(ScalarFormatter):
+    """matplotlib's tick labels with the Russian decimal comma: a chart in a document printed «0.5», «-1.5»."""
+
+    def __call__(self, x, pos=None):
+        return super().__call__(x, pos).replace(".", ",")
+
+
+def _decimal_comma(fig: Figure) -> None:
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            # only the default numeric labels: names set as ticks (organisations, clusters) stay as they are
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(_DecimalComma())
+
+
 def render(fig: Figure, fmt: str = "svg", *, dpi: int = 150) -> bytes:
     """The figure as SVG (text kept as text, so pages stay small and searchable), PNG or PDF bytes."""
     if fmt not in FORMATS:
@@ -46,5 +62,6 @@ def render(fig: Figure, fmt: str = "svg", *, dpi: int = 150) -> bytes:
         # rcParams when they were made, outside this context; those made while drawing take it from _STYLE.
         for text in fig.findobj(Text):
             text.set_parse_math(False)
+        _decimal_comma(fig)
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_NO_DATE.get(fmt))
     return buffer.getvalue()

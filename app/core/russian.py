@@ -141,6 +141,11 @@ def inflect_phrase(text: str, case: str) -> str:
     noun; what follows the head (its genitive dependents, an organisation's name) stays as it is."""
     if not text or case == "nomn" or _INVARIANT_START.match(text):
         return text
+    parts = _dash_parts(text)
+    if len(parts) > 1:
+        # «Заместитель начальника управления — начальник отдела»: each position the dash joins is in the case
+        # (the addressee block printed «Заместителю начальника управления — начальник отдела»)
+        return f" {DASH} ".join(inflect_phrase(part, case) for part in parts)
     words = list(_WORD.finditer(text))
     out, pos = [], 0
     for i, match in enumerate(words):
@@ -174,6 +179,18 @@ def inflect_phrase(text: str, case: str) -> str:
     if not out:
         return text
     return "".join(out) + text[pos:]
+
+
+def _dash_parts(text: str) -> list[str]:
+    """`text` split at each « — » outside quotation marks (an organisation's name may hold a dash of its own)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += char == "«"
+        depth -= char == "»" and depth > 0
+        if not depth and text.startswith(f" {DASH} ", i):
+            parts.append(text[start:i])
+            start = i + 3
+    return [*parts, text[start:]]
 
 
 def dative(position: str) -> str:
@@ -211,6 +228,12 @@ _FEMALE_SURNAME = re.compile(r"(ова|ева|ёва|ина|ына|ая|яя)$",
 _MALE_SURNAME = re.compile(r"(ов|ев|ёв|ин|ын|ий|ой|ый)$", re.IGNORECASE)
 # Surnames in -ых/-их (Белых, Долгих) are not declined in either gender; petrovich's rules miss them.
 _INDECLINABLE = re.compile(r"(ых|их)$", re.IGNORECASE)
+# A surname in -а/-я after a consonant (Сорока, Лисица, Мазепа, Зозуля) is declined as a noun of the first
+# declension for either gender (Д.А. Сороке, О.А. Лисице); petrovich leaves it as it is. The few stressed French
+# ones that are not declined (Дюма, Золя) are not told apart: a Ukrainian or Russian surname is far likelier.
+_NOUN_SURNAME = re.compile(r"[бвгджзклмнпрстфхцчшщь][ая]$", re.IGNORECASE)
+# A one-syllable surname in -ой (Цой) is a noun (Цою, Цоя); petrovich takes it for an adjective (Толстой → Толстому).
+_SHORT_OJ = re.compile(r"^[^\W\d_]{1,2}ой$", re.IGNORECASE)
 
 
 def _full_name(person) -> str:
@@ -262,9 +285,28 @@ def _surname_in(surname: str, case: str, gender: str) -> str:
     for part in parts:
         if _INDECLINABLE.search(part) or (part.isupper() and len(part) > 1):
             out.append(part)
-            continue
-        out.append(_petrovich().lastname(part, _PETROVICH_CASE[case], gender))
+        elif _NOUN_SURNAME.search(part) and not (gender == "female" and _FEMALE_SURNAME.search(part)):
+            out.append(_noun_surname_in(part, case))
+        elif _SHORT_OJ.match(part) and gender == "male":
+            out.append(part[:-1] + {"gent": "я", "datv": "ю", "accs": "я", "ablt": "ем", "loct": "е"}[case])
+        else:
+            out.append(_petrovich().lastname(part, _PETROVICH_CASE[case], gender))
     return "-".join(out)
+
+
+def _noun_surname_in(surname: str, case: str) -> str:
+    """«Сорока» → «Сороке» (datv): a surname in -а/-я declined as a noun of the first declension."""
+    stem, soft = surname[:-1], surname[-1].lower() == "я"
+    before = stem[-1:].lower()
+    if case == "gent":
+        ending = "и" if soft or before in "гкхжшщч" else "ы"
+    elif case == "accs":
+        ending = "ю" if soft else "у"
+    elif case == "ablt":
+        ending = ("ёй" if before == "ь" else "ей") if soft or before in "жшщчц" else "ой"
+    else:  # datv, loct
+        ending = "е"
+    return stem + ending
 
 
 def _initials(*names: str) -> str:
@@ -315,7 +357,10 @@ def _full_name_in(full_name: str, case: str) -> str:
     if first and not first.endswith("."):
         parse = next((p for p in morph().parse(first) if "Name" in p.tag and p.tag.case == "nomn"), None)
         inflected = parse.inflect({case}) if parse is not None else None
-        words.append(_like(first, inflected.word) if inflected else petrovich.firstname(first, n, gender))
+        word = inflected.word if inflected else petrovich.firstname(first, n, gender)
+        # each part of a double given name keeps its capital («Анне-Марии», not «Анне-марии»)
+        words.append("-".join(_like(model, part) for model, part in zip(first.split("-"), word.split("-")))
+                     if first.count("-") == word.count("-") else _like(first, word))
     if middle and not middle.endswith("."):
         words.append(petrovich.middlename(middle, n, gender))
     return " ".join(words)

@@ -87,13 +87,16 @@ def append_row(sheet, values, *, bold: bool = False, formats: dict[int, str] | N
             number = formats.get(column) if formats and value is not None and not isinstance(value, (str, bool)) \
                 else None
             wraps = wrap is True or (bool(wrap) and column in wrap)
-            if not (bold or number or wraps):
+            # In a row whose texts wrap every cell stands at the top: a short code at the foot of a two-line row
+            # read as the next row's on paper («MUN01» under the municipality's first line).
+            top = bool(wrap)
+            if not (bold or number or top):
                 styled.append(value)
                 continue
             cell = WriteOnlyCell(sheet, value=value)
             # a copy of the style's indices, registered once per workbook and style: setting font / alignment per
             # cell looked each up again (2.3× the time of plain values over 6,400 rows; now ≈ 1.1×)
-            cell._style = copy.copy(_style_of(sheet, bold, wraps, number))
+            cell._style = copy.copy(_style_of(sheet, bold, wraps, number, top=top))
             styled.append(cell)
         cells = styled
     sheet.append(cells)
@@ -102,20 +105,21 @@ def append_row(sheet, values, *, bold: bool = False, formats: dict[int, str] | N
 _STYLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _style_of(sheet, bold: bool, wraps: bool, number: str | None):
-    """The style array (font, alignment, number format indices) of a styled cell of `sheet`'s workbook."""
+def _style_of(sheet, bold: bool, wraps: bool, number: str | None, *, top: bool = False):
+    """The style array (font, alignment, number format indices) of a styled cell of `sheet`'s workbook: `wraps`
+    wraps its text at the top of the cell, `top` only puts it there."""
     # Local: openpyxl loads only when a sheet is written (a CSV-only caller never pays for it).
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
 
     known = _STYLES.setdefault(sheet.parent, {})
-    key = (bold, wraps, number)
+    key = (bold, wraps, number, top)
     if key not in known:
         model = WriteOnlyCell(sheet)
         if bold:
             model.font = Font(bold=True)
-        if wraps:
-            model.alignment = Alignment(wrap_text=True, vertical="top")
+        if wraps or top:
+            model.alignment = Alignment(wrap_text=wraps or None, vertical="top")
         if number:
             model.number_format = number
         known[key] = model._style

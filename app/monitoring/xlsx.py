@@ -117,11 +117,13 @@ def build_workbook(submission, values: dict) -> bytes:
              "отмечено «сохранить корректные строки»."),
     ):
         append_row(info, line)
-    info.column_dimensions["A"].width = 22
-    info.column_dimensions["B"].width = 100
+    # Printed as the data sheet is: on the width of one page, each row as high as its wrapped text (Calc printed the
+    # labels on one page and the texts on the next, the instructions' lines over one another).
+    finish_sheet(info, header_row=1, widths=(22, 100))
+    info.freeze_panes = None
+    info.print_title_rows = None
     for row in info.iter_rows():
         row[0].font = bold
-        row[1].alignment = Alignment(wrap_text=True, vertical="top")
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
