@@ -123,7 +123,7 @@ def _findings(cycle, run) -> list[services.FindingData]:
         out.append(services.FindingData(
             problem=f"В школе {ru.quote(verdict.school.display_name)} выявлены признаки необъективности "
                     f"результатов ({', '.join(finding_text.sign_words(s) for s in p.get('signs') or [])}).",
-            causes="Возможные причины: недостаточный контроль за проведением и проверкой работ, "
+            causes="Недостаточный контроль за проведением и проверкой работ, "
                    "завышение отметок в журнале.",
             evidence=f"{verdict.year} г.: {finding_text.explanation_words(p.get('explanation'))}".strip(),
             organisation_ids=[verdict.school_id], analysis_run_id=run.id, source_result_id=verdict.id))
@@ -131,7 +131,7 @@ def _findings(cycle, run) -> list[services.FindingData]:
         out.append(services.FindingData(
             problem=f"Признаки необъективности результатов ВПР в школе {ru.quote(marker.school.display_name)} "
                     f"({marker.subject}, {marker.grade} класс): {finding_text.sign_words(marker.sign)}.",
-            causes="Возможные причины: недостаточный контроль за проведением и проверкой работ, "
+            causes="Недостаточный контроль за проведением и проверкой работ, "
                    "завышение отметок в журнале.",
             evidence=finding_text.prefill(marker)[1],
             organisation_ids=[marker.school_id], analysis_run_id=run.id, source_result_id=marker.id))
