@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.assessment import evidence
 from app.assessment.criteria import level_label, level_of
 from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Criterion, Score, SelfAssessment
 from app.core.spreadsheets import (DECIMAL_1, append_row, fit_row_height, generated_note, header_widths,
@@ -478,20 +479,25 @@ def scores_xlsx(picture: Picture) -> bytes:
         append_row(sheet, names, bold=True, wrap=True)
 
     ws = wb.create_sheet("Баллы")
-    wrapped = {2, 6, 12, 13, 14}  # the municipality, the wording and the states: the texts longer than a column
+    wrapped = {2, 4, 6, 12, 13, 14}  # the municipality, the block, the wording, the states: longer than a column
     # Widths, the frozen header and the page setup must be set before the first row in write-only mode.
     # «Код муниципалитета» was printed «Код муниципалите/та»: a header's words are kept whole
-    widths = header_widths(XLSX_HEADER, (14, 36, 10, 8, 10, 60, 11, 12, 12, 10, 13, 30, 16, 22))
+    widths = header_widths(XLSX_HEADER, (14, 36, 10, 24, 10, 60, 11, 12, 12, 10, 13, 30, 16, 22))
     print_setup(ws, header_row=2, widths=widths)
     header(ws, "Баллы по критериям", XLSX_HEADER, widths)
     by_id = {r.municipality.id: r for r in picture.rows}
+    # The block and the criterion as the sheet on screen names them («1. Цели», «1.2»), not by the data's codes
+    # («GOAL», «GOAL.2»), which no reader of the workbook has seen.
+    positions, titles = evidence.block_positions(), evidence.block_titles()
     number = 2  # the row written last: a write-only sheet takes a row's height before the row
     for c in picture.criterion_rows:
         row = by_id.get(c.municipality_id)
         if row is None:
             continue
         cell = row.cells[c.mechanism]
-        values = [row.municipality.code, row.municipality.name, c.mechanism, c.block, c.code, c.text,
+        block = f"{positions[c.block]}. {titles.get(c.block, c.block)}" if c.block in positions else c.block
+        values = [row.municipality.code, row.municipality.name, c.mechanism, block,
+                  evidence.criterion_number(c, positions), c.text,
                   c.max_points, c.proposed, c.self_points, c.expert_points, counted_points(c, cell.source),
                   SOURCE_LABELS[cell.source], SELF_STATES.get(cell.self_state, "—"),
                   EXPERT_STATES.get(cell.expert_state, "эксперт не назначен")]
