@@ -133,3 +133,15 @@ def test_the_scores_workbook_names_blocks_and_criteria_as_the_sheet_does(demo, c
     assert {r[3] for r in rows if r[4] == "1.1"} == {"1. Цели"}
     assert all(re.fullmatch(r"\d\.\d+", r[4]) for r in rows), {r[4] for r in rows}
     assert not [r[3] for r in rows if re.search(r"[A-Z]{3}", r[3])]
+
+
+def test_the_public_pages_keep_to_a_readable_width_on_a_wide_screen(demo, client):
+    """At 1920 px a school's public results table ran the full width of the screen: «Доля «4» и «5»» stood a metre of
+    white away from «Математика, 4 класс». The header, the page and the footer keep to Bootstrap's widest container
+    (1320 px); under it they are as wide as the screen, as before."""
+    for path in ("/public/", "/public/orgs/MUN01", "/public/orgs/MUN01-S03"):
+        page = _page(client, path)
+        (main,) = page.xpath("//main[@id='content']")
+        assert "container-xxl" in main.get("class").split(), path
+        assert "container-fluid" not in page.xpath("//footer")[0].get("class"), path
+        assert page.xpath("//header/div[contains(@class, 'container-xxl')]"), path
