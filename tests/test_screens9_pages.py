@@ -145,3 +145,30 @@ def test_the_public_pages_keep_to_a_readable_width_on_a_wide_screen(demo, client
         assert "container-xxl" in main.get("class").split(), path
         assert "container-fluid" not in page.xpath("//footer")[0].get("class"), path
         assert page.xpath("//header/div[contains(@class, 'container-xxl')]"), path
+
+
+def test_a_refused_new_campaign_comes_back_with_what_was_typed(demo, client):
+    """«Создать кампанию» with the end of the window before its start redirected (303) to an empty form: the title,
+    the period, the dates and the mechanisms left out had to be typed again. The form now comes back filled, with
+    the Russian reason and a 4xx, and no campaign is made."""
+    from app.assessment.models import Campaign
+
+    before = len(demo.scalars(select(Campaign)).all())
+    _login(client, "region_official")
+    form = _page(client, "/assessment/campaigns/new")
+    municipalities = form.xpath("//input[@name='municipality_ids']/@value")
+    response = client.post("/assessment/campaigns", data={
+        "title": "Оценка механизмов весной", "period": "2026/27", "window_start": "2027-03-10",
+        "window_end": "2027-03-01", "criteria_set_id": form.xpath("//select[@name='criteria_set_id']/option/@value")[0],
+        "mechanisms": ["M1.1", "M2.3"], "municipality_ids": municipalities[:1]})
+    assert 400 <= response.status_code < 500
+    import lxml.html
+
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    assert [_text(a) for a in page.xpath("//div[contains(@class, 'alert-danger')]")]
+    assert page.xpath("//input[@name='title']/@value") == ["Оценка механизмов весной"]
+    assert page.xpath("//input[@name='period']/@value") == ["2026/27"]
+    assert page.xpath("//input[@name='window_end']/@value") == ["2027-03-01"]
+    assert page.xpath("//input[@name='mechanisms'][@checked]/@value") == ["M1.1", "M2.3"]
+    assert page.xpath("//input[@name='municipality_ids'][@checked]/@value") == municipalities[:1]
+    assert len(demo.scalars(select(Campaign)).all()) == before

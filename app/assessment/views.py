@@ -117,11 +117,15 @@ def new_campaign():
     regions = services.manager_regions(current_user)
     if not regions:
         abort(403)
-    region = regions[0]
-    sets = criteria.published_sets()
-    return render_template("assessment/campaign_new.html", region=region, sets=sets,
+    return _new_campaign_page(regions[0])
+
+
+def _new_campaign_page(region, status: int = 200):
+    """The form; after a refusal, with what was typed (the redirect to an empty form lost the title, the period, the
+    dates and the mechanisms left out) and the refusal's 4xx."""
+    return render_template("assessment/campaign_new.html", region=region, sets=criteria.published_sets(),
                            municipalities=services.municipalities_of(region),
-                           period_example=academic_year_of(user_today()))
+                           period_example=academic_year_of(user_today()), **_typed()), status
 
 
 @bp.route("/campaigns", methods=["POST"])
@@ -130,7 +134,7 @@ def create_campaign():
     regions = services.manager_regions(current_user)
     if not regions:
         abort(403)
-    _refused_to(url_for("assessment.new_campaign"))
+    on_refusal(lambda exc: _new_campaign_page(regions[0], exc.status_code))
     campaign = services.create_campaign(
         regions[0], actor=current_user, title=request.form.get("title"), period=request.form.get("period"),
         window_start=_date("window_start"), window_end=_date("window_end"),
