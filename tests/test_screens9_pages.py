@@ -172,3 +172,13 @@ def test_a_refused_new_campaign_comes_back_with_what_was_typed(demo, client):
     assert page.xpath("//input[@name='mechanisms'][@checked]/@value") == ["M1.1", "M2.3"]
     assert page.xpath("//input[@name='municipality_ids'][@checked]/@value") == municipalities[:1]
     assert len(demo.scalars(select(Campaign)).all()) == before
+
+
+def test_the_counts_of_the_criteria_sets_and_the_templates_stand_right(demo, client):
+    """«Критериев» 144 (the criteria sets) and «Загружено версий» 0 (the administrator's document templates) stood left
+    under left headings, as text."""
+    _login(client, "admin")
+    for path, table_id in (("/assessment/criteria", "criteria-sets"), ("/documents/templates", "template-types")):
+        (table,) = _page(client, path).xpath(f"//table[@id='{table_id}']")
+        assert table.xpath("./tbody/tr/td"), path
+        assert _numbers_stand_right(table) == [], path
