@@ -17,7 +17,7 @@ def _numbers_stand_right(table) -> list[str]:
     """The headings of the columns whose every filled cell is a number, where the heading or a cell is not set right
     (a number column reads down its last digits only when they stand one under another, with their heading)."""
     heads = table.xpath("./thead/tr[last()]/th")
-    rows = [r.xpath("./td") for r in table.xpath("./tbody/tr")]
+    rows = [r.xpath("./th|./td") for r in table.xpath("./tbody/tr")]
     rows = [r for r in rows if len(r) == len(heads)]
     wrong = []
     for n, th in enumerate(heads):
@@ -182,3 +182,17 @@ def test_the_counts_of_the_criteria_sets_and_the_templates_stand_right(demo, cli
         (table,) = _page(client, path).xpath(f"//table[@id='{table_id}']")
         assert table.xpath("./tbody/tr/td"), path
         assert _numbers_stand_right(table) == [], path
+
+
+def test_the_regions_distribution_by_mechanism_sets_its_counts_right(demo, client):
+    """«Картина региона» → «Распределение по механизмам»: the counts of municipalities per level and «Средний %» stood
+    left under left headings."""
+    from app.assessment.models import Campaign
+
+    campaign = demo.scalars(select(Campaign).order_by(Campaign.id)).first()
+    _login(client, "region_official")
+    (table,) = _page(client, f"/assessment/campaigns/{campaign.id}/picture").xpath("//table[@id='distribution']")
+    heads = [_text(th) for th in table.xpath("./thead/tr/th")]
+    assert "Средний %" in heads and "высокий" in heads
+    assert _numbers_stand_right(table) == []
+    assert "text-end" in table.xpath("./thead/tr/th")[heads.index("Мин.–макс. %")].get("class", "")
