@@ -196,3 +196,22 @@ def test_the_regions_distribution_by_mechanism_sets_its_counts_right(demo, clien
     assert "Средний %" in heads and "высокий" in heads
     assert _numbers_stand_right(table) == []
     assert "text-end" in table.xpath("./thead/tr/th")[heads.index("Мин.–макс. %")].get("class", "")
+
+
+def test_a_new_edition_of_a_registered_campaign_document_is_asked_for_first(demo, client):
+    """One click on «Новая редакция» beside the registered order «№ 1-од» put it back to «проект» (the table then read
+    «проект № 1-од от …»), without a word. The button asks first when the document is past its draft; «Сформировать»
+    of a document not yet made does not."""
+    from app.assessment.models import Campaign
+
+    campaign = demo.scalars(select(Campaign).order_by(Campaign.id)).first()
+    _login(client, "region_official")
+    (table,) = _page(client, f"/assessment/campaigns/{campaign.id}").xpath("//table[@id='campaign-documents-table']")
+    rows = {_text(r.xpath("./td")[0]): r for r in table.xpath("./tbody/tr")}
+    order = next(r for name, r in rows.items() if name.startswith("Приказ о проведении мониторинга"))
+    assert "зарегистрирован" in _text(order.xpath("./td")[1])
+    (button,) = order.xpath(".//button[@type='submit']")
+    assert _text(button) == "Новая редакция"
+    assert "вернётся в проект" in button.get("data-confirm", "")
+    fresh = [b for r in rows.values() for b in r.xpath(".//button[@type='submit']") if _text(b) == "Сформировать"]
+    assert fresh and all(b.get("data-confirm") is None for b in fresh)
