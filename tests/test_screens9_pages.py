@@ -215,3 +215,16 @@ def test_a_new_edition_of_a_registered_campaign_document_is_asked_for_first(demo
     assert "вернётся в проект" in button.get("data-confirm", "")
     fresh = [b for r in rows.values() for b in r.xpath(".//button[@type='submit']") if _text(b) == "Сформировать"]
     assert fresh and all(b.get("data-confirm") is None for b in fresh)
+
+
+def test_a_campaign_documents_registration_keeps_to_one_line(demo, client):
+    """«№ 1-од от / 06.12.2026»: the registration broke in the «Состояние» column of «Документы кампании» at 1366 px
+    (the stage pages keep theirs on one line since walk 8)."""
+    from app.assessment.models import Campaign
+
+    campaign = demo.scalars(select(Campaign).order_by(Campaign.id)).first()
+    _login(client, "region_official")
+    (table,) = _page(client, f"/assessment/campaigns/{campaign.id}").xpath("//table[@id='campaign-documents-table']")
+    numbers = [n for n in table.xpath(".//td//*[contains(text(), '№')]") if re.search(r"№ \S+ от \d\d\.\d\d\.\d{4}",
+                                                                                         _text(n))]
+    assert numbers and all("text-nowrap" in n.get("class", "") for n in numbers)
