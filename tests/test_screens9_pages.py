@@ -228,3 +228,31 @@ def test_a_campaign_documents_registration_keeps_to_one_line(demo, client):
     numbers = [n for n in table.xpath(".//td//*[contains(text(), '№')]") if re.search(r"№ \S+ от \d\d\.\d\d\.\d{4}",
                                                                                          _text(n))]
     assert numbers and all("text-nowrap" in n.get("class", "") for n in numbers)
+
+
+def test_a_refused_expert_comes_back_with_what_was_typed(demo, client):
+    """«Включить» in the register with no user chosen redirected to the register: the position, the competences, the
+    date and the order typed were gone. The register now answers with its form filled, the reason and a 4xx."""
+    from sqlalchemy import func
+
+    from app.assessment.models import Expert
+
+    before = demo.scalar(select(func.count()).select_from(Expert))
+    _login(client, "region_official")
+    register = _page(client, "/assessment/experts")
+    workplace = register.xpath("//select[@name='organisation_id']/option/@value")[-1]
+    response = client.post("/assessment/experts/add", data={
+        "user_id": "", "organisation_id": workplace, "position": "методист ИМЦ", "competences": ["M1.2", "M2.1"],
+        "included_on": "2026-11-02", "basis": "приказ от 02.11.2026 № 140-од"})
+    assert 400 <= response.status_code < 500
+    import lxml.html
+
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    assert "Пользователь: Обязательное поле." in [_text(a) for a in page.xpath("//div[contains(@class, 'alert')]")]
+    form = page.xpath("//form[@id='expert-form']")[0]
+    assert form.xpath(".//select[@name='organisation_id']/option[@selected]/@value") == [workplace]
+    assert form.xpath(".//input[@name='position']/@value") == ["методист ИМЦ"]
+    assert form.xpath(".//input[@name='competences'][@checked]/@value") == ["M1.2", "M2.1"]
+    assert form.xpath(".//input[@name='included_on']/@value") == ["2026-11-02"]
+    assert form.xpath(".//input[@name='basis']/@value") == ["приказ от 02.11.2026 № 140-од"]
+    assert demo.scalar(select(func.count()).select_from(Expert)) == before

@@ -524,6 +524,11 @@ def experts():
     region = _region_for(current_user)
     if region is None:
         abort(403)
+    return _experts_page(region)
+
+
+def _experts_page(region, status: int = 200):
+    """The register; after a refused «Включить», with what was typed in its form (the redirect lost it) and a 4xx."""
     sets = criteria.published_sets()
     manage = bool(acting_roles_over(current_user, region) & MANAGERS)
     return render_template("assessment/experts.html", region=region, experts=services.experts_of(region),
@@ -532,7 +537,7 @@ def experts():
                            orgs=db.session.scalars(select(Organisation).where(
                                Organisation.path.like(region.path + "%")).order_by(Organisation.path).limit(3000)
                            ).all() if manage else [],
-                           mechanisms=sets[0].mechanism_codes() if sets else [])
+                           mechanisms=sets[0].mechanism_codes() if sets else [], **_typed()), status
 
 
 @bp.route("/experts/add", methods=["POST"])
@@ -547,7 +552,7 @@ def add_expert():
         organisation_id=request.form.get("organisation_id"), position=request.form.get("position") or "",
         competences=request.form.getlist("competences"), included_on=_date("included_on"),
         basis=request.form.get("basis") or "", mechanism_codes=sets[0].mechanism_codes() if sets else []),
-        "Эксперт включён в реестр.")
+        "Эксперт включён в реестр.", lambda status: _experts_page(region, status))
 
 
 @bp.route("/experts/<int:expert_id>/exclude", methods=["POST"])
