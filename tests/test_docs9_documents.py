@@ -150,35 +150,6 @@ def test_the_data_request_forms_instructions_print_on_one_page_width(world, sent
     assert submission.organisation.name in flat
 
 
-def test_the_08_70_scores_export_names_blocks_and_criteria_as_pages_do(world, make_org, make_user, client,
-                                                                        db_session):
-    """The scores sheet of the assessment of mechanisms printed the data's keys: «GOAL» for the block, «GOAL.2» for
-    the criterion. It says «Цели» and «1.2», as the pages and the documents do."""
-    import io
-
-    from openpyxl import load_workbook
-
-    from tests.conftest import PASSWORD
-    from tests.test_assessment_picture import _campaign_over
-
-    region = world["region"]
-    campaign = _campaign_over(db_session, region, [world["mun"]])
-    official = make_user("official", region, login="reg_off_docs9")
-    db_session.commit()
-    client.post("/login", data={"login": official.login, "password": PASSWORD})
-    response = client.get(f"/assessment/campaigns/{campaign.id}/picture.xlsx")
-    assert response.status_code == 200
-    rows = list(load_workbook(io.BytesIO(response.data))["Баллы"].iter_rows(values_only=True))[2:]
-    assert rows
-    assert {r[3] for r in rows} <= {"Цели", "Показатели", "Методы сбора и обработки информации",
-                                    "Мониторинг показателей", "Анализ результатов мониторинга",
-                                    "Адресные рекомендации", "Меры, мероприятия", "Управленческие решения",
-                                    "Анализ эффективности принятых мер"}
-    goals = [r for r in rows if r[3] == "Цели"]
-    assert goals and all(r[4].startswith("1.") for r in goals)
-    assert not any(r[4].startswith(("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")) for r in rows)
-
-
 def test_the_08_70_order_names_an_experts_place_of_work_in_full(camp, world, db_session):  # noqa: F811
     """Appendix № 3 of the order on the monitoring of mechanisms printed the experts' «Должность, место работы» as
     «региональный эксперт, Демонстрационная область»: the ministry's short name is its region's. It gives the

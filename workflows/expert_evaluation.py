@@ -26,8 +26,12 @@ TASK_LINKS = {"expert_evaluation": ("assessment.evaluation", "assignment_id")}
 
 
 def comments_where_different(obj, data) -> list[str]:
-    return [f"Критерий {code}: балл эксперта отличается от самооценки — нужен комментарий."
-            for code in data.get("uncommented") or []]
+    # One message naming every criterion, as all_scored does.
+    codes = data.get("uncommented") or []
+    if len(codes) == 1:
+        return [f"Критерий {codes[0]}: балл эксперта отличается от самооценки — нужен комментарий."]
+    return [f"Критерии {', '.join(codes)}: балл эксперта отличается от самооценки — нужен комментарий к каждому."
+            ] if codes else []
 
 
 def no_conflict_of_interest(obj, data) -> list[str]:

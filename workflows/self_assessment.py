@@ -34,9 +34,12 @@ def within_window(obj, data) -> list[str]:
 
 
 def all_scored(obj, data) -> list[str]:
-    # `unscored`: the criteria's numbers («1.2»), as the sheet shows them (app.assessment.services)
+    # `unscored`: the criteria's numbers («1.2»), as the sheet shows them (app.assessment.services). One message
+    # naming them all: a message per criterion put twenty-odd red boxes over an empty sheet, the sheet off the screen.
     missing = data.get("unscored") or []
-    return [f"Не выставлен балл по критерию {code}." for code in missing]
+    if len(missing) == 1:
+        return [f"Не выставлен балл по критерию {missing[0]}."]
+    return [f"Не выставлены баллы по критериям: {', '.join(missing)}."] if missing else []
 
 
 TRANSITIONS = [

@@ -486,16 +486,17 @@ def scores_xlsx(picture: Picture) -> bytes:
     print_setup(ws, header_row=2, widths=widths)
     header(ws, "Баллы по критериям", XLSX_HEADER, widths)
     by_id = {r.municipality.id: r for r in picture.rows}
-    # the block by its title and the criterion by its number («Цели», «1.2»), as pages and documents name them: the
-    # printed sheet said «GOAL», «GOAL.2»
-    blocks, positions = evidence.block_titles(), evidence.block_positions()
+    # The block and the criterion as the sheet on screen names them («1. Цели», «1.2»), not by the data's codes
+    # («GOAL», «GOAL.2»), which no reader of the workbook has seen.
+    positions, titles = evidence.block_positions(), evidence.block_titles()
     number = 2  # the row written last: a write-only sheet takes a row's height before the row
     for c in picture.criterion_rows:
         row = by_id.get(c.municipality_id)
         if row is None:
             continue
         cell = row.cells[c.mechanism]
-        values = [row.municipality.code, row.municipality.name, c.mechanism, blocks.get(c.block, c.block),
+        block = f"{positions[c.block]}. {titles.get(c.block, c.block)}" if c.block in positions else c.block
+        values = [row.municipality.code, row.municipality.name, c.mechanism, block,
                   evidence.criterion_number(c, positions), c.text,
                   c.max_points, c.proposed, c.self_points, c.expert_points, counted_points(c, cell.source),
                   SOURCE_LABELS[cell.source], SELF_STATES.get(cell.self_state, "—"),

@@ -118,11 +118,12 @@ def _managed_region() -> Organisation:
     return regions[0]
 
 
-def _new_campaign_page(region: Organisation, status: int = 200, posted=None):
-    """The new campaign's form; `posted`: the refused form's input, shown again (with 422, as every refused form)."""
+def _new_campaign_page(region: Organisation, status: int = 200):
+    """The form; after a refusal, with what was typed (the redirect to an empty form lost the title, the period, the
+    dates and the mechanisms left out) and the refusal's 4xx."""
     return render_template("assessment/campaign_new.html", region=region, sets=criteria.published_sets(),
                            municipalities=services.municipalities_of(region),
-                           period_example=academic_year_of(user_today()), posted=posted), status
+                           period_example=academic_year_of(user_today()), **_typed()), status
 
 
 @bp.route("/campaigns/new")
@@ -135,7 +136,7 @@ def new_campaign():
 @roles_required(*MANAGERS)
 def create_campaign():
     region = _managed_region()
-    on_refusal(lambda exc: _new_campaign_page(region, exc.status_code, request.form))
+    on_refusal(lambda exc: _new_campaign_page(region, exc.status_code))
     campaign = services.create_campaign(
         region, actor=current_user, title=request.form.get("title"), period=request.form.get("period"),
         window_start=_date("window_start"), window_end=_date("window_end"),
@@ -525,6 +526,11 @@ def experts():
     region = _region_for(current_user)
     if region is None:
         abort(403)
+    return _experts_page(region)
+
+
+def _experts_page(region, status: int = 200):
+    """The register; after a refused «Включить», with what was typed in its form (the redirect lost it) and a 4xx."""
     sets = criteria.published_sets()
     manage = bool(acting_roles_over(current_user, region) & MANAGERS)
     return render_template("assessment/experts.html", region=region, experts=services.experts_of(region),
@@ -533,7 +539,7 @@ def experts():
                            orgs=db.session.scalars(select(Organisation).where(
                                Organisation.path.like(region.path + "%")).order_by(Organisation.path).limit(3000)
                            ).all() if manage else [],
-                           mechanisms=sets[0].mechanism_codes() if sets else [])
+                           mechanisms=sets[0].mechanism_codes() if sets else [], **_typed()), status
 
 
 @bp.route("/experts/add", methods=["POST"])
@@ -548,7 +554,7 @@ def add_expert():
         organisation_id=request.form.get("organisation_id"), position=request.form.get("position") or "",
         competences=request.form.getlist("competences"), included_on=_date("included_on"),
         basis=request.form.get("basis") or "", mechanism_codes=sets[0].mechanism_codes() if sets else []),
-        "Эксперт включён в реестр.")
+        "Эксперт включён в реестр.", lambda status: _experts_page(region, status))
 
 
 @bp.route("/experts/<int:expert_id>/exclude", methods=["POST"])
