@@ -63,3 +63,13 @@ def test_k1_says_it_compares_all_the_schools_vpr_with_its_exams_not_one_subject(
     for text in named["explanation"]:
         assert "ВПР все предметы" in text and "по тому же предмету" not in text
         assert "K1 — высокие результаты ВПР, не подтверждённые ОГЭ/ЕГЭ той же школы" in text
+
+
+def test_a_difference_that_rounds_to_zero_is_not_said_to_be_below():
+    # K1 on a planted region: «ОГЭ/ЕГЭ — на 0,0 п. п. ниже» for a school 0.04 p. p. below the median school
+    from app.analysis.methods.sign_tests import _off
+
+    assert _off(-0.04, "медианной школы") == "на уровне медианной школы"
+    assert _off(0.049, "медианы") == "на уровне медианы"
+    assert _off(-8.26, "медианной школы региона") == "на 8,3 п. п. ниже медианной школы региона"
+    assert _off(21.6, "медианы") == "на 21,6 п. п. выше медианы"
