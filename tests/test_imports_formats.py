@@ -140,7 +140,7 @@ def test_rcoi_rows_that_do_not_fit_the_work_are_refused_with_the_reason(import_r
     run = import_results(_csv(rows))
     assert run.status == "rejected" and count(AssessmentResult) == 0
     found = {r[0]: r for r in report_rows(run, uploads)}
-    assert "в работе 24 заданий, а в структуре работы (ОГЭ 2025 г., Математика, 9 класс) — 25" in found["3"][3]
+    assert "в работе 24 задания, а в структуре работы (ОГЭ 2025 г., Математика, 9 класс) — 25" in found["3"][3]
     assert found["4"][3] == "задание 1 части 2: балл 3 больше максимального (2)"
     assert found["5"][3].startswith("недопустимый знак «a» в позиции 2")
 

@@ -27,6 +27,7 @@ from psycopg.errors import UniqueViolation
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.core.russian import plural
 from app.extensions import db
 from app.imports.formats import PROCEDURES, PROCEDURES_WITHOUT_MARK, RESULTS_SPEC
 from app.imports import structures as work_structures
@@ -36,6 +37,12 @@ from app.imports.readers import FileRejected
 from app.imports.report import MAX_REPORTED
 from app.orgs.models import Organisation
 from app.imports.models import AssessmentResult as R
+
+
+def _tasks(n: int) -> str:
+    """«24 задания», «25 заданий», «21 задание»."""
+    return plural(n, ("задание", "задания", "заданий"))
+
 
 YEAR_MIN = 2000
 GRADE_MIN, GRADE_MAX = 1, 11
@@ -158,7 +165,7 @@ class _Checker:
                                         ).first()
             if declared is not None:
                 if self.rcoi and len(labels) != len(declared.labels):
-                    return None, (self._parts_column(), "", f"в работе {len(labels)} заданий, а в структуре работы "
+                    return None, (self._parts_column(), "", f"в работе {_tasks(len(labels))}, а в структуре работы "
                                   f"({self._work_text(work)}) — {len(declared.labels)}: {declared.describe()}")
                 if not self.rcoi and labels != declared.labels:
                     return None, self._label_mismatch(work, labels, declared.labels)
@@ -178,10 +185,10 @@ class _Checker:
         elif tuple(labels) != known.labels and not (self.rcoi and known.source == "declared"
                                                     and len(labels) == len(known.labels)):
             if known.source == "declared":
-                return None, (self._parts_column(), "", f"в работе {len(labels)} заданий, а в структуре работы "
+                return None, (self._parts_column(), "", f"в работе {_tasks(len(labels))}, а в структуре работы "
                               f"({self._work_text(work)}) — {len(known.labels)}: "
                               f"{work_structures.Structure(known.labels, ()).describe()}")
-            return None, (self._parts_column(), "", f"в строке {len(labels)} заданий, а в строке {known.row_no} той "
+            return None, (self._parts_column(), "", f"в строке {_tasks(len(labels))}, а в строке {known.row_no} той "
                           f"же работы — {len(known.labels)}")
         elif part2_maxima is not None and any(m is not None and m != known.maxima[k]
                                               for k, m in enumerate(part2_maxima)):

@@ -182,6 +182,14 @@ def _num(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
+def _off(value: float, median: str) -> str:
+    """«на 8,3 п. п. выше медианной школы региона»; a difference that rounds to 0,0 is «на уровне …», not «на 0,0
+    п. п. ниже» (a school 0.04 p. p. below the median was said to be below it)."""
+    if _num(abs(value)) == "0,0":
+        return f"на уровне {median}"
+    return f"на {_num(abs(value))} п. п. {'выше' if value >= 0 else 'ниже'} {median}"
+
+
 def _share(percent: float) -> str:
     """A percentage in whole numbers, below 1 % to a tenth: a rare count's expected 0.4 % is not «0 %»."""
     return _num(percent, 0 if percent >= 0.95 else 1)
@@ -580,11 +588,9 @@ def _k1_k5(p, u, ok, schools, th) -> list:
         works, dv, de = both["works"].to_numpy(), both["dv"].to_numpy(), both["de"].to_numpy()
 
         def k1_details(positions):  # every K1 test has its sentence (a few thousand: one per school and year)
-            return [f"средний процент выполнения {plural(int(works[i]), WORKS_OF)} ВПР на {_num(abs(dv[i]))} "
-                    "п. п. "
-                    f"{'выше' if dv[i] >= 0 else 'ниже'} медианной школы региона, ОГЭ/ЕГЭ — на {_num(abs(de[i]))} "
-                    f"п. п. {'выше' if de[i] >= 0 else 'ниже'}: разрыв необычен для школ региона "
-                    f"({_num(gz[i], 2)} ст. откл.)" for i in positions]
+            return [f"средний процент выполнения {plural(int(works[i]), WORKS_OF)} ВПР "
+                    f"{_off(dv[i], 'медианной школы региона')}, ОГЭ/ЕГЭ — {_off(de[i], 'медианной школы')}: разрыв "
+                    f"необычен для школ региона ({_num(gz[i], 2)} ст. откл.)" for i in positions]
 
         out.append((k1, k1_details))
     # K5: the same cohort a year later (grade g+1 in year t+1); the test belongs to the later year
@@ -615,8 +621,8 @@ def _k1_k5(p, u, ok, schools, th) -> list:
     def others(i):
         if np.isnan(other[i]):
             return ": падение необычно для школ региона"
-        return (f", другие работы ВПР школы за эти два года — в среднем на {_num(abs(other[i]))} п. п. "
-                f"{'выше' if other[i] >= 0 else 'ниже'} медианы: результат класса необычно высок для уровня школы")
+        return (f", другие работы ВПР школы за эти два года — в среднем {_off(other[i], 'медианы')}: результат "
+                "класса необычно высок для уровня школы")
 
     out.append(_frame(u, later_idx, "K5", "cohort_drop", n[later_idx], dp[idx], dz[idx], lambda sel: [
         f"в {unit_year[i]} г. в {unit_grade[i]} кл. средний процент выполнения {_num(mean[i])} % "
