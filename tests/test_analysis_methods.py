@@ -353,3 +353,20 @@ def test_the_whole_computation_prepares_the_results_once(monkeypatch):
     assert steps == [30, 60, 75]
     assert len(done.aggregates) and len(done.tests) and [len(v) for v in done.judged] == [40, 40]
     assert done.judged[-1]["explanation"].str.len().gt(0).any(), "the stored year's verdicts are explained"
+
+
+def test_heaping_with_no_work_on_either_neighbour_is_said_in_words_not_as_infinity(th):
+    """Twelve works of one school all at the boundary of «4» and none at the scores beside it: the sentence said «в
+    ∞ раза больше среднего соседних» (walk 9 saw it on a school's verdict page)."""
+    def mark(score):
+        return 5 if score >= 15 else 4 if score >= 10 else 3 if score >= 5 else 2
+
+    rows = [(2025, "ВПР", "Математика", 4, 1, 10, 20, 4, 4, None) for _ in range(12)]
+    rows += [(2025, "ВПР", "Математика", 4, s, score, 20, mark(score), mark(score), None)
+             for s in (2, 3, 4) for score in range(21)]
+    res = compute_markers(_results(rows), pd.DataFrame({"id": [1, 2, 3, 4], "profile": "ordinary"}), th)
+    heaps = res.markers[(res.markers["school_id"] == 1) & (res.markers["kind"] == "heaping_4")]
+    assert len(heaps) == 1
+    detail = heaps.iloc[0]["detail"]
+    assert "∞" not in detail and "inf" not in detail
+    assert "12 работ против 0 и 0 с баллами 9 и 11 — соседние баллы не получил никто" in detail

@@ -323,9 +323,10 @@ def compute_markers(results, schools: pd.DataFrame, thresholds, *, boundaries: p
         _emit(markers, u, idx, "K3", f"heaping_{m}", ratio[idx], th["k3_heap_ratio"], [
             f"Скопление на границе отметки «{m}» (первичный балл {int(ci[i])}): "
             f"{plural(int(at[i]), ('работа', 'работы', 'работ'))} против "
-            f"{int(below[i])} и {int(above[i])} с баллами {int(ci[i]) - 1} и {int(ci[i]) + 1} — в "
-            f"{ratio[i]:.1f} раза больше среднего соседних (порог {th['k3_heap_ratio']:.1f}, "
-            f"не менее {th['k3_heap_min_count']} работ)." for i in idx])
+            f"{int(below[i])} и {int(above[i])} с баллами {int(ci[i]) - 1} и {int(ci[i]) + 1} — "
+            # no work on either neighbour: the ratio is infinite, which a reader should not meet as «в ∞ раза»
+            + (f"в {ratio[i]:.1f} раза больше среднего соседних" if nb[i] > 0 else "соседние баллы не получил никто")
+            + f" (порог {th['k3_heap_ratio']:.1f}, не менее {th['k3_heap_min_count']} работ)." for i in idx])
     if ok.any() and np.isnan(bnd).all(axis=1)[work[ok]].any():
         nc.append(_rows(u, ok & np.isnan(bnd).all(axis=1)[work], sign="K3", reason=(
             "нет отметок и заданных границ отметок: скопление баллов на границе отметки не проверено")))
