@@ -4,6 +4,7 @@ municipality → school → work, verdict and cycle tables, XLSX exports, scope.
 
 import io
 
+import lxml.html
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -322,3 +323,22 @@ def test_the_head_of_a_kindergarten_is_not_offered_the_centre(world, client, log
     client.post("/logout")
     login(world["director_a"])
     assert 'href="/situation/">Ситуационный центр' in client.get("/tasks/").get_data(as_text=True)
+
+
+def test_a_schools_verdict_links_to_its_reasons(world, anl_cycle, seeded_results, client, login, db_session):
+    """The drill-down ended at the verdict's words, its reasons (works, signs, how unlikely) one page away with no
+    link there but to the municipality's whole analysis (walk 9): the verdict now links to the school's analysis
+    page, which the school's director may open too."""
+    from app.analysis.models import AnalysisRun
+
+    login(world["official"])
+    assert client.post(f"/analysis/cycles/{anl_cycle.id}/runs", data={}).status_code == 302
+    run = db_session.scalar(select(AnalysisRun).where(AnalysisRun.cycle_id == anl_cycle.id))
+    school = world["school_a"]
+    for user in (world["official"], world["director_a"]):
+        client.post("/logout")
+        login(user)
+        html = client.get(f"/situation/schools/{school.id}?year={max(run.years)}&procedure=ВПР").get_data(as_text=True)
+        reasons = lxml.html.fromstring(html).get_element_by_id("verdict-reasons")
+        assert reasons.get("href") == f"/analysis/schools/{school.id}"
+        assert client.get(reasons.get("href")).status_code == 200
