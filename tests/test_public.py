@@ -189,3 +189,26 @@ def test_the_public_roadmap_gives_each_measures_dates_as_one_unbroken_range(demo
     assert ranges and len(ranges) == len(measures(meas.cycle))
     roadmap = html.split("Ожидаемый результат")[1].split("</table>")[0]
     assert " — " not in roadmap
+
+
+def test_the_public_roadmap_says_each_measures_state(demo, client):
+    """A cancelled measure stood in the public roadmap like a planned one (attack 11): each row says its state."""
+    import lxml.html
+    from sqlalchemy import select
+
+    from app.cycles.models import Stage
+    from app.followup.models import Measure
+    from app.public.services import measures
+
+    meas = demo.scalars(select(Stage).where(Stage.code == "MEAS", Stage.state == "approved")).first()
+    cancelled = next(m for m in measures(meas.cycle) if m.state in ("planned", "in_progress"))
+    cancelled.state, cancelled.cancel_reason = "cancelled", "служебная причина"
+    demo.flush()
+    page = lxml.html.fromstring(client.get(f"/public/cycles/{meas.cycle_id}").get_data(as_text=True))
+    states = {row.xpath("td")[0].text_content(): row.xpath("td")[-1].text_content()
+              for row in page.xpath("//table[.//th[.='Ожидаемый результат']]/tbody/tr")}
+    assert states[cancelled.title] == "отменено"
+    assert set(states.values()) - {"отменено"} <= {"запланировано", "исполняется", "выполнено",
+                                                   "исполнение подтверждено"}
+    assert len(states) == len(demo.scalars(select(Measure).where(Measure.cycle_id == meas.cycle_id)).all())
+    assert "служебная причина" not in lxml.html.tostring(page, encoding=str)

@@ -15,6 +15,7 @@ from app.core.web import absolute_url
 from app.documents import pdf
 from app.documents.services import registered_path
 from app.extensions import db
+from app.followup.labels import STATES as MEASURE_STATES
 from app.orgs.models import Organisation
 from app.public import bp, services
 
@@ -79,6 +80,7 @@ def cycle_page(cycle_id: int):
     return _render("public/cycle.html", cycle=cycle, trail=_trail(cycle.owner) + [cycle.owner],
                    goals=cycle.goals if services.approved(cycle, "GOAL") else [],
                    indicators=services.indicator_lines(cycle), measures=services.measures(cycle),
+                   measure_states=MEASURE_STATES,
                    conclusions=services.conclusions(cycle), documents=services.published(cycle=cycle))
 
 
