@@ -216,3 +216,17 @@ def test_the_calendar_takes_a_date_typed_as_people_write_it_and_names_that_form_
     assert bad.status_code == 200
     assert "«31.02.2027» не является датой (ожидается дата в виде ДД.ММ.ГГГГ): показан текущий месяц." in \
         bad.get_data(as_text=True)
+
+
+def test_a_refused_evidence_package_answers_its_page_with_the_municipality_chosen(world, assess, client, login,
+                                                                                  db_session):
+    from app.assessment.package import EvidencePackage
+
+    login(world["expert"])  # the assigned expert: a draft self-assessment is not theirs to package yet
+    response = client.post(f"/assessment/campaigns/{assess['campaign'].id}/packages/request",
+                           data={"municipality_id": str(world["mun"].id)})
+    assert response.status_code == 422
+    page = _page(response)
+    assert "собирается после того, как координатор представит самооценку" in _alert(page)
+    assert page.xpath("//select[@id='municipality_id']/option[@selected]/@value") == [str(world["mun"].id)]
+    assert db_session.scalar(select(func.count()).select_from(EvidencePackage)) == 0
