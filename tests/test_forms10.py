@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.access_cases.assessment import make_campaign
+from tests.test_access_centres import centres  # noqa: F401  (a fixture)
 
 
 @pytest.fixture
@@ -230,3 +231,24 @@ def test_a_refused_evidence_package_answers_its_page_with_the_municipality_chose
     assert "собирается после того, как координатор представит самооценку" in _alert(page)
     assert page.xpath("//select[@id='municipality_id']/option[@selected]/@value") == [str(world["mun"].id)]
     assert db_session.scalar(select(func.count()).select_from(EvidencePackage)) == 0
+
+
+def test_a_refused_support_answers_the_centres_page_with_the_reason(world, centres, client_for, db_session):  # noqa: F811
+    # The redirect to the page said the reason in a flash but answered 302 (and lost the choice of a refused form).
+    from app.orgs.models import OrganisationSupport
+    from app.orgs.services import add_support
+
+    imc = centres["imc_centre"]
+    add_support(imc, world["mun"], actor=world["admin"])  # meanwhile, from another tab
+    db_session.commit()
+    admin = client_for(world["admin"])
+    response = admin.post(f"/orgs/{imc.id}/supports", data={"supported_id": world["mun"].id})
+    assert response.status_code == 422
+    page = _page(response)
+    assert "уже сопровождает" in _alert(page) and page.xpath("//h1")
+    response = admin.post(f"/orgs/{imc.id}/supports", data={"supported_id": world["region"].id})
+    assert response.status_code == 302  # a choice that is allowed still goes through
+    response = admin.post(f"/orgs/{imc.id}/supports/{centres['mun2'].id}/remove")
+    assert response.status_code == 422 and "не сопровождает" in _alert(_page(response))
+    assert {s.supported_id for s in db_session.scalars(select(OrganisationSupport))} == {
+        world["mun"].id, world["region"].id}
