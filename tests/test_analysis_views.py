@@ -80,6 +80,10 @@ def test_a_marker_prefills_a_finding_which_the_official_saves(world, anl_cycle, 
     assert stale.status_code == 409 and "изменён другим пользователем" in stale.get_data(as_text=True)
     db_session.expire_all()
     assert finding.problem == "Признаки необъективности результатов" and audit_count(db_session) == before
+    # A stale deletion: the finding's page again with the reason and 409 (a redirect answered 302), nothing deleted.
+    stale = client.post(f"/analysis/findings/{finding.id}/delete", data={"version": str(finding.version + 5)})
+    assert stale.status_code == 409 and "изменён другим пользователем" in stale.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Finding)) == 1
     done = client.post(f"/analysis/findings/{finding.id}/delete", data={"version": str(finding.version)})
     assert done.status_code == 302 and db_session.scalar(select(func.count()).select_from(Finding)) == 0
 

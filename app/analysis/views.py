@@ -65,6 +65,11 @@ def _can_edit_findings(cycle: Cycle) -> bool:
 @bp.route("/cycles/<int:cycle_id>")
 @signed_in
 def cycle_analysis(cycle_id: int):
+    return _analysis_page(cycle_id)
+
+
+def _analysis_page(cycle_id: int, status: int = 200):
+    """The cycle's analysis; after a refused «Запустить анализ», with the reason and its 4xx (not a 303)."""
     cycle = _cycle(cycle_id)
     runs = services.runs_of_cycle(cycle)
     run = next((r for r in runs if r.status == "done"), None)
@@ -81,7 +86,7 @@ def cycle_analysis(cycle_id: int):
                            can_run=_can_run(cycle), form=RunForm(),
                            findings=services.findings_of_cycle(cycle), sign_counts=counts, chart=chart,
                            can_edit=_can_edit_findings(cycle), stage=cycle.stage("ANL"),
-                           reads_results=services.reads_results(cycle))
+                           reads_results=services.reads_results(cycle)), status
 
 
 @bp.route("/cycles/<int:cycle_id>/runs", methods=["POST"])
@@ -92,7 +97,7 @@ def start_run(cycle_id: int):
     form = RunForm()
     if not form.validate_on_submit():
         abort(400)
-    on_refusal(lambda exc: redirect(url_for("analysis.cycle_analysis", cycle_id=cycle_id)))
+    on_refusal(lambda exc: _analysis_page(cycle_id, exc.status_code))
     run = services.start_run(cycle, actor=current_user)
     flash("Анализ запущен. Ход расчёта виден на этой странице.", "success")
     return redirect(url_for("analysis.run_detail", analysis_run_id=run.id))
@@ -453,13 +458,18 @@ def create_finding(cycle_id: int):
 @bp.route("/findings/<int:finding_id>")
 @signed_in
 def finding_detail(finding_id: int):
+    return _finding_detail_page(finding_id)
+
+
+def _finding_detail_page(finding_id: int, status: int = 200):
+    """The finding as stored; after a refused deletion (changed meanwhile), with the reason and its 4xx."""
     finding = get_in_scope(Finding, finding_id)
     form = _finding_form(finding.cycle, formdata=False)
     form.problem.data, form.causes.data, form.evidence.data = finding.problem, finding.causes, finding.evidence
     form.organisation_ids.data = [o.id for o in finding.organisations]
     form.analysis_run_id.data, form.source_result_id.data = finding.analysis_run_id, finding.source_result_id
     form.version.data = finding.version
-    return _finding_page(finding.cycle, form, finding)
+    return _finding_page(finding.cycle, form, finding, status)
 
 
 @bp.route("/findings/<int:finding_id>/edit", methods=["POST"])
@@ -484,7 +494,7 @@ def delete_finding(finding_id: int):
     if not form.validate_on_submit():
         abort(400)
     cycle_id = finding.cycle_id
-    on_refusal(lambda exc: redirect(url_for("analysis.finding_detail", finding_id=finding_id)))
+    on_refusal(lambda exc: _finding_detail_page(finding_id, exc.status_code))
     services.delete_finding(finding, actor=current_user, expected_version=form.version.data)
     flash("Вывод удалён.", "success")
     return redirect(url_for("analysis.cycle_analysis", cycle_id=cycle_id))

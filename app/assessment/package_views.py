@@ -17,6 +17,11 @@ from app.extensions import db
 @bp.route("/campaigns/<int:campaign_id>/packages")
 @signed_in
 def packages(campaign_id: int):
+    return _packages_page(campaign_id)
+
+
+def _packages_page(campaign_id: int, status: int = 200):
+    """The packages; after a refused request, with the municipality that was chosen and the refusal's 4xx."""
     campaign, scope = services.campaign_for(campaign_id, current_user)
     if not (scope.all or scope.working_ids):
         raise NotFound()  # the municipality's head reads the published results, not the working evidence
@@ -24,7 +29,8 @@ def packages(campaign_id: int):
     choices = [m.municipality for m in campaign.municipalities if scope.all or m.municipality_id in scope.working_ids]
     return render_template("assessment/packages.html", campaign=campaign, scope=scope, packages=rows,
                            choices=sorted(choices, key=lambda o: o.name), statuses=package.STATUSES,
-                           running=any(p.pending for p in rows))
+                           running=any(p.pending for p in rows),
+                           chosen=request.form.get("municipality_id") if request.method == "POST" else None), status
 
 
 @bp.route("/campaigns/<int:campaign_id>/packages/request", methods=["POST"])
@@ -35,8 +41,7 @@ def request_package(campaign_id: int):
     if raw == "" or form_int(raw) is not None:
         # Outside the user's scope is 404 like any object of the campaign, not a refusal shown on the page.
         package.check_may_package(campaign, scope, int(raw) if raw else None)
-    where = url_for("assessment.packages", campaign_id=campaign.id)
-    on_refusal(lambda exc: redirect(where, code=303))
+    on_refusal(lambda exc: _packages_page(campaign_id, exc.status_code))
     row = package.request_package(campaign, scope, actor=current_user,
                                   municipality_id=raw)
     flash("Пакет доказательств поставлен в очередь на сборку.", "success")

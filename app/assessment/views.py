@@ -1,6 +1,6 @@
 """URL table of the assessment of municipal mechanisms. Thin: parse → service → commit → redirect; a refusal
-rolls back, flashes the Russian reasons and returns to the page with the error's status. Reading scope is the
-campaign's (`services.campaign_for`, `services.require_sees`): outside it, 404."""
+rolls back and answers the form's page again with the Russian reasons, what was typed and the error's status.
+Reading scope is the campaign's (`services.campaign_for`, `services.require_sees`): outside it, 404."""
 
 from __future__ import annotations
 
@@ -68,19 +68,11 @@ def _form_version() -> int:
     return version
 
 
-def _refused_to(where: str) -> None:
-    """A refusal from here on (rolled back by the request boundary) flashes the Russian reason and goes to `where`."""
-    on_refusal(lambda exc: redirect(where, code=303))
-
-
-def _act(where: str, action, message, page=None):
-    """Run one service call (the request boundary commits it): flash `message` (or message(result)), or the Russian
-    refusal; back to `where` either way. `page(status)`: the form's own page, answered on a refusal instead of the
-    redirect, so what the user typed (scores, comments) comes back in the form instead of being lost."""
-    if page is None:
-        _refused_to(where)
-    else:
-        on_refusal(lambda exc: page(exc.status_code))
+def _act(where: str, action, message, page):
+    """Run one service call (the request boundary commits it): flash `message` (or message(result)) and go to `where`.
+    A refusal answers `page(status)` instead: the form's own page with the Russian reason and the refusal's status,
+    what the user typed (scores, comments, dates, the choice) back in the form that was sent — a redirect lost it."""
+    on_refusal(lambda exc: page(exc.status_code))
     result = action()
     flash(message(result) if callable(message) else message, "success")
     return redirect(where, code=303)
@@ -149,6 +141,12 @@ def create_campaign():
 @bp.route("/campaigns/<int:campaign_id>")
 @signed_in
 def campaign_detail(campaign_id: int):
+    return _campaign_page(campaign_id)
+
+
+def _campaign_page(campaign_id: int, status: int = 200):
+    """The campaign; after a refused form of it (продлить, назначить, условия), with what was typed in that form and
+    the refusal's 4xx (the redirect lost the date, the reason, the choice)."""
     campaign, scope = services.campaign_for(campaign_id, current_user)
     manage = scope.manager and campaign.state != "closed"
     transitions = engine.available_transitions(campaign, current_user)
@@ -170,13 +168,13 @@ def campaign_detail(campaign_id: int):
         if manage and campaign.state == "draft" else [],
         levels=LEVELS, level_styles=LEVEL_STYLES, today=user_today(),
         documents=campaign_documents.campaign_documents(campaign),
-        documents_reader=bool(acting_roles_over(current_user, campaign.organisation)))
+        documents_reader=bool(acting_roles_over(current_user, campaign.organisation)), **_typed()), status
 
 
-def _campaign_action(campaign_id: int, action):
+def _campaign_action(campaign_id: int, action, anchor: str = ""):
     campaign, _ = services.campaign_for(campaign_id, current_user)
-    return _act(url_for("assessment.campaign_detail", campaign_id=campaign.id), lambda: action(campaign),
-                lambda message: message)
+    return _act(url_for("assessment.campaign_detail", campaign_id=campaign.id) + anchor, lambda: action(campaign),
+                lambda message: message, lambda status: _campaign_page(campaign_id, status))
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["POST"])
@@ -244,9 +242,11 @@ def extend_campaign(campaign_id: int):
 @bp.route("/campaigns/<int:campaign_id>/refresh", methods=["POST"])
 @signed_in
 def refresh_proposals(campaign_id: int):
+    campaign, _ = services.campaign_for(campaign_id, current_user)
+    if not services.scope_of(campaign, current_user).manager:
+        raise NotFound()  # before the refusal is declared: the error page, not the campaign's page with a 404
+
     def act(campaign):
-        if not services.scope_of(campaign, current_user).manager:
-            raise NotFound()
         n = services.refresh_proposals(campaign)
         return f"Предложенные баллы пересчитаны (изменено: {n})."
     return _campaign_action(campaign_id, act)
@@ -462,6 +462,11 @@ def _criteria_set(criteria_set_id: int) -> CriteriaSet:
 @bp.route("/criteria/<int:criteria_set_id>")
 @roles_required("admin", "official", "head", "auditor", "expert")
 def criteria_set(criteria_set_id: int):
+    return _criteria_page(criteria_set_id)
+
+
+def _criteria_page(criteria_set_id: int, status: int = 200):
+    """The set; after a refused edit or new version, with what was typed in that form and the refusal's 4xx."""
     cset = _criteria_set(criteria_set_id)
     editable = cset.state == "draft" and cset.organisation is not None and \
         "admin" in acting_roles_over(current_user, cset.organisation)
@@ -473,7 +478,7 @@ def criteria_set(criteria_set_id: int):
                            titles=evidence.block_titles(), block_positions=evidence.block_positions(),
                            describe_rule=evidence.describe_rule,
                            mechanism_titles=campaign_documents.mechanism_titles(by_mechanism),
-                           can_copy=cset.state == "published" and current_user.has_role("admin"))
+                           can_copy=cset.state == "published" and current_user.has_role("admin"), **_typed()), status
 
 
 @bp.route("/criteria/<int:criteria_set_id>/new-version", methods=["POST"])
@@ -484,7 +489,7 @@ def criteria_new_version(criteria_set_id: int):
                    and r.organisation.kind == "region"), None)
     if region is None:
         raise NotFound()
-    _refused_to(url_for("assessment.criteria_set", criteria_set_id=base.id))
+    on_refusal(lambda exc: _criteria_page(criteria_set_id, exc.status_code))
     draft = criteria.new_version(base, version=request.form.get("version") or "",
                                  title=request.form.get("title") or base.title, actor=current_user, region=region)
     flash("Создан проект новой версии: измените баллы и формулировки и опубликуйте её.", "success")
@@ -506,7 +511,7 @@ def criteria_edit(criteria_set_id: int):
     thresholds = {k: request.form.get(f"threshold-{k}", "") for k in ("high", "medium", "low")}
     return _act(where, lambda: criteria.edit_draft(cset, actor=current_user, criteria=changes, thresholds=thresholds,
                                                    expected_version=_form_version()),
-                "Изменения сохранены.")
+                "Изменения сохранены.", lambda status: _criteria_page(criteria_set_id, status))
 
 
 @bp.route("/criteria/<int:criteria_set_id>/publish", methods=["POST"])
@@ -515,7 +520,8 @@ def criteria_publish(criteria_set_id: int):
     cset = _criteria_set(criteria_set_id)
     return _act(url_for("assessment.criteria_set", criteria_set_id=cset.id),
                 lambda: criteria.publish(cset, actor=current_user, expected_version=_form_version()),
-                "Версия опубликована: её можно выбрать для новой кампании.")
+                "Версия опубликована: её можно выбрать для новой кампании.",
+                lambda status: _criteria_page(criteria_set_id, status))
 
 
 # --- register of experts ---------------------------------------------------------------------------------------
@@ -563,9 +569,10 @@ def exclude_expert(expert_id: int):
     expert = db.session.get(Expert, expert_id)
     if expert is None or not acting_roles_over(current_user, expert.register_org) & set(MANAGERS):
         raise NotFound()
+    region = expert.register_org
     return _act(url_for("assessment.experts"), lambda: services.exclude_expert(
         expert, actor=current_user, on=_date("excluded_on"), reason=request.form.get("reason") or "",
-        expected_version=_form_version()), "Эксперт исключён из реестра.")
+        expected_version=_form_version()), "Эксперт исключён из реестра.", lambda status: _experts_page(region, status))
 
 
 @bp.route("/experts.xlsx")
@@ -586,23 +593,22 @@ def campaign_document(campaign_id: int):
         doc = campaign_documents.generate_campaign_document(campaign, request.form.get("type_key") or "",
                                                             actor=current_user)
         return f"Документ «{doc.title}» формируется."
-    return _act_on_documents(campaign_id, act)
+    return _campaign_action(campaign_id, act, "#campaign-documents")
 
 
 @bp.route("/campaigns/<int:campaign_id>/municipalities/<int:municipality_id>/conclusion/generate", methods=["POST"])
 @signed_in
 def generate_conclusion(campaign_id: int, municipality_id: int):
+    campaign, scope = services.campaign_for(campaign_id, current_user)
+    # Before the refusal is declared: a municipality out of sight is the 404 page, not the campaign's page.
+    services.require_sees(campaign, scope, municipality_id)
+
     def act(campaign):
-        services.require_sees(campaign, services.scope_of(campaign, current_user), municipality_id)
         doc = campaign_documents.generate_conclusion(campaign, municipality_id, actor=current_user)
         return f"Документ «{doc.title}» формируется."
-    return _act_on_documents(campaign_id, act)
+    return _campaign_action(campaign_id, act, "#campaign-documents")
 
 
-def _act_on_documents(campaign_id: int, action):
-    campaign, _ = services.campaign_for(campaign_id, current_user)
-    return _act(url_for("assessment.campaign_detail", campaign_id=campaign.id) + "#campaign-documents",
-                lambda: action(campaign), lambda message: message)
 
 
 @bp.route("/campaigns/<int:campaign_id>/municipalities/<int:municipality_id>/conclusion")

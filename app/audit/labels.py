@@ -44,6 +44,18 @@ STATES = {
     "returned": "возвращено на доработку", "not_provided": "не представлено",
 }
 
+# Actions that bring their object into being in the state they record: a move from no state («— → черновик»).
+CREATING_ACTIONS = frozenset({"create", "pass_down"})
+
+
+def moves_state(event) -> bool:
+    """Whether the event changed its object's state. Many events only note the state the object was in (an 08-70
+    sheet saved while «оценивается», a criteria draft edited): the history showed «— → оценивается» for them, a
+    transition that never happened."""
+    if event.from_state == event.to_state:
+        return False
+    return event.from_state is not None or event.action in CREATING_ACTIONS
+
 
 def init_app(app, vocabularies=()) -> None:
     """Merge each feature's vocabulary (its descriptor's `audit`) into the shared one and add the filters."""
@@ -61,6 +73,7 @@ def init_app(app, vocabularies=()) -> None:
     app.jinja_env.filters["audit_action"] = action_label
     app.jinja_env.filters["audit_object"] = lambda v: OBJECTS.get(v, v)
     app.jinja_env.filters["audit_state"] = state_label
+    app.jinja_env.tests["state_move"] = moves_state
 
 
 # The same trigger name means different things for different objects («accept» a submission, «accept» a

@@ -10,7 +10,7 @@ from app.core.access import public, signed_in
 from app.core.boundary import on_refusal
 from app.core.timeutil import utcnow
 from app.core.web import absolute_url, user_today
-from app.core.forms import as_choices
+from app.core.forms import as_choices, parse_day
 from app.deadlines import bp, calendar, ical, services, standins
 from app.deadlines.forms import ButtonForm, StandInForm
 from app.extensions import db
@@ -20,15 +20,14 @@ from app.auth.models import User
 # --- calendar ------------------------------------------------------------------------------------
 
 def _day_arg(today: date) -> date:
+    """The day shown: ISO as the page's own links send it, or ДД.ММ.ГГГГ as a person types it into the address."""
     raw = (request.args.get("date") or "").strip()
     if not raw:
         return today
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        day = None
+    day = parse_day(raw)
     if day is None or not 1900 <= day.year <= 2999:
-        flash(f"«{raw[:20]}» не является датой (ожидается ГГГГ-ММ-ДД): показан текущий месяц.", "warning")
+        flash(f"«{raw[:20]}» не является датой (ожидается дата в виде ДД.ММ.ГГГГ): показан текущий месяц.",
+              "warning")
         return today
     return day
 

@@ -33,6 +33,12 @@ def org_list():
 @bp.route("/<int:org_id>")
 @signed_in
 def org_detail(org_id: int):
+    return _detail_page(org_id)
+
+
+def _detail_page(org_id: int, status: int = 200):
+    """The organisation; after a refused «сопровождает» form, with the choice that was sent (SupportForm reads the
+    posted form) and the refusal's 4xx — the redirect lost it."""
     org = get_in_scope(Organisation, org_id)
     # In the order of the names shown, numbers by value (the full names put «…школа № 10»» before «…№ 1»»).
     children = sorted(db.session.scalars(select(Organisation).where(Organisation.parent_id == org.id)),
@@ -54,7 +60,7 @@ def org_detail(org_id: int):
                            SETTLEMENTS=SETTLEMENTS, PROFILES=PROFILES, requisites_lines=requisites_lines,
                            can_edit=can_edit, support_form=support_form,
                            supports=supports, removable=removable,
-                           supporters=services.supporting_centres(org) if org.kind in SUPPORTED_KINDS else [])
+                           supporters=services.supporting_centres(org) if org.kind in SUPPORTED_KINDS else []), status
 
 
 @bp.route("/<int:org_id>/supports", methods=["POST"])
@@ -66,7 +72,7 @@ def add_support(org_id: int):
     supported = db.session.get(Organisation, form.supported_id.data) if form.supported_id.data else None
     if supported is not None and not services.administers(current_user, supported):
         supported = None  # outside the administrator's subtree: treated as not chosen, its existence not shown
-    on_refusal(lambda exc: redirect(url_for("orgs.org_detail", org_id=org_id, _anchor="supports")))
+    on_refusal(lambda exc: _detail_page(org_id, exc.status_code))
     services.add_support(centre, supported, actor=current_user)
     flash(f"«{centre.display_name}» сопровождает «{supported.display_name}».", "success")
     return redirect(url_for("orgs.org_detail", org_id=centre.id))
@@ -76,7 +82,7 @@ def add_support(org_id: int):
 @roles_required("admin")
 def remove_support(org_id: int, supported_id: int):
     centre = get_in_scope(Organisation, org_id, roles={"admin"})
-    on_refusal(lambda exc: redirect(url_for("orgs.org_detail", org_id=org_id, _anchor="supports")))
+    on_refusal(lambda exc: _detail_page(org_id, exc.status_code))
     services.remove_support(centre, supported_id, actor=current_user)
     flash("Сопровождение снято.", "success")
     return redirect(url_for("orgs.org_detail", org_id=centre.id))
