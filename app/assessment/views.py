@@ -609,8 +609,6 @@ def generate_conclusion(campaign_id: int, municipality_id: int):
     return _campaign_action(campaign_id, act, "#campaign-documents")
 
 
-
-
 @bp.route("/campaigns/<int:campaign_id>/municipalities/<int:municipality_id>/conclusion")
 @signed_in
 def conclusion(campaign_id: int, municipality_id: int):
