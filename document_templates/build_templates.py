@@ -14,6 +14,7 @@ versions shipped with the system, so keep the two in step when changing a templa
 """
 
 import copy
+import math
 import re
 import sys
 import zipfile
@@ -85,6 +86,33 @@ def _no_side_margins(cell) -> None:
 
 # The width of the отметка о приложении: the right half of a portrait page's text area (17 cm).
 ANNEX_MARK_CM = 8.5
+# A table's «№» column holds «999.» on one line at the table's size: Times New Roman's (and Liberation Serif's) figures
+# are half an em wide and its full stop a quarter, 1.75 em in all; then the Table Grid style's cell margins (0.19 cm
+# each side) and 0.05 cm for LibreOffice's rounding. Columns of 0.8–1.0 cm broke «100» as «10» / «0» (records-office
+# review: the flagged schools, ШНОР / ШНСУ, measures and decisions).
+NUMBER_TEXT_EM = 1.75
+CELL_MARGINS_CM = 2 * 0.19
+# The paragraph just above a table (an intro line «… направляет адресные рекомендации.») stands off it by the space a
+# table's title has (after=6): with none, the letters' intro touched the table's top border.
+BEFORE_TABLE_PT = 6
+
+
+def number_column_cm(size_pt: float) -> float:
+    """The width of a «№» column at `size_pt`, rounded up to a millimetre."""
+    return math.ceil((NUMBER_TEXT_EM * size_pt * 2.54 / 72 + CELL_MARGINS_CM + 0.05) * 10) / 10
+
+
+def _widen_number_column(widths: list[float], size_pt: float) -> list[float]:
+    """`widths` with the first («№») column at least `number_column_cm`; the widest of the others gives the difference,
+    so the table keeps its width."""
+    shortfall = number_column_cm(size_pt) - widths[0]
+    if shortfall <= 0:
+        return widths
+    widths = list(widths)
+    widest = max(range(1, len(widths)), key=lambda n: widths[n])
+    widths[0] += shortfall
+    widths[widest] -= shortfall
+    return widths
 
 
 class Template:
@@ -277,6 +305,23 @@ class Template:
             if paragraph.text or not table_rows:
                 return
 
+    def _space_before_table(self):
+        """The text paragraph just above a table gets `BEFORE_TABLE_PT` after it, unless it has more (a title's 6 pt,
+        an annex mark's 12). Tag paragraphs disappear when rendered and are skipped; a blank line, a table or the
+        last item of a `{%p for %}` list (its every item would get the space) is left as it is."""
+        for element in reversed(list(self.doc.element.body.iterchildren())):
+            if element.tag == qn("w:sectPr"):
+                continue
+            if element.tag != qn("w:p"):
+                return
+            paragraph = Paragraph(element, self.doc)
+            if paragraph.text.startswith("{%") and not paragraph.text.startswith("{%p endfor"):
+                continue
+            if paragraph.text and not paragraph.text.startswith("{%"):
+                fmt = paragraph.paragraph_format
+                fmt.space_after = max(fmt.space_after or 0, Pt(BEFORE_TABLE_PT))
+            return
+
     def _keep_last_item(self, element):
         """The last paragraph of a `{%p for %}` loop twice: as it is for every item but the last, with «keep with
         next» for the last one. Kept for every item, the whole list went to the next page with the signature
@@ -330,10 +375,13 @@ class Template:
         the others) prints that value as a row across the table above its group's rows, instead of a column that
         is blank below the first row: a reader of the next page saw rows without their mechanism (PDF review of
         the expert conclusion). A group's rows keep together, so no page starts inside a group."""
+        self._space_before_table()
         self._keep_previous_with_next()
         widths = widths or [self.text_width_cm / len(headers)] * len(headers)
         if self.landscape:  # widths are given for a portrait page: stretch them over the wider one
             widths = [w * self.text_width_cm / sum(widths) for w in widths]
+        if headers[0] == "№":
+            widths = _widen_number_column(widths, size)
         table = self._grid(len(headers), widths, borders=True)
         header = self._row(table, headers, size=size, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
         repeat = OxmlElement("w:tblHeader")
@@ -648,7 +696,7 @@ def monitoring_order():
     # a municipality's list runs past 99: «№» holds three digits («10» / «0» broke a number over two lines)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
             "a in addressees", widths=[ORG_LIST_NUMBER_CM, 10.2, 5.5])
-    t.save({"family": "procedural", "stages": ["MON"], "version": 2,
+    t.save({"family": "procedural", "stages": ["MON"], "version": 3,
             "filename": "Приказ о проведении мониторинга {period} {number}.docx"})
 
 
@@ -681,14 +729,16 @@ def data_request_letter():
     t.p("Список рассылки", align="center", bold=True, after=6)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
             "a in addressees", widths=[ORG_LIST_NUMBER_CM, 10.2, 5.5])
-    t.save({"family": "procedural", "stages": ["MON"], "version": 2,
+    t.save({"family": "procedural", "stages": ["MON"], "version": 3,
             "filename": "Письмо о предоставлении сведений {period} {number}.docx"})
 
 
 def analytic_report():
     t = Template("analytic_report", "Аналитическая справка по результатам мониторинга")
     t.use(COMMON_VARIABLES,
-          report=("dict", "Справка: intro (общие сведения), sources (источники), organisations (число ОО), "
+          report=("dict", "Справка: intro (общие сведения), sources (источники), organisations (число ОО, "
+                          "представивших сведения мониторинга показателей: чьи значения в таблице), schools_read "
+                          "(число школ, результаты оценочных процедур которых прочитал анализ; 0 — не читал), "
                           "period"),
           run=("dict", "Расчёт анализа, по которому составлена справка, или null: number, years, fingerprint, "
                        "finished_at, message"),
@@ -719,8 +769,11 @@ def analytic_report():
     t.heading()
     t.p("1. Общие сведения", bold=True, after=6)
     t.text("{{ report.intro }}")
-    t.text("Источники информации: {{ report.sources }}. Число организаций, представивших сведения: "
-           "{{ report.organisations }}.")
+    # Two counts, each named for what it counts: the organisations whose values the table shows (its «Число ОО») and
+    # the schools whose assessment results the analysis read (the cluster table's), which submitted nothing.
+    t.text("Источники информации: {{ report.sources }}. Число организаций, представивших сведения мониторинга "
+           "показателей: {{ report.organisations }}{% if report.schools_read is defined and report.schools_read %}; "
+           "число школ, результаты оценочных процедур которых рассмотрены: {{ report.schools_read }}{% endif %}.")
     t.p("2. Значения показателей", bold=True, before=6, after=6)
     # The «Итоговое» column is the owner's value (monitoring.values.owner_value), not always a mean: the reader is
     # told how before the table (a note after it was left alone at the top of the next page).
@@ -812,7 +865,7 @@ def analytic_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 4,
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 5,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 
@@ -832,12 +885,14 @@ def addressed_recommendations():
            "{{ addressee.name_genitive|default(addressee.name) }}.")
     t.table(["№", "Рекомендация", "Основание (выявленная проблема)", "Срок"],
             ["{{ r.number }}", "{{ r.text }}", "{{ r.basis }}", "{{ r.due_date }}"], "r in recommendations",
-            widths=[1.0, 7.4, 5.6, 3.0])
+            # «№» widened from «Срок» («20.01.2027» fits 2.8 cm): taken from the text, it wrapped one more line and
+            # sent the closing paragraph and the signature of the demo's one-page letter to a second page
+            widths=[1.2, 7.4, 5.6, 2.8])
     t.text("Просим в срок до {{ response_deadline }} подтвердить получение рекомендаций, представить план их "
            "выполнения, а по завершении — отчёт о выполнении.")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["REC"], "version": 1,
+    t.save({"family": "procedural", "stages": ["REC"], "version": 2,
             "filename": "Адресные рекомендации {addressee} {period} {number}.docx"})
 
 
@@ -861,7 +916,7 @@ def best_practices():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["REC", "EFF"], "version": 1,
+    t.save({"family": "procedural", "stages": ["REC", "EFF"], "version": 2,
             "filename": "Рекомендации по успешным практикам {period} {number}.docx"})
 
 
@@ -965,7 +1020,7 @@ def protocol():
     t.text(VOTES.replace("q.", "(agenda|last)."))
     t.signatures(("Председатель", "{{ meeting.chair }}"), ("Секретарь", "{{ meeting.secretary }}"))
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 1,
+    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 2,
             "filename": "Протокол {period} {number}.docx"})
 
 
@@ -993,7 +1048,7 @@ def decision_order():
     # 2: the appendix's columns over the landscape width (25.7 cm), the decision's text the widest; they were
     # 17 cm of portrait widths stretched, «Вид» and «Срок» wide and the decision ten lines deep.
     # 3: the appendix's mark as wide as on a portrait page (its issuer's last word was alone on a line).
-    t.save({"family": "managerial", "stages": ["DEC"], "version": 3,
+    t.save({"family": "managerial", "stages": ["DEC"], "version": 4,
             "filename": "Приказ об управленческих решениях {period} {number}.docx"})
 
 
@@ -1034,7 +1089,7 @@ def effectiveness_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["EFF"], "version": 1,
+    t.save({"family": "managerial", "stages": ["EFF"], "version": 2,
             "filename": "Справка об эффективности мер {period} {number}.docx"})
 
 

@@ -61,7 +61,7 @@ def test_a_report_made_from_the_previous_built_in_template_is_registered_from_it
     from app.documents import rendering, storage
     from app.documents.template_admin import template_for
 
-    assert rendering.template_version("assessment_report", builtin=True) == 2
+    assert rendering.template_version("assessment_report", builtin=True) >= 2  # rebuilt since (version 1 kept)
     assert "charts" not in rendering.undeclared_variables("assessment_report", template_for("assessment_report", "1"))
     approve_a(camp, world, db_session)
     doc = generated(documents.generate_campaign_document(camp["campaign"], documents.REPORT, actor=camp["manager"]),

@@ -151,16 +151,18 @@ def report_context(cycle) -> dict:
         for n, i in enumerate(chart_indicators, 1)}
     if not indicator_charts:
         indicator_charts["indicators"] = (None, charts.indicator_chart("Показатели", [], fmt="png"))
-    # «Число организаций, представивших сведения»: the organisations whose values or results the report reads, not
-    # every school of the owner's scope (the demo's upbringing report said 11 beside a table of 3 schools).
-    reporting = {o["name"] for i in indicators for o in i["organisations"]}
-    reporting |= {school_name(r) for rows in found.values() for r in rows if r.school_id is not None}
+    # «Число организаций, представивших сведения мониторинга показателей»: the organisations with a value in the
+    # table, which a reader checks against its «Число ОО» (the M2.1 report said 11 beside a table of 3 schools: it
+    # counted the schools of the cluster table too, whose results come from the assessment procedures, not from
+    # anything they submitted). The schools whose results the analysis read are a second number, said as such.
+    reporting = {o["name"] for i in indicators for o in i["organisations"] if o["value"] is not None}
     reporting.discard("")
+    results_read = {r.school_id for rows in found.values() for r in rows if r.school_id is not None}
     conclusions = [p.strip() for p in ((stage.summary or "") if stage else "").split("\n") if p.strip()]
     return {
         # The keys and shapes the analytic report template reads (documents feature).
         "report": {"intro": _intro(cycle, run, flagged, found, own), "period": cycle.period,
-                   "organisations": len(reporting),
+                   "organisations": len(reporting), "schools_read": len(results_read),
                    "sources": _sources(run, own)},
         "indicator_rows": _indicator_rows(indicators),
         "chart_list": [{"name": name, "caption": f"Значения показателя {ru.quote(ind['name'])} по организациям"
