@@ -72,7 +72,7 @@ def make_recommendation(world, db_session):
 
 @pytest.fixture
 def client_for(app, db_session):
-    """A signed-in test client for `user` (the pages of the followup feature)."""
+    """A separate signed-in test client per user (the followup and assessment-package tests)."""
     from tests.conftest import PASSWORD, IsolatedClient
 
     def make(user):

@@ -89,18 +89,6 @@ def scored(world, make_cycle, db_session):
     return {"campaign": campaign, "doc": doc, "first": first, "assignment": assignment, "manager": manager}
 
 
-@pytest.fixture
-def client_for(app, db_session):
-    """A separate signed-in test client per user."""
-    from tests.conftest import PASSWORD, IsolatedClient
-
-    def make(user):
-        client = IsolatedClient(app, app.response_class, use_cookies=True)
-        assert client.post("/login", data={"login": user.login, "password": PASSWORD}).status_code == 302
-        return client
-    return make
-
-
 def submit_self(world, campaign, db_session) -> None:
     """MUN's self-assessment of M1.1 scored (the proposed points) and submitted by its coordinator; committed."""
     from app.assessment import services
