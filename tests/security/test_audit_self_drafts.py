@@ -10,7 +10,6 @@ from datetime import date
 
 from app.assessment import services
 from tests.test_assessment import assess  # noqa: F401  (fixture)
-from tests.test_assessment_package import client_for  # noqa: F401  (fixture)
 
 DRAFT = "черновой довод координатора"
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from app.assessment.models import Score, SelfAssessment
 from app.core.timeutil import utcnow
-from tests.test_assessment_package import client_for, scored  # noqa: F401  (fixtures)
+from tests.test_assessment_package import scored  # noqa: F401  (fixture; client_for is tests/fixtures_followup.py's)
 
 REVISION = "черновик доработки координатора"
 
