@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
+from app.analysis import services as analysis_services
 from app.analysis.models import AnalysisResult, AnalysisRun
 from app.auth.roles import ASSIGNED_ROLES, SUPPORT_ROLES
 from app.catalogue.models import Mechanism, Track
@@ -211,6 +212,7 @@ class Standing:
     run: AnalysisRun | None = None
     verdict: str | None = None  # for a school: its verdict label
     explanation: str | None = None
+    explained: bool = False  # for a school: its analysis page states this run's verdict with its reasons
 
 
 def _runs(org: Organisation) -> list[AnalysisRun]:
@@ -267,6 +269,16 @@ def standings(org: Organisation, kids: list[Organisation], *, year: int) -> dict
         else:
             standing.shnsu += 1
     return out
+
+
+def school_standing(school: Organisation, *, year: int) -> Standing:
+    """A school's verdict for `year`. The verdict's reasons (which works, which sign, how unlikely) are on the
+    school's analysis page, which shows the school's newest run: `explained` says that run is the one whose verdict
+    this standing states, so the drill-down's last step may link there."""
+    standing = standings(school, [school], year=year)[school.id]
+    latest = analysis_services.latest_run_for_school(school)
+    standing.explained = standing.run is not None and latest is not None and latest.id == standing.run.id
+    return standing
 
 
 # --- management cycles ----------------------------------------------------------------------------------

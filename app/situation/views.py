@@ -5,7 +5,6 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.analysis import services as analysis_services
 from app.core.access import acting_roles_over, signed_in
 from app.core.hardening import query_id
 from app.core.timeutil import today_in
@@ -123,14 +122,9 @@ def school(org_id: int):
         return redirect(url_for("situation.organisation", org_id=org.id))
     f = _filters(org)
     works = services.work_lines(org, year=f["year"], procedure=f["procedure"]) if f["year"] else []
-    standing = services.standings(org, [org], year=f["year"])[org.id] if f["year"] else None
-    # The verdict's reasons (which works, which sign, how unlikely) are on the school's analysis page, which shows
-    # the newest run: linked when that is the run whose verdict this page states (the drill-down's last step).
-    explained = standing is not None and standing.run is not None and \
-        getattr(analysis_services.latest_run_for_school(org), "id", None) == standing.run.id
+    standing = services.school_standing(org, year=f["year"]) if f["year"] else None
     return render_template("situation/school.html", org=org, trail=_trail(org), f=f, works=works,
-                           standing=standing, p=present, openable=_openable({org.id: standing} if standing else None),
-                           explained=explained)
+                           standing=standing, p=present, openable=_openable({org.id: standing} if standing else None))
 
 
 @bp.route("/schools/<int:org_id>/works.xlsx")
