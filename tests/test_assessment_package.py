@@ -267,6 +267,8 @@ def test_the_audit_extract_verifies_and_a_tampered_one_fails_with_its_row(app, w
     not_an_extract.write_text("a;b\n1;2\n", encoding="utf-8")
     result = runner.invoke(args=["audit", "verify-extract", str(not_an_extract)])
     assert result.exit_code == 1 and "не выписка журнала аудита" in result.output
+    result = runner.invoke(args=["audit", "verify-extract", str(tmp_path / "нет.csv")])
+    assert result.exit_code == 1 and "не найден" in result.output
 
 
 def test_download_is_scoped_an_unassigned_expert_gets_404(world, scored, make_user, make_org, client_for,

@@ -91,11 +91,15 @@ def test_cli_imports_exit_0_on_success_and_1_with_the_report_on_rejection(cli_da
         rejected = services.run_flask(["import", "results", str(bad), "--as", "official"], cli_database, **env)
         assert rejected.returncode == 1
         assert "Файл отклонён: ошибок — 2 в 2 строках; ничего не сохранено." in rejected.stderr
+        assert "Файл отклонён" not in rejected.stdout  # the refusal is said once, on stderr
         report_line = next(line for line in rejected.stderr.splitlines() if line.startswith("Отчёт об ошибках: "))
         report = Path(report_line.removeprefix("Отчёт об ошибках: "))
         assert report.is_file() and report.parent == uploads.resolve()
         assert "строка 3, «grade»: класс должен быть целым числом от 1 до 11 (значение «13»)" in rejected.stderr
         assert "строка 4, «school_code»" in rejected.stderr
+
+        missing = services.run_flask(["import", "results", str(tmp_path / "нет.csv")], cli_database, **env)
+        assert missing.returncode == 1 and f"Файл «{tmp_path / 'нет.csv'}» не найден" in missing.stderr
 
         refused = services.run_flask(["import", "results", str(bad), "--as", "director"], cli_database, **env)
         assert refused.returncode == 1 and "нет роли, позволяющей этот импорт" in refused.stderr

@@ -28,7 +28,7 @@ _ORG_HELP = ("Код организации, в пределах которой 
 
 
 @import_cli.command("organisations")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--as", "login", help=_AS_HELP)
 @click.option("--org", "org_code", help=_ORG_HELP)
 def import_organisations(file, login, org_code):
@@ -37,7 +37,7 @@ def import_organisations(file, login, org_code):
 
 
 @import_cli.command("results")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--as", "login", help=_AS_HELP)
 @click.option("--org", "org_code", help=_ORG_HELP)
 def import_results(file, login, org_code):
@@ -71,6 +71,9 @@ def _scope(kind: str, actor, org_code: str | None):
 
 
 def _run(kind: str, file: Path, login: str | None, org_code: str | None) -> None:
+    # Checked here rather than by click.Path(exists=True), whose refusal is in English.
+    if not file.is_file():
+        _fail(f"Файл «{file}» не найден (или это каталог, а не файл).")
     actor = None
     if login:
         actor = db.session.scalar(select(User).where(User.login == login))
@@ -104,8 +107,8 @@ def _run(kind: str, file: Path, login: str | None, org_code: str | None) -> None
     dispatch_ready()
     db.session.expire_all()
     run = db.session.get(ImportRun, import_id)
-    click.echo(run.message or "")
     if run.status in ("done", "unchanged"):
+        click.echo(run.message or "")
         click.echo(f"Строк: {run.rows_total}; добавлено {run.rows_inserted}, обновлено {run.rows_updated}, "
                    f"без изменений {run.rows_unchanged}.")
         return
