@@ -346,16 +346,30 @@ def new_measure(cycle_id: int):
 @roles_required(*AUTHORS)
 def edit_measure(measure_id: int):
     measure = get_in_scope(Measure, measure_id, roles=services.AUTHORS)
+    refusal = services.measure_edit_refusal(measure)
+    if reading() and refusal:
+        # No form that its save would refuse: the measure's page, read-only, with the reason and what the engine
+        # offers instead (an approved roadmap's «Перенести сроки», to its approver).
+        flash(refusal, "warning")
+        return redirect(url_for("followup.measure_detail", measure_id=measure.id))
     return _save_measure(measure.cycle, measure)
 
 
-def _measure_page(measure: Measure, status: int = 200):
-    form = AttachForm()
+def _measure_page(measure: Measure, status: int = 200, sent=None):
+    """The measure's page with its three forms. `sent`: the form of a refused POST, shown again as typed (the stored
+    dates stay beside it in «Сроки»); the others are drawn from the measure as it stands, not bound to that POST —
+    bound, a refused attachment (whose form has no version) left the action forms without one, and the next click
+    was refused as an incomplete form."""
+    def fresh(form_class, **data):
+        return sent if isinstance(sent, form_class) else form_class(formdata=None, **data)
+
+    form = fresh(AttachForm)
     form.kind.choices = _kind_choices()
     available = engine.available_transitions(measure, current_user)
     reschedule = None
     if any(t.trigger == "reschedule" for t in available):
-        reschedule = RescheduleForm(version=measure.version, start_date=measure.start_date, end_date=measure.end_date)
+        reschedule = fresh(RescheduleForm, version=measure.version, start_date=measure.start_date,
+                           end_date=measure.end_date)
     return render_template(
         "followup/measure.html", measure=measure, reschedule_form=reschedule,
         # «Перенести сроки» carries new dates: its own form below, not a button of the plain actions
@@ -366,7 +380,7 @@ def _measure_page(measure: Measure, status: int = 200):
         state_label=engine.registry()["measure"].state_label(measure.state),
         overdue=services.is_measure_overdue(measure), attachments=_attachments(measure),
         attach_form=form if may_attach(current_user, measure.organisation) else None,
-        action_form=ActionForm(version=measure.version),
+        action_form=fresh(ActionForm, version=measure.version),
         can_edit=services.measure_editable(measure)
         and bool(acting_roles_over(current_user, measure.organisation) & services.AUTHORS)), status
 
@@ -384,8 +398,8 @@ def measure_transition(measure_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return _measure_page(measure, 422)
-    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
+        return _measure_page(measure, 422, sent=form)
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form))
     services.transition_measure(measure, form.trigger.data, actor=current_user, comment=form.comment.data,
                                 expected_version=form.version.data)
     # what it is now, not that it changed: the reader could not tell «выполнено» from «исполнение подтверждено»
@@ -400,8 +414,8 @@ def measure_reschedule(measure_id: int):
     form = RescheduleForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return _measure_page(measure, 422)
-    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
+        return _measure_page(measure, 422, sent=form)
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form))
     services.reschedule_measure(measure, actor=current_user, start_date=form.start_date.data,
                                 end_date=form.end_date.data, comment=form.comment.data,
                                 expected_version=form.version.data)
@@ -420,8 +434,8 @@ def measure_attach(measure_id: int):
     upload = request.files.get("file")
     if not form.validate_on_submit() or upload is None or not upload.filename:
         flash("Выберите файл.", "danger")
-        return _measure_page(measure, 422)
-    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
+        return _measure_page(measure, 422, sent=form)
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form))
     services.attach_to(measure, stream=upload.stream, filename=upload.filename, kind=form.kind.data,
                        actor=current_user)
     flash("Документ прикреплён.", "success")
@@ -485,6 +499,10 @@ def new_decision(cycle_id: int):
 @roles_required(*AUTHORS)
 def edit_decision(decision_id: int):
     decision = get_in_scope(Decision, decision_id, roles=services.AUTHORS)
+    refusal = services.decision_edit_refusal(decision)
+    if reading() and refusal:
+        flash(refusal, "warning")
+        return redirect(url_for("followup.decision_detail", decision_id=decision.id))
     return _save_decision(decision.cycle, decision)
 
 
@@ -493,7 +511,8 @@ def _decision_page(decision: Decision, status: int = 200):
         "followup/decision.html", decision=decision, available=engine.available_transitions(decision, current_user),
         state_label=engine.registry()["decision"].state_label(decision.state),
         overdue=services.is_decision_overdue(decision), action_form=ActionForm(version=decision.version),
-        can_write=bool(acting_roles_over(current_user, decision.organisation) & services.AUTHORS)), status
+        can_edit=services.decision_edit_refusal(decision) is None
+        and bool(acting_roles_over(current_user, decision.organisation) & services.AUTHORS)), status
 
 
 @bp.route("/decisions/<int:decision_id>")

@@ -1,0 +1,118 @@
+"""What the head approved stays as approved, and the pages say so before a form is filled in: a draft decision of an
+approved «Управленческие решения» stage is adopted as it stands, not re-edited; the edit page of an approved roadmap's
+measure is its read-only page with the reason and «Перенести сроки» (to the approver); a refused «Перенести сроки»
+keeps the dates and reason typed, and the page's other forms stay as the measure stands."""
+
+from datetime import date, timedelta
+
+import lxml.html
+import pytest
+
+from tests.fixtures_followup import approve
+from tests.test_followup_approved_roadmap import _approved_measure
+
+
+def _approved_decisions_stage(cycle, world, db_session):
+    from app.demo import fill_stage
+    from app.followup import services
+
+    for code in ("REC", "MEAS", "DEC"):  # the fixture's cycle waits at REC
+        fill_stage(cycle.stage(code), official=world["official"], head=world["head"])
+        approve(cycle.stage(code), world)
+    db_session.commit()
+    assert cycle.stage("DEC").state == "approved"
+    return next(d for d in services.decisions_of_cycle(cycle) if d.state == "draft")
+
+
+def _fields(d) -> dict:
+    return dict(text=d.text, kind=d.kind, deadline=d.deadline, responsible_id=d.responsible_id,
+                participants=d.participants, basis=d.basis, finding_ids=[f.id for f in d.findings],
+                measure_ids=[m.id for m in d.measures])
+
+
+def test_a_draft_decision_of_an_approved_stage_is_adopted_as_approved_not_edited(rec_cycle, world, db_session):
+    from app.core.errors import ValidationFailed
+    from app.followup import services
+    from workflows import engine
+
+    d = _approved_decisions_stage(rec_cycle, world, db_session)
+    text, deadline = d.text, d.deadline
+    with pytest.raises(ValidationFailed, match="утверждён: проект решения утверждённого этапа не редактируется"):
+        services.update_decision(d, actor=world["official"], today=date.today(), expected_version=d.version,
+                                 **{**_fields(d), "text": "Другой текст", "deadline": deadline + timedelta(days=3)})
+    db_session.rollback()
+    assert (d.text, d.deadline) == (text, deadline)
+    # the path the engine offers: the head adopts the draft as the stage approved it
+    assert "adopt" in {t.trigger for t in engine.available_transitions(d, world["head"])}
+    services.transition_decision(d, "adopt", actor=world["head"], expected_version=d.version)
+    db_session.commit()
+    assert d.state == "adopted"
+
+
+def test_the_decision_pages_of_an_approved_stage_offer_no_edit_form(rec_cycle, world, db_session, client_for):
+    d = _approved_decisions_stage(rec_cycle, world, db_session)
+    official = client_for(world["official"])
+    page = official.get(f"/followup/decisions/{d.id}").get_data(as_text=True)
+    assert f"/followup/decisions/{d.id}/edit" not in page
+    response = official.get(f"/followup/decisions/{d.id}/edit", follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'name="text"' not in text
+    assert "проект решения утверждённого этапа не редактируется" in text
+    response = official.post(f"/followup/decisions/{d.id}/edit", data={
+        "text": "Другой текст", "kind": d.kind, "deadline": d.deadline.isoformat(),
+        "responsible_id": d.responsible_id, "basis": d.basis or "x", "version": d.version})
+    assert response.status_code == 422
+    db_session.refresh(d)
+    assert d.text != "Другой текст"
+
+
+def test_the_edit_page_of_an_approved_roadmaps_measure_is_its_read_only_page(rec_cycle, world, db_session,
+                                                                            client_for):
+    m, _new_end = _approved_measure(rec_cycle, world, db_session)
+    for who, offered in (("official", False), ("head", True)):
+        response = client_for(world[who]).get(f"/followup/measures/{m.id}/edit", follow_redirects=True)
+        assert response.status_code == 200
+        page = lxml.html.fromstring(response.get_data(as_text=True))
+        assert not page.xpath("//form[@id='measure-form']")
+        alerts = " ".join(a.text_content() for a in page.xpath("//div[contains(@class, 'alert')]"))
+        assert "мероприятие утверждённой дорожной карты не редактируется" in alerts
+        assert bool(page.xpath("//form[@id='reschedule-form']")) is offered
+
+
+def test_a_refused_reschedule_keeps_the_dates_and_the_reason_typed(rec_cycle, world, db_session, client_for):
+    m, _new_end = _approved_measure(rec_cycle, world, db_session)
+    start, end = m.start_date, m.end_date
+    typed_end = start - timedelta(days=1)  # before the start: refused by the engine's guard
+    response = client_for(world["head"]).post(f"/followup/measures/{m.id}/reschedule", data={
+        "start_date": start.isoformat(), "end_date": typed_end.isoformat(), "comment": "Карантин в школах",
+        "version": m.version})
+    assert response.status_code == 409
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    form = page.xpath("//form[@id='reschedule-form']")[0]
+    assert form.xpath(".//input[@name='end_date']/@value") == [typed_end.isoformat()]
+    assert form.xpath(".//textarea[@name='comment']")[0].text_content().strip() == "Карантин в школах"
+    assert "Дата окончания мероприятия раньше даты начала." in response.get_data(as_text=True)
+    db_session.refresh(m)
+    assert (m.start_date, m.end_date) == (start, end)
+
+
+def test_a_refused_action_leaves_the_other_forms_of_the_measure_page_as_stored(rec_cycle, world, db_session,
+                                                                              client_for):
+    """The page has three forms; a refused one comes back as typed, the others as the measure stands: a refused
+    «Отменить» (no reason) left «Перенести сроки» with empty dates, and a refused attachment (its form carries no
+    version) left every action form without one — the next click was refused as an incomplete form."""
+    m, _new_end = _approved_measure(rec_cycle, world, db_session)
+    head = client_for(world["head"])
+    response = head.post(f"/followup/measures/{m.id}/transition", data={"trigger": "cancel", "comment": " ",
+                                                                        "version": m.version})
+    assert response.status_code == 422
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    form = page.xpath("//form[@id='reschedule-form']")[0]
+    assert form.xpath(".//input[@name='start_date']/@value") == [m.start_date.isoformat()]
+    assert form.xpath(".//input[@name='end_date']/@value") == [m.end_date.isoformat()]
+
+    response = head.post(f"/followup/measures/{m.id}/attach", data={"kind": "report"})
+    assert response.status_code == 422
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    for form_id in ("measure-actions", "reschedule-form"):
+        assert page.xpath(f"//form[@id='{form_id}']//input[@name='version']/@value") == [str(m.version)], form_id
