@@ -265,11 +265,26 @@ def _sheet(obj, scope, sa, assignment):
     sums = services.totals(scores, campaign.criteria_set.thresholds)
     sums = sums if show_self else services.without_self(sums)
     return dict(campaign=campaign, scope=scope, scores=scores, show_self=show_self, show_expert=show_expert,
+                overwritten=_overwritten(scores, "self" if obj is sa else "expert"),
                 totals=sums if show_expert else services.without_expert(sums),
                 evidence=services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code),
                 live={s.criterion_id: services.auto.evidence_documents(s.criterion, facts) for s in scores},
                 levels=LEVELS, level_styles=LEVEL_STYLES, evidence_kinds=EVIDENCE_KINDS,
                 block_titles=evidence.block_titles(), block_positions=evidence.block_positions())
+
+
+def _overwritten(scores, side: str) -> dict[int, tuple]:
+    """The scores a refused save of the sheet found changed since its form was opened (the version it sent is not
+    the stored one: someone else saved them in between): score id → (points, comment) as stored now. The page shows
+    them beside what was typed, under the stored versions: sent again, the form replaces them knowingly."""
+    if request.method != "POST":
+        return {}
+    out = {}
+    for s in scores:
+        sent = request.form.get(f"version-{s.id}")
+        if sent is not None and form_int(sent) != s.version:
+            out[s.id] = (s.self_points, s.self_comment) if side == "self" else (s.expert_points, s.expert_comment)
+    return out
 
 
 def _self_assessment(self_assessment_id: int) -> tuple[SelfAssessment, services.Scope]:
