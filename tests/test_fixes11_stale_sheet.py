@@ -12,6 +12,8 @@ from tests.access_cases.assessment import make_campaign
 def _form_fields(form) -> dict:
     fields = {i.get("name"): i.get("value") or "" for i in form.xpath(".//input[@name]") if i.get("type") != "submit"}
     fields.update({t.get("name"): t.text_content() for t in form.xpath(".//textarea[@name]")})
+    fields.update({s.get("name"): s.xpath("./option[@selected]/@value")[0] for s in form.xpath(".//select[@name]")
+                   if s.xpath("./option[@selected]")})
     return fields
 
 
@@ -55,3 +57,44 @@ def test_a_stale_sheet_shows_the_other_save_before_it_is_overwritten(world, db_s
     assert mine.post(f"{url}/scores", data=again).status_code == 303
     db_session.expire_all()
     assert (first.self_points, first.self_comment) == (0, "мой комментарий")
+
+
+def test_a_stale_edit_of_the_campaigns_terms_lists_what_the_other_person_saved(world, db_session, client_for):
+    from datetime import date, timedelta
+
+    from app.assessment import services
+    from app.assessment.criteria import load_criteria, published_sets
+    from app.auth.services import create_user
+    from tests.conftest import PASSWORD
+
+    load_criteria()
+    manager = create_user(login="reg_official", full_name="Регионова Ольга Петровна", password=PASSWORD,
+                          position="консультант", roles=[("official", world["region"])])
+    today = date.today()
+    campaign = services.create_campaign(
+        world["region"], actor=manager, title="Мониторинг механизмов 2026", period="2025/26",
+        window_start=today + timedelta(days=1), window_end=today + timedelta(days=30),
+        criteria_set_id=published_sets()[0].id, mechanisms=["M1.1"], municipality_ids=[world["mun"].id])
+    db_session.commit()
+    url = f"/assessment/campaigns/{campaign.id}"
+
+    mine, theirs = client_for(manager), client_for(manager)
+    opened = lxml.html.fromstring(mine.get(url).get_data(as_text=True))
+    fields = _form_fields(opened.xpath("//form[@id='campaign-edit-form']")[0])
+    fields.update({"mechanisms": "M1.1", "municipality_ids": str(world["mun"].id)})
+    assert theirs.post(f"{url}/edit", data={**fields, "title": "Мониторинг: условия коллеги"}).status_code == 303
+
+    response = mine.post(f"{url}/edit", data={**fields, "title": "Мониторинг: мои условия"})
+    assert response.status_code == 409
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    form = page.xpath("//form[@id='campaign-edit-form']")[0]
+    notice = " ".join(form.xpath(".//div[@id='campaign-edit-stored']")[0].text_content().split())
+    assert "Название: Мониторинг: условия коллеги" in notice and "Период" not in notice
+    again = _form_fields(form)
+    assert again["title"] == "Мониторинг: мои условия"
+    db_session.expire_all()
+    assert campaign.title == "Мониторинг: условия коллеги"
+    again.update({"mechanisms": "M1.1", "municipality_ids": str(world["mun"].id)})
+    assert mine.post(f"{url}/edit", data=again).status_code == 303
+    db_session.expire_all()
+    assert campaign.title == "Мониторинг: мои условия"

@@ -23,7 +23,7 @@ from app.core.boundary import on_refusal
 from app.core.checks import MISSING_VERSION, form_int
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import implausible_date, parse_day
-from app.core.timeutil import academic_year_of
+from app.core.timeutil import academic_year_of, format_date
 from app.core.web import send_download, send_stored_file, user_today
 from app.documents.attachments import attachment_path
 from app.documents.storage import registered_download_name, registered_path
@@ -168,7 +168,32 @@ def _campaign_page(campaign_id: int, status: int = 200):
         if manage and campaign.state == "draft" else [],
         levels=LEVELS, level_styles=LEVEL_STYLES, today=user_today(),
         documents=campaign_documents.campaign_documents(campaign),
-        documents_reader=bool(acting_roles_over(current_user, campaign.organisation)), **_typed()), status
+        documents_reader=bool(acting_roles_over(current_user, campaign.organisation)),
+        edit_stored=_campaign_stored(campaign), **_typed()), status
+
+
+def _campaign_stored(campaign) -> list[tuple[str, str]]:
+    """After an edit of the campaign's terms refused because someone else saved the campaign since the form was
+    opened: (field, what is stored now) for each term where the typed value differs, listed above the typed form
+    (which carries the stored version: sending it again replaces those terms, knowingly). Empty otherwise."""
+    if request.method != "POST" or request.endpoint != "assessment.edit_campaign" \
+            or form_int(request.form.get("version")) == campaign.version:
+        return []
+    form = request.form
+    stored = [
+        ("Название", campaign.title, form.get("title", "").strip()),
+        ("Период", campaign.period, form.get("period", "").strip()),
+        ("Начало оценки", campaign.window_start.isoformat(), form.get("window_start", "")),
+        ("Окончание оценки", campaign.window_end.isoformat(), form.get("window_end", "")),
+        ("Версия критериев", str(campaign.criteria_set_id), form.get("criteria_set_id", "")),
+        ("Механизмы", sorted(campaign.mechanisms), sorted(form.getlist("mechanisms"))),
+        ("Муниципалитеты", sorted(str(m.municipality_id) for m in campaign.municipalities),
+         sorted(form.getlist("municipality_ids"))),
+    ]
+    words = {"Начало оценки": format_date(campaign.window_start), "Окончание оценки": format_date(campaign.window_end),
+             "Версия критериев": campaign.criteria_set.version, "Механизмы": ", ".join(campaign.mechanisms),
+             "Муниципалитеты": ", ".join(m.municipality.display_name for m in campaign.municipalities)}
+    return [(label, words.get(label, now)) for label, now, typed in stored if now != typed]
 
 
 def _campaign_action(campaign_id: int, action, anchor: str = ""):
