@@ -98,3 +98,33 @@ def test_a_stale_edit_of_the_campaigns_terms_lists_what_the_other_person_saved(w
     assert mine.post(f"{url}/edit", data=again).status_code == 303
     db_session.expire_all()
     assert campaign.title == "Мониторинг: мои условия"
+
+
+def test_a_stale_edit_of_a_criteria_draft_shows_the_stored_wording_under_the_typed_one(world, db_session,
+                                                                                       client_for):
+    from app.assessment import criteria
+
+    criteria.load_criteria()
+    draft = criteria.new_version(criteria.published_sets()[0], version="2027.5", title="Набор", actor=world["admin"],
+                                 region=world["region"])
+    db_session.commit()
+    first, second = draft.criteria[:2]
+    url = f"/assessment/criteria/{draft.id}"
+
+    mine, theirs = client_for(world["admin"]), client_for(world["admin"])
+    opened = lxml.html.fromstring(mine.get(url).get_data(as_text=True))
+    fields = _form_fields(opened.xpath("//form[@id='criteria-form']")[0])
+    assert theirs.post(f"{url}/edit", data={**fields, f"text-{first.id}": "Формулировка коллеги"}).status_code == 303
+
+    response = mine.post(f"{url}/edit", data={**fields, f"text-{first.id}": "Моя формулировка"})
+    assert response.status_code == 409
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    assert page.xpath("//div[@id='criteria-stored']")
+    row = page.xpath(f"//tr[.//textarea[@name='text-{first.id}']]")[0]
+    assert row.xpath(f".//textarea[@name='text-{first.id}']")[0].text_content() == "Моя формулировка"
+    assert "Сейчас сохранено: «Формулировка коллеги»" in " ".join(row.text_content().split())
+    assert not page.xpath(f"//tr[.//textarea[@name='text-{second.id}']]//*[contains(@class, 'stored-now')]")
+    again = _form_fields(page.xpath("//form[@id='criteria-form']")[0])
+    assert mine.post(f"{url}/edit", data=again).status_code == 303
+    db_session.expire_all()
+    assert first.text == "Моя формулировка"

@@ -172,12 +172,18 @@ def _campaign_page(campaign_id: int, status: int = 200):
         edit_stored=_campaign_stored(campaign), **_typed()), status
 
 
+def _stale(endpoint: str, stored_version: int) -> bool:
+    """This request is a POST of `endpoint` refused because its form was opened at another version than the stored
+    one (someone else saved in between): its page shows what is stored beside what was typed."""
+    return request.method == "POST" and request.endpoint == endpoint \
+        and form_int(request.form.get("version")) != stored_version
+
+
 def _campaign_stored(campaign) -> list[tuple[str, str]]:
     """After an edit of the campaign's terms refused because someone else saved the campaign since the form was
     opened: (field, what is stored now) for each term where the typed value differs, listed above the typed form
     (which carries the stored version: sending it again replaces those terms, knowingly). Empty otherwise."""
-    if request.method != "POST" or request.endpoint != "assessment.edit_campaign" \
-            or form_int(request.form.get("version")) == campaign.version:
+    if not _stale("assessment.edit_campaign", campaign.version):
         return []
     form = request.form
     stored = [
@@ -518,7 +524,8 @@ def _criteria_page(criteria_set_id: int, status: int = 200):
                            titles=evidence.block_titles(), block_positions=evidence.block_positions(),
                            describe_rule=evidence.describe_rule,
                            mechanism_titles=campaign_documents.mechanism_titles(by_mechanism),
-                           can_copy=cset.state == "published" and current_user.has_role("admin"), **_typed()), status
+                           can_copy=cset.state == "published" and current_user.has_role("admin"),
+                           stale=_stale("assessment.criteria_edit", cset.version_counter), **_typed()), status
 
 
 @bp.route("/criteria/<int:criteria_set_id>/new-version", methods=["POST"])
