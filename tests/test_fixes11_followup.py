@@ -116,3 +116,70 @@ def test_a_refused_action_leaves_the_other_forms_of_the_measure_page_as_stored(r
     page = lxml.html.fromstring(response.get_data(as_text=True))
     for form_id in ("measure-actions", "reschedule-form"):
         assert page.xpath(f"//form[@id='{form_id}']//input[@name='version']/@value") == [str(m.version)], form_id
+
+
+def _sent(form) -> dict:
+    """What the browser sends for `form`: text inputs, checked boxes (lists), textareas, selected options."""
+    data: dict = {}
+    for i in form.xpath(".//input[@name]"):
+        if i.get("type") in ("checkbox", "radio"):
+            if i.get("checked") is not None:
+                data.setdefault(i.get("name"), []).append(i.get("value"))
+        elif i.get("type") != "submit":
+            data[i.get("name")] = i.get("value") or ""
+    data.update({t.get("name"): t.text_content() for t in form.xpath(".//textarea[@name]")})
+    for s in form.xpath(".//select[@name]"):
+        chosen = s.xpath("./option[@selected]/@value")
+        data[s.get("name")] = chosen if s.get("multiple") is not None else (chosen[0] if chosen else "")
+    return data
+
+
+def test_a_stale_measure_form_lists_the_other_save_and_a_second_send_overwrites_knowingly(rec_cycle, world,
+                                                                                          db_session, client_for):
+    """Refused as stale, the form kept the version it was opened with: every further send was refused again until
+    a reload threw the typing away, and the page never said what the other person had saved."""
+    from app.demo import fill_stage
+    from app.followup import services
+
+    fill_stage(rec_cycle.stage("REC"), official=world["official"], head=world["head"])
+    approve(rec_cycle.stage("REC"), world)
+    fill_stage(rec_cycle.stage("MEAS"), official=world["official"], head=world["head"])  # the roadmap in draft
+    db_session.commit()
+    m = next(m for m in services.measures_of_cycle(rec_cycle) if m.state == "planned")
+    url = f"/followup/measures/{m.id}/edit"
+    mine, theirs = client_for(world["official"]), client_for(world["head"])
+    fields = _sent(lxml.html.fromstring(mine.get(url).get_data(as_text=True)).xpath("//form[@id='measure-form']")[0])
+    assert theirs.post(url, data={**fields, "title": "Семинар (уточнено руководителем)"}).status_code == 302
+
+    response = mine.post(url, data={**fields, "title": "Семинар для учителей математики"})
+    assert response.status_code == 409
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    notice = " ".join(page.xpath("//div[@id='stored-now']")[0].text_content().split())
+    assert "Мероприятие: Семинар (уточнено руководителем)" in notice and "Дата начала" not in notice
+    again = _sent(page.xpath("//form[@id='measure-form']")[0])
+    assert again["title"] == "Семинар для учителей математики"
+    db_session.expire_all()
+    assert m.title == "Семинар (уточнено руководителем)"
+    assert mine.post(url, data=again).status_code == 302
+    db_session.expire_all()
+    assert m.title == "Семинар для учителей математики"
+
+
+def test_a_stale_decision_form_names_the_deadline_the_other_person_saved(rec_cycle, world, db_session, client_for):
+    from app.followup import services
+
+    finding = services.cycle_findings(rec_cycle)[0]
+    d = services.create_decision(rec_cycle, actor=world["official"], today=date.today(), text="Поощрить педагогов",
+                                 kind="incentive", deadline=date.today() + timedelta(days=30),
+                                 responsible_id=world["official"].id, finding_ids=[finding.id], basis="справка")
+    db_session.commit()
+    url = f"/followup/decisions/{d.id}/edit"
+    mine, theirs = client_for(world["official"]), client_for(world["head"])
+    fields = _sent(lxml.html.fromstring(mine.get(url).get_data(as_text=True)).xpath("//form[@id='decision-form']")[0])
+    later = date.today() + timedelta(days=45)
+    assert theirs.post(url, data={**fields, "deadline": later.isoformat()}).status_code == 302
+    response = mine.post(url, data={**fields, "text": "Поощрить педагогов-наставников"})
+    assert response.status_code == 409
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    notice = " ".join(page.xpath("//div[@id='stored-now']")[0].text_content().split())
+    assert f"Срок исполнения: {later:%d.%m.%Y}" in notice and "Текст решения: Поощрить педагогов" in notice

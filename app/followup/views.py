@@ -9,7 +9,8 @@ from app.auth.submissions import submit_once
 from app.core.hardening import query_id
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
-from app.core.forms import as_choices, flash_form_errors
+from app.core.errors import StaleObject
+from app.core.forms import as_choices, flash_form_errors, stored_beside
 from app.core.timeutil import format_date
 from app.core.web import flash_problems, reading, user_today
 from app.cycles.basis import basis_indicators, indicator_label
@@ -30,6 +31,8 @@ from app.documents.attachments import kind_label
 from app.documents.attachments import may_attach
 
 AUTHORS = tuple(services.AUTHORS)
+MEASURE_FIELDS = ("title", "kind", "responsible_id", "participants", "start_date", "end_date", "expected_result")
+DECISION_FIELDS = ("text", "kind", "deadline", "responsible_id", "participants", "basis")
 PROOF_KINDS = ("programme", "protocol", "report", "evidence", "other")
 
 
@@ -286,7 +289,7 @@ def _measure_form(cycle: Cycle, measure: Measure | None = None) -> MeasureForm:
     # A partial cycle's measures name the indicators of the full cycle it belongs to (app/cycles/basis.py).
     form.indicator_ids.choices = as_choices([(i.id, indicator_label(i, cycle)) for i in basis_indicators(cycle)])
     if reading() and measure is not None:
-        for name in ("title", "kind", "responsible_id", "participants", "start_date", "end_date", "expected_result"):
+        for name in MEASURE_FIELDS:
             getattr(form, name).data = getattr(measure, name)
         form.recommendation_ids.data = [r.id for r in measure.recommendations]
         form.finding_ids.data = [f.id for f in measure.findings]
@@ -302,21 +305,27 @@ def _measure_data(form: MeasureForm) -> dict:
                 finding_ids=form.finding_ids.data, indicator_ids=form.indicator_ids.data)
 
 
-def _save_form(cycle: Cycle, obj, form, *, name: str, create, update, message: str):
+def _save_form(cycle: Cycle, obj, form, *, name: str, create, update, message: str, stored=None):
     """GET renders the form; a valid POST creates or updates through the service; a refusal (rolled back by
-    the request boundary) shows the form again with the reasons (the user's input kept)."""
+    the request boundary) shows the form again with the reasons (the user's input kept). Refused as stale, it also
+    lists what the other person saved (`stored(obj)`: field name → stored value) and carries the stored version."""
     shown = obj  # the row the form edits (None for a new one), as it was when the request came
 
-    def page(status: int):
+    def page(status: int, exc=None):
+        changed = []
+        if isinstance(exc, StaleObject) and shown is not None and stored is not None:
+            now = db.session.get(type(shown), shown.id)
+            if now is not None:
+                changed = stored_beside(form, stored(now), now.version)
         return render_template(f"followup/{name}_form.html", cycle=db.session.get(Cycle, cycle.id), form=form,
-                               **{name: shown}), status
+                               stored_now=changed, **{name: shown}), status
 
     if request.method != "POST":
         return page(200)
     if not form.validate_on_submit():
         flash_form_errors(form)
         return page(422)
-    on_refusal(lambda exc: page(exc.status_code))
+    on_refusal(lambda exc: page(exc.status_code, exc))
     if obj is None:
         obj = create()
     else:
@@ -332,7 +341,10 @@ def _save_measure(cycle: Cycle, measure: Measure | None):
         create=lambda: services.create_measure(cycle, actor=current_user, **_measure_data(form)),
         update=lambda m: services.update_measure(m, actor=current_user, expected_version=form.version.data,
                                                  **_measure_data(form)),
-        message="Мероприятие сохранено; ответственному поставлена задача.")
+        message="Мероприятие сохранено; ответственному поставлена задача.",
+        stored=lambda m: {**{name: getattr(m, name) for name in MEASURE_FIELDS},
+                          "recommendation_ids": [r.id for r in m.recommendations],
+                          "finding_ids": [f.id for f in m.findings], "indicator_ids": [i.id for i in m.indicators]})
 
 
 @bp.route("/cycles/<int:cycle_id>/measures/new", methods=["GET", "POST"])
@@ -463,7 +475,7 @@ def _decision_form(cycle: Cycle, decision: Decision | None = None) -> DecisionFo
     form.finding_ids.choices = as_choices([(f.id, f.title) for f in services.cycle_findings(cycle)])
     form.measure_ids.choices = as_choices([(m.id, m.title) for m in services.measures_of_cycle(cycle)])
     if reading() and decision is not None:
-        for name in ("text", "kind", "deadline", "responsible_id", "participants", "basis"):
+        for name in DECISION_FIELDS:
             getattr(form, name).data = getattr(decision, name)
         form.finding_ids.data = [f.id for f in decision.findings]
         form.measure_ids.data = [m.id for m in decision.measures]
@@ -485,7 +497,9 @@ def _save_decision(cycle: Cycle, decision: Decision | None):
                                                 **_decision_data(form)),
         update=lambda d: services.update_decision(d, actor=current_user, today=user_today(),
                                                   expected_version=form.version.data, **_decision_data(form)),
-        message="Проект решения сохранён.")
+        message="Проект решения сохранён.",
+        stored=lambda d: {**{name: getattr(d, name) for name in DECISION_FIELDS},
+                          "finding_ids": [f.id for f in d.findings], "measure_ids": [m.id for m in d.measures]})
 
 
 @bp.route("/cycles/<int:cycle_id>/decisions/new", methods=["GET", "POST"])
