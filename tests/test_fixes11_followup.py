@@ -127,7 +127,8 @@ def _sent(form) -> dict:
                 data.setdefault(i.get("name"), []).append(i.get("value"))
         elif i.get("type") != "submit":
             data[i.get("name")] = i.get("value") or ""
-    data.update({t.get("name"): t.text_content() for t in form.xpath(".//textarea[@name]")})
+    # a browser drops the newline that opens a textarea's content
+    data.update({t.get("name"): t.text_content().removeprefix("\n") for t in form.xpath(".//textarea[@name]")})
     for s in form.xpath(".//select[@name]"):
         chosen = s.xpath("./option[@selected]/@value")
         data[s.get("name")] = chosen if s.get("multiple") is not None else (chosen[0] if chosen else "")
@@ -183,3 +184,56 @@ def test_a_stale_decision_form_names_the_deadline_the_other_person_saved(rec_cyc
     page = lxml.html.fromstring(response.get_data(as_text=True))
     notice = " ".join(page.xpath("//div[@id='stored-now']")[0].text_content().split())
     assert f"Срок исполнения: {later:%d.%m.%Y}" in notice and "Текст решения: Поощрить педагогов" in notice
+
+
+def test_a_stale_recommendation_form_names_the_addressees_the_other_person_chose(rec_cycle, world, db_session,
+                                                                                client_for, make_recommendation):
+    rec = make_recommendation(rec_cycle)
+    url = f"/followup/recommendations/{rec.id}/edit"
+    mine, theirs = client_for(world["official"]), client_for(world["head"])
+    form = lxml.html.fromstring(mine.get(url).get_data(as_text=True)).xpath("//form[.//input[@name='version']]")[0]
+    fields = _sent(form)
+    assert theirs.post(url, data={**fields, "organisation_ids": [str(world["school_a"].id)]}).status_code == 302
+    response = mine.post(url, data={**fields, "text": "Провести анализ результатов ВПР по математике"})
+    assert response.status_code == 409
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    notice = " ".join(page.xpath("//div[@id='stored-now']")[0].text_content().split())
+    assert world["school_a"].display_name in notice and world["school_b"].display_name not in notice
+    again = _sent(page.xpath("//form[.//input[@name='version']]")[0])
+    assert again["text"] == "Провести анализ результатов ВПР по математике"
+    assert mine.post(url, data=again).status_code == 302
+    db_session.expire_all()
+    assert len(rec.items) == 2 and rec.text == "Провести анализ результатов ВПР по математике"
+
+
+def test_an_edit_of_the_lists_alone_moves_the_version(rec_cycle, world, db_session, make_recommendation):
+    """A measure's recommendations, a decision's measures, a recommendation's addressees are rows of other tables:
+    an edit of them alone left the version where it was, and a form opened before it saved over it unrefused."""
+    from app.core.errors import StaleObject
+    from app.followup import services
+
+    rec = make_recommendation(rec_cycle)
+    seen = rec.version
+    services.update_recommendation(
+        rec, actor=world["head"], today=date.today(), text=rec.text, addressee_group=rec.addressee_group,
+        response_deadline=rec.response_deadline, organisation_ids=[world["school_a"].id],
+        finding_ids=[f.id for f in rec.findings], basis=rec.basis, expected_version=seen)
+    db_session.commit()
+    assert rec.version == seen + 1
+    with pytest.raises(StaleObject):
+        services.update_recommendation(
+            rec, actor=world["official"], today=date.today(), text=rec.text, addressee_group=rec.addressee_group,
+            response_deadline=rec.response_deadline, organisation_ids=[world["school_b"].id],
+            finding_ids=[f.id for f in rec.findings], basis=rec.basis, expected_version=seen)
+    db_session.rollback()
+
+    finding = services.cycle_findings(rec_cycle)[0]
+    d = services.create_decision(rec_cycle, actor=world["official"], today=date.today(), text="Поощрить педагогов",
+                                 kind="incentive", deadline=date.today() + timedelta(days=30),
+                                 responsible_id=world["official"].id, finding_ids=[finding.id], basis="справка")
+    db_session.commit()
+    seen = d.version
+    services.update_decision(d, actor=world["official"], today=date.today(), expected_version=seen,
+                             **{**_fields(d), "finding_ids": [f.id for f in services.cycle_findings(rec_cycle)[:2]]})
+    db_session.commit()
+    assert d.version == seen + 1

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.analysis.models import AnalysisResult, AnalysisRun, Finding
 from app.audit import chain
@@ -104,6 +105,12 @@ def _stage_not_on_review(stage: Stage) -> None:
 def _touch(stage: Stage) -> None:
     # Bumps the stage version: an edit and a concurrent submit of the stage cannot both win.
     stage.content_updated_at = utcnow()
+
+
+def _bump(obj, column: str) -> None:
+    """The row's version moves on every edit, also one that changes only its lists (addressees, findings, linked
+    measures or indicators: other tables), so a form opened before it is refused as stale, not saved over it."""
+    flag_modified(obj, column)
 
 
 def _clean(text: str | None) -> str:
@@ -313,6 +320,7 @@ def update_recommendation(rec: Recommendation, *, actor: User, today: date, text
     rec.items = [current.get(o.id) or RecommendationItem(organisation=o) for o in orgs]
     for item in rec.items:
         item.due_date = response_deadline
+    _bump(rec, "text")
     _touch(stage)
     db.session.flush()
     _audit("update", rec, actor=actor, role=role, before=before, after=_rec_snapshot(rec))
@@ -553,6 +561,7 @@ def update_measure(measure: Measure, *, actor: User, expected_version: int | Non
     measure.recommendations, measure.findings, measure.indicators = recs, findings, indicators
     for name, value in fields.items():
         setattr(measure, name, value)
+    _bump(measure, "title")
     db.session.flush()
     tasks.reschedule(measure, kind="execute_measure", due_date=measure.end_date,
                      assignee=db.session.get(User, measure.responsible_id),
@@ -687,6 +696,7 @@ def update_decision(decision: Decision, *, actor: User, today: date, expected_ve
     decision.findings, decision.measures = findings, measures
     for name, value in fields.items():
         setattr(decision, name, value)
+    _bump(decision, "text")
     db.session.flush()
     tasks.reschedule(decision, kind="adopt_decision", due_date=decision.deadline,
                      title=decision_flow.adopt_title(decision))

@@ -66,9 +66,19 @@ def _recommendation_form(cycle: Cycle) -> RecommendationForm:
     return form
 
 
-def _recommendation_page(cycle, form, rec=None, status=200):
+def _recommendation_page(cycle, form, rec=None, status=200, exc=None):
+    """The recommendation's form; refused as stale (`exc`), with what the other person saved and its version."""
+    changed = []
+    if isinstance(exc, StaleObject) and rec is not None:
+        now = db.session.get(Recommendation, rec.id)
+        if now is not None:
+            changed = stored_beside(form, {
+                "text": now.text, "addressee_group": now.addressee_group, "addressee_note": now.addressee_note,
+                "basis": now.basis, "response_deadline": now.response_deadline,
+                "organisation_ids": [i.organisation_id for i in now.items],
+                "finding_ids": [f.id for f in now.findings]}, now.version)
     return render_template("followup/recommendation_form.html", cycle=cycle, form=form, rec=rec,
-                           has_findings=bool(form.finding_ids.choices),
+                           has_findings=bool(form.finding_ids.choices), stored_now=changed,
                            has_clusters=len(form.cluster.choices) > 1), status
 
 
@@ -94,7 +104,7 @@ def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
                 addressee_note=form.addressee_note.data, organisation_ids=form.organisation_ids.data,
                 cluster=form.cluster.data or None, finding_ids=form.finding_ids.data, basis=form.basis.data,
                 response_deadline=form.response_deadline.data, actor=current_user, today=user_today())
-    on_refusal(lambda exc: _recommendation_page(db.session.get(Cycle, cycle.id), form, rec, exc.status_code))
+    on_refusal(lambda exc: _recommendation_page(db.session.get(Cycle, cycle.id), form, rec, exc.status_code, exc))
     if rec is None:
         rec = services.create_recommendation(cycle, **data)
     else:
