@@ -237,3 +237,24 @@ def test_an_edit_of_the_lists_alone_moves_the_version(rec_cycle, world, db_sessi
                              **{**_fields(d), "finding_ids": [f.id for f in services.cycle_findings(rec_cycle)[:2]]})
     db_session.commit()
     assert d.version == seen + 1
+
+
+def test_a_stale_reschedule_names_the_dates_the_other_person_saved(rec_cycle, world, db_session, client_for):
+    m, new_end = _approved_measure(rec_cycle, world, db_session)
+    url = f"/followup/measures/{m.id}"
+    mine, theirs = client_for(world["head"]), client_for(world["head"])
+    fields = _sent(lxml.html.fromstring(mine.get(url).get_data(as_text=True)).xpath("//form[@id='reschedule-form']")[0])
+    assert theirs.post(f"{url}/reschedule", data={**fields, "end_date": new_end.isoformat(),
+                                                  "comment": "Карантин"}).status_code == 302
+    mine_end = m.end_date - timedelta(days=1) if m.end_date > m.start_date else m.end_date + timedelta(days=2)
+    response = mine.post(f"{url}/reschedule", data={**fields, "end_date": mine_end.isoformat(), "comment": "Олимпиада"})
+    assert response.status_code == 409
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    form = page.xpath("//form[@id='reschedule-form']")[0]
+    notice = " ".join(form.xpath(".//div[@id='stored-now']")[0].text_content().split())
+    assert f"Новая дата окончания: {new_end:%d.%m.%Y}" in notice
+    again = _sent(form)
+    assert (again["end_date"], again["comment"]) == (mine_end.isoformat(), "Олимпиада")
+    assert mine.post(f"{url}/reschedule", data=again).status_code == 302
+    db_session.expire_all()
+    assert m.end_date == mine_end

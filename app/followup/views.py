@@ -377,13 +377,20 @@ def edit_measure(measure_id: int):
     return _save_measure(measure.cycle, measure)
 
 
-def _measure_page(measure: Measure, status: int = 200, sent=None):
+def _measure_page(measure: Measure, status: int = 200, sent=None, exc=None):
     """The measure's page with its three forms. `sent`: the form of a refused POST, shown again as typed (the stored
     dates stay beside it in «Сроки»); the others are drawn from the measure as it stands, not bound to that POST —
     bound, a refused attachment (whose form has no version) left the action forms without one, and the next click
-    was refused as an incomplete form."""
+    was refused as an incomplete form. Refused as stale (`exc`), the sent form carries the stored version, and a
+    «Перенести сроки» says which dates the other person saved."""
     def fresh(form_class, **data):
         return sent if isinstance(sent, form_class) else form_class(formdata=None, **data)
+
+    stored_now = []
+    if isinstance(exc, StaleObject) and isinstance(sent, (RescheduleForm, ActionForm)):
+        stored = {"start_date": measure.start_date, "end_date": measure.end_date} \
+            if isinstance(sent, RescheduleForm) else {}
+        stored_now = stored_beside(sent, stored, measure.version)
 
     form = fresh(AttachForm)
     form.kind.choices = _kind_choices()
@@ -393,7 +400,7 @@ def _measure_page(measure: Measure, status: int = 200, sent=None):
         reschedule = fresh(RescheduleForm, version=measure.version, start_date=measure.start_date,
                            end_date=measure.end_date)
     return render_template(
-        "followup/measure.html", measure=measure, reschedule_form=reschedule,
+        "followup/measure.html", measure=measure, reschedule_form=reschedule, stored_now=stored_now,
         # «Перенести сроки» carries new dates: its own form below, not a button of the plain actions
         available=[t for t in available if t.trigger != "reschedule"],
         # what «Отметить выполненным» still needs, said before the click (the proof's form is below the button)
@@ -421,7 +428,8 @@ def measure_transition(measure_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _measure_page(measure, 422, sent=form)
-    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form))
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form,
+                                         exc=exc))
     services.transition_measure(measure, form.trigger.data, actor=current_user, comment=form.comment.data,
                                 expected_version=form.version.data)
     # what it is now, not that it changed: the reader could not tell «выполнено» from «исполнение подтверждено»
@@ -437,7 +445,8 @@ def measure_reschedule(measure_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _measure_page(measure, 422, sent=form)
-    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form))
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form,
+                                         exc=exc))
     services.reschedule_measure(measure, actor=current_user, start_date=form.start_date.data,
                                 end_date=form.end_date.data, comment=form.comment.data,
                                 expected_version=form.version.data)
