@@ -23,7 +23,7 @@ edition (made it, or sent it for approval or signature) does not sign it — as 
 
 from flask import current_app
 
-from app.auth.roles import APPROVERS, EDITORS, ROLES
+from app.auth.roles import APPROVERS, ASSIGNED_ROLES, EDITORS, ROLES
 from app.auth.models import User
 from app.auth.services import users_with_role_at
 from app.core import russian
@@ -48,6 +48,25 @@ STATE_STYLES = {"draft": "primary", "on_approval": "warning", "awaiting_signatur
                 "registered": "success", "published": "success"}
 # Those who register and publish: the owner's official, or the school's director for its own cycle.
 REGISTRARS = frozenset({"official", "head", "director"})
+
+
+def acknowledging_roles(doc, person) -> set[str]:
+    """The roles in which `person` marks a signed document «ознакомлен»: an acknowledgement is its addressees' —
+    the people of the organisation whose document it is (its staff, those above it, a supporting centre). Not the
+    auditor, who only reads, nor the regional expert over a municipality assigned to them to evaluate: the expert
+    reads its order as evidence, is none of its addressees, and a «ознакомлен» of theirs on it claimed a
+    familiarisation that has no place there. The expert's own region's documents (the campaign's order that
+    appoints them) are theirs to acknowledge: there the role is held at the document's organisation itself."""
+    org = doc.organisation
+    roles = person.roles_over(org) - {"auditor"}
+    held_here = {r.role for r in person.roles if r.organisation_id == org.id}
+    return {role for role in roles if role not in ASSIGNED_ROLES or role in held_here}
+
+
+# «Ознакомлен» is no transition (the document's state does not move; each reader signs the edition once): this is
+# the rule the document page offers the button by and the service admits by.
+ACKNOWLEDGERS = Permission(lambda doc, person: min(acknowledging_roles(doc, person), default=None),
+                           "сотрудник организации, издавшей документ, или вышестоящей")
 
 
 

@@ -23,7 +23,7 @@ from app.core.boundary import on_refusal
 from app.core.checks import MISSING_VERSION, form_int
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import implausible_date, parse_day
-from app.core.timeutil import academic_year_of
+from app.core.timeutil import academic_year_of, format_date
 from app.core.web import send_download, send_stored_file, user_today
 from app.documents.attachments import attachment_path
 from app.documents.storage import registered_download_name, registered_path
@@ -168,7 +168,38 @@ def _campaign_page(campaign_id: int, status: int = 200):
         if manage and campaign.state == "draft" else [],
         levels=LEVELS, level_styles=LEVEL_STYLES, today=user_today(),
         documents=campaign_documents.campaign_documents(campaign),
-        documents_reader=bool(acting_roles_over(current_user, campaign.organisation)), **_typed()), status
+        documents_reader=bool(acting_roles_over(current_user, campaign.organisation)),
+        edit_stored=_campaign_stored(campaign), **_typed()), status
+
+
+def _stale(endpoint: str, stored_version: int) -> bool:
+    """This request is a POST of `endpoint` refused because its form was opened at another version than the stored
+    one (someone else saved in between): its page shows what is stored beside what was typed."""
+    return request.method == "POST" and request.endpoint == endpoint \
+        and form_int(request.form.get("version")) != stored_version
+
+
+def _campaign_stored(campaign) -> list[tuple[str, str]]:
+    """After an edit of the campaign's terms refused because someone else saved the campaign since the form was
+    opened: (field, what is stored now) for each term where the typed value differs, listed above the typed form
+    (which carries the stored version: sending it again replaces those terms, knowingly). Empty otherwise."""
+    if not _stale("assessment.edit_campaign", campaign.version):
+        return []
+    form = request.form
+    stored = [
+        ("Название", campaign.title, form.get("title", "").strip()),
+        ("Период", campaign.period, form.get("period", "").strip()),
+        ("Начало оценки", campaign.window_start.isoformat(), form.get("window_start", "")),
+        ("Окончание оценки", campaign.window_end.isoformat(), form.get("window_end", "")),
+        ("Версия критериев", str(campaign.criteria_set_id), form.get("criteria_set_id", "")),
+        ("Механизмы", sorted(campaign.mechanisms), sorted(form.getlist("mechanisms"))),
+        ("Муниципалитеты", sorted(str(m.municipality_id) for m in campaign.municipalities),
+         sorted(form.getlist("municipality_ids"))),
+    ]
+    words = {"Начало оценки": format_date(campaign.window_start), "Окончание оценки": format_date(campaign.window_end),
+             "Версия критериев": campaign.criteria_set.version, "Механизмы": ", ".join(campaign.mechanisms),
+             "Муниципалитеты": ", ".join(m.municipality.display_name for m in campaign.municipalities)}
+    return [(label, words.get(label, now)) for label, now, typed in stored if now != typed]
 
 
 def _campaign_action(campaign_id: int, action, anchor: str = ""):
@@ -265,11 +296,26 @@ def _sheet(obj, scope, sa, assignment):
     sums = services.totals(scores, campaign.criteria_set.thresholds)
     sums = sums if show_self else services.without_self(sums)
     return dict(campaign=campaign, scope=scope, scores=scores, show_self=show_self, show_expert=show_expert,
+                overwritten=_overwritten(scores, "self" if obj is sa else "expert"),
                 totals=sums if show_expert else services.without_expert(sums),
                 evidence=services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code),
                 live={s.criterion_id: services.auto.evidence_documents(s.criterion, facts) for s in scores},
                 levels=LEVELS, level_styles=LEVEL_STYLES, evidence_kinds=EVIDENCE_KINDS,
                 block_titles=evidence.block_titles(), block_positions=evidence.block_positions())
+
+
+def _overwritten(scores, side: str) -> dict[int, tuple]:
+    """The scores a refused save of the sheet found changed since its form was opened (the version it sent is not
+    the stored one: someone else saved them in between): score id → (points, comment) as stored now. The page shows
+    them beside what was typed, under the stored versions: sent again, the form replaces them knowingly."""
+    if request.method != "POST":
+        return {}
+    out = {}
+    for s in scores:
+        sent = request.form.get(f"version-{s.id}")
+        if sent is not None and form_int(sent) != s.version:
+            out[s.id] = (s.self_points, s.self_comment) if side == "self" else (s.expert_points, s.expert_comment)
+    return out
 
 
 def _self_assessment(self_assessment_id: int) -> tuple[SelfAssessment, services.Scope]:
@@ -478,7 +524,8 @@ def _criteria_page(criteria_set_id: int, status: int = 200):
                            titles=evidence.block_titles(), block_positions=evidence.block_positions(),
                            describe_rule=evidence.describe_rule,
                            mechanism_titles=campaign_documents.mechanism_titles(by_mechanism),
-                           can_copy=cset.state == "published" and current_user.has_role("admin"), **_typed()), status
+                           can_copy=cset.state == "published" and current_user.has_role("admin"),
+                           stale=_stale("assessment.criteria_edit", cset.version_counter), **_typed()), status
 
 
 @bp.route("/criteria/<int:criteria_set_id>/new-version", methods=["POST"])

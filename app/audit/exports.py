@@ -35,6 +35,16 @@ def _role(event) -> str:
     return ROLES.get(event.actor_role, "") if event.actor_role else ""
 
 
+def _states(event) -> tuple[str, str]:
+    """«состояние до», «состояние после»: only for an event that changed its object's state (the history's arrow,
+    labels.moves_state); an edit or a same-state step (a measure rescheduled while «запланировано») only notes the
+    state the object was in, which read as a transition that never happened."""
+    if not labels.moves_state(event):
+        return "", ""
+    return (labels.state_label(event.from_state, event.object_type) if event.from_state else "",
+            labels.state_label(event.to_state, event.object_type) if event.to_state else "")
+
+
 def rows(batches, tz_name: str):
     """One list of cells per event; `batches` yields lists of (event, organisation)."""
     for batch in batches:
@@ -47,8 +57,7 @@ def rows(batches, tz_name: str):
                    e.actor_name or "система", _role(e), labels.action_label(e.action, e.object_type),
                    f"{row.kind} {row.name}" if row.name else row.kind,
                    organisation.display_name if organisation else "", row.cycle[0] if row.cycle else "",
-                   labels.state_label(e.from_state, e.object_type) if e.from_state else "",
-                   labels.state_label(e.to_state, e.object_type) if e.to_state else "",
+                   *_states(e),
                    e.reason or "", changes, hashed_content(e), e.prev_hash, e.hash]
 
 

@@ -258,3 +258,29 @@ def flash_form_errors(form) -> None:
         label = getattr(form, field_name).label.text if hasattr(form, field_name) else ""
         for error in errors:
             flash(f"{label}: {error}" if label else error, "danger")
+
+
+def stored_beside(form, stored: dict, version: int) -> list[tuple[str, str]]:
+    """After a save refused as stale (someone else saved the object since the form was opened): (field label, what
+    is stored now, in words) for each field of `stored` (name → stored value) whose typed value differs, for the page
+    to show above the typed form; the form then carries the stored `version`, so sending it again replaces those
+    values knowingly — kept at the old one, every further save was refused until a reload threw the typing away."""
+    out = []
+    for name, value in stored.items():
+        field = form[name]
+        words = {choice.value if isinstance(choice, SelectChoice) else choice[0]:
+                 choice.label if isinstance(choice, SelectChoice) else choice[1] for choice in field.choices or ()} \
+            if hasattr(field, "choices") else {}
+        if isinstance(value, (list, tuple, set)):
+            if set(field.data or ()) == set(value):
+                continue
+            text = "; ".join(str(words.get(v, v)) for v in value) or "—"
+        else:
+            typed = field.data.strip() if isinstance(field.data, str) else field.data
+            if (typed or None) == (value or None):
+                continue
+            text = words.get(value, value)
+            text = text.strftime("%d.%m.%Y") if isinstance(text, date) else (str(text) if text else "—")
+        out.append((field.label.text, text))
+    form.version.data = version
+    return out

@@ -47,7 +47,7 @@ from app.jobs import registry
 from app.jobs.tracked import enqueue_tracked, reconcile_rows
 from app.orgs.models import Organisation
 from workflows import engine
-from workflows.document import awaits_cosignature
+from workflows.document import ACKNOWLEDGERS, awaits_cosignature
 from app.auth.services import ReauthRefused, ReauthThrottled, verify_password_reentry
 
 # A version waits «в очереди» or «формируется» until its job stores the file. When the job is gone (its worker was
@@ -486,9 +486,11 @@ def sign_document(doc: Document, *, actor, password: str, expected_version: int 
 
 
 def acknowledging_roles(actor, doc) -> set[str]:
-    """The roles in which `actor` may mark a document «ознакомлен»: any in scope but the auditor's (who only reads).
-    The document page offers the button only when there is one."""
-    return actor.roles_over(doc.organisation) - {"auditor"}
+    """The roles in which `actor` may mark a document «ознакомлен» (the document workflow's rule: its addressees, not
+    the auditor nor the expert evaluating the organisation). The document page offers the button only when there is
+    one."""
+    role = ACKNOWLEDGERS(doc, actor)
+    return {role} if role else set()
 
 
 def acknowledge(version: DocumentVersion, *, actor, password: str) -> Signature:

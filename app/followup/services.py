@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.analysis.models import AnalysisResult, AnalysisRun, Finding
 from app.audit import chain
@@ -84,12 +85,19 @@ def _open_stage(cycle: Cycle, code: str) -> Stage:
     return stage
 
 
+def _on_review_refusal(stage: Stage) -> str | None:
+    if stage.state == "on_review":
+        return (f"Этап «{stage.title}» на утверждении: изменять его содержание можно, пока он не отправлен на "
+                "утверждение (или после возврата на доработку).")
+    return None
+
+
 def _stage_not_on_review(stage: Stage) -> None:
     """An edit of a measure or decision already planned: refused while the stage is on review (the head approves
     what was sent to them), as a new one is; the edit bumps the stage like a new one (racing a submit)."""
-    if stage.state == "on_review":
-        raise ValidationFailed(f"Этап «{stage.title}» на утверждении: изменять его содержание можно, пока он не "
-                               "отправлен на утверждение (или после возврата на доработку).")
+    refusal = _on_review_refusal(stage)
+    if refusal:
+        raise ValidationFailed(refusal)
     if stage.state in ("waiting", "draft"):
         _touch(stage)
 
@@ -97,6 +105,12 @@ def _stage_not_on_review(stage: Stage) -> None:
 def _touch(stage: Stage) -> None:
     # Bumps the stage version: an edit and a concurrent submit of the stage cannot both win.
     stage.content_updated_at = utcnow()
+
+
+def _bump(obj, column: str) -> None:
+    """The row's version moves on every edit, also one that changes only its lists (addressees, findings, linked
+    measures or indicators: other tables), so a form opened before it is refused as stale, not saved over it."""
+    flag_modified(obj, column)
 
 
 def _clean(text: str | None) -> str:
@@ -306,6 +320,7 @@ def update_recommendation(rec: Recommendation, *, actor: User, today: date, text
     rec.items = [current.get(o.id) or RecommendationItem(organisation=o) for o in orgs]
     for item in rec.items:
         item.due_date = response_deadline
+    _bump(rec, "text")
     _touch(stage)
     db.session.flush()
     _audit("update", rec, actor=actor, role=role, before=before, after=_rec_snapshot(rec))
@@ -536,19 +551,17 @@ def update_measure(measure: Measure, *, actor: User, expected_version: int | Non
                                                               "руководитель.")
     check_version(measure, expected_version)
     if measure.state not in ACTIVE_STATES:
-        raise InvalidTransition("Выполненное или отменённое мероприятие изменить нельзя.")
+        raise InvalidTransition(measure_edit_refusal(measure))
     if measure_flow.roadmap_approved(measure):
         # What the head approved does not change silently: its dates move only through the engine (reschedule).
-        raise ValidationFailed(f"Этап «{measure.stage.title}» утверждён: мероприятие утверждённой дорожной карты "
-                               "не редактируется. Перенести сроки может руководитель, утвердивший её («Перенести "
-                               "сроки» на странице мероприятия, с указанием причины); ненужное мероприятие "
-                               "отменяют («Отменить», с причиной).")
+        raise ValidationFailed(measure_edit_refusal(measure))
     _stage_not_on_review(measure.stage)
     fields, recs, findings, indicators = _measure_fields(measure.cycle, **data)
     before = _measure_snapshot(measure)
     measure.recommendations, measure.findings, measure.indicators = recs, findings, indicators
     for name, value in fields.items():
         setattr(measure, name, value)
+    _bump(measure, "title")
     db.session.flush()
     tasks.reschedule(measure, kind="execute_measure", due_date=measure.end_date,
                      assignee=db.session.get(User, measure.responsible_id),
@@ -556,9 +569,21 @@ def update_measure(measure: Measure, *, actor: User, expected_version: int | Non
     _audit("update", measure, actor=actor, role=role, before=before, after=_measure_snapshot(measure))
 
 
+def measure_edit_refusal(measure: Measure) -> str | None:
+    """Why the edit form does not apply to the measure (None: it does) — what update_measure refuses with, said
+    before the form is opened rather than after it is filled in."""
+    if measure.state not in ACTIVE_STATES:
+        return "Выполненное или отменённое мероприятие изменить нельзя."
+    if measure_flow.roadmap_approved(measure):
+        return (f"Этап «{measure.stage.title}» утверждён: мероприятие утверждённой дорожной карты не редактируется. "
+                "Перенести сроки может руководитель, утвердивший её («Перенести сроки» на странице мероприятия, с "
+                "указанием причины); ненужное мероприятие отменяют («Отменить», с причиной).")
+    return _on_review_refusal(measure.stage)
+
+
 def measure_editable(measure: Measure) -> bool:
     """The edit form applies: an active measure of a roadmap that is neither on review nor approved."""
-    return measure.state in ACTIVE_STATES and measure.stage.state in ("waiting", "draft")
+    return measure_edit_refusal(measure) is None
 
 
 def reschedule_measure(measure: Measure, *, actor: User, start_date, end_date, comment: str | None,
@@ -661,17 +686,33 @@ def update_decision(decision: Decision, *, actor: User, today: date, expected_ve
                                                                "или руководитель.")
     check_version(decision, expected_version)
     if decision.state != "draft":
-        raise InvalidTransition("Принятое решение изменить нельзя.")
+        raise InvalidTransition(decision_edit_refusal(decision))
+    if decision.stage.state == "approved":
+        # The head approved the stage with this draft in it: it is adopted as approved, not rewritten afterwards.
+        raise ValidationFailed(decision_edit_refusal(decision))
     _stage_not_on_review(decision.stage)
     fields, findings, measures = _decision_fields(decision.cycle, today=today, **data)
     before = _decision_snapshot(decision)
     decision.findings, decision.measures = findings, measures
     for name, value in fields.items():
         setattr(decision, name, value)
+    _bump(decision, "text")
     db.session.flush()
     tasks.reschedule(decision, kind="adopt_decision", due_date=decision.deadline,
                      title=decision_flow.adopt_title(decision))
     _audit("update", decision, actor=actor, role=role, before=before, after=_decision_snapshot(decision))
+
+
+def decision_edit_refusal(decision: Decision) -> str | None:
+    """Why the edit form does not apply to the decision (None: it does): an adopted decision is not edited at all; a
+    draft is not edited while its stage is on review, nor once the head has approved the stage — what was approved
+    is then adopted as it stands («Принять решение»), as an approved roadmap's measures are not re-edited."""
+    if decision.state != "draft":
+        return "Принятое решение изменить нельзя."
+    if decision.stage.state == "approved":
+        return (f"Этап «{decision.stage.title}» утверждён: проект решения утверждённого этапа не редактируется. "
+                "Руководитель принимает его в утверждённой редакции («Принять решение» на странице решения).")
+    return _on_review_refusal(decision.stage)
 
 
 def transition_decision(decision: Decision, trigger: str, *, actor: User, comment: str | None = None,

@@ -9,7 +9,8 @@ from app.auth.submissions import submit_once
 from app.core.hardening import query_id
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
-from app.core.forms import as_choices, flash_form_errors
+from app.core.errors import StaleObject
+from app.core.forms import as_choices, flash_form_errors, stored_beside
 from app.core.timeutil import format_date
 from app.core.web import flash_problems, reading, user_today
 from app.cycles.basis import basis_indicators, indicator_label
@@ -30,6 +31,8 @@ from app.documents.attachments import kind_label
 from app.documents.attachments import may_attach
 
 AUTHORS = tuple(services.AUTHORS)
+MEASURE_FIELDS = ("title", "kind", "responsible_id", "participants", "start_date", "end_date", "expected_result")
+DECISION_FIELDS = ("text", "kind", "deadline", "responsible_id", "participants", "basis")
 PROOF_KINDS = ("programme", "protocol", "report", "evidence", "other")
 
 
@@ -63,9 +66,19 @@ def _recommendation_form(cycle: Cycle) -> RecommendationForm:
     return form
 
 
-def _recommendation_page(cycle, form, rec=None, status=200):
+def _recommendation_page(cycle, form, rec=None, status=200, exc=None):
+    """The recommendation's form; refused as stale (`exc`), with what the other person saved and its version."""
+    changed = []
+    if isinstance(exc, StaleObject) and rec is not None:
+        now = db.session.get(Recommendation, rec.id)
+        if now is not None:
+            changed = stored_beside(form, {
+                "text": now.text, "addressee_group": now.addressee_group, "addressee_note": now.addressee_note,
+                "basis": now.basis, "response_deadline": now.response_deadline,
+                "organisation_ids": [i.organisation_id for i in now.items],
+                "finding_ids": [f.id for f in now.findings]}, now.version)
     return render_template("followup/recommendation_form.html", cycle=cycle, form=form, rec=rec,
-                           has_findings=bool(form.finding_ids.choices),
+                           has_findings=bool(form.finding_ids.choices), stored_now=changed,
                            has_clusters=len(form.cluster.choices) > 1), status
 
 
@@ -91,7 +104,7 @@ def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
                 addressee_note=form.addressee_note.data, organisation_ids=form.organisation_ids.data,
                 cluster=form.cluster.data or None, finding_ids=form.finding_ids.data, basis=form.basis.data,
                 response_deadline=form.response_deadline.data, actor=current_user, today=user_today())
-    on_refusal(lambda exc: _recommendation_page(db.session.get(Cycle, cycle.id), form, rec, exc.status_code))
+    on_refusal(lambda exc: _recommendation_page(db.session.get(Cycle, cycle.id), form, rec, exc.status_code, exc))
     if rec is None:
         rec = services.create_recommendation(cycle, **data)
     else:
@@ -286,7 +299,7 @@ def _measure_form(cycle: Cycle, measure: Measure | None = None) -> MeasureForm:
     # A partial cycle's measures name the indicators of the full cycle it belongs to (app/cycles/basis.py).
     form.indicator_ids.choices = as_choices([(i.id, indicator_label(i, cycle)) for i in basis_indicators(cycle)])
     if reading() and measure is not None:
-        for name in ("title", "kind", "responsible_id", "participants", "start_date", "end_date", "expected_result"):
+        for name in MEASURE_FIELDS:
             getattr(form, name).data = getattr(measure, name)
         form.recommendation_ids.data = [r.id for r in measure.recommendations]
         form.finding_ids.data = [f.id for f in measure.findings]
@@ -302,21 +315,27 @@ def _measure_data(form: MeasureForm) -> dict:
                 finding_ids=form.finding_ids.data, indicator_ids=form.indicator_ids.data)
 
 
-def _save_form(cycle: Cycle, obj, form, *, name: str, create, update, message: str):
+def _save_form(cycle: Cycle, obj, form, *, name: str, create, update, message: str, stored=None):
     """GET renders the form; a valid POST creates or updates through the service; a refusal (rolled back by
-    the request boundary) shows the form again with the reasons (the user's input kept)."""
+    the request boundary) shows the form again with the reasons (the user's input kept). Refused as stale, it also
+    lists what the other person saved (`stored(obj)`: field name → stored value) and carries the stored version."""
     shown = obj  # the row the form edits (None for a new one), as it was when the request came
 
-    def page(status: int):
+    def page(status: int, exc=None):
+        changed = []
+        if isinstance(exc, StaleObject) and shown is not None and stored is not None:
+            now = db.session.get(type(shown), shown.id)
+            if now is not None:
+                changed = stored_beside(form, stored(now), now.version)
         return render_template(f"followup/{name}_form.html", cycle=db.session.get(Cycle, cycle.id), form=form,
-                               **{name: shown}), status
+                               stored_now=changed, **{name: shown}), status
 
     if request.method != "POST":
         return page(200)
     if not form.validate_on_submit():
         flash_form_errors(form)
         return page(422)
-    on_refusal(lambda exc: page(exc.status_code))
+    on_refusal(lambda exc: page(exc.status_code, exc))
     if obj is None:
         obj = create()
     else:
@@ -332,7 +351,10 @@ def _save_measure(cycle: Cycle, measure: Measure | None):
         create=lambda: services.create_measure(cycle, actor=current_user, **_measure_data(form)),
         update=lambda m: services.update_measure(m, actor=current_user, expected_version=form.version.data,
                                                  **_measure_data(form)),
-        message="Мероприятие сохранено; ответственному поставлена задача.")
+        message="Мероприятие сохранено; ответственному поставлена задача.",
+        stored=lambda m: {**{name: getattr(m, name) for name in MEASURE_FIELDS},
+                          "recommendation_ids": [r.id for r in m.recommendations],
+                          "finding_ids": [f.id for f in m.findings], "indicator_ids": [i.id for i in m.indicators]})
 
 
 @bp.route("/cycles/<int:cycle_id>/measures/new", methods=["GET", "POST"])
@@ -346,18 +368,39 @@ def new_measure(cycle_id: int):
 @roles_required(*AUTHORS)
 def edit_measure(measure_id: int):
     measure = get_in_scope(Measure, measure_id, roles=services.AUTHORS)
+    refusal = services.measure_edit_refusal(measure)
+    if reading() and refusal:
+        # No form that its save would refuse: the measure's page, read-only, with the reason and what the engine
+        # offers instead (an approved roadmap's «Перенести сроки», to its approver).
+        flash(refusal, "warning")
+        return redirect(url_for("followup.measure_detail", measure_id=measure.id))
     return _save_measure(measure.cycle, measure)
 
 
-def _measure_page(measure: Measure, status: int = 200):
-    form = AttachForm()
+def _measure_page(measure: Measure, status: int = 200, sent=None, exc=None):
+    """The measure's page with its three forms. `sent`: the form of a refused POST, shown again as typed (the stored
+    dates stay beside it in «Сроки»); the others are drawn from the measure as it stands, not bound to that POST —
+    bound, a refused attachment (whose form has no version) left the action forms without one, and the next click
+    was refused as an incomplete form. Refused as stale (`exc`), the sent form carries the stored version, and a
+    «Перенести сроки» says which dates the other person saved."""
+    def fresh(form_class, **data):
+        return sent if isinstance(sent, form_class) else form_class(formdata=None, **data)
+
+    stored_now = []
+    if isinstance(exc, StaleObject) and isinstance(sent, (RescheduleForm, ActionForm)):
+        stored = {"start_date": measure.start_date, "end_date": measure.end_date} \
+            if isinstance(sent, RescheduleForm) else {}
+        stored_now = stored_beside(sent, stored, measure.version)
+
+    form = fresh(AttachForm)
     form.kind.choices = _kind_choices()
     available = engine.available_transitions(measure, current_user)
     reschedule = None
     if any(t.trigger == "reschedule" for t in available):
-        reschedule = RescheduleForm(version=measure.version, start_date=measure.start_date, end_date=measure.end_date)
+        reschedule = fresh(RescheduleForm, version=measure.version, start_date=measure.start_date,
+                           end_date=measure.end_date)
     return render_template(
-        "followup/measure.html", measure=measure, reschedule_form=reschedule,
+        "followup/measure.html", measure=measure, reschedule_form=reschedule, stored_now=stored_now,
         # «Перенести сроки» carries new dates: its own form below, not a button of the plain actions
         available=[t for t in available if t.trigger != "reschedule"],
         # what «Отметить выполненным» still needs, said before the click (the proof's form is below the button)
@@ -366,7 +409,7 @@ def _measure_page(measure: Measure, status: int = 200):
         state_label=engine.registry()["measure"].state_label(measure.state),
         overdue=services.is_measure_overdue(measure), attachments=_attachments(measure),
         attach_form=form if may_attach(current_user, measure.organisation) else None,
-        action_form=ActionForm(version=measure.version),
+        action_form=fresh(ActionForm, version=measure.version),
         can_edit=services.measure_editable(measure)
         and bool(acting_roles_over(current_user, measure.organisation) & services.AUTHORS)), status
 
@@ -384,8 +427,9 @@ def measure_transition(measure_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return _measure_page(measure, 422)
-    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
+        return _measure_page(measure, 422, sent=form)
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form,
+                                         exc=exc))
     services.transition_measure(measure, form.trigger.data, actor=current_user, comment=form.comment.data,
                                 expected_version=form.version.data)
     # what it is now, not that it changed: the reader could not tell «выполнено» from «исполнение подтверждено»
@@ -400,8 +444,9 @@ def measure_reschedule(measure_id: int):
     form = RescheduleForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return _measure_page(measure, 422)
-    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
+        return _measure_page(measure, 422, sent=form)
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form,
+                                         exc=exc))
     services.reschedule_measure(measure, actor=current_user, start_date=form.start_date.data,
                                 end_date=form.end_date.data, comment=form.comment.data,
                                 expected_version=form.version.data)
@@ -420,8 +465,8 @@ def measure_attach(measure_id: int):
     upload = request.files.get("file")
     if not form.validate_on_submit() or upload is None or not upload.filename:
         flash("Выберите файл.", "danger")
-        return _measure_page(measure, 422)
-    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code))
+        return _measure_page(measure, 422, sent=form)
+    on_refusal(lambda exc: _measure_page(get_in_scope(Measure, measure_id), status=exc.status_code, sent=form))
     services.attach_to(measure, stream=upload.stream, filename=upload.filename, kind=form.kind.data,
                        actor=current_user)
     flash("Документ прикреплён.", "success")
@@ -449,7 +494,7 @@ def _decision_form(cycle: Cycle, decision: Decision | None = None) -> DecisionFo
     form.finding_ids.choices = as_choices([(f.id, f.title) for f in services.cycle_findings(cycle)])
     form.measure_ids.choices = as_choices([(m.id, m.title) for m in services.measures_of_cycle(cycle)])
     if reading() and decision is not None:
-        for name in ("text", "kind", "deadline", "responsible_id", "participants", "basis"):
+        for name in DECISION_FIELDS:
             getattr(form, name).data = getattr(decision, name)
         form.finding_ids.data = [f.id for f in decision.findings]
         form.measure_ids.data = [m.id for m in decision.measures]
@@ -471,7 +516,9 @@ def _save_decision(cycle: Cycle, decision: Decision | None):
                                                 **_decision_data(form)),
         update=lambda d: services.update_decision(d, actor=current_user, today=user_today(),
                                                   expected_version=form.version.data, **_decision_data(form)),
-        message="Проект решения сохранён.")
+        message="Проект решения сохранён.",
+        stored=lambda d: {**{name: getattr(d, name) for name in DECISION_FIELDS},
+                          "finding_ids": [f.id for f in d.findings], "measure_ids": [m.id for m in d.measures]})
 
 
 @bp.route("/cycles/<int:cycle_id>/decisions/new", methods=["GET", "POST"])
@@ -485,6 +532,10 @@ def new_decision(cycle_id: int):
 @roles_required(*AUTHORS)
 def edit_decision(decision_id: int):
     decision = get_in_scope(Decision, decision_id, roles=services.AUTHORS)
+    refusal = services.decision_edit_refusal(decision)
+    if reading() and refusal:
+        flash(refusal, "warning")
+        return redirect(url_for("followup.decision_detail", decision_id=decision.id))
     return _save_decision(decision.cycle, decision)
 
 
@@ -493,7 +544,8 @@ def _decision_page(decision: Decision, status: int = 200):
         "followup/decision.html", decision=decision, available=engine.available_transitions(decision, current_user),
         state_label=engine.registry()["decision"].state_label(decision.state),
         overdue=services.is_decision_overdue(decision), action_form=ActionForm(version=decision.version),
-        can_write=bool(acting_roles_over(current_user, decision.organisation) & services.AUTHORS)), status
+        can_edit=services.decision_edit_refusal(decision) is None
+        and bool(acting_roles_over(current_user, decision.organisation) & services.AUTHORS)), status
 
 
 @bp.route("/decisions/<int:decision_id>")
