@@ -3,6 +3,7 @@ the surname and a year from its «г.» at the end of a line."""
 
 import copy
 import re
+import subprocess
 
 from sqlalchemy import select
 
@@ -66,3 +67,37 @@ def test_initials_keep_to_the_surname_and_a_year_to_its_g_in_the_documents_text(
     assert letter_ctx["request"]["deadline_long"].replace(" г.", "\u00a0г.") in letter
     for text in (protocol, order, letter):
         assert not re.search(r"\d г\.|(?<![А-Яа-яЁё])[А-ЯЁ]\. [А-ЯЁ][а-яё]", text), text
+
+
+# a line of the PDF's text that begins with a dash whose line before is not the end of a list's lead or item
+DASH_FIRST = re.compile(r"^(?P<before>.*[^:;\s])[ \t]*\n[ \t]*[—–] ", re.MULTILINE)
+
+
+def test_no_line_begins_with_a_dash(demo, tmp_path):
+    """A dash keeps to the word before it (Russian typography; a records office sends back a page whose line begins
+    with «—»). The demo's documents began lines with «— эффект не оценивается» (the effectiveness report's
+    «Результат» column, a value), «— участников …» (the best practices' indicator, a value) and «— уровень
+    сформированности)» (the assessment report's caption under the heat map, the template's own text). Converted:
+    no line begins with a dash but a list's item."""
+    from app.documents import contexts, owners, rendering
+    from app.documents.catalogue import document_types
+    from app.documents.owned import build_owned_context
+    from tests import services as svc
+    from tests.test_documents_pdf import _convert_all
+
+    soffice = svc.require_soffice()
+    cycle = _closed_cycle(demo)
+    files = {key: rendering.render(key, contexts.build_context(key, cycle.stage(stage)))
+             for key, stage in (("effectiveness_report", "EFF"), ("best_practices", "REC"))}
+    dtype = document_types()["assessment_report"]
+    files["assessment_report"] = rendering.render(
+        "assessment_report", build_owned_context("assessment_report", owners.kind_of(dtype.owner).sample()))
+    _convert_all(soffice, files, tmp_path)
+    # the plain reading order (not -layout): a table cell's lines follow one another
+    texts = {key: subprocess.run(["pdftotext", str(tmp_path / f"{key}.pdf"), "-"], check=True, capture_output=True,
+                                 text=True).stdout for key in files}
+    flat = {key: re.sub(r"\s+", " ", text) for key, text in texts.items()}
+    assert "эффект не оценивается" in flat["effectiveness_report"]
+    assert "уровень сформированности" in flat["assessment_report"]
+    problems = {key: [m.group(0) for m in DASH_FIRST.finditer(text)] for key, text in texts.items()}
+    assert not any(problems.values()), problems
