@@ -187,7 +187,7 @@ def builders(b):
         t.signature()
         t.executor_mark()
         # 2: the heat map and the blocks' profile as pictures
-        t.save({"family": "procedural", "stages": [], "version": 3,
+        t.save({"family": "procedural", "stages": [], "version": 4,
                 "filename": "Аналитический отчёт по мониторингу механизмов {period} {number}.docx"})
 
     return {f.__name__: f for f in (assessment_order, expert_conclusion, assessment_report)}

@@ -44,7 +44,8 @@ SIGNATURE_NAME_CM = 6.5
 STAMP_LINE = "________"
 
 # «Срок: 01.02.2027» keeps together too: the orders' items ended a line with «Срок:» and began the next with the date.
-GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])|(?<=Срок:) (?=[\d{])")
+# And a dash keeps to the word before it, as in the values (a caption's line began with «— уровень сформированности»).
+GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_{])|(?<=Срок:) (?=[\d{])|(?<=\S) (?=[—–] )")
 BLANK_DATE = "«___» ____________ 20___ г."
 DATE = "{{ doc.date_long or '" + BLANK_DATE + "' }}"
 NUMBER = "№ {{ doc.number or '______' }}"
@@ -865,7 +866,7 @@ def analytic_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 5,
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 6,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 
@@ -892,7 +893,7 @@ def addressed_recommendations():
            "выполнения, а по завершении — отчёт о выполнении.")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["REC"], "version": 2,
+    t.save({"family": "procedural", "stages": ["REC"], "version": 3,
             "filename": "Адресные рекомендации {addressee} {period} {number}.docx"})
 
 
@@ -1020,7 +1021,7 @@ def protocol():
     t.text(VOTES.replace("q.", "(agenda|last)."))
     t.signatures(("Председатель", "{{ meeting.chair }}"), ("Секретарь", "{{ meeting.secretary }}"))
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 2,
+    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 3,
             "filename": "Протокол {period} {number}.docx"})
 
 

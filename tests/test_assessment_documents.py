@@ -201,7 +201,7 @@ def test_the_conclusion_reports_the_approved_scores_per_mechanism_and_block_and_
     text = text_of(storage.version_path(doc.current).read_bytes())
     level = level_label(level_of(100 * got / maximum, campaign.criteria_set.thresholds))
     for expected in ("ЭКСПЕРТНОЕ ЗАКЛЮЧЕНИЕ", mun.name, camp["expert_a"].full_name, f"{got} из {maximum}",
-                     f"уровень сформированности механизмов — {level}", "Положение о системе оценки не "
+                     f"уровень сформированности механизмов\u00a0— {level}", "Положение о системе оценки не "
                      "зарегистрировано", "Цели", "2. Оценка по блокам управленческого цикла", "4. Рекомендации"):
         assert expected in text, expected
     # M1.2 is not evaluated yet: the conclusion says so rather than reporting it
@@ -339,7 +339,7 @@ def test_the_campaign_closes_only_once_its_analytical_report_is_registered(camp,
     text = text_of(storage.version_path(doc.current).read_bytes())
     for expected in ("АНАЛИТИЧЕСКИЙ ОТЧЁТ", camp["mun_a"].name, "Проблемные зоны", "Самооценка и экспертная оценка",
                      "Динамика", "Рекомендуемые меры", "Предыдущая кампания мониторинга в системе не проводилась",
-                     "срок проведения — с"):
+                     "срок проведения\u00a0— с"):
         assert expected in text, expected
     route_and_sign(doc, camp, db_session, signer=camp["head"])
     with pytest.raises(GuardFailed) as refused:  # signed is not enough: registered

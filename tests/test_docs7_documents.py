@@ -41,8 +41,9 @@ def test_the_analytical_report_shows_the_heat_map_and_the_blocks_profile(camp, w
     assert len(_pictures(data)) == 2
     text = text_of(data)
     assert "Рисунок 1. Доля максимального балла по механизмам в муниципальных образованиях" in text
-    assert "Рисунок 2. Средняя по региону доля максимального балла по блокам управленческого цикла: 1 — «Цели»" in text
-    assert "Механизмы: 1 — «" in text
+    assert ("Рисунок 2. Средняя по региону доля максимального балла по блокам управленческого цикла: 1\u00a0— «Цели»"
+            in text)
+    assert "Механизмы: 1\u00a0— «" in text
     assert drawn["heatmap"]["mechanisms"] == ["1", "2"]
     assert lint.lint(data) == []  # no Latin mechanism code in the text
     assert set(drawn) == {"heatmap", "blocks"}

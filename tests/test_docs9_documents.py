@@ -78,7 +78,7 @@ def test_the_addressed_recommendations_name_the_director_in_the_dative(cycle, wo
     data = rendering.render("addressed_recommendations", ctx)
     doc, _ = document_text(data)
     block = [p.text for p in doc.tables[0].rows[0].cells[-1].paragraphs if p.text.strip()]
-    assert block == ["Заместителю директора — руководителю филиала школы А", "Д.А.\u00a0Сороке"]
+    assert block == ["Заместителю директора\u00a0— руководителю филиала школы А", "Д.А.\u00a0Сороке"]
     assert lint.lint(data) == []
     db_session.rollback()
 

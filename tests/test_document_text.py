@@ -81,7 +81,7 @@ def test_the_agreement_stamp_of_a_registered_document_is_dated(demo):
         _, text = document_text(storage.registered_path(version).read_bytes())
         if "СОГЛАСОВАНО" in text:
             block = text.split("СОГЛАСОВАНО", 1)[1].split("\n")[:4]
-            assert re.match(r"\d{1,2} [а-я]+ \d{4} г\.$", block[3]), block  # ГОСТ Р 7.0.97: 6 декабря 2026 г.
+            assert re.match(r"\d{1,2} [а-я]+ \d{4}\u00a0г\.$", block[3]), block  # ГОСТ Р 7.0.97: 6 декабря 2026 г.
             dated += 1
     assert dated
 

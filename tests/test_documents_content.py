@@ -204,7 +204,7 @@ def test_the_data_request_letter_names_its_subject_once(demo):
     assert text.count(direction) == 1, text
     body = next(line for line in text.splitlines() if "просит представить" in line)
     assert body.startswith(f"В рамках мониторинга по направлению «{direction}» {ctx['org']['name']} просит")
-    assert ctx["request"]["deadline_long"] in body and "Сведения для мониторинга" not in text
+    assert ctx["request"]["deadline_long"].replace(" г.", "\u00a0г.") in body and "Сведения для мониторинга" not in text
 
 
 def test_text_after_a_colon_goes_on_in_lower_case_and_a_conclusion_ends_with_a_full_stop(demo):

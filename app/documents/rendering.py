@@ -317,8 +317,13 @@ def check_template(type_key: str, template: bytes, sample_context: dict | None =
 # --- rendering ----------------------------------------------------------------------------------------
 
 # A number and its sign never part at the end of a line (ГОСТ Р 7.0.97 typography): «80 %», «№ 3» — LibreOffice
-# printed «от 80» at the end of one line and «% максимального балла» at the start of the next.
-_GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_])")
+# printed «от 80» at the end of one line and «% максимального балла» at the start of the next. Nor do a year and its
+# «г.» («1 февраля 2027 г.»), nor initials and the surname anywhere in the text («И.О. Фамилия», «Фамилия И.О.»): a
+# protocol's decision ended a line with «Ответственный: С.П.» and began the next with «Иванов, начальник …» (PDF
+# review, 6 December 2026). A dash keeps to the word before it: a line began with «— эффект не оценивается» or «—
+# участников муниципального проекта» (the same review).
+_GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_])|(?<=\d) (?=гг?\.)|(?<=\S) (?=[—–] )"
+                    r"|(?<=(?<![А-Яа-яЁё])[А-ЯЁ]\.) (?=[А-ЯЁ][а-яё])|(?<=[А-ЯЁа-яё][а-яё]) (?=[А-ЯЁ]\.[А-ЯЁ]\.)")
 # Nor does a signature's or an addressee's name part: «А.С. Римская-» ended the signature line and «Корсакова» began
 # the next (PDF review, 5 December 2026). There the initials keep to the surname (a no-break space) and the hyphen
 # of a compound name («Римская-Корсакова», «А.-М.») is a non-breaking one (U+2011, in Times New Roman and its
@@ -352,8 +357,8 @@ def _unbreak_names(data: dict) -> dict:
 
 
 def _clean(value):
-    """Drop characters XML cannot hold from every string of the context (recursively) and glue a number to its
-    «%» or «№» with a no-break space."""
+    """Drop characters XML cannot hold from every string of the context (recursively) and glue with a no-break space
+    a number to its «%», «№» or «г.», initials to their surname and a dash to the word before it."""
     if isinstance(value, str):
         return _GLUED.sub("\u00a0", _XML_INVALID.sub("", value))
     if isinstance(value, dict):
