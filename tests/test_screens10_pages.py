@@ -1,0 +1,99 @@
+"""Screens, tenth walk (municipal and regional officials, heads, directors and the administrator at 1366 px on a
+loaded demo: five times the measures, decisions and recommendations, names of 120+ characters, texts of 2,000, a
+school with forty recommendations, a user with three hundred tasks): what did not hold under the load."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.test_screens3_pages import _login, _page, _text
+
+
+def _load_tasks(demo, login: str, n: int):
+    """`n` open tasks for `login`, through the service that opens every task."""
+    from app.auth.models import User
+    from app.core.timeutil import today_in
+    from app.followup.models import Measure
+    from app.tasks.services import open_task
+
+    user = demo.scalars(select(User).where(User.login == login)).one()
+    measure = demo.scalars(select(Measure).order_by(Measure.id)).first()
+    today = today_in("Europe/Moscow")
+    for k in range(n):
+        open_task(measure, kind="measure_due", title=f"Отчитаться о мероприятии № {k + 1}", assignee=user,
+                  due_date=today + timedelta(days=k % 40 - 10))
+    demo.flush()
+    return user
+
+
+def test_three_hundred_tasks_come_in_pages(demo, client):
+    """A director with three hundred open tasks got «Мои задачи» as one table of three hundred rows (thirty-two
+    screens at 1366×768, no way to the last but scrolling). The list comes in pages of fifty with the count and
+    links to the other pages; the filters stay on every page."""
+    _load_tasks(demo, "director", 300)
+    _login(client, "director")
+    page = _page(client, "/tasks/")
+    rows = page.xpath("//main//table/tbody/tr")
+    assert len(rows) == 50
+    assert _text(page.xpath("//p[@id='task-count']")[0]).endswith("показаны 1–50")
+    (pager,) = page.xpath("//nav[@id='task-pages']")
+    numbers = [_text(a) for a in pager.xpath(".//a[@class='page-link']")]
+    assert {"2", "7", "Далее »"} <= set(numbers)
+    last = _page(client, "/tasks/?page=7")
+    assert 0 < len(last.xpath("//main//table/tbody/tr")) <= 50
+    assert last.xpath("//nav[@id='task-pages']//li[contains(@class, 'active')]/a/text()") == ["7"]
+    # beyond the last page: the last page, not an empty table or an error
+    assert len(_page(client, "/tasks/?page=99").xpath("//main//table/tbody/tr")) == len(
+        last.xpath("//main//table/tbody/tr"))
+    filtered = _page(client, "/tasks/?closed=1&page=2")
+    assert all("closed=1" in href for href in filtered.xpath("//nav[@id='task-pages']//a/@href"))
+
+
+def test_a_short_task_list_has_no_pager(demo, client):
+    _login(client, "director")
+    page = _page(client, "/tasks/")
+    assert len(page.xpath("//main//table/tbody/tr")) <= 50
+    assert not page.xpath("//nav[@id='task-pages']")
+
+
+def test_long_lists_keep_their_headings_and_the_roadmap_reads_from_the_top(demo, client):
+    """Forty recommendations of a school, the roadmap, the decisions and a page of fifty tasks scrolled their column
+    headings away after the first screen. And a roadmap row with a long expected result (2,000 characters, its
+    indicators listed under it) set its №, title, dates, responsible person and state in the middle of a row three
+    screens high: the first screen of «Меры, мероприятия» showed an empty row. The headings stay in sight
+    (.table-sticky-head), the roadmap's and the decisions' cells start at the top of their row."""
+    from app.cycles.models import Cycle
+    from app.followup.models import Decision, Measure
+
+    measure = demo.scalars(select(Measure).order_by(Measure.id)).first()
+    decision = demo.scalars(select(Decision).order_by(Decision.id)).first()
+    _login(client, "official")
+    for path, table_id in ((f"/followup/cycles/{measure.cycle_id}/measures", "roadmap"),
+                           (f"/stages/{measure.stage_id}", "roadmap"),
+                           (f"/followup/cycles/{decision.cycle_id}/decisions", "decisions"),
+                           (f"/stages/{decision.stage_id}", "decisions")):
+        (table,) = _page(client, path).xpath(f"//table[@id='{table_id}']")
+        classes = table.get("class").split()
+        assert "table-sticky-head" in classes and "align-top" in classes and "align-middle" not in classes, path
+        assert not table.xpath("ancestor::div[contains(@class, 'table-responsive')]"), path
+    cycle = demo.get(Cycle, measure.cycle_id)
+    (table,) = _page(client, f"/followup/cycles/{cycle.id}/recommendations").xpath("//table[@id='recommendations']")
+    assert "table-sticky-head" in table.get("class").split()
+    _load_tasks(demo, "director", 60)
+    _login(client, "director")
+    (table,) = _page(client, "/followup/my").xpath("//table[@id='my-items']")
+    assert "table-sticky-head" in table.get("class").split()
+    (table,) = _page(client, "/tasks/").xpath("//table[@id='task-table']")
+    assert "table-sticky-head" in table.get("class").split()
+    assert "thead" in [c.tag for c in table]
+
+
+def test_the_sticky_headings_are_styled():
+    """The class the lists carry is the stylesheet's: a sticky heading with the page's background (a transparent
+    one let the rows scroll through it)."""
+    import re
+    from pathlib import Path
+
+    css = (Path(__file__).parents[1] / "app/static/css/app.css").read_text(encoding="utf-8")
+    (rule,) = re.findall(r"\.table-sticky-head > thead > tr > th \{([^}]*)\}", css)
+    assert "position: sticky" in rule and "top: 0" in rule and "background: var(--bs-body-bg)" in rule
