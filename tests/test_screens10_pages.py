@@ -97,3 +97,21 @@ def test_the_sticky_headings_are_styled():
     css = (Path(__file__).parents[1] / "app/static/css/app.css").read_text(encoding="utf-8")
     (rule,) = re.findall(r"\.table-sticky-head > thead > tr > th \{([^}]*)\}", css)
     assert "position: sticky" in rule and "top: 0" in rule and "background: var(--bs-body-bg)" in rule
+
+
+def test_the_content_stages_keep_their_headings_in_sight(demo, client):
+    """Goals, indicators and methods with texts of 2,000 characters run ten screens and more (the indicators of the
+    loaded M2.3 cycle: 9,700 px at 1366×768): «Цель», «База», «Ответственный» were gone after the first."""
+    from app.cycles.models import Stage
+
+    _login(client, "official")
+    seen = set()
+    for stage in demo.scalars(select(Stage).where(Stage.code.in_(("GOAL", "IND", "METH"))).order_by(Stage.id)):
+        if stage.code in seen or stage.cycle.owner.code != "MUN01":
+            continue
+        table_id = {"GOAL": "goals", "IND": "indicators", "METH": "methods"}[stage.code]
+        tables = _page(client, f"/stages/{stage.id}").xpath(f"//table[@id='{table_id}']")
+        if tables:
+            assert "table-sticky-head" in tables[0].get("class").split(), stage.code
+            seen.add(stage.code)
+    assert seen == {"GOAL", "IND", "METH"}
