@@ -115,3 +115,34 @@ def test_the_content_stages_keep_their_headings_in_sight(demo, client):
             assert "table-sticky-head" in tables[0].get("class").split(), stage.code
             seen.add(stage.code)
     assert seen == {"GOAL", "IND", "METH"}
+
+
+def test_a_school_sees_first_the_recommendations_waiting_for_it(demo, client):
+    """Forty recommendations of a school came by date only: the few waiting for the director («направлена, ожидает
+    ознакомления», «исполняется», «отчёт возвращён») stood among reports the official was checking and accepted
+    ones, on the second and third screen. What the school owes comes first now, then the reports under review, then
+    the accepted; a line above the table counts them."""
+    from app.followup.models import RecommendationItem
+    from app.orgs.models import Organisation
+    from workflows.recommendation_item import OWED_STATES
+
+    school = demo.scalars(select(Organisation).where(Organisation.code == "MUN01-S01")).one()
+    items = demo.scalars(select(RecommendationItem).where(RecommendationItem.organisation_id == school.id,
+                                                          RecommendationItem.state != "draft")).all()
+    assert {i.state for i in items} & set(OWED_STATES) and {i.state for i in items} - set(OWED_STATES)
+    earliest = min(i.due_date for i in items)
+    for item in items:  # the checked and accepted ones fall due first: a date order puts them on top
+        if item.state not in OWED_STATES:
+            item.due_date = earliest - timedelta(days=30)
+    demo.flush()
+    _login(client, "director")
+    page = _page(client, "/followup/my")
+    rows = page.xpath("//table[@id='my-items']/tbody/tr")
+    states = {str(i.id): i.state for i in items}
+    order = [states[r.get("data-item")] for r in rows]
+    owed = [s in OWED_STATES for s in order]
+    assert owed == sorted(owed, reverse=True), order
+    assert order.index("reported") < order.index("accepted")
+    summary = _text(page.xpath("//p[@id='items-summary']")[0])
+    assert f"ждут действий организации: {sum(owed)}" in summary
+    assert "отчёт на проверке: 1" in summary
