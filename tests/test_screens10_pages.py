@@ -146,3 +146,19 @@ def test_a_school_sees_first_the_recommendations_waiting_for_it(demo, client):
     summary = _text(page.xpath("//p[@id='items-summary']")[0])
     assert f"ждут действий организации: {sum(owed)}" in summary
     assert "отчёт на проверке: 1" in summary
+
+
+def test_a_long_name_cut_in_the_navigation_bar_is_whole_in_its_menu(demo, client):
+    """A name of 120 characters («Смирнов Андрей Владимирович Константинопольская-Преображенская-…») came out as
+    «Смирнов Андрей Владимирович Конс…» on the navigation bar's button, and nowhere whole: the menu under it listed
+    the roles only. The menu starts with the whole name now."""
+    from app.auth.models import User
+
+    user = demo.scalars(select(User).where(User.login == "director")).one()
+    user.full_name = user.full_name + " Константинопольская-Преображенская-Рождественская-Воздвиженская-Благовещенская"
+    demo.flush()
+    _login(client, "director")
+    page = _page(client, "/")
+    assert "navbar-user" in page.xpath("//button[@id='user-menu-toggle']")[0].get("class")
+    (name,) = page.xpath("//ul[@aria-labelledby='user-menu-toggle']//*[@id='user-full-name']")
+    assert _text(name) == user.full_name
