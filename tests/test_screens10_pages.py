@@ -162,3 +162,36 @@ def test_a_long_name_cut_in_the_navigation_bar_is_whole_in_its_menu(demo, client
     assert "navbar-user" in page.xpath("//button[@id='user-menu-toggle']")[0].get("class")
     (name,) = page.xpath("//ul[@aria-labelledby='user-menu-toggle']//*[@id='user-full-name']")
     assert _text(name) == user.full_name
+
+
+def test_the_administrator_finds_a_user_among_two_hundred(demo, client):
+    """With two hundred directors «Пользователи» was one table of 221 rows (12,800 px at 1366×768) with nothing to
+    search by: the administrator scrolled. A search by a part of the name or the login narrows it, with the count;
+    the headings of the users' and the organisations' lists stay in sight."""
+    from app.auth.services import create_user
+    from app.orgs.models import Organisation
+    from app.orgs.services import create_organisation
+
+    municipality = demo.scalars(select(Organisation).where(Organisation.code == "MUN02")).one()
+    for i in range(200):
+        school = create_organisation(code=f"MUN02-X{i:03d}", kind="school", parent=municipality,
+                                     name=f"МБОУ «Средняя общеобразовательная школа № {i + 20}»",
+                                     short_name=f"СОШ № {i + 20}")
+        create_user(login=f"dir{i:03d}", full_name=f"Директоров{i:03d} Иван Петрович", password="uko-demo-2026",
+                    roles=[("director", school)], password_policy=False)
+    demo.flush()
+    _login(client, "admin")
+    everyone = _page(client, "/admin/users")
+    assert len(everyone.xpath("//table[@id='users']/tbody/tr")) > 200
+    assert "table-sticky-head" in everyone.xpath("//table[@id='users']")[0].get("class").split()
+    assert everyone.xpath("//form[@id='user-search']//input[@name='q']")
+    found = _page(client, "/admin/users?q=Директоров017")
+    assert [_text(td) for td in found.xpath("//table[@id='users']/tbody/tr/td[2]")] == ["dir017"]
+    assert _text(found.xpath("//*[@id='user-count']")[0]) == "Найдено: 1 пользователь"
+    assert found.xpath("//input[@name='q']/@value") == ["Директоров017"]
+    by_login = _page(client, "/admin/users?q=dir1")
+    assert len(by_login.xpath("//table[@id='users']/tbody/tr")) == 100
+    nobody = _page(client, "/admin/users?q=100%25_")  # LIKE's wildcards are letters here
+    assert "Никого не нашлось" in _text(nobody.xpath("//table[@id='users']/tbody")[0])
+    (orgs,) = _page(client, "/orgs/").xpath("//table[@id='organisations']")
+    assert len(orgs.xpath("./tbody/tr")) > 200 and "table-sticky-head" in orgs.get("class").split()
