@@ -195,3 +195,28 @@ def test_the_administrator_finds_a_user_among_two_hundred(demo, client):
     assert "Никого не нашлось" in _text(nobody.xpath("//table[@id='users']/tbody")[0])
     (orgs,) = _page(client, "/orgs/").xpath("//table[@id='organisations']")
     assert len(orgs.xpath("./tbody/tr")) > 200 and "table-sticky-head" in orgs.get("class").split()
+
+
+def test_the_situation_centre_folds_the_organisations_without_cycles(demo, client):
+    """«Циклы управления» of a municipality with two hundred schools ran 209 rows, 208 of them «нет открытых
+    циклов»: the municipality's own cycle was the first row, the schools' few further down were lost. The cycles
+    come first, the organisations without one are counted in a closing line that opens to their names."""
+    from app.orgs.models import Organisation
+    from app.orgs.services import create_organisation
+
+    municipality = demo.scalars(select(Organisation).where(Organisation.code == "MUN02")).one()
+    for i in range(60):
+        create_organisation(code=f"MUN02-X{i:03d}", kind="school", parent=municipality,
+                            name=f"МБОУ «Средняя общеобразовательная школа № {i + 20}»", short_name=f"СОШ № {i + 20}")
+    demo.flush()
+    _login(client, "official2")
+    page = _page(client, f"/situation/orgs/{municipality.id}")
+    (section,) = page.xpath("//section[@aria-labelledby='cycles-title']")
+    rows = section.xpath(".//tbody/tr")
+    assert not [r for r in rows if "нет открытых циклов" in _text(r)]
+    assert section.xpath(".//tbody/tr/td/a[starts-with(@href, '/cycles/')]")
+    (idle,) = section.xpath(".//tr[@id='idle-organisations']")
+    assert rows[-1] is idle and len(rows) < 20
+    summary = _text(idle.xpath(".//summary")[0])
+    assert summary.startswith("Без открытых циклов: ") and int(summary.split(": ")[1].split()[0]) >= 60
+    assert "СОШ № 79" in _text(idle)
