@@ -220,3 +220,18 @@ def test_the_situation_centre_folds_the_organisations_without_cycles(demo, clien
     summary = _text(idle.xpath(".//summary")[0])
     assert summary.startswith("Без открытых циклов: ") and int(summary.split(": ")[1].split()[0]) >= 60
     assert "СОШ № 79" in _text(idle)
+
+
+def test_the_effectiveness_tables_keep_their_headings_in_sight(demo, client):
+    """«Показатели: до и после мер» with indicators named at length ran 11,000 px: «Базовое», «После мер», «Цель
+    достигнута» scrolled away with the first row. The indicators' and the measures' tables keep their headings."""
+    from app.cycles.models import Stage
+
+    stage = demo.scalars(select(Stage).where(Stage.code == "EFF", Stage.state == "approved")
+                         .order_by(Stage.id)).first()
+    _login(client, "official")
+    page = _page(client, f"/effectiveness/cycles/{stage.cycle_id}")
+    for table_id in ("indicator-rows", "measure-assessments"):
+        (table,) = page.xpath(f"//table[@id='{table_id}']")
+        assert "table-sticky-head" in table.get("class").split(), table_id
+        assert not table.xpath("ancestor::div[contains(@class, 'table-responsive')]"), table_id
