@@ -64,6 +64,10 @@ def test_printed_tables_stay_on_the_sheet(page, live_app):
             assert page.locator("nav.navbar").is_hidden(), path
             assert page.locator("main .btn").evaluate_all("els => els.filter(e => e.offsetParent).length") == 0, path
             assert _printed_overflow(page) == [], path
+            # a state badge keeps its background on paper (white text otherwise prints on white)
+            adjust = page.eval_on_selector_all("main .badge", "els => [...new Set(els.filter(e => e.offsetParent)"
+                                               ".map(e => getComputedStyle(e).printColorAdjust))]")
+            assert adjust in ([], ["exact"]), (path, adjust)
             page.emulate_media(media="screen")
             page.set_viewport_size({"width": 1366, "height": 768})
         page.context.clear_cookies()
