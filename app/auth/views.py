@@ -1,6 +1,6 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth import bp, services, sessions
@@ -96,11 +96,13 @@ def _organisation_choices():
 def users():
     scoped = (select(User).join(RoleAssignment).join(RoleAssignment.organisation)
               .where(scope_condition(Organisation.path, roles={"admin"})).distinct())
-    users = db.session.scalars(
-        select(User).where(User.id.in_(scoped.with_only_columns(User.id)))
-        .options(selectinload(User.roles)).order_by(User.full_name)
-    ).all()
-    return render_template("auth/users.html", users=users, confirm=ConfirmForm())
+    query = select(User).where(User.id.in_(scoped.with_only_columns(User.id)))
+    # Two hundred directors in one list: the administrator finds one by a part of the name or the login.
+    q = " ".join(request.args.get("q", "").split())[:100]
+    if q:
+        query = query.where(or_(User.full_name.icontains(q, autoescape=True), User.login.icontains(q, autoescape=True)))
+    users = db.session.scalars(query.options(selectinload(User.roles)).order_by(User.full_name)).all()
+    return render_template("auth/users.html", users=users, confirm=ConfirmForm(), q=q)
 
 
 def _admin_org(org_id: int) -> Organisation:

@@ -26,6 +26,7 @@ from app.followup.models import (
 )
 from app.followup.timeline import roadmap_svg
 from workflows import engine
+from workflows.recommendation_item import OWED_STATES
 from app.documents.attachments import attachments_of
 from app.documents.attachments import kind_label
 from app.documents.attachments import may_attach
@@ -271,7 +272,7 @@ def review_item(rec_item_id: int):
 def my_items():
     items = services.items_of_school(current_user)
     return render_template("followup/my_items.html", items=items, overdue=services.is_item_overdue,
-                           states=engine.registry()["recommendation_item"].states)
+                           states=engine.registry()["recommendation_item"].states, owed_states=OWED_STATES)
 
 
 # --- measures and the roadmap ------------------------------------------------------------------------------
