@@ -6,7 +6,7 @@ generators of the benches, with the variants tried (README «K4 per pupil»):
   «4» a tenth of the time, wherever the pupil stands in the band" (`synthetic.py`'s honest teacher) — it takes the
   shape's power away on `verdict_oos.py`'s regions;
 - `--model-only`: the p-value under the fitted model alone (the saddlepoint), not against the work's units: on
-  `synthetic.py`'s regions of 60–120, 14 % of clean tests at p ≤ 0.05;
+  `synthetic.py`'s regions of 60–120, 12 % of clean tests at p ≤ 0.05;
 - `--refits N`: N alternations of the works' parameters over all cells with the units' habits as offsets (the
   adopted fit takes the region's table once: 3 s at region scale for 4 alternations).
 

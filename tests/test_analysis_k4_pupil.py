@@ -71,7 +71,7 @@ def test_an_honest_school_with_a_lenient_habit_is_not_a_shape(th):
 @pytest.mark.parametrize("sizes", [(20, 50), (60, 120), (8, 120)])
 def test_the_shape_tests_are_calibrated_on_clean_regions(th, sizes):
     """Clean regions of both kinds of honest teacher — `synthetic.py`'s, who puts a tenth of the pupils a mark up and
-    a tenth down wherever they stand (the shape of inflation, symmetric: under the model alone 14 % of such tests
+    a tenth down wherever they stand (the shape of inflation, symmetric: under the model alone 12 % of such tests
     of 60–120 were at p ≤ 0.05), and one who marks what the pupil knows with a habit of the school's own: the
     shape tests' p against their work's units are uniform or conservative, and no school is named by them."""
     p = []

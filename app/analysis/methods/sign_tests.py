@@ -415,7 +415,7 @@ def shape_p(shape, work, nw: int, sel) -> np.ndarray:
     """The shape tests' p against their work's own units (term_shape step 4): each unit's excess per pupil against
     the units' median and robust spread, τ² the spread beyond sampling, Student's t (`_against_region`, as K1, K2
     and K5) — a model that misdescribes honest teachers by as much per pupil in every school moves the median, not
-    the schools (under the model alone, 14 % of synthetic.py's clean tests of 60–120 had p ≤ 0.05)."""
+    the schools (under the model alone, 12 % of synthetic.py's clean tests of 60–120 had p ≤ 0.05)."""
     out = np.full(len(work), np.nan)
     for idx in _per_work(shape.excess, work, sel, nw):
         if len(idx) >= term_shape.MIN_UNITS:

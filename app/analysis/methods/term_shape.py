@@ -22,7 +22,7 @@ score, and the rest keep theirs. Per unit (school × work), from the region's ow
    per pupil — the saddlepoint's z times the statistic's sd per pupil — referred to the units' median and robust
    spread with Student's t (`_against_region`). A model that misdescribes honest teachers by the same amount per
    pupil in every school (`synthetic.py`'s teacher moves a tenth of the pupils a mark up wherever they stand: by
-   itself 14 % of clean tests of 60–120 at p ≤ 0.05) moves the median, not the schools.
+   itself 12 % of clean tests of 60–120 at p ≤ 0.05) moves the median, not the schools.
 
 Units of fewer than MIN_PUPILS pupils with term marks are not tested (classes of 8–12: 10 % of clean tests at
 p ≤ 0.05 even against the work's units, and no power). The only Python loops are over the works and fixed
