@@ -106,9 +106,10 @@ def test_the_signs_let_go_of_each_unit_statistic_once_its_last_sign_has_read_it(
         return lambda p: [name for name in names if getattr(p.cache["unit_rows"], name) is not None]
 
     watch(row_stats, "k2_units", "round 2", released("task_sum", "task_cnt", "task_max", "n_tasks"))
-    watch(sign_tests, "_k4", "K4", lambda p: released("hist", "max_score", "mark_min")(p) + [
+    # K4 per pupil (term_shape.py) reads the scores' maxima and the marks' boundaries: they go after it
+    watch(sign_tests, "_k4", "K4", lambda p: released("hist")(p) + [
         name for name in ("region_scores", "k2_round") if name in p.cache])
-    watch(sign_tests, "_k1_k5", "K1 and K5", released("term"))
+    watch(sign_tests, "_k1_k5", "K1 and K5", released("term", "term_cells", "max_score", "mark_min"))
     years = sorted(frame["year"].unique().tolist())
     done = pipeline.compute(frame, region.schools, th, boundaries=None, structures=None, years=years)
     assert seen == {"round 2": [], "K4": [], "K1 and K5": []}, "still held when the next sign ran"

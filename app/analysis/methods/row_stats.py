@@ -43,6 +43,8 @@ class UnitRows:
     n_tasks: np.ndarray     # (nu,) rows with at least one task score
     term: np.ndarray        # (nu, 4, MARKS) per assessment mark: rows with both marks, lowered, raised, and
                             # lowered by two marks or more (among the lowered)
+    term_cells: np.ndarray  # (nu, S, 4) rows with both marks per primary score and term mark 2..5 (K4 per pupil,
+                            # term_shape.py)
     near_level: float | None = None
 
     @property
@@ -75,7 +77,7 @@ def summarise(p, near_level: float | None) -> UnitRows:
                         mark_min=np.zeros((0, 3)), task_sum=np.zeros((0, len(block))),
                         task_cnt=np.zeros((0, len(block))), task_max=np.zeros((0, len(block))),
                         n_tasks=np.zeros(0, dtype=np.int64), term=np.zeros((0, TERM_COLUMNS, MARKS), dtype=np.int32),
-                        near_level=near_level)
+                        term_cells=np.zeros((0, 1, 4), dtype=np.int32), near_level=near_level)
     order, starts = p.unit_order()
 
     def by_unit(values):
@@ -125,8 +127,12 @@ def summarise(p, near_level: float | None) -> UnitRows:
     term = np.empty((nu, TERM_COLUMNS, MARKS), dtype=np.int32)
     term[:, 0] = cells.sum(axis=2)
     term[:, 1], term[:, 2], term[:, 3] = cells[:, :, 1] + cells[:, :, 3], cells[:, :, 2], cells[:, :, 3]
+    # the same rows per (unit, primary score, term mark 2..5): what K4's per-pupil model reads (term_shape.py)
+    key = (unit[both] * size + score[both]) * 4 + term_mark.astype(np.int64).clip(2, 5) - 2
+    term_cells = np.bincount(key, minlength=nu * size * 4).reshape(nu, size, 4).astype(np.int32)
     return UnitRows(rows=rows, near=near, max_score=max_score, hist=hist, mark_min=mark_min, task_sum=task_sum,
-                    task_cnt=task_cnt, task_max=task_max, n_tasks=n_tasks, term=term, near_level=near_level)
+                    task_cnt=task_cnt, task_max=task_max, n_tasks=n_tasks, term=term, term_cells=term_cells,
+                    near_level=near_level)
 
 
 def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
@@ -150,9 +156,12 @@ def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
             shape, fill = (tasks,), (-1.0 if name == "task_max" else 0.0)
         elif name == "hist":
             shape = (width,)
+        elif name == "term_cells":
+            shape = (width, 4)
         out = np.full((total,) + shape, fill, dtype=np.result_type(*arrays))
         del arrays
-        padded = name == "hist" or name.startswith("task_")  # columns past a part's own width keep the fill
+        # columns past a part's own width keep the fill
+        padded = name in ("hist", "term_cells") or name.startswith("task_")
         for k, piece in enumerate(pieces):
             values = getattr(piece, name)
             if padded:

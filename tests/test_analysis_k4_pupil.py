@@ -1,0 +1,91 @@
+"""K4 per pupil (app/analysis/methods/term_shape.py, the K4 kind «shape»): a mark added to a share of a school's
+pupils wherever they stand in their band, which an honest school's own strict or lenient habit does not leave."""
+
+import numpy as np
+import pytest
+
+from app.analysis.methods.thresholds import load_thresholds
+from app.analysis.methods.verdicts import FLAGGED
+from tests.test_analysis_verdicts import _judge, _marks_from_what_pupils_know, _region
+
+
+@pytest.fixture(scope="module")
+def th():
+    return load_thresholds()
+
+
+def _shape(tests):
+    return tests[(tests["sign"] == "K4") & (tests["kind"] == "shape")]
+
+
+@pytest.mark.parametrize("seed, missed", [(61, 25), (67, 34)])
+def test_a_school_lifting_a_share_of_its_term_marks_is_found_by_the_shape(th, seed, missed):
+    """Three schools of 20–50 pupils a work raise 30 % of their term marks a step over honest habits of their own:
+    K4's counts found two of the three here; the pupils low in their band holding the mark above, which the region
+    rarely gives at their score, find all three, and the evidence says so in words."""
+    region = _region(seed, planted={}, size_range=(20, 50))
+    rng = np.random.default_rng(seed)
+    inflating = set(rng.choice(region.schools["id"].to_numpy(), size=3, replace=False).tolist())
+    _marks_from_what_pupils_know(region, rng, sorted(inflating), share=0.3, habit=0.05)
+    verdicts = _judge(region, th)[1]
+    assert inflating <= set(verdicts.loc[verdicts["verdict"] == FLAGGED, "school_id"])
+    evidence = verdicts.loc[verdicts["school_id"] == missed, "evidence"].iloc[0]
+    shape = [e for e in evidence if e["kind"] == "shape"]
+    assert shape and "подняли на целую отметку при том же балле за работу" in shape[0]["words"]
+    detail = shape[0]["works"][0]["detail"]
+    assert "отметка за период выше той, что в школах региона чаще всего ставят при таком же балле" in detail
+    assert "с поправкой на обычную строгость самой школы" in detail
+
+
+def test_an_honest_school_with_a_lenient_habit_is_not_a_shape(th):
+    """An honest school whose teacher marks every pupil a little higher (what the pupil knows shifted by 1.5 % of
+    the maximum, ≈ 3 of the region's habits): its counts «понизили» stand out, but the shift moves pupils near a
+    boundary, as the region's model of its habit δ expects — its shape tests stay ordinary (one or two of its twelve
+    works below 0.01 where the teacher's noise is small beside the shift) and it is not named for them."""
+    for seed in (70, 71, 72):
+        region = _region(seed, planted={}, size_range=(40, 90))
+        rng = np.random.default_rng(seed)
+        lenient = int(region.schools["id"].iloc[seed % 60])
+        _marks_from_what_pupils_know(region, rng, habit=0.005)
+        res = region.results
+        mine = (res["school_id"] == lenient).to_numpy()
+        pct = (res["primary_score"] / res["max_score"]).to_numpy()
+        work = res.groupby(["year", "procedure", "subject", "grade"]).ngroup().to_numpy()
+        mark = res["mark"].to_numpy()
+        # the school's own term marks recomputed with what its pupils know shifted up by 0.015
+        term = res["term_mark"].to_numpy().copy()
+        known = pct + 0.015
+        for m in (3, 4, 5):
+            cut = res.assign(c=np.where(mark >= m, pct, np.inf)).groupby(work)["c"].transform("min").to_numpy()
+            term[mine] = np.where(known[mine] >= cut[mine], np.maximum(term[mine], m), term[mine])
+        res["term_mark"] = np.where(np.isnan(mark), np.nan, term)
+        tests, verdicts = _judge(region, th)
+        shape = _shape(tests)
+        mine_p = shape.loc[shape["school_id"] == lenient, "p"].to_numpy()
+        assert len(mine_p) >= 8 and (mine_p <= 0.01).mean() < 0.25 and np.median(mine_p) > 0.05
+        named = verdicts.loc[verdicts["verdict"] == FLAGGED]
+        assert lenient not in set(named["school_id"]) or not any(
+            e["kind"] == "shape" for e in named.loc[named["school_id"] == lenient, "evidence"].iloc[0])
+
+
+@pytest.mark.parametrize("sizes", [(20, 50), (60, 120), (8, 120)])
+def test_the_shape_tests_are_calibrated_on_clean_regions(th, sizes):
+    """Clean regions of both kinds of honest teacher — `synthetic.py`'s, who puts a tenth of the pupils a mark up and
+    a tenth down wherever they stand (the shape of inflation, symmetric: under the model alone 12 % of such tests
+    of 60–120 were at p ≤ 0.05), and one who marks what the pupil knows with a habit of the school's own: the
+    shape tests' p against their work's units are uniform or conservative, and no school is named by them."""
+    p = []
+    for seed in (100, 101):
+        region = _region(seed, planted={}, size_range=sizes)
+        tests, verdicts = _judge(region, th)
+        p.append(_shape(tests)["p"].to_numpy())
+        region = _region(seed + 10, planted={}, size_range=sizes)
+        _marks_from_what_pupils_know(region, np.random.default_rng(seed), habit=0.01)
+        tests, verdicts = _judge(region, th)
+        p.append(_shape(tests)["p"].to_numpy())
+        for evidence in verdicts.loc[verdicts["verdict"] == FLAGGED, "evidence"]:
+            assert not any(e["kind"] == "shape" for e in evidence)
+    p = np.concatenate(p)
+    assert len(p) > 1000
+    for level, most in ((0.5, 0.56), (0.05, 0.07), (0.01, 0.016), (0.001, 0.003)):
+        assert (p <= level).mean() <= most, f"{(p <= level).mean():.4f} of {len(p)} tests at p ≤ {level}"
