@@ -273,7 +273,6 @@ def shape_tests(term_cells, unit_work, work_max, mark_min, nw: int, model=None):
     u, w, score, mark, t, count = u[keep], w[keep], score[keep], mark[keep], t[keep], count[keep]
     if not len(u):
         return empty
-    z = _design(score / np.maximum(work_max[w], 1.0), mark, model)
     theta = np.zeros((nw, model.parameters))
     for k in range(3):  # the thresholds start at each work's share of T ≥ k
         share = np.bincount(w, weights=count * (t >= k + 1), minlength=nw) / np.maximum(
@@ -289,15 +288,42 @@ def shape_tests(term_cells, unit_work, work_max, mark_min, nw: int, model=None):
     weight_table = np.bincount(where, weights=count)
     first = np.zeros(len(table), dtype=np.int64)
     first[where] = np.arange(len(key))
-    theta = fit_works(z[first], w[first], np.zeros(len(table), dtype=np.int64), t[first], weight_table,
+    # the design only for the table's rows: over every cell it was (cells × 3 × parameters) floats, the combining
+    # job's largest array at 16× a region (≈ 144 bytes a cell)
+    z_table = _design(score[first] / np.maximum(work_max[w[first]], 1.0), mark[first], model)
+    theta = fit_works(z_table, w[first], np.zeros(len(table), dtype=np.int64), t[first], weight_table,
                       np.zeros(1), theta, fitted, steps=FIRST_STEPS)
-    base = _linear(z[first], theta, w[first])[where]  # the logits depend on (work, score, mark) alone
+    linear = _linear(z_table, theta, w[first])  # the logits depend on (work, score, mark) alone
+    del z_table
+    # From here on each work stands alone (its θ, its units' habits and tests): one work's cells at a time, so the
+    # arrays over cells (probabilities, ratios, the saddlepoint's) are as large as the largest work's, not the
+    # region's — over all cells they were the combining job's peak (≈ 150 MB at 16× a region)
+    out = empty._replace(above=np.zeros(nu), expected=np.zeros(nu))
+    order = np.argsort(w, kind="stable")
+    bounds = np.searchsorted(w[order], np.arange(nw + 1))
+    for k in np.flatnonzero(fitted).tolist():
+        at = order[bounds[k]:bounds[k + 1]]
+        if not len(at):
+            continue
+        units, local = np.unique(u[at], return_inverse=True)
+        z = _design(score[at] / max(work_max[k], 1.0), mark[at], model) if model.refits else None
+        for name, values in zip(Shape._fields, _work_shape(linear[where[at]], local, t[at], count[at], len(units),
+                                                           model, z, theta[k:k + 1])):
+            getattr(out, name)[units] = values
+    return out
+
+
+def _work_shape(base, u, t, count, nu: int, model, z, theta) -> tuple:
+    """One work's shape tests (Shape's fields, per unit of the work): its units' habits δ, then the statistic and
+    its tail; with `model.refits`, the work's θ refitted with δ as offsets, each round without the units far out
+    in the last (a few inflating schools would teach the model that a mark added anywhere in the band is usual)."""
+    w = np.zeros(len(u), dtype=np.int64)
     delta = habits(base, u, t, count, nu, None, steps=HABIT_STEPS)
-    weight = count.copy()  # a refit leaves out the units far out in the last (a few inflating schools would
-    out = np.zeros(nu, dtype=bool)  # teach the model that a mark added anywhere in the band is usual)
+    weight = count.copy()
+    out = np.zeros(nu, dtype=bool)
     for _round in range(model.rounds):
         for _ in range(model.refits):
-            theta = fit_works(z, w, u, t, weight, delta, theta, fitted)
+            theta = fit_works(z, w, u, t, weight, delta, theta, np.ones(1, dtype=bool))
             base = _linear(z, theta, w)
             delta = habits(base, u, t, count, nu, delta)
         prob, x, observed = _statistic(base, delta, u, t, count, nu)
@@ -315,4 +341,4 @@ def shape_tests(term_cells, unit_work, work_max, mark_min, nw: int, model=None):
     beyond = np.cumsum(prob[:, ::-1], axis=1)[:, ::-1]  # P(T ≥ j)
     tail = np.where(mode < 3, np.take_along_axis(beyond, np.minimum(mode + 1, 3)[:, None], axis=1)[:, 0], 0.0)
     expected = np.bincount(u, weights=count * tail, minlength=nu)
-    return Shape(p, excess, variance, above, expected)
+    return p, excess, variance, above, expected
