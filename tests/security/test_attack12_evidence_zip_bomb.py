@@ -94,3 +94,23 @@ def test_a_report_with_a_zip_bomb_is_refused_over_http_and_nothing_changes(app, 
     db_session.expire_all()
     assert item.state == "in_progress"
     assert _count(db_session, Attachment) == 0  # the good PDF sent with it is not kept either
+
+
+def test_a_file_over_the_limit_is_refused_before_its_content_is_read(app, world, stage, db_session, monkeypatch):
+    """A 130 MB upload of a million and a half empty parts (under the request limit of 200 MB) had its ZIP directory
+    read for the content check — 20 seconds and 800 MB of a web worker — before the 25 MB attachment limit refused
+    it. The limit now comes first: the content is not looked at."""
+    from app.core import uploads
+    from app.documents.attachments import AttachmentTooLarge, attach
+    from app.documents.models import Attachment
+
+    def never(*args, **kwargs):
+        raise AssertionError("the content of a file over the limit was read")
+
+    monkeypatch.setitem(app.config, "ATTACHMENT_MAX_BYTES", 64 * 1024)
+    monkeypatch.setattr(uploads, "sniff", never)
+    many = _package("word/document.xml", {f"word/{i}.xml": b"" for i in range(1000)})
+    assert len(many) > 64 * 1024
+    with pytest.raises(AttachmentTooLarge, match="не более 64 КБ|не более 65536 байт"):
+        attach(stage, stream=io.BytesIO(many), filename="отчёт.docx", kind="evidence", actor=world["director_b"])
+    assert _count(db_session, Attachment) == 0
