@@ -32,7 +32,7 @@ def test_codes_are_unique_and_bad_values_are_refused_in_russian(world, client, l
     cases = [
         ({"code": "SCH-A"}, "уже существует"),
         ({"code": "a b"}, "Недопустимый код"),
-        ({"students": "много"}, "Неверное целое число."),
+        ({"students": "много"}, "Введите целое число цифрами 0–9 (например, 350)."),
         ({"low_income_share": "120"}, "от 0 до 100"),
         ({"timezone": "Europe/Nowhere"}, "Неизвестный часовой пояс"),
         ({"name": "   "}, "Обязательное поле."),

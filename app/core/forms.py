@@ -2,8 +2,8 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto as _AUTO  # Flask-WTF's «bind the request» default (wrap_formdata)
-from wtforms import DateField, DecimalField, HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import DateField, DecimalField, HiddenField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 from wtforms.fields.choices import SelectChoice
 from flask import flash, request
 import re
@@ -90,17 +90,29 @@ class EmailAddress:
             raise ValidationError(self.message)
 
 
-class RuDecimalField(DecimalField):
+class _OneMessage:
+    """A number field whose reading failed says only why (its own message), not also that «nothing» is out of
+    range: the range check ran on the None the failed reading left and added «Значение должно быть от 0 до …»."""
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+
+
+# Thousands are grouped by a space, or by a no-break or narrow no-break one when copied from Word or Excel («1 234»).
+_GROUPING = re.compile(r"[ \u00a0\u202f]")
+
+
+class RuDecimalField(_OneMessage, DecimalField):
     """Decimal input that accepts a comma as the decimal separator and explains errors in Russian."""
 
     def process_formdata(self, valuelist):
         if valuelist and valuelist[0].strip():
-            # Thousands are grouped by a space, or by a no-break or narrow no-break one when copied from Word or
-            # Excel («1 234,5»).
-            text = re.sub(r"[ \u00a0\u202f]", "", valuelist[0].strip()).replace(",", ".")
-            if not text.isascii():
-                # Decimal reads any script's digits («٣٥» is 35): a figure of a Russian report is typed in 0–9,
-                # and one in other digits would be shown back and printed in digits nobody typed.
+            text = _GROUPING.sub("", valuelist[0].strip()).replace(",", ".")
+            if not text.isascii() or "_" in text:
+                # Decimal reads any script's digits («٣٥» is 35) and Python's digit groups («7_5» is 75): a figure
+                # of a Russian report is typed in 0–9, and one read otherwise would be shown back and printed in
+                # digits nobody typed.
                 self.data = None
                 raise ValueError("Введите число цифрами 0–9 (например, 75 или 12,5).")
             valuelist = [text]
@@ -114,6 +126,22 @@ class RuDecimalField(DecimalField):
         if self.data is not None and not self.data.is_finite():
             self.data = None
             raise ValueError("Введите число (например, 75 или 12,5).")
+
+
+class RuIntegerField(_OneMessage, IntegerField):
+    """A whole number typed in the digits 0–9 (thousands grouped by a space), refused in Russian otherwise. WTForms'
+    IntegerField calls `int`, which took «٣٥٠» and «１２３» for 350 and 123 and «1_000» for 1000 — numbers nobody
+    typed, stored for a school (attack 12)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = _GROUPING.sub("", valuelist[0].strip())
+        if not re.fullmatch(r"-?[0-9]{1,18}", text):
+            self.data = None
+            raise ValueError("Введите целое число цифрами 0–9 (например, 350).")
+        self.data = int(text)
 
 
 FIRST_YEAR = 2000  # no document, deadline or window of this system is older

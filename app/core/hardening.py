@@ -128,6 +128,21 @@ def refuse_oversized_fields():
     return None
 
 
+class FormNotJson(ValidationFailed):
+    status_code = 415
+
+
+def refuse_json_on_pages():
+    """before_request: a page's form is sent as a form; a JSON body goes to the API only. Flask-WTF fills a form
+    from a JSON object too, and a number, null or object where the form field expects text ({"students": 5},
+    {"name": 123}) crashed the field's reading — a 500 on every form of the system (attack 12). No page of the
+    system sends JSON, so it is refused before any view runs, nothing changed."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json or request.path.startswith("/api/"):
+        return None
+    raise FormNotJson("Запрос отклонён: страницы системы принимают данные формы, а не JSON (JSON принимает только "
+                      "API, /api/v1). Отправьте форму со страницы системы; ничего не изменено.")
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -359,6 +374,7 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_control_characters)
     app.before_request(refuse_oversized_fields)
     app.before_request(refuse_lone_surrogates)
+    app.before_request(refuse_json_on_pages)
     app.after_request(cache_and_transport_headers)
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, database_unavailable)

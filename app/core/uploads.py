@@ -69,14 +69,17 @@ class Purpose:
     # parser, whose message is more precise than «повреждённый архив».
     parsed: bool = False
     hint: str = ""
-    # For a ZIP package parsed in the web process: the most its parts may unpack to, in bytes (None: not checked
-    # here; the import and the school's workbook have their own, stricter readers).
+    # For a ZIP package parsed in the web process or kept as evidence: the most its parts may unpack to, in bytes
+    # (None: not checked here; the import and the school's workbook have their own, stricter readers).
     max_unpacked: int | None = None
 
 
 EVIDENCE_TYPES = ("pdf", "docx", "xlsx", "pptx", "odt", "ods", "ole", "jpeg", "png", "tiff")
 PURPOSES = {
-    "evidence": Purpose("подтверждающие документы", EVIDENCE_TYPES),
+    # Stored, not parsed here, but opened by whoever downloads it (and packed into evidence packages): a 200 KB
+    # «.docx» whose one part unpacked to 200 MB was kept as evidence (attack 12). A real package of the 25 MB
+    # attachment limit (a workbook of XML packed 20:1) unpacks to under this.
+    "evidence": Purpose("подтверждающие документы", EVIDENCE_TYPES, max_unpacked=512 * 1024 * 1024),
     "signed_scan": Purpose("скан подписанного экземпляра", ("pdf",)),
     "signature": Purpose("файл электронной подписи", ("cms",)),
     "import": Purpose("импорт данных", ("text", "xlsx"), parsed=True,

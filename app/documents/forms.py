@@ -1,7 +1,6 @@
 from wtforms import (
     BooleanField,
     FileField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -9,15 +8,15 @@ from wtforms import (
     TextAreaField,
 )
 
-from app.core.forms import Form, VersionField, as_choices, max_length, optional, required
+from app.core.forms import Form, RuIntegerField, VersionField, as_choices, max_length, optional, required
 
 
 class GenerateForm(Form):
     """Generate (or regenerate) a stage's document of one type; addressee or data request where the type needs it."""
 
     type_key = StringField("Вид документа", validators=[required(), max_length(60)])
-    addressee_id = IntegerField("Адресат", validators=[optional()])
-    data_request_id = IntegerField("Запрос сведений", validators=[optional()])
+    addressee_id = RuIntegerField("Адресат", validators=[optional()])
+    data_request_id = RuIntegerField("Запрос сведений", validators=[optional()])
     all_addressees = BooleanField("Всем адресатам")
     submit = SubmitField("Сформировать")
 

@@ -1,8 +1,9 @@
 """Forms of the effectiveness evaluation page."""
 
-from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 
-from app.core.forms import Form, NotBlank, VersionField, as_choices, max_length, optional, required
+from app.core.forms import (Form, NotBlank, RuIntegerField, VersionField, as_choices, max_length, optional,
+                            required)
 from app.effectiveness.models import PROPOSAL_KINDS, RESULTS
 
 
@@ -14,7 +15,7 @@ class ConclusionsForm(Form):
 
 
 class AssessmentForm(Form):
-    measure_id = IntegerField("Мероприятие", validators=[required()])
+    measure_id = RuIntegerField("Мероприятие", validators=[required()])
     result = SelectField("Оценка", choices=as_choices([("", "как рассчитано")] + list(RESULTS.items())),
                          validators=[optional()])
     note = StringField("Обоснование", validators=[optional(), max_length(2000)])

@@ -21,7 +21,6 @@ from app.auth.models import RoleAssignment, User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.auth.services import verify_password_reentry
 from app.catalogue.models import Track
-from app.core import uploads
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, ValidationFailed
@@ -41,7 +40,7 @@ from workflows.permissions import acted_for
 from workflows import measure as measure_flow
 from workflows.measure import ACTIVE_STATES
 from workflows.recommendation_item import EVIDENCE_KIND, EXECUTORS, OWED_STATES
-from app.documents.attachments import attach
+from app.documents.attachments import attach, check_upload
 from workflows.recommendation_item import STATES
 from app.documents.attachments import KINDS
 
@@ -395,7 +394,7 @@ def report_item(item: RecommendationItem, *, actor: User, report: str, files=(),
     if item.state not in ("in_progress", "returned"):
         raise InvalidTransition("Отчёт по этой рекомендации уже представлен.")
     engine.authorize(item, "report", actor)  # before the files are stored
-    files = [(uploads.check_stream("evidence", stream, filename)[1], filename) for stream, filename in files]
+    files = [(check_upload("evidence", stream, filename)[1], filename) for stream, filename in files]
     for stream, filename in files:  # every file checked before the first is stored: a refusal leaves nothing
         attach(item, stream=stream, filename=filename, kind=EVIDENCE_KIND, actor=actor)
     engine.fire(item, "report", actor=actor, expected_version=expected_version, report=report)

@@ -115,7 +115,8 @@ def error_report(import_id: int):
     if path is None or not path.exists():
         abort(404)
     _take_file(run, "report")
-    return send_stored_file(path, f"Ошибки загрузки № {run.id}.csv", "text/csv; charset=utf-8")
+    # Werkzeug adds «; charset=utf-8» to a text type: given here too, the header named it twice (attack 12)
+    return send_stored_file(path, f"Ошибки загрузки № {run.id}.csv", "text/csv")
 
 
 def _take_file(run: ImportRun, what: str) -> None:

@@ -1,11 +1,11 @@
 from zoneinfo import available_timezones
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
-from app.core.forms import (Form, NotBlank, RuDecimalField, as_choices, max_length, number_range, optional,
-                            required)
+from app.core.forms import (Form, NotBlank, RuDecimalField, RuIntegerField, as_choices, max_length, number_range,
+                            optional, required)
 from app.orgs.models import ORG_KINDS, PROFILES, SETTLEMENTS, Organisation
 from app.orgs.requisites import LABELS, REQUISITE_FIELDS, clean_requisites
 
@@ -52,13 +52,13 @@ class OrganisationForm(Form):
     remote = SelectField("Удалённость", choices=as_choices(_EMPTY + [("1", "удалённая"), ("0", "нет")]),
                          validators=[optional()])
     preschool_groups = BooleanField("Есть дошкольные группы (школа реализует программы дошкольного образования)")
-    students = IntegerField("Число обучающихся", validators=[optional(), number_range(0, 100000)])
+    students = RuIntegerField("Число обучающихся", validators=[optional(), number_range(0, 100000)])
     profile = SelectField("Профиль", choices=as_choices(_EMPTY + list(PROFILES.items())), validators=[optional()])
     low_income_share = _share("Доля обучающихся из малообеспеченных семей, %")
     non_native_share = _share("Доля обучающихся, для которых русский язык не родной, %")
     ovz_share = _share("Доля обучающихся с ОВЗ, %")
     unqualified_teachers_share = _share("Доля педагогов без требуемой квалификации, %")
-    teacher_vacancies = IntegerField("Вакансии педагогов", validators=[optional(), number_range(0, 1000)])
+    teacher_vacancies = RuIntegerField("Вакансии педагогов", validators=[optional(), number_range(0, 1000)])
     head_position = _requisite_field("head_position", "Должность руководителя (для подписи и блока адресата)")
     address = _requisite_field("address", "Почтовый адрес (ул., д., г., индекс)")
     phone = _requisite_field("phone")
