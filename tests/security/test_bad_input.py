@@ -18,7 +18,7 @@ QUERY_NAMES = ["organisation", "mechanism", "state", "closed", "parent", "indica
                "date", "view", "next", "action", "object", "actor", "date_from", "date_to", "before", "after",
                "limit", "offset", "kind", "parent_code", "period", "organisation_code",
                "embed", "year", "grade", "procedure", "subject", "v", "finding", "unit", "order", "download",
-               "municipality"]
+               "municipality", "page", "q"]
 _QUERY_READ = re.compile(r'(?:request\.args\.get|_raw|_cursor|params\.text|params\.integer|self\.integer)\("([a-z_]+)"')
 _ARG = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([a-z_]+)>")
 
