@@ -1,10 +1,10 @@
 """Forms of the analysis feature. Risk-profile scores are read per factor (score-<key>) from the request."""
 
 from flask_wtf.file import FileField
-from wtforms import HiddenField, IntegerField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
-from app.core.forms import Form, NotBlank, VersionField, max_length, optional, required
+from app.core.forms import Form, NotBlank, RuIntegerField, VersionField, max_length, optional, required
 
 
 def _optional_int(value):
@@ -41,10 +41,10 @@ class RunForm(Form):
 
 
 class RiskProfileForm(Form):
-    year = IntegerField("Год анкетирования", validators=[required()])
+    year = RuIntegerField("Год анкетирования", validators=[required()])
     version = VersionField()
 
 
 class RiskCsvForm(Form):
-    year = IntegerField("Год анкетирования", validators=[required()])
+    year = RuIntegerField("Год анкетирования", validators=[required()])
     file = FileField("Файл CSV")

@@ -55,7 +55,7 @@ def serialise() -> None:
 
 
 def _share(raw: str):
-    if not raw.isascii():
+    if not raw.isascii() or "_" in raw:
         return None  # only the digits 0–9 (results._int says why)
     try:
         value = Decimal(raw.replace(",", ".").replace(" ", ""))
@@ -67,7 +67,7 @@ def _share(raw: str):
 
 
 def _count(raw: str, hi: int):
-    if not raw.isascii():
+    if not raw.isascii() or "_" in raw:
         return None  # only the digits 0–9 (results._int says why)
     try:
         value = int(raw.replace(" ", ""))

@@ -96,9 +96,10 @@ def student_hasher():
 
 
 def _int(value: str):
-    if not value.isascii():
-        # int() and float() read any script's digits (a full-width «２０２５», an Arabic-Indic «٣٥»): a result is
-        # typed in 0–9, and one in other digits would be stored as a number nobody typed (attack 8).
+    if not value.isascii() or "_" in value:
+        # int() and float() read any script's digits (a full-width «２０２５», an Arabic-Indic «٣٥») and Python's digit
+        # groups («1_000»): a result is typed in 0–9, and one written otherwise would be stored as a number nobody
+        # typed (attacks 8 and 12).
         return None
     try:
         return int(value)
@@ -465,9 +466,10 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
                 max_raw = cells[i_max] if i_max is not None else ""
                 term_raw = cells[i_term] if i_term is not None else ""
                 task_cells = get_tasks(cells) if get_tasks else ()
-                if not (cells[i_year] + cells[i_grade] + cells[i_primary] + cells[i_mark] + max_raw + term_raw
-                        + "".join(task_cells)).isascii():
-                    raise ValueError  # digits other than 0–9, which int() reads: the checker refuses them (_int)
+                numbers = (cells[i_year] + cells[i_grade] + cells[i_primary] + cells[i_mark] + max_raw + term_raw
+                           + "".join(task_cells))
+                if not numbers.isascii() or "_" in numbers:
+                    raise ValueError  # digits other than 0–9 or «1_000», which int() reads: the checker refuses (_int)
                 year = int(cells[i_year])
                 grade = int(cells[i_grade])
                 primary = int(cells[i_primary])

@@ -68,7 +68,7 @@ def _utf8(*lines) -> bytes:
     return orgs_csv(*lines).decode("cp1251").encode("utf-8")
 
 
-@pytest.mark.parametrize("students", ["１２３", "١٢٣", "１2３"])
+@pytest.mark.parametrize("students", ["１２３", "١٢٣", "１2３", "1_20"])  # «1_20»: int() reads Python's digit groups
 def test_a_count_in_other_digits_is_refused(import_orgs, db_session, students):  # noqa: F811
     from app.orgs.models import Organisation
 
@@ -78,17 +78,19 @@ def test_a_count_in_other_digits_is_refused(import_orgs, db_session, students): 
     assert db_session.query(Organisation).filter_by(code="ODD-4").count() == 0
 
 
-def test_a_share_in_other_digits_is_refused(import_orgs, db_session):  # noqa: F811
+@pytest.mark.parametrize("share", ["１２", "1_2"])
+def test_a_share_in_other_digits_is_refused(import_orgs, db_session, share):  # noqa: F811
     from app.orgs.models import Organisation
 
     run = import_orgs(_utf8("ODD-5;МОУ «Школа № 5»;Школа № 5;school;MUN;city;0;120;ordinary;SHARE;1;1")
-                      .replace(b"SHARE", "１２".encode("utf-8")))
+                      .replace(b"SHARE", share.encode("utf-8")))
     assert run.status == "rejected", run.message
     assert db_session.query(Organisation).filter_by(code="ODD-5").count() == 0
 
 
 @pytest.mark.parametrize("column, value", [("year", "２０２５"), ("grade", "５"), ("primary_score", "٧"),
-                                           ("task_1", "３"), ("mark", "４")])
+                                           ("task_1", "３"), ("mark", "４"),
+                                           ("primary_score", "1_0"), ("year", "2_025")])
 def test_results_in_other_digits_are_refused(import_results, column, value):  # noqa: F811
     from app.imports.models import AssessmentResult
 

@@ -43,3 +43,16 @@ def test_a_risk_factor_score_in_other_digits_is_refused(typed):
         validate_profile(2026, scores, [])
     assert any(f"Оценка фактора «{titles[first]}» должна быть числом" in p
                for p in [refused.value.message, *refused.value.problems])
+
+
+@pytest.mark.parametrize("typed", ["٢٠٢٥", "２０２５", "2_025"])
+def test_a_questionnaire_year_in_other_digits_is_refused(app, typed):
+    """The risk questionnaire's year was WTForms' IntegerField (`int`): «٢٠٢٥» was read as 2025 (attack 12)."""
+    from werkzeug.datastructures import MultiDict
+
+    from app.analysis.forms import RiskProfileForm
+
+    with app.test_request_context(method="POST"):
+        form = RiskProfileForm(formdata=MultiDict({"year": typed, "version": "1"}), meta={"csrf": False})
+        assert not form.validate()
+        assert form.year.data is None and "цифрами 0–9" in " ".join(form.year.errors)
