@@ -195,7 +195,9 @@ def test_a_refused_post_keeps_none_of_its_writes_and_answers_as_the_view_declare
     response = probe.post("/probe/refused")
     assert response.status_code == 302 and response.location == "/back"
     assert _committed_notes() == []
-    assert _flashes(probe) == [("danger", "Этап нельзя отправить."), ("danger", "Нет целей.")]
+    # one message: the reason, the problems listed under it (app.core.web.flash_problems), kept across the redirect
+    assert _flashes(probe) == [("danger", 'Этап нельзя отправить. <ul class="mb-0 mt-1 refusal-problems">'
+                                          "<li>Нет целей.</li></ul>")]
 
 
 def test_a_refusal_answer_runs_after_the_rollback_with_the_errors_status(probe):
