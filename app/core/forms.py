@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from app.core.checks import MISSING_VERSION
 from app.core.hardening import without_invisible
-from app.core.timeutil import utcnow
+from app.core.timeutil import format_date, utcnow
 
 REQUIRED = "Обязательное поле."
 
@@ -308,7 +308,7 @@ def stored_beside(form, stored: dict, version: int) -> list[tuple[str, str]]:
             if (typed or None) == (value or None):
                 continue
             text = words.get(value, value)
-            text = text.strftime("%d.%m.%Y") if isinstance(text, date) else (str(text) if text else "—")
+            text = format_date(text) if isinstance(text, date) else (str(text) if text else "—")
         out.append((field.label.text, text))
     form.version.data = version
     return out
