@@ -33,6 +33,13 @@ TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PASSWORD = "correct-horse-42"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before the test's fixtures are set up (no test transaction open): states built before the region's midnight
+    # are built again for the new day (tests/snapshots.py refresh_after_midnight).
+    snapshots.refresh_after_midnight()
+
+
 def pytest_collection_modifyitems(config, items):
     # A test marked db_independent runs in the SQLite pass only (Makefile): one that reaches the test database after
     # all would lose its PostgreSQL run unnoticed, so it is refused here.

@@ -35,6 +35,8 @@ class Snapshot:
     updates: list = field(default_factory=list)  # (table, row dict)
     deletes: list = field(default_factory=list)  # (table, [primary key tuples]) in reverse foreign-key order
     result: object = None  # what build() returned, with ORM objects replaced by (class, primary key)
+    built_on: date | None = None  # the region's today when it was built: its dates are relative to that day
+    rebuild: Callable[[], "Snapshot"] | None = None
 
 
 def _rows(connection, metadata) -> dict:
@@ -155,8 +157,30 @@ def prepare(app, name: str, build: Callable[[], object]) -> Snapshot:
     """Build the state `name` once per session (call it from a session-scoped fixture, so that no test's
     transaction is open on SQLite while it is built)."""
     if name not in _STATES:
-        _STATES[name] = _build(app, build)
+        snap = _build(app, build)
+        snap.built_on, snap.rebuild = date.today(), lambda: _build(app, build)
+        _STATES[name] = snap
     return _STATES[name]
+
+
+def refresh_after_midnight(today: date | None = None) -> list[str]:
+    """Build again, in place, every state built on a day before `today` (the region's today); the names rebuilt.
+
+    A state's rows carry dates relative to the day it was built (a deadline in ten days, a request due today). A
+    session that crosses the region's midnight (21:00 UTC in Moscow) would otherwise hand a test written for
+    «today» the rows of yesterday: a monitoring request due «today» is then due yesterday and the rules refuse
+    the order (seen on 6 December 2026, six failures). Called between tests, when no test's transaction is open;
+    the Snapshot objects are the ones session fixtures hold, so they are refreshed where they are."""
+    today = today or date.today()
+    rebuilt = []
+    for name, snap in _STATES.items():
+        if snap.built_on is not None and snap.built_on < today and snap.rebuild is not None:
+            fresh = snap.rebuild()
+            snap.inserts, snap.updates, snap.deletes, snap.result = (
+                fresh.inserts, fresh.updates, fresh.deletes, fresh.result)
+            snap.built_on = today
+            rebuilt.append(name)
+    return rebuilt
 
 
 def restore(db_session, snap: Snapshot):
