@@ -414,15 +414,18 @@ def test_the_panel_page_costs_a_fixed_number_of_queries(client, login, chain, wo
         db_session.expire_all()
         assert client.get(url).status_code == 200
 
+    # One of each link with its defect first: the panel reads the rows behind its «Исправить» links (one query per
+    # kind of link present), so the page is compared with itself at one row of each kind and at seven.
+    _grow(chain, world, db_session, numbers=range(1))
     small = _count_queries(db_session, run)
-    _grow(chain, world, db_session)
+    _grow(chain, world, db_session, numbers=range(1, 7))
     assert _count_queries(db_session, run) == small
 
 
-def _grow(chain, world, db_session):
+def _grow(chain, world, db_session, numbers=range(6)):
     """Six more of every link, each with a defect (a decision without participants)."""
     official = world["official"]
-    for n in range(6):
+    for n in numbers:
         ind = add_indicator(chain.cycle, official, f"Q-{n:02d}", baseline=1, target=2)
         accepted_values(chain.cycle, official, {(ind, world["school_a"]): n})
         finding = make_finding(chain.cycle, official, f"Вывод {n}")
@@ -498,8 +501,55 @@ def test_fix_links_are_offered_only_to_who_may_change_the_cycle(client, login, c
     assert 'id="stage-integrity"' in stage and "Исправить" not in stage
     client.post("/logout")
     login(world["official"])
+    rec_stage.state, rec_stage.approved_at = "draft", None  # a stage the official may still change
+    db_session.commit()
     assert "Исправить" in client.get(f"/effectiveness/cycles/{chain.cycle.id}/integrity").get_data(as_text=True)
-    assert "Исправить" in client.get(f"/stages/{rec_stage.id}").get_data(as_text=True)
+
+
+def _row_of(html: str, text: str) -> str:
+    return next(row for row in html.split("<tr") if text in row)
+
+
+def test_a_gap_of_an_approved_stage_says_why_it_cannot_be_fixed_there(client, login, chain, world, db_session):
+    """«Исправить» beside a gap of an approved stage opened a form whose save was refused («можно, пока он не
+    отправлен на утверждение»): the official typed a recommendation and lost it. The panel and the stage page now say
+    why instead, and the form's address itself leads back to the stage with the reason."""
+    from app.core.timeutil import utcnow
+
+    finding = make_finding(chain.cycle, world["official"], "Вывод без рекомендации")
+    rec_stage = chain.cycle.stage("REC")
+    rec_stage.state, rec_stage.approved_at = "approved", utcnow()
+    db_session.commit()
+    login(world["official"])
+    panel = client.get(f"/effectiveness/cycles/{chain.cycle.id}/integrity").get_data(as_text=True)
+    row = _row_of(panel, "Вывод без рекомендации")
+    assert "Исправить" not in row and "можно, пока он не отправлен на утверждение" in row
+    stage = client.get(f"/stages/{rec_stage.id}").get_data(as_text=True)
+    assert 'id="stage-integrity"' in stage and "Исправить" not in stage
+    assert "можно, пока он не отправлен на утверждение" in stage
+    form = client.get(f"/followup/cycles/{chain.cycle.id}/recommendations/new?finding={finding.id}")
+    assert form.status_code == 302 and form.headers["Location"].endswith(f"/stages/{rec_stage.id}")
+    page = client.get(form.headers["Location"]).get_data(as_text=True)
+    assert "можно, пока он не отправлен на утверждение" in page
+
+
+def test_content_forms_of_an_approved_stage_lead_to_the_stage_with_the_reason(client, login, chain, world,
+                                                                            db_session):
+    """An approved «Показатели» stage: its indicator's edit page showed the form, and the save was refused."""
+    from app.core.timeutil import utcnow
+
+    ind_stage = chain.cycle.stage("IND")
+    ind_stage.state, ind_stage.approved_at = "approved", utcnow()
+    db_session.commit()
+    indicator = chain.cycle.indicators[0]
+    login(world["official"])
+    for url in (f"/indicators/{indicator.id}/edit", f"/cycles/{chain.cycle.id}/indicators/new"):
+        answer = client.get(url)
+        assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/stages/{ind_stage.id}"), url
+        assert "сейчас не редактируется" in client.get(answer.headers["Location"]).get_data(as_text=True)
+    ind_stage.state, ind_stage.approved_at = "draft", None
+    db_session.commit()
+    assert client.get(f"/indicators/{indicator.id}/edit").status_code == 200
 
 
 def test_a_stage_page_says_how_many_gaps_it_does_not_list(client, login, chain, world, db_session):

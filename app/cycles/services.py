@@ -149,14 +149,23 @@ def update_stage_settings(stage: Stage, *, responsible: User | None, deadline: d
                             due_date=deadline)
 
 
+def content_refusal(stage: Stage) -> str | None:
+    """Why a goal, indicator or collection method of the stage cannot be added or changed now (None: it can) — what
+    a save refuses with, said before a form is opened (the edit pages, the integrity panel's «Исправить»)."""
+    if stage.state != "draft":
+        return (f"Этап «{stage.title}» сейчас не редактируется (состояние: "
+                f"{engine.workflow_for(stage).state_label(stage.state)}).")
+    return None
+
+
 def _editable_stage(cycle: Cycle, code: str, actor: User) -> Stage:
     require_role(actor, cycle.owner, EDITORS, "Недостаточно прав для изменения содержания цикла.")
     stage = cycle.stage(code)
     if stage is None:
         raise ValidationFailed("Этот блок не входит в цикл данного направления.")
-    if stage.state != "draft":
-        raise ValidationFailed(f"Этап «{stage.title}» сейчас не редактируется (состояние: "
-                               f"{engine.workflow_for(stage).state_label(stage.state)}).")
+    refusal = content_refusal(stage)
+    if refusal:
+        raise ValidationFailed(refusal)
     # Bumps the stage version, so this edit and a concurrent submit of the stage cannot both win.
     stage.content_updated_at = utcnow()
     return stage

@@ -269,6 +269,12 @@ def _content_page(kind: str, cycle: Cycle, form, obj=None, status: int = 200):
 
 def _save_content(kind: str, cycle: Cycle, obj=None):
     model = CONTENT_KINDS[kind][0]
+    stage = cycle.stage(CONTENT_KINDS[kind][2])
+    refusal = stage is not None and services.content_refusal(stage)
+    if reading() and refusal:
+        # No form that its save would refuse (a stage on review or approved): the stage's page, with the reason.
+        flash(refusal, "warning")
+        return redirect(url_for("cycles.stage_detail", stage_id=stage.id))
     form = _content_form(kind, cycle, obj)
     if request.method == "POST" and form.validate_on_submit():
         on_refusal(lambda exc: _content_page(kind, cycle, form, obj, exc.status_code))

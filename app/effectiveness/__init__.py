@@ -11,7 +11,7 @@ from app.core.access import acting_roles_over  # noqa: E402
 from app.core.features import AuditVocabulary, Feature, Mount  # noqa: E402
 from app.cycles.services import CARRY_OVER_HOOKS  # noqa: E402
 from app.effectiveness import demo, documents, labels, models, views  # noqa: E402, F401
-from app.effectiveness.integrity import check_cycle, defects_by_stage  # noqa: E402
+from app.effectiveness.integrity import check_cycle, defects_by_stage, fix_refusals  # noqa: E402
 from app.effectiveness.services import carry_proposals, evaluation_of  # noqa: E402
 
 
@@ -33,6 +33,13 @@ def fixes_integrity(cycle) -> bool:
     """Whether the signed-in user may change the cycle's content, i.e. follow an integrity gap's «Исправить» (an
     analyst, an expert or an auditor was offered the link and got «Доступ запрещён»)."""
     return bool(acting_roles_over(current_user, cycle.owner) & EDITORS)
+
+
+@bp.app_template_global()
+def integrity_fix_refusals(cycle, defects) -> dict:
+    """{defect: why its «Исправить» would be refused} for a user who may change the cycle's content ({} for one who
+    may not: they are offered no link at all)."""
+    return fix_refusals(cycle, defects) if fixes_integrity(cycle) else {}
 
 
 @bp.app_template_global()

@@ -26,6 +26,7 @@ from app.catalogue.models import Track
 from app.core.db import in_ids
 from app.cycles.basis import basis_problems
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
+from app.cycles.services import content_refusal
 from app.extensions import db
 from app.orgs.services import org_today
 from flask import url_for
@@ -35,6 +36,8 @@ from app.followup.models import Recommendation, RecommendationItem, recommendati
 from app.orgs.models import Organisation
 from app.followup.models import Measure, measure_indicators, measure_recommendations
 from app.followup.models import Decision, decision_findings
+from app.followup.services import (decision_edit_refusal, measure_edit_refusal, recommendation_edit_refusal,
+                                   stage_content_refusal)
 from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
 
 STAGE_ORDER = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
@@ -488,3 +491,40 @@ def defects_by_stage(cycle: Cycle, defects: list[Defect]) -> list[tuple]:
     for d in defects:
         grouped.setdefault(d.stage, []).append(d)
     return [(s, grouped[s.code]) for s in cycle.stages if s.code in grouped]
+
+
+# Links that open a form: which stage's rule decides whether its save would be accepted.
+_CONTENT_FORMS = ("cycles.content_new", "cycles.content_edit")
+_NEW_FOLLOWUP_FORMS = {"followup.new_recommendation": "REC", "followup.new_measure": "MEAS",
+                       "followup.new_decision": "DEC"}
+_EDIT_FORMS = {"followup.edit_recommendation": (Recommendation, "recommendation_id", recommendation_edit_refusal),
+               "followup.edit_measure": (Measure, "measure_id", measure_edit_refusal),
+               "followup.edit_decision": (Decision, "decision_id", decision_edit_refusal)}
+
+
+def fix_refusals(cycle: Cycle, defects: list[Defect]) -> dict[Defect, str]:
+    """{defect: why its «Исправить» would be refused now} for the defects whose link opens a form that its save would
+    refuse (a stage on review or approved, a recommendation already issued, a measure of an approved roadmap) — each
+    by the rule of the service that refuses the save, so the panel says why instead of offering a form that cannot
+    be saved. The rows behind the edit links are loaded in one query per kind."""
+    ids: dict[str, list[int]] = defaultdict(list)
+    for d in defects:
+        if d.endpoint in _EDIT_FORMS:
+            ids[d.endpoint].append(d.args[_EDIT_FORMS[d.endpoint][1]])
+    rows = {endpoint: {row.id: row for row in db.session.scalars(
+                select(_EDIT_FORMS[endpoint][0]).where(in_ids(_EDIT_FORMS[endpoint][0].id, wanted)))}
+            for endpoint, wanted in ids.items()}
+    refusals = {}
+    for d in defects:
+        refusal = None
+        if d.endpoint in _CONTENT_FORMS and cycle.stage(d.stage) is not None:
+            refusal = content_refusal(cycle.stage(d.stage))
+        elif d.endpoint in _NEW_FOLLOWUP_FORMS:
+            refusal = stage_content_refusal(cycle, _NEW_FOLLOWUP_FORMS[d.endpoint])
+        elif d.endpoint in _EDIT_FORMS:
+            _model, key, rule = _EDIT_FORMS[d.endpoint]
+            row = rows[d.endpoint].get(d.args[key])
+            refusal = rule(row) if row is not None else None
+        if refusal:
+            refusals[d] = refusal
+    return refusals

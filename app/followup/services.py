@@ -73,15 +73,30 @@ def is_decision_overdue(decision: Decision, today: date | None = None) -> bool:
 
 # --- shared checks ---
 
-def _open_stage(cycle: Cycle, code: str) -> Stage:
+def stage_content_refusal(cycle: Cycle, code: str) -> str | None:
+    """Why a recommendation, measure or decision of the cycle's stage `code` cannot be added (or a draft one changed)
+    now (None: it can) — what a save refuses with, said before a form is opened."""
     stage = cycle.stage(code)
     if stage is None:
-        raise ValidationFailed("В цикле этого направления нет такого этапа.")
+        return "В цикле этого направления нет такого этапа."
     # Planning ahead is allowed: content may be prepared while the stage waits for its predecessor.
     if cycle.state != "open" or stage.state not in ("waiting", "draft"):
-        raise ValidationFailed(f"Изменять содержание этапа «{stage.title}» можно, пока он не отправлен на "
-                               "утверждение.")
-    return stage
+        return f"Изменять содержание этапа «{stage.title}» можно, пока он не отправлен на утверждение."
+    return None
+
+
+def recommendation_edit_refusal(rec: Recommendation) -> str | None:
+    """Why the recommendation's edit form does not apply (None: it does)."""
+    if not rec.is_draft:
+        return "Рекомендация уже направлена адресатам: изменить её нельзя."
+    return stage_content_refusal(rec.cycle, "REC")
+
+
+def _open_stage(cycle: Cycle, code: str) -> Stage:
+    refusal = stage_content_refusal(cycle, code)
+    if refusal:
+        raise ValidationFailed(refusal)
+    return cycle.stage(code)
 
 
 def _on_review_refusal(stage: Stage) -> str | None:

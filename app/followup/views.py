@@ -119,17 +119,31 @@ def _save_recommendation(cycle: Cycle, rec: Recommendation | None):
 @roles_required(*AUTHORS)
 @submit_once
 def new_recommendation(cycle_id: int):
-    return _save_recommendation(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
+    cycle = get_in_scope(Cycle, cycle_id, roles=services.AUTHORS)
+    return _refused_new(cycle, "REC") or _save_recommendation(cycle, None)
 
 
 @bp.route("/recommendations/<int:recommendation_id>/edit", methods=["GET", "POST"])
 @roles_required(*AUTHORS)
 def edit_recommendation(recommendation_id: int):
     rec = get_in_scope(Recommendation, recommendation_id, roles=services.AUTHORS)
-    if reading() and not rec.is_draft:
-        flash("Рекомендация уже направлена адресатам: изменить её нельзя.", "warning")
+    refusal = services.recommendation_edit_refusal(rec)
+    if reading() and refusal:
+        flash(refusal, "warning")
         return redirect(url_for("followup.recommendation_detail", recommendation_id=rec.id))
     return _save_recommendation(rec.cycle, rec)
+
+
+def _refused_new(cycle: Cycle, code: str):
+    """A new recommendation's, measure's or decision's form is not opened where its save would be refused (a stage
+    on review or approved, a closed cycle): the stage's page, with the reason. None: the form applies."""
+    refusal = services.stage_content_refusal(cycle, code)
+    if not (reading() and refusal):
+        return None
+    flash(refusal, "warning")
+    stage = cycle.stage(code)
+    return redirect(url_for("cycles.stage_detail", stage_id=stage.id) if stage is not None
+                    else url_for("cycles.cycle_detail", cycle_id=cycle.id))
 
 
 def _recommendation_detail_page(rec: Recommendation, status: int = 200):
@@ -362,7 +376,8 @@ def _save_measure(cycle: Cycle, measure: Measure | None):
 @roles_required(*AUTHORS)
 @submit_once
 def new_measure(cycle_id: int):
-    return _save_measure(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
+    cycle = get_in_scope(Cycle, cycle_id, roles=services.AUTHORS)
+    return _refused_new(cycle, "MEAS") or _save_measure(cycle, None)
 
 
 @bp.route("/measures/<int:measure_id>/edit", methods=["GET", "POST"])
@@ -526,7 +541,8 @@ def _save_decision(cycle: Cycle, decision: Decision | None):
 @roles_required(*AUTHORS)
 @submit_once
 def new_decision(cycle_id: int):
-    return _save_decision(get_in_scope(Cycle, cycle_id, roles=services.AUTHORS), None)
+    cycle = get_in_scope(Cycle, cycle_id, roles=services.AUTHORS)
+    return _refused_new(cycle, "DEC") or _save_decision(cycle, None)
 
 
 @bp.route("/decisions/<int:decision_id>/edit", methods=["GET", "POST"])
