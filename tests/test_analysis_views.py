@@ -217,6 +217,25 @@ def test_a_stably_objective_school_with_single_threshold_signs_is_not_said_to_ha
     objectivity = client.get(f"/analysis/cycles/{anl_cycle.id}/objectivity").get_data(as_text=True)
     assert "Школы без признаков три года подряд" not in objectivity
 
+def test_no_flagged_school_in_a_region_too_small_to_compare_says_what_was_not_computed(world, anl_cycle, more_schools,
+                                                                                       db_session, client, login):
+    """A region of a few schools: «Школ с признаками необъективности не выявлено» above a table of signs that could
+    not be computed read as «checked, none found»; the line now says that part was not computed and where."""
+    run = _fake_run(anl_cycle, more_schools[:1], db_session)
+    _clear(run, more_schools[0], db_session)
+    login(world["official"])
+    none = client.get(f"/analysis/cycles/{anl_cycle.id}/objectivity").get_data(as_text=True)
+    line = none.split('id="verdicts-none"', 1)[1].split("</td>", 1)[0]
+    assert "рассчитать не удалось" not in line  # every sign computed: «не выявлено» is the whole answer
+    db_session.add(AnalysisResult(run_id=run.id, kind="not_computable", school_id=more_schools[0].id, year=2026,
+                                  sign="K2", payload={"reason": "в регионе меньше 10 школ с этой работой"}))
+    db_session.commit()
+    page = client.get(f"/analysis/cycles/{anl_cycle.id}/objectivity").get_data(as_text=True)
+    line = page.split('id="verdicts-none"', 1)[1].split("</td>", 1)[0]
+    assert "Часть признаков рассчитать не удалось" in line and 'href="#not-computable"' in line
+    assert "в регионе меньше 10 школ с этой работой" in page.split('id="not-computable"', 1)[1]
+
+
 # --- fixed query counts --------------------------------------------------------------------------
 
 def _fake_run(cycle, schools, db_session):
