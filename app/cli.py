@@ -7,7 +7,7 @@ import sys
 import click
 import redis
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 from rq import Worker
 from sqlalchemy import select
 
@@ -24,8 +24,8 @@ from app.jobs.tracked import reconcile_all
 from app.orgs.models import Organisation
 
 log = logging.getLogger(__name__)
-seed_cli = AppGroup("seed", help="Demo and reference data.")
-jobs_cli = AppGroup("jobs", help="Background jobs (RQ).")
+seed_cli = CommandGroup("seed", help="Demo and reference data.")
+jobs_cli = CommandGroup("jobs", help="Background jobs (RQ).")
 
 
 @seed_cli.command("demo")

@@ -10,14 +10,14 @@ import math
 import sys
 
 import click
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 from sqlalchemy import select
 
 from app.core.spreadsheets import csv_writer
 from app.extensions import db
 from app.orgs.models import Organisation
 
-cli = AppGroup("analysis", help="Анализ результатов: признаки необъективности, ШНОР/ШНСУ (CSV в stdout).")
+cli = CommandGroup("analysis", help="Анализ результатов: признаки необъективности, ШНОР/ШНСУ (CSV в stdout).")
 
 _YEAR_HELP = "Год, за который выводятся результаты анализа."
 _MUN_HELP = "Код муниципалитета: вывести только его школы (сравнение — со школами всего региона)."

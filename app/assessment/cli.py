@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 
 from app.assessment import package
 from app.assessment.criteria import load_criteria
@@ -16,7 +16,7 @@ from app.core.errors import DomainError
 from app.core.spreadsheets import csv_writer
 from app.extensions import db
 
-assessment_cli = AppGroup("assessment", help="Оценка муниципальных механизмов (письмо 08-70).")
+assessment_cli = CommandGroup("assessment", help="Оценка муниципальных механизмов (письмо 08-70).")
 
 
 @assessment_cli.command("load-criteria")

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 
 from app.audit.chain import verify
 from app.audit.checkpoints import CheckpointError, verify_with, write
@@ -13,7 +13,7 @@ from app.audit.exports import verify_extract
 from app.audit.models import AuditEvent
 from app.extensions import db
 
-audit_cli = AppGroup("audit", help="Audit log.")
+audit_cli = CommandGroup("audit", help="Audit log.")
 
 
 @audit_cli.command("verify")

@@ -1,7 +1,7 @@
 """`flask users create-admin LOGIN ORGANISATION_CODE`."""
 
 import click
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 from sqlalchemy import select
 
 from app.auth.services import create_user
@@ -9,7 +9,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.orgs.models import Organisation
 
-users_cli = AppGroup("users", help="User accounts.")
+users_cli = CommandGroup("users", help="User accounts.")
 
 
 @users_cli.command("create-admin")

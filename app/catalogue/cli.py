@@ -1,12 +1,12 @@
 """`flask catalogue load`: stage definitions, the indicator library and mechanism sets from YAML."""
 
 import click
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 
 from app.catalogue.services import load_indicator_library, load_mechanism_catalogue, load_stage_definitions
 from app.extensions import db
 
-catalogue_cli = AppGroup("catalogue", help="Mechanism catalogue, stage definitions, indicator library.")
+catalogue_cli = CommandGroup("catalogue", help="Mechanism catalogue, stage definitions, indicator library.")
 
 
 @catalogue_cli.command("load")

@@ -3,14 +3,14 @@
 from datetime import datetime, timezone
 
 import click
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 from app.core.timeutil import utcnow
 from app.deadlines.reminders import run_reminders
 from app.extensions import db
 from app.jobs.queue import dispatch_ready
 from app.jobs.queue import cron_scheduler
 
-reminders_cli = AppGroup("reminders", help="Напоминания о сроках и эскалация просрочек.")
+reminders_cli = CommandGroup("reminders", help="Напоминания о сроках и эскалация просрочек.")
 
 
 @reminders_cli.command("run")

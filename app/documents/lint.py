@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import click
 from docx import Document as Docx
 from docx.table import Table
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 from sqlalchemy import select
 
 from app.core import russian as ru
@@ -202,7 +202,7 @@ def demo_documents():
 
 # --- flask documents lint ----------------------------------------------------------------------------------------
 
-documents_cli = AppGroup("documents", help="Documents of the cycles.")
+documents_cli = CommandGroup("documents", help="Documents of the cycles.")
 
 
 @documents_cli.command("lint")

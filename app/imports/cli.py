@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 from sqlalchemy import select
 
 from app.core.spreadsheets import unescape_cell
@@ -20,7 +20,7 @@ from app.imports.models import ImportRun
 from app.imports.services import report_file, start_import
 from app.imports import summaries
 
-import_cli = AppGroup("import", help="Импорт файлов: организации, результаты оценочных процедур.")
+import_cli = CommandGroup("import", help="Импорт файлов: организации, результаты оценочных процедур.")
 
 _AS_HELP = "Логин пользователя, от имени которого идёт импорт (его роли задают зону ответственности)."
 _ORG_HELP = ("Код организации, в пределах которой идёт импорт (по умолчанию — организация роли пользователя, "

@@ -1,13 +1,13 @@
 """`flask orgs create-region CODE NAME`: the top-level organisation of a new installation."""
 
 import click
-from flask.cli import AppGroup
+from app.core.cli import CommandGroup
 
 from app.core.errors import DomainError
 from app.extensions import db
 from app.orgs.services import create_organisation
 
-orgs_cli = AppGroup("orgs", help="Organisations.")
+orgs_cli = CommandGroup("orgs", help="Organisations.")
 
 
 @orgs_cli.command("create-region")
