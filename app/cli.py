@@ -24,8 +24,8 @@ from app.jobs.tracked import reconcile_all
 from app.orgs.models import Organisation
 
 log = logging.getLogger(__name__)
-seed_cli = CommandGroup("seed", help="Demo and reference data.")
-jobs_cli = CommandGroup("jobs", help="Background jobs (RQ).")
+seed_cli = CommandGroup("seed", help="Демонстрационные и справочные данные.")
+jobs_cli = CommandGroup("jobs", help="Фоновые задания (RQ): обработчик, проверка Redis, сверка.")
 
 
 @seed_cli.command("demo")

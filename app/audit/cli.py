@@ -13,7 +13,7 @@ from app.audit.exports import verify_extract
 from app.audit.models import AuditEvent
 from app.extensions import db
 
-audit_cli = CommandGroup("audit", help="Audit log.")
+audit_cli = CommandGroup("audit", help="Журнал аудита: проверка цепочки, контрольные точки, выписки.")
 
 
 @audit_cli.command("verify")

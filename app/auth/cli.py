@@ -9,7 +9,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.orgs.models import Organisation
 
-users_cli = CommandGroup("users", help="User accounts.")
+users_cli = CommandGroup("users", help="Учётные записи пользователей.")
 
 
 @users_cli.command("create-admin")

@@ -6,7 +6,7 @@ from app.core.cli import CommandGroup
 from app.catalogue.services import load_indicator_library, load_mechanism_catalogue, load_stage_definitions
 from app.extensions import db
 
-catalogue_cli = CommandGroup("catalogue", help="Mechanism catalogue, stage definitions, indicator library.")
+catalogue_cli = CommandGroup("catalogue", help="Каталог механизмов, описания этапов, библиотека показателей.")
 
 
 @catalogue_cli.command("load")

@@ -202,7 +202,7 @@ def demo_documents():
 
 # --- flask documents lint ----------------------------------------------------------------------------------------
 
-documents_cli = CommandGroup("documents", help="Documents of the cycles.")
+documents_cli = CommandGroup("documents", help="Документы циклов: проверка оформления.")
 
 
 @documents_cli.command("lint")

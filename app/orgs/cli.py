@@ -7,7 +7,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.orgs.services import create_organisation
 
-orgs_cli = CommandGroup("orgs", help="Organisations.")
+orgs_cli = CommandGroup("orgs", help="Организации.")
 
 
 @orgs_cli.command("create-region")
