@@ -98,3 +98,28 @@ def test_a_stale_exclusion_shows_the_date_and_basis_the_other_manager_recorded(w
     assert "исключение записал другой пользователь" in notice
     assert f"Дата исключения: {day:%d.%m.%Y}" in notice and "Основание: приказ от 05.12.2026 № 77" in notice
     assert f"вы ввели: дата {date.today():%d.%m.%Y}, основание «по собственному желанию»" in notice
+
+
+def test_an_expert_assigned_to_two_municipalities_chooses_between_them_in_the_situational_centre(
+        world, db_session, client_for, make_org, make_user):
+    from app.assessment import services
+
+    campaign, manager, expert = make_campaign(world, db_session)
+    other = make_org("municipality", parent=world["region"], code="MUN-2", name="Второй муниципалитет")
+    coordinator = make_user("official", other, login="official_mun2")
+    second, _, _ = make_campaign(world, db_session, mun=other, coordinator=coordinator, manager=manager)
+    db_session.commit()
+    assert {a.municipality_id for c in (campaign, second) for a in c.assignments} == {world["mun"].id, other.id}
+    assert services.assignment_for(second, other.id, "M1.1").expert_id == expert.id
+
+    client = client_for(world["expert"])
+    response = client.get("/situation/")
+    # Both municipalities to choose from (it opened at the first one, with no way to the second).
+    assert response.status_code == 200
+    page = _page(response)
+    links = {a.text_content().strip(): a.get("href") for a in page.xpath("//ul[@id='situation-roots']//a")}
+    assert links == {"Тестовый муниципалитет": f"/situation/orgs/{world['mun'].id}",
+                     "Второй муниципалитет": f"/situation/orgs/{other.id}"}
+    assert client.get(links["Второй муниципалитет"]).status_code == 200
+    # One organisation in sight still opens it straight away.
+    assert client_for(world["official"]).get("/situation/").status_code == 302
