@@ -123,3 +123,24 @@ def test_an_expert_assigned_to_two_municipalities_chooses_between_them_in_the_si
     assert client.get(links["Второй муниципалитет"]).status_code == 200
     # One organisation in sight still opens it straight away.
     assert client_for(world["official"]).get("/situation/").status_code == 302
+
+
+def test_a_long_comment_in_the_audit_log_shows_its_beginning_and_folds_the_rest(world, db_session, client_for):
+    from app.assessment import services
+
+    campaign, _manager, _expert = make_campaign(world, db_session)
+    sa = services.self_assessment_for(campaign, world["mun"].id, "M1.1")
+    score = services.scores_of(campaign, world["mun"].id, "M1.1")[0]
+    comment = "Обоснование самооценки по критерию со ссылками на документы муниципалитета. " * 26  # ≈ 2,000
+    services.save_self_scores(sa, actor=world["official"], entries={score.id: (1, comment.strip(), score.version)},
+                              today=date.today())
+    db_session.commit()
+
+    page = _page(client_for(world["auditor"]).get("/audit/?object=self_assessment"))
+    cell = next(td for td in page.xpath("//td[contains(@class, 'json-diff')]") if "Обоснование" in td.text_content())
+    folded = cell.xpath(".//details[contains(@class, 'long-value')]")
+    assert len(folded) == 1
+    shown = cell.text_content().replace(folded[0].text_content(), "")
+    assert len(shown) < 400  # the beginning, not 2,000 characters in a column 8 words wide
+    assert "…" in folded[0].xpath("./summary")[0].text_content()
+    assert " ".join(cell.text_content().split()).count("Обоснование самооценки") == 26  # nothing lost, folded
