@@ -144,3 +144,22 @@ def test_a_long_comment_in_the_audit_log_shows_its_beginning_and_folds_the_rest(
     assert len(shown) < 400  # the beginning, not 2,000 characters in a column 8 words wide
     assert "…" in folded[0].xpath("./summary")[0].text_content()
     assert " ".join(cell.text_content().split()).count("Обоснование самооценки") == 26  # nothing lost, folded
+
+
+def test_a_cell_whose_expert_has_begun_offers_no_replacement(world, db_session, client_for):
+    from app.assessment import services
+
+    campaign, manager, _expert = make_campaign(world, db_session, mechanisms=("M1.1", "M1.2"))
+    assignment = services.assignment_for(campaign, world["mun"].id, "M1.1")
+    score = services.scores_of(campaign, world["mun"].id, "M1.1")[0]
+    services.save_expert_scores(assignment, actor=world["expert"], entries={score.id: (0, "нет", score.version)},
+                                today=date.today())
+    db_session.commit()
+
+    page = _page(client_for(manager).get(f"/assessment/campaigns/{campaign.id}"))
+    cells = [f.xpath(".//input[@name='mechanism_code']/@value")[0]
+             for f in page.xpath("//table[@id='appointments']//form[contains(@action, '/assign')]")]
+    # M1.1 is scored: «Назначить» there could only be refused («Эксперт уже начал оценку…»); M1.2 can be replaced.
+    assert cells == ["M1.2"]
+    fixed = _words(page.xpath("//table[@id='appointments']//td[contains(@class, 'fixed-expert')]")[0])
+    assert "оценка начата" in fixed

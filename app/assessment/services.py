@@ -531,6 +531,20 @@ def _has_expert_scores(assignment: Assignment) -> bool:
         Score.mechanism_code == assignment.mechanism_code, Score.expert_points.is_not(None)).limit(1)) is not None
 
 
+def fixed_assignments(campaign: Campaign) -> set[tuple[int, str]]:
+    """(municipality id, mechanism) of the assignments `assign_expert` would refuse to replace: the expert has begun
+    (a score entered, or the evaluation past its draft) and is still in the register. One query for the campaign; the
+    page shows the expert there instead of a «Назначить» that can only be refused."""
+    scored = set(db.session.execute(select(Score.municipality_id, Score.mechanism_code).where(
+        Score.campaign_id == campaign.id, Score.expert_points.is_not(None)).distinct()).tuples())
+    fixed = set()
+    for a in campaign.assignments:
+        taken_over = a.expert.status != "active" and a.state in ("draft", "returned")
+        if not taken_over and (a.state != "draft" or (a.municipality_id, a.mechanism_code) in scored):
+            fixed.add((a.municipality_id, a.mechanism_code))
+    return fixed
+
+
 def criteria_of(campaign: Campaign, mechanism_code: str | None = None) -> list[Criterion]:
     query = select(Criterion).where(Criterion.set_id == campaign.criteria_set_id)
     if mechanism_code is not None:

@@ -161,6 +161,7 @@ def _campaign_page(campaign_id: int, status: int = 200):
         "assessment/campaign.html", campaign=campaign, scope=scope, rows=services.overview(campaign, scope),
         manage=manage, transitions=transitions, problems=problems,
         experts=services.experts_for_assignment(campaign) if manage else [],
+        fixed=services.fixed_assignments(campaign) if manage else set(),
         coordinator_choices={m.municipality_id: services.coordinator_choices(m.municipality)
                              for m in campaign.municipalities} if manage else {},
         sets=criteria.published_sets() if manage and campaign.state == "draft" else [],
