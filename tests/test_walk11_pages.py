@@ -143,7 +143,8 @@ def test_a_long_comment_in_the_audit_log_shows_its_beginning_and_folds_the_rest(
     shown = cell.text_content().replace(folded[0].text_content(), "")
     assert len(shown) < 400  # the beginning, not 2,000 characters in a column 8 words wide
     assert "…" in folded[0].xpath("./summary")[0].text_content()
-    assert " ".join(cell.text_content().split()).count("Обоснование самооценки") == 26  # nothing lost, folded
+    summary = folded[0].xpath("./summary")[0].text_content()
+    assert " ".join(cell.text_content().replace(summary, "").split()).count("Обоснование самооценки") == 26
 
 
 def test_a_cell_whose_expert_has_begun_offers_no_replacement(world, db_session, client_for):
@@ -163,3 +164,24 @@ def test_a_cell_whose_expert_has_begun_offers_no_replacement(world, db_session, 
     assert cells == ["M1.2"]
     fixed = _words(page.xpath("//table[@id='appointments']//td[contains(@class, 'fixed-expert')]")[0])
     assert "оценка начата" in fixed
+
+
+def test_a_long_comment_on_the_score_sheet_shows_its_beginning_and_folds_the_rest(world, db_session, client_for):
+    from app.assessment import services
+
+    campaign, manager, _expert = make_campaign(world, db_session)
+    sa = services.self_assessment_for(campaign, world["mun"].id, "M1.1")
+    comment = "Обоснование самооценки по критерию со ссылками на документы муниципалитета. " * 26  # ≈ 2,000
+    entries = {s.id: (0, comment.strip(), s.version) for s in services.scores_of(campaign, world["mun"].id, "M1.1")}
+    services.save_self_scores(sa, actor=world["official"], entries=entries, today=date.today())
+    services.transition_self(sa, "submit", actor=world["official"], today=date.today())
+    db_session.commit()
+
+    page = _page(client_for(manager).get(f"/assessment/self/{sa.id}"))
+    row = page.xpath("//table[@id='sheet']//tr[@data-criterion]")[0]
+    cell = row.xpath("./td")[2]
+    folded = cell.xpath(".//details[contains(@class, 'long-value')]")
+    assert len(folded) == 1
+    assert len(cell.text_content().replace(folded[0].text_content(), "")) < 400  # not 2,000 characters a row
+    summary = folded[0].xpath("./summary")[0].text_content()
+    assert " ".join(cell.text_content().replace(summary, "").split()).count("Обоснование самооценки") == 26  # all
