@@ -58,7 +58,8 @@ def test_a_refused_expert_assignment_keeps_the_chosen_expert_in_its_cell(world, 
     db_session.commit()
     login(assess["manager"])
     response = client.post(f"/assessment/campaigns/{campaign.id}/assign", data={
-        "municipality_id": mun.id, "mechanism_code": "M1.2", "expert_id": local.id})
+        "municipality_id": mun.id, "mechanism_code": "M1.2", "expert_id": local.id,
+        "version": services.assignment_for(campaign, mun.id, "M1.2").version})
     assert response.status_code == 422
     page = _page(response)
     assert "Конфликт интересов" in _alert(page)

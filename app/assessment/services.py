@@ -35,7 +35,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User, bump_assignment_generation
 from app.auth.roles import ASSIGNED_ROLES
 from app.core.access import acting_has_role, acting_roles_over
-from app.core.checks import FORM_INCOMPLETE, MISSING_VERSION, check_version, form_int, require_role
+from app.core.checks import FORM_INCOMPLETE, MISSING_VERSION, check_seen, check_version, form_int, require_role
 from app.core.spreadsheets import DATE, INTEGER, append_row, finish_sheet, generated_note
 from app.core.forms import REQUIRED
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleObject, ValidationFailed
@@ -459,9 +459,10 @@ def conflict_of_interest(expert: Expert, municipality: Organisation) -> bool:
 
 
 def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: str, expert_id, actor,
-                  today: date | None = None) -> Assignment:
+                  today: date | None = None, expected_version: int | None = None) -> Assignment:
     """Assign an expert of the register to (municipality × mechanism). Refused: an excluded expert, a mechanism
-    outside the expert's competences, the expert's own municipality (conflict of interest)."""
+    outside the expert's competences, the expert's own municipality (conflict of interest), and a form opened at
+    another `expected_version` of the assignment (0: there was none yet) than the stored one."""
     role = _manager(actor, campaign)
     if campaign.state == "closed":
         raise InvalidTransition("Кампания завершена.")
@@ -470,6 +471,10 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
         raise NotFound("Муниципалитет не участвует в кампании.")
     if mechanism_code not in campaign.mechanisms:
         raise ValidationFailed("Механизм не оценивается в этой кампании.")
+    existing = assignment_for(campaign, municipality_id, mechanism_code)
+    # Another manager assigned an expert to the same cell while this form was open (or the expert moved the
+    # evaluation): without the check the second «Назначить» silently replaced the first one's choice.
+    check_seen(existing.version if existing is not None else 0, expected_version)
     expert = _by_form_id(Expert, expert_id)
     if expert is None or expert.register_org_id != campaign.organisation_id:
         raise ValidationFailed("Эксперт не найден в реестре региона.")
@@ -483,9 +488,6 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
                         f"«{row.municipality.display_name}» и не может его оценивать.")
     if problems:
         raise ValidationFailed("Эксперт не назначен.", problems=problems)
-    existing = db.session.scalar(select(Assignment).where(
-        Assignment.campaign_id == campaign.id, Assignment.municipality_id == municipality_id,
-        Assignment.mechanism_code == mechanism_code))
     if existing is not None:
         # An unfinished evaluation of an expert excluded from the register passes to the new one with the points
         # entered so far (the audit log keeps who entered them): nobody else could ever finish it.
@@ -527,6 +529,20 @@ def _has_expert_scores(assignment: Assignment) -> bool:
     return db.session.scalar(select(Score.id).where(
         Score.campaign_id == assignment.campaign_id, Score.municipality_id == assignment.municipality_id,
         Score.mechanism_code == assignment.mechanism_code, Score.expert_points.is_not(None)).limit(1)) is not None
+
+
+def fixed_assignments(campaign: Campaign) -> set[tuple[int, str]]:
+    """(municipality id, mechanism) of the assignments `assign_expert` would refuse to replace: the expert has begun
+    (a score entered, or the evaluation past its draft) and is still in the register. One query for the campaign; the
+    page shows the expert there instead of a «Назначить» that can only be refused."""
+    scored = set(db.session.execute(select(Score.municipality_id, Score.mechanism_code).where(
+        Score.campaign_id == campaign.id, Score.expert_points.is_not(None)).distinct()).tuples())
+    fixed = set()
+    for a in campaign.assignments:
+        taken_over = a.expert.status != "active" and a.state in ("draft", "returned")
+        if not taken_over and (a.state != "draft" or (a.municipality_id, a.mechanism_code) in scored):
+            fixed.add((a.municipality_id, a.mechanism_code))
+    return fixed
 
 
 def criteria_of(campaign: Campaign, mechanism_code: str | None = None) -> list[Criterion]:
@@ -686,6 +702,14 @@ def exclude_expert(expert: Expert, *, actor, on: date | None, reason: str,
     except StaleDataError:
         raise StaleObject() from None
     _audit("exclude", expert, actor=actor, role=role, before=before, after=expert.audit_snapshot(), reason=reason)
+
+
+def exclusion_of(expert: Expert) -> tuple[date | None, str]:
+    """When the expert was excluded from the register and on what basis (the reason lives in the audit log only)."""
+    reason = db.session.scalar(select(AuditEvent.reason).where(
+        AuditEvent.object_type == expert.audit_type, AuditEvent.object_id == expert.id, AuditEvent.action == "exclude")
+        .order_by(AuditEvent.id.desc()).limit(1))
+    return expert.excluded_on, reason or ""
 
 
 def register_xlsx(region: Organisation) -> bytes:

@@ -161,6 +161,7 @@ def _campaign_page(campaign_id: int, status: int = 200):
         "assessment/campaign.html", campaign=campaign, scope=scope, rows=services.overview(campaign, scope),
         manage=manage, transitions=transitions, problems=problems,
         experts=services.experts_for_assignment(campaign) if manage else [],
+        fixed=services.fixed_assignments(campaign) if manage else set(),
         coordinator_choices={m.municipality_id: services.coordinator_choices(m.municipality)
                              for m in campaign.municipalities} if manage else {},
         sets=criteria.published_sets() if manage and campaign.state == "draft" else [],
@@ -169,7 +170,7 @@ def _campaign_page(campaign_id: int, status: int = 200):
         levels=LEVELS, level_styles=LEVEL_STYLES, today=user_today(),
         documents=campaign_documents.campaign_documents(campaign),
         documents_reader=bool(acting_roles_over(current_user, campaign.organisation)),
-        edit_stored=_campaign_stored(campaign), **_typed()), status
+        edit_stored=_campaign_stored(campaign), assign_stored=_assignment_stored(campaign), **_typed()), status
 
 
 def _stale(endpoint: str, stored_version: int) -> bool:
@@ -200,6 +201,25 @@ def _campaign_stored(campaign) -> list[tuple[str, str]]:
              "Версия критериев": campaign.criteria_set.version, "Механизмы": ", ".join(campaign.mechanisms),
              "Муниципалитеты": ", ".join(m.municipality.display_name for m in campaign.municipalities)}
     return [(label, words.get(label, now)) for label, now, typed in stored if now != typed]
+
+
+def _assignment_stored(campaign) -> list[tuple[str, str]]:
+    """After «Назначить» (an expert) refused because someone else assigned that municipality's mechanism since the
+    form was opened: the expert assigned now, named with the cell, above the table whose cell keeps the typed choice
+    (and now the stored version: sending it again replaces that expert, knowingly). Empty otherwise."""
+    if request.method != "POST" or request.endpoint != "assessment.assign_expert":
+        return []
+    municipality_id, code = _int(request.form.get("municipality_id")), request.form.get("mechanism_code") or ""
+    row = next((m for m in campaign.municipalities if m.municipality_id == municipality_id), None)
+    if row is None:
+        return []
+    now = services.assignment_for(campaign, municipality_id, code)
+    if not _stale("assessment.assign_expert", now.version if now is not None else 0):
+        return []
+    if now is not None and str(now.expert_id) == (request.form.get("expert_id") or "").strip():
+        return []
+    return [(f"Эксперт ({row.municipality.display_name}, {code})",
+             now.expert_user.full_name if now is not None else "не назначен")]
 
 
 def _campaign_action(campaign_id: int, action, anchor: str = ""):
@@ -239,7 +259,8 @@ def assign_expert(campaign_id: int):
     def act(campaign):
         services.assign_expert(campaign, municipality_id=_int(request.form.get("municipality_id")) or 0,
                                mechanism_code=request.form.get("mechanism_code") or "",
-                               expert_id=request.form.get("expert_id"), actor=current_user)
+                               expert_id=request.form.get("expert_id"), actor=current_user,
+                               expected_version=_form_version())
         return "Эксперт назначен."
     return _campaign_action(campaign_id, act)
 
@@ -582,8 +603,9 @@ def experts():
     return _experts_page(region)
 
 
-def _experts_page(region, status: int = 200):
-    """The register; after a refused «Включить», with what was typed in its form (the redirect lost it) and a 4xx."""
+def _experts_page(region, status: int = 200, excluded_stored=([], "")):
+    """The register; after a refused «Включить» or «Исключить», with what was typed in its form (the redirect lost
+    it) and a 4xx; `excluded_stored`: what another manager recorded excluding the same expert meanwhile."""
     sets = criteria.published_sets()
     manage = bool(acting_roles_over(current_user, region) & MANAGERS)
     return render_template("assessment/experts.html", region=region, experts=services.experts_of(region),
@@ -592,7 +614,8 @@ def _experts_page(region, status: int = 200):
                            orgs=db.session.scalars(select(Organisation).where(
                                Organisation.path.like(region.path + "%")).order_by(Organisation.path).limit(3000)
                            ).all() if manage else [],
-                           mechanisms=sets[0].mechanism_codes() if sets else [], **_typed()), status
+                           mechanisms=sets[0].mechanism_codes() if sets else [], excluded_stored=excluded_stored[0],
+                           excluded_typed=excluded_stored[1], **_typed()), status
 
 
 @bp.route("/experts/add", methods=["POST"])
@@ -619,7 +642,21 @@ def exclude_expert(expert_id: int):
     region = expert.register_org
     return _act(url_for("assessment.experts"), lambda: services.exclude_expert(
         expert, actor=current_user, on=_date("excluded_on"), reason=request.form.get("reason") or "",
-        expected_version=_form_version()), "Эксперт исключён из реестра.", lambda status: _experts_page(region, status))
+        expected_version=_form_version()), "Эксперт исключён из реестра.",
+        lambda status: _experts_page(region, status, excluded_stored=_exclusion_stored(expert_id)))
+
+
+def _exclusion_stored(expert_id: int) -> tuple[list[tuple[str, str]], str]:
+    """After «Исключить» refused because someone else excluded the expert since the register was opened: the date and
+    basis they recorded, shown in the expert's row beside what was typed (no form is left there to send again)."""
+    expert = db.session.get(Expert, expert_id)
+    if expert is None or not _stale("assessment.exclude_expert", expert.version) or expert.status == "active":
+        return [], ""
+    on, reason = services.exclusion_of(expert)
+    typed_on = parse_day(request.form.get("excluded_on") or "")
+    typed = (f"Эксперт уже исключён(а); вы ввели: дата {format_date(typed_on) if typed_on else '—'}, "
+             f"основание «{(request.form.get('reason') or '').strip() or '—'}».")
+    return [("Дата исключения", format_date(on)), ("Основание", reason or "—")], typed
 
 
 @bp.route("/experts.xlsx")

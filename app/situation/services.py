@@ -31,9 +31,17 @@ SCHOOL_READERS = frozenset({"director", "staff"})
 
 
 def root_for(user) -> Organisation | None:
-    """Where the centre opens: the highest organisation whose results the user reads — where they hold a viewer
-    role, or, for a role held at a centre (ИМЦ, РЦОКО analyst), the organisations the centre supports (the centre
-    itself has no schools: opening there showed nothing) — else their school."""
+    """Where the centre opens: the highest organisation whose results the user reads (roots_for)."""
+    roots = roots_for(user)
+    return roots[0] if roots else None
+
+
+def roots_for(user) -> list[Organisation]:
+    """The highest organisations whose results the user reads, highest and oldest first, none inside another — where
+    they hold a viewer role, or, for a role held at a centre (ИМЦ, РЦОКО analyst), the organisations the centre
+    supports (the centre itself has no schools: opening there showed nothing) — else their school. A regional expert
+    reads the municipalities assigned to them: several side by side (opening at the first one alone left no way to
+    the others)."""
     at_centre = [r for r in user.roles if r.role in SUPPORT_ROLES and r.organisation.kind in CENTRE_KINDS]
     found = [r.organisation for r in user.roles
              if r.role in VIEWERS and r.role not in ASSIGNED_ROLES and r not in at_centre]
@@ -44,7 +52,12 @@ def root_for(user) -> Organisation | None:
         found = [db.session.get(Organisation, org_id) for role, _, org_id in user.assigned_grants() if role in VIEWERS]
     if not found:
         found = [r.organisation for r in user.roles if r.role in SCHOOL_READERS and r.organisation.kind == "school"]
-    return min(found, key=lambda o: (len(o.path), o.id)) if found else None
+    found = sorted({o.id: o for o in found if o is not None}.values(), key=lambda o: (len(o.path), o.id))
+    tops: list[Organisation] = []
+    for org in found:
+        if not any(org.path.startswith(top.path) for top in tops):
+            tops.append(org)
+    return tops
 
 
 def may_view(user, org: Organisation) -> bool:

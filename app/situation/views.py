@@ -52,10 +52,13 @@ def _today(org: Organisation):
 @bp.route("/")
 @signed_in
 def index():
-    root = services.root_for(current_user)
-    if root is None:
+    roots = services.roots_for(current_user)
+    if not roots:
         abort(404)
-    return redirect(url_for("situation.organisation", org_id=root.id))
+    if len(roots) > 1:
+        # Side by side (a regional expert's assigned municipalities): the list to choose from, not the first alone.
+        return render_template("situation/index.html", roots=roots)
+    return redirect(url_for("situation.organisation", org_id=roots[0].id))
 
 
 def _openable(standings) -> set[int]:
