@@ -2,10 +2,13 @@
 pupils wherever they stand in their band, which an honest school's own strict or lenient habit does not leave."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from app.analysis.methods.sign_tests import TEST_COLUMNS
+from app.analysis.methods.tails import normal_isf, normal_sf
 from app.analysis.methods.thresholds import load_thresholds
-from app.analysis.methods.verdicts import FLAGGED
+from app.analysis.methods.verdicts import FLAGGED, _work_correlation, compute_verdicts
 from tests.test_analysis_verdicts import _judge, _marks_from_what_pupils_know, _region
 
 
@@ -89,3 +92,31 @@ def test_the_shape_tests_are_calibrated_on_clean_regions(th, sizes):
     assert len(p) > 1000
     for level, most in ((0.5, 0.56), (0.05, 0.07), (0.01, 0.016), (0.001, 0.003)):
         assert (p <= level).mean() <= most, f"{(p <= level).mean():.4f} of {len(p)} tests at p ≤ {level}"
+
+
+def test_a_shape_moderate_in_every_work_is_judged_by_its_sum_without_the_factor_two(th):
+    """A school lifting a share of its term marks does so in all its works: its shape tests are each only moderate
+    (p = 0.02 in eight works) but add up. The sign's p is Stouffer's sum of them (with the region's correlation of
+    a school's works), not «the better of the sum and the smallest p × 8, × 2»: that factor 2 kept such schools of
+    20–50 pupils a work off the list (bench/verdict_oos.py). Every other school of the region is honest."""
+    rng = np.random.default_rng(3)
+    works = [(year, subject, grade) for year in (2024, 2025) for subject in ("Русский язык", "Математика")
+             for grade in (4, 5)]
+    rows = []
+    for school in range(1, 61):
+        for year, subject, grade in works:
+            p = 0.02 if school == 1 else float(rng.uniform(0.0015, 1.0))
+            rows.append({"year": year, "procedure": "ВПР", "subject": subject, "grade": grade, "school_id": school,
+                         "sign": "K4", "kind": "shape", "n": 30, "p": p, "p_mid": p, "statistic": 0.0,
+                         "detail": ""})
+    tests = pd.DataFrame(rows, columns=TEST_COLUMNS)
+    verdicts = compute_verdicts(tests, th, year=2025, schools=range(1, 61))
+    mine = verdicts.set_index("school_id").loc[1]
+    p = tests["p"].to_numpy()
+    rho = _work_correlation(tests["school_id"].to_numpy() - 1, np.tile(np.arange(8), 60), p,
+                            np.ones(len(p), dtype=bool), 60, 8)
+    assert rho < 0.1
+    stouffer = float(normal_sf(np.array([8 * normal_isf(np.array([0.02]))[0] / np.sqrt(8 + 56 * rho)]))[0])
+    # one sign, so the school's combined p is the sign's (Bonferroni × 1); before: twice the sum
+    assert mine["combined_p"] == pytest.approx(stouffer, rel=1e-6)
+    assert mine["verdict"] == FLAGGED
