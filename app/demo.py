@@ -264,9 +264,11 @@ METHODICAL_WORDS = ("педагог", "методическ", "квалифик�
 
 
 def _person(user) -> str:
-    """«Петрова М.И., главный специалист управления образования»: a real user of the demo, as the indicator's
-    «Ответственный» (free text in the model) names them."""
-    return f"{ru.surname_initials(user)}, {ru.lower_first(user.position or '')}".rstrip(", ")
+    """«М.И. Петрова, главный специалист управления образования»: a real user of the demo, as the indicator's
+    «Ответственный» (free text in the model) names them — initials before the surname, as the documents name every
+    other responsible person (the measures, decisions, order items); «Петрова М.И.» stood in the перечень beside
+    «С.П. Иванов» in the roadmap (records-office review, 6 December 2026)."""
+    return f"{ru.initials_surname(user)}, {ru.lower_first(user.position or '')}".rstrip(", ")
 
 
 def _indicator_responsibles(cycle, actor) -> tuple[str, str]:

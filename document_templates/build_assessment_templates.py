@@ -52,7 +52,7 @@ def builders(b):
                                                                            "образованием"],
                 ["{{ e.number }}", "{{ e.name }}", "{{ e.position }}", "{{ e.mechanisms }}", "{{ e.municipalities }}"],
                 "e in experts", widths=[1.0, 3.4, 4.0, 3.2, 5.4], size=b.TABLE_PT)
-        t.save({"family": "procedural", "stages": [], "version": 2,
+        t.save({"family": "procedural", "stages": [], "version": 3,
                 "filename": "Приказ о мониторинге механизмов {period} {number}.docx"})
 
     def expert_conclusion():
@@ -102,7 +102,7 @@ def builders(b):
         t.tag("{%p endfor %}")
         t.signature()
         t.executor_mark()
-        t.save({"family": "procedural", "stages": [], "version": 2,
+        t.save({"family": "procedural", "stages": [], "version": 3,
                 "filename": "Экспертное заключение {period} {number}.docx"})
 
     def assessment_report():
@@ -187,7 +187,7 @@ def builders(b):
         t.signature()
         t.executor_mark()
         # 2: the heat map and the blocks' profile as pictures
-        t.save({"family": "procedural", "stages": [], "version": 4,
+        t.save({"family": "procedural", "stages": [], "version": 5,
                 "filename": "Аналитический отчёт по мониторингу механизмов {period} {number}.docx"})
 
     return {f.__name__: f for f in (assessment_order, expert_conclusion, assessment_report)}

@@ -25,8 +25,8 @@ import yaml
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 from docx.text.paragraph import Paragraph
@@ -42,6 +42,28 @@ TEXT_WIDTH_CM = 17.0  # A4 210 mm minus margins 30 + 10 mm
 SIGNATURE_NAME_CM = 6.5
 # The line a stamp's signer signs on, before И.О. Фамилия (see approval_stamps).
 STAMP_LINE = "________"
+# The executor mark's box (executor_mark): two lines of SMALL_PT with room to spare, and the space above it.
+EXECUTOR_BOX_PT = 26
+EXECUTOR_GAP_PT = 24
+# A text box anchored at the bottom left of the page's text area, outside the table cell that anchors it, wrapping
+# no text; its paragraphs are added by executor_mark.
+EXECUTOR_BOX = (
+    '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+    'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><w:drawing>'
+    '<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="2" behindDoc="0" locked="0" '
+    'layoutInCell="0" allowOverlap="1"><wp:simplePos x="0" y="0"/>'
+    '<wp:positionH relativeFrom="margin"><wp:align>left</wp:align></wp:positionH>'
+    '<wp:positionV relativeFrom="margin"><wp:align>bottom</wp:align></wp:positionV>'
+    '<wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>'
+    '<wp:docPr id="4242" name="Отметка об исполнителе"/><wp:cNvGraphicFramePr/>'
+    '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+    '<wps:wsp><wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
+    '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln></wps:spPr>'
+    '<wps:txbx><w:txbxContent/></wps:txbx>'
+    '<wps:bodyPr rot="0" vert="horz" wrap="square" lIns="0" tIns="0" rIns="0" bIns="0" anchor="b" anchorCtr="0">'
+    '<a:noAutofit/></wps:bodyPr></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></w:r>')
 
 # «Срок: 01.02.2027» keeps together too: the orders' items ended a line with «Срок:» and began the next with the date.
 # And a dash keeps to the word before it, as in the values (a caption's line began with «— уровень сформированности»).
@@ -492,29 +514,56 @@ class Template:
         cell.paragraphs[-1].paragraph_format.keep_with_next = True
 
     def executor_mark(self):
-        """ГОСТ Р 7.0.97 отметка об исполнителе, in the closing cell (with the signature or the last text)."""
+        """The отметка об исполнителе (ГОСТ Р 7.0.97-2016: name and phone, at the bottom of the last sheet on the
+        left): a text box anchored in the closing cell, positioned at the bottom of the page's text area, so it stands
+        on the page of the signature and goes with it. In the closing cell as lines of text it stood right under the
+        signature or a table, mid-page (records-office review, 6 December 2026). The box is not laid out in the cell
+        (`layoutInCell="0"`, honoured by Word in the templates' compatibility mode 14 and by LibreOffice) and wraps
+        no text; the paragraph that anchors it is as high as the box, so the signature or text above always ends
+        above it, the closing row (which never splits) keeping its space on the page."""
         cell = self._closing_cell()
-        self.p(before=24, keep=True, container=cell)
-        self.p("{{ executor.name }}", size=SMALL_PT, keep=True, container=cell)
-        self.p("{{ executor.contact }}", size=SMALL_PT, container=cell)
+        anchor = self.p(before=EXECUTOR_GAP_PT, container=cell)
+        fmt = anchor.paragraph_format
+        fmt.line_spacing, fmt.line_spacing_rule = Pt(EXECUTOR_BOX_PT), WD_LINE_SPACING.EXACTLY
+        box = parse_xml(EXECUTOR_BOX.format(cx=int(Cm(self.text_width_cm)), cy=int(Pt(EXECUTOR_BOX_PT))))
+        content = box.find(".//" + qn("w:txbxContent"))
+        for line in ("{{ executor.name }}", "{{ executor.contact }}"):
+            paragraph = Paragraph(OxmlElement("w:p"), cell)
+            content.append(paragraph._p)
+            self._run(paragraph, line, size=SMALL_PT)
+        anchor._p.append(box)
+
+    def agreement_stamps(self):
+        """The «СОГЛАСОВАНО» stamps (гриф согласования) below the signature — or, in a document approved by its
+        УТВЕРЖДАЮ stamp, below the text — flush left, in the closing cell (ГОСТ Р 7.0.97-2016: the гриф согласования
+        stands below the signature). They were at the top left of the first page, across from УТВЕРЖДАЮ, where
+        only the гриф утверждения belongs (records-office review, 6 December 2026); the closing cell keeps them on
+        the page of the last lines of text. One stamp after another, each on the left half of the text area."""
+        cell = self._closing_cell()
+        self.tag("{%p for a in agreements %}", container=cell)
+        lines = [self.p("СОГЛАСОВАНО", before=18, container=cell), self.p("{{ a.position }}", container=cell),
+                 self.p(STAMP_LINE + " {{ a.name }}", before=6, container=cell),
+                 self.p("{{ a.date or '" + BLANK_DATE + "' }}", before=6, container=cell)]
+        for paragraph in lines:
+            paragraph.paragraph_format.right_indent = Cm(self.text_width_cm - self.stamp_width_cm())
+        # (the closing row never splits; a stamp's last line kept with the next stamp would keep the loop's every item)
+        for paragraph in lines[:-1]:
+            paragraph.paragraph_format.keep_with_next = True
+        lines[0].runs[0].bold = True
+        self.tag("{%p endfor %}", container=cell)
+
+    def stamp_width_cm(self) -> float:
+        """A stamp's width: half a portrait page (9.5 cm on a landscape one); «________ А.-М.С. Римская-Корсакова»
+        (SIGNATURE_NAME_CM) fits on one line. The УТВЕРЖДАЮ stamp of 7.5 cm with 12 underscores put a long name on a
+        line of its own (PDF review, 6 December 2026)."""
+        return min(self.text_width_cm / 2, 9.5)
 
     def approval_stamps(self):
-        """«СОГЛАСОВАНО» stamps top left, «УТВЕРЖДАЮ» top right, on the first page of an approved document.
-        After the text, as they were first placed, the stamps ended up alone on the last page of every document whose
-        text ends with a table (PDF review: дорожная карта, план, перечень), since a table cannot be kept with what
-        follows it; the first page is where such documents carry them in practice."""
-        # Half a portrait page (9.5 cm at the right of a landscape one), and a signature line of 8 underscores:
-        # «________ А.-М.С. Римская-Корсакова» (SIGNATURE_NAME_CM) fits either stamp on one line. The УТВЕРЖДАЮ stamp
-        # of 7.5 cm with 12 underscores put a long name on a line of its own (PDF review, 6 December 2026).
-        right = min(self.text_width_cm / 2, 9.5)
+        """The «УТВЕРЖДАЮ» stamp (гриф утверждения) in the upper right corner of the first page (ГОСТ Р 7.0.97-2016).
+        The «СОГЛАСОВАНО» stamps are not here but below the text (`agreement_stamps`)."""
+        right = self.stamp_width_cm()
         table = self._grid(2, [self.text_width_cm - right, right], borders=False)
-        row = self._row(table, ["{%p for a in agreements %}", ""], size=BODY_PT)
-        left, stamp = row.cells
-        self.p("СОГЛАСОВАНО", bold=True, container=left)
-        self.p("{{ a.position }}", container=left)
-        self.p(STAMP_LINE + " {{ a.name }}", before=6, container=left)
-        self.p("{{ a.date or '" + BLANK_DATE + "' }}", before=6, after=6, container=left)
-        self.tag("{%p endfor %}", container=left)
+        stamp = self._row(table, ["", ""], size=BODY_PT).cells[1]
         self._run(stamp.paragraphs[0], "УТВЕРЖДАЮ", bold=True)
         self.p("{{ approval.position }}", container=stamp)
         self.p(STAMP_LINE + " {{ approval.name }}", before=6, container=stamp)
@@ -634,8 +683,9 @@ def regulation():
            "и пересматривается по итогам каждого цикла.")
     t.p("5. Заключительные положения", bold=True, before=6, after=6)
     t.text("5.1. Положение вступает в силу со дня его утверждения и действует до утверждения нового положения.")
+    t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "conceptual", "stages": ["GOAL"], "version": 1,
+    t.save({"family": "conceptual", "stages": ["GOAL"], "version": 2,
             "filename": "Положение о системе оценки качества {period} {number}.docx"})
 
 
@@ -665,8 +715,9 @@ def indicators_approval():
             ["{{ m.number }}", "{{ m.source }}", "{{ m.method }}", "{{ m.tool }}", "{{ m.schedule }}"],
             "m in methods", widths=[1.0, 4.0, 5.0, 4.0, 3.0])
     t.tag("{%p endif %}")
+    t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "conceptual", "stages": ["IND", "METH"], "version": 1,
+    t.save({"family": "conceptual", "stages": ["IND", "METH"], "version": 2,
             "filename": "Перечень показателей и методов {period} {number}.docx"})
 
 
@@ -697,7 +748,7 @@ def monitoring_order():
     # a municipality's list runs past 99: «№» holds three digits («10» / «0» broke a number over two lines)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
             "a in addressees", widths=[ORG_LIST_NUMBER_CM, 10.2, 5.5])
-    t.save({"family": "procedural", "stages": ["MON"], "version": 3,
+    t.save({"family": "procedural", "stages": ["MON"], "version": 4,
             "filename": "Приказ о проведении мониторинга {period} {number}.docx"})
 
 
@@ -730,7 +781,7 @@ def data_request_letter():
     t.p("Список рассылки", align="center", bold=True, after=6)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
             "a in addressees", widths=[ORG_LIST_NUMBER_CM, 10.2, 5.5])
-    t.save({"family": "procedural", "stages": ["MON"], "version": 3,
+    t.save({"family": "procedural", "stages": ["MON"], "version": 4,
             "filename": "Письмо о предоставлении сведений {period} {number}.docx"})
 
 
@@ -866,7 +917,7 @@ def analytic_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 6,
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 7,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 
@@ -893,7 +944,7 @@ def addressed_recommendations():
            "выполнения, а по завершении — отчёт о выполнении.")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["REC"], "version": 3,
+    t.save({"family": "procedural", "stages": ["REC"], "version": 4,
             "filename": "Адресные рекомендации {addressee} {period} {number}.docx"})
 
 
@@ -917,7 +968,7 @@ def best_practices():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["REC", "EFF"], "version": 2,
+    t.save({"family": "procedural", "stages": ["REC", "EFF"], "version": 3,
             "filename": "Рекомендации по успешным практикам {period} {number}.docx"})
 
 
@@ -932,7 +983,7 @@ def event_order():
     t.order_items()
     t.signature()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 1,
+    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 2,
             "filename": "Приказ о проведении мероприятия {period} {number}.docx"})
 
 
@@ -950,8 +1001,9 @@ def roadmap():
     t.table(["№", "Мероприятие", "Сроки", "Ответственный", "Участники", "Ожидаемый результат (показатель)"],
             ["{{ m.number }}", "{{ m.title }}", "{{ m.dates }}", "{{ m.responsible }}", "{{ m.participants }}",
              "{{ m.expected_result }}"], "m in measures", widths=[0.9, 4.6, 2.4, 2.9, 2.9, 3.3], size=SMALL_PT)
+    t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["MEAS"], "version": 1,
+    t.save({"family": "managerial", "stages": ["MEAS"], "version": 2,
             "filename": "Дорожная карта {period} {number}.docx"})
 
 
@@ -970,8 +1022,9 @@ def deficiency_plan():
             ["{{ r.number }}", "{{ r.deficiency }}", "{{ r.title }}", "{{ r.dates }}", "{{ r.responsible }}",
              "{{ r.participants }}", "{{ r.expected_result }}"], "r in rows",
             widths=[0.8, 3.2, 3.2, 2.1, 2.5, 2.4, 2.8], size=SMALL_PT)
+    t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 1,
+    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 2,
             "filename": "План устранения недостатков {period} {number}.docx"})
 
 
@@ -1021,7 +1074,7 @@ def protocol():
     t.text(VOTES.replace("q.", "(agenda|last)."))
     t.signatures(("Председатель", "{{ meeting.chair }}"), ("Секретарь", "{{ meeting.secretary }}"))
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 3,
+    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 4,
             "filename": "Протокол {period} {number}.docx"})
 
 
@@ -1049,7 +1102,7 @@ def decision_order():
     # 2: the appendix's columns over the landscape width (25.7 cm), the decision's text the widest; they were
     # 17 cm of portrait widths stretched, «Вид» and «Срок» wide and the decision ten lines deep.
     # 3: the appendix's mark as wide as on a portrait page (its issuer's last word was alone on a line).
-    t.save({"family": "managerial", "stages": ["DEC"], "version": 4,
+    t.save({"family": "managerial", "stages": ["DEC"], "version": 5,
             "filename": "Приказ об управленческих решениях {period} {number}.docx"})
 
 
@@ -1090,7 +1143,7 @@ def effectiveness_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["EFF"], "version": 2,
+    t.save({"family": "managerial", "stages": ["EFF"], "version": 3,
             "filename": "Справка об эффективности мер {period} {number}.docx"})
 
 

@@ -238,11 +238,11 @@ def test_the_indicators_name_the_demos_people_as_responsible(demo, db_session):
     from app.core import russian as ru
     from app.cycles.models import Indicator
 
-    people = {login: f"{ru.surname_initials(u)}, {ru.lower_first(u.position)}"
+    people = {login: f"{ru.initials_surname(u)}, {ru.lower_first(u.position)}"
               for login, u in ((u.login, u) for u in db_session.scalars(select(User)))}
     named = set(db_session.scalars(select(Indicator.responsible).distinct()))
     assert named == {people["official"], people["methodologist"]}, named
-    assert people["official"] == "Петрова М.И., главный специалист управления образования"
+    assert people["official"] == "М.И. Петрова, главный специалист управления образования"
 
 
 def test_the_preschool_analysis_page_does_not_ask_for_a_results_run(demo, db_session, client):

@@ -6,8 +6,10 @@ record it; a document keeps the template version it was made from, also for its 
 import hashlib
 import io
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from docx import Document as Docx
 from sqlalchemy import func, select
 
@@ -15,6 +17,15 @@ from app.demo import fill_stage  # noqa: F401  (loads the app's packages in orde
 from tests.conftest import PASSWORD, fill_goal
 
 MARKER = "Текст второй версии шаблона"
+
+
+def builtin(key: str) -> int:
+    """The version of the shipped template of `key` (its sidecar's): uploads are numbered after it."""
+    sidecar = Path(__file__).resolve().parent.parent / "document_templates" / f"{key}.yaml"
+    return yaml.safe_load(sidecar.read_text(encoding="utf-8"))["version"]
+
+
+BUILTIN = builtin("regulation")
 
 
 def shipped() -> bytes:
@@ -114,20 +125,20 @@ def test_a_valid_upload_is_validated_activated_and_used_by_new_documents(world, 
     login(world["admin"])
     page = client.get("/documents/templates").get_data(as_text=True)
     assert "Положение о системе оценки качества образования" in page
-    assert rendering.template_version("regulation") == 1
+    assert rendering.template_version("regulation") == BUILTIN
     data = edited(MARKER)
 
     response = post_upload(client, data)
     assert response.status_code == 302
     (tv,) = versions(db_session)
-    assert (tv.type_key, tv.number, tv.valid, tv.problems, tv.active) == ("regulation", 2, True, [], False)
+    assert (tv.type_key, tv.number, tv.valid, tv.problems, tv.active) == ("regulation", BUILTIN + 1, True, [], False)
     assert tv.original_name == "regulation.docx" and tv.size == len(data)
     assert tv.sha256 == hashlib.sha256(data).hexdigest()
     assert (template_admin.storage_root() / tv.stored_path).read_bytes() == data
     assert "условные данные" in tv.sample_source  # no regulation generated yet: the synthetic sample
-    # Uploaded is not active: documents are still made with the shipped template (version 1).
+    # Uploaded is not active: documents are still made with the shipped template (BUILTIN).
     doc = generate_regulation(world, goal_stage, db_session)
-    assert doc.current.template_version == "1" and MARKER not in text_of(version_file(doc))
+    assert doc.current.template_version == str(BUILTIN) and MARKER not in text_of(version_file(doc))
 
     page = client.get("/documents/templates/regulation").get_data(as_text=True)
     assert "regulation.docx" in page and "пройдена" in page and "Сделать действующей" in page
@@ -135,10 +146,10 @@ def test_a_valid_upload_is_validated_activated_and_used_by_new_documents(world, 
     assert response.status_code == 302
     (tv,) = versions(db_session)
     assert tv.active and tv.activated_by_id == world["admin"].id and tv.activated_at is not None
-    assert rendering.template_version("regulation") == 2
-    assert "2" in client.get("/documents/templates").get_data(as_text=True)
+    assert rendering.template_version("regulation") == BUILTIN + 1
+    assert str(BUILTIN + 1) in client.get("/documents/templates").get_data(as_text=True)
 
-    # The next edition is made with version 2 and records it.
+    # The next edition is made with the upload and records it.
     from app.documents import services
     from app.jobs.queue import dispatch_ready
 
@@ -147,17 +158,18 @@ def test_a_valid_upload_is_validated_activated_and_used_by_new_documents(world, 
     dispatch_ready()
     db_session.refresh(doc)
     assert doc.current.number == 2 and doc.current.status == "done", doc.current.error
-    assert doc.current.template_version == "з2" and MARKER in text_of(version_file(doc))
-    assert doc.versions[0].template_version == "1"
+    assert doc.current.template_version == f"з{BUILTIN + 1}" and MARKER in text_of(version_file(doc))
+    assert doc.versions[0].template_version == str(BUILTIN)
 
-    # Audited: the upload (with its hash and result) and the activation (from 1 to 2).
+    # Audited: the upload (with its hash and result) and the activation (from the shipped version to the upload).
     (uploaded,) = audit_events(db_session, "template_upload")
     assert uploaded.actor_id == world["admin"].id and uploaded.object_type == "document_template"
     assert uploaded.object_id == tv.id and json.loads(uploaded.after)["sha256"] == tv.sha256
     assert json.loads(uploaded.after)["valid"] is True
     (activated,) = audit_events(db_session, "template_activate")
     assert activated.object_id == tv.id and activated.actor_id == world["admin"].id
-    assert json.loads(activated.before)["active_version"] == 1 and json.loads(activated.after)["active_version"] == 2
+    assert json.loads(activated.before)["active_version"] == BUILTIN
+    assert json.loads(activated.after)["active_version"] == BUILTIN + 1
 
     # Any version downloads as stored, the shipped one too.
     assert client.get(f"/documents/templates/versions/{tv.id}/download").data == data
@@ -202,7 +214,7 @@ def test_a_jinja_syntax_error_is_rejected_with_the_line_and_the_name(world, clie
     assert audit_events(db_session, "template_activate") == []
     from app.documents import rendering
 
-    assert rendering.template_version("regulation") == 1
+    assert rendering.template_version("regulation") == BUILTIN
 
 
 def test_undeclared_and_unused_variables_are_listed(world, client, login, db_session):
@@ -239,7 +251,7 @@ def test_a_template_that_does_not_render_with_real_data_is_not_valid(world, goal
         "не задана переменная «5»."]
     good = template_admin.upload("regulation", stream=io.BytesIO(edited(MARKER)), filename="r.docx",
                                  actor=world["admin"])
-    assert good.valid and good.number == 3
+    assert good.valid and good.number == BUILTIN + 2
     db_session.rollback()
 
 
@@ -288,8 +300,8 @@ def test_uploads_are_numbered_and_never_overwrite_each_other(world, db_session):
     second = template_admin.upload("regulation", stream=io.BytesIO(shipped()), filename="a.docx",
                                    actor=world["admin"])
     other = template_admin.upload("protocol", stream=io.BytesIO(edited()), filename="p.docx", actor=world["admin"])
-    # numbered after each type's own shipped version (the protocol's is 3 since its dashes keep to the word before)
-    assert (first.number, second.number, other.number) == (2, 3, 4)
+    # numbered after each type's own shipped version (their sidecars' versions)
+    assert (first.number, second.number, other.number) == (BUILTIN + 1, BUILTIN + 2, builtin('protocol') + 1)
     assert first.stored_path != second.stored_path and first.sha256 == second.sha256
     assert not other.valid  # the regulation template is not a protocol template
     root = template_admin.storage_root()
@@ -311,7 +323,7 @@ def test_a_document_keeps_its_template_version_for_the_registered_copy(world, go
                                                                        db_session):
     from app.documents import template_admin
 
-    doc = generate_regulation(world, goal_stage, db_session)  # made with version 1
+    doc = generate_regulation(world, goal_stage, db_session)  # made with the shipped version
     sign(doc, world, db_session)
     v2 = template_admin.upload("regulation", stream=io.BytesIO(edited(MARKER)), filename="v2.docx",
                                actor=world["admin"])
@@ -319,23 +331,24 @@ def test_a_document_keeps_its_template_version_for_the_registered_copy(world, go
     db_session.commit()
 
     copy = register(doc, world, db_session)
-    assert doc.current.template_version == "1"
+    assert doc.current.template_version == str(BUILTIN)
     text = text_of(copy)
     assert MARKER not in text and doc.current.registration_number in text
 
     # And the other way round: made with version 2, registered after the shipped template is back in force.
     later = generate_regulation(world, _fresh_goal_stage(world, make_cycle, db_session), db_session)
-    assert later.current.template_version == "з2" and MARKER in text_of(version_file(later))
+    assert later.current.template_version == f"з{BUILTIN + 1}" and MARKER in text_of(version_file(later))
     sign(later, world, db_session)
     login(world["admin"])
     assert client.post("/documents/templates/regulation/builtin/activate", data={}).status_code == 302
     assert template_admin.active_version("regulation") is None
-    (back,) = [e for e in audit_events(db_session, "template_activate") if json.loads(e.after)["active_version"] == 1]
-    assert json.loads(back.before)["active_version"] == 2
+    (back,) = [e for e in audit_events(db_session, "template_activate")
+               if json.loads(e.after)["active_version"] == BUILTIN]
+    assert json.loads(back.before)["active_version"] == BUILTIN + 1
     copy = register(later, world, db_session)
     assert MARKER in text_of(copy) and later.current.registration_number in text_of(copy)
     # New documents use the shipped template again.
-    assert template_admin.active_template("regulation").label == "1"
+    assert template_admin.active_template("regulation").label == str(BUILTIN)
 
 
 def _fresh_goal_stage(world, make_cycle, db_session):

@@ -46,7 +46,7 @@ def _tables(container):
 
 
 def document_text(data: bytes) -> tuple[Document, str]:
-    """The opened document and every piece of its text: body, tables (nested), headers and footers."""
+    """The opened document and every piece of its text: body, tables (nested), text boxes, headers and footers."""
     doc = Document(io.BytesIO(data))
     parts = [p.text for p in doc.paragraphs]
     for table in _tables(doc):
@@ -55,6 +55,9 @@ def document_text(data: bytes) -> tuple[Document, str]:
         for part in (section.header, section.footer, section.first_page_header, section.even_page_header):
             parts += [p.text for p in part.paragraphs]
             parts += [cell.text for t in _tables(part) for row in t.rows for cell in row.cells]
+    # text boxes (the executor mark at the foot of the last page): python-docx's paragraphs do not reach into them
+    boxes = doc.element.body.iter(qn("w:txbxContent"))
+    parts += [Paragraph(p, None).text for box in boxes for p in box.iter(qn("w:p"))]
     return doc, "\n".join(parts)
 
 

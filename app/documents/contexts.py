@@ -94,6 +94,18 @@ def person(user: User | None) -> str:
     return f"{name}, {in_text(user.position)}" if user.position else name
 
 
+# «Петрова М.И.» (and «Петрова М. И.», «Римская-Корсакова А.-М.С.») at the start of a free-text «Ответственный»
+_SURNAME_FIRST = re.compile(r"^([А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?) ((?:[А-ЯЁ]\.(?:-[А-ЯЁ]\.)?) ?(?:[А-ЯЁ]\.)?)(?=,|$)")
+
+
+def initials_first(text: str | None) -> str | None:
+    """A responsible person typed as «Петрова М.И., главный специалист» named as the documents name everyone else
+    (ГОСТ Р 7.0.97: И.О. Фамилия): «М.И. Петрова, главный специалист». Any other text is left as it is."""
+    if not text:
+        return text
+    return _SURNAME_FIRST.sub(lambda m: f"{m.group(2).replace(' ', '')} {m.group(1)}", text.strip(), count=1)
+
+
 def date_range(start: date | None, end: date | None) -> str:
     return ru.date_range(start, end)
 
@@ -440,7 +452,7 @@ def _indicator_rows(cycle) -> list[dict]:
     return number_rows([{
         "code": i.code, "name": i.name, "unit": i.unit, "baseline": baseline, "target": target,
         "direction": i.direction_label, "source": i.source or DASH, "periodicity": i.periodicity or DASH,
-        "responsible": i.responsible or DASH, "group": i.group_name,
+        "responsible": initials_first(i.responsible) or DASH, "group": i.group_name,
     } for i, baseline, target in zip(indicators, baselines, targets)])
 
 

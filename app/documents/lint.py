@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import click
 from docx import Document as Docx
+from docx.oxml.ns import qn
 from docx.table import Table
+from docx.text.paragraph import Paragraph
 from app.core.cli import CommandGroup
 from sqlalchemy import select
 
@@ -78,6 +80,9 @@ def _blocks(doc) -> list[Block]:
         for part in (section.header, section.first_page_header):
             if not part.is_linked_to_previous:
                 walk(part, "header")
+    # a text box (the executor mark at the foot of the last page) is out of python-docx's paragraphs and tables
+    for box in doc.element.body.iter(qn("w:txbxContent")):
+        out += [Block(Paragraph(p, None).text, "textbox") for p in box.iter(qn("w:p"))]
     return out
 
 
@@ -124,17 +129,17 @@ def _page_field(data: bytes) -> bool:
 
 
 RULES = (
-    (PY_REPR, "служебный вывод программы (список, словарь, None, True/False)", ("body", "table", "header")),
-    (LONG_FLOAT, "число с более чем двумя знаками после запятой", ("body", "table")),
-    (ISO_DATE, "дата в формате ГГГГ-ММ-ДД", ("body", "table", "header")),
-    (RAW_CODE, "внутренний код вместо слов", ("body", "table", "header")),
-    (TIME_ZONE, "идентификатор часового пояса", ("body", "table", "header")),
+    (PY_REPR, "служебный вывод программы (список, словарь, None, True/False)", ("body", "table", "textbox", "header")),
+    (LONG_FLOAT, "число с более чем двумя знаками после запятой", ("body", "table", "textbox")),
+    (ISO_DATE, "дата в формате ГГГГ-ММ-ДД", ("body", "table", "textbox", "header")),
+    (RAW_CODE, "внутренний код вместо слов", ("body", "table", "textbox", "header")),
+    (TIME_ZONE, "идентификатор часового пояса", ("body", "table", "textbox", "header")),
     (DECIMAL_POINT, "десятичная точка вместо запятой", ("body",)),
     (LATIN_CODE, "латинский код механизма или признака в тексте", ("body",)),
-    (TRUNCATED, "обрезанный текст («…» после буквы)", ("body", "table")),
-    (NESTED_QUOTES, "вложенные одинаковые кавычки «…«…»»", ("body", "table", "header")),
-    (DOUBLE_STOP, "две точки подряд", ("body", "table")),
-    (CAPITAL_POSITION, "должность с прописной буквы внутри предложения", ("body", "table")),
+    (TRUNCATED, "обрезанный текст («…» после буквы)", ("body", "table", "textbox")),
+    (NESTED_QUOTES, "вложенные одинаковые кавычки «…«…»»", ("body", "table", "textbox", "header")),
+    (DOUBLE_STOP, "две точки подряд", ("body", "table", "textbox")),
+    (CAPITAL_POSITION, "должность с прописной буквы внутри предложения", ("body", "table", "textbox")),
 )
 
 
