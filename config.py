@@ -69,6 +69,9 @@ class Config:
     # Default time zone for organisations that do not set their own; times are stored in UTC.
     APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Moscow")
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024
+    # A form without files (URL-encoded): its whole body, read at once (app/core/hardening.py: HardenedRequest). The
+    # largest real one, an assessment sheet of 130 criteria with comments, is well under 2 MB.
+    MAX_FORM_BODY_BYTES = 8 * 1024 * 1024
     # A school's XLSX answer to a data request is small; larger uploads are refused before parsing.
     MONITORING_UPLOAD_MAX_BYTES = env_int("MONITORING_UPLOAD_MAX_MB", 10) * 1024 * 1024
     # Evidence of execution, protocols, scanned signed copies attached to recommendations, measures, documents.
