@@ -508,9 +508,10 @@ def check_xlsx_container(path: Path) -> None:
     with archive:
         infos = archive.infolist()
         if len(infos) > XLSX_MAX_PARTS:
-            raise FileRejected(f"Файл не является книгой Excel (XLSX): в архиве {len(infos):,} частей, а в книге "
-                               f"их несколько десятков (допустимо не более {XLSX_MAX_PARTS:,}). Загрузите таблицу "
-                               "результатов отдельным файлом CSV или XLSX, не архивом.".replace(",", "\u00a0"))
+            parts, limit = (f"{n:,}".replace(",", "\u00a0") for n in (len(infos), XLSX_MAX_PARTS))
+            raise FileRejected(f"Файл не является книгой Excel (XLSX): в архиве {parts} частей, а в книге их "
+                               f"несколько десятков (допустимо не более {limit}). Загрузите таблицу результатов "
+                               "отдельным файлом CSV или XLSX, не архивом.")
         names = {i.filename for i in infos}
         if "xl/workbook.xml" not in names:
             raise FileRejected("Файл не является книгой Excel (XLSX): в архиве нет книги.")

@@ -26,7 +26,8 @@ def test_a_many_part_archive_is_refused_at_once_as_not_a_workbook(import_results
     monkeypatch.setattr(readers, "_prolog_verdict", lambda data, final: opened.append(1) or True)
     run = import_results(_package(readers.XLSX_MAX_PARTS + 1, b"<x/>"), filename="results.xlsx")
     assert run.status == "rejected"
-    assert "не является книгой Excel" in run.message and "частей" in run.message and "не архивом" in run.message
+    assert "в архиве 1\u00a0003 частей, а в книге их несколько десятков" in run.message
+    assert "CSV или XLSX, не архивом" in run.message
     assert "DTD" not in run.message
     assert opened == []  # refused from the directory, no part read
 
@@ -36,3 +37,20 @@ def test_a_part_that_is_not_xml_is_named_not_called_a_dtd(import_results):  # no
     assert run.status == "rejected"
     assert "DTD" not in run.message
     assert "не XML" in run.message and "«xl/" in run.message
+
+
+def test_an_upload_of_a_zip_with_more_parts_than_any_document_is_refused_before_its_directory_is_read(
+        app, monkeypatch):
+    from app.core import uploads as upload_checks
+    from app.core.errors import ValidationFailed
+
+    data = _package(60, b"<x/>")
+    monkeypatch.setattr(uploads, "ZIP_MAX_PARTS", 50)  # the real limit (20 000 parts) makes a slow test
+    monkeypatch.setattr(upload_checks.zipfile, "ZipFile", None)  # reading the directory would fail the test
+    for purpose in ("import", "evidence"):
+        try:
+            upload_checks.check_stream(purpose, io.BytesIO(data), "results.xlsx")
+        except ValidationFailed as exc:
+            assert "это архив ZIP из 62 частей" in exc.message and "не архив" in exc.message
+        else:
+            raise AssertionError(f"{purpose}: a 62-part ZIP was accepted")
