@@ -45,7 +45,7 @@ def test_an_upload_of_a_zip_with_more_parts_than_any_document_is_refused_before_
     from app.core.errors import ValidationFailed
 
     data = _package(60, b"<x/>")
-    monkeypatch.setattr(uploads, "ZIP_MAX_PARTS", 50)  # the real limit (20 000 parts) makes a slow test
+    monkeypatch.setattr(upload_checks, "ZIP_MAX_PARTS", 50)  # the real limit (20 000 parts) makes a slow test
     monkeypatch.setattr(upload_checks.zipfile, "ZipFile", None)  # reading the directory would fail the test
     for purpose in ("import", "evidence"):
         try:
