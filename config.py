@@ -69,6 +69,9 @@ class Config:
     # Default time zone for organisations that do not set their own; times are stored in UTC.
     APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Moscow")
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024
+    # A form without files (URL-encoded): its whole body, read at once (app/core/hardening.py: HardenedRequest). The
+    # largest real one, an assessment sheet of 130 criteria with comments, is well under 2 MB.
+    MAX_FORM_BODY_BYTES = 8 * 1024 * 1024
     # A school's XLSX answer to a data request is small; larger uploads are refused before parsing.
     MONITORING_UPLOAD_MAX_BYTES = env_int("MONITORING_UPLOAD_MAX_MB", 10) * 1024 * 1024
     # Evidence of execution, protocols, scanned signed copies attached to recommendations, measures, documents.
@@ -93,10 +96,14 @@ class Config:
     SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
     SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
     PERMANENT_SESSION_LIFETIME = SESSION_MAX_HOURS * 3600
-    # Log-in throttling: failures counted over a sliding window, per account and per client address. Failed
-    # password re-entries (password change, signing, «Ознакомлен») count in the same counters.
+    # Log-in throttling (app/auth/services.py: check_throttle): failures counted over a sliding window, per account
+    # and client address, per address, and per account over all addresses — past the last, only addresses the
+    # account has logged in from in the last LOGIN_KNOWN_ADDRESS_DAYS may try. Failed password re-entries (password
+    # change, signing, «Ознакомлен») count in the same counters.
     LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 600)
     LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_ADDRESSES = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_ADDRESSES", 10)
+    LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 90)
     LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
     # Signed checkpoints of the audit hash chain (app/audit/checkpoints.py, `flask audit checkpoint`): the
     # HMAC-SHA256 key (at least 32 characters, never stored in the database) and the directory the checkpoints

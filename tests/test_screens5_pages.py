@@ -1,6 +1,7 @@
 """Screens, fifth review: one way back on every page (the shared breadcrumb, its last step the page itself), and
 what a user meets on error and empty pages."""
 
+import io
 import pathlib
 
 from sqlalchemy import select
@@ -140,7 +141,9 @@ def test_a_refusal_says_what_the_reader_can_do(demo, client):
 
 def test_a_too_large_upload_says_what_to_do(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
-    doc, _ways = _error_page(client.post("/login", data={"login": "x" * 4096}), 413)
+    # A file: a form without one past its own limit is told «Форма слишком велика» (test_attack13_oversized_fields)
+    upload = {"login": "x", "file": (io.BytesIO(b"x" * 4096), "scan.pdf")}
+    doc, _ways = _error_page(client.post("/login", data=upload, content_type="multipart/form-data"), 413)
     assert "Файл слишком большой." in _text(doc)
     assert "загрузите файл меньшего размера" in _text(doc.get_element_by_id("error-advice"))
 

@@ -768,6 +768,11 @@ def _save_scores(obj, campaign, *, actor, role, entries: dict, side: str) -> int
         if score is None:
             raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
         points = _parse_points(raw_points, score.criterion, problems, positions)
+        # Refused, not cut: a comment past the limit was stored as its first 4000 characters without a word (a
+        # textarea's maxlength stops a browser; a hand-made form sent 1.4 MB — attack 13).
+        if len((comment or "").strip()) > MAX_COMMENT:
+            problems.append(f"Критерий {score.criterion.code}: комментарий длиннее {MAX_COMMENT} символов "
+                            f"({len(comment.strip())}); сократите его.")
         comment = _clean(comment, MAX_COMMENT) or None
         # A version the form sent must be this score's; one that is not a number is no proof of freshness either.
         if seen == MISSING_VERSION:

@@ -78,19 +78,30 @@ class LoginThrottled(DomainError):
 LOGIN, REAUTH = "login", "reauth"  # LoginAttempt.kind
 
 
-def _failures_since(column, value, since, *, reset_on_success: bool, kinds=(LOGIN,)) -> int:
-    """Failures of `kinds` for this account/address in the window (for an account: after its last success of any
-    kind — the owner proved the password)."""
+def _failures_since(since, *, kinds=(LOGIN,), reset_on_success: bool, **where) -> int:
+    """Failures of `kinds` matching `where` (login=…, address=…) in the window — after the last success of any kind
+    matching `where` if `reset_on_success` (whoever made it proved the password)."""
+    match = [getattr(LoginAttempt, column) == value for column, value in where.items()]
     start = since
     if reset_on_success:
         last_success = db.session.scalar(
-            select(func.max(LoginAttempt.created_at)).where(column == value, LoginAttempt.succeeded.is_(True)))
+            select(func.max(LoginAttempt.created_at)).where(*match, LoginAttempt.succeeded.is_(True)))
         start = max(since, last_success) if last_success else since
     return db.session.scalar(
         select(func.count()).select_from(LoginAttempt)
-        .where(column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > start,
+        .where(*match, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > start,
                LoginAttempt.kind.in_(kinds))
     )
+
+
+def _known_address(login: str, address: str) -> bool:
+    """Whether the account has logged in from this address (the log-in page, the right password) in the last
+    LOGIN_KNOWN_ADDRESS_DAYS: its owner's own computer, which guesses from elsewhere must not shut out."""
+    since = utcnow() - timedelta(days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"])
+    return db.session.scalar(
+        select(LoginAttempt.id).where(LoginAttempt.login == login, LoginAttempt.address == address,
+                                      LoginAttempt.kind == LOGIN, LoginAttempt.succeeded.is_(True),
+                                      LoginAttempt.created_at > since).limit(1)) is not None
 
 
 # The key space of the per-account lock of log-in attempts (PostgreSQL advisory locks: class, hashtext(login)).
@@ -110,28 +121,40 @@ def _serialise_attempts(login: str) -> None:
 
 
 def check_throttle(login: str, address: str, *, kinds=(LOGIN,)) -> None:
-    """Refuse further attempts after too many failures (of `kinds`) in a sliding window.
+    """Refuse further attempts after too many failures (of `kinds`) in a sliding window (10 minutes by default).
 
-    The window is short (10 minutes by default), so an attacker guessing at an account delays its
-    owner only briefly; a success from the owner resets the account's count. Attempts at one account are
-    serialised until the caller commits the one it records, so the count is never read stale.
-    The log-in counts log-in failures only: a signer mistyping the password at a signature must not be locked
-    out of the system (a re-entry has its own count, `verify_password_reentry`).
+    Guesses must not let anyone shut an account's owner out (attack 13: five wrong passwords from anywhere locked
+    the head out of the system for the window, renewable by one guess every two minutes — before a signing
+    deadline, a denial of service). So the account's limit counts per address: LOGIN_MAX_FAILURES_PER_ACCOUNT
+    failures at this account from this address refuse this address only; a success from it resets its count.
+    Guesses spread over many addresses meet a second limit, LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_ADDRESSES failures
+    at the account from all addresses together: past it only an address the account has logged in from before
+    (`_known_address`) may still try — the owner at their own computer gets in, a new address waits out the window.
+    Each address has its own limit across accounts too. Attempts at one account are serialised until the caller
+    commits the one it records, so the counts are never read stale. The log-in counts log-in failures only: a
+    signer mistyping the password at a signature must not be locked out of the system (a re-entry has its own
+    count, `verify_password_reentry`).
     """
     _serialise_attempts(login)
     cfg = current_app.config
     window = cfg["LOGIN_WINDOW_SECONDS"]
     since = utcnow() - timedelta(seconds=window)
     minutes = max(1, window // 60)
-    account_failures = _failures_since(LoginAttempt.login, login, since, reset_on_success=True, kinds=kinds)
-    if account_failures >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
-        raise LoginThrottled(f"Слишком много неудачных попыток входа для этой учётной записи. "
+    if (_failures_since(since, kinds=kinds, reset_on_success=True, login=login, address=address)
+            >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        raise LoginThrottled(f"Слишком много неудачных попыток входа для этой учётной записи с этого адреса. "
                              f"Повторите через {minutes} мин.")
     # An address's count is not reset by a success: logging into one's own account between guesses at
     # other accounts must not reopen the door.
-    address_failures = _failures_since(LoginAttempt.address, address, since, reset_on_success=False, kinds=kinds)
-    if address_failures >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+    if (_failures_since(since, kinds=kinds, reset_on_success=False, address=address)
+            >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
         raise LoginThrottled(f"Слишком много неудачных попыток входа с этого адреса. Повторите через {minutes} мин.")
+    # Nor is the account's count over all addresses: the owner's success says nothing about the guessers.
+    if (_failures_since(since, kinds=kinds, reset_on_success=False, login=login)
+            >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_ADDRESSES"] and not _known_address(login, address)):
+        raise LoginThrottled(f"Слишком много неудачных попыток входа для этой учётной записи с разных адресов: "
+                             f"с адреса, с которого в неё ещё не входили, вход временно закрыт. Войдите со своего "
+                             f"рабочего компьютера или повторите через {minutes} мин.")
 
 
 def normalise_login(login: str | None) -> str:
@@ -182,8 +205,9 @@ def verify_password_reentry(user: User, password: str | None, *, purpose: str, m
                             audit: bool = True, address: str | None = None) -> None:
     """Check a re-entered password (password change, signing, «Ознакомлен») under the log-in throttle's limits.
 
-    A re-entry is refused once the re-entry and log-in failures together reach the limits, per account and per
-    address, in the same sliding window: an account locked at the log-in page gives no guesses here. The log-in
+    A re-entry is refused once the re-entry and log-in failures together reach the limits (`check_throttle`: per
+    account and address, per address, per account from addresses it has not logged in from) in the same sliding
+    window: an account and address refused at the log-in page give no guesses here. The log-in
     page counts only its own failures, so wrong passwords typed at a signature do not lock the signer out of the
     system; a stolen session thus gets at most one limit of guesses here besides the log-in page's. Past the
     limit even the right password is refused (429) until the window has passed. Each failure is recorded (and

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, Request, current_app, jsonify, request, session
+from flask import Flask, Request, current_app, has_app_context, jsonify, request, session
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.formparser import FormDataParser
@@ -111,20 +111,34 @@ def refuse_control_characters():
 MAX_VALUES_PER_FIELD = 10_000
 
 
+# Characters one form value may hold. The longest text a form asks for is 20,000 characters (a textarea's own Length);
+# a longer value is no one's typing. Every refused form is drawn again with what was typed, so a 1.4 MB field came
+# back as a 5 MB page (11–40 MB with a few such fields, 6–14 s each), and a hand-made form (a score's comment) stored
+# it (attack 13). Refused here, before any view, the answer is the error page: nothing echoed, nothing stored.
+MAX_CHARS_PER_FIELD = 50_000
+
+
 def _thousands(n: int) -> str:
     return f"{n:,}".replace(",", "\u00a0")
 
 
 def refuse_oversized_fields():
-    """before_request: a form field sent more than MAX_VALUES_PER_FIELD times is refused with 422."""
+    """before_request: a form field sent more than MAX_VALUES_PER_FIELD times, or a value longer than
+    MAX_CHARS_PER_FIELD, is refused with 422."""
     if request.method in ("GET", "HEAD", "OPTIONS") or request.mimetype not in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
         return None
     for key, values in request.form.lists():
+        name = _CONTROL_ANYWHERE.sub('?', key)[:40]
         if len(values) > MAX_VALUES_PER_FIELD:
             raise ValidationFailed(
-                f"Запрос отклонён: в поле «{_CONTROL_ANYWHERE.sub('?', key)[:40]}» выбрано {_thousands(len(values))} "
+                f"Запрос отклонён: в поле «{name}» выбрано {_thousands(len(values))} "
                 f"значений, допустимо не более {_thousands(MAX_VALUES_PER_FIELD)}. Ничего не изменено.")
+        longest = max(map(len, values), default=0)
+        if longest > MAX_CHARS_PER_FIELD:
+            raise ValidationFailed(
+                f"Запрос отклонён: в поле «{name}» {_thousands(longest)} символов, допустимо не более "
+                f"{_thousands(MAX_CHARS_PER_FIELD)}. Сократите текст; ничего не изменено.")
     return None
 
 
@@ -365,6 +379,17 @@ class ClosingFormDataParser(FormDataParser):
 
 class HardenedRequest(Request):
     form_data_parser_class = ClosingFormDataParser
+
+    @property
+    def max_content_length(self) -> int | None:
+        """A URL-encoded form (no files) is held to MAX_FORM_BODY_BYTES, not the uploads' MAX_CONTENT_LENGTH:
+        Werkzeug reads such a body whole and applies no MAX_FORM_MEMORY_SIZE to it, so a 200 MB form kept a web worker
+        parsing until gunicorn killed it (attack 13: a 500 after 30 s)."""
+        limit = super().max_content_length
+        if self.mimetype == "application/x-www-form-urlencoded" and has_app_context():
+            form_limit = current_app.config["MAX_FORM_BODY_BYTES"]
+            return form_limit if limit is None else min(limit, form_limit)
+        return limit
 
 
 def init_app(app: Flask) -> None:

@@ -85,6 +85,9 @@ def too_large_message() -> tuple[str, str | None]:
     longer than MAX_FORM_MEMORY_SIZE, no field of it can be too long, so it is the number of parts."""
     config = current_app.config
     limit, length = config.get("MAX_CONTENT_LENGTH"), request.content_length
+    if request.mimetype == "application/x-www-form-urlencoded":
+        return (f"Форма слишком велика: допустимо не более {byte_count(request.max_content_length)} данных формы.",
+                ERROR_ADVICE["form"])
     if (request.mimetype != "multipart/form-data" or "form" in request.__dict__ or length is None
             or (limit is not None and length > limit)):
         return HTTP_MESSAGES[413], ERROR_ADVICE[413]

@@ -33,6 +33,10 @@ XML_PROLOG_LIMIT = 1024 * 1024
 # code each (≈ 40 MB of strings), so four times that bounds the memory of a file that is not a bomb by ratio.
 XLSX_MAX_WHOLE_PARTS = 160 * 1024 * 1024
 CONTENT_TYPES_MAX = 1024 * 1024
+# Parts of an XLSX archive. A workbook has a few dozen (Excel's 255 sheets, each with its relations, stay under 800);
+# every XML part's start is read to refuse a DTD, so a ZIP of 60,000 small parts named .xlsx held the import 9 s
+# (inline) before it was refused — as a file with a DTD, which it did not have (attack 13).
+XLSX_MAX_PARTS = 1000
 # openpyxl builds one row of a streamed worksheet whole before yielding it, and keeps what lies outside the rows:
 # no stretch of a worksheet between two row starts (nor before the first, nor after the last) may be longer than
 # this. A row of a results file is a few kilobytes; Excel's longest cell (32,767 characters) is at most 128 KB.
@@ -457,8 +461,13 @@ def _check_xml_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
             verdict = None
         if verdict is None and _prolog_verdict(data, final=True):
             return
-    raise FileRejected("Файл XLSX содержит недопустимые конструкции XML (DTD или объявления сущностей) и не может "
-                       "быть прочитан безопасно. Пересохраните его в Excel или LibreOffice.")
+    if re.search(rb"<!(?:DOCTYPE|ENTITY)", data):
+        raise FileRejected("Файл XLSX содержит недопустимые конструкции XML (DTD или объявления сущностей) и не может "
+                           "быть прочитан безопасно. Пересохраните его в Excel или LibreOffice.")
+    # Not XML at all (or not in UTF-8): a DTD is not what is wrong, and saying so sent the sender looking for one.
+    raise FileRejected(f"Файл не является книгой Excel (XLSX): часть архива «{info.filename[:80]}» — не XML в "
+                       "кодировке UTF-8, как в книгах Excel. Пересохраните файл в Excel или LibreOffice как XLSX "
+                       "или сохраните лист как CSV.")
 
 
 def _prolog_verdict(data: bytes, *, final: bool):
@@ -498,6 +507,11 @@ def check_xlsx_container(path: Path) -> None:
         raise FileRejected("Файл не является книгой Excel (XLSX): архив повреждён.") from None
     with archive:
         infos = archive.infolist()
+        if len(infos) > XLSX_MAX_PARTS:
+            parts, limit = (f"{n:,}".replace(",", "\u00a0") for n in (len(infos), XLSX_MAX_PARTS))
+            raise FileRejected(f"Файл не является книгой Excel (XLSX): в архиве {parts} частей, а в книге их "
+                               f"несколько десятков (допустимо не более {limit}). Загрузите таблицу результатов "
+                               "отдельным файлом CSV или XLSX, не архивом.")
         names = {i.filename for i in infos}
         if "xl/workbook.xml" not in names:
             raise FileRejected("Файл не является книгой Excel (XLSX): в архиве нет книги.")

@@ -94,11 +94,13 @@ def test_reentry_failures_lock_the_reentry_not_the_log_in(app, world, db_session
 
 
 def test_an_account_locked_at_the_log_in_gives_no_guesses_at_a_reentry(app, world, db_session):
-    """A stolen session gets no guesses while the log-in page refuses the account."""
+    """A stolen session gets no guesses from an address the log-in page refuses for the account (the log-in
+    refuses an account per address: attack 13)."""
     head = world["head"]
     client = signed_in(app, head)
     for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
-        app.test_client().post("/login", data={"login": head.login, "password": "wrong-password"})
+        app.test_client().post("/login", data={"login": head.login, "password": "wrong-password"},
+                               environ_overrides={"REMOTE_ADDR": "10.0.0.1"})
     assert change(client, PASSWORD).status_code == 429
 
 
