@@ -269,7 +269,7 @@ def shape_tests(cells, unit_work, work_max, mark_min, nw: int, model=None):
         return empty
     # Work by work throughout: the cells of a work are one slice, so no array over the region's cells is made (the
     # cells' unit, work, score, mark, term and count as int64 and floats, with the table's key and index, were the
-    # combining job's peak at 16× a region: ≈ 30 MB over its 10 MB of cells)
+    # combining job's peak at 16× a region: ≈ 35 MB beside its 10 MB of dense counts)
     per_unit = np.bincount(cells[0], minlength=nu)
     units_of_work = np.bincount(unit_work[per_unit > 0], minlength=nw)
     fitted = units_of_work >= MIN_UNITS
@@ -289,11 +289,11 @@ def shape_tests(cells, unit_work, work_max, mark_min, nw: int, model=None):
         tables[k] = (keys, np.bincount(where, weights=count))
     if not any(len(keys) for keys, _weight in tables.values()):
         return empty
-    keys = np.concatenate([keys for keys, _weight in tables.values()])
+    table = np.concatenate([keys for keys, _weight in tables.values()])
     w = np.concatenate([np.full(len(keys), k, dtype=np.int64) for k, (keys, _weight) in tables.items()])
     weight_table = np.concatenate([weight for _keys, weight in tables.values()])
     offsets = dict(zip(tables, np.cumsum([0] + [len(keys) for keys, _weight in tables.values()])[:-1].tolist()))
-    score, mark, t = keys // 24, keys // 4 % 6, keys % 4
+    score, mark, t = table // 24, table // 4 % 6, table % 4
     theta = np.zeros((nw, model.parameters))
     for k in range(3):  # the thresholds start at each work's share of T ≥ k
         share = np.bincount(w, weights=weight_table * (t >= k + 1), minlength=nw) / np.maximum(
@@ -303,7 +303,7 @@ def shape_tests(cells, unit_work, work_max, mark_min, nw: int, model=None):
     # the design only for the table's rows: over every cell it was (cells × 3 × parameters) floats, the combining
     # job's largest array at 16× a region (≈ 144 bytes a cell)
     z_table = _design(score / np.maximum(work_max[w], 1.0), mark, model)
-    theta = fit_works(z_table, w, np.zeros(len(keys), dtype=np.int64), t, weight_table, np.zeros(1), theta, fitted,
+    theta = fit_works(z_table, w, np.zeros(len(table), dtype=np.int64), t, weight_table, np.zeros(1), theta, fitted,
                       steps=FIRST_STEPS)
     linear = _linear(z_table, theta, w)  # the logits depend on (work, score, mark) alone
     del z_table
