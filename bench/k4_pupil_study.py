@@ -29,6 +29,7 @@ import pandas as pd
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app.analysis.methods.aggregates import prepare  # noqa: E402
+from app.analysis.methods.row_stats import term_cells  # noqa: E402
 from app.analysis.methods.tails import normal_isf, normal_sf  # noqa: E402
 from app.analysis.methods.sign_tests import shape_p  # noqa: E402
 from app.analysis.methods.term_shape import MIN_PUPILS, Model, shape_tests  # noqa: E402
@@ -39,16 +40,14 @@ NAMED = 6e-4  # a school's combined p about this small is named by one sign (Bon
 # --- the regions ---------------------------------------------------------------------------------------------------
 
 def _cells_of(results):
-    """(term_cells (units, scores, 4), each unit's work, the work's maximum, mark_min (units, 3), units frame)."""
+    """(row_stats.term_cells' cells, each unit's work, the work's maximum, mark_min (units, 3), units frame)."""
     p = prepare(results)
     u = p.units
     nu, nw = p.n_units, len(p.works)
     both = ~np.isnan(p.mark) & ~np.isnan(p.term)
     score = np.maximum(np.nan_to_num(p.score), 0).astype(np.int64)
-    size = int(score.max()) + 1
-    key = (p.unit[both] * size + score[both]) * 4 + p.term[both].astype(np.int64).clip(2, 5) - 2
-    cells = np.bincount(key, minlength=nu * size * 4).reshape(nu, size, 4)
     work = u["work"].to_numpy()
+    cells = term_cells(p.unit[both], work, score[both], p.term[both], nu)
     work_max = np.zeros(nw)
     np.maximum.at(work_max, p.work, np.nan_to_num(p.max_score))
     mark_min = np.full((nu, 3), np.nan)

@@ -109,7 +109,7 @@ def test_the_signs_let_go_of_each_unit_statistic_once_its_last_sign_has_read_it(
     # K4 per pupil (term_shape.py) reads the scores' maxima and the marks' boundaries: they go after it
     watch(sign_tests, "_k4", "K4", lambda p: released("hist")(p) + [
         name for name in ("region_scores", "k2_round") if name in p.cache])
-    watch(sign_tests, "_k1_k5", "K1 and K5", released("term", "term_cells", "max_score", "mark_min"))
+    watch(sign_tests, "_k1_k5", "K1 and K5", released("term", *row_stats.CELLS, "max_score", "mark_min"))
     years = sorted(frame["year"].unique().tolist())
     done = pipeline.compute(frame, region.schools, th, boundaries=None, structures=None, years=years)
     assert seen == {"round 2": [], "K4": [], "K1 and K5": []}, "still held when the next sign ran"
@@ -337,3 +337,83 @@ def test_a_run_failing_after_its_markers_were_stored_keeps_no_results(world, anl
 
     monkeypatch.setattr(verdicts, "compute_verdicts", broken)
     run_fails_and_keeps_no_results(anl_cycle, world["official"], db_session)
+
+
+def _k4_cells(frame) -> pd.DataFrame:
+    """The rows with both marks per (school, work, primary score, term mark 2..5), counted by pandas: what K4 per
+    pupil reads, made without row_stats."""
+    both = frame.dropna(subset=["mark", "term_mark"])
+    return both.assign(score=both["primary_score"].clip(lower=0).astype(int),
+                       term=both["term_mark"].clip(2, 5).astype(int)).groupby(
+        ["school_id", "year", "procedure", "subject", "grade", "score", "term"]).size()
+
+
+def test_k4_cells_hold_one_work_at_a_time_in_the_shape_tests(region_tests, monkeypatch):
+    """K4 per pupil held, beside its units × scores × 4 counts, each non-empty cell's unit, work, score, mark, term
+    and count over the whole region (the combining job's peak at 16× a region: 41.6 → 76.7 MB, bench/analysis.py
+    --scale). Its cells are now only the non-empty ones and the model takes them a work at a time: the extra memory
+    is the largest work's arrays, not the region's, with the same tests."""
+    from app.analysis.methods import aggregates, data, sign_tests
+
+    region, _prepared, th, tests, _sentences = region_tests
+    cells = len(_k4_cells(data.without_task_text(region.results)))
+    real = sign_tests._k4_shape
+    seen = []
+
+    def measured(p, *args):
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            out = real(p, *args)
+            seen.append(tracemalloc.get_traced_memory()[1] - base)
+        finally:
+            tracemalloc.stop()
+        return out
+
+    monkeypatch.setattr(sign_tests, "_k4_shape", measured)
+    again, _s = sign_tests.tests_and_sentences(aggregates.prepare(data.without_task_text(region.results)),
+                                               region.schools, th)
+    (extra,) = seen
+    assert again.equals(tests) and ((tests["sign"] == "K4") & (tests["kind"] == "shape")).sum() > 1000
+    # twelve works here: ≈ 38 bytes a cell of the region, where the region's arrays took ≈ 108
+    assert cells > 50000 and extra < 70 * cells, extra / cells
+
+
+def test_k4_cells_merged_from_municipalities_stay_exact_past_the_narrow_types():
+    """The cells are kept as narrow integers (a cell's count and score fit a byte or two): a unit of 70,000 pupils
+    with one score and term mark, and a score of 300, in one municipality beside small ones elsewhere, merge into
+    the region's cells with every count and score exact — as one frame of the region counts them, and as pandas
+    does."""
+    from app.analysis import fanout
+    from app.analysis.methods import aggregates
+
+    def rows(school, n, score, term, seed):
+        rng = np.random.default_rng(seed)
+        s = np.full(n, score) if np.ndim(score) == 0 else score
+        return pd.DataFrame({"year": 2025, "procedure": "ВПР", "subject": "Математика", "grade": 5,
+                             "school_id": school, "primary_score": s.astype(float), "max_score": 320.0,
+                             "mark": np.where(s >= 150, 4.0, 3.0), "term_mark": term if np.ndim(term) else
+                             np.full(n, float(term)), "task_scores": None, "seed": rng.random(n)})
+
+    small = [rows(100 + k, 40, np.arange(40) % 17, np.arange(40) % 4 + 2.0, k) for k in range(3)]
+    huge = [rows(200, 70000, 250, 4.0, 7), rows(200, 3, np.array([300, 300, 2]), np.array([5.0, 5.0, 2.0]), 8),
+            rows(201, 50, np.arange(50) * 6, np.arange(50) % 4 + 2.0, 9)]
+    parts = [pd.concat(small, ignore_index=True), pd.concat(huge, ignore_index=True)]
+    whole = pd.concat(parts, ignore_index=True).sort_values("seed", kind="stable").drop(columns="seed")
+    whole.insert(0, "id", np.arange(1, len(whole) + 1, dtype=np.int64))
+    blobs = [fanout.stage_part(whole[whole["school_id"].isin(part["school_id"].unique())], 0.9,
+                               jobs.school_digests(whole)) for part in parts]
+    merged = row_stats.of(fanout.merge_parts(iter(blobs)).prepared)
+    single_p = aggregates.prepare(whole.drop(columns="id"))
+    single = row_stats.of(single_p)
+    for name in row_stats.CELLS:
+        assert np.array_equal(getattr(merged, name), getattr(single, name)), name
+    assert merged.cell_count.max() == 70000 and merged.cell_score.max() == 300
+    units = single_p.units
+    counted = pd.Series(merged.cell_count.astype(np.int64), index=pd.MultiIndex.from_arrays(
+        [units["school_id"].to_numpy()[merged.cell_unit], units["year"].to_numpy()[merged.cell_unit],
+         units["procedure"].to_numpy()[merged.cell_unit], units["subject"].to_numpy()[merged.cell_unit],
+         units["grade"].to_numpy()[merged.cell_unit], merged.cell_score.astype(int), merged.cell_term + 2]))
+    expected = _k4_cells(whole.drop(columns="id"))
+    assert counted.sort_index().to_numpy().tolist() == expected.sort_index().to_numpy().tolist()
+    assert counted.sort_index().index.tolist() == expected.sort_index().index.tolist()

@@ -266,7 +266,7 @@ def merge_parts(blobs) -> Merged:
     prepared = aggregates.Prepared(results=pd.DataFrame(), pct=empty, score=empty, max_score=empty, mark=empty,
                                    term=empty, work=np.zeros(0, dtype=np.int64), unit=np.zeros(0, dtype=np.int64),
                                    works=works, units=units)
-    prepared.cache["unit_rows"] = row_stats.merge(pieces, order)
+    prepared.cache["unit_rows"] = row_stats.merge(pieces, order, units["work"].to_numpy())
     return Merged(prepared, digests, rows, position, offsets, stored)
 
 

@@ -28,6 +28,7 @@ from app.analysis.methods.tasks import task_block
 
 MARKS = 10  # assessment marks 0..9 (clipped) for the K4 cells
 TERM_COLUMNS = 4  # per assessment mark: rows with both marks, lowered, raised, lowered by two marks or more
+CELLS = ("cell_unit", "cell_score", "cell_term", "cell_count")  # K4 per pupil's cells (term_cells), not per unit
 
 
 @dataclass
@@ -43,8 +44,13 @@ class UnitRows:
     n_tasks: np.ndarray     # (nu,) rows with at least one task score
     term: np.ndarray        # (nu, 4, MARKS) per assessment mark: rows with both marks, lowered, raised, and
                             # lowered by two marks or more (among the lowered)
-    term_cells: np.ndarray  # (nu, S, 4) rows with both marks per primary score and term mark 2..5 (K4 per pupil,
-                            # term_shape.py)
+    # K4 per pupil (term_shape.py): the rows with both marks per (unit, primary score, term mark 2..5), only the
+    # non-empty cells, work by work (`term_cells`); one array each, not a dense units × scores × 4 one — at 16× a
+    # region that was the combining job's largest statistic (10 MB, seven cells in eight empty)
+    cell_unit: np.ndarray   # (cells,) the unit
+    cell_score: np.ndarray  # (cells,) the primary score (negative as 0)
+    cell_term: np.ndarray   # (cells,) the term mark − 2 (clipped to 2..5)
+    cell_count: np.ndarray  # (cells,) rows
     near_level: float | None = None
 
     @property
@@ -77,7 +83,8 @@ def summarise(p, near_level: float | None) -> UnitRows:
                         mark_min=np.zeros((0, 3)), task_sum=np.zeros((0, len(block))),
                         task_cnt=np.zeros((0, len(block))), task_max=np.zeros((0, len(block))),
                         n_tasks=np.zeros(0, dtype=np.int64), term=np.zeros((0, TERM_COLUMNS, MARKS), dtype=np.int32),
-                        term_cells=np.zeros((0, 1, 4), dtype=np.int32), near_level=near_level)
+                        **dict(zip(CELLS, term_cells(*(np.zeros(0, dtype=np.int64),) * 4, 0))),
+                        near_level=near_level)
     order, starts = p.unit_order()
 
     def by_unit(values):
@@ -128,16 +135,45 @@ def summarise(p, near_level: float | None) -> UnitRows:
     term[:, 0] = cells.sum(axis=2)
     term[:, 1], term[:, 2], term[:, 3] = cells[:, :, 1] + cells[:, :, 3], cells[:, :, 2], cells[:, :, 3]
     # the same rows per (unit, primary score, term mark 2..5): what K4's per-pupil model reads (term_shape.py)
-    key = (unit[both] * size + score[both]) * 4 + term_mark.astype(np.int64).clip(2, 5) - 2
-    term_cells = np.bincount(key, minlength=nu * size * 4).reshape(nu, size, 4).astype(np.int32)
+    cells = term_cells(unit[both], p.units["work"].to_numpy(), score[both], term_mark, nu)
     return UnitRows(rows=rows, near=near, max_score=max_score, hist=hist, mark_min=mark_min, task_sum=task_sum,
-                    task_cnt=task_cnt, task_max=task_max, n_tasks=n_tasks, term=term, term_cells=term_cells,
+                    task_cnt=task_cnt, task_max=task_max, n_tasks=n_tasks, term=term, **dict(zip(CELLS, cells)),
                     near_level=near_level)
 
 
-def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """Non-negative integers in the narrowest of uint8, uint16 and int32 that holds them all (a cell's count and
+    score are small; a region's cells are many)."""
+    top = int(values.max()) if len(values) else 0
+    for dtype in (np.uint8, np.uint16):
+        if top <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    return values.astype(np.int32)
+
+
+def term_cells(unit, unit_work, score, term_mark, nu: int) -> tuple:
+    """K4 per pupil's cells of the rows with both marks (`unit`: each row's unit, `score`: its primary score ≥ 0,
+    `term_mark`: its term mark; `unit_work`: each unit's work): (unit, score, term mark − 2, rows) of every
+    non-empty (unit, score, term mark 2..5), work by work (the works in code order), within a work unit by unit in
+    the units' order, within a unit by score and term mark — the order term_shape reads them in, one work's slice
+    at a time."""
+    size = int(score.max()) + 1 if len(score) else 1
+    key = (unit * size + score) * 4 + term_mark.astype(np.int64).clip(2, 5) - 2
+    dense = np.bincount(key, minlength=nu * size * 4)
+    del key
+    flat = np.flatnonzero(dense)
+    count = dense[flat]
+    del dense
+    u = flat // (size * 4)
+    order = np.argsort(unit_work[u], kind="stable")
+    flat, u, count = flat[order], u[order], count[order]
+    return (u.astype(np.int32), _narrow(flat // 4 % size), (flat % 4).astype(np.uint8), _narrow(count))
+
+
+def merge(pieces: list[UnitRows], order: np.ndarray, unit_work: np.ndarray) -> UnitRows:
     """The parts' statistics as one region's: concatenated (task and score columns padded to the widest part)
-    and put in the region's unit order (`order`: positions in the concatenation). Each array is written straight
+    and put in the region's unit order (`order`: positions in the concatenation; `unit_work`: the work of each
+    unit in that order), K4's cells work by work as `term_cells` gives them. Each array is written straight
     into its place and the parts' own copy let go as it is taken (`pieces` is emptied), so the region's statistics
     are in memory about once, not three times (the parts', their concatenation, its reordering)."""
     tasks = max((x.tasks for x in pieces), default=0)
@@ -148,20 +184,20 @@ def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
     position[order] = np.arange(total)
     sizes = [len(x.rows) for x in pieces]
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    merged = {}
+    merged = _merge_cells(pieces, position, starts, unit_work)
     for name in ARRAYS:
+        if name in CELLS:
+            continue
         arrays = [getattr(x, name) for x in pieces]
         shape, fill = arrays[0].shape[1:], 0
         if name.startswith("task_"):
             shape, fill = (tasks,), (-1.0 if name == "task_max" else 0.0)
         elif name == "hist":
             shape = (width,)
-        elif name == "term_cells":
-            shape = (width, 4)
         out = np.full((total,) + shape, fill, dtype=np.result_type(*arrays))
         del arrays
         # columns past a part's own width keep the fill
-        padded = name in ("hist", "term_cells") or name.startswith("task_")
+        padded = name == "hist" or name.startswith("task_")
         for k, piece in enumerate(pieces):
             values = getattr(piece, name)
             if padded:
@@ -172,6 +208,39 @@ def merge(pieces: list[UnitRows], order: np.ndarray) -> UnitRows:
         merged[name] = out
     pieces.clear()
     return UnitRows(**merged, near_level=near_level)
+
+
+def _merge_cells(pieces: list[UnitRows], position, starts, unit_work) -> dict:
+    """The parts' cells (each part's work by work, unit by unit) as the region's (work by work in the region's
+    works, unit by unit in its units' order): each part's cells written straight to their place, a unit's cells
+    kept in their order (a unit is one part's), the parts' arrays let go as taken — no sort of the region's cells.
+    The same arrays as term_cells over the region's rows."""
+    total = len(unit_work)
+    per_unit = np.zeros(total, dtype=np.int64)
+    for k, piece in enumerate(pieces):
+        per_unit[position[starts[k]:starts[k + 1]]] = np.bincount(piece.cell_unit, minlength=starts[k + 1] - starts[k])
+    by_work = np.argsort(unit_work, kind="stable")
+    begin = np.empty(total, dtype=np.int64)  # where each unit's cells start
+    begin[by_work] = np.cumsum(per_unit[by_work]) - per_unit[by_work]
+    n = int(per_unit.sum())
+    del per_unit, by_work
+    out = {name: np.empty(n, dtype=np.int32 if name == "cell_unit" else
+                          np.result_type(*[getattr(x, name) for x in pieces])) for name in CELLS}
+    for k, piece in enumerate(pieces):
+        local = piece.cell_unit.astype(np.int64)
+        if not len(local):
+            continue
+        region = position[starts[k] + local]
+        heads = np.flatnonzero(np.diff(local, prepend=-1))  # a unit's cells are together
+        dest = begin[region] + np.arange(len(local)) - np.repeat(heads, np.diff(np.append(heads, len(local))))
+        del local, heads
+        out["cell_unit"][dest] = region
+        del region
+        for name in CELLS[1:]:
+            out[name][dest] = getattr(piece, name)
+            setattr(piece, name, None)
+        piece.cell_unit = None
+    return out
 
 
 # --- what the methods read ---------------------------------------------------------------------------------

@@ -430,7 +430,8 @@ def _k4_shape(p, u, sel, work, n_term):
     rows = row_stats.of(p)
     nw = len(p.works)
     work_max = row_stats._work_max(rows.max_score.astype(float), work, nw, 0.0)
-    shape = term_shape.shape_tests(rows.term_cells, work, work_max, rows.mark_min, nw)
+    shape = term_shape.shape_tests([getattr(rows, name) for name in row_stats.CELLS], work, work_max,
+                                   rows.mark_min, nw)
     pv, above, expected = shape_p(shape, work, nw, sel), shape.above, shape.expected
     idx = np.flatnonzero(sel & ~np.isnan(pv))
 
@@ -701,7 +702,7 @@ def tests_and_sentences(results, schools: pd.DataFrame, thresholds, *, boundarie
     parts.append(_k3(p, u, ok, boundaries))
     done_with("hist", "region_scores")
     parts += _k4(p, u, ok, th)  # K4 per pupil reads the scores' maxima and the marks' boundaries too
-    done_with("max_score", "mark_min", "term", "term_cells")
+    done_with("max_score", "mark_min", "term", *row_stats.CELLS)
     parts += _k1_k5(p, u, ok, schools, th)
     parts = [(f, write) for f, write in (x for x in parts if x is not None) if len(f["p"])]
     if not parts:

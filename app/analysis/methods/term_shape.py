@@ -69,13 +69,14 @@ def _sig(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _cells(term_cells, unit_work, mark_min):
-    """The non-empty (unit, score, term) cells as flat arrays: unit, work, score, work mark, term 0..3, count."""
-    u, s, t = np.nonzero(term_cells)
-    count = term_cells[u, s, t].astype(float)
+def _work_cells(cells, a: int, b: int, mark_min):
+    """One work's cells (row_stats.term_cells' slice a:b) as the arrays the model reads: unit, score, work mark, term
+    0..3 as int64 and count as float, as they were made over the whole region at once."""
+    unit, score, term, count = cells
+    u, s, t = unit[a:b].astype(np.int64), score[a:b].astype(np.int64), term[a:b].astype(np.int64)
     with np.errstate(invalid="ignore"):
         mark = 2 + (s[:, None] >= mark_min[u]).sum(axis=1)  # NaN (no pupil with that mark) compares False
-    return u, unit_work[u], s, mark, t, count
+    return u, s, mark, t, count[a:b].astype(float)
 
 
 RIDGE = 1e-3
@@ -256,59 +257,69 @@ def _excess(p, x, prob, u, count, nu: int):
     return np.where(np.isnan(p), np.nan, d), np.where(np.isnan(p), np.nan, v)
 
 
-def shape_tests(term_cells, unit_work, work_max, mark_min, nw: int, model=None):
+def shape_tests(cells, unit_work, work_max, mark_min, nw: int, model=None):
     """Per unit (Shape): the p of the shape test under the model, NaN where the work has too few units or the unit
     too few pupils; its excess per pupil and that's sampling variance (sign_tests refers them to the work's units);
     the pupils with a term mark above the most likely one at their score in the unit's own habit, and their expected
-    number under that habit."""
+    number under that habit. `cells`: row_stats.term_cells' (unit, score, term − 2, count), work by work."""
     model = model or MODEL
     nu = len(unit_work)
     empty = Shape(np.full(nu, np.nan), np.full(nu, np.nan), np.full(nu, np.nan), np.zeros(nu), np.zeros(nu))
-    if not nu or not term_cells.size:
+    if not nu:
         return empty
-    u, w, score, mark, t, count = _cells(term_cells, unit_work, mark_min)
-    units_of_work = np.bincount(unit_work[np.unique(u)], minlength=nw) if len(u) else np.zeros(nw)
+    # Work by work throughout: the cells of a work are one slice, so no array over the region's cells is made (the
+    # cells' unit, work, score, mark, term and count as int64 and floats, with the table's key and index, were the
+    # combining job's peak at 16× a region: ≈ 35 MB beside its 10 MB of dense counts)
+    per_unit = np.bincount(cells[0], minlength=nu)
+    units_of_work = np.bincount(unit_work[per_unit > 0], minlength=nw)
     fitted = units_of_work >= MIN_UNITS
-    keep = fitted[w]
-    u, w, score, mark, t, count = u[keep], w[keep], score[keep], mark[keep], t[keep], count[keep]
-    if not len(u):
+    bounds = np.zeros(nw + 1, dtype=np.int64)
+    np.add.at(bounds, unit_work + 1, per_unit)
+    bounds = np.cumsum(bounds)
+    del per_unit
+    # the works' parameters first from the region's table (work, score, mark, term) — a few thousand rows, not one
+    # per unit and score (the units' habits averaged over: at region scale the alternation over 200,000 cells was
+    # 3 s of the analysis' 0.5 s) —, then each unit's habit δ, then `model.refits` alternations with δ as offsets;
+    # a work's rows of the table by its cells' key (score, mark, term) sorted, the works in order: the table's rows
+    # by (work, score, mark, term), the counts added exactly (integers)
+    tables = {}
+    for k in np.flatnonzero(fitted).tolist():
+        _u, score, mark, t, count = _work_cells(cells, bounds[k], bounds[k + 1], mark_min)
+        keys, where = np.unique((score * 6 + np.clip(mark, 0, 5)) * 4 + t, return_inverse=True)
+        tables[k] = (keys, np.bincount(where, weights=count))
+    if not any(len(keys) for keys, _weight in tables.values()):
         return empty
+    table = np.concatenate([keys for keys, _weight in tables.values()])
+    w = np.concatenate([np.full(len(keys), k, dtype=np.int64) for k, (keys, _weight) in tables.items()])
+    weight_table = np.concatenate([weight for _keys, weight in tables.values()])
+    offsets = dict(zip(tables, np.cumsum([0] + [len(keys) for keys, _weight in tables.values()])[:-1].tolist()))
+    score, mark, t = table // 24, table // 4 % 6, table % 4
     theta = np.zeros((nw, model.parameters))
     for k in range(3):  # the thresholds start at each work's share of T ≥ k
-        share = np.bincount(w, weights=count * (t >= k + 1), minlength=nw) / np.maximum(
-            np.bincount(w, weights=count, minlength=nw), 1.0)
+        share = np.bincount(w, weights=weight_table * (t >= k + 1), minlength=nw) / np.maximum(
+            np.bincount(w, weights=weight_table, minlength=nw), 1.0)
         share = np.clip(share, 0.01, 0.99)
         theta[:, k] = np.log(share / (1.0 - share))
-    # the works' parameters first from the region's table (work, score, mark, term) — a few thousand cells, not one
-    # per unit and score (the units' habits averaged over: at region scale the alternation over 200,000 cells was
-    # 3 s of the analysis' 0.5 s) —, then each unit's habit δ, then `model.refits` alternations with δ as offsets
-    size = int(score.max()) + 1
-    key = ((w * size + score) * 6 + np.clip(mark, 0, 5)) * 4 + t
-    table, where = np.unique(key, return_inverse=True)
-    weight_table = np.bincount(where, weights=count)
-    first = np.zeros(len(table), dtype=np.int64)
-    first[where] = np.arange(len(key))
     # the design only for the table's rows: over every cell it was (cells × 3 × parameters) floats, the combining
     # job's largest array at 16× a region (≈ 144 bytes a cell)
-    z_table = _design(score[first] / np.maximum(work_max[w[first]], 1.0), mark[first], model)
-    theta = fit_works(z_table, w[first], np.zeros(len(table), dtype=np.int64), t[first], weight_table,
-                      np.zeros(1), theta, fitted, steps=FIRST_STEPS)
-    linear = _linear(z_table, theta, w[first])  # the logits depend on (work, score, mark) alone
+    z_table = _design(score / np.maximum(work_max[w], 1.0), mark, model)
+    theta = fit_works(z_table, w, np.zeros(len(table), dtype=np.int64), t, weight_table, np.zeros(1), theta, fitted,
+                      steps=FIRST_STEPS)
+    linear = _linear(z_table, theta, w)  # the logits depend on (work, score, mark) alone
     del z_table
-    # From here on each work stands alone (its θ, its units' habits and tests): one work's cells at a time, so the
-    # arrays over cells (probabilities, ratios, the saddlepoint's) are as large as the largest work's, not the
-    # region's — over all cells they were the combining job's peak (≈ 150 MB at 16× a region)
+    # From here on each work stands alone (its θ, its units' habits and tests): the arrays over cells
+    # (probabilities, ratios, the saddlepoint's) are as large as the largest work's, not the region's — over all
+    # cells they were the combining job's peak (≈ 150 MB at 16× a region)
     out = empty._replace(above=np.zeros(nu), expected=np.zeros(nu))
-    order = np.argsort(w, kind="stable")
-    bounds = np.searchsorted(w[order], np.arange(nw + 1))
-    for k in np.flatnonzero(fitted).tolist():
-        at = order[bounds[k]:bounds[k + 1]]
-        if not len(at):
+    for k, (keys, _weight) in tables.items():
+        if not len(keys):
             continue
-        units, local = np.unique(u[at], return_inverse=True)
-        z = _design(score[at] / max(work_max[k], 1.0), mark[at], model) if model.refits else None
-        for name, values in zip(Shape._fields, _work_shape(linear[where[at]], local, t[at], count[at], len(units),
-                                                           model, z, theta[k:k + 1])):
+        u, score, mark, t, count = _work_cells(cells, bounds[k], bounds[k + 1], mark_min)
+        where = offsets[k] + np.searchsorted(keys, (score * 6 + np.clip(mark, 0, 5)) * 4 + t)
+        units, local = np.unique(u, return_inverse=True)
+        z = _design(score / max(work_max[k], 1.0), mark, model) if model.refits else None
+        for name, values in zip(Shape._fields, _work_shape(linear[where], local, t, count, len(units), model, z,
+                                                           theta[k:k + 1])):
             getattr(out, name)[units] = values
     return out
 
