@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from app.auth.models import RoleAssignment, User
-from app.auth.roles import ROLES
+from app.auth.roles import ASSIGNED_ROLES, ROLES
 from app.core import dating
 from app.core import russian as ru
 from app.core.db import in_ids
@@ -402,6 +402,21 @@ def _common(dtype: DocumentType, stage, version, params: dict) -> dict:
     return ctx
 
 
+def _executor_contact(executor: User, org: Organisation) -> str:
+    """ГОСТ Р 7.0.97 отметка об исполнителе after the name: the executor's own phone, else the issuer's phone when the
+    executor works at the issuer, then the e-mail. Nobody's phone is printed as someone else's: a regional expert
+    (a teacher or methodologist of another organisation) got the ministry's phone as his own. With no phone the mark
+    is the name and e-mail alone — never «тел. ______», which a registered copy must not carry (lint.BLANK_REQUISITE).
+    """
+    # «Works at the issuer» is a role held at the issuer itself: the tree has no structural subdivisions (a ministry's
+    # department is the ministry's own users), and every organisation below the issuer (a municipality, a school, a
+    # centre) is another legal entity with its own phone. An assignment-scoped role (ASSIGNED_ROLES, the regional
+    # expert) is held at the region for its reach, not because its holder works there.
+    works_here = any(r.organisation_id == org.id and r.role not in ASSIGNED_ROLES for r in executor.roles)
+    phone = executor.phone or (org.phone if works_here else None)
+    return ", ".join(x for x in (phone, executor.email) if x)
+
+
 def requisites(dtype: DocumentType, org: Organisation, version, params: dict, *, signer: User | None,
                executor: User | None) -> dict:
     """The requisites every type shares (issuer, бланк, number and date, signer, approval stamps, executor mark) of a
@@ -434,10 +449,7 @@ def requisites(dtype: DocumentType, org: Organisation, version, params: dict, *,
                 "draft_mark": "" if number else "ПРОЕКТ", "period": None,
                 "version": _attr(version, "number") or 1},
         "signer": signed_by,
-        # ГОСТ Р 7.0.97 отметка об исполнителе: full name and phone (the office's phone when the person has none).
-        "executor": {"name": executor.full_name,
-                     "contact": ", ".join(x for x in (executor.phone or org.phone, executor.email) if x)
-                     or "тел. ______"},
+        "executor": {"name": executor.full_name, "contact": _executor_contact(executor, org)},
         "approval": {**signed_by,
                      "date": fmt_date_long(approved_on.date() if isinstance(approved_on, datetime) else approved_on)},
         "agreements": _agreements(dtype, org, version),
