@@ -702,7 +702,7 @@ def test_the_expert_sees_the_self_assessment_only_once_it_is_submitted(world, as
         sheet = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
         own = lxml.html.fromstring(client.get(f"/assessment/self/{sa.id}").data)
         overview = lxml.html.fromstring(client.get(f"/assessment/campaigns/{campaign.id}").data)
-        cell = overview.xpath("//table[@id='overview']//tr[td[2][normalize-space()='M1.1']]/td[4]")[0]
+        cell = overview.xpath("//table[@id='overview']//tr[td[1][normalize-space()='M1.1']]/td[3]")[0]
         picture = client.get(f"/assessment/campaigns/{campaign.id}/picture").get_data(as_text=True)
         api = client.get(f"/api/v1/assessment/campaigns/{campaign.id}/scores?mechanism=M1.1",
                          headers=bearer(secret)).get_json()
@@ -753,7 +753,7 @@ def test_the_experts_level_shows_once_submitted_and_not_while_returned_to_the_ex
 
     def level() -> str:
         page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{sa.campaign_id}").data)
-        cell = page.xpath("//table[@id='overview']//tr[td[2][normalize-space()='M1.1']]/td[6]")[0]
+        cell = page.xpath("//table[@id='overview']//tr[td[1][normalize-space()='M1.1']]/td[5]")[0]
         return " ".join(cell.text_content().split())
 
     assert level() == "—"  # the expert's draft
@@ -1164,7 +1164,7 @@ def test_the_campaign_page_and_the_region_picture_show_the_same_percent_of_an_ap
     campaign_id = sa.campaign.id
     page = lxml.html.fromstring(client.get(f"/assessment/campaigns/{campaign_id}").data)
     badges = [" ".join(b.text_content().split()) for b in page.xpath(
-        "//tr[td[2][normalize-space()='M1.1']]/td[6]//span[@data-level]")]
+        "//tr[td[1][normalize-space()='M1.1']]/td[5]//span[@data-level]")]
     picture = lxml.html.fromstring(client.get(f"/assessment/campaigns/{campaign_id}/picture").data)
     columns = [" ".join(th.text_content().split()) for th in picture.xpath("//table[@id='heatmap']/thead/tr/th")]
     cell = picture.xpath(f"//table[@id='heatmap']/tbody/tr[@data-municipality='{sa.municipality_id}']/*")[

@@ -1029,8 +1029,26 @@ def assignment_for(campaign: Campaign, municipality_id: int, mechanism_code: str
         Assignment.mechanism_code == mechanism_code))
 
 
-def overview(campaign: Campaign, scope: Scope) -> list[dict]:
-    """Rows (municipality × mechanism) the user sees, with the states and totals (fixed number of queries)."""
+def overview_municipalities(campaign: Campaign, scope: Scope) -> list[Organisation]:
+    """The campaign's municipalities the user sees, in the campaign's order: the choices of the overview's filter."""
+    return [m.municipality for m in campaign.municipalities if scope.sees(m.municipality_id)]
+
+
+def overview_groups(rows: list[dict]) -> list[dict]:
+    """The overview's rows by municipality (consecutive in `overview`): the page names a municipality once above its
+    mechanisms. Fifty municipalities × eight mechanisms repeated each long name on all eight rows (16,000–31,000 px
+    of page at 1366 px)."""
+    groups: list[dict] = []
+    for row in rows:
+        if not groups or groups[-1]["municipality"].id != row["municipality"].id:
+            groups.append({"municipality": row["municipality"], "coordinator": row["coordinator"], "rows": []})
+        groups[-1]["rows"].append(row)
+    return groups
+
+
+def overview(campaign: Campaign, scope: Scope, municipality_id: int | None = None) -> list[dict]:
+    """Rows (municipality × mechanism) the user sees, with the states and totals (fixed number of queries); of one
+    municipality with `municipality_id` (none if the user does not see it)."""
     rows = []
     sas = {(s.municipality_id, s.mechanism_code): s for s in db.session.scalars(
         select(SelfAssessment).where(SelfAssessment.campaign_id == campaign.id))}
@@ -1040,7 +1058,7 @@ def overview(campaign: Campaign, scope: Scope) -> list[dict]:
                                 .options(selectinload(Score.criterion))):
         scores.setdefault((s.municipality_id, s.mechanism_code), []).append(s)
     for m in campaign.municipalities:
-        if not scope.sees(m.municipality_id):
+        if not scope.sees(m.municipality_id) or municipality_id not in (None, m.municipality_id):
             continue
         for code in campaign.mechanisms:
             key = (m.municipality_id, code)

@@ -23,6 +23,7 @@ from app.core.boundary import on_refusal
 from app.core.checks import MISSING_VERSION, form_int
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import implausible_date, parse_day
+from app.core.hardening import query_id
 from app.core.timeutil import academic_year_of, format_date
 from app.core.web import send_download, send_stored_file, user_today
 from app.documents.attachments import attachment_path
@@ -157,9 +158,13 @@ def _campaign_page(campaign_id: int, status: int = 200):
     # page says why instead of a button that can only fail.
     if problems:
         transitions = [t for t in transitions if t.trigger != "close"]
+    choices = services.overview_municipalities(campaign, scope)
+    shown, unknown = _municipality_filter(choices)
     return render_template(
-        "assessment/campaign.html", campaign=campaign, scope=scope, rows=services.overview(campaign, scope),
-        manage=manage, transitions=transitions, problems=problems,
+        "assessment/campaign.html", campaign=campaign, scope=scope,
+        groups=services.overview_groups(services.overview(campaign, scope, shown)),
+        municipality_choices=choices, municipality_shown=shown, municipality_unknown=unknown, manage=manage,
+        transitions=transitions, problems=problems,
         experts=services.experts_for_assignment(campaign) if manage else [],
         fixed=services.fixed_assignments(campaign) if manage else set(),
         coordinator_choices={m.municipality_id: services.coordinator_choices(m.municipality)
@@ -171,6 +176,16 @@ def _campaign_page(campaign_id: int, status: int = 200):
         documents=campaign_documents.campaign_documents(campaign),
         documents_reader=bool(acting_roles_over(current_user, campaign.organisation)),
         edit_stored=_campaign_stored(campaign), assign_stored=_assignment_stored(campaign), **_typed()), status
+
+
+def _municipality_filter(choices) -> tuple[int | None, bool]:
+    """The overview's `municipality` (GET): the id of one of `choices`, else all of them — with `True` when a value
+    was given that is none of them (a mistyped or foreign id is said, not silently widened)."""
+    raw = request.args.get("municipality", "")
+    if not raw:
+        return None, False
+    chosen = request.args.get("municipality", type=query_id)
+    return (chosen, False) if chosen in {m.id for m in choices} else (None, True)
 
 
 def _stale(endpoint: str, stored_version: int) -> bool:
