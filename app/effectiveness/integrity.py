@@ -516,9 +516,9 @@ def fix_refusals(cycle: Cycle, defects: list[Defect]) -> dict[Defect, str]:
             for endpoint, wanted in ids.items()}
     refusals = {}
     for d in defects:
-        refusal = None
-        if d.endpoint in _CONTENT_FORMS and cycle.stage(d.stage) is not None:
-            refusal = content_refusal(cycle.stage(d.stage))
+        refusal, stage = None, cycle.stage(d.stage)
+        if d.endpoint in _CONTENT_FORMS and stage is not None:
+            refusal = content_refusal(stage)
         elif d.endpoint in _NEW_FOLLOWUP_FORMS:
             refusal = stage_content_refusal(cycle, _NEW_FOLLOWUP_FORMS[d.endpoint])
         elif d.endpoint in _EDIT_FORMS:

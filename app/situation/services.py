@@ -55,7 +55,7 @@ def roots_for(user) -> list[Organisation]:
     found = sorted({o.id: o for o in found if o is not None}.values(), key=lambda o: (len(o.path), o.id))
     tops: list[Organisation] = []
     for org in found:
-        if not any(org.path.startswith(top.path) for top in tops):
+        if not any(org.is_within(top) for top in tops):
             tops.append(org)
     return tops
 
