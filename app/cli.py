@@ -28,7 +28,8 @@ seed_cli = CommandGroup("seed", help="Демонстрационные и спр
 jobs_cli = CommandGroup("jobs", help="Фоновые задания (RQ): обработчик, проверка Redis, сверка.")
 
 
-@seed_cli.command("demo")
+@seed_cli.command("demo",
+    help="Создать демонстрационный регион, пользователей и циклы (повторный запуск ничего не дублирует).")
 def seed_demo_command():
     """Create the demo region, users and cycles (idempotent)."""
     if seed_demo():
@@ -38,7 +39,8 @@ def seed_demo_command():
         click.echo("Демо-данные уже есть, ничего не изменено.")
 
 
-@seed_cli.command("demo-if-empty")
+@seed_cli.command("demo-if-empty",
+    help="Заполнить демонстрационные данные, только если в базе данных ещё нет организаций (так делает make run).")
 def seed_demo_if_empty():
     """Seed the demo only when the database has no organisations yet (used by `make run`)."""
     if db.session.scalar(select(Organisation.id).limit(1)) is None:
@@ -51,7 +53,8 @@ def seed_demo_if_empty():
         db.session.commit()
 
 
-@jobs_cli.command("ping")
+@jobs_cli.command("ping",
+    help="Код 0, если Redis по адресу REDIS_URL отвечает, иначе 1.")
 def ping():
     """Exit 0 when Redis at REDIS_URL answers, 1 otherwise."""
     ok = redis_reachable(current_app.config["REDIS_URL"])
@@ -59,7 +62,9 @@ def ping():
     sys.exit(0 if ok else 1)
 
 
-@jobs_cli.command("reconcile")
+@jobs_cli.command("reconcile",
+    help=("Заново поставить в очередь отслеживаемые записи, задания которых Redis не знает; отметить ошибкой "
+          "оставленные остановившимся обработчиком."))
 def reconcile():
     """Re-enqueue tracked rows whose job Redis does not know; fail those a dead worker left (app.jobs.tracked)."""
     for name, outcome in reconcile_all().items():
@@ -69,8 +74,9 @@ def reconcile():
             click.echo(f"{get(name).label}: снова в очереди {len(outcome.requeued)}, прервано {len(outcome.failed)}.")
 
 
-@jobs_cli.command("worker")
-@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@jobs_cli.command("worker",
+    help="Запустить обработчик RQ для всех очередей.")
+@click.option("--burst", is_flag=True, help="Завершиться, когда очереди опустеют.")
 def worker(burst):
     """Run an RQ worker on all queues."""
     # Jobs run in processes forked from this one: what is compiled here is compiled for all of them. The

@@ -1,5 +1,5 @@
-"""The commands' usage errors are said in Russian, as their refusals are (Click said «Error: Missing argument
-'FILE'.», «'abc' is not a valid integer.»)."""
+"""The commands' usage errors and help pages are said in Russian, as their refusals are (Click said «Error: Missing
+argument 'FILE'.», «'abc' is not a valid integer.», and the help was the commands' English docstrings)."""
 
 import click
 import pytest
@@ -31,3 +31,29 @@ def test_every_group_of_the_application_says_its_errors_in_russian(app):
     assert {"import", "analysis", "assessment", "audit", "orgs", "seed", "jobs"} <= set(ours)
     assert all(isinstance(group, CommandGroup) for group in ours.values()), \
         [name for name, group in ours.items() if not isinstance(group, CommandGroup)]
+
+
+def _cyrillic(text) -> bool:
+    return any("а" <= ch.lower() <= "я" or ch in "ёЁ" for ch in text or "")
+
+
+def test_every_command_of_ours_has_its_help_page_in_russian(app):
+    runner = app.test_cli_runner()
+    pages = 0
+    for name, group in app.cli.commands.items():
+        if not isinstance(group, CommandGroup):
+            continue
+        for args in [[name]] + [[name, command] for command in group.commands]:
+            result = runner.invoke(args=[*args, "--help"])
+            assert result.exit_code == 0, result.output
+            description = result.output.split("\n\n")[1]
+            assert _cyrillic(description), (args, description)
+            for english in ("Usage:", "Options:", "Commands:", "Show this message", "[required]", "[default:",
+                            "INTEGER", "TEXT"):
+                assert english not in result.output, (args, english, result.output)
+            pages += 1
+        for command in group.commands.values():
+            for param in command.params:
+                if isinstance(param, click.Option):
+                    assert _cyrillic(param.help), (name, command.name, param.opts, param.help)
+    assert pages >= 30

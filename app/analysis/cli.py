@@ -66,7 +66,9 @@ def _inputs(year: int, municipality_code: str | None):
     return results, schools, printed, load_boundaries(years=years), thresholds
 
 
-@cli.command("objectivity")
+@cli.command("objectivity",
+    help=("Выводы по школам об объективности результатов (CSV): по умолчанию только школы с выводом «признаки "
+          "необъективности выявлены» (список, для которого регион ограничивает долю ложных обнаружений)."))
 @click.option("--year", type=int, required=True, help=_YEAR_HELP)
 @click.option("--municipality", "municipality_code", help=_MUN_HELP)
 @click.option("--all", "show_all", is_flag=True,
@@ -113,7 +115,8 @@ def _p(value) -> str:
     return f"{value:.3g}"
 
 
-@cli.command("low-results")
+@cli.command("low-results",
+    help="Школы с низкими результатами (ШНОР), в сложных социальных условиях (ШНСУ) и резильентные школы (CSV).")
 @click.option("--year", type=int, required=True, help=_YEAR_HELP)
 @click.option("--municipality", "municipality_code", help=_MUN_HELP)
 def low_results_command(year, municipality_code):

@@ -19,7 +19,8 @@ from app.extensions import db
 assessment_cli = CommandGroup("assessment", help="Оценка муниципальных механизмов (письмо 08-70).")
 
 
-@assessment_cli.command("load-criteria")
+@assessment_cli.command("load-criteria",
+    help="Загрузить версии наборов критериев из data/criteria.yaml, которых ещё нет в базе данных.")
 def load_criteria_command():
     """Load the criteria set versions of data/criteria.yaml that are not in the database yet."""
     created = load_criteria()
@@ -40,7 +41,9 @@ def _campaign(raw: str) -> Campaign:
     return campaign
 
 
-@assessment_cli.command("export")
+@assessment_cli.command("export",
+    help=("Пакет доказательств одного муниципалитета (или всей кампании) в ZIP-файле; собирается сразу, тем же "
+          "построителем, что и фоновое задание."))
 @click.argument("campaign_id")
 @click.option("--municipality", "municipality_code", help="Код муниципалитета; без него — вся кампания.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -70,7 +73,9 @@ def export_command(campaign_id, municipality_code, out):
                   if result.problems else "") + ").")
 
 
-@assessment_cli.command("scores")
+@assessment_cli.command("scores",
+    help=("Все оценки кампании в CSV (stdout): municipality (код), municipality_name, mechanism (код), block, criterion"
+          " (код), proposed, self, expert, level."))
 @click.argument("campaign_id")
 def scores_command(campaign_id):
     """All the campaign's scores as CSV on stdout: municipality (code), municipality_name, mechanism (code), block,

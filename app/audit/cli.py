@@ -16,9 +16,12 @@ from app.extensions import db
 audit_cli = CommandGroup("audit", help="Журнал аудита: проверка цепочки, контрольные точки, выписки.")
 
 
-@audit_cli.command("verify")
+@audit_cli.command("verify",
+    help=("Проверить цепочку хешей журнала аудита (и подписанные контрольные точки, если указаны); при разрыве — код 1 "
+          "и первая неверная запись."))
 @click.option("--checkpoints", "checkpoints_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory of signed checkpoints (`flask audit checkpoint`): the chain must pass through each.")
+              help=("Каталог подписанных контрольных точек (flask audit checkpoint): цепочка должна проходить через "
+                    "каждую."))
 def audit_verify(checkpoints_dir):
     """Check the audit hash chain (against signed checkpoints when given); exit 1 naming the first broken row."""
     problems, anchors = [], []
@@ -43,9 +46,11 @@ def audit_verify(checkpoints_dir):
     sys.exit(1)
 
 
-@audit_cli.command("checkpoint")
+@audit_cli.command("checkpoint",
+    help=("Подписать вершину цепочки (число записей, последний id, хеш) ключом AUDIT_CHECKPOINT_KEY в новый файл "
+          "контрольной точки."))
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write the checkpoint (default: AUDIT_CHECKPOINT_DIR).")
+              help="Куда записать контрольную точку (по умолчанию — AUDIT_CHECKPOINT_DIR).")
 def audit_checkpoint(directory):
     """Sign the chain's head (count, last id, hash) with AUDIT_CHECKPOINT_KEY into a new checkpoint file."""
     try:
@@ -55,7 +60,9 @@ def audit_checkpoint(directory):
     click.echo(f"Контрольная точка записана: {path} (записей {anchor.count}, последняя id={anchor.last_event_id}).")
 
 
-@audit_cli.command("verify-extract")
+@audit_cli.command("verify-extract",
+    help=("Пересчитать хеши выписки журнала аудита (CSV) и связи её соседних записей; вывести ok или первую неверную "
+          "запись (код 1). База данных нужна только с --database."))
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--database", "against_database", is_flag=True,
               help="Сверить каждую запись выписки и с журналом аудита в базе данных.")

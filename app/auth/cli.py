@@ -12,11 +12,13 @@ from app.orgs.models import Organisation
 users_cli = CommandGroup("users", help="Учётные записи пользователей.")
 
 
-@users_cli.command("create-admin")
+@users_cli.command("create-admin",
+    help="Создать администратора в организации с кодом ORGANISATION_CODE.")
 @click.argument("login")
 @click.argument("organisation_code")
-@click.option("--full-name", default="Администратор", show_default=True)
-@click.password_option()
+@click.option("--full-name", default="Администратор", show_default=True, help="ФИО администратора.")
+@click.password_option(prompt="Пароль", confirmation_prompt="Повторите пароль", help=("Пароль администратора (без "
+                                                                                      "параметра — будет запрошен)."))
 def create_admin(login, organisation_code, full_name, password):
     """Create an administrator in the organisation with ORGANISATION_CODE."""
     org = db.session.scalar(select(Organisation).where(Organisation.code == organisation_code))

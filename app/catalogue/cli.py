@@ -9,7 +9,8 @@ from app.extensions import db
 catalogue_cli = CommandGroup("catalogue", help="Каталог механизмов, описания этапов, библиотека показателей.")
 
 
-@catalogue_cli.command("load")
+@catalogue_cli.command("load",
+    help="Загрузить из YAML описания этапов, библиотеку показателей и новые версии наборов механизмов.")
 def catalogue_load():
     """Load stage definitions, the indicator library and new mechanism-set versions from YAML."""
     stages = load_stage_definitions()

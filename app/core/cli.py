@@ -3,7 +3,11 @@
 An operator who runs `flask import results` without its file, or `--year abc`, got Click's own English («Error:
 Missing argument 'FILE'.», «'abc' is not a valid integer.»), beside our Russian refusals of the same commands. Click
 builds those sentences from the failing parameter, so they are said again here from the same parts; anything not
-recognised keeps Click's text under the Russian «Ошибка»."""
+recognised keeps Click's text under the Russian «Ошибка». The help pages are Russian too: each command's `help=` (its
+docstring stays the code's English documentation) and Click's frame around it (usage line, headings, the help
+option, «[required]», «[default: …]»), which Click writes in English without a translation catalogue."""
+
+import re
 
 import click
 from flask.cli import AppGroup
@@ -11,6 +15,47 @@ from flask.cli import AppGroup
 _PATH_PROBLEMS = (("is a directory", "это каталог, а нужен файл"), ("is a file", "это файл, а нужен каталог"),
                   ("does not exist", "такого пути нет"), ("is not writable", "нет прав на запись"),
                   ("is not readable", "нет прав на чтение"))
+
+
+# The value placeholders Click derives from a parameter's type («--year INTEGER»); argument names (FILE) stay, since
+# the commands' help texts name them.
+_TYPE_NAMES = {"INTEGER": "ЧИСЛО", "FLOAT": "ЧИСЛО", "TEXT": "ТЕКСТ", "PATH": "ПУТЬ", "DIRECTORY": "КАТАЛОГ",
+               "FILE": "ФАЙЛ"}
+_TYPE_METAVAR = re.compile(r"(?<=\S )(" + "|".join(_TYPE_NAMES) + r")$")
+
+
+class RussianHelpFormatter(click.HelpFormatter):
+    """Click's help frame in Russian: it passes its English headings and usage words through here."""
+
+    _HEADINGS = {"Options": "Параметры", "Commands": "Команды", "Arguments": "Аргументы"}
+    _WORDS = (("[OPTIONS]", "[ПАРАМЕТРЫ]"), ("COMMAND [ARGS]...", "КОМАНДА [АРГУМЕНТЫ]..."),
+              ("[required]", "[обязательный]"), ("[default: ", "[по умолчанию: "))
+
+    @classmethod
+    def _russian(cls, text: str) -> str:
+        for english, russian in cls._WORDS:
+            text = text.replace(english, russian)
+        return text
+
+    def write_usage(self, prog, args="", prefix=None) -> None:
+        super().write_usage(prog, self._russian(args), prefix="Использование: " if prefix is None else prefix)
+
+    def section(self, name):
+        return super().section(self._HEADINGS.get(name, name))
+
+    def write_dl(self, rows, *args, **kwargs) -> None:
+        super().write_dl([(_TYPE_METAVAR.sub(lambda m: _TYPE_NAMES[m.group(1)], term), self._russian(text))
+                          for term, text in rows], *args, **kwargs)
+
+
+class RussianContext(click.Context):
+    formatter_class = RussianHelpFormatter
+
+
+def _russian_help_option(option):
+    if option is not None:
+        option.help = "Показать эту справку и выйти."
+    return option
 
 
 class RussianUsageError(click.UsageError):
@@ -65,6 +110,11 @@ def russian_message(exc: click.UsageError) -> str:
 
 
 class RussianCommand(click.Command):
+    context_class = RussianContext
+
+    def get_help_option(self, ctx):
+        return _russian_help_option(super().get_help_option(ctx))
+
     def make_context(self, info_name, args, parent=None, **extra):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
@@ -79,6 +129,10 @@ class CommandGroup(AppGroup):
     report usage errors in Russian."""
 
     command_class = RussianCommand
+    context_class = RussianContext
+
+    def get_help_option(self, ctx):
+        return _russian_help_option(super().get_help_option(ctx))
 
     def resolve_command(self, ctx, args):
         try:

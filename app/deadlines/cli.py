@@ -13,7 +13,8 @@ from app.jobs.queue import cron_scheduler
 reminders_cli = CommandGroup("reminders", help="Напоминания о сроках и эскалация просрочек.")
 
 
-@reminders_cli.command("run")
+@reminders_cli.command("run",
+    help="Отправить напоминания, срок которых наступил (каждое не более одного раза), и вывести «sent: N».")
 @click.option("--at", "at", default=None, metavar="ISO",
               help="Считать, что сейчас этот момент (ISO 8601, UTC, если зона не указана); для проверки.")
 def run(at):
@@ -33,7 +34,9 @@ def run(at):
     click.echo(f"sent: {sent}")
 
 
-@reminders_cli.command("cron")
+@reminders_cli.command("cron",
+    help=("Планировщик RQ: ставит периодические задания (app/jobs/queue.py, PERIODIC_JOBS) в очередь в срок. Выполняет "
+          "их обработчик (flask jobs worker); запускайте оба рядом с веб-сервером."))
 def cron():
     """Run RQ's cron scheduler: enqueue every periodic job of app/jobs/queue.py (PERIODIC_JOBS) on time.
     A worker (`flask jobs worker`) runs them; start both beside the web server."""

@@ -210,7 +210,8 @@ def demo_documents():
 documents_cli = CommandGroup("documents", help="Документы циклов: проверка оформления.")
 
 
-@documents_cli.command("lint")
+@documents_cli.command("lint",
+    help="Сформировать документы каждого вида из базы данных и вывести, что отклонило бы делопроизводство.")
 def lint_command():
     """Render every document type from the database and print what a records office would refuse."""
     failed = 0

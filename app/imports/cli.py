@@ -27,7 +27,8 @@ _ORG_HELP = ("Код организации, в пределах которой 
              "а без --as — корневая организация).")
 
 
-@import_cli.command("organisations")
+@import_cli.command("organisations",
+    help="Импорт организаций с атрибутами контекста из файла CSV или XLSX (FILE).")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--as", "login", help=_AS_HELP)
 @click.option("--org", "org_code", help=_ORG_HELP)
@@ -36,7 +37,8 @@ def import_organisations(file, login, org_code):
     _run("organisations", file, login, org_code)
 
 
-@import_cli.command("results")
+@import_cli.command("results",
+    help="Импорт результатов оценочных процедур (ВПР, ОГЭ, ЕГЭ, НИКО, РДР) из файла CSV или XLSX (FILE).")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--as", "login", help=_AS_HELP)
 @click.option("--org", "org_code", help=_ORG_HELP)
@@ -127,7 +129,9 @@ def _run(kind: str, file: Path, login: str | None, org_code: str | None) -> None
     _fail("\n".join(lines))
 
 
-@import_cli.command("summaries")
+@import_cli.command("summaries",
+    help=("Пересчитать сводки результатов (по школам и организациям, по работам) из сохранённых результатов — после "
+          "восстановления из копии или правки в обход импорта; импорт обновляет их сам."))
 def rebuild_summaries():
     """Rebuild the result summaries (per school and organisation, per work) from the stored results — after a
     restore or a change made outside the imports; imports keep them current themselves."""

@@ -10,10 +10,11 @@ from app.orgs.services import create_organisation
 orgs_cli = CommandGroup("orgs", help="Организации.")
 
 
-@orgs_cli.command("create-region")
+@orgs_cli.command("create-region",
+    help="Создать организацию верхнего уровня новой установки (остальные — командой flask import organisations).")
 @click.argument("code")
 @click.argument("name")
-@click.option("--timezone", default=None, help="Time zone of the region, e.g. Asia/Yekaterinburg.")
+@click.option("--timezone", default=None, help="Часовой пояс региона, например Asia/Yekaterinburg.")
 def create_region(code, name, timezone):
     """Create the top-level organisation of a new installation (the rest comes by `flask import organisations`)."""
     try:
