@@ -2,10 +2,12 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto as _AUTO  # Flask-WTF's «bind the request» default (wrap_formdata)
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import (DateField, DecimalField, FileField, HiddenField, IntegerField, PasswordField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 from wtforms.fields.choices import SelectChoice
 from flask import flash, request
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 import re
 import secrets
 from datetime import date, datetime
@@ -256,6 +258,13 @@ class Form(FlaskForm):
             wrapped = super().wrap_formdata(form, formdata)
             if wrapped is None and formdata is _AUTO and request.method in SUBMIT_METHODS and not request.is_json:
                 return request.form
+            if formdata is _AUTO and isinstance(wrapped, CombinedMultiDict):
+                # Flask-WTF lays every uploaded part over the text fields, so a file sent under a text field's
+                # name reached its validators as a FileStorage (Length took its len(): a 500 on any form of a
+                # multipart POST). Only the form's file fields take files.
+                file_fields = {name for name, field in form._fields.items() if isinstance(field, FileField)}
+                files = MultiDict([(k, v) for k, v in request.files.items(multi=True) if k in file_fields])
+                return CombinedMultiDict((files, request.form))
             return wrapped
 
 
