@@ -18,6 +18,7 @@ from app.core.errors import DomainError, StaleObject
 from app.core import hardening
 from app.core.russian import byte_count, deputy_for, number as russian_number, plural
 from app.core.hardening import DATABASE_ERRORS, health_report, unavailable_response
+from app.core.redirects import same_site_path
 from app.core.timeutil import format_date, format_datetime, today_in
 from app.core.uploads import XLSX_MIME
 from app.extensions import db, login_manager
@@ -61,6 +62,7 @@ def user_today():
 # What a reader of an error page can do next (the page only; the API's errors keep their one message).
 ERROR_ADVICE = {
     400: "Вернитесь на предыдущую страницу, обновите её и повторите действие.",
+    401: "Войдите в систему и повторите действие: отправленное без входа не сохранено.",
     403: "Если эта страница нужна вам для работы, обратитесь к администратору вашей организации.",
     404: "Проверьте адрес: объект мог быть удалён или быть вам недоступен.",
     405: "Откройте страницу по ссылке из системы.",
@@ -106,11 +108,22 @@ def _error_response(status: int, message: str, problems=None, advice: str | None
         return _unbound_page(status, message, advice or ERROR_ADVICE.get(status)), status
     try:
         return render_template("error.html", status=status, message=message, problems=problems or [],
-                               advice=None if problems else advice or ERROR_ADVICE.get(status)), status
+                               advice=None if problems else advice or ERROR_ADVICE.get(status),
+                               back=_sending_page()), status
     except DATABASE_ERRORS:
         # The layout needs the signed-in user, so the database: it is down, and that is what the user is told.
         db.session.rollback()
         return unavailable_response()
+
+
+def _sending_page() -> str | None:
+    """The page of this site a refused form was sent from (its Referer), for the error page's way back. A form
+    refused after its session had expired (401), with a stale token (400) or a file too large (413) left the reader
+    with «На главную» or a bare «Войти в систему» that led to the home page: the page they were filling in was lost.
+    A GET has no such page: the address refused is the one the reader asked for."""
+    if reading():
+        return None
+    return same_site_path(request.referrer, request.host)
 
 
 def _unbound_page(status: int, message: str, advice: str | None) -> str:

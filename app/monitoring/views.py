@@ -8,7 +8,7 @@ from flask_login import current_user
 from app.auth.models import User
 from app.auth.submissions import submit_once
 from app.core import uploads
-from app.core.access import get_in_scope, roles_required, signed_in
+from app.core.access import acting_has_role, get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import check_version
 from app.core.forms import as_choices, flash_form_errors
@@ -21,7 +21,7 @@ from app.monitoring.models import DataRequest, Submission
 from app.monitoring.values import COLUMNS, can_fill, display_value, require_fillable, save_values, unit_rule
 from workflows import engine
 from workflows.data_request import REQUESTER, REQUESTERS
-from workflows.submission import OPEN_STATES
+from workflows.submission import FILLERS, OPEN_STATES
 
 REQUEST_TRIGGERS = ("send", "close")
 SUBMISSION_TRIGGERS = ("submit", "resubmit", "accept", "return", "mark_not_provided")
@@ -53,6 +53,9 @@ def index():
     reqs = services.requests_in_scope(current_user)
     return render_template("monitoring/index.html", requests=reqs, counts=services.state_counts([r.id for r in reqs]),
                            submissions=services.my_submissions(current_user), today=today,
+                           # what an empty page tells the reader to do: send a request, or wait for one
+                           can_request=acting_has_role(current_user, *REQUESTERS),
+                           answers=acting_has_role(current_user, *FILLERS),
                            is_overdue=services.is_overdue, states=engine.registry()["submission"].states,
                            request_states=engine.registry()["data_request"].states)
 
