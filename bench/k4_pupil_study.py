@@ -71,14 +71,7 @@ def _independent(seed, regime, per_kind):
     """bench/verdict_oos.py's region, its rows straight into the analysis frame (no files, no import)."""
     import bench.verdict_oos as oos  # noqa: PLC0415 — the independent generator, only for these regions
 
-    captured = []
-
-    def keep(work, rows, cp1251=False):
-        captured.append((work, rows))
-        return "", "utf-8"
-
-    oos._write = keep
-    region = oos.generate_region(seed, regime, per_kind=per_kind)
+    region, captured = oos.generate_rows(seed, regime, per_kind=per_kind)
     codes = {c: i + 1 for i, c in enumerate(region.schools)}
     frames = []
     for w, rows in captured:

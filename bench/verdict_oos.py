@@ -225,9 +225,11 @@ def _apply_hard_tasks(gen, work, scores, share):
 
 
 def generate_region(seed: int, regime: str, per_kind: int = 4, leniency: float = 0.025,
-                    profile_sd: float = 0.25) -> Region:
+                    profile_sd: float = 0.25, write=None) -> Region:
     """leniency: the spread of honest schools' marking habits (sd of the term marks' shift, a share of the work's
-    maximum); profile_sd: the spread of honest schools' own task profiles (logits, per school, work and task)."""
+    maximum); profile_sd: the spread of honest schools' own task profiles (logits, per school, work and task);
+    write(work, rows, cp1251): makes each work's file (default _write; generate_rows keeps the rows instead)."""
+    write = write or _write
     gen = _Generator(seed, regime, per_kind, leniency, profile_sd)
     rng = gen.rng
     schools, n_mun = gen.schools()
@@ -287,9 +289,21 @@ def generate_region(seed: int, regime: str, per_kind: int = 4, leniency: float =
                     })
     region = Region(seed, regime, planted, organisations, schools=[s["code"] for s in schools])
     for n, w in enumerate(gen.works):
-        region.files[f"{n + 1:02d}-{w.procedure}-{w.grade}-{w.subject.replace(' ', '_')}.csv"] = _write(
+        region.files[f"{n + 1:02d}-{w.procedure}-{w.grade}-{w.subject.replace(' ', '_')}.csv"] = write(
             w, rows[id(w)], cp1251=(n == 3))
     return region
+
+
+def generate_rows(seed: int, regime: str, per_kind: int = 4) -> tuple[Region, list]:
+    """The region and its rows, (work, rows) per work, without the files: for the benches that feed the analysis
+    in-process (k4_pupil_study.py, verdict_fdr_study.py)."""
+    captured = []
+
+    def keep(work, rows, cp1251=False):
+        captured.append((work, rows))
+        return "", "utf-8"
+
+    return generate_region(seed, regime, per_kind=per_kind, write=keep), captured
 
 
 def _write(work, rows, cp1251=False):

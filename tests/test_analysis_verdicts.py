@@ -407,3 +407,33 @@ def test_the_sentences_agree_with_their_numbers(th):
     for number, noun in re.findall(r"ещё в (\d+) (работ\w*)", text):
         assert noun == plural_form(int(number), ("работе", "работах", "работах")), f"«ещё в {number} {noun}»"
     assert checked > 20 and any(n.endswith(("1", "21")) for n in re.findall(r"из (\d+) участника", text))
+
+
+def _one_work_tests(p_of):
+    """Sign tests of one ВПР work for 41 schools: the eight signs of every school at p spread evenly over (0.1, 1)
+    (honest schools), `p_of(school, sign, kind)` overriding where it returns a number."""
+    signs = [("K1", "high_unexplained"), ("K2", "hard_better"), ("K3", "heaping"), ("K4", "lowered"),
+             ("K4", "raised"), ("K4", "lowered_by_two"), ("K4", "shape"), ("K5", "cohort_drop")]
+    rows = []
+    for school in range(1, 42):
+        for i, (sign, kind) in enumerate(signs):
+            p = p_of(school, sign, kind)
+            p = 0.1 + 0.9 * ((school * 7 + i * 3) % 41) / 41 if p is None else p
+            rows.append({"year": 2025, "procedure": "ВПР", "subject": "Математика", "grade": 4, "school_id": school,
+                         "sign": sign, "kind": kind, "n": 30, "p": p, "p_mid": p, "statistic": 0.0, "detail": "…"})
+    return pd.DataFrame(rows)
+
+
+def test_a_school_heaping_at_its_boundaries_is_named_by_the_weighted_signs(th):
+    # One school of 41 with K3 at p = 10⁻⁴ in its one work: the sign's p 2·10⁻⁴ (the better of the sum and the
+    # smallest × 1, × 2). Benjamini–Hochberg at rank 1 of 41 needs 0.05 / 41 = 1.2·10⁻³: × 8 signs (before) was
+    # 1.6·10⁻³, not named; the signs of the issue's three kinds (K2, K3, K4's shape) weigh twice the others now, so
+    # K3 costs × 11 / 2 = 5.5 → 1.1·10⁻³, named. A school with K1 alone at that p pays × 11 instead of × 8.
+    heaping = compute_verdicts(_one_work_tests(lambda school, sign, _k: 1e-4 if (school, sign) == (1, "K3") else None),
+                               th, year=2025).set_index("school_id")
+    assert heaping.loc[1, "verdict"] == FLAGGED
+    assert heaping.loc[1, "combined_p"] == pytest.approx(5.5 * 2e-4)
+    assert (heaping.drop(index=1)["verdict"] != FLAGGED).all()
+    gap = compute_verdicts(_one_work_tests(lambda school, sign, _k: 1e-4 if (school, sign) == (1, "K1") else None),
+                           th, year=2025).set_index("school_id")
+    assert gap.loc[1, "combined_p"] == pytest.approx(11 * 2e-4)

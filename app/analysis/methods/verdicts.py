@@ -11,9 +11,10 @@ For the year Y the school's tests of the years Y − verdict_years + 1 … Y are
    K4 the same over the school's works (a marking habit the school keeps in all of them, _work_correlation);
    K4's shape by that sum alone, without the × 2 (SUM_ONLY: added marks are in all the school's works);
    K5 (one class against the school's level) only by the smallest p × their number;
-2. per school: the smallest sign's p × the number of signs (Bonferroni, valid however the signs depend on
-   each other — they read the same works) — `combined_p`, the probability that an honest school shows a sign
-   at least this strong;
+2. per school: weighted Bonferroni over its signs — each sign's p ÷ its weight (SIGN_WEIGHTS, 1 unless said), the
+   smallest of those × the sum of the school's signs' weights (with equal weights the smallest p × the number of
+   signs; valid however the signs depend on each other — they read the same works) — `combined_p`, the
+   probability that an honest school shows a sign at least this strong;
 3. the region's list: Benjamini–Hochberg over the schools' combined p at `verdict_fdr` (default 5 %):
    the schools with q ≤ level are «признаки необъективности выявлены» — on average at most 5 % of such
    a list are honest schools; the others with combined p ≤ `verdict_watch` are «есть отдельные признаки
@@ -58,6 +59,12 @@ WORKS_CORRELATED = "K4"
 # smallest p × k rarely wins and the × 2 cost every school found by the sum a factor 2 (bench/verdict_oos.py, 20–50:
 # term-mark inflation 16 → 18 of 32 found, no honest school more named)
 SUM_ONLY = ("K4", "shape")
+# the weights of the signs in the school's Bonferroni step (weighted Bonferroni: valid for any weights fixed before
+# the data): the signs of the three kinds issue 15 §1 names — hard-task inflation (K2), heaping (K3), added term
+# marks (K4's shape) — twice the others', so a school found by one of them pays × 5.5 of its eight signs instead of
+# × 8, one found by K1, K5 or K4's counts alone × 11. bench/verdict_fdr_study.py (independent regions of 8–120,
+# seeds 0–5 chosen on, 6–11 held out): recall 0.53 → 0.56 and 0.65 → 0.69, no honest school more named
+SIGN_WEIGHTS = {("K2", "hard_better"): 2.0, ("K3", "heaping"): 2.0, ("K4", "shape"): 2.0}
 FAR_P = 0.001  # as sign_tests.SPREAD_P: a test this far out is not an honest school's
 VERDICT_COLUMNS = ["school_id", "year", "verdict", "verdict_label", "signs", "works", "combined_p", "q",
                    "explanation", "evidence"]
@@ -243,10 +250,15 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     # across signs the smallest sign's p × their number (Bonferroni): a school's signs read the same works (K1 and
     # K5 its ВПР results, K2 and K3 its task scores, K3 and K4 its marks), so they are not independent and Fisher's
     # χ² (the earlier "better of Fisher and Bonferroni × 2") was not valid for them; Bonferroni is under any
-    # dependence, and a school named by one strong sign no longer pays the × 2
-    by_school = signs.groupby("school_id", sort=True).agg(m=("sp", "size"), spmin=("sp", "min"))
+    # dependence, and a school named by one strong sign no longer pays the × 2. Weighted (SIGN_WEIGHTS): the sign's
+    # p ÷ its weight, the smallest × the school's signs' total weight
+    weight = np.ones(len(signs))
+    for (sign, kind), w in SIGN_WEIGHTS.items():
+        weight[(signs["sign"].to_numpy(dtype=object) == sign) & (signs["kind"].to_numpy(dtype=object) == kind)] = w
+    by_school = signs.assign(w=weight, spw=signs["sp"].to_numpy(dtype=float) / weight).groupby(
+        "school_id", sort=True).agg(total=("w", "sum"), spmin=("spw", "min"))
     ids = by_school.index.to_numpy(dtype=np.int64)
-    combined = np.minimum(1.0, by_school["m"].to_numpy() * by_school["spmin"].to_numpy(dtype=float))
+    combined = np.minimum(1.0, by_school["total"].to_numpy() * by_school["spmin"].to_numpy(dtype=float))
     extra = sorted(set(int(s) for s in (schools if schools is not None else [])) - set(ids.tolist()))
     ids = np.concatenate([ids, np.array(extra, dtype=np.int64)])
     combined = np.concatenate([combined, np.full(len(extra), np.nan)])
