@@ -7,7 +7,7 @@ head, with a mandatory comment) → submitted (resubmit: the expert). The expert
 
 from app.core.timeutil import utcnow
 from workflows.permissions import acted_by, has_role, is_person
-from workflows.self_assessment import all_scored, within_window
+from workflows.self_assessment import all_scored, task_title, within_window
 
 NAME = "expert_evaluation"
 OBJECT_TYPE = "expert_evaluation"
@@ -85,15 +85,11 @@ def _enter_approved(ctx) -> None:
 ON_ENTER = {"submitted": _enter_submitted, "returned": _enter_returned, "approved": _enter_approved}
 
 
-def _title(obj, verb: str) -> str:
-    return f"{verb}: {obj.mechanism_code}, {obj.municipality.display_name} — {obj.campaign.title}"
-
-
 def expert_task(obj) -> tuple[str, str]:
     """(kind, title) of what the assigned expert owes on a draft or returned evaluation."""
     if obj.state == "returned":
-        return "revise_evaluation", _title(obj, "Доработать экспертную оценку")
-    return "evaluate_mechanism", _title(obj, "Экспертная оценка")
+        return "revise_evaluation", task_title(obj, "Доработать экспертную оценку")
+    return "evaluate_mechanism", task_title(obj, "Экспертная оценка")
 
 
 def _open_expert_task(ctx) -> None:
@@ -115,7 +111,7 @@ def _after_submitted(ctx) -> None:
     for person in ctx.users_with_role(obj.campaign.organisation, {"head"}):
         if person.id != obj.expert_user_id:
             ctx.open_task(kind="approve_evaluation", assignee=person, due_date=obj.campaign.window_closes,
-                          title=_title(obj, "Утвердить экспертную оценку"))
+                          title=task_title(obj, "Утвердить экспертную оценку"))
 
 
 def _after_returned(ctx) -> None:

@@ -67,22 +67,25 @@ def _enter_returned(ctx) -> None:
 ON_ENTER = {"submitted": _enter_submitted, "returned": _enter_returned}
 
 
-def _title(obj, verb: str) -> str:
-    return f"{verb}: {obj.mechanism_code}, {obj.municipality.display_name} — {obj.campaign.title}"
+def task_title(obj, verb: str) -> str:
+    """A task about a self-assessment or an expert evaluation: what to do, in which campaign. Not the mechanism nor
+    the municipality: the task lists show them in their own columns (and reminders beside the title), and the
+    title said each of them a second time on every row."""
+    return f"{verb}: «{obj.campaign.title}»"
 
 
 def _after_draft(ctx) -> None:
     obj = ctx.obj
     if obj.coordinator is not None:
         ctx.open_task(kind="self_assess", assignee=obj.coordinator, due_date=obj.campaign.window_closes,
-                      title=_title(obj, "Самооценка механизма"))
+                      title=task_title(obj, "Самооценка механизма"))
 
 
 def _after_returned(ctx) -> None:
     obj = ctx.obj
     if obj.coordinator is not None:
         ctx.open_task(kind="revise_self_assessment", assignee=obj.coordinator, due_date=obj.campaign.window_closes,
-                      title=_title(obj, "Доработать самооценку"))
+                      title=task_title(obj, "Доработать самооценку"))
 
 
 AFTER = {"draft": _after_draft, "returned": _after_returned}

@@ -157,10 +157,15 @@ class CampaignMunicipality(Audited, db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("assessment_campaigns.id", ondelete="CASCADE"), index=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Moves with each appointment: «Назначить» (a coordinator) sends the version its form was opened at, and a
+    # coordinator someone else appointed meanwhile is refused as stale instead of silently overwritten.
+    version: Mapped[int] = mapped_column(default=1)
 
     campaign: Mapped[Campaign] = relationship(back_populates="municipalities")
     municipality: Mapped[Organisation] = relationship()
     coordinator: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
 
     audit_type = "assessment_municipality"
     audit_fields = ("municipality_id", "coordinator_id")

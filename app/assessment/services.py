@@ -266,8 +266,14 @@ def history(*objects) -> list[AuditEvent]:
 
 # --- helpers ---------------------------------------------------------------------------------------------------
 
-def _clean(text, limit: int) -> str:
-    return (text or "").strip()[:limit]
+def _clean(text, limit: int, label: str, problems: list[str]) -> str:
+    """The typed text, trimmed; past `limit` characters it is refused, not cut: a problem naming the field and the
+    limit goes to `problems` and the text comes back whole (the refused form shows it again). It was stored as its
+    first `limit` characters without a word — a browser's maxlength stops typing, not a pasted or hand-made form."""
+    text = (text or "").strip()
+    if len(text) > limit:
+        problems.append(f"{label} длиннее {limit} символов ({len(text)}); сократите текст.")
+    return text
 
 
 def _audit(action: str, obj, *, actor, role, before=None, after=None, reason=None) -> None:
@@ -314,13 +320,13 @@ def _campaign_fields(region: Organisation, *, title, period, window_start, windo
                      municipality_ids, refusal: str) -> _CampaignFields:
     """The campaign's settings checked all at once: every problem in Russian, or the cleaned values."""
     problems = []
-    title = _clean(title, MAX_TITLE)
-    period = _clean(period, 20)
+    title = _clean(title, MAX_TITLE, "Название кампании", problems)
+    period = _clean(period, 20, "Период оцениваемых циклов", problems)
     if not title:
         problems.append("Укажите название кампании.")
     if not period:
         problems.append("Укажите период оцениваемых циклов (например, 2025/26).")
-    elif not is_academic_year(period):
+    elif len(period) <= 20 and not is_academic_year(period):
         # The period finds the municipalities' cycles (Cycle.period) and is printed «в … учебном году»: «2025-2026»
         # found none of them and every mechanism read «нет цикла».
         problems.append(f"Период «{period}» указывается как учебный год оцениваемых циклов, например 2025/26.")
@@ -419,13 +425,23 @@ def coordinator_choices(municipality: Organisation) -> list[User]:
 
 def appoint_coordinator(campaign: Campaign, *, municipality_id: int, user_id, actor,
                         expected_version: int | None = None) -> CampaignMunicipality:
+    """Appoint the municipality's coordinator. `expected_version` is the municipality row's as the form was opened:
+    another manager's appointment since then is refused as stale (it checked the campaign's version, which an
+    appointment does not move, so the second «Назначить» silently replaced the first one's coordinator)."""
     role = _manager(actor, campaign)
-    check_version(campaign, expected_version)
     if campaign.state == "closed":
         raise InvalidTransition("Кампания завершена.")
     row = next((m for m in campaign.municipalities if m.municipality_id == municipality_id), None)
     if row is None:
         raise NotFound("Муниципалитет не участвует в кампании.")
+    # Not «обновите страницу» (StaleObject's default): a reload lost the choice, which the page keeps beside the
+    # coordinator appointed meanwhile (views._coordinator_stored); sending it again replaces them knowingly.
+    stale = (f"Координатора муниципалитета «{row.municipality.display_name}» назначил другой пользователь, пока "
+             "форма была открыта; ваш выбор не записан.")
+    try:
+        check_seen(row.version, expected_version)
+    except StaleObject:
+        raise StaleObject(stale) from None
     user = _by_form_id(User, user_id)
     if user is None or not user.active or not _is_user_of(user, row.municipality):
         raise ValidationFailed("Координатором назначается пользователь этого муниципалитета.",
@@ -446,9 +462,20 @@ def appoint_coordinator(campaign: Campaign, *, municipality_id: int, user_id, ac
                                                               SelfAssessment.municipality_id == municipality_id)):
         sa.coordinator_id = user.id
         tasks.reschedule(sa, due_date=campaign.window_closes, assignee=user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:  # appointed by a concurrent request after this one read the row
+        raise StaleObject(stale) from None
     _audit("appoint_coordinator", row, actor=actor, role=role, before=before, after=row.audit_snapshot())
     return row
+
+
+def appointment_of(row: CampaignMunicipality) -> AuditEvent | None:
+    """The audit event of the row's latest coordinator appointment: who appointed the coordinator and when (kept in the
+    audit log only), for a refused stale «Назначить» to name beside the coordinator appointed meanwhile."""
+    return db.session.scalar(select(AuditEvent).where(
+        AuditEvent.object_type == row.audit_type, AuditEvent.object_id == row.id,
+        AuditEvent.action == "appoint_coordinator").order_by(AuditEvent.id.desc()).limit(1))
 
 
 def conflict_of_interest(expert: Expert, municipality: Organisation) -> bool:
@@ -613,8 +640,8 @@ def extend_campaign(campaign: Campaign, *, actor, until: date | None, reason: st
     """Move the end of the window later (audited with the reason)."""
     role = _manager(actor, campaign)
     check_version(campaign, expected_version)
-    reason = _clean(reason, MAX_COMMENT)
     problems = []
+    reason = _clean(reason, MAX_COMMENT, "Основание продления", problems)
     if campaign.state != "published":
         problems.append("Продлить можно только идущую кампанию.")
     if until is None or until <= campaign.window_closes:
@@ -658,8 +685,8 @@ def add_expert(region: Organisation, *, actor, user_id, organisation_id, positio
         problems.append(f"{user.full_name} уже в реестре экспертов.")
     if workplace is None or not workplace.path.startswith(region.path):
         problems.append("Укажите место работы эксперта в регионе.")
-    position = _clean(position, 300)
-    basis = _clean(basis, 300)
+    position = _clean(position, 300, "Должность эксперта", problems)
+    basis = _clean(basis, 300, "Основание включения", problems)
     if not position:
         problems.append("Укажите должность эксперта.")
     codes = [c for c in dict.fromkeys(competences or [])]
@@ -683,11 +710,14 @@ def exclude_expert(expert: Expert, *, actor, on: date | None, reason: str,
                    expected_version: int | None = None) -> None:
     role = _manager(actor, expert.register_org)
     check_version(expert, expected_version)
-    reason = _clean(reason, MAX_COMMENT)
     if expert.status != "active":
         raise InvalidTransition("Эксперт уже исключён из реестра.")
+    problems = []
+    reason = _clean(reason, MAX_COMMENT, "Основание исключения", problems)
     if on is None or not reason:
-        raise ValidationFailed("Эксперт не исключён.", problems=["Укажите дату и основание исключения."])
+        problems.append("Укажите дату и основание исключения.")
+    if problems:
+        raise ValidationFailed("Эксперт не исключён.", problems=problems)
     before = expert.audit_snapshot()
     expert.status, expert.excluded_on = "excluded", on
     # Her unfinished evaluations wait for the expert the region assigns instead (assign_expert): the tasks close,
@@ -768,12 +798,8 @@ def _save_scores(obj, campaign, *, actor, role, entries: dict, side: str) -> int
         if score is None:
             raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
         points = _parse_points(raw_points, score.criterion, problems, positions)
-        # Refused, not cut: a comment past the limit was stored as its first 4000 characters without a word (a
-        # textarea's maxlength stops a browser; a hand-made form sent 1.4 MB — attack 13).
-        if len((comment or "").strip()) > MAX_COMMENT:
-            problems.append(f"Критерий {score.criterion.code}: комментарий длиннее {MAX_COMMENT} символов "
-                            f"({len(comment.strip())}); сократите его.")
-        comment = _clean(comment, MAX_COMMENT) or None
+        # Refused, not cut (attack 13: a hand-made form sent 1.4 MB).
+        comment = _clean(comment, MAX_COMMENT, f"Критерий {score.criterion.code}: комментарий", problems) or None
         # A version the form sent must be this score's; one that is not a number is no proof of freshness either.
         if seen == MISSING_VERSION:
             raise ValidationFailed(FORM_INCOMPLETE)
@@ -950,7 +976,10 @@ def add_evidence(sa: SelfAssessment, *, actor, criterion_id, comment: str, docum
     if criterion is None or criterion.set_id != sa.campaign.criteria_set_id \
             or criterion.mechanism_code != sa.mechanism_code:
         raise ValidationFailed("Критерий не относится к оцениваемому механизму и набору критериев кампании.")
-    comment = _clean(comment, MAX_COMMENT) or None
+    problems = []
+    comment = _clean(comment, MAX_COMMENT, "Комментарий к доказательству", problems) or None
+    if problems:  # before a file is stored
+        raise ValidationFailed("Доказательство не добавлено.", problems=problems)
     item = EvidenceItem(campaign_id=sa.campaign_id, municipality_id=sa.municipality_id, criterion_id=criterion.id,
                         comment=comment, added_by_id=actor.id, recorded_at=utcnow())
     if document_id:

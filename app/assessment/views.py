@@ -24,8 +24,8 @@ from app.core.checks import MISSING_VERSION, form_int
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import implausible_date, parse_day
 from app.core.hardening import query_id
-from app.core.timeutil import academic_year_of, format_date
-from app.core.web import send_download, send_stored_file, user_today
+from app.core.timeutil import academic_year_of, format_date, format_datetime
+from app.core.web import send_download, send_stored_file, user_time_zone, user_today
 from app.documents.attachments import attachment_path
 from app.documents.storage import registered_download_name, registered_path
 from app.documents.models import Attachment
@@ -175,7 +175,8 @@ def _campaign_page(campaign_id: int, status: int = 200):
         levels=LEVELS, level_styles=LEVEL_STYLES, today=user_today(),
         documents=campaign_documents.campaign_documents(campaign),
         documents_reader=bool(acting_roles_over(current_user, campaign.organisation)),
-        edit_stored=_campaign_stored(campaign), assign_stored=_assignment_stored(campaign), **_typed()), status
+        edit_stored=_campaign_stored(campaign), assign_stored=_assignment_stored(campaign),
+        appoint_stored=_coordinator_stored(campaign), **_typed()), status
 
 
 def _municipality_filter(choices) -> tuple[int | None, bool]:
@@ -235,6 +236,25 @@ def _assignment_stored(campaign) -> list[tuple[str, str]]:
         return []
     return [(f"Эксперт ({row.municipality.display_name}, {code})",
              now.expert_user.full_name if now is not None else "не назначен")]
+
+
+def _coordinator_stored(campaign) -> list[tuple[str, str]]:
+    """After «Назначить» (a coordinator) refused because someone else appointed the municipality's coordinator since
+    the form was opened: that coordinator, who appointed them and when, above the table whose form keeps the typed
+    choice (and now the row's stored version: sending it again replaces that coordinator, knowingly). Empty
+    otherwise."""
+    municipality_id = _int(request.form.get("municipality_id"))
+    row = next((m for m in campaign.municipalities if m.municipality_id == municipality_id), None)
+    if row is None or not _stale("assessment.appoint_coordinator", row.version):
+        return []
+    if str(row.coordinator_id or "") == (request.form.get("user_id") or "").strip():
+        return []  # they chose the same coordinator: nothing differs from what was typed
+    if row.coordinator is None:
+        return [(f"Координатор ({row.municipality.display_name})", "не назначен")]
+    event = services.appointment_of(row)
+    by = f" — назначил(а) {event.actor_name}, {format_datetime(event.occurred_at, user_time_zone())}" \
+        if event is not None else ""
+    return [(f"Координатор ({row.municipality.display_name})", row.coordinator.full_name + by)]
 
 
 def _campaign_action(campaign_id: int, action, anchor: str = ""):

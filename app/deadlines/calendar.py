@@ -43,6 +43,13 @@ class CalendarItem:
         return "overdue" if self.overdue else ("done" if self.done else ("mine" if self.mine else "other"))
 
 
+def _mechanism_beside(task: Task) -> str:
+    """«, M1.1» after a task's organisation where its title does not name the mechanism (an assessment's tasks leave
+    it to the lists' own column): a municipality's eight evaluations were eight alike entries of a day."""
+    code = task.mechanism_code
+    return f", {code}" if code and code not in task.title else ""
+
+
 def calendar_items(user, start: date, end: date, *, today: date) -> list[CalendarItem]:
     """Everything dated from `start` to `end` (inclusive) that `user` may see, ordered by day."""
     items: list[CalendarItem] = []
@@ -60,7 +67,8 @@ def calendar_items(user, start: date, end: date, *, today: date) -> list[Calenda
         who = "" if t.assignee_id == user.id else f" — {t.assignee.short_name}"
         items.append(CalendarItem(
             uid=f"task-{t.id}", day=t.due_date, kind="task", kind_label=t.kind_label, title=t.title + who,
-            organisation=t.organisation.display_name, link=app_path("tasks.open_task", task_id=t.id), done=False,
+            organisation=t.organisation.display_name + _mechanism_beside(t),
+            link=app_path("tasks.open_task", task_id=t.id), done=False,
             overdue=t.due_date < today, mine=mine,
             on_behalf_of=covered[t.assignee_id].short_name if t.assignee_id in covered else None))
 
