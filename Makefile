@@ -51,11 +51,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# Each pass ends with its 30 slowest test phases, so a run that grows past the ~30 minutes CI allows shows where.
 test-sqlite: install
-	TEST_DB=sqlite $(BIN)/python -m pytest -m "not postgresql_only"
+	TEST_DB=sqlite $(BIN)/python -m pytest -m "not postgresql_only" --durations=30
 
 test-postgresql: install
-	TEST_DB=postgresql TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not browser and not db_independent"
+	TEST_DB=postgresql TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not browser and not db_independent" --durations=30
 
 # Mutation testing of the scope, permission and audit-chain code (cosmic-ray.toml); slow, not part of `make test`.
 # Lists the survivors at the end: mutants no test killed.
