@@ -46,6 +46,10 @@ ENGLISH = re.compile(r"Traceback|Internal Server Error|Bad Request|Method Not Al
 
 
 class Page(HTMLParser):
+    """The links of a page and its forms with their named fields (bench/route_fuzz.py also takes buttons)."""
+
+    FIELD_TAGS = ("input", "select", "textarea")
+
     def __init__(self):
         super().__init__()
         self.links, self.forms, self._form = [], [], None
@@ -58,7 +62,7 @@ class Page(HTMLParser):
             self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
                           "enctype": a.get("enctype") or "", "fields": []}
             self.forms.append(self._form)
-        elif tag in ("input", "select", "textarea") and self._form is not None and a.get("name"):
+        elif tag in self.FIELD_TAGS and self._form is not None and a.get("name"):
             self._form["fields"].append((a["name"], a.get("type") or tag, a.get("value") or ""))
 
     def handle_endtag(self, tag):

@@ -21,13 +21,14 @@ import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.attack import Page as CrawledPage  # noqa: E402
 
 PASSWORD = "uko-demo-2026"
 ROLES = ["official", "head", "region_official", "region_head", "expert", "auditor", "official2", "director",
@@ -42,25 +43,8 @@ ENGLISH = re.compile(r"Traceback|Internal Server Error|Bad Request|Method Not Al
                      r"is not a valid|must be|Unauthorized|Forbidden</h1>|CSRF token", re.I)
 
 
-class Page(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.links, self.forms, self._form = [], [], None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-        elif tag == "form":
-            self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
-                          "fields": []}
-            self.forms.append(self._form)
-        elif tag in ("input", "select", "textarea", "button") and self._form is not None and a.get("name"):
-            self._form["fields"].append((a["name"], a.get("type") or tag, a.get("value") or ""))
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
+class Page(CrawledPage):
+    FIELD_TAGS = ("input", "select", "textarea", "button")
 
 
 def rules_of_app():
