@@ -66,6 +66,9 @@ def test_a_stale_expert_assignment_shows_the_expert_assigned_meanwhile(world, db
     page = _page(response)
     notice = _words(page.xpath("//div[@id='assign-stored']")[0])
     assert "эксперта назначил другой пользователь" in notice and "Соседова Вера Павловна" in notice
+    # the message above says what happened, not «обновите страницу», which would lose the choice kept below
+    assert "назначил другой пользователь, пока форма была открыта; ваш выбор не записан" in _words(page)
+    assert "обновите страницу" not in _words(page)
     again = _fields(_cell_form(page, "M1.1"))
     assert again["expert_id"] == str(mine_pick.id)  # what was chosen stays chosen
 

@@ -501,7 +501,13 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
     existing = assignment_for(campaign, municipality_id, mechanism_code)
     # Another manager assigned an expert to the same cell while this form was open (or the expert moved the
     # evaluation): without the check the second «Назначить» silently replaced the first one's choice.
-    check_seen(existing.version if existing is not None else 0, expected_version)
+    # Not «обновите страницу» (StaleObject's default): a reload lost the choice, which the page keeps beside the
+    # expert assigned meanwhile (views._assignment_stored), as the coordinator's appointment does.
+    try:
+        check_seen(existing.version if existing is not None else 0, expected_version)
+    except StaleObject:
+        raise StaleObject(f"Эксперта по механизму {mechanism_code} муниципалитета «{row.municipality.display_name}» "
+                          "назначил другой пользователь, пока форма была открыта; ваш выбор не записан.") from None
     expert = _by_form_id(Expert, expert_id)
     if expert is None or expert.register_org_id != campaign.organisation_id:
         raise ValidationFailed("Эксперт не найден в реестре региона.")
