@@ -41,6 +41,11 @@ SYSTEM_ROLE = "system"
 _NOT_WORKFLOWS = {"engine", "hooks", "permissions"}
 # Bootstrap badge styles a workflow may use for its states.
 BADGE_STYLES = ("secondary", "primary", "info", "warning", "success", "danger", "dark", "light")
+# Characters a transition's comment may hold: the longest any action form offers (its textarea's maxlength). Forms
+# with a WTForms Length refuse sooner; this one limit holds for the rest (the assessment's forms, the API, a script),
+# because the comment goes into the audit event and onto approval sheets and documents, where 50,000 characters (the
+# request's own limit) would bury the page.
+COMMENT_MAX_CHARS = 4000
 
 
 def workflow_modules() -> list[str]:
@@ -406,6 +411,9 @@ def _run(wf: Workflow, spec: TransitionSpec, obj, *, actor, role, on_behalf_of, 
     comment = (comment or "").strip() or None
     if spec.requires_comment and not comment:
         raise ValidationFailed(f"Для действия «{spec.label}» обязателен комментарий.")
+    if comment and len(comment) > COMMENT_MAX_CHARS:
+        raise ValidationFailed(f"Комментарий к действию «{spec.label}» длиннее {COMMENT_MAX_CHARS} символов "
+                               f"({len(comment)}); сократите текст — действие не выполнено.")
     problems = [problem for guard in spec.guards for problem in guard(obj, data)]
     if problems:
         raise GuardFailed(f"Действие «{spec.label}» невозможно.", problems=problems)

@@ -442,15 +442,17 @@ def self_transition(self_assessment_id: int):
     where = url_for("assessment.self_assessment", self_assessment_id=sa.id)
     # The expert returns the self-assessment from their evaluation page: back there, where their own work goes on
     # (they landed on the coordinator's page, with no link back to the evaluation).
+    # A refused return is drawn there too, with the comment as typed.
     assignment = services.assignment_for(sa.campaign, sa.municipality_id, sa.mechanism_code)
+    refused = lambda status: _self_page(self_assessment_id, status)  # noqa: E731
     if request.form.get("back") == "evaluation" and assignment is not None:
         where = url_for("assessment.evaluation", assignment_id=assignment.id)
+        refused = lambda status: _evaluation_page(assignment.id, status)  # noqa: E731
     return _act(where,
                 lambda: services.transition_self(sa, request.form.get("trigger") or "", actor=current_user,
                                                  today=user_today(), comment=request.form.get("comment"),
                                                  expected_version=_form_version()),
-                lambda _: _done(sa, request.form.get("trigger") or ""),
-                lambda status: _self_page(self_assessment_id, status))
+                lambda _: _done(sa, request.form.get("trigger") or ""), refused)
 
 
 @bp.route("/self/<int:self_assessment_id>/evidence", methods=["POST"])
