@@ -438,10 +438,7 @@ def appoint_coordinator(campaign: Campaign, *, municipality_id: int, user_id, ac
     # coordinator appointed meanwhile (views._coordinator_stored); sending it again replaces them knowingly.
     stale = (f"Координатора муниципалитета «{row.municipality.display_name}» назначил другой пользователь, пока "
              "форма была открыта; ваш выбор не записан.")
-    try:
-        check_seen(row.version, expected_version)
-    except StaleObject:
-        raise StaleObject(stale) from None
+    check_seen(row.version, expected_version, stale)
     user = _by_form_id(User, user_id)
     if user is None or not user.active or not _is_user_of(user, row.municipality):
         raise ValidationFailed("Координатором назначается пользователь этого муниципалитета.",
@@ -503,11 +500,9 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
     # evaluation): without the check the second «Назначить» silently replaced the first one's choice.
     # Not «обновите страницу» (StaleObject's default): a reload lost the choice, which the page keeps beside the
     # expert assigned meanwhile (views._assignment_stored), as the coordinator's appointment does.
-    try:
-        check_seen(existing.version if existing is not None else 0, expected_version)
-    except StaleObject:
-        raise StaleObject(f"Эксперта по механизму {mechanism_code} муниципалитета «{row.municipality.display_name}» "
-                          "назначил другой пользователь, пока форма была открыта; ваш выбор не записан.") from None
+    check_seen(existing.version if existing is not None else 0, expected_version,
+               f"Эксперта по механизму {mechanism_code} муниципалитета «{row.municipality.display_name}» назначил "
+               "другой пользователь, пока форма была открыта; ваш выбор не записан.")
     expert = _by_form_id(Expert, expert_id)
     if expert is None or expert.register_org_id != campaign.organisation_id:
         raise ValidationFailed("Эксперт не найден в реестре региона.")
