@@ -113,6 +113,27 @@ EXPERT_PUBLISHED = frozenset({"approved"})
 # Who reads their own municipality's part of a published campaign without working on it: the head of its education
 # authority (or their deputy while standing in), read-only.
 MUNICIPAL_READERS = frozenset({"head"})
+# Where an evaluation stands, said to a municipality's reader who does not see its points yet (expert_withheld).
+_EXPERT_WHERE = {"returned": "Оценка возвращена эксперту на доработку.",
+                 "submitted": "Оценка на утверждении у руководителя регионального органа."}
+# The expert column's cell where the points are withheld (the sheet): the state in a word, not a blank.
+EXPERT_HIDDEN = {"returned": "на доработке", "submitted": "не утверждена"}
+
+
+def expert_withheld(scope: Scope, municipality_id: int, state: str | None) -> str | None:
+    """What the municipality's coordinator or head reads on an evaluation whose points are not theirs yet
+    (Scope.shows_expert): where it stands and when its points open to them — in place of the blank «эксперт — —» the
+    page showed over a draft; None where the points are shown."""
+    if scope.shows_expert(municipality_id, state):
+        return None
+    where = _EXPERT_WHERE.get(state or "", "Эксперт ещё оценивает механизм: черновик оценки — его рабочий материал.")
+    if municipality_id in scope.coordinated:
+        when = "когда эксперт направит её повторно" if state == "returned" else \
+            "когда эксперт направит оценку на утверждение"
+    else:
+        when = "после утверждения оценки руководителем регионального органа"
+    return (f"{where} Баллы и комментарии эксперта муниципалитет увидит {when}. Сейчас здесь видны баллы, "
+            "предложенные системой, доказательства и самооценка (после того как координатор её представит).")
 
 
 def hidden_self(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]]:
