@@ -120,20 +120,22 @@ _EXPERT_WHERE = {"returned": "Оценка возвращена эксперту
 EXPERT_HIDDEN = {"returned": "на доработке", "submitted": "не утверждена"}
 
 
-def expert_withheld(scope: Scope, municipality_id: int, state: str | None) -> str | None:
+def expert_withheld(scope: Scope, municipality_id: int, state: str | None, *, self_shown: bool) -> str | None:
     """What the municipality's coordinator or head reads on an evaluation whose points are not theirs yet
-    (Scope.shows_expert): where it stands and when its points open to them — in place of the blank «эксперт — —» the
-    page showed over a draft; None where the points are shown."""
+    (Scope.shows_expert): where it stands, when its points open to them and what they read meanwhile (`self_shown`:
+    the self-assessment's points are shown to them) — in place of the blank «эксперт — —» the page showed over a
+    draft; None where the points are shown."""
     if scope.shows_expert(municipality_id, state):
         return None
     where = _EXPERT_WHERE.get(state or "", "Эксперт ещё оценивает механизм: черновик оценки — его рабочий материал.")
     if municipality_id in scope.coordinated:
-        when = "когда эксперт направит её повторно" if state == "returned" else \
-            "когда эксперт направит оценку на утверждение"
+        when = ", когда эксперт направит её повторно" if state == "returned" else \
+            ", когда эксперт направит оценку на утверждение"
     else:
-        when = "после утверждения оценки руководителем регионального органа"
-    return (f"{where} Баллы и комментарии эксперта муниципалитет увидит {when}. Сейчас здесь видны баллы, "
-            "предложенные системой, доказательства и самооценка (после того как координатор её представит).")
+        when = " после утверждения оценки руководителем регионального органа"
+    now = " и самооценка муниципалитета." if self_shown else "; самооценка — когда координатор её представит."
+    return (f"{where} Баллы и комментарии эксперта муниципалитет увидит{when}. Сейчас здесь видны баллы, "
+            f"предложенные системой, доказательства{now}")
 
 
 def hidden_self(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]]:
