@@ -888,6 +888,63 @@ def test_the_coordinator_reads_the_experts_points_once_sent_for_approval_not_a_d
     assert set(expert_points(coordinator)) == {"1"}
 
 
+def test_the_municipality_is_told_where_the_evaluation_stands_not_shown_a_blank_expert_column(world, assess, app,
+                                                                                              db_session):
+    """The municipality's coordinator and head opened an expert's draft evaluation and read «эксперт — —» and
+    «не утверждена» in every row: nothing said that the draft is the expert's until sent, nor when they will read it.
+    The page now says where the evaluation stands and when its points open to each of them; the region head's word
+    to the expert on a returned evaluation stays with the points."""
+    import lxml.html
+
+    from app.assessment import services
+
+    sa, assignment = _self_assessment_submitted(world, assess, db_session)
+    today, scores = date.today(), services.scores_of(sa.campaign, sa.municipality_id, "M1.1")
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={s.id: (0, "довод эксперта", s.version) for s in scores})
+    db_session.commit()
+    clients = {}
+    for user in (world["official"], world["head"]):
+        clients[user.login] = app.test_client()
+        clients[user.login].post("/login", data={"login": user.login, "password": PASSWORD})
+
+    def seen(user) -> tuple[str, str, set[str]]:
+        response = clients[user.login].get(f"/assessment/evaluations/{assignment.id}")
+        assert response.status_code == 200 and "довод эксперта" not in response.get_data(as_text=True)
+        page = lxml.html.fromstring(response.data)
+        note = " ".join(page.xpath("string(//div[@id='expert-withheld'])").split())
+        summary = " ".join(page.xpath("string(//p[@id='evaluation-summary'])").split())
+        assert "эксперт — —" not in summary and not page.xpath("//span[contains(@class, 'expert-points')]")
+        return note, summary, set(page.xpath("//span[contains(@class, 'expert-hidden')]/text()"))
+
+    note, summary, cells = seen(world["official"])
+    assert note.startswith("Эксперт ещё оценивает механизм") and "увидит, когда эксперт направит оценку на " \
+        "утверждение. Сейчас здесь видны баллы, предложенные системой, доказательства и самооценка муниципалитета." \
+        in note
+    assert "эксперт — не направлена" in summary and cells == {"не направлена"}
+    note, _, _ = seen(world["head"])
+    assert "увидит после утверждения оценки руководителем регионального органа" in note
+    head_scope = services.scope_of(sa.campaign, world["head"])
+    assert services.expert_withheld(head_scope, sa.municipality_id, "draft", self_shown=False).endswith(
+        "доказательства; самооценка — когда координатор её представит.")
+
+    services.transition_evaluation(assignment, "submit", actor=world["expert"], today=today)
+    db_session.commit()
+    assert not lxml.html.fromstring(clients[world["official"].login].get(
+        f"/assessment/evaluations/{assignment.id}").data).xpath("//div[@id='expert-withheld']")  # the coordinator's now
+    note, _, cells = seen(world["head"])
+    assert note.startswith("Оценка на утверждении") and cells == {"не утверждена"}
+
+    services.transition_evaluation(assignment, "return", actor=assess["head"], today=today, comment="Пересчитайте 2.1")
+    db_session.commit()
+    for user in (world["official"], world["head"]):
+        note, _, cells = seen(user)
+        assert note.startswith("Оценка возвращена эксперту на доработку") and cells == {"на доработке"}
+        assert "Пересчитайте 2.1" not in clients[user.login].get(
+            f"/assessment/evaluations/{assignment.id}").get_data(as_text=True)
+    assert "когда эксперт направит её повторно" in seen(world["official"])[0]
+
+
 def test_who_sent_the_evaluation_in_for_the_expert_does_not_approve_it(world, assess, db_session):
     """Separation of duties holds for a stand-in as for the expert: the region's head standing in for the expert on
     leave sends the evaluation in «за» the expert, and then may neither approve nor return it."""

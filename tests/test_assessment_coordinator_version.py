@@ -59,3 +59,22 @@ def test_a_stale_coordinator_appointment_names_the_coordinator_appointed_meanwhi
     assert mine.post(f"{url}/coordinator", data=again).status_code == 303
     db_session.expire_all()
     assert db_session.get(CampaignMunicipality, row.id).coordinator_id == mine_pick.id
+
+
+def test_the_version_check_takes_the_callers_words_for_what_changed():
+    """The coordinator's appointment and the expert's assignment each wrapped the version check to swap its
+    «обновите страницу» for their own words; the check takes them now: a stale form is refused with the caller's
+    message, an incomplete one as incomplete, a current one passes."""
+    import pytest
+
+    from app.core.checks import FORM_INCOMPLETE, MISSING_VERSION, check_seen
+    from app.core.errors import StaleObject, ValidationFailed
+
+    with pytest.raises(StaleObject, match="^Координатора назначил другой пользователь$"):
+        check_seen(2, 1, "Координатора назначил другой пользователь")
+    with pytest.raises(StaleObject, match="обновите страницу"):
+        check_seen(2, 1)
+    with pytest.raises(ValidationFailed, match=re.escape(FORM_INCOMPLETE)):
+        check_seen(2, MISSING_VERSION, "не этот текст")
+    check_seen(2, 2, "не этот текст")
+    check_seen(2, None, "не этот текст")

@@ -280,8 +280,8 @@ def test_download_is_scoped_an_unassigned_expert_gets_404(world, scored, make_us
     mun2 = make_org("municipality", parent=world["region"], code="MUN2", name="Другой муниципалитет")
     official2 = make_user("official", mun2, login="official_mun2")
     submit_self(world, campaign, db_session)  # an expert takes the package once the self-assessment is submitted
-    row = package.request_package(campaign, services.scope_of(campaign, world["auditor"]), actor=world["auditor"],
-                                  municipality_id=world["mun"].id)
+    row, _ = package.request_package(campaign, services.scope_of(campaign, world["auditor"]), actor=world["auditor"],
+                                     municipality_id=world["mun"].id)
     db_session.commit()
     from app.jobs.queue import dispatch_ready
 
@@ -330,8 +330,8 @@ def test_a_package_built_before_a_side_was_sent_on_is_not_given_to_who_reads_tha
     campaign = scored["campaign"]
 
     def built_for(user):
-        row = package.request_package(campaign, services.scope_of(campaign, user), actor=user,
-                                      municipality_id=world["mun"].id)
+        row, _ = package.request_package(campaign, services.scope_of(campaign, user), actor=user,
+                                         municipality_id=world["mun"].id)
         db_session.commit()
         dispatch_ready()
         db_session.refresh(row)
@@ -389,7 +389,7 @@ def test_the_job_reports_progress_and_a_failure_leaves_no_stranded_row_nor_file(
     monkeypatch.setattr(progress_module.Progress, "set", record)
     campaign = scored["campaign"]
     scope = services.scope_of(campaign, world["auditor"])
-    row = package.request_package(campaign, scope, actor=world["auditor"], municipality_id=str(world["mun"].id))
+    row, _ = package.request_package(campaign, scope, actor=world["auditor"], municipality_id=str(world["mun"].id))
     db_session.commit()
     assert row.status == "queued"
     dispatch_ready()
@@ -404,7 +404,7 @@ def test_the_job_reports_progress_and_a_failure_leaves_no_stranded_row_nor_file(
 
     monkeypatch.setattr(package, "_stream_csv", crash)
     before = sorted(p.name for p in (storage_root() / f"assessment/packages/{campaign.id}").iterdir())
-    failed = package.request_package(campaign, scope, actor=world["auditor"], municipality_id=str(world["mun"].id))
+    failed, _ = package.request_package(campaign, scope, actor=world["auditor"], municipality_id=str(world["mun"].id))
     db_session.commit()
     dispatch_ready()
     db_session.refresh(failed)
@@ -465,7 +465,7 @@ def test_a_newer_package_deletes_the_files_of_older_ones_of_its_scope(world, sco
     scope = services.scope_of(campaign, world["auditor"])
 
     def built(municipality_id):
-        row = package.request_package(campaign, scope, actor=world["auditor"], municipality_id=municipality_id)
+        row, _ = package.request_package(campaign, scope, actor=world["auditor"], municipality_id=municipality_id)
         db_session.commit()
         dispatch_ready()
         db_session.refresh(row)
@@ -513,6 +513,61 @@ def test_a_package_whose_job_died_is_failed_by_the_reconciler(world, scored, db_
     assert (row.status, row.message) == ("failed", package.LOST)
 
 
+def test_a_second_request_for_a_package_being_built_joins_it_and_a_dead_build_blocks_nothing(
+        world, scored, client_for, db_session, monkeypatch):
+    """«Сформировать» clicked again (or by a script) while the same package was queued or being built queued another
+    build each time. A request now joins the build under way and says so, with its state; a change of what the
+    package holds since then (a score saved) starts a new one, and a build whose job died is failed, not joined."""
+    from app.assessment import jobs, package
+    from app.jobs.queue import job
+
+    campaign, mun = scored["campaign"], world["mun"]
+    built = []  # the jobs run (inline here): none of them builds, so the row stays queued, as behind a busy worker
+    monkeypatch.setattr(jobs, "build_package", job(queue="documents")(lambda package_id: built.append(package_id)))
+    auditor = client_for(world["auditor"])
+    url = f"/assessment/campaigns/{campaign.id}/packages/request"
+
+    def request() -> tuple[str, str]:
+        response = auditor.post(url, data={"municipality_id": str(mun.id)})
+        assert response.status_code == 303
+        page = auditor.get(response.headers["Location"]).get_data(as_text=True)
+        return response.headers["Location"], " ".join(page.split())
+
+    def rows() -> list:
+        db_session.expire_all()
+        return db_session.scalars(select(package.EvidencePackage).order_by(package.EvidencePackage.id)).all()
+
+    where, page = request()
+    (first,) = rows()
+    assert where.endswith(f"/assessment/packages/{first.id}") and "поставлен в очередь" in page
+    assert built == [first.id]
+    where, page = request()
+    assert where.endswith(f"/assessment/packages/{first.id}") and rows() == [first] and built == [first.id]
+    assert (f"Пакет доказательств № {first.id} с теми же данными уже формируется (в очереди): новая сборка не "
+            "запущена") in page
+    first.status, first.progress = "running", 40  # a worker took it
+    db_session.commit()
+    assert "уже формируется (собирается, готово 40 %)" in request()[1] and len(rows()) == 1
+
+    # What the package holds changed since it was requested: a new build, from the scores as they are now.
+    submit_self(world, campaign, db_session)
+    where, _ = request()
+    first, second = rows()
+    assert where.endswith(f"/assessment/packages/{second.id}") and built == [first.id, second.id]
+    # The second one's job died (no worker took it back within twice its timeout): it is failed, not joined.
+    second.created_at = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    db_session.commit()
+    where, page = request()
+    _, second, third = rows()
+    assert (second.status, second.message) == ("failed", package.LOST)
+    assert where.endswith(f"/assessment/packages/{third.id}") and built[-1] == third.id and "поставлен" in page
+    # The whole campaign's package is another package: not joined to a municipality's; asked for again, joined.
+    for _ in range(2):
+        assert auditor.post(url, data={"municipality_id": ""}).headers["Location"].endswith(
+            f"/assessment/packages/{third.id + 1}")
+    assert len(rows()) == 4
+
+
 # --- a real RQ worker on Redis ---------------------------------------------------------------------------------
 
 @pytest.mark.redis
@@ -544,8 +599,8 @@ def test_packages_are_built_by_a_real_rq_worker_and_a_failed_build_is_recorded(t
             db.session.commit()
             with app.test_request_context():
                 scope = services.scope_of(campaign, world["auditor"])
-                broken = package.request_package(campaign, scope, actor=world["auditor"],
-                                                 municipality_id=world["mun"].id)
+                broken, _ = package.request_package(campaign, scope, actor=world["auditor"],
+                                                    municipality_id=world["mun"].id)
                 db.session.commit()
                 queue.dispatch_ready()
                 broken_id = broken.id
@@ -560,7 +615,7 @@ def test_packages_are_built_by_a_real_rq_worker_and_a_failed_build_is_recorded(t
             assert queue.get_queue("documents").failed_job_registry.get_job_ids() == [f"assessment_package-{broken_id}"]
 
             with app.test_request_context():
-                good = package.request_package(campaign, scope, actor=world["auditor"], municipality_id=None)
+                good, _ = package.request_package(campaign, scope, actor=world["auditor"], municipality_id=None)
                 db.session.commit()
                 queue.dispatch_ready()
                 good_id = good.id

@@ -77,6 +77,7 @@ from app.documents.registered import approval_rows, main_signature, stamp_lines
 from app.documents.storage import storage_root
 from app.extensions import db
 from app.jobs import registry
+from app.jobs.tracked import enqueue_tracked, pending_rows, reconcile_rows
 from app.orgs.models import Organisation
 
 _BIG = BigInteger().with_variant(Integer(), "sqlite")
@@ -598,12 +599,12 @@ def _audit_batches(campaign_id: int, municipality_id: int | None):
         last = batch[-1][0].id
 
 
-@cache
-def _audit_statement(whole: bool):
-    """The events after `last` of the objects whose audit events go into the extract: the campaign, its
+def _package_events(whole: bool):
+    """The condition on audit events of the objects whose events go into the extract: the campaign, its
     municipalities', self-assessments' and evaluations' rows of the package's scope (the campaign's, or the bound
     municipality's), and the documents whose editions are evidence — named by subqueries, not id lists (a region's
-    documents are thousands). Built once (see _evidence_statement)."""
+    documents are thousands). Every change of what a package holds (a score, a state, an evidence item, an edition)
+    is one of these events."""
     def scoped(query, model):
         query = query.where(model.campaign_id == bindparam("campaign"))
         return query if whole else query.where(model.municipality_id == bindparam("municipality"))
@@ -613,11 +614,23 @@ def _audit_statement(whole: bool):
     objects["document"] = scoped(select(DocumentVersion.document_id).join(
         EvidenceItem, EvidenceItem.document_version_id == DocumentVersion.id), EvidenceItem)
     event = AuditEvent
+    return or_(and_(event.object_type == "assessment_campaign", event.object_id == bindparam("campaign")),
+               *(and_(event.object_type == kind, event.object_id.in_(ids)) for kind, ids in objects.items()))
+
+
+@cache
+def _audit_statement(whole: bool):
+    """The events after `last` of the package's objects (_package_events). Built once (see _evidence_statement)."""
+    event = AuditEvent
     return (select(event, Organisation).outerjoin(Organisation, Organisation.id == event.organisation_id)
-            .where(or_(and_(event.object_type == "assessment_campaign", event.object_id == bindparam("campaign")),
-                       *(and_(event.object_type == kind, event.object_id.in_(ids)) for kind, ids in objects.items())),
-                   event.id > bindparam("last"))
+            .where(_package_events(whole), event.id > bindparam("last"))
             .order_by(event.id).limit(audit_exports.BATCH))
+
+
+@cache
+def _changed_statement(whole: bool):
+    """One event of the package's objects after `last`, if any (_package_events). Built once."""
+    return select(AuditEvent.id).where(_package_events(whole), AuditEvent.id > bindparam("last")).limit(1)
 
 
 def _campaign_info(campaign: Campaign) -> dict:
@@ -781,8 +794,12 @@ def check_shows_self(campaign: Campaign, scope: services.Scope, municipality_id:
                                f"самооценку: не представлена по механизмам {', '.join(drafts)}.")
 
 
-def request_package(campaign: Campaign, scope: services.Scope, *, actor, municipality_id) -> EvidencePackage:
-    """A queued package row; its job is enqueued after commit. Flushes, never commits."""
+def request_package(campaign: Campaign, scope: services.Scope, *, actor,
+                    municipality_id) -> tuple[EvidencePackage, bool]:
+    """(the package, joined): a queued package row, its job enqueued after commit — or, when a build of the same
+    package (campaign and municipality) from the same inputs is queued or running already, that one (joined: True),
+    nothing queued: «Сформировать» clicked again, or by a script, built the same ZIP as many times. Flushes, never
+    commits."""
     if municipality_id in (None, ""):
         municipality_id = None
     elif form_int(municipality_id) is None:
@@ -793,15 +810,45 @@ def request_package(campaign: Campaign, scope: services.Scope, *, actor, municip
             raise ValidationFailed("Муниципалитет не участвует в кампании.")
     check_may_package(campaign, scope, municipality_id)
     check_shows_self(campaign, scope, municipality_id)
+    building = _building(campaign, municipality_id)
+    if building is not None:
+        return building, True
     package = EvidencePackage(campaign_id=campaign.id, municipality_id=municipality_id, requested_by_id=actor.id)
     db.session.add(package)
     db.session.flush()
     _audit("request", package, actor)
-    # Local: the job module imports this one (the tracked kind names it by its dotted path).
-    from app.jobs.tracked import enqueue_tracked
-
     enqueue_tracked("assessment_package", package.id)
-    return package
+    return package, False
+
+
+def _building(campaign: Campaign, municipality_id: int | None) -> EvidencePackage | None:
+    """The package of the same scope queued or being built, from the inputs as they are now (no event of its
+    objects since it was requested), or None. A build whose worker died or whose job Redis lost is settled first (the
+    reconciler's judgement: failed, or sent again), so it never holds the requests after it."""
+    # Two requests at once (two clicks, two tabs) must not both find nothing and both queue: the campaign's row is
+    # locked until this request commits; the second one waits and then finds the first one's package.
+    db.session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update(key_share=True))
+    same = (EvidencePackage.campaign_id == campaign.id,
+            EvidencePackage.municipality_id.is_(None) if municipality_id is None
+            else EvidencePackage.municipality_id == municipality_id)
+    reconcile_rows("assessment_package", pending_rows("assessment_package", *same))
+    for package in db.session.scalars(select(EvidencePackage).where(
+            *same, EvidencePackage.status.in_(registry.PENDING)).order_by(EvidencePackage.id.desc())):
+        requested = db.session.scalar(select(AuditEvent.id).where(
+            AuditEvent.object_type == EvidencePackage.audit_type, AuditEvent.object_id == package.id,
+            AuditEvent.action == "request").order_by(AuditEvent.id).limit(1))
+        if requested is not None and db.session.scalar(_changed_statement(municipality_id is None), {
+                "campaign": campaign.id, "municipality": municipality_id, "last": requested}) is None:
+            return package
+    return None
+
+
+def building_note(package: EvidencePackage) -> str:
+    """What a request that joined `package` (request_package) says: that one is under way, where it stands."""
+    where = registry.WAITING if package.message == registry.WAITING else \
+        "в очереди" if package.status == "queued" else f"собирается, готово {package.progress} %"
+    return (f"Пакет доказательств № {package.id} с теми же данными уже формируется ({where}): новая сборка не "
+            "запущена. Скачать его можно здесь, когда он будет готов.")
 
 
 def package_path(package: EvidencePackage) -> Path | None:

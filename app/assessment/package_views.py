@@ -42,9 +42,11 @@ def request_package(campaign_id: int):
         # Outside the user's scope is 404 like any object of the campaign, not a refusal shown on the page.
         package.check_may_package(campaign, scope, int(raw) if raw else None)
     on_refusal(lambda exc: _packages_page(campaign_id, exc.status_code))
-    row = package.request_package(campaign, scope, actor=current_user,
-                                  municipality_id=raw)
-    flash("Пакет доказательств поставлен в очередь на сборку.", "success")
+    row, joined = package.request_package(campaign, scope, actor=current_user, municipality_id=raw)
+    if joined:
+        flash(package.building_note(row), "info")
+    else:
+        flash("Пакет доказательств поставлен в очередь на сборку.", "success")
     return redirect(url_for("assessment.package_detail", package_id=row.id), code=303)
 
 

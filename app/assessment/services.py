@@ -113,6 +113,29 @@ EXPERT_PUBLISHED = frozenset({"approved"})
 # Who reads their own municipality's part of a published campaign without working on it: the head of its education
 # authority (or their deputy while standing in), read-only.
 MUNICIPAL_READERS = frozenset({"head"})
+# Where an evaluation stands, said to a municipality's reader who does not see its points yet (expert_withheld).
+_EXPERT_WHERE = {"returned": "Оценка возвращена эксперту на доработку.",
+                 "submitted": "Оценка на утверждении у руководителя регионального органа."}
+# The expert column's cell where the points are withheld (the sheet): the state in a word, not a blank.
+EXPERT_HIDDEN = {"returned": "на доработке", "submitted": "не утверждена"}
+
+
+def expert_withheld(scope: Scope, municipality_id: int, state: str | None, *, self_shown: bool) -> str | None:
+    """What the municipality's coordinator or head reads on an evaluation whose points are not theirs yet
+    (Scope.shows_expert): where it stands, when its points open to them and what they read meanwhile (`self_shown`:
+    the self-assessment's points are shown to them) — in place of the blank «эксперт — —» the page showed over a
+    draft; None where the points are shown."""
+    if scope.shows_expert(municipality_id, state):
+        return None
+    where = _EXPERT_WHERE.get(state or "", "Эксперт ещё оценивает механизм: черновик оценки — его рабочий материал.")
+    if municipality_id in scope.coordinated:
+        when = ", когда эксперт направит её повторно" if state == "returned" else \
+            ", когда эксперт направит оценку на утверждение"
+    else:
+        when = " после утверждения оценки руководителем регионального органа"
+    now = " и самооценка муниципалитета." if self_shown else "; самооценка — когда координатор её представит."
+    return (f"{where} Баллы и комментарии эксперта муниципалитет увидит{when}. Сейчас здесь видны баллы, "
+            f"предложенные системой, доказательства{now}")
 
 
 def hidden_self(campaign: Campaign, scope: Scope) -> frozenset[tuple[int, str]]:
@@ -438,10 +461,7 @@ def appoint_coordinator(campaign: Campaign, *, municipality_id: int, user_id, ac
     # coordinator appointed meanwhile (views._coordinator_stored); sending it again replaces them knowingly.
     stale = (f"Координатора муниципалитета «{row.municipality.display_name}» назначил другой пользователь, пока "
              "форма была открыта; ваш выбор не записан.")
-    try:
-        check_seen(row.version, expected_version)
-    except StaleObject:
-        raise StaleObject(stale) from None
+    check_seen(row.version, expected_version, stale)
     user = _by_form_id(User, user_id)
     if user is None or not user.active or not _is_user_of(user, row.municipality):
         raise ValidationFailed("Координатором назначается пользователь этого муниципалитета.",
@@ -503,11 +523,9 @@ def assign_expert(campaign: Campaign, *, municipality_id: int, mechanism_code: s
     # evaluation): without the check the second «Назначить» silently replaced the first one's choice.
     # Not «обновите страницу» (StaleObject's default): a reload lost the choice, which the page keeps beside the
     # expert assigned meanwhile (views._assignment_stored), as the coordinator's appointment does.
-    try:
-        check_seen(existing.version if existing is not None else 0, expected_version)
-    except StaleObject:
-        raise StaleObject(f"Эксперта по механизму {mechanism_code} муниципалитета «{row.municipality.display_name}» "
-                          "назначил другой пользователь, пока форма была открыта; ваш выбор не записан.") from None
+    check_seen(existing.version if existing is not None else 0, expected_version,
+               f"Эксперта по механизму {mechanism_code} муниципалитета «{row.municipality.display_name}» назначил "
+               "другой пользователь, пока форма была открыта; ваш выбор не записан.")
     expert = _by_form_id(Expert, expert_id)
     if expert is None or expert.register_org_id != campaign.organisation_id:
         raise ValidationFailed("Эксперт не найден в реестре региона.")

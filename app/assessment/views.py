@@ -348,10 +348,13 @@ def _sheet(obj, scope, sa, assignment):
     scores = services.scores_of(campaign, obj.municipality_id, obj.mechanism_code)
     facts = services.live_facts(campaign, obj.municipality_id, obj.mechanism_code)
     show_self = scope.shows_self(obj.municipality_id, sa.state if sa is not None else None)
-    show_expert = scope.shows_expert(obj.municipality_id, assignment.state if assignment is not None else None)
+    expert_state = assignment.state if assignment is not None else None
+    show_expert = scope.shows_expert(obj.municipality_id, expert_state)
     sums = services.totals(scores, campaign.criteria_set.thresholds)
     sums = sums if show_self else services.without_self(sums)
     return dict(campaign=campaign, scope=scope, scores=scores, show_self=show_self, show_expert=show_expert,
+                expert_note=services.expert_withheld(scope, obj.municipality_id, expert_state, self_shown=show_self),
+                expert_hidden=services.EXPERT_HIDDEN.get(expert_state or "", "не направлена"),
                 overwritten=_overwritten(scores, "self" if obj is sa else "expert"),
                 totals=sums if show_expert else services.without_expert(sums),
                 evidence=services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code),

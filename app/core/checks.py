@@ -52,15 +52,16 @@ FORM_INCOMPLETE = ("Форма отправлена не полностью: в 
                    "Ничего не изменено — обновите страницу и отправьте форму снова.")
 
 
-def check_seen(current: int, expected: int | None) -> None:
+def check_seen(current: int, expected: int | None, stale: str | None = None) -> None:
     """Optimistic locking: `expected` is the version the form was rendered with (None: the caller has no form).
-    None of it sent → ValidationFailed (the form is incomplete); another version → StaleObject."""
+    None of it sent → ValidationFailed (the form is incomplete); another version → StaleObject, saying `stale` where
+    the caller has its own words for what changed (else StaleObject's «обновите страницу»)."""
     if expected is None:
         return
     if expected == MISSING_VERSION:
         raise ValidationFailed(FORM_INCOMPLETE)
     if current != expected:
-        raise StaleObject()
+        raise StaleObject() if stale is None else StaleObject(stale)
 
 
 def check_version(obj, expected_version: int | None) -> None:
