@@ -89,13 +89,17 @@ def live_server(tmp_path_factory):
     from app.extensions import db
 
     path = tmp_path_factory.mktemp("e2e-db") / "e2e.sqlite3"
-    app = create_app(make_config(f"sqlite:///{path}", WTF_CSRF_ENABLED=True))
+    # Static files fresh for an hour: without a max-age every page load revalidated each of its eight stylesheets
+    # and scripts one after another on the single-threaded server below (a page opened in ~180 ms instead of
+    # ~130 ms in the screen walk); they never change while the suite runs. Pages themselves stay no-store.
+    app = create_app(make_config(f"sqlite:///{path}", WTF_CSRF_ENABLED=True, SEND_FILE_MAX_AGE_DEFAULT=3600))
     with app.app_context():
         upgrade()
         assert seed_demo() is True
         db.session.commit()
     # Port 0: the OS picks a free port, so parallel runs never collide. Single-threaded on purpose:
-    # SQLite and one browser tab need no concurrency, and it keeps requests strictly ordered.
+    # SQLite and one browser tab need no concurrency, and it keeps requests strictly ordered. (Measured: with
+    # static files cached, a threaded server opened the screen walk's pages only ~8 % faster, within the noise.)
     server = make_server("127.0.0.1", 0, app)
     _LIVE["app"] = app
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
