@@ -262,3 +262,21 @@ def test_the_monitoring_order_names_a_single_request_by_what_it_collects(demo):
     first = ctx["items"][0]["text"]
     assert first == (f"Провести сбор сведений о значениях показателей за {request.period} учебный год по перечню "
                      "показателей (приложение № 1)."), first
+
+
+def test_the_demos_effectiveness_conclusions_count_only_the_measures_rated(demo):
+    """The effectiveness report's conclusions said «Оценено мер: 4» while its table said «мера не завершена — эффект
+    не оценивается» of two of the four."""
+    from app.cycles.models import Cycle
+    from app.effectiveness import services
+    from app.followup.models import Measure
+    from workflows.measure import ACTIVE_STATES
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    states = [m.state for m in demo.scalars(select(Measure).where(Measure.cycle_id == cycle.id,
+                                                                  Measure.state != "cancelled"))]
+    unfinished = sum(1 for s in states if s in ACTIVE_STATES)
+    assert unfinished  # the demo's cycle has measures still under way
+    text = services.evaluation_of(cycle).conclusions
+    assert f"Оценено мер: {len(states) - unfinished};" in text
+    assert f"не завершены и не оценивались: {unfinished}." in text
