@@ -52,7 +52,7 @@ def builders(b):
                                                                            "образованием"],
                 ["{{ e.number }}", "{{ e.name }}", "{{ e.position }}", "{{ e.mechanisms }}", "{{ e.municipalities }}"],
                 "e in experts", widths=[1.0, 3.4, 4.0, 3.2, 5.4], size=b.TABLE_PT)
-        t.save({"family": "procedural", "stages": [], "version": 3,
+        t.save({"family": "procedural", "stages": [], "version": 4,
                 "filename": "Приказ о мониторинге механизмов {period} {number}.docx"})
 
     def expert_conclusion():
@@ -72,8 +72,11 @@ def builders(b):
         t.date_number()
         t.heading()
         t.text("Муниципальный орган управления образованием: {{ conclusion.municipality }}.")
-        t.text("Оценка проведена {{ conclusion.window }} в рамках кампании «{{ conclusion.campaign }}» по критериям "
-               "«{{ conclusion.criteria }}».")
+        # The window is the campaign's, not the day this evaluation ended: «Оценка проведена с 07.12.2026 по
+        # 05.02.2027» on a conclusion dated 7 December 2026 said it was done two months ahead (records-office review,
+        # 7 December 2026).
+        t.text("Оценка проведена в рамках кампании «{{ conclusion.campaign }}» (срок проведения мониторинга — "
+               "{{ conclusion.window }}) по критериям «{{ conclusion.criteria }}».")
         t.tag("{%p if conclusion.basis != '—' %}")
         t.text("Основание: {{ conclusion.basis }}.")
         t.tag("{%p endif %}")
@@ -102,7 +105,7 @@ def builders(b):
         t.tag("{%p endfor %}")
         t.signature()
         t.executor_mark()
-        t.save({"family": "procedural", "stages": [], "version": 3,
+        t.save({"family": "procedural", "stages": [], "version": 4,
                 "filename": "Экспертное заключение {period} {number}.docx"})
 
     def assessment_report():
@@ -187,7 +190,7 @@ def builders(b):
         t.signature()
         t.executor_mark()
         # 2: the heat map and the blocks' profile as pictures
-        t.save({"family": "procedural", "stages": [], "version": 5,
+        t.save({"family": "procedural", "stages": [], "version": 6,
                 "filename": "Аналитический отчёт по мониторингу механизмов {period} {number}.docx"})
 
     return {f.__name__: f for f in (assessment_order, expert_conclusion, assessment_report)}

@@ -527,7 +527,9 @@ class Template:
         fmt.line_spacing, fmt.line_spacing_rule = Pt(EXECUTOR_BOX_PT), WD_LINE_SPACING.EXACTLY
         box = parse_xml(EXECUTOR_BOX.format(cx=int(Cm(self.text_width_cm)), cy=int(Pt(EXECUTOR_BOX_PT))))
         content = box.find(".//" + qn("w:txbxContent"))
-        for line in ("{{ executor.name }}", "{{ executor.contact }}"):
+        # An executor with neither a phone nor an e-mail has no contact line: the box's text sits on its bottom edge,
+        # so an empty last line lifted the name off the foot of the page (records-office review, 7 December 2026).
+        for line in ("{{ executor.name }}", "{%p if executor.contact %}", "{{ executor.contact }}", "{%p endif %}"):
             paragraph = Paragraph(OxmlElement("w:p"), cell)
             content.append(paragraph._p)
             self._run(paragraph, line, size=SMALL_PT)
@@ -685,7 +687,7 @@ def regulation():
     t.text("5.1. Положение вступает в силу со дня его утверждения и действует до утверждения нового положения.")
     t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "conceptual", "stages": ["GOAL"], "version": 2,
+    t.save({"family": "conceptual", "stages": ["GOAL"], "version": 3,
             "filename": "Положение о системе оценки качества {period} {number}.docx"})
 
 
@@ -717,7 +719,7 @@ def indicators_approval():
     t.tag("{%p endif %}")
     t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "conceptual", "stages": ["IND", "METH"], "version": 2,
+    t.save({"family": "conceptual", "stages": ["IND", "METH"], "version": 3,
             "filename": "Перечень показателей и методов {period} {number}.docx"})
 
 
@@ -748,7 +750,7 @@ def monitoring_order():
     # a municipality's list runs past 99: «№» holds three digits («10» / «0» broke a number over two lines)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
             "a in addressees", widths=[ORG_LIST_NUMBER_CM, 10.2, 5.5])
-    t.save({"family": "procedural", "stages": ["MON"], "version": 4,
+    t.save({"family": "procedural", "stages": ["MON"], "version": 5,
             "filename": "Приказ о проведении мониторинга {period} {number}.docx"})
 
 
@@ -781,7 +783,7 @@ def data_request_letter():
     t.p("Список рассылки", align="center", bold=True, after=6)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
             "a in addressees", widths=[ORG_LIST_NUMBER_CM, 10.2, 5.5])
-    t.save({"family": "procedural", "stages": ["MON"], "version": 4,
+    t.save({"family": "procedural", "stages": ["MON"], "version": 5,
             "filename": "Письмо о предоставлении сведений {period} {number}.docx"})
 
 
@@ -917,7 +919,7 @@ def analytic_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 7,
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 8,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 
@@ -944,7 +946,7 @@ def addressed_recommendations():
            "выполнения, а по завершении — отчёт о выполнении.")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["REC"], "version": 4,
+    t.save({"family": "procedural", "stages": ["REC"], "version": 5,
             "filename": "Адресные рекомендации {addressee} {period} {number}.docx"})
 
 
@@ -968,7 +970,7 @@ def best_practices():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["REC", "EFF"], "version": 3,
+    t.save({"family": "procedural", "stages": ["REC", "EFF"], "version": 4,
             "filename": "Рекомендации по успешным практикам {period} {number}.docx"})
 
 
@@ -983,7 +985,7 @@ def event_order():
     t.order_items()
     t.signature()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 2,
+    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 3,
             "filename": "Приказ о проведении мероприятия {period} {number}.docx"})
 
 
@@ -1003,7 +1005,7 @@ def roadmap():
              "{{ m.expected_result }}"], "m in measures", widths=[0.9, 4.6, 2.4, 2.9, 2.9, 3.3], size=SMALL_PT)
     t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["MEAS"], "version": 2,
+    t.save({"family": "managerial", "stages": ["MEAS"], "version": 3,
             "filename": "Дорожная карта {period} {number}.docx"})
 
 
@@ -1024,10 +1026,11 @@ def deficiency_plan():
             widths=[0.8, 3.2, 3.2, 2.1, 2.5, 2.4, 2.8], size=SMALL_PT)
     t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 2,
+    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 3,
             "filename": "План устранения недостатков {period} {number}.docx"})
 
 
+PRESENT_LISTED = 15  # a protocol names up to 15 of those present; more are counted and listed in its appendix
 DECIDED = "{{ d.number }}. {{ d.text }}. Срок: {{ d.deadline }}. Ответственный: {{ d.responsible }}."
 VOTES = ("Голосовали: «за» — {{ q.votes_for }}, «против» — {{ q.votes_against }}, «воздержались» — "
          "{{ q.votes_abstained }}.")
@@ -1038,7 +1041,8 @@ def protocol():
     t.use(COMMON_VARIABLES,
           meeting=("dict", "Совещание: body (вид заседания, «совещания при начальнике …»), chair, chair_position, "
                            "secretary, secretary_position"),
-          present=("list", "Присутствовали: number, name, position"),
+          present=("list", "Присутствовали, по алфавиту: number, name (Фамилия И.О.), position; больше "
+                           f"{PRESENT_LISTED} — «N чел. (список прилагается)» и список в приложении"),
           agenda=("list", "Вопросы повестки: number, title, heard, spoke, decided (список: number, text, "
                           "deadline, responsible), votes_for, votes_against, votes_abstained"))
     t.issuer("ПРОТОКОЛ")
@@ -1046,9 +1050,15 @@ def protocol():
     t.heading("{{ meeting.body }}")
     t.p("Председатель — {{ meeting.chair }}, {{ meeting.chair_position }}.", align="justify")
     t.p("Секретарь — {{ meeting.secretary }}, {{ meeting.secretary_position }}.", align="justify")
-    t.p("Присутствовали: {{ present|length }} чел.", align="justify", after=6)
-    t.table(["№", "Фамилия, инициалы", "Должность"], ["{{ x.number }}", "{{ x.name }}", "{{ x.position }}"],
-            "x in present", widths=[1.0, 6.0, 10.0])
+    # Those present by surname and initials in alphabetical order; more than PRESENT_LISTED, their number and the list
+    # attached (records practice under ГОСТ Р 7.0.97). A «Присутствовали: 3 чел.» over a table of numbers, names and
+    # positions was neither (records-office review, 7 December 2026).
+    t.tag(f"{{%p if present|length > {PRESENT_LISTED} %}}")
+    t.p("Присутствовали: {{ present|length }} чел. (список прилагается).", align="justify", after=6)
+    t.tag("{%p else %}")
+    # (no full stop of its own: the list ends with the last one's initials, «… Петрова М.И.»)
+    t.p("Присутствовали: {{ present|map(attribute='name')|join(', ') }}", align="justify", after=6)
+    t.tag("{%p endif %}")
     t.p("ПОВЕСТКА ДНЯ:", bold=True, after=6)
     t.tag("{%p for q in agenda %}")
     t.text("{{ q.number }}. {{ q.title }}")
@@ -1074,7 +1084,14 @@ def protocol():
     t.text(VOTES.replace("q.", "(agenda|last)."))
     t.signatures(("Председатель", "{{ meeting.chair }}"), ("Секретарь", "{{ meeting.secretary }}"))
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 4,
+    t.tag(f"{{%p if present|length > {PRESENT_LISTED} %}}")
+    t.annex_mark("Приложение", "протоколу", new_page=True)
+    t.p("Список присутствовавших", align="center", bold=True, after=6)
+    t.table(["№", "Фамилия, инициалы", "Должность"], ["{{ x.number }}", "{{ x.name }}", "{{ x.position }}"],
+            "x in present", widths=[1.0, 6.0, 10.0])
+    t.tag("{%p endif %}")
+    # 5: those present listed by name, or counted with the list attached
+    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 5,
             "filename": "Протокол {period} {number}.docx"})
 
 
@@ -1102,7 +1119,7 @@ def decision_order():
     # 2: the appendix's columns over the landscape width (25.7 cm), the decision's text the widest; they were
     # 17 cm of portrait widths stretched, «Вид» and «Срок» wide and the decision ten lines deep.
     # 3: the appendix's mark as wide as on a portrait page (its issuer's last word was alone on a line).
-    t.save({"family": "managerial", "stages": ["DEC"], "version": 5,
+    t.save({"family": "managerial", "stages": ["DEC"], "version": 6,
             "filename": "Приказ об управленческих решениях {period} {number}.docx"})
 
 
@@ -1143,7 +1160,7 @@ def effectiveness_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["EFF"], "version": 3,
+    t.save({"family": "managerial", "stages": ["EFF"], "version": 4,
             "filename": "Справка об эффективности мер {period} {number}.docx"})
 
 

@@ -204,6 +204,10 @@ def test_the_conclusion_reports_the_approved_scores_per_mechanism_and_block_and_
                      f"уровень сформированности механизмов\u00a0— {level}", "Положение о системе оценки не "
                      "зарегистрировано", "Цели", "2. Оценка по блокам управленческого цикла", "4. Рекомендации"):
         assert expected in text, expected
+    # the campaign's window is named as such: «Оценка проведена с 07.12.2026 по 05.02.2027» on a conclusion dated
+    # 7 December said the evaluation had run to February
+    assert f"Оценка проведена в рамках кампании «{campaign.title}» (срок проведения мониторинга\u00a0— с " in text
+    assert "Оценка проведена с " not in text
     # M1.2 is not evaluated yet: the conclusion says so rather than reporting it
     assert "не утверждена: заключение по ним составляется после утверждения оценки" in text
     assert camp["mun_b"].name not in text

@@ -3,7 +3,12 @@ works at the issuer. A regional expert without a phone got the ministry's phone 
 («+7 (999) 263-42-04, expert@demo.example»): an expert is a teacher or methodologist of another organisation whose
 role is held at the region for its reach, not a ministry employee."""
 
-from app.documents import lint
+import io
+import zipfile
+
+from lxml import etree
+
+from app.documents import lint, rendering
 from app.documents.owned import build_owned_context
 from tests.test_assessment_documents import approve_a, camp  # noqa: F401  (fixtures and the evaluation they need)
 
@@ -55,4 +60,29 @@ def test_an_official_of_the_issuer_without_a_phone_gets_the_issuers_phone(camp, 
     expert.phone, expert.email = None, None
     db_session.flush()
     assert build_owned_context("expert_conclusion", _conclusion_row(camp))["executor"]["contact"] == REGION_PHONE
+    db_session.rollback()
+
+
+def _mark_lines(data: bytes) -> list[str]:
+    """The lines of the executor mark (the text box at the foot of the signature's page), empty ones too."""
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        body = etree.fromstring(package.read("word/document.xml"))
+    box = body.find(".//w:txbxContent", ns)
+    return ["".join(box_p.itertext()) for box_p in box.findall("w:p", ns)]
+
+
+def test_an_executor_without_phone_or_email_leaves_no_empty_line_in_the_mark(camp, world, db_session):  # noqa: F811
+    """The mark's text stands on the foot of the page: an empty contact line under the name lifted the name a line
+    off it, a blank a records office returns."""
+    approve_a(camp, world, db_session)
+    expert = camp["expert_a"]
+    expert.phone, expert.email = None, None
+    db_session.flush()
+    ctx = build_owned_context("expert_conclusion", _conclusion_row(camp))
+    assert _mark_lines(rendering.render("expert_conclusion", ctx)) == [expert.full_name]
+    expert.email = "expert@example.ru"
+    db_session.flush()
+    ctx = build_owned_context("expert_conclusion", _conclusion_row(camp))
+    assert _mark_lines(rendering.render("expert_conclusion", ctx)) == [expert.full_name, "expert@example.ru"]
     db_session.rollback()

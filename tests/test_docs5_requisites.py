@@ -30,7 +30,8 @@ def test_every_annex_mark_names_the_issuer_of_the_order_or_letter():
             lines = mark.split("\n")
             assert len(lines) == 3, (name, mark)
             assert lines[1] in ("к приказу {{ org.name_genitive|default(org.name) }}",
-                                "к письму {{ org.name_genitive|default(org.name) }}"), (name, mark)
+                                "к письму {{ org.name_genitive|default(org.name) }}",
+                                "к протоколу {{ org.name_genitive|default(org.name) }}"), (name, mark)
             assert lines[2].startswith("от {{ doc.date"), (name, mark)
 
 

@@ -451,8 +451,19 @@ def test_protocol_has_chair_secretary_present_and_agenda(cycle, world):
     for word in ("ПРОТОКОЛ", "Председатель", "Секретарь", "Присутствовали:", "ПОВЕСТКА ДНЯ:", "СЛУШАЛИ:",
                  "ВЫСТУПИЛИ:", "РЕШИЛИ:", "Голосовали:"):
         assert word in text
+    # those present by surname and initials in alphabetical order, on the line itself (records practice); it said
+    # «Присутствовали: 3 чел.» over a table of numbers, names and positions
+    names = [x["name"] for x in ctx["present"]]
+    assert len(names) > 1 and names == sorted(names, key=ru.sort_key)
+    assert f"Присутствовали: {', '.join(names)}\n" in plain(text) and names[-1].endswith(".")
+    assert "список прилагается" not in text and "Список присутствовавших" not in text
+    # more than 15: their number, and the list in the protocol's appendix
+    many = [{"number": n, "name": f"Тестов{n} И.И.", "position": "методист"} for n in range(1, 17)]
+    doc, text = document_text(rendering.render("protocol", {**ctx, "present": many}))
+    assert "Присутствовали: 16 чел. (список прилагается)." in plain(text) and "Присутствовали: Тестов" not in text
+    assert "к протоколу" in text and "Список присутствовавших" in text
     present = table_with_header(doc, ["№", "Фамилия, инициалы", "Должность"])
-    assert len(present.rows) == 1 + len(ctx["present"])
+    assert len(present.rows) == 1 + len(many)
 
 
 def test_signed_version_names_the_recorded_signer_and_approvers(goal_cycle):

@@ -262,3 +262,40 @@ def test_the_monitoring_order_names_a_single_request_by_what_it_collects(demo):
     first = ctx["items"][0]["text"]
     assert first == (f"Провести сбор сведений о значениях показателей за {request.period} учебный год по перечню "
                      "показателей (приложение № 1)."), first
+
+
+def test_the_demos_effectiveness_conclusions_count_only_the_measures_rated(demo):
+    """The effectiveness report's conclusions said «Оценено мер: 4» while its table said «мера не завершена — эффект
+    не оценивается» of two of the four."""
+    from app.cycles.models import Cycle
+    from app.effectiveness import services
+    from app.followup.models import Measure
+    from workflows.measure import ACTIVE_STATES
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    states = [m.state for m in demo.scalars(select(Measure).where(Measure.cycle_id == cycle.id,
+                                                                  Measure.state != "cancelled"))]
+    unfinished = sum(1 for s in states if s in ACTIVE_STATES)
+    assert unfinished  # the demo's cycle has measures still under way
+    text = services.evaluation_of(cycle).conclusions
+    assert f"Оценено мер: {len(states) - unfinished};" in text
+    assert f"не завершены и не оценивались: {unfinished}." in text
+
+
+def test_the_demos_roadmap_expects_of_each_measure_what_its_indicator_measures(demo):
+    """The roadmap printed one expected result for every measure, «Рост доли обучающихся, вовлечённых в деятельность
+    детских общественных объединений (показатель: M2.3-01)» beside an indicator of programmes of upbringing, and
+    «Рост …» beside an indicator that should fall."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts
+    from app.followup.documents import measures_of
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    rows = contexts.build_context("roadmap", cycle.stage("MEAS"))["measures"]
+    measures = measures_of(cycle)
+    assert len(rows) == len(measures) >= 2 and len({r["expected_result"] for r in rows}) == len(rows)
+    for row, measure in zip(rows, measures):
+        (indicator,) = measure.indicators
+        word = "Снижение" if indicator.direction == "down" else "Рост"
+        assert row["expected_result"].startswith(f"{word} значения показателя «{indicator.name.split()[0]}"), row
+        assert indicator.code in row["expected_result"]

@@ -6,6 +6,7 @@ from decimal import Decimal
 from app.core import russian as ru
 from app.effectiveness import services
 from app.monitoring.values import unit_rule
+from workflows.measure import ACTIVE_STATES
 
 
 def _conclusions(rows, results) -> str:
@@ -13,12 +14,18 @@ def _conclusions(rows, results) -> str:
     better = [r for r in measured if r.improved]
     reached = [r for r in measured if r.target_met]
     moved = sum(1 for r in results if r.computed == "moved")
+    # a measure still planned or under way is not rated (the report's table says «мера не завершена — эффект не
+    # оценивается»): «Оценено мер: 4» beside two such rows contradicted it
+    unfinished = sum(1 for r in results if r.measure.state in ACTIVE_STATES)
+    rated = f"Оценено мер: {len(results) - unfinished}; дали измеримый эффект: {moved}"
+    if unfinished:
+        rated += f"; не завершены и не оценивались: {unfinished}"
     # «достигнуто по 0» read as a slip: none is said in words
     reached_text = f"целевое значение достигнуто по {len(reached)}" if reached else \
         "целевое значение не достигнуто ни по одному"
     lines = [f"Из {len(rows)} показателей цикла значения после мер получены по {len(measured)}; "
              f"улучшились по сравнению с базовым значением {len(better)}, {reached_text}.",
-             f"Оценено мер: {len(results)}; дали измеримый эффект: {moved}."]
+             rated + "."]
     lagging = [r for r in measured if not r.improved]
     if lagging:
         # named as the report cites them («name» (code)): the public page shows this text to citizens; «Меры по

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.auth.services import users_with_role_at
 from app.core import charts
+from app.core import russian as ru
 from app.core.timeutil import period_bounds
 from app.extensions import db
 from app.cycles.basis import basis_indicators
@@ -283,15 +284,21 @@ def fill_meas(stage, *, official, head, rng, today: date) -> None:
                                                                    (MEASURES, MEASURE_PEOPLE))
     for n, (title, kind, start, end, state) in enumerate(measures):
         responsible = people[n % len(people)]
+        indicator = indicators[n % len(indicators)] if indicators else None
+        # The expected result is the one the measure's indicator measures: one text for every measure printed «Рост
+        # доли обучающихся, вовлечённых в … объединений (показатель: M2.3-01)» beside an indicator of programmes of
+        # upbringing, and the same «Рост доли …» beside the number of pupils on the register, which should fall.
+        result = expected if indicator is None else \
+            f"{'Снижение' if indicator.direction == 'down' else 'Рост'} значения показателя {ru.quote(indicator.name)}"
         linked = [recs[n % len(recs)].id] if recs else []
         if n == len(measures) - 1:
             linked = [r.id for r in recs]  # the last one implements every recommendation
         measure = services.create_measure(
             cycle, actor=official, title=title, kind=kind, responsible_id=responsible.id,
             start_date=_within(cycle, today, start), end_date=_within(cycle, today, end),
-            participants=participants, expected_result=expected,
+            participants=participants, expected_result=result,
             recommendation_ids=linked, finding_ids=[findings[n % len(findings)].id] if findings else (),
-            indicator_ids=[indicators[n % len(indicators)].id] if indicators else ())
+            indicator_ids=[indicator.id] if indicator else ())
         made.append((measure, state))
     for measure, state in made:
         if state == "planned":

@@ -258,6 +258,8 @@ def protocol(dtype, stage, ctx, *, params, **_):
     for user in (chair, secretary):
         if user not in people:
             people.append(user)
+    # «Присутствовали» lists them in alphabetical order of surnames: the chair or secretary added last broke it
+    people.sort(key=lambda u: ru.sort_key(ru.surname_initials(u.full_name)))
     if stage.code == "DEC" or decisions_of(cycle):
         decided = _decision_rows(dtype, cycle.stage("DEC") or stage)
         # The meeting decides them: their deadlines lie after the protocol's date.
@@ -292,7 +294,7 @@ def protocol(dtype, stage, ctx, *, params, **_):
                     "chair_position": ru.lower_first(chair.position or "председатель"),
                     "secretary": ru.initials_surname(secretary.full_name),
                     "secretary_position": ru.lower_first(secretary.position or "секретарь")},
-        # the column is «Фамилия, инициалы»: «Иванов С.П.», the order of a list of those present
+        # «Иванов С.П.»: the form and the order of a list of those present
         "present": number_rows([{"name": ru.surname_initials(u.full_name), "position": u.position or DASH}
                                 for u in people]),
         "agenda": agenda,
