@@ -2,7 +2,8 @@
 
 The sheet's «Сохранить оценку» bar stays at the bottom of the window; a criterion reached by Tab was scrolled just
 into the window's bottom edge — under the bar, out of sight while the expert typed. Printed, a comment box showed its
-first line only, each box had its «Осталось знаков» under it, and «Итого» stood at the foot of every page."""
+first line only, each box had its «Осталось знаков» under it, and «Итого» stood at the foot of every page. A stage's
+«Срок» refused as typed came back empty, and a refused form came back silent, its focus at the page's top."""
 
 import pytest
 
@@ -67,3 +68,31 @@ def test_the_printed_sheet_shows_a_comment_whole_and_its_total_once(page, live_a
     assert not page.locator(".field-counter").first.is_visible()
     assert not page.locator(".sheet-actions").is_visible()
     assert page.locator("#sheet tfoot").evaluate("t => getComputedStyle(t).display") == "table-row-group"
+
+
+def _draft_roadmap_stage(live_app) -> int:
+    from sqlalchemy import select
+
+    from app.cycles.models import Stage
+    from app.extensions import db
+
+    with live_app.app_context():
+        return db.session.scalars(select(Stage.id).where(Stage.code == "MEAS", Stage.state == "draft")
+                                  .order_by(Stage.id)).first()
+
+
+def test_a_refused_date_comes_back_as_typed_with_the_focus_and_the_title_saying_so(page, live_app):
+    """«Срок» typed as 31.02.2027 was refused with «Введите корректную дату» over an empty field (a date field keeps
+    no invalid value), and the refused page began at its top, silent for a screen reader."""
+    log_in(page, "official")
+    open_styled(page, f"/stages/{_draft_roadmap_stage(live_app)}")
+    form = page.locator("form[action$='/settings']")
+    form.locator("input[name=deadline]").fill("31.02.2027")
+    page.keyboard.press("Escape")  # the calendar closes
+    form.locator("[type=submit]").click()
+    page.wait_for_load_state("load")
+    field = page.locator("#deadline")
+    assert field.input_value() == "31.02.2027"
+    assert field.evaluate("f => f === document.activeElement && f.getAttribute('aria-invalid') === 'true'")
+    assert page.title().startswith("Ошибка: ")
+    assert not page.locator(".air-datepicker.-active-").count()  # the focus opened no calendar over the form
