@@ -11,7 +11,7 @@ from datetime import date
 import lxml.html
 import pytest
 
-from tests.test_assessment import _self_assessment_submitted, assess  # noqa: F401 (the fixture)
+from tests.test_assessment import _goals_order_scored_as_evidence, _self_assessment_submitted, assess  # noqa: F401
 
 
 def _doc(response, status: int = 200):
@@ -82,3 +82,33 @@ def test_the_printed_evaluation_ends_with_its_sheet_not_with_the_decisions_empty
     assert "d-print-none" in actions.getparent().getparent().get("class")  # the decisions are the screen's
     (way,) = doc.xpath("//p[@id='evaluation-summary']/a[@href='#evaluation-actions']")
     assert "d-print-none" in way.get("class")  # «… — под листом оценки» leads nowhere on paper
+
+
+def test_a_document_recorded_as_evidence_is_listed_once_and_a_newer_edition_beside_it(
+        world, assess, make_cycle, client, login, db_session):  # noqa: F811 (the fixture)
+    """The auditor's sheet listed each recorded document twice (found now, and recorded with its hash)."""
+    from app.documents.models import DocumentVersion
+
+    assignment = assess["assignment"]
+    doc = _goals_order_scored_as_evidence(world, assess, make_cycle, db_session)
+    db_session.commit()
+    login(world["auditor"])
+
+    def listed() -> list[list[str]]:
+        """Per criterion citing the order, its entries for it."""
+        doc_page = lxml.html.fromstring(client.get(f"/assessment/evaluations/{assignment.id}").data)
+        cells = doc_page.xpath("//table[@id='sheet']//tr[@data-criterion]/td[5]")
+        entries = [[_words(div) for div in cell.xpath("./div[a[normalize-space()='Приказ об утверждении целей']]")]
+                   for cell in cells]
+        return [e for e in entries if e]
+
+    cited = listed()
+    assert cited and all(len(e) == 1 for e in cited), cited
+    assert all("№ 0007/2026 от 12.03.2026" in e[0] and "SHA-256" in e[0] for e in cited)  # recorded, with its hash
+    doc.versions.append(DocumentVersion(number=2, status="done", sha256="b" * 64, registration_number="0009/2026",
+                                        registration_seq=9, registration_year=2026, registration_date=date(2026, 4, 1)))
+    db_session.commit()
+    after = listed()
+    assert len(after) == len(cited)
+    for now in after:
+        assert len(now) == 2 and any("№ 0009/2026" in i for i in now) and any("№ 0007/2026" in i for i in now), now
