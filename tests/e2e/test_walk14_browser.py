@@ -96,3 +96,25 @@ def test_a_refused_date_comes_back_as_typed_with_the_focus_and_the_title_saying_
     assert field.evaluate("f => f === document.activeElement && f.getAttribute('aria-invalid') === 'true'")
     assert page.title().startswith("Ошибка: ")
     assert not page.locator(".air-datepicker.-active-").count()  # the focus opened no calendar over the form
+
+
+FITS = """s => { const cs = getComputedStyle(s), ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = cs.font;
+  const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  return [...s.options].filter(o => ctx.measureText(o.text).width > room).map(o => o.text); }"""
+
+
+def test_the_responsible_is_read_whole_in_the_closed_list(page, live_app):
+    """A stage's, a new measure's and a new decision's «Ответственный»: «…, Главный специалист управления
+    образования» was cut to «образовани»."""
+    from app.cycles.models import Stage
+    from app.extensions import db
+
+    stage_id = _draft_roadmap_stage(live_app)
+    with live_app.app_context():
+        cycle_id = db.session.get(Stage, stage_id).cycle_id
+    log_in(page, "official")
+    for path in (f"/stages/{stage_id}", f"/followup/cycles/{cycle_id}/measures/new",
+                 f"/followup/cycles/{cycle_id}/decisions/new"):
+        open_styled(page, path)
+        assert page.locator("#responsible_id").evaluate(FITS) == [], path
