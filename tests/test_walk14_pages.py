@@ -112,3 +112,21 @@ def test_a_document_recorded_as_evidence_is_listed_once_and_a_newer_edition_besi
     assert len(after) == len(cited)
     for now in after:
         assert len(now) == 2 and any("№ 0009/2026" in i for i in now) and any("№ 0007/2026" in i for i in now), now
+
+
+def test_the_printed_stage_is_its_content_not_its_forms(client, world, login, make_cycle, db_session):
+    """Printed, a stage page ended in the decisions' empty comment boxes, the document generator's choice of addressee
+    and the «Ответственный и срок» form (whose values its heading already states)."""
+    cycle = make_cycle(world["mun"], world["official"])
+    db_session.commit()
+    login(world["official"])
+    doc = _doc(client.get(f"/stages/{cycle.stage('GOAL').id}"))
+
+    def printed(node) -> bool:
+        return not any("d-print-none" in (n.get("class") or "").split() for n in node.iterancestors()) and \
+            "d-print-none" not in (node.get("class") or "").split()
+
+    actions = [f.get("action") for f in doc.xpath("//main//form") if printed(f)]
+    assert actions == [], actions  # transitions, generating documents, settings: the screen's
+    assert printed(doc.xpath("//main//h1")[0]) and all(printed(t) for t in doc.xpath("//main//table"))
+    assert "Ответственный:" in _words(doc.xpath("//main")[0])  # the settings' values, printed in the heading
