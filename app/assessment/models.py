@@ -324,6 +324,13 @@ class Score(Audited, db.Model):
     def organisation(self) -> Organisation:
         return self.municipality
 
+    @property
+    def expert_comment_missing(self) -> bool:
+        """The expert's score differs from the self-assessment and carries no comment: the evaluation is not
+        submitted so (workflows/expert_evaluation.comments_where_different names these criteria)."""
+        return (self.expert_points is not None and self.self_points is not None
+                and self.expert_points != self.self_points and not (self.expert_comment or "").strip())
+
 
 class EvidenceItem(db.Model):
     """Evidence of one criterion: a document found automatically, a file or a link added by the coordinator. The

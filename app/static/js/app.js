@@ -143,11 +143,16 @@
 
   // --- 3a. a field the server refused says so to a screen reader too: aria-invalid, and its message as its
   // description (Bootstrap-Flask prints the message beside the field without tying the two).
+  // A refused form came back as a new page and said nothing to a screen reader, with the focus at the top of the
+  // page: the title now begins with «Ошибка:» and the first refused field takes the focus (a mark the page shows
+  // as advice on opening, data-advice, is no refusal).
   function describeErrors() {
+    var refused = [];
     document.querySelectorAll("main .is-invalid").forEach(function (field) {
       var box = field.closest(".mb-3, .form-group, .col, [class*='col-']") || field.parentNode;
       var feedback = box.querySelector(".invalid-feedback");
       if (!feedback) return;
+      if (!feedback.hasAttribute("data-advice")) refused.push(field);
       if (!feedback.id) feedback.id = (field.id || "field-" + Math.random().toString(36).slice(2)) + "-error";
       field.setAttribute("aria-invalid", "true");
       var described = field.getAttribute("aria-describedby") || "";
@@ -155,6 +160,10 @@
         field.setAttribute("aria-describedby", (feedback.id + " " + described).trim());
       }
     });
+    if (!refused.length) return;
+    if (document.title.indexOf("Ошибка: ") !== 0) document.title = "Ошибка: " + document.title;
+    var active = document.activeElement;
+    if (!window.location.hash && (!active || active === document.body)) refused[0].focus();
   }
 
   // --- 6. file fields in Russian: the browser draws its own button and «no file» text in the language of its

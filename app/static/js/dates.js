@@ -47,7 +47,10 @@
   function enhance(input) {
     if (input.dataset.dateField) return;
     input.dataset.dateField = "1";
-    var value = fromIso(input.value);
+    // A refused «31.02.2027» comes back in the value attribute, but a date field keeps only a valid ISO date as its
+    // value: read from the field, it was gone, and the page said «Введите корректную дату» over an empty field.
+    var sent = input.getAttribute("value") || "";
+    var value = fromIso(input.value) || fromTyped(sent);
     var min = fromIso(input.getAttribute("min")), max = fromIso(input.getAttribute("max"));
     input.type = "text";
     input.removeAttribute("min");
@@ -55,7 +58,8 @@
     input.setAttribute("inputmode", "numeric");
     input.setAttribute("autocomplete", "off");
     if (!input.getAttribute("placeholder")) input.setAttribute("placeholder", "ДД.ММ.ГГГГ");
-    if (value) input.value = shown(value);  // a refused value the user typed stays as typed
+    if (value) input.value = shown(value);
+    else if (sent) input.value = sent;  // a refused value the user typed stays as typed
     if (typeof window.AirDatepicker !== "function") return;  // the field still takes a typed date
     var quiet = false;  // the field gets its focus back after a choice, without the calendar opening again
     var byMouse = false;
