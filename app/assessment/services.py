@@ -911,8 +911,7 @@ def _uncommented(assignment: Assignment) -> list[str]:
     positions = auto.block_positions()
     return [auto.criterion_number(s.criterion, positions)
             for s in scores_of(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
-            if s.expert_points is not None and s.self_points is not None and s.expert_points != s.self_points
-            and not (s.expert_comment or "").strip()]
+            if s.expert_comment_missing]
 
 
 def transition_self(sa: SelfAssessment, trigger: str, *, actor, today: date, comment: str | None = None,
