@@ -587,6 +587,9 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+DAMAGED_ROW = "Файл XLSX повреждён: не удалось прочитать строку {}."
+
+
 class XlsxTable(Table):
     format = "xlsx"
     encoding = "xlsx"
@@ -619,7 +622,11 @@ class XlsxTable(Table):
         # Declared dimensions may be wrong (some generators write A1): read every row that is there.
         sheet.reset_dimensions()
         self._iter = self._cells()
-        first = next(self._iter, None)
+        try:
+            first = next(self._iter, None)
+        except Exception:  # the header row is parsed here, before rows() guards the rest (a sheet cut off in it)
+            self.close()
+            raise FileRejected(DAMAGED_ROW.format(1)) from None
         if first is None:
             self.close()
             raise FileRejected("Файл пуст: на первом листе нет ни одной строки.")
@@ -657,7 +664,7 @@ class XlsxTable(Table):
         except FileRejected:
             raise
         except Exception:
-            raise FileRejected(f"Файл XLSX повреждён: не удалось прочитать строку {self._rows_seen + 1}.") from None
+            raise FileRejected(DAMAGED_ROW.format(self._rows_seen + 1)) from None
         finally:
             self.close()
 

@@ -175,16 +175,19 @@ def _cell_value(cell):
     return unescape_cell(value)
 
 
+DAMAGED = "Не удалось прочитать файл Excel: он повреждён или сохранён в другом формате."
+
+
 def read_rows(data: bytes) -> list[dict]:
     """Rows of the first sheet as v1 dicts with their Excel row number in "_row"; UploadRejected otherwise."""
     _check_container(data)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds of errors on malformed parts
-        raise UploadRejected("Не удалось прочитать файл Excel: он повреждён или сохранён в другом формате.") from None
+        raise UploadRejected(DAMAGED) from None
     try:
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        rows = ws.iter_rows()
+        rows = _rows_of(ws)
         header = next(rows, None)
         if header is None:
             raise UploadRejected("Файл пуст: нет строки заголовка.")
@@ -229,6 +232,21 @@ def read_rows(data: bytes) -> list[dict]:
         return result
     finally:
         wb.close()
+
+
+def _rows_of(ws):
+    """The sheet's rows as openpyxl reads them. In read-only mode the worksheet's XML is parsed only here, row by
+    row, so a sheet cut off halfway or otherwise malformed fails in the walk, not when the workbook opens
+    (attack 15: a 500 for the director): it is refused as a damaged file."""
+    rows = ws.iter_rows()
+    while True:
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return
+        except Exception:  # the XML parser's errors, defusedxml's refusals, openpyxl's ValueError/KeyError…
+            raise UploadRejected(DAMAGED) from None
+        yield cells
 
 
 def _is_title_row(record: dict) -> bool:

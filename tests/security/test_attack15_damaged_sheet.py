@@ -1,0 +1,63 @@
+"""Attack 15: a school's monitoring form whose worksheet is damaged — the XML of the sheet cut off halfway (a copy
+interrupted, a file repaired by hand), or a sheet in UTF-16 with a DTD that only shows when its rows are read — was
+a 500 for the director: the container checks and the opening of the workbook passed, and the XML error came from
+the walk over the rows, which nothing caught. It is refused in Russian, and nothing is saved. Likewise a results
+import whose sheet breaks off inside its header row: the reader parsed that row while opening the file, outside the
+guard of the later rows, and the import was a 500 (inline) or failed without a reason (RQ) instead of «отклонён»."""
+
+import io
+import zipfile
+
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from tests.test_imports_web import client_for, upload  # noqa: F401  (fixture)
+from tests.test_monitoring import submission_of
+from tests.security.test_stretched_sheet import with_sheet
+from tests.test_monitoring_views import _upload, page, sign_in, uploads, values_of  # noqa: F401  (fixture)
+
+
+def _cut_after_first_row(xml: bytes) -> bytes:
+    end = xml.index(b"</row>") + len(b"</row>")
+    return xml[:end + 40]  # the sheet's XML breaks off inside the second row
+
+
+def test_a_form_with_a_cut_off_sheet_is_refused_in_russian(client, login, world, sent, db_session,
+                                                           uploads):  # noqa: F811
+    sub = submission_of(sent, world["school_a"])
+    sign_in(client, login, world["director_a"])
+    form = client.get(f"/monitoring/submissions/{sub.id}/xlsx").data
+    response = _upload(client, sub, with_sheet(form, _cut_after_first_row))
+    assert response.status_code == 422
+    assert "повреждён" in page(response)
+    assert values_of(db_session, world["school_a"]) == {}
+
+
+def _results_xlsx_cut_in_its_first_row() -> bytes:
+    wb = Workbook()
+    wb.active.append(["код участника", "работа", "класс", "балл"])
+    wb.active.append(["S-0001", "Математика", 5, 12])
+    out = io.BytesIO()
+    wb.save(out)
+    source = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    result = io.BytesIO()
+    with zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[:data.index(b"<row") + 10]  # breaks off inside the header row
+            target.writestr(info.filename, data)
+    return result.getvalue()
+
+
+def test_an_import_whose_sheet_breaks_off_in_the_header_is_rejected_with_a_reason(  # noqa: F811
+        world, client_for, uploads, db_session):  # noqa: F811
+    from app.imports.models import ImportRun  # local: the models import once the test application exists
+
+    client = client_for(world["official"])
+    response = upload(client, "results", _results_xlsx_cut_in_its_first_row(), "результаты.xlsx", world["mun"].id)
+    assert response.status_code == 302
+    run = db_session.scalars(select(ImportRun)).one()
+    assert run.status == "rejected"
+    assert "Файл XLSX повреждён: не удалось прочитать строку 1." in run.message
+    assert "Файл XLSX повреждён" in client.get(response.headers["Location"]).get_data(as_text=True)
