@@ -359,7 +359,7 @@ class CsvTable(Table):
             try:
                 cells = next(csv.reader([line], delimiter=delimiter), [])
             except csv.Error as exc:
-                raise FileRejected(f"Не удалось прочитать заголовок: {_csv_problem(exc)}",
+                raise FileRejected(f"Не удалось прочитать заголовок: {csv_problem(exc)}",
                                    value=line[:100].strip()) from None
             known = sum(1 for c in cells if self.spec.recognise(c))
             if best is None or known > best[0]:
@@ -399,7 +399,7 @@ class CsvTable(Table):
                     if self.problems:
                         self.problems = []
             except csv.Error as exc:
-                raise FileRejected(f"Строка {row_no + 1}: файл CSV повреждён: {_csv_problem(exc)}") from None
+                raise FileRejected(f"Строка {row_no + 1}: файл CSV повреждён: {csv_problem(exc)}") from None
             except _LineTooLong:
                 raise FileRejected(f"Строка {row_no + 1}: строка файла длиннее {_line_limit()} символов; в файле "
                                    "результатов таких не бывает. Проверьте, что это тот файл, и сохраните таблицу "
@@ -431,7 +431,7 @@ def _line_limit() -> str:
     return f"{CSV_LINE_MAX_CHARS:,}".replace(",", "\u00a0")
 
 
-def _csv_problem(exc: csv.Error) -> str:
+def csv_problem(exc: csv.Error) -> str:
     """The csv module's reason in Russian (its own text is English and means nothing to the user)."""
     if "field larger than field limit" in str(exc):
         limit = f"{csv.field_size_limit():,}".replace(",", "\u00a0")

@@ -1,15 +1,20 @@
-"""Attack 15: a school's monitoring form whose worksheet is damaged — the XML of the sheet cut off halfway (a copy
-interrupted, a file repaired by hand), or a sheet in UTF-16 with a DTD that only shows when its rows are read — was
-a 500 for the director: the container checks and the opening of the workbook passed, and the XML error came from
-the walk over the rows, which nothing caught. It is refused in Russian, and nothing is saved. Likewise a results
-import whose sheet breaks off inside its header row: the reader parsed that row while opening the file, outside the
-guard of the later rows, and the import was a 500 (inline) or failed without a reason (RQ) instead of «отклонён»."""
+"""Attack 15: damaged or hostile files into the uploads that parse them, each a 500 before.
+
+- A school's monitoring form whose worksheet XML is cut off halfway (a copy interrupted, a file repaired by hand):
+  the container checks and the opening of the workbook passed, and the XML error came from the walk over the rows,
+  which nothing caught. It is refused in Russian, and nothing is saved.
+- A results import whose sheet breaks off inside its header row: the reader parsed that row while opening the file,
+  outside the guard of the later rows — a 500 (inline jobs) or an import failed without a reason (RQ), not
+  «отклонён» with the reason.
+- A school's questionnaire (CSV) whose header line holds a field past the csv module's limit (128 KB): the rows
+  were guarded (attack 7), the header, read apart from them, was not; and the rows' refusal quoted the csv
+  module's English («field larger than field limit (131072)»)."""
 
 import io
 import zipfile
 
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.test_imports_web import client_for, upload  # noqa: F401  (fixture)
 from tests.test_monitoring import submission_of
@@ -61,3 +66,17 @@ def test_an_import_whose_sheet_breaks_off_in_the_header_is_rejected_with_a_reaso
     assert run.status == "rejected"
     assert "Файл XLSX повреждён: не удалось прочитать строку 1." in run.message
     assert "Файл XLSX повреждён" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_questionnaire_whose_header_line_is_past_the_field_limit_is_refused(world, client, login, db_session):
+    from app.analysis.models import RiskProfile  # local: the models import once the test application exists
+
+    login(world["director_a"])
+    body = b"factor;score;" + b"x" * 200_000 + b"\n"
+    response = client.post(f"/analysis/schools/{world['school_a'].id}/risk-profile/import",
+                           data={"year": "2025", "file": (io.BytesIO(body), "anketa.csv")}, follow_redirects=True)
+    assert response.status_code < 500
+    text = page(response)
+    assert "Строка 1: файл не читается как таблица CSV: значение длиннее 131\u00a0072 символов" in text
+    assert "field limit" not in text  # the csv module's own words are not the user's
+    assert db_session.scalar(select(func.count()).select_from(RiskProfile)) == 0
