@@ -186,67 +186,64 @@ def read_rows(data: bytes) -> list[dict]:
     except Exception:  # openpyxl raises many kinds of errors on malformed parts
         raise UploadRejected(DAMAGED) from None
     try:
-        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        rows = _rows_of(ws)
-        header = next(rows, None)
-        if header is None:
-            raise UploadRejected("Файл пуст: нет строки заголовка.")
-        columns: dict[int, str] = {}
-        unknown = []
-        for idx, cell in enumerate(header):
-            text = str(cell.value).strip().lower() if cell.value is not None else ""
-            if not text:
-                continue
-            name = ALIASES.get(text)
-            if name is None:
-                unknown.append(str(cell.value))
-            elif name in columns.values():
-                raise UploadRejected(f"Столбец «{TITLES[name]}» указан в заголовке дважды.")
-            else:
-                columns[idx] = name
-        missing = [TITLES[n] for n in ("indicator_code", "organisation_code", "period", "value")
-                   if n not in columns.values()]
-        if missing:
-            raise UploadRejected("В первой строке нет обязательных столбцов: " + ", ".join(f"«{m}»" for m in missing)
-                                 + ". Используйте форму, скачанную из системы.")
-        if unknown:
-            raise UploadRejected("Неизвестные столбцы в заголовке: " + ", ".join(f"«{u}»" for u in unknown)
-                                 + ". Используйте форму, скачанную из системы.")
-        result = []
-        for read, cells in enumerate(rows, 2):
-            if read > MAX_SHEET_ROWS:
-                raise UploadRejected(f"На листе больше {MAX_SHEET_ROWS} строк (считая пустые), а в форме сведений "
-                                     f"их не больше {MAX_ROWS}: удалите лишние строки или скачайте форму заново.")
-            number = cells[0].row if cells and hasattr(cells[0], "row") else len(result) + 2
-            record = {name: _cell_value(cells[idx]) for idx, name in columns.items() if idx < len(cells)}
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in record.values()):
-                continue
-            if number == 2 and _is_title_row(record):
-                continue
-            if len(result) >= MAX_ROWS:
-                raise UploadRejected(f"Слишком много строк: не более {MAX_ROWS}.")
-            record["_row"] = number
-            result.append({k: v for k, v in record.items() if k in KEY_COLUMNS or k == "_row"})
-        if not result:
-            raise UploadRejected("В файле нет строк со значениями.")
-        return result
+        return _sheet_rows(wb)
+    except UploadRejected:
+        raise
+    except Exception:
+        # In read-only mode openpyxl parses the worksheet only while its rows are walked, and looks a cell's style
+        # up only when asked: a sheet cut off halfway, a cell naming a style the book lacks, a workbook without
+        # a sheet fail here, not when the book opens (attack 15: each a 500 for the director).
+        raise UploadRejected(DAMAGED) from None
     finally:
         wb.close()
 
 
-def _rows_of(ws):
-    """The sheet's rows as openpyxl reads them. In read-only mode the worksheet's XML is parsed only here, row by
-    row, so a sheet cut off halfway or otherwise malformed fails in the walk, not when the workbook opens
-    (attack 15: a 500 for the director): it is refused as a damaged file."""
+def _sheet_rows(wb) -> list[dict]:
+    """read_rows on an opened workbook: its first sheet's header checked and its rows read."""
+    ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
     rows = ws.iter_rows()
-    while True:
-        try:
-            cells = next(rows)
-        except StopIteration:
-            return
-        except Exception:  # the XML parser's errors, defusedxml's refusals, openpyxl's ValueError/KeyError…
-            raise UploadRejected(DAMAGED) from None
-        yield cells
+    header = next(rows, None)
+    if header is None:
+        raise UploadRejected("Файл пуст: нет строки заголовка.")
+    columns: dict[int, str] = {}
+    unknown = []
+    for idx, cell in enumerate(header):
+        text = str(cell.value).strip().lower() if cell.value is not None else ""
+        if not text:
+            continue
+        name = ALIASES.get(text)
+        if name is None:
+            unknown.append(str(cell.value))
+        elif name in columns.values():
+            raise UploadRejected(f"Столбец «{TITLES[name]}» указан в заголовке дважды.")
+        else:
+            columns[idx] = name
+    missing = [TITLES[n] for n in ("indicator_code", "organisation_code", "period", "value")
+               if n not in columns.values()]
+    if missing:
+        raise UploadRejected("В первой строке нет обязательных столбцов: " + ", ".join(f"«{m}»" for m in missing)
+                             + ". Используйте форму, скачанную из системы.")
+    if unknown:
+        raise UploadRejected("Неизвестные столбцы в заголовке: " + ", ".join(f"«{u}»" for u in unknown)
+                             + ". Используйте форму, скачанную из системы.")
+    result = []
+    for read, cells in enumerate(rows, 2):
+        if read > MAX_SHEET_ROWS:
+            raise UploadRejected(f"На листе больше {MAX_SHEET_ROWS} строк (считая пустые), а в форме сведений "
+                                 f"их не больше {MAX_ROWS}: удалите лишние строки или скачайте форму заново.")
+        number = cells[0].row if cells and hasattr(cells[0], "row") else len(result) + 2
+        record = {name: _cell_value(cells[idx]) for idx, name in columns.items() if idx < len(cells)}
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in record.values()):
+            continue
+        if number == 2 and _is_title_row(record):
+            continue
+        if len(result) >= MAX_ROWS:
+            raise UploadRejected(f"Слишком много строк: не более {MAX_ROWS}.")
+        record["_row"] = number
+        result.append({k: v for k, v in record.items() if k in KEY_COLUMNS or k == "_row"})
+    if not result:
+        raise UploadRejected("В файле нет строк со значениями.")
+    return result
 
 
 def _is_title_row(record: dict) -> bool:

@@ -1,8 +1,9 @@
 """Attack 15: damaged or hostile files into the uploads that parse them, each a 500 before.
 
-- A school's monitoring form whose worksheet XML is cut off halfway (a copy interrupted, a file repaired by hand):
-  the container checks and the opening of the workbook passed, and the XML error came from the walk over the rows,
-  which nothing caught. It is refused in Russian, and nothing is saved.
+- A school's monitoring form whose worksheet XML is cut off halfway (a copy interrupted, a file repaired by hand),
+  or whose value cell names a style the book does not have: the container checks and the opening of the workbook
+  passed, and openpyxl's error came from the walk over the rows, which nothing caught. It is refused in Russian,
+  and nothing is saved.
 - A results import whose sheet breaks off inside its header row: the reader parsed that row while opening the file,
   outside the guard of the later rows — a 500 (inline jobs) or an import failed without a reason (RQ), not
   «отклонён» with the reason.
@@ -11,7 +12,10 @@
   module's English («field larger than field limit (131072)»)."""
 
 import io
+import re
 import zipfile
+
+import pytest
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -27,12 +31,19 @@ def _cut_after_first_row(xml: bytes) -> bytes:
     return xml[:end + 40]  # the sheet's XML breaks off inside the second row
 
 
-def test_a_form_with_a_cut_off_sheet_is_refused_in_russian(client, login, world, sent, db_session,
-                                                           uploads):  # noqa: F811
+def _style_the_book_lacks(xml: bytes) -> bytes:
+    return re.sub(rb'<c r="D3"( s="\d+")?', b'<c r="D3" s="999"', xml, count=1)  # the value's cell
+
+
+@pytest.mark.parametrize("change", [_cut_after_first_row, _style_the_book_lacks], ids=["cut-off", "unknown-style"])
+def test_a_form_with_a_damaged_sheet_is_refused_in_russian(client, login, world, sent, db_session, uploads,  # noqa: F811
+                                                           change):
     sub = submission_of(sent, world["school_a"])
     sign_in(client, login, world["director_a"])
     form = client.get(f"/monitoring/submissions/{sub.id}/xlsx").data
-    response = _upload(client, sub, with_sheet(form, _cut_after_first_row))
+    body = with_sheet(form, change)
+    assert body != with_sheet(form, lambda xml: xml)
+    response = _upload(client, sub, body)
     assert response.status_code == 422
     assert "повреждён" in page(response)
     assert values_of(db_session, world["school_a"]) == {}
