@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
 import zipfile
 from pathlib import Path
@@ -45,6 +46,14 @@ MAX_ROWS = 5000
 MAX_SHEET_ROWS = 2 * MAX_ROWS
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_MEMBERS = 2000
+# openpyxl parses every cell of a row it reads (~7 µs each) and the whole shared-strings table before the first row
+# (~9 µs a string): a 1.9 MB form of 148 rows × 16 000 one-digit cells held the web worker 32 s, past gunicorn's
+# timeout, and 2 million short strings (5 MB packed, 9:1, no zip bomb) 22 s (attack 15). The form has 7 columns and at
+# most MAX_SHEET_ROWS rows are read, so ten cells a row (and as many strings) is room enough; counted in the XML
+# before openpyxl sees it.
+MAX_CELLS = 10 * MAX_SHEET_ROWS
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
 
 
 class UploadRejected(ValidationFailed):
@@ -154,14 +163,35 @@ def _check_container(data: bytes) -> None:
             names = {info.filename for info in members}
             if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
                 raise UploadRejected("Файл не является книгой Excel (.xlsx).")
+            cells = strings = 0
             for info in members:
                 if info.filename.endswith((".xml", ".rels")):
                     content = archive.read(info)
                     # XLSX parts never declare a DTD; one that does is an entity-expansion attack.
                     if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
                         raise UploadRejected("Файл отклонён: недопустимые XML-конструкции (DTD, сущности).")
+                    cells += _count(_CELL, content, MAX_CELLS - cells)
+                    strings += _count(_STRING, content, MAX_CELLS - strings)
+                    if cells > MAX_CELLS or strings > MAX_CELLS:
+                        what = "ячеек" if cells > MAX_CELLS else "текстовых значений"
+                        raise UploadRejected(f"Файл отклонён: в книге больше {_grouped(MAX_CELLS)} {what}, а в форме "
+                                             f"сведений их не больше {_grouped(7 * MAX_ROWS)}. Удалите лишние столбцы "
+                                             "и строки или скачайте форму заново.")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError):
         raise UploadRejected("Файл повреждён или не является книгой Excel (.xlsx).") from None
+
+
+def _grouped(n: int) -> str:
+    return f"{n:,}".replace(",", "\u00a0")
+
+
+def _count(pattern: re.Pattern, content: bytes, room: int) -> int:
+    """How many times `pattern` occurs in `content`, counting no further than one past `room`."""
+    found = 0
+    for found, _match in enumerate(pattern.finditer(content), 1):
+        if found > room:
+            break
+    return found
 
 
 def _cell_value(cell):
