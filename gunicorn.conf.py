@@ -48,6 +48,9 @@ PAGES = {
 
 
 API_PREFIX = b"/api/"
+# The page has no script, style or picture: nothing may load, nobody may frame it (the application's own pages say
+# so in their headers; these answers, written before the application sees the request, said nothing: attack 15).
+ERROR_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 
 def is_api(request_line: bytes) -> bool:
@@ -75,6 +78,7 @@ def russian_error(status_int: int, mesg: str, request_line: bytes = b"") -> tupl
         ).encode("utf-8")
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: {kind}; charset=utf-8\r\n"
             f"Content-Language: ru\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+            f"Content-Security-Policy: {ERROR_PAGE_CSP}\r\nX-Frame-Options: DENY\r\nReferrer-Policy: same-origin\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
     return status_int, head + body
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from app.core.errors import ValidationFailed
-from app.imports.readers import CHUNK_BYTES as SAMPLE_BYTES, single_byte_encoding
+from app.imports.readers import CHUNK_BYTES as SAMPLE_BYTES, csv_problem, single_byte_encoding
 
 FACTORS_FILE = Path(__file__).parent / "data" / "risk_factors.yaml"
 MAX_PRIORITIES = 3
@@ -90,6 +90,12 @@ def suggested_priorities(scores: dict) -> list[str]:
     return [k for k in ranked if float(scores[k]) > 0][:MAX_PRIORITIES]
 
 
+def _unreadable(line: int, exc: csv.Error) -> ValidationFailed:
+    """The csv module's refusal in Russian (its own words, «field larger than field limit (131072)», were shown)."""
+    return ValidationFailed(f"Строка {line}: файл не читается как таблица CSV: {csv_problem(exc)} Проверьте "
+                            "кавычки и разделители: по строке на фактор, factor;score;priority.")
+
+
 def parse_csv(content: bytes) -> tuple[dict, list[dict]]:
     """Questionnaire results from CSV: columns `factor` (key or title) and `score`, optionally `priority`
     (1–3) and `programme`. UTF-8 (with or without BOM), else Windows-1251 or KOI8-R told apart as every import does
@@ -106,7 +112,10 @@ def parse_csv(content: bytes) -> tuple[dict, list[dict]]:
         raise ValidationFailed("Файл пуст.")
     delimiter = ";" if text.splitlines()[0].count(";") >= text.splitlines()[0].count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = {(h or "").strip().lower() for h in reader.fieldnames or []}
+    try:  # the header is read here: a line past the csv module's field limit fails in it as in any row
+        header = {(h or "").strip().lower() for h in reader.fieldnames or []}
+    except csv.Error as exc:
+        raise _unreadable(1, exc) from None
     if not {"factor", "score"} <= header:
         raise ValidationFailed("В файле нет обязательных столбцов factor и score.")
     by_title = {f.title.lower(): f.key for f in risk_factors()}
@@ -115,8 +124,7 @@ def parse_csv(content: bytes) -> tuple[dict, list[dict]]:
     try:
         rows = list(reader)
     except csv.Error as exc:  # a field past the csv module's limit, a broken quote: not a questionnaire
-        raise ValidationFailed(f"Строка {reader.line_num}: файл не читается как таблица CSV ({exc}). Проверьте "
-                               "кавычки и разделители: по строке на фактор, factor;score;priority.") from None
+        raise _unreadable(reader.line_num, exc) from None
     for n, row in enumerate(rows, start=2):
         if None in row:  # DictReader puts the values past the header's columns under None, as a list
             problems.append(f"Строка {n}: значений больше, чем столбцов в заголовке ({len(reader.fieldnames)}); "

@@ -359,7 +359,7 @@ class CsvTable(Table):
             try:
                 cells = next(csv.reader([line], delimiter=delimiter), [])
             except csv.Error as exc:
-                raise FileRejected(f"Не удалось прочитать заголовок: {_csv_problem(exc)}",
+                raise FileRejected(f"Не удалось прочитать заголовок: {csv_problem(exc)}",
                                    value=line[:100].strip()) from None
             known = sum(1 for c in cells if self.spec.recognise(c))
             if best is None or known > best[0]:
@@ -399,7 +399,7 @@ class CsvTable(Table):
                     if self.problems:
                         self.problems = []
             except csv.Error as exc:
-                raise FileRejected(f"Строка {row_no + 1}: файл CSV повреждён: {_csv_problem(exc)}") from None
+                raise FileRejected(f"Строка {row_no + 1}: файл CSV повреждён: {csv_problem(exc)}") from None
             except _LineTooLong:
                 raise FileRejected(f"Строка {row_no + 1}: строка файла длиннее {_line_limit()} символов; в файле "
                                    "результатов таких не бывает. Проверьте, что это тот файл, и сохраните таблицу "
@@ -431,7 +431,7 @@ def _line_limit() -> str:
     return f"{CSV_LINE_MAX_CHARS:,}".replace(",", "\u00a0")
 
 
-def _csv_problem(exc: csv.Error) -> str:
+def csv_problem(exc: csv.Error) -> str:
     """The csv module's reason in Russian (its own text is English and means nothing to the user)."""
     if "field larger than field limit" in str(exc):
         limit = f"{csv.field_size_limit():,}".replace(",", "\u00a0")
@@ -587,6 +587,9 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+DAMAGED_ROW = "Файл XLSX повреждён: не удалось прочитать строку {}."
+
+
 class XlsxTable(Table):
     format = "xlsx"
     encoding = "xlsx"
@@ -619,7 +622,11 @@ class XlsxTable(Table):
         # Declared dimensions may be wrong (some generators write A1): read every row that is there.
         sheet.reset_dimensions()
         self._iter = self._cells()
-        first = next(self._iter, None)
+        try:
+            first = next(self._iter, None)
+        except Exception:  # the header row is parsed here, before rows() guards the rest (a sheet cut off in it)
+            self.close()
+            raise FileRejected(DAMAGED_ROW.format(1)) from None
         if first is None:
             self.close()
             raise FileRejected("Файл пуст: на первом листе нет ни одной строки.")
@@ -657,7 +664,7 @@ class XlsxTable(Table):
         except FileRejected:
             raise
         except Exception:
-            raise FileRejected(f"Файл XLSX повреждён: не удалось прочитать строку {self._rows_seen + 1}.") from None
+            raise FileRejected(DAMAGED_ROW.format(self._rows_seen + 1)) from None
         finally:
             self.close()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
 import zipfile
 from pathlib import Path
@@ -45,6 +46,14 @@ MAX_ROWS = 5000
 MAX_SHEET_ROWS = 2 * MAX_ROWS
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_MEMBERS = 2000
+# openpyxl parses every cell of a row it reads (~7 µs each) and the whole shared-strings table before the first row
+# (~9 µs a string): a 1.9 MB form of 148 rows × 16 000 one-digit cells held the web worker 32 s, past gunicorn's
+# timeout, and 2 million short strings (5 MB packed, 9:1, no zip bomb) 22 s (attack 15). The form has 7 columns and at
+# most MAX_SHEET_ROWS rows are read, so ten cells a row (and as many strings) is room enough; counted in the XML
+# before openpyxl sees it.
+MAX_CELLS = 10 * MAX_SHEET_ROWS
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
 
 
 class UploadRejected(ValidationFailed):
@@ -154,14 +163,35 @@ def _check_container(data: bytes) -> None:
             names = {info.filename for info in members}
             if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
                 raise UploadRejected("Файл не является книгой Excel (.xlsx).")
+            cells = strings = 0
             for info in members:
                 if info.filename.endswith((".xml", ".rels")):
                     content = archive.read(info)
                     # XLSX parts never declare a DTD; one that does is an entity-expansion attack.
                     if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
                         raise UploadRejected("Файл отклонён: недопустимые XML-конструкции (DTD, сущности).")
+                    cells += _count(_CELL, content, MAX_CELLS - cells)
+                    strings += _count(_STRING, content, MAX_CELLS - strings)
+                    if cells > MAX_CELLS or strings > MAX_CELLS:
+                        what = "ячеек" if cells > MAX_CELLS else "текстовых значений"
+                        raise UploadRejected(f"Файл отклонён: в книге больше {_grouped(MAX_CELLS)} {what}, а в форме "
+                                             f"сведений их не больше {_grouped(7 * MAX_ROWS)}. Удалите лишние столбцы "
+                                             "и строки или скачайте форму заново.")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError):
         raise UploadRejected("Файл повреждён или не является книгой Excel (.xlsx).") from None
+
+
+def _grouped(n: int) -> str:
+    return f"{n:,}".replace(",", "\u00a0")
+
+
+def _count(pattern: re.Pattern, content: bytes, room: int) -> int:
+    """How many times `pattern` occurs in `content`, counting no further than one past `room`."""
+    found = 0
+    for found, _match in enumerate(pattern.finditer(content), 1):
+        if found > room:
+            break
+    return found
 
 
 def _cell_value(cell):
@@ -175,60 +205,75 @@ def _cell_value(cell):
     return unescape_cell(value)
 
 
+DAMAGED = "Не удалось прочитать файл Excel: он повреждён или сохранён в другом формате."
+
+
 def read_rows(data: bytes) -> list[dict]:
     """Rows of the first sheet as v1 dicts with their Excel row number in "_row"; UploadRejected otherwise."""
     _check_container(data)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds of errors on malformed parts
-        raise UploadRejected("Не удалось прочитать файл Excel: он повреждён или сохранён в другом формате.") from None
+        raise UploadRejected(DAMAGED) from None
     try:
-        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        rows = ws.iter_rows()
-        header = next(rows, None)
-        if header is None:
-            raise UploadRejected("Файл пуст: нет строки заголовка.")
-        columns: dict[int, str] = {}
-        unknown = []
-        for idx, cell in enumerate(header):
-            text = str(cell.value).strip().lower() if cell.value is not None else ""
-            if not text:
-                continue
-            name = ALIASES.get(text)
-            if name is None:
-                unknown.append(str(cell.value))
-            elif name in columns.values():
-                raise UploadRejected(f"Столбец «{TITLES[name]}» указан в заголовке дважды.")
-            else:
-                columns[idx] = name
-        missing = [TITLES[n] for n in ("indicator_code", "organisation_code", "period", "value")
-                   if n not in columns.values()]
-        if missing:
-            raise UploadRejected("В первой строке нет обязательных столбцов: " + ", ".join(f"«{m}»" for m in missing)
-                                 + ". Используйте форму, скачанную из системы.")
-        if unknown:
-            raise UploadRejected("Неизвестные столбцы в заголовке: " + ", ".join(f"«{u}»" for u in unknown)
-                                 + ". Используйте форму, скачанную из системы.")
-        result = []
-        for read, cells in enumerate(rows, 2):
-            if read > MAX_SHEET_ROWS:
-                raise UploadRejected(f"На листе больше {MAX_SHEET_ROWS} строк (считая пустые), а в форме сведений "
-                                     f"их не больше {MAX_ROWS}: удалите лишние строки или скачайте форму заново.")
-            number = cells[0].row if cells and hasattr(cells[0], "row") else len(result) + 2
-            record = {name: _cell_value(cells[idx]) for idx, name in columns.items() if idx < len(cells)}
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in record.values()):
-                continue
-            if number == 2 and _is_title_row(record):
-                continue
-            if len(result) >= MAX_ROWS:
-                raise UploadRejected(f"Слишком много строк: не более {MAX_ROWS}.")
-            record["_row"] = number
-            result.append({k: v for k, v in record.items() if k in KEY_COLUMNS or k == "_row"})
-        if not result:
-            raise UploadRejected("В файле нет строк со значениями.")
-        return result
+        return _sheet_rows(wb)
+    except UploadRejected:
+        raise
+    except Exception:
+        # In read-only mode openpyxl parses the worksheet only while its rows are walked, and looks a cell's style
+        # up only when asked: a sheet cut off halfway, a cell naming a style the book lacks, a workbook without
+        # a sheet fail here, not when the book opens (attack 15: each a 500 for the director).
+        raise UploadRejected(DAMAGED) from None
     finally:
         wb.close()
+
+
+def _sheet_rows(wb) -> list[dict]:
+    """read_rows on an opened workbook: its first sheet's header checked and its rows read."""
+    ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
+    rows = ws.iter_rows()
+    header = next(rows, None)
+    if header is None:
+        raise UploadRejected("Файл пуст: нет строки заголовка.")
+    columns: dict[int, str] = {}
+    unknown = []
+    for idx, cell in enumerate(header):
+        text = str(cell.value).strip().lower() if cell.value is not None else ""
+        if not text:
+            continue
+        name = ALIASES.get(text)
+        if name is None:
+            unknown.append(str(cell.value))
+        elif name in columns.values():
+            raise UploadRejected(f"Столбец «{TITLES[name]}» указан в заголовке дважды.")
+        else:
+            columns[idx] = name
+    missing = [TITLES[n] for n in ("indicator_code", "organisation_code", "period", "value")
+               if n not in columns.values()]
+    if missing:
+        raise UploadRejected("В первой строке нет обязательных столбцов: " + ", ".join(f"«{m}»" for m in missing)
+                             + ". Используйте форму, скачанную из системы.")
+    if unknown:
+        raise UploadRejected("Неизвестные столбцы в заголовке: " + ", ".join(f"«{u}»" for u in unknown)
+                             + ". Используйте форму, скачанную из системы.")
+    result = []
+    for read, cells in enumerate(rows, 2):
+        if read > MAX_SHEET_ROWS:
+            raise UploadRejected(f"На листе больше {MAX_SHEET_ROWS} строк (считая пустые), а в форме сведений "
+                                 f"их не больше {MAX_ROWS}: удалите лишние строки или скачайте форму заново.")
+        number = cells[0].row if cells and hasattr(cells[0], "row") else len(result) + 2
+        record = {name: _cell_value(cells[idx]) for idx, name in columns.items() if idx < len(cells)}
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in record.values()):
+            continue
+        if number == 2 and _is_title_row(record):
+            continue
+        if len(result) >= MAX_ROWS:
+            raise UploadRejected(f"Слишком много строк: не более {MAX_ROWS}.")
+        record["_row"] = number
+        result.append({k: v for k, v in record.items() if k in KEY_COLUMNS or k == "_row"})
+    if not result:
+        raise UploadRejected("В файле нет строк со значениями.")
+    return result
 
 
 def _is_title_row(record: dict) -> bool:

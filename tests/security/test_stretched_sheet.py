@@ -15,8 +15,8 @@ from tests.test_monitoring_views import _upload, page, sign_in, uploads, values_
 LAST_ROW = 1_048_576  # Excel's last row
 
 
-def stretched(form: bytes) -> bytes:
-    """The downloaded form with its first value filled in, and one cell in the sheet's very last row and column."""
+def with_sheet(form: bytes, change) -> bytes:
+    """The downloaded form with its first value filled in and its worksheet's XML passed through `change`."""
     wb = load_workbook(io.BytesIO(form))
     wb["Сведения"]["D3"] = 80
     out = io.BytesIO()
@@ -27,13 +27,18 @@ def stretched(form: bytes) -> bytes:
     with zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             data = source.read(info)
-            if info.filename == sheet:
-                xml = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:XFD{LAST_ROW}"/>', data.decode())
-                xml = xml.replace("</sheetData>", f'<row r="{LAST_ROW}"><c r="XFD{LAST_ROW}" t="inlineStr">'
-                                                  "<is><t>x</t></is></c></row></sheetData>")
-                data = xml.encode()
-            target.writestr(info.filename, data)
+            target.writestr(info.filename, change(data) if info.filename == sheet else data)
     return result.getvalue()
+
+
+def stretched(form: bytes) -> bytes:
+    """The downloaded form with its first value filled in, and one cell in the sheet's very last row and column."""
+    def stretch(data: bytes) -> bytes:
+        xml = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:XFD{LAST_ROW}"/>', data.decode())
+        xml = xml.replace("</sheetData>", f'<row r="{LAST_ROW}"><c r="XFD{LAST_ROW}" t="inlineStr">'
+                                          "<is><t>x</t></is></c></row></sheetData>")
+        return xml.encode()
+    return with_sheet(form, stretch)
 
 
 def test_a_sheet_stretched_to_the_last_row_is_refused_and_nothing_saved(client, login, world, sent, db_session,
