@@ -918,12 +918,12 @@ def test_the_municipality_is_told_where_the_evaluation_stands_not_shown_a_blank_
         return note, summary, set(page.xpath("//span[contains(@class, 'expert-hidden')]/text()"))
 
     note, summary, cells = seen(world["official"])
-    assert note.startswith("Эксперт ещё оценивает механизм") and "увидит, когда эксперт направит оценку на " \
+    assert note.startswith("Эксперт ещё оценивает механизм") and "вы увидите, когда эксперт направит оценку на " \
         "утверждение. Сейчас здесь видны баллы, предложенные системой, доказательства и самооценка муниципалитета." \
         in note
     assert "эксперт — не направлена" in summary and cells == {"не направлена"}
     note, _, _ = seen(world["head"])
-    assert "увидит после утверждения оценки руководителем регионального органа" in note
+    assert "вы увидите после утверждения оценки руководителем регионального органа" in note
     head_scope = services.scope_of(sa.campaign, world["head"])
     assert services.expert_withheld(head_scope, sa.municipality_id, "draft", self_shown=False).endswith(
         "доказательства; самооценка — когда координатор её представит.")

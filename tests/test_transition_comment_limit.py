@@ -52,3 +52,16 @@ def test_a_long_comment_on_the_evaluation_page_is_refused_and_shown_again_whole(
     db_session.expire_all()
     assert services.self_assessment_for(sa.campaign, sa.municipality_id, "M1.1").state == "submitted"
     assert _audit_count(db_session) == before
+
+
+def test_line_breaks_count_as_the_browser_counts_them(world, assess, db_session):  # noqa: F811
+    # A textarea's maxlength counts a line break as one character; the form sends it as two (\r\n). Ten lines that
+    # the browser let through (3,999 characters) were refused as 4,008.
+    from app.assessment import services
+
+    sa, _assignment = _self_assessment_submitted(world, assess, db_session)
+    typed = "\r\n".join(["а" * 399] * 10)
+    assert len(typed) > 4000 >= len(typed.replace("\r\n", "\n"))
+    services.transition_self(sa, "return", actor=world["expert"], today=None, comment=typed,
+                             expected_version=sa.version)
+    assert sa.state == "returned"

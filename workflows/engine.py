@@ -408,7 +408,9 @@ def start(obj, *, actor=None) -> None:
 def _run(wf: Workflow, spec: TransitionSpec, obj, *, actor, role, on_behalf_of, comment, expected_version,
          data) -> TransitionSpec:
     check_seen(obj.version, expected_version)
-    comment = (comment or "").strip() or None
+    # A browser's maxlength counts a line break as one character and sends it as two (\r\n): counted as sent, a
+    # comment the form took would be refused as too long.
+    comment = (comment or "").replace("\r\n", "\n").strip() or None
     if spec.requires_comment and not comment:
         raise ValidationFailed(f"Для действия «{spec.label}» обязателен комментарий.")
     if comment and len(comment) > COMMENT_MAX_CHARS:

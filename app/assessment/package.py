@@ -845,7 +845,8 @@ def _building(campaign: Campaign, municipality_id: int | None) -> EvidencePackag
 
 def building_note(package: EvidencePackage) -> str:
     """What a request that joined `package` (request_package) says: that one is under way, where it stands."""
-    where = registry.WAITING if package.message == registry.WAITING else \
+    # (registry.WAITING's own colon beside the sentence's read as two in a row)
+    where = "ожидает запуска, пока очередь недоступна" if package.message == registry.WAITING else \
         "в очереди" if package.status == "queued" else f"собирается, готово {package.progress} %"
     return (f"Пакет доказательств № {package.id} с теми же данными уже формируется ({where}): новая сборка не "
             "запущена. Скачать его можно здесь, когда он будет готов.")

@@ -127,14 +127,16 @@ def expert_withheld(scope: Scope, municipality_id: int, state: str | None, *, se
     draft; None where the points are shown."""
     if scope.shows_expert(municipality_id, state):
         return None
-    where = _EXPERT_WHERE.get(state or "", "Эксперт ещё оценивает механизм: черновик оценки — его рабочий материал.")
+    where = "Эксперт по механизму ещё не назначен." if state is None else \
+        _EXPERT_WHERE.get(state, "Эксперт ещё оценивает механизм: черновик оценки — его рабочий материал.")
     if municipality_id in scope.coordinated:
         when = ", когда эксперт направит её повторно" if state == "returned" else \
             ", когда эксперт направит оценку на утверждение"
     else:
         when = " после утверждения оценки руководителем регионального органа"
     now = " и самооценка муниципалитета." if self_shown else "; самооценка — когда координатор её представит."
-    return (f"{where} Баллы и комментарии эксперта муниципалитет увидит{when}. Сейчас здесь видны баллы, "
+    # «вы»: the coordinator and the head see the points at different steps, so «муниципалитет увидит» was untrue
+    return (f"{where} Баллы и комментарии эксперта вы увидите{when}. Сейчас здесь видны баллы, "
             f"предложенные системой, доказательства{now}")
 
 
@@ -293,7 +295,7 @@ def _clean(text, limit: int, label: str, problems: list[str]) -> str:
     """The typed text, trimmed; past `limit` characters it is refused, not cut: a problem naming the field and the
     limit goes to `problems` and the text comes back whole (the refused form shows it again). It was stored as its
     first `limit` characters without a word — a browser's maxlength stops typing, not a pasted or hand-made form."""
-    text = (text or "").strip()
+    text = (text or "").replace("\r\n", "\n").strip()  # a line break as the browser's maxlength counts it: one
     if len(text) > limit:
         problems.append(f"{label} длиннее {limit} символов ({len(text)}); сократите текст.")
     return text
