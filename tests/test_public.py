@@ -189,7 +189,7 @@ def test_the_public_roadmap_gives_each_measures_dates_as_one_unbroken_range(demo
     assert ranges and len(ranges) == len(measures(meas.cycle))
     roadmap = html.split("Ожидаемый результат")[1].split("</table>")[0]
     # (a spaced dash of the text itself, «Доля обучающихся — участников …» in an expected result, is no date range)
-    assert not re.search(r"\d{4} —|— \d\d\.", roadmap)
+    assert not re.search(r"\d{4}[\s\u00a0]—|—[\s\u00a0]\d\d\.", roadmap)
 
 
 def test_the_public_roadmap_says_each_measures_state(demo, client):

@@ -395,7 +395,8 @@ def upload(type_key: str, *, stream, filename: str | None, actor) -> TemplateVer
         counts = [f"{n:,}".replace(",", "\u00a0") for n in (tags, TEMPLATE_MAX_TAGS)]
         raise ValidationFailed(f"Шаблон слишком велик для проверки: в нём {counts[0]} элементов разметки Word, а "
                                f"допустимо не более {counts[1]} (в самом большом из поставляемых шаблонов около "
-                               "27 000). Уберите лишнее содержимое: шаблон — это образец документа, а не сам документ.")
+                               "27\u00a0000). Уберите лишнее содержимое: шаблон — это образец документа, а не сам "
+                               "документ.")
     context, source = sample_context(type_key)
     problems = rendering.check_template(type_key, data, sample_context=context)
     tv = TemplateVersion(type_key=type_key, original_name=name, stored_path=_store(type_key, data),
