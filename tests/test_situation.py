@@ -344,3 +344,47 @@ def test_a_schools_verdict_links_to_its_reasons(world, anl_cycle, seeded_results
         reasons = lxml.html.fromstring(html).get_element_by_id("verdict-reasons")
         assert reasons.get("href") == f"/analysis/schools/{school.id}"
         assert client.get(reasons.get("href")).status_code == 200
+
+
+# --- walk 15: what the ministry's reader trips over ---------------------------------------------------------------
+
+def test_the_crumbs_and_the_work_lead_back_up_in_the_year_chosen(loaded, client, login):
+    """Down in 2024, the crumbs back to the municipality and the region kept 2024: they opened the newest year."""
+    login(loaded["official"])
+    school = client.get(f"/situation/schools/{loaded['school_a'].id}?year=2024&procedure=ВПР").get_data(as_text=True)
+    crumbs = lxml.html.fromstring(school).xpath("//nav[@aria-label='Уровни']//a")[1:]
+    assert crumbs and all("year=2024" in a.get("href") and "procedure=" in a.get("href") for a in crumbs), [
+        a.get("href") for a in crumbs]
+    work_href = lxml.html.fromstring(school).xpath("//a[contains(@href, '/work?')]")[0].get("href")
+    work = client.get(work_href).get_data(as_text=True)
+    up = lxml.html.fromstring(work).xpath("//nav[@aria-label='Уровни']//a")[1:]
+    assert len(up) == len(crumbs) + 1 and all("year=2024" in a.get("href") for a in up), [a.get("href") for a in up]
+    region = client.get(f"/situation/orgs/{loaded['mun'].id}?year=2024&procedure=ВПР").get_data(as_text=True)
+    assert all("year=2024" in a.get("href")
+               for a in lxml.html.fromstring(region).xpath("//nav[@aria-label='Уровни']//a")[1:])
+
+
+def test_the_results_export_keeps_the_order_the_table_was_sorted_in(loaded, client, login):
+    login(loaded["official"])
+    page = client.get(f"/situation/orgs/{loaded['mun'].id}?year=2025&procedure=ВПР&sort=mean&dir=asc")
+    html = lxml.html.fromstring(page.get_data(as_text=True))
+    link = html.xpath("//a[contains(@href, 'results.xlsx')]")[0].get("href")
+    sheet = load_workbook(io.BytesIO(client.get(link).data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=4, values_only=True)] == ["Школа Б", "Школа А"]
+
+
+def test_a_run_answers_for_its_own_year_and_a_row_without_one_is_not_exported_as_zeros(loaded, client, login):
+    """A run over 2024–2026 stores its verdicts and lists for 2026: for 2025 the page mixed «вердикта нет, ШНСУ: да»
+    with «анализ не проводился», and the export wrote zeros («no school in ШНОР») where nothing was analysed."""
+    from types import SimpleNamespace
+
+    from app.situation import services
+
+    mun = loaded["mun"]
+    run = SimpleNamespace(organisation=loaded["region"], years=[2024, 2025, 2026])
+    assert services._covering([run], mun, 2026) is run
+    assert services._covering([run], mun, 2025) is None and services._covering([run], mun, 2024) is None
+    login(loaded["official"])
+    sheet = load_workbook(io.BytesIO(client.get(f"/situation/orgs/{mun.id}/objectivity.xlsx?year=2025").data)).active
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert rows and all(row[2] == "анализ за 2025 г. не проводился" and row[3:] == (None,) * 5 for row in rows), rows

@@ -59,8 +59,11 @@ def objectivity_xlsx(org, f, kids, standings) -> bytes:
     rows = []
     for kid in kids:
         s = standings[kid.id]
-        rows.append([kid.display_name, kid.code, s.schools, s.flagged, s.watch, s.shnor, s.shnsu,
-                     s.run.id if s.run else None])
+        if s.run is None:  # as the page says it: zeros read as «no school flagged, none in ШНОР»
+            rows.append([kid.display_name, kid.code, f"анализ за {f['year']} г. не проводился", None, None, None,
+                         None, None])
+            continue
+        rows.append([kid.display_name, kid.code, s.schools, s.flagged, s.watch, s.shnor, s.shnsu, s.run.id])
     return _book(f"Объективность и низкие результаты: {org.display_name} — {f['year']} г.", header, rows,
                  (40, 12, 14, 18, 12, 8, 8, 12), org=org, sheet_name="Объективность",
                  formats={c: INTEGER for c in range(3, 9)})

@@ -240,8 +240,11 @@ def _runs(org: Organisation) -> list[AnalysisRun]:
 
 
 def _covering(runs, org: Organisation, year: int) -> AnalysisRun | None:
-    """The newest run whose organisation is `org` or above it and whose years include `year`."""
-    return next((r for r in runs if org.path.startswith(r.organisation.path) and year in (r.years or [])), None)
+    """The newest run whose organisation is `org` or above it and whose year is `year`: a run over 2024–2026 gives
+    its verdicts and ШНОР/ШНСУ lists for 2026 alone (the earlier years are its history), so the page for 2025 said
+    «вердикта нет» beside «ШНСУ: да» for some schools and «анализ за 2025 г. не проводился» for the others."""
+    return next((r for r in runs if org.path.startswith(r.organisation.path) and r.years and max(r.years) == year),
+                None)
 
 
 def standings(org: Organisation, kids: list[Organisation], *, year: int) -> dict[int, Standing]:

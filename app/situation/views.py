@@ -111,6 +111,8 @@ def organisation_xlsx(org_id: int, table: str):
     elif table == "results":
         total, lines = services.result_lines(org, kids, year=f["year"], procedure=f["procedure"],
                                              subject=f["subject"])
+        # in the page's order: the export of a table sorted by mean came out alphabetical
+        lines = present.sorted_lines(lines, request.args.get("sort", "name"), request.args.get("dir") == "desc")
         data = exports.results_xlsx(org, f, total, lines)
     else:
         data = exports.objectivity_xlsx(org, f, kids, services.standings(org, kids, year=f["year"]))
@@ -151,5 +153,7 @@ def work(org_id: int):
     if org.kind != "school" or not procedure or not subject or grade is None:
         return redirect(url_for("situation.school", org_id=org.id))  # no work named: the school's list of works
     history = services.work_history(org, procedure=procedure, subject=subject, grade=grade)
+    # the year the school's page was showing: the crumbs lead back up to it
     return render_template("situation/work.html", org=org, trail=_trail(org), procedure=procedure,
-                           subject=subject, grade=grade, history=history, p=present)
+                           subject=subject, grade=grade, history=history, p=present,
+                           year=request.args.get("year", type=query_id))
