@@ -388,3 +388,44 @@ def test_a_run_answers_for_its_own_year_and_a_row_without_one_is_not_exported_as
     sheet = load_workbook(io.BytesIO(client.get(f"/situation/orgs/{mun.id}/objectivity.xlsx?year=2025").data)).active
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
     assert rows and all(row[2] == "анализ за 2025 г. не проводился" and row[3:] == (None,) * 5 for row in rows), rows
+
+
+def _finished_run(world, make_cycle, years, verdicts, shnor=(), shnsu=()):
+    """A finished analysis of the municipality written straight to the tables: {school: verdict} for the last year."""
+    from datetime import UTC, datetime
+
+    from app.analysis.models import AnalysisResult, AnalysisRun
+    from app.extensions import db
+
+    cycle = make_cycle(world["mun"], world["official"], mechanism="M2.1")
+    run = AnalysisRun(cycle_id=cycle.id, organisation_id=world["mun"].id, years=years, status="done", progress=100,
+                      finished_at=datetime.now(UTC))
+    db.session.add(run)
+    db.session.flush()
+    labels = {"flagged": "признаки необъективности выявлены", "objective": "признаки не выявлены"}
+    db.session.add_all([AnalysisResult(run_id=run.id, kind="verdict", school_id=school.id, year=max(years),
+                                       payload={"verdict": v, "verdict_label": labels[v]})
+                        for school, v in verdicts.items()])
+    db.session.add_all([AnalysisResult(run_id=run.id, kind=kind, school_id=school.id)
+                        for kind, schools in (("shnor", shnor), ("shnsu", shnsu)) for school in schools])
+    db.session.commit()
+    return run
+
+
+def test_the_objectivity_table_has_the_regions_total_and_only_the_runs_year(loaded, client, login, make_cycle):
+    """The results table had «Итого», the objectivity table none (the region's count of flagged schools was the
+    reader's sum); and the run over 2024–2025 answered for 2024 with «ШНОР» counts of a list made for 2025."""
+    w = loaded
+    _finished_run(w, make_cycle, [2024, 2025], {w["school_a"]: "flagged", w["school_b"]: "objective"},
+                  shnor=[w["school_b"]], shnsu=[w["school_a"]])
+    login(w["auditor"])
+    page = client.get(f"/situation/orgs/{w['region'].id}?year=2025&procedure=ВПР").get_data(as_text=True)
+    total = lxml.html.fromstring(page).xpath("//tr[@id='objectivity-total']/td")
+    assert [td.text_content().strip() for td in total] == ["Итого: Тестовая область", "2", "1", "0", "1", "1", ""]
+    sheet = load_workbook(io.BytesIO(client.get(f"/situation/orgs/{w['region'].id}/objectivity.xlsx?year=2025")
+                                     .data)).active
+    assert list(sheet.iter_rows(min_row=3, max_row=3, values_only=True))[0] == (
+        "Итого: Тестовая область", "REG", 2, 1, 0, 1, 1, None)
+    earlier = client.get(f"/situation/orgs/{w['region'].id}?year=2024&procedure=ВПР").get_data(as_text=True)
+    body = earlier[earlier.index("objectivity-title"):earlier.index("cycles-title")]
+    assert "анализ за 2024 г. не проводился" in body and "objectivity-total" not in body

@@ -6,6 +6,7 @@ from openpyxl import Workbook
 
 from app.core.spreadsheets import DECIMAL_1, INTEGER, append_row, finish_sheet, generated_note
 from app.orgs.services import org_time_zone
+from app.situation.services import standings_total
 
 # results: participants whole, means and shares with one decimal
 RESULTS_FORMATS = {3: INTEGER, 4: DECIMAL_1, 5: DECIMAL_1, 6: DECIMAL_1, 7: DECIMAL_1}
@@ -57,6 +58,10 @@ def results_xlsx(org, f, total, lines) -> bytes:
 def objectivity_xlsx(org, f, kids, standings) -> bytes:
     header = OBJECTIVITY_HEADER
     rows = []
+    total = standings_total(standings)
+    if total is not None and any(kid.kind != "school" for kid in kids):  # as the page: a line over municipalities
+        rows.append([f"Итого: {org.display_name}", org.code, total.schools, total.flagged, total.watch, total.shnor,
+                     total.shnsu, None])
     for kid in kids:
         s = standings[kid.id]
         if s.run is None:  # as the page says it: zeros read as «no school flagged, none in ШНОР»

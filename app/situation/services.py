@@ -287,6 +287,17 @@ def standings(org: Organisation, kids: list[Organisation], *, year: int) -> dict
     return out
 
 
+def standings_total(standings: dict[int, Standing]) -> Standing | None:
+    """The page's own line over the rows that have a run (the results table has its «Итого», the objectivity table
+    had none: the region's count of flagged schools was left to the reader's sum). None when no row has one."""
+    counted = [s for s in standings.values() if s.run is not None]
+    if not counted:
+        return None
+    return Standing(schools=sum(s.schools for s in counted), flagged=sum(s.flagged for s in counted),
+                    watch=sum(s.watch for s in counted), shnor=sum(s.shnor for s in counted),
+                    shnsu=sum(s.shnsu for s in counted))
+
+
 def school_standing(school: Organisation, *, year: int) -> Standing:
     """A school's verdict for `year`. The verdict's reasons (which works, which sign, how unlikely) are on the
     school's analysis page, which shows the school's newest run: `explained` says that run is the one whose verdict

@@ -90,7 +90,8 @@ def organisation(org_id: int):
     return render_template("situation/organisation.html", org=org, trail=_trail(org), f=f, total=total,
                            lines=lines, standings=standings, cycles=cycles, sort=sort, descending=descending,
                            by_name=present.sorted_lines(lines, "name", False) if lines else [],
-                           p=present, openable=_openable(standings))
+                           p=present, openable=_openable(standings),
+                           standing_total=services.standings_total(standings) if standings else None)
 
 
 # The download's name says what the table is (the titles of its sheet's first line).
