@@ -429,3 +429,15 @@ def test_the_objectivity_table_has_the_regions_total_and_only_the_runs_year(load
     earlier = client.get(f"/situation/orgs/{w['region'].id}?year=2024&procedure=ВПР").get_data(as_text=True)
     body = earlier[earlier.index("objectivity-title"):earlier.index("cycles-title")]
     assert "анализ за 2024 г. не проводился" in body and "objectivity-total" not in body
+
+
+def test_sorting_by_participants_ascending_still_puts_the_rows_without_results_last(loaded, client, login, make_org):
+    from app.extensions import db
+
+    make_org("school", parent=loaded["mun"], code="SCH-C", name="Школа В")
+    db.session.commit()
+    login(loaded["official"])
+    text = client.get(f"/situation/orgs/{loaded['mun'].id}?year=2025&procedure=ВПР&sort=participants&dir=asc"
+                      ).get_data(as_text=True)
+    body = text[text.index("results-title"):text.index("objectivity-title")]
+    assert body.index("Школа Б") < body.index("Школа А") < body.index("Школа В")

@@ -40,7 +40,8 @@ def sparkline(series, *, width: int = 96, height: int = 24) -> Markup:
 
 RESULT_SORTS = {
     "name": lambda line: sort_key(line.organisation.display_name),  # the name the row shows
-    "participants": lambda line: line.current.participants,
+    # a row without results has 0 participants, not a count: it goes last with the others ascending too
+    "participants": lambda line: line.current.participants or None,
     "mean": lambda line: line.current.mean,
     "share2": lambda line: line.current.share(2),
     "share45": lambda line: line.current.share(4, 5),
