@@ -441,3 +441,13 @@ def test_sorting_by_participants_ascending_still_puts_the_rows_without_results_l
                       ).get_data(as_text=True)
     body = text[text.index("results-title"):text.index("objectivity-title")]
     assert body.index("Школа Б") < body.index("Школа А") < body.index("Школа В")
+
+
+def test_choosing_another_year_keeps_the_tables_sort(loaded, client, login):
+    login(loaded["official"])
+    page = client.get(f"/situation/orgs/{loaded['mun'].id}?year=2025&procedure=ВПР&sort=mean&dir=desc")
+    form = lxml.html.fromstring(page.get_data(as_text=True)).xpath("//form[@id='filters-form']")[0]
+    assert dict(form.form_values()) | {"year": "2024"} == {"year": "2024", "procedure": "ВПР", "subject": "",
+                                                           "sort": "mean", "dir": "desc"}
+    plain = client.get(f"/situation/orgs/{loaded['mun'].id}?year=2025&procedure=ВПР").get_data(as_text=True)
+    assert not lxml.html.fromstring(plain).xpath("//form[@id='filters-form']//input[@type='hidden']")
