@@ -275,6 +275,25 @@ def send_stored_file(path: Path | None, name: str, mimetype: str) -> Response:
     return Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)
 
 
+def send_temporary_file(fh, name: str, mimetype: str) -> Response:
+    """A generated export written to a temporary file (`tempfile.TemporaryFile`, binary) as an attachment: read back
+    in chunks and closed — so removed — when the body is done or abandoned. An export of a hundred thousand rows is
+    then never held in memory whole (send_download takes the bytes)."""
+    size = fh.seek(0, 2)
+    fh.seek(0)
+
+    def chunks():
+        with fh:
+            while chunk := fh.read(256 * 1024):
+                yield chunk
+
+    headers = _attachment_headers(name)
+    headers.set("Content-Length", str(size))
+    response = Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)
+    response.call_on_close(fh.close)
+    return response
+
+
 # Characters a Windows file name cannot hold (an organisation's name may carry quotes or a slash).
 _UNSAFE_IN_NAME = str.maketrans({c: " " for c in '\\/:*?"<>|'})
 
