@@ -1,10 +1,11 @@
 """Request-level wiring: access enforcement, session loading, error pages, template helpers."""
 
+import json
 import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import (Flask, Response, abort, current_app, flash, jsonify, make_response, render_template, request,
+from flask import (Flask, Response, abort, current_app, flash, make_response, render_template, request,
                    url_for)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -103,7 +104,11 @@ def too_large_message() -> tuple[str, str | None]:
 
 def _error_response(status: int, message: str, problems=None, advice: str | None = None):
     if access.wants_json():
-        return jsonify({"error": message, "problems": problems or []}), status
+        # As the API writes its own answers (app/api/views.py: json_response): UTF-8 text, not \u escapes — a 404 or
+        # 405 from the router read «\u0421\u0442\u0440…» in a client's log where the API's own errors read Russian.
+        body = json.dumps({"error": message, "problems": list(problems or [])}, ensure_ascii=False,
+                          separators=(",", ":"))
+        return current_app.response_class(body, status=status, mimetype="application/json")
     if isinstance(request.routing_exception, BadHost):
         return _unbound_page(status, message, advice or ERROR_ADVICE.get(status)), status
     try:
