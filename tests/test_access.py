@@ -30,7 +30,7 @@ PUBLIC_ENDPOINTS = {"auth.login", "health", "static", "bootstrap.static", "api.o
                     "deadlines.ical_feed",
                     # the public section: approved and published material only (tests/test_public.py)
                     "public.index", "public.organisation_page", "public.cycle_page", "public.document_file",
-                    "public.feed", "public.sitemap"}
+                    "public.feed", "public.sitemap", "public_root.robots"}
 LOGIN_PATH = "/login"
 
 

@@ -156,7 +156,9 @@ def test_the_audit_extract_prints_its_readable_columns_with_the_header_on_every_
     from app.audit import exports
     from tests import services as svc
 
-    book = load_workbook(io.BytesIO(exports.to_xlsx([], "Europe/Moscow", "Выгрузка журнала аудита от 06.12.2026")))
+    out = io.BytesIO()
+    exports.write_xlsx([], "Europe/Moscow", "Выгрузка журнала аудита от 06.12.2026", out)
+    book = load_workbook(out)
     try:
         sheet = book.active
         svc.assert_printable(sheet, header_row=2)

@@ -128,6 +128,11 @@ class _Params:
         # hand the client data it did not ask for.
         for name in sorted(set(request.args) - self.known):
             self.problems.append(f"Неизвестный параметр «{name[:40]}»; допустимые: {', '.join(sorted(self.known))}.")
+        # A parameter named twice (?kind=school&kind=municipality) was read by its first value and the others were
+        # dropped without a word: the client got schools only, while a proxy or a log that reads the last value saw
+        # another request — two readings of one request, refused as a JSON key named twice is.
+        for name in sorted(name for name in self.known if len(request.args.getlist(name)) > 1):
+            self.problems.append(f"Параметр «{name}» указан несколько раз; укажите его один раз.")
         if self.problems:
             raise ValidationFailed("Некорректные параметры запроса.", problems=self.problems)
 

@@ -61,15 +61,19 @@ def rows(batches, tz_name: str):
                    e.reason or "", changes, hashed_content(e), e.prev_hash, e.hash]
 
 
-def to_csv(batches, tz_name: str) -> bytes:
-    buffer = io.StringIO()
-    writer = csv_writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL)
+def write_csv(batches, tz_name: str, out) -> None:
+    """The extract as CSV into `out`, a binary file: UTF-8 with a BOM (Excel opens UTF-8 CSV as UTF-8 with it),
+    written row by row, so only one batch of events is in memory at a time."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    text.write("\ufeff")
+    writer = csv_writer(text, delimiter=";", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(HEADER)
     writer.writerows(rows(batches, tz_name))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM: Excel opens UTF-8 CSV as UTF-8
+    text.flush()
+    text.detach()  # `out` stays open for the caller
 
 
-def to_xlsx(batches, tz_name: str, note: str) -> bytes:
+def write_xlsx(batches, tz_name: str, note: str, out) -> None:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Журнал аудита")
     # Before the first row (write-only): widths, the frozen header repeated on every printed page, landscape on the
@@ -82,10 +86,7 @@ def to_xlsx(batches, tz_name: str, note: str) -> bytes:
     append_row(sheet, HEADER, bold=True)
     for cells in rows(batches, tz_name):
         append_row(sheet, cells)
-    out = io.BytesIO()
     book.save(out)
-    return out.getvalue()
-
 
 
 # --- checking an extract -------------------------------------------------------------------------------------------

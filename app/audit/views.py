@@ -6,6 +6,7 @@ OFFSET). Everything a row shows beyond the event itself (organisation, stage tit
 people named in changes) is loaded once per page, so the page costs a fixed number of statements.
 """
 
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from app.core.access import roles_required, scope_condition
 from app.core.forms import parse_day
 from app.core.timeutil import format_datetime, utcnow, zone_label
 from app.core.uploads import XLSX_MIME
-from app.core.web import send_download, user_time_zone, user_today
+from app.core.web import send_temporary_file, user_time_zone, user_today
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -263,15 +264,23 @@ def _export(fmt: str):
     conditions = [_visible(current_user), *filters.conditions]
     stamp = user_today().strftime("%Y-%m-%d")
     tz_name = user_time_zone()
-    if fmt == "csv":
-        data, mimetype = exports.to_csv(_batches(conditions), tz_name), "text/csv"
-    else:
-        note = (f"Выгрузка журнала аудита от {format_datetime(utcnow(), tz_name)} ({current_user.full_name}); "
-                f"не более {EXPORT_LIMIT} записей, сначала старые. Хеш записи = SHA-256 (UTF-8) текста "
-                "«содержание для проверки».")
-        data = exports.to_xlsx(_batches(conditions), tz_name, note)
-        mimetype = XLSX_MIME
-    return send_download(data, f"Журнал аудита {stamp}.{fmt}", mimetype)
+    # Up to EXPORT_LIMIT events, about 1 KB each in the CSV (the hashed content): written to a temporary file batch
+    # by batch rather than built in memory — 43 000 events took a web worker from 207 MB to 433 MB (attack 16).
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by send_temporary_file once the body is sent)
+    try:
+        if fmt == "csv":
+            exports.write_csv(_batches(conditions), tz_name, out)
+            mimetype = "text/csv"
+        else:
+            note = (f"Выгрузка журнала аудита от {format_datetime(utcnow(), tz_name)} ({current_user.full_name}); "
+                    f"не более {EXPORT_LIMIT} записей, сначала старые. Хеш записи = SHA-256 (UTF-8) текста "
+                    "«содержание для проверки».")
+            exports.write_xlsx(_batches(conditions), tz_name, note, out)
+            mimetype = XLSX_MIME
+    except BaseException:
+        out.close()
+        raise
+    return send_temporary_file(out, f"Журнал аудита {stamp}.{fmt}", mimetype)
 
 
 @bp.route("/")

@@ -1,10 +1,11 @@
 """Request-level wiring: access enforcement, session loading, error pages, template helpers."""
 
+import json
 import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import (Flask, Response, abort, current_app, flash, jsonify, make_response, render_template, request,
+from flask import (Flask, Response, abort, current_app, flash, make_response, render_template, request,
                    url_for)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -103,7 +104,11 @@ def too_large_message() -> tuple[str, str | None]:
 
 def _error_response(status: int, message: str, problems=None, advice: str | None = None):
     if access.wants_json():
-        return jsonify({"error": message, "problems": problems or []}), status
+        # As the API writes its own answers (app/api/views.py: json_response): UTF-8 text, not \u escapes — a 404 or
+        # 405 from the router read «\u0421\u0442\u0440…» in a client's log where the API's own errors read Russian.
+        body = json.dumps({"error": message, "problems": list(problems or [])}, ensure_ascii=False,
+                          separators=(",", ":"))
+        return current_app.response_class(body, status=status, mimetype="application/json")
     if isinstance(request.routing_exception, BadHost):
         return _unbound_page(status, message, advice or ERROR_ADVICE.get(status)), status
     try:
@@ -273,6 +278,25 @@ def send_stored_file(path: Path | None, name: str, mimetype: str) -> Response:
     headers = _attachment_headers(name)
     headers.set("Content-Length", str(path.stat().st_size))
     return Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)
+
+
+def send_temporary_file(fh, name: str, mimetype: str) -> Response:
+    """A generated export written to a temporary file (`tempfile.TemporaryFile`, binary) as an attachment: read back
+    in chunks and closed — so removed — when the body is done or abandoned. An export of a hundred thousand rows is
+    then never held in memory whole (send_download takes the bytes)."""
+    size = fh.seek(0, 2)
+    fh.seek(0)
+
+    def chunks():
+        with fh:
+            while chunk := fh.read(256 * 1024):
+                yield chunk
+
+    headers = _attachment_headers(name)
+    headers.set("Content-Length", str(size))
+    response = Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)
+    response.call_on_close(fh.close)
+    return response
 
 
 # Characters a Windows file name cannot hold (an organisation's name may carry quotes or a slash).

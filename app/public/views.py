@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime, timezone
 from functools import wraps
 
-from flask import Response, abort, current_app, make_response, render_template, request, send_file
+from flask import Response, abort, current_app, make_response, render_template, request, send_file, url_for
 
 from sqlalchemy import select
 
@@ -17,7 +17,7 @@ from app.documents.services import registered_path
 from app.extensions import db
 from app.followup.labels import STATES as MEASURE_STATES
 from app.orgs.models import Organisation
-from app.public import bp, services
+from app.public import bp, bp_root, services
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
        "form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}")
@@ -124,6 +124,19 @@ def feed(code: str):
 def sitemap():
     urls = [absolute_url(endpoint, **args) for endpoint, args in services.sitemap_entries()]
     return Response(render_template("public/sitemap.xml", urls=urls), mimetype="application/xml")
+
+
+@bp_root.route("/robots.txt")
+@public
+def robots():
+    """Crawlers index the public section only. Without this file (a 404) a search engine walked everything it found
+    a link to — the log-in page, the personal pages' addresses (each answering with the log-in page) — and did not
+    learn of the sitemap; an embedded copy (?embed=1) of each public page is the same page again."""
+    body = (f"User-agent: *\nAllow: {url_for('public.index')}\nAllow: {url_for('static', filename='')}\n"
+            f"Disallow: /*embed=\nDisallow: /\n\nSitemap: {absolute_url('public.sitemap')}\n")
+    response = Response(body, mimetype="text/plain")
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['PUBLIC_MAX_AGE']}"
+    return response
 
 
 def _iso(moment: datetime) -> str:
