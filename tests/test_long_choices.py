@@ -148,3 +148,26 @@ def test_a_list_of_long_titles_is_not_squeezed_into_part_of_the_row(demo, client
     assert lists, (url, name)
     assert _share_of_row(lists[0]) >= 0.8, (url, name)
 
+
+# --- the auditor's 08-70 sheet gives its room to the evidence -------------------------------------------------------
+
+def _column_widths(doc) -> dict[str, float]:
+    heads = doc.xpath("//table[@id='sheet']/thead/tr/th")
+    widths = {" ".join(th.text_content().split()): float(re.search(r"width: *([\d.]+)%", th.get("style") or "")[1])
+              for th in heads if "width" in (th.get("style") or "")}
+    widths.update({" ".join(th.text_content().split()): 100 - sum(widths.values())
+                   for th in heads if "width" not in (th.get("style") or "")})
+    return widths
+
+
+def test_the_read_sheet_gives_the_evidence_more_room_than_the_scores(demo, client):
+    """Read, «Самооценка» and «Эксперт» (a number, a folded comment) had 18 % each and stood mostly empty while
+    «Доказательства» — titles, numbers, signers, hashes — had 20 % and ran a few words a line."""
+    from sqlalchemy import select
+
+    from app.assessment.models import Assignment
+    approved = demo.scalars(select(Assignment.id).where(Assignment.state == "approved")).first()
+    _login(client, "auditor")
+    widths = _column_widths(_page(client, f"/assessment/evaluations/{approved}"))
+    assert widths["Доказательства"] >= 30
+    assert widths["Доказательства"] > widths["Самооценка"] + widths["Эксперт"]
