@@ -109,23 +109,22 @@ def _share_of_row(select) -> float:
     return share
 
 
-def _stage_the_official_manages(demo) -> int:
+def _home(demo, login: str) -> int:
     from sqlalchemy import select
 
     from app.auth.models import User
+
+    return demo.scalars(select(User).where(User.login == login)).one().home_organisation.id
+
+
+def _first_stage(demo, login: str) -> int:
+    """The first stage of the first cycle the user's organisation runs."""
+    from sqlalchemy import select
+
     from app.cycles.models import Cycle, Stage
 
-    official = demo.scalars(select(User).where(User.login == "official")).one()
-    return demo.scalars(select(Stage.id).join(Stage.cycle).where(Cycle.owner_id == official.home_organisation.id)
+    return demo.scalars(select(Stage).join(Stage.cycle).where(Cycle.owner_id == _home(demo, login))
                         .order_by(Stage.id)).first()
-
-
-def _directors_school(demo) -> int:
-    from sqlalchemy import select
-
-    from app.auth.models import User
-
-    return demo.scalars(select(User).where(User.login == "director")).one().home_organisation.id
 
 
 @pytest.mark.parametrize(("login", "where", "name"), [
@@ -133,6 +132,8 @@ def _directors_school(demo) -> int:
     ("region_official", "/cycles/new", "responsible_id"),
     ("region_official", "/deadlines/standins", "deputy_id"),
     ("official", "stage", "responsible_id"),
+    ("region_official", "measure", "responsible_id"),
+    ("region_official", "decision", "responsible_id"),
     # «Недостаточная предметная и методическая компетентность педагогических работников»
     ("director", "school", "priority-1"),
     ("region_official", "/assessment/campaigns/new", "criteria_set_id"),  # «2026.1 — Критерии оценки муниципальных …»
@@ -141,8 +142,10 @@ def _directors_school(demo) -> int:
     ("head", "/audit/", "object"),
 ])
 def test_a_list_of_long_titles_is_not_squeezed_into_part_of_the_row(demo, client, login, where, name):
-    url = {"stage": lambda: f"/stages/{_stage_the_official_manages(demo)}",
-           "school": lambda: f"/analysis/schools/{_directors_school(demo)}"}.get(where, lambda: where)()
+    url = {"stage": lambda: f"/stages/{_first_stage(demo, login).id}",
+           "measure": lambda: f"/followup/cycles/{_first_stage(demo, login).cycle_id}/measures/new",
+           "decision": lambda: f"/followup/cycles/{_first_stage(demo, login).cycle_id}/decisions/new",
+           "school": lambda: f"/analysis/schools/{_home(demo, login)}"}.get(where, lambda: where)()
     _login(client, login)
     lists = _page(client, url).xpath(f"//select[@name='{name}']")
     assert lists, (url, name)

@@ -38,15 +38,19 @@ def _ids(live_app) -> dict:
             return db.session.scalars(select(User).where(User.login == login)).one().home_organisation.id
         region_stage = db.session.scalars(select(Stage.id).join(Stage.cycle).where(
             Cycle.owner_id == home("region_official")).order_by(Stage.id)).first()
+        region_cycle = db.session.get(Stage, region_stage).cycle_id
         school_cycle = db.session.scalars(select(Cycle.id).where(Cycle.owner_id == home("director"))
                                           .order_by(Cycle.id)).first()
-        return {"region_stage": region_stage, "school": home("director"), "school_cycle": school_cycle}
+        return {"region_stage": region_stage, "region_cycle": region_cycle, "school": home("director"),
+                "school_cycle": school_cycle}
 
 
 def test_every_option_and_choice_reads_whole_at_1366(browser, live_server, live_app):
     ids = _ids(live_app)
     walk = {"region_official": ["/cycles/new", "/deadlines/standins", "/assessment/campaigns/new",
-                                f"/stages/{ids['region_stage']}"],
+                                f"/stages/{ids['region_stage']}",
+                                f"/followup/cycles/{ids['region_cycle']}/measures/new",
+                                f"/followup/cycles/{ids['region_cycle']}/decisions/new"],
             "head": ["/audit/"],
             "director": [f"/analysis/schools/{ids['school']}", f"/cycles/{ids['school_cycle']}/goals/new"]}
     cut, radios = {}, {}
