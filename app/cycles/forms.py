@@ -1,4 +1,4 @@
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from app.core.forms import (Form, NotBlank, RuDateField, RuDecimalField, VersionField, as_choices, max_length, optional,
@@ -27,7 +27,8 @@ def valid_period(form, field):
 
 
 class CycleForm(Form):
-    track_id = SelectField("Механизм и направление", coerce=int, validators=[required()])
+    # Radio lists, not closed lists: the titles are long by nature (see app/templates/_choices.html).
+    track_id = RadioField("Механизм и направление", coerce=int, validators=[required()])
     owner_id = SelectField("Организация", coerce=int, validators=[required()])
     period = StringField("Период (учебный год)", validators=[required(), valid_period])
     responsible_id = SelectField("Ответственный за этапы", coerce=int, validators=[optional()])
@@ -41,7 +42,7 @@ class GoalForm(Form):
     statement = _text("Цель (формулировка изменения)", 4000, area=True)
     justification = _text("Обоснование (данные о проблеме, нормативная база, местная специфика)", 8000, area=True)
     realism = _text("Реалистичность (ресурсы, имеющийся опыт)", 8000, area=True)
-    parent_goal_id = SelectField("Связь с целью вышестоящего уровня", coerce=int, validators=[optional()])
+    parent_goal_id = RadioField("Связь с целью вышестоящего уровня", coerce=int, default=0, validators=[optional()])
     version = VersionField()
     submit = SubmitField("Сохранить")
 

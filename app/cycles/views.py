@@ -245,8 +245,11 @@ def _content_form(kind: str, cycle: Cycle, obj=None, formdata=True):
     model, form_cls, _code, _title = CONTENT_KINDS[kind]
     form = form_cls(obj=obj) if formdata else form_cls(formdata=None, obj=obj)
     if kind == "goals":
-        form.parent_goal_id.choices = as_choices([(0, "— нет —")] + [
-            (g.id, f"{g.cycle.owner.display_name}: {g.statement[:120]}") for g in services.higher_level_goals(cycle)])
+        # Whole statements (the radio list wraps them: goals that begin alike differ only further on), each with
+        # its cycle's mechanism: the same wording recurs in the cycles of several mechanisms.
+        form.parent_goal_id.choices = as_choices([(0, "нет связи")] + [
+            (g.id, f"{g.cycle.track_label}, {g.cycle.owner.display_name}: {g.statement}")
+            for g in services.higher_level_goals(cycle)])
         if obj is not None and form.parent_goal_id.data is None:
             form.parent_goal_id.data = 0
     if kind == "indicators":
