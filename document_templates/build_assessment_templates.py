@@ -45,14 +45,16 @@ def builders(b):
         t.table(["№", "Муниципальный орган управления образованием", "Координатор", "Должность"],
                 ["{{ c.number }}", "{{ c.municipality }}", "{{ c.name }}", "{{ c.position }}"], "c in coordinators",
                 widths=[1.3, 5.7, 5.0, 5.0])
-        t.annex_mark("Приложение № 3")
+        # each appendix on a page of its own (appendix 3 ran on under appendix 2's table)
+        t.annex_mark("Приложение № 3", new_page=True)
         t.p("Региональные эксперты и закрепление за муниципальными образованиями", align="center", bold=True,
             after=6)
         t.table(["№", "Эксперт", "Должность, место работы", "Механизмы", "Муниципальные органы управления "
                                                                            "образованием"],
                 ["{{ e.number }}", "{{ e.name }}", "{{ e.position }}", "{{ e.mechanisms }}", "{{ e.municipalities }}"],
                 "e in experts", widths=[1.0, 3.4, 4.0, 3.2, 5.4], size=b.TABLE_PT)
-        t.save({"family": "procedural", "stages": [], "version": 4,
+        # 5: appendix 3 on a new page; the items' executor lines justified
+        t.save({"family": "procedural", "stages": [], "version": 5,
                 "filename": "Приказ о мониторинге механизмов {period} {number}.docx"})
 
     def expert_conclusion():

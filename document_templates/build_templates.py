@@ -582,8 +582,11 @@ class Template:
         # more than one line of text with a signature; PDF review, 6 December 2026).
         self.text("{{ loop.index }}. {{ item.text }}", keep=True)
         # «Ответственные: руководители …» before a group; a data snapshot made before the label says «Ответственный»
-        executor = self.p("{{ item.label|default('Ответственный') }}: {{ item.executor }}. Срок: {{ item.deadline }}.",
-                          indent=True)
+        # Justified as the item above it: left-aligned, «Ответственный: С.А. Громова, консультант отдела оценки
+        # качества» stopped a hand short of the margin under full justified lines and read as wrapped early
+        # (records-office review, 7 December 2026).
+        executor = self.text("{{ item.label|default('Ответственный') }}: {{ item.executor }}. "
+                             "Срок: {{ item.deadline }}.")
         self.tag("{%p endfor %}")
         self._keep_last_item(executor._p)
         if approve:
@@ -739,18 +742,20 @@ def monitoring_order():
     t.order_items()
     t.signature()
     t.executor_mark()
-    t.page_break()
-    t.annex_mark("Приложение № 1")
+    # Each appendix on a page of its own, by its mark's paragraph (a page-break paragraph after a full page left a
+    # blank one; appendix 2 ran on under appendix 1's table).
+    t.annex_mark("Приложение № 1", new_page=True)
     t.p("Перечень показателей мониторинга", align="center", bold=True, after=6)
     t.table(["№", "Код", "Показатель", "Ед. изм.", "Источник"],
             ["{{ i.number }}", "{{ i.code }}", "{{ i.name }}", "{{ i.unit }}", "{{ i.source }}"],
             "i in indicators", widths=[0.9, 2.2, 7.9, 1.8, 4.2])
-    t.annex_mark("Приложение № 2")
+    t.annex_mark("Приложение № 2", new_page=True)
     t.p("Участники мониторинга", align="center", bold=True, after=6)
     # a municipality's list runs past 99: «№» holds three digits («10» / «0» broke a number over two lines)
     t.table(["№", "Организация", "Руководитель"], ["{{ a.number }}", "{{ a.name }}", "{{ a.head }}"],
             "a in addressees", widths=[ORG_LIST_NUMBER_CM, 10.2, 5.5])
-    t.save({"family": "procedural", "stages": ["MON"], "version": 5,
+    # 6: each appendix on a new page; the items' executor lines justified
+    t.save({"family": "procedural", "stages": ["MON"], "version": 6,
             "filename": "Приказ о проведении мониторинга {period} {number}.docx"})
 
 
@@ -963,14 +968,17 @@ def best_practices():
     t.table(["№", "Организация", "Показатель", "Значение", "Среднее по ОО"],
             ["{{ x.number }}", "{{ x.organisation }}", "{{ x.indicator }}", "{{ x.value }}", "{{ x.average }}"],
             "x in practices", widths=[0.9, 5.0, 6.0, 2.5, 2.6])
-    # the numbered lines are infinitives («Организовать …»): they follow a lead-in, not the table's last row
-    t.text("Рекомендуется:")
+    # the numbered lines are infinitives («Организовать …»): they follow a lead-in, not the table's last row; the
+    # lead-in keeps with its first line (it stood alone at the foot of page 1, its items on page 2: records-office
+    # review, 7 December 2026)
+    t.text("Рекомендуется:", keep=True)
     t.tag("{%p for line in recommendations %}")
     t.text("{{ loop.index }}. {{ line }}")
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["REC", "EFF"], "version": 4,
+    # 5: «Рекомендуется:» keeps with its first recommendation
+    t.save({"family": "procedural", "stages": ["REC", "EFF"], "version": 5,
             "filename": "Рекомендации по успешным практикам {period} {number}.docx"})
 
 
@@ -985,7 +993,8 @@ def event_order():
     t.order_items()
     t.signature()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 3,
+    # 4: the items' executor lines justified
+    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 4,
             "filename": "Приказ о проведении мероприятия {period} {number}.docx"})
 
 
@@ -1056,8 +1065,9 @@ def protocol():
     t.tag(f"{{%p if present|length > {PRESENT_LISTED} %}}")
     t.p("Присутствовали: {{ present|length }} чел. (список прилагается).", align="justify", after=6)
     t.tag("{%p else %}")
-    # (no full stop of its own: the list ends with the last one's initials, «… Петрова М.И.»)
-    t.p("Присутствовали: {{ present|map(attribute='name')|join(', ') }}", align="justify", after=6)
+    # One full stop at the end: the last name's initial has it («… Петрова М.И.»), a one-word name had none and left
+    # the sentence without its full stop (records-office review, 7 December 2026).
+    t.p("Присутствовали: {{ (present|map(attribute='name')|join(', ')).rstrip('.') }}.", align="justify", after=6)
     t.tag("{%p endif %}")
     t.p("ПОВЕСТКА ДНЯ:", bold=True, after=6)
     t.tag("{%p for q in agenda %}")
@@ -1091,7 +1101,8 @@ def protocol():
             "x in present", widths=[1.0, 6.0, 10.0])
     t.tag("{%p endif %}")
     # 5: those present listed by name, or counted with the list attached
-    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 5,
+    # 6: «Присутствовали: …» always ends with a full stop
+    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 6,
             "filename": "Протокол {period} {number}.docx"})
 
 
@@ -1119,7 +1130,8 @@ def decision_order():
     # 2: the appendix's columns over the landscape width (25.7 cm), the decision's text the widest; they were
     # 17 cm of portrait widths stretched, «Вид» and «Срок» wide and the decision ten lines deep.
     # 3: the appendix's mark as wide as on a portrait page (its issuer's last word was alone on a line).
-    t.save({"family": "managerial", "stages": ["DEC"], "version": 6,
+    # 7: the items' executor lines justified
+    t.save({"family": "managerial", "stages": ["DEC"], "version": 7,
             "filename": "Приказ об управленческих решениях {period} {number}.docx"})
 
 
