@@ -101,6 +101,20 @@ def test_sorting_puts_the_lowest_school_first_and_rows_without_results_last(load
     assert "нет результатов за 2025 г." in body
 
 
+def test_a_school_without_results_is_exported_as_the_page_says_it_not_as_zero_participants(loaded, client, login,
+                                                                                          make_org):
+    from app.extensions import db
+
+    make_org("school", parent=loaded["mun"], code="SCH-C", name="Школа В")
+    db.session.commit()
+    login(loaded["official"])
+    sheet = load_workbook(io.BytesIO(client.get(
+        f"/situation/orgs/{loaded['mun'].id}/results.xlsx?year=2025&procedure=ВПР").data)).active
+    rows = {row[0]: row[2:] for row in sheet.iter_rows(min_row=3, values_only=True) if row[0]}
+    assert rows["Школа В"] == ("нет результатов за 2025 г.", None, None, None, None)
+    assert rows["Школа А"][0] == 3
+
+
 def test_each_table_exports_to_xlsx_with_the_rows_of_the_page(loaded, client, login):
     login(loaded["official"])
     mun = loaded["mun"].id

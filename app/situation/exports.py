@@ -48,9 +48,15 @@ def empty_xlsx(org, table: str) -> bytes:
 
 def results_xlsx(org, f, total, lines) -> bytes:
     header = RESULTS_HEADER
-    rows = [[("Итого: " if line is total else "") + line.organisation.display_name, line.organisation.code,
-             line.current.participants, _r(line.current.mean), _r(line.current.share(2)),
-             _r(line.current.share(4, 5)), _r(line.delta)] for line in [total, *lines]]
+    rows = []
+    for line in [total, *lines]:
+        name = ("Итого: " if line is total else "") + line.organisation.display_name
+        if line is not total and not line.current.participants:
+            # as the page says it («нет результатов за 2025 г.»): 0 participants read as a school that sat the work
+            rows.append([name, line.organisation.code, f"нет результатов за {f['year']} г.", None, None, None, None])
+            continue
+        rows.append([name, line.organisation.code, line.current.participants, _r(line.current.mean),
+                     _r(line.current.share(2)), _r(line.current.share(4, 5)), _r(line.delta)])
     return _book(f"Результаты: {org.display_name} — {_filters_text(f)}", header, rows, (40, 12, 12, 14, 12, 14, 16),
                  org=org, sheet_name="Результаты", formats=RESULTS_FORMATS)
 
