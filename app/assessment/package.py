@@ -832,15 +832,18 @@ def _building(campaign: Campaign, municipality_id: int | None) -> EvidencePackag
             EvidencePackage.municipality_id.is_(None) if municipality_id is None
             else EvidencePackage.municipality_id == municipality_id)
     reconcile_rows("assessment_package", pending_rows("assessment_package", *same))
-    for package in db.session.scalars(select(EvidencePackage).where(
-            *same, EvidencePackage.status.in_(registry.PENDING)).order_by(EvidencePackage.id.desc())):
-        requested = db.session.scalar(select(AuditEvent.id).where(
-            AuditEvent.object_type == EvidencePackage.audit_type, AuditEvent.object_id == package.id,
-            AuditEvent.action == "request").order_by(AuditEvent.id).limit(1))
-        if requested is not None and db.session.scalar(_changed_statement(municipality_id is None), {
-                "campaign": campaign.id, "municipality": municipality_id, "last": requested}) is None:
-            return package
-    return None
+    # The newest pending one only: an event since an older one's request came after the newest one's too, or the
+    # newest would not have been requested from other inputs than the older.
+    package = db.session.scalar(select(EvidencePackage).where(*same, EvidencePackage.status.in_(registry.PENDING))
+                                .order_by(EvidencePackage.id.desc()).limit(1))
+    if package is None:
+        return None
+    requested = db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.object_type == EvidencePackage.audit_type, AuditEvent.object_id == package.id,
+        AuditEvent.action == "request").order_by(AuditEvent.id).limit(1))
+    unchanged = requested is not None and db.session.scalar(_changed_statement(municipality_id is None), {
+        "campaign": campaign.id, "municipality": municipality_id, "last": requested}) is None
+    return package if unchanged else None
 
 
 def building_note(package: EvidencePackage) -> str:

@@ -117,7 +117,15 @@ MUNICIPAL_READERS = frozenset({"head"})
 _EXPERT_WHERE = {"returned": "Оценка возвращена эксперту на доработку.",
                  "submitted": "Оценка на утверждении у руководителя регионального органа."}
 # The expert column's cell where the points are withheld (the sheet): the state in a word, not a blank.
-EXPERT_HIDDEN = {"returned": "на доработке", "submitted": "не утверждена"}
+_EXPERT_HIDDEN = {"returned": "на доработке", "submitted": "не утверждена"}
+
+
+def expert_hidden_word(state: str | None) -> str:
+    """What the sheet's expert column and «Итого» say where the points are withheld from the reader: the state of
+    the evaluation in a word, or that no expert is assigned."""
+    if state is None:
+        return "эксперт не назначен"
+    return _EXPERT_HIDDEN.get(state, "не направлена")
 
 
 def expert_withheld(scope: Scope, municipality_id: int, state: str | None, *, self_shown: bool) -> str | None:

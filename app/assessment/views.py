@@ -354,8 +354,7 @@ def _sheet(obj, scope, sa, assignment):
     sums = sums if show_self else services.without_self(sums)
     return dict(campaign=campaign, scope=scope, scores=scores, show_self=show_self, show_expert=show_expert,
                 expert_note=services.expert_withheld(scope, obj.municipality_id, expert_state, self_shown=show_self),
-                expert_hidden=services.EXPERT_HIDDEN.get(expert_state, "не направлена") if expert_state
-                else "эксперт не назначен",
+                expert_hidden=services.expert_hidden_word(expert_state),
                 overwritten=_overwritten(scores, "self" if obj is sa else "expert"),
                 totals=sums if show_expert else services.without_expert(sums),
                 evidence=services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code),
