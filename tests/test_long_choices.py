@@ -40,6 +40,38 @@ def test_the_new_cycles_mechanism_and_direction_is_chosen_with_each_title_whole(
     assert doc.xpath("//fieldset[@id='track_id']/legend")[0].text_content() == "Механизм и направление"
 
 
+def test_a_region_officials_thirty_directions_are_grouped_by_level_and_region_first(client, world, login,
+                                                                                     make_user, db_session):
+    """A region's official opens cycles at all three levels: thirty-odd radio buttons in one run, «M1.1 …» and
+    «R1.1 …» of the same title apart only by a letter, read as one undivided list."""
+    official = make_user("official", world["region"], login="region_official")
+    db_session.commit()
+    login(official)
+    doc = _doc(client.get("/cycles/new"))
+    outer = doc.xpath("//fieldset[@id='track_id']")[0]
+    groups = [(" ".join(g.xpath("./legend")[0].text_content().split()),
+               [r.get("value") for r in g.xpath(".//input[@type='radio']")]) for g in outer.xpath("./fieldset")]
+    headings = [heading for heading, _ in groups]
+    assert headings[:2] == ["Региональный уровень: качество образовательных результатов",
+                            "Региональный уровень: качество образовательной деятельности"]
+    assert "Муниципальный уровень: сквозные механизмы" in headings
+    assert headings[-1].startswith("Уровень образовательной организации (ВСОКО)")
+    assert len(headings) == len(set(headings)), "each heading once: a level's group is one run"
+    # Every radio sits in a group, the region's R1.1 before the municipality's M1.1, and each group's own.
+    grouped = [value for _, values in groups for value in values]
+    assert sorted(grouped) == sorted(_choices(doc, "track_id"))
+    assert grouped.index(str(track_of("R1.1").id)) < grouped.index(str(track_of("M1.1").id))
+    assert str(track_of("M1.2").id) in dict(groups)["Муниципальный уровень: качество образовательных результатов"]
+
+
+def test_a_municipal_officials_directions_are_grouped_by_the_mechanisms_group(client, world, login):
+    login(world["official"])
+    outer = _doc(client.get("/cycles/new")).xpath("//fieldset[@id='track_id']")[0]
+    headings = [" ".join(g.text_content().split()) for g in outer.xpath("./fieldset/legend")]
+    assert headings[0] == "Муниципальный уровень: качество образовательных результатов"
+    assert not any(h.startswith("Региональный") for h in headings)
+
+
 def test_a_refused_new_cycle_keeps_the_chosen_direction_and_marks_the_missing_one(client, world, login):
     login(world["official"])
     form = {"owner_id": world["mun"].id, "period": "2025/26"}

@@ -38,6 +38,13 @@ class StageDefinition(db.Model):
     parallel: Mapped[bool] = mapped_column(default=False)
 
 
+# The levels in the order of the vertical (region above municipality above school) and their headings where a list
+# offers mechanisms of several levels (a region's official opens cycles at all three).
+LEVEL_ORDER = ("regional", "municipal", "school")
+LEVEL_HEADINGS = {"regional": "Региональный уровень", "municipal": "Муниципальный уровень",
+                  "school": "Уровень образовательной организации (ВСОКО)"}
+
+
 class MechanismSet(db.Model):
     """A versioned catalogue of mechanisms for one level; regions differ, so versions are kept."""
 
@@ -137,6 +144,14 @@ class Track(db.Model):
     @property
     def full_cycle(self) -> bool:
         return not self.blocks
+
+    @property
+    def choice_heading(self) -> str:
+        """The heading a list of tracks groups this one under: its level and its mechanism's group («Муниципальный
+        уровень: качество образовательных результатов»)."""
+        mechanism = self.mechanism
+        heading = LEVEL_HEADINGS[mechanism.level]
+        return f"{heading}: {mechanism.group}" if mechanism.group else heading
 
     def covers(self, code: str) -> bool:
         """The track's cycle has the block `code` (a full cycle has them all)."""

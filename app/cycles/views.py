@@ -12,7 +12,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
 from app.auth.submissions import submit_once
-from app.catalogue.models import Mechanism, MechanismSet, Track
+from app.catalogue.models import LEVEL_ORDER, Mechanism, MechanismSet, Track
 from app.core.access import acting_roles_over, get_in_scope, roles_required, scope_condition, signed_in
 from app.core.boundary import on_refusal
 from app.core.hardening import query_id
@@ -91,11 +91,15 @@ def new_cycle():
         .where(MechanismSet.active.is_(True), MechanismSet.level.in_(levels))
         .order_by(MechanismSet.level, Mechanism.position, Track.position)
     ).all()
+    # Region above municipality above school, as the vertical reads (the level's name sorts municipal first).
+    tracks = sorted(tracks, key=lambda t: LEVEL_ORDER.index(t.mechanism.level))
     # Only the mechanisms one of the organisations runs: a kindergarten the preschool ones, a school the others
     # (and the preschool ones too where it has preschool groups).
     tracks = [t for t in tracks if any(o.level == t.mechanism.level and t.mechanism.concerns(o) for o in orgs)]
     form.track_id.choices = as_choices(
         [(t.id, f"{t.mechanism.code} {t.title}" + ("" if t.full_cycle else " (неполный цикл)")) for t in tracks])
+    # A region's official chooses among 30 tracks of three levels: the list is drawn in groups (_choices.html).
+    form.track_id.groups = {t.id: t.choice_heading for t in tracks}
     form.owner_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})") for o in orgs])
     home = current_user.home_organisation
     people = services.eligible_responsibles(home) if home else []
