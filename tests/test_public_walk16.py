@@ -1,0 +1,66 @@
+# ruff: noqa: F811
+"""Walk 16: the public pages as a parent or a journalist reads them, without log-in.
+
+A partial cycle (M2.4 «Развитие механизмов управления качеством ДО»: MEAS → DEC → EFF, no «Цели») never reached
+the portal: a cycle was public once its «Цели» were approved, which such a cycle has not, so its approved measures
+and its published documents had no page (404), whatever the README said of its indicators there. A published
+document saved as «1-лна.docx» (its registration number alone), and a municipality without results showed no
+results section at all, as if they were hidden."""
+
+from urllib.parse import unquote
+
+from sqlalchemy import select
+
+from app.demo import fill_stage  # noqa: F401  (loads the app's packages in order before the engine)
+from app.followup.models import Measure
+from tests.test_partial_cycles import PERIOD, partial_tracks, walk
+from tests.test_public import published_doc  # noqa: F401  (the fixture)
+
+
+def _partial_cycle_with_measures(world, db_session):
+    """A municipal partial cycle whose first block, «Меры», is filled and sent; the full cycle of its mechanism
+    runs up to its analysis (the measures are evaluated against its indicators)."""
+    from app.cycles.services import create_cycle
+
+    track = next(t for t in partial_tracks() if t.mechanism.level == "municipal" and t.blocks[0] == "MEAS")
+    official, head = world["official"], world["head"]
+    full_track = next(t for t in track.mechanism.tracks if t.own_indicators and not t.blocks)
+    full = create_cycle(track=full_track, owner=world["mun"], period=PERIOD, actor=official, responsible=official)
+    walk(full, official, head, upto="ANL")
+    partial = create_cycle(track=track, owner=world["mun"], period=PERIOD, actor=official, responsible=official)
+    db_session.commit()
+    return partial
+
+
+def test_a_partial_cycle_is_public_once_its_first_block_is_approved(world, db_session, client):
+    partial = _partial_cycle_with_measures(world, db_session)
+    assert client.get(f"/public/cycles/{partial.id}").status_code == 404  # nothing approved yet
+
+    walk(partial, world["official"], world["head"], upto="DEC")  # «Меры» approved
+    db_session.commit()
+    page = client.get(f"/public/cycles/{partial.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    measure = db_session.scalar(select(Measure).where(Measure.cycle_id == partial.id))
+    assert ">Меры</h2>" in text and measure.title in text
+    assert ">Цели</h2>" not in text  # the cycle has no such block: no empty heading
+    assert "Эффективность принятых мер" not in text  # EFF is not approved
+    assert f'/public/cycles/{partial.id}"' in client.get(f"/public/orgs/{world['mun'].code}").get_data(as_text=True)
+    assert f"/public/cycles/{partial.id}</loc>" in client.get("/public/sitemap.xml").get_data(as_text=True)
+
+
+def test_a_published_document_is_saved_under_its_title_number_and_date(published_doc, client):
+    doc, version = published_doc
+    served = client.get(f"/public/documents/{version.id}")
+    assert served.status_code == 200
+    disposition = served.headers["Content-Disposition"]
+    served.close()
+    name = unquote(disposition.split("filename*=UTF-8''")[1])
+    date = version.registration_date.strftime("%d.%m.%Y")
+    assert name == f"{doc.title} № {version.registration_number.replace('/', '-')} от {date}.docx"
+    assert "ред." not in name  # the office's edition count is not the public's business
+
+
+def test_an_organisation_without_results_says_so(world, client):
+    text = client.get(f"/public/orgs/{world['mun'].code}").get_data(as_text=True)
+    assert "Результаты оценочных процедур пока не опубликованы." in text
