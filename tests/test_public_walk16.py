@@ -5,7 +5,7 @@ A partial cycle (M2.4 «Развитие механизмов управлени
 the portal: a cycle was public once its «Цели» were approved, which such a cycle has not, so its approved measures
 and its published documents had no page (404), whatever the README said of its indicators there. A published
 document saved as «1-лна.docx» (its registration number alone), and a municipality without results showed no
-results section at all, as if they were hidden."""
+results section at all, as if they were hidden. And one page of the levels: the roll-up's rows."""
 
 from urllib.parse import unquote
 
@@ -15,6 +15,7 @@ from app.demo import fill_stage  # noqa: F401  (loads the app's packages in orde
 from app.followup.models import Measure
 from tests.test_partial_cycles import PERIOD, partial_tracks, walk
 from tests.test_public import published_doc  # noqa: F401  (the fixture)
+from tests.test_vertical import region_people, regional  # noqa: F401  (the fixtures)
 
 
 def _partial_cycle_with_measures(world, db_session):
@@ -64,3 +65,32 @@ def test_a_published_document_is_saved_under_its_title_number_and_date(published
 def test_an_organisation_without_results_says_so(world, client):
     text = client.get(f"/public/orgs/{world['mun'].code}").get_data(as_text=True)
     assert "Результаты оценочных процедур пока не опубликованы." in text
+
+
+def test_the_rollup_lists_organisations_by_the_names_it_shows(world, regional, make_org, db_session):
+    """The roll-up ordered its rows by the full legal name and printed the short one: the kindergartens
+    («МБДОУ …») stood before «Гимназия № 3», «СОШ № 10» before «СОШ № 1», the ДДТ («МУ ДО …») last."""
+    from app.vertical.services import rollup
+
+    for number in (10, 2):
+        make_org(
+            "school",
+            parent=world["mun"],
+            code=f"SOSH{number}",
+            short_name=f"СОШ № {number}",
+            name=f"МОУ «Средняя общеобразовательная школа № {number}»",
+            students=300,
+        )
+    make_org(
+        "preschool",
+        parent=world["mun"],
+        code="DS7",
+        short_name="Детский сад № 7",
+        name="МБДОУ «Детский сад № 7»",
+        students=100,
+    )
+    db_session.commit()
+    data = rollup(regional["cycle"], within=world["mun"])
+    shown = [row.organisation.display_name for row in data.indicators[0].rows]
+    assert shown == ["Детский сад № 7", "СОШ № 2", "СОШ № 10", "Школа А", "Школа Б"]
+    assert [r.organisation.display_name for r in data.indicators[0].not_answered] == shown  # none has answered

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.catalogue.models import Track
 from app.cycles.aggregation import Part, combine, meets, part
+from app.core.russian import sort_key
 from app.cycles.models import Cycle, Goal, Indicator
 from app.extensions import db
 from app.monitoring.models import IndicatorValue
@@ -136,10 +137,12 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
         return result
     members, inheriting = _family(roots)
 
-    orgs = list(db.session.scalars(
+    # In the order of the names the table shows, numbers by value: ordered by the full legal name, the kindergartens
+    # («МБДОУ …») came before «Гимназия № 3», «СОШ № 10» before «СОШ № 1» and the ДДТ («МУ ДО …») last.
+    orgs = sorted(db.session.scalars(
         select(Organisation).where(Organisation.in_subtree_of(within), Organisation.id != within.id,
-                                   Organisation.kind.in_(("municipality",) + INSTITUTION_KINDS))
-        .order_by(Organisation.name, Organisation.id)))
+                                   Organisation.kind.in_(("municipality",) + INSTITUTION_KINDS))),
+        key=lambda o: (sort_key(o.display_name), o.id))
     units = [o for o in orgs if o.kind in lower_kinds]
     institutions = [o for o in orgs if o.kind in INSTITUTION_KINDS]
     below: dict[int, list[Organisation]] = {u.id: [] for u in units}
