@@ -5,7 +5,8 @@ A partial cycle (M2.4 «Развитие механизмов управлени
 the portal: a cycle was public once its «Цели» were approved, which such a cycle has not, so its approved measures
 and its published documents had no page (404), whatever the README said of its indicators there. A published
 document saved as «1-лна.docx» (its registration number alone), and a municipality without results showed no
-results section at all, as if they were hidden. And one page of the levels: the roll-up's rows."""
+results section at all, as if they were hidden. And the levels' roll-up: its rows out of order, its figures of
+mixed precision."""
 
 from urllib.parse import unquote
 
@@ -15,7 +16,7 @@ from app.demo import fill_stage  # noqa: F401  (loads the app's packages in orde
 from app.followup.models import Measure
 from tests.test_partial_cycles import PERIOD, partial_tracks, walk
 from tests.test_public import published_doc  # noqa: F401  (the fixture)
-from tests.test_vertical import region_people, regional  # noqa: F401  (the fixtures)
+from tests.test_vertical import region_people, regional, rolled  # noqa: F401  (the fixtures)
 
 
 def _partial_cycle_with_measures(world, db_session):
@@ -94,3 +95,19 @@ def test_the_rollup_lists_organisations_by_the_names_it_shows(world, regional, m
     shown = [row.organisation.display_name for row in data.indicators[0].rows]
     assert shown == ["Детский сад № 7", "СОШ № 2", "СОШ № 10", "Школа А", "Школа Б"]
     assert [r.organisation.display_name for r in data.indicators[0].not_answered] == shown  # none has answered
+
+
+def test_the_rollup_prints_an_indicators_figures_with_one_precision(world, rolled, client, login):
+    """Each figure came with up to two decimals as computed: MUN's mean of its schools «80,32» over MUN2's «70» and
+    under «цель: 80», the total «76,42»; a column now keeps the indicator's precision (at least one decimal)."""
+    import lxml.html
+
+    login(rolled["r_official"])
+    page = lxml.html.fromstring(client.get(f"/cycles/{rolled['cycle'].id}/rollup").get_data(as_text=True))
+    (section,) = page.xpath("//section[@data-indicator='R-01']")
+    values = [" ".join(td.text_content().split()) for td in section.xpath(".//td[contains(@class, 'rollup-value')]")]
+    assert values == ["70,0", "80,3", "—"]  # MUN2 («Второй …») its own answer, MUN from its schools, MUN3 silent
+    summary = " ".join(section.xpath("./p")[0].text_content().split())
+    assert "цель: 80,0" in summary and "Итого: 76,4 " in summary
+    cascade = lxml.html.fromstring(client.get(f"/cycles/{rolled['cycle'].id}/cascade").get_data(as_text=True))
+    assert cascade.xpath("//tr[@data-indicator='R-01']//td[contains(@class, 'cascade-value')]")[0].text == "76,4"

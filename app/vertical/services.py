@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.catalogue.models import Track
 from app.cycles.aggregation import Part, combine, meets, part
+from app.core import russian as ru
 from app.core.russian import sort_key
 from app.cycles.models import Cycle, Goal, Indicator
 from app.extensions import db
@@ -39,6 +40,15 @@ def previous_period(cycle: Cycle) -> str | None:
         return str(int(period) - 1)
     except ValueError:
         return None
+
+
+def shown_digits(ind: Indicator) -> int:
+    """The decimals every figure of an indicator is printed with on the vertical's pages: a count whole, anything else
+    as precise as its target and baseline and at least one decimal. Each figure was printed with up to two as it came:
+    «Итого: 72,13» under «цель: 74,1» beside rows of «68,4», and a mean of whole answers «87,67»."""
+    if ru.is_count_unit(ind.unit):
+        return 0
+    return max(1, ru.decimals([ind.target, ind.baseline]))
 
 
 @dataclass
@@ -73,6 +83,10 @@ class IndicatorRollup:
     @property
     def meets(self) -> bool:
         return meets(self.value, self.indicator.target, self.indicator.direction)
+
+    @property
+    def digits(self) -> int:
+        return shown_digits(self.indicator)
 
     @property
     def not_answered(self) -> list[UnitRow]:
@@ -219,6 +233,10 @@ class IndicatorNow:
     indicator: Indicator
     value: Decimal | None
     source: str | None  # "own" or "lower" (computed from the organisations below the cycle's owner)
+
+    @property
+    def digits(self) -> int:
+        return shown_digits(self.indicator)
 
 
 @dataclass
