@@ -111,3 +111,19 @@ def test_the_rollup_prints_an_indicators_figures_with_one_precision(world, rolle
     assert "цель: 80,0" in summary and "Итого: 76,4 " in summary
     cascade = lxml.html.fromstring(client.get(f"/cycles/{rolled['cycle'].id}/cascade").get_data(as_text=True))
     assert cascade.xpath("//tr[@data-indicator='R-01']//td[contains(@class, 'cascade-value')]")[0].text == "76,4"
+
+
+def test_each_public_page_describes_itself_to_a_search_engine(world, anl_cycle, client):
+    """No page had a description: a search engine's snippet was the header and the breadcrumbs, the same for all."""
+    import lxml.html
+
+    described = {}
+    for path in ("/public/", f"/public/orgs/{world['mun'].code}", f"/public/cycles/{anl_cycle.id}"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        (content,) = lxml.html.fromstring(page.get_data(as_text=True)).xpath("//meta[@name='description']/@content")
+        described[path] = content
+    assert "опубликованные документы" in described["/public/"]
+    assert described[f"/public/orgs/{world['mun'].code}"].startswith(world["mun"].name + ":")
+    assert described[f"/public/cycles/{anl_cycle.id}"].startswith(f"{world['mun'].name}, ")
+    assert len(set(described.values())) == 3
