@@ -14,9 +14,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.catalogue.models import Track
-from app.cycles.aggregation import Part, combine, meets, part
 from app.core import russian as ru
 from app.core.russian import sort_key
+from app.cycles.aggregation import Part, combine, meets, part
 from app.cycles.models import Cycle, Goal, Indicator
 from app.extensions import db
 from app.monitoring.models import IndicatorValue
