@@ -127,3 +127,33 @@ def test_each_public_page_describes_itself_to_a_search_engine(world, anl_cycle, 
     assert described[f"/public/orgs/{world['mun'].code}"].startswith(world["mun"].name + ":")
     assert described[f"/public/cycles/{anl_cycle.id}"].startswith(f"{world['mun'].name}, ")
     assert len(set(described.values())) == 3
+
+
+def test_the_goals_cascade_lists_lower_goals_by_the_names_it_shows(
+    world, rolled, make_org, make_user, make_cycle, db_session
+):
+    """Goals of the level below came in the order of their owners' full legal names («Администрация Ясного …» before
+    «Тестовый муниципалитет»), under the short names the tree prints («Ясный МР» first)."""
+    from app.cycles.models import Goal
+    from app.cycles.services import save_content
+    from app.vertical.services import cascade
+    from tests.conftest import fill_goal
+
+    region_goal = rolled["cycle"].goals[0]
+    yasny = make_org(
+        "municipality",
+        parent=world["region"],
+        code="YASNY",
+        short_name="Ясный МР",
+        name="Администрация Ясного муниципального района",
+    )
+    yasny_official = make_user("official", yasny)
+    for cycle, official in (
+        (rolled["municipal"], world["official"]),
+        (make_cycle(yasny, yasny_official, mechanism="M1.1"), yasny_official),
+    ):
+        goal = fill_goal(cycle, official)
+        save_content(Goal, cycle, actor=official, obj=goal, data={"parent_goal_id": region_goal.id})
+    db_session.commit()
+    [root] = cascade(rolled["cycle"]).roots
+    assert [n.goal.cycle.owner.display_name for n in root.children] == ["Тестовый муниципалитет", "Ясный МР"]

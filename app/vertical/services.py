@@ -269,9 +269,10 @@ def cascade(cycle: Cycle) -> Cascade:
     for _level in range(MAX_DEPTH - 1):
         if not frontier:
             break
-        children = list(db.session.scalars(
-            select(Goal).join(Goal.cycle).join(Cycle.owner).where(Goal.parent_goal_id.in_(frontier))
-            .options(*goal_options).order_by(Organisation.name, Goal.position, Goal.id)))
+        # by the owner's name as the tree shows it (as the roll-up's rows): not by the full legal name
+        children = sorted(db.session.scalars(
+            select(Goal).where(Goal.parent_goal_id.in_(frontier)).options(*goal_options)),
+            key=lambda g: (sort_key(g.cycle.owner.display_name), g.cycle.owner_id, g.position, g.id))
         frontier = []
         for g in children:
             if g.id in nodes:
