@@ -18,6 +18,7 @@ from app.audit.models import AuditEvent
 from app.catalogue.models import Mechanism, Track
 from app.core import russian as ru
 from app.core.russian import sort_key
+from app.core.timeutil import format_date
 from app.cycles.basis import basis_cycles, basis_indicators
 from app.cycles.models import Cycle, Stage
 from app.documents.catalogue import document_types
@@ -55,10 +56,18 @@ def children(org: Organisation) -> list[Organisation]:
     return sorted(rows, key=lambda o: sort_key(o.display_name))
 
 
+def _opened_stages():
+    """The approved first block of each cycle: its goals for a full cycle, or for a partial one (M2.4
+    «Развитие механизмов…»: MEAS → DEC → EFF, no «Цели») the block it starts with. Asking for «Цели» alone kept
+    a partial cycle off the portal for good: its measures, effectiveness and published documents had no page."""
+    first = select(func.min(Stage.position)).where(Stage.cycle_id == Cycle.id).correlate(Cycle).scalar_subquery()
+    return (select(Stage.cycle_id).join(Cycle, Cycle.id == Stage.cycle_id)
+            .where(Stage.state == "approved", Stage.position == first))
+
+
 def _public_cycle_ids(owner_ids) -> set[int]:
-    """Cycles with at least their goals approved."""
-    return set(db.session.scalars(select(Stage.cycle_id).join(Cycle, Cycle.id == Stage.cycle_id).where(
-        Cycle.owner_id.in_(list(owner_ids)), Stage.code == "GOAL", Stage.state == "approved")))
+    """Cycles whose first block is approved (`_opened_stages`)."""
+    return set(db.session.scalars(_opened_stages().where(Cycle.owner_id.in_(list(owner_ids)))))
 
 
 @dataclass
@@ -195,6 +204,15 @@ def published_version(version_id: int) -> DocumentVersion | None:
     return version
 
 
+def download_name(version: DocumentVersion, extension: str) -> str:
+    """The file name a reader saves a published document under: its title, number and date, as the page lists it
+    («Положение о … № 1-лна от 07.12.2026.docx»). The registration number alone («1-лна.docx») said nothing once
+    saved, and two bodies' «№ 1-с» collided; the office's name («(ред. 2)») told the public of unpublished editions."""
+    title = " ".join(version.document.title.replace('"', "").split())[:150]
+    name = f"{title} № {version.registration_number} от {format_date(version.registration_date)}"
+    return name.replace("/", "-").replace("\\", "-") + f".{extension}"
+
+
 @dataclass
 class ResultGroup:
     procedure: str
@@ -294,9 +312,7 @@ def sitemap_entries() -> list[tuple[str, dict]]:
     codes = db.session.scalars(select(Organisation.code).where(Organisation.kind.in_(PUBLIC_KINDS))
                                .order_by(Organisation.code)).all()
     cycles = db.session.scalars(
-        select(Stage.cycle_id).join(Cycle, Cycle.id == Stage.cycle_id)
-        .join(Organisation, Organisation.id == Cycle.owner_id)
-        .where(Stage.code == "GOAL", Stage.state == "approved", Organisation.kind.in_(PUBLIC_KINDS))
-        .order_by(Stage.cycle_id)).all()
+        _opened_stages().join(Organisation, Organisation.id == Cycle.owner_id)
+        .where(Organisation.kind.in_(PUBLIC_KINDS)).order_by(Stage.cycle_id)).all()
     return ([("public.index", {})] + [("public.organisation_page", {"code": c}) for c in codes]
             + [("public.cycle_page", {"cycle_id": c}) for c in cycles])

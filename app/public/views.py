@@ -94,10 +94,10 @@ def document_file(version_id: int):
         abort(404)
     row = pdf.pdf_of(version)
     if row is not None and row.status == "done":
-        path, name, mimetype = pdf.pdf_path(row), pdf.download_name(version), "application/pdf"
+        path, name, mimetype = pdf.pdf_path(row), services.download_name(version, "pdf"), "application/pdf"
     else:
         path = registered_path(version)
-        name = f"{version.registration_number.replace('/', '-')}.docx"
+        name = services.download_name(version, "docx")
         mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     if path is None or not path.exists():
         abort(404)

@@ -14,6 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.catalogue.models import Track
+from app.core import russian as ru
+from app.core.russian import sort_key
 from app.cycles.aggregation import Part, combine, meets, part
 from app.cycles.models import Cycle, Goal, Indicator
 from app.extensions import db
@@ -38,6 +40,15 @@ def previous_period(cycle: Cycle) -> str | None:
         return str(int(period) - 1)
     except ValueError:
         return None
+
+
+def shown_digits(ind: Indicator) -> int:
+    """The decimals every figure of an indicator is printed with on the vertical's pages: a count whole, anything else
+    as precise as its target and baseline and at least one decimal. Each figure was printed with up to two as it came:
+    «Итого: 72,13» under «цель: 74,1» beside rows of «68,4», and a mean of whole answers «87,67»."""
+    if ru.is_count_unit(ind.unit):
+        return 0
+    return max(1, ru.decimals([ind.target, ind.baseline]))
 
 
 @dataclass
@@ -72,6 +83,10 @@ class IndicatorRollup:
     @property
     def meets(self) -> bool:
         return meets(self.value, self.indicator.target, self.indicator.direction)
+
+    @property
+    def digits(self) -> int:
+        return shown_digits(self.indicator)
 
     @property
     def not_answered(self) -> list[UnitRow]:
@@ -136,10 +151,12 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
         return result
     members, inheriting = _family(roots)
 
-    orgs = list(db.session.scalars(
+    # In the order of the names the table shows, numbers by value: ordered by the full legal name, the kindergartens
+    # («МБДОУ …») came before «Гимназия № 3», «СОШ № 10» before «СОШ № 1» and the ДДТ («МУ ДО …») last.
+    orgs = sorted(db.session.scalars(
         select(Organisation).where(Organisation.in_subtree_of(within), Organisation.id != within.id,
-                                   Organisation.kind.in_(("municipality",) + INSTITUTION_KINDS))
-        .order_by(Organisation.name, Organisation.id)))
+                                   Organisation.kind.in_(("municipality",) + INSTITUTION_KINDS))),
+        key=lambda o: (sort_key(o.display_name), o.id))
     units = [o for o in orgs if o.kind in lower_kinds]
     institutions = [o for o in orgs if o.kind in INSTITUTION_KINDS]
     below: dict[int, list[Organisation]] = {u.id: [] for u in units}
@@ -217,6 +234,10 @@ class IndicatorNow:
     value: Decimal | None
     source: str | None  # "own" or "lower" (computed from the organisations below the cycle's owner)
 
+    @property
+    def digits(self) -> int:
+        return shown_digits(self.indicator)
+
 
 @dataclass
 class GoalNode:
@@ -248,9 +269,10 @@ def cascade(cycle: Cycle) -> Cascade:
     for _level in range(MAX_DEPTH - 1):
         if not frontier:
             break
-        children = list(db.session.scalars(
-            select(Goal).join(Goal.cycle).join(Cycle.owner).where(Goal.parent_goal_id.in_(frontier))
-            .options(*goal_options).order_by(Organisation.name, Goal.position, Goal.id)))
+        # by the owner's name as the tree shows it (as the roll-up's rows): not by the full legal name
+        children = sorted(db.session.scalars(
+            select(Goal).where(Goal.parent_goal_id.in_(frontier)).options(*goal_options)),
+            key=lambda g: (sort_key(g.cycle.owner.display_name), g.cycle.owner_id, g.position, g.id))
         frontier = []
         for g in children:
             if g.id in nodes:

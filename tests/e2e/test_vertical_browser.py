@@ -118,7 +118,8 @@ def test_the_region_sees_the_rollup_its_schools_and_the_goals_cascade(browser, l
         section.get_by_role("link", name=mun1).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(mun1)
         drill = page.locator("section.rollup-indicator[data-indicator='R-01']")
-        expect(drill.locator(f"tr[data-organisation='{school}'] .rollup-value")).to_have_text("84")
+        # with the column's precision: one decimal (the indicator's target and baseline are whole)
+        expect(drill.locator(f"tr[data-organisation='{school}'] .rollup-value")).to_have_text("84,0")
         expect(drill.locator(".not-answered")).to_contain_text(silent_school)
         _fits(page)
 
