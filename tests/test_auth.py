@@ -115,6 +115,18 @@ def test_login_is_case_and_space_insensitive(world, client):
     assert response.status_code == 302 and path_of(response) == "/"
 
 
+def test_the_login_page_leads_a_visitor_without_an_account_to_the_open_data(world, client):
+    """The site's root sends an anonymous visitor to the log-in page: what the authorities publish must be one click
+    away from it."""
+    import lxml.html  # why: only this test reads the page as HTML
+
+    assert path_of(client.get("/")) == "/login"
+    page = lxml.html.fromstring(client.get("/login").get_data(as_text=True))
+    links = page.xpath("//a[contains(., 'открытые данные')]/@href")
+    assert links == ["/public/"]
+    assert client.get(links[0]).status_code == 200
+
+
 def test_signed_in_user_visiting_login_page_goes_to_dashboard(world, client):
     post_login(client, "head")
     response = client.get("/login")
