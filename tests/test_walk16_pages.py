@@ -113,3 +113,17 @@ def test_the_imc_methodologist_is_offered_the_municipality_her_centre_supports(d
     form = _doc(client.get("/imports/results/new"))
     (chosen,) = form.xpath("//select[@name='organisation_id']//option[@selected]")
     assert _words(chosen).startswith("ГО Северный"), _words(chosen)
+
+
+def test_a_campaign_documents_task_names_the_campaign_once_a_cycles_names_its_cycle(demo):
+    """The minister's «Подписать документ: «Приказ … — Мониторинг …, 2026/27» (Мониторинг …, 2026/27)»."""
+    from app.documents.models import Document
+    from workflows.document import task_title
+
+    order = demo.scalars(select(Document).where(Document.owner_type.is_not(None)).order_by(Document.id)).first()
+    campaign = order.subject_title
+    assert task_title(order, "sign_document") == f"Подписать документ: «{order.title}»"
+    assert task_title(order, "sign_document").count(campaign) == 1
+    regulation = demo.scalars(select(Document).where(Document.cycle_id.is_not(None)).order_by(Document.id)).first()
+    assert task_title(regulation, "approve_document") == \
+        f"Согласовать документ: «{regulation.title}» ({regulation.cycle.short_title})"
