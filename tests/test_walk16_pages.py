@@ -127,3 +127,24 @@ def test_a_campaign_documents_task_names_the_campaign_once_a_cycles_names_its_cy
     regulation = demo.scalars(select(Document).where(Document.cycle_id.is_not(None)).order_by(Document.id)).first()
     assert task_title(regulation, "approve_document") == \
         f"Согласовать документ: «{regulation.title}» ({regulation.cycle.short_title})"
+
+
+def test_a_requisite_refused_beside_its_field_reads_as_a_sentence(demo, client):
+    """Under «Электронная почта» the administrator read «адрес вида name@example.ru.», a fragment in lower case."""
+    from app.orgs.models import Organisation
+
+    school = demo.scalar(select(Organisation).where(Organisation.code == "MUN01-S01"))
+    _log_in(client, "admin")
+    (form,) = _doc(client.get(f"/orgs/{school.id}/edit")).xpath("//form[.//input[@name='email']]")
+    data = dict(form.form_values())
+    data.update(email="не почта", inn="1234567890")
+    refused = _doc(client.post(f"/orgs/{school.id}/edit", data=data), 422)
+
+    def said(name):
+        (feedback,) = refused.xpath(f"//input[@name='{name}']/following-sibling::div[contains(@class, "
+                                    "'invalid-feedback')]")
+        return _words(feedback)
+
+    assert said("email") == "Адрес вида name@example.ru."
+    assert said("inn") == "Неверное контрольное число — проверьте ИНН."
+    assert refused.xpath("//input[@name='email']/@value") == ["не почта"]  # what was typed stays
