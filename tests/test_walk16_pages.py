@@ -148,3 +148,13 @@ def test_a_requisite_refused_beside_its_field_reads_as_a_sentence(demo, client):
     assert said("email") == "Адрес вида name@example.ru."
     assert said("inn") == "Неверное контрольное число — проверьте ИНН."
     assert refused.xpath("//input[@name='email']/@value") == ["не почта"]  # what was typed stays
+
+
+def test_a_kindergartens_number_stays_on_the_line_of_its_name_in_her_task_list(demo, client):
+    """At 1366 px the organisation column of «Мои задачи» and «Рекомендации, адресованные моей организации» broke
+    «Детский сад №» | «14»."""
+    _log_in(client, "kindergarten2")
+    for path, column in (("/", 4), ("/followup/my", 4)):
+        cells = {cell.text_content().strip() for cell in _doc(client.get(path)).xpath(
+            f"//table[.//th[normalize-space()='Организация']]//tbody/tr/td[{column}]")}
+        assert cells == {"Детский сад №\u00a014"}, (path, cells)
