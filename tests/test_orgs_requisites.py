@@ -84,7 +84,7 @@ def test_admin_edits_requisites_and_uploads_an_emblem(world, client, login, db_s
                       content_type="multipart/form-data")
     assert bad.status_code == 422
     page = bad.get_data(as_text=True)
-    assert "неверное контрольное число — проверьте ИНН." in page and "13 цифр (ОГРНИП — 15)." in page
+    assert "Неверное контрольное число — проверьте ИНН." in page and "13 цифр (ОГРНИП — 15)." in page
     db_session.refresh(school)
     assert school.inn is None
     response = client.post(f"/orgs/{school.id}/edit", data={

@@ -430,7 +430,9 @@ TASK_LINKS = {"document": ("documents.document_detail", "document_id")}
 
 
 def task_title(doc, kind: str) -> str:
-    return f"{TASK_KINDS[kind]}: «{doc.title}» ({doc.subject_title})"
+    # A campaign's document is titled with its owner already («Приказ … — Мониторинг …, 2026/27»): the owner once.
+    subject = doc.subject_title
+    return f"{TASK_KINDS[kind]}: «{doc.title}»" + ("" if subject in doc.title else f" ({subject})")
 
 
 def _due(doc):

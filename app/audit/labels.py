@@ -109,6 +109,8 @@ FIELDS = {
     "organisation_id": "организация", "login": "логин", "roles": "роли", "full_name": "ФИО",
     "position": "должность", "level": "уровень", "version": "версия", "mechanisms": "механизмы",
     "title": "название", "years": "годы",
+    # a refused password re-entry (app.auth.services.verify_password_reentry): what it was for, from where
+    "user.purpose": "подтверждалось", "user.address": "IP-адрес",
 }
 # Bookkeeping fields that mean nothing to a reader of the history.
 HIDDEN = {"version", "track_id", "owner_id"}
@@ -117,6 +119,8 @@ VALUES: dict[str, dict[str, str]] = {
     "direction": {"up": "чем больше, тем лучше", "down": "чем меньше, тем лучше"},
     "level": {"regional": "региональный", "municipal": "муниципальный",
               "school": "уровень образовательной организации"},
+    "user.purpose": {"acknowledge_recommendation": "ознакомление с рекомендацией", "change_password": "смена пароля",
+                     "sign": "подпись документа", "acknowledge_document": "ознакомление с документом"},
 }
 # Field → kind of what its ids or codes name; the kind's namer (NAMERS) turns them into names and links.
 REFERENCES: dict[str, str] = {"responsible_id": "user", "organisation_id": "organisation", "cycle_id": "cycle",

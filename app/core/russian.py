@@ -599,6 +599,11 @@ def _inner_quotes(text: str) -> str:
     return text.replace(_OUTER[0], _INNER[0]).replace(_OUTER[1], _INNER[1])
 
 
+def numero_bound(text: str | None) -> str:
+    """«Детский сад №\u00a014»: «№» kept on the line of its number — a narrow column broke «Детский сад №» | «14»."""
+    return re.sub(r"№\s+", "№\u00a0", text or "")
+
+
 def quote(text: str | None) -> str:
     """«text», with quotes inside it made „…“: «МБОУ „Лицей № 2“» — never «…«…»»."""
     text = (text or "").strip()

@@ -17,7 +17,7 @@ from werkzeug.exceptions import BadHost, HTTPException
 from app.core import access
 from app.core.errors import DomainError, StaleObject
 from app.core import hardening
-from app.core.russian import byte_count, deputy_for, number as russian_number, plural
+from app.core.russian import byte_count, deputy_for, number as russian_number, numero_bound, plural
 from app.core.hardening import DATABASE_ERRORS, health_report, unavailable_response
 from app.core.redirects import same_site_path
 from app.core.timeutil import format_date, format_datetime, today_in
@@ -238,6 +238,7 @@ def init_app(app: Flask) -> None:
     # «за Н.И. Ковалёву»: «за» takes the accusative (the inbox marked a deputy's task «за Н.И. Ковалёва»).
     app.jinja_env.filters["deputy_for"] = deputy_for
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, user_time_zone())
+    app.jinja_env.filters["numero_bound"] = numero_bound
     app.jinja_env.globals["absolute_url"] = absolute_url
 
     @app.route("/health")

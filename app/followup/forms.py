@@ -64,7 +64,8 @@ class RescheduleForm(Form):
 
 
 class AcknowledgeForm(Form):
-    password = PasswordField("Пароль (для подтверждения ознакомления)")
+    # required, as at a signature: an empty field is not a wrong password (nor a guess counted by the throttle)
+    password = PasswordField("Пароль (для подтверждения ознакомления)", validators=[required()])
     version = VersionField()
 
 

@@ -20,8 +20,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.audit import chain
-from app.core.access import acting_roles_over
+from app.core.access import acting_role_organisations, acting_roles_over
 from app.core.checks import acting_for, require_role
+from app.core import hooks
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -105,6 +106,19 @@ def clean_filename(filename: str | None, limit: int = 200) -> str:
 def _suffix(filename: str) -> str:
     suffix = Path(filename).suffix.lower()
     return suffix if suffix in ALLOWED_SUFFIXES else ".bin"
+
+
+def upload_organisations(user, kind: str) -> list[Organisation]:
+    """The organisations an upload of `kind` may be made for, as `can_import` admits them: where the user (or whom
+    she stands in for today) holds an importing role, and those her centre supports — a РЦОКО analyst loads the
+    results of the region, an ИМЦ methodologist those of its municipality; the centre itself has no schools, so
+    offered alone it refused every row. The widest first: the form preselects it."""
+    roles = IMPORT_ROLES[kind]
+    orgs = set(acting_role_organisations(user, roles))
+    supported = {org_id for person in (user, *hooks.covered_people(user))
+                 for role, _, org_id in person.support_grants() if role in roles}
+    orgs |= {db.session.get(Organisation, org_id) for org_id in supported}
+    return sorted(orgs, key=lambda o: (o.path.count("/"), o.path))
 
 
 def can_import(user, kind: str, organisation) -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.auth.submissions import submit_once
-from app.core.access import (acting_has_role, acting_role_organisations, acting_scope_paths, get_in_scope,
+from app.core.access import (acting_has_role, acting_scope_paths, get_in_scope,
                              roles_required, scope_condition, signed_in)
 from app.core.boundary import on_refusal
 from app.core.forms import as_choices
@@ -18,7 +18,8 @@ from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
 from app.imports.forms import UploadForm
 from app.imports.models import ImportRun
 from app.imports.services import (FINISHED, IMPORT_ROLES, KINDS, STATUSES, can_import, may_take_files,
-                                  record_file_access, report_file, start_import, stored_file)
+                                  record_file_access, report_file, start_import, stored_file,
+                                  upload_organisations)
 from app.jobs.registry import WAITING
 from app.orgs.models import Organisation
 
@@ -59,7 +60,7 @@ def _refreshing(page: str, running: bool):
 
 
 def _upload(kind: str):
-    orgs = acting_role_organisations(current_user, IMPORT_ROLES[kind])
+    orgs = upload_organisations(current_user, kind)
     form = UploadForm()
     form.organisation_id.choices = as_choices([(o.id, f"{o.display_name} ({o.code})") for o in orgs])
     if reading() and orgs:

@@ -21,7 +21,9 @@ def _requisite(form, field):
     """The same check the service applies (check digits of ИНН, ОГРН, ОКПО …), shown beside the field."""
     _, problems = clean_requisites({field.name: field.data})
     if problems:
-        raise ValidationError(problems[0].split(": ", 1)[-1])
+        # beside the field its label is not repeated, and what is left starts a sentence: «Адрес вида …»
+        problem = problems[0].split(": ", 1)[-1]
+        raise ValidationError(problem[:1].upper() + problem[1:])
 
 
 def _requisite_field(key: str, label: str | None = None):
