@@ -896,10 +896,12 @@ def analytic_report():
     t.tag("{%p if not sections.clusters %}")
     t.text("{{ elsewhere.clusters }}")
     t.tag("{%p elif clusters %}")
-    t.table(["Школа", "Кластер", "Значение", "Среднее по кластеру", "Отклонение, ст. откл.", "Положение"],
+    # the values are the schools' mean percent of completion: the header names it and its unit (it said «Значение»)
+    t.table(["Школа", "Кластер", "Средний процент выполнения, %", "Среднее по кластеру, %", "Отклонение, ст. откл.",
+             "Положение"],
             ["{{ c.school }}", "{{ c.cluster }}", "{{ c.value_text }}", "{{ c.cluster_mean_text }}", "{{ c.z_text }}",
              "{{ c.position }}"],
-            "c in clusters", widths=[3.9, 1.9, 1.9, 2.5, 2.7, 4.1], size=SMALL_PT)
+            "c in clusters", widths=[3.6, 1.5, 2.6, 2.4, 2.6, 4.3], size=SMALL_PT)
     t.tag("{%p else %}")
     t.text("Сравнение школ внутри кластеров не проводилось: нет расчёта или данных о контексте школ.")
     t.tag("{%p endif %}")
@@ -924,7 +926,8 @@ def analytic_report():
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 8,
+    # 9: the cluster table names its values («Средний процент выполнения, %», «Среднее по кластеру, %»)
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 9,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 
