@@ -82,7 +82,7 @@ def test_an_order_cites_the_registered_document_it_rests_on_by_its_date_and_numb
             "monitoring_order",
             "MON",
             "regulation",
-            "в соответствии с положением о системе оценки качества образования от {date} № {number},",
+            "в соответствии с положением о муниципальной системе оценки качества образования от {date} № {number},",
         ),
         ("event_order", "MEAS", "roadmap", "Во исполнение комплекса мер от {date} № {number} ("),
     ):
@@ -92,7 +92,9 @@ def test_an_order_cites_the_registered_document_it_rests_on_by_its_date_and_numb
         assert expected in preamble, (type_key, preamble)
     # the M2.1 cycle has no registered положение: its order refers to it without date and number, and no blank
     preamble = contexts.build_context("monitoring_order", _demo_cycle(demo, "M2.1").stage("MON"))["preamble"]
-    assert preamble.endswith("в соответствии с положением о системе оценки качества образования,"), preamble
+    assert preamble.endswith("в соответствии с положением о муниципальной системе оценки качества образования,"), (
+        preamble
+    )
 
 
 def test_the_regulation_continues_the_justification_and_realism_after_their_colons(demo):
@@ -132,5 +134,45 @@ def test_an_analysis_stage_without_a_summary_still_has_conclusions(demo):
     assert "(M2.3-07)." in ctx["conclusions"][0]  # each named with its code
     assert f"Выявлено проблем: {len(ctx['findings'])} (раздел 6)." in ctx["conclusions"]
     _doc, text = document_text(rendering.render("analytic_report", ctx))
-    after = plain(text).split("7. Выводы", 1)[1]
-    assert after.lstrip("\n").startswith("7.1. Целевые значения не достигнуты ни по одному"), after[:200]
+    # (the upbringing справка has none of the calculation's sections: its conclusions are section 4)
+    after = plain(text).split("4. Выводы", 1)[1]
+    assert after.lstrip("\n").startswith("4.1. Целевые значения не достигнуты ни по одному"), after[:200]
+
+
+def test_the_analytic_report_leaves_out_the_sections_that_are_not_its_mechanisms(demo):
+    """A preschool (M2.4) or upbringing (M2.3) справка printed «3. Признаки необъективности результатов», «4. Школы с
+    низкими образовательными результатами …» and «5. Положение школ …» each over one sentence saying it was not its
+    subject: three headed sections with nothing in them. They are left out and the sections numbered on; the
+    sentences saying where those analyses belong stand in «1. Общие сведения». M2.1's справка keeps its one section of
+    the calculation (the clusters) as section 3."""
+    from app.analysis.sections import ELSEWHERE
+    from tests.test_document_templates import document_text, plain
+
+    def headings(code):
+        cycle = _demo_cycle(demo, code)
+        _doc, text = document_text(
+            rendering.render("analytic_report", contexts.build_context("analytic_report", cycle.stage("ANL")))
+        )
+        text = plain(text)
+        return re.findall(r"^(\d)\. ([А-ЯЁ][^\n]*)$", text, re.MULTILINE), text
+
+    found, text = headings("M2.4")
+    assert found == [
+        ("1", "Общие сведения"),
+        ("2", "Значения показателей"),
+        ("3", "Выявленные проблемы и их причины"),
+        ("4", "Выводы"),
+    ], found
+    general = text.split("2. Значения показателей")[0]
+    assert all(sentence in general for sentence in ELSEWHERE.values())
+    assert "3.1. " in text and "6.1. " not in text  # the findings numbered in their section
+    found, text = headings("M2.1")
+    assert [title for _n, title in found] == [
+        "Общие сведения",
+        "Значения показателей",
+        "Положение школ среди школ со схожими условиями",
+        "Выявленные проблемы и их причины",
+        "Выводы",
+    ]
+    assert [n for n, _title in found] == ["1", "2", "3", "4", "5"]
+    assert ELSEWHERE["clusters"] not in text and ELSEWHERE["objectivity"] in text

@@ -536,6 +536,14 @@ def _requests(cycle) -> list:
                                    .order_by(DataRequest.id)))
 
 
+def _regulation_named(cycle) -> str:
+    """The cycle's положение after «в соответствии с» as its title says it («положением о муниципальной системе оценки
+    качества образования») with its date and number once registered (it said «о системе …», without either)."""
+    level = LEVEL_SYSTEM.get(cycle.owner.level or "", "")
+    return (f"положением о {level} системе оценки качества образования".replace("о  ", "о ")
+            + registered_reference(cycle, "regulation"))
+
+
 def _monitoring_order(dtype, stage, ctx, **_):
     cycle = stage.cycle
     problems = []
@@ -580,8 +588,7 @@ def _monitoring_order(dtype, stage, ctx, **_):
                             f"в {cycle.period} учебном году"
     return {
         "preamble": f"В целях получения объективной информации о состоянии и результатах деятельности по "
-                    f"направлению {ctx['cycle']['mechanism']} и в соответствии с положением о системе оценки "
-                    f"качества образования{registered_reference(cycle, 'regulation')},",
+                    f"направлению {ctx['cycle']['mechanism']} и в соответствии с {_regulation_named(cycle)},",
         "items": items, "control": CONTROL_ITEM,
         "indicators": [{k: r[k] for k in ("number", "code", "name", "unit", "source")} for r in _indicator_rows(cycle)],
         "addressees": _organisation_rows(addressees),
