@@ -792,6 +792,14 @@ def data_request_letter():
             "filename": "Письмо о предоставлении сведений {period} {number}.docx"})
 
 
+# The analytic report's sections after «2. Значения показателей» are numbered on over those of the analysis that are
+# the mechanism's own (`sections`): 3 for the first of them, and so on.
+SECTION_LOW = "{{ 3 + sections.objectivity|int }}"
+SECTION_CLUSTERS = "{{ 3 + sections.objectivity|int + sections.low_results|int }}"
+SECTION_FINDINGS = "{{ 3 + sections.objectivity|int + sections.low_results|int + sections.clusters|int }}"
+SECTION_CONCLUSIONS = "{{ 4 + sections.objectivity|int + sections.low_results|int + sections.clusters|int }}"
+
+
 def analytic_report():
     t = Template("analytic_report", "Аналитическая справка по результатам мониторинга")
     t.use(COMMON_VARIABLES,
@@ -833,6 +841,10 @@ def analytic_report():
     t.text("Источники информации: {{ report.sources }}. Число организаций, представивших сведения мониторинга "
            "показателей: {{ report.organisations }}{% if report.schools_read is defined and report.schools_read %}; "
            "число школ, результаты оценочных процедур которых рассмотрены: {{ report.schools_read }}{% endif %}.")
+    # the analyses that are not the mechanism's own: where they belong, one sentence each (their sections are left out)
+    t.tag("{%p for name in ['objectivity', 'low_results', 'clusters'] if not sections[name] %}")
+    t.text("{{ elsewhere[name] }}")
+    t.tag("{%p endfor %}")
     t.p("2. Значения показателей", bold=True, before=6, after=6)
     # The «Итоговое» column is the owner's value (monitoring.values.owner_value), not always a mean: the reader is
     # told how before the table (a note after it was left alone at the top of the next page).
@@ -847,11 +859,13 @@ def analytic_report():
     t.p("{{ charts[c.name] }}", align="center", before=6)
     t.p("Рисунок {{ loop.index }}. {{ c.caption }}", align="center", size=TABLE_PT, after=6)
     t.tag("{%p endfor %}")
+    # Only the sections of the analysis that are the mechanism's own (app/analysis/sections.py), numbered on; the others
+    # are said in one sentence each under «1. Общие сведения». A preschool справка printed «4. Школы с низкими
+    # образовательными результатами …» over a sentence saying they were not its subject — three headed sections with
+    # nothing in them (records-office review, 7 December 2026).
+    t.tag("{%p if sections.objectivity %}")
     t.p("3. Признаки необъективности результатов", bold=True, before=6, after=6)
-    # A section that is not the mechanism's own (app/analysis/sections.py) says where it belongs instead.
-    t.tag("{%p if not sections.objectivity %}")
-    t.text("{{ elsewhere.objectivity }}")
-    t.tag("{%p elif flagged_schools %}")
+    t.tag("{%p if flagged_schools %}")
     t.text("Признаки — статистические сигналы, требующие внимательного рассмотрения, а не доказательство "
            "необъективности.")
     t.table(["№", "Школа", "Год", "Признаки (в чём проявились)", "Вероятность случайного совпадения"],
@@ -860,19 +874,19 @@ def analytic_report():
     t.tag("{%p else %}")
     t.text("Школ с признаками необъективности результатов не выявлено.")
     t.tag("{%p endif %}")
-    t.tag("{%p if sections.objectivity and flagged_share %}")
+    t.tag("{%p if flagged_share %}")
     t.table(["Муниципалитет", "Школ", "С признаками", "Доля, %"],
             ["{{ s.municipality }}", "{{ s.schools }}", "{{ s.flagged }}", "{{ s.share_text }}"],
             "s in flagged_share", widths=[8.0, 3.0, 3.0, 3.0], size=SMALL_PT)
     t.tag("{%p endif %}")
-    t.tag("{%p if sections.objectivity and stably_objective %}")
+    t.tag("{%p if stably_objective %}")
     t.text("Школы с устойчиво объективными результатами: {{ stably_objective|join(', ') }}.")
     t.tag("{%p endif %}")
-    t.p("4. Школы с низкими образовательными результатами и в неблагоприятных условиях", bold=True, before=6,
-        after=6)
-    t.tag("{%p if not sections.low_results %}")
-    t.text("{{ elsewhere.low_results }}")
-    t.tag("{%p elif shnor %}")
+    t.tag("{%p endif %}")
+    t.tag("{%p if sections.low_results %}")
+    t.p(SECTION_LOW + ". Школы с низкими образовательными результатами и в неблагоприятных условиях", bold=True,
+        before=6, after=6)
+    t.tag("{%p if shnor %}")
     t.text("Школы с низкими образовательными результатами (ШНОР):")
     t.table(["№", "Школа", "Основания", "Годы"],
             ["{{ loop.index }}", "{{ s.school }}", "{{ s.reasons }}", "{{ s.years }}"],
@@ -880,8 +894,7 @@ def analytic_report():
     t.tag("{%p else %}")
     t.text("Школ с низкими образовательными результатами не выявлено.")
     t.tag("{%p endif %}")
-    t.tag("{%p if not sections.low_results %}")
-    t.tag("{%p elif shnsu %}")
+    t.tag("{%p if shnsu %}")
     t.text("Школы, функционирующие в неблагоприятных социальных условиях (ШНСУ):")
     t.table(["№", "Школа", "Социальный индекс", "Факторы"],
             ["{{ loop.index }}", "{{ s.school }}", "{{ s.social_index_text }}", "{{ s.factors }}"],
@@ -889,26 +902,29 @@ def analytic_report():
     t.tag("{%p else %}")
     t.text("Школ, функционирующих в неблагоприятных социальных условиях, не выявлено.")
     t.tag("{%p endif %}")
-    t.tag("{%p if sections.low_results and resilient %}")
+    t.tag("{%p if resilient %}")
     t.text("Резильентные школы (высокие результаты в неблагоприятных условиях): {{ resilient|join(', ') }}.")
     t.tag("{%p endif %}")
-    t.p("5. Положение школ среди школ со схожими условиями", bold=True, before=6, after=6)
-    t.tag("{%p if not sections.clusters %}")
-    t.text("{{ elsewhere.clusters }}")
-    t.tag("{%p elif clusters %}")
-    t.table(["Школа", "Кластер", "Значение", "Среднее по кластеру", "Отклонение, ст. откл.", "Положение"],
+    t.tag("{%p endif %}")
+    t.tag("{%p if sections.clusters %}")
+    t.p(SECTION_CLUSTERS + ". Положение школ среди школ со схожими условиями", bold=True, before=6, after=6)
+    t.tag("{%p if clusters %}")
+    # the values are the schools' mean percent of completion: the header names it and its unit (it said «Значение»)
+    t.table(["Школа", "Кластер", "Средний процент выполнения, %", "Среднее по кластеру, %", "Отклонение, ст. откл.",
+             "Положение"],
             ["{{ c.school }}", "{{ c.cluster }}", "{{ c.value_text }}", "{{ c.cluster_mean_text }}", "{{ c.z_text }}",
              "{{ c.position }}"],
-            "c in clusters", widths=[3.9, 1.9, 1.9, 2.5, 2.7, 4.1], size=SMALL_PT)
+            "c in clusters", widths=[3.5, 1.8, 2.5, 2.4, 2.6, 4.2], size=SMALL_PT)
     t.tag("{%p else %}")
     t.text("Сравнение школ внутри кластеров не проводилось: нет расчёта или данных о контексте школ.")
     t.tag("{%p endif %}")
-    t.p("6. Выявленные проблемы и их причины", bold=True, before=6, after=6)
+    t.tag("{%p endif %}")
+    t.p(SECTION_FINDINGS + ". Выявленные проблемы и их причины", bold=True, before=6, after=6)
     t.tag("{%p if not findings %}")
     t.text("По результатам анализа существенных проблем не выявлено.")
     t.tag("{%p endif %}")
     t.tag("{%p for f in findings %}")
-    t.text("6.{{ f.number }}. {{ f.problem }}")
+    t.text(SECTION_FINDINGS + ".{{ f.number }}. {{ f.problem }}")
     t.text("Подтверждение: {{ f.evidence }}")
     # causes and organisations are optional in a finding: no label stands before a blank in a signed справка
     t.tag("{%p if f.causes %}")
@@ -918,13 +934,15 @@ def analytic_report():
     t.text("Организации: {{ f.organisations }}.")
     t.tag("{%p endif %}")
     t.tag("{%p endfor %}")
-    t.p("7. Выводы", bold=True, before=6, after=6)
+    t.p(SECTION_CONCLUSIONS + ". Выводы", bold=True, before=6, after=6)
     t.tag("{%p for line in conclusions %}")
-    t.text("7.{{ loop.index }}. {{ line }}")
+    t.text(SECTION_CONCLUSIONS + ".{{ loop.index }}. {{ line }}")
     t.tag("{%p endfor %}")
     t.signature()
     t.executor_mark()
-    t.save({"family": "procedural", "stages": ["ANL"], "version": 8,
+    # 9: the cluster table names its values («Средний процент выполнения, %», «Среднее по кластеру, %»); only the
+    # mechanism's own sections of the analysis, numbered on, the others said under «1. Общие сведения»
+    t.save({"family": "procedural", "stages": ["ANL"], "version": 9,
             "filename": "Аналитическая справка {period} {number}.docx"})
 
 

@@ -97,7 +97,8 @@ def test_a_finding_without_causes_or_organisations_prints_no_empty_label(world, 
     ctx = contexts.build_context("analytic_report", anl_cycle.stage("ANL"))
     doc, _ = document_text(rendering.render("analytic_report", ctx))
     lines = [p.text for p in doc.paragraphs]
-    first = lines.index("6.1. Доля «2» по математике выше региональной")
+    # (M1.1's справка: objectivity and clusters are its sections 3 and 4, the findings section 5)
+    first = lines.index("5.1. Доля «2» по математике выше региональной")
     assert lines[first + 1] == "Подтверждение: сведения мониторинга показателей текущего периода."
     assert not any(line.startswith(("Причины:", "Организации:")) for line in lines)
     db_session.rollback()

@@ -217,12 +217,6 @@ CHART_CAPTIONS = (("signs", "Признаки необъективности р�
 CHART_SECTIONS = {"signs": "objectivity", "flagged_share": "objectivity", "clusters": "clusters"}
 
 
-def _fmt(value, digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.{digits}f}".rstrip("0").rstrip(".").replace(".", ",") if isinstance(value, float) else str(value)
-
-
 def _indicator_rows(indicators: list[dict]) -> list[dict]:
     """The table of indicator values: each column's numbers with one number of decimals (a count stays whole); the
     mean, computed, has the precision of the values it is computed from, and at least one decimal."""
@@ -304,18 +298,51 @@ def analytic_report(dtype, stage, ctx, **_) -> dict:
     if run is not None and run.finished_at is not None:
         # the report is not dated before the analysis it reports was computed
         dating.not_before(ctx, local_day(run.finished_at, cycle.owner), "расчёт анализа результатов")
+    if not context["conclusions"]:
+        context["conclusions"] = _drawn_conclusions(context)
     # The template prints numbers as a Russian reader writes them (decimal comma); the raw ones stay for reuse.
     for row in context["flagged_schools"]:
         # «≈ 1 из 2 000»: the probability in words, not a p-value with four decimals.
         row["p_text"] = chance(row["combined_p"]).replace("вероятность случайно ", "")
-    for row in context["flagged_share"]:
-        row["share_text"] = _fmt(row["share_percent"], 1)
-    for row in context["shnsu"]:
-        row["social_index_text"] = _fmt(row["social_index"])
-    for row in context["clusters"]:
-        row.update(value_text=_fmt(row["value"]), cluster_mean_text=_fmt(row["cluster_mean"]),
-                   z_text=ru.signed(row["z"]))
+    shares, shnsu = context["flagged_share"], context["shnsu"]
+    for row, text in zip(shares, ru.column([r["share_percent"] for r in shares], ["%"] * len(shares), 1)):
+        row["share_text"] = text
+    for row, text in zip(shnsu, ru.column([r["social_index"] for r in shnsu], [None] * len(shnsu), 2)):
+        row["social_index_text"] = text
+    # The cluster table's columns, each with one number of decimals: the values are the schools' mean percent of
+    # completion (the column names «%», as the finding's evidence prints them, «26,9 %»), the deviations in standard
+    # deviations with two decimals and a sign. The column printed «70,81» over «53,4» and «0» over «+1,1», a number
+    # without its unit under the bare header «Значение» (records-office review, 7 December 2026).
+    clusters = context["clusters"]
+    percents, plain = ["%"] * len(clusters), [None] * len(clusters)
+    for row, value, mean, z in zip(clusters, ru.column([c["value"] for c in clusters], percents, 1),
+                                   ru.column([c["cluster_mean"] for c in clusters], percents, 1),
+                                   ru.column([c["z"] for c in clusters], plain, 2, sign=True)):
+        row.update(value_text=value, cluster_mean_text=mean, z_text=z)
     return context
+
+
+def _drawn_conclusions(context: dict) -> list[str]:
+    """The conclusions the report's own data draw, for a cycle whose analysis stage states none (its summary, which
+    the conclusions are otherwise): the справка printed «7. Выводы» over nothing, an empty section above the signature
+    (records-office review, 7 December 2026). The indicators against their targets, and the problems of section 6."""
+    compared = [i for i in context["indicators"] if i["target_met"] is not None]
+    below = [i for i in compared if not i["target_met"]]
+    cited = ", ".join(f"{ru.quote(i['name'])} ({i['code']})" for i in below)
+    # «из 1 показателя», «из 5 показателей»
+    of = ru.plural_form(len(compared), ("показателя", "показателей", "показателей"))
+    if compared and len(below) == len(compared):
+        # never «достигнуты по 0 из 7 показателей» (as the effectiveness report says it)
+        lines = [f"Целевые значения не достигнуты ни по одному из {len(compared)} {of}: {cited}."
+                 if len(compared) > 1 else f"Целевое значение показателя {cited} не достигнуто."]
+    elif compared:
+        lines = [f"Целевые значения достигнуты по {len(compared) - len(below)} из {len(compared)} {of}"
+                 + (f"; не достигнуты по показателям: {cited}." if below else ".")]
+    else:
+        lines = ["Сопоставить значения показателей с целевыми нельзя: нет итоговых значений показателей."]
+    if context["findings"]:
+        lines.append(f"Выявлено проблем: {len(context['findings'])} (раздел 6).")
+    return lines
 
 
 def register() -> None:

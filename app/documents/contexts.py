@@ -34,6 +34,7 @@ from app.core.timeutil import today_in
 from app.cycles.basis import basis_condition, basis_indicators
 from app.cycles.models import Indicator
 from app.documents.catalogue import DocumentType, get_type
+from app.documents.models import Document, DocumentVersion
 from app.documents.rendering import declared_variables
 from app.extensions import db
 from app.monitoring.models import DataRequest, IndicatorValue
@@ -456,6 +457,22 @@ def requisites(dtype: DocumentType, org: Organisation, version, params: dict, *,
     }
 
 
+def registered_reference(cycle, type_key: str) -> str:
+    """« от 07.12.2026 № 1-с»: the date and registration number of the cycle's latest registered document of
+    `type_key`, for a document that rests on it («На основании аналитической справки … от … № …»); empty while none
+    is registered. ГОСТ Р 7.0.97 cites a document by its date and number: «на основании аналитической справки по
+    результатам мониторинга» named none, though the справка was registered (records-office review, 7 December 2026).
+    """
+    version = db.session.scalars(
+        select(DocumentVersion).join(Document)
+        .where(Document.cycle_id == cycle.id, Document.type_key == type_key,
+               DocumentVersion.registration_number.is_not(None))
+        .order_by(DocumentVersion.registration_date.desc(), DocumentVersion.id.desc()).limit(1)).first()
+    if version is None:
+        return ""
+    return f" от {fmt_date(version.registration_date)} № {version.registration_number}"
+
+
 def _indicator_rows(cycle) -> list[dict]:
     indicators, units = cycle.indicators, [i.unit for i in cycle.indicators]
     # one number of decimals per column («72,0» under «50,5»), a count whole
@@ -483,9 +500,14 @@ def _regulation(dtype, stage, ctx, **_):
     ctx["doc"]["heading"] = (f"о {level} системе оценки качества образования по направлению "
                              f"{ctx['cycle']['mechanism']}").replace("о  ", "о ")
     return {
-        # «(направление: развитие …)»: the direction goes on the sentence in lower case
+        # «(направление: развитие …)»: the direction goes on the sentence in lower case; so do the justification and
+        # the realism after their labels («Обоснование: доля …», as the analytic report's «Причины: …»), each ending
+        # with one full stop — «Обоснование: Доля …», «Реалистичность: В школах …» (records-office review, 7 December
+        # 2026)
         "goals": number_rows([{"direction": ru.lower_first(g.direction), "statement": g.statement,
-                                "justification": g.justification, "realism": g.realism} for g in cycle.goals]),
+                                "justification": ru.sentence(ru.lower_first((g.justification or "").strip())),
+                                "realism": ru.sentence(ru.lower_first((g.realism or "").strip()))}
+                               for g in cycle.goals]),
         "schedule": number_rows([{"title": s.title, "responsible": person(s.responsible),
                                    "deadline": fmt_date(s.deadline) or DASH} for s in cycle.stages]),
         "basis": list(LEGAL_BASIS_INSTRUMENTAL),
@@ -512,6 +534,14 @@ def _indicators_approval(dtype, stage, ctx, **_):
 def _requests(cycle) -> list:
     return list(db.session.scalars(select(DataRequest).where(DataRequest.cycle_id == cycle.id)
                                    .order_by(DataRequest.id)))
+
+
+def _regulation_named(cycle) -> str:
+    """The cycle's положение after «в соответствии с» as its title says it («положением о муниципальной системе оценки
+    качества образования») with its date and number once registered (it said «о системе …», without either)."""
+    level = LEVEL_SYSTEM.get(cycle.owner.level or "", "")
+    return (f"положением о {level} системе оценки качества образования".replace("о  ", "о ")
+            + registered_reference(cycle, "regulation"))
 
 
 def _monitoring_order(dtype, stage, ctx, **_):
@@ -558,8 +588,7 @@ def _monitoring_order(dtype, stage, ctx, **_):
                             f"в {cycle.period} учебном году"
     return {
         "preamble": f"В целях получения объективной информации о состоянии и результатах деятельности по "
-                    f"направлению {ctx['cycle']['mechanism']} и в соответствии с положением о системе оценки "
-                    "качества образования,",
+                    f"направлению {ctx['cycle']['mechanism']} и в соответствии с {_regulation_named(cycle)},",
         "items": items, "control": CONTROL_ITEM,
         "indicators": [{k: r[k] for k in ("number", "code", "name", "unit", "source")} for r in _indicator_rows(cycle)],
         "addressees": _organisation_rows(addressees),

@@ -27,6 +27,7 @@ from app.documents.contexts import (
     recalled,
     refuse,
     register_builder,
+    registered_reference,
     remember,
     signer_user,
     titles,
@@ -161,7 +162,9 @@ def event_order(dtype, stage, ctx, *, params, **_):
     for item in items:
         item["label"] = ru.responsible_label(item["executor"])
     return {
-        "preamble": f"Во исполнение комплекса мер ({ctx['cycle']['mechanism']}, {stage.cycle.period} учебный год)"
+        # the roadmap by its date and number once it is registered (ГОСТ Р 7.0.97 cites a document so)
+        "preamble": f"Во исполнение комплекса мер{registered_reference(stage.cycle, 'roadmap')} "
+                    f"({ctx['cycle']['mechanism']}, {stage.cycle.period} учебный год)"
                     + (f" в целях достижения результата: {purpose}," if purpose else ","),
         "items": items, "control": CONTROL_ITEM, "event": event,
     }
@@ -222,7 +225,9 @@ def decision_order(dtype, stage, ctx, **_):
     ctx["doc"]["heading"] = f"Об управленческих решениях по итогам мониторинга ({ctx['cycle']['mechanism']}, " \
                             f"{stage.cycle.period} учебный год)"
     return {
-        "preamble": "На основании аналитической справки по результатам мониторинга, в целях устранения выявленных "
+        # the analytic report the decisions rest on (domain.md §4, DEC), by its date and number once registered
+        "preamble": "На основании аналитической справки по результатам мониторинга"
+                    f"{registered_reference(stage.cycle, 'analytic_report')}, в целях устранения выявленных "
                     "проблем и поощрения достигнутых результатов,",
         "items": items, "control": CONTROL_ITEM, "decisions": rows,
     }
