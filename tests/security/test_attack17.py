@@ -80,3 +80,86 @@ def test_the_upload_page_refuses_it_in_russian(world, client_for, uploads, db_se
 def test_the_openapi_document_names_the_429(client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert "429" in document["paths"]["/imports/results"]["post"]["responses"]
+
+
+# --- one-line fields of hand-written forms ------------------------------------------------------------------------
+# The assessment pages' forms are written by hand, not WTForms, so app.core.forms.Form never cleaned them: a campaign
+# created with the title «Кампания \u202eанибмо\u202c» and a line break (POST /assessment/campaigns as
+# region_official) was stored as typed, and went into its tasks, its order and the audit log reversed and broken.
+
+HOSTILE = "Кампания \u202eанибмо\u202c\r\nSubject: x\u200b"
+
+
+def test_a_campaigns_title_and_period_keep_one_line_and_no_invisible_characters(world, db_session):
+    from datetime import date, timedelta
+
+    from app.assessment import services
+    from app.assessment.criteria import load_criteria, published_sets
+    from app.auth.services import create_user
+    from tests.conftest import PASSWORD
+
+    load_criteria()
+    manager = create_user(
+        login="reg_off17",
+        full_name="Семнадцатова Анна Павловна",
+        password=PASSWORD,
+        position="к",
+        roles=[("official", world["region"])],
+    )
+    campaign = services.create_campaign(
+        world["region"],
+        actor=manager,
+        title=HOSTILE,
+        period="2025/26",
+        window_start=date.today(),
+        window_end=date.today() + timedelta(days=5),
+        criteria_set_id=published_sets()[0].id,
+        mechanisms=["M1.1"],
+        municipality_ids=[world["mun"].id],
+    )
+    assert campaign.title == "Кампания анибмо Subject: x"
+
+
+def test_an_experts_position_and_basis_keep_one_line(world, db_session, make_user):
+    from datetime import date
+
+    from app.assessment import services
+    from app.assessment.criteria import load_criteria, published_sets
+    from app.auth.services import create_user
+    from tests.conftest import PASSWORD
+
+    load_criteria()
+    manager = create_user(
+        login="reg_off17",
+        full_name="Семнадцатова Анна Павловна",
+        password=PASSWORD,
+        position="к",
+        roles=[("official", world["region"])],
+    )
+    user = make_user("expert", world["region"], login="exp17", full_name="Экспертова Ольга Ивановна")
+    codes = published_sets()[0].mechanism_codes()
+    expert = services.add_expert(
+        world["region"],
+        actor=manager,
+        user_id=str(user.id),
+        organisation_id=str(world["region"].id),
+        position="методист\u202e\nлавный",
+        competences=codes[:1],
+        included_on=date.today(),
+        basis="приказ\u00ad № 1",
+        mechanism_codes=codes,
+    )
+    assert (expert.position, expert.basis) == ("методист лавный", "приказ № 1")
+
+
+def test_a_values_comment_from_the_api_or_the_form_keeps_no_invisible_characters(world, sent, db_session):
+    from app.monitoring.models import IndicatorValue
+    from app.monitoring.values import save_values
+    from tests.test_monitoring import submission_of, value_rows
+
+    sub = submission_of(sent, world["school_a"])
+    rows = value_rows(sub, {"I-01\u200b": "10"}, comment="проверено \u202eьнелпыв\u202c")
+    report = save_values(rows, actor=world["director_a"], source="api", submission=sub)
+    assert report.ok, report.lines()
+    (stored,) = db_session.scalars(select(IndicatorValue).where(IndicatorValue.submission_id == sub.id)).all()
+    assert stored.comment == "проверено ьнелпыв"
