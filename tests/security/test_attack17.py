@@ -6,6 +6,7 @@ original in UPLOAD_DIR. Now a user with five imports queued or running is refuse
 (429 in the API, 422 on the page) in Russian, and nothing is stored.
 """
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.test_access import changed_tables, db_state
@@ -163,3 +164,36 @@ def test_a_values_comment_from_the_api_or_the_form_keeps_no_invisible_characters
     assert report.ok, report.lines()
     (stored,) = db_session.scalars(select(IndicatorValue).where(IndicatorValue.submission_id == sub.id)).all()
     assert stored.comment == "проверено ьнелпыв"
+
+
+# --- the router's redirects -----------------------------------------------------------------------------------------
+# A path without its trailing slash (/public, /orgs) or with a doubled one is redirected by the router, which built an
+# absolute Location from the request's Host: «Host: evil.example» got «Location: http://evil.example/public/».
+
+
+@pytest.mark.parametrize(
+    "path, target",
+    [
+        ("/public", "/public/"),
+        ("/orgs", "/orgs/"),
+        ("/static//css/app.css", "/static/css/app.css"),
+        ("/orgs?x=1", "/orgs/?x=1"),
+    ],
+)
+@pytest.mark.parametrize("headers", [{"Host": "evil.example"}, {"X-Forwarded-Host": "evil.example"}, {}])
+def test_the_routers_redirects_name_no_host(client, path, target, headers):
+    response = client.get(path, headers=headers)
+    assert 300 <= response.status_code < 400
+    assert response.headers["Location"] == target
+    assert "evil.example" not in response.get_data(as_text=True)
+
+
+def test_a_redirect_to_another_site_is_left_as_it_is(app):
+    with app.test_request_context("/x", headers={"Host": "uko.example"}):
+        from flask import redirect
+
+        response = app.process_response(redirect("https://other.example/a"))
+        assert response.headers["Location"] == "https://other.example/a"
+        # a path a browser reads as another host is not made relative
+        for unsafe in ("http://uko.example//evil.example/p", "http://uko.example/\\evil.example/p"):
+            assert app.process_response(redirect(unsafe)).headers["Location"] == unsafe
