@@ -197,3 +197,28 @@ def test_a_redirect_to_another_site_is_left_as_it_is(app):
         # a path a browser reads as another host is not made relative
         for unsafe in ("http://uko.example//evil.example/p", "http://uko.example/\\evil.example/p"):
             assert app.process_response(redirect(unsafe)).headers["Location"] == unsafe
+
+
+# --- a whole number too long to read -------------------------------------------------------------------------------
+# Python reads no whole number past 4300 digits; the ValueError read as «not JSON», so {"cycle_id": 999…9} was told
+# «Тело запроса должно быть JSON-объектом» — about a body that is one.
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, "-" + "9" * 200], ids=["5000 digits", "-200 digits"])
+def test_a_json_number_too_long_is_named(world, api, number):  # noqa: F811
+    body = '{"cycle_id": ' + number + ', "rows": []}'
+    response = api(world["director_a"], "/api/v1/indicator-values", "POST", data=body, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "Тело запроса отклонено: число длиннее 100 цифр. Ничего не изменено."
+
+
+def test_ordinary_numbers_still_read(world, api):  # noqa: F811
+    response = api(
+        world["director_a"],
+        "/api/v1/indicator-values",
+        "POST",
+        data='{"cycle_id": 12345678901234567890, "rows": []}',
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert "cycle_id" in " ".join(response.get_json()["problems"])
