@@ -19,24 +19,29 @@ QUEUE_FULL = "импортов в очереди или в работе"
 LIMIT = 5  # README «API for data exchange»: five unfinished imports per user
 
 
-def _unfinished(db_session, user, organisation, count):
+def unfinished_runs(user, organisation, count):
+    """`count` imports of `user`, queued or running (not added to a session)."""
     from app.imports.models import ImportRun
 
-    for n in range(count):
-        db_session.add(
-            ImportRun(
-                kind="results",
-                status="queued" if n % 2 else "running",
-                original_filename="a.csv",
-                stored_path="",
-                file_sha256="0" * 64,
-                file_size=1,
-                organisation=organisation,
-                created_by=user,
-                options={},
-                progress=0,
-            )
+    return [
+        ImportRun(
+            kind="results",
+            status="queued" if n % 2 else "running",
+            original_filename="a.csv",
+            stored_path="",
+            file_sha256="0" * 64,
+            file_size=1,
+            organisation=organisation,
+            created_by=user,
+            options={},
+            progress=0,
         )
+        for n in range(count)
+    ]
+
+
+def _unfinished(db_session, user, organisation, count):
+    db_session.add_all(unfinished_runs(user, organisation, count))
     db_session.commit()
 
 
@@ -88,6 +93,23 @@ def test_the_openapi_document_names_the_429(client):
 # created with the title «Кампания \u202eанибмо\u202c» and a line break (POST /assessment/campaigns as
 # region_official) was stored as typed, and went into its tasks, its order and the audit log reversed and broken.
 
+
+def _region_manager(world):
+    """A region official who manages assessment campaigns, with the criteria loaded."""
+    from app.assessment.criteria import load_criteria
+    from app.auth.services import create_user
+    from tests.conftest import PASSWORD
+
+    load_criteria()
+    return create_user(
+        login="reg_off17",
+        full_name="Семнадцатова Анна Павловна",
+        password=PASSWORD,
+        position="к",
+        roles=[("official", world["region"])],
+    )
+
+
 HOSTILE = "Кампания \u202eанибмо\u202c\r\nSubject: x\u200b"
 
 
@@ -95,18 +117,9 @@ def test_a_campaigns_title_and_period_keep_one_line_and_no_invisible_characters(
     from datetime import date, timedelta
 
     from app.assessment import services
-    from app.assessment.criteria import load_criteria, published_sets
-    from app.auth.services import create_user
-    from tests.conftest import PASSWORD
+    from app.assessment.criteria import published_sets
 
-    load_criteria()
-    manager = create_user(
-        login="reg_off17",
-        full_name="Семнадцатова Анна Павловна",
-        password=PASSWORD,
-        position="к",
-        roles=[("official", world["region"])],
-    )
+    manager = _region_manager(world)
     campaign = services.create_campaign(
         world["region"],
         actor=manager,
@@ -125,18 +138,9 @@ def test_an_experts_position_and_basis_keep_one_line(world, db_session, make_use
     from datetime import date
 
     from app.assessment import services
-    from app.assessment.criteria import load_criteria, published_sets
-    from app.auth.services import create_user
-    from tests.conftest import PASSWORD
+    from app.assessment.criteria import published_sets
 
-    load_criteria()
-    manager = create_user(
-        login="reg_off17",
-        full_name="Семнадцатова Анна Павловна",
-        password=PASSWORD,
-        position="к",
-        roles=[("official", world["region"])],
-    )
+    manager = _region_manager(world)
     user = make_user("expert", world["region"], login="exp17", full_name="Экспертова Ольга Ивановна")
     codes = published_sets()[0].mechanism_codes()
     expert = services.add_expert(

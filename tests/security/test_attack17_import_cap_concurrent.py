@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import services
+from tests.security.test_attack17 import unfinished_runs
 from tests.test_api import RESULTS_CSV
 
 pytestmark = pytest.mark.postgresql_only
@@ -30,21 +31,7 @@ def test_imports_sent_at_once_stop_at_the_cap(live_app, monkeypatch, tmp_path):
     monkeypatch.setitem(live_app.config, "UPLOAD_DIR", str(tmp_path))
 
     def all_but_one(region, user):
-        for _ in range(LIMIT - 1):
-            db.session.add(
-                ImportRun(
-                    kind="results",
-                    status="queued",
-                    original_filename="a.csv",
-                    stored_path="",
-                    file_sha256="0" * 64,
-                    file_size=1,
-                    organisation=region,
-                    created_by=user,
-                    options={},
-                    progress=0,
-                )
-            )
+        db.session.add_all(unfinished_runs(user, region, LIMIT - 1))
 
     _region_id, user_id = services.region_with_user(
         live_app, code="RIMP", login="importer", role="official", password=PASSWORD, then=all_but_one
