@@ -226,3 +226,31 @@ def test_ordinary_numbers_still_read(world, api):  # noqa: F811
     )
     assert response.status_code == 422
     assert "cycle_id" in " ".join(response.get_json()["problems"])
+
+
+# --- a HEAD is not a download -----------------------------------------------------------------------------------------
+# The download of an import's original (pupils' results) is logged as «download_original» by its own commit on GET;
+# a HEAD runs the same view, sends no file, and was logged as a download all the same (HEAD /imports/1/original as
+# official on the demo: one more «выгрузка исходного файла результатов» event).
+
+
+def test_a_head_request_logs_no_download(world, client_for, uploads, db_session):  # noqa: F811
+    from app.audit.models import AuditEvent
+    from app.imports.models import ImportRun
+
+    def downloads():
+        db_session.expire_all()
+        return db_session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("download_%"))
+        )
+
+    client = client_for(world["official"])
+    assert web_upload(client, "results", RESULTS_CSV.encode(), "r.csv", world["mun"].id).status_code == 302
+    run = db_session.scalars(select(ImportRun)).one()
+    head = client.head(f"/imports/{run.id}/original")
+    head.close()
+    assert head.status_code == 200 and "attachment" in head.headers["Content-Disposition"]
+    assert downloads() == 0
+    got = client.get(f"/imports/{run.id}/original")
+    got.close()
+    assert got.status_code == 200 and downloads() == 1
