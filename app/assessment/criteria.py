@@ -16,6 +16,7 @@ from app.audit import chain
 from app.catalogue.models import IndicatorGroup, Mechanism, MechanismSet, StageDefinition
 from app.core.checks import check_seen, form_int, require_role
 from app.core.errors import InvalidTransition, ValidationFailed
+from app.core.forms import one_line
 from app.core.timeutil import utcnow
 from app.effectiveness.integrity import LABELS as INTEGRITY_LABELS
 from app.extensions import db
@@ -126,8 +127,9 @@ def _snapshot(cset: CriteriaSet) -> dict:
 def new_version(base: CriteriaSet, *, version: str, title: str, actor, region) -> CriteriaSet:
     """A draft copy of a published set, owned by the administrator's region, to edit and publish."""
     role = require_role(actor, region, {"admin"}, "Новую версию критериев создаёт администратор региона.")
-    version = (version or "").strip()
-    title = (title or "").strip()
+    # one-line fields of a hand-written form: no line break, nothing that prints as nothing (core.forms.one_line)
+    version = one_line(version or "").strip()
+    title = one_line(title or "").strip()
     problems = []
     if not version or len(version) > 40:
         problems.append("Укажите обозначение версии (до 40 символов).")

@@ -7,11 +7,10 @@ from flask_login import current_user
 
 from app.assessment import bp, package, services
 from app.core.access import signed_in
-from app.core.boundary import on_refusal
+from app.core.boundary import keep_access_record, on_refusal
 from app.core.checks import form_int
 from app.core.errors import NotFound
 from app.core.web import send_stored_file
-from app.extensions import db
 
 
 @bp.route("/campaigns/<int:campaign_id>/packages")
@@ -63,5 +62,5 @@ def package_download(package_id: int):
     row, path = package.downloadable(package_id, current_user)
     # A GET keeps nothing by itself (app.core.boundary): the download's audit event is committed here, before the
     # file goes out — who took a campaign's evidence is on record even if the transfer breaks off.
-    db.session.commit()
+    keep_access_record()
     return send_stored_file(path, row.download_name(), "application/zip")

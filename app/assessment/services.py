@@ -37,7 +37,7 @@ from app.auth.roles import ASSIGNED_ROLES
 from app.core.access import acting_has_role, acting_roles_over
 from app.core.checks import FORM_INCOMPLETE, MISSING_VERSION, check_seen, check_version, form_int, require_role
 from app.core.spreadsheets import DATE, INTEGER, append_row, finish_sheet, generated_note
-from app.core.forms import REQUIRED
+from app.core.forms import REQUIRED, one_line
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleObject, ValidationFailed
 from app.core.timeutil import format_date, is_academic_year, utcnow
 from app.cycles.models import Cycle
@@ -309,6 +309,14 @@ def _clean(text, limit: int, label: str, problems: list[str]) -> str:
     return text
 
 
+def _clean_line(text, limit: int, label: str, problems: list[str]) -> str:
+    """_clean for a one-line field: its line breaks become spaces and characters that print as nothing go, as
+    app.core.forms.Form does for every one-line field. These pages' forms are written by hand, not WTForms, and a
+    campaign's title with a right-to-left override or a line break went as typed into its tasks, its order and the
+    audit log (attack 17)."""
+    return _clean(one_line(text or ""), limit, label, problems)
+
+
 def _audit(action: str, obj, *, actor, role, before=None, after=None, reason=None) -> None:
     chain.record(action=action, object_type=obj.audit_type, object_id=obj.id, actor=actor, actor_role=role,
                  organisation_id=obj.organisation.id, to_state=getattr(obj, "state", None), before=before,
@@ -353,8 +361,8 @@ def _campaign_fields(region: Organisation, *, title, period, window_start, windo
                      municipality_ids, refusal: str) -> _CampaignFields:
     """The campaign's settings checked all at once: every problem in Russian, or the cleaned values."""
     problems = []
-    title = _clean(title, MAX_TITLE, "Название кампании", problems)
-    period = _clean(period, 20, "Период оцениваемых циклов", problems)
+    title = _clean_line(title, MAX_TITLE, "Название кампании", problems)
+    period = _clean_line(period, 20, "Период оцениваемых циклов", problems)
     if not title:
         problems.append("Укажите название кампании.")
     if not period:
@@ -675,7 +683,7 @@ def extend_campaign(campaign: Campaign, *, actor, until: date | None, reason: st
     role = _manager(actor, campaign)
     check_version(campaign, expected_version)
     problems = []
-    reason = _clean(reason, MAX_COMMENT, "Основание продления", problems)
+    reason = _clean_line(reason, MAX_COMMENT, "Основание продления", problems)
     if campaign.state != "published":
         problems.append("Продлить можно только идущую кампанию.")
     if until is None or until <= campaign.window_closes:
@@ -719,8 +727,8 @@ def add_expert(region: Organisation, *, actor, user_id, organisation_id, positio
         problems.append(f"{user.full_name} уже в реестре экспертов.")
     if workplace is None or not workplace.path.startswith(region.path):
         problems.append("Укажите место работы эксперта в регионе.")
-    position = _clean(position, 300, "Должность эксперта", problems)
-    basis = _clean(basis, 300, "Основание включения", problems)
+    position = _clean_line(position, 300, "Должность эксперта", problems)
+    basis = _clean_line(basis, 300, "Основание включения", problems)
     if not position:
         problems.append("Укажите должность эксперта.")
     codes = [c for c in dict.fromkeys(competences or [])]
@@ -747,7 +755,7 @@ def exclude_expert(expert: Expert, *, actor, on: date | None, reason: str,
     if expert.status != "active":
         raise InvalidTransition("Эксперт уже исключён из реестра.")
     problems = []
-    reason = _clean(reason, MAX_COMMENT, "Основание исключения", problems)
+    reason = _clean_line(reason, MAX_COMMENT, "Основание исключения", problems)
     if on is None or not reason:
         problems.append("Укажите дату и основание исключения.")
     if problems:

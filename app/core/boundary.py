@@ -6,7 +6,8 @@ A view reads its form, calls a service and returns. The boundary, around every v
   the jobs it registered with `enqueue_after_commit` are dispatched after that commit (app.jobs.queue);
 - a view that returns a 4xx/5xx status, or raises anything, is rolled back: nothing of the request is kept;
 - a GET (HEAD, OPTIONS) is never committed: what it wrote is discarded when the request ends. (A page that
-  must keep something it computed, like the chart cache, commits that itself and says why.)
+  must keep something it computed, like the chart cache, commits that itself and says why; a download's
+  access-log entry is kept by `keep_access_record`, which a HEAD's is not.)
 - a write the database refuses because another request committed the same one first (a unique key, a foreign
   key, a row version: IntegrityError, StaleDataError at flush or commit) is a 409 refusal like any other
   (`ConcurrentChange`, `StaleObject`), so the view's own page comes back with what the user typed;
@@ -41,6 +42,16 @@ def on_refusal(answer: Callable[[DomainError], object], *, field=None) -> None:
     `field` (a WTForms field of the re-rendered form, or `field(exc)` choosing one by the kind of refusal),
     shown beside that field instead."""
     setattr(g, _ANSWER, (answer, field))
+
+
+def keep_access_record() -> None:
+    """Commit the access-log entry a GET view recorded before it sends a file (who took pupils' results or an
+    evidence package is on record even if the transfer breaks off). A HEAD takes no file — a link checker's or a
+    proxy's probe — and its entry is dropped: it was logged as a download the user never made (attack 17)."""
+    if request.method == "HEAD":
+        db.session.rollback()
+    else:
+        db.session.commit()
 
 
 class App(Flask):

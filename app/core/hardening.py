@@ -209,6 +209,22 @@ def _printable(key: str) -> str:
     return re.sub("[\ud800-\udfff]", "?", _CONTROL_ANYWHERE.sub("?", key))[:40]
 
 
+# The longest whole number a JSON body may hold: Python refuses to read one past 4300 digits (a ValueError, which read
+# as «not JSON»: {"cycle_id": 999…9} was told «Тело запроса должно быть JSON-объектом», attack 17). No field of the
+# API takes a number of more than 20 digits.
+MAX_JSON_INT_DIGITS = 100
+
+
+class _LongNumber(Exception):
+    """Not a ValueError, like _DuplicateKey: it has its own answer."""
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise _LongNumber()
+    return int(text)
+
+
 def json_body():
     """The request's JSON body, None when it is not JSON; a body nested past the parser's limit is refused
     with 422 (a RecursionError is not a ValueError, so `silent` does not cover it), and so is an object naming
@@ -219,13 +235,17 @@ def json_body():
     body = None
     if request.is_json:
         try:
-            body = current_app.json.loads(request.get_data(cache=True), object_pairs_hook=_refuse_duplicate_keys)
+            body = current_app.json.loads(request.get_data(cache=True), object_pairs_hook=_refuse_duplicate_keys,
+                                          parse_int=_bounded_int)
         except RecursionError:
             raise ValidationFailed("Тело запроса отклонено: слишком глубокая вложенность.") from None
         except _DuplicateKey as exc:
             raise ValidationFailed(
                 f"Тело запроса отклонено: поле «{_printable(exc.key)}» указано в одном объекте "
                 "дважды. Ничего не изменено.") from None
+        except _LongNumber:
+            raise ValidationFailed(f"Тело запроса отклонено: число длиннее {MAX_JSON_INT_DIGITS} цифр. "
+                                   "Ничего не изменено.") from None
         except ValueError:  # not JSON (UnicodeDecodeError is one too), as get_json(silent=True) answered
             body = None
     request.environ[_JSON_BODY] = body

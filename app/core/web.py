@@ -3,7 +3,7 @@
 import json
 import unicodedata
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import (Flask, Response, abort, current_app, flash, make_response, render_template, request,
                    url_for)
@@ -189,6 +189,18 @@ def init_app(app: Flask) -> None:
         # client that shows the body — curl, a mail client's preview, a proxy's log — read English.
         if 300 <= response.status_code < 400 and response.location and response.mimetype == "text/html":
             response.set_data(redirect_body(response.location))
+        return response
+
+    @app.after_request
+    def relative_redirect_to_this_site(response):
+        # The router's own redirects (a missing trailing slash: /public → /public/, //x → /x) are absolute URLs built
+        # from the request's Host: «Host: evil.example» got «Location: http://evil.example/public/» (attack 17), a
+        # poisoned answer for any cache in front that keys on the path. A redirect to this site needs no host: its
+        # path, which the browser resolves against the address it asked. Registered after russian_redirect_body so
+        # that it runs first (Flask runs them in reverse): the body names the same target.
+        # A path a browser would read as another host («//x», «/\\x») keeps its absolute form (same_site_path).
+        if 300 <= response.status_code < 400 and response.location and urlsplit(response.location).netloc:
+            response.location = same_site_path(response.location, request.host) or response.location
         return response
 
     @app.errorhandler(DomainError)

@@ -17,13 +17,14 @@ import uuid
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.audit import chain
+from app.auth.models import User
 from app.core.access import acting_role_organisations, acting_roles_over
 from app.core.checks import acting_for, require_role
 from app.core import hooks
-from app.core.errors import PermissionDenied, ValidationFailed
+from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.imports.models import ImportRun
@@ -42,6 +43,10 @@ IMPORT_ROLES = {
 STATUSES = {"queued": "в очереди", "running": "выполняется", "done": "загружен", "unchanged": "без изменений",
             "rejected": "отклонён", "failed": "ошибка"}
 FINISHED = frozenset({"done", "unchanged", "rejected", "failed"})
+# Imports one user may have waiting or running at once. Results imports run one at a time (an advisory lock), so a
+# user who queued hundreds (the API has no form to slow them down) kept everyone else's imports waiting behind hers
+# and filled UPLOAD_DIR with their originals. Five covers loading a procedure's subjects one file after another.
+MAX_UNFINISHED_PER_USER = 5
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".txt")
 INTERNAL_ERROR = "Внутренняя ошибка при импорте; ничего не сохранено. Сообщите администратору системы номер импорта."
 
@@ -52,6 +57,12 @@ registry.register(registry.TrackedKind(
                     "Запустите импорт снова.",
     internal_error=INTERNAL_ERROR, raise_inline=True,
     on_claim=lambda: {"started_at": utcnow(), "progress": 0}, on_fail=lambda: {"finished_at": utcnow()}))
+
+
+class ImportQueueFull(DomainError):
+    """The user already has MAX_UNFINISHED_PER_USER imports queued or running: 429, nothing stored."""
+
+    status_code = 429
 
 
 def upload_dir() -> Path:
@@ -141,6 +152,8 @@ def start_import(kind: str, *, filename: str, stream, actor, organisation, optio
         if (absent := acting_for(actor)) is not None:
             # The job writes the audit event in its own unit of work: it reads whom the deputy acted for here.
             options = {**(options or {}), "on_behalf_of_id": absent.id}
+    if actor is not None and enqueue:
+        _refuse_past_queue_cap(actor)
     name = clean_filename(filename)
 
     uploads.check_stream("import", stream, name)  # CSV or XLSX by content (app/core/uploads.py)
@@ -182,6 +195,19 @@ def start_import(kind: str, *, filename: str, stream, actor, organisation, optio
         # the reconciler instead of showing «выполняется» forever.
         run.rq_job_id = synchronous_job_id()
     return run
+
+
+def _refuse_past_queue_cap(actor) -> None:
+    """Refuse a new queued import while `actor` has MAX_UNFINISHED_PER_USER unfinished ones. Uploads sent at the
+    same moment would each count the others' absence: the user's row is locked first (PostgreSQL; SQLite serialises
+    writers), as for API tokens (app/api/services.py: issue_token), so the second waits and counts the first."""
+    db.session.execute(select(User.id).where(User.id == actor.id).with_for_update(key_share=True))
+    unfinished = db.session.scalar(select(func.count()).select_from(ImportRun).where(
+        ImportRun.created_by_id == actor.id, ImportRun.status.notin_(FINISHED)))
+    if unfinished >= MAX_UNFINISHED_PER_USER:
+        raise ImportQueueFull(
+            f"У вас уже {unfinished} импортов в очереди или в работе (не более {MAX_UNFINISHED_PER_USER} "
+            "одновременно): дождитесь, пока они завершатся, и загрузите файл снова; ничего не сохранено.")
 
 
 def previous_success(run: ImportRun) -> ImportRun | None:

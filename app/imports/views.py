@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from app.auth.submissions import submit_once
 from app.core.access import (acting_has_role, acting_scope_paths, get_in_scope,
                              roles_required, scope_condition, signed_in)
-from app.core.boundary import on_refusal
+from app.core.boundary import keep_access_record, on_refusal
 from app.core.forms import as_choices
 from app.core.web import reading, send_stored_file
 from app.extensions import db
@@ -124,7 +124,7 @@ def _take_file(run: ImportRun, what: str) -> None:
     record_file_access(run, current_user, what=what)
     # A GET is never committed by the boundary; this access-log entry is kept by its own commit (152-ФЗ: who read
     # pupils' results is logged whether or not the download completes).
-    db.session.commit()
+    keep_access_record()
 
 
 @bp.route("/<int:import_id>/original")

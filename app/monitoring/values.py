@@ -35,6 +35,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app.audit import chain
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.core.hardening import without_invisible
 from app.extensions import db
 from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorValue, Submission
 from app.orgs.models import Organisation, ancestor_paths
@@ -129,11 +130,15 @@ class ValuesReport:
 # --- cells ---
 
 def _text(value) -> str:
+    """A cell or field as text. Characters that print as nothing (a zero-width space, a right-to-left override)
+    go, as in the imports (app/imports/readers.py): the page's comment field is a one-line form field written by
+    hand, and the API and the XLSX bring whatever was typed — a comment reversed by an override read on the
+    official's page as something else (attack 17)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a code typed as a number in Excel: 1001.0 → "1001"
-    return str(value).strip()
+    return without_invisible(str(value)).strip()
 
 
 def parse_number(raw, *, unit: str = "") -> tuple[Decimal | None, str | None]:
