@@ -437,3 +437,20 @@ def test_a_school_heaping_at_its_boundaries_is_named_by_the_weighted_signs(th):
     gap = compute_verdicts(_one_work_tests(lambda school, sign, _k: 1e-4 if (school, sign) == (1, "K1") else None),
                            th, year=2025).set_index("school_id")
     assert gap.loc[1, "combined_p"] == pytest.approx(11 * 2e-4)
+
+
+def test_heaping_is_read_on_the_works_the_school_scores(th):
+    # K3 (pupils just short of a mark put on its boundary) needs a scorer who sees the pupil's total: the school's
+    # teachers on its ВПР, never the exam's machine and anonymous commission experts. The region: classes of 8–12,
+    # four schools heaping in their ВПР, ОГЭ in both years. Before, each school's ОГЭ works were K3 tests too, and
+    # with them in Stouffer's sum one of the four (school 20) was missed; K2 and K4 still read the exams.
+    region = generate_region(n_schools=40, years=(2024, 2025), seed=7, size_range=(8, 12),
+                             planted={**{a: 0 for a in ANOMALIES}, "heaping": 4})
+    tests, verdicts = _judge(region, th)
+    exam = tests["procedure"].isin(("ОГЭ", "ЕГЭ"))
+    assert not (exam & (tests["sign"] == "K3")).any()
+    assert {"K2", "K4"} <= set(tests.loc[exam, "sign"])
+    flagged = verdicts[verdicts["verdict"] == FLAGGED].set_index("school_id")
+    assert set(flagged.index) == region.truth["heaping"]
+    heaping = [e for e in flagged.loc[20, "evidence"] if e["sign"] == "K3"]
+    assert heaping and all(w["work"].startswith("ВПР") for e in heaping for w in e["works"])

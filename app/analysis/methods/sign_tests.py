@@ -699,7 +699,13 @@ def tests_and_sentences(results, schools: pd.DataFrame, thresholds, *, boundarie
     done_with(*row_stats.TASKS)
     parts = [_k2(p, u, ok, th)]
     done_with("k2_round")
-    parts.append(_k3(p, u, ok, boundaries))
+    # K3 reads a school putting pupils just short of a mark onto its boundary, which only a scorer who sees the
+    # pupil's total can do: the school's own teachers on its ВПР. An exam's part 1 is scored by machine and its
+    # part 2 by the region's commission, whose experts see one task of an anonymous pupil, never the total, so an
+    # exam's K3 test carries no evidence on the school and only dilutes Stouffer's sum over its works (a school
+    # heaping in 8 ВПР works: z × √(8/10) with its 2 ОГЭ works in). K2 stays on the exams: answers to the hard
+    # tasks leaked into an exam room are a sign there too
+    parts.append(_k3(p, u, ok & ~u["procedure"].isin(EXAMS).to_numpy(), boundaries))
     done_with("hist", "region_scores")
     parts += _k4(p, u, ok, th)  # K4 per pupil reads the scores' maxima and the marks' boundaries too
     done_with("max_score", "mark_min", "term", *row_stats.CELLS)
