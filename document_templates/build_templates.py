@@ -793,11 +793,12 @@ def data_request_letter():
 
 
 # The analytic report's sections after «2. Значения показателей» are numbered on over those of the analysis that are
-# the mechanism's own (`sections`): 3 for the first of them, and so on.
-SECTION_LOW = "{{ 3 + sections.objectivity|int }}"
-SECTION_CLUSTERS = "{{ 3 + sections.objectivity|int + sections.low_results|int }}"
-SECTION_FINDINGS = "{{ 3 + sections.objectivity|int + sections.low_results|int + sections.clusters|int }}"
-SECTION_CONCLUSIONS = "{{ 4 + sections.objectivity|int + sections.low_results|int + sections.clusters|int }}"
+# the mechanism's own (`sections`), as the report's builder counts them (app.analysis.report.section_numbers) — the
+# conclusions cite the problems' section by the same count.
+SECTION_LOW = "{{ section_numbers.low_results }}"
+SECTION_CLUSTERS = "{{ section_numbers.clusters }}"
+SECTION_FINDINGS = "{{ section_numbers.findings }}"
+SECTION_CONCLUSIONS = "{{ section_numbers.conclusions }}"
 
 
 def analytic_report():
@@ -829,6 +830,8 @@ def analytic_report():
           conclusions=("list", "Выводы (строки)"),
           sections=("dict", "Разделы расчёта, относящиеся к механизму цикла: objectivity, low_results, clusters "
                             "(истина — раздел приводится)"),
+          section_numbers=("dict", "Номера разделов справки: low_results, clusters, findings (выявленные проблемы), "
+                                   "conclusions (выводы)"),
           elsewhere=("dict", "Пояснения для разделов, не относящихся к механизму: objectivity, low_results, "
                              "clusters"))
     t.issuer("АНАЛИТИЧЕСКАЯ СПРАВКА")

@@ -5,6 +5,7 @@ plan and the best-practices letter, generated from the demo and converted by Lib
 import io
 import re
 
+import pytest
 from docx import Document
 from sqlalchemy import select
 
@@ -117,9 +118,9 @@ def test_the_regulation_continues_the_justification_and_realism_after_their_colo
 
 
 def test_an_analysis_stage_without_a_summary_still_has_conclusions(demo):
-    """The справка's «7. Выводы» are the analysis stage's summary, one per paragraph: with none written, the section
+    """The справка's «Выводы» are the analysis stage's summary, one per paragraph: with none written, the section
     was a heading over nothing above the signature. It then states what the report's data draw: the indicators
-    against their targets (by name and code) and the number of problems of section 6."""
+    against their targets (by name and code) and the number of problems, citing the section they are in."""
     from tests.test_document_templates import document_text, plain
 
     cycle = _demo_cycle(demo, "M2.3")
@@ -132,11 +133,38 @@ def test_an_analysis_stage_without_a_summary_still_has_conclusions(demo):
         "Целевые значения не достигнуты ни по одному из 7 показателей: «Доля ОО, реализующих рабочую программу"
     ), ctx["conclusions"]
     assert "(M2.3-07)." in ctx["conclusions"][0]  # each named with its code
-    assert f"Выявлено проблем: {len(ctx['findings'])} (раздел 6)." in ctx["conclusions"]
+    # the upbringing справка has none of the calculation's sections: its problems are section 3 (it cited «раздел 6»,
+    # a section it does not have), its conclusions section 4
+    assert f"Выявлено проблем: {len(ctx['findings'])} (раздел 3)." in ctx["conclusions"]
     _doc, text = document_text(rendering.render("analytic_report", ctx))
-    # (the upbringing справка has none of the calculation's sections: its conclusions are section 4)
+    assert "3. Выявленные проблемы и их причины" in plain(text)
     after = plain(text).split("4. Выводы", 1)[1]
     assert after.lstrip("\n").startswith("4.1. Целевые значения не достигнуты ни по одному"), after[:200]
+
+
+@pytest.mark.parametrize(("own", "findings"), [
+    (set(), 3), ({"objectivity", "clusters"}, 5), ({"low_results", "clusters"}, 5),
+    ({"objectivity", "low_results", "clusters"}, 6)])
+def test_the_problems_section_is_numbered_after_the_mechanisms_own_analyses(own, findings):
+    from app.analysis.report import section_numbers
+
+    numbers = section_numbers({name: name in own for name in ("objectivity", "low_results", "clusters")})
+    assert (numbers["findings"], numbers["conclusions"]) == (findings, findings + 1)
+
+
+def test_one_indicator_or_one_missed_target_is_said_in_the_singular():
+    from app.analysis.report import _drawn_conclusions
+
+    def indicator(code, met):
+        return {"name": f"Показатель {code}", "code": code, "target_met": met}
+
+    numbers = {"findings": 3}
+    one = _drawn_conclusions({"indicators": [indicator("A", True)], "findings": [], "section_numbers": numbers})
+    assert one == ["Целевое значение показателя «Показатель A» (A) достигнуто."]
+    some = _drawn_conclusions({"indicators": [indicator("A", True), indicator("B", False), indicator("C", None)],
+                               "findings": [{}], "section_numbers": numbers})
+    assert some == ["Целевые значения достигнуты по 1 из 2 показателей; не достигнуто по показателю "
+                    "«Показатель B» (B).", "Выявлено проблем: 1 (раздел 3)."]
 
 
 def test_the_analytic_report_leaves_out_the_sections_that_are_not_its_mechanisms(demo):

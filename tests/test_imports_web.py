@@ -269,7 +269,7 @@ def test_results_written_without_an_import_are_told_not_hidden_behind_no_imports
     shown = loaded(world["director_b"])
     assert f"загружены: {plural(school, ('строка', 'строки', 'строк'))} (" in shown
     # who may not import is not promised a list of «импорты, загруженные здесь» on a page with no upload button
-    assert "загруженные здесь" not in shown and "Загрузка файлов вашей роли недоступна" in shown
+    assert "загруженные здесь" not in shown and "Вашей роли загрузка файлов недоступна" in shown
 
 
 def test_a_deputy_loads_results_where_the_absent_official_could(world, client_for, uploads, db_session, make_user):

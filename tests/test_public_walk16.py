@@ -157,3 +157,19 @@ def test_the_goals_cascade_lists_lower_goals_by_the_names_it_shows(
     db_session.commit()
     [root] = cascade(rolled["cycle"]).roots
     assert [n.goal.cycle.owner.display_name for n in root.children] == ["Тестовый муниципалитет", "Ясный МР"]
+
+
+def test_the_rollup_judges_a_target_on_the_figure_it_prints():
+    """74,06 against a target of 74,1 printed «Итого: 74,1 … цель: 74,1» beside «цель не достигнута»: the badge
+    contradicted the figures beside it."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from app.vertical.services import IndicatorRollup
+
+    indicator = SimpleNamespace(unit="%", target=Decimal("74.1"), baseline=Decimal("70.0"), direction="up")
+    assert IndicatorRollup(indicator, value=Decimal("74.06")).meets
+    assert not IndicatorRollup(indicator, value=Decimal("74.04")).meets
+    lower = SimpleNamespace(unit="%", target=Decimal("5.0"), baseline=Decimal("6.0"), direction="down")
+    assert IndicatorRollup(lower, value=Decimal("5.04")).meets
+    assert not IndicatorRollup(lower, value=Decimal("5.06")).meets

@@ -67,7 +67,7 @@ def test_a_heads_empty_import_list_says_her_role_loads_nothing_and_who_does(demo
     _log_in(client, "kindergarten")
     empty = _words(_doc(client.get("/imports/")).get_element_by_id("imports-empty"))
     assert empty.startswith("Импортов пока не было."), empty
-    assert "Загрузка файлов вашей роли недоступна: результаты загружают орган управления образованием, ИМЦ или РЦОКО" \
+    assert "Вашей роли загрузка файлов недоступна: результаты загружают орган управления образованием, ИМЦ или РЦОКО" \
         in empty
 
 

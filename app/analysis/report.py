@@ -171,6 +171,7 @@ def report_context(cycle) -> dict:
         + [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS if CHART_SECTIONS[name] in own],
         # Which sections of the analysis are the mechanism's own; the others print why they are absent.
         "sections": {name: name in own for name in SECTION_KINDS},
+        "section_numbers": section_numbers({name: name in own for name in SECTION_KINDS}),
         "elsewhere": dict(ELSEWHERE),
         "conclusions_list": conclusions,
         "period": cycle.period,
@@ -331,18 +332,34 @@ def _drawn_conclusions(context: dict) -> list[str]:
     cited = ", ".join(f"{ru.quote(i['name'])} ({i['code']})" for i in below)
     # «из 1 показателя», «из 5 показателей»
     of = ru.plural_form(len(compared), ("показателя", "показателей", "показателей"))
-    if compared and len(below) == len(compared):
+    if len(compared) == 1:
+        only = compared[0]
+        lines = [f"Целевое значение показателя {ru.quote(only['name'])} ({only['code']}) "
+                 + ("не достигнуто." if below else "достигнуто.")]
+    elif compared and len(below) == len(compared):
         # never «достигнуты по 0 из 7 показателей» (as the effectiveness report says it)
-        lines = [f"Целевые значения не достигнуты ни по одному из {len(compared)} {of}: {cited}."
-                 if len(compared) > 1 else f"Целевое значение показателя {cited} не достигнуто."]
+        lines = [f"Целевые значения не достигнуты ни по одному из {len(compared)} {of}: {cited}."]
     elif compared:
         lines = [f"Целевые значения достигнуты по {len(compared) - len(below)} из {len(compared)} {of}"
-                 + (f"; не достигнуты по показателям: {cited}." if below else ".")]
+                 + ("." if not below else f"; не достигнуто по показателю {cited}." if len(below) == 1
+                    else f"; не достигнуты по показателям: {cited}.")]
     else:
         lines = ["Сопоставить значения показателей с целевыми нельзя: нет итоговых значений показателей."]
     if context["findings"]:
-        lines.append(f"Выявлено проблем: {len(context['findings'])} (раздел 6).")
+        lines.append(f"Выявлено проблем: {len(context['findings'])} (раздел {context['section_numbers']['findings']}).")
     return lines
+
+
+def section_numbers(sections: dict[str, bool]) -> dict[str, int]:
+    """The numbers of the report's sections after «1. Общие сведения» and «2. Значения показателей»: only the
+    mechanism's own analyses are printed (`sections`), and the sections after them are numbered on. One count for
+    the template's headings and for the conclusions' reference to the problems' section (which said «раздел 6»
+    where the problems were section 3)."""
+    low = 3 + sections["objectivity"]
+    clusters = low + sections["low_results"]
+    findings = clusters + sections["clusters"]
+    return {"objectivity": 3, "low_results": low, "clusters": clusters, "findings": findings,
+            "conclusions": findings + 1}
 
 
 def register() -> None:

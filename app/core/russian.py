@@ -601,7 +601,7 @@ def _inner_quotes(text: str) -> str:
 
 def numero_bound(text: str | None) -> str:
     """«Детский сад №\u00a014»: «№» kept on the line of its number — a narrow column broke «Детский сад №» | «14»."""
-    return re.sub(r"№\s+", "№\u00a0", text or "")
+    return re.sub(r"№\s+", "№" + NBSP, text or "")
 
 
 def quote(text: str | None) -> str:

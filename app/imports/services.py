@@ -24,6 +24,7 @@ from app.auth.models import User
 from app.core.access import acting_role_organisations, acting_roles_over
 from app.core.checks import acting_for, require_role
 from app.core import hooks
+from app.core import russian as ru
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -128,7 +129,8 @@ def upload_organisations(user, kind: str) -> list[Organisation]:
     orgs = set(acting_role_organisations(user, roles))
     supported = {org_id for person in (user, *hooks.covered_people(user))
                  for role, _, org_id in person.support_grants() if role in roles}
-    orgs |= {db.session.get(Organisation, org_id) for org_id in supported}
+    if supported:
+        orgs |= set(db.session.scalars(select(Organisation).where(Organisation.id.in_(supported))))
     return sorted(orgs, key=lambda o: (o.path.count("/"), o.path))
 
 
@@ -206,7 +208,8 @@ def _refuse_past_queue_cap(actor) -> None:
         ImportRun.created_by_id == actor.id, ImportRun.status.notin_(FINISHED)))
     if unfinished >= MAX_UNFINISHED_PER_USER:
         raise ImportQueueFull(
-            f"У вас уже {unfinished} импортов в очереди или в работе (не более {MAX_UNFINISHED_PER_USER} "
+            f"У вас уже {ru.plural(unfinished, ('импорт', 'импорта', 'импортов'))} в очереди или в работе (не более "
+            f"{MAX_UNFINISHED_PER_USER} "
             "одновременно): дождитесь, пока они завершатся, и загрузите файл снова; ничего не сохранено.")
 
 

@@ -51,6 +51,12 @@ def shown_digits(ind: Indicator) -> int:
     return max(1, ru.decimals([ind.target, ind.baseline]))
 
 
+def shown(value: Decimal | None, digits: int) -> Decimal | None:
+    """`value` as the page prints it (ru.number's rounding), which the target is judged on: 74,06 against a target
+    of 74,1 printed «74,1 … цель: 74,1» beside «цель не достигнута»."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal(1).scaleb(-digits))
+
+
 @dataclass
 class UnitRow:
     """One organisation of the level below: its value now and in the previous period."""
@@ -82,7 +88,7 @@ class IndicatorRollup:
 
     @property
     def meets(self) -> bool:
-        return meets(self.value, self.indicator.target, self.indicator.direction)
+        return meets(shown(self.value, self.digits), self.indicator.target, self.indicator.direction)
 
     @property
     def digits(self) -> int:
@@ -196,7 +202,7 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
                 row = rows[u.id]
                 if which == period:
                     row.value, row.source, row.answered = value, source, answered
-                    row.meets = meets(value, ind.target, ind.direction)
+                    row.meets = meets(shown(value, shown_digits(ind)), ind.target, ind.direction)
                 else:
                     row.previous = value
             total = combine(pooled, ind.aggregation)

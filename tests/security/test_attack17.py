@@ -70,6 +70,15 @@ def test_api_refuses_an_import_past_the_users_unfinished_ones(world, api, upload
     assert upload(api, official, RESULTS_CSV.encode()).status_code == 202
 
 
+def test_the_refusal_agrees_its_count_past_the_cap(world, api, uploads, db_session):  # noqa: F811
+    """Runs queued before the cap, or by the command line (which it does not hold), can make more than five."""
+    official = world["official"]
+    _unfinished(db_session, official, world["mun"], 21)
+    response = upload(api, official, RESULTS_CSV.encode())
+    assert response.status_code == 429
+    assert "У вас уже 21 импорт в очереди или в работе" in response.get_json()["error"]
+
+
 def test_the_upload_page_refuses_it_in_russian(world, client_for, uploads, db_session):  # noqa: F811
     from app.imports.models import ImportRun
 
