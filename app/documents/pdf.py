@@ -164,8 +164,8 @@ def pdf_path(pdf: DocumentPdf) -> Path | None:
     return storage_root() / pdf.path if pdf.path else None
 
 
-def download_name(version: DocumentVersion) -> str:
-    return docx_name(version).removesuffix(".docx") + ".pdf"
+def download_name(version: DocumentVersion, *, published: bool = False) -> str:
+    return docx_name(version, published=published).removesuffix(".docx") + ".pdf"
 
 
 @bp.app_template_global()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.core.timeutil import format_date
 from app.documents.models import DocumentVersion
 
 
@@ -23,11 +24,18 @@ def version_path(version: DocumentVersion) -> Path | None:
     return storage_root() / version.stored_path if version.stored_path else None
 
 
-def download_name(version: DocumentVersion) -> str:
+def download_name(version: DocumentVersion, *, published: bool = False) -> str:
+    """The file name a version is saved under: its title, edition and registration number — or, `published` (the
+    public pages), its title, number and date as the portal lists it («Положение о … № 1-лна от 07.12.2026.docx»):
+    the office's «(ред. 2)» told the public of editions it never saw, and a number alone said nothing once saved."""
     doc = version.document
-    base = doc.title.replace("/", "-").replace("\\", "-").replace('"', "").strip()[:150]
-    suffix = f" № {version.registration_number}" if version.registration_number else ""
-    return f"{base} (ред. {version.number}){suffix}.docx".replace("/", "-")
+    base = " ".join(doc.title.replace("/", "-").replace("\\", "-").replace('"', "").split())[:150]
+    if published:
+        name = f"{base} № {version.registration_number} от {format_date(version.registration_date)}"
+    else:
+        suffix = f" № {version.registration_number}" if version.registration_number else ""
+        name = f"{base} (ред. {version.number}){suffix}"
+    return f"{name}.docx".replace("/", "-").replace("\\", "-")
 
 
 # --- verification --------------------------------------------------------------------------------

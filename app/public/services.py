@@ -18,7 +18,6 @@ from app.audit.models import AuditEvent
 from app.catalogue.models import Mechanism, Track
 from app.core import russian as ru
 from app.core.russian import sort_key
-from app.core.timeutil import format_date
 from app.cycles.basis import basis_cycles, basis_indicators
 from app.cycles.models import Cycle, Stage
 from app.documents.catalogue import document_types
@@ -202,15 +201,6 @@ def published_version(version_id: int) -> DocumentVersion | None:
             or _shown_edition(version.document) is not version:
         return None
     return version
-
-
-def download_name(version: DocumentVersion, extension: str) -> str:
-    """The file name a reader saves a published document under: its title, number and date, as the page lists it
-    («Положение о … № 1-лна от 07.12.2026.docx»). The registration number alone («1-лна.docx») said nothing once
-    saved, and two bodies' «№ 1-с» collided; the office's name («(ред. 2)») told the public of unpublished editions."""
-    title = " ".join(version.document.title.replace('"', "").split())[:150]
-    name = f"{title} № {version.registration_number} от {format_date(version.registration_date)}"
-    return name.replace("/", "-").replace("\\", "-") + f".{extension}"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from app.core.access import public
 from app.core.web import absolute_url
 from app.documents import pdf
 from app.documents.services import registered_path
+from app.documents.storage import download_name
 from app.extensions import db
 from app.followup.labels import STATES as MEASURE_STATES
 from app.orgs.models import Organisation
@@ -94,10 +95,10 @@ def document_file(version_id: int):
         abort(404)
     row = pdf.pdf_of(version)
     if row is not None and row.status == "done":
-        path, name, mimetype = pdf.pdf_path(row), services.download_name(version, "pdf"), "application/pdf"
+        path, name, mimetype = pdf.pdf_path(row), pdf.download_name(version, published=True), "application/pdf"
     else:
         path = registered_path(version)
-        name = services.download_name(version, "docx")
+        name = download_name(version, published=True)
         mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     if path is None or not path.exists():
         abort(404)
