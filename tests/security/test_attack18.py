@@ -1,10 +1,12 @@
-"""Attack 18: what the evidence package of an assessment campaign (письмо 08-70) names its files after.
+"""Attack 18.
 
-Its members are named after what users typed — a document's title, an attached file's name. A file «Приказ … .pdf»
-whose name ran past 120 characters (common for an order's full title) was packaged without its «.pdf»: the reader of
-the package got a file no program opens by a double click. And a name was cut at a number of characters, not of
-bytes: eighty emoji or CJK characters made a member name of 320+ bytes, which unzip and every Linux file system
-refuse to create («File name too long»), so that file of the package could not be extracted at all."""
+The evidence package of an assessment campaign (письмо 08-70) names its members after what users typed — a
+document's title, an attached file's name. A file «Приказ … .pdf» whose name ran past 120 characters (common for an
+order's full title) was packaged without its «.pdf»: the reader of the package got a file no program opens by a
+double click. And a name was cut at a number of characters, not of bytes: eighty emoji or CJK characters made a
+member name of 320+ bytes, which unzip and every Linux file system refuse to create («File name too long»).
+
+A Word template could import another document (altChunk) whose picture was linked from outside: see below."""
 
 import io
 import zipfile
@@ -55,3 +57,64 @@ def test_no_name_in_the_package_is_longer_than_a_file_system_takes(world, scored
     assert any(n.endswith(".pdf") and "📄" in n for n in names)
     assert any("文件" in n and n.endswith("-листы согласования и удостоверения.csv") for n in names)
     assert archive.testzip() is None
+
+
+# --- a Word template that imports another document (altChunk) ---------------------------------------------------
+#
+# A template whose body holds `<w:altChunk r:id="…"/>` makes Word and LibreOffice import the part it names, a whole
+# .docx packed inside the template, when they open the document. LibreOffice opens every registered document on the
+# server for its PDF copy: a picture that inner document links to (`TargetMode="External"` in ITS relationships) was
+# requested from the server, yet the check of outside links read only the template's own parts, not the package
+# inside it. Seen with LibreOffice 7.4: converting such a document to PDF requested the inner picture's address.
+
+_ALT_CHUNK_RELATION = ('<Relationship Id="rIdAlt" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                       'relationships/aFChunk" Target="chunk.docx"/>')
+_INNER_LINK = ('<Relationship Id="rIdX" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+               'image" Target="http://169.254.169.254/latest/meta-data/" TargetMode="External"/>')
+
+
+# as Word declares a packed document
+_DOCX_TYPE = ('<Default Extension="docx" ContentType="application/vnd.openxmlformats-officedocument.'
+              'wordprocessingml.document"/>')
+
+
+def _template(**kwargs) -> bytes:
+    from tests.security.test_template_outside_links import _regulation_with
+
+    return _regulation_with(**kwargs)
+
+
+def _with_part(name: str, data: bytes, **kwargs) -> bytes:
+    return _template(parts={name: data}, content_type=_DOCX_TYPE, **kwargs)
+
+
+def test_a_template_importing_a_document_is_not_valid(world, client, login, db_session):
+    from sqlalchemy import select
+
+    from app.documents.template_admin import TemplateVersion
+
+    # the altChunk element stands in the body, not in a paragraph: _regulation_with puts `body` in one
+    template = _with_part("word/chunk.docx", _template(relationship=_INNER_LINK), relationship=_ALT_CHUNK_RELATION,
+                          body='</w:p><w:altChunk r:id="rIdAlt"/><w:p>')
+    login(world["admin"])
+    response = client.post("/documents/templates/regulation/upload",
+                           data={"file": (io.BytesIO(template), "regulation.docx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    version = db_session.scalar(select(TemplateVersion))
+    assert version.valid is False and not version.active
+    assert any("вставляет содержимое другого файла" in p for p in version.problems), version.problems
+    assert any("«word/chunk.docx»" in p and "169.254.169.254" in p for p in version.problems), version.problems
+
+
+def test_a_package_inside_a_template_is_checked_as_the_template_is():
+    from app.documents.outside_links import outside_links
+
+    # an embedded object's package (word/embeddings/…) pointing outside, one level down and two
+    nested = _with_part("word/embeddings/Document1.docx", _template(relationship=_INNER_LINK))
+    assert any("169.254.169.254" in p for p in outside_links(nested))
+    deeper = _with_part("word/embeddings/Document2.docx", nested)
+    assert any("169.254.169.254" in p for p in outside_links(deeper))
+    # an embedded package that points nowhere passes, and the shipped template itself too
+    clean = _with_part("word/embeddings/Document1.docx", _template())
+    assert outside_links(clean) == []
