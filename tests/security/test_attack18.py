@@ -118,3 +118,43 @@ def test_a_package_inside_a_template_is_checked_as_the_template_is():
     # an embedded package that points nowhere passes, and the shipped template itself too
     clean = _with_part("word/embeddings/Document1.docx", _template())
     assert outside_links(clean) == []
+
+
+# --- a refused upload leaves no file --------------------------------------------------------------------------
+#
+# An attachment's file is written before its row. A report refused after that (no text: the workflow's guard) rolled
+# the row and its audit event back and left the file: on the demo, three such reports of two 2 MB files left six
+# files that nothing named, a way to fill the server's disk unseen (a request may carry 200 MB).
+
+def _stored_files() -> set:
+    from app.documents.attachments import storage_dir
+
+    return {p for p in storage_dir().rglob("*") if p.is_file()}
+
+
+def test_a_refused_report_leaves_no_file_and_an_accepted_one_keeps_its_own(rec_cycle, world, make_recommendation,
+                                                                          db_session, client_for):
+    from tests.conftest import PASSWORD
+    from tests.test_followup import item_of
+
+    from app.followup import services
+
+    item = item_of(make_recommendation(rec_cycle, [world["school_a"]], issue=True), world["school_a"])
+    services.acknowledge_item(item, actor=world["director_a"], password=PASSWORD)
+    services.start_item(item, actor=world["director_a"], action_plan="Педсовет", planned_completion=item.due_date)
+    db_session.commit()
+    director = client_for(world["director_a"])
+    before = _stored_files()
+
+    def report(text: str):
+        return director.post(f"/followup/items/{item.id}/report", content_type="multipart/form-data", data={
+            "report": text, "version": str(item.version),
+            "files": [(io.BytesIO(b"%PDF-1.4 protocol"), "protokol.pdf"), (io.BytesIO(b"%PDF-1.4 plan"), "plan.pdf")]})
+
+    refused = report("   ")
+    assert refused.status_code == 409 and "Опишите, что сделано" in refused.get_data(as_text=True)
+    assert _stored_files() == before
+    assert report("Проведён педсовет").status_code == 302
+    db_session.expire_all()
+    kept = _stored_files() - before
+    assert len(kept) == 2 and {p.read_bytes() for p in kept} == {b"%PDF-1.4 protocol", b"%PDF-1.4 plan"}
