@@ -158,3 +158,46 @@ def test_a_refused_report_leaves_no_file_and_an_accepted_one_keeps_its_own(rec_c
     db_session.expire_all()
     kept = _stored_files() - before
     assert len(kept) == 2 and {p.read_bytes() for p in kept} == {b"%PDF-1.4 protocol", b"%PDF-1.4 plan"}
+
+
+# --- a template that points outside only for some data ----------------------------------------------------------
+#
+# The upload's check reads the template and its rendering with sample data — the latest generated document's, a
+# draft numbered «проект». A field spelt by Jinja only when the document has a number, `{% if doc.number !=
+# 'проект' %}…{{ 'INCLUDE' ~ 'PICTURE' }}…`, passed both and appeared in the registered copy alone: the one document
+# LibreOffice opens on the server for its PDF.
+
+_LATE_FIELD = ("{% if doc.number != 'проект' %}<w:p><w:fldSimple w:instr=\"{{ 'INCLUDE' ~ 'PICTURE' }} "
+               "&quot;http://10.0.0.5/secret.png&quot;\"><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>{% endif %}")
+
+
+def _with_late_field() -> bytes:
+    # _regulation_with puts `body` in a paragraph of its own: the field's paragraph stands between two empty ones
+    return _template(body="</w:p>" + _LATE_FIELD + "<w:p>")
+
+
+class _Numbered:
+    """The sample document's data with a number of its own."""
+
+    def __init__(self, sample, number: str):
+        self.sample, self.number = sample, number
+
+    def __getattr__(self, name):
+        return getattr(self.sample, name)
+
+
+def test_no_document_is_made_that_points_outside_whatever_its_data(app):
+    import pytest
+
+    from app.documents import rendering
+    from app.documents.template_admin import synthetic_context
+
+    template = _with_late_field()
+    with app.app_context():
+        sample = synthetic_context("regulation")
+        draft = {**sample, "doc": _Numbered(sample["doc"], "проект")}
+        assert rendering.check_template("regulation", template, draft) == []  # what the upload's check sees
+        registered = {**sample, "doc": _Numbered(sample["doc"], "0017/2026")}
+        with pytest.raises(rendering.RenderError) as refused:
+            rendering.render("regulation", registered, template=template)
+        assert "INCLUDEPICTURE" in refused.value.message and "10.0.0.5" in refused.value.message
