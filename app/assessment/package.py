@@ -275,8 +275,24 @@ class Result:
 _UNSAFE = re.compile(r"[\x00-\x1f<>:\"/\\|?*]+")
 
 
-def _safe(text: str, limit: int = 80) -> str:
-    return _UNSAFE.sub("_", text or "").strip(" .")[:limit] or "файл"
+# The extensions an attached file's stored name ends in (app.core.uploads.SUFFIXES: «.jpeg», «.docx», «.tiff»).
+_SUFFIX_CHARS = 5
+
+
+def _safe(text: str, limit: int = 80, *, keep_suffix: bool = False) -> str:
+    """`text` as one folder or file name of a member: no separators or characters Windows refuses, at most `limit`
+    characters and twice as many UTF-8 bytes — all of a Russian name, while eighty emoji or CJK characters (320 bytes)
+    would pass the 255 bytes a Linux file system and unzip take for one name, with the document's prefix and suffix
+    around it. With `keep_suffix`, a shortened file name keeps its extension (attack 18: «Приказ … о
+    му» lost its «.pdf»)."""
+    clean = _UNSAFE.sub("_", text or "").strip(" .")
+    stem, suffix = clean, ""
+    dot = clean.rfind(".")
+    if keep_suffix and 0 < dot and len(clean) - dot - 1 <= _SUFFIX_CHARS:
+        stem, suffix = clean[:dot], clean[dot:]
+    budget = 2 * limit - len(suffix.encode("utf-8"))
+    stem = stem[:limit - len(suffix)].encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(" .")
+    return stem + suffix if stem else "файл" + suffix
 
 
 def _csv_line(cells) -> str:
@@ -449,8 +465,8 @@ def _plan(campaign: Campaign, municipality, root: Path) -> list[_Planned]:
                                         data=sheet))
         elif what == "attachment":
             # Attachments are stored under the same root (app.documents.attachments.attachment_path).
-            planned.append(_Planned(root / first.attachment_path, unique(f"{mun}/attachments/{first.id}-"
-                                                                   f"{_safe(first.original_name, 120)}"),
+            name = _safe(first.original_name, 120, keep_suffix=True)
+            planned.append(_Planned(root / first.attachment_path, unique(f"{mun}/attachments/{first.id}-{name}"),
                                     recorded, "attachment", criteria, note=first.comment))
         else:
             planned.append(_Planned(None, "", recorded, first.kind, criteria, registration, signer,

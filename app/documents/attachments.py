@@ -17,7 +17,8 @@ import uuid
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from app.audit import chain
 from app.core import uploads
@@ -95,7 +96,36 @@ def store_stream(stream, *, subdir: str, limit: int | None = None) -> tuple[str,
         if os.path.exists(temp_name):
             os.unlink(temp_name)
         raise
+    _kept_on_commit(db.session(), storage_dir() / relative)
     return relative, digest.hexdigest(), size
+
+
+# --- a stored file lives as long as the transaction that records it ----------------------------------------------
+#
+# The file is written before its row, and a refusal after that (a report without its text, a stale version, a race
+# lost) rolled the row and its audit event back but left the file: three refused reports of two 2 MB files each left
+# six files on the disk that nothing named, so a user could fill the disk unseen, 200 MB a request (attack 18).
+# A file stored in a transaction is deleted when that transaction ends without committing.
+
+_STORED = "attachments.stored_files"
+
+
+def _kept_on_commit(session: Session, path: Path) -> None:
+    session.info.setdefault(_STORED, []).append(path)
+
+
+@event.listens_for(Session, "after_commit")
+def _stored_files_committed(session: Session) -> None:
+    # Also called when a savepoint is released: the files stay listed until the outermost transaction commits.
+    if session.get_nested_transaction() is None:
+        session.info.pop(_STORED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _stored_files_rolled_back(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        for path in session.info.pop(_STORED, ()):
+            path.unlink(missing_ok=True)
 
 
 def check_upload(purpose: str, stream, filename: str | None):

@@ -307,8 +307,8 @@ def check_template(type_key: str, template: bytes, sample_context: dict | None =
     problems += [f"Объявленная переменная «{name}» в шаблоне не используется." for name in sorted(declared - used)]
     if not problems and sample_context is not None:
         try:
-            # what the template makes of data must not point outside either (a field spelt by Jinja)
-            problems += outside_links(render(type_key, sample_context, template=template))
+            # what the template makes of data must not point outside either (a field spelt by Jinja): render refuses
+            render(type_key, sample_context, template=template)
         except RenderError as exc:
             problems.append(exc.message)
     return problems
@@ -420,6 +420,12 @@ def render(type_key: str, context: dict, *, template: bytes | None = None, requi
         _deadline.reset(deadline)
     out = io.BytesIO()
     tpl.save(out)
+    # Every document made, not only the upload's sample: a template can spell a fetching field from data the sample
+    # lacks (`{% if doc.number != 'проект' %}`), so that only the registered copy, which LibreOffice opens on the
+    # server for its PDF, pointed outside (attack 18).
+    outside = outside_links(out.getvalue())
+    if outside:
+        raise RenderError(f"Документ по шаблону «{title}» не сформирован: {' '.join(outside)}", problems=outside)
     return out.getvalue()
 
 

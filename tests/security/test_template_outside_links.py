@@ -24,7 +24,10 @@ SPLIT_FIELD = ('<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText x
                '<w:r><w:fldChar w:fldCharType="end"/></w:r>')
 
 
-def _regulation_with(*, relationship: str = "", body: str = "") -> bytes:
+def _regulation_with(*, relationship: str = "", body: str = "", parts: dict[str, bytes] | None = None,
+                     content_type: str = "") -> bytes:
+    """The shipped regulation template with a relationship of its text, a paragraph of `body` first in its text,
+    more `parts` and a `content_type` declaration."""
     from app.documents.catalogue import get_type
 
     out = io.BytesIO()
@@ -36,7 +39,11 @@ def _regulation_with(*, relationship: str = "", body: str = "") -> bytes:
                 data = data.replace(b"</Relationships>", relationship.encode() + b"</Relationships>")
             if item.filename == "word/document.xml" and body:
                 data = data.replace(b"<w:body>", b"<w:body><w:p>" + body.encode() + b"</w:p>", 1)
+            if item.filename == "[Content_Types].xml" and content_type:
+                data = data.replace(b"</Types>", content_type.encode() + b"</Types>")
             package.writestr(item, data)
+        for name, data in (parts or {}).items():
+            package.writestr(name, data)
     return out.getvalue()
 
 
