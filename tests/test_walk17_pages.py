@@ -1,0 +1,88 @@
+"""Walk 17 (a municipality's official and head on their first day: a new cycle of M1.2 in Озёрный МР, whose schools
+have no accounts yet, run block by block at 1366 px): what a new cycle and a new municipality found wanting.
+
+A data request sent to schools without a director said «Им поставлены задачи.» — no one had a task; «Напомнить»
+said «Напоминание отправлено 2 адресатам.» to no one, and its stamp then kept the director the administrator
+appointed from getting the task for 12 hours. The analytic report of a cycle whose analysis had not run drew an
+empty cluster plot as «Рисунок 8» beside the words «сравнение не проводилось»."""
+
+from datetime import date
+
+import lxml.html
+import pytest
+from sqlalchemy import select
+
+from app.core.errors import ValidationFailed
+from app.monitoring import services
+from tests.test_monitoring import make_request, open_tasks, submission_of
+
+
+def _flash(response) -> str:
+    doc = lxml.html.fromstring(response.get_data(as_text=True))
+    return " ".join(" ".join(a.text_content().split()) for a in doc.xpath("//div[contains(@class, 'alert')]"))
+
+
+@pytest.fixture
+def no_director(world, make_org, db_session):
+    """A school of the municipality with no account: its answer reaches nobody."""
+    return make_org("school", parent=world["mun"], code="SCH-N", name="Школа без руководителя")
+
+
+def test_sending_a_request_names_the_addressees_whose_task_reached_nobody(client, login, world, mon, no_director,
+                                                                        db_session):
+    req = make_request(mon, world["official"], [world["school_a"], no_director])
+    db_session.commit()
+    login(world["official"])
+    said = _flash(client.post(f"/monitoring/requests/{req.id}/transition",
+                              data={"trigger": "send", "version": req.version}, follow_redirects=True))
+    assert "Запрос направлен адресатам: 2." in said, said
+    assert "Им поставлены задачи" not in said
+    assert ("Задача не дошла до исполнителя: в организации «Школа без руководителя» нет руководителя с учётной "
+            "записью. Администратор назначает роль «Руководитель образовательной организации» в разделе "
+            "«Пользователи»; после этого нажмите «Напомнить» — задача придёт руководителю.") in said, said
+
+
+def test_a_reminder_skips_an_addressee_nobody_answers_for_and_reaches_the_director_appointed_later(
+        world, mon, no_director, make_user, db_session):
+    req = make_request(mon, world["official"], [world["school_a"], no_director])
+    services.transition_request(req, "send", actor=world["official"], today=date.today())
+    orphan = submission_of(req, no_director)
+
+    reminded = services.remind(req, actor=world["official"])
+    assert (reminded.sent, reminded.unstaffed) == (1, ("Школа без руководителя",))
+    assert reminded.message.startswith("Напоминание отправлено 1 адресату. Задача не дошла до исполнителя: в "
+                                       "организации «Школа без руководителя»"), reminded.message
+    assert orphan.last_reminded_at is None  # nobody was reminded there: no 12-hour wait
+
+    with pytest.raises(ValidationFailed) as refused:  # the one with a director was reminded just now
+        services.remind(req, actor=world["official"], submission_ids=[orphan.id])
+    assert refused.value.message == "Напомнить некому."
+    assert "нет руководителя с учётной записью" in refused.value.problems[0]
+
+    appointed = make_user("director", no_director, login="director_n")
+    assert services.remind(req, actor=world["official"], submission_ids=[orphan.id]).sent == 1
+    assert [t.assignee_id for t in open_tasks(db_session, orphan)] == [appointed.id]
+
+
+def test_the_report_of_a_cycle_whose_analysis_never_ran_draws_no_empty_section_charts(demo):
+    """Озёрный МР's demo M1.1 cycle and a new M1.2 one: no analysis run, so neither the objectivity charts nor the
+    cluster plot (each a frame without data) is drawn or captioned."""
+    from app.analysis.report import report_context
+    from app.auth.models import User
+    from app.catalogue.models import Mechanism, Track
+    from tests.conftest import track_of
+    from app.cycles.models import Cycle
+    from app.cycles.services import create_cycle
+    from app.orgs.models import Organisation
+
+    official = demo.scalar(select(User).where(User.login == "official2"))
+    lake = demo.scalar(select(Organisation).where(Organisation.code == "MUN02"))
+    m11 = demo.scalar(select(Cycle).join(Track).join(Mechanism).where(Cycle.owner_id == lake.id,
+                                                                        Mechanism.code == "M1.1"))
+    m12 = create_cycle(track=track_of("M1.2"), owner=lake, period=m11.period, actor=official)
+    for cycle in (m11, m12):
+        context = report_context(cycle)
+        assert context["report"]["intro"]  # the report itself is made
+        drawn = set(context["charts"])
+        assert not drawn & {"signs", "flagged_share", "clusters"}, (cycle.track.mechanism.code, drawn)
+        assert {c["name"] for c in context["chart_list"]} <= drawn
