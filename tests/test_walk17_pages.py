@@ -86,3 +86,68 @@ def test_the_report_of_a_cycle_whose_analysis_never_ran_draws_no_empty_section_c
         drawn = set(context["charts"])
         assert not drawn & {"signs", "flagged_share", "clusters"}, (cycle.track.mechanism.code, drawn)
         assert {c["name"] for c in context["chart_list"]} <= drawn
+
+
+def test_methods_are_not_sent_for_approval_with_the_list_made_before_any_method(world, make_cycle, db_session):
+    """The перечень made at «Показатели» lists the indicators only; «Методы сбора» went for approval with it as is,
+    the stage's document without a word of the methods just described."""
+    from app.cycles.models import CollectionMethod
+    from app.cycles.services import save_content
+    from app.documents import services as documents
+    from app.jobs.queue import dispatch_ready
+    from tests.conftest import fill_goal, fill_indicators
+    from workflows import engine
+
+    cycle = make_cycle(world["mun"], world["official"])
+    fill_goal(cycle, world["official"])
+    for stage in (cycle.stage("GOAL"), cycle.stage("IND")):
+        if stage.code == "IND":
+            fill_indicators(cycle, world["official"])
+            documents.generate_document(stage, "indicators_approval", actor=world["official"])
+            db_session.commit()
+            dispatch_ready()
+        engine.fire(stage, "submit", actor=world["official"])
+        engine.fire(stage, "approve", actor=world["head"])
+    meth = cycle.stage("METH")
+    save_content(CollectionMethod, cycle, actor=world["official"], data={
+        "source": "ФИС ОКО", "method": "статистический анализ", "tool": "шаблон", "schedule": "май"})
+    stale = ("Документ «Перечень показателей и методов сбора и обработки информации» сформирован до описания методов и "
+             "методов не содержит: сформируйте его заново в разделе «Документы этапа».")
+    assert stale in engine.check_guards(meth, "submit")
+
+    documents.generate_document(meth, "indicators_approval", actor=world["official"])
+    db_session.commit()
+    dispatch_ready()
+    assert engine.check_guards(meth, "submit") == []
+
+
+def test_a_document_nobody_may_agree_says_who_appoints_the_missing_role(client, login, world, goal_stage,
+                                                                        db_session):
+    """Озёрный МР has no methodologist: «Отправить на согласование» of its положение answered «нет пользователя с
+    ролью «Методист»» and left the official there, not knowing that the administrator appoints one."""
+    from app.documents import services as documents
+    from app.jobs.queue import dispatch_ready
+
+    world["methodologist"].active = False
+    doc = documents.generate_document(goal_stage, "regulation", actor=world["official"])
+    db_session.commit()
+    dispatch_ready()
+    login(world["official"])
+    said = _flash(client.post(f"/documents/{doc.id}/transition/to_approval",
+                              data={"version": doc.current.number}, follow_redirects=True))
+    assert ("Некому согласовать документ: ни в «Тестовый муниципалитет», ни выше нет пользователя с ролью "
+            "«Методист». Администратор назначает эту роль в разделе «Пользователи»; до этого документ можно только "
+            "сформировать.") in said, said
+
+
+def test_an_order_without_any_deadline_says_where_to_set_one(client, login, world, mon, db_session):
+    """A new cycle's «Мониторинг показателей» has no deadline until someone sets it: «Сформировать: Приказ о
+    проведении мониторинга» was refused with «Не указан срок этапа «Мониторинг»…», a stage name the page does not
+    use, and no word of where a deadline is set."""
+    stage = mon.stage("MON")
+    assert stage.deadline is None
+    login(world["official"])
+    said = _flash(client.post(f"/documents/stages/{stage.id}/generate", data={"type_key": "monitoring_order"},
+                              follow_redirects=True))
+    assert ("Не указан срок этапа «Мониторинг показателей» и нет ни одного запроса сведений со сроком: укажите срок "
+            "этапа в разделе «Ответственный и срок» или создайте запрос сведений.") in said, said
