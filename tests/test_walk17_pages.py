@@ -151,3 +151,32 @@ def test_an_order_without_any_deadline_says_where_to_set_one(client, login, worl
                               follow_redirects=True))
     assert ("Не указан срок этапа «Мониторинг показателей» и нет ни одного запроса сведений со сроком: укажите срок "
             "этапа в разделе «Ответственный и срок» или создайте запрос сведений.") in said, said
+
+
+def test_addressed_recommendations_are_offered_for_the_recommendations_addressees_only(
+        client, login, world, rec_cycle, make_org, make_recommendation, db_session):
+    """The addressee list held every institution, the first by name preselected: a new cycle's «Сформировать:
+    Адресные рекомендации» was refused «Для «Гимназия № 3» в цикле нет адресных рекомендаций». Before any
+    recommendation the button says what comes first instead."""
+    make_org("school", parent=world["mun"], code="SCH-0", name="Айвазовская школа")  # first by name, no recommendation
+    db_session.commit()
+    stage = rec_cycle.stage("REC")
+    login(world["official"])
+
+    def generate_form():
+        doc = lxml.html.fromstring(client.get(f"/stages/{stage.id}").get_data(as_text=True))
+        (form,) = [f for f in doc.xpath("//form[contains(@action, '/generate')]")
+                   if f.xpath(".//input[@name='type_key' and @value='addressed_recommendations']")
+                   and not f.xpath(".//input[@name='all_addressees']")]
+        return form
+
+    before = generate_form()
+    assert not before.xpath(".//select") and before.xpath(".//button")[0].get("disabled") is not None
+    (hint,) = before.getparent().xpath(".//p[starts-with(@id, 'no-addressees-')]")
+    assert "сначала составьте рекомендацию" in hint.text_content()
+
+    make_recommendation(rec_cycle, [world["school_b"]])
+    db_session.commit()
+    after = generate_form()
+    assert [o.text for o in after.xpath(".//select[@name='addressee_id']/option")] == ["Школа Б"]
+    assert after.xpath(".//button")[0].get("disabled") is None
