@@ -180,3 +180,17 @@ def test_addressed_recommendations_are_offered_for_the_recommendations_addressee
     after = generate_form()
     assert [o.text for o in after.xpath(".//select[@name='addressee_id']/option")] == ["Школа Б"]
     assert after.xpath(".//button")[0].get("disabled") is None
+
+
+def test_issuing_a_recommendation_names_the_addressees_whose_task_reached_nobody(
+        client, login, world, rec_cycle, no_director, make_recommendation, db_session):
+    rec = make_recommendation(rec_cycle, [world["school_a"], no_director])
+    db_session.commit()
+    login(world["head"])
+    said = _flash(client.post(f"/followup/recommendations/{rec.id}/issue", data={"version": rec.version},
+                              follow_redirects=True))
+    assert "Рекомендация направлена адресатам: 2." in said, said
+    assert "Руководителям поставлены задачи" not in said
+    assert ("Задача не дошла до исполнителя: в организации «Школа без руководителя» нет руководителя с учётной "
+            "записью. Администратор назначает роль «Руководитель образовательной организации» в разделе "
+            "«Пользователи»; после этого рекомендация появится у руководителя в разделе «Рекомендации».") in said, said

@@ -14,13 +14,11 @@ from sqlalchemy.orm.attributes import flag_modified
 from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User
-from app.auth.roles import ROLES
-from app.auth.services import users_with_role_at
+from app.auth.services import no_account_note, users_with_role_at
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core import hooks
 from app.core.russian import deputy_for, plural, plural_form, sort_key
-from app.core.russian import quote as ru_quote
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator
@@ -268,12 +266,7 @@ def _answered_for(submission: Submission) -> bool:
 
 def unstaffed_note(names: list[str]) -> str:
     """What to do about the addressees nobody answers for (empty when there are none)."""
-    if not names:
-        return ""
-    where = "в организации" if len(names) == 1 else "в организациях"
-    return (f"Задача не дошла до исполнителя: {where} {', '.join(ru_quote(n) for n in names)} нет руководителя с "
-            f"учётной записью. Администратор назначает роль «{ROLES['director']}» в разделе «Пользователи»; "
-            "после этого нажмите «Напомнить» — задача придёт руководителю.")
+    return no_account_note(names, "после этого нажмите «Напомнить» — задача придёт руководителю.")
 
 
 def sent_message(request: DataRequest) -> str:
