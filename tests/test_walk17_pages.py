@@ -194,3 +194,20 @@ def test_issuing_a_recommendation_names_the_addressees_whose_task_reached_nobody
     assert ("Задача не дошла до исполнителя: в организации «Школа без руководителя» нет руководителя с учётной "
             "записью. Администратор назначает роль «Руководитель образовательной организации» в разделе "
             "«Пользователи»; после этого рекомендация появится у руководителя в разделе «Рекомендации».") in said, said
+
+
+def test_a_document_refused_for_want_of_measures_or_decisions_names_the_stage_and_its_button(world, make_cycle):
+    """«(этап «Решения»)» named no stage of the cycle — the page says «Управленческие решения» — and not how to add
+    one."""
+    from app.documents.catalogue import get_type
+    from app.followup.documents import _decision_rows, roadmap
+
+    cycle = make_cycle(world["mun"], world["official"])
+    with pytest.raises(ValidationFailed) as refused:
+        _decision_rows(get_type("decision_order"), cycle.stage("DEC"))
+    assert refused.value.problems == ["В цикле нет ни одного управленческого решения: добавьте его кнопкой "
+                                      "«Подготовить решение» на этой странице."]
+    with pytest.raises(ValidationFailed) as refused:
+        roadmap(get_type("roadmap"), cycle.stage("DEC"), {"doc": {}, "cycle": {}})
+    assert refused.value.problems == ["В цикле нет ни одного мероприятия: добавьте его кнопкой «Добавить "
+                                      "мероприятие» на этапе «Меры, мероприятия»."]
