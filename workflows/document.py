@@ -104,7 +104,10 @@ def route_staffed(doc) -> list[str]:
     for role in doc.doc_type.approval_route if doc.doc_type else ():
         holders = users_with_role_at(doc.organisation, {role})
         if not holders:
-            problems.append(f"Некому согласовать документ: нет пользователя с ролью «{ROLES.get(role, role)}».")
+            # A new municipality often has no methodologist yet: the refusal says who can change that (walk 17).
+            problems.append(f"Некому согласовать документ: ни в «{doc.organisation.display_name}», ни выше нет "
+                            f"пользователя с ролью «{ROLES.get(role, role)}». Администратор назначает эту роль в "
+                            "разделе «Пользователи»; до этого документ можно только сформировать.")
         elif all(u.id == maker for u in holders):
             problems.append(f"Некому согласовать документ: единственный пользователь с ролью «{ROLES.get(role, role)}» "
                             "подготовил эту редакцию, а согласует её другой (разделение обязанностей).")

@@ -159,6 +159,19 @@ def report_context(cycle) -> dict:
     reporting.discard("")
     results_read = {r.school_id for rows in found.values() for r in rows if r.school_id is not None}
     conclusions = [p.strip() for p in ((stage.summary or "") if stage else "").split("\n") if p.strip()]
+    # A section's chart only over what was calculated: a new cycle's справка, made before any analysis ran, showed
+    # the signs' chart with no bars and an empty cluster plot under «Рисунок 8» beside the text «сравнение не
+    # проводилось» (walk of 7 December 2026).
+    section_charts = {}
+    if "objectivity" in own and run is not None:
+        section_charts["signs"] = charts.sign_counts_chart(sign_counts, labels=SIGN_TITLES, fmt="png")
+        section_charts["flagged_share"] = charts.shares_chart(
+            [(s["municipality"], s["share_percent"]) for s in shares],
+            title="Доля школ с признаками необъективности, %", fmt="png")
+    cluster_points = [(c["cluster"], c["z"], _raw_position(r))
+                      for c, r in zip(clusters, _sorted_positions(found, labels)) if c["z"] is not None]
+    if "clusters" in own and cluster_points:
+        section_charts["clusters"] = charts.cluster_chart(cluster_points, fmt="png")
     return {
         # The keys and shapes the analytic report template reads (documents feature).
         "report": {"intro": _intro(cycle, run, flagged, found, own), "period": cycle.period,
@@ -168,7 +181,7 @@ def report_context(cycle) -> dict:
         "chart_list": [{"name": name, "caption": f"Значения показателя {ru.quote(ind['name'])} по организациям"
                         if ind else "Значения показателей по организациям"}
                        for name, (ind, _png) in indicator_charts.items()]
-        + [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS if CHART_SECTIONS[name] in own],
+        + [{"name": name, "caption": caption} for name, caption in CHART_CAPTIONS if name in section_charts],
         # Which sections of the analysis are the mechanism's own; the others print why they are absent.
         "sections": {name: name in own for name in SECTION_KINDS},
         "section_numbers": section_numbers({name: name in own for name in SECTION_KINDS}),
@@ -200,14 +213,7 @@ def report_context(cycle) -> dict:
         "conclusions": conclusions,
         "charts": {
             **{name: png for name, (_ind, png) in indicator_charts.items()},
-            **({"signs": charts.sign_counts_chart(sign_counts, labels=SIGN_TITLES, fmt="png"),
-                "flagged_share": charts.shares_chart([(s["municipality"], s["share_percent"]) for s in shares],
-                                                     title="Доля школ с признаками необъективности, %", fmt="png")}
-               if "objectivity" in own else {}),
-            **({"clusters": charts.cluster_chart([(c["cluster"], c["z"], _raw_position(r))
-                                                  for c, r in zip(clusters, _sorted_positions(found, labels))
-                                                  if c["z"] is not None], fmt="png")}
-               if "clusters" in own else {}),
+            **section_charts,
         },
     }
 
@@ -215,7 +221,6 @@ def report_context(cycle) -> dict:
 CHART_CAPTIONS = (("signs", "Признаки необъективности результатов: число случаев по признакам"),
                   ("flagged_share", "Доля школ с признаками необъективности по муниципалитетам"),
                   ("clusters", "Положение школ относительно школ со схожими условиями"))
-CHART_SECTIONS = {"signs": "objectivity", "flagged_share": "objectivity", "clusters": "clusters"}
 
 
 def _indicator_rows(indicators: list[dict]) -> list[dict]:

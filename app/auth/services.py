@@ -15,6 +15,7 @@ from app.audit import chain
 from app.auth import passwords
 from app.auth.models import LoginAttempt, RoleAssignment, User
 from app.auth.roles import ROLES
+from app.core import russian
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -301,6 +302,17 @@ def users_with_role_at(org: Organisation, roles) -> list[User]:
         if users:
             return list(users)
     return []
+
+
+def no_account_note(names: list[str], then: str) -> str:
+    """What to do about organisations whose task reached no one, as they have no director's account (a new
+    municipality's schools often have none yet); `then`: what follows the appointment. Empty for no names."""
+    if not names:
+        return ""
+    where = "в организации" if len(names) == 1 else "в организациях"
+    return (f"Задача не дошла до исполнителя: {where} {', '.join(russian.quote(n) for n in names)} нет руководителя "
+            f"с учётной записью. Администратор назначает роль «{ROLES['director']}» в разделе «Пользователи»; "
+            f"{then}")
 
 
 def users_supporting(org: Organisation, roles) -> list[User]:

@@ -9,6 +9,7 @@ from flask_login import current_user  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa: E402
+from app.core.russian import sort_key  # noqa: E402
 from app.documents import (  # noqa: E402,F401
     demo,
     labels,
@@ -35,14 +36,18 @@ def stage_documents(stage) -> dict:
                     and services.can_edit(current_user, stage))
     needs_addressee = any(t.per_addressee for t in overview["types"])
     needs_request = any(t.subject == "data_request" for t in overview["types"])
+    addressees = sorted(services.recommendation_addressees(stage), key=lambda o: (sort_key(o.display_name), o.id)) \
+        if can_generate and needs_addressee else []
     return {
         **overview,
         "states": document.STATES,
         "statuses": services.GENERATION_STATUSES,
         "can_generate": can_generate,
-        "addressees": services.addressee_choices(stage.organisation) if can_generate and needs_addressee else [],
-        "recommendation_addressees": services.recommendation_addressees(stage)
-        if can_generate and needs_addressee else [],
+        # A per-addressee document is the recommendations to one addressee: any other organisation is refused («в
+        # цикле нет адресных рекомендаций»), and the list of every institution preselected the first by name, so a
+        # new cycle's first «Сформировать» was refused (walk 17). Only the recommendations' addressees are offered.
+        "addressees": addressees,
+        "recommendation_addressees": addressees,
         "data_requests": list(db.session.scalars(select(DataRequest).where(DataRequest.cycle_id == stage.cycle_id)
                                                  .order_by(DataRequest.id))) if needs_request else [],
     }

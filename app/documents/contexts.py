@@ -562,7 +562,9 @@ def _monitoring_order(dtype, stage, ctx, **_):
 
     last = max((r.deadline for r in requests), default=stage.deadline)
     if last is None:
-        problems.append("Не указан срок этапа «Мониторинг» и нет ни одного запроса сведений со сроком.")
+        # a new cycle's later stages have no deadlines: the refusal says where to set one (walk 17)
+        problems.append(f"Не указан срок этапа «{stage.title}» и нет ни одного запроса сведений со сроком: укажите "
+                        "срок этапа в разделе «Ответственный и срок» или создайте запрос сведений.")
     if problems:
         refuse(dtype.title, problems)
     for req in requests:

@@ -10,6 +10,7 @@ from app.auth.models import User
 from app.auth.services import users_with_role_at
 from app.documents import services
 from app.documents.catalogue import mandatory_types
+from app.documents.guards import list_without_methods
 from app.documents.jobs import produce_registered_inline
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -65,7 +66,9 @@ def fill_documents(stage, *, official, head, rng=None, today=None) -> None:
     made = []
     for doc_type in mandatory_types(stage.code):
         addressee = _addressee_for(stage) if doc_type.per_addressee else None
-        if services.find_document(stage, doc_type.key, addressee=addressee) is not None:
+        # the перечень made at «Показатели» is made anew at «Методы», with the methods (guards.list_without_methods)
+        if services.find_document(stage, doc_type.key, addressee=addressee) is not None \
+                and not list_without_methods(stage):
             continue
         made.append(services.generate_document(stage, doc_type.key, actor=official, addressee=addressee,
                                                validate=False, inline=True))

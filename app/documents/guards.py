@@ -6,7 +6,7 @@ from app.cycles.models import Stage
 from app.documents.catalogue import get_type, mandatory_types
 from app.documents.models import Document
 from app.extensions import db
-from workflows.document import STATE_LABELS
+from workflows.document import STATE_LABELS, recorded
 
 
 def mandatory_documents(stage) -> list[str]:
@@ -24,7 +24,22 @@ def mandatory_documents(stage) -> list[str]:
             .where(Stage.cycle_id == stage.cycle_id, Document.type_key.in_(spanning))))
     level = stage.cycle.owner.level
     return [f"Нет документа «{t.title_for(level)}» (хотя бы проекта): сформируйте его в разделе «Документы этапа»."
-            for t in types if t.key not in present]
+            for t in types if t.key not in present] + list_without_methods(stage)
+
+
+def list_without_methods(stage) -> list[str]:
+    """«Методы сбора» sent for approval with the draft перечень made at «Показатели», before any method was
+    described: the stage's document had no methods section, and nothing said so (walk of 7 December 2026). A
+    перечень already signed at «Показатели» stands as it is (its new edition is the head's call, not a guard's)."""
+    if stage.code != "METH" or not stage.cycle.collection_methods:
+        return []
+    doc = db.session.scalar(select(Document).where(Document.cycle_id == stage.cycle_id,
+                                                   Document.type_key == "indicators_approval"))
+    if doc is None or doc.current is None or doc.current.signed or recorded(doc, "methods") != []:
+        return []
+    title = get_type(doc.type_key).title_for(stage.cycle.owner.level)
+    return [f"Документ «{title}» сформирован до описания методов и методов не содержит: сформируйте его заново в "
+            "разделе «Документы этапа»."]
 
 
 def registered_document(owner, type_key: str) -> list[str]:

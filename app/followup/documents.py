@@ -144,7 +144,7 @@ def event_order(dtype, stage, ctx, *, params, **_):
         today = org_today(stage.cycle.owner)
         chosen = next((m for m in measures if m.start_date is None or m.start_date >= today), measures[0])
     if chosen is None:
-        refuse(dtype.title, ["В цикле нет ни одного мероприятия (этап «Меры»)."])
+        refuse(dtype.title, [_nothing_yet(stage, "MEAS", "ни одного мероприятия", "Добавить мероприятие")])
     event = measure_row(chosen)
     start, end = chosen.start_date, chosen.end_date
     # An order about an event is signed before the event starts: dated later, it orders what has begun.
@@ -179,10 +179,19 @@ def _when(start, end) -> str:
     return f" {fmt_date(day)}" if day else ""
 
 
+def _nothing_yet(stage, code: str, what: str, button: str) -> str:
+    """«В цикле нет …» with the stage as its page names it and the button that adds one: «(этап «Решения»)» named
+    no stage of the cycle («Управленческие решения») and left a new cycle's official to guess (walk 17)."""
+    where = stage.cycle.stage(code)
+    title = where.title if where is not None else code
+    here = "на этой странице" if where is not None and where.id == stage.id else f"на этапе «{title}»"
+    return f"В цикле нет {what}: добавьте его кнопкой «{button}» {here}."
+
+
 def roadmap(dtype, stage, ctx, **_):
     measures = measures_of(stage.cycle)
     if not measures:
-        refuse(dtype.title, ["В цикле нет ни одного мероприятия (этап «Меры»)."])
+        refuse(dtype.title, [_nothing_yet(stage, "MEAS", "ни одного мероприятия", "Добавить мероприятие")])
     ctx["doc"]["heading"] = f"по достижению целей ({ctx['cycle']['mechanism']}) на {stage.cycle.period} учебный год"
     return {"measures": number_rows([measure_row(m) for m in measures])}
 
@@ -205,7 +214,7 @@ def _decision_rows(dtype, stage) -> list[dict]:
     """Decisions with deadline, responsible and participants (the hard rule of domain.md §6)."""
     decisions = decisions_of(stage.cycle)
     if not decisions:
-        refuse(dtype.title, ["В цикле нет ни одного управленческого решения (этап «Решения»)."])
+        refuse(dtype.title, [_nothing_yet(stage, "DEC", "ни одного управленческого решения", "Подготовить решение")])
     problems = [f"Решение № {n}: не указаны участники." for n, d in enumerate(decisions, 1)
                 if not (d.participants or "").strip()]
     if problems:

@@ -19,11 +19,12 @@ from app.analysis.models import AnalysisResult, AnalysisRun, Finding
 from app.audit import chain
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import CYCLE_MANAGERS, EDITORS
-from app.auth.services import verify_password_reentry
+from app.auth.services import no_account_note, users_with_role_at, verify_password_reentry
 from app.catalogue.models import Track
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core.errors import InvalidTransition, ValidationFailed
+from app.core.russian import sort_key
 from app.core.timeutil import today_in, utcnow
 from app.cycles.basis import basis_condition
 from app.cycles.models import Cycle, Indicator, Stage
@@ -39,7 +40,7 @@ from workflows import engine
 from workflows.permissions import acted_for
 from workflows import measure as measure_flow
 from workflows.measure import ACTIVE_STATES
-from workflows.recommendation_item import EVIDENCE_KIND, EXECUTORS, OWED_STATES
+from workflows.recommendation_item import EVIDENCE_KIND, EXECUTORS, OWED_STATES, SIGNERS
 from app.documents.attachments import attach, check_upload
 from workflows.recommendation_item import STATES
 from app.documents.attachments import KINDS
@@ -351,6 +352,16 @@ def delete_recommendation(rec: Recommendation, *, actor: User, expected_version:
     if stage.state in ("waiting", "draft"):
         _touch(stage)
     db.session.flush()
+
+
+def issued_message(rec: Recommendation) -> str:
+    """The message after «Направить адресатам»: how many addressees, and those whose «Ознакомлен» task reached no
+    one (no director's account: «Руководителям поставлены задачи» was said of them too, walk of 7 December 2026)."""
+    nobody = sorted({i.organisation.display_name for i in rec.items
+                     if not users_with_role_at(i.organisation, SIGNERS)}, key=sort_key)
+    text = f"Рекомендация направлена адресатам: {len(rec.items)}."
+    note = no_account_note(nobody, "после этого рекомендация появится у руководителя в разделе «Рекомендации».")
+    return f"{text} {note}" if note else f"{text} Руководителям поставлены задачи."
 
 
 def issue_recommendation(rec: Recommendation, *, actor: User, today: date,

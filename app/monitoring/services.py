@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import RoleAssignment, User
+from app.auth.services import no_account_note, users_with_role_at
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
 from app.core import hooks
@@ -27,7 +28,7 @@ from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorVa
 from app.orgs.models import Organisation
 from workflows import engine
 from workflows.data_request import REQUESTER, REQUESTERS
-from workflows.submission import AUTHORITY_FILLERS, DONE_STATES, FILLERS, OPEN_STATES
+from workflows.submission import AUTHORITY_FILLERS, DONE_STATES, FILLERS, OPEN_STATES, fillers_of
 from workflows.submission import STATES as SUBMISSION_STATES
 import json
 from app.monitoring.values import display_value, save_values
@@ -252,21 +253,47 @@ def delegate_submission(submission: Submission, *, delegate: User | None, actor:
 REMIND_INTERVAL = timedelta(hours=12)
 
 
+def unstaffed(submissions) -> list[str]:
+    """The addressees nobody answers for: no delegate and no active director (for a municipality, its official) —
+    their fill task reaches no one. A new municipality's schools often have no accounts yet: «направлен, задачи
+    поставлены» and «напоминание отправлено» were said of them (walk of 7 December 2026)."""
+    return sorted((s.organisation.display_name for s in submissions if not _answered_for(s)), key=sort_key)
+
+
+def _answered_for(submission: Submission) -> bool:
+    return bool(fillers_of(submission, users_with_role_at))
+
+
+def unstaffed_note(names: list[str]) -> str:
+    """What to do about the addressees nobody answers for (empty when there are none)."""
+    return no_account_note(names, "после этого нажмите «Напомнить» — задача придёт руководителю.")
+
+
+def sent_message(request: DataRequest) -> str:
+    """The message after «Направить запрос»: how many addressees, and those whose task reached no one."""
+    note = unstaffed_note(unstaffed(request.submissions))
+    text = f"Запрос направлен адресатам: {len(request.submissions)}."
+    return f"{text} {note}" if note else f"{text} Им поставлены задачи."
+
+
 @dataclass(frozen=True)
 class Reminded:
-    """What one «Напомнить» did: addressees reminded, and those skipped as reminded within REMIND_INTERVAL."""
+    """What one «Напомнить» did: addressees reminded, those skipped as reminded within REMIND_INTERVAL, and those
+    not reminded because nobody answers for them (unstaffed)."""
 
     sent: int
     skipped: int
+    unstaffed: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
         text = f"Напоминание отправлено {plural(self.sent, ('адресату', 'адресатам', 'адресатам'))}"
-        if not self.skipped:
-            return text + "."
-        skipped = plural(self.skipped, ("адресат пропущен", "адресата пропущены", "адресатов пропущены"))
-        them = plural_form(self.skipped, ("ему", "им", "им"))
-        return f"{text}; {skipped}: {them} напоминали менее 12 часов назад."
+        if self.skipped:
+            skipped = plural(self.skipped, ("адресат пропущен", "адресата пропущены", "адресатов пропущены"))
+            them = plural_form(self.skipped, ("ему", "им", "им"))
+            text = f"{text}; {skipped}: {them} напоминали менее 12 часов назад"
+        note = unstaffed_note(list(self.unstaffed))
+        return f"{text}. {note}" if note else text + "."
 
 
 def remind(request: DataRequest, *, actor: User, submission_ids=None) -> Reminded:
@@ -281,6 +308,12 @@ def remind(request: DataRequest, *, actor: User, submission_ids=None) -> Reminde
     targets = [s for s in request.submissions if s.state in OPEN_STATES and (chosen is None or s.id in chosen)]
     if not targets:
         raise ValidationFailed("Нет адресатов, которым нужно напомнить: все ответили.")
+    # An addressee nobody answers for is not «reminded»: the reminder reached no one, and its stamp kept the director
+    # the administrator then appointed from getting the task for 12 hours.
+    nobody = unstaffed(targets)
+    targets = [s for s in targets if _answered_for(s)]
+    if not targets:
+        raise ValidationFailed("Напомнить некому.", problems=[unstaffed_note(nobody)])
     recent = utcnow() - REMIND_INTERVAL
     due = [s for s in targets if s.last_reminded_at is None or s.last_reminded_at <= recent]
     if not due:
@@ -288,7 +321,7 @@ def remind(request: DataRequest, *, actor: User, submission_ids=None) -> Reminde
                                "отправить позже.")
     for submission in due:
         engine.fire(submission, "remind", actor=actor)
-    return Reminded(sent=len(due), skipped=len(targets) - len(due))
+    return Reminded(sent=len(due), skipped=len(targets) - len(due), unstaffed=tuple(nobody))
 
 
 # --- reading ---
