@@ -167,9 +167,11 @@ def test_the_rollup_judges_a_target_on_the_figure_it_prints():
 
     from app.vertical.services import IndicatorRollup
 
-    indicator = SimpleNamespace(unit="%", target=Decimal("74.1"), baseline=Decimal("70.0"), direction="up")
+    indicator = SimpleNamespace(unit="%", target=Decimal("74.1"), baseline=Decimal("70.0"), direction="up",
+                                aggregation="mean_weighted")
     assert IndicatorRollup(indicator, value=Decimal("74.06")).meets
     assert not IndicatorRollup(indicator, value=Decimal("74.04")).meets
-    lower = SimpleNamespace(unit="%", target=Decimal("5.0"), baseline=Decimal("6.0"), direction="down")
+    lower = SimpleNamespace(unit="%", target=Decimal("5.0"), baseline=Decimal("6.0"), direction="down",
+                            aggregation="mean_weighted")
     assert IndicatorRollup(lower, value=Decimal("5.04")).meets
     assert not IndicatorRollup(lower, value=Decimal("5.06")).meets

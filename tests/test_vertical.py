@@ -211,6 +211,47 @@ def test_the_rollup_aggregates_each_invariant_as_declared(world, rolled):
     assert share.value == Decimal("66.6667")
 
 
+def test_the_municipal_rollup_counts_a_schools_answer_to_the_regions_request(world, rolled, make_org, db_session):
+    """A regional request passed down by the municipality stores the schools' answers against the regional
+    indicator: the municipal cycle's roll-up showed those schools «не ответил»."""
+    from app.vertical.services import rollup
+
+    school = make_org("school", parent=world["mun"], code="SCH-E", name="Школа Д", students=100)
+    _value(rolled["mean"], school, 50)
+    db_session.commit()
+    data = rollup(rolled["municipal"])
+    mean = next(i for i in data.indicators if i.indicator.code == "R-01")
+    rows = {r.organisation.code: r for r in mean.rows}
+    assert set(rows) == {"SCH-A", "SCH-B", "SCH-E"}  # nothing of another municipality (MUN2's own answer)
+    assert rows["SCH-E"].value == Decimal("50") and rows["SCH-E"].source == "own"
+    assert rows["SCH-A"].previous == Decimal("80")  # last year's answer, given to the region
+    # (90·500 + 40·120 + 50·100) / 720
+    assert mean.value.quantize(Decimal("0.01")) == Decimal("76.11")
+
+
+def test_a_share_of_organisations_meeting_the_target_is_not_judged_against_the_target(world, rolled, client,
+                                                                                     login):
+    """«Доля организаций, достигших целевого значения»: MUN's row from its schools and the region's total are shares
+    of organisations meeting the target, not values of the indicator — «66,7» was judged against the target 50 as if
+    it were one, and a lower-is-better indicator's «цель 5,0 … 66,7» read «не достигнута»."""
+    import lxml.html
+
+    from app.vertical.services import rollup
+
+    share = rollup(rolled["cycle"]).indicators[1]
+    rows = {r.organisation.code: r for r in share.rows}
+    assert share.meets is None and rows["MUN"].meets is None  # shares, not judged
+    assert rows["MUN2"].meets is True  # MUN2's own answer (55) is the indicator's value: judged
+    login(rolled["r_official"])
+    page = lxml.html.fromstring(client.get(f"/cycles/{rolled['cycle'].id}/rollup").get_data(as_text=True))
+    (section,) = page.xpath("//section[@data-indicator='R-02']")
+    summary = " ".join(section.xpath("./p")[0].text_content().split())
+    assert "Итого: 66,7 % организаций, достигших цели" in summary and "цель не достигнута" not in summary
+    assert "цель достигнута" not in summary
+    mun = " ".join(section.xpath(".//tr[@data-organisation='MUN']")[0].text_content().split())
+    assert "доля достигших цели, по данным 2 из 2 ОО" in mun and "достигнута" not in mun.replace("достигших", "")
+
+
 def test_the_rollup_sums_counts(world, regional, make_cycle, db_session):
     from app.vertical.services import rollup
 
@@ -278,6 +319,9 @@ def test_the_cascade_links_region_municipality_and_school_goals_with_current_val
     # The region's current value pools as the roll-up does: MUN2's own answer in place of its school's.
     region_values = {n.indicator.code: n.value for n in data.indicators_of(rolled["cycle"].id)}
     assert region_values["R-01"] == Decimal("76.4000") and region_values["R-02"] == Decimal("66.6667")
+    # The school's own value, given through the municipal cycle's indicator its own inherits («нет данных» before).
+    school_values = {n.indicator.code: n for n in data.indicators_of(school_cycle.id)}
+    assert school_values["R-01"].value == Decimal("90") and school_values["R-01"].source == "own"
     # A second municipality with its goal linked and two school goals under it: the same statements.
     official2 = make_user("official", rolled["mun2"], login="official_mun2")
     second = make_cycle(rolled["mun2"], official2, mechanism="M1.1")
@@ -295,6 +339,9 @@ def test_the_cascade_links_region_municipality_and_school_goals_with_current_val
         data = cascade(db_session.get(type(rolled["cycle"]), rolled["cycle"].id))
     assert len(data.roots[0].children) == 2
     assert len(more) == len(statements), (len(statements), len(more))
+    # MUN2 answered the region's request for itself: its own cycle's inherited indicator shows that answer.
+    second_values = {n.indicator.code: n for n in data.indicators_of(second.id)}
+    assert second_values["R-01"].value == Decimal("70") and second_values["R-01"].source == "own"
 
 
 # --- two-step data requests ---

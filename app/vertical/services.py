@@ -67,7 +67,7 @@ class UnitRow:
     source: str | None = None  # "own": its own answer; "lower": computed from its institutions' values
     answered: int = 0  # institutions below it that answered (a municipality's row)
     expected: int = 0
-    meets: bool = False
+    meets: bool | None = None  # None: not judged against the target (below, IndicatorRollup.counts_organisations)
     inherits: bool = False  # a cycle of this organisation holds the indicator (inherited)
 
     @property
@@ -87,7 +87,16 @@ class IndicatorRollup:
         return None if self.value is None or self.previous is None else self.value - self.previous
 
     @property
-    def meets(self) -> bool:
+    def counts_organisations(self) -> bool:
+        """«Доля организаций, достигших целевого значения»: the total, and a row computed from the organisations
+        below, is the share of those meeting the target, in % of organisations — not a value of the indicator, so
+        not judged against its target (a share of 66,7 % of schools read «цель 5,0 … не достигнута»)."""
+        return self.indicator.aggregation == "share_meeting"
+
+    @property
+    def meets(self) -> bool | None:
+        if self.counts_organisations:
+            return None
         return meets(shown(self.value, self.digits), self.indicator.target, self.indicator.direction)
 
     @property
@@ -138,6 +147,28 @@ def _family(roots: dict[int, tuple[int, bool]]) -> tuple[dict[int, tuple[int, bo
     return members, owners
 
 
+def _with_uppers(roots: dict[int, tuple[int, bool]]) -> dict[int, tuple[int, bool]]:
+    """The roots and the indicators they inherit from (upper_indicator_id, transitively; one query per level), each
+    mapped to its root: a value is an organisation's whichever indicator of the family it was collected through. A
+    school's answer to the region's request passed down by the municipality is stored against the regional
+    indicator, and the municipal cycle's roll-up, looking only down from its own, showed the school «не ответил»
+    (demo of 7 December 2026). The values are read within the roll-up's subtree, so the upper's other branches
+    add nothing."""
+    members = dict(roots)
+    frontier = list(roots)
+    for _level in range(MAX_DEPTH):
+        if not frontier:
+            break
+        rows = db.session.execute(select(Indicator.id, Indicator.upper_indicator_id).where(
+            Indicator.id.in_(frontier), Indicator.upper_indicator_id.is_not(None))).all()
+        frontier = []
+        for ind_id, upper_id in rows:
+            if upper_id not in members:
+                members[upper_id] = members[ind_id]
+                frontier.append(upper_id)
+    return members
+
+
 def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
     """The cycle's invariant indicators over the organisations one level below `within` (default: the owner;
     a municipality of a regional cycle to see its schools)."""
@@ -155,7 +186,7 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
     if not invariants or not lower_kinds:
         result.indicators = [IndicatorRollup(i) for i in invariants]
         return result
-    members, inheriting = _family(roots)
+    members, inheriting = _family(_with_uppers(roots))
 
     # In the order of the names the table shows, numbers by value: ordered by the full legal name, the kindergartens
     # («МБДОУ …») came before «Гимназия № 3», «СОШ № 10» before «СОШ № 1» and the ДДТ («МУ ДО …») last.
@@ -202,7 +233,8 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
                 row = rows[u.id]
                 if which == period:
                     row.value, row.source, row.answered = value, source, answered
-                    row.meets = meets(shown(value, shown_digits(ind)), ind.target, ind.direction)
+                    row.meets = None if source == "lower" and item.counts_organisations else \
+                        meets(shown(value, shown_digits(ind)), ind.target, ind.direction)
                 else:
                     row.previous = value
             total = combine(pooled, ind.aggregation)
@@ -306,6 +338,23 @@ def cascade(cycle: Cycle) -> Cascade:
                                            .where(Indicator.upper_indicator_id.in_(frontier))).all()
                 frontier = [i for i, _u in found if i not in upper_of]
                 upper_of.update(dict(found))
+            # And the values of the indicators each one inherits from, within its owner's subtree: a school's answer
+            # to the region's request passed down by the municipality is stored against the regional indicator, and
+            # the municipal and school levels printed «нет данных» beside it (demo of 7 December 2026).
+            subtree = {i.id: cycles[i.cycle_id].owner.path for i in inds}
+            heirs: dict[int, list[int]] = {}  # an upper indicator → the indicators inheriting it directly
+            frontier, climbed = list(ids), set(ids)
+            for _level in range(MAX_DEPTH):
+                if not frontier:
+                    break
+                found = db.session.execute(select(Indicator.id, Indicator.upper_indicator_id).where(
+                    Indicator.id.in_(frontier), Indicator.upper_indicator_id.is_not(None))).all()
+                frontier = []
+                for ind_id, upper_id in found:
+                    heirs.setdefault(upper_id, []).append(ind_id)
+                    if upper_id not in climbed:
+                        climbed.add(upper_id)
+                        frontier.append(upper_id)
             seen: dict[tuple[int, int], tuple] = {}
             for ind_id, org_id, value, students, path, kind, updated in db.session.execute(
                     select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.value,
@@ -313,14 +362,19 @@ def cascade(cycle: Cycle) -> Cascade:
                     .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
                     .join(Cycle, Cycle.id == Indicator.cycle_id)
                     .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
-                    .where(IndicatorValue.indicator_id.in_(list(ids | set(upper_of))),
+                    .where(IndicatorValue.indicator_id.in_(list(ids | set(upper_of) | set(heirs))),
                            IndicatorValue.period == Cycle.period)):
+                targets = []
                 target = ind_id
                 while target is not None:
-                    key = (target, org_id)
-                    if target in ids and (key not in seen or (updated or 0) > (seen[key][-1] or 0)):
-                        seen[key] = (org_id, Decimal(value), students, path, kind, updated)
+                    if target in ids:
+                        targets.append(target)
                     target = upper_of.get(target)
+                targets += [heir for heir in _heirs_of(ind_id, heirs) if heir in ids and path.startswith(subtree[heir])]
+                for target in targets:
+                    key = (target, org_id)
+                    if key not in seen or (updated or 0) > (seen[key][-1] or 0):
+                        seen[key] = (org_id, Decimal(value), students, path, kind, updated)
             for (target, _org), row in seen.items():
                 values.setdefault(target, []).append(row[:-1])
         weights = _municipal_students({path for rows in values.values() for _o, _v, _s, path, kind in rows
@@ -336,6 +390,18 @@ def cascade(cycle: Cycle) -> Cascade:
                 now = IndicatorNow(ind, combine(parts, ind.aggregation), "lower" if parts else None)
             indicators.setdefault(ind.cycle_id, []).append(now)
     return Cascade(cycle, roots, indicators, cycles)
+
+
+def _heirs_of(upper_id: int, heirs: dict[int, list[int]]) -> list[int]:
+    """The indicators inheriting `upper_id`, directly or through indicators in between (`heirs`: an upper → the
+    indicators inheriting it directly)."""
+    found, frontier = [], [upper_id]
+    for _level in range(MAX_DEPTH):
+        frontier = [heir for upper in frontier for heir in heirs.get(upper, ())]
+        if not frontier:
+            break
+        found += frontier
+    return found
 
 
 def _municipal_students(paths: set[str]) -> dict[str, int]:
