@@ -421,11 +421,10 @@ def seed_demo(today: date | None = None) -> bool:
     return True
 
 
-# The region's invariants for the municipalities (README, «The vertical»): one of each way of rolling up. The region
-# picks them from the M1.1 library its own indicators come from (an indicator of the same code at the lower level is
-# linked, not duplicated); the count of observers is its own.
-# (aggregation, baseline, target): the region's figures, not the library's random demo ones — the «2» of the ОГЭ as
-# the closed M2.3 cycle's effectiveness report left them (6,8 %).
+# The region's invariants for the municipalities (README, «The vertical»), one of each way of rolling up: code →
+# (aggregation, baseline, target). The region picks them from the M1.1 library its own indicators come from (an
+# indicator of the same code at the lower level is linked, not duplicated); the count of observers is its own. The
+# figures are the region's, not the library's random demo ones: the share of «2» at the 6,8 % SUMMARY["EFF"] cites.
 REGIONAL_INVARIANTS = {"M1.1-01": ("mean_weighted", 86.0, 90.0), "M1.1-04": ("share_meeting", 6.8, 5.0),
                        "R1.1-12": ("sum", 240.0, 300.0)}
 REGIONAL_OWN_INDICATOR = {
