@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.analysis.sections import sections_for
-from app.assessment.demo import seed_campaign
+from app.assessment.demo import regional_cycle, seed_campaign
 from app.auth.models import User
 from app.auth.services import create_user, users_with_role_at
 from app.catalogue.models import LibraryIndicator, Mechanism, MechanismSet, Track
@@ -18,11 +18,15 @@ from app.core import features
 from app.core import russian as ru
 from app.core.timeutil import academic_year_of, today_in, utcnow
 from app.cycles import services as cycles
-from app.cycles.models import CollectionMethod, Goal, Indicator
+from app.cycles.models import Cycle, CollectionMethod, Goal, Indicator
 from app.deadlines.reminders import run_reminders
 from app.extensions import db
+from app.monitoring import services as monitoring
+from app.monitoring.demo import sample_value
+from app.monitoring.values import save_values, unit_rule
 from app.orgs.models import Organisation
 from app.orgs.services import add_support, create_organisation
+from app.vertical.services import previous_period
 from workflows import engine
 from app.orgs.requisites import with_inn_check, with_ogrn_check, with_okpo_check
 
@@ -254,12 +258,13 @@ METHODS = [
 ]
 
 
-def _fill_goals(cycle, actor):
+def _fill_goals(cycle, actor, parent_goal_id: int | None = None):
     direction, statement, justification, realism = GOAL_EXAMPLES.get(cycle.track.mechanism.code, DEFAULT_GOAL)
     # The results a 2026/27 cycle starts from are spring 2026's (app/analysis/demo.py seeds that year).
     justification = justification.format(spring=cycle.period[:4])
     cycles.save_content(Goal, cycle, actor=actor, data={"direction": direction, "statement": statement,
-                                                        "justification": justification, "realism": realism})
+                                                        "justification": justification, "realism": realism,
+                                                        "parent_goal_id": parent_goal_id})
 
 
 # Indicator groups about teachers and methodical work: the methodologist answers for them, the official for the rest.
@@ -283,11 +288,17 @@ def _indicator_responsibles(cycle, actor) -> tuple[str, str]:
     return _person(official), _person(methodologists[0] if methodologists else official)
 
 
-def _fill_indicators(cycle, actor, rng):
-    mech_code = cycle.track.mechanism.code
+def _fill_indicators(cycle, actor, rng, library: str | None = None):
+    """The library's indicators of the cycle's mechanism (or of `library`: the regional R1.1 has none of its own and
+    picks from the municipal M1.1's, whose groups it shares); a code the cycle already holds (an inherited invariant)
+    is left as the upper level set it."""
+    mech_code = library or cycle.track.mechanism.code
     general, methodical = _indicator_responsibles(cycle, actor)
+    present = {i.code for i in cycle.indicators}
     for li in db.session.scalars(select(LibraryIndicator).where(LibraryIndicator.mechanism_code == mech_code)
                                  .order_by(LibraryIndicator.code)):
+        if li.code in present:
+            continue
         base = round(rng.uniform(40, 85), 1) if li.unit == "%" else float(rng.randint(2, 40))
         step = 5 if li.unit == "%" else 2
         target = min(100.0, base + step) if li.direction == "up" else max(0.0, base - step)
@@ -338,7 +349,8 @@ def fill_stage(stage, *, official, head, rng=None):
     cycle = stage.cycle
     if stage.code == "GOAL" and not cycle.goals:
         _fill_goals(cycle, actor)
-    elif stage.code == "IND" and not cycle.indicators:
+    elif stage.code == "IND" and all(i.upper_indicator_id for i in cycle.indicators):
+        # only the upper level's invariants so far (the demo's M1.1 inherits the region's): the cycle's own come too
         _fill_indicators(cycle, actor, rng)
     elif stage.code == "METH" and not cycle.collection_methods:
         _fill_methods(cycle, actor)
@@ -371,6 +383,7 @@ def seed_demo(today: date | None = None) -> bool:
                                    email=f"{login}@demo.example", roles=[(role, orgs[org_key])],
                                    password_policy=False)  # the demo's published password, demo users only
     official, head = users["official"], users["head"]
+    regional = _regional_invariants(orgs["region"], users, today=today, period=period, rng=rng)
     mset = db.session.scalar(select(MechanismSet).where(MechanismSet.level == "municipal",
                                                         MechanismSet.active.is_(True)))
     for mech in mset.mechanisms:
@@ -400,9 +413,155 @@ def seed_demo(today: date | None = None) -> bool:
                   head=users["region_head"], signer=users["minister"],
                   coordinators={orgs["MUN01"].id: official, orgs["MUN02"].id: users["official2"]},
                   experts=[users["expert"], users["expert2"]], today=today, period=period)
+    # The vertical: the region's R1.1 sets invariants, the municipalities and a school carry them (README).
+    if regional is not None:
+        _seed_vertical(regional, orgs, users, today=today, period=period, rng=rng)
     # The demo opens with the reminders and escalations its deadlines already call for.
     run_reminders(utcnow())
     return True
+
+
+# The region's invariants for the municipalities (README, «The vertical»), one of each way of rolling up: code →
+# (aggregation, baseline, target). The region picks them from the M1.1 library its own indicators come from (an
+# indicator of the same code at the lower level is linked, not duplicated); the count of observers is its own. The
+# figures are the region's, not the library's random demo ones: the share of «2» at the 6,8 % SUMMARY["EFF"] cites.
+REGIONAL_INVARIANTS = {"M1.1-01": ("mean_weighted", 86.0, 90.0), "M1.1-04": ("share_meeting", 6.8, 5.0),
+                       "R1.1-12": ("sum", 240.0, 300.0)}
+REGIONAL_OWN_INDICATOR = {
+    "code": "R1.1-12", "name": "Число общественных наблюдателей, аккредитованных на ВПР и школьный этап ВсОШ",
+    "unit": "чел.", "definition": "Число граждан, аккредитованных в качестве общественных наблюдателей",
+    "group_name": "объективность процедур и олимпиад", "source": "отчёты ОО", "collection_method": "отчёты ОО",
+    "periodicity": "ежегодно", "direction": "up"}
+REGIONAL_METHODS = [
+    ("ФИС ОКО (результаты ВПР)", "статистический анализ результатов, сравнение муниципалитетов", "выгрузки ФИС ОКО, "
+     "аналитические отчёты РЦОКО", "ежегодно, май–июнь"),
+    ("РИС ГИА (результаты ОГЭ и ЕГЭ)", "статистический анализ", "отчёты РЦОКО", "ежегодно, июль"),
+    ("сведения муниципалитетов", "свод сведений муниципальных органов управления образованием",
+     "электронная форма запроса сведений", "ежегодно, декабрь"),
+]
+REGIONAL_GOAL_LINKS = {
+    # (owner code, mechanism code): the goal its cycle sets, linked to the goal one level up
+    ("MUN02", "M1.1"): ("Повышение объективности оценочных процедур",
+                        "Обеспечить общественное наблюдение на ВПР во всех общеобразовательных организациях района",
+                        "Региональная цель на {period} год — объективность оценочных процедур; в районе часть "
+                        "аудиторий ВПР {spring} года прошла без наблюдателей.",
+                        "Волонтёры из числа родителей, опыт проведения школьного этапа ВсОШ."),
+    ("MUN01-S01", "I1.1"): ("Объективность и качество подготовки обучающихся",
+                            "Повысить долю обучающихся 4 классов, достигших базового уровня по ВПР, при объективном "
+                            "проведении процедур",
+                            "Муниципальная цель на {period} год; по итогам ВПР {spring} года часть обучающихся "
+                            "4 классов не достигла базового уровня по математике.",
+                            "Школьное методическое объединение учителей начальных классов, общественные "
+                            "наблюдатели из числа родителей."),
+}
+
+
+def _pair(indicator, rng: random.Random, organisations: int) -> tuple[str, str]:
+    """(last period's value, this period's) of one organisation: mostly a little better this year."""
+    before = sample_value(indicator, rng, organisations)
+    number = float(before.replace(",", "."))
+    sign = -1 if indicator.direction == "down" else 1
+    if ru.is_count_unit(indicator.unit):
+        return before, str(max(0, round(number * (1 + sign * rng.uniform(-0.1, 0.3)))))
+    now = number + sign * rng.uniform(-1.5, 4)
+    now = min(100.0, max(0.0, now)) if unit_rule(indicator.unit) == "percent" else max(0.0, now)
+    return before, f"{now:.1f}".replace(".", ",")
+
+
+def _answer(submission, values: dict, *, actor) -> None:
+    """The addressee's answer through the request form's service: {indicator: value text}."""
+    rows = [{"indicator_code": ind.code, "organisation_code": submission.organisation.code,
+             "period": submission.request.period, "value": value} for ind, value in values.items()]
+    report = save_values(rows, actor=actor, source="form", submission=submission)
+    if not report.ok:  # not an assert: the check must hold under python -O too
+        raise RuntimeError("; ".join(report.lines()))
+    monitoring.transition_submission(submission, "submit", actor=actor)
+
+
+def _from_schools(submission, values: dict, *, official, today: date) -> None:
+    """ГО Северный passes the region's request down to its institutions: its schools with a director answer and are
+    accepted, the others are marked «не представлено». The official's next step is hers to take in the demo:
+    «Рассчитать по данным подведомственных организаций» and send the answer up."""
+    child = monitoring.pass_down(submission, actor=official, today=today)
+    for sub in child.submissions:
+        directors = [u for u in users_with_role_at(sub.organisation, {"director"})
+                     if "director" in u.roles_over(sub.organisation)]
+        if sub.organisation.id in values and directors:
+            _answer(sub, values[sub.organisation.id], actor=directors[0])
+            monitoring.transition_submission(sub, "accept", actor=official)
+        else:
+            reason = ("Показатели касаются общеобразовательных организаций." if sub.organisation.kind != "school"
+                      else "В организации не назначен руководитель, ответственный за сведения.")
+            monitoring.transition_submission(sub, "mark_not_provided", actor=official, comment=reason)
+    monitoring.transition_request(child, "close", actor=official, today=today)
+
+
+def _regional_invariants(region, users, *, today: date, period: str, rng: random.Random):
+    """The region's R1.1 (the cycle the assessment's demo scores, with its goal) gets its indicators and methods
+    approved, three indicators invariant, before the municipal cycles open: they take the invariants in as they are
+    created (cycles.create_cycle), as a cycle opened after the region's decision does."""
+    manager, head = users["region_official"], users["region_head"]
+    regional = regional_cycle(region, manager, today, period)
+    if regional is None:
+        return None
+    _advance(regional, 1, manager, head, rng)  # «Цели»
+    _fill_indicators(regional, manager, rng, library="M1.1")
+    cycles.save_content(Indicator, regional, actor=manager, data={
+        **REGIONAL_OWN_INDICATOR, "responsible": _indicator_responsibles(regional, manager)[0]})
+    for ind in regional.indicators:
+        if ind.code in REGIONAL_INVARIANTS:
+            cycles.save_content(Indicator, regional, actor=manager, obj=ind,
+                                data={"code": ind.code, "group_name": ind.group_name, "invariant": True,
+                                      **dict(zip(("aggregation", "baseline", "target"),
+                                                 REGIONAL_INVARIANTS[ind.code], strict=True))})
+    for source, method, tool, schedule in REGIONAL_METHODS:
+        cycles.save_content(CollectionMethod, regional, actor=manager,
+                            data={"source": source, "method": method, "tool": tool, "schedule": schedule})
+    _advance(regional, 2, manager, head, rng)  # «Показатели» and «Методы сбора»: «Мониторинг» opens
+    return regional
+
+
+def _own_cycle(org, code: str, period: str):
+    return db.session.scalar(select(Cycle).join(Cycle.track).join(Track.mechanism).where(
+        Cycle.owner_id == org.id, Cycle.period == period, Mechanism.code == code))
+
+
+def _seed_vertical(regional, orgs, users, *, today: date, period: str, rng: random.Random) -> None:
+    """The rest of the vertical, through the services the pages use: the municipalities' M1.1 and СОШ № 1's I1.1
+    (holding the region's invariants since they opened) link a goal to the one above; the region asks the
+    municipalities for last year's and this year's values. ГО Северный passes both down to its schools, whose answers
+    are in (computing and sending its own answer up is the official's step to take), Озёрный МР answers last year's
+    on its own and this year's not yet — so the roll-up has rows, totals, dynamics and «не ответил», and the goals
+    cascade has three levels."""
+    m11 = _own_cycle(orgs["MUN01"], "M1.1", period)
+    _fill_goals(m11, users["official"], parent_goal_id=regional.goals[0].id)
+    for (org_key, code), (direction, statement, justification, realism) in REGIONAL_GOAL_LINKS.items():
+        parent = regional.goals[0] if code.startswith("M") else m11.goals[0]
+        cycles.save_content(Goal, _own_cycle(orgs[org_key], code, period),
+                            actor=users["official2" if code.startswith("M") else "director"], data={
+            "direction": direction, "statement": statement, "realism": realism, "parent_goal_id": parent.id,
+            "justification": justification.format(period=period, spring=period[:4])})
+
+    manager = users["region_official"]
+    invariants = [i for i in regional.indicators if i.invariant]
+    schools = [o for o in orgs.values() if o.kind == "school" and o.is_within(orgs["MUN01"])]
+    # a head count shared so that the schools that answer hold about what a municipality has
+    answering = [o for o in schools if users_with_role_at(o, {"director"})]
+    by_school = {o.id: {ind: _pair(ind, rng, 2 * len(answering)) for ind in invariants} for o in answering}
+    for which, when in enumerate((previous_period(regional), period)):
+        request = monitoring.create_request(
+            regional, title=f"Сведения о значениях обязательных показателей за {when} учебный год", period=when,
+            deadline=today + timedelta(days=14), indicator_ids=[i.id for i in invariants],
+            organisation_ids=[orgs["MUN01"].id, orgs["MUN02"].id], actor=manager, today=today)
+        monitoring.transition_request(request, "send", actor=manager, today=today)
+        by_org = {s.organisation_id: s for s in request.submissions}
+        _from_schools(by_org[orgs["MUN01"].id], {org_id: {ind: pair[which] for ind, pair in values.items()}
+                                                  for org_id, values in by_school.items()},
+                      official=users["official"], today=today)
+        if which == 0:  # Озёрный МР answered last year's figures from its own records; this year's are not in yet
+            _answer(by_org[orgs["MUN02"].id], {ind: _pair(ind, rng, 2)[0] for ind in invariants},
+                    actor=users["official2"])
+            monitoring.transition_submission(by_org[orgs["MUN02"].id], "accept", actor=manager)
 
 
 def demo_user(login: str) -> User | None:

@@ -17,7 +17,7 @@ from app.assessment import services
 from app.assessment.criteria import load_criteria, published_sets
 from app.catalogue.models import Mechanism, MechanismSet, Track
 from app.cycles import services as cycles
-from app.cycles.models import Goal
+from app.cycles.models import Cycle, Goal
 from app.documents import services as document_services
 from app.documents.demo import complete_document
 from app.extensions import db
@@ -48,7 +48,7 @@ def seed_campaign(region, municipalities, *, manager, head, coordinators, expert
             services.assign_expert(campaign, municipality_id=municipality.id, mechanism_code=code,
                                    expert_id=entry.id, actor=manager)
     services.publish_campaign(campaign, actor=manager)
-    _regional_cycle(region, manager, today, period)
+    regional_cycle(region, manager, today, period)
     # The department's head prepares the order for the authority's head to sign; the manager, an official, agrees it
     # on its route (whoever prepared it neither agrees nor signs it: separation of duties).
     order = document_services.generate_for_owner(campaign, campaign_documents.ORDER, actor=head, inline=True)
@@ -97,16 +97,21 @@ def _evaluate(campaign, municipality_id, code, expert, today):
     services.transition_evaluation(assignment, "submit", actor=expert, today=today)
 
 
-def _regional_cycle(region, manager, today, period):
+def regional_cycle(region, manager, today, period):
     """The region's own cycle of R1.1 with its goal set: the picture's linkage (issue 16 item 8) scores it with the
-    campaign's criteria of M1.1 and compares it with the municipalities block by block."""
+    campaign's criteria of M1.1 and compares it with the municipalities block by block. The demo seeds it first (its
+    invariants come into the municipal cycles as they open: app/demo.py), so an existing one is returned as it is."""
     track = db.session.scalar(
         select(Track).join(Mechanism, Mechanism.id == Track.mechanism_id)
         .join(MechanismSet, MechanismSet.id == Mechanism.set_id)
         .where(MechanismSet.level == "regional", MechanismSet.active.is_(True), Mechanism.code == "R1.1")
         .order_by(Track.position).limit(1))
     if track is None:
-        return
+        return None
+    existing = db.session.scalar(select(Cycle).where(Cycle.track_id == track.id, Cycle.owner_id == region.id,
+                                                     Cycle.period == period))
+    if existing is not None:
+        return existing
     cycle = cycles.create_cycle(track=track, owner=region, period=period, actor=manager, responsible=manager,
                                 deadlines={"GOAL": today + timedelta(days=14)})
     cycles.save_content(Goal, cycle, actor=manager, data={
@@ -116,3 +121,4 @@ def _regional_cycle(region, manager, today, period):
         "justification": f"По итогам ВПР {period[:4]} года у 12 % школ области выявлены признаки необъективности "
                          "результатов; основание: письмо Рособрнадзора от 20.04.2021 № 08-70.",
         "realism": "Ресурсы РЦОКО, общественное наблюдение, опыт муниципальных систем оценки качества."})
+    return cycle

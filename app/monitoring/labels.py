@@ -10,13 +10,16 @@ FIELDS: dict[str, str] = {
     "indicator_id": "показатель", "value": "значение", "comment": "комментарий", "delegate_id": "исполнитель",
     "not_provided_reason": "причина непредставления", "title": "название",
     "indicator_value.source": "способ ввода",
+    # a request passed down to the institutions (services.pass_down): the region's request and whose answer it is
+    "data_request.parent_request": "исходный запрос", "data_request.submission": "ответ на исходный запрос",
 }
 VALUES: dict[str, dict[str, str]] = {
     "indicator_value.source": {"form": "форма на странице", "xlsx": "файл XLSX", "api": "API",
                                "import": "импорт файла"},
 }
 REFERENCES: dict[str, str] = {"submission_id": "submission", "indicator_id": "indicator", "delegate_id": "user",
-                              "data_request.indicators": "indicator_code", "addressees": "organisation_code"}
+                              "data_request.indicators": "indicator_code", "addressees": "organisation_code",
+                              "data_request.parent_request": "data_request", "data_request.submission": "submission"}
 
 
 NAMERS = {

@@ -24,7 +24,9 @@ def _ids(live_app):
     from app.extensions import db
 
     with live_app.app_context():
-        cycle = next(c for c in db.session.scalars(select(Cycle).order_by(Cycle.id)) if len(c.stages) == 9)
+        # the official's (the demo's first cycle is the region's R1.1, not hers to open)
+        cycle = next(c for c in db.session.scalars(select(Cycle).order_by(Cycle.id))
+                     if len(c.stages) == 9 and c.owner.code == "MUN01")
         expert = db.session.scalars(select(User).where(User.login == "expert")).one()
         assignment = db.session.scalars(select(Assignment).where(Assignment.expert_user_id == expert.id,
                                                                  Assignment.state.in_(("draft", "returned")))
