@@ -4,9 +4,12 @@ could do about it (README «Mixed regions: the list is not where the schools are
     .venv/bin/python bench/verdict_fdr_study.py [--seeds 0-5] [--clean-seeds 100-105] [--regime mixed] [--jobs 2]
         [--misses]
 
-`bench/verdict_oos.py`'s generator, its rows straight into the analysis (task scores, class labels and the declared
-structures as the import stores them; no files, no database: ≈ 5–15 s a region), then `sign_tests` once per region
-and, on the same tests, the verdict of 2025 with the region's list made in several ways:
+`bench/verdict_oos.py`'s generator, its rows straight into the analysis with what the files carry and the import
+stores (task scores — a task left empty 0 points, as the analysis reads the stored null —, class labels, the
+works' structures with an undeclared task's maximum unknown, the schools' profile and settlement, no exam term
+marks; on seed 1 of 20–50 every school's `combined_p` equals the command line's; no files, no database: ≈ 5–15 s a
+region), then `sign_tests` once per region and, on the same tests, the verdict of 2025 with the region's list made in
+several ways:
 
 - `before`: Benjamini–Hochberg over the schools' smallest sign's p × their number (until 7 December 2026);
 - `current`: the shipped verdict — BH over `combined_p`, the signs weighted by `verdicts.SIGN_WEIGHTS`;
@@ -40,6 +43,8 @@ LEVEL = 0.05  # the region's verdict_fdr by default
 def _region(seed: int, regime: str, per_kind: int):
     """(results frame, structures, schools frame, planted {school_id: kind}) of verdict_oos.py's region."""
     import bench.verdict_oos as oos  # noqa: PLC0415 — the independent generator, only for these regions
+    from app.imports.formats import PROFILES, SETTLEMENTS  # noqa: PLC0415 — in the worker process
+    from app.imports.structures import declared  # noqa: PLC0415 — in the worker process
 
     region, captured = oos.generate_rows(seed, regime, per_kind=per_kind)
     codes = {c: i + 1 for i, c in enumerate(region.schools)}
@@ -53,19 +58,27 @@ def _region(seed: int, regime: str, per_kind: int):
                  "grade": np.full(n, w.grade), "school_id": [codes[r["school"]] for r in rows],
                  "primary_score": [r["primary"] for r in rows], "max_score": np.full(n, w.max_score),
                  "mark": np.array([r["mark"] for r in rows], dtype=float),
-                 "term_mark": np.array([np.nan if r["term"] == "" else r["term"] for r in rows], dtype=float),
+                 # the РЦОИ form has no term mark: the command line's exams have none either
+                 "term_mark": np.array([np.nan if r["term"] == "" or w.form == "rcoi" else r["term"] for r in rows],
+                                       dtype=float),
                  "task_scores": [[int(v) for v in r["scores"]] for r in rows]}
         frame.update({f"task_{j + 1}": scores[:, j] for j in range(scores.shape[1])})
         frame["class_label"] = [r["class"] for r in rows] if w.form == "vpr" else [None] * n
         frame["student_code"] = [r["student"] for r in rows]
         frames.append(pd.DataFrame(frame))
         for year in set(frame["year"]):
-            structures[(w.procedure, year, w.subject, w.grade)] = (list(w.labels), list(w.maxima))
+            # the maxima the import stores: the declared structure's, else only what the file gives (the РЦОИ
+            # form's part 2); an undeclared ВПР's none (K2 then takes the highest score seen in the region)
+            known = declared(w.procedure, year, w.subject, w.grade)
+            maxima = (list(known.maxima) if known is not None else [None] * w.part1 + list(w.maxima[w.part1:])
+                      if w.form == "rcoi" else [None] * len(w.maxima))
+            structures[(w.procedure, year, w.subject, w.grade)] = (list(w.labels), maxima)
     schools = []
     for o in region.organisations:
         if o[3] == "школа":
             schools.append({"id": codes[o[0]], "code": o[0], "name": o[1], "municipality_id": 10000 + int(o[4][1:]),
-                            "municipality_code": o[4], "profile": "ordinary", "settlement": "town",
+                            # the context as the organisations' import stores it (K1/K5 compare like schools)
+                            "municipality_code": o[4], "profile": PROFILES[o[8]], "settlement": SETTLEMENTS[o[5]],
                             "remote": o[6] == "1", "students": int(o[7]),
                             "low_income_share": float(o[9].replace(",", ".")),
                             "non_native_share": float(o[10].replace(",", ".")),

@@ -14,7 +14,7 @@ from app.analysis.methods.clusters import ABOVE, BELOW, LEVEL, cluster_schools, 
 from app.analysis.methods.low_results import compute_low_results
 from app.analysis.methods.objectivity import compute_markers, municipality_shares, stably_objective
 from app.analysis.methods.synthetic import generate_region
-from app.analysis.methods.tasks import _task_matrix
+from app.analysis.methods.tasks import task_matrix
 from app.analysis.methods.thresholds import SPEC, ThresholdsError, load_thresholds
 
 
@@ -86,11 +86,13 @@ def test_russian_number_formatting():
 
 
 def test_task_matrix_parses_stored_json_and_lists():
-    assert _task_matrix(["[1, 2,null]", "[10,0,3]"]).tolist()[1] == [10, 0, 3]
-    assert np.isnan(_task_matrix(["[1, 2,null]", "[10,0,3]"])[0, 2])
-    ragged = _task_matrix(["[1,2]", "[1,2,3]"])
+    # null: a task not attempted (an empty cell of the file), 0 points; NaN only past a shorter row's end
+    assert task_matrix(["[1, 2,null]", "[10,0,3]"]).tolist() == [[1, 2, 0], [10, 0, 3]]
+    assert task_matrix([[1, None], [3]]).tolist()[0] == [1, 0] and np.isnan(task_matrix([[1, None], [3]])[1, 1])
+    assert task_matrix(["[1.0, null]"]).tolist() == [[1, 0]]  # the json fallback reads null alike
+    ragged = task_matrix(["[1,2]", "[1,2,3]"])
     assert ragged.shape == (2, 3) and np.isnan(ragged[0, 2])
-    assert _task_matrix([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert task_matrix([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
 
 
 def test_school_aggregates_hand_computed():
@@ -330,10 +332,10 @@ def test_bulk_json_parser_matches_json():
 
     got = parse_json_rows(["[1, 2,null]", "[10,0]", "[]", "[3]"])
     assert got.shape == (4, 3)
-    assert got[0, :2].tolist() == [1, 2] and np.isnan(got[0, 2])
+    assert got[0].tolist() == [1, 2, 0]  # null: not attempted, 0 points
     assert got[1, :2].tolist() == [10, 0] and np.isnan(got[2]).all() and got[3, 0] == 3
     assert parse_json_rows(["[1.5]"]) is None and parse_json_rows(["[-1]"]) is None  # json fallback then
-    assert _task_matrix(["[-1, 2]"]).tolist() == [[-1, 2]]
+    assert task_matrix(["[-1, 2]"]).tolist() == [[-1, 2]]
 
 
 def test_the_whole_computation_prepares_the_results_once(monkeypatch):

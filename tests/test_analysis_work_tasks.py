@@ -109,3 +109,33 @@ def test_inflated_hard_tasks_are_found_in_a_work_without_tasks_below_the_fixed_l
     fixed = Thresholds({**th, "k2_relative": 0.0}, th.descriptions, th.source)
     old = sign_tests.unit_tests(results, schools, fixed)
     assert old[old["sign"] == "K2"].empty  # the old rule: no hard tasks, nothing tested
+
+
+def test_k2_counts_a_task_left_empty_in_the_file_as_0_points(th):
+    """The import stores an empty task cell as null (a task not attempted, README «task_1 … task_N»). K2 must read
+    the stored rows as the rows themselves: a pupil who left the hard tasks blank failed them. Read as missing, the
+    region's hard tasks looked easier, each g was taken over the tasks tried only and a pupil with every hard task
+    blank left the test: a planted school found from the generator's rows was missed through the command line."""
+    import json
+
+    from app.analysis.methods import sign_tests
+    from app.analysis.methods.data import with_task_columns
+
+    r = generate_region(n_schools=30, years=(2025,), seed=5, planted={"hard_better": 3})
+    rng = np.random.default_rng(0)
+
+    def stored(blank_share):
+        frame = r.results.drop(columns=[c for c in r.results.columns if c.startswith("task_") and c[5:].isdigit()])
+        # a third of the zero scores left blank, as bench/verdict_oos.py writes them (and as pupils leave them)
+        frame["task_scores"] = [json.dumps([None if v == 0 and rng.random() < blank_share else v for v in t])
+                                for t in r.results["task_scores"]]
+        return with_task_columns(frame)
+
+    blank = stored(0.3)
+    assert blank["task_scores"].str.contains("null").sum() > 100
+    k2 = []
+    for frame in (stored(0.0), blank):
+        tests = sign_tests.unit_tests(frame, r.schools, th)
+        k2.append(tests[tests["sign"] == "K2"].reset_index(drop=True))
+    assert len(k2[0]) and k2[0]["n"].tolist() == k2[1]["n"].tolist()
+    assert np.allclose(k2[0]["p"], k2[1]["p"], equal_nan=True)

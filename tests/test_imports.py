@@ -304,6 +304,17 @@ def test_blank_task_cells_are_kept_as_empty(import_results, db_session):
     assert db_session.scalars(select(AssessmentResult.task_scores)).one() == [3, None]
 
 
+def test_the_analysis_reads_a_blank_task_cell_as_a_task_not_attempted(import_results, world):
+    """An empty cell is a task not attempted (README «task_1 … task_N»): 0 points, as the primary score counts it.
+    Read as a missing score it made K2 lose planted schools through the files (README «Verdicts»)."""
+    from app.analysis.methods.data import load_results
+
+    run = import_results(results_csv([result_row(1, task_2="", primary_score="3", mark="3"), result_row(2)]))
+    assert run.status == "done", run.message
+    loaded = load_results(years=[2025]).sort_values("primary_score")
+    assert loaded[["task_1", "task_2"]].to_numpy().tolist() == [[3, 0], [3, 4]]
+
+
 # --- all or nothing, idempotency ------------------------------------------------------------------
 
 def test_one_bad_row_among_many_saves_nothing(import_results):

@@ -1,13 +1,11 @@
 """Reading the analysis inputs from the database into pandas: results (one streamed SQL query, no ORM
 objects: a region is 300,000 rows) and schools with their context attributes."""
 
-import json
-
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from app.analysis.methods.tasks import parse_json_rows
+from app.analysis.methods.tasks import task_matrix
 from app.extensions import db, reading
 from app.imports.models import AssessmentResult, MarkBoundary, WorkStructure
 from app.orgs.models import Organisation
@@ -17,12 +15,6 @@ RESULT_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "primary
                   "term_mark", "task_scores"]
 SCHOOL_COLUMNS = ["id", "code", "name", "municipality_id", "municipality_code", "profile", "settlement", "remote",
                   "students", "low_income_share", "non_native_share", "ovz_share"]
-
-
-def _tasks(value):
-    if value is None or isinstance(value, list):
-        return value
-    return json.loads(value)
 
 
 def load_results(*, years, school_ids=None, procedure=None, with_ids: bool = False,
@@ -85,20 +77,14 @@ def _chunk(rows, with_ids: bool) -> pd.DataFrame:
 
 
 def with_task_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add task_1 … task_N (float, NaN where a row has fewer tasks or none) from task_scores (the stored
-    JSON text, or lists), so the methods read task-level scores as numeric columns, parsed once here."""
+    """Add task_1 … task_N (float, NaN where a row has fewer tasks or none, 0 for a null: a task not attempted)
+    from task_scores (the stored JSON text, or lists), so the methods read task-level scores as numeric columns,
+    parsed once here."""
     column = frame["task_scores"]
     has = column.notna().to_numpy()
     if not has.any():
         return frame
-    present = column[has].tolist()
-    parsed = parse_json_rows(present) if isinstance(present[0], str) else None
-    if parsed is None:
-        lists = [_tasks(v) for v in present]
-        width = max(len(t) for t in lists)
-        parsed = np.full((len(lists), width), np.nan)
-        for i, t in enumerate(lists):
-            parsed[i, :len(t)] = np.array(t, dtype=float)
+    parsed = task_matrix(column[has].tolist())
     matrix = np.full((len(frame), parsed.shape[1]), np.nan)
     matrix[has] = parsed
     extra = pd.DataFrame(matrix, columns=[f"task_{k + 1}" for k in range(parsed.shape[1])], index=frame.index)

@@ -3,6 +3,13 @@
 A region has 300,000 rows of 10–20 scores: json.loads per row builds millions of Python ints. Here all rows
 are joined and parsed as bytes with numpy instead; anything that is not a list of small non-negative
 integers or null makes the parser give up (None), and the caller falls back to json.
+
+A null is a cell the file left empty: the task not attempted (README «task_1 … task_N»), 0 points — the import
+checks the primary score as the sum with it as 0, and K2 must count it so. Read as a missing score, a pupil who
+left the hard tasks blank was not failing them: the region's hard tasks looked easier, each pupil's g was taken
+over the tasks they tried, a pupil with every hard (or easy) task blank left K2, and planted schools found from
+the generator's rows were lost through the files (bench/verdict_oos.py, README «Verdicts»). NaN stays for what is
+not known: a position past a shorter row's end, a row with no task scores.
 """
 
 import json
@@ -13,8 +20,8 @@ _ALLOWED = np.frombuffer(b"nul", dtype=np.uint8)
 
 
 def parse_json_rows(values: list[str]) -> np.ndarray | None:
-    """rows × tasks (float, NaN = null or no such task in a shorter row) from JSON lists of small
-    non-negative integers; None when some text is anything else."""
+    """rows × tasks (float; null, a task not attempted, is 0; NaN = no such task in a shorter row) from JSON lists
+    of small non-negative integers; None when some text is anything else."""
     if not values:
         return None
     text = ";".join(values).replace(" ", "").replace("[", "").replace("]", "")
@@ -38,7 +45,8 @@ def parse_json_rows(values: list[str]) -> np.ndarray | None:
     if len(exponent) and exponent.max() > 15:
         return None
     value = np.bincount(t, weights=(b[idx] - 48) * 10.0 ** exponent, minlength=ntok).astype(float)
-    value[np.bincount(t, minlength=ntok) == 0] = np.nan   # null (or an empty list) is a missing score
+    value[np.bincount(t, minlength=ntok) == 0] = np.nan   # an empty list has no score
+    value[np.bincount(token[b == 110], minlength=ntok) > 0] = 0.0  # «n»: a null, the task not attempted
     row_break = b[seps] == 59
     if int(row_break.sum()) != len(values) - 1:
         return None
@@ -50,23 +58,20 @@ def parse_json_rows(values: list[str]) -> np.ndarray | None:
     return out
 
 
-def _pad(lists) -> np.ndarray:
-    width = max((len(x) for x in lists), default=0)
-    return np.array([list(x) + [None] * (width - len(x)) for x in lists], dtype=float).reshape(len(lists), width)
-
-
-def _task_matrix(values: list) -> np.ndarray:
-    """rows × tasks (float, NaN for a missing score) from lists, or from the JSON text load_results
-    returns (parsed in bulk by tasks.parse_json_rows, falling back to json for anything unusual)."""
+def task_matrix(values: list) -> np.ndarray:
+    """rows × tasks (float; None/null, a task not attempted, is 0; NaN past a shorter row's end) from lists, or
+    from the JSON text load_results returns (parsed in bulk by parse_json_rows, falling back to json for anything
+    unusual)."""
     if values and isinstance(values[0], str):
         parsed = parse_json_rows(values)
         if parsed is not None:
             return parsed
-        values = [json.loads(v) for v in values]
-    try:
-        return np.array(values, dtype=float)
-    except ValueError:  # ragged: works imported with different task counts
-        return _pad(values)
+    values = [json.loads(v) if isinstance(v, str) else v for v in values]
+    width = max((len(x) for x in values), default=0)  # ragged: works imported with different task counts
+    out = np.full((len(values), width), np.nan)
+    for i, row in enumerate(values):
+        out[i, :len(row)] = [0 if v is None else v for v in row]
+    return out
 
 
 def task_columns(results) -> list[str]:
@@ -88,7 +93,7 @@ def task_block(results) -> list[np.ndarray]:
     has = column.notna().to_numpy()
     if not has.any():
         return []
-    part = _task_matrix(column[has].tolist())
+    part = task_matrix(column[has].tolist())
     block = np.full((len(column), part.shape[1]), np.nan)
     block[has] = part
     return list(block.T)
