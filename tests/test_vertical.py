@@ -252,6 +252,17 @@ def test_a_share_of_organisations_meeting_the_target_is_not_judged_against_the_t
     assert "доля достигших цели, по данным 2 из 2 ОО" in mun and "достигнута" not in mun.replace("достигших", "")
 
 
+def test_a_school_mechanisms_rollup_does_not_expect_the_kindergartens(world, rolled, make_org, db_session):
+    from app.vertical.services import rollup
+
+    make_org("preschool", parent=world["mun"], code="DOU-1", name="Детский сад № 1")
+    db_session.commit()
+    municipal = rollup(rolled["municipal"]).indicators[0]
+    assert {r.organisation.code for r in municipal.rows} == {"SCH-A", "SCH-B"}
+    regional = {r.organisation.code: r for r in rollup(rolled["cycle"]).indicators[0].rows}
+    assert regional["MUN"].expected == 2
+
+
 def test_the_rollup_sums_counts(world, regional, make_cycle, db_session):
     from app.vertical.services import rollup
 
