@@ -82,18 +82,18 @@ def test_the_rollup_lists_organisations_by_the_names_it_shows(world, regional, m
             name=f"МОУ «Средняя общеобразовательная школа № {number}»",
             students=300,
         )
-    make_org(
-        "preschool",
+    make_org(  # (a school mechanism's roll-up lists no kindergarten: an institution of additional education)
+        "additional",
         parent=world["mun"],
-        code="DS7",
-        short_name="Детский сад № 7",
-        name="МБДОУ «Детский сад № 7»",
+        code="DDT",
+        short_name="ДДТ",
+        name="МУ ДО «Дом детского творчества»",
         students=100,
     )
     db_session.commit()
     data = rollup(regional["cycle"], within=world["mun"])
     shown = [row.organisation.display_name for row in data.indicators[0].rows]
-    assert shown == ["Детский сад № 7", "СОШ № 2", "СОШ № 10", "Школа А", "Школа Б"]
+    assert shown == ["ДДТ", "СОШ № 2", "СОШ № 10", "Школа А", "Школа Б"]
     assert [r.organisation.display_name for r in data.indicators[0].not_answered] == shown  # none has answered
 
 

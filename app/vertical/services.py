@@ -147,25 +147,31 @@ def _family(roots: dict[int, tuple[int, bool]]) -> tuple[dict[int, tuple[int, bo
     return members, owners
 
 
-def _with_uppers(roots: dict[int, tuple[int, bool]]) -> dict[int, tuple[int, bool]]:
-    """The roots and the indicators they inherit from (upper_indicator_id, transitively; one query per level), each
-    mapped to its root: a value is an organisation's whichever indicator of the family it was collected through. A
-    school's answer to the region's request passed down by the municipality is stored against the regional
-    indicator, and the municipal cycle's roll-up, looking only down from its own, showed the school «не ответил»
-    (demo of 7 December 2026). The values are read within the roll-up's subtree, so the upper's other branches
-    add nothing."""
-    members = dict(roots)
-    frontier = list(roots)
+def _upper_links(ids) -> list[tuple[int, int]]:
+    """(indicator, the indicator it inherits from) for `ids` and, transitively, their upper indicators, level by
+    level (one query per level)."""
+    links: list[tuple[int, int]] = []
+    frontier, climbed = list(ids), set(ids)
     for _level in range(MAX_DEPTH):
         if not frontier:
             break
-        rows = db.session.execute(select(Indicator.id, Indicator.upper_indicator_id).where(
+        found = db.session.execute(select(Indicator.id, Indicator.upper_indicator_id).where(
             Indicator.id.in_(frontier), Indicator.upper_indicator_id.is_not(None))).all()
-        frontier = []
-        for ind_id, upper_id in rows:
-            if upper_id not in members:
-                members[upper_id] = members[ind_id]
-                frontier.append(upper_id)
+        links += [tuple(row) for row in found]
+        frontier = [upper for _ind, upper in found if upper not in climbed]
+        climbed.update(frontier)
+    return links
+
+
+def _with_uppers(roots: dict[int, tuple[int, bool]]) -> dict[int, tuple[int, bool]]:
+    """The roots and the indicators they inherit from (upper_indicator_id, transitively), each mapped to its root: a
+    value is an organisation's whichever indicator of the family it was collected through. A school's answer to the
+    region's request passed down by the municipality is stored against the regional indicator, and the municipal
+    cycle's roll-up, looking only down from its own, showed the school «не ответил» (demo of 7 December 2026). The
+    values are read within the roll-up's subtree, so the upper's other branches add nothing."""
+    members = dict(roots)
+    for ind_id, upper_id in _upper_links(roots):
+        members.setdefault(upper_id, members[ind_id])
     return members
 
 
@@ -347,18 +353,8 @@ def cascade(cycle: Cycle) -> Cascade:
             # the municipal and school levels printed «нет данных» beside it (demo of 7 December 2026).
             subtree = {i.id: cycles[i.cycle_id].owner.path for i in inds}
             heirs: dict[int, list[int]] = {}  # an upper indicator → the indicators inheriting it directly
-            frontier, climbed = list(ids), set(ids)
-            for _level in range(MAX_DEPTH):
-                if not frontier:
-                    break
-                found = db.session.execute(select(Indicator.id, Indicator.upper_indicator_id).where(
-                    Indicator.id.in_(frontier), Indicator.upper_indicator_id.is_not(None))).all()
-                frontier = []
-                for ind_id, upper_id in found:
-                    heirs.setdefault(upper_id, []).append(ind_id)
-                    if upper_id not in climbed:
-                        climbed.add(upper_id)
-                        frontier.append(upper_id)
+            for ind_id, upper_id in _upper_links(ids):
+                heirs.setdefault(upper_id, []).append(ind_id)
             seen: dict[tuple[int, int], tuple] = {}
             for ind_id, org_id, value, students, path, kind, updated in db.session.execute(
                     select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.value,
