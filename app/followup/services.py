@@ -354,14 +354,15 @@ def delete_recommendation(rec: Recommendation, *, actor: User, expected_version:
     db.session.flush()
 
 
-def issued_message(rec: Recommendation) -> str:
-    """The message after «Направить адресатам»: how many addressees, and those whose «Ознакомлен» task reached no
-    one (no director's account: «Руководителям поставлены задачи» was said of them too, walk of 7 December 2026)."""
+def issued_message(rec: Recommendation) -> tuple[str, str]:
+    """The message after «Направить адресатам» and its category (a warning when some task reached no one): how many
+    addressees, and those whose «Ознакомлен» task reached no one (no director's account: «Руководителям поставлены
+    задачи» was said of them too, walk of 7 December 2026)."""
     nobody = sorted({i.organisation.display_name for i in rec.items
                      if not users_with_role_at(i.organisation, SIGNERS)}, key=sort_key)
     text = f"Рекомендация направлена адресатам: {len(rec.items)}."
     note = no_account_note(nobody, "после этого рекомендация появится у руководителя в разделе «Рекомендации».")
-    return f"{text} {note}" if note else f"{text} Руководителям поставлены задачи."
+    return (f"{text} {note}", "warning") if note else (f"{text} Руководителям поставлены задачи.", "success")
 
 
 def issue_recommendation(rec: Recommendation, *, actor: User, today: date,

@@ -175,8 +175,7 @@ def issue_recommendation(recommendation_id: int):
         abort(400)
     on_refusal(lambda exc: _recommendation_detail_page(_load_recommendation(recommendation_id), status=exc.status_code))
     services.issue_recommendation(rec, actor=current_user, today=user_today(), expected_version=form.version.data)
-    message = services.issued_message(rec)
-    flash(message, "success" if message.endswith("Руководителям поставлены задачи.") else "warning")
+    flash(*services.issued_message(rec))
     return redirect(url_for("followup.recommendation_detail", recommendation_id=rec.id))
 
 

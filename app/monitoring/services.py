@@ -269,11 +269,12 @@ def unstaffed_note(names: list[str]) -> str:
     return no_account_note(names, "после этого нажмите «Напомнить» — задача придёт руководителю.")
 
 
-def sent_message(request: DataRequest) -> str:
-    """The message after «Направить запрос»: how many addressees, and those whose task reached no one."""
+def sent_message(request: DataRequest) -> tuple[str, str]:
+    """The message after «Направить запрос» and its category: how many addressees, and those whose task reached no
+    one (a warning then)."""
     note = unstaffed_note(unstaffed(request.submissions))
     text = f"Запрос направлен адресатам: {len(request.submissions)}."
-    return f"{text} {note}" if note else f"{text} Им поставлены задачи."
+    return (f"{text} {note}", "warning") if note else (f"{text} Им поставлены задачи.", "success")
 
 
 @dataclass(frozen=True)

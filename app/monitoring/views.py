@@ -190,7 +190,7 @@ def request_transition(request_id: int):
     services.transition_request(obj, form.trigger.data, actor=current_user, today=_today(),
                                 expected_version=form.version.data)
     if form.trigger.data == "send":
-        flash(services.sent_message(obj), "success" if not services.unstaffed(obj.submissions) else "warning")
+        flash(*services.sent_message(obj))
     else:
         flash("Запрос закрыт.", "success")
     return redirect(url_for("monitoring.request_detail", request_id=obj.id))
