@@ -105,6 +105,8 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_ADDRESSES = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_ADDRESSES", 10)
     LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 90)
     LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+    # Personal API tokens end this many days after they are issued (app/api/services.py); a client then needs a new one.
+    API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
     # Signed checkpoints of the audit hash chain (app/audit/checkpoints.py, `flask audit checkpoint`): the
     # HMAC-SHA256 key (at least 32 characters, never stored in the database) and the directory the checkpoints
     # go to, one the operator keeps apart from the database. Unset: the periodic checkpoint job does nothing.

@@ -20,9 +20,10 @@ by the proxy's English page.
 
 import html
 import json
+import re
 import threading
 
-from gunicorn import util
+from gunicorn import glogging, util
 from gunicorn.http.message import Request
 from gunicorn.http.wsgi import Response
 
@@ -121,3 +122,22 @@ Response.default_headers = _default_headers_unnamed
 # The workers call `util.write_error(...)` through the module at the moment of answering, so this takes effect in
 # every worker forked from this master.
 util.write_error = write_error
+
+
+# The calendar feed's link is its own key (/deadlines/ical/<secret>.ics, app/deadlines/ical.py): an access log, when
+# the operator turns one on (--access-logfile), writes every line with the secret cut out — in the request line, the
+# path and the Referer alike —, since logs are read by more people, and kept longer, than the link's owner.
+FEED_SECRET = re.compile(r"(/deadlines/ical/)[^/?#\s\"]+(\.ics)")
+
+
+def without_secrets(text: str) -> str:
+    return FEED_SECRET.sub(r"\1[secret]\2", text)
+
+
+class SecretRedactingLogger(glogging.Logger):
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: without_secrets(value) if isinstance(value, str) else value for key, value in atoms.items()}
+
+
+logger_class = SecretRedactingLogger

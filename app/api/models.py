@@ -23,9 +23,17 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # A token ends by itself (API_TOKEN_DAYS after issuing): a secret copied into a forgotten script or config file
+    # stopped being a key for ever only when someone remembered to revoke it.
+    expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship()
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        """Neither revoked nor past its expiry."""
+        return self.revoked_at is None and not self.expired
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= utcnow()

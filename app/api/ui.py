@@ -9,8 +9,9 @@ from flask_login import current_user
 
 from app.api import services
 from app.api.forms import RevokeForm, TokenForm
+from app.auth.services import user_in_admin_scope
 from app.auth.submissions import submit_once
-from app.core.access import signed_in
+from app.core.access import roles_required, signed_in
 from app.core.boundary import on_refusal
 
 bp_ui = Blueprint("tokens", __name__, template_folder="templates")
@@ -19,7 +20,8 @@ bp_ui = Blueprint("tokens", __name__, template_folder="templates")
 def _list_page(form: TokenForm, status: int = 200, issued: services.IssuedToken | None = None):
     return render_template("tokens/list.html", tokens=services.tokens_of(current_user), form=form,
                            revoke=RevokeForm(), issued=issued,
-                           max_tokens=services.MAX_ACTIVE_TOKENS), status
+                           max_tokens=services.MAX_ACTIVE_TOKENS,
+                           token_days=services.token_lifetime().days), status
 
 
 @bp_ui.route("/")
@@ -49,6 +51,18 @@ def revoke_token(token_id: int):
     token = services.own_token(current_user, token_id)
     on_refusal(lambda exc: redirect(url_for("tokens.token_list")))
     revoked = services.revoke_token(token, actor=current_user)
-    flash(f"Токен «{token.name}» отозван." if revoked else f"Токен «{token.name}» уже был отозван.",
-          "success" if revoked else "info")
+    if revoked:
+        flash(f"Токен «{token.name}» отозван.", "success")
+    else:
+        flash(f"Токен «{token.name}» уже был отозван." if token.revoked_at else
+              f"Срок действия токена «{token.name}» уже истёк.", "info")
     return redirect(url_for("tokens.token_list"))
+
+
+@bp_ui.route("/of/<int:user_id>")
+@roles_required("admin")
+def user_tokens(user_id: int):
+    """An administrator sees the tokens of a user in their scope — expiry and last use, never a secret — to tell
+    which systems still reach the API as that person; issuing and revoking stay the owner's."""
+    user = user_in_admin_scope(current_user, user_id)
+    return render_template("tokens/of_user.html", user=user, tokens=services.tokens_of(user))

@@ -16,7 +16,7 @@ from app.auth import passwords
 from app.auth.models import LoginAttempt, RoleAssignment, User
 from app.auth.roles import ROLES
 from app.core import russian
-from app.core.errors import DomainError, PermissionDenied, ValidationFailed
+from app.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation, OrganisationSupport
@@ -333,3 +333,11 @@ def grant_role(user: User, role: str, org: Organisation, *, actor: User) -> None
     db.session.flush()
     chain.record(action="grant_role", object_type="user", object_id=user.id, actor=actor, actor_role="admin",
                  organisation_id=org.id, after={"role": role, "organisation": org.code})
+
+
+def user_in_admin_scope(actor: User, user_id: int) -> User:
+    """A user one of whose roles lies where `actor` is an administrator; anyone else (or none) is not found."""
+    user = db.session.get(User, user_id)
+    if user is None or not any("admin" in actor.roles_over(r.organisation) for r in user.roles):
+        raise NotFound("Пользователь не найден.")
+    return user

@@ -132,10 +132,7 @@ def new_user():
 
 
 def _user_in_admin_scope(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not any("admin" in current_user.roles_over(r.organisation) for r in user.roles):
-        abort(404)
-    return user
+    return services.user_in_admin_scope(current_user, user_id)
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])

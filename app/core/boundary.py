@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import access
 from app.core.errors import ConcurrentChange, DomainError, StaleObject
+from app.core.hardening import path_for_log
 from app.core.web import flash_problems
 from app.extensions import db
 
@@ -98,7 +99,7 @@ def _collision(exc: Exception) -> StaleObject:
     made before writing could not see it, so the database's refusal is the answer: a 409 with the view's own
     page (what the user typed comes back), nothing kept. Logged, since a constraint that a check should have
     caught first is worth a look."""
-    current_app.logger.warning("concurrent write refused on %s %s: %s", request.method, request.path,
+    current_app.logger.warning("concurrent write refused on %s %s: %s", request.method, path_for_log(),
                                (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0])
     return StaleObject() if isinstance(exc, StaleDataError) else ConcurrentChange()
 

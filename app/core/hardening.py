@@ -274,12 +274,22 @@ def unavailable_response(status: int = 503, message: str = UNAVAILABLE_MESSAGE):
     return response
 
 
+def path_for_log() -> str:
+    """The request's path for a log line, without the secret a path may carry (a route variable named «…_token»: the
+    calendar feed's link is its own key): logs are read by more people, and kept longer, than the link's owner."""
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if name.endswith("_token") and isinstance(value, str) and value:
+            path = path.replace(value, "[secret]")
+    return path
+
+
 def database_unavailable(exc):
     try:
         db.session.rollback()
     except Exception:  # the connection is gone: the answer must not depend on it
         current_app.logger.debug("rollback after a database error failed", exc_info=True)
-    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path,
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, path_for_log(),
                              str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
     return unavailable_response()
 
@@ -304,7 +314,7 @@ def value_out_of_range(exc):
     except DATABASE_ERRORS:
         return unavailable_response()
     reason = getattr(exc, "orig", None) or exc
-    current_app.logger.warning("value refused by the database on %s %s: %s", request.method, request.path,
+    current_app.logger.warning("value refused by the database on %s %s: %s", request.method, path_for_log(),
                                (str(reason).splitlines() or [type(reason).__name__])[0])
     return ERROR_RESPONSE(422, OUT_OF_RANGE_MESSAGE)
 

@@ -236,7 +236,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc):
         db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("unhandled error on %s %s", request.method, hardening.path_for_log())
         return _error_response(500, HTTP_MESSAGES[500])
 
     # A moment shown as a date is dated where the reader works, like the time of `datetime`.

@@ -50,8 +50,10 @@ def _mechanism_beside(task: Task) -> str:
     return f", {code}" if code and code not in task.title else ""
 
 
-def calendar_items(user, start: date, end: date, *, today: date) -> list[CalendarItem]:
-    """Everything dated from `start` to `end` (inclusive) that `user` may see, ordered by day."""
+def calendar_items(user, start: date, end: date, *, today: date, own_only: bool = False) -> list[CalendarItem]:
+    """Everything dated from `start` to `end` (inclusive) that `user` may see, ordered by day; with `own_only`,
+    only the user's own items (`CalendarItem.mine`), chosen by the queries themselves so that the subtree's many
+    items never crowd them out of MAX_ITEMS."""
     items: list[CalendarItem] = []
     covered = {p.id: p for p in absent_people_covered_by(user, today)}
     assignees = [user.id, *covered]
@@ -59,7 +61,8 @@ def calendar_items(user, start: date, end: date, *, today: date) -> list[Calenda
     tasks = db.session.scalars(
         select(Task).join(Organisation, Organisation.id == Task.organisation_id)
         .where(Task.state == "open", Task.due_date.between(start, end),
-               or_(Task.assignee_id.in_(assignees), scope_condition(Organisation.path, user)))
+               Task.assignee_id.in_(assignees) if own_only
+               else or_(Task.assignee_id.in_(assignees), scope_condition(Organisation.path, user)))
         .options(selectinload(Task.organisation), selectinload(Task.assignee))
         .order_by(Task.due_date, Task.id).limit(MAX_ITEMS)).all()
     for t in tasks:
@@ -74,7 +77,8 @@ def calendar_items(user, start: date, end: date, *, today: date) -> list[Calenda
 
     stages = db.session.scalars(
         select(Stage).join(Cycle, Cycle.id == Stage.cycle_id).join(Organisation, Organisation.id == Cycle.owner_id)
-        .where(Stage.deadline.between(start, end), scope_condition(Organisation.path, user))
+        .where(Stage.deadline.between(start, end), scope_condition(Organisation.path, user),
+               *([Stage.responsible_id.in_(assignees)] if own_only else []))
         .options(selectinload(Stage.cycle).selectinload(Cycle.owner))
         .order_by(Stage.deadline, Stage.id).limit(MAX_ITEMS)).all()
     for s in stages:
@@ -89,7 +93,8 @@ def calendar_items(user, start: date, end: date, *, today: date) -> list[Calenda
         select(DataRequest).join(Cycle, Cycle.id == DataRequest.cycle_id)
         .join(Organisation, Organisation.id == Cycle.owner_id)
         .where(DataRequest.deadline.between(start, end), DataRequest.state != "draft",
-               scope_condition(Organisation.path, user))
+               scope_condition(Organisation.path, user),
+               *([DataRequest.created_by_id.in_(assignees)] if own_only else []))
         .options(selectinload(DataRequest.cycle).selectinload(Cycle.owner))
         .order_by(DataRequest.deadline, DataRequest.id).limit(MAX_ITEMS)).all()
     for r in requests:

@@ -2,10 +2,14 @@
 
 The secret is random and shown once; only its SHA-256 is stored (as for API tokens), so the table is useless
 to whoever reads it. Issuing a new link revokes the previous one; a revoked or unknown link answers 404.
-The feed holds the same items as the user's calendar page, as all-day events (VALUE=DATE) with a UID that
-stays the same for an item across refreshes, so calendar programs update events instead of duplicating them.
+The feed holds the user's own deadlines of the calendar page — their tasks and those of the people they stand in
+for, the stages they are responsible for, the data requests they sent — never the rest of their subtree: the link
+is a bearer secret that lives in calendar programs, phones and proxies' logs, so whoever finds it learns what its
+owner must do and nothing more. Events are all-day (VALUE=DATE) with a UID that stays the same for an item across
+refreshes, so calendar programs update events instead of duplicating them.
 """
 
+import hmac
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -59,13 +63,19 @@ def revoke_feed(user, *, actor) -> bool:
 
 
 def user_for_secret(secret: str) -> User | None:
-    """The active owner of an unrevoked link, or None."""
+    """The active owner of an unrevoked link, or None. The database finds the row by the secret's SHA-256 (an
+    index lookup, whose timing tells nothing about the secret itself); the stored hash is then compared again in
+    constant time, so no comparison of this code ever stops at the first differing character."""
     if not secret or len(secret) > 200:
         return None
-    return db.session.scalar(
-        select(User).join(CalendarFeed, CalendarFeed.user_id == User.id)
-        .where(CalendarFeed.token_hash == hash_secret(secret), CalendarFeed.revoked_at.is_(None),
-               User.active.is_(True)))
+    digest = hash_secret(secret)
+    row = db.session.execute(
+        select(User, CalendarFeed.token_hash).join(CalendarFeed, CalendarFeed.user_id == User.id)
+        .where(CalendarFeed.token_hash == digest, CalendarFeed.revoked_at.is_(None), User.active.is_(True))
+    ).one_or_none()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return row.User
 
 
 # --- RFC 5545 ------------------------------------------------------------------------------------
@@ -136,5 +146,5 @@ def render_feed(items: list[CalendarItem], *, now: datetime, base_url: str, cale
 def feed_for(user, *, now: datetime, base_url: str) -> str:
     today = user_today_of(user, now)
     items = calendar_items(user, today - timedelta(days=FEED_PAST_DAYS), today + timedelta(days=FEED_FUTURE_DAYS),
-                           today=today)
+                           today=today, own_only=True)
     return render_feed(items, now=now, base_url=base_url, calendar_name=f"УКО-Цикл: сроки — {user.short_name}")

@@ -97,8 +97,10 @@ def ical_feed(feed_token: str):
     if user is None:
         abort(404)
     body = ical.feed_for(user, now=utcnow(), base_url=current_app.config["APP_BASE_URL"])
+    # no-referrer: the address of this answer is the key, so nothing opened from it may be told where it came from.
     return current_app.response_class(body, mimetype="text/calendar", headers={
-        "Content-Disposition": 'inline; filename="uko-deadlines.ics"', "Cache-Control": "private, no-store"})
+        "Content-Disposition": 'inline; filename="uko-deadlines.ics"', "Cache-Control": "private, no-store",
+        "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"})
 
 
 # --- notifications -------------------------------------------------------------------------------
