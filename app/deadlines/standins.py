@@ -75,11 +75,13 @@ def create_stand_in(*, absent: User, deputy: User | None, start: date | None, en
         problems.append("Укажите заместителя.")
     elif deputy.id == absent.id:
         problems.append("Нельзя назначить заместителем самого себя.")
+    elif not {r.organisation_id for r in deputy.roles} & {r.organisation_id for r in absent.roles}:
+        # Nameless: the form sends a user id, and naming whoever it was (or saying they are disabled) told anyone
+        # the name and state of every account in the region, one id at a time (attack 19).
+        problems.append("Заместитель не работает в вашей организации: заместителем может быть только сотрудник той "
+                        "же организации — выберите его из списка.")
     elif not deputy.active:
         problems.append(f"Пользователь {deputy.short_name} отключён и не может быть заместителем.")
-    elif deputy.id not in {u.id for u in deputy_candidates(absent)}:
-        problems.append(f"{deputy.short_name} не работает в вашей организации: заместителем может быть только "
-                        "сотрудник той же организации.")
     about_deputy = len(problems)
     if start is None or end is None:
         problems.append("Укажите период: дату начала и дату окончания.")

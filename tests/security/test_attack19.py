@@ -171,3 +171,23 @@ def test_gunicorns_access_log_never_writes_a_feed_secret():
     assert not any(secret in str(v) for v in atoms.values())
     assert atoms["r"] == "GET /deadlines/ical/[secret].ics?x=1 HTTP/1.1"
     assert re.fullmatch(r"/deadlines/ical/\[secret\]\.ics", atoms["U"])
+
+
+# --- the stand-in form named any account by its id ------------------------------------------------
+
+def test_the_stand_in_form_names_no_one_outside_the_organisation(world, client, login, db_session):
+    from datetime import date
+
+    from app.auth.services import set_active
+
+    set_active(world["director_b"], False, actor=world["admin"])
+    db_session.commit()
+    login(world["director_a"])
+    start = date.today() + timedelta(days=3)
+    for outsider in (world["official"], world["director_b"], world["auditor"]):
+        response = client.post("/deadlines/standins/new", data={
+            "deputy_id": str(outsider.id), "start": f"{start:%d.%m.%Y}", "end": f"{start + timedelta(days=2):%d.%m.%Y}"})
+        assert response.status_code == 422
+        body = response.get_data(as_text=True)
+        assert "не работает в вашей организации" in body
+        assert outsider.short_name not in body and outsider.full_name not in body and "отключён" not in body
