@@ -184,9 +184,9 @@ def test_the_stand_in_form_names_no_one_outside_the_organisation(world, client, 
     db_session.commit()
     login(world["director_a"])
     start = date.today() + timedelta(days=3)
+    period = {"start": f"{start:%d.%m.%Y}", "end": f"{start + timedelta(days=2):%d.%m.%Y}"}
     for outsider in (world["official"], world["director_b"], world["auditor"]):
-        response = client.post("/deadlines/standins/new", data={
-            "deputy_id": str(outsider.id), "start": f"{start:%d.%m.%Y}", "end": f"{start + timedelta(days=2):%d.%m.%Y}"})
+        response = client.post("/deadlines/standins/new", data={"deputy_id": str(outsider.id), **period})
         assert response.status_code == 422
         body = response.get_data(as_text=True)
         assert "не работает в вашей организации" in body
