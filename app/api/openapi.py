@@ -364,11 +364,12 @@ _DOCUMENT = {
     "components": {
         "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer",
-                           "description": "Персональный API-токен (uko_…), выпускается на странице /tokens/."},
+                           "description": "Персональный API-токен (uko_…), выпускается на странице /tokens/ и "
+                                          "действует 90 дней после выпуска (настройка API_TOKEN_DAYS)."},
         },
         "responses": {
             "Unauthorized": {
-                "description": "Нет токена, токен неизвестен или отозван, владелец отключён",
+                "description": "Нет токена, токен неизвестен, отозван или его срок истёк, владелец отключён",
                 "headers": {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
                 "content": _json("#/components/schemas/Error"),
             },
