@@ -32,7 +32,7 @@ from workflows.submission import AUTHORITY_FILLERS, DONE_STATES, FILLERS, OPEN_S
 from workflows.submission import STATES as SUBMISSION_STATES
 import json
 from app.monitoring.values import display_value, save_values
-from app.cycles.aggregation import combine, part
+from app.cycles.aggregation import combine, organisations, part
 from decimal import Decimal, InvalidOperation
 
 INSTITUTION_KINDS = ("school", "preschool", "additional")
@@ -605,7 +605,7 @@ def answer_from_lower(submission: Submission, *, actor: User) -> int:
     by_indicator: dict[int, list] = {}
     for ind_id, value, students in rows:
         by_indicator.setdefault(ind_id, []).append((Decimal(value), students))
-    values = []
+    values, counts = [], {}
     for item in child.items:
         ind = item.indicator
         parts = [part(v, aggregation=ind.aggregation, students=n, target=ind.target, direction=ind.direction)
@@ -613,11 +613,14 @@ def answer_from_lower(submission: Submission, *, actor: User) -> int:
         total = combine(parts, ind.aggregation)
         if total is None:
             continue
+        comment = f"Рассчитано по данным {len(parts)} из {len(child.submissions)} организаций ({ind.aggregation_label})"
+        if ind.aggregation == "share_meeting":
+            # The counts go up with the share: the region adds organisations up, not shares (README, «The vertical»).
+            counts[ind.id] = organisations(parts)
+            comment += f": цели достигли {counts[ind.id][0]} из {counts[ind.id][1]}"
         values.append({"indicator_code": ind.code, "organisation_code": submission.organisation.code,
-                       "period": child.period, "value": display_value(total),
-                       "comment": f"Рассчитано по данным {len(parts)} из {len(child.submissions)} организаций "
-                                  f"({ind.aggregation_label})."})
-    report = save_values(values, actor=actor, source="form", submission=submission)
+                       "period": child.period, "value": display_value(total), "comment": comment + "."})
+    report = save_values(values, actor=actor, source="form", submission=submission, counts=counts)
     if not report.ok:
         raise ValidationFailed("Сведения не рассчитаны.", problems=report.lines())
     return report.saved
