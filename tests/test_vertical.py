@@ -552,6 +552,9 @@ def test_the_region_counts_the_organisations_behind_a_municipalitys_computed_sha
     mun = " ".join(section.xpath(".//tr[@data-organisation='MUN']")[0].text_content().split())
     assert "собственный ответ: доля достигших цели" in mun and "достигли 1 из 2 ОО" in mun
     assert "не достигнута" not in mun and "✓" not in mun
+    cascade = lxml.html.fromstring(client.get(f"/cycles/{rolled['cycle'].id}/cascade").get_data(as_text=True))
+    (row,) = cascade.xpath("//table[contains(@class, 'cascade-indicators')]//tr[@data-indicator='R-02']")
+    assert "66,7 % организаций, достигших цели (2 из 3 ОО)" in " ".join(row.text_content().split())
 
 
 @pytest.fixture
