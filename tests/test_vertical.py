@@ -557,32 +557,60 @@ def test_the_region_counts_the_organisations_behind_a_municipalitys_computed_sha
     assert "66,7 % организаций, достигших цели (2 из 3 ОО)" in " ".join(row.text_content().split())
 
 
-@pytest.fixture
-def share_request(world, region_people, make_cycle, db_session):
-    """A regional cycle at monitoring with a share-of-organisations invariant (target 50), its request passed down
-    by MUN, whose two schools answered 60 and 30 and were accepted."""
+def _passed_down(world, region_people, make_cycle, aggregation):
+    """A regional cycle at monitoring with an invariant R-02 (target 50) of `aggregation`, its request passed down
+    by MUN, whose schools A (500 students) and B (120) answered 60 and 30 and were accepted; any other school of MUN
+    has not answered."""
     official, cycle = _regional_cycle(world, region_people, make_cycle)
-    invariant = _invariant(cycle, official, "R-02", target=50, aggregation="share_meeting")
+    invariant = _invariant(cycle, official, "R-02", target=50, aggregation=aggregation)
     fill_indicators(cycle, official)
     fill_method(cycle, official)
     for code in ("IND", "METH"):
         _approve(cycle.stage(code), official, region_people["r_head"])
     request = monitoring.create_request(cycle, title="Сведения для РСОКО", period=cycle.period, deadline=FUTURE,
-                                      indicator_ids=[invariant.id], organisation_ids=[world["mun"].id],
-                                      actor=official, today=date.today())
+                                        indicator_ids=[invariant.id], organisation_ids=[world["mun"].id],
+                                        actor=official, today=date.today())
     monitoring.transition_request(request, "send", actor=official, today=date.today())
     answer = request.submissions[0]
     child = monitoring.pass_down(answer, actor=world["official"], today=date.today())
-    for sub in child.submissions:
-        director, value = {"SCH-A": (world["director_a"], "60"), "SCH-B": (world["director_b"], "30")}[
-            sub.organisation.code]
-        assert monitoring_values.save_values([{"indicator_code": "R-02", "organisation_code": sub.organisation.code,
-                             "period": child.period, "value": value}], actor=director, source="form",
-                           submission=sub).ok
+    answers = {"SCH-A": (world["director_a"], "60"), "SCH-B": (world["director_b"], "30")}
+    for sub in (s for s in child.submissions if s.organisation.code in answers):
+        director, value = answers[sub.organisation.code]
+        row = {"indicator_code": "R-02", "organisation_code": sub.organisation.code, "period": child.period,
+               "value": value}
+        assert monitoring_values.save_values([row], actor=director, source="form", submission=sub).ok
         monitoring.transition_submission(sub, "submit", actor=director)
         monitoring.transition_submission(sub, "accept", actor=world["head"])
-    db_session.commit()
     return {"cycle": cycle, "answer": answer, "invariant": invariant}
+
+
+@pytest.fixture
+def share_request(world, region_people, make_cycle, db_session):
+    made = _passed_down(world, region_people, make_cycle, "share_meeting")
+    db_session.commit()
+    return made
+
+
+def test_a_mean_computed_from_some_schools_weighs_as_their_students_at_the_region(world, region_people, make_cycle,
+                                                                                 make_org, db_session):
+    """MUN's schools A and B answered, school X (1000 students) did not; MUN2 answered 70 for its 380 students. The
+    region read (60·500 + 30·120 + 70·380) / 1000 = 60,2 before MUN computed its answer, and 57,2 after it: MUN's mean
+    of two schools was weighed as all its 1620 students."""
+    make_org("school", parent=world["mun"], code="SCH-X", name="Школа Х", students=1000)
+    mun2 = make_org("municipality", parent=world["region"], code="MUN2", name="Второй муниципалитет")
+    make_org("school", parent=mun2, code="SCH-C", name="Школа В", students=380)
+    made = _passed_down(world, region_people, make_cycle, "mean_weighted")
+    _value(made["invariant"], mun2, 70, period=made["cycle"].period)
+    db_session.commit()
+    before = _share_of(vertical.rollup(made["cycle"]), "R-02").value
+    assert before == Decimal("60.2000")
+    assert monitoring.answer_from_lower(made["answer"], actor=world["official"]) == 1
+    db_session.commit()
+    assert _share_of(vertical.rollup(made["cycle"]), "R-02").value == before
+    (now,) = [n for n in vertical.cascade(made["cycle"]).indicators_of(made["cycle"].id) if n.indicator.code == "R-02"]
+    assert now.value == before
+    stored = db_session.scalar(select(IndicatorValue).where(IndicatorValue.organisation_id == world["mun"].id))
+    assert stored.students_counted == 620
 
 
 def test_a_share_computed_from_the_schools_keeps_its_counts_until_a_figure_is_typed_over_it(world, share_request,

@@ -8,7 +8,8 @@ Each organisation that answered contributes (value, weight) to the level above:
   organisations that met the target, in per cent. A value that is itself such a share, computed below with its
   counts kept (k of n organisations met the target), contributes (100·k/n, n): the level's value is then the share
   of all the organisations counted, not a share of shares.
-A municipality's own answer contributes once, weighted by the students of its institutions; a municipality that
+A municipality's own answer contributes once, weighted by the students of its institutions (a mean it computed
+from its schools: by the students of those counted, IndicatorValue.students_counted); a municipality that
 answered from its schools passes its schools' contributions up (pooled), so the region's value is the same
 whichever way the municipality answered.
 """

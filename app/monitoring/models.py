@@ -141,6 +141,9 @@ class IndicatorValue(Audited, db.Model):
     # 3 of 3 alike. None for a value of the indicator itself.
     organisations_met: Mapped[int | None] = mapped_column(Integer)
     organisations_counted: Mapped[int | None] = mapped_column(Integer)
+    # A weighted mean computed so: the students of the organisations counted, its weight up the levels. Weighted by
+    # all the municipality's students, 3 schools' mean moved the region's figure from what it was before computing.
+    students_counted: Mapped[int | None] = mapped_column(Integer)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"), index=True)
     source: Mapped[str] = mapped_column(String(10))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -151,7 +154,7 @@ class IndicatorValue(Audited, db.Model):
 
     audit_type = "indicator_value"
     audit_fields = ("indicator_id", "organisation_id", "period", "value", "comment", "source", "organisations_met",
-                    "organisations_counted")
+                    "organisations_counted", "students_counted")
 
     @property
     def audit_cycle_id(self) -> int:

@@ -614,10 +614,14 @@ def answer_from_lower(submission: Submission, *, actor: User) -> int:
         if total is None:
             continue
         comment = f"Рассчитано по данным {len(parts)} из {len(child.submissions)} организаций ({ind.aggregation_label})"
+        # What the figure stands for goes up with it (README, «The vertical»): the region adds organisations up,
+        # not shares; a mean weighs as the students of the schools it is the mean of, not as all the municipality's.
         if ind.aggregation == "share_meeting":
-            # The counts go up with the share: the region adds organisations up, not shares (README, «The vertical»).
-            counts[ind.id] = organisations(parts)
-            comment += f": цели достигли {counts[ind.id][0]} из {counts[ind.id][1]}"
+            met, counted = organisations(parts)
+            counts[ind.id] = (met, counted, None)
+            comment += f": цели достигли {met} из {counted}"
+        elif ind.aggregation == "mean_weighted":
+            counts[ind.id] = (None, None, int(sum(p.weight for p in parts)) or None)
         values.append({"indicator_code": ind.code, "organisation_code": submission.organisation.code,
                        "period": child.period, "value": display_value(total), "comment": comment + "."})
     report = save_values(values, actor=actor, source="form", submission=submission, counts=counts)

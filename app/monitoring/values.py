@@ -365,10 +365,11 @@ def _check_cells(row: _Row, report: ValuesReport) -> None:
 
 
 def save_values(rows, *, actor, source: str, submission: Submission | None = None,
-                save_valid_rows: bool = False, counts: dict[int, tuple[int, int]] | None = None) -> ValuesReport:
+                save_valid_rows: bool = False, counts: dict[int, tuple] | None = None) -> ValuesReport:
     """Validate and upsert indicator values; see the module docstring for the contract. `counts`: indicator id →
-    (met, counted) of a share of organisations meeting the target computed from those below (only the service
-    computing it passes them, never a form, a file or the API); another figure saved over the value clears them."""
+    (organisations met, organisations counted, students counted) behind a value computed from the organisations
+    below (IndicatorValue: only the service computing it passes them, never a form, a file or the API); another
+    figure saved over the value clears them."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     if submission is not None:
@@ -415,13 +416,14 @@ def _upsert(rows: list[_Row], report: ValuesReport, *, actor, source: str, count
         key = (r.indicator.id, r.submission.organisation_id, r.submission.request.period)
         new_value = stored(r.value)
         current = existing.get(key)
-        # The counts behind a computed share stay with it while its figure does (the form posts every value back
+        # The counts behind a computed value stay with it while its figure does (the form posts every value back
         # when another is edited); a figure typed over it is the organisation's own, counted as one organisation.
-        kept = (current.organisations_met, current.organisations_counted) \
-            if current is not None and current.value == new_value else (None, None)
-        met, counted = counts.get(r.indicator.id, kept)
+        stored_counts = (current.organisations_met, current.organisations_counted, current.students_counted) \
+            if current is not None else (None, None, None)
+        kept = stored_counts if current is not None and current.value == new_value else (None, None, None)
+        new_counts = counts.get(r.indicator.id, kept)
         if current is not None and current.value == new_value and (current.comment or None) == r.comment and \
-                (current.organisations_met, current.organisations_counted) == (met, counted):
+                stored_counts == new_counts:
             report.unchanged += 1
             continue
         if current is None:
@@ -435,7 +437,7 @@ def _upsert(rows: list[_Row], report: ValuesReport, *, actor, source: str, count
             report.updated += 1
         current.value = new_value
         current.comment = r.comment
-        current.organisations_met, current.organisations_counted = met, counted
+        current.organisations_met, current.organisations_counted, current.students_counted = new_counts
         current.source = source
         current.submission_id = r.submission.id
         current.entered_by_id = actor.id

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.catalogue.models import Track
@@ -237,14 +237,15 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
                 below[unit_id].append(inst)
     result.units = units
 
-    # (root, period, organisation) → the latest value among the family's indicators, its update time and the
-    # (met, counted) of a computed share of organisations (None for a value of the indicator itself).
+    # (root, period, organisation) → the latest value among the family's indicators, its update time, the
+    # (met, counted) of a computed share of organisations (None for a value of the indicator itself) and the students
+    # behind a computed weighted mean.
     latest: dict[tuple[int, str, int], tuple] = {}
     periods = [p for p in (period, prev) if p]
-    for ind_id, org_id, value_period, value, updated, met, counted in db.session.execute(
+    for ind_id, org_id, value_period, value, updated, met, counted, students in db.session.execute(
             select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.period,
                    IndicatorValue.value, IndicatorValue.updated_at, IndicatorValue.organisations_met,
-                   IndicatorValue.organisations_counted)
+                   IndicatorValue.organisations_counted, IndicatorValue.students_counted)
             .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
             .where(IndicatorValue.indicator_id.in_(list(members)), IndicatorValue.period.in_(periods),
                    Organisation.in_subtree_of(within))):
@@ -253,7 +254,7 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
             continue
         key = (root, value_period, org_id)
         if key not in latest or (updated or 0) > (latest[key][1] or 0):
-            latest[key] = (Decimal(value), updated, (met, counted) if counted else None)
+            latest[key] = (Decimal(value), updated, (met, counted) if counted else None, students)
 
     for ind in invariants:
         item = IndicatorRollup(ind)
@@ -294,7 +295,9 @@ def _unit(ind: Indicator, unit: Organisation, institutions: list[Organisation], 
 
     own = latest.get((ind.id, period, unit.id))
     if own is not None:
-        students = unit.students if unit.students is not None else sum(i.students or 0 for i in institutions)
+        # a mean computed from its schools weighs as their students; its own figure as all of its institutions'
+        students = own[3] if own[3] is not None else unit.students if unit.students is not None else \
+            sum(i.students or 0 for i in institutions)
         return [contribution(own[0], students, own[2])], own[0], "own", 0
     parts = [contribution(latest[(ind.id, period, i.id)][0], i.students)
              for i in institutions if (ind.id, period, i.id) in latest]
@@ -388,10 +391,12 @@ def cascade(cycle: Cycle) -> Cascade:
             for ind_id, upper_id in _upper_links(ids):
                 heirs.setdefault(upper_id, []).append(ind_id)
             seen: dict[tuple[int, int], tuple] = {}
+            # (a mean computed from the schools below weighs as their students: IndicatorValue.students_counted)
             for ind_id, org_id, value, students, path, kind, updated, met, counted in db.session.execute(
                     select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.value,
-                           Organisation.students, Organisation.path, Organisation.kind, IndicatorValue.updated_at,
-                           IndicatorValue.organisations_met, IndicatorValue.organisations_counted)
+                           func.coalesce(IndicatorValue.students_counted, Organisation.students), Organisation.path,
+                           Organisation.kind, IndicatorValue.updated_at, IndicatorValue.organisations_met,
+                           IndicatorValue.organisations_counted)
                     .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
                     .join(Cycle, Cycle.id == Indicator.cycle_id)
                     .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
