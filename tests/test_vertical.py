@@ -681,3 +681,16 @@ def test_the_demos_library_indicators_have_plausible_baselines_and_targets():
                     assert base <= 15, (li, base, target)
             else:
                 assert step <= max(2.0, 0.25 * base), (li, base, target)
+
+
+def test_a_schools_rollup_says_there_is_nothing_below_and_lists_no_empty_totals(world, rolled, make_cycle, client,
+                                                                                login, db_session):
+    """A school's cycle holds the invariants but has no level below: its page listed each under «нет нижестоящего
+    уровня» with «Итого: — · ответили 0 из 0»."""
+    school = make_cycle(world["school_a"], world["director_a"], mechanism="I1.1")
+    db_session.commit()
+    assert any(i.invariant for i in school.indicators)
+    login(world["director_a"])
+    page = lxml.html.fromstring(client.get(f"/cycles/{school.id}/rollup").get_data(as_text=True))
+    assert page.xpath("//*[@id='no-units']//a[contains(@href, '/cascade')]")
+    assert not page.xpath("//section[contains(@class, 'rollup-indicator')]")
