@@ -288,6 +288,42 @@ def _indicator_responsibles(cycle, actor) -> tuple[str, str]:
     return _person(official), _person(methodologists[0] if methodologists else official)
 
 
+# Where a library indicator's demo baseline lies, (lowest, highest), by its code; else by its unit and direction
+# (FIGURE_RANGES below). Each drew 40–85 % whatever it measured: «доля выпускников, не получивших аттестат» had
+# a target of 46,2 %, a high level at the ВПР 80 %.
+FIGURE_RANGES_BY_CODE = {
+    "M1.1-02": (18, 30), "M1.1-04": (4, 9), "M1.1-06": (0.8, 2.5), "M1.2-06": (15, 35), "M1.3-01": (20, 35),
+    "M1.3-03": (10, 25), "M1.3-04": (5, 20), "M1.3-06": (8, 20), "M1.4-01": (40, 65), "M1.4-02": (25, 45),
+    "M2.2-02": (15, 35), "M2.3-03": (25, 45), "M2.3-06": (50, 75), "R2.1-03": (5, 15), "R2.5-03": (25, 45),
+    "M1.2-01": (4, 12), "M1.3-02": (5, 25), "M1.3-09": (60, 200), "M1.4-03": (5, 20), "M2.1-04": (8, 20),
+    "M2.2-05": (8, 25), "M2.3-02": (20, 60), "M2.4-05": (2, 8), "R2.2-04": (40, 90), "R2.4-04": (20, 60),
+    "R2.5-02": (150, 400),
+}
+FIGURE_RANGES = {("percent", "up"): (65, 92), ("percent", "down"): (3, 12), ("count", "up"): (10, 40),
+                 ("count", "down"): (4, 15), ("other", "up"): (55, 72), ("other", "down"): (5, 15)}
+
+
+def library_figures(li, rng: random.Random) -> tuple[float, float]:
+    """(baseline, target) of a library indicator in the demo: the baseline where such a figure lies, the target a
+    realistic step better in the indicator's direction — a quarter of the way to 100 % (1–5 points) for a share
+    that should grow, a quarter less for one that should fall, 15–20 % of a count, 2 points of a mean score. One
+    draw of `rng` exactly as before, so the rest of the demo, which draws after, is what it was."""
+    rule = "percent" if li.unit == "%" else ("count" if ru.is_count_unit(li.unit) else "other")
+    share = (rng.uniform(40, 85) - 40) / 45 if li.unit == "%" else (rng.randint(2, 40) - 2) / 38
+    low, high = FIGURE_RANGES_BY_CODE.get(li.code) or FIGURE_RANGES[(rule, li.direction)]
+    up = li.direction == "up"
+    if rule == "count":
+        base = float(round(low + share * (high - low)))
+        step = max(1, round(base * (0.15 if up else 0.2)))
+        return base, base + step if up else max(0.0, base - step)
+    base = round(low + share * (high - low), 1)
+    if rule == "percent":
+        target = min(100.0, base + max(1.0, min(5.0, (100 - base) / 4))) if up else base * 0.75
+    else:
+        target = base + 2 if up else base * 0.8
+    return base, round(target, 1)
+
+
 def _fill_indicators(cycle, actor, rng, library: str | None = None):
     """The library's indicators of the cycle's mechanism (or of `library`: the regional R1.1 has none of its own and
     picks from the municipal M1.1's, whose groups it shares); a code the cycle already holds (an inherited invariant)
@@ -299,9 +335,7 @@ def _fill_indicators(cycle, actor, rng, library: str | None = None):
                                  .order_by(LibraryIndicator.code)):
         if li.code in present:
             continue
-        base = round(rng.uniform(40, 85), 1) if li.unit == "%" else float(rng.randint(2, 40))
-        step = 5 if li.unit == "%" else 2
-        target = min(100.0, base + step) if li.direction == "up" else max(0.0, base - step)
+        base, target = library_figures(li, rng)
         cycles.save_content(Indicator, cycle, actor=actor, data={
             "code": li.code, "name": li.name, "unit": li.unit, "definition": li.formula or li.name,
             "group_name": li.group_name, "source": li.source or "", "collection_method": li.source or "",

@@ -1,18 +1,29 @@
 """The vertical РУМ – МУМ – ВСОКО (README, «The vertical»): invariant indicators inherited down the levels and
-guarded, their roll-up school → municipality → region, two-step data requests, the goals cascade, and the regional
-catalogue's indicator groups and library."""
+guarded, their roll-up school → municipality → region (a share of organisations meeting the target counted over the
+organisations, a change coloured by the indicator's direction), two-step data requests, the goals cascade, the regional
+catalogue's indicator groups and library, and the demo's plausible library figures."""
 
+import random
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
+import lxml.html
 import pytest
+import yaml
 from sqlalchemy import func, select
+
+from app import demo
+from app.catalogue.services import DATA_DIR
 
 from app.cycles.models import Goal, Indicator
 from app.cycles.services import delete_content, inherit_invariants, save_content
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
+from app.monitoring import services as monitoring
+from app.monitoring import values as monitoring_values
 from app.monitoring.models import DataRequest, IndicatorValue
+from app.vertical import services as vertical
 from tests.conftest import counted_statements, fill_goal, fill_indicators, fill_method
 from workflows import engine
 
@@ -507,3 +518,179 @@ def test_the_indicators_stage_page_offers_the_missing_invariants(world, regional
     db_session.expire_all()
     assert "R-03" in {i.code for i in municipal.indicators}
     assert 'id="missing-invariants"' not in client.get(f"/stages/{stage_id}").get_data(as_text=True)
+
+
+# --- what each level's figure means (a share of organisations counted over them; a change's colour; the demo) ---
+
+def _share_of(data, code):
+    return next(i for i in data.indicators if i.indicator.code == code)
+
+
+def test_the_region_counts_the_organisations_behind_a_municipalitys_computed_share(world, rolled, client, login,
+                                                                                 db_session):
+    """MUN computed its share from its schools (school A 60 met the target 50, school B 30 did not): 50 %, 1 of 2.
+    The region took that 50 % as MUN's value of the indicator, judged it «met», and read 100 % (MUN and MUN2);
+    it is 2 of the 3 organisations counted (school A, school B, MUN2 answering for itself)."""
+    db.session.add(IndicatorValue(indicator_id=rolled["share"].id, organisation_id=world["mun"].id, period="2025/26",
+                                  value=Decimal("50"), source="form", organisations_met=1, organisations_counted=2))
+    db_session.commit()
+    share = _share_of(vertical.rollup(rolled["cycle"]), "R-02")
+    rows = {r.organisation.code: r for r in share.rows}
+    assert rows["MUN"].source == "own" and rows["MUN"].organisations == (1, 2) and rows["MUN"].meets is None
+    assert rows["MUN2"].organisations is None and rows["MUN2"].meets is True  # its own value of the indicator
+    assert share.value == Decimal("66.6667") and share.organisations == (2, 3)
+    # the cascade's regional figure is the same count
+    (now,) = [n for n in vertical.cascade(rolled["cycle"]).indicators_of(rolled["cycle"].id)
+              if n.indicator.code == "R-02"]
+    assert now.value == Decimal("66.6667") and now.organisations == (2, 3)
+
+    login(rolled["r_official"])
+    page = lxml.html.fromstring(client.get(f"/cycles/{rolled['cycle'].id}/rollup").get_data(as_text=True))
+    (section,) = page.xpath("//section[@data-indicator='R-02']")
+    summary = " ".join(section.xpath("./p")[0].text_content().split())
+    assert "Итого: 66,7 % организаций, достигших цели (2 из 3 ОО)" in summary
+    mun = " ".join(section.xpath(".//tr[@data-organisation='MUN']")[0].text_content().split())
+    assert "собственный ответ: доля достигших цели" in mun and "достигли 1 из 2 ОО" in mun
+    assert "не достигнута" not in mun and "✓" not in mun
+    cascade = lxml.html.fromstring(client.get(f"/cycles/{rolled['cycle'].id}/cascade").get_data(as_text=True))
+    (row,) = cascade.xpath("//table[contains(@class, 'cascade-indicators')]//tr[@data-indicator='R-02']")
+    assert "66,7 % организаций, достигших цели (2 из 3 ОО)" in " ".join(row.text_content().split())
+
+
+def _passed_down(world, region_people, make_cycle, aggregation):
+    """A regional cycle at monitoring with an invariant R-02 (target 50) of `aggregation`, its request passed down
+    by MUN, whose schools A (500 students) and B (120) answered 60 and 30 and were accepted; any other school of MUN
+    has not answered."""
+    official, cycle = _regional_cycle(world, region_people, make_cycle)
+    invariant = _invariant(cycle, official, "R-02", target=50, aggregation=aggregation)
+    fill_indicators(cycle, official)
+    fill_method(cycle, official)
+    for code in ("IND", "METH"):
+        _approve(cycle.stage(code), official, region_people["r_head"])
+    request = monitoring.create_request(cycle, title="Сведения для РСОКО", period=cycle.period, deadline=FUTURE,
+                                        indicator_ids=[invariant.id], organisation_ids=[world["mun"].id],
+                                        actor=official, today=date.today())
+    monitoring.transition_request(request, "send", actor=official, today=date.today())
+    answer = request.submissions[0]
+    child = monitoring.pass_down(answer, actor=world["official"], today=date.today())
+    answers = {"SCH-A": (world["director_a"], "60"), "SCH-B": (world["director_b"], "30")}
+    for sub in (s for s in child.submissions if s.organisation.code in answers):
+        director, value = answers[sub.organisation.code]
+        row = {"indicator_code": "R-02", "organisation_code": sub.organisation.code, "period": child.period,
+               "value": value}
+        assert monitoring_values.save_values([row], actor=director, source="form", submission=sub).ok
+        monitoring.transition_submission(sub, "submit", actor=director)
+        monitoring.transition_submission(sub, "accept", actor=world["head"])
+    return {"cycle": cycle, "answer": answer, "invariant": invariant}
+
+
+@pytest.fixture
+def share_request(world, region_people, make_cycle, db_session):
+    made = _passed_down(world, region_people, make_cycle, "share_meeting")
+    db_session.commit()
+    return made
+
+
+def test_a_mean_computed_from_some_schools_weighs_as_their_students_at_the_region(world, region_people, make_cycle,
+                                                                                 make_org, db_session):
+    """MUN's schools A and B answered, school X (1000 students) did not; MUN2 answered 70 for its 380 students. The
+    region read (60·500 + 30·120 + 70·380) / 1000 = 60,2 before MUN computed its answer, and 57,2 after it: MUN's mean
+    of two schools was weighed as all its 1620 students."""
+    make_org("school", parent=world["mun"], code="SCH-X", name="Школа Х", students=1000)
+    mun2 = make_org("municipality", parent=world["region"], code="MUN2", name="Второй муниципалитет")
+    make_org("school", parent=mun2, code="SCH-C", name="Школа В", students=380)
+    made = _passed_down(world, region_people, make_cycle, "mean_weighted")
+    _value(made["invariant"], mun2, 70, period=made["cycle"].period)
+    db_session.commit()
+    before = _share_of(vertical.rollup(made["cycle"]), "R-02").value
+    assert before == Decimal("60.2000")
+    assert monitoring.answer_from_lower(made["answer"], actor=world["official"]) == 1
+    db_session.commit()
+    assert _share_of(vertical.rollup(made["cycle"]), "R-02").value == before
+    (now,) = [n for n in vertical.cascade(made["cycle"]).indicators_of(made["cycle"].id) if n.indicator.code == "R-02"]
+    assert now.value == before
+    stored = db_session.scalar(select(IndicatorValue).where(IndicatorValue.organisation_id == world["mun"].id))
+    assert stored.students_counted == 620
+
+
+def test_a_share_computed_from_the_schools_keeps_its_counts_until_a_figure_is_typed_over_it(world, share_request,
+                                                                                          db_session):
+    answer = share_request["answer"]
+    assert monitoring.answer_from_lower(answer, actor=world["official"]) == 1
+    db_session.commit()
+    stored = db_session.scalar(select(IndicatorValue).where(IndicatorValue.organisation_id == world["mun"].id))
+    assert stored.value == Decimal("50") and (stored.organisations_met, stored.organisations_counted) == (1, 2)
+    assert "цели достигли 1 из 2" in stored.comment
+    # the region counts MUN's two schools, not MUN's 50 % judged against the target 50 («met»: 100 %)
+    share = _share_of(vertical.rollup(share_request["cycle"]), "R-02")
+    assert share.value == Decimal("50.0000") and share.organisations == (1, 2)
+
+    def resave(value, comment):
+        row = {"indicator_code": "R-02", "organisation_code": "MUN", "period": answer.request.period,
+               "value": value, "comment": comment}
+        report = monitoring_values.save_values([row], actor=world["official"], source="form", submission=answer)
+        assert report.ok, report.lines()
+        db_session.commit()
+        db_session.refresh(stored)
+        return stored.organisations_met, stored.organisations_counted
+
+    # the form posts the figure back unchanged when the comment is edited: still the computed share
+    assert resave("50", "Пересчитано.") == (1, 2)
+    # a figure typed over it is the municipality's own value of the indicator
+    assert resave("4,5", "Собственные данные.") == (None, None)
+
+
+def test_a_change_is_coloured_by_the_indicators_direction(world, rolled, client, login, db_session):
+    """A lower-is-better indicator: its total fell 80 → 76,4 (better) and MUN's row rose 80 → 80,3 (worse); the
+    total's fall was shown red and the row's rise green."""
+    rolled["mean"].direction = "down"
+    db_session.commit()
+    login(rolled["r_official"])
+    page = lxml.html.fromstring(client.get(f"/cycles/{rolled['cycle'].id}/rollup").get_data(as_text=True))
+    (section,) = page.xpath("//section[@data-indicator='R-01']")
+    (total,) = section.xpath("./p[1]//span[contains(@class, 'delta')]")
+    assert total.text_content().startswith("-3,6") and "text-success" in total.get("class")
+    assert total.get("data-change") == "better"
+    (row,) = section.xpath(".//tr[@data-organisation='MUN']//span[contains(@class, 'delta')]")
+    assert row.text_content() == "+0,3" and "text-danger" in row.get("class") and row.get("data-change") == "worse"
+
+
+def test_a_share_of_organisations_rising_is_better_whatever_the_indicators_direction():
+    """The share of organisations meeting a lower-is-better target grows as they improve."""
+    item = vertical.IndicatorRollup(SimpleNamespace(aggregation="share_meeting", direction="down"))
+    assert item.higher_is_better
+    assert item.row_higher_is_better(vertical.UnitRow(None, organisations=(1, 2)))
+    assert not item.row_higher_is_better(vertical.UnitRow(None))  # a school's own value of the indicator
+
+
+def test_the_demos_library_indicators_have_plausible_baselines_and_targets():
+    """Every library indicator of the reference: a share within 0–100, the target better than the baseline in the
+    indicator's direction by a realistic step, a lower-is-better share small («доля выпускников, не получивших
+    аттестат» had the target 46,2 %)."""
+    library = yaml.safe_load((DATA_DIR / "indicators.yaml").read_text(encoding="utf-8"))
+    rng = random.Random(2026)  # noqa: S311 (test data)
+    for entry in (i for mechanism in library.values() for i in mechanism["indicators"]):
+        li = SimpleNamespace(code=entry["code"], unit=entry["unit"], direction=entry["direction"])
+        for _draw in range(20):
+            base, target = demo.library_figures(li, rng)
+            step = round(target - base if li.direction == "up" else base - target, 1)
+            assert step > 0, (li, base, target)
+            if li.unit == "%":
+                assert 0 <= target <= 100 and 0 <= base <= 100 and step <= 5, (li, base, target)
+                if li.direction == "down":
+                    assert base <= 15, (li, base, target)
+            else:
+                assert step <= max(2.0, 0.25 * base), (li, base, target)
+
+
+def test_a_schools_rollup_says_there_is_nothing_below_and_lists_no_empty_totals(world, rolled, make_cycle, client,
+                                                                                login, db_session):
+    """A school's cycle holds the invariants but has no level below: its page listed each under «нет нижестоящего
+    уровня» with «Итого: — · ответили 0 из 0»."""
+    school = make_cycle(world["school_a"], world["director_a"], mechanism="I1.1")
+    db_session.commit()
+    assert any(i.invariant for i in school.indicators)
+    login(world["director_a"])
+    page = lxml.html.fromstring(client.get(f"/cycles/{school.id}/rollup").get_data(as_text=True))
+    assert page.xpath("//*[@id='no-units']//a[contains(@href, '/cascade')]")
+    assert not page.xpath("//section[contains(@class, 'rollup-indicator')]")

@@ -5,8 +5,11 @@ Each organisation that answered contributes (value, weight) to the level above:
 - mean_weighted: (value, students), and the level's value is the mean weighted by students (the plain mean
   when no contributor knows its number of students);
 - share_meeting: (100 if the value meets the target else 0, 1), and the level's value is the share of
-  organisations that met the target, in per cent.
-A municipality's own answer contributes once, weighted by the students of its institutions; a municipality that
+  organisations that met the target, in per cent. A value that is itself such a share, computed below with its
+  counts kept (k of n organisations met the target), contributes (100·k/n, n): the level's value is then the share
+  of all the organisations counted, not a share of shares.
+A municipality's own answer contributes once, weighted by the students of its institutions (a mean it computed
+from its schools: by the students of those counted, IndicatorValue.students_counted); a municipality that
 answered from its schools passes its schools' contributions up (pooled), so the region's value is the same
 whichever way the municipality answered.
 """
@@ -32,9 +35,14 @@ def meets(value, target, direction: str) -> bool:
     return value >= target if direction == "up" else value <= target
 
 
-def part(value: Decimal, *, aggregation: str, students: int | None, target, direction: str) -> Part:
-    """One organisation's contribution to the level above."""
+def part(value: Decimal, *, aggregation: str, students: int | None, target, direction: str,
+         counts: tuple[int, int] | None = None) -> Part:
+    """One organisation's contribution to the level above; `counts`: (met, counted) when its value is a share of
+    organisations meeting the target computed from those below it (IndicatorValue.organisations_met)."""
     if aggregation == "share_meeting":
+        if counts is not None and counts[1]:
+            met, counted = counts
+            return Part(Decimal(100) * met / counted, Decimal(counted))
         return Part(Decimal(100) if meets(value, target, direction) else Decimal(0), Decimal(1))
     if aggregation == "mean_weighted":
         return Part(value, Decimal(students or 0))
@@ -51,3 +59,10 @@ def combine(parts: list[Part], aggregation: str) -> Decimal | None:
     if total == 0:
         return (sum((p.value for p in parts), Decimal(0)) / len(parts)).quantize(PLACES)
     return (sum((p.value * p.weight for p in parts), Decimal(0)) / total).quantize(PLACES)
+
+
+def organisations(parts: list[Part]) -> tuple[int, int]:
+    """(met the target, counted) behind a share of organisations meeting the target combined from `parts`."""
+    counted = sum((p.weight for p in parts), Decimal(0))
+    met = sum((p.value * p.weight for p in parts), Decimal(0)) / 100
+    return int(met.to_integral_value()), int(counted)

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -135,6 +135,15 @@ class IndicatorValue(Audited, db.Model):
     period: Mapped[str] = mapped_column(String(20))
     value: Mapped[Decimal] = mapped_column(Numeric(14, 4))
     comment: Mapped[str | None] = mapped_column(Text)
+    # A value computed as «доля организаций, достигших целевого значения» from the organisations below (a
+    # municipality's «Рассчитать по данным подведомственных»): how many met the target, of how many counted. The
+    # level above adds these counts up (README, «The vertical»): a share of shares read 50 % for 1 of 2 schools and
+    # 3 of 3 alike. None for a value of the indicator itself.
+    organisations_met: Mapped[int | None] = mapped_column(Integer)
+    organisations_counted: Mapped[int | None] = mapped_column(Integer)
+    # A weighted mean computed so: the students of the organisations counted, its weight up the levels. Weighted by
+    # all the municipality's students, 3 schools' mean moved the region's figure from what it was before computing.
+    students_counted: Mapped[int | None] = mapped_column(Integer)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"), index=True)
     source: Mapped[str] = mapped_column(String(10))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -144,7 +153,8 @@ class IndicatorValue(Audited, db.Model):
     organisation: Mapped[Organisation] = relationship()
 
     audit_type = "indicator_value"
-    audit_fields = ("indicator_id", "organisation_id", "period", "value", "comment", "source")
+    audit_fields = ("indicator_id", "organisation_id", "period", "value", "comment", "source", "organisations_met",
+                    "organisations_counted", "students_counted")
 
     @property
     def audit_cycle_id(self) -> int:

@@ -32,7 +32,7 @@ from workflows.submission import AUTHORITY_FILLERS, DONE_STATES, FILLERS, OPEN_S
 from workflows.submission import STATES as SUBMISSION_STATES
 import json
 from app.monitoring.values import display_value, save_values
-from app.cycles.aggregation import combine, part
+from app.cycles.aggregation import combine, organisations, part
 from decimal import Decimal, InvalidOperation
 
 INSTITUTION_KINDS = ("school", "preschool", "additional")
@@ -605,7 +605,7 @@ def answer_from_lower(submission: Submission, *, actor: User) -> int:
     by_indicator: dict[int, list] = {}
     for ind_id, value, students in rows:
         by_indicator.setdefault(ind_id, []).append((Decimal(value), students))
-    values = []
+    values, counts = [], {}
     for item in child.items:
         ind = item.indicator
         parts = [part(v, aggregation=ind.aggregation, students=n, target=ind.target, direction=ind.direction)
@@ -613,11 +613,18 @@ def answer_from_lower(submission: Submission, *, actor: User) -> int:
         total = combine(parts, ind.aggregation)
         if total is None:
             continue
+        comment = f"Рассчитано по данным {len(parts)} из {len(child.submissions)} организаций ({ind.aggregation_label})"
+        # What the figure stands for goes up with it (README, «The vertical»): the region adds organisations up,
+        # not shares; a mean weighs as the students of the schools it is the mean of, not as all the municipality's.
+        if ind.aggregation == "share_meeting":
+            met, counted = organisations(parts)
+            counts[ind.id] = (met, counted, None)
+            comment += f": цели достигли {met} из {counted}"
+        elif ind.aggregation == "mean_weighted":
+            counts[ind.id] = (None, None, int(sum(p.weight for p in parts)) or None)
         values.append({"indicator_code": ind.code, "organisation_code": submission.organisation.code,
-                       "period": child.period, "value": display_value(total),
-                       "comment": f"Рассчитано по данным {len(parts)} из {len(child.submissions)} организаций "
-                                  f"({ind.aggregation_label})."})
-    report = save_values(values, actor=actor, source="form", submission=submission)
+                       "period": child.period, "value": display_value(total), "comment": comment + "."})
+    report = save_values(values, actor=actor, source="form", submission=submission, counts=counts)
     if not report.ok:
         raise ValidationFailed("Сведения не рассчитаны.", problems=report.lines())
     return report.saved

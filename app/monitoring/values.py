@@ -365,8 +365,11 @@ def _check_cells(row: _Row, report: ValuesReport) -> None:
 
 
 def save_values(rows, *, actor, source: str, submission: Submission | None = None,
-                save_valid_rows: bool = False) -> ValuesReport:
-    """Validate and upsert indicator values; see the module docstring for the contract."""
+                save_valid_rows: bool = False, counts: dict[int, tuple] | None = None) -> ValuesReport:
+    """Validate and upsert indicator values; see the module docstring for the contract. `counts`: indicator id →
+    (organisations met, organisations counted, students counted) behind a value computed from the organisations
+    below (IndicatorValue: only the service computing it passes them, never a form, a file or the API); another
+    figure saved over the value clears them."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     if submission is not None:
@@ -396,11 +399,11 @@ def save_values(rows, *, actor, source: str, submission: Submission | None = Non
     bad = report.error_rows
     good = [r for r in parsed if r.number not in bad]
     report.skipped = sum(1 for r in good if r.value is None)
-    _upsert([r for r in good if r.value is not None], report, actor=actor, source=source)
+    _upsert([r for r in good if r.value is not None], report, actor=actor, source=source, counts=counts or {})
     return report
 
 
-def _upsert(rows: list[_Row], report: ValuesReport, *, actor, source: str) -> None:
+def _upsert(rows: list[_Row], report: ValuesReport, *, actor, source: str, counts: dict) -> None:
     if not rows:
         return
     keys = {(r.indicator.id, r.submission.organisation_id, r.submission.request.period) for r in rows}
@@ -413,7 +416,14 @@ def _upsert(rows: list[_Row], report: ValuesReport, *, actor, source: str) -> No
         key = (r.indicator.id, r.submission.organisation_id, r.submission.request.period)
         new_value = stored(r.value)
         current = existing.get(key)
-        if current is not None and current.value == new_value and (current.comment or None) == r.comment:
+        # The counts behind a computed value stay with it while its figure does (the form posts every value back
+        # when another is edited); a figure typed over it is the organisation's own, counted as one organisation.
+        stored_counts = (current.organisations_met, current.organisations_counted, current.students_counted) \
+            if current is not None else (None, None, None)
+        kept = stored_counts if current is not None and current.value == new_value else (None, None, None)
+        new_counts = counts.get(r.indicator.id, kept)
+        if current is not None and current.value == new_value and (current.comment or None) == r.comment and \
+                stored_counts == new_counts:
             report.unchanged += 1
             continue
         if current is None:
@@ -427,6 +437,7 @@ def _upsert(rows: list[_Row], report: ValuesReport, *, actor, source: str) -> No
             report.updated += 1
         current.value = new_value
         current.comment = r.comment
+        current.organisations_met, current.organisations_counted, current.students_counted = new_counts
         current.source = source
         current.submission_id = r.submission.id
         current.entered_by_id = actor.id

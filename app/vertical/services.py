@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.catalogue.models import Track
 from app.core import russian as ru
 from app.core.russian import sort_key
-from app.cycles.aggregation import Part, combine, meets, part
+from app.cycles.aggregation import Part, combine, meets, organisations, part
 from app.cycles.models import Cycle, Goal, Indicator
 from app.extensions import db
 from app.monitoring.models import IndicatorValue
@@ -69,10 +69,21 @@ class UnitRow:
     expected: int = 0
     meets: bool | None = None  # None: not judged against the target (below, IndicatorRollup.counts_organisations)
     inherits: bool = False  # a cycle of this organisation holds the indicator (inherited)
+    # Under «доля организаций, достигших целевого значения», a value that is such a share (computed from the
+    # organisations below, here or by the municipality's «Рассчитать по данным подведомственных»): (met, counted).
+    organisations: tuple[int, int] | None = None
+    previous_is_share: bool = False
+
+    @property
+    def is_share(self) -> bool:
+        return self.organisations is not None
 
     @property
     def delta(self) -> Decimal | None:
-        return None if self.value is None or self.previous is None else self.value - self.previous
+        # a share of organisations against last year's value of the indicator itself (or back) is no change
+        if self.value is None or self.previous is None or self.is_share != self.previous_is_share:
+            return None
+        return self.value - self.previous
 
 
 @dataclass
@@ -81,10 +92,21 @@ class IndicatorRollup:
     value: Decimal | None = None
     previous: Decimal | None = None
     rows: list[UnitRow] = field(default_factory=list)
+    organisations: tuple[int, int] | None = None  # the total's (met, counted) under share_meeting
 
     @property
     def delta(self) -> Decimal | None:
         return None if self.value is None or self.previous is None else self.value - self.previous
+
+    @property
+    def higher_is_better(self) -> bool:
+        """The direction a change of the total and of a row is good in: a share of organisations meeting the target
+        grows as they improve whatever the indicator's direction; any other figure goes the indicator's way (a fall
+        of «доля не получивших аттестат» was shown red)."""
+        return self.counts_organisations or self.indicator.direction != "down"
+
+    def row_higher_is_better(self, row: UnitRow) -> bool:
+        return row.is_share or self.indicator.direction != "down"
 
     @property
     def counts_organisations(self) -> bool:
@@ -215,12 +237,15 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
                 below[unit_id].append(inst)
     result.units = units
 
-    # (root, period, organisation) → the latest value among the family's indicators.
+    # (root, period, organisation) → the latest value among the family's indicators, its update time, the
+    # (met, counted) of a computed share of organisations (None for a value of the indicator itself) and the students
+    # behind a computed weighted mean.
     latest: dict[tuple[int, str, int], tuple] = {}
     periods = [p for p in (period, prev) if p]
-    for ind_id, org_id, value_period, value, updated in db.session.execute(
+    for ind_id, org_id, value_period, value, updated, met, counted, students in db.session.execute(
             select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.period,
-                   IndicatorValue.value, IndicatorValue.updated_at)
+                   IndicatorValue.value, IndicatorValue.updated_at, IndicatorValue.organisations_met,
+                   IndicatorValue.organisations_counted, IndicatorValue.students_counted)
             .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
             .where(IndicatorValue.indicator_id.in_(list(members)), IndicatorValue.period.in_(periods),
                    Organisation.in_subtree_of(within))):
@@ -229,7 +254,7 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
             continue
         key = (root, value_period, org_id)
         if key not in latest or (updated or 0) > (latest[key][1] or 0):
-            latest[key] = (Decimal(value), updated)
+            latest[key] = (Decimal(value), updated, (met, counted) if counted else None, students)
 
     for ind in invariants:
         item = IndicatorRollup(ind)
@@ -241,15 +266,20 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
                 parts, value, source, answered = _unit(ind, u, below[u.id], which, latest)
                 pooled.extend(parts)
                 row = rows[u.id]
+                # a share of organisations (computed below, here or by the municipality): its counts, not judged
+                share = organisations(parts) if item.counts_organisations and value is not None and (
+                    source == "lower" or latest[(ind.id, which, u.id)][2] is not None) else None
                 if which == period:
-                    row.value, row.source, row.answered = value, source, answered
-                    row.meets = None if source == "lower" and item.counts_organisations else \
+                    row.value, row.source, row.answered, row.organisations = value, source, answered, share
+                    row.meets = None if share is not None else \
                         meets(shown(value, shown_digits(ind)), ind.target, ind.direction)
                 else:
-                    row.previous = value
+                    row.previous, row.previous_is_share = value, share is not None
             total = combine(pooled, ind.aggregation)
             if which == period:
                 item.value = total
+                if item.counts_organisations and pooled:
+                    item.organisations = organisations(pooled)
             else:
                 item.previous = total
         item.rows = list(rows.values())
@@ -259,14 +289,16 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
 
 def _unit(ind: Indicator, unit: Organisation, institutions: list[Organisation], period: str, latest) -> tuple:
     """(contributions, displayed value, source, institutions answered) of one organisation of the level below."""
-    def contribution(value, students):
+    def contribution(value, students, counts=None):
         return part(value, aggregation=ind.aggregation, students=students, target=ind.target,
-                    direction=ind.direction)
+                    direction=ind.direction, counts=counts)
 
     own = latest.get((ind.id, period, unit.id))
     if own is not None:
-        students = unit.students if unit.students is not None else sum(i.students or 0 for i in institutions)
-        return [contribution(own[0], students)], own[0], "own", 0
+        # a mean computed from its schools weighs as their students; its own figure as all of its institutions'
+        students = own[3] if own[3] is not None else unit.students if unit.students is not None else \
+            sum(i.students or 0 for i in institutions)
+        return [contribution(own[0], students, own[2])], own[0], "own", 0
     parts = [contribution(latest[(ind.id, period, i.id)][0], i.students)
              for i in institutions if (ind.id, period, i.id) in latest]
     if not parts:
@@ -281,6 +313,9 @@ class IndicatorNow:
     indicator: Indicator
     value: Decimal | None
     source: str | None  # "own" or "lower" (computed from the organisations below the cycle's owner)
+    # (met, counted) when the value is a share of organisations meeting the target (share_meeting: computed below,
+    # here or by the owner's «Рассчитать по данным подведомственных»), not a value of the indicator
+    organisations: tuple[int, int] | None = None
 
     @property
     def digits(self) -> int:
@@ -356,9 +391,12 @@ def cascade(cycle: Cycle) -> Cascade:
             for ind_id, upper_id in _upper_links(ids):
                 heirs.setdefault(upper_id, []).append(ind_id)
             seen: dict[tuple[int, int], tuple] = {}
-            for ind_id, org_id, value, students, path, kind, updated in db.session.execute(
+            # (a mean computed from the schools below weighs as their students: IndicatorValue.students_counted)
+            for ind_id, org_id, value, students, path, kind, updated, met, counted in db.session.execute(
                     select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.value,
-                           Organisation.students, Organisation.path, Organisation.kind, IndicatorValue.updated_at)
+                           func.coalesce(IndicatorValue.students_counted, Organisation.students), Organisation.path,
+                           Organisation.kind, IndicatorValue.updated_at, IndicatorValue.organisations_met,
+                           IndicatorValue.organisations_counted)
                     .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
                     .join(Cycle, Cycle.id == Indicator.cycle_id)
                     .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
@@ -374,20 +412,22 @@ def cascade(cycle: Cycle) -> Cascade:
                 for target in targets:
                     key = (target, org_id)
                     if key not in seen or (updated or 0) > (seen[key][-1] or 0):
-                        seen[key] = (org_id, Decimal(value), students, path, kind, updated)
+                        seen[key] = (org_id, Decimal(value), students, path, kind, (met, counted) if counted else None,
+                                     updated)
             for (target, _org), row in seen.items():
                 values.setdefault(target, []).append(row[:-1])
-        weights = _municipal_students({path for rows in values.values() for _o, _v, _s, path, kind in rows
+        weights = _municipal_students({path for rows in values.values() for _o, _v, _s, path, kind, _c in rows
                                        if kind == "municipality"})
         for ind in inds:
             owner_id = cycles[ind.cycle_id].owner_id
             rows = values.get(ind.id, [])
-            own = next((v for org_id, v, *_rest in rows if org_id == owner_id), None)
+            own = next((r for r in rows if r[0] == owner_id), None)
             if own is not None:
-                now = IndicatorNow(ind, own, "own")
+                now = IndicatorNow(ind, own[1], "own", own[5] if ind.aggregation == "share_meeting" else None)
             else:
                 parts = _pooled(ind, [r for r in rows if r[0] != owner_id], weights)
-                now = IndicatorNow(ind, combine(parts, ind.aggregation), "lower" if parts else None)
+                now = IndicatorNow(ind, combine(parts, ind.aggregation), "lower" if parts else None,
+                                   organisations(parts) if parts and ind.aggregation == "share_meeting" else None)
             indicators.setdefault(ind.cycle_id, []).append(now)
     return Cascade(cycle, roots, indicators, cycles)
 
@@ -422,12 +462,12 @@ def _pooled(ind: Indicator, rows: list[tuple], weights: dict[str, int]) -> list[
     """The contributions below a cycle's owner, as the roll-up pools them: a municipality's own answer once
     (weighted by its institutions' students) in place of its institutions' values, each other institution's
     value with its own students."""
-    own_paths = [path for _o, _v, _s, path, kind in rows if kind == "municipality"]
+    own_paths = [path for _o, _v, _s, path, kind, _c in rows if kind == "municipality"]
     parts = []
-    for _org, value, students, path, kind in rows:
+    for _org, value, students, path, kind, counts in rows:
         if kind == "municipality":
             parts.append(part(value, aggregation=ind.aggregation, students=students or weights.get(path, 0),
-                              target=ind.target, direction=ind.direction))
+                              target=ind.target, direction=ind.direction, counts=counts))
         elif kind in INSTITUTION_KINDS and not any(path.startswith(p) for p in own_paths):
             parts.append(part(value, aggregation=ind.aggregation, students=students, target=ind.target,
                               direction=ind.direction))
