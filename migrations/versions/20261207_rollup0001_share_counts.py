@@ -5,7 +5,7 @@ computed as a weighted mean keeps the students of the schools counted, its weigh
 Nullable: every stored value is a value of the indicator itself until computed again.
 
 Revision ID: rollup0001
-Revises: coord0002
+Revises: apitoken0001
 Create Date: 2026-12-07 10:35:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'rollup0001'
-down_revision = 'coord0002'
+down_revision = 'apitoken0001'
 branch_labels = None
 depends_on = None
 
