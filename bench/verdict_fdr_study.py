@@ -102,7 +102,7 @@ def _one(job):
     window = tests[tests["year"].isin([2024, 2025]) & tests["p"].notna()].reset_index(drop=True)
     t = window[["school_id", "sign", "kind", "p", "p_mid", "year"]].copy()
     t["work"] = V._work_codes(window, np.arange(len(window)), window["sign"].to_numpy(dtype=object) == "K4")
-    signs, _group = V._signs_of_schools(t)
+    signs, _group = V._signs_of_schools(t, V.window_counts(window, np.arange(len(window))))
     wide = signs.assign(key=signs["sign"] + ":" + signs["kind"]).pivot(index="school_id", columns="key", values="sp")
     frame = verdicts[["school_id", "verdict", "combined_p"]].set_index("school_id").join(wide)
     frame["n"] = window.groupby("school_id")["n"].median()

@@ -454,3 +454,44 @@ def test_heaping_is_read_on_the_works_the_school_scores(th):
     assert set(flagged.index) == region.truth["heaping"]
     heaping = [e for e in flagged.loc[20, "evidence"] if e["sign"] == "K3"]
     assert heaping and all(w["work"].startswith("ВПР") for e in heaping for w in e["works"])
+
+
+def test_heaping_in_every_small_class_is_pooled_over_the_schools_works(th):
+    # Classes of 8–12: a window of two below a mark's boundary to one above holds one to three pupils of a class.
+    # School 1 of 41 puts one or two of them on the boundary in each of its eight ВПР works (12 of the 16 pupils in
+    # its windows, where the region has a quarter: 4 expected). Each work's own test is weak (the smallest p 0.06),
+    # and Stouffer's sum of their mid-p, which gave a window of one pupil the weight of a window of three, was
+    # 1.8·10⁻⁴: K3 × 2 (the better of it and the smallest p × 8) = 3.5·10⁻⁴, `combined_p` × 5.5 = 1.9·10⁻³, above
+    # the 0.05 / 41 = 1.2·10⁻³ that Benjamini–Hochberg's first place needs — «наблюдение». The school's count pooled
+    # over its works, 12 of 16 against a quarter (the score test of one heaping effect in all of them): 3.8·10⁻⁵,
+    # `combined_p` 4.2·10⁻⁴ → named.
+    signs = [("K1", "high_unexplained"), ("K2", "hard_better"), ("K4", "lowered"), ("K4", "raised"),
+             ("K4", "lowered_by_two"), ("K4", "shape"), ("K5", "cohort_drop")]
+    works = [(year, subject, grade) for year in (2024, 2025) for subject in ("Математика", "Русский язык")
+             for grade in (4, 5)]
+    rows = []
+    for school in range(1, 42):
+        if school == 1:
+            trials, hits = [3, 3, 2, 2, 2, 2, 1, 1], [2, 2, 2, 2, 1, 1, 1, 1]
+        else:  # honest: about a quarter of the window's pupils on the boundary
+            trials, hits = [3] * 8, [(school + k) % 3 == 0 for k in range(8)]
+        for (year, subject, grade), n, x in zip(works, trials, hits):
+            p = float(binom_sf(x, n, 0.25))
+            rows.append({"year": year, "procedure": "ВПР", "subject": subject, "grade": grade, "school_id": school,
+                         "sign": "K3", "kind": "heaping", "n": 10, "p": p, "p_mid": float(binom_midp(x, n, 0.25)),
+                         "statistic": x / n, "trials": float(n), "expected": 0.25 * n, "detail": "…"})
+        for i, (sign, kind) in enumerate(signs):
+            rows.append({"year": 2025, "procedure": "ВПР", "subject": "Математика", "grade": 4, "school_id": school,
+                         "sign": sign, "kind": kind, "n": 10, "p": 0.1 + 0.9 * ((school * 7 + i * 3) % 41) / 41,
+                         "statistic": 0.0, "detail": "…"})
+    tests = pd.DataFrame(rows)
+    tests["p_mid"] = tests["p_mid"].fillna(tests["p"])
+    verdicts = compute_verdicts(tests, th, year=2025).set_index("school_id")
+    pooled = float(binom_sf(12, 16, 0.25))
+    assert pooled < 1e-4
+    assert verdicts.loc[1, "verdict"] == FLAGGED
+    assert verdicts.loc[1, "combined_p"] == pytest.approx(5.5 * 2 * pooled)
+    assert (verdicts.drop(index=1)["verdict"] != FLAGGED).all()
+    # a frame without the count's columns (tests written before) keeps Stouffer's sum of the mid-p
+    before = compute_verdicts(tests.drop(columns=["trials", "expected"]), th, year=2025).set_index("school_id")
+    assert before.loc[1, "verdict"] != FLAGGED

@@ -44,7 +44,7 @@ from app.analysis.methods.tails import betabinom_sf, binom_midp, binom_sf, norma
 from app.core.russian import plural
 
 TEST_COLUMNS = ["year", "procedure", "subject", "grade", "school_id", "sign", "kind", "n", "p", "p_mid", "statistic",
-                "detail"]
+                "trials", "expected", "detail"]
 MAD = 1.4826  # MAD × this estimates the standard deviation of a normal sample
 # genitive after «из 21 …», «для 5 …»: (one, a few, many)
 PARTICIPANTS_OF = ("участника", "участников", "участников")
@@ -105,10 +105,12 @@ UNIT_KEYS = ["year", "procedure", "subject", "grade", "school_id"]
 TEXT = ("procedure", "subject")  # the units' own text columns: the tests keep the units' dtype for them
 
 
-def _frame(u, idx, sign, kind, n, p, statistic, details, p_mid=None):
+def _frame(u, idx, sign, kind, n, p, statistic, details, p_mid=None, trials=None, expected=None):
     """(tests of the units `idx` as columns — {name: array}, joined into one frame by `_joined` —, their sentence
     writer): `details(positions)` writes the sentences of the given positions of idx; the writer gives the sentence
-    of a test only when it may be quoted (p ≤ DETAIL_P)."""
+    of a test only when it may be quoted (p ≤ DETAIL_P). `trials`, `expected`: a count test's trials and expected
+    count (K3: the works in its windows and those expected on a boundary; the verdict pools them over the school's
+    works), NaN for the others."""
     p = np.asarray(p, dtype=float)
 
     def write(positions):
@@ -126,6 +128,8 @@ def _frame(u, idx, sign, kind, n, p, statistic, details, p_mid=None):
     # the mid-p of a discrete test, for Stouffer's sum in the verdicts (tails.binom_midp); a continuous test's own p
     out["p_mid"] = p if p_mid is None else np.where(np.isnan(p_mid), p, np.asarray(p_mid, dtype=float))
     out["statistic"] = np.asarray(statistic, dtype=float)
+    out["trials"] = np.full(len(idx), np.nan) if trials is None else np.asarray(trials, dtype=float)
+    out["expected"] = np.full(len(idx), np.nan) if expected is None else np.asarray(expected, dtype=float)
     return out, write
 
 
@@ -145,13 +149,16 @@ def _joined(parts: list[dict], u) -> pd.DataFrame:
     """The parts' columns as one frame of TEST_COLUMNS, in part order, `detail` empty: joined one column at a time
     and each part's copy of it let go as it is taken, so the tests are in memory about once (a frame per part and
     their concatenation held them twice over, the combining job's peak — `bench/analysis.py --scale`)."""
-    total = sum(len(part["p"]) for part in parts)
+    sizes = [len(part["p"]) for part in parts]
+    total = sum(sizes)
     columns = {}
     for name in TEST_COLUMNS:
         if name == "detail":
             columns[name] = pd.Series(_same(total, ""))
             continue
-        values = np.concatenate([part.pop(name) for part in parts])
+        # a part without a count test's columns (trials, expected: K3's only) has them NaN
+        values = np.concatenate([part.pop(name) if name in part else np.full(size, np.nan)
+                                 for part, size in zip(parts, sizes)])
         # the units' text columns in their own dtype; the signs' names and the sentences as pandas infers text, as
         # when they were assigned to a frame
         columns[name] = pd.Series(values, dtype=u[name].dtype) if name in TEXT else pd.Series(values, copy=False)
@@ -276,7 +283,8 @@ def _k3(p, u, ok, boundaries):
                f"{plural(int(window_sum[i]), WORKS_OF)} с баллами от двух ниже "
                f"границы до одного выше (ожидалось около {_num(expected[i], 1)} по доле в регионе); больше всего — "
                f"на границе «{int(best[i, 0])}» (первичный балл {int(best[i, 1])})" for i in idx[sel]]
-    return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details, mid)
+    return _frame(u, idx, "K3", "heaping", u["n"].to_numpy()[idx], pv, at_sum[idx] / window_sum[idx], details, mid,
+                  trials=window_sum[idx], expected=expected[idx])
 
 
 SPREAD_P = 0.001  # a unit whose count is this unlikely at the current π and ρ is not an honest reference

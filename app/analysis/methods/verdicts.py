@@ -2,9 +2,9 @@
 
 For the year Y the school's tests of the years Y − verdict_years + 1 … Y are combined:
 1. per sign: the school's p-values of that sign over its works and years — by Stouffer's method (a weak
-   but consistent sign in every work adds up; for the exact binomial test of K3 it sums the mid-p,
-   tails.binom_midp, so a class where nothing happened is not read as strong evidence of honesty; so for K4's rare
-   «lowered by two marks») and by
+   but consistent sign in every work adds up; for K4's rare «lowered by two marks» it sums the mid-p,
+   tails.binom_midp, so a class where nothing happened is not read as strong evidence of honesty; K3's counts are
+   pooled instead, one binomial over all the school's windows, _pooled_counts) and by
    the smallest p × their number (one strong sign in one work is not diluted), the better of the two × 2;
    K1 compares each year's ВПР with that year's exams, so its years are correlated through the school's lasting
    gap: Stouffer's sum has the variance k + k(k − 1)ρ, ρ the correlation of the years over the region's schools;
@@ -28,7 +28,7 @@ import pandas as pd
 
 from app.analysis.methods.fdr import benjamini_hochberg
 from app.analysis.methods.stats import factorize_sorted
-from app.analysis.methods.tails import normal_isf, normal_sf
+from app.analysis.methods.tails import beta_reg, normal_isf, normal_sf
 from app.core.russian import plural
 
 FLAGGED, WATCH, CLEAR = "flagged", "watch", "clear"
@@ -54,6 +54,7 @@ YEARS_CORRELATED, SMALLEST_ONLY = "K1", "K5"
 # ρ the correlation of a school's works over the region's schools (tails.betabinom_sf takes the spread of single
 # classes)
 WORKS_CORRELATED = "K4"
+POOLED = ("K3", "heaping")  # a count test whose works are pooled into one count (_pooled_counts), not Stouffer's sum
 # K4's shape (term_shape.py) by Stouffer's sum alone, not «the better of the sum and the smallest p × k, × 2»: added
 # marks are in all of a school's works and its tests are continuous (no p = 1 for the sum to read as z ≈ −8), so the
 # smallest p × k rarely wins and the × 2 cost every school found by the sum a factor 2 (bench/verdict_oos.py, 20–50:
@@ -181,9 +182,55 @@ def _work_correlation(school, work, p, kind_mask, schools: int, works: int) -> f
     return float(np.clip(total / weights.sum(), 0.0, 1.0))
 
 
-def _signs_of_schools(t: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def window_counts(tests: pd.DataFrame, keep: np.ndarray):
+    """(positions among `keep`, trials, expected, hits) of the count tests (K3's) of the rows `keep` of `tests`, for
+    their count pooled over the school's works; None for a frame without the columns. Only those rows: three more
+    columns over all the window's tests were a quarter more memory in the verdicts (test_analysis_memory)."""
+    if "trials" not in tests or "expected" not in tests:
+        return None
+    column = tests["trials"].to_numpy(dtype=float)
+    at = np.flatnonzero(~np.isnan(column[keep]))
+    rows = keep[at]
+    trials = column[rows]
+    # K3's statistic is the share on the boundary: the count is that × the trials (whole numbers)
+    hits = np.round(tests["statistic"].to_numpy(dtype=float)[rows] * trials)
+    return at, trials, tests["expected"].to_numpy(dtype=float)[rows], hits
+
+
+def _pooled_counts(counts, agg: pd.DataFrame, inverse: np.ndarray, stouffer_p: np.ndarray) -> np.ndarray:
+    """`stouffer_p` with POOLED's sign (K3) instead taken from its count pooled over the school's works and years:
+    the works on a boundary out of the works in all its windows, against the expected number — a binomial with the
+    mean chance (as K3 pools a work's three boundaries: its tail is not understated). That is the score test of one
+    heaping effect in all of the school's works: each pupil in a window counts once, where Stouffer's sum gave a
+    window of one pupil the weight of a window of six, and its mid-p's z only approximately a normal's (classes of
+    8–12: two to four pupils in a window; README «K3 pooled over the school's works»)."""
+    if counts is None:
+        return stouffer_p
+    at, trials, expected, hits = counts
+    sign = agg["sign"].to_numpy(dtype=object)
+    kind = agg["kind"].to_numpy(dtype=object)
+    pooled = (sign == POOLED[0]) & (kind == POOLED[1])
+    groups = len(agg)
+    counted = ~(np.isnan(expected) | np.isnan(hits))
+    group = inverse[at]
+    n, e, x = (np.bincount(group, weights=np.where(counted, v, 0.0), minlength=groups)
+               for v in (trials, expected, hits))
+    # every test of the group has its count (a frame of tests without them keeps Stouffer's sum)
+    complete = np.bincount(group, weights=counted.astype(float), minlength=groups) == agg["k"].to_numpy()
+    use = pooled & complete & (n > 0)
+    out = stouffer_p.copy()
+    # P(X ≥ x) = I_π(x, n − x + 1): the incomplete beta needs no grid of counts, where tails.binom_sf's table is
+    # (the largest n)² — a large school's pooled windows hold hundreds of works
+    x, n, chance = x[use], n[use], np.clip(e[use] / n[use], 0.0, 1.0)
+    out[use] = np.where(x <= 0, 1.0, np.where(x > n, 0.0, beta_reg(np.maximum(x, 1.0), np.maximum(n - x + 1.0, 1.0),
+                                                                    chance)))
+    return out
+
+
+def _signs_of_schools(t: pd.DataFrame, counts=None) -> tuple[pd.DataFrame, np.ndarray]:
     """Per (school, sign, kind): the combined p of the sign over the school's works and years (vectorised:
-    a region has 1,500 schools × 6 signs); and each test's row in that frame."""
+    a region has 1,500 schools × 6 signs); and each test's row in that frame. `counts`: window_counts of `t`'s
+    rows (K3's count pooled over the school's works; None: Stouffer's sum for K3 too)."""
     # by integer codes and bincounts: a group-by over three keys (two of them text) cost more than the tests
     # (a region's tests are some 130,000: each array of them is 1 MB, so the codes are kept small and every array
     # let go once read — this function was the combining job's peak, bench/analysis.py --scale)
@@ -220,6 +267,7 @@ def _signs_of_schools(t: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
             value = _work_correlation(school, work, p[of_sign], kc[of_sign] == kind, len(hu), int(work.max()) + 1)
             rho = np.where((group_sign == at[0]) & (group_kind == kind), value, rho)
     stouffer_p = normal_sf(agg["zsum"].to_numpy() / np.sqrt(k + k * (k - 1) * rho))
+    stouffer_p = _pooled_counts(counts, agg, inverse, stouffer_p)
     bonferroni = np.minimum(1.0, k * agg["pmin"].to_numpy())
     sum_only = (sign == SUM_ONLY[0]) & (agg["kind"].to_numpy(dtype=object) == SUM_ONLY[1])
     agg["sp"] = np.where(sign == SMALLEST_ONLY, bonferroni, np.where(
@@ -243,9 +291,10 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
                       "kind": tests["kind"].to_numpy()[keep], "p": tests["p"].to_numpy(dtype=float)[keep],
                       "year": tests["year"].to_numpy()[keep],
                       "p_mid": (tests["p_mid"] if "p_mid" in tests else tests["p"]).to_numpy(dtype=float)[keep]})
+    counts = window_counts(tests, keep)
     t["work"] = _work_codes(tests, keep, t["sign"].to_numpy(dtype=object) == WORKS_CORRELATED)
     q_tests = benjamini_hochberg(t["p"].to_numpy()) if len(t) else np.zeros(0)
-    signs, group_of = _signs_of_schools(t) if len(t) else (
+    signs, group_of = _signs_of_schools(t, counts) if len(t) else (
         pd.DataFrame(columns=["school_id", "sign", "kind", "sp"]), np.zeros(0, dtype=np.int64))
     # across signs the smallest sign's p × their number (Bonferroni): a school's signs read the same works (K1 and
     # K5 its ВПР results, K2 and K3 its task scores, K3 and K4 its marks), so they are not independent and Fisher's
@@ -287,7 +336,7 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
                    rows.tolist()):
         test_rows.setdefault(row[0], []).append(row[1:])
     # the window's tests are read: let them go before the explanations are written (a region's are 1 MB a column)
-    del t, keep, q_tests, group_of, signs, sel, mine
+    del t, keep, q_tests, group_of, signs, sel, mine, counts
     # which tests each named school's explanation cites, then their sentences in one call
     cites: dict = {}
     for school_id, chosen in named_signs.items():
