@@ -154,8 +154,7 @@ def test_indicator_never_remeasured_after_the_measure_ended(chain, world, db_ses
     assert (defect.code, defect.stage, defect.object_id) == ("indicator_not_remeasured", "EFF",
                                                              chain.indicators["down"].id)
     assert "E-02" in defect.message and "Курсы" in defect.message
-    ended.end_date = today() + timedelta(days=5)  # not over yet (and not marked done): nothing is owed
-    ended.state, ended.done_at = "in_progress", None
+    ended.end_date = today() + timedelta(days=5)  # not over yet: nothing is owed
     ended.start_date = today() - timedelta(days=60)
     assert check_cycle(chain.cycle) == []
 
@@ -251,8 +250,7 @@ def test_counted_defects_match_on_every_edge_of_every_check(chain, world, make_c
     make_measure(cycle, official, "Отменённая", recommendations=[late], state="cancelled", cancel_reason="не нужна")
     make_measure(cycle, official, "Курсы", indicators=[old, elsewhere], start=today() - timedelta(days=60),
                  end=today() - timedelta(days=10))
-    make_measure(cycle, official, "Идёт", indicators=[old], start=today() - timedelta(days=5), end=today(),
-                 state="in_progress")
+    make_measure(cycle, official, "Идёт", indicators=[old], start=today() - timedelta(days=5), end=today())
     make_decision(cycle, official, participants="\u2003", basis="\u00a0", state="draft")
     make_decision(cycle, official, basis=" ", findings=[chain.finding])
     chain.evaluation.conclusions = "\u2003\n"

@@ -30,7 +30,7 @@ from app.effectiveness.integrity import (ACCEPTED, STAGE_ORDER, UNACKNOWLEDGED, 
 from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
 from app.extensions import db
 from app.followup.models import (Decision, Measure, Recommendation, RecommendationItem, decision_findings,
-                                 measure_indicators, measure_recommendations, recommendation_findings, remeasured_from)
+                                 measure_indicators, measure_recommendations, recommendation_findings)
 from app.analysis.models import Finding
 from app.monitoring.models import IndicatorValue, Submission
 
@@ -99,11 +99,10 @@ def _statements() -> dict:
               .where(IndicatorValue.indicator_id == measure_indicators.c.indicator_id,
                      Submission.state == ACCEPTED, in_ids(Indicator.cycle_id, key=basis))
               .scalar_subquery())
-    out["remeasured"] = (select(Measure.cycle_id, Measure.start_date, Measure.end_date, Measure.done_at, latest)
-                         .select_from(measure_indicators)
+    out["remeasured"] = (select(Measure.cycle_id, Measure.end_date, latest).select_from(measure_indicators)
                          .join(Measure, Measure.id == measure_indicators.c.measure_id)
                          .where(in_ids(Measure.cycle_id, key=ids), Measure.state != "cancelled",
-                                Measure.start_date.is_not(None), Measure.end_date.is_not(None)))
+                                Measure.end_date.is_not(None)))
     answered = exists().where(recommendation_findings.c.finding_id == Finding.id,
                               Recommendation.id == recommendation_findings.c.recommendation_id,
                               Recommendation.cycle_id == Finding.cycle_id)
@@ -179,8 +178,8 @@ class ChainCounts:
         self.indicators = counts("indicators")
         self.methods = dict(execute(statements["methods"], params).all())
         self.remeasured: dict[int, list] = {}
-        for cycle_id, start, end, done_at, last in execute(statements["remeasured"], params).all():
-            self.remeasured.setdefault(cycle_id, []).append((start, end, done_at, _as_date(last)))
+        for cycle_id, end, last in execute(statements["remeasured"], params).all():
+            self.remeasured.setdefault(cycle_id, []).append((end, _as_date(last)))
         self.findings = counts("findings")
         self.recommendations = counts("recommendations")
         self.items = counts("items")
@@ -267,10 +266,9 @@ def _no_basis(out: Counter, cycle, reached: int) -> None:
 
 
 def _effectiveness(out: Counter, cycle, counts: ChainCounts, today: date, indicators: int) -> None:
-    for start, end, done_at, latest in counts.remeasured.get(cycle.id, ()):
-        since = remeasured_from(start, end, done_at, today)
+    for end, latest in counts.remeasured.get(cycle.id, ()):
         # The walk reads the latest values only when the cycle's basis has indicators.
-        if since is not None and (not indicators or latest is None or latest < since):
+        if end < today and (not indicators or latest is None or latest < end):
             out["indicator_not_remeasured"] += 1
     evaluation = counts.evaluations.get(cycle.id)
     if evaluation is None:

@@ -34,7 +34,7 @@ from app.monitoring.models import IndicatorValue, Submission
 from app.analysis.models import Finding
 from app.followup.models import Recommendation, RecommendationItem, recommendation_findings
 from app.orgs.models import Organisation
-from app.followup.models import Measure, measure_indicators, measure_recommendations, remeasured_from
+from app.followup.models import Measure, measure_indicators, measure_recommendations
 from app.followup.models import Decision, decision_findings
 from app.followup.services import (decision_edit_refusal, measure_edit_refusal, recommendation_edit_refusal,
                                    stage_content_refusal)
@@ -192,7 +192,7 @@ class Chain:
             .where(in_ids(Recommendation.cycle_id, ids)).order_by(RecommendationItem.id)).all())
         self.measures = _grouped(rows(
             select(Measure.cycle_id, Measure.id, Measure.title, Measure.responsible_id, Measure.start_date,
-                   Measure.end_date, Measure.state, Measure.done_at)
+                   Measure.end_date, Measure.state)
             .where(in_ids(Measure.cycle_id, ids)).order_by(Measure.start_date, Measure.id)).all())
         self.implemented = _grouped(rows(
             select(Measure.cycle_id, measure_recommendations.c.recommendation_id)
@@ -415,18 +415,15 @@ class _Checker:
 
         eff_link = eff_link_to("indicator-rows")
         for m in self.measures:
-            since = None if m.state == "cancelled" or m.start_date is None or m.end_date is None else \
-                remeasured_from(m.start_date, m.end_date, m.done_at, self.today)
-            if since is None:
+            if m.state == "cancelled" or m.end_date is None or m.end_date >= self.today:
                 continue
             for indicator_id in self.measure_indicators.get(m.id, []):
                 latest = self.measured.get(indicator_id, (0, None))[1]
-                if latest is None or latest < since:
+                if latest is None or latest < m.end_date:
                     code = self.indicator_codes.get(indicator_id, "?")
-                    self.add("indicator_not_remeasured", "EFF", lambda m=m, code=code, indicator_id=indicator_id,
-                             since=since: (
+                    self.add("indicator_not_remeasured", "EFF", lambda m=m, code=code, indicator_id=indicator_id: (
                         f"Показатель {code} не измерялся после окончания меры «{_short(m.title, 50)}» "
-                        f"({since:%d.%m.%Y}).", "indicator", indicator_id, code, eff_link))
+                        f"({m.end_date:%d.%m.%Y}).", "indicator", indicator_id, code, eff_link))
         evaluations = self.chain.evaluations.get(cycle.id, [])
         evaluation = evaluations[0] if evaluations else None
         if evaluation is None:

@@ -197,7 +197,9 @@ def remeasured_from(start_date: date, end_date: date, done_at: datetime | None, 
     its end date nor marked done). A measure ends at its end date, or earlier on the day it is marked done; a value
     taken before it began tells nothing of it either: a roadmap's measure marked done the day before it was to start
     was rated «нет эффекта» on the values the monitoring had collected before it (walk 19). Days are the dates of
-    the stored moments, as the values' own (app/effectiveness/services.indicator_rows)."""
+    the stored moments, as the values' own (app/effectiveness/services.indicator_rows). The integrity panel still
+    owes a new measurement only once the end date has passed: once «Мониторинг» is approved the cycle collects no
+    more values, and a gap nobody can close would keep «Анализ эффективности» from going for approval."""
     done_on = done_at.date() if done_at is not None else None
     if done_on is None and end_date >= today:
         return None
