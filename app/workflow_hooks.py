@@ -17,7 +17,7 @@ def register(app=None) -> None:
     from app.cycles.services import invariant_problems
     from app.deadlines.cover import absent_people_covered_by, deputies_on
     from app.documents.attachments import attachments_of
-    from app.documents.guards import mandatory_documents, registered_document
+    from app.documents.guards import mandatory_documents, registered_document, unsigned_documents
     from app.effectiveness.guards import stage_content as follow_up_content
     from app.tasks.models import TASK_KINDS, TASK_LINKS
     from workflows import engine
@@ -33,6 +33,7 @@ def register(app=None) -> None:
     workflow_hooks.mandatory_documents.register(mandatory_documents)
     workflow_hooks.attachments_of.register(attachments_of)
     workflow_hooks.registered_document.register(registered_document)
+    workflow_hooks.unsigned_documents.register(unsigned_documents)
     workflow_hooks.invariant_problems.register(invariant_problems)
     workflow_hooks.stage_content.update({
         "MON": monitoring_stage_problems,

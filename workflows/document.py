@@ -300,7 +300,7 @@ SEPARATION_OF_DUTIES = [
 
 TRANSITIONS = [
     {"trigger": "to_approval", "source": "draft", "dest": "on_approval", "label": "Отправить на согласование",
-     "allowed": EDITOR, "guards": [version_ready, has_route, route_staffed]},
+     "allowed": EDITOR, "guards": [version_ready, has_route, route_staffed], "offer_guards": [route_staffed]},
     {"trigger": "to_signature", "source": "draft", "dest": "awaiting_signature", "label": "Передать на подпись",
      "allowed": EDITOR, "guards": [version_ready, no_route]},
     {"trigger": "agree", "source": "on_approval", "dest": "on_approval", "label": "Согласовать",

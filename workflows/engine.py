@@ -71,6 +71,9 @@ class TransitionSpec:
     style: str = "primary"
     # The Russian refusal (or a function of the object giving it), when the generic one would not say who may act.
     denied: str | Callable[[Any], str] | None = None
+    # Those of `guards` that no one could fix by acting on the page (nobody holds the role a route step needs): a
+    # button they refuse is not offered — the page says why instead (withheld_transitions), not after a click.
+    offer_guards: tuple[Guard, ...] = ()
 
     @property
     def internal(self) -> bool:
@@ -175,6 +178,7 @@ def _build(module_name: str) -> Workflow:
             requires_comment=t.get("requires_comment", False),
             style=t.get("style", "primary"),
             denied=t.get("denied"),
+            offer_guards=tuple(_guard(g) for g in t.get("offer_guards", ())),
         ))
     machine = Machine(
         model=None,
@@ -344,10 +348,29 @@ def can_any(obj, actor) -> bool:
     return bool(available_transitions(obj, actor))
 
 
+def _offer_problems(spec: TransitionSpec, obj) -> list[str]:
+    return [problem for guard in spec.offer_guards for problem in guard(obj, {})]
+
+
 def available_transitions(obj, actor) -> list[TransitionSpec]:
-    """Transitions the actor could fire now by permission and state (guards are evaluated on firing)."""
+    """Transitions the actor could fire now by permission and state (guards are evaluated on firing), less those
+    an offer guard withholds (withheld_transitions)."""
     wf = workflow_for(obj)
-    return [t for t in wf.transitions if obj.state in t.source and decide(t, obj, actor, wf)]
+    return [t for t in wf.transitions if obj.state in t.source and decide(t, obj, actor, wf)
+            and not _offer_problems(t, obj)]
+
+
+def withheld_transitions(obj, actor) -> list[tuple[TransitionSpec, list[str]]]:
+    """The transitions the actor may fire by permission and state that an offer guard withholds, with its Russian
+    problems: what the page says in place of the button."""
+    wf = workflow_for(obj)
+    withheld = []
+    for t in wf.transitions:
+        if t.offer_guards and obj.state in t.source and decide(t, obj, actor, wf):
+            problems = _offer_problems(t, obj)
+            if problems:
+                withheld.append((t, problems))
+    return withheld
 
 
 def check_guards(obj, trigger: str, **data) -> list[str]:

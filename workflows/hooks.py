@@ -13,12 +13,16 @@ from typing import Callable
 from app.core.hooks import Hook, covered_people
 
 __all__ = ["Hook", "attachments_of", "covered_people", "invariant_problems", "mandatory_documents",
-           "registered_document", "stage_content"]
+           "registered_document", "stage_content",
+           "unsigned_documents"]
 
 # Stage code → function(stage) → problems (in Russian): the content a stage must have before review.
 stage_content: dict[str, Callable] = {}
 # function(stage) → problems: the stage's mandatory documents exist, at least as drafts.
 mandatory_documents = Hook("mandatory_documents", lambda stage: [])
+# function(stage) → one Russian line per document of the stage's mandatory types not yet signed: what the approver
+# is told beside «Утвердить».
+unsigned_documents = Hook("unsigned_documents", lambda stage: [])
 # function(obj, kind=None) → the files attached to `obj` (proof of execution, evidence).
 attachments_of = Hook("attachments_of", lambda obj, kind=None: [])
 # function(cycle) → problems: the upper level's invariant indicators the cycle lacks (README, «The vertical»).

@@ -91,6 +91,16 @@ def required_content(stage) -> list[str]:
     return rule(stage)
 
 
+def documents_frozen(stage) -> list[str]:
+    """A stage on review is judged as it was sent: its documents get no new document or edition until the approver
+    approves it or returns it. A reviewer's «Сформировать» made a new draft edition of a document already signed
+    and registered, under the head's eyes (walk 19). The documents' generation asks this rule."""
+    if stage.state != "on_review":
+        return []
+    return [f"Этап «{stage.title}» на рассмотрении: его документы не формируются и не переиздаются, пока этап не "
+            "утвердят или не вернут на доработку."]
+
+
 def has_responsible(stage) -> list[str]:
     return [] if stage.responsible_id else ["Не назначен ответственный за этап."]
 
@@ -98,6 +108,13 @@ def has_responsible(stage) -> list[str]:
 def mandatory_documents(stage) -> list[str]:
     """The stage's mandatory document types exist, at least as drafts (which ones is catalogue data)."""
     return hooks.mandatory_documents(stage)
+
+
+def unsigned_documents(stage) -> list[str]:
+    """The stage's mandatory documents not yet signed, for the approver to read beside «Утвердить». A note, not a
+    guard: a document is signed on its own page by its own signer (and registered after), and the head accepts the
+    block's content and signs its documents in either order (README, «Documents of a cycle»)."""
+    return hooks.unsigned_documents(stage) if stage.state == "on_review" else []
 
 
 # The methodologist of a methodical centre (ИМЦ) that supports the owning municipality approves its cycles too

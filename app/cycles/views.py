@@ -27,6 +27,7 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.tasks.services import inbox_counts, inbox_query, urgency
 from workflows import engine
+from workflows.stage import unsigned_documents
 from app.catalogue.models import LibraryIndicator
 
 # Content kinds edited on the first three stages: URL segment → (model, form, stage code, titles).
@@ -170,6 +171,7 @@ def _stage_page(stage: Stage, status: int = 200, sent: str | None = None, **form
     can_edit = stage.state == "draft" and bool(held & EDITORS)
     transitions = engine.available_transitions(stage, current_user)
     submit_problems = engine.check_guards(stage, "submit") if stage.state == "draft" else []
+    unsigned = unsigned_documents(stage) if any(t.trigger == "approve" for t in transitions) else []
     kind = next((k for k, v in CONTENT_KINDS.items() if v[2] == stage.code), None)
     settings = forms.get("settings") or StageSettingsForm(
         responsible_id=stage.responsible_id or 0, deadline=stage.deadline, version=stage.version)
@@ -181,7 +183,7 @@ def _stage_page(stage: Stage, status: int = 200, sent: str | None = None, **form
     missing = services.missing_invariants(cycle) if stage.code == "IND" else []
     return render_template(
         "cycles/stage.html", stage=stage, cycle=cycle, can_edit=can_edit, transitions=transitions,
-        submit_problems=submit_problems, kind=kind, settings=settings, summary=summary,
+        submit_problems=submit_problems, unsigned=unsigned, kind=kind, settings=settings, summary=summary,
         can_manage=bool(held & CYCLE_MANAGERS) and stage.state != "approved",
         transition_form=forms.get("transition") or TransitionForm(version=stage.version), sent=sent,
         confirm=ConfirmForm(), groups=groups, covered=covered, missing_invariants=missing,

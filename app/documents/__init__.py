@@ -26,13 +26,14 @@ from app.documents import (  # noqa: E402,F401
 from app.extensions import db  # noqa: E402
 from app.monitoring.models import DataRequest  # noqa: E402
 from workflows import document  # noqa: E402
+from workflows.stage import documents_frozen  # noqa: E402
 
 
 @bp.app_template_global()
 def stage_documents(stage) -> dict:
     """The stage's documents with their states, and what the current user may generate, for the stage page."""
     overview = services.stage_overview(stage)
-    can_generate = (stage.state != "waiting" and stage.cycle.state == "open"
+    can_generate = (stage.state != "waiting" and not documents_frozen(stage) and stage.cycle.state == "open"
                     and services.can_edit(current_user, stage))
     needs_addressee = any(t.per_addressee for t in overview["types"])
     needs_request = any(t.subject == "data_request" for t in overview["types"])

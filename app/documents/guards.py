@@ -24,7 +24,28 @@ def mandatory_documents(stage) -> list[str]:
             .where(Stage.cycle_id == stage.cycle_id, Document.type_key.in_(spanning))))
     level = stage.cycle.owner.level
     return [f"Нет документа «{t.title_for(level)}» (хотя бы проекта): сформируйте его в разделе «Документы этапа»."
-            for t in types if t.key not in present] + list_without_methods(stage)
+            for t in types if t.key not in present] + list_without_methods(stage) + report_before_conclusions(stage)
+
+
+def _mandatory_documents_of(stage, types) -> list[Document]:
+    """The documents of the mandatory `types` for the stage: its own, and a type one per cycle from any stage."""
+    spanning = [t.key for t in types if t.one_per_cycle]
+    own = [t.key for t in types if not t.one_per_cycle]
+    query = select(Document).join(Stage, Stage.id == Document.stage_id).where(
+        ((Document.stage_id == stage.id) & Document.type_key.in_(own))
+        | ((Stage.cycle_id == stage.cycle_id) & Document.type_key.in_(spanning))).order_by(Document.id)
+    return list(db.session.scalars(query))
+
+
+def unsigned_documents(stage) -> list[str]:
+    """One line per document of the stage's mandatory types whose current edition is not signed (a draft, on its
+    route, waiting for the signature, or a new edition of a signed one): the approver of the stage reads them beside
+    «Утвердить» — the head approved blocks whose documents nobody had agreed, without a word (walk 19)."""
+    types = mandatory_types(stage.code)
+    if not types:
+        return []
+    return [f"«{doc.title}» — {STATE_LABELS[doc.state]}" for doc in _mandatory_documents_of(stage, types)
+            if doc.current is None or not doc.current.signed]
 
 
 def list_without_methods(stage) -> list[str]:
@@ -40,6 +61,27 @@ def list_without_methods(stage) -> list[str]:
     title = get_type(doc.type_key).title_for(stage.cycle.owner.level)
     return [f"Документ «{title}» сформирован до описания методов и методов не содержит: сформируйте его заново в "
             "разделе «Документы этапа»."]
+
+
+def report_before_conclusions(stage) -> list[str]:
+    """«Анализ» sent for approval with an analytic справка made before the stage's conclusions were written (or
+    changed since): its «Выводы» are not the ones the head approves with the stage — drawn from the figures, or the
+    earlier text (walk 19). The справка records the conclusions it printed (context «conclusions_list»); an edition
+    already signed stands as it is, as the перечень above."""
+    if stage.code != "ANL":
+        return []
+    doc = db.session.scalar(select(Document).where(Document.stage_id == stage.id,
+                                                   Document.type_key == "analytic_report"))
+    printed = recorded(doc, "conclusions_list") if doc is not None else None
+    if printed is None or doc.current.signed or doc.current.status != "done":
+        return []
+    written = [p.strip() for p in (stage.summary or "").split("\n") if p.strip()]
+    if printed == written:
+        return []
+    title = get_type(doc.type_key).title_for(stage.cycle.owner.level)
+    when = "до того, как были записаны выводы этапа" if not printed else "до последнего изменения выводов этапа"
+    return [f"Документ «{title}» сформирован {when}, и его раздел «Выводы» не совпадает с содержанием этапа: "
+            "сформируйте его заново в разделе «Документы этапа»."]
 
 
 def registered_document(owner, type_key: str) -> list[str]:

@@ -48,6 +48,7 @@ from app.jobs.tracked import enqueue_tracked, reconcile_rows
 from app.orgs.models import Organisation
 from workflows import engine
 from workflows.document import ACKNOWLEDGERS, awaits_cosignature
+from workflows.stage import documents_frozen
 from app.auth.services import ReauthRefused, ReauthThrottled, verify_password_reentry
 
 # A version waits «в очереди» or «формируется» until its job stores the file. When the job is gone (its worker was
@@ -171,6 +172,8 @@ def _check_subject(stage, doc_type: DocumentType, addressee, data_request) -> No
         raise ValidationFailed(f"Документ «{doc_type.title}» не относится к этапу «{stage.title}».")
     if stage.state == "waiting":
         raise ValidationFailed(f"Этап «{stage.title}» ещё не открыт: документы по нему формировать рано.")
+    if frozen := documents_frozen(stage):
+        raise ValidationFailed(frozen[0])
     if doc_type.per_addressee:
         if addressee is None:
             raise ValidationFailed(f"Для документа «{doc_type.title}» выберите адресата.")

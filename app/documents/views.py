@@ -26,6 +26,7 @@ from app.orgs.models import Organisation
 from app.orgs.services import visible_ancestors
 from workflows import engine
 from workflows.document import STATES, pending_step
+from workflows.stage import documents_frozen
 
 
 def document_in_scope(model, object_id):
@@ -82,9 +83,11 @@ def _document_page(doc: Document, status: int = 200, *, action_form=None, sent: 
         state_label=STATES.get(doc.state, doc.state), statuses=services.GENERATION_STATUSES,
         verifications=verifications, registered_checks=registered_checks, attachments=attachments,
         kind_label=kind_label, ROLES=ROLES, owner_url=owner_url(doc) if doc.owner_type is not None else None,
-        actions=page_actions(doc, user), can_edit=services.can_edit(user, doc),
+        actions=page_actions(doc, user), withheld=engine.withheld_transitions(doc, user),
+        can_edit=services.can_edit(user, doc),
         # a closed cycle's documents get no new edition (services refuse it); an owner's documents have no cycle
-        can_regenerate=services.can_edit(user, doc) and (doc.cycle is None or doc.cycle.state == "open"),
+        can_regenerate=services.can_edit(user, doc) and (doc.cycle is None or doc.cycle.state == "open")
+        and (doc.stage is None or not documents_frozen(doc.stage)),
         can_acknowledge=bool(services.acknowledging_roles(user, doc)),
         can_sign=engine.can(doc, "sign", user) or engine.can(doc, "cosign", user),
         step=pending_step(doc.current) if doc.state == "on_approval" else None,

@@ -31,7 +31,7 @@ from app.orgs.services import org_today
 from app.monitoring.values import owner_value, parse_number, topmost_answers
 from app.monitoring.models import IndicatorValue, Submission
 from app.orgs.models import Organisation
-from app.followup.models import Measure
+from app.followup.models import Measure, remeasured_from
 from workflows.measure import ACTIVE_STATES
 from app.core import charts
 from app.core import russian as ru
@@ -186,14 +186,14 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
     results = []
     for m in measures:
         details, verdicts = [], []
+        since = remeasured_from(m.start_date, m.end_date, m.done_at, today)
         for ind in m.indicators:
             row = by_id.get(ind.id)
-            ended = m.end_date is not None and m.end_date < today
             if row is None or row.after is None:
                 details.append((ind.code, "нет принятых значений"))
             elif row.baseline is None:
                 details.append((ind.code, "не задано базовое значение"))
-            elif ended and (row.measured_on is None or row.measured_on < m.end_date):
+            elif since is not None and (row.measured_on is None or row.measured_on < since):
                 details.append((ind.code, "не измерялся после окончания меры"))
             else:
                 verdicts.append(bool(row.improved))

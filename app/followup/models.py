@@ -192,6 +192,21 @@ class RecommendationItem(Audited, db.Model):
         return self.recommendation.cycle
 
 
+def remeasured_from(start_date: date, end_date: date, done_at: datetime | None, today: date) -> date | None:
+    """The first day an indicator's value can show a measure's effect, or None while the measure runs (neither past
+    its end date nor marked done). A measure ends at its end date, or earlier on the day it is marked done; a value
+    taken before it began tells nothing of it either: a roadmap's measure marked done the day before it was to start
+    was rated «нет эффекта» on the values the monitoring had collected before it (walk 19). Days are the dates of
+    the stored moments, as the values' own (app/effectiveness/services.indicator_rows). The integrity panel still
+    owes a new measurement only once the end date has passed: once «Мониторинг» is approved the cycle collects no
+    more values, and a gap nobody can close would keep «Анализ эффективности» from going for approval."""
+    done_on = done_at.date() if done_at is not None else None
+    if done_on is None and end_date >= today:
+        return None
+    ended_on = min(end_date, done_on) if done_on is not None else end_date
+    return max(ended_on, start_date)
+
+
 class Measure(Audited, db.Model):
     """Мера (мероприятие) of the roadmap: who does what, from when to when, to move which indicators."""
 
