@@ -159,6 +159,11 @@ def _pct(value: float | None) -> str:
     return ru.percent(value, 0) if value is not None else DASH
 
 
+def _tenths(value: float | None) -> str:
+    """«56,6 %», «54,0 %»: a percent with the one decimal a difference in tenths of a point is computed from."""
+    return f"{ru.number(value, 1, fixed=True)} %" if value is not None else DASH
+
+
 def _day(moment, org) -> date | None:
     return local_day(moment, org)
 
@@ -338,7 +343,10 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
         "conclusion": {
             "municipality": municipality.name, "campaign": ru.quotable(campaign.title), "period": campaign.period,
             "window": _window(campaign),
-            "experts": ", ".join(expert_names), "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),
+            # «Эксперты:» where the municipality's mechanisms were scored by several (the template's word was always
+            # «Эксперт:» before a list of names)
+            "experts": ", ".join(expert_names), "experts_label": "Эксперты" if len(expert_names) > 1 else "Эксперт",
+            "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),
             "basis": _order_reference(campaign),
             "points": ru.integer(total_points), "max": ru.integer(total_max), "percent": _pct(overall),
             "level": level,
@@ -346,13 +354,25 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
                         f"{ru.plural(len(codes), ('механизма', 'механизмов', 'механизмов'))} муниципальное "
                         f"образование набрало {_of_points(total_points, total_max)} ({_pct(overall)}); уровень "
                         f"сформированности механизмов — {level}."),
-            "pending": (f"Экспертная оценка механизмов {', '.join(_mechanism_words(titles[c]) for c in pending)} не "
-                        "утверждена: заключение по ним составляется после утверждения оценки.") if pending else "",
+            "pending": _pending_text([titles[c] for c in pending]),
         },
         "mechanisms": number_rows(mechanisms),
         "blocks": number_rows([{k: v for k, v in r.items() if k != "mechanism_code"} for r in block_rows]),
         "justification": justification, "recommendations": recommendations,
     }
+
+
+def _pending_text(titles: list[str]) -> str:
+    """What the conclusion does not cover yet, in the number of its mechanisms: «механизма «…» не утверждена:
+    заключение по нему…» for one (it read «механизмов «…» … по ним» whatever their count)."""
+    if not titles:
+        return ""
+    named = ", ".join(_mechanism_words(t) for t in titles)
+    if len(titles) == 1:
+        return (f"Экспертная оценка механизма {named} не утверждена: заключение по нему составляется после "
+                "утверждения оценки.")
+    return (f"Экспертная оценка механизмов {named} не утверждена: заключение по ним составляется после утверждения "
+            "оценки.")
 
 
 def _order_reference(campaign: Campaign) -> str:
@@ -408,9 +428,13 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
     assessed = sum(1 for r in rows if r.percent is not None)
     zones = number_rows([{"block": blocks.get(z["block"], z["block"]), "percent": _pct(z["percent"]),
                           "cells": f"{ru.integer(z['below'])} из {ru.integer(assessed)}"} for z in pic.region_zones])
+    # As the region picture's table of the gap: over the mechanisms the expert has scored (an evaluation submitted or
+    # returned counts, not only an approved one), with their count and tenths. Whole percents of the heat table read
+    # «57 %» and «54 %» over «+2,3 п. п.», and the heat table shows «—» for an expert score not yet approved.
     gaps = number_rows([
-        {"municipality": r.municipality.name, "self": _pct(r.gap["self_percent"]),
-         "expert": _pct(r.gap["expert_percent"]), "gap": f"{ru.signed(r.gap['gap'], 1)} п. п.",
+        {"municipality": r.municipality.name, "mechanisms": ru.integer(r.gap["mechanisms"]),
+         "self": _tenths(r.gap["self_percent"]), "expert": _tenths(r.gap["expert_percent"]),
+         "gap": f"{ru.signed(r.gap['gap'], 1)} п. п.",
          "flag": "завышение самооценки" if r.gap["over"] else "расхождение в пределах нормы"}
         for r in rows if r.gap.get("mechanisms")])
     if pic.previous is None:
@@ -432,10 +456,16 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
         measures.append("Провести с муниципальными координаторами ("
                         f"{'; '.join(r.municipality.name for r in pic.over_assessed)}) разбор расхождений "
                         "самооценки и экспертной оценки, уточнить понимание критериев.")
-    weak = [r.municipality.name for r in rows if r.level in ("low", "none")]
-    if weak:
-        measures.append(f"Включить в программу адресной поддержки муниципалитеты с низким уровнем "
-                        f"сформированности механизмов: {'; '.join(weak)}.")
+    # «с низким уровнем» named a municipality whose mechanisms are not formed at all (under 20 %) too: each by its level
+    low = "; ".join(r.municipality.name for r in rows if r.level == "low")
+    unformed = "; ".join(r.municipality.name for r in rows if r.level == "none")
+    if low and unformed:
+        measures.append("Включить в программу адресной поддержки муниципалитеты, механизмы которых не сформированы "
+                        f"({unformed}) или сформированы на низком уровне ({low}).")
+    elif low or unformed:
+        measures.append("Включить в программу адресной поддержки муниципалитеты "
+                        + (f"с низким уровнем сформированности механизмов: {low}." if low else
+                           f"с несформированными механизмами: {unformed}."))
     measures.append("Учесть результаты мониторинга при постановке целей региональной и муниципальных систем "
                     "оценки качества образования на следующий учебный год.")
     last = max([a.approved_at for a in campaign.assignments if a.approved_at is not None]
@@ -477,6 +507,10 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
             "figures": {name: name for name in charts},
             "blocks": "; ".join(f"{number} — {ru.quote(blocks.get(code, code))}" for number, code in zip(
                 drawn["blocks"]["blocks"], pic.region_profile)),
+            "gaps_note": ("Сравниваются механизмы, которые эксперт оценил, в том числе оценки, ещё не утверждённые "
+                          "руководителем: доля максимального балла по самооценке и по оценке эксперта; разница — "
+                          "самооценка минус оценка эксперта в процентных пунктах; завышение самооценки — разница "
+                          f"{ru.integer(picture.OVER_ASSESSMENT_GAP)} п. п. и более."),
             "zones_note": (f"Проблемные зоны — блоки управленческого цикла, набравшие в среднем по региону менее "
                            f"{ru.integer(pic.problem_below)} % максимального балла; в последнем столбце — у скольких "
                            "муниципалитетов блок ниже этого порога.")
