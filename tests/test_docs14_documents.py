@@ -168,3 +168,35 @@ def test_the_reports_support_measure_names_each_municipality_by_its_own_level(de
             assert name in measure
     if "low" not in levels.values():
         assert "низк" not in measure, measure
+
+
+def test_the_heat_table_lists_every_mechanism_of_the_picture_under_it(demo):
+    """Table 1 of the report left out a mechanism whose score does not count yet (a self-assessment not complete):
+    a municipality had seven rows above Рисунок 1 showing eight cells, one of them «нет оценки». Every mechanism of
+    every municipality is a row; one without a counted score reads «—», «—», «нет оценки», never a draft's points."""
+    from app.assessment import picture
+    from app.assessment.documents import mechanism_titles
+    from app.assessment.models import Score
+    from app.documents import rendering
+    from app.documents.owned import build_owned_context
+
+    campaign = _campaign(demo)
+    rows = picture.region_picture(campaign).rows
+    target = next(r for r in rows if all(c.expert_state != "approved" for c in r.cells.values()))
+    code = campaign.mechanisms[0]
+    scores = demo.scalars(select(Score).where(Score.campaign_id == campaign.id,
+                                              Score.municipality_id == target.municipality.id,
+                                              Score.mechanism_code == code)).all()
+    scores[0].self_points = None  # the self-assessment of that mechanism is not complete: it does not count
+    demo.flush()
+    assert picture.region_picture(campaign).rows[rows.index(target)].cells[code].percent is None
+    ctx = build_owned_context("assessment_report", campaign)
+    assert len(ctx["heat"]) == len(rows) * len(campaign.mechanisms)
+    title = mechanism_titles([code])[code]
+    mine = ctx["heat"][[h["municipality"] for h in ctx["heat"]].index(target.municipality.name):][:len(
+        campaign.mechanisms)]
+    missing = next(h for h in mine if h["mechanism"] == title)
+    assert (missing["self"], missing["expert"], missing["level"]) == ("—", "—", "нет оценки")
+    _, tables = _text(rendering.render("assessment_report", ctx))
+    heat = next(t for t in tables if t[0] == ["Механизм", "Самооценка", "Эксперт", "Уровень"])
+    assert [title, "—", "—", "нет оценки"] in heat

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.assessment import picture, picture_charts
+from app.assessment.picture import SOURCE_LABELS
 from app.assessment.criteria import level_label, level_of
 from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Expert, Score
 from app.auth.models import User
@@ -412,17 +413,18 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
     rows = sorted(pic.rows, key=lambda r: r.municipality.name)
     heat, levels = [], defaultdict(int)
     for r in rows:
-        first = True
-        for code in pic.mechanisms:
+        for n, code in enumerate(pic.mechanisms):
             cell = r.cells[code]
-            if cell.percent is None:
-                continue
-            levels[cell.level] += 1
-            heat.append({"municipality": r.municipality.name if first else "", "mechanism": titles[code],
-                         "self": _pct(cell.self_percent), "expert": _pct(cell.expert_percent)
-                         if cell.expert_state == "approved" else DASH, "level": level_label(cell.level)})
-            first = False
-    if not heat:
+            # A mechanism without a counted score stays in the table as «нет оценки», as Рисунок 1 under it shows it
+            # (the table left it out: five rows of a municipality above a picture of eight), with no draft's points.
+            row = {"municipality": "" if n else r.municipality.name, "mechanism": titles[code], "self": DASH,
+                   "expert": DASH, "level": SOURCE_LABELS[None]}
+            if cell.percent is not None:
+                levels[cell.level] += 1
+                row.update({"self": _pct(cell.self_percent), "expert": _pct(cell.expert_percent)
+                            if cell.expert_state == "approved" else DASH, "level": level_label(cell.level)})
+            heat.append(row)
+    if not levels:
         refuse(dtype.title, ["Нет ни одной представленной самооценки или утверждённой экспертной оценки: отчёт "
                              "составлять не по чему."])
     assessed = sum(1 for r in rows if r.percent is not None)
