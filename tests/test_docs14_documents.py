@@ -200,3 +200,28 @@ def test_the_heat_table_lists_every_mechanism_of_the_picture_under_it(demo):
     _, tables = _text(rendering.render("assessment_report", ctx))
     heat = next(t for t in tables if t[0] == ["Механизм", "Самооценка", "Эксперт", "Уровень"])
     assert [title, "—", "—", "нет оценки"] in heat
+
+
+def test_the_order_of_a_campaign_of_one_municipality_names_its_coordinator_and_expert_in_the_singular(demo):
+    """A campaign of one municipality assessed by one expert: the order said «Координаторам представить …»,
+    «Ответственные: муниципальные координаторы (приложение № 2)» and «подготовить заключения по муниципальным
+    образованиям» over the single coordinator and expert its appendices list."""
+    from app.documents import rendering
+    from app.documents.owned import build_owned_context
+
+    campaign = _campaign(demo)
+    with demo.no_autoflush:
+        kept = campaign.municipalities[0]
+        campaign.municipalities[:] = [kept]
+        campaign.assignments[:] = [a for a in campaign.assignments if a.municipality_id == kept.municipality_id]
+        assert len({a.expert_id for a in campaign.assignments}) == 1
+        ctx = build_owned_context("assessment_order", campaign)
+    paragraphs, tables = _text(rendering.render("assessment_order", ctx))
+    text = "\n".join(paragraphs + [c for t in tables for row in t for c in row])
+    assert "Координатору представить самооценку" in text and "Координаторам" not in text
+    assert "Ответственный: муниципальный координатор (приложение № 2)" in text.replace("\u00a0", " ")
+    assert "Эксперту провести экспертную оценку механизмов и подготовить заключение по муниципальному образованию" \
+        in text
+    assert "Ответственный: региональный эксперт (приложение № 3)" in text.replace("\u00a0", " ")
+    assert "муниципальные координаторы" not in text and "региональные эксперты" not in text
+    assert "Экспертное заключение по муниципальному образованию" in text

@@ -193,16 +193,26 @@ def _order(dtype, campaign: Campaign, ctx, *, params, **_):
     ctx["doc"]["heading"] = (f"О проведении мониторинга муниципальных механизмов управления качеством "
                              f"образования в {campaign.period} учебном году")
     ctx["doc"]["period"] = campaign.period
+    # One municipality (its one coordinator) or one expert is named in the singular: «Ответственные: муниципальные
+    # координаторы» over a single coordinator of appendix № 2 (edge review of 7 December 2026).
+    one_municipality = len(campaign.municipalities) == 1
+    one_expert = len({a.expert_id for a in campaign.assignments}) == 1
+    coordinators_words, to_coordinators = (("муниципальный координатор", "Координатору") if one_municipality else
+                                           ("муниципальные координаторы", "Координаторам"))
+    experts_words, to_experts = ("региональный эксперт", "Эксперту") if one_expert else ("региональные эксперты",
+                                                                                           "Экспертам")
+    conclusions_words = ("заключение по муниципальному образованию" if one_municipality else
+                         "заключения по муниципальным образованиям")
     items = [
         {"text": f"Провести мониторинг муниципальных механизмов управления качеством образования (далее — "
                  f"мониторинг) {_window(campaign)} в порядке, установленном приложением № 1 к "
                  "настоящему приказу.", "executor": executor, "deadline": ru.date_short(end)},
-        {"text": "Утвердить состав муниципальных координаторов мониторинга (приложение № 2). Координаторам "
+        {"text": f"Утвердить состав муниципальных координаторов мониторинга (приложение № 2). {to_coordinators} "
                  "представить самооценку механизмов с подтверждающими документами в системе УКО-Цикл.",
-         "executor": "муниципальные координаторы (приложение № 2)", "deadline": ru.date_short(self_due)},
-        {"text": "Утвердить состав региональных экспертов и их закрепление (приложение № 3). Экспертам провести "
-                 "экспертную оценку механизмов и подготовить заключения по муниципальным образованиям.",
-         "executor": "региональные эксперты (приложение № 3)", "deadline": ru.date_short(end)},
+         "executor": f"{coordinators_words} (приложение № 2)", "deadline": ru.date_short(self_due)},
+        {"text": f"Утвердить состав региональных экспертов и их закрепление (приложение № 3). {to_experts} провести "
+                 f"экспертную оценку механизмов и подготовить {conclusions_words}.",
+         "executor": f"{experts_words} (приложение № 3)", "deadline": ru.date_short(end)},
         {"text": "Подготовить аналитический отчёт по результатам мониторинга.", "executor": executor,
          "deadline": ru.date_short(report_due)},
     ]
@@ -210,11 +220,11 @@ def _order(dtype, campaign: Campaign, ctx, *, params, **_):
         item["label"] = ru.responsible_label(item["executor"])
     steps = number_rows([
         {"step": "Самооценка муниципальных механизмов по критериям мониторинга, представление подтверждающих "
-                 "документов", "who": "муниципальные координаторы",
+                 "документов", "who": coordinators_words,
          "dates": ru.date_range(start, self_due)},
-        {"step": "Экспертная оценка механизмов, утверждение оценок руководителем", "who": "региональные эксперты",
+        {"step": "Экспертная оценка механизмов, утверждение оценок руководителем", "who": experts_words,
          "dates": ru.date_range(self_due, end)},
-        {"step": "Экспертные заключения по муниципальным образованиям", "who": "региональные эксперты",
+        {"step": f"Экспертн{'ое' if one_municipality else 'ые'} {conclusions_words}", "who": experts_words,
          "dates": f"до {ru.date_short(end)}"},
         {"step": "Аналитический отчёт по результатам мониторинга", "who": person(_creator(campaign)),
          "dates": f"до {ru.date_short(report_due)}"},
