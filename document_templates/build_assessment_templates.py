@@ -62,6 +62,7 @@ def builders(b):
                                             "качеством образования")
         t.use(b.COMMON_VARIABLES,
               conclusion=("dict", "Заключение: municipality, campaign, period, window, experts (ФИО экспертов), "
+                                  "experts_label («Эксперт» или «Эксперты»), "
                                   "criteria, basis (приказ о проведении или «—»), points, max, percent, level, "
                                   "summary, pending (оценки не утверждены "
                                   "или пусто)"),
@@ -82,12 +83,12 @@ def builders(b):
         t.tag("{%p if conclusion.basis != '—' %}")
         t.text("Основание: {{ conclusion.basis }}.")
         t.tag("{%p endif %}")
-        t.text("Эксперт: {{ conclusion.experts }}.")
+        t.text("{{ conclusion.experts_label }}: {{ conclusion.experts }}.")
         t.p("1. Оценка по механизмам", bold=True, before=6, after=6, keep=True)
         t.text("Баллы по механизмам (самооценка муниципалитета, оценка эксперта, максимум):")
         t.table(["№", "Механизм", "Самооценка", "Эксперт", "Макс.", "Доля", "Уровень"],
                 ["{{ m.number }}", "{{ m.title }}", "{{ m.self }}", "{{ m.expert }}", "{{ m.max }}", "{{ m.percent }}",
-                 "{{ m.level }}"], "m in mechanisms", widths=[1.0, 6.0, 2.4, 2.0, 1.5, 1.6, 2.5], size=b.SMALL_PT)
+                 "{{ m.level }}"], "m in mechanisms", widths=[1.0, 5.6, 2.4, 2.0, 1.5, 1.6, 2.9], size=b.SMALL_PT)
         t.text("{{ conclusion.summary }}")
         t.tag("{%p if conclusion.pending %}")
         t.text("{{ conclusion.pending }}")
@@ -107,7 +108,8 @@ def builders(b):
         t.tag("{%p endfor %}")
         t.signature()
         t.executor_mark()
-        t.save({"family": "procedural", "stages": [], "version": 4,
+        # 5: «Эксперты:» before the names of several experts; «не сформирован» on one line in the level column
+        t.save({"family": "procedural", "stages": [], "version": 5,
                 "filename": "Экспертное заключение {period} {number}.docx"})
 
     def assessment_report():
@@ -117,7 +119,8 @@ def builders(b):
               report=("dict", "Отчёт: intro (общие сведения), basis (как определён уровень), distribution "
                               "(распределение по уровням), codes (номера механизмов на тепловой карте), blocks (номера "
                               "блоков на профиле), figures (имена рисунков в charts: heatmap, blocks), zones_note "
-                              "(что такое проблемная зона или что их нет)"),
+                              "(что такое проблемная зона или что их нет), gaps_note (что сравнивает таблица "
+                              "самооценки и оценки эксперта)"),
               charts=("dict", "Рисунки (PNG): heatmap (тепловая карта «муниципалитет × механизм»), blocks (профиль "
                               "по блокам цикла)"),
               heat=("list", "Тепловая карта «муниципалитет × механизм»: municipality (строка-заголовок группы; пусто "
@@ -125,7 +128,8 @@ def builders(b):
                             "(доля экспертной оценки), level"),
               zones=("list", "Проблемные зоны: number, block, percent, cells (муниципалитетов с блоком ниже порога из "
                              "оценённых)"),
-              gaps=("list", "Самооценка и экспертная оценка: number, municipality, self, expert, gap, flag"),
+              gaps=("list", "Самооценка и экспертная оценка: number, municipality, mechanisms (механизмов сравнено), "
+                            "self, expert, gap, flag"),
               dynamics=("dict", "Динамика: note, rows (number, municipality, before, now, change)"),
               factors=("list", "Факторы: number, factor, n, coefficient, strength (сила связи словами)"),
               measures=("list", "Рекомендуемые меры (строки)"))
@@ -160,12 +164,14 @@ def builders(b):
             "{{ report.blocks }}.", align="center", size=b.TABLE_PT, after=6)
         t.p("3. Самооценка и экспертная оценка", bold=True, before=6, after=6, keep=True)
         t.tag("{%p if gaps %}")
-        t.table(["№", "Муниципальный орган управления образованием", "Самооценка", "Эксперт", "Разница",
-                 "Вывод"],
-                ["{{ g.number }}", "{{ g.municipality }}", "{{ g.self }}", "{{ g.expert }}", "{{ g.gap }}",
-                 "{{ g.flag }}"], "g in gaps", widths=[1.0, 4.8, 2.4, 2.0, 2.0, 4.8], size=b.SMALL_PT)
+        t.text("{{ report.gaps_note }}")
+        t.table(["№", "Муниципальный орган управления образованием", "Механизмов сравнено", "Самооценка",
+                 "Эксперт", "Разница", "Вывод"],
+                ["{{ g.number }}", "{{ g.municipality }}", "{{ g.mechanisms }}", "{{ g.self }}", "{{ g.expert }}",
+                 "{{ g.gap }}", "{{ g.flag }}"], "g in gaps", widths=[1.0, 3.7, 2.6, 2.6, 1.9, 2.1, 3.1],
+                size=b.SMALL_PT)
         t.tag("{%p else %}")
-        t.text("Утверждённых экспертных оценок, с которыми можно сравнить самооценку, пока нет.")
+        t.text("Оценок эксперта, с которыми можно сравнить самооценку, пока нет.")
         t.tag("{%p endif %}")
         t.p("4. Факторы", bold=True, before=6, after=6, keep=True)
         t.tag("{%p if factors %}")
@@ -192,7 +198,8 @@ def builders(b):
         t.signature()
         t.executor_mark()
         # 2: the heat map and the blocks' profile as pictures
-        t.save({"family": "procedural", "stages": [], "version": 6,
+        # 7: the gap table as the region picture's: the mechanisms compared, percents in tenths, what it compares
+        t.save({"family": "procedural", "stages": [], "version": 7,
                 "filename": "Аналитический отчёт по мониторингу механизмов {period} {number}.docx"})
 
     return {f.__name__: f for f in (assessment_order, expert_conclusion, assessment_report)}

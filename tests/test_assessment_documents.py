@@ -208,8 +208,9 @@ def test_the_conclusion_reports_the_approved_scores_per_mechanism_and_block_and_
     # 7 December said the evaluation had run to February
     assert f"Оценка проведена в рамках кампании «{campaign.title}» (срок проведения мониторинга\u00a0— с " in text
     assert "Оценка проведена с " not in text
-    # M1.2 is not evaluated yet: the conclusion says so rather than reporting it
-    assert "не утверждена: заключение по ним составляется после утверждения оценки" in text
+    # M1.2 is not evaluated yet: the conclusion says so rather than reporting it (one mechanism: «по нему»)
+    assert "Экспертная оценка механизма «" in text
+    assert "не утверждена: заключение по нему составляется после утверждения оценки" in text
     assert camp["mun_b"].name not in text
     # no approval route: the manager passes it to the expert, who signs; registered in the conclusions' journal
     from app.core.errors import PermissionDenied

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.assessment import picture, picture_charts
+from app.assessment.picture import SOURCE_LABELS
 from app.assessment.criteria import level_label, level_of
 from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Expert, Score
 from app.auth.models import User
@@ -159,6 +160,11 @@ def _pct(value: float | None) -> str:
     return ru.percent(value, 0) if value is not None else DASH
 
 
+def _tenths(value: float | None) -> str:
+    """«56,6 %», «54,0 %»: a percent with the one decimal a difference in tenths of a point is computed from."""
+    return f"{ru.number(value, 1, fixed=True)} %" if value is not None else DASH
+
+
 def _day(moment, org) -> date | None:
     return local_day(moment, org)
 
@@ -187,16 +193,26 @@ def _order(dtype, campaign: Campaign, ctx, *, params, **_):
     ctx["doc"]["heading"] = (f"О проведении мониторинга муниципальных механизмов управления качеством "
                              f"образования в {campaign.period} учебном году")
     ctx["doc"]["period"] = campaign.period
+    # One municipality (its one coordinator) or one expert is named in the singular: «Ответственные: муниципальные
+    # координаторы» over a single coordinator of appendix № 2 (edge review of 7 December 2026).
+    one_municipality = len(campaign.municipalities) == 1
+    one_expert = len({a.expert_id for a in campaign.assignments}) == 1
+    coordinators_words, to_coordinators = (("муниципальный координатор", "Координатору") if one_municipality else
+                                           ("муниципальные координаторы", "Координаторам"))
+    experts_words, to_experts = ("региональный эксперт", "Эксперту") if one_expert else ("региональные эксперты",
+                                                                                           "Экспертам")
+    conclusions_words = ("заключение по муниципальному образованию" if one_municipality else
+                         "заключения по муниципальным образованиям")
     items = [
         {"text": f"Провести мониторинг муниципальных механизмов управления качеством образования (далее — "
                  f"мониторинг) {_window(campaign)} в порядке, установленном приложением № 1 к "
                  "настоящему приказу.", "executor": executor, "deadline": ru.date_short(end)},
-        {"text": "Утвердить состав муниципальных координаторов мониторинга (приложение № 2). Координаторам "
+        {"text": f"Утвердить состав муниципальных координаторов мониторинга (приложение № 2). {to_coordinators} "
                  "представить самооценку механизмов с подтверждающими документами в системе УКО-Цикл.",
-         "executor": "муниципальные координаторы (приложение № 2)", "deadline": ru.date_short(self_due)},
-        {"text": "Утвердить состав региональных экспертов и их закрепление (приложение № 3). Экспертам провести "
-                 "экспертную оценку механизмов и подготовить заключения по муниципальным образованиям.",
-         "executor": "региональные эксперты (приложение № 3)", "deadline": ru.date_short(end)},
+         "executor": f"{coordinators_words} (приложение № 2)", "deadline": ru.date_short(self_due)},
+        {"text": f"Утвердить состав региональных экспертов и их закрепление (приложение № 3). {to_experts} провести "
+                 f"экспертную оценку механизмов и подготовить {conclusions_words}.",
+         "executor": f"{experts_words} (приложение № 3)", "deadline": ru.date_short(end)},
         {"text": "Подготовить аналитический отчёт по результатам мониторинга.", "executor": executor,
          "deadline": ru.date_short(report_due)},
     ]
@@ -204,11 +220,11 @@ def _order(dtype, campaign: Campaign, ctx, *, params, **_):
         item["label"] = ru.responsible_label(item["executor"])
     steps = number_rows([
         {"step": "Самооценка муниципальных механизмов по критериям мониторинга, представление подтверждающих "
-                 "документов", "who": "муниципальные координаторы",
+                 "документов", "who": coordinators_words,
          "dates": ru.date_range(start, self_due)},
-        {"step": "Экспертная оценка механизмов, утверждение оценок руководителем", "who": "региональные эксперты",
+        {"step": "Экспертная оценка механизмов, утверждение оценок руководителем", "who": experts_words,
          "dates": ru.date_range(self_due, end)},
-        {"step": "Экспертные заключения по муниципальным образованиям", "who": "региональные эксперты",
+        {"step": f"Экспертн{'ое' if one_municipality else 'ые'} {conclusions_words}", "who": experts_words,
          "dates": f"до {ru.date_short(end)}"},
         {"step": "Аналитический отчёт по результатам мониторинга", "who": person(_creator(campaign)),
          "dates": f"до {ru.date_short(report_due)}"},
@@ -338,7 +354,10 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
         "conclusion": {
             "municipality": municipality.name, "campaign": ru.quotable(campaign.title), "period": campaign.period,
             "window": _window(campaign),
-            "experts": ", ".join(expert_names), "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),
+            # «Эксперты:» where the municipality's mechanisms were scored by several (the template's word was always
+            # «Эксперт:» before a list of names)
+            "experts": ", ".join(expert_names), "experts_label": "Эксперты" if len(expert_names) > 1 else "Эксперт",
+            "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),
             "basis": _order_reference(campaign),
             "points": ru.integer(total_points), "max": ru.integer(total_max), "percent": _pct(overall),
             "level": level,
@@ -346,13 +365,25 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
                         f"{ru.plural(len(codes), ('механизма', 'механизмов', 'механизмов'))} муниципальное "
                         f"образование набрало {_of_points(total_points, total_max)} ({_pct(overall)}); уровень "
                         f"сформированности механизмов — {level}."),
-            "pending": (f"Экспертная оценка механизмов {', '.join(_mechanism_words(titles[c]) for c in pending)} не "
-                        "утверждена: заключение по ним составляется после утверждения оценки.") if pending else "",
+            "pending": _pending_text([titles[c] for c in pending]),
         },
         "mechanisms": number_rows(mechanisms),
         "blocks": number_rows([{k: v for k, v in r.items() if k != "mechanism_code"} for r in block_rows]),
         "justification": justification, "recommendations": recommendations,
     }
+
+
+def _pending_text(titles: list[str]) -> str:
+    """What the conclusion does not cover yet, in the number of its mechanisms: «механизма «…» не утверждена:
+    заключение по нему…» for one (it read «механизмов «…» … по ним» whatever their count)."""
+    if not titles:
+        return ""
+    named = ", ".join(_mechanism_words(t) for t in titles)
+    if len(titles) == 1:
+        return (f"Экспертная оценка механизма {named} не утверждена: заключение по нему составляется после "
+                "утверждения оценки.")
+    return (f"Экспертная оценка механизмов {named} не утверждена: заключение по ним составляется после утверждения "
+            "оценки.")
 
 
 def _order_reference(campaign: Campaign) -> str:
@@ -392,25 +423,30 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
     rows = sorted(pic.rows, key=lambda r: r.municipality.name)
     heat, levels = [], defaultdict(int)
     for r in rows:
-        first = True
-        for code in pic.mechanisms:
+        for n, code in enumerate(pic.mechanisms):
             cell = r.cells[code]
-            if cell.percent is None:
-                continue
-            levels[cell.level] += 1
-            heat.append({"municipality": r.municipality.name if first else "", "mechanism": titles[code],
-                         "self": _pct(cell.self_percent), "expert": _pct(cell.expert_percent)
-                         if cell.expert_state == "approved" else DASH, "level": level_label(cell.level)})
-            first = False
-    if not heat:
+            # A mechanism without a counted score stays in the table as «нет оценки», as Рисунок 1 under it shows it
+            # (the table left it out: five rows of a municipality above a picture of eight), with no draft's points.
+            row = {"municipality": "" if n else r.municipality.name, "mechanism": titles[code], "self": DASH,
+                   "expert": DASH, "level": SOURCE_LABELS[None]}
+            if cell.percent is not None:
+                levels[cell.level] += 1
+                row.update({"self": _pct(cell.self_percent), "expert": _pct(cell.expert_percent)
+                            if cell.expert_state == "approved" else DASH, "level": level_label(cell.level)})
+            heat.append(row)
+    if not levels:
         refuse(dtype.title, ["Нет ни одной представленной самооценки или утверждённой экспертной оценки: отчёт "
                              "составлять не по чему."])
     assessed = sum(1 for r in rows if r.percent is not None)
     zones = number_rows([{"block": blocks.get(z["block"], z["block"]), "percent": _pct(z["percent"]),
                           "cells": f"{ru.integer(z['below'])} из {ru.integer(assessed)}"} for z in pic.region_zones])
+    # As the region picture's table of the gap: over the mechanisms the expert has scored (an evaluation submitted or
+    # returned counts, not only an approved one), with their count and tenths. Whole percents of the heat table read
+    # «57 %» and «54 %» over «+2,3 п. п.», and the heat table shows «—» for an expert score not yet approved.
     gaps = number_rows([
-        {"municipality": r.municipality.name, "self": _pct(r.gap["self_percent"]),
-         "expert": _pct(r.gap["expert_percent"]), "gap": f"{ru.signed(r.gap['gap'], 1)} п. п.",
+        {"municipality": r.municipality.name, "mechanisms": ru.integer(r.gap["mechanisms"]),
+         "self": _tenths(r.gap["self_percent"]), "expert": _tenths(r.gap["expert_percent"]),
+         "gap": f"{ru.signed(r.gap['gap'], 1)} п. п.",
          "flag": "завышение самооценки" if r.gap["over"] else "расхождение в пределах нормы"}
         for r in rows if r.gap.get("mechanisms")])
     if pic.previous is None:
@@ -432,10 +468,16 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
         measures.append("Провести с муниципальными координаторами ("
                         f"{'; '.join(r.municipality.name for r in pic.over_assessed)}) разбор расхождений "
                         "самооценки и экспертной оценки, уточнить понимание критериев.")
-    weak = [r.municipality.name for r in rows if r.level in ("low", "none")]
-    if weak:
-        measures.append(f"Включить в программу адресной поддержки муниципалитеты с низким уровнем "
-                        f"сформированности механизмов: {'; '.join(weak)}.")
+    # «с низким уровнем» named a municipality whose mechanisms are not formed at all (under 20 %) too: each by its level
+    low = "; ".join(r.municipality.name for r in rows if r.level == "low")
+    unformed = "; ".join(r.municipality.name for r in rows if r.level == "none")
+    if low and unformed:
+        measures.append("Включить в программу адресной поддержки муниципалитеты, механизмы которых не сформированы "
+                        f"({unformed}) или сформированы на низком уровне ({low}).")
+    elif low or unformed:
+        measures.append("Включить в программу адресной поддержки муниципалитеты "
+                        + (f"с низким уровнем сформированности механизмов: {low}." if low else
+                           f"с несформированными механизмами: {unformed}."))
     measures.append("Учесть результаты мониторинга при постановке целей региональной и муниципальных систем "
                     "оценки качества образования на следующий учебный год.")
     last = max([a.approved_at for a in campaign.assignments if a.approved_at is not None]
@@ -477,6 +519,10 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
             "figures": {name: name for name in charts},
             "blocks": "; ".join(f"{number} — {ru.quote(blocks.get(code, code))}" for number, code in zip(
                 drawn["blocks"]["blocks"], pic.region_profile)),
+            "gaps_note": ("Сравниваются механизмы, которые эксперт оценил, в том числе оценки, ещё не утверждённые "
+                          "руководителем: доля максимального балла по самооценке и по оценке эксперта; разница — "
+                          "самооценка минус оценка эксперта в процентных пунктах; завышение самооценки — разница "
+                          f"{ru.integer(picture.OVER_ASSESSMENT_GAP)} п. п. и более."),
             "zones_note": (f"Проблемные зоны — блоки управленческого цикла, набравшие в среднем по региону менее "
                            f"{ru.integer(pic.problem_below)} % максимального балла; в последнем столбце — у скольких "
                            "муниципалитетов блок ниже этого порога.")
