@@ -378,6 +378,26 @@ def test_duplicate_cycle_for_same_track_owner_period_is_refused(client, world, l
     assert row_counts(db_session) == before
 
 
+def test_the_form_says_which_tracks_already_run_this_year(app, client, world, login, make_cycle, db_session):
+    """The municipality runs M1.1 this academic year: the list says so beside that track (the form refused it only
+    after «Открыть цикл»), not beside a track it does not run yet."""
+    from app.core.timeutil import academic_year_of
+
+    period = academic_year_of(today(app))
+    make_cycle(world["mun"], world["official"], period=period)
+    db_session.commit()
+    login(world["official"])
+
+    form_page = page(client.get("/cycles/new"))
+
+    opened = f"цикл на {period} уже открыт"
+    assert form_page.count(opened) == 1
+    label = form_page.split(f'value="{track_of("M1.1").id}"', 1)[1].split("</label>", 1)[0]
+    assert opened in label
+    other = form_page.split(f'value="{track_of("M1.2").id}"', 1)[1].split("</label>", 1)[0]
+    assert opened not in other
+
+
 def test_first_deadline_in_the_past_is_refused(app, client, world, login, db_session):
     login(world["official"])
     before = row_counts(db_session)

@@ -88,6 +88,21 @@ def _validate_responsible(user: User | None, org: Organisation) -> None:
                                f"нет роли в организации «{org.display_name}».")
 
 
+def tracks_opened_for_all(tracks: list[Track], orgs: list[Organisation], period: str) -> set[int]:
+    """The ids of `tracks` for which every organisation of `orgs` that could own a cycle of the track (its level,
+    a mechanism that concerns it) already has one for `period`: the track offers nothing new in the form. One
+    query for all the tracks."""
+    owners = {t.id: {o.id for o in orgs if o.level == t.mechanism.level and t.mechanism.concerns(o)} for t in tracks}
+    candidates = {org_id for ids in owners.values() for org_id in ids}
+    if not candidates:
+        return set()
+    held: dict[int, set[int]] = {}
+    for track_id, owner_id in db.session.execute(select(Cycle.track_id, Cycle.owner_id).where(
+            Cycle.track_id.in_(list(owners)), Cycle.owner_id.in_(candidates), Cycle.period == period)):
+        held.setdefault(track_id, set()).add(owner_id)
+    return {track_id for track_id, ids in owners.items() if ids and ids <= held.get(track_id, set())}
+
+
 def create_cycle(*, track: Track, owner: Organisation, period: str, actor: User,
                  responsible: User | None = None, deadlines: dict[str, date] | None = None,
                  previous: Cycle | None = None) -> Cycle:

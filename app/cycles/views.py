@@ -97,8 +97,13 @@ def new_cycle():
     # Only the mechanisms one of the organisations runs: a kindergarten the preschool ones, a school the others
     # (and the preschool ones too where it has preschool groups).
     tracks = [t for t in tracks if any(o.level == t.mechanism.level and t.mechanism.concerns(o) for o in orgs)]
+    period = academic_year_of(_today())
+    opened = services.tracks_opened_for_all(tracks, orgs, period)
+    # A track every organisation that could own it already runs this year says so in the list: the form refused
+    # it only after «Открыть цикл» (walk 19).
     form.track_id.choices = as_choices(
-        [(t.id, f"{t.mechanism.code} {t.title}" + ("" if t.full_cycle else " (неполный цикл)")) for t in tracks])
+        [(t.id, f"{t.mechanism.code} {t.title}" + ("" if t.full_cycle else " (неполный цикл)")
+          + (f" — цикл на {period} уже открыт" if t.id in opened else "")) for t in tracks])
     # A region's official chooses among 30 tracks of three levels: the list is drawn in groups (_choices.html).
     form.track_id.groups = {t.id: t.choice_heading for t in tracks}
     form.owner_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})") for o in orgs])
@@ -107,7 +112,7 @@ def new_cycle():
     form.responsible_id.choices = as_choices([(0, "— не назначен —")] + [(u.id, f"{u.full_name}, {u.position or ''}")
                                                            for u in people])
     if reading():
-        form.period.data = academic_year_of(_today())
+        form.period.data = period
     if form.validate_on_submit():
         owner = get_in_scope(Organisation, form.owner_id.data, roles=CYCLE_MANAGERS)
         track = db.session.get(Track, form.track_id.data)
