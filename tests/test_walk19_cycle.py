@@ -167,3 +167,41 @@ def test_the_detail_pages_print_the_findings_whole(client, login, chain, world):
         page = _page(client.get(url))
         shown = [_text(n) for n in page.xpath(f"//*[@data-finding='{finding.id}']")]
         assert shown == [finding.problem], url
+
+
+def test_the_list_of_two_stages_is_not_made_anew_from_the_other_stage_while_one_is_on_review(
+        client, login, world, make_cycle, db_session):
+    """The перечень belongs to «Показатели» and «Методы», which run side by side: with «Показатели» on review, its
+    document got a new edition from the «Методы» page (review of walk 19). Refused there too, with the reason on the
+    page in place of the button."""
+    from app.documents import services as documents
+    from app.jobs.queue import dispatch_ready
+    from tests.conftest import fill_goal, fill_indicators
+    from workflows import engine
+
+    cycle = make_cycle(world["mun"], world["official"])
+    fill_goal(cycle, world["official"])
+    engine.fire(cycle.stage("GOAL"), "submit", actor=world["official"])
+    engine.fire(cycle.stage("GOAL"), "approve", actor=world["head"])
+    ind, meth = cycle.stage("IND"), cycle.stage("METH")
+    fill_indicators(cycle, world["official"])
+    doc = documents.generate_document(ind, "indicators_approval", actor=world["official"])
+    db_session.commit()
+    dispatch_ready()
+    engine.fire(ind, "submit", actor=world["official"])
+    db_session.commit()
+    assert (ind.state, meth.state) == ("on_review", "draft")
+    editions = len(doc.versions)
+
+    with pytest.raises(ValidationFailed) as refused:
+        documents.generate_document(meth, "indicators_approval", actor=world["official"])
+    assert refused.value.message.startswith("Этап «Показатели")
+    login(world["official"])
+    page = _page(client.get(f"/stages/{meth.id}"))
+    forms = page.xpath("//form[.//input[@name='type_key' and @value='indicators_approval']]")
+    assert not forms
+    assert "на рассмотрении" in _text(page.get_element_by_id("frozen-indicators_approval"))
+    stage_page = _page(client.get(f"/stages/{ind.id}"))
+    assert "на рассмотрении" in _text(stage_page.get_element_by_id("documents-frozen"))
+    db_session.expire_all()
+    assert len(doc.versions) == editions

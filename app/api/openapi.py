@@ -8,6 +8,7 @@ from copy import deepcopy
 
 from flask import current_app, has_app_context
 
+from app.api.services import token_lifetime
 from app.core.web import HTTP_MESSAGES, too_large_problem
 from app.orgs.models import ORG_KINDS, PROFILES, SETTLEMENTS
 from workflows.cycle import STATES as CYCLE_STATES
@@ -365,7 +366,7 @@ _DOCUMENT = {
         "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer",
                            "description": "Персональный API-токен (uko_…), выпускается на странице /tokens/ и "
-                                          "действует 90 дней после выпуска (настройка API_TOKEN_DAYS)."},
+                                          "действует ограниченный срок после выпуска (настройка API_TOKEN_DAYS)."},
         },
         "responses": {
             "Unauthorized": {
@@ -418,6 +419,11 @@ def document() -> dict:
     doc = deepcopy(_DOCUMENT)
     doc["components"]["responses"]["TooLarge"] = _too_large(
         current_app.config.get("MAX_CONTENT_LENGTH") if has_app_context() else None)
+    if has_app_context():  # the lifetime this installation gives its tokens, not the default's
+        days = token_lifetime().days
+        doc["components"]["securitySchemes"]["bearerAuth"]["description"] = (
+            "Персональный API-токен (uko_…), выпускается на странице /tokens/ и действует "
+            f"{days} дн. после выпуска (настройка API_TOKEN_DAYS).")
     doc["paths"].update(deepcopy(_EXTRA_PATHS))
     doc["components"]["schemas"].update(deepcopy(_EXTRA_SCHEMAS))
     return doc

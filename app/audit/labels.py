@@ -110,8 +110,8 @@ FIELDS = {
     "position": "должность", "level": "уровень", "version": "версия", "mechanisms": "механизмы",
     "title": "название", "years": "годы",
     # a share of organisations meeting the target computed from those below (app.monitoring.services.answer_from_lower)
-    "indicator_value.organisations_met": "организаций достигли цели", "indicator_value.organisations_counted":
-        "организаций учтено", "indicator_value.students_counted": "обучающихся учтено",
+    "indicator_value.organisations_met": "организаций, достигших цели", "indicator_value.organisations_counted":
+        "учтено организаций", "indicator_value.students_counted": "учтено обучающихся",
     # a refused password re-entry (app.auth.services.verify_password_reentry): what it was for, from where
     "user.purpose": "подтверждалось", "user.address": "IP-адрес",
 }

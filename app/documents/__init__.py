@@ -33,8 +33,13 @@ from workflows.stage import documents_frozen  # noqa: E402
 def stage_documents(stage) -> dict:
     """The stage's documents with their states, and what the current user may generate, for the stage page."""
     overview = services.stage_overview(stage)
-    can_generate = (stage.state != "waiting" and not documents_frozen(stage) and stage.cycle.state == "open"
+    frozen = documents_frozen(stage)
+    can_generate = (stage.state != "waiting" and not frozen and stage.cycle.state == "open"
                     and services.can_edit(current_user, stage))
+    # a type whose document belongs to another stage on review (the перечень of IND and METH): no button, the reason
+    frozen_types = {t.key: reason[0] for t in overview["types"] for d in overview["by_type"].get(t.key, [])
+                    if d.stage is not None and d.stage.id != stage.id and (reason := documents_frozen(d.stage))} \
+        if can_generate else {}
     needs_addressee = any(t.per_addressee for t in overview["types"])
     needs_request = any(t.subject == "data_request" for t in overview["types"])
     addressees = sorted(services.recommendation_addressees(stage), key=lambda o: (sort_key(o.display_name), o.id)) \
@@ -44,6 +49,9 @@ def stage_documents(stage) -> dict:
         "states": document.STATES,
         "statuses": services.GENERATION_STATUSES,
         "can_generate": can_generate,
+        # why an editor of the stage finds no «Сформировать»: the stage, or a document's own stage, is on review
+        "frozen": frozen[0] if frozen and services.can_edit(current_user, stage) else None,
+        "frozen_types": frozen_types,
         # A per-addressee document is the recommendations to one addressee: any other organisation is refused («в
         # цикле нет адресных рекомендаций»), and the list of every institution preselected the first by name, so a
         # new cycle's first «Сформировать» was refused (walk 17). Only the recommendations' addressees are offered.

@@ -209,6 +209,11 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
     role = require_role(actor, stage.organisation, EDITORS, "Недостаточно прав для подготовки документов этапа.")
     _check_subject(stage, doc_type, addressee, data_request)
     doc = find_document(stage, type_key, addressee=addressee, data_request=data_request)
+    # A document of two stages (the перечень: IND and METH, run in parallel) is frozen by its own stage's review too:
+    # from the other stage's page it got a new edition while the approver read it (review of walk 19).
+    if doc is not None and doc.stage is not None and doc.stage.id != stage.id and (
+            frozen := documents_frozen(doc.stage)):
+        raise ValidationFailed(frozen[0])
     _check_one_per_track_period(stage, doc_type, doc)
     number = _next_edition(doc)
     if validate:

@@ -88,6 +88,9 @@ def _document_page(doc: Document, status: int = 200, *, action_form=None, sent: 
         # a closed cycle's documents get no new edition (services refuse it); an owner's documents have no cycle
         can_regenerate=services.can_edit(user, doc) and (doc.cycle is None or doc.cycle.state == "open")
         and (doc.stage is None or not documents_frozen(doc.stage)),
+        # an editor is told why «Сформировать заново» is gone while the stage is on review
+        frozen=documents_frozen(doc.stage)[0] if doc.stage is not None and documents_frozen(doc.stage)
+        and services.can_edit(user, doc) else None,
         can_acknowledge=bool(services.acknowledging_roles(user, doc)),
         can_sign=engine.can(doc, "sign", user) or engine.can(doc, "cosign", user),
         step=pending_step(doc.current) if doc.state == "on_approval" else None,

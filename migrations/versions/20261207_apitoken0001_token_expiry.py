@@ -1,12 +1,14 @@
 """API: personal tokens expire (API_TOKEN_DAYS after issuing, 90 by default). A token issued before this revision
-gets the same lifetime counted from its creation, so a token older than that is expired from the upgrade on.
+gets the same lifetime counted from its creation, but at least GRACE_DAYS from the upgrade: a token older than its
+lifetime expiring at the upgrade itself would stop every integration that uses it at deployment, without warning;
+its owners get a month to issue new ones (the token page shows «Действует до»).
 
 Revision ID: apitoken0001
 Revises: coord0002
 Create Date: 2026-12-07 10:45:00.000000
 
 """
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from alembic import op
 import sqlalchemy as sa
@@ -19,6 +21,7 @@ branch_labels = None
 depends_on = None
 
 DEFAULT_DAYS = 90  # config.py: API_TOKEN_DAYS
+GRACE_DAYS = 30
 
 
 def _lifetime() -> timedelta:
@@ -39,9 +42,13 @@ def upgrade():
     tokens = sa.table('api_tokens', sa.column('id', sa.Integer()), sa.column('created_at', sa.DateTime(timezone=True)),
                       sa.column('expires_at', sa.DateTime(timezone=True)))
     lifetime = _lifetime()
+    earliest = datetime.now(timezone.utc) + timedelta(days=GRACE_DAYS)
     # Python, not SQL date arithmetic: the two backends spell «created_at + 90 days» differently.
     for token_id, created_at in bind.execute(sa.select(tokens.c.id, tokens.c.created_at)).all():
-        bind.execute(tokens.update().where(tokens.c.id == token_id).values(expires_at=created_at + lifetime))
+        if created_at.tzinfo is None:  # SQLite gives the stored UTC time without its zone
+            created_at = created_at.replace(tzinfo=timezone.utc)
+        bind.execute(tokens.update().where(tokens.c.id == token_id).values(
+            expires_at=max(created_at + lifetime, earliest)))
     with op.batch_alter_table('api_tokens') as batch:
         batch.alter_column('expires_at', existing_type=sa.DateTime(timezone=True), nullable=False)
 

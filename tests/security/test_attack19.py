@@ -100,7 +100,13 @@ def test_an_administrator_sees_the_expiry_and_last_use_of_a_users_tokens(world, 
 
 
 def test_the_migration_gives_existing_tokens_an_expiry_from_their_creation(tmp_path):
+    """90 days from its creation, but not sooner than a month after the upgrade: an old token expiring at the
+    upgrade itself would stop its integration at deployment without warning."""
+    from datetime import datetime, timedelta, timezone
+
     url = test_services.scratch_database("uko_attack19_tokens", tmp_path)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    recent = now - timedelta(days=10)
     assert test_services.run_flask(["db", "upgrade", "coord0002"], url).returncode == 0
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -108,12 +114,17 @@ def test_the_migration_gives_existing_tokens_an_expiry_from_their_creation(tmp_p
                           " VALUES (1, 'u', 'U', 'x', true, 1, '2026-01-01 00:00:00')"))
         conn.execute(text("INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at) VALUES "
                           "(1, 1, 'old', 'uko_abcdefgh', :h, '2026-01-10 08:30:00')"), {"h": "0" * 64})
+        conn.execute(text("INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at) VALUES "
+                          "(2, 1, 'recent', 'uko_ijklmnop', :h, :created)"),
+                     {"h": "1" * 64, "created": recent.strftime("%Y-%m-%d %H:%M:%S")})
     upgraded = test_services.run_flask(["db", "upgrade"], url)
     assert upgraded.returncode == 0, upgraded.stderr
     with engine.connect() as conn:
-        (expires,) = conn.execute(text("SELECT expires_at FROM api_tokens")).one()
+        old, new = (str(value) for (value,) in conn.execute(text("SELECT expires_at FROM api_tokens ORDER BY id")))
     engine.dispose()
-    assert str(expires).startswith("2026-04-10 08:30:00")  # 90 days later (downgrade: tests/test_migrations.py)
+    # the old token (expired 10.04.2026 by its age): a month from the upgrade (downgrade: tests/test_migrations.py)
+    assert old[:10] in {(now + timedelta(days=30, hours=h)).strftime("%Y-%m-%d") for h in (-1, 0, 1)}, old
+    assert new.startswith((recent + timedelta(days=90)).strftime("%Y-%m-%d %H:%M:%S")), new  # 90 days from creation
 
 
 # --- the calendar feed's secret link -------------------------------------------------------------
