@@ -1068,6 +1068,34 @@ def municipality_documents(sa: SelfAssessment) -> list[Document]:
 
 # --- the page of one municipality × mechanism --------------------------------------------------------------
 
+def source_cycles(facts: auto.Facts) -> list[Cycle]:
+    """The municipality's cycles of the mechanism and period that the proposed scores were counted from (with their
+    stages): the sheet links them, so the expert and the auditor check «целей с обоснованием: 1» or «групп: 3 из 7»
+    where it was counted — a criterion scored from a cycle's content had «—» for evidence and no way there."""
+    if not facts.cycle_ids:
+        return []
+    return list(db.session.scalars(select(Cycle).where(Cycle.id.in_(facts.cycle_ids))
+                                   .options(selectinload(Cycle.stages)).order_by(Cycle.id)))
+
+
+def stages_by_block(cycles: list[Cycle]) -> dict[str, list]:
+    """Block code → the stages of that block in `cycles` (each block's heading on the sheet links its stage)."""
+    out: dict[str, list] = {}
+    for cycle in cycles:
+        for stage in cycle.stages:
+            out.setdefault(stage.code, []).append(stage)
+    return out
+
+
+def unsupported_claims(scores: list[Score], evidence: dict, live: dict) -> set[int]:
+    """The scores whose self-assessment claims more than the system proposed while nothing stands as evidence of
+    the criterion (no document found in the cycles, none recorded or attached by the coordinator): the sheet marks
+    them, so the expert sees which points rest on the coordinator's word alone."""
+    return {s.id for s in scores
+            if s.self_points is not None and s.proposed_points is not None and s.self_points > s.proposed_points
+            and not evidence.get(s.criterion_id) and not live.get(s.criterion_id)}
+
+
 def totals(scores: list[Score], thresholds: dict) -> dict:
     maximum = sum(s.criterion.max_points for s in scores)
     out = {"max": maximum}

@@ -1,0 +1,88 @@
+"""The 08-70 sheet walked as its readers use it (walk18): where a proposed score was counted, and which self-assessed
+points rest on the coordinator's word alone."""
+
+import io
+from datetime import date
+
+import lxml.html
+
+from tests.access_cases.assessment import make_campaign
+
+
+def _page(client_for, user, url):
+    response = client_for(user).get(url)
+    assert response.status_code == 200, response.status_code
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
+def _text(node) -> str:
+    return " ".join(node.text_content().split())
+
+
+def test_the_sheet_links_the_cycle_and_each_blocks_stage_the_proposed_scores_were_counted_from(
+        world, db_session, make_cycle, client_for):
+    # «1 — целей с обоснованием: 1» with «—» for evidence: the expert had no way to the goals it counted.
+    from app.assessment import services
+
+    campaign, _manager, _expert = make_campaign(world, db_session)
+    mun = world["mun"]
+    assignment = services.assignment_for(campaign, mun.id, "M1.1")
+    db_session.commit()
+    page = _page(client_for, world["expert"], f"/assessment/evaluations/{assignment.id}")
+    note = _text(page.xpath("//*[@id='sheet-cycles']")[0])
+    assert note.startswith("У муниципалитета нет цикла механизма M1.1 за период 2025/26"), note
+    assert "предложено 0" in note
+
+    cycle = make_cycle(mun, world["official"], mechanism="M1.1", period="2025/26")
+    db_session.commit()
+    for user in (world["expert"], world["official"]):
+        page = _page(client_for, user, f"/assessment/evaluations/{assignment.id}")
+        note = page.xpath("//*[@id='sheet-cycles']")[0]
+        assert note.xpath(".//a/@href") == [f"/cycles/{cycle.id}"], _text(note)
+        goals = page.xpath("//table[@id='sheet']//tr[contains(@class, 'sheet-block')][1]//a[@class and "
+                           "contains(@class, 'block-stage')]/@href")
+        assert goals == [f"/stages/{cycle.stage('GOAL').id}"]
+        # the links open for this reader (the expert's role is valid over the assigned municipality)
+        assert client_for(user).get(goals[0]).status_code == 200
+
+
+def test_a_self_assessed_point_above_the_proposal_without_evidence_is_marked_until_evidence_is_added(
+        world, db_session, client_for, make_user):
+    # The demo's coordinator claimed GOAL.2 at 1 where the system found nothing, with a comment and no document: the
+    # expert, the auditor and the region's head read «1» beside «0 — целей с обоснованием: 0» and nothing saying the
+    # point stood on the coordinator's word alone.
+    from app.assessment import services
+
+    campaign, _manager, _expert = make_campaign(world, db_session)
+    mun, today = world["mun"], date.today()
+    head = make_user("head", world["region"], login="walk18_head")
+    sa = services.self_assessment_for(campaign, mun.id, "M1.1")
+    assignment = services.assignment_for(campaign, mun.id, "M1.1")
+    scores = services.scores_of(campaign, mun.id, "M1.1")
+    claimed = next(s for s in scores if s.criterion.code == "GOAL.2")
+    assert claimed.proposed_points == 0
+    services.save_self_scores(sa, actor=world["official"], today=today, entries={
+        s.id: (1 if s is claimed else s.proposed_points, "в пояснительной записке" if s is claimed else None,
+               s.version) for s in scores})
+    db_session.commit()
+
+    # The coordinator is told while the claim is theirs to support.
+    own = _page(client_for, world["official"], f"/assessment/self/{sa.id}")
+    assert [r.get("data-criterion") for r in own.xpath("//tr[.//*[contains(@class, 'unsupported-claim')]]")] \
+        == ["GOAL.2"]
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    db_session.commit()
+
+    for user in (world["expert"], head):
+        page = _page(client_for, user, f"/assessment/evaluations/{assignment.id}")
+        marked = page.xpath("//table[@id='sheet']//tr[.//*[contains(@class, 'unsupported-claim')]]")
+        assert [r.get("data-criterion") for r in marked] == ["GOAL.2"]
+        assert "доказательств не приложено" in _text(marked[0])
+
+    # Reopened and supported by a file: the mark goes.
+    services.transition_self(sa, "return", actor=world["expert"], today=today, comment="приложите записку")
+    services.add_evidence(sa, actor=world["official"], criterion_id=claimed.criterion_id, comment="записка",
+                          stream=io.BytesIO(b"%PDF note"), filename="zapiska.pdf")
+    db_session.commit()
+    page = _page(client_for, head, f"/assessment/evaluations/{assignment.id}")
+    assert not page.xpath("//*[contains(@class, 'unsupported-claim')]")
