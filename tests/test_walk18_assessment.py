@@ -19,6 +19,18 @@ def _text(node) -> str:
     return " ".join(node.text_content().split())
 
 
+def _campaign_of_m11(world, db_session, make_user):
+    """A campaign over world["mun"]'s M1.1 with no cycle (every proposed score 0): (the region's head, the expert's
+    evaluation, its scores, today)."""
+    from app.assessment import services
+
+    campaign, _manager, _expert = make_campaign(world, db_session)
+    head = make_user("head", world["region"], login="walk18_head")
+    mun = world["mun"]
+    return (head, services.assignment_for(campaign, mun.id, "M1.1"), services.scores_of(campaign, mun.id, "M1.1"),
+            date.today())
+
+
 def test_the_sheet_links_the_cycle_and_each_blocks_stage_the_proposed_scores_were_counted_from(
         world, db_session, make_cycle, client_for):
     # «1 — целей с обоснованием: 1» with «—» for evidence: the expert had no way to the goals it counted.
@@ -53,12 +65,8 @@ def test_a_self_assessed_point_above_the_proposal_without_evidence_is_marked_unt
     # point stood on the coordinator's word alone.
     from app.assessment import services
 
-    campaign, _manager, _expert = make_campaign(world, db_session)
-    mun, today = world["mun"], date.today()
-    head = make_user("head", world["region"], login="walk18_head")
-    sa = services.self_assessment_for(campaign, mun.id, "M1.1")
-    assignment = services.assignment_for(campaign, mun.id, "M1.1")
-    scores = services.scores_of(campaign, mun.id, "M1.1")
+    head, assignment, scores, today = _campaign_of_m11(world, db_session, make_user)
+    sa = services.self_assessment_for(assignment.campaign, assignment.municipality_id, "M1.1")
     claimed = next(s for s in scores if s.criterion.code == "GOAL.2")
     assert claimed.proposed_points == 0
     services.save_self_scores(sa, actor=world["official"], today=today, entries={
@@ -86,3 +94,29 @@ def test_a_self_assessed_point_above_the_proposal_without_evidence_is_marked_unt
     db_session.commit()
     page = _page(client_for, head, f"/assessment/evaluations/{assignment.id}")
     assert not page.xpath("//*[contains(@class, 'unsupported-claim')]")
+
+
+def test_an_experts_point_above_the_proposal_without_evidence_asks_for_its_basis_and_shows_to_the_region(
+        world, db_session, client_for, make_user):
+    # An expert's 1 where the system found nothing went for approval with no word why, unremarked; the region's head
+    # and the auditor read the approved 1 with «—» for evidence and nothing else.
+    from app.assessment import services
+
+    head, assignment, scores, today = _campaign_of_m11(world, db_session, make_user)
+    raised = next(s for s in scores if s.criterion.code == "GOAL.1")
+    services.save_expert_scores(assignment, actor=world["expert"], today=today, entries={
+        s.id: (1 if s is raised else s.proposed_points, None, s.version) for s in scores})
+    db_session.commit()
+
+    def marked(user):
+        page = _page(client_for, user, f"/assessment/evaluations/{assignment.id}")
+        return [(r.get("data-criterion"), _text(r.xpath(".//*[contains(@class, 'unsupported-claim')]")[0]))
+                for r in page.xpath("//table[@id='sheet']//tr[.//*[contains(@class, 'unsupported-claim')]]")]
+
+    assert marked(world["expert"]) == [("GOAL.1", "Балл выше предложенного системой, а доказательств нет: напишите в "
+                                                  "комментарии, на чём он основан.")]
+    assert marked(head) == [("GOAL.1", "Выше предложенного системой; доказательств не приложено.")]
+    services.save_expert_scores(assignment, actor=world["expert"], today=today,
+                                entries={raised.id: (1, "цели утверждены на коллегии", raised.version)})
+    db_session.commit()
+    assert marked(world["expert"]) == []

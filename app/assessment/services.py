@@ -1087,13 +1087,23 @@ def stages_by_block(cycles: list[Cycle]) -> dict[str, list]:
     return out
 
 
-def unsupported_claims(scores: list[Score], evidence: dict, live: dict) -> set[int]:
-    """The scores whose self-assessment claims more than the system proposed while nothing stands as evidence of
-    the criterion (no document found in the cycles, none recorded or attached by the coordinator): the sheet marks
-    them, so the expert sees which points rest on the coordinator's word alone."""
+def unsupported_claims(scores: list[Score], evidence: dict, live: dict, side: str = "self") -> set[int]:
+    """The scores whose points of `side` (self, expert) are above what the system proposed while nothing stands as
+    evidence of the criterion (no document found in the cycles, none recorded or attached by the coordinator): the
+    sheet marks them, so the expert sees which points rest on the coordinator's word alone, and the auditor which
+    of the expert's rest on the expert's comment alone."""
     return {s.id for s in scores
-            if s.self_points is not None and s.proposed_points is not None and s.self_points > s.proposed_points
+            if (points := s.self_points if side == "self" else s.expert_points) is not None
+            and s.proposed_points is not None and points > s.proposed_points
             and not evidence.get(s.criterion_id) and not live.get(s.criterion_id)}
+
+
+def sheet_evidence(campaign: Campaign, municipality_id: int, mechanism_code: str, scores: list[Score],
+                   facts: auto.Facts | None = None) -> tuple[dict, dict]:
+    """(recorded and added evidence items, documents standing as evidence now) per criterion id."""
+    facts = facts if facts is not None else live_facts(campaign, municipality_id, mechanism_code)
+    return (evidence_of(campaign, municipality_id, mechanism_code),
+            {s.criterion_id: auto.evidence_documents(s.criterion, facts) for s in scores})
 
 
 def totals(scores: list[Score], thresholds: dict) -> dict:

@@ -352,13 +352,13 @@ def _sheet(obj, scope, sa, assignment):
     show_expert = scope.shows_expert(obj.municipality_id, expert_state)
     sums = services.totals(scores, campaign.criteria_set.thresholds)
     sums = sums if show_self else services.without_self(sums)
-    found = services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code)
-    live = {s.criterion_id: services.auto.evidence_documents(s.criterion, facts) for s in scores}
+    found, live = services.sheet_evidence(campaign, obj.municipality_id, obj.mechanism_code, scores, facts)
     cycles = services.source_cycles(facts)
     return dict(campaign=campaign, scope=scope, scores=scores, show_self=show_self, show_expert=show_expert,
                 mechanism_code=obj.mechanism_code, source_cycles=cycles,
                 block_stages=services.stages_by_block(cycles),
                 unsupported=services.unsupported_claims(scores, found, live) if show_self else set(),
+                unsupported_expert=services.unsupported_claims(scores, found, live, "expert"),
                 expert_note=services.expert_withheld(scope, obj.municipality_id, expert_state, self_shown=show_self),
                 expert_hidden=services.expert_hidden_word(expert_state),
                 overwritten=_overwritten(scores, "self" if obj is sa else "expert"),
