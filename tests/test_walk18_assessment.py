@@ -120,3 +120,22 @@ def test_an_experts_point_above_the_proposal_without_evidence_asks_for_its_basis
                                 entries={raised.id: (1, "цели утверждены на коллегии", raised.version)})
     db_session.commit()
     assert marked(world["expert"]) == []
+
+
+def test_the_workbook_names_the_states_as_the_campaign_page_does(world, db_session, client_for, make_user):
+    # «черновик» / «возвращена» in the workbook, «оценивается» / «возвращена эксперту» on the page.
+    from openpyxl import load_workbook
+
+    from app.assessment import services
+
+    head, assignment, scores, today = _campaign_of_m11(world, db_session, make_user)
+    sa = services.self_assessment_for(assignment.campaign, assignment.municipality_id, "M1.1")
+    services.save_self_scores(sa, actor=world["official"], today=today,
+                              entries={s.id: (s.proposed_points, None, s.version) for s in scores})
+    services.transition_self(sa, "submit", actor=world["official"], today=today)
+    services.transition_self(sa, "return", actor=world["expert"], today=today, comment="уточните")
+    db_session.commit()
+    response = client_for(head).get(f"/assessment/campaigns/{assignment.campaign_id}/picture.xlsx")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.data))["Баллы"].iter_rows(min_row=3, values_only=True))
+    assert {(r[12], r[13]) for r in rows} == {("возвращена на доработку", "оценивается")}
