@@ -139,3 +139,24 @@ def test_the_workbook_names_the_states_as_the_campaign_page_does(world, db_sessi
     assert response.status_code == 200
     rows = list(load_workbook(io.BytesIO(response.data))["Баллы"].iter_rows(min_row=3, values_only=True))
     assert {(r[12], r[13]) for r in rows} == {("возвращена на доработку", "оценивается")}
+
+
+def test_a_draft_campaigns_table_says_the_proposal_comes_at_publication_not_a_maximum_of_0(world, db_session,
+                                                                                           client_for):
+    from app.assessment import services
+    from app.assessment.criteria import load_criteria, published_sets
+    from app.auth.services import create_user
+    from tests.conftest import PASSWORD
+
+    load_criteria()
+    manager = create_user(login="walk18_official", full_name="Регионова Ольга Петровна", password=PASSWORD,
+                          position="консультант", roles=[("official", world["region"])])
+    today = date.today()
+    campaign = services.create_campaign(
+        world["region"], actor=manager, title="Мониторинг механизмов 2026", period="2025/26", window_start=today,
+        window_end=today, criteria_set_id=published_sets()[0].id, mechanisms=["M1.1"],
+        municipality_ids=[world["mun"].id])
+    db_session.commit()
+    page = _page(client_for, manager, f"/assessment/campaigns/{campaign.id}")
+    # «Предложено»: the second cell after the municipality's heading
+    assert [_text(td) for td in page.xpath("//table[@id='overview']/tbody/tr/td[2]")] == ["после публикации"]
