@@ -78,6 +78,9 @@ def test_a_self_assessed_point_above_the_proposal_without_evidence_is_marked_unt
     own = _page(client_for, world["official"], f"/assessment/self/{sa.id}")
     assert [r.get("data-criterion") for r in own.xpath("//tr[.//*[contains(@class, 'unsupported-claim')]]")] \
         == ["GOAL.2"]
+    # ... pointing at the form by the heading it has (the form had none: «форма под листом» named nothing)
+    assert "«Добавить доказательство» под листом" in _text(own.xpath("//*[contains(@class, 'unsupported-claim')]")[0])
+    assert [_text(h) for h in own.xpath("//form[@id='evidence-form']//h2")] == ["Добавить доказательство"]
     services.transition_self(sa, "submit", actor=world["official"], today=today)
     db_session.commit()
 
