@@ -163,3 +163,14 @@ def test_a_draft_campaigns_table_says_the_proposal_comes_at_publication_not_a_ma
     page = _page(client_for, manager, f"/assessment/campaigns/{campaign.id}")
     # «Предложено»: the second cell after the municipality's heading
     assert [_text(td) for td in page.xpath("//table[@id='overview']/tbody/tr/td[2]")] == ["после публикации"]
+
+
+def test_the_pictures_gap_says_an_evaluation_returned_to_the_expert_is_compared_too(world, db_session, client_for,
+                                                                                     make_user):
+    # «где эксперт представил оценку» over a gap that also counts an evaluation the head returned to the expert.
+    head, assignment, _scores, _today = _campaign_of_m11(world, db_session, make_user)
+    db_session.commit()
+    page = _page(client_for, head, f"/assessment/campaigns/{assignment.campaign_id}/picture")
+    note = " ".join(" ".join(page.xpath("//p[contains(., 'Расхождение') or contains(., 'расхождение')]//text()"))
+                    .split())
+    assert "возвращена эксперту на доработку" in note, note
