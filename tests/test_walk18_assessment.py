@@ -174,3 +174,25 @@ def test_the_pictures_gap_says_an_evaluation_returned_to_the_expert_is_compared_
     note = " ".join(" ".join(page.xpath("//p[contains(., 'Расхождение') or contains(., 'расхождение')]//text()"))
                     .split())
     assert "возвращена эксперту на доработку" in note, note
+
+
+def test_the_register_and_its_export_give_the_basis_of_an_exclusion(world, db_session, client_for, make_user):
+    # «исключён с 01.12.2026» and nothing of the order excluding her: the basis lived in the audit log only.
+    from openpyxl import load_workbook
+
+    from app.assessment import services
+    from app.assessment.models import Expert
+    from app.auth.models import User
+
+    _head, assignment, _scores, today = _campaign_of_m11(world, db_session, make_user)
+    manager = db_session.get(User, assignment.campaign.created_by_id)  # the region's official who made it
+    expert = db_session.get(Expert, assignment.expert_id)
+    services.exclude_expert(expert, actor=manager, on=today, reason="приказ министерства от 01.12.2026 № 77-од")
+    db_session.commit()
+    page = _page(client_for, manager, "/assessment/experts")
+    assert [_text(d) for d in page.xpath("//*[contains(@class, 'exclusion-basis')]")] == [
+        "приказ министерства от 01.12.2026 № 77-од"]
+    rows = list(load_workbook(io.BytesIO(client_for(manager).get("/assessment/experts.xlsx").data)).active
+                .iter_rows(values_only=True))
+    assert rows[1][-1] == "Основание исключения"
+    assert rows[2][-1] == "приказ министерства от 01.12.2026 № 77-од"

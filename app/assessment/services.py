@@ -784,6 +784,18 @@ def exclusion_of(expert: Expert) -> tuple[date | None, str]:
     return expert.excluded_on, reason or ""
 
 
+def exclusion_reasons(experts: list[Expert]) -> dict[int, str]:
+    """Expert id → the basis of their exclusion (the newest; in the audit log only), for the excluded ones of
+    `experts` in one statement: the register and its export said «исключён с …» and nothing of the order."""
+    ids = [e.id for e in experts if e.status != "active"]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(AuditEvent.object_id, AuditEvent.reason).where(
+        AuditEvent.object_type == Expert.audit_type, AuditEvent.object_id.in_(ids), AuditEvent.action == "exclude")
+        .order_by(AuditEvent.id))
+    return {object_id: reason or "" for object_id, reason in rows}  # the newest last, so it stays
+
+
 def register_xlsx(region: Organisation) -> bytes:
     """The register of experts as XLSX (one row per expert)."""
     # openpyxl is heavy: loaded only when the export is asked for.
@@ -795,13 +807,16 @@ def register_xlsx(region: Organisation) -> bytes:
     # What, whose and as of when: the header alone said none of it on a printed page.
     append_row(ws, [f"Реестр региональных экспертов: {region.name} ({generated_note(org_time_zone(region))})"])
     header = ["№", "ФИО", "Место работы", "Должность", "Компетенции (механизмы)", "Статус", "Дата включения",
-              "Основание включения", "Дата исключения"]
+              "Основание включения", "Дата исключения", "Основание исключения"]
     append_row(ws, header)
-    for n, e in enumerate(experts_of(region), start=1):
+    experts = experts_of(region)
+    excluded = exclusion_reasons(experts)
+    for n, e in enumerate(experts, start=1):
         # dates as dates (ДД.ММ.ГГГГ by the cell's format): text dates neither sort nor filter as dates
         append_row(ws, [n, e.user.full_name, e.workplace.name, e.position, ", ".join(e.competences or []),
-                        EXPERT_STATUSES[e.status], e.included_on, e.basis, e.excluded_on])
-    finish_sheet(ws, header_row=2, widths=(5, 36, 40, 30, 30, 14, 14, 36, 14), formats={1: INTEGER, 7: DATE, 9: DATE})
+                        EXPERT_STATUSES[e.status], e.included_on, e.basis, e.excluded_on, excluded.get(e.id)])
+    finish_sheet(ws, header_row=2, widths=(5, 36, 40, 30, 30, 14, 14, 36, 14, 36),
+                 formats={1: INTEGER, 7: DATE, 9: DATE})
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -653,8 +653,10 @@ def _experts_page(region, status: int = 200, excluded_stored=([], "")):
     it) and a 4xx; `excluded_stored`: what another manager recorded excluding the same expert meanwhile."""
     sets = criteria.published_sets()
     manage = bool(acting_roles_over(current_user, region) & MANAGERS)
-    return render_template("assessment/experts.html", region=region, experts=services.experts_of(region),
-                           statuses=EXPERT_STATUSES, manage=manage,
+    experts = services.experts_of(region)
+    return render_template("assessment/experts.html", region=region, experts=experts,
+                           exclusion_reasons=services.exclusion_reasons(experts), statuses=EXPERT_STATUSES,
+                           manage=manage,
                            users=services.find_users(region) if manage else [],
                            orgs=db.session.scalars(select(Organisation).where(
                                Organisation.path.like(region.path + "%")).order_by(Organisation.path).limit(3000)
