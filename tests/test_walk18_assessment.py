@@ -196,3 +196,31 @@ def test_the_register_and_its_export_give_the_basis_of_an_exclusion(world, db_se
                 .iter_rows(values_only=True))
     assert rows[1][-1] == "Основание исключения"
     assert rows[2][-1] == "приказ министерства от 01.12.2026 № 77-од"
+
+
+def test_closing_the_campaign_closes_the_tasks_its_sheets_can_no_longer_answer(world, db_session, client_for,
+                                                                              make_user, monkeypatch):
+    # Closed with the report registered, the campaign left the coordinator's and the expert's tasks open (reminded and
+    # escalated by «Сроки») towards sheets that refuse every submit: «Кампания не идёт: оценка не принимается.»
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.tasks.models import Task
+    from workflows import hooks
+
+    _head, assignment, _scores, _today = _campaign_of_m11(world, db_session, make_user)
+    manager = db_session.get(User, assignment.campaign.created_by_id)
+    monkeypatch.setattr(hooks, "registered_document", lambda owner, type_key: [])  # the report is registered
+    db_session.commit()
+
+    def open_tasks():
+        return sorted(db_session.scalars(select(Task.kind).where(
+            Task.object_type.in_(("self_assessment", "expert_evaluation")), Task.state == "open")))
+
+    assert open_tasks() == ["evaluate_mechanism", "self_assess"]
+    response = client_for(manager).post(f"/assessment/campaigns/{assignment.campaign_id}/transition",
+                                        data={"trigger": "close", "version": assignment.campaign.version})
+    assert response.status_code == 303
+    db_session.expire_all()
+    assert assignment.campaign.state == "closed"
+    assert open_tasks() == []

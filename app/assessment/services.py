@@ -647,6 +647,20 @@ def publish_campaign(campaign: Campaign, *, actor, expected_version: int | None 
         engine.start(assignment, actor=actor)
 
 
+def close_campaign(campaign: Campaign, *, actor, comment: str | None = None,
+                   expected_version: int | None = None) -> int:
+    """«Завершить кампанию» (its guard: the analytical report registered). The tasks still open on its
+    self-assessments and evaluations close with it: nothing is accepted any more, yet the coordinators', experts' and
+    head's tasks stayed open, reminded and escalated towards a sheet that refuses every submit. Returns how many."""
+    engine.fire(campaign, "close", actor=actor, comment=comment, expected_version=expected_version)
+    closed = 0
+    for obj in [*db.session.scalars(select(SelfAssessment).where(SelfAssessment.campaign_id == campaign.id)),
+                *campaign.assignments]:
+        closed += tasks.close_tasks_for(obj)
+    db.session.flush()
+    return closed
+
+
 def refresh_proposals(campaign: Campaign) -> int:
     """(Re)compute the proposed score and reason of every criterion of every municipality; creates the score rows
     that are missing. Returns how many rows were written. A fixed number of queries whatever the region's size."""

@@ -309,6 +309,10 @@ def campaign_transition(campaign_id: int):
         if trigger == "publish":
             services.publish_campaign(campaign, actor=current_user, expected_version=version)
             return "Кампания опубликована: координаторы и эксперты получили задачи."
+        if trigger == "close":
+            services.close_campaign(campaign, actor=current_user, comment=request.form.get("comment"),
+                                    expected_version=version)
+            return _done(campaign, trigger)
         engine.fire(campaign, trigger, actor=current_user, comment=request.form.get("comment"),
                     expected_version=version)
         return _done(campaign, trigger)
