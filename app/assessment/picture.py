@@ -26,6 +26,8 @@ from app.core.spreadsheets import (DECIMAL_1, append_row, fit_row_height, genera
                                   print_setup)
 from app.extensions import db
 from app.orgs.services import org_time_zone
+from workflows import expert_evaluation as evaluation_flow
+from workflows import self_assessment as self_flow
 
 BLOCKS = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
 # A municipality over-assesses itself when its self-assessment exceeds the expert's by this many points of percent
@@ -453,9 +455,11 @@ def region_picture(campaign: Campaign, municipality_ids=None, *, with_factors: b
 XLSX_HEADER = ["Код муниципалитета", "Муниципалитет", "Механизм", "Блок", "Критерий", "Формулировка", "Максимум",
                "Предложено", "Самооценка", "Эксперт", "Учитывается", "Источник учитываемого балла",
                "Состояние самооценки", "Состояние экспертной оценки"]
-SELF_STATES = {"draft": "черновик", "submitted": "представлена", "returned": "возвращена"}
-EXPERT_STATES = {"draft": "черновик", "submitted": "на утверждении", "returned": "возвращена",
-                 "approved": "утверждена"}
+# The states in the words of the campaign page and the sheets (the workflows' labels): the workbook said «черновик»
+# and «возвращена» where the page said «оценивается» and «возвращена эксперту», and the auditor matching the two
+# could not tell which «возвращена» was whose.
+SELF_STATES = self_flow.STATE_LABELS
+EXPERT_STATES = evaluation_flow.STATE_LABELS
 
 
 def scores_xlsx(picture: Picture) -> bytes:

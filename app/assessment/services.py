@@ -647,6 +647,20 @@ def publish_campaign(campaign: Campaign, *, actor, expected_version: int | None 
         engine.start(assignment, actor=actor)
 
 
+def close_campaign(campaign: Campaign, *, actor, comment: str | None = None,
+                   expected_version: int | None = None) -> int:
+    """«Завершить кампанию» (its guard: the analytical report registered). The tasks still open on its
+    self-assessments and evaluations close with it: nothing is accepted any more, yet the coordinators', experts' and
+    head's tasks stayed open, reminded and escalated towards a sheet that refuses every submit. Returns how many."""
+    engine.fire(campaign, "close", actor=actor, comment=comment, expected_version=expected_version)
+    closed = 0
+    for obj in [*db.session.scalars(select(SelfAssessment).where(SelfAssessment.campaign_id == campaign.id)),
+                *campaign.assignments]:
+        closed += tasks.close_tasks_for(obj)
+    db.session.flush()
+    return closed
+
+
 def refresh_proposals(campaign: Campaign) -> int:
     """(Re)compute the proposed score and reason of every criterion of every municipality; creates the score rows
     that are missing. Returns how many rows were written. A fixed number of queries whatever the region's size."""
@@ -784,6 +798,18 @@ def exclusion_of(expert: Expert) -> tuple[date | None, str]:
     return expert.excluded_on, reason or ""
 
 
+def exclusion_reasons(experts: list[Expert]) -> dict[int, str]:
+    """Expert id → the basis of their exclusion (the newest; in the audit log only), for the excluded ones of
+    `experts` in one statement: the register and its export said «исключён с …» and nothing of the order."""
+    ids = [e.id for e in experts if e.status != "active"]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(AuditEvent.object_id, AuditEvent.reason).where(
+        AuditEvent.object_type == Expert.audit_type, AuditEvent.object_id.in_(ids), AuditEvent.action == "exclude")
+        .order_by(AuditEvent.id))
+    return {object_id: reason or "" for object_id, reason in rows}  # the newest last, so it stays
+
+
 def register_xlsx(region: Organisation) -> bytes:
     """The register of experts as XLSX (one row per expert)."""
     # openpyxl is heavy: loaded only when the export is asked for.
@@ -795,13 +821,16 @@ def register_xlsx(region: Organisation) -> bytes:
     # What, whose and as of when: the header alone said none of it on a printed page.
     append_row(ws, [f"Реестр региональных экспертов: {region.name} ({generated_note(org_time_zone(region))})"])
     header = ["№", "ФИО", "Место работы", "Должность", "Компетенции (механизмы)", "Статус", "Дата включения",
-              "Основание включения", "Дата исключения"]
+              "Основание включения", "Дата исключения", "Основание исключения"]
     append_row(ws, header)
-    for n, e in enumerate(experts_of(region), start=1):
+    experts = experts_of(region)
+    excluded = exclusion_reasons(experts)
+    for n, e in enumerate(experts, start=1):
         # dates as dates (ДД.ММ.ГГГГ by the cell's format): text dates neither sort nor filter as dates
         append_row(ws, [n, e.user.full_name, e.workplace.name, e.position, ", ".join(e.competences or []),
-                        EXPERT_STATUSES[e.status], e.included_on, e.basis, e.excluded_on])
-    finish_sheet(ws, header_row=2, widths=(5, 36, 40, 30, 30, 14, 14, 36, 14), formats={1: INTEGER, 7: DATE, 9: DATE})
+                        EXPERT_STATUSES[e.status], e.included_on, e.basis, e.excluded_on, excluded.get(e.id)])
+    finish_sheet(ws, header_row=2, widths=(5, 36, 40, 30, 30, 14, 14, 36, 14, 36),
+                 formats={1: INTEGER, 7: DATE, 9: DATE})
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -1067,6 +1096,44 @@ def municipality_documents(sa: SelfAssessment) -> list[Document]:
 
 
 # --- the page of one municipality × mechanism --------------------------------------------------------------
+
+def source_cycles(facts: auto.Facts) -> list[Cycle]:
+    """The municipality's cycles of the mechanism and period that the proposed scores were counted from (with their
+    stages): the sheet links them, so the expert and the auditor check «целей с обоснованием: 1» or «групп: 3 из 7»
+    where it was counted — a criterion scored from a cycle's content had «—» for evidence and no way there."""
+    if not facts.cycle_ids:
+        return []
+    return list(db.session.scalars(select(Cycle).where(Cycle.id.in_(facts.cycle_ids))
+                                   .options(selectinload(Cycle.stages)).order_by(Cycle.id)))
+
+
+def stages_by_block(cycles: list[Cycle]) -> dict[str, list]:
+    """Block code → the stages of that block in `cycles` (each block's heading on the sheet links its stage)."""
+    out: dict[str, list] = {}
+    for cycle in cycles:
+        for stage in cycle.stages:
+            out.setdefault(stage.code, []).append(stage)
+    return out
+
+
+def unsupported_claims(scores: list[Score], evidence: dict, live: dict, side: str = "self") -> set[int]:
+    """The scores whose points of `side` (self, expert) are above what the system proposed while nothing stands as
+    evidence of the criterion (no document found in the cycles, none recorded or attached by the coordinator): the
+    sheet marks them, so the expert sees which points rest on the coordinator's word alone, and the auditor which
+    of the expert's rest on the expert's comment alone."""
+    return {s.id for s in scores
+            if (points := s.self_points if side == "self" else s.expert_points) is not None
+            and s.proposed_points is not None and points > s.proposed_points
+            and not evidence.get(s.criterion_id) and not live.get(s.criterion_id)}
+
+
+def sheet_evidence(campaign: Campaign, municipality_id: int, mechanism_code: str, scores: list[Score],
+                   facts: auto.Facts | None = None) -> tuple[dict, dict]:
+    """(recorded and added evidence items, documents standing as evidence now) per criterion id."""
+    facts = facts if facts is not None else live_facts(campaign, municipality_id, mechanism_code)
+    return (evidence_of(campaign, municipality_id, mechanism_code),
+            {s.criterion_id: auto.evidence_documents(s.criterion, facts) for s in scores})
+
 
 def totals(scores: list[Score], thresholds: dict) -> dict:
     maximum = sum(s.criterion.max_points for s in scores)

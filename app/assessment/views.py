@@ -309,6 +309,10 @@ def campaign_transition(campaign_id: int):
         if trigger == "publish":
             services.publish_campaign(campaign, actor=current_user, expected_version=version)
             return "Кампания опубликована: координаторы и эксперты получили задачи."
+        if trigger == "close":
+            services.close_campaign(campaign, actor=current_user, comment=request.form.get("comment"),
+                                    expected_version=version)
+            return _done(campaign, trigger)
         engine.fire(campaign, trigger, actor=current_user, comment=request.form.get("comment"),
                     expected_version=version)
         return _done(campaign, trigger)
@@ -352,13 +356,18 @@ def _sheet(obj, scope, sa, assignment):
     show_expert = scope.shows_expert(obj.municipality_id, expert_state)
     sums = services.totals(scores, campaign.criteria_set.thresholds)
     sums = sums if show_self else services.without_self(sums)
+    found, live = services.sheet_evidence(campaign, obj.municipality_id, obj.mechanism_code, scores, facts)
+    cycles = services.source_cycles(facts)
     return dict(campaign=campaign, scope=scope, scores=scores, show_self=show_self, show_expert=show_expert,
+                mechanism_code=obj.mechanism_code, source_cycles=cycles,
+                block_stages=services.stages_by_block(cycles),
+                unsupported=services.unsupported_claims(scores, found, live) if show_self else set(),
+                unsupported_expert=services.unsupported_claims(scores, found, live, "expert"),
                 expert_note=services.expert_withheld(scope, obj.municipality_id, expert_state, self_shown=show_self),
                 expert_hidden=services.expert_hidden_word(expert_state),
                 overwritten=_overwritten(scores, "self" if obj is sa else "expert"),
                 totals=sums if show_expert else services.without_expert(sums),
-                evidence=services.evidence_of(campaign, obj.municipality_id, obj.mechanism_code),
-                live={s.criterion_id: services.auto.evidence_documents(s.criterion, facts) for s in scores},
+                evidence=found, live=live,
                 levels=LEVELS, level_styles=LEVEL_STYLES, evidence_kinds=EVIDENCE_KINDS,
                 block_titles=evidence.block_titles(), block_positions=evidence.block_positions())
 
@@ -648,8 +657,10 @@ def _experts_page(region, status: int = 200, excluded_stored=([], "")):
     it) and a 4xx; `excluded_stored`: what another manager recorded excluding the same expert meanwhile."""
     sets = criteria.published_sets()
     manage = bool(acting_roles_over(current_user, region) & MANAGERS)
-    return render_template("assessment/experts.html", region=region, experts=services.experts_of(region),
-                           statuses=EXPERT_STATUSES, manage=manage,
+    experts = services.experts_of(region)
+    return render_template("assessment/experts.html", region=region, experts=experts,
+                           exclusion_reasons=services.exclusion_reasons(experts), statuses=EXPERT_STATUSES,
+                           manage=manage,
                            users=services.find_users(region) if manage else [],
                            orgs=db.session.scalars(select(Organisation).where(
                                Organisation.path.like(region.path + "%")).order_by(Organisation.path).limit(3000)
