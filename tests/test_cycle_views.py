@@ -574,7 +574,8 @@ def test_approve_from_draft_is_unavailable(client, world, login, cycle, db_sessi
     response = client.post(f"/stages/{stage.id}/transition/approve", data={"version": stage.version})
 
     assert response.status_code == 409
-    assert "Действие «Утвердить» недоступно: объект в состоянии «черновик»." in page(response)
+    assert ("Действие «Утвердить» недоступно: сейчас состояние — «черновик». Обновите страницу, чтобы увидеть "
+            "доступные действия.") in page(response)
     assert stage.state == "draft"
     assert row_counts(db_session) == before
 

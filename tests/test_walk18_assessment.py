@@ -224,3 +224,29 @@ def test_closing_the_campaign_closes_the_tasks_its_sheets_can_no_longer_answer(w
     db_session.expire_all()
     assert assignment.campaign.state == "closed"
     assert open_tasks() == []
+
+
+def test_a_closed_campaigns_evaluation_is_neither_approved_nor_returned(world, db_session, make_user, monkeypatch):
+    # The head could still approve (or return) an evaluation sent in before the close: the report registered on the
+    # evaluations as they stood no longer matched them. Only the closed task stood in the way.
+    import pytest
+
+    from app.assessment import services
+    from app.auth.models import User
+    from app.core.errors import GuardFailed
+    from workflows import engine, hooks
+
+    head, assignment, _scores, _today = _campaign_of_m11(world, db_session, make_user)
+    manager = db_session.get(User, assignment.campaign.created_by_id)
+    assignment.state = "submitted"  # sent in before the close (how it got there is not this test's subject)
+    monkeypatch.setattr(hooks, "registered_document", lambda owner, type_key: [])  # the report is registered
+    services.close_campaign(assignment.campaign, actor=manager)
+    db_session.commit()
+
+    for trigger, comment in (("approve", None), ("return", "Уточнить балл по критерию 1.2")):
+        with pytest.raises(GuardFailed) as refused:
+            engine.fire(assignment, trigger, actor=head, comment=comment)
+        assert refused.value.problems == ["Кампания завершена: экспертные оценки больше не утверждаются и не "
+                                          "возвращаются."]
+        db_session.rollback()
+        assert assignment.state == "submitted"

@@ -321,7 +321,10 @@ def _spec_for(wf: Workflow, obj, trigger: str) -> TransitionSpec:
     spec = next((t for t in candidates if obj.state in t.source), None)
     if spec is None:
         raise InvalidTransition(
-            f"Действие «{candidates[0].label}» недоступно: объект в состоянии «{wf.state_label(obj.state)}»."
+            # «объект» is the code's word, not the reader's; the usual cause is a page older than the state (another
+            # tab, another person), which refreshing shows (walk 18)
+            f"Действие «{candidates[0].label}» недоступно: сейчас состояние — «{wf.state_label(obj.state)}». "
+            "Обновите страницу, чтобы увидеть доступные действия."
         )
     return spec
 

@@ -40,6 +40,14 @@ def no_conflict_of_interest(obj, data) -> list[str]:
     return list(data.get("conflicts") or [])
 
 
+def campaign_not_closed(obj, data) -> list[str]:
+    """The head approves or returns while the campaign runs, past the experts' window too, but not once it is
+    closed: its analytical report is registered on the evaluations as they stood (walk 18)."""
+    if obj.campaign.state == "closed":
+        return ["Кампания завершена: экспертные оценки больше не утверждаются и не возвращаются."]
+    return []
+
+
 TRANSITIONS = [
     {"trigger": "submit", "source": "draft", "dest": "submitted", "label": "Направить на утверждение",
      "allowed": EXPERT, "guards": [within_window, all_scored, comments_where_different, no_conflict_of_interest],
@@ -48,10 +56,10 @@ TRANSITIONS = [
      "allowed": EXPERT, "guards": [within_window, all_scored, comments_where_different, no_conflict_of_interest],
      "style": "success", "denied": "Направить оценку может только назначенный эксперт."},
     {"trigger": "approve", "source": "submitted", "dest": "approved", "label": "Утвердить оценку",
-     "allowed": HEAD, "guards": [no_conflict_of_interest], "style": "success",
+     "allowed": HEAD, "guards": [campaign_not_closed, no_conflict_of_interest], "style": "success",
      "denied": "Утвердить экспертную оценку может руководитель регионального органа."},
     {"trigger": "return", "source": "submitted", "dest": "returned", "label": "Вернуть эксперту",
-     "allowed": HEAD, "requires_comment": True, "style": "warning",
+     "allowed": HEAD, "requires_comment": True, "guards": [campaign_not_closed], "style": "warning",
      "denied": "Вернуть экспертную оценку может руководитель регионального органа."},
 ]
 
