@@ -153,6 +153,10 @@ def test_pages_offer_the_repeat_measurement_where_it_is_needed(client, login, ch
     assert form.status_code == 200
     text = form.get_data(as_text=True)
     assert "Новый запрос повторного измерения" in text and f"{chain.cycle.period} после мер" in text
+    request = repeat_request(chain, world)
+    db_session.commit()
+    detail = client.get(f"/monitoring/requests/{request.id}").get_data(as_text=True)
+    assert 'id="repeat-badge"' in detail
     chain.cycle.stage("EFF").state = "on_review"
     db_session.commit()
     listing = client.get(f"/monitoring/cycles/{chain.cycle.id}/requests").get_data(as_text=True)

@@ -116,6 +116,8 @@ def requesting_stage(cycle: Cycle) -> str | None:
 
 def closed_reason(cycle: Cycle) -> str:
     """Why no data request can be created in the cycle now (for the pages and the refusals)."""
+    if cycle.state != "open":
+        return "Цикл закрыт: запросы сведений не создаются."
     return ("Запросы сведений создаются и направляются, пока этап «Мониторинг показателей» открыт (черновик); "
             "после его утверждения — запросы повторного измерения, пока открыт этап «Анализ эффективности "
             "принятых мер».")
