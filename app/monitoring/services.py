@@ -186,8 +186,11 @@ def _validated_choices(cycle: Cycle, *, title: str, period: str, deadline: date 
 
 
 def repeat_period(cycle: Cycle) -> str:
-    """The period a repeat measurement is proposed for (the form's default; fits the column's 20 characters)."""
-    return f"{cycle.period} после мер"[:20]
+    """The period a repeat measurement is proposed for (the form's default): the calendar year in which the cycle's
+    school year ends («2025/26» → «2026»), or the year after a calendar-year cycle — a period as the form accepts it
+    (a school or calendar year), after the measures, and not the monitoring's."""
+    start = (cycle.period or "")[:4]
+    return str(int(start) + 1) if start.isdigit() else ""
 
 
 def _request_snapshot(request: DataRequest) -> dict:
