@@ -95,7 +95,7 @@ def test_a_repeat_measurement_closes_the_gap_and_the_measure_is_assessed_on_it(c
     assert stage_content(cycle.stage("EFF")) == [d.message for d in check_cycle(cycle) if d.stage == "EFF"]
     rows = effectiveness.indicator_rows(cycle)
     worse = next(r for r in rows if r.code == "E-03")
-    assert worse.after == 7.5 and worse.improved and worse.repeat_periods == [request.period]
+    assert worse.after == 7.5 and worse.improved and worse.repeat_periods == [request.period] and worse.repeated == 2
     # the monitoring's values stay: the analysis of the cycle's period still reads 12 and 11
     kept = db_session.scalars(select(IndicatorValue.value).where(
         IndicatorValue.indicator_id == chain.indicators["worse"].id, IndicatorValue.period == cycle.period)).all()
@@ -163,3 +163,18 @@ def test_pages_offer_the_repeat_measurement_where_it_is_needed(client, login, ch
     listing = client.get(f"/monitoring/cycles/{chain.cycle.id}/requests").get_data(as_text=True)
     assert "Создать запрос" not in listing and "повторного измерения, пока открыт" in listing
 
+
+
+def test_a_partial_repeat_measurement_says_whose_values_are_the_monitorings(client, login, chain, world, db_session):
+    at_effectiveness(chain.cycle)
+    ended_measure(chain, world, db_session)
+    request = repeat_request(chain, world, organisation_ids=[world["school_a"].id])
+    services.transition_request(request, "send", actor=world["official"], today=today())
+    answer(request.submissions[0], world["director_a"], world["official"], "7")
+    db_session.commit()
+    worse = next(r for r in effectiveness.indicator_rows(chain.cycle) if r.code == "E-03")
+    # school A measured again (7), school B still its monitoring value (11)
+    assert (worse.after, worse.repeated, len(worse.schools)) == (9, 1, 2)
+    login(world["official"])
+    page = client.get(f"/effectiveness/cycles/{chain.cycle.id}").get_data(as_text=True)
+    assert "1 из 2 орг., у остальных — значение мониторинга" in page

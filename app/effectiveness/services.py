@@ -100,6 +100,7 @@ class IndicatorRow:
     measured_on: date | None = None  # when the latest accepted value was entered
     # the periods of the repeat measurement (повторное измерение of the EFF stage) the value after the measures is of
     repeat_periods: list[str] = field(default_factory=list)
+    repeated: int = 0  # of the organisations counted, how many were measured again (the rest: the monitoring's value)
 
     @property
     def change(self) -> Decimal | None:
@@ -178,7 +179,8 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
         after = overall(ind.unit, below, own)
         periods = sorted({r[2] for r in repeat.get(ind.id, {}).values()})
         rows.append(IndicatorRow(ind.id, ind.code, ind.name, ind.unit, ind.direction, _dec(ind.baseline),
-                                 _dec(ind.target), after, schools, latest.get(ind.id), periods))
+                                 _dec(ind.target), after, schools, latest.get(ind.id), periods,
+                                 len(repeat.get(ind.id, {}))))
     return rows
 
 
