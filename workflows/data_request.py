@@ -1,4 +1,5 @@
-"""Data request (сбор сведений) of a cycle's monitoring stage.
+"""Data request (сбор сведений) of a cycle's monitoring stage, or of its effectiveness stage (the repeat measurement
+after the measures, DataRequest.stage_code «EFF»): sent while its stage is a draft.
 
 draft → sent (send: opens a fill task for every addressee through the submissions' own workflow)
 sent → closed (close: only when every addressee's submission is accepted or marked not provided)
