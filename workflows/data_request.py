@@ -1,4 +1,5 @@
-"""Data request (сбор сведений) of a cycle's monitoring stage.
+"""Data request (сбор сведений) of a cycle's monitoring stage, or of its effectiveness stage (the repeat measurement
+after the measures, DataRequest.stage_code «EFF»): sent while its stage is a draft.
 
 draft → sent (send: opens a fill task for every addressee through the submissions' own workflow)
 sent → closed (close: only when every addressee's submission is accepted or marked not provided)
@@ -29,9 +30,10 @@ REQUESTER = has_role(REQUESTERS, describe="специалист или руко�
 # --- guards ---
 
 def monitoring_stage_open(request) -> list[str]:
-    stage = request.cycle.stage("MON")
+    """The request's stage is a draft: the monitoring's, or the effectiveness stage's for a repeat measurement."""
+    stage = request.cycle.stage(request.stage_code)
     if stage is None:
-        return ["В цикле этого направления нет этапа «Мониторинг показателей»."]
+        return ["В цикле этого направления нет этого этапа."]
     if stage.state != "draft":
         return [f"Этап «{stage.title}» не открыт для изменений."]
     return []
@@ -92,7 +94,8 @@ AFTER = {"sent": _after_sent}
 # --- the monitoring stage's content rule (registered for the MON stage in app/workflow_hooks.py) ---
 
 def monitoring_stage_problems(stage) -> list[str]:
-    """The MON stage may go for review only when the cycle has data requests and all of them are closed."""
+    """The MON stage may go for review only when the cycle has data requests and all of them are closed; the EFF
+    stage only when its repeat measurements, if any, are closed (an approved stage left schools a task to answer)."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
@@ -100,9 +103,9 @@ def monitoring_stage_problems(stage) -> list[str]:
     from app.monitoring.models import DataRequest
 
     requests = db.session.scalars(
-        select(DataRequest).where(DataRequest.cycle_id == stage.cycle_id)
+        select(DataRequest).where(DataRequest.cycle_id == stage.cycle_id, DataRequest.stage_code == stage.code)
         .options(selectinload(DataRequest.submissions)).order_by(DataRequest.id)).all()
-    if not requests:
+    if not requests and stage.code == "MON":
         return ["Не создано ни одного запроса сведений."]
     problems = []
     for req in requests:

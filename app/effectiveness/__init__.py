@@ -12,7 +12,8 @@ from app.core.features import AuditVocabulary, Feature, Mount  # noqa: E402
 from app.cycles.services import CARRY_OVER_HOOKS  # noqa: E402
 from app.effectiveness import demo, documents, labels, models, views  # noqa: E402, F401
 from app.effectiveness.integrity import check_cycle, defects_by_stage, fix_refusals  # noqa: E402
-from app.effectiveness.services import carry_proposals, evaluation_of  # noqa: E402
+from app.effectiveness.services import carry_proposals, evaluation_of, measured_indicator_ids  # noqa: E402
+from app.monitoring.services import REPEAT_INDICATORS  # noqa: E402
 
 
 @bp.app_template_global()
@@ -56,6 +57,8 @@ def _setup(app) -> None:
     documents.register()
     if carry_proposals not in CARRY_OVER_HOOKS:  # EFF proposals → draft goals and targets of the next cycle
         CARRY_OVER_HOOKS.append(carry_proposals)
+    if measured_indicator_ids not in REPEAT_INDICATORS:  # what a repeat measurement of the EFF stage asks
+        REPEAT_INDICATORS.append(measured_indicator_ids)
 
 
 FEATURE = Feature(

@@ -29,9 +29,9 @@ from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, Eff
 from app.extensions import db
 from app.orgs.services import org_today
 from app.monitoring.values import owner_value, parse_number, topmost_answers
-from app.monitoring.models import IndicatorValue, Submission
+from app.monitoring.models import DataRequest, IndicatorValue, Submission
 from app.orgs.models import Organisation
-from app.followup.models import Measure, remeasured_from
+from app.followup.models import Measure, measure_indicators, remeasured_from
 from workflows.measure import ACTIVE_STATES
 from app.core import charts
 from app.core import russian as ru
@@ -98,6 +98,9 @@ class IndicatorRow:
     after: Decimal | None
     schools: list[SchoolValue] = field(default_factory=list)
     measured_on: date | None = None  # when the latest accepted value was entered
+    # the periods of the repeat measurement (повторное измерение of the EFF stage) the value after the measures is of
+    repeat_periods: list[str] = field(default_factory=list)
+    repeated: int = 0  # of the organisations counted, how many were measured again (the rest: the monitoring's value)
 
     @property
     def change(self) -> Decimal | None:
@@ -129,14 +132,17 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
     values = db.session.execute(
         select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.period,
                IndicatorValue.value, IndicatorValue.updated_at, Organisation.short_name, Organisation.name,
-               Organisation.path)
+               Organisation.path, DataRequest.stage_code)
         .join(Submission, Submission.id == IndicatorValue.submission_id)
+        .join(DataRequest, DataRequest.id == Submission.request_id)
         .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
         .where(IndicatorValue.indicator_id.in_(ids), Submission.state == "accepted")
         .order_by(Organisation.name, IndicatorValue.period)).all() if ids else []
     current: dict[int, dict[int, tuple]] = {}
     earlier: dict[int, dict[int, tuple[str, Decimal]]] = {}
     latest: dict[int, date] = {}
+    # indicator → organisation → (entered, value, period, name, path) of its latest repeat measurement
+    repeat: dict[int, dict[int, tuple]] = {}
     for v in values:
         previous_cycle = v.indicator_id in source_of
         indicator_id = source_of[v.indicator_id] if previous_cycle else v.indicator_id
@@ -145,12 +151,22 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
             day = v.updated_at.date()
             if indicator_id not in latest or day > latest[indicator_id]:
                 latest[indicator_id] = day
-        if not previous_cycle and v.period == cycle.period:
+        if not previous_cycle and v.stage_code == "EFF":
+            # The repeat measurement after the measures: its value is the organisation's «после мер» (the
+            # monitoring's value for the cycle's period stays what the analysis read).
+            seen = repeat.setdefault(indicator_id, {}).get(v.organisation_id)
+            if seen is None or v.updated_at > seen[0]:
+                repeat[indicator_id][v.organisation_id] = (v.updated_at, v.value, v.period, v.short_name or v.name,
+                                                           v.path)
+        elif not previous_cycle and v.period == cycle.period:
             current.setdefault(indicator_id, {})[v.organisation_id] = (v.value, v.short_name or v.name, v.path)
         elif v.period < cycle.period:
             seen = earlier.setdefault(indicator_id, {}).get(v.organisation_id)
             if seen is None or v.period > seen[0]:
                 earlier[indicator_id][v.organisation_id] = (v.period, v.value)
+    for indicator_id, by_org in repeat.items():
+        for org_id, (_entered, value, _period, name, path) in by_org.items():
+            current.setdefault(indicator_id, {})[org_id] = (value, name, path)
     rows = []
     for ind in indicators:
         by_school = current.get(ind.id, {})
@@ -161,9 +177,21 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
         below = topmost_answers({path: value for org_id, (value, _name, path) in by_school.items()
                                  if org_id != cycle.owner_id})
         after = overall(ind.unit, below, own)
+        periods = sorted({r[2] for r in repeat.get(ind.id, {}).values()})
         rows.append(IndicatorRow(ind.id, ind.code, ind.name, ind.unit, ind.direction, _dec(ind.baseline),
-                                 _dec(ind.target), after, schools, latest.get(ind.id)))
+                                 _dec(ind.target), after, schools, latest.get(ind.id), periods,
+                                 len(repeat.get(ind.id, {}))))
     return rows
+
+
+def measured_indicator_ids(cycle: Cycle) -> list[int]:
+    """The indicators the cycle's (not cancelled) measures were expected to move, by code: what its repeat
+    measurement asks (registered for the monitoring's request form, app/effectiveness/__init__.py)."""
+    own = {i.id: i.code for i in cycle.indicators}
+    ids = db.session.scalars(
+        select(measure_indicators.c.indicator_id).join(Measure, Measure.id == measure_indicators.c.measure_id)
+        .where(Measure.cycle_id == cycle.id, Measure.state != "cancelled").distinct())
+    return sorted((i for i in ids if i in own), key=own.get)
 
 
 @dataclass

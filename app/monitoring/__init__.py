@@ -17,13 +17,14 @@ from workflows.data_request import REQUESTER  # noqa: E402
 
 @bp.app_template_global()
 def monitoring_requests(cycle) -> dict:
-    """The cycle's data requests with their answer counts, for the monitoring stage page."""
+    """The cycle's data requests with their answer counts, for the monitoring and effectiveness stage pages, and
+    whether the user may create one now (the stage whose requests are open: open_code)."""
     requests = services.requests_of_cycle(cycle)
     counts = services.state_counts([r.id for r in requests])
-    stage = cycle.stage("MON")
-    can_create = (stage is not None and stage.state == "draft" and cycle.state == "open"
-                  and engine.permits(REQUESTER, cycle, current_user))
-    return {"rows": [(r, counts.get(r.id, {})) for r in requests], "can_create": can_create}
+    open_code = services.requesting_stage(cycle)
+    can_create = open_code is not None and engine.permits(REQUESTER, cycle, current_user)
+    return {"rows": [(r, counts.get(r.id, {})) for r in requests], "can_create": can_create, "open_code": open_code,
+            "closed_reason": services.closed_reason(cycle)}
 
 
 def _fill_monitoring(stage, *, official, head, rng, today) -> None:

@@ -37,6 +37,9 @@ class DataRequest(Audited, db.Model):
     # that addressee owns it (reviews and closes it) and answers the upper request from its values.
     parent_submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE", use_alter=True), index=True, unique=True)
+    # The stage whose request it is: «MON», the monitoring itself, or «EFF», the repeat measurement (повторное
+    # измерение) of the indicators after the measures, collected while the effectiveness stage is a draft.
+    stage_code: Mapped[str] = mapped_column(String(8), default="MON", server_default="MON")
     version: Mapped[int] = mapped_column(default=1)
 
     cycle: Mapped[Cycle] = relationship()
@@ -50,7 +53,7 @@ class DataRequest(Audited, db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     audit_type = "data_request"
-    audit_fields = ("state", "title", "period", "deadline", "version")
+    audit_fields = ("state", "title", "period", "deadline", "stage_code", "version")
 
     @property
     def organisation(self) -> Organisation:

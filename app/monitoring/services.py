@@ -41,6 +41,9 @@ FILL_TRIGGERS = {"submit", "resubmit"}
 # Jobs to enqueue once a submission is accepted, fn(cycle_id): filled at start-up by the features that compute from
 # accepted values (the analysis dashboards), which this feature must not import.
 AFTER_ACCEPT: list = []
+# fn(cycle) → the ids of the indicators the cycle's measures were expected to move: filled at start-up by the
+# effectiveness feature (the measures live in follow-up, above this feature), read as a repeat request's default.
+REPEAT_INDICATORS: list = []
 
 
 def can_manage(user: User, request: DataRequest) -> bool:
@@ -92,14 +95,54 @@ def delegate_choices(submission: Submission) -> list[User]:
 
 # --- requests ---
 
-def _monitoring_stage(cycle: Cycle):
-    stage = cycle.stage("MON")
+# The stages whose data requests are open while the stage is a draft: the monitoring, and the repeat measurement
+# (повторное измерение) of the effectiveness stage — without it no indicator could be measured again after the
+# measures once the monitoring was approved, and the effectiveness stage stayed blocked by «не измерялся после
+# окончания меры» for ever (walk of 7 December 2026).
+REQUEST_STAGES = {"MON": "Мониторинг показателей", "EFF": "Анализ эффективности принятых мер"}
+
+
+def requesting_stage(cycle: Cycle) -> str | None:
+    """The code of the stage whose data requests are open now: «MON» while the monitoring is a draft, else «EFF»
+    (the repeat measurement) while the effectiveness stage is; None when neither (or the cycle is closed)."""
+    if cycle.state != "open":
+        return None
+    for code in REQUEST_STAGES:
+        stage = cycle.stage(code)
+        if stage is not None and stage.state == "draft":
+            return code
+    return None
+
+
+def closed_reason(cycle: Cycle) -> str:
+    """Why no data request can be created in the cycle now (for the pages and the refusals)."""
+    if cycle.state != "open":
+        return "Цикл закрыт: запросы сведений не создаются."
+    return ("Запросы сведений создаются и направляются, пока этап «Мониторинг показателей» открыт (черновик); "
+            "после его утверждения — запросы повторного измерения, пока открыт этап «Анализ эффективности "
+            "принятых мер».")
+
+
+def _monitoring_stage(cycle: Cycle, code: str | None = None):
+    """The stage whose request is being created or changed (code: the request's stage; None: the stage whose
+    requests are open now), refused unless it is a draft of an open cycle."""
+    code = code or requesting_stage(cycle) or "MON"
+    stage = cycle.stage(code)
     if stage is None:
-        raise ValidationFailed("В цикле этого направления нет этапа «Мониторинг показателей».")
+        raise ValidationFailed(f"В цикле этого направления нет этапа «{REQUEST_STAGES[code]}».")
     if stage.state != "draft" or cycle.state != "open":
-        raise ValidationFailed("Запросы сведений создаются и направляются, пока этап «Мониторинг показателей» "
-                               "открыт (черновик).")
+        if code == "EFF":
+            raise ValidationFailed("Запросы повторного измерения создаются и направляются, пока этап «Анализ "
+                                   "эффективности принятых мер» открыт (черновик).")
+        raise ValidationFailed(closed_reason(cycle))
     return stage
+
+
+def repeat_indicator_ids(cycle: Cycle) -> list[int]:
+    """The indicators a repeat measurement asks by default: those the cycle's measures were expected to move (told by
+    the hooks of REPEAT_INDICATORS), else all the cycle's indicators."""
+    ids = [i for hook in REPEAT_INDICATORS for i in hook(cycle)]
+    return list(dict.fromkeys(ids)) or [i.id for i in cycle.indicators]
 
 
 def _touch_stage(stage) -> None:
@@ -108,13 +151,19 @@ def _touch_stage(stage) -> None:
 
 
 def _validated_choices(cycle: Cycle, *, title: str, period: str, deadline: date | None, indicator_ids,
-                       organisation_ids, today: date):
+                       organisation_ids, today: date, stage_code: str = "MON"):
     problems = []
     title, period = (title or "").strip(), (period or "").strip()
     if not title:
         problems.append("Укажите название запроса.")
     if not period:
         problems.append("Укажите период, за который запрашиваются сведения.")
+    elif stage_code == "EFF" and period == cycle.period:
+        # Values are keyed by (indicator, organisation, period): the same period would overwrite the monitoring's
+        # values, the «до» of the evaluation, with the «после».
+        problems.append(f"Повторное измерение указывается за период после мер, отличный от периода мониторинга "
+                        f"({cycle.period}), например «{repeat_period(cycle)}»: иначе значения мониторинга "
+                        f"были бы перезаписаны.")
     if deadline is None:
         problems.append("Укажите срок представления сведений.")
     elif deadline < today:
@@ -136,6 +185,14 @@ def _validated_choices(cycle: Cycle, *, title: str, period: str, deadline: date 
     return title, period, [by_id[i] for i in indicator_ids], [allowed[i] for i in organisation_ids]
 
 
+def repeat_period(cycle: Cycle) -> str:
+    """The period a repeat measurement is proposed for (the form's default): the calendar year in which the cycle's
+    school year ends («2025/26» → «2026»), or the year after a calendar-year cycle — a period as the form accepts it
+    (a school or calendar year), after the measures, and not the monitoring's."""
+    start = (cycle.period or "")[:4]
+    return str(int(start) + 1) if start.isdigit() else ""
+
+
 def _request_snapshot(request: DataRequest) -> dict:
     return {**request.audit_snapshot(), "indicators": [i.indicator.code for i in request.items],
             "addressees": sorted(s.organisation.code for s in request.submissions)}
@@ -148,8 +205,9 @@ def create_request(cycle: Cycle, *, title: str, period: str, deadline: date | No
     stage = _monitoring_stage(cycle)
     title, period, indicators, orgs = _validated_choices(
         cycle, title=title, period=period, deadline=deadline, indicator_ids=indicator_ids,
-        organisation_ids=organisation_ids, today=today)
-    request = DataRequest(cycle=cycle, title=title, period=period, deadline=deadline, created_by_id=actor.id)
+        organisation_ids=organisation_ids, today=today, stage_code=stage.code)
+    request = DataRequest(cycle=cycle, title=title, period=period, deadline=deadline, created_by_id=actor.id,
+                          stage_code=stage.code)
     request.items = [DataRequestIndicator(indicator=ind, position=n) for n, ind in enumerate(indicators)]
     request.submissions = [Submission(organisation=org) for org in orgs]
     db.session.add(request)
@@ -169,10 +227,10 @@ def update_request(request: DataRequest, *, title: str, period: str, deadline: d
     check_version(request, expected_version)
     if request.state != "draft":
         raise InvalidTransition("Запрос уже направлен адресатам: изменить его нельзя.")
-    stage = _monitoring_stage(request.cycle)
+    stage = _monitoring_stage(request.cycle, request.stage_code)
     title, period, indicators, orgs = _validated_choices(
         request.cycle, title=title, period=period, deadline=deadline, indicator_ids=indicator_ids,
-        organisation_ids=organisation_ids, today=today)
+        organisation_ids=organisation_ids, today=today, stage_code=request.stage_code)
     before = _request_snapshot(request)
     request.title, request.period, request.deadline = title, period, deadline
     current = {item.indicator_id: item for item in request.items}
@@ -196,7 +254,7 @@ def delete_request(request: DataRequest, *, actor: User, expected_version: int |
     check_version(request, expected_version)
     if request.state != "draft":
         raise InvalidTransition("Удалить можно только черновик запроса; направленный запрос закрывается.")
-    stage = request.cycle.stage("MON")
+    stage = request.cycle.stage(request.stage_code)
     before = _request_snapshot(request)
     chain.record(action="delete", object_type="data_request", object_id=request.id, actor=actor, actor_role=role,
                  cycle_id=request.cycle_id, organisation_id=request.organisation.id, from_state=request.state,
@@ -216,7 +274,7 @@ def transition_request(request: DataRequest, trigger: str, *, actor: User, today
     if trigger == "send" and request.state == "draft" and request.deadline < today:
         raise ValidationFailed("Срок представления сведений уже прошёл: измените срок перед отправкой.")
     engine.fire(request, trigger, actor=actor, expected_version=expected_version)
-    stage = request.cycle.stage("MON")
+    stage = request.cycle.stage(request.stage_code)
     if stage is not None and stage.state == "draft":
         _touch_stage(stage)
         db.session.flush()
@@ -573,7 +631,7 @@ def pass_down(submission: Submission, *, actor: User, today: date) -> DataReques
     parent = submission.request
     child = DataRequest(cycle_id=parent.cycle_id, title=f"{parent.title} — {submission.organisation.display_name}",
                         period=parent.period, deadline=max(parent.deadline, today), created_by_id=actor.id,
-                        parent_submission=submission)
+                        parent_submission=submission, stage_code=parent.stage_code)
     child.items = [DataRequestIndicator(indicator_id=item.indicator_id, position=item.position)
                    for item in parent.items]
     child.submissions = [Submission(organisation=org) for org in institutions]

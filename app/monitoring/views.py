@@ -66,10 +66,12 @@ def cycle_requests(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id)
     reqs = services.requests_of_cycle(cycle)
     stage = cycle.stage("MON")
-    can_create = engine.permits(REQUESTER, cycle, current_user) and stage is not None \
-        and stage.state == "draft" and cycle.state == "open"
+    # the stage whose requests are open now: the monitoring, or the effectiveness stage's repeat measurement
+    open_code = services.requesting_stage(cycle)
+    can_create = engine.permits(REQUESTER, cycle, current_user) and open_code is not None
     return render_template("monitoring/cycle_requests.html", cycle=cycle, stage=stage, requests=reqs,
                            counts=services.state_counts([r.id for r in reqs]), can_create=can_create,
+                           open_code=open_code, closed_reason=services.closed_reason(cycle),
                            states=engine.registry()["submission"].states,
                            request_states=engine.registry()["data_request"].states, today=_today())
 
@@ -89,7 +91,12 @@ def _request_form(cycle: Cycle, obj: DataRequest | None = None, formdata=True) -
                                          f"({len(audience)})")
     form.orgs = audience
     if reading():
-        if obj is None:
+        if obj is None and services.requesting_stage(cycle) == "EFF":
+            # a repeat measurement: after the measures, of the indicators they were expected to move
+            form.title.data = "Повторное измерение показателей после принятых мер"
+            form.period.data = services.repeat_period(cycle)
+            form.indicator_ids.data = services.repeat_indicator_ids(cycle)
+        elif obj is None:
             form.period.data = cycle.period
             form.indicator_ids.data = [i.id for i in cycle.indicators]
         else:
@@ -101,8 +108,9 @@ def _request_form(cycle: Cycle, obj: DataRequest | None = None, formdata=True) -
 
 
 def _request_form_page(cycle, form, obj=None, status=200):
-    stage = cycle.stage("MON")
-    return render_template("monitoring/request_form.html", cycle=cycle, form=form, obj=obj, stage=stage), status
+    code = obj.stage_code if obj is not None else services.requesting_stage(cycle) or "MON"
+    return render_template("monitoring/request_form.html", cycle=cycle, form=form, obj=obj,
+                           stage=cycle.stage(code), repeat=code == "EFF"), status
 
 
 def _save_request(cycle: Cycle, obj: DataRequest | None):
@@ -127,9 +135,8 @@ def _save_request(cycle: Cycle, obj: DataRequest | None):
 @submit_once
 def new_request(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id, roles=REQUESTERS)
-    stage = cycle.stage("MON")
-    if reading() and (stage is None or stage.state != "draft" or cycle.state != "open"):
-        flash("Запрос сведений можно создать, пока этап «Мониторинг показателей» открыт (черновик).", "warning")
+    if reading() and services.requesting_stage(cycle) is None:
+        flash(services.closed_reason(cycle), "warning")
         return redirect(url_for("monitoring.cycle_requests", cycle_id=cycle.id))
     return _save_request(cycle, None)
 
