@@ -1,7 +1,7 @@
 """Indicator values: validation per cell and saving. Interface used by the web form, the XLSX upload
 and the API (app/api):
 
-    save_values(rows, *, actor, source, submission=None, save_valid_rows=False) -> ValuesReport
+    save_values(rows, *, actor, source, submission=None, save_valid_rows=False, counts=None) -> ValuesReport
         rows: dicts with indicator_code, organisation_code, period, value, comment (the v1 format of
         domain.md §9); an optional "_row" key gives the row number used in error messages (the Excel
         row for an upload), otherwise rows are numbered from 1. `value` may be a number or a string
@@ -17,6 +17,8 @@ and the API (app/api):
         Validates every cell (number, unit-based range, the actor's scope); saves nothing when any row
         is invalid unless save_valid_rows; upserts IndicatorValue by (indicator, organisation, period),
         audits each created or changed value (before/after), flushes, never commits.
+        counts: indicator id → (organisations met, organisations counted, students counted) behind a value
+        computed from the organisations below (answer_from_lower only; a figure typed over it clears them).
 
     ValuesReport: counts (rows, created, updated, unchanged, skipped) and `errors`, a list of
         CellError(row, column, message) with Russian messages; report.lines() gives
