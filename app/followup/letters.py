@@ -4,7 +4,8 @@ per addressee of the cycle's REC stage) and is their proof of sending: its outgo
 A recommendation goes to an addressee only with a registered edition of that addressee's letter which carries the
 recommendation's text (the edition's data snapshot): a letter registered before the recommendation was written, or
 before its text last changed, does not prove it was sent. The workflow asks this through its hook
-(workflows.hooks.addressee_letter); the item's page and the integrity panel show the same letter.
+(workflows.hooks.addressee_letter) and the item's page shows that letter; the integrity panel flags an item sent with
+no registered letter at all (data from before the guard).
 """
 
 from dataclasses import dataclass
@@ -29,12 +30,14 @@ class Letter:
 
     document_id: int
     number: str
-    date: date | None
+    registered_on: date | None
     texts: frozenset[str]
 
     @property
     def label(self) -> str:
-        return f"№ {self.number} от {format_date(self.date)}" if self.date else f"№ {self.number}"
+        if self.registered_on is None:
+            return f"№ {self.number}"
+        return f"№ {self.number} от {format_date(self.registered_on)}"
 
 
 def _texts(version) -> frozenset[str]:
