@@ -19,6 +19,7 @@ def register(app=None) -> None:
     from app.documents.attachments import attachments_of
     from app.documents.guards import mandatory_documents, registered_document, unsigned_documents
     from app.effectiveness.guards import stage_content as follow_up_content
+    from app.followup.letters import letter_problems
     from app.tasks.models import TASK_KINDS, TASK_LINKS
     from workflows import engine
     from workflows import hooks as workflow_hooks
@@ -32,6 +33,7 @@ def register(app=None) -> None:
 
     workflow_hooks.mandatory_documents.register(mandatory_documents)
     workflow_hooks.attachments_of.register(attachments_of)
+    workflow_hooks.addressee_letter.register(letter_problems)
     workflow_hooks.registered_document.register(registered_document)
     workflow_hooks.unsigned_documents.register(unsigned_documents)
     workflow_hooks.invariant_problems.register(invariant_problems)

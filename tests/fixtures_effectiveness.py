@@ -127,7 +127,34 @@ def make_recommendation(cycle, actor, orgs, *, findings=(), issued=True, due=Non
                  for org in orgs]
     db.session.add(rec)
     db.session.flush()
+    if issued:
+        for org in orgs:
+            registered_letter(cycle, org, actor)
     return rec
+
+
+def registered_letter(cycle, org, actor):
+    """The addressee's letter «Адресные рекомендации», registered (rows, as the chain's other rows here): what an
+    issued recommendation is sent with — without it the chain has the defect «Рекомендация направлена без письма»."""
+    from sqlalchemy import select
+
+    from app.core.timeutil import utcnow
+    from app.documents.models import Document, DocumentVersion
+    from app.extensions import db
+
+    doc = db.session.scalar(select(Document).where(Document.cycle_id == cycle.id, Document.addressee_id == org.id,
+                                                   Document.type_key == "addressed_recommendations"))
+    if doc is not None:
+        return doc
+    doc = Document(cycle_id=cycle.id, stage_id=cycle.stage("REC").id, type_key="addressed_recommendations",
+                   addressee_id=org.id, title="Адресные рекомендации", state="registered", created_by_id=actor.id)
+    doc.versions = [DocumentVersion(number=1, status="done", progress=100, sha256="0" * 64, signed=True,
+                                    signed_at=utcnow(), registration_seq=org.id,
+                                    registration_number=f"01-12/{org.id}", registration_date=today(),
+                                    registration_year=today().year, created_by_id=actor.id)]
+    db.session.add(doc)
+    db.session.flush()
+    return doc
 
 
 def make_decision(cycle, actor, *, findings=(), measures=(), **kw):

@@ -51,6 +51,19 @@ def rec_cycle(_rec_cycle_snapshot, _rec_cycle_state, world):
     return _rec_cycle_state["cycle"]
 
 
+def register_letters(rec, world):
+    """Each addressee's letter «Адресные рекомендации» made, routed, signed and registered as the demo does: what
+    the head's «Направить адресатам» requires (its outgoing number and date prove the sending). For the tests that
+    are not about the letter; tests/test_followup2.py is."""
+    from app.documents import services as documents
+    from app.documents.demo import complete_document
+
+    for item in rec.items:
+        doc = documents.generate_document(rec.stage, "addressed_recommendations", actor=world["official"],
+                                          addressee=item.organisation, validate=False, inline=True)
+        complete_document(doc, official=world["official"], head=world["head"])
+
+
 @pytest.fixture
 def make_recommendation(world, db_session):
     """A recommendation of `cycle` to the given schools (default: A and B), optionally issued by the head."""
@@ -64,6 +77,7 @@ def make_recommendation(world, db_session):
             organisation_ids=[o.id for o in (orgs or [world["school_a"], world["school_b"]])],
             finding_ids=[findings[0].id] if findings else (), basis=None if findings else "Справка по анализу")
         if issue:
+            register_letters(rec, world)
             services.issue_recommendation(rec, actor=world["head"], today=date.today())
         db_session.commit()
         return rec

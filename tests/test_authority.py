@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent
 from app.core.errors import DomainError, PermissionDenied
 from tests.conftest import PASSWORD, fill_goal
-from tests.fixtures_followup import evidence
+from tests.fixtures_followup import evidence, register_letters
 from tests.snapshots import measure_dates
 from workflows import engine
 
@@ -122,6 +122,7 @@ def test_follow_up_offer_equals_acceptance(world, deputies, rec_cycle, make_reco
     rec = make_recommendation(rec_cycle, [world["school_a"]])
     (item,) = rec.items
     assert walk(item, world, deputies, db_session)  # draft: dispatch (the owner's nearest head)
+    register_letters(rec, world)
     services.issue_recommendation(rec, actor=world["head"], today=today())
     db_session.commit()
     for step in ("acknowledge", "start", "report", None):
@@ -218,6 +219,7 @@ def test_head_deputy_issues_a_recommendation(world, deputies, rec_cycle, make_re
     from app.followup import services
 
     rec = make_recommendation(rec_cycle, [world["school_a"]])
+    register_letters(rec, world)
     services.issue_recommendation(rec, actor=deputies["head"], today=today())
     db_session.commit()
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "dispatch"))
@@ -503,6 +505,7 @@ def test_a_deputys_sign_off_names_the_director_it_was_for(world, make_user, rec_
     create_stand_in(absent=world["director_a"], deputy=deputy, start=today(), end=today() + timedelta(days=3),
                     actor=world["director_a"], today=today())
     rec = make_recommendation(rec_cycle, [world["school_a"], world["school_b"]])
+    register_letters(rec, world)
     services.issue_recommendation(rec, actor=world["head"], today=today())
     db_session.commit()
     item_a, item_b = sorted(rec.items, key=lambda i: i.organisation.code)

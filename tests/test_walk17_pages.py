@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.core.errors import ValidationFailed
 from app.monitoring import services
 from tests.test_monitoring import make_request, open_tasks, submission_of
+from tests.fixtures_followup import register_letters
 
 
 def _flash(response) -> str:
@@ -185,6 +186,7 @@ def test_addressed_recommendations_are_offered_for_the_recommendations_addressee
 def test_issuing_a_recommendation_names_the_addressees_whose_task_reached_nobody(
         client, login, world, rec_cycle, no_director, make_recommendation, db_session):
     rec = make_recommendation(rec_cycle, [world["school_a"], no_director])
+    register_letters(rec, world)  # what «Направить» requires (tests/test_followup2.py is about it)
     db_session.commit()
     login(world["head"])
     said = _flash(client.post(f"/followup/recommendations/{rec.id}/issue", data={"version": rec.version},

@@ -12,7 +12,7 @@ from typing import Callable
 
 from app.core.hooks import Hook, covered_people
 
-__all__ = ["Hook", "attachments_of", "covered_people", "invariant_problems", "mandatory_documents",
+__all__ = ["Hook", "addressee_letter", "attachments_of", "covered_people", "invariant_problems", "mandatory_documents",
            "registered_document", "stage_content",
            "unsigned_documents"]
 
@@ -30,3 +30,7 @@ invariant_problems = Hook("invariant_problems", lambda cycle: [])
 # function(owner, type_key) → problems: `owner` (an object of a higher feature owning documents, e.g. an assessment
 # campaign) has a registered document of `type_key` (app/documents/owners.py).
 registered_document = Hook("registered_document", lambda owner, type_key: [])
+# function(item) → problems: the addressee's letter (per-addressee document «Адресные рекомендации») is registered —
+# its outgoing number and date are the proof of sending — and carries the item's recommendation
+# (app/followup/letters.py).
+addressee_letter = Hook("addressee_letter", lambda item: [])

@@ -1,7 +1,7 @@
 """A measure (мера, мероприятие) of a cycle's roadmap.
 
-planned → in_progress (start) → done (complete: proof of execution attached) → verified (verify, by the official
-or head); planned | in_progress → cancelled (cancel, with a mandatory reason).
+planned → in_progress (start) → done (complete: proof of execution attached, not before the start date) → verified
+(verify, by the official or head); planned | in_progress → cancelled (cancel, with a mandatory reason).
 planned | in_progress → the same state (reschedule): once the roadmap (the MEAS stage) is approved, its measures are
 what the head approved, so the service refuses edits and only the stage's approver moves a measure's dates, with a
 reason, recorded as a transition of its own.
@@ -11,6 +11,7 @@ that task to the new dates (app/tasks/services.py reschedule), so one edit write
 
 from app.auth.roles import CYCLE_MANAGERS
 from app.core.timeutil import format_date, period_bounds, utcnow
+from app.orgs.services import org_today
 from workflows import hooks
 from workflows.permissions import Permission, acted_by, all_of, any_of, has_role, is_person
 from workflows.stage import APPROVE
@@ -37,6 +38,16 @@ def has_proof(measure) -> list[str]:
     if hooks.attachments_of(measure):
         return []
     return ["Прикрепите подтверждение проведения (программу, протокол, отчёт)."]
+
+
+def not_before_start(measure, data) -> list[str]:
+    """A measure is not done before the day it starts (its organisation's today): «выполнено» on a measure of next
+    month passed for executed what had not happened."""
+    today = data.get("today") or org_today(measure.organisation)
+    if measure.start_date is None or today >= measure.start_date:
+        return []
+    return [f"Мероприятие начинается {format_date(measure.start_date)}: отметить его выполненным раньше даты "
+            "начала нельзя. Если оно уже проведено, сначала измените его сроки."]
 
 
 def date_problems(period: str, start_date, end_date) -> list[str]:
@@ -98,7 +109,8 @@ TRANSITIONS = [
     {"trigger": "start", "source": "planned", "dest": "in_progress", "label": "Начать выполнение",
      "allowed": RUNNERS, "denied": RUNNERS_DENIED},
     {"trigger": "complete", "source": "in_progress", "dest": "done", "label": "Отметить выполненным",
-     "allowed": RUNNERS, "denied": RUNNERS_DENIED, "guards": [has_proof], "style": "success"},
+     "allowed": RUNNERS, "denied": RUNNERS_DENIED, "guards": [not_before_start, has_proof],
+     "style": "success"},
     {"trigger": "verify", "source": "done", "dest": "verified", "label": "Подтвердить исполнение",
      "allowed": has_role(VERIFIERS), "style": "success"},
     {"trigger": "cancel", "source": ["planned", "in_progress"], "dest": "cancelled", "label": "Отменить",

@@ -1,6 +1,7 @@
 """One addressee's copy of an addressed recommendation (адресная рекомендация).
 
-draft → issued (dispatch: the head of the authority issues every item of a recommendation at once)
+draft → issued (dispatch: the head of the authority issues every item of a recommendation at once, each with its
+addressee's registered letter carrying it — the letter's outgoing number and date are the proof of sending)
 issued → acknowledged (acknowledge: the addressee's director signs off «ознакомлен» with the password re-entered)
 acknowledged → in_progress (start: the school states its actions and dates)
 in_progress | returned → reported (report: the school describes the execution and attaches evidence)
@@ -64,6 +65,10 @@ def has_evidence(item) -> list[str]:
     return ["Прикрепите подтверждение исполнения (приказ, протокол, план, отчёт)."]
 
 
+def letter_registered(item, _data) -> list[str]:
+    return hooks.addressee_letter(item)
+
+
 def has_action_plan(item, data) -> list[str]:
     text = data.get("action_plan")
     return [] if (text or "").strip() else ["Укажите планируемые действия и сроки их выполнения."]
@@ -81,7 +86,8 @@ SEPARATION_OF_DUTIES = [
 
 TRANSITIONS = [
     {"trigger": "dispatch", "source": "draft", "dest": "issued", "label": "Направить адресату", "allowed": ISSUE,
-     "denied": "Направить рекомендацию адресатам может руководитель органа управления, составившего её."},
+     "denied": "Направить рекомендацию адресатам может руководитель органа управления, составившего её.",
+     "guards": [letter_registered]},
     {"trigger": "acknowledge", "source": "issued", "dest": "acknowledged", "label": "Ознакомлен",
      "allowed": has_role(SIGNERS, nearest=True), "style": "success",
      "denied": "Подтвердить ознакомление может только руководитель организации-адресата (или его заместитель на "

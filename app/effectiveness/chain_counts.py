@@ -29,6 +29,7 @@ from app.effectiveness.integrity import (ACCEPTED, STAGE_ORDER, UNACKNOWLEDGED, 
                                          nonblank)
 from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
 from app.extensions import db
+from app.followup.letters import letter_registered
 from app.followup.models import (Decision, Measure, Recommendation, RecommendationItem, decision_findings,
                                  measure_indicators, measure_recommendations, recommendation_findings)
 from app.analysis.models import Finding
@@ -118,10 +119,11 @@ def _statements() -> dict:
                                      _count(Recommendation.issued_at.is_not(None)), _count(~addressed),
                                      _count(and_(addressed, Recommendation.issued_at.is_(None))), _count(~implemented))
                               .where(in_ids(Recommendation.cycle_id, key=ids)).group_by(Recommendation.cycle_id))
-    # → (items acknowledged, items past their answer date unacknowledged)
+    # → (items acknowledged, items past their answer date unacknowledged, items sent without a registered letter)
     late = and_(RecommendationItem.state.in_(UNACKNOWLEDGED), RecommendationItem.due_date < today)
+    unlettered = and_(RecommendationItem.state != "draft", ~letter_registered())
     out["items"] = (select(Recommendation.cycle_id, _count(RecommendationItem.state.in_(ACKNOWLEDGED_STATES)),
-                           _count(late))
+                           _count(late), _count(unlettered))
                     .join(Recommendation, Recommendation.id == RecommendationItem.recommendation_id)
                     .where(in_ids(Recommendation.cycle_id, key=ids)).group_by(Recommendation.cycle_id))
     live = Measure.state != "cancelled"
@@ -227,7 +229,9 @@ def _defects(cycle, counts: ChainCounts, today: date) -> Counter:
         _add(out, "finding_without_recommendation", counts.findings.get(cycle.id, (0, 0, 0))[2])
         _add(out, "recommendation_without_addressees", unaddressed)
         _add(out, "recommendation_not_issued", not_issued)
-        _add(out, "recommendation_not_acknowledged", counts.items.get(cycle.id, (0, 0))[1])
+        _, late, unlettered = counts.items.get(cycle.id, (0, 0, 0))
+        _add(out, "recommendation_not_acknowledged", late)
+        _add(out, "recommendation_without_letter", unlettered)
     if not cycle.track.own_indicators and not indicators:
         _no_basis(out, cycle, reached)
     if reached & BITS["MEAS"]:

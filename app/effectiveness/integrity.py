@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
 from app.catalogue.models import Track
@@ -32,6 +32,7 @@ from app.orgs.services import org_today
 from flask import url_for
 from app.monitoring.models import IndicatorValue, Submission
 from app.analysis.models import Finding
+from app.followup.letters import letter_registered
 from app.followup.models import Recommendation, RecommendationItem, recommendation_findings
 from app.orgs.models import Organisation
 from app.followup.models import Measure, measure_indicators, measure_recommendations
@@ -76,6 +77,7 @@ LABELS = {
     "recommendation_without_addressees": "Рекомендация без адресатов",
     "recommendation_not_issued": "Рекомендация не выдана",
     "recommendation_not_acknowledged": "Рекомендация не получена адресатом",
+    "recommendation_without_letter": "Рекомендация направлена без письма",
     "recommendation_without_measure": "Рекомендация без мер",
     "no_basis_cycle": "Нет полного цикла с показателями",
     "no_measures": "Нет мер",
@@ -186,7 +188,8 @@ class Chain:
             .where(in_ids(Recommendation.cycle_id, ids))).all())
         self.items = _grouped(rows(
             select(Recommendation.cycle_id, RecommendationItem.recommendation_id, RecommendationItem.state,
-                   RecommendationItem.due_date, RecommendationItem.id, Organisation.short_name, Organisation.name)
+                   RecommendationItem.due_date, RecommendationItem.id, Organisation.short_name, Organisation.name,
+                   and_(RecommendationItem.state != "draft", ~letter_registered()).label("unlettered"))
             .join(Recommendation, Recommendation.id == RecommendationItem.recommendation_id)
             .join(Organisation, Organisation.id == RecommendationItem.organisation_id)
             .where(in_ids(Recommendation.cycle_id, ids)).order_by(RecommendationItem.id)).all())
@@ -329,6 +332,12 @@ class _Checker:
                         "recommendation", rec.id, _short(rec.text),
                         ("followup.recommendation_detail", {"recommendation_id": rec.id})))
                 for item in by_rec.get(rec.id, []):
+                    if item.unlettered:
+                        self.add("recommendation_without_letter", "REC", lambda rec=rec, item=item: (
+                            f"Рекомендация «{_short(rec.text, 50)}»: {item.short_name or item.name} — направлена "
+                            "без зарегистрированного письма (нет исходящего номера и даты отправки).",
+                            "recommendation_item", item.id, _short(rec.text),
+                            ("followup.item_detail", {"rec_item_id": item.id})))
                     if item.state in UNACKNOWLEDGED and item.due_date is not None and item.due_date < self.today:
                         self.add("recommendation_not_acknowledged", "REC", lambda rec=rec, item=item: (
                             f"Рекомендация «{_short(rec.text, 50)}»: {item.short_name or item.name} не "

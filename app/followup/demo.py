@@ -1,6 +1,7 @@
 """Demo data of the follow-up feature, called from app.demo while it fills the REC, MEAS and DEC stages.
 
 REC: a recommendation answering every finding of the cycle (or a free-text basis when there are none), issued
+(each addressee's letter made, signed and registered first: its outgoing number and date prove the sending)
 by the head to three schools (kindergartens for the preschool mechanism): MUN01-S01's director acknowledged it and
 reported with evidence (the official has it to check), MUN01-S02's started and is overdue, the third waits; a
 recommendation to mathematics teachers (accepted for the first school, acknowledged by the second) and one per
@@ -21,7 +22,10 @@ from app.core import russian as ru
 from app.core.timeutil import period_bounds
 from app.extensions import db
 from app.cycles.basis import basis_indicators
+from app.documents import services as document_services
+from app.documents.demo import complete_document
 from app.followup import services
+from app.followup.letters import LETTER_TYPE
 from app.followup.models import Decision, Measure, Recommendation
 from app.monitoring.demo import addressee_kinds
 from workflows import engine
@@ -155,11 +159,22 @@ def fill_rec(stage, *, official, head, rng, today: date) -> None:
             recs.append(services.create_recommendation(
                 cycle, text=texts[(n + 2) % len(texts)], addressee_group="organisations", actor=official,
                 today=today, response_deadline=deadline, organisation_ids=concerned, finding_ids=[finding.id]))
+    _register_letters(stage, recs, official=official, head=head)
     for rec in recs:
         services.issue_recommendation(rec, actor=head, today=today)
     main_plan, group_plan = PROGRESS_PLANS.get(cycle.track.mechanism.code, DEFAULT_PLAN)
     _progress(main, official=official, today=today, plan=main_plan)
     _progress(group, official=official, today=today, plan=group_plan)
+
+
+def _register_letters(stage, recs, *, official, head) -> None:
+    """Each addressee's letter «Адресные рекомендации», made, signed and registered before the recommendations go:
+    its outgoing number and date are their proof of sending (the dispatch guard asks for them)."""
+    addressees = {item.organisation_id: item.organisation for rec in recs for item in rec.items}
+    for org in sorted(addressees.values(), key=lambda o: o.id):
+        doc = document_services.generate_document(stage, LETTER_TYPE, actor=official, addressee=org,
+                                                  validate=False, inline=True)
+        complete_document(doc, official=official, head=head)
 
 
 PLAN = ("1. Педсовет по результатам анализа — в течение двух недель.\n"

@@ -23,7 +23,7 @@ from app.auth.services import no_account_note, users_with_role_at, verify_passwo
 from app.catalogue.models import Track
 from app.core.access import acting_roles_over, scope_condition
 from app.core.checks import check_version, require_role
-from app.core.errors import InvalidTransition, ValidationFailed
+from app.core.errors import GuardFailed, InvalidTransition, ValidationFailed
 from app.core.russian import sort_key
 from app.core.timeutil import today_in, utcnow
 from app.cycles.basis import basis_condition
@@ -365,6 +365,12 @@ def issued_message(rec: Recommendation) -> tuple[str, str]:
     return (f"{text} {note}", "warning") if note else (f"{text} Руководителям поставлены задачи.", "success")
 
 
+def issue_problems(rec: Recommendation) -> list[str]:
+    """What stops «Направить адресатам» in the items' guards (the addressees' letters), for the page and the
+    service alike."""
+    return [p for item in rec.items for p in engine.check_guards(item, "dispatch")]
+
+
 def issue_recommendation(rec: Recommendation, *, actor: User, today: date,
                          expected_version: int | None = None) -> None:
     """The head issues the recommendation: every addressee's item at once (one transaction: all or none). Who
@@ -380,6 +386,10 @@ def issue_recommendation(rec: Recommendation, *, actor: User, today: date,
         raise ValidationFailed("Срок ответа уже прошёл: удалите черновик и составьте рекомендацию с новым сроком.")
     if not rec.items:
         raise ValidationFailed("У рекомендации нет адресатов.")
+    # Every addressee's problem at once (the engine would stop at the first item's): all go, or none.
+    problems = issue_problems(rec)
+    if problems:
+        raise GuardFailed("Рекомендация не направлена.", problems=problems)
     for item in rec.items:
         engine.fire(item, "dispatch", actor=actor)
     rec.issued_at, rec.issued_by_id = utcnow(), actor.id

@@ -17,6 +17,7 @@ from app.cycles.basis import basis_indicators, indicator_label
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.followup import bp, services
+from app.followup.letters import letter_of
 from app.followup.forms import (
     AcknowledgeForm, ActionForm, AttachForm, DecisionForm, MeasureForm, RecommendationForm, ReportForm,
     RescheduleForm, StartForm, VersionForm,
@@ -150,7 +151,10 @@ def _recommendation_detail_page(rec: Recommendation, status: int = 200):
     items = services.rollup(rec.cycle).by_recommendation.get(rec.id, [])
     # Who issues is the items' `dispatch` permission, asked of the engine (a deputy of the head included).
     can_issue = rec.is_draft and bool(rec.items) and engine.can(rec.items[0], "dispatch", current_user)
+    # The addressees' letters the engine's guard asks for: the button waits for them, and the page says why.
+    issue_problems = services.issue_problems(rec) if can_issue else []
     return render_template("followup/recommendation.html", rec=rec, items=items, can_issue=can_issue,
+                           issue_problems=issue_problems,
                            can_write=bool(acting_roles_over(current_user, rec.organisation) & services.AUTHORS),
                            states=engine.registry()["recommendation_item"].states,
                            overdue=services.is_item_overdue, confirm=VersionForm(version=rec.version)), status
@@ -218,7 +222,9 @@ def _item_page(item: RecommendationItem, status: int = 200):
         overdue=services.is_item_overdue(item), attachments=_attachments(item),
         ack_form=AcknowledgeForm(version=item.version), start_form=StartForm(version=item.version),
         report_form=ReportForm(version=item.version), action_form=ActionForm(version=item.version),
-        today=services.org_today(item.organisation), acknowledged_for=services.acknowledged_for(item)), status
+        today=services.org_today(item.organisation), acknowledged_for=services.acknowledged_for(item),
+        # the proof of sending the director reads with the recommendation: the letter's outgoing number and date
+        letter=letter_of(item) if item.state != "draft" else None), status
 
 
 @bp.route("/items/<int:rec_item_id>")
