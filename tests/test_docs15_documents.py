@@ -118,3 +118,26 @@ def test_the_assessment_orders_appendix_names_one_municipality_in_the_singular(d
     text = "\n".join(p.text for p in Docx(io.BytesIO(rendering.render("assessment_order", ctx))).paragraphs)
     assert "в муниципальном образовании, указанном в приложении №\u00a02." in text
     assert "перечисленных" not in text
+
+
+def test_a_roadmaps_indicator_code_does_not_break_at_its_hyphen(demo):
+    """«(показатель: M2.3-» ended a line of the дорожная карта's narrow «Ожидаемый результат» cell and «04)» began the
+    next. In the table's cells the code's hyphen is a non-breaking one (U+2011); the перечень's «Код» column keeps
+    the plain hyphen, so a search for the code still finds the indicator there."""
+    from app.cycles.models import Cycle
+    from app.documents import contexts, rendering
+    from sqlalchemy import select
+
+    cycle = next(c for c in demo.scalars(select(Cycle).order_by(Cycle.id.desc())) if c.state == "closed")
+    ctx = contexts.build_context("roadmap", cycle.stage("MEAS"))
+    codes = [i.code for i in cycle.indicators]
+    cells = [c.text for t in Docx(io.BytesIO(rendering.render("roadmap", ctx))).tables for r in t.rows
+             for c in r.cells]
+    cited = [c for c in cells if "(показатель: " in c]
+    assert cited
+    for cell in cited:
+        code = cell.rsplit("(показатель: ", 1)[1].rstrip(")")
+        assert "-" not in code and "\u2011" in code, cell
+        assert code.replace("\u2011", "-") in codes
+    listed = contexts.build_context("indicators_approval", cycle.stage("IND"))["indicators"]
+    assert [i["code"] for i in listed] == [i.code for i in cycle.indicators]
