@@ -30,8 +30,11 @@ def builders(b):
         # A new page by the appendix's own paragraph: a page-break paragraph after a full page leaves a blank one.
         t.annex_mark("Приложение № 1", new_page=True)
         t.p("Порядок проведения мониторинга", align="center", bold=True, after=6)
-        t.text("1. Мониторинг проводится {{ campaign.window }} по критериям «{{ campaign.criteria }}» в "
-               "муниципальных образованиях, перечисленных в приложении № 2.")
+        # one municipality in the singular (records-office review, 7 December 2026: «в муниципальных образованиях,
+        # перечисленных» over a single row of appendix 2)
+        t.text("1. Мониторинг проводится {{ campaign.window }} по критериям «{{ campaign.criteria }}» "
+               "{{ 'в муниципальном образовании, указанном' if coordinators|length == 1 else "
+               "'в муниципальных образованиях, перечисленных' }} в приложении № 2.")
         t.text("2. Уровень сформированности механизма определяется долей максимального балла: "
                "{{ campaign.levels }}.")
         t.text("3. Оцениваемые механизмы управления качеством образования:")
@@ -53,8 +56,8 @@ def builders(b):
                                                                            "образованием"],
                 ["{{ e.number }}", "{{ e.name }}", "{{ e.position }}", "{{ e.mechanisms }}", "{{ e.municipalities }}"],
                 "e in experts", widths=[1.0, 3.4, 4.0, 3.2, 5.4], size=b.TABLE_PT)
-        # 5: appendix 3 on a new page; the items' executor lines justified
-        t.save({"family": "procedural", "stages": [], "version": 5,
+        # 5: appendix 3 on a new page; the items' executor lines justified; 6: one municipality in the singular
+        t.save({"family": "procedural", "stages": [], "version": 6,
                 "filename": "Приказ о мониторинге механизмов {period} {number}.docx"})
 
     def expert_conclusion():

@@ -27,8 +27,9 @@ from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
 from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 
@@ -147,6 +148,7 @@ class Template:
         self.variables: dict[str, tuple[str, str]] = {}
         self._loops = {}  # a table's <w:tbl> → its looped row, until the row is made to keep with what follows
         self._closings = {}  # the closing table's <w:tbl> → its cell (signature, executor mark)
+        self._closing_row = None  # in a document ending with a table: the cell of its last row (see _closing_cell)
         section = self.doc.sections[0]
         section.page_width, section.page_height = Mm(210), Mm(297)
         if landscape:
@@ -371,7 +373,14 @@ class Template:
         kept = copy.deepcopy(data)
         for p_pr in kept.iter(qn("w:p")):
             Paragraph(p_pr, self.doc).paragraph_format.keep_with_next = True
+        tag_row = self._tag_row(data)
+        data.addprevious(tag_row("{%tr if not loop.last %}"))
+        data.addnext(tag_row("{%tr endif %}"))
+        data.addnext(kept)
+        data.addnext(tag_row("{%tr else %}"))
 
+    def _tag_row(self, data):
+        """A function making a copy of the row `data` that holds only a `{%tr … %}` tag in its first cell."""
         def tag_row(text):
             row = copy.deepcopy(data)
             cells = row.findall(qn("w:tc"))
@@ -382,11 +391,7 @@ class Template:
                 if n == 0:
                     Paragraph(cell.find(qn("w:p")), self.doc).add_run(text)
             return row
-
-        data.addprevious(tag_row("{%tr if not loop.last %}"))
-        data.addnext(tag_row("{%tr endif %}"))
-        data.addnext(kept)
-        data.addnext(tag_row("{%tr else %}"))
+        return tag_row
 
     def table(self, headers: list[str], cells: list[str], loop: str, *, widths=None, size=TABLE_PT, group=None):
         """A bordered table: a header row (repeated on every page) and one row per item of `loop`. Its rows are
@@ -459,6 +464,12 @@ class Template:
         last = [e for e in body.iterchildren() if e.tag != qn("w:sectPr")][-1]
         if last.tag == qn("w:tbl") and last in self._closings:
             return self._closings[last]
+        if self._closing_row is not None:
+            return self._closing_row
+        ending = self._ending_table()
+        if ending is not None:
+            self._closing_row = self._last_row_with_closing(ending)
+            return self._closing_row
         self._keep_previous_with_next(table_rows=True)
         previous = []  # the last two text paragraphs: ГОСТ wants more than a line of text with a signature
         for element in reversed(list(body.iterchildren())):
@@ -480,6 +491,82 @@ class Template:
             cell._tc.append(element)
         self._closings[table._tbl] = cell
         return cell
+
+    def _ending_table(self):
+        """The looped table the text ends with (only tag paragraphs and the blank line after it follow), or None."""
+        for element in reversed(list(self.doc.element.body.iterchildren())):
+            if element.tag == qn("w:sectPr"):
+                continue
+            if element.tag == qn("w:tbl"):
+                return element if element in self._loops else None
+            if element.tag != qn("w:p"):
+                return None
+            text = Paragraph(element, self.doc).text
+            if text and not text.startswith("{%"):
+                return None
+        return None
+
+    def _last_row_with_closing(self, tbl, condition="loop.last", *, ending=True):
+        """A table-ending document's closing block (stamps, signature, executor mark) in its table's last row: the
+        item for which `condition` holds is printed as one row across the table, unsplittable, holding a nested
+        table with that item's cells and, under it, the closing block. LibreOffice 7.4 ignores «keep with next» on
+        a table's last row, so a closing table after it went to the next page alone (records-office review,
+        7 December 2026: the дорожная карта of 8, 9, 14, 15 and 40 measures ended with a page holding only the
+        СОГЛАСОВАНО stamp); a row that never splits holds in Word and LibreOffice alike. The outer cell has no side
+        or bottom borders: the nested row draws the item's frame, the closing block stands unframed below it."""
+        data = self._loops.pop(tbl)
+        widths = [int(tc.find(qn("w:tcPr")).find(qn("w:tcW")).get(qn("w:w"))) for tc in data.findall(qn("w:tc"))]
+        row = copy.deepcopy(data)
+        for tc in row.findall(qn("w:tc"))[1:]:
+            row.remove(tc)
+        outer = row.find(qn("w:tc"))
+        for child in list(outer):
+            if child.tag != qn("w:tcPr"):
+                outer.remove(child)
+        tc_pr = outer.find(qn("w:tcPr"))
+        tc_pr.find(qn("w:tcW")).set(qn("w:w"), str(sum(widths)))
+        span = OxmlElement("w:gridSpan")
+        span.set(qn("w:val"), str(len(widths)))
+        tc_pr.find(qn("w:tcW")).addnext(span)
+        borders = OxmlElement("w:tcBorders")
+        for side in ("left", "bottom", "right"):
+            edge = OxmlElement(f"w:{side}")
+            edge.set(qn("w:val"), "nil")
+            borders.append(edge)
+        span.addnext(borders)
+        cell = _Cell(outer, Table(tbl, self.doc))
+        _no_side_margins(cell)
+        style = tbl.find(qn("w:tblPr")).find(qn("w:tblStyle")).get(qn("w:val"))
+        nested = parse_xml(
+            f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{style}"/>'
+            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblInd w:w="0" w:type="dxa"/>'
+            '<w:tblBorders><w:top w:val="nil"/></w:tblBorders><w:tblLayout w:type="fixed"/>'
+            '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" w:noHBand="0" '
+            'w:noVBand="1"/></w:tblPr><w:tblGrid>'
+            + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths) + "</w:tblGrid></w:tbl>")
+        nested.append(copy.deepcopy(data))
+        outer.append(nested)
+        tag = self._tag_row(data)
+        data.addprevious(tag("{%tr if not (" + condition + ") %}"))
+        data.addnext(tag("{%tr endif %}"))
+        data.addnext(row)
+        data.addnext(tag("{%tr else %}"))
+        # the blank line Word needs after a table at the end of the body: as low as it can be, so that a table
+        # filling its page exactly does not send it alone to a new one
+        after = tbl.getnext()
+        if ending and after is not None and after.tag == qn("w:p") and not Paragraph(after, self.doc).text:
+            fmt = Paragraph(after, self.doc).paragraph_format
+            fmt.line_spacing, fmt.line_spacing_rule = Pt(1), WD_LINE_SPACING.EXACTLY
+        return cell
+
+    def closing_also_in(self, table, condition: str):
+        """The closing block, once complete, also in the last row of `table` for the item where `condition` holds:
+        for a document whose last table is conditional (the перечень's methods, absent before «Методы»), the table
+        above it ends the document otherwise."""
+        cell = self._last_row_with_closing(table._tbl, condition, ending=False)
+        done = self._closing_row._tc
+        for child in list(done)[2:]:  # after its tcPr and the nested row
+            cell._tc.append(copy.deepcopy(child))
 
     def signature(self, position="{{ signer.position }}", name="{{ signer.name }}"):
         self.signatures((position, name))
@@ -707,7 +794,7 @@ def indicators_approval():
     t.date_number()
     t.heading("{{ doc.heading }}")
     t.p("1. Показатели", bold=True, after=6)
-    t.table(["№", "Код", "Показатель", "Ед. изм.", "Базовое значение", "Целевое значение", "Источник",
+    indicators = t.table(["№", "Код", "Показатель", "Ед. изм.", "Базовое значение", "Целевое значение", "Источник",
              "Периодичность", "Ответственный"],
             ["{{ i.number }}", "{{ i.code }}", "{{ i.name }} ({{ i.direction }})", "{{ i.unit }}",
              "{{ i.baseline }}", "{{ i.target }}", "{{ i.source }}", "{{ i.periodicity }}", "{{ i.responsible }}"],
@@ -722,7 +809,8 @@ def indicators_approval():
     t.tag("{%p endif %}")
     t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "conceptual", "stages": ["IND", "METH"], "version": 3,
+    t.closing_also_in(indicators, "loop.last and not methods")
+    t.save({"family": "conceptual", "stages": ["IND", "METH"], "version": 4,
             "filename": "Перечень показателей и методов {period} {number}.docx"})
 
 
@@ -1035,7 +1123,7 @@ def roadmap():
              "{{ m.expected_result }}"], "m in measures", widths=[0.9, 4.6, 2.4, 2.9, 2.9, 3.3], size=SMALL_PT)
     t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["MEAS"], "version": 3,
+    t.save({"family": "managerial", "stages": ["MEAS"], "version": 4,
             "filename": "Дорожная карта {period} {number}.docx"})
 
 
@@ -1056,7 +1144,7 @@ def deficiency_plan():
             widths=[0.8, 3.2, 3.2, 2.1, 2.5, 2.4, 2.8], size=SMALL_PT)
     t.agreement_stamps()
     t.executor_mark()
-    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 3,
+    t.save({"family": "managerial", "stages": ["MEAS", "DEC"], "version": 4,
             "filename": "План устранения недостатков {period} {number}.docx"})
 
 

@@ -95,13 +95,16 @@ def test_a_stamps_signature_line_and_a_long_name_fit_on_one_line():
     stamped = 0
     for path in sorted(TEMPLATES.glob("*.docx")):
         doc = Document(io.BytesIO(path.read_bytes()))
-        for table in doc.tables:
-            for cell in table.rows[0].cells:
-                lines = [p.text for p in cell.paragraphs if re.match(r"_+ \{\{ (a|approval)\.name \}\}", p.text)]
-                if not lines:
-                    continue
-                stamped += 1
-                room = Emu(cell.width).pt - CELL_MARGINS_CM / 2.54 * 72
-                needed = font.getlength(lines[0].split("{{")[0] + name) / 10
-                assert needed <= room, f"{path.name}: «{lines[0]}» needs {needed:.0f} pt, the stamp has {room:.0f}"
-    assert stamped == 2 * 4  # СОГЛАСОВАНО and УТВЕРЖДАЮ: положение, перечень, дорожная карта, план
+        # (a table-ending document's СОГЛАСОВАНО stands in its table's last row, over the table's width, right-indented
+        # to the stamp's; the перечень has it twice: after the methods and, without them, after the indicators)
+        cells = {c._tc: c for table in doc.tables for row in table.rows for c in row.cells}
+        for cell in cells.values():
+            stamps = [p for p in cell.paragraphs if re.match(r"_+ \{\{ (a|approval)\.name \}\}", p.text)]
+            if not stamps:
+                continue
+            stamped += 1
+            indent = stamps[0].paragraph_format.right_indent or 0
+            room = Emu(cell.width - indent).pt - CELL_MARGINS_CM / 2.54 * 72
+            needed = font.getlength(stamps[0].text.split("{{")[0] + name) / 10
+            assert needed <= room, f"{path.name}: «{stamps[0].text}» needs {needed:.0f} pt, the stamp has {room:.0f}"
+    assert stamped == 2 * 4 + 1  # СОГЛАСОВАНО and УТВЕРЖДАЮ: положение, перечень (twice), дорожная карта, план

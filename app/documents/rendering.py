@@ -343,6 +343,15 @@ def unbroken(text):
     return _NAME_HYPHEN.sub("\u2011", _NAME_SPACE.sub("\u00a0", text))
 
 
+def unbroken_code(code: str) -> str:
+    """An indicator code («M2.3-04») with a non-breaking hyphen (U+2011), for a narrow table cell: LibreOffice ended
+    a line of the дорожная карта's «Ожидаемый результат» with «(показатель: M2.3-» and began the next with «04)»
+    (records-office review, 7 December 2026). Only in cells: Word's and LibreOffice's search for «M2.3-04» does not
+    match it (nor would Word's own non-breaking hyphen, `w:noBreakHyphen`, which LibreOffice reads as U+2011 too),
+    so the перечень's «Код» column and the text keep the plain hyphen, and a search still finds the indicator there."""
+    return code.replace("-", "\u2011")
+
+
 def _unbreak_names(data: dict) -> dict:
     """The signature and addressee names of a cleaned context made unbreakable (a copy where changed)."""
     for outer, key in _NAMES:

@@ -12,6 +12,7 @@ from app.core import dating
 from app.core import russian as ru
 from app.core.db import in_ids
 from app.documents import services as document_services
+from app.documents.rendering import unbroken_code
 from app.documents.contexts import (
     CONTROL_ITEM,
     DASH,
@@ -109,8 +110,11 @@ def addressed_recommendations(dtype, stage, ctx, *, addressee, params, **_):
     }
 
 
-def measure_row(m) -> dict:
+def measure_row(m, *, cell=False) -> dict:
+    """A measure's printed fields; in a table `cell` its indicator codes do not break at their hyphen."""
     codes = [i.code for i in getattr(m, "indicators", []) or []]
+    if cell:
+        codes = [unbroken_code(code) for code in codes]
     expected = m.expected_result or DASH
     # «(показатель: M2.3-01)» for one, «(показатели: M2.3-01, M2.3-02)» for several
     label = "показатель" if len(codes) == 1 else "показатели"
@@ -193,7 +197,7 @@ def roadmap(dtype, stage, ctx, **_):
     if not measures:
         refuse(dtype.title, [_nothing_yet(stage, "MEAS", "ни одного мероприятия", "Добавить мероприятие")])
     ctx["doc"]["heading"] = f"по достижению целей ({ctx['cycle']['mechanism']}) на {stage.cycle.period} учебный год"
-    return {"measures": number_rows([measure_row(m) for m in measures])}
+    return {"measures": number_rows([measure_row(m, cell=True) for m in measures])}
 
 
 def deficiency_plan(dtype, stage, ctx, **_):
@@ -204,7 +208,7 @@ def deficiency_plan(dtype, stage, ctx, **_):
     linked = [m for m in measures_of(stage.cycle) if deficiencies(m)]
     if not linked:
         refuse(dtype.title, ["Ни одно мероприятие не связано с выявленными недостатками (проблемами анализа)."])
-    rows = [{**measure_row(m), "deficiency": deficiencies(m)} for m in linked]
+    rows = [{**measure_row(m, cell=True), "deficiency": deficiencies(m)} for m in linked]
     ctx["doc"]["heading"] = f"устранения недостатков, выявленных по результатам мониторинга " \
                             f"({ctx['cycle']['mechanism']}, {stage.cycle.period} учебный год)"
     return {"rows": number_rows(rows)}
