@@ -133,7 +133,9 @@ def test_over_assessment_is_flagged_from_the_gap():
     assert gaps["Альфа"]["gap"] == 40.0 and gaps["Альфа"]["over"] is True
     assert gaps["Бета"]["over"] is False
     assert gaps["Гамма"] == {"mechanisms": 0, "self_percent": None, "expert_percent": None, "gap": None,
-                             "over": False}
+                             "over": False, "unapproved": 0}
+    # Альфа's expert score is submitted, not yet approved; Бета's approved (the report's note says so only then)
+    assert (gaps["Альфа"]["unapproved"], gaps["Бета"]["unapproved"]) == (1, 0)
     assert [r.name for r in pic.over_assessed] == ["Альфа"]
 
 

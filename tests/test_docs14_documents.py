@@ -59,6 +59,22 @@ def test_the_reports_gap_table_compares_what_the_region_picture_compares_in_tent
     assert [r[2] for r in table[1:]] == [g["mechanisms"] for g in ctx["gaps"]]
     note = next(p for p in paragraphs if p.startswith("Сравниваются механизмы"))
     assert "ещё не утверждённые" in note and "10 п. п." in note
+    assert note.startswith("Сравниваются механизмы, оценённые экспертом (в том числе оценки, ещё не утверждённые")
+
+
+def test_the_gap_note_speaks_of_unapproved_scores_only_when_some_are_compared(demo):
+    """«в том числе оценки, ещё не утверждённые руководителем» stood in the report when every compared score was
+    approved (final review of 7 December 2026)."""
+    from app.documents.owned import build_owned_context
+
+    campaign = _campaign(demo)
+    for a in campaign.assignments:
+        if a.state in ("submitted", "returned"):
+            a.return_comment = None
+            a.state, a.approved_at = "approved", datetime.now(timezone.utc)
+    demo.flush()
+    note = build_owned_context("assessment_report", campaign)["report"]["gaps_note"]
+    assert note.startswith("Сравниваются механизмы, оценённые экспертом: доля максимального балла"), note
 
 
 def _second_expert_approves(db, campaign, row):
@@ -223,5 +239,8 @@ def test_the_order_of_a_campaign_of_one_municipality_names_its_coordinator_and_e
     assert "Эксперту провести экспертную оценку механизмов и подготовить заключение по муниципальному образованию" \
         in text
     assert "Ответственный: региональный эксперт (приложение № 3)" in text.replace("\u00a0", " ")
+    assert "Утвердить муниципального координатора мониторинга (приложение № 2)" in text.replace("\u00a0", " ")
+    assert "Утвердить регионального эксперта и его закрепление (приложение № 3)" in text.replace("\u00a0", " ")
     assert "муниципальные координаторы" not in text and "региональные эксперты" not in text
+    assert "муниципальных координаторов" not in text and "региональных экспертов" not in text
     assert "Экспертное заключение по муниципальному образованию" in text

@@ -201,16 +201,20 @@ def _order(dtype, campaign: Campaign, ctx, *, params, **_):
                                            ("муниципальные координаторы", "Координаторам"))
     experts_words, to_experts = ("региональный эксперт", "Эксперту") if one_expert else ("региональные эксперты",
                                                                                            "Экспертам")
+    appoint_coordinators = ("муниципального координатора мониторинга" if one_municipality else
+                            "состав муниципальных координаторов мониторинга")
+    appoint_experts = ("регионального эксперта и его закрепление" if one_expert else
+                       "состав региональных экспертов и их закрепление")
     conclusions_words = ("заключение по муниципальному образованию" if one_municipality else
                          "заключения по муниципальным образованиям")
     items = [
         {"text": f"Провести мониторинг муниципальных механизмов управления качеством образования (далее — "
                  f"мониторинг) {_window(campaign)} в порядке, установленном приложением № 1 к "
                  "настоящему приказу.", "executor": executor, "deadline": ru.date_short(end)},
-        {"text": f"Утвердить состав муниципальных координаторов мониторинга (приложение № 2). {to_coordinators} "
+        {"text": f"Утвердить {appoint_coordinators} (приложение № 2). {to_coordinators} "
                  "представить самооценку механизмов с подтверждающими документами в системе УКО-Цикл.",
          "executor": f"{coordinators_words} (приложение № 2)", "deadline": ru.date_short(self_due)},
-        {"text": f"Утвердить состав региональных экспертов и их закрепление (приложение № 3). {to_experts} провести "
+        {"text": f"Утвердить {appoint_experts} (приложение № 3). {to_experts} провести "
                  f"экспертную оценку механизмов и подготовить {conclusions_words}.",
          "executor": f"{experts_words} (приложение № 3)", "deadline": ru.date_short(end)},
         {"text": "Подготовить аналитический отчёт по результатам мониторинга.", "executor": executor,
@@ -519,8 +523,10 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
             "figures": {name: name for name in charts},
             "blocks": "; ".join(f"{number} — {ru.quote(blocks.get(code, code))}" for number, code in zip(
                 drawn["blocks"]["blocks"], pic.region_profile)),
-            "gaps_note": ("Сравниваются механизмы, которые эксперт оценил, в том числе оценки, ещё не утверждённые "
-                          "руководителем: доля максимального балла по самооценке и по оценке эксперта; разница — "
+            "gaps_note": ("Сравниваются механизмы, оценённые экспертом"
+                          + (" (в том числе оценки, ещё не утверждённые руководителем)" if any(
+                              r.gap.get("unapproved") for r in rows) else "")
+                          + ": доля максимального балла по самооценке и по оценке эксперта; разница — "
                           "самооценка минус оценка эксперта в процентных пунктах; завышение самооценки — разница "
                           f"{ru.integer(picture.OVER_ASSESSMENT_GAP)} п. п. и более."),
             "zones_note": (f"Проблемные зоны — блоки управленческого цикла, набравшие в среднем по региону менее "

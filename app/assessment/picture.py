@@ -249,13 +249,16 @@ def gap_of(cells: list[Cell]) -> dict:
     both = [c for c in cells if c.self_points is not None and c.expert_points is not None
             and c.expert_state in EXPERT_SHOWN]
     if not both:
-        return {"mechanisms": 0, "self_percent": None, "expert_percent": None, "gap": None, "over": False}
+        return {"mechanisms": 0, "self_percent": None, "expert_percent": None, "gap": None, "over": False,
+                "unapproved": 0}
     maximum = sum(c.max_points for c in both)
     self_pct = _percent(sum(c.self_points for c in both), maximum)
     expert_pct = _percent(sum(c.expert_points for c in both), maximum)
     gap = round(self_pct - expert_pct, 1)
     return {"mechanisms": len(both), "self_percent": self_pct, "expert_percent": expert_pct, "gap": gap,
-            "over": gap >= OVER_ASSESSMENT_GAP}
+            "over": gap >= OVER_ASSESSMENT_GAP,
+            # compared before the head approved them (the report's note says so only when there are such)
+            "unapproved": sum(1 for c in both if c.expert_state != "approved")}
 
 
 @dataclass
