@@ -107,11 +107,47 @@ def test_a_repeat_measurement_closes_the_gap_and_the_measure_is_assessed_on_it(c
     assert services.repeat_indicator_ids(cycle) == [chain.indicators["up"].id, chain.indicators["worse"].id]
 
 
-def test_a_repeat_measurement_of_the_monitoring_period_is_refused(chain, world, db_session):
+@pytest.mark.parametrize("shift", [0, -1, "year_before"])
+def test_a_repeat_measurement_not_after_the_monitoring_period_is_refused(chain, world, db_session, shift):
+    """The monitoring's own period would overwrite its values (the «до»); an earlier one — the previous school year,
+    or the calendar year the monitoring's school year began in — was accepted and then read as an earlier period's
+    values (the roll-up's «было»), though not after the measures (final review)."""
+    from app.core.timeutil import next_period
+
     at_effectiveness(chain.cycle)
+    start = int(chain.cycle.period[:4])
+    period = {0: chain.cycle.period, -1: f"{start - 1}/{start % 100:02d}", "year_before": str(start)}[shift]
+    assert next_period(period) != period
     with pytest.raises(ValidationFailed) as refused:
-        repeat_request(chain, world, period=chain.cycle.period)
-    assert any("отличный от периода мониторинга" in p for p in refused.value.problems)
+        repeat_request(chain, world, period=period)
+    assert any("заканчивается позже периода мониторинга" in p for p in refused.value.problems), refused.value.problems
+    assert repeat_request(chain, world, period=str(start + 1)).period == str(start + 1)
+
+
+def test_a_partial_cycle_re_measures_its_full_cycles_indicators(world, make_user, db_session):
+    """A partial cycle (measures, decisions, effectiveness) has no indicators of its own: its repeat measurement was
+    offered and every request refused («Выберите хотя бы один показатель»), so its «не измерялся после окончания
+    меры» could never be closed (final review). It asks its full cycle's indicators, which its measures name."""
+    from app.cycles.services import create_cycle
+    from tests.test_partial_cycles import PERIOD, partial_tracks, walk
+
+    track = next(t for t in partial_tracks() if t.mechanism.level == "municipal" and not t.own_indicators
+                 and "EFF" in t.blocks)
+    editor, approver = world["official"], world["head"]
+    full_track = next(t for t in track.mechanism.tracks if t.own_indicators and not t.blocks)
+    full = create_cycle(track=full_track, owner=world["mun"], period=PERIOD, actor=editor, responsible=editor)
+    walk(full, editor, approver, upto="ANL")
+    partial = create_cycle(track=track, owner=world["mun"], period=PERIOD, actor=editor, responsible=editor)
+    walk(partial, editor, approver, upto="EFF")
+    db_session.commit()
+    assert services.requesting_stage(partial) == "EFF" and not partial.indicators
+
+    assert {i.id for i in services.request_indicators(partial, "EFF")} == {i.id for i in full.indicators}
+    wanted = full.indicators[0]
+    request = services.create_request(partial, title="Повторное измерение", period="2026",
+                                      deadline=today() + timedelta(days=10), indicator_ids=[wanted.id],
+                                      organisation_ids=[world["school_a"].id], actor=editor, today=today())
+    assert request.stage_code == "EFF" and [i.indicator_id for i in request.items] == [wanted.id]
 
 
 @pytest.mark.parametrize("eff_state", ["on_review", "waiting"])

@@ -187,7 +187,7 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
 def measured_indicator_ids(cycle: Cycle) -> list[int]:
     """The indicators the cycle's (not cancelled) measures were expected to move, by code: what its repeat
     measurement asks (registered for the monitoring's request form, app/effectiveness/__init__.py)."""
-    own = {i.id: i.code for i in cycle.indicators}
+    own = {i.id: i.code for i in basis_indicators(cycle)}  # a partial cycle's measures name its full cycle's
     ids = db.session.scalars(
         select(measure_indicators.c.indicator_id).join(Measure, Measure.id == measure_indicators.c.measure_id)
         .where(Measure.cycle_id == cycle.id, Measure.state != "cancelled").distinct())

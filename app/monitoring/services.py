@@ -20,7 +20,7 @@ from app.core.checks import check_version, require_role
 from app.core import hooks
 from app.core.russian import deputy_for, plural, plural_form, sort_key
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from app.core.timeutil import utcnow
+from app.core.timeutil import period_bounds, utcnow
 from app.cycles.models import Cycle, Indicator
 from app.extensions import db
 from app.jobs.queue import enqueue_after_commit
@@ -33,6 +33,7 @@ from workflows.submission import STATES as SUBMISSION_STATES
 import json
 from app.monitoring.values import display_value, save_values
 from app.cycles.aggregation import combine, organisations, part
+from app.cycles.basis import basis_indicators
 from decimal import Decimal, InvalidOperation
 
 INSTITUTION_KINDS = ("school", "preschool", "additional")
@@ -138,11 +139,18 @@ def _monitoring_stage(cycle: Cycle, code: str | None = None):
     return stage
 
 
+def request_indicators(cycle: Cycle, stage_code: str = "MON") -> list[Indicator]:
+    """The indicators a request of the stage may ask: the cycle's own for the monitoring; for the repeat measurement
+    those its measures may name (basis_indicators) — a partial cycle (measures, decisions, effectiveness) has none of
+    its own and re-measures its full cycle's, else its form offered nothing and every request was refused."""
+    return basis_indicators(cycle) if stage_code == "EFF" else list(cycle.indicators)
+
+
 def repeat_indicator_ids(cycle: Cycle) -> list[int]:
     """The indicators a repeat measurement asks by default: those the cycle's measures were expected to move (told by
     the hooks of REPEAT_INDICATORS), else all the cycle's indicators."""
     ids = [i for hook in REPEAT_INDICATORS for i in hook(cycle)]
-    return list(dict.fromkeys(ids)) or [i.id for i in cycle.indicators]
+    return list(dict.fromkeys(ids)) or [i.id for i in request_indicators(cycle, "EFF")]
 
 
 def _touch_stage(stage) -> None:
@@ -158,17 +166,17 @@ def _validated_choices(cycle: Cycle, *, title: str, period: str, deadline: date 
         problems.append("Укажите название запроса.")
     if not period:
         problems.append("Укажите период, за который запрашиваются сведения.")
-    elif stage_code == "EFF" and period == cycle.period:
-        # Values are keyed by (indicator, organisation, period): the same period would overwrite the monitoring's
-        # values, the «до» of the evaluation, with the «после».
-        problems.append(f"Повторное измерение указывается за период после мер, отличный от периода мониторинга "
-                        f"({cycle.period}), например «{repeat_period(cycle)}»: иначе значения мониторинга "
-                        f"были бы перезаписаны.")
+    elif stage_code == "EFF" and not _after_cycle_period(period, cycle):
+        # Values are keyed by (indicator, organisation, period): the cycle's period would overwrite the monitoring's
+        # values, the «до» of the evaluation, with the «после»; an earlier one would be read as an earlier period's
+        # (the roll-up's «было», the next cycle's «прошлый период») and is not after the measures anyway.
+        problems.append(f"Повторное измерение указывается за период после мер, который заканчивается позже периода "
+                        f"мониторинга ({cycle.period}), например «{repeat_period(cycle)}».")
     if deadline is None:
         problems.append("Укажите срок представления сведений.")
     elif deadline < today:
         problems.append("Срок представления сведений не может быть в прошлом.")
-    by_id = {i.id: i for i in cycle.indicators}
+    by_id = {i.id: i for i in request_indicators(cycle, stage_code)}
     indicator_ids = list(dict.fromkeys(int(i) for i in indicator_ids or ()))
     if not indicator_ids:
         problems.append("Выберите хотя бы один показатель.")
@@ -183,6 +191,12 @@ def _validated_choices(cycle: Cycle, *, title: str, period: str, deadline: date 
     if problems:
         raise ValidationFailed("Запрос не сохранён.", problems=problems)
     return title, period, [by_id[i] for i in indicator_ids], [allowed[i] for i in organisation_ids]
+
+
+def _after_cycle_period(period: str, cycle: Cycle) -> bool:
+    """`period` ends after the cycle's period (both periods as the form accepts them)."""
+    bounds, own = period_bounds(period), period_bounds(cycle.period)
+    return bounds is not None and (own is None or bounds[1] > own[1])
 
 
 def repeat_period(cycle: Cycle) -> str:

@@ -80,7 +80,9 @@ def cycle_requests(cycle_id: int):
 
 def _request_form(cycle: Cycle, obj: DataRequest | None = None, formdata=True) -> RequestForm:
     form = RequestForm() if formdata else RequestForm(formdata=None)
-    form.indicator_ids.choices = as_choices([(i.id, f"{i.code} {i.name}") for i in cycle.indicators])
+    stage_code = obj.stage_code if obj is not None else services.requesting_stage(cycle) or "MON"
+    form.indicator_ids.choices = as_choices([(i.id, f"{i.code} {i.name}")
+                                             for i in services.request_indicators(cycle, stage_code)])
     orgs = services.addressee_choices(cycle)
     form.organisation_ids.choices = as_choices([(o.id, o.display_name) for o in orgs])
     # «Все» means the mechanism's audience (the schools, or the kindergartens of the preschool mechanism), not every
