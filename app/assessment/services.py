@@ -653,10 +653,9 @@ def close_campaign(campaign: Campaign, *, actor, comment: str | None = None,
     self-assessments and evaluations close with it: nothing is accepted any more, yet the coordinators', experts' and
     head's tasks stayed open, reminded and escalated towards a sheet that refuses every submit. Returns how many."""
     engine.fire(campaign, "close", actor=actor, comment=comment, expected_version=expected_version)
-    closed = 0
-    for obj in [*db.session.scalars(select(SelfAssessment).where(SelfAssessment.campaign_id == campaign.id)),
-                *campaign.assignments]:
-        closed += tasks.close_tasks_for(obj)
+    closed = tasks.close_tasks_for_all([
+        *db.session.scalars(select(SelfAssessment).where(SelfAssessment.campaign_id == campaign.id)),
+        *campaign.assignments])
     db.session.flush()
     return closed
 
