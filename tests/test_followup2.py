@@ -128,3 +128,27 @@ def test_a_measure_is_not_marked_done_before_it_starts(rec_cycle, world, db_sess
     assert said in " ".join(refused.value.problems)
     db_session.rollback()
     assert measure.state == "in_progress" and measure.done_at is None
+
+
+def test_the_letters_a_recommendation_waits_for_are_read_in_a_fixed_number_of_queries(
+        rec_cycle, world, make_recommendation, make_org, db_session, client_for):
+    """The page (and the service) asked the engine's guard item by item: two queries an addressee on every view of a
+    recommendation to a municipality's schools (final review)."""
+    from app.followup import services
+    from tests.conftest import counted_statements
+
+    schools = [make_org("school", parent=world["mun"], code=f"SCH-L{n:02d}", name=f"Школа № {n}") for n in range(8)]
+    db_session.commit()
+
+    def statements_for(orgs, text):
+        rec = make_recommendation(rec_cycle, orgs, text=text)
+        db_session.expire_all()
+        rec = db_session.get(type(rec), rec.id)
+        with counted_statements() as statements:
+            problems = services.issue_problems(rec)
+        assert len(problems) == len(orgs) and all("нет письма" in p for p in problems)
+        return len(statements)
+
+    few = statements_for(schools[:1], "Провести анализ результатов ВПР")
+    many = statements_for(schools, "Организовать взаимопосещение уроков")
+    assert many == few, f"{few} statements for 1 addressee, {many} for 8"

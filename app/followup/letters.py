@@ -20,6 +20,7 @@ from app.documents.catalogue import get_type
 from app.documents.models import Document, DocumentVersion
 from app.extensions import db
 from app.followup.models import Recommendation, RecommendationItem
+from app.orgs.models import Organisation
 
 LETTER_TYPE = "addressed_recommendations"
 
@@ -72,8 +73,24 @@ def letter_of(item) -> Letter | None:
 
 
 def letter_problems(item) -> list[str]:
-    """Why the item may not be sent yet (empty when its addressee's registered letter carries it)."""
-    doc, letters = letters_of(item.recommendation.cycle_id, [item.organisation_id])[item.organisation_id]
+    """Why the item may not be sent yet (empty when its addressee's registered letter carries it): the engine's
+    guard of «Направить адресатам»."""
+    return problems_of_items([item])
+
+
+def problems_of_items(items) -> list[str]:
+    """letter_problems of several items of one recommendation in a fixed number of queries (a recommendation to a
+    whole municipality's schools: the page asked two queries an addressee)."""
+    if not items:
+        return []
+    org_ids = [item.organisation_id for item in items]
+    found = letters_of(items[0].recommendation.cycle_id, org_ids)
+    # the addressees into the session at once: each item's `organisation` is then read without a query
+    db.session.scalars(select(Organisation).where(in_ids(Organisation.id, org_ids))).all()
+    return [p for item in items for p in _problems(item, *found[item.organisation_id])]
+
+
+def _problems(item, doc, letters) -> list[str]:
     if carrying(letters, item.recommendation.text) is not None:
         return []
     name = item.organisation.display_name

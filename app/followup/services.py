@@ -42,6 +42,7 @@ from workflows import measure as measure_flow
 from workflows.measure import ACTIVE_STATES
 from workflows.recommendation_item import EVIDENCE_KIND, EXECUTORS, OWED_STATES, SIGNERS
 from app.documents.attachments import attach, check_upload
+from app.followup.letters import problems_of_items
 from workflows.recommendation_item import STATES
 from app.documents.attachments import KINDS
 
@@ -367,8 +368,9 @@ def issued_message(rec: Recommendation) -> tuple[str, str]:
 
 def issue_problems(rec: Recommendation) -> list[str]:
     """What stops «Направить адресатам» in the items' guards (the addressees' letters), for the page and the
-    service alike."""
-    return [p for item in rec.items for p in engine.check_guards(item, "dispatch")]
+    service alike: the guard's own function (letters.letter_problems) over all the items at once — through the
+    engine, item by item, it was two queries an addressee on every view of the page."""
+    return problems_of_items(list(rec.items))
 
 
 def issue_recommendation(rec: Recommendation, *, actor: User, today: date,
