@@ -539,7 +539,10 @@ class Template:
         style = tbl.find(qn("w:tblPr")).find(qn("w:tblStyle")).get(qn("w:val"))
         nested = parse_xml(
             f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{style}"/>'
-            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblInd w:w="0" w:type="dxa"/>'
+            # centred, not indented: a table's indent is measured to its first cell's text in Word 2010's layout
+            # (compatibility mode 14), so at 0 its frame hung one cell margin left of the rows above; centred in a
+            # cell of its own width it lies on them in Word and LibreOffice alike
+            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
             '<w:tblBorders><w:top w:val="nil"/></w:tblBorders><w:tblLayout w:type="fixed"/>'
             '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" w:noHBand="0" '
             'w:noVBand="1"/></w:tblPr><w:tblGrid>'
@@ -566,7 +569,12 @@ class Template:
         cell = self._last_row_with_closing(table._tbl, condition, ending=False)
         done = self._closing_row._tc
         for child in list(done)[2:]:  # after its tcPr and the nested row
-            cell._tc.append(copy.deepcopy(child))
+            copied = copy.deepcopy(child)
+            # a drawing's id is unique in a document (Word reports a file with two alike as damaged): the copy's
+            # executor box gets its own, though only one of the two is ever rendered
+            for doc_pr in copied.iter(qn("wp:docPr")):
+                doc_pr.set("id", str(int(doc_pr.get("id")) + 1))
+            cell._tc.append(copied)
 
     def signature(self, position="{{ signer.position }}", name="{{ signer.name }}"):
         self.signatures((position, name))

@@ -141,3 +141,26 @@ def test_a_roadmaps_indicator_code_does_not_break_at_its_hyphen(demo):
         assert code.replace("\u2011", "-") in codes
     listed = contexts.build_context("indicators_approval", cycle.stage("IND"))["indicators"]
     assert [i["code"] for i in listed] == [i.code for i in cycle.indicators]
+
+
+def test_every_templates_drawings_have_their_own_ids_and_the_closing_rows_item_lies_on_the_rows_above():
+    """The перечень's template carried its executor box twice (the closing block in two tables) under one drawing id,
+    which Word reports as a damaged file when an administrator opens the template; and the closing row's nested item
+    table was indented 0, which Word 2010's layout measures to the cell's text: its frame hung a cell margin left of
+    the rows above (final review). Centred in a cell of its own width it lies on them."""
+    import re
+    import zipfile
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "document_templates"
+    nested = 0
+    for path in sorted(folder.glob("*.docx")):
+        xml = zipfile.ZipFile(path).read("word/document.xml").decode("utf-8")
+        ids = re.findall(r'<wp:docPr id="(\d+)"', xml)
+        assert len(ids) == len(set(ids)), (path.name, ids)
+        # the closing row's item table: the one table whose top border is left to the row above
+        for inner in re.findall(r"<w:tblPr>((?:(?!</w:tblPr>).)*?<w:top w:val=\"nil\"/></w:tblBorders>.*?)</w:tblPr>",
+                                xml, flags=re.S):
+            nested += 1
+            assert '<w:jc w:val="center"/>' in inner and "<w:tblInd" not in inner, path.name
+    assert nested >= 4  # the roadmap, the plan and the перечень's two tables
