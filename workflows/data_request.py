@@ -27,13 +27,18 @@ REQUESTERS = CYCLE_MANAGERS
 REQUESTER = has_role(REQUESTERS, describe="специалист или руководитель органа, направившего запрос")
 
 
+# The stages whose data requests are open while the stage is a draft: the monitoring, and the repeat measurement
+# (повторное измерение) of the effectiveness stage (app/monitoring/services.py, requesting_stage).
+REQUEST_STAGES = {"MON": "Мониторинг показателей", "EFF": "Анализ эффективности принятых мер"}
+
+
 # --- guards ---
 
 def monitoring_stage_open(request) -> list[str]:
     """The request's stage is a draft: the monitoring's, or the effectiveness stage's for a repeat measurement."""
     stage = request.cycle.stage(request.stage_code)
     if stage is None:
-        return ["В цикле этого направления нет этого этапа."]
+        return [f"В цикле этого направления нет этапа «{REQUEST_STAGES.get(request.stage_code, request.stage_code)}»."]
     if stage.state != "draft":
         return [f"Этап «{stage.title}» не открыт для изменений."]
     return []

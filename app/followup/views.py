@@ -151,11 +151,12 @@ def _recommendation_detail_page(rec: Recommendation, status: int = 200):
     items = services.rollup(rec.cycle).by_recommendation.get(rec.id, [])
     # Who issues is the items' `dispatch` permission, asked of the engine (a deputy of the head included).
     can_issue = rec.is_draft and bool(rec.items) and engine.can(rec.items[0], "dispatch", current_user)
-    # The addressees' letters the engine's guard asks for: the button waits for them, and the page says why.
-    issue_problems = services.issue_problems(rec) if can_issue else []
+    can_write = bool(acting_roles_over(current_user, rec.organisation) & services.AUTHORS)
+    # The addressees' letters the engine's guard asks for: the button waits for them, and the page says why — to the
+    # head who sends and to the official who prepares the letters alike.
+    issue_problems = services.issue_problems(rec) if rec.is_draft and rec.items and (can_issue or can_write) else []
     return render_template("followup/recommendation.html", rec=rec, items=items, can_issue=can_issue,
-                           issue_problems=issue_problems,
-                           can_write=bool(acting_roles_over(current_user, rec.organisation) & services.AUTHORS),
+                           issue_problems=issue_problems, can_write=can_write,
                            states=engine.registry()["recommendation_item"].states,
                            overdue=services.is_item_overdue, confirm=VersionForm(version=rec.version)), status
 

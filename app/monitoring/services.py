@@ -27,7 +27,7 @@ from app.jobs.queue import enqueue_after_commit
 from app.monitoring.models import DataRequest, DataRequestIndicator, IndicatorValue, Submission
 from app.orgs.models import Organisation
 from workflows import engine
-from workflows.data_request import REQUESTER, REQUESTERS
+from workflows.data_request import REQUEST_STAGES, REQUESTER, REQUESTERS
 from workflows.submission import AUTHORITY_FILLERS, DONE_STATES, FILLERS, OPEN_STATES, fillers_of
 from workflows.submission import STATES as SUBMISSION_STATES
 import json
@@ -96,11 +96,10 @@ def delegate_choices(submission: Submission) -> list[User]:
 
 # --- requests ---
 
-# The stages whose data requests are open while the stage is a draft: the monitoring, and the repeat measurement
-# (повторное измерение) of the effectiveness stage — without it no indicator could be measured again after the
-# measures once the monitoring was approved, and the effectiveness stage stayed blocked by «не измерялся после
-# окончания меры» for ever (walk of 7 December 2026).
-REQUEST_STAGES = {"MON": "Мониторинг показателей", "EFF": "Анализ эффективности принятых мер"}
+# REQUEST_STAGES (workflows.data_request): the monitoring, and the repeat measurement (повторное измерение) of the
+# effectiveness stage — without it no indicator could be measured again after the measures once the monitoring was
+# approved, and the effectiveness stage stayed blocked by «не измерялся после окончания меры» for ever (walk of
+# 7 December 2026).
 
 
 def requesting_stage(cycle: Cycle) -> str | None:
