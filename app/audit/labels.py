@@ -114,6 +114,8 @@ FIELDS = {
         "учтено организаций", "indicator_value.students_counted": "учтено обучающихся",
     # a refused password re-entry (app.auth.services.verify_password_reentry): what it was for, from where
     "user.purpose": "подтверждалось", "user.address": "IP-адрес",
+    # the stage a data request belongs to: the monitoring, or the repeat measurement of the effectiveness stage
+    "data_request.stage_code": "этап",
 }
 # Bookkeeping fields that mean nothing to a reader of the history.
 HIDDEN = {"version", "track_id", "owner_id"}
@@ -122,6 +124,7 @@ VALUES: dict[str, dict[str, str]] = {
     "direction": {"up": "чем больше, тем лучше", "down": "чем меньше, тем лучше"},
     "level": {"regional": "региональный", "municipal": "муниципальный",
               "school": "уровень образовательной организации"},
+    "data_request.stage_code": {"MON": "мониторинг показателей", "EFF": "повторное измерение (анализ эффективности)"},
     "user.purpose": {"acknowledge_recommendation": "ознакомление с рекомендацией", "change_password": "смена пароля",
                      "sign": "подпись документа", "acknowledge_document": "ознакомление с документом"},
 }

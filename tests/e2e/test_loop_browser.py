@@ -86,7 +86,28 @@ def _shown(n: int) -> str:
     return str(n) if n else ""
 
 
-def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rollup(page, live_server):
+def _letter_registered(live_app, rec_url: str) -> None:
+    """The letter «Адресные рекомендации» to the recommendation's addressee made anew, signed by the head and
+    registered by the official, server-side (the document's own pages are walked elsewhere): a recommendation goes
+    out only with its addressee's registered letter carrying it."""
+    from app.auth.models import User
+    from app.documents import services as documents
+    from app.documents.demo import complete_document
+    from app.extensions import db
+    from app.followup.models import Recommendation
+
+    rec_id = int(rec_url.rstrip("/").rsplit("/", 1)[1])
+    with live_app.app_context():
+        rec = db.session.get(Recommendation, rec_id)
+        official, head = (db.session.query(User).filter_by(login=login).one() for login in ("official", "head"))
+        (item,) = rec.items
+        doc = documents.generate_document(rec.stage, "addressed_recommendations", actor=official,
+                                          addressee=item.organisation, inline=True)
+        complete_document(doc, official=official, head=head)
+        db.session.commit()
+
+
+def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rollup(page, live_server, live_app):
     deadline = date.today() + timedelta(days=30)
     planned = date.today() + timedelta(days=20)
 
@@ -119,6 +140,7 @@ def test_director_signs_off_a_recommendation_and_the_official_sees_it_in_the_rol
     page.get_by_role("link", name="Все рекомендации").click()
     before = _rollup_counts(page)
     log_out(page)
+    _letter_registered(live_app, rec_url)
 
     # The head issues it from the stage page's list.
     log_in(page, "head")

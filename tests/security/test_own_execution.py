@@ -20,7 +20,7 @@ def _done_measure(rec_cycle, world, db_session):
 
     official = world["official"]
     measure = services.create_measure(rec_cycle, actor=official, title="Семинар", kind="training",
-                                      responsible_id=official.id, **measure_dates(1, 10))
+                                      responsible_id=official.id, **measure_dates(0, 10))
     services.transition_measure(measure, "start", actor=official)
     services.attach_to(measure, stream=evidence()[0], filename="protokol.pdf", kind="protocol", actor=official)
     services.transition_measure(measure, "complete", actor=official, comment="Проведено")
