@@ -78,19 +78,19 @@ def _document_page(doc: Document, status: int = 200, *, action_form=None, sent: 
     verifications = {v.id: services.verify_signed(v) for v in versions if v.status == "done"}
     registered_checks = {v.id: services.verify_registered(v) for v in versions if v.status == "done"}
     attachments = {v.id: attachments_of(v) for v in versions}
+    # the stage on review freezes its documents: no «Сформировать заново», and an editor is told why
+    frozen = documents_frozen(doc.stage) if doc.stage is not None else []
+    editor = services.can_edit(user, doc)
     page = render_template(
         "documents/detail.html", doc=doc, versions=versions, current=doc.current, generating=generating,
         state_label=STATES.get(doc.state, doc.state), statuses=services.GENERATION_STATUSES,
         verifications=verifications, registered_checks=registered_checks, attachments=attachments,
         kind_label=kind_label, ROLES=ROLES, owner_url=owner_url(doc) if doc.owner_type is not None else None,
         actions=page_actions(doc, user), withheld=engine.withheld_transitions(doc, user),
-        can_edit=services.can_edit(user, doc),
+        can_edit=editor,
         # a closed cycle's documents get no new edition (services refuse it); an owner's documents have no cycle
-        can_regenerate=services.can_edit(user, doc) and (doc.cycle is None or doc.cycle.state == "open")
-        and (doc.stage is None or not documents_frozen(doc.stage)),
-        # an editor is told why «Сформировать заново» is gone while the stage is on review
-        frozen=documents_frozen(doc.stage)[0] if doc.stage is not None and documents_frozen(doc.stage)
-        and services.can_edit(user, doc) else None,
+        can_regenerate=editor and (doc.cycle is None or doc.cycle.state == "open") and not frozen,
+        frozen=frozen[0] if frozen and editor else None,
         can_acknowledge=bool(services.acknowledging_roles(user, doc)),
         can_sign=engine.can(doc, "sign", user) or engine.can(doc, "cosign", user),
         step=pending_step(doc.current) if doc.state == "on_approval" else None,
