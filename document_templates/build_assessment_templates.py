@@ -109,10 +109,13 @@ def builders(b):
         t.tag("{%p for line in recommendations %}")
         t.text("4.{{ loop.index }}. {{ line }}")
         t.tag("{%p endfor %}")
-        t.signature()
+        t.use(signers=("list", "Подписи экспертов в порядке их назначения: position (должность), name (И.О. Фамилия), "
+                               "date (дата подписи или null — бланк даты)"))
+        t.signature_rows("s in signers", "s")
         t.executor_mark()
         # 5: «Эксперты:» before the names of several experts; «не сформирован» on one line in the level column
-        t.save({"family": "procedural", "stages": [], "version": 5,
+        # 6: every expert who scored the municipality signs, each on their own line with the date
+        t.save({"family": "procedural", "stages": [], "version": 6,
                 "filename": "Экспертное заключение {period} {number}.docx"})
 
     def assessment_report():

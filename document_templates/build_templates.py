@@ -608,6 +608,42 @@ class Template:
         # (python-docx puts the empty paragraph Word wants after a table in a cell)
         cell.paragraphs[-1].paragraph_format.keep_with_next = True
 
+    def signature_rows(self, loop: str, item: str):
+        """The signature block of a document signed by several people of one capacity (the experts of a conclusion,
+        each on their own line, in the order the builder lists them): per `loop` item the position on the left, the
+        line signed on and И.О. Фамилия at the right margin, then the date of the signature (a blank to fill in by
+        hand until it is signed). In the closing cell as `signatures`; a signer's two rows never part."""
+        cell = self._closing_cell()
+        self.p(before=18, keep=True, container=cell)
+        line_cm = 3.0
+        widths = [self.text_width_cm - SIGNATURE_NAME_CM - line_cm, line_cm, SIGNATURE_NAME_CM]
+        table = cell.add_table(rows=0, cols=3)
+        table.autofit = False
+        for column, width in zip(table.columns, widths):
+            column.width = Cm(width)
+
+        def row(texts, *, before=0, keep=True):
+            added = table.add_row()
+            added._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            for part, text, width, align in zip(added.cells, texts, widths, (
+                    WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT)):
+                part.width = Cm(width)
+                part.vertical_alignment = WD_ALIGN_VERTICAL.BOTTOM
+                _no_side_margins(part)
+                paragraph = part.paragraphs[0]
+                paragraph.paragraph_format.space_before = Pt(before)
+                paragraph.paragraph_format.keep_with_next = keep
+                paragraph.alignment = align
+                if text:
+                    self._run(paragraph, text)
+
+        row(["{%tr for " + loop + " %}", "", ""])
+        row([f"{{{{ {item}.position }}}}", STAMP_LINE, f"{{{{ {item}.name }}}}"], before=12)
+        # the date the signer signs on, under their position (ГОСТ Р 7.0.97: a date of signing by hand is written so)
+        row([f"{{{{ {item}.date or '{BLANK_DATE}' }}}}", "", ""], before=6)
+        row(["{%tr endfor %}", "", ""])
+        cell.paragraphs[-1].paragraph_format.keep_with_next = True
+
     def executor_mark(self):
         """The отметка об исполнителе (ГОСТ Р 7.0.97-2016: name and phone, at the bottom of the last sheet on the
         left): a text box anchored in the closing cell, positioned at the bottom of the page's text area, so it stands

@@ -66,6 +66,15 @@ def requisites(context: dict, version, signature) -> dict:
                           "date_long": fmt_date_long(version.registration_date), "draft_mark": NOT_A_DRAFT}
     if isinstance(context.get("signer"), dict):
         context["signer"] = {**context["signer"], **signer}
+    if isinstance(context.get("signers"), list):
+        # Several signers of one capacity (the experts of a conclusion): each who signed the version electronically
+        # is named as the signature recorded them (the position stays the conclusion's, the
+        # register of experts'), on the day they signed; the others keep the blank to sign by hand.
+        by_user = {s.signer_id: s for s in version.signatures}
+        context["signers"] = [
+            {**line, "name": initials_name(by_user[line["user_id"]].signer_name),
+             "date": fmt_date_long(_day(version, by_user[line["user_id"]].signed_at))}
+            if isinstance(line, dict) and line.get("user_id") in by_user else line for line in context["signers"]]
     if isinstance(context.get("approval"), dict):
         context["approval"] = {**context["approval"], **signer, "date": fmt_date_long(signed_day)}
     if isinstance(context.get("agreements"), list) and version.approvals:
