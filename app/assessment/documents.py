@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 from app.assessment import picture, picture_charts
 from app.assessment.picture import SOURCE_LABELS
 from app.assessment.criteria import level_label, level_of
-from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, Expert, Score
+from app.assessment.models import LEVELS, Assignment, Campaign, CampaignMunicipality, EvidenceItem, Expert, Score
 from app.auth.models import User
 from app.catalogue.models import Mechanism, MechanismSet, StageDefinition
 from app.core import dating
@@ -38,6 +38,7 @@ from app.documents import services as document_services
 from app.documents.contexts import DASH, LEGAL_BASIS_INSTRUMENTAL, local_day, name_genitive, number_rows, person, refuse
 from app.documents.models import Document
 from app.extensions import db
+from workflows.document import recorded
 
 ORDER, CONCLUSION, REPORT = "assessment_order", "expert_conclusion", "assessment_report"
 CAMPAIGN_TYPES = (ORDER, REPORT)
@@ -114,6 +115,7 @@ def register() -> None:
         due=lambda row: row.campaign.window_closes,
         url=lambda row: url_for("assessment.campaign_detail", campaign_id=row.campaign_id) + "#campaign-documents",
         builders={CONCLUSION: _conclusion}, signer=_conclusion_signer, subject=lambda row: row.municipality,
+        outdated={CONCLUSION: conclusion_outdated},
         executor=lambda row: _conclusion_signer(None, row), sample=_sample_municipality))
 
 
@@ -140,9 +142,11 @@ def _mechanism_words(title: str) -> str:
 
 
 def _approved(row: CampaignMunicipality) -> list[Assignment]:
+    """The municipality's approved evaluations in the order the experts were assigned (the order the conclusion's
+    experts sign in; by approval it changed each time an evaluation was approved anew)."""
     return list(db.session.scalars(select(Assignment).where(
         Assignment.campaign_id == row.campaign_id, Assignment.municipality_id == row.municipality_id,
-        Assignment.state == "approved").order_by(Assignment.approved_at, Assignment.id)))
+        Assignment.state == "approved").order_by(Assignment.id)))
 
 
 def _scores(campaign_id: int, municipality_id: int | None = None) -> list[Score]:
@@ -153,7 +157,9 @@ def _scores(campaign_id: int, municipality_id: int | None = None) -> list[Score]
 
 
 def _percent(points: int, maximum: int) -> float | None:
-    return 100 * points / maximum if maximum else None
+    # In tenths, as the evaluation page and the region picture round it (picture._percent), the level read from the
+    # same rounded number: the conclusion printed «95 %» where the page showed «95,5 %».
+    return round(100 * points / maximum, 1) if maximum else None
 
 
 def _pct(value: float | None) -> str:
@@ -302,6 +308,7 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
     blocks = block_titles()
     scores = [s for s in _scores(campaign.id, municipality.id) if s.mechanism_code in codes]
     thresholds = campaign.criteria_set.thresholds
+    evidence = _evidence_counts(campaign.id, municipality.id)
     mechanisms, block_rows, justification, recommendations = [], [], [], []
     total_points = total_max = 0
     for code in codes:
@@ -313,7 +320,7 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
         total_points, total_max = total_points + expert, total_max + maximum
         pct = _percent(expert, maximum)
         mechanisms.append({"title": titles[code], "self": ru.integer(self_points), "expert": ru.integer(expert),
-                           "max": ru.integer(maximum), "percent": _pct(pct),
+                           "max": ru.integer(maximum), "percent": _tenths(pct),
                            "level": level_label(level_of(pct, thresholds))})
         by_block: dict[str, list[Score]] = defaultdict(list)
         for s in own:
@@ -326,7 +333,7 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
             block_rows.append({"mechanism": titles[code] if first else "", "mechanism_code": code,
                                "block": blocks[block],
                                "self": ru.integer(sum(s.self_points or 0 for s in by_block[block])),
-                               "expert": ru.integer(got), "max": ru.integer(most), "percent": _pct(block_pct)})
+                               "expert": ru.integer(got), "max": ru.integer(most), "percent": _tenths(block_pct)})
             if block_pct is not None and block_pct < PROBLEM_PERCENT:
                 advice = BLOCK_ADVICE.get(block, "устранить недостатки")
                 recommendations.append(f"По механизму {_mechanism_words(titles[code])}, блок "
@@ -337,15 +344,15 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
                     f"{ru.quote(titles[code])}, критерий {ru.quote(_sentence(s.criterion.text))}: "
                     f"{_of_points(s.expert_points or 0, s.criterion.max_points)} (самооценка — "
                     f"{ru.integer(s.self_points or 0)}). {_sentence(s.expert_comment)}.")
+        grounds = _evidence_words(titles[code], by_block, blocks, evidence)
+        if grounds:
+            justification.append(grounds)
     overall = _percent(total_points, total_max)
     level = level_label(level_of(overall, thresholds))
     if not recommendations:
         recommendations.append("Сохранить достигнутый уровень: ни один блок оценённых механизмов не набрал менее "
                                f"{PROBLEM_PERCENT} % максимального балла; представить опыт муниципалитета на "
                                "региональном методическом совещании.")
-    if not justification:
-        justification.append("Баллы эксперта совпадают с самооценкой муниципалитета и подтверждены документами, "
-                             "найденными в системе по каждому критерию.")
     approved_on = max(_day(a.approved_at, org) for a in approved)
     dating.not_before(ctx, approved_on, "экспертная оценка утверждена")
     # The heading names whose mechanisms and which year: the journal of conclusions listed one heading for every
@@ -363,18 +370,123 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
             "experts": ", ".join(expert_names), "experts_label": "Эксперты" if len(expert_names) > 1 else "Эксперт",
             "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),
             "basis": _order_reference(campaign),
-            "points": ru.integer(total_points), "max": ru.integer(total_max), "percent": _pct(overall),
+            "points": ru.integer(total_points), "max": ru.integer(total_max), "percent": _tenths(overall),
             "level": level,
             "summary": (f"По результатам экспертной оценки "
                         f"{ru.plural(len(codes), ('механизма', 'механизмов', 'механизмов'))} муниципальное "
-                        f"образование набрало {_of_points(total_points, total_max)} ({_pct(overall)}); уровень "
+                        f"образование набрало {_of_points(total_points, total_max)} ({_tenths(overall)}); уровень "
                         f"сформированности механизмов — {level}."),
             "pending": _pending_text([titles[c] for c in pending]),
         },
         "mechanisms": number_rows(mechanisms),
         "blocks": number_rows([{k: v for k, v in r.items() if k != "mechanism_code"} for r in block_rows]),
         "justification": justification, "recommendations": recommendations,
+        # every expert of the approved evaluations signs, in the order they were assigned (it named the first only)
+        "signers": [_signer_line(first) for first in _first_of_each_expert(approved)],
+        # What the edition reports (recorded, not printed): conclusion_outdated compares it with the evaluations
+        # approved since, so an edition made before another mechanism was approved is marked as out of date.
+        "evaluations": _evaluations(approved),
     }
+
+
+def _first_of_each_expert(approved: list[Assignment]) -> list[Assignment]:
+    firsts: dict[int, Assignment] = {}
+    for a in approved:
+        firsts.setdefault(a.expert_user_id, a)
+    return list(firsts.values())
+
+
+def _signer_line(assignment: Assignment) -> dict:
+    """One expert's signature line: the position of the register of experts, И.О. Фамилия, the date left blank (the
+    registered copy fills in the day of the expert's electronic signature)."""
+    expert, user = assignment.expert, assignment.expert_user
+    return {"user_id": user.id, "position": ru.upper_first(expert.position or "") or "Эксперт",
+            "name": ru.initials_surname(user.full_name), "date": None}
+
+
+def _evaluations(approved: list[Assignment]) -> dict[str, str]:
+    """Mechanism code → when its evaluation was approved: a re-approved evaluation counts as a change too."""
+    return {a.mechanism_code: a.approved_at.replace(microsecond=0).isoformat() for a in approved}
+
+
+def conclusion_outdated(doc: Document) -> list[str]:
+    """Why the conclusion's current edition no longer reports the municipality's approved evaluations (an evaluation
+    approved, or approved anew, after it was made), in Russian; empty when it does or records nothing (an edition made
+    before the conclusions recorded their evaluations)."""
+    printed = recorded(doc, "evaluations")
+    row = owners.owner_of(doc)
+    if printed is None or row is None:
+        return []
+    now = _evaluations(_approved(row))
+    if now == printed:
+        return []
+    titles = mechanism_titles(list(now) + list(printed))
+    changed = [titles[code] for code in now if printed.get(code) != now[code]]
+    dropped = [titles[code] for code in printed if code not in now]
+    problems = []
+    if changed:
+        problems.append(f"После формирования заключения утверждена экспертная оценка "
+                        f"{'механизма' if len(changed) == 1 else 'механизмов'} "
+                        f"{', '.join(_mechanism_words(t) for t in changed)}: заключение её не отражает.")
+    if dropped:
+        problems.append(f"После формирования заключения возвращена на доработку экспертная оценка "
+                        f"{'механизма' if len(dropped) == 1 else 'механизмов'} "
+                        f"{', '.join(_mechanism_words(t) for t in dropped)}.")
+    return problems + ["Сформируйте новую редакцию заключения."]
+
+
+def _evidence_counts(campaign_id: int, municipality_id: int) -> dict[int, int]:
+    """Criterion id → how many pieces of evidence (documents found, files, links) the municipality has for it."""
+    return dict(db.session.execute(
+        select(EvidenceItem.criterion_id, func.count()).where(
+            EvidenceItem.campaign_id == campaign_id, EvidenceItem.municipality_id == municipality_id)
+        .group_by(EvidenceItem.criterion_id)).all())
+
+
+def _blocks_named(names: list[str], one: str, many: str) -> str:
+    return f"{one if len(names) == 1 else many} {', '.join(ru.quote(n) for n in names)}"
+
+
+def _evidence_words(title: str, by_block: dict[str, list[Score]], blocks: dict[str, str],
+                    evidence: dict[int, int]) -> str:
+    """What the evidence of a mechanism's blocks says, block by block, over the criteria the expert did not comment
+    on (a comment explains its own score): the score and the evidence present, never «подтверждены документами»
+    over a block scored 0 or one without a single document (it said so of every block whatever its score)."""
+    confirmed, partly, bare, zero_bare, zero_shown = [], [], [], [], []
+    same = True
+    for block in (b for b in blocks if b in by_block):
+        plain = [s for s in by_block[block] if not (s.expert_comment or "").strip()]
+        if not plain:
+            continue
+        same = same and all(s.expert_points == s.self_points for s in plain)
+        scored = [s for s in plain if s.expert_points]
+        if scored:
+            shown = [s for s in scored if evidence.get(s.criterion_id)]
+            (confirmed if len(shown) == len(scored) else partly if shown else bare).append(blocks[block])
+        else:
+            (zero_shown if any(evidence.get(s.criterion_id) for s in plain) else zero_bare).append(blocks[block])
+    if not (confirmed or partly or bare or zero_bare or zero_shown):
+        return ""
+    parts = []
+    if confirmed:
+        parts.append(f"баллы {_blocks_named(confirmed, 'по блоку', 'по блокам')} подтверждены документами, "
+                     "представленными в системе")
+    if partly:
+        parts.append(f"{_blocks_named(partly, 'по блоку', 'по блокам')} подтверждающие документы представлены не "
+                     "по всем критериям, за которые выставлены баллы")
+    if bare:
+        parts.append(f"баллы {_blocks_named(bare, 'по блоку', 'по блокам')} выставлены без подтверждающих документов "
+                     "в системе")
+    if zero_bare:
+        parts.append(f"{_blocks_named(zero_bare, 'блок', 'блоки')} "
+                     f"{'оценён' if len(zero_bare) == 1 else 'оценены'} в 0 баллов: подтверждающие документы не "
+                     "представлены")
+    if zero_shown:
+        parts.append(f"{_blocks_named(zero_shown, 'блок', 'блоки')} "
+                     f"{'оценён' if len(zero_shown) == 1 else 'оценены'} в 0 баллов: представленные документы не "
+                     "подтверждают выполнение критериев")
+    lead = "баллы эксперта совпадают с самооценкой муниципалитета; " if same else ""
+    return f"{ru.quote(title)}: {lead}{'; '.join(parts)}."
 
 
 def _pending_text(titles: list[str]) -> str:

@@ -39,6 +39,9 @@ class OwnerKind:
     # municipality, issued by the region): a reader must also hold a role over it, so that a role valid at the
     # issuer only for its own objects (a regional expert's) does not open conclusions on others' municipalities
     subject: Callable[[object], object] | None = None
+    # type key → fn(doc) → why the document's current edition no longer reports its owner's data (Russian lines, empty
+    # when it does): the page marks such an edition as out of date and asks for a new one
+    outdated: dict[str, Callable[[object], list[str]]] = field(default_factory=dict)
 
 
 _KINDS: dict[str, OwnerKind] = {}
@@ -77,6 +80,14 @@ def subject_of(doc):
 def named_signer(kind: OwnerKind, dtype, owner):
     """The person the owner kind names as the signer of `dtype` (only they, or their deputy, sign), or None."""
     return kind.signer(dtype, owner) if kind.signer else None
+
+
+def outdated(doc) -> list[str]:
+    """Why `doc`'s current edition is out of date with its owner's data (its owner kind's check), or []."""
+    if doc.owner_type is None or doc.current is None or doc.current.status != "done":
+        return []
+    check = kind_of(doc.owner_type).outdated.get(doc.type_key)
+    return check(doc) if check else []
 
 
 def subject_title(doc) -> str:

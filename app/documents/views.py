@@ -18,7 +18,7 @@ from app.documents.catalogue import document_types
 from app.documents.forms import (AcknowledgeForm, ActionForm, GenerateForm, JournalForm, JournalTypesForm,
                                  SignedCopyForm, SignForm)
 from app.documents.models import Attachment, Document, DocumentJournal, DocumentVersion
-from app.documents.owners import owner_url, subject_of
+from app.documents.owners import outdated, owner_url, subject_of
 from app.extensions import db
 from app.jobs.registry import WAITING
 from app.monitoring.models import DataRequest
@@ -86,6 +86,7 @@ def _document_page(doc: Document, status: int = 200, *, action_form=None, sent: 
         state_label=STATES.get(doc.state, doc.state), statuses=services.GENERATION_STATUSES,
         verifications=verifications, registered_checks=registered_checks, attachments=attachments,
         kind_label=kind_label, ROLES=ROLES, owner_url=owner_url(doc) if doc.owner_type is not None else None,
+        outdated=outdated(doc),
         actions=page_actions(doc, user), withheld=engine.withheld_transitions(doc, user),
         can_edit=editor,
         # a closed cycle's documents get no new edition (services refuse it); an owner's documents have no cycle
