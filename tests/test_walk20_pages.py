@@ -1,0 +1,57 @@
+# ruff: noqa: F811
+"""Walk 20 (the region's people — minister, region official and head, РЦОКО — through the situational centre, the
+roll-up and the analysis tabs at 1366 px): what they stumbled on.
+
+The roll-up marked a municipality that had not answered «не ответил» in Bootstrap's red on the row's yellow: 3,9:1,
+under the 4.5:1 axe asks of small text. A region's cycle «Показатели» tab said «Принятых значений показателей пока нет
+(или анализ ещё не выполнялся)» — what to do, and where the municipalities' answers were (the roll-up beside it showed
+them), it did not say."""
+
+import lxml.html
+
+from tests.test_vertical import region_people, regional, rolled  # noqa: F401  (the fixtures)
+
+
+def _doc(response):
+    assert response.status_code == 200
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
+def test_a_municipality_that_did_not_answer_is_marked_in_a_red_readable_on_its_yellow_row(world, rolled, client,
+                                                                                          login):
+    login(rolled["r_official"])
+    doc = _doc(client.get(f"/cycles/{rolled['cycle'].id}/rollup"))
+    rows = doc.xpath("//tr[@data-organisation='MUN3']")
+    assert rows and all("table-warning" in r.get("class") for r in rows)
+    for row in rows:
+        mark = row.xpath(".//span[normalize-space()='не ответил']")
+        assert mark, lxml.html.tostring(row, encoding="unicode")
+        # text-danger (#dc3545) on table-warning (#fff3cd) is 3,9:1; the emphasis shade is well above 4,5:1
+        assert mark[0].get("class") == "text-danger-emphasis"
+
+
+def test_an_empty_indicators_tab_says_when_it_fills_and_points_to_the_municipalities_answers(world, rolled, client,
+                                                                                             login):
+    cycle = rolled["cycle"]
+    login(rolled["r_official"])
+    doc = _doc(client.get(f"/analysis/cycles/{cycle.id}/dashboard"))
+    empty = doc.get_element_by_id("dashboard-empty")
+    said = " ".join(empty.text_content().split())
+    assert "или анализ ещё не выполнялся" not in said
+    assert said.startswith("Принятых значений показателей пока нет: таблица строится после анализа"), said
+    assert "после импорта значений показателей" in said
+    assert "Ответы нижестоящих организаций по обязательным показателям — в своде показателей." in said, said
+    links = {a.text_content(): a.get("href") for a in empty.xpath(".//a")}
+    assert links["своде показателей"] == f"/cycles/{cycle.id}/rollup"
+    assert client.get(links["своде показателей"]).status_code == 200
+
+
+def test_an_auditor_is_told_who_runs_the_analysis_and_offered_no_button(world, rolled, client, login, make_user,
+                                                                        db_session):
+    auditor = make_user("auditor", world["region"], login="r_auditor")
+    db_session.commit()
+    login(auditor)
+    doc = _doc(client.get(f"/analysis/cycles/{rolled['cycle'].id}/dashboard"))
+    said = " ".join(doc.get_element_by_id("dashboard-empty").text_content().split())
+    assert "после анализа, который запускают ответственные за цикл, и после импорта" in said, said
+    assert "запустить анализ" not in said
