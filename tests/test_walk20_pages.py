@@ -5,7 +5,8 @@ roll-up and the analysis tabs at 1366 px): what they stumbled on.
 The roll-up marked a municipality that had not answered «не ответил» in Bootstrap's red on the row's yellow: 3,9:1,
 under the 4.5:1 axe asks of small text. A region's cycle «Показатели» tab said «Принятых значений показателей пока нет
 (или анализ ещё не выполнялся)» — what to do, and where the municipalities' answers were (the roll-up beside it showed
-them), it did not say."""
+them), it did not say. And the roll-up of R1.1 (ВПР, ОГЭ) expected an answer of the ДДТ — «не ответил», «по данным
+3 из 12 ОО» — which takes no ВПР and which the cycle's data request never asks (Mechanism.audience: the schools)."""
 
 import lxml.html
 
@@ -55,3 +56,17 @@ def test_an_auditor_is_told_who_runs_the_analysis_and_offered_no_button(world, r
     said = " ".join(doc.get_element_by_id("dashboard-empty").text_content().split())
     assert "после анализа, который запускают ответственные за цикл, и после импорта" in said, said
     assert "запустить анализ" not in said
+
+
+def test_a_school_mechanisms_rollup_does_not_expect_the_institution_of_additional_education(world, rolled, make_org,
+                                                                                              client, login,
+                                                                                              db_session):
+    make_org("additional", parent=world["mun"], code="DDT-1", name="Дом детского творчества")
+    db_session.commit()
+    login(rolled["r_official"])
+    region = _doc(client.get(f"/cycles/{rolled['cycle'].id}/rollup"))
+    [mun_row] = region.xpath("//section[@data-indicator='R-01']//tr[@data-organisation='MUN']")
+    assert "по данным 2 из 2 ОО" in " ".join(mun_row.text_content().split())
+    drill = _doc(client.get(f"/cycles/{rolled['cycle'].id}/rollup?unit={world['mun'].id}"))
+    assert not drill.xpath("//tr[@data-organisation='DDT-1']")
+    assert "Дом детского творчества" not in drill.text_content()
