@@ -70,3 +70,16 @@ def test_a_school_mechanisms_rollup_does_not_expect_the_institution_of_additiona
     drill = _doc(client.get(f"/cycles/{rolled['cycle'].id}/rollup?unit={world['mun'].id}"))
     assert not drill.xpath("//tr[@data-organisation='DDT-1']")
     assert "Дом детского творчества" not in drill.text_content()
+
+
+def test_a_municipality_without_results_says_in_russian_what_brings_them_and_where(world, region_people, make_org,
+                                                                                  client, login, db_session):
+    lake = make_org("municipality", parent=world["region"], code="MUN-L", name="Озёрный МР")
+    db_session.commit()
+    login(region_people["r_official"])
+    doc = _doc(client.get(f"/situation/orgs/{lake.id}"))
+    said = " ".join(doc.get_element_by_id("no-results").text_content().split())
+    assert said == ("Результатов оценочных процедур по организациям муниципалитета «Озёрный МР» пока нет: они появятся "
+                    "после импорта результатов ВПР, ОГЭ, ЕГЭ (меню «Данные» → «Импорт данных»)."), said
+    menu = " ".join(doc.xpath("//nav")[0].text_content().split())
+    assert "Данные" in menu and "Импорт данных" in menu
