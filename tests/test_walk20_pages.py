@@ -10,6 +10,8 @@ them), it did not say. And the roll-up of R1.1 (ВПР, ОГЭ) expected an answ
 
 import lxml.html
 
+from app.analysis.report import SIGN_TITLES
+from tests.test_analysis_views import _clear, _fake_run
 from tests.test_vertical import region_people, regional, rolled  # noqa: F401  (the fixtures)
 
 
@@ -83,3 +85,18 @@ def test_a_municipality_without_results_says_in_russian_what_brings_them_and_whe
                     "после импорта результатов ВПР, ОГЭ, ЕГЭ (меню «Данные» → «Импорт данных»)."), said
     menu = " ".join(doc.xpath("//nav")[0].text_content().split())
     assert "Данные" in menu and "Импорт данных" in menu
+
+
+def test_the_objectivity_history_says_what_its_codes_are_and_that_a_sign_is_not_the_verdict(
+        world, anl_cycle, more_schools, db_session, client, login):
+    # a stably objective school with one threshold sign of 2026: «K1» under 2026 and the school in the stable list
+    _clear(_fake_run(anl_cycle, more_schools[:1], db_session), more_schools[0], db_session)
+    login(world["official"])
+    doc = _doc(client.get(f"/analysis/cycles/{anl_cycle.id}/objectivity"))
+    [cell] = doc.xpath("//table[@id='history']/tbody/tr[1]/td[last()]")
+    [code] = cell.xpath("abbr")
+    assert (code.text, code.get("title")) == ("K1", SIGN_TITLES["K1"])
+    note = " ".join(doc.get_element_by_id("history-note").text_content().split())
+    assert note.startswith("Сработавший признак — сигнал по одной работе, а не вердикт"), note
+    assert "K1 — высокие результаты, не подтверждённые профилем и экзаменами;" in note
+    assert note.endswith("K5 — результаты не подтверждены в следующем году."), note
