@@ -12,6 +12,8 @@ import lxml.html
 
 from app.analysis.report import SIGN_TITLES
 from tests.test_analysis_views import _clear, _fake_run
+from tests.test_imports import import_results, run_file, uploads  # noqa: F401  (the fixtures)
+from tests.test_situation import loaded  # noqa: F401  (the fixture)
 from tests.test_vertical import region_people, regional, rolled  # noqa: F401  (the fixtures)
 
 
@@ -100,3 +102,14 @@ def test_the_objectivity_history_says_what_its_codes_are_and_that_a_sign_is_not_
     assert note.startswith("Сработавший признак — сигнал по одной работе, а не вердикт"), note
     assert "K1 — высокие результаты, не подтверждённые профилем и экзаменами;" in note
     assert note.endswith("K5 — результаты не подтверждены в следующем году."), note
+
+
+def test_every_crumb_of_a_works_page_leads_straight_to_a_page(loaded, client, login):
+    login(loaded["auditor"])
+    school = loaded["school_a"]
+    doc = _doc(client.get(f"/situation/schools/{school.id}/work?year=2025&procedure=ВПР&subject=Математика&grade=5"))
+    crumbs = doc.xpath("//ol[contains(@class, 'breadcrumb')]//a")
+    assert crumbs[-1].text_content() == school.display_name
+    assert crumbs[-1].get("href").startswith(f"/situation/schools/{school.id}?year=2025&procedure=")
+    for crumb in crumbs[1:]:  # the first, «Ситуационный центр», opens the user's top organisation by design
+        assert client.get(crumb.get("href")).status_code == 200, crumb.get("href")
