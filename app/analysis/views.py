@@ -135,7 +135,7 @@ def dashboard_page(cycle_id: int):
     return render_template("analysis/dashboard.html", cycle=cycle, rows=rows, sort=sort, descending=descending,
                            indicator_id=indicator_id, sort_labels=dashboard.SORT_LABELS, charts=charts,
                            position_label=dashboard.position_label, computed_at=computed_at,
-                           shown=dashboard.shown_numbers(rows))
+                           shown=dashboard.shown_numbers(rows), can_run=not rows and _can_run(cycle))
 
 
 @bp.route("/cycles/<int:cycle_id>/dashboard/charts/<int:indicator_id>.svg")

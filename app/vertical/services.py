@@ -222,10 +222,11 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
         select(Organisation).where(Organisation.in_subtree_of(within), Organisation.id != within.id,
                                    Organisation.kind.in_(("municipality",) + INSTITUTION_KINDS))),
         key=lambda o: (sort_key(o.display_name), o.id))
-    # Only the institutions the cycle's mechanism concerns: a school mechanism's roll-up listed the kindergartens as
-    # «не ответил» for the share of pupils at the ВПР base level, and counted them among those expected.
-    mechanism = cycle.track.mechanism
-    orgs = [o for o in orgs if o.kind not in INSTITUTION_KINDS or mechanism.concerns(o)]
+    # Only the institutions the cycle's mechanism is about, the addressees of its «все образовательные организации»
+    # (Mechanism.audience): a school mechanism's roll-up listed the kindergartens as «не ответил» for the share of
+    # pupils at the ВПР base level, and the ДДТ, which takes no ВПР and is never asked, among those expected.
+    audience = cycle.track.mechanism.audience
+    orgs = [o for o in orgs if o.kind not in INSTITUTION_KINDS or o.serves(audience)]
     units = [o for o in orgs if o.kind in lower_kinds]
     institutions = [o for o in orgs if o.kind in INSTITUTION_KINDS]
     below: dict[int, list[Organisation]] = {u.id: [] for u in units}
