@@ -109,10 +109,15 @@ def new_cycle():
     form.owner_id.choices = as_choices([(o.id, f"{o.display_name} ({o.kind_label})") for o in orgs])
     home = current_user.home_organisation
     people = services.eligible_responsibles(home) if home else []
-    form.responsible_id.choices = as_choices([(0, "— не назначен —")] + [(u.id, f"{u.full_name}, {u.position or ''}")
-                                                           for u in people])
+    # A person without a position read «Иванова Анна Петровна, » with a comma trailing into nothing.
+    form.responsible_id.choices = as_choices([(0, "— не назначен —")] + [
+        (u.id, ", ".join(part for part in (u.full_name, u.position) if part)) for u in people])
     if reading():
         form.period.data = period
+        # A kindergarten's head has one mechanism to choose from: it is chosen already, not left for a refusal.
+        choosable = [t.id for t in tracks if t.id not in opened]
+        if len(tracks) == 1 and choosable:
+            form.track_id.data = choosable[0]
     if form.validate_on_submit():
         owner = get_in_scope(Organisation, form.owner_id.data, roles=CYCLE_MANAGERS)
         track = db.session.get(Track, form.track_id.data)

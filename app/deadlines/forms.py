@@ -1,5 +1,5 @@
 from wtforms import SelectField, StringField, SubmitField, ValidationError
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, InputRequired
 
 from app.core.forms import Form, RuDateField, max_length
 
@@ -10,8 +10,11 @@ class StandInForm(Form):
     # the dates unmarked); the service still refuses the same, for callers without a form.
     deputy_id = SelectField("Заместитель", coerce=int, validate_choice=False,
                             validators=[DataRequired(message="Укажите заместителя.")])
-    start = RuDateField("С (дата начала)", validators=[DataRequired(message="Укажите дату начала.")])
-    end = RuDateField("По (дата окончания, включительно)", validators=[DataRequired(message="Укажите дату окончания.")])
+    # InputRequired, not DataRequired: a date typed wrong («31.02.2027») has no data, and DataRequired put its
+    # «Укажите дату начала.» in place of the field's own «Введите корректную дату.» over a field that was filled.
+    start = RuDateField("С (дата начала)", validators=[InputRequired(message="Укажите дату начала.")])
+    end = RuDateField("По (дата окончания, включительно)",
+                      validators=[InputRequired(message="Укажите дату окончания.")])
     reason = StringField("Основание (отпуск, командировка, приказ …)", validators=[max_length(300)])
     submit = SubmitField("Назначить заместителя")
 

@@ -44,6 +44,55 @@
 
   function shown(date) { return two(date.getDate()) + "." + two(date.getMonth() + 1) + "." + date.getFullYear(); }
 
+  // Where the calendar opens. Below the field («bottom left», the library's way) it covered what comes next, the
+  // form's button: at 1366 px «Открыть цикл» lay under the open calendar of «Срок первого этапа». Of the places
+  // beside, below and above the field, it takes the one that covers the fewest of the form's own controls (a
+  // button counts most: it is what the user goes on to), on screen before off it; a tie goes in that order.
+  var GAP = 8;
+  function covered(field, box, calendar) {
+    var form = field.form, hits = new Set(), score = 0;
+    if (!form) return 0;
+    // Probes every 30 px or so: a row of buttons (38 px high) cannot fall between two of them.
+    for (var i = 0; i <= 8; i++) {
+      for (var j = 0; j <= 10; j++) {
+        var x = box.left + box.width * i / 8, y = box.top + box.height * j / 10;
+        var hit = document.elementFromPoint(Math.min(x, window.innerWidth - 1), Math.min(y, window.innerHeight - 1));
+        var control = hit && hit.closest("input, select, textarea, button, label");
+        if (!control || control === field || calendar.contains(control) || hits.has(control)) continue;
+        if (control.form !== form && !(control.tagName === "LABEL" && form.contains(control))) continue;
+        hits.add(control);
+        score += control.type === "submit" ? 10 : 1;
+      }
+    }
+    return score;
+  }
+
+  function place(where) {
+    var field = where.$target, calendar = where.$datepicker;
+    if (where.isViewChange && calendar.style.left) return;  // another month shown: the calendar stays put
+    var rect = field.getBoundingClientRect();
+    var width = calendar.offsetWidth, height = calendar.offsetHeight;
+    var low = rect.top + height > window.innerHeight && rect.bottom >= height;  // level with the field, upwards
+    var places = [
+      {left: rect.right + GAP, top: low ? rect.bottom - height : rect.top},
+      {left: rect.left, top: rect.bottom + GAP},
+      {left: rect.left, top: rect.top - GAP - height}
+    ];
+    var best = null;
+    calendar.style.pointerEvents = "none";  // the probes must see the page under it, not the calendar itself
+    places.forEach(function (box) {
+      box.width = width;
+      box.height = height;
+      var shown = box.left >= 0 && box.top >= 0 && box.left + width <= document.documentElement.clientWidth &&
+                  box.top + height <= window.innerHeight;
+      box.score = covered(field, box, calendar) + (shown ? 0 : 100);
+      if (!best || box.score < best.score) best = box;
+    });
+    calendar.style.pointerEvents = "";
+    calendar.style.left = (best.left + window.scrollX) + "px";
+    calendar.style.top = (best.top + window.scrollY) + "px";
+  }
+
   function enhance(input) {
     if (input.dataset.dateField) return;
     input.dataset.dateField = "1";
@@ -69,7 +118,7 @@
       keyboardNav: true,
       toggleSelected: false,
       buttons: ["today", "clear"],
-      position: "bottom left",
+      position: place,
       selectedDates: value ? [value] : [],
       // A click on a day closes the calendar; a choice made with the keyboard leaves it open until Esc or Tab.
       // (The library's autoClose would also close it, and take the focus away, while a date is being typed.)
