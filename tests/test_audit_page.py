@@ -479,3 +479,26 @@ def test_the_page_issues_a_fixed_number_of_statements(world, make_org, make_user
     # Names are loaded per kind of thing a page mentions, never per row: three times the rows cost no more
     # statements (a page that mentions fewer kinds costs fewer).
     assert many <= few, f"{url}: {few} statements for {few_rows} rows, {many} for {many_rows}"
+
+
+def test_a_cycle_above_the_reader_is_named_not_linked(world, make_user, make_cycle, client, login, db_session):
+    """An event of the municipality that belongs to the region's cycle (its answer to the region's data request):
+    the municipal head reads the cycle's name, but its page and history are 404 to them, so no link is drawn (the
+    page offered /cycles/1/history and /stages/… that answered 404)."""
+    from app.audit import chain
+
+    region_head = make_user("head", world["region"], login="region_head_a")
+    region_cycle = make_cycle(world["region"], region_head, mechanism="R1.1")
+    stage = region_cycle.stage("GOAL")
+    event = chain.record(action="update", object_type="stage", object_id=stage.id, actor=region_head,
+                         cycle_id=region_cycle.id, organisation_id=world["mun"].id)
+    db_session.commit()
+    login(world["head"])
+    assert client.get(f"/cycles/{region_cycle.id}/history").status_code == 404
+    row = row_html(client.get(URL), event.id)
+    assert f"R1.1, {region_cycle.period}" in row and "1. " in row
+    assert f"/cycles/{region_cycle.id}" not in row and f"/stages/{stage.id}" not in row
+    client.post("/logout")
+    login(region_head)
+    row = row_html(client.get(URL), event.id)
+    assert f'href="/cycles/{region_cycle.id}/history"' in row and f'href="/stages/{stage.id}"' in row
