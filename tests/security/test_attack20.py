@@ -1,0 +1,40 @@
+# ruff: noqa: F811
+"""Attack 20, on a running instance under gunicorn (demo, every role): the input paths added last — result imports in
+every accepted shape, the repeat measurement's data requests, the addressees' letters, the 08-70 sheet's links.
+
+The roll-up's drill-down read its `unit` with int(): «?unit=٣» (Arabic-Indic three) opened the roll-up of
+organisation 3 and «?unit=1_0» that of 10 — an id no link of the system writes, where every other query-string id
+(app.core.hardening.query_id) takes ASCII digits only and otherwise means «no such filter»."""
+
+import re
+from pathlib import Path
+
+from tests.test_vertical import regional, region_people, rolled  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+OTHER_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def _drill(client, cycle, unit: str):
+    page = client.get(f"/cycles/{cycle.id}/rollup", query_string={"unit": unit})
+    return page.status_code, page.get_data(as_text=True)
+
+
+def test_the_rollup_drills_down_only_on_an_id_in_ascii_digits(world, rolled, client, login, db_session):
+    cycle, mun = rolled["cycle"], world["mun"]
+    login(rolled["r_official"])
+    status, html = _drill(client, cycle, str(mun.id))
+    assert status == 200 and "Школа А" in html  # the link the page writes still drills down
+    for unit in (str(mun.id).translate(OTHER_DIGITS), f"0_{mun.id}", f"+{mun.id}", f" {mun.id}"):
+        status, html = _drill(client, cycle, unit)
+        # no such filter: the whole region, as for any other id a link never writes
+        assert status == 200, unit
+        assert "Школа А" not in html and "Второй муниципалитет" in html, unit
+
+
+def test_no_view_reads_a_query_string_number_with_int():
+    """request.args.get(…, type=int) takes other scripts' digits, «_» and signs; ids go through query_id."""
+    found = [f"{path.relative_to(ROOT)}:{n}" for path in (ROOT / "app").rglob("*.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"request\.(args|values|form)\.get\([^)]*type=(int|float)\b", line)]
+    assert found == []
