@@ -9,6 +9,7 @@ organisation 3 and «?unit=1_0» that of 10 — an id no link of the system writ
 import re
 from pathlib import Path
 
+from tests.test_imports import count, import_results, report_rows, run_file, uploads  # noqa: F401
 from tests.test_vertical import regional, region_people, rolled  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,3 +39,28 @@ def test_no_view_reads_a_query_string_number_with_int():
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if re.search(r"request\.(args|values|form)\.get\([^)]*type=(int|float)\b", line)]
     assert found == []
+
+
+# --- a subject typed with a Latin lookalike letter ------------------------------------------------------------------
+
+RESULTS_HEADER = "Процедура;Год;Предмет;Класс;Код ОО;Код участника;Первичный балл;Максимальный балл;Отметка"
+
+
+def test_a_subject_with_a_latin_lookalike_letter_is_refused_and_nothing_is_saved(import_results, uploads):
+    """«Xимия» (Latin «X») was stored beside «Химия» as a second subject that looks the same on every page: the
+    work's pupils split between two rows of the analysis and the situational centre."""
+    from app.imports.models import AssessmentResult
+
+    body = (f"{RESULTS_HEADER}\nВПР;2025;Химия;8;SCH-A;H-1;10;20;4\nВПР;2025;Xимия;8;SCH-A;H-2;11;20;4\n")
+    run = import_results(body.encode("utf-8"))
+    assert run.status == "rejected", run.message
+    assert count(AssessmentResult) == 0
+    (row,) = report_rows(run, uploads)
+    assert row[0] == "3" and row[2] == "Xимия"
+    assert "в слове «Xимия» названия предмета смешаны русские и латинские буквы" in row[3]
+
+
+def test_a_subject_with_a_latin_word_of_its_own_is_still_read(import_results):
+    body = f"{RESULTS_HEADER}\nВПР;2025;Иностранный язык (English);8;SCH-A;H-3;10;20;4\n"
+    run = import_results(body.encode("utf-8"))
+    assert run.status == "done", run.message
