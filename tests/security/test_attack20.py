@@ -9,6 +9,10 @@ organisation 3 and «?unit=1_0» that of 10 — an id no link of the system writ
 import re
 from pathlib import Path
 
+import pytest
+
+from app.core.errors import ValidationFailed
+
 from tests.test_imports import count, import_results, report_rows, run_file, uploads  # noqa: F401
 from tests.test_vertical import regional, region_people, rolled  # noqa: F401
 
@@ -64,3 +68,20 @@ def test_a_subject_with_a_latin_word_of_its_own_is_still_read(import_results):
     body = f"{RESULTS_HEADER}\nВПР;2025;Иностранный язык (English);8;SCH-A;H-3;10;20;4\n"
     run = import_results(body.encode("utf-8"))
     assert run.status == "done", run.message
+
+
+# --- a repeat measurement for the year 0000 -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("period", ["0000", "0000/01"])
+def test_a_repeat_measurement_for_a_year_the_calendar_lacks_is_refused_in_russian(chain, world, db_session, period):
+    """The period field takes four digits, so «0000» reached period_bounds, whose date(0, 1, 1) raised: the form of a
+    repeat measurement answered 500 instead of naming the period."""
+    from app.monitoring.models import DataRequest
+    from tests.test_remeasure import at_effectiveness, repeat_request
+
+    at_effectiveness(chain.cycle)
+    before = count(DataRequest)
+    with pytest.raises(ValidationFailed) as refused:
+        repeat_request(chain, world, period=period)
+    assert any("заканчивается позже периода мониторинга" in p for p in refused.value.problems)
+    assert count(DataRequest) == before
