@@ -70,9 +70,11 @@ def period_bounds(period: str) -> tuple[date, date] | None:
             start = int(text.split("/")[0])
             return date(start, 9, 1), date(start + 1, 8, 31)
         year = int(text)
+        # inside the try: a year the calendar lacks («0000», which the period fields' four digits let through) made
+        # date() raise, and the repeat measurement's form answered 500
+        return date(year, 1, 1), date(year, 12, 31)
     except ValueError:
         return None
-    return date(year, 1, 1), date(year, 12, 31)
 
 
 def next_period(period: str) -> str:

@@ -120,6 +120,15 @@ def _escape(value: str) -> str:
 
 _control = re.compile(r"[\x00-\x1f\x7f]").search
 NULL = "\\N"
+# A word of Cyrillic and Latin letters at once: «Xимия» with a Latin «X» looks like «Химия» on every page yet is
+# another subject — its rows made a second work beside the real one in the analysis and the situational centre.
+_MIXED_WORD = re.compile(r"\b(?=\w*[а-яё])(?=\w*[a-z])\w+", re.IGNORECASE)
+
+
+def mixed_script_word(text: str) -> str | None:
+    """The first word of `text` that mixes Cyrillic and Latin letters, or None."""
+    found = _MIXED_WORD.search(text)
+    return found.group(0) if found else None
 
 
 def schools_in_scope(scope: Organisation) -> dict[str, tuple[int, str]]:
@@ -253,6 +262,11 @@ class _Checker:
         elif len(subject) > SUBJECT_MAX or _control(subject):
             errors.append((t["subject"], subject, f"название предмета: не более {SUBJECT_MAX} символов, без "
                                                   "управляющих символов"))
+            subject = ""
+        elif (mixed := mixed_script_word(subject)) is not None:
+            errors.append((t["subject"], subject, f"в слове «{mixed}» названия предмета смешаны русские и латинские "
+                                                  "буквы (например, латинская «X» вместо русской «Х»): наберите "
+                                                  "его в одной раскладке"))
             subject = ""
         else:
             subject = subject[0].upper() + subject[1:]

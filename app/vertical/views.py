@@ -4,6 +4,7 @@ the cycle's (anyone whose scope holds the cycle's owner), and a drill-down stays
 from flask import abort, render_template, request
 
 from app.core.access import get_in_scope, signed_in
+from app.core.hardening import query_id
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -15,7 +16,8 @@ from app.vertical import bp, services
 def rollup(cycle_id: int):
     cycle = get_in_scope(Cycle, cycle_id)
     within = None
-    unit_id = request.args.get("unit", type=int)
+    # query_id, not int: int() read «٣» as 3 and «1_0» as 10, a drill-down the link never asked for
+    unit_id = request.args.get("unit", type=query_id)
     if unit_id is not None:
         within = db.session.get(Organisation, unit_id)
         if within is None or within.id == cycle.owner_id or not within.is_within(cycle.owner):
