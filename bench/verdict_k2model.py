@@ -4,10 +4,10 @@ model, measured»). Not a speed bench; not kept in app/analysis (it gained on th
     K2MODEL=VARIANT .venv/bin/python bench/verdict_k2model.py [verdict_fdr_study.py's arguments]
     K2MODEL=VARIANT .venv/bin/python bench/verdict_k2model.py quality [verdict_quality.py's arguments]
 
-Replaces sign_tests._k2 before the study forks its workers (VARIANT `shipped` leaves it). Per pupil and task: the
-points less the region's mean points on that task of the work's pupils with the same rest score (the total less that
-task); the pupil's mean residual over the work's hard tasks (K2's own groups); the school's mean of it against the
-region's schools (size_aware_z: τ² robust, Student's t). The variants:
+Replaces row_stats.k2_units before the study forks its workers (`shipped` leaves it): the shipped K2 keeps its
+groups and its test. Per pupil and task: the points less the region's mean points on that task of the work's pupils
+with the same rest score (the total less that task); the pupil's mean residual over the work's hard tasks (K2's own
+groups); the school's mean of it against the region's schools (size_aware_z: τ² robust, Student's t). The variants:
 - `level`: residuals on the success scale, the school's level taken out by β·(its mean percent − the work's
   median), β the Theil–Sen slope over the work's schools;
 - `contrast`: the success scale, less the pupil's mean residual over the work's other tasks (hard minus the rest,
@@ -25,8 +25,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from app.analysis.methods import row_stats, sign_tests, work_tasks  # noqa: E402
-from app.analysis.methods.tails import student_sf  # noqa: E402
+from app.analysis.methods import row_stats, sign_tests  # noqa: E402
 from app.analysis.methods.tasks import task_block  # noqa: E402
 
 VARIANT = os.environ.get("K2MODEL", "level")
@@ -62,34 +61,22 @@ def _theil_sen(y, x):
     return float(np.median((y[j] - y[i])[use] / dx[use])) if use.any() else 0.0
 
 
-def k2_model(p, u, ok, th):
-    tmax, sums, counts = row_stats.region_tasks(p)
-    tasks = tmax.shape[1]
-    if not tasks:
-        return None
-    nw = len(p.works)
-    tmax = np.where(counts > 0, tmax, np.nan)
-    declared = work_tasks.declared_maxima(p, tasks)
-    if declared is not None:
-        tmax = np.where(np.isnan(declared), tmax, declared)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        region = np.where((counts > 0) & (tmax > 0), sums / (counts * tmax), np.nan)
-    _easy, hard = work_tasks.difficulty_groups(region, th["k2_easy"], th["k2_hard"], th["k2_relative"])
+def k2_model(p, tmax, easy, hard):
+    """In place of row_stats.k2_units: (cnt, mean statistic, the statistic the school is tested on, its variance
+    within the unit) per unit; the shipped _k2 chose the groups and tests the school as before (size_aware_z)."""
     block = task_block(p.results)
-    n = len(p.unit)
+    n, tasks = len(p.unit), tmax.shape[1]
     X0 = np.column_stack([np.nan_to_num(block[k]) if k < len(block) else np.zeros(n) for k in range(tasks)])
     total = X0.sum(axis=1)
     stat = np.full(n, np.nan)
     percent = np.full(n, np.nan)
-    work_rows = p.work
-    for w in range(nw):
-        rows = np.flatnonzero(work_rows == w)
-        if not len(rows):
-            continue
-        valid = ~np.isnan(region[w]) & (tmax[w] > 0)
+    for w in range(len(p.works)):
+        rows = np.flatnonzero(p.work == w)
+        with np.errstate(invalid="ignore"):
+            valid = tmax[w] > 0  # NaN (no participant had the task) is not
         hk = np.flatnonzero(valid & hard[w])
         others = np.flatnonzero(valid & ~hard[w])
-        if not len(hk):
+        if not len(rows) or not len(hk):
             continue
         base = X0[:, others].sum(axis=1) if VARIANT == "nonhard" else None
         h = _residuals(X0, rows, hk, tmax[w], total, base).mean(axis=1)
@@ -104,25 +91,19 @@ def k2_model(p, u, ok, th):
         mean = np.bincount(p.unit[has], weights=stat[has], minlength=nu) / cnt
         var = np.bincount(p.unit[has], weights=stat[has] ** 2, minlength=nu) / cnt - mean ** 2
         level = np.bincount(p.unit[has], weights=percent[has], minlength=nu) / cnt
-    work = u["work"].to_numpy()
-    sel = ok & (cnt >= th["verdict_min_participants"]) & ~np.isnan(mean)
     resid = mean.copy()
     if VARIANT == "level":
-        for idx in sign_tests._per_work(mean, work, sel, nw):
-            if len(idx) < 5:
-                continue
-            beta = _theil_sen(mean[idx], level[idx])
-            resid[idx] = mean[idx] - beta * (level[idx] - np.median(level[idx]))
-    z, df = sign_tests.size_aware_z(resid, np.maximum(var, 1e-6), np.maximum(cnt, 1), work, nw, sel)
-    idx = np.flatnonzero(~np.isnan(z))
-    pv = student_sf(z[idx], df[idx])
-    details = lambda s: [f"K2 model {z[i]:.2f}" for i in idx[s]]  # noqa: E731
-    return sign_tests._frame(u, idx, "K2", "hard_better", cnt[idx], pv, z[idx], details)
+        work = p.units["work"].to_numpy()
+        for idx in sign_tests._per_work(mean, work, cnt >= 5, len(p.works)):
+            if len(idx) >= 5:
+                beta = _theil_sen(mean[idx], level[idx])
+                resid[idx] = mean[idx] - beta * (level[idx] - np.median(level[idx]))
+    return cnt, mean, resid, var
 
 
-SHIPPED = sign_tests._k2
+SHIPPED = row_stats.k2_units
 if VARIANT != "shipped":
-    sign_tests._k2 = k2_model
+    row_stats.k2_units = k2_model
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["quality"]:  # our own generator: bench/verdict_quality.py's arguments follow
