@@ -31,7 +31,7 @@ from app.orgs.services import org_today
 from app.monitoring.values import owner_value, parse_number, topmost_answers
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
 from app.orgs.models import Organisation
-from app.followup.models import Measure, measure_indicators, remeasured_from
+from app.followup.models import Measure, measure_indicators, remeasured, remeasured_from
 from workflows.measure import ACTIVE_STATES
 from app.core import charts
 from app.core import russian as ru
@@ -221,7 +221,7 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
                 details.append((ind.code, "нет принятых значений"))
             elif row.baseline is None:
                 details.append((ind.code, "не задано базовое значение"))
-            elif since is not None and (row.measured_on is None or row.measured_on < since):
+            elif since is not None and not remeasured(row.measured_on, since):
                 details.append((ind.code, "не измерялся после окончания меры"))
             else:
                 verdicts.append(bool(row.improved))
