@@ -47,6 +47,18 @@ CONTENT_LABELS = {
     "evaluations_with_conclusions": "анализов эффективности с выводами", "proposals": "предложений на следующий цикл",
 }
 
+# Integrity checks a rule's check stands for too: a recommendation marked sent with no registered letter to its
+# addressee is not sent as evidence goes (domain §4, REC: the outgoing number is the proof of sending), so a
+# criterion that asks «Рекомендация не выдана» of the cycles asks «Рекомендация направлена без письма» as well —
+# in the criteria sets published before the check existed too (a published set is never changed).
+IMPLIED_CHECKS = {"recommendation_not_issued": ("recommendation_without_letter",)}
+
+
+def integrity_checks(rule: dict) -> list[str]:
+    """The integrity check codes a criterion's rule asks, with those they imply (IMPLIED_CHECKS), each once."""
+    checks = list(rule.get("integrity") or [])
+    return list(dict.fromkeys(c for code in checks for c in (code, *IMPLIED_CHECKS.get(code, ()))))
+
 
 @dataclass
 class DocumentFact:
@@ -267,7 +279,7 @@ def describe_rule(rule: dict | None, block: str, titles: dict[str, str]) -> list
         parts.append(f"{'зарегистрированный ' if documents.get('registered') else ''}документ этапа «{doc_title}»")
     if rule.get("stage_approved"):
         parts.append(f"этап «{block_title}» утверждён")
-    checks = rule.get("integrity") or []
+    checks = integrity_checks(rule)
     if checks:
         parts.append("нет дефектов: " + ", ".join(f"«{INTEGRITY_LABELS.get(code, code)}»" for code in checks))
     for name, minimum in (rule.get("content") or {}).items():
@@ -296,7 +308,7 @@ def rule_of(criterion: Criterion, *, groups: list[str], titles: dict[str, str]) 
     if rule.get("stage_approved"):
         steps.append(_stage_approved(block, (True, f"этап «{block_title}» утверждён"),
                                      (False, f"этап «{block_title}» не утверждён")))
-    checks = rule.get("integrity") or []
+    checks = integrity_checks(rule)
     if checks:
         labelled = [(code, f"«{INTEGRITY_LABELS.get(code, code)}»") for code in checks]
         steps.append(_integrity(

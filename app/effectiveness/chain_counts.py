@@ -31,7 +31,8 @@ from app.effectiveness.models import EffectivenessEvaluation, EffectivenessPropo
 from app.extensions import db
 from app.followup.letters import letter_registered
 from app.followup.models import (Decision, Measure, Recommendation, RecommendationItem, decision_findings,
-                                 measure_indicators, measure_recommendations, recommendation_findings)
+                                 measure_indicators, measure_recommendations, recommendation_findings, remeasured,
+                                 remeasured_from)
 from app.analysis.models import Finding
 from app.monitoring.models import IndicatorValue, Submission
 
@@ -91,16 +92,17 @@ def _statements() -> dict:
                          .where(in_ids(Indicator.cycle_id, key=basis)).group_by(Indicator.cycle_id))
     out["methods"] = (select(CollectionMethod.cycle_id, func.count())
                       .where(in_ids(CollectionMethod.cycle_id, key=ids)).group_by(CollectionMethod.cycle_id))
-    # The measures' indicators to be re-measured: (cycle, end date, latest accepted value of the indicator) of the
-    # measures not cancelled with an end date (the latest value as the walk sees it: of an indicator of a basis
-    # cycle, any period).
+    # The measures' indicators to be re-measured: (cycle, end date, latest accepted value of the indicator, start
+    # date, moment marked done) of the measures not cancelled with an end date (the latest value as the walk sees
+    # it: of an indicator of a basis cycle, any period).
     latest = (select(func.max(IndicatorValue.updated_at))
               .join(Submission, Submission.id == IndicatorValue.submission_id)
               .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
               .where(IndicatorValue.indicator_id == measure_indicators.c.indicator_id,
                      Submission.state == ACCEPTED, in_ids(Indicator.cycle_id, key=basis))
               .scalar_subquery())
-    out["remeasured"] = (select(Measure.cycle_id, Measure.end_date, latest).select_from(measure_indicators)
+    out["remeasured"] = (select(Measure.cycle_id, Measure.end_date, latest, Measure.start_date, Measure.done_at)
+                         .select_from(measure_indicators)
                          .join(Measure, Measure.id == measure_indicators.c.measure_id)
                          .where(in_ids(Measure.cycle_id, key=ids), Measure.state != "cancelled",
                                 Measure.end_date.is_not(None)))
@@ -180,8 +182,8 @@ class ChainCounts:
         self.indicators = counts("indicators")
         self.methods = dict(execute(statements["methods"], params).all())
         self.remeasured: dict[int, list] = {}
-        for cycle_id, end, last in execute(statements["remeasured"], params).all():
-            self.remeasured.setdefault(cycle_id, []).append((end, _as_date(last)))
+        for cycle_id, end, last, start, done_at in execute(statements["remeasured"], params).all():
+            self.remeasured.setdefault(cycle_id, []).append((end, _as_date(last), start, done_at))
         self.findings = counts("findings")
         self.recommendations = counts("recommendations")
         self.items = counts("items")
@@ -270,9 +272,9 @@ def _no_basis(out: Counter, cycle, reached: int) -> None:
 
 
 def _effectiveness(out: Counter, cycle, counts: ChainCounts, today: date, indicators: int) -> None:
-    for end, latest in counts.remeasured.get(cycle.id, ()):
+    for end, latest, start, done_at in counts.remeasured.get(cycle.id, ()):
         # The walk reads the latest values only when the cycle's basis has indicators.
-        if end < today and (not indicators or latest is None or latest < end):
+        if end < today and (not indicators or not remeasured(latest, remeasured_from(start, end, done_at, today))):
             out["indicator_not_remeasured"] += 1
     evaluation = counts.evaluations.get(cycle.id)
     if evaluation is None:

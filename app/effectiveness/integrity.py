@@ -35,7 +35,7 @@ from app.analysis.models import Finding
 from app.followup.letters import letter_registered
 from app.followup.models import Recommendation, RecommendationItem, recommendation_findings
 from app.orgs.models import Organisation
-from app.followup.models import Measure, measure_indicators, measure_recommendations
+from app.followup.models import Measure, measure_indicators, measure_recommendations, remeasured, remeasured_from
 from app.followup.models import Decision, decision_findings
 from app.followup.services import (decision_edit_refusal, measure_edit_refusal, recommendation_edit_refusal,
                                    stage_content_refusal)
@@ -195,7 +195,7 @@ class Chain:
             .where(in_ids(Recommendation.cycle_id, ids)).order_by(RecommendationItem.id)).all())
         self.measures = _grouped(rows(
             select(Measure.cycle_id, Measure.id, Measure.title, Measure.responsible_id, Measure.start_date,
-                   Measure.end_date, Measure.state)
+                   Measure.end_date, Measure.state, Measure.done_at)
             .where(in_ids(Measure.cycle_id, ids)).order_by(Measure.start_date, Measure.id)).all())
         self.implemented = _grouped(rows(
             select(Measure.cycle_id, measure_recommendations.c.recommendation_id)
@@ -426,9 +426,10 @@ class _Checker:
         for m in self.measures:
             if m.state == "cancelled" or m.end_date is None or m.end_date >= self.today:
                 continue
+            # the evaluation's own rule of which values show the measure's effect (app/followup/models.py)
+            since = remeasured_from(m.start_date, m.end_date, m.done_at, self.today)
             for indicator_id in self.measure_indicators.get(m.id, []):
-                latest = self.measured.get(indicator_id, (0, None))[1]
-                if latest is None or latest < m.end_date:
+                if not remeasured(self.measured.get(indicator_id, (0, None))[1], since):
                     code = self.indicator_codes.get(indicator_id, "?")
                     self.add("indicator_not_remeasured", "EFF", lambda m=m, code=code, indicator_id=indicator_id: (
                         f"Показатель {code} не измерялся после окончания меры «{_short(m.title, 50)}» "

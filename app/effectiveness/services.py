@@ -30,8 +30,8 @@ from app.extensions import db
 from app.orgs.services import org_today
 from app.monitoring.values import owner_value, parse_number, topmost_answers
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
-from app.orgs.models import Organisation
-from app.followup.models import Measure, measure_indicators, remeasured_from
+from app.orgs.models import Organisation, ancestor_paths
+from app.followup.models import Measure, measure_indicators, remeasured, remeasured_from
 from workflows.measure import ACTIVE_STATES
 from app.core import charts
 from app.core import russian as ru
@@ -165,8 +165,16 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
             if seen is None or v.period > seen[0]:
                 earlier[indicator_id][v.organisation_id] = (v.period, v.value)
     for indicator_id, by_org in repeat.items():
+        measured = current.setdefault(indicator_id, {})
+        # The repeat measurement is the later value: an organisation above one measured again — the owner's own
+        # monitoring value, or a municipality's that held its schools' when the repeat asked the schools — no longer
+        # stands for it (its monitoring value won over its schools' repeat values as the one reported higher up).
+        above = {p for _entered, _value, _period, _name, path in by_org.values() for p in ancestor_paths(path)}
+        for org_id, (_value, _name, path) in list(measured.items()):
+            if org_id not in by_org and path in above:
+                del measured[org_id]
         for org_id, (_entered, value, _period, name, path) in by_org.items():
-            current.setdefault(indicator_id, {})[org_id] = (value, name, path)
+            measured[org_id] = (value, name, path)
     rows = []
     for ind in indicators:
         by_school = current.get(ind.id, {})
@@ -221,7 +229,7 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
                 details.append((ind.code, "нет принятых значений"))
             elif row.baseline is None:
                 details.append((ind.code, "не задано базовое значение"))
-            elif since is not None and (row.measured_on is None or row.measured_on < since):
+            elif since is not None and not remeasured(row.measured_on, since):
                 details.append((ind.code, "не измерялся после окончания меры"))
             else:
                 verdicts.append(bool(row.improved))

@@ -2,7 +2,7 @@
 management decisions. Persistence and invariants only; the workflows live in workflows/recommendation_item.py,
 workflows/measure.py and workflows/decision.py, the operations in app/followup/services.py."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Column, CheckConstraint, Date, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -194,17 +194,27 @@ class RecommendationItem(Audited, db.Model):
 
 def remeasured_from(start_date: date, end_date: date, done_at: datetime | None, today: date) -> date | None:
     """The first day an indicator's value can show a measure's effect, or None while the measure runs (neither past
-    its end date nor marked done). A measure ends at its end date, or earlier on the day it is marked done; a value
-    taken before it began tells nothing of it either: a roadmap's measure marked done the day before it was to start
-    was rated «нет эффекта» on the values the monitoring had collected before it (walk 19). Days are the dates of
-    the stored moments, as the values' own (app/effectiveness/services.indicator_rows). The integrity panel still
-    owes a new measurement only once the end date has passed: once «Мониторинг» is approved the cycle collects no
-    more values, and a gap nobody can close would keep «Анализ эффективности» from going for approval."""
+    its end date nor marked done). A measure ends with its end date — a value measured on that day was measured while
+    it still ran, so only the next day's counts — or earlier, on the day it is marked done; a value taken before it
+    began tells nothing of it either: a roadmap's measure marked done the day before it was to start was rated «нет
+    эффекта» on the values the monitoring had collected before it (walk 19). Days are the dates of the stored
+    moments, as the values' own (app/effectiveness/services.indicator_rows). The one rule of the evaluation and of
+    the integrity panel and its counts (remeasured): the panel once said «measured after the measure» of a value
+    taken on its end date, and owed a new one of a measure marked done early that the evaluation rated on values
+    taken after it was done. The panel still owes a new measurement only once the end date has passed: a measure
+    marked done early is rated once measured again, but nothing is owed before its planned end."""
     done_on = done_at.date() if done_at is not None else None
     if done_on is None and end_date >= today:
         return None
-    ended_on = min(end_date, done_on) if done_on is not None else end_date
+    after_end = end_date + timedelta(days=1)
+    ended_on = min(after_end, done_on) if done_on is not None else after_end
     return max(ended_on, start_date)
+
+
+def remeasured(measured_on: date | None, since: date | None) -> bool:
+    """Was the indicator measured (its latest accepted value on `measured_on`) late enough to show the effect of a
+    measure that ended as remeasured_from says (`since`)? False while the measure runs (`since` None)."""
+    return since is not None and measured_on is not None and measured_on >= since
 
 
 class Measure(Audited, db.Model):

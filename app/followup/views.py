@@ -17,7 +17,7 @@ from app.cycles.basis import basis_indicators, indicator_label
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.followup import bp, services
-from app.followup.letters import letter_of
+from app.followup.letters import letter_of, problems_of_items
 from app.followup.forms import (
     AcknowledgeForm, ActionForm, AttachForm, DecisionForm, MeasureForm, RecommendationForm, ReportForm,
     RescheduleForm, StartForm, VersionForm,
@@ -147,7 +147,9 @@ def _refused_new(cycle: Cycle, code: str):
                     else url_for("cycles.cycle_detail", cycle_id=cycle.id))
 
 
-def _recommendation_detail_page(rec: Recommendation, status: int = 200):
+def _recommendation_detail_page(rec: Recommendation, status: int = 200, said=()):
+    """The recommendation's page; `said`: the problems a refused «Направить адресатам» has just put above the page,
+    not repeated in the note of what the sending waits for (the head read each letter's reason twice)."""
     items = services.rollup(rec.cycle).by_recommendation.get(rec.id, [])
     # Who issues is the items' `dispatch` permission, asked of the engine (a deputy of the head included).
     can_issue = rec.is_draft and bool(rec.items) and engine.can(rec.items[0], "dispatch", current_user)
@@ -157,6 +159,7 @@ def _recommendation_detail_page(rec: Recommendation, status: int = 200):
     issue_problems = services.issue_problems(rec) if rec.is_draft and rec.items and (can_issue or can_write) else []
     return render_template("followup/recommendation.html", rec=rec, items=items, can_issue=can_issue,
                            issue_problems=issue_problems, can_write=can_write,
+                           issue_note=[p for p in issue_problems if p not in said],
                            states=engine.registry()["recommendation_item"].states,
                            overdue=services.is_item_overdue, confirm=VersionForm(version=rec.version)), status
 
@@ -178,7 +181,8 @@ def issue_recommendation(recommendation_id: int):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    on_refusal(lambda exc: _recommendation_detail_page(_load_recommendation(recommendation_id), status=exc.status_code))
+    on_refusal(lambda exc: _recommendation_detail_page(_load_recommendation(recommendation_id), status=exc.status_code,
+                                                       said=exc.problems))
     services.issue_recommendation(rec, actor=current_user, today=user_today(), expected_version=form.version.data)
     flash(*services.issued_message(rec))
     return redirect(url_for("followup.recommendation_detail", recommendation_id=rec.id))
@@ -209,6 +213,12 @@ def _load_item(rec_item_id: int) -> RecommendationItem:
 
 def _item_page(item: RecommendationItem, status: int = 200):
     available = {t.trigger for t in engine.available_transitions(item, current_user)}
+    letter = letter_of(item) if item.state != "draft" else None
+    # An item sent with no registered letter (data from before the dispatch guard, its stage perhaps approved since):
+    # the issuing authority's official or head reads how to mend it — the letter made, signed and registered on the
+    # stage's «Документы этапа», as for any letter (the integrity panel's «Исправить» opens this page).
+    mend = problems_of_items([item]) if item.state != "draft" and letter is None and (
+        acting_roles_over(current_user, item.recommendation.cycle.owner) & services.AUTHORS) else []
     reviewer = bool(available & {"accept", "return"})
     findings, open_findings = services.cited_findings(item, current_user)
     return render_template(
@@ -225,7 +235,7 @@ def _item_page(item: RecommendationItem, status: int = 200):
         report_form=ReportForm(version=item.version), action_form=ActionForm(version=item.version),
         today=services.org_today(item.organisation), acknowledged_for=services.acknowledged_for(item),
         # the proof of sending the director reads with the recommendation: the letter's outgoing number and date
-        letter=letter_of(item) if item.state != "draft" else None), status
+        letter=letter, mend=mend), status
 
 
 @bp.route("/items/<int:rec_item_id>")
