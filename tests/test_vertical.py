@@ -694,3 +694,38 @@ def test_a_schools_rollup_says_there_is_nothing_below_and_lists_no_empty_totals(
     page = lxml.html.fromstring(client.get(f"/cycles/{school.id}/rollup").get_data(as_text=True))
     assert page.xpath("//*[@id='no-units']//a[contains(@href, '/cascade')]")
     assert not page.xpath("//section[contains(@class, 'rollup-indicator')]")
+
+
+def test_the_municipality_reads_a_passed_down_request_without_links_to_the_regions_cycle(
+        world, region_people, regional_mon, client, login, db_session):
+    """The region's cycle of a request passed down is 404 to the municipality's people: its pages name it without a
+    link (the monitoring list's «Цикл» column and the request page's crumbs linked /cycles/… and
+    /monitoring/cycles/…/requests, which answered 404 — walk 21)."""
+    import re
+
+    from app.monitoring import services
+
+    r_official, cycle = region_people["r_official"], regional_mon["cycle"]
+    request = services.create_request(
+        cycle, title="Сведения для РСОКО", period=cycle.period, deadline=FUTURE,
+        indicator_ids=[regional_mon["invariant"].id], organisation_ids=[world["mun"].id], actor=r_official,
+        today=date.today())
+    services.transition_request(request, "send", actor=r_official, today=date.today())
+    db_session.commit()
+    answer = request.submissions[0]
+    login(world["official"])
+    assert client.post(f"/monitoring/submissions/{answer.id}/pass-down",
+                       data={"version": answer.version}).status_code == 302
+    child = db_session.scalar(select(DataRequest).where(DataRequest.parent_submission_id == answer.id))
+    for user in (world["official"], world["head"]):
+        client.post("/logout")
+        login(user)
+        for url in ("/monitoring/", f"/monitoring/requests/{child.id}"):
+            page = client.get(url)
+            assert page.status_code == 200, url
+            text = page.get_data(as_text=True)
+            assert cycle.period in text
+            links = set(re.findall(r'href="(/(?:monitoring/)?cycles/[^"]*)"', text))
+            assert f"/cycles/{cycle.id}" not in links and f"/monitoring/cycles/{cycle.id}/requests" not in links
+            for link in links:
+                assert client.get(link).status_code == 200, (user.login, url, link)

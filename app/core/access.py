@@ -158,6 +158,13 @@ def scope_condition(path_column, user=None, roles=None):
     return or_(*[path_column.like(p + "%") for p in paths])
 
 
+def can_open(org, user=None) -> bool:
+    """Whether get_in_scope (without roles) admits an object of `org` for the user: a page links an object only when
+    its page opens for the reader (a municipality's request page linked the region's cycle, 404 to its head)."""
+    user = user or current_user
+    return bool(user.is_authenticated and acting_roles_over(user, org))
+
+
 def get_in_scope(model, object_id, *, roles=None):
     """Load a row and return it only if its organisation is in the user's subtree (or in that of someone they
     stand in for today), else 404."""

@@ -13,7 +13,7 @@ from sqlalchemy import select  # noqa: E402
 
 from app.audit import labels  # noqa: E402
 from app.catalogue.models import Mechanism, StageDefinition, Track  # noqa: E402
-from app.core.access import acting_scope_paths  # noqa: E402
+from app.core.access import can_open  # noqa: E402
 from app.core.features import Feature, Mount, NavEntry  # noqa: E402
 from app.cycles import views  # noqa: E402, F401
 from app.cycles.models import AGGREGATIONS, CollectionMethod, Cycle, Goal, Indicator, Stage  # noqa: E402
@@ -35,38 +35,41 @@ def cycle_partials(cycle) -> list[str]:
     return features.cycle_partials()
 
 
-def _readable_paths() -> list[str] | None:
-    """The organisation paths the reader may open cycles under (None outside a signed-in request: an export names,
-    it does not link)."""
+@bp.app_template_global()
+def can_open_cycle(cycle) -> bool:
+    """Whether the reader may open the cycle's page (breadcrumbs and lists name a cycle above the reader's
+    organisation, the region's cycle of a request passed down to a municipality, without a link that answers 404)."""
+    return can_open(cycle.owner)
+
+
+def _opener():
+    """Whether the reader may open an organisation's cycles, asked once an organisation (outside a signed-in request,
+    an export's, nothing is linked)."""
     if not has_request_context() or not current_user.is_authenticated:
-        return None
-    return acting_scope_paths(current_user)
-
-
-def _link(paths: list[str] | None, owner_path: str, url: str) -> str | None:
-    # A cycle of an organisation above the reader's (the region's cycle a municipality's data request belongs to) is
-    # named in the audit log and the history, but not linked: its page is 404 to them (get_in_scope).
-    return url if paths is not None and any(owner_path.startswith(p) for p in paths) else None
+        return lambda org: False
+    answers: dict[int, bool] = {}
+    return lambda org: answers.setdefault(org.id, can_open(org))
 
 
 def _stage_names(ids) -> dict:
     rows = db.session.execute(
-        select(Stage.id, Stage.cycle_id, Stage.position, StageDefinition.title, Organisation.path)
+        select(Stage.id, Stage.position, StageDefinition.title, Organisation)
         .join(StageDefinition, StageDefinition.code == Stage.code).join(Cycle, Cycle.id == Stage.cycle_id)
         .join(Organisation, Organisation.id == Cycle.owner_id).where(Stage.id.in_(ids)))
-    paths = _readable_paths()
-    return {sid: (f"{position}. {title}", _link(paths, path, url_for("cycles.stage_detail", stage_id=sid)))
-            for sid, _cid, position, title, path in rows}
+    # A stage or cycle of an organisation above the reader's is named in the audit log, not linked: its page is 404.
+    opens = _opener()
+    return {sid: (f"{position}. {title}", url_for("cycles.stage_detail", stage_id=sid) if opens(owner) else None)
+            for sid, position, title, owner in rows}
 
 
 def _cycle_names(ids) -> dict:
     rows = db.session.execute(
-        select(Cycle.id, Mechanism.code, Cycle.period, Organisation.path)
+        select(Cycle.id, Mechanism.code, Cycle.period, Organisation)
         .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
         .join(Organisation, Organisation.id == Cycle.owner_id).where(Cycle.id.in_(ids)))
-    paths = _readable_paths()
-    return {cid: (f"{code}, {period}", _link(paths, path, url_for("cycles.cycle_detail", cycle_id=cid)))
-            for cid, code, period, path in rows}
+    opens = _opener()
+    return {cid: (f"{code}, {period}", url_for("cycles.cycle_detail", cycle_id=cid) if opens(owner) else None)
+            for cid, code, period, owner in rows}
 
 
 def _text(text: str, limit: int = 80) -> str:
