@@ -108,6 +108,9 @@ def test_choosing_some_addressees_only(client, login, world, mon, db_session):
     ({"title": "  "}, "Обязательное поле."),
     ({"period": "2025-26"}, "Период указывается как учебный год (2025/26) или календарный год (2025)."),
     ({"period": "2025/27"}, "Период указывается как учебный год (2025/26) или календарный год (2025)."),
+    # four digits let a year no monitoring collects through (attack 20)
+    ({"period": "0000"}, "Год периода — от 2000 до 2099."),
+    ({"period": "9999/00"}, "Год периода — от 2000 до 2099."),
 ])
 def test_bad_request_form_is_refused_with_a_russian_message(client, login, world, mon, db_session, overrides,
                                                             message):
