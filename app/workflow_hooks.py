@@ -18,6 +18,7 @@ def register(app=None) -> None:
     from app.deadlines.cover import absent_people_covered_by, deputies_on
     from app.documents.attachments import attachments_of
     from app.documents.guards import mandatory_documents, registered_document, unsigned_documents
+    from app.documents.owners import outdated as document_outdated
     from app.effectiveness.guards import stage_content as follow_up_content
     from app.followup.letters import letter_problems
     from app.tasks.models import TASK_KINDS, TASK_LINKS
@@ -37,6 +38,7 @@ def register(app=None) -> None:
     workflow_hooks.registered_document.register(registered_document)
     workflow_hooks.unsigned_documents.register(unsigned_documents)
     workflow_hooks.invariant_problems.register(invariant_problems)
+    workflow_hooks.document_outdated.register(document_outdated)
     workflow_hooks.stage_content.update({
         "MON": monitoring_stage_problems,
         "ANL": analysis_content,

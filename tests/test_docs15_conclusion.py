@@ -7,6 +7,7 @@ import io
 import re
 from datetime import date
 
+import pytest
 from docx import Document as Docx
 from docx.oxml.ns import qn
 
@@ -114,6 +115,8 @@ def test_the_conclusions_percents_are_the_pages_tenths(camp, db_session):  # noq
     assert f"({shown}); уровень" in text  # the summary
     assert text.count(shown) >= 2  # and the mechanism's row
     assert f"({round(page):d} %)" not in text
+    # the commented criterion scored below the self-assessment: the grounds do not say the scores match it
+    assert "совпадают с самооценкой" not in text
 
 
 def test_the_grounds_follow_the_score_and_the_evidence_present(camp, db_session):  # noqa: F811
@@ -161,6 +164,13 @@ def test_a_conclusion_made_before_another_mechanism_was_approved_is_marked_out_o
     client.post("/login", data={"login": camp["manager"].login, "password": PASSWORD})
     page = client.get(f"/documents/{doc.id}").get_data(as_text=True)
     assert 'id="document-outdated"' in page and "Редакция устарела" in page
+    # nor can it be sent to sign (the engine refuses, in the banner's words): it would be signed misreporting
+    from app.documents import services as document_services
+    from app.core.errors import GuardFailed
+    with pytest.raises(GuardFailed) as refused:
+        document_services.transition(doc, "to_signature", actor=camp["manager"])
+    assert "Редакция устарела" in str(refused.value.problems) and doc.state == "draft"
+    db_session.rollback()
     doc = _conclusion(camp, db_session)
     assert owners.outdated(doc) == []
     assert 'id="document-outdated"' not in client.get(f"/documents/{doc.id}").get_data(as_text=True)

@@ -30,6 +30,7 @@ from app.core import russian
 from app.core.dating import problems as dating_problems
 from app.core.timeutil import today_in, utcnow
 from app.extensions import db
+from workflows import hooks
 from workflows.permissions import Permission, acted_by, has_role
 
 NAME = "document"
@@ -121,6 +122,13 @@ def recorded(doc, key: str):
     if current is None or not current.context_snapshot:
         return None
     return (current.context_snapshot.get("context") or {}).get(key)
+
+
+def reports_current_data(doc) -> list[str]:
+    """The edition reports its owner's data as it stands: an expert conclusion made before another mechanism's
+    evaluation was approved would be signed and registered misreporting it (the page only warned)."""
+    problems = hooks.document_outdated(doc)
+    return [f"Редакция устарела: {'; '.join(problems)} Сформируйте новую редакцию."] if problems else []
 
 
 def dated_sensibly(doc) -> list[str]:
@@ -300,9 +308,10 @@ SEPARATION_OF_DUTIES = [
 
 TRANSITIONS = [
     {"trigger": "to_approval", "source": "draft", "dest": "on_approval", "label": "Отправить на согласование",
-     "allowed": EDITOR, "guards": [version_ready, has_route, route_staffed], "offer_guards": [route_staffed]},
+     "allowed": EDITOR, "guards": [version_ready, has_route, route_staffed, reports_current_data],
+     "offer_guards": [route_staffed]},
     {"trigger": "to_signature", "source": "draft", "dest": "awaiting_signature", "label": "Передать на подпись",
-     "allowed": EDITOR, "guards": [version_ready, no_route]},
+     "allowed": EDITOR, "guards": [version_ready, no_route, reports_current_data]},
     {"trigger": "agree", "source": "on_approval", "dest": "on_approval", "label": "Согласовать",
      "allowed": STEP_APPROVER, "style": "success", "denied": _step_refusal},
     {"trigger": "route_done", "source": "on_approval", "dest": "awaiting_signature", "label": "Согласование завершено"},
@@ -316,12 +325,13 @@ TRANSITIONS = [
      "label": "Отозвать для изменения", "allowed": EDITOR, "style": "secondary"},
     {"trigger": "cosign", "source": "awaiting_signature", "dest": "awaiting_signature",
      "label": "Подписать (второй подписант)", "allowed": COSIGNER,
-     "guards": [version_ready, cosign_open, dated_sensibly], "style": "success", "denied": _cosigner_refusal},
+     "guards": [version_ready, cosign_open, dated_sensibly, reports_current_data], "style": "success",
+     "denied": _cosigner_refusal},
     {"trigger": "sign", "source": "awaiting_signature", "dest": "signed", "label": "Подписать",
-     "allowed": SIGNER, "guards": [version_ready, cosigned, dated_sensibly], "style": "success",
+     "allowed": SIGNER, "guards": [version_ready, cosigned, dated_sensibly, reports_current_data], "style": "success",
      "denied": _signer_refusal},
     {"trigger": "register", "source": "signed", "dest": "registered", "label": "Зарегистрировать",
-     "allowed": REGISTRAR, "guards": [registrable, dated_sensibly]},
+     "allowed": REGISTRAR, "guards": [registrable, dated_sensibly, reports_current_data]},
     {"trigger": "publish", "source": ["signed", "registered"], "dest": "published", "label": "Опубликовать",
      "allowed": REGISTRAR, "guards": [publishable], "style": "secondary"},
     {"trigger": "revise", "source": ["signed", "registered", "published"], "dest": "draft",

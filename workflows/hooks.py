@@ -34,3 +34,6 @@ registered_document = Hook("registered_document", lambda owner, type_key: [])
 # its outgoing number and date are the proof of sending — and carries the item's recommendation
 # (app/followup/letters.py).
 addressee_letter = Hook("addressee_letter", lambda item: [])
+# function(doc) → problems: the document's current edition no longer reports its owner's data (an expert conclusion
+# made before another mechanism's evaluation was approved; app/documents/owners.py `outdated`).
+document_outdated = Hook("document_outdated", lambda doc: [])

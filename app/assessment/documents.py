@@ -339,12 +339,13 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
                 recommendations.append(f"По механизму {_mechanism_words(titles[code])}, блок "
                                        f"{ru.quote(blocks[block])} (набрано {_of_points(got, most)}): {advice}.")
         for s in own:
-            if s.expert_comment:
+            if (s.expert_comment or "").strip():  # a comment of spaces is none (as _evidence_words reads it)
                 justification.append(
                     f"{ru.quote(titles[code])}, критерий {ru.quote(_sentence(s.criterion.text))}: "
                     f"{_of_points(s.expert_points or 0, s.criterion.max_points)} (самооценка — "
                     f"{ru.integer(s.self_points or 0)}). {_sentence(s.expert_comment)}.")
-        grounds = _evidence_words(titles[code], by_block, blocks, evidence)
+        grounds = _evidence_words(titles[code], by_block, blocks, evidence,
+                                  all_same=all(x.expert_points == x.self_points for x in own))
         if grounds:
             justification.append(grounds)
     overall = _percent(total_points, total_max)
@@ -425,14 +426,17 @@ def conclusion_outdated(doc: Document) -> list[str]:
     dropped = [titles[code] for code in printed if code not in now]
     problems = []
     if changed:
-        problems.append(f"После формирования заключения утверждена экспертная оценка "
-                        f"{'механизма' if len(changed) == 1 else 'механизмов'} "
-                        f"{', '.join(_mechanism_words(t) for t in changed)}: заключение её не отражает.")
+        problems.append(("после формирования заключения утверждена экспертная оценка механизма "
+                         if len(changed) == 1 else
+                         "после формирования заключения утверждены экспертные оценки механизмов ")
+                        + ", ".join(_mechanism_words(t) for t in changed)
+                        + (": заключение её не отражает." if len(changed) == 1 else ": заключение их не отражает."))
     if dropped:
-        problems.append(f"После формирования заключения возвращена на доработку экспертная оценка "
-                        f"{'механизма' if len(dropped) == 1 else 'механизмов'} "
-                        f"{', '.join(_mechanism_words(t) for t in dropped)}.")
-    return problems + ["Сформируйте новую редакцию заключения."]
+        problems.append(("после формирования заключения возвращена на доработку экспертная оценка механизма "
+                         if len(dropped) == 1 else
+                         "после формирования заключения возвращены на доработку экспертные оценки механизмов ")
+                        + ", ".join(_mechanism_words(t) for t in dropped) + ".")
+    return problems
 
 
 def _evidence_counts(campaign_id: int, municipality_id: int) -> dict[int, int]:
@@ -448,17 +452,15 @@ def _blocks_named(names: list[str], one: str, many: str) -> str:
 
 
 def _evidence_words(title: str, by_block: dict[str, list[Score]], blocks: dict[str, str],
-                    evidence: dict[int, int]) -> str:
+                    evidence: dict[int, int], *, all_same: bool) -> str:
     """What the evidence of a mechanism's blocks says, block by block, over the criteria the expert did not comment
     on (a comment explains its own score): the score and the evidence present, never «подтверждены документами»
     over a block scored 0 or one without a single document (it said so of every block whatever its score)."""
     confirmed, partly, bare, zero_bare, zero_shown = [], [], [], [], []
-    same = True
     for block in (b for b in blocks if b in by_block):
         plain = [s for s in by_block[block] if not (s.expert_comment or "").strip()]
         if not plain:
             continue
-        same = same and all(s.expert_points == s.self_points for s in plain)
         scored = [s for s in plain if s.expert_points]
         if scored:
             shown = [s for s in scored if evidence.get(s.criterion_id)]
@@ -485,7 +487,9 @@ def _evidence_words(title: str, by_block: dict[str, list[Score]], blocks: dict[s
         parts.append(f"{_blocks_named(zero_shown, 'блок', 'блоки')} "
                      f"{'оценён' if len(zero_shown) == 1 else 'оценены'} в 0 баллов: представленные документы не "
                      "подтверждают выполнение критериев")
-    lead = "баллы эксперта совпадают с самооценкой муниципалитета; " if same else ""
+    # over all the mechanism's criteria, the commented too: a commented criterion scored below the self-assessment
+    # sat in the justification above a line saying the scores matched it
+    lead = "баллы эксперта совпадают с самооценкой муниципалитета; " if all_same else ""
     return f"{ru.quote(title)}: {lead}{'; '.join(parts)}."
 
 

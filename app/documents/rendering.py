@@ -357,9 +357,9 @@ def _unbreak_names(data: dict) -> dict:
     for outer, key in _NAMES:
         if isinstance(data.get(outer), dict) and key in data[outer]:
             data[outer] = {**data[outer], key: unbroken(data[outer][key])}
-    if isinstance(data.get("agreements"), list):
-        data["agreements"] = [{**a, "name": unbroken(a.get("name"))} if isinstance(a, dict) else a
-                              for a in data["agreements"]]
+    for many in ("agreements", "signers"):  # the lines of several signers (a conclusion's experts) as well
+        if isinstance(data.get(many), list):
+            data[many] = [{**a, "name": unbroken(a.get("name"))} if isinstance(a, dict) else a for a in data[many]]
     if isinstance(data.get("addressee"), dict) and isinstance(data["addressee"].get("lines"), list):
         data["addressee"] = {**data["addressee"], "lines": [unbroken(line) for line in data["addressee"]["lines"]]}
     return data
