@@ -113,3 +113,18 @@ def test_every_crumb_of_a_works_page_leads_straight_to_a_page(loaded, client, lo
     assert crumbs[-1].get("href").startswith(f"/situation/schools/{school.id}?year=2025&procedure=")
     for crumb in crumbs[1:]:  # the first, «Ситуационный центр», opens the user's top organisation by design
         assert client.get(crumb.get("href")).status_code == 200, crumb.get("href")
+
+
+def test_an_institution_outside_the_audience_that_answered_keeps_its_row(world, rolled, make_org, client, login,
+                                                                         db_session):
+    """The audience decides who is expected, not whose answers count: a ДДТ asked one by one (a data request may name
+    any institution) and answering keeps its row and its value in the roll-up (review of walk 20)."""
+    from tests.test_vertical import _value
+
+    ddt = make_org("additional", parent=world["mun"], code="DDT-1", name="Дом детского творчества", students=100)
+    _value({i.code: i for i in rolled["municipal"].indicators}["R-01"], ddt, 75)
+    db_session.commit()
+    login(rolled["r_official"])
+    drill = _doc(client.get(f"/cycles/{rolled['cycle'].id}/rollup?unit={world['mun'].id}"))
+    [row] = drill.xpath("//section[@data-indicator='R-01']//tr[@data-organisation='DDT-1']")
+    assert "75" in row.text_content()

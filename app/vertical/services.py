@@ -222,22 +222,6 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
         select(Organisation).where(Organisation.in_subtree_of(within), Organisation.id != within.id,
                                    Organisation.kind.in_(("municipality",) + INSTITUTION_KINDS))),
         key=lambda o: (sort_key(o.display_name), o.id))
-    # Only the institutions the cycle's mechanism is about, the addressees of its «все образовательные организации»
-    # (Mechanism.audience): a school mechanism's roll-up listed the kindergartens as «не ответил» for the share of
-    # pupils at the ВПР base level, and the ДДТ, which takes no ВПР and is never asked, among those expected.
-    audience = cycle.track.mechanism.audience
-    orgs = [o for o in orgs if o.kind not in INSTITUTION_KINDS or o.serves(audience)]
-    units = [o for o in orgs if o.kind in lower_kinds]
-    institutions = [o for o in orgs if o.kind in INSTITUTION_KINDS]
-    below: dict[int, list[Organisation]] = {u.id: [] for u in units}
-    if within.kind == "region":
-        by_path = {u.path: u.id for u in units}
-        for inst in institutions:
-            unit_id = next((by_path[p] for p in ancestor_paths(inst.path) if p in by_path), None)
-            if unit_id is not None:
-                below[unit_id].append(inst)
-    result.units = units
-
     # (root, period, organisation) → the latest value among the family's indicators, its update time, the
     # (met, counted) of a computed share of organisations (None for a value of the indicator itself) and the students
     # behind a computed weighted mean.
@@ -256,6 +240,24 @@ def rollup(cycle: Cycle, within: Organisation | None = None) -> Rollup:
         key = (root, value_period, org_id)
         if key not in latest or (updated or 0) > (latest[key][1] or 0):
             latest[key] = (Decimal(value), updated, (met, counted) if counted else None, students)
+
+    # Only the institutions the cycle's mechanism is about, the addressees of its «все образовательные организации»
+    # (Mechanism.audience): a school mechanism's roll-up listed the kindergartens as «не ответил» for the share of
+    # pupils at the ВПР base level, and the ДДТ, which takes no ВПР and is never asked, among those expected.
+    # An institution outside the audience that was asked one by one and answered keeps its row and its value.
+    audience = cycle.track.mechanism.audience
+    answered = {org_id for _root, _period, org_id in latest}
+    orgs = [o for o in orgs if o.kind not in INSTITUTION_KINDS or o.serves(audience) or o.id in answered]
+    units = [o for o in orgs if o.kind in lower_kinds]
+    institutions = [o for o in orgs if o.kind in INSTITUTION_KINDS]
+    below: dict[int, list[Organisation]] = {u.id: [] for u in units}
+    if within.kind == "region":
+        by_path = {u.path: u.id for u in units}
+        for inst in institutions:
+            unit_id = next((by_path[p] for p in ancestor_paths(inst.path) if p in by_path), None)
+            if unit_id is not None:
+                below[unit_id].append(inst)
+    result.units = units
 
     for ind in invariants:
         item = IndicatorRollup(ind)
