@@ -61,6 +61,18 @@ def is_academic_year(text: str | None) -> bool:
     return match is not None and (int(match[1]) + 1) % 100 == int(match[2])
 
 
+PERIOD_YEARS = (2000, 2099)
+
+
+def period_year_problem(text: str | None) -> str | None:
+    """A period whose (first) year no cycle or monitoring runs in, in Russian, or None: four digits let «0000» and
+    «9999/00» through, whose calendar bounds do not exist and whose next period has five digits."""
+    head = (text or "").strip()[:4]
+    if head.isascii() and head.isdigit() and not PERIOD_YEARS[0] <= int(head) <= PERIOD_YEARS[1]:
+        return f"Год периода — от {PERIOD_YEARS[0]} до {PERIOD_YEARS[1]}."
+    return None
+
+
 def period_bounds(period: str) -> tuple[date, date] | None:
     """The first and last day of a period: '2025/26' -> 1 September 2025 – 31 August 2026 (the academic year);
     a plain year '2025' -> 1 January – 31 December 2025; None for anything else."""

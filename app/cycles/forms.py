@@ -3,7 +3,7 @@ from wtforms.validators import ValidationError
 
 from app.core.forms import (Form, NotBlank, RuDateField, RuDecimalField, VersionField, as_choices, max_length, optional,
                             required)
-from app.core.timeutil import is_academic_year
+from app.core.timeutil import is_academic_year, period_year_problem
 from app.core.web import user_today
 
 DIRECTIONS = [("up", "чем больше, тем лучше"), ("down", "чем меньше, тем лучше")]
@@ -24,6 +24,8 @@ def not_in_past(form, field):
 def valid_period(form, field):
     if not is_academic_year(field.data):
         raise ValidationError("Период указывается как учебный год, например 2025/26.")
+    if problem := period_year_problem(field.data):
+        raise ValidationError(problem)
 
 
 class CycleForm(Form):

@@ -3,22 +3,19 @@ import re
 from wtforms import BooleanField, FileField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
-from app.core.timeutil import is_academic_year
+from app.core.timeutil import is_academic_year, period_year_problem
 from app.core.forms import REQUIRED, Form, NotBlank, RuDateField, VersionField, max_length, optional, required
 from app.cycles.forms import not_in_past
 
 YEAR_RE = re.compile(r"^\d{4}$", re.ASCII)  # ASCII: \d takes any script's digits
-PERIOD_YEARS = (2000, 2099)
 
 
 def valid_period(form, field):
     text = (field.data or "").strip()
     if not (YEAR_RE.match(text) or is_academic_year(text)):  # «2025/27» is no academic year
         raise ValidationError("Период указывается как учебный год (2025/26) или календарный год (2025).")
-    # Four digits let «0000» and «9999/00» through: no monitoring collects values of such a year, and a value stored
-    # for it would sort before or after every real one in the comparisons over years.
-    if not PERIOD_YEARS[0] <= int(text[:4]) <= PERIOD_YEARS[1]:
-        raise ValidationError(f"Год периода — от {PERIOD_YEARS[0]} до {PERIOD_YEARS[1]}.")
+    if problem := period_year_problem(text):
+        raise ValidationError(problem)
 
 
 class RequestForm(Form):
