@@ -135,23 +135,36 @@ def make_recommendation(cycle, actor, orgs, *, findings=(), issued=True, due=Non
 
 def registered_letter(cycle, org, actor):
     """The addressee's letter «Адресные рекомендации», registered (rows, as the chain's other rows here): what an
-    issued recommendation is sent with — without it the chain has the defect «Рекомендация направлена без письма»."""
+    issued recommendation is sent with — without it the chain has the defect «Рекомендация направлена без письма».
+    Its edition's data snapshot lists the texts of the cycle's recommendations to the addressee, as a generated letter
+    does: a registered letter that does not carry a recommendation is no proof of sending it
+    (app/followup/letters.py)."""
     from sqlalchemy import select
 
     from app.core.timeutil import utcnow
     from app.documents.models import Document, DocumentVersion
     from app.extensions import db
+    from app.followup.models import Recommendation, RecommendationItem
 
+    texts = db.session.scalars(select(Recommendation.text).join(RecommendationItem).where(
+        Recommendation.cycle_id == cycle.id, RecommendationItem.organisation_id == org.id)
+        .order_by(Recommendation.id)).all()
+    snapshot = {"format": 1, "context": {"recommendations": [{"text": text} for text in texts]}, "charts": {},
+                "has_charts": False}
     doc = db.session.scalar(select(Document).where(Document.cycle_id == cycle.id, Document.addressee_id == org.id,
                                                    Document.type_key == "addressed_recommendations"))
     if doc is not None:
+        # the registered edition made again with the recommendation added since (one edition is enough here)
+        doc.versions[-1].context_snapshot = snapshot
+        db.session.flush()
         return doc
     doc = Document(cycle_id=cycle.id, stage_id=cycle.stage("REC").id, type_key="addressed_recommendations",
                    addressee_id=org.id, title="Адресные рекомендации", state="registered", created_by_id=actor.id)
     doc.versions = [DocumentVersion(number=1, status="done", progress=100, sha256="0" * 64, signed=True,
                                     signed_at=utcnow(), registration_seq=org.id,
                                     registration_number=f"01-12/{org.id}", registration_date=today(),
-                                    registration_year=today().year, created_by_id=actor.id)]
+                                    registration_year=today().year, created_by_id=actor.id,
+                                    context_snapshot=snapshot)]
     db.session.add(doc)
     db.session.flush()
     return doc

@@ -30,10 +30,14 @@ from sqlalchemy.exc import IntegrityError
 
 from app.analysis import charts
 from app.analysis.models import ChartImage
+from app.core import russian as ru
 from app.extensions import db
+from app.monitoring.values import unit_rule
 from markupsafe import Markup
 
-VERSION = 2  # bump when the drawing code changes: every chart gets a new key and is drawn again (2: short names)
+# bump when the drawing code changes: every chart gets a new key and is drawn again (2: short names; 3: the total
+# in the table's format, «73,0» beside the table's «73,0», not «73»)
+VERSION = 3
 MEMORY_LIMIT = 128  # charts kept in each process (≈ 20–60 KB each)
 KEEP_OLD = timedelta(days=1)  # charts of a cycle older than this are pruned when its charts are redrawn
 
@@ -105,16 +109,27 @@ def inline(kind: str, data: dict, *, cycle_id: int | None = None):
 
 # --- the dashboard's charts ------------------------------------------------------------------------------
 
+def value_digits(rows) -> int:
+    """The decimals of the dashboard's values, the table's (dashboard.shown_numbers) and its charts': those the
+    organisations' values need (their own and their past periods'), at least one — a computed mean is not more
+    precise than its data («71,9», not «71,93»; «68,4», not «68,40»); a head count's are whole and do not count."""
+    measured = [v for r in rows if not r.is_total and unit_rule(r.indicator.unit) != "count"
+                for v in (r.value, *(r.history or {}).get("periods", {}).values()) if v is not None]
+    return max(1, ru.decimals(measured))
+
+
 def indicator_data(ind, group) -> dict:
     """What an indicator's chart is drawn from: its organisations' values (in the table's order), total, lines
-    (`summed` only where the total is its organisations' sum: other charts keep the key they were stored under)."""
+    (`summed` only where the total is its organisations' sum: other charts keep the key they were stored under),
+    and the decimals the table prints the indicator's values with when it shows the indicator (value_digits of its
+    rows: the page's chart and the chart's own URL read the same rows)."""
     total = next((r for r in group if r.is_total), None)
     data = {"title": f"{ind.code} {ind.name}",
             "bars": [[r.organisation.display_name, r.value] for r in group if not r.is_total],
             "total": total.value if total is not None else None,
             "target": float(ind.target) if ind.target is not None else None,
             "baseline": float(ind.baseline) if ind.baseline is not None else None,
-            "unit": ind.unit or None}
+            "unit": ind.unit or None, "digits": value_digits(group)}
     if total is not None and (total.history or {}).get("made_by") == "сумма":
         data["summed"] = True
     return data

@@ -34,8 +34,12 @@ def _lines(texts: list[str]) -> int:
 
 def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float | None = None,
                     baseline: float | None = None, total: float | None = None, unit: str | None = None,
-                    summed: bool = False, fmt: str = "svg") -> bytes:
+                    summed: bool = False, digits: int | None = None, fmt: str = "svg") -> bytes:
     """Horizontal bars: one indicator's value per organisation, with target, baseline and total lines.
+
+    `digits`: the decimals the dashboard's table prints the values with (chart_cache.value_digits): the total is
+    printed as there, in its unit's precision («73,0» beside the table's «73,0», a head count whole); without it
+    (the analytic report's charts) with at most one decimal.
 
     `summed`: the owner's figures are a sum of the organisations' (a head count: monitoring.values.owner_value), so
     its baseline, target and total are on another scale than any one organisation's bar — said under the plot in
@@ -53,16 +57,18 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
     if ru.is_count_unit(unit):
         ax.xaxis.get_major_locator().set_params(integer=True)  # people are whole: no «0,5» … «3,5» on the axis
     note = ""
+    total_text = ru.number(total, 1) if digits is None else ru.amount(total, unit, digits, fixed=True)
     if summed:
-        note = "; ".join(f"{label} {ru.number(v)}" for label, v in (
-            ("в целом (сумма)", total), ("базовое", baseline), ("целевое", target)) if v is not None)
+        note = "; ".join(f"{label} {text}" for label, v, text in (
+            ("в целом (сумма)", total, total_text if digits is not None else ru.number(total)),
+            ("базовое", baseline, ru.number(baseline)), ("целевое", target, ru.number(target))) if v is not None)
     else:
         if target is not None:
             ax.axvline(target, color=HIGHLIGHT, linestyle="--", label=f"целевое {ru.number(target)}")
         if baseline is not None:
             ax.axvline(baseline, color=MUTED, linestyle=":", label=f"базовое {ru.number(baseline)}")
         if total is not None:
-            ax.axvline(total, color="#333333", linewidth=1, label=f"в целом {ru.number(total, 1)}")
+            ax.axvline(total, color="#333333", linewidth=1, label=f"в целом {total_text}")
     if not summed and (target is not None or baseline is not None or total is not None):
         # Below the plot, never over the bars.
         fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)

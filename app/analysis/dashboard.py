@@ -312,9 +312,7 @@ def shown_numbers(rows: list[DashboardRow]) -> dict[int, dict]:
     value of «68,4» is not «68,40»), one number of decimals down a column; changes signed; baseline and target as
     entered."""
     units = [r.indicator.unit for r in rows]
-    measured = [v for r in rows if not r.is_total and unit_rule(r.indicator.unit) != "count"
-                for v in (r.value, *(r.history or {}).get("periods", {}).values()) if v is not None]
-    digits = max(1, ru.decimals(measured))
+    digits = chart_cache.value_digits(rows)  # the charts' numbers say the same
     columns = {"value": ru.column([r.value for r in rows], units, digits),
                "change_previous": ru.column([r.change_previous for r in rows], units, digits, sign=True),
                "change_baseline": ru.column([r.change_baseline for r in rows], units, digits, sign=True),

@@ -24,6 +24,7 @@ from sqlalchemy.orm import contains_eager
 
 from app.catalogue.models import Track
 from app.core.db import in_ids
+from app.core.timeutil import format_date
 from app.cycles.basis import basis_problems
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
 from app.cycles.services import content_refusal
@@ -428,12 +429,15 @@ class _Checker:
                 continue
             # the evaluation's own rule of which values show the measure's effect (app/followup/models.py)
             since = remeasured_from(m.start_date, m.end_date, m.done_at, self.today)
+            # The day it ended as remeasured_from reads it: marked done early, the day it was marked done (dated as
+            # the stored moment, as there), not its planned end.
+            ended = min(m.end_date, m.done_at.date()) if m.done_at is not None else m.end_date
             for indicator_id in self.measure_indicators.get(m.id, []):
                 if not remeasured(self.measured.get(indicator_id, (0, None))[1], since):
                     code = self.indicator_codes.get(indicator_id, "?")
-                    self.add("indicator_not_remeasured", "EFF", lambda m=m, code=code, indicator_id=indicator_id: (
+                    self.add("indicator_not_remeasured", "EFF", lambda m=m, code=code, ended=ended, ind=indicator_id: (
                         f"Показатель {code} не измерялся после окончания меры «{_short(m.title, 50)}» "
-                        f"({m.end_date:%d.%m.%Y}).", "indicator", indicator_id, code, eff_link))
+                        f"({format_date(ended)}).", "indicator", ind, code, eff_link))
         evaluations = self.chain.evaluations.get(cycle.id, [])
         evaluation = evaluations[0] if evaluations else None
         if evaluation is None:

@@ -4,14 +4,17 @@ per addressee of the cycle's REC stage) and is their proof of sending: its outgo
 A recommendation goes to an addressee only with a registered edition of that addressee's letter which carries the
 recommendation's text (the edition's data snapshot): a letter registered before the recommendation was written, or
 before its text last changed, does not prove it was sent. The workflow asks this through its hook
-(workflows.hooks.addressee_letter) and the item's page shows that letter; the integrity panel flags an item sent with
-no registered letter at all (data from before the guard).
+(workflows.hooks.addressee_letter) and the item's page shows that letter; the integrity panel and its counts flag an
+item sent without such a letter (data from before the guard) by the same rule in SQL (letter_registered, carries).
 """
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import NullType
 from sqlalchemy.orm import selectinload
 
 from app.core.db import in_ids
@@ -23,6 +26,9 @@ from app.followup.models import Recommendation, RecommendationItem
 from app.orgs.models import Organisation
 
 LETTER_TYPE = "addressed_recommendations"
+# Every character Python's str.strip() removes (the walk's _texts and carrying strip with it), for SQL's trim to strip
+# the same: none is above U+3000 IDEOGRAPHIC SPACE, so the scan stops there instead of at sys.maxunicode.
+STRIPPED = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 
 
 @dataclass(frozen=True)
@@ -106,11 +112,48 @@ def _problems(item, doc, letters) -> list[str]:
             "зарегистрируйте её."]
 
 
+class carries(FunctionElement):
+    """SQL: the letter edition's data snapshot (DocumentVersion.context_snapshot) lists `text` among its
+    recommendations, both stripped as Python strips them — carrying() of the walk, for a query over many items."""
+
+    # Not Boolean: a Boolean function in WHERE would be compared with 1 on SQLite (as app/core/db.in_ids).
+    type = NullType()
+    inherit_cache = True
+    name = "carries"
+
+    def __init__(self, snapshot, text):
+        super().__init__(snapshot, text, literal(STRIPPED))
+
+
+@compiles(carries)
+def _carries_sqlite(element, compiler, **kw):
+    # Compiled SQL of two columns and a bound parameter: no value is ever part of the text.
+    snapshot, text, stripped = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    listed = f"trim(coalesce(json_extract(carried.value, '$.text'), ''), {stripped})"
+    wanted = f"trim(coalesce({text}, ''), {stripped})"
+    rows = f"json_each({snapshot}, '$.context.recommendations') AS carried"
+    return f"EXISTS (SELECT 1 FROM {rows} WHERE carried.type = 'object' AND {listed} = {wanted})"  # noqa: S608
+
+
+@compiles(carries, "postgresql")
+def _carries_postgresql(element, compiler, **kw):
+    snapshot, text, stripped = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    listed = f"(({snapshot})::json -> 'context' -> 'recommendations')"
+    # json_array_elements fails on a scalar: anything but an array lists nothing
+    rows = f"json_array_elements(CASE WHEN json_typeof({listed}) = 'array' THEN {listed} END) AS carried(value)"
+    text_of = f"btrim(coalesce(carried.value ->> 'text', ''), {stripped})"
+    wanted = f"btrim(coalesce({text}, ''), {stripped})"
+    return f"EXISTS (SELECT 1 FROM {rows} WHERE json_typeof(carried.value) = 'object' AND {text_of} = {wanted})"  # noqa: S608
+
+
 def letter_registered():
     """SQL, correlated with RecommendationItem and Recommendation: the item's addressee has a registered edition of
-    its letter in the recommendation's cycle. The integrity panel and its counts (app/effectiveness) flag an item
-    sent without one — data from before the dispatch guard asked for the letter."""
+    its letter in the recommendation's cycle that carries the recommendation's text — the rule of the dispatch guard
+    and of the item's page (carrying), so an item whose only registered letter predates its text is flagged too. The
+    integrity panel and its counts (app/effectiveness) flag an item sent without one — data from before the dispatch
+    guard asked for the letter — in one query for all the items."""
     return exists().where(Document.cycle_id == Recommendation.cycle_id, Document.type_key == LETTER_TYPE,
                           Document.addressee_id == RecommendationItem.organisation_id,
                           DocumentVersion.document_id == Document.id,
-                          DocumentVersion.registration_number.is_not(None))
+                          DocumentVersion.registration_number.is_not(None),
+                          carries(DocumentVersion.context_snapshot, Recommendation.text))

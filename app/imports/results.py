@@ -131,6 +131,17 @@ def mixed_script_word(text: str) -> str | None:
     return found.group(0) if found else None
 
 
+# Latin letters drawn as Cyrillic ones: a class «8A» typed with a Latin «A» looks like «8А» on every page yet was
+# stored as another class beside it. The capitals of А, В, Е, К, М, Н, О, Р, С, Т, У, Х and the small letters that
+# look alike (а, е, к, о, р, с, у, х: a Latin «b», «h», «m», «t» is not mistaken for «в», «н», «м», «т»).
+_CYRILLIC_LOOKALIKES = str.maketrans("ABEKMHOPCTYXaekopcyx", "АВЕКМНОРСТУХаекорсух")
+
+
+def class_label_of(cell: str) -> str:
+    """A class label as stored: trimmed, its Latin lookalike letters Cyrillic («8A» → «8А»), so one class is one."""
+    return cell.strip().translate(_CYRILLIC_LOOKALIKES)
+
+
 def schools_in_scope(scope: Organisation) -> dict[str, tuple[int, str]]:
     rows = db.session.execute(select(Organisation.code, Organisation.id, Organisation.kind)
                               .where(Organisation.in_subtree_of(scope)))
@@ -282,7 +293,7 @@ class _Checker:
                            "ответственности" if code else "не указан код школы"))
         elif school[1] != "school":
             errors.append((t["school_code"], code, "организация с этим кодом не является общеобразовательной"))
-        class_label = cells[pos["class_label"]].strip() if "class_label" in pos else ""
+        class_label = class_label_of(cells[pos["class_label"]]) if "class_label" in pos else ""
         if len(class_label) > CLASS_MAX or _control(class_label):
             errors.append((t["class_label"], class_label, f"не более {CLASS_MAX} символов, без управляющих символов"))
         student = cells[pos["student_code"]].strip()
@@ -502,7 +513,7 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
                         subject = subjects[raw] = clean[0].upper() + clean[1:]
                 school_id = school_ids.get(cells[i_school])
                 student = cells[i_student].strip()
-                class_label = cells[i_class].strip() if i_class is not None else ""
+                class_label = class_label_of(cells[i_class]) if i_class is not None else ""
                 work = (procedure, year, subject, grade)
                 known = works.get(work)
                 shape = structures.get(work) if tasks else None
