@@ -158,3 +158,13 @@ def test_a_bad_list_is_refused_in_russian_changes_nothing_and_keeps_what_was_typ
     assert response.status_code == 422 and "не более 300 символов" in page and "д" * 301 in page
     db_session.refresh(doc)
     assert doc.current.number == 1 and doc.current.params == {"invited": [DIRECTOR]}
+
+
+def test_the_history_names_those_invited_in_words(app):
+    """The edition's «generate» event keeps its params: the history read «invited — ['Сидорова …', …]» (an English key
+    and a Python list)."""
+    from app.audit.labels import value_text
+
+    shown = value_text("document", "params", {"invited": [DIRECTOR, METHODOLOGIST]}, {})
+    assert shown == f"приглашённые — {DIRECTOR}; {METHODOLOGIST}"
+    assert value_text("document", "params", {"invited": []}, {}) == "приглашённые — —"
