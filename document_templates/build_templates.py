@@ -1205,6 +1205,8 @@ def protocol():
                            "secretary, secretary_position"),
           present=("list", "Присутствовали, по алфавиту: number, name (Фамилия И.О.), position; больше "
                            f"{PRESENT_LISTED} — «N чел. (список прилагается)» и список в приложении"),
+          invited=("list", "Приглашённые на совещание (не из организации), как их ввёл специалист: строки "
+                           "«Фамилия И.О. — должность, организация»; пусто — строки «Приглашённые» нет"),
           agenda=("list", "Вопросы повестки: number, title, heard, spoke, decided (список: number, text, "
                           "deadline, responsible), votes_for, votes_against, votes_abstained"))
     t.issuer("ПРОТОКОЛ")
@@ -1221,6 +1223,12 @@ def protocol():
     # One full stop at the end: the last name's initial has it («… Петрова М.И.»), a one-word name had none and left
     # the sentence without its full stop (records-office review, 7 December 2026).
     t.p("Присутствовали: {{ (present|map(attribute='name')|join(', ')).rstrip('.') }}.", align="justify", after=6)
+    t.tag("{%p endif %}")
+    # Those invited (school directors, the ИМЦ's methodologists), right after those present as ГОСТ Р 7.0.97-2016
+    # lays out a protocol; each line as typed, so the lines part with «;» (a line holds commas of its own); no
+    # invited, no line (records-office review, 7 December 2026).
+    t.tag("{%p if invited %}")
+    t.p("Приглашённые: {{ (invited|join('; ')).rstrip('.') }}.", align="justify", after=6)
     t.tag("{%p endif %}")
     t.p("ПОВЕСТКА ДНЯ:", bold=True, after=6)
     t.tag("{%p for q in agenda %}")
@@ -1255,7 +1263,8 @@ def protocol():
     t.tag("{%p endif %}")
     # 5: those present listed by name, or counted with the list attached
     # 6: «Присутствовали: …» always ends with a full stop
-    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 6,
+    # 7: «Приглашённые: …» after those present
+    t.save({"family": "managerial", "stages": ["DEC", "EFF"], "version": 7,
             "filename": "Протокол {period} {number}.docx"})
 
 

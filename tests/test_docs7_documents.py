@@ -19,7 +19,7 @@ def _pictures(data: bytes) -> list[str]:
 def test_the_analytical_report_shows_the_heat_map_and_the_blocks_profile(camp, world, db_session):  # noqa: F811
     """The report of the assessment of mechanisms had tables only: the levels of every municipality per mechanism
     (the heat map) and the blocks' profile against the problem-zone line are now pictures with numbered captions,
-    and the heat map's percents are the table's (whole, rounded alike), its mechanisms numbered and named in words."""
+    and the heat map's percents are the table's and the page's (tenths), its mechanisms numbered and named in words."""
     from app.assessment import documents, picture_charts
     from app.documents import lint, storage
 
@@ -48,7 +48,7 @@ def test_the_analytical_report_shows_the_heat_map_and_the_blocks_profile(camp, w
     assert lint.lint(data) == []  # no Latin mechanism code in the text
     assert set(drawn) == {"heatmap", "blocks"}
     percents = [percent for row in drawn["heatmap"]["cells"] for percent, _level in row if percent is not None]
-    assert percents and all(isinstance(p, int) for p in percents)
+    assert percents and all(round(p, 1) == p for p in percents)
     # the picture keeps with its caption: never a chart at the foot of a page and its caption on the next
     pictured = [p for p in Document(io.BytesIO(data)).paragraphs if p._p.xpath(".//w:drawing")]
     assert len(pictured) == 2 and all(p.paragraph_format.keep_with_next for p in pictured)

@@ -162,10 +162,6 @@ def _percent(points: int, maximum: int) -> float | None:
     return round(100 * points / maximum, 1) if maximum else None
 
 
-def _pct(value: float | None) -> str:
-    return ru.percent(value, 0) if value is not None else DASH
-
-
 def _tenths(value: float | None) -> str:
     """«56,6 %», «54,0 %»: a percent with the one decimal a difference in tenths of a point is computed from."""
     return f"{ru.number(value, 1, fixed=True)} %" if value is not None else DASH
@@ -551,18 +547,18 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
                    "expert": DASH, "level": SOURCE_LABELS[None]}
             if cell.percent is not None:
                 levels[cell.level] += 1
-                row.update({"self": _pct(cell.self_percent), "expert": _pct(cell.expert_percent)
+                row.update({"self": _tenths(cell.self_percent), "expert": _tenths(cell.expert_percent)
                             if cell.expert_state == "approved" else DASH, "level": level_label(cell.level)})
             heat.append(row)
     if not levels:
         refuse(dtype.title, ["Нет ни одной представленной самооценки или утверждённой экспертной оценки: отчёт "
                              "составлять не по чему."])
     assessed = sum(1 for r in rows if r.percent is not None)
-    zones = number_rows([{"block": blocks.get(z["block"], z["block"]), "percent": _pct(z["percent"]),
+    zones = number_rows([{"block": blocks.get(z["block"], z["block"]), "percent": _tenths(z["percent"]),
                           "cells": f"{ru.integer(z['below'])} из {ru.integer(assessed)}"} for z in pic.region_zones])
     # As the region picture's table of the gap: over the mechanisms the expert has scored (an evaluation submitted or
-    # returned counts, not only an approved one), with their count and tenths. Whole percents of the heat table read
-    # «57 %» and «54 %» over «+2,3 п. п.», and the heat table shows «—» for an expert score not yet approved.
+    # returned counts, not only an approved one), with their count and tenths («57 %» and «54 %» over «+2,3 п. п.»
+    # read wrong); the heat table shows «—» for an expert score not yet approved.
     gaps = number_rows([
         {"municipality": r.municipality.name, "mechanisms": ru.integer(r.gap["mechanisms"]),
          "self": _tenths(r.gap["self_percent"]), "expert": _tenths(r.gap["expert_percent"]),
@@ -575,14 +571,14 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
     else:
         dynamics = {"note": f"Сравнение с кампанией {ru.quote(pic.previous.title)} (доля максимального балла по "
                             "всем оценённым механизмам).",
-                    "rows": number_rows([{"municipality": r.municipality.name, "before": _pct(r.previous_percent),
-                                          "now": _pct(r.percent), "change": f"{ru.signed(r.delta, 1)} п. п."}
+                    "rows": number_rows([{"municipality": r.municipality.name, "before": _tenths(r.previous_percent),
+                                          "now": _tenths(r.percent), "change": f"{ru.signed(r.delta, 1)} п. п."}
                                          for r in rows if r.delta is not None])}
     factors = number_rows([{"factor": f.label, "n": ru.integer(f.n), "coefficient": f.rho_shown,
                             "strength": f.words} for f in (pic.factors.rows if pic.factors else [])
                            if f.n])
     measures = [f"Организовать методическую поддержку муниципалитетов по блоку {ru.quote(blocks.get(z['block']))} "
-                f"(в среднем {_pct(z['percent'])} максимального балла): {BLOCK_ADVICE.get(z['block'], 'устранить')}."
+                f"(в среднем {_tenths(z['percent'])} максимального балла): {BLOCK_ADVICE.get(z['block'], 'устранить')}."
                 for z in pic.region_zones[:3]]
     if pic.over_assessed:
         measures.append("Провести с муниципальными координаторами ("
@@ -612,10 +608,9 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
     # The region picture's own charts, drawn once per data change (picture_charts.png): the heat map shows every
     # municipality's level per mechanism at a glance, the blocks' profile the problem zones against their line.
     drawn = picture_charts.chart_data(pic)
-    # Whole percents on the heat map, rounded as the table above it rounds them (the page's chart shows tenths):
-    # «95,5» in the picture under «96 %» in the table read as two different scores.
-    drawn["heatmap"]["cells"] = [[[None if percent is None else int(ru.number(percent, 0)), level]
-                                  for percent, level in row] for row in drawn["heatmap"]["cells"]]
+    # The heat map's percents in tenths as the table above it prints them («45,0»): whole ones read «96» in the
+    # picture and the table where the page and the expert conclusion showed «95,5» (docs16 review).
+    drawn["heatmap"]["fixed"] = True
     # Mechanisms by their numbers in the order's appendix № 1 (same order), not by Latin codes: a document names
     # them in words, and eight titles do not fit under a 17 cm picture — the caption says which is which.
     drawn["heatmap"]["mechanisms"] = [str(n) for n in range(1, len(pic.mechanisms) + 1)]

@@ -25,12 +25,16 @@ CHARTS = {"heatmap": "Тепловая карта", "levels": "Уровни по
           "linkage": "Региональная система и муниципалитеты"}
 
 
-def _pct(value) -> str:
-    return "—" if value is None else (f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}".replace(".", ","))
+def _pct(value, fixed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.0f}" if float(value).is_integer() and not fixed else f"{value:.1f}".replace(".", ",")
 
 
-def heatmap_chart(names: list[str], mechanisms: list[str], cells: list[list], fmt: str = "svg") -> bytes:
-    """cells[i][j] = [percent, level] of municipality i and mechanism j."""
+def heatmap_chart(names: list[str], mechanisms: list[str], cells: list[list], fmt: str = "svg",
+                  fixed: bool = False) -> bytes:
+    """cells[i][j] = [percent, level] of municipality i and mechanism j; `fixed`: every percent with its tenth
+    («45,0»), as a document's tables print them (the page's chart, whose key has no such flag, prints «45»)."""
     # Short, wrapped names: «Управление образования администрации городского округа Северный» on one line took
     # two thirds of the width and pushed the title off the picture.
     names = ["\n".join(textwrap.wrap(n, 24)) for n in ru.short_org_names(names)]
@@ -40,7 +44,7 @@ def heatmap_chart(names: list[str], mechanisms: list[str], cells: list[list], fm
     for i, row in enumerate(cells):
         for j, (percent, level) in enumerate(row):
             ax.add_patch(_rect(j, i, LEVEL_COLOURS.get(level, LEVEL_COLOURS[None])))
-            ax.text(j + 0.5, i + 0.5, _pct(percent), ha="center", va="center", fontsize=8,
+            ax.text(j + 0.5, i + 0.5, _pct(percent, fixed), ha="center", va="center", fontsize=8,
                     color="white" if level in ("high", "none") else "black")
     ax.set_xlim(0, len(mechanisms))
     ax.set_ylim(len(names), 0)

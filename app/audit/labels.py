@@ -230,8 +230,11 @@ def value_text(object_type: str | None, key: str, value, names: dict) -> str:
     if isinstance(value, dict):
         parts = []
         for k, v in value.items():
-            label = name_of(kind, k, names) if kind else str(k)
-            parts.append(f"{label} — {_scalar(v, words)}")
+            # a dict's own keys by their words where the feature names them («params.invited»: приглашённые)
+            label = name_of(kind, k, names) if kind else scoped(FIELDS, object_type, f"{key}.{k}") or str(k)
+            # lines kept as a list (a protocol's invited) read as lines, never as a Python list
+            shown = "; ".join(_scalar(x, words) for x in v) or "—" if isinstance(v, list) else _scalar(v, words)
+            parts.append(f"{label} — {shown}")
         return "; ".join(parts)
     if isinstance(value, (list, tuple)):
         # A score is logged as [points, comment]: no comment is no text, not «0, —».

@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("documents", __name__, template_folder="templates")
 
 # Below the blueprint: the view modules register their routes on it.
+from flask import g, session  # noqa: E402
 from flask_login import current_user  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -12,6 +13,7 @@ from app.core.features import AuditVocabulary, Feature, Mount, NavEntry  # noqa:
 from app.core.russian import sort_key  # noqa: E402
 from app.documents import (  # noqa: E402,F401
     demo,
+    invited,
     labels,
     lint,
     models,
@@ -46,6 +48,7 @@ def stage_documents(stage) -> dict:
         if can_generate and needs_addressee else []
     return {
         **overview,
+        "invited": _invited_boxes(stage, overview) if can_generate else {},
         "states": document.STATES,
         "statuses": services.GENERATION_STATUSES,
         "can_generate": can_generate,
@@ -60,6 +63,22 @@ def stage_documents(stage) -> dict:
         "data_requests": list(db.session.scalars(select(DataRequest).where(DataRequest.cycle_id == stage.cycle_id)
                                                  .order_by(DataRequest.id))) if needs_request else [],
     }
+
+
+def _invited_boxes(stage, overview: dict) -> dict[str, str]:
+    """type key → the text of the «Приглашённые» box for each type of the stage that prints those invited: what a
+    refused «Сформировать» typed (once), else the current edition's lines, so generating again keeps them."""
+    # taken from the session once, kept for the request: a page asks stage_documents more than once (the DEC partial)
+    if "typed_invited" not in g:
+        g.typed_invited = session.pop(invited.TYPED_KEY, None)
+    typed = g.typed_invited if isinstance(g.typed_invited, dict) and g.typed_invited.get("stage") == stage.id else {}
+    boxes = {}
+    for t in overview["types"]:
+        if invited.asks_invited(t.key):
+            docs = overview["by_type"].get(t.key) or []
+            boxes[t.key] = typed["text"] if typed.get("type") == t.key else invited.invited_text(
+                docs[0].current.params if docs and docs[0].current else None)
+    return boxes
 
 
 # The renderer asks the template store which template is active (see rendering.use_template_store). Set here, at

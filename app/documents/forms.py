@@ -10,6 +10,10 @@ from wtforms import (
 
 from app.core.forms import Form, RuIntegerField, VersionField, as_choices, max_length, optional, required
 
+# «Приглашённые» of a protocol: the lines are checked by invited.parse_invited (in the view), whose refusal keeps
+# what was typed; the form only carries the text.
+INVITED_LABEL = "Приглашённые (по одному на строке: «Фамилия И.О. — должность, организация»)"
+
 
 class GenerateForm(Form):
     """Generate (or regenerate) a stage's document of one type; addressee or data request where the type needs it."""
@@ -18,12 +22,19 @@ class GenerateForm(Form):
     addressee_id = RuIntegerField("Адресат", validators=[optional()])
     data_request_id = RuIntegerField("Запрос сведений", validators=[optional()])
     all_addressees = BooleanField("Всем адресатам")
+    invited = TextAreaField(INVITED_LABEL, validators=[optional()])
     submit = SubmitField("Сформировать")
 
 
 class ActionForm(Form):
     comment = TextAreaField("Комментарий", validators=[optional(), max_length(2000)])
     version = VersionField()
+
+
+class RegenerateForm(ActionForm):
+    """A new edition; for a type that prints those invited, their lines as they are to be (the current ones shown)."""
+
+    invited = TextAreaField(INVITED_LABEL, validators=[optional()])
 
 
 class SignForm(Form):

@@ -35,6 +35,8 @@ FIELDS: dict[str, str] = {
     "number": "номер версии", "valid": "проверка пройдена", "problems": "замечания проверки",
     "active_version": "действующая версия", "prefix": "префикс номера", "suffix": "суффикс номера",
     "file_index": "индекс дела", "journal_types": "виды документов в журналах",
+    # the choices an edition was made with (DocumentVersion.params), by their words in the history
+    "params.invited": "приглашённые", "params.data_request_id": "запрос сведений",
 }
 
 

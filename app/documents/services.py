@@ -23,7 +23,7 @@ from app.core.checks import check_version, require_role
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.russian import sort_key
 from app.cycles.models import Cycle, Stage
-from app.documents import contexts, owners
+from app.documents import contexts, invited, owners
 from app.documents.attachments import attach
 from app.documents.catalogue import DocumentType, document_types, get_type, types_for_stage, types_of_owner
 from app.documents.jobs import INTERNAL_ERROR, JOB_TIMEOUT, STALLED_REASON, produce_inline  # noqa: F401 - JOB_TIMEOUT for callers
@@ -216,6 +216,7 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
         raise ValidationFailed(frozen[0])
     _check_one_per_track_period(stage, doc_type, doc)
     number = _next_edition(doc)
+    params = _carried_over(doc_type, doc, params)
     if validate:
         check_context(doc_type, stage, addressee=addressee, params=params, data_request=data_request,
                       version={"number": number})
@@ -223,6 +224,16 @@ def generate_document(stage, type_key: str, *, actor, addressee=None, params=Non
         doc = _new_documents(stage, doc_type, [(addressee, data_request)], actor=actor, role=role)[0]
     return _new_version(stage.organisation, doc, number, actor=actor, role=role, params=params,
                         data_request=data_request, inline=inline)
+
+
+def _carried_over(doc_type: DocumentType, doc: Document | None, params: dict | None) -> dict | None:
+    """`params` with what the official typed for the current edition and does not give anew (those invited to a
+    protocol's meeting): a new edition made without the form's box (from the stage's decisions, by a script) kept
+    nothing of them."""
+    current = (doc.current.params or {}) if doc is not None and doc.current is not None else {}
+    if invited.PARAM in (params or {}) or invited.PARAM not in current or not invited.asks_invited(doc_type.key):
+        return params
+    return {**(params or {}), invited.PARAM: current[invited.PARAM]}
 
 
 def _next_edition(doc: Document | None) -> int:

@@ -1,6 +1,6 @@
 """Pages of the documents feature: the URL table (thin: form → service → redirect; the request boundary commits)."""
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.auth.roles import ROLES
@@ -12,11 +12,11 @@ from app.core.errors import DomainError
 from app.core.forms import flash_form_errors
 from app.core.web import flash_problems, send_stored_file
 from app.cycles.models import Stage
-from app.documents import bp, journals, services
+from app.documents import bp, invited, journals, services
 from app.documents.attachments import attachment_path, attachments_of, kind_label
 from app.documents.catalogue import document_types
 from app.documents.forms import (AcknowledgeForm, ActionForm, GenerateForm, JournalForm, JournalTypesForm,
-                                 SignedCopyForm, SignForm)
+                                 RegenerateForm, SignedCopyForm, SignForm)
 from app.documents.models import Attachment, Document, DocumentJournal, DocumentVersion
 from app.documents.owners import outdated, owner_url, subject_of
 from app.extensions import db
@@ -61,9 +61,10 @@ def page_actions(doc: Document, user) -> list:
     return allowed
 
 
-def _document_page(doc: Document, status: int = 200, *, action_form=None, sent: str | None = None, **_forms):
+def _document_page(doc: Document, status: int = 200, *, action_form=None, sent: str | None = None,
+                   regenerate_form=None, **_forms):
     """The document's page; `action_form` and `sent`: a refused action's form and trigger, so its comment box shows
-    what was typed."""
+    what was typed; `regenerate_form`: a refused new edition's, so its «Приглашённые» box does."""
     user = current_user
     versions = list(reversed(doc.versions))
     # A version whose job waits for Redis says so (JOB_WAITING) instead of reloading the page forever.
@@ -95,7 +96,11 @@ def _document_page(doc: Document, status: int = 200, *, action_form=None, sent: 
         can_acknowledge=bool(services.acknowledging_roles(user, doc)),
         can_sign=engine.can(doc, "sign", user) or engine.can(doc, "cosign", user),
         step=pending_step(doc.current) if doc.state == "on_approval" else None,
-        typed=action_form.comment.data or "" if action_form is not None else "", sent=sent)
+        typed=action_form.comment.data or "" if action_form is not None else "", sent=sent,
+        # the box of those invited: what a refused request typed, else the current edition's (a new edition keeps them)
+        invited_box=(regenerate_form.invited.data or "" if regenerate_form is not None
+                     else invited.invited_text(doc.current.params if doc.current else None))
+        if invited.asks_invited(doc.type_key) else None)
     response = make_response(page, status)
     if (generating or pdf_pending) and status == 200:
         response.headers["Refresh"] = "2"  # the page follows the generation job without JavaScript
@@ -131,13 +136,13 @@ def generate(stage_id: int):
         data_request = db.session.get(DataRequest, form.data_request_id.data)
         if data_request is None or data_request.cycle_id != stage.cycle_id:
             abort(404)
-    on_refusal(lambda exc: back)
+    on_refusal(lambda exc: _keep_typed(stage, form) or back)
     if form.all_addressees.data:
         made = services.generate_for_addressees(stage, form.type_key.data, actor=current_user,
                                                 addressees=services.recommendation_addressees(stage))
     else:
         doc = services.generate_document(stage, form.type_key.data, actor=current_user, addressee=addressee,
-                                         data_request=data_request)
+                                         data_request=data_request, params=_typed_params(form.type_key.data, form))
     if form.all_addressees.data:
         flash(f"Формируются документы для адресатов: {len(made)}.", "success")
         return back
@@ -145,18 +150,35 @@ def generate(stage_id: int):
     return _back_to(doc)
 
 
+def _typed_params(type_key: str, form) -> dict | None:
+    """The choices typed in the form for the new edition: those invited, where the type prints them and the form sent
+    the box (a form without it, the service carries the current edition's over)."""
+    if "invited" not in request.form or not invited.asks_invited(type_key):
+        return None
+    return {invited.PARAM: invited.parse_invited(form.invited.data)}
+
+
+def _keep_typed(stage: Stage, form) -> None:
+    """A refused «Сформировать» redirects to the stage page: what was typed in its box waits there for the page
+    (stage_documents pops it), not lost with the redirect."""
+    if form.invited.data:
+        session[invited.TYPED_KEY] = {"stage": stage.id, "type": form.type_key.data, "text": form.invited.data}
+
+
 @bp.route("/<int:document_id>/regenerate", methods=["POST"])
 @signed_in
 def regenerate(document_id: int):
     doc = document_in_scope(Document, document_id)
-    form = ActionForm()
+    form = RegenerateForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return _document_page(doc, 422)
-    on_refusal(lambda exc: _document_page(db.session.get(Document, document_id), exc.status_code))
+        return _document_page(doc, 422, regenerate_form=form)
+    on_refusal(lambda exc: _document_page(db.session.get(Document, document_id), exc.status_code,
+                                          regenerate_form=form))
     check_version(doc, form.version.data)
     params = dict(doc.current.params or {}) if doc.current else {}
     params.pop("data_request_id", None)
+    params.update(_typed_params(doc.type_key, form) or {})
     services.regenerate(doc, actor=current_user, params=params or None)
     flash(f"Формируется редакция {doc.current.number}.", "success")
     return _back_to(doc)

@@ -11,6 +11,7 @@ from app.auth.models import RoleAssignment, User
 from app.core import dating
 from app.core import russian as ru
 from app.core.db import in_ids
+from app.documents import invited
 from app.documents import services as document_services
 from app.documents.rendering import unbroken_code
 from app.documents.contexts import (
@@ -315,6 +316,8 @@ def protocol(dtype, stage, ctx, *, params, **_):
         # «Иванов С.П.»: the form and the order of a list of those present
         "present": number_rows([{"name": ru.surname_initials(u.full_name), "position": u.position or DASH}
                                 for u in people]),
+        # those invited from outside (directors, the ИМЦ), as the official typed them in the «Сформировать» form
+        "invited": [line for line in params.get(invited.PARAM) or [] if isinstance(line, str) and line.strip()],
         "agenda": agenda,
         # Who signs as the secretary (the workflow admits only this person to the second signature).
         "cosigner": {"user_id": secretary.id, "name": ru.initials_surname(secretary.full_name),
