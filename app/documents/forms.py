@@ -9,10 +9,12 @@ from wtforms import (
 )
 
 from app.core.forms import Form, RuIntegerField, VersionField, as_choices, max_length, optional, required
+from app.documents import invited
 
 # «Приглашённые» of a protocol: the lines are checked by invited.parse_invited (in the view), whose refusal keeps
 # what was typed; the form only carries the text.
 INVITED_LABEL = "Приглашённые (по одному на строке: «Фамилия И.О. — должность, организация»)"
+INVITED_MAX = invited.TEXT_MAX
 
 
 class GenerateForm(Form):
@@ -22,7 +24,7 @@ class GenerateForm(Form):
     addressee_id = RuIntegerField("Адресат", validators=[optional()])
     data_request_id = RuIntegerField("Запрос сведений", validators=[optional()])
     all_addressees = BooleanField("Всем адресатам")
-    invited = TextAreaField(INVITED_LABEL, validators=[optional()])
+    invited = TextAreaField(INVITED_LABEL, validators=[optional(), max_length(INVITED_MAX)])
     submit = SubmitField("Сформировать")
 
 
@@ -34,7 +36,7 @@ class ActionForm(Form):
 class RegenerateForm(ActionForm):
     """A new edition; for a type that prints those invited, their lines as they are to be (the current ones shown)."""
 
-    invited = TextAreaField(INVITED_LABEL, validators=[optional()])
+    invited = TextAreaField(INVITED_LABEL, validators=[optional(), max_length(INVITED_MAX)])
 
 
 class SignForm(Form):
