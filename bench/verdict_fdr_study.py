@@ -223,5 +223,18 @@ def main(argv=None):
                       signs.items(), key=lambda x: x[1])))
 
 
+def patched_main():
+    """For the scripts that patch the analysis in their process before the workers fork (verdict_k2model.py,
+    verdict_k2hard.py): this study with the command line's arguments, or with `quality` first bench/verdict_quality.py
+    (our own generator) with the arguments after it."""
+    if sys.argv[1:2] == ["quality"]:
+        sys.argv = sys.argv[:1] + sys.argv[2:]
+        import bench.verdict_quality as quality  # noqa: PLC0415 — only for that mode; after the caller's patch
+
+        quality.main()
+    else:
+        main()
+
+
 if __name__ == "__main__":
     main()

@@ -197,12 +197,6 @@ elif VARIANT != "shipped":
     raise SystemExit(f"unknown K2HARD variant {VARIANT!r}")
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["quality"]:  # our own generator: bench/verdict_quality.py's arguments follow
-        sys.argv = sys.argv[:1] + sys.argv[2:]
-        import bench.verdict_quality as quality  # noqa: PLC0415 — after the patch, so its workers fork with it
+    import bench.verdict_fdr_study as study  # noqa: PLC0415 — after the patch, so the workers fork with it
 
-        quality.main()
-    else:
-        import bench.verdict_fdr_study as study  # noqa: PLC0415 — after the patch, so its workers fork with it
-
-        study.main()
+    study.patched_main()
