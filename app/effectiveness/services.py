@@ -27,11 +27,11 @@ from app.cycles.models import Cycle, Goal, Stage
 from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, EffectivenessEvaluation,
                                       EffectivenessProposal, MeasureAssessment)
 from app.extensions import db
-from app.orgs.services import org_today
+from app.orgs.services import org_time_zone, org_today
 from app.monitoring.values import owner_value, parse_number, topmost_answers
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
 from app.orgs.models import Organisation, ancestor_paths
-from app.followup.models import Measure, measure_indicators, remeasured, remeasured_from
+from app.followup.models import Measure, local_day, measure_indicators, remeasured, remeasured_from
 from workflows.measure import ACTIVE_STATES
 from app.core import charts
 from app.core import russian as ru
@@ -138,6 +138,7 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
         .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
         .where(IndicatorValue.indicator_id.in_(ids), Submission.state == "accepted")
         .order_by(Organisation.name, IndicatorValue.period)).all() if ids else []
+    zone = org_time_zone(cycle.owner)
     current: dict[int, dict[int, tuple]] = {}
     earlier: dict[int, dict[int, tuple[str, Decimal]]] = {}
     latest: dict[int, date] = {}
@@ -147,8 +148,9 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
         previous_cycle = v.indicator_id in source_of
         indicator_id = source_of[v.indicator_id] if previous_cycle else v.indicator_id
         if not previous_cycle:
-            # Any accepted value of this cycle's indicator counts as a measurement (as in the integrity check).
-            day = v.updated_at.date()
+            # Any accepted value of this cycle's indicator counts as a measurement (as in the integrity check), on
+            # its day in the owner's time zone.
+            day = local_day(v.updated_at, zone)
             if indicator_id not in latest or day > latest[indicator_id]:
                 latest[indicator_id] = day
         if not previous_cycle and v.stage_code == "EFF":
@@ -219,10 +221,11 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
     measures = db.session.scalars(
         select(Measure).where(Measure.cycle_id == cycle.id, Measure.state != "cancelled")
         .options(selectinload(Measure.indicators)).order_by(Measure.start_date, Measure.id)).all()
+    zone = org_time_zone(cycle.owner)
     results = []
     for m in measures:
         details, verdicts = [], []
-        since = remeasured_from(m.start_date, m.end_date, m.done_at, today)
+        since = remeasured_from(m.start_date, m.end_date, m.done_at, today, zone)
         for ind in m.indicators:
             row = by_id.get(ind.id)
             if row is None or row.after is None:
