@@ -25,14 +25,14 @@ from sqlalchemy import Date, and_, bindparam, case, exists, func, literal, not_,
 from app.core.db import in_ids
 from app.cycles.basis import basis_problems
 from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
-from app.effectiveness.integrity import (ACCEPTED, STAGE_ORDER, UNACKNOWLEDGED, CycleHead, _as_date, _basis_ids,
-                                         nonblank)
+from app.effectiveness.integrity import (ACCEPTED, STAGE_ORDER, UNACKNOWLEDGED, CycleHead, _basis_ids, nonblank,
+                                         time_zones)
 from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
 from app.extensions import db
 from app.followup.letters import letter_registered
 from app.followup.models import (Decision, Measure, Recommendation, RecommendationItem, decision_findings,
-                                 measure_indicators, measure_recommendations, recommendation_findings, remeasured,
-                                 remeasured_from)
+                                 measure_indicators, measure_recommendations, recommendation_findings, local_day,
+                                 remeasured, remeasured_from)
 from app.analysis.models import Finding
 from app.monitoring.models import IndicatorValue, Submission
 
@@ -182,8 +182,11 @@ class ChainCounts:
         self.indicators = counts("indicators")
         self.methods = dict(execute(statements["methods"], params).all())
         self.remeasured: dict[int, list] = {}
+        # the days of the stored moments in each owner's time zone, as the integrity panel reads them
+        zones = time_zones(params["ids"])
         for cycle_id, end, last, start, done_at in execute(statements["remeasured"], params).all():
-            self.remeasured.setdefault(cycle_id, []).append((end, _as_date(last), start, done_at))
+            self.remeasured.setdefault(cycle_id, []).append((end, local_day(last, zones[cycle_id]), start, done_at,
+                                                             zones[cycle_id]))
         self.findings = counts("findings")
         self.recommendations = counts("recommendations")
         self.items = counts("items")
@@ -272,9 +275,10 @@ def _no_basis(out: Counter, cycle, reached: int) -> None:
 
 
 def _effectiveness(out: Counter, cycle, counts: ChainCounts, today: date, indicators: int) -> None:
-    for end, latest, start, done_at in counts.remeasured.get(cycle.id, ()):
+    for end, latest, start, done_at, zone in counts.remeasured.get(cycle.id, ()):
         # The walk reads the latest values only when the cycle's basis has indicators.
-        if end < today and (not indicators or not remeasured(latest, remeasured_from(start, end, done_at, today))):
+        if end < today and (not indicators or not remeasured(latest,
+                                                             remeasured_from(start, end, done_at, today, zone))):
             out["indicator_not_remeasured"] += 1
     evaluation = counts.evaluations.get(cycle.id)
     if evaluation is None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from app.catalogue.models import Track
 from app.core.db import in_ids
@@ -30,13 +30,14 @@ from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
 from app.cycles.services import content_refusal
 from app.extensions import db
 from app.orgs.services import org_today
-from flask import url_for
+from flask import current_app, url_for
 from app.monitoring.models import IndicatorValue, Submission
 from app.analysis.models import Finding
 from app.followup.letters import letter_registered
 from app.followup.models import Recommendation, RecommendationItem, recommendation_findings
 from app.orgs.models import Organisation
-from app.followup.models import Measure, measure_indicators, measure_recommendations, remeasured, remeasured_from
+from app.followup.models import (Measure, local_day, measure_indicators, measure_recommendations, remeasured,
+                                 remeasured_from)
 from app.followup.models import Decision, decision_findings
 from app.followup.services import (decision_edit_refusal, measure_edit_refusal, recommendation_edit_refusal,
                                    stage_content_refusal)
@@ -154,6 +155,7 @@ class Chain:
                                       .where(in_ids(Stage.cycle_id, ids))):
             self.stages[row.cycle_id][row.code] = row
         self.basis = _basis_ids(cycles)
+        self.zones = time_zones(ids)
         basis_ids = sorted({b for v in self.basis.values() for b in v})
         # The rest as plain Core rows on the session's connection (no ORM result processing of ~10,000 rows for a
         # region); the session's query above has autoflushed, and nothing is changed in between.
@@ -169,8 +171,9 @@ class Chain:
         self.methods = dict(rows(select(CollectionMethod.cycle_id, func.count())
                                  .where(in_ids(CollectionMethod.cycle_id, ids))
                                  .group_by(CollectionMethod.cycle_id)).all())
-        # indicator id → (accepted values for its cycle's period, date of the latest accepted value).
-        self.measured = {r[0]: (int(r[1] or 0), _as_date(r[2])) for r in rows(
+        # indicator id → (accepted values for its cycle's period, the latest accepted value's moment: its day is the
+        # owner's, app/followup/models.local_day).
+        self.measured = {r[0]: (int(r[1] or 0), r[2]) for r in rows(
             select(IndicatorValue.indicator_id, func.sum(case((IndicatorValue.period == Cycle.period, 1), else_=0)),
                    func.max(IndicatorValue.updated_at))
             .join(Submission, Submission.id == IndicatorValue.submission_id)
@@ -428,12 +431,13 @@ class _Checker:
             if m.state == "cancelled" or m.end_date is None or m.end_date >= self.today:
                 continue
             # the evaluation's own rule of which values show the measure's effect (app/followup/models.py)
-            since = remeasured_from(m.start_date, m.end_date, m.done_at, self.today)
-            # The day it ended as remeasured_from reads it: marked done early, the day it was marked done (dated as
-            # the stored moment, as there), not its planned end.
-            ended = min(m.end_date, m.done_at.date()) if m.done_at is not None else m.end_date
+            zone = self.chain.zones[cycle.id]
+            since = remeasured_from(m.start_date, m.end_date, m.done_at, self.today, zone)
+            # The day it ended as remeasured_from reads it: marked done early, the day it was marked done (the stored
+            # moment's day in the owner's time zone, as there), not its planned end.
+            ended = min(m.end_date, local_day(m.done_at, zone)) if m.done_at is not None else m.end_date
             for indicator_id in self.measure_indicators.get(m.id, []):
-                if not remeasured(self.measured.get(indicator_id, (0, None))[1], since):
+                if not remeasured(local_day(self.measured.get(indicator_id, (0, None))[1], zone), since):
                     code = self.indicator_codes.get(indicator_id, "?")
                     self.add("indicator_not_remeasured", "EFF", lambda m=m, code=code, ended=ended, ind=indicator_id: (
                         f"Показатель {code} не измерялся после окончания меры «{_short(m.title, 50)}» "
@@ -471,12 +475,20 @@ def nonblank(column):
     return func.sum(case((func.length(func.trim(func.coalesce(column, ""))) > 0, 1), else_=0))
 
 
-def _as_date(value) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite hands aggregates back as text
-        return date.fromisoformat(value[:10])
-    return value.date() if hasattr(value, "date") else value
+def time_zones(cycle_ids) -> dict[int, str]:
+    """{cycle id: its owner's time zone} as orgs.services.org_time_zone reads it (the owner's own, or its nearest
+    ancestor's, or APP_TIMEZONE), for many cycles in one query: the days of the stored moments the checks compare
+    with end dates are the owner's."""
+    owner, above = aliased(Organisation), aliased(Organisation)
+    zones = defaultdict(lambda: current_app.config["APP_TIMEZONE"])
+    # the nearest last: the longest path of the owner's and its ancestors' with a time zone set
+    for cycle_id, tz in db.session.execute(
+            select(Cycle.id, above.timezone).join(owner, owner.id == Cycle.owner_id)
+            .join(above, owner.path.like(above.path + "%"))
+            .where(in_ids(Cycle.id, list(cycle_ids)), above.timezone.is_not(None))
+            .order_by(Cycle.id, func.length(above.path))):
+        zones[cycle_id] = tz
+    return zones
 
 
 def check_cycle(cycle: Cycle, *, today: date | None = None) -> list[Defect]:

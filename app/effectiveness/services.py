@@ -27,16 +27,19 @@ from app.cycles.models import Cycle, Goal, Stage
 from app.effectiveness.models import (PROPOSAL_KINDS, RESULT_SHORT, RESULTS, EffectivenessEvaluation,
                                       EffectivenessProposal, MeasureAssessment)
 from app.extensions import db
-from app.orgs.services import org_today
+from app.orgs.services import org_time_zone, org_today
 from app.monitoring.values import owner_value, parse_number, topmost_answers
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
+from app.monitoring.services import audience_addressees
 from app.orgs.models import Organisation, ancestor_paths
-from app.followup.models import Measure, measure_indicators, remeasured, remeasured_from
+from app.followup.models import Measure, local_day, measure_indicators, remeasured, remeasured_from
 from workflows.measure import ACTIVE_STATES
 from app.core import charts
 from app.core import russian as ru
 
 UNFINISHED = "мера не завершена — эффект не оценивается"
+PARTIAL = ("повторно измерена только часть организаций, значение «после мер» по всем — значение мониторинга до "
+           "окончания меры, эффект не оценивается: ")
 
 CENT = Decimal("0.01")
 
@@ -83,6 +86,22 @@ class SchoolValue:
 
 
 @dataclass
+class KeptValue:
+    """An upper organisation's monitoring value kept as «после мер» because the repeat measurement covered only some
+    of the organisations it stands for (the owner's own value, or a municipality's in a regional cycle)."""
+
+    name: str  # the organisation whose monitoring value stays
+    again: list[str]  # the organisations under it measured again
+    total: int  # the organisations under it the cycle asks
+    entered_on: date | None  # the day its monitoring value was entered (the owner's day)
+
+    @property
+    def words(self) -> str:
+        """«Школа А (1 из 2 орг.)», what the page says of the organisations measured again."""
+        return f"{', '.join(self.again)} ({len(self.again)} из {self.total} орг.)"
+
+
+@dataclass
 class IndicatorRow:
     """One indicator: the municipality's (owner's) value after the measures — its own where it reported one,
     otherwise the mean over the organisations that answered, or their sum for a head count — against the baseline
@@ -101,6 +120,8 @@ class IndicatorRow:
     # the periods of the repeat measurement (повторное измерение of the EFF stage) the value after the measures is of
     repeat_periods: list[str] = field(default_factory=list)
     repeated: int = 0  # of the organisations counted, how many were measured again (the rest: the monitoring's value)
+    # upper values kept because the repeat measurement covered only part of what each stands for
+    kept: list[KeptValue] = field(default_factory=list)
 
     @property
     def change(self) -> Decimal | None:
@@ -138,17 +159,20 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
         .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
         .where(IndicatorValue.indicator_id.in_(ids), Submission.state == "accepted")
         .order_by(Organisation.name, IndicatorValue.period)).all() if ids else []
+    zone = org_time_zone(cycle.owner)
     current: dict[int, dict[int, tuple]] = {}
     earlier: dict[int, dict[int, tuple[str, Decimal]]] = {}
     latest: dict[int, date] = {}
+    entered: dict[tuple[int, int], object] = {}  # (indicator, organisation) → when its monitoring value was entered
     # indicator → organisation → (entered, value, period, name, path) of its latest repeat measurement
     repeat: dict[int, dict[int, tuple]] = {}
     for v in values:
         previous_cycle = v.indicator_id in source_of
         indicator_id = source_of[v.indicator_id] if previous_cycle else v.indicator_id
         if not previous_cycle:
-            # Any accepted value of this cycle's indicator counts as a measurement (as in the integrity check).
-            day = v.updated_at.date()
+            # Any accepted value of this cycle's indicator counts as a measurement (as in the integrity check), on
+            # its day in the owner's time zone.
+            day = local_day(v.updated_at, zone)
             if indicator_id not in latest or day > latest[indicator_id]:
                 latest[indicator_id] = day
         if not previous_cycle and v.stage_code == "EFF":
@@ -160,19 +184,39 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
                                                            v.path)
         elif not previous_cycle and v.period == cycle.period:
             current.setdefault(indicator_id, {})[v.organisation_id] = (v.value, v.short_name or v.name, v.path)
+            entered[(indicator_id, v.organisation_id)] = v.updated_at
         elif v.period < cycle.period:
             seen = earlier.setdefault(indicator_id, {}).get(v.organisation_id)
             if seen is None or v.period > seen[0]:
                 earlier[indicator_id][v.organisation_id] = (v.period, v.value)
+    kept: dict[int, list[KeptValue]] = {}
+    audience: list[Organisation] | None = None  # the organisations the cycle asks, read once when needed
     for indicator_id, by_org in repeat.items():
         measured = current.setdefault(indicator_id, {})
-        # The repeat measurement is the later value: an organisation above one measured again — the owner's own
+        # The repeat measurement is the later value: an organisation above those measured again — the owner's own
         # monitoring value, or a municipality's that held its schools' when the repeat asked the schools — no longer
-        # stands for it (its monitoring value won over its schools' repeat values as the one reported higher up).
-        above = {p for _entered, _value, _period, _name, path in by_org.values() for p in ancestor_paths(path)}
-        for org_id, (_value, _name, path) in list(measured.items()):
-            if org_id not in by_org and path in above:
+        # stands for them (its monitoring value won over its schools' repeat values as the one reported higher up)
+        # when the organisations under it still all have a value: measured again, or their own monitoring value.
+        # When some have none but the upper one (one school of two measured again, the other never answered for
+        # itself), the upper value stays: the part's values against a baseline of the whole compare unlike with
+        # unlike.
+        repeat_paths = {path for _entered, _value, _period, _name, path in by_org.values()}
+        valued = repeat_paths | {path for _value, _name, path in measured.values()}
+        above = {p for path in repeat_paths for p in ancestor_paths(path)}
+        for org_id, (_value, name, path) in list(measured.items()):
+            if org_id in by_org or path not in above:
+                continue
+            if audience is None:
+                audience = audience_addressees(cycle)
+            below = [o for o in audience if o.path.startswith(path) and o.path != path]
+            missing = [o for o in below if not any(p in valued and p.startswith(path) and p != path
+                                                   for p in (*ancestor_paths(o.path), o.path))]
+            if not missing:
                 del measured[org_id]
+                continue
+            again = sorted(r[3] for r in by_org.values() if r[4].startswith(path))
+            kept.setdefault(indicator_id, []).append(KeptValue(
+                name, again, len(below), local_day(entered.get((indicator_id, org_id)), zone)))
         for org_id, (_entered, value, _period, name, path) in by_org.items():
             measured[org_id] = (value, name, path)
     rows = []
@@ -188,7 +232,7 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
         periods = sorted({r[2] for r in repeat.get(ind.id, {}).values()})
         rows.append(IndicatorRow(ind.id, ind.code, ind.name, ind.unit, ind.direction, _dec(ind.baseline),
                                  _dec(ind.target), after, schools, latest.get(ind.id), periods,
-                                 len(repeat.get(ind.id, {}))))
+                                 len(repeat.get(ind.id, {})), kept.get(ind.id, [])))
     return rows
 
 
@@ -219,10 +263,11 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
     measures = db.session.scalars(
         select(Measure).where(Measure.cycle_id == cycle.id, Measure.state != "cancelled")
         .options(selectinload(Measure.indicators)).order_by(Measure.start_date, Measure.id)).all()
+    zone = org_time_zone(cycle.owner)
     results = []
     for m in measures:
         details, verdicts = [], []
-        since = remeasured_from(m.start_date, m.end_date, m.done_at, today)
+        since = remeasured_from(m.start_date, m.end_date, m.done_at, today, zone)
         for ind in m.indicators:
             row = by_id.get(ind.id)
             if row is None or row.after is None:
@@ -231,6 +276,10 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
                 details.append((ind.code, "не задано базовое значение"))
             elif since is not None and not remeasured(row.measured_on, since):
                 details.append((ind.code, "не измерялся после окончания меры"))
+            elif since is not None and any(not remeasured(k.entered_on, since) for k in row.kept):
+                # the value «после мер» is a monitoring value from before the measure ended: a repeat of a part
+                # does not make it one measured after it
+                details.append((ind.code, PARTIAL + "; ".join(k.words for k in row.kept)))
             else:
                 verdicts.append(bool(row.improved))
                 details.append((ind.code, f"{shown[row.id]['baseline']} → {shown[row.id]['after']}: "

@@ -2,7 +2,7 @@
 management decisions. Persistence and invariants only; the workflows live in workflows/recommendation_item.py,
 workflows/measure.py and workflows/decision.py, the operations in app/followup/services.py."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Column, CheckConstraint, Date, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +12,7 @@ from app.auth.models import User
 from app.core.db import Audited
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator, Stage
+from app.deadlines.services import local_date
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -192,18 +193,34 @@ class RecommendationItem(Audited, db.Model):
         return self.recommendation.cycle
 
 
-def remeasured_from(start_date: date, end_date: date, done_at: datetime | None, today: date) -> date | None:
+def local_day(moment: datetime | str | None, tz_name: str) -> date | None:
+    """The day a stored moment (UTC) falls on where the cycle's owner works (`tz_name`: orgs.services.org_time_zone),
+    the day its end date and `today` are counted in: a value entered at 01:30 in Moscow on the day after a measure's
+    end date was dated by its UTC day (22:30 of the end date) and taken for one measured while the measure ran.
+    SQLite hands aggregates back as text, naive."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return local_date(moment, tz_name)
+
+
+def remeasured_from(start_date: date, end_date: date, done_at: datetime | None, today: date,
+                    tz_name: str) -> date | None:
     """The first day an indicator's value can show a measure's effect, or None while the measure runs (neither past
     its end date nor marked done). A measure ends with its end date — a value measured on that day was measured while
     it still ran, so only the next day's counts — or earlier, on the day it is marked done; a value taken before it
     began tells nothing of it either: a roadmap's measure marked done the day before it was to start was rated «нет
     эффекта» on the values the monitoring had collected before it (walk 19). Days are the dates of the stored
-    moments, as the values' own (app/effectiveness/services.indicator_rows). The one rule of the evaluation and of
+    moments in the owner's time zone (local_day), as the values' own (app/effectiveness/services.indicator_rows) and
+    as the end date and `today` are. The one rule of the evaluation and of
     the integrity panel and its counts (remeasured): the panel once said «measured after the measure» of a value
     taken on its end date, and owed a new one of a measure marked done early that the evaluation rated on values
     taken after it was done. The panel still owes a new measurement only once the end date has passed: a measure
     marked done early is rated once measured again, but nothing is owed before its planned end."""
-    done_on = done_at.date() if done_at is not None else None
+    done_on = local_day(done_at, tz_name)
     if done_on is None and end_date >= today:
         return None
     after_end = end_date + timedelta(days=1)
@@ -212,8 +229,8 @@ def remeasured_from(start_date: date, end_date: date, done_at: datetime | None, 
 
 
 def remeasured(measured_on: date | None, since: date | None) -> bool:
-    """Was the indicator measured (its latest accepted value on `measured_on`) late enough to show the effect of a
-    measure that ended as remeasured_from says (`since`)? False while the measure runs (`since` None)."""
+    """Was the indicator measured (its latest accepted value on `measured_on`, its local_day) late enough to show the
+    effect of a measure that ended as remeasured_from says (`since`)? False while the measure runs (`since` None)."""
     return since is not None and measured_on is not None and measured_on >= since
 
 

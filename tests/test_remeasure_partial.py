@@ -1,0 +1,101 @@
+"""«После мер» when the repeat measurement covered only part of what an upper organisation's monitoring value stood
+for (app/effectiveness/services.indicator_rows).
+
+The department reported its own municipality-wide figure in the monitoring; the repeat measurement asked one school
+of two. The upper value was dropped for any repeat below it, so «после мер» stood on that one school against the
+municipality-wide baseline, and the page said nothing of it. Like with like: the upper value stays the figure
+compared with the baseline, the page says which organisations were measured again, and a measure is not rated on a
+monitoring value taken before it ended."""
+
+from datetime import datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+
+from app.effectiveness import services
+from app.monitoring.models import DataRequest, IndicatorValue, Submission
+from tests.fixtures_effectiveness import accepted_values, add_indicator, make_measure, open_all_stages, today
+
+
+def _repeat(cycle, actor, values, db_session):
+    """Accepted answers to a repeat measurement: a request of the EFF stage for the next calendar year."""
+    rows = accepted_values(cycle, actor, values, period=str(int(cycle.period[:4]) + 1))
+    db_session.scalar(select(DataRequest).join(Submission, Submission.request_id == DataRequest.id)
+                      .where(Submission.id == rows[0].submission_id)).stage_code = "EFF"
+    db_session.flush()
+    return rows
+
+
+def _row(cycle, code):
+    return next(r for r in services.indicator_rows(cycle) if r.code == code)
+
+
+def _department_only(chain, world):
+    """A share «чем меньше, тем лучше» (baseline 10) the department reported alone, 12 for the municipality."""
+    worse = add_indicator(chain.cycle, world["official"], "E-09", baseline=10, target=8, direction="down")
+    accepted_values(chain.cycle, world["official"], {(worse, world["mun"]): 12})
+    return worse
+
+
+def test_one_school_of_two_measured_again_keeps_the_departments_figure(chain, world, db_session):
+    cycle, official = chain.cycle, world["official"]
+    worse = _department_only(chain, world)
+    _repeat(cycle, official, {(worse, world["school_a"]): 7}, db_session)
+    row = _row(cycle, "E-09")
+    # not school A's 7 against the municipality's baseline of 10
+    assert row.after == 12
+    (kept,) = row.kept
+    assert (kept.name, kept.again, kept.total) == ("Тестовый муниципалитет", ["Школа А"], 2)
+    # school A's repeat value still shows among the organisations
+    assert ("Школа А", 7) in [(s.name, s.after) for s in row.schools]
+
+
+def test_both_schools_measured_again_replace_the_departments_figure(chain, world, db_session):
+    cycle, official = chain.cycle, world["official"]
+    worse = _department_only(chain, world)
+    _repeat(cycle, official, {(worse, world["school_a"]): 7, (worse, world["school_b"]): 8}, db_session)
+    row = _row(cycle, "E-09")
+    assert row.after == 7.5 and row.kept == []
+
+
+def test_the_other_schools_own_monitoring_value_completes_the_figure(chain, world, db_session):
+    """E-03: the schools answered the monitoring too (12 and 11) — school A measured again (7) and school B's 11 still
+    cover the whole municipality, so the department's own figure gives way as before."""
+    cycle, official, worse = chain.cycle, world["official"], chain.indicators["worse"]
+    accepted_values(cycle, official, {(worse, world["mun"]): 12})
+    _repeat(cycle, official, {(worse, world["school_a"]): 7}, db_session)
+    row = _row(cycle, "E-03")
+    assert row.after == 9 and row.kept == []
+
+
+def test_a_regional_cycle_keeps_a_municipalitys_answer_measured_again_in_part(world, make_cycle, make_user,
+                                                                              db_session):
+    official = make_user("official", world["region"])
+    cycle = make_cycle(world["region"], official, mechanism="R1.1")
+    open_all_stages(cycle)
+    ind = add_indicator(cycle, official, "R-01", baseline=10, target=8, direction="down")
+    accepted_values(cycle, official, {(ind, world["mun"]): 12})
+    _repeat(cycle, official, {(ind, world["school_b"]): 4}, db_session)
+    row = _row(cycle, "R-01")
+    assert row.after == 12 and [k.again for k in row.kept] == [["Школа Б"]]
+
+
+def test_the_measure_is_not_rated_on_the_kept_monitoring_value_and_the_page_says_so(client, login, chain, world,
+                                                                                    db_session):
+    cycle, official = chain.cycle, world["official"]
+    worse = _department_only(chain, world)
+    end = today() - timedelta(days=30)
+    for value in db_session.scalars(select(IndicatorValue).where(IndicatorValue.indicator_id == worse.id)):
+        value.updated_at = datetime.combine(end - timedelta(days=30), time(9), tzinfo=timezone.utc)
+    measure = make_measure(cycle, official, "Курсы повышения квалификации", indicators=[worse],
+                           start=end - timedelta(days=60), end=end)
+    _repeat(cycle, official, {(worse, world["school_a"]): 7}, db_session)
+    db_session.commit()
+    rows = services.indicator_rows(cycle)
+    (result,) = [r for r in services.assess_measures(cycle, rows, today=today()) if r.measure.id == measure.id]
+    assert result.computed == "not_measurable"
+    assert result.details == [("E-09", services.PARTIAL + "Школа А (1 из 2 орг.)")]
+
+    login(official)
+    page = client.get(f"/effectiveness/cycles/{cycle.id}").get_data(as_text=True)
+    assert "только Школа А (1 из 2 орг.); «после мер» — значение мониторинга Тестовый муниципалитет" in page
+    assert "у остальных — значение мониторинга" not in page
