@@ -1,6 +1,7 @@
 """The demo walked as the roles least walked (walk 22): the experts and the auditor on the 08-70 side, the
 administrator, the second municipality; what the page offered and said, read from the HTML the server sends."""
 
+import lxml.html
 from sqlalchemy import select
 
 from tests.test_screens3_pages import _login, _page, _text
@@ -44,3 +45,36 @@ def test_a_fully_scored_sheet_is_offered_for_approval(demo, client):
     page = _page(client, f"/assessment/evaluations/{returned.id}")
     assert page.xpath("//button[@name='trigger'][@value='resubmit']")
     assert not page.xpath("//ul[@id='evaluation-problems']")
+
+
+def test_a_municipality_saved_as_it_stands_is_saved_with_its_shares_left_empty(demo, client):
+    """The administrator opened «ГО Северный» and pressed «Сохранить» changing nothing: the four shares of students
+    (for schools; a municipality has none) each answered «Введите число (например, 75 или 12,5).» — an empty
+    optional decimal field was refused everywhere (the organisation form, an indicator's baseline and target)."""
+    from app.orgs.models import Organisation
+
+    org = demo.scalars(select(Organisation).where(Organisation.code == "MUN01")).one()
+    _login(client, "admin")
+    page = _page(client, f"/orgs/{org.id}/edit")
+    (form,) = page.xpath("//form[.//input[@name='name']]")
+    data = dict(form.form_values())
+    assert data.get("low_income_share", "") == ""
+    response = client.post(f"/orgs/{org.id}/edit", data=data)
+    assert response.status_code == 302, [_text(e) for e in lxml.html.fromstring(
+        response.get_data(as_text=True)).xpath("//*[contains(@class, 'invalid-feedback')]")]
+    # A share typed wrong is still refused, by its own message.
+    response = client.post(f"/orgs/{org.id}/edit", data={**data, "ovz_share": "много"})
+    assert response.status_code == 422
+    assert "Введите число цифрами 0–9 (например, 75 или 12,5)." in response.get_data(as_text=True)
+
+
+def test_an_empty_decimal_field_is_no_value_and_no_error(app):
+    from app.core.forms import Form, RuDecimalField, optional
+
+    class Shares(Form):
+        share = RuDecimalField("Доля", places=None, validators=[optional()])
+
+    with app.test_request_context(method="POST", data={"share": "  "}):
+        form = Shares(meta={"csrf": False})
+        assert form.validate(), form.errors
+        assert form.share.data is None
