@@ -977,12 +977,23 @@ def _conflicts(assignment: Assignment) -> list[str]:
 
 def transition_evaluation(assignment: Assignment, trigger: str, *, actor, today: date, comment: str | None = None,
                           expected_version: int | None = None) -> None:
+    engine.fire(assignment, trigger, actor=actor, comment=comment, expected_version=expected_version,
+                **_evaluation_data(assignment, trigger, today))
+
+
+def _evaluation_data(assignment: Assignment, trigger: str, today: date) -> dict:
+    """What the evaluation's guards for `trigger` are given: the same for firing and for asking beforehand."""
     data = {"today": today}
     if trigger in ("submit", "resubmit"):
         data.update(unscored=_unscored(assignment, "expert"), uncommented=_uncommented(assignment))
     if trigger in ("submit", "resubmit", "approve"):
         data["conflicts"] = _conflicts(assignment)
-    engine.fire(assignment, trigger, actor=actor, comment=comment, expected_version=expected_version, **data)
+    return data
+
+
+def evaluation_problems(assignment: Assignment, trigger: str, today: date) -> list[str]:
+    """Why `trigger` would be refused now (empty: it may fire), for the page to say in place of the button."""
+    return engine.check_guards(assignment, trigger, **_evaluation_data(assignment, trigger, today))
 
 
 # --- evidence --------------------------------------------------------------------------------------------------

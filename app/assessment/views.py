@@ -504,9 +504,19 @@ def _evaluation_page(assignment_id: int, status: int = 200):
         engine.permits(engine.registry()["expert_evaluation"].find("submit")[0].allowed, assignment, current_user)
     sa = services.self_assessment_for(assignment.campaign, assignment.municipality_id, assignment.mechanism_code)
     sheet = _sheet(assignment, scope, sa, assignment)
+    # «Направить на утверждение» is not offered while its guards refuse (criteria unscored, a differing score without
+    # its comment, the window closed): the page says what is missing instead of a button that can only fail.
+    transitions, problems = [], []
+    for t in engine.available_transitions(assignment, current_user):
+        refused = services.evaluation_problems(assignment, t.trigger, user_today()) \
+            if t.trigger in ("submit", "resubmit") else []
+        if refused:
+            problems += [p for p in refused if p not in problems]
+        else:
+            transitions.append(t)
     return render_template("assessment/evaluation.html", assignment=assignment, editable=editable, sa=sa,
                            self_transitions=engine.available_transitions(sa, current_user) if sa else [],
-                           transitions=engine.available_transitions(assignment, current_user),
+                           transitions=transitions, problems=problems,
                            history=present(services.history(assignment if sheet["show_expert"] else None,
                                                             sa if sheet["show_self"] else None)),
                            **sheet, **_typed()), status

@@ -109,7 +109,12 @@ class RuDecimalField(_OneMessage, DecimalField):
     """Decimal input that accepts a comma as the decimal separator and explains errors in Russian."""
 
     def process_formdata(self, valuelist):
-        if valuelist and valuelist[0].strip():
+        if valuelist and not valuelist[0].strip():
+            # Nothing typed is no value, as in RuIntegerField: Decimal("") failed, and since _OneMessage stops the
+            # chain on a reading error before Optional() could clear it, every empty optional share was refused.
+            self.data = None
+            return
+        if valuelist:
             text = _GROUPING.sub("", valuelist[0].strip()).replace(",", ".")
             if not text.isascii() or "_" in text:
                 # Decimal reads any script's digits («٣٥» is 35) and Python's digit groups («7_5» is 75): a figure
