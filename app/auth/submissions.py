@@ -27,6 +27,9 @@ from app.extensions import db
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_\-]{16,64}")
 KEEP = timedelta(days=2)  # a form left open longer than this is answered as a new one
 REPLAYED = "Эта форма уже была отправлена: повторная отправка ничего не создала."
+# A create view that refuses a repeat it cannot recognise (no token to compare) says so in these words.
+UNTOKENED = ("Запрос отправлен не со страницы (без одноразового ключа формы) и ничего не изменил: обновите страницу "
+            "и отправьте форму ещё раз.")
 
 
 def form_token_input() -> Markup:
@@ -41,6 +44,13 @@ def _token() -> str | None:
     if not token or not TOKEN_PATTERN.fullmatch(token):
         return None
     return hashlib.sha256(f"{token}|{request.path}".encode()).hexdigest()
+
+
+def carries_form_token() -> bool:
+    """Whether this POST carries a well-formed one-time token. Without one, `submit_once` cannot tell a repeat from a
+    first submission: a view whose second submission would make something anew (a document's next edition) refuses
+    it with UNTOKENED instead of processing it."""
+    return _token() is not None
 
 
 def _same_site(target: str | None) -> str | None:

@@ -5,7 +5,7 @@ from flask import Blueprint
 bp = Blueprint("documents", __name__, template_folder="templates")
 
 # Below the blueprint: the view modules register their routes on it.
-from flask import g, session  # noqa: E402
+from flask import g  # noqa: E402
 from flask_login import current_user  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -67,11 +67,10 @@ def stage_documents(stage) -> dict:
 
 def _invited_boxes(stage, overview: dict) -> dict[str, str]:
     """type key → the text of the «Приглашённые» box for each type of the stage that prints those invited: what a
-    refused «Сформировать» typed (once), else the current edition's lines, so generating again keeps them."""
-    # taken from the session once, kept for the request: a page asks stage_documents more than once (the DEC partial)
-    if "typed_invited" not in g:
-        g.typed_invited = session.pop(invited.TYPED_KEY, None)
-    typed = g.typed_invited if isinstance(g.typed_invited, dict) and g.typed_invited.get("stage") == stage.id else {}
+    refused «Сформировать» typed (views.generate renders the stage page with it, set on `g`), else the current
+    edition's lines, so generating again keeps them."""
+    typed = g.get("typed_invited")
+    typed = typed if isinstance(typed, dict) and typed.get("stage") == stage.id else {}
     boxes = {}
     for t in overview["types"]:
         if invited.asks_invited(t.key):

@@ -14,8 +14,6 @@ from app.core.hardening import without_invisible
 from app.documents import rendering
 
 PARAM = "invited"
-# the session's key for the text of a refused «Сформировать» (views._keep_typed), until the stage page shows it again
-TYPED_KEY = "typed_invited"
 MAX_LINES = 30
 LINE_MAX = 300
 # the textarea's own limit: the lines, their breaks and some blank lines between them

@@ -69,12 +69,12 @@ def requisites(context: dict, version, signature) -> dict:
     if isinstance(context.get("signers"), list):
         # Several signers of one capacity (the experts of a conclusion): each who signed the version electronically
         # is named as the signature recorded them (the position stays the conclusion's, the
-        # register of experts'), on the day they signed; the others keep the blank to sign by hand.
-        by_user = {s.signer_id: s for s in version.signatures}
-        context["signers"] = [
-            {**line, "name": initials_name(by_user[line["user_id"]].signer_name),
-             "date": fmt_date_long(_day(version, by_user[line["user_id"]].signed_at))}
-            if isinstance(line, dict) and line.get("user_id") in by_user else line for line in context["signers"]]
+        # register of experts'), on the day they signed; the others keep the blank to sign by hand. A deputy's
+        # signature dates the line of the one they signed for, under their own name and the position it recorded.
+        by_user = _signed_for(context, version, signature)
+        context["signers"] = [_signed_line(line, version, by_user[line["user_id"]])
+                              if isinstance(line, dict) and line.get("user_id") in by_user else line
+                              for line in context["signers"]]
     if isinstance(context.get("approval"), dict):
         context["approval"] = {**context["approval"], **signer, "date": fmt_date_long(signed_day)}
     if isinstance(context.get("agreements"), list) and version.approvals:
@@ -85,6 +85,27 @@ def requisites(context: dict, version, signature) -> dict:
             context["agreements"] = [{"position": a.approver_position or "", "name": initials_name(a.approver_name),
                                       "date": fmt_date_long(_day(version, a.decided_at))} for a in agreed]
     return context
+
+
+def _signed_for(context: dict, version, signature) -> dict:
+    """user id of a signer line → the signature made for it: each person's own, and the main one made by a deputy
+    for the signer the edition names (only that person, or their deputy, makes it: workflows.document.SIGNER)."""
+    by_user = {s.signer_id: s for s in version.signatures}
+    named = context.get("named_signer")
+    named_id = named.get("user_id") if isinstance(named, dict) else None
+    if named_id is not None and signature.signer_id != named_id and named_id not in by_user:
+        # the deputy signed for the named signer, not as a signer of a line of their own (were they on one)
+        by_user = {k: v for k, v in by_user.items() if v is not signature} | {named_id: signature}
+    return by_user
+
+
+def _signed_line(line: dict, version, signature) -> dict:
+    """A signer line as `signature` signed it: the signer's own keeps the line's position; a deputy's shows their
+    position as the signature recorded it («Заместитель …», «Исполняющий обязанности …», ГОСТ Р 7.0.97, п. 5.23: no
+    «за», no slash), as the single signer's line of every other document does."""
+    own = signature.signer_id == line["user_id"]
+    return {**line, "position": line.get("position") if own else signature.signer_position or line.get("position"),
+            "name": initials_name(signature.signer_name), "date": fmt_date_long(_day(version, signature.signed_at))}
 
 
 def approval_rows(version) -> list[tuple[str, ...]]:

@@ -1,17 +1,18 @@
 """Pages of the documents feature: the URL table (thin: form → service → redirect; the request boundary commits)."""
 
-from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.roles import ROLES
-from app.auth.submissions import submit_once
+from app.auth.submissions import UNTOKENED, carries_form_token, submit_once
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import check_version, form_int
-from app.core.errors import DomainError
+from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import flash_form_errors
 from app.core.web import flash_problems, send_stored_file
 from app.cycles.models import Stage
+from app.cycles.views import stage_detail
 from app.documents import bp, invited, journals, services
 from app.documents.attachments import attachment_path, attachments_of, kind_label
 from app.documents.catalogue import document_types
@@ -126,7 +127,7 @@ def generate(stage_id: int):
     back = redirect(url_for("cycles.stage_detail", stage_id=stage.id) + "#stage-documents")
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return back
+        return _stage_page(stage.id, form, 422)
     addressee = data_request = None
     if form.addressee_id.data:
         addressee = db.session.get(Organisation, form.addressee_id.data)
@@ -136,11 +137,14 @@ def generate(stage_id: int):
         data_request = db.session.get(DataRequest, form.data_request_id.data)
         if data_request is None or data_request.cycle_id != stage.cycle_id:
             abort(404)
-    on_refusal(lambda exc: _keep_typed(stage, form) or back)
+    on_refusal(lambda exc: _stage_page(stage_id, form, exc.status_code))
     if form.all_addressees.data:
         made = services.generate_for_addressees(stage, form.type_key.data, actor=current_user,
                                                 addressees=services.recommendation_addressees(stage))
     else:
+        if not carries_form_token() and services.find_document(stage, form.type_key.data, addressee=addressee,
+                                                                data_request=data_request) is not None:
+            raise ValidationFailed(UNTOKENED)
         doc = services.generate_document(stage, form.type_key.data, actor=current_user, addressee=addressee,
                                          data_request=data_request, params=_typed_params(form.type_key.data, form))
     if form.all_addressees.data:
@@ -158,11 +162,14 @@ def _typed_params(type_key: str, form) -> dict | None:
     return {invited.PARAM: invited.parse_invited(form.invited.data)}
 
 
-def _keep_typed(stage: Stage, form) -> None:
-    """A refused «Сформировать» redirects to the stage page: what was typed in its box waits there for the page
-    (stage_documents pops it), not lost with the redirect."""
-    if form.invited.data:
-        session[invited.TYPED_KEY] = {"stage": stage.id, "type": form.type_key.data, "text": form.invited.data}
+def _stage_page(stage_id: int, form, status: int):
+    """A refused «Сформировать»: the stage's page again, rendered (not a redirect), its «Приглашённые» box with what
+    was typed. It waited in the session cookie for the redirected page before, and a long list (a cookie holds 4 KB)
+    was lost without a word."""
+    if "invited" in request.form:
+        g.typed_invited = {"stage": stage_id, "type": form.type_key.data, "text": form.invited.data or ""}
+    page, _ = stage_detail(stage_id)
+    return page, status
 
 
 @bp.route("/<int:document_id>/regenerate", methods=["POST"])
