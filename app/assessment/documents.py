@@ -673,6 +673,11 @@ def generate_campaign_document(campaign: Campaign, type_key: str, *, actor) -> D
     return document_services.generate_for_owner(campaign, type_key, actor=actor)
 
 
+def campaign_document_of(campaign: Campaign, type_key: str) -> Document | None:
+    """The campaign's own document of `type_key` (None for none, or a key not of the campaign's)."""
+    return document_services.find_owned(campaign, type_key) if type_key in CAMPAIGN_TYPES else None
+
+
 def municipality_row(campaign: Campaign, municipality_id: int) -> CampaignMunicipality:
     row = next((m for m in campaign.municipalities if m.municipality_id == municipality_id), None)
     if row is None:
