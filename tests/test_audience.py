@@ -36,7 +36,9 @@ def test_the_audience_of_a_mechanism(world, institutions, db_session):
     assert _mechanism("I2.4").audience == ("preschool",)  # mirrors M2.4 one level down
     assert _mechanism("M1.4").audience == ("school",) and _mechanism("I1.1").audience == ("school",)
     assert _mechanism("I2.4").concerns(garden) and not _mechanism("I2.4").concerns(school)
-    assert not _mechanism("I1.1").concerns(garden) and _mechanism("I1.1").concerns(ddt)
+    assert not _mechanism("I1.1").concerns(garden) and _mechanism("I1.1").concerns(school)
+    # the house of children's creativity runs the talent and upbringing mechanisms only, those whose requests it answers
+    assert not _mechanism("I1.1").concerns(ddt) and _mechanism("I2.3").concerns(ddt)
     assert _mechanism("M2.4").concerns(world["mun"])
 
 
@@ -93,6 +95,21 @@ def test_a_cycle_of_a_mechanism_the_organisation_does_not_run_is_refused(world, 
     cycle = cycles.create_cycle(track=track_of("I2.4"), owner=institutions["garden"], period="2025/26", actor=head,
                                 responsible=head)
     assert cycle.owner == institutions["garden"]
+
+
+def test_a_ddt_is_offered_and_opens_only_the_mechanisms_of_its_audience(client, login, world, institutions, make_user,
+                                                                       db_session):
+    """A house of children's creativity (ДДТ) answers the requests of the talent and upbringing mechanisms only
+    (Mechanism.audience), yet «Открыть цикл» offered it every school mechanism — the assessment results' I1.1 too."""
+    head = make_user("director", institutions["ddt"], login="ddt_head")
+    db_session.commit()
+    sign_in(client, login, head)
+    assert _offered(client) == {"I2.3"}
+    with pytest.raises(ValidationFailed, match="Механизм I1.1 .* не относится к организации «МБУ ДО"):
+        cycles.create_cycle(track=track_of("I1.1"), owner=institutions["ddt"], period="2025/26", actor=head)
+    cycle = cycles.create_cycle(track=track_of("I2.3"), owner=institutions["ddt"], period="2025/26", actor=head,
+                                responsible=head)
+    assert cycle.owner == institutions["ddt"]
 
 
 # --- the responsible -----------------------------------------------------------------------------------

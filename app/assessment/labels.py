@@ -1,9 +1,11 @@
 """Russian audit-history labels of the assessment of municipal mechanisms, merged into app.audit.labels."""
 
+from flask import g
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.assessment.models import EXPERT_STATUSES, Assignment, Campaign, SelfAssessment
-from app.assessment.services import withheld_evaluations, withheld_self_assessments
+from app.assessment.services import scope_of, withheld_evaluations, withheld_self_assessments
 from app.audit.present import namer, quoted
 from app.effectiveness.integrity import STAGE_ORDER
 
@@ -54,14 +56,35 @@ REFERENCES: dict[str, str] = {"user_id": "user", "coordinator_id": "user", "expe
                               "municipality_id": "organisation"}
 # The audit log names which self-assessment or evaluation an event is about, with a link to its page (the page
 # checks the reader's scope): «экспертная оценка механизма» alone left an auditor guessing among eight mechanisms.
+def _scope(campaign):
+    """The reader's scope in a campaign (services.scope_of: the region's people, coordinators, assigned experts, the
+    municipality's head), asked once a campaign in a request: a page of fifty evaluations asks one campaign."""
+    scopes = g.setdefault("audit_campaign_scopes", {})
+    if campaign.id not in scopes:
+        scopes[campaign.id] = scope_of(campaign, current_user)
+    return scopes[campaign.id]
+
+
+def _reads_self(sa, _by_organisation) -> bool:
+    # A campaign's pages are read by its scope, not by the campaign's organisation; as views._self_assessment.
+    return _scope(sa.campaign).sees(sa.municipality_id)
+
+
+def _reads_evaluation(assignment, _by_organisation) -> bool:
+    # as views._assignment: a draft campaign's evaluations only for the readers of the whole campaign
+    scope = _scope(assignment.campaign)
+    return (assignment.campaign.state != "draft" or scope.all) and scope.sees(assignment.municipality_id)
+
+
 NAMERS = {
-    "assessment_campaign": namer(Campaign, lambda c: quoted(c.title), "assessment.campaign_detail", "campaign_id"),
+    "assessment_campaign": namer(Campaign, lambda c: quoted(c.title), "assessment.campaign_detail", "campaign_id",
+                                 opens=lambda c, _by_organisation: bool(_scope(c))),
     "self_assessment": namer(SelfAssessment, lambda s: f"{s.mechanism_code}, {s.municipality.display_name}",
                              "assessment.self_assessment", "self_assessment_id",
-                             options=(selectinload(SelfAssessment.municipality),)),
+                             options=(selectinload(SelfAssessment.municipality),), opens=_reads_self),
     "expert_evaluation": namer(Assignment, lambda a: f"{a.mechanism_code}, {a.municipality.display_name}",
                                "assessment.evaluation", "assignment_id",
-                               options=(selectinload(Assignment.municipality),)),
+                               options=(selectinload(Assignment.municipality),), opens=_reads_evaluation),
 }
 # The audit log withholds a self-assessment's events from whoever sees its points only once submitted (its expert,
 # the municipality's head) and an evaluation's from whoever sees them only once approved (the head), as the pages do.

@@ -209,11 +209,12 @@ def _key(item):
 
 def name_of(kind: str, item, names: dict) -> str:
     found = names.get(kind, {}).get(_key(item))
+    what = OBJECTS.get(kind) or {"user": "пользователь"}.get(kind, "объект")
     if found:
-        return found[0]
+        # a namer withholds the title of what lies outside the reader's scope (app.audit.present.namer)
+        return found[0] or f"{what} (вне вашей области доступа)"
     if isinstance(item, str) and kind.endswith("_code"):
         return item  # a code the page could not resolve is still readable («MUN01-S01», «M2.3-01»)
-    what = OBJECTS.get(kind) or {"user": "пользователь"}.get(kind, "объект")
     return f"{what} (нет в базе)"
 
 

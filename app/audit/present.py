@@ -11,7 +11,8 @@ features name their own objects (their descriptor's `audit` vocabulary).
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import has_request_context, url_for
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, lazyload
 
@@ -19,6 +20,7 @@ from app.audit import labels
 from app.auth.forms import UserForm
 from app.auth.models import User
 from app.auth.roles import ROLES
+from app.core.access import can_open
 from app.extensions import db
 from app.orgs.forms import OrganisationForm
 from app.orgs.models import Organisation
@@ -52,15 +54,22 @@ def _organisations(where) -> list[tuple[Organisation, str]]:
     return [(org, organisation_label(org, up)) for org, up in rows]
 
 
+def _org_link(org: Organisation, opens) -> str | None:
+    # Organisations are named for everyone (their names are public), linked only for a reader their page opens to.
+    return url_for("orgs.org_detail", org_id=org.id) if opens is not None and opens(org) else None
+
+
 def name_organisations(ids) -> dict:
     ids = [i for i in ids if isinstance(i, int)]
-    return {org.id: (label, url_for("orgs.org_detail", org_id=org.id))
+    opens = opener()
+    return {org.id: (label, _org_link(org, opens))
             for org, label in _organisations(Organisation.id.in_(ids))} if ids else {}
 
 
 def name_organisation_codes(codes) -> dict:
     codes = [str(c) for c in codes]
-    return {org.code: (label, url_for("orgs.org_detail", org_id=org.id))
+    opens = opener()
+    return {org.code: (label, _org_link(org, opens))
             for org, label in _organisations(Organisation.code.in_(codes))} if codes else {}
 
 
@@ -137,15 +146,58 @@ def present(events) -> list[Row]:
     return rows
 
 
-def namer(model, label, endpoint: str | None = None, arg: str | None = None, options=()):
+# A target the reader may not open, outside every cycle they read: its kind alone, never its title (present(),
+# labels.name_of). A reader who reads the target's cycle reads its objects' titles there, so they stay named.
+WITHHELD_NAME = (None, None)
+
+
+def opener():
+    """Whether the reader may open an organisation's objects (access.can_open, what get_in_scope admits), asked once
+    an organisation; None outside a signed-in request (a command's export): nothing is linked and nothing withheld."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    answers: dict[int, bool] = {}
+
+    def opens(org) -> bool:
+        if org is None:
+            return False
+        if org.id not in answers:
+            answers[org.id] = can_open(org)
+        return answers[org.id]
+    return opens
+
+
+def _owner_opens(row, opens) -> bool:
+    return opens(row.organisation)
+
+
+def _cycle_read(row, opens) -> bool:
+    cycle = getattr(row, "cycle", None)
+    return cycle is not None and opens(cycle.owner)
+
+
+def namer(model, label, endpoint: str | None = None, arg: str | None = None, options=(), *, opens=_owner_opens,
+          public: bool = False):
     """A NAMERS entry for a feature's model: loads the rows by id in one query (with `options` for what the
-    label reads), names each by `label(row)` and links it to `endpoint` when given."""
+    label and the scope check read) and names each by `label(row)`. It links `endpoint` only when the reader may
+    open the row — `opens(row, by_organisation)`, by default its owner organisation (`row.organisation`, what
+    get_in_scope checks); a feature whose page checks more passes its own. A row the reader may not open is still
+    named when its cycle is one the reader reads, or when its names are `public` (a cycle's mechanism and period,
+    a stage's title); otherwise only its kind is shown (WITHHELD_NAME)."""
     def name(ids) -> dict:
         ids = [i for i in ids if isinstance(i, int)]
         if not ids:
             return {}
         rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))
-        return {row.id: (label(row), url_for(endpoint, **{arg: row.id}) if endpoint else None) for row in rows}
+        by_organisation = opener()
+        names = {}
+        for row in rows:
+            may = by_organisation is not None and opens(row, by_organisation)
+            if may or public or by_organisation is None or _cycle_read(row, by_organisation):
+                names[row.id] = (label(row), url_for(endpoint, **{arg: row.id}) if endpoint and may else None)
+            else:
+                names[row.id] = WITHHELD_NAME
+        return names
     return name
 
 

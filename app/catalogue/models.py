@@ -109,14 +109,11 @@ class Mechanism(db.Model):
         return SCHOOL_AUDIENCE
 
     def concerns(self, org) -> bool:
-        """Whether the organisation `org` runs this mechanism's cycles: a kindergarten only the preschool mechanisms
-        (I2.4), a school with preschool groups those too (`Organisation.serves`), a school or an institution of
-        additional education the others; an authority all."""
-        if org.kind not in INSTITUTION_KINDS:
-            return True
-        if self.audience == PRESCHOOL_AUDIENCE:
-            return org.serves(PRESCHOOL_AUDIENCE)
-        return org.kind != "preschool"
+        """Whether the organisation `org` runs this mechanism's cycles: an institution those of its audience (a
+        kindergarten only the preschool mechanisms, I2.4; a school with preschool groups those too,
+        `Organisation.serves`; an institution of additional education only the talent and upbringing ones, whose
+        requests it answers — not the assessment results' I1.1); an authority all."""
+        return org.kind not in INSTITUTION_KINDS or org.serves(self.audience)
 
     @property
     def audience_label(self) -> str:

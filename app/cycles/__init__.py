@@ -7,18 +7,17 @@ from app.core import features
 bp = Blueprint("cycles", __name__, template_folder="templates")
 
 # Below the blueprint: the modules that register routes on it, and what the descriptor names.
-from flask import has_request_context, url_for  # noqa: E402
-from flask_login import current_user  # noqa: E402
 from sqlalchemy import select  # noqa: E402
+from sqlalchemy.orm import selectinload  # noqa: E402
 
 from app.audit import labels  # noqa: E402
-from app.catalogue.models import Mechanism, StageDefinition, Track  # noqa: E402
+from app.audit.present import namer  # noqa: E402
+from app.catalogue.models import Track  # noqa: E402
 from app.core.access import can_open  # noqa: E402
 from app.core.features import Feature, Mount, NavEntry  # noqa: E402
 from app.cycles import views  # noqa: E402, F401
 from app.cycles.models import AGGREGATIONS, CollectionMethod, Cycle, Goal, Indicator, Stage  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.orgs.models import Organisation  # noqa: E402
 
 from workflows import stage as stage_workflow  # noqa: E402
 
@@ -42,34 +41,13 @@ def can_open_cycle(cycle) -> bool:
     return can_open(cycle.owner)
 
 
-def _opener():
-    """Whether the reader may open an organisation's cycles, asked once an organisation (outside a signed-in request,
-    an export's, nothing is linked)."""
-    if not has_request_context() or not current_user.is_authenticated:
-        return lambda org: False
-    answers: dict[int, bool] = {}
-    return lambda org: answers.setdefault(org.id, can_open(org))
-
-
-def _stage_names(ids) -> dict:
-    rows = db.session.execute(
-        select(Stage.id, Stage.position, StageDefinition.title, Organisation)
-        .join(StageDefinition, StageDefinition.code == Stage.code).join(Cycle, Cycle.id == Stage.cycle_id)
-        .join(Organisation, Organisation.id == Cycle.owner_id).where(Stage.id.in_(ids)))
-    # A stage or cycle of an organisation above the reader's is named in the audit log, not linked: its page is 404.
-    opens = _opener()
-    return {sid: (f"{position}. {title}", url_for("cycles.stage_detail", stage_id=sid) if opens(owner) else None)
-            for sid, position, title, owner in rows}
-
-
-def _cycle_names(ids) -> dict:
-    rows = db.session.execute(
-        select(Cycle.id, Mechanism.code, Cycle.period, Organisation)
-        .join(Track, Track.id == Cycle.track_id).join(Mechanism, Mechanism.id == Track.mechanism_id)
-        .join(Organisation, Organisation.id == Cycle.owner_id).where(Cycle.id.in_(ids)))
-    opens = _opener()
-    return {cid: (f"{code}, {period}", url_for("cycles.cycle_detail", cycle_id=cid) if opens(owner) else None)
-            for cid, code, period, owner in rows}
+# A stage or cycle of an organisation above the reader's is named in the audit log, not linked (its page is 404):
+# its name is the mechanism, the period and the stage's title, words of the catalogue rather than the owner's.
+_stage_names = namer(Stage, lambda s: f"{s.position}. {s.definition.title}", "cycles.stage_detail", "stage_id",
+                     options=(selectinload(Stage.cycle).selectinload(Cycle.owner),), public=True)
+_cycle_names = namer(Cycle, lambda c: f"{c.track.mechanism.code}, {c.period}", "cycles.cycle_detail", "cycle_id",
+                     options=(selectinload(Cycle.owner), selectinload(Cycle.track).selectinload(Track.mechanism)),
+                     public=True)
 
 
 def _text(text: str, limit: int = 80) -> str:

@@ -6,6 +6,7 @@ from app.audit.present import namer, quoted
 from app.documents.attachments import KINDS as ATTACHMENT_KINDS
 from app.documents.catalogue import document_types
 from app.documents.models import Attachment, Document, DocumentVersion
+from app.documents.owners import subject_of
 
 ACTIONS: dict[str, str] = {
     "generate": "сформирована редакция документа", "attach": "приложен файл",
@@ -60,11 +61,19 @@ VALUES: dict[str, dict[str, str]] = {"attachment.kind": ATTACHMENT_KINDS, "recom
                                      "measure.kind": ATTACHMENT_KINDS}
 REFERENCES: dict[str, str] = {"type_key": "document_type", "addressee_id": "organisation",
                               "attachment_id": "attachment"}
+def _opens_document(doc, by_organisation) -> bool:
+    """As the document's page (views.document_in_scope): its issuer's subtree and, for a document about another
+    organisation, that organisation too."""
+    subject = subject_of(doc)
+    return by_organisation(doc.organisation) and (subject is None or by_organisation(subject))
+
+
 NAMERS = {
     "document": namer(Document, _document_name, "documents.document_detail", "document_id",
-                      options=(selectinload(Document.versions),)),
+                      options=(selectinload(Document.versions),), opens=_opens_document),
     "document_version": namer(DocumentVersion, lambda v: f"{quoted(v.document.title)}, ред. {v.number}",
-                              options=(selectinload(DocumentVersion.document),)),
+                              options=(selectinload(DocumentVersion.document),),
+                              opens=lambda v, by_organisation: _opens_document(v.document, by_organisation)),
     "attachment": namer(Attachment, lambda a: quoted(a.original_name), "documents.download_attachment",
                         "attachment_id"),
     "document_type": _document_types,

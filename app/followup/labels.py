@@ -1,10 +1,12 @@
 """Russian audit-history labels of this feature, merged into app.audit.labels at start-up."""
 
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.audit.present import namer, quoted
 from app.followup.models import (ADDRESSEE_GROUPS, DECISION_KINDS, MEASURE_KINDS, Decision, Measure, Recommendation,
                                  RecommendationItem)
+from app.followup.services import can_see_item
 
 ACTIONS: dict[str, str] = {
     "dispatch": "рекомендация направлена адресату", "acknowledge": "ознакомлен (подпись руководителя)",
@@ -47,7 +49,9 @@ NAMERS = {
     "recommendation_item": namer(
         RecommendationItem, lambda i: f"{quoted(i.recommendation.title, 60)} — {i.organisation.display_name}",
         "followup.item_detail", "rec_item_id",
-        options=(selectinload(RecommendationItem.recommendation), selectinload(RecommendationItem.organisation))),
+        options=(selectinload(RecommendationItem.recommendation), selectinload(RecommendationItem.organisation)),
+        # its page checks the item's state too: an addressee sees nothing of a draft item
+        opens=lambda i, by_organisation: by_organisation(i.organisation) and can_see_item(i, current_user)),
     "measure": namer(Measure, lambda m: quoted(m.title), "followup.measure_detail", "measure_id"),
     "decision": namer(Decision, lambda d: quoted(d.title), "followup.decision_detail", "decision_id"),
 }

@@ -1,9 +1,11 @@
 """Russian audit-history words of this feature, merged into app.audit.labels at start-up."""
 
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.audit.present import namer, quoted
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
+from app.monitoring.services import visible_submission
 
 FIELDS: dict[str, str] = {
     "addressees": "адресаты", "data_request.indicators": "показатели", "submission_id": "ответ на запрос",
@@ -26,7 +28,10 @@ NAMERS = {
     "data_request": namer(DataRequest, lambda r: quoted(r.title), "monitoring.request_detail", "request_id"),
     "submission": namer(Submission, lambda s: f"{s.organisation.display_name} на {quoted(s.request.title, 60)}",
                         "monitoring.submission_detail", "submission_id",
-                        options=(selectinload(Submission.organisation), selectinload(Submission.request))),
+                        options=(selectinload(Submission.organisation), selectinload(Submission.request)),
+                        # its page checks the request too: an addressee sees nothing of a draft request
+                        opens=lambda s, by_organisation: by_organisation(s.organisation) and
+                        visible_submission(s, current_user)),
     "indicator_value": namer(IndicatorValue,
                              lambda v: f"{v.indicator.code}, {v.organisation.display_name}, {v.period}",
                              options=(selectinload(IndicatorValue.indicator),
