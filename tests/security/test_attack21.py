@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the imported fixtures are named as test parameters)
 """Attack 21: a running instance (gunicorn, an RQ worker) attacked anonymously and as every demo role.
 
 - A password change ended every session but not the personal iCalendar link: whoever had read the feed's URL (from a
@@ -9,8 +10,8 @@
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
-from tests.test_imports import import_results, report_rows, result_row, results_csv, run_file, uploads, \
-    xlsx_bytes  # noqa: F401 (fixtures)
+from tests.test_imports import report_rows, result_row, results_csv, xlsx_bytes
+from tests.test_imports import import_results, run_file, uploads  # noqa: F401
 
 NEW_PASSWORD = "Ясень-пробег-42-Ключ"
 
