@@ -5,11 +5,16 @@
   leaked mailbox, a shared phone) kept reading the owner's deadlines after the owner changed the leaked password.
 - A participant code typed once as «d-2» and once as «D-2» became two pupils of one work and school.
 - A logical XLSX cell (TRUE) in a task-score column was loaded as the score 1.
+- A published document was served with Werkzeug's ASCII file name, a space for every Cyrillic letter
+  («       No 1-  07.12.2026.docx»), where every other download names itself through the application's header.
+- A public page asked with «If-None-Match: *» answered 304 «not modified» for a cycle or organisation that does not
+  exist.
 """
 
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
+from tests.test_documents_registered import register, signed_regulation
 from tests.test_imports import report_rows, result_row, results_csv, xlsx_bytes
 from tests.test_imports import import_results, run_file, uploads  # noqa: F401
 
@@ -105,3 +110,35 @@ def test_the_organisation_import_still_reads_logical_cells_as_yes_and_no():
 
     assert (BOOLEANS[_cell_text(True).lower()], BOOLEANS[_cell_text(False).lower()]) == (True, False)
 
+
+
+# --- the public document's file name --------------------------------------------------------------
+
+def test_a_public_document_names_itself_in_russian_with_a_readable_fallback(world, goal_stage, db_session, client):
+    from urllib.parse import unquote
+
+    from app.documents import services
+
+    doc = signed_regulation(world, goal_stage, db_session)
+    version = register(doc, world, db_session)
+    services.transition(doc, "publish", actor=world["official"])
+    db_session.commit()
+    served = client.get(f"/public/documents/{version.id}")
+    served.close()
+    assert served.status_code == 200
+    header = served.headers["Content-Disposition"]
+    assert header.startswith("inline; ")
+    fallback = header.split('filename="', 1)[1].split('"', 1)[0]
+    assert fallback == fallback.strip() and "  " not in fallback, header
+    assert f"№ {version.registration_number}" in unquote(header.split("filename*=UTF-8''", 1)[1])
+
+
+def test_if_none_match_star_does_not_hide_a_missing_public_page(world, client):
+    assert client.get("/public/cycles/999999", headers={"If-None-Match": "*"}).status_code == 404
+    assert client.get("/public/orgs/NO-SUCH-CODE", headers={"If-None-Match": "*"}).status_code == 404
+    existing = client.get(f"/public/orgs/{world['mun'].code}", headers={"If-None-Match": "*"})
+    assert existing.status_code == 304 and existing.headers["ETag"]
+    fresh = client.get(f"/public/orgs/{world['mun'].code}")
+    assert fresh.status_code == 200
+    assert client.get(f"/public/orgs/{world['mun'].code}",
+                      headers={"If-None-Match": fresh.headers["ETag"]}).status_code == 304
