@@ -39,6 +39,12 @@ def test_a_password_change_revokes_the_calendar_link_and_says_so(world, app, cli
     assert ical.active_feed(user) is None
 
 
+def test_the_password_page_says_beforehand_what_the_change_ends(world, client, login):
+    login(world["director_a"])
+    page = client.get("/password").get_data(as_text=True)
+    assert "ссылка подписки\niCalendar — отозвана" in page and "API-токены продолжают действовать" in page
+
+
 def test_a_password_change_without_a_calendar_link_says_nothing_of_it(world, client, login):
     # Guard (passes on the old code too): the added sentence appears only when a link was revoked.
     login(world["director_a"])
