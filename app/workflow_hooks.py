@@ -16,6 +16,7 @@ def register(app=None) -> None:
     from app.core import hooks as core_hooks
     from app.cycles.services import invariant_problems
     from app.deadlines.cover import absent_people_covered_by, deputies_on
+    from app.deadlines.ical import revoke_feed
     from app.documents.attachments import attachments_of
     from app.documents.guards import mandatory_documents, registered_document, unsigned_documents
     from app.documents.owners import outdated as document_outdated
@@ -31,6 +32,7 @@ def register(app=None) -> None:
     core_hooks.bearer_user.register(user_for_bearer)
     core_hooks.assigned_organisations.register(assigned_municipalities)
     core_hooks.state_label.register(engine.state_label_for)
+    core_hooks.password_changed.register(revoke_feed)
 
     workflow_hooks.mandatory_documents.register(mandatory_documents)
     workflow_hooks.attachments_of.register(attachments_of)

@@ -15,7 +15,7 @@ from app.audit import chain
 from app.auth import passwords
 from app.auth.models import LoginAttempt, RoleAssignment, User
 from app.auth.roles import ROLES
-from app.core import russian
+from app.core import hooks, russian
 from app.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -237,13 +237,17 @@ def end_sessions(user: User) -> None:
     user.session_version += 1
 
 
-def change_password(user: User, *, current: str, new: str, actor: User) -> None:
-    """Raises ReauthRefused for a wrong current password (the caller commits the recorded attempt)."""
+def change_password(user: User, *, current: str, new: str, actor: User) -> bool:
+    """Raises ReauthRefused for a wrong current password (the caller commits the recorded attempt). True when the
+    change also revoked the user's calendar link (the page says so)."""
     verify_password_reentry(user, current, purpose="change_password", message="Текущий пароль указан неверно.")
     validate_new_password(new, login=user.login, full_name=user.full_name)
     user.password_hash = hash_password(new)
     end_sessions(user)
     chain.record(action="change_password", object_type="user", object_id=user.id, actor=actor)
+    # The iCalendar link was handed out under the old password: whoever changes it after a leak expects old feeds to
+    # stop too (attack 21). API tokens stay: they serve other systems (README, «API»).
+    return bool(hooks.password_changed(user, actor=actor))
 
 
 def set_active(user: User, active: bool, *, actor: User) -> None:

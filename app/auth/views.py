@@ -67,7 +67,8 @@ def change_password():
     if form.validate_on_submit():
         on_refusal(lambda exc: (render_template("auth/password.html", form=form), 422), field=form.current)
         try:
-            services.change_password(current_user, current=form.current.data, new=form.new.data, actor=current_user)
+            feed_revoked = services.change_password(current_user, current=form.current.data, new=form.new.data,
+                                                    actor=current_user)
         except services.ReauthRefused as exc:
             db.session.commit()  # kept although refused: throttling counts the failed re-entry, the audit shows it
             form.current.errors.append(exc.message)
@@ -78,7 +79,9 @@ def change_password():
             return render_template("auth/password.html", form=form), 422
         # The password change ended every session; keep this one alive on its new version.
         login_user(current_user)
-        flash("Пароль изменён. Все остальные сеансы завершены.", "success")
+        flash("Пароль изменён. Все остальные сеансы завершены."
+              + (" Ссылка подписки iCalendar отозвана: новую можно получить на странице «Календарь»."
+                 if feed_revoked else ""), "success")
         return redirect(url_for("cycles.dashboard"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status

@@ -44,3 +44,6 @@ state_label = Hook("state_label", lambda object_type, state: None)
 # (path, id) of the organisations an assignment-scoped role of `user` (app/auth/roles.py ASSIGNED_ROLES, the
 # regional expert) is valid in; filled by the assessment (municipalities assigned in published or closed campaigns).
 assigned_organisations = Hook("assigned_organisations", lambda user: [])
+# Called when `user` changed their own password (`actor` did it): what the old password let out must end with it;
+# filled by deadlines (the personal iCalendar link is revoked; True when there was one).
+password_changed = Hook("password_changed", lambda user, *, actor: False)

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadHost, HTTPException
+from werkzeug.http import dump_options_header
 
 from app.core import access
 from app.core.errors import DomainError, StaleObject
@@ -324,9 +325,11 @@ def send_download(data: bytes, name: str, mimetype: str = XLSX_MIME) -> Response
     return Response(data, mimetype=mimetype, headers=headers)
 
 
-def _attachment_headers(name: str) -> Headers:
+def content_disposition(name: str, *, inline: bool = False) -> str:
+    """The Content-Disposition of a file named in Russian: filename* (UTF-8, RFC 6266) and an ASCII fallback for old
+    clients — «file.docx» when nothing of the name is left in ASCII, never Werkzeug's name of spaces where each
+    Cyrillic letter was («       No 1-  07.12.2026.docx», the public documents' until attack 21)."""
     name = " ".join(name.translate(_UNSAFE_IN_NAME).split())
-    headers = Headers()
     try:
         name.encode("ascii")
         names = {"filename": name}
@@ -338,6 +341,11 @@ def _attachment_headers(name: str) -> Headers:
         if not fallback.rpartition(".")[0].strip(" -—"):
             fallback = f"file.{ext}" if dot else "file"
         names = {"filename": fallback, "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")}
-    headers.set("Content-Disposition", "attachment", **names)
+    return dump_options_header("inline" if inline else "attachment", names)
+
+
+def _attachment_headers(name: str) -> Headers:
+    headers = Headers()
+    headers.set("Content-Disposition", content_disposition(name))
     headers.set("Cache-Control", "no-store")
     return headers

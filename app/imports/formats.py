@@ -99,7 +99,8 @@ PROFILES = {
     "gymnasium": "gymnasium", "гимназия": "gymnasium", "in_depth": "in_depth",
     "с углубленным изучением предметов": "in_depth", "суиоп": "in_depth",
 }
-BOOLEANS = {"1": True, "0": False, "да": True, "нет": False, "true": True, "false": False, "yes": True, "no": False}
+BOOLEANS = {"1": True, "0": False, "да": True, "нет": False, "true": True, "false": False, "yes": True, "no": False,
+            "истина": True, "ложь": False}
 
 
 def vocabulary_key(text: str) -> str:

@@ -577,7 +577,10 @@ def _cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "1" if value else "0"
+        # A logical cell reads as Russian Excel shows it, not as 1/0: TRUE typed as a task score was loaded as the
+        # score 1 (attack 21). The organisation import knows these words (formats.BOOLEANS); a number column refuses
+        # them with its row and column.
+        return "ИСТИНА" if value else "ЛОЖЬ"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str):

@@ -85,12 +85,15 @@ class WorkTasks:
 
 
 def student_hasher():
-    """Salted SHA-256 of a participant code; the salt is the deployment's STUDENT_CODE_SALT."""
+    """Salted SHA-256 of a participant code; the salt is the deployment's STUDENT_CODE_SALT.
+
+    The code is upper-cased first: «d-2» and «D-2» are one participant, typed once with Caps Lock and once without
+    (they became two pupils, attack 21). Codes of digits and capitals hash as before."""
     base = hashlib.sha256(current_app.config["STUDENT_CODE_SALT"].encode("utf-8") + b"\x00")
 
     def digest(code: str) -> str:
         h = base.copy()
-        h.update(code.encode("utf-8"))
+        h.update(code.upper().encode("utf-8"))
         return h.hexdigest()
     return digest
 

@@ -11,7 +11,7 @@ from flask import Response, abort, current_app, make_response, render_template, 
 from sqlalchemy import select
 
 from app.core.access import public
-from app.core.web import absolute_url
+from app.core.web import absolute_url, content_disposition
 from app.documents import pdf
 from app.documents.services import registered_path
 from app.documents.storage import download_name
@@ -35,10 +35,16 @@ def cached(view):
         marker = services.change_marker()
         tag = hashlib.sha256(f"{request.full_path}|{marker}|{current_app.config['PUBLIC_MIN_GROUP']}".encode()
                              ).hexdigest()[:32]
-        if tag in request.if_none_match:
+        matches = tag in request.if_none_match
+        if matches and not request.if_none_match.star_tag:
             response = Response(status=304)
         else:
+            # «If-None-Match: *» matches any tag, so it answered 304 for a cycle or organisation that does not exist
+            # (attack 21): a missing page is not «unchanged» (RFC 9110 §13.2.1), so the view decides (404) first.
             response = make_response(view(*args, **kwargs))
+            if matches:
+                response.close()
+                response = Response(status=304)
         response.set_etag(tag)
         response.headers["Cache-Control"] = f"public, max-age={current_app.config['PUBLIC_MAX_AGE']}"
         ancestors = current_app.config["PUBLIC_FRAME_ANCESTORS"] if _embedded() else "'none'"
@@ -102,7 +108,10 @@ def document_file(version_id: int):
         mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     if path is None or not path.exists():
         abort(404)
-    return send_file(path, mimetype=mimetype, as_attachment=False, download_name=name, max_age=0)
+    response = send_file(path, mimetype=mimetype, as_attachment=False, max_age=0)
+    # The application's own header: Werkzeug's ASCII fallback of a Russian name is a row of spaces (attack 21).
+    response.headers["Content-Disposition"] = content_disposition(name, inline=True)
+    return response
 
 
 @bp.route("/orgs/<code>/feed.atom")
