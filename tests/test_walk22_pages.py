@@ -78,3 +78,18 @@ def test_an_empty_decimal_field_is_no_value_and_no_error(app):
         form = Shares(meta={"csrf": False})
         assert form.validate(), form.errors
         assert form.share.data is None
+
+
+def test_a_refused_sending_gives_the_typed_comment_back(demo, client):
+    """«Направить на утверждение» sent from a page opened while it was offered (the window closed meanwhile, a score
+    cleared in another tab) is refused: the page now has no button, and the comment typed went with the box."""
+    assignment = _unscored_evaluation(demo)
+    _login(client, assignment.expert_user.login)
+    response = client.post(f"/assessment/evaluations/{assignment.id}/transition",
+                           data={"trigger": "submit", "version": assignment.version,
+                                 "comment": "Замечания по критерию 2.1 согласованы с координатором"})
+    assert response.status_code == 409  # the guards refused it: the page again, with the reasons
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    assert "Не выставлены баллы по критериям" in page.text_content()
+    (box,) = page.xpath("//textarea[@id='ev-comment']")
+    assert box.text_content() == "Замечания по критерию 2.1 согласованы с координатором"
