@@ -79,6 +79,25 @@ def test_a_regional_cycle_keeps_a_municipalitys_answer_measured_again_in_part(wo
     assert row.after == 12 and [k.again for k in row.kept] == [["Школа Б"]]
 
 
+def test_a_regional_cycle_keeps_the_regions_own_figure_over_a_kept_municipal_value(world, make_cycle, make_org,
+                                                                                    make_user, db_session):
+    """The region reported 11 for itself, the municipalities 10 and 14; the repeat asked school A alone. The first
+    municipality's 10 stays (school B has no value of its own), and so it covers school B for nobody above it: the
+    region's 11 stays too — not the municipalities' mean 12 with none of the repeat in it."""
+    official = make_user("official", world["region"])
+    second = make_org("municipality", parent=world["region"], code="MUN-2", name="Второй муниципалитет")
+    make_org("school", parent=second, code="SCH-C", name="Школа В", students=300, settlement="city")
+    cycle = make_cycle(world["region"], official, mechanism="R1.1")
+    open_all_stages(cycle)
+    ind = add_indicator(cycle, official, "R-02", baseline=10, target=8, direction="down")
+    accepted_values(cycle, official, {(ind, world["region"]): 11, (ind, world["mun"]): 10, (ind, second): 14})
+    _repeat(cycle, official, {(ind, world["school_a"]): 7}, db_session)
+    row = _row(cycle, "R-02")
+    assert row.after == 11
+    # the region's value is the one that stands in the figure; the municipality's is held in it
+    assert [(k.name, k.again) for k in row.kept] == [("Тестовая область", ["Школа А"])]
+
+
 def test_the_measure_is_not_rated_on_the_kept_monitoring_value_and_the_page_says_so(client, login, chain, world,
                                                                                     db_session):
     cycle, official = chain.cycle, world["official"]

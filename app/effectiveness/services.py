@@ -201,11 +201,16 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
         # itself), the upper value stays: the part's values against a baseline of the whole compare unlike with
         # unlike.
         repeat_paths = {path for _entered, _value, _period, _name, path in by_org.values()}
-        valued = repeat_paths | {path for _value, _name, path in measured.values()}
         above = {p for path in repeat_paths for p in ancestor_paths(path)}
-        for org_id, (_value, name, path) in list(measured.items()):
-            if org_id in by_org or path not in above:
-                continue
+        # An organisation is covered by a repeat value or by a monitoring value that does not itself stay for a
+        # part measured again: the deepest upper organisations are decided first, and one whose value stays
+        # covers nothing for those above it (a region's own figure gave way to a municipality's kept monitoring
+        # value, «после мер» the municipalities' monitoring with none of the repeat in it).
+        uppers = sorted(((org_id, name, path) for org_id, (_value, name, path) in measured.items()
+                         if org_id not in by_org and path in above), key=lambda u: -u[2].count("/"))
+        valued = repeat_paths | {path for _value, _name, path in measured.values()}
+        standing: dict[str, KeptValue] = {}
+        for org_id, name, path in uppers:
             if audience is None:
                 audience = audience_addressees(cycle)
             below = [o for o in audience if o.path.startswith(path) and o.path != path]
@@ -214,9 +219,11 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
             if not missing:
                 del measured[org_id]
                 continue
+            valued.discard(path)
             again = sorted(r[3] for r in by_org.values() if r[4].startswith(path))
-            kept.setdefault(indicator_id, []).append(KeptValue(
-                name, again, len(below), local_day(entered.get((indicator_id, org_id)), zone)))
+            standing[path] = KeptValue(name, again, len(below), local_day(entered.get((indicator_id, org_id)), zone))
+        # the values that stand in the figure: a kept value under another kept one is held in it
+        kept[indicator_id] = [k for path, k in standing.items() if not any(p in standing for p in ancestor_paths(path))]
         for org_id, (_entered, value, _period, name, path) in by_org.items():
             measured[org_id] = (value, name, path)
     rows = []
