@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
+from app.documents import contexts
 from app.effectiveness import services
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
 from tests.fixtures_effectiveness import accepted_values, add_indicator, make_measure, open_all_stages, today
@@ -112,9 +113,25 @@ def test_the_measure_is_not_rated_on_the_kept_monitoring_value_and_the_page_says
     rows = services.indicator_rows(cycle)
     (result,) = [r for r in services.assess_measures(cycle, rows, today=today()) if r.measure.id == measure.id]
     assert result.computed == "not_measurable"
-    assert result.details == [("E-09", services.PARTIAL + "Школа А (1 из 2 орг.)")]
+    # it says which organisations were measured again, in words that fit one and many
+    assert result.details == [("E-09", services.PARTIAL + "; повторно измерено организаций: 1 из 2 (Школа А)")]
 
     login(official)
     page = client.get(f"/effectiveness/cycles/{cycle.id}").get_data(as_text=True)
-    assert "только Школа А (1 из 2 орг.); «после мер» — значение мониторинга Тестовый муниципалитет" in page
+    assert (f"повторно измерено организаций: 1 из 2 (Школа А) — повторное измерение {int(cycle.period[:4]) + 1}; "
+            f"«после мер» — по данным мониторинга за {cycle.period} (Тестовый муниципалитет)") in page
     assert "у остальных — значение мониторинга" not in page
+
+
+def test_the_report_says_it_as_the_page_does(chain, world, db_session):
+    """The signed report's assessment cell: which organisations were measured again and whose monitoring the figure
+    is, without nested parentheses (it said «(повторно измерены только Школа А (1 из 2 орг.); фактическое значение —
+    мониторинга …)»)."""
+    cycle, official = chain.cycle, world["official"]
+    worse = _department_only(chain, world)
+    _repeat(cycle, official, {(worse, world["school_a"]): 7}, db_session)
+    db_session.commit()
+    ctx = contexts.build_context("effectiveness_report", cycle.stage("EFF"))
+    (row,) = [r for r in ctx["indicator_rows"] if r["code"] == "E-09"]
+    assert row["assessment"] == ("не достигнуто; повторно измерено организаций: 1 из 2 (Школа А), фактическое "
+                                 "значение — по данным мониторинга (Тестовый муниципалитет)")

@@ -39,7 +39,7 @@ from app.core import russian as ru
 
 UNFINISHED = "мера не завершена — эффект не оценивается"
 PARTIAL = ("повторно измерена только часть организаций, значение «после мер» по всем — значение мониторинга до "
-           "окончания меры, эффект не оценивается: ")
+           "окончания меры, эффект не оценивается")
 
 CENT = Decimal("0.01")
 
@@ -97,8 +97,13 @@ class KeptValue:
 
     @property
     def words(self) -> str:
-        """«Школа А (1 из 2 орг.)», what the page says of the organisations measured again."""
-        return f"{', '.join(self.again)} ({len(self.again)} из {self.total} орг.)"
+        """«повторно измерено организаций: 1 из 2 (Школа А)», what the page and the report say of the organisations
+        measured again (the same words for one and for many)."""
+        return f"повторно измерено организаций: {len(self.again)} из {self.total} ({', '.join(self.again)})"
+
+    def source(self, period: str | None = None) -> str:
+        """«по данным мониторинга за 2025/2026 (Тестовый муниципалитет)»: whose monitoring value «после мер» is."""
+        return f"по данным мониторинга{f' за {period}' if period else ''} ({self.name})"
 
 
 @dataclass
@@ -286,7 +291,7 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
             elif since is not None and any(not remeasured(k.entered_on, since) for k in row.kept):
                 # the value «после мер» is a monitoring value from before the measure ended: a repeat of a part
                 # does not make it one measured after it
-                details.append((ind.code, PARTIAL + "; ".join(k.words for k in row.kept)))
+                details.append((ind.code, "; ".join([PARTIAL, *(k.words for k in row.kept)])))
             else:
                 verdicts.append(bool(row.improved))
                 details.append((ind.code, f"{shown[row.id]['baseline']} → {shown[row.id]['after']}: "
