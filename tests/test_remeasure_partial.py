@@ -8,6 +8,7 @@ compared with the baseline, the page says which organisations were measured agai
 monitoring value taken before it ended."""
 
 from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -97,6 +98,21 @@ def test_a_regional_cycle_keeps_the_regions_own_figure_over_a_kept_municipal_val
     assert row.after == 11
     # the region's value is the one that stands in the figure; the municipality's is held in it
     assert [(k.name, k.again) for k in row.kept] == [("Тестовая область", ["Школа А"])]
+
+
+def test_a_regional_figure_gives_way_when_the_municipality_measured_again_in_full_does(world, make_cycle, make_org,
+                                                                                       make_user, db_session):
+    """Both schools of the first municipality measured again: its 10 gives way to them, and it still covers itself
+    for the region, so the region's 11 gives way too — to the schools' 7 and 8 and the second municipality's 14."""
+    official = make_user("official", world["region"])
+    second = make_org("municipality", parent=world["region"], code="MUN-2", name="Второй муниципалитет")
+    cycle = make_cycle(world["region"], official, mechanism="R1.1")
+    open_all_stages(cycle)
+    ind = add_indicator(cycle, official, "R-03", baseline=10, target=8, direction="down")
+    accepted_values(cycle, official, {(ind, world["region"]): 11, (ind, world["mun"]): 10, (ind, second): 14})
+    _repeat(cycle, official, {(ind, world["school_a"]): 7, (ind, world["school_b"]): 8}, db_session)
+    row = _row(cycle, "R-03")
+    assert row.after == Decimal("9.67") and row.kept == []
 
 
 def test_the_measure_is_not_rated_on_the_kept_monitoring_value_and_the_page_says_so(client, login, chain, world,
