@@ -52,8 +52,8 @@ def effectiveness_report(dtype, stage, ctx, **_):
             missed.append(ind)
         if row.kept:
             # as the page says it: the value is the upper organisation's monitoring, the repeat covered a part
-            assessment += "".join(f" (повторно измерены только {k.words}; фактическое значение — мониторинга {k.name})"
-                                  for k in row.kept)
+            assessment = "; ".join([assessment, *(f"{k.words}, фактическое значение — {k.source()}"
+                                                   for k in row.kept)])
         rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": ind.baseline,
                      "target": ind.target, "actual": actual, "change": row.change, "assessment": assessment})
     # Each column's numbers with one number of decimals, a count of people whole (as the analytic report prints

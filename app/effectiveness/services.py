@@ -39,7 +39,7 @@ from app.core import russian as ru
 
 UNFINISHED = "мера не завершена — эффект не оценивается"
 PARTIAL = ("повторно измерена только часть организаций, значение «после мер» по всем — значение мониторинга до "
-           "окончания меры, эффект не оценивается: ")
+           "окончания меры, эффект не оценивается")
 
 CENT = Decimal("0.01")
 
@@ -97,8 +97,13 @@ class KeptValue:
 
     @property
     def words(self) -> str:
-        """«Школа А (1 из 2 орг.)», what the page says of the organisations measured again."""
-        return f"{', '.join(self.again)} ({len(self.again)} из {self.total} орг.)"
+        """«повторно измерено организаций: 1 из 2 (Школа А)», what the page and the report say of the organisations
+        measured again (the same words for one and for many)."""
+        return f"повторно измерено организаций: {len(self.again)} из {self.total} ({', '.join(self.again)})"
+
+    def source(self, period: str | None = None) -> str:
+        """«по данным мониторинга за 2025/2026 (Тестовый муниципалитет)»: whose monitoring value «после мер» is."""
+        return f"по данным мониторинга{f' за {period}' if period else ''} ({self.name})"
 
 
 @dataclass
@@ -201,11 +206,16 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
         # itself), the upper value stays: the part's values against a baseline of the whole compare unlike with
         # unlike.
         repeat_paths = {path for _entered, _value, _period, _name, path in by_org.values()}
-        valued = repeat_paths | {path for _value, _name, path in measured.values()}
         above = {p for path in repeat_paths for p in ancestor_paths(path)}
-        for org_id, (_value, name, path) in list(measured.items()):
-            if org_id in by_org or path not in above:
-                continue
+        # An organisation is covered by a repeat value or by a monitoring value that does not itself stay for a
+        # part measured again: the deepest upper organisations are decided first, and one whose value stays
+        # covers nothing for those above it (a region's own figure gave way to a municipality's kept monitoring
+        # value, «после мер» the municipalities' monitoring with none of the repeat in it).
+        uppers = sorted(((org_id, name, path) for org_id, (_value, name, path) in measured.items()
+                         if org_id not in by_org and path in above), key=lambda u: -u[2].count("/"))
+        valued = repeat_paths | {path for _value, _name, path in measured.values()}
+        standing: dict[str, KeptValue] = {}
+        for org_id, name, path in uppers:
             if audience is None:
                 audience = audience_addressees(cycle)
             below = [o for o in audience if o.path.startswith(path) and o.path != path]
@@ -214,9 +224,11 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
             if not missing:
                 del measured[org_id]
                 continue
+            valued.discard(path)
             again = sorted(r[3] for r in by_org.values() if r[4].startswith(path))
-            kept.setdefault(indicator_id, []).append(KeptValue(
-                name, again, len(below), local_day(entered.get((indicator_id, org_id)), zone)))
+            standing[path] = KeptValue(name, again, len(below), local_day(entered.get((indicator_id, org_id)), zone))
+        # the values that stand in the figure: a kept value under another kept one is held in it
+        kept[indicator_id] = [k for path, k in standing.items() if not any(p in standing for p in ancestor_paths(path))]
         for org_id, (_entered, value, _period, name, path) in by_org.items():
             measured[org_id] = (value, name, path)
     rows = []
@@ -279,7 +291,7 @@ def assess_measures(cycle: Cycle, rows: list[IndicatorRow], *, today: date) -> l
             elif since is not None and any(not remeasured(k.entered_on, since) for k in row.kept):
                 # the value «после мер» is a monitoring value from before the measure ended: a repeat of a part
                 # does not make it one measured after it
-                details.append((ind.code, PARTIAL + "; ".join(k.words for k in row.kept)))
+                details.append((ind.code, "; ".join([PARTIAL, *(k.words for k in row.kept)])))
             else:
                 verdicts.append(bool(row.improved))
                 details.append((ind.code, f"{shown[row.id]['baseline']} → {shown[row.id]['after']}: "
