@@ -226,11 +226,12 @@ def test_honest_marking_habits_name_no_school(th, keeper):
     assert named == 0
 
 
-def _marks_from_what_pupils_know(region, rng, inflating=(), share=0.4, habit=0.0):
+def _marks_from_what_pupils_know(region, rng, inflating=(), share=0.4, habit=0.0, teacher=0.0):
     """Term marks as a teacher gives them: from what the pupil knows — the class's mean percent plus half the
     pupil's own distance from it (the work measures it with error), a little noise — cut at the work's own mark
     boundaries; each school marks with its own honest habit (a shift of what the pupil knows, sd `habit`, kept in
-    all its works); the `inflating` schools raise a `share` of their pupils' term marks a step."""
+    all its works), each of its works (subject × grade × year) with a teacher's own beside it (sd `teacher`); the
+    `inflating` schools raise a `share` of their pupils' term marks a step."""
     res = region.results
     pct = (res["primary_score"] / res["max_score"]).to_numpy()
     keys = [res[k] for k in ("year", "procedure", "subject", "grade", "school_id")]
@@ -238,6 +239,9 @@ def _marks_from_what_pupils_know(region, rng, inflating=(), share=0.4, habit=0.0
     school = res["school_id"].to_numpy()
     leniency = dict(zip(np.unique(school).tolist(), rng.normal(0, habit, len(np.unique(school)))))
     known = mean + 0.5 * (pct - mean) + rng.normal(0, 0.03, len(res)) + np.vectorize(leniency.get)(school)
+    if teacher:
+        unit = pd.Series(pct).groupby(keys).ngroup().to_numpy()
+        known = known + rng.normal(0, teacher, unit.max() + 1)[unit]
     work = res.groupby(["year", "procedure", "subject", "grade"]).ngroup().to_numpy()
     mark = res["mark"].to_numpy()
     term = np.full(len(res), 2.0)

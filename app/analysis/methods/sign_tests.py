@@ -439,7 +439,7 @@ def _k4_shape(p, u, sel, work, n_term):
     nw = len(p.works)
     work_max = row_stats._work_max(rows.max_score.astype(float), work, nw, 0.0)
     shape = term_shape.shape_tests([getattr(rows, name) for name in row_stats.CELLS], work, work_max,
-                                   rows.mark_min, nw)
+                                   rows.mark_min, nw, school=u["school_id"].to_numpy() if len(u) else None)
     pv, above, expected = shape_p(shape, work, nw, sel), shape.above, shape.expected
     idx = np.flatnonzero(sel & ~np.isnan(pv))
 

@@ -12,10 +12,17 @@ score, and the rest keep theirs. Per unit (school × work), from the region's ow
    habit (a shift of all its pupils' odds; a weak N(0, 1.5²) prior keeps a class whose pupils all hold «5» finite),
    fitted over the cells (unit, score, term mark) with their counts — Fisher scoring with step halving for the works'
    parameters, Newton steps for δ, alternated;
+   A school's habit is one over all its works, unless the data say otherwise (`_school_habits`): the units' δ
+   relative to their work, pooled per school and shrunk to the region's spread of school habits, each work's
+   deviation from its school's habit shrunk to the spread of such deviations (both spreads by the method of
+   moments, robustly) — where a school's works mark alike only one habit per school is taken out of the statistic
+   below, where each subject and grade has a teacher of its own each unit keeps its own;
 2. per unit the log-likelihood ratio of «a share π₀ = 0.3 of the pupils were given one mark more» against «none»,
    ℓ = log(1 − π₀ + π₀·Q(T)/P(T)), Q(t) = P(t − 1) (Q(5) = P(4) + P(5): a «5» stays «5»; Q(2) = 0), summed over
    the unit's pupils with its projection on the habit's score taken out (Neyman's orthogonal score: a uniformly
-   lenient school is not a shape, and the estimated δ does not leak into the statistic);
+   lenient school is not a shape, and the estimated δ does not leak into the statistic) — the school's projection
+   (its units' covariances over their informations, summed over its works) as far as its works share a habit, the
+   unit's own as far as they do not;
 3. its upper tail under the model: Lugannani–Rice's saddlepoint for a sum of independent discrete pupils (the normal
    gave 1.2 % of clean tests at p ≤ 0.001 in classes of 8–12), the exact product at the largest possible sum;
 4. against the work's own units (Efron's empirical null, as K1, K2 and K5; `sign_tests.shape_p`): the unit's excess
@@ -63,6 +70,9 @@ FIRST_STEPS = 8  # Fisher-scoring steps of the works' θ on the region's table
 HABIT_STEPS = 4  # Newton steps of the units' δ (one parameter each, and a prior)
 MIN_UNITS = 10  # units with term marks in a work, at least, for its model and its empirical null
 MIN_PUPILS = 15  # pupils with term marks in a unit, at least, for its test
+HABIT_OF = "school"  # "school": δ one per school over its works (shrunk, `_school_habits`); "unit": each its own
+TAU_E2 = None  # the works' deviations' variance from a school's habit, if fixed (None: from the data)
+PROJECT = 1.0  # the share of the school habit's score taken out (bench/verdict_k4school.py: less found fewer)
 
 
 def _sig(x):
@@ -227,21 +237,30 @@ def _saddlepoint(x, prob, unit, observed, nu: int, count):
     return p
 
 
-def _statistic(base, delta, u, t, count, nu: int):
-    """(P per cell, the centred log-likelihood ratio per cell and term mark orthogonal to the habit, its sum per
-    unit at the observed marks)."""
+def _parts(base, delta, u, count, nu: int):
+    """(P per cell, the habit's score per cell and term mark, the centred log-likelihood ratio, the unit's covariance
+    of the two and the habit's information) at the habits `delta`."""
     prob, dprob = _probabilities(base + delta[u][:, None])
     habit = dprob / prob  # the habit's score per possible term mark
     lifted = np.zeros_like(prob)
     lifted[:, 1:] = prob[:, :-1]
     lifted[:, 3] += prob[:, 3]
     ratio = np.log(1.0 - PI0 + PI0 * lifted / prob)
-    mean = (prob * ratio).sum(axis=1)
+    ratio = ratio - (prob * ratio).sum(axis=1)[:, None]
     cov = np.bincount(u, weights=count * (prob * ratio * habit).sum(axis=1), minlength=nu)
     info = np.bincount(u, weights=count * (prob * habit * habit).sum(axis=1), minlength=nu)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(info > 0, cov / info, 0.0)
-    x = ratio - mean[:, None] - slope[u][:, None] * habit  # centred and orthogonal to the habit
+    return prob, habit, ratio, cov, info
+
+
+def _statistic(base, delta, u, t, count, nu: int, slope=None):
+    """(P per cell, the centred log-likelihood ratio per cell and term mark orthogonal to the habit, its sum per
+    unit at the observed marks). `slope`: the part of the habit's score taken out per unit, if not the unit's own
+    projection (the school's habit, `_school_habits`)."""
+    prob, habit, ratio, cov, info = _parts(base, delta, u, count, nu)
+    if slope is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(info > 0, cov / info, 0.0)
+    x = ratio - slope[u][:, None] * habit  # centred and orthogonal to the habit
     observed = np.bincount(u, weights=count * x[np.arange(len(t)), t], minlength=nu)
     return prob, x, observed
 
@@ -257,7 +276,7 @@ def _excess(p, x, prob, u, count, nu: int):
     return np.where(np.isnan(p), np.nan, d), np.where(np.isnan(p), np.nan, v)
 
 
-def shape_tests(cells, unit_work, work_max, mark_min, nw: int, model=None):
+def shape_tests(cells, unit_work, work_max, mark_min, nw: int, model=None, school=None):
     """Per unit (Shape): the p of the shape test under the model, NaN where the work has too few units or the unit
     too few pupils; its excess per pupil and that's sampling variance (sign_tests refers them to the work's units);
     the pupils with a term mark above the most likely one at their score in the unit's own habit, and their expected
@@ -311,17 +330,105 @@ def shape_tests(cells, unit_work, work_max, mark_min, nw: int, model=None):
     # (probabilities, ratios, the saddlepoint's) are as large as the largest work's, not the region's — over all
     # cells they were the combining job's peak (≈ 150 MB at 16× a region)
     out = empty._replace(above=np.zeros(nu), expected=np.zeros(nu))
-    for k, (keys, _weight) in tables.items():
-        if not len(keys):
-            continue
-        u, score, mark, t, count = _work_cells(cells, bounds[k], bounds[k + 1], mark_min)
-        where = offsets[k] + np.searchsorted(keys, (score * 6 + np.clip(mark, 0, 5)) * 4 + t)
-        units, local = np.unique(u, return_inverse=True)
+
+    def works():
+        """Per fitted work with units: (k, its units, the cells' logits without δ, unit within the work, term,
+        count, unit, score, mark)."""
+        for k, (keys, _weight) in tables.items():
+            if not len(keys):
+                continue
+            u, score, mark, t, count = _work_cells(cells, bounds[k], bounds[k + 1], mark_min)
+            where = offsets[k] + np.searchsorted(keys, (score * 6 + np.clip(mark, 0, 5)) * 4 + t)
+            units, local = np.unique(u, return_inverse=True)
+            yield k, units, linear[where], local, t, count, u, score, mark
+
+    if school is not None and HABIT_OF == "school" and not model.refits:
+        delta, slope = _school_habits(works, school, unit_work, nu)
+        for _k, units, base, local, t, count, *_rest in works():
+            prob, x, observed = _statistic(base, delta[units], local, t, count, len(units), slope[units])
+            for name, values in zip(Shape._fields, _tests(prob, x, observed, local, t, count, len(units))):
+                getattr(out, name)[units] = values
+        return out
+    for k, units, base, local, t, count, _u, score, mark in works():
         z = _design(score / max(work_max[k], 1.0), mark, model) if model.refits else None
-        for name, values in zip(Shape._fields, _work_shape(linear[where], local, t, count, len(units), model, z,
+        for name, values in zip(Shape._fields, _work_shape(base, local, t, count, len(units), model, z,
                                                            theta[k:k + 1])):
             getattr(out, name)[units] = values
     return out
+
+
+def _robust_var(values) -> float:
+    """The squared normal-consistent MAD of `values` about their median (a few inflating schools do not widen it)."""
+    if not len(values):
+        return 0.0
+    return float((1.4826 * np.median(np.abs(values - np.median(values)))) ** 2)
+
+
+def _school_habits(works, school, unit_work, nu: int):
+    """(δ per unit, the slope of the habit's score taken out per unit) with the habit one per school over its works,
+    shrunk to the region's spread of school habits (empirical Bayes), each work's deviation from it shrunk to the
+    spread of such deviations — both spreads by the method of moments on the units' own δ (robust: the median
+    absolute deviation, less the median sampling variance). Where the works' deviations are noise (one habit per
+    school, as `bench/verdict_oos.py`'s generator has it) the shape loses one habit per school, not one per work;
+    where they are real (a teacher of each subject and grade) k → 1 and each unit keeps its own projection."""
+    own = np.zeros(nu)
+    precision = np.zeros(nu)
+    for _k, units, base, local, t, count, *_rest in works():
+        d = habits(base, local, t, count, len(units), None, steps=HABIT_STEPS)
+        own[units] = d
+        _prob, _habit, _ratio, _cov, info = _parts(base, d, local, count, len(units))
+        precision[units] = info
+    has = precision > 0
+    # δ relative to its work's units (the works' θ were fitted without δ: their centre need not be 0)
+    centre = np.zeros(nu)
+    for w in np.unique(unit_work[has]):
+        at = has & (unit_work == w)
+        centre[at] = np.average(own[at], weights=precision[at])
+    d = np.where(has, own - centre, 0.0)
+    key = np.unique(school, return_inverse=True)[1]
+    ns = int(key.max()) + 1 if nu else 0
+    sp = np.bincount(key, weights=precision, minlength=ns)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.bincount(key, weights=precision * d, minlength=ns) / sp
+        var_unit = np.where(has, 1.0 / precision, np.inf)
+    schools_with = sp > 0
+    tau_s2 = max(_robust_var(mean[schools_with]) - float(np.median(1.0 / sp[schools_with])), 1e-4) \
+        if schools_with.any() else 1e-4
+    units_of = np.bincount(key[has], minlength=ns)
+    several = has & (units_of[key] >= 2)
+    tau_e2 = max(_robust_var((d - mean[key])[several]) - float(np.median((var_unit - 1.0 / sp[key])[several])),
+                 1e-4) if several.any() else 1e-4
+    if TAU_E2 is not None:
+        tau_e2 = TAU_E2
+    weight = np.where(has, 1.0 / (var_unit + tau_e2), 0.0)
+    habit_s = np.bincount(key, weights=weight * d, minlength=ns) / (np.bincount(key, weights=weight, minlength=ns)
+                                                                    + 1.0 / tau_s2)
+    k = np.where(has, tau_e2 / (tau_e2 + var_unit), 1.0)
+    delta = centre + habit_s[key] + k * (d - habit_s[key])
+    cov, info = np.zeros(nu), np.zeros(nu)
+    for _k, units, base, local, _t, count, *_rest in works():
+        _prob, _habit, _ratio, c, i = _parts(base, delta[units], local, count, len(units))
+        cov[units], info[units] = c, i
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own_slope = np.where(info > 0, cov / info, 0.0)
+        school_info = np.bincount(key, weights=info, minlength=ns)
+        school_slope = np.where(school_info > 0, np.bincount(key, weights=cov, minlength=ns) / school_info, 0.0)
+    return delta, k * own_slope + (1.0 - k) * PROJECT * school_slope[key]
+
+
+def _tests(prob, x, observed, u, t, count, nu: int) -> tuple:
+    """Shape's fields per unit of one work from its statistic: the saddlepoint's p, the excess and its variance, the
+    pupils above the likeliest term mark and their expected number."""
+    p = np.full(nu, np.nan)
+    tested = np.bincount(u, weights=count, minlength=nu) >= MIN_PUPILS
+    p[tested] = _saddlepoint(x, prob, u, observed, nu, count)[tested]
+    excess, variance = _excess(p, x, prob, u, count, nu)
+    mode = prob.argmax(axis=1)
+    above = np.bincount(u, weights=count * (t > mode), minlength=nu)
+    beyond = np.cumsum(prob[:, ::-1], axis=1)[:, ::-1]  # P(T ≥ j)
+    tail = np.where(mode < 3, np.take_along_axis(beyond, np.minimum(mode + 1, 3)[:, None], axis=1)[:, 0], 0.0)
+    expected = np.bincount(u, weights=count * tail, minlength=nu)
+    return p, excess, variance, above, expected
 
 
 def _work_shape(base, u, t, count, nu: int, model, z, theta) -> tuple:
@@ -338,18 +445,10 @@ def _work_shape(base, u, t, count, nu: int, model, z, theta) -> tuple:
             base = _linear(z, theta, w)
             delta = habits(base, u, t, count, nu, delta)
         prob, x, observed = _statistic(base, delta, u, t, count, nu)
-        p = np.full(nu, np.nan)
-        tested = np.bincount(u, weights=count, minlength=nu) >= MIN_PUPILS
-        p[tested] = _saddlepoint(x, prob, u, observed, nu, count)[tested]
-        now = tested & (p <= OUT_P)
+        result = _tests(prob, x, observed, u, t, count, nu)
+        now = ~np.isnan(result[0]) & (result[0] <= OUT_P)
         if (now == out).all() or not model.refits:
             break
         out = now
         weight = np.where(out[u], 0.0, count)
-    excess, variance = _excess(p, x, prob, u, count, nu)
-    mode = prob.argmax(axis=1)
-    above = np.bincount(u, weights=count * (t > mode), minlength=nu)
-    beyond = np.cumsum(prob[:, ::-1], axis=1)[:, ::-1]  # P(T ≥ j)
-    tail = np.where(mode < 3, np.take_along_axis(beyond, np.minimum(mode + 1, 3)[:, None], axis=1)[:, 0], 0.0)
-    expected = np.bincount(u, weights=count * tail, minlength=nu)
-    return p, excess, variance, above, expected
+    return result
