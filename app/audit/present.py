@@ -37,6 +37,13 @@ class Row:
     url: str | None
     cycle: tuple[str, str | None] | None
     changes: list[tuple[str, str, str]]
+    # the words shown in place of the comment and the changes of an object whose title is withheld (WITHHELD_NAME):
+    # its stored fields are its content («text» of another municipality's recommendation), as its title is
+    withheld: str = ""
+
+    @property
+    def reason(self) -> str:
+        return self.withheld or self.event.reason or ""
 
 
 def organisation_label(org: Organisation, parent: Organisation | None) -> str:
@@ -141,8 +148,9 @@ def present(events) -> list[Row]:
         found = names.get(e.object_type, {}).get(e.object_id)
         name, url = found if found else (_from_data(e), None)
         kind = labels.OBJECTS.get(e.object_type) or "объект"
+        withheld = labels.WITHHELD_TEXT if found == WITHHELD_NAME else ""
         rows.append(Row(e, kind, name, url, names.get("cycle", {}).get(e.cycle_id),
-                        labels.changes(e, names)))
+                        [] if withheld else labels.changes(e, names), withheld))
     return rows
 
 
