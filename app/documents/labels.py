@@ -12,6 +12,7 @@ from app.documents.catalogue import document_types
 from app.documents.models import Attachment, Document, DocumentVersion
 from app.documents.owners import kind_of, subject_of
 from app.extensions import db
+from app.orgs.models import Organisation
 
 ACTIONS: dict[str, str] = {
     "generate": "сформирована редакция документа", "attach": "приложен файл",
@@ -74,7 +75,7 @@ def _opens_document(doc, by_organisation) -> bool:
 
 
 def _owners_of(docs) -> list:
-    """The owners `subject_of` reads (a municipality of a campaign), loaded at once with what they point to:
+    """The owners `subject_of` reads (a municipality of a campaign), loaded at once with their organisations:
     `owner_of` gets each by id, one statement per document. The owner kinds know their models only by audit type."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for doc in docs:
@@ -84,8 +85,11 @@ def _owners_of(docs) -> list:
     for mapper in db.Model.registry.mappers if wanted else ():
         ids = wanted.get(getattr(mapper.class_, "audit_type", None))
         if ids:
-            model = mapper.class_
-            loaded += db.session.scalars(select(model).where(model.id.in_(ids)).options(selectinload("*"))).all()
+            # the subject is an organisation the owner points to (a campaign's municipality): those, not the rest
+            to_organisations = [selectinload(rel.class_attribute) for rel in mapper.relationships
+                                if rel.mapper.class_ is Organisation and not rel.uselist]
+            loaded += db.session.scalars(select(mapper.class_).where(mapper.class_.id.in_(ids))
+                                         .options(*to_organisations)).all()
     return loaded
 
 
