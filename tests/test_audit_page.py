@@ -481,6 +481,77 @@ def test_the_page_issues_a_fixed_number_of_statements(world, make_org, make_user
     assert many <= few, f"{url}: {few} statements for {few_rows} rows, {many} for {many_rows}"
 
 
+def _objects_of_every_kind(cycle, user, school) -> dict:
+    """One object of each kind whose scope check reads its cycle's owner, in `cycle`: rows made directly (their
+    services are tested elsewhere), only the namers are at stake."""
+    from app.analysis.models import Finding
+    from app.documents.models import Document
+    from app.followup.models import Decision, Measure, Recommendation, RecommendationItem
+    from app.monitoring.models import DataRequest, Submission
+
+    stage, day = cycle.stage("GOAL"), date(2026, 5, 20)
+    common = {"cycle_id": cycle.id, "stage_id": stage.id, "created_by_id": user.id}
+    recommendation = Recommendation(text="Рекомендация", addressee_group="organisations", response_deadline=day,
+                                    **common)
+    request = DataRequest(cycle_id=cycle.id, title="Запрос", period=cycle.period, deadline=day,
+                          created_by_id=user.id)
+    made = {"measure": Measure(title="Мероприятие", kind="event", responsible_id=user.id, start_date=day,
+                               end_date=day, **common),
+            "decision": Decision(text="Решение", kind="organisational", deadline=day, responsible_id=user.id,
+                                 **common),
+            "recommendation": recommendation,
+            "recommendation_item": RecommendationItem(recommendation=recommendation, organisation_id=school.id,
+                                                      due_date=day),
+            "finding": Finding(problem="Проблема", evidence="Данные", **common),
+            "data_request": request, "submission": Submission(request=request, organisation_id=school.id),
+            "document": Document(cycle_id=cycle.id, stage_id=stage.id, type_key="test", title="Документ")}
+    return made
+
+
+OWNER_READ_KINDS = ("measure", "decision", "recommendation", "recommendation_item", "finding", "data_request",
+                    "submission", "document")
+
+
+def test_naming_objects_costs_the_same_for_any_number_of_cycles(world, make_cycle, client, login, db_session):
+    """The namers of objects whose owner is their cycle's (a property) load the cycles and owners with the rows:
+    `/audit/?object=measure` over twelve measures in twelve cycles cost one statement per cycle more than over
+    three (and an export of the log tens of thousands)."""
+    from app.audit import chain
+
+    head, school = world["head"], world["school_a"]
+    events: dict[str, list] = {kind: [] for kind in OWNER_READ_KINDS}
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            cycle = make_cycle(world["mun"], head, period=f"{2000 + len(events['measure'])}/01")
+            objects = _objects_of_every_kind(cycle, head, school)
+            db_session.add_all(objects.values())
+            db_session.flush()
+            for kind, obj in objects.items():
+                events[kind].append(chain.record(action="update", object_type=kind, object_id=obj.id, actor=head,
+                                                 cycle_id=cycle.id, organisation_id=world["mun"].id))
+        db_session.commit()
+
+    def measure() -> dict[str, int]:
+        login(world["auditor"])
+        counts = {}
+        for kind in OWNER_READ_KINDS:
+            db_session.expire_all()
+            with counted_statements() as statements:
+                shown = row_ids(client.get(URL, query_string={"object": kind}))
+            assert set(shown) == {e.id for e in events[kind]}, kind
+            counts[kind] = len(statements)
+        client.post("/logout")
+        return counts
+
+    add(3)
+    few = measure()
+    add(9)
+    many = measure()
+    grown = {kind: (few[kind], many[kind]) for kind in OWNER_READ_KINDS if many[kind] > few[kind]}
+    assert not grown, f"statements for 3 objects in 3 cycles and for 12 in 12: {grown}"
+
+
 def test_a_cycle_above_the_reader_is_named_not_linked(world, make_user, make_cycle, client, login, db_session):
     """An event of the municipality that belongs to the region's cycle (its answer to the region's data request):
     the municipal head reads the cycle's name, but its page and history are 404 to them, so no link is drawn (the

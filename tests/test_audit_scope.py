@@ -6,10 +6,15 @@ an object the reader may not open, outside every cycle they read, is withheld (i
 The demo is read as the official of one municipality and of another, a school's director, the region's official, an
 expert, the auditor and a municipality's head; every link in the rows of their pages is followed."""
 
+import csv
+import io
+import json
+
 import lxml.html
 import pytest
 from sqlalchemy import select
 
+from app.audit.exports import verify_extract
 from app.demo import DEMO_PASSWORD
 
 # The kinds whose namers link a page: the audit page filtered by each, so every namer is asked (the first page of
@@ -66,8 +71,9 @@ def test_every_link_in_the_audit_rows_opens_for_its_reader(demo, client, login):
 
 
 def test_an_object_outside_the_reader_is_named_by_its_kind_alone(demo, client):
-    """An event of the reader's municipality about another municipality's recommendation (and naming it among its
-    changes): the head of MUN02 reads «рекомендация», never its title, and no link to its 404 page."""
+    """An event of the reader's municipality about another municipality's recommendation (its text and a comment
+    among the changes): the head of MUN02 reads «адресная рекомендация», never its title, text or comment (neither on
+    the page nor in the extract), and no link to its 404 page."""
     from app.audit import chain
     from app.auth.models import User
     from app.cycles.models import Cycle
@@ -78,14 +84,31 @@ def test_an_object_outside_the_reader_is_named_by_its_kind_alone(demo, client):
     mun, mun2 = (demo.scalar(select(Organisation).where(Organisation.code == code)) for code in ("MUN01", "MUN02"))
     theirs = demo.scalar(select(Recommendation).join(Cycle, Cycle.id == Recommendation.cycle_id)
                          .where(Cycle.owner_id == mun.id).order_by(Recommendation.id).limit(1))
+    # the recommendation's own stored fields and a comment: its content, withheld as its title is
     event = chain.record(action="update", object_type="recommendation", object_id=theirs.id, actor=head2,
-                         organisation_id=mun2.id, after={"recommendations": [theirs.id]})
+                         organisation_id=mun2.id, after={"recommendations": [theirs.id], "text": theirs.text},
+                         before={"text": "Прежний текст их рекомендации"}, reason="Замечание к их рекомендации")
     demo.commit()
     _log_in(client, "head2")
     assert client.get(f"/followup/recommendations/{theirs.id}").status_code == 404
     doc = lxml.html.fromstring(client.get("/audit/?object=recommendation").get_data(as_text=True))
     (row,) = doc.xpath(f"//tr[@data-event-id='{event.id}']")
     text = " ".join(row.text_content().split())
-    assert "рекомендация" in text and "рекомендация (вне вашей области доступа)" in text, text
+    assert "адресная рекомендация" in text, text
     assert theirs.title[:30] not in text, text
     assert not [a for a in row.xpath(".//a[@href]") if f"/recommendations/{theirs.id}" in a.get("href")]
+    # neither its changes nor the comment: «(вне вашей области доступа)» in their place
+    assert "Прежний текст" not in text and "Замечание к их" not in text, text
+    assert text.count("(вне вашей области доступа)") == 2, text
+
+    # The extract of the log carries neither, nor the hashed content (the stored fields themselves); it still checks.
+    response = client.get("/audit/export.csv", query_string={"object": "recommendation"})
+    assert response.status_code == 200
+    extract = response.get_data().decode("utf-8-sig")
+    (line,) = [cells for cells in csv.reader(io.StringIO(extract), delimiter=";") if cells[0] == str(event.id)]
+    assert line[6] == "адресная рекомендация", line
+    assert line[11] == line[12] == line[13] == "(вне вашей области доступа)", line
+    for words in (theirs.text[:40], "Прежний текст", "Замечание к их"):
+        assert words not in extract and json.dumps(words)[1:-1] not in extract, words
+    check = verify_extract(io.StringIO(extract))
+    assert check.ok and check.withheld >= 1, check

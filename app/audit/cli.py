@@ -86,7 +86,9 @@ def audit_verify_extract(path, against_database):
         sys.exit(1)
     if result.ok:
         click.echo(f"Выписка цела: проверено записей {result.checked}; связано с предыдущей записью цепочки "
-                   f"{result.linked}, пропусков (записи других объектов) {result.gaps}.")
+                   f"{result.linked}, пропусков (записи других объектов) {result.gaps}"
+                   + (f"; без содержания (вне области доступа выгрузившего, хеш не пересчитан) {result.withheld}"
+                      if result.withheld else "") + ".")
         return
     where = f"строка {result.line}" + (f" (запись № {result.event_id})" if result.event_id else "")
     click.echo(f"Выписка нарушена: {where}: {result.reason} (до неё проверено записей: {result.checked}).", err=True)

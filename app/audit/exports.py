@@ -5,7 +5,14 @@ row by row (SHA-256 of «содержание для проверки» = «хе
 `verify_extract` checks a CSV extract without the database (`flask audit verify-extract FILE`): every row's hash
 is recomputed over its content, the content's previous hash must be the row's «хеш предыдущей записи», and where two
 rows follow each other in the chain (the later one's previous hash is the earlier one's hash) the link must hold;
-rows of other objects left out of the extract are gaps, counted, not errors."""
+rows of other objects left out of the extract are gaps, counted, not errors.
+
+A row about an object the exporting reader may not read (its title withheld on the page, app.audit.present) carries
+neither its changes nor its comment nor its hashed content — the content is the object's stored fields, the very text
+withheld: «(вне вашей области доступа)» stands in all three. Such a row cannot be recomputed; it is counted as withheld,
+its number still has to follow the row before, its hash is still the next row's previous hash (so it is not dropped or
+moved unseen), and `--database` still compares its hash with the log. An auditor, who reads every object of the
+region, gets every content."""
 
 import csv
 import hashlib
@@ -50,15 +57,15 @@ def rows(batches, tz_name: str):
     for batch in batches:
         for row, (_event, organisation) in zip(present([e for e, _org in batch]), batch):
             e = row.event
-            changes = "\n".join(f"{name}: {old} → {new}" if e.before else f"{name}: {new}"
-                                for name, old, new in row.changes)
+            changes = row.withheld or "\n".join(f"{name}: {old} → {new}" if e.before else f"{name}: {new}"
+                                                 for name, old, new in row.changes)
             yield [e.id, format_datetime(e.occurred_at, tz_name),
                    e.occurred_at.replace(tzinfo=timezone.utc).strftime("%d.%m.%Y %H:%M:%S"),
                    e.actor_name or "система", _role(e), labels.action_label(e.action, e.object_type),
                    f"{row.kind} {row.name}" if row.name else row.kind,
                    organisation.display_name if organisation else "", row.cycle[0] if row.cycle else "",
                    *_states(e),
-                   e.reason or "", changes, hashed_content(e), e.prev_hash, e.hash]
+                   row.reason, changes, row.withheld or hashed_content(e), e.prev_hash, e.hash]
 
 
 def write_csv(batches, tz_name: str, out) -> None:
@@ -97,6 +104,7 @@ class ExtractCheck:
     checked: int  # rows checked before the first broken one (all of them when ok)
     linked: int = 0  # rows whose previous hash is the row before them
     gaps: int = 0  # rows whose predecessor in the chain is not in the extract
+    withheld: int = 0  # rows whose content was withheld from the exporting reader: not recomputed
     line: int | None = None  # the broken row's line in the file (the header is line 1)
     event_id: str | None = None
     reason: str | None = None
@@ -107,6 +115,21 @@ def _utc_text(iso: str) -> str | None:
         return datetime.fromisoformat(iso).strftime("%d.%m.%Y %H:%M:%S")
     except (TypeError, ValueError):
         return None
+
+
+def _content_problem(content: str, prev_hash: str, row_hash: str, utc_text: str) -> str | None:
+    """Why a row's hashed content does not hold with its hash, previous hash and time, or None."""
+    if hashlib.sha256(content.encode("utf-8")).hexdigest() != row_hash:
+        return "хеш записи не совпадает с её содержанием: содержание или хеш изменены"
+    try:
+        hashed = json.loads(content)
+    except ValueError:
+        return "содержание записи — не JSON"
+    if not isinstance(hashed, dict) or hashed.get("prev_hash") != prev_hash:
+        return "хеш предыдущей записи не совпадает с указанным в содержании"
+    if _utc_text(hashed.get("occurred_at")) != utc_text:
+        return "время записи не совпадает с её содержанием"
+    return None
 
 
 def verify_extract(lines, stored_hash=None) -> ExtractCheck:
@@ -127,7 +150,8 @@ def verify_extract(lines, stored_hash=None) -> ExtractCheck:
     previous_hash, previous_id = None, None
 
     def broken(line, event_id, reason):
-        return ExtractCheck(False, result.checked, result.linked, result.gaps, line, event_id, reason)
+        return ExtractCheck(False, result.checked, result.linked, result.gaps, line, event_id, reason,
+                            withheld=result.withheld)
 
     for line, raw in enumerate(reader, start=2):
         if not any(raw):
@@ -136,16 +160,12 @@ def verify_extract(lines, stored_hash=None) -> ExtractCheck:
             return broken(line, None, f"в строке {len(raw)} столбцов вместо {len(HEADER)}")
         row = [unescape_cell(cell) for cell in raw]
         event_id, content, prev_hash, row_hash = row[id_col], row[content_col], row[prev_col], row[hash_col]
-        if hashlib.sha256(content.encode("utf-8")).hexdigest() != row_hash:
-            return broken(line, event_id, "хеш записи не совпадает с её содержанием: содержание или хеш изменены")
-        try:
-            hashed = json.loads(content)
-        except ValueError:
-            return broken(line, event_id, "содержание записи — не JSON")
-        if not isinstance(hashed, dict) or hashed.get("prev_hash") != prev_hash:
-            return broken(line, event_id, "хеш предыдущей записи не совпадает с указанным в содержании")
-        if _utc_text(hashed.get("occurred_at")) != row[utc_col]:
-            return broken(line, event_id, "время записи не совпадает с её содержанием")
+        if content == labels.WITHHELD_TEXT:
+            result.withheld += 1
+        else:
+            problem = _content_problem(content, prev_hash, row_hash, row[utc_col])
+            if problem:
+                return broken(line, event_id, problem)
         # 0–9 only: `str.isdigit` says yes to «²», on which int() raised (a traceback, attack 8)
         if not (event_id.isascii() and event_id.isdigit()) or (
                 previous_id is not None and int(event_id) <= previous_id):

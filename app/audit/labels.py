@@ -207,12 +207,16 @@ def _key(item):
     return item
 
 
+# In place of what the reader may not read: a title (name_of), an object's comment and changes (present.Row).
+WITHHELD_TEXT = "(вне вашей области доступа)"
+
+
 def name_of(kind: str, item, names: dict) -> str:
     found = names.get(kind, {}).get(_key(item))
     what = OBJECTS.get(kind) or {"user": "пользователь"}.get(kind, "объект")
     if found:
         # a namer withholds the title of what lies outside the reader's scope (app.audit.present.namer)
-        return found[0] or f"{what} (вне вашей области доступа)"
+        return found[0] or f"{what} {WITHHELD_TEXT}"
     if isinstance(item, str) and kind.endswith("_code"):
         return item  # a code the page could not resolve is still readable («MUN01-S01», «M2.3-01»)
     return f"{what} (нет в базе)"

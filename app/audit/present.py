@@ -37,6 +37,13 @@ class Row:
     url: str | None
     cycle: tuple[str, str | None] | None
     changes: list[tuple[str, str, str]]
+    # the words shown in place of the comment and the changes of an object whose title is withheld (WITHHELD_NAME):
+    # its stored fields are its content («text» of another municipality's recommendation), as its title is
+    withheld: str = ""
+
+    @property
+    def reason(self) -> str:
+        return self.withheld or self.event.reason or ""
 
 
 def organisation_label(org: Organisation, parent: Organisation | None) -> str:
@@ -141,8 +148,9 @@ def present(events) -> list[Row]:
         found = names.get(e.object_type, {}).get(e.object_id)
         name, url = found if found else (_from_data(e), None)
         kind = labels.OBJECTS.get(e.object_type) or "объект"
+        withheld = labels.WITHHELD_TEXT if found == WITHHELD_NAME else ""
         rows.append(Row(e, kind, name, url, names.get("cycle", {}).get(e.cycle_id),
-                        labels.changes(e, names)))
+                        [] if withheld else labels.changes(e, names), withheld))
     return rows
 
 
@@ -177,18 +185,22 @@ def _cycle_read(row, opens) -> bool:
 
 
 def namer(model, label, endpoint: str | None = None, arg: str | None = None, options=(), *, opens=_owner_opens,
-          public: bool = False):
-    """A NAMERS entry for a feature's model: loads the rows by id in one query (with `options` for what the
-    label and the scope check read) and names each by `label(row)`. It links `endpoint` only when the reader may
-    open the row — `opens(row, by_organisation)`, by default its owner organisation (`row.organisation`, what
-    get_in_scope checks); a feature whose page checks more passes its own. A row the reader may not open is still
-    named when its cycle is one the reader reads, or when its names are `public` (a cycle's mechanism and period,
-    a stage's title); otherwise only its kind is shown (WITHHELD_NAME)."""
+          public: bool = False, prepare=None):
+    """A NAMERS entry for a feature's model: loads the rows by id in one query (with `options` for everything the
+    label, `opens` and the cycle check read — `row.organisation`, `row.cycle.owner`: a property read lazily cost one
+    statement per cycle, tens of thousands in an export) and names each by `label(row)`; `prepare(rows)`, if given,
+    loads at once what `options` cannot reach (a document's owner of another feature) and returns it. It links
+    `endpoint` only when the reader may open the row — `opens(row, by_organisation)`, by default its owner
+    organisation (`row.organisation`, what get_in_scope checks); a feature whose page checks more passes its own.
+    A row the reader may not open is still named when its cycle is one the reader reads, or when its names are
+    `public` (a cycle's mechanism and period, a stage's title); otherwise only its kind is shown (WITHHELD_NAME)."""
     def name(ids) -> dict:
         ids = [i for i in ids if isinstance(i, int)]
         if not ids:
             return {}
-        rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))
+        rows = list(db.session.scalars(select(model).where(model.id.in_(ids)).options(*options)))
+        # what `prepare` loaded is held while the rows are checked (the session keeps its objects weakly)
+        held = prepare(rows) if prepare is not None else None  # noqa: F841
         by_organisation = opener()
         names = {}
         for row in rows:

@@ -1,12 +1,18 @@
 """Russian audit-history labels of this feature, merged into app.audit.labels at start-up."""
 
+from collections import defaultdict
+
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.audit.present import namer, quoted
+from app.cycles.models import Cycle
 from app.documents.attachments import KINDS as ATTACHMENT_KINDS
 from app.documents.catalogue import document_types
 from app.documents.models import Attachment, Document, DocumentVersion
-from app.documents.owners import subject_of
+from app.documents.owners import kind_of, subject_of
+from app.extensions import db
+from app.orgs.models import Organisation
 
 ACTIONS: dict[str, str] = {
     "generate": "сформирована редакция документа", "attach": "приложен файл",
@@ -68,12 +74,35 @@ def _opens_document(doc, by_organisation) -> bool:
     return by_organisation(doc.organisation) and (subject is None or by_organisation(subject))
 
 
+def _owners_of(docs) -> list:
+    """The owners `subject_of` reads (a municipality of a campaign), loaded at once with their organisations:
+    `owner_of` gets each by id, one statement per document. The owner kinds know their models only by audit type."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for doc in docs:
+        if doc is not None and doc.owner_type is not None and kind_of(doc.owner_type).subject is not None:
+            wanted[doc.owner_type].add(doc.owner_id)
+    loaded = []
+    for mapper in db.Model.registry.mappers if wanted else ():
+        ids = wanted.get(getattr(mapper.class_, "audit_type", None))
+        if ids:
+            # the subject is an organisation the owner points to (a campaign's municipality): those, not the rest
+            to_organisations = [selectinload(rel.class_attribute) for rel in mapper.relationships
+                                if rel.mapper.class_ is Organisation and not rel.uselist]
+            loaded += db.session.scalars(select(mapper.class_).where(mapper.class_.id.in_(ids))
+                                         .options(*to_organisations)).all()
+    return loaded
+
+
+# What the label and the scope check read, loaded with the rows: the editions, the issuer, the cycle's owner.
+_DOCUMENT = (selectinload(Document.versions), selectinload(Document.issuer),
+             selectinload(Document.cycle).selectinload(Cycle.owner))
 NAMERS = {
-    "document": namer(Document, _document_name, "documents.document_detail", "document_id",
-                      options=(selectinload(Document.versions),), opens=_opens_document),
+    "document": namer(Document, _document_name, "documents.document_detail", "document_id", options=_DOCUMENT,
+                      opens=_opens_document, prepare=_owners_of),
     "document_version": namer(DocumentVersion, lambda v: f"{quoted(v.document.title)}, ред. {v.number}",
-                              options=(selectinload(DocumentVersion.document),),
-                              opens=lambda v, by_organisation: _opens_document(v.document, by_organisation)),
+                              options=tuple(selectinload(DocumentVersion.document).options(o) for o in _DOCUMENT),
+                              opens=lambda v, by_organisation: _opens_document(v.document, by_organisation),
+                              prepare=lambda versions: _owners_of([v.document for v in versions])),
     "attachment": namer(Attachment, lambda a: quoted(a.original_name), "documents.download_attachment",
                         "attachment_id"),
     "document_type": _document_types,

@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.audit.present import namer, quoted
+from app.cycles.models import Cycle
 from app.followup.models import (ADDRESSEE_GROUPS, DECISION_KINDS, MEASURE_KINDS, Decision, Measure, Recommendation,
                                  RecommendationItem)
 from app.followup.services import can_see_item
@@ -43,15 +44,22 @@ VALUES: dict[str, dict[str, str]] = {"addressee_group": ADDRESSEE_GROUPS, "measu
 REFERENCES: dict[str, str] = {"findings": "finding", "measures": "measure", "recommendations": "recommendation",
                               "addressees": "organisation_code", "acknowledged_by_id": "user",
                               "measure.indicators": "indicator_code"}
+# What each namer's scope check reads, loaded with the rows: `organisation` is the cycle's owner (a property), an item's
+# page asks its recommendation's owner too (services.can_see_item), and the cycle check reads the cycle's owner.
+_CYCLE_OWNER = {model: selectinload(model.cycle).selectinload(Cycle.owner) for model in (Recommendation, Measure,
+                                                                                          Decision)}
 NAMERS = {
     "recommendation": namer(Recommendation, lambda r: quoted(r.title), "followup.recommendation_detail",
-                            "recommendation_id"),
+                            "recommendation_id", options=(_CYCLE_OWNER[Recommendation],)),
     "recommendation_item": namer(
         RecommendationItem, lambda i: f"{quoted(i.recommendation.title, 60)} — {i.organisation.display_name}",
         "followup.item_detail", "rec_item_id",
-        options=(selectinload(RecommendationItem.recommendation), selectinload(RecommendationItem.organisation)),
+        options=(selectinload(RecommendationItem.recommendation).selectinload(Recommendation.cycle)
+                 .selectinload(Cycle.owner), selectinload(RecommendationItem.organisation)),
         # its page checks the item's state too: an addressee sees nothing of a draft item
         opens=lambda i, by_organisation: by_organisation(i.organisation) and can_see_item(i, current_user)),
-    "measure": namer(Measure, lambda m: quoted(m.title), "followup.measure_detail", "measure_id"),
-    "decision": namer(Decision, lambda d: quoted(d.title), "followup.decision_detail", "decision_id"),
+    "measure": namer(Measure, lambda m: quoted(m.title), "followup.measure_detail", "measure_id",
+                     options=(_CYCLE_OWNER[Measure],)),
+    "decision": namer(Decision, lambda d: quoted(d.title), "followup.decision_detail", "decision_id",
+                      options=(_CYCLE_OWNER[Decision],)),
 }

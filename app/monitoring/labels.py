@@ -1,9 +1,10 @@
 """Russian audit-history words of this feature, merged into app.audit.labels at start-up."""
 
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Load, selectinload
 
 from app.audit.present import namer, quoted
+from app.cycles.models import Cycle
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
 from app.monitoring.services import visible_submission
 
@@ -24,11 +25,21 @@ REFERENCES: dict[str, str] = {"submission_id": "submission", "indicator_id": "in
                               "data_request.parent_request": "data_request", "data_request.submission": "submission"}
 
 
+# What each namer's scope check reads, loaded with the rows (a property read lazily cost a statement per cycle): a
+# request's organisation is its cycle's owner or, passed down, the addressee whose answer it is; a submission's page
+# asks its request's state and organisation (services.visible_submission), and the cycle check the cycle's owner.
+def _request_owner(path):
+    return (path.selectinload(DataRequest.cycle).selectinload(Cycle.owner),
+            path.selectinload(DataRequest.parent_submission).selectinload(Submission.organisation))
+
+
 NAMERS = {
-    "data_request": namer(DataRequest, lambda r: quoted(r.title), "monitoring.request_detail", "request_id"),
+    "data_request": namer(DataRequest, lambda r: quoted(r.title), "monitoring.request_detail", "request_id",
+                          options=_request_owner(Load(DataRequest))),
     "submission": namer(Submission, lambda s: f"{s.organisation.display_name} на {quoted(s.request.title, 60)}",
                         "monitoring.submission_detail", "submission_id",
-                        options=(selectinload(Submission.organisation), selectinload(Submission.request)),
+                        options=(selectinload(Submission.organisation), *_request_owner(
+                            selectinload(Submission.request))),
                         # its page checks the request too: an addressee sees nothing of a draft request
                         opens=lambda s, by_organisation: by_organisation(s.organisation) and
                         visible_submission(s, current_user)),
