@@ -150,8 +150,8 @@ def verify_extract(lines, stored_hash=None) -> ExtractCheck:
     previous_hash, previous_id = None, None
 
     def broken(line, event_id, reason):
-        return ExtractCheck(False, result.checked, result.linked, result.gaps, line, event_id, reason,
-                            withheld=result.withheld)
+        return ExtractCheck(False, result.checked, result.linked, result.gaps, withheld=result.withheld, line=line,
+                            event_id=event_id, reason=reason)
 
     for line, raw in enumerate(reader, start=2):
         if not any(raw):
