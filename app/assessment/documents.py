@@ -102,6 +102,12 @@ def _sample_municipality() -> CampaignMunicipality | None:
     return row
 
 
+def _municipalities(ids) -> list[CampaignMunicipality]:
+    """The campaign's municipality rows by id with the municipality (the subject of their conclusions)."""
+    return list(db.session.scalars(select(CampaignMunicipality).where(CampaignMunicipality.id.in_(ids))
+                                   .options(selectinload(CampaignMunicipality.municipality))))
+
+
 def register() -> None:
     """Declare the campaign and its municipalities as owners of documents (the descriptor's setup)."""
     owners.register_owner(owners.OwnerKind(
@@ -111,6 +117,7 @@ def register() -> None:
         builders={ORDER: _order, REPORT: _report}, executor=_creator, sample=_sample_campaign))
     owners.register_owner(owners.OwnerKind(
         owner_type=CampaignMunicipality.audit_type, load=lambda i: db.session.get(CampaignMunicipality, i),
+        load_many=_municipalities,
         issuer=lambda row: row.campaign.organisation, title=_municipality_title,
         due=lambda row: row.campaign.window_closes,
         url=lambda row: url_for("assessment.campaign_detail", campaign_id=row.campaign_id) + "#campaign-documents",

@@ -1,8 +1,5 @@
 """Russian audit-history labels of this feature, merged into app.audit.labels at start-up."""
 
-from collections import defaultdict
-
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.audit.present import namer, quoted
@@ -10,9 +7,7 @@ from app.cycles.models import Cycle
 from app.documents.attachments import KINDS as ATTACHMENT_KINDS
 from app.documents.catalogue import document_types
 from app.documents.models import Attachment, Document, DocumentVersion
-from app.documents.owners import kind_of, subject_of
-from app.extensions import db
-from app.orgs.models import Organisation
+from app.documents.owners import kind_of, load_owners, subject_of
 
 ACTIONS: dict[str, str] = {
     "generate": "сформирована редакция документа", "attach": "приложен файл",
@@ -75,22 +70,10 @@ def _opens_document(doc, by_organisation) -> bool:
 
 
 def _owners_of(docs) -> list:
-    """The owners `subject_of` reads (a municipality of a campaign), loaded at once with their organisations:
-    `owner_of` gets each by id, one statement per document. The owner kinds know their models only by audit type."""
-    wanted: dict[str, set[int]] = defaultdict(set)
-    for doc in docs:
-        if doc is not None and doc.owner_type is not None and kind_of(doc.owner_type).subject is not None:
-            wanted[doc.owner_type].add(doc.owner_id)
-    loaded = []
-    for mapper in db.Model.registry.mappers if wanted else ():
-        ids = wanted.get(getattr(mapper.class_, "audit_type", None))
-        if ids:
-            # the subject is an organisation the owner points to (a campaign's municipality): those, not the rest
-            to_organisations = [selectinload(rel.class_attribute) for rel in mapper.relationships
-                                if rel.mapper.class_ is Organisation and not rel.uselist]
-            loaded += db.session.scalars(select(mapper.class_).where(mapper.class_.id.in_(ids))
-                                         .options(*to_organisations)).all()
-    return loaded
+    """The owners `subject_of` reads (a municipality of a campaign), loaded at once by their kinds with what the
+    subject is: `owner_of` gets each by id, one statement per document."""
+    return load_owners([doc for doc in docs if doc is not None and doc.owner_type is not None
+                        and kind_of(doc.owner_type).subject is not None])
 
 
 # What the label and the scope check read, loaded with the rows: the editions, the issuer, the cycle's owner.

@@ -42,6 +42,9 @@ class OwnerKind:
     # type key → fn(doc) → why the document's current edition no longer reports its owner's data (Russian lines, empty
     # when it does): the page marks such an edition as out of date and asks for a new one
     outdated: dict[str, Callable[[object], list[str]]] = field(default_factory=dict)
+    # owner ids → those owners in one statement, with what `subject` reads (a page of the history names the documents
+    # of many owners: `load` costs a statement each); None when the kind has no batch loader (`load` each)
+    load_many: Callable[[list[int]], list] | None = None
 
 
 _KINDS: dict[str, OwnerKind] = {}
@@ -67,6 +70,21 @@ def owner_of(doc):
     if doc.owner_type is None:
         return None
     return kind_of(doc.owner_type).load(doc.owner_id)
+
+
+def load_owners(docs) -> list:
+    """The owners of `docs` (None among them allowed) loaded at once: one `load_many` per owner kind, whatever the
+    number of documents. The caller holds the list while it reads them: `owner_of` then finds each in the session."""
+    wanted: dict[str, set[int]] = {}
+    for doc in docs:
+        if doc is not None and doc.owner_type is not None:
+            wanted.setdefault(doc.owner_type, set()).add(doc.owner_id)
+    loaded: list = []
+    for owner_type, ids in wanted.items():
+        kind = kind_of(owner_type)
+        ids = sorted(ids)
+        loaded += kind.load_many(ids) if kind.load_many else [kind.load(i) for i in ids]
+    return loaded
 
 
 def subject_of(doc):
