@@ -17,7 +17,7 @@ from app.assessment.models import (
     SelfAssessment,
 )
 from app.audit.labels import action_label
-from app.auth.submissions import UNTOKENED, carries_form_token, submit_once
+from app.auth.submissions import refuse_untokened, submit_once
 from app.audit.present import present
 from app.core.access import acting_roles_over, roles_required, signed_in
 from app.core.boundary import on_refusal
@@ -732,21 +732,13 @@ def experts_xlsx():
 
 # --- documents of the campaign (issue 16, item 9; app/assessment/documents.py) ---------------------------------
 
-def _refuse_untokened(existing) -> None:
-    """«Новая редакция» sent without the page's one-time token: `submit_once` cannot tell it from a repeat, and each
-    replayed POST made one more edition (the stage documents' rule, app/documents/views.generate). A first
-    generation can be no repeat: one document per owner and type."""
-    if existing is not None and not carries_form_token():
-        raise ValidationFailed(UNTOKENED)
-
-
 @bp.route("/campaigns/<int:campaign_id>/documents", methods=["POST"])
 @signed_in
 @submit_once
 def campaign_document(campaign_id: int):
     def act(campaign):
         type_key = request.form.get("type_key") or ""
-        _refuse_untokened(campaign_documents.campaign_document_of(campaign, type_key))
+        refuse_untokened(lambda: campaign_documents.campaign_document_of(campaign, type_key))
         doc = campaign_documents.generate_campaign_document(campaign, type_key, actor=current_user)
         return f"Документ «{doc.title}» формируется."
     return _campaign_action(campaign_id, act, "#campaign-documents")
@@ -761,7 +753,7 @@ def generate_conclusion(campaign_id: int, municipality_id: int):
     services.require_sees(campaign, scope, municipality_id)
 
     def act(campaign):
-        _refuse_untokened(campaign_documents.conclusion_of(campaign, municipality_id))
+        refuse_untokened(lambda: campaign_documents.conclusion_of(campaign, municipality_id))
         doc = campaign_documents.generate_conclusion(campaign, municipality_id, actor=current_user)
         return f"Документ «{doc.title}» формируется."
     return _campaign_action(campaign_id, act, "#campaign-documents")

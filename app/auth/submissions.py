@@ -12,6 +12,7 @@ import hashlib
 import re
 from datetime import timedelta
 from functools import wraps
+from typing import Callable
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
@@ -19,6 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from app.core.errors import ValidationFailed
 from app.core.forms import FORM_TOKEN_FIELD, new_form_token
 from app.core.redirects import same_site_path
 from app.core.timeutil import utcnow
@@ -51,6 +53,14 @@ def carries_form_token() -> bool:
     first submission: a view whose second submission would make something anew (a document's next edition) refuses
     it with UNTOKENED instead of processing it."""
     return _token() is not None
+
+
+def refuse_untokened(existing: Callable[[], object | None]) -> None:
+    """Refuse (ValidationFailed, UNTOKENED) a POST without the one-time token over an object it would make anew:
+    `submit_once` cannot tell it from a repeat, and each replayed request made one more edition or row. `existing()`
+    finds that object, asked only without a token; when there is none the POST is a first creation, no repeat."""
+    if not carries_form_token() and existing() is not None:
+        raise ValidationFailed(UNTOKENED)
 
 
 def _same_site(target: str | None) -> str | None:
