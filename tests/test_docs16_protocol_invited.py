@@ -112,12 +112,13 @@ def test_the_official_types_the_invited_and_every_new_edition_keeps_them(dec_cyc
 
     # a new edition from the document page keeps them; one edited there prints the edited lines
     _over(doc, db_session)
-    assert client.post(f"/documents/{doc.id}/regenerate", data={"version": doc.version}).status_code == 302
+    assert client.post(f"/documents/{doc.id}/regenerate", data={"version": doc.version, "form_token": "r" * 32}
+                       ).status_code == 302
     db_session.refresh(doc)
     assert doc.current.number == 2 and doc.current.params == {"invited": [DIRECTOR, METHODOLOGIST]}
     _over(doc, db_session)
-    assert client.post(f"/documents/{doc.id}/regenerate",
-                       data={"version": doc.version, "invited": METHODOLOGIST}).status_code == 302
+    assert client.post(f"/documents/{doc.id}/regenerate", data={"version": doc.version, "invited": METHODOLOGIST,
+                                                                "form_token": "s" * 32}).status_code == 302
     db_session.refresh(doc)
     assert doc.current.number == 3 and doc.current.params == {"invited": [METHODOLOGIST]}
 
@@ -128,8 +129,8 @@ def test_the_official_types_the_invited_and_every_new_edition_keeps_them(dec_cyc
     assert doc.current.number == 4 and doc.current.params == {"invited": [METHODOLOGIST]}
     # an emptied box removes them: the document prints no «Приглашённые»
     _over(doc, db_session)
-    assert client.post(f"/documents/{doc.id}/regenerate", data={"version": doc.version, "invited": ""}
-                       ).status_code == 302
+    assert client.post(f"/documents/{doc.id}/regenerate",
+                       data={"version": doc.version, "invited": "", "form_token": "t" * 32}).status_code == 302
     db_session.refresh(doc)
     assert doc.current.params == {"invited": []}
 

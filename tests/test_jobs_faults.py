@@ -206,7 +206,8 @@ def test_redis_down_at_four_actions_no_500_then_the_reconciler_runs_each_exactly
         _login(client, "official")
         upload = client.post("/imports/results/new", content_type="multipart/form-data",
                              data={"organisation_id": mun_id, "file": (io.BytesIO(_csv(20)), "r.csv")})
-        regenerate = client.post(f"/documents/{doc_id}/regenerate", data={"version": doc_version})
+        regenerate = client.post(f"/documents/{doc_id}/regenerate",
+                                 data={"version": doc_version, "form_token": "r" * 32})
         analysis = client.post(f"/analysis/cycles/{cycle_id}/runs", data={})
         from werkzeug.datastructures import FileStorage
         from werkzeug.test import encode_multipart

@@ -151,7 +151,7 @@ def test_a_document_regenerated_while_redis_is_down_waits_and_the_page_stops_rel
     monkeypatch.setitem(app.config, "JOBS_EFFECTIVE_MODE", "rq")
     monkeypatch.setitem(app.config, "REDIS_URL", DOWN)
     login(world["official"])
-    response = client.post(f"/documents/{doc.id}/regenerate", data={"version": doc.version})
+    response = client.post(f"/documents/{doc.id}/regenerate", data={"version": doc.version, "form_token": "r" * 32})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     db_session.expire_all()
     assert (doc.current.number, doc.current.status, doc.current.error) == (2, "queued", WAITING)

@@ -4,11 +4,11 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from flask_login import current_user
 
 from app.auth.roles import ROLES
-from app.auth.submissions import UNTOKENED, carries_form_token, submit_once
+from app.auth.submissions import refuse_untokened, submit_once
 from app.core.access import acting_roles_over, get_in_scope, roles_required, signed_in
 from app.core.boundary import on_refusal
 from app.core.checks import check_version, form_int
-from app.core.errors import DomainError, ValidationFailed
+from app.core.errors import DomainError
 from app.core.forms import flash_form_errors
 from app.core.web import flash_problems, send_stored_file
 from app.cycles.models import Stage
@@ -142,9 +142,8 @@ def generate(stage_id: int):
         made = services.generate_for_addressees(stage, form.type_key.data, actor=current_user,
                                                 addressees=services.recommendation_addressees(stage))
     else:
-        if not carries_form_token() and services.find_document(stage, form.type_key.data, addressee=addressee,
-                                                                data_request=data_request) is not None:
-            raise ValidationFailed(UNTOKENED)
+        refuse_untokened(lambda: services.find_document(stage, form.type_key.data, addressee=addressee,
+                                                        data_request=data_request))
         doc = services.generate_document(stage, form.type_key.data, actor=current_user, addressee=addressee,
                                          data_request=data_request, params=_typed_params(form.type_key.data, form))
     if form.all_addressees.data:
@@ -174,6 +173,7 @@ def _stage_page(stage_id: int, form, status: int):
 
 @bp.route("/<int:document_id>/regenerate", methods=["POST"])
 @signed_in
+@submit_once
 def regenerate(document_id: int):
     doc = document_in_scope(Document, document_id)
     form = RegenerateForm()
@@ -182,6 +182,8 @@ def regenerate(document_id: int):
         return _document_page(doc, 422, regenerate_form=form)
     on_refusal(lambda exc: _document_page(db.session.get(Document, document_id), exc.status_code,
                                           regenerate_form=form))
+    # the version check lets a replay through (a new edition leaves the document's row as it was): the page's token
+    refuse_untokened(lambda: doc)
     check_version(doc, form.version.data)
     params = dict(doc.current.params or {}) if doc.current else {}
     params.pop("data_request_id", None)
