@@ -128,6 +128,7 @@ def new_campaign():
 
 @bp.route("/campaigns", methods=["POST"])
 @roles_required(*MANAGERS)
+@submit_once
 def create_campaign():
     region = _managed_region()
     on_refusal(lambda exc: _new_campaign_page(region, exc.status_code))
@@ -470,6 +471,7 @@ def self_transition(self_assessment_id: int):
 
 @bp.route("/self/<int:self_assessment_id>/evidence", methods=["POST"])
 @signed_in
+@submit_once
 def add_evidence(self_assessment_id: int):
     sa, _ = _self_assessment(self_assessment_id)
     upload = request.files.get("file")
