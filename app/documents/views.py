@@ -182,12 +182,12 @@ def regenerate(document_id: int):
         return _document_page(doc, 422, regenerate_form=form)
     on_refusal(lambda exc: _document_page(db.session.get(Document, document_id), exc.status_code,
                                           regenerate_form=form))
-    # the version check lets a replay through (a new edition leaves the document's row as it was): the page's token
-    refuse_untokened(lambda: doc)
     check_version(doc, form.version.data)
     params = dict(doc.current.params or {}) if doc.current else {}
     params.pop("data_request_id", None)
     params.update(_typed_params(doc.type_key, form) or {})
+    # the version check lets a replay through (a new edition leaves the document's row as it was): the page's token
+    refuse_untokened(lambda: doc)
     services.regenerate(doc, actor=current_user, params=params or None)
     flash(f"Формируется редакция {doc.current.number}.", "success")
     return _back_to(doc)
