@@ -167,8 +167,8 @@ def _results(run: ImportRun, path: Path, progress: Progress, report: ErrorReport
                               titles=table.header.titles)
     if loaded.duplicates:
         return _with(_rejected(report, state.rows), info)
-    removed = (f" Удалено повторных записей тех же участников, загруженных до того, как регистр букв в коде перестал "
-               f"различаться: {_n(loaded.removed)}." if loaded.removed else "")
+    removed = (f" Удалено повторных записей тех же участников, оставшихся от прежнего правила сравнения кодов: "
+               f"{_n(loaded.removed)}." if loaded.removed else "")
     return _with(_summary(state.rows, loaded.inserted, loaded.updated, loaded.unchanged, removed=loaded.removed,
                           extra=removed + (f" Границы отметок: обновлено {_n(loaded.boundaries)}."
                                            if loaded.boundaries else "")), info)

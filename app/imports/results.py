@@ -10,7 +10,8 @@ single transaction:
   and then the staging path below runs to name them;
 - otherwise the spool goes into a temporary staging table (COPY, or executemany on SQLite), duplicated
   natural keys are looked for there, stored rows whose values differ are updated and new ones
-  inserted, so a repeated file (or the same rows in another file) changes nothing.
+  inserted, so a repeated file (or the same rows in another file) changes nothing. A stored row under a hash
+  an earlier rule gave the code (as typed, or str.upper()) is the same participant: it takes the current hash.
 """
 
 import hashlib
