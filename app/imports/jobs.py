@@ -167,8 +167,11 @@ def _results(run: ImportRun, path: Path, progress: Progress, report: ErrorReport
                               titles=table.header.titles)
     if loaded.duplicates:
         return _with(_rejected(report, state.rows), info)
-    return _with(_summary(state.rows, loaded.inserted, loaded.updated, loaded.unchanged, extra=(
-        f" Границы отметок: обновлено {_n(loaded.boundaries)}." if loaded.boundaries else "")), info)
+    removed = (f" Удалено повторных записей тех же участников, оставшихся от прежнего правила сравнения кодов: "
+               f"{_n(loaded.removed)}." if loaded.removed else "")
+    return _with(_summary(state.rows, loaded.inserted, loaded.updated, loaded.unchanged, removed=loaded.removed,
+                          extra=removed + (f" Границы отметок: обновлено {_n(loaded.boundaries)}."
+                                           if loaded.boundaries else "")), info)
 
 
 def _organisations(run: ImportRun, path: Path, progress: Progress, report: ErrorReport) -> Outcome:
@@ -198,8 +201,9 @@ def _with(outcome: Outcome, info: dict) -> Outcome:
     return outcome
 
 
-def _summary(total: int, inserted: int, updated: int, unchanged: int, *, extra: str = "") -> Outcome:
-    if inserted == 0 and updated == 0:
+def _summary(total: int, inserted: int, updated: int, unchanged: int, *, extra: str = "", removed: int = 0
+             ) -> Outcome:
+    if inserted == 0 and updated == 0 and removed == 0:
         return Outcome("unchanged", f"Изменений нет: все строки файла ({_n(total)}) уже были загружены ранее.",
                        total=total, unchanged=unchanged)
     return Outcome("done", f"Загружено строк: {_n(total)} — добавлено {_n(inserted)}, обновлено {_n(updated)}, "

@@ -10,12 +10,14 @@ single transaction:
   and then the staging path below runs to name them;
 - otherwise the spool goes into a temporary staging table (COPY, or executemany on SQLite), duplicated
   natural keys are looked for there, stored rows whose values differ are updated and new ones
-  inserted, so a repeated file (or the same rows in another file) changes nothing.
+  inserted, so a repeated file (or the same rows in another file) changes nothing. A stored row under a hash
+  an earlier rule gave the code (as typed, or str.upper()) is the same participant: it takes the current hash.
 """
 
 import hashlib
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from array import array
 from datetime import date
@@ -53,6 +55,7 @@ SQLITE_BATCH = 5000
 HIDDEN = "(скрыто)"  # what the error report shows instead of a participant code
 SPOOL_COLUMNS = ("procedure", "year", "subject", "grade", "school_id", "class_label", "student_hash", "task_scores",
                  "primary_score", "max_score", "mark", "term_mark", "import_id")
+EARLIER_COLUMNS = ("ordinal", "earlier_hash")
 KEY = ("procedure", "year", "subject", "grade", "school_id", "student_hash")
 VALUES = ("class_label", "task_scores", "primary_score", "max_score", "mark", "term_mark")
 
@@ -84,18 +87,56 @@ class WorkTasks:
         return None if any(m is None for m in self.maxima) else sum(self.maxima)
 
 
-def student_hasher():
-    """Salted SHA-256 of a participant code; the salt is the deployment's STUDENT_CODE_SALT.
+def participant_code(code: str) -> str:
+    """The form of a participant code that is hashed: one participant, one form, however the code was typed.
 
-    The code is upper-cased first: «d-2» and «D-2» are one participant, typed once with Caps Lock and once without
-    (they became two pupils, attack 21). Codes of digits and capitals hash as before."""
+    NFKC first, so that what differs only in encoding is one code: a «й» typed as one character or as «и» with a
+    combining breve (a Mac, a PDF copy), full-width «Ｄ－２» from an IME, a no-break space. Then casefold() before
+    upper(): upper() alone leaves apart letters that have one lower-case form («ẞ» and «ß» → «SS»), casefold() alone
+    would give small letters and so change the hash of every stored code in capitals. The result is upper case
+    because that is what the rule before this one hashed: a code of ASCII or Cyrillic capitals and digits («Д-2»,
+    «AB-7», «Ё-12») is returned as it is (a test checks every such character), so rows stored by that rule keep
+    matching. «Ё» stays apart from «Е» and a Latin «A» from a Cyrillic «А»: they are other characters of a code
+    (a school may well issue both), and folding them would also change the hash of codes stored in capitals.
+    Spaces around the code are dropped (the reader already trims cells); spaces inside are part of the code."""
+    if code.isascii():
+        return code.strip().upper()  # NFKC and casefold() change nothing in ASCII but lower case
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", code).casefold()).upper().strip()
+
+
+def _salted():
+    """Salted SHA-256 of a text as it is; the salt is the deployment's STUDENT_CODE_SALT."""
     base = hashlib.sha256(current_app.config["STUDENT_CODE_SALT"].encode("utf-8") + b"\x00")
 
-    def digest(code: str) -> str:
+    def salted(text: str) -> str:
         h = base.copy()
-        h.update(code.upper().encode("utf-8"))
+        h.update(text.encode("utf-8"))
         return h.hexdigest()
-    return digest
+    return salted
+
+
+def student_hasher():
+    """Salted SHA-256 of a participant code in its one form (participant_code): «d-2» and «D-2» are one
+    participant, typed once with Caps Lock and once without (they became two pupils, attack 21)."""
+    salted = _salted()
+    return lambda code: salted(participant_code(code))
+
+
+def student_hashes():
+    """code → (its hash, the hashes earlier rules gave it where they differ), for the import.
+
+    Before attack 21 a code was hashed as typed, then upper-cased (str.upper()); a stored row of either rule is the
+    same participant, and the import finds it by these hashes (load). A code already in its one form has none."""
+    salted = _salted()
+
+    def hashes(code: str) -> tuple[str, tuple[str, ...]]:
+        canonical = participant_code(code)
+        if canonical == code:
+            return salted(code), ()
+        upper = code.upper()
+        earlier = (code,) if upper in (code, canonical) else (code, upper)
+        return salted(canonical), tuple(map(salted, earlier))
+    return hashes
 
 
 def _int(value: str):
@@ -411,18 +452,25 @@ def _line(row, tail: str) -> str:
 
 class Spool:
     """Validated rows on disk in COPY text format (the columns of SPOOL_COLUMNS), and beside them the
-    file row number of each, 4 bytes apiece, used only to name duplicated rows."""
+    file row number of each, 4 bytes apiece, used only to name duplicated rows; and, in `earlier` (COPY text
+    of EARLIER_COLUMNS), the hashes earlier rules gave the code of a row, by the row's ordinal (1-based)."""
 
     def __init__(self):
         self.text = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
         self.numbers = tempfile.TemporaryFile("w+b")
+        self.earlier = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
         self._lines: list[str] = []
         self._row_numbers = array("I")
+        self._earlier: list[str] = []
         self.rows = 0
+        self.earlier_rows = 0
 
-    def add(self, row_no: int, line: str) -> None:
+    def add(self, row_no: int, line: str, earlier: tuple = ()) -> None:
         self._lines.append(line)
         self._row_numbers.append(row_no)
+        if earlier:
+            ordinal = self.rows + len(self._lines)
+            self._earlier.extend(f"{ordinal}\t{student_hash}\n" for student_hash in earlier)
         if len(self._lines) >= 4096:
             self.flush()
 
@@ -432,8 +480,13 @@ class Spool:
             self._row_numbers.tofile(self.numbers)
             self.rows += len(self._lines)
             self._lines, self._row_numbers = [], array("I")
+        if self._earlier:
+            self.earlier.write("".join(self._earlier))
+            self.earlier_rows += len(self._earlier)
+            self._earlier = []
         self.text.flush()
         self.numbers.flush()
+        self.earlier.flush()
 
     def row_number(self, ordinal: int) -> int:
         """File row number of the ordinal-th spooled row (1-based)."""
@@ -445,6 +498,7 @@ class Spool:
     def close(self) -> None:
         self.text.close()
         self.numbers.close()
+        self.earlier.close()
 
     def __enter__(self):
         return self
@@ -461,9 +515,9 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
     state = Validated(task_count=len(table.header.numbered))
     works = state.works
     schools = schools_in_scope(scope)
-    digest = student_hasher()
+    hashes = student_hashes()
     year_max = date.today().year + 1
-    checker = _Checker(table, schools, works, digest, year_max)
+    checker = _Checker(table, schools, works, student_hasher(), year_max)
     state.structures = structures = checker.structures
     # The fast path takes rows of works the checker has already seen (it fixes each work's structure);
     # RCOI parts always go through the checker.
@@ -487,7 +541,7 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
         rows += 1
         if not rows & 4095:
             on_progress(table.fraction_read())
-        line = None
+        line, earlier = None, ()
         if fast and not table.problems:
             try:
                 procedure = fast_procedures[cells[i_proc]]
@@ -533,8 +587,9 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
                                                and max(tasks) <= max_score and sum(tasks) == primary))):
                     if known[0] == max_score:
                         known[2].add(school_id)
+                        student_hash, earlier = hashes(student)
                         line = (f"{procedure}\t{year}\t{_escape(subject)}\t{grade}\t{school_id}\t"
-                                f"{_escape(class_label) if class_label else NULL}\t{digest(student)}\t"
+                                f"{_escape(class_label) if class_label else NULL}\t{student_hash}\t"
                                 f"{'[' + ','.join(map(str, tasks)) + ']' if tasks else NULL}\t{primary}\t"
                                 f"{max_score}\t{mark}\t{NULL if term_mark is None else term_mark}{tail}")
         if line is None:
@@ -544,8 +599,9 @@ def validate(table, *, scope: Organisation, report, spool: Spool, import_id: int
                     add(row_no, column, value, message)
                 continue
             line = _line(row, tail)
+            earlier = hashes(cells[i_student].strip())[1]
         state.valid += 1
-        spool_add(row_no, line)
+        spool_add(row_no, line, earlier)
     spool.flush()
     state.rows = rows
     on_progress(1.0)
@@ -562,6 +618,7 @@ class Loaded:
     unchanged: int = 0
     duplicates: int = 0
     boundaries: int = 0
+    removed: int = 0  # stored rows of a participant that an earlier rule of codes had made a second one
 
 
 def load(spool: Spool, state: Validated, *, import_id: int, report, on_progress, titles: dict) -> Loaded:
@@ -612,8 +669,19 @@ def load(spool: Spool, state: Validated, *, import_id: int, report, on_progress,
     if result.duplicates:
         return result
     on_progress(0.6)
-    _move(conn, stage, import_id, result)
-    conn.exec_driver_sql(f"DROP TABLE {'' if postgresql else 'temp.'}{stage}")
+    earlier = None
+    if spool.earlier_rows:
+        earlier = f"{stage}_earlier"
+        if postgresql:
+            conn.exec_driver_sql(f"CREATE TEMP TABLE {earlier} (ordinal bigint, earlier_hash varchar(64)) "
+                                 "ON COMMIT DROP")
+        else:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{earlier}")
+            conn.exec_driver_sql(f"CREATE TEMP TABLE {earlier} (ordinal INTEGER, earlier_hash TEXT)")
+        _bulk_load(conn, spool, earlier, lambda _fraction: None, earlier=True)
+    _move(conn, stage, import_id, result, earlier)
+    for table in (stage, earlier) if earlier else (stage,):
+        conn.exec_driver_sql(f"DROP TABLE {'' if postgresql else 'temp.'}{table}")
     result.unchanged = state.valid - result.inserted - result.updated
     on_progress(0.9)
     result.boundaries = derive_boundaries(state.works)
@@ -670,32 +738,35 @@ def _overlaps(works: dict) -> bool:
     return False
 
 
-def _bulk_load(conn, spool: Spool, table: str, on_progress) -> None:
-    """The spool into `table` (its SPOOL_COLUMNS): COPY on PostgreSQL, executemany in batches on SQLite."""
-    spool.text.seek(0, 2)
-    size = spool.text.tell() or 1
-    spool.text.seek(0)
+def _bulk_load(conn, spool: Spool, table: str, on_progress, *, earlier: bool = False) -> None:
+    """The spool into `table` (its SPOOL_COLUMNS), or with `earlier` its earlier hashes (EARLIER_COLUMNS):
+    COPY on PostgreSQL, executemany in batches on SQLite."""
+    text, columns, rows = (spool.earlier, EARLIER_COLUMNS, spool.earlier_rows) if earlier else \
+        (spool.text, SPOOL_COLUMNS, spool.rows)
+    text.seek(0, 2)
+    size = text.tell() or 1
+    text.seek(0)
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         done = 0
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(SPOOL_COLUMNS)}) FROM STDIN") as copy:
-            while chunk := spool.text.read(SPOOL_CHUNK):
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            while chunk := text.read(SPOOL_CHUNK):
                 copy.write(chunk)
                 done += len(chunk)
                 on_progress(0.5 * done / size)
         return
     # S608 here and below: table and column names are the module's constants and the staging table's generated
     # name, ids are int(); file values only ever go as parameters or through COPY.
-    sql = f"INSERT INTO {table} ({', '.join(SPOOL_COLUMNS)}) VALUES ({', '.join('?' * len(SPOOL_COLUMNS))})"  # noqa: S608
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
     batch, done = [], 0
-    for line in spool.text:
+    for line in text:
         batch.append(tuple(None if v == NULL else v.replace("\\\\", "\\")
                            for v in line.rstrip("\n").split("\t")))
         if len(batch) >= SQLITE_BATCH:
             conn.exec_driver_sql(sql, batch)
             done += len(batch)
             batch = []
-            on_progress(0.5 * done / max(spool.rows, 1))
+            on_progress(0.5 * done / max(rows, 1))
     if batch:
         conn.exec_driver_sql(sql, batch)
 
@@ -715,11 +786,18 @@ def _report_duplicates(conn, stage: str, spool: Spool, report, titles: dict) -> 
     return len(rows)
 
 
-def _move(conn, stage: str, import_id: int, result: Loaded) -> None:
+def _move(conn, stage: str, import_id: int, result: Loaded, earlier: str | None = None) -> None:
     """Staging → assessment_results: update the stored rows whose values differ, insert the new ones.
 
     When no stored result shares a work and a school with the file (the usual first import), a plain
-    INSERT … SELECT does it; otherwise one UPDATE … FROM and one INSERT … WHERE NOT EXISTS, both set-based."""
+    INSERT … SELECT does it; otherwise one UPDATE … FROM and one INSERT … WHERE NOT EXISTS, both set-based.
+
+    `earlier` (a table of EARLIER_COLUMNS) names, per staged row, the hashes earlier rules gave its code
+    (student_hashes): a stored row of the same work and school under one of them is the same participant. Before
+    the update it takes the row's current hash and values; should the participant have two stored rows (a row of
+    the earlier rule beside one of the current rule, loaded after it), the extra one is deleted, keeping the
+    current one, else the oldest. Both statements are set-based too, and run only when a code of the file had an
+    earlier form."""
     postgresql = conn.dialect.name == "postgresql"
     as_json = "{}::json" if postgresql else "{}"
     as_jsonb = "{}::jsonb" if postgresql else "json({})"
@@ -742,7 +820,23 @@ def _move(conn, stage: str, import_id: int, result: Loaded) -> None:
     differs = f"({target}) IS DISTINCT FROM ({source})" if postgresql else f"({target}) IS NOT ({source})"
     updates = ", ".join(f"{c} = {as_json.format('s.' + c)}" if c == "task_scores" else f"{c} = s.{c}"
                         for c in VALUES)
-    result.updated = conn.exec_driver_sql(
+    rewritten = 0
+    if earlier is not None:
+        if postgresql:
+            conn.exec_driver_sql(f"ANALYZE {earlier}")
+        current = " AND ".join(f"k.{c} = s.{c}" for c in KEY)
+        result.removed = conn.exec_driver_sql(
+            "DELETE FROM assessment_results WHERE id IN (SELECT id FROM (SELECT r.id AS id, "  # noqa: S608
+            "row_number() OVER (PARTITION BY s.ordinal ORDER BY r.id) AS n, "
+            f"EXISTS (SELECT 1 FROM assessment_results AS k WHERE {current}) AS has_current "
+            f"FROM {earlier} AS e JOIN {stage} AS s ON s.ordinal = e.ordinal "
+            f"JOIN assessment_results AS r ON {work_join} AND r.student_hash = e.earlier_hash) AS m "
+            "WHERE has_current OR n > 1)").rowcount
+        rewritten = conn.exec_driver_sql(
+            f"UPDATE assessment_results AS r SET student_hash = s.student_hash, {updates}, "  # noqa: S608
+            f"import_id = {int(import_id)} FROM {earlier} AS e JOIN {stage} AS s ON s.ordinal = e.ordinal "
+            f"WHERE {work_join} AND r.student_hash = e.earlier_hash").rowcount
+    result.updated = rewritten + conn.exec_driver_sql(
         f"UPDATE assessment_results AS r SET {updates}, import_id = {int(import_id)} FROM {stage} AS s "  # noqa: S608
         f"WHERE {key_join} AND {differs}").rowcount
     result.inserted = conn.exec_driver_sql(
