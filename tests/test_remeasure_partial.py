@@ -130,11 +130,11 @@ def test_the_measure_is_not_rated_on_the_kept_monitoring_value_and_the_page_says
     (result,) = [r for r in services.assess_measures(cycle, rows, today=today()) if r.measure.id == measure.id]
     assert result.computed == "not_measurable"
     # it says which organisations were measured again, in words that fit one and many
-    assert result.details == [("E-09", services.PARTIAL + "; повторно измерено организаций: 1 из 2 (Школа А)")]
+    assert result.details == [("E-09", services.PARTIAL + "; повторно измерены: 1 организация из 2 (Школа А)")]
 
     login(official)
     page = client.get(f"/effectiveness/cycles/{cycle.id}").get_data(as_text=True)
-    assert (f"повторно измерено организаций: 1 из 2 (Школа А) — повторное измерение {int(cycle.period[:4]) + 1}; "
+    assert (f"повторно измерены: 1 организация из 2 (Школа А) — повторное измерение {int(cycle.period[:4]) + 1}; "
             f"«после мер» — по данным мониторинга за {cycle.period} (Тестовый муниципалитет)") in page
     assert "у остальных — значение мониторинга" not in page
 
@@ -149,5 +149,7 @@ def test_the_report_says_it_as_the_page_does(chain, world, db_session):
     db_session.commit()
     ctx = contexts.build_context("effectiveness_report", cycle.stage("EFF"))
     (row,) = [r for r in ctx["indicator_rows"] if r["code"] == "E-09"]
-    assert row["assessment"] == ("не достигнуто; повторно измерено организаций: 1 из 2 (Школа А), фактическое "
-                                 "значение — по данным мониторинга (Тестовый муниципалитет)")
+    assert row["assessment"] == "не достигнуто; повторно измерена часть организаций (см. раздел 3)"
+    assert ("Показатель «Показатель E-09» (E-09) повторно измерен частично: 1 организация из 2 (Школа А), "
+            f"достигнутое значение — по данным мониторинга за {cycle.period} учебный год (Тестовый муниципалитет).") \
+        in ctx["conclusions"]

@@ -28,6 +28,7 @@ from app.cycles.models import CollectionMethod, Cycle, Goal, Indicator, Stage
 from app.effectiveness.integrity import (ACCEPTED, STAGE_ORDER, UNACKNOWLEDGED, CycleHead, _basis_ids, nonblank,
                                          time_zones)
 from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
+from app.effectiveness.repeat import partial_repeats
 from app.extensions import db
 from app.followup.letters import letter_registered
 from app.followup.models import (Decision, Measure, Recommendation, RecommendationItem, decision_findings,
@@ -93,15 +94,16 @@ def _statements() -> dict:
     out["methods"] = (select(CollectionMethod.cycle_id, func.count())
                       .where(in_ids(CollectionMethod.cycle_id, key=ids)).group_by(CollectionMethod.cycle_id))
     # The measures' indicators to be re-measured: (cycle, end date, latest accepted value of the indicator, start
-    # date, moment marked done) of the measures not cancelled with an end date (the latest value as the walk sees
-    # it: of an indicator of a basis cycle, any period).
+    # date, moment marked done, the indicator) of the measures not cancelled with an end date (the latest value as
+    # the walk sees it: of an indicator of a basis cycle, any period).
     latest = (select(func.max(IndicatorValue.updated_at))
               .join(Submission, Submission.id == IndicatorValue.submission_id)
               .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
               .where(IndicatorValue.indicator_id == measure_indicators.c.indicator_id,
                      Submission.state == ACCEPTED, in_ids(Indicator.cycle_id, key=basis))
               .scalar_subquery())
-    out["remeasured"] = (select(Measure.cycle_id, Measure.end_date, latest, Measure.start_date, Measure.done_at)
+    out["remeasured"] = (select(Measure.cycle_id, Measure.end_date, latest, Measure.start_date, Measure.done_at,
+                                measure_indicators.c.indicator_id)
                          .select_from(measure_indicators)
                          .join(Measure, Measure.id == measure_indicators.c.measure_id)
                          .where(in_ids(Measure.cycle_id, key=ids), Measure.state != "cancelled",
@@ -184,9 +186,12 @@ class ChainCounts:
         self.remeasured: dict[int, list] = {}
         # the days of the stored moments in each owner's time zone, as the integrity panel reads them
         zones = time_zones(params["ids"])
-        for cycle_id, end, last, start, done_at in execute(statements["remeasured"], params).all():
+        for cycle_id, end, last, start, done_at, indicator_id in execute(statements["remeasured"], params).all():
             self.remeasured.setdefault(cycle_id, []).append((end, local_day(last, zones[cycle_id]), start, done_at,
-                                                             zones[cycle_id]))
+                                                             zones[cycle_id], indicator_id))
+        # cycle id → indicator id → upper monitoring values kept «после мер» by a repeat of a part, as the walk reads
+        # them (two statements whatever the number of cycles)
+        self.partial = partial_repeats(cycles, self.basis, zones)
         self.findings = counts("findings")
         self.recommendations = counts("recommendations")
         self.items = counts("items")
@@ -275,10 +280,15 @@ def _no_basis(out: Counter, cycle, reached: int) -> None:
 
 
 def _effectiveness(out: Counter, cycle, counts: ChainCounts, today: date, indicators: int) -> None:
-    for end, latest, start, done_at, zone in counts.remeasured.get(cycle.id, ()):
-        # The walk reads the latest values only when the cycle's basis has indicators.
-        if end < today and (not indicators or not remeasured(latest,
-                                                             remeasured_from(start, end, done_at, today, zone))):
+    for end, latest, start, done_at, zone, indicator_id in counts.remeasured.get(cycle.id, ()):
+        if end >= today:
+            continue
+        since = remeasured_from(start, end, done_at, today, zone)
+        # The walk reads the latest values only when the cycle's basis has indicators; measured again in part, the
+        # upper monitoring value from before the measure ended still stands «после мер».
+        if (not indicators or not remeasured(latest, since)
+                or any(not remeasured(k.entered_on, since)
+                       for k in counts.partial.get(cycle.id, {}).get(indicator_id, ()))):
             out["indicator_not_remeasured"] += 1
     evaluation = counts.evaluations.get(cycle.id)
     if evaluation is None:

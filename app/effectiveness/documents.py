@@ -38,7 +38,7 @@ def effectiveness_report(dtype, stage, ctx, **_):
     # The values the effectiveness page shows (accepted ones; the owner's value by monitoring.values.owner_value:
     # a head count summed, not averaged): the signed report says what the page said.
     evaluated = indicator_rows(cycle)
-    rows, reached, missed, unknown = [], [], [], []
+    rows, reached, missed, unknown, partial = [], [], [], [], []
     for ind, row in zip(indicators, evaluated):
         actual = row.after
         if actual is None or ind.target is None:
@@ -51,9 +51,12 @@ def effectiveness_report(dtype, stage, ctx, **_):
             assessment = "не достигнуто"
             missed.append(ind)
         if row.kept:
-            # as the page says it: the value is the upper organisation's monitoring, the repeat covered a part
-            assessment = "; ".join([assessment, *(f"{k.words}, фактическое значение — {k.source()}"
-                                                   for k in row.kept)])
+            # The value is the upper organisation's monitoring, the repeat covered a part: said in full in the
+            # conclusions (the narrow «Оценка» cell broke «муниципалите-т» over two lines, PDF review).
+            assessment += "; повторно измерена часть организаций (см. раздел 3)"
+            partial.append(f"Показатель {ru.quote(ind.name)} ({ind.code}) повторно измерен частично: "
+                           + "; ".join(f"{k.counted}, достигнутое значение — {k.source(f'{cycle.period} учебный год')}"
+                                       for k in row.kept) + ".")
         rows.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "baseline": ind.baseline,
                      "target": ind.target, "actual": actual, "change": row.change, "assessment": assessment})
     # Each column's numbers with one number of decimals, a count of people whole (as the analytic report prints
@@ -79,7 +82,8 @@ def effectiveness_report(dtype, stage, ctx, **_):
             result = UNFINISHED
         elif m.id in assessed:
             assessment = assessed[m.id]
-            result = f"{RESULT_SHORT.get(assessment.result, assessment.result)}. {result}"
+            # two sentences: «Есть эффект. Рост показателя» (it said «Есть эффект. рост показателя»)
+            result = f"{RESULT_SHORT.get(assessment.result, assessment.result)}. {ru.upper_first(result)}"
             if assessment.note:
                 result += f" ({assessment.note})"
         # the cell's text is a sentence: «Есть эффект. Проведено, …» (it began «есть эффект. Проведено»)
@@ -111,6 +115,7 @@ def effectiveness_report(dtype, stage, ctx, **_):
     if missed:
         conclusions.append(f"Не достигли целевых значений показатели: {cited(missed)}. Причины и меры "
                            "предлагается учесть в целях следующего цикла.")
+    conclusions += partial
     if unknown and (reached or missed):
         conclusions.append(f"Нет данных для оценки по показателям: {cited(unknown)}.")
     if evaluation is not None:

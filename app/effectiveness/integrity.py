@@ -42,6 +42,7 @@ from app.followup.models import Decision, decision_findings
 from app.followup.services import (decision_edit_refusal, measure_edit_refusal, recommendation_edit_refusal,
                                    stage_content_refusal)
 from app.effectiveness.models import EffectivenessEvaluation, EffectivenessProposal
+from app.effectiveness.repeat import partial_repeats
 
 STAGE_ORDER = ("GOAL", "IND", "METH", "MON", "ANL", "REC", "MEAS", "DEC", "EFF")
 # Values count as data once the school's answer has been accepted by the official.
@@ -156,6 +157,8 @@ class Chain:
             self.stages[row.cycle_id][row.code] = row
         self.basis = _basis_ids(cycles)
         self.zones = time_zones(ids)
+        # cycle id → indicator id → upper monitoring values kept «после мер» by a repeat of a part (two statements)
+        self.partial = partial_repeats(cycles, self.basis, self.zones)
         basis_ids = sorted({b for v in self.basis.values() for b in v})
         # The rest as plain Core rows on the session's connection (no ORM result processing of ~10,000 rows for a
         # region); the session's query above has autoflushed, and nothing is changed in between.
@@ -437,11 +440,23 @@ class _Checker:
             # moment's day in the owner's time zone, as there), not its planned end.
             ended = min(m.end_date, local_day(m.done_at, zone)) if m.done_at is not None else m.end_date
             for indicator_id in self.measure_indicators.get(m.id, []):
+                code = self.indicator_codes.get(indicator_id, "?")
                 if not remeasured(local_day(self.measured.get(indicator_id, (0, None))[1], zone), since):
-                    code = self.indicator_codes.get(indicator_id, "?")
                     self.add("indicator_not_remeasured", "EFF", lambda m=m, code=code, ended=ended, ind=indicator_id: (
                         f"Показатель {code} не измерялся после окончания меры «{_short(m.title, 50)}» "
                         f"({format_date(ended)}).", "indicator", ind, code, eff_link))
+                    continue
+                # measured again in part: «после мер» is still the upper monitoring value from before the measure
+                # ended (the evaluation's rule, services.assess_measures), so the measure's effect is not rated
+                kept = [k for k in self.chain.partial.get(cycle.id, {}).get(indicator_id, [])
+                        if not remeasured(k.entered_on, since)]
+                if kept:
+                    self.add("indicator_not_remeasured", "EFF", lambda m=m, code=code, ended=ended, ind=indicator_id,
+                             kept=kept: (
+                        f"Показатель {code} после окончания меры «{_short(m.title, 50)}» ({format_date(ended)}) "
+                        f"повторно измерен частично: {'; '.join(k.counted for k in kept)}. «После мер» — значение "
+                        f"мониторинга до окончания меры ({', '.join(k.name for k in kept)}): эффект меры не "
+                        "оценивается.", "indicator", ind, code, eff_link))
         evaluations = self.chain.evaluations.get(cycle.id, [])
         evaluation = evaluations[0] if evaluations else None
         if evaluation is None:

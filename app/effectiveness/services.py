@@ -9,6 +9,7 @@ Operations flush, write the audit log and never commit. Numbers are computed fro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date
 from decimal import Decimal
 
@@ -31,8 +32,9 @@ from app.orgs.services import org_time_zone, org_today
 from app.monitoring.values import owner_value, parse_number, topmost_answers
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
 from app.monitoring.services import audience_addressees
-from app.orgs.models import Organisation, ancestor_paths
+from app.orgs.models import Organisation
 from app.followup.models import Measure, local_day, measure_indicators, remeasured, remeasured_from
+from app.effectiveness.repeat import Answer, KeptValue, settle
 from workflows.measure import ACTIVE_STATES
 from app.core import charts
 from app.core import russian as ru
@@ -83,27 +85,6 @@ class SchoolValue:
 
     def change(self) -> Decimal | None:
         return None if self.before is None else self.after - self.before
-
-
-@dataclass
-class KeptValue:
-    """An upper organisation's monitoring value kept as «после мер» because the repeat measurement covered only some
-    of the organisations it stands for (the owner's own value, or a municipality's in a regional cycle)."""
-
-    name: str  # the organisation whose monitoring value stays
-    again: list[str]  # the organisations under it measured again
-    total: int  # the organisations under it the cycle asks
-    entered_on: date | None  # the day its monitoring value was entered (the owner's day)
-
-    @property
-    def words(self) -> str:
-        """«повторно измерено организаций: 1 из 2 (Школа А)», what the page and the report say of the organisations
-        measured again (the same words for one and for many)."""
-        return f"повторно измерено организаций: {len(self.again)} из {self.total} ({', '.join(self.again)})"
-
-    def source(self, period: str | None = None) -> str:
-        """«по данным мониторинга за 2025/2026 (Тестовый муниципалитет)»: whose monitoring value «после мер» is."""
-        return f"по данным мониторинга{f' за {period}' if period else ''} ({self.name})"
 
 
 @dataclass
@@ -158,7 +139,7 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
     values = db.session.execute(
         select(IndicatorValue.indicator_id, IndicatorValue.organisation_id, IndicatorValue.period,
                IndicatorValue.value, IndicatorValue.updated_at, Organisation.short_name, Organisation.name,
-               Organisation.path, DataRequest.stage_code)
+               Organisation.path, Organisation.kind, DataRequest.stage_code)
         .join(Submission, Submission.id == IndicatorValue.submission_id)
         .join(DataRequest, DataRequest.id == Submission.request_id)
         .join(Organisation, Organisation.id == IndicatorValue.organisation_id)
@@ -168,8 +149,9 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
     current: dict[int, dict[int, tuple]] = {}
     earlier: dict[int, dict[int, tuple[str, Decimal]]] = {}
     latest: dict[int, date] = {}
-    entered: dict[tuple[int, int], object] = {}  # (indicator, organisation) → when its monitoring value was entered
-    # indicator → organisation → (entered, value, period, name, path) of its latest repeat measurement
+    # indicator → organisation → its monitoring value as the repeat's rule reads it (app/effectiveness/repeat.py)
+    answers: dict[int, dict[int, Answer]] = {}
+    # indicator → organisation → (entered, value, period, name, path, kind) of its latest repeat measurement
     repeat: dict[int, dict[int, tuple]] = {}
     for v in values:
         previous_cycle = v.indicator_id in source_of
@@ -186,50 +168,24 @@ def indicator_rows(cycle: Cycle) -> list[IndicatorRow]:
             seen = repeat.setdefault(indicator_id, {}).get(v.organisation_id)
             if seen is None or v.updated_at > seen[0]:
                 repeat[indicator_id][v.organisation_id] = (v.updated_at, v.value, v.period, v.short_name or v.name,
-                                                           v.path)
+                                                           v.path, v.kind)
         elif not previous_cycle and v.period == cycle.period:
             current.setdefault(indicator_id, {})[v.organisation_id] = (v.value, v.short_name or v.name, v.path)
-            entered[(indicator_id, v.organisation_id)] = v.updated_at
+            answers.setdefault(indicator_id, {})[v.organisation_id] = Answer(
+                v.organisation_id, v.short_name or v.name, v.path, v.kind, v.updated_at)
         elif v.period < cycle.period:
             seen = earlier.setdefault(indicator_id, {}).get(v.organisation_id)
             if seen is None or v.period > seen[0]:
                 earlier[indicator_id][v.organisation_id] = (v.period, v.value)
     kept: dict[int, list[KeptValue]] = {}
-    audience: list[Organisation] | None = None  # the organisations the cycle asks, read once when needed
+    asked = cache(lambda: audience_addressees(cycle))  # the organisations the cycle asks, read once when needed
     for indicator_id, by_org in repeat.items():
         measured = current.setdefault(indicator_id, {})
-        # The repeat measurement is the later value: an organisation above those measured again — the owner's own
-        # monitoring value, or a municipality's that held its schools' when the repeat asked the schools — no longer
-        # stands for them (its monitoring value won over its schools' repeat values as the one reported higher up)
-        # when the organisations under it still all have a value: measured again, or their own monitoring value.
-        # When some have none but the upper one (one school of two measured again, the other never answered for
-        # itself), the upper value stays: the part's values against a baseline of the whole compare unlike with
-        # unlike.
-        repeat_paths = {path for _entered, _value, _period, _name, path in by_org.values()}
-        above = {p for path in repeat_paths for p in ancestor_paths(path)}
-        # An organisation is covered by a repeat value or by a monitoring value that does not itself stay for a
-        # part measured again: the deepest upper organisations are decided first, and one whose value stays
-        # covers nothing for those above it (a region's own figure gave way to a municipality's kept monitoring
-        # value, «после мер» the municipalities' monitoring with none of the repeat in it).
-        uppers = sorted(((org_id, name, path) for org_id, (_value, name, path) in measured.items()
-                         if org_id not in by_org and path in above), key=lambda u: -u[2].count("/"))
-        valued = repeat_paths | {path for _value, _name, path in measured.values()}
-        standing: dict[str, KeptValue] = {}
-        for org_id, name, path in uppers:
-            if audience is None:
-                audience = audience_addressees(cycle)
-            below = [o for o in audience if o.path.startswith(path) and o.path != path]
-            missing = [o for o in below if not any(p in valued and p.startswith(path) and p != path
-                                                   for p in (*ancestor_paths(o.path), o.path))]
-            if not missing:
-                del measured[org_id]
-                continue
-            valued.discard(path)
-            again = sorted(r[3] for r in by_org.values() if r[4].startswith(path))
-            standing[path] = KeptValue(name, again, len(below), local_day(entered.get((indicator_id, org_id)), zone))
-        # the values that stand in the figure: a kept value under another kept one is held in it
-        kept[indicator_id] = [k for path, k in standing.items() if not any(p in standing for p in ancestor_paths(path))]
-        for org_id, (_entered, value, _period, name, path) in by_org.items():
+        again = {org_id: Answer(org_id, name, path, kind) for org_id, (_e, _v, _p, name, path, kind) in by_org.items()}
+        dropped, kept[indicator_id] = settle(answers.get(indicator_id, {}), again, asked, zone)
+        for org_id in dropped:
+            del measured[org_id]
+        for org_id, (_entered, value, _period, name, path, _kind) in by_org.items():
             measured[org_id] = (value, name, path)
     rows = []
     for ind in indicators:
