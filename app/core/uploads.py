@@ -18,6 +18,7 @@ Upload purposes and their call sites:
 
 import codecs
 import io
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 
@@ -202,6 +203,14 @@ def _is_text(data: bytes) -> bool:
 SUFFIXES = {"pdf": (".pdf",), "docx": (".docx",), "xlsx": (".xlsx",), "pptx": (".pptx",), "odt": (".odt",),
             "ods": (".ods",), "jpeg": (".jpg", ".jpeg", ".jpe"), "png": (".png",), "tiff": (".tif", ".tiff"),
             "cms": (".sig", ".p7s", ".p7m", ".p7b"), "text": (".csv", ".txt")}
+
+
+def printable_name(filename: str | None, limit: int = 255) -> str:
+    """A user's file name as a page lists it: NFC, without the characters that print as nothing or steer the text
+    (control and format characters — a right-to-left override made «отчёт\u202exslx.exe» read «отчётexe.xlsx» and
+    reversed the rest of its line), at most `limit` characters. Only for showing: no stored file is named by it."""
+    name = unicodedata.normalize("NFC", str(filename or ""))
+    return "".join(ch for ch in name if ch.isprintable()).strip()[:limit]
 
 
 def named_as(kind: str, name: str, limit: int = 200) -> str:
