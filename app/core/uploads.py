@@ -259,13 +259,19 @@ def zip_part_count(source) -> int | None:
     return int.from_bytes(tail[at + 10:at + 12], "little")
 
 
+def _quoted(filename: str | None) -> str:
+    """The file's name as a refusal quotes it (before «не принят»): printable, and short enough to read."""
+    name = printable_name(filename, limit=120)
+    return f"«{name}» " if name else ""
+
+
 def check(purpose: str, data: bytes, filename: str | None, whole=None) -> str:
     """The file's type if `purpose` accepts it; ValidationFailed (Russian, names what the file is) otherwise."""
     spec = PURPOSES[purpose]
     if not data:
         raise ValidationFailed("Файл пуст.")
     if data.startswith(b"PK") and (parts := zip_part_count(whole if whole is not None else data) or 0) > ZIP_MAX_PARTS:
-        name = f"«{filename}» " if filename else ""
+        name = _quoted(filename)
         parts, limit = (f"{n:,}".replace(",", "\u00a0") for n in (parts, ZIP_MAX_PARTS))
         raise ValidationFailed(f"Файл {name}не принят ({spec.label}): это архив ZIP из {parts} частей, а ни документ, "
                                f"ни книга Excel столько не содержат (допустимо не более {limit}). Загрузите сам "
@@ -278,7 +284,7 @@ def check(purpose: str, data: bytes, filename: str | None, whole=None) -> str:
     if spec.parsed and _DEFERRED.get(kind, frozenset()) & set(spec.types):
         return kind
     allowed = ", ".join(describe(t) for t in spec.types)
-    name = f"«{filename}» " if filename else ""
+    name = _quoted(filename)
     message = (f"Файл {name}не принят ({spec.label}): по содержимому это {describe(kind)}, а принимается "
                f"{allowed}. Расширение в имени файла значения не имеет.")
     if spec.hint:
@@ -299,7 +305,8 @@ def _check_unpacked(source, limit: int) -> None:
             source.seek(0)
     info = overpacked(members)
     if info is not None:
-        raise ValidationFailed(f"Файл отклонён: часть «{info.filename[:80]}» сжата подозрительно сильно "
+        part = printable_name(info.filename, limit=80)  # a part's name is the sender's too
+        raise ValidationFailed(f"Файл отклонён: часть «{part}» сжата подозрительно сильно "
                                f"(в {info.file_size // max(info.compress_size, 1)} раз) — это «zip-бомба», а не "
                                "документ.")
     if sum(info.file_size for info in members) > limit:

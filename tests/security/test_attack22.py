@@ -9,8 +9,17 @@ changes on a closed cycle, cache headers, public pages.
   imports' are, without the characters that print as nothing (app.core.uploads.printable_name).
 """
 
+import io
+import zipfile
+
+import pytest
+
+from app.core.uploads import check
+from app.core.errors import ValidationFailed
+
 from tests.test_monitoring import submission_of
-from tests.test_monitoring_views import _bytes, _upload, _xlsx, page, sign_in, uploads  # noqa: F401
+from tests.test_monitoring_views import _bytes, _upload, _xlsx, page, sign_in
+from tests.test_monitoring_views import uploads  # noqa: F401  (a fixture)
 
 RLO = "\u202e"
 
@@ -26,3 +35,27 @@ def test_a_monitoring_upload_is_listed_under_a_name_without_bidi_overrides(clien
     html = page(client.get(f"/monitoring/submissions/{sub.id}"))
     assert RLO not in html
     assert "«../отчётxslx.exe»" in html
+
+
+# --- a refused file is quoted by a name that reads as it is --------------------------------------
+
+def _bomb(part: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(part, b"\0" * (8 * 1024 * 1024))
+    return out.getvalue()
+
+
+def test_a_refused_file_is_named_without_a_right_to_left_override():
+    """«Файл «счёт‮fdp.xlsx» не принят…»: the override turned the rest of the refusal around on the page."""
+    with pytest.raises(ValidationFailed) as refused:
+        check("monitoring_xlsx", b"%PDF-1.7\n" + b"0" * 100, f"счёт{RLO}fdp.xlsx")
+    assert RLO not in refused.value.message and "«счётfdp.xlsx»" in refused.value.message
+
+
+def test_a_zip_bombs_part_is_named_without_a_right_to_left_override():
+    with pytest.raises(ValidationFailed) as refused:
+        check("evidence", _bomb(f"word/{RLO}lmx.tnemucod"), "отчёт.docx")
+    assert "zip-бомба" in refused.value.message
+    assert RLO not in refused.value.message and "«word/lmx.tnemucod»" in refused.value.message
