@@ -18,6 +18,7 @@ Upload purposes and their call sites:
 
 import codecs
 import io
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 
@@ -204,6 +205,14 @@ SUFFIXES = {"pdf": (".pdf",), "docx": (".docx",), "xlsx": (".xlsx",), "pptx": ("
             "cms": (".sig", ".p7s", ".p7m", ".p7b"), "text": (".csv", ".txt")}
 
 
+def printable_name(filename: str | None, limit: int = 255) -> str:
+    """A user's file name as a page lists it: NFC, without the characters that print as nothing or steer the text
+    (control and format characters — a right-to-left override made «отчёт\u202exslx.exe» read «отчётexe.xlsx» and
+    reversed the rest of its line), at most `limit` characters. Only for showing: no stored file is named by it."""
+    name = unicodedata.normalize("NFC", str(filename or ""))
+    return "".join(ch for ch in name if ch.isprintable()).strip()[:limit]
+
+
 def named_as(kind: str, name: str, limit: int = 200) -> str:
     """`name` (already cleaned) ending in an extension of the type the content is, at most `limit` characters: a
     PDF uploaded as «отчёт.exe» (or as «…‮fdp.exe», whose right-to-left mark the cleaning drops) is downloaded as
@@ -250,13 +259,19 @@ def zip_part_count(source) -> int | None:
     return int.from_bytes(tail[at + 10:at + 12], "little")
 
 
+def _quoted(filename: str | None) -> str:
+    """The file's name as a refusal quotes it (before «не принят»): printable, and short enough to read."""
+    name = printable_name(filename, limit=120)
+    return f"«{name}» " if name else ""
+
+
 def check(purpose: str, data: bytes, filename: str | None, whole=None) -> str:
     """The file's type if `purpose` accepts it; ValidationFailed (Russian, names what the file is) otherwise."""
     spec = PURPOSES[purpose]
     if not data:
         raise ValidationFailed("Файл пуст.")
     if data.startswith(b"PK") and (parts := zip_part_count(whole if whole is not None else data) or 0) > ZIP_MAX_PARTS:
-        name = f"«{filename}» " if filename else ""
+        name = _quoted(filename)
         parts, limit = (f"{n:,}".replace(",", "\u00a0") for n in (parts, ZIP_MAX_PARTS))
         raise ValidationFailed(f"Файл {name}не принят ({spec.label}): это архив ZIP из {parts} частей, а ни документ, "
                                f"ни книга Excel столько не содержат (допустимо не более {limit}). Загрузите сам "
@@ -269,7 +284,7 @@ def check(purpose: str, data: bytes, filename: str | None, whole=None) -> str:
     if spec.parsed and _DEFERRED.get(kind, frozenset()) & set(spec.types):
         return kind
     allowed = ", ".join(describe(t) for t in spec.types)
-    name = f"«{filename}» " if filename else ""
+    name = _quoted(filename)
     message = (f"Файл {name}не принят ({spec.label}): по содержимому это {describe(kind)}, а принимается "
                f"{allowed}. Расширение в имени файла значения не имеет.")
     if spec.hint:
@@ -290,7 +305,8 @@ def _check_unpacked(source, limit: int) -> None:
             source.seek(0)
     info = overpacked(members)
     if info is not None:
-        raise ValidationFailed(f"Файл отклонён: часть «{info.filename[:80]}» сжата подозрительно сильно "
+        part = printable_name(info.filename, limit=80)  # a part's name is the sender's too
+        raise ValidationFailed(f"Файл отклонён: часть «{part}» сжата подозрительно сильно "
                                f"(в {info.file_size // max(info.compress_size, 1)} раз) — это «zip-бомба», а не "
                                "документ.")
     if sum(info.file_size for info in members) > limit:

@@ -24,7 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.core.errors import ValidationFailed
 from app.core.spreadsheets import append_row, finish_sheet, unescape_cell
-from app.core.uploads import overpacked
+from app.core.uploads import overpacked, printable_name
 from app.core.timeutil import utcnow
 from app.monitoring.values import COLUMNS, unit_rule
 
@@ -317,6 +317,8 @@ def list_uploads(submission_id: int) -> list[dict]:
         except (OSError, ValueError):
             continue
         meta["stored_as"] = meta_path.with_suffix(".xlsx").name
+        # the name as sent is kept in the note; the page lists it without bidi overrides (files stored before too)
+        meta["original_name"] = printable_name(meta.get("original_name"))
         items.append(meta)
     return items
 
