@@ -413,7 +413,9 @@ def excluded_units(tests: pd.DataFrame, verdicts, thresholds) -> pd.DataFrame:
     # (year, school) pairs as one integer each: a membership test over the region's tests, not a tuple per row
     span = int(max(named["school_id"].max(), tests["school_id"].max())) + 1
     flagged = named["year"].to_numpy(dtype=np.int64) * span + named["school_id"].to_numpy(dtype=np.int64)
-    t = tests[(tests["p"] <= thresholds["verdict_watch"]) & tests["grade"].notna()]
+    # the school's leniency (one test per school and year, on its largest work) says nothing of that work
+    t = tests[(tests["p"] <= thresholds["verdict_watch"]) & tests["grade"].notna()
+              & ~((tests["sign"] == LENIENT[0]) & (tests["kind"] == LENIENT[1]))]
     mine = np.isin(t["year"].to_numpy(dtype=np.int64) * span + t["school_id"].to_numpy(dtype=np.int64), flagged)
     out = t.loc[mine, keys].drop_duplicates().reset_index(drop=True)
     out["grade"] = out["grade"].astype(int)
