@@ -8,7 +8,7 @@ import pytest
 from app.analysis.methods.sign_tests import TEST_COLUMNS
 from app.analysis.methods.tails import normal_isf, normal_sf
 from app.analysis.methods.thresholds import load_thresholds
-from app.analysis.methods.verdicts import FLAGGED, _work_correlation, compute_verdicts
+from app.analysis.methods.verdicts import FLAGGED, _work_correlation, compute_verdicts, excluded_units
 from tests.test_analysis_verdicts import _judge, _marks_from_what_pupils_know, _region
 
 
@@ -77,20 +77,35 @@ def test_the_shape_tests_are_calibrated_on_clean_regions(th, sizes):
     a tenth down wherever they stand (the shape of inflation, symmetric: under the model alone 12 % of such tests
     of 60–120 were at p ≤ 0.05), and one who marks what the pupil knows with a habit of the school's own: the
     shape tests' p against their work's units are uniform or conservative, and no school is named by them."""
-    p = []
+    p, lenient = [], []
     for seed in (100, 101):
         region = _region(seed, planted={}, size_range=sizes)
         tests, verdicts = _judge(region, th)
         p.append(_shape(tests)["p"].to_numpy())
+        lenient.append(_lenient(tests))
         region = _region(seed + 10, planted={}, size_range=sizes)
         _marks_from_what_pupils_know(region, np.random.default_rng(seed), habit=0.01)
-        p.append(_shape_p_naming_no_school(region, th))
+        p.append(_shape_p_naming_no_school(region, th, lenient))
     _assert_calibrated(np.concatenate(p), 1000)
+    # the schools' leniency (one p per school, folded into the shape's sign): uniform or conservative too
+    lenient = np.concatenate(lenient)
+    assert len(lenient) >= 200
+    for level, most in ((0.05, 0.09), (0.01, 0.025)):
+        assert (lenient <= level).mean() <= most, f"{(lenient <= level).mean():.4f} of {len(lenient)} at {level}"
 
 
-def _shape_p_naming_no_school(region, th):
-    """The region's shape tests' p, asserting that no school is named for its shape."""
+def _lenient(tests):
+    """The schools' leniency p, one per school (its tests of each year carry the same)."""
+    mine = tests[(tests["sign"] == "K4") & (tests["kind"] == "lenient")]
+    return mine.groupby("school_id")["p"].first().to_numpy()
+
+
+def _shape_p_naming_no_school(region, th, lenient=None):
+    """The region's shape tests' p, asserting that no school is named for its shape (`lenient`: a list the schools'
+    leniency p are added to)."""
     tests, verdicts = _judge(region, th)
+    if lenient is not None:
+        lenient.append(_lenient(tests))
     for evidence in verdicts.loc[verdicts["verdict"] == FLAGGED, "evidence"]:
         assert not any(e["kind"] == "shape" for e in evidence)
     return _shape(tests)["p"].to_numpy()
@@ -158,3 +173,31 @@ def test_teachers_with_habits_of_their_own_in_each_work_are_not_a_shape(th, size
         _marks_from_what_pupils_know(region, np.random.default_rng(seed), habit=0.01, teacher=0.02)
         p.append(_shape_p_naming_no_school(region, th))
     _assert_calibrated(np.concatenate(p), 500)
+
+
+def test_the_schools_leniency_over_all_its_works_adds_to_its_shape_not_alone(th):
+    """K4's leniency of the school (its habit over all its works against the region's schools', one test per school
+    and year) is folded into the shape's sign by a weighted Stouffer sum (weight 0.4 beside the shape's 1): school 1,
+    its shape at 0.003 in its one work and its leniency at 10⁻³, was K4 «shape» 0.003 × 5.5 = 0.0165 — not named
+    among 41; with the leniency added (z = (2.75 + 0.4 · 3.09) / √1.16 = 3.70, p 1.1·10⁻⁴, × 5.5) it is. School 2,
+    lenient (10⁻⁴) with an ordinary shape (0.5), is an honest habit, not added marks: not named; as a sign of its own
+    the leniency named it (× 12 = 1.2·10⁻³)."""
+    from tests.test_analysis_verdicts import _one_work_tests  # noqa: PLC0415 — a sibling test module's helper
+
+    special = {(1, "shape"): 0.003, (2, "shape"): 0.5, (1, "lenient"): 1e-3, (2, "lenient"): 1e-4}
+    tests = _one_work_tests(lambda school, sign, kind: special.get((school, kind)))
+    lenient = tests[tests["kind"] == "shape"].assign(kind="lenient")
+    lenient["p"] = lenient["p_mid"] = [special.get((s, "lenient"), 0.1 + 0.9 * (s * 5 % 41) / 41)
+                                       for s in lenient["school_id"]]
+    verdicts = compute_verdicts(pd.concat([tests, lenient], ignore_index=True), th, year=2025).set_index("school_id")
+    z = (normal_isf(np.array([0.003]))[0] + 0.4 * normal_isf(np.array([1e-3]))[0]) / np.sqrt(1.16)
+    assert verdicts.loc[1, "combined_p"] == pytest.approx(5.5 * float(normal_sf(np.array([z]))[0]), rel=1e-6)
+    assert verdicts.loc[1, "verdict"] == FLAGGED
+    assert verdicts.loc[2, "verdict"] != FLAGGED and verdicts.loc[2, "combined_p"] > 0.05
+    assert (verdicts.drop(index=1)["verdict"] != FLAGGED).all()
+    # the leniency rides on the school's largest work of the year, which it says nothing of: a named school's work
+    # is left out of the low-result indices for its own signs, not for the leniency
+    only_lenient = pd.concat([tests, lenient], ignore_index=True)
+    only_lenient.loc[(only_lenient["school_id"] == 1) & (only_lenient["kind"] != "lenient"), "p"] = 0.5
+    assert excluded_units(only_lenient, verdicts.reset_index(), th).empty
+    assert len(excluded_units(pd.concat([tests, lenient], ignore_index=True), verdicts.reset_index(), th)) == 1

@@ -415,7 +415,7 @@ def _k4(p, u, ok, th) -> list:
         # no mid-p for K4 (p_mid = p): with it the spread of honest schools' habits named honest schools of 60–120
         # (K4 finds every planted school without it)
         out.append(_frame(u, idx, "K4", kind, n_term[idx], pv, hits[idx] / n_term[idx], details, p_mid=mid))
-    out.append(_k4_shape(p, u, sel, work, n_term))
+    out += _k4_shape(p, u, sel, work, n_term)
     return out
 
 
@@ -449,7 +449,35 @@ def _k4_shape(p, u, sel, work, n_term):
                 f"самой школы (ожидалось около {_num(expected[i])}); так бывает, когда части учеников добавляют по "
                 "целой отметке, а не когда школа в целом оценивает мягче" for i in idx[positions]]
 
-    return _frame(u, idx, "K4", "shape", n_term[idx], pv[idx], above[idx] / np.maximum(n_term[idx], 1.0), details)
+    out = [_frame(u, idx, "K4", "shape", n_term[idx], pv[idx], above[idx] / np.maximum(n_term[idx], 1.0), details)]
+    if LENIENT:
+        out.append(_k4_lenient(u, sel, shape.lenient, n_term))
+    return out
+
+
+LENIENT = True  # K4's leniency of the school over all its works beside the shape (bench/verdict_k4lenient.py)
+
+
+def _k4_lenient(u, sel, z, n_term):
+    """K4's leniency of the school (term_shape._school_habits): its habit over all its works and years against the
+    region's schools', one z per school — a test per school and year, on the unit of that year with the most pupils
+    with term marks (the verdict folds it into the shape's sign, `verdicts._folded`)."""
+    school = _unit_values(u, "school_id").astype(np.int64) if len(u) else np.zeros(0, dtype=np.int64)
+    year = _unit_values(u, "year").astype(np.int64) if len(u) else np.zeros(0, dtype=np.int64)
+    cand = np.flatnonzero(sel & ~np.isnan(z))
+    # per (school, year) its unit with the most pupils: sorted by the key, then the pupils descending
+    cand = cand[np.lexsort((-n_term[cand], year[cand], school[cand]))]
+    first = np.ones(len(cand), dtype=bool)
+    first[1:] = (school[cand][1:] != school[cand][:-1]) | (year[cand][1:] != year[cand][:-1])
+    idx = cand[first]
+    pupils = np.bincount(np.searchsorted(np.unique(school[cand]), school[cand]), weights=n_term[cand])
+    n = pupils[np.searchsorted(np.unique(school[cand]), school[idx])] if len(idx) else np.zeros(0)
+
+    def details(positions):
+        return ["во всех работах школы отметки за период выше тех, что в школах региона ставят при таком же балле "
+                "за работу, — заметно сильнее, чем различаются между собой школы региона" for _i in positions]
+
+    return _frame(u, idx, "K4", "lenient", n, normal_sf(z[idx]), z[idx], details)
 
 
 def _next_cohort(p, u) -> np.ndarray:

@@ -63,6 +63,7 @@ class Shape(NamedTuple):
     variance: np.ndarray
     above: np.ndarray
     expected: np.ndarray
+    lenient: np.ndarray = None  # per unit: its school's leniency z over all its works (`_school_habits`), else NaN
 PI0 = 0.3  # the alternative's share of pupils given a mark more (planted inflation adds one to 25–45 %)
 PRIOR_SD = 1.5  # logits: the prior of a unit's habit δ (honest habits spread ≈ 0.35)
 OUT_P = 0.01
@@ -283,7 +284,8 @@ def shape_tests(cells, unit_work, work_max, mark_min, nw: int, model=None, schoo
     number under that habit. `cells`: row_stats.term_cells' (unit, score, term − 2, count), work by work."""
     model = model or MODEL
     nu = len(unit_work)
-    empty = Shape(np.full(nu, np.nan), np.full(nu, np.nan), np.full(nu, np.nan), np.zeros(nu), np.zeros(nu))
+    empty = Shape(np.full(nu, np.nan), np.full(nu, np.nan), np.full(nu, np.nan), np.zeros(nu), np.zeros(nu),
+                  np.full(nu, np.nan))
     if not nu:
         return empty
     # Work by work throughout: the cells of a work are one slice, so no array over the region's cells is made (the
@@ -343,7 +345,7 @@ def shape_tests(cells, unit_work, work_max, mark_min, nw: int, model=None, schoo
             yield k, units, linear[where], local, t, count, u, score, mark
 
     if school is not None and HABIT_OF == "school" and not model.refits:
-        delta, slope = _school_habits(works, school, unit_work, nu)
+        delta, slope, out.lenient[:] = _school_habits(works, school, unit_work, nu)
         for _k, units, base, local, t, count, *_rest in works():
             prob, x, observed = _statistic(base, delta[units], local, t, count, len(units), slope[units])
             for name, values in zip(Shape._fields, _tests(prob, x, observed, local, t, count, len(units))):
@@ -413,7 +415,14 @@ def _school_habits(works, school, unit_work, nu: int):
         own_slope = np.where(info > 0, cov / info, 0.0)
         school_info = np.bincount(key, weights=info, minlength=ns)
         school_slope = np.where(school_info > 0, np.bincount(key, weights=cov, minlength=ns) / school_info, 0.0)
-    return delta, k * own_slope + (1.0 - k) * PROJECT * school_slope[key]
+    # the school's leniency: its habit over all its works against the region's schools' (their median and spread
+    # τ_s, the habit's own sampling variance 1/Σ information added) — one z per school, independent of the shape's
+    # statistic under an honest school (that is orthogonal to the habit's score)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        middle = float(np.median(mean[schools_with])) if schools_with.any() else 0.0
+        lenient = (mean - middle) / np.sqrt(tau_s2 + 1.0 / sp)
+    lenient = np.where(schools_with, lenient, np.nan)[key]
+    return delta, k * own_slope + (1.0 - k) * PROJECT * school_slope[key], np.where(has, lenient, np.nan)
 
 
 def _tests(prob, x, observed, u, t, count, nu: int) -> tuple:

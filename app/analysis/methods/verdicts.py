@@ -60,6 +60,10 @@ POOLED = ("K3", "heaping")  # a count test whose works are pooled into one count
 # smallest p × k rarely wins and the × 2 cost every school found by the sum a factor 2 (bench/verdict_oos.py, 20–50:
 # term-mark inflation 16 → 18 of 32 found, no honest school more named)
 SUM_ONLY = ("K4", "shape")
+# K4's leniency of the school over all its works (sign_tests._k4_lenient: one test per school and year, the same p):
+# its p once, folded into the shape's sign by Stouffer (_folded)
+LENIENT = ("K4", "lenient")
+LENIENT_WEIGHT = 0.4  # its weight in that Stouffer sum beside the shape's 1 (weighted Stouffer: fixed before the data)
 # the weights of the signs in the school's Bonferroni step (weighted Bonferroni: valid for any weights fixed before
 # the data): the signs of the three kinds issue 15 §1 names — hard-task inflation (K2), heaping (K3), added term
 # marks (K4's shape) — twice the others', so a school found by one of them pays × 5.5 of its eight signs instead of
@@ -270,9 +274,31 @@ def _signs_of_schools(t: pd.DataFrame, counts=None) -> tuple[pd.DataFrame, np.nd
     stouffer_p = _pooled_counts(counts, agg, inverse, stouffer_p)
     bonferroni = np.minimum(1.0, k * agg["pmin"].to_numpy())
     sum_only = (sign == SUM_ONLY[0]) & (agg["kind"].to_numpy(dtype=object) == SUM_ONLY[1])
+    kind = agg["kind"].to_numpy(dtype=object)
+    lenient = (sign == LENIENT[0]) & (kind == LENIENT[1])
     agg["sp"] = np.where(sign == SMALLEST_ONLY, bonferroni, np.where(
-        sum_only, stouffer_p, np.minimum(1.0, 2.0 * np.minimum(stouffer_p, bonferroni))))
-    return agg, inverse
+        sum_only, stouffer_p, np.where(lenient, agg["pmin"].to_numpy(), np.minimum(
+            1.0, 2.0 * np.minimum(stouffer_p, bonferroni)))))
+    return _folded(agg, sum_only, lenient), inverse
+
+
+def _folded(agg: pd.DataFrame, shape: np.ndarray, lenient: np.ndarray) -> pd.DataFrame:
+    """K4's leniency folded into the shape's sign: where a school has both, the shape's p becomes the weighted
+    Stouffer's of the two (LENIENT_WEIGHT; independent under an honest school: the shape's statistic is orthogonal
+    to the habit's score); the leniency's rows go (a school without shape tests — classes under
+    term_shape.MIN_PUPILS — keeps its signs as they were: as a sign of its own it cost the others a weight)."""
+    if not lenient.any():
+        return agg
+    school = agg["school_id"].to_numpy()
+    at_shape = np.flatnonzero(shape & np.isin(school, school[lenient]))
+    if len(at_shape):
+        z_of = pd.Series(normal_isf(agg["sp"].to_numpy()[lenient]), index=school[lenient])
+        z = ((normal_isf(agg["sp"].to_numpy()[at_shape]) + LENIENT_WEIGHT * z_of.loc[school[at_shape]].to_numpy())
+             / np.sqrt(1.0 + LENIENT_WEIGHT ** 2))
+        sp = agg["sp"].to_numpy().copy()
+        sp[at_shape] = normal_sf(z)
+        agg["sp"] = sp
+    return agg[~lenient]
 
 
 def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None, explain: bool = True,
@@ -387,7 +413,9 @@ def excluded_units(tests: pd.DataFrame, verdicts, thresholds) -> pd.DataFrame:
     # (year, school) pairs as one integer each: a membership test over the region's tests, not a tuple per row
     span = int(max(named["school_id"].max(), tests["school_id"].max())) + 1
     flagged = named["year"].to_numpy(dtype=np.int64) * span + named["school_id"].to_numpy(dtype=np.int64)
-    t = tests[(tests["p"] <= thresholds["verdict_watch"]) & tests["grade"].notna()]
+    # the school's leniency (one test per school and year, on its largest work) says nothing of that work
+    t = tests[(tests["p"] <= thresholds["verdict_watch"]) & tests["grade"].notna()
+              & ~((tests["sign"] == LENIENT[0]) & (tests["kind"] == LENIENT[1]))]
     mine = np.isin(t["year"].to_numpy(dtype=np.int64) * span + t["school_id"].to_numpy(dtype=np.int64), flagged)
     out = t.loc[mine, keys].drop_duplicates().reset_index(drop=True)
     out["grade"] = out["grade"].astype(int)
