@@ -85,7 +85,7 @@ def test_a_number_keeps_its_percent_and_number_sign_on_the_same_line(demo):
 
     campaign = demo.scalars(select(Campaign).order_by(Campaign.id)).first()
     text = text_of(rendering.render("assessment_order", build_owned_context("assessment_order", campaign)))
-    assert "от 80\u00a0% максимального балла" in text
+    assert "не менее 80\u00a0% максимального балла" in text
     assert rendering._clean(["МОУ «Гимназия № 3»", "№ ___", "95 %"]) == [
         "МОУ «Гимназия №\u00a03»", "№\u00a0___", "95\u00a0%"]
 

@@ -21,15 +21,15 @@ edition, the second signer does not also sign as the signer, and whoever prepare
 edition (made it, or sent it for approval or signature) does not sign it — as themselves or as a stand-in.
 """
 
-from flask import current_app
 
 from app.auth.roles import APPROVERS, ASSIGNED_ROLES, EDITORS, ROLES
 from app.auth.models import User
 from app.auth.services import users_with_role_at
 from app.core import russian
 from app.core.dating import problems as dating_problems
-from app.core.timeutil import today_in, utcnow
+from app.core.timeutil import utcnow
 from app.extensions import db
+from app.orgs.services import org_today
 from workflows import hooks
 from workflows.permissions import Permission, acted_by, has_role
 
@@ -138,7 +138,7 @@ def dated_sensibly(doc) -> list[str]:
     if not dating:
         return []
     org = doc.organisation
-    return dating_problems(dating, today_in(org.timezone or current_app.config["APP_TIMEZONE"]))
+    return dating_problems(dating, org_today(org))
 
 
 def cosign_meaning(doc) -> str | None:

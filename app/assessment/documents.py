@@ -291,9 +291,11 @@ def _expert_position(expert: Expert) -> str:
 
 
 def _levels_text(thresholds: dict) -> str:
+    """The bounds of the levels as criteria.level_of applies them (a share of at least the threshold). «Средний — от
+    50 до 79 %» left a share of 79,5 % — printed in tenths in the conclusion and the report — on no level."""
     high, medium, low = thresholds["high"], thresholds["medium"], thresholds["low"]
-    return (f"высокий — от {high} % максимального балла, средний — от {medium} до {high - 1} %, низкий — от {low} "
-            f"до {medium - 1} %, не сформирован — менее {low} %")
+    return (f"высокий — не менее {high} % максимального балла, средний — не менее {medium} % и менее {high} %, "
+            f"низкий — не менее {low} % и менее {medium} %, не сформирован — менее {low} %")
 
 
 # --- (b) the expert's conclusion -------------------------------------------------------------------------------

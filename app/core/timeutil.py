@@ -12,6 +12,22 @@ def today_in(tz_name: str) -> date:
     return datetime.now(ZoneInfo(tz_name)).date()
 
 
+def local_day(moment: datetime | date | str | None, tz_name: str) -> date | None:
+    """The calendar day a stored moment falls on in `tz_name` (orgs.services.org_time_zone: the organisation's day),
+    the one rule of every feature that dates a moment: a naive moment (or its ISO text) is UTC, as everything is
+    stored (SQLite hands stored moments back naive from aggregates); a date stays as it is. A document signed at 01:30
+    in Moscow was dated the UTC day before where its naive moment was taken as already local."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):
+        return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(ZoneInfo(tz_name)).date()
+
+
 # The Russian zones by the city a reader knows them by; any other zone is named by its offset alone.
 ZONE_CITIES = {
     "Europe/Kaliningrad": "Калининград", "Europe/Moscow": "Москва", "Europe/Samara": "Самара",

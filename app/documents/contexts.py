@@ -18,9 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
@@ -28,9 +26,9 @@ from app.auth.models import RoleAssignment, User
 from app.auth.roles import ASSIGNED_ROLES, ROLES
 from app.core import dating
 from app.core import russian as ru
+from app.core import timeutil
 from app.core.db import in_ids
 from app.core.errors import ValidationFailed
-from app.core.timeutil import today_in
 from app.cycles.basis import basis_condition, basis_indicators
 from app.cycles.models import Indicator
 from app.documents.catalogue import DocumentType, get_type
@@ -41,6 +39,7 @@ from app.monitoring.models import DataRequest, IndicatorValue
 from app.monitoring.services import addressee_choices
 from app.orgs.models import Organisation
 from app.orgs.requisites import requisites_lines
+from app.orgs.services import org_time_zone, org_today
 
 LEGAL_BASIS = [
     "Федеральный закон от 29.12.2012 № 273-ФЗ «Об образовании в Российской Федерации»",
@@ -358,12 +357,10 @@ def _place(org: Organisation) -> str:
 # --- requisites shared by every type ----------------------------------------------------------------------
 
 def local_day(moment: datetime | date | None, org: Organisation) -> date | None:
-    """The calendar day of an aware moment in the organisation's time zone (a date stays as it is)."""
-    if moment is None or not isinstance(moment, datetime):
-        return moment
-    if moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(ZoneInfo(org.timezone or current_app.config["APP_TIMEZONE"])).date()
+    """The calendar day of a stored moment where the organisation works (orgs.services.org_time_zone: its own zone or
+    its nearest ancestor's), by the one rule of app/core/timeutil.local_day (a naive moment is UTC; a date stays):
+    a naive moment was taken as already local, and a school under a region in Yekaterinburg was dated in Moscow."""
+    return timeutil.local_day(moment, org_time_zone(org))
 
 
 def _agreements(dtype: DocumentType, org: Organisation, version) -> list[dict]:
@@ -452,7 +449,9 @@ def requisites(dtype: DocumentType, org: Organisation, version, params: dict, *,
         "signer": signed_by,
         "executor": {"name": executor.full_name, "contact": _executor_contact(executor, org)},
         "approval": {**signed_by,
-                     "date": fmt_date_long(approved_on.date() if isinstance(approved_on, datetime) else approved_on)},
+                     # the day it was signed where the organisation works, not its UTC day (22:30 UTC is 01:30 in
+                     # Moscow the next day)
+                     "date": fmt_date_long(local_day(approved_on, org))},
         "agreements": _agreements(dtype, org, version),
     }
 
@@ -738,7 +737,7 @@ def build_context(type_key: str, stage, *, addressee=None, params=None, version=
     # A draft is made today and dated when it is signed: what cannot be dated today is refused now, with why
     # (the signature and the registration check the same rules again on their own day).
     org = stage.cycle.owner
-    wrong = dating.problems(ctx.get("dating"), today_in(org.timezone or current_app.config["APP_TIMEZONE"]))
+    wrong = dating.problems(ctx.get("dating"), org_today(org))
     if wrong and not (_attr(version, "signatures") or _attr(version, "registration_number")):
         refuse(dtype.title, wrong)
     return ctx

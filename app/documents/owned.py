@@ -5,14 +5,13 @@ the type's own variables from the builder its owner kind registered, plain primi
 (app.core.dating) checked for a draft made today.
 """
 
-from flask import current_app
 
 from app.core import dating
 from app.core.errors import ValidationFailed
-from app.core.timeutil import today_in
 from app.documents import contexts, owners
 from app.documents.catalogue import DocumentType, get_type
 from app.documents.rendering import declared_variables
+from app.orgs.services import org_today
 
 
 def default_signer(dtype: DocumentType, org):
@@ -45,7 +44,7 @@ def build_owned_context(type_key: str, owner, *, params=None, version=None) -> d
     if named is not None:
         # Recorded for the engine: a document that names its signer is signed by that person alone (or a deputy).
         ctx["named_signer"] = {"user_id": named.id, "name": named.full_name}
-    wrong = dating.problems(ctx.get("dating"), today_in(org.timezone or current_app.config["APP_TIMEZONE"]))
+    wrong = dating.problems(ctx.get("dating"), org_today(org))
     if wrong and not (contexts._attr(version, "signatures") or contexts._attr(version, "registration_number")):
         contexts.refuse(dtype.title, wrong)
     return ctx

@@ -14,18 +14,17 @@ with its own SHA-256 (jobs.produce_registered); services.verify_version checks b
 """
 
 import io
-from zoneinfo import ZoneInfo
 
 from docx import Document as Docx
 from docx.shared import Pt
-from flask import current_app
 
 from app.core.errors import ValidationFailed
-from app.core.timeutil import format_datetime
+from app.core.timeutil import format_datetime, local_day
 from app.documents import rendering, snapshot
 from app.documents.contexts import fmt_date, fmt_date_long, initials_name
 from app.documents.storage import verify_signed
 from app.documents.template_admin import template_for
+from app.orgs.services import org_time_zone
 
 STAMP_HEADING = "Лист удостоверения"
 SHEET_HEADING = "Лист согласования"
@@ -42,7 +41,8 @@ def main_signature(version):
 
 
 def _time_zone(version) -> str:
-    return version.document.organisation.timezone or current_app.config["APP_TIMEZONE"]
+    """Where the issuer works: its own zone or its nearest ancestor's (the zone its registration date is taken in)."""
+    return org_time_zone(version.document.organisation)
 
 
 def signed_at_text(version, signature) -> str:
@@ -50,7 +50,7 @@ def signed_at_text(version, signature) -> str:
 
 
 def _day(version, moment):
-    return moment.astimezone(ZoneInfo(_time_zone(version))).date() if moment is not None else None
+    return local_day(moment, _time_zone(version))
 
 
 def requisites(context: dict, version, signature) -> dict:

@@ -10,14 +10,13 @@ registration of a year inserts the row inside a savepoint; if another transactio
 UPDATE. The unique constraint (journal, year, sequence) on document_versions is the last line of defence.
 """
 
-from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from app.core.timeutil import today_in
 from app.documents.journals import journal_for
 from app.documents.models import DocumentJournal, RegistrationJournal
 from app.extensions import db
+from app.orgs.services import org_today
 
 
 def _increment(journal_id: int, year: int) -> int | None:
@@ -51,7 +50,7 @@ def next_number(journal: DocumentJournal, year: int) -> int:
 def register_version(version, *, actor) -> None:
     """Give the version the next number of its type's journal and today's date (in the organisation's time zone)."""
     org = version.document.organisation
-    today = today_in(org.timezone or current_app.config["APP_TIMEZONE"])
+    today = org_today(org)
     journal = journal_for(org, version.document.type_key)
     number = next_number(journal, today.year)
     version.registration_org_id = org.id

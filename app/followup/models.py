@@ -2,17 +2,17 @@
 management decisions. Persistence and invariants only; the workflows live in workflows/recommendation_item.py,
 workflows/measure.py and workflows/decision.py, the operations in app/followup/services.py."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Column, CheckConstraint, Date, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.analysis.models import Finding
 from app.auth.models import User
+from app.core import timeutil
 from app.core.db import Audited
 from app.core.timeutil import utcnow
 from app.cycles.models import Cycle, Indicator, Stage
-from app.deadlines.services import local_date
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -197,14 +197,8 @@ def local_day(moment: datetime | str | None, tz_name: str) -> date | None:
     """The day a stored moment (UTC) falls on where the cycle's owner works (`tz_name`: orgs.services.org_time_zone),
     the day its end date and `today` are counted in: a value entered at 01:30 in Moscow on the day after a measure's
     end date was dated by its UTC day (22:30 of the end date) and taken for one measured while the measure ran.
-    SQLite hands aggregates back as text, naive."""
-    if moment is None:
-        return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return local_date(moment, tz_name)
+    SQLite hands aggregates back as text, naive. The rule is app/core/timeutil.local_day, the documents' own."""
+    return timeutil.local_day(moment, tz_name)
 
 
 def remeasured_from(start_date: date, end_date: date, done_at: datetime | None, today: date,
