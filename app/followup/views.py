@@ -274,7 +274,17 @@ def acknowledge_item(rec_item_id: int):
 def start_item(rec_item_id: int):
     return _item_action(rec_item_id, StartForm, lambda item, form: services.start_item(
         item, actor=current_user, action_plan=form.action_plan.data, planned_completion=form.planned_completion.data,
-        expected_version=form.version.data), "План исполнения сохранён.")
+        expected_version=form.version.data), _plan_saved)
+
+
+def _plan_saved(item) -> str:
+    """A plan later than the item's deadline is the school's to make (it may honestly need longer), but the director
+    is told at once what it means instead of learning it from an overdue mark (walk 23)."""
+    if item.planned_completion is None or item.planned_completion <= item.due_date:
+        return "План исполнения сохранён."
+    return (f"План исполнения сохранён. Планируемый срок {format_date(item.planned_completion)} позже срока "
+            f"исполнения рекомендации {format_date(item.due_date)}: не исполненная к этому сроку рекомендация "
+            "станет просроченной.")
 
 
 @bp.route("/items/<int:rec_item_id>/report", methods=["POST"])
