@@ -372,7 +372,10 @@ def _editions_for_sheets(rows) -> dict[int, _Edition]:
     """The editions of the evidence rows with their visas and signatures (one statement for all of them)."""
     editions = {r.document_version_id: _Edition(
         r.number, r.version_registration_number, r.version_registration_date,
-        SimpleNamespace(doc_type=document_types().get(r.type_key), organisation=SimpleNamespace(timezone=r.timezone)))
+        SimpleNamespace(doc_type=document_types().get(r.type_key), organisation=SimpleNamespace(
+            # registered._time_zone walks up to the nearest zone (orgs.services.org_time_zone): the row carries only
+            # the issuer's own, so a zone-less issuer is dated in APP_TIMEZONE here, as before that rule
+            timezone=r.timezone, parent=None)))
         for r in rows if r.document_id is not None}
     if not editions:
         return {}
