@@ -26,7 +26,7 @@ from app.cycles.models import Cycle, Indicator
 from app.extensions import db
 from app.followup.models import local_day
 from app.monitoring.models import DataRequest, IndicatorValue, Submission
-from app.monitoring.services import INSTITUTION_KINDS
+from app.monitoring.services import INSTITUTION_KINDS, asked_by_all
 from app.orgs.models import Organisation, ancestor_paths
 
 REPEAT_STAGE = "EFF"
@@ -126,16 +126,6 @@ def settle(current: dict[int, Answer], repeat: dict[int, Answer], audience, zone
     return dropped, [k for path, k in standing.items() if not any(p in standing for p in ancestor_paths(path))]
 
 
-def in_audience(org, owner_kind: str, mechanism_audience) -> bool:
-    """monitoring.services.audience_addressees of one organisation of the owner's subtree: an institution the
-    mechanism concerns, or a regional cycle's municipality (an institution's own cycle asks the institution)."""
-    if org.kind == "municipality":
-        return owner_kind == "region"
-    if org.kind not in INSTITUTION_KINDS:
-        return False
-    return owner_kind not in ("municipality", "region") or org.serves(mechanism_audience)
-
-
 def partial_repeats(cycles, basis: dict[int, list[int]], zones: dict[int, str]) -> dict[int, dict[int, list]]:
     """{cycle id: {indicator id: kept values}} of the cycles' basis indicators (`basis`: integrity._basis_ids) that a
     repeat measurement covered in part, by settle: two statements whatever the number of cycles — the values of the
@@ -190,7 +180,7 @@ def partial_repeats(cycles, basis: dict[int, list[int]], zones: dict[int, str]) 
         for c in cycles:
             owner = owners[c.owner_id]
             audience[c.id] = [o for o in found if o.path.startswith(owner.path)
-                              and in_audience(o, owner.kind, c.track.mechanism.audience)]
+                              and asked_by_all(o, owner.kind, c.track.mechanism.audience)]
     out: dict[int, dict[int, list]] = {}
     for c in cycles:
         for b in basis.get(c.id, ()):

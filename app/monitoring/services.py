@@ -75,7 +75,19 @@ def audience_addressees(cycle: Cycle) -> list[Organisation]:
     if cycle.owner.kind not in ("municipality", "region"):
         return choices
     audience = cycle.track.mechanism.audience
-    return [org for org in choices if org.kind == "municipality" or org.serves(audience)]
+    return [org for org in choices if asked_by_all(org, cycle.owner.kind, audience)]
+
+
+def asked_by_all(org: Organisation, owner_kind: str, audience) -> bool:
+    """Whether «все образовательные организации» of a cycle whose owner is of `owner_kind` asks `org` of the owner's
+    subtree (audience_addressees, one organisation at a time: the evaluation of effectiveness reads it for many
+    cycles at once): an institution the mechanism concerns, or a regional cycle's municipality (an institution's own
+    cycle asks the institution)."""
+    if org.kind == "municipality":
+        return owner_kind == "region"
+    if org.kind not in INSTITUTION_KINDS:
+        return False
+    return owner_kind not in ("municipality", "region") or org.serves(audience)
 
 
 def audience_words(cycle: Cycle) -> str:
