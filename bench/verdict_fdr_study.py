@@ -226,12 +226,17 @@ def main(argv=None):
 def patched_main():
     """For the scripts that patch the analysis in their process before the workers fork (verdict_k2model.py,
     verdict_k2hard.py): this study with the command line's arguments, or with `quality` first bench/verdict_quality.py
-    (our own generator) with the arguments after it."""
+    (our own generator) with the arguments after it, or with `k4term` first bench/verdict_k4term.py."""
     if sys.argv[1:2] == ["quality"]:
         sys.argv = sys.argv[:1] + sys.argv[2:]
         import bench.verdict_quality as quality  # noqa: PLC0415 — only for that mode; after the caller's patch
 
         quality.main()
+    elif sys.argv[1:2] == ["k4term"]:
+        sys.argv = sys.argv[:1] + sys.argv[2:]
+        import bench.verdict_k4term as k4term  # noqa: PLC0415 — only for that mode; after the caller's patch
+
+        k4term.main()
     else:
         main()
 

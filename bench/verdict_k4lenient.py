@@ -24,12 +24,6 @@ if sign_tests.LENIENT and os.environ.get("K4LENIENT", "1") != "1":
     verdicts.LENIENT_WEIGHT = float(os.environ["K4LENIENT"])
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["k4term"]:
-        sys.argv = sys.argv[:1] + sys.argv[2:]
-        import bench.verdict_k4term as k4term  # noqa: PLC0415 — after the patch, so the workers fork with it
+    import bench.verdict_fdr_study as study  # noqa: PLC0415 — after the patch, so the workers fork with it
 
-        k4term.main()
-    else:
-        import bench.verdict_fdr_study as study  # noqa: PLC0415 — after the patch, so the workers fork with it
-
-        study.patched_main()
+    study.patched_main()

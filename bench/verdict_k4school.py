@@ -47,12 +47,6 @@ if TEACHER:
     oos._Generator.term_marks = _teacher_marks
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["k4term"]:
-        sys.argv = sys.argv[:1] + sys.argv[2:]
-        import bench.verdict_k4term as k4term  # noqa: PLC0415 — after the patch, so the workers fork with it
+    import bench.verdict_fdr_study as study  # noqa: PLC0415 — after the patch, so the workers fork with it
 
-        k4term.main()
-    else:
-        import bench.verdict_fdr_study as study  # noqa: PLC0415 — after the patch, so the workers fork with it
-
-        study.patched_main()
+    study.patched_main()
