@@ -79,6 +79,20 @@ def accepted_values(cycle, actor, values: dict, *, period=None):
     return rows
 
 
+def repeat_values(cycle, actor, values: dict):
+    """Accepted answers to a repeat measurement («после мер»): a request of the EFF stage for the next calendar year."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.monitoring.models import DataRequest, Submission
+
+    rows = accepted_values(cycle, actor, values, period=str(int(cycle.period[:4]) + 1))
+    db.session.scalar(select(DataRequest).join(Submission, Submission.request_id == DataRequest.id)
+                      .where(Submission.id == rows[0].submission_id)).stage_code = "EFF"
+    db.session.flush()
+    return rows
+
+
 def make_measure(cycle, actor, title, *, indicators=(), recommendations=(), start=None, end=None, **kw):
     from app.extensions import db
     from app.followup.models import Measure

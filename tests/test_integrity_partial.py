@@ -20,21 +20,18 @@ from app.documents import contexts, rendering
 from app.effectiveness import services
 from app.effectiveness.chain_counts import count_defects
 from app.effectiveness.integrity import check_cycle, check_cycles
-from app.monitoring.models import DataRequest, IndicatorValue, Submission
+from app.monitoring.models import IndicatorValue
 from tests.conftest import counted_statements
-from tests.fixtures_effectiveness import accepted_values, add_indicator, make_measure, open_all_stages, today
+from tests.fixtures_effectiveness import (
+    accepted_values, add_indicator, make_measure, open_all_stages, repeat_values, today,
+)
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "document_templates" / "effectiveness_report.docx"
 PARTIAL = "повторно измерен частично"
 
 
-def _repeat(cycle, actor, values, db_session):
-    """Accepted answers to a repeat measurement: a request of the EFF stage for the next calendar year."""
-    rows = accepted_values(cycle, actor, values, period=str(int(cycle.period[:4]) + 1))
-    db_session.scalar(select(DataRequest).join(Submission, Submission.request_id == DataRequest.id)
-                      .where(Submission.id == rows[0].submission_id)).stage_code = "EFF"
-    db_session.flush()
-    return rows
+def _repeat(cycle, actor, values, _db_session):
+    return repeat_values(cycle, actor, values)
 
 
 def _measured_before(indicator, day, db_session):

@@ -14,17 +14,14 @@ from sqlalchemy import select
 
 from app.documents import contexts
 from app.effectiveness import services
-from app.monitoring.models import DataRequest, IndicatorValue, Submission
-from tests.fixtures_effectiveness import accepted_values, add_indicator, make_measure, open_all_stages, today
+from app.monitoring.models import IndicatorValue
+from tests.fixtures_effectiveness import (
+    accepted_values, add_indicator, make_measure, open_all_stages, repeat_values, today,
+)
 
 
-def _repeat(cycle, actor, values, db_session):
-    """Accepted answers to a repeat measurement: a request of the EFF stage for the next calendar year."""
-    rows = accepted_values(cycle, actor, values, period=str(int(cycle.period[:4]) + 1))
-    db_session.scalar(select(DataRequest).join(Submission, Submission.request_id == DataRequest.id)
-                      .where(Submission.id == rows[0].submission_id)).stage_code = "EFF"
-    db_session.flush()
-    return rows
+def _repeat(cycle, actor, values, _db_session):
+    return repeat_values(cycle, actor, values)
 
 
 def _row(cycle, code):
