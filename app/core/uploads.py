@@ -205,10 +205,11 @@ SUFFIXES = {"pdf": (".pdf",), "docx": (".docx",), "xlsx": (".xlsx",), "pptx": ("
             "cms": (".sig", ".p7s", ".p7m", ".p7b"), "text": (".csv", ".txt")}
 
 
-def printable_name(filename: str | None, limit: int = 255) -> str:
+def printable_name(filename: str | None, limit: int | None = 255) -> str:
     """A user's file name as a page lists it: NFC, without the characters that print as nothing or steer the text
     (control and format characters — a right-to-left override made «отчёт\u202exslx.exe» read «отчётexe.xlsx» and
-    reversed the rest of its line), at most `limit` characters. Only for showing: no stored file is named by it."""
+    reversed the rest of its line), at most `limit` characters (None: all). Only for showing: no stored file is named
+    by it."""
     name = unicodedata.normalize("NFC", str(filename or ""))
     return "".join(ch for ch in name if ch.isprintable()).strip()[:limit]
 

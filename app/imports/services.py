@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 import tempfile
-import unicodedata
 import uuid
 from pathlib import Path
 
@@ -109,9 +108,7 @@ def record_file_access(run: ImportRun, actor, *, what: str) -> None:
 def clean_filename(filename: str | None, limit: int = 200) -> str:
     """The user's file name for display and download only: no directories, no control characters, at most
     `limit` characters. It never becomes part of a path on disk (stored files are named by import id and SHA-256)."""
-    name = unicodedata.normalize("NFC", str(filename or ""))
-    name = re.split(r"[\\/]", name)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
+    name = uploads.printable_name(re.split(r"[\\/]", str(filename or ""))[-1], limit=None).lstrip(".")
     return name[:limit] or "file"
 
 
