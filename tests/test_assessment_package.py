@@ -657,3 +657,20 @@ def test_flask_assessment_export_writes_a_sound_zip(app, world, scored, tmp_path
             if f["path"]:
                 assert hashlib.sha256(archive.read(f["path"])).hexdigest() == f["sha256"], f["path"]
         assert {"scores", "audit", "registered"} <= {f["kind"] for f in manifest["files"]}
+
+
+def test_sheets_of_a_zoneless_issuer_are_dated_in_its_regions_zone(world, scored, db_session):
+    """A municipality without a time zone of its own works in its region's (org_time_zone): a visa given at 19:30
+    UTC on 1 March is 2 March in Yekaterinburg, and the package's sheet says so — as the registered copy and the
+    deadlines do, not the application's Moscow day."""
+    from app.documents.models import DocumentApproval
+
+    world["mun"].timezone = None
+    world["region"].timezone = "Asia/Yekaterinburg"
+    visa = db_session.scalar(select(DocumentApproval).where(DocumentApproval.version_id == scored["first"].id))
+    visa.decided_at = datetime(2026, 3, 1, 19, 30, tzinfo=timezone.utc)
+    db_session.commit()
+    archive = build_zip(scored["campaign"], world["mun"])
+    files = manifest_of(archive)["files"]
+    sheets = archive.read(next(f["path"] for f in files if f["kind"] == "sheets")).decode("utf-8-sig")
+    assert "Лист согласования;методист;О. Методистова;согласовано;02.03.2026" in sheets

@@ -79,6 +79,7 @@ from app.extensions import db
 from app.jobs import registry
 from app.jobs.tracked import enqueue_tracked, pending_rows, reconcile_rows
 from app.orgs.models import Organisation
+from app.orgs.services import org_time_zone
 
 _BIG = BigInteger().with_variant(Integer(), "sqlite")
 STATUSES = {"queued": "в очереди", "running": "собирается", "done": "готов", "failed": "ошибка"}
@@ -334,15 +335,15 @@ def _evidence_statement():
     e, c, v, pdf, a = EvidenceItem, Criterion, DocumentVersion, DocumentPdf, Attachment
     owner, issuer = aliased(Organisation), aliased(Organisation)
     # Document.organisation: its issuer when it is not a stage's, else its cycle's owner (the sheets' time zone).
-    timezone = case((Document.owner_type.is_not(None), issuer.timezone), else_=owner.timezone)
+    organisation_id = case((Document.owner_type.is_not(None), issuer.id), else_=owner.id)
     return (
         select(e.id, e.document_version_id, e.sha256, e.registration_number, e.registration_date, e.signer, e.kind,
                e.title, e.url, e.comment, c.mechanism_code, c.code.label("criterion"), c.block, v.document_id,
                v.number, v.sha256.label("version_sha256"), v.stored_path, v.registered_sha256, v.registered_path,
                v.registration_number.label("version_registration_number"),
                v.registration_date.label("version_registration_date"), Document.type_key,
-               Document.title.label("document_title"), timezone.label("timezone"), pdf.path.label("pdf_path"),
-               pdf.sha256.label("pdf_sha256"), a.id.label("attachment_id"), a.original_name,
+               Document.title.label("document_title"), organisation_id.label("organisation_id"),
+               pdf.path.label("pdf_path"), pdf.sha256.label("pdf_sha256"), a.id.label("attachment_id"), a.original_name,
                a.stored_path.label("attachment_path"))
         .join(c, c.id == e.criterion_id)
         .outerjoin(v, v.id == e.document_version_id).outerjoin(Document, Document.id == v.document_id)
@@ -370,12 +371,14 @@ class _Edition:
 
 def _editions_for_sheets(rows) -> dict[int, _Edition]:
     """The editions of the evidence rows with their visas and signatures (one statement for all of them)."""
+    # The sheets are dated where the issuer works: its own zone or its nearest ancestor's (org_time_zone), resolved
+    # once per organisation — the few issuers of a municipality, their ancestors loaded once by the session.
+    zones = {oid: org_time_zone(db.session.get(Organisation, oid)) if oid is not None else org_time_zone(None)
+             for oid in {r.organisation_id for r in rows if r.document_id is not None}}
     editions = {r.document_version_id: _Edition(
         r.number, r.version_registration_number, r.version_registration_date,
         SimpleNamespace(doc_type=document_types().get(r.type_key), organisation=SimpleNamespace(
-            # registered._time_zone walks up to the nearest zone (orgs.services.org_time_zone): the row carries only
-            # the issuer's own, so a zone-less issuer is dated in APP_TIMEZONE here, as before that rule
-            timezone=r.timezone, parent=None)))
+            timezone=zones[r.organisation_id], parent=None)))
         for r in rows if r.document_id is not None}
     if not editions:
         return {}
@@ -751,7 +754,7 @@ def build(campaign: Campaign, municipality: Organisation | None, target, *,
         .join(CampaignMunicipality, CampaignMunicipality.municipality_id == Organisation.id)
         .where(CampaignMunicipality.campaign_id == campaign.id).order_by(Organisation.code)).all() \
         if whole else [municipality]
-    tz_name = tz_name or campaign.organisation.timezone or current_app.config["APP_TIMEZONE"]
+    tz_name = tz_name or org_time_zone(campaign.organisation)
     root = storage_root()  # once: the helper makes sure the directory exists on every call
     share = 0.95 / max(len(municipalities), 1)  # the scores, the audit extract and the manifests: the last 5 %
     with ExitStack() as stack:
