@@ -201,3 +201,30 @@ def test_the_schools_leniency_over_all_its_works_adds_to_its_shape_not_alone(th)
     only_lenient.loc[(only_lenient["school_id"] == 1) & (only_lenient["kind"] != "lenient"), "p"] = 0.5
     assert excluded_units(only_lenient, verdicts.reset_index(), th).empty
     assert len(excluded_units(pd.concat([tests, lenient], ignore_index=True), verdicts.reset_index(), th)) == 1
+
+
+def test_the_explanation_says_the_schools_leniency_only_where_it_strengthened_the_shape(th):
+    """The words a user reads (the CLI's explanation, the analysis page's evidence, the finding's prefill) said only
+    «части учеников отметку за период подняли…» for school 1, named by its shape (0.003) with its leniency (10⁻³)
+    folded in: the leniency that made it named was not said. School 3, its shape at 10⁻⁶ and its school's marks
+    stricter than the region's (leniency p 0.9: the fold weakens the sign), is named by the shape alone: no word of
+    leniency there."""
+    from tests.test_analysis_verdicts import _one_work_tests  # noqa: PLC0415 — a sibling test module's helper
+
+    special = {(1, "shape"): 0.003, (1, "lenient"): 1e-3, (3, "shape"): 1e-6, (3, "lenient"): 0.9}
+    tests = _one_work_tests(lambda school, sign, kind: special.get((school, kind)))
+    lenient = tests[tests["kind"] == "shape"].assign(kind="lenient")
+    lenient["p"] = lenient["p_mid"] = [special.get((s, "lenient"), 0.5) for s in lenient["school_id"]]
+    verdicts = compute_verdicts(pd.concat([tests, lenient], ignore_index=True), th, year=2025).set_index("school_id")
+    assert verdicts.loc[1, "verdict"] == FLAGGED and verdicts.loc[3, "verdict"] == FLAGGED
+    said = ("к тому же во всех работах школы вместе отметки за период выше тех, что в школах региона ставят при таком "
+            "же балле за работу (вероятность случайно ≈ 1 из 1\u00a0000) — это усиливает признак")
+    explanation = verdicts.loc[1, "explanation"]
+    assert said in explanation
+    # in the shape's own part, before that sign's chance (the folded p's), not as a sign of its own
+    shape_part = explanation.split("K4 — части учеников", 1)[1].split(". В целом", 1)[0].split(". K", 1)[0]
+    assert said in shape_part and "K4 — к тому же" not in explanation
+    (k4,) = [e for e in verdicts.loc[1, "evidence"] if e["kind"] == "shape"]
+    assert k4["leniency"] == {"p": pytest.approx(1e-3), "text": said}
+    assert "отметки за период выше тех" not in verdicts.loc[3, "explanation"]
+    assert all(e["leniency"] is None for e in verdicts.loc[3, "evidence"])

@@ -202,6 +202,31 @@ def test_the_objectivity_page_says_why_each_school_is_flagged(world, anl_cycle, 
 
 
 
+def test_the_objectivity_page_says_the_schools_leniency_where_it_strengthened_k4(world, anl_cycle, more_schools,
+                                                                                 db_session, client, login):
+    """A K4 shape sign strengthened by the school's leniency (verdicts._folded) carries it in its evidence: the page's
+    list of signs said only the shape's works, not the school's term marks against its results in all its works."""
+    run = _fake_run(anl_cycle, more_schools[:1], db_session)
+    verdict = db_session.scalar(select(AnalysisResult).where(AnalysisResult.run_id == run.id,
+                                                             AnalysisResult.kind == "verdict"))
+    leniency = {"p": 0.001, "text": "к тому же во всех работах школы вместе отметки за период выше тех, что в школах "
+                                    "региона ставят при таком же балле за работу (вероятность случайно ≈ 1 из "
+                                    "1\u00a0000) — это усиливает признак"}
+    verdict.payload = {**_VERDICT, "evidence": [{
+        "sign": "K4", "kind": "shape", "p": 0.0001, "chance": "вероятность случайно ≈ 1 из 9\u00a0200",
+        "words": "части учеников отметку за период подняли на целую отметку при том же балле за работу",
+        "works": [{"work": "ВПР Математика 4 кл. 2026", "p": 0.003, "detail": "у 10 из 44 участников"}],
+        "leniency": leniency}]}
+    db_session.commit()
+    login(world["official"])
+    page = client.get(f"/analysis/cycles/{anl_cycle.id}/objectivity").get_data(as_text=True)
+    line = page.split('id="verdicts"', 1)[1].split("</li>", 1)[0]
+    assert ("ВПР Математика 4 кл. 2026 (у 10 из 44 участников); к тому же во всех работах школы вместе отметки за "
+            "период выше тех") in line
+    assert ("(вероятность случайно ≈ 1 из 1\u00a0000) — это усиливает признак; вероятность случайно ≈ 1 из "
+            "9\u00a0200") in line
+
+
 def test_a_stably_objective_school_with_single_threshold_signs_is_not_said_to_have_none(world, anl_cycle, more_schools,
                                                                                        db_session, client, login):
     """«Стабильно объективная» follows the verdicts (three years «признаки не выявлены»), while the table below lists

@@ -64,6 +64,10 @@ SUM_ONLY = ("K4", "shape")
 # its p once, folded into the shape's sign by Stouffer (_folded)
 LENIENT = ("K4", "lenient")
 LENIENT_WEIGHT = 0.4  # its weight in that Stouffer sum beside the shape's 1 (weighted Stouffer: fixed before the data)
+# what the explanation of K4's shape adds where the leniency made that sign stronger: the school's term marks against
+# its results over all its works, beside the shape's pupils
+LENIENT_WORDS = ("к тому же во всех работах школы вместе отметки за период выше тех, что в школах региона ставят "
+                 "при таком же балле за работу")
 # the weights of the signs in the school's Bonferroni step (weighted Bonferroni: valid for any weights fixed before
 # the data): the signs of the three kinds issue 15 §1 names — hard-task inflation (K2), heaping (K3), added term
 # marks (K4's shape) — twice the others', so a school found by one of them pays × 5.5 of its eight signs instead of
@@ -286,18 +290,24 @@ def _folded(agg: pd.DataFrame, shape: np.ndarray, lenient: np.ndarray) -> pd.Dat
     """K4's leniency folded into the shape's sign: where a school has both, the shape's p becomes the weighted
     Stouffer's of the two (LENIENT_WEIGHT; independent under an honest school: the shape's statistic is orthogonal
     to the habit's score); the leniency's rows go (a school without shape tests — classes under
-    term_shape.MIN_PUPILS — keeps its signs as they were: as a sign of its own it cost the others a weight)."""
+    term_shape.MIN_PUPILS — keeps its signs as they were: as a sign of its own it cost the others a weight).
+    `lenient_p`: the leniency's p on the shape's row where it made the sign stronger (the folded p below the
+    shape's own), NaN elsewhere — the explanation says it then (LENIENT_WORDS), and only then."""
+    agg["lenient_p"] = np.nan
     if not lenient.any():
         return agg
     school = agg["school_id"].to_numpy()
     at_shape = np.flatnonzero(shape & np.isin(school, school[lenient]))
     if len(at_shape):
-        z_of = pd.Series(normal_isf(agg["sp"].to_numpy()[lenient]), index=school[lenient])
-        z = ((normal_isf(agg["sp"].to_numpy()[at_shape]) + LENIENT_WEIGHT * z_of.loc[school[at_shape]].to_numpy())
-             / np.sqrt(1.0 + LENIENT_WEIGHT ** 2))
+        p_of = pd.Series(agg["sp"].to_numpy()[lenient], index=school[lenient]).loc[school[at_shape]].to_numpy()
+        own = agg["sp"].to_numpy()[at_shape]
+        z = (normal_isf(own) + LENIENT_WEIGHT * normal_isf(p_of)) / np.sqrt(1.0 + LENIENT_WEIGHT ** 2)
         sp = agg["sp"].to_numpy().copy()
         sp[at_shape] = normal_sf(z)
         agg["sp"] = sp
+        lenient_p = agg["lenient_p"].to_numpy().copy()
+        lenient_p[at_shape] = np.where(sp[at_shape] < own, p_of, np.nan)
+        agg["lenient_p"] = lenient_p
     return agg[~lenient]
 
 
@@ -321,7 +331,7 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     t["work"] = _work_codes(tests, keep, t["sign"].to_numpy(dtype=object) == WORKS_CORRELATED)
     q_tests = benjamini_hochberg(t["p"].to_numpy()) if len(t) else np.zeros(0)
     signs, group_of = _signs_of_schools(t, counts) if len(t) else (
-        pd.DataFrame(columns=["school_id", "sign", "kind", "sp"]), np.zeros(0, dtype=np.int64))
+        pd.DataFrame(columns=["school_id", "sign", "kind", "sp", "lenient_p"]), np.zeros(0, dtype=np.int64))
     # across signs the smallest sign's p × their number (Bonferroni): a school's signs read the same works (K1 and
     # K5 its ВПР results, K2 and K3 its task scores, K3 and K4 its marks), so they are not independent and Fisher's
     # χ² (the earlier "better of Fisher and Bonferroni × 2") was not valid for them; Bonferroni is under any
@@ -345,9 +355,10 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     named = set(ids[verdict != CLEAR].tolist()) if explain else set()
     sign_rows: dict = {}
     sel = signs[signs["school_id"].isin(named)].sort_values(["school_id", "sp"], kind="stable")
-    for school_id, sign, kind, sp, group in zip(sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(),
-                                                sel["sp"].tolist(), sel.index.tolist()):
-        sign_rows.setdefault(school_id, []).append((sign, kind, sp, group))
+    for school_id, sign, kind, sp, group, lenient_p in zip(
+            sel["school_id"].tolist(), sel["sign"].tolist(), sel["kind"].tolist(), sel["sp"].tolist(),
+            sel.index.tolist(), sel["lenient_p"].tolist()):
+        sign_rows.setdefault(school_id, []).append((sign, kind, sp, group, lenient_p))
     # the signs each named school's explanation names (those below the watch level, else its strongest)
     named_signs = {school_id: [x for x in mine if x[2] <= watch] or mine[:1] for school_id, mine in sign_rows.items()}
     # the tests of those signs only, per sign in order of p, each with its row position in `tests` (its sentence is
@@ -367,27 +378,31 @@ def compute_verdicts(tests: pd.DataFrame, thresholds, *, year: int, schools=None
     cites: dict = {}
     for school_id, chosen in named_signs.items():
         cites[school_id] = []
-        for sign, kind, sp, group_index in chosen:
+        for sign, kind, sp, group_index, lenient_p in chosen:
             group = test_rows[group_index]
             cited = ([g for g in group if g[5] <= fdr] or [g for g in group if g[4] <= watch])[:4] or group[:1]
-            cites[school_id].append((sign, kind, sp, group, cited))
-    rows = sorted({g[6] for chosen in cites.values() for *_x, cited in chosen for g in cited})
+            cites[school_id].append((sign, kind, sp, group, cited, lenient_p))
+    rows = sorted({g[6] for chosen in cites.values() for *_x, cited, _lenient in chosen for g in cited})
     written = sentences(rows) if sentences is not None else tests["detail"].to_numpy()[rows].tolist()
     detail = dict(zip(rows, written))
     out = []
     for school_id, p, qv, v in zip(ids.tolist(), combined.tolist(), q.tolist(), verdict.tolist()):
         evidence, works, parts = [], [], []
-        for sign, kind, sp, group, cited in cites.get(school_id, []):
+        for sign, kind, sp, group, cited, lenient_p in cites.get(school_id, []):
             items = [{"work": _label(*g[:4]), "p": float(g[4]), "detail": detail[g[6]]} for g in cited]
             works += [i["work"] for i in items if i["work"] not in works]
             more = sum(1 for g in group if g[4] <= watch) - len(items)
             words = SIGN_WORDS.get((sign, kind), sign)
+            # the school's leniency, where it made the shape's sign stronger (_folded): said, with its own chance
+            leniency = None if lenient_p is None or np.isnan(lenient_p) else {
+                "p": float(lenient_p), "text": f"{LENIENT_WORDS} ({chance(lenient_p)}) — это усиливает признак"}
             parts.append(f"{sign} — {words}: " + "; ".join(
                 f"{i['work']} ({i['detail']})" if i["detail"] else i["work"] for i in items)
                 + (f"; ещё в {plural(more, ('работе', 'работах', 'работах'))}" if more > 0 else "")
+                + (f"; {leniency['text']}" if leniency else "")
                 + f"; {chance(sp)}")
             evidence.append({"sign": sign, "kind": kind, "words": words, "p": float(sp), "chance": chance(sp),
-                             "works": items})
+                             "works": items, "leniency": leniency})
         explanation = "" if v == CLEAR or not explain else (
             ". ".join(parts) + f". В целом по школе: {chance(p)} (с учётом числа проверенных признаков).")
         out.append({"school_id": school_id, "year": year, "verdict": v, "verdict_label": VERDICTS[v],
