@@ -30,3 +30,13 @@ def test_an_issued_tokens_history_names_its_fields_and_dates_its_expiry_where_th
         expires = expires.replace(tzinfo=timezone.utc)
     assert "действует до: " + expires.astimezone(ZoneInfo("Europe/Moscow")).strftime("%d.%m.%Y %H:%M") in row
 
+
+def test_the_results_import_names_the_works_with_a_declared_structure_not_a_source_file(demo, client):
+    """«Импорт: результаты оценочных процедур» (rcoko, region_official) said the tasks must match the structure
+    declared in «app/imports/data/work_structures.yaml»: a path in the program's sources nobody at the РЦОКО can
+    open. It names the works instead."""
+    _login(client, "rcoko")
+    page = _page(client, "/imports/results/new")
+    text = _text(page)
+    assert "work_structures" not in text and "app/imports" not in text
+    assert "ВПР, математика, 4 класс" in text and "ОГЭ, математика, 9 класс" in text
