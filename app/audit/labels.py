@@ -4,9 +4,12 @@ import json
 import re
 from datetime import date, datetime
 
+from flask import has_request_context
+
 from app.core import hooks
 from app.core.russian import lower_first, number, sort_key
-from app.core.timeutil import format_date
+from app.core.timeutil import format_date, format_datetime
+from app.core.web import user_time_zone
 
 ACTIONS = {
     "create": "создание", "update": "изменение", "delete": "удаление", "open": "этап открыт",
@@ -116,6 +119,8 @@ FIELDS = {
     "user.purpose": "подтверждалось", "user.address": "IP-адрес",
     # the stage a data request belongs to: the monitoring, or the repeat measurement of the effectiveness stage
     "data_request.stage_code": "этап",
+    # an API token's own words (the calendar feed's «начало ссылки» is a link's, not a token's)
+    "api_token.prefix": "начало токена", "api_token.expires_at": "действует до",
 }
 # Bookkeeping fields that mean nothing to a reader of the history.
 HIDDEN = {"version", "track_id", "owner_id"}
@@ -285,9 +290,14 @@ def _scalar(value, words=None) -> str:
             return value
     if isinstance(value, str) and _ISO_DATETIME.match(value):
         try:
-            return datetime.fromisoformat(value).strftime("%d.%m.%Y %H:%M")
+            moment = datetime.fromisoformat(value)
         except ValueError:
             return value
+        # A moment logged with its offset (UTC) reads in the reader's zone, as the «Время» column beside it does: a
+        # token issued at 02:29 in Moscow read «действует до … 23:29». A value without an offset is left as logged.
+        if moment.tzinfo is not None and has_request_context():
+            return format_datetime(moment, user_time_zone())
+        return moment.strftime("%d.%m.%Y %H:%M")
     return str(value)
 
 

@@ -53,11 +53,15 @@ class Structure:
 
 
 @lru_cache(maxsize=1)
-def _declared() -> dict:
+def _entries() -> tuple[dict, ...]:
     with open(DATA_FILE, encoding="utf-8") as fh:
-        entries = yaml.safe_load(fh) or []
+        return tuple(yaml.safe_load(fh) or [])
+
+
+@lru_cache(maxsize=1)
+def _declared() -> dict:
     found = {}
-    for entry in entries:
+    for entry in _entries():
         labels, maxima = [], []
         for task in entry["tasks"]:
             label = task_label(task["label"])
@@ -69,6 +73,17 @@ def _declared() -> dict:
         for year in entry.get("years") or [None]:
             found[(entry["procedure"], _subject_key(entry["subject"]), int(entry["grade"]), year)] = structure
     return found
+
+
+def declared_works() -> list[str]:
+    """The works whose structure is declared, as the import page names them («ВПР, математика, 4 класс»): the
+    page named the data file's path, which a region's specialist can neither open nor act on."""
+    works = []
+    for entry in _entries():
+        years = entry.get("years")
+        work = f"{entry['procedure']}, {entry['subject'].lower()}, {int(entry['grade'])} класс"
+        works.append(work + (f" ({', '.join(str(y) for y in years)})" if years else ""))
+    return works
 
 
 def _subject_key(subject: str) -> str:

@@ -13,7 +13,7 @@ from app.core.boundary import keep_access_record, on_refusal
 from app.core.forms import as_choices
 from app.core.web import reading, send_stored_file
 from app.extensions import db
-from app.imports import bp, summaries
+from app.imports import bp, structures, summaries
 from app.imports.formats import ORGANISATION_SPEC, RESULTS_SPEC
 from app.imports.forms import UploadForm
 from app.imports.models import ImportRun
@@ -68,7 +68,8 @@ def _upload(kind: str):
 
     def page(status: int):
         spec = RESULTS_SPEC if kind == "results" else ORGANISATION_SPEC
-        return render_template("imports/new.html", form=form, kind=kind, title=KINDS[kind], spec=spec), status
+        return render_template("imports/new.html", form=form, kind=kind, title=KINDS[kind], spec=spec,
+                               declared_works=structures.declared_works()), status
 
     if form.validate_on_submit():
         organisation = get_in_scope(Organisation, form.organisation_id.data, roles=IMPORT_ROLES[kind])
