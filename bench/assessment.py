@@ -26,7 +26,7 @@ documents) against zipping the same stored files with `zipfile` alone; target �
 import gc
 import os
 import statistics
-from datetime import date
+from datetime import date, timedelta
 import sys
 import tempfile
 import time
@@ -256,7 +256,8 @@ def _package_region(db, storage: Path):
     mechanisms = ["M1.1", "M1.2", "M1.3", "M1.4", "M2.1", "M2.2", "M2.3", "M2.4"]
     today = date.today()
     campaign = services.create_campaign(region, actor=manager, title="Мониторинг", period=PERIOD,
-                                        window_start=today, window_end=today, criteria_set_id=cset.id,
+                                        window_start=today, window_end=today + timedelta(days=30),
+                                        criteria_set_id=cset.id,
                                         mechanisms=mechanisms, municipality_ids=[mun.id])
     services.appoint_coordinator(campaign, municipality_id=mun.id, user_id=coordinator.id, actor=manager)
     expert = services.add_expert(region, actor=manager, user_id=expert_user.id, organisation_id=workplace.id,
@@ -345,7 +346,8 @@ def _memory_region(db, storage: Path, count: int):
     cset = published_sets()[0]
     mechanisms = ["M1.1", "M1.2", "M1.3", "M1.4", "M2.1", "M2.2", "M2.3", "M2.4"]
     campaign = services.create_campaign(region, actor=manager, title="Мониторинг", period=PERIOD,
-                                        window_start=date.today(), window_end=date.today(), criteria_set_id=cset.id,
+                                        window_start=date.today(), window_end=date.today() + timedelta(days=30),
+                                        criteria_set_id=cset.id,
                                         mechanisms=mechanisms, municipality_ids=[m.id for m in muns])
     tracks = dict(db.session.execute(
         select(Mechanism.code, Track.id).join(Track, Track.mechanism_id == Mechanism.id).join(MechanismSet)

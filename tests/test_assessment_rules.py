@@ -13,6 +13,9 @@ from sqlalchemy import func, select
 from tests.access_cases.assessment import make_campaign
 from tests.conftest import PASSWORD
 
+# the drafts' windows lie next year: a window already over is refused (_campaign_fields)
+NEXT = date.today().year + 1
+
 
 def _audit_count(session) -> int:
     from app.audit.models import AuditEvent
@@ -46,8 +49,8 @@ def draft(world, make_org, make_user, db_session):
     official2 = make_user("official", mun2, login="official_2")
     manager = make_user("official", region, login="reg_official", full_name="Регионова Ольга Петровна")
     campaign = services.create_campaign(
-        region, actor=manager, title="Мониторинг 2026", period="2025/26", window_start=date(2026, 7, 1),
-        window_end=date(2026, 9, 30), criteria_set_id=cset.id, mechanisms=["M1.1", "M1.2"],
+        region, actor=manager, title="Мониторинг 2026", period="2025/26", window_start=date(NEXT, 7, 1),
+        window_end=date(NEXT, 9, 30), criteria_set_id=cset.id, mechanisms=["M1.1", "M1.2"],
         municipality_ids=[world["mun"].id, mun2.id])
     expert = services.add_expert(region, actor=manager, user_id=world["expert"].id, organisation_id=region.id,
                                  position="эксперт", competences=["M1.1", "M1.2"], included_on=date.today(),
@@ -78,12 +81,12 @@ def test_a_draft_campaign_is_edited_in_one_audited_step(world, draft, db_session
     campaign, mun2 = draft["campaign"], draft["mun2"]
     version = campaign.version
     services.update_campaign(campaign, actor=draft["manager"], expected_version=version, **_form(
-        campaign, title="Мониторинг механизмов 2026 (уточнено)", period="2024/25", window_start=date(2026, 8, 1),
-        window_end=date(2026, 10, 15), mechanisms=["M1.1"], municipality_ids=[world["mun"].id]))
+        campaign, title="Мониторинг механизмов 2026 (уточнено)", period="2024/25", window_start=date(NEXT, 8, 1),
+        window_end=date(NEXT, 10, 15), mechanisms=["M1.1"], municipality_ids=[world["mun"].id]))
     db_session.commit()
     db_session.expire_all()
     assert (campaign.title, campaign.period, campaign.window_start, campaign.window_end, campaign.mechanisms) == (
-        "Мониторинг механизмов 2026 (уточнено)", "2024/25", date(2026, 8, 1), date(2026, 10, 15), ["M1.1"])
+        "Мониторинг механизмов 2026 (уточнено)", "2024/25", date(NEXT, 8, 1), date(NEXT, 10, 15), ["M1.1"])
     # MUN-2 left with its coordinator and experts; M1.2 left with its experts; MUN's M1.1 expert and coordinator stay.
     assert [m.municipality_id for m in campaign.municipalities] == [world["mun"].id]
     assert campaign.municipalities[0].coordinator_id == world["official"].id
@@ -99,9 +102,48 @@ def test_a_draft_campaign_is_edited_in_one_audited_step(world, draft, db_session
     assert len(_events(db_session, "assessment_campaign", "update")) == 1
 
 
+def test_a_window_already_over_is_refused_but_a_past_drafts_title_can_be_corrected(world, draft, db_session):
+    """A campaign whose window ended yesterday (in the region's day) was created and published, and nobody could
+    score in it until it was extended. Creating it, or moving a draft's end into the past, is refused in Russian; a
+    draft whose saved end has passed still takes a corrected title (its end left as it is)."""
+    from app.assessment import services
+    from app.assessment.models import Campaign
+    from app.core.errors import ValidationFailed
+    from app.core.timeutil import format_date
+    from app.orgs.services import org_today
+
+    campaign, region = draft["campaign"], world["region"]
+    yesterday = org_today(region) - timedelta(days=1)
+    said = (f"Окончание периода оценки ({format_date(yesterday)}) уже прошло: эксперты и координаторы не смогут "
+            f"выставить баллы. Укажите окончание не раньше {format_date(org_today(region))}.")
+    campaigns, audited = db_session.scalar(select(func.count()).select_from(Campaign)), _audit_count(db_session)
+    with pytest.raises(ValidationFailed, match="Кампания не создана") as refused:
+        services.create_campaign(region, actor=draft["manager"], **_form(
+            campaign, window_start=yesterday - timedelta(days=30), window_end=yesterday))
+    assert said in refused.value.problems
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(Campaign)) == campaigns
+    with pytest.raises(ValidationFailed, match="Изменения не сохранены") as refused:
+        services.update_campaign(campaign, actor=draft["manager"], **_form(campaign, window_end=yesterday,
+                                                                           window_start=yesterday))
+    assert said in refused.value.problems
+    db_session.rollback()
+    assert _audit_count(db_session) == audited
+    # a draft left until its end passed: its title is still corrected, the end kept
+    campaign.window_start, campaign.window_end = yesterday - timedelta(days=30), yesterday
+    db_session.commit()
+    services.update_campaign(campaign, actor=draft["manager"], **_form(campaign, title="Мониторинг (уточнено)"))
+    db_session.commit()
+    db_session.expire_all()
+    assert (campaign.title, campaign.window_end) == ("Мониторинг (уточнено)", yesterday)
+    # today itself is still a day to score in
+    services.update_campaign(campaign, actor=draft["manager"], **_form(campaign, window_end=org_today(region)))
+    db_session.commit()
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"title": "  "}, "Укажите название кампании."),
-    ({"window_end": date(2026, 6, 1)}, "Окончание периода оценки раньше его начала."),
+    ({"window_end": date(NEXT, 6, 1)}, "Окончание периода оценки раньше его начала."),
     ({"window_start": None}, "Укажите начало и окончание периода оценки."),
     ({"mechanisms": ["M9.9"]}, "Механизмы M9.9 не входят в набор критериев."),
     ({"mechanisms": []}, "Выберите хотя бы один механизм."),
@@ -132,7 +174,8 @@ def test_campaign_edit_through_the_page_and_its_refusals(app, world, draft, db_s
     manager = _signed_in(app, draft["manager"])
     page = manager.get(f"/assessment/campaigns/{campaign.id}").get_data(as_text=True)
     assert "Изменить условия кампании" in page and 'id="campaign-edit-form"' in page
-    data = {"title": "Новое название", "period": "2025/26", "window_start": "2026-07-01", "window_end": "2026-06-01",
+    data = {"title": "Новое название", "period": "2025/26", "window_start": f"{NEXT}-07-01",
+            "window_end": f"{NEXT}-06-01",
             "criteria_set_id": campaign.criteria_set_id, "mechanisms": ["M1.1"],
             "municipality_ids": [world["mun"].id], "version": campaign.version}
     audited = _audit_count(db_session)
@@ -142,10 +185,10 @@ def test_campaign_edit_through_the_page_and_its_refusals(app, world, draft, db_s
     assert campaign.title == "Мониторинг 2026" and _audit_count(db_session) == audited
     # Someone else's form (a stale version) is refused too.
     response = manager.post(f"/assessment/campaigns/{campaign.id}/edit", follow_redirects=True,
-                            data={**data, "window_end": "2026-09-30", "version": campaign.version + 5})
+                            data={**data, "window_end": f"{NEXT}-09-30", "version": campaign.version + 5})
     assert "изменён другим пользователем" in response.get_data(as_text=True)
     response = manager.post(f"/assessment/campaigns/{campaign.id}/edit", follow_redirects=True,
-                            data={**data, "window_end": "2026-09-30"})
+                            data={**data, "window_end": f"{NEXT}-09-30"})
     assert "Условия кампании сохранены." in response.get_data(as_text=True)
     db_session.expire_all()
     assert campaign.title == "Новое название" and campaign.mechanisms == ["M1.1"]
@@ -305,7 +348,7 @@ def test_campaign_window_with_an_impossible_date_is_refused(app, world, draft, d
     # A malformed date read as «not given» and «31.12.9999» was kept as the window's end.
     campaign = draft["campaign"]
     manager = _signed_in(app, draft["manager"])
-    data = {"title": "Новое название", "period": "2025/26", "window_start": "2026-07-01", "window_end": window_end,
+    data = {"title": "Новое название", "period": "2025/26", "window_start": f"{NEXT}-07-01", "window_end": window_end,
             "criteria_set_id": campaign.criteria_set_id, "mechanisms": ["M1.1"],
             "municipality_ids": [world["mun"].id], "version": campaign.version}
     audited = _audit_count(db_session)
@@ -318,10 +361,11 @@ def test_campaign_window_with_an_impossible_date_is_refused(app, world, draft, d
 def test_campaign_window_typed_as_people_write_it_is_taken(app, world, draft, db_session):
     campaign = draft["campaign"]
     manager = _signed_in(app, draft["manager"])
-    data = {"title": "Новое название", "period": "2025/26", "window_start": "01.07.2026", "window_end": "30.09.2026",
+    data = {"title": "Новое название", "period": "2025/26", "window_start": f"01.07.{NEXT}",
+            "window_end": f"30.09.{NEXT}",
             "criteria_set_id": campaign.criteria_set_id, "mechanisms": ["M1.1"],
             "municipality_ids": [world["mun"].id], "version": campaign.version}
     response = manager.post(f"/assessment/campaigns/{campaign.id}/edit", data=data, follow_redirects=True)
     assert "Условия кампании сохранены." in response.get_data(as_text=True)
     db_session.expire_all()
-    assert campaign.window_end == date(2026, 9, 30)
+    assert campaign.window_end == date(NEXT, 9, 30)

@@ -4,7 +4,7 @@ a campaign's title, the basis of an extension, an expert's position and basis of
 exclusion, an evidence comment). A browser's maxlength stops typing; a pasted or hand-made form got cut."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import lxml.html
 from sqlalchemy import func, select
@@ -34,11 +34,12 @@ def test_over_long_texts_are_refused_and_shown_again_whole(world, db_session, cl
     db_session.commit()
     mine = client_for(manager)
     today = date.today().isoformat()
+    later = (date.today() + timedelta(days=30)).isoformat()  # a window already over is refused on its own
     campaigns = db_session.scalar(select(func.count()).select_from(Campaign))
 
     title = "Мониторинг " + "я" * services.MAX_TITLE
     response = mine.post("/assessment/campaigns", data={
-        "title": title, "period": "2025/26", "window_start": today, "window_end": today,
+        "title": title, "period": "2025/26", "window_start": today, "window_end": later,
         "criteria_set_id": published_sets()[0].id, "mechanisms": "M1.1", "municipality_ids": world["mun"].id})
     _refused(response, f"Название кампании длиннее {services.MAX_TITLE} символов ({len(title)})",
              "//input[@name='title']", title)

@@ -6,7 +6,7 @@ carries the page's one-time token and is processed once per rendered form; a new
 posted without the token is refused, as «Сформировать» on the stage's page is (app.auth.submissions)."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import lxml.html
 from sqlalchemy import func, select
@@ -85,7 +85,8 @@ def test_a_campaign_sent_twice_from_one_form_is_created_once(world, db_session, 
     token = _token(mine, "/assessment/campaigns/new", "//form[@id='campaign-form']")
     campaigns = _count(db_session, Campaign)
     today = date.today().isoformat()
-    data = {"title": "Мониторинг механизмов 2027", "period": "2026/27", "window_start": today, "window_end": today,
+    data = {"title": "Мониторинг механизмов 2027", "period": "2026/27", "window_start": today,
+            "window_end": (date.today() + timedelta(days=30)).isoformat(),
             "criteria_set_id": published_sets()[0].id, "mechanisms": "M1.1", "municipality_ids": world["mun"].id,
             "form_token": token}
     first = mine.post("/assessment/campaigns", data=data)

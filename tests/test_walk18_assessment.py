@@ -2,7 +2,7 @@
 points rest on the coordinator's word alone."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import lxml.html
 
@@ -157,7 +157,7 @@ def test_a_draft_campaigns_table_says_the_proposal_comes_at_publication_not_a_ma
     today = date.today()
     campaign = services.create_campaign(
         world["region"], actor=manager, title="Мониторинг механизмов 2026", period="2025/26", window_start=today,
-        window_end=today, criteria_set_id=published_sets()[0].id, mechanisms=["M1.1"],
+        window_end=today + timedelta(days=30), criteria_set_id=published_sets()[0].id, mechanisms=["M1.1"],
         municipality_ids=[world["mun"].id])
     db_session.commit()
     page = _page(client_for, manager, f"/assessment/campaigns/{campaign.id}")

@@ -358,8 +358,9 @@ def _by_form_id(model, raw):
     return db.session.get(model, number) if number else None
 
 def _campaign_fields(region: Organisation, *, title, period, window_start, window_end, criteria_set_id, mechanisms,
-                     municipality_ids, refusal: str) -> _CampaignFields:
-    """The campaign's settings checked all at once: every problem in Russian, or the cleaned values."""
+                     municipality_ids, refusal: str, kept_end: date | None = None) -> _CampaignFields:
+    """The campaign's settings checked all at once: every problem in Russian, or the cleaned values. `kept_end`: the
+    draft's saved end, which may stay as it is once past (its title can still be corrected)."""
     problems = []
     title = _clean_line(title, MAX_TITLE, "Название кампании", problems)
     period = _clean_line(period, 20, "Период оцениваемых циклов", problems)
@@ -375,6 +376,10 @@ def _campaign_fields(region: Organisation, *, title, period, window_start, windo
         problems.append("Укажите начало и окончание периода оценки.")
     elif window_end < window_start:
         problems.append("Окончание периода оценки раньше его начала.")
+    elif window_end != kept_end and window_end < (today := org_today(region)):
+        # a window already over made a campaign nobody could score in (the sheets close with it) until extended
+        problems.append(f"Окончание периода оценки ({format_date(window_end)}) уже прошло: эксперты и координаторы "
+                        f"не смогут выставить баллы. Укажите окончание не раньше {format_date(today)}.")
     cset = _by_form_id(CriteriaSet, criteria_set_id)
     if cset is None or cset.state != "published" or cset.level != "municipal":
         problems.append("Выберите опубликованную версию критериев муниципального уровня.")
@@ -431,7 +436,8 @@ def update_campaign(campaign: Campaign, *, actor, title: str, period: str, windo
         raise InvalidTransition("Кампания опубликована: изменить её условия нельзя, можно только продлить срок оценки.")
     f = _campaign_fields(campaign.organisation, title=title, period=period, window_start=window_start,
                          window_end=window_end, criteria_set_id=criteria_set_id, mechanisms=mechanisms,
-                         municipality_ids=municipality_ids, refusal="Изменения не сохранены.")
+                         municipality_ids=municipality_ids, refusal="Изменения не сохранены.",
+                         kept_end=campaign.window_end)
     before = _settings(campaign)
     campaign.title, campaign.period = f.title, f.period
     campaign.window_start, campaign.window_end = f.window_start, f.window_end
