@@ -1,0 +1,43 @@
+"""Records-office review of 7 December 2026 (ГОСТ Р 7.0.97-2016), the documents earlier rounds had not read as
+LibreOffice prints them: the campaign's analytical report (08-70), the data request letter and the published
+documents of the public portal (the analytic report, the regulation, the roadmap, the effectiveness report)."""
+
+import re
+
+from sqlalchemy import select
+
+from tests.test_assessment_documents import approve_a, camp  # noqa: F401  (camp: the fixture)
+
+
+def test_a_number_keeps_its_percentage_points_on_its_line_in_the_campaign_report(camp, world, db_session):  # noqa: F811
+    """The campaign report's note to its table of self-assessment against the expert's printed «завышение
+    самооценки — разница 10» at the end of a line and «п. п. и более.» at the start of the next (LibreOffice, page
+    2): a number and its «п. п.» are glued by no-break spaces, as a number and its «%» are."""
+    from app.assessment import documents
+    from app.documents import rendering
+    from app.documents.owned import build_owned_context
+    from tests.test_documents_registered import text_of
+
+    approve_a(camp, world, db_session)
+    ctx = build_owned_context(documents.REPORT, camp["campaign"])
+    text = text_of(rendering.render(documents.REPORT, ctx))
+    assert "разница 10\u00a0п.\u00a0п. и более" in text, text
+    assert re.search(r"[+−]\d+,\d\u00a0п\.\u00a0п\.", text), text  # the table's «+4,5 п. п.»
+    # «п.» alone is a clause, not a unit: «п. 3» keeps its ordinary space
+    assert rendering._clean("согласно п. 3 и п. 4") == "согласно п. 3 и п. 4"
+
+
+def test_the_analytic_reports_conclusions_are_findings_not_a_description_of_the_report(demo):
+    """The demo's published analytic report concluded «4. Выводы / 4.1. Аналитическая справка: значения показателей
+    за 2026/27, сравнение с региональными значениями …» — the справка describing itself (and «за 2026/27» without
+    «учебный год»), as the effectiveness report once did (tests/test_docs2_demo.py)."""
+    from app.cycles.models import Stage
+    from app.documents import contexts
+
+    stages = list(demo.scalars(select(Stage).where(Stage.code == "ANL", Stage.summary.is_not(None))))
+    # every summary the demo wrote, and the report built from one (the published one: its conclusions are those)
+    assert stages and not [s.summary for s in stages if re.match(r"(Аналитическая )?[Сс]правка", s.summary)]
+    assert not [s.summary for s in stages if re.search(r"за \d{4}/\d{2}(?! учебн)", s.summary)]
+    stage = next(s for s in stages if s.cycle.state == "closed")
+    conclusions = contexts.build_context("analytic_report", stage)["conclusions"]
+    assert conclusions and conclusions[0].startswith("Значения показателей за "), conclusions
