@@ -41,3 +41,26 @@ def test_the_analytic_reports_conclusions_are_findings_not_a_description_of_the_
     stage = next(s for s in stages if s.cycle.state == "closed")
     conclusions = contexts.build_context("analytic_report", stage)["conclusions"]
     assert conclusions and conclusions[0].startswith("Значения показателей за "), conclusions
+
+
+def test_the_analytic_reports_charts_print_the_total_as_its_table_does(demo, monkeypatch):
+    """The published analytic report's table said «Итоговое 43,0» and the chart under it «в целом 43» (its legend
+    dropped the table's decimal): every chart's «в целом» is the number of the table's «Итоговое» column."""
+    from app.analysis import charts, report
+    from app.cycles.models import Stage
+    from app.documents import contexts
+
+    legends, original = [], charts.indicator_chart
+
+    def spy(*args, **kwargs):
+        # the same chart as SVG, whose text elements are readable (svg.fonttype «none»)
+        legends.append(original(*args, **{**kwargs, "fmt": "svg"}).decode("utf-8"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(report.charts, "indicator_chart", spy)
+    stage = next(s for s in demo.scalars(select(Stage).where(Stage.code == "ANL", Stage.summary.is_not(None)))
+                 if s.cycle.state == "closed")
+    rows = contexts.build_context("analytic_report", stage)["indicator_rows"]
+    assert len(legends) == len(rows) and any("," in r["mean"] for r in rows)
+    for row, svg in zip(rows, legends):
+        assert re.search(rf"в целом (\(сумма\) )?{re.escape(row['mean'])}\b(?!,)", svg), (row["mean"], row["name"])
