@@ -64,3 +64,13 @@ def test_the_analytic_reports_charts_print_the_total_as_its_table_does(demo, mon
     assert len(legends) == len(rows) and any("," in r["mean"] for r in rows)
     for row, svg in zip(rows, legends):
         assert re.search(rf"в целом (\(сумма\) )?{re.escape(row['mean'])}\b(?!,)", svg), (row["mean"], row["name"])
+
+
+def test_the_demo_goals_cite_their_legal_basis_in_full():
+    """The published regulation's «Обоснование» said «Основание: ФЗ «Об образовании в РФ», Стратегия развития
+    воспитания в РФ до 2025 года» — abbreviations a normative act does not use (its 1.2 cites the same law in full),
+    and a strategy whose term had ended before the 2026/27 period."""
+    from app import demo
+
+    texts = [goal[2] for goal in [*demo.GOAL_EXAMPLES.values(), demo.DEFAULT_GOAL]]
+    assert not [t for t in texts if re.search(r"(?<![-\w])ФЗ «|\bв РФ\b|до 2025 года", t)], texts
