@@ -58,7 +58,8 @@ def test_the_reports_gap_table_compares_what_the_region_picture_compares_in_tent
                         "Эксперт", "Разница", "Вывод"]
     assert [r[2] for r in table[1:]] == [g["mechanisms"] for g in ctx["gaps"]]
     note = next(p for p in paragraphs if p.startswith("Сравниваются механизмы"))
-    assert "ещё не утверждённые" in note and "10 п. п." in note
+    # a number keeps its «п. п.» on its line (no-break spaces, as «%»)
+    assert "ещё не утверждённые" in note and "10\u00a0п.\u00a0п." in note
     assert note.startswith("Сравниваются механизмы, оценённые экспертом (в том числе оценки, ещё не утверждённые")
 
 

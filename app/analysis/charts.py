@@ -37,9 +37,9 @@ def indicator_chart(title: str, bars: list[tuple[str, float]], *, target: float 
                     summed: bool = False, digits: int | None = None, fmt: str = "svg") -> bytes:
     """Horizontal bars: one indicator's value per organisation, with target, baseline and total lines.
 
-    `digits`: the decimals the dashboard's table prints the values with (chart_cache.value_digits): the total is
-    printed as there, in its unit's precision («73,0» beside the table's «73,0», a head count whole); without it
-    (the analytic report's charts) with at most one decimal.
+    `digits`: the decimals the table beside the chart prints the values with (the dashboard's
+    chart_cache.value_digits, the analytic report's «Итоговое» column): the total is printed as there, in its unit's
+    precision («73,0» beside the table's «73,0», a head count whole); without it with at most one decimal.
 
     `summed`: the owner's figures are a sum of the organisations' (a head count: monitoring.values.owner_value), so
     its baseline, target and total are on another scale than any one organisation's bar — said under the plot in

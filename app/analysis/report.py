@@ -147,7 +147,8 @@ def report_context(cycle) -> dict:
     indicator_charts = {
         ("indicators" if n == 1 else f"indicators_{n}"): (i, charts.indicator_chart(
             i["name"], [(o["name"], o["value"]) for o in i["organisations"]], target=i["target"],
-            baseline=i["baseline"], total=i["value"], unit=i["unit"], summed=i["summed"], fmt="png"))
+            baseline=i["baseline"], total=i["value"], unit=i["unit"], summed=i["summed"],
+            digits=_mean_digits(indicators), fmt="png"))
         for n, i in enumerate(chart_indicators, 1)}
     if not indicator_charts:
         indicator_charts["indicators"] = (None, charts.indicator_chart("Показатели", [], fmt="png"))
@@ -223,6 +224,14 @@ CHART_CAPTIONS = (("signs", "Признаки необъективности р�
                   ("clusters", "Положение школ относительно школ со схожими условиями"))
 
 
+def _mean_digits(indicators: list[dict]) -> int:
+    """The decimals of the table's «Итоговое» column: the precision of the values the mean is computed from, at least
+    one. The charts' «в целом» prints the same number («в целом 43» stood under the table's «43,0»)."""
+    measured = [o["value"] for ind in indicators if not ru.is_count_unit(ind["unit"])
+                for o in ind["organisations"] if o["value"] is not None]
+    return max(1, ru.decimals(measured))
+
+
 def _indicator_rows(indicators: list[dict]) -> list[dict]:
     """The table of indicator values: each column's numbers with one number of decimals (a count stays whole); the
     mean, computed, has the precision of the values it is computed from, and at least one decimal."""
@@ -231,8 +240,7 @@ def _indicator_rows(indicators: list[dict]) -> list[dict]:
     columns = {key: ru.column([ind[key] for ind in indicators], units) for key in ("baseline", "target")}
     columns["minimum"] = ru.column([min(v) if v else None for v in values], units)
     columns["maximum"] = ru.column([max(v) if v else None for v in values], units)
-    measured = [x for v, unit in zip(values, units) if not ru.is_count_unit(unit) for x in v]
-    columns["mean"] = ru.column([ind["value"] for ind in indicators], units, max(1, ru.decimals(measured)))
+    columns["mean"] = ru.column([ind["value"] for ind in indicators], units, _mean_digits(indicators))
     return [{"number": str(n), "code": ind["code"], "name": ind["name"], "unit": ind["unit"],
              **{key: column[n - 1] for key, column in columns.items()}, "count": str(len(v))}
             for n, (ind, v) in enumerate(zip(indicators, values), 1)]

@@ -321,8 +321,10 @@ def check_template(type_key: str, template: bytes, sample_context: dict | None =
 # «г.» («1 февраля 2027 г.»), nor initials and the surname anywhere in the text («И.О. Фамилия», «Фамилия И.О.»): a
 # protocol's decision ended a line with «Ответственный: С.П.» and began the next with «Иванов, начальник …» (PDF
 # review, 6 December 2026). A dash keeps to the word before it: a line began with «— эффект не оценивается» or «—
-# участников муниципального проекта» (the same review).
-_GLUED = re.compile(r"(?<=\d) (?=%)|(?<=№) (?=[\d_])|(?<=\d) (?=гг?\.)|(?<=\S) (?=[—–] )"
+# участников муниципального проекта» (the same review). Nor do a number and its «п. п.» (percentage points), nor the
+# two «п.» themselves: the campaign report's «завышение самооценки — разница 10» ended a line and «п. п. и более» began
+# the next (records-office review, 7 December 2026).
+_GLUED = re.compile(r"(?<=\d) (?=%|п\. ?п\.)|(?<=\bп\.) (?=п\.)|(?<=№) (?=[\d_])|(?<=\d) (?=гг?\.)|(?<=\S) (?=[—–] )"
                     r"|(?<=(?<![А-Яа-яЁё])[А-ЯЁ]\.) (?=[А-ЯЁ][а-яё])|(?<=[А-ЯЁа-яё][а-яё]) (?=[А-ЯЁ]\.[А-ЯЁ]\.)")
 # Nor does a signature's or an addressee's name part: «А.С. Римская-» ended the signature line and «Корсакова» began
 # the next (PDF review, 5 December 2026). There the initials keep to the surname (a no-break space) and the hyphen
