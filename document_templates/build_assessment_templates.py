@@ -12,8 +12,8 @@ def builders(b):
         t = b.Template("assessment_order", "Приказ о проведении мониторинга механизмов управления качеством "
                                            "образования")
         t.use(b.COMMON_VARIABLES, preamble=b.PREAMBLE, items=b.ITEMS, control=b.CONTROL,
-              campaign=("dict", "Кампания: title, period, window («с … по …»), criteria (название набора "
-                                "критериев), levels (пороги уровней словами)"),
+              campaign=("dict", "Кампания: title, period, window («с … по …»), by_criteria («по критериям …»: "
+                                "набор критериев), levels (пороги уровней словами)"),
               steps=("list", "Порядок проведения (приложение № 1): number, step, who, dates"),
               mechanisms=("list", "Оцениваемые механизмы (приложение № 1): number, title"),
               coordinators=("list", "Муниципальные координаторы (приложение № 2): number, municipality, name, "
@@ -32,7 +32,7 @@ def builders(b):
         t.p("Порядок проведения мониторинга", align="center", bold=True, after=6)
         # one municipality in the singular (records-office review, 7 December 2026: «в муниципальных образованиях,
         # перечисленных» over a single row of appendix 2)
-        t.text("1. Мониторинг проводится {{ campaign.window }} по критериям «{{ campaign.criteria }}» "
+        t.text("1. Мониторинг проводится {{ campaign.window }} {{ campaign.by_criteria }} "
                "{{ 'в муниципальном образовании, указанном' if coordinators|length == 1 else "
                "'в муниципальных образованиях, перечисленных' }} в приложении № 2.")
         t.text("2. Уровень сформированности механизма определяется долей максимального балла: "
@@ -57,7 +57,7 @@ def builders(b):
                 ["{{ e.number }}", "{{ e.name }}", "{{ e.position }}", "{{ e.mechanisms }}", "{{ e.municipalities }}"],
                 "e in experts", widths=[1.0, 3.4, 4.0, 3.2, 5.4], size=b.TABLE_PT)
         # 5: appendix 3 on a new page; the items' executor lines justified; 6: one municipality in the singular
-        t.save({"family": "procedural", "stages": [], "version": 6,
+        t.save({"family": "procedural", "stages": [], "version": 7,
                 "filename": "Приказ о мониторинге механизмов {period} {number}.docx"})
 
     def expert_conclusion():
@@ -66,7 +66,7 @@ def builders(b):
         t.use(b.COMMON_VARIABLES,
               conclusion=("dict", "Заключение: municipality, campaign, period, window, experts (ФИО экспертов), "
                                   "experts_label («Эксперт» или «Эксперты»), "
-                                  "criteria, basis (приказ о проведении или «—»), points, max, percent, level, "
+                                  "by_criteria («по критериям …»), basis (приказ о проведении или «—»), points, max, percent, level, "
                                   "summary, pending (оценки не утверждены "
                                   "или пусто)"),
               mechanisms=("list", "Оценка по механизмам: number, title, self, expert, max, percent, level"),
@@ -82,7 +82,7 @@ def builders(b):
         # 05.02.2027» on a conclusion dated 7 December 2026 said it was done two months ahead (records-office review,
         # 7 December 2026).
         t.text("Оценка проведена в рамках кампании «{{ conclusion.campaign }}» (срок проведения мониторинга — "
-               "{{ conclusion.window }}) по критериям «{{ conclusion.criteria }}».")
+               "{{ conclusion.window }}) {{ conclusion.by_criteria }}.")
         t.tag("{%p if conclusion.basis != '—' %}")
         t.text("Основание: {{ conclusion.basis }}.")
         t.tag("{%p endif %}")
@@ -115,7 +115,7 @@ def builders(b):
         t.executor_mark()
         # 5: «Эксперты:» before the names of several experts; «не сформирован» on one line in the level column
         # 6: every expert who scored the municipality signs, each on their own line with the date
-        t.save({"family": "procedural", "stages": [], "version": 6,
+        t.save({"family": "procedural", "stages": [], "version": 7,
                 "filename": "Экспертное заключение {period} {number}.docx"})
 
     def assessment_report():

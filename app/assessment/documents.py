@@ -66,6 +66,17 @@ def _criteria_title(cset) -> str:
     return cset.title.removesuffix(" (по умолчанию)").strip()
 
 
+def _by_criteria(cset) -> str:
+    """«по критериям …» as the order, the conclusion and the report cite the set: a title that itself begins with
+    «Критерии» continues the phrase («по критериям оценки муниципальных механизмов …»); quoted after «по критериям»
+    it read «по критериям «Критерии оценки …»»."""
+    title = _criteria_title(cset)
+    head, _, rest = title.partition(" ")
+    if head.lower() == "критерии" and rest:
+        return f"по критериям {rest}"
+    return f"по критериям {ru.quote(title)}"
+
+
 # --- the owners ------------------------------------------------------------------------------------------------
 
 def _campaign_title(campaign: Campaign) -> str:
@@ -263,7 +274,9 @@ def _order(dtype, campaign: Campaign, ctx, *, params, **_):
                      "факторов, влияющих на их формирование,"),
         "items": items, "control": contexts.CONTROL_ITEM, "steps": steps,
         "campaign": {"title": campaign.title, "period": campaign.period, "window": _window(campaign),
+                     # `criteria` stays for the templates before version 7, which quote it after «по критериям»
                      "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),
+                     "by_criteria": _by_criteria(campaign.criteria_set),
                      "levels": _levels_text(campaign.criteria_set.thresholds)},
         "mechanisms": number_rows([{"title": titles[c]} for c in campaign.mechanisms]),
         "coordinators": coordinators, "experts": experts,
@@ -374,7 +387,9 @@ def _conclusion(dtype, row: CampaignMunicipality, ctx, *, params, **_):
             # «Эксперты:» where the municipality's mechanisms were scored by several (the template's word was always
             # «Эксперт:» before a list of names)
             "experts": ", ".join(expert_names), "experts_label": "Эксперты" if len(expert_names) > 1 else "Эксперт",
+            # `criteria` stays for the templates before version 7, which quote it after «по критериям»
             "criteria": ru.quotable(_criteria_title(campaign.criteria_set)),
+            "by_criteria": _by_criteria(campaign.criteria_set),
             "basis": _order_reference(campaign),
             "points": ru.integer(total_points), "max": ru.integer(total_max), "percent": _tenths(overall),
             "level": level,
@@ -628,7 +643,7 @@ def _report(dtype, campaign: Campaign, ctx, *, params, **_):
         "report": {
             # a report may be signed while the window is still open: the window is its term, not a past event
             # (it read «Мониторинг проведён с 01.11.2026 по 03.02.2027» in a report of December)
-            "intro": (f"Мониторинг по критериям {ru.quote(_criteria_title(campaign.criteria_set))} охватывает "
+            "intro": (f"Мониторинг {_by_criteria(campaign.criteria_set)} охватывает "
                       f"{ru.plural(len(pic.mechanisms), ('механизм', 'механизма', 'механизмов'))} управления "
                       f"качеством образования в {ru.plural(len(rows), MUNICIPALITIES_LOCT)}; срок проведения — "
                       f"{_window(campaign)}."),
