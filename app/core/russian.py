@@ -283,7 +283,9 @@ def _surname_in(surname: str, case: str, gender: str) -> str:
     parts = surname.split("-")
     out = []
     for part in parts:
-        if _INDECLINABLE.search(part) or (part.isupper() and len(part) > 1):
+        # An empty part (a hyphen typed at an end or twice: «Иванов-», «Римская--Корсакова») stays as typed:
+        # petrovich refuses an empty surname with ValueError, which took down every page naming the person.
+        if not part or _INDECLINABLE.search(part) or (part.isupper() and len(part) > 1):
             out.append(part)
         elif _NOUN_SURNAME.search(part) and not (gender == "female" and _FEMALE_SURNAME.search(part)):
             out.append(_noun_surname_in(part, case))
