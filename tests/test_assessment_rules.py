@@ -136,9 +136,19 @@ def test_a_window_already_over_is_refused_but_a_past_drafts_title_can_be_correct
     db_session.commit()
     db_session.expire_all()
     assert (campaign.title, campaign.window_end) == ("Мониторинг (уточнено)", yesterday)
+    # but not published so: every task would be overdue at once and every sheet closed (it was)
+    from app.core.errors import GuardFailed
+
+    with pytest.raises(GuardFailed) as refused:
+        services.publish_campaign(campaign, actor=draft["manager"])
+    assert refused.value.problems == [said]
+    db_session.rollback()
+    assert campaign.state == "draft" and _audit_count(db_session) == audited + 1
     # today itself is still a day to score in
     services.update_campaign(campaign, actor=draft["manager"], **_form(campaign, window_end=org_today(region)))
+    services.publish_campaign(campaign, actor=draft["manager"])
     db_session.commit()
+    assert campaign.state == "published"
 
 
 @pytest.mark.parametrize("changes, message", [

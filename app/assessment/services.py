@@ -50,7 +50,7 @@ from app.tasks import services as tasks
 from workflows import engine
 from workflows import expert_evaluation as evaluation_flow
 from workflows import self_assessment as self_flow
-from workflows.assessment_campaign import MANAGERS
+from workflows.assessment_campaign import MANAGERS, past_end
 
 READERS = frozenset({"official", "head", "admin", "auditor"})  # read the whole campaign (over its region)
 MAX_COMMENT = 4000
@@ -358,16 +358,6 @@ def _by_form_id(model, raw):
     return db.session.get(model, number) if number else None
 
 
-def _past_end(region: Organisation, end: date) -> str | None:
-    """A window's end (or its extension's) already over in the region's day made a campaign nobody could score in
-    (the sheets close with it): the refusal, or None."""
-    today = org_today(region)
-    if end >= today:
-        return None
-    return (f"Окончание периода оценки ({format_date(end)}) уже прошло: эксперты и координаторы не смогут выставить "
-            f"баллы. Укажите окончание не раньше {format_date(today)}.")
-
-
 def _campaign_fields(region: Organisation, *, title, period, window_start, window_end, criteria_set_id, mechanisms,
                      municipality_ids, refusal: str, kept_end: date | None = None) -> _CampaignFields:
     """The campaign's settings checked all at once: every problem in Russian, or the cleaned values. `kept_end`: the
@@ -387,7 +377,7 @@ def _campaign_fields(region: Organisation, *, title, period, window_start, windo
         problems.append("Укажите начало и окончание периода оценки.")
     elif window_end < window_start:
         problems.append("Окончание периода оценки раньше его начала.")
-    elif window_end != kept_end and (past := _past_end(region, window_end)):
+    elif window_end != kept_end and (past := past_end(region, window_end)):
         problems.append(past)
     cset = _by_form_id(CriteriaSet, criteria_set_id)
     if cset is None or cset.state != "published" or cset.level != "municipal":
@@ -716,7 +706,7 @@ def extend_campaign(campaign: Campaign, *, actor, until: date | None, reason: st
         problems.append("Продлить можно только идущую кампанию.")
     if until is None or until <= campaign.window_closes:
         problems.append(f"Новая дата окончания должна быть позже {format_date(campaign.window_closes)}.")
-    elif past := _past_end(campaign.organisation, until):
+    elif past := past_end(campaign.organisation, until):
         # an extension that ends before today reopened nothing: the sheets stayed closed
         problems.append(past)
     if not reason:
