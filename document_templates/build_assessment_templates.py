@@ -66,8 +66,8 @@ def builders(b):
         t.use(b.COMMON_VARIABLES,
               conclusion=("dict", "Заключение: municipality, campaign, period, window, experts (ФИО экспертов), "
                                   "experts_label («Эксперт» или «Эксперты»), "
-                                  "by_criteria («по критериям …»), basis (приказ о проведении или «—»), points, max, percent, level, "
-                                  "summary, pending (оценки не утверждены "
+                                  "by_criteria («по критериям …»), basis (приказ о проведении или «—»), points, max, "
+                                  "percent, level, summary, pending (оценки не утверждены "
                                   "или пусто)"),
               mechanisms=("list", "Оценка по механизмам: number, title, self, expert, max, percent, level"),
               blocks=("list", "Оценка по блокам: number, mechanism (в первой строке механизма — строка-заголовок "
