@@ -136,9 +136,19 @@ def test_a_window_already_over_is_refused_but_a_past_drafts_title_can_be_correct
     db_session.commit()
     db_session.expire_all()
     assert (campaign.title, campaign.window_end) == ("Мониторинг (уточнено)", yesterday)
+    # but not published so: every task would be overdue at once and every sheet closed (it was)
+    from app.core.errors import GuardFailed
+
+    with pytest.raises(GuardFailed) as refused:
+        services.publish_campaign(campaign, actor=draft["manager"])
+    assert refused.value.problems == [said]
+    db_session.rollback()
+    assert campaign.state == "draft" and _audit_count(db_session) == audited + 1
     # today itself is still a day to score in
     services.update_campaign(campaign, actor=draft["manager"], **_form(campaign, window_end=org_today(region)))
+    services.publish_campaign(campaign, actor=draft["manager"])
     db_session.commit()
+    assert campaign.state == "published"
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -289,6 +299,33 @@ def test_expert_evaluation_after_the_window_is_refused_unless_extended(world, pu
     assert any(p.startswith("Срок оценки истёк") for p in refused.value.problems)
     db_session.rollback()
     assert assignment.state == "returned"
+
+
+def test_an_extension_that_ends_before_today_is_refused(world, published, db_session):
+    """A campaign whose window closed two months ago was «extended» to a date still past (later than the window, as
+    asked): audited as an extension, while nobody could score in it. The same rule as a new window's end: refused
+    in Russian, nothing changed; an extension to today itself is taken."""
+    from app.assessment import services
+    from app.core.errors import ValidationFailed
+    from app.core.timeutil import format_date
+    from app.orgs.services import org_today
+
+    campaign, manager = published["campaign"], published["manager"]
+    today = org_today(world["region"])
+    campaign.window_start, campaign.window_end = today - timedelta(days=90), today - timedelta(days=60)
+    db_session.commit()
+    audited = _audit_count(db_session)
+    yesterday = today - timedelta(days=1)
+    with pytest.raises(ValidationFailed, match="Срок не продлён") as refused:
+        services.extend_campaign(campaign, actor=manager, until=yesterday, reason="приказ № 56")
+    assert refused.value.problems == [
+        f"Окончание периода оценки ({format_date(yesterday)}) уже прошло: эксперты и координаторы не смогут "
+        f"выставить баллы. Укажите окончание не раньше {format_date(today)}."]
+    db_session.rollback()
+    assert campaign.extended_until is None and _audit_count(db_session) == audited
+    services.extend_campaign(campaign, actor=manager, until=today, reason="приказ № 56")
+    db_session.commit()
+    assert campaign.window_closes == today
 
 
 def _head(world, db_session):

@@ -76,6 +76,24 @@ def test_the_assessment_documents_cite_the_criteria_without_a_screen_word(demo):
     assert printed == 3
 
 
+def test_a_criteria_title_continues_by_criteria_only_where_it_reads_on():
+    """«по критериям оценки …» for a title that begins with «Критерии» and continues in the genitive; a title whose
+    next word is not (a region's «Критерии и показатели оценки …») read «по критериям и показатели оценки …»:
+    it stays quoted, as any other title does."""
+    from types import SimpleNamespace
+
+    from app.assessment.documents import _by_criteria
+
+    def by(title):
+        return _by_criteria(SimpleNamespace(title=title))
+
+    assert by("Критерии оценки механизмов (по умолчанию)") == "по критериям оценки механизмов"
+    assert by("Критерии и показатели оценки механизмов") == "по критериям «Критерии и показатели оценки механизмов»"
+    assert by("Критерии, утверждённые приказом") == "по критериям «Критерии, утверждённые приказом»"
+    assert by("Критерии 2027 года") == "по критериям «Критерии 2027 года»"
+    assert by("Муниципальные механизмы") == "по критериям «Муниципальные механизмы»"
+
+
 def test_a_number_keeps_its_percent_and_number_sign_on_the_same_line(demo):
     """«от 80 % максимального балла» of the 08-70 order broke after «80» in LibreOffice; the values the system
     writes into a document glue «%» and «№» to their number with a no-break space."""

@@ -7,7 +7,8 @@ The tasks belong to the self-assessment and evaluation rows, which the publishin
 (engine.start) in the same transaction; this workflow only checks the campaign is complete.
 """
 
-from app.core.timeutil import utcnow
+from app.core.timeutil import format_date, utcnow
+from app.orgs.services import org_today
 from workflows import hooks
 from workflows.permissions import has_role
 
@@ -43,6 +44,24 @@ def complete(campaign) -> list[str]:
     return problems
 
 
+def past_end(region, end) -> str | None:
+    """A window's end (or its extension's) already over in the region's day made a campaign nobody could score in
+    (the sheets close with it): the refusal, or None. The campaign's form and extension (services) and publishing
+    (window_open) say it alike."""
+    today = org_today(region)
+    if end >= today:
+        return None
+    return (f"Окончание периода оценки ({format_date(end)}) уже прошло: эксперты и координаторы не смогут выставить "
+            f"баллы. Укажите окончание не раньше {format_date(today)}.")
+
+
+def window_open(campaign) -> list[str]:
+    """A draft left until its window's end passed (its title may still be corrected) is not published as it is:
+    every task would be overdue at once and every sheet closed."""
+    problem = past_end(campaign.organisation, campaign.window_closes)
+    return [problem] if problem else []
+
+
 # The region's analytical report is the mandatory document of the closing: a campaign closes only once the report is
 # signed and registered (through the documents feature; the hook answers whether it is).
 CLOSING_DOCUMENT = "assessment_report"
@@ -55,7 +74,7 @@ def report_registered(campaign) -> list[str]:
 
 TRANSITIONS = [
     {"trigger": "publish", "source": "draft", "dest": "published", "label": "Опубликовать кампанию",
-     "allowed": MANAGER, "guards": [complete], "style": "success"},
+     "allowed": MANAGER, "guards": [complete, window_open], "style": "success"},
     {"trigger": "close", "source": "published", "dest": "closed", "label": "Завершить кампанию",
      "allowed": MANAGER, "guards": [report_registered], "requires_comment": False, "style": "secondary"},
 ]

@@ -72,7 +72,9 @@ def _by_criteria(cset) -> str:
     it read «по критериям «Критерии оценки …»»."""
     title = _criteria_title(cset)
     head, _, rest = title.partition(" ")
-    if head.lower() == "критерии" and rest:
+    # only a continuation in the genitive («оценки …», «эффективности …») reads on after «по критериям»: a title
+    # such as «Критерии и показатели оценки …» would read «по критериям и показатели», so it stays quoted
+    if head.lower() == "критерии" and rest[:1].islower() and rest.split(" ", 1)[0] not in ("и", "или"):
         return f"по критериям {rest}"
     return f"по критериям {ru.quote(title)}"
 

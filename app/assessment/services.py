@@ -50,7 +50,7 @@ from app.tasks import services as tasks
 from workflows import engine
 from workflows import expert_evaluation as evaluation_flow
 from workflows import self_assessment as self_flow
-from workflows.assessment_campaign import MANAGERS
+from workflows.assessment_campaign import MANAGERS, past_end
 
 READERS = frozenset({"official", "head", "admin", "auditor"})  # read the whole campaign (over its region)
 MAX_COMMENT = 4000
@@ -357,6 +357,7 @@ def _by_form_id(model, raw):
     number = form_int(raw)
     return db.session.get(model, number) if number else None
 
+
 def _campaign_fields(region: Organisation, *, title, period, window_start, window_end, criteria_set_id, mechanisms,
                      municipality_ids, refusal: str, kept_end: date | None = None) -> _CampaignFields:
     """The campaign's settings checked all at once: every problem in Russian, or the cleaned values. `kept_end`: the
@@ -376,10 +377,8 @@ def _campaign_fields(region: Organisation, *, title, period, window_start, windo
         problems.append("Укажите начало и окончание периода оценки.")
     elif window_end < window_start:
         problems.append("Окончание периода оценки раньше его начала.")
-    elif window_end != kept_end and window_end < (today := org_today(region)):
-        # a window already over made a campaign nobody could score in (the sheets close with it) until extended
-        problems.append(f"Окончание периода оценки ({format_date(window_end)}) уже прошло: эксперты и координаторы "
-                        f"не смогут выставить баллы. Укажите окончание не раньше {format_date(today)}.")
+    elif window_end != kept_end and (past := past_end(region, window_end)):
+        problems.append(past)
     cset = _by_form_id(CriteriaSet, criteria_set_id)
     if cset is None or cset.state != "published" or cset.level != "municipal":
         problems.append("Выберите опубликованную версию критериев муниципального уровня.")
@@ -707,6 +706,9 @@ def extend_campaign(campaign: Campaign, *, actor, until: date | None, reason: st
         problems.append("Продлить можно только идущую кампанию.")
     if until is None or until <= campaign.window_closes:
         problems.append(f"Новая дата окончания должна быть позже {format_date(campaign.window_closes)}.")
+    elif past := past_end(campaign.organisation, until):
+        # an extension that ends before today reopened nothing: the sheets stayed closed
+        problems.append(past)
     if not reason:
         problems.append("Укажите основание продления.")
     if problems:
