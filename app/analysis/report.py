@@ -144,11 +144,12 @@ def report_context(cycle) -> dict:
     # One chart per indicator the report discusses (every indicator with values): `indicators` is the first,
     # `indicators_2`, `indicators_3`, … the next ones; an indicator without values gets none.
     chart_indicators = [i for i in indicators if i["organisations"]]
+    digits = _mean_digits(indicators)
     indicator_charts = {
         ("indicators" if n == 1 else f"indicators_{n}"): (i, charts.indicator_chart(
             i["name"], [(o["name"], o["value"]) for o in i["organisations"]], target=i["target"],
             baseline=i["baseline"], total=i["value"], unit=i["unit"], summed=i["summed"],
-            digits=_mean_digits(indicators), fmt="png"))
+            digits=digits, fmt="png"))
         for n, i in enumerate(chart_indicators, 1)}
     if not indicator_charts:
         indicator_charts["indicators"] = (None, charts.indicator_chart("Показатели", [], fmt="png"))
