@@ -189,6 +189,12 @@ class RecommendationItem(Audited, db.Model):
         return self.recommendation.cycle_id
 
     @property
+    def plan_is_late(self) -> bool:
+        """The school's planned completion falls after the item's deadline: allowed (it may honestly need longer),
+        said to the director on saving and marked on the item's page."""
+        return self.planned_completion is not None and self.planned_completion > self.due_date
+
+    @property
     def cycle(self) -> Cycle:
         return self.recommendation.cycle
 

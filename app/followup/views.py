@@ -280,7 +280,7 @@ def start_item(rec_item_id: int):
 def _plan_saved(item) -> str:
     """A plan later than the item's deadline is the school's to make (it may honestly need longer), but the director
     is told at once what it means instead of learning it from an overdue mark (walk 23)."""
-    if item.planned_completion is None or item.planned_completion <= item.due_date:
+    if not item.plan_is_late:
         return "План исполнения сохранён."
     return (f"План исполнения сохранён. Планируемый срок {format_date(item.planned_completion)} позже срока "
             f"исполнения рекомендации {format_date(item.due_date)}: не исполненная к этому сроку рекомендация "
